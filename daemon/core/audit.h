@@ -1,0 +1,25 @@
+/*
+ * audit: check a whole store without trusting it: every signature, every
+ * hash chain, seq contiguity, body hashes, forks, held entries.
+ */
+#ifndef HAMLET_AUDIT_H
+#define HAMLET_AUDIT_H
+
+#include "problems.h"
+#include "store.h"
+
+struct audit_report {
+	uint64_t feeds, entries, bodies, bodies_missing;
+	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
+	uint64_t wrong_network, future;
+	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future */
+};
+
+/* 0 when the audit ran (look at the report), <0 when it could not. */
+int audit_store(struct store *st, const uint8_t network_id[32],
+		struct audit_report *rep);
+/* 1 when the report holds anything that fails an audit. */
+int audit_failed(const struct audit_report *rep);
+void audit_report_close(struct audit_report *rep);
+
+#endif

@@ -1,0 +1,585 @@
+#include "bundle.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "summary.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BATCH 4096
+
+const char *bundle_trailer_state_text(int s)
+{
+	switch (s) {
+	case BUNDLE_TRAILER_OK: return "signed trailer verifies";
+	case BUNDLE_TRAILER_MISSING: return "no trailer: the file is cut short";
+	case BUNDLE_TRAILER_BAD_HASH: return "trailer hash does not match the content: the file was altered";
+	case BUNDLE_TRAILER_BAD_SIG: return "trailer signature does not verify";
+	case BUNDLE_TRAILER_BAD_COUNT: return "trailer entry count does not match: entries are missing";
+	default: return "?";
+	}
+}
+
+void bundle_report_close(struct bundle_report *rep)
+{
+	if (rep)
+		problems_close(&rep->problems);
+}
+
+/* --- creating ---------------------------------------------------------- */
+
+struct feedlist {
+	struct log_feed *v;
+	size_t n, cap;
+	const char *prefix;
+};
+
+static int feed_collect(void *ctx, const struct log_feed *f)
+{
+	struct feedlist *l = ctx;
+	if (l->prefix && !entry_scope_under(f->scope, l->prefix))
+		return 0;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		void *p = realloc(l->v, nc * sizeof(*l->v));
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = nc;
+	}
+	l->v[l->n++] = *f;
+	return 0;
+}
+
+struct fork_ctx {
+	struct bundle_writer *w;
+	const char *prefix;
+	struct store_txn *t;
+	uint64_t n;
+};
+
+static int fork_write(void *ctx, const struct log_fork *f)
+{
+	struct fork_ctx *c = ctx;
+	struct log_feed feed;
+	int r;
+	if ((r = log_feed_get(c->t, f->feed, &feed)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (c->prefix && !entry_scope_under(feed.scope, c->prefix))
+		return 0;
+	if ((r = bundle_writer_add(c->w, f->env, f->env_len, f->sig, NULL, 0)) < 0)
+		return r;
+	c->n++;
+	return 0;
+}
+
+int bundle_create(struct node *n, const char *path,
+		  const struct bundle_create_opts *o,
+		  struct bundle_create_result *ret, char *why, size_t whylen)
+{
+	struct bundle_header h;
+	struct bundle_writer *w = NULL;
+	struct summary *sum = NULL;
+	struct store_txn *t = NULL;
+	struct feedlist fl = { 0 };
+	struct bundle_create_result res = { 0 };
+	const char *prefix = o && o->scope_prefix && o->scope_prefix[0]
+				     ? o->scope_prefix
+				     : NULL;
+	int r;
+
+	why[0] = 0;
+	if (sodium_is_zero(n->sk, 64)) {
+		snprintf(why, whylen,
+			 "this node's secret key is not available; a bundle must be signed by its creator");
+		return HAMLET_EKEY;
+	}
+	if (prefix && entry_scope_check(prefix) < 0) {
+		snprintf(why, whylen, "invalid scope prefix \"%s\"", prefix);
+		return HAMLET_ESCOPE;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.network_id, n->net.id, 32);
+	memcpy(h.creator, n->pk, 32);
+	h.created_hlc = hlc_wall_ms() << HLC_COUNTER_BITS;
+	snprintf(h.scope, sizeof(h.scope), "%s", prefix ? prefix : "");
+	if (o && o->for_summary) {
+		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
+			goto out;
+		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
+			snprintf(why, whylen,
+				 "summary %s is from another network; this node is on %s",
+				 o->for_summary, n->net.name);
+			r = HAMLET_ENETWORK;
+			goto out;
+		}
+		h.has_for = 1;
+		memcpy(h.for_node, sum->node, 32);
+		memcpy(h.for_summary, sum->file_hash, 32);
+	}
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	fl.prefix = prefix;
+	if ((r = log_feeds_each(t, feed_collect, &fl)) < 0)
+		goto out;
+	if ((r = bundle_writer_open(path, &h, &w)) < 0) {
+		snprintf(why, whylen, "cannot write %s: %s", path,
+			 hamlet_strerror(r));
+		goto out;
+	}
+	for (size_t i = 0; i < fl.n; i++) {
+		const struct log_feed *f = &fl.v[i];
+		uint64_t from = sum ? summary_seq(sum, f->key) + 1 : 1;
+		int counted = 0;
+		for (uint64_t seq = from; seq <= f->seq; seq++) {
+			const uint8_t *env, *sig, *body = NULL;
+			size_t env_len, body_len = 0;
+			struct entry e;
+			if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
+					       &sig)) < 0 ||
+			    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
+				snprintf(why, whylen,
+					 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
+					 f->scope, (unsigned long long)seq,
+					 hamlet_strerror(r));
+				goto out;
+			}
+			if (e.has_body) {
+				r = log_body_get(t, e.body_hash, &body,
+						 &body_len);
+				if (r == HAMLET_ENOTFOUND)
+					body = NULL;
+				else if (r < 0)
+					goto out;
+			}
+			if ((r = bundle_writer_add(w, env, env_len, sig, body,
+						   body_len)) < 0) {
+				snprintf(why, whylen, "cannot write %s: %s",
+					 path, hamlet_strerror(r));
+				goto out;
+			}
+			res.entries++;
+			res.body_bytes += body_len;
+			counted = 1;
+		}
+		res.feeds += counted;
+	}
+	{
+		struct fork_ctx fc = { w, prefix, t, 0 };
+		if ((r = log_forks_each(t, fork_write, &fc)) < 0)
+			goto out;
+		res.entries += fc.n;
+	}
+	store_txn_abort(t);
+	t = NULL;
+	res.bytes = bundle_writer_bytes(w);
+	r = bundle_writer_finish(w, n->sk);
+	w = NULL;
+	if (r < 0) {
+		snprintf(why, whylen, "cannot finish %s: %s", path,
+			 hamlet_strerror(r));
+		goto out;
+	}
+	if (ret)
+		*ret = res;
+	r = 0;
+out:
+	bundle_writer_free(w);
+	store_txn_abort(t);
+	summary_free(sum);
+	free(fl.v);
+	return r;
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+struct walk;
+typedef int (*walk_batch_cb)(struct walk *wk, const struct log_in *in,
+			     const size_t *offs, size_t n);
+
+struct walk {
+	struct bundle_report *rep;
+	const uint8_t *network_id; /* may be NULL */
+	walk_batch_cb batch;
+	void *ctx;
+	char *why;
+	size_t whylen;
+};
+
+static void short_hex(const uint8_t *p, char out[17])
+{
+	sodium_bin2hex(out, 17, p, 8);
+}
+
+static int walk_file(const char *path, struct walk *wk)
+{
+	struct bundle_report *rep = wk->rep;
+	struct bundle_reader rd;
+	struct bundle_frame fr;
+	struct log_in *in = NULL;
+	size_t *offs = NULL, nb = 0, bad;
+	uint8_t *map = MAP_FAILED;
+	struct stat sb;
+	int fd, r, seen_trailer = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->trailer = BUNDLE_TRAILER_MISSING;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+		r = errno == ENOENT ? -ENOENT : -errno;
+		snprintf(wk->why, wk->whylen, "cannot read %s: %s", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	rep->bytes = (uint64_t)sb.st_size;
+	if (sb.st_size > 0)
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+			   0);
+	close(fd);
+	if (sb.st_size == 0 || map == MAP_FAILED ||
+	    bundle_reader_init(&rd, map, (size_t)sb.st_size) < 0) {
+		snprintf(wk->why, wk->whylen, "%s is not a hamlet bundle", path);
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	in = malloc(BATCH * sizeof(*in));
+	offs = malloc(BATCH * sizeof(*offs));
+	if (!in || !offs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		r = bundle_reader_next(&rd, &fr, &bad);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			rep->damaged_frames++;
+			problems_add(&rep->problems, "damaged",
+				     "damaged frame at byte %zu (%s); skipped to the next frame",
+				     bad, hamlet_strerror(r));
+			continue;
+		}
+		rep->frames++;
+		if (seen_trailer) {
+			rep->damaged_frames++;
+			problems_add(&rep->problems, "damaged",
+				     "frame after the trailer at byte %zu ignored",
+				     fr.offset);
+			continue;
+		}
+		if (fr.type == BUNDLE_FRAME_HEADER) {
+			struct bundle_header h;
+			if (rep->has_header || rep->entries) {
+				problems_add(&rep->problems, "damaged",
+					     "second header at byte %zu ignored",
+					     fr.offset);
+				continue;
+			}
+			if ((r = bundle_header_parse(fr.payload, fr.len, &h)) < 0) {
+				rep->damaged_frames++;
+				problems_add(&rep->problems, "damaged",
+					     "header is damaged (%s); each entry is still checked on its own",
+					     hamlet_strerror(r));
+				continue;
+			}
+			rep->has_header = 1;
+			rep->header = h;
+			if (wk->network_id &&
+			    memcmp(h.network_id, wk->network_id, 32) != 0) {
+				char a[17], b[17];
+				short_hex(h.network_id, a);
+				short_hex(wk->network_id, b);
+				snprintf(wk->why, wk->whylen,
+					 "bundle is for network %s…, this node is on %s…; nothing imported",
+					 a, b);
+				r = HAMLET_ENETWORK;
+				goto out;
+			}
+			continue;
+		}
+		if (fr.type == BUNDLE_FRAME_TRAILER) {
+			struct bundle_trailer tr;
+			uint8_t hash[32];
+			/* flush pending entries first: their reports come in order */
+			if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
+				goto out;
+			nb = 0;
+			seen_trailer = 1;
+			if ((r = bundle_trailer_parse(fr.payload, fr.len, &tr)) < 0) {
+				rep->trailer = BUNDLE_TRAILER_BAD_SIG;
+				problems_add(&rep->problems, "trailer",
+					     "trailer is damaged (%s)",
+					     hamlet_strerror(r));
+				continue;
+			}
+			rep->trailer_count = tr.count;
+			crypto_generichash_blake2b(hash, 32, map, fr.offset,
+						   NULL, 0);
+			if (memcmp(hash, tr.content_hash, 32) != 0)
+				rep->trailer = BUNDLE_TRAILER_BAD_HASH;
+			else if (!rep->has_header ||
+				 bundle_trailer_verify(&tr, rep->header.creator) < 0)
+				rep->trailer = BUNDLE_TRAILER_BAD_SIG;
+			else if (tr.count != rep->entries)
+				rep->trailer = BUNDLE_TRAILER_BAD_COUNT;
+			else
+				rep->trailer = BUNDLE_TRAILER_OK;
+			if (rep->trailer != BUNDLE_TRAILER_OK)
+				problems_add(&rep->problems, "trailer", "%s",
+					     bundle_trailer_state_text(rep->trailer));
+			continue;
+		}
+		/* an entry */
+		struct bundle_entry be;
+		rep->entries++;
+		if ((r = bundle_entry_parse(fr.payload, fr.len, &be)) < 0) {
+			rep->damaged_frames++;
+			problems_add(&rep->problems, "damaged",
+				     "entry frame at byte %zu is damaged (%s)",
+				     fr.offset, hamlet_strerror(r));
+			continue;
+		}
+		in[nb] = (struct log_in){ be.env, be.env_len, be.sig, be.body,
+					  be.body_len };
+		offs[nb++] = fr.offset;
+		if (nb == BATCH) {
+			if ((r = wk->batch(wk, in, offs, nb)) < 0)
+				goto out;
+			nb = 0;
+		}
+	}
+	if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
+		goto out;
+	if (!seen_trailer)
+		problems_add(&rep->problems, "trailer", "%s",
+			     bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
+	r = 0;
+out:
+	free(in);
+	free(offs);
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)sb.st_size);
+	return r;
+}
+
+/* --- importing --------------------------------------------------------- */
+
+struct import_ctx {
+	struct node *n;
+	struct log_out *out;
+};
+
+static void describe(const struct log_in *in, char *buf, size_t n)
+{
+	struct entry e;
+	if (entry_decode(in->env, in->env_len, &e, NULL) == 0)
+		snprintf(buf, n, "%s/%s (feed %s seq %llu)", e.collection,
+			 e.record_id, e.scope, (unsigned long long)e.seq);
+	else
+		snprintf(buf, n, "undecodable entry");
+}
+
+static int import_batch(struct walk *wk, const struct log_in *in,
+			const size_t *offs, size_t n)
+{
+	struct import_ctx *c = wk->ctx;
+	struct bundle_report *rep = wk->rep;
+	int r;
+
+	if ((r = log_ingest(c->n->st, c->n->net.id, in, n, c->out,
+			    &rep->stats)) < 0) {
+		snprintf(wk->why, wk->whylen,
+			 "could not store a batch of %zu entries: %s", n,
+			 hamlet_strerror(r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct log_out *o = &c->out[i];
+		char what[160];
+		if (o->status == LOG_APPLIED || o->status == LOG_DUPLICATE)
+			continue;
+		describe(&in[i], what, sizeof(what));
+		if (o->status == LOG_HELD)
+			problems_add(&rep->problems, "held",
+				     "entry at byte %zu, %s: %s", offs[i], what,
+				     o->why);
+		else if (o->status == LOG_FORK)
+			problems_add(&rep->problems, "fork",
+				     "entry at byte %zu, %s: %s", offs[i], what,
+				     o->why);
+		else
+			problems_add(&rep->problems,
+				     o->err == HAMLET_ESIG ? "signature"
+				     : o->err == HAMLET_EHASH ? "body"
+				     : "rejected",
+				     "entry at byte %zu, %s: %s", offs[i], what,
+				     o->why);
+	}
+	return 0;
+}
+
+int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
+		  char *why, size_t whylen)
+{
+	struct import_ctx c = { n, malloc(BATCH * sizeof(struct log_out)) };
+	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen };
+	int r;
+
+	why[0] = 0;
+	if (!c.out)
+		return -ENOMEM;
+	r = walk_file(path, &wk);
+	free(c.out);
+	return r;
+}
+
+/* --- checking without a store ------------------------------------------ */
+
+struct chain_slot {
+	uint8_t key[32];
+	uint64_t seq;
+	uint8_t id[32];
+	int used;
+};
+
+struct check_ctx {
+	struct chain_slot *slots;
+	size_t cap, used;
+	int *res;
+};
+
+static struct chain_slot *slot_find(struct check_ctx *c, const uint8_t key[32],
+				    int *ret_new)
+{
+	if ((c->used + 1) * 2 > c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 1024;
+		struct chain_slot *ns = calloc(nc, sizeof(*ns));
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->slots[i].used)
+				continue;
+			size_t h;
+			memcpy(&h, c->slots[i].key, sizeof(h));
+			for (h %= nc; ns[h].used; h = (h + 1) % nc)
+				;
+			ns[h] = c->slots[i];
+		}
+		free(c->slots);
+		c->slots = ns;
+		c->cap = nc;
+	}
+	size_t h;
+	memcpy(&h, key, sizeof(h));
+	for (h %= c->cap; c->slots[h].used; h = (h + 1) % c->cap)
+		if (memcmp(c->slots[h].key, key, 32) == 0) {
+			*ret_new = 0;
+			return &c->slots[h];
+		}
+	c->slots[h].used = 1;
+	memcpy(c->slots[h].key, key, 32);
+	c->used++;
+	*ret_new = 1;
+	return &c->slots[h];
+}
+
+static int check_batch(struct walk *wk, const struct log_in *in,
+		       const size_t *offs, size_t n)
+{
+	struct check_ctx *c = wk->ctx;
+	struct bundle_report *rep = wk->rep;
+
+	log_verify_parallel(in, n, c->res);
+	for (size_t i = 0; i < n; i++) {
+		struct entry e;
+		uint8_t id[32], fk[32];
+		char what[160];
+		int isnew;
+		if (c->res[i] < 0 ||
+		    entry_decode(in[i].env, in[i].env_len, &e, NULL) < 0) {
+			rep->bad_entries++;
+			describe(&in[i], what, sizeof(what));
+			problems_add(&rep->problems,
+				     c->res[i] == HAMLET_ESIG ? "signature"
+							      : "damaged",
+				     "entry at byte %zu, %s: %s", offs[i], what,
+				     hamlet_strerror(c->res[i] < 0 ? c->res[i]
+								    : HAMLET_EFORMAT));
+			continue;
+		}
+		snprintf(what, sizeof(what), "%s/%s (feed %s seq %llu)",
+			 e.collection, e.record_id, e.scope,
+			 (unsigned long long)e.seq);
+		if (wk->network_id && memcmp(e.network_id, wk->network_id, 32)) {
+			rep->bad_entries++;
+			problems_add(&rep->problems, "network",
+				     "entry at byte %zu, %s belongs to another network",
+				     offs[i], what);
+			continue;
+		}
+		if (in[i].body) {
+			uint8_t bh[32];
+			entry_body_hash(in[i].body, in[i].body_len, bh);
+			if (!e.has_body || memcmp(bh, e.body_hash, 32) != 0) {
+				rep->bad_entries++;
+				problems_add(&rep->problems, "body",
+					     "entry at byte %zu, %s: body does not match its signed hash",
+					     offs[i], what);
+				continue;
+			}
+		}
+		if (e.kind == ENTRY_PUT)
+			rep->puts++;
+		else if (e.kind == ENTRY_DELETE)
+			rep->deletes++;
+		else
+			rep->others++;
+		entry_id(in[i].env, in[i].env_len, id);
+		log_feed_key(e.author, e.scope, fk);
+		struct chain_slot *s = slot_find(c, fk, &isnew);
+		if (!s)
+			return -ENOMEM;
+		if (isnew) {
+			rep->feeds++;
+		} else if (e.seq == s->seq + 1 &&
+			   memcmp(e.prev, s->id, 32) != 0) {
+			rep->bad_entries++;
+			problems_add(&rep->problems, "chain",
+				     "entry at byte %zu, %s does not chain to the entry before it",
+				     offs[i], what);
+		} else if (e.seq <= s->seq) {
+			problems_add(&rep->problems, "fork",
+				     "entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)",
+				     offs[i], what);
+			continue;
+		}
+		s->seq = e.seq;
+		memcpy(s->id, id, 32);
+	}
+	return 0;
+}
+
+int bundle_check(const char *path, const uint8_t *network_id,
+		 struct bundle_report *rep, char *why, size_t whylen)
+{
+	struct check_ctx c = { 0 };
+	struct walk wk = { rep, network_id, check_batch, &c, why, whylen };
+	int r;
+	why[0] = 0;
+	c.res = malloc(BATCH * sizeof(int));
+	if (!c.res)
+		return -ENOMEM;
+	r = walk_file(path, &wk);
+	free(c.res);
+	free(c.slots);
+	return r;
+}

@@ -1,0 +1,71 @@
+/*
+ * bundle: sneakernet. Writing what a peer lacks into a file, and importing
+ * such a file through the same verify-and-store path as the wire.
+ */
+#ifndef HAMLET_BUNDLE_H
+#define HAMLET_BUNDLE_H
+
+#include "bundle_format.h"
+#include "log.h"
+#include "node.h"
+#include "problems.h"
+
+struct bundle_create_opts {
+	const char *scope_prefix; /* NULL or "": every scope */
+	const char *for_summary;  /* path of the recipient's summary, or NULL */
+};
+
+struct bundle_create_result {
+	uint64_t feeds, entries, bytes, body_bytes;
+};
+
+/*
+ * Write a bundle of the entries n holds that the recipient lacks, in feed
+ * and seq order, with their bodies. why names the problem on failure.
+ */
+int bundle_create(struct node *n, const char *path,
+		  const struct bundle_create_opts *o,
+		  struct bundle_create_result *ret, char *why, size_t whylen);
+
+enum bundle_trailer_state {
+	BUNDLE_TRAILER_OK = 0,
+	BUNDLE_TRAILER_MISSING, /* file cut short */
+	BUNDLE_TRAILER_BAD_HASH,
+	BUNDLE_TRAILER_BAD_SIG,
+	BUNDLE_TRAILER_BAD_COUNT,
+};
+const char *bundle_trailer_state_text(int s);
+
+struct bundle_report {
+	int has_header;
+	struct bundle_header header;
+	int trailer;
+	uint64_t trailer_count;
+	uint64_t frames, entries, damaged_frames, bytes;
+	struct log_stats stats; /* import only */
+	uint64_t bad_entries;	/* check only: entries that do not verify */
+	struct problems problems;
+	/* check only: counts per collection, for inspect */
+	uint64_t puts, deletes, others;
+	uint64_t feeds;
+};
+
+/*
+ * Import a bundle into n. Every entry is verified; a damaged frame or
+ * entry is reported (kind "damaged", "signature", ...) and the rest still
+ * imports; re-importing is harmless. Returns <0 only when nothing could be
+ * imported (unreadable, not a bundle, another network): why says which.
+ */
+int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
+		  char *why, size_t whylen);
+
+/*
+ * Check a bundle without any store: framing, every signature, hash
+ * chains within each feed, the trailer. network_id may be NULL (then any).
+ */
+int bundle_check(const char *path, const uint8_t *network_id,
+		 struct bundle_report *rep, char *why, size_t whylen);
+
+void bundle_report_close(struct bundle_report *rep);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * hlc: hybrid logical clocks. A timestamp is 48 bits of milliseconds since
+ * the Unix epoch and a 16-bit counter, so it orders like wall time when
+ * clocks agree and still moves forward when a village PC's clock is wrong.
+ */
+#ifndef HAMLET_HLC_H
+#define HAMLET_HLC_H
+
+#include <stdint.h>
+
+#define HLC_COUNTER_BITS 16
+/* A remote timestamp more than this far ahead of our wall clock is not
+ * allowed to drag our clock forward (docs/architecture.md "Clocks"). */
+#define HLC_MAX_AHEAD_MS (10ull * 60 * 1000)
+
+static inline uint64_t hlc_ms(uint64_t hlc)
+{
+	return hlc >> HLC_COUNTER_BITS;
+}
+
+/* Wall clock in ms; HAMLET_CLOCK_OFFSET_MS (signed) shifts it, which is how
+ * tests give a node a wrong clock. */
+uint64_t hlc_wall_ms(void);
+
+/* The timestamp of a new local event after last. */
+uint64_t hlc_next(uint64_t last, uint64_t wall_ms);
+
+/* Our clock after seeing remote: max(last, remote), but never more than
+ * HLC_MAX_AHEAD_MS ahead of wall_ms. */
+uint64_t hlc_observe(uint64_t last, uint64_t remote, uint64_t wall_ms);
+
+/* 1 when hlc lies more than HLC_MAX_AHEAD_MS ahead of wall_ms. */
+int hlc_is_future(uint64_t hlc, uint64_t wall_ms);
+
+/* "2026-11-23T08:15:02.123Z+3" (counter after the plus when non-zero). */
+void hlc_format(uint64_t hlc, char out[48]);
+
+#endif

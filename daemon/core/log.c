@@ -1,0 +1,993 @@
+#include "log.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "mp.h"
+#include "record.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
+#define MAX_GROW_RETRIES 12
+
+const char *log_status_name(int status)
+{
+	switch (status) {
+	case LOG_APPLIED: return "applied";
+	case LOG_DUPLICATE: return "duplicate";
+	case LOG_HELD: return "held";
+	case LOG_FORK: return "fork";
+	case LOG_REJECTED: return "rejected";
+	default: return "?";
+	}
+}
+
+void log_feed_key(const uint8_t author[ENTRY_KEY_LEN], const char *scope,
+		  uint8_t ret[32])
+{
+	crypto_generichash_blake2b_state h;
+	crypto_generichash_blake2b_init(&h, NULL, 0, 32);
+	crypto_generichash_blake2b_update(&h, author, ENTRY_KEY_LEN);
+	crypto_generichash_blake2b_update(&h, (const uint8_t *)scope,
+					  strlen(scope));
+	crypto_generichash_blake2b_final(&h, ret, 32);
+}
+
+/* --- feed heads -------------------------------------------------------- */
+
+static int feed_decode(const uint8_t key[32], const uint8_t *v, size_t vl,
+		       struct log_feed *f)
+{
+	if (vl < FEED_VAL_MIN || vl > FEED_VAL_MIN + ENTRY_MAX_SCOPE)
+		return HAMLET_ECORRUPT;
+	memcpy(f->key, key, 32);
+	f->seq = store_get_be64(v);
+	memcpy(f->head, v + 8, 32);
+	f->hlc = store_get_be64(v + 40);
+	f->forked = v[48];
+	f->fork_seq = store_get_be64(v + 49);
+	memcpy(f->author, v + 57, 32);
+	memcpy(f->scope, v + 89, vl - 89);
+	f->scope[vl - 89] = 0;
+	return 0;
+}
+
+static int feed_put(struct store_txn *t, const struct log_feed *f)
+{
+	uint8_t v[FEED_VAL_MIN + ENTRY_MAX_SCOPE];
+	size_t sl = strlen(f->scope);
+	store_be64(v, f->seq);
+	memcpy(v + 8, f->head, 32);
+	store_be64(v + 40, f->hlc);
+	v[48] = (uint8_t)f->forked;
+	store_be64(v + 49, f->fork_seq);
+	memcpy(v + 57, f->author, 32);
+	memcpy(v + 89, f->scope, sl);
+	return store_put(t, ST_FEEDS, f->key, 32, v, 89 + sl, 0);
+}
+
+int log_feed_get(struct store_txn *t, const uint8_t key[32],
+		 struct log_feed *ret)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_FEEDS, key, 32, &v, &vl);
+	if (r < 0)
+		return r;
+	return feed_decode(key, v, vl, ret);
+}
+
+int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	struct log_feed f;
+	int r;
+	if ((r = store_cursor_open(t, ST_FEEDS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl != 32 || (r = feed_decode(k, v, vl, &f)) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if ((r = cb(ctx, &f)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+static void seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40])
+{
+	memcpy(out, feed, 32);
+	store_be64(out + 32, seq);
+}
+
+int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		  const uint8_t **ret_env, size_t *ret_env_len,
+		  const uint8_t **ret_sig)
+{
+	uint8_t k[40];
+	const void *v;
+	size_t vl;
+	int r;
+	seq_key(feed, seq, k);
+	if ((r = store_get(t, ST_ENTRIES, k, 40, &v, &vl)) < 0)
+		return r;
+	const uint8_t *p = v;
+	if (vl < 2 + ENTRY_SIG_LEN)
+		return HAMLET_ECORRUPT;
+	size_t el = (size_t)p[0] << 8 | p[1];
+	if (vl != 2 + el + ENTRY_SIG_LEN)
+		return HAMLET_ECORRUPT;
+	*ret_env = p + 2;
+	*ret_env_len = el;
+	*ret_sig = p + 2 + el;
+	return 0;
+}
+
+int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		     uint8_t ret_feed[32], uint64_t *ret_seq)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_IDS, id, ENTRY_ID_LEN, &v, &vl);
+	if (r < 0)
+		return r;
+	if (vl != 40)
+		return HAMLET_ECORRUPT;
+	memcpy(ret_feed, v, 32);
+	*ret_seq = store_get_be64((const uint8_t *)v + 32);
+	return 0;
+}
+
+int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
+		 const uint8_t **ret_body, size_t *ret_len)
+{
+	const void *v;
+	int r = store_get(t, ST_BODIES, hash, ENTRY_HASH_LEN, &v, ret_len);
+	if (r == 0)
+		*ret_body = v;
+	return r;
+}
+
+int log_forks_each(struct store_txn *t, log_fork_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	struct log_fork f;
+	int r;
+	if ((r = store_cursor_open(t, ST_FORKS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const uint8_t *p = v;
+		if (kl != 72 || vl < 2 + ENTRY_SIG_LEN) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		memcpy(f.feed, k, 32);
+		f.seq = store_get_be64((const uint8_t *)k + 32);
+		memcpy(f.id, (const uint8_t *)k + 40, 32);
+		f.env_len = (size_t)p[0] << 8 | p[1];
+		if (vl != 2 + f.env_len + ENTRY_SIG_LEN) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		f.env = p + 2;
+		f.sig = p + 2 + f.env_len;
+		if ((r = cb(ctx, &f)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int log_held_count(struct store_txn *t, uint64_t *ret)
+{
+	return store_count(t, ST_PENDING, ret);
+}
+
+/* --- verification on all cores ----------------------------------------- */
+
+struct vjob {
+	const struct log_in *in;
+	size_t n, start, step;
+	int *res;
+	struct entry *ents; /* may be NULL */
+	int *fields;
+};
+
+static void verify_one(const struct log_in *in, int *res, struct entry *e,
+		       int *field)
+{
+	struct entry tmp;
+	if (!e)
+		e = &tmp;
+	*res = entry_decode(in->env, in->env_len, e, field);
+	if (*res < 0)
+		return;
+	*res = entry_verify(in->env, in->env_len, in->sig, e->author);
+}
+
+static void *vjob_run(void *arg)
+{
+	struct vjob *j = arg;
+	for (size_t i = j->start; i < j->n; i += j->step)
+		verify_one(&j->in[i], &j->res[i], j->ents ? &j->ents[i] : NULL,
+			   j->fields ? &j->fields[i] : NULL);
+	return NULL;
+}
+
+static void verify_all(const struct log_in *in, size_t n, int *res,
+		       struct entry *ents, int *fields)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ncpu > 1 ? (size_t)ncpu : 1;
+	pthread_t th[16];
+	struct vjob jobs[16];
+	size_t started = 0;
+
+	if (nt > 16)
+		nt = 16;
+	if (n < 64)
+		nt = 1;
+	for (size_t t = 0; t < nt; t++)
+		jobs[t] = (struct vjob){ in, n, t, nt, res, ents, fields };
+	/* the calling thread takes job 0 */
+	for (size_t t = 1; t < nt; t++) {
+		if (pthread_create(&th[t], NULL, vjob_run, &jobs[t]) != 0)
+			break;
+		started = t;
+	}
+	if (started + 1 < nt) {
+		/* could not start every thread: do the rest here */
+		for (size_t t = started + 1; t < nt; t++)
+			vjob_run(&jobs[t]);
+	}
+	vjob_run(&jobs[0]);
+	for (size_t t = 1; t <= started; t++)
+		pthread_join(th[t], NULL);
+}
+
+void log_verify_parallel(const struct log_in *in, size_t n, int *res)
+{
+	verify_all(in, n, res, NULL, NULL);
+}
+
+/* --- applying ---------------------------------------------------------- */
+
+struct dirty {
+	char (*keys)[RECORD_KEY_MAX + 1];
+	size_t n, cap;
+};
+
+static int dirty_add(struct dirty *d, const struct entry *e)
+{
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 256;
+		void *p = realloc(d->keys, nc * sizeof(*d->keys));
+		if (!p)
+			return -ENOMEM;
+		d->keys = p;
+		d->cap = nc;
+	}
+	snprintf(d->keys[d->n++], RECORD_KEY_MAX + 1, "%s/%s", e->collection,
+		 e->record_id);
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int dirty_flush(struct store_txn *t, struct dirty *d)
+{
+	int r;
+	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
+	for (size_t i = 0; i < d->n; i++) {
+		if (i && strcmp(d->keys[i], d->keys[i - 1]) == 0)
+			continue;
+		char *slash = strchr(d->keys[i], '/');
+		*slash = 0;
+		r = record_materialize(t, d->keys[i], slash + 1);
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
+	d->n = 0;
+	return 0;
+}
+
+struct applier {
+	struct store_txn *t;
+	struct dirty dirty;
+	uint64_t max_hlc;
+	struct log_stats st;
+};
+
+static int put_entry_row(struct store_txn *t, enum store_table tab,
+			 const uint8_t *key, size_t kl, const uint8_t *env,
+			 size_t env_len, const uint8_t *sig,
+			 const uint8_t *body, size_t body_len)
+{
+	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + ENTRY_MAX_BODY];
+	size_t n = 0;
+	buf[n++] = (uint8_t)(env_len >> 8);
+	buf[n++] = (uint8_t)env_len;
+	memcpy(buf + n, env, env_len);
+	n += env_len;
+	memcpy(buf + n, sig, ENTRY_SIG_LEN);
+	n += ENTRY_SIG_LEN;
+	if (tab == ST_PENDING) {
+		buf[n++] = body ? 1 : 0;
+		if (body) {
+			memcpy(buf + n, body, body_len);
+			n += body_len;
+		}
+	}
+	return store_put(t, tab, key, kl, buf, n, 0);
+}
+
+/*
+ * Store one verified entry. The caller checked the signature, network,
+ * body hash and schema. Sets *status (and why for forks).
+ */
+static int apply_one(struct applier *a, const struct entry *e,
+		     const uint8_t id[32], const uint8_t *env, size_t env_len,
+		     const uint8_t *sig, const uint8_t *body, size_t body_len,
+		     struct log_out *out);
+
+static int release_held(struct applier *a, struct log_feed *f)
+{
+	/* entries that arrived before their predecessor */
+	for (;;) {
+		uint8_t k[40];
+		const void *v;
+		size_t vl;
+		struct entry e;
+		uint8_t id[32];
+		int r;
+		seq_key(f->key, f->seq + 1, k);
+		r = store_get(a->t, ST_PENDING, k, 40, &v, &vl);
+		if (r == HAMLET_ENOTFOUND)
+			return 0;
+		if (r < 0)
+			return r;
+		/* copy out: the row is deleted before it is applied */
+		uint8_t *row = malloc(vl);
+		if (!row)
+			return -ENOMEM;
+		memcpy(row, v, vl);
+		if ((r = store_del(a->t, ST_PENDING, k, 40)) < 0) {
+			free(row);
+			return r;
+		}
+		size_t el = (size_t)row[0] << 8 | row[1];
+		if (vl < 2 + el + ENTRY_SIG_LEN + 1 ||
+		    entry_decode(row + 2, el, &e, NULL) < 0) {
+			free(row);
+			return HAMLET_ECORRUPT;
+		}
+		const uint8_t *b = row[2 + el + ENTRY_SIG_LEN] ? row + 3 + el + ENTRY_SIG_LEN : NULL;
+		size_t bl = b ? vl - (3 + el + ENTRY_SIG_LEN) : 0;
+		struct log_out o;
+		entry_id(row + 2, el, id);
+		r = apply_one(a, &e, id, row + 2, el, row + 2 + el, b, bl, &o);
+		free(row);
+		if (r < 0)
+			return r;
+		if (o.status != LOG_APPLIED)
+			return 0;
+		a->st.released++;
+		if ((r = log_feed_get(a->t, f->key, f)) < 0)
+			return r;
+	}
+}
+
+static int apply_one(struct applier *a, const struct entry *e,
+		     const uint8_t id[32], const uint8_t *env, size_t env_len,
+		     const uint8_t *sig, const uint8_t *body, size_t body_len,
+		     struct log_out *out)
+{
+	struct log_feed f;
+	uint8_t k[40];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, id, 32);
+	out->seq = e->seq;
+	log_feed_key(e->author, e->scope, f.key);
+	r = log_feed_get(a->t, f.key, &f);
+	if (r == HAMLET_ENOTFOUND) {
+		memset(&f, 0, sizeof(f));
+		log_feed_key(e->author, e->scope, f.key);
+		memcpy(f.author, e->author, 32);
+		strcpy(f.scope, e->scope);
+	} else if (r < 0) {
+		return r;
+	}
+	if (f.forked && e->seq > f.fork_seq) {
+		out->status = LOG_REJECTED;
+		out->err = HAMLET_EFORKED;
+		snprintf(out->why, sizeof(out->why),
+			 "feed %s is frozen at seq %llu after a fork; entry %llu not accepted",
+			 e->scope, (unsigned long long)f.fork_seq,
+			 (unsigned long long)e->seq);
+		a->st.rejected++;
+		return 0;
+	}
+	if (e->seq <= f.seq) {
+		const uint8_t *oenv, *osig;
+		size_t olen;
+		uint8_t oid[32];
+		if ((r = log_entry_get(a->t, f.key, e->seq, &oenv, &olen,
+				       &osig)) < 0)
+			return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+		entry_id(oenv, olen, oid);
+		if (memcmp(oid, id, 32) == 0) {
+			out->status = LOG_DUPLICATE;
+			a->st.duplicate++;
+			return 0;
+		}
+		goto fork;
+	}
+	if (e->seq > f.seq + 1) {
+		seq_key(f.key, e->seq, k);
+		if ((r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
+				       sig, body, body_len)) < 0)
+			return r;
+		out->status = LOG_HELD;
+		snprintf(out->why, sizeof(out->why),
+			 "held: feed %s has entries up to %llu, this is %llu",
+			 e->scope, (unsigned long long)f.seq,
+			 (unsigned long long)e->seq);
+		a->st.held++;
+		return 0;
+	}
+	if (e->seq > 1 && memcmp(e->prev, f.head, 32) != 0)
+		goto fork; /* it chains to another entry at seq - 1 */
+
+	/* append */
+	seq_key(f.key, e->seq, k);
+	if ((r = put_entry_row(a->t, ST_ENTRIES, k, 40, env, env_len, sig, NULL,
+			       0)) < 0)
+		return r;
+	if ((r = store_put(a->t, ST_IDS, id, 32, k, 40, 0)) < 0)
+		return r;
+	if (body && (r = store_put(a->t, ST_BODIES, e->body_hash,
+				   ENTRY_HASH_LEN, body, body_len, 0)) < 0)
+		return r;
+	f.seq = e->seq;
+	memcpy(f.head, id, 32);
+	f.hlc = e->hlc;
+	if ((r = feed_put(a->t, &f)) < 0)
+		return r;
+	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE) {
+		if ((r = record_op_add(a->t, e, id)) < 0)
+			return r;
+		if ((r = dirty_add(&a->dirty, e)) < 0)
+			return r;
+	}
+	if (e->hlc > a->max_hlc)
+		a->max_hlc = e->hlc;
+	out->status = LOG_APPLIED;
+	a->st.applied++;
+	return release_held(a, &f);
+
+fork: {
+	uint8_t fk[72];
+	uint64_t at = e->seq <= f.seq ? e->seq : e->seq - 1;
+	memcpy(fk, f.key, 32);
+	store_be64(fk + 32, e->seq);
+	memcpy(fk + 40, id, 32);
+	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, env, env_len, sig, NULL,
+			       0)) < 0)
+		return r;
+	if (!f.forked || at < f.fork_seq) {
+		f.forked = 1;
+		f.fork_seq = at;
+		if ((r = feed_put(a->t, &f)) < 0)
+			return r;
+	}
+	out->status = LOG_FORK;
+	out->err = HAMLET_EFORK;
+	snprintf(out->why, sizeof(out->why),
+		 "fork: author signed two different entries at seq %llu of feed %s; both kept as evidence, feed frozen",
+		 (unsigned long long)at, e->scope);
+	a->st.forks++;
+	return 0;
+}
+}
+
+static int meta_hlc_get(struct store_txn *t, uint64_t *ret)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_META, "hlc", 3, &v, &vl);
+	if (r == HAMLET_ENOTFOUND) {
+		*ret = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (vl != 8)
+		return HAMLET_ECORRUPT;
+	*ret = store_get_be64(v);
+	return 0;
+}
+
+static int meta_hlc_put(struct store_txn *t, uint64_t v)
+{
+	uint8_t b[8];
+	store_be64(b, v);
+	return store_put(t, ST_META, "hlc", 3, b, 8, 0);
+}
+
+static int applier_finish(struct applier *a, uint64_t local_hlc)
+{
+	uint64_t cur;
+	int r;
+	if ((r = dirty_flush(a->t, &a->dirty)) < 0)
+		return r;
+	if ((r = meta_hlc_get(a->t, &cur)) < 0)
+		return r;
+	uint64_t next = hlc_observe(cur, a->max_hlc, hlc_wall_ms());
+	if (local_hlc > next)
+		next = local_hlc;
+	if (next != cur && (r = meta_hlc_put(a->t, next)) < 0)
+		return r;
+	return 0;
+}
+
+static void why_field(char *why, size_t n, const struct entry *e, int err,
+		      int field)
+{
+	if (field >= 0)
+		snprintf(why, n, "envelope field %s: %s", entry_field_name(field),
+			 hamlet_strerror(err));
+	else
+		snprintf(why, n, "%s", hamlet_strerror(err));
+	(void)e;
+}
+
+/* Checks that need the decoded entry but not the store. */
+static int check_content(const struct entry *e, const struct log_in *in,
+			 const uint8_t network_id[32], char *why, size_t wl)
+{
+	const struct schema *s;
+	if (memcmp(e->network_id, network_id, 32) != 0) {
+		snprintf(why, wl, "entry belongs to another network");
+		return HAMLET_ENETWORK;
+	}
+	if (in->body) {
+		uint8_t h[32];
+		if (!e->has_body || in->body_len != e->body_len) {
+			snprintf(why, wl,
+				 "body of %zu bytes does not match the envelope's body_len %llu",
+				 in->body_len,
+				 (unsigned long long)e->body_len);
+			return HAMLET_EHASH;
+		}
+		entry_body_hash(in->body, in->body_len, h);
+		if (memcmp(h, e->body_hash, 32) != 0) {
+			snprintf(why, wl,
+				 "body does not match the signed body hash (altered)");
+			return HAMLET_EHASH;
+		}
+	}
+	if (e->kind != ENTRY_PUT && e->kind != ENTRY_DELETE)
+		return 0;
+	if (!(s = schema_find(e->collection))) {
+		snprintf(why, wl, "unknown collection \"%s\"", e->collection);
+		return HAMLET_ECOLLECTION;
+	}
+	if (e->kind == ENTRY_DELETE && e->has_body) {
+		snprintf(why, wl, "a delete carries no body");
+		return HAMLET_EFORMAT;
+	}
+	if (e->kind == ENTRY_PUT && !e->has_body) {
+		snprintf(why, wl, "a put must carry a body hash");
+		return HAMLET_EFORMAT;
+	}
+	if (e->kind == ENTRY_PUT && in->body) {
+		struct mp_doc d;
+		int r = mp_doc_parse(&d, in->body, in->body_len,
+				     SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
+		if (r < 0) {
+			snprintf(why, wl, "body is not valid msgpack: %s",
+				 hamlet_strerror(r));
+			return HAMLET_ESCHEMA;
+		}
+		r = schema_check_body(s, d.root, why, wl);
+		mp_doc_close(&d);
+		return r;
+	}
+	return 0;
+}
+
+int log_ingest(struct store *st, const uint8_t network_id[32],
+	       const struct log_in *in, size_t n, struct log_out *out,
+	       struct log_stats *stats)
+{
+	struct entry *ents = NULL;
+	int *res = NULL, *fields = NULL;
+	uint8_t(*ids)[32] = NULL;
+	struct applier a = { 0 };
+	int r;
+
+	if (n > LOG_MAX_BATCH)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	ents = malloc(n * sizeof(*ents));
+	res = malloc(n * sizeof(int));
+	fields = malloc(n * sizeof(int));
+	ids = malloc(n * 32);
+	if (!ents || !res || !fields || !ids) {
+		r = -ENOMEM;
+		goto out;
+	}
+	verify_all(in, n, res, ents, fields);
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		entry_id(in[i].env, in[i].env_len, ids[i]);
+		memcpy(out[i].id, ids[i], 32);
+		if (res[i] == 0)
+			out[i].seq = ents[i].seq;
+		if (res[i] == HAMLET_ESIG) {
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "signature does not verify (entry altered or not signed by its author)");
+		} else if (res[i] < 0) {
+			why_field(out[i].why, sizeof(out[i].why), &ents[i],
+				  res[i], fields[i]);
+		} else {
+			res[i] = check_content(&ents[i], &in[i], network_id,
+					       out[i].why, sizeof(out[i].why));
+		}
+	}
+
+	for (int attempt = 0;; attempt++) {
+		memset(&a.st, 0, sizeof(a.st));
+		a.max_hlc = 0;
+		a.dirty.n = 0;
+		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
+			goto out;
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			if (res[i] < 0) {
+				out[i].status = LOG_REJECTED;
+				out[i].err = res[i];
+				a.st.rejected++;
+				continue;
+			}
+			r = apply_one(&a, &ents[i], ids[i], in[i].env,
+				      in[i].env_len, in[i].sig, in[i].body,
+				      in[i].body_len, &out[i]);
+		}
+		if (r >= 0)
+			r = applier_finish(&a, 0);
+		if (r >= 0) {
+			r = store_txn_commit(a.t);
+			a.t = NULL;
+		} else {
+			store_txn_abort(a.t);
+			a.t = NULL;
+		}
+		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0)
+			continue;
+		break;
+	}
+	if (r < 0)
+		goto out;
+	if (stats) {
+		stats->applied += a.st.applied;
+		stats->duplicate += a.st.duplicate;
+		stats->held += a.st.held;
+		stats->released += a.st.released;
+		stats->forks += a.st.forks;
+		stats->rejected += a.st.rejected;
+	}
+	r = 0;
+out:
+	free(a.dirty.keys);
+	free(ents);
+	free(res);
+	free(fields);
+	free(ids);
+	return r;
+}
+
+/* --- local writes ------------------------------------------------------ */
+
+static int check_local(struct store_txn *t, const struct schema *s,
+		       const struct log_op *op, const msgpack_object *body,
+		       uint8_t heads[][32], size_t *nheads, uint64_t *heads_hlc,
+		       char *why, size_t wl)
+{
+	struct record_view v;
+	int r, exists;
+
+	*nheads = 0;
+	*heads_hlc = 0;
+	r = record_view_load(t, op->collection, op->record_id, &v);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	exists = r == 0;
+	if (exists) {
+		*heads_hlc = v.hlc;
+		size_t nh = v.heads->via.array.size;
+		if (nh > ENTRY_MAX_DEPS)
+			nh = ENTRY_MAX_DEPS; /* see docs/records.md "deps" */
+		for (size_t i = 0; i < nh; i++) {
+			const msgpack_object *h = &v.heads->via.array.ptr[i];
+			if (mp_get_bin_fixed(h, 32, heads[i]) < 0) {
+				record_view_close(&v);
+				return HAMLET_ECORRUPT;
+			}
+		}
+		*nheads = nh;
+	}
+	r = 0;
+	if (op->kind == ENTRY_DELETE) {
+		if ((!exists || v.deleted) && !op->resolve) {
+			snprintf(why, wl, "record %s/%s not found", op->collection,
+				 op->record_id);
+			r = HAMLET_ENOTFOUND;
+		}
+		goto out;
+	}
+	if (!exists || v.deleted) {
+		char missing[256] = "";
+		for (size_t i = 0; i < s->nfields; i++) {
+			const struct schema_field *f = &s->fields[i];
+			int have = 0;
+			if (!f->required)
+				continue;
+			for (uint32_t j = 0; j < body->via.map.size; j++) {
+				const msgpack_object *k = &body->via.map.ptr[j].key;
+				if (k->via.str.size == strlen(f->name) &&
+				    memcmp(k->via.str.ptr, f->name,
+					   k->via.str.size) == 0 &&
+				    body->via.map.ptr[j].val.type !=
+					    MSGPACK_OBJECT_NIL)
+					have = 1;
+			}
+			if (!have) {
+				if (missing[0])
+					strncat(missing, ", ",
+						sizeof(missing) - strlen(missing) - 1);
+				strncat(missing, f->name,
+					sizeof(missing) - strlen(missing) - 1);
+			}
+		}
+		if (missing[0]) {
+			snprintf(why, wl,
+				 "a new %s record needs every required field; missing: %s",
+				 s->name, missing);
+			r = HAMLET_ESCHEMA;
+		}
+		goto out;
+	}
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		const msgpack_object *val = &body->via.map.ptr[j].val;
+		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
+		const struct schema_field *f = &s->fields[fi];
+		const msgpack_object *cur = record_view_field(&v, f->name);
+		if (val->type == MSGPACK_OBJECT_NIL && f->required) {
+			snprintf(why, wl, "%s.%s is required and cannot be cleared",
+				 s->name, f->name);
+			r = HAMLET_ESCHEMA;
+			goto out;
+		}
+		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
+		    !mp_object_equal(cur, val)) {
+			snprintf(why, wl,
+				 "%s.%s is immutable once set; record a correction as a new record instead",
+				 s->name, f->name);
+			r = HAMLET_EIMMUTABLE;
+			goto out;
+		}
+	}
+out:
+	if (exists)
+		record_view_close(&v);
+	return r;
+}
+
+int log_write(struct store *st, const struct log_author *au,
+	      const struct log_op *ops, size_t n, struct log_out *out,
+	      size_t *ret_failed, char *why, size_t whylen)
+{
+	struct applier a = { 0 };
+	uint64_t hlc = 0;
+	size_t i = 0;
+	int r;
+
+	why[0] = 0;
+	for (int attempt = 0;; attempt++) {
+		memset(&a.st, 0, sizeof(a.st));
+		a.max_hlc = 0;
+		a.dirty.n = 0;
+		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
+			goto out;
+		if ((r = meta_hlc_get(a.t, &hlc)) < 0)
+			goto abort;
+		for (i = 0; i < n; i++) {
+			const struct log_op *op = &ops[i];
+			const struct schema *s = schema_find(op->collection);
+			const char *scope = op->scope ? op->scope : au->scope;
+			struct mp_doc d;
+			int have_doc = 0;
+			uint8_t heads[ENTRY_MAX_DEPS][32];
+			size_t nheads;
+			uint64_t heads_hlc;
+			struct entry e;
+			uint8_t *env = NULL, sig[64], id[32];
+			size_t env_len;
+			struct log_out o;
+
+			if (!s) {
+				snprintf(why, whylen,
+					 "unknown collection \"%s\" (known: health_profile, health_event, payment, registration)",
+					 op->collection);
+				r = HAMLET_ECOLLECTION;
+				goto abort;
+			}
+			if (entry_record_id_check(op->record_id) < 0) {
+				snprintf(why, whylen,
+					 "invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+					 op->record_id);
+				r = HAMLET_EID;
+				goto abort;
+			}
+			if (entry_scope_check(scope) < 0) {
+				snprintf(why, whylen,
+					 "invalid scope \"%.128s\": use lower-case segments like province/district/commune/village",
+					 scope);
+				r = HAMLET_ESCOPE;
+				goto abort;
+			}
+			if (op->kind == ENTRY_PUT) {
+				if (op->body_len > ENTRY_MAX_BODY) {
+					snprintf(why, whylen,
+						 "record body of %zu bytes is over the %d-byte limit",
+						 op->body_len, ENTRY_MAX_BODY);
+					r = HAMLET_ETOOBIG;
+					goto abort;
+				}
+				if ((r = mp_doc_parse(&d, op->body, op->body_len,
+						      SCHEMA_MAX_FIELDS +
+							      SCHEMA_MAX_MAP)) < 0) {
+					snprintf(why, whylen, "record body is not a msgpack map");
+					r = HAMLET_ESCHEMA;
+					goto abort;
+				}
+				have_doc = 1;
+				if ((r = schema_check_body(s, d.root, why,
+							   whylen)) < 0) {
+					mp_doc_close(&d);
+					goto abort;
+				}
+			} else if (op->kind != ENTRY_DELETE) {
+				r = -EINVAL;
+				goto abort;
+			}
+			r = check_local(a.t, s, op, have_doc ? d.root : NULL,
+					heads, &nheads, &heads_hlc, why, whylen);
+			if (have_doc)
+				mp_doc_close(&d);
+			if (r < 0)
+				goto abort;
+
+			memset(&e, 0, sizeof(e));
+			memcpy(e.network_id, au->network_id, 32);
+			memcpy(e.author, au->pk, 32);
+			strcpy(e.scope, scope);
+			{
+				struct log_feed f;
+				uint8_t fkey[32];
+				log_feed_key(au->pk, scope, fkey);
+				r = log_feed_get(a.t, fkey, &f);
+				if (r == HAMLET_ENOTFOUND) {
+					f.seq = 0;
+					f.forked = 0;
+				} else if (r < 0) {
+					goto abort;
+				}
+				if (f.forked) {
+					snprintf(why, whylen,
+						 "this node's feed %s is frozen after a fork (was this node's key copied to another machine?)",
+						 scope);
+					r = HAMLET_EFORKED;
+					goto abort;
+				}
+				e.seq = f.seq + 1;
+				e.has_prev = f.seq > 0;
+				if (e.has_prev)
+					memcpy(e.prev, f.head, 32);
+			}
+			hlc = hlc_next(hlc, hlc_wall_ms());
+			if (hlc <= heads_hlc)
+				hlc = heads_hlc + 1;
+			e.hlc = hlc;
+			e.kind = op->kind;
+			strcpy(e.collection, op->collection);
+			strcpy(e.record_id, op->record_id);
+			e.ndeps = nheads;
+			memcpy(e.deps, heads, nheads * 32);
+			if (op->kind == ENTRY_PUT) {
+				e.has_body = 1;
+				e.body_len = op->body_len;
+				entry_body_hash(op->body, op->body_len,
+						e.body_hash);
+			}
+			if ((r = entry_encode(&e, &env, &env_len)) < 0) {
+				snprintf(why, whylen, "cannot encode entry: %s",
+					 hamlet_strerror(r));
+				goto abort;
+			}
+			if ((r = entry_sign(env, env_len, au->sk, sig)) < 0) {
+				free(env);
+				goto abort;
+			}
+			entry_id(env, env_len, id);
+			r = apply_one(&a, &e, id, env, env_len, sig,
+				      op->kind == ENTRY_PUT ? op->body : NULL,
+				      op->body_len, &o);
+			free(env);
+			if (r < 0)
+				goto abort;
+			if (o.status != LOG_APPLIED) {
+				snprintf(why, whylen, "%s", o.why);
+				r = HAMLET_ECHAIN;
+				goto abort;
+			}
+			if (out)
+				out[i] = o;
+			/* later ops in this batch must see this one */
+			if ((r = dirty_flush(a.t, &a.dirty)) < 0)
+				goto abort;
+		}
+		if ((r = applier_finish(&a, hlc)) < 0)
+			goto abort;
+		r = store_txn_commit(a.t);
+		a.t = NULL;
+		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0)
+			continue;
+		if (r < 0)
+			i = n;
+		goto out;
+abort:
+		store_txn_abort(a.t);
+		a.t = NULL;
+		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0) {
+			why[0] = 0;
+			continue;
+		}
+		break;
+	}
+out:
+	if (r < 0) {
+		if (ret_failed)
+			*ret_failed = i < n ? i : n;
+		if (!why[0])
+			snprintf(why, whylen, "%s", hamlet_strerror(r));
+	}
+	free(a.dirty.keys);
+	return r;
+}

@@ -1,0 +1,140 @@
+/*
+ * log: the one path by which an entry enters the store.
+ *
+ * wire or bundle -> decode -> verify -> store (one LMDB transaction) ->
+ * materialize. Local writes join the same path after signing. Everything
+ * one call changes is committed in one write transaction: after a crash
+ * the store holds whole batches or none.
+ */
+#ifndef HAMLET_LOG_H
+#define HAMLET_LOG_H
+
+#include "entry.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOG_MAX_BATCH 8192 /* entries in one log_ingest() call */
+
+/* An entry as it arrived; all pointers are borrowed for the call. */
+struct log_in {
+	const uint8_t *env;
+	size_t env_len;
+	const uint8_t *sig;  /* 64 bytes */
+	const uint8_t *body; /* NULL: the body did not come along */
+	size_t body_len;
+};
+
+enum log_status {
+	LOG_APPLIED = 0, /* stored and materialized */
+	LOG_DUPLICATE,	 /* already stored; nothing changed */
+	LOG_HELD,	 /* verified, waiting for an earlier entry of its feed */
+	LOG_FORK,	 /* the author equivocated: kept as evidence */
+	LOG_REJECTED,	 /* not stored: see err and why */
+};
+
+struct log_out {
+	int status;
+	int err;       /* with LOG_REJECTED and LOG_FORK */
+	char why[200]; /* a sentence naming the fault; "" when applied */
+	uint8_t id[ENTRY_ID_LEN];
+	uint64_t seq;
+};
+
+struct log_stats {
+	uint64_t applied, duplicate, held, released, forks, rejected;
+};
+
+const char *log_status_name(int status);
+
+/*
+ * Verify and store n (<= LOG_MAX_BATCH) entries from a peer or a bundle,
+ * in one write transaction. Signatures are checked on all cores. Each
+ * entry's fate is in out[i]; stats (may be NULL) is added to. The return
+ * is 0 unless the batch as a whole could not be stored (the store is full
+ * past its cap, or failed): then nothing of it was applied.
+ */
+int log_ingest(struct store *st, const uint8_t network_id[32],
+	       const struct log_in *in, size_t n, struct log_out *out,
+	       struct log_stats *stats);
+
+/* Who signs local writes. */
+struct log_author {
+	const uint8_t *pk; /* 32 */
+	const uint8_t *sk; /* 64, libsodium layout */
+	const uint8_t *network_id;
+	const char *scope; /* the node's own scope */
+};
+
+struct log_op {
+	int kind;		/* ENTRY_PUT or ENTRY_DELETE */
+	const char *collection;
+	const char *record_id;
+	const char *scope;	/* NULL: the author's scope */
+	const uint8_t *body;	/* put: msgpack map field -> value */
+	size_t body_len;
+	int resolve;		/* a conflict resolution: may set immutable fields */
+};
+
+/*
+ * Sign and store n local operations in one transaction: all or none.
+ * Each put is validated against its collection's schema and the record's
+ * current state (a record's first put carries every required field;
+ * immutable fields do not change outside a resolution). On failure,
+ * *ret_failed is the index of the operation at fault and why says what is
+ * wrong; nothing was stored. out (may be NULL) gets each new entry's id.
+ */
+int log_write(struct store *st, const struct log_author *a,
+	      const struct log_op *ops, size_t n, struct log_out *out,
+	      size_t *ret_failed, char *why, size_t whylen);
+
+/* --- reading feeds ----------------------------------------------------- */
+
+struct log_feed {
+	uint8_t key[32]; /* BLAKE2b-256(author || scope) */
+	uint8_t author[ENTRY_KEY_LEN];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t seq; /* contiguous head; 0 when nothing stored yet */
+	uint8_t head[ENTRY_ID_LEN];
+	uint64_t hlc;
+	int forked;
+	uint64_t fork_seq;
+};
+
+void log_feed_key(const uint8_t author[ENTRY_KEY_LEN], const char *scope,
+		  uint8_t ret[32]);
+int log_feed_get(struct store_txn *t, const uint8_t key[32],
+		 struct log_feed *ret);
+typedef int (*log_feed_cb)(void *ctx, const struct log_feed *f);
+int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx);
+
+/* Entry seq of a feed: pointers borrow from the transaction. */
+int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		  const uint8_t **ret_env, size_t *ret_env_len,
+		  const uint8_t **ret_sig);
+/* An entry by id: its feed and seq. */
+int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		     uint8_t ret_feed[32], uint64_t *ret_seq);
+int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
+		 const uint8_t **ret_body, size_t *ret_len);
+
+/* Fork evidence and held entries, for reports. */
+struct log_fork {
+	uint8_t feed[32];
+	uint64_t seq;
+	uint8_t id[ENTRY_ID_LEN];
+	const uint8_t *env;
+	size_t env_len;
+	const uint8_t *sig;
+};
+typedef int (*log_fork_cb)(void *ctx, const struct log_fork *f);
+int log_forks_each(struct store_txn *t, log_fork_cb cb, void *ctx);
+/* Number of held entries (waiting for an earlier one). */
+int log_held_count(struct store_txn *t, uint64_t *ret);
+
+/* Verify n envelopes' signatures on all cores: res[i] = 0 or HAMLET_ESIG
+ * (or a decode error). */
+void log_verify_parallel(const struct log_in *in, size_t n, int *res);
+
+#endif

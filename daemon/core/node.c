@@ -1,0 +1,522 @@
+#include "node.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libsodium must be initialised before sodium_malloc and randombytes;
+ * every entry point of this module that needs either calls this. */
+static int crypto_ready(void)
+{
+	return sodium_init() < 0 ? -EIO : 0;
+}
+
+void hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	sodium_bin2hex(out, 2 * n + 1, p, n);
+}
+
+int hex_decode(const char *hex, uint8_t *out, size_t n)
+{
+	size_t got;
+	if (strlen(hex) != 2 * n)
+		return HAMLET_EFORMAT;
+	if (sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, NULL) != 0 ||
+	    got != n)
+		return HAMLET_EFORMAT;
+	return 0;
+}
+
+void network_id_compute(const uint8_t root_pk[32], const char *name,
+			uint8_t ret[32])
+{
+	crypto_generichash_blake2b_state h;
+	crypto_generichash_blake2b_init(&h, NULL, 0, 32);
+	crypto_generichash_blake2b_update(&h, (const uint8_t *)"hamlet/network/v1",
+					  17);
+	crypto_generichash_blake2b_update(&h, root_pk, 32);
+	crypto_generichash_blake2b_update(&h, (const uint8_t *)name,
+					  strlen(name));
+	crypto_generichash_blake2b_final(&h, ret, 32);
+}
+
+int node_name_check(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > NODE_MAX_NAME)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+/* Write a whole file atomically with the given mode; refuses to replace
+ * an existing file when excl. */
+static int write_file(const char *path, const char *text, mode_t mode,
+		      int excl)
+{
+	char tmp[4096];
+	int fd, r = 0;
+	size_t len = strlen(text);
+	if (excl && access(path, F_OK) == 0)
+		return -EEXIST;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len ||
+	    fsync(fd) != 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int network_create(const char *name, const char *dir, struct network_info *ret,
+		   char *why, size_t whylen)
+{
+	uint8_t *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
+	char *netpath = NULL, *keypath = NULL;
+	char text[1024], idhex[65], pkhex[65], keyhex[65], skhex[129];
+	struct network_info ni;
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	if (node_name_check(name) < 0) {
+		snprintf(why, whylen,
+			 "network name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'",
+			 name);
+		r = -EINVAL;
+		goto out;
+	}
+	memset(&ni, 0, sizeof(ni));
+	snprintf(ni.name, sizeof(ni.name), "%s", name);
+	crypto_sign_keypair(ni.root_pk, sk);
+	randombytes_buf(ni.key, 32);
+	network_id_compute(ni.root_pk, name, ni.id);
+	netpath = malloc(strlen(dir) + strlen(name) + 16);
+	keypath = malloc(strlen(dir) + strlen(name) + 16);
+	if (!netpath || !keypath) {
+		r = -ENOMEM;
+		goto out;
+	}
+	sprintf(netpath, "%s/%s.network", dir, name);
+	sprintf(keypath, "%s/%s.root.key", dir, name);
+	if (access(netpath, F_OK) == 0 || access(keypath, F_OK) == 0) {
+		snprintf(why, whylen,
+			 "%s or %s already exists; refusing to replace a network",
+			 netpath, keypath);
+		r = -EEXIST;
+		goto out;
+	}
+	hex_encode(ni.id, 32, idhex);
+	hex_encode(ni.root_pk, 32, pkhex);
+	hex_encode(ni.key, 32, keyhex);
+	hex_encode(sk, 64, skhex);
+	snprintf(text, sizeof(text),
+		 "# hamlet network file. It holds the network key: give it only to member nodes.\n"
+		 "[network]\nname = %s\nid = %s\nroot_public_key = %s\nkey = %s\n",
+		 name, idhex, pkhex, keyhex);
+	if ((r = write_file(netpath, text, 0600, 1)) < 0) {
+		snprintf(why, whylen, "cannot write %s: %s", netpath,
+			 strerror(-r));
+		goto out;
+	}
+	snprintf(text, sizeof(text),
+		 "# hamlet network root key. Keep it offline; it signs certificates.\n"
+		 "[root]\nnetwork = %s\nnetwork_id = %s\nsecret_key = %s\n",
+		 name, idhex, skhex);
+	r = write_file(keypath, text, 0600, 1);
+	sodium_memzero(text, sizeof(text));
+	if (r < 0) {
+		snprintf(why, whylen, "cannot write %s: %s", keypath,
+			 strerror(-r));
+		unlink(netpath);
+		goto out;
+	}
+	if (ret)
+		*ret = ni;
+	r = 0;
+out:
+	sodium_memzero(skhex, sizeof(skhex));
+	sodium_free(sk);
+	free(netpath);
+	free(keypath);
+	return r;
+}
+
+/* --- reading the small INI files --------------------------------------- */
+
+struct ini_ctx {
+	const char *section;
+	const char *const *keys; /* NULL-ended */
+	char **vals;		 /* one per key */
+	char bad[128];
+};
+
+static int ini_cb(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct ini_ctx *c = user;
+	if (strcmp(section, c->section) != 0) {
+		if (!c->bad[0])
+			snprintf(c->bad, sizeof(c->bad),
+				 "unexpected section [%s]", section);
+		return 1;
+	}
+	for (size_t i = 0; c->keys[i]; i++) {
+		if (strcmp(c->keys[i], name) == 0) {
+			free(c->vals[i]);
+			c->vals[i] = strdup(value);
+			return 1;
+		}
+	}
+	if (!c->bad[0])
+		snprintf(c->bad, sizeof(c->bad), "unknown setting \"%s\"",
+			 name);
+	return 1;
+}
+
+static int ini_read(const char *path, const char *section,
+		    const char *const *keys, char **vals, char *why,
+		    size_t whylen)
+{
+	struct ini_ctx c = { section, keys, vals, "" };
+	int line = ini_parse(path, ini_cb, &c);
+	if (line == -1) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -ENOENT;
+	}
+	if (line != 0) {
+		snprintf(why, whylen, "%s line %d: not a valid setting", path,
+			 line);
+		return HAMLET_ECONFIG;
+	}
+	if (c.bad[0]) {
+		snprintf(why, whylen, "%s: %s", path, c.bad);
+		return HAMLET_ECONFIG;
+	}
+	for (size_t i = 0; keys[i]; i++) {
+		if (!vals[i]) {
+			snprintf(why, whylen, "%s: missing setting \"%s\"",
+				 path, keys[i]);
+			return HAMLET_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+static void ini_free(char **vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (vals[i]) {
+			sodium_memzero(vals[i], strlen(vals[i]));
+			free(vals[i]);
+		}
+	}
+}
+
+int network_load(const char *path, struct network_info *ret, char *why,
+		 size_t whylen)
+{
+	static const char *const keys[] = { "name", "id", "root_public_key",
+					    "key", NULL };
+	char *vals[4] = { 0 };
+	struct network_info ni;
+	uint8_t check[32];
+	int r;
+
+	memset(&ni, 0, sizeof(ni));
+	if ((r = ini_read(path, "network", keys, vals, why, whylen)) < 0)
+		goto out;
+	r = HAMLET_ECONFIG;
+	if (node_name_check(vals[0]) < 0) {
+		snprintf(why, whylen, "%s: invalid network name", path);
+		goto out;
+	}
+	snprintf(ni.name, sizeof(ni.name), "%s", vals[0]);
+	if (hex_decode(vals[1], ni.id, 32) < 0 ||
+	    hex_decode(vals[2], ni.root_pk, 32) < 0 ||
+	    hex_decode(vals[3], ni.key, 32) < 0) {
+		snprintf(why, whylen,
+			 "%s: id, root_public_key and key must be 64 hex digits each",
+			 path);
+		goto out;
+	}
+	network_id_compute(ni.root_pk, ni.name, check);
+	if (memcmp(check, ni.id, 32) != 0) {
+		snprintf(why, whylen,
+			 "%s: the network id does not match its root key and name (file altered?)",
+			 path);
+		goto out;
+	}
+	*ret = ni;
+	r = 0;
+out:
+	sodium_memzero(&ni, sizeof(ni));
+	ini_free(vals, 4);
+	return r;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	FILE *f = fopen(from, "rb");
+	char buf[8192];
+	size_t n;
+	int r;
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	r = write_file(to, buf, mode, 0);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
+}
+
+int node_init(const char *home, const char *network_file, const char *name,
+	      const char *scope, char *why, size_t whylen)
+{
+	struct network_info ni;
+	uint8_t pk[32], *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
+	char *p = NULL, text[1024], pkhex[65], skhex[129];
+	struct store *st = NULL;
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	if ((r = network_load(network_file, &ni, why, whylen)) < 0)
+		goto out;
+	if (node_name_check(name) < 0) {
+		snprintf(why, whylen,
+			 "node name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'",
+			 name);
+		r = -EINVAL;
+		goto out;
+	}
+	if (entry_scope_check(scope) < 0) {
+		snprintf(why, whylen,
+			 "scope \"%s\" is invalid: use lower-case segments like province/district/commune/village",
+			 scope);
+		r = HAMLET_ESCOPE;
+		goto out;
+	}
+	if (mkdir(home, 0700) != 0 && errno != EEXIST) {
+		r = -errno;
+		snprintf(why, whylen, "cannot create %s: %s", home,
+			 strerror(errno));
+		goto out;
+	}
+	if (!(p = path_join(home, "node.key"))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (access(p, F_OK) == 0) {
+		snprintf(why, whylen,
+			 "%s already holds a node; refusing to replace its key",
+			 home);
+		r = -EEXIST;
+		goto out;
+	}
+	crypto_sign_keypair(pk, sk);
+	hex_encode(sk, 64, skhex);
+	snprintf(text, sizeof(text),
+		 "# hamlet node secret key: never copy it to another machine.\n"
+		 "[key]\nsecret_key = %s\n",
+		 skhex);
+	r = write_file(p, text, 0600, 1);
+	sodium_memzero(text, sizeof(text));
+	if (r < 0)
+		goto io;
+	free(p);
+	hex_encode(pk, 32, pkhex);
+	snprintf(text, sizeof(text),
+		 "[node]\nname = %s\nscope = %s\npublic_key = %s\n", name,
+		 scope, pkhex);
+	if (!(p = path_join(home, "node.conf"))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = write_file(p, text, 0644, 0)) < 0)
+		goto io;
+	free(p);
+	if (!(p = path_join(home, "network.conf"))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = copy_file(network_file, p, 0600)) < 0)
+		goto io;
+	free(p);
+	if (!(p = path_join(home, "store"))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = store_open(p, NULL, &st)) < 0) {
+		snprintf(why, whylen, "cannot create the store in %s: %s", p,
+			 hamlet_strerror(r));
+		goto out;
+	}
+	store_close(st);
+	r = 0;
+	goto out;
+io:
+	snprintf(why, whylen, "cannot write %s: %s", p, strerror(-r));
+out:
+	sodium_memzero(skhex, sizeof(skhex));
+	sodium_memzero(&ni, sizeof(ni));
+	sodium_free(sk);
+	free(p);
+	return r;
+}
+
+int node_open(const char *home, int readonly, struct node **ret, char *why,
+	      size_t whylen)
+{
+	static const char *const node_keys[] = { "name", "scope", "public_key",
+						 NULL };
+	static const char *const key_keys[] = { "secret_key", NULL };
+	char *nv[3] = { 0 }, *kv[1] = { 0 };
+	struct node *n = calloc(1, sizeof(*n));
+	char *p = NULL;
+	int r;
+
+	if (!n || crypto_ready() < 0) {
+		free(n);
+		return -ENOMEM;
+	}
+	n->home = strdup(home);
+	n->sk = sodium_malloc(64);
+	if (!n->home || !n->sk) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (!(p = path_join(home, "node.conf"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (access(p, F_OK) != 0) {
+		snprintf(why, whylen,
+			 "no node in %s: run \"hamlet --home %s init --network FILE\" first",
+			 home, home);
+		r = -ENOENT;
+		goto fail;
+	}
+	if ((r = ini_read(p, "node", node_keys, nv, why, whylen)) < 0)
+		goto fail;
+	free(p);
+	if (node_name_check(nv[0]) < 0 || entry_scope_check(nv[1]) < 0 ||
+	    hex_decode(nv[2], n->pk, 32) < 0) {
+		snprintf(why, whylen,
+			 "%s/node.conf: name, scope or public_key is invalid",
+			 home);
+		r = HAMLET_ECONFIG;
+		p = NULL;
+		goto fail;
+	}
+	snprintf(n->name, sizeof(n->name), "%s", nv[0]);
+	snprintf(n->scope, sizeof(n->scope), "%s", nv[1]);
+	if (!(p = path_join(home, "node.key"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
+		if (r != -ENOENT || !readonly)
+			goto fail;
+		/* read-only work (an auditor's copy) needs no secret key */
+		sodium_memzero(n->sk, 64);
+		why[0] = 0;
+	} else {
+		uint8_t pk2[32];
+		if (hex_decode(kv[0], n->sk, 64) < 0) {
+			snprintf(why, whylen, "%s: secret_key is not 128 hex digits",
+				 p);
+			r = HAMLET_EKEY;
+			goto fail;
+		}
+		crypto_sign_ed25519_sk_to_pk(pk2, n->sk);
+		if (memcmp(pk2, n->pk, 32) != 0) {
+			snprintf(why, whylen,
+				 "%s does not belong to the public key in node.conf",
+				 p);
+			r = HAMLET_EKEY;
+			goto fail;
+		}
+	}
+	free(p);
+	if (!(p = path_join(home, "network.conf"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = network_load(p, &n->net, why, whylen)) < 0)
+		goto fail;
+	free(p);
+	if (!(p = path_join(home, "store"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	{
+		struct store_options o = { .readonly = readonly };
+		if ((r = store_open(p, &o, &n->st)) < 0) {
+			snprintf(why, whylen, "cannot open the store in %s: %s",
+				 p, hamlet_strerror(r));
+			goto fail;
+		}
+	}
+	free(p);
+	ini_free(nv, 3);
+	ini_free(kv, 1);
+	*ret = n;
+	return 0;
+fail:
+	free(p);
+	ini_free(nv, 3);
+	ini_free(kv, 1);
+	node_close(n);
+	return r;
+}
+
+void node_close(struct node *n)
+{
+	if (!n)
+		return;
+	store_close(n->st);
+	if (n->sk)
+		sodium_free(n->sk); /* sodium_free wipes */
+	sodium_memzero(&n->net, sizeof(n->net));
+	free(n->home);
+	free(n);
+}
+
+void node_author(const struct node *n, struct log_author *ret)
+{
+	ret->pk = n->pk;
+	ret->sk = n->sk;
+	ret->network_id = n->net.id;
+	ret->scope = n->scope;
+}

@@ -1,0 +1,76 @@
+/*
+ * node: a node's state directory ("home"): its identity, the network it
+ * belongs to, and its store. Also the network files an administrator
+ * creates once.
+ *
+ * home/node.conf     [node] name, scope, public_key
+ * home/node.key      [key] secret_key (mode 0600)
+ * home/network.conf  copy of the network file
+ * home/store/        the LMDB environment
+ */
+#ifndef HAMLET_NODE_H
+#define HAMLET_NODE_H
+
+#include "entry.h"
+#include "log.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_MAX_NAME 64
+
+struct network_info {
+	char name[NODE_MAX_NAME + 1];
+	uint8_t id[32];
+	uint8_t root_pk[32];
+	uint8_t key[32]; /* the pre-shared network key */
+};
+
+struct node {
+	char *home;
+	struct network_info net;
+	char name[NODE_MAX_NAME + 1];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint8_t pk[32];
+	uint8_t *sk; /* 64 bytes in sodium_malloc'd memory */
+	struct store *st;
+};
+
+/* The network id: BLAKE2b-256("hamlet/network/v1" || root pk || name). */
+void network_id_compute(const uint8_t root_pk[32], const char *name,
+			uint8_t ret[32]);
+
+/* Names of networks and nodes: 1-64 of [a-z0-9-]. */
+int node_name_check(const char *name);
+
+/*
+ * Create a network: writes dir/NAME.network (mode 0600: it holds the
+ * network key, give it only to members) and dir/NAME.root.key (mode 0600,
+ * keep it offline). Refuses to overwrite. why names the problem.
+ */
+int network_create(const char *name, const char *dir, struct network_info *ret,
+		   char *why, size_t whylen);
+int network_load(const char *path, struct network_info *ret, char *why,
+		 size_t whylen);
+
+/* Make a new node in home (which must not hold one yet). */
+int node_init(const char *home, const char *network_file, const char *name,
+	      const char *scope, char *why, size_t whylen);
+
+/*
+ * Open a node. readonly opens the store read-only (no writer needed).
+ * Close with node_close(), which wipes the secret key.
+ */
+int node_open(const char *home, int readonly, struct node **ret, char *why,
+	      size_t whylen);
+void node_close(struct node *n);
+
+/* The author for log_write(): borrows from n. */
+void node_author(const struct node *n, struct log_author *ret);
+
+/* Hex helpers. out gets 2n+1 bytes. */
+void hex_encode(const uint8_t *p, size_t n, char *out);
+int hex_decode(const char *hex, uint8_t *out, size_t n);
+
+#endif

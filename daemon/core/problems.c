@@ -1,0 +1,46 @@
+#include "problems.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	p->total++;
+	if (p->n >= PROBLEMS_MAX)
+		return 0;
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 16;
+		void *v = realloc(p->v, nc * sizeof(*p->v));
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = nc;
+	}
+	struct problem *x = &p->v[p->n++];
+	snprintf(x->kind, sizeof(x->kind), "%s", kind);
+	va_start(ap, fmt);
+	vsnprintf(x->text, sizeof(x->text), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+size_t problems_count(const struct problems *p, const char *kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].kind, kind) == 0)
+			n++;
+	return n;
+}
+
+void problems_close(struct problems *p)
+{
+	if (!p)
+		return;
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,92 @@
+/*
+ * record: the CRDT. A record's state (collection, record id) is a pure
+ * function of the set of its operations; this module derives it and keeps
+ * the derived tables (records, conflicts, unique keys) in step.
+ *
+ * Semantics (docs/records.md): operations form a causal graph through
+ * deps. For each field, the writers that no other writer of that field
+ * (or delete) descends from are its candidates; one distinct value is the
+ * value, several are settled by the field's merge rule. Reads show a
+ * deterministic winner (highest HLC, then author key, then entry id).
+ */
+#ifndef HAMLET_RECORD_H
+#define HAMLET_RECORD_H
+
+#include "entry.h"
+#include "mp.h"
+#include "schema.h"
+#include "store.h"
+
+#define RECORD_KEY_MAX (ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID)
+#define RECORD_MAX_OPS 20000 /* operations one record may have */
+#define RECORD_MAX_HEADS ENTRY_MAX_DEPS
+
+/* collection \0 id into out (RECORD_KEY_MAX bytes); returns the length. */
+size_t record_key(const char *coll, const char *id, uint8_t *out);
+
+/* Index a newly stored put or delete under its record. */
+int record_op_add(struct store_txn *t, const struct entry *e,
+		  const uint8_t id[ENTRY_ID_LEN]);
+
+/* Recompute one record's state, conflicts and unique key from its ops. */
+int record_materialize(struct store_txn *t, const char *coll, const char *id);
+
+/* A record's materialized state, parsed; objects borrow from doc. */
+struct record_view {
+	struct mp_doc doc;
+	int deleted;
+	const msgpack_object *heads;	 /* array of bin(32), sorted */
+	const msgpack_object *fields;	 /* map field -> value, schema order */
+	const msgpack_object *conflicts; /* array, see docs/records.md */
+	uint64_t hlc;			 /* newest op */
+	uint64_t nops;
+	int has_uniq;
+	uint8_t uniq[16];
+};
+
+/* HAMLET_ENOTFOUND when no op of the record is stored. Close the view
+ * before the transaction ends. */
+int record_view_load(struct store_txn *t, const char *coll, const char *id,
+		     struct record_view *ret);
+void record_view_close(struct record_view *v);
+
+/* The value of field name in v, or NULL when unset. */
+const msgpack_object *record_view_field(const struct record_view *v,
+					const char *name);
+
+/*
+ * Call cb for every other live record with the same unique key as v (a
+ * duplicate). Returns the number of duplicates found, or <0.
+ */
+typedef int (*record_id_cb)(void *ctx, const char *coll, const char *id);
+int record_duplicates(struct store_txn *t, const char *coll,
+		      const struct record_view *v, const char *self_id,
+		      record_id_cb cb, void *ctx);
+
+/* Call cb for every record with an open conflict (field conflicts,
+ * update-versus-delete, or a duplicate unique key), in key order. */
+int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
+
+/* Call cb for every record of coll (all collections when coll is NULL). */
+int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
+		void *ctx);
+
+/* One ops of a record, oldest first (by HLC), for history. */
+struct record_op {
+	uint8_t id[ENTRY_ID_LEN];
+	int kind;
+	uint64_t hlc;
+	uint8_t author[ENTRY_KEY_LEN];
+	size_t ndeps;
+	uint8_t deps[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+	int has_body;
+	uint8_t body_hash[ENTRY_HASH_LEN];
+};
+typedef int (*record_op_cb)(void *ctx, const struct record_op *op);
+int record_ops_each(struct store_txn *t, const char *coll, const char *id,
+		    record_op_cb cb, void *ctx);
+
+/* The state digest: BLAKE2b-256 over every materialized record. */
+int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count);
+
+#endif

@@ -1,0 +1,436 @@
+#include "schema.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sex_values[] = { "male", "female", "other", NULL };
+static const char *const blood_values[] = { "A+", "A-", "B+", "B-", "AB+",
+					    "AB-", "O+", "O-", NULL };
+static const char *const event_kinds[] = { "immunization", "encounter",
+					   "vital", "condition", "allergy",
+					   NULL };
+static const char *const programs[] = { "social_allowance", "forest_service",
+					"forest_contract", NULL };
+static const char *const pay_states[] = { "created", "approved", "disbursed",
+					  "confirmed", "failed", NULL };
+static const char *const pay_edges[] = { "created>approved",
+					 "approved>disbursed",
+					 "disbursed>confirmed",
+					 "disbursed>failed", NULL };
+static const char *const reg_states[] = { "received", "processing",
+					  "approved", "rejected", "returned",
+					  NULL };
+static const char *const reg_edges[] = { "received>processing",
+					 "processing>approved",
+					 "processing>rejected",
+					 "processing>returned", NULL };
+
+#define F(n, t, r, req) { .name = n, .type = t, .rule = r, .required = req }
+
+static const struct schema_field health_profile_fields[] = {
+	{ .name = "person_id", .type = FT_STR, .rule = MR_MV, .required = 1,
+	  .digits = 12 },
+	F("full_name", FT_STR, MR_MV, 1),
+	F("birth_date", FT_DATE, MR_MV, 1),
+	{ .name = "sex", .type = FT_ENUM, .rule = MR_MV, .values = sex_values },
+	F("ethnicity", FT_STR, MR_LWW, 0),
+	F("household_id", FT_STR, MR_LWW, 0),
+	F("village", FT_STR, MR_LWW, 0),
+	F("phone", FT_STR, MR_MV, 0),
+	F("insurance_no", FT_STR, MR_LWW, 0),
+	{ .name = "blood_type", .type = FT_ENUM, .rule = MR_MV,
+	  .values = blood_values },
+	F("allergies", FT_STR, MR_MV, 0),
+	F("chronic_conditions", FT_STR, MR_MV, 0),
+};
+static const int health_profile_unique[] = { 0, -1 };
+
+static const struct schema_field health_event_fields[] = {
+	F("person_id", FT_STR, MR_IMMUTABLE, 1),
+	{ .name = "kind", .type = FT_ENUM, .rule = MR_IMMUTABLE, .required = 1,
+	  .values = event_kinds },
+	F("date", FT_DATE, MR_IMMUTABLE, 1),
+	F("code", FT_STR, MR_IMMUTABLE, 0),
+	F("value", FT_STR, MR_IMMUTABLE, 0),
+	F("note", FT_STR, MR_LWW, 0),
+	F("corrects", FT_STR, MR_IMMUTABLE, 0),
+};
+
+static const struct schema_field payment_fields[] = {
+	{ .name = "program", .type = FT_ENUM, .rule = MR_IMMUTABLE,
+	  .required = 1, .values = programs },
+	F("beneficiary_id", FT_STR, MR_IMMUTABLE, 1),
+	F("household_id", FT_STR, MR_IMMUTABLE, 0),
+	F("period", FT_MONTH, MR_IMMUTABLE, 1),
+	{ .name = "amount_vnd", .type = FT_INT, .rule = MR_IMMUTABLE,
+	  .required = 1, .nonneg = 1 },
+	F("wallet_provider", FT_STR, MR_IMMUTABLE, 0),
+	{ .name = "status", .type = FT_ENUM, .rule = MR_STATE,
+	  .values = pay_states, .edges = pay_edges },
+	F("wallet_txn_ref", FT_STR, MR_MV, 0),
+	F("reversal_of", FT_STR, MR_IMMUTABLE, 0),
+};
+/* beneficiary_id, program, period */
+static const int payment_unique[] = { 1, 0, 3, -1 };
+
+static const struct schema_field registration_fields[] = {
+	F("procedure_code", FT_STR, MR_IMMUTABLE, 1),
+	F("applicant_id", FT_STR, MR_IMMUTABLE, 1),
+	F("subject_id", FT_STR, MR_IMMUTABLE, 0),
+	F("submitted_at", FT_DATE, MR_IMMUTABLE, 1),
+	{ .name = "status", .type = FT_ENUM, .rule = MR_STATE,
+	  .values = reg_states, .edges = reg_edges },
+	F("dossier_no", FT_STR, MR_MV, 0),
+	F("due_date", FT_DATE, MR_LWW, 0),
+	F("result_doc_no", FT_STR, MR_MV, 0),
+	F("details", FT_MAP, MR_MV, 0),
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct schema builtin[] = {
+	{ "health_profile", "profile id", health_profile_fields,
+	  NELEM(health_profile_fields), health_profile_unique },
+	{ "health_event", "event id", health_event_fields,
+	  NELEM(health_event_fields), NULL },
+	{ "payment", "payment id", payment_fields, NELEM(payment_fields),
+	  payment_unique },
+	{ "registration", "registration id", registration_fields,
+	  NELEM(registration_fields), NULL },
+};
+
+static const struct schema *const builtin_list[] = {
+	&builtin[0], &builtin[1], &builtin[2], &builtin[3],
+};
+
+const struct schema *const *schema_all(size_t *ret_n)
+{
+	*ret_n = NELEM(builtin_list);
+	return builtin_list;
+}
+
+const struct schema *schema_find(const char *name)
+{
+	for (size_t i = 0; i < NELEM(builtin); i++)
+		if (strcmp(builtin[i].name, name) == 0)
+			return &builtin[i];
+	return NULL;
+}
+
+int schema_field_index(const struct schema *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (strlen(s->fields[i].name) == len &&
+		    memcmp(s->fields[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *schema_type_name(enum field_type t)
+{
+	switch (t) {
+	case FT_STR: return "str";
+	case FT_INT: return "int";
+	case FT_DATE: return "date";
+	case FT_MONTH: return "month";
+	case FT_ENUM: return "enum";
+	case FT_MAP: return "map";
+	}
+	return "?";
+}
+
+const char *schema_rule_name(enum merge_rule r)
+{
+	switch (r) {
+	case MR_LWW: return "lww";
+	case MR_MV: return "mv";
+	case MR_IMMUTABLE: return "immutable";
+	case MR_STATE: return "state";
+	}
+	return "?";
+}
+
+static int is_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int num(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int valid_month(const char *s, size_t n)
+{
+	if (n != 7 || s[4] != '-' || !is_digits(s, 4) || !is_digits(s + 5, 2))
+		return 0;
+	int y = num(s, 4), m = num(s + 5, 2);
+	return y >= 1800 && y <= 2999 && m >= 1 && m <= 12;
+}
+
+static int valid_date(const char *s, size_t n)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
+				     31, 31, 30, 31, 30, 31 };
+	if (n != 10 || s[7] != '-' || !valid_month(s, 7) ||
+	    !is_digits(s + 8, 2))
+		return 0;
+	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
+	if (d < 1 || d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 0;
+	return 1;
+}
+
+static int in_list(const char *const *vals, const char *s, size_t n)
+{
+	for (; vals && *vals; vals++)
+		if (strlen(*vals) == n && memcmp(*vals, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Valid UTF-8 without control characters other than tab and newline. */
+static int valid_text(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		size_t k;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0 && c >= 0xc2)
+			k = 1;
+		else if ((c & 0xf0) == 0xe0)
+			k = 2;
+		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
+			k = 3;
+		else
+			return 0;
+		if (i + k >= n)
+			return 0; /* truncated sequence */
+		for (size_t j = 1; j <= k; j++)
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+static int check_value(const struct schema *s, const struct schema_field *f,
+		       const msgpack_object *v, char *why, size_t whylen)
+{
+	const char *str = v->via.str.ptr;
+	size_t n = v->via.str.size;
+
+	switch (f->type) {
+	case FT_INT:
+		if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && f->nonneg) {
+			snprintf(why, whylen, "%s.%s must be 0 or more",
+				 s->name, f->name);
+			return HAMLET_ESCHEMA;
+		}
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			goto wrong_type;
+		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->via.u64 > (uint64_t)INT64_MAX)
+			goto wrong_type;
+		return 0;
+	case FT_MAP: {
+		if (v->type != MSGPACK_OBJECT_MAP)
+			goto wrong_type;
+		if (v->via.map.size > SCHEMA_MAX_MAP) {
+			snprintf(why, whylen,
+				 "%s.%s has %u entries; at most %d are allowed",
+				 s->name, f->name, v->via.map.size,
+				 SCHEMA_MAX_MAP);
+			return HAMLET_ESCHEMA;
+		}
+		for (uint32_t i = 0; i < v->via.map.size; i++) {
+			const msgpack_object *k = &v->via.map.ptr[i].key;
+			const msgpack_object *x = &v->via.map.ptr[i].val;
+			if (k->type != MSGPACK_OBJECT_STR ||
+			    k->via.str.size == 0 ||
+			    k->via.str.size > SCHEMA_MAX_MAP_KEY ||
+			    !valid_text(k->via.str.ptr, k->via.str.size)) {
+				snprintf(why, whylen,
+					 "%s.%s: keys must be text of 1 to %d bytes",
+					 s->name, f->name, SCHEMA_MAX_MAP_KEY);
+				return HAMLET_ESCHEMA;
+			}
+			if (x->type != MSGPACK_OBJECT_STR ||
+			    x->via.str.size > SCHEMA_MAX_STR ||
+			    !valid_text(x->via.str.ptr, x->via.str.size)) {
+				snprintf(why, whylen,
+					 "%s.%s.%.*s must be text of at most %d bytes",
+					 s->name, f->name,
+					 (int)k->via.str.size, k->via.str.ptr,
+					 SCHEMA_MAX_STR);
+				return HAMLET_ESCHEMA;
+			}
+		}
+		return 0;
+	}
+	default:
+		break;
+	}
+	if (v->type != MSGPACK_OBJECT_STR)
+		goto wrong_type;
+	if (n > SCHEMA_MAX_STR || !valid_text(str, n)) {
+		snprintf(why, whylen,
+			 "%s.%s must be text (UTF-8) of at most %d bytes",
+			 s->name, f->name, SCHEMA_MAX_STR);
+		return HAMLET_ESCHEMA;
+	}
+	switch (f->type) {
+	case FT_STR:
+		if (n == 0 && f->required) {
+			snprintf(why, whylen, "%s.%s must not be empty",
+				 s->name, f->name);
+			return HAMLET_ESCHEMA;
+		}
+		if (f->digits && ((int)n != f->digits || !is_digits(str, n))) {
+			snprintf(why, whylen, "%s.%s must be exactly %d digits",
+				 s->name, f->name, f->digits);
+			return HAMLET_ESCHEMA;
+		}
+		return 0;
+	case FT_DATE:
+		if (!valid_date(str, n)) {
+			snprintf(why, whylen,
+				 "%s.%s must be a date YYYY-MM-DD, not \"%.*s\"",
+				 s->name, f->name, (int)(n > 40 ? 40 : n), str);
+			return HAMLET_ESCHEMA;
+		}
+		return 0;
+	case FT_MONTH:
+		if (!valid_month(str, n)) {
+			snprintf(why, whylen,
+				 "%s.%s must be a month YYYY-MM, not \"%.*s\"",
+				 s->name, f->name, (int)(n > 40 ? 40 : n), str);
+			return HAMLET_ESCHEMA;
+		}
+		return 0;
+	case FT_ENUM:
+		if (!in_list(f->values, str, n)) {
+			char list[256] = "";
+			for (const char *const *p = f->values; *p; p++) {
+				strncat(list, *p, sizeof(list) - strlen(list) - 1);
+				if (p[1])
+					strncat(list, ", ",
+						sizeof(list) - strlen(list) - 1);
+			}
+			snprintf(why, whylen,
+				 "%s.%s must be one of %s, not \"%.*s\"",
+				 s->name, f->name, list,
+				 (int)(n > 40 ? 40 : n), str);
+			return HAMLET_ESCHEMA;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+wrong_type:
+	snprintf(why, whylen, "%s.%s must be of type %s", s->name, f->name,
+		 f->type == FT_STR || f->type == FT_DATE ||
+				 f->type == FT_MONTH || f->type == FT_ENUM
+			 ? (f->type == FT_STR ? "str (text)"
+					      : schema_type_name(f->type))
+			 : schema_type_name(f->type));
+	return HAMLET_ESCHEMA;
+}
+
+int schema_check_body(const struct schema *s, const msgpack_object *body,
+		      char *why, size_t whylen)
+{
+	int r;
+	if (body->type != MSGPACK_OBJECT_MAP) {
+		snprintf(why, whylen, "a %s body must be a map of fields",
+			 s->name);
+		return HAMLET_ESCHEMA;
+	}
+	if (body->via.map.size > s->nfields) {
+		snprintf(why, whylen, "%s has at most %zu fields", s->name,
+			 s->nfields);
+		return HAMLET_ESCHEMA;
+	}
+	for (uint32_t i = 0; i < body->via.map.size; i++) {
+		const msgpack_object *k = &body->via.map.ptr[i].key;
+		const msgpack_object *v = &body->via.map.ptr[i].val;
+		if (k->type != MSGPACK_OBJECT_STR) {
+			snprintf(why, whylen, "%s: field names must be text",
+				 s->name);
+			return HAMLET_ESCHEMA;
+		}
+		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
+		if (fi < 0) {
+			snprintf(why, whylen, "unknown field \"%.*s\" in %s",
+				 (int)(k->via.str.size > 64 ? 64
+							    : k->via.str.size),
+				 k->via.str.ptr, s->name);
+			return HAMLET_ESCHEMA;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			const msgpack_object *k2 = &body->via.map.ptr[j].key;
+			if (k2->via.str.size == k->via.str.size &&
+			    memcmp(k2->via.str.ptr, k->via.str.ptr,
+				   k->via.str.size) == 0) {
+				snprintf(why, whylen,
+					 "field \"%s\" appears twice in %s",
+					 s->fields[fi].name, s->name);
+				return HAMLET_ESCHEMA;
+			}
+		}
+		if (v->type == MSGPACK_OBJECT_NIL)
+			continue; /* clears the field */
+		if ((r = check_value(s, &s->fields[fi], v, why, whylen)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int schema_state_follows(const struct schema_field *f, const char *a,
+			 size_t alen, const char *b, size_t blen)
+{
+	/* breadth-first over at most 16 states */
+	const char *queue[16];
+	size_t qlen[16], head = 0, tail = 0;
+	if (!f->edges)
+		return 0;
+	queue[tail] = a;
+	qlen[tail++] = alen;
+	while (head < tail) {
+		const char *cur = queue[head];
+		size_t curlen = qlen[head++];
+		for (const char *const *e = f->edges; *e; e++) {
+			const char *gt = strchr(*e, '>');
+			size_t fl = (size_t)(gt - *e);
+			if (fl != curlen || memcmp(*e, cur, fl) != 0)
+				continue;
+			const char *to = gt + 1;
+			size_t tl = strlen(to);
+			if (tl == blen && memcmp(to, b, blen) == 0)
+				return 1;
+			if (tail < 16) {
+				queue[tail] = to;
+				qlen[tail++] = tl;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * schema: collections, their fields, merge rules and validation.
+ *
+ * The four built-in collections of DESIGN.md are compiled in; their field
+ * names are fixed because scripts and other nodes depend on them.
+ */
+#ifndef HAMLET_SCHEMA_H
+#define HAMLET_SCHEMA_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum field_type { FT_STR, FT_INT, FT_DATE, FT_MONTH, FT_ENUM, FT_MAP };
+enum merge_rule { MR_LWW, MR_MV, MR_IMMUTABLE, MR_STATE };
+
+#define SCHEMA_MAX_FIELDS 16
+#define SCHEMA_MAX_STR 1024	/* bytes in one string value */
+#define SCHEMA_MAX_MAP 32	/* entries in a map value */
+#define SCHEMA_MAX_MAP_KEY 64	/* bytes */
+
+struct schema_field {
+	const char *name;
+	enum field_type type;
+	enum merge_rule rule;
+	int required;
+	int digits;		   /* str: exactly this many ASCII digits */
+	int nonneg;		   /* int: >= 0 */
+	const char *const *values; /* enum and state: the allowed values */
+	const char *const *edges;  /* state: "from>to" transitions */
+};
+
+struct schema {
+	const char *name;
+	const char *id_label; /* what the record id is ("profile id") */
+	const struct schema_field *fields;
+	size_t nfields;
+	const int *unique; /* indexes of the unique key's fields, -1 ended */
+};
+
+const struct schema *schema_find(const char *name);
+/* The built-in collections, in a fixed order. */
+const struct schema *const *schema_all(size_t *ret_n);
+/* Field index, or -1. */
+int schema_field_index(const struct schema *s, const char *name, size_t len);
+const char *schema_type_name(enum field_type t);
+const char *schema_rule_name(enum merge_rule r);
+
+/*
+ * Check a put's body: a msgpack map of field name -> value, where nil
+ * clears a field. Unknown fields, wrong types, bad dates, enum values
+ * outside the list, over-long strings are HAMLET_ESCHEMA with a sentence
+ * naming the field in why (always NUL-terminated).
+ */
+int schema_check_body(const struct schema *s, const msgpack_object *body,
+		      char *why, size_t whylen);
+
+/* 1 when state b can be reached from state a by declared transitions
+ * (a != b), else 0. */
+int schema_state_follows(const struct schema_field *f, const char *a,
+			 size_t alen, const char *b, size_t blen);
+
+#endif

@@ -1,0 +1,328 @@
+#include "store.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const table_names[ST__COUNT] = {
+	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
+	"recops", "uniq",	"conflicts", "forks", "pending",
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[ST__COUNT];
+	int readonly;
+	uint64_t map_size;
+	uint64_t map_size_max;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+};
+
+struct store_cursor {
+	struct store_txn *t;
+	MDB_cursor *c;
+};
+
+static int map_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return HAMLET_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return HAMLET_EDUP;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		return HAMLET_EMAPFULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+		return HAMLET_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return HAMLET_EVERSION;
+	case MDB_MAP_RESIZED:
+		return -EAGAIN;
+	default:
+		if (rc > 0)
+			return -rc; /* an errno */
+		return HAMLET_ESTORE;
+	}
+}
+
+int store_open(const char *dir, const struct store_options *opt,
+	       struct store **ret)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	MDB_txn *txn = NULL;
+	int rc, r;
+
+	if (!st)
+		return -ENOMEM;
+	st->readonly = opt && opt->readonly;
+	st->map_size = opt && opt->map_size ? opt->map_size : (64ull << 20);
+	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
+		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));
+	if (!st->readonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		r = -errno;
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		r = map_err(rc);
+		goto fail;
+	}
+	mdb_env_set_maxdbs(st->env, ST__COUNT + 2);
+	mdb_env_set_mapsize(st->env, st->map_size);
+	rc = mdb_env_open(st->env, dir,
+			  (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS, 0600);
+	if (rc != 0) {
+		r = map_err(rc);
+		goto fail;
+	}
+	/* another process may have grown the map: adopt its size */
+	mdb_env_set_mapsize(st->env, 0);
+	{
+		MDB_envinfo info;
+		mdb_env_info(st->env, &info);
+		if (info.me_mapsize > st->map_size)
+			st->map_size = info.me_mapsize;
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
+				&txn)) != 0) {
+		r = map_err(rc);
+		goto fail;
+	}
+	for (int i = 0; i < ST__COUNT; i++) {
+		rc = mdb_dbi_open(txn, table_names[i],
+				  st->readonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		if (rc != 0) {
+			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
+			goto fail;
+		}
+	}
+	{
+		MDB_val k = { 6, "format" }, v;
+		rc = mdb_get(txn, st->dbi[ST_META], &k, &v);
+		if (rc == MDB_NOTFOUND && !st->readonly) {
+			uint8_t ver[8];
+			store_be64(ver, STORE_FORMAT_VERSION);
+			MDB_val nv = { 8, ver };
+			if ((rc = mdb_put(txn, st->dbi[ST_META], &k, &nv, 0)) != 0) {
+				r = map_err(rc);
+				goto fail;
+			}
+		} else if (rc != 0) {
+			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
+			goto fail;
+		} else if (v.mv_size != 8 ||
+			   store_get_be64(v.mv_data) != STORE_FORMAT_VERSION) {
+			r = HAMLET_EVERSION;
+			goto fail;
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		r = map_err(rc);
+		goto fail;
+	}
+	*ret = st;
+	return 0;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	store_close(st);
+	return r;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+}
+
+uint64_t store_map_size(const struct store *st)
+{
+	return st->map_size;
+}
+
+int store_grow(struct store *st)
+{
+	uint64_t next;
+	int rc;
+	if (st->map_size >= st->map_size_max)
+		return HAMLET_EMAPFULL;
+	next = st->map_size * 2;
+	if (next > st->map_size_max)
+		next = st->map_size_max;
+	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
+		return map_err(rc);
+	st->map_size = next;
+	return 0;
+}
+
+int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
+{
+	struct store_txn *t = malloc(sizeof(*t));
+	int rc;
+	if (!t)
+		return -ENOMEM;
+	t->st = st;
+	rc = mdb_txn_begin(st->env, NULL,
+			   (readonly || st->readonly) ? MDB_RDONLY : 0, &t->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map */
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL,
+				   (readonly || st->readonly) ? MDB_RDONLY : 0,
+				   &t->txn);
+	}
+	if (rc != 0) {
+		free(t);
+		return map_err(rc);
+	}
+	*ret = t;
+	return 0;
+}
+
+int store_txn_commit(struct store_txn *t)
+{
+	int rc = mdb_txn_commit(t->txn);
+	free(t);
+	return map_err(rc);
+}
+
+void store_txn_abort(struct store_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+int store_get(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen, const void **ret_val, size_t *ret_vlen)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc = mdb_get(t->txn, t->st->dbi[tab], &k, &v);
+	if (rc != 0)
+		return map_err(rc);
+	if (ret_val)
+		*ret_val = v.mv_data;
+	if (ret_vlen)
+		*ret_vlen = v.mv_size;
+	return 0;
+}
+
+int store_put(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen, const void *val, size_t vlen, int flags)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	unsigned mf = 0;
+	if (flags & STORE_NOOVERWRITE)
+		mf |= MDB_NOOVERWRITE;
+	if (flags & STORE_APPEND)
+		mf |= MDB_APPEND;
+	int rc = mdb_put(t->txn, t->st->dbi[tab], &k, &v, mf);
+	if (rc == MDB_KEYEXIST && (flags & STORE_APPEND) &&
+	    !(flags & STORE_NOOVERWRITE)) {
+		/* not in order after all: fall back to a normal insert */
+		rc = mdb_put(t->txn, t->st->dbi[tab], &k, &v, 0);
+	}
+	return map_err(rc);
+}
+
+int store_del(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen)
+{
+	MDB_val k = { klen, (void *)key };
+	return map_err(mdb_del(t->txn, t->st->dbi[tab], &k, NULL));
+}
+
+int store_cursor_open(struct store_txn *t, enum store_table tab,
+		      struct store_cursor **ret)
+{
+	struct store_cursor *c = malloc(sizeof(*c));
+	int rc;
+	if (!c)
+		return -ENOMEM;
+	c->t = t;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c->c)) != 0) {
+		free(c);
+		return map_err(rc);
+	}
+	*ret = c;
+	return 0;
+}
+
+void store_cursor_close(struct store_cursor *c)
+{
+	if (!c)
+		return;
+	mdb_cursor_close(c->c);
+	free(c);
+}
+
+static int cursor_get(struct store_cursor *c, MDB_val *k, MDB_cursor_op op,
+		      const void **ret_key, size_t *ret_klen,
+		      const void **ret_val, size_t *ret_vlen)
+{
+	MDB_val v;
+	int rc = mdb_cursor_get(c->c, k, &v, op);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	if (ret_key)
+		*ret_key = k->mv_data;
+	if (ret_klen)
+		*ret_klen = k->mv_size;
+	if (ret_val)
+		*ret_val = v.mv_data;
+	if (ret_vlen)
+		*ret_vlen = v.mv_size;
+	return 1;
+}
+
+int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen,
+		      const void **ret_key, size_t *ret_klen,
+		      const void **ret_val, size_t *ret_vlen)
+{
+	MDB_val k = { klen, (void *)key };
+	return cursor_get(c, &k, key ? MDB_SET_RANGE : MDB_FIRST, ret_key,
+			  ret_klen, ret_val, ret_vlen);
+}
+
+int store_cursor_next(struct store_cursor *c, const void **ret_key,
+		      size_t *ret_klen, const void **ret_val,
+		      size_t *ret_vlen)
+{
+	MDB_val k;
+	return cursor_get(c, &k, MDB_NEXT, ret_key, ret_klen, ret_val,
+			  ret_vlen);
+}
+
+int store_cursor_del(struct store_cursor *c)
+{
+	return map_err(mdb_cursor_del(c->c, 0));
+}
+
+int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
+{
+	MDB_stat s;
+	int rc = mdb_stat(t->txn, t->st->dbi[tab], &s);
+	if (rc != 0)
+		return map_err(rc);
+	*ret = s.ms_entries;
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * store: the node's LMDB environment, behind our own small key-value API.
+ *
+ * This is the only module that includes lmdb.h; MDB_* codes become
+ * hamlet codes here (MDB_NOTFOUND -> HAMLET_ENOTFOUND, MDB_MAP_FULL ->
+ * HAMLET_EMAPFULL, anything else -> HAMLET_ESTORE or HAMLET_ECORRUPT).
+ * The tables and their key layouts are listed in docs/architecture.md.
+ */
+#ifndef HAMLET_STORE_H
+#define HAMLET_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_table {
+	ST_META,      /* name -> value */
+	ST_FEEDS,     /* feed key(32) -> feed head */
+	ST_ENTRIES,   /* feed key(32) || seq(be64) -> envelope + signature */
+	ST_IDS,	      /* entry id(32) -> feed key(32) || seq(be64) */
+	ST_BODIES,    /* body hash(32) -> body */
+	ST_RECORDS,   /* collection \0 record id -> materialized state */
+	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) -> op */
+	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
+	ST_CONFLICTS, /* collection \0 record id -> conflicting field names */
+	ST_FORKS,     /* feed key(32) || seq(be64) || id(32) -> envelope + sig */
+	ST_PENDING,   /* feed key(32) || seq(be64) -> envelope + sig + body */
+	ST__COUNT
+};
+
+#define STORE_FORMAT_VERSION 1
+
+struct store;
+struct store_txn;
+struct store_cursor;
+
+struct store_options {
+	int readonly;
+	uint64_t map_size;     /* initial map size; 0 = 64 MiB */
+	uint64_t map_size_max; /* growth stops here; 0 = 64 GiB (32 GiB... see docs) */
+};
+
+/*
+ * Open (creating when writable) the store in directory dir. A store of
+ * another format version is HAMLET_EVERSION. Free with store_close().
+ */
+int store_open(const char *dir, const struct store_options *opt,
+	       struct store **ret);
+void store_close(struct store *st);
+
+/*
+ * Grow the map (double it, up to map_size_max) after HAMLET_EMAPFULL.
+ * No transaction may be open. HAMLET_EMAPFULL when already at the cap.
+ */
+int store_grow(struct store *st);
+uint64_t store_map_size(const struct store *st);
+
+int store_txn_begin(struct store *st, int readonly, struct store_txn **ret);
+/* Commit (durable when it returns 0) and free the transaction. */
+int store_txn_commit(struct store_txn *t);
+/* Abort and free; accepts NULL. */
+void store_txn_abort(struct store_txn *t);
+
+/*
+ * Look up key. HAMLET_ENOTFOUND when absent. *ret_val borrows from the
+ * map and is valid until the transaction ends or the next write in it.
+ */
+int store_get(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen, const void **ret_val, size_t *ret_vlen);
+/* flags: STORE_NOOVERWRITE returns HAMLET_EDUP when the key exists. */
+#define STORE_NOOVERWRITE 1
+#define STORE_APPEND 2 /* key sorts after every key in the table */
+int store_put(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen, const void *val, size_t vlen, int flags);
+/* 0, or HAMLET_ENOTFOUND when there was nothing to delete. */
+int store_del(struct store_txn *t, enum store_table tab, const void *key,
+	      size_t klen);
+
+int store_cursor_open(struct store_txn *t, enum store_table tab,
+		      struct store_cursor **ret);
+void store_cursor_close(struct store_cursor *c);
+/*
+ * Position at the first key >= key (key NULL: the first key), or step to
+ * the next key. 1 with key and value filled, 0 past the end, <0 error.
+ * Pointers borrow as for store_get().
+ */
+int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen,
+		      const void **ret_key, size_t *ret_klen,
+		      const void **ret_val, size_t *ret_vlen);
+int store_cursor_next(struct store_cursor *c, const void **ret_key,
+		      size_t *ret_klen, const void **ret_val,
+		      size_t *ret_vlen);
+/* Delete the pair under the cursor. */
+int store_cursor_del(struct store_cursor *c);
+
+/* Number of keys in a table. */
+int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret);
+
+/* Big-endian helpers for keys that sort by number. */
+static inline void store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+static inline uint64_t store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#endif

@@ -1,0 +1,203 @@
+#include "summary.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct collect {
+	struct mp_writer *w;
+	uint64_t n;
+};
+
+static int count_feed(void *ctx, const struct log_feed *f)
+{
+	(void)f;
+	((struct collect *)ctx)->n++;
+	return 0;
+}
+
+static int pack_feed(void *ctx, const struct log_feed *f)
+{
+	struct collect *c = ctx;
+	msgpack_pack_array(&c->w->pk, 3);
+	mp_pack_bin(&c->w->pk, f->key, 32);
+	msgpack_pack_uint64(&c->w->pk, f->seq);
+	mp_pack_bin(&c->w->pk, f->head, 32);
+	return 0;
+}
+
+int summary_write(struct store *st, const uint8_t network_id[32],
+		  const uint8_t node[32], const char *path, uint64_t *ret_feeds)
+{
+	struct store_txn *t = NULL;
+	struct mp_writer w;
+	struct collect c = { &w, 0 };
+	char tmp[4096];
+	FILE *f = NULL;
+	int r;
+
+	mp_writer_init(&w);
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		goto out;
+	if ((r = log_feeds_each(t, count_feed, &c)) < 0)
+		goto out;
+	msgpack_pack_array(&w.pk, 5);
+	msgpack_pack_uint64(&w.pk, 1);
+	mp_pack_bin(&w.pk, network_id, 32);
+	mp_pack_bin(&w.pk, node, 32);
+	msgpack_pack_uint64(&w.pk, hlc_wall_ms() << HLC_COUNTER_BITS);
+	msgpack_pack_array(&w.pk, c.n);
+	if ((r = log_feeds_each(t, pack_feed, &c)) < 0)
+		goto out;
+	store_txn_abort(t);
+	t = NULL;
+	snprintf(tmp, sizeof(tmp), "%s.part", path);
+	if (!(f = fopen(tmp, "wb"))) {
+		r = -errno;
+		goto out;
+	}
+	if (fwrite(SUMMARY_MAGIC, 1, 8, f) != 8 ||
+	    fwrite(w.sb.data, 1, w.sb.size, f) != w.sb.size ||
+	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		r = -errno ? -errno : -EIO;
+		goto out;
+	}
+	fclose(f);
+	f = NULL;
+	if (rename(tmp, path) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (ret_feeds)
+		*ret_feeds = c.n;
+	r = 0;
+out:
+	if (f) {
+		fclose(f);
+		unlink(tmp);
+	}
+	store_txn_abort(t);
+	mp_writer_destroy(&w);
+	return r;
+}
+
+static int cmp_feed(const void *a, const void *b)
+{
+	return memcmp(((const struct summary_feed *)a)->key,
+		      ((const struct summary_feed *)b)->key, 32);
+}
+
+int summary_read(const char *path, struct summary **ret, char *why,
+		 size_t whylen)
+{
+	struct summary *s = calloc(1, sizeof(*s));
+	const msgpack_object *f, *feeds, *x;
+	struct mp_doc d;
+	int have_doc = 0, fd = -1, r;
+	uint8_t *map = MAP_FAILED;
+	struct stat sb;
+	uint64_t v;
+	size_t n;
+
+	if (!s)
+		return -ENOMEM;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+		r = -errno;
+		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (sb.st_size < 8 || (map = mmap(NULL, (size_t)sb.st_size, PROT_READ,
+					   MAP_PRIVATE, fd, 0)) == MAP_FAILED ||
+	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
+		snprintf(why, whylen, "%s is not a hamlet summary file", path);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	crypto_generichash_blake2b(s->file_hash, 32, map, (size_t)sb.st_size,
+				   NULL, 0);
+	r = mp_doc_parse(&d, map + 8, (size_t)sb.st_size - 8,
+			 SUMMARY_MAX_FEEDS);
+	if (r < 0) {
+		snprintf(why, whylen, "summary %s is damaged: %s", path,
+			 hamlet_strerror(r));
+		goto fail;
+	}
+	have_doc = 1;
+	r = HAMLET_EFORMAT;
+	if (mp_get_array(d.root, 5, 0, &f, NULL) < 0 ||
+	    mp_get_uint(&f[0], 255, &v) < 0 || v != 1 ||
+	    mp_get_bin_fixed(&f[1], 32, s->network_id) < 0 ||
+	    mp_get_bin_fixed(&f[2], 32, s->node) < 0 ||
+	    mp_get_uint(&f[3], UINT64_MAX, &s->hlc) < 0 ||
+	    mp_get_array(&f[4], SIZE_MAX, SUMMARY_MAX_FEEDS, &feeds, &n) < 0) {
+		snprintf(why, whylen, "summary %s is damaged or of another version",
+			 path);
+		goto fail;
+	}
+	s->feeds = calloc(n ? n : 1, sizeof(*s->feeds));
+	if (!s->feeds) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mp_get_array(&feeds[i], 3, 0, &x, NULL) < 0 ||
+		    mp_get_bin_fixed(&x[0], 32, s->feeds[i].key) < 0 ||
+		    mp_get_uint(&x[1], ENTRY_MAX_SEQ, &s->feeds[i].seq) < 0 ||
+		    mp_get_bin_fixed(&x[2], 32, s->feeds[i].head) < 0) {
+			snprintf(why, whylen, "summary %s: feed %zu is damaged",
+				 path, i);
+			goto fail;
+		}
+	}
+	s->n = n;
+	qsort(s->feeds, n, sizeof(*s->feeds), cmp_feed);
+	mp_doc_close(&d);
+	munmap(map, (size_t)sb.st_size);
+	close(fd);
+	*ret = s;
+	return 0;
+fail:
+	if (have_doc)
+		mp_doc_close(&d);
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)sb.st_size);
+	if (fd >= 0)
+		close(fd);
+	summary_free(s);
+	return r;
+}
+
+void summary_free(struct summary *s)
+{
+	if (!s)
+		return;
+	free(s->feeds);
+	free(s);
+}
+
+uint64_t summary_seq(const struct summary *s, const uint8_t key[32])
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = memcmp(s->feeds[mid].key, key, 32);
+		if (c == 0)
+			return s->feeds[mid].seq;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}

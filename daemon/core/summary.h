@@ -1,0 +1,41 @@
+/*
+ * summary: what a node holds, as a file another node can build a bundle
+ * against ("send me only what I lack"). proto/SPEC.md "Summary files".
+ */
+#ifndef HAMLET_SUMMARY_H
+#define HAMLET_SUMMARY_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SUMMARY_MAGIC "HAMLETS\x01"
+#define SUMMARY_MAX_FEEDS 4000000
+
+struct summary_feed {
+	uint8_t key[32];
+	uint64_t seq;
+	uint8_t head[32];
+};
+
+struct summary {
+	uint8_t network_id[32];
+	uint8_t node[32];
+	uint64_t hlc;
+	struct summary_feed *feeds; /* sorted by key */
+	size_t n;
+	uint8_t file_hash[32]; /* BLAKE2b-256 of the file */
+};
+
+/* Write what st holds to path (atomically). */
+int summary_write(struct store *st, const uint8_t network_id[32],
+		  const uint8_t node[32], const char *path, uint64_t *ret_feeds);
+/* Read and check a summary file; free with summary_free(). */
+int summary_read(const char *path, struct summary **ret, char *why,
+		 size_t whylen);
+void summary_free(struct summary *s);
+/* The seq the summary's node holds of feed key (0: none). */
+uint64_t summary_seq(const struct summary *s, const uint8_t key[32]);
+
+#endif

@@ -1,0 +1,392 @@
+#include "bundle_format.h"
+
+#include "error.h"
+#include "mp.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct bundle_writer {
+	FILE *f;
+	char *path;
+	char *part;
+	crypto_generichash_blake2b_state h;
+	uint64_t count;
+	uint64_t bytes;
+	int failed;
+};
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static int writer_out(struct bundle_writer *w, const void *p, size_t n)
+{
+	if (w->failed)
+		return -EIO;
+	if (fwrite(p, 1, n, w->f) != n) {
+		w->failed = 1;
+		return -errno ? -errno : -EIO;
+	}
+	crypto_generichash_blake2b_update(&w->h, p, n);
+	w->bytes += n;
+	return 0;
+}
+
+static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
+			size_t n)
+{
+	uint8_t hdr[BUNDLE_FRAME_HDR] = { 'h', 'm', (uint8_t)type, 0 };
+	int r;
+	if (n > BUNDLE_MAX_FRAME)
+		return HAMLET_ETOOBIG;
+	put_be32(hdr + 4, (uint32_t)n);
+	if ((r = writer_out(w, hdr, sizeof(hdr))) < 0)
+		return r;
+	return writer_out(w, p, n);
+}
+
+int bundle_writer_open(const char *path, const struct bundle_header *hd,
+		       struct bundle_writer **ret)
+{
+	struct bundle_writer *w = calloc(1, sizeof(*w));
+	struct mp_writer mw;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->path = strdup(path);
+	w->part = malloc(strlen(path) + 6);
+	if (!w->path || !w->part) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	sprintf(w->part, "%s.part", path);
+	crypto_generichash_blake2b_init(&w->h, NULL, 0, 32);
+	w->f = fopen(w->part, "wbx");
+	if (!w->f && errno == EEXIST) {
+		unlink(w->part);
+		w->f = fopen(w->part, "wbx");
+	}
+	if (!w->f) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = writer_out(w, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN)) < 0)
+		goto fail;
+	mp_writer_init(&mw);
+	msgpack_pack_array(&mw.pk, 7);
+	msgpack_pack_uint64(&mw.pk, BUNDLE_VERSION);
+	mp_pack_bin(&mw.pk, hd->network_id, 32);
+	mp_pack_bin(&mw.pk, hd->creator, 32);
+	msgpack_pack_uint64(&mw.pk, hd->created_hlc);
+	mp_pack_str(&mw.pk, hd->scope);
+	if (hd->has_for) {
+		mp_pack_bin(&mw.pk, hd->for_node, 32);
+		mp_pack_bin(&mw.pk, hd->for_summary, 32);
+	} else {
+		msgpack_pack_nil(&mw.pk);
+		msgpack_pack_nil(&mw.pk);
+	}
+	buf = mp_writer_take(&mw, &len);
+	mp_writer_destroy(&mw);
+	if (!buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = writer_frame(w, BUNDLE_FRAME_HEADER, buf, len);
+	free(buf);
+	if (r < 0)
+		goto fail;
+	*ret = w;
+	return 0;
+fail:
+	bundle_writer_free(w);
+	return r;
+}
+
+int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
+		      size_t env_len, const uint8_t sig[64],
+		      const uint8_t *body, size_t body_len)
+{
+	struct mp_writer mw;
+	msgpack_packer *pk = &mw.pk;
+	int r;
+
+	if (env_len > ENTRY_MAX_ENVELOPE || body_len > ENTRY_MAX_BODY)
+		return HAMLET_ETOOBIG;
+	mp_writer_init(&mw);
+	msgpack_pack_array(pk, 3);
+	mp_pack_bin(pk, env, env_len);
+	mp_pack_bin(pk, sig, 64);
+	if (body)
+		mp_pack_bin(pk, body, body_len);
+	else
+		msgpack_pack_nil(pk);
+	r = writer_frame(w, BUNDLE_FRAME_ENTRY, (const uint8_t *)mw.sb.data,
+			 mw.sb.size);
+	mp_writer_destroy(&mw);
+	if (r == 0)
+		w->count++;
+	return r;
+}
+
+uint64_t bundle_writer_count(const struct bundle_writer *w)
+{
+	return w->count;
+}
+
+uint64_t bundle_writer_bytes(const struct bundle_writer *w)
+{
+	return w->bytes;
+}
+
+int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64])
+{
+	uint8_t hash[32], msg[BUNDLE_SIG_PREFIX_LEN + 32], sig[64];
+	struct mp_writer mw;
+	int r;
+
+	crypto_generichash_blake2b_final(&w->h, hash, sizeof(hash));
+	memcpy(msg, BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN);
+	memcpy(msg + BUNDLE_SIG_PREFIX_LEN, hash, 32);
+	crypto_sign_ed25519_detached(sig, NULL, msg, sizeof(msg), sk);
+	mp_writer_init(&mw);
+	msgpack_pack_array(&mw.pk, 3);
+	msgpack_pack_uint64(&mw.pk, w->count);
+	mp_pack_bin(&mw.pk, hash, 32);
+	mp_pack_bin(&mw.pk, sig, 64);
+	r = writer_frame(w, BUNDLE_FRAME_TRAILER, (const uint8_t *)mw.sb.data,
+			 mw.sb.size);
+	mp_writer_destroy(&mw);
+	if (r < 0)
+		goto out;
+	if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fclose(w->f) != 0) {
+		w->f = NULL;
+		r = -errno;
+		goto out;
+	}
+	w->f = NULL;
+	if (rename(w->part, w->path) != 0) {
+		r = -errno;
+		goto out;
+	}
+	r = 0;
+out:
+	bundle_writer_free(w);
+	return r;
+}
+
+void bundle_writer_free(struct bundle_writer *w)
+{
+	if (!w)
+		return;
+	if (w->f) {
+		fclose(w->f);
+		unlink(w->part);
+	}
+	free(w->path);
+	free(w->part);
+	free(w);
+}
+
+/* --- reading ---------------------------------------------------------- */
+
+int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
+		       size_t len)
+{
+	if (len < BUNDLE_MAGIC_LEN ||
+	    memcmp(buf, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
+		return HAMLET_EFORMAT;
+	r->buf = buf;
+	r->len = len;
+	r->off = BUNDLE_MAGIC_LEN;
+	r->resync = 0;
+	return 0;
+}
+
+static int frame_at(const struct bundle_reader *r, size_t off,
+		    struct bundle_frame *ret)
+{
+	const uint8_t *p = r->buf + off;
+	uint32_t n;
+	if (r->len - off < BUNDLE_FRAME_HDR)
+		return HAMLET_EFORMAT; /* truncated */
+	if (p[0] != 'h' || p[1] != 'm' || p[3] != 0)
+		return HAMLET_EFORMAT;
+	if (p[2] != BUNDLE_FRAME_HEADER && p[2] != BUNDLE_FRAME_ENTRY &&
+	    p[2] != BUNDLE_FRAME_TRAILER)
+		return HAMLET_EFORMAT;
+	n = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 |
+	    p[7];
+	if (n > BUNDLE_MAX_FRAME)
+		return HAMLET_ETOOBIG;
+	if (r->len - off - BUNDLE_FRAME_HDR < n)
+		return HAMLET_EFORMAT; /* truncated */
+	ret->type = p[2];
+	ret->offset = off;
+	ret->payload = p + BUNDLE_FRAME_HDR;
+	ret->len = n;
+	return 0;
+}
+
+int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
+		       size_t *ret_bad_off)
+{
+	struct bundle_frame f;
+	int rc;
+
+	if (r->resync) {
+		/* skip to the next "hm" that starts a well-formed frame */
+		r->resync = 0;
+		size_t o = r->off + 1;
+		for (; o + 1 < r->len; o++) {
+			const uint8_t *q =
+				memchr(r->buf + o, 'h', r->len - o);
+			if (!q)
+				break;
+			o = (size_t)(q - r->buf);
+			if (frame_at(r, o, &f) == 0)
+				break;
+		}
+		if (o + 1 >= r->len) {
+			r->off = r->len;
+			return 0;
+		}
+		r->off = o;
+	}
+	if (r->off >= r->len)
+		return 0;
+	if ((rc = frame_at(r, r->off, &f)) < 0) {
+		*ret_bad_off = r->off;
+		r->resync = 1;
+		return rc;
+	}
+	r->off += BUNDLE_FRAME_HDR + f.len;
+	*ret = f;
+	return 1;
+}
+
+int bundle_header_parse(const uint8_t *p, size_t len,
+			struct bundle_header *ret)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	struct bundle_header h;
+	uint64_t v;
+	int r;
+
+	if ((r = mp_doc_parse(&d, p, len, 16)) < 0)
+		return r;
+	memset(&h, 0, sizeof(h));
+	if ((r = mp_get_array(d.root, 7, 0, &f, NULL)) < 0)
+		goto out;
+	if ((r = mp_get_uint(&f[0], UINT32_MAX, &v)) < 0)
+		goto out;
+	if (v != BUNDLE_VERSION) {
+		r = HAMLET_EVERSION;
+		goto out;
+	}
+	if ((r = mp_get_bin_fixed(&f[1], 32, h.network_id)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[2], 32, h.creator)) < 0 ||
+	    (r = mp_get_uint(&f[3], UINT64_MAX, &h.created_hlc)) < 0 ||
+	    (r = mp_get_cstr(&f[4], h.scope, sizeof(h.scope))) < 0)
+		goto out;
+	if (h.scope[0] && (r = entry_scope_check(h.scope)) < 0)
+		goto out;
+	if (mp_is_nil(&f[5]) && mp_is_nil(&f[6])) {
+		h.has_for = 0;
+	} else {
+		if ((r = mp_get_bin_fixed(&f[5], 32, h.for_node)) < 0 ||
+		    (r = mp_get_bin_fixed(&f[6], 32, h.for_summary)) < 0)
+			goto out;
+		h.has_for = 1;
+	}
+	*ret = h;
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+int bundle_entry_parse(const uint8_t *p, size_t len, struct bundle_entry *ret)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	struct bundle_entry e;
+	int r;
+
+	if ((r = mp_doc_parse(&d, p, len, 3)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, 3, 0, &f, NULL)) < 0)
+		goto out;
+	if ((r = mp_get_bin(&f[0], ENTRY_MAX_ENVELOPE, &e.env, &e.env_len)) < 0)
+		goto out;
+	size_t siglen;
+	if ((r = mp_get_bin(&f[1], 64, &e.sig, &siglen)) < 0)
+		goto out;
+	if (siglen != 64) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	if (mp_is_nil(&f[2])) {
+		e.body = NULL;
+		e.body_len = 0;
+	} else if ((r = mp_get_bin(&f[2], ENTRY_MAX_BODY, &e.body,
+				   &e.body_len)) < 0) {
+		goto out;
+	}
+	/* bin payloads point into p (msgpack-c does not copy them) */
+	*ret = e;
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+int bundle_trailer_parse(const uint8_t *p, size_t len,
+			 struct bundle_trailer *ret)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	struct bundle_trailer t;
+	int r;
+
+	if ((r = mp_doc_parse(&d, p, len, 3)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, 3, 0, &f, NULL)) < 0 ||
+	    (r = mp_get_uint(&f[0], UINT64_MAX, &t.count)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[1], 32, t.content_hash)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[2], 64, t.sig)) < 0)
+		goto out;
+	*ret = t;
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+int bundle_trailer_verify(const struct bundle_trailer *t,
+			  const uint8_t creator[32])
+{
+	uint8_t msg[BUNDLE_SIG_PREFIX_LEN + 32];
+	memcpy(msg, BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN);
+	memcpy(msg + BUNDLE_SIG_PREFIX_LEN, t->content_hash, 32);
+	return crypto_sign_ed25519_verify_detached(t->sig, msg, sizeof(msg),
+						   creator) == 0
+		       ? 0
+		       : HAMLET_ESIG;
+}

@@ -1,0 +1,120 @@
+/*
+ * bundle_format: the byte layout of a bundle file (proto/SPEC.md
+ * "Bundles"). This module only frames and parses; what the frames mean
+ * (which entries, verifying, importing) is daemon/core/bundle.c.
+ *
+ * file    = magic frame*
+ * magic   = "HAMLETB" 0x01
+ * frame   = 'h' 'm' type 0x00 len:u32be payload[len]
+ * type    = 'H' header | 'E' entry | 'T' trailer
+ */
+#ifndef HAMLET_BUNDLE_FORMAT_H
+#define HAMLET_BUNDLE_FORMAT_H
+
+#include "entry.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BUNDLE_MAGIC "HAMLETB\x01"
+#define BUNDLE_MAGIC_LEN 8
+#define BUNDLE_FRAME_HDR 8
+#define BUNDLE_MAX_FRAME (ENTRY_MAX_ENVELOPE + ENTRY_MAX_BODY + 256)
+#define BUNDLE_SIG_PREFIX "hamlet/bundle/v1"
+#define BUNDLE_SIG_PREFIX_LEN 17 /* with its NUL */
+#define BUNDLE_VERSION 1
+
+enum bundle_frame_type {
+	BUNDLE_FRAME_HEADER = 'H',
+	BUNDLE_FRAME_ENTRY = 'E',
+	BUNDLE_FRAME_TRAILER = 'T',
+};
+
+struct bundle_header {
+	uint8_t network_id[32];
+	uint8_t creator[32];
+	uint64_t created_hlc;
+	char scope[ENTRY_MAX_SCOPE + 1]; /* "" for every scope */
+	int has_for;			 /* built for a summary */
+	uint8_t for_node[32];		 /* the node that summary came from */
+	uint8_t for_summary[32];	 /* BLAKE2b-256 of the summary file */
+};
+
+/* An entry frame; pointers borrow from the reader's buffer. */
+struct bundle_entry {
+	const uint8_t *env;
+	size_t env_len;
+	const uint8_t *sig;
+	const uint8_t *body; /* NULL when the frame carries no body */
+	size_t body_len;
+};
+
+struct bundle_trailer {
+	uint64_t count;
+	uint8_t content_hash[32]; /* BLAKE2b-256 of every byte before the trailer frame */
+	uint8_t sig[64];	  /* creator's signature over prefix || content_hash */
+};
+
+/* --- writing ---------------------------------------------------------- */
+
+struct bundle_writer;
+
+/*
+ * Start a bundle at path. The bytes go to "path.part" and become path
+ * only in bundle_writer_finish(), so an interrupted run never leaves a
+ * file that looks whole.
+ */
+int bundle_writer_open(const char *path, const struct bundle_header *h,
+		       struct bundle_writer **ret);
+/* Append one entry (body may be NULL). */
+int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
+		      size_t env_len, const uint8_t sig[64],
+		      const uint8_t *body, size_t body_len);
+/* Write the trailer signed with the creator's secret key, fsync, rename.
+ * The writer is freed whatever the result. */
+int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64]);
+/* Abandon: remove the partial file. Accepts NULL. */
+void bundle_writer_free(struct bundle_writer *w);
+uint64_t bundle_writer_count(const struct bundle_writer *w);
+uint64_t bundle_writer_bytes(const struct bundle_writer *w);
+
+/* --- reading ---------------------------------------------------------- */
+
+struct bundle_frame {
+	int type;
+	size_t offset; /* of the frame header in the file */
+	const uint8_t *payload;
+	size_t len;
+};
+
+struct bundle_reader {
+	const uint8_t *buf;
+	size_t len;
+	size_t off;
+	int resync; /* the previous call failed: look for the next frame */
+};
+
+/* HAMLET_EFORMAT when buf does not start with the bundle magic. */
+int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
+		       size_t len);
+/*
+ * The next frame: 1 and *ret filled, 0 at the end of the file, or a
+ * negative error for a damaged frame at *ret_bad_off. After an error the
+ * next call skips ahead to the next place where a frame starts, so one
+ * damaged frame does not hide the ones after it.
+ */
+int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
+		       size_t *ret_bad_off);
+
+int bundle_header_parse(const uint8_t *p, size_t len,
+			struct bundle_header *ret);
+int bundle_entry_parse(const uint8_t *p, size_t len,
+		       struct bundle_entry *ret);
+int bundle_trailer_parse(const uint8_t *p, size_t len,
+			 struct bundle_trailer *ret);
+/* 0 when the trailer's signature by creator covers content_hash. */
+int bundle_trailer_verify(const struct bundle_trailer *t,
+			  const uint8_t creator[32]);
+
+#endif

@@ -1,0 +1,1 @@
+target_sources(hamlet_proto PRIVATE ${CMAKE_CURRENT_LIST_DIR}/noise.c)

@@ -1,0 +1,205 @@
+/*
+ * Shared helpers for core tests: temporary directories, test nodes with
+ * fixed keys, and building msgpack bodies from a tiny "k=v;k=v" notation.
+ */
+#ifndef HAMLET_TEST_HELPERS_H
+#define HAMLET_TEST_HELPERS_H
+
+#include "bundle.h"
+#include "error.h"
+#include "log.h"
+#include "mp.h"
+#include "node.h"
+#include "record.h"
+#include "summary.h"
+#include "testlib.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A fresh directory under $TMPDIR; removed by the test at exit. */
+static char *th_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *p = malloc(4096);
+	snprintf(p, 4096, "%s/hamlet-test-XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(p)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	return p;
+}
+
+static void th_rmrf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+/* A network file in dir; returns its path (malloc'd). */
+static char *th_network(const char *dir, const char *name)
+{
+	char why[256];
+	struct network_info ni;
+	char *p = malloc(4096);
+	if (network_create(name, dir, &ni, why, sizeof(why)) < 0) {
+		fprintf(stderr, "network_create: %s\n", why);
+		exit(1);
+	}
+	snprintf(p, 4096, "%s/%s.network", dir, name);
+	return p;
+}
+
+static struct node *th_node(const char *dir, const char *netfile,
+			    const char *name, const char *scope)
+{
+	char home[4096], why[256];
+	struct node *n;
+	snprintf(home, sizeof(home), "%s/%s", dir, name);
+	if (node_init(home, netfile, name, scope, why, sizeof(why)) < 0 ||
+	    node_open(home, 0, &n, why, sizeof(why)) < 0) {
+		fprintf(stderr, "node %s: %s\n", name, why);
+		exit(1);
+	}
+	return n;
+}
+
+/*
+ * Body from "field=value;field=#123;field=~" (# int, ~ nil). Values may
+ * not contain ';'. Returns malloc'd msgpack.
+ */
+static uint8_t *th_body(const char *spec, size_t *ret_len)
+{
+	struct mp_writer w;
+	char buf[2048];
+	size_t n = 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *p = buf; *p; p++)
+		if (*p == '=')
+			n++;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, n);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ";", &save); tok;
+	     tok = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(tok, '=');
+		*eq = 0;
+		mp_pack_str(&w.pk, tok);
+		const char *v = eq + 1;
+		if (v[0] == '#')
+			msgpack_pack_int64(&w.pk, strtoll(v + 1, NULL, 10));
+		else if (v[0] == '~' && v[1] == 0)
+			msgpack_pack_nil(&w.pk);
+		else
+			mp_pack_str(&w.pk, v);
+	}
+	uint8_t *out = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return out;
+}
+
+/* One put or delete through log_write; returns its result code. */
+static int th_write(struct node *n, int kind, const char *coll,
+		    const char *id, const char *spec, int resolve, char *why,
+		    size_t wl)
+{
+	struct log_author a;
+	struct log_op op = { kind, coll, id, NULL, NULL, 0, resolve };
+	uint8_t *body = NULL;
+	size_t failed;
+	int r;
+	node_author(n, &a);
+	if (kind == ENTRY_PUT) {
+		body = th_body(spec, &op.body_len);
+		op.body = body;
+	}
+	r = log_write(n->st, &a, &op, 1, NULL, &failed, why, wl);
+	free(body);
+	return r;
+}
+
+static int th_put(struct node *n, const char *coll, const char *id,
+		  const char *spec)
+{
+	char why[256];
+	int r = th_write(n, ENTRY_PUT, coll, id, spec, 0, why, sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "put %s/%s: %s\n", coll, id, why);
+	return r;
+}
+
+static void th_digest(struct node *n, uint8_t out[32])
+{
+	struct store_txn *t;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_digest(t, out, NULL));
+	store_txn_abort(t);
+}
+
+/* Move everything a has into b via a bundle file built for b's summary. */
+static void th_sync(struct node *a, struct node *b, const char *dir)
+{
+	char sum[4096], bun[4096], why[256];
+	struct bundle_report rep;
+	snprintf(sum, sizeof(sum), "%s/sum-%s", dir, b->name);
+	snprintf(bun, sizeof(bun), "%s/bundle-%s-%s", dir, a->name, b->name);
+	ASSERT_OK(summary_write(b->st, b->net.id, b->pk, sum, NULL));
+	struct bundle_create_opts o = { NULL, sum };
+	if (bundle_create(a, bun, &o, NULL, why, sizeof(why)) < 0) {
+		fprintf(stderr, "bundle_create: %s\n", why);
+		exit(1);
+	}
+	if (bundle_import(b, bun, &rep, why, sizeof(why)) < 0) {
+		fprintf(stderr, "bundle_import: %s\n", why);
+		exit(1);
+	}
+	ASSERT_EQ(rep.stats.rejected, 0);
+	bundle_report_close(&rep);
+}
+
+/* Count conflicts of a record (field conflicts + delete) and duplicates. */
+static int th_conflicts(struct node *n, const char *coll, const char *id,
+			int *ret_dups)
+{
+	struct store_txn *t;
+	struct record_view v;
+	int c;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_view_load(t, coll, id, &v));
+	c = (int)v.conflicts->via.array.size;
+	if (ret_dups)
+		*ret_dups = record_duplicates(t, coll, &v, id, NULL, NULL);
+	record_view_close(&v);
+	store_txn_abort(t);
+	return c;
+}
+
+/* The string value of a field, copied into out ("" when unset). */
+static const char *th_field(struct node *n, const char *coll, const char *id,
+			    const char *field, char *out, size_t cap)
+{
+	struct store_txn *t;
+	struct record_view v;
+	out[0] = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	if (record_view_load(t, coll, id, &v) == 0) {
+		const msgpack_object *o = record_view_field(&v, field);
+		if (o && o->type == MSGPACK_OBJECT_STR)
+			snprintf(out, cap, "%.*s", (int)o->via.str.size,
+				 o->via.str.ptr);
+		else if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			snprintf(out, cap, "%llu",
+				 (unsigned long long)o->via.u64);
+		if (v.deleted)
+			snprintf(out, cap, "(deleted)");
+		record_view_close(&v);
+	}
+	store_txn_abort(t);
+	return out;
+}
+
+#endif

@@ -1,0 +1,185 @@
+/* CRDT semantics: merge rules, conflicts, duplicates, resolution. */
+#include "helpers.h"
+#include "summary.h"
+
+static const char *P1 =
+	"person_id=001122334455;full_name=Lo Thi Mai;birth_date=1990-04-12;phone=0912000001";
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	char *net = th_network(dir, "test-net");
+	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
+	struct node *b = th_node(dir, net, "commune", "bk/bt/qt");
+	uint8_t da[32], db[32];
+	char buf[256], why[256];
+	int dups;
+
+	TEST_START("a first put without every required field is refused, naming them");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "health_profile", "HP-1",
+			   "full_name=X", 0, why, sizeof(why)),
+		  HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "person_id") && strstr(why, "birth_date"));
+
+	TEST_START("an unknown field is refused, naming the field");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "health_profile", "HP-1",
+			   "person_id=001122334455;full_name=X;birth_date=1990-01-01;shoe_size=42",
+			   0, why, sizeof(why)),
+		  HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "shoe_size") != NULL);
+
+	TEST_START("a wrong type and a bad date are refused, naming the field");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-1",
+			   "program=social_allowance;beneficiary_id=B1;period=2026-13;amount_vnd=#500000",
+			   0, why, sizeof(why)),
+		  HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "period") != NULL);
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-1",
+			   "program=social_allowance;beneficiary_id=B1;period=2026-10;amount_vnd=lots",
+			   0, why, sizeof(why)),
+		  HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "amount_vnd") != NULL);
+
+	TEST_START("puts on both nodes exchange and agree");
+	ASSERT_OK(th_put(a, "health_profile", "HP-1", P1));
+	ASSERT_OK(th_put(b, "payment", "PAY-1",
+			 "program=social_allowance;beneficiary_id=B1;period=2026-10;amount_vnd=#500000;status=created"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+	ASSERT_STREQ(th_field(b, "health_profile", "HP-1", "full_name", buf,
+			      sizeof(buf)),
+		     "Lo Thi Mai");
+
+	TEST_START("concurrent phone edits (mv) conflict on both nodes");
+	ASSERT_OK(th_put(a, "health_profile", "HP-1", "phone=0912000002"));
+	ASSERT_OK(th_put(b, "health_profile", "HP-1", "phone=0912000003"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "health_profile", "HP-1", NULL), 1);
+	ASSERT_EQ(th_conflicts(b, "health_profile", "HP-1", NULL), 1);
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("a resolution naming every head clears the conflict everywhere");
+	ASSERT_OK(th_write(b, ENTRY_PUT, "health_profile", "HP-1",
+			   "phone=0912000003", 1, why, sizeof(why)));
+	ASSERT_EQ(th_conflicts(b, "health_profile", "HP-1", NULL), 0);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "health_profile", "HP-1", NULL), 0);
+	ASSERT_STREQ(th_field(a, "health_profile", "HP-1", "phone", buf,
+			      sizeof(buf)),
+		     "0912000003");
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("concurrent lww edits merge silently to the newest");
+	ASSERT_OK(th_put(a, "health_profile", "HP-1", "village=na-pai"));
+	usleep(2000);
+	ASSERT_OK(th_put(b, "health_profile", "HP-1", "village=na-hai"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "health_profile", "HP-1", NULL), 0);
+	ASSERT_STREQ(th_field(a, "health_profile", "HP-1", "village", buf,
+			      sizeof(buf)),
+		     "na-hai");
+
+	TEST_START("same beneficiary, programme and month under two ids is a duplicate on both");
+	ASSERT_OK(th_put(a, "payment", "PAY-A",
+			 "program=forest_service;beneficiary_id=B9;period=2026-09;amount_vnd=#300000;status=created"));
+	ASSERT_OK(th_put(b, "payment", "PAY-B",
+			 "program=forest_service;beneficiary_id=B9;period=2026-09;amount_vnd=#300000;status=created"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	th_conflicts(a, "payment", "PAY-A", &dups);
+	ASSERT_EQ(dups, 1);
+	th_conflicts(b, "payment", "PAY-B", &dups);
+	ASSERT_EQ(dups, 1);
+	TEST_START("deleting one duplicate clears the duplicate");
+	ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-B", NULL, 0, why,
+			   sizeof(why)));
+	th_conflicts(a, "payment", "PAY-A", &dups);
+	ASSERT_EQ(dups, 0);
+
+	TEST_START("approved on one node and disbursed on the other merge to disbursed");
+	ASSERT_OK(th_put(a, "payment", "PAY-1", "status=approved"));
+	ASSERT_OK(th_put(b, "payment", "PAY-1", "status=approved"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_OK(th_put(a, "payment", "PAY-1", "status=approved"));
+	ASSERT_OK(th_put(b, "payment", "PAY-1", "status=disbursed"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "payment", "PAY-1", NULL), 0);
+	ASSERT_STREQ(th_field(a, "payment", "PAY-1", "status", buf,
+			      sizeof(buf)),
+		     "disbursed");
+	ASSERT_STREQ(th_field(b, "payment", "PAY-1", "status", buf,
+			      sizeof(buf)),
+		     "disbursed");
+
+	TEST_START("confirmed on one node and failed on the other is a conflict");
+	ASSERT_OK(th_put(a, "payment", "PAY-1", "status=confirmed"));
+	ASSERT_OK(th_put(b, "payment", "PAY-1", "status=failed"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "payment", "PAY-1", NULL), 1);
+	ASSERT_EQ(th_conflicts(b, "payment", "PAY-1", NULL), 1);
+
+	TEST_START("an immutable field cannot be changed by a plain put");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-1", "amount_vnd=#1", 0,
+			   why, sizeof(why)),
+		  HAMLET_EIMMUTABLE);
+	ASSERT_TRUE(strstr(why, "amount_vnd") != NULL);
+
+	TEST_START("update versus concurrent delete is a conflict, and the data stays");
+	ASSERT_OK(th_put(a, "health_profile", "HP-2",
+			 "person_id=001122334466;full_name=Ha Van Tu;birth_date=1985-02-03"));
+	th_sync(a, b, dir);
+	ASSERT_OK(th_write(a, ENTRY_DELETE, "health_profile", "HP-2", NULL, 0,
+			   why, sizeof(why)));
+	ASSERT_OK(th_put(b, "health_profile", "HP-2", "phone=0988000111"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "health_profile", "HP-2", NULL), 1);
+	ASSERT_STREQ(th_field(a, "health_profile", "HP-2", "phone", buf,
+			      sizeof(buf)),
+		     "0988000111");
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("concurrent different values of an immutable field conflict; a resolution clears it");
+	ASSERT_OK(th_put(a, "health_event", "EV-1",
+			 "person_id=001122334455;kind=immunization;date=2026-10-01;code=BCG"));
+	ASSERT_OK(th_put(b, "health_event", "EV-1",
+			 "person_id=001122334455;kind=immunization;date=2026-10-02;code=BCG"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 1);
+	ASSERT_EQ(th_conflicts(b, "health_event", "EV-1", NULL), 1);
+	ASSERT_OK(th_write(a, ENTRY_PUT, "health_event", "EV-1",
+			   "date=2026-10-01", 1, why, sizeof(why)));
+	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 0);
+	th_sync(a, b, dir);
+	ASSERT_EQ(th_conflicts(b, "health_event", "EV-1", NULL), 0);
+	ASSERT_STREQ(th_field(b, "health_event", "EV-1", "date", buf,
+			      sizeof(buf)),
+		     "2026-10-01");
+
+	TEST_START("a resolution that changes an agreed immutable value is still flagged");
+	ASSERT_OK(th_write(a, ENTRY_PUT, "health_event", "EV-1",
+			   "code=OPV", 1, why, sizeof(why)));
+	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 1);
+
+	node_close(a);
+	node_close(b);
+	th_rmrf(dir);
+	free(net);
+	free(dir);
+	TEST_DONE();
+}
