@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "mp.h"
+#include "sig.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -152,14 +153,14 @@ uint64_t bundle_writer_bytes(const struct bundle_writer *w)
 
 int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64])
 {
-	uint8_t hash[32], msg[BUNDLE_SIG_PREFIX_LEN + 32], sig[64];
+	uint8_t hash[32], sig[64];
 	struct mp_writer mw;
 	int r;
 
 	crypto_generichash_blake2b_final(&w->h, hash, sizeof(hash));
-	memcpy(msg, BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN);
-	memcpy(msg + BUNDLE_SIG_PREFIX_LEN, hash, 32);
-	crypto_sign_ed25519_detached(sig, NULL, msg, sizeof(msg), sk);
+	if ((r = sig_sign(BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN, hash, 32,
+			  sk, sig)) < 0)
+		goto out;
 	mp_writer_init(&mw);
 	msgpack_pack_array(&mw.pk, 3);
 	msgpack_pack_uint64(&mw.pk, w->count);
@@ -280,6 +281,12 @@ int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 	return 1;
 }
 
+void bundle_reader_resync_from(struct bundle_reader *r, size_t offset)
+{
+	r->off = offset;
+	r->resync = 1;
+}
+
 int bundle_header_parse(const uint8_t *p, size_t len,
 			struct bundle_header *ret)
 {
@@ -382,11 +389,6 @@ out:
 int bundle_trailer_verify(const struct bundle_trailer *t,
 			  const uint8_t creator[32])
 {
-	uint8_t msg[BUNDLE_SIG_PREFIX_LEN + 32];
-	memcpy(msg, BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN);
-	memcpy(msg + BUNDLE_SIG_PREFIX_LEN, t->content_hash, 32);
-	return crypto_sign_ed25519_verify_detached(t->sig, msg, sizeof(msg),
-						   creator) == 0
-		       ? 0
-		       : HAMLET_ESIG;
+	return sig_verify(BUNDLE_SIG_PREFIX, BUNDLE_SIG_PREFIX_LEN,
+			  t->content_hash, 32, t->sig, creator);
 }

@@ -107,6 +107,10 @@ int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
 int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 		       size_t *ret_bad_off);
 
+/* The frame at offset turned out damaged inside (its length may be wrong):
+ * look for the next frame from the byte after its start. */
+void bundle_reader_resync_from(struct bundle_reader *r, size_t offset);
+
 int bundle_header_parse(const uint8_t *p, size_t len,
 			struct bundle_header *ret);
 int bundle_entry_parse(const uint8_t *p, size_t len,

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "mp.h"
+#include "sig.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -308,27 +309,17 @@ void entry_body_hash(const uint8_t *body, size_t len,
 int entry_sign(const uint8_t *env, size_t len, const uint8_t sk[64],
 	       uint8_t ret_sig[ENTRY_SIG_LEN])
 {
-	uint8_t msg[ENTRY_SIG_PREFIX_LEN + ENTRY_MAX_ENVELOPE];
 	if (len > ENTRY_MAX_ENVELOPE)
 		return HAMLET_ETOOBIG;
-	memcpy(msg, ENTRY_SIG_PREFIX, ENTRY_SIG_PREFIX_LEN);
-	memcpy(msg + ENTRY_SIG_PREFIX_LEN, env, len);
-	if (crypto_sign_ed25519_detached(ret_sig, NULL, msg,
-					 ENTRY_SIG_PREFIX_LEN + len, sk) != 0)
-		return HAMLET_ESIG;
-	return 0;
+	return sig_sign(ENTRY_SIG_PREFIX, ENTRY_SIG_PREFIX_LEN, env, len, sk,
+			ret_sig);
 }
 
 int entry_verify(const uint8_t *env, size_t len, const uint8_t *sig,
 		 const uint8_t author[ENTRY_KEY_LEN])
 {
-	uint8_t msg[ENTRY_SIG_PREFIX_LEN + ENTRY_MAX_ENVELOPE];
 	if (len > ENTRY_MAX_ENVELOPE)
 		return HAMLET_ETOOBIG;
-	memcpy(msg, ENTRY_SIG_PREFIX, ENTRY_SIG_PREFIX_LEN);
-	memcpy(msg + ENTRY_SIG_PREFIX_LEN, env, len);
-	if (crypto_sign_ed25519_verify_detached(
-		    sig, msg, ENTRY_SIG_PREFIX_LEN + len, author) != 0)
-		return HAMLET_ESIG;
-	return 0;
+	return sig_verify(ENTRY_SIG_PREFIX, ENTRY_SIG_PREFIX_LEN, env, len, sig,
+			  author);
 }

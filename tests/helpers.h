@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 /* A fresh directory under $TMPDIR; removed by the test at exit. */
-static char *th_tmpdir(void)
+static __attribute__((unused)) char *th_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
 	char *p = malloc(4096);
@@ -32,7 +32,7 @@ static char *th_tmpdir(void)
 	return p;
 }
 
-static void th_rmrf(const char *dir)
+static __attribute__((unused)) void th_rmrf(const char *dir)
 {
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -41,7 +41,7 @@ static void th_rmrf(const char *dir)
 }
 
 /* A network file in dir; returns its path (malloc'd). */
-static char *th_network(const char *dir, const char *name)
+static __attribute__((unused)) char *th_network(const char *dir, const char *name)
 {
 	char why[256];
 	struct network_info ni;
@@ -54,7 +54,7 @@ static char *th_network(const char *dir, const char *name)
 	return p;
 }
 
-static struct node *th_node(const char *dir, const char *netfile,
+static __attribute__((unused)) struct node *th_node(const char *dir, const char *netfile,
 			    const char *name, const char *scope)
 {
 	char home[4096], why[256];
@@ -72,7 +72,7 @@ static struct node *th_node(const char *dir, const char *netfile,
  * Body from "field=value;field=#123;field=~" (# int, ~ nil). Values may
  * not contain ';'. Returns malloc'd msgpack.
  */
-static uint8_t *th_body(const char *spec, size_t *ret_len)
+static __attribute__((unused)) uint8_t *th_body(const char *spec, size_t *ret_len)
 {
 	struct mp_writer w;
 	char buf[2048];
@@ -103,7 +103,7 @@ static uint8_t *th_body(const char *spec, size_t *ret_len)
 }
 
 /* One put or delete through log_write; returns its result code. */
-static int th_write(struct node *n, int kind, const char *coll,
+static __attribute__((unused)) int th_write(struct node *n, int kind, const char *coll,
 		    const char *id, const char *spec, int resolve, char *why,
 		    size_t wl)
 {
@@ -122,7 +122,7 @@ static int th_write(struct node *n, int kind, const char *coll,
 	return r;
 }
 
-static int th_put(struct node *n, const char *coll, const char *id,
+static __attribute__((unused)) int th_put(struct node *n, const char *coll, const char *id,
 		  const char *spec)
 {
 	char why[256];
@@ -132,7 +132,7 @@ static int th_put(struct node *n, const char *coll, const char *id,
 	return r;
 }
 
-static void th_digest(struct node *n, uint8_t out[32])
+static __attribute__((unused)) void th_digest(struct node *n, uint8_t out[32])
 {
 	struct store_txn *t;
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
@@ -141,7 +141,7 @@ static void th_digest(struct node *n, uint8_t out[32])
 }
 
 /* Move everything a has into b via a bundle file built for b's summary. */
-static void th_sync(struct node *a, struct node *b, const char *dir)
+static __attribute__((unused)) void th_sync(struct node *a, struct node *b, const char *dir)
 {
 	char sum[4096], bun[4096], why[256];
 	struct bundle_report rep;
@@ -162,7 +162,7 @@ static void th_sync(struct node *a, struct node *b, const char *dir)
 }
 
 /* Count conflicts of a record (field conflicts + delete) and duplicates. */
-static int th_conflicts(struct node *n, const char *coll, const char *id,
+static __attribute__((unused)) int th_conflicts(struct node *n, const char *coll, const char *id,
 			int *ret_dups)
 {
 	struct store_txn *t;
@@ -179,7 +179,7 @@ static int th_conflicts(struct node *n, const char *coll, const char *id,
 }
 
 /* The string value of a field, copied into out ("" when unset). */
-static const char *th_field(struct node *n, const char *coll, const char *id,
+static __attribute__((unused)) const char *th_field(struct node *n, const char *coll, const char *id,
 			    const char *field, char *out, size_t cap)
 {
 	struct store_txn *t;

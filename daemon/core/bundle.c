@@ -219,6 +219,34 @@ static void short_hex(const uint8_t *p, char out[17])
 	sodium_bin2hex(out, 17, p, 8);
 }
 
+/* 1 when the file ends in a trailer whose hash and signature by creator
+ * cover everything before it: the header can then be believed. */
+static int trailer_valid(const uint8_t *map, size_t len,
+			 const uint8_t creator[32])
+{
+	struct bundle_reader rd;
+	struct bundle_frame fr, last = { 0 };
+	struct bundle_trailer tr;
+	uint8_t hash[32];
+	size_t bad;
+	int r, have = 0;
+	if (bundle_reader_init(&rd, map, len) < 0)
+		return 0;
+	while ((r = bundle_reader_next(&rd, &fr, &bad)) != 0) {
+		if (r < 0)
+			return 0;
+		if (fr.type == BUNDLE_FRAME_TRAILER) {
+			last = fr;
+			have = 1;
+		}
+	}
+	if (!have || bundle_trailer_parse(last.payload, last.len, &tr) < 0)
+		return 0;
+	crypto_generichash_blake2b(hash, 32, map, last.offset, NULL, 0);
+	return memcmp(hash, tr.content_hash, 32) == 0 &&
+	       bundle_trailer_verify(&tr, creator) == 0;
+}
+
 static int walk_file(const char *path, struct walk *wk)
 {
 	struct bundle_report *rep = wk->rep;
@@ -289,11 +317,20 @@ static int walk_file(const char *path, struct walk *wk)
 				problems_add(&rep->problems, "damaged",
 					     "header is damaged (%s); each entry is still checked on its own",
 					     hamlet_strerror(r));
+				bundle_reader_resync_from(&rd, fr.offset);
 				continue;
 			}
 			rep->has_header = 1;
 			rep->header = h;
 			if (wk->network_id &&
+			    memcmp(h.network_id, wk->network_id, 32) != 0 &&
+			    !trailer_valid(map, (size_t)sb.st_size, h.creator)) {
+				/* an altered header: every entry still
+				 * carries and is checked for its own network */
+				rep->damaged_frames++;
+				problems_add(&rep->problems, "damaged",
+					     "header names another network but the bundle's signature does not verify: header damaged");
+			} else if (wk->network_id &&
 			    memcmp(h.network_id, wk->network_id, 32) != 0) {
 				char a[17], b[17];
 				short_hex(h.network_id, a);
@@ -346,6 +383,8 @@ static int walk_file(const char *path, struct walk *wk)
 			problems_add(&rep->problems, "damaged",
 				     "entry frame at byte %zu is damaged (%s)",
 				     fr.offset, hamlet_strerror(r));
+			/* its length may be what is damaged */
+			bundle_reader_resync_from(&rd, fr.offset);
 			continue;
 		}
 		in[nb] = (struct log_in){ be.env, be.env_len, be.sig, be.body,

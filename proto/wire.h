@@ -1,0 +1,174 @@
+/*
+ * wire: the replication protocol's messages and frames. proto/SPEC-sync.md
+ * is the normative text; this module is its code.
+ *
+ * A message is a msgpack array [type, ...]. After the Noise handshake each
+ * message travels as one or more frames: u16 big-endian length, then a
+ * Noise transport message (ChaChaPoly ciphertext and tag) whose plaintext
+ * is one flags byte (WIRE_FRAG_MORE: another fragment of this message
+ * follows) and a fragment of the message.
+ *
+ * Decoding is strict (proto/mp.h): wrong types, missing or extra fields,
+ * trailing bytes and anything over a WIRE_MAX_* limit are errors, and
+ * wire_decode() names the field at fault. No function logs.
+ */
+#ifndef HAMLET_WIRE_H
+#define HAMLET_WIRE_H
+
+#include "entry.h"
+#include "mp.h"
+#include "noise.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_VERSION 1
+#define WIRE_PROLOGUE "hamlet/sync/v1"
+
+/* Limits; every one is in SPEC-sync.md "Limits". */
+#define WIRE_MAX_MSG ((size_t)1 << 20)	/* a reassembled message, bytes */
+#define WIRE_FRAME_MAX NOISE_MAX_MSG	/* ciphertext bytes in one frame */
+#define WIRE_FRAG_MAX (WIRE_FRAME_MAX - NOISE_TAG_LEN - 1) /* payload bytes */
+#define WIRE_MAX_SCOPES 16		/* scope prefixes in HELLO */
+#define WIRE_MAX_FEEDS 1024		/* (feed, seq) items in FEEDS */
+#define WIRE_MAX_IDS 1024		/* negentropy ids in FEEDS */
+#define WIRE_MAX_BATCH 256		/* entries in one ENTRIES */
+#define WIRE_BATCH_BYTES ((size_t)512 << 10) /* senders stop adding here */
+#define WIRE_MAX_NEG ((size_t)60000)	/* negentropy message bytes */
+#define WIRE_MAX_CREDIT 65536		/* entries granted at once */
+#define WIRE_MAX_TEXT 200		/* ERROR text bytes */
+#define WIRE_MAX_ITEMS WIRE_MAX_FEEDS	/* largest container in any message */
+
+#define WIRE_FRAG_MORE 0x01
+
+enum wire_type {
+	WIRE_HELLO = 1,
+	WIRE_NEG = 2,
+	WIRE_FEEDS = 3,
+	WIRE_WANT = 4,
+	WIRE_ENTRIES = 5,
+	WIRE_ACK = 6,
+	WIRE_KEEPALIVE = 7,
+	WIRE_ERROR = 8,
+	WIRE__MAX = 8,
+};
+
+struct wire_feed {
+	uint8_t key[32];
+	uint64_t seq;
+};
+
+/* One entry of an ENTRIES batch; pointers borrow from the message. */
+struct wire_entry {
+	const uint8_t *env;
+	size_t env_len;
+	const uint8_t *sig; /* ENTRY_SIG_LEN bytes */
+	const uint8_t *body; /* NULL: the body is not included */
+	size_t body_len;
+};
+
+/*
+ * A decoded message. It is large (about 90 KiB): allocate it once and
+ * reuse it. Borrowed pointers (neg.data, entries.v[i].*) live as long as
+ * the mp_doc and the buffer given to wire_decode().
+ */
+struct wire_msg {
+	int type;
+	struct {
+		uint64_t version;
+		uint8_t node[32];
+		uint8_t network_id[32];
+		size_t nscopes;
+		char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1];
+		uint64_t credit;
+	} hello;
+	struct {
+		const uint8_t *data;
+		size_t len;
+	} neg;
+	struct {
+		size_t nfeeds;
+		struct wire_feed feeds[WIRE_MAX_FEEDS];
+		size_t nids;
+		uint8_t ids[WIRE_MAX_IDS][32];
+	} feeds;
+	struct wire_feed want;
+	struct {
+		uint8_t key[32];
+		size_t n;
+		struct wire_entry v[WIRE_MAX_BATCH];
+	} entries;
+	struct {
+		uint8_t key[32];
+		uint64_t count;
+		uint64_t seq;
+	} ack;
+	struct {
+		int64_t code;
+		char text[WIRE_MAX_TEXT + 1];
+	} error;
+};
+
+/* "HELLO", "NEG", ... or "?" */
+const char *wire_type_name(int type);
+
+/*
+ * Decode the message buf (len bytes) into m. d receives the parsed
+ * document; on success the caller mp_doc_close()s it when done with m.
+ * Errors: HAMLET_EFORMAT (not msgpack, truncated, wrong field count),
+ * HAMLET_ETRAILING, HAMLET_ETYPE, HAMLET_ETOOBIG, HAMLET_EPROTO (unknown
+ * type), HAMLET_EVERSION; why (may be NULL) names the message and field.
+ * On failure nothing is left to free.
+ */
+int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
+		struct wire_msg *m, char *why, size_t whylen);
+
+/*
+ * Encoders: each appends one message to w. The caller takes the bytes
+ * with mp_writer_take(). They check the limits the receiver will check
+ * and return HAMLET_ETOOBIG rather than write something it would refuse.
+ */
+int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
+		   const uint8_t network_id[32], const char *const *scopes,
+		   size_t nscopes, uint64_t credit);
+int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len);
+int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
+		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids);
+int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq);
+/* ENTRIES is written in three steps so a sender can stream from its store. */
+int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
+			   size_t n);
+int wire_put_entry(struct mp_writer *w, const struct wire_entry *e);
+int wire_put_ack(struct mp_writer *w, const uint8_t key[32], uint64_t count,
+		 uint64_t seq);
+int wire_put_keepalive(struct mp_writer *w);
+int wire_put_error(struct mp_writer *w, int64_t code, const char *text);
+
+/*
+ * The handshake payload of messages 2 and 3: [version, ed25519 pk,
+ * network id]. wire_hs_payload_decode() is strict like wire_decode().
+ */
+int wire_hs_payload(const uint8_t node[32], const uint8_t network_id[32],
+		    uint8_t *out, size_t cap, size_t *ret_len);
+int wire_hs_payload_decode(const uint8_t *buf, size_t len,
+			   uint8_t ret_node[32], uint8_t ret_network_id[32]);
+
+/*
+ * Seal the message msg (len <= WIRE_MAX_MSG bytes) into frames with c.
+ * On success *ret (*ret_len bytes) is the caller's to free().
+ * Returns 0, HAMLET_ETOOBIG, -ENOMEM or a noise_cipher_encrypt() error.
+ */
+int wire_frames_seal(struct noise_cipher *c, const uint8_t *msg, size_t len,
+		     uint8_t **ret, size_t *ret_len);
+
+/*
+ * Open one frame's ciphertext (the bytes after the length) in place.
+ * On success *ret_frag points into cipher (*ret_frag_len bytes) and
+ * *ret_more says whether more fragments follow. Returns 0,
+ * HAMLET_EDECRYPT, HAMLET_EFORMAT (empty plaintext or unknown flags).
+ */
+int wire_frame_open(struct noise_cipher *c, uint8_t *cipher, size_t len,
+		    const uint8_t **ret_frag, size_t *ret_frag_len,
+		    int *ret_more);
+
+#endif

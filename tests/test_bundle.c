@@ -1,0 +1,170 @@
+/* Bundles: round trip, idempotence, another network, and tampering. */
+#include "audit.h"
+#include "helpers.h"
+
+static uint8_t *slurp(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	ASSERT_TRUE(f != NULL);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *p = malloc((size_t)n);
+	ASSERT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*ret_len = (size_t)n;
+	return p;
+}
+
+static void spit(const char *path, const uint8_t *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+static uint64_t count_entries(struct node *n)
+{
+	struct store_txn *t;
+	uint64_t c;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(store_count(t, ST_ENTRIES, &c));
+	store_txn_abort(t);
+	return c;
+}
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	char *net = th_network(dir, "net-a");
+	char *net2 = th_network(dir, "net-b");
+	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
+	struct node *other = th_node(dir, net2, "stranger", "x");
+	char bun[4096], bad[4096], why[256], id[32];
+	struct bundle_report rep;
+	uint8_t da[32], db[32];
+	const int N = 3;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "HP-%d", i);
+		char spec[256];
+		snprintf(spec, sizeof(spec),
+			 "person_id=0011223344%02d;full_name=Person %d;birth_date=1990-01-0%d",
+			 i, i, i + 1);
+		ASSERT_OK(th_put(a, "health_profile", id, spec));
+	}
+	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
+	struct bundle_create_opts o = { NULL, NULL };
+	ASSERT_OK(bundle_create(a, bun, &o, NULL, why, sizeof(why)));
+	th_digest(a, da);
+
+	TEST_START("a bundle checks clean and imports everything, twice harmlessly");
+	ASSERT_OK(bundle_check(bun, a->net.id, &rep, why, sizeof(why)));
+	ASSERT_EQ(rep.bad_entries, 0);
+	ASSERT_EQ(rep.entries, N);
+	ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_OK);
+	bundle_report_close(&rep);
+	struct node *b = th_node(dir, net, "commune", "bk/bt/qt");
+	ASSERT_OK(bundle_import(b, bun, &rep, why, sizeof(why)));
+	ASSERT_EQ(rep.stats.applied, N);
+	ASSERT_EQ(rep.problems.total, 0);
+	bundle_report_close(&rep);
+	ASSERT_OK(bundle_import(b, bun, &rep, why, sizeof(why)));
+	ASSERT_EQ(rep.stats.applied, 0);
+	ASSERT_EQ(rep.stats.duplicate, N);
+	bundle_report_close(&rep);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("a bundle of another network is refused whole, saying so");
+	ASSERT_EQ(bundle_import(other, bun, &rep, why, sizeof(why)),
+		  HAMLET_ENETWORK);
+	ASSERT_TRUE(strstr(why, "network") != NULL);
+	bundle_report_close(&rep);
+	ASSERT_EQ(count_entries(other), 0);
+
+	TEST_START("a truncated bundle imports what is whole and says it was cut");
+	{
+		size_t len;
+		uint8_t *p = slurp(bun, &len);
+		spit(bad, p, len * 2 / 3);
+		struct node *c = th_node(dir, net, "cut", "bk/bt/qt/cut");
+		ASSERT_OK(bundle_import(c, bad, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
+		ASSERT_TRUE(rep.stats.applied >= 1);
+		bundle_report_close(&rep);
+		node_close(c);
+		free(p);
+	}
+
+	TEST_START("any single flipped byte is detected and named; intact entries still import; nothing stored is lost");
+	{
+		size_t len;
+		uint8_t *p = slurp(bun, &len);
+		struct node *c = th_node(dir, net, "victim", "bk/bt/qt/victim");
+		ASSERT_OK(th_put(c, "health_profile", "OWN-1",
+				 "person_id=009988776655;full_name=Own;birth_date=1970-07-07"));
+		uint8_t before[32];
+		th_digest(c, before);
+		for (size_t i = 0; i < len; i++) {
+			p[i] ^= 0x40;
+			spit(bad, p, len);
+			p[i] ^= 0x40;
+			/* a fresh copy of the victim's store for each flip */
+			char cmd[8192];
+			snprintf(cmd, sizeof(cmd),
+				 "rm -rf '%s/v2' && cp -a '%s/victim' '%s/v2'",
+				 dir, dir, dir);
+			ASSERT_EQ(system(cmd), 0);
+			char home[4096];
+			struct node *v;
+			snprintf(home, sizeof(home), "%s/v2", dir);
+			ASSERT_OK(node_open(home, 0, &v, why, sizeof(why)));
+			int r = bundle_import(v, bad, &rep, why, sizeof(why));
+			/* detected: refused with a reason, or a finding */
+			if (r < 0) {
+				ASSERT_TRUE(why[0] != 0);
+			} else {
+				if (rep.problems.total == 0)
+					TEST_FAIL_("flip at byte %zu went unnoticed", i);
+				/* every entry but the damaged one is stored or held */
+				if (rep.stats.applied + rep.stats.held <
+				    (uint64_t)N - 1)
+					TEST_FAIL_("flip at byte %zu lost intact entries: %llu applied, %llu held",
+						   i,
+						   (unsigned long long)rep.stats.applied,
+						   (unsigned long long)rep.stats.held);
+			}
+			bundle_report_close(&rep);
+			/* what the victim had is intact and the store audits clean */
+			struct store_txn *t;
+			struct record_view rv;
+			ASSERT_OK(store_txn_begin(v->st, 1, &t));
+			ASSERT_OK(record_view_load(t, "health_profile", "OWN-1", &rv));
+			record_view_close(&rv);
+			store_txn_abort(t);
+			struct audit_report ar;
+			ASSERT_OK(audit_store(v->st, v->net.id, &ar));
+			ASSERT_TRUE(!audit_failed(&ar));
+			audit_report_close(&ar);
+			/* and the intact bundle completes it */
+			ASSERT_OK(bundle_import(v, bun, &rep, why, sizeof(why)));
+			ASSERT_EQ(rep.stats.rejected, 0);
+			bundle_report_close(&rep);
+			node_close(v);
+		}
+		node_close(c);
+		free(p);
+	}
+
+	node_close(a);
+	node_close(b);
+	node_close(other);
+	th_rmrf(dir);
+	free(net);
+	free(net2);
+	free(dir);
+	TEST_DONE();
+}
