@@ -1,0 +1,214 @@
+/* The ingest path: chains, holds, forks, audit, a full store. */
+#include "audit.h"
+#include "helpers.h"
+
+struct collected {
+	struct log_in in[64];
+	uint8_t *bufs[64];
+	size_t n;
+};
+
+/* Every entry node n holds, with bodies, in feed order. */
+static int collect_feed(void *ctx, const struct log_feed *f);
+static struct store_txn *ctx_txn;
+
+static int collect_feed(void *ctx, const struct log_feed *f)
+{
+	struct collected *c = ctx;
+	for (uint64_t s = 1; s <= f->seq; s++) {
+		const uint8_t *env, *sig, *body = NULL;
+		size_t el, bl = 0;
+		struct entry e;
+		ASSERT_OK(log_entry_get(ctx_txn, f->key, s, &env, &el, &sig));
+		ASSERT_OK(entry_decode(env, el, &e, NULL));
+		if (e.has_body)
+			ASSERT_OK(log_body_get(ctx_txn, e.body_hash, &body, &bl));
+		uint8_t *p = malloc(el + 64 + bl + 1);
+		memcpy(p, env, el);
+		memcpy(p + el, sig, 64);
+		if (bl)
+			memcpy(p + el + 64, body, bl);
+		c->bufs[c->n] = p;
+		c->in[c->n] = (struct log_in){ p, el, p + el, body ? p + el + 64 : NULL, bl };
+		c->n++;
+	}
+	return 0;
+}
+
+static void collect(struct node *n, struct collected *c)
+{
+	memset(c, 0, sizeof(*c));
+	ASSERT_OK(store_txn_begin(n->st, 1, &ctx_txn));
+	ASSERT_OK(log_feeds_each(ctx_txn, collect_feed, c));
+	store_txn_abort(ctx_txn);
+}
+
+static void release(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->bufs[i]);
+}
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	char *net = th_network(dir, "net");
+	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
+	struct node *b = th_node(dir, net, "commune", "bk/bt/qt");
+	struct log_out out[64];
+	struct log_stats st = { 0 };
+	struct collected c;
+	char why[256];
+	uint8_t da[32], db[32];
+
+	for (int i = 0; i < 5; i++) {
+		char id[16], spec[200];
+		snprintf(id, sizeof(id), "HP-%d", i);
+		snprintf(spec, sizeof(spec),
+			 "person_id=0000000000%02d;full_name=P%d;birth_date=2000-01-01",
+			 i, i);
+		ASSERT_OK(th_put(a, "health_profile", id, spec));
+	}
+	collect(a, &c);
+	ASSERT_EQ(c.n, 5);
+
+	TEST_START("entries arriving ahead of their predecessor are held, then released");
+	{
+		struct log_in rev[5];
+		for (int i = 0; i < 5; i++)
+			rev[i] = c.in[4 - i];
+		ASSERT_OK(log_ingest(b->st, b->net.id, rev, 4, out, &st));
+		ASSERT_EQ(st.held, 4);
+		ASSERT_EQ(out[0].status, LOG_HELD);
+		ASSERT_OK(log_ingest(b->st, b->net.id, &rev[4], 1, out, &st));
+		ASSERT_EQ(st.applied, 5); /* the one plus the four it released */
+		ASSERT_EQ(st.released, 4);
+		th_digest(a, da);
+		th_digest(b, db);
+		ASSERT_MEMEQ(da, db, 32);
+	}
+
+	TEST_START("re-ingesting changes nothing");
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(log_ingest(b->st, b->net.id, c.in, c.n, out, &st));
+	ASSERT_EQ(st.duplicate, 5);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("a tampered body is rejected and named; the rest applies");
+	{
+		struct node *x = th_node(dir, net, "x", "bk/x");
+		uint8_t *copy = malloc(c.in[0].body_len);
+		memcpy(copy, c.in[0].body, c.in[0].body_len);
+		copy[c.in[0].body_len - 1] ^= 1;
+		struct log_in t = c.in[0];
+		t.body = copy;
+		memset(&st, 0, sizeof(st));
+		ASSERT_OK(log_ingest(x->st, x->net.id, &t, 1, out, &st));
+		ASSERT_EQ(out[0].status, LOG_REJECTED);
+		ASSERT_EQ(out[0].err, HAMLET_EHASH);
+		ASSERT_TRUE(strstr(out[0].why, "body") != NULL);
+		free(copy);
+		node_close(x);
+	}
+
+	TEST_START("a planted fork is kept as evidence, freezes the feed, and fails the audit");
+	{
+		struct audit_report ar;
+		ASSERT_OK(audit_store(b->st, b->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		ASSERT_EQ(ar.entries, 5);
+		audit_report_close(&ar);
+		/* a clone of the village's key writes a different seq 6 */
+		char cmd[8192], home[4096];
+		struct node *clone;
+		snprintf(cmd, sizeof(cmd), "cp -a '%s/village' '%s/clone'", dir,
+			 dir);
+		node_close(a);
+		ASSERT_EQ(system(cmd), 0);
+		snprintf(home, sizeof(home), "%s/village", dir);
+		ASSERT_OK(node_open(home, 0, &a, why, sizeof(why)));
+		snprintf(home, sizeof(home), "%s/clone", dir);
+		ASSERT_OK(node_open(home, 0, &clone, why, sizeof(why)));
+		ASSERT_OK(th_put(a, "health_profile", "HP-0", "phone=0900000001"));
+		ASSERT_OK(th_put(clone, "health_profile", "HP-0", "phone=0900000002"));
+		struct collected ca, cc;
+		collect(a, &ca);
+		collect(clone, &cc);
+		memset(&st, 0, sizeof(st));
+		ASSERT_OK(log_ingest(b->st, b->net.id, &ca.in[5], 1, out, &st));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[5], 1, out, &st));
+		ASSERT_EQ(out[0].status, LOG_FORK);
+		ASSERT_TRUE(strstr(out[0].why, "fork") != NULL);
+		ASSERT_OK(audit_store(b->st, b->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.forks, 1);
+		ASSERT_TRUE(problems_count(&ar.problems, "fork") >= 1);
+		audit_report_close(&ar);
+		/* past the fork the feed takes nothing more */
+		ASSERT_OK(th_put(clone, "health_profile", "HP-1", "phone=0900000003"));
+		release(&cc);
+		collect(clone, &cc);
+		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[6], 1, out, &st));
+		ASSERT_EQ(out[0].status, LOG_REJECTED);
+		ASSERT_EQ(out[0].err, HAMLET_EFORKED);
+		release(&ca);
+		release(&cc);
+		node_close(clone);
+	}
+
+	TEST_START("a store that cannot grow refuses a batch whole; one that can grows");
+	{
+		char home[4096];
+		struct store *small;
+		struct store_options so = { 0, 128 << 10, 128 << 10 };
+		snprintf(home, sizeof(home), "%s/small", dir);
+		ASSERT_OK(store_open(home, &so, &small));
+		/* a big batch: entries of many records */
+		struct node *w = th_node(dir, net, "writer", "bk/w");
+		for (int i = 0; i < 60; i++) {
+			char id[16], spec[1200], note[1001];
+			memset(note, 'x', 1000);
+			note[1000] = 0;
+			snprintf(id, sizeof(id), "EV-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=P;kind=vital;date=2026-01-01;value=%s;note=%s",
+				 note, note);
+			ASSERT_OK(th_put(w, "health_event", id, spec));
+		}
+		struct collected cw;
+		memset(&cw, 0, sizeof(cw));
+		ASSERT_OK(store_txn_begin(w->st, 1, &ctx_txn));
+		ASSERT_OK(log_feeds_each(ctx_txn, collect_feed, &cw));
+		store_txn_abort(ctx_txn);
+		ASSERT_EQ(cw.n, 60);
+		int r = log_ingest(small, w->net.id, cw.in, cw.n, out, NULL);
+		ASSERT_EQ(r, HAMLET_EMAPFULL);
+		struct store_txn *t;
+		uint64_t cnt;
+		ASSERT_OK(store_txn_begin(small, 1, &t));
+		ASSERT_OK(store_count(t, ST_ENTRIES, &cnt));
+		ASSERT_EQ(cnt, 0);
+		ASSERT_OK(store_count(t, ST_RECORDS, &cnt));
+		ASSERT_EQ(cnt, 0);
+		store_txn_abort(t);
+		store_close(small);
+		struct store_options grow = { 0, 128 << 10, 64 << 20 };
+		ASSERT_OK(store_open(home, &grow, &small));
+		memset(&st, 0, sizeof(st));
+		ASSERT_OK(log_ingest(small, w->net.id, cw.in, cw.n, out, &st));
+		ASSERT_EQ(st.applied, 60);
+		store_close(small);
+		release(&cw);
+		node_close(w);
+	}
+
+	release(&c);
+	node_close(a);
+	node_close(b);
+	th_rmrf(dir);
+	free(net);
+	free(dir);
+	TEST_DONE();
+}
