@@ -1,0 +1,222 @@
+/*
+ * bench/core: the costs of the core, from one run on this machine.
+ *
+ * Prints entries signed/s and verified/s (one core), local writes/s,
+ * bundle import entries/s (durable: every batch committed with fsync),
+ * bundle bytes per entry against body bytes, and the ratio of the import
+ * rate to the single-core verify rate.
+ *
+ *   bench_core [ENTRIES]      (default 100000)
+ */
+#include "bundle.h"
+#include "error.h"
+#include "log.h"
+#include "mp.h"
+#include "node.h"
+#include "record.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int r, const char *why)
+{
+	fprintf(stderr, "bench_core: %s: %s %s\n", what, hamlet_strerror(r),
+		why ? why : "");
+	exit(1);
+}
+
+/* A health profile body of about 300 bytes. */
+static uint8_t *profile_body(unsigned i, size_t *ret_len)
+{
+	struct mp_writer w;
+	char buf[160];
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, 9);
+	mp_pack_str(&w.pk, "person_id");
+	snprintf(buf, sizeof(buf), "%012u", i);
+	mp_pack_str(&w.pk, buf);
+	mp_pack_str(&w.pk, "full_name");
+	snprintf(buf, sizeof(buf), "Nong Thi Hoa %u", i);
+	mp_pack_str(&w.pk, buf);
+	mp_pack_str(&w.pk, "birth_date");
+	mp_pack_str(&w.pk, "1987-03-14");
+	mp_pack_str(&w.pk, "sex");
+	mp_pack_str(&w.pk, "female");
+	mp_pack_str(&w.pk, "ethnicity");
+	mp_pack_str(&w.pk, "Tay");
+	mp_pack_str(&w.pk, "household_id");
+	snprintf(buf, sizeof(buf), "HH-%06u", i / 4);
+	mp_pack_str(&w.pk, buf);
+	mp_pack_str(&w.pk, "village");
+	mp_pack_str(&w.pk, "na-pai");
+	mp_pack_str(&w.pk, "allergies");
+	mp_pack_str(&w.pk, "penicillin; dust mites; shellfish (mild reaction noted 2019)");
+	mp_pack_str(&w.pk, "chronic_conditions");
+	mp_pack_str(&w.pk, "hypertension since 2015, controlled with amlodipine 5 mg daily; annual check-up at the commune health station");
+	uint8_t *p = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 100000;
+	char dir[] = "/tmp/hamlet-bench-XXXXXX";
+	char path[4200], why[256];
+	struct node *a, *b;
+	int r;
+
+	if (n == 0 || sodium_init() < 0 || !mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/bench.network", dir);
+	if ((r = network_create("bench", dir, NULL, why, sizeof(why))) < 0)
+		die("network", r, why);
+	char ha[4200], hb[4200];
+	snprintf(ha, sizeof(ha), "%s/a", dir);
+	snprintf(hb, sizeof(hb), "%s/b", dir);
+	if ((r = node_init(ha, path, "village", "bk/bt/qt/na-pai", why,
+			   sizeof(why))) < 0 ||
+	    (r = node_init(hb, path, "commune", "bk/bt/qt", why,
+			   sizeof(why))) < 0 ||
+	    (r = node_open(ha, 0, &a, why, sizeof(why))) < 0 ||
+	    (r = node_open(hb, 0, &b, why, sizeof(why))) < 0)
+		die("node", r, why);
+
+	/* one core: sign and verify a sample of real envelopes */
+	unsigned sample = n < 20000 ? n : 20000;
+	struct entry e;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, a->net.id, 32);
+	memcpy(e.author, a->pk, 32);
+	strcpy(e.scope, "bk/bt/qt/na-pai");
+	e.kind = ENTRY_PUT;
+	strcpy(e.collection, "health_profile");
+	e.has_body = 1;
+	e.body_len = 300;
+	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
+	size_t *lens = malloc(sample * sizeof(size_t));
+	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
+	for (unsigned i = 0; i < sample; i++) {
+		uint8_t *p;
+		e.seq = i + 1;
+		e.has_prev = i > 0;
+		e.hlc = (uint64_t)i << 16;
+		snprintf(e.record_id, sizeof(e.record_id), "HP-%u", i);
+		randombytes_buf(e.body_hash, 32);
+		if ((r = entry_encode(&e, &p, &lens[i])) < 0)
+			die("encode", r, NULL);
+		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
+		free(p);
+	}
+	double t0 = now();
+	for (unsigned i = 0; i < sample; i++)
+		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
+			   sigs[i]);
+	double sign_rate = sample / (now() - t0);
+	t0 = now();
+	for (unsigned i = 0; i < sample; i++)
+		if (entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i],
+				 sigs[i], a->pk) < 0)
+			die("verify", HAMLET_ESIG, NULL);
+	double verify_rate = sample / (now() - t0);
+	free(envs);
+	free(lens);
+	free(sigs);
+
+	/* local writes: the CSV-import path, 5,000 records a transaction */
+	struct log_author au;
+	node_author(a, &au);
+	const unsigned chunk = 5000;
+	struct log_op *ops = calloc(chunk, sizeof(*ops));
+	uint8_t **bodies = calloc(chunk, sizeof(*bodies));
+	char(*ids)[24] = calloc(chunk, 24);
+	uint64_t body_bytes = 0;
+	t0 = now();
+	for (unsigned done = 0; done < n;) {
+		unsigned k = n - done < chunk ? n - done : chunk;
+		for (unsigned i = 0; i < k; i++) {
+			snprintf(ids[i], 24, "HP-%u", done + i);
+			bodies[i] = profile_body(done + i, &ops[i].body_len);
+			body_bytes += ops[i].body_len;
+			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[i], NULL, bodies[i],
+						  ops[i].body_len, 0 };
+		}
+		size_t failed;
+		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,
+				   sizeof(why))) < 0)
+			die("log_write", r, why);
+		for (unsigned i = 0; i < k; i++)
+			free(bodies[i]);
+		done += k;
+	}
+	double write_rate = n / (now() - t0);
+
+	/* bundle out, and in on another node */
+	snprintf(path, sizeof(path), "%s/all.bundle", dir);
+	struct bundle_create_result cres;
+	struct bundle_create_opts o = { NULL, NULL };
+	t0 = now();
+	if ((r = bundle_create(a, path, &o, &cres, why, sizeof(why))) < 0)
+		die("bundle create", r, why);
+	double create_rate = n / (now() - t0);
+	struct bundle_report rep;
+	t0 = now();
+	if ((r = bundle_import(b, path, &rep, why, sizeof(why))) < 0)
+		die("bundle import", r, why);
+	double import_s = now() - t0;
+	double import_rate = rep.stats.applied / import_s;
+	if (rep.stats.applied != n) {
+		fprintf(stderr, "bench_core: only %llu of %u entries imported\n",
+			(unsigned long long)rep.stats.applied, n);
+		return 1;
+	}
+	bundle_report_close(&rep);
+
+	uint8_t da[32], db[32];
+	struct store_txn *t;
+	store_txn_begin(a->st, 1, &t);
+	record_digest(t, da, NULL);
+	store_txn_abort(t);
+	store_txn_begin(b->st, 1, &t);
+	record_digest(t, db, NULL);
+	store_txn_abort(t);
+
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	printf("bench/core: %u entries, ~%.0f-byte bodies, %ld cores\n", n,
+	       (double)body_bytes / n, cores);
+	printf("  sign (1 core)            %9.0f entries/s\n", sign_rate);
+	printf("  verify (1 core)          %9.0f entries/s\n", verify_rate);
+	printf("  local writes             %9.0f entries/s (signed, durable, %u per transaction)\n",
+	       write_rate, chunk);
+	printf("  bundle create            %9.0f entries/s\n", create_rate);
+	printf("  bundle import (durable)  %9.0f entries/s (%.2f s)\n",
+	       import_rate, import_s);
+	printf("  bundle bytes per entry   %9.1f (body %.1f, overhead %.1f)\n",
+	       (double)cres.bytes / n, (double)body_bytes / n,
+	       (double)(cres.bytes - body_bytes) / n);
+	printf("  import / 1-core verify   %9.2f\n", import_rate / verify_rate);
+	printf("  digests equal            %9s\n",
+	       memcmp(da, db, 32) == 0 ? "yes" : "NO");
+	node_close(a);
+	node_close(b);
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	free(ops);
+	free(bodies);
+	free(ids);
+	return memcmp(da, db, 32) == 0 ? 0 : 1;
+}
