@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# hamlet: set up, build, and run.
+#   ./build.sh demo   install what is missing, build, run the main job
+#   ./build.sh test   install what is missing, build twice (normal, and
+#                     AddressSanitizer + UndefinedBehaviorSanitizer), run every test
+#   ./build.sh bench  build optimised and print the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
+      libmsgpack-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
+      systemd)
+
+install_deps() {
+	local missing=()
+	for p in "${DEPS[@]}"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() { # dir, extra cmake args...
+	local dir=$1; shift
+	cmake -S . -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
+
+case "${1:-}" in
+demo)
+	install_deps
+	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	exec scripts/demo.sh build
+	;;
+test)
+	install_deps
+	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	(cd build && ctest --output-on-failure -j2)
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON
+	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+	;;
+bench)
+	install_deps
+	build build-release -DCMAKE_BUILD_TYPE=Release
+	build-release/bench/bench_core "${2:-100000}"
+	;;
+*)
+	echo "usage: $0 demo|test|bench" >&2
+	exit 2
+	;;
+esac
