@@ -137,8 +137,26 @@ int bundle_create(struct node *n, const char *path,
 	}
 	for (size_t i = 0; i < fl.n; i++) {
 		const struct log_feed *f = &fl.v[i];
-		uint64_t from = sum ? summary_seq(sum, f->key) + 1 : 1;
+		uint64_t from = 1;
 		int counted = 0;
+		if (sum) {
+			const struct summary_feed *sf = summary_find(sum, f->key);
+			from = sf ? sf->seq + 1 : 1;
+			if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
+				/* the recipient's head must be our entry at that
+				 * seq; if not, one of the two is a fork and ours
+				 * goes along as evidence */
+				const uint8_t *env, *sig;
+				size_t el;
+				uint8_t id[32];
+				if ((r = log_entry_get(t, f->key, sf->seq, &env,
+						       &el, &sig)) < 0)
+					goto out;
+				entry_id(env, el, id);
+				if (memcmp(id, sf->head, 32) != 0)
+					from = sf->seq;
+			}
+		}
 		for (uint64_t seq = from; seq <= f->seq; seq++) {
 			const uint8_t *env, *sig, *body = NULL;
 			size_t env_len, body_len = 0;

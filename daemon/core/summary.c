@@ -188,16 +188,23 @@ void summary_free(struct summary *s)
 
 uint64_t summary_seq(const struct summary *s, const uint8_t key[32])
 {
+	const struct summary_feed *f = summary_find(s, key);
+	return f ? f->seq : 0;
+}
+
+const struct summary_feed *summary_find(const struct summary *s,
+					const uint8_t key[32])
+{
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = memcmp(s->feeds[mid].key, key, 32);
 		if (c == 0)
-			return s->feeds[mid].seq;
+			return &s->feeds[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return 0;
+	return NULL;
 }

@@ -37,5 +37,8 @@ int summary_read(const char *path, struct summary **ret, char *why,
 void summary_free(struct summary *s);
 /* The seq the summary's node holds of feed key (0: none). */
 uint64_t summary_seq(const struct summary *s, const uint8_t key[32]);
+/* The summary's entry for feed key, or NULL. */
+const struct summary_feed *summary_find(const struct summary *s,
+					const uint8_t key[32]);
 
 #endif

@@ -1,0 +1,722 @@
+#include "cli.h"
+
+#include "entry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_global cli_global;
+
+/* --- messages and exit codes ------------------------------------------- */
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("hamlet: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("hamlet: ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, " (see \"hamlet %s --help\")\n", cmd);
+	else
+		fputs(" (see \"hamlet help\")\n", stderr);
+	return CLI_EUSAGE;
+}
+
+int cli_exit_code(int err)
+{
+	if (err >= 0)
+		return err;
+	switch (err) {
+	case CLI_EUSAGE:
+		return CLI_EXIT_USAGE;
+	case CLI_EPROBLEMS:
+		return CLI_EXIT_PROBLEMS;
+	case -ENOENT:
+	case HAMLET_ENOTFOUND:
+		return CLI_EXIT_NOTFOUND;
+	case -EINVAL:
+	case -EEXIST:
+	case HAMLET_EFORMAT:
+	case HAMLET_ETYPE:
+	case HAMLET_ETRAILING:
+	case HAMLET_ETOOBIG:
+	case HAMLET_EVERSION:
+	case HAMLET_ESIG:
+	case HAMLET_EHASH:
+	case HAMLET_ENETWORK:
+	case HAMLET_ECHAIN:
+	case HAMLET_EGAP:
+	case HAMLET_EFORK:
+	case HAMLET_EDUP:
+	case HAMLET_ESCHEMA:
+	case HAMLET_ECOLLECTION:
+	case HAMLET_EIMMUTABLE:
+	case HAMLET_ECONFIG:
+	case HAMLET_ESCOPE:
+	case HAMLET_EID:
+	case HAMLET_EKEY:
+		return CLI_EXIT_INVALID;
+	default:
+		return CLI_EXIT_SYSTEM;
+	}
+}
+
+/* --- global options ---------------------------------------------------- */
+
+const char *cli_home(void)
+{
+	const char *h = cli_global.home;
+	if (h && h[0])
+		return h;
+	h = getenv("HAMLET_HOME");
+	if (h && h[0])
+		return h;
+	return CLI_DEFAULT_HOME;
+}
+
+const char *cli_prog(void)
+{
+	static char buf[4200];
+	char *q;
+	if (!cli_global.home)
+		return "hamlet";
+	q = cli_sh_quote(cli_global.home);
+	snprintf(buf, sizeof(buf), "hamlet --home %s",
+		 q ? q : cli_global.home);
+	free(q);
+	return buf;
+}
+
+/* --- option parsing ---------------------------------------------------- */
+
+/* Match "--name" or "--name=value"; *ret_val is the inline value. */
+static int opt_match(const char *arg, const char *name, const char **ret_val)
+{
+	size_t n = strlen(name);
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == 0) {
+		*ret_val = NULL;
+		return 1;
+	}
+	if (arg[n] == '=') {
+		*ret_val = arg + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv,
+	      const struct cli_opt *opts, char **pos, int maxpos,
+	      int *ret_npos)
+{
+	int npos = 0, only_pos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *inl;
+		const char **val_dst = NULL;
+		int *flag_dst = NULL, matched = 0;
+
+		if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
+			if (npos >= maxpos)
+				return cli_usage_err(cmd,
+						     "unexpected argument \"%s\"",
+						     a);
+			pos[npos++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_pos = 1;
+			continue;
+		}
+		if (opt_match(a, "--home", &inl)) {
+			matched = 1;
+			val_dst = &cli_global.home;
+		} else if (opt_match(a, "--json", &inl)) {
+			matched = 1;
+			flag_dst = &cli_global.json;
+		}
+		for (const struct cli_opt *o = opts; !matched && o && o->name;
+		     o++) {
+			if (opt_match(a, o->name, &inl)) {
+				matched = 1;
+				val_dst = o->ret_arg;
+				flag_dst = o->ret_flag;
+			}
+		}
+		if (!matched)
+			return cli_usage_err(cmd, "unknown option \"%s\"", a);
+		if (flag_dst) {
+			if (inl)
+				return cli_usage_err(
+					cmd, "option %.*s takes no value",
+					(int)(strchr(a, '=') - a), a);
+			*flag_dst = 1;
+			continue;
+		}
+		if (!inl) {
+			if (i + 1 >= argc)
+				return cli_usage_err(cmd,
+						     "option %s needs a value", a);
+			inl = argv[++i];
+		}
+		*val_dst = inl;
+	}
+	*ret_npos = npos;
+	return 0;
+}
+
+/* --- the node ---------------------------------------------------------- */
+
+int cli_node_open(int readonly, struct node **ret)
+{
+	char why[512] = "";
+	const char *home = cli_home();
+	int r = node_open(home, readonly, ret, why, sizeof(why));
+	if (r < 0) {
+		if (why[0])
+			cli_err("%s", why);
+		else
+			cli_err("cannot open the node in %s: %s", home,
+				hamlet_strerror(r));
+	}
+	return r;
+}
+
+int cli_txn_read(struct node *n, struct store_txn **ret)
+{
+	int r = store_txn_begin(n->st, 1, ret);
+	if (r < 0)
+		cli_err("cannot read the store in %s/store: %s", n->home,
+			hamlet_strerror(r));
+	return r;
+}
+
+const struct schema *cli_schema(const char *name)
+{
+	const struct schema *s = schema_find(name);
+	size_t n;
+	const struct schema *const *all;
+	char list[256] = "";
+
+	if (s)
+		return s;
+	all = schema_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, all[i]->name, sizeof(list) - strlen(list) - 1);
+	}
+	cli_err("unknown collection \"%s\"; the collections are: %s", name,
+		list);
+	return NULL;
+}
+
+int cli_check_id(const char *id)
+{
+	if (entry_record_id_check(id) < 0) {
+		cli_err("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+			id);
+		return HAMLET_EID;
+	}
+	return 0;
+}
+
+int cli_check_scope(const char *scope, const char *what)
+{
+	if (entry_scope_check(scope) < 0) {
+		cli_err("invalid %s \"%.140s\": use 1-8 lower-case segments of a-z, 0-9 and '-' joined by '/', like bk/bach-thong/quang-thuan/na-pai",
+			what, scope);
+		return HAMLET_ESCOPE;
+	}
+	return 0;
+}
+
+/* --- input and JSON ---------------------------------------------------- */
+
+int cli_read_all(const char *path, char **ret, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r;
+
+	if (!f) {
+		r = -errno;
+		cli_err("cannot read %s: %s", path, strerror(errno));
+		return r;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			size_t nc = cap ? cap * 2 : 65536 * 2;
+			char *p = realloc(buf, nc + 1);
+			if (!p) {
+				r = -ENOMEM;
+				cli_err("out of memory reading %s", path);
+				goto out;
+			}
+			buf = p;
+			cap = nc;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		r = -EIO;
+		cli_err("cannot read %s: %s",
+			f == stdin ? "standard input" : path, strerror(errno));
+		goto out;
+	}
+	buf[len] = 0;
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return r;
+}
+
+int cli_json_parse(const char *text, size_t len, const char *what,
+		   json_t **ret)
+{
+	json_error_t e;
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		cli_err("invalid JSON in %s at line %d, column %d: %s", what,
+			e.line, e.column, e.text);
+		return HAMLET_EFORMAT;
+	}
+	*ret = j;
+	return 0;
+}
+
+static const char *type_words(enum field_type t)
+{
+	switch (t) {
+	case FT_INT:
+		return "a whole number";
+	case FT_MAP:
+		return "an object of text values, like {\"note\":\"...\"}";
+	case FT_DATE:
+		return "text, a date like \"2026-03-01\"";
+	case FT_MONTH:
+		return "text, a month like \"2026-03\"";
+	default:
+		return "text";
+	}
+}
+
+static void field_list(const struct schema *s, char *out, size_t n)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		if (i)
+			strncat(out, ", ", n - strlen(out) - 1);
+		strncat(out, s->fields[i].name, n - strlen(out) - 1);
+	}
+}
+
+int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
+		  uint8_t **ret, size_t *ret_len, char *why, size_t whylen)
+{
+	struct mp_writer w;
+	struct mp_doc d;
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+	uint8_t *body = NULL;
+	size_t blen;
+	int r;
+
+	why[0] = 0;
+	if (!json_is_object(obj)) {
+		snprintf(why, whylen,
+			 "the fields must be a JSON object, like {\"phone\":\"0912345678\"}");
+		return HAMLET_ESCHEMA;
+	}
+	json_object_foreach(obj, key, val)
+	{
+		if (!skip || strcmp(key, skip) != 0)
+			n++;
+	}
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, n);
+	json_object_foreach(obj, key, val)
+	{
+		int fi;
+		const struct schema_field *f;
+
+		if (skip && strcmp(key, skip) == 0)
+			continue;
+		fi = schema_field_index(s, key, strlen(key));
+		if (fi < 0) {
+			char list[512];
+			field_list(s, list, sizeof(list));
+			snprintf(why, whylen,
+				 "unknown field \"%.64s\" in %s; its fields are: %s",
+				 key, s->name, list);
+			r = HAMLET_ESCHEMA;
+			goto out;
+		}
+		f = &s->fields[fi];
+		mp_pack_str(&w.pk, key);
+		switch (json_typeof(val)) {
+		case JSON_NULL:
+			msgpack_pack_nil(&w.pk);
+			break;
+		case JSON_STRING:
+			if (f->type == FT_INT) {
+				snprintf(why, whylen,
+					 "%s: must be a whole number, written without quotes (like 1500000)",
+					 key);
+				r = HAMLET_ESCHEMA;
+				goto out;
+			}
+			if (f->type == FT_MAP) {
+				snprintf(why, whylen, "%s: must be %s", key,
+					 type_words(f->type));
+				r = HAMLET_ESCHEMA;
+				goto out;
+			}
+			mp_pack_strn(&w.pk, json_string_value(val),
+				     json_string_length(val));
+			break;
+		case JSON_INTEGER:
+			if (f->type != FT_INT) {
+				snprintf(why, whylen,
+					 "%s: must be %s; put the number in quotes (\"%" JSON_INTEGER_FORMAT
+					 "\") so that leading zeros are kept",
+					 key, type_words(f->type),
+					 json_integer_value(val));
+				r = HAMLET_ESCHEMA;
+				goto out;
+			}
+			msgpack_pack_int64(&w.pk, json_integer_value(val));
+			break;
+		case JSON_OBJECT: {
+			const char *k2;
+			json_t *v2;
+			if (f->type != FT_MAP) {
+				snprintf(why, whylen,
+					 "%s: must be %s, not an object", key,
+					 type_words(f->type));
+				r = HAMLET_ESCHEMA;
+				goto out;
+			}
+			msgpack_pack_map(&w.pk, json_object_size(val));
+			json_object_foreach(val, k2, v2)
+			{
+				if (!json_is_string(v2)) {
+					snprintf(why, whylen,
+						 "%s.%.64s: must be text; numbers, true/false, lists and objects are not allowed inside %s",
+						 key, k2, key);
+					r = HAMLET_ESCHEMA;
+					goto out;
+				}
+				mp_pack_str(&w.pk, k2);
+				mp_pack_strn(&w.pk, json_string_value(v2),
+					     json_string_length(v2));
+			}
+			break;
+		}
+		default:
+			snprintf(why, whylen,
+				 "%s: must be %s; numbers with decimals, true/false and lists are not field values",
+				 key, type_words(f->type));
+			r = HAMLET_ESCHEMA;
+			goto out;
+		}
+	}
+	body = mp_writer_take(&w, &blen);
+	if (!body) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = mp_doc_parse(&d, body, blen,
+			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0) {
+		snprintf(why, whylen, "%s has at most %zu fields of at most %d entries each",
+			 s->name, s->nfields, SCHEMA_MAX_MAP);
+		r = HAMLET_ESCHEMA;
+		goto out;
+	}
+	r = schema_check_body(s, d.root, why, whylen);
+	mp_doc_close(&d);
+	if (r < 0)
+		goto out;
+	*ret = body;
+	*ret_len = blen;
+	body = NULL;
+	r = 0;
+out:
+	free(body);
+	mp_writer_destroy(&w);
+	return r;
+}
+
+json_t *cli_mp_json(const msgpack_object *o)
+{
+	json_t *j = NULL;
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		break;
+	case MSGPACK_OBJECT_BOOLEAN:
+		j = json_boolean(o->via.boolean);
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		if (o->via.u64 <= (uint64_t)INT64_MAX)
+			j = json_integer((json_int_t)o->via.u64);
+		else
+			j = json_real((double)o->via.u64);
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		j = json_integer((json_int_t)o->via.i64);
+		break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		j = json_real(o->via.f64);
+		break;
+	case MSGPACK_OBJECT_STR:
+		j = json_stringn(o->via.str.ptr, o->via.str.size);
+		if (!j) {
+			/* not UTF-8: show the bytes rather than lose them */
+			char *h = malloc(2 * o->via.str.size + 1);
+			if (h) {
+				cli_hex((const uint8_t *)o->via.str.ptr,
+					o->via.str.size, h);
+				j = json_string(h);
+				free(h);
+			}
+		}
+		break;
+	case MSGPACK_OBJECT_BIN: {
+		char *h = malloc(2 * o->via.bin.size + 1);
+		if (h) {
+			cli_hex((const uint8_t *)o->via.bin.ptr,
+				o->via.bin.size, h);
+			j = json_string(h);
+			free(h);
+		}
+		break;
+	}
+	case MSGPACK_OBJECT_ARRAY:
+		j = json_array();
+		for (uint32_t i = 0; j && i < o->via.array.size; i++)
+			json_array_append_new(
+				j, cli_mp_json(&o->via.array.ptr[i]));
+		break;
+	case MSGPACK_OBJECT_MAP:
+		j = json_object();
+		for (uint32_t i = 0; j && i < o->via.map.size; i++) {
+			const msgpack_object *k = &o->via.map.ptr[i].key;
+			char *ks = k->type == MSGPACK_OBJECT_STR
+					   ? strndup(k->via.str.ptr,
+						     k->via.str.size)
+					   : cli_value_text(k, 0);
+			if (ks)
+				json_object_set_new(
+					j, ks,
+					cli_mp_json(&o->via.map.ptr[i].val));
+			free(ks);
+		}
+		break;
+	default:
+		break;
+	}
+	return j ? j : json_null();
+}
+
+/* Append s (n bytes) to a growing buffer, escaping newlines when asked. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, nc);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void sb_add_text(struct sbuf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\t') {
+			sb_add(b, s + start, i - start);
+			sb_add(b, s[i] == '\n' ? "\\n" : "\\t", 2);
+			start = i + 1;
+		}
+	}
+	sb_add(b, s + start, n - start);
+}
+
+char *cli_value_text(const msgpack_object *o, int quote)
+{
+	struct sbuf b = { 0 };
+	char num[32];
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		sb_add(&b, "(none)", 6);
+		break;
+	case MSGPACK_OBJECT_STR:
+		if (quote)
+			sb_add(&b, "'", 1);
+		sb_add_text(&b, o->via.str.ptr, o->via.str.size);
+		if (quote)
+			sb_add(&b, "'", 1);
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		snprintf(num, sizeof(num), "%llu",
+			 (unsigned long long)o->via.u64);
+		sb_add(&b, num, strlen(num));
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		snprintf(num, sizeof(num), "%lld", (long long)o->via.i64);
+		sb_add(&b, num, strlen(num));
+		break;
+	default: {
+		json_t *j = cli_mp_json(o);
+		char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+		if (s) {
+			sb_add_text(&b, s, strlen(s));
+			free(s);
+		} else {
+			b.oom = 1;
+		}
+		break;
+	}
+	}
+	if (b.oom || !b.p) {
+		free(b.p);
+		return strdup("?");
+	}
+	return b.p;
+}
+
+void cli_json_print(json_t *j)
+{
+	if (!j) {
+		cli_err("out of memory building JSON output");
+		return;
+	}
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+void cli_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char dig[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = dig[p[i] >> 4];
+		out[2 * i + 1] = dig[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+void cli_hex_short(const uint8_t *p, char out[9])
+{
+	cli_hex(p, 4, out);
+}
+
+char *cli_sh_quote(const char *s)
+{
+	struct sbuf b = { 0 };
+	int plain = s[0] != 0;
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-./:=,+@%",
+			    *p))
+			plain = 0;
+	if (plain)
+		return strdup(s);
+	sb_add(&b, "'", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_add(&b, "'\\''", 4);
+		else
+			sb_add(&b, p, 1);
+	}
+	sb_add(&b, "'", 1);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+void cli_problems_print(FILE *f, const struct problems *p)
+{
+	struct {
+		const char *kind;
+		size_t n;
+	} kinds[16];
+	size_t nk = 0, hidden_other = 0;
+
+	if (p->total == 0)
+		return;
+	fprintf(f, "problems (%llu):\n", (unsigned long long)p->total);
+	for (size_t i = 0; i < p->n; i++) {
+		size_t k;
+		for (k = 0; k < nk; k++)
+			if (strcmp(kinds[k].kind, p->v[i].kind) == 0)
+				break;
+		if (k == nk) {
+			if (nk == sizeof(kinds) / sizeof(kinds[0])) {
+				hidden_other++;
+				continue;
+			}
+			kinds[nk].kind = p->v[i].kind;
+			kinds[nk++].n = 0;
+		}
+		if (kinds[k].n++ < CLI_PROBLEMS_SHOWN)
+			fprintf(f, "  %s: %s\n", p->v[i].kind, p->v[i].text);
+	}
+	for (size_t k = 0; k < nk; k++)
+		if (kinds[k].n > CLI_PROBLEMS_SHOWN)
+			fprintf(f, "  ... and %zu more %s problems\n",
+				kinds[k].n - CLI_PROBLEMS_SHOWN, kinds[k].kind);
+	if (hidden_other)
+		fprintf(f, "  ... and %zu more of other kinds\n", hidden_other);
+	if (p->total > p->n)
+		fprintf(f, "  ... and %llu more that were counted but not kept\n",
+			(unsigned long long)(p->total - p->n));
+	if (p->n > CLI_PROBLEMS_SHOWN)
+		fprintf(f, "  (--json lists every problem kept)\n");
+}

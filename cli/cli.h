@@ -1,0 +1,249 @@
+/*
+ * cli: what the subcommands of `hamlet` share: the dispatch table, option
+ * parsing, opening the node, JSON <-> msgpack for record bodies, printing
+ * records, and the mapping from errors to exit codes.
+ *
+ * Helpers return 0 or a negative error and print their own message (one
+ * line on stderr, naming the problem and the fix); a command turns the
+ * error into an exit code with cli_exit_code() once, at its end.
+ */
+#ifndef HAMLET_CLI_H
+#define HAMLET_CLI_H
+
+#include "mp.h"
+#include "node.h"
+#include "problems.h"
+#include "record.h"
+#include "schema.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HAMLET_VERSION "0.1.0"
+#define CLI_DEFAULT_HOME "/var/lib/hamlet"
+
+/* Exit codes; `hamlet help` and the man page list them. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_PROBLEMS = 1, /* ran, but found problems */
+	CLI_EXIT_USAGE = 2,    /* unknown command or option, missing argument */
+	CLI_EXIT_NOTFOUND = 3, /* record, file or node not found */
+	CLI_EXIT_INVALID = 4,  /* schema, JSON, CSV, another network */
+	CLI_EXIT_SYSTEM = 5,   /* store or system error */
+};
+
+/* The CLI's own error codes, next to errno and HAMLET_*: both mean "the
+ * message was printed already". */
+#define CLI_EUSAGE (-2000)    /* wrong command line */
+#define CLI_EPROBLEMS (-2001) /* the command ran and found problems */
+
+/* --- the dispatch table (cli/main.c) ---------------------------------- */
+
+struct cli_option_help {
+	const char *flag; /* "--scope S" */
+	const char *text;
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;	       /* one line */
+	const char *const *synopsis;	       /* usage lines after "hamlet " */
+	const char *text;		       /* paragraphs, "\n\n" between */
+	const struct cli_option_help *options; /* may be NULL */
+	const char *example;		       /* shell lines; "# " lines explain */
+};
+
+/* Ended by an entry whose name is NULL. */
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_command_find(const char *name);
+
+/* Help for one command on f (`hamlet COMMAND --help`). */
+void cli_command_help(FILE *f, const struct cli_command *c);
+/* The general usage text (`hamlet help`). */
+void cli_usage(FILE *f);
+
+struct cli_exit_help {
+	int code;
+	const char *text;
+};
+extern const struct cli_exit_help cli_exit_help[]; /* ended by text NULL */
+
+/* --- global options ---------------------------------------------------- */
+
+struct cli_global {
+	const char *home; /* --home; NULL: HAMLET_HOME or the default */
+	int json;	  /* --json */
+};
+extern struct cli_global cli_global;
+
+/* The node's state directory: --home, else $HAMLET_HOME, else
+ * CLI_DEFAULT_HOME. Static or borrowed from argv/environ. */
+const char *cli_home(void);
+
+/* "hamlet", or "hamlet --home DIR" when --home was given, for commands
+ * that a message suggests; static. */
+const char *cli_prog(void);
+
+/* --- messages and exit codes ------------------------------------------- */
+
+/* "hamlet: <message>\n" on stderr. */
+__attribute__((format(printf, 1, 2))) void cli_err(const char *fmt, ...);
+/* A usage error for cmd: prints the message and a pointer to --help;
+ * returns CLI_EUSAGE. */
+__attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
+							const char *fmt, ...);
+/* 0..5 for err (CLI_E*, -errno or HAMLET_*); a positive err is returned
+ * as it is. */
+int cli_exit_code(int err);
+
+/* --- option parsing ---------------------------------------------------- */
+
+struct cli_opt {
+	const char *name;     /* "--scope" */
+	const char **ret_arg; /* takes a value: it goes here */
+	int *ret_flag;	      /* a flag: set to 1 */
+};
+
+/*
+ * Parse argv[1..argc) of command cmd (argv[0] is the command's name):
+ * options of opts (ended by name NULL) as "--name VALUE" or
+ * "--name=VALUE", plus the global --home and --json anywhere; "--" ends
+ * options; "-" is a positional. Positionals go to pos (borrowed from
+ * argv), at most maxpos. CLI_EUSAGE (printed) on an unknown option, a
+ * missing value or too many positionals.
+ */
+int cli_parse(const char *cmd, int argc, char **argv,
+	      const struct cli_opt *opts, char **pos, int maxpos,
+	      int *ret_npos);
+
+/* --- the node ---------------------------------------------------------- */
+
+/* Open the node at cli_home(); prints the reason on failure. */
+int cli_node_open(int readonly, struct node **ret);
+
+/* A read transaction on n's store; prints on failure. */
+int cli_txn_read(struct node *n, struct store_txn **ret);
+
+/* The collection's schema, or NULL after printing the known ones. */
+const struct schema *cli_schema(const char *name);
+/* Check a record id and a scope; print what is wrong. 0 or HAMLET_*. */
+int cli_check_id(const char *id);
+int cli_check_scope(const char *scope, const char *what);
+
+/* --- input and JSON ---------------------------------------------------- */
+
+/* Read all of path ("-": stdin) into a NUL-terminated buffer (free()). */
+int cli_read_all(const char *path, char **ret, size_t *ret_len);
+
+/*
+ * Parse JSON text; what names the source in messages ("the fields",
+ * "row 3"). Prints "invalid JSON in WHAT at line L, column C: ...".
+ */
+int cli_json_parse(const char *text, size_t len, const char *what,
+		   json_t **ret);
+
+/*
+ * Turn a JSON object of field -> value into a record body (msgpack map)
+ * for schema s, skipping key skip (may be NULL). Strings become str,
+ * integers int, null nil (clears the field), objects maps (map fields
+ * only, text values); anything else is an error naming the field. The
+ * body is then checked with schema_check_body(). why gets the sentence
+ * (not printed); *ret is malloc()ed.
+ */
+int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
+		  uint8_t **ret, size_t *ret_len, char *why, size_t whylen);
+
+/* A msgpack value as JSON (bin as hex). New reference; never NULL. */
+json_t *cli_mp_json(const msgpack_object *o);
+
+/* A msgpack value as text: strings as they are (quote: in '...'),
+ * integers in decimal, maps as JSON, nil as "(none)". malloc()ed. */
+char *cli_value_text(const msgpack_object *o, int quote);
+
+/* Print j (indented) and a newline on stdout; takes the reference. */
+void cli_json_print(json_t *j);
+
+/* hex of n bytes; out holds 2n+1. Short form: the first 4 bytes. */
+void cli_hex(const uint8_t *p, size_t n, char *out);
+void cli_hex_short(const uint8_t *p, char out[9]);
+
+/* "s" unless n is 1, for counts in sentences. */
+static inline const char *cli_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* Print a report's problems, at most CLI_PROBLEMS_SHOWN of each kind
+ * (the rest counted), under a "problems (N):" line. */
+#define CLI_PROBLEMS_SHOWN 10
+void cli_problems_print(FILE *f, const struct problems *p);
+
+/* s quoted for a POSIX shell when it needs quoting; malloc()ed. */
+char *cli_sh_quote(const char *s);
+
+/* --- records (cli/cli_record.c) ---------------------------------------- */
+
+/*
+ * Print what is open on a record: one "CONFLICT ..." line per conflict
+ * and one "DUPLICATE of ..." line per duplicate, each with how to resolve
+ * it, every line starting with indent. Returns the number of lines, or <0.
+ */
+int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
+			      const char *id, const struct record_view *v,
+			      const char *indent);
+
+/* Print "field: value" lines, or that the record is deleted. */
+void cli_record_print_fields(FILE *f, const char *coll, const char *id,
+			     const struct record_view *v);
+
+/* The record as the JSON of `hamlet get --json`. */
+int cli_record_json(struct store_txn *t, const char *coll, const char *id,
+		    const struct record_view *v, json_t **ret);
+
+/* Number of open problems (conflicts + duplicates) of a record, or <0. */
+int cli_record_problem_count(struct store_txn *t, const char *coll,
+			     const char *id, const struct record_view *v);
+
+/* After a write: print the record's open conflicts and duplicates on
+ * stderr as a warning. Returns their number, or <0. */
+int cli_record_warn(struct node *n, const char *coll, const char *id);
+
+/* --- bundle reports (cli/cmd_bundle.c) --------------------------------- */
+
+struct bundle_report;
+
+/*
+ * Print a bundle report: header, counts, trailer, each problem. import:
+ * the report came from bundle_import() (else bundle_check()). net_id,
+ * when not NULL, is this node's network, named net_name.
+ */
+void cli_bundle_report_print(FILE *f, const char *path,
+			     const struct bundle_report *rep, int import,
+			     const uint8_t *net_id, const char *net_name);
+json_t *cli_bundle_report_json(const char *path,
+			       const struct bundle_report *rep, int import);
+/* 1 when a checked bundle holds anything that fails a check. */
+int cli_bundle_check_failed(const struct bundle_report *rep);
+
+/* --- subcommands ------------------------------------------------------- */
+
+int cmd_network(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_put(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_conflicts(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_digest(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+#endif

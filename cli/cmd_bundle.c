@@ -1,0 +1,369 @@
+/*
+ * hamlet bundle create [--for SUMMARY] [--scope PREFIX] OUT
+ * hamlet bundle import FILE
+ * hamlet bundle inspect FILE
+ */
+#include "cli.h"
+
+#include "bundle.h"
+#include "error.h"
+#include "hlc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --- reports ----------------------------------------------------------- */
+
+static const char *trailer_word(int s)
+{
+	switch (s) {
+	case BUNDLE_TRAILER_OK:
+		return "ok";
+	case BUNDLE_TRAILER_MISSING:
+		return "missing";
+	case BUNDLE_TRAILER_BAD_HASH:
+		return "bad_hash";
+	case BUNDLE_TRAILER_BAD_SIG:
+		return "bad_signature";
+	case BUNDLE_TRAILER_BAD_COUNT:
+		return "bad_count";
+	default:
+		return "unknown";
+	}
+}
+
+int cli_bundle_check_failed(const struct bundle_report *rep)
+{
+	return rep->bad_entries || rep->damaged_frames ||
+	       rep->trailer != BUNDLE_TRAILER_OK ||
+	       problems_count(&rep->problems, "fork") > 0;
+}
+
+static int import_failed(const struct bundle_report *rep)
+{
+	return rep->damaged_frames || rep->stats.rejected || rep->stats.forks ||
+	       rep->trailer != BUNDLE_TRAILER_OK;
+}
+
+void cli_bundle_report_print(FILE *f, const char *path,
+			     const struct bundle_report *rep, int import,
+			     const uint8_t *net_id, const char *net_name)
+{
+	char h[65], tm[48];
+	const struct bundle_header *hd = &rep->header;
+
+	fprintf(f, "bundle %s\n", path);
+	if (rep->has_header) {
+		cli_hex(hd->network_id, 32, h);
+		fprintf(f, "  network:    %s", h);
+		if (net_id)
+			fprintf(f, memcmp(net_id, hd->network_id, 32) == 0
+					   ? " (this node's network, %s)"
+					   : " (NOT this node's network, %s)",
+				net_name);
+		cli_hex(hd->creator, 32, h);
+		fprintf(f, "\n  creator:    %s\n", h);
+		hlc_format(hd->created_hlc, tm);
+		fprintf(f, "  created:    %s\n", tm);
+		fprintf(f, "  scope:      %s\n",
+			hd->scope[0] ? hd->scope : "(every scope)");
+		if (hd->has_for) {
+			char sh[17];
+			cli_hex(hd->for_node, 32, h);
+			cli_hex(hd->for_summary, 8, sh);
+			fprintf(f, "  for:        node %s (summary %s...)\n", h, sh);
+		} else {
+			fprintf(f, "  for:        anyone (not made from a summary)\n");
+		}
+	} else {
+		fprintf(f, "  header:     MISSING or damaged\n");
+	}
+	fprintf(f, "  size:       %llu bytes, %llu frame%s\n",
+		(unsigned long long)rep->bytes,
+		(unsigned long long)rep->frames, cli_plural(rep->frames));
+	if (import) {
+		const struct log_stats *s = &rep->stats;
+		fprintf(f, "  entries:    %llu\n", (unsigned long long)rep->entries);
+		fprintf(f, "  applied:    %llu\n", (unsigned long long)s->applied);
+		fprintf(f, "  duplicate:  %llu (held already)\n",
+			(unsigned long long)s->duplicate);
+		fprintf(f, "  held:       %llu (waiting for an earlier entry of their feed)\n",
+			(unsigned long long)s->held);
+		if (s->released)
+			fprintf(f, "  released:   %llu (held before, applied now)\n",
+				(unsigned long long)s->released);
+		fprintf(f, "  fork:       %llu\n", (unsigned long long)s->forks);
+		fprintf(f, "  rejected:   %llu\n", (unsigned long long)s->rejected);
+	} else {
+		fprintf(f,
+			"  entries:    %llu (%llu put%s, %llu delete%s, %llu other%s) in %llu feed%s\n",
+			(unsigned long long)rep->entries,
+			(unsigned long long)rep->puts, cli_plural(rep->puts),
+			(unsigned long long)rep->deletes,
+			cli_plural(rep->deletes),
+			(unsigned long long)rep->others,
+			cli_plural(rep->others), (unsigned long long)rep->feeds,
+			cli_plural(rep->feeds));
+		fprintf(f, "  bad:        %llu entr%s\n",
+			(unsigned long long)rep->bad_entries,
+			rep->bad_entries == 1 ? "y" : "ies");
+	}
+	fprintf(f, "  damaged:    %llu frame%s\n",
+		(unsigned long long)rep->damaged_frames,
+		cli_plural(rep->damaged_frames));
+	if (rep->trailer == BUNDLE_TRAILER_OK)
+		fprintf(f, "  trailer:    ok, signed by the creator over %llu entr%s\n",
+			(unsigned long long)rep->trailer_count,
+			rep->trailer_count == 1 ? "y" : "ies");
+	else
+		fprintf(f, "  trailer:    %s\n",
+			bundle_trailer_state_text(rep->trailer));
+	cli_problems_print(f, &rep->problems);
+}
+
+json_t *cli_bundle_report_json(const char *path,
+			       const struct bundle_report *rep, int import)
+{
+	json_t *j = json_object(), *probs = json_array();
+	char h[65], tm[48];
+
+	json_object_set_new(j, "file", json_string(path));
+	if (rep->has_header) {
+		const struct bundle_header *hd = &rep->header;
+		json_t *hj = json_object();
+		cli_hex(hd->network_id, 32, h);
+		json_object_set_new(hj, "network", json_string(h));
+		cli_hex(hd->creator, 32, h);
+		json_object_set_new(hj, "creator", json_string(h));
+		hlc_format(hd->created_hlc, tm);
+		json_object_set_new(hj, "created", json_string(tm));
+		json_object_set_new(hj, "created_hlc",
+				    json_integer((json_int_t)hd->created_hlc));
+		json_object_set_new(hj, "scope", json_string(hd->scope));
+		if (hd->has_for) {
+			cli_hex(hd->for_node, 32, h);
+			json_object_set_new(hj, "for_node", json_string(h));
+			cli_hex(hd->for_summary, 32, h);
+			json_object_set_new(hj, "for_summary", json_string(h));
+		} else {
+			json_object_set_new(hj, "for_node", json_null());
+			json_object_set_new(hj, "for_summary", json_null());
+		}
+		json_object_set_new(j, "header", hj);
+	} else {
+		json_object_set_new(j, "header", json_null());
+	}
+	json_object_set_new(j, "bytes", json_integer((json_int_t)rep->bytes));
+	json_object_set_new(j, "frames", json_integer((json_int_t)rep->frames));
+	json_object_set_new(j, "entries",
+			    json_integer((json_int_t)rep->entries));
+	json_object_set_new(j, "damaged_frames",
+			    json_integer((json_int_t)rep->damaged_frames));
+	if (import) {
+		const struct log_stats *s = &rep->stats;
+		json_t *sj = json_object();
+		json_object_set_new(sj, "applied",
+				    json_integer((json_int_t)s->applied));
+		json_object_set_new(sj, "duplicate",
+				    json_integer((json_int_t)s->duplicate));
+		json_object_set_new(sj, "held", json_integer((json_int_t)s->held));
+		json_object_set_new(sj, "released",
+				    json_integer((json_int_t)s->released));
+		json_object_set_new(sj, "fork", json_integer((json_int_t)s->forks));
+		json_object_set_new(sj, "rejected",
+				    json_integer((json_int_t)s->rejected));
+		json_object_set_new(j, "imported", sj);
+	} else {
+		json_object_set_new(j, "feeds",
+				    json_integer((json_int_t)rep->feeds));
+		json_object_set_new(j, "puts", json_integer((json_int_t)rep->puts));
+		json_object_set_new(j, "deletes",
+				    json_integer((json_int_t)rep->deletes));
+		json_object_set_new(j, "others",
+				    json_integer((json_int_t)rep->others));
+		json_object_set_new(j, "bad_entries",
+				    json_integer((json_int_t)rep->bad_entries));
+	}
+	json_object_set_new(j, "trailer",
+			    json_string(trailer_word(rep->trailer)));
+	json_object_set_new(j, "trailer_count",
+			    json_integer((json_int_t)rep->trailer_count));
+	for (size_t i = 0; i < rep->problems.n; i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "kind",
+				    json_string(rep->problems.v[i].kind));
+		json_object_set_new(p, "text",
+				    json_string(rep->problems.v[i].text));
+		json_array_append_new(probs, p);
+	}
+	json_object_set_new(j, "problems", probs);
+	json_object_set_new(j, "problems_total",
+			    json_integer((json_int_t)rep->problems.total));
+	json_object_set_new(
+		j, "ok",
+		json_boolean(import ? !import_failed(rep) :
+				      !cli_bundle_check_failed(rep)));
+	return j;
+}
+
+/* --- subcommands ------------------------------------------------------- */
+
+static int bundle_create_run(const char *out, const char *forsum,
+			     const char *scope)
+{
+	struct node *n = NULL;
+	struct bundle_create_opts o = { scope, forsum };
+	struct bundle_create_result res = { 0 };
+	char why[512] = "";
+	int r;
+
+	if (scope && scope[0] && (r = cli_check_scope(scope, "scope prefix")) < 0)
+		return r;
+	if ((r = cli_node_open(1, &n)) < 0)
+		return r;
+	if ((r = bundle_create(n, out, &o, &res, why, sizeof(why))) < 0) {
+		if (r == HAMLET_EKEY)
+			cli_err("%s: run it on the node itself, where its node.key is",
+				why);
+		else
+			cli_err("cannot create the bundle %s: %s", out,
+				why[0] ? why : hamlet_strerror(r));
+		goto out;
+	}
+	if (cli_global.json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "file", json_string(out));
+		json_object_set_new(j, "feeds", json_integer((json_int_t)res.feeds));
+		json_object_set_new(j, "entries",
+				    json_integer((json_int_t)res.entries));
+		json_object_set_new(j, "bytes", json_integer((json_int_t)res.bytes));
+		json_object_set_new(j, "body_bytes",
+				    json_integer((json_int_t)res.body_bytes));
+		cli_json_print(j);
+	} else {
+		printf("wrote %s: %llu entr%s from %llu feed%s, %llu bytes\n",
+		       out, (unsigned long long)res.entries,
+		       res.entries == 1 ? "y" : "ies",
+		       (unsigned long long)res.feeds, cli_plural(res.feeds),
+		       (unsigned long long)res.bytes);
+		if (res.entries == 0)
+			printf("nothing to send: the recipient holds everything%s already\n",
+			       scope && scope[0] ? " in that scope" : "");
+	}
+	r = 0;
+out:
+	node_close(n);
+	return r;
+}
+
+static int bundle_import_run(const char *path)
+{
+	struct node *n = NULL;
+	struct bundle_report rep;
+	char why[512] = "";
+	int r;
+
+	memset(&rep, 0, sizeof(rep));
+	if ((r = cli_node_open(0, &n)) < 0)
+		return r;
+	if ((r = bundle_import(n, path, &rep, why, sizeof(why))) < 0) {
+		if (r == HAMLET_ENETWORK) {
+			char a[65], b[65];
+			cli_hex(rep.header.network_id, 32, a);
+			cli_hex(n->net.id, 32, b);
+			cli_err("bundle %s is for network %s, this node is on %s (%s); nothing imported: import it on a node of that network",
+				path, a, n->net.name, b);
+		} else {
+			cli_err("cannot import %s: %s", path,
+				why[0] ? why : hamlet_strerror(r));
+		}
+		goto out;
+	}
+	if (cli_global.json)
+		cli_json_print(cli_bundle_report_json(path, &rep, 1));
+	else
+		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
+					n->net.name);
+	if (import_failed(&rep)) {
+		if (!cli_global.json)
+			printf("what verified was imported; the rest was not (see the problems above)\n");
+		r = CLI_EPROBLEMS;
+	} else {
+		r = 0;
+	}
+out:
+	bundle_report_close(&rep);
+	node_close(n);
+	return r;
+}
+
+static int bundle_inspect_run(const char *path)
+{
+	struct bundle_report rep;
+	struct node *n = NULL;
+	char why[512] = "";
+	int r;
+
+	/* inspect needs no node; when there is one, say whether the bundle
+	 * belongs to its network */
+	if (node_open(cli_home(), 1, &n, why, sizeof(why)) < 0)
+		n = NULL;
+	memset(&rep, 0, sizeof(rep));
+	why[0] = 0;
+	if ((r = bundle_check(path, NULL, &rep, why, sizeof(why))) < 0) {
+		cli_err("cannot read %s: %s", path,
+			why[0] ? why : hamlet_strerror(r));
+		goto out;
+	}
+	if (cli_global.json)
+		cli_json_print(cli_bundle_report_json(path, &rep, 0));
+	else
+		cli_bundle_report_print(stdout, path, &rep, 0,
+					n ? n->net.id : NULL,
+					n ? n->net.name : NULL);
+	r = cli_bundle_check_failed(&rep) ? CLI_EPROBLEMS : 0;
+out:
+	bundle_report_close(&rep);
+	node_close(n);
+	return r;
+}
+
+int cmd_bundle(int argc, char **argv)
+{
+	const char *forsum = NULL, *scope = NULL;
+	char *pos[2];
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--for", &forsum, NULL },
+		{ "--scope", &scope, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("bundle", argc, argv, opts, pos, 2, &npos)) < 0)
+		return cli_exit_code(r);
+	if (npos == 0)
+		return cli_exit_code(cli_usage_err(
+			"bundle", "missing subcommand: create, import or inspect"));
+	if (strcmp(pos[0], "create") == 0) {
+		if (npos < 2)
+			return cli_exit_code(cli_usage_err(
+				"bundle", "create: missing OUT, the bundle file to write"));
+		return cli_exit_code(bundle_create_run(pos[1], forsum, scope));
+	}
+	if (forsum || scope)
+		return cli_exit_code(cli_usage_err(
+			"bundle", "--for and --scope belong to \"bundle create\""));
+	if (strcmp(pos[0], "import") == 0 || strcmp(pos[0], "inspect") == 0) {
+		if (npos < 2)
+			return cli_exit_code(cli_usage_err(
+				"bundle", "%s: missing FILE, the bundle to read",
+				pos[0]));
+		if (strcmp(pos[0], "import") == 0)
+			return cli_exit_code(bundle_import_run(pos[1]));
+		return cli_exit_code(bundle_inspect_run(pos[1]));
+	}
+	return cli_exit_code(cli_usage_err(
+		"bundle",
+		"unknown subcommand \"%s\"; use create, import or inspect",
+		pos[0]));
+}

@@ -1,0 +1,351 @@
+/*
+ * hamlet conflicts [--json]
+ * hamlet conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope S]
+ *
+ * A resolution is an ordinary put (or delete) whose deps name every
+ * current head of the record -- log_write() takes the heads as deps --
+ * marked as a resolution so that it may correct immutable fields. Its
+ * body is every field shown now, overridden by the given JSON, so that it
+ * sets every field that is in conflict.
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- listing ----------------------------------------------------------- */
+
+struct list_ctx {
+	struct store_txn *t;
+	json_t *arr;
+	int n;
+};
+
+static int list_one(void *ctx, const char *coll, const char *id)
+{
+	struct list_ctx *c = ctx;
+	struct record_view v;
+	int r;
+
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (c->arr) {
+		json_t *j;
+		if ((r = cli_record_json(c->t, coll, id, &v, &j)) == 0)
+			json_array_append_new(c->arr, j);
+	} else {
+		printf("%s/%s\n", coll, id);
+		r = cli_record_print_problems(stdout, c->t, coll, id, &v, "  ");
+	}
+	record_view_close(&v);
+	if (r < 0)
+		return r;
+	c->n++;
+	return 0;
+}
+
+static int conflicts_list(void)
+{
+	struct node *n = NULL;
+	struct list_ctx c = { 0 };
+	int r;
+
+	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &c.t)) < 0)
+		goto out;
+	if (cli_global.json)
+		c.arr = json_array();
+	if ((r = record_conflicts_each(c.t, list_one, &c)) < 0) {
+		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
+		goto out;
+	}
+	if (c.arr) {
+		json_t *j = json_object();
+		json_object_set_new(j, "count", json_integer(c.n));
+		json_object_set_new(j, "records", c.arr);
+		c.arr = NULL;
+		cli_json_print(j);
+	} else if (c.n == 0) {
+		printf("no conflicts\n");
+	} else {
+		printf("%d record%s with open conflicts\n", c.n,
+		       c.n == 1 ? "" : "s");
+	}
+	r = 0;
+out:
+	json_decref(c.arr);
+	store_txn_abort(c.t);
+	node_close(n);
+	return r;
+}
+
+/* --- resolving --------------------------------------------------------- */
+
+/* The value of field name in a parsed body map, or NULL. */
+static const msgpack_object *body_field(const msgpack_object *m,
+					const char *name)
+{
+	size_t nl = strlen(name);
+	for (uint32_t i = 0; m && i < m->via.map.size; i++) {
+		const msgpack_object *k = &m->via.map.ptr[i].key;
+		if (k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, name, nl) == 0)
+			return &m->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+/* Every field shown now, overridden by over (may be NULL). */
+static int resolution_body(const struct schema *s, const struct record_view *v,
+			   const msgpack_object *over, uint8_t **ret,
+			   size_t *ret_len)
+{
+	struct mp_writer w;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nfields; i++)
+		if (body_field(over, s->fields[i].name) ||
+		    record_view_field(v, s->fields[i].name))
+			n++;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, n);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const char *name = s->fields[i].name;
+		const msgpack_object *o = body_field(over, name);
+		if (!o)
+			o = record_view_field(v, name);
+		if (!o)
+			continue;
+		mp_pack_str(&w.pk, name);
+		mp_pack_object(&w.pk, o);
+	}
+	*ret = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * A resolution that keeps the record must leave it whole: after an update
+ * versus a delete, the delete has cleared every field that the update did
+ * not set again, required ones included.
+ */
+static int check_required(const struct schema *s, const uint8_t *body,
+			  size_t len, const char *id)
+{
+	struct mp_doc d;
+	char missing[256] = "";
+	int r;
+
+	if ((r = mp_doc_parse(&d, body, len,
+			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
+		return r;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const msgpack_object *o = body_field(d.root, s->fields[i].name);
+		if (!s->fields[i].required || (o && !mp_is_nil(o)))
+			continue;
+		snprintf(missing + strlen(missing),
+			 sizeof(missing) - strlen(missing), "%s%s",
+			 missing[0] ? ", " : "", s->fields[i].name);
+	}
+	mp_doc_close(&d);
+	if (!missing[0])
+		return 0;
+	cli_err("%s/%s would lack the required %s (a delete cleared what the concurrent update did not set again); give the values in JSON (the earlier ones are in \"%s history %s %s\"), or resolve with --delete",
+		s->name, id, missing, cli_prog(), s->name, id);
+	return HAMLET_ESCHEMA;
+}
+
+static int resolve(char **pos, int npos, const char *scope, int del)
+{
+	const struct schema *s;
+	const char *id;
+	char *text = NULL, why[512] = "", eid[9];
+	json_t *j = NULL;
+	uint8_t *over = NULL, *body = NULL;
+	size_t over_len = 0, body_len = 0, len, failed;
+	struct mp_doc od;
+	int have_od = 0, have_view = 0, nconf, ndup, r;
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct record_view v;
+	struct log_author au;
+	struct log_op op;
+	struct log_out out;
+
+	if (npos < 3) {
+		r = cli_usage_err("conflicts", "resolve: missing %s",
+				  npos == 2 ? "ID" : "COLLECTION and ID");
+		goto out;
+	}
+	if (!(s = cli_schema(pos[1]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	id = pos[2];
+	if ((r = cli_check_id(id)) < 0 ||
+	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+		goto out;
+	if (npos == 4 && del) {
+		r = cli_usage_err("conflicts",
+				  "resolve: give either the fields to keep (JSON) or --delete, not both");
+		goto out;
+	}
+	if (npos == 4) {
+		if (strcmp(pos[3], "-") == 0) {
+			if ((r = cli_read_all("-", &text, &len)) < 0)
+				goto out;
+			r = cli_json_parse(text, len,
+					   "the fields (standard input)", &j);
+		} else {
+			r = cli_json_parse(pos[3], strlen(pos[3]), "the fields",
+					   &j);
+		}
+		if (r < 0)
+			goto out;
+		if ((r = cli_json_body(s, j, NULL, &over, &over_len, why,
+				       sizeof(why))) < 0) {
+			cli_err("%s", why);
+			goto out;
+		}
+		if ((r = mp_doc_parse(&od, over, over_len,
+				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
+			goto out;
+		have_od = 1;
+	}
+	if ((r = cli_node_open(0, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	if ((r = record_view_load(t, s->name, id, &v)) < 0) {
+		if (r == HAMLET_ENOTFOUND)
+			cli_err("record %s/%s not found; \"%s conflicts\" lists the records with conflicts",
+				s->name, id, cli_prog());
+		else
+			cli_err("cannot read %s/%s: %s", s->name, id,
+				hamlet_strerror(r));
+		goto out;
+	}
+	have_view = 1;
+	nconf = (int)v.conflicts->via.array.size;
+	if ((ndup = record_duplicates(t, s->name, &v, id, NULL, NULL)) < 0) {
+		r = ndup;
+		cli_err("cannot read %s/%s: %s", s->name, id,
+			hamlet_strerror(r));
+		goto out;
+	}
+	if (nconf == 0 && ndup == 0) {
+		printf("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n",
+		       s->name, id, cli_prog());
+		r = 0;
+		goto out;
+	}
+	if (nconf == 0 && !del && !have_od) {
+		cli_err("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one:",
+			s->name, id);
+		cli_record_print_problems(stderr, t, s->name, id, &v, "  ");
+		r = CLI_EUSAGE;
+		goto out;
+	}
+	if (!del && (r = resolution_body(s, &v, have_od ? od.root : NULL, &body,
+					 &body_len)) < 0)
+		goto out;
+	if (!del && (r = check_required(s, body, body_len, id)) < 0)
+		goto out;
+	record_view_close(&v);
+	have_view = 0;
+	store_txn_abort(t);
+	t = NULL;
+
+	node_author(n, &au);
+	memset(&op, 0, sizeof(op));
+	op.kind = del ? ENTRY_DELETE : ENTRY_PUT;
+	op.collection = s->name;
+	op.record_id = id;
+	op.scope = scope;
+	op.body = body;
+	op.body_len = body_len;
+	op.resolve = 1;
+	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
+			   sizeof(why))) < 0) {
+		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
+		goto out;
+	}
+
+	/* what is left open (a resolution names at most ENTRY_MAX_DEPS
+	 * heads, and a duplicate may remain) */
+	if ((r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	if ((r = record_view_load(t, s->name, id, &v)) < 0)
+		goto out;
+	have_view = 1;
+	if ((r = cli_record_problem_count(t, s->name, id, &v)) < 0)
+		goto out;
+	cli_hex_short(out.id, eid);
+	if (cli_global.json) {
+		json_t *o = json_object(), *rec = NULL;
+		char h[65];
+		cli_hex(out.id, 32, h);
+		json_object_set_new(o, "collection", json_string(s->name));
+		json_object_set_new(o, "id", json_string(id));
+		json_object_set_new(o, "entry", json_string(h));
+		json_object_set_new(o, "open", json_integer(r));
+		if (cli_record_json(t, s->name, id, &v, &rec) == 0)
+			json_object_set_new(o, "record", rec);
+		cli_json_print(o);
+	} else {
+		if (del)
+			printf("resolved %s/%s by deleting it (entry %s)\n",
+			       s->name, id, eid);
+		else
+			printf("resolved %s/%s (entry %s):\n", s->name, id, eid);
+		if (!del)
+			cli_record_print_fields(stdout, s->name, id, &v);
+		if (r > 0) {
+			printf("still open:\n");
+			cli_record_print_problems(stdout, t, s->name, id, &v,
+						  "  ");
+		}
+	}
+	r = r > 0 ? CLI_EPROBLEMS : 0;
+out:
+	if (have_view)
+		record_view_close(&v);
+	store_txn_abort(t);
+	node_close(n);
+	if (have_od)
+		mp_doc_close(&od);
+	json_decref(j);
+	free(over);
+	free(body);
+	free(text);
+	return r;
+}
+
+int cmd_conflicts(int argc, char **argv)
+{
+	const char *scope = NULL;
+	int del = 0, npos, r;
+	char *pos[4];
+	const struct cli_opt opts[] = {
+		{ "--delete", NULL, &del },
+		{ "--scope", &scope, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("conflicts", argc, argv, opts, pos, 4, &npos)) < 0)
+		return cli_exit_code(r);
+	if (npos == 0) {
+		if (del || scope)
+			return cli_exit_code(cli_usage_err(
+				"conflicts",
+				"--delete and --scope belong to \"conflicts resolve\""));
+		return cli_exit_code(conflicts_list());
+	}
+	if (strcmp(pos[0], "resolve") != 0)
+		return cli_exit_code(cli_usage_err(
+			"conflicts",
+			"unknown subcommand \"%s\"; the only one is \"resolve\"",
+			pos[0]));
+	return cli_exit_code(resolve(pos, npos, scope, del));
+}

@@ -1,0 +1,77 @@
+/*
+ * hamlet delete COLLECTION ID [--scope SCOPE]
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <string.h>
+
+int cmd_delete(int argc, char **argv)
+{
+	const char *scope = NULL;
+	const struct schema *s;
+	struct node *n = NULL;
+	struct log_author au;
+	struct log_op op;
+	struct log_out out;
+	char *pos[2], why[512] = "", eid[9];
+	size_t failed;
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--scope", &scope, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("delete", argc, argv, opts, pos, 2, &npos)) < 0)
+		goto out;
+	if (npos < 2) {
+		r = cli_usage_err("delete", "missing %s",
+				  npos ? "ID" : "COLLECTION and ID");
+		goto out;
+	}
+	if (!(s = cli_schema(pos[0]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	if ((r = cli_check_id(pos[1])) < 0 ||
+	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+		goto out;
+	if ((r = cli_node_open(0, &n)) < 0)
+		goto out;
+	node_author(n, &au);
+	memset(&op, 0, sizeof(op));
+	op.kind = ENTRY_DELETE;
+	op.collection = s->name;
+	op.record_id = pos[1];
+	op.scope = scope;
+	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
+			   sizeof(why))) < 0) {
+		if (r == HAMLET_ENOTFOUND)
+			cli_err("%s (it was never written here, or is deleted already); check the collection and the id",
+				why);
+		else
+			cli_err("cannot delete %s/%s: %s", s->name, pos[1], why);
+		goto out;
+	}
+	if (cli_global.json) {
+		json_t *o = json_object();
+		char h[65];
+		cli_hex(out.id, 32, h);
+		json_object_set_new(o, "collection", json_string(s->name));
+		json_object_set_new(o, "id", json_string(pos[1]));
+		json_object_set_new(o, "entry", json_string(h));
+		json_object_set_new(o, "seq", json_integer((json_int_t)out.seq));
+		cli_json_print(o);
+	} else {
+		cli_hex_short(out.id, eid);
+		printf("deleted %s/%s (entry %s, seq %llu)\n", s->name, pos[1],
+		       eid, (unsigned long long)out.seq);
+	}
+	cli_record_warn(n, s->name, pos[1]);
+	r = 0;
+out:
+	node_close(n);
+	return cli_exit_code(r);
+}

@@ -1,0 +1,167 @@
+/*
+ * hamlet export COLLECTION --format csv|ndjson
+ *
+ * Live records only, with the values `get` shows. The CSV has the
+ * columns `import` expects, so an export imports again as it is.
+ */
+#include "cli.h"
+
+#include "error.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct export_ctx {
+	struct store_txn *t;
+	const struct schema *s;
+	int csv;
+	uint64_t n;
+};
+
+/* One CSV cell: quoted (by libcsv) only when it needs to be. */
+static int csv_cell(const char *s, size_t n, int first)
+{
+	int quote = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
+			  s[n - 1] == '\t');
+	if (!first)
+		fputc(',', stdout);
+	for (size_t i = 0; i < n && !quote; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			quote = 1;
+	if (quote)
+		return csv_fwrite(stdout, s, n) == 0 ? 0 : -EIO;
+	fwrite(s, 1, n, stdout);
+	return 0;
+}
+
+/* A field value as one cell: text as it is, numbers in decimal, maps as
+ * a JSON object. */
+static int csv_value(const msgpack_object *o)
+{
+	int r;
+	if (o->type == MSGPACK_OBJECT_STR)
+		return csv_cell(o->via.str.ptr, o->via.str.size, 0);
+	if (o->type == MSGPACK_OBJECT_MAP) {
+		json_t *j = cli_mp_json(o);
+		char *s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (!s)
+			return -ENOMEM;
+		r = csv_cell(s, strlen(s), 0);
+		free(s);
+		return r;
+	}
+	char *s = cli_value_text(o, 0);
+	if (!s)
+		return -ENOMEM;
+	r = csv_cell(s, strlen(s), 0);
+	free(s);
+	return r;
+}
+
+static int export_one(void *ctx, const char *coll, const char *id)
+{
+	struct export_ctx *c = ctx;
+	struct record_view v;
+	int r = 0;
+
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r;
+	if (v.deleted)
+		goto out;
+	if (c->csv) {
+		if ((r = csv_cell(id, strlen(id), 1)) < 0)
+			goto out;
+		for (size_t i = 0; i < c->s->nfields; i++) {
+			const msgpack_object *o =
+				record_view_field(&v, c->s->fields[i].name);
+			if (!o || o->type == MSGPACK_OBJECT_NIL)
+				fputc(',', stdout);
+			else if ((r = csv_value(o)) < 0)
+				goto out;
+		}
+		fputc('\n', stdout);
+	} else {
+		json_t *j = json_object();
+		json_object_set_new(j, "id", json_string(id));
+		for (uint32_t i = 0; i < v.fields->via.map.size; i++) {
+			const msgpack_object_kv *kv = &v.fields->via.map.ptr[i];
+			char *k = strndup(kv->key.via.str.ptr,
+					  kv->key.via.str.size);
+			if (k)
+				json_object_set_new(j, k,
+						    cli_mp_json(&kv->val));
+			free(k);
+		}
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	c->n++;
+	if (ferror(stdout))
+		r = -EIO;
+out:
+	record_view_close(&v);
+	return r;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	const char *format = NULL;
+	struct export_ctx c = { 0 };
+	struct node *n = NULL;
+	char *pos[1];
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--format", &format, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("export", argc, argv, opts, pos, 1, &npos)) < 0)
+		goto out;
+	if (npos < 1) {
+		r = cli_usage_err("export", "missing COLLECTION");
+		goto out;
+	}
+	if (!format && cli_global.json)
+		format = "ndjson";
+	if (!format) {
+		r = cli_usage_err("export",
+				  "missing --format: add --format csv or --format ndjson");
+		goto out;
+	}
+	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0) {
+		r = cli_usage_err("export",
+				  "unknown format \"%s\"; use --format csv or --format ndjson",
+				  format);
+		goto out;
+	}
+	if (!(c.s = cli_schema(pos[0]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	c.csv = strcmp(format, "csv") == 0;
+	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &c.t)) < 0)
+		goto out;
+	if (c.csv) {
+		fputs("id", stdout);
+		for (size_t i = 0; i < c.s->nfields; i++)
+			printf(",%s", c.s->fields[i].name);
+		fputc('\n', stdout);
+	}
+	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {
+		if (r == -EIO)
+			cli_err("cannot write the export: %s", hamlet_strerror(r));
+		else
+			cli_err("cannot read the records of %s: %s", c.s->name,
+				hamlet_strerror(r));
+		goto out;
+	}
+	r = 0;
+out:
+	store_txn_abort(c.t);
+	node_close(n);
+	return cli_exit_code(r);
+}

@@ -1,0 +1,431 @@
+/*
+ * hamlet help [COMMAND]; hamlet help --man (hidden) prints the man page
+ * in roff, generated from the dispatch table, so that `hamlet help`, the
+ * commands' --help and docs/hamlet.1 never tell different stories.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const char about[] =
+	"hamlet keeps signed public-service records (health profiles,\n"
+	"social-subsidy and forest-protection payments, civil and\n"
+	"public-service registrations) in sync between village, commune and\n"
+	"provincial nodes, over links that are slow, expensive or down for\n"
+	"days. Every change is an entry signed by the node that wrote it;\n"
+	"two nodes that hold the same entries show the same records.\n"
+	"\n"
+	"This command enters and corrects records, shows and resolves\n"
+	"conflicts in plain words, carries data on a USB stick as bundles,\n"
+	"and lets an auditor check a store or a bundle without trusting it.\n"
+	"It works on the node's state directory; the read commands (get,\n"
+	"history, conflicts, digest, export, verify, summary, bundle create\n"
+	"and inspect) open the store read-only.";
+
+static const struct cli_option_help global_opts[] = {
+	{ "--home DIR",
+	  "the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)" },
+	{ "--json",
+	  "machine-readable output; every read command takes it" },
+	{ "--help, -h",
+	  "help; \"hamlet COMMAND --help\" shows a command's options and an example" },
+	{ "--version", "print the version" },
+	{ NULL, NULL },
+};
+
+static const char env_text[] =
+	"the node's state directory when --home is not given (default: /var/lib/hamlet)";
+
+static const struct cli_option_help files[] = {
+	{ "HOME/node.conf", "the node's name, scope and public key" },
+	{ "HOME/node.key",
+	  "the node's secret key (mode 0600); never copy it to another machine" },
+	{ "HOME/network.conf", "the node's copy of the network file" },
+	{ "HOME/store/", "the LMDB store of entries and records" },
+	{ "NAME.network",
+	  "a network file: network id, root public key and the network key (give it only to member nodes)" },
+	{ "NAME.root.key", "a network's root secret key (keep it offline)" },
+	{ NULL, NULL },
+};
+
+/* --- plain text -------------------------------------------------------- */
+
+/* A space that text is never broken at in --help (a field's name, type
+ * and rule stay on one line); printed as a space. */
+#define NBSP '\x1f'
+
+/* Print text filled to width, every line indented; '\n' in text is a
+ * space, "\n\n" a paragraph break. */
+static void wrap_from(FILE *f, const char *text, int indent, int width,
+		      int col)
+{
+	const char *p = text;
+	while (*p) {
+		if (p[0] == '\n' && p[1] == '\n') {
+			fputs("\n\n", f);
+			col = 0;
+			p += 2;
+			continue;
+		}
+		if (*p == ' ' || *p == '\n') {
+			p++;
+			continue;
+		}
+		size_t n = strcspn(p, " \n");
+		if (col > indent && col + 1 + (int)n > width) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (col == 0) {
+			fprintf(f, "%*s", indent, "");
+			col = indent;
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		for (size_t i = 0; i < n; i++)
+			fputc(p[i] == NBSP ? ' ' : p[i], f);
+		col += (int)n;
+		p += n;
+	}
+	if (col)
+		fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *text, int indent, int width)
+{
+	wrap_from(f, text, indent, width, 0);
+}
+
+static void print_options(FILE *f, const struct cli_option_help *o)
+{
+	for (; o && o->flag; o++) {
+		fprintf(f, "  %s\n", o->flag);
+		wrap(f, o->text, 6, 78);
+	}
+}
+
+/* "str(12 digits)", "enum(male|female|other)", "int>=0" */
+static void field_type(const struct schema_field *fl, char *out, size_t n)
+{
+	snprintf(out, n, "%s", schema_type_name(fl->type));
+	if (fl->type == FT_STR && fl->digits)
+		snprintf(out, n, "str(%d digits)", fl->digits);
+	else if (fl->type == FT_INT && fl->nonneg)
+		snprintf(out, n, "int>=0");
+	else if (fl->type == FT_ENUM) {
+		snprintf(out, n, "enum(");
+		for (const char *const *v = fl->values; v && *v; v++) {
+			if (v != fl->values)
+				strncat(out, "|", n - strlen(out) - 1);
+			strncat(out, *v, n - strlen(out) - 1);
+		}
+		strncat(out, ")", n - strlen(out) - 1);
+	}
+}
+
+/* "person_id* str(12 digits) mv": name, type, merge rule. */
+static void field_text(const struct schema_field *fl, char *out, size_t n)
+{
+	char ty[160];
+	field_type(fl, ty, sizeof(ty));
+	snprintf(out, n, "%s%s\x1f%s\x1f%s", fl->name, fl->required ? "*" : "",
+		 ty, schema_rule_name(fl->rule));
+}
+
+static void unique_text(const struct schema *s, char *out, size_t n)
+{
+	out[0] = 0;
+	for (const int *u = s->unique; u && *u >= 0; u++) {
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s", u == s->unique ? "" : ", ",
+			 s->fields[*u].name);
+	}
+}
+
+/* One collection as a sentence of its fields. */
+static void collection_text(const struct schema *s, char *out, size_t n)
+{
+	char ft[200], uq[200];
+	out[0] = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		size_t l = strlen(out);
+		field_text(&s->fields[i], ft, sizeof(ft));
+		snprintf(out + l, n - l, "%s%s", i ? ", " : "", ft);
+	}
+	unique_text(s, uq, sizeof(uq));
+	if (uq[0]) {
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, ". Unique key: %s", uq);
+	}
+}
+
+static const char collections_intro[] =
+	"Each field is shown as name, type and merge rule; * marks a\n"
+	"required field. lww: the last writer wins; mv: different values\n"
+	"written at the same time are a conflict; immutable: set once;\n"
+	"state: the field moves forward through its states. Two live\n"
+	"records with the same unique key are a duplicate.";
+
+static void print_collections(FILE *f)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+	char text[2048];
+	fputs("\ncollections:\n", f);
+	wrap(f, collections_intro, 2, 78);
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  %s (record id: %s)\n", all[i]->name,
+			all[i]->id_label);
+		collection_text(all[i], text, sizeof(text));
+		wrap(f, text, 6, 78);
+	}
+}
+
+void cli_command_help(FILE *f, const struct cli_command *c)
+{
+	for (const char *const *s = c->synopsis; *s; s++)
+		fprintf(f, "%s hamlet %s\n", s == c->synopsis ? "usage:" : "      ",
+			*s);
+	fprintf(f, "\n%s\n\n", c->description);
+	wrap(f, c->text, 2, 78);
+	if (c->options && c->options->flag) {
+		fputs("\noptions:\n", f);
+		print_options(f, c->options);
+	}
+	fputs("  --home DIR, --json\n"
+	      "      the global options; see \"hamlet help\"\n",
+	      f);
+	if (strcmp(c->name, "put") == 0 || strcmp(c->name, "import") == 0)
+		print_collections(f);
+	fputs("\nexample:\n", f);
+	for (const char *p = c->example; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(f, "  %.*s\n", (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+		"hamlet %s: signed-record sync for remote communes\n\n"
+		"usage: hamlet [--home DIR] [--json] COMMAND [ARGUMENTS]\n\n"
+		"commands:\n",
+		HAMLET_VERSION);
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		for (const char *const *s = c->synopsis; *s; s++)
+			fprintf(f, "  %s\n", *s);
+		fprintf(f, "      %s\n", c->description);
+	}
+	fputs("\nglobal options (before or after COMMAND):\n", f);
+	print_options(f, global_opts);
+	fputs("\nexit status:\n", f);
+	for (const struct cli_exit_help *e = cli_exit_help; e->text; e++) {
+		fprintf(f, "  %d ", e->code);
+		wrap_from(f, e->text, 5, 78, 4);
+	}
+	fputs("\nenvironment:\n  HAMLET_HOME\n", f);
+	wrap(f, env_text, 6, 78);
+	fputs("\nRun \"hamlet COMMAND --help\" for a command's options and an example.\n",
+	      f);
+}
+
+/* --- roff -------------------------------------------------------------- */
+
+/* Escape text for roff; '\n' starts a new input line. */
+static void roff(FILE *f, const char *s, size_t n)
+{
+	int bol = 1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (bol && (c == '.' || c == '\''))
+			fputs("\\&", f);
+		bol = 0;
+		if (c == '\\')
+			fputs("\\e", f);
+		else if (c == '-')
+			fputs("\\-", f);
+		else if (c == '\n') {
+			fputc('\n', f);
+			bol = 1;
+		} else if (c == NBSP)
+			fputc(' ', f); /* field lists break their own lines */
+		else
+			fputc(c, f);
+	}
+}
+
+static void roff_s(FILE *f, const char *s)
+{
+	roff(f, s, strlen(s));
+}
+
+/* Paragraphs ("\n\n" apart), each after .PP. */
+static void roff_text(FILE *f, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		fputs(".PP\n", f);
+		roff(f, p, n);
+		fputc('\n', f);
+		p += n;
+		while (*p == '\n')
+			p++;
+	}
+}
+
+/* "--scope SCOPE": the flag in bold, its argument in italics. */
+static void roff_flag(FILE *f, const char *flag)
+{
+	const char *sp = strchr(flag, ' ');
+	if (!sp || strncmp(flag, "--help, -h", 10) == 0) {
+		fputs("\\fB", f);
+		roff_s(f, flag);
+		fputs("\\fR\n", f);
+		return;
+	}
+	fputs("\\fB", f);
+	roff(f, flag, (size_t)(sp - flag));
+	fputs("\\fR \\fI", f);
+	roff_s(f, sp + 1);
+	fputs("\\fR\n", f);
+}
+
+static void roff_options(FILE *f, const struct cli_option_help *o)
+{
+	for (; o && o->flag; o++) {
+		fputs(".TP\n", f);
+		roff_flag(f, o->flag);
+		roff_s(f, o->text);
+		fputc('\n', f);
+	}
+}
+
+/* A synopsis line: its leading command words in bold. */
+static void roff_synopsis(FILE *f, const char *s)
+{
+	size_t lit = 0, i = 0;
+	while (s[i]) {
+		size_t w = strspn(s + i, "abcdefghijklmnopqrstuvwxyz");
+		if (w == 0 || (s[i + w] != ' ' && s[i + w] != 0))
+			break;
+		lit = i + w;
+		i = lit;
+		if (s[i] == ' ')
+			i++;
+	}
+	fputs("\\fBhamlet ", f);
+	roff(f, s, lit);
+	fputs("\\fR", f);
+	roff_s(f, s + lit);
+	fputs("\n.br\n", f);
+}
+
+static void man_page(FILE *f)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+	char text[2048];
+
+	fprintf(f,
+		".\\\" Generated by \"hamlet help --man\" from cli/main.c; do not edit.\n"
+		".TH HAMLET 1 \"\" \"hamlet %s\" \"hamlet manual\"\n",
+		HAMLET_VERSION);
+	fputs(".SH NAME\nhamlet \\- signed\\-record sync for remote communes\n", f);
+	fputs(".SH SYNOPSIS\n\\fBhamlet\\fR [\\fB\\-\\-home\\fR \\fIDIR\\fR] "
+	      "[\\fB\\-\\-json\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
+	      f);
+	fputs(".SH DESCRIPTION\n", f);
+	roff_text(f, about);
+	fputs(".SH OPTIONS\n.PP\nThe global options may come before or after the command.\n",
+	      f);
+	roff_options(f, global_opts);
+	fputs(".SH COMMANDS\n", f);
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		fprintf(f, ".SS %s\n", c->name);
+		for (const char *const *s = c->synopsis; *s; s++)
+			roff_synopsis(f, *s);
+		roff_text(f, c->text);
+		roff_options(f, c->options);
+		fputs(".PP\nExample:\n.PP\n.RS 4\n.nf\n", f);
+		roff_s(f, c->example);
+		fputs("\n.fi\n.RE\n", f);
+	}
+	/* field lists: no hyphens inside names, no stretched spaces */
+	fputs(".SH COLLECTIONS\n.nh\n.ad l\n", f);
+	roff_text(f, collections_intro);
+	for (size_t i = 0; i < n; i++) {
+		fputs(".TP\n\\fB", f);
+		roff_s(f, all[i]->name);
+		fputs("\\fR (record id: ", f);
+		roff_s(f, all[i]->id_label);
+		unique_text(all[i], text, sizeof(text));
+		if (text[0]) {
+			fputs("; unique key: ", f);
+			roff_s(f, text);
+		}
+		fputs(")\n", f);
+		for (size_t k = 0; k < all[i]->nfields; k++) {
+			field_text(&all[i]->fields[k], text, sizeof(text));
+			if (k)
+				fputs(".br\n", f);
+			roff_s(f, text);
+			fputc('\n', f);
+		}
+	}
+	fputs(".ad b\n.hy\n.SH EXIT STATUS\n", f);
+	for (const struct cli_exit_help *e = cli_exit_help; e->text; e++) {
+		fprintf(f, ".TP\n.B %d\n", e->code);
+		roff_s(f, e->text);
+		fputc('\n', f);
+	}
+	fputs(".SH ENVIRONMENT\n.TP\n.B HAMLET_HOME\n", f);
+	roff_s(f, env_text);
+	fputs("\n.SH FILES\n", f);
+	for (const struct cli_option_help *o = files; o->flag; o++) {
+		fputs(".TP\n.I ", f);
+		roff_s(f, o->flag);
+		fputc('\n', f);
+		roff_s(f, o->text);
+		fputc('\n', f);
+	}
+}
+
+int cmd_help(int argc, char **argv)
+{
+	int man = 0, help = 0, npos = 0, r;
+	char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "--man", NULL, &man },
+		{ "--help", NULL, &help },
+		{ "-h", NULL, &help },
+		{ NULL, NULL, NULL },
+	};
+	const struct cli_command *c;
+
+	if ((r = cli_parse("help", argc, argv, opts, pos, 1, &npos)) < 0)
+		return cli_exit_code(r);
+	if (man) {
+		man_page(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (help) {
+		cli_command_help(stdout, cli_command_find("help"));
+		return CLI_EXIT_OK;
+	}
+	if (npos == 0) {
+		cli_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!(c = cli_command_find(pos[0])))
+		return cli_exit_code(
+			cli_usage_err(NULL, "unknown command \"%s\"", pos[0]));
+	cli_command_help(stdout, c);
+	return CLI_EXIT_OK;
+}

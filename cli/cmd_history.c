@@ -1,0 +1,244 @@
+/*
+ * hamlet history COLLECTION ID [--json]
+ *
+ * Each operation with the proof that its author wrote it: the stored
+ * envelope is checked against the entry id the record refers to, and its
+ * signature against the author key inside it; the body against the
+ * signed body hash.
+ */
+#include "cli.h"
+
+#include "entry.h"
+#include "error.h"
+#include "hlc.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hctx {
+	struct store_txn *t;
+	const char *coll, *id;
+	json_t *ops; /* --json */
+	int n, bad;
+};
+
+enum { SIG_OK, SIG_BAD, SIG_MISSING };
+enum { BODY_NONE, BODY_OK, BODY_MISSING, BODY_ALTERED };
+
+static const char *const sig_text[] = { "signature ok", "SIGNATURE BAD",
+					"ENTRY MISSING from the store" };
+static const char *const sig_word[] = { "ok", "bad", "missing" };
+static const char *const body_word[] = { "none", "ok", "missing",
+					 "altered" };
+
+/* *ret_decoded: e holds the stored envelope of this very entry (whether
+ * or not its signature verifies). */
+static int check_entry(struct store_txn *t, const struct record_op *op,
+		       struct entry *e, int *ret_sig, int *ret_decoded)
+{
+	uint8_t feed[32], id[32];
+	uint64_t seq;
+	const uint8_t *env, *sig;
+	size_t env_len;
+	int r;
+
+	*ret_sig = SIG_MISSING;
+	*ret_decoded = 0;
+	r = log_entry_locate(t, op->id, feed, &seq);
+	if (r == 0)
+		r = log_entry_get(t, feed, seq, &env, &env_len, &sig);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	*ret_sig = SIG_BAD;
+	entry_id(env, env_len, id);
+	if (memcmp(id, op->id, 32) != 0 ||
+	    entry_decode(env, env_len, e, NULL) < 0)
+		return 0;
+	*ret_decoded = 1;
+	if (memcmp(e->author, op->author, 32) != 0 ||
+	    entry_verify(env, env_len, sig, e->author) < 0)
+		return 0;
+	*ret_sig = SIG_OK;
+	return 0;
+}
+
+static int history_op(void *ctx, const struct record_op *op)
+{
+	struct hctx *h = ctx;
+	struct entry e;
+	int sig, decoded, body = BODY_NONE, have_doc = 0, r;
+	struct mp_doc d;
+	char tm[48], author[65], eid[65];
+
+	memset(&e, 0, sizeof(e));
+	if ((r = check_entry(h->t, op, &e, &sig, &decoded)) < 0)
+		return r;
+	if (op->kind == ENTRY_PUT && op->has_body) {
+		const uint8_t *b;
+		size_t bl;
+		uint8_t hash[32];
+		r = log_body_get(h->t, op->body_hash, &b, &bl);
+		if (r == HAMLET_ENOTFOUND) {
+			body = BODY_MISSING;
+		} else if (r < 0) {
+			return r;
+		} else {
+			entry_body_hash(b, bl, hash);
+			body = BODY_OK;
+			if (memcmp(hash, op->body_hash, 32) != 0 ||
+			    (decoded &&
+			     (memcmp(hash, e.body_hash, 32) != 0 ||
+			      bl != e.body_len)))
+				body = BODY_ALTERED;
+			else if (mp_doc_parse(&d, b, bl,
+					      SCHEMA_MAX_FIELDS +
+						      SCHEMA_MAX_MAP) == 0) {
+				if (d.root->type == MSGPACK_OBJECT_MAP)
+					have_doc = 1;
+				else
+					mp_doc_close(&d);
+			}
+		}
+	}
+	if (sig != SIG_OK || body == BODY_ALTERED)
+		h->bad++;
+	if (h->n++ == 0 && !h->ops)
+		printf("%s/%s, oldest first:\n", h->coll, h->id);
+	hlc_format(op->hlc, tm);
+	cli_hex(op->author, 32, author);
+	cli_hex(op->id, 32, eid);
+
+	if (h->ops) {
+		json_t *o = json_object(), *deps = json_array();
+		json_object_set_new(o, "time", json_string(tm));
+		json_object_set_new(o, "hlc", json_integer((json_int_t)op->hlc));
+		json_object_set_new(o, "author", json_string(author));
+		json_object_set_new(o, "kind",
+				    json_string(entry_kind_name(op->kind)));
+		json_object_set_new(o, "scope",
+				    decoded ? json_string(e.scope) : json_null());
+		json_object_set_new(o, "seq",
+				    decoded ? json_integer((json_int_t)e.seq)
+					    : json_null());
+		json_object_set_new(o, "entry", json_string(eid));
+		for (size_t i = 0; i < op->ndeps; i++) {
+			char dh[65];
+			cli_hex(op->deps[i], 32, dh);
+			json_array_append_new(deps, json_string(dh));
+		}
+		json_object_set_new(o, "deps", deps);
+		json_object_set_new(o, "fields",
+				    have_doc ? cli_mp_json(d.root) :
+					       json_null());
+		json_object_set_new(o, "body", json_string(body_word[body]));
+		json_object_set_new(o, "signature", json_string(sig_word[sig]));
+		json_array_append_new(h->ops, o);
+	} else {
+		printf("%s %s", tm, entry_kind_name(op->kind));
+		if (decoded)
+			printf(" seq %llu", (unsigned long long)e.seq);
+		printf(" %s\n", sig_text[sig]);
+		printf("  author %s\n", author);
+		if (decoded)
+			printf("  scope  %s\n", e.scope);
+		printf("  entry  %s\n", eid);
+		printf("  after  ");
+		for (size_t i = 0; i < op->ndeps; i++) {
+			char dh[9];
+			cli_hex_short(op->deps[i], dh);
+			printf("%s%s", i ? ", " : "", dh);
+		}
+		printf("%s\n", op->ndeps ? "" : "(nothing: the first operation)");
+		if (op->kind == ENTRY_DELETE) {
+			printf("  deletes the record\n");
+		} else if (body == BODY_MISSING) {
+			printf("  set    (body erased, or not received yet)\n");
+		} else if (body == BODY_ALTERED) {
+			printf("  set    BODY ALTERED: it does not match the signed hash\n");
+		} else if (have_doc) {
+			const msgpack_object *m = d.root;
+			printf("  set    ");
+			for (uint32_t i = 0; i < m->via.map.size; i++) {
+				const msgpack_object_kv *kv =
+					&m->via.map.ptr[i];
+				char *val = cli_value_text(&kv->val, 1);
+				printf("%s%.*s", i ? ", " : "",
+				       (int)kv->key.via.str.size,
+				       kv->key.via.str.ptr);
+				if (kv->val.type == MSGPACK_OBJECT_NIL)
+					printf(" cleared");
+				else
+					printf("=%s", val ? val : "?");
+				free(val);
+			}
+			printf("\n");
+		}
+	}
+	if (have_doc)
+		mp_doc_close(&d);
+	return 0;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	const struct schema *s;
+	struct node *n = NULL;
+	struct hctx h = { 0 };
+	char *pos[2];
+	int npos, r;
+
+	if ((r = cli_parse("history", argc, argv, NULL, pos, 2, &npos)) < 0)
+		goto out;
+	if (npos < 2) {
+		r = cli_usage_err("history", "missing %s",
+				  npos ? "ID" : "COLLECTION and ID");
+		goto out;
+	}
+	if (!(s = cli_schema(pos[0]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	if ((r = cli_check_id(pos[1])) < 0)
+		goto out;
+	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &h.t)) < 0)
+		goto out;
+	h.coll = s->name;
+	h.id = pos[1];
+	if (cli_global.json)
+		h.ops = json_array();
+	if ((r = record_ops_each(h.t, s->name, pos[1], history_op, &h)) < 0) {
+		cli_err("cannot read the history of %s/%s: %s", s->name,
+			pos[1], hamlet_strerror(r));
+		goto out;
+	}
+	if (h.n == 0) {
+		cli_err("record %s/%s not found: no operation on it is stored here; check the collection and the id",
+			s->name, pos[1]);
+		r = HAMLET_ENOTFOUND;
+		goto out;
+	}
+	if (h.ops) {
+		json_t *j = json_object();
+		json_object_set_new(j, "collection", json_string(s->name));
+		json_object_set_new(j, "id", json_string(pos[1]));
+		json_object_set_new(j, "ops", h.ops);
+		json_object_set_new(j, "verified", json_boolean(h.bad == 0));
+		h.ops = NULL;
+		cli_json_print(j);
+	} else if (h.bad) {
+		printf("%d of %d operations do NOT verify: the store was altered, or damaged\n",
+		       h.bad, h.n);
+	} else {
+		printf("%d operation%s, every signature verified\n", h.n,
+		       h.n == 1 ? "" : "s");
+	}
+	r = h.bad ? CLI_EPROBLEMS : 0;
+out:
+	json_decref(h.ops);
+	store_txn_abort(h.t);
+	node_close(n);
+	return cli_exit_code(r);
+}

@@ -1,0 +1,111 @@
+/*
+ * hamlet put COLLECTION ID [--scope SCOPE] [JSON|-]
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_put(int argc, char **argv)
+{
+	const char *scope = NULL, *src;
+	const struct schema *s;
+	char *pos[3], *text = NULL, why[512] = "", eid[9];
+	size_t len, failed;
+	uint8_t *body = NULL;
+	size_t blen = 0;
+	json_t *j = NULL;
+	struct node *n = NULL;
+	struct log_author au;
+	struct log_op op;
+	struct log_out out;
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--scope", &scope, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("put", argc, argv, opts, pos, 3, &npos)) < 0)
+		goto out;
+	if (npos < 2) {
+		r = cli_usage_err("put", "missing %s",
+				  npos ? "ID" : "COLLECTION and ID");
+		goto out;
+	}
+	if (!(s = cli_schema(pos[0]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	if ((r = cli_check_id(pos[1])) < 0 ||
+	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+		goto out;
+	src = npos == 3 ? pos[2] : "-";
+	if (strcmp(src, "-") == 0) {
+		if (npos == 2 && isatty(0)) {
+			r = cli_usage_err("put",
+					  "missing JSON: give the fields as a JSON object, like '{\"phone\":\"0912345678\"}', or - to read them from standard input");
+			goto out;
+		}
+		if ((r = cli_read_all("-", &text, &len)) < 0)
+			goto out;
+		r = cli_json_parse(text, len, "the fields (standard input)", &j);
+	} else {
+		r = cli_json_parse(src, strlen(src), "the fields", &j);
+	}
+	if (r < 0)
+		goto out;
+	if (json_is_object(j) && json_object_size(j) == 0) {
+		cli_err("no field given: name at least one, like '{\"phone\":\"0912345678\"}'");
+		r = HAMLET_ESCHEMA;
+		goto out;
+	}
+	r = cli_json_body(s, j, NULL, &body, &blen, why, sizeof(why));
+	if (r < 0) {
+		cli_err("%s", why);
+		goto out;
+	}
+	if ((r = cli_node_open(0, &n)) < 0)
+		goto out;
+	node_author(n, &au);
+	memset(&op, 0, sizeof(op));
+	op.kind = ENTRY_PUT;
+	op.collection = s->name;
+	op.record_id = pos[1];
+	op.scope = scope;
+	op.body = body;
+	op.body_len = blen;
+	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
+			   sizeof(why))) < 0) {
+		cli_err("cannot save %s/%s: %s", s->name, pos[1], why);
+		goto out;
+	}
+	if (cli_global.json) {
+		json_t *o = json_object();
+		char h[65];
+		cli_hex(out.id, 32, h);
+		json_object_set_new(o, "collection", json_string(s->name));
+		json_object_set_new(o, "id", json_string(pos[1]));
+		json_object_set_new(o, "entry", json_string(h));
+		json_object_set_new(o, "seq", json_integer((json_int_t)out.seq));
+		cli_json_print(o);
+	} else {
+		cli_hex_short(out.id, eid);
+		printf("saved %s/%s: %zu field%s (entry %s, seq %llu)\n",
+		       s->name, pos[1], json_object_size(j),
+		       json_object_size(j) == 1 ? "" : "s", eid,
+		       (unsigned long long)out.seq);
+	}
+	cli_record_warn(n, s->name, pos[1]);
+	r = 0;
+out:
+	node_close(n);
+	json_decref(j);
+	free(body);
+	free(text);
+	return cli_exit_code(r);
+}
