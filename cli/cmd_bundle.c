@@ -85,7 +85,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		const struct log_stats *s = &rep->stats;
 		fprintf(f, "  entries:    %llu\n", (unsigned long long)rep->entries);
 		fprintf(f, "  applied:    %llu\n", (unsigned long long)s->applied);
-		fprintf(f, "  duplicate:  %llu (held already)\n",
+		fprintf(f, "  duplicate:  %llu (this node had them already)\n",
 			(unsigned long long)s->duplicate);
 		fprintf(f, "  held:       %llu (waiting for an earlier entry of their feed)\n",
 			(unsigned long long)s->held);

@@ -257,8 +257,10 @@ int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 		for (; o + 1 < r->len; o++) {
 			const uint8_t *q =
 				memchr(r->buf + o, 'h', r->len - o);
-			if (!q)
+			if (!q) {
+				o = r->len;
 				break;
+			}
 			o = (size_t)(q - r->buf);
 			if (frame_at(r, o, &f) == 0)
 				break;

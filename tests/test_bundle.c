@@ -94,6 +94,8 @@ int main(void)
 		ASSERT_OK(bundle_import(c, bad, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
 		ASSERT_TRUE(rep.stats.applied >= 1);
+		/* the cut is one damaged frame, not one per remaining byte */
+		ASSERT_EQ(rep.damaged_frames, 1);
 		bundle_report_close(&rep);
 		node_close(c);
 		free(p);

@@ -149,6 +149,9 @@ int main(void)
 	ASSERT_STREQ(th_field(a, "health_profile", "HP-2", "phone", buf,
 			      sizeof(buf)),
 		     "0988000111");
+	ASSERT_STREQ(th_field(a, "health_profile", "HP-2", "full_name", buf,
+			      sizeof(buf)),
+		     "Ha Van Tu");
 	th_digest(a, da);
 	th_digest(b, db);
 	ASSERT_MEMEQ(da, db, 32);

@@ -295,6 +295,8 @@ static int cmp_key(const void *a, const void *b)
 static int dirty_flush(struct store_txn *t, struct dirty *d)
 {
 	int r;
+	if (d->n == 0)
+		return 0;
 	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
 	for (size_t i = 0; i < d->n; i++) {
 		if (i && strcmp(d->keys[i], d->keys[i - 1]) == 0)

@@ -355,8 +355,8 @@ static int val_eq(const msgpack_object *a, const msgpack_object *b)
  * a conflict appends it to the conflicts packer and bumps *nconf.
  */
 static int settle_field(const struct mat *m, const struct schema_field *f,
-			const msgpack_object **ret_val, msgpack_packer *cpk,
-			size_t *nconf, int pack)
+			const char *skip, const msgpack_object **ret_val,
+			msgpack_packer *cpk, size_t *nconf, int pack)
 {
 	size_t n = m->n;
 	char *w = calloc(n, 1);
@@ -370,7 +370,7 @@ static int settle_field(const struct mat *m, const struct schema_field *f,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (m->ops[i].op.kind == ENTRY_DELETE ||
+		if ((m->ops[i].op.kind == ENTRY_DELETE && !skip[i]) ||
 		    (m->ops[i].op.kind == ENTRY_PUT && op_value(&m->ops[i], f->name)))
 			w[i] = 1;
 	/* maximal writers: no other writer descends from them */
@@ -595,11 +595,28 @@ int record_materialize(struct store_txn *t, const char *coll, const char *id)
 	}
 	int deleted = nput == 0;
 
+	/*
+	 * A delete concurrent with a live update does not erase the fields
+	 * the update left alone: until the conflict is resolved the record
+	 * shows everything it had (update versus delete is never silent loss).
+	 */
+	char *skip = calloc(m.n, 1);
+	if (!skip) {
+		free(heads);
+		r = -ENOMEM;
+		goto out;
+	}
+	if (nput && ndel)
+		for (size_t i = 0; i < nh; i++)
+			if (m.ops[heads[i]].op.kind == ENTRY_DELETE)
+				skip[heads[i]] = 1;
+
 	/* conflicts are packed into cw first, counted in nconf */
 	if (nput && ndel) {
 		struct cand *hc = malloc(nh * sizeof(*hc));
 		if (!hc) {
 			free(heads);
+			free(skip);
 			r = -ENOMEM;
 			goto out;
 		}
@@ -618,12 +635,14 @@ int record_materialize(struct store_txn *t, const char *coll, const char *id)
 		vals[fi] = NULL;
 		if (deleted)
 			continue;
-		if ((r = settle_field(&m, &s->fields[fi], &vals[fi], &cw.pk,
-				      &nconf, 1)) < 0) {
+		if ((r = settle_field(&m, &s->fields[fi], skip, &vals[fi],
+				      &cw.pk, &nconf, 1)) < 0) {
 			free(heads);
+			free(skip);
 			goto out;
 		}
 	}
+	free(skip);
 
 	/* unique key */
 	if (!deleted && s->unique) {
