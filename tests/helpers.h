@@ -202,4 +202,58 @@ static __attribute__((unused)) const char *th_field(struct node *n, const char *
 	return out;
 }
 
+/* Every entry a node holds, with bodies, in feed order (copied). */
+struct th_pool {
+	struct log_in *in;
+	uint8_t **bufs;
+	size_t n, cap;
+	struct store_txn *t;
+};
+
+static int th_pool_feed(void *ctx, const struct log_feed *f)
+{
+	struct th_pool *p = ctx;
+	for (uint64_t s = 1; s <= f->seq; s++) {
+		const uint8_t *env, *sig, *body = NULL;
+		size_t el, bl = 0;
+		struct entry e;
+		ASSERT_OK(log_entry_get(p->t, f->key, s, &env, &el, &sig));
+		ASSERT_OK(entry_decode(env, el, &e, NULL));
+		if (e.has_body)
+			ASSERT_OK(log_body_get(p->t, e.body_hash, &body, &bl));
+		if (p->n == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 64;
+			p->in = realloc(p->in, p->cap * sizeof(*p->in));
+			p->bufs = realloc(p->bufs, p->cap * sizeof(*p->bufs));
+			ASSERT_TRUE(p->in && p->bufs);
+		}
+		uint8_t *b = malloc(el + 64 + bl + 1);
+		memcpy(b, env, el);
+		memcpy(b + el, sig, 64);
+		if (bl)
+			memcpy(b + el + 64, body, bl);
+		p->bufs[p->n] = b;
+		p->in[p->n++] = (struct log_in){ b, el, b + el,
+						 body ? b + el + 64 : NULL, bl };
+	}
+	return 0;
+}
+
+static __attribute__((unused)) void th_pool_fill(struct node *n,
+						 struct th_pool *p)
+{
+	ASSERT_OK(store_txn_begin(n->st, 1, &p->t));
+	ASSERT_OK(log_feeds_each(p->t, th_pool_feed, p));
+	store_txn_abort(p->t);
+}
+
+static __attribute__((unused)) void th_pool_free(struct th_pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->bufs[i]);
+	free(p->in);
+	free(p->bufs);
+	memset(p, 0, sizeof(*p));
+}
+
 #endif

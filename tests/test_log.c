@@ -2,53 +2,6 @@
 #include "audit.h"
 #include "helpers.h"
 
-struct collected {
-	struct log_in in[64];
-	uint8_t *bufs[64];
-	size_t n;
-};
-
-/* Every entry node n holds, with bodies, in feed order. */
-static int collect_feed(void *ctx, const struct log_feed *f);
-static struct store_txn *ctx_txn;
-
-static int collect_feed(void *ctx, const struct log_feed *f)
-{
-	struct collected *c = ctx;
-	for (uint64_t s = 1; s <= f->seq; s++) {
-		const uint8_t *env, *sig, *body = NULL;
-		size_t el, bl = 0;
-		struct entry e;
-		ASSERT_OK(log_entry_get(ctx_txn, f->key, s, &env, &el, &sig));
-		ASSERT_OK(entry_decode(env, el, &e, NULL));
-		if (e.has_body)
-			ASSERT_OK(log_body_get(ctx_txn, e.body_hash, &body, &bl));
-		uint8_t *p = malloc(el + 64 + bl + 1);
-		memcpy(p, env, el);
-		memcpy(p + el, sig, 64);
-		if (bl)
-			memcpy(p + el + 64, body, bl);
-		c->bufs[c->n] = p;
-		c->in[c->n] = (struct log_in){ p, el, p + el, body ? p + el + 64 : NULL, bl };
-		c->n++;
-	}
-	return 0;
-}
-
-static void collect(struct node *n, struct collected *c)
-{
-	memset(c, 0, sizeof(*c));
-	ASSERT_OK(store_txn_begin(n->st, 1, &ctx_txn));
-	ASSERT_OK(log_feeds_each(ctx_txn, collect_feed, c));
-	store_txn_abort(ctx_txn);
-}
-
-static void release(struct collected *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->bufs[i]);
-}
-
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -57,7 +10,7 @@ int main(void)
 	struct node *b = th_node(dir, net, "commune", "bk/bt/qt");
 	struct log_out out[64];
 	struct log_stats st = { 0 };
-	struct collected c;
+	struct th_pool c = { 0 };
 	char why[256];
 	uint8_t da[32], db[32];
 
@@ -69,7 +22,7 @@ int main(void)
 			 i, i);
 		ASSERT_OK(th_put(a, "health_profile", id, spec));
 	}
-	collect(a, &c);
+	th_pool_fill(a, &c);
 	ASSERT_EQ(c.n, 5);
 
 	TEST_START("entries arriving ahead of their predecessor are held, then released");
@@ -132,9 +85,9 @@ int main(void)
 		ASSERT_OK(node_open(home, 0, &clone, why, sizeof(why)));
 		ASSERT_OK(th_put(a, "health_profile", "HP-0", "phone=0900000001"));
 		ASSERT_OK(th_put(clone, "health_profile", "HP-0", "phone=0900000002"));
-		struct collected ca, cc;
-		collect(a, &ca);
-		collect(clone, &cc);
+		struct th_pool ca = { 0 }, cc = { 0 };
+		th_pool_fill(a, &ca);
+		th_pool_fill(clone, &cc);
 		memset(&st, 0, sizeof(st));
 		ASSERT_OK(log_ingest(b->st, b->net.id, &ca.in[5], 1, out, &st));
 		ASSERT_EQ(out[0].status, LOG_APPLIED);
@@ -148,13 +101,13 @@ int main(void)
 		audit_report_close(&ar);
 		/* past the fork the feed takes nothing more */
 		ASSERT_OK(th_put(clone, "health_profile", "HP-1", "phone=0900000003"));
-		release(&cc);
-		collect(clone, &cc);
+		th_pool_free(&cc);
+		th_pool_fill(clone, &cc);
 		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[6], 1, out, &st));
 		ASSERT_EQ(out[0].status, LOG_REJECTED);
 		ASSERT_EQ(out[0].err, HAMLET_EFORKED);
-		release(&ca);
-		release(&cc);
+		th_pool_free(&ca);
+		th_pool_free(&cc);
 		node_close(clone);
 	}
 
@@ -177,11 +130,8 @@ int main(void)
 				 note, note);
 			ASSERT_OK(th_put(w, "health_event", id, spec));
 		}
-		struct collected cw;
-		memset(&cw, 0, sizeof(cw));
-		ASSERT_OK(store_txn_begin(w->st, 1, &ctx_txn));
-		ASSERT_OK(log_feeds_each(ctx_txn, collect_feed, &cw));
-		store_txn_abort(ctx_txn);
+		struct th_pool cw = { 0 };
+		th_pool_fill(w, &cw);
 		ASSERT_EQ(cw.n, 60);
 		int r = log_ingest(small, w->net.id, cw.in, cw.n, out, NULL);
 		ASSERT_EQ(r, HAMLET_EMAPFULL);
@@ -200,11 +150,11 @@ int main(void)
 		ASSERT_OK(log_ingest(small, w->net.id, cw.in, cw.n, out, &st));
 		ASSERT_EQ(st.applied, 60);
 		store_close(small);
-		release(&cw);
+		th_pool_free(&cw);
 		node_close(w);
 	}
 
-	release(&c);
+	th_pool_free(&c);
 	node_close(a);
 	node_close(b);
 	th_rmrf(dir);

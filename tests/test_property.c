@@ -16,52 +16,13 @@ static unsigned rnd(unsigned n)
 	return (unsigned)((rng_state >> 33) % n);
 }
 
-struct pool {
-	struct log_in in[MAXE];
-	uint8_t *bufs[MAXE];
-	size_t n;
-	struct store_txn *t;
-};
-
-static int pool_feed(void *ctx, const struct log_feed *f)
+static void pool_fill(struct node *n, struct th_pool *p)
 {
-	struct pool *p = ctx;
-	for (uint64_t s = 1; s <= f->seq && p->n < MAXE; s++) {
-		const uint8_t *env, *sig, *body = NULL;
-		size_t el, bl = 0;
-		struct entry e;
-		ASSERT_OK(log_entry_get(p->t, f->key, s, &env, &el, &sig));
-		ASSERT_OK(entry_decode(env, el, &e, NULL));
-		if (e.has_body)
-			ASSERT_OK(log_body_get(p->t, e.body_hash, &body, &bl));
-		uint8_t *b = malloc(el + 64 + bl + 1);
-		memcpy(b, env, el);
-		memcpy(b + el, sig, 64);
-		if (bl)
-			memcpy(b + el + 64, body, bl);
-		p->bufs[p->n] = b;
-		p->in[p->n++] = (struct log_in){ b, el, b + el,
-						 body ? b + el + 64 : NULL, bl };
-	}
-	return 0;
+	th_pool_fill(n, p);
+	ASSERT_TRUE(p->n <= MAXE);
 }
 
-static void pool_fill(struct node *n, struct pool *p)
-{
-	p->n = 0;
-	ASSERT_OK(store_txn_begin(n->st, 1, &p->t));
-	ASSERT_OK(log_feeds_each(p->t, pool_feed, p));
-	store_txn_abort(p->t);
-}
-
-static void pool_free(struct pool *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->bufs[i]);
-	p->n = 0;
-}
-
-static uint64_t ingest_shuffled(struct node *dst, struct pool *p, int subset)
+static uint64_t ingest_shuffled(struct node *dst, struct th_pool *p, int subset)
 {
 	static struct log_in pick[MAXE];
 	static struct log_out out[MAXE];
@@ -134,7 +95,7 @@ static void resolve(struct node *n, const char *coll, const char *id)
 	mp_writer_destroy(&w);
 }
 
-static void step(struct node **nodes, struct pool *p)
+static void step(struct node **nodes, struct th_pool *p)
 {
 	struct node *n = nodes[rnd(R)];
 	unsigned ri = rnd(5);
@@ -180,13 +141,13 @@ static void step(struct node **nodes, struct pool *p)
 			return;
 		pool_fill(src, p);
 		ingest_shuffled(dst, p, 1);
-		pool_free(p);
+		th_pool_free(p);
 	}
 }
 
 int main(void)
 {
-	static struct pool p;
+	static struct th_pool p;
 	int conflicts_seen = 0, entries_seen = 0;
 	const char *seeds = getenv("HAMLET_PROPERTY_SEEDS");
 	int nseeds = seeds ? atoi(seeds) : 6;
@@ -214,7 +175,7 @@ int main(void)
 				for (int j = 0; j < R; j++)
 					if (j != i)
 						ingest_shuffled(nodes[j], &p, 0);
-				pool_free(&p);
+				th_pool_free(&p);
 			}
 		uint8_t d0[32], dj[32];
 		th_digest(nodes[0], d0);
@@ -240,7 +201,7 @@ int main(void)
 			pool_fill(nodes[i], &p);
 			entries_seen += (int)p.n;
 			ASSERT_EQ(ingest_shuffled(nodes[(i + 1) % R], &p, 0), 0);
-			pool_free(&p);
+			th_pool_free(&p);
 		}
 		for (int j = 0; j < R; j++) {
 			th_digest(nodes[j], dj);
