@@ -949,7 +949,8 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
 	}
 	if (r < 0)
 		goto out;
-	qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);
+	if (l.n)
+		qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);
 	for (size_t i = 0; i < l.n; i++) {
 		if (i && strcmp(l.keys[i], l.keys[i - 1]) == 0)
 			continue;

@@ -1,0 +1,305 @@
+#include "config.h"
+
+#include "entry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parse_ctx {
+	struct config *c;
+	int peers_only;
+	char fault[256];
+};
+
+int config_addr_split(const char *addr, char *host, size_t hostcap,
+		      char *port, size_t portcap)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+	char *end;
+	long p;
+
+	if (addr[0] == '[') {
+		const char *rb = strchr(addr, ']');
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if (!(colon = strrchr(addr, ':')))
+			return -EINVAL;
+		hl = (size_t)(colon - addr);
+	}
+	if (hl == 0 || hl >= hostcap)
+		return -EINVAL;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == 0 || p < 0 || p > 65535 ||
+	    strlen(colon + 1) >= portcap)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	snprintf(port, portcap, "%s", colon + 1);
+	return 0;
+}
+
+static int addr_check(const char *a)
+{
+	char h[CONFIG_MAX_ADDR], p[8];
+	return config_addr_split(a, h, sizeof(h), p, sizeof(p));
+}
+
+static int peer_add(char list[][CONFIG_MAX_ADDR], size_t *n, const char *a)
+{
+	if (strlen(a) >= CONFIG_MAX_ADDR || addr_check(a) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i], a) == 0)
+			return 0;
+	if (*n == CONFIG_MAX_PEERS)
+		return HAMLET_ETOOBIG;
+	snprintf(list[(*n)++], CONFIG_MAX_ADDR, "%s", a);
+	return 0;
+}
+
+/* Split a space-separated value and call add for each word. */
+static int words_each(const char *value, int (*add)(struct parse_ctx *, const char *),
+		      struct parse_ctx *pc)
+{
+	char buf[8192], *save = NULL;
+	int r;
+	if (strlen(value) >= sizeof(buf))
+		return HAMLET_ETOOBIG;
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (char *w = strtok_r(buf, " \t,", &save); w;
+	     w = strtok_r(NULL, " \t,", &save))
+		if ((r = add(pc, w)) < 0)
+			return r;
+	return 0;
+}
+
+static int add_peer(struct parse_ctx *pc, const char *w)
+{
+	if (peer_add(pc->c->peers, &pc->c->npeers, w) < 0) {
+		snprintf(pc->fault, sizeof(pc->fault),
+			 "peer \"%s\" is not HOST:PORT (or the list is over %d)",
+			 w, CONFIG_MAX_PEERS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_scope(struct parse_ctx *pc, const char *w)
+{
+	struct config *c = pc->c;
+	if (entry_scope_check(w) < 0 || c->nscopes == CONFIG_MAX_SCOPES) {
+		snprintf(pc->fault, sizeof(pc->fault),
+			 "scope \"%s\" is not a valid scope (or over %d scopes)",
+			 w, CONFIG_MAX_SCOPES);
+		return -EINVAL;
+	}
+	snprintf(c->scopes[c->nscopes++], sizeof(c->scopes[0]), "%s", w);
+	return 0;
+}
+
+static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *ret)
+{
+	char *end;
+	unsigned long x;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end || !*v || x < lo || x > hi)
+		return -EINVAL;
+	*ret = (unsigned)x;
+	return 0;
+}
+
+/* inih handler: returning 0 makes ini_parse report this line. */
+static int cfg_ini_handler(void *user, const char *section, const char *name,
+		       const char *value)
+{
+	struct parse_ctx *pc = user;
+	struct config *c = pc->c;
+
+	if (pc->peers_only) {
+		if (strcmp(section, "node") == 0 && strcmp(name, "peers") == 0)
+			return words_each(value, add_peer, pc) == 0;
+		return 1;
+	}
+	if (strcmp(section, "node") == 0) {
+		if (strcmp(name, "home") == 0) {
+			snprintf(c->home, sizeof(c->home), "%s", value);
+		} else if (strcmp(name, "listen") == 0) {
+			if (addr_check(value) < 0) {
+				snprintf(pc->fault, sizeof(pc->fault),
+					 "listen \"%s\" is not HOST:PORT", value);
+				return 0;
+			}
+			snprintf(c->listen, sizeof(c->listen), "%s", value);
+		} else if (strcmp(name, "socket") == 0) {
+			snprintf(c->socket, sizeof(c->socket), "%s", value);
+		} else if (strcmp(name, "peers") == 0) {
+			return words_each(value, add_peer, pc) == 0;
+		} else if (strcmp(name, "scopes") == 0) {
+			c->nscopes = 0;
+			return words_each(value, add_scope, pc) == 0;
+		} else {
+			goto unknown;
+		}
+		return 1;
+	}
+	if (strcmp(section, "limits") == 0) {
+		if (strcmp(name, "max_peers") == 0) {
+			if (parse_uint(value, 1, 1024, &c->max_peers) < 0) {
+				snprintf(pc->fault, sizeof(pc->fault),
+					 "max_peers must be 1..1024");
+				return 0;
+			}
+		} else if (strcmp(name, "batch") == 0) {
+			if (parse_uint(value, 1, 256, &c->batch) < 0) {
+				snprintf(pc->fault, sizeof(pc->fault),
+					 "batch must be 1..256");
+				return 0;
+			}
+		} else {
+			goto unknown;
+		}
+		return 1;
+	}
+unknown:
+	snprintf(pc->fault, sizeof(pc->fault), "unknown key \"%s\" in [%s]",
+		 name, section);
+	return 0;
+}
+
+static int parse_file(struct parse_ctx *pc, const char *path, char *why,
+		      size_t whylen)
+{
+	int line = ini_parse(path, cfg_ini_handler, pc);
+	if (line == 0)
+		return 0;
+	if (line == -1)
+		snprintf(why, whylen, "cannot open config file %s", path);
+	else if (line == -2)
+		snprintf(why, whylen, "out of memory reading %s", path);
+	else
+		snprintf(why, whylen, "%s line %d: %s", path, line,
+			 pc->fault[0] ? pc->fault : "syntax error");
+	return HAMLET_ECONFIG;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hamletd --home DIR [--config FILE] [--listen HOST:PORT]\n"
+		"               [--peer HOST:PORT]... [--socket PATH] [--verbose]\n");
+}
+
+int config_from_args(int argc, char **argv, struct config *c, char *why,
+		     size_t whylen)
+{
+	static const struct option opts[] = {
+		{ "home", required_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'H' },
+		{ 0 },
+	};
+	const char *home = NULL, *listen = NULL, *sock = NULL, *cfg = NULL;
+	struct parse_ctx pc = { .c = c };
+	int o, r;
+
+	memset(c, 0, sizeof(*c));
+	c->max_peers = 64;
+	c->batch = 256;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h': home = optarg; break;
+		case 'c': cfg = optarg; break;
+		case 'l': listen = optarg; break;
+		case 's': sock = optarg; break;
+		case 'v': c->verbose = 1; break;
+		case 'p':
+			if (peer_add(c->cli_peers, &c->ncli_peers, optarg) < 0) {
+				snprintf(why, whylen,
+					 "--peer \"%s\" is not HOST:PORT", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'H': usage(stdout); return 1;
+		default:
+			usage(stderr);
+			snprintf(why, whylen, "bad command line");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(why, whylen, "unexpected argument \"%s\"", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg) {
+		snprintf(c->config_path, sizeof(c->config_path), "%s", cfg);
+		if ((r = parse_file(&pc, cfg, why, whylen)) < 0)
+			return r;
+	}
+	if (home)
+		snprintf(c->home, sizeof(c->home), "%s", home);
+	if (listen) {
+		if (addr_check(listen) < 0) {
+			snprintf(why, whylen, "--listen \"%s\" is not HOST:PORT",
+				 listen);
+			return -EINVAL;
+		}
+		snprintf(c->listen, sizeof(c->listen), "%s", listen);
+	}
+	if (sock)
+		snprintf(c->socket, sizeof(c->socket), "%s", sock);
+	if (!c->home[0]) {
+		usage(stderr);
+		snprintf(why, whylen, "no home directory: give --home DIR");
+		return -EINVAL;
+	}
+	if (!c->socket[0])
+		snprintf(c->socket, sizeof(c->socket), "%s/hamletd.sock",
+			 c->home);
+	for (size_t i = 0; i < c->ncli_peers; i++)
+		if ((r = peer_add(c->peers, &c->npeers, c->cli_peers[i])) < 0) {
+			snprintf(why, whylen, "too many peers (limit %d)",
+				 CONFIG_MAX_PEERS);
+			return r;
+		}
+	return 0;
+}
+
+int config_reload_peers(struct config *c, char *why, size_t whylen)
+{
+	struct config *tmp = malloc(sizeof(*tmp));
+	struct parse_ctx pc = { .c = tmp, .peers_only = 1 };
+	int r = 0;
+	if (!tmp)
+		return -ENOMEM;
+	*tmp = *c;
+	tmp->npeers = 0;
+	if (c->config_path[0] &&
+	    (r = parse_file(&pc, c->config_path, why, whylen)) < 0)
+		goto out;
+	for (size_t i = 0; i < c->ncli_peers; i++)
+		if ((r = peer_add(tmp->peers, &tmp->npeers, c->cli_peers[i])) < 0)
+			goto out;
+	memcpy(c->peers, tmp->peers, sizeof(c->peers));
+	c->npeers = tmp->npeers;
+	r = 0;
+out:
+	free(tmp);
+	return r;
+}

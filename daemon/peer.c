@@ -1,0 +1,824 @@
+#include "peer.h"
+
+#include "error.h"
+#include "noise.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define IN_CAP (2 + WIRE_FRAME_MAX + 4096)
+#define HS_PAYLOAD_MAX 128
+
+struct write_req {
+	uv_write_t req;
+	struct conn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+static void conn_dial_later(struct peer_addr *pa);
+static void conn_process(struct conn *c);
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+uint64_t peer_wall_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+const char *peer_key_short(const uint8_t pk[32], char out[17])
+{
+	sodium_bin2hex(out, 17, pk, 8);
+	return out;
+}
+
+struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
+{
+	struct peer_info *free_slot = NULL;
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+		struct peer_info *p = &d->known[i];
+		if (p->used && memcmp(p->pk, pk, 32) == 0)
+			return p;
+		if (!p->used && !free_slot)
+			free_slot = p;
+	}
+	if (free_slot) {
+		memset(free_slot, 0, sizeof(*free_slot));
+		memcpy(free_slot->pk, pk, 32);
+		free_slot->used = 1;
+	}
+	return free_slot;
+}
+
+/* --- life cycle of a connection ---------------------------------------- */
+
+static void conn_free(struct conn *c)
+{
+	struct daemon *d = c->d;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (d->conns == c)
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	d->nconns--;
+	sync_session_close(c);
+	noise_hs_free(c->hs);
+	noise_cipher_wipe(&c->tx);
+	noise_cipher_wipe(&c->rx);
+	free(c->in);
+	free(c->msg);
+	free(c->m);
+	free(c);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	if (--c->handles == 0 && c->refs == 0)
+		conn_free(c);
+}
+
+void peer_conn_ref(struct conn *c)
+{
+	c->refs++;
+}
+
+void peer_conn_unref(struct conn *c)
+{
+	if (--c->refs == 0 && c->handles == 0)
+		conn_free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	struct peer_addr *pa = c->pa;
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->info && c->state == CONN_READY) {
+		/* another live connection to the same peer keeps it connected */
+		int other = 0;
+		for (struct conn *o = c->d->conns; o; o = o->next)
+			if (o != c && !o->closing && o->info == c->info &&
+			    o->state == CONN_READY)
+				other = 1;
+		c->info->connected = other;
+	}
+	if (pa) {
+		pa->conn = NULL;
+		c->pa = NULL;
+		if (!pa->removed && !c->d->stopping)
+			conn_dial_later(pa);
+	}
+	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+}
+
+void peer_conn_close(struct conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	dlog(DLOG_INFO, "peer %s: closed: %s", c->name, why);
+	conn_close(c);
+}
+
+void peer_conn_fault(struct conn *c, int err, const char *why)
+{
+	uint64_t now = uv_now(c->d->loop);
+	if (c->closing)
+		return;
+	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)", c->name,
+	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err));
+	if (c->info) {
+		uint64_t b = c->info->ban_ms ? c->info->ban_ms * 2
+					     : HAMLETD_FAULT_BACKOFF_MS;
+		if (b > HAMLETD_BACKOFF_MAX_MS)
+			b = HAMLETD_BACKOFF_MAX_MS;
+		c->info->ban_ms = b;
+		c->info->ban_until_ms = now + b;
+	}
+	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
+		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
+	conn_close(c);
+}
+
+void peer_conn_pause(struct conn *c, int pause)
+{
+	if (c->closing || pause == c->paused)
+		return;
+	c->paused = pause;
+	if (pause) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	} else {
+		conn_process(c); /* frames already buffered */
+		if (!c->closing && !c->paused)
+			uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	}
+}
+
+/* --- writing ----------------------------------------------------------- */
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct conn *c = w->c;
+	c->wq_bytes -= w->len;
+	free(w);
+	if (!c->closing && status < 0) {
+		dlog(DLOG_INFO, "peer %s: write failed: %s", c->name,
+		     uv_strerror(status));
+		conn_close(c);
+	} else if (!c->closing && c->state == CONN_READY) {
+		sync_session_pump(c);
+	}
+	peer_conn_unref(c);
+}
+
+/* Queue bytes on the socket; takes a copy. */
+static int conn_write_raw(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct write_req *w;
+	uv_buf_t b;
+	int r;
+	if (c->closing)
+		return -ECONNRESET;
+	if (!(w = malloc(sizeof(*w) + n)))
+		return -ENOMEM;
+	memcpy(w->data, p, n);
+	w->c = c;
+	w->len = n;
+	b = uv_buf_init((char *)w->data, (unsigned)n);
+	if ((r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1,
+			  write_done)) < 0) {
+		free(w);
+		return r;
+	}
+	peer_conn_ref(c);
+	c->wq_bytes += n;
+	c->t_tx = uv_now(c->d->loop);
+	if (c->info)
+		c->info->bytes_out += n;
+	return 0;
+}
+
+int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t *fr = NULL;
+	size_t fl;
+	int r;
+	if (c->closing)
+		return -ECONNRESET;
+	if ((r = wire_frames_seal(&c->tx, msg, len, &fr, &fl)) < 0 ||
+	    (r = conn_write_raw(c, fr, fl)) < 0) {
+		free(fr);
+		conn_close(c);
+		return r;
+	}
+	free(fr);
+	return 0;
+}
+
+static int hs_send(struct conn *c, const uint8_t *payload, size_t plen)
+{
+	uint8_t buf[2 + 512];
+	size_t n;
+	int r;
+	if ((r = noise_hs_write_message(c->hs, payload, plen, buf + 2,
+					sizeof(buf) - 2, &n)) < 0)
+		return r;
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	return conn_write_raw(c, buf, n + 2);
+}
+
+/* --- handshake --------------------------------------------------------- */
+
+/* The peer's identity from a handshake payload, checked against the Noise
+ * static key it proved. */
+static int hs_check_payload(struct conn *c, const uint8_t *p, size_t n,
+			    char *why, size_t wl)
+{
+	uint8_t node[32], net[32], x[32], rs[32];
+	int r;
+	if ((r = wire_hs_payload_decode(p, n, node, net)) < 0) {
+		snprintf(why, wl, "handshake payload is malformed");
+		return r;
+	}
+	if (memcmp(net, c->d->node->net.id, 32) != 0) {
+		snprintf(why, wl, "peer is on another network");
+		return HAMLET_ENETWORK;
+	}
+	if (noise_key_from_ed25519_pk(node, x) < 0 ||
+	    noise_hs_remote_static(c->hs, rs) < 0 ||
+	    sodium_memcmp(x, rs, 32) != 0) {
+		snprintf(why, wl,
+			 "Noise static key is not the claimed node key");
+		return HAMLET_EHANDSHAKE;
+	}
+	if (memcmp(node, c->d->node->pk, 32) == 0) {
+		snprintf(why, wl, "connected to ourselves");
+		return HAMLET_EHANDSHAKE;
+	}
+	memcpy(c->rpk, node, 32);
+	c->has_rpk = 1;
+	return 0;
+}
+
+/* Keep one connection per pair: the one dialled by the lower key. */
+static int conn_dedup(struct conn *c)
+{
+	const uint8_t *me = c->d->node->pk;
+	for (struct conn *o = c->d->conns; o; o = o->next) {
+		const uint8_t *ci, *oi;
+		if (o == c || o->closing || o->state == CONN_HANDSHAKE ||
+		    !o->has_rpk || memcmp(o->rpk, c->rpk, 32) != 0)
+			continue;
+		ci = c->initiator ? me : c->rpk;
+		oi = o->initiator ? me : o->rpk;
+		if (memcmp(ci, oi, 32) < 0 && o->initiator != c->initiator) {
+			peer_conn_close(o, "duplicate connection");
+			return 0;
+		}
+		peer_conn_close(c, "duplicate connection");
+		return -1;
+	}
+	return 0;
+}
+
+static int hs_finished(struct conn *c, char *why, size_t wl)
+{
+	char hex[17];
+	struct peer_info *pi;
+	int r;
+	if ((r = noise_hs_split(c->hs, &c->tx, &c->rx)) < 0) {
+		snprintf(why, wl, "handshake split failed");
+		return r;
+	}
+	noise_hs_free(c->hs);
+	c->hs = NULL;
+	pi = peer_info_get(c->d, c->rpk);
+	if (!pi) {
+		snprintf(why, wl, "too many known peers");
+		return HAMLET_ETOOBIG;
+	}
+	if (pi->ban_until_ms > uv_now(c->d->loop)) {
+		/* backed off after a fault: not blamed again */
+		peer_conn_close(c, "peer is backed off after a fault");
+		return 1;
+	}
+	c->info = pi;
+	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
+	snprintf(c->name + strlen(c->name), sizeof(c->name) - strlen(c->name),
+		 " (%s)", peer_key_short(c->rpk, hex));
+	if (c->pa) {
+		memcpy(c->pa->pk, c->rpk, 32);
+		c->pa->has_pk = 1;
+	}
+	c->state = CONN_HELLO;
+	if (conn_dedup(c) < 0)
+		return 1;
+	if ((r = sync_session_start(c)) < 0) {
+		snprintf(why, wl, "cannot start the session");
+		return r;
+	}
+	return 0;
+}
+
+/* One handshake message from the peer. */
+static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
+		   size_t wl)
+{
+	uint8_t payload[HS_PAYLOAD_MAX], mine[HS_PAYLOAD_MAX];
+	size_t plen, mlen;
+	int r;
+
+	if ((r = noise_hs_read_message(c->hs, msg, n, payload, sizeof(payload),
+				       &plen)) < 0) {
+		snprintf(why, wl, "handshake failed: %s (wrong network key?)",
+			 hamlet_strerror(r));
+		return r;
+	}
+	if ((r = wire_hs_payload(c->d->node->pk, c->d->node->net.id, mine,
+				 sizeof(mine), &mlen)) < 0)
+		return r;
+	if (!c->initiator && !c->has_rpk && !noise_hs_is_finished(c->hs)) {
+		/* message 1 read: answer with message 2 */
+		if (plen != 0) {
+			snprintf(why, wl, "handshake message 1 carries a payload");
+			return HAMLET_EHANDSHAKE;
+		}
+		return hs_send(c, mine, mlen);
+	}
+	if ((r = hs_check_payload(c, payload, plen, why, wl)) < 0)
+		return r;
+	if (c->initiator && (r = hs_send(c, mine, mlen)) < 0)
+		return r;
+	if (!noise_hs_is_finished(c->hs)) {
+		snprintf(why, wl, "handshake did not finish");
+		return HAMLET_EHANDSHAKE;
+	}
+	return hs_finished(c, why, wl);
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+static int msg_append(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->msg_len + n > WIRE_MAX_MSG)
+		return HAMLET_ETOOBIG;
+	if (c->msg_len + n > c->msg_cap) {
+		size_t nc = c->msg_cap ? c->msg_cap : 65536;
+		uint8_t *q;
+		while (nc < c->msg_len + n)
+			nc *= 2;
+		if (nc > WIRE_MAX_MSG)
+			nc = WIRE_MAX_MSG;
+		if (!(q = realloc(c->msg, nc)))
+			return -ENOMEM;
+		c->msg = q;
+		c->msg_cap = nc;
+	}
+	memcpy(c->msg + c->msg_len, p, n);
+	c->msg_len += n;
+	return 0;
+}
+
+static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
+			size_t wl)
+{
+	const uint8_t *frag;
+	size_t fl;
+	int more, r;
+	struct mp_doc doc;
+
+	if (c->state == CONN_HANDSHAKE)
+		return hs_read(c, p, n, why, wl);
+	if ((r = wire_frame_open(&c->rx, p, n, &frag, &fl, &more)) < 0) {
+		snprintf(why, wl, "frame %s", r == HAMLET_EDECRYPT
+			 ? "failed to decrypt" : "is malformed");
+		return r;
+	}
+	if ((r = msg_append(c, frag, fl)) < 0) {
+		snprintf(why, wl, "message over %zu bytes", WIRE_MAX_MSG);
+		return r;
+	}
+	if (more)
+		return 0;
+	if (!c->m && !(c->m = malloc(sizeof(*c->m))))
+		return -ENOMEM;
+	r = wire_decode(c->msg, c->msg_len, &doc, c->m, why, wl);
+	c->msg_len = 0;
+	if (r < 0)
+		return r;
+	r = sync_session_handle(c, c->m, why, wl);
+	mp_doc_close(&doc);
+	return r;
+}
+
+static void conn_process(struct conn *c)
+{
+	char why[256];
+	size_t off = 0;
+	int r = 0;
+
+	while (!c->closing && !c->paused && c->in_len - off >= 2) {
+		size_t n = ((size_t)c->in[off] << 8) | c->in[off + 1];
+		if (n == 0) {
+			snprintf(why, sizeof(why), "empty frame");
+			r = HAMLET_EFORMAT;
+			break;
+		}
+		if (c->in_len - off < 2 + n)
+			break;
+		why[0] = 0;
+		r = frame_handle(c, c->in + off + 2, n, why, sizeof(why));
+		off += 2 + n;
+		if (r < 0)
+			break;
+	}
+	if (r < 0 && !c->closing)
+		peer_conn_fault(c, r, why);
+	if (c->closing)
+		return;
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+}
+
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	(void)sug;
+	*buf = uv_buf_init((char *)c->in + c->in_len,
+			   (unsigned)(IN_CAP - c->in_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+	(void)buf;
+	if (c->closing)
+		return;
+	if (nread < 0) {
+		if (c->state == CONN_HANDSHAKE)
+			peer_conn_fault(c, HAMLET_EHANDSHAKE,
+					"closed during the handshake");
+		else
+			peer_conn_close(c, nread == UV_EOF
+				       ? "peer closed the connection"
+				       : uv_strerror((int)nread));
+		return;
+	}
+	if (nread == 0)
+		return;
+	c->in_len += (size_t)nread;
+	c->t_rx = uv_now(c->d->loop);
+	if (c->info)
+		c->info->bytes_in += (uint64_t)nread;
+	conn_process(c);
+}
+
+/* --- timers ------------------------------------------------------------ */
+
+static void on_conn_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	uint64_t now = uv_now(c->d->loop);
+	if (c->closing)
+		return;
+	if (c->state != CONN_READY) {
+		if (now - c->t_start > HAMLETD_HANDSHAKE_MS)
+			peer_conn_fault(c, HAMLET_EHANDSHAKE,
+					c->state == CONN_HANDSHAKE
+						? "handshake timed out"
+						: "no HELLO in time");
+		return;
+	}
+	if (now - c->t_rx > HAMLETD_DEAD_MS) {
+		peer_conn_close(c, "silent for 90 s");
+		return;
+	}
+	if (now - c->t_tx >= HAMLETD_KEEPALIVE_MS) {
+		struct mp_writer w;
+		uint8_t *p;
+		size_t n;
+		mp_writer_init(&w);
+		wire_put_keepalive(&w);
+		p = mp_writer_take(&w, &n);
+		mp_writer_destroy(&w);
+		if (p)
+			peer_conn_send(c, p, n);
+		free(p);
+	}
+	if (!c->closing && c->initiator &&
+	    now - c->sy.last_reconcile > SYNC_RECONCILE_MS)
+		sync_session_reconcile(c);
+}
+
+/* --- creating connections ---------------------------------------------- */
+
+static struct conn *conn_new(struct daemon *d, int initiator,
+			     const char *name)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	int r;
+	if (!c)
+		return NULL;
+	if (!(c->in = malloc(IN_CAP))) {
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->initiator = initiator;
+	c->state = CONN_HANDSHAKE;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->t_start = c->t_rx = c->t_tx = uv_now(d->loop);
+	uv_tcp_init(d->loop, &c->tcp);
+	uv_timer_init(d->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->handles = 2;
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->nconns++;
+	r = noise_hs_new(initiator, (const uint8_t *)WIRE_PROLOGUE,
+			 strlen(WIRE_PROLOGUE), d->x_priv, d->node->net.key,
+			 NULL, &c->hs);
+	if (r < 0) {
+		dlog(DLOG_ERR, "cannot start a handshake: %s",
+		     hamlet_strerror(r));
+		conn_close(c);
+		return NULL;
+	}
+	uv_timer_start(&c->timer, on_conn_timer, 1000, 1000);
+	return c;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	struct conn *c;
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?", name[CONFIG_MAX_ADDR];
+	int port = 0;
+
+	if (status < 0) {
+		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
+		return;
+	}
+	if (!(c = conn_new(d, 0, "incoming")))
+		return;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, host, sizeof(host));
+			port = ntohs(a->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof(host));
+			port = ntohs(a->sin6_port);
+		}
+	}
+	snprintf(name, sizeof(name), "%s:%d", host, port);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->connected = 1;
+	if (d->nconns > d->cfg.max_peers) {
+		peer_conn_close(c, "too many connections");
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+	char why[256];
+	int r;
+	free(req);
+	if (c->closing) {
+		peer_conn_unref(c);
+		return;
+	}
+	if (status < 0) {
+		dlog(DLOG_DEBUG, "peer %s: connect: %s", c->name,
+		     uv_strerror(status));
+		conn_close(c);
+		peer_conn_unref(c);
+		return;
+	}
+	c->connected = 1;
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if ((r = hs_send(c, NULL, 0)) < 0) {
+		snprintf(why, sizeof(why), "cannot send handshake: %s",
+			 hamlet_strerror(r));
+		peer_conn_close(c, why);
+	}
+	peer_conn_unref(c);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+			struct addrinfo *res)
+{
+	struct peer_addr *pa = req->data;
+	struct daemon *d = pa->d;
+	uv_connect_t *cr;
+	struct conn *c;
+
+	pa->gai_busy = 0;
+	if (pa->removed || d->stopping) {
+		uv_freeaddrinfo(res);
+		if (!pa->timer_open)
+			free(pa);
+		return;
+	}
+	if (status < 0 || !res) {
+		dlog(DLOG_INFO, "peer %s: cannot resolve: %s", pa->addr,
+		     uv_strerror(status));
+		uv_freeaddrinfo(res);
+		conn_dial_later(pa);
+		return;
+	}
+	if (d->nconns >= d->cfg.max_peers || !(c = conn_new(d, 1, pa->addr)) ||
+	    !(cr = malloc(sizeof(*cr)))) {
+		uv_freeaddrinfo(res);
+		conn_dial_later(pa);
+		return;
+	}
+	pa->conn = c;
+	c->pa = pa;
+	cr->data = c;
+	peer_conn_ref(c);
+	if (uv_tcp_connect(cr, &c->tcp, res->ai_addr, on_connect) < 0) {
+		free(cr);
+		peer_conn_unref(c);
+		conn_close(c);
+	}
+	uv_freeaddrinfo(res);
+}
+
+static int established_with(struct daemon *d, const uint8_t pk[32])
+{
+	for (struct conn *o = d->conns; o; o = o->next)
+		if (!o->closing && o->state != CONN_HANDSHAKE && o->has_rpk &&
+		    memcmp(o->rpk, pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static void on_dial_timer(uv_timer_t *t)
+{
+	struct peer_addr *pa = t->data;
+	struct addrinfo hints = { 0 };
+	int r;
+	if (pa->removed || pa->d->stopping || pa->conn || pa->gai_busy)
+		return;
+	if (pa->has_pk && established_with(pa->d, pa->pk)) {
+		/* already connected the other way: check again later */
+		uv_timer_start(&pa->timer, on_dial_timer, HAMLETD_KEEPALIVE_MS,
+			       0);
+		return;
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	pa->gai.data = pa;
+	if ((r = uv_getaddrinfo(pa->d->loop, &pa->gai, on_resolved, pa->host,
+				pa->port, &hints)) < 0) {
+		dlog(DLOG_WARNING, "peer %s: %s", pa->addr, uv_strerror(r));
+		conn_dial_later(pa);
+		return;
+	}
+	pa->gai_busy = 1;
+}
+
+/* Exponential backoff with +-25% jitter, from 1 s to 5 min. */
+static void conn_dial_later(struct peer_addr *pa)
+{
+	uint64_t b = pa->backoff_ms ? pa->backoff_ms : HAMLETD_BACKOFF_MIN_MS;
+	uint64_t delay = b - b / 4 + randombytes_uniform((uint32_t)(b / 2 + 1));
+	pa->backoff_ms = b * 2 > HAMLETD_BACKOFF_MAX_MS ? HAMLETD_BACKOFF_MAX_MS
+							 : b * 2;
+	uv_timer_start(&pa->timer, on_dial_timer, delay, 0);
+}
+
+static void addr_timer_closed(uv_handle_t *h)
+{
+	struct peer_addr *pa = h->data;
+	pa->timer_open = 0;
+	if (!pa->gai_busy)
+		free(pa);
+}
+
+static void addr_remove(struct peer_addr *pa)
+{
+	pa->removed = 1;
+	if (pa->conn)
+		peer_conn_close(pa->conn, "removed from the peer list");
+	if (pa->gai_busy)
+		uv_cancel((uv_req_t *)&pa->gai);
+	uv_close((uv_handle_t *)&pa->timer, addr_timer_closed);
+}
+
+int peers_sync_config(struct daemon *d)
+{
+	struct peer_addr **pp = &d->addrs;
+	/* drop addresses no longer listed */
+	while (*pp) {
+		struct peer_addr *pa = *pp;
+		int keep = 0;
+		for (size_t i = 0; i < d->cfg.npeers; i++)
+			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
+				keep = 1;
+		if (keep) {
+			pp = &pa->next;
+			continue;
+		}
+		*pp = pa->next;
+		dlog(DLOG_INFO, "peer %s: removed", pa->addr);
+		addr_remove(pa);
+	}
+	for (size_t i = 0; i < d->cfg.npeers; i++) {
+		struct peer_addr *pa;
+		int have = 0;
+		for (pa = d->addrs; pa; pa = pa->next)
+			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
+				have = 1;
+		if (have)
+			continue;
+		if (!(pa = calloc(1, sizeof(*pa))))
+			return -ENOMEM;
+		pa->d = d;
+		snprintf(pa->addr, sizeof(pa->addr), "%s", d->cfg.peers[i]);
+		if (config_addr_split(pa->addr, pa->host, sizeof(pa->host),
+				      pa->port, sizeof(pa->port)) < 0) {
+			free(pa);
+			return -EINVAL;
+		}
+		uv_timer_init(d->loop, &pa->timer);
+		pa->timer.data = pa;
+		pa->timer_open = 1;
+		pa->next = d->addrs;
+		d->addrs = pa;
+		dlog(DLOG_INFO, "peer %s: added", pa->addr);
+		uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
+	}
+	return 0;
+}
+
+int peers_start(struct daemon *d)
+{
+	int r;
+	if (d->cfg.listen[0]) {
+		char host[CONFIG_MAX_ADDR], port[8];
+		struct sockaddr_storage ss;
+		config_addr_split(d->cfg.listen, host, sizeof(host), port,
+				  sizeof(port));
+		if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss) &&
+		    uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss)) {
+			dlog(DLOG_ERR, "listen address %s is not an IP address",
+			     d->cfg.listen);
+			return -EINVAL;
+		}
+		uv_tcp_init(d->loop, &d->listener);
+		d->listener.data = d;
+		d->listening = 1;
+		if ((r = uv_tcp_bind(&d->listener, (struct sockaddr *)&ss, 0)) <
+			    0 ||
+		    (r = uv_listen((uv_stream_t *)&d->listener, 64,
+				   on_connection)) < 0) {
+			dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.listen,
+			     uv_strerror(r));
+			return r;
+		}
+		dlog(DLOG_INFO, "listening on %s", d->cfg.listen);
+	}
+	return peers_sync_config(d);
+}
+
+void peers_stop(struct daemon *d)
+{
+	if (d->listening) {
+		uv_close((uv_handle_t *)&d->listener, NULL);
+		d->listening = 0;
+	}
+	for (struct conn *c = d->conns; c; c = c->next)
+		peer_conn_close(c, "shutting down");
+	while (d->addrs) {
+		struct peer_addr *pa = d->addrs;
+		d->addrs = pa->next;
+		addr_remove(pa);
+	}
+}

@@ -1,0 +1,53 @@
+/*
+ * peer: TCP connections to other nodes. Every connection starts with the
+ * Noise_XXpsk3 handshake (network key as PSK); then frames carry the
+ * messages that sync.c handles. Configured addresses are dialled with
+ * exponential backoff and jitter; one connection per pair of nodes.
+ */
+#ifndef HAMLETD_PEER_H
+#define HAMLETD_PEER_H
+
+#include "hamletd.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bind the listener (if cfg.listen is set) and start dialling cfg.peers. */
+int peers_start(struct daemon *d);
+
+/* Make the dial list equal cfg.peers: new ones are dialled, removed ones
+ * stop (their connections close). */
+int peers_sync_config(struct daemon *d);
+
+/* Close the listener, every connection and dial timer (shutdown). */
+void peers_stop(struct daemon *d);
+
+/*
+ * Send one message (len <= WIRE_MAX_MSG) on an established connection.
+ * The bytes are copied. Returns 0 or <0 (then the connection is dropped).
+ */
+int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len);
+
+/* Drop c for a fault of the peer: logs the peer and why, backs it off. */
+void peer_conn_fault(struct conn *c, int err, const char *why);
+
+/* Close c without blame (shutdown, duplicate, removed from config). */
+void peer_conn_close(struct conn *c, const char *why);
+
+/* Work requests hold a reference so the conn outlives them. */
+void peer_conn_ref(struct conn *c);
+void peer_conn_unref(struct conn *c);
+
+/* Stop or resume reading from c (flow control of ingest). */
+void peer_conn_pause(struct conn *c, int pause);
+
+/* Figures for pk, creating the slot if needed (NULL when the table is full). */
+struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32]);
+
+/* Short hex of a key for log lines ("ab12cd34"). */
+const char *peer_key_short(const uint8_t pk[32], char out[17]);
+
+/* Milliseconds since the epoch, for last-sync figures. */
+uint64_t peer_wall_ms(void);
+
+#endif

@@ -1,0 +1,348 @@
+#include "rpc.h"
+
+#include "error.h"
+#include "mp.h"
+#include "peer.h"
+#include "record.h"
+#include "rpc_client.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct rpc_conn {
+	uv_pipe_t pipe;
+	struct daemon *d;
+	struct rpc_conn *next;
+	uint8_t *buf;
+	size_t len;
+	int closing;
+};
+
+static struct rpc_conn *clients;
+static size_t nclients;
+
+static void client_closed(uv_handle_t *h)
+{
+	struct rpc_conn *rc = h->data;
+	struct rpc_conn **pp = &clients;
+	while (*pp && *pp != rc)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = rc->next;
+	nclients--;
+	free(rc->buf);
+	free(rc);
+}
+
+static void client_close(struct rpc_conn *rc)
+{
+	if (rc->closing)
+		return;
+	rc->closing = 1;
+	uv_close((uv_handle_t *)&rc->pipe, client_closed);
+}
+
+struct rpc_write {
+	uv_write_t req;
+	uint8_t data[];
+};
+
+static void write_done(uv_write_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+static void reply(struct rpc_conn *rc, struct mp_writer *w)
+{
+	size_t n;
+	uint8_t *p = mp_writer_take(w, &n);
+	struct rpc_write *wr;
+	uv_buf_t b;
+	if (!p || !(wr = malloc(sizeof(*wr) + 4 + n))) {
+		free(p);
+		client_close(rc);
+		return;
+	}
+	wr->data[0] = (uint8_t)(n >> 24);
+	wr->data[1] = (uint8_t)(n >> 16);
+	wr->data[2] = (uint8_t)(n >> 8);
+	wr->data[3] = (uint8_t)n;
+	memcpy(wr->data + 4, p, n);
+	free(p);
+	b = uv_buf_init((char *)wr->data, (unsigned)(n + 4));
+	if (uv_write(&wr->req, (uv_stream_t *)&rc->pipe, &b, 1, write_done) < 0) {
+		free(wr);
+		client_close(rc);
+	}
+}
+
+static void reply_error(struct rpc_conn *rc, int code, const char *text)
+{
+	struct mp_writer w;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, code);
+	mp_pack_str(&w.pk, text);
+	reply(rc, &w);
+	mp_writer_destroy(&w);
+}
+
+static void reply_ok_nil(struct rpc_conn *rc)
+{
+	struct mp_writer w;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_nil(&w.pk);
+	reply(rc, &w);
+	mp_writer_destroy(&w);
+}
+
+static void kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	mp_pack_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void do_status(struct rpc_conn *rc)
+{
+	struct daemon *d = rc->d;
+	struct store_txn *t = NULL;
+	struct mp_writer w;
+	uint8_t digest[32];
+	char hex[65];
+	uint64_t count = 0;
+	size_t np = 0;
+	int r;
+
+	/* the digest hashes every record; fine for a village or commune, a
+	 * province should ask rarely */
+	if ((r = store_txn_begin(d->node->st, 1, &t)) < 0 ||
+	    (r = record_digest(t, digest, &count)) < 0) {
+		store_txn_abort(t);
+		reply_error(rc, r, hamlet_strerror(r));
+		return;
+	}
+	store_txn_abort(t);
+	sodium_bin2hex(hex, sizeof(hex), digest, 32);
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
+		np += d->known[i].used;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 5);
+	mp_pack_str(&w.pk, "node");
+	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
+	mp_pack_str(&w.pk, hex);
+	mp_pack_str(&w.pk, "name");
+	mp_pack_str(&w.pk, d->node->name);
+	mp_pack_str(&w.pk, "digest");
+	sodium_bin2hex(hex, sizeof(hex), digest, 32);
+	mp_pack_str(&w.pk, hex);
+	kv_u64(&w.pk, "records", count);
+	mp_pack_str(&w.pk, "peers");
+	msgpack_pack_array(&w.pk, np);
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+		struct peer_info *p = &d->known[i];
+		if (!p->used)
+			continue;
+		msgpack_pack_map(&w.pk, 8);
+		mp_pack_str(&w.pk, "key");
+		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
+		mp_pack_str(&w.pk, hex);
+		mp_pack_str(&w.pk, "addr");
+		mp_pack_str(&w.pk, p->addr);
+		mp_pack_str(&w.pk, "connected");
+		if (p->connected)
+			msgpack_pack_true(&w.pk);
+		else
+			msgpack_pack_false(&w.pk);
+		kv_u64(&w.pk, "last_sync_ms", p->last_sync_ms);
+		kv_u64(&w.pk, "bytes_in", p->bytes_in);
+		kv_u64(&w.pk, "bytes_out", p->bytes_out);
+		kv_u64(&w.pk, "entries_in", p->entries_in);
+		kv_u64(&w.pk, "entries_out", p->entries_out);
+	}
+	reply(rc, &w);
+	mp_writer_destroy(&w);
+}
+
+static void do_peers(struct rpc_conn *rc)
+{
+	struct config *cfg = &rc->d->cfg;
+	struct mp_writer w;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_array(&w.pk, cfg->npeers);
+	for (size_t i = 0; i < cfg->npeers; i++)
+		mp_pack_str(&w.pk, cfg->peers[i]);
+	reply(rc, &w);
+	mp_writer_destroy(&w);
+}
+
+static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
+{
+	struct config *cfg = &rc->d->cfg;
+	char h[CONFIG_MAX_ADDR], p[8];
+	size_t i;
+	if (strlen(addr) >= CONFIG_MAX_ADDR ||
+	    config_addr_split(addr, h, sizeof(h), p, sizeof(p)) < 0) {
+		reply_error(rc, -EINVAL, "address is not HOST:PORT");
+		return;
+	}
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i], addr) == 0)
+			break;
+	if (add && i == cfg->npeers) {
+		if (cfg->npeers == CONFIG_MAX_PEERS) {
+			reply_error(rc, HAMLET_ETOOBIG, "peer list is full");
+			return;
+		}
+		snprintf(cfg->peers[cfg->npeers++], CONFIG_MAX_ADDR, "%s", addr);
+	} else if (!add) {
+		if (i == cfg->npeers) {
+			reply_error(rc, HAMLET_ENOTFOUND, "no such peer");
+			return;
+		}
+		memmove(cfg->peers[i], cfg->peers[i + 1],
+			(cfg->npeers - i - 1) * sizeof(cfg->peers[0]));
+		cfg->npeers--;
+	}
+	peers_sync_config(rc->d);
+	reply_ok_nil(rc);
+}
+
+static void do_sync(struct rpc_conn *rc)
+{
+	for (struct conn *c = rc->d->conns; c; c = c->next)
+		if (!c->closing && c->state == CONN_READY)
+			sync_session_reconcile(c);
+	reply_ok_nil(rc);
+}
+
+static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
+{
+	struct mp_doc doc;
+	const msgpack_object *a;
+	size_t na;
+	char method[32], arg[CONFIG_MAX_ADDR] = "";
+	if (mp_doc_parse(&doc, p, n, 8) < 0) {
+		reply_error(rc, HAMLET_EFORMAT, "request is not msgpack");
+		return;
+	}
+	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) < 0 || na < 1 ||
+	    mp_get_cstr(&a[0], method, sizeof(method)) < 0 ||
+	    (na == 2 && mp_get_cstr(&a[1], arg, sizeof(arg)) < 0)) {
+		mp_doc_close(&doc);
+		reply_error(rc, HAMLET_EFORMAT,
+			    "request is not [method] or [method, string]");
+		return;
+	}
+	mp_doc_close(&doc);
+	if (strcmp(method, "status") == 0 && na == 1)
+		do_status(rc);
+	else if (strcmp(method, "sync") == 0 && na == 1)
+		do_sync(rc);
+	else if (strcmp(method, "peers") == 0 && na == 1)
+		do_peers(rc);
+	else if (strcmp(method, "peer_add") == 0 && na == 2)
+		do_peer_edit(rc, arg, 1);
+	else if (strcmp(method, "peer_remove") == 0 && na == 2)
+		do_peer_edit(rc, arg, 0);
+	else
+		reply_error(rc, HAMLET_EPROTO, "unknown method or arguments");
+}
+
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf)
+{
+	struct rpc_conn *rc = h->data;
+	(void)sug;
+	*buf = uv_buf_init((char *)rc->buf + rc->len,
+			   (unsigned)(4 + RPC_MAX_REQUEST - rc->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct rpc_conn *rc = s->data;
+	(void)b;
+	if (nread < 0) {
+		client_close(rc);
+		return;
+	}
+	rc->len += (size_t)nread;
+	while (rc->len >= 4 && !rc->closing) {
+		size_t n = ((size_t)rc->buf[0] << 24) |
+			   ((size_t)rc->buf[1] << 16) |
+			   ((size_t)rc->buf[2] << 8) | rc->buf[3];
+		if (n == 0 || n > RPC_MAX_REQUEST) {
+			client_close(rc);
+			return;
+		}
+		if (rc->len < 4 + n)
+			break;
+		handle(rc, rc->buf + 4, n);
+		memmove(rc->buf, rc->buf + 4 + n, rc->len - 4 - n);
+		rc->len -= 4 + n;
+	}
+}
+
+static void on_client(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	struct rpc_conn *rc;
+	if (status < 0)
+		return;
+	if (!(rc = calloc(1, sizeof(*rc))) ||
+	    !(rc->buf = malloc(4 + RPC_MAX_REQUEST))) {
+		free(rc);
+		return;
+	}
+	rc->d = d;
+	uv_pipe_init(d->loop, &rc->pipe, 0);
+	rc->pipe.data = rc;
+	rc->next = clients;
+	clients = rc;
+	nclients++;
+	if (uv_accept(server, (uv_stream_t *)&rc->pipe) < 0 ||
+	    nclients > RPC_MAX_CLIENTS) {
+		client_close(rc);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&rc->pipe, on_alloc, on_read);
+}
+
+int rpc_start(struct daemon *d)
+{
+	mode_t old;
+	int r;
+	unlink(d->cfg.socket); /* a stale socket of an earlier run */
+	uv_pipe_init(d->loop, &d->rpc, 0);
+	d->rpc.data = d;
+	d->rpc_open = 1;
+	old = umask(0117); /* the socket is born 0660, no window */
+	r = uv_pipe_bind(&d->rpc, d->cfg.socket);
+	umask(old);
+	if (r < 0 || (r = uv_listen((uv_stream_t *)&d->rpc, 16, on_client)) < 0) {
+		dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.socket,
+		     uv_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+void rpc_stop(struct daemon *d)
+{
+	if (d->rpc_open) {
+		uv_close((uv_handle_t *)&d->rpc, NULL);
+		unlink(d->cfg.socket);
+		d->rpc_open = 0;
+	}
+	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
+		client_close(rc);
+}

@@ -1,0 +1,19 @@
+/*
+ * rpc: the local control socket (a Unix socket, mode 0660). Each request
+ * and response is a u32 big-endian length and a msgpack array; see
+ * rpc_client.h for the methods and their answers.
+ */
+#ifndef HAMLETD_RPC_H
+#define HAMLETD_RPC_H
+
+#include "hamletd.h"
+
+#define RPC_MAX_CLIENTS 16
+
+/* Bind cfg.socket (replacing a stale socket file) and serve requests. */
+int rpc_start(struct daemon *d);
+/* Close the socket and every client (shutdown). Accepts a daemon that
+ * never started it. */
+void rpc_stop(struct daemon *d);
+
+#endif

@@ -1,0 +1,122 @@
+#include "rpc_client.h"
+
+#include "error.h"
+#include "mp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready for events before the deadline. */
+static int wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd p = { fd, events, 0 };
+	long long left = deadline - now_ms();
+	int r;
+	if (left <= 0)
+		return -ETIMEDOUT;
+	r = poll(&p, 1, (int)left);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int io_all(int fd, uint8_t *p, size_t n, int writing,
+		  long long deadline)
+{
+	while (n) {
+		ssize_t k;
+		int r;
+		if ((r = wait_fd(fd, writing ? POLLOUT : POLLIN, deadline)) < 0)
+			return r;
+		k = writing ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0);
+		if (k < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return HAMLET_EFORMAT; /* closed early */
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int rpc_client_call(const char *socket_path, const char *method,
+		    const char *arg, int timeout_ms, uint8_t **ret,
+		    size_t *ret_len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long deadline = now_ms() + timeout_ms;
+	struct mp_writer w;
+	uint8_t *req = NULL, *resp = NULL, hdr[4];
+	size_t rl, n;
+	int fd, r;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, socket_path);
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, arg ? 2 : 1);
+	mp_pack_str(&w.pk, method);
+	if (arg)
+		mp_pack_str(&w.pk, arg);
+	req = mp_writer_take(&w, &rl);
+	mp_writer_destroy(&w);
+	if (!req)
+		return -ENOMEM;
+	if (rl > RPC_MAX_REQUEST) {
+		free(req);
+		return HAMLET_ETOOBIG;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		free(req);
+		return -errno;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	hdr[0] = (uint8_t)(rl >> 24);
+	hdr[1] = (uint8_t)(rl >> 16);
+	hdr[2] = (uint8_t)(rl >> 8);
+	hdr[3] = (uint8_t)rl;
+	if ((r = io_all(fd, hdr, 4, 1, deadline)) < 0 ||
+	    (r = io_all(fd, req, rl, 1, deadline)) < 0 ||
+	    (r = io_all(fd, hdr, 4, 0, deadline)) < 0)
+		goto out;
+	n = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) |
+	    ((size_t)hdr[2] << 8) | hdr[3];
+	if (n == 0 || n > RPC_MAX_RESPONSE) {
+		r = HAMLET_ETOOBIG;
+		goto out;
+	}
+	if (!(resp = malloc(n))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = io_all(fd, resp, n, 0, deadline)) < 0)
+		goto out;
+	*ret = resp;
+	*ret_len = n;
+	resp = NULL;
+	r = 0;
+out:
+	close(fd);
+	free(req);
+	free(resp);
+	return r;
+}

@@ -1,0 +1,37 @@
+/*
+ * rpc_client: a blocking client for hamletd's local socket, for the CLI
+ * and tests. No event loop needed.
+ *
+ * Framing: u32 big-endian length, then msgpack. A request is an array
+ * [method, args...]:
+ *   ["status"]             -> [0, {node, name, digest, records, peers}]
+ *   ["sync"]               -> [0, nil]   reconcile with every peer now
+ *   ["peers"]              -> [0, [addr, ...]]  the dial list
+ *   ["peer_add", "H:P"]    -> [0, nil]
+ *   ["peer_remove", "H:P"] -> [0, nil]
+ * On error the answer is [code (negative), "message"].
+ * peers in status: array of maps {key (hex), addr, connected (bool),
+ * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out}.
+ */
+#ifndef HAMLET_RPC_CLIENT_H
+#define HAMLET_RPC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RPC_MAX_REQUEST 65536
+#define RPC_MAX_RESPONSE ((size_t)4 << 20)
+
+/*
+ * Send one request (method and, when arg is not NULL, one string
+ * argument) to the daemon at socket_path and wait up to timeout_ms for
+ * the answer. On success *ret (*ret_len bytes of msgpack, the whole
+ * response array) is the caller's to free(). Returns 0, a negative errno
+ * (-ECONNREFUSED, -ENOENT when no daemon runs, -ETIMEDOUT) or
+ * HAMLET_ETOOBIG / HAMLET_EFORMAT for a bad answer.
+ */
+int rpc_client_call(const char *socket_path, const char *method,
+		    const char *arg, int timeout_ms, uint8_t **ret,
+		    size_t *ret_len);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * sync: a replication session on an established connection (HELLO,
+ * Negentropy reconciliation over one item per feed, FEEDS/WANT, ENTRIES
+ * under credit, ACK after commit, live push). proto/SPEC-sync.md is the
+ * protocol; this is the daemon's side of it.
+ */
+#ifndef HAMLETD_SYNC_H
+#define HAMLETD_SYNC_H
+
+#include "negentropy.h"
+#include "wire.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYNC_CREDIT 1024	 /* entries a peer may send before our ACKs */
+#define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
+#define SYNC_MAX_JOBS 4		 /* batches queued for commit before we stop reading */
+#define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
+#define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
+
+struct conn;
+struct daemon;
+
+/* One feed's (key, seq) with its negentropy item. */
+struct sync_item {
+	uint8_t key[32];
+	uint64_t seq;
+	char scope[ENTRY_MAX_SCOPE + 1];
+	struct neg_item item;
+};
+
+struct sync_stream {
+	uint8_t key[32];
+	uint64_t next;
+	struct sync_stream *link;
+};
+
+/* How far we have sent a feed on this session: never send an entry twice. */
+struct sync_sent {
+	uint8_t key[32];
+	uint64_t upto;
+	int used;
+};
+
+struct sync_session {
+	size_t nscopes;
+	char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1]; /* the peer's */
+	uint64_t tx_credit, tx_credit_max; /* entries we may send */
+	uint64_t rx_credit;		   /* entries the peer may send */
+	struct sync_stream *streams, *streams_tail;
+	size_t nstreams;
+	struct sync_sent *sent; /* open-addressing table */
+	size_t sent_n, sent_cap;
+	int pending_jobs;
+	/* the client side of a reconciliation */
+	int reconciling, again;
+	struct negentropy *ng;
+	struct neg_item *nitems;
+	struct sync_item *items;
+	size_t nitems_n;
+	uint64_t last_reconcile;
+};
+
+/* Our snapshot of feed heads, to push what changes. */
+struct sync_heads {
+	struct wire_feed *v;
+	size_t n;
+	int primed; /* the first snapshot was taken */
+};
+
+/* The connection finished its handshake: send HELLO. */
+int sync_session_start(struct conn *c);
+
+/* Handle one decoded message. <0 means the peer is at fault (why says how). */
+int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
+			size_t whylen);
+
+/* Start (or queue) a reconciliation: the dialling side runs Negentropy;
+ * the other side announces all its shared heads in FEEDS. */
+int sync_session_reconcile(struct conn *c);
+
+/* Send more entries if credit and the socket allow. */
+void sync_session_pump(struct conn *c);
+
+/* Free what the session holds (the connection is closing). */
+void sync_session_close(struct conn *c);
+
+/* Compare feed heads with the snapshot and tell every ready peer about
+ * feeds that moved (live push). */
+void sync_heads_check(struct daemon *d);
+void sync_heads_close(struct daemon *d);
+
+/* Cancel queued ingest jobs (shutdown). */
+void sync_jobs_cancel(struct daemon *d);
+
+#endif

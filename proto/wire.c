@@ -1,0 +1,438 @@
+#include "wire.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const type_names[] = {
+	[WIRE_HELLO] = "HELLO",	    [WIRE_NEG] = "NEG",
+	[WIRE_FEEDS] = "FEEDS",	    [WIRE_WANT] = "WANT",
+	[WIRE_ENTRIES] = "ENTRIES", [WIRE_ACK] = "ACK",
+	[WIRE_KEEPALIVE] = "KEEPALIVE", [WIRE_ERROR] = "ERROR",
+};
+
+/* Number of fields after the type, per message type. */
+static const size_t type_fields[] = {
+	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
+	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 2, [WIRE_ACK] = 3,
+	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
+};
+
+const char *wire_type_name(int type)
+{
+	if (type < 1 || type > WIRE__MAX)
+		return "?";
+	return type_names[type];
+}
+
+/* --- decoding ---------------------------------------------------------- */
+
+#define FAULT(r_, ...)                                        \
+	do {                                                  \
+		r = (r_);                                     \
+		if (why)                                      \
+			snprintf(why, whylen, __VA_ARGS__);   \
+		goto out;                                     \
+	} while (0)
+
+#define CHECK(expr, ...)                                            \
+	do {                                                        \
+		int r__ = (expr);                                   \
+		if (r__ < 0)                                        \
+			FAULT(r__, __VA_ARGS__);                    \
+	} while (0)
+
+int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
+		struct wire_msg *m, char *why, size_t whylen)
+{
+	const msgpack_object *f;
+	size_t n;
+	uint64_t type;
+	const char *tn = "message";
+	int r, parsed = 0;
+
+	if (why && whylen)
+		why[0] = 0;
+	if (len > WIRE_MAX_MSG)
+		FAULT(HAMLET_ETOOBIG, "message of %zu bytes is over %zu", len,
+		      WIRE_MAX_MSG);
+	CHECK(mp_doc_parse(d, buf, len, WIRE_MAX_ITEMS),
+	      "message is not one valid msgpack object");
+	parsed = 1;
+	CHECK(mp_get_array(d->root, SIZE_MAX, 1 + 5, &f, &n),
+	      "message is not an array of at most 6 fields");
+	if (n < 1)
+		FAULT(HAMLET_EFORMAT, "message is an empty array");
+	CHECK(mp_get_uint(&f[0], UINT8_MAX, &type),
+	      "message type is not a small unsigned integer");
+	if (type < 1 || type > WIRE__MAX)
+		FAULT(HAMLET_EPROTO, "unknown message type %llu",
+		      (unsigned long long)type);
+	tn = type_names[type];
+	if (n - 1 != type_fields[type])
+		FAULT(n - 1 > type_fields[type] ? HAMLET_ETOOBIG
+						: HAMLET_EFORMAT,
+		      "%s has %zu fields, expected %zu", tn, n - 1,
+		      type_fields[type]);
+	m->type = (int)type;
+	f++;
+	switch (type) {
+	case WIRE_HELLO: {
+		const msgpack_object *sc;
+		size_t ns;
+		CHECK(mp_get_uint(&f[0], UINT32_MAX, &m->hello.version),
+		      "HELLO.version is not an unsigned integer");
+		if (m->hello.version != WIRE_VERSION)
+			FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
+			      (unsigned long long)m->hello.version,
+			      WIRE_VERSION);
+		CHECK(mp_get_bin_fixed(&f[1], 32, m->hello.node),
+		      "HELLO.node is not a 32-byte bin");
+		CHECK(mp_get_bin_fixed(&f[2], 32, m->hello.network_id),
+		      "HELLO.network_id is not a 32-byte bin");
+		CHECK(mp_get_array(&f[3], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
+		      "HELLO.scopes is not an array of at most %d",
+		      WIRE_MAX_SCOPES);
+		for (size_t i = 0; i < ns; i++) {
+			char *s = m->hello.scopes[i];
+			CHECK(mp_get_cstr(&sc[i], s, ENTRY_MAX_SCOPE + 1),
+			      "HELLO.scopes[%zu] is not a string of at most %d bytes",
+			      i, ENTRY_MAX_SCOPE);
+			if (s[0] && entry_scope_check(s) < 0)
+				FAULT(HAMLET_ESCOPE,
+				      "HELLO.scopes[%zu] is not a valid scope",
+				      i);
+		}
+		m->hello.nscopes = ns;
+		CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
+		      "HELLO.credit is not an unsigned integer up to %d",
+		      WIRE_MAX_CREDIT);
+		break;
+	}
+	case WIRE_NEG:
+		CHECK(mp_get_bin(&f[0], WIRE_MAX_NEG, &m->neg.data,
+				 &m->neg.len),
+		      "NEG.data is not a bin of at most %zu bytes",
+		      WIRE_MAX_NEG);
+		if (m->neg.len == 0)
+			FAULT(HAMLET_EFORMAT, "NEG.data is empty");
+		break;
+	case WIRE_FEEDS: {
+		const msgpack_object *fi, *pair;
+		CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &fi, &n),
+		      "FEEDS.feeds is not an array of at most %d",
+		      WIRE_MAX_FEEDS);
+		for (size_t i = 0; i < n; i++) {
+			struct wire_feed *wf = &m->feeds.feeds[i];
+			CHECK(mp_get_array(&fi[i], 2, 2, &pair, NULL),
+			      "FEEDS.feeds[%zu] is not [key, seq]", i);
+			CHECK(mp_get_bin_fixed(&pair[0], 32, wf->key),
+			      "FEEDS.feeds[%zu].key is not a 32-byte bin", i);
+			CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &wf->seq),
+			      "FEEDS.feeds[%zu].seq is not a valid seq", i);
+		}
+		m->feeds.nfeeds = n;
+		CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_IDS, &fi, &n),
+		      "FEEDS.ids is not an array of at most %d", WIRE_MAX_IDS);
+		for (size_t i = 0; i < n; i++)
+			CHECK(mp_get_bin_fixed(&fi[i], 32, m->feeds.ids[i]),
+			      "FEEDS.ids[%zu] is not a 32-byte bin", i);
+		m->feeds.nids = n;
+		break;
+	}
+	case WIRE_WANT:
+		CHECK(mp_get_bin_fixed(&f[0], 32, m->want.key),
+		      "WANT.key is not a 32-byte bin");
+		CHECK(mp_get_uint(&f[1], ENTRY_MAX_SEQ, &m->want.seq),
+		      "WANT.seq is not a valid seq");
+		break;
+	case WIRE_ENTRIES: {
+		const msgpack_object *ev, *e;
+		size_t ne;
+		CHECK(mp_get_bin_fixed(&f[0], 32, m->entries.key),
+		      "ENTRIES.key is not a 32-byte bin");
+		CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_BATCH, &ev, &ne),
+		      "ENTRIES.batch is not an array of at most %d",
+		      WIRE_MAX_BATCH);
+		if (ne == 0)
+			FAULT(HAMLET_EFORMAT, "ENTRIES.batch is empty");
+		for (size_t i = 0; i < ne; i++) {
+			struct wire_entry *we = &m->entries.v[i];
+			size_t sl;
+			CHECK(mp_get_array(&ev[i], 3, 3, &e, NULL),
+			      "ENTRIES.batch[%zu] is not [env, sig, body]", i);
+			CHECK(mp_get_bin(&e[0], ENTRY_MAX_ENVELOPE, &we->env,
+					 &we->env_len),
+			      "ENTRIES.batch[%zu].env is not a bin of at most %d bytes",
+			      i, ENTRY_MAX_ENVELOPE);
+			CHECK(mp_get_bin(&e[1], ENTRY_SIG_LEN, &we->sig, &sl),
+			      "ENTRIES.batch[%zu].sig is not a %d-byte bin", i,
+			      ENTRY_SIG_LEN);
+			if (sl != ENTRY_SIG_LEN)
+				FAULT(HAMLET_EFORMAT,
+				      "ENTRIES.batch[%zu].sig is %zu bytes, not %d",
+				      i, sl, ENTRY_SIG_LEN);
+			if (mp_is_nil(&e[2])) {
+				we->body = NULL;
+				we->body_len = 0;
+			} else {
+				CHECK(mp_get_bin(&e[2], ENTRY_MAX_BODY,
+						 &we->body, &we->body_len),
+				      "ENTRIES.batch[%zu].body is not nil or a bin of at most %d bytes",
+				      i, ENTRY_MAX_BODY);
+			}
+		}
+		m->entries.n = ne;
+		break;
+	}
+	case WIRE_ACK:
+		CHECK(mp_get_bin_fixed(&f[0], 32, m->ack.key),
+		      "ACK.key is not a 32-byte bin");
+		CHECK(mp_get_uint(&f[1], WIRE_MAX_BATCH, &m->ack.count),
+		      "ACK.count is not an unsigned integer up to %d",
+		      WIRE_MAX_BATCH);
+		CHECK(mp_get_uint(&f[2], ENTRY_MAX_SEQ, &m->ack.seq),
+		      "ACK.seq is not a valid seq");
+		break;
+	case WIRE_KEEPALIVE:
+		break;
+	case WIRE_ERROR:
+		CHECK(mp_get_int(&f[0], &m->error.code),
+		      "ERROR.code is not an integer");
+		CHECK(mp_get_cstr(&f[1], m->error.text, sizeof(m->error.text)),
+		      "ERROR.text is not a string of at most %d bytes",
+		      WIRE_MAX_TEXT);
+		break;
+	}
+	(void)tn;
+	r = 0;
+out:
+	if (r < 0 && parsed)
+		mp_doc_close(d);
+	return r;
+}
+
+/* --- encoding ---------------------------------------------------------- */
+
+static void put_head(struct mp_writer *w, int type)
+{
+	msgpack_pack_array(&w->pk, 1 + type_fields[type]);
+	msgpack_pack_uint8(&w->pk, (uint8_t)type);
+}
+
+int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
+		   const uint8_t network_id[32], const char *const *scopes,
+		   size_t nscopes, uint64_t credit)
+{
+	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT)
+		return HAMLET_ETOOBIG;
+	for (size_t i = 0; i < nscopes; i++)
+		if (strlen(scopes[i]) > ENTRY_MAX_SCOPE)
+			return HAMLET_ETOOBIG;
+	put_head(w, WIRE_HELLO);
+	msgpack_pack_uint32(&w->pk, WIRE_VERSION);
+	mp_pack_bin(&w->pk, node, 32);
+	mp_pack_bin(&w->pk, network_id, 32);
+	msgpack_pack_array(&w->pk, nscopes);
+	for (size_t i = 0; i < nscopes; i++)
+		mp_pack_str(&w->pk, scopes[i]);
+	msgpack_pack_uint64(&w->pk, credit);
+	return 0;
+}
+
+int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len)
+{
+	if (len > WIRE_MAX_NEG)
+		return HAMLET_ETOOBIG;
+	if (len == 0)
+		return -EINVAL;
+	put_head(w, WIRE_NEG);
+	mp_pack_bin(&w->pk, data, len);
+	return 0;
+}
+
+int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
+		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids)
+{
+	if (nfeeds > WIRE_MAX_FEEDS || nids > WIRE_MAX_IDS)
+		return HAMLET_ETOOBIG;
+	put_head(w, WIRE_FEEDS);
+	msgpack_pack_array(&w->pk, nfeeds);
+	for (size_t i = 0; i < nfeeds; i++) {
+		msgpack_pack_array(&w->pk, 2);
+		mp_pack_bin(&w->pk, feeds[i].key, 32);
+		msgpack_pack_uint64(&w->pk, feeds[i].seq);
+	}
+	msgpack_pack_array(&w->pk, nids);
+	for (size_t i = 0; i < nids; i++)
+		mp_pack_bin(&w->pk, ids[i], 32);
+	return 0;
+}
+
+int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq)
+{
+	put_head(w, WIRE_WANT);
+	mp_pack_bin(&w->pk, key, 32);
+	msgpack_pack_uint64(&w->pk, seq);
+	return 0;
+}
+
+int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
+			   size_t n)
+{
+	if (n == 0 || n > WIRE_MAX_BATCH)
+		return n ? HAMLET_ETOOBIG : -EINVAL;
+	put_head(w, WIRE_ENTRIES);
+	mp_pack_bin(&w->pk, key, 32);
+	msgpack_pack_array(&w->pk, n);
+	return 0;
+}
+
+int wire_put_entry(struct mp_writer *w, const struct wire_entry *e)
+{
+	if (e->env_len > ENTRY_MAX_ENVELOPE || e->body_len > ENTRY_MAX_BODY)
+		return HAMLET_ETOOBIG;
+	msgpack_pack_array(&w->pk, 3);
+	mp_pack_bin(&w->pk, e->env, e->env_len);
+	mp_pack_bin(&w->pk, e->sig, ENTRY_SIG_LEN);
+	if (e->body)
+		mp_pack_bin(&w->pk, e->body, e->body_len);
+	else
+		msgpack_pack_nil(&w->pk);
+	return 0;
+}
+
+int wire_put_ack(struct mp_writer *w, const uint8_t key[32], uint64_t count,
+		 uint64_t seq)
+{
+	if (count > WIRE_MAX_BATCH)
+		return HAMLET_ETOOBIG;
+	put_head(w, WIRE_ACK);
+	mp_pack_bin(&w->pk, key, 32);
+	msgpack_pack_uint64(&w->pk, count);
+	msgpack_pack_uint64(&w->pk, seq);
+	return 0;
+}
+
+int wire_put_keepalive(struct mp_writer *w)
+{
+	put_head(w, WIRE_KEEPALIVE);
+	return 0;
+}
+
+int wire_put_error(struct mp_writer *w, int64_t code, const char *text)
+{
+	size_t n = strlen(text);
+	put_head(w, WIRE_ERROR);
+	msgpack_pack_int64(&w->pk, code);
+	mp_pack_strn(&w->pk, text, n > WIRE_MAX_TEXT ? WIRE_MAX_TEXT : n);
+	return 0;
+}
+
+/* --- handshake payload ------------------------------------------------- */
+
+int wire_hs_payload(const uint8_t node[32], const uint8_t network_id[32],
+		    uint8_t *out, size_t cap, size_t *ret_len)
+{
+	struct mp_writer w;
+	uint8_t *p;
+	size_t n;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, WIRE_VERSION);
+	mp_pack_bin(&w.pk, node, 32);
+	mp_pack_bin(&w.pk, network_id, 32);
+	p = mp_writer_take(&w, &n);
+	mp_writer_destroy(&w);
+	if (!p)
+		return -ENOMEM;
+	if (n > cap) {
+		free(p);
+		return -ENOBUFS;
+	}
+	memcpy(out, p, n);
+	free(p);
+	*ret_len = n;
+	return 0;
+}
+
+int wire_hs_payload_decode(const uint8_t *buf, size_t len,
+			   uint8_t ret_node[32], uint8_t ret_network_id[32])
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	uint64_t v;
+	uint8_t node[32], net[32];
+	int r;
+	if ((r = mp_doc_parse(&d, buf, len, 4)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, 3, 3, &f, NULL)) < 0 ||
+	    (r = mp_get_uint(&f[0], UINT32_MAX, &v)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[1], 32, node)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[2], 32, net)) < 0)
+		goto out;
+	if (v != WIRE_VERSION) {
+		r = HAMLET_EVERSION;
+		goto out;
+	}
+	memcpy(ret_node, node, 32);
+	memcpy(ret_network_id, net, 32);
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+/* --- frames ------------------------------------------------------------ */
+
+int wire_frames_seal(struct noise_cipher *c, const uint8_t *msg, size_t len,
+		     uint8_t **ret, size_t *ret_len)
+{
+	size_t nfr = len ? (len + WIRE_FRAG_MAX - 1) / WIRE_FRAG_MAX : 1;
+	size_t total = len + nfr * (2 + 1 + NOISE_TAG_LEN), off = 0, o = 0;
+	uint8_t *out;
+	int r;
+
+	if (len > WIRE_MAX_MSG)
+		return HAMLET_ETOOBIG;
+	if (!(out = malloc(total)))
+		return -ENOMEM;
+	for (size_t i = 0; i < nfr; i++) {
+		size_t n = len - off > WIRE_FRAG_MAX ? WIRE_FRAG_MAX : len - off;
+		size_t cl = 1 + n + NOISE_TAG_LEN;
+		uint8_t *p = out + o + 2;
+		out[o] = (uint8_t)(cl >> 8);
+		out[o + 1] = (uint8_t)cl;
+		p[0] = i + 1 < nfr ? WIRE_FRAG_MORE : 0;
+		memcpy(p + 1, msg + off, n);
+		if ((r = noise_cipher_encrypt(c, NULL, 0, p, 1 + n, p)) < 0) {
+			free(out);
+			return r;
+		}
+		off += n;
+		o += 2 + cl;
+	}
+	*ret = out;
+	*ret_len = o;
+	return 0;
+}
+
+int wire_frame_open(struct noise_cipher *c, uint8_t *cipher, size_t len,
+		    const uint8_t **ret_frag, size_t *ret_frag_len,
+		    int *ret_more)
+{
+	int r;
+	if (len < NOISE_TAG_LEN + 1)
+		return HAMLET_EFORMAT;
+	if ((r = noise_cipher_decrypt(c, NULL, 0, cipher, len, cipher)) < 0)
+		return r;
+	if (cipher[0] & ~WIRE_FRAG_MORE)
+		return HAMLET_EFORMAT;
+	*ret_more = cipher[0] & WIRE_FRAG_MORE;
+	*ret_frag = cipher + 1;
+	*ret_frag_len = len - NOISE_TAG_LEN - 1;
+	return 0;
+}

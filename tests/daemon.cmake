@@ -1,0 +1,33 @@
+# hamletd and its wire codec. Included from tests/CMakeLists.txt.
+if(TARGET hamlet_wire)
+  add_executable(test_wire test_wire.c)
+  target_link_libraries(test_wire PRIVATE hamlet_wire)
+  add_test(NAME wire COMMAND test_wire)
+  set_tests_properties(wire PROPERTIES TIMEOUT 60)
+endif()
+
+if(TARGET hamletd)
+  add_executable(test_daemon test_daemon.c)
+  target_link_libraries(test_daemon PRIVATE hamlet_core hamlet_wire hamlet_rpc_client)
+  add_test(NAME daemon_chain COMMAND test_daemon $<TARGET_FILE:hamletd>)
+  set_tests_properties(daemon_chain PROPERTIES TIMEOUT 300)
+endif()
+
+# the wire decoder under the same mutation driver as the other fuzz targets
+if(TARGET hamlet_wire AND NOT HAMLET_FUZZ)
+  add_executable(fuzz_wire fuzz/fuzz_wire.c fuzz/driver.c)
+  target_link_libraries(fuzz_wire PRIVATE hamlet_wire)
+  add_test(NAME fuzz_wire COMMAND fuzz_wire 20000)
+elseif(TARGET hamlet_wire)
+  add_executable(fuzz_wire fuzz/fuzz_wire.c)
+  target_compile_options(fuzz_wire PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_wire PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_wire PRIVATE hamlet_wire)
+endif()
+
+# the same chain driven through the hamlet CLI, writing while the daemons run
+if(TARGET hamletd AND TARGET hamlet)
+  add_test(NAME sync_chain_cli
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_sync_chain.sh $<TARGET_FILE:hamlet> $<TARGET_FILE:hamletd>)
+  set_tests_properties(sync_chain_cli PROPERTIES TIMEOUT 300)
+endif()

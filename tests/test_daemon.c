@@ -1,0 +1,742 @@
+/*
+ * hamletd end to end: three daemons in a chain village -> commune ->
+ * province on 127.0.0.1; a node of another network that never gets past
+ * the handshake; a peer that sends garbage, dropped while the others keep
+ * syncing; the local RPC socket.
+ *
+ * usage: test_daemon PATH-TO-HAMLETD
+ * HAMLET_TEST_ENTRIES=N (default 2000) sets the bulk-transfer size whose
+ * rate is printed.
+ */
+#include "helpers.h"
+#include "noise.h"
+#include "rpc_client.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define WAIT_MS 30000
+
+static const char *hamletd;
+static char *dir;
+
+struct proc {
+	const char *name;
+	pid_t pid;
+	int port;
+	char sock[4200];
+	char logf[4200];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* A port that was free a moment ago. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Start a daemon; extra is NULL or more arguments ("--peer", "H:P", ...,
+ * NULL-terminated). */
+static void start(struct proc *p, const char *const *extra)
+{
+	char home[4200], listen[64];
+	const char *av[32];
+	int n = 0;
+	snprintf(home, sizeof(home), "%s/%s", dir, p->name);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p->port);
+	snprintf(p->sock, sizeof(p->sock), "%s/%s.sock", dir, p->name);
+	snprintf(p->logf, sizeof(p->logf), "%s/%s.log", dir, p->name);
+	av[n++] = "hamletd";
+	av[n++] = "--home";
+	av[n++] = home;
+	av[n++] = "--listen";
+	av[n++] = listen;
+	av[n++] = "--socket";
+	av[n++] = p->sock;
+	for (int i = 0; extra && extra[i] && n < 30; i++)
+		av[n++] = extra[i];
+	av[n] = NULL;
+	p->pid = fork();
+	ASSERT_TRUE(p->pid >= 0);
+	if (p->pid == 0) {
+		int fd = open(p->logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		/* the daemon dies with the test, however the test ends */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		execv(hamletd, (char *const *)av);
+		_exit(127);
+	}
+}
+
+/* SIGTERM, then wait at most 5 s; returns the exit status (or -1). */
+static int stop(struct proc *p)
+{
+	int st = 0;
+	long long t0 = now_ms();
+	if (p->pid <= 0)
+		return 0;
+	kill(p->pid, SIGTERM);
+	while (now_ms() - t0 < 5000) {
+		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
+		sleep_ms(20);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &st, 0);
+	p->pid = 0;
+	return -1;
+}
+
+static struct proc *procs[8];
+static size_t nprocs;
+
+static void kill_all(void)
+{
+	/* also run from a signal handler: only async-signal-safe calls */
+	for (size_t i = 0; i < nprocs; i++)
+		if (procs[i]->pid > 0) {
+			kill(procs[i]->pid, SIGKILL);
+			waitpid(procs[i]->pid, NULL, 0);
+		}
+}
+
+static void on_fatal_signal(int sig)
+{
+	kill_all();
+	_exit(128 + sig);
+}
+
+static uint64_t records(struct node *n)
+{
+	struct store_txn *t;
+	uint8_t d[32];
+	uint64_t c = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_digest(t, d, &c));
+	store_txn_abort(t);
+	return c;
+}
+
+static void rpc_status(const char *sock, int *ret_connected,
+		       uint64_t *ret_entries_in, char digest[65]);
+static int file_has(const char *path, const char *needle);
+
+/* 1 once p logs that it listens; 0 if it exited (port taken) or 5 s
+ * passed. */
+static int wait_listening(struct proc *p)
+{
+	long long t0 = now_ms();
+	while (now_ms() - t0 < 5000) {
+		if (file_has(p->logf, "listening on"))
+			return 1;
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return 0;
+		}
+		sleep_ms(20);
+	}
+	return 0;
+}
+static uint64_t last_entries_out; /* from the last rpc_status() */
+
+static int wait_connected(const char *sock, int want, int limit_ms)
+{
+	long long t0 = now_ms();
+	char dg[65];
+	uint64_t ein;
+	int n;
+	while (now_ms() - t0 < limit_ms) {
+		rpc_status(sock, &n, &ein, dg);
+		if (n == want)
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/* Wait until b's digest equals a's; returns ms taken or -1 on timeout. */
+static long long wait_same(struct node *a, struct node *b, int limit_ms)
+{
+	long long t0 = now_ms();
+	uint8_t da[32], db[32];
+	while (now_ms() - t0 < limit_ms) {
+		th_digest(a, da);
+		th_digest(b, db);
+		if (memcmp(da, db, 32) == 0)
+			return now_ms() - t0;
+		sleep_ms(50);
+	}
+	return -1;
+}
+
+static int file_has(const char *path, const char *needle)
+{
+	char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n;
+	int found = 0;
+	if (!f)
+		return 0;
+	while ((n = fread(buf, 1, sizeof(buf) - 1, f)) > 0) {
+		buf[n] = 0;
+		if (strstr(buf, needle))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+static int wait_log(const char *path, const char *needle, int limit_ms)
+{
+	long long t0 = now_ms();
+	while (now_ms() - t0 < limit_ms) {
+		if (file_has(path, needle))
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+static void put_profiles(struct node *n, int from, int count)
+{
+	int done = 0;
+	while (done < count) {
+		struct log_op ops[500];
+		uint8_t *bodies[500];
+		char ids[500][32], why[256], spec[256];
+		struct log_author a;
+		size_t failed, k = 0;
+		node_author(n, &a);
+		for (; k < 500 && done + (int)k < count; k++) {
+			int i = from + done + (int)k;
+			snprintf(ids[k], sizeof(ids[k]), "HP-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=%012d;full_name=Person %d;birth_date=1980-01-01",
+				 i, i);
+			bodies[k] = th_body(spec, &ops[k].body_len);
+			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[k], NULL, bodies[k],
+						  ops[k].body_len, 0 };
+		}
+		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
+			      sizeof(why)) < 0) {
+			fprintf(stderr, "log_write: %s\n", why);
+			exit(1);
+		}
+		for (size_t i = 0; i < k; i++)
+			free(bodies[i]);
+		done += (int)k;
+	}
+}
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k <= 0)
+			return;
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Read one u16-framed message with a 5 s limit; returns its length or -1. */
+static int recv_frame(int fd, uint8_t *buf, size_t cap)
+{
+	struct timeval tv = { 5, 0 };
+	uint8_t h[2];
+	size_t n, got = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (recv(fd, h, 2, MSG_WAITALL) != 2)
+		return -1;
+	n = ((size_t)h[0] << 8) | h[1];
+	if (n > cap)
+		return -1;
+	while (got < n) {
+		ssize_t k = recv(fd, buf + got, n - got, 0);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return (int)n;
+}
+
+/* 1 when the peer closed fd within limit_ms. */
+static int wait_closed(int fd, int limit_ms)
+{
+	long long t0 = now_ms();
+	struct timeval tv = { 0, 100000 };
+	uint8_t b[4096];
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (now_ms() - t0 < limit_ms) {
+		ssize_t k = recv(fd, b, sizeof(b), 0);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+	}
+	return 0;
+}
+
+/* A real handshake as node n (with psk, NULL: the network key); returns
+ * the socket and, when it succeeded, the sending cipher in *tx. */
+static int rogue_connect(struct node *n, int port, const uint8_t *psk,
+			 struct noise_cipher *tx)
+{
+	struct noise_hs *hs;
+	struct noise_cipher rx;
+	uint8_t x[32], buf[1024], pay[256], out[2 + 1024];
+	size_t len, pl;
+	int fd = tcp_connect(port), k;
+
+	ASSERT_OK(noise_key_from_ed25519_sk(n->sk, x));
+	ASSERT_OK(noise_hs_new(1, (const uint8_t *)WIRE_PROLOGUE,
+			       strlen(WIRE_PROLOGUE), x, psk ? psk : n->net.key,
+			       NULL, &hs));
+	sodium_memzero(x, sizeof(x));
+	ASSERT_OK(noise_hs_write_message(hs, NULL, 0, out + 2, 1024, &len));
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	ASSERT_TRUE((k = recv_frame(fd, buf, sizeof(buf))) > 0);
+	ASSERT_OK(noise_hs_read_message(hs, buf, (size_t)k, pay, sizeof(pay),
+					&pl));
+	ASSERT_OK(wire_hs_payload(n->pk, n->net.id, pay, sizeof(pay), &pl));
+	ASSERT_OK(noise_hs_write_message(hs, pay, pl, out + 2, 1024, &len));
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	ASSERT_OK(noise_hs_split(hs, tx, &rx));
+	noise_hs_free(hs);
+	noise_cipher_wipe(&rx);
+	return fd;
+}
+
+static void rogue_send(int fd, struct noise_cipher *tx, struct mp_writer *w)
+{
+	size_t n, fl;
+	uint8_t *p = mp_writer_take(w, &n), *fr;
+	ASSERT_OK(wire_frames_seal(tx, p, n, &fr, &fl));
+	send_all(fd, fr, fl);
+	free(fr);
+	free(p);
+}
+
+/* Log in as n, say HELLO, then send n's first entry with its signature
+ * altered. */
+static int rogue_tampered(struct node *n, int port)
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct store_txn *t;
+	struct wire_entry we;
+	struct entry e;
+	uint8_t key[32], sig[64];
+	int fd = rogue_connect(n, port, NULL, &tx);
+
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_send(fd, &tx, &w);
+	log_feed_key(n->pk, n->scope, key);
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(log_entry_get(t, key, 1, &we.env, &we.env_len, &we.sig));
+	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
+	ASSERT_OK(log_body_get(t, e.body_hash, &we.body, &we.body_len));
+	memcpy(sig, we.sig, 64);
+	sig[10] ^= 0x40;
+	we.sig = sig;
+	ASSERT_OK(wire_put_entries_begin(&w, key, 1));
+	ASSERT_OK(wire_put_entry(&w, &we));
+	store_txn_abort(t);
+	rogue_send(fd, &tx, &w);
+	mp_writer_destroy(&w);
+	noise_cipher_wipe(&tx);
+	return fd;
+}
+
+/* Log in as n, then send a well-encrypted frame of garbage. */
+static int rogue_garbage(struct node *n, int port)
+{
+	struct noise_cipher tx;
+	uint8_t junk[40], *fr;
+	size_t fl;
+	int fd = rogue_connect(n, port, NULL, &tx);
+	memset(junk, 0xc1, sizeof(junk)); /* 0xc1 is never valid msgpack */
+	ASSERT_OK(wire_frames_seal(&tx, junk, sizeof(junk), &fr, &fl));
+	send_all(fd, fr, fl);
+	free(fr);
+	noise_cipher_wipe(&tx);
+	return fd;
+}
+
+/* status over RPC: the number of connected peers and entries_in summed. */
+static void rpc_status(const char *sock, int *ret_connected,
+		       uint64_t *ret_entries_in, char digest[65])
+{
+	uint8_t *resp;
+	size_t n;
+	struct mp_doc d;
+	const msgpack_object *a;
+	const msgpack_object_kv *kv;
+	size_t nkv;
+	int64_t code;
+	*ret_connected = 0;
+	*ret_entries_in = 0;
+	last_entries_out = 0;
+	ASSERT_OK(rpc_client_call(sock, "status", NULL, 5000, &resp, &n));
+	ASSERT_OK(mp_doc_parse(&d, resp, n, 1024));
+	ASSERT_OK(mp_get_array(d.root, 2, 2, &a, NULL));
+	ASSERT_OK(mp_get_int(&a[0], &code));
+	ASSERT_EQ(code, 0);
+	ASSERT_OK(mp_get_map(&a[1], 16, &kv, &nkv));
+	for (size_t i = 0; i < nkv; i++) {
+		const char *k;
+		size_t kl;
+		ASSERT_OK(mp_get_str(&kv[i].key, 32, &k, &kl));
+		if (kl == 6 && memcmp(k, "digest", 6) == 0)
+			ASSERT_OK(mp_get_cstr(&kv[i].val, digest, 65));
+		if (kl == 5 && memcmp(k, "peers", 5) == 0) {
+			const msgpack_object *ps;
+			size_t np;
+			ASSERT_OK(mp_get_array(&kv[i].val, SIZE_MAX, 1024, &ps,
+					       &np));
+			for (size_t j = 0; j < np; j++) {
+				const msgpack_object_kv *pk;
+				size_t npk;
+				ASSERT_OK(mp_get_map(&ps[j], 16, &pk, &npk));
+				for (size_t m = 0; m < npk; m++) {
+					const char *s;
+					size_t sl;
+					ASSERT_OK(mp_get_str(&pk[m].key, 32, &s,
+							     &sl));
+					if (sl == 9 &&
+					    memcmp(s, "connected", 9) == 0 &&
+					    pk[m].val.type ==
+						    MSGPACK_OBJECT_BOOLEAN &&
+					    pk[m].val.via.boolean)
+						(*ret_connected)++;
+					if (sl == 10 &&
+					    memcmp(s, "entries_in", 10) == 0)
+						*ret_entries_in +=
+							pk[m].val.via.u64;
+					if (sl == 11 &&
+					    memcmp(s, "entries_out", 11) == 0)
+						last_entries_out +=
+							pk[m].val.via.u64;
+				}
+			}
+		}
+	}
+	mp_doc_close(&d);
+	free(resp);
+}
+
+int main(int argc, char **argv)
+{
+	struct proc pv = { .name = "village" }, pc = { .name = "commune" },
+		    pp = { .name = "province" },
+		    po = { .name = "outsider" };
+	struct node *v, *c, *p, *o, *rogue, *forger;
+	char vaddr[64], cfgpath[4200];
+	FILE *cf;
+	char *net, *other, addr[64], dg[65], hex[65];
+	uint8_t dv[32];
+	long long ms;
+	int connected, fd;
+	uint64_t ein, sent_before;
+	long long silent_t0;
+	int silent;
+	int bulk = getenv("HAMLET_TEST_ENTRIES")
+			   ? atoi(getenv("HAMLET_TEST_ENTRIES"))
+			   : 2000;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_daemon PATH-TO-HAMLETD\n");
+		return 2;
+	}
+	hamletd = argv[1];
+	(void)testlib_failures;
+	dir = th_tmpdir();
+	net = th_network(dir, "testnet");
+	other = th_network(dir, "othernet");
+	v = th_node(dir, net, "village", "bk/bt/qt/na-pai");
+	c = th_node(dir, net, "commune", "bk/bt/qt");
+	p = th_node(dir, net, "province", "bk");
+	o = th_node(dir, other, "outsider", "bk/bt/qt/na-pai");
+	rogue = th_node(dir, net, "rogue", "bk/bt/qt/na-pai");
+	forger = th_node(dir, net, "forger", "bk/bt/qt/na-pai");
+	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
+			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
+	procs[nprocs++] = &pv;
+	procs[nprocs++] = &pc;
+	procs[nprocs++] = &pp;
+	procs[nprocs++] = &po;
+	atexit(kill_all);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGALRM, on_fatal_signal);
+	alarm(280); /* never outlive ctest's limit with daemons left behind */
+
+	put_profiles(v, 0, 50);
+	ASSERT_OK(th_put(c, "payment", "PAY-1",
+			 "program=social_allowance;beneficiary_id=B1;period=2026-10;amount_vnd=#500000;status=created"));
+	ASSERT_OK(th_put(o, "health_profile", "HP-X",
+			 "person_id=999999999999;full_name=Outsider;birth_date=1970-01-01"));
+
+	/* a port found free may be taken before the daemon binds it (tests
+	 * run in parallel): start again on new ports, a bounded number of
+	 * times */
+	for (int attempt = 0;; attempt++) {
+		ASSERT_TRUE(attempt < 5);
+		pv.port = free_port();
+		pc.port = free_port();
+		pp.port = free_port();
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", pc.port);
+		snprintf(vaddr, sizeof(vaddr), "127.0.0.1:%d", pv.port);
+		snprintf(cfgpath, sizeof(cfgpath), "%s/province.ini", dir);
+		ASSERT_TRUE((cf = fopen(cfgpath, "w")) != NULL);
+		fprintf(cf,
+			"[node]\npeers = %s\n[limits]\nmax_peers = 8\nbatch = 256\n",
+			addr);
+		fclose(cf);
+		/* the commune and the village both dial each other */
+		start(&pc, (const char *const[]){ "--peer", vaddr, NULL });
+		if (!wait_listening(&pc))
+			continue;
+		start(&pv, (const char *const[]){ "--peer", addr, NULL });
+		if (!wait_listening(&pv)) {
+			stop(&pc);
+			continue;
+		}
+		start(&pp, (const char *const[]){ "--config", cfgpath, NULL });
+		if (!wait_listening(&pp)) {
+			stop(&pc);
+			stop(&pv);
+			continue;
+		}
+		break;
+	}
+
+	/* a connection that never says anything, checked at the end */
+	sleep_ms(100);
+	silent = tcp_connect(pc.port);
+	silent_t0 = now_ms();
+
+	TEST_START("records put on the village reach the province through the commune");
+	ASSERT_TRUE((ms = wait_same(v, p, WAIT_MS)) >= 0);
+	ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
+	ASSERT_EQ(records(p), 51);
+	fprintf(stderr, "   converged in %lld ms\n", ms);
+
+	TEST_START("records written while the daemons run are pushed live");
+	put_profiles(v, 1000, 20);
+	ASSERT_TRUE((ms = wait_same(v, p, WAIT_MS)) >= 0);
+	ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
+	ASSERT_EQ(records(p), 71);
+	fprintf(stderr, "   pushed in %lld ms\n", ms);
+
+	TEST_START("a node of another network never gets past the handshake");
+	for (int attempt = 0;; attempt++) {
+		ASSERT_TRUE(attempt < 5);
+		po.port = free_port();
+		start(&po, (const char *const[]){ "--peer", addr, NULL });
+		if (wait_listening(&po))
+			break;
+	}
+	ASSERT_TRUE(wait_log(pc.logf, "(EHANDSHAKE)", 10000));
+	ASSERT_TRUE(wait_log(po.logf, "another network", 10000));
+	sleep_ms(500);
+	ASSERT_EQ(records(c), 71);
+	ASSERT_EQ(records(o), 1);
+	rpc_status(pc.sock, &connected, &ein, dg);
+	ASSERT_EQ(connected, 2);
+	ASSERT_EQ(stop(&po), 0);
+
+	TEST_START("a peer claiming our network without its key fails the handshake");
+	{
+		uint8_t bad[32];
+		randombytes_buf(bad, sizeof(bad));
+		struct noise_cipher tx;
+		fd = rogue_connect(rogue, pc.port, bad, &tx);
+		noise_cipher_wipe(&tx);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(pc.logf, "handshake failed", 5000));
+	}
+
+	TEST_START("raw garbage before the handshake is dropped");
+	{
+		static const char junk[] = "\x00\x30GET / HTTP/1.0\r\n\r\n"
+					   "GET / HTTP/1.0\r\n\r\nxxxxxxxxxxxx";
+		fd = tcp_connect(pc.port);
+		send_all(fd, (const uint8_t *)junk, sizeof(junk) - 1);
+	}
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+
+	TEST_START("a peer with the key that sends a garbage frame is dropped, naming it, while the province keeps syncing");
+	fd = rogue_garbage(rogue, pc.port);
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+	hex_encode(rogue->pk, 8, hex);
+	ASSERT_TRUE(wait_log(pc.logf, hex, 5000));
+	ASSERT_TRUE(file_has(pc.logf, "not one valid msgpack object"));
+	put_profiles(v, 2000, 10);
+	ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
+	ASSERT_EQ(records(p), 81);
+
+	TEST_START("a peer that sends an entry with a forged signature is dropped, naming the fault");
+	fd = rogue_tampered(forger, pc.port);
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+	hex_encode(forger->pk, 8, hex);
+	ASSERT_TRUE(wait_log(pc.logf, hex, 5000));
+	ASSERT_TRUE(file_has(pc.logf, "signature does not verify"));
+	ASSERT_EQ(records(c), 81);
+
+	TEST_START("a peer dropped for a fault is backed off when it comes back");
+	fd = rogue_garbage(rogue, pc.port);
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+	ASSERT_TRUE(wait_log(pc.logf, "backed off", 5000));
+
+	TEST_START("both ends dialling each other end with one connection");
+	ASSERT_TRUE(wait_connected(pc.sock, 2, 5000));
+	ASSERT_TRUE(wait_connected(pv.sock, 1, 5000));
+	sleep_ms(1500); /* the commune's redial has happened by now */
+	rpc_status(pc.sock, &connected, &ein, dg);
+	ASSERT_EQ(connected, 2);
+
+	TEST_START("SIGHUP reloads the peer list; peer_add over RPC dials again");
+	ASSERT_TRUE((cf = fopen(cfgpath, "w")) != NULL);
+	fprintf(cf, "[node]\npeers =\n");
+	fclose(cf);
+	kill(pp.pid, SIGHUP);
+	ASSERT_TRUE(wait_log(pp.logf, "reloaded the peer list (0 peers)", 5000));
+	ASSERT_TRUE(wait_connected(pp.sock, 0, 5000));
+	{
+		uint8_t *resp;
+		size_t rn;
+		ASSERT_OK(rpc_client_call(pp.sock, "peer_add", addr, 5000,
+					  &resp, &rn));
+		ASSERT_EQ(resp[1], 0); /* [0, nil] */
+		free(resp);
+	}
+	ASSERT_TRUE(wait_connected(pp.sock, 1, 10000));
+
+	TEST_START("sync over the local socket is answered on both sides of a session");
+	{
+		uint8_t *resp;
+		size_t rn;
+		ASSERT_OK(rpc_client_call(pc.sock, "sync", NULL, 5000, &resp,
+					  &rn));
+		ASSERT_TRUE(rn == 3 && resp[1] == 0 && resp[2] == 0xc0);
+		free(resp);
+		ASSERT_OK(rpc_client_call(pv.sock, "sync", NULL, 5000, &resp,
+					  &rn));
+		ASSERT_TRUE(rn == 3 && resp[1] == 0 && resp[2] == 0xc0);
+		free(resp);
+		ASSERT_OK(rpc_client_call(pc.sock, "no_such_method", NULL, 5000,
+					  &resp, &rn));
+		ASSERT_TRUE(rn > 3 && resp[1] != 0); /* [negative code, text] */
+		free(resp);
+		ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
+		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
+	}
+
+	TEST_START("status over the local socket shows peers, entries and the digest");
+	rpc_status(pc.sock, &connected, &ein, dg);
+	ASSERT_EQ(connected, 2);
+	if (ein < 80)
+		fprintf(stderr, "   entries_in %llu\n", (unsigned long long)ein);
+	ASSERT_TRUE(ein >= 80);
+	th_digest(c, dv);
+	hex_encode(dv, 32, hex);
+	ASSERT_STREQ(dg, hex);
+
+	TEST_START("a bulk transfer crosses both hops; its rate is printed");
+	rpc_status(pv.sock, &connected, &ein, dg);
+	sent_before = last_entries_out;
+	put_profiles(v, 100000, bulk);
+	ASSERT_TRUE((ms = wait_same(v, p, 120000)) >= 0);
+	ASSERT_EQ(records(p), 81 + (uint64_t)bulk);
+	fprintf(stderr,
+		"   %d entries village -> commune -> province in %lld ms: %.0f entries/s\n",
+		bulk, ms, ms ? bulk * 1000.0 / (double)ms : 0.0);
+	{
+		uint64_t before = sent_before;
+		rpc_status(pv.sock, &connected, &ein, dg);
+		fprintf(stderr, "   the village sent %llu entries for %d new\n",
+			(unsigned long long)(last_entries_out - before), bulk);
+		/* nothing is sent twice within a session */
+		ASSERT_EQ(last_entries_out - before, (uint64_t)bulk);
+	}
+
+	TEST_START("a connection silent in the handshake is dropped after 10 s");
+	ASSERT_TRUE(wait_closed(silent, 13000));
+	ASSERT_TRUE(now_ms() - silent_t0 >= 9000);
+	close(silent);
+	ASSERT_TRUE(file_has(pc.logf, "handshake timed out"));
+
+	TEST_START("all three stop cleanly on SIGTERM and agree");
+	ASSERT_EQ(stop(&pv), 0);
+	ASSERT_EQ(stop(&pp), 0);
+	ASSERT_EQ(stop(&pc), 0);
+	ASSERT_TRUE(wait_same(v, c, 10) >= 0);
+	ASSERT_TRUE(wait_same(v, p, 10) >= 0);
+
+	node_close(v);
+	node_close(c);
+	node_close(p);
+	node_close(o);
+	node_close(rogue);
+	node_close(forger);
+	if (!getenv("HAMLET_TEST_KEEP"))
+		th_rmrf(dir);
+	else
+		fprintf(stderr, "kept %s\n", dir);
+	free(net);
+	free(other);
+	free(dir);
+	fprintf(stderr, "all daemon tests passed\n");
+	return 0;
+}

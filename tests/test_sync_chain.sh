@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Three hamletd in a chain village -> commune -> province over 127.0.0.1,
+# driven through the hamlet CLI, which writes to the stores while the
+# daemons run. Every wait is bounded; the daemons are stopped at the end.
+#   tests/test_sync_chain.sh PATH/TO/hamlet PATH/TO/hamletd
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-chain-XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 1" TERM INT HUP
+passed=0 failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
+check() { # description, command...
+	local d=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$d"; else fail "$d"; sed 's/^/    /' "$T/out" | head -20; fi
+}
+V() { "$H" --home "$T/v" "$@"; }
+C() { "$H" --home "$T/c" "$@"; }
+P() { "$H" --home "$T/p" "$@"; }
+# until NAME: run a command every 0.1 s, at most 300 times (30 s)
+until_ok() {
+	for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+same_digest() { local a b c; a=$(V digest) && b=$(C digest) && c=$(P digest) && [ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ]; }
+# below the ephemeral range, so outgoing connections do not take them
+port() { echo $((20000 + RANDOM % 12000)); }
+# launch NAME ARGS...: start a daemon on a fresh port (5 tries, in case
+# the port is taken); sets PORT to the one it listens on
+launch() {
+	local n=$1 pid; shift
+	for _ in 1 2 3 4 5; do
+		PORT=$(port)
+		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>"$T/$n.log" &
+		pid=$!
+		for _ in $(seq 1 100); do
+			if grep -q "listening on" "$T/$n.log"; then
+				pids+=("$pid")
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 1
+}
+check "network created" "$H" network create chain --out "$T"
+check "village node" V init --network "$T/chain.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
+check "commune node" C init --network "$T/chain.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
+check "province node" P init --network "$T/chain.network" --name bac-kan --scope bk
+
+launch c && PC=$PORT && ok "the commune's daemon listens" || fail "the commune's daemon listens"
+launch v --peer 127.0.0.1:$PC && ok "the village's daemon listens" || fail "the village's daemon listens"
+launch p --peer 127.0.0.1:$PC && ok "the province's daemon listens" || fail "the province's daemon listens"
+
+{
+	echo "id,person_id,full_name,birth_date,sex,village"
+	for i in $(seq 1 500); do
+		printf 'HP-%04d,%012d,Nguyen Van %d,1980-01-0%d,male,na-pai\n' "$i" "$i" "$i" $((i % 9 + 1))
+	done
+} >"$T/profiles.csv"
+check "the village imports 500 profiles while its daemon runs" V import health_profile --format csv "$T/profiles.csv"
+check "the commune adds a payment" C put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000,"status":"created"}'
+check "all three digests agree" until_ok same_digest
+check "the province holds a village record" P get health_profile HP-0250
+
+check "the village edits a phone" V put health_profile HP-0007 '{"phone":"0912000001"}'
+check "the province edits the same phone" P put health_profile HP-0007 '{"phone":"0987000002"}'
+check "the edits meet and all three agree" until_ok same_digest
+check "the village lists the conflict" bash -c "'$H' --home '$T/v' conflicts | grep -q HP-0007"
+check "the province resolves it" P conflicts resolve health_profile HP-0007 '{"phone":"0987000002"}'
+check "the resolution reaches the village" until_ok bash -c "! '$H' --home '$T/v' conflicts | grep -q HP-0007"
+check "all three agree again" until_ok same_digest
+check "the commune accepted both peers" \
+	bash -c "grep -c 'connected (incoming)' '$T/c.log' | grep -qx 2"
+
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+stopped=1
+for p in "${pids[@]}"; do
+	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$p" 2>/dev/null; then
+		stopped=0
+	else
+		wait "$p" || stopped=0 # exit status 0: clean, no sanitizer report
+	fi
+done
+pids=()
+if [ $stopped = 1 ]; then ok "the daemons stop cleanly on SIGTERM"; else fail "the daemons stop cleanly on SIGTERM"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
