@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Timeouts and backoff (SPEC-sync.md "Timeouts"). */
+/* Timeouts and backoff (SPEC.md §5.9 "Timeouts"). */
 #define HAMLETD_HANDSHAKE_MS 10000
 #define HAMLETD_KEEPALIVE_MS 30000
 #define HAMLETD_DEAD_MS 90000

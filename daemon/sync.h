@@ -1,7 +1,7 @@
 /*
  * sync: a replication session on an established connection (HELLO,
  * Negentropy reconciliation over one item per feed, FEEDS/WANT, ENTRIES
- * under credit, ACK after commit, live push). proto/SPEC-sync.md is the
+ * under credit, ACK after commit, live push). proto/SPEC.md §5 is the
  * protocol; this is the daemon's side of it.
  */
 #ifndef HAMLETD_SYNC_H

@@ -1,5 +1,5 @@
 /*
- * wire: the replication protocol's messages and frames. proto/SPEC-sync.md
+ * wire: the replication protocol's messages and frames. proto/SPEC.md §5
  * is the normative text; this module is its code.
  *
  * A message is a msgpack array [type, ...]. After the Noise handshake each
@@ -25,7 +25,7 @@
 #define WIRE_VERSION 1
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
-/* Limits; every one is in SPEC-sync.md "Limits". */
+/* Limits; every one is in SPEC.md §5.11 "Limits". */
 #define WIRE_MAX_MSG ((size_t)1 << 20)	/* a reassembled message, bytes */
 #define WIRE_FRAME_MAX NOISE_MAX_MSG	/* ciphertext bytes in one frame */
 #define WIRE_FRAG_MAX (WIRE_FRAME_MAX - NOISE_TAG_LEN - 1) /* payload bytes */
