@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hamlet: set up, build, and run.
-#   ./build.sh demo   install what is missing, build, run the main job
+#   ./build.sh demo   install what is missing, build, run the main job (a
+#                     local network of three daemons, then a USB-stick sync)
 #   ./build.sh test   install what is missing, build twice (normal, and
 #                     AddressSanitizer + UndefinedBehaviorSanitizer), run every test
 #   ./build.sh bench  build optimised and print the benchmarks
@@ -34,7 +35,8 @@ case "${1:-}" in
 demo)
 	install_deps
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	exec scripts/demo.sh build
+	scripts/network.sh build   # three daemons syncing over loopback
+	scripts/demo.sh build      # two nodes syncing by USB bundle
 	;;
 test)
 	install_deps

@@ -231,6 +231,25 @@ int cli_bundle_check_failed(const struct bundle_report *rep);
 
 /* --- subcommands ------------------------------------------------------- */
 
+/* --- the daemon's socket (cli_rpc.c) ----------------------------------- */
+
+/* --socket, else $HAMLET_SOCKET, else HOME/hamletd.sock; static. */
+const char *cli_socket_path(const char *opt);
+/*
+ * One request to hamletd. On success *ret_result is the answer's result
+ * (borrowed from ret_doc, which borrows *ret_buf: close the doc, then free
+ * the buffer). -ENOENT when no daemon runs (printed unless quiet_if_down).
+ */
+int cli_rpc(const char *sock, const char *method, const char *arg,
+	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
+	    const msgpack_object **ret_result);
+/* A value of a msgpack map by key, or NULL; a uint (0 when absent). */
+const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key);
+uint64_t cli_mp_u64(const msgpack_object *map, const char *key);
+
+int cmd_status(int argc, char **argv);
+int cmd_peers(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_import(int argc, char **argv);

@@ -126,6 +126,27 @@ static const char *const digest_syn[] = { "digest [--json]", NULL };
 
 static const char *const help_syn[] = { "help [COMMAND]", NULL };
 
+static const char *const status_syn[] = { "status [--json] [--socket PATH]",
+					  NULL };
+static const struct cli_option_help daemon_opts[] = {
+	{ "--socket PATH",
+	  "the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)" },
+	{ NULL, NULL },
+};
+static const char *const peers_syn[] = { "peers list [--json]",
+					 "peers add HOST:PORT",
+					 "peers remove HOST:PORT", NULL };
+static const char *const sync_syn[] = {
+	"sync [PEER] [--wait [--timeout S]] [--socket PATH]", NULL
+};
+static const struct cli_option_help sync_opts[] = {
+	{ "--wait", "wait until every connected peer has synced and nothing moves" },
+	{ "--timeout S", "with --wait: give up after S seconds (default 60)" },
+	{ "--socket PATH",
+	  "the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)" },
+	{ NULL, NULL },
+};
+
 const struct cli_command cli_commands[] = {
 	{ "network", cmd_network,
 	  "create a network: its network file and its root key", network_syn,
@@ -289,6 +310,27 @@ const struct cli_command cli_commands[] = {
 	  "that hold the same entries print the same digest, whatever order the\n"
 	  "entries arrived in. With --json: {\"digest\": ..., \"records\": N}.",
 	  NULL, "hamlet digest" },
+	{ "status", cmd_status,
+	  "this node, its peers, last syncs and open conflicts, in plain words",
+	  status_syn,
+	  "Show the node, what its store holds, the open conflicts and, when\n"
+	  "hamletd runs, each peer: connected or not, when it last synced, and\n"
+	  "the entries and bytes sent and received. Without a running daemon\n"
+	  "it says so and shows the store alone.",
+	  daemon_opts, "hamlet status\nhamlet status --json" },
+	{ "peers", cmd_peers, "list, add or remove the daemon's peers",
+	  peers_syn,
+	  "Change the running daemon's dial list. Changes last until the\n"
+	  "daemon restarts: put permanent peers in /etc/hamlet/hamletd.conf\n"
+	  "(peers = HOST:PORT ...) and reload with systemctl reload hamletd.",
+	  daemon_opts,
+	  "hamlet peers list\nhamlet peers add 10.20.0.5:7070" },
+	{ "sync", cmd_sync, "sync with the daemon's peers now", sync_syn,
+	  "Ask hamletd to reconcile with every connected peer now. With\n"
+	  "--wait, exit 0 once every connected peer has synced since the\n"
+	  "request and no entries are moving; exit 1 with the reason (a peer\n"
+	  "not connected, entries still moving) when --timeout passes.",
+	  sync_opts, "hamlet sync --wait --timeout 120" },
 	{ "help", cmd_help, "show help for hamlet or for one command", help_syn,
 	  "Without COMMAND: the commands, the global options, the exit status\n"
 	  "and the environment. With COMMAND: the same as\n"

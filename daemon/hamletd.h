@@ -33,6 +33,8 @@ struct peer_info {
 	uint8_t pk[32];
 	char addr[CONFIG_MAX_ADDR]; /* last address seen */
 	uint64_t bytes_in, bytes_out, entries_in, entries_out;
+	uint64_t msgs_in, neg_in; /* messages received; NEG among them */
+	uint64_t entries_dup_in; /* received though already stored: waste */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t ban_until_ms; /* loop time */
 	uint64_t ban_ms;

@@ -151,7 +151,7 @@ static void do_status(struct rpc_conn *rc)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(&w.pk, 8);
+		msgpack_pack_map(&w.pk, 11);
 		mp_pack_str(&w.pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(&w.pk, hex);
@@ -167,6 +167,9 @@ static void do_status(struct rpc_conn *rc)
 		kv_u64(&w.pk, "bytes_out", p->bytes_out);
 		kv_u64(&w.pk, "entries_in", p->entries_in);
 		kv_u64(&w.pk, "entries_out", p->entries_out);
+		kv_u64(&w.pk, "messages_in", p->msgs_in);
+		kv_u64(&w.pk, "neg_in", p->neg_in);
+		kv_u64(&w.pk, "entries_dup_in", p->entries_dup_in);
 	}
 	reply(rc, &w);
 	mp_writer_destroy(&w);

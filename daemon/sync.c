@@ -388,7 +388,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 	struct store_txn *t = NULL;
 	struct wire_feed *reply = NULL;
 	struct sync_item *items = NULL;
-	size_t nreply = 0, nitems = 0;
+	size_t nreply = 0, nitems = 0, wanted = 0;
 	int r;
 
 	reply = malloc((m->feeds.nfeeds + m->feeds.nids + 1) * sizeof(*reply));
@@ -413,6 +413,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 			continue;
 		if (mine < wf->seq) {
 			r = want_send(c, wf->key, mine);
+			wanted++;
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);
 			reply[nreply++].seq = mine;
@@ -434,8 +435,22 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 			reply[nreply++].seq = it->seq;
 		}
 	}
-	if (nreply)
+	if (nreply) {
 		r = send_feeds(c, reply, nreply, NULL, 0);
+	} else if (!wanted) {
+		/* we hold exactly what the peer named: that is agreement. Say
+		 * so with an empty FEEDS (never in answer to an empty one), so
+		 * a responder asked to sync learns it too */
+		if (c->info)
+			c->info->last_sync_ms = peer_wall_ms();
+		if (m->feeds.nfeeds || m->feeds.nids) {
+			struct mp_writer w;
+			mp_writer_init(&w);
+			if ((r = wire_put_feeds(&w, NULL, 0, NULL, 0)) == 0)
+				r = send_writer(c, &w);
+			mp_writer_destroy(&w);
+		}
+	}
 out:
 	(void)why;
 	(void)wl;
@@ -665,8 +680,15 @@ static void ingest_done(uv_work_t *req, int status)
 			c->sy.rx_credit += j->n;
 			if (c->info) {
 				c->info->entries_in += j->stats.applied;
+				c->info->entries_dup_in += j->stats.duplicate;
 				c->info->last_sync_ms = peer_wall_ms();
 			}
+			if (j->stats.duplicate)
+				dlog(DLOG_DEBUG,
+				     "peer %s: %llu of %zu entries received were already stored",
+				     c->name,
+				     (unsigned long long)j->stats.duplicate,
+				     j->n);
 			mp_writer_init(&w);
 			if (wire_put_ack(&w, j->key, j->n, j->last_seq) == 0)
 				send_writer(c, &w);
@@ -882,6 +904,10 @@ static const struct {
 int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
 			size_t whylen)
 {
+	if (c->info) {
+		c->info->msgs_in++;
+		c->info->neg_in += m->type == WIRE_NEG;
+	}
 	for (size_t i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++) {
 		if (dispatch[i].type != m->type)
 			continue;

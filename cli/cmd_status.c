@@ -1,0 +1,187 @@
+/*
+ * hamlet status [--json] [--socket PATH]
+ *
+ * In plain words: this node, its peers, when each last synced, what moved,
+ * and the open conflicts. Works without a running daemon too (then from
+ * the store alone).
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int count_conflict(void *ctx, const char *coll, const char *id)
+{
+	(void)coll;
+	(void)id;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+struct totals {
+	uint64_t feeds, entries, own, newest_ms;
+	const uint8_t *pk;
+};
+
+static int sum_feed(void *ctx, const struct log_feed *f)
+{
+	struct totals *t = ctx;
+	t->feeds++;
+	t->entries += f->seq;
+	if (hlc_ms(f->hlc) > t->newest_ms)
+		t->newest_ms = hlc_ms(f->hlc);
+	if (memcmp(f->author, t->pk, 32) == 0)
+		t->own += f->seq;
+	return 0;
+}
+
+static void ago(uint64_t ms, char *out, size_t n)
+{
+	uint64_t now = hlc_wall_ms(), s;
+	if (!ms) {
+		snprintf(out, n, "never");
+		return;
+	}
+	s = now > ms ? (now - ms) / 1000 : 0;
+	if (s < 120)
+		snprintf(out, n, "%llu s ago", (unsigned long long)s);
+	else if (s < 7200)
+		snprintf(out, n, "%llu min ago", (unsigned long long)(s / 60));
+	else if (s < 172800)
+		snprintf(out, n, "%llu h ago", (unsigned long long)(s / 3600));
+	else
+		snprintf(out, n, "%llu days ago", (unsigned long long)(s / 86400));
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *sockopt = NULL;
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	const msgpack_object *res = NULL;
+	struct totals tot = { 0 };
+	uint64_t conflicts = 0, held = 0;
+	char *pos[1];
+	int npos, r, have_doc = 0, running;
+	const struct cli_opt opts[] = {
+		{ "--socket", &sockopt, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("status", argc, argv, opts, pos, 0, &npos)) < 0)
+		goto out;
+	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	tot.pk = n->pk;
+	if ((r = log_feeds_each(t, sum_feed, &tot)) < 0 ||
+	    (r = record_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
+	    (r = log_held_count(t, &held)) < 0) {
+		cli_err("cannot read the store: %s", hamlet_strerror(r));
+		goto out;
+	}
+	store_txn_abort(t);
+	t = NULL;
+	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,
+		    &res);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	running = r == 0;
+	have_doc = running;
+	const msgpack_object *peers = running ? cli_mp_get(res, "peers") : NULL;
+	size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
+			    ? peers->via.array.size
+			    : 0;
+
+	if (cli_global.json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "node", json_string(n->name));
+		json_object_set_new(j, "scope", json_string(n->scope));
+		json_object_set_new(j, "network", json_string(n->net.name));
+		json_object_set_new(j, "daemon", json_boolean(running));
+		json_object_set_new(j, "feeds", json_integer((json_int_t)tot.feeds));
+		json_object_set_new(j, "entries", json_integer((json_int_t)tot.entries));
+		json_object_set_new(j, "own_entries", json_integer((json_int_t)tot.own));
+		json_object_set_new(j, "held", json_integer((json_int_t)held));
+		json_object_set_new(j, "conflicts", json_integer((json_int_t)conflicts));
+		if (running) {
+			json_object_set_new(j, "digest", cli_mp_json(cli_mp_get(res, "digest")));
+			json_t *jp = cli_mp_json(peers);
+			size_t k;
+			json_t *pe;
+			json_array_foreach(jp, k, pe)
+			{
+				const msgpack_object *p = &peers->via.array.ptr[k];
+				const msgpack_object *con = cli_mp_get(p, "connected");
+				uint64_t last = cli_mp_u64(p, "last_sync_ms");
+				int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
+					 con->via.boolean;
+				json_object_set_new(pe, "in_sync",
+						    json_boolean(up && last &&
+								 last >= tot.newest_ms));
+			}
+			json_object_set_new(j, "peers", jp);
+		}
+		cli_json_print(j);
+		r = 0;
+		goto out;
+	}
+	printf("node %s (%s), network %s\n", n->name, n->scope, n->net.name);
+	printf("store: %llu entries in %llu feeds (%llu written here)",
+	       (unsigned long long)tot.entries, (unsigned long long)tot.feeds,
+	       (unsigned long long)tot.own);
+	if (held)
+		printf(", %llu waiting for an earlier entry", (unsigned long long)held);
+	printf("\n");
+	if (conflicts)
+		printf("conflicts: %llu record%s need%s a decision: hamlet conflicts\n",
+		       (unsigned long long)conflicts, conflicts == 1 ? "" : "s",
+		       conflicts == 1 ? "s" : "");
+	else
+		printf("conflicts: none\n");
+	if (!running) {
+		printf("daemon: not running; nothing syncs until it starts (bundles still work)\n");
+		r = 0;
+		goto out;
+	}
+	printf("daemon: running; %zu peer%s\n", np, np == 1 ? "" : "s");
+	for (size_t i = 0; i < np; i++) {
+		const msgpack_object *p = &peers->via.array.ptr[i];
+		const msgpack_object *addr = cli_mp_get(p, "addr");
+		const msgpack_object *key = cli_mp_get(p, "key");
+		const msgpack_object *con = cli_mp_get(p, "connected");
+		char when[32];
+		int connected = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
+				con->via.boolean;
+		uint64_t last = cli_mp_u64(p, "last_sync_ms");
+		/* in sync: the peer agreed with us after our newest entry */
+		const char *state = !connected ? "NOT CONNECTED"
+				    : last && last >= tot.newest_ms
+					    ? "connected, in sync"
+					    : "connected, syncing";
+		ago(last, when, sizeof(when));
+		printf("  %.*s (key %.8s): %s, last agreed %s; sent %llu entries, received %llu (%llu / %llu bytes)\n",
+		       addr && addr->type == MSGPACK_OBJECT_STR ? (int)addr->via.str.size : 1,
+		       addr && addr->type == MSGPACK_OBJECT_STR ? addr->via.str.ptr : "?",
+		       key && key->type == MSGPACK_OBJECT_STR ? key->via.str.ptr : "?",
+		       state, when,
+		       (unsigned long long)cli_mp_u64(p, "entries_out"),
+		       (unsigned long long)cli_mp_u64(p, "entries_in"),
+		       (unsigned long long)cli_mp_u64(p, "bytes_out"),
+		       (unsigned long long)cli_mp_u64(p, "bytes_in"));
+	}
+	r = 0;
+out:
+	if (have_doc)
+		mp_doc_close(&doc);
+	free(buf);
+	store_txn_abort(t);
+	node_close(n);
+	return cli_exit_code(r);
+}

@@ -1,0 +1,137 @@
+/*
+ * hamlet sync [PEER] [--wait [--timeout S]] [--socket PATH]
+ *
+ * Ask the daemon to reconcile with its peers now. With --wait, exit 0
+ * once every connected peer has synced since the request and nothing is
+ * moving any more; on timeout, exit 1 saying which peer is not there.
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "hlc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_MS 300
+#define STABLE_POLLS 3
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	const char *sockopt = NULL, *timeout_s = NULL;
+	int wait = 0, npos, r;
+	char *pos[1];
+	const struct cli_opt opts[] = {
+		{ "--socket", &sockopt, NULL },
+		{ "--wait", NULL, &wait },
+		{ "--timeout", &timeout_s, NULL },
+		{ NULL, NULL, NULL },
+	};
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	const msgpack_object *res;
+
+	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
+		goto out;
+	long timeout = timeout_s ? strtol(timeout_s, NULL, 10) : 60;
+	if (timeout <= 0 || timeout > 86400) {
+		r = cli_usage_err("sync", "--timeout takes seconds, 1 to 86400");
+		goto out;
+	}
+	const char *sock = cli_socket_path(sockopt);
+	uint64_t asked = hlc_wall_ms();
+	if ((r = cli_rpc(sock, "sync", NULL, 0, &doc, &buf, &res)) < 0)
+		goto out;
+	mp_doc_close(&doc);
+	free(buf);
+	buf = NULL;
+	if (!wait) {
+		printf("sync started with every connected peer%s%s\n",
+		       npos ? " (including " : "", npos ? pos[0] : "");
+		if (npos)
+			printf(")\n");
+		r = 0;
+		goto out;
+	}
+
+	/* wait: every connected peer synced since we asked, counters still */
+	uint64_t last_sum = 0;
+	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
+	char reason[256] = "no answer from the daemon";
+	for (int i = 0; i < polls; i++) {
+		sleep_ms(POLL_MS);
+		if ((r = cli_rpc(sock, "status", NULL, 0, &doc, &buf, &res)) < 0)
+			goto out;
+		const msgpack_object *peers = cli_mp_get(res, "peers");
+		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
+				    ? peers->via.array.size
+				    : 0;
+		uint64_t sum = 0;
+		size_t connected = 0, fresh = 0, matched = 0;
+		reason[0] = 0;
+		for (size_t k = 0; k < np; k++) {
+			const msgpack_object *p = &peers->via.array.ptr[k];
+			const msgpack_object *c = cli_mp_get(p, "connected");
+			const msgpack_object *a = cli_mp_get(p, "addr");
+			int up = c && c->type == MSGPACK_OBJECT_BOOLEAN &&
+				 c->via.boolean;
+			int named = npos && a && a->type == MSGPACK_OBJECT_STR &&
+				    a->via.str.size == strlen(pos[0]) &&
+				    !memcmp(a->via.str.ptr, pos[0], a->via.str.size);
+			matched += named;
+			sum += cli_mp_u64(p, "entries_in") +
+			       cli_mp_u64(p, "entries_out") +
+			       cli_mp_u64(p, "bytes_in") +
+			       cli_mp_u64(p, "bytes_out");
+			if (!up) {
+				if ((!npos || named) && !reason[0])
+					snprintf(reason, sizeof(reason),
+						 "peer %.*s is not connected",
+						 a && a->type == MSGPACK_OBJECT_STR ? (int)a->via.str.size : 1,
+						 a && a->type == MSGPACK_OBJECT_STR ? a->via.str.ptr : "?");
+				continue;
+			}
+			connected++;
+			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
+				fresh++;
+		}
+		mp_doc_close(&doc);
+		free(buf);
+		buf = NULL;
+		if (npos && !matched)
+			snprintf(reason, sizeof(reason),
+				 "%s is not one of the daemon's peers (see hamlet peers list)",
+				 pos[0]);
+		if (sum == last_sum)
+			stable++;
+		else
+			stable = 0;
+		last_sum = sum;
+		if (connected == 0 && !reason[0])
+			snprintf(reason, sizeof(reason), "no peer is connected");
+		if (fresh < connected && !reason[0])
+			snprintf(reason, sizeof(reason),
+				 "%zu of %zu connected peers have not synced yet",
+				 connected - fresh, connected);
+		if (stable < STABLE_POLLS && !reason[0])
+			snprintf(reason, sizeof(reason), "entries are still moving");
+		if (!reason[0]) {
+			printf("in sync with %zu connected peer%s\n", connected,
+			       connected == 1 ? "" : "s");
+			r = 0;
+			goto out;
+		}
+	}
+	cli_err("not in sync after %ld s: %s", timeout, reason);
+	r = CLI_EPROBLEMS;
+out:
+	free(buf);
+	return cli_exit_code(r);
+}

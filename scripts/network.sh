@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The main job: a small local network of daemons syncing sample records.
+#   scripts/network.sh BUILD_DIR
+# Three nodes on this machine's loopback: a village (Na Pai) dials its
+# commune (Quang Thuan), which dials the province. Records entered at the
+# village and the commune reach the province through the commune; a
+# conflicting edit shows on every node and is resolved once; `hamlet
+# status` shows the peers connected and in sync. The daemons stop at the end.
+set -euo pipefail
+B=$(cd "${1:-build}" && pwd)
+H="$B/cli/hamlet"
+HD="$B/daemon/hamletd"
+D=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-network-XXXXXX")
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+say() { printf '\n== %s\n' "$*"; }
+run() { printf '$ %s\n' "$*" | sed "s#$H#hamlet#; s#$D#\$NET#g"; "$@"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+
+say "The province creates the network; three nodes join"
+run "$H" network create bk-health --out "$D"
+run "$H" --home "$D/province" init --network "$D/bk-health.network" --name bac-kan --scope bk
+run "$H" --home "$D/commune" init --network "$D/bk-health.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
+run "$H" --home "$D/village" init --network "$D/bk-health.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
+
+PP=$(port); PC=$(port)
+say "Daemons start: village -> commune ($PC) -> province ($PP), on 127.0.0.1"
+"$HD" --home "$D/province" --listen "127.0.0.1:$PP" 2>"$D/province.log" & PIDS+=($!)
+"$HD" --home "$D/commune" --listen "127.0.0.1:$PC" --peer "127.0.0.1:$PP" 2>"$D/commune.log" & PIDS+=($!)
+"$HD" --home "$D/village" --peer "127.0.0.1:$PC" 2>"$D/village.log" & PIDS+=($!)
+
+say "The village enters health profiles, the commune a payment"
+cat >"$D/profiles.csv" <<'CSV'
+id,person_id,full_name,birth_date,sex,ethnicity,village,phone
+HP-001,001122330001,Lo Thi Mai,1990-04-12,female,Tay,na-pai,0912000001
+HP-002,001122330002,Hoang Van Tu,1984-11-02,male,Tay,na-pai,0912000002
+HP-003,001122330003,Nong Thi Hoa,2001-06-30,female,Nung,na-pai,
+HP-004,001122330004,Ma Van Long,1959-01-15,male,Dao,na-pai,0912000004
+CSV
+run "$H" --home "$D/village" import health_profile --format csv "$D/profiles.csv"
+run "$H" --home "$D/commune" put payment PAY-2026-11-001 '{"program":"social_allowance","beneficiary_id":"001122330004","period":"2026-11","amount_vnd":500000,"status":"created"}'
+
+say "Waiting for the network to agree"
+for n in village commune province; do
+	run "$H" --home "$D/$n" sync --wait --timeout 60
+done
+for n in village commune province; do run "$H" --home "$D/$n" digest; done
+
+say "The village and the province edit the same phone number at once"
+run "$H" --home "$D/village" put health_profile HP-002 '{"phone":"0987111222"}'
+run "$H" --home "$D/province" put health_profile HP-002 '{"phone":"0912999888"}'
+for n in province commune village; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
+run "$H" --home "$D/village" conflicts
+run "$H" --home "$D/province" conflicts
+say "The commune resolves it; the decision reaches both"
+run "$H" --home "$D/commune" conflicts resolve health_profile HP-002 '{"phone":"0987111222"}'
+for n in commune village province; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
+run "$H" --home "$D/province" get health_profile HP-002
+
+say "Status on each node"
+for n in village commune province; do run "$H" --home "$D/$n" status; echo; done
+dv=$("$H" --home "$D/village" digest); dc=$("$H" --home "$D/commune" digest); dp=$("$H" --home "$D/province" digest)
+echo "digests: village $dv"
+echo "         commune $dc"
+echo "         province $dp"
+[ "$dv" = "$dc" ] && [ "$dc" = "$dp" ] || { echo "the digests differ"; exit 1; }
+echo
+echo "network finished: all three nodes agree (state in $D)"
