@@ -11,7 +11,9 @@
  *   ["peer_remove", "H:P"] -> [0, nil]
  * On error the answer is [code (negative), "message"].
  * peers in status: array of maps {key (hex), addr, connected (bool),
- * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out}.
+ * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,
+ * neg_in (NEG messages received), entries_dup_in (received though already
+ * stored)}.
  */
 #ifndef HAMLET_RPC_CLIENT_H
 #define HAMLET_RPC_CLIENT_H
