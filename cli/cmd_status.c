@@ -40,6 +40,42 @@ static int sum_feed(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
+struct waiting {
+	struct store_txn *t;
+	const uint8_t *pk;
+	uint64_t since_ms, n;
+};
+
+/* Entries written here after since_ms: walk each own feed back from its
+ * head while entries are newer. */
+static int count_waiting(void *ctx, const struct log_feed *f)
+{
+	struct waiting *w = ctx;
+	if (memcmp(f->author, w->pk, 32) != 0)
+		return 0;
+	for (uint64_t seq = f->seq; seq >= 1; seq--) {
+		const uint8_t *env, *sig;
+		size_t el;
+		struct entry e;
+		if (log_entry_get(w->t, f->key, seq, &env, &el, &sig) < 0 ||
+		    entry_decode(env, el, &e, NULL) < 0 ||
+		    hlc_ms(e.hlc) <= w->since_ms)
+			break;
+		w->n++;
+	}
+	return 0;
+}
+
+static uint64_t waiting_since(struct node *n, uint64_t since_ms)
+{
+	struct waiting w = { NULL, n->pk, since_ms, 0 };
+	if (store_txn_begin(n->st, 1, &w.t) < 0)
+		return 0;
+	log_feeds_each(w.t, count_waiting, &w);
+	store_txn_abort(w.t);
+	return w.n;
+}
+
 static void ago(uint64_t ms, char *out, size_t n)
 {
 	uint64_t now = hlc_wall_ms(), s;
@@ -122,9 +158,15 @@ int cmd_status(int argc, char **argv)
 				uint64_t last = cli_mp_u64(p, "last_sync_ms");
 				int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 					 con->via.boolean;
-				json_object_set_new(pe, "in_sync",
-						    json_boolean(up && last &&
-								 last >= tot.newest_ms));
+				int insync = up && last && last >= tot.newest_ms;
+				json_object_set_new(pe, "in_sync", json_boolean(insync));
+				json_object_set_new(
+					pe, "lag_s",
+					json_integer(insync || !last ? 0
+						     : (json_int_t)((tot.newest_ms - last) / 1000)));
+				json_object_set_new(
+					pe, "waiting_out",
+					json_integer((json_int_t)waiting_since(n, last)));
 			}
 			json_object_set_new(j, "peers", jp);
 		}
@@ -166,11 +208,13 @@ int cmd_status(int argc, char **argv)
 					    ? "connected, in sync"
 					    : "connected, syncing";
 		ago(last, when, sizeof(when));
-		printf("  %.*s (key %.8s): %s, last agreed %s; sent %llu entries, received %llu (%llu / %llu bytes)\n",
+		uint64_t waiting = last >= tot.newest_ms ? 0 : waiting_since(n, last);
+		printf("  %.*s (key %.8s): %s, last agreed %s; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
 		       addr && addr->type == MSGPACK_OBJECT_STR ? (int)addr->via.str.size : 1,
 		       addr && addr->type == MSGPACK_OBJECT_STR ? addr->via.str.ptr : "?",
 		       key && key->type == MSGPACK_OBJECT_STR ? key->via.str.ptr : "?",
-		       state, when,
+		       state, when, (unsigned long long)waiting,
+		       waiting == 1 ? "y" : "ies",
 		       (unsigned long long)cli_mp_u64(p, "entries_out"),
 		       (unsigned long long)cli_mp_u64(p, "entries_in"),
 		       (unsigned long long)cli_mp_u64(p, "bytes_out"),

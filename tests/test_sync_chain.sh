@@ -83,6 +83,16 @@ check "the resolution reaches the village" until_ok bash -c "! '$H' --home '$T/v
 check "all three agree again" until_ok same_digest
 check "the commune accepted both peers" \
 	bash -c "grep -c 'connected (incoming)' '$T/c.log' | grep -qx 2"
+check "sync --wait on the commune reports agreement" C sync --wait --timeout 60
+check "status on the commune shows both peers connected and in sync" \
+	bash -c "test \$('$H' --home '$T/c' status | grep -c 'connected, in sync') = 2"
+check "status --json says in_sync" bash -c "'$H' --home '$T/v' status --json | grep -q '\"in_sync\": true'"
+check "peers list names the village's dial target" bash -c "'$H' --home '$T/v' peers list | grep -q 127.0.0.1"
+check "peers add and remove change the dial list" bash -c "'$H' --home '$T/v' peers add 127.0.0.1:9 && '$H' --home '$T/v' peers list | grep -q 127.0.0.1:9 && '$H' --home '$T/v' peers remove 127.0.0.1:9"
+if V sync --wait --timeout 2 127.0.0.1:1 >"$T/out" 2>&1; then
+	fail "sync --wait on a peer that is not there must fail"
+elif grep -q "not" "$T/out"; then ok "sync --wait names why it is not in sync and exits non-zero"
+else fail "sync --wait says why"; cat "$T/out"; fi
 
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 stopped=1
