@@ -14,6 +14,7 @@
 #include "mp.h"
 #include "node.h"
 #include "record.h"
+#include "bench_util.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -22,51 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, int r, const char *why)
 {
 	fprintf(stderr, "bench_core: %s: %s %s\n", what, hamlet_strerror(r),
 		why ? why : "");
 	exit(1);
-}
-
-/* A health profile body of about 300 bytes. */
-static uint8_t *profile_body(unsigned i, size_t *ret_len)
-{
-	struct mp_writer w;
-	char buf[160];
-	mp_writer_init(&w);
-	msgpack_pack_map(&w.pk, 9);
-	mp_pack_str(&w.pk, "person_id");
-	snprintf(buf, sizeof(buf), "%012u", i);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "full_name");
-	snprintf(buf, sizeof(buf), "Nong Thi Hoa %u", i);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "birth_date");
-	mp_pack_str(&w.pk, "1987-03-14");
-	mp_pack_str(&w.pk, "sex");
-	mp_pack_str(&w.pk, "female");
-	mp_pack_str(&w.pk, "ethnicity");
-	mp_pack_str(&w.pk, "Tay");
-	mp_pack_str(&w.pk, "household_id");
-	snprintf(buf, sizeof(buf), "HH-%06u", i / 4);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "village");
-	mp_pack_str(&w.pk, "na-pai");
-	mp_pack_str(&w.pk, "allergies");
-	mp_pack_str(&w.pk, "penicillin; dust mites; shellfish (mild reaction noted 2019)");
-	mp_pack_str(&w.pk, "chronic_conditions");
-	mp_pack_str(&w.pk, "hypertension since 2015, controlled with amlodipine 5 mg daily; annual check-up at the commune health station");
-	uint8_t *p = mp_writer_take(&w, ret_len);
-	mp_writer_destroy(&w);
-	return p;
 }
 
 int main(int argc, char **argv)
@@ -119,17 +81,17 @@ int main(int argc, char **argv)
 		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
 		free(p);
 	}
-	double t0 = now();
+	double t0 = bench_now();
 	for (unsigned i = 0; i < sample; i++)
 		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
 			   sigs[i]);
-	double sign_rate = sample / (now() - t0);
-	t0 = now();
+	double sign_rate = sample / (bench_now() - t0);
+	t0 = bench_now();
 	for (unsigned i = 0; i < sample; i++)
 		if (entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i],
 				 sigs[i], a->pk) < 0)
 			die("verify", HAMLET_ESIG, NULL);
-	double verify_rate = sample / (now() - t0);
+	double verify_rate = sample / (bench_now() - t0);
 	free(envs);
 	free(lens);
 	free(sigs);
@@ -142,12 +104,12 @@ int main(int argc, char **argv)
 	uint8_t **bodies = calloc(chunk, sizeof(*bodies));
 	char(*ids)[24] = calloc(chunk, 24);
 	uint64_t body_bytes = 0;
-	t0 = now();
+	t0 = bench_now();
 	for (unsigned done = 0; done < n;) {
 		unsigned k = n - done < chunk ? n - done : chunk;
 		for (unsigned i = 0; i < k; i++) {
 			snprintf(ids[i], 24, "HP-%u", done + i);
-			bodies[i] = profile_body(done + i, &ops[i].body_len);
+			bodies[i] = bench_profile_body(done + i, &ops[i].body_len);
 			body_bytes += ops[i].body_len;
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[i], NULL, bodies[i],
@@ -161,21 +123,21 @@ int main(int argc, char **argv)
 			free(bodies[i]);
 		done += k;
 	}
-	double write_rate = n / (now() - t0);
+	double write_rate = n / (bench_now() - t0);
 
 	/* bundle out, and in on another node */
 	snprintf(path, sizeof(path), "%s/all.bundle", dir);
 	struct bundle_create_result cres;
 	struct bundle_create_opts o = { NULL, NULL };
-	t0 = now();
+	t0 = bench_now();
 	if ((r = bundle_create(a, path, &o, &cres, why, sizeof(why))) < 0)
 		die("bundle create", r, why);
-	double create_rate = n / (now() - t0);
+	double create_rate = n / (bench_now() - t0);
 	struct bundle_report rep;
-	t0 = now();
+	t0 = bench_now();
 	if ((r = bundle_import(b, path, &rep, why, sizeof(why))) < 0)
 		die("bundle import", r, why);
-	double import_s = now() - t0;
+	double import_s = bench_now() - t0;
 	double import_rate = rep.stats.applied / import_s;
 	if (rep.stats.applied != n) {
 		fprintf(stderr, "bench_core: only %llu of %u entries imported\n",

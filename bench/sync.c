@@ -20,6 +20,7 @@
  *   bench_sync [HAMLETD [ENTRIES]]   (default ../daemon/hamletd, 100000)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  */
+#include "bench_util.h"
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
@@ -55,55 +56,16 @@ static char dir[4096];
 
 /* --- small helpers ----------------------------------------------------- */
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long long now_ms(void)
 {
-	return (long long)(now() * 1000);
+	return (long long)(bench_now() * 1000);
 }
 
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL);
-}
-
-/* A health profile body of about 300 bytes (as bench/core.c). */
-static uint8_t *profile_body(unsigned i, size_t *ret_len)
-{
-	struct mp_writer w;
-	char buf[160];
-	mp_writer_init(&w);
-	msgpack_pack_map(&w.pk, 9);
-	mp_pack_str(&w.pk, "person_id");
-	snprintf(buf, sizeof(buf), "%012u", i);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "full_name");
-	snprintf(buf, sizeof(buf), "Nong Thi Hoa %u", i);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "birth_date");
-	mp_pack_str(&w.pk, "1987-03-14");
-	mp_pack_str(&w.pk, "sex");
-	mp_pack_str(&w.pk, "female");
-	mp_pack_str(&w.pk, "ethnicity");
-	mp_pack_str(&w.pk, "Tay");
-	mp_pack_str(&w.pk, "household_id");
-	snprintf(buf, sizeof(buf), "HH-%06u", i / 4);
-	mp_pack_str(&w.pk, buf);
-	mp_pack_str(&w.pk, "village");
-	mp_pack_str(&w.pk, "na-pai");
-	mp_pack_str(&w.pk, "allergies");
-	mp_pack_str(&w.pk, "penicillin; dust mites; shellfish (mild reaction noted 2019)");
-	mp_pack_str(&w.pk, "chronic_conditions");
-	mp_pack_str(&w.pk, "hypertension since 2015, controlled with amlodipine 5 mg daily; annual check-up at the commune health station");
-	uint8_t *p = mp_writer_take(&w, ret_len);
-	mp_writer_destroy(&w);
-	return p;
 }
 
 /* --- daemons ----------------------------------------------------------- */
@@ -311,7 +273,7 @@ static int stop(struct proc *p)
 static double start_pair(struct proc *init, struct proc *resp)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
-		double t0 = now();
+		double t0 = bench_now();
 		start(resp, NULL);
 		if (!wait_listening(resp))
 			continue;
@@ -540,7 +502,7 @@ static void signed_entry_make(const struct node *n, const uint8_t pk[32],
 	e.kind = ENTRY_PUT;
 	strcpy(e.collection, "health_profile");
 	snprintf(e.record_id, sizeof(e.record_id), "%s", record_id);
-	ret->body = profile_body(person, &ret->body_len);
+	ret->body = bench_profile_body(person, &ret->body_len);
 	e.has_body = 1;
 	e.body_len = ret->body_len;
 	entry_body_hash(ret->body, ret->body_len, e.body_hash);
@@ -622,12 +584,12 @@ static double verify_rate_1core(struct node *a, unsigned sample)
 	for (unsigned i = 0; i < sample; i++)
 		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
 			   sigs[i]);
-	t0 = now();
+	t0 = bench_now();
 	for (unsigned i = 0; i < sample; i++)
 		if (entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i],
 				 sigs[i], a->pk) < 0)
 			die("verify", HAMLET_ESIG, NULL);
-	rate = sample / (now() - t0);
+	rate = sample / (bench_now() - t0);
 	free(envs);
 	free(lens);
 	free(sigs);
@@ -654,7 +616,7 @@ static uint64_t write_profiles(struct node *a, unsigned n)
 		size_t failed;
 		for (unsigned i = 0; i < k; i++) {
 			snprintf(ids[i], 24, "HP-%u", done + i);
-			bodies[i] = profile_body(done + i, &ops[i].body_len);
+			bodies[i] = bench_profile_body(done + i, &ops[i].body_len);
 			body_bytes += ops[i].body_len;
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[i], NULL, bodies[i],
@@ -703,21 +665,21 @@ static void live_push(struct node *a, struct node *b, unsigned first,
 		double t0;
 		sleep_ms((int)randombytes_uniform(200));
 		snprintf(id, sizeof(id), "HP-%u", first + i);
-		body = profile_body(first + i, &op.body_len);
+		body = bench_profile_body(first + i, &op.body_len);
 		op = (struct log_op){ ENTRY_PUT, "health_profile", id, NULL,
 				      body, op.body_len, 0 };
 		if ((r = log_write(a->st, &au, &op, 1, &out, &failed, why,
 				   sizeof(why))) < 0)
 			die("log_write", r, why);
 		free(body);
-		t0 = now();
+		t0 = bench_now();
 		while (!has_entry(b, out.id)) {
-			if (now() - t0 > WAIT_MS / 1000.0)
+			if (bench_now() - t0 > WAIT_MS / 1000.0)
 				fail("pushed entry %u not at %s after %d s", i,
 				     b->name, WAIT_MS / 1000);
 			sleep_ms(1);
 		}
-		ret_ms[i] = (now() - t0) * 1000;
+		ret_ms[i] = (bench_now() - t0) * 1000;
 	}
 }
 
@@ -815,13 +777,13 @@ int main(int argc, char **argv)
 		die(pb.name, r, why);
 	t0 = start_pair(&pa, &pb);
 	while (feed_seq(b, akey) < n) {
-		if (now() - t0 > TRANSFER_MS / 1000.0)
+		if (bench_now() - t0 > TRANSFER_MS / 1000.0)
 			fail("%s holds %llu of %u entries after %d s", pb.name,
 			     (unsigned long long)feed_seq(b, akey), n,
 			     TRANSFER_MS / 1000);
 		sleep_ms(5);
 	}
-	e2e_s = now() - t0;
+	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
 
 	/* 4. live push on the same, now idle, pair */
@@ -886,10 +848,10 @@ int main(int argc, char **argv)
 	sleep_ms(500); /* the head watcher has seen them, with no one to tell */
 	wait_idle(&pc, &pd, &fc0, &fd0);
 	rpc(&pc, "peer_add", pd.addr);
-	t0 = now();
+	t0 = bench_now();
 	for (unsigned i = 0; i < FEEDS_DIFFER; i++)
 		while (!has_entry(d, more[i].id)) {
-			if (now() - t0 > WAIT_MS / 1000.0)
+			if (bench_now() - t0 > WAIT_MS / 1000.0)
 				fail("%s lacks a changed feed after %d s",
 				     pd.name, WAIT_MS / 1000);
 			sleep_ms(5);
