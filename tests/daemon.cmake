@@ -11,6 +11,13 @@ if(TARGET hamletd)
   target_link_libraries(test_daemon PRIVATE hamlet_core hamlet_wire hamlet_rpc_client)
   add_test(NAME daemon_chain COMMAND test_daemon $<TARGET_FILE:hamletd>)
   set_tests_properties(daemon_chain PROPERTIES TIMEOUT 300)
+
+  # bad links through tests/tools/faultproxy, and a receiver killed mid-sync
+  add_executable(test_faults test_faults.c)
+  target_link_libraries(test_faults PRIVATE hamlet_core hamlet_wire hamlet_rpc_client)
+  add_test(NAME daemon_faults
+    COMMAND test_faults $<TARGET_FILE:hamletd> $<TARGET_FILE:faultproxy>)
+  set_tests_properties(daemon_faults PROPERTIES TIMEOUT 900)
 endif()
 
 # the wire decoder under the same mutation driver as the other fuzz targets

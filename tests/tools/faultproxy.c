@@ -11,9 +11,12 @@
  * --drop   cut each connection after a random number of bytes in
  *          [MIN, MAX] (both ways counted)
  * --stall  with PERCENT chance per chunk, hold the direction for MS
- * On exit it prints one line: connections, drops, bytes each way.
+ * Once listening it prints "faultproxy: listening on 127.0.0.1:PORT". On
+ * exit (--max-seconds passed, or SIGTERM/SIGINT) it prints one line:
+ * connections, drops, bytes each way.
  * Only 127.0.0.1 is ever listened on or connected to.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,7 @@ static struct {
 static uv_loop_t *loop;
 static uv_tcp_t server;
 static uv_timer_t deadline;
+static uv_signal_t sigterm, sigint;
 
 static uint64_t rnd(uint64_t n)
 {
@@ -280,6 +284,14 @@ static void on_deadline(uv_timer_t *t)
 	uv_stop(loop);
 }
 
+/* a test ends the proxy with SIGTERM and reads the figures it prints */
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	uv_stop(loop);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -310,6 +322,9 @@ int main(int argc, char **argv)
 		}
 	}
 	srand(seed);
+	/* a write to a connection its peer closed fails with EPIPE instead
+	 * of killing the proxy */
+	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
 	struct sockaddr_in a;
 	uv_ip4_addr("127.0.0.1", listen_port, &a);
@@ -320,8 +335,14 @@ int main(int argc, char **argv)
 			listen_port);
 		return 1;
 	}
+	printf("faultproxy: listening on 127.0.0.1:%d\n", listen_port);
+	fflush(stdout);
 	uv_timer_init(loop, &deadline);
 	uv_timer_start(&deadline, on_deadline, cfg.max_s * 1000, 0);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	uv_signal_init(loop, &sigint);
+	uv_signal_start(&sigint, on_signal, SIGINT);
 	uv_run(loop, UV_RUN_DEFAULT);
 	printf("faultproxy: %lu connections, %lu drops, %lu bytes down->up, %lu bytes up->down\n",
 	       cfg.conns, cfg.drops, cfg.bytes[0], cfg.bytes[1]);
