@@ -10,6 +10,7 @@
 #ifndef HAMLET_CLI_H
 #define HAMLET_CLI_H
 
+#include "log.h"
 #include "mp.h"
 #include "node.h"
 #include "problems.h"
@@ -246,6 +247,18 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 /* A value of a msgpack map by key, or NULL; a uint (0 when absent). */
 const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key);
 uint64_t cli_mp_u64(const msgpack_object *map, const char *key);
+
+/*
+ * Store local operations: through the running hamletd (which is then the
+ * store's only writer: it signs with its node key, commits, and pushes
+ * the entries to its peers at once), or, when no daemon runs, directly
+ * with log_write(). Same contract as log_write(); a request holds at most
+ * ~900 KiB of operations, so a large import is several transactions.
+ * *ret_via_daemon says which path was taken.
+ */
+int cli_write(struct node *n, const struct log_op *ops, size_t nops,
+	      struct log_out *out, size_t *ret_failed, char *why, size_t wl,
+	      int *ret_via_daemon);
 
 int cmd_status(int argc, char **argv);
 int cmd_peers(int argc, char **argv);

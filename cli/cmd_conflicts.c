@@ -172,6 +172,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	struct store_txn *t = NULL;
 	struct record_view v;
 	struct log_author au;
+	int via = 0;
 	struct log_op op;
 	struct log_out out;
 
@@ -266,8 +267,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	op.body = body;
 	op.body_len = body_len;
 	op.resolve = 1;
-	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
-			   sizeof(why))) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
 		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
 		goto out;
 	}

@@ -14,6 +14,7 @@ int cmd_delete(int argc, char **argv)
 	const struct schema *s;
 	struct node *n = NULL;
 	struct log_author au;
+	int via = 0;
 	struct log_op op;
 	struct log_out out;
 	char *pos[2], why[512] = "", eid[9];
@@ -46,8 +47,7 @@ int cmd_delete(int argc, char **argv)
 	op.collection = s->name;
 	op.record_id = pos[1];
 	op.scope = scope;
-	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
-			   sizeof(why))) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
 			cli_err("%s (it was never written here, or is deleted already); check the collection and the id",
 				why);
@@ -66,8 +66,8 @@ int cmd_delete(int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		cli_hex_short(out.id, eid);
-		printf("deleted %s/%s (entry %s, seq %llu)\n", s->name, pos[1],
-		       eid, (unsigned long long)out.seq);
+		printf("deleted %s/%s (entry %s, seq %llu)%s\n", s->name, pos[1],
+		       eid, (unsigned long long)out.seq, via ? " through hamletd" : "");
 	}
 	cli_record_warn(n, s->name, pos[1]);
 	r = 0;

@@ -386,6 +386,7 @@ static int write_rows(struct importer *im, const char *scope)
 	struct log_author au;
 	struct log_op *ops = NULL;
 	char why[512];
+	int via = 0;
 	int progress = isatty(2) && im->n > IMPORT_CHUNK, r;
 
 	if (!(ops = calloc(IMPORT_CHUNK, sizeof(*ops))))
@@ -407,8 +408,7 @@ static int write_rows(struct importer *im, const char *scope)
 						  .body_len = rw->len };
 		}
 		why[0] = 0;
-		r = log_write(n->st, &au, ops, k, NULL, &failed, why,
-			      sizeof(why));
+		r = cli_write(n, ops, k, NULL, &failed, why, sizeof(why), &via);
 		if (r < 0) {
 			const struct row *bad =
 				&im->rows[start + (failed < k ? failed : 0)];

@@ -22,6 +22,7 @@ int cmd_put(int argc, char **argv)
 	json_t *j = NULL;
 	struct node *n = NULL;
 	struct log_author au;
+	int via = 0;
 	struct log_op op;
 	struct log_out out;
 	int npos, r;
@@ -79,8 +80,7 @@ int cmd_put(int argc, char **argv)
 	op.scope = scope;
 	op.body = body;
 	op.body_len = blen;
-	if ((r = log_write(n->st, &au, &op, 1, &out, &failed, why,
-			   sizeof(why))) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
 		cli_err("cannot save %s/%s: %s", s->name, pos[1], why);
 		goto out;
 	}
@@ -95,10 +95,11 @@ int cmd_put(int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		cli_hex_short(out.id, eid);
-		printf("saved %s/%s: %zu field%s (entry %s, seq %llu)\n",
+		printf("saved %s/%s: %zu field%s (entry %s, seq %llu%s)\n",
 		       s->name, pos[1], json_object_size(j),
 		       json_object_size(j) == 1 ? "" : "s", eid,
-		       (unsigned long long)out.seq);
+		       (unsigned long long)out.seq,
+		       via ? ", through hamletd" : "");
 	}
 	cli_record_warn(n, s->name, pos[1]);
 	r = 0;

@@ -5,6 +5,8 @@
 #include "peer.h"
 #include "record.h"
 #include "rpc_client.h"
+#include "log.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -20,6 +22,8 @@ struct rpc_conn {
 	uint8_t *buf;
 	size_t len;
 	int closing;
+	int refs; /* writes in progress on the thread pool */
+	int closed; /* the handle is closed; free when refs drop to 0 */
 };
 
 static struct rpc_conn *clients;
@@ -34,6 +38,10 @@ static void client_closed(uv_handle_t *h)
 	if (*pp)
 		*pp = rc->next;
 	nclients--;
+	if (rc->refs) {
+		rc->closed = 1; /* a write still runs: it frees rc */
+		return;
+	}
 	free(rc->buf);
 	free(rc);
 }
@@ -229,6 +237,150 @@ static void do_sync(struct rpc_conn *rc)
 	reply_ok_nil(rc);
 }
 
+/* --- local writes: the daemon is the store's writer while it runs ---- */
+
+struct write_job {
+	uv_work_t req;
+	struct rpc_conn *rc;
+	struct daemon *d;
+	uint8_t *copy;
+	struct mp_doc doc;
+	struct log_op *ops;
+	char (*strs)[3][ENTRY_MAX_SCOPE + 1];
+	struct log_out *out;
+	size_t n, failed;
+	int r;
+	char why[300];
+};
+
+static void write_work(uv_work_t *req)
+{
+	struct write_job *j = req->data;
+	struct log_author au;
+	node_author(j->d->node, &au);
+	j->r = log_write(j->d->node->st, &au, j->ops, j->n, j->out, &j->failed,
+			 j->why, sizeof(j->why));
+}
+
+static void write_free(struct write_job *j)
+{
+	mp_doc_close(&j->doc);
+	free(j->copy);
+	free(j->ops);
+	free(j->strs);
+	free(j->out);
+	free(j);
+}
+
+static void write_job_done(uv_work_t *req, int status)
+{
+	struct write_job *j = req->data;
+	struct rpc_conn *rc = j->rc;
+	rc->refs--;
+	if (rc->closed) {
+		if (!rc->refs) {
+			free(rc->buf);
+			free(rc);
+		}
+	} else if (status < 0) {
+		reply_error(rc, -ECANCELED, "the daemon is stopping");
+	} else if (j->r < 0) {
+		struct mp_writer w;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_int(&w.pk, j->r);
+		mp_pack_str(&w.pk, j->why);
+		msgpack_pack_uint64(&w.pk, j->failed);
+		reply(rc, &w);
+		mp_writer_destroy(&w);
+	} else {
+		struct mp_writer w;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		msgpack_pack_int(&w.pk, 0);
+		msgpack_pack_array(&w.pk, j->n);
+		for (size_t i = 0; i < j->n; i++) {
+			msgpack_pack_array(&w.pk, 2);
+			mp_pack_bin(&w.pk, j->out[i].id, 32);
+			msgpack_pack_uint64(&w.pk, j->out[i].seq);
+		}
+		reply(rc, &w);
+		mp_writer_destroy(&w);
+	}
+	if (j->r == 0 && !j->d->stopping)
+		sync_heads_check(j->d); /* push the new entries now */
+	write_free(j);
+}
+
+static void do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
+{
+	struct write_job *j = calloc(1, sizeof(*j));
+	const msgpack_object *ops, *f;
+	size_t nops;
+	int have_doc = 0;
+
+	if (!j || !(j->copy = malloc(n ? n : 1))) {
+		free(j);
+		reply_error(rc, -ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(j->copy, p, n);
+	if (mp_doc_parse(&j->doc, j->copy, n, RPC_MAX_WRITE_OPS) < 0)
+		goto bad;
+	have_doc = 1;
+	if (mp_get_array(j->doc.root, SIZE_MAX, RPC_MAX_WRITE_OPS, &ops,
+			 &nops) < 0 || nops == 0)
+		goto bad;
+	j->ops = calloc(nops, sizeof(*j->ops));
+	j->strs = calloc(nops, sizeof(*j->strs));
+	j->out = calloc(nops, sizeof(*j->out));
+	if (!j->ops || !j->strs || !j->out)
+		goto bad;
+	for (size_t i = 0; i < nops; i++) {
+		struct log_op *op = &j->ops[i];
+		uint64_t kind;
+		int resolve;
+		if (mp_get_array(&ops[i], 6, 0, &f, NULL) < 0 ||
+		    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 ||
+		    kind < ENTRY_PUT ||
+		    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
+		    mp_get_cstr(&f[2], j->strs[i][1], ENTRY_MAX_RECORD_ID + 1) < 0 ||
+		    (!mp_is_nil(&f[3]) &&
+		     mp_get_cstr(&f[3], j->strs[i][2], ENTRY_MAX_SCOPE + 1) < 0) ||
+		    mp_get_bool(&f[5], &resolve) < 0)
+			goto bad;
+		op->kind = (int)kind;
+		op->collection = j->strs[i][0];
+		op->record_id = j->strs[i][1];
+		op->scope = mp_is_nil(&f[3]) ? NULL : j->strs[i][2];
+		op->resolve = resolve;
+		if (!mp_is_nil(&f[4]) &&
+		    mp_get_bin(&f[4], ENTRY_MAX_BODY, &op->body, &op->body_len) < 0)
+			goto bad;
+	}
+	j->n = nops;
+	j->rc = rc;
+	j->d = rc->d;
+	j->req.data = j;
+	if (uv_queue_work(rc->d->loop, &j->req, write_work, write_job_done) < 0) {
+		reply_error(rc, -EIO, "cannot queue the write");
+		write_free(j);
+		return;
+	}
+	rc->refs++;
+	return;
+bad:
+	reply_error(rc, HAMLET_EFORMAT,
+		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve]");
+	if (have_doc)
+		mp_doc_close(&j->doc);
+	free(j->copy);
+	free(j->ops);
+	free(j->strs);
+	free(j->out);
+	free(j);
+}
+
 static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 {
 	struct mp_doc doc;
@@ -237,6 +389,15 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	char method[32], arg[CONFIG_MAX_ADDR] = "";
 	if (mp_doc_parse(&doc, p, n, 8) < 0) {
 		reply_error(rc, HAMLET_EFORMAT, "request is not msgpack");
+		return;
+	}
+	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) == 0 && na == 2 &&
+	    mp_get_cstr(&a[0], method, sizeof(method)) == 0 &&
+	    strcmp(method, "write") == 0 && a[1].type == MSGPACK_OBJECT_BIN) {
+		const uint8_t *b = (const uint8_t *)a[1].via.bin.ptr;
+		size_t bl = a[1].via.bin.size;
+		do_write(rc, b, bl); /* copies before the doc closes */
+		mp_doc_close(&doc);
 		return;
 	}
 	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) < 0 || na < 1 ||

@@ -59,16 +59,10 @@ int rpc_client_call(const char *socket_path, const char *method,
 		    const char *arg, int timeout_ms, uint8_t **ret,
 		    size_t *ret_len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline = now_ms() + timeout_ms;
 	struct mp_writer w;
-	uint8_t *req = NULL, *resp = NULL, hdr[4];
-	size_t rl, n;
-	int fd, r;
-
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, socket_path);
+	uint8_t *req;
+	size_t rl;
+	int r;
 	mp_writer_init(&w);
 	msgpack_pack_array(&w.pk, arg ? 2 : 1);
 	mp_pack_str(&w.pk, method);
@@ -78,14 +72,28 @@ int rpc_client_call(const char *socket_path, const char *method,
 	mp_writer_destroy(&w);
 	if (!req)
 		return -ENOMEM;
-	if (rl > RPC_MAX_REQUEST) {
-		free(req);
+	r = rpc_client_call_raw(socket_path, req, rl, timeout_ms, ret, ret_len);
+	free(req);
+	return r;
+}
+
+int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
+			size_t rl, int timeout_ms, uint8_t **ret,
+			size_t *ret_len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long deadline = now_ms() + timeout_ms;
+	uint8_t *resp = NULL, hdr[4];
+	size_t n;
+	int fd, r;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, socket_path);
+	if (rl > RPC_MAX_REQUEST)
 		return HAMLET_ETOOBIG;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		free(req);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
 		goto out;
@@ -95,7 +103,7 @@ int rpc_client_call(const char *socket_path, const char *method,
 	hdr[2] = (uint8_t)(rl >> 8);
 	hdr[3] = (uint8_t)rl;
 	if ((r = io_all(fd, hdr, 4, 1, deadline)) < 0 ||
-	    (r = io_all(fd, req, rl, 1, deadline)) < 0 ||
+	    (r = io_all(fd, (uint8_t *)req, rl, 1, deadline)) < 0 ||
 	    (r = io_all(fd, hdr, 4, 0, deadline)) < 0)
 		goto out;
 	n = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) |
@@ -116,7 +124,6 @@ int rpc_client_call(const char *socket_path, const char *method,
 	r = 0;
 out:
 	close(fd);
-	free(req);
 	free(resp);
 	return r;
 }

@@ -9,7 +9,13 @@
  *   ["peers"]              -> [0, [addr, ...]]  the dial list
  *   ["peer_add", "H:P"]    -> [0, nil]
  *   ["peer_remove", "H:P"] -> [0, nil]
- * On error the answer is [code (negative), "message"].
+ *   ["write", bin]         -> [0, [[entry id bin(32), seq], ...]]
+ *       bin: msgpack array of operations [kind (1 put, 2 delete),
+ *       collection, record id, scope or nil, body bin or nil, resolve
+ *       bool], signed by the daemon's node key and stored in ONE
+ *       transaction (log_write): all or none.
+ * On error the answer is [code (negative), "message"] (for "write",
+ * [code, "message", index of the operation at fault]).
  * peers in status: array of maps {key (hex), addr, connected (bool),
  * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,
  * neg_in (NEG messages received), entries_dup_in (received though already
@@ -21,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RPC_MAX_REQUEST 65536
+#define RPC_MAX_REQUEST ((size_t)1 << 20)
+#define RPC_MAX_WRITE_OPS 20000
 #define RPC_MAX_RESPONSE ((size_t)4 << 20)
 
 /*
@@ -35,5 +42,10 @@
 int rpc_client_call(const char *socket_path, const char *method,
 		    const char *arg, int timeout_ms, uint8_t **ret,
 		    size_t *ret_len);
+
+/* The same with a ready-made request (a msgpack array). */
+int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
+			size_t len, int timeout_ms, uint8_t **ret,
+			size_t *ret_len);
 
 #endif

@@ -50,9 +50,12 @@ for n in village commune province; do
 done
 for n in village commune province; do run "$H" --home "$D/$n" digest; done
 
-say "The village and the province edit the same phone number at once"
+say "The village's link drops; meanwhile village and province edit the same phone number"
+run "$H" --home "$D/village" peers remove "127.0.0.1:$PC"
 run "$H" --home "$D/village" put health_profile HP-002 '{"phone":"0987111222"}'
 run "$H" --home "$D/province" put health_profile HP-002 '{"phone":"0912999888"}'
+say "The link comes back"
+run "$H" --home "$D/village" peers add "127.0.0.1:$PC"
 for n in province commune village; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
 run "$H" --home "$D/village" conflicts
 run "$H" --home "$D/province" conflicts
