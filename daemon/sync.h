@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYNC_CREDIT 4096	 /* entries a peer may send before our ACKs */
+#define SYNC_CREDIT 2048	 /* entries a peer may send before our ACKs */
 #define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
-#define SYNC_MAX_JOBS 16	 /* batches queued for commit before we stop reading */
+#define SYNC_MAX_JOBS 8	 /* batches queued for commit before we stop reading */
 #define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
 #define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
 
