@@ -38,3 +38,11 @@ if(TARGET hamletd AND TARGET hamlet)
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_sync_chain.sh $<TARGET_FILE:hamlet> $<TARGET_FILE:hamletd>)
   set_tests_properties(sync_chain_cli PROPERTIES TIMEOUT 300)
 endif()
+
+# Tests that start daemons pick free loopback ports; run them one at a
+# time so that two of them never race for the same port.
+foreach(t daemon_chain daemon_faults sync_chain_cli)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
+  endif()
+endforeach()
