@@ -5,7 +5,14 @@
 #ifndef HAMLET_BENCH_UTIL_H
 #define HAMLET_BENCH_UTIL_H
 
+#include "entry.h"
+#include "error.h"
 #include "mp.h"
+#include "node.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +56,61 @@ static inline uint8_t *bench_profile_body(unsigned i, size_t *ret_len)
 	uint8_t *p = mp_writer_take(&w, ret_len);
 	mp_writer_destroy(&w);
 	return p;
+}
+
+/*
+ * One core: sign, then verify, a sample of real envelopes written by a.
+ * Fills sign and verify rates (per second); <0 on failure.
+ */
+static inline int bench_sign_verify(const struct node *a, unsigned sample,
+				    double *ret_sign, double *ret_verify)
+{
+	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
+	size_t *lens = malloc(sample * sizeof(size_t));
+	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
+	struct entry e;
+	double t0;
+	int r = -1;
+
+	if (!envs || !lens || !sigs)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, a->net.id, 32);
+	memcpy(e.author, a->pk, 32);
+	strcpy(e.scope, "bk/bt/qt/na-pai");
+	e.kind = ENTRY_PUT;
+	strcpy(e.collection, "health_profile");
+	e.has_body = 1;
+	e.body_len = 300;
+	for (unsigned i = 0; i < sample; i++) {
+		uint8_t *p;
+		e.seq = i + 1;
+		e.has_prev = i > 0;
+		e.hlc = (uint64_t)i << 16;
+		snprintf(e.record_id, sizeof(e.record_id), "HP-%u", i);
+		randombytes_buf(e.body_hash, 32);
+		if ((r = entry_encode(&e, &p, &lens[i])) < 0)
+			goto out;
+		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
+		free(p);
+	}
+	t0 = bench_now();
+	for (unsigned i = 0; i < sample; i++)
+		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
+			   sigs[i]);
+	*ret_sign = sample / (bench_now() - t0);
+	t0 = bench_now();
+	for (unsigned i = 0; i < sample; i++)
+		if ((r = entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE,
+				      lens[i], sigs[i], a->pk)) < 0)
+			goto out;
+	*ret_verify = sample / (bench_now() - t0);
+	r = 0;
+out:
+	free(envs);
+	free(lens);
+	free(sigs);
+	return r;
 }
 
 #endif

@@ -57,44 +57,9 @@ int main(int argc, char **argv)
 
 	/* one core: sign and verify a sample of real envelopes */
 	unsigned sample = n < 20000 ? n : 20000;
-	struct entry e;
-	memset(&e, 0, sizeof(e));
-	memcpy(e.network_id, a->net.id, 32);
-	memcpy(e.author, a->pk, 32);
-	strcpy(e.scope, "bk/bt/qt/na-pai");
-	e.kind = ENTRY_PUT;
-	strcpy(e.collection, "health_profile");
-	e.has_body = 1;
-	e.body_len = 300;
-	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
-	size_t *lens = malloc(sample * sizeof(size_t));
-	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
-	for (unsigned i = 0; i < sample; i++) {
-		uint8_t *p;
-		e.seq = i + 1;
-		e.has_prev = i > 0;
-		e.hlc = (uint64_t)i << 16;
-		snprintf(e.record_id, sizeof(e.record_id), "HP-%u", i);
-		randombytes_buf(e.body_hash, 32);
-		if ((r = entry_encode(&e, &p, &lens[i])) < 0)
-			die("encode", r, NULL);
-		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
-		free(p);
-	}
-	double t0 = bench_now();
-	for (unsigned i = 0; i < sample; i++)
-		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
-			   sigs[i]);
-	double sign_rate = sample / (bench_now() - t0);
-	t0 = bench_now();
-	for (unsigned i = 0; i < sample; i++)
-		if (entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i],
-				 sigs[i], a->pk) < 0)
-			die("verify", HAMLET_ESIG, NULL);
-	double verify_rate = sample / (bench_now() - t0);
-	free(envs);
-	free(lens);
-	free(sigs);
+	double sign_rate, verify_rate;
+	if ((r = bench_sign_verify(a, sample, &sign_rate, &verify_rate)) < 0)
+		die("sign and verify", r, NULL);
 
 	/* local writes: the CSV-import path, 5,000 records a transaction */
 	struct log_author au;
@@ -104,7 +69,7 @@ int main(int argc, char **argv)
 	uint8_t **bodies = calloc(chunk, sizeof(*bodies));
 	char(*ids)[24] = calloc(chunk, 24);
 	uint64_t body_bytes = 0;
-	t0 = bench_now();
+	double t0 = bench_now();
 	for (unsigned done = 0; done < n;) {
 		unsigned k = n - done < chunk ? n - done : chunk;
 		for (unsigned i = 0; i < k; i++) {

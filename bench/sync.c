@@ -552,48 +552,10 @@ static void ingest(struct node *nd, const struct signed_entry *v, size_t n)
  * bench/core.c). Returns verifications per second. */
 static double verify_rate_1core(struct node *a, unsigned sample)
 {
-	struct entry e;
-	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
-	size_t *lens = malloc(sample * sizeof(size_t));
-	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
-	double t0, rate;
-	int r;
-
-	if (!envs || !lens || !sigs)
-		fail("out of memory");
-	memset(&e, 0, sizeof(e));
-	memcpy(e.network_id, a->net.id, 32);
-	memcpy(e.author, a->pk, 32);
-	strcpy(e.scope, "bk/bt/qt/na-pai");
-	e.kind = ENTRY_PUT;
-	strcpy(e.collection, "health_profile");
-	e.has_body = 1;
-	e.body_len = 300;
-	for (unsigned i = 0; i < sample; i++) {
-		uint8_t *p;
-		e.seq = i + 1;
-		e.has_prev = i > 0;
-		e.hlc = (uint64_t)i << 16;
-		snprintf(e.record_id, sizeof(e.record_id), "HP-%u", i);
-		randombytes_buf(e.body_hash, 32);
-		if ((r = entry_encode(&e, &p, &lens[i])) < 0)
-			die("encode", r, NULL);
-		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
-		free(p);
-	}
-	for (unsigned i = 0; i < sample; i++)
-		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
-			   sigs[i]);
-	t0 = bench_now();
-	for (unsigned i = 0; i < sample; i++)
-		if (entry_verify(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i],
-				 sigs[i], a->pk) < 0)
-			die("verify", HAMLET_ESIG, NULL);
-	rate = sample / (bench_now() - t0);
-	free(envs);
-	free(lens);
-	free(sigs);
-	return rate;
+	double sign, verify;
+	if (bench_sign_verify(a, sample, &sign, &verify) < 0)
+		fail("cannot sign and verify the sample");
+	return verify;
 }
 
 /* n local writes on a, CHUNK a transaction (as bench/core.c); returns the
