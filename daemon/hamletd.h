@@ -35,6 +35,8 @@ struct peer_info {
 	uint64_t bytes_in, bytes_out, entries_in, entries_out;
 	uint64_t msgs_in, neg_in; /* messages received; NEG among them */
 	uint64_t entries_dup_in; /* received though already stored: waste */
+	uint64_t batches_in;	 /* batches committed */
+	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t ban_until_ms; /* loop time */
 	uint64_t ban_ms;

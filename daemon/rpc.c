@@ -159,7 +159,7 @@ static void do_status(struct rpc_conn *rc)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(&w.pk, 11);
+		msgpack_pack_map(&w.pk, 13);
 		mp_pack_str(&w.pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(&w.pk, hex);
@@ -178,6 +178,8 @@ static void do_status(struct rpc_conn *rc)
 		kv_u64(&w.pk, "messages_in", p->msgs_in);
 		kv_u64(&w.pk, "neg_in", p->neg_in);
 		kv_u64(&w.pk, "entries_dup_in", p->entries_dup_in);
+		kv_u64(&w.pk, "batches_in", p->batches_in);
+		kv_u64(&w.pk, "batch_credit", p->batch_credit);
 	}
 	reply(rc, &w);
 	mp_writer_destroy(&w);

@@ -19,7 +19,8 @@
  * peers in status: array of maps {key (hex), addr, connected (bool),
  * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,
  * neg_in (NEG messages received), entries_dup_in (received though already
- * stored)}.
+ * stored), batches_in (batches committed), batch_credit (the most entries
+ * its next batch may hold)}.
  */
 #ifndef HAMLET_RPC_CLIENT_H
 #define HAMLET_RPC_CLIENT_H

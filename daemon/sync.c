@@ -309,7 +309,7 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	}
 	s->nscopes = m->hello.nscopes;
 	memcpy(s->scopes, m->hello.scopes, sizeof(s->scopes));
-	s->tx_credit = s->tx_credit_max = m->hello.credit;
+	s->tx_credit = m->hello.credit;
 	c->state = CONN_READY;
 	c->info->connected = 1;
 	c->info->ban_ms = 0;
@@ -543,11 +543,19 @@ static int on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl)
 {
 	struct sync_session *s = &c->sy;
-	if (s->tx_credit + m->ack.count > s->tx_credit_max) {
-		snprintf(why, wl, "ACK for more entries than were sent");
+	if (!s->tx_waiting) {
+		snprintf(why, wl, "ACK with no batch waiting for one");
 		return HAMLET_EPROTO;
 	}
-	s->tx_credit += m->ack.count;
+	if (m->ack.count != s->tx_batch_n) {
+		snprintf(why, wl, "ACK of %llu entries for a batch of %llu",
+			 (unsigned long long)m->ack.count,
+			 (unsigned long long)s->tx_batch_n);
+		return HAMLET_EPROTO;
+	}
+	s->tx_waiting = 0;
+	s->tx_batch_n = 0;
+	s->tx_credit = m->ack.credit;
 	if (c->info)
 		c->info->last_sync_ms = peer_wall_ms();
 	sync_session_pump(c);
@@ -570,60 +578,73 @@ static int on_error(struct conn *c, const struct wire_msg *m, char *why,
 
 /* --- ingest ------------------------------------------------------------ */
 
+/* One ENTRIES message of a batch: its feed and where its entries are. */
+struct batch_part {
+	uint8_t key[32];
+	size_t start, n;
+	uint8_t *buf; /* the entries' bytes, copied from the message */
+};
+
+/* A batch being received, then committed in one transaction. */
 struct ingest_job {
 	uv_work_t req;
 	struct ingest_job *link;
-	struct ingest_job *group; /* further jobs committed with this one */
 	struct conn *c;
 	struct daemon *d;
-	uint8_t key[32];
-	size_t n;
+	struct batch_part *parts;
+	size_t nparts, cap_parts;
+	size_t n, cap; /* entries */
+	size_t bytes;
 	struct log_in *in;
 	struct log_out *out;
-	uint8_t *buf;
 	int r;
 	int fault;
 	char why[300];
 	struct log_stats stats;
-	uint64_t last_seq;
 };
 
 static void job_free(struct ingest_job *j)
 {
+	for (size_t i = 0; i < j->nparts; i++)
+		free(j->parts[i].buf);
+	free(j->parts);
 	free(j->in);
 	free(j->out);
-	free(j->buf);
 	free(j);
 }
 
-/* Check that a batch's entries belong to its feed and our scopes. */
+/* Check that each part's entries belong to its feed and our scopes. */
 static int job_check(struct ingest_job *j)
 {
 	struct daemon *d = j->d;
-	for (size_t i = 0; i < j->n; i++) {
-		struct entry e;
-		uint8_t k[32];
-		int r;
-		if ((r = entry_decode(j->in[i].env, j->in[i].env_len, &e,
-				      NULL)) < 0) {
-			snprintf(j->why, sizeof(j->why),
-				 "ENTRIES.batch[%zu]: envelope: %s", i,
-				 hamlet_strerror(r));
-			j->r = r;
-			j->fault = 1;
-			return r;
-		}
-		log_feed_key(e.author, e.scope, k);
-		if (memcmp(k, j->key, 32) != 0 ||
-		    !under_any(e.scope,
-			       (const char(*)[ENTRY_MAX_SCOPE + 1])d->cfg.scopes,
-			       d->cfg.nscopes)) {
-			snprintf(j->why, sizeof(j->why),
-				 "ENTRIES.batch[%zu] is not of the batch's feed or outside our scopes",
-				 i);
-			j->r = HAMLET_EPROTO;
-			j->fault = 1;
-			return j->r;
+	for (size_t p = 0; p < j->nparts; p++) {
+		const struct batch_part *bp = &j->parts[p];
+		for (size_t i = bp->start; i < bp->start + bp->n; i++) {
+			struct entry e;
+			uint8_t k[32];
+			int r;
+			if ((r = entry_decode(j->in[i].env, j->in[i].env_len,
+					      &e, NULL)) < 0) {
+				snprintf(j->why, sizeof(j->why),
+					 "ENTRIES.batch[%zu]: envelope: %s",
+					 i - bp->start, hamlet_strerror(r));
+				j->r = r;
+				j->fault = 1;
+				return r;
+			}
+			log_feed_key(e.author, e.scope, k);
+			if (memcmp(k, bp->key, 32) != 0 ||
+			    !under_any(e.scope,
+				       (const char(*)[ENTRY_MAX_SCOPE + 1])
+					       d->cfg.scopes,
+				       d->cfg.nscopes)) {
+				snprintf(j->why, sizeof(j->why),
+					 "ENTRIES.batch[%zu] is not of the message's feed or outside our scopes",
+					 i - bp->start);
+				j->r = HAMLET_EPROTO;
+				j->fault = 1;
+				return j->r;
+			}
 		}
 	}
 	return 0;
@@ -633,141 +654,114 @@ static int job_check(struct ingest_job *j)
 static void job_results(struct ingest_job *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->out[i].status == LOG_REJECTED) {
+		if (j->out[i].status == LOG_APPLIED)
+			j->stats.applied++;
+		else if (j->out[i].status == LOG_DUPLICATE)
+			j->stats.duplicate++;
+		else if (j->out[i].status == LOG_FORK)
+			j->stats.forks++;
+		if (j->out[i].status == LOG_REJECTED && !j->fault) {
 			struct entry e;
 			uint64_t seq = 0;
 			if (entry_decode(j->in[i].env, j->in[i].env_len, &e,
 					 NULL) == 0)
 				seq = e.seq;
 			snprintf(j->why, sizeof(j->why),
-				 "ENTRIES.batch[%zu] (seq %llu) rejected: %s", i,
-				 (unsigned long long)seq, j->out[i].why);
+				 "entry %zu of the batch (seq %llu) rejected: %s",
+				 i, (unsigned long long)seq, j->out[i].why);
 			j->r = j->out[i].err ? j->out[i].err : HAMLET_EPROTO;
 			j->fault = 1;
-			return;
 		}
-		if (j->out[i].seq > j->last_seq)
-			j->last_seq = j->out[i].seq;
 	}
 }
 
 /*
- * On the thread pool: check each batch of the group, then verify and
- * commit the good ones in ONE transaction (fewer fsyncs, and a larger
- * set of signatures to spread over the cores). Touches no daemon state
- * but the jobs.
+ * On the thread pool: check the batch, then verify and commit it in ONE
+ * transaction (log_ingest spreads the signatures over the cores). Touches
+ * no daemon state but the job.
  */
 static void ingest_work(uv_work_t *req)
 {
-	struct ingest_job *first = req->data, *j, *stop = NULL;
-	struct log_in *in = NULL;
-	struct log_out *out = NULL;
-	struct log_stats st = { 0 };
-	size_t total = 0, off = 0;
+	struct ingest_job *j = req->data;
 	int r;
 
-	for (j = first; j; j = j->group) {
-		if (job_check(j) < 0) {
-			stop = j; /* this batch and those after it wait */
-			break;
-		}
-		total += j->n;
-	}
-	for (j = stop ? stop->group : NULL; j; j = j->group) {
-		j->r = -ECANCELED;
-		snprintf(j->why, sizeof(j->why), "an earlier batch was refused");
-	}
-	if (total == 0)
+	if (j->n == 0 || job_check(j) < 0)
 		return;
-	if (first->group == NULL || first->group == stop) {
-		/* a single batch: no copy */
-		in = first->in;
-		out = first->out;
-	} else if (!(in = malloc(total * sizeof(*in))) ||
-		   !(out = malloc(total * sizeof(*out)))) {
-		free(in);
-		for (j = first; j != stop; j = j->group) {
-			j->r = -ENOMEM;
-			snprintf(j->why, sizeof(j->why), "out of memory");
-		}
-		return;
-	} else {
-		for (j = first; j != stop; j = j->group) {
-			memcpy(in + off, j->in, j->n * sizeof(*in));
-			off += j->n;
-		}
-	}
-	r = log_ingest(first->d->node->st, first->d->node->net.id, in, total,
-		       out, &st);
-	off = 0;
-	for (j = first; j != stop; j = j->group) {
+	r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
+		       j->out, NULL);
+	if (r < 0) {
 		j->r = r;
-		if (r < 0) {
-			snprintf(j->why, sizeof(j->why),
-				 "cannot store a batch: %s", hamlet_strerror(r));
-			continue;
-		}
-		if (out != first->out)
-			memcpy(j->out, out + off, j->n * sizeof(*out));
-		off += j->n;
-		/* per-batch figures for the ACK and the peer's counters */
-		for (size_t i = 0; i < j->n; i++) {
-			if (j->out[i].status == LOG_APPLIED)
-				j->stats.applied++;
-			else if (j->out[i].status == LOG_DUPLICATE)
-				j->stats.duplicate++;
-			else if (j->out[i].status == LOG_FORK)
-				j->stats.forks++;
-		}
-		job_results(j);
+		snprintf(j->why, sizeof(j->why), "cannot store a batch: %s",
+			 hamlet_strerror(r));
+		return;
 	}
-	(void)st;
-	if (in != first->in) {
-		free(in);
-		free(out);
-	}
+	job_results(j);
 }
 
 static void ingest_next(struct daemon *d);
+
+/*
+ * The size of the next batch: one batch is all a peer may have in flight,
+ * so it is what a crash or a dropped link can cost. Grow it while full
+ * batches arrive quickly (loopback, LAN), shrink it when one takes long
+ * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
+ */
+static uint64_t next_credit(uint64_t credit, const struct ingest_job *j,
+			    uint64_t ms)
+{
+	int full = j->n >= credit || j->bytes >= SYNC_BATCH_BYTES;
+	if (ms > 2 * SYNC_BATCH_TARGET_MS)
+		credit /= 2;
+	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
+		credit *= 2;
+	if (credit < SYNC_BATCH_MIN)
+		credit = SYNC_BATCH_MIN;
+	if (credit > SYNC_BATCH_MAX)
+		credit = SYNC_BATCH_MAX;
+	return credit;
+}
 
 /* Deliver one committed (or refused) batch to its session. */
 static void job_finish(struct ingest_job *j, int status)
 {
 	struct conn *c = j->c;
+	struct sync_session *s = &c->sy;
 
-	c->sy.pending_jobs--;
-	if (status == 0 && !c->closing && j->r != -ECANCELED) {
-		if (j->r < 0 && j->fault) {
-			peer_conn_fault(c, j->r, j->why);
-		} else if (j->r < 0) {
-			/* our store failed, not the peer */
-			dlog(DLOG_ERR, "peer %s: %s", c->name, j->why);
-			peer_conn_close(c, "store error");
-		} else {
-			struct mp_writer w;
-			if (j->stats.forks)
-				dlog(DLOG_WARNING,
-				     "peer %s: a feed's author signed two histories; evidence kept",
-				     c->name);
-			c->sy.rx_credit += j->n;
-			if (c->info) {
-				c->info->entries_in += j->stats.applied;
-				c->info->entries_dup_in += j->stats.duplicate;
-				c->info->last_sync_ms = peer_wall_ms();
-			}
-			if (j->stats.duplicate)
-				dlog(DLOG_DEBUG,
-				     "peer %s: %llu of %zu entries received were already stored",
-				     c->name,
-				     (unsigned long long)j->stats.duplicate,
-				     j->n);
-			mp_writer_init(&w);
-			if (wire_put_ack(&w, j->key, j->n, j->last_seq) == 0)
-				send_writer(c, &w);
-			mp_writer_destroy(&w);
-			if (c->sy.pending_jobs <= SYNC_MAX_JOBS / 2)
-				peer_conn_pause(c, 0);
+	s->rx_committing = 0;
+	if (status != 0 || c->closing) {
+		/* cancelled, or the session ended: the peer re-sends */
+	} else if (j->r < 0 && j->fault) {
+		peer_conn_fault(c, j->r, j->why);
+	} else if (j->r < 0) {
+		/* our store failed, not the peer */
+		dlog(DLOG_ERR, "peer %s: %s", c->name, j->why);
+		peer_conn_close(c, "store error");
+	} else {
+		struct mp_writer w;
+		uint64_t now = uv_now(c->d->loop);
+		if (j->stats.forks)
+			dlog(DLOG_WARNING,
+			     "peer %s: a feed's author signed two histories; evidence kept",
+			     c->name);
+		s->rx_credit = next_credit(s->rx_credit, j,
+					   now - s->rx_grant_ms);
+		s->rx_grant_ms = now;
+		if (c->info) {
+			c->info->entries_in += j->stats.applied;
+			c->info->entries_dup_in += j->stats.duplicate;
+			c->info->batches_in++;
+			c->info->batch_credit = s->rx_credit;
+			c->info->last_sync_ms = peer_wall_ms();
 		}
+		if (j->stats.duplicate)
+			dlog(DLOG_DEBUG,
+			     "peer %s: %llu of %zu entries received were already stored",
+			     c->name, (unsigned long long)j->stats.duplicate,
+			     j->n);
+		mp_writer_init(&w);
+		if (wire_put_ack(&w, j->n, s->rx_credit) == 0)
+			send_writer(c, &w);
+		mp_writer_destroy(&w);
 	}
 	peer_conn_unref(c);
 	job_free(j);
@@ -777,16 +771,10 @@ static void ingest_done(uv_work_t *req, int status)
 {
 	struct ingest_job *j = req->data;
 	struct daemon *d = j->d;
-	int ok = 1;
+	int ok = j->r >= 0;
 
 	d->ingest_busy = 0;
-	while (j) {
-		struct ingest_job *next = j->group;
-		if (j->r < 0)
-			ok = 0;
-		job_finish(j, status);
-		j = next;
-	}
+	job_finish(j, status);
 	if (!d->stopping) {
 		if (ok)
 			sync_heads_check(d);
@@ -794,44 +782,23 @@ static void ingest_done(uv_work_t *req, int status)
 	}
 }
 
+/* Commit the queued batches one at a time: LMDB has one writer. */
 static void ingest_next(struct daemon *d)
 {
 	struct ingest_job *j = d->jobs_head;
-	int r;
 	if (d->ingest_busy || !j || d->stopping)
 		return;
 	d->jobs_head = j->link;
-	/* commit the batches queued behind it from the same session too */
-	{
-		struct ingest_job *last = j;
-		size_t total = j->n, count = 1;
-		while (d->jobs_head && d->jobs_head->c == j->c &&
-		       total + d->jobs_head->n <= LOG_MAX_BATCH &&
-		       count < SYNC_MAX_JOBS) {
-			struct ingest_job *x = d->jobs_head;
-			d->jobs_head = x->link;
-			last->group = x;
-			last = x;
-			total += x->n;
-			count++;
-		}
-		last->group = NULL;
-	}
 	if (!d->jobs_head)
 		d->jobs_tail = NULL;
 	d->ingest_busy = 1;
 	j->req.data = j;
-	if ((r = uv_queue_work(d->loop, &j->req, ingest_work, ingest_done)) <
-	    0) {
+	if (uv_queue_work(d->loop, &j->req, ingest_work, ingest_done) < 0) {
 		d->ingest_busy = 0;
-		while (j) {
-			struct ingest_job *next = j->group;
-			j->c->sy.pending_jobs--;
-			peer_conn_close(j->c, "cannot queue work");
-			peer_conn_unref(j->c);
-			job_free(j);
-			j = next;
-		}
+		j->c->sy.rx_committing = 0;
+		peer_conn_close(j->c, "cannot queue work");
+		peer_conn_unref(j->c);
+		job_free(j);
 	}
 }
 
@@ -840,92 +807,186 @@ void sync_jobs_cancel(struct daemon *d)
 	while (d->jobs_head) {
 		struct ingest_job *j = d->jobs_head;
 		d->jobs_head = j->link;
-		j->c->sy.pending_jobs--;
+		j->c->sy.rx_committing = 0;
 		peer_conn_unref(j->c);
 		job_free(j);
 	}
 	d->jobs_tail = NULL;
 }
 
-static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
-		      size_t wl)
+static int job_grow(struct ingest_job *j, size_t n)
 {
-	struct sync_session *s = &c->sy;
-	struct ingest_job *j;
-	size_t n = m->entries.n, bytes = 0, off = 0;
-
-	if (n > s->rx_credit) {
-		snprintf(why, wl, "ENTRIES of %zu entries over the %llu granted",
-			 n, (unsigned long long)s->rx_credit);
-		return HAMLET_EPROTO;
+	if (j->nparts == j->cap_parts) {
+		size_t nc = j->cap_parts ? j->cap_parts * 2 : 8;
+		void *p = realloc(j->parts, nc * sizeof(*j->parts));
+		if (!p)
+			return -ENOMEM;
+		j->parts = p;
+		j->cap_parts = nc;
 	}
-	s->rx_credit -= n;
+	if (j->n + n > j->cap) {
+		size_t nc = j->cap ? j->cap : 256;
+		void *p, *q;
+		while (nc < j->n + n)
+			nc *= 2;
+		if (!(p = realloc(j->in, nc * sizeof(*j->in))))
+			return -ENOMEM;
+		j->in = p;
+		if (!(q = realloc(j->out, nc * sizeof(*j->out))))
+			return -ENOMEM;
+		j->out = q;
+		j->cap = nc;
+	}
+	return 0;
+}
+
+/* Add one ENTRIES message to the open batch (copied: the message buffer
+ * is reused for the next message). */
+static int job_add(struct ingest_job *j, const struct wire_msg *m)
+{
+	size_t n = m->entries.n, bytes = 0, off = 0;
+	struct batch_part *bp;
+	uint8_t *buf;
+
 	for (size_t i = 0; i < n; i++)
 		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
 			 m->entries.v[i].body_len;
-	if (!(j = calloc(1, sizeof(*j))) ||
-	    !(j->in = calloc(n, sizeof(*j->in))) ||
-	    !(j->out = calloc(n, sizeof(*j->out))) ||
-	    !(j->buf = malloc(bytes ? bytes : 1))) {
-		if (j)
-			job_free(j);
+	if (job_grow(j, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
 		return -ENOMEM;
-	}
-	/* copy: the message buffer is reused for the next message */
+	bp = &j->parts[j->nparts++];
+	memcpy(bp->key, m->entries.key, 32);
+	bp->start = j->n;
+	bp->n = n;
+	bp->buf = buf;
 	for (size_t i = 0; i < n; i++) {
 		const struct wire_entry *we = &m->entries.v[i];
-		struct log_in *in = &j->in[i];
-		memcpy(j->buf + off, we->env, we->env_len);
-		in->env = j->buf + off;
+		struct log_in *in = &j->in[j->n + i];
+		memcpy(buf + off, we->env, we->env_len);
+		in->env = buf + off;
 		in->env_len = we->env_len;
 		off += we->env_len;
-		memcpy(j->buf + off, we->sig, ENTRY_SIG_LEN);
-		in->sig = j->buf + off;
+		memcpy(buf + off, we->sig, ENTRY_SIG_LEN);
+		in->sig = buf + off;
 		off += ENTRY_SIG_LEN;
+		in->body = NULL;
+		in->body_len = 0;
 		if (we->body) {
-			memcpy(j->buf + off, we->body, we->body_len);
-			in->body = j->buf + off;
+			memcpy(buf + off, we->body, we->body_len);
+			in->body = buf + off;
 			in->body_len = we->body_len;
 			off += we->body_len;
 		}
 	}
-	j->c = c;
-	j->d = c->d;
-	j->n = n;
-	memcpy(j->key, m->entries.key, 32);
+	j->n += n;
+	j->bytes += bytes;
+	return 0;
+}
+
+static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
+		      size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	struct ingest_job *j = s->rx_batch;
+	size_t n = m->entries.n;
+
+	if (s->rx_committing) {
+		snprintf(why, wl,
+			 "ENTRIES before the previous batch was acknowledged");
+		return HAMLET_EPROTO;
+	}
+	if (j && j->n + n > s->rx_credit) {
+		snprintf(why, wl,
+			 "batch of more than the %llu entries granted",
+			 (unsigned long long)s->rx_credit);
+		return HAMLET_EPROTO;
+	}
+	if (!j && n > s->rx_credit) {
+		snprintf(why, wl, "ENTRIES of %zu entries over the %llu granted",
+			 n, (unsigned long long)s->rx_credit);
+		return HAMLET_EPROTO;
+	}
+	if (j && j->bytes >= SYNC_BATCH_BYTES) {
+		snprintf(why, wl, "batch goes on past %zu bytes",
+			 SYNC_BATCH_BYTES);
+		return HAMLET_EPROTO;
+	}
+	if (!j) {
+		if (!(j = calloc(1, sizeof(*j))))
+			return -ENOMEM;
+		j->c = c;
+		j->d = c->d;
+		s->rx_batch = j;
+	}
+	if (n > 0 && job_add(j, m) < 0)
+		return -ENOMEM;
+	if (!m->entries.last)
+		return 0;
+	/* the batch is whole: commit it */
+	s->rx_batch = NULL;
+	s->rx_committing = 1;
 	peer_conn_ref(c);
-	s->pending_jobs++;
 	if (c->d->jobs_tail)
 		c->d->jobs_tail->link = j;
 	else
 		c->d->jobs_head = j;
 	c->d->jobs_tail = j;
-	if (s->pending_jobs >= SYNC_MAX_JOBS)
-		peer_conn_pause(c, 1);
 	ingest_next(c->d);
 	return 0;
 }
 
 /* --- sending entries --------------------------------------------------- */
 
+/* Send the held ENTRIES message, closing the batch or not. */
+static int send_held(struct conn *c, int last)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+	if (!s->held)
+		return 0;
+	wire_entries_set_last(s->held, s->held_len, last);
+	r = peer_conn_send(c, s->held, s->held_len);
+	free(s->held);
+	s->held = NULL;
+	s->held_len = 0;
+	if (last) {
+		s->tx_waiting = 1;
+		s->tx_batch_bytes = 0;
+	}
+	return r;
+}
+
+/*
+ * Stream queued feeds as one batch of at most tx_credit entries and
+ * SYNC_BATCH_BYTES, then wait for its ACK. The newest message is held
+ * back until we know whether another follows it, so the one that closes
+ * the batch carries last = true and no empty message is needed.
+ */
 void sync_session_pump(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
 	struct wire_entry *v = NULL;
+	int blocked = 0;
 
 	if (maxb > WIRE_MAX_BATCH)
 		maxb = WIRE_MAX_BATCH;
+	if (c->closing || s->tx_waiting)
+		return;
 	while (!c->closing && s->streams && s->tx_credit > 0 &&
-	       c->wq_bytes < SYNC_SEND_QUEUE) {
+	       s->tx_batch_bytes < SYNC_BATCH_BYTES) {
 		struct sync_stream *st = s->streams;
 		struct store_txn *t = NULL;
 		struct log_feed f;
 		struct mp_writer w;
 		struct sync_sent *ss;
-		size_t n = 0, bytes = 0, lim = maxb;
+		size_t n = 0, bytes = 0, lim = maxb, len;
+		uint8_t *p;
 		int r;
 
+		if (c->wq_bytes >= SYNC_SEND_QUEUE) {
+			blocked = 1; /* resumed when the socket drains */
+			break;
+		}
 		if (lim > s->tx_credit)
 			lim = (size_t)s->tx_credit;
 		if (!v && !(v = malloc(WIRE_MAX_BATCH * sizeof(*v))))
@@ -961,14 +1022,21 @@ void sync_session_pump(struct conn *c)
 			wire_put_entries_begin(&w, st->key, n);
 			for (size_t i = 0; i < n; i++)
 				wire_put_entry(&w, &v[i]);
+			wire_put_entries_end(&w, 0);
 			store_txn_abort(t);
 			t = NULL;
-			r = send_writer(c, &w);
+			p = mp_writer_take(&w, &len);
 			mp_writer_destroy(&w);
-			if (r < 0)
+			if (!p || send_held(c, 0) < 0) {
+				free(p);
 				break;
+			}
+			s->held = p;
+			s->held_len = len;
 			st->next += n;
 			s->tx_credit -= n;
+			s->tx_batch_n += n;
+			s->tx_batch_bytes += bytes;
 			if ((ss = sent_find(s, st->key, 1)))
 				ss->upto = st->next - 1;
 			if (c->info)
@@ -987,6 +1055,9 @@ void sync_session_pump(struct conn *c)
 		}
 	}
 	free(v);
+	/* close the batch unless only the socket holds us back */
+	if (s->held && !c->closing && !blocked)
+		send_held(c, 1);
 }
 
 /* --- dispatch ---------------------------------------------------------- */
@@ -1038,10 +1109,11 @@ int sync_session_start(struct conn *c)
 	int r;
 	for (size_t i = 0; i < cfg->nscopes; i++)
 		scopes[i] = cfg->scopes[i];
-	c->sy.rx_credit = SYNC_CREDIT;
+	c->sy.rx_credit = SYNC_BATCH_FIRST;
+	c->sy.rx_grant_ms = uv_now(c->d->loop);
 	mp_writer_init(&w);
 	if ((r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id, scopes,
-				cfg->nscopes, SYNC_CREDIT)) == 0)
+				cfg->nscopes, SYNC_BATCH_FIRST)) == 0)
 		r = send_writer(c, &w);
 	mp_writer_destroy(&w);
 	return r;
@@ -1058,6 +1130,14 @@ void sync_session_close(struct conn *c)
 	}
 	s->streams_tail = NULL;
 	s->nstreams = 0;
+	if (s->rx_batch) {
+		/* never committed: the peer sends it again next session */
+		job_free(s->rx_batch);
+		s->rx_batch = NULL;
+	}
+	free(s->held);
+	s->held = NULL;
+	s->held_len = 0;
 	free(s->sent);
 	s->sent = NULL;
 	s->sent_n = s->sent_cap = 0;

@@ -13,9 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYNC_CREDIT 2048	 /* entries a peer may send before our ACKs */
+/*
+ * A batch is what a peer may have in flight: its size adapts between MIN
+ * and MAX so that one takes about TARGET to arrive (SPEC 5.7).
+ */
+#define SYNC_BATCH_FIRST 64
+#define SYNC_BATCH_MIN 16
+#define SYNC_BATCH_MAX 1024
+#define SYNC_BATCH_TARGET_MS 1000
+#define SYNC_BATCH_BYTES ((size_t)4 << 20) /* a batch closes here */
 #define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
-#define SYNC_MAX_JOBS 8	 /* batches queued for commit before we stop reading */
 #define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
 #define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
 
@@ -46,13 +53,22 @@ struct sync_sent {
 struct sync_session {
 	size_t nscopes;
 	char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1]; /* the peer's */
-	uint64_t tx_credit, tx_credit_max; /* entries we may send */
-	uint64_t rx_credit;		   /* entries the peer may send */
+	/* sending: one batch at a time, then wait for its ACK */
+	uint64_t tx_credit;	 /* entries the open batch may still take */
+	uint64_t tx_batch_n;	 /* entries in the open or unacknowledged batch */
+	size_t tx_batch_bytes;
+	int tx_waiting;		 /* the batch is closed, its ACK not yet here */
+	uint8_t *held;		 /* the newest ENTRIES, not yet sent */
+	size_t held_len;
+	/* receiving */
+	uint64_t rx_credit;	 /* the most entries of the peer's batch */
+	uint64_t rx_grant_ms;	 /* when that credit was granted */
+	struct ingest_job *rx_batch; /* the batch being received */
+	int rx_committing;	 /* a batch of this peer waits for its commit */
 	struct sync_stream *streams, *streams_tail;
 	size_t nstreams;
 	struct sync_sent *sent; /* open-addressing table */
 	size_t sent_n, sent_cap;
-	int pending_jobs;
 	/* the client side of a reconciliation */
 	int reconciling, again;
 	struct negentropy *ng;

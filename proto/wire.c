@@ -17,7 +17,7 @@ static const char *const type_names[] = {
 /* Number of fields after the type, per message type. */
 static const size_t type_fields[] = {
 	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
-	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 2, [WIRE_ACK] = 3,
+	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 3, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 };
 
@@ -110,6 +110,8 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
 		      "HELLO.credit is not an unsigned integer up to %d",
 		      WIRE_MAX_CREDIT);
+		if (m->hello.credit == 0)
+			FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
 		break;
 	}
 	case WIRE_NEG:
@@ -157,8 +159,11 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_BATCH, &ev, &ne),
 		      "ENTRIES.batch is not an array of at most %d",
 		      WIRE_MAX_BATCH);
-		if (ne == 0)
-			FAULT(HAMLET_EFORMAT, "ENTRIES.batch is empty");
+		CHECK(mp_get_bool(&f[2], &m->entries.last),
+		      "ENTRIES.last is not a boolean");
+		if (ne == 0 && !m->entries.last)
+			FAULT(HAMLET_EFORMAT,
+			      "ENTRIES.batch is empty and does not close the batch");
 		for (size_t i = 0; i < ne; i++) {
 			struct wire_entry *we = &m->entries.v[i];
 			size_t sl;
@@ -189,13 +194,14 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		break;
 	}
 	case WIRE_ACK:
-		CHECK(mp_get_bin_fixed(&f[0], 32, m->ack.key),
-		      "ACK.key is not a 32-byte bin");
-		CHECK(mp_get_uint(&f[1], WIRE_MAX_BATCH, &m->ack.count),
+		CHECK(mp_get_uint(&f[0], WIRE_MAX_CREDIT, &m->ack.count),
 		      "ACK.count is not an unsigned integer up to %d",
-		      WIRE_MAX_BATCH);
-		CHECK(mp_get_uint(&f[2], ENTRY_MAX_SEQ, &m->ack.seq),
-		      "ACK.seq is not a valid seq");
+		      WIRE_MAX_CREDIT);
+		CHECK(mp_get_uint(&f[1], WIRE_MAX_CREDIT, &m->ack.credit),
+		      "ACK.credit is not an unsigned integer up to %d",
+		      WIRE_MAX_CREDIT);
+		if (m->ack.credit == 0)
+			FAULT(HAMLET_EFORMAT, "ACK.credit is 0");
 		break;
 	case WIRE_KEEPALIVE:
 		break;
@@ -283,8 +289,8 @@ int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq)
 int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
 			   size_t n)
 {
-	if (n == 0 || n > WIRE_MAX_BATCH)
-		return n ? HAMLET_ETOOBIG : -EINVAL;
+	if (n > WIRE_MAX_BATCH)
+		return HAMLET_ETOOBIG;
 	put_head(w, WIRE_ENTRIES);
 	mp_pack_bin(&w->pk, key, 32);
 	msgpack_pack_array(&w->pk, n);
@@ -305,15 +311,31 @@ int wire_put_entry(struct mp_writer *w, const struct wire_entry *e)
 	return 0;
 }
 
-int wire_put_ack(struct mp_writer *w, const uint8_t key[32], uint64_t count,
-		 uint64_t seq)
+int wire_put_entries_end(struct mp_writer *w, int last)
 {
-	if (count > WIRE_MAX_BATCH)
+	if (last)
+		msgpack_pack_true(&w->pk);
+	else
+		msgpack_pack_false(&w->pk);
+	return 0;
+}
+
+void wire_entries_set_last(uint8_t *msg, size_t len, int last)
+{
+	/* msgpack false is 0xc2, true 0xc3: one byte, the message's last */
+	if (len > 0 && (msg[len - 1] == 0xc2 || msg[len - 1] == 0xc3))
+		msg[len - 1] = last ? 0xc3 : 0xc2;
+}
+
+int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit)
+{
+	if (count > WIRE_MAX_CREDIT || credit > WIRE_MAX_CREDIT)
 		return HAMLET_ETOOBIG;
+	if (credit == 0)
+		return -EINVAL;
 	put_head(w, WIRE_ACK);
-	mp_pack_bin(&w->pk, key, 32);
 	msgpack_pack_uint64(&w->pk, count);
-	msgpack_pack_uint64(&w->pk, seq);
+	msgpack_pack_uint64(&w->pk, credit);
 	return 0;
 }
 

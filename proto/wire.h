@@ -32,10 +32,10 @@
 #define WIRE_MAX_SCOPES 16		/* scope prefixes in HELLO */
 #define WIRE_MAX_FEEDS 1024		/* (feed, seq) items in FEEDS */
 #define WIRE_MAX_IDS 1024		/* negentropy ids in FEEDS */
-#define WIRE_MAX_BATCH 256		/* entries in one ENTRIES */
+#define WIRE_MAX_BATCH 256		/* entries in one ENTRIES message */
 #define WIRE_BATCH_BYTES ((size_t)512 << 10) /* senders stop adding here */
 #define WIRE_MAX_NEG ((size_t)60000)	/* negentropy message bytes */
-#define WIRE_MAX_CREDIT 65536		/* entries granted at once */
+#define WIRE_MAX_CREDIT 8192		/* entries in one batch (HELLO, ACK) */
 #define WIRE_MAX_TEXT 200		/* ERROR text bytes */
 #define WIRE_MAX_ITEMS WIRE_MAX_FEEDS	/* largest container in any message */
 
@@ -97,11 +97,11 @@ struct wire_msg {
 		uint8_t key[32];
 		size_t n;
 		struct wire_entry v[WIRE_MAX_BATCH];
+		int last; /* this message closes the batch */
 	} entries;
 	struct {
-		uint8_t key[32];
-		uint64_t count;
-		uint64_t seq;
+		uint64_t count;	 /* entries of the batch committed */
+		uint64_t credit; /* the most entries the next batch may hold */
 	} ack;
 	struct {
 		int64_t code;
@@ -135,12 +135,19 @@ int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len);
 int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
 		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids);
 int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq);
-/* ENTRIES is written in three steps so a sender can stream from its store. */
+/*
+ * ENTRIES is written in steps so a sender can stream from its store:
+ * begin (n entries, 0 only for an empty message closing a batch), n
+ * entries, end. The `last` flag is the message's final byte, so a sender
+ * holding an encoded message can still decide whether it closes the batch
+ * with wire_entries_set_last().
+ */
 int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
 			   size_t n);
 int wire_put_entry(struct mp_writer *w, const struct wire_entry *e);
-int wire_put_ack(struct mp_writer *w, const uint8_t key[32], uint64_t count,
-		 uint64_t seq);
+int wire_put_entries_end(struct mp_writer *w, int last);
+void wire_entries_set_last(uint8_t *msg, size_t len, int last);
+int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit);
 int wire_put_keepalive(struct mp_writer *w);
 int wire_put_error(struct mp_writer *w, int64_t code, const char *text);
 

@@ -386,6 +386,7 @@ static int rogue_tampered(struct node *n, int port)
 	we.sig = sig;
 	ASSERT_OK(wire_put_entries_begin(&w, key, 1));
 	ASSERT_OK(wire_put_entry(&w, &we));
+	ASSERT_OK(wire_put_entries_end(&w, 1));
 	store_txn_abort(t);
 	rogue_send(fd, &tx, &w);
 	mp_writer_destroy(&w);

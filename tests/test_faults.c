@@ -346,6 +346,7 @@ static long long wait_same(struct node *a, struct node *b, int limit_ms)
 struct figures {
 	int connected;
 	uint64_t entries_in, entries_out, entries_dup_in, bytes_in, bytes_out;
+	uint64_t batches_in, batch_credit; /* batch_credit: the largest */
 	char digest[65];
 };
 
@@ -407,6 +408,13 @@ static void rpc_figures(const char *sock, struct figures *ret)
 					ret->bytes_in += u;
 				else if (sl == 9 && !memcmp(s, "bytes_out", 9))
 					ret->bytes_out += u;
+				else if (sl == 10 &&
+					 !memcmp(s, "batches_in", 10))
+					ret->batches_in += u;
+				else if (sl == 12 &&
+					 !memcmp(s, "batch_credit", 12) &&
+					 u > ret->batch_credit)
+					ret->batch_credit = u;
 			}
 		}
 	}
@@ -631,17 +639,18 @@ static void case_kills(const char *net, int entries, unsigned seed)
 		/*
 		 * A random point of the sync: a random number of entries sent
 		 * in this run, or a random 100-1500 ms, whichever comes
-		 * first. Up to the credit is in flight, not yet committed, so
-		 * the number runs from half the credit to the credit plus
-		 * 4/5 of an even share of the sync: every kill falls inside
-		 * it, spread over it.
+		 * first. Up to one batch is in flight, not yet committed, so
+		 * the number runs from half the largest batch to that batch
+		 * plus 4/5 of an even share of the sync: every kill falls
+		 * inside it, spread over it.
 		 */
 		int cap = 100 + rand() % 1401;
-		uint64_t goal = SYNC_CREDIT / 2 +
+		uint64_t goal = SYNC_BATCH_MAX / 2 +
 				(uint64_t)rand() %
-					(SYNC_CREDIT / 2 +
+					(SYNC_BATCH_MAX / 2 +
 					 2 * (uint64_t)entries * 4 / (5 * KILLS));
 		uint64_t lost;
+		struct figures fk;
 		long long ts;
 		commune_start(&pc, pv.port, 1);
 		ts = now_ms();
@@ -655,6 +664,8 @@ static void case_kills(const char *net, int entries, unsigned seed)
 				break;
 			sleep_ms(5);
 		}
+		/* the batch size the commune grants at this point */
+		rpc_figures(pc.sock, &fk);
 		ASSERT_EQ(kill(pc.pid, SIGKILL), 0);
 		ts = now_ms() - ts;
 		ASSERT_EQ(waitpid(pc.pid, NULL, 0), pc.pid);
@@ -670,11 +681,12 @@ static void case_kills(const char *net, int entries, unsigned seed)
 		/* sent but not committed when the receiver died */
 		lost = (fv.entries_out - held) - (sent_prev - prev);
 		fprintf(stderr,
-			"   kill %2d after %4lld ms: %6llu entries held, %4llu sent were lost in flight\n",
+			"   kill %2d after %4lld ms: %6llu entries held, %4llu sent were lost in flight (batches of %llu)\n",
 			k + 1, ts, (unsigned long long)held,
-			(unsigned long long)lost);
-		/* in flight means within the credit the receiver granted */
-		ASSERT_TRUE(lost <= SYNC_CREDIT);
+			(unsigned long long)lost,
+			(unsigned long long)fk.batch_credit);
+		/* in flight means one batch at most */
+		ASSERT_TRUE(lost <= SYNC_BATCH_MAX);
 		prev = held;
 		sent_prev = fv.entries_out;
 	}
@@ -706,7 +718,7 @@ static void case_kills(const char *net, int entries, unsigned seed)
 	/*
 	 * The village is never killed: its entries_out spans every session.
 	 * What it sent beyond the entries there are was sent more than once:
-	 * batches in flight when the receiver died (at most the credit) and
+	 * the batch in flight when the receiver died (one at most) and
 	 * entries the receiver already held. The latter are the waste the
 	 * receiver counts (entries_dup_in, logged per batch so killed runs
 	 * count too).
@@ -723,8 +735,8 @@ static void case_kills(const char *net, int entries, unsigned seed)
 	ASSERT_TRUE(dups_logged >= fc.entries_dup_in);
 	/* entries the receiver had committed are never sent again... */
 	ASSERT_TRUE(dups_logged <= (uint64_t)KILLS * WIRE_MAX_BATCH);
-	/* ...and what was in flight is bounded by the credit */
-	ASSERT_TRUE(resent <= (uint64_t)KILLS * SYNC_CREDIT);
+	/* ...and what was in flight is one batch per kill at most */
+	ASSERT_TRUE(resent <= (uint64_t)KILLS * SYNC_BATCH_MAX);
 	node_close(v);
 }
 

@@ -4,6 +4,7 @@
 #include "testlib.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <sodium.h>
 
 static struct wire_msg m;
@@ -73,7 +74,7 @@ static void b_want_neg_seq(msgpack_packer *pk)
 static void b_entries_big(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 }, sig[64] = { 0 };
-	msgpack_pack_array(pk, 3);
+	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint8(pk, WIRE_ENTRIES);
 	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, WIRE_MAX_BATCH + 1);
@@ -83,11 +84,12 @@ static void b_entries_big(msgpack_packer *pk)
 		mp_pack_bin(pk, sig, 64);
 		msgpack_pack_nil(pk);
 	}
+	msgpack_pack_true(pk);
 }
 static void b_entries_short_sig(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 }, sig[63] = { 0 };
-	msgpack_pack_array(pk, 3);
+	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint8(pk, WIRE_ENTRIES);
 	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, 1);
@@ -95,6 +97,7 @@ static void b_entries_short_sig(msgpack_packer *pk)
 	mp_pack_bin(pk, "e", 1);
 	mp_pack_bin(pk, sig, 63);
 	msgpack_pack_nil(pk);
+	msgpack_pack_true(pk);
 }
 static void b_hello_version(msgpack_packer *pk)
 {
@@ -191,11 +194,11 @@ int main(void)
 	ASSERT_EQ(m.want.seq, 41);
 	free(p);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_ack(&w, key, 12, 99));
+	ASSERT_OK(wire_put_ack(&w, 1200, 4096));
 	p = take(&w, &n);
 	ASSERT_OK(decode(p, n));
-	ASSERT_EQ(m.ack.count, 12);
-	ASSERT_EQ(m.ack.seq, 99);
+	ASSERT_EQ(m.ack.count, 1200);
+	ASSERT_EQ(m.ack.credit, 4096);
 	free(p);
 	mp_writer_init(&w);
 	ASSERT_OK(wire_put_neg(&w, (const uint8_t *)"\x61", 1));
@@ -228,14 +231,52 @@ int main(void)
 		ASSERT_OK(wire_put_entries_begin(&w, key, 2));
 		ASSERT_OK(wire_put_entry(&w, &e[0]));
 		ASSERT_OK(wire_put_entry(&w, &e[1]));
+		ASSERT_OK(wire_put_entries_end(&w, 0));
 		p = take(&w, &n);
 		ASSERT_OK(decode(p, n));
 		ASSERT_EQ(m.entries.n, 2);
+		ASSERT_EQ(m.entries.last, 0);
 		ASSERT_EQ(m.entries.v[0].body_len, 300);
 		ASSERT_TRUE(m.entries.v[1].body == NULL);
 		ASSERT_EQ(m.entries.v[1].env_len, 50);
+		/* a held message can still be made the batch's last */
+		wire_entries_set_last(p, n, 1);
+		ASSERT_OK(decode(p, n));
+		ASSERT_EQ(m.entries.last, 1);
+		ASSERT_EQ(m.entries.n, 2);
 		free(p);
 	}
+
+	TEST_START("an empty ENTRIES only closes a batch");
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_entries_begin(&w, key, 0));
+	ASSERT_OK(wire_put_entries_end(&w, 1));
+	p = take(&w, &n);
+	ASSERT_OK(decode(p, n));
+	ASSERT_EQ(m.entries.n, 0);
+	ASSERT_EQ(m.entries.last, 1);
+	wire_entries_set_last(p, n, 0);
+	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "ENTRIES.batch is empty") != NULL);
+	free(p);
+
+	TEST_START("ACK and HELLO grant at least one entry");
+	mp_writer_init(&w);
+	ASSERT_EQ(wire_put_ack(&w, 5, 0), -EINVAL);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint8(&w.pk, WIRE_ACK);
+	msgpack_pack_uint8(&w.pk, 5);
+	msgpack_pack_uint8(&w.pk, 0);
+	p = take(&w, &n);
+	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "ACK.credit is 0") != NULL);
+	free(p);
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 1, 0));
+	p = take(&w, &n);
+	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "HELLO.credit is 0") != NULL);
+	free(p);
 
 	TEST_START("encoders refuse what a receiver would refuse");
 	mp_writer_init(&w);
@@ -243,7 +284,8 @@ int main(void)
 		  HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_entries_begin(&w, key, WIRE_MAX_BATCH + 1),
 		  HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_ack(&w, key, WIRE_MAX_BATCH + 1, 1), HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_ack(&w, WIRE_MAX_CREDIT + 1, 1), HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_ack(&w, 1, WIRE_MAX_CREDIT + 1), HAMLET_ETOOBIG);
 	mp_writer_destroy(&w);
 
 	TEST_START("an unknown type is EPROTO");

@@ -35,8 +35,9 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	seeds[1] = mp_writer_take(&w, &lens[1]);
 	wire_put_entries_begin(&w, key, 1);
 	wire_put_entry(&w, &e);
+	wire_put_entries_end(&w, 1);
 	seeds[2] = mp_writer_take(&w, &lens[2]);
-	wire_put_ack(&w, key, 3, 7);
+	wire_put_ack(&w, 3, 7);
 	seeds[3] = mp_writer_take(&w, &lens[3]);
 	wire_put_neg(&w, (const uint8_t *)"\x61\x00\x00", 3);
 	seeds[4] = mp_writer_take(&w, &lens[4]);
