@@ -260,6 +260,25 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 	      struct log_out *out, size_t *ret_failed, char *why, size_t wl,
 	      int *ret_via_daemon);
 
+/* The state of cli_ingest() across the batches of one bundle import. */
+struct cli_ingest {
+	struct node *n;	 /* the store written when no daemon runs */
+	int via_daemon;	 /* set once hamletd stored a batch */
+};
+
+/*
+ * A bundle_ingest_fn (ctx: struct cli_ingest): store a batch of signed
+ * entries through the running hamletd's "ingest" method (several requests
+ * of at most ~900 KiB each; the daemon verifies, commits and pushes them
+ * to its peers at once), or, when no daemon runs, directly with
+ * log_ingest(). Same contract as log_ingest(), except that when hamletd
+ * stops in the middle of a batch the requests before were stored (why
+ * says so; importing again is harmless).
+ */
+int cli_ingest(void *ctx, const struct log_in *in, size_t n,
+	       struct log_out *out, struct log_stats *stats, char *why,
+	       size_t wl);
+
 int cmd_status(int argc, char **argv);
 int cmd_peers(int argc, char **argv);
 int cmd_sync(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "rpc_client.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,16 +94,102 @@ uint64_t cli_mp_u64(const msgpack_object *map, const char *key)
 	return u;
 }
 
+/* --- requests that carry a bin --------------------------------------- */
+
+/* What one request carries at most (under RPC_MAX_REQUEST, with room for
+ * the framing). */
+#define RPC_CHUNK_BYTES ((size_t)900 << 10)
+
+/*
+ * Send [method, bin] (the bin is inner's bytes) and parse the answer. On
+ * success doc holds it (close it, then free *ret_buf), *ret_a its 2 or 3
+ * items, *ret_n their count and *ret_code its code; when the code is
+ * negative, why holds the daemon's message. Otherwise why says what
+ * failed and nothing is left to free.
+ */
+static int bin_call(const char *sock, const char *method,
+		    struct mp_writer *inner, size_t max_items,
+		    struct mp_doc *doc, uint8_t **ret_buf,
+		    const msgpack_object **ret_a, size_t *ret_n,
+		    int64_t *ret_code, char *why, size_t wl)
+{
+	struct mp_writer req;
+	uint8_t *resp = NULL;
+	size_t rl;
+	int r;
+
+	mp_writer_init(&req);
+	msgpack_pack_array(&req.pk, 2);
+	mp_pack_str(&req.pk, method);
+	mp_pack_bin(&req.pk, inner->sb.data, inner->sb.size);
+	r = rpc_client_call_raw(sock, (const uint8_t *)req.sb.data, req.sb.size,
+				600000, &resp, &rl);
+	mp_writer_destroy(&req);
+	if (r < 0) {
+		snprintf(why, wl, "cannot talk to hamletd at %s: %s", sock,
+			 hamlet_strerror(r));
+		return r;
+	}
+	if (mp_doc_parse(doc, resp, rl, max_items) < 0) {
+		free(resp);
+		snprintf(why, wl, "hamletd sent an answer that does not parse");
+		return HAMLET_EFORMAT;
+	}
+	if (mp_get_array(doc->root, SIZE_MAX, 3, ret_a, ret_n) < 0 ||
+	    *ret_n < 2 || mp_get_int(&(*ret_a)[0], ret_code) < 0) {
+		mp_doc_close(doc);
+		free(resp);
+		snprintf(why, wl, "hamletd sent an answer of the wrong shape");
+		return HAMLET_EFORMAT;
+	}
+	if (*ret_code < 0) {
+		const char *s = "";
+		size_t sl = 0;
+		mp_get_str(&(*ret_a)[1], 300, &s, &sl);
+		snprintf(why, wl, "%.*s", (int)sl, s);
+	}
+	*ret_buf = resp;
+	return 0;
+}
+
+/* 1 when r says no daemon listens on the socket. */
+static int daemon_absent(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED;
+}
+
+/*
+ * How many of items[from..n) go into one request: at least one, at most
+ * max, and past the first no more than RPC_CHUNK_BYTES in all, with
+ * bytes(items, i) the size item i takes in a request.
+ */
+static size_t chunk_count(const void *items, size_t from, size_t n, size_t max,
+			  size_t (*bytes)(const void *items, size_t i))
+{
+	size_t k = 0, total = 64;
+	while (from + k < n && k < max) {
+		size_t b = bytes(items, from + k);
+		if (k && total + b > RPC_CHUNK_BYTES)
+			break;
+		total += b;
+		k++;
+	}
+	return k;
+}
+
 /* --- writes ------------------------------------------------------------ */
 
-#define WRITE_CHUNK_BYTES ((size_t)900 << 10)
+static size_t op_bytes(const void *items, size_t i)
+{
+	return ((const struct log_op *)items)[i].body_len + 200;
+}
 
 /* Send ops[0..n) as one "write" request; fills out and failed. */
 static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 		     struct log_out *out, size_t *ret_failed, char *why,
 		     size_t wl)
 {
-	struct mp_writer inner, req;
+	struct mp_writer inner;
 	uint8_t *resp = NULL;
 	size_t rl;
 	struct mp_doc doc;
@@ -130,38 +217,21 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 		else
 			msgpack_pack_false(&inner.pk);
 	}
-	mp_writer_init(&req);
-	msgpack_pack_array(&req.pk, 2);
-	mp_pack_str(&req.pk, "write");
-	mp_pack_bin(&req.pk, inner.sb.data, inner.sb.size);
+	r = bin_call(sock, "write", &inner, RPC_MAX_WRITE_OPS * 3 + 8, &doc,
+		     &resp, &a, &rl, &code, why, wl);
 	mp_writer_destroy(&inner);
-	r = rpc_client_call_raw(sock, (const uint8_t *)req.sb.data, req.sb.size,
-				600000, &resp, &rl);
-	mp_writer_destroy(&req);
 	if (r < 0)
 		return r;
-	if (mp_doc_parse(&doc, resp, rl, RPC_MAX_WRITE_OPS * 3 + 8) < 0) {
-		free(resp);
-		snprintf(why, wl, "hamletd sent an answer that does not parse");
-		return HAMLET_EFORMAT;
-	}
-	r = HAMLET_EFORMAT;
-	snprintf(why, wl, "hamletd sent an answer of the wrong shape");
-	if (mp_get_array(doc.root, SIZE_MAX, 3, &a, &rl) < 0 || rl < 2 ||
-	    mp_get_int(&a[0], &code) < 0)
-		goto out;
 	if (code < 0) {
 		uint64_t idx = 0;
-		const char *s = "";
-		size_t sl = 0;
-		mp_get_str(&a[1], 300, &s, &sl);
-		snprintf(why, wl, "%.*s", (int)sl, s);
 		if (rl == 3)
 			mp_get_uint(&a[2], n, &idx);
 		*ret_failed = (size_t)idx;
 		r = (int)code;
 		goto out;
 	}
+	r = HAMLET_EFORMAT;
+	snprintf(why, wl, "hamletd sent an answer of the wrong shape");
 	if (mp_get_array(&a[1], n, 0, &list, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -192,27 +262,21 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 
 	*ret_via_daemon = 0;
 	while (done < nops) {
-		/* as many ops as fit one request */
-		size_t k = 0, bytes = 64;
-		while (done + k < nops && k < RPC_MAX_WRITE_OPS) {
-			size_t b = ops[done + k].body_len + 200;
-			if (k && bytes + b > WRITE_CHUNK_BYTES)
-				break;
-			bytes += b;
-			k++;
-		}
+		size_t k = chunk_count(ops, done, nops, RPC_MAX_WRITE_OPS,
+				       op_bytes);
 		size_t failed = 0;
 		r = write_rpc(sock, ops + done, k, out ? out + done : NULL,
 			      &failed, why, wl);
-		if ((r == -ENOENT || r == -ECONNREFUSED) && done == 0) {
+		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			struct log_author au;
+			why[0] = 0;
 			node_author(n, &au);
 			return log_write(n->st, &au, ops, nops, out, ret_failed,
 					 why, wl);
 		}
 		if (r < 0) {
-			if (r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT)
+			if (daemon_absent(r) || r == -ETIMEDOUT)
 				snprintf(why, wl,
 					 "hamletd stopped answering at %s (%s); %zu of %zu records were stored",
 					 sock, hamlet_strerror(r), done, nops);
@@ -220,6 +284,120 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 			return r;
 		}
 		*ret_via_daemon = 1;
+		done += k;
+	}
+	return 0;
+}
+
+/* --- entries someone else signed (bundle import) ---------------------- */
+
+static size_t entry_bytes(const void *items, size_t i)
+{
+	const struct log_in *e = &((const struct log_in *)items)[i];
+	return e->env_len + ENTRY_SIG_LEN + e->body_len + 16;
+}
+
+/* Send in[0..n) as one "ingest" request; fills out and adds to stats. */
+static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
+		      struct log_out *out, struct log_stats *stats, char *why,
+		      size_t wl)
+{
+	struct mp_writer inner;
+	uint8_t *resp = NULL;
+	size_t rl;
+	struct mp_doc doc;
+	const msgpack_object *a, *parts, *list, *x;
+	uint64_t st[6];
+	int64_t code;
+	int r;
+
+	mp_writer_init(&inner);
+	msgpack_pack_array(&inner.pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&inner.pk, 3);
+		mp_pack_bin(&inner.pk, in[i].env, in[i].env_len);
+		mp_pack_bin(&inner.pk, in[i].sig, ENTRY_SIG_LEN);
+		if (in[i].body)
+			mp_pack_bin(&inner.pk, in[i].body, in[i].body_len);
+		else
+			msgpack_pack_nil(&inner.pk);
+	}
+	r = bin_call(sock, "ingest", &inner, RPC_MAX_INGEST_ENTRIES, &doc,
+		     &resp, &a, &rl, &code, why, wl);
+	mp_writer_destroy(&inner);
+	if (r < 0)
+		return r;
+	if (code < 0) {
+		r = (int)code;
+		goto out;
+	}
+	r = HAMLET_EFORMAT;
+	snprintf(why, wl, "hamletd sent an answer to ingest of the wrong shape");
+	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
+	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
+	    mp_get_array(&parts[1], 6, 0, &x, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < 6; i++)
+		if (mp_get_uint(&x[i], UINT64_MAX, &st[i]) < 0)
+			goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t status;
+		int64_t err;
+		if (mp_get_array(&list[i], 4, 0, &x, NULL) < 0 ||
+		    mp_get_uint(&x[0], LOG_REJECTED, &status) < 0 ||
+		    mp_get_int(&x[1], &err) < 0 || err > 0 || err < INT_MIN ||
+		    mp_get_cstr(&x[2], out[i].why, sizeof(out[i].why)) < 0 ||
+		    mp_get_uint(&x[3], UINT64_MAX, &out[i].seq) < 0)
+			goto out;
+		out[i].status = (int)status;
+		out[i].err = (int)err;
+		entry_id(in[i].env, in[i].env_len, out[i].id);
+	}
+	if (stats) {
+		stats->applied += st[0];
+		stats->duplicate += st[1];
+		stats->held += st[2];
+		stats->released += st[3];
+		stats->forks += st[4];
+		stats->rejected += st[5];
+	}
+	why[0] = 0;
+	r = 0;
+out:
+	mp_doc_close(&doc);
+	free(resp);
+	return r;
+}
+
+int cli_ingest(void *ctx, const struct log_in *in, size_t n,
+	       struct log_out *out, struct log_stats *stats, char *why,
+	       size_t wl)
+{
+	struct cli_ingest *c = ctx;
+	const char *sock = cli_socket_path(NULL);
+	size_t done = 0;
+	int r;
+
+	while (done < n) {
+		size_t k = chunk_count(in, done, n, RPC_MAX_INGEST_ENTRIES,
+				       entry_bytes);
+		r = ingest_rpc(sock, in + done, k, out + done, stats, why, wl);
+		if (daemon_absent(r) && done == 0) {
+			/* no daemon: this process writes the store itself */
+			why[0] = 0;
+			r = log_ingest(c->n->st, c->n->net.id, in, n, out, stats);
+			if (r < 0)
+				snprintf(why, wl, "%s", hamlet_strerror(r));
+			return r;
+		}
+		if (r < 0) {
+			if (daemon_absent(r) || r == -ETIMEDOUT)
+				snprintf(why, wl,
+					 "hamletd stopped answering at %s (%s); %zu of these %zu entries were stored, importing again is harmless",
+					 sock, hamlet_strerror(r), done, n);
+			return r;
+		}
+		c->via_daemon = 1;
 		done += k;
 	}
 	return 0;

@@ -260,13 +260,18 @@ static int bundle_import_run(const char *path)
 {
 	struct node *n = NULL;
 	struct bundle_report rep;
+	struct cli_ingest ci = { 0 };
 	char why[512] = "";
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
 	if ((r = cli_node_open(0, &n)) < 0)
 		return r;
-	if ((r = bundle_import(n, path, &rep, why, sizeof(why))) < 0) {
+	/* this process reads the file (the daemon may not see its path);
+	 * hamletd, when it runs, stores what it holds */
+	ci.n = n;
+	if ((r = bundle_import_with(n, path, cli_ingest, &ci, &rep, why,
+				    sizeof(why))) < 0) {
 		if (r == HAMLET_ENETWORK) {
 			char a[65], b[65];
 			cli_hex(rep.header.network_id, 32, a);
@@ -284,6 +289,8 @@ static int bundle_import_run(const char *path)
 	else
 		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
 					n->net.name);
+	if (!cli_global.json && ci.via_daemon)
+		printf("stored through hamletd, which sends the new entries to its peers\n");
 	if (import_failed(&rep)) {
 		if (!cli_global.json)
 			printf("what verified was imported; the rest was not (see the problems above)\n");

@@ -274,19 +274,46 @@ static void write_free(struct write_job *j)
 	free(j);
 }
 
-static void write_job_done(uv_work_t *req, int status)
+/*
+ * A thread-pool job of rc has ended: 1 when its answer is still to be
+ * sent. The connection may have closed meanwhile (then the last job frees
+ * it) or the daemon be stopping (then the job was cancelled: say so).
+ */
+static int job_ended(struct rpc_conn *rc, int status)
 {
-	struct write_job *j = req->data;
-	struct rpc_conn *rc = j->rc;
 	rc->refs--;
 	if (rc->closed) {
 		if (!rc->refs) {
 			free(rc->buf);
 			free(rc);
 		}
-	} else if (status < 0) {
+		return 0;
+	}
+	if (status < 0) {
 		reply_error(rc, -ECANCELED, "the daemon is stopping");
-	} else if (j->r < 0) {
+		return 0;
+	}
+	return 1;
+}
+
+/* Run work, then done, on the thread pool for rc (req->data set by the
+ * caller); the connection outlives the job. On failure done never runs. */
+static int job_queue(struct rpc_conn *rc, uv_work_t *req, uv_work_cb work,
+		     uv_after_work_cb done)
+{
+	int r = uv_queue_work(rc->d->loop, req, work, done);
+	if (r == 0)
+		rc->refs++;
+	return r;
+}
+
+static void write_job_done(uv_work_t *req, int status)
+{
+	struct write_job *j = req->data;
+	struct rpc_conn *rc = j->rc;
+	if (!job_ended(rc, status))
+		goto out;
+	if (j->r < 0) {
 		struct mp_writer w;
 		mp_writer_init(&w);
 		msgpack_pack_array(&w.pk, 3);
@@ -309,6 +336,7 @@ static void write_job_done(uv_work_t *req, int status)
 		reply(rc, &w);
 		mp_writer_destroy(&w);
 	}
+out:
 	if (j->r == 0 && !j->d->stopping)
 		sync_heads_check(j->d); /* push the new entries now */
 	write_free(j);
@@ -364,12 +392,10 @@ static void do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	j->rc = rc;
 	j->d = rc->d;
 	j->req.data = j;
-	if (uv_queue_work(rc->d->loop, &j->req, write_work, write_job_done) < 0) {
+	if (job_queue(rc, &j->req, write_work, write_job_done) < 0) {
 		reply_error(rc, -EIO, "cannot queue the write");
 		write_free(j);
-		return;
 	}
-	rc->refs++;
 	return;
 bad:
 	reply_error(rc, HAMLET_EFORMAT,
@@ -383,6 +409,184 @@ bad:
 	free(j);
 }
 
+/* --- entries from a bundle: stored as the wire's are --------------- */
+
+struct ingest_job {
+	uv_work_t req;
+	struct rpc_conn *rc;
+	struct daemon *d;
+	uint8_t *copy;
+	struct mp_doc doc;
+	int have_doc;
+	struct log_in *in;
+	struct log_out *out;
+	struct log_stats stats;
+	size_t n;
+	int r;
+};
+
+static void ingest_work(uv_work_t *req)
+{
+	struct ingest_job *j = req->data;
+	j->r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
+			  j->out, &j->stats);
+}
+
+static void ingest_free(struct ingest_job *j)
+{
+	if (j->have_doc)
+		mp_doc_close(&j->doc);
+	free(j->copy);
+	free(j->in);
+	free(j->out);
+	free(j);
+}
+
+static void ingest_job_done(uv_work_t *req, int status)
+{
+	struct ingest_job *j = req->data;
+	struct rpc_conn *rc = j->rc;
+	const struct log_stats *s = &j->stats;
+	if (!job_ended(rc, status))
+		goto out;
+	if (j->r < 0) {
+		char why[200];
+		snprintf(why, sizeof(why),
+			 "ingest: nothing of the %zu entries was stored: %s",
+			 j->n, hamlet_strerror(j->r));
+		reply_error(rc, j->r, why);
+	} else {
+		struct mp_writer w;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		msgpack_pack_int(&w.pk, 0);
+		msgpack_pack_array(&w.pk, 2);
+		msgpack_pack_array(&w.pk, j->n);
+		for (size_t i = 0; i < j->n; i++) {
+			const struct log_out *o = &j->out[i];
+			msgpack_pack_array(&w.pk, 4);
+			msgpack_pack_uint64(&w.pk, (uint64_t)o->status);
+			msgpack_pack_int(&w.pk, o->err);
+			mp_pack_str(&w.pk, o->why);
+			msgpack_pack_uint64(&w.pk, o->seq);
+		}
+		msgpack_pack_array(&w.pk, 6);
+		msgpack_pack_uint64(&w.pk, s->applied);
+		msgpack_pack_uint64(&w.pk, s->duplicate);
+		msgpack_pack_uint64(&w.pk, s->held);
+		msgpack_pack_uint64(&w.pk, s->released);
+		msgpack_pack_uint64(&w.pk, s->forks);
+		msgpack_pack_uint64(&w.pk, s->rejected);
+		reply(rc, &w);
+		mp_writer_destroy(&w);
+	}
+out:
+	if (j->r == 0 && !j->d->stopping)
+		sync_heads_check(j->d); /* push the new entries now */
+	ingest_free(j);
+}
+
+/* Decode ["ingest", bin]'s bin into j->in; why names what is wrong. */
+static int ingest_decode(struct ingest_job *j, size_t len, char *why,
+			 size_t wl)
+{
+	const msgpack_object *ents, *f;
+	size_t n;
+	int r;
+
+	if ((r = mp_doc_parse(&j->doc, j->copy, len, RPC_MAX_INGEST_ENTRIES)) < 0) {
+		snprintf(why, wl,
+			 "ingest: the argument is not one msgpack value of at most %d entries (%s)",
+			 RPC_MAX_INGEST_ENTRIES, hamlet_strerror(r));
+		return r;
+	}
+	j->have_doc = 1;
+	r = mp_get_array(j->doc.root, SIZE_MAX, RPC_MAX_INGEST_ENTRIES, &ents, &n);
+	if (r == HAMLET_ETOOBIG) {
+		snprintf(why, wl, "ingest: more than %d entries in one request",
+			 RPC_MAX_INGEST_ENTRIES);
+		return r;
+	}
+	if (r < 0 || n == 0) {
+		snprintf(why, wl,
+			 "ingest: expected a list of 1 to %d entries [env, sig, body|nil]",
+			 RPC_MAX_INGEST_ENTRIES);
+		return HAMLET_EFORMAT;
+	}
+	if (!(j->in = calloc(n, sizeof(*j->in))) ||
+	    !(j->out = calloc(n, sizeof(*j->out)))) {
+		snprintf(why, wl, "ingest: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct log_in *e = &j->in[i];
+		size_t sl;
+		if (mp_get_array(&ents[i], 3, 0, &f, NULL) < 0) {
+			snprintf(why, wl,
+				 "ingest: entry %zu is not [env, sig, body|nil]", i);
+			return HAMLET_EFORMAT;
+		}
+		if (mp_get_bin(&f[0], ENTRY_MAX_ENVELOPE, &e->env, &e->env_len) < 0 ||
+		    e->env_len == 0) {
+			snprintf(why, wl,
+				 "ingest: entry %zu: env is not a bin of 1 to %d bytes",
+				 i, ENTRY_MAX_ENVELOPE);
+			return HAMLET_EFORMAT;
+		}
+		if (mp_get_bin(&f[1], ENTRY_SIG_LEN, &e->sig, &sl) < 0 ||
+		    sl != ENTRY_SIG_LEN) {
+			snprintf(why, wl,
+				 "ingest: entry %zu: sig is not a bin of %d bytes",
+				 i, ENTRY_SIG_LEN);
+			return HAMLET_EFORMAT;
+		}
+		if (!mp_is_nil(&f[2]) &&
+		    mp_get_bin(&f[2], ENTRY_MAX_BODY, &e->body, &e->body_len) < 0) {
+			snprintf(why, wl,
+				 "ingest: entry %zu: body is neither nil nor a bin of at most %d bytes",
+				 i, ENTRY_MAX_BODY);
+			return HAMLET_EFORMAT;
+		}
+	}
+	j->n = n;
+	return 0;
+}
+
+static void do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n)
+{
+	struct ingest_job *j = calloc(1, sizeof(*j));
+	char why[200];
+	int r;
+
+	if (!j || !(j->copy = malloc(n ? n : 1))) {
+		free(j);
+		reply_error(rc, -ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(j->copy, p, n);
+	if ((r = ingest_decode(j, n, why, sizeof(why))) < 0) {
+		reply_error(rc, r, why);
+		ingest_free(j);
+		return;
+	}
+	j->rc = rc;
+	j->d = rc->d;
+	j->req.data = j;
+	if (job_queue(rc, &j->req, ingest_work, ingest_job_done) < 0) {
+		reply_error(rc, -EIO, "cannot queue the ingest");
+		ingest_free(j);
+	}
+}
+
+/* Methods whose argument is a bin; each handler copies what it keeps. */
+static const struct {
+	const char *name;
+	void (*fn)(struct rpc_conn *rc, const uint8_t *p, size_t n);
+} bin_methods[] = {
+	{ "write", do_write },
+	{ "ingest", do_ingest },
+};
+
 static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 {
 	struct mp_doc doc;
@@ -395,12 +599,20 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	}
 	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) == 0 && na == 2 &&
 	    mp_get_cstr(&a[0], method, sizeof(method)) == 0 &&
-	    strcmp(method, "write") == 0 && a[1].type == MSGPACK_OBJECT_BIN) {
+	    a[1].type == MSGPACK_OBJECT_BIN) {
 		const uint8_t *b = (const uint8_t *)a[1].via.bin.ptr;
 		size_t bl = a[1].via.bin.size;
-		do_write(rc, b, bl); /* copies before the doc closes */
-		mp_doc_close(&doc);
-		return;
+		for (size_t i = 0; i < sizeof(bin_methods) / sizeof(bin_methods[0]); i++) {
+			if (strcmp(method, bin_methods[i].name) != 0)
+				continue;
+			if (rc->refs >= RPC_MAX_JOBS)
+				reply_error(rc, -EBUSY,
+					    "too many requests in progress on this connection: wait for their answers");
+			else
+				bin_methods[i].fn(rc, b, bl); /* copies */
+			mp_doc_close(&doc);
+			return;
+		}
 	}
 	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) < 0 || na < 1 ||
 	    mp_get_cstr(&a[0], method, sizeof(method)) < 0 ||

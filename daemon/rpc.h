@@ -9,6 +9,7 @@
 #include "hamletd.h"
 
 #define RPC_MAX_CLIENTS 16
+#define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */
 
 /* Bind cfg.socket (replacing a stale socket file) and serve requests. */
 int rpc_start(struct daemon *d);

@@ -14,6 +14,15 @@
  *       collection, record id, scope or nil, body bin or nil, resolve
  *       bool], signed by the daemon's node key and stored in ONE
  *       transaction (log_write): all or none.
+ *   ["ingest", bin]        -> [0, [[[status, err, why, seq], ...],
+ *                                   [applied, duplicate, held, released,
+ *                                    forks, rejected]]]
+ *       bin: msgpack array of 1 to RPC_MAX_INGEST_ENTRIES entries [env
+ *       bin, sig bin(64), body bin or nil] as a bundle carries them,
+ *       verified and stored in ONE transaction (log_ingest) and pushed to
+ *       the peers. One outcome per entry, in order: status is enum
+ *       log_status (0 applied, 1 duplicate, 2 held, 3 fork, 4 rejected),
+ *       err the error code (0 or negative), why "" or the fault.
  * On error the answer is [code (negative), "message"] (for "write",
  * [code, "message", index of the operation at fault]).
  * peers in status: array of maps {key (hex), addr, connected (bool),
@@ -30,6 +39,7 @@
 
 #define RPC_MAX_REQUEST ((size_t)1 << 20)
 #define RPC_MAX_WRITE_OPS 20000
+#define RPC_MAX_INGEST_ENTRIES 4096 /* <= LOG_MAX_BATCH */
 #define RPC_MAX_RESPONSE ((size_t)4 << 20)
 
 /*

@@ -34,6 +34,26 @@ static uint64_t count_entries(struct node *n)
 	return c;
 }
 
+/* A store step that counts its calls and hands the batch to a node. */
+struct counting {
+	struct node *n;
+	int calls;
+	int fail; /* return this instead of storing */
+};
+
+static int counting_ingest(void *ctx, const struct log_in *in, size_t n,
+			   struct log_out *out, struct log_stats *stats,
+			   char *why, size_t whylen)
+{
+	struct counting *c = ctx;
+	c->calls++;
+	if (c->fail) {
+		snprintf(why, whylen, "the store step refused");
+		return c->fail;
+	}
+	return log_ingest(c->n->st, c->n->net.id, in, n, out, stats);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -77,6 +97,29 @@ int main(void)
 	bundle_report_close(&rep);
 	th_digest(b, db);
 	ASSERT_MEMEQ(da, db, 32);
+
+	TEST_START("an import with its own store step reports what log_ingest says, and its failure by name");
+	{
+		struct node *w = th_node(dir, net, "through", "bk/bt/qt/th");
+		struct counting c = { w, 0, HAMLET_EMAPFULL };
+		ASSERT_EQ(bundle_import_with(w, bun, counting_ingest, &c, &rep,
+					     why, sizeof(why)),
+			  HAMLET_EMAPFULL);
+		ASSERT_EQ(c.calls, 1);
+		ASSERT_TRUE(strstr(why, "the store step refused") != NULL);
+		bundle_report_close(&rep);
+		ASSERT_EQ(count_entries(w), 0);
+		c.fail = 0;
+		ASSERT_OK(bundle_import_with(w, bun, counting_ingest, &c, &rep,
+					     why, sizeof(why)));
+		ASSERT_EQ(c.calls, 2);
+		ASSERT_EQ(rep.stats.applied, N);
+		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_OK);
+		ASSERT_EQ(rep.problems.total, 0);
+		bundle_report_close(&rep);
+		ASSERT_EQ(count_entries(w), N);
+		node_close(w);
+	}
 
 	TEST_START("a bundle of another network is refused whole, saying so");
 	ASSERT_EQ(bundle_import(other, bun, &rep, why, sizeof(why)),

@@ -471,6 +471,60 @@ static void rpc_status(const char *sock, int *ret_connected,
 	free(resp);
 }
 
+/*
+ * ["ingest", inner] to sock: the answer, parsed into d (close it and free
+ * *ret_buf). *ret_code is the answer's code.
+ */
+static const msgpack_object *rpc_ingest(const char *sock, const uint8_t *inner,
+					size_t n, struct mp_doc *d,
+					uint8_t **ret_buf, int64_t *ret_code)
+{
+	struct mp_writer w;
+	const msgpack_object *a;
+	size_t rn;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	mp_pack_str(&w.pk, "ingest");
+	mp_pack_bin(&w.pk, inner, n);
+	ASSERT_OK(rpc_client_call_raw(sock, (const uint8_t *)w.sb.data,
+				      w.sb.size, 10000, ret_buf, &rn));
+	mp_writer_destroy(&w);
+	ASSERT_OK(mp_doc_parse(d, *ret_buf, rn, RPC_MAX_INGEST_ENTRIES));
+	ASSERT_OK(mp_get_array(d->root, 2, 0, &a, NULL));
+	ASSERT_OK(mp_get_int(&a[0], ret_code));
+	return &a[1];
+}
+
+/* A malformed ingest is refused with a message holding needle. */
+static void ingest_refused(const char *sock, const uint8_t *inner, size_t n,
+			   const char *needle)
+{
+	struct mp_doc d;
+	uint8_t *buf;
+	int64_t code;
+	char msg[256];
+	const msgpack_object *res = rpc_ingest(sock, inner, n, &d, &buf, &code);
+	ASSERT_TRUE(code < 0);
+	ASSERT_OK(mp_get_cstr(res, msg, sizeof(msg)));
+	if (!strstr(msg, needle))
+		fprintf(stderr, "   answer: %s (wanted %s)\n", msg, needle);
+	ASSERT_TRUE(strstr(msg, needle) != NULL);
+	mp_doc_close(&d);
+	free(buf);
+}
+
+/* One entry [env, sig, body|nil] packed into w. */
+static void pack_entry(struct mp_writer *w, const struct log_in *e)
+{
+	msgpack_pack_array(&w->pk, 3);
+	mp_pack_bin(&w->pk, e->env, e->env_len);
+	mp_pack_bin(&w->pk, e->sig, 64);
+	if (e->body)
+		mp_pack_bin(&w->pk, e->body, e->body_len);
+	else
+		msgpack_pack_nil(&w->pk);
+}
+
 int main(int argc, char **argv)
 {
 	struct proc pv = { .name = "village" }, pc = { .name = "commune" },
@@ -689,6 +743,86 @@ int main(int argc, char **argv)
 		free(resp);
 		ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
 		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
+	}
+
+	TEST_START("malformed ingest requests are refused, naming the fault; the daemon keeps serving");
+	{
+		struct th_pool pool = { 0 };
+		struct mp_writer w;
+		uint8_t junk[8] = { 0xc1, 0xc1 }, sig[64];
+		int64_t code;
+		th_pool_fill(v, &pool);
+		ASSERT_TRUE(pool.n >= 2);
+		ingest_refused(pc.sock, junk, 2, "not one msgpack value");
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 0);
+		ingest_refused(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+			       "expected a list of 1 to");
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		pack_entry(&w, &pool.in[0]);
+		msgpack_pack_array(&w.pk, 3);
+		mp_pack_bin(&w.pk, pool.in[1].env, pool.in[1].env_len);
+		mp_pack_bin(&w.pk, pool.in[1].sig, 63);
+		msgpack_pack_nil(&w.pk);
+		ingest_refused(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+			       "entry 1: sig is not a bin of 64 bytes");
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 1);
+		msgpack_pack_array(&w.pk, 2);
+		mp_pack_str(&w.pk, "env");
+		msgpack_pack_nil(&w.pk);
+		ingest_refused(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+			       "entry 0 is not [env, sig, body|nil]");
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, RPC_MAX_INGEST_ENTRIES + 1);
+		for (int i = 0; i < RPC_MAX_INGEST_ENTRIES + 1; i++)
+			msgpack_pack_nil(&w.pk);
+		ingest_refused(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+			       "more than 4096 entries");
+		mp_writer_destroy(&w);
+
+		/* well formed: one the commune holds, one with a bad signature */
+		struct log_in bad = pool.in[1];
+		struct mp_doc d;
+		uint8_t *buf;
+		const msgpack_object *res, *parts, *outs, *oc, *st;
+		uint64_t u;
+		memcpy(sig, bad.sig, 64);
+		sig[5] ^= 1;
+		bad.sig = sig;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		pack_entry(&w, &pool.in[0]);
+		pack_entry(&w, &bad);
+		res = rpc_ingest(pc.sock, (uint8_t *)w.sb.data, w.sb.size, &d,
+				 &buf, &code);
+		mp_writer_destroy(&w);
+		ASSERT_EQ(code, 0);
+		ASSERT_OK(mp_get_array(res, 2, 0, &parts, NULL));
+		ASSERT_OK(mp_get_array(&parts[0], 2, 0, &outs, NULL));
+		ASSERT_OK(mp_get_array(&outs[0], 4, 0, &oc, NULL));
+		ASSERT_OK(mp_get_uint(&oc[0], 10, &u));
+		ASSERT_EQ(u, LOG_DUPLICATE);
+		ASSERT_OK(mp_get_array(&outs[1], 4, 0, &oc, NULL));
+		ASSERT_OK(mp_get_uint(&oc[0], 10, &u));
+		ASSERT_EQ(u, LOG_REJECTED);
+		ASSERT_OK(mp_get_int(&oc[1], &code));
+		ASSERT_EQ(code, HAMLET_ESIG);
+		ASSERT_OK(mp_get_array(&parts[1], 6, 0, &st, NULL));
+		ASSERT_OK(mp_get_uint(&st[1], UINT64_MAX, &u));
+		ASSERT_EQ(u, 1); /* duplicate */
+		ASSERT_OK(mp_get_uint(&st[5], UINT64_MAX, &u));
+		ASSERT_EQ(u, 1); /* rejected */
+		mp_doc_close(&d);
+		free(buf);
+		th_pool_free(&pool);
+		dg[0] = 0;
+		rpc_status(pc.sock, &connected, &ein, dg); /* still answers */
+		ASSERT_EQ(strlen(dg), 64);
 	}
 
 	TEST_START("status over the local socket shows peers, entries and the digest");

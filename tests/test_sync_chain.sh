@@ -98,6 +98,48 @@ if V sync --wait --timeout 2 127.0.0.1:1 >"$T/out" 2>&1; then
 elif grep -q "not" "$T/out"; then ok "sync --wait names why it is not in sync and exits non-zero"
 else fail "sync --wait says why"; cat "$T/out"; fi
 
+# A bundle from a node that never talks to the daemons, imported on the
+# village while its daemon runs: the daemon stores it and sends it on.
+X() { "$H" --home "$T/x" "$@"; }
+B() { "$H" --home "$T/b" "$@"; }
+check "a hamlet node without a daemon" B init --network "$T/chain.network" --name ban-hai --scope bk/bach-thong/quang-thuan/na-pai/ban-hai
+{
+	echo "id,person_id,full_name,birth_date,sex,village"
+	for i in $(seq 1 5000); do
+		printf 'BH-%05d,%012d,Ban Hai %d,1990-02-0%d,female,na-pai\n' "$i" $((700000 + i)) "$i" $((i % 9 + 1))
+	done
+} >"$T/banhai.csv"
+check "it imports 5000 profiles itself" B import health_profile --format csv "$T/banhai.csv"
+check "it writes them into a bundle" B bundle create "$T/banhai.bundle"
+check "the province does not hold them yet" bash -c "! '$H' --home '$T/p' get health_profile BH-04999"
+V bundle import "$T/banhai.bundle" >"$T/imp.out" 2>&1
+rc=$?
+if [ $rc = 0 ]; then ok "the village imports the bundle while its daemon runs"; else fail "the village imports the bundle while its daemon runs (exit $rc)"; sed 's/^/    /' "$T/imp.out"; fi
+check "the import went through the village's daemon" grep -q "^stored through hamletd" "$T/imp.out"
+check "the report counts every entry as applied" bash -c "grep -q '^  entries:    5000\$' '$T/imp.out' && grep -q '^  applied:    5000\$' '$T/imp.out' && grep -q '^  rejected:   0\$' '$T/imp.out' && grep -q '^  trailer:    ok' '$T/imp.out'"
+check "the imported entries reach the commune and the province; all three agree" until_ok same_digest
+check "the province holds a record from the bundle" P get health_profile BH-04999
+# the same bundle into a node with no daemon: the report is the same
+check "a node without a daemon" X init --network "$T/chain.network" --name spare --scope bk/bach-thong/quang-thuan/na-pai
+X bundle import "$T/banhai.bundle" >"$T/direct.out" 2>&1
+check "importing there reports exactly what the daemon's import reported" \
+	diff -u "$T/direct.out" <(grep -v '^stored through hamletd' "$T/imp.out")
+check "the direct import did not claim the daemon" bash -c "! grep -q 'through hamletd' '$T/direct.out'"
+check "importing again through the daemon finds every entry a duplicate" \
+	bash -c "'$H' --home '$T/v' bundle import '$T/banhai.bundle' | grep -q '^  duplicate:  5000 '"
+# one entry's signed record id changed: the daemon rejects that entry
+LC_ALL=C sed 's/BH-01234/BH-01235/' "$T/banhai.bundle" >"$T/tampered.bundle"
+check "the tampered bundle differs from the original" bash -c "! cmp -s '$T/banhai.bundle' '$T/tampered.bundle'"
+V bundle import "$T/tampered.bundle" >"$T/tamp.out" 2>&1
+rc=$?
+if [ $rc != 0 ]; then ok "a tampered bundle's import through the daemon exits non-zero"; else fail "a tampered bundle's import through the daemon exits non-zero"; fi
+check "the daemon's verdicts name the altered entry and the altered file" \
+	bash -c "grep -q '^stored through hamletd' '$T/tamp.out' && grep -q '^  rejected:   1\$' '$T/tamp.out' && grep -q '^  duplicate:  4999 ' '$T/tamp.out' && grep -q 'signature: entry at byte .*BH-01235' '$T/tamp.out' && grep -q 'the file was altered' '$T/tamp.out'"
+X bundle import "$T/tampered.bundle" >"$T/tamp-direct.out" 2>&1
+check "the direct path reports the tampered bundle the same way" \
+	diff -u "$T/tamp-direct.out" <(grep -v '^stored through hamletd' "$T/tamp.out")
+check "all three still agree" until_ok same_digest
+
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 stopped=1
 for p in "${pids[@]}"; do

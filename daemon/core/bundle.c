@@ -431,7 +431,8 @@ out:
 /* --- importing --------------------------------------------------------- */
 
 struct import_ctx {
-	struct node *n;
+	bundle_ingest_fn fn;
+	void *fn_ctx;
 	struct log_out *out;
 };
 
@@ -450,13 +451,14 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 {
 	struct import_ctx *c = wk->ctx;
 	struct bundle_report *rep = wk->rep;
+	char sub[300] = "";
 	int r;
 
-	if ((r = log_ingest(c->n->st, c->n->net.id, in, n, c->out,
-			    &rep->stats)) < 0) {
+	if ((r = c->fn(c->fn_ctx, in, n, c->out, &rep->stats, sub,
+		       sizeof(sub))) < 0) {
 		snprintf(wk->why, wk->whylen,
 			 "could not store a batch of %zu entries: %s", n,
-			 hamlet_strerror(r));
+			 sub[0] ? sub : hamlet_strerror(r));
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -484,10 +486,29 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 	return 0;
 }
 
+/* The direct form: this process is the store's writer. */
+static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
+			 struct log_out *out, struct log_stats *stats,
+			 char *why, size_t whylen)
+{
+	struct node *nd = ctx;
+	int r = log_ingest(nd->st, nd->net.id, in, n, out, stats);
+	if (r < 0)
+		snprintf(why, whylen, "%s", hamlet_strerror(r));
+	return r;
+}
+
 int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen)
 {
-	struct import_ctx c = { n, malloc(BATCH * sizeof(struct log_out)) };
+	return bundle_import_with(n, path, ingest_direct, n, rep, why, whylen);
+}
+
+int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
+		       void *ctx, struct bundle_report *rep, char *why,
+		       size_t whylen)
+{
+	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)) };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen };
 	int r;
 

@@ -60,6 +60,28 @@ int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen);
 
 /*
+ * How an import stores a batch of entries: the contract of log_ingest()
+ * (n <= LOG_MAX_BATCH; each entry's fate in out[i]; stats added to; a
+ * negative return when the batch as a whole could not be stored), and on
+ * failure a sentence in why naming the fault. in borrows from the bundle
+ * for the call only.
+ */
+typedef int (*bundle_ingest_fn)(void *ctx, const struct log_in *in, size_t n,
+				struct log_out *out, struct log_stats *stats,
+				char *why, size_t whylen);
+
+/*
+ * bundle_import() with the storing of each batch handed to fn (for
+ * instance to the running daemon); this process still reads, frames and
+ * reports the file. n gives the network the bundle must belong to. A
+ * negative return from fn ends the import with that code, why saying
+ * which batch and fn's reason; batches before it stay stored.
+ */
+int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
+		       void *ctx, struct bundle_report *rep, char *why,
+		       size_t whylen);
+
+/*
  * Check a bundle without any store: framing, every signature, hash
  * chains within each feed, the trailer. network_id may be NULL (then any).
  */
