@@ -137,7 +137,10 @@ int cmd_status(int argc, char **argv)
 
 	if (cli_global.json) {
 		json_t *j = json_object();
+		char pkhex[65];
+		cli_hex(n->pk, 32, pkhex);
 		json_object_set_new(j, "node", json_string(n->name));
+		json_object_set_new(j, "node_key", json_string(pkhex));
 		json_object_set_new(j, "scope", json_string(n->scope));
 		json_object_set_new(j, "network", json_string(n->net.name));
 		json_object_set_new(j, "daemon", json_boolean(running));
@@ -174,7 +177,12 @@ int cmd_status(int argc, char **argv)
 		r = 0;
 		goto out;
 	}
-	printf("node %s (%s), network %s\n", n->name, n->scope, n->net.name);
+	{
+		char pkhex[65];
+		cli_hex(n->pk, 32, pkhex);
+		printf("node %s (%s), network %s\nnode key: %s\n", n->name,
+		       n->scope, n->net.name, pkhex);
+	}
 	printf("store: %llu entries in %llu feeds (%llu written here)",
 	       (unsigned long long)tot.entries, (unsigned long long)tot.feeds,
 	       (unsigned long long)tot.own);

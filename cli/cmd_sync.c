@@ -1,9 +1,10 @@
 /*
  * hamlet sync [PEER] [--wait [--timeout S]] [--socket PATH]
  *
- * Ask the daemon to reconcile with its peers now. With --wait, exit 0
- * once every connected peer has synced since the request and nothing is
- * moving any more; on timeout, exit 1 saying which peer is not there.
+ * Ask the daemon to reconcile now with its connected peers, or with PEER
+ * alone (its address or a prefix of its key). With --wait, exit 0 once
+ * each of them has synced since the request and nothing is moving any
+ * more; on timeout, exit 1 saying which peer is not there.
  */
 #include "cli.h"
 
@@ -11,6 +12,7 @@
 #include "hlc.h"
 
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +23,19 @@ static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL);
+}
+
+/* A status peer named by its address or a prefix of its key (>= 4 hex). */
+static int peer_named(const msgpack_object *p, const char *name)
+{
+	const msgpack_object *a = cli_mp_get(p, "addr");
+	const msgpack_object *k = cli_mp_get(p, "key");
+	size_t n = strlen(name);
+	if (a && a->type == MSGPACK_OBJECT_STR && a->via.str.size == n &&
+	    !memcmp(a->via.str.ptr, name, n))
+		return 1;
+	return n >= 4 && k && k->type == MSGPACK_OBJECT_STR &&
+	       k->via.str.size >= n && !strncasecmp(k->via.str.ptr, name, n);
 }
 
 int cmd_sync(int argc, char **argv)
@@ -47,16 +62,17 @@ int cmd_sync(int argc, char **argv)
 	}
 	const char *sock = cli_socket_path(sockopt);
 	uint64_t asked = hlc_wall_ms();
-	if ((r = cli_rpc(sock, "sync", NULL, 0, &doc, &buf, &res)) < 0)
+	if ((r = cli_rpc(sock, "sync", npos ? pos[0] : NULL, 0, &doc, &buf,
+			 &res)) < 0)
 		goto out;
 	mp_doc_close(&doc);
 	free(buf);
 	buf = NULL;
 	if (!wait) {
-		printf("sync started with every connected peer%s%s\n",
-		       npos ? " (including " : "", npos ? pos[0] : "");
 		if (npos)
-			printf(")\n");
+			printf("sync started with %s\n", pos[0]);
+		else
+			printf("sync started with every connected peer\n");
 		r = 0;
 		goto out;
 	}
@@ -82,9 +98,9 @@ int cmd_sync(int argc, char **argv)
 			const msgpack_object *a = cli_mp_get(p, "addr");
 			int up = c && c->type == MSGPACK_OBJECT_BOOLEAN &&
 				 c->via.boolean;
-			int named = npos && a && a->type == MSGPACK_OBJECT_STR &&
-				    a->via.str.size == strlen(pos[0]) &&
-				    !memcmp(a->via.str.ptr, pos[0], a->via.str.size);
+			int named = npos && peer_named(p, pos[0]);
+			if (npos && !named)
+				continue; /* only the peer asked for counts */
 			matched += named;
 			sum += cli_mp_u64(p, "entries_in") +
 			       cli_mp_u64(p, "entries_out") +

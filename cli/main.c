@@ -326,10 +326,12 @@ const struct cli_command cli_commands[] = {
 	  daemon_opts,
 	  "hamlet peers list\nhamlet peers add 10.20.0.5:7070" },
 	{ "sync", cmd_sync, "sync with the daemon's peers now", sync_syn,
-	  "Ask hamletd to reconcile with every connected peer now. With\n"
-	  "--wait, exit 0 once every connected peer has synced since the\n"
-	  "request and no entries are moving; exit 1 with the reason (a peer\n"
-	  "not connected, entries still moving) when --timeout passes.",
+	  "Ask hamletd to reconcile now with every connected peer, or with\n"
+	  "PEER alone (its address, or 4 or more hex digits of its key, as\n"
+	  "hamlet peers list shows them). With --wait, exit 0 once each of\n"
+	  "them has synced since the request and no entries are moving; exit\n"
+	  "1 with the reason (a peer not connected, entries still moving)\n"
+	  "when --timeout passes.",
 	  sync_opts, "hamlet sync --wait --timeout 120" },
 	{ "help", cmd_help, "show help for hamlet or for one command", help_syn,
 	  "Without COMMAND: the commands, the global options, the exit status\n"

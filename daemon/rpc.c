@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -231,11 +232,41 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 	reply_ok_nil(rc);
 }
 
-static void do_sync(struct rpc_conn *rc)
+/* Does the peer of c go by name: its configured or last address, or a
+ * prefix (4 hex digits or more) of its key? */
+static int conn_named(const struct conn *c, const char *name)
 {
-	for (struct conn *c = rc->d->conns; c; c = c->next)
-		if (!c->closing && c->state == CONN_READY)
-			sync_session_reconcile(c);
+	char hex[65];
+	size_t n = strlen(name);
+	if (c->pa && strcmp(c->pa->addr, name) == 0)
+		return 1;
+	if (c->info && strcmp(c->info->addr, name) == 0)
+		return 1;
+	if (!c->has_rpk || n < 4 || n > 64)
+		return 0;
+	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);
+	return strncasecmp(hex, name, n) == 0;
+}
+
+/* Reconcile now with every connected peer, or with the one named. */
+static void do_sync(struct rpc_conn *rc, const char *name)
+{
+	size_t n = 0;
+	for (struct conn *c = rc->d->conns; c; c = c->next) {
+		if (c->closing || c->state != CONN_READY ||
+		    (name && !conn_named(c, name)))
+			continue;
+		sync_session_reconcile(c);
+		n++;
+	}
+	if (name && n == 0) {
+		char why[CONFIG_MAX_ADDR + 100];
+		snprintf(why, sizeof(why),
+			 "%s is not a connected peer (see hamlet peers list)",
+			 name);
+		reply_error(rc, HAMLET_ENOTFOUND, why);
+		return;
+	}
 	reply_ok_nil(rc);
 }
 
@@ -625,8 +656,8 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	mp_doc_close(&doc);
 	if (strcmp(method, "status") == 0 && na == 1)
 		do_status(rc);
-	else if (strcmp(method, "sync") == 0 && na == 1)
-		do_sync(rc);
+	else if (strcmp(method, "sync") == 0)
+		do_sync(rc, na == 2 ? arg : NULL);
 	else if (strcmp(method, "peers") == 0 && na == 1)
 		do_peers(rc);
 	else if (strcmp(method, "peer_add") == 0 && na == 2)

@@ -93,6 +93,22 @@ check "status on the commune shows both peers connected and in sync" \
 check "status --json says in_sync" bash -c "'$H' --home '$T/v' status --json | grep -q '\"in_sync\": true'"
 check "peers list names the village's dial target" bash -c "'$H' --home '$T/v' peers list | grep -q 127.0.0.1"
 check "peers add and remove change the dial list" bash -c "'$H' --home '$T/v' peers add 127.0.0.1:9 && '$H' --home '$T/v' peers list | grep -q 127.0.0.1:9 && '$H' --home '$T/v' peers remove 127.0.0.1:9"
+# sync PEER reconciles with that peer alone: the commune, asked to sync
+# with the village, sends it FEEDS and the village answers; the province
+# hears nothing (its counter of messages from the commune stays)
+node_key() { "$H" --home "$T/$1" status --json | sed -n 's/.*"node_key": *"\([0-9a-f]*\)".*/\1/p' | head -1; }
+# msgs_in NODE KEY: messages NODE received from the peer with KEY
+msgs_in() { "$H" --home "$T/$1" status --json | awk -v k="$2" '/"key":/ { on = index($0, k) > 0 } on && /"messages_in":/ { gsub(/[^0-9]/, ""); print; exit }'; }
+VK=$(node_key v); CK=$(node_key c)
+p0=$(msgs_in p "$CK"); v0=$(msgs_in v "$CK")
+check "status --json gives the node's key and per-peer message counts" test -n "$VK" -a -n "$CK" -a -n "$p0" -a -n "$v0"
+check "sync PEER by key prefix starts a sync with that peer" bash -c "'$H' --home '$T/c' sync ${VK:0:12} | grep -q 'sync started with ${VK:0:12}'"
+check "the village hears from the commune" until_ok bash -c "test \"\$('$H' --home '$T/v' status --json | awk -v k='$CK' '/\"key\":/ { on = index(\$0, k) > 0 } on && /\"messages_in\":/ { gsub(/[^0-9]/, \"\"); print; exit }')\" -gt '$v0'"
+check "the province does not" test "$(msgs_in p "$CK")" = "$p0"
+if C sync 127.0.0.9:9 >"$T/out" 2>&1; then
+	fail "sync with a peer that is not connected must fail"
+elif grep -q "127.0.0.9:9 is not a connected peer" "$T/out"; then ok "sync PEER names a peer that is not connected"
+else fail "sync PEER says why"; cat "$T/out"; fi
 if V sync --wait --timeout 2 127.0.0.1:1 >"$T/out" 2>&1; then
 	fail "sync --wait on a peer that is not there must fail"
 elif grep -q "not" "$T/out"; then ok "sync --wait names why it is not in sync and exits non-zero"
