@@ -183,11 +183,25 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 /* --- the node ---------------------------------------------------------- */
 
+static int node_writable;
+
+int cli_node_writable(void)
+{
+	return node_writable;
+}
+
 int cli_node_open(int readonly, struct node **ret)
 {
 	char why[512] = "";
 	const char *home = cli_home();
-	int r = node_open(home, readonly, ret, why, sizeof(why));
+	int r;
+
+	/* while hamletd runs it is the writer and signs: this process only
+	 * reads, so an operator without the node's key can write too */
+	if (!readonly && cli_daemon_up())
+		readonly = 1;
+	node_writable = !readonly;
+	r = node_open(home, readonly, ret, why, sizeof(why));
 	if (r < 0) {
 		if (why[0])
 			cli_err("%s", why);

@@ -124,6 +124,7 @@ int cli_parse(const char *cmd, int argc, char **argv,
 /* --- the node ---------------------------------------------------------- */
 
 /* Open the node at cli_home(); prints the reason on failure. */
+/* Open the node; a writer opens it read-only while hamletd runs. */
 int cli_node_open(int readonly, struct node **ret);
 
 /* A read transaction on n's store; prints on failure. */
@@ -236,6 +237,10 @@ int cli_bundle_check_failed(const struct bundle_report *rep);
 
 /* --socket, else $HAMLET_SOCKET, else HOME/hamletd.sock; static. */
 const char *cli_socket_path(const char *opt);
+/* Does a daemon accept connections on the node's socket? */
+int cli_daemon_up(void);
+/* Was the node opened for writing (no daemon answered)? */
+int cli_node_writable(void);
 /*
  * One request to hamletd. On success *ret_result is the answer's result
  * (borrowed from ret_doc, which borrows *ret_buf: close the doc, then free

@@ -11,6 +11,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 const char *cli_socket_path(const char *opt)
 {
@@ -22,6 +25,30 @@ const char *cli_socket_path(const char *opt)
 		return env;
 	snprintf(buf, sizeof(buf), "%s/hamletd.sock", cli_home());
 	return buf;
+}
+
+int cli_daemon_up(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *path = cli_socket_path(NULL);
+	int fd, up;
+	if (strlen(path) >= sizeof(a.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return up;
+}
+
+/* The daemon answered when the node was opened, so it was opened
+ * read-only, and now it is gone: this process cannot write instead. */
+static int daemon_went_away(const char *sock, char *why, size_t wl)
+{
+	snprintf(why, wl,
+		 "hamletd stopped answering at %s before anything was stored; run the command again",
+		 sock);
+	return -ECONNREFUSED;
 }
 
 int cli_rpc(const char *sock, const char *method, const char *arg,
@@ -267,6 +294,8 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 		size_t failed = 0;
 		r = write_rpc(sock, ops + done, k, out ? out + done : NULL,
 			      &failed, why, wl);
+		if (daemon_absent(r) && done == 0 && !cli_node_writable())
+			return daemon_went_away(sock, why, wl);
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			struct log_author au;
@@ -382,6 +411,8 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 		size_t k = chunk_count(in, done, n, RPC_MAX_INGEST_ENTRIES,
 				       entry_bytes);
 		r = ingest_rpc(sock, in + done, k, out + done, stats, why, wl);
+		if (daemon_absent(r) && done == 0 && !cli_node_writable())
+			return daemon_went_away(sock, why, wl);
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			why[0] = 0;

@@ -209,9 +209,10 @@ static int ini_read(const char *path, const char *section,
 	struct ini_ctx c = { section, keys, vals, "" };
 	int line = ini_parse(path, ini_cb, &c);
 	if (line == -1) {
+		int e = errno == EACCES ? EACCES : ENOENT;
 		snprintf(why, whylen, "cannot open %s: %s", path,
 			 strerror(errno));
-		return -ENOENT;
+		return -e;
 	}
 	if (line != 0) {
 		snprintf(why, whylen, "%s line %d: not a valid setting", path,
@@ -370,7 +371,9 @@ int node_init(const char *home, const char *network_file, const char *name,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = copy_file(network_file, p, 0600)) < 0)
+	/* the network key is shared by every node of the network; the
+	 * node's group (its operators) may read it, node.key stays private */
+	if ((r = copy_file(network_file, p, 0640)) < 0)
 		goto io;
 	free(p);
 	if (!(p = path_join(home, "store"))) {
@@ -420,11 +423,18 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (access(p, F_OK) != 0) {
+	if (access(p, F_OK) != 0 && errno == ENOENT) {
 		snprintf(why, whylen,
 			 "no node in %s: run \"hamlet --home %s init --network FILE\" first",
 			 home, home);
 		r = -ENOENT;
+		goto fail;
+	}
+	if (access(p, R_OK) != 0) {
+		r = -errno;
+		snprintf(why, whylen,
+			 "cannot read %s: %s (a node's operators are members of the group that owns its directory)",
+			 p, strerror(errno));
 		goto fail;
 	}
 	if ((r = ini_read(p, "node", node_keys, nv, why, whylen)) < 0)
@@ -446,7 +456,11 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		goto fail;
 	}
 	if ((r = ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
-		if (r != -ENOENT || !readonly)
+		if (r == -EACCES && !readonly)
+			snprintf(why, whylen,
+				 "cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user",
+				 p);
+		if ((r != -ENOENT && r != -EACCES) || !readonly)
 			goto fail;
 		/* read-only work (an auditor's copy) needs no secret key */
 		sodium_memzero(n->sk, 64);

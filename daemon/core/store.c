@@ -6,6 +6,7 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 static const char *const table_names[ST__COUNT] = {
@@ -58,12 +59,32 @@ static int map_err(int rc)
 	}
 }
 
+/*
+ * A new store is readable by the node's group (operators), whatever the
+ * umask: LMDB readers must write the lock file, so both files are 0660.
+ * The home directory decides who reaches the store (docs/systemd.md);
+ * modes are set once, at creation, so an administrator's choice stays.
+ */
+static void share_with_group(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char p[4096];
+	/* on failure the owner still has the store: nothing to undo */
+	if (chmod(dir, 0750) != 0)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if (chmod(p, 0660) != 0)
+			return;
+	}
+}
+
 int store_open(const char *dir, const struct store_options *opt,
 	       struct store **ret)
 {
 	struct store *st = calloc(1, sizeof(*st));
 	MDB_txn *txn = NULL;
-	int rc, r;
+	int rc, r, created = 0;
 
 	if (!st)
 		return -ENOMEM;
@@ -71,9 +92,13 @@ int store_open(const char *dir, const struct store_options *opt,
 	st->map_size = opt && opt->map_size ? opt->map_size : (64ull << 20);
 	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
 		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));
-	if (!st->readonly && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		r = -errno;
-		goto fail;
+	if (!st->readonly) {
+		if (mkdir(dir, 0750) == 0)
+			created = 1;
+		else if (errno != EEXIST) {
+			r = -errno;
+			goto fail;
+		}
 	}
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		r = map_err(rc);
@@ -87,6 +112,8 @@ int store_open(const char *dir, const struct store_options *opt,
 		r = map_err(rc);
 		goto fail;
 	}
+	if (created)
+		share_with_group(dir);
 	/* another process may have grown the map: adopt its size */
 	mdb_env_set_mapsize(st->env, 0);
 	{
