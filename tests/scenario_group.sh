@@ -43,7 +43,11 @@ refuse "without the daemon an operator cannot sign, and is told so" "only the no
 refuse "someone outside the group is told why the node cannot be read" "Permission denied" \
 	as_out "$H" --home "$T/home" status
 
-as_owner sh -c "umask 027; exec '$D' --home '$T/home' --listen 127.0.0.1:0" 2>"$T/d.log" &
+# setpriv itself in the background (not a function: that would fork a
+# subshell and $! would not be the daemon's pid)
+setpriv --reuid=$OWNER --regid=$G --clear-groups -- \
+	sh -c "umask 027; exec '$D' --home '$T/home' --listen 127.0.0.1:0" \
+	</dev/null 2>"$T/d.log" &
 pid=$!
 for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
 check "the daemon runs as the node's user" grep -q "ready" "$T/d.log"
@@ -53,7 +57,8 @@ check "and reads the change" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$
 check "an operator sees the daemon's status" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$G -- '$H' --home '$T/home' status | grep -q 'daemon: running'"
 refuse "someone outside the group still cannot" "Permission denied" \
 	as_out "$H" --home "$T/home" put health_profile HP-1 '{"phone":"0912000002"}'
-kill "$pid"; wait "$pid" 2>/dev/null; pid=
+check "the daemon stops on SIGTERM" bash -c "kill $pid && for _ in \$(seq 1 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
+wait "$pid" 2>/dev/null; pid=
 check "the store audits clean afterwards" as_owner "$H" --home "$T/home" verify
 
 echo "$passed passed, $failed failed"
