@@ -13,6 +13,10 @@ fi
 OWNER=4101 OP=4102 OUT=4103 G=4101
 T=$(mktemp -d /tmp/hamlet-group.XXXXXX)
 chmod 755 "$T"
+# the other users may not reach the build tree (a clone in a 0700
+# directory): run copies from here
+cp "$H" "$T/hamlet" && cp "$D" "$T/hamletd" && chmod 755 "$T/hamlet" "$T/hamletd"
+H=$T/hamlet D=$T/hamletd
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
