@@ -88,7 +88,6 @@ struct conn {
 	size_t in_len;
 	uint8_t *msg;
 	size_t msg_len, msg_cap;
-	int paused; /* reading stopped: too many batches waiting to commit */
 	size_t wq_bytes;
 	uint64_t t_start, t_rx, t_tx;
 	struct wire_msg *m;

@@ -150,20 +150,6 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	conn_close(c);
 }
 
-void peer_conn_pause(struct conn *c, int pause)
-{
-	if (c->closing || pause == c->paused)
-		return;
-	c->paused = pause;
-	if (pause) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
-	} else {
-		conn_process(c); /* frames already buffered */
-		if (!c->closing && !c->paused)
-			uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-	}
-}
-
 /* --- writing ----------------------------------------------------------- */
 
 static void write_done(uv_write_t *req, int status)
@@ -429,7 +415,7 @@ static void conn_process(struct conn *c)
 	size_t off = 0;
 	int r = 0;
 
-	while (!c->closing && !c->paused && c->in_len - off >= 2) {
+	while (!c->closing && c->in_len - off >= 2) {
 		size_t n = ((size_t)c->in[off] << 8) | c->in[off + 1];
 		if (n == 0) {
 			snprintf(why, sizeof(why), "empty frame");

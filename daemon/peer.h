@@ -38,9 +38,6 @@ void peer_conn_close(struct conn *c, const char *why);
 void peer_conn_ref(struct conn *c);
 void peer_conn_unref(struct conn *c);
 
-/* Stop or resume reading from c (flow control of ingest). */
-void peer_conn_pause(struct conn *c, int pause);
-
 /* Figures for pk, creating the slot if needed (NULL when the table is full). */
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32]);
 

@@ -894,15 +894,10 @@ static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
 			 "ENTRIES before the previous batch was acknowledged");
 		return HAMLET_EPROTO;
 	}
-	if (j && j->n + n > s->rx_credit) {
+	if ((j ? j->n : 0) + n > s->rx_credit) {
 		snprintf(why, wl,
 			 "batch of more than the %llu entries granted",
 			 (unsigned long long)s->rx_credit);
-		return HAMLET_EPROTO;
-	}
-	if (!j && n > s->rx_credit) {
-		snprintf(why, wl, "ENTRIES of %zu entries over the %llu granted",
-			 n, (unsigned long long)s->rx_credit);
 		return HAMLET_EPROTO;
 	}
 	if (j && j->bytes >= SYNC_BATCH_BYTES) {

@@ -8,6 +8,7 @@
  * HAMLET_TEST_ENTRIES=N (default 2000) sets the bulk-transfer size whose
  * rate is printed.
  */
+#include "daemon_util.h"
 #include "helpers.h"
 #include "noise.h"
 #include "rpc_client.h"
@@ -35,34 +36,6 @@ struct proc {
 	char sock[4200];
 	char logf[4200];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
-}
-
-/* A port that was free a moment ago. */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ASSERT_TRUE(fd >= 0);
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 /* Start a daemon; extra is NULL or more arguments ("--peer", "H:P", ...,
  * NULL-terminated). */

@@ -16,6 +16,7 @@
  * HAMLET_TEST_CASES=13 runs only cases 1 and 3.
  */
 #include "audit.h"
+#include "daemon_util.h"
 #include "helpers.h"
 #include "rpc_client.h"
 #include "sync.h"
@@ -47,34 +48,6 @@ struct proc {
 	char logf[4200];
 	long log_from; /* the log's size when the current run started */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
-}
-
-/* A port that was free a moment ago. */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ASSERT_TRUE(fd >= 0);
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 static struct proc *procs[8];
 static size_t nprocs;
