@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		}
 		size_t failed;
 		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,
-				   sizeof(why))) < 0)
+				   sizeof(why), NULL)) < 0)
 			die("log_write", r, why);
 		for (unsigned i = 0; i < k; i++)
 			free(bodies[i]);

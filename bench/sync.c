@@ -534,7 +534,7 @@ static void ingest(struct node *nd, const struct signed_entry *v, size_t n)
 						 v[done + i].sig,
 						 v[done + i].body,
 						 v[done + i].body_len };
-		if ((r = log_ingest(nd->st, nd->net.id, in, k, out, NULL)) < 0)
+		if ((r = log_ingest(nd->st, nd->net.id, in, k, out, NULL, NULL)) < 0)
 			die("log_ingest", r, nd->name);
 		for (size_t i = 0; i < k; i++)
 			if (out[i].status != LOG_APPLIED)
@@ -585,7 +585,7 @@ static uint64_t write_profiles(struct node *a, unsigned n)
 						  ops[i].body_len, 0 };
 		}
 		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,
-				   sizeof(why))) < 0)
+				   sizeof(why), NULL)) < 0)
 			die("log_write", r, why);
 		for (unsigned i = 0; i < k; i++)
 			free(bodies[i]);
@@ -631,7 +631,7 @@ static void live_push(struct node *a, struct node *b, unsigned first,
 		op = (struct log_op){ ENTRY_PUT, "health_profile", id, NULL,
 				      body, op.body_len, 0 };
 		if ((r = log_write(a->st, &au, &op, 1, &out, &failed, why,
-				   sizeof(why))) < 0)
+				   sizeof(why), NULL)) < 0)
 			die("log_write", r, why);
 		free(body);
 		t0 = bench_now();

@@ -302,7 +302,7 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 			why[0] = 0;
 			node_author(n, &au);
 			return log_write(n->st, &au, ops, nops, out, ret_failed,
-					 why, wl);
+					 why, wl, NULL);
 		}
 		if (r < 0) {
 			if (daemon_absent(r) || r == -ETIMEDOUT)
@@ -416,7 +416,7 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			why[0] = 0;
-			r = log_ingest(c->n->st, c->n->net.id, in, n, out, stats);
+			r = log_ingest(c->n->st, c->n->net.id, in, n, out, stats, NULL);
 			if (r < 0)
 				snprintf(why, wl, "%s", hamlet_strerror(r));
 			return r;

@@ -292,7 +292,7 @@ static void write_work(uv_work_t *req)
 	struct log_author au;
 	node_author(j->d->node, &au);
 	j->r = log_write(j->d->node->st, &au, j->ops, j->n, j->out, &j->failed,
-			 j->why, sizeof(j->why));
+			 j->why, sizeof(j->why), NULL);
 }
 
 static void write_free(struct write_job *j)
@@ -460,7 +460,7 @@ static void ingest_work(uv_work_t *req)
 {
 	struct ingest_job *j = req->data;
 	j->r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
-			  j->out, &j->stats);
+			  j->out, &j->stats, NULL);
 }
 
 static void ingest_free(struct ingest_job *j)

@@ -688,7 +688,7 @@ static void ingest_work(uv_work_t *req)
 	if (j->n == 0 || job_check(j) < 0)
 		return;
 	r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
-		       j->out, NULL);
+		       j->out, NULL, NULL);
 	if (r < 0) {
 		j->r = r;
 		snprintf(j->why, sizeof(j->why), "cannot store a batch: %s",

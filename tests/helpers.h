@@ -117,7 +117,7 @@ static __attribute__((unused)) int th_write(struct node *n, int kind, const char
 		body = th_body(spec, &op.body_len);
 		op.body = body;
 	}
-	r = log_write(n->st, &a, &op, 1, NULL, &failed, why, wl);
+	r = log_write(n->st, &a, &op, 1, NULL, &failed, why, wl, NULL);
 	free(body);
 	return r;
 }

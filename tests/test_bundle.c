@@ -51,7 +51,7 @@ static int counting_ingest(void *ctx, const struct log_in *in, size_t n,
 		snprintf(why, whylen, "the store step refused");
 		return c->fail;
 	}
-	return log_ingest(c->n->st, c->n->net.id, in, n, out, stats);
+	return log_ingest(c->n->st, c->n->net.id, in, n, out, stats, NULL);
 }
 
 int main(void)

@@ -223,7 +223,7 @@ static void put_profiles(struct node *n, int from, int count)
 						  ops[k].body_len, 0 };
 		}
 		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
-			      sizeof(why)) < 0) {
+			      sizeof(why), NULL) < 0) {
 			fprintf(stderr, "log_write: %s\n", why);
 			exit(1);
 		}

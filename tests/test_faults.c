@@ -271,7 +271,7 @@ static void put_bulk(struct node *n, int from, int count, int pad)
 						  0 };
 		}
 		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
-			      sizeof(why)) < 0) {
+			      sizeof(why), NULL) < 0) {
 			fprintf(stderr, "log_write: %s\n", why);
 			exit(1);
 		}

@@ -30,20 +30,37 @@ int main(void)
 		struct log_in rev[5];
 		for (int i = 0; i < 5; i++)
 			rev[i] = c.in[4 - i];
-		ASSERT_OK(log_ingest(b->st, b->net.id, rev, 4, out, &st));
+		struct log_advances adv = { 0 };
+		ASSERT_OK(log_ingest(b->st, b->net.id, rev, 4, out, &st, &adv));
 		ASSERT_EQ(st.held, 4);
 		ASSERT_EQ(out[0].status, LOG_HELD);
-		ASSERT_OK(log_ingest(b->st, b->net.id, &rev[4], 1, out, &st));
+		ASSERT_EQ(adv.n, 0); /* held entries move no head */
+		ASSERT_OK(log_ingest(b->st, b->net.id, &rev[4], 1, out, &st, &adv));
 		ASSERT_EQ(st.applied, 5); /* the one plus the four it released */
 		ASSERT_EQ(st.released, 4);
+		/* the commit reports the feed once, at the head it reached */
+		ASSERT_EQ(adv.n, 1);
+		ASSERT_EQ(adv.v[0].seq, 5);
+		ASSERT_STREQ(adv.v[0].scope, "bk/bt/qt/na-pai");
+		{
+			uint8_t k[32];
+			log_feed_key(a->pk, "bk/bt/qt/na-pai", k);
+			ASSERT_MEMEQ(adv.v[0].key, k, 32);
+		}
+		log_advances_close(&adv);
 		th_digest(a, da);
 		th_digest(b, db);
 		ASSERT_MEMEQ(da, db, 32);
 	}
 
-	TEST_START("re-ingesting changes nothing");
+	TEST_START("re-ingesting changes nothing and advances no feed");
 	memset(&st, 0, sizeof(st));
-	ASSERT_OK(log_ingest(b->st, b->net.id, c.in, c.n, out, &st));
+	{
+		struct log_advances adv = { 0 };
+		ASSERT_OK(log_ingest(b->st, b->net.id, c.in, c.n, out, &st, &adv));
+		ASSERT_EQ(adv.n, 0);
+		log_advances_close(&adv);
+	}
 	ASSERT_EQ(st.duplicate, 5);
 	th_digest(b, db);
 	ASSERT_MEMEQ(da, db, 32);
@@ -57,7 +74,7 @@ int main(void)
 		struct log_in t = c.in[0];
 		t.body = copy;
 		memset(&st, 0, sizeof(st));
-		ASSERT_OK(log_ingest(x->st, x->net.id, &t, 1, out, &st));
+		ASSERT_OK(log_ingest(x->st, x->net.id, &t, 1, out, &st, NULL));
 		ASSERT_EQ(out[0].status, LOG_REJECTED);
 		ASSERT_EQ(out[0].err, HAMLET_EHASH);
 		ASSERT_TRUE(strstr(out[0].why, "body") != NULL);
@@ -89,9 +106,9 @@ int main(void)
 		th_pool_fill(a, &ca);
 		th_pool_fill(clone, &cc);
 		memset(&st, 0, sizeof(st));
-		ASSERT_OK(log_ingest(b->st, b->net.id, &ca.in[5], 1, out, &st));
+		ASSERT_OK(log_ingest(b->st, b->net.id, &ca.in[5], 1, out, &st, NULL));
 		ASSERT_EQ(out[0].status, LOG_APPLIED);
-		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[5], 1, out, &st));
+		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[5], 1, out, &st, NULL));
 		ASSERT_EQ(out[0].status, LOG_FORK);
 		ASSERT_TRUE(strstr(out[0].why, "fork") != NULL);
 		ASSERT_OK(audit_store(b->st, b->net.id, &ar));
@@ -103,7 +120,7 @@ int main(void)
 		ASSERT_OK(th_put(clone, "health_profile", "HP-1", "phone=0900000003"));
 		th_pool_free(&cc);
 		th_pool_fill(clone, &cc);
-		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[6], 1, out, &st));
+		ASSERT_OK(log_ingest(b->st, b->net.id, &cc.in[6], 1, out, &st, NULL));
 		ASSERT_EQ(out[0].status, LOG_REJECTED);
 		ASSERT_EQ(out[0].err, HAMLET_EFORKED);
 		th_pool_free(&ca);
@@ -133,7 +150,7 @@ int main(void)
 		struct th_pool cw = { 0 };
 		th_pool_fill(w, &cw);
 		ASSERT_EQ(cw.n, 60);
-		int r = log_ingest(small, w->net.id, cw.in, cw.n, out, NULL);
+		int r = log_ingest(small, w->net.id, cw.in, cw.n, out, NULL, NULL);
 		ASSERT_EQ(r, HAMLET_EMAPFULL);
 		struct store_txn *t;
 		uint64_t cnt;
@@ -147,7 +164,7 @@ int main(void)
 		struct store_options grow = { 0, 128 << 10, 64 << 20 };
 		ASSERT_OK(store_open(home, &grow, &small));
 		memset(&st, 0, sizeof(st));
-		ASSERT_OK(log_ingest(small, w->net.id, cw.in, cw.n, out, &st));
+		ASSERT_OK(log_ingest(small, w->net.id, cw.in, cw.n, out, &st, NULL));
 		ASSERT_EQ(st.applied, 60);
 		store_close(small);
 		th_pool_free(&cw);

@@ -42,7 +42,7 @@ static uint64_t ingest_shuffled(struct node *dst, struct th_pool *p, int subset)
 		if (off + len > k)
 			len = k - off;
 		ASSERT_OK(log_ingest(dst->st, dst->net.id, pick + off, len, out,
-				     &st));
+				     &st, NULL));
 		off += len;
 	}
 	ASSERT_EQ(st.rejected, 0);
@@ -91,7 +91,7 @@ static void resolve(struct node *n, const char *coll, const char *id)
 	op.body = (const uint8_t *)w.sb.data;
 	op.body_len = w.sb.size;
 	node_author(n, &a);
-	ASSERT_OK(log_write(n->st, &a, &op, 1, NULL, &failed, why, sizeof(why)));
+	ASSERT_OK(log_write(n->st, &a, &op, 1, NULL, &failed, why, sizeof(why), NULL));
 	mp_writer_destroy(&w);
 }
 

@@ -492,7 +492,7 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 			 char *why, size_t whylen)
 {
 	struct node *nd = ctx;
-	int r = log_ingest(nd->st, nd->net.id, in, n, out, stats);
+	int r = log_ingest(nd->st, nd->net.id, in, n, out, stats, NULL);
 	if (r < 0)
 		snprintf(why, whylen, "%s", hamlet_strerror(r));
 	return r;

@@ -317,7 +317,84 @@ struct applier {
 	struct dirty dirty;
 	uint64_t max_hlc;
 	struct log_stats st;
+	struct log_advances moved; /* heads moved in this transaction */
 };
+
+void log_advances_close(struct log_advances *a)
+{
+	if (!a)
+		return;
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+static int moved_add(struct log_advances *m, const struct log_feed *f)
+{
+	struct log_advance *x;
+	if (m->n && memcmp(m->v[m->n - 1].key, f->key, 32) == 0) {
+		m->v[m->n - 1].seq = f->seq; /* the common case: one feed */
+		return 0;
+	}
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 16;
+		void *p = realloc(m->v, nc * sizeof(*m->v));
+		if (!p)
+			return -ENOMEM;
+		m->v = p;
+		m->cap = nc;
+	}
+	x = &m->v[m->n++];
+	memcpy(x->key, f->key, 32);
+	x->seq = f->seq;
+	snprintf(x->scope, sizeof(x->scope), "%s", f->scope);
+	return 0;
+}
+
+static int cmp_advance(const void *a, const void *b)
+{
+	const struct log_advance *x = a, *y = b;
+	int c = memcmp(x->key, y->key, 32);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * After the commit: hand the moved heads over, each feed once (highest).
+ * Out of memory here loses only the report, never the commit: the next
+ * reconciliation finds what a push would have announced.
+ */
+static void moved_publish(struct log_advances *m, struct log_advances *adv)
+{
+	size_t k = 0;
+	if (!adv || m->n == 0)
+		return;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_advance);
+	for (size_t i = 0; i < m->n; i++) {
+		if (k && memcmp(m->v[k - 1].key, m->v[i].key, 32) == 0)
+			m->v[k - 1] = m->v[i];
+		else
+			m->v[k++] = m->v[i];
+	}
+	m->n = k;
+	if (adv->n == 0) {
+		/* hand over the array itself */
+		free(adv->v);
+		*adv = *m;
+		memset(m, 0, sizeof(*m));
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct log_feed f = { 0 };
+		memcpy(f.key, m->v[i].key, 32);
+		f.seq = m->v[i].seq;
+		snprintf(f.scope, sizeof(f.scope), "%s", m->v[i].scope);
+		if (moved_add(adv, &f) < 0)
+			break;
+	}
+	qsort(adv->v, adv->n, sizeof(*adv->v), cmp_advance);
+}
 
 static int put_entry_row(struct store_txn *t, enum store_table tab,
 			 const uint8_t *key, size_t kl, const uint8_t *env,
@@ -474,7 +551,7 @@ static int apply_one(struct applier *a, const struct entry *e,
 	f.seq = e->seq;
 	memcpy(f.head, id, 32);
 	f.hlc = e->hlc;
-	if ((r = feed_put(a->t, &f)) < 0)
+	if ((r = feed_put(a->t, &f)) < 0 || (r = moved_add(&a->moved, &f)) < 0)
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE) {
 		if ((r = record_op_add(a->t, e, id)) < 0)
@@ -621,7 +698,7 @@ static int check_content(const struct entry *e, const struct log_in *in,
 
 int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
-	       struct log_stats *stats)
+	       struct log_stats *stats, struct log_advances *adv)
 {
 	struct entry *ents = NULL;
 	int *res = NULL, *fields = NULL;
@@ -664,6 +741,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 		memset(&a.st, 0, sizeof(a.st));
 		a.max_hlc = 0;
 		a.dirty.n = 0;
+		a.moved.n = 0;
 		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
 			goto out;
 		for (size_t i = 0; i < n && r >= 0; i++) {
@@ -693,6 +771,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 	}
 	if (r < 0)
 		goto out;
+	moved_publish(&a.moved, adv);
 	if (stats) {
 		stats->applied += a.st.applied;
 		stats->duplicate += a.st.duplicate;
@@ -704,6 +783,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 	r = 0;
 out:
 	free(a.dirty.keys);
+	log_advances_close(&a.moved);
 	free(ents);
 	free(res);
 	free(fields);
@@ -811,7 +891,8 @@ out:
 
 int log_write(struct store *st, const struct log_author *au,
 	      const struct log_op *ops, size_t n, struct log_out *out,
-	      size_t *ret_failed, char *why, size_t whylen)
+	      size_t *ret_failed, char *why, size_t whylen,
+	      struct log_advances *adv)
 {
 	struct applier a = { 0 };
 	uint64_t hlc = 0;
@@ -823,6 +904,7 @@ int log_write(struct store *st, const struct log_author *au,
 		memset(&a.st, 0, sizeof(a.st));
 		a.max_hlc = 0;
 		a.dirty.n = 0;
+		a.moved.n = 0;
 		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
 			goto out;
 		if ((r = meta_hlc_get(a.t, &hlc)) < 0)
@@ -972,6 +1054,8 @@ int log_write(struct store *st, const struct log_author *au,
 			continue;
 		if (r < 0)
 			i = n;
+		else
+			moved_publish(&a.moved, adv);
 		goto out;
 abort:
 		store_txn_abort(a.t);
@@ -991,5 +1075,6 @@ out:
 			snprintf(why, whylen, "%s", hamlet_strerror(r));
 	}
 	free(a.dirty.keys);
+	log_advances_close(&a.moved);
 	return r;
 }

@@ -48,16 +48,32 @@ struct log_stats {
 
 const char *log_status_name(int status);
 
+/* A feed whose contiguous head a commit moved: what a daemon pushes. */
+struct log_advance {
+	uint8_t key[32];
+	uint64_t seq; /* the new head */
+	char scope[ENTRY_MAX_SCOPE + 1];
+};
+
+/* The feeds one call advanced, each once, in key order. The caller owns
+ * v (log_advances_close frees it); it is filled only after the commit. */
+struct log_advances {
+	struct log_advance *v;
+	size_t n, cap;
+};
+void log_advances_close(struct log_advances *a);
+
 /*
  * Verify and store n (<= LOG_MAX_BATCH) entries from a peer or a bundle,
  * in one write transaction. Signatures are checked on all cores. Each
- * entry's fate is in out[i]; stats (may be NULL) is added to. The return
- * is 0 unless the batch as a whole could not be stored (the store is full
+ * entry's fate is in out[i]; stats (may be NULL) is added to; adv (may be
+ * NULL) gets the feeds whose heads the commit moved. The return is 0
+ * unless the batch as a whole could not be stored (the store is full
  * past its cap, or failed): then nothing of it was applied.
  */
 int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
-	       struct log_stats *stats);
+	       struct log_stats *stats, struct log_advances *adv);
 
 /* Who signs local writes. */
 struct log_author {
@@ -83,11 +99,13 @@ struct log_op {
  * current state (a record's first put carries every required field;
  * immutable fields do not change outside a resolution). On failure,
  * *ret_failed is the index of the operation at fault and why says what is
- * wrong; nothing was stored. out (may be NULL) gets each new entry's id.
+ * wrong; nothing was stored. out (may be NULL) gets each new entry's id;
+ * adv (may be NULL) the feeds the commit advanced.
  */
 int log_write(struct store *st, const struct log_author *a,
 	      const struct log_op *ops, size_t n, struct log_out *out,
-	      size_t *ret_failed, char *why, size_t whylen);
+	      size_t *ret_failed, char *why, size_t whylen,
+	      struct log_advances *adv);
 
 /* --- reading feeds ----------------------------------------------------- */
 
