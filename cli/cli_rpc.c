@@ -226,24 +226,10 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 
 	mp_writer_init(&inner);
 	msgpack_pack_array(&inner.pk, n);
-	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_array(&inner.pk, 6);
-		msgpack_pack_uint64(&inner.pk, (uint64_t)ops[i].kind);
-		mp_pack_str(&inner.pk, ops[i].collection);
-		mp_pack_str(&inner.pk, ops[i].record_id);
-		if (ops[i].scope)
-			mp_pack_str(&inner.pk, ops[i].scope);
-		else
-			msgpack_pack_nil(&inner.pk);
-		if (ops[i].body)
-			mp_pack_bin(&inner.pk, ops[i].body, ops[i].body_len);
-		else
-			msgpack_pack_nil(&inner.pk);
-		if (ops[i].resolve)
-			msgpack_pack_true(&inner.pk);
-		else
-			msgpack_pack_false(&inner.pk);
-	}
+	for (size_t i = 0; i < n; i++)
+		rpc_pack_write_op(&inner.pk, ops[i].kind, ops[i].collection,
+				  ops[i].record_id, ops[i].scope, ops[i].body,
+				  ops[i].body_len, ops[i].resolve);
 	r = bin_call(sock, "write", &inner, RPC_MAX_WRITE_OPS * 3 + 8, &doc,
 		     &resp, &a, &rl, &code, why, wl);
 	mp_writer_destroy(&inner);

@@ -3,33 +3,69 @@
  * store, bind, handle signals, run the loop, tear down.
  */
 #include "config.h"
+#include "daemon.h"
+#include "dlog.h"
 #include "error.h"
-#include "hamletd.h"
+#include "ingest.h"
 #include "noise.h"
 #include "peer.h"
 #include "rpc.h"
 #include "sync.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
-static int log_max = DLOG_INFO;
-
-void dlog(int level, const char *fmt, ...)
+/*
+ * One daemon per home: a second would be another writer and would take
+ * over the first one's socket. The lock lives as long as the process (the
+ * kernel drops it on any exit, kill -9 included).
+ */
+static int home_lock(const char *home, char *why, size_t wl)
 {
-	va_list ap;
-	if (level > log_max)
-		return;
-	fprintf(stderr, "<%d>hamletd: ", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	char path[CONFIG_MAX_PATH + 32], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/hamletd.lock", home);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		snprintf(why, wl, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if ((n = pread(fd, pid, sizeof(pid) - 1, 0)) > 0) {
+			pid[n] = 0;
+			pid[strcspn(pid, "\n")] = 0;
+		}
+		if (e == EWOULDBLOCK)
+			snprintf(why, wl,
+				 "another hamletd (pid %s) already serves %s; stop it first (systemctl stop hamletd, or kill %s)",
+				 pid[0] ? pid : "?", home, pid[0] ? pid : "it");
+		else
+			snprintf(why, wl, "cannot lock %s: %s", path,
+				 strerror(e));
+		close(fd);
+		return -e;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		dlog(DLOG_WARNING, "cannot write the pid into %s", path);
+	return fd;
+}
+
+/* Pushes follow commits: the writer tells which feeds moved. */
+static void on_commit(void *ctx, const struct log_advances *adv)
+{
+	sync_push(ctx, adv);
 }
 
 static void daemon_stop(struct daemon *d)
@@ -38,10 +74,9 @@ static void daemon_stop(struct daemon *d)
 		return;
 	d->stopping = 1;
 	sd_notify(0, "STOPPING=1");
-	sync_jobs_cancel(d);
+	ingest_stop(d->ingest);
 	peers_stop(d);
 	rpc_stop(d);
-	uv_close((uv_handle_t *)&d->poll, NULL);
 	uv_close((uv_handle_t *)&d->watchdog, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -67,11 +102,6 @@ static void on_signal(uv_signal_t *s, int signum)
 	daemon_stop(d);
 }
 
-static void on_poll(uv_timer_t *t)
-{
-	sync_heads_check(t->data);
-}
-
 /* WatchdogSec=: ping from the loop, so a stuck loop gets restarted. */
 static void on_watchdog(uv_timer_t *t)
 {
@@ -84,7 +114,7 @@ int main(int argc, char **argv)
 	struct daemon *d;
 	char why[512];
 	uv_loop_t loop;
-	int r, ret = 1;
+	int r, ret = 1, lock_fd;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
@@ -102,9 +132,15 @@ int main(int argc, char **argv)
 		return r < 0 ? 2 : 0;
 	}
 	if (d->cfg.verbose)
-		log_max = DLOG_DEBUG;
+		dlog_set_level(DLOG_DEBUG);
+	if ((lock_fd = home_lock(d->cfg.home, why, sizeof(why))) < 0) {
+		dlog(DLOG_ERR, "%s", why);
+		free(d);
+		return 1;
+	}
 	if ((r = node_open(d->cfg.home, 0, &d->node, why, sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "cannot open node %s: %s", d->cfg.home, why);
+		close(lock_fd);
 		free(d);
 		return 1;
 	}
@@ -114,8 +150,14 @@ int main(int argc, char **argv)
 	}
 	uv_loop_init(&loop);
 	d->loop = &loop;
-	uv_timer_init(&loop, &d->poll);
-	d->poll.data = d;
+	if ((r = ingest_new(&loop, d->node,
+			    (const char(*)[ENTRY_MAX_SCOPE + 1])d->cfg.scopes,
+			    d->cfg.nscopes, &d->ingest)) < 0) {
+		dlog(DLOG_ERR, "cannot start the writer: %s", hamlet_strerror(r));
+		uv_loop_close(&loop);
+		goto out_node;
+	}
+	ingest_on_commit(d->ingest, on_commit, d);
 	uv_timer_init(&loop, &d->watchdog);
 	uv_signal_init(&loop, &d->sigint);
 	uv_signal_init(&loop, &d->sigterm);
@@ -125,13 +167,11 @@ int main(int argc, char **argv)
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
-	sync_heads_check(d); /* the first snapshot */
 	if ((r = peers_start(d)) < 0 || (r = rpc_start(d)) < 0) {
 		daemon_stop(d);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		goto out_loop;
 	}
-	uv_timer_start(&d->poll, on_poll, HAMLETD_POLL_MS, HAMLETD_POLL_MS);
 	{
 		uint64_t usec;
 		if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
@@ -145,10 +185,11 @@ int main(int argc, char **argv)
 out_loop:
 	if (uv_loop_close(&loop) != 0)
 		dlog(DLOG_WARNING, "event loop closed with handles open");
-	sync_heads_close(d);
+	ingest_free(d->ingest);
 out_node:
 	sodium_memzero(d->x_priv, sizeof(d->x_priv));
 	node_close(d->node);
+	close(lock_fd);
 	free(d);
 	return ret;
 }

@@ -1,5 +1,7 @@
 #include "peer.h"
 
+#include "conn.h"
+#include "dlog.h"
 #include "error.h"
 #include "noise.h"
 #include "wire.h"
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #define IN_CAP (2 + WIRE_FRAME_MAX + 4096)
@@ -807,4 +810,33 @@ void peers_stop(struct daemon *d)
 		d->addrs = pa->next;
 		addr_remove(pa);
 	}
+}
+
+/* Does the peer of c go by name: its configured or last address, or a
+ * prefix (4 hex digits or more) of its key? */
+static int conn_named(const struct conn *c, const char *name)
+{
+	char hex[65];
+	size_t n = strlen(name);
+	if (c->pa && strcmp(c->pa->addr, name) == 0)
+		return 1;
+	if (c->info && strcmp(c->info->addr, name) == 0)
+		return 1;
+	if (!c->has_rpk || n < 4 || n > 64)
+		return 0;
+	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);
+	return strncasecmp(hex, name, n) == 0;
+}
+
+size_t peers_reconcile(struct daemon *d, const char *name)
+{
+	size_t n = 0;
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->closing || c->state != CONN_READY ||
+		    (name && !conn_named(c, name)))
+			continue;
+		sync_session_reconcile(c);
+		n++;
+	}
+	return n;
 }

@@ -7,7 +7,7 @@
 #ifndef HAMLETD_PEER_H
 #define HAMLETD_PEER_H
 
-#include "hamletd.h"
+#include "daemon.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +18,13 @@ int peers_start(struct daemon *d);
 /* Make the dial list equal cfg.peers: new ones are dialled, removed ones
  * stop (their connections close). */
 int peers_sync_config(struct daemon *d);
+
+/*
+ * Reconcile now with every ready peer, or only with the one named by its
+ * configured or last address or a prefix (4 hex digits or more) of its
+ * key. Returns how many sessions were asked.
+ */
+size_t peers_reconcile(struct daemon *d, const char *name);
 
 /* Close the listener, every connection and dial timer (shutdown). */
 void peers_stop(struct daemon *d);

@@ -5,8 +5,8 @@
 #include "peer.h"
 #include "record.h"
 #include "rpc_client.h"
-#include "log.h"
-#include "sync.h"
+#include "dlog.h"
+#include "ingest.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -232,33 +232,10 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 	reply_ok_nil(rc);
 }
 
-/* Does the peer of c go by name: its configured or last address, or a
- * prefix (4 hex digits or more) of its key? */
-static int conn_named(const struct conn *c, const char *name)
-{
-	char hex[65];
-	size_t n = strlen(name);
-	if (c->pa && strcmp(c->pa->addr, name) == 0)
-		return 1;
-	if (c->info && strcmp(c->info->addr, name) == 0)
-		return 1;
-	if (!c->has_rpk || n < 4 || n > 64)
-		return 0;
-	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);
-	return strncasecmp(hex, name, n) == 0;
-}
-
 /* Reconcile now with every connected peer, or with the one named. */
 static void do_sync(struct rpc_conn *rc, const char *name)
 {
-	size_t n = 0;
-	for (struct conn *c = rc->d->conns; c; c = c->next) {
-		if (c->closing || c->state != CONN_READY ||
-		    (name && !conn_named(c, name)))
-			continue;
-		sync_session_reconcile(c);
-		n++;
-	}
+	size_t n = peers_reconcile(rc->d, name);
 	if (name && n == 0) {
 		char why[CONFIG_MAX_ADDR + 100];
 		snprintf(why, sizeof(why),
@@ -270,47 +247,52 @@ static void do_sync(struct rpc_conn *rc, const char *name)
 	reply_ok_nil(rc);
 }
 
-/* --- local writes: the daemon is the store's writer while it runs ---- */
+/* --- writes and ingests: jobs on the node's one writer ------------- */
 
-struct write_job {
-	uv_work_t req;
+/* A `write` or `ingest` request waiting for the ingest queue. */
+struct rpc_job {
+	struct ingest_job job;
 	struct rpc_conn *rc;
-	struct daemon *d;
-	uint8_t *copy;
+	uint8_t *copy; /* the request's argument; the doc borrows from it */
 	struct mp_doc doc;
+	int have_doc;
 	struct log_op *ops;
 	char (*strs)[3][ENTRY_MAX_SCOPE + 1];
+	struct log_in *in;
 	struct log_out *out;
-	size_t n, failed;
-	int r;
-	char why[300];
 };
 
-static void write_work(uv_work_t *req)
+static struct rpc_job *rpc_job_new(const uint8_t *p, size_t n)
 {
-	struct write_job *j = req->data;
-	struct log_author au;
-	node_author(j->d->node, &au);
-	j->r = log_write(j->d->node->st, &au, j->ops, j->n, j->out, &j->failed,
-			 j->why, sizeof(j->why), NULL);
+	struct rpc_job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->copy = malloc(n ? n : 1))) {
+		free(j);
+		return NULL;
+	}
+	memcpy(j->copy, p, n);
+	return j;
 }
 
-static void write_free(struct write_job *j)
+static void rpc_job_free(struct rpc_job *j)
 {
-	mp_doc_close(&j->doc);
+	if (!j)
+		return;
+	if (j->have_doc)
+		mp_doc_close(&j->doc);
 	free(j->copy);
 	free(j->ops);
 	free(j->strs);
+	free(j->in);
 	free(j->out);
 	free(j);
 }
 
 /*
- * A thread-pool job of rc has ended: 1 when its answer is still to be
- * sent. The connection may have closed meanwhile (then the last job frees
- * it) or the daemon be stopping (then the job was cancelled: say so).
+ * A job of rc has ended: 1 when its answer is still to be sent. The
+ * connection may have closed meanwhile (then the last job frees it) or
+ * the daemon be stopping (then say so).
  */
-static int job_ended(struct rpc_conn *rc, int status)
+static int job_ended(struct rpc_conn *rc, int r)
 {
 	rc->refs--;
 	if (rc->closed) {
@@ -320,75 +302,101 @@ static int job_ended(struct rpc_conn *rc, int status)
 		}
 		return 0;
 	}
-	if (status < 0) {
+	if (r == -ECANCELED) {
 		reply_error(rc, -ECANCELED, "the daemon is stopping");
 		return 0;
 	}
 	return 1;
 }
 
-/* Run work, then done, on the thread pool for rc (req->data set by the
- * caller); the connection outlives the job. On failure done never runs. */
-static int job_queue(struct rpc_conn *rc, uv_work_t *req, uv_work_cb work,
-		     uv_after_work_cb done)
+/* Queue j on the node's writer for rc; on failure answer and free it. */
+static void rpc_job_submit(struct rpc_conn *rc, struct rpc_job *j,
+			   ingest_done_cb done)
 {
-	int r = uv_queue_work(rc->d->loop, req, work, done);
-	if (r == 0)
-		rc->refs++;
-	return r;
+	int r;
+	j->rc = rc;
+	j->job.data = j;
+	if ((r = ingest_submit(rc->d->ingest, &j->job, done)) < 0) {
+		reply_error(rc, r,
+			    r == -EBUSY ? "the node is busy storing: try again"
+					: "cannot queue the request");
+		rpc_job_free(j);
+		return;
+	}
+	rc->refs++;
 }
 
-static void write_job_done(uv_work_t *req, int status)
+static void rpc_write_done(struct ingest_job *job)
 {
-	struct write_job *j = req->data;
+	struct rpc_job *j = job->data;
 	struct rpc_conn *rc = j->rc;
-	if (!job_ended(rc, status))
+	struct mp_writer w;
+
+	if (!job_ended(rc, job->r))
 		goto out;
-	if (j->r < 0) {
-		struct mp_writer w;
-		mp_writer_init(&w);
+	mp_writer_init(&w);
+	if (job->r < 0) {
 		msgpack_pack_array(&w.pk, 3);
-		msgpack_pack_int(&w.pk, j->r);
-		mp_pack_str(&w.pk, j->why);
-		msgpack_pack_uint64(&w.pk, j->failed);
-		reply(rc, &w);
-		mp_writer_destroy(&w);
+		msgpack_pack_int(&w.pk, job->r);
+		mp_pack_str(&w.pk, job->why[0] ? job->why
+						: hamlet_strerror(job->r));
+		msgpack_pack_uint64(&w.pk, job->failed);
 	} else {
-		struct mp_writer w;
-		mp_writer_init(&w);
 		msgpack_pack_array(&w.pk, 2);
 		msgpack_pack_int(&w.pk, 0);
-		msgpack_pack_array(&w.pk, j->n);
-		for (size_t i = 0; i < j->n; i++) {
+		msgpack_pack_array(&w.pk, job->n);
+		for (size_t i = 0; i < job->n; i++) {
 			msgpack_pack_array(&w.pk, 2);
 			mp_pack_bin(&w.pk, j->out[i].id, 32);
 			msgpack_pack_uint64(&w.pk, j->out[i].seq);
 		}
-		reply(rc, &w);
-		mp_writer_destroy(&w);
 	}
+	reply(rc, &w);
+	mp_writer_destroy(&w);
 out:
-	if (j->r == 0 && !j->d->stopping)
-		sync_heads_check(j->d); /* push the new entries now */
-	write_free(j);
+	rpc_job_free(j);
+}
+
+/* Decode one [kind, collection, id, scope|nil, body|nil, resolve]. */
+static int write_op_decode(struct rpc_job *j, size_t i,
+			   const msgpack_object *o)
+{
+	struct log_op *op = &j->ops[i];
+	const msgpack_object *f;
+	uint64_t kind;
+	int resolve;
+	if (mp_get_array(o, 6, 0, &f, NULL) < 0 ||
+	    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 || kind < ENTRY_PUT ||
+	    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
+	    mp_get_cstr(&f[2], j->strs[i][1], ENTRY_MAX_RECORD_ID + 1) < 0 ||
+	    (!mp_is_nil(&f[3]) &&
+	     mp_get_cstr(&f[3], j->strs[i][2], ENTRY_MAX_SCOPE + 1) < 0) ||
+	    mp_get_bool(&f[5], &resolve) < 0)
+		return HAMLET_EFORMAT;
+	op->kind = (int)kind;
+	op->collection = j->strs[i][0];
+	op->record_id = j->strs[i][1];
+	op->scope = mp_is_nil(&f[3]) ? NULL : j->strs[i][2];
+	op->resolve = resolve;
+	if (!mp_is_nil(&f[4]) &&
+	    mp_get_bin(&f[4], ENTRY_MAX_BODY, &op->body, &op->body_len) < 0)
+		return HAMLET_EFORMAT;
+	return 0;
 }
 
 static void do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
 {
-	struct write_job *j = calloc(1, sizeof(*j));
-	const msgpack_object *ops, *f;
+	struct rpc_job *j = rpc_job_new(p, n);
+	const msgpack_object *ops;
 	size_t nops;
-	int have_doc = 0;
 
-	if (!j || !(j->copy = malloc(n ? n : 1))) {
-		free(j);
+	if (!j) {
 		reply_error(rc, -ENOMEM, "out of memory");
 		return;
 	}
-	memcpy(j->copy, p, n);
 	if (mp_doc_parse(&j->doc, j->copy, n, RPC_MAX_WRITE_OPS) < 0)
 		goto bad;
-	have_doc = 1;
+	j->have_doc = 1;
 	if (mp_get_array(j->doc.root, SIZE_MAX, RPC_MAX_WRITE_OPS, &ops,
 			 &nops) < 0 || nops == 0)
 		goto bad;
@@ -397,131 +405,100 @@ static void do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	j->out = calloc(nops, sizeof(*j->out));
 	if (!j->ops || !j->strs || !j->out)
 		goto bad;
-	for (size_t i = 0; i < nops; i++) {
-		struct log_op *op = &j->ops[i];
-		uint64_t kind;
-		int resolve;
-		if (mp_get_array(&ops[i], 6, 0, &f, NULL) < 0 ||
-		    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 ||
-		    kind < ENTRY_PUT ||
-		    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
-		    mp_get_cstr(&f[2], j->strs[i][1], ENTRY_MAX_RECORD_ID + 1) < 0 ||
-		    (!mp_is_nil(&f[3]) &&
-		     mp_get_cstr(&f[3], j->strs[i][2], ENTRY_MAX_SCOPE + 1) < 0) ||
-		    mp_get_bool(&f[5], &resolve) < 0)
+	for (size_t i = 0; i < nops; i++)
+		if (write_op_decode(j, i, &ops[i]) < 0)
 			goto bad;
-		op->kind = (int)kind;
-		op->collection = j->strs[i][0];
-		op->record_id = j->strs[i][1];
-		op->scope = mp_is_nil(&f[3]) ? NULL : j->strs[i][2];
-		op->resolve = resolve;
-		if (!mp_is_nil(&f[4]) &&
-		    mp_get_bin(&f[4], ENTRY_MAX_BODY, &op->body, &op->body_len) < 0)
-			goto bad;
-	}
-	j->n = nops;
-	j->rc = rc;
-	j->d = rc->d;
-	j->req.data = j;
-	if (job_queue(rc, &j->req, write_work, write_job_done) < 0) {
-		reply_error(rc, -EIO, "cannot queue the write");
-		write_free(j);
-	}
+	j->job.kind = INGEST_WRITE;
+	j->job.ops = j->ops;
+	j->job.n = nops;
+	j->job.out = j->out;
+	rpc_job_submit(rc, j, rpc_write_done);
 	return;
 bad:
 	reply_error(rc, HAMLET_EFORMAT,
 		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve]");
-	if (have_doc)
-		mp_doc_close(&j->doc);
-	free(j->copy);
-	free(j->ops);
-	free(j->strs);
-	free(j->out);
-	free(j);
+	rpc_job_free(j);
 }
 
-/* --- entries from a bundle: stored as the wire's are --------------- */
-
-struct ingest_job {
-	uv_work_t req;
-	struct rpc_conn *rc;
-	struct daemon *d;
-	uint8_t *copy;
-	struct mp_doc doc;
-	int have_doc;
-	struct log_in *in;
-	struct log_out *out;
-	struct log_stats stats;
-	size_t n;
-	int r;
-};
-
-static void ingest_work(uv_work_t *req)
+static void rpc_ingest_done(struct ingest_job *job)
 {
-	struct ingest_job *j = req->data;
-	j->r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
-			  j->out, &j->stats, NULL);
-}
-
-static void ingest_free(struct ingest_job *j)
-{
-	if (j->have_doc)
-		mp_doc_close(&j->doc);
-	free(j->copy);
-	free(j->in);
-	free(j->out);
-	free(j);
-}
-
-static void ingest_job_done(uv_work_t *req, int status)
-{
-	struct ingest_job *j = req->data;
+	struct rpc_job *j = job->data;
 	struct rpc_conn *rc = j->rc;
-	const struct log_stats *s = &j->stats;
-	if (!job_ended(rc, status))
+	const struct log_stats *s = &job->stats;
+	struct mp_writer w;
+
+	if (!job_ended(rc, job->r))
 		goto out;
-	if (j->r < 0) {
-		char why[200];
-		snprintf(why, sizeof(why),
-			 "ingest: nothing of the %zu entries was stored: %s",
-			 j->n, hamlet_strerror(j->r));
-		reply_error(rc, j->r, why);
-	} else {
-		struct mp_writer w;
-		mp_writer_init(&w);
-		msgpack_pack_array(&w.pk, 2);
-		msgpack_pack_int(&w.pk, 0);
-		msgpack_pack_array(&w.pk, 2);
-		msgpack_pack_array(&w.pk, j->n);
-		for (size_t i = 0; i < j->n; i++) {
-			const struct log_out *o = &j->out[i];
-			msgpack_pack_array(&w.pk, 4);
-			msgpack_pack_uint64(&w.pk, (uint64_t)o->status);
-			msgpack_pack_int(&w.pk, o->err);
-			mp_pack_str(&w.pk, o->why);
-			msgpack_pack_uint64(&w.pk, o->seq);
-		}
-		msgpack_pack_array(&w.pk, 6);
-		msgpack_pack_uint64(&w.pk, s->applied);
-		msgpack_pack_uint64(&w.pk, s->duplicate);
-		msgpack_pack_uint64(&w.pk, s->held);
-		msgpack_pack_uint64(&w.pk, s->released);
-		msgpack_pack_uint64(&w.pk, s->forks);
-		msgpack_pack_uint64(&w.pk, s->rejected);
-		reply(rc, &w);
-		mp_writer_destroy(&w);
+	if (job->r < 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "ingest: %s", job->why);
+		reply_error(rc, job->r, why);
+		goto out;
 	}
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_array(&w.pk, job->n);
+	for (size_t i = 0; i < job->n; i++) {
+		const struct log_out *o = &j->out[i];
+		msgpack_pack_array(&w.pk, 4);
+		msgpack_pack_uint64(&w.pk, (uint64_t)o->status);
+		msgpack_pack_int(&w.pk, o->err);
+		mp_pack_str(&w.pk, o->why);
+		msgpack_pack_uint64(&w.pk, o->seq);
+	}
+	msgpack_pack_array(&w.pk, 6);
+	msgpack_pack_uint64(&w.pk, s->applied);
+	msgpack_pack_uint64(&w.pk, s->duplicate);
+	msgpack_pack_uint64(&w.pk, s->held);
+	msgpack_pack_uint64(&w.pk, s->released);
+	msgpack_pack_uint64(&w.pk, s->forks);
+	msgpack_pack_uint64(&w.pk, s->rejected);
+	reply(rc, &w);
+	mp_writer_destroy(&w);
 out:
-	if (j->r == 0 && !j->d->stopping)
-		sync_heads_check(j->d); /* push the new entries now */
-	ingest_free(j);
+	rpc_job_free(j);
+}
+
+/* Decode entry i, [env, sig, body|nil]; why names what is wrong. */
+static int ingest_entry_decode(struct log_in *e, size_t i,
+			       const msgpack_object *o, char *why, size_t wl)
+{
+	const msgpack_object *f;
+	size_t sl;
+	if (mp_get_array(o, 3, 0, &f, NULL) < 0) {
+		snprintf(why, wl, "ingest: entry %zu is not [env, sig, body|nil]",
+			 i);
+		return HAMLET_EFORMAT;
+	}
+	if (mp_get_bin(&f[0], ENTRY_MAX_ENVELOPE, &e->env, &e->env_len) < 0 ||
+	    e->env_len == 0) {
+		snprintf(why, wl,
+			 "ingest: entry %zu: env is not a bin of 1 to %d bytes",
+			 i, ENTRY_MAX_ENVELOPE);
+		return HAMLET_EFORMAT;
+	}
+	if (mp_get_bin(&f[1], ENTRY_SIG_LEN, &e->sig, &sl) < 0 ||
+	    sl != ENTRY_SIG_LEN) {
+		snprintf(why, wl, "ingest: entry %zu: sig is not a bin of %d bytes",
+			 i, ENTRY_SIG_LEN);
+		return HAMLET_EFORMAT;
+	}
+	if (!mp_is_nil(&f[2]) &&
+	    mp_get_bin(&f[2], ENTRY_MAX_BODY, &e->body, &e->body_len) < 0) {
+		snprintf(why, wl,
+			 "ingest: entry %zu: body is neither nil nor a bin of at most %d bytes",
+			 i, ENTRY_MAX_BODY);
+		return HAMLET_EFORMAT;
+	}
+	return 0;
 }
 
 /* Decode ["ingest", bin]'s bin into j->in; why names what is wrong. */
-static int ingest_decode(struct ingest_job *j, size_t len, char *why,
-			 size_t wl)
+static int ingest_decode(struct rpc_job *j, size_t len, char *why, size_t wl)
 {
-	const msgpack_object *ents, *f;
+	const msgpack_object *ents;
 	size_t n;
 	int r;
 
@@ -549,64 +526,34 @@ static int ingest_decode(struct ingest_job *j, size_t len, char *why,
 		snprintf(why, wl, "ingest: out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct log_in *e = &j->in[i];
-		size_t sl;
-		if (mp_get_array(&ents[i], 3, 0, &f, NULL) < 0) {
-			snprintf(why, wl,
-				 "ingest: entry %zu is not [env, sig, body|nil]", i);
-			return HAMLET_EFORMAT;
-		}
-		if (mp_get_bin(&f[0], ENTRY_MAX_ENVELOPE, &e->env, &e->env_len) < 0 ||
-		    e->env_len == 0) {
-			snprintf(why, wl,
-				 "ingest: entry %zu: env is not a bin of 1 to %d bytes",
-				 i, ENTRY_MAX_ENVELOPE);
-			return HAMLET_EFORMAT;
-		}
-		if (mp_get_bin(&f[1], ENTRY_SIG_LEN, &e->sig, &sl) < 0 ||
-		    sl != ENTRY_SIG_LEN) {
-			snprintf(why, wl,
-				 "ingest: entry %zu: sig is not a bin of %d bytes",
-				 i, ENTRY_SIG_LEN);
-			return HAMLET_EFORMAT;
-		}
-		if (!mp_is_nil(&f[2]) &&
-		    mp_get_bin(&f[2], ENTRY_MAX_BODY, &e->body, &e->body_len) < 0) {
-			snprintf(why, wl,
-				 "ingest: entry %zu: body is neither nil nor a bin of at most %d bytes",
-				 i, ENTRY_MAX_BODY);
-			return HAMLET_EFORMAT;
-		}
-	}
-	j->n = n;
+	for (size_t i = 0; i < n; i++)
+		if ((r = ingest_entry_decode(&j->in[i], i, &ents[i], why, wl)) < 0)
+			return r;
+	j->job.n = n;
 	return 0;
 }
 
 static void do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n)
 {
-	struct ingest_job *j = calloc(1, sizeof(*j));
+	struct rpc_job *j = rpc_job_new(p, n);
 	char why[200];
 	int r;
 
-	if (!j || !(j->copy = malloc(n ? n : 1))) {
-		free(j);
+	if (!j) {
 		reply_error(rc, -ENOMEM, "out of memory");
 		return;
 	}
-	memcpy(j->copy, p, n);
 	if ((r = ingest_decode(j, n, why, sizeof(why))) < 0) {
 		reply_error(rc, r, why);
-		ingest_free(j);
+		rpc_job_free(j);
 		return;
 	}
-	j->rc = rc;
-	j->d = rc->d;
-	j->req.data = j;
-	if (job_queue(rc, &j->req, ingest_work, ingest_job_done) < 0) {
-		reply_error(rc, -EIO, "cannot queue the ingest");
-		ingest_free(j);
-	}
+	/* a bundle: each entry stands alone, the refused are reported */
+	j->job.kind = INGEST_ENTRIES;
+	j->job.whole = 0;
+	j->job.in = j->in;
+	j->job.out = j->out;
+	rpc_job_submit(rc, j, rpc_ingest_done);
 }
 
 /* Methods whose argument is a bin; each handler copies what it keeps. */

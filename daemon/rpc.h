@@ -6,7 +6,7 @@
 #ifndef HAMLETD_RPC_H
 #define HAMLETD_RPC_H
 
-#include "hamletd.h"
+#include "daemon.h"
 
 #define RPC_MAX_CLIENTS 16
 #define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */

@@ -127,3 +127,26 @@ out:
 	free(resp);
 	return r;
 }
+
+void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
+		       const char *collection, const char *record_id,
+		       const char *scope, const uint8_t *body,
+		       size_t body_len, int resolve)
+{
+	msgpack_pack_array(pk, 6);
+	msgpack_pack_uint64(pk, (uint64_t)kind);
+	mp_pack_str(pk, collection);
+	mp_pack_str(pk, record_id);
+	if (scope)
+		mp_pack_str(pk, scope);
+	else
+		msgpack_pack_nil(pk);
+	if (body)
+		mp_pack_bin(pk, body, body_len);
+	else
+		msgpack_pack_nil(pk);
+	if (resolve)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}

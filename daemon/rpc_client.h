@@ -54,6 +54,16 @@ int rpc_client_call(const char *socket_path, const char *method,
 		    const char *arg, int timeout_ms, uint8_t **ret,
 		    size_t *ret_len);
 
+/*
+ * Pack one operation of a "write" request: [kind, collection, record id,
+ * scope or nil, body or nil, resolve]. scope and body may be NULL.
+ */
+struct msgpack_packer;
+void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
+		       const char *collection, const char *record_id,
+		       const char *scope, const uint8_t *body,
+		       size_t body_len, int resolve);
+
 /* The same with a ready-made request (a msgpack array). */
 int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
 			size_t len, int timeout_ms, uint8_t **ret,

@@ -1,7 +1,10 @@
 #include "sync.h"
 
 #include "error.h"
-#include "hamletd.h"
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "ingest.h"
 #include "hlc.h"
 #include "log.h"
 #include "peer.h"
@@ -31,24 +34,13 @@ static int send_writer(struct conn *c, struct mp_writer *w)
 
 /* --- scopes ------------------------------------------------------------ */
 
-static int under_any(const char *scope, const char (*prefixes)[ENTRY_MAX_SCOPE + 1],
-		     size_t n)
-{
-	if (n == 0)
-		return 1; /* no prefixes: everything */
-	for (size_t i = 0; i < n; i++)
-		if (entry_scope_under(scope, prefixes[i]))
-			return 1;
-	return 0;
-}
-
 /* A feed both we and the peer subscribe to. */
 static int scope_shared(struct conn *c, const char *scope)
 {
 	struct config *cfg = &c->d->cfg;
-	return under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
+	return ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
 			 cfg->nscopes) &&
-	       under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,
+	       ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,
 			 c->sy.nscopes);
 }
 
@@ -576,129 +568,38 @@ static int on_error(struct conn *c, const struct wire_msg *m, char *why,
 	return 0;
 }
 
-/* --- ingest ------------------------------------------------------------ */
+/* --- receiving a batch ------------------------------------------------ */
 
-/* One ENTRIES message of a batch: its feed and where its entries are. */
+/* One ENTRIES message of a batch: its entries' bytes, copied. */
 struct batch_part {
-	uint8_t key[32];
-	size_t start, n;
-	uint8_t *buf; /* the entries' bytes, copied from the message */
+	uint8_t *buf;
 };
 
-/* A batch being received, then committed in one transaction. */
-struct ingest_job {
-	uv_work_t req;
-	struct ingest_job *link;
+/* A batch being received, then committed through the ingest queue. */
+struct sync_batch {
+	struct ingest_job job;
 	struct conn *c;
-	struct daemon *d;
 	struct batch_part *parts;
 	size_t nparts, cap_parts;
 	size_t n, cap; /* entries */
 	size_t bytes;
 	struct log_in *in;
+	uint8_t (*feeds)[32];
 	struct log_out *out;
-	int r;
-	int fault;
-	char why[300];
-	struct log_stats stats;
 };
 
-static void job_free(struct ingest_job *j)
+static void batch_free(struct sync_batch *b)
 {
-	for (size_t i = 0; i < j->nparts; i++)
-		free(j->parts[i].buf);
-	free(j->parts);
-	free(j->in);
-	free(j->out);
-	free(j);
-}
-
-/* Check that each part's entries belong to its feed and our scopes. */
-static int job_check(struct ingest_job *j)
-{
-	struct daemon *d = j->d;
-	for (size_t p = 0; p < j->nparts; p++) {
-		const struct batch_part *bp = &j->parts[p];
-		for (size_t i = bp->start; i < bp->start + bp->n; i++) {
-			struct entry e;
-			uint8_t k[32];
-			int r;
-			if ((r = entry_decode(j->in[i].env, j->in[i].env_len,
-					      &e, NULL)) < 0) {
-				snprintf(j->why, sizeof(j->why),
-					 "ENTRIES.batch[%zu]: envelope: %s",
-					 i - bp->start, hamlet_strerror(r));
-				j->r = r;
-				j->fault = 1;
-				return r;
-			}
-			log_feed_key(e.author, e.scope, k);
-			if (memcmp(k, bp->key, 32) != 0 ||
-			    !under_any(e.scope,
-				       (const char(*)[ENTRY_MAX_SCOPE + 1])
-					       d->cfg.scopes,
-				       d->cfg.nscopes)) {
-				snprintf(j->why, sizeof(j->why),
-					 "ENTRIES.batch[%zu] is not of the message's feed or outside our scopes",
-					 i - bp->start);
-				j->r = HAMLET_EPROTO;
-				j->fault = 1;
-				return j->r;
-			}
-		}
-	}
-	return 0;
-}
-
-/* After the commit: a rejected entry is the peer's fault. */
-static void job_results(struct ingest_job *j)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		if (j->out[i].status == LOG_APPLIED)
-			j->stats.applied++;
-		else if (j->out[i].status == LOG_DUPLICATE)
-			j->stats.duplicate++;
-		else if (j->out[i].status == LOG_FORK)
-			j->stats.forks++;
-		if (j->out[i].status == LOG_REJECTED && !j->fault) {
-			struct entry e;
-			uint64_t seq = 0;
-			if (entry_decode(j->in[i].env, j->in[i].env_len, &e,
-					 NULL) == 0)
-				seq = e.seq;
-			snprintf(j->why, sizeof(j->why),
-				 "entry %zu of the batch (seq %llu) rejected: %s",
-				 i, (unsigned long long)seq, j->out[i].why);
-			j->r = j->out[i].err ? j->out[i].err : HAMLET_EPROTO;
-			j->fault = 1;
-		}
-	}
-}
-
-/*
- * On the thread pool: check the batch, then verify and commit it in ONE
- * transaction (log_ingest spreads the signatures over the cores). Touches
- * no daemon state but the job.
- */
-static void ingest_work(uv_work_t *req)
-{
-	struct ingest_job *j = req->data;
-	int r;
-
-	if (j->n == 0 || job_check(j) < 0)
+	if (!b)
 		return;
-	r = log_ingest(j->d->node->st, j->d->node->net.id, j->in, j->n,
-		       j->out, NULL, NULL);
-	if (r < 0) {
-		j->r = r;
-		snprintf(j->why, sizeof(j->why), "cannot store a batch: %s",
-			 hamlet_strerror(r));
-		return;
-	}
-	job_results(j);
+	for (size_t i = 0; i < b->nparts; i++)
+		free(b->parts[i].buf);
+	free(b->parts);
+	free(b->in);
+	free(b->feeds);
+	free(b->out);
+	free(b);
 }
-
-static void ingest_next(struct daemon *d);
 
 /*
  * The size of the next batch: one batch is all a peer may have in flight,
@@ -706,10 +607,10 @@ static void ingest_next(struct daemon *d);
  * batches arrive quickly (loopback, LAN), shrink it when one takes long
  * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
  */
-static uint64_t next_credit(uint64_t credit, const struct ingest_job *j,
+static uint64_t next_credit(uint64_t credit, const struct sync_batch *b,
 			    uint64_t ms)
 {
-	int full = j->n >= credit || j->bytes >= SYNC_BATCH_BYTES;
+	int full = b->n >= credit || b->bytes >= SYNC_BATCH_BYTES;
 	if (ms > 2 * SYNC_BATCH_TARGET_MS)
 		credit /= 2;
 	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
@@ -721,146 +622,106 @@ static uint64_t next_credit(uint64_t credit, const struct ingest_job *j,
 	return credit;
 }
 
-/* Deliver one committed (or refused) batch to its session. */
-static void job_finish(struct ingest_job *j, int status)
+/* The batch is committed: acknowledge it with the next credit. */
+static void batch_acked(struct conn *c, const struct sync_batch *b)
 {
-	struct conn *c = j->c;
 	struct sync_session *s = &c->sy;
+	const struct log_stats *st = &b->job.stats;
+	struct mp_writer w;
+	uint64_t now = uv_now(c->d->loop);
 
-	s->rx_committing = 0;
-	if (status != 0 || c->closing) {
-		/* cancelled, or the session ended: the peer re-sends */
-	} else if (j->r < 0 && j->fault) {
-		peer_conn_fault(c, j->r, j->why);
-	} else if (j->r < 0) {
+	if (st->forks)
+		dlog(DLOG_WARNING,
+		     "peer %s: a feed's author signed two histories; evidence kept",
+		     c->name);
+	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
+	s->rx_grant_ms = now;
+	if (c->info) {
+		c->info->entries_in += st->applied;
+		c->info->entries_dup_in += st->duplicate;
+		c->info->batches_in++;
+		c->info->batch_credit = s->rx_credit;
+		c->info->last_sync_ms = peer_wall_ms();
+	}
+	if (st->duplicate)
+		dlog(DLOG_DEBUG,
+		     "peer %s: %llu of %zu entries received were already stored",
+		     c->name, (unsigned long long)st->duplicate, b->n);
+	mp_writer_init(&w);
+	if (wire_put_ack(&w, b->n, s->rx_credit) == 0)
+		send_writer(c, &w);
+	mp_writer_destroy(&w);
+}
+
+/* The ingest queue is done with a batch (committed, refused, cancelled). */
+static void batch_done(struct ingest_job *job)
+{
+	struct sync_batch *b = job->data;
+	struct conn *c = b->c;
+
+	c->sy.rx_committing = 0;
+	if (job->r == -ECANCELED || c->closing) {
+		/* the session ended: the peer sends it again next time */
+	} else if (job->fault) {
+		peer_conn_fault(c, job->r < 0 ? job->r : HAMLET_EPROTO,
+				job->why);
+	} else if (job->r < 0) {
 		/* our store failed, not the peer */
-		dlog(DLOG_ERR, "peer %s: %s", c->name, j->why);
+		dlog(DLOG_ERR, "peer %s: %s", c->name, job->why);
 		peer_conn_close(c, "store error");
 	} else {
-		struct mp_writer w;
-		uint64_t now = uv_now(c->d->loop);
-		if (j->stats.forks)
-			dlog(DLOG_WARNING,
-			     "peer %s: a feed's author signed two histories; evidence kept",
-			     c->name);
-		s->rx_credit = next_credit(s->rx_credit, j,
-					   now - s->rx_grant_ms);
-		s->rx_grant_ms = now;
-		if (c->info) {
-			c->info->entries_in += j->stats.applied;
-			c->info->entries_dup_in += j->stats.duplicate;
-			c->info->batches_in++;
-			c->info->batch_credit = s->rx_credit;
-			c->info->last_sync_ms = peer_wall_ms();
-		}
-		if (j->stats.duplicate)
-			dlog(DLOG_DEBUG,
-			     "peer %s: %llu of %zu entries received were already stored",
-			     c->name, (unsigned long long)j->stats.duplicate,
-			     j->n);
-		mp_writer_init(&w);
-		if (wire_put_ack(&w, j->n, s->rx_credit) == 0)
-			send_writer(c, &w);
-		mp_writer_destroy(&w);
+		batch_acked(c, b);
 	}
 	peer_conn_unref(c);
-	job_free(j);
+	batch_free(b);
 }
 
-static void ingest_done(uv_work_t *req, int status)
+static int batch_grow(struct sync_batch *b, size_t n)
 {
-	struct ingest_job *j = req->data;
-	struct daemon *d = j->d;
-	int ok = j->r >= 0;
-
-	d->ingest_busy = 0;
-	job_finish(j, status);
-	if (!d->stopping) {
-		if (ok)
-			sync_heads_check(d);
-		ingest_next(d);
-	}
-}
-
-/* Commit the queued batches one at a time: LMDB has one writer. */
-static void ingest_next(struct daemon *d)
-{
-	struct ingest_job *j = d->jobs_head;
-	if (d->ingest_busy || !j || d->stopping)
-		return;
-	d->jobs_head = j->link;
-	if (!d->jobs_head)
-		d->jobs_tail = NULL;
-	d->ingest_busy = 1;
-	j->req.data = j;
-	if (uv_queue_work(d->loop, &j->req, ingest_work, ingest_done) < 0) {
-		d->ingest_busy = 0;
-		j->c->sy.rx_committing = 0;
-		peer_conn_close(j->c, "cannot queue work");
-		peer_conn_unref(j->c);
-		job_free(j);
-	}
-}
-
-void sync_jobs_cancel(struct daemon *d)
-{
-	while (d->jobs_head) {
-		struct ingest_job *j = d->jobs_head;
-		d->jobs_head = j->link;
-		j->c->sy.rx_committing = 0;
-		peer_conn_unref(j->c);
-		job_free(j);
-	}
-	d->jobs_tail = NULL;
-}
-
-static int job_grow(struct ingest_job *j, size_t n)
-{
-	if (j->nparts == j->cap_parts) {
-		size_t nc = j->cap_parts ? j->cap_parts * 2 : 8;
-		void *p = realloc(j->parts, nc * sizeof(*j->parts));
+	if (b->nparts == b->cap_parts) {
+		size_t nc = b->cap_parts ? b->cap_parts * 2 : 8;
+		void *p = realloc(b->parts, nc * sizeof(*b->parts));
 		if (!p)
 			return -ENOMEM;
-		j->parts = p;
-		j->cap_parts = nc;
+		b->parts = p;
+		b->cap_parts = nc;
 	}
-	if (j->n + n > j->cap) {
-		size_t nc = j->cap ? j->cap : 256;
-		void *p, *q;
-		while (nc < j->n + n)
+	if (b->n + n > b->cap) {
+		size_t nc = b->cap ? b->cap : 256;
+		void *p;
+		while (nc < b->n + n)
 			nc *= 2;
-		if (!(p = realloc(j->in, nc * sizeof(*j->in))))
+		if (!(p = realloc(b->in, nc * sizeof(*b->in))))
 			return -ENOMEM;
-		j->in = p;
-		if (!(q = realloc(j->out, nc * sizeof(*j->out))))
+		b->in = p;
+		if (!(p = realloc(b->feeds, nc * sizeof(*b->feeds))))
 			return -ENOMEM;
-		j->out = q;
-		j->cap = nc;
+		b->feeds = p;
+		if (!(p = realloc(b->out, nc * sizeof(*b->out))))
+			return -ENOMEM;
+		b->out = p;
+		b->cap = nc;
 	}
 	return 0;
 }
 
 /* Add one ENTRIES message to the open batch (copied: the message buffer
  * is reused for the next message). */
-static int job_add(struct ingest_job *j, const struct wire_msg *m)
+static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 {
 	size_t n = m->entries.n, bytes = 0, off = 0;
-	struct batch_part *bp;
 	uint8_t *buf;
 
 	for (size_t i = 0; i < n; i++)
 		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
 			 m->entries.v[i].body_len;
-	if (job_grow(j, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
+	if (batch_grow(b, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
 		return -ENOMEM;
-	bp = &j->parts[j->nparts++];
-	memcpy(bp->key, m->entries.key, 32);
-	bp->start = j->n;
-	bp->n = n;
-	bp->buf = buf;
+	b->parts[b->nparts++].buf = buf;
 	for (size_t i = 0; i < n; i++) {
 		const struct wire_entry *we = &m->entries.v[i];
-		struct log_in *in = &j->in[j->n + i];
+		struct log_in *in = &b->in[b->n + i];
+		memcpy(b->feeds[b->n + i], m->entries.key, 32);
 		memcpy(buf + off, we->env, we->env_len);
 		in->env = buf + off;
 		in->env_len = we->env_len;
@@ -877,8 +738,45 @@ static int job_add(struct ingest_job *j, const struct wire_msg *m)
 			off += we->body_len;
 		}
 	}
-	j->n += n;
-	j->bytes += bytes;
+	b->n += n;
+	b->bytes += bytes;
+	return 0;
+}
+
+/* The batch is whole: hand it to the node's one writer. */
+static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
+			size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+
+	s->rx_batch = NULL;
+	if (b->n == 0) {
+		/* an empty batch: nothing to store, acknowledge at once */
+		batch_acked(c, b);
+		batch_free(b);
+		return 0;
+	}
+	b->job.kind = INGEST_ENTRIES;
+	b->job.whole = 1;
+	b->job.in = b->in;
+	b->job.feeds = (const uint8_t(*)[32])b->feeds;
+	b->job.n = b->n;
+	b->job.out = b->out;
+	b->job.data = b;
+	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
+		batch_free(b);
+		if (r == -EBUSY) {
+			/* not the peer's fault: it re-sends next session */
+			peer_conn_close(c, "the node is busy storing");
+			return 0;
+		}
+		snprintf(why, wl, "cannot queue the batch: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	s->rx_committing = 1;
+	peer_conn_ref(c);
 	return 0;
 }
 
@@ -886,7 +784,7 @@ static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
 		      size_t wl)
 {
 	struct sync_session *s = &c->sy;
-	struct ingest_job *j = s->rx_batch;
+	struct sync_batch *b = s->rx_batch;
 	size_t n = m->entries.n;
 
 	if (s->rx_committing) {
@@ -894,39 +792,28 @@ static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
 			 "ENTRIES before the previous batch was acknowledged");
 		return HAMLET_EPROTO;
 	}
-	if ((j ? j->n : 0) + n > s->rx_credit) {
+	if ((b ? b->n : 0) + n > s->rx_credit) {
 		snprintf(why, wl,
 			 "batch of more than the %llu entries granted",
 			 (unsigned long long)s->rx_credit);
 		return HAMLET_EPROTO;
 	}
-	if (j && j->bytes >= SYNC_BATCH_BYTES) {
+	if (b && b->bytes >= SYNC_BATCH_BYTES) {
 		snprintf(why, wl, "batch goes on past %zu bytes",
 			 SYNC_BATCH_BYTES);
 		return HAMLET_EPROTO;
 	}
-	if (!j) {
-		if (!(j = calloc(1, sizeof(*j))))
+	if (!b) {
+		if (!(b = calloc(1, sizeof(*b))))
 			return -ENOMEM;
-		j->c = c;
-		j->d = c->d;
-		s->rx_batch = j;
+		b->c = c;
+		s->rx_batch = b;
 	}
-	if (n > 0 && job_add(j, m) < 0)
+	if (n > 0 && batch_add(b, m) < 0)
 		return -ENOMEM;
 	if (!m->entries.last)
 		return 0;
-	/* the batch is whole: commit it */
-	s->rx_batch = NULL;
-	s->rx_committing = 1;
-	peer_conn_ref(c);
-	if (c->d->jobs_tail)
-		c->d->jobs_tail->link = j;
-	else
-		c->d->jobs_head = j;
-	c->d->jobs_tail = j;
-	ingest_next(c->d);
-	return 0;
+	return batch_commit(c, b, why, wl);
 }
 
 /* --- sending entries --------------------------------------------------- */
@@ -1127,7 +1014,7 @@ void sync_session_close(struct conn *c)
 	s->nstreams = 0;
 	if (s->rx_batch) {
 		/* never committed: the peer sends it again next session */
-		job_free(s->rx_batch);
+		batch_free(s->rx_batch);
 		s->rx_batch = NULL;
 	}
 	free(s->held);
@@ -1140,99 +1027,29 @@ void sync_session_close(struct conn *c)
 
 /* --- live push --------------------------------------------------------- */
 
-struct heads_ctx {
-	struct wire_feed *v;
-	size_t n, cap;
-	char (*scopes)[ENTRY_MAX_SCOPE + 1];
-};
-
-static int heads_collect(void *ctx, const struct log_feed *f)
+/*
+ * A commit moved these feeds: tell every ready peer that shares their
+ * scope. Costs O(feeds moved x peers), never a scan of the store.
+ */
+void sync_push(struct daemon *d, const struct log_advances *adv)
 {
-	struct heads_ctx *h = ctx;
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 256;
-		void *p = realloc(h->v, nc * sizeof(*h->v));
-		void *q = realloc(h->scopes, nc * sizeof(*h->scopes));
-		if (p)
-			h->v = p;
-		if (q)
-			h->scopes = q;
-		if (!p || !q)
-			return -ENOMEM;
-		h->cap = nc;
-	}
-	memcpy(h->v[h->n].key, f->key, 32);
-	h->v[h->n].seq = f->seq;
-	snprintf(h->scopes[h->n], sizeof(h->scopes[0]), "%s", f->scope);
-	h->n++;
-	return 0;
-}
+	struct wire_feed *out;
 
-static uint64_t heads_seq(const struct sync_heads *hs, const uint8_t key[32])
-{
-	/* feeds come in key order: binary search */
-	size_t lo = 0, hi = hs->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(hs->v[mid].key, key, 32);
-		if (c == 0)
-			return hs->v[mid].seq;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-void sync_heads_check(struct daemon *d)
-{
-	struct heads_ctx h = { 0 };
-	struct store_txn *t;
-	size_t *changed = NULL, nch = 0;
-	struct wire_feed *out = NULL;
-	int first = !d->heads.primed, r;
-
-	if (store_txn_begin(d->node->st, 1, &t) < 0)
+	if (d->stopping || adv->n == 0 ||
+	    !(out = malloc(adv->n * sizeof(*out))))
 		return;
-	r = log_feeds_each(t, heads_collect, &h);
-	store_txn_abort(t);
-	if (r < 0 || !(changed = malloc((h.n + 1) * sizeof(*changed))) ||
-	    !(out = malloc((h.n + 1) * sizeof(*out))))
-		goto out;
-	for (size_t i = 0; i < h.n; i++)
-		if (h.v[i].seq > heads_seq(&d->heads, h.v[i].key))
-			changed[nch++] = i;
-	free(d->heads.v);
-	d->heads.v = h.v;
-	d->heads.n = h.n;
-	d->heads.primed = 1;
-	h.v = NULL;
-	if (first || nch == 0)
-		goto out;
 	for (struct conn *c = d->conns; c; c = c->next) {
 		size_t no = 0;
 		if (c->closing || c->state != CONN_READY)
 			continue;
-		for (size_t k = 0; k < nch; k++) {
-			size_t i = changed[k];
-			if (!scope_shared(c, h.scopes[i]))
+		for (size_t i = 0; i < adv->n; i++) {
+			if (!scope_shared(c, adv->v[i].scope))
 				continue;
-			out[no++] = d->heads.v[i];
+			memcpy(out[no].key, adv->v[i].key, 32);
+			out[no++].seq = adv->v[i].seq;
 		}
 		if (no)
 			send_feeds(c, out, no, NULL, 0);
 	}
-out:
-	free(h.v);
-	free(h.scopes);
-	free(changed);
 	free(out);
-}
-
-void sync_heads_close(struct daemon *d)
-{
-	free(d->heads.v);
-	d->heads.v = NULL;
-	d->heads.n = 0;
 }

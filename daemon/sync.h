@@ -7,6 +7,7 @@
 #ifndef HAMLETD_SYNC_H
 #define HAMLETD_SYNC_H
 
+#include "log.h"
 #include "negentropy.h"
 #include "wire.h"
 
@@ -28,6 +29,7 @@
 
 struct conn;
 struct daemon;
+struct sync_batch;
 
 /* One feed's (key, seq) with its negentropy item. */
 struct sync_item {
@@ -63,7 +65,7 @@ struct sync_session {
 	/* receiving */
 	uint64_t rx_credit;	 /* the most entries of the peer's batch */
 	uint64_t rx_grant_ms;	 /* when that credit was granted */
-	struct ingest_job *rx_batch; /* the batch being received */
+	struct sync_batch *rx_batch; /* the batch being received */
 	int rx_committing;	 /* a batch of this peer waits for its commit */
 	struct sync_stream *streams, *streams_tail;
 	size_t nstreams;
@@ -76,13 +78,6 @@ struct sync_session {
 	struct sync_item *items;
 	size_t nitems_n;
 	uint64_t last_reconcile;
-};
-
-/* Our snapshot of feed heads, to push what changes. */
-struct sync_heads {
-	struct wire_feed *v;
-	size_t n;
-	int primed; /* the first snapshot was taken */
 };
 
 /* The connection finished its handshake: send HELLO. */
@@ -102,12 +97,8 @@ void sync_session_pump(struct conn *c);
 /* Free what the session holds (the connection is closing). */
 void sync_session_close(struct conn *c);
 
-/* Compare feed heads with the snapshot and tell every ready peer about
- * feeds that moved (live push). */
-void sync_heads_check(struct daemon *d);
-void sync_heads_close(struct daemon *d);
-
-/* Cancel queued ingest jobs (shutdown). */
-void sync_jobs_cancel(struct daemon *d);
+/* A commit moved these feeds: announce them to every ready peer that
+ * shares their scope (live push). */
+void sync_push(struct daemon *d, const struct log_advances *adv);
 
 #endif

@@ -1,0 +1,66 @@
+/*
+ * conn: one TCP connection to another node and the address it was dialled
+ * from, shared by peer.c (transport, handshake, framing) and sync.c (the
+ * replication session on it). Nothing else sees inside a connection.
+ */
+#ifndef HAMLETD_CONN_H
+#define HAMLETD_CONN_H
+
+#include "daemon.h"
+#include "noise.h"
+#include "sync.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+/* A configured address we dial. */
+struct peer_addr {
+	struct daemon *d;
+	struct peer_addr *next;
+	char addr[CONFIG_MAX_ADDR];
+	char host[CONFIG_MAX_ADDR];
+	char port[8];
+	uv_timer_t timer;
+	uv_getaddrinfo_t gai;
+	int gai_busy, timer_open, removed;
+	struct conn *conn;
+	uint64_t backoff_ms;
+	int has_pk;
+	uint8_t pk[32];
+};
+
+enum conn_state {
+	CONN_HANDSHAKE = 1,
+	CONN_HELLO = 2,
+	CONN_READY = 4,
+};
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	int handles; /* open handles; freed when 0 and refs 0 */
+	int refs;    /* work requests holding the conn */
+	int closing;
+	int connected; /* TCP is up */
+	struct daemon *d;
+	struct conn *next, *prev;
+	struct peer_addr *pa; /* outbound: the address dialled */
+	int initiator;
+	int state;
+	char name[CONFIG_MAX_ADDR + 24];
+	struct noise_hs *hs;
+	struct noise_cipher tx, rx;
+	int has_rpk;
+	uint8_t rpk[32];
+	struct peer_info *info;
+	uint8_t *in;
+	size_t in_len;
+	uint8_t *msg;
+	size_t msg_len, msg_cap;
+	size_t wq_bytes;
+	uint64_t t_start, t_rx, t_tx;
+	struct wire_msg *m;
+	struct sync_session sy;
+};
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * daemon: the state hamletd's parts share, for main.c (its life cycle),
+ * peer.c (connections and dialling), sync.c (replication sessions) and
+ * rpc.c (the local socket). A connection's own state is in conn.h, for
+ * peer.c and sync.c alone; every store write goes through the ingest
+ * queue (ingest.h).
+ */
+#ifndef HAMLETD_DAEMON_H
+#define HAMLETD_DAEMON_H
+
+#include "config.h"
+#include "node.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+/* Timeouts and backoff (SPEC.md §5.9 "Timeouts"). */
+#define HAMLETD_HANDSHAKE_MS 10000
+#define HAMLETD_KEEPALIVE_MS 30000
+#define HAMLETD_DEAD_MS 90000
+#define HAMLETD_BACKOFF_MIN_MS 1000
+#define HAMLETD_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define HAMLETD_FAULT_BACKOFF_MS 30000
+#define HAMLETD_MAX_KNOWN 1024 /* peers we keep figures for */
+
+/* Figures kept per peer public key, across connections. */
+struct peer_info {
+	uint8_t pk[32];
+	char addr[CONFIG_MAX_ADDR]; /* last address seen */
+	uint64_t bytes_in, bytes_out, entries_in, entries_out;
+	uint64_t msgs_in, neg_in; /* messages received; NEG among them */
+	uint64_t entries_dup_in; /* received though already stored: waste */
+	uint64_t batches_in;	 /* batches committed */
+	uint64_t batch_credit;	 /* the size we grant its next batch */
+	uint64_t last_sync_ms; /* wall clock, 0 = never */
+	uint64_t ban_until_ms; /* loop time */
+	uint64_t ban_ms;
+	int connected;
+	int used;
+};
+
+struct conn;
+struct peer_addr;
+struct ingest;
+
+struct daemon {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct node *node;
+	uint8_t x_priv[32];
+	struct ingest *ingest; /* the store's one writer */
+	uv_tcp_t listener;
+	int listening;
+	uv_signal_t sigint, sigterm, sighup;
+	uv_timer_t watchdog;
+	uv_pipe_t rpc;
+	int rpc_open;
+	int stopping;
+	struct conn *conns;
+	size_t nconns;
+	struct peer_addr *addrs;
+	struct peer_info known[HAMLETD_MAX_KNOWN];
+};
+
+#endif

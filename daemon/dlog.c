@@ -1,0 +1,26 @@
+#include "dlog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int log_max = DLOG_INFO;
+
+void dlog_set_level(int level)
+{
+	log_max = level;
+}
+
+void dlog(int level, const char *fmt, ...)
+{
+	va_list ap;
+	if (level > log_max)
+		return;
+	/* one line, one write: lines of two threads never interleave */
+	flockfile(stderr);
+	fprintf(stderr, "<%d>hamletd: ", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}

@@ -1,0 +1,23 @@
+/*
+ * dlog: hamletd's log lines, on standard error with a syslog level prefix
+ * ("<4>hamletd: ...") that journald reads. The daemon's parts log through
+ * it; the core never logs.
+ */
+#ifndef HAMLETD_DLOG_H
+#define HAMLETD_DLOG_H
+
+enum dlog_level {
+	DLOG_ERR = 3,
+	DLOG_WARNING = 4,
+	DLOG_NOTICE = 5,
+	DLOG_INFO = 6,
+	DLOG_DEBUG = 7,
+};
+
+/* Lines above level are dropped (default DLOG_INFO). */
+void dlog_set_level(int level);
+
+void dlog(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,284 @@
+#include "ingest.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ingest {
+	uv_loop_t *loop;
+	struct node *node;
+	size_t nscopes;
+	char scopes[16][ENTRY_MAX_SCOPE + 1];
+	struct ingest_job *head, *tail; /* queued, not yet running */
+	struct ingest_job *running;
+	size_t pending; /* queued + running */
+	int stopped;
+	ingest_commit_cb commit_cb;
+	void *commit_ctx;
+};
+
+int ingest_scope_under_any(const char *scope,
+			   const char (*prefixes)[ENTRY_MAX_SCOPE + 1],
+			   size_t n)
+{
+	if (n == 0)
+		return 1; /* no prefixes: everything */
+	for (size_t i = 0; i < n; i++)
+		if (entry_scope_under(scope, prefixes[i]))
+			return 1;
+	return 0;
+}
+
+int ingest_new(uv_loop_t *loop, struct node *node,
+	       const char (*scopes)[ENTRY_MAX_SCOPE + 1], size_t nscopes,
+	       struct ingest **ret)
+{
+	struct ingest *q;
+	if (nscopes > sizeof(q->scopes) / sizeof(q->scopes[0]))
+		return -EINVAL;
+	if (!(q = calloc(1, sizeof(*q))))
+		return -ENOMEM;
+	q->loop = loop;
+	q->node = node;
+	q->nscopes = nscopes;
+	for (size_t i = 0; i < nscopes; i++)
+		snprintf(q->scopes[i], sizeof(q->scopes[i]), "%s", scopes[i]);
+	*ret = q;
+	return 0;
+}
+
+void ingest_on_commit(struct ingest *q, ingest_commit_cb cb, void *ctx)
+{
+	q->commit_cb = cb;
+	q->commit_ctx = ctx;
+}
+
+size_t ingest_pending(const struct ingest *q)
+{
+	return q->pending;
+}
+
+/* --- the checks every arriving entry passes, whoever brought it -------- */
+
+/*
+ * Why entry i may not enter this node, or 0. Decoding here is cheap next
+ * to the signature check that log_ingest does after it.
+ */
+static int entry_admit(const struct ingest *q, const struct ingest_job *j,
+		       size_t i, uint64_t *ret_seq, char *why, size_t wl)
+{
+	const struct log_in *in = &j->in[i];
+	struct entry e;
+	uint8_t k[32];
+	int r;
+
+	*ret_seq = 0;
+	if ((r = entry_decode(in->env, in->env_len, &e, NULL)) < 0) {
+		snprintf(why, wl, "envelope: %s", hamlet_strerror(r));
+		return r;
+	}
+	*ret_seq = e.seq;
+	if (j->feeds) {
+		log_feed_key(e.author, e.scope, k);
+		if (memcmp(k, j->feeds[i], 32) != 0) {
+			snprintf(why, wl,
+				 "seq %llu is not of the feed its message named",
+				 (unsigned long long)e.seq);
+			return HAMLET_EPROTO;
+		}
+	}
+	if (!ingest_scope_under_any(e.scope, q->scopes, q->nscopes)) {
+		snprintf(why, wl,
+			 "seq %llu of scope %s lies outside this node's scopes",
+			 (unsigned long long)e.seq, e.scope);
+		return HAMLET_ESCOPE;
+	}
+	return 0;
+}
+
+/*
+ * Check every entry; store those admitted in one transaction. For a
+ * whole job one refusal refuses all; otherwise the refused are reported
+ * one by one beside the stored.
+ */
+static void run_entries(struct ingest *q, struct ingest_job *j)
+{
+	struct log_in *ok = NULL;
+	struct log_out *ok_out = NULL;
+	size_t *idx = NULL, nok = 0;
+	int r;
+
+	if (!(ok = malloc(j->n * sizeof(*ok))) ||
+	    !(ok_out = malloc(j->n * sizeof(*ok_out))) ||
+	    !(idx = malloc(j->n * sizeof(*idx)))) {
+		j->r = -ENOMEM;
+		snprintf(j->why, sizeof(j->why), "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct log_out *o = &j->out[i];
+		uint64_t seq;
+		memset(o, 0, sizeof(*o));
+		r = entry_admit(q, j, i, &seq, o->why, sizeof(o->why));
+		if (r == 0) {
+			ok[nok] = j->in[i];
+			idx[nok++] = i;
+			continue;
+		}
+		o->status = LOG_REJECTED;
+		o->err = r;
+		o->seq = seq;
+		entry_id(j->in[i].env, j->in[i].env_len, o->id);
+		j->stats.rejected++;
+		if (!j->fault) {
+			j->fault = 1;
+			snprintf(j->why, sizeof(j->why), "entry %zu: %s", i,
+				 o->why);
+		}
+		if (j->whole) {
+			j->r = r;
+			goto out;
+		}
+	}
+	if (nok == 0)
+		goto out;
+	r = log_ingest(q->node->st, q->node->net.id, ok, nok, ok_out,
+		       &j->stats, &j->adv_);
+	if (r < 0) {
+		j->r = r;
+		j->fault = 0;
+		snprintf(j->why, sizeof(j->why),
+			 "nothing of the %zu entries was stored: %s", j->n,
+			 hamlet_strerror(r));
+		goto out;
+	}
+	for (size_t k = 0; k < nok; k++) {
+		const struct log_out *o = &ok_out[k];
+		j->out[idx[k]] = *o;
+		if (o->status == LOG_REJECTED && !j->fault) {
+			j->fault = 1;
+			snprintf(j->why, sizeof(j->why),
+				 "entry %zu (seq %llu) rejected: %s", idx[k],
+				 (unsigned long long)o->seq, o->why);
+		}
+	}
+out:
+	free(ok);
+	free(ok_out);
+	free(idx);
+}
+
+static void run_write(struct ingest *q, struct ingest_job *j)
+{
+	struct log_author au;
+	node_author(q->node, &au);
+	j->r = log_write(q->node->st, &au, j->ops, j->n, j->out, &j->failed,
+			 j->why, sizeof(j->why), &j->adv_);
+}
+
+/* On a thread-pool thread: the only writer while the job runs. */
+static void job_work(uv_work_t *w)
+{
+	struct ingest_job *j = w->data;
+	if (j->kind == INGEST_ENTRIES)
+		run_entries(j->q_, j);
+	else
+		run_write(j->q_, j);
+}
+
+static void run_next(struct ingest *q);
+
+static void job_after(uv_work_t *w, int status)
+{
+	struct ingest_job *j = w->data;
+	struct ingest *q = j->q_;
+	struct log_advances adv = j->adv_;
+
+	memset(&j->adv_, 0, sizeof(j->adv_));
+	q->running = NULL;
+	q->pending--;
+	if (status < 0 && j->r == 0) {
+		j->r = -ECANCELED;
+		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
+	}
+	j->cb_(j); /* may free j */
+	if (adv.n && q->commit_cb)
+		q->commit_cb(q->commit_ctx, &adv);
+	log_advances_close(&adv);
+	run_next(q);
+}
+
+static void run_next(struct ingest *q)
+{
+	struct ingest_job *j;
+	int r;
+	while (!q->running && !q->stopped && (j = q->head)) {
+		q->head = j->next_;
+		if (!q->head)
+			q->tail = NULL;
+		j->work_.data = j;
+		q->running = j;
+		if ((r = uv_queue_work(q->loop, &j->work_, job_work,
+				       job_after)) == 0)
+			return;
+		q->running = NULL;
+		q->pending--;
+		j->r = r;
+		snprintf(j->why, sizeof(j->why), "cannot queue work: %s",
+			 uv_strerror(r));
+		j->cb_(j);
+	}
+}
+
+int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
+{
+	if (q->stopped)
+		return -ECANCELED;
+	if (q->pending >= INGEST_MAX_JOBS)
+		return -EBUSY;
+	if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
+	    j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||
+	    (j->kind == INGEST_ENTRIES ? !j->in : !j->ops))
+		return -EINVAL;
+	j->r = 0;
+	j->fault = 0;
+	j->failed = 0;
+	j->why[0] = 0;
+	memset(&j->stats, 0, sizeof(j->stats));
+	memset(&j->adv_, 0, sizeof(j->adv_));
+	j->q_ = q;
+	j->cb_ = cb;
+	j->next_ = NULL;
+	if (q->tail)
+		q->tail->next_ = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->pending++;
+	run_next(q);
+	return 0;
+}
+
+void ingest_stop(struct ingest *q)
+{
+	if (!q || q->stopped)
+		return;
+	q->stopped = 1;
+	while (q->head) {
+		struct ingest_job *j = q->head;
+		q->head = j->next_;
+		q->pending--;
+		j->r = -ECANCELED;
+		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
+		j->cb_(j);
+	}
+	q->tail = NULL;
+}
+
+void ingest_free(struct ingest *q)
+{
+	free(q);
+}

@@ -1,0 +1,106 @@
+/*
+ * ingest: the one way into the store while hamletd runs.
+ *
+ * A peer's batch, the local socket's `write` (operations the node signs)
+ * and its `ingest` (signed entries from a bundle) are all jobs on one
+ * queue. Jobs run one at a time on the thread pool, each in one write
+ * transaction, after the same checks: every entry decodes and lies inside
+ * the node's scopes (and, for a peer's batch, in the feed its message
+ * named). The queue knows nothing of sessions or sockets: it takes a job
+ * and calls back on the loop thread when the job is committed or refused,
+ * then tells its commit hook which feeds moved, so pushes follow commits.
+ */
+#ifndef HAMLETD_INGEST_H
+#define HAMLETD_INGEST_H
+
+#include "entry.h"
+#include "log.h"
+#include "node.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define INGEST_MAX_JOBS 256 /* queued and running; then -EBUSY */
+
+enum ingest_kind {
+	INGEST_ENTRIES = 1, /* signed entries from a peer or a bundle */
+	INGEST_WRITE,	    /* operations this node signs */
+};
+
+struct ingest;
+struct ingest_job;
+
+/* Called on the loop thread once per submitted job. */
+typedef void (*ingest_done_cb)(struct ingest_job *job);
+/* Called on the loop thread after each commit that moved feed heads. */
+typedef void (*ingest_commit_cb)(void *ctx, const struct log_advances *adv);
+
+struct ingest_job {
+	/* --- set by the caller; borrowed until the callback --- */
+	int kind;
+	/* INGEST_ENTRIES: refuse the whole job when one entry fails the
+	 * checks (a peer's batch); otherwise such entries are rejected one
+	 * by one and the rest is stored (a bundle). */
+	int whole;
+	const struct log_in *in;    /* INGEST_ENTRIES: n entries */
+	const uint8_t (*feeds)[32]; /* INGEST_ENTRIES: each entry's feed, or NULL */
+	const struct log_op *ops;   /* INGEST_WRITE: n operations */
+	size_t n;
+	struct log_out *out; /* n results, filled when r == 0 */
+	void *data;
+
+	/* --- results, valid in the callback --- */
+	int r;		 /* 0, or <0: nothing of the job was stored */
+	int fault;	 /* an entry was refused for its content (not for our
+			  * store); with r == 0 the others were stored. why
+			  * names the first refused */
+	size_t failed;	 /* INGEST_WRITE with r < 0: the operation at fault */
+	char why[300];	 /* with r < 0: a sentence naming the fault */
+	struct log_stats stats;
+
+	/* --- private --- */
+	uv_work_t work_;
+	struct ingest_job *next_;
+	struct ingest *q_;
+	ingest_done_cb cb_;
+	struct log_advances adv_;
+};
+
+/*
+ * A queue writing to node's store, accepting entries under the given
+ * scope prefixes (none: every scope). The scopes are copied. Free with
+ * ingest_free() once the loop has no job of it running.
+ */
+int ingest_new(uv_loop_t *loop, struct node *node,
+	       const char (*scopes)[ENTRY_MAX_SCOPE + 1], size_t nscopes,
+	       struct ingest **ret);
+
+/* Where to report the feeds each commit moved (one hook). */
+void ingest_on_commit(struct ingest *q, ingest_commit_cb cb, void *ctx);
+
+/*
+ * Queue job; cb runs on the loop thread when it is committed, refused or
+ * cancelled (r == -ECANCELED). -EBUSY when INGEST_MAX_JOBS are queued,
+ * -ECANCELED after ingest_stop(): then cb never runs.
+ */
+int ingest_submit(struct ingest *q, struct ingest_job *job, ingest_done_cb cb);
+
+/* Jobs queued or running. */
+size_t ingest_pending(const struct ingest *q);
+
+/*
+ * Refuse new jobs and cancel the queued ones (their callbacks run now,
+ * with -ECANCELED); the running one finishes and calls back as usual.
+ */
+void ingest_stop(struct ingest *q);
+
+/* Accepts NULL. No job may be running. */
+void ingest_free(struct ingest *q);
+
+/* 1 when scope lies under one of the prefixes (or there are none). */
+int ingest_scope_under_any(const char *scope,
+			   const char (*prefixes)[ENTRY_MAX_SCOPE + 1],
+			   size_t n);
+
+#endif
