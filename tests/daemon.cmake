@@ -46,3 +46,10 @@ foreach(t daemon_chain daemon_faults sync_chain_cli)
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
   endif()
 endforeach()
+
+# one daemon per home, a map growing under status, scope checks on every way in
+if(TARGET hamletd AND TARGET hamlet)
+  add_test(NAME scenario_daemon
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenario_daemon.sh $<TARGET_FILE:hamlet> $<TARGET_FILE:hamletd>)
+  set_tests_properties(scenario_daemon PROPERTIES TIMEOUT 300 RESOURCE_LOCK loopback_ports)
+endif()

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -20,6 +21,16 @@ struct store {
 	int readonly;
 	uint64_t map_size;
 	uint64_t map_size_max;
+	/*
+	 * Growing the map unmaps it: LMDB allows that only while no
+	 * transaction of this process is open. Every transaction holds this
+	 * lock shared; store_grow() takes it exclusively, so it waits for
+	 * the open ones to end and no new one starts until the map is
+	 * remapped (a thread-pool writer growing under an event-loop
+	 * reader is safe by construction).
+	 */
+	pthread_rwlock_t grow_lock;
+	int lock_ready;
 };
 
 struct store_txn {
@@ -79,6 +90,21 @@ static void share_with_group(const char *dir)
 	}
 }
 
+/* 64 MiB, or HAMLET_STORE_INITIAL_MAP bytes (at least 1 MiB), which is
+ * how tests make a store grow early and often. */
+static uint64_t initial_map(void)
+{
+	const char *e = getenv("HAMLET_STORE_INITIAL_MAP");
+	char *end;
+	unsigned long long v;
+	if (e && *e) {
+		v = strtoull(e, &end, 10);
+		if (*end == 0 && v >= (1ull << 20))
+			return v;
+	}
+	return 64ull << 20;
+}
+
 int store_open(const char *dir, const struct store_options *opt,
 	       struct store **ret)
 {
@@ -88,8 +114,13 @@ int store_open(const char *dir, const struct store_options *opt,
 
 	if (!st)
 		return -ENOMEM;
+	if (pthread_rwlock_init(&st->grow_lock, NULL) != 0) {
+		free(st);
+		return -ENOMEM;
+	}
+	st->lock_ready = 1;
 	st->readonly = opt && opt->readonly;
-	st->map_size = opt && opt->map_size ? opt->map_size : (64ull << 20);
+	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
 	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
 		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));
 	if (!st->readonly) {
@@ -175,6 +206,8 @@ void store_close(struct store *st)
 		return;
 	if (st->env)
 		mdb_env_close(st->env);
+	if (st->lock_ready)
+		pthread_rwlock_destroy(&st->grow_lock);
 	free(st);
 }
 
@@ -187,15 +220,29 @@ int store_grow(struct store *st)
 {
 	uint64_t next;
 	int rc;
-	if (st->map_size >= st->map_size_max)
+	pthread_rwlock_wrlock(&st->grow_lock);
+	if (st->map_size >= st->map_size_max) {
+		pthread_rwlock_unlock(&st->grow_lock);
 		return HAMLET_EMAPFULL;
+	}
 	next = st->map_size * 2;
 	if (next > st->map_size_max)
 		next = st->map_size_max;
-	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
-		return map_err(rc);
-	st->map_size = next;
-	return 0;
+	rc = mdb_env_set_mapsize(st->env, next);
+	if (rc == 0)
+		st->map_size = next;
+	pthread_rwlock_unlock(&st->grow_lock);
+	return map_err(rc);
+}
+
+/* Begin a transaction holding the grow lock shared; released at its end. */
+static int txn_begin_locked(struct store *st, unsigned flags, MDB_txn **ret)
+{
+	int rc;
+	pthread_rwlock_rdlock(&st->grow_lock);
+	if ((rc = mdb_txn_begin(st->env, NULL, flags, ret)) != 0)
+		pthread_rwlock_unlock(&st->grow_lock);
+	return rc;
 }
 
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
@@ -205,14 +252,16 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 	if (!t)
 		return -ENOMEM;
 	t->st = st;
-	rc = mdb_txn_begin(st->env, NULL,
-			   (readonly || st->readonly) ? MDB_RDONLY : 0, &t->txn);
+	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
+			      &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* another process grew the map */
+		/* another process grew the map: adopt its size, with no
+		 * transaction of ours open, as store_grow() does */
+		pthread_rwlock_wrlock(&st->grow_lock);
 		mdb_env_set_mapsize(st->env, 0);
-		rc = mdb_txn_begin(st->env, NULL,
-				   (readonly || st->readonly) ? MDB_RDONLY : 0,
-				   &t->txn);
+		pthread_rwlock_unlock(&st->grow_lock);
+		rc = txn_begin_locked(st, (readonly || st->readonly)
+						  ? MDB_RDONLY : 0, &t->txn);
 	}
 	if (rc != 0) {
 		free(t);
@@ -224,16 +273,21 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 
 int store_txn_commit(struct store_txn *t)
 {
+	struct store *st = t->st;
 	int rc = mdb_txn_commit(t->txn);
+	pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
 	return map_err(rc);
 }
 
 void store_txn_abort(struct store_txn *t)
 {
+	struct store *st;
 	if (!t)
 		return;
+	st = t->st;
 	mdb_txn_abort(t->txn);
+	pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
 }
 

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# hamletd as an operator meets it: one daemon per home, a store that grows
+# while `hamlet status` is polled through a sync, and a bundle carrying a
+# feed outside the node's scopes, refused through the daemon.
+#   tests/scenario_daemon.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-daemon-XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 1" TERM INT HUP
+passed=0 failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
+check() { # description, command...
+	local d=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$d"; else fail "$d"; sed 's/^/    /' "$T/out" | head -20; fi
+}
+A() { "$H" --home "$T/a" "$@"; }
+B() { "$H" --home "$T/b" "$@"; }
+X() { "$H" --home "$T/x" "$@"; }
+port() { echo $((20000 + RANDOM % 12000)); }
+# launch NAME ARGS...: start a daemon on a fresh port; sets PORT and PID
+launch() {
+	local n=$1; shift
+	for _ in 1 2 3 4 5; do
+		PORT=$(port)
+		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
+		PID=$!
+		for _ in $(seq 1 100); do
+			if grep -q "listening on 127.0.0.1:$PORT" "$T/$n.log"; then
+				pids+=("$PID")
+				return 0
+			fi
+			kill -0 "$PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	done
+	return 1
+}
+
+# The stores start with a 1 MiB map, so this sync grows B's map several
+# times (1 -> 2 -> 4 -> 8 -> 16 MiB) while status reads it.
+export HAMLET_STORE_INITIAL_MAP=1048576
+N=6000
+check "network created" "$H" network create grow --out "$T"
+check "node a" A init --network "$T/grow.network" --name a --scope bk/bt/qt/a
+check "node b" B init --network "$T/grow.network" --name b --scope bk/bt/qt
+check "node x of another commune" X init --network "$T/grow.network" --name x --scope bk/other/x
+{
+	echo "id,person_id,full_name,birth_date,chronic_conditions"
+	pad=$(printf 'hypertension %.0s' $(seq 1 60))
+	for i in $(seq 1 $N); do
+		printf 'HP-%05d,%012d,Nguyen Van %d,1980-01-01,%s\n' "$i" "$i" "$i" "$pad"
+	done
+} >"$T/profiles.csv"
+check "a imports $N profiles" A import health_profile --format csv "$T/profiles.csv"
+size_before=$(stat -c %s "$T/b/store/data.mdb")
+
+launch b && PB=$PORT && ok "b's daemon listens" || fail "b's daemon listens"
+BPID=$PID
+
+# --- one daemon per home ---
+"$D" --home "$T/b" --listen 127.0.0.1:$(port) 2>"$T/second.log" &
+second=$!
+for _ in $(seq 1 100); do kill -0 $second 2>/dev/null || break; sleep 0.05; done
+if kill -0 $second 2>/dev/null; then
+	kill $second; wait $second 2>/dev/null
+	fail "a second hamletd on the same home is refused"
+else
+	wait $second
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q "another hamletd (pid $BPID) already serves" "$T/second.log"; then
+		ok "a second hamletd on the same home is refused, naming the first"
+	else
+		fail "a second hamletd on the same home is refused, naming the first (exit $rc)"
+		sed 's/^/    /' "$T/second.log"
+	fi
+fi
+check "the first daemon still answers status" B status
+check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
+
+# --- the map grows under a reader ---
+launch a --peer 127.0.0.1:$PB && ok "a's daemon dials b" || fail "a's daemon dials b"
+polls=0 bad=0 same=0
+for _ in $(seq 1 1200); do # at most ~2 min
+	if B status --json >"$T/st.json" 2>"$T/st.err"; then
+		polls=$((polls + 1))
+	else
+		bad=$((bad + 1))
+		sed 's/^/    status: /' "$T/st.err" | head -3
+	fi
+	kill -0 "$BPID" 2>/dev/null || break
+	if [ "$(A digest)" = "$(B digest)" ]; then same=1; break; fi
+	sleep 0.05
+done
+[ $same -eq 1 ] && ok "b caught up with a's $N entries" || fail "b caught up with a's $N entries"
+kill -0 "$BPID" 2>/dev/null && ok "b's daemon survived $polls status polls during the sync" || fail "b's daemon survived the status polls"
+[ $bad -eq 0 ] && ok "every status poll was answered" || fail "$bad status polls failed"
+grew=$(stat -c %s "$T/b/store/data.mdb")
+[ "$grew" -gt $((4 * 1048576)) ] && ok "b's store grew past its first map ($size_before -> $grew bytes)" || fail "b's store grew past its first map ($grew bytes)"
+check "b's store audits clean" B verify
+
+# --- the same scope check for every way in ---
+kill "$BPID"; wait "$BPID" 2>/dev/null
+cat >"$T/b.conf" <<EOF
+[node]
+scopes = bk/bt/qt
+EOF
+launch b --config "$T/b.conf" && ok "b restarts holding only bk/bt/qt" || fail "b restarts holding only bk/bt/qt"
+check "x writes a record of its own commune" X put health_profile HP-X1 '{"person_id":"777777777777","full_name":"Outside","birth_date":"1970-01-01"}'
+check "b writes a summary" B summary --out "$T/b.summary"
+check "x makes a bundle for b" X bundle create --for "$T/b.summary" "$T/x.bundle"
+B bundle import "$T/x.bundle" >"$T/imp.out" 2>&1
+rc=$?
+sed 's/^/    /' "$T/imp.out"
+grep -q "through hamletd" "$T/imp.out" && ok "the import went through b's daemon" || fail "the import went through b's daemon"
+grep -q "outside this node's scopes" "$T/imp.out" && ok "the out-of-scope entry is refused, naming why" || fail "the out-of-scope entry is refused, naming why"
+[ $rc -ne 0 ] && ok "the import reports the refusal in its exit code" || fail "the import reports the refusal in its exit code ($rc)"
+if B get health_profile HP-X1 >/dev/null 2>&1; then fail "b does not hold x's record"; else ok "b does not hold x's record"; fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

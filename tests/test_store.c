@@ -1,0 +1,210 @@
+/* The store: tables, cursors, a full map, and growth under readers. */
+#include "error.h"
+#include "helpers.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define VAL_LEN 4000
+
+struct reader {
+	struct store *st;
+	atomic_int stop;
+	long scans;
+	long rows;
+	int err;
+};
+
+/*
+ * What the daemon's event loop does while a thread-pool job writes: open
+ * a read transaction, walk a table, touch every value. A map unmapped
+ * under it would fault or read garbage.
+ */
+static void *reader_run(void *arg)
+{
+	struct reader *rd = arg;
+	while (!atomic_load(&rd->stop)) {
+		struct store_txn *t;
+		struct store_cursor *c;
+		const void *k, *v;
+		size_t kl, vl;
+		int r;
+		if ((r = store_txn_begin(rd->st, 1, &t)) < 0) {
+			rd->err = r;
+			return NULL;
+		}
+		if ((r = store_cursor_open(t, ST_BODIES, &c)) < 0) {
+			rd->err = r;
+			store_txn_abort(t);
+			return NULL;
+		}
+		for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+		     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+			const uint8_t *p = v;
+			if (vl != VAL_LEN || p[0] != p[vl - 1]) {
+				rd->err = HAMLET_ECORRUPT;
+				break;
+			}
+			rd->rows++;
+		}
+		store_cursor_close(c);
+		store_txn_abort(t);
+		if (r < 0)
+			rd->err = r;
+		if (rd->err)
+			return NULL;
+		rd->scans++;
+	}
+	return NULL;
+}
+
+/* Write n values in transactions of 50, growing the map when full. */
+static int write_values(struct store *st, int n, int *ret_grown)
+{
+	uint8_t val[VAL_LEN];
+	int done = 0, r = 0;
+	*ret_grown = 0;
+	while (done < n) {
+		struct store_txn *t;
+		int k;
+		if ((r = store_txn_begin(st, 0, &t)) < 0)
+			return r;
+		for (k = 0; k < 50 && done + k < n && r >= 0; k++) {
+			uint8_t key[32] = { 0 };
+			store_be64(key, (uint64_t)(done + k) * 2654435761u);
+			memset(val, (done + k) & 0xff, sizeof(val));
+			r = store_put(t, ST_BODIES, key, sizeof(key), val,
+				      sizeof(val), 0);
+		}
+		if (r >= 0)
+			r = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+		if (r == HAMLET_EMAPFULL) {
+			if ((r = store_grow(st)) < 0)
+				return r;
+			++*ret_grown;
+			continue; /* the same transaction again */
+		}
+		if (r < 0)
+			return r;
+		done += k;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	char path[4200];
+	struct store *st = NULL;
+	struct store_options small = { .map_size = 1 << 20,
+				       .map_size_max = 256 << 20 };
+
+	TEST_START("a new store has the current format and empty tables");
+	snprintf(path, sizeof(path), "%s/a", dir);
+	ASSERT_OK(store_open(path, &small, &st));
+	{
+		struct store_txn *t;
+		uint64_t n = 1;
+		const void *v;
+		size_t vl;
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(store_count(t, ST_RECORDS, &n));
+		ASSERT_EQ(n, 0);
+		ASSERT_OK(store_get(t, ST_META, "format", 6, &v, &vl));
+		ASSERT_EQ(vl, 8);
+		ASSERT_EQ(store_get_be64(v), STORE_FORMAT_VERSION);
+		ASSERT_EQ(store_get(t, ST_META, "nothing", 7, &v, &vl),
+			  HAMLET_ENOTFOUND);
+		store_txn_abort(t);
+	}
+
+	TEST_START("put, get, no-overwrite, delete and ordered cursors");
+	{
+		struct store_txn *t;
+		struct store_cursor *c;
+		const void *k, *v;
+		size_t kl, vl;
+		int r;
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(store_put(t, ST_META, "b", 1, "2", 1, 0));
+		ASSERT_OK(store_put(t, ST_META, "a", 1, "1", 1, 0));
+		ASSERT_EQ(store_put(t, ST_META, "a", 1, "9", 1, STORE_NOOVERWRITE),
+			  HAMLET_EDUP);
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(store_cursor_open(t, ST_META, &c));
+		ASSERT_EQ(store_cursor_seek(c, "a", 1, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl == 1 && memcmp(k, "a", 1) == 0 &&
+			    memcmp(v, "1", 1) == 0);
+		ASSERT_EQ(store_cursor_next(c, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl == 1 && memcmp(k, "b", 1) == 0);
+		store_cursor_close(c);
+		ASSERT_OK(store_del(t, ST_META, "a", 1));
+		ASSERT_EQ(store_del(t, ST_META, "a", 1), HAMLET_ENOTFOUND);
+		r = store_get(t, ST_META, "a", 1, &v, &vl);
+		ASSERT_EQ(r, HAMLET_ENOTFOUND);
+		store_txn_abort(t); /* the delete is undone */
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(store_get(t, ST_META, "a", 1, &v, &vl));
+		store_txn_abort(t);
+	}
+
+	TEST_START("a full map is refused whole at its cap, nothing half stored");
+	{
+		struct store *capped;
+		struct store_options cap = { .map_size = 1 << 20,
+					     .map_size_max = 1 << 20 };
+		int grown = 0;
+		uint64_t n = 0;
+		struct store_txn *t;
+		snprintf(path, sizeof(path), "%s/capped", dir);
+		ASSERT_OK(store_open(path, &cap, &capped));
+		ASSERT_EQ(write_values(capped, 1000, &grown), HAMLET_EMAPFULL);
+		ASSERT_EQ(grown, 0);
+		ASSERT_OK(store_txn_begin(capped, 1, &t));
+		ASSERT_OK(store_count(t, ST_BODIES, &n));
+		store_txn_abort(t);
+		ASSERT_EQ(n % 50, 0); /* whole transactions only */
+		ASSERT_TRUE(n < 1000);
+		store_close(capped);
+	}
+
+	TEST_START("the map grows many times while another thread reads without pause");
+	{
+		struct reader rd = { .st = st };
+		pthread_t th;
+		int grown = 0;
+		uint64_t before = store_map_size(st);
+		ASSERT_EQ(pthread_create(&th, NULL, reader_run, &rd), 0);
+		ASSERT_OK(write_values(st, 20000, &grown));
+		atomic_store(&rd.stop, 1);
+		pthread_join(th, NULL);
+		ASSERT_OK(rd.err);
+		ASSERT_TRUE(grown >= 5); /* 1 MiB to 64 MiB and more */
+		ASSERT_TRUE(store_map_size(st) >= before << 5);
+		ASSERT_TRUE(rd.scans > 0);
+		fprintf(stderr, "   grew %d times to %llu MiB; %ld scans, %ld rows read\n",
+			grown, (unsigned long long)(store_map_size(st) >> 20),
+			rd.scans, rd.rows);
+	}
+
+	TEST_START("a second handle adopts the map the first one grew");
+	{
+		struct store *b;
+		struct store_txn *t;
+		uint64_t n = 0;
+		snprintf(path, sizeof(path), "%s/a", dir);
+		ASSERT_OK(store_open(path, NULL, &b));
+		ASSERT_OK(store_txn_begin(b, 1, &t));
+		ASSERT_OK(store_count(t, ST_BODIES, &n));
+		store_txn_abort(t);
+		ASSERT_EQ(n, 20000);
+		store_close(b);
+	}
+	store_close(st);
+	th_rmrf(dir);
+	TEST_DONE();
+}
