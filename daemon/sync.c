@@ -1,4 +1,5 @@
 #include "sync.h"
+#include "sync_internal.h"
 
 #include "error.h"
 #include "conn.h"
@@ -20,7 +21,7 @@
 /* --- sending ----------------------------------------------------------- */
 
 /* Take w's bytes and send them; w is reset for reuse. */
-static int send_writer(struct conn *c, struct mp_writer *w)
+int sync__send_writer(struct conn *c, struct mp_writer *w)
 {
 	size_t n;
 	uint8_t *p = mp_writer_take(w, &n);
@@ -35,7 +36,7 @@ static int send_writer(struct conn *c, struct mp_writer *w)
 /* --- scopes ------------------------------------------------------------ */
 
 /* A feed both we and the peer subscribe to. */
-static int scope_shared(struct conn *c, const char *scope)
+int sync__scope_shared(struct conn *c, const char *scope)
 {
 	struct config *cfg = &c->d->cfg;
 	return ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
@@ -68,7 +69,7 @@ struct collect {
 static int collect_feed(void *ctx, const struct log_feed *f)
 {
 	struct collect *cl = ctx;
-	if (f->seq == 0 || !scope_shared(cl->c, f->scope))
+	if (f->seq == 0 || !sync__scope_shared(cl->c, f->scope))
 		return 0;
 	if (cl->n == cl->cap) {
 		size_t nc = cl->cap ? cl->cap * 2 : 256;
@@ -143,7 +144,7 @@ static int send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,
 		size_t a = nf > WIRE_MAX_FEEDS ? WIRE_MAX_FEEDS : nf;
 		size_t b = ni > WIRE_MAX_IDS ? WIRE_MAX_IDS : ni;
 		if ((r = wire_put_feeds(&w, f, a, ids, b)) < 0 ||
-		    (r = send_writer(c, &w)) < 0)
+		    (r = sync__send_writer(c, &w)) < 0)
 			break;
 		f += a;
 		nf -= a;
@@ -224,7 +225,7 @@ int sync_session_reconcile(struct conn *c)
 	s->reconciling = 1;
 	mp_writer_init(&w);
 	if ((r = wire_put_neg(&w, msg, len)) == 0)
-		r = send_writer(c, &w);
+		r = sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
 out:
 	free(msg);
@@ -268,7 +269,7 @@ static int on_neg_client(struct conn *c, const struct wire_msg *m, char *why,
 		struct mp_writer w;
 		mp_writer_init(&w);
 		if ((r = wire_put_neg(&w, next, nlen)) == 0)
-			r = send_writer(c, &w);
+			r = sync__send_writer(c, &w);
 		mp_writer_destroy(&w);
 	} else {
 		reconcile_end(c);
@@ -349,7 +350,7 @@ static int on_neg(struct conn *c, const struct wire_msg *m, char *why,
 	if (olen) {
 		mp_writer_init(&w);
 		if ((r = wire_put_neg(&w, out, olen)) == 0)
-			r = send_writer(c, &w);
+			r = sync__send_writer(c, &w);
 		mp_writer_destroy(&w);
 	}
 	if (c->info)
@@ -368,7 +369,7 @@ static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
 	int r;
 	mp_writer_init(&w);
 	if ((r = wire_put_want(&w, key, seq)) == 0)
-		r = send_writer(c, &w);
+		r = sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
 	return r;
 }
@@ -396,7 +397,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		r = log_feed_get(t, wf->key, &f);
 		if (r == 0) {
 			mine = f.seq;
-			shared = scope_shared(c, f.scope);
+			shared = sync__scope_shared(c, f.scope);
 		} else if (r != HAMLET_ENOTFOUND) {
 			break;
 		}
@@ -439,7 +440,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 			struct mp_writer w;
 			mp_writer_init(&w);
 			if ((r = wire_put_feeds(&w, NULL, 0, NULL, 0)) == 0)
-				r = send_writer(c, &w);
+				r = sync__send_writer(c, &w);
 			mp_writer_destroy(&w);
 		}
 	}
@@ -450,108 +451,6 @@ out:
 	free(items);
 	free(reply);
 	return r;
-}
-
-static size_t sent_slot(const struct sync_sent *tab, size_t cap,
-			const uint8_t key[32])
-{
-	uint64_t h;
-	size_t i;
-	memcpy(&h, key, 8); /* feed keys are hashes already */
-	for (i = (size_t)h & (cap - 1);
-	     tab[i].used && memcmp(tab[i].key, key, 32) != 0;
-	     i = (i + 1) & (cap - 1))
-		;
-	return i;
-}
-
-/* The sent record of key; with create, made (upto 0) if missing. NULL
- * when absent, or when the table is at its cap or out of memory. */
-static struct sync_sent *sent_find(struct sync_session *s,
-				   const uint8_t key[32], int create)
-{
-	size_t i;
-	if (s->sent_cap) {
-		i = sent_slot(s->sent, s->sent_cap, key);
-		if (s->sent[i].used)
-			return &s->sent[i];
-	}
-	if (!create || s->sent_n >= SYNC_MAX_STREAMS)
-		return NULL;
-	if ((s->sent_n + 1) * 2 > s->sent_cap) {
-		size_t nc = s->sent_cap ? s->sent_cap * 2 : 64;
-		struct sync_sent *nt = calloc(nc, sizeof(*nt));
-		if (!nt)
-			return NULL;
-		for (size_t k = 0; k < s->sent_cap; k++)
-			if (s->sent[k].used)
-				nt[sent_slot(nt, nc, s->sent[k].key)] =
-					s->sent[k];
-		free(s->sent);
-		s->sent = nt;
-		s->sent_cap = nc;
-	}
-	i = sent_slot(s->sent, s->sent_cap, key);
-	memcpy(s->sent[i].key, key, 32);
-	s->sent[i].upto = 0;
-	s->sent[i].used = 1;
-	s->sent_n++;
-	return &s->sent[i];
-}
-
-static int on_want(struct conn *c, const struct wire_msg *m, char *why,
-		   size_t wl)
-{
-	struct sync_session *s = &c->sy;
-	struct sync_stream *st;
-	struct sync_sent *ss;
-	uint64_t from = m->want.seq + 1;
-	/* a WANT can be stale: entries in flight are not committed yet */
-	if ((ss = sent_find(s, m->want.key, 0)) && ss->upto >= from)
-		from = ss->upto + 1;
-	for (st = s->streams; st; st = st->link)
-		if (memcmp(st->key, m->want.key, 32) == 0)
-			return 0; /* already streaming it to the head */
-	if (s->nstreams >= SYNC_MAX_STREAMS) {
-		snprintf(why, wl, "over %d feeds wanted at once",
-			 SYNC_MAX_STREAMS);
-		return HAMLET_ETOOBIG;
-	}
-	if (!(st = calloc(1, sizeof(*st))))
-		return -ENOMEM;
-	memcpy(st->key, m->want.key, 32);
-	st->next = from;
-	if (s->streams_tail)
-		s->streams_tail->link = st;
-	else
-		s->streams = st;
-	s->streams_tail = st;
-	s->nstreams++;
-	sync_session_pump(c);
-	return 0;
-}
-
-static int on_ack(struct conn *c, const struct wire_msg *m, char *why,
-		  size_t wl)
-{
-	struct sync_session *s = &c->sy;
-	if (!s->tx_waiting) {
-		snprintf(why, wl, "ACK with no batch waiting for one");
-		return HAMLET_EPROTO;
-	}
-	if (m->ack.count != s->tx_batch_n) {
-		snprintf(why, wl, "ACK of %llu entries for a batch of %llu",
-			 (unsigned long long)m->ack.count,
-			 (unsigned long long)s->tx_batch_n);
-		return HAMLET_EPROTO;
-	}
-	s->tx_waiting = 0;
-	s->tx_batch_n = 0;
-	s->tx_credit = m->ack.credit;
-	if (c->info)
-		c->info->last_sync_ms = peer_wall_ms();
-	sync_session_pump(c);
-	return 0;
 }
 
 static int on_keepalive(struct conn *c, const struct wire_msg *m, char *why,
@@ -568,380 +467,6 @@ static int on_error(struct conn *c, const struct wire_msg *m, char *why,
 	return 0;
 }
 
-/* --- receiving a batch ------------------------------------------------ */
-
-/* One ENTRIES message of a batch: its entries' bytes, copied. */
-struct batch_part {
-	uint8_t *buf;
-};
-
-/* A batch being received, then committed through the ingest queue. */
-struct sync_batch {
-	struct ingest_job job;
-	struct conn *c;
-	struct batch_part *parts;
-	size_t nparts, cap_parts;
-	size_t n, cap; /* entries */
-	size_t bytes;
-	struct log_in *in;
-	uint8_t (*feeds)[32];
-	struct log_out *out;
-};
-
-static void batch_free(struct sync_batch *b)
-{
-	if (!b)
-		return;
-	for (size_t i = 0; i < b->nparts; i++)
-		free(b->parts[i].buf);
-	free(b->parts);
-	free(b->in);
-	free(b->feeds);
-	free(b->out);
-	free(b);
-}
-
-/*
- * The size of the next batch: one batch is all a peer may have in flight,
- * so it is what a crash or a dropped link can cost. Grow it while full
- * batches arrive quickly (loopback, LAN), shrink it when one takes long
- * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
- */
-static uint64_t next_credit(uint64_t credit, const struct sync_batch *b,
-			    uint64_t ms)
-{
-	int full = b->n >= credit || b->bytes >= SYNC_BATCH_BYTES;
-	if (ms > 2 * SYNC_BATCH_TARGET_MS)
-		credit /= 2;
-	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
-		credit *= 2;
-	if (credit < SYNC_BATCH_MIN)
-		credit = SYNC_BATCH_MIN;
-	if (credit > SYNC_BATCH_MAX)
-		credit = SYNC_BATCH_MAX;
-	return credit;
-}
-
-/* The batch is committed: acknowledge it with the next credit. */
-static void batch_acked(struct conn *c, const struct sync_batch *b)
-{
-	struct sync_session *s = &c->sy;
-	const struct log_stats *st = &b->job.stats;
-	struct mp_writer w;
-	uint64_t now = uv_now(c->d->loop);
-
-	if (st->forks)
-		dlog(DLOG_WARNING,
-		     "peer %s: a feed's author signed two histories; evidence kept",
-		     c->name);
-	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
-	s->rx_grant_ms = now;
-	if (c->info) {
-		c->info->entries_in += st->applied;
-		c->info->entries_dup_in += st->duplicate;
-		c->info->batches_in++;
-		c->info->batch_credit = s->rx_credit;
-		c->info->last_sync_ms = peer_wall_ms();
-	}
-	if (st->duplicate)
-		dlog(DLOG_DEBUG,
-		     "peer %s: %llu of %zu entries received were already stored",
-		     c->name, (unsigned long long)st->duplicate, b->n);
-	mp_writer_init(&w);
-	if (wire_put_ack(&w, b->n, s->rx_credit) == 0)
-		send_writer(c, &w);
-	mp_writer_destroy(&w);
-}
-
-/* The ingest queue is done with a batch (committed, refused, cancelled). */
-static void batch_done(struct ingest_job *job)
-{
-	struct sync_batch *b = job->data;
-	struct conn *c = b->c;
-
-	c->sy.rx_committing = 0;
-	if (job->r == -ECANCELED || c->closing) {
-		/* the session ended: the peer sends it again next time */
-	} else if (job->fault) {
-		peer_conn_fault(c, job->r < 0 ? job->r : HAMLET_EPROTO,
-				job->why);
-	} else if (job->r < 0) {
-		/* our store failed, not the peer */
-		dlog(DLOG_ERR, "peer %s: %s", c->name, job->why);
-		peer_conn_close(c, "store error");
-	} else {
-		batch_acked(c, b);
-	}
-	peer_conn_unref(c);
-	batch_free(b);
-}
-
-static int batch_grow(struct sync_batch *b, size_t n)
-{
-	if (b->nparts == b->cap_parts) {
-		size_t nc = b->cap_parts ? b->cap_parts * 2 : 8;
-		void *p = realloc(b->parts, nc * sizeof(*b->parts));
-		if (!p)
-			return -ENOMEM;
-		b->parts = p;
-		b->cap_parts = nc;
-	}
-	if (b->n + n > b->cap) {
-		size_t nc = b->cap ? b->cap : 256;
-		void *p;
-		while (nc < b->n + n)
-			nc *= 2;
-		if (!(p = realloc(b->in, nc * sizeof(*b->in))))
-			return -ENOMEM;
-		b->in = p;
-		if (!(p = realloc(b->feeds, nc * sizeof(*b->feeds))))
-			return -ENOMEM;
-		b->feeds = p;
-		if (!(p = realloc(b->out, nc * sizeof(*b->out))))
-			return -ENOMEM;
-		b->out = p;
-		b->cap = nc;
-	}
-	return 0;
-}
-
-/* Add one ENTRIES message to the open batch (copied: the message buffer
- * is reused for the next message). */
-static int batch_add(struct sync_batch *b, const struct wire_msg *m)
-{
-	size_t n = m->entries.n, bytes = 0, off = 0;
-	uint8_t *buf;
-
-	for (size_t i = 0; i < n; i++)
-		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
-			 m->entries.v[i].body_len;
-	if (batch_grow(b, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
-		return -ENOMEM;
-	b->parts[b->nparts++].buf = buf;
-	for (size_t i = 0; i < n; i++) {
-		const struct wire_entry *we = &m->entries.v[i];
-		struct log_in *in = &b->in[b->n + i];
-		memcpy(b->feeds[b->n + i], m->entries.key, 32);
-		memcpy(buf + off, we->env, we->env_len);
-		in->env = buf + off;
-		in->env_len = we->env_len;
-		off += we->env_len;
-		memcpy(buf + off, we->sig, ENTRY_SIG_LEN);
-		in->sig = buf + off;
-		off += ENTRY_SIG_LEN;
-		in->body = NULL;
-		in->body_len = 0;
-		if (we->body) {
-			memcpy(buf + off, we->body, we->body_len);
-			in->body = buf + off;
-			in->body_len = we->body_len;
-			off += we->body_len;
-		}
-	}
-	b->n += n;
-	b->bytes += bytes;
-	return 0;
-}
-
-/* The batch is whole: hand it to the node's one writer. */
-static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
-			size_t wl)
-{
-	struct sync_session *s = &c->sy;
-	int r;
-
-	s->rx_batch = NULL;
-	if (b->n == 0) {
-		/* an empty batch: nothing to store, acknowledge at once */
-		batch_acked(c, b);
-		batch_free(b);
-		return 0;
-	}
-	b->job.kind = INGEST_ENTRIES;
-	b->job.whole = 1;
-	b->job.in = b->in;
-	b->job.feeds = (const uint8_t(*)[32])b->feeds;
-	b->job.n = b->n;
-	b->job.out = b->out;
-	b->job.data = b;
-	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
-		batch_free(b);
-		if (r == -EBUSY) {
-			/* not the peer's fault: it re-sends next session */
-			peer_conn_close(c, "the node is busy storing");
-			return 0;
-		}
-		snprintf(why, wl, "cannot queue the batch: %s",
-			 hamlet_strerror(r));
-		return r;
-	}
-	s->rx_committing = 1;
-	peer_conn_ref(c);
-	return 0;
-}
-
-static int on_entries(struct conn *c, const struct wire_msg *m, char *why,
-		      size_t wl)
-{
-	struct sync_session *s = &c->sy;
-	struct sync_batch *b = s->rx_batch;
-	size_t n = m->entries.n;
-
-	if (s->rx_committing) {
-		snprintf(why, wl,
-			 "ENTRIES before the previous batch was acknowledged");
-		return HAMLET_EPROTO;
-	}
-	if ((b ? b->n : 0) + n > s->rx_credit) {
-		snprintf(why, wl,
-			 "batch of more than the %llu entries granted",
-			 (unsigned long long)s->rx_credit);
-		return HAMLET_EPROTO;
-	}
-	if (b && b->bytes >= SYNC_BATCH_BYTES) {
-		snprintf(why, wl, "batch goes on past %zu bytes",
-			 SYNC_BATCH_BYTES);
-		return HAMLET_EPROTO;
-	}
-	if (!b) {
-		if (!(b = calloc(1, sizeof(*b))))
-			return -ENOMEM;
-		b->c = c;
-		s->rx_batch = b;
-	}
-	if (n > 0 && batch_add(b, m) < 0)
-		return -ENOMEM;
-	if (!m->entries.last)
-		return 0;
-	return batch_commit(c, b, why, wl);
-}
-
-/* --- sending entries --------------------------------------------------- */
-
-/* Send the held ENTRIES message, closing the batch or not. */
-static int send_held(struct conn *c, int last)
-{
-	struct sync_session *s = &c->sy;
-	int r;
-	if (!s->held)
-		return 0;
-	wire_entries_set_last(s->held, s->held_len, last);
-	r = peer_conn_send(c, s->held, s->held_len);
-	free(s->held);
-	s->held = NULL;
-	s->held_len = 0;
-	if (last) {
-		s->tx_waiting = 1;
-		s->tx_batch_bytes = 0;
-	}
-	return r;
-}
-
-/*
- * Stream queued feeds as one batch of at most tx_credit entries and
- * SYNC_BATCH_BYTES, then wait for its ACK. The newest message is held
- * back until we know whether another follows it, so the one that closes
- * the batch carries last = true and no empty message is needed.
- */
-void sync_session_pump(struct conn *c)
-{
-	struct sync_session *s = &c->sy;
-	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
-	struct wire_entry *v = NULL;
-	int blocked = 0;
-
-	if (maxb > WIRE_MAX_BATCH)
-		maxb = WIRE_MAX_BATCH;
-	if (c->closing || s->tx_waiting)
-		return;
-	while (!c->closing && s->streams && s->tx_credit > 0 &&
-	       s->tx_batch_bytes < SYNC_BATCH_BYTES) {
-		struct sync_stream *st = s->streams;
-		struct store_txn *t = NULL;
-		struct log_feed f;
-		struct mp_writer w;
-		struct sync_sent *ss;
-		size_t n = 0, bytes = 0, lim = maxb, len;
-		uint8_t *p;
-		int r;
-
-		if (c->wq_bytes >= SYNC_SEND_QUEUE) {
-			blocked = 1; /* resumed when the socket drains */
-			break;
-		}
-		if (lim > s->tx_credit)
-			lim = (size_t)s->tx_credit;
-		if (!v && !(v = malloc(WIRE_MAX_BATCH * sizeof(*v))))
-			break;
-		if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
-			break;
-		r = log_feed_get(t, st->key, &f);
-		if (r == 0 && !scope_shared(c, f.scope))
-			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
-		while (r == 0 && n < lim && st->next + n <= f.seq &&
-		       bytes < WIRE_BATCH_BYTES) {
-			struct wire_entry *we = &v[n];
-			struct entry e;
-			if ((r = log_entry_get(t, st->key, st->next + n,
-					       &we->env, &we->env_len,
-					       &we->sig)) < 0 ||
-			    (r = entry_decode(we->env, we->env_len, &e,
-					      NULL)) < 0)
-				break;
-			we->body = NULL;
-			we->body_len = 0;
-			if (e.has_body &&
-			    log_body_get(t, e.body_hash, &we->body,
-					 &we->body_len) < 0) {
-				we->body = NULL; /* redacted: send without */
-				we->body_len = 0;
-			}
-			bytes += we->env_len + we->body_len + 80;
-			n++;
-		}
-		if (n > 0) {
-			mp_writer_init(&w);
-			wire_put_entries_begin(&w, st->key, n);
-			for (size_t i = 0; i < n; i++)
-				wire_put_entry(&w, &v[i]);
-			wire_put_entries_end(&w, 0);
-			store_txn_abort(t);
-			t = NULL;
-			p = mp_writer_take(&w, &len);
-			mp_writer_destroy(&w);
-			if (!p || send_held(c, 0) < 0) {
-				free(p);
-				break;
-			}
-			s->held = p;
-			s->held_len = len;
-			st->next += n;
-			s->tx_credit -= n;
-			s->tx_batch_n += n;
-			s->tx_batch_bytes += bytes;
-			if ((ss = sent_find(s, st->key, 1)))
-				ss->upto = st->next - 1;
-			if (c->info)
-				c->info->entries_out += n;
-		}
-		store_txn_abort(t);
-		if (n == 0 || st->next > f.seq) {
-			/* caught up on this feed (or it is gone) */
-			s->streams = st->link;
-			if (!s->streams)
-				s->streams_tail = NULL;
-			s->nstreams--;
-			free(st);
-		} else if (n < lim && bytes < WIRE_BATCH_BYTES) {
-			break;
-		}
-	}
-	free(v);
-	/* close the batch unless only the socket holds us back */
-	if (s->held && !c->closing && !blocked)
-		send_held(c, 1);
-}
-
 /* --- dispatch ---------------------------------------------------------- */
 
 typedef int (*msg_handler)(struct conn *c, const struct wire_msg *m,
@@ -955,9 +480,9 @@ static const struct {
 	{ WIRE_HELLO, CONN_HELLO, on_hello },
 	{ WIRE_NEG, CONN_READY, on_neg },
 	{ WIRE_FEEDS, CONN_READY, on_feeds },
-	{ WIRE_WANT, CONN_READY, on_want },
-	{ WIRE_ENTRIES, CONN_READY, on_entries },
-	{ WIRE_ACK, CONN_READY, on_ack },
+	{ WIRE_WANT, CONN_READY, sync__on_want },
+	{ WIRE_ENTRIES, CONN_READY, sync__on_entries },
+	{ WIRE_ACK, CONN_READY, sync__on_ack },
 	{ WIRE_KEEPALIVE, CONN_HELLO | CONN_READY, on_keepalive },
 	{ WIRE_ERROR, CONN_HELLO | CONN_READY, on_error },
 };
@@ -996,7 +521,7 @@ int sync_session_start(struct conn *c)
 	mp_writer_init(&w);
 	if ((r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id, scopes,
 				cfg->nscopes, SYNC_BATCH_FIRST)) == 0)
-		r = send_writer(c, &w);
+		r = sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
 	return r;
 }
@@ -1014,7 +539,7 @@ void sync_session_close(struct conn *c)
 	s->nstreams = 0;
 	if (s->rx_batch) {
 		/* never committed: the peer sends it again next session */
-		batch_free(s->rx_batch);
+		sync__batch_free(s->rx_batch);
 		s->rx_batch = NULL;
 	}
 	free(s->held);
@@ -1043,7 +568,7 @@ void sync_push(struct daemon *d, const struct log_advances *adv)
 		if (c->closing || c->state != CONN_READY)
 			continue;
 		for (size_t i = 0; i < adv->n; i++) {
-			if (!scope_shared(c, adv->v[i].scope))
+			if (!sync__scope_shared(c, adv->v[i].scope))
 				continue;
 			memcpy(out[no].key, adv->v[i].key, 32);
 			out[no++].seq = adv->v[i].seq;

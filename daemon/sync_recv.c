@@ -1,0 +1,264 @@
+/* sync: receiving a peer's batch and committing it through the writer. */
+#include "sync.h"
+
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "error.h"
+#include "ingest.h"
+#include "log.h"
+#include "peer.h"
+#include "sync_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- receiving a batch ------------------------------------------------ */
+
+/* One ENTRIES message of a batch: its entries' bytes, copied. */
+struct batch_part {
+	uint8_t *buf;
+};
+
+/* A batch being received, then committed through the ingest queue. */
+struct sync_batch {
+	struct ingest_job job;
+	struct conn *c;
+	struct batch_part *parts;
+	size_t nparts, cap_parts;
+	size_t n, cap; /* entries */
+	size_t bytes;
+	struct log_in *in;
+	uint8_t (*feeds)[32];
+	struct log_out *out;
+};
+
+void sync__batch_free(struct sync_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nparts; i++)
+		free(b->parts[i].buf);
+	free(b->parts);
+	free(b->in);
+	free(b->feeds);
+	free(b->out);
+	free(b);
+}
+
+/*
+ * The size of the next batch: one batch is all a peer may have in flight,
+ * so it is what a crash or a dropped link can cost. Grow it while full
+ * batches arrive quickly (loopback, LAN), shrink it when one takes long
+ * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
+ */
+static uint64_t next_credit(uint64_t credit, const struct sync_batch *b,
+			    uint64_t ms)
+{
+	int full = b->n >= credit || b->bytes >= SYNC_BATCH_BYTES;
+	if (ms > 2 * SYNC_BATCH_TARGET_MS)
+		credit /= 2;
+	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
+		credit *= 2;
+	if (credit < SYNC_BATCH_MIN)
+		credit = SYNC_BATCH_MIN;
+	if (credit > SYNC_BATCH_MAX)
+		credit = SYNC_BATCH_MAX;
+	return credit;
+}
+
+/* The batch is committed: acknowledge it with the next credit. */
+static void batch_acked(struct conn *c, const struct sync_batch *b)
+{
+	struct sync_session *s = &c->sy;
+	const struct log_stats *st = &b->job.stats;
+	struct mp_writer w;
+	uint64_t now = uv_now(c->d->loop);
+
+	if (st->forks)
+		dlog(DLOG_WARNING,
+		     "peer %s: a feed's author signed two histories; evidence kept",
+		     c->name);
+	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
+	s->rx_grant_ms = now;
+	if (c->info) {
+		c->info->entries_in += st->applied;
+		c->info->entries_dup_in += st->duplicate;
+		c->info->batches_in++;
+		c->info->batch_credit = s->rx_credit;
+		c->info->last_sync_ms = peer_wall_ms();
+	}
+	if (st->duplicate)
+		dlog(DLOG_DEBUG,
+		     "peer %s: %llu of %zu entries received were already stored",
+		     c->name, (unsigned long long)st->duplicate, b->n);
+	mp_writer_init(&w);
+	if (wire_put_ack(&w, b->n, s->rx_credit) == 0)
+		sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+}
+
+/* The ingest queue is done with a batch (committed, refused, cancelled). */
+static void batch_done(struct ingest_job *job)
+{
+	struct sync_batch *b = job->data;
+	struct conn *c = b->c;
+
+	c->sy.rx_committing = 0;
+	if (job->r == -ECANCELED || c->closing) {
+		/* the session ended: the peer sends it again next time */
+	} else if (job->fault) {
+		peer_conn_fault(c, job->r < 0 ? job->r : HAMLET_EPROTO,
+				job->why);
+	} else if (job->r < 0) {
+		/* our store failed, not the peer */
+		dlog(DLOG_ERR, "peer %s: %s", c->name, job->why);
+		peer_conn_close(c, "store error");
+	} else {
+		batch_acked(c, b);
+	}
+	peer_conn_unref(c);
+	sync__batch_free(b);
+}
+
+static int batch_grow(struct sync_batch *b, size_t n)
+{
+	if (b->nparts == b->cap_parts) {
+		size_t nc = b->cap_parts ? b->cap_parts * 2 : 8;
+		void *p = realloc(b->parts, nc * sizeof(*b->parts));
+		if (!p)
+			return -ENOMEM;
+		b->parts = p;
+		b->cap_parts = nc;
+	}
+	if (b->n + n > b->cap) {
+		size_t nc = b->cap ? b->cap : 256;
+		void *p;
+		while (nc < b->n + n)
+			nc *= 2;
+		if (!(p = realloc(b->in, nc * sizeof(*b->in))))
+			return -ENOMEM;
+		b->in = p;
+		if (!(p = realloc(b->feeds, nc * sizeof(*b->feeds))))
+			return -ENOMEM;
+		b->feeds = p;
+		if (!(p = realloc(b->out, nc * sizeof(*b->out))))
+			return -ENOMEM;
+		b->out = p;
+		b->cap = nc;
+	}
+	return 0;
+}
+
+/* Add one ENTRIES message to the open batch (copied: the message buffer
+ * is reused for the next message). */
+static int batch_add(struct sync_batch *b, const struct wire_msg *m)
+{
+	size_t n = m->entries.n, bytes = 0, off = 0;
+	uint8_t *buf;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
+			 m->entries.v[i].body_len;
+	if (batch_grow(b, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
+		return -ENOMEM;
+	b->parts[b->nparts++].buf = buf;
+	for (size_t i = 0; i < n; i++) {
+		const struct wire_entry *we = &m->entries.v[i];
+		struct log_in *in = &b->in[b->n + i];
+		memcpy(b->feeds[b->n + i], m->entries.key, 32);
+		memcpy(buf + off, we->env, we->env_len);
+		in->env = buf + off;
+		in->env_len = we->env_len;
+		off += we->env_len;
+		memcpy(buf + off, we->sig, ENTRY_SIG_LEN);
+		in->sig = buf + off;
+		off += ENTRY_SIG_LEN;
+		in->body = NULL;
+		in->body_len = 0;
+		if (we->body) {
+			memcpy(buf + off, we->body, we->body_len);
+			in->body = buf + off;
+			in->body_len = we->body_len;
+			off += we->body_len;
+		}
+	}
+	b->n += n;
+	b->bytes += bytes;
+	return 0;
+}
+
+/* The batch is whole: hand it to the node's one writer. */
+static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
+			size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+
+	s->rx_batch = NULL;
+	if (b->n == 0) {
+		/* an empty batch: nothing to store, acknowledge at once */
+		batch_acked(c, b);
+		sync__batch_free(b);
+		return 0;
+	}
+	b->job.kind = INGEST_ENTRIES;
+	b->job.whole = 1;
+	b->job.in = b->in;
+	b->job.feeds = (const uint8_t(*)[32])b->feeds;
+	b->job.n = b->n;
+	b->job.out = b->out;
+	b->job.data = b;
+	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
+		sync__batch_free(b);
+		if (r == -EBUSY) {
+			/* not the peer's fault: it re-sends next session */
+			peer_conn_close(c, "the node is busy storing");
+			return 0;
+		}
+		snprintf(why, wl, "cannot queue the batch: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	s->rx_committing = 1;
+	peer_conn_ref(c);
+	return 0;
+}
+
+int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
+		      size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_batch *b = s->rx_batch;
+	size_t n = m->entries.n;
+
+	if (s->rx_committing) {
+		snprintf(why, wl,
+			 "ENTRIES before the previous batch was acknowledged");
+		return HAMLET_EPROTO;
+	}
+	if ((b ? b->n : 0) + n > s->rx_credit) {
+		snprintf(why, wl,
+			 "batch of more than the %llu entries granted",
+			 (unsigned long long)s->rx_credit);
+		return HAMLET_EPROTO;
+	}
+	if (b && b->bytes >= SYNC_BATCH_BYTES) {
+		snprintf(why, wl, "batch goes on past %zu bytes",
+			 SYNC_BATCH_BYTES);
+		return HAMLET_EPROTO;
+	}
+	if (!b) {
+		if (!(b = calloc(1, sizeof(*b))))
+			return -ENOMEM;
+		b->c = c;
+		s->rx_batch = b;
+	}
+	if (n > 0 && batch_add(b, m) < 0)
+		return -ENOMEM;
+	if (!m->entries.last)
+		return 0;
+	return batch_commit(c, b, why, wl);
+}

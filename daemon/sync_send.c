@@ -1,0 +1,243 @@
+/* sync: streaming the entries a peer wants, one batch at a time. */
+#include "sync.h"
+
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "error.h"
+#include "log.h"
+#include "peer.h"
+#include "sync_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t sent_slot(const struct sync_sent *tab, size_t cap,
+			const uint8_t key[32])
+{
+	uint64_t h;
+	size_t i;
+	memcpy(&h, key, 8); /* feed keys are hashes already */
+	for (i = (size_t)h & (cap - 1);
+	     tab[i].used && memcmp(tab[i].key, key, 32) != 0;
+	     i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/* The sent record of key; with create, made (upto 0) if missing. NULL
+ * when absent, or when the table is at its cap or out of memory. */
+static struct sync_sent *sent_find(struct sync_session *s,
+				   const uint8_t key[32], int create)
+{
+	size_t i;
+	if (s->sent_cap) {
+		i = sent_slot(s->sent, s->sent_cap, key);
+		if (s->sent[i].used)
+			return &s->sent[i];
+	}
+	if (!create || s->sent_n >= SYNC_MAX_STREAMS)
+		return NULL;
+	if ((s->sent_n + 1) * 2 > s->sent_cap) {
+		size_t nc = s->sent_cap ? s->sent_cap * 2 : 64;
+		struct sync_sent *nt = calloc(nc, sizeof(*nt));
+		if (!nt)
+			return NULL;
+		for (size_t k = 0; k < s->sent_cap; k++)
+			if (s->sent[k].used)
+				nt[sent_slot(nt, nc, s->sent[k].key)] =
+					s->sent[k];
+		free(s->sent);
+		s->sent = nt;
+		s->sent_cap = nc;
+	}
+	i = sent_slot(s->sent, s->sent_cap, key);
+	memcpy(s->sent[i].key, key, 32);
+	s->sent[i].upto = 0;
+	s->sent[i].used = 1;
+	s->sent_n++;
+	return &s->sent[i];
+}
+
+int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
+		   size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_stream *st;
+	struct sync_sent *ss;
+	uint64_t from = m->want.seq + 1;
+	/* a WANT can be stale: entries in flight are not committed yet */
+	if ((ss = sent_find(s, m->want.key, 0)) && ss->upto >= from)
+		from = ss->upto + 1;
+	for (st = s->streams; st; st = st->link)
+		if (memcmp(st->key, m->want.key, 32) == 0)
+			return 0; /* already streaming it to the head */
+	if (s->nstreams >= SYNC_MAX_STREAMS) {
+		snprintf(why, wl, "over %d feeds wanted at once",
+			 SYNC_MAX_STREAMS);
+		return HAMLET_ETOOBIG;
+	}
+	if (!(st = calloc(1, sizeof(*st))))
+		return -ENOMEM;
+	memcpy(st->key, m->want.key, 32);
+	st->next = from;
+	if (s->streams_tail)
+		s->streams_tail->link = st;
+	else
+		s->streams = st;
+	s->streams_tail = st;
+	s->nstreams++;
+	sync_session_pump(c);
+	return 0;
+}
+
+int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
+		  size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	if (!s->tx_waiting) {
+		snprintf(why, wl, "ACK with no batch waiting for one");
+		return HAMLET_EPROTO;
+	}
+	if (m->ack.count != s->tx_batch_n) {
+		snprintf(why, wl, "ACK of %llu entries for a batch of %llu",
+			 (unsigned long long)m->ack.count,
+			 (unsigned long long)s->tx_batch_n);
+		return HAMLET_EPROTO;
+	}
+	s->tx_waiting = 0;
+	s->tx_batch_n = 0;
+	s->tx_credit = m->ack.credit;
+	if (c->info)
+		c->info->last_sync_ms = peer_wall_ms();
+	sync_session_pump(c);
+	return 0;
+}
+
+/* --- sending entries --------------------------------------------------- */
+
+/* Send the held ENTRIES message, closing the batch or not. */
+static int send_held(struct conn *c, int last)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+	if (!s->held)
+		return 0;
+	wire_entries_set_last(s->held, s->held_len, last);
+	r = peer_conn_send(c, s->held, s->held_len);
+	free(s->held);
+	s->held = NULL;
+	s->held_len = 0;
+	if (last) {
+		s->tx_waiting = 1;
+		s->tx_batch_bytes = 0;
+	}
+	return r;
+}
+
+/*
+ * Stream queued feeds as one batch of at most tx_credit entries and
+ * SYNC_BATCH_BYTES, then wait for its ACK. The newest message is held
+ * back until we know whether another follows it, so the one that closes
+ * the batch carries last = true and no empty message is needed.
+ */
+void sync_session_pump(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
+	struct wire_entry *v = NULL;
+	int blocked = 0;
+
+	if (maxb > WIRE_MAX_BATCH)
+		maxb = WIRE_MAX_BATCH;
+	if (c->closing || s->tx_waiting)
+		return;
+	while (!c->closing && s->streams && s->tx_credit > 0 &&
+	       s->tx_batch_bytes < SYNC_BATCH_BYTES) {
+		struct sync_stream *st = s->streams;
+		struct store_txn *t = NULL;
+		struct log_feed f;
+		struct mp_writer w;
+		struct sync_sent *ss;
+		size_t n = 0, bytes = 0, lim = maxb, len;
+		uint8_t *p;
+		int r;
+
+		if (c->wq_bytes >= SYNC_SEND_QUEUE) {
+			blocked = 1; /* resumed when the socket drains */
+			break;
+		}
+		if (lim > s->tx_credit)
+			lim = (size_t)s->tx_credit;
+		if (!v && !(v = malloc(WIRE_MAX_BATCH * sizeof(*v))))
+			break;
+		if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+			break;
+		r = log_feed_get(t, st->key, &f);
+		if (r == 0 && !sync__scope_shared(c, f.scope))
+			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
+		while (r == 0 && n < lim && st->next + n <= f.seq &&
+		       bytes < WIRE_BATCH_BYTES) {
+			struct wire_entry *we = &v[n];
+			struct entry e;
+			if ((r = log_entry_get(t, st->key, st->next + n,
+					       &we->env, &we->env_len,
+					       &we->sig)) < 0 ||
+			    (r = entry_decode(we->env, we->env_len, &e,
+					      NULL)) < 0)
+				break;
+			we->body = NULL;
+			we->body_len = 0;
+			if (e.has_body &&
+			    log_body_get(t, e.body_hash, &we->body,
+					 &we->body_len) < 0) {
+				we->body = NULL; /* redacted: send without */
+				we->body_len = 0;
+			}
+			bytes += we->env_len + we->body_len + 80;
+			n++;
+		}
+		if (n > 0) {
+			mp_writer_init(&w);
+			wire_put_entries_begin(&w, st->key, n);
+			for (size_t i = 0; i < n; i++)
+				wire_put_entry(&w, &v[i]);
+			wire_put_entries_end(&w, 0);
+			store_txn_abort(t);
+			t = NULL;
+			p = mp_writer_take(&w, &len);
+			mp_writer_destroy(&w);
+			if (!p || send_held(c, 0) < 0) {
+				free(p);
+				break;
+			}
+			s->held = p;
+			s->held_len = len;
+			st->next += n;
+			s->tx_credit -= n;
+			s->tx_batch_n += n;
+			s->tx_batch_bytes += bytes;
+			if ((ss = sent_find(s, st->key, 1)))
+				ss->upto = st->next - 1;
+			if (c->info)
+				c->info->entries_out += n;
+		}
+		store_txn_abort(t);
+		if (n == 0 || st->next > f.seq) {
+			/* caught up on this feed (or it is gone) */
+			s->streams = st->link;
+			if (!s->streams)
+				s->streams_tail = NULL;
+			s->nstreams--;
+			free(st);
+		} else if (n < lim && bytes < WIRE_BATCH_BYTES) {
+			break;
+		}
+	}
+	free(v);
+	/* close the batch unless only the socket holds us back */
+	if (s->held && !c->closing && !blocked)
+		send_held(c, 1);
+}
