@@ -30,6 +30,7 @@
 struct conn;
 struct daemon;
 struct sync_batch;
+struct sync_neg_job;
 
 /* One feed's (key, seq) with its negentropy item. */
 struct sync_item {
@@ -71,11 +72,15 @@ struct sync_session {
 	size_t nstreams;
 	struct sync_sent *sent; /* open-addressing table */
 	size_t sent_n, sent_cap;
+	/* reconciliation steps, run one at a time off the loop */
+	struct sync_neg_job *neg_head, *neg_tail;
+	size_t neg_n;
+	int neg_busy;
 	/* the client side of a reconciliation */
 	int reconciling, again;
 	struct negentropy *ng;
 	struct neg_item *nitems;
-	struct sync_item *items;
+	struct sync_item *items; /* by id */
 	size_t nitems_n;
 	uint64_t last_reconcile;
 };

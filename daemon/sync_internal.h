@@ -16,6 +16,24 @@ int sync__send_writer(struct conn *c, struct mp_writer *w);
 /* A feed of this scope is replicated by both ends of c. */
 int sync__scope_shared(struct conn *c, const char *scope);
 
+/* Send FEEDS (heads and ids) in chunks the receiver accepts. */
+int sync__send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,
+		     const uint8_t (*ids)[32], size_t ni);
+/* The answer to a FEEDS: reply's heads, or agreement (see sync.c). */
+int sync__feeds_answer(struct conn *c, const struct wire_feed *reply,
+		       size_t nreply, size_t wanted, int named);
+
+/* Reconciliation steps, on the thread pool (sync_neg.c). */
+int sync__on_neg(struct conn *c, const struct wire_msg *m, char *why,
+		 size_t wl);
+/* Add the heads of the feeds named by ids to reply (room for nids more)
+ * and answer; on success the step owns reply. */
+int sync__feeds_ids(struct conn *c, struct wire_feed *reply, size_t nreply,
+		    size_t wanted, const uint8_t (*ids)[32], size_t nids,
+		    char *why, size_t wl);
+/* Drop queued steps and the reconciliation state (the session ends). */
+void sync__neg_close(struct conn *c);
+
 int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
 		     size_t wl);
 void sync__batch_free(struct sync_batch *b);

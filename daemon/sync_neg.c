@@ -1,0 +1,520 @@
+/*
+ * sync: reconciliation. Listing the shared feeds and running Negentropy
+ * over them costs O(feeds), so it never runs on the event loop: each step
+ * is a job on the thread pool (reads only; LMDB readers run beside the
+ * writer), one at a time per session, and its answer is sent from the
+ * loop when it is done.
+ */
+#include "sync.h"
+
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "error.h"
+#include "hlc.h"
+#include "log.h"
+#include "peer.h"
+#include "sync_internal.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEG_FRAME_LIMIT 50000 /* below WIRE_MAX_NEG */
+#define NEG_MAX_JOBS 8	      /* reconciliation steps queued per session */
+
+enum neg_kind {
+	NJ_INITIATE = 1, /* client: list feeds, first NEG */
+	NJ_CLIENT,	 /* client: the server's NEG, our next */
+	NJ_SERVER,	 /* server: a client's NEG, our answer */
+	NJ_ANNOUNCE,	 /* server: every shared head in FEEDS */
+	NJ_IDS,		 /* the heads of the feeds the peer named by id */
+};
+
+struct sync_neg_job {
+	uv_work_t work;
+	struct conn *c;
+	struct sync_neg_job *next;
+	int kind;
+	uint8_t *in; /* a NEG payload, or ids (32 bytes each) */
+	size_t in_len;
+	/* NJ_IDS: the answer on_feeds began, and whether it asked for more */
+	struct wire_feed *reply;
+	size_t nreply;
+	size_t wanted;
+	/* results */
+	int r;
+	char why[200];
+	uint8_t *out; /* NEG to send */
+	size_t out_len;
+	struct wire_feed *feeds; /* FEEDS to send */
+	size_t nfeeds;
+	struct neg_idlist need; /* ids to ask for */
+	int finished;		/* client: the reconciliation is over */
+};
+
+/* --- items (on the thread pool) ---------------------------------------- */
+
+static void item_make(const struct log_feed *f, struct sync_item *it)
+{
+	uint8_t buf[32 + 8 + 32];
+	memcpy(it->key, f->key, 32);
+	it->seq = f->seq;
+	snprintf(it->scope, sizeof(it->scope), "%s", f->scope);
+	memcpy(buf, f->key, 32);
+	store_be64(buf + 32, f->seq);
+	memcpy(buf + 40, f->head, 32);
+	crypto_generichash(it->item.id, 32, buf, sizeof(buf), NULL, 0);
+	it->item.timestamp = hlc_ms(f->hlc) / 1000;
+}
+
+struct collect {
+	struct conn *c;
+	struct sync_item *v;
+	size_t n, cap;
+};
+
+static int collect_feed(void *ctx, const struct log_feed *f)
+{
+	struct collect *cl = ctx;
+	/* the scopes are fixed for the session: safe to read here */
+	if (f->seq == 0 || !sync__scope_shared(cl->c, f->scope))
+		return 0;
+	if (cl->n == cl->cap) {
+		size_t nc = cl->cap ? cl->cap * 2 : 256;
+		void *p;
+		if (nc > NEGENTROPY_IDLIST_MAX)
+			return HAMLET_ETOOBIG;
+		if (!(p = realloc(cl->v, nc * sizeof(*cl->v))))
+			return -ENOMEM;
+		cl->v = p;
+		cl->cap = nc;
+	}
+	item_make(f, &cl->v[cl->n++]);
+	return 0;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct sync_item *x = a, *y = b;
+	if (x->item.timestamp != y->item.timestamp)
+		return x->item.timestamp < y->item.timestamp ? -1 : 1;
+	return memcmp(x->item.id, y->item.id, 32);
+}
+
+static int item_id_cmp(const void *a, const void *b)
+{
+	const struct sync_item *x = a, *y = b;
+	return memcmp(x->item.id, y->item.id, 32);
+}
+
+/* Every shared feed as an item list (*ret, caller frees), in Negentropy's
+ * order, or by id for look-ups. */
+static int items_build(struct conn *c, int by_id, struct sync_item **ret,
+		       size_t *ret_n)
+{
+	struct collect cl = { .c = c };
+	struct store_txn *t = NULL;
+	int r;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = log_feeds_each(t, collect_feed, &cl);
+	store_txn_abort(t);
+	if (r < 0) {
+		free(cl.v);
+		return r;
+	}
+	if (cl.n)
+		qsort(cl.v, cl.n, sizeof(*cl.v), by_id ? item_id_cmp : item_cmp);
+	*ret = cl.v;
+	*ret_n = cl.n;
+	return 0;
+}
+
+static struct neg_item *items_neg(const struct sync_item *v, size_t n)
+{
+	struct neg_item *ni = malloc((n ? n : 1) * sizeof(*ni));
+	if (!ni)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ni[i] = v[i].item;
+	return ni;
+}
+
+/* In items sorted by id. */
+static const struct sync_item *items_find(const struct sync_item *v, size_t n,
+					  const uint8_t id[32])
+{
+	struct sync_item key;
+	memcpy(key.item.id, id, 32);
+	return bsearch(&key, v, n, sizeof(*v), item_id_cmp);
+}
+
+/* Append the head of every item named in ids to feeds (room for n). */
+static void heads_of(const struct sync_item *byid, size_t nitems,
+		     const uint8_t (*ids)[32], size_t n,
+		     struct wire_feed *feeds, size_t *nfeeds)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sync_item *it = items_find(byid, nitems, ids[i]);
+		if (!it)
+			continue;
+		memcpy(feeds[*nfeeds].key, it->key, 32);
+		feeds[(*nfeeds)++].seq = it->seq;
+	}
+}
+
+/* --- the steps (on the thread pool) ------------------------------------ */
+
+static int step_initiate(struct sync_neg_job *j)
+{
+	struct sync_session *s = &j->c->sy;
+	struct sync_item *v;
+	size_t n;
+	int r;
+	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+		return r;
+	if (!(s->nitems = items_neg(v, n))) {
+		free(v);
+		return -ENOMEM;
+	}
+	/* keep the items by id, to name the feeds the answers mention */
+	qsort(v, n, sizeof(*v), item_id_cmp);
+	s->items = v;
+	s->nitems_n = n;
+	if ((r = negentropy_new(s->nitems, n, NEG_FRAME_LIMIT, &s->ng)) < 0)
+		return r;
+	return negentropy_initiate(s->ng, &j->out, &j->out_len);
+}
+
+static int step_client(struct sync_neg_job *j)
+{
+	struct sync_session *s = &j->c->sy;
+	struct neg_idlist have = { 0 };
+	int r;
+	if ((r = negentropy_reconcile_client(s->ng, j->in, j->in_len, &have,
+					     &j->need, &j->out,
+					     &j->out_len)) < 0) {
+		snprintf(j->why, sizeof(j->why),
+			 "NEG: bad reconciliation message: %s",
+			 hamlet_strerror(r));
+		goto out;
+	}
+	j->finished = j->out == NULL;
+	if (have.n && !(j->feeds = malloc(have.n * sizeof(*j->feeds)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	heads_of(s->items, s->nitems_n, (const uint8_t(*)[32])have.ids,
+		 have.n, j->feeds, &j->nfeeds);
+out:
+	negentropy_idlist_close(&have);
+	return r;
+}
+
+static int step_server(struct sync_neg_job *j)
+{
+	struct sync_item *v = NULL;
+	struct neg_item *ni = NULL;
+	struct negentropy *ng = NULL;
+	size_t n;
+	int r;
+	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+		return r;
+	if (!(ni = items_neg(v, n))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = negentropy_new(ni, n, NEG_FRAME_LIMIT, &ng)) < 0)
+		goto out;
+	if ((r = negentropy_reconcile(ng, j->in, j->in_len, &j->out,
+				      &j->out_len)) < 0)
+		snprintf(j->why, sizeof(j->why),
+			 "NEG: bad reconciliation message: %s",
+			 hamlet_strerror(r));
+out:
+	negentropy_free(ng);
+	free(ni);
+	free(v);
+	return r;
+}
+
+static int step_announce(struct sync_neg_job *j)
+{
+	struct sync_item *v = NULL;
+	size_t n;
+	int r;
+	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+		return r;
+	if (n && !(j->feeds = malloc(n * sizeof(*j->feeds)))) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(j->feeds[i].key, v[i].key, 32);
+		j->feeds[i].seq = v[i].seq;
+	}
+	j->nfeeds = n;
+	free(v);
+	return 0;
+}
+
+static int step_ids(struct sync_neg_job *j)
+{
+	struct sync_item *v = NULL;
+	size_t n;
+	int r;
+	if ((r = items_build(j->c, 1, &v, &n)) < 0)
+		return r;
+	/* j->reply has room for the ids: on_feeds sized it so */
+	heads_of(v, n, (const uint8_t(*)[32])j->in, j->in_len / 32, j->reply,
+		 &j->nreply);
+	free(v);
+	return 0;
+}
+
+static void job_work(uv_work_t *w)
+{
+	struct sync_neg_job *j = w->data;
+	switch (j->kind) {
+	case NJ_INITIATE: j->r = step_initiate(j); break;
+	case NJ_CLIENT: j->r = step_client(j); break;
+	case NJ_SERVER: j->r = step_server(j); break;
+	case NJ_ANNOUNCE: j->r = step_announce(j); break;
+	case NJ_IDS: j->r = step_ids(j); break;
+	}
+}
+
+/* --- on the loop --------------------------------------------------------- */
+
+static void job_free(struct sync_neg_job *j)
+{
+	free(j->in);
+	free(j->reply);
+	free(j->out);
+	free(j->feeds);
+	negentropy_idlist_close(&j->need);
+	free(j);
+}
+
+static int send_neg(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct mp_writer w;
+	int r;
+	mp_writer_init(&w);
+	if ((r = wire_put_neg(&w, p, n)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	return r;
+}
+
+static void reconcile_end(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	negentropy_free(s->ng);
+	s->ng = NULL;
+	free(s->nitems);
+	s->nitems = NULL;
+	free(s->items);
+	s->items = NULL;
+	s->nitems_n = 0;
+	s->reconciling = 0;
+}
+
+/* Send what a finished step produced. */
+static int job_answer(struct conn *c, struct sync_neg_job *j)
+{
+	struct sync_session *s = &c->sy;
+	int r = 0;
+
+	switch (j->kind) {
+	case NJ_INITIATE:
+		return send_neg(c, j->out, j->out_len);
+	case NJ_CLIENT:
+		if ((r = sync__send_feeds(c, j->feeds, j->nfeeds,
+					  (const uint8_t(*)[32])j->need.ids,
+					  j->need.n)) < 0)
+			return r;
+		if (!j->finished)
+			return send_neg(c, j->out, j->out_len);
+		reconcile_end(c);
+		if (c->info)
+			c->info->last_sync_ms = peer_wall_ms();
+		return s->again ? sync_session_reconcile(c) : 0;
+	case NJ_SERVER:
+		if (c->info)
+			c->info->last_sync_ms = peer_wall_ms();
+		return j->out_len ? send_neg(c, j->out, j->out_len) : 0;
+	case NJ_ANNOUNCE:
+		return sync__send_feeds(c, j->feeds, j->nfeeds, NULL, 0);
+	case NJ_IDS:
+		return sync__feeds_answer(c, j->reply, j->nreply, j->wanted, 1);
+	}
+	return 0;
+}
+
+static void job_start(struct conn *c);
+
+static void job_after(uv_work_t *w, int status)
+{
+	struct sync_neg_job *j = w->data;
+	struct conn *c = j->c;
+	struct sync_session *s = &c->sy;
+	int r = j->r;
+
+	s->neg_busy = 0;
+	if (status < 0 || c->closing) {
+		if (j->kind == NJ_INITIATE || j->kind == NJ_CLIENT)
+			reconcile_end(c);
+	} else if (r < 0 && j->why[0]) {
+		peer_conn_fault(c, r, j->why);
+	} else if (r < 0 || (r = job_answer(c, j)) < 0) {
+		if (j->kind == NJ_INITIATE || j->kind == NJ_CLIENT)
+			reconcile_end(c);
+		dlog(DLOG_WARNING, "peer %s: reconciliation: %s", c->name,
+		     hamlet_strerror(r));
+		peer_conn_close(c, "reconciliation failed");
+	}
+	job_free(j);
+	if (!c->closing)
+		job_start(c);
+	peer_conn_unref(c);
+}
+
+/* Run the next queued step, if none runs. */
+static void job_start(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_neg_job *j = s->neg_head;
+	int r;
+	if (s->neg_busy || !j)
+		return;
+	s->neg_head = j->next;
+	if (!s->neg_head)
+		s->neg_tail = NULL;
+	s->neg_n--;
+	j->work.data = j;
+	peer_conn_ref(c);
+	s->neg_busy = 1;
+	if ((r = uv_queue_work(c->d->loop, &j->work, job_work, job_after)) < 0) {
+		s->neg_busy = 0;
+		peer_conn_unref(c);
+		job_free(j);
+		peer_conn_close(c, "cannot queue work");
+	}
+}
+
+/* Queue a step; in (may be NULL) is copied. */
+static int job_queue(struct conn *c, int kind, const void *in, size_t len,
+		     struct sync_neg_job **ret)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_neg_job *j;
+	if (s->neg_n >= NEG_MAX_JOBS)
+		return HAMLET_ETOOBIG;
+	if (!(j = calloc(1, sizeof(*j))) ||
+	    (len && !(j->in = malloc(len)))) {
+		free(j);
+		return -ENOMEM;
+	}
+	if (len)
+		memcpy(j->in, in, len);
+	j->in_len = len;
+	j->c = c;
+	j->kind = kind;
+	if (s->neg_tail)
+		s->neg_tail->next = j;
+	else
+		s->neg_head = j;
+	s->neg_tail = j;
+	s->neg_n++;
+	if (ret)
+		*ret = j;
+	return 0;
+}
+
+/* --- entry points ---------------------------------------------------------- */
+
+int sync_session_reconcile(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+
+	if (c->state != CONN_READY)
+		return 0;
+	if (!c->initiator) {
+		/* the responder's "sync now": announce every shared head;
+		 * the peer answers WANT where behind, FEEDS where ahead */
+		if ((r = job_queue(c, NJ_ANNOUNCE, NULL, 0, NULL)) < 0)
+			return r == HAMLET_ETOOBIG ? 0 : r; /* one is queued */
+		job_start(c);
+		return 0;
+	}
+	if (s->reconciling) {
+		s->again = 1;
+		return 0;
+	}
+	s->again = 0;
+	s->last_reconcile = uv_now(c->d->loop);
+	if ((r = job_queue(c, NJ_INITIATE, NULL, 0, NULL)) < 0)
+		return r;
+	s->reconciling = 1;
+	job_start(c);
+	return 0;
+}
+
+int sync__on_neg(struct conn *c, const struct wire_msg *m, char *why,
+		 size_t wl)
+{
+	int r;
+	if (c->initiator && !c->sy.reconciling) {
+		snprintf(why, wl, "NEG while no reconciliation is running");
+		return HAMLET_EPROTO;
+	}
+	r = job_queue(c, c->initiator ? NJ_CLIENT : NJ_SERVER, m->neg.data,
+		      m->neg.len, NULL);
+	if (r == HAMLET_ETOOBIG) {
+		snprintf(why, wl, "over %d reconciliation messages at once",
+			 NEG_MAX_JOBS);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	job_start(c);
+	return 0;
+}
+
+int sync__feeds_ids(struct conn *c, struct wire_feed *reply, size_t nreply,
+		    size_t wanted, const uint8_t (*ids)[32], size_t nids,
+		    char *why, size_t wl)
+{
+	struct sync_neg_job *j;
+	int r = job_queue(c, NJ_IDS, ids, nids * 32, &j);
+	if (r == HAMLET_ETOOBIG) {
+		snprintf(why, wl, "over %d reconciliation messages at once",
+			 NEG_MAX_JOBS);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	j->reply = reply; /* sized for nreply + nids by the caller */
+	j->nreply = nreply;
+	j->wanted = wanted;
+	job_start(c);
+	return 0;
+}
+
+void sync__neg_close(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	while (s->neg_head) {
+		struct sync_neg_job *j = s->neg_head;
+		s->neg_head = j->next;
+		job_free(j);
+	}
+	s->neg_tail = NULL;
+	s->neg_n = 0;
+	reconcile_end(c);
+}
