@@ -189,6 +189,13 @@ static int step_initiate(struct sync_neg_job *j)
 	return negentropy_initiate(s->ng, &j->out, &j->out_len);
 }
 
+/* The peer's NEG did not parse: its fault, named. */
+static void bad_neg(struct sync_neg_job *j, int r)
+{
+	snprintf(j->why, sizeof(j->why), "NEG: bad reconciliation message: %s",
+		 hamlet_strerror(r));
+}
+
 static int step_client(struct sync_neg_job *j)
 {
 	struct sync_session *s = &j->c->sy;
@@ -197,9 +204,7 @@ static int step_client(struct sync_neg_job *j)
 	if ((r = negentropy_reconcile_client(s->ng, j->in, j->in_len, &have,
 					     &j->need, &j->out,
 					     &j->out_len)) < 0) {
-		snprintf(j->why, sizeof(j->why),
-			 "NEG: bad reconciliation message: %s",
-			 hamlet_strerror(r));
+		bad_neg(j, r);
 		goto out;
 	}
 	j->finished = j->out == NULL;
@@ -231,9 +236,7 @@ static int step_server(struct sync_neg_job *j)
 		goto out;
 	if ((r = negentropy_reconcile(ng, j->in, j->in_len, &j->out,
 				      &j->out_len)) < 0)
-		snprintf(j->why, sizeof(j->why),
-			 "NEG: bad reconciliation message: %s",
-			 hamlet_strerror(r));
+		bad_neg(j, r);
 out:
 	negentropy_free(ng);
 	free(ni);
@@ -406,14 +409,18 @@ static void job_start(struct conn *c)
 	}
 }
 
-/* Queue a step; in (may be NULL) is copied. */
+/* Queue a step; in (may be NULL) is copied. Over NEG_MAX_JOBS steps
+ * waiting is the peer's fault: why says so. */
 static int job_queue(struct conn *c, int kind, const void *in, size_t len,
-		     struct sync_neg_job **ret)
+		     char *why, size_t wl, struct sync_neg_job **ret)
 {
 	struct sync_session *s = &c->sy;
 	struct sync_neg_job *j;
-	if (s->neg_n >= NEG_MAX_JOBS)
+	if (s->neg_n >= NEG_MAX_JOBS) {
+		snprintf(why, wl, "over %d reconciliation messages at once",
+			 NEG_MAX_JOBS);
 		return HAMLET_ETOOBIG;
+	}
 	if (!(j = calloc(1, sizeof(*j))) ||
 	    (len && !(j->in = malloc(len)))) {
 		free(j);
@@ -440,6 +447,7 @@ static int job_queue(struct conn *c, int kind, const void *in, size_t len,
 int sync_session_reconcile(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
+	char why[80];
 	int r;
 
 	if (c->state != CONN_READY)
@@ -447,7 +455,8 @@ int sync_session_reconcile(struct conn *c)
 	if (!c->initiator) {
 		/* the responder's "sync now": announce every shared head;
 		 * the peer answers WANT where behind, FEEDS where ahead */
-		if ((r = job_queue(c, NJ_ANNOUNCE, NULL, 0, NULL)) < 0)
+		if ((r = job_queue(c, NJ_ANNOUNCE, NULL, 0, why, sizeof(why),
+				   NULL)) < 0)
 			return r == HAMLET_ETOOBIG ? 0 : r; /* one is queued */
 		job_start(c);
 		return 0;
@@ -458,7 +467,8 @@ int sync_session_reconcile(struct conn *c)
 	}
 	s->again = 0;
 	s->last_reconcile = uv_now(c->d->loop);
-	if ((r = job_queue(c, NJ_INITIATE, NULL, 0, NULL)) < 0)
+	if ((r = job_queue(c, NJ_INITIATE, NULL, 0, why, sizeof(why),
+			   NULL)) < 0)
 		return r;
 	s->reconciling = 1;
 	job_start(c);
@@ -473,14 +483,8 @@ int sync__on_neg(struct conn *c, const struct wire_msg *m, char *why,
 		snprintf(why, wl, "NEG while no reconciliation is running");
 		return HAMLET_EPROTO;
 	}
-	r = job_queue(c, c->initiator ? NJ_CLIENT : NJ_SERVER, m->neg.data,
-		      m->neg.len, NULL);
-	if (r == HAMLET_ETOOBIG) {
-		snprintf(why, wl, "over %d reconciliation messages at once",
-			 NEG_MAX_JOBS);
-		return r;
-	}
-	if (r < 0)
+	if ((r = job_queue(c, c->initiator ? NJ_CLIENT : NJ_SERVER,
+			   m->neg.data, m->neg.len, why, wl, NULL)) < 0)
 		return r;
 	job_start(c);
 	return 0;
@@ -491,13 +495,8 @@ int sync__feeds_ids(struct conn *c, struct wire_feed *reply, size_t nreply,
 		    char *why, size_t wl)
 {
 	struct sync_neg_job *j;
-	int r = job_queue(c, NJ_IDS, ids, nids * 32, &j);
-	if (r == HAMLET_ETOOBIG) {
-		snprintf(why, wl, "over %d reconciliation messages at once",
-			 NEG_MAX_JOBS);
-		return r;
-	}
-	if (r < 0)
+	int r;
+	if ((r = job_queue(c, NJ_IDS, ids, nids * 32, why, wl, &j)) < 0)
 		return r;
 	j->reply = reply; /* sized for nreply + nids by the caller */
 	j->nreply = nreply;
