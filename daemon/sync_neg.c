@@ -148,6 +148,8 @@ static const struct sync_item *items_find(const struct sync_item *v, size_t n,
 					  const uint8_t id[32])
 {
 	struct sync_item key;
+	if (n == 0)
+		return NULL;
 	memcpy(key.item.id, id, 32);
 	return bsearch(&key, v, n, sizeof(*v), item_id_cmp);
 }
@@ -181,7 +183,8 @@ static int step_initiate(struct sync_neg_job *j)
 		return -ENOMEM;
 	}
 	/* keep the items by id, to name the feeds the answers mention */
-	qsort(v, n, sizeof(*v), item_id_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), item_id_cmp);
 	s->items = v;
 	s->nitems_n = n;
 	if ((r = negentropy_new(s->nitems, n, NEG_FRAME_LIMIT, &s->ng)) < 0)

@@ -206,5 +206,6 @@ int main(void)
 	}
 	store_close(st);
 	th_rmrf(dir);
+	free(dir);
 	TEST_DONE();
 }
