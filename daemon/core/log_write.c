@@ -61,8 +61,83 @@ static int rule_first_put(const struct schema *s, const msgpack_object *body,
 	return HAMLET_ESCHEMA;
 }
 
+/* 1 when a state field may go from `from` to `to`: it stays, it was
+ * unset, or `to` follows in the declared order. */
+static int state_reachable(const struct schema_field *f,
+			   const msgpack_object *from, const msgpack_object *to)
+{
+	if (!from || from->type == MSGPACK_OBJECT_NIL)
+		return 1;
+	if (mp_object_equal(from, to))
+		return 1;
+	return from->type == MSGPACK_OBJECT_STR &&
+	       to->type == MSGPACK_OBJECT_STR &&
+	       schema_state_follows(f, from->via.str.ptr, from->via.str.size,
+				    to->via.str.ptr, to->via.str.size);
+}
+
+static size_t state_append(char *out, size_t len, size_t cap,
+			   const msgpack_object *v)
+{
+	if (v->type != MSGPACK_OBJECT_STR || len >= cap)
+		return len;
+	return len + (size_t)snprintf(out + len, cap - len, "%s%.*s",
+				      len ? " or " : "", (int)v->via.str.size,
+				      v->via.str.ptr);
+}
+
+/* "confirmed", or "confirmed or failed" for a state in conflict. */
+static void state_now(const msgpack_object *cur, const msgpack_object *cands,
+		      char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = 0;
+	if (!cands) {
+		if (cur)
+			state_append(out, 0, cap, cur);
+		return;
+	}
+	for (uint32_t i = 0; i < cands->via.array.size; i++) {
+		const msgpack_object *c = &cands->via.array.ptr[i];
+		if (c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size)
+			len = state_append(out, len, cap, &c->via.array.ptr[0]);
+	}
+}
+
+/*
+ * A state field moves forward only: the new value is the one shown, or
+ * follows it in the declared order. While the field is in conflict,
+ * following (or being) any one of the conflicting states will do: that
+ * is how the conflict is settled.
+ */
+static int rule_state_forward(const struct schema *s,
+			      const struct schema_field *f,
+			      const msgpack_object *val,
+			      const struct record_view *v, char *why,
+			      size_t wl)
+{
+	const msgpack_object *cur = record_view_field(v, f->name);
+	const msgpack_object *cands = record_view_conflict(v, f->name);
+	char order[128], now[128];
+
+	if (!cands && state_reachable(f, cur, val))
+		return 0;
+	for (uint32_t i = 0; cands && i < cands->via.array.size; i++) {
+		const msgpack_object *c = &cands->via.array.ptr[i];
+		if (c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size &&
+		    state_reachable(f, &c->via.array.ptr[0], val))
+			return 0;
+	}
+	schema_state_order(f, order, sizeof(order));
+	state_now(cur, cands, now, sizeof(now));
+	snprintf(why, wl, "%s.%s moves forward only (%s); it is %s", s->name,
+		 f->name, order, now);
+	return HAMLET_ESTATE;
+}
+
 /* A later put: required fields stay set, immutable ones do not change
- * outside a resolution. */
+ * outside a resolution, states move forward. */
 static int rule_update(const struct schema *s, const struct log_op *op,
 		       const msgpack_object *body, const struct record_view *v,
 		       char *why, size_t wl)
@@ -86,6 +161,9 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 				 s->name, f->name);
 			return HAMLET_EIMMUTABLE;
 		}
+		if (f->rule == MR_STATE &&
+		    rule_state_forward(s, f, val, v, why, wl) < 0)
+			return HAMLET_ESTATE;
 	}
 	return 0;
 }

@@ -473,6 +473,23 @@ const msgpack_object *record_view_field(const struct record_view *v,
 	return NULL;
 }
 
+const msgpack_object *record_view_conflict(const struct record_view *v,
+					   const char *name)
+{
+	size_t nl = strlen(name);
+	for (uint32_t i = 0; i < v->conflicts->via.array.size; i++) {
+		const msgpack_object *c = &v->conflicts->via.array.ptr[i];
+		if (c->type != MSGPACK_OBJECT_ARRAY || c->via.array.size != 3)
+			continue;
+		const msgpack_object *k = &c->via.array.ptr[0];
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, name, nl) == 0 &&
+		    c->via.array.ptr[2].type == MSGPACK_OBJECT_ARRAY)
+			return &c->via.array.ptr[2];
+	}
+	return NULL;
+}
+
 int record_duplicates(struct store_txn *t, const char *coll,
 		      const struct record_view *v, const char *self_id,
 		      record_id_cb cb, void *ctx)

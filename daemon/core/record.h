@@ -55,6 +55,14 @@ const msgpack_object *record_view_field(const struct record_view *v,
 					const char *name);
 
 /*
+ * The candidates of field name's open conflict in v (name "" for update
+ * versus delete), an array of [value, author, hlc, id, kind]; NULL when
+ * the field is not in conflict. Borrows from v.
+ */
+const msgpack_object *record_view_conflict(const struct record_view *v,
+					   const char *name);
+
+/*
  * Call cb for every other live record with the same unique key as v (a
  * duplicate). Returns the number of duplicates found, or <0.
  */
