@@ -140,6 +140,15 @@ static __attribute__((unused)) void th_digest(struct node *n, uint8_t out[32])
 	store_txn_abort(t);
 }
 
+/* Two nodes show the same state digest. */
+#define TH_ASSERT_SAME_STATE(a, b)                  \
+	do {                                        \
+		uint8_t da_[32], db_[32];           \
+		th_digest(a, da_);                  \
+		th_digest(b, db_);                  \
+		ASSERT_MEMEQ(da_, db_, 32);         \
+	} while (0)
+
 /* Move everything a has into b via a bundle file built for b's summary. */
 static __attribute__((unused)) void th_sync(struct node *a, struct node *b, const char *dir)
 {

@@ -1,6 +1,7 @@
 /* The ingest path: chains, holds, forks, audit, a full store. */
 #include "audit.h"
 #include "helpers.h"
+#include "hlc.h"
 
 int main(void)
 {
@@ -126,6 +127,52 @@ int main(void)
 		th_pool_free(&ca);
 		th_pool_free(&cc);
 		node_close(clone);
+	}
+
+	TEST_START("a local edit of a record whose head is dated days ahead keeps the node's clock within the cap, and wins");
+	{
+		struct node *f = th_node(dir, net, "ahead", "bk/ahead");
+		struct node *h = th_node(dir, net, "here", "bk/here");
+		struct th_pool cf = { 0 };
+		struct audit_report ar;
+		struct store_txn *t;
+		const void *v;
+		size_t vl;
+		char buf[64];
+		/* a village PC whose clock is three days ahead */
+		setenv("HAMLET_CLOCK_OFFSET_MS", "259200000", 1);
+		ASSERT_OK(th_put(f, "health_profile", "HP-F",
+				 "person_id=001122334477;full_name=Future;birth_date=2000-01-01;phone=0911"));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		th_pool_fill(f, &cf);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cf.in, cf.n, out, NULL, NULL));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_OK(th_put(h, "health_profile", "HP-F", "phone=0922"));
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_META, "hlc", 3, &v, &vl));
+		ASSERT_EQ(vl, 8);
+		uint64_t clock = store_get_be64(v);
+		store_txn_abort(t);
+		ASSERT_TRUE(hlc_ms(clock) <= hlc_wall_ms() + HLC_MAX_AHEAD_MS);
+		/* the edit supersedes the head through deps, on both nodes */
+		ASSERT_STREQ(th_field(h, "health_profile", "HP-F", "phone", buf,
+				      sizeof(buf)),
+			     "0922");
+		ASSERT_EQ(th_conflicts(h, "health_profile", "HP-F", NULL), 0);
+		th_pool_free(&cf);
+		th_pool_fill(h, &cf);
+		ASSERT_OK(log_ingest(f->st, f->net.id, cf.in, cf.n, out, NULL, NULL));
+		ASSERT_STREQ(th_field(f, "health_profile", "HP-F", "phone", buf,
+				      sizeof(buf)),
+			     "0922");
+		TH_ASSERT_SAME_STATE(f, h);
+		/* this node signed nothing dated in the future */
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_EQ(ar.future, 1);
+		audit_report_close(&ar);
+		th_pool_free(&cf);
+		node_close(f);
+		node_close(h);
 	}
 
 	TEST_START("a store that cannot grow refuses a batch whole; one that can grows");

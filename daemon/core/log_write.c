@@ -270,6 +270,7 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 			struct entry *e)
 {
 	struct log_feed f;
+	uint64_t wall;
 	int r;
 
 	memset(e, 0, sizeof(*e));
@@ -294,9 +295,17 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 	e->has_prev = f.seq > 0;
 	if (e->has_prev)
 		memcpy(e->prev, f.head, 32);
-	w->hlc = hlc_next(w->hlc, hlc_wall_ms());
-	if (w->hlc <= ls->hlc)
-		w->hlc = ls->hlc + 1;
+	/*
+	 * deps order the entry after the record's heads. Its timestamp passes
+	 * theirs too when they are near: the clock observes the record's
+	 * newest op as it would an arriving entry, capped HLC_MAX_AHEAD_MS
+	 * past the wall clock, so a head dated days ahead cannot drag our
+	 * clock there (docs/decisions.md). The merge asks deps, not HLCs,
+	 * what supersedes what, so an edit dated before such a head still
+	 * wins over it on every node.
+	 */
+	wall = hlc_wall_ms();
+	w->hlc = hlc_next(hlc_observe(w->hlc, ls->hlc, wall), wall);
 	e->hlc = w->hlc;
 	e->kind = op->kind;
 	strcpy(e->collection, op->collection);
