@@ -21,6 +21,7 @@ struct local_state {
 	uint8_t heads[ENTRY_MAX_DEPS][ENTRY_ID_LEN]; /* the new entry's deps */
 	size_t nheads;
 	uint64_t hlc; /* the record's newest op */
+	int unchanged; /* a put that would change nothing: write nothing */
 };
 
 /* --- local write rules ------------------------------------------------- */
@@ -168,6 +169,35 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 	return 0;
 }
 
+/*
+ * 1 when a put would change nothing the record shows: every field it
+ * names holds that value already (nil: unset) and none of them, nor the
+ * record, is in conflict (a put naming the heads would settle that).
+ */
+static int put_unchanged(const struct schema *s, const msgpack_object *body,
+			 const struct record_view *v)
+{
+	if (record_view_conflict(v, ""))
+		return 0;
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		const msgpack_object *val = &body->via.map.ptr[j].val;
+		const char *name =
+			s->fields[schema_field_index(s, k->via.str.ptr,
+						     k->via.str.size)].name;
+		const msgpack_object *cur = record_view_field(v, name);
+		if (record_view_conflict(v, name))
+			return 0;
+		if (val->type == MSGPACK_OBJECT_NIL) {
+			if (cur)
+				return 0;
+		} else if (!cur || !mp_object_equal(cur, val)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int view_heads(const struct record_view *v, struct local_state *ls)
 {
 	size_t nh = v->heads->via.array.size;
@@ -207,6 +237,8 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		r = view_heads(&v, ls);
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
+		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
+			ls->unchanged = put_unchanged(s, body, &v);
 		record_view_close(&v);
 		if (r < 0)
 			return r;
@@ -229,6 +261,7 @@ struct writer {
 	const struct log_author *au;
 	const struct log_op *ops;
 	size_t n, i; /* i: the op being written, the one at fault on failure */
+	size_t applied; /* entries written in this attempt */
 	struct log_out *out;
 	char *why;
 	size_t whylen;
@@ -365,11 +398,20 @@ static int write_one(struct writer *w, const struct log_op *op)
 		mp_doc_close(&d);
 	if (r < 0)
 		return r;
+	if (ls.unchanged) {
+		/* no entry: status duplicate, seq 0, id zero */
+		if (w->out) {
+			memset(&w->out[w->i], 0, sizeof(w->out[w->i]));
+			w->out[w->i].status = LOG_DUPLICATE;
+		}
+		return 0;
+	}
 	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
 	    (r = sign_and_apply(w, op, &e, &o)) < 0)
 		return r;
 	if (w->out)
 		w->out[w->i] = o;
+	w->applied++;
 	/* later ops in this call must see this one */
 	return log__dirty_flush(w->a.t, &w->a.dirty);
 }
@@ -382,11 +424,14 @@ static int write_txn(struct store_txn *t, void *ctx)
 	log__applier_begin(&w->a, t);
 	w->why[0] = 0;
 	w->i = 0;
+	w->applied = 0;
 	if ((r = log__meta_hlc_get(t, &w->hlc)) < 0)
 		return r;
 	for (; w->i < w->n; w->i++)
 		if ((r = write_one(w, &w->ops[w->i])) < 0)
 			return r;
+	if (w->applied == 0)
+		return LOG__NOTHING; /* every put was unchanged */
 	return log__applier_finish(&w->a, w->hlc);
 }
 
