@@ -1,4 +1,5 @@
 /* CRDT semantics: merge rules, conflicts, duplicates, resolution. */
+#include "audit.h"
 #include "helpers.h"
 #include "summary.h"
 
@@ -221,6 +222,40 @@ int main(void)
 	ASSERT_OK(th_write(a, ENTRY_PUT, "health_event", "EV-1",
 			   "code=OPV", 1, why, sizeof(why)));
 	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 1);
+
+	TEST_START("the kept digest follows every change: equal on equal replicas, different otherwise");
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+	ASSERT_OK(th_put(a, "health_profile", "HP-1", "village=khuoi-ta"));
+	th_digest(a, da);
+	ASSERT_TRUE(memcmp(da, db, 32) != 0);
+
+	TEST_START("a tampered kept digest fails the audit, named");
+	{
+		struct store_txn *t;
+		struct audit_report ar;
+		const void *v;
+		size_t vl;
+		uint8_t kept[40];
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+		ASSERT_OK(store_txn_begin(a->st, 0, &t));
+		ASSERT_OK(store_get(t, ST_META, "digest", 6, &v, &vl));
+		ASSERT_EQ(vl, 40);
+		memcpy(kept, v, 40);
+		kept[0] ^= 1;
+		ASSERT_OK(store_put(t, ST_META, "digest", 6, kept, 40, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.digest_mismatch, 1);
+		ASSERT_EQ(problems_count(&ar.problems, "digest"), 1);
+		audit_report_close(&ar);
+	}
 
 	node_close(a);
 	node_close(b);

@@ -1,4 +1,4 @@
-#include "record.h"
+#include "record_internal.h"
 
 #include "crdt.h"
 #include "error.h"
@@ -353,23 +353,29 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 	return store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0);
 }
 
-/* Replace a record's derived rows: unique key, state, conflict mark. */
+/* Replace a record's derived rows: unique key, state (and with it the
+ * state digest), conflict mark. */
 static int rows_replace(struct store_txn *t, const char *coll,
 			const char *id, const struct mp_writer *state,
 			const uint8_t *newu, size_t nconf)
 {
-	uint8_t key[RECORD_KEY_MAX];
+	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
 	size_t kl = record_key(coll, id, key);
 	const void *v;
 	size_t vl;
-	int r;
+	int r, had;
 
 	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
-	if (r == 0 && vl == state->sb.size && memcmp(v, state->sb.data, vl) == 0)
+	had = r == 0;
+	if (had && vl == state->sb.size && memcmp(v, state->sb.data, vl) == 0)
 		return 0; /* unchanged, and so is everything derived from it */
-	if ((r = uniq_replace(t, coll, id, newu)) < 0)
+	if (had) /* v lives only until the next write */
+		record__row_hash(key, kl, v, vl, oldh);
+	record__row_hash(key, kl, state->sb.data, state->sb.size, newh);
+	if ((r = uniq_replace(t, coll, id, newu)) < 0 ||
+	    (r = record__digest_replace(t, had ? oldh : NULL, newh)) < 0)
 		return r;
 	if ((r = store_put(t, ST_RECORDS, key, kl, state->sb.data,
 			   state->sb.size, 0)) < 0)
@@ -671,37 +677,4 @@ int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 	}
 	store_cursor_close(c);
 	return r < 0 ? r : 0;
-}
-
-int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
-{
-	crypto_generichash_blake2b_state h;
-	struct store_cursor *c = NULL;
-	const void *k, *v;
-	size_t kl, vl;
-	uint64_t n = 0;
-	int r;
-
-	crypto_generichash_blake2b_init(&h, (const uint8_t *)"hamlet/digest/v1",
-					16, 32);
-	if ((r = store_cursor_open(t, ST_RECORDS, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		uint8_t len[8];
-		store_be64(len, kl);
-		crypto_generichash_blake2b_update(&h, len, 8);
-		crypto_generichash_blake2b_update(&h, k, kl);
-		store_be64(len, vl);
-		crypto_generichash_blake2b_update(&h, len, 8);
-		crypto_generichash_blake2b_update(&h, v, vl);
-		n++;
-	}
-	store_cursor_close(c);
-	if (r < 0)
-		return r;
-	crypto_generichash_blake2b_final(&h, ret, 32);
-	if (ret_count)
-		*ret_count = n;
-	return 0;
 }
