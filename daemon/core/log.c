@@ -2,7 +2,6 @@
 
 #include "error.h"
 #include "hlc.h"
-#include "mp.h"
 #include "schema.h"
 
 #include <errno.h>

@@ -1,13 +1,14 @@
 /*
- * record: the CRDT. A record's state (collection, record id) is a pure
- * function of the set of its operations; this module derives it and keeps
- * the derived tables (records, conflicts, unique keys) in step.
+ * record: a record's rows. A record's state (collection, record id) is a
+ * pure function of the set of its operations; this module indexes the
+ * operations (recops), has crdt settle them, and keeps the derived
+ * tables (records, conflicts, unique keys) and the state digest in step.
  *
- * Semantics (docs/records.md): operations form a causal graph through
- * deps. For each field, the writers that no other writer of that field
- * (or delete) descends from are its candidates; one distinct value is the
- * value, several are settled by the field's merge rule. Reads show a
- * deterministic winner (highest HLC, then author key, then entry id).
+ * Semantics (docs/records.md, crdt.h): operations form a causal graph
+ * through deps. For each field, the writers that no other writer of that
+ * field (or delete) descends from are its candidates; one distinct value
+ * is the value, several are settled by the field's merge rule. Reads show
+ * a deterministic winner (highest HLC, then author key, then entry id).
  */
 #ifndef HAMLET_RECORD_H
 #define HAMLET_RECORD_H
