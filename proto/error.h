@@ -36,7 +36,8 @@
 	X(EPROTO, -1024, "protocol violation")                                \
 	X(ECONFIG, -1025, "invalid configuration")                            \
 	X(ESCOPE, -1026, "invalid scope")                                     \
-	X(EID, -1027, "invalid record id")
+	X(EID, -1027, "invalid record id")                                    \
+	X(ESTATE, -1028, "a state field moves forward only")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

@@ -77,7 +77,7 @@ check "digests equal" digests_equal
 # audit: clean store passes; a planted fork fails
 check "verify passes on a clean store" B verify
 cp -a "$T/a" "$T/a-clone"
-check "A writes seq n+1" A put health_profile HP-0001 '{"phone":"0900000001"}'
+check "A writes seq n+1" A put health_profile HP-0001 '{"phone":"0900000011"}'
 check "a copy of A's key writes another seq n+1" "$H" --home "$T/a-clone" put health_profile HP-0001 '{"phone":"0900000002"}'
 check "B receives both" bash -c "$(declare -f exchange); H='$H' T='$T'; exchange a b && exchange a-clone b; true"
 if B verify >"$T/out" 2>&1; then fail "verify must fail on a planted fork"; else

@@ -1,6 +1,22 @@
 /* The ingest path: chains, holds, forks, audit, a full store. */
 #include "audit.h"
 #include "helpers.h"
+#include "hlc.h"
+
+/* The node's clock as stored (meta "hlc"). */
+static uint64_t node_clock(struct node *n)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t vl;
+	uint64_t c;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(store_get(t, ST_META, "hlc", 3, &v, &vl));
+	ASSERT_EQ(vl, 8);
+	c = store_get_be64(v);
+	store_txn_abort(t);
+	return c;
+}
 
 int main(void)
 {
@@ -126,6 +142,150 @@ int main(void)
 		th_pool_free(&ca);
 		th_pool_free(&cc);
 		node_close(clone);
+	}
+
+	TEST_START("a local edit of a record whose head is dated days ahead keeps the node's clock within the cap, and wins");
+	{
+		struct node *f = th_node(dir, net, "ahead", "bk/ahead");
+		struct node *h = th_node(dir, net, "here", "bk/here");
+		struct th_pool cf = { 0 };
+		struct audit_report ar;
+		char buf[64];
+		/* a village PC whose clock is three days ahead */
+		setenv("HAMLET_CLOCK_OFFSET_MS", "259200000", 1);
+		ASSERT_OK(th_put(f, "health_profile", "HP-F",
+				 "person_id=001122334477;full_name=Future;birth_date=2000-01-01;phone=0911"));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		th_pool_fill(f, &cf);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cf.in, cf.n, out, NULL, NULL));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_OK(th_put(h, "health_profile", "HP-F", "phone=0922"));
+		ASSERT_TRUE(hlc_ms(node_clock(h)) <=
+			    hlc_wall_ms() + HLC_MAX_AHEAD_MS);
+		/* the edit supersedes the head through deps, on both nodes */
+		ASSERT_STREQ(th_field(h, "health_profile", "HP-F", "phone", buf,
+				      sizeof(buf)),
+			     "0922");
+		ASSERT_EQ(th_conflicts(h, "health_profile", "HP-F", NULL), 0);
+		th_pool_free(&cf);
+		th_pool_fill(h, &cf);
+		ASSERT_OK(log_ingest(f->st, f->net.id, cf.in, cf.n, out, NULL, NULL));
+		ASSERT_STREQ(th_field(f, "health_profile", "HP-F", "phone", buf,
+				      sizeof(buf)),
+			     "0922");
+		TH_ASSERT_SAME_STATE(f, h);
+		/* this node signed nothing dated in the future */
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_EQ(ar.future, 1);
+		audit_report_close(&ar);
+		th_pool_free(&cf);
+		node_close(f);
+		node_close(h);
+	}
+
+	TEST_START("a put that changes nothing writes nothing; the other ops of the call still apply");
+	{
+		struct node *u = th_node(dir, net, "same", "bk/same");
+		struct node *v2 = th_node(dir, net, "other", "bk/other");
+		const char *specs[] = {
+			"full_name=Same;phone=0911;ethnicity=~",
+			"person_id=001122334499;full_name=New;birth_date=2000-01-01",
+			"village=na-pai",
+		};
+		const char *ids[] = { "HP-U", "HP-V", "HP-U" };
+		struct log_op ops[3];
+		uint8_t *bodies[3], zero[32] = { 0 };
+		struct log_author au;
+		struct log_advances adv = { 0 };
+		struct th_pool cu = { 0 };
+		struct store_txn *t;
+		uint64_t before, after, clock0;
+		size_t failed;
+		char buf[64];
+
+		node_author(u, &au);
+		ASSERT_OK(th_put(u, "health_profile", "HP-U",
+				 "person_id=001122334488;full_name=Same;birth_date=2000-01-01;phone=0911"));
+		for (int i = 0; i < 3; i++) {
+			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[i], NULL, NULL, 0, 0 };
+			bodies[i] = th_body(specs[i], &ops[i].body_len);
+			ops[i].body = bodies[i];
+		}
+		ASSERT_OK(store_txn_begin(u->st, 1, &t));
+		ASSERT_OK(store_count(t, ST_ENTRIES, &before));
+		store_txn_abort(t);
+		ASSERT_OK(log_write(u->st, &au, ops, 3, out, &failed, why,
+				    sizeof(why), &adv));
+		ASSERT_EQ(out[0].status, LOG_DUPLICATE);
+		ASSERT_EQ(out[0].seq, 0);
+		ASSERT_MEMEQ(out[0].id, zero, 32);
+		ASSERT_EQ(out[1].status, LOG_APPLIED);
+		ASSERT_EQ(out[1].seq, 2);
+		ASSERT_EQ(out[2].status, LOG_APPLIED);
+		ASSERT_EQ(out[2].seq, 3);
+		ASSERT_OK(store_txn_begin(u->st, 1, &t));
+		ASSERT_OK(store_count(t, ST_ENTRIES, &after));
+		store_txn_abort(t);
+		ASSERT_EQ(after, before + 2);
+		ASSERT_EQ(adv.n, 1);
+		ASSERT_EQ(adv.v[0].seq, 3);
+		log_advances_close(&adv);
+
+		TEST_START("a call whose every put is unchanged commits nothing, the clock included");
+		clock0 = node_clock(u);
+		usleep(2000);
+		ASSERT_OK(log_write(u->st, &au, ops, 3, out, &failed, why,
+				    sizeof(why), &adv));
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(out[i].status, LOG_DUPLICATE);
+			ASSERT_EQ(out[i].seq, 0);
+		}
+		ASSERT_EQ(adv.n, 0);
+		ASSERT_OK(store_txn_begin(u->st, 1, &t));
+		ASSERT_OK(store_count(t, ST_ENTRIES, &after));
+		store_txn_abort(t);
+		ASSERT_EQ(after, before + 2);
+		ASSERT_EQ(node_clock(u), clock0);
+
+		TEST_START("a resolution repeating the values shown is written");
+		ops[0].resolve = 1;
+		ASSERT_OK(log_write(u->st, &au, ops, 1, out, &failed, why,
+				    sizeof(why), NULL));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ops[0].resolve = 0;
+
+		TEST_START("a put repeating the value shown for a field in conflict is written, and settles it");
+		th_pool_fill(u, &cu);
+		ASSERT_OK(log_ingest(v2->st, v2->net.id, cu.in, cu.n, out, NULL, NULL));
+		th_pool_free(&cu);
+		ASSERT_OK(th_put(u, "health_profile", "HP-U", "phone=0922"));
+		usleep(2000);
+		ASSERT_OK(th_put(v2, "health_profile", "HP-U", "phone=0933"));
+		th_pool_fill(v2, &cu);
+		ASSERT_OK(log_ingest(u->st, u->net.id, cu.in, cu.n, out, NULL, NULL));
+		th_pool_free(&cu);
+		ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 1);
+		ASSERT_STREQ(th_field(u, "health_profile", "HP-U", "phone", buf,
+				      sizeof(buf)),
+			     "0933");
+		ASSERT_OK(th_write(u, ENTRY_PUT, "health_profile", "HP-U",
+				   "phone=0933", 0, why, sizeof(why)));
+		ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 0);
+
+		TEST_START("a put on a deleted record is written");
+		ASSERT_OK(th_write(u, ENTRY_DELETE, "health_profile", "HP-V",
+				   NULL, 0, why, sizeof(why)));
+		ASSERT_OK(log_write(u->st, &au, &ops[1], 1, out, &failed, why,
+				    sizeof(why), NULL));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_STREQ(th_field(u, "health_profile", "HP-V", "full_name",
+				      buf, sizeof(buf)),
+			     "New");
+		for (int i = 0; i < 3; i++)
+			free(bodies[i]);
+		node_close(u);
+		node_close(v2);
 	}
 
 	TEST_START("a store that cannot grow refuses a batch whole; one that can grows");

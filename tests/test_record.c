@@ -1,4 +1,5 @@
 /* CRDT semantics: merge rules, conflicts, duplicates, resolution. */
+#include "audit.h"
 #include "helpers.h"
 #include "summary.h"
 
@@ -130,6 +131,49 @@ int main(void)
 	ASSERT_EQ(th_conflicts(a, "payment", "PAY-1", NULL), 1);
 	ASSERT_EQ(th_conflicts(b, "payment", "PAY-1", NULL), 1);
 
+	TEST_START("a local write moves a payment's status forward only, naming the rule");
+	ASSERT_OK(th_put(a, "payment", "PAY-S",
+			 "program=social_allowance;beneficiary_id=B7;period=2026-10;amount_vnd=#500000;status=created"));
+	ASSERT_OK(th_put(a, "payment", "PAY-S", "status=disbursed"));
+	ASSERT_OK(th_put(a, "payment", "PAY-S", "status=confirmed"));
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-S", "status=created", 0,
+			   why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_STREQ(why, "payment.status moves forward only (created → approved → disbursed → confirmed|failed); it is confirmed");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-S", "status=failed", 0,
+			   why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-S", "status=~", 0,
+			   why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-S", "status=created", 1,
+			   why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_OK(th_put(a, "payment", "PAY-S", "status=confirmed"));
+	ASSERT_STREQ(th_field(a, "payment", "PAY-S", "status", buf, sizeof(buf)),
+		     "confirmed");
+
+	TEST_START("a registration's status moves forward only too");
+	ASSERT_OK(th_put(a, "registration", "REG-1",
+			 "procedure_code=P1;applicant_id=A1;submitted_at=2026-10-01;status=processing"));
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "registration", "REG-1", "status=received",
+			   0, why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_TRUE(strstr(why, "registration.status moves forward only (received → processing → approved|rejected|returned); it is processing") != NULL);
+	ASSERT_OK(th_put(a, "registration", "REG-1", "status=returned"));
+
+	TEST_START("a state in conflict takes a write of either value or what follows one");
+	ASSERT_EQ(th_conflicts(a, "payment", "PAY-1", NULL), 1);
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-1", "status=disbursed",
+			   0, why, sizeof(why)),
+		  HAMLET_ESTATE);
+	ASSERT_TRUE(strstr(why, "confirmed") && strstr(why, "failed"));
+	ASSERT_OK(th_write(a, ENTRY_PUT, "payment", "PAY-1", "status=confirmed",
+			   1, why, sizeof(why)));
+	ASSERT_EQ(th_conflicts(a, "payment", "PAY-1", NULL), 0);
+	th_sync(a, b, dir);
+	ASSERT_EQ(th_conflicts(b, "payment", "PAY-1", NULL), 0);
+
 	TEST_START("an immutable field cannot be changed by a plain put");
 	ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-1", "amount_vnd=#1", 0,
 			   why, sizeof(why)),
@@ -178,6 +222,40 @@ int main(void)
 	ASSERT_OK(th_write(a, ENTRY_PUT, "health_event", "EV-1",
 			   "code=OPV", 1, why, sizeof(why)));
 	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 1);
+
+	TEST_START("the kept digest follows every change: equal on equal replicas, different otherwise");
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+	ASSERT_OK(th_put(a, "health_profile", "HP-1", "village=khuoi-ta"));
+	th_digest(a, da);
+	ASSERT_TRUE(memcmp(da, db, 32) != 0);
+
+	TEST_START("a tampered kept digest fails the audit, named");
+	{
+		struct store_txn *t;
+		struct audit_report ar;
+		const void *v;
+		size_t vl;
+		uint8_t kept[40];
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+		ASSERT_OK(store_txn_begin(a->st, 0, &t));
+		ASSERT_OK(store_get(t, ST_META, "digest", 6, &v, &vl));
+		ASSERT_EQ(vl, 40);
+		memcpy(kept, v, 40);
+		kept[0] ^= 1;
+		ASSERT_OK(store_put(t, ST_META, "digest", 6, kept, 40, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.digest_mismatch, 1);
+		ASSERT_EQ(problems_count(&ar.problems, "digest"), 1);
+		audit_report_close(&ar);
+	}
 
 	node_close(a);
 	node_close(b);

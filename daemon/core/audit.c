@@ -4,6 +4,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
+#include "record.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -178,6 +179,33 @@ static int audit_fork(void *ctx, const struct log_fork *f)
 	return 0;
 }
 
+/* The digest status and `hamlet digest` read is kept up to date as
+ * records change; recompute it from every record and compare. */
+static int audit_digest(struct audit_ctx *c)
+{
+	uint8_t kept[32], real[32];
+	uint64_t nkept, nreal;
+	int r;
+
+	if ((r = record_digest(c->t, kept, &nkept)) < 0 &&
+	    r != HAMLET_ECORRUPT)
+		return r;
+	if (r == 0 && (r = record_digest_recompute(c->t, real, &nreal)) < 0)
+		return r;
+	if (r == 0 && nkept == nreal && memcmp(kept, real, 32) == 0)
+		return 0;
+	c->rep->digest_mismatch++;
+	if (r == 0)
+		problems_add(&c->rep->problems, "digest",
+			     "the kept state digest does not match the %llu records it stands for (it counts %llu)",
+			     (unsigned long long)nreal,
+			     (unsigned long long)nkept);
+	else
+		problems_add(&c->rep->problems, "digest",
+			     "the kept state digest is damaged");
+	return 0;
+}
+
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep)
 {
@@ -200,7 +228,8 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_forks_each(c.t, audit_fork, &c)) < 0)
 		goto out;
-	if ((r = log_held_count(c.t, &rep->held)) < 0)
+	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
+	    (r = audit_digest(&c)) < 0)
 		goto out;
 	if (rep->held)
 		problems_add(&rep->problems, "held",
@@ -218,7 +247,7 @@ out:
 int audit_failed(const struct audit_report *rep)
 {
 	return rep->bad_signatures || rep->chain_breaks || rep->gaps ||
-	       rep->forks || rep->wrong_network;
+	       rep->forks || rep->wrong_network || rep->digest_mismatch;
 }
 
 void audit_report_close(struct audit_report *rep)

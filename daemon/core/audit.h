@@ -1,6 +1,7 @@
 /*
  * audit: check a whole store without trusting it: every signature, every
- * hash chain, seq contiguity, body hashes, forks, held entries.
+ * hash chain, seq contiguity, body hashes, forks, held entries, and the
+ * kept state digest against the records it stands for.
  */
 #ifndef HAMLET_AUDIT_H
 #define HAMLET_AUDIT_H
@@ -12,7 +13,8 @@ struct audit_report {
 	uint64_t feeds, entries, bodies, bodies_missing;
 	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
 	uint64_t wrong_network, future;
-	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future */
+	uint64_t digest_mismatch; /* the kept digest is not the records' */
+	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future, digest */
 };
 
 /* 0 when the audit ran (look at the report), <0 when it could not. */

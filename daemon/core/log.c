@@ -1,9 +1,7 @@
-#include "log.h"
+#include "log_internal.h"
 
 #include "error.h"
 #include "hlc.h"
-#include "mp.h"
-#include "record.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -267,12 +265,7 @@ void log_verify_parallel(const struct log_in *in, size_t n, int *res)
 
 /* --- applying ---------------------------------------------------------- */
 
-struct dirty {
-	char (*keys)[RECORD_KEY_MAX + 1];
-	size_t n, cap;
-};
-
-static int dirty_add(struct dirty *d, const struct entry *e)
+static int dirty_add(struct log__dirty *d, const struct entry *e)
 {
 	if (d->n == d->cap) {
 		size_t nc = d->cap ? d->cap * 2 : 256;
@@ -292,7 +285,7 @@ static int cmp_key(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int dirty_flush(struct store_txn *t, struct dirty *d)
+int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 {
 	int r;
 	if (d->n == 0)
@@ -311,14 +304,6 @@ static int dirty_flush(struct store_txn *t, struct dirty *d)
 	d->n = 0;
 	return 0;
 }
-
-struct applier {
-	struct store_txn *t;
-	struct dirty dirty;
-	uint64_t max_hlc;
-	struct log_stats st;
-	struct log_advances moved; /* heads moved in this transaction */
-};
 
 void log_advances_close(struct log_advances *a)
 {
@@ -365,7 +350,7 @@ static int cmp_advance(const void *a, const void *b)
  * Out of memory here loses only the report, never the commit: the next
  * reconciliation finds what a push would have announced.
  */
-static void moved_publish(struct log_advances *m, struct log_advances *adv)
+void log__moved_publish(struct log_advances *m, struct log_advances *adv)
 {
 	size_t k = 0;
 	if (!adv || m->n == 0)
@@ -419,16 +404,7 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	return store_put(t, tab, key, kl, buf, n, 0);
 }
 
-/*
- * Store one verified entry. The caller checked the signature, network,
- * body hash and schema. Sets *status (and why for forks).
- */
-static int apply_one(struct applier *a, const struct entry *e,
-		     const uint8_t id[32], const uint8_t *env, size_t env_len,
-		     const uint8_t *sig, const uint8_t *body, size_t body_len,
-		     struct log_out *out);
-
-static int release_held(struct applier *a, struct log_feed *f)
+static int release_held(struct log__applier *a, struct log_feed *f)
 {
 	/* entries that arrived before their predecessor */
 	for (;;) {
@@ -463,7 +439,7 @@ static int release_held(struct applier *a, struct log_feed *f)
 		size_t bl = b ? vl - (3 + el + ENTRY_SIG_LEN) : 0;
 		struct log_out o;
 		entry_id(row + 2, el, id);
-		r = apply_one(a, &e, id, row + 2, el, row + 2 + el, b, bl, &o);
+		r = log__apply_one(a, &e, id, row + 2, el, row + 2 + el, b, bl, &o);
 		free(row);
 		if (r < 0)
 			return r;
@@ -475,10 +451,10 @@ static int release_held(struct applier *a, struct log_feed *f)
 	}
 }
 
-static int apply_one(struct applier *a, const struct entry *e,
-		     const uint8_t id[32], const uint8_t *env, size_t env_len,
-		     const uint8_t *sig, const uint8_t *body, size_t body_len,
-		     struct log_out *out)
+int log__apply_one(struct log__applier *a, const struct entry *e,
+		   const uint8_t id[32], const uint8_t *env, size_t env_len,
+		   const uint8_t *sig, const uint8_t *body, size_t body_len,
+		   struct log_out *out)
 {
 	struct log_feed f;
 	uint8_t k[40];
@@ -590,7 +566,7 @@ fork: {
 }
 }
 
-static int meta_hlc_get(struct store_txn *t, uint64_t *ret)
+int log__meta_hlc_get(struct store_txn *t, uint64_t *ret)
 {
 	const void *v;
 	size_t vl;
@@ -614,13 +590,13 @@ static int meta_hlc_put(struct store_txn *t, uint64_t v)
 	return store_put(t, ST_META, "hlc", 3, b, 8, 0);
 }
 
-static int applier_finish(struct applier *a, uint64_t local_hlc)
+int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 {
 	uint64_t cur;
 	int r;
-	if ((r = dirty_flush(a->t, &a->dirty)) < 0)
+	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0)
 		return r;
-	if ((r = meta_hlc_get(a->t, &cur)) < 0)
+	if ((r = log__meta_hlc_get(a->t, &cur)) < 0)
 		return r;
 	uint64_t next = hlc_observe(cur, a->max_hlc, hlc_wall_ms());
 	if (local_hlc > next)
@@ -630,22 +606,57 @@ static int applier_finish(struct applier *a, uint64_t local_hlc)
 	return 0;
 }
 
-static void why_field(char *why, size_t n, const struct entry *e, int err,
-		      int field)
+void log__applier_begin(struct log__applier *a, struct store_txn *t)
+{
+	a->t = t;
+	a->dirty.n = 0;
+	a->max_hlc = 0;
+	memset(&a->st, 0, sizeof(a->st));
+	a->moved.n = 0;
+}
+
+void log__applier_close(struct log__applier *a)
+{
+	free(a->dirty.keys);
+	log_advances_close(&a->moved);
+	memset(a, 0, sizeof(*a));
+}
+
+int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
+{
+	struct store_txn *t;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		if ((r = store_txn_begin(st, 0, &t)) < 0)
+			return r;
+		r = fn(t, ctx);
+		if (r == 0)
+			r = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0)
+			continue;
+		return r == LOG__NOTHING ? 0 : r;
+	}
+}
+
+/* --- arriving entries -------------------------------------------------- */
+
+static void why_field(char *why, size_t n, int err, int field)
 {
 	if (field >= 0)
 		snprintf(why, n, "envelope field %s: %s", entry_field_name(field),
 			 hamlet_strerror(err));
 	else
 		snprintf(why, n, "%s", hamlet_strerror(err));
-	(void)e;
 }
 
 /* Checks that need the decoded entry but not the store. */
 static int check_content(const struct entry *e, const struct log_in *in,
 			 const uint8_t network_id[32], char *why, size_t wl)
 {
-	const struct schema *s;
 	if (memcmp(e->network_id, network_id, 32) != 0) {
 		snprintf(why, wl, "entry belongs to another network");
 		return HAMLET_ENETWORK;
@@ -666,415 +677,107 @@ static int check_content(const struct entry *e, const struct log_in *in,
 			return HAMLET_EHASH;
 		}
 	}
-	if (e->kind != ENTRY_PUT && e->kind != ENTRY_DELETE)
-		return 0;
-	if (!(s = schema_find(e->collection))) {
-		snprintf(why, wl, "unknown collection \"%s\"", e->collection);
-		return HAMLET_ECOLLECTION;
-	}
-	if (e->kind == ENTRY_DELETE && e->has_body) {
-		snprintf(why, wl, "a delete carries no body");
-		return HAMLET_EFORMAT;
-	}
-	if (e->kind == ENTRY_PUT && !e->has_body) {
-		snprintf(why, wl, "a put must carry a body hash");
-		return HAMLET_EFORMAT;
-	}
-	if (e->kind == ENTRY_PUT && in->body) {
-		struct mp_doc d;
-		int r = mp_doc_parse(&d, in->body, in->body_len,
-				     SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
-		if (r < 0) {
-			snprintf(why, wl, "body is not valid msgpack: %s",
-				 hamlet_strerror(r));
-			return HAMLET_ESCHEMA;
+	return schema_check_op(e->collection, e->kind, e->has_body, in->body,
+			       in->body_len, NULL, why, wl);
+}
+
+/* One batch, decoded and checked before the transaction. */
+struct ingest {
+	struct log__applier a;
+	const struct log_in *in;
+	size_t n;
+	struct log_out *out;
+	struct entry *ents;
+	int *res; /* 0, or why the entry is rejected */
+	int *fields;
+	uint8_t (*ids)[32];
+};
+
+static int ingest_txn(struct store_txn *t, void *ctx)
+{
+	struct ingest *g = ctx;
+	int r;
+
+	log__applier_begin(&g->a, t);
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->res[i] < 0) {
+			g->out[i].status = LOG_REJECTED;
+			g->out[i].err = g->res[i];
+			g->a.st.rejected++;
+			continue;
 		}
-		r = schema_check_body(s, d.root, why, wl);
-		mp_doc_close(&d);
-		return r;
+		if ((r = log__apply_one(&g->a, &g->ents[i], g->ids[i],
+					g->in[i].env, g->in[i].env_len,
+					g->in[i].sig, g->in[i].body,
+					g->in[i].body_len, &g->out[i])) < 0)
+			return r;
 	}
-	return 0;
+	return log__applier_finish(&g->a, 0);
+}
+
+/* Decode, verify (on all cores) and check the batch: res[i] and why. */
+static void ingest_check(struct ingest *g, const uint8_t network_id[32])
+{
+	const struct log_in *in = g->in;
+	struct log_out *out = g->out;
+
+	verify_all(in, g->n, g->res, g->ents, g->fields);
+	for (size_t i = 0; i < g->n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		entry_id(in[i].env, in[i].env_len, g->ids[i]);
+		memcpy(out[i].id, g->ids[i], 32);
+		if (g->res[i] == 0)
+			out[i].seq = g->ents[i].seq;
+		if (g->res[i] == HAMLET_ESIG)
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "signature does not verify (entry altered or not signed by its author)");
+		else if (g->res[i] < 0)
+			why_field(out[i].why, sizeof(out[i].why), g->res[i],
+				  g->fields[i]);
+		else
+			g->res[i] = check_content(&g->ents[i], &in[i],
+						  network_id, out[i].why,
+						  sizeof(out[i].why));
+	}
 }
 
 int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
 	       struct log_stats *stats, struct log_advances *adv)
 {
-	struct entry *ents = NULL;
-	int *res = NULL, *fields = NULL;
-	uint8_t(*ids)[32] = NULL;
-	struct applier a = { 0 };
+	struct ingest g = { .in = in, .n = n, .out = out };
 	int r;
 
 	if (n > LOG_MAX_BATCH)
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	ents = malloc(n * sizeof(*ents));
-	res = malloc(n * sizeof(int));
-	fields = malloc(n * sizeof(int));
-	ids = malloc(n * 32);
-	if (!ents || !res || !fields || !ids) {
+	g.ents = malloc(n * sizeof(*g.ents));
+	g.res = malloc(n * sizeof(int));
+	g.fields = malloc(n * sizeof(int));
+	g.ids = malloc(n * 32);
+	if (!g.ents || !g.res || !g.fields || !g.ids) {
 		r = -ENOMEM;
 		goto out;
 	}
-	verify_all(in, n, res, ents, fields);
-	for (size_t i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
-		entry_id(in[i].env, in[i].env_len, ids[i]);
-		memcpy(out[i].id, ids[i], 32);
-		if (res[i] == 0)
-			out[i].seq = ents[i].seq;
-		if (res[i] == HAMLET_ESIG) {
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "signature does not verify (entry altered or not signed by its author)");
-		} else if (res[i] < 0) {
-			why_field(out[i].why, sizeof(out[i].why), &ents[i],
-				  res[i], fields[i]);
-		} else {
-			res[i] = check_content(&ents[i], &in[i], network_id,
-					       out[i].why, sizeof(out[i].why));
-		}
-	}
-
-	for (int attempt = 0;; attempt++) {
-		memset(&a.st, 0, sizeof(a.st));
-		a.max_hlc = 0;
-		a.dirty.n = 0;
-		a.moved.n = 0;
-		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
-			goto out;
-		for (size_t i = 0; i < n && r >= 0; i++) {
-			if (res[i] < 0) {
-				out[i].status = LOG_REJECTED;
-				out[i].err = res[i];
-				a.st.rejected++;
-				continue;
-			}
-			r = apply_one(&a, &ents[i], ids[i], in[i].env,
-				      in[i].env_len, in[i].sig, in[i].body,
-				      in[i].body_len, &out[i]);
-		}
-		if (r >= 0)
-			r = applier_finish(&a, 0);
-		if (r >= 0) {
-			r = store_txn_commit(a.t);
-			a.t = NULL;
-		} else {
-			store_txn_abort(a.t);
-			a.t = NULL;
-		}
-		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
-		    store_grow(st) == 0)
-			continue;
-		break;
-	}
-	if (r < 0)
+	ingest_check(&g, network_id);
+	if ((r = log__write_txn(st, ingest_txn, &g)) < 0)
 		goto out;
-	moved_publish(&a.moved, adv);
+	log__moved_publish(&g.a.moved, adv);
 	if (stats) {
-		stats->applied += a.st.applied;
-		stats->duplicate += a.st.duplicate;
-		stats->held += a.st.held;
-		stats->released += a.st.released;
-		stats->forks += a.st.forks;
-		stats->rejected += a.st.rejected;
+		stats->applied += g.a.st.applied;
+		stats->duplicate += g.a.st.duplicate;
+		stats->held += g.a.st.held;
+		stats->released += g.a.st.released;
+		stats->forks += g.a.st.forks;
+		stats->rejected += g.a.st.rejected;
 	}
 	r = 0;
 out:
-	free(a.dirty.keys);
-	log_advances_close(&a.moved);
-	free(ents);
-	free(res);
-	free(fields);
-	free(ids);
-	return r;
-}
-
-/* --- local writes ------------------------------------------------------ */
-
-static int check_local(struct store_txn *t, const struct schema *s,
-		       const struct log_op *op, const msgpack_object *body,
-		       uint8_t heads[][32], size_t *nheads, uint64_t *heads_hlc,
-		       char *why, size_t wl)
-{
-	struct record_view v;
-	int r, exists;
-
-	*nheads = 0;
-	*heads_hlc = 0;
-	r = record_view_load(t, op->collection, op->record_id, &v);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		return r;
-	exists = r == 0;
-	if (exists) {
-		*heads_hlc = v.hlc;
-		size_t nh = v.heads->via.array.size;
-		if (nh > ENTRY_MAX_DEPS)
-			nh = ENTRY_MAX_DEPS; /* see docs/records.md "deps" */
-		for (size_t i = 0; i < nh; i++) {
-			const msgpack_object *h = &v.heads->via.array.ptr[i];
-			if (mp_get_bin_fixed(h, 32, heads[i]) < 0) {
-				record_view_close(&v);
-				return HAMLET_ECORRUPT;
-			}
-		}
-		*nheads = nh;
-	}
-	r = 0;
-	if (op->kind == ENTRY_DELETE) {
-		if ((!exists || v.deleted) && !op->resolve) {
-			snprintf(why, wl, "record %s/%s not found", op->collection,
-				 op->record_id);
-			r = HAMLET_ENOTFOUND;
-		}
-		goto out;
-	}
-	if (!exists || v.deleted) {
-		char missing[256] = "";
-		for (size_t i = 0; i < s->nfields; i++) {
-			const struct schema_field *f = &s->fields[i];
-			int have = 0;
-			if (!f->required)
-				continue;
-			for (uint32_t j = 0; j < body->via.map.size; j++) {
-				const msgpack_object *k = &body->via.map.ptr[j].key;
-				if (k->via.str.size == strlen(f->name) &&
-				    memcmp(k->via.str.ptr, f->name,
-					   k->via.str.size) == 0 &&
-				    body->via.map.ptr[j].val.type !=
-					    MSGPACK_OBJECT_NIL)
-					have = 1;
-			}
-			if (!have) {
-				if (missing[0])
-					strncat(missing, ", ",
-						sizeof(missing) - strlen(missing) - 1);
-				strncat(missing, f->name,
-					sizeof(missing) - strlen(missing) - 1);
-			}
-		}
-		if (missing[0]) {
-			snprintf(why, wl,
-				 "a new %s record needs every required field; missing: %s",
-				 s->name, missing);
-			r = HAMLET_ESCHEMA;
-		}
-		goto out;
-	}
-	for (uint32_t j = 0; j < body->via.map.size; j++) {
-		const msgpack_object *k = &body->via.map.ptr[j].key;
-		const msgpack_object *val = &body->via.map.ptr[j].val;
-		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
-		const struct schema_field *f = &s->fields[fi];
-		const msgpack_object *cur = record_view_field(&v, f->name);
-		if (val->type == MSGPACK_OBJECT_NIL && f->required) {
-			snprintf(why, wl, "%s.%s is required and cannot be cleared",
-				 s->name, f->name);
-			r = HAMLET_ESCHEMA;
-			goto out;
-		}
-		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
-		    !mp_object_equal(cur, val)) {
-			snprintf(why, wl,
-				 "%s.%s is immutable once set; record a correction as a new record instead",
-				 s->name, f->name);
-			r = HAMLET_EIMMUTABLE;
-			goto out;
-		}
-	}
-out:
-	if (exists)
-		record_view_close(&v);
-	return r;
-}
-
-int log_write(struct store *st, const struct log_author *au,
-	      const struct log_op *ops, size_t n, struct log_out *out,
-	      size_t *ret_failed, char *why, size_t whylen,
-	      struct log_advances *adv)
-{
-	struct applier a = { 0 };
-	uint64_t hlc = 0;
-	size_t i = 0;
-	int r;
-
-	why[0] = 0;
-	for (int attempt = 0;; attempt++) {
-		memset(&a.st, 0, sizeof(a.st));
-		a.max_hlc = 0;
-		a.dirty.n = 0;
-		a.moved.n = 0;
-		if ((r = store_txn_begin(st, 0, &a.t)) < 0)
-			goto out;
-		if ((r = meta_hlc_get(a.t, &hlc)) < 0)
-			goto abort;
-		for (i = 0; i < n; i++) {
-			const struct log_op *op = &ops[i];
-			const struct schema *s = schema_find(op->collection);
-			const char *scope = op->scope ? op->scope : au->scope;
-			struct mp_doc d;
-			int have_doc = 0;
-			uint8_t heads[ENTRY_MAX_DEPS][32];
-			size_t nheads;
-			uint64_t heads_hlc;
-			struct entry e;
-			uint8_t *env = NULL, sig[64], id[32];
-			size_t env_len;
-			struct log_out o;
-
-			if (!s) {
-				snprintf(why, whylen,
-					 "unknown collection \"%s\" (known: health_profile, health_event, payment, registration)",
-					 op->collection);
-				r = HAMLET_ECOLLECTION;
-				goto abort;
-			}
-			if (entry_record_id_check(op->record_id) < 0) {
-				snprintf(why, whylen,
-					 "invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
-					 op->record_id);
-				r = HAMLET_EID;
-				goto abort;
-			}
-			if (entry_scope_check(scope) < 0) {
-				snprintf(why, whylen,
-					 "invalid scope \"%.128s\": use lower-case segments like province/district/commune/village",
-					 scope);
-				r = HAMLET_ESCOPE;
-				goto abort;
-			}
-			if (op->kind == ENTRY_PUT) {
-				if (op->body_len > ENTRY_MAX_BODY) {
-					snprintf(why, whylen,
-						 "record body of %zu bytes is over the %d-byte limit",
-						 op->body_len, ENTRY_MAX_BODY);
-					r = HAMLET_ETOOBIG;
-					goto abort;
-				}
-				if ((r = mp_doc_parse(&d, op->body, op->body_len,
-						      SCHEMA_MAX_FIELDS +
-							      SCHEMA_MAX_MAP)) < 0) {
-					snprintf(why, whylen, "record body is not a msgpack map");
-					r = HAMLET_ESCHEMA;
-					goto abort;
-				}
-				have_doc = 1;
-				if ((r = schema_check_body(s, d.root, why,
-							   whylen)) < 0) {
-					mp_doc_close(&d);
-					goto abort;
-				}
-			} else if (op->kind != ENTRY_DELETE) {
-				r = -EINVAL;
-				goto abort;
-			}
-			r = check_local(a.t, s, op, have_doc ? d.root : NULL,
-					heads, &nheads, &heads_hlc, why, whylen);
-			if (have_doc)
-				mp_doc_close(&d);
-			if (r < 0)
-				goto abort;
-
-			memset(&e, 0, sizeof(e));
-			memcpy(e.network_id, au->network_id, 32);
-			memcpy(e.author, au->pk, 32);
-			strcpy(e.scope, scope);
-			{
-				struct log_feed f;
-				uint8_t fkey[32];
-				log_feed_key(au->pk, scope, fkey);
-				r = log_feed_get(a.t, fkey, &f);
-				if (r == HAMLET_ENOTFOUND) {
-					f.seq = 0;
-					f.forked = 0;
-				} else if (r < 0) {
-					goto abort;
-				}
-				if (f.forked) {
-					snprintf(why, whylen,
-						 "this node's feed %s is frozen after a fork (was this node's key copied to another machine?)",
-						 scope);
-					r = HAMLET_EFORKED;
-					goto abort;
-				}
-				e.seq = f.seq + 1;
-				e.has_prev = f.seq > 0;
-				if (e.has_prev)
-					memcpy(e.prev, f.head, 32);
-			}
-			hlc = hlc_next(hlc, hlc_wall_ms());
-			if (hlc <= heads_hlc)
-				hlc = heads_hlc + 1;
-			e.hlc = hlc;
-			e.kind = op->kind;
-			strcpy(e.collection, op->collection);
-			strcpy(e.record_id, op->record_id);
-			e.ndeps = nheads;
-			memcpy(e.deps, heads, nheads * 32);
-			if (op->kind == ENTRY_PUT) {
-				e.has_body = 1;
-				e.body_len = op->body_len;
-				entry_body_hash(op->body, op->body_len,
-						e.body_hash);
-			}
-			if ((r = entry_encode(&e, &env, &env_len)) < 0) {
-				snprintf(why, whylen, "cannot encode entry: %s",
-					 hamlet_strerror(r));
-				goto abort;
-			}
-			if ((r = entry_sign(env, env_len, au->sk, sig)) < 0) {
-				free(env);
-				goto abort;
-			}
-			entry_id(env, env_len, id);
-			r = apply_one(&a, &e, id, env, env_len, sig,
-				      op->kind == ENTRY_PUT ? op->body : NULL,
-				      op->body_len, &o);
-			free(env);
-			if (r < 0)
-				goto abort;
-			if (o.status != LOG_APPLIED) {
-				snprintf(why, whylen, "%s", o.why);
-				r = HAMLET_ECHAIN;
-				goto abort;
-			}
-			if (out)
-				out[i] = o;
-			/* later ops in this batch must see this one */
-			if ((r = dirty_flush(a.t, &a.dirty)) < 0)
-				goto abort;
-		}
-		if ((r = applier_finish(&a, hlc)) < 0)
-			goto abort;
-		r = store_txn_commit(a.t);
-		a.t = NULL;
-		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
-		    store_grow(st) == 0)
-			continue;
-		if (r < 0)
-			i = n;
-		else
-			moved_publish(&a.moved, adv);
-		goto out;
-abort:
-		store_txn_abort(a.t);
-		a.t = NULL;
-		if (r == HAMLET_EMAPFULL && attempt < MAX_GROW_RETRIES &&
-		    store_grow(st) == 0) {
-			why[0] = 0;
-			continue;
-		}
-		break;
-	}
-out:
-	if (r < 0) {
-		if (ret_failed)
-			*ret_failed = i < n ? i : n;
-		if (!why[0])
-			snprintf(why, whylen, "%s", hamlet_strerror(r));
-	}
-	free(a.dirty.keys);
-	log_advances_close(&a.moved);
+	log__applier_close(&g.a);
+	free(g.ents);
+	free(g.res);
+	free(g.fields);
+	free(g.ids);
 	return r;
 }

@@ -96,8 +96,15 @@ struct log_op {
 /*
  * Sign and store n local operations in one transaction: all or none.
  * Each put is validated against its collection's schema and the record's
- * current state (a record's first put carries every required field;
- * immutable fields do not change outside a resolution). On failure,
+ * current state, the local write rules: a record's first put carries
+ * every required field; immutable fields do not change outside a
+ * resolution (HAMLET_EIMMUTABLE); a state field moves forward only
+ * (HAMLET_ESTATE, docs/records.md). A put that would change nothing
+ * (the record is live, every field it names already shows that value,
+ * none of them is in conflict, and it is not a resolution) writes no
+ * entry: its out[i] has status LOG_DUPLICATE, seq 0 and a zero id; the
+ * other operations still apply, and when none is left nothing is
+ * committed. On failure,
  * *ret_failed is the index of the operation at fault and why says what is
  * wrong; nothing was stored. out (may be NULL) gets each new entry's id;
  * adv (may be NULL) the feeds the commit advanced.

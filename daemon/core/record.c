@@ -1,5 +1,6 @@
-#include "record.h"
+#include "record_internal.h"
 
+#include "crdt.h"
 #include "error.h"
 
 #include <errno.h>
@@ -121,21 +122,19 @@ out:
 
 /* --- materializing ----------------------------------------------------- */
 
+/* Where an op's body is, and the body once parsed. */
 struct mop {
-	struct record_op op;
-	int dep_idx[ENTRY_MAX_DEPS];
-	int body_ok;
+	int has_body, body_ok;
+	uint8_t body_hash[ENTRY_HASH_LEN];
 	struct mp_doc body;
-	const msgpack_object_kv *kv;
-	size_t nkv;
 };
 
+/* A record's operations as read from the store: ops[i] and mops[i]. */
 struct mat {
-	struct mop *ops;
-	size_t n, cap;
-	uint64_t *anc; /* n bitsets of words each */
-	size_t words;
 	struct store_txn *t;
+	struct crdt_op *ops;
+	struct mop *mops;
+	size_t n, cap;
 };
 
 static int mat_add(void *ctx, const struct record_op *op)
@@ -147,142 +146,55 @@ static int mat_add(void *ctx, const struct record_op *op)
 			nc = RECORD_MAX_OPS;
 		if (m->n >= nc)
 			return HAMLET_ETOOBIG;
-		struct mop *p = realloc(m->ops, nc * sizeof(*p));
+		struct crdt_op *p = realloc(m->ops, nc * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		m->ops = p;
+		struct mop *q = realloc(m->mops, nc * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		m->mops = q;
 		m->cap = nc;
 	}
-	memset(&m->ops[m->n], 0, sizeof(m->ops[0]));
-	m->ops[m->n++].op = *op;
+	struct crdt_op *c = &m->ops[m->n];
+	struct mop *o = &m->mops[m->n++];
+	memset(c, 0, sizeof(*c));
+	memset(o, 0, sizeof(*o));
+	memcpy(c->id, op->id, ENTRY_ID_LEN);
+	memcpy(c->author, op->author, ENTRY_KEY_LEN);
+	c->hlc = op->hlc;
+	c->kind = op->kind;
+	c->ndeps = op->ndeps;
+	memcpy(c->deps, op->deps, op->ndeps * ENTRY_ID_LEN);
+	o->has_body = op->has_body;
+	memcpy(o->body_hash, op->body_hash, ENTRY_HASH_LEN);
 	return 0;
 }
 
 static void mat_free(struct mat *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (m->ops[i].body_ok)
-			mp_doc_close(&m->ops[i].body);
+		if (m->mops[i].body_ok)
+			mp_doc_close(&m->mops[i].body);
 	free(m->ops);
-	free(m->anc);
+	free(m->mops);
 }
 
-static inline int anc_has(const struct mat *m, size_t i, size_t j)
-{
-	return (m->anc[i * m->words + j / 64] >> (j % 64)) & 1;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, ENTRY_ID_LEN);
-}
-
-static int find_op(const struct mat *m, const int *sorted,
-		   const uint8_t id[ENTRY_ID_LEN])
-{
-	size_t lo = 0, hi = m->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(m->ops[sorted[mid]].op.id, id, ENTRY_ID_LEN);
-		if (c == 0)
-			return sorted[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static int cmp_idx(const void *a, const void *b, void *ctx)
-{
-	const struct mat *m = ctx;
-	return cmp_id(m->ops[*(const int *)a].op.id,
-		      m->ops[*(const int *)b].op.id);
-}
-
-static int mat_graph(struct mat *m)
-{
-	int *sorted = malloc(m->n * sizeof(int));
-	char *done = calloc(m->n, 1);
-	int r = 0;
-
-	m->words = (m->n + 63) / 64;
-	m->anc = calloc(m->n * m->words, sizeof(uint64_t));
-	if (!sorted || !done || !m->anc) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < m->n; i++)
-		sorted[i] = (int)i;
-	qsort_r(sorted, m->n, sizeof(int), cmp_idx, m);
-	for (size_t i = 0; i < m->n; i++)
-		for (size_t d = 0; d < m->ops[i].op.ndeps; d++)
-			m->ops[i].dep_idx[d] =
-				find_op(m, sorted, m->ops[i].op.deps[d]);
-	/* ancestors, to a fixpoint; ops come sorted by HLC so one pass
-	 * usually does it, and n passes always do */
-	for (size_t pass = 0; pass <= m->n; pass++) {
-		int progress = 0, left = 0;
-		for (size_t i = 0; i < m->n; i++) {
-			if (done[i])
-				continue;
-			int ready = 1;
-			for (size_t d = 0; d < m->ops[i].op.ndeps; d++) {
-				int j = m->ops[i].dep_idx[d];
-				if (j >= 0 && !done[j] && (size_t)j != i)
-					ready = 0;
-			}
-			if (!ready) {
-				left = 1;
-				continue;
-			}
-			uint64_t *a = m->anc + i * m->words;
-			for (size_t d = 0; d < m->ops[i].op.ndeps; d++) {
-				int j = m->ops[i].dep_idx[d];
-				if (j < 0 || (size_t)j == i)
-					continue;
-				const uint64_t *b = m->anc + (size_t)j * m->words;
-				for (size_t w = 0; w < m->words; w++)
-					a[w] |= b[w];
-				a[j / 64] |= 1ull << (j % 64);
-			}
-			done[i] = 1;
-			progress = 1;
-		}
-		if (!left || !progress)
-			break;
-	}
-out:
-	free(sorted);
-	free(done);
-	return r;
-}
-
-/* (hlc, author, id): the deterministic display order; >0 when a wins */
-static int op_cmp(const struct record_op *a, const struct record_op *b)
-{
-	if (a->hlc != b->hlc)
-		return a->hlc > b->hlc ? 1 : -1;
-	int c = memcmp(a->author, b->author, ENTRY_KEY_LEN);
-	if (c)
-		return c;
-	return memcmp(a->id, b->id, ENTRY_ID_LEN);
-}
-
+/* Parse each put's body; one not held (redacted, not yet received) or
+ * not a map writes no field. */
 static int mat_bodies(struct mat *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
-		struct mop *o = &m->ops[i];
+		struct mop *o = &m->mops[i];
 		const void *v;
 		size_t vl;
 		int r;
-		if (o->op.kind != ENTRY_PUT || !o->op.has_body)
+		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
-		r = store_get(m->t, ST_BODIES, o->op.body_hash, ENTRY_HASH_LEN,
+		r = store_get(m->t, ST_BODIES, o->body_hash, ENTRY_HASH_LEN,
 			      &v, &vl);
 		if (r == HAMLET_ENOTFOUND)
-			continue; /* redacted or not yet received */
+			continue;
 		if (r < 0)
 			return r;
 		if (mp_doc_parse(&o->body, v, vl, SCHEMA_MAX_FIELDS * 2 + 64) < 0)
@@ -292,48 +204,22 @@ static int mat_bodies(struct mat *m)
 			continue;
 		}
 		o->body_ok = 1;
-		o->kv = o->body.root->via.map.ptr;
-		o->nkv = o->body.root->via.map.size;
+		m->ops[i].fields = o->body.root->via.map.ptr;
+		m->ops[i].nfields = o->body.root->via.map.size;
 	}
 	return 0;
 }
 
-static const msgpack_object *op_value(const struct mop *o, const char *name)
+/* [value, author, hlc, id, kind] for each candidate, newest first. */
+static void pack_cands(msgpack_packer *pk, const struct crdt_op *ops,
+		       const struct crdt_field *fs)
 {
-	size_t nl = strlen(name);
-	if (!o->body_ok)
-		return NULL;
-	for (size_t i = 0; i < o->nkv; i++) {
-		const msgpack_object *k = &o->kv[i].key;
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == nl &&
-		    memcmp(k->via.str.ptr, name, nl) == 0)
-			return &o->kv[i].val;
-	}
-	return NULL;
-}
-
-struct cand {
-	int op;
-	const msgpack_object *val; /* NULL for a delete */
-};
-
-static int cand_cmp_desc(const void *a, const void *b, void *ctx)
-{
-	const struct mat *m = ctx;
-	const struct cand *x = a, *y = b;
-	return -op_cmp(&m->ops[x->op].op, &m->ops[y->op].op);
-}
-
-static void pack_cands(msgpack_packer *pk, const struct mat *m,
-		       struct cand *c, size_t n)
-{
-	qsort_r(c, n, sizeof(*c), cand_cmp_desc, (void *)m);
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct record_op *op = &m->ops[c[i].op].op;
+	msgpack_pack_array(pk, fs->ncands);
+	for (size_t i = 0; i < fs->ncands; i++) {
+		const struct crdt_op *op = &ops[fs->cands[i].op];
 		msgpack_pack_array(pk, 5);
-		if (c[i].val)
-			mp_pack_object(pk, c[i].val);
+		if (fs->cands[i].val)
+			mp_pack_object(pk, fs->cands[i].val);
 		else
 			msgpack_pack_nil(pk);
 		mp_pack_bin(pk, op->author, ENTRY_KEY_LEN);
@@ -343,194 +229,88 @@ static void pack_cands(msgpack_packer *pk, const struct mat *m,
 	}
 }
 
-static int val_eq(const msgpack_object *a, const msgpack_object *b)
+/* [field, rule, candidates] per conflict; update versus delete first,
+ * as ["", "delete", heads]. */
+static void pack_conflicts(msgpack_packer *pk, const struct schema *s,
+			   const struct crdt_op *ops,
+			   const struct crdt_record *cr)
 {
-	if (!a || !b)
-		return a == b;
-	return mp_object_equal(a, b);
+	msgpack_pack_array(pk, cr->nconflicts);
+	if (cr->removal.conflict) {
+		msgpack_pack_array(pk, 3);
+		mp_pack_str(pk, "");
+		mp_pack_str(pk, "delete");
+		pack_cands(pk, ops, &cr->removal);
+	}
+	for (size_t fi = 0; fi < cr->nfields; fi++) {
+		if (!cr->fields[fi].conflict)
+			continue;
+		msgpack_pack_array(pk, 3);
+		mp_pack_str(pk, s->fields[fi].name);
+		mp_pack_str(pk, schema_rule_name(s->fields[fi].rule));
+		pack_cands(pk, ops, &cr->fields[fi]);
+	}
+}
+
+/* The unique key's hash; 0 when the collection has none or a part of
+ * it is unset. */
+static int uniq_hash(const struct schema *s, const struct crdt_record *cr,
+		     uint8_t out[16])
+{
+	struct mp_writer w;
+	size_t nu = 0;
+
+	if (cr->deleted || !s->unique)
+		return 0;
+	for (const int *u = s->unique; *u >= 0; u++, nu++)
+		if (!cr->fields[*u].value)
+			return 0;
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, nu);
+	for (const int *u = s->unique; *u >= 0; u++)
+		mp_pack_object(&w.pk, cr->fields[*u].value);
+	crypto_generichash_blake2b(out, 16, (const uint8_t *)w.sb.data,
+				   w.sb.size, NULL, 0);
+	mp_writer_destroy(&w);
+	return 1;
 }
 
 /*
- * Settle one field. Fills *ret_val (NULL: unset), and when the rule sees
- * a conflict appends it to the conflicts packer and bumps *nconf.
+ * The materialized state, read back by record_view_load: [version,
+ * deleted, heads, fields, conflicts, newest hlc, op count, unique key].
  */
-static int settle_field(const struct mat *m, const struct schema_field *f,
-			const char *skip, const msgpack_object **ret_val,
-			msgpack_packer *cpk, size_t *nconf, int pack)
+static void pack_state(msgpack_packer *pk, const struct schema *s,
+		       const struct crdt_op *ops, size_t nops,
+		       const struct crdt_record *cr, const uint8_t *uniq)
 {
-	size_t n = m->n;
-	char *w = calloc(n, 1);
-	struct cand *c = malloc((n + 1) * sizeof(*c) * 2);
-	size_t nc = 0;
-	int conflict = 0, r = 0;
+	size_t nf = 0;
 
-	*ret_val = NULL;
-	if (!w || !c) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((m->ops[i].op.kind == ENTRY_DELETE && !skip[i]) ||
-		    (m->ops[i].op.kind == ENTRY_PUT && op_value(&m->ops[i], f->name)))
-			w[i] = 1;
-	/* maximal writers: no other writer descends from them */
-	for (size_t i = 0; i < n; i++) {
-		if (!w[i])
+	msgpack_pack_array(pk, 8);
+	msgpack_pack_uint64(pk, STATE_VERSION);
+	if (cr->deleted)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	msgpack_pack_array(pk, cr->nheads);
+	for (size_t i = 0; i < cr->nheads; i++)
+		mp_pack_bin(pk, ops[cr->heads[i]].id, ENTRY_ID_LEN);
+	for (size_t fi = 0; fi < cr->nfields; fi++)
+		if (cr->fields[fi].value)
+			nf++;
+	msgpack_pack_map(pk, nf);
+	for (size_t fi = 0; fi < cr->nfields; fi++) {
+		if (!cr->fields[fi].value)
 			continue;
-		int sup = 0;
-		for (size_t j = 0; j < n && !sup; j++)
-			if (j != i && w[j] && anc_has(m, j, i))
-				sup = 1;
-		if (sup || m->ops[i].op.kind != ENTRY_PUT)
-			continue;
-		c[nc].op = (int)i;
-		c[nc++].val = op_value(&m->ops[i], f->name);
+		mp_pack_str(pk, s->fields[fi].name);
+		mp_pack_object(pk, cr->fields[fi].value);
 	}
-	if (nc == 0)
-		goto out;
-	/* winner by (hlc, author, id) */
-	size_t win = 0;
-	for (size_t i = 1; i < nc; i++)
-		if (op_cmp(&m->ops[c[i].op].op, &m->ops[c[win].op].op) > 0)
-			win = i;
-	*ret_val = c[win].val;
-	if (ret_val[0] && ret_val[0]->type == MSGPACK_OBJECT_NIL)
-		*ret_val = NULL;
-
-	int distinct = 0;
-	for (size_t i = 0; i < nc && !distinct; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!val_eq(c[i].val, c[j].val)) {
-				distinct = 1;
-				break;
-			}
-	switch (f->rule) {
-	case MR_LWW:
-		break;
-	case MR_MV:
-		conflict = distinct;
-		break;
-	case MR_IMMUTABLE: {
-		conflict = distinct;
-		/*
-		 * Set once: a writer whose value matches none of its nearest
-		 * earlier writers changed the value, which is a conflict too
-		 * (and those writers join the candidates). A resolution that
-		 * picks one of the conflicting values matches one of them.
-		 */
-		size_t base = nc;
-		for (size_t k = 0; k < base; k++) {
-			size_t i = (size_t)c[k].op;
-			int nearest = 0, same = 0;
-			size_t mark = nc;
-			for (size_t a = 0; a < n; a++) {
-				if (!w[a] || !anc_has(m, i, a) ||
-				    m->ops[a].op.kind != ENTRY_PUT)
-					continue;
-				int nearer = 0;
-				for (size_t b = 0; b < n && !nearer; b++)
-					if (b != a && w[b] && anc_has(m, i, b) &&
-					    anc_has(m, b, a))
-						nearer = 1;
-				if (nearer)
-					continue;
-				const msgpack_object *av =
-					op_value(&m->ops[a], f->name);
-				nearest++;
-				if (val_eq(av, c[k].val)) {
-					same = 1;
-					continue;
-				}
-				int seen = 0;
-				for (size_t q = 0; q < nc; q++)
-					if (c[q].op == (int)a)
-						seen = 1;
-				if (!seen && nc < 2 * (n + 1)) {
-					c[nc].op = (int)a;
-					c[nc++].val = av;
-				}
-			}
-			if (nearest && !same)
-				conflict = 1;
-			else
-				nc = nc > mark ? mark : nc; /* not shown */
-		}
-		break;
-	}
-	case MR_STATE: {
-		/* keep the values no other candidate's value follows */
-		int undominated = 0, first = -1, multi = 0;
-		for (size_t i = 0; i < nc; i++) {
-			const msgpack_object *vi = c[i].val;
-			int dom = 0;
-			for (size_t j = 0; j < nc && !dom; j++) {
-				const msgpack_object *vj = c[j].val;
-				if (j == i || !vi || !vj ||
-				    vi->type != MSGPACK_OBJECT_STR ||
-				    vj->type != MSGPACK_OBJECT_STR)
-					continue;
-				if (schema_state_follows(f, vi->via.str.ptr,
-							 vi->via.str.size,
-							 vj->via.str.ptr,
-							 vj->via.str.size))
-					dom = 1;
-			}
-			if (dom)
-				continue;
-			undominated++;
-			if (first < 0)
-				first = (int)i;
-			else if (!val_eq(c[first].val, vi))
-				multi = 1;
-			else if (op_cmp(&m->ops[c[i].op].op,
-					&m->ops[c[first].op].op) > 0)
-				first = (int)i;
-		}
-		if (!multi && first >= 0) {
-			*ret_val = c[first].val;
-			if (*ret_val && (*ret_val)->type == MSGPACK_OBJECT_NIL)
-				*ret_val = NULL;
-		} else {
-			conflict = 1;
-			/* show the newest of the undominated values */
-			int best = -1;
-			for (size_t i = 0; i < nc; i++) {
-				int dom = 0;
-				for (size_t j = 0; j < nc && !dom; j++)
-					if (j != i && c[i].val && c[j].val &&
-					    c[i].val->type == MSGPACK_OBJECT_STR &&
-					    c[j].val->type == MSGPACK_OBJECT_STR &&
-					    schema_state_follows(
-						    f, c[i].val->via.str.ptr,
-						    c[i].val->via.str.size,
-						    c[j].val->via.str.ptr,
-						    c[j].val->via.str.size))
-						dom = 1;
-				if (!dom && (best < 0 ||
-					     op_cmp(&m->ops[c[i].op].op,
-						    &m->ops[c[best].op].op) > 0))
-					best = (int)i;
-			}
-			if (best >= 0)
-				*ret_val = c[best].val;
-		}
-		(void)undominated;
-		break;
-	}
-	}
-	if (conflict) {
-		(*nconf)++;
-		if (pack) {
-			msgpack_pack_array(cpk, 3);
-			mp_pack_str(cpk, f->name);
-			mp_pack_str(cpk, schema_rule_name(f->rule));
-			pack_cands(cpk, m, c, nc);
-		}
-	}
-out:
-	free(w);
-	free(c);
-	return r;
+	pack_conflicts(pk, s, ops, cr);
+	msgpack_pack_uint64(pk, cr->newest);
+	msgpack_pack_uint64(pk, nops);
+	if (uniq)
+		mp_pack_bin(pk, uniq, 16);
+	else
+		msgpack_pack_nil(pk);
 }
 
 static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
@@ -545,210 +325,96 @@ static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
 	return (int)(cl + 17 + il);
 }
 
+/* The unique-key index: drop the old key's row, add the new one's. */
+static int uniq_replace(struct store_txn *t, const char *coll,
+			const char *id, const uint8_t *newu)
+{
+	uint8_t ukey[RECORD_KEY_MAX + 17], oldu[16];
+	struct record_view old;
+	int r, ul, drop = 0;
+
+	r = record_view_load(t, coll, id, &old);
+	if (r == 0) {
+		drop = old.has_uniq && (!newu || memcmp(old.uniq, newu, 16));
+		memcpy(oldu, old.uniq, 16);
+		record_view_close(&old);
+	} else if (r != HAMLET_ENOTFOUND) {
+		return r;
+	}
+	if (drop) {
+		ul = uniq_key(coll, oldu, id, ukey);
+		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+	}
+	if (!newu)
+		return 0;
+	ul = uniq_key(coll, newu, id, ukey);
+	return store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0);
+}
+
+/* Replace a record's derived rows: unique key, state (and with it the
+ * state digest), conflict mark. */
+static int rows_replace(struct store_txn *t, const char *coll,
+			const char *id, const struct mp_writer *state,
+			const uint8_t *newu, size_t nconf)
+{
+	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
+	size_t kl = record_key(coll, id, key);
+	const void *v;
+	size_t vl;
+	int r, had;
+
+	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	had = r == 0;
+	if (had && vl == state->sb.size && memcmp(v, state->sb.data, vl) == 0)
+		return 0; /* unchanged, and so is everything derived from it */
+	if (had) /* v lives only until the next write */
+		record__row_hash(key, kl, v, vl, oldh);
+	record__row_hash(key, kl, state->sb.data, state->sb.size, newh);
+	if ((r = uniq_replace(t, coll, id, newu)) < 0 ||
+	    (r = record__digest_replace(t, had ? oldh : NULL, newh)) < 0)
+		return r;
+	if ((r = store_put(t, ST_RECORDS, key, kl, state->sb.data,
+			   state->sb.size, 0)) < 0)
+		return r;
+	if (nconf) {
+		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
+		return store_put(t, ST_CONFLICTS, key, kl, &one, 1, 0);
+	}
+	r = store_del(t, ST_CONFLICTS, key, kl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 int record_materialize(struct store_txn *t, const char *coll, const char *id)
 {
 	const struct schema *s = schema_find(coll);
 	struct mat m = { .t = t };
-	struct mp_writer sw, cw;
-	const msgpack_object *vals[SCHEMA_MAX_FIELDS];
-	uint8_t key[RECORD_KEY_MAX];
-	uint8_t ukey[RECORD_KEY_MAX + 17];
+	struct crdt_record cr = { 0 };
+	struct mp_writer sw;
 	uint8_t newu[16];
-	int has_newu = 0, r;
-	size_t nconf = 0, kl;
-	struct record_view old;
-	int had_old = 0;
+	int has_newu, r;
 
 	if (!s)
 		return HAMLET_ECOLLECTION;
 	mp_writer_init(&sw);
-	mp_writer_init(&cw);
 	if ((r = record_ops_each(t, coll, id, mat_add, &m)) < 0)
 		goto out;
-	kl = record_key(coll, id, key);
-	if (m.n == 0) {
-		r = 0;
+	r = 0;
+	if (m.n == 0)
 		goto out;
-	}
-	if ((r = mat_graph(&m)) < 0 || (r = mat_bodies(&m)) < 0)
+	if ((r = mat_bodies(&m)) < 0 ||
+	    (r = crdt_record_settle(m.ops, m.n, s, &cr)) < 0)
 		goto out;
-
-	/* heads: ops nothing descends from */
-	int *heads = malloc(m.n * sizeof(int));
-	size_t nh = 0, nput = 0, ndel = 0;
-	if (!heads) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < m.n; i++) {
-		int sup = 0;
-		for (size_t j = 0; j < m.n && !sup; j++)
-			if (j != i && anc_has(&m, j, i))
-				sup = 1;
-		if (sup)
-			continue;
-		heads[nh++] = (int)i;
-		if (m.ops[i].op.kind == ENTRY_DELETE)
-			ndel++;
-		else
-			nput++;
-	}
-	int deleted = nput == 0;
-
-	/*
-	 * A delete concurrent with a live update does not erase the fields
-	 * the update left alone: until the conflict is resolved the record
-	 * shows everything it had (update versus delete is never silent loss).
-	 */
-	char *skip = calloc(m.n, 1);
-	if (!skip) {
-		free(heads);
-		r = -ENOMEM;
-		goto out;
-	}
-	if (nput && ndel)
-		for (size_t i = 0; i < nh; i++)
-			if (m.ops[heads[i]].op.kind == ENTRY_DELETE)
-				skip[heads[i]] = 1;
-
-	/* conflicts are packed into cw first, counted in nconf */
-	if (nput && ndel) {
-		struct cand *hc = malloc(nh * sizeof(*hc));
-		if (!hc) {
-			free(heads);
-			free(skip);
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < nh; i++) {
-			hc[i].op = heads[i];
-			hc[i].val = NULL;
-		}
-		msgpack_pack_array(&cw.pk, 3);
-		mp_pack_str(&cw.pk, "");
-		mp_pack_str(&cw.pk, "delete");
-		pack_cands(&cw.pk, &m, hc, nh);
-		free(hc);
-		nconf++;
-	}
-	for (size_t fi = 0; fi < s->nfields; fi++) {
-		vals[fi] = NULL;
-		if (deleted)
-			continue;
-		if ((r = settle_field(&m, &s->fields[fi], skip, &vals[fi],
-				      &cw.pk, &nconf, 1)) < 0) {
-			free(heads);
-			free(skip);
-			goto out;
-		}
-	}
-	free(skip);
-
-	/* unique key */
-	if (!deleted && s->unique) {
-		struct mp_writer uw;
-		int complete = 1;
-		mp_writer_init(&uw);
-		for (const int *u = s->unique; *u >= 0; u++)
-			if (!vals[*u])
-				complete = 0;
-		if (complete) {
-			size_t nu = 0;
-			for (const int *u = s->unique; *u >= 0; u++)
-				nu++;
-			msgpack_pack_array(&uw.pk, nu);
-			for (const int *u = s->unique; *u >= 0; u++)
-				mp_pack_object(&uw.pk, vals[*u]);
-			crypto_generichash_blake2b(newu, 16,
-						   (const uint8_t *)uw.sb.data,
-						   uw.sb.size, NULL, 0);
-			has_newu = 1;
-		}
-		mp_writer_destroy(&uw);
-	}
-
-	/* the state */
-	msgpack_packer *pk = &sw.pk;
-	msgpack_pack_array(pk, 8);
-	msgpack_pack_uint64(pk, STATE_VERSION);
-	if (deleted)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	{
-		uint8_t(*hid)[ENTRY_ID_LEN] = malloc(nh * ENTRY_ID_LEN + 1);
-		if (!hid) {
-			free(heads);
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < nh; i++)
-			memcpy(hid[i], m.ops[heads[i]].op.id, ENTRY_ID_LEN);
-		qsort(hid, nh, ENTRY_ID_LEN, cmp_id);
-		msgpack_pack_array(pk, nh);
-		for (size_t i = 0; i < nh; i++)
-			mp_pack_bin(pk, hid[i], ENTRY_ID_LEN);
-		free(hid);
-	}
-	free(heads);
-	size_t nf = 0;
-	for (size_t fi = 0; fi < s->nfields; fi++)
-		if (vals[fi])
-			nf++;
-	msgpack_pack_map(pk, nf);
-	for (size_t fi = 0; fi < s->nfields; fi++) {
-		if (!vals[fi])
-			continue;
-		mp_pack_str(pk, s->fields[fi].name);
-		mp_pack_object(pk, vals[fi]);
-	}
-	msgpack_pack_array(pk, nconf);
-	/* the conflict entries were packed apart; append their bytes as is */
-	msgpack_pack_str_body(pk, cw.sb.data, cw.sb.size);
-	uint64_t newest = 0;
-	for (size_t i = 0; i < m.n; i++)
-		if (m.ops[i].op.hlc > newest)
-			newest = m.ops[i].op.hlc;
-	msgpack_pack_uint64(pk, newest);
-	msgpack_pack_uint64(pk, m.n);
-	if (has_newu)
-		mp_pack_bin(pk, newu, 16);
-	else
-		msgpack_pack_nil(pk);
-
-	/* replace the derived rows */
-	if (record_view_load(t, coll, id, &old) == 0)
-		had_old = 1;
-	if (had_old && old.has_uniq &&
-	    (!has_newu || memcmp(old.uniq, newu, 16) != 0)) {
-		int ul = uniq_key(coll, old.uniq, id, ukey);
-		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
-		if (r < 0 && r != HAMLET_ENOTFOUND) {
-			record_view_close(&old);
-			goto out;
-		}
-	}
-	if (had_old)
-		record_view_close(&old);
-	if (has_newu) {
-		int ul = uniq_key(coll, newu, id, ukey);
-		if ((r = store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0)) < 0)
-			goto out;
-	}
-	if ((r = store_put(t, ST_RECORDS, key, kl, sw.sb.data, sw.sb.size,
-			   0)) < 0)
-		goto out;
-	if (nconf) {
-		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
-		r = store_put(t, ST_CONFLICTS, key, kl, &one, 1, 0);
-	} else {
-		r = store_del(t, ST_CONFLICTS, key, kl);
-		if (r == HAMLET_ENOTFOUND)
-			r = 0;
-	}
+	has_newu = uniq_hash(s, &cr, newu);
+	pack_state(&sw.pk, s, m.ops, m.n, &cr, has_newu ? newu : NULL);
+	r = rows_replace(t, coll, id, &sw, has_newu ? newu : NULL,
+			 cr.nconflicts);
 out:
+	crdt_record_close(&cr);
 	mp_writer_destroy(&sw);
-	mp_writer_destroy(&cw);
 	mat_free(&m);
 	return r;
 }
@@ -809,6 +475,23 @@ const msgpack_object *record_view_field(const struct record_view *v,
 		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == nl &&
 		    memcmp(k->via.str.ptr, name, nl) == 0)
 			return &v->fields->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+const msgpack_object *record_view_conflict(const struct record_view *v,
+					   const char *name)
+{
+	size_t nl = strlen(name);
+	for (uint32_t i = 0; i < v->conflicts->via.array.size; i++) {
+		const msgpack_object *c = &v->conflicts->via.array.ptr[i];
+		if (c->type != MSGPACK_OBJECT_ARRAY || c->via.array.size != 3)
+			continue;
+		const msgpack_object *k = &c->via.array.ptr[0];
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, name, nl) == 0 &&
+		    c->via.array.ptr[2].type == MSGPACK_OBJECT_ARRAY)
+			return &c->via.array.ptr[2];
 	}
 	return NULL;
 }
@@ -994,37 +677,4 @@ int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 	}
 	store_cursor_close(c);
 	return r < 0 ? r : 0;
-}
-
-int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
-{
-	crypto_generichash_blake2b_state h;
-	struct store_cursor *c = NULL;
-	const void *k, *v;
-	size_t kl, vl;
-	uint64_t n = 0;
-	int r;
-
-	crypto_generichash_blake2b_init(&h, (const uint8_t *)"hamlet/digest/v1",
-					16, 32);
-	if ((r = store_cursor_open(t, ST_RECORDS, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		uint8_t len[8];
-		store_be64(len, kl);
-		crypto_generichash_blake2b_update(&h, len, 8);
-		crypto_generichash_blake2b_update(&h, k, kl);
-		store_be64(len, vl);
-		crypto_generichash_blake2b_update(&h, len, 8);
-		crypto_generichash_blake2b_update(&h, v, vl);
-		n++;
-	}
-	store_cursor_close(c);
-	if (r < 0)
-		return r;
-	crypto_generichash_blake2b_final(&h, ret, 32);
-	if (ret_count)
-		*ret_count = n;
-	return 0;
 }

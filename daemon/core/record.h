@@ -1,13 +1,14 @@
 /*
- * record: the CRDT. A record's state (collection, record id) is a pure
- * function of the set of its operations; this module derives it and keeps
- * the derived tables (records, conflicts, unique keys) in step.
+ * record: a record's rows. A record's state (collection, record id) is a
+ * pure function of the set of its operations; this module indexes the
+ * operations (recops), has crdt settle them, and keeps the derived
+ * tables (records, conflicts, unique keys) and the state digest in step.
  *
- * Semantics (docs/records.md): operations form a causal graph through
- * deps. For each field, the writers that no other writer of that field
- * (or delete) descends from are its candidates; one distinct value is the
- * value, several are settled by the field's merge rule. Reads show a
- * deterministic winner (highest HLC, then author key, then entry id).
+ * Semantics (docs/records.md, crdt.h): operations form a causal graph
+ * through deps. For each field, the writers that no other writer of that
+ * field (or delete) descends from are its candidates; one distinct value
+ * is the value, several are settled by the field's merge rule. Reads show
+ * a deterministic winner (highest HLC, then author key, then entry id).
  */
 #ifndef HAMLET_RECORD_H
 #define HAMLET_RECORD_H
@@ -55,6 +56,14 @@ const msgpack_object *record_view_field(const struct record_view *v,
 					const char *name);
 
 /*
+ * The candidates of field name's open conflict in v (name "" for update
+ * versus delete), an array of [value, author, hlc, id, kind]; NULL when
+ * the field is not in conflict. Borrows from v.
+ */
+const msgpack_object *record_view_conflict(const struct record_view *v,
+					   const char *name);
+
+/*
  * Call cb for every other live record with the same unique key as v (a
  * duplicate). Returns the number of duplicates found, or <0.
  */
@@ -86,7 +95,18 @@ typedef int (*record_op_cb)(void *ctx, const struct record_op *op);
 int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 		    record_op_cb cb, void *ctx);
 
-/* The state digest: BLAKE2b-256 over every materialized record. */
+/*
+ * The state digest and the number of records, as kept in the store: it
+ * costs the same whatever the store's size. Equal on two nodes holding
+ * the same entries, different when their records differ (definition in
+ * record_digest.c and docs/records.md). record_materialize keeps it in
+ * step; anything else that ever writes or removes a records row must too.
+ */
 int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count);
+
+/* The same digest computed from every records row, O(records): what an
+ * audit compares the kept one with. */
+int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
+			    uint64_t *ret_count);
 
 #endif

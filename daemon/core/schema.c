@@ -1,5 +1,6 @@
 #include "schema.h"
 
+#include "entry.h"
 #include "error.h"
 
 #include <stdio.h>
@@ -231,66 +232,87 @@ static int valid_text(const char *s, size_t n)
 	return 1;
 }
 
-static int check_value(const struct schema *s, const struct schema_field *f,
-		       const msgpack_object *v, char *why, size_t whylen)
+static int wrong_type(const struct schema *s, const struct schema_field *f,
+		      char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s.%s must be of type %s", s->name, f->name,
+		 f->type == FT_STR ? "str (text)" : schema_type_name(f->type));
+	return HAMLET_ESCHEMA;
+}
+
+static int check_int(const struct schema *s, const struct schema_field *f,
+		     const msgpack_object *v, char *why, size_t whylen)
+{
+	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && f->nonneg) {
+		snprintf(why, whylen, "%s.%s must be 0 or more", s->name,
+			 f->name);
+		return HAMLET_ESCHEMA;
+	}
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return wrong_type(s, f, why, whylen);
+	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    v->via.u64 > (uint64_t)INT64_MAX)
+		return wrong_type(s, f, why, whylen);
+	return 0;
+}
+
+/* A map of short text keys to text values. */
+static int check_map(const struct schema *s, const struct schema_field *f,
+		     const msgpack_object *v, char *why, size_t whylen)
+{
+	if (v->type != MSGPACK_OBJECT_MAP)
+		return wrong_type(s, f, why, whylen);
+	if (v->via.map.size > SCHEMA_MAX_MAP) {
+		snprintf(why, whylen,
+			 "%s.%s has %u entries; at most %d are allowed",
+			 s->name, f->name, v->via.map.size, SCHEMA_MAX_MAP);
+		return HAMLET_ESCHEMA;
+	}
+	for (uint32_t i = 0; i < v->via.map.size; i++) {
+		const msgpack_object *k = &v->via.map.ptr[i].key;
+		const msgpack_object *x = &v->via.map.ptr[i].val;
+		if (k->type != MSGPACK_OBJECT_STR || k->via.str.size == 0 ||
+		    k->via.str.size > SCHEMA_MAX_MAP_KEY ||
+		    !valid_text(k->via.str.ptr, k->via.str.size)) {
+			snprintf(why, whylen,
+				 "%s.%s: keys must be text of 1 to %d bytes",
+				 s->name, f->name, SCHEMA_MAX_MAP_KEY);
+			return HAMLET_ESCHEMA;
+		}
+		if (x->type != MSGPACK_OBJECT_STR ||
+		    x->via.str.size > SCHEMA_MAX_STR ||
+		    !valid_text(x->via.str.ptr, x->via.str.size)) {
+			snprintf(why, whylen,
+				 "%s.%s.%.*s must be text of at most %d bytes",
+				 s->name, f->name, (int)k->via.str.size,
+				 k->via.str.ptr, SCHEMA_MAX_STR);
+			return HAMLET_ESCHEMA;
+		}
+	}
+	return 0;
+}
+
+static void join_values(const char *const *vals, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (const char *const *p = vals; p && *p; p++) {
+		strncat(out, *p, cap - strlen(out) - 1);
+		if (p[1])
+			strncat(out, ", ", cap - strlen(out) - 1);
+	}
+}
+
+/* The text types: str, date, month, enum. */
+static int check_text(const struct schema *s, const struct schema_field *f,
+		      const msgpack_object *v, char *why, size_t whylen)
 {
 	const char *str = v->via.str.ptr;
 	size_t n = v->via.str.size;
+	int shown = (int)(n > 40 ? 40 : n);
 
-	switch (f->type) {
-	case FT_INT:
-		if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && f->nonneg) {
-			snprintf(why, whylen, "%s.%s must be 0 or more",
-				 s->name, f->name);
-			return HAMLET_ESCHEMA;
-		}
-		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
-			goto wrong_type;
-		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		    v->via.u64 > (uint64_t)INT64_MAX)
-			goto wrong_type;
-		return 0;
-	case FT_MAP: {
-		if (v->type != MSGPACK_OBJECT_MAP)
-			goto wrong_type;
-		if (v->via.map.size > SCHEMA_MAX_MAP) {
-			snprintf(why, whylen,
-				 "%s.%s has %u entries; at most %d are allowed",
-				 s->name, f->name, v->via.map.size,
-				 SCHEMA_MAX_MAP);
-			return HAMLET_ESCHEMA;
-		}
-		for (uint32_t i = 0; i < v->via.map.size; i++) {
-			const msgpack_object *k = &v->via.map.ptr[i].key;
-			const msgpack_object *x = &v->via.map.ptr[i].val;
-			if (k->type != MSGPACK_OBJECT_STR ||
-			    k->via.str.size == 0 ||
-			    k->via.str.size > SCHEMA_MAX_MAP_KEY ||
-			    !valid_text(k->via.str.ptr, k->via.str.size)) {
-				snprintf(why, whylen,
-					 "%s.%s: keys must be text of 1 to %d bytes",
-					 s->name, f->name, SCHEMA_MAX_MAP_KEY);
-				return HAMLET_ESCHEMA;
-			}
-			if (x->type != MSGPACK_OBJECT_STR ||
-			    x->via.str.size > SCHEMA_MAX_STR ||
-			    !valid_text(x->via.str.ptr, x->via.str.size)) {
-				snprintf(why, whylen,
-					 "%s.%s.%.*s must be text of at most %d bytes",
-					 s->name, f->name,
-					 (int)k->via.str.size, k->via.str.ptr,
-					 SCHEMA_MAX_STR);
-				return HAMLET_ESCHEMA;
-			}
-		}
-		return 0;
-	}
-	default:
-		break;
-	}
 	if (v->type != MSGPACK_OBJECT_STR)
-		goto wrong_type;
+		return wrong_type(s, f, why, whylen);
 	if (n > SCHEMA_MAX_STR || !valid_text(str, n)) {
 		snprintf(why, whylen,
 			 "%s.%s must be text (UTF-8) of at most %d bytes",
@@ -299,60 +321,50 @@ static int check_value(const struct schema *s, const struct schema_field *f,
 	}
 	switch (f->type) {
 	case FT_STR:
-		if (n == 0 && f->required) {
+		if (n == 0 && f->required)
 			snprintf(why, whylen, "%s.%s must not be empty",
 				 s->name, f->name);
-			return HAMLET_ESCHEMA;
-		}
-		if (f->digits && ((int)n != f->digits || !is_digits(str, n))) {
+		else if (f->digits &&
+			 ((int)n != f->digits || !is_digits(str, n)))
 			snprintf(why, whylen, "%s.%s must be exactly %d digits",
 				 s->name, f->name, f->digits);
-			return HAMLET_ESCHEMA;
-		}
-		return 0;
+		else
+			return 0;
+		return HAMLET_ESCHEMA;
 	case FT_DATE:
-		if (!valid_date(str, n)) {
-			snprintf(why, whylen,
-				 "%s.%s must be a date YYYY-MM-DD, not \"%.*s\"",
-				 s->name, f->name, (int)(n > 40 ? 40 : n), str);
-			return HAMLET_ESCHEMA;
-		}
-		return 0;
 	case FT_MONTH:
-		if (!valid_month(str, n)) {
-			snprintf(why, whylen,
-				 "%s.%s must be a month YYYY-MM, not \"%.*s\"",
-				 s->name, f->name, (int)(n > 40 ? 40 : n), str);
-			return HAMLET_ESCHEMA;
-		}
-		return 0;
-	case FT_ENUM:
-		if (!in_list(f->values, str, n)) {
-			char list[256] = "";
-			for (const char *const *p = f->values; *p; p++) {
-				strncat(list, *p, sizeof(list) - strlen(list) - 1);
-				if (p[1])
-					strncat(list, ", ",
-						sizeof(list) - strlen(list) - 1);
-			}
-			snprintf(why, whylen,
-				 "%s.%s must be one of %s, not \"%.*s\"",
-				 s->name, f->name, list,
-				 (int)(n > 40 ? 40 : n), str);
-			return HAMLET_ESCHEMA;
-		}
-		return 0;
+		if (f->type == FT_DATE ? valid_date(str, n) : valid_month(str, n))
+			return 0;
+		snprintf(why, whylen, "%s.%s must be a %s, not \"%.*s\"",
+			 s->name, f->name,
+			 f->type == FT_DATE ? "date YYYY-MM-DD" : "month YYYY-MM",
+			 shown, str);
+		return HAMLET_ESCHEMA;
+	case FT_ENUM: {
+		char list[256];
+		if (in_list(f->values, str, n))
+			return 0;
+		join_values(f->values, list, sizeof(list));
+		snprintf(why, whylen, "%s.%s must be one of %s, not \"%.*s\"",
+			 s->name, f->name, list, shown, str);
+		return HAMLET_ESCHEMA;
+	}
 	default:
 		return 0;
 	}
-wrong_type:
-	snprintf(why, whylen, "%s.%s must be of type %s", s->name, f->name,
-		 f->type == FT_STR || f->type == FT_DATE ||
-				 f->type == FT_MONTH || f->type == FT_ENUM
-			 ? (f->type == FT_STR ? "str (text)"
-					      : schema_type_name(f->type))
-			 : schema_type_name(f->type));
-	return HAMLET_ESCHEMA;
+}
+
+static int check_value(const struct schema *s, const struct schema_field *f,
+		       const msgpack_object *v, char *why, size_t whylen)
+{
+	switch (f->type) {
+	case FT_INT:
+		return check_int(s, f, v, why, whylen);
+	case FT_MAP:
+		return check_map(s, f, v, why, whylen);
+	default:
+		return check_text(s, f, v, why, whylen);
+	}
 }
 
 int schema_check_body(const struct schema *s, const msgpack_object *body,
@@ -433,4 +445,133 @@ int schema_state_follows(const struct schema_field *f, const char *a,
 		}
 	}
 	return 0;
+}
+
+/* a -> its successors, in declared order; returns how many. */
+static size_t state_next(const struct schema_field *f, const char *a,
+			 const char **ret, size_t cap)
+{
+	size_t n = 0, al = strlen(a);
+	for (const char *const *e = f->edges; e && *e; e++) {
+		const char *gt = strchr(*e, '>');
+		if ((size_t)(gt - *e) == al && memcmp(*e, a, al) == 0 && n < cap)
+			ret[n++] = gt + 1;
+	}
+	return n;
+}
+
+static size_t nedges(const struct schema_field *f)
+{
+	size_t n = 0;
+	for (const char *const *e = f->edges; e && *e; e++)
+		n++;
+	return n;
+}
+
+/*
+ * One chain from the first state, forking only into final states:
+ * "created → approved → disbursed → confirmed|failed". 0 when the
+ * order has another shape.
+ */
+static int state_chain(const struct schema_field *f, char *out, size_t cap)
+{
+	const char *next[16], *cur = f->values ? f->values[0] : NULL;
+	size_t used = 0, n, len, steps = 0;
+
+	if (!cur)
+		return 0;
+	len = (size_t)snprintf(out, cap, "%s", cur);
+	while ((n = state_next(f, cur, next, 16)) > 0 && len < cap) {
+		if (steps++ > nedges(f))
+			return 0; /* a cycle: not a chain */
+		used += n;
+		for (size_t i = 0; i < n; i++) {
+			const char *more[1];
+			if (n > 1 && state_next(f, next[i], more, 1))
+				return 0;
+			len += (size_t)snprintf(out + len, cap - len, "%s%s",
+						i ? "|" : " → ", next[i]);
+			if (len >= cap)
+				return 0;
+		}
+		if (n > 1)
+			break;
+		cur = next[0];
+	}
+	return used == nedges(f);
+}
+
+void schema_state_order(const struct schema_field *f, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (cap == 0 || state_chain(f, out, cap))
+		return;
+	out[0] = 0;
+	for (const char *const *e = f->edges; e && *e && len < cap; e++) {
+		const char *gt = strchr(*e, '>');
+		len += (size_t)snprintf(out + len, cap - len, "%s%.*s → %s",
+					e == f->edges ? "" : ", ",
+					(int)(gt - *e), *e, gt + 1);
+	}
+}
+
+static void collection_names(char *out, size_t cap)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strncat(out, ", ", cap - strlen(out) - 1);
+		strncat(out, all[i]->name, cap - strlen(out) - 1);
+	}
+}
+
+int schema_check_op(const char *collection, int kind, int has_body,
+		    const uint8_t *body, size_t body_len,
+		    struct mp_doc *ret_doc, char *why, size_t whylen)
+{
+	const struct schema *s;
+	struct mp_doc d, *dp;
+	char names[128];
+	int r;
+
+	if (kind != ENTRY_PUT && kind != ENTRY_DELETE)
+		return 0;
+	if (!(s = schema_find(collection))) {
+		collection_names(names, sizeof(names));
+		snprintf(why, whylen, "unknown collection \"%.64s\" (known: %s)",
+			 collection, names);
+		return HAMLET_ECOLLECTION;
+	}
+	if (kind == ENTRY_DELETE && has_body) {
+		snprintf(why, whylen, "a delete carries no body");
+		return HAMLET_EFORMAT;
+	}
+	if (kind == ENTRY_DELETE)
+		return 0;
+	if (!has_body) {
+		snprintf(why, whylen, "a put must carry a body");
+		return HAMLET_EFORMAT;
+	}
+	if (!body)
+		return 0; /* it did not come along: nothing to check yet */
+	if (body_len > ENTRY_MAX_BODY) {
+		snprintf(why, whylen,
+			 "record body of %zu bytes is over the %d-byte limit",
+			 body_len, ENTRY_MAX_BODY);
+		return HAMLET_ETOOBIG;
+	}
+	/* parsed in place: a doc's root points into the doc itself */
+	dp = ret_doc ? ret_doc : &d;
+	r = mp_doc_parse(dp, body, body_len, SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
+	if (r < 0) {
+		snprintf(why, whylen, "the %s body is not valid msgpack: %s",
+			 s->name, hamlet_strerror(r));
+		return HAMLET_ESCHEMA;
+	}
+	if ((r = schema_check_body(s, dp->root, why, whylen)) < 0 || !ret_doc)
+		mp_doc_close(dp);
+	return r;
 }

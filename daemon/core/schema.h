@@ -7,6 +7,8 @@
 #ifndef HAMLET_SCHEMA_H
 #define HAMLET_SCHEMA_H
 
+#include "mp.h"
+
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,9 +57,29 @@ const char *schema_rule_name(enum merge_rule r);
 int schema_check_body(const struct schema *s, const msgpack_object *body,
 		      char *why, size_t whylen);
 
+/*
+ * The one check of an operation's content against its collection, for
+ * local writes and arriving entries alike: the collection is known, a
+ * delete carries no body, a put does, and the body (when given) is a
+ * msgpack map schema_check_body() accepts. kind is the entry kind; other
+ * kinds than put and delete are not record operations and pass. body
+ * NULL: the body did not come along, only has_body is checked. When the
+ * check passes on a put whose body was given and ret_doc is not NULL,
+ * *ret_doc holds the parsed body (the caller mp_doc_close()s it; it
+ * borrows from body); on failure it holds nothing to free. Errors name
+ * the field in why.
+ */
+int schema_check_op(const char *collection, int kind, int has_body,
+		    const uint8_t *body, size_t body_len,
+		    struct mp_doc *ret_doc, char *why, size_t whylen);
+
 /* 1 when state b can be reached from state a by declared transitions
  * (a != b), else 0. */
 int schema_state_follows(const struct schema_field *f, const char *a,
 			 size_t alen, const char *b, size_t blen);
+
+/* A state field's declared order for people, always NUL-terminated:
+ * "created → approved → disbursed → confirmed|failed". */
+void schema_state_order(const struct schema_field *f, char *out, size_t cap);
 
 #endif

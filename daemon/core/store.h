@@ -27,7 +27,7 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2 /* 2: the state digest kept in meta */
 
 struct store;
 struct store_txn;

@@ -1,0 +1,70 @@
+/*
+ * log_internal: what log.c (arriving entries, feeds) and log_write.c
+ * (local writes) share. Nothing outside the log module includes it.
+ */
+#ifndef HAMLET_LOG_INTERNAL_H
+#define HAMLET_LOG_INTERNAL_H
+
+#include "log.h"
+#include "record.h"
+
+/* Records whose ops changed in this transaction, to materialize. */
+struct log__dirty {
+	char (*keys)[RECORD_KEY_MAX + 1];
+	size_t n, cap;
+};
+
+/* One write transaction's applying of entries. */
+struct log__applier {
+	struct store_txn *t;
+	struct log__dirty dirty;
+	uint64_t max_hlc; /* newest entry applied */
+	struct log_stats st;
+	struct log_advances moved; /* heads moved in this transaction */
+};
+
+/* Start (again) in transaction t: forget what an aborted attempt did,
+ * keeping the allocations. */
+void log__applier_begin(struct log__applier *a, struct store_txn *t);
+/* Free what the applier holds; the transaction is the caller's. */
+void log__applier_close(struct log__applier *a);
+
+/*
+ * Store one entry whose signature, network, body hash and content were
+ * checked. out tells its fate (applied, duplicate, held, fork, or
+ * rejected when its feed is frozen); <0 only when the store failed.
+ */
+int log__apply_one(struct log__applier *a, const struct entry *e,
+		   const uint8_t id[32], const uint8_t *env, size_t env_len,
+		   const uint8_t *sig, const uint8_t *body, size_t body_len,
+		   struct log_out *out);
+
+/* Materialize the records touched so far, so later reads see them. */
+int log__dirty_flush(struct store_txn *t, struct log__dirty *d);
+
+/*
+ * Before the commit: materialize what is left and move the node's clock
+ * past what was applied (never more than HLC_MAX_AHEAD_MS ahead of the
+ * wall clock) and past local_hlc, the last local entry's (0: none).
+ */
+int log__applier_finish(struct log__applier *a, uint64_t local_hlc);
+
+/* After the commit: hand the moved heads to adv (may be NULL). */
+void log__moved_publish(struct log_advances *m, struct log_advances *adv);
+
+/* The node's clock (meta "hlc"); 0 when never set. */
+int log__meta_hlc_get(struct store_txn *t, uint64_t *ret);
+
+/* What a log__txn_fn returns when it changed nothing: abort, succeed. */
+#define LOG__NOTHING 1
+typedef int (*log__txn_fn)(struct store_txn *t, void *ctx);
+
+/*
+ * Run fn in a write transaction and commit what it did: 0, or <0 with
+ * nothing of it stored. A full map is not the end: the transaction is
+ * aborted, the map grown with no transaction open (store_grow) and fn
+ * run again from the start, so fn must begin from scratch each time.
+ */
+int log__write_txn(struct store *st, log__txn_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,459 @@
+/*
+ * log_write: local writes. An operation passes the same content check
+ * as an arriving entry (schema_check_op), then the local write rules,
+ * which look at the record's current state; then it is signed and
+ * stored through the same log__apply_one as arriving entries.
+ */
+#include "log_internal.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "mp.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a local write takes from its record's current state. */
+struct local_state {
+	uint8_t heads[ENTRY_MAX_DEPS][ENTRY_ID_LEN]; /* the new entry's deps */
+	size_t nheads;
+	uint64_t hlc; /* the record's newest op */
+	int unchanged; /* a put that would change nothing: write nothing */
+};
+
+/* --- local write rules ------------------------------------------------- */
+
+static int body_sets(const msgpack_object *body, const char *name)
+{
+	size_t nl = strlen(name);
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		if (k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, name, nl) == 0)
+			return body->via.map.ptr[j].val.type !=
+			       MSGPACK_OBJECT_NIL;
+	}
+	return 0;
+}
+
+/* A record's first put (or the first after a delete) carries every
+ * required field. */
+static int rule_first_put(const struct schema *s, const msgpack_object *body,
+			  char *why, size_t wl)
+{
+	char missing[256] = "";
+
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct schema_field *f = &s->fields[i];
+		if (!f->required || body_sets(body, f->name))
+			continue;
+		if (missing[0])
+			strncat(missing, ", ", sizeof(missing) - strlen(missing) - 1);
+		strncat(missing, f->name, sizeof(missing) - strlen(missing) - 1);
+	}
+	if (!missing[0])
+		return 0;
+	snprintf(why, wl,
+		 "a new %s record needs every required field; missing: %s",
+		 s->name, missing);
+	return HAMLET_ESCHEMA;
+}
+
+/* 1 when a state field may go from `from` to `to`: it stays, it was
+ * unset, or `to` follows in the declared order. */
+static int state_reachable(const struct schema_field *f,
+			   const msgpack_object *from, const msgpack_object *to)
+{
+	if (!from || from->type == MSGPACK_OBJECT_NIL)
+		return 1;
+	if (mp_object_equal(from, to))
+		return 1;
+	return from->type == MSGPACK_OBJECT_STR &&
+	       to->type == MSGPACK_OBJECT_STR &&
+	       schema_state_follows(f, from->via.str.ptr, from->via.str.size,
+				    to->via.str.ptr, to->via.str.size);
+}
+
+static size_t state_append(char *out, size_t len, size_t cap,
+			   const msgpack_object *v)
+{
+	if (v->type != MSGPACK_OBJECT_STR || len >= cap)
+		return len;
+	return len + (size_t)snprintf(out + len, cap - len, "%s%.*s",
+				      len ? " or " : "", (int)v->via.str.size,
+				      v->via.str.ptr);
+}
+
+/* "confirmed", or "confirmed or failed" for a state in conflict. */
+static void state_now(const msgpack_object *cur, const msgpack_object *cands,
+		      char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = 0;
+	if (!cands) {
+		if (cur)
+			state_append(out, 0, cap, cur);
+		return;
+	}
+	for (uint32_t i = 0; i < cands->via.array.size; i++) {
+		const msgpack_object *c = &cands->via.array.ptr[i];
+		if (c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size)
+			len = state_append(out, len, cap, &c->via.array.ptr[0]);
+	}
+}
+
+/*
+ * A state field moves forward only: the new value is the one shown, or
+ * follows it in the declared order. While the field is in conflict,
+ * following (or being) any one of the conflicting states will do: that
+ * is how the conflict is settled.
+ */
+static int rule_state_forward(const struct schema *s,
+			      const struct schema_field *f,
+			      const msgpack_object *val,
+			      const struct record_view *v, char *why,
+			      size_t wl)
+{
+	const msgpack_object *cur = record_view_field(v, f->name);
+	const msgpack_object *cands = record_view_conflict(v, f->name);
+	char order[128], now[128];
+
+	if (!cands && state_reachable(f, cur, val))
+		return 0;
+	for (uint32_t i = 0; cands && i < cands->via.array.size; i++) {
+		const msgpack_object *c = &cands->via.array.ptr[i];
+		if (c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size &&
+		    state_reachable(f, &c->via.array.ptr[0], val))
+			return 0;
+	}
+	schema_state_order(f, order, sizeof(order));
+	state_now(cur, cands, now, sizeof(now));
+	snprintf(why, wl, "%s.%s moves forward only (%s); it is %s", s->name,
+		 f->name, order, now);
+	return HAMLET_ESTATE;
+}
+
+/* A later put: required fields stay set, immutable ones do not change
+ * outside a resolution, states move forward. */
+static int rule_update(const struct schema *s, const struct log_op *op,
+		       const msgpack_object *body, const struct record_view *v,
+		       char *why, size_t wl)
+{
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		const msgpack_object *val = &body->via.map.ptr[j].val;
+		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
+		const struct schema_field *f = &s->fields[fi];
+		const msgpack_object *cur = record_view_field(v, f->name);
+		if (val->type == MSGPACK_OBJECT_NIL && f->required) {
+			snprintf(why, wl,
+				 "%s.%s is required and cannot be cleared",
+				 s->name, f->name);
+			return HAMLET_ESCHEMA;
+		}
+		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
+		    !mp_object_equal(cur, val)) {
+			snprintf(why, wl,
+				 "%s.%s is immutable once set; record a correction as a new record instead",
+				 s->name, f->name);
+			return HAMLET_EIMMUTABLE;
+		}
+		if (f->rule == MR_STATE &&
+		    rule_state_forward(s, f, val, v, why, wl) < 0)
+			return HAMLET_ESTATE;
+	}
+	return 0;
+}
+
+/*
+ * 1 when a put would change nothing the record shows: every field it
+ * names holds that value already (nil: unset) and none of them, nor the
+ * record, is in conflict (a put naming the heads would settle that).
+ */
+static int put_unchanged(const struct schema *s, const msgpack_object *body,
+			 const struct record_view *v)
+{
+	if (record_view_conflict(v, ""))
+		return 0;
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		const msgpack_object *val = &body->via.map.ptr[j].val;
+		const char *name =
+			s->fields[schema_field_index(s, k->via.str.ptr,
+						     k->via.str.size)].name;
+		const msgpack_object *cur = record_view_field(v, name);
+		if (record_view_conflict(v, name))
+			return 0;
+		if (val->type == MSGPACK_OBJECT_NIL) {
+			if (cur)
+				return 0;
+		} else if (!cur || !mp_object_equal(cur, val)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int view_heads(const struct record_view *v, struct local_state *ls)
+{
+	size_t nh = v->heads->via.array.size;
+
+	if (nh > ENTRY_MAX_DEPS)
+		nh = ENTRY_MAX_DEPS; /* see docs/records.md "deps" */
+	for (size_t i = 0; i < nh; i++)
+		if (mp_get_bin_fixed(&v->heads->via.array.ptr[i], ENTRY_ID_LEN,
+				     ls->heads[i]) < 0)
+			return HAMLET_ECORRUPT;
+	ls->nheads = nh;
+	ls->hlc = v->hlc;
+	return 0;
+}
+
+/*
+ * The rules only a local write is held to, as they need the record's
+ * current state (arriving entries are history: the merge settles them).
+ * body is the put's parsed body (NULL for a delete). Fills *ls.
+ */
+static int local_write_rules(struct store_txn *t, const struct schema *s,
+			     const struct log_op *op,
+			     const msgpack_object *body, struct local_state *ls,
+			     char *why, size_t wl)
+{
+	struct record_view v;
+	int r, live;
+
+	memset(ls, 0, sizeof(*ls));
+	r = record_view_load(t, op->collection, op->record_id, &v);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == HAMLET_ENOTFOUND) {
+		live = 0;
+	} else {
+		live = !v.deleted;
+		r = view_heads(&v, ls);
+		if (r == 0 && op->kind == ENTRY_PUT && live)
+			r = rule_update(s, op, body, &v, why, wl);
+		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
+			ls->unchanged = put_unchanged(s, body, &v);
+		record_view_close(&v);
+		if (r < 0)
+			return r;
+	}
+	if (op->kind == ENTRY_DELETE && !live && !op->resolve) {
+		snprintf(why, wl, "record %s/%s not found", op->collection,
+			 op->record_id);
+		return HAMLET_ENOTFOUND;
+	}
+	if (op->kind == ENTRY_PUT && !live)
+		return rule_first_put(s, body, why, wl);
+	return 0;
+}
+
+/* --- signing and storing ----------------------------------------------- */
+
+/* One log_write call. */
+struct writer {
+	struct log__applier a;
+	const struct log_author *au;
+	const struct log_op *ops;
+	size_t n, i; /* i: the op being written, the one at fault on failure */
+	size_t applied; /* entries written in this attempt */
+	struct log_out *out;
+	char *why;
+	size_t whylen;
+	uint64_t hlc; /* the node's clock */
+};
+
+/* The operation's own checks: kind, collection and body, id, scope. On
+ * success a put's parsed body is in *ret_doc. */
+static int check_op(struct writer *w, const struct log_op *op,
+		    const char *scope, struct mp_doc *ret_doc)
+{
+	const uint8_t *body = op->body ? op->body : (const uint8_t *)"";
+
+	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE) {
+		snprintf(w->why, w->whylen, "an operation is a put or a delete");
+		return -EINVAL;
+	}
+	if (entry_record_id_check(op->record_id) < 0) {
+		snprintf(w->why, w->whylen,
+			 "invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+			 op->record_id);
+		return HAMLET_EID;
+	}
+	if (entry_scope_check(scope) < 0) {
+		snprintf(w->why, w->whylen,
+			 "invalid scope \"%.128s\": use lower-case segments like province/district/commune/village",
+			 scope);
+		return HAMLET_ESCOPE;
+	}
+	return schema_check_op(op->collection, op->kind,
+			       op->kind == ENTRY_PUT, body, op->body_len,
+			       ret_doc, w->why, w->whylen);
+}
+
+/* The entry for op: next in the author's feed for scope, deps the
+ * record's heads. */
+static int entry_for_op(struct writer *w, const struct log_op *op,
+			const char *scope, const struct local_state *ls,
+			struct entry *e)
+{
+	struct log_feed f;
+	uint64_t wall;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->network_id, w->au->network_id, 32);
+	memcpy(e->author, w->au->pk, 32);
+	strcpy(e->scope, scope);
+	log_feed_key(w->au->pk, scope, f.key);
+	r = log_feed_get(w->a.t, f.key, &f);
+	if (r == HAMLET_ENOTFOUND) {
+		f.seq = 0;
+		f.forked = 0;
+	} else if (r < 0) {
+		return r;
+	}
+	if (f.forked) {
+		snprintf(w->why, w->whylen,
+			 "this node's feed %s is frozen after a fork (was this node's key copied to another machine?)",
+			 scope);
+		return HAMLET_EFORKED;
+	}
+	e->seq = f.seq + 1;
+	e->has_prev = f.seq > 0;
+	if (e->has_prev)
+		memcpy(e->prev, f.head, 32);
+	/*
+	 * deps order the entry after the record's heads. Its timestamp passes
+	 * theirs too when they are near: the clock observes the record's
+	 * newest op as it would an arriving entry, capped HLC_MAX_AHEAD_MS
+	 * past the wall clock, so a head dated days ahead cannot drag our
+	 * clock there (docs/decisions.md). The merge asks deps, not HLCs,
+	 * what supersedes what, so an edit dated before such a head still
+	 * wins over it on every node.
+	 */
+	wall = hlc_wall_ms();
+	w->hlc = hlc_next(hlc_observe(w->hlc, ls->hlc, wall), wall);
+	e->hlc = w->hlc;
+	e->kind = op->kind;
+	strcpy(e->collection, op->collection);
+	strcpy(e->record_id, op->record_id);
+	e->ndeps = ls->nheads;
+	memcpy(e->deps, ls->heads, ls->nheads * ENTRY_ID_LEN);
+	if (op->kind == ENTRY_PUT) {
+		e->has_body = 1;
+		e->body_len = op->body_len;
+		entry_body_hash(op->body, op->body_len, e->body_hash);
+	}
+	return 0;
+}
+
+static int sign_and_apply(struct writer *w, const struct log_op *op,
+			  const struct entry *e, struct log_out *o)
+{
+	uint8_t *env = NULL, sig[ENTRY_SIG_LEN], id[ENTRY_ID_LEN];
+	size_t env_len;
+	int r;
+
+	if ((r = entry_encode(e, &env, &env_len)) < 0) {
+		snprintf(w->why, w->whylen, "cannot encode entry: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	if ((r = entry_sign(env, env_len, w->au->sk, sig)) < 0)
+		goto out;
+	entry_id(env, env_len, id);
+	r = log__apply_one(&w->a, e, id, env, env_len, sig,
+			   op->kind == ENTRY_PUT ? op->body : NULL,
+			   op->body_len, o);
+	if (r == 0 && o->status != LOG_APPLIED) {
+		snprintf(w->why, w->whylen, "%s", o->why);
+		r = HAMLET_ECHAIN;
+	}
+out:
+	free(env);
+	return r;
+}
+
+static int write_one(struct writer *w, const struct log_op *op)
+{
+	const char *scope = op->scope ? op->scope : w->au->scope;
+	struct local_state ls;
+	struct mp_doc d = { 0 };
+	struct entry e;
+	struct log_out o;
+	int r;
+
+	if ((r = check_op(w, op, scope, &d)) < 0)
+		return r;
+	r = local_write_rules(w->a.t, schema_find(op->collection), op,
+			      op->kind == ENTRY_PUT ? d.root : NULL, &ls,
+			      w->why, w->whylen);
+	if (op->kind == ENTRY_PUT)
+		mp_doc_close(&d);
+	if (r < 0)
+		return r;
+	if (ls.unchanged) {
+		/* no entry: status duplicate, seq 0, id zero */
+		if (w->out) {
+			memset(&w->out[w->i], 0, sizeof(w->out[w->i]));
+			w->out[w->i].status = LOG_DUPLICATE;
+		}
+		return 0;
+	}
+	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
+	    (r = sign_and_apply(w, op, &e, &o)) < 0)
+		return r;
+	if (w->out)
+		w->out[w->i] = o;
+	w->applied++;
+	/* later ops in this call must see this one */
+	return log__dirty_flush(w->a.t, &w->a.dirty);
+}
+
+static int write_txn(struct store_txn *t, void *ctx)
+{
+	struct writer *w = ctx;
+	int r;
+
+	log__applier_begin(&w->a, t);
+	w->why[0] = 0;
+	w->i = 0;
+	w->applied = 0;
+	if ((r = log__meta_hlc_get(t, &w->hlc)) < 0)
+		return r;
+	for (; w->i < w->n; w->i++)
+		if ((r = write_one(w, &w->ops[w->i])) < 0)
+			return r;
+	if (w->applied == 0)
+		return LOG__NOTHING; /* every put was unchanged */
+	return log__applier_finish(&w->a, w->hlc);
+}
+
+int log_write(struct store *st, const struct log_author *au,
+	      const struct log_op *ops, size_t n, struct log_out *out,
+	      size_t *ret_failed, char *why, size_t whylen,
+	      struct log_advances *adv)
+{
+	struct writer w = { .au = au, .ops = ops, .n = n, .out = out,
+			    .why = why, .whylen = whylen };
+	int r;
+
+	why[0] = 0;
+	r = log__write_txn(st, write_txn, &w);
+	if (r < 0) {
+		if (ret_failed)
+			*ret_failed = w.i < n ? w.i : n;
+		if (!why[0])
+			snprintf(why, whylen, "%s", hamlet_strerror(r));
+	} else {
+		log__moved_publish(&w.a.moved, adv);
+	}
+	log__applier_close(&w.a);
+	return r;
+}

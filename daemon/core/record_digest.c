@@ -1,0 +1,154 @@
+/*
+ * record_digest: the state digest, kept up to date in ST_META so that
+ * reading it costs the same for ten records as for a million.
+ *
+ * Each records row hashes to h = BLAKE2b-256(len(key) ‖ key ‖ len(value)
+ * ‖ value); the meta row "digest" holds S, the sum of every h read as a
+ * little-endian 256-bit integer (mod 2^256), and the number of rows, N.
+ * record_materialize replaces a row and the digest in one transaction:
+ * S - h(old) + h(new). A sum does not depend on the order rows were
+ * written in, and rows are a pure function of the entries held, so two
+ * nodes holding the same entries hold the same S and N. The digest shown
+ * is BLAKE2b-256 keyed "hamlet/digest/v2" over S ‖ be64(N).
+ */
+#include "record_internal.h"
+
+#include "error.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define META_DIGEST "digest"
+#define META_DIGEST_LEN (sizeof(META_DIGEST) - 1)
+#define DIGEST_KEY "hamlet/digest/v2"
+
+struct sum {
+	uint8_t s[32]; /* little-endian, mod 2^256 */
+	uint64_t n;
+};
+
+static void sum_add(struct sum *x, const uint8_t h[32])
+{
+	unsigned carry = 0;
+	for (int i = 0; i < 32; i++) {
+		carry += (unsigned)x->s[i] + h[i];
+		x->s[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+	x->n++;
+}
+
+static void sum_sub(struct sum *x, const uint8_t h[32])
+{
+	int borrow = 0;
+	for (int i = 0; i < 32; i++) {
+		int d = (int)x->s[i] - h[i] - borrow;
+		borrow = d < 0;
+		x->s[i] = (uint8_t)(d + (borrow ? 256 : 0));
+	}
+	x->n--;
+}
+
+static void sum_final(const struct sum *x, uint8_t ret[32])
+{
+	crypto_generichash_blake2b_state h;
+	uint8_t n[8];
+
+	store_be64(n, x->n);
+	crypto_generichash_blake2b_init(&h, (const uint8_t *)DIGEST_KEY,
+					sizeof(DIGEST_KEY) - 1, 32);
+	crypto_generichash_blake2b_update(&h, x->s, 32);
+	crypto_generichash_blake2b_update(&h, n, 8);
+	crypto_generichash_blake2b_final(&h, ret, 32);
+}
+
+/* A store without the row holds no records yet. */
+static int sum_get(struct store_txn *t, struct sum *x)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_META, META_DIGEST, META_DIGEST_LEN, &v, &vl);
+
+	memset(x, 0, sizeof(*x));
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (vl != 40)
+		return HAMLET_ECORRUPT;
+	memcpy(x->s, v, 32);
+	x->n = store_get_be64((const uint8_t *)v + 32);
+	return 0;
+}
+
+void record__row_hash(const void *key, size_t klen, const void *val,
+		      size_t vlen, uint8_t ret[32])
+{
+	crypto_generichash_blake2b_state h;
+	uint8_t len[8];
+
+	crypto_generichash_blake2b_init(&h, NULL, 0, 32);
+	store_be64(len, klen);
+	crypto_generichash_blake2b_update(&h, len, 8);
+	crypto_generichash_blake2b_update(&h, key, klen);
+	store_be64(len, vlen);
+	crypto_generichash_blake2b_update(&h, len, 8);
+	crypto_generichash_blake2b_update(&h, val, vlen);
+	crypto_generichash_blake2b_final(&h, ret, 32);
+}
+
+int record__digest_replace(struct store_txn *t, const uint8_t *old,
+			   const uint8_t new_hash[32])
+{
+	struct sum x;
+	uint8_t v[40];
+	int r;
+
+	if ((r = sum_get(t, &x)) < 0)
+		return r;
+	if (old)
+		sum_sub(&x, old);
+	sum_add(&x, new_hash);
+	memcpy(v, x.s, 32);
+	store_be64(v + 32, x.n);
+	return store_put(t, ST_META, META_DIGEST, META_DIGEST_LEN, v, 40, 0);
+}
+
+int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
+{
+	struct sum x;
+	int r;
+
+	if ((r = sum_get(t, &x)) < 0)
+		return r;
+	sum_final(&x, ret);
+	if (ret_count)
+		*ret_count = x.n;
+	return 0;
+}
+
+int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
+			    uint64_t *ret_count)
+{
+	struct store_cursor *c = NULL;
+	struct sum x = { 0 };
+	const void *k, *v;
+	size_t kl, vl;
+	uint8_t h[32];
+	int r;
+
+	if ((r = store_cursor_open(t, ST_RECORDS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		record__row_hash(k, kl, v, vl, h);
+		sum_add(&x, h);
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		return r;
+	sum_final(&x, ret);
+	if (ret_count)
+		*ret_count = x.n;
+	return 0;
+}

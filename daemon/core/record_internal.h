@@ -1,0 +1,23 @@
+/*
+ * record_internal: what record.c (rows) and record_digest.c (the state
+ * digest) share. Nothing outside the record module includes it.
+ */
+#ifndef HAMLET_RECORD_INTERNAL_H
+#define HAMLET_RECORD_INTERNAL_H
+
+#include "record.h"
+
+/* BLAKE2b-256 of one records row: len(key) ‖ key ‖ len(value) ‖ value,
+ * lengths as be64. */
+void record__row_hash(const void *key, size_t klen, const void *val,
+		      size_t vlen, uint8_t ret[32]);
+
+/*
+ * In the transaction that replaces a records row: take the old row's
+ * hash (old NULL: there was none) out of the stored digest and put the
+ * new one's in.
+ */
+int record__digest_replace(struct store_txn *t, const uint8_t *old,
+			   const uint8_t new_hash[32]);
+
+#endif
