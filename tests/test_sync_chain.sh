@@ -15,13 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 1" TERM INT HUP
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
-check() { # description, command...
-	local d=$1; shift
-	if "$@" >"$T/out" 2>&1; then ok "$d"; else fail "$d"; sed 's/^/    /' "$T/out" | head -20; fi
-}
+. "$(dirname "$0")/testlib.sh"
 V() { "$H" --home "$T/v" "$@"; }
 C() { "$H" --home "$T/c" "$@"; }
 P() { "$H" --home "$T/p" "$@"; }
@@ -169,5 +163,4 @@ done
 pids=()
 if [ $stopped = 1 ]; then ok "the daemons stop cleanly on SIGTERM"; else fail "the daemons stop cleanly on SIGTERM"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tests_done
