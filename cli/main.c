@@ -316,7 +316,13 @@ const struct cli_command cli_commands[] = {
 	  "Show the node, what its store holds, the open conflicts and, when\n"
 	  "hamletd runs, each peer: connected or not, when it last synced, and\n"
 	  "the entries and bytes sent and received. Without a running daemon\n"
-	  "it says so and shows the store alone.",
+	  "it says so and shows the store alone.\n"
+	  "\n"
+	  "With --json each peer also has in_sync, waiting_out (entries\n"
+	  "written here since its last agreement) and lag_s: the seconds from\n"
+	  "its last agreement back to this node's newest entry; 0 when it\n"
+	  "agreed after that entry (a last sync dated ahead of it included),\n"
+	  "null when it never synced.",
 	  daemon_opts, "hamlet status\nhamlet status --json" },
 	{ "peers", cmd_peers, "list, add or remove the daemon's peers",
 	  peers_syn,

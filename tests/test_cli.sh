@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The hamlet CLI on its own nodes, without real daemons: what it prints
+# and refuses. Where an answer from hamletd is needed that a real daemon
+# gives only by chance, tests/tools/fakehamletd stands in on the socket.
+#   tests/test_cli.sh PATH/TO/hamlet PATH/TO/fakehamletd
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd}
+F=${2:?usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-cli-XXXXXX")
+fake=
+cleanup() {
+	[ -n "$fake" ] && kill "$fake" 2>/dev/null && wait "$fake" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 1" TERM INT HUP
+. "$(dirname "$0")/testlib.sh"
+# fake_start HOME: fakehamletd on HOME's socket, its requests logged to HOME.fake
+fake_start() {
+	rm -f "$1.fake"
+	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 2>/dev/null &
+	fake=$!
+	for _ in $(seq 1 100); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
+	return 1
+}
+fake_stop() { kill "$fake" && wait "$fake" 2>/dev/null; fake=; }
+A() { "$H" --home "$T/a" "$@"; }
+PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-01-01","sex":"female","village":"na-pai"}'
+
+check "network created" "$H" network create cli --out "$T"
+check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
+check "A writes a record" A put health_profile HP-1 "$PROFILE"
+
+# --- status: a peer's lag ------------------------------------------------
+# field NAME: the value of "NAME" in each peer object, in order
+peer_field() { awk -v f="\"$1\":" '$1 == f { v = $2; sub(/,$/, "", v); print v }' "$T/status.json" | tr '\n' ' '; }
+if fake_start "$T/a" && A status --json >"$T/status.json" 2>"$T/out"; then
+	check "status --json lists the three peers the daemon reports" test "$(peer_field key | wc -w)" = 3
+	set -- $(peer_field lag_s)
+	if [ $# = 3 ] && [ "$1" = null ] && [ "$2" = 0 ] && [ "$3" -gt 0 ] && [ "$3" -lt 100000000000 ]; then
+		ok "lag_s: null for a peer that never synced, 0 for one that agreed after our newest entry (even dated ahead), a count of seconds for one behind"
+	else
+		fail "lag_s: null, 0 and a count of seconds (got: $*)"
+	fi
+	check "status in words shows the peers and never an absurd age" \
+		bash -c "'$H' --home '$T/a' status >'$T/status.txt' && grep -q 'last agreed never' '$T/status.txt' && grep -q 'last agreed 0 s ago' '$T/status.txt'"
+else
+	fail "status --json against the fake daemon"; sed 's/^/    /' "$T/out"
+fi
+fake_stop
+
+tests_done
