@@ -206,6 +206,13 @@ void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 int cli_record_json(struct store_txn *t, const char *coll, const char *id,
 		    const struct record_view *v, json_t **ret);
 
+/*
+ * record_conflicts_each() with each record once: a record with both a
+ * field conflict and a duplicate key is counted and listed once, as one
+ * record that needs a decision.
+ */
+int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
+
 /* Number of open problems (conflicts + duplicates) of a record, or <0. */
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v);

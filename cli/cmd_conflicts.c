@@ -58,7 +58,7 @@ static int conflicts_list(void)
 		goto out;
 	if (cli_global.json)
 		c.arr = json_array();
-	if ((r = record_conflicts_each(c.t, list_one, &c)) < 0) {
+	if ((r = cli_conflicts_each(c.t, list_one, &c)) < 0) {
 		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
 		goto out;
 	}

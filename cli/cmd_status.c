@@ -132,7 +132,7 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	tot.pk = n->pk;
 	if ((r = log_feeds_each(t, sum_feed, &tot)) < 0 ||
-	    (r = record_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
+	    (r = cli_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
 	    (r = log_held_count(t, &held)) < 0) {
 		cli_err("cannot read the store: %s", hamlet_strerror(r));
 		goto out;

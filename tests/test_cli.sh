@@ -49,4 +49,25 @@ else
 fi
 fake_stop
 
+# --- conflicts: a record with a field conflict and a duplicate ----------
+B() { "$H" --home "$T/b" "$@"; }
+# send FROM TO: what TO lacks, by bundle
+send() {
+	"$H" --home "$T/$2" summary --out "$T/$2.sum" >/dev/null &&
+	"$H" --home "$T/$1" bundle create --for "$T/$2.sum" "$T/$1-$2.bundle" >/dev/null &&
+	"$H" --home "$T/$2" bundle import "$T/$1-$2.bundle" >/dev/null
+}
+check "node B" B init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan
+check "A writes HP-2 with HP-1's person_id: a duplicate" A put health_profile HP-2 "$PROFILE"
+check "B gets both" send a b
+check "A and B change HP-1's phone at the same time" bash -c "'$H' --home '$T/a' put health_profile HP-1 '{\"phone\":\"0911000001\"}' && '$H' --home '$T/b' put health_profile HP-1 '{\"phone\":\"0922000002\"}'"
+check "B gets A's change" send a b
+check "HP-1 has both a field conflict and a duplicate on B" \
+	bash -c "'$H' --home '$T/b' get health_profile HP-1 >'$T/get' && grep -q 'CONFLICT phone' '$T/get' && grep -q 'DUPLICATE of health_profile/HP-2' '$T/get'"
+B conflicts >"$T/conflicts.txt" 2>&1
+check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
+check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
+check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
+check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+
 tests_done
