@@ -27,6 +27,8 @@ fake_stop() { kill "$fake" && wait "$fake" 2>/dev/null; fake=; }
 A() { "$H" --home "$T/a" "$@"; }
 PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-01-01","sex":"female","village":"na-pai"}'
 
+refuse "a command where no node exists says how to make one, --scope included" 3 \
+	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
 check "network created" "$H" network create cli --out "$T"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
 check "A writes a record" A put health_profile HP-1 "$PROFILE"

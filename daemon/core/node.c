@@ -425,7 +425,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	}
 	if (access(p, F_OK) != 0 && errno == ENOENT) {
 		snprintf(why, whylen,
-			 "no node in %s: run \"hamlet --home %s init --network FILE\" first",
+			 "no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)",
 			 home, home);
 		r = -ENOENT;
 		goto fail;
