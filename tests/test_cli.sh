@@ -2,10 +2,13 @@
 # The hamlet CLI on its own nodes, without real daemons: what it prints
 # and refuses. Where an answer from hamletd is needed that a real daemon
 # gives only by chance, tests/tools/fakehamletd stands in on the socket.
-#   tests/test_cli.sh PATH/TO/hamlet PATH/TO/fakehamletd
+# tests/tools/wipe_spy.so (LD_PRELOAD) reports which buffers were wiped.
+#   tests/test_cli.sh PATH/TO/hamlet PATH/TO/fakehamletd PATH/TO/wipe_spy.so
 set -uo pipefail
-H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd}
-F=${2:?usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd}
+usage="usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd PATH/TO/wipe_spy.so"
+H=${1:?$usage}
+F=${2:?$usage}
+S=${3:?$usage}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-cli-XXXXXX")
 fake=
 cleanup() {
@@ -71,5 +74,29 @@ check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/co
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+
+# --- secrets: every copy of the network key is wiped -----------------------
+# spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
+spy() {
+	LD_PRELOAD=$S WIPE_SPY_LOG=$T/spy.log \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+hex() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# wiped KEY: the key (hex) and its text in hex were each passed to sodium_memzero
+wiped() { grep -q "^wipe .*$1" "$T/spy.log" && grep -q "^wipe .*$(hex "$1")" "$T/spy.log"; }
+rm -f "$T/spy.log"
+check "network create, watched" spy "$H" network create spied --out "$T/spied"
+key=$(sed -n 's/^key = //p' "$T/spied/spied.network")
+check "the spy saw the network key being made" grep -qx "random $key" "$T/spy.log"
+check "network create wipes the network key and its hex text" wiped "$key"
+# network_create() and the command each hold a struct network_info
+check "both copies of the key were wiped" test "$(grep -c "^wipe .*$key" "$T/spy.log")" -ge 2
+rm -f "$T/spy.log"
+mkdir -p "$T/broken/broken.network.tmp" # the network file cannot be written
+refuse "network create that cannot write its file says so" 5 "cannot write" \
+	spy "$H" network create broken --out "$T/broken"
+key=$(sed -n 's/^random //p' "$T/spy.log")
+check "the spy saw one network key being made" test "${#key}" = 64
+check "a failed network create wipes them too" wiped "$key"
 
 tests_done
