@@ -16,6 +16,7 @@
 #include "problems.h"
 #include "record.h"
 #include "schema.h"
+#include "version.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -23,7 +24,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HAMLET_VERSION "0.1.0"
 #define CLI_DEFAULT_HOME "/var/lib/hamlet"
 
 /* Exit codes; `hamlet help` and the man page list them. */

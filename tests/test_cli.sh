@@ -30,6 +30,7 @@ fake_stop() { kill "$fake" && wait "$fake" 2>/dev/null; fake=; }
 A() { "$H" --home "$T/a" "$@"; }
 PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-01-01","sex":"female","village":"na-pai"}'
 
+check "hamlet --version prints its version" bash -c "'$H' --version | grep -qx 'hamlet [0-9][0-9.]*'"
 refuse "a command where no node exists says how to make one, --scope included" 3 \
 	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
 check "network created" "$H" network create cli --out "$T"
