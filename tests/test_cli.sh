@@ -76,6 +76,34 @@ check "conflicts counts two records" grep -qx '2 records with open conflicts' "$
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
 
+# --- verify on a read-only copy of a node ----------------------------------
+# as_reader COMMAND...: as someone who may read the copy but not write it
+# (as root, the user nobody: chmod does not stop root)
+if [ "$(id -u)" != 0 ]; then
+	as_reader() { "$@"; }
+else
+	as_reader() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+fi
+if [ "$(id -u)" = 0 ] && ! command -v setpriv >/dev/null; then
+	echo "skipped: verify on a read-only copy (needs setpriv as root)"
+else
+	RO=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-ro-XXXXXX")
+	chmod 755 "$RO"
+	# nobody may not reach the build tree: run a copy of hamlet
+	cp "$H" "$RO/hamlet" && chmod 755 "$RO/hamlet"
+	cp -a "$T/a" "$RO/node" && rm -f "$RO/node/store/lock.mdb"
+	chmod -R a+rX,a-w "$RO/node"
+	check "the copy is read-only to the reader" bash -c "$(declare -f as_reader); ! as_reader touch '$RO/node/store/lock.mdb' 2>/dev/null"
+	check "verify opens a read-only copy without a lock file and finds it clean" \
+		bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' verify | grep -q '^verify: ok'"
+	check "and reads its records" bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' get health_profile HP-1 | grep -q 'Lo Thi A'"
+	check "without writing a lock file" test ! -e "$RO/node/store/lock.mdb"
+	chmod u+w "$RO/node/store" && cp -a "$T/a/store/lock.mdb" "$RO/node/store/" && chmod a+r,a-w "$RO/node/store" "$RO/node/store/lock.mdb"
+	check "verify opens a read-only copy whose lock file it may not write" \
+		bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' verify | grep -q '^verify: ok'"
+	chmod -R u+w "$RO" && rm -rf "$RO"
+fi
+
 # --- secrets: every copy of the network key is wiped -----------------------
 # spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
 spy() {
