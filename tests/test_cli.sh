@@ -9,24 +9,17 @@ usage="usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd PATH/TO/wipe_spy.so"
 H=${1:?$usage}
 F=${2:?$usage}
 S=${3:?$usage}
-T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-cli-XXXXXX")
-fake=
-cleanup() {
-	[ -n "$fake" ] && kill "$fake" 2>/dev/null && wait "$fake" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 1" TERM INT HUP
 . "$(dirname "$0")/testlib.sh"
+tests_scratch cli
 # fake_start HOME: fakehamletd on HOME's socket, its requests logged to HOME.fake
 fake_start() {
 	rm -f "$1.fake"
 	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 2>/dev/null &
-	fake=$!
+	bg=$!
 	for _ in $(seq 1 100); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
 	return 1
 }
-fake_stop() { kill "$fake" && wait "$fake" 2>/dev/null; fake=; }
+fake_stop() { kill "$bg" && wait "$bg" 2>/dev/null; bg=; }
 A() { "$H" --home "$T/a" "$@"; }
 PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-01-01","sex":"female","village":"na-pai"}'
 
@@ -75,6 +68,76 @@ check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/co
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+
+# --- import: repeated ids, all or nothing, what it wrote -------------------
+HDR="id,person_id,full_name,birth_date,sex,village"
+# profiles FROM TO [PREFIX]: CSV rows of new profiles FROM..TO
+profiles() {
+	for i in $(seq "$1" "$2"); do
+		printf '%s-%05d,%012d,Ban Hai %d,1990-02-0%d,female,na-pai\n' "${3:-IM}" "$i" $((500000 + i)) "$i" $((i % 9 + 1))
+	done
+}
+{ echo "$HDR"; profiles 1 2; profiles 1 1; profiles 3 3; profiles 2 2; } >"$T/repeat.csv"
+refuse "an id given twice in a CSV file refuses the file, naming both rows" 4 \
+	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat.csv"
+check "and names every repeat" grep -q 'row 6: id IM-00002 again (first on row 3)' "$T/refused"
+check "and says nothing was imported" grep -q 'nothing was imported' "$T/refused"
+refuse "nothing of it is in the store" 3 "not found" A get health_profile IM-00003
+printf '{"id":"NJ-1","phone":"0911000001"}\n\n{"id":"NJ-1","phone":"0911000002"}\n' >"$T/repeat.ndjson"
+refuse "an id given twice in an NDJSON file refuses it, naming both lines" 4 \
+	'line 3: id NJ-1 again (first on line 1)' A import health_profile --format ndjson "$T/repeat.ndjson"
+
+# a new record without its required fields on row 5501: before, the
+# first 5,000 rows were written and the file was half imported
+{ echo "$HDR"; profiles 1 5499; echo "IM-05500,000000505500,Ban Hai 5500,,female,na-pai"; profiles 5501 6000; } >"$T/late.csv"
+refuse "a row the store would refuse after the first 5,000 refuses the whole file" 4 \
+	'row 5501: IM-05500 is a new record and needs every required field; missing: birth_date' \
+	A import health_profile --format csv "$T/late.csv"
+check "and nothing of it is in the store" bash -c "! '$H' --home '$T/a' get health_profile IM-00001 >/dev/null 2>&1"
+check "A writes a payment" A put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000,"status":"created"}'
+printf 'id,amount_vnd,status\nPAY-2,1,\nPAY-1,600000,approved\n' >"$T/immutable.csv"
+refuse "a row that changes an immutable field of a stored record is named before anything is written" 4 \
+	"row 3: payment.amount_vnd of PAY-1 is 500000 already and cannot change" \
+	A import payment --format csv "$T/immutable.csv"
+check "with the new record's missing fields" \
+	grep -q "row 2: PAY-2 is a new record and needs every required field; missing: program, beneficiary_id, period" "$T/refused"
+check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -qx 'status: created'"
+printf '{"id":"HP-1","full_name":null}\n' >"$T/clear.ndjson"
+refuse "an NDJSON line that clears a required field is named" 4 \
+	'line 1: health_profile.full_name of HP-1 is required and cannot be cleared' \
+	A import health_profile --format ndjson "$T/clear.ndjson"
+{ echo "$HDR"; profiles 1 6000; } >"$T/good.csv"
+check "a good file of 6,000 rows imports, and says what it wrote" \
+	bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/good.csv' | grep -qx 'imported 6000 rows into health_profile: 6000 written, 0 unchanged'"
+check "its last row is there" A get health_profile IM-06000
+
+# through a daemon that stores some requests, then refuses one: the
+# message names exactly the rows that are in the store
+if fake_start "$T/a"; then
+	{ echo "$HDR"; profiles 1 4499 MID; echo "FAIL-1,000000999999,Fail,1990-01-01,male,na-pai"; profiles 4501 6000 MID; } >"$T/mid.csv"
+	refuse "a write refused after some requests were stored stops the import" 1 \
+		'row 4501 (id FAIL-1): refused FAIL-1 on purpose' A import health_profile --format csv "$T/mid.csv"
+	stored=$(awk '$1 == "stored" { n += $2 } END { print n + 0 }' "$T/a.fake")
+	check "some requests were stored before the refusal" test "$stored" -gt 0 -a "$stored" -lt 4500
+	check "the message names exactly the rows stored" \
+		grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
+	check "and where the rest begins" grep -q "nothing from row $((stored + 2)) on was: fix row 4501" "$T/refused"
+	# a put that changes nothing comes back with seq 0 and no entry
+	{ echo "$HDR"; profiles 1 2 SAME; profiles 1 1 NEW; } >"$T/same.csv"
+	check "import counts the rows the daemon found unchanged" \
+		bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/same.csv' | grep -qx 'imported 3 rows into health_profile: 1 written, 2 unchanged, through hamletd'"
+	check "import --json counts them too" \
+		bash -c "'$H' --home '$T/a' --json import health_profile --format csv '$T/same.csv' | tr -d ' \n' | grep -q '\"rows\":3,\"written\":1,\"unchanged\":2'"
+	check "put says so when nothing changed" \
+		bash -c "'$H' --home '$T/a' put health_profile SAME-9 '{\"phone\":\"0911000009\"}' | grep -qx 'unchanged health_profile/SAME-9: the field is already as given; nothing written (checked by hamletd)'"
+	check "put --json says unchanged, with no entry" \
+		bash -c "'$H' --home '$T/a' put --json health_profile SAME-9 '{\"phone\":\"0911000009\"}' | tr -d ' \n' | grep -q '\"unchanged\":true,\"entry\":null,\"seq\":0'"
+	check "a put that changes something is saved as before" \
+		bash -c "'$H' --home '$T/a' put health_profile NEW-9 '{\"phone\":\"0911000009\"}' | grep -q '^saved health_profile/NEW-9: 1 field (entry [0-9a-f]*, seq [1-9][0-9]*, through hamletd)'"
+else
+	fail "fakehamletd on A's socket"
+fi
+fake_stop
 
 # --- verify on a read-only copy of a node ----------------------------------
 # as_reader COMMAND...: as someone who may read the copy but not write it
