@@ -31,7 +31,7 @@ check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thu
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
 
 # --- status: a peer's lag ------------------------------------------------
-# field NAME: the value of "NAME" in each peer object, in order
+# peer_field NAME: the value of "NAME" in each peer of status.json, in order
 peer_field() { awk -v f="\"$1\":" '$1 == f { v = $2; sub(/,$/, "", v); print v }' "$T/status.json" | tr '\n' ' '; }
 if fake_start "$T/a" && A status --json >"$T/status.json" 2>"$T/out"; then
 	check "status --json lists the three peers the daemon reports" test "$(peer_field key | wc -w)" = 3
