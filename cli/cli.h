@@ -16,6 +16,7 @@
 #include "problems.h"
 #include "record.h"
 #include "schema.h"
+#include "version.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -23,7 +24,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HAMLET_VERSION "0.1.0"
 #define CLI_DEFAULT_HOME "/var/lib/hamlet"
 
 /* Exit codes; `hamlet help` and the man page list them. */
@@ -206,6 +206,23 @@ void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 int cli_record_json(struct store_txn *t, const char *coll, const char *id,
 		    const struct record_view *v, json_t **ret);
 
+/* The value of field name in a parsed put body (a map), or NULL. */
+const msgpack_object *cli_body_field(const msgpack_object *body,
+				     const char *name);
+
+/* The required fields of s that a parsed put body leaves out or sets to
+ * nil, as "a, b" in out (empty when none). */
+void cli_body_missing_required(const struct schema *s,
+			       const msgpack_object *body, char *out,
+			       size_t n);
+
+/*
+ * record_conflicts_each() with each record once: a record with both a
+ * field conflict and a duplicate key is counted and listed once, as one
+ * record that needs a decision.
+ */
+int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
+
 /* Number of open problems (conflicts + duplicates) of a record, or <0. */
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v);
@@ -253,17 +270,37 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key);
 uint64_t cli_mp_u64(const msgpack_object *map, const char *key);
 
+/* Where a cli_write() that failed stopped. */
+struct cli_write_end {
+	size_t failed;	/* the operation at fault, or the first of the
+			 * request that hamletd left unanswered */
+	size_t stored;	/* operations, from the first, stored all the same */
+	int unanswered; /* hamletd stopped answering: the request from
+			 * failed on may or may not have been stored */
+};
+
 /*
  * Store local operations: through the running hamletd (which is then the
  * store's only writer: it signs with its node key, commits, and pushes
  * the entries to its peers at once), or, when no daemon runs, directly
- * with log_write(). Same contract as log_write(); a request holds at most
- * ~900 KiB of operations, so a large import is several transactions.
- * *ret_via_daemon says which path was taken.
+ * with log_write(). Same contract as log_write(), out[i] included: a put
+ * that changes nothing is LOG_DUPLICATE with seq 0, and no entry was
+ * written for it. *ret_via_daemon says which path was taken.
+ *
+ * A request to the daemon holds at most ~900 KiB of operations and is
+ * one transaction, so many operations may take several, and a failure
+ * may come after some were stored: *ret_end (may be NULL) says where it
+ * stopped. With no daemon, log_write() stores all or none.
  */
 int cli_write(struct node *n, const struct log_op *ops, size_t nops,
-	      struct log_out *out, size_t *ret_failed, char *why, size_t wl,
-	      int *ret_via_daemon);
+	      struct log_out *out, struct cli_write_end *ret_end, char *why,
+	      size_t wl, int *ret_via_daemon);
+
+/* 1 when out (from cli_write()) is a put that changed nothing. */
+static inline int cli_write_unchanged(const struct log_out *out)
+{
+	return out->status == LOG_DUPLICATE || out->seq == 0;
+}
 
 /* The state of cli_ingest() across the batches of one bundle import. */
 struct cli_ingest {

@@ -353,6 +353,58 @@ fail:
 	return r;
 }
 
+const msgpack_object *cli_body_field(const msgpack_object *body,
+				     const char *name)
+{
+	size_t nl = strlen(name);
+	for (uint32_t i = 0; body && i < body->via.map.size; i++) {
+		const msgpack_object *k = &body->via.map.ptr[i].key;
+		if (k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, name, nl) == 0)
+			return &body->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+void cli_body_missing_required(const struct schema *s,
+			       const msgpack_object *body, char *out,
+			       size_t n)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const msgpack_object *o = cli_body_field(body, s->fields[i].name);
+		if (!s->fields[i].required || (o && !mp_is_nil(o)))
+			continue;
+		snprintf(out + strlen(out), n - strlen(out), "%s%s",
+			 out[0] ? ", " : "", s->fields[i].name);
+	}
+}
+
+struct once {
+	record_id_cb cb;
+	void *ctx;
+	char last[RECORD_KEY_MAX + 2]; /* collection '/' id of the last call */
+};
+
+static int once_cb(void *ctx, const char *coll, const char *id)
+{
+	struct once *o = ctx;
+	char key[sizeof(o->last)];
+
+	snprintf(key, sizeof(key), "%s/%s", coll, id);
+	/* the records come in key order, so a repeat follows its first */
+	if (strcmp(key, o->last) == 0)
+		return 0;
+	memcpy(o->last, key, sizeof(key));
+	return o->cb(o->ctx, coll, id);
+}
+
+int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
+{
+	struct once o = { .cb = cb, .ctx = ctx };
+	return record_conflicts_each(t, once_cb, &o);
+}
+
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v)
 {

@@ -211,10 +211,11 @@ static size_t op_bytes(const void *items, size_t i)
 	return ((const struct log_op *)items)[i].body_len + 200;
 }
 
-/* Send ops[0..n) as one "write" request; fills out and failed. */
+/* Send ops[0..n) as one "write" request; fills out, and on a refusal
+ * (hamletd answered, storing nothing) *ret_refused and *ret_failed. */
 static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
-		     struct log_out *out, size_t *ret_failed, char *why,
-		     size_t wl)
+		     struct log_out *out, size_t *ret_failed, int *ret_refused,
+		     char *why, size_t wl)
 {
 	struct mp_writer inner;
 	uint8_t *resp = NULL;
@@ -240,6 +241,7 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 		if (rl == 3)
 			mp_get_uint(&a[2], n, &idx);
 		*ret_failed = (size_t)idx;
+		*ret_refused = 1;
 		r = (int)code;
 		goto out;
 	}
@@ -253,8 +255,10 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 		    mp_get_bin_fixed(&x[0], 32, out ? out[i].id : (uint8_t[32]){ 0 }) < 0)
 			goto out;
 		if (out) {
-			out[i].status = LOG_APPLIED;
 			mp_get_uint(&x[1], UINT64_MAX, &out[i].seq);
+			/* seq 0: a put equal to the record's state, not
+			 * written (log_write()'s LOG_DUPLICATE) */
+			out[i].status = out[i].seq ? LOG_APPLIED : LOG_DUPLICATE;
 		}
 	}
 	why[0] = 0;
@@ -266,10 +270,11 @@ out:
 }
 
 int cli_write(struct node *n, const struct log_op *ops, size_t nops,
-	      struct log_out *out, size_t *ret_failed, char *why, size_t wl,
-	      int *ret_via_daemon)
+	      struct log_out *out, struct cli_write_end *ret_end, char *why,
+	      size_t wl, int *ret_via_daemon)
 {
 	const char *sock = cli_socket_path(NULL);
+	struct cli_write_end end = { 0 };
 	size_t done = 0;
 	int r;
 
@@ -278,30 +283,56 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 		size_t k = chunk_count(ops, done, nops, RPC_MAX_WRITE_OPS,
 				       op_bytes);
 		size_t failed = 0;
+		int refused = 0;
 		r = write_rpc(sock, ops + done, k, out ? out + done : NULL,
-			      &failed, why, wl);
-		if (daemon_absent(r) && done == 0 && !cli_node_writable())
-			return daemon_went_away(sock, why, wl);
+			      &failed, &refused, why, wl);
+		if (daemon_absent(r) && done == 0 && !cli_node_writable()) {
+			r = daemon_went_away(sock, why, wl);
+			goto fail;
+		}
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			struct log_author au;
 			why[0] = 0;
 			node_author(n, &au);
-			return log_write(n->st, &au, ops, nops, out, ret_failed,
-					 why, wl, NULL);
+			r = log_write(n->st, &au, ops, nops, out, &end.failed,
+				      why, wl, NULL);
+			if (r < 0)
+				goto fail;
+			return 0;
+		}
+		if (daemon_absent(r)) {
+			/* the connection failed: this request never left */
+			snprintf(why, wl,
+				 "hamletd went away at %s (%s); nothing from this operation on was stored",
+				 sock, hamlet_strerror(r));
+		} else if (r < 0 && !refused) {
+			/* sent, but no answer: it may have been stored */
+			char cause[300];
+			if (r == -ETIMEDOUT)
+				snprintf(cause, sizeof(cause),
+					 "hamletd stopped answering at %s (%s)",
+					 sock, hamlet_strerror(r));
+			else
+				snprintf(cause, sizeof(cause), "%s", why);
+			snprintf(why, wl,
+				 "%s; the request of %zu operations from this one on may or may not have been stored",
+				 cause, k);
+			end.unanswered = 1;
 		}
 		if (r < 0) {
-			if (daemon_absent(r) || r == -ETIMEDOUT)
-				snprintf(why, wl,
-					 "hamletd stopped answering at %s (%s); %zu of %zu records were stored",
-					 sock, hamlet_strerror(r), done, nops);
-			*ret_failed = done + failed;
-			return r;
+			end.failed = done + failed;
+			end.stored = done;
+			goto fail;
 		}
 		*ret_via_daemon = 1;
 		done += k;
 	}
 	return 0;
+fail:
+	if (ret_end)
+		*ret_end = end;
+	return r;
 }
 
 /* --- entries someone else signed (bundle import) ---------------------- */

@@ -58,7 +58,7 @@ static int conflicts_list(void)
 		goto out;
 	if (cli_global.json)
 		c.arr = json_array();
-	if ((r = record_conflicts_each(c.t, list_one, &c)) < 0) {
+	if ((r = cli_conflicts_each(c.t, list_one, &c)) < 0) {
 		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
 		goto out;
 	}
@@ -84,20 +84,6 @@ out:
 
 /* --- resolving --------------------------------------------------------- */
 
-/* The value of field name in a parsed body map, or NULL. */
-static const msgpack_object *body_field(const msgpack_object *m,
-					const char *name)
-{
-	size_t nl = strlen(name);
-	for (uint32_t i = 0; m && i < m->via.map.size; i++) {
-		const msgpack_object *k = &m->via.map.ptr[i].key;
-		if (k->via.str.size == nl &&
-		    memcmp(k->via.str.ptr, name, nl) == 0)
-			return &m->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
 /* Every field shown now, overridden by over (may be NULL). */
 static int resolution_body(const struct schema *s, const struct record_view *v,
 			   const msgpack_object *over, uint8_t **ret,
@@ -107,14 +93,14 @@ static int resolution_body(const struct schema *s, const struct record_view *v,
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nfields; i++)
-		if (body_field(over, s->fields[i].name) ||
+		if (cli_body_field(over, s->fields[i].name) ||
 		    record_view_field(v, s->fields[i].name))
 			n++;
 	mp_writer_init(&w);
 	msgpack_pack_map(&w.pk, n);
 	for (size_t i = 0; i < s->nfields; i++) {
 		const char *name = s->fields[i].name;
-		const msgpack_object *o = body_field(over, name);
+		const msgpack_object *o = cli_body_field(over, name);
 		if (!o)
 			o = record_view_field(v, name);
 		if (!o)
@@ -136,20 +122,13 @@ static int check_required(const struct schema *s, const uint8_t *body,
 			  size_t len, const char *id)
 {
 	struct mp_doc d;
-	char missing[256] = "";
+	char missing[256];
 	int r;
 
 	if ((r = mp_doc_parse(&d, body, len,
 			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
 		return r;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const msgpack_object *o = body_field(d.root, s->fields[i].name);
-		if (!s->fields[i].required || (o && !mp_is_nil(o)))
-			continue;
-		snprintf(missing + strlen(missing),
-			 sizeof(missing) - strlen(missing), "%s%s",
-			 missing[0] ? ", " : "", s->fields[i].name);
-	}
+	cli_body_missing_required(s, d.root, missing, sizeof(missing));
 	mp_doc_close(&d);
 	if (!missing[0])
 		return 0;
@@ -165,7 +144,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	char *text = NULL, why[512] = "", eid[9];
 	json_t *j = NULL;
 	uint8_t *over = NULL, *body = NULL;
-	size_t over_len = 0, body_len = 0, len, failed;
+	size_t over_len = 0, body_len = 0, len;
 	struct mp_doc od;
 	int have_od = 0, have_view = 0, nconf, ndup, r;
 	struct node *n = NULL;
@@ -267,7 +246,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	op.body = body;
 	op.body_len = body_len;
 	op.resolve = 1;
-	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
 		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
 		goto out;
 	}

@@ -18,7 +18,6 @@ int cmd_delete(int argc, char **argv)
 	struct log_op op;
 	struct log_out out;
 	char *pos[2], why[512] = "", eid[9];
-	size_t failed;
 	int npos, r;
 	const struct cli_opt opts[] = {
 		{ "--scope", &scope, NULL },
@@ -47,7 +46,7 @@ int cmd_delete(int argc, char **argv)
 	op.collection = s->name;
 	op.record_id = pos[1];
 	op.scope = scope;
-	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
 			cli_err("%s (it was never written here, or is deleted already); check the collection and the id",
 				why);

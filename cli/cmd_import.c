@@ -1,13 +1,16 @@
 /*
  * hamlet import COLLECTION --format csv|ndjson [--scope SCOPE] FILE|-
  *
- * Two passes. The first reads every row and checks it on its own (the
- * columns, the id, each value against the schema) without touching the
- * store: any problem there and nothing is imported. The second writes the
- * rows through log_write(), IMPORT_CHUNK operations per transaction;
- * what depends on the store (a new record needs its required fields, an
- * immutable field cannot change) can only fail there, and stops the
- * import at that row with every earlier transaction kept.
+ * All or nothing, as far as can be known before writing. The first pass
+ * reads every row and checks it on its own (the columns, the id, each
+ * value against the schema), then the file as a whole (an id given
+ * twice), then each row against the record it puts to in the store, as
+ * log_write() will (a new record needs its required fields, an immutable
+ * field cannot change): any problem there and nothing is imported. The
+ * second pass writes the rows through cli_write(), IMPORT_CHUNK
+ * operations at a time. What no check can foresee (the store full, the
+ * daemon gone, a record changed meanwhile) stops the import there, and
+ * the message names the rows that are in the store.
  */
 #include "cli.h"
 
@@ -378,24 +381,198 @@ static int read_ndjson(struct importer *im, FILE *f, const char *path)
 	return r;
 }
 
+/* --- the file as a whole, and the rows against the store -------------- */
+
+struct id_at {
+	const char *id;
+	size_t i; /* the row's index */
+};
+
+static int cmp_id_at(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	if (c)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Name each row whose id an earlier row has: two puts of one record in
+ * one file would be merged into one record and counted twice, so the
+ * file is refused and the operator merges the rows.
+ */
+static int find_repeats(struct importer *im)
+{
+	struct id_at *v = malloc((im->n ? im->n : 1) * sizeof(*v));
+	size_t *first = malloc((im->n ? im->n : 1) * sizeof(*first));
+	int r = -ENOMEM;
+
+	if (!v || !first)
+		goto out;
+	for (size_t i = 0; i < im->n; i++) {
+		v[i] = (struct id_at){ im->rows[i].id, i };
+		first[i] = SIZE_MAX;
+	}
+	qsort(v, im->n, sizeof(*v), cmp_id_at);
+	for (size_t k = 1; k < im->n; k++)
+		if (strcmp(v[k].id, v[k - 1].id) == 0)
+			first[v[k].i] = first[v[k - 1].i] != SIZE_MAX
+						? first[v[k - 1].i]
+						: v[k - 1].i;
+	for (size_t i = 0; i < im->n; i++)
+		if (first[i] != SIZE_MAX)
+			imp_err(im, im->rows[i].where,
+				"id %s again (first on %s %lu): a file may hold each record once; merge the two into one",
+				im->rows[i].id, im->unit,
+				im->rows[first[i]].where);
+	r = 0;
+out:
+	free(v);
+	free(first);
+	return r;
+}
+
+/* The fields of a put to an existing record that log_write() refuses:
+ * a required one cleared, an immutable one changed. */
+static void check_update(struct importer *im, const struct row *rw,
+			 const msgpack_object *body,
+			 const struct record_view *v)
+{
+	const struct schema *s = im->s;
+
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object_kv *kv = &body->via.map.ptr[j];
+		int fi = schema_field_index(s, kv->key.via.str.ptr,
+					    kv->key.via.str.size);
+		const struct schema_field *f;
+		const msgpack_object *cur;
+		char *now;
+
+		if (fi < 0)
+			continue; /* cannot be: the body passed the schema */
+		f = &s->fields[fi];
+		cur = record_view_field(v, f->name);
+		if (mp_is_nil(&kv->val) && f->required) {
+			imp_err(im, rw->where,
+				"%s.%s of %s is required and cannot be cleared",
+				s->name, f->name, rw->id);
+		} else if (f->rule == MR_IMMUTABLE && cur &&
+			   !mp_object_equal(cur, &kv->val)) {
+			now = cli_value_text(cur, 1);
+			imp_err(im, rw->where,
+				"%s.%s of %s is %s already and cannot change; record a correction as a new record instead",
+				s->name, f->name, rw->id, now ? now : "set");
+			free(now);
+		}
+	}
+}
+
+/* Check one row against the record it puts to. */
+static int check_row(struct importer *im, struct store_txn *t,
+		     const struct row *rw)
+{
+	struct record_view v;
+	struct mp_doc d;
+	char missing[256];
+	int r, have_view;
+
+	if ((r = mp_doc_parse(&d, rw->body, rw->len,
+			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
+		return r;
+	r = record_view_load(t, im->s->name, rw->id, &v);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		goto out;
+	have_view = r == 0;
+	if (!have_view || v.deleted) {
+		cli_body_missing_required(im->s, d.root, missing,
+					  sizeof(missing));
+		if (missing[0])
+			imp_err(im, rw->where,
+				"%s is %s and needs every required field; missing: %s",
+				rw->id, have_view ? "deleted" : "a new record",
+				missing);
+	} else {
+		check_update(im, rw, d.root, &v);
+	}
+	if (have_view)
+		record_view_close(&v);
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+static int check_rows(struct importer *im, struct node *n)
+{
+	struct store_txn *t = NULL;
+	int r;
+
+	if ((r = cli_txn_read(n, &t)) < 0)
+		return r;
+	for (size_t i = 0; i < im->n; i++) {
+		if ((r = check_row(im, t, &im->rows[i])) < 0) {
+			cli_err("cannot check %s %lu against the store: %s",
+				im->unit, im->rows[i].where, hamlet_strerror(r));
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	store_txn_abort(t);
+	return r;
+}
+
 /* --- writing ----------------------------------------------------------- */
 
-static int write_rows(struct importer *im, const char *scope)
+struct outcome {
+	size_t written, unchanged;
+	int via_daemon;
+};
+
+/* A fault no check foresaw, after end->stored rows of the file (from
+ * chunk start on): say which rows are in the store. */
+static void write_failed(const struct importer *im, size_t start,
+			 const struct cli_write_end *end, const char *why)
 {
-	struct node *n = NULL;
-	struct log_author au;
-	struct log_op *ops = NULL;
+	size_t stored = start + end->stored;
+	const struct row *bad = &im->rows[start + end->failed];
+	const char *u = im->unit;
+
+	cli_err("%s %lu (id %s): %s", u, bad->where, bad->id, why);
+	if (stored == 0 && !end->unanswered) {
+		cli_err("nothing was imported; fix %s %lu and run the import again",
+			u, bad->where);
+		return;
+	}
+	if (stored)
+		cli_err("%s %lu to %s %lu, the first %zu record%s, were imported",
+			u, im->rows[0].where, u, im->rows[stored - 1].where,
+			stored, cli_plural(stored));
+	if (end->unanswered)
+		cli_err("from %s %lu on, see above; nothing after that request was imported. Importing the whole file again is safe: rows already stored are found unchanged",
+			u, im->rows[stored].where);
+	else
+		cli_err("nothing from %s %lu on was: fix %s %lu, then import the rows from %s %lu on",
+			u, im->rows[stored].where, u, bad->where, u,
+			im->rows[stored].where);
+}
+
+static int write_rows(struct importer *im, struct node *n, const char *scope,
+		      struct outcome *ret)
+{
+	struct log_op *ops = calloc(IMPORT_CHUNK, sizeof(*ops));
+	struct log_out *out = calloc(IMPORT_CHUNK, sizeof(*out));
+	struct cli_write_end end;
 	char why[512];
 	int via = 0;
 	int progress = isatty(2) && im->n > IMPORT_CHUNK, r;
 
-	if (!(ops = calloc(IMPORT_CHUNK, sizeof(*ops))))
-		return -ENOMEM;
-	if ((r = cli_node_open(0, &n)) < 0)
+	r = -ENOMEM;
+	if (!ops || !out)
 		goto out;
-	node_author(n, &au);
 	for (size_t start = 0; start < im->n; start += IMPORT_CHUNK) {
-		size_t k = im->n - start, failed = 0;
+		size_t k = im->n - start;
 		if (k > IMPORT_CHUNK)
 			k = IMPORT_CHUNK;
 		for (size_t i = 0; i < k; i++) {
@@ -408,28 +585,22 @@ static int write_rows(struct importer *im, const char *scope)
 						  .body_len = rw->len };
 		}
 		why[0] = 0;
-		r = cli_write(n, ops, k, NULL, &failed, why, sizeof(why), &via);
+		r = cli_write(n, ops, k, out, &end, why, sizeof(why), &via);
+		ret->via_daemon |= via;
 		if (r < 0) {
-			const struct row *bad =
-				&im->rows[start + (failed < k ? failed : 0)];
 			if (progress)
 				fputc('\n', stderr);
-			cli_err("%s %lu (id %s): %s", im->unit, bad->where,
-				bad->id, why);
-			if (start == 0) {
-				cli_err("nothing was imported; fix %s %lu and run the import again",
-					im->unit, bad->where);
-			} else {
-				cli_err("the first %zu records (up to %s %lu) were imported; nothing from %s %lu on was: fix %s %lu, then import the rows from %s %lu on",
-					start, im->unit,
-					im->rows[start - 1].where, im->unit,
-					im->rows[start].where, im->unit,
-					bad->where, im->unit,
-					im->rows[start].where);
-				if (cli_exit_code(r) != CLI_EXIT_SYSTEM)
-					r = CLI_EPROBLEMS;
-			}
+			write_failed(im, start, &end, why);
+			if (start + end.stored > 0 &&
+			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
+				r = CLI_EPROBLEMS;
 			goto out;
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (cli_write_unchanged(&out[i]))
+				ret->unchanged++;
+			else
+				ret->written++;
 		}
 		if (progress)
 			fprintf(stderr, "\rimported %zu of %zu records...",
@@ -440,14 +611,26 @@ static int write_rows(struct importer *im, const char *scope)
 	r = 0;
 out:
 	free(ops);
-	node_close(n);
+	free(out);
 	return r;
+}
+
+/* Say why nothing was imported; the problems were printed. */
+static int refuse_file(const struct importer *im)
+{
+	if (im->nerr > IMPORT_MAX_ERRORS)
+		cli_err("... and %lu more problems", im->nerr - IMPORT_MAX_ERRORS);
+	cli_err("nothing was imported: fix the %s above and run the import again",
+		im->nerr == 1 ? "problem" : "problems");
+	return im->nerr ? HAMLET_ESCHEMA : -ENOMEM;
 }
 
 int cmd_import(int argc, char **argv)
 {
 	const char *format = NULL, *scope = NULL, *path;
 	struct importer im = { 0 };
+	struct outcome res = { 0 };
+	struct node *n = NULL;
 	FILE *f = NULL;
 	char *pos[2];
 	int npos, r;
@@ -496,27 +679,42 @@ int cmd_import(int argc, char **argv)
 		r = read_ndjson(&im, f, path);
 	if (r < 0)
 		goto out;
+	if (!im.fatal && (r = find_repeats(&im)) < 0)
+		goto out;
 	if (im.nerr || im.fatal) {
-		if (im.nerr > IMPORT_MAX_ERRORS)
-			cli_err("... and %lu more problems", im.nerr - IMPORT_MAX_ERRORS);
-		cli_err("nothing was imported: fix the %s above and run the import again",
-			im.nerr == 1 ? "problem" : "problems");
-		r = im.nerr ? HAMLET_ESCHEMA : -ENOMEM;
+		r = refuse_file(&im);
 		goto out;
 	}
-	if (im.n && (r = write_rows(&im, scope)) < 0)
+	if (im.n == 0)
+		goto done;
+	if ((r = cli_node_open(0, &n)) < 0 || (r = check_rows(&im, n)) < 0)
 		goto out;
+	if (im.nerr) {
+		r = refuse_file(&im);
+		goto out;
+	}
+	if ((r = write_rows(&im, n, scope, &res)) < 0)
+		goto out;
+done:
 	if (cli_global.json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "collection", json_string(im.s->name));
+		json_object_set_new(j, "rows", json_integer((json_int_t)im.n));
+		json_object_set_new(j, "written",
+				    json_integer((json_int_t)res.written));
+		json_object_set_new(j, "unchanged",
+				    json_integer((json_int_t)res.unchanged));
 		json_object_set_new(j, "imported", json_integer((json_int_t)im.n));
 		cli_json_print(j);
 	} else {
-		printf("imported %zu record%s into %s\n", im.n,
-		       cli_plural(im.n), im.s->name);
+		printf("imported %zu %s%s into %s: %zu written, %zu unchanged%s\n",
+		       im.n, im.unit, cli_plural(im.n), im.s->name,
+		       res.written, res.unchanged,
+		       res.via_daemon ? ", through hamletd" : "");
 	}
 	r = 0;
 out:
+	node_close(n);
 	if (f && f != stdin)
 		fclose(f);
 	rows_free(&im);

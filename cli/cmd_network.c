@@ -6,6 +6,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,7 +29,7 @@ static int network_create_run(const char *name, const char *dir)
 	}
 	if ((r = network_create(name, dir, &ni, why, sizeof(why))) < 0) {
 		cli_err("%s", why[0] ? why : hamlet_strerror(r));
-		return r;
+		goto out;
 	}
 	cli_hex(ni.id, 32, idhex);
 	if (cli_global.json) {
@@ -48,8 +49,12 @@ static int network_create_run(const char *name, const char *dir)
 		       "next, on each node: hamlet init --network %s/%s.network --scope SCOPE\n",
 		       ni.name, idhex, dir, name, dir, name, dir, name);
 	}
-	memset(&ni, 0, sizeof(ni));
-	return 0;
+	r = 0;
+out:
+	/* ni holds the network key; a memset before return may be dropped
+	 * as a dead store, sodium_memzero may not */
+	sodium_memzero(&ni, sizeof(ni));
+	return r;
 }
 
 int cmd_network(int argc, char **argv)

@@ -16,7 +16,7 @@ int cmd_put(int argc, char **argv)
 	const char *scope = NULL, *src;
 	const struct schema *s;
 	char *pos[3], *text = NULL, why[512] = "", eid[9];
-	size_t len, failed;
+	size_t len;
 	uint8_t *body = NULL;
 	size_t blen = 0;
 	json_t *j = NULL;
@@ -80,7 +80,7 @@ int cmd_put(int argc, char **argv)
 	op.scope = scope;
 	op.body = body;
 	op.body_len = blen;
-	if ((r = cli_write(n, &op, 1, &out, &failed, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
 		cli_err("cannot save %s/%s: %s", s->name, pos[1], why);
 		goto out;
 	}
@@ -90,9 +90,19 @@ int cmd_put(int argc, char **argv)
 		cli_hex(out.id, 32, h);
 		json_object_set_new(o, "collection", json_string(s->name));
 		json_object_set_new(o, "id", json_string(pos[1]));
-		json_object_set_new(o, "entry", json_string(h));
+		json_object_set_new(o, "unchanged",
+				    json_boolean(cli_write_unchanged(&out)));
+		/* an unchanged put wrote no entry */
+		json_object_set_new(o, "entry", cli_write_unchanged(&out)
+							? json_null()
+							: json_string(h));
 		json_object_set_new(o, "seq", json_integer((json_int_t)out.seq));
 		cli_json_print(o);
+	} else if (cli_write_unchanged(&out)) {
+		printf("unchanged %s/%s: %s already as given; nothing written%s\n",
+		       s->name, pos[1],
+		       json_object_size(j) == 1 ? "the field is" : "the fields are",
+		       via ? " (checked by hamletd)" : "");
 	} else {
 		cli_hex_short(out.id, eid);
 		printf("saved %s/%s: %zu field%s (entry %s, seq %llu%s)\n",

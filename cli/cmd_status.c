@@ -76,6 +76,21 @@ static uint64_t waiting_since(struct node *n, uint64_t since_ms)
 	return w.n;
 }
 
+/*
+ * How far a peer trails this node: the seconds from its last agreement to
+ * our newest entry. A peer that agreed after that entry (its clock ahead
+ * of ours included) trails by nothing, whether connected or not; one that
+ * never synced has no lag to tell, which JSON says as null.
+ */
+static json_t *lag_json(uint64_t last_sync_ms, uint64_t newest_ms)
+{
+	if (!last_sync_ms)
+		return json_null();
+	if (last_sync_ms >= newest_ms)
+		return json_integer(0);
+	return json_integer((json_int_t)((newest_ms - last_sync_ms) / 1000));
+}
+
 static void ago(uint64_t ms, char *out, size_t n)
 {
 	uint64_t now = hlc_wall_ms(), s;
@@ -117,7 +132,7 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	tot.pk = n->pk;
 	if ((r = log_feeds_each(t, sum_feed, &tot)) < 0 ||
-	    (r = record_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
+	    (r = cli_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
 	    (r = log_held_count(t, &held)) < 0) {
 		cli_err("cannot read the store: %s", hamlet_strerror(r));
 		goto out;
@@ -163,10 +178,8 @@ int cmd_status(int argc, char **argv)
 					 con->via.boolean;
 				int insync = up && last && last >= tot.newest_ms;
 				json_object_set_new(pe, "in_sync", json_boolean(insync));
-				json_object_set_new(
-					pe, "lag_s",
-					json_integer(insync || !last ? 0
-						     : (json_int_t)((tot.newest_ms - last) / 1000)));
+				json_object_set_new(pe, "lag_s",
+						    lag_json(last, tot.newest_ms));
 				json_object_set_new(
 					pe, "waiting_out",
 					json_integer((json_int_t)waiting_since(n, last)));

@@ -11,6 +11,7 @@
 #include "bundle.h"
 #include "error.h"
 
+#include <sodium.h>
 #include <string.h>
 
 static void print_audit(const struct node *n, const struct audit_report *a)
@@ -111,11 +112,11 @@ static int verify_bundle(const char *path, const char *netfile)
 	if (netfile) {
 		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
 			cli_err("%s", why[0] ? why : hamlet_strerror(r));
-			return r;
+			goto out;
 		}
 	} else {
 		if ((r = cli_node_open(1, &n)) < 0)
-			return r;
+			goto out;
 		ni = n->net;
 	}
 	why[0] = 0;
@@ -145,7 +146,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	r = cli_bundle_check_failed(&rep) ? CLI_EPROBLEMS : 0;
 out:
 	bundle_report_close(&rep);
-	memset(&ni, 0, sizeof(ni));
+	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
 	node_close(n);
 	return r;
 }

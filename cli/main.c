@@ -173,7 +173,9 @@ const struct cli_command cli_commands[] = {
 	  "names to values: text in double quotes (phone numbers and ids\n"
 	  "too), whole numbers without quotes, and for a map field an object\n"
 	  "of text values. With - or without JSON, the object is read from\n"
-	  "standard input. The entry is signed with this node's key.",
+	  "standard input. The entry is signed with this node's key. A put\n"
+	  "whose fields all equal the record's values signs no entry and says\n"
+	  "\"unchanged\".",
 	  put_opts,
 	  "hamlet put health_profile HP-17 '{\"person_id\":\"001190012345\",\n"
 	  "    \"full_name\":\"Lo Thi Mai\",\"birth_date\":\"1990-04-12\",\n"
@@ -235,12 +237,23 @@ const struct cli_command cli_commands[] = {
 	  "as in a spreadsheet: the header is row 1. NDJSON: one JSON object\n"
 	  "per line with \"id\" and the fields, as for put.\n"
 	  "\n"
-	  "Every row is checked first; if any row is wrong, up to 20 problems\n"
-	  "are listed and nothing is imported (exit 4). The rows are then\n"
-	  "written in transactions of 5000. A row that the store refuses (a\n"
-	  "new record without its required fields, say) stops the import: the\n"
-	  "message names the row and says how many records were imported\n"
-	  "before it (exit 1 when some were).",
+	  "Every row is checked before anything is written: on its own (the\n"
+	  "columns, the id, the values), against the other rows (a file may\n"
+	  "hold each record once: a repeated id is named with the row that\n"
+	  "had it first) and against the records stored (a new record needs\n"
+	  "every required field, an immutable field cannot change, a required\n"
+	  "one cannot be cleared). If any row is wrong, up to 20 problems are\n"
+	  "listed and nothing is imported (exit 4).\n"
+	  "\n"
+	  "The rows are then written 5000 at a time. A row whose fields all\n"
+	  "equal the record's stored values signs no entry: the last line\n"
+	  "counts the rows written and those unchanged (\"imported 6000 rows\n"
+	  "into health_profile: 0 written, 6000 unchanged\"), so importing a\n"
+	  "file twice is harmless; with --json: collection, rows, written,\n"
+	  "unchanged. A fault no check can foresee (the store full, hamletd\n"
+	  "gone, a record changed meanwhile) stops the import: the message\n"
+	  "names the rows that were imported and where the rest begins (exit\n"
+	  "1 when some were).",
 	  import_opts,
 	  "hamlet import health_profile --format csv na-pai-profiles.csv" },
 	{ "export", cmd_export, "write every live record of a collection",
@@ -316,7 +329,13 @@ const struct cli_command cli_commands[] = {
 	  "Show the node, what its store holds, the open conflicts and, when\n"
 	  "hamletd runs, each peer: connected or not, when it last synced, and\n"
 	  "the entries and bytes sent and received. Without a running daemon\n"
-	  "it says so and shows the store alone.",
+	  "it says so and shows the store alone.\n"
+	  "\n"
+	  "With --json each peer also has in_sync, waiting_out (entries\n"
+	  "written here since its last agreement) and lag_s: the seconds from\n"
+	  "its last agreement back to this node's newest entry; 0 when it\n"
+	  "agreed after that entry (a last sync dated ahead of it included),\n"
+	  "null when it never synced.",
 	  daemon_opts, "hamlet status\nhamlet status --json" },
 	{ "peers", cmd_peers, "list, add or remove the daemon's peers",
 	  peers_syn,

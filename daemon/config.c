@@ -2,10 +2,12 @@
 
 #include "entry.h"
 #include "error.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,29 @@
 struct parse_ctx {
 	struct config *c;
 	int peers_only;
+	/* the first fault found, and where: its line in the file, and the
+	 * line as inih counts them (one per read, see read_line()) */
 	char fault[256];
+	int fault_line, fault_read;
+	/* reading */
+	FILE *f;
+	int line, reads, at_line_start;
 };
+
+/* Keep the first fault: inih goes on past an error and reports the line
+ * of the first one, which must come with its own message. */
+__attribute__((format(printf, 2, 3))) static void
+fault_set(struct parse_ctx *pc, const char *fmt, ...)
+{
+	va_list ap;
+	if (pc->fault[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(pc->fault, sizeof(pc->fault), fmt, ap);
+	va_end(ap);
+	pc->fault_line = pc->line;
+	pc->fault_read = pc->reads;
+}
 
 int config_addr_split(const char *addr, char *host, size_t hostcap,
 		      char *port, size_t portcap)
@@ -87,9 +110,8 @@ static int words_each(const char *value, int (*add)(struct parse_ctx *, const ch
 static int add_peer(struct parse_ctx *pc, const char *w)
 {
 	if (peer_add(pc->c->peers, &pc->c->npeers, w) < 0) {
-		snprintf(pc->fault, sizeof(pc->fault),
-			 "peer \"%s\" is not HOST:PORT (or the list is over %d)",
-			 w, CONFIG_MAX_PEERS);
+		fault_set(pc, "peer \"%s\" is not HOST:PORT (or the list is over %d)",
+			  w, CONFIG_MAX_PEERS);
 		return -EINVAL;
 	}
 	return 0;
@@ -99,9 +121,8 @@ static int add_scope(struct parse_ctx *pc, const char *w)
 {
 	struct config *c = pc->c;
 	if (entry_scope_check(w) < 0 || c->nscopes == CONFIG_MAX_SCOPES) {
-		snprintf(pc->fault, sizeof(pc->fault),
-			 "scope \"%s\" is not a valid scope (or over %d scopes)",
-			 w, CONFIG_MAX_SCOPES);
+		fault_set(pc, "scope \"%s\" is not a valid scope (or over %d scopes)",
+			  w, CONFIG_MAX_SCOPES);
 		return -EINVAL;
 	}
 	snprintf(c->scopes[c->nscopes++], sizeof(c->scopes[0]), "%s", w);
@@ -137,8 +158,8 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 			snprintf(c->home, sizeof(c->home), "%s", value);
 		} else if (strcmp(name, "listen") == 0) {
 			if (addr_check(value) < 0) {
-				snprintf(pc->fault, sizeof(pc->fault),
-					 "listen \"%s\" is not HOST:PORT", value);
+				fault_set(pc, "listen \"%s\" is not HOST:PORT",
+					  value);
 				return 0;
 			}
 			snprintf(c->listen, sizeof(c->listen), "%s", value);
@@ -147,7 +168,7 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		} else if (strcmp(name, "peers") == 0) {
 			return words_each(value, add_peer, pc) == 0;
 		} else if (strcmp(name, "scopes") == 0) {
-			c->nscopes = 0;
+			/* like peers: several lines, or indented ones, add up */
 			return words_each(value, add_scope, pc) == 0;
 		} else {
 			goto unknown;
@@ -157,14 +178,14 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, 1024, &c->max_peers) < 0) {
-				snprintf(pc->fault, sizeof(pc->fault),
-					 "max_peers must be 1..1024");
+				fault_set(pc, "max_peers \"%s\" must be a number 1..1024",
+					  value);
 				return 0;
 			}
 		} else if (strcmp(name, "batch") == 0) {
 			if (parse_uint(value, 1, 256, &c->batch) < 0) {
-				snprintf(pc->fault, sizeof(pc->fault),
-					 "batch must be 1..256");
+				fault_set(pc, "batch \"%s\" must be a number 1..256",
+					  value);
 				return 0;
 			}
 		} else {
@@ -173,24 +194,70 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 unknown:
-	snprintf(pc->fault, sizeof(pc->fault), "unknown key \"%s\" in [%s]",
-		 name, section);
+	fault_set(pc, "unknown key \"%s\" in [%s]", name, section);
 	return 0;
+}
+
+/*
+ * inih's reader: fgets() that counts the file's lines, so that the
+ * handler knows the line it is called for. inih reads at most its
+ * INI_MAX_LINE - 1 bytes at a time and counts each read as a line; a
+ * longer line would be cut and its rest taken for another line, so it is
+ * a fault of its own.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx *pc = stream;
+	size_t n;
+
+	if (!fgets(str, num, pc->f))
+		return NULL;
+	pc->reads++;
+	if (pc->at_line_start)
+		pc->line++;
+	n = strlen(str);
+	pc->at_line_start = n > 0 && str[n - 1] == '\n';
+	if (!pc->at_line_start) {
+		/* cut: harmless when only the newline is left */
+		int c = fgetc(pc->f);
+		if (c != EOF)
+			ungetc(c, pc->f);
+		if (c != EOF && c != '\n')
+			fault_set(pc, "the line is longer than %d characters; continue a long list on indented lines below it",
+				  num - 1);
+	}
+	return str;
 }
 
 static int parse_file(struct parse_ctx *pc, const char *path, char *why,
 		      size_t whylen)
 {
-	int line = ini_parse(path, cfg_ini_handler, pc);
-	if (line == 0)
+	int e;
+
+	pc->fault[0] = 0;
+	pc->line = pc->reads = 0;
+	pc->at_line_start = 1;
+	if (!(pc->f = fopen(path, "r"))) {
+		snprintf(why, whylen, "cannot open config file %s: %s", path,
+			 strerror(errno));
+		return HAMLET_ECONFIG;
+	}
+	/* e: the first line (as inih counts) where inih or the handler
+	 * found a fault, or 0 */
+	e = ini_parse_stream(read_line, pc, cfg_ini_handler, pc);
+	fclose(pc->f);
+	pc->f = NULL;
+	if (e == 0 && !pc->fault[0])
 		return 0;
-	if (line == -1)
-		snprintf(why, whylen, "cannot open config file %s", path);
-	else if (line == -2)
+	if (e == -2)
 		snprintf(why, whylen, "out of memory reading %s", path);
-	else
-		snprintf(why, whylen, "%s line %d: %s", path, line,
-			 pc->fault[0] ? pc->fault : "syntax error");
+	else if (pc->fault[0] && (e == 0 || pc->fault_read <= e))
+		snprintf(why, whylen, "%s line %d: %s", path, pc->fault_line,
+			 pc->fault);
+	else /* before any fault of ours, no line was cut: e is the line */
+		snprintf(why, whylen,
+			 "%s line %d: not a [section] or a key = value line",
+			 path, e);
 	return HAMLET_ECONFIG;
 }
 
@@ -198,7 +265,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hamletd --home DIR [--config FILE] [--listen HOST:PORT]\n"
-		"               [--peer HOST:PORT]... [--socket PATH] [--verbose]\n");
+		"               [--peer HOST:PORT]... [--socket PATH] [--verbose]\n"
+		"       hamletd --version | --help\n");
 }
 
 int config_from_args(int argc, char **argv, struct config *c, char *why,
@@ -212,6 +280,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *home = NULL, *listen = NULL, *sock = NULL, *cfg = NULL;
@@ -237,6 +306,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 			}
 			break;
 		case 'H': usage(stdout); return 1;
+		case 'V': printf("hamletd %s\n", HAMLET_VERSION); return 1;
 		default:
 			usage(stderr);
 			snprintf(why, whylen, "bad command line");

@@ -37,7 +37,7 @@ struct config {
  * Parse argv into c (defaults first, then the file named by --config, then
  * the flags). On failure why names the problem (the file and line for a
  * bad or unknown key) and the return is HAMLET_ECONFIG or -EINVAL.
- * A return of 1 means --help was printed.
+ * A return of 1 means --help or --version was printed (on stdout).
  */
 int config_from_args(int argc, char **argv, struct config *c, char *why,
 		     size_t whylen);

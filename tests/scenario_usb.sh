@@ -6,13 +6,7 @@ set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-scenario-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
-check() { # description, command...
-	local d=$1; shift
-	if "$@" >"$T/out" 2>&1; then ok "$d"; else fail "$d"; sed 's/^/    /' "$T/out" | head -20; fi
-}
+. "$(dirname "$0")/testlib.sh"
 A() { "$H" --home "$T/a" "$@"; }
 B() { "$H" --home "$T/b" "$@"; }
 exchange() { # from to
@@ -84,5 +78,4 @@ if B verify >"$T/out" 2>&1; then fail "verify must fail on a planted fork"; else
 	if grep -qi fork "$T/out"; then ok "verify reports the fork and exits non-zero"; else fail "verify output names the fork"; cat "$T/out"; fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tests_done

@@ -151,8 +151,24 @@ int main(void)
 		struct node *c = th_node(dir, net, "victim", "bk/bt/qt/victim");
 		ASSERT_OK(th_put(c, "health_profile", "OWN-1",
 				 "person_id=009988776655;full_name=Own;birth_date=1970-07-07"));
-		uint8_t before[32];
+		/* before: the victim's records; after: with the bundle's too */
+		uint8_t before[32], after[32], now[32];
 		th_digest(c, before);
+		{
+			char cmd[8192], home[4096];
+			struct node *ref;
+			snprintf(cmd, sizeof(cmd),
+				 "rm -rf '%s/ref' && cp -a '%s/victim' '%s/ref'",
+				 dir, dir, dir);
+			ASSERT_EQ(system(cmd), 0);
+			snprintf(home, sizeof(home), "%s/ref", dir);
+			ASSERT_OK(node_open(home, 0, &ref, why, sizeof(why)));
+			ASSERT_OK(bundle_import(ref, bun, &rep, why, sizeof(why)));
+			bundle_report_close(&rep);
+			th_digest(ref, after);
+			node_close(ref);
+			ASSERT_TRUE(memcmp(before, after, 32) != 0);
+		}
 		for (size_t i = 0; i < len; i++) {
 			p[i] ^= 0x40;
 			spit(bad, p, len);
@@ -168,9 +184,14 @@ int main(void)
 			snprintf(home, sizeof(home), "%s/v2", dir);
 			ASSERT_OK(node_open(home, 0, &v, why, sizeof(why)));
 			int r = bundle_import(v, bad, &rep, why, sizeof(why));
+			th_digest(v, now);
 			/* detected: refused with a reason, or a finding */
 			if (r < 0) {
 				ASSERT_TRUE(why[0] != 0);
+				/* refused whole: not a record changed */
+				if (memcmp(now, before, 32) != 0)
+					TEST_FAIL_("flip at byte %zu was refused, yet changed the records",
+						   i);
 			} else {
 				if (rep.problems.total == 0)
 					TEST_FAIL_("flip at byte %zu went unnoticed", i);
@@ -194,10 +215,15 @@ int main(void)
 			ASSERT_OK(audit_store(v->st, v->net.id, &ar));
 			ASSERT_TRUE(!audit_failed(&ar));
 			audit_report_close(&ar);
-			/* and the intact bundle completes it */
+			/* and the intact bundle completes it: exactly the
+			 * victim's records and the bundle's, nothing else */
 			ASSERT_OK(bundle_import(v, bun, &rep, why, sizeof(why)));
 			ASSERT_EQ(rep.stats.rejected, 0);
 			bundle_report_close(&rep);
+			th_digest(v, now);
+			if (memcmp(now, after, 32) != 0)
+				TEST_FAIL_("flip at byte %zu left records that differ from an intact import's",
+					   i);
 			node_close(v);
 		}
 		node_close(c);

@@ -1,4 +1,5 @@
 /* Entry format: golden bytes, strict decoding, signatures (RFC 8032). */
+#include "alloc_count.h"
 #include "entry.h"
 #include "error.h"
 #include "mp.h"
@@ -168,11 +169,39 @@ int main(void)
 
 	TEST_START("a hostile container length does not allocate on its word");
 	{
+		/* 2^32 - 1 elements, over the cap; and a million, within
+		 * it, of which the bytes hold one */
 		uint8_t evil[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01 };
-		ASSERT_NE(entry_decode(evil, sizeof(evil), &d, NULL), 0);
-		struct mp_doc doc;
-		ASSERT_EQ(mp_doc_parse(&doc, evil, sizeof(evil), 1000000),
-			  HAMLET_ETOOBIG);
+		uint8_t lying[] = { 0xdd, 0x00, 0x0f, 0x42, 0x40, 0x01 };
+		uint8_t fine[] = { 0x92, 0x01, 0x02 };
+		struct mp_doc doc, untouched;
+		int r_evil, r_decode, r_lying;
+		long allocs;
+
+		memset(&doc, 0xa5, sizeof(doc));
+		memcpy(&untouched, &doc, sizeof(doc));
+		alloc_count_start();
+		r_decode = entry_decode(evil, sizeof(evil), &d, NULL);
+		r_evil = mp_doc_parse(&doc, evil, sizeof(evil), 1000000);
+		r_lying = mp_doc_parse(&doc, lying, sizeof(lying), 2000000);
+		allocs = alloc_count_stop();
+		ASSERT_NE(r_decode, 0);
+		ASSERT_EQ(r_evil, HAMLET_ETOOBIG);
+		ASSERT_EQ(r_lying, HAMLET_EFORMAT);
+		/* msgpack-c was never started on them: it would have set up
+		 * doc's unpacker before allocating anything */
+		ASSERT_MEMEQ(&doc, &untouched, sizeof(doc));
+		if (allocs >= 0)
+			ASSERT_EQ(allocs, 0);
+		else
+			fprintf(stderr, "   (allocations are not counted under a sanitizer)\n");
+		/* and the count is real: a parse that succeeds allocates */
+		alloc_count_start();
+		ASSERT_OK(mp_doc_parse(&doc, fine, sizeof(fine), 16));
+		allocs = alloc_count_stop();
+		mp_doc_close(&doc);
+		if (allocs >= 0)
+			ASSERT_TRUE(allocs > 0);
 	}
 
 	TEST_START("scope prefixes match whole segments only");

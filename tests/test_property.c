@@ -185,14 +185,16 @@ int main(void)
 			ASSERT_MEMEQ(d0, dj, 32);
 		}
 		for (int k = 0; k < 5; k++) {
+			const char *coll = k < 3 ? "health_profile" : "payment";
 			struct store_txn *t;
 			struct record_view v;
 			ASSERT_OK(store_txn_begin(nodes[0]->st, 1, &t));
-			if (record_view_load(t, k < 3 ? "health_profile" : "payment",
-					     recs[k], &v) == 0) {
+			if (record_view_load(t, coll, recs[k], &v) == 0) {
 				conflicts_seen += (int)v.conflicts->via.array.size;
-				conflicts_seen += record_duplicates(
-					t, "payment", &v, recs[k], NULL, NULL) > 0;
+				int dups = record_duplicates(t, coll, &v, recs[k],
+							     NULL, NULL);
+				ASSERT_TRUE(dups >= 0);
+				conflicts_seen += dups > 0;
 				record_view_close(&v);
 			}
 			store_txn_abort(t);

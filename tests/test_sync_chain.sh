@@ -15,13 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 1" TERM INT HUP
-passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
-check() { # description, command...
-	local d=$1; shift
-	if "$@" >"$T/out" 2>&1; then ok "$d"; else fail "$d"; sed 's/^/    /' "$T/out" | head -20; fi
-}
+. "$(dirname "$0")/testlib.sh"
 V() { "$H" --home "$T/v" "$@"; }
 C() { "$H" --home "$T/c" "$@"; }
 P() { "$H" --home "$T/p" "$@"; }
@@ -156,6 +150,22 @@ check "the direct path reports the tampered bundle the same way" \
 	diff -u "$T/tamp-direct.out" <(grep -v '^stored through hamletd' "$T/tamp.out")
 check "all three still agree" until_ok same_digest
 
+# The province's daemon stops after agreeing with the commune, which
+# then lists it as not connected. Its lag is 0: it agreed after the
+# commune's newest entry (newest - last_sync once wrapped around to
+# 18446744073709282 s).
+PK=$(node_key p)
+# peer_field NODE KEY FIELD: FIELD of the peer with KEY in NODE's status
+peer_field() { "$H" --home "$T/$1" status --json | awk -v k="$2" -v f="\"$3\":" '/"key":/ { on = index($0, k) > 0 } on && $1 == f { v = $2; sub(/,$/, "", v); print v; exit }'; }
+peer_is() { [ "$(peer_field "$1" "$2" "$3")" = "$4" ]; }
+check "sync --wait on the commune: both peers agree after the newest entry" C sync --wait --timeout 60
+kill -TERM "${pids[2]}" && wait "${pids[2]}"
+check "the province's daemon stops cleanly" test $? = 0
+pids=("${pids[0]}" "${pids[1]}")
+check "the commune sees the province disconnected" until_ok peer_is c "$PK" connected false
+lag=$(peer_field c "$PK" lag_s)
+if [ "$lag" = 0 ]; then ok "a disconnected peer that agreed after our newest entry has lag_s 0"; else fail "a disconnected peer that agreed after our newest entry has lag_s 0 (got $lag)"; fi
+
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 stopped=1
 for p in "${pids[@]}"; do
@@ -169,5 +179,4 @@ done
 pids=()
 if [ $stopped = 1 ]; then ok "the daemons stop cleanly on SIGTERM"; else fail "the daemons stop cleanly on SIGTERM"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tests_done

@@ -152,7 +152,6 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 		 "[root]\nnetwork = %s\nnetwork_id = %s\nsecret_key = %s\n",
 		 name, idhex, skhex);
 	r = write_file(keypath, text, 0600, 1);
-	sodium_memzero(text, sizeof(text));
 	if (r < 0) {
 		snprintf(why, whylen, "cannot write %s: %s", keypath,
 			 strerror(-r));
@@ -163,7 +162,12 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 		*ret = ni;
 	r = 0;
 out:
+	/* the network key (ni, keyhex, the network file's text) and the
+	 * root key (sk, skhex, the root key file's text) */
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(keyhex, sizeof(keyhex));
 	sodium_memzero(skhex, sizeof(skhex));
+	sodium_memzero(&ni, sizeof(ni));
 	sodium_free(sk);
 	free(netpath);
 	free(keypath);
@@ -191,6 +195,9 @@ static int ini_cb(void *user, const char *section, const char *name,
 	}
 	for (size_t i = 0; c->keys[i]; i++) {
 		if (strcmp(c->keys[i], name) == 0) {
+			/* a key given twice: the first value may be a secret */
+			if (c->vals[i])
+				sodium_memzero(c->vals[i], strlen(c->vals[i]));
 			free(c->vals[i]);
 			c->vals[i] = strdup(value);
 			return 1;
@@ -425,7 +432,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	}
 	if (access(p, F_OK) != 0 && errno == ENOENT) {
 		snprintf(why, whylen,
-			 "no node in %s: run \"hamlet --home %s init --network FILE\" first",
+			 "no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)",
 			 home, home);
 		r = -ENOENT;
 		goto fail;

@@ -105,6 +105,23 @@ static uint64_t initial_map(void)
 	return 64ull << 20;
 }
 
+/* Create st->env and open dir with flags: 0 or an MDB code, st->env
+ * left NULL on failure. */
+static int env_open(struct store *st, const char *dir, unsigned flags)
+{
+	int rc;
+
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return rc;
+	mdb_env_set_maxdbs(st->env, ST__COUNT + 2);
+	mdb_env_set_mapsize(st->env, st->map_size);
+	if ((rc = mdb_env_open(st->env, dir, flags, 0600)) != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
 int store_open(const char *dir, const struct store_options *opt,
 	       struct store **ret)
 {
@@ -131,14 +148,16 @@ int store_open(const char *dir, const struct store_options *opt,
 			goto fail;
 		}
 	}
-	if ((rc = mdb_env_create(&st->env)) != 0) {
-		r = map_err(rc);
-		goto fail;
-	}
-	mdb_env_set_maxdbs(st->env, ST__COUNT + 2);
-	mdb_env_set_mapsize(st->env, st->map_size);
-	rc = mdb_env_open(st->env, dir,
-			  (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS, 0600);
+	rc = env_open(st, dir, (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS);
+	/*
+	 * LMDB readers write the lock file too. Where they cannot (a copy
+	 * on read-only media, or in a directory the reader may not write),
+	 * a reader opens without the lock table. That is sound only while
+	 * no writer works on the store, as none can on such a copy: a
+	 * writer would reuse pages under a reader it cannot see.
+	 */
+	if (st->readonly && (rc == EACCES || rc == EROFS))
+		rc = env_open(st, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK);
 	if (rc != 0) {
 		r = map_err(rc);
 		goto fail;

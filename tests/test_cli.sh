@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The hamlet CLI on its own nodes, without real daemons: what it prints
+# and refuses. Where an answer from hamletd is needed that a real daemon
+# gives only by chance, tests/tools/fakehamletd stands in on the socket.
+# tests/tools/wipe_spy.so (LD_PRELOAD) reports which buffers were wiped.
+#   tests/test_cli.sh PATH/TO/hamlet PATH/TO/fakehamletd PATH/TO/wipe_spy.so
+set -uo pipefail
+usage="usage: $0 PATH/TO/hamlet PATH/TO/fakehamletd PATH/TO/wipe_spy.so"
+H=${1:?$usage}
+F=${2:?$usage}
+S=${3:?$usage}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch cli
+# fake_start HOME: fakehamletd on HOME's socket, its requests logged to HOME.fake
+fake_start() {
+	rm -f "$1.fake"
+	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 2>/dev/null &
+	bg=$!
+	for _ in $(seq 1 100); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
+	return 1
+}
+fake_stop() { kill "$bg" && wait "$bg" 2>/dev/null; bg=; }
+A() { "$H" --home "$T/a" "$@"; }
+PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-01-01","sex":"female","village":"na-pai"}'
+
+check "hamlet --version prints its version" bash -c "'$H' --version | grep -qx 'hamlet [0-9][0-9.]*'"
+refuse "a command where no node exists says how to make one, --scope included" 3 \
+	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
+check "network created" "$H" network create cli --out "$T"
+check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
+check "A writes a record" A put health_profile HP-1 "$PROFILE"
+
+# --- status: a peer's lag ------------------------------------------------
+# peer_field NAME: the value of "NAME" in each peer of status.json, in order
+peer_field() { awk -v f="\"$1\":" '$1 == f { v = $2; sub(/,$/, "", v); print v }' "$T/status.json" | tr '\n' ' '; }
+if fake_start "$T/a" && A status --json >"$T/status.json" 2>"$T/out"; then
+	check "status --json lists the three peers the daemon reports" test "$(peer_field key | wc -w)" = 3
+	set -- $(peer_field lag_s)
+	if [ $# = 3 ] && [ "$1" = null ] && [ "$2" = 0 ] && [ "$3" -gt 0 ] && [ "$3" -lt 100000000000 ]; then
+		ok "lag_s: null for a peer that never synced, 0 for one that agreed after our newest entry (even dated ahead), a count of seconds for one behind"
+	else
+		fail "lag_s: null, 0 and a count of seconds (got: $*)"
+	fi
+	check "status in words shows the peers and never an absurd age" \
+		bash -c "'$H' --home '$T/a' status >'$T/status.txt' && grep -q 'last agreed never' '$T/status.txt' && grep -q 'last agreed 0 s ago' '$T/status.txt'"
+else
+	fail "status --json against the fake daemon"; sed 's/^/    /' "$T/out"
+fi
+fake_stop
+
+# --- conflicts: a record with a field conflict and a duplicate ----------
+B() { "$H" --home "$T/b" "$@"; }
+# send FROM TO: what TO lacks, by bundle
+send() {
+	"$H" --home "$T/$2" summary --out "$T/$2.sum" >/dev/null &&
+	"$H" --home "$T/$1" bundle create --for "$T/$2.sum" "$T/$1-$2.bundle" >/dev/null &&
+	"$H" --home "$T/$2" bundle import "$T/$1-$2.bundle" >/dev/null
+}
+check "node B" B init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan
+check "A writes HP-2 with HP-1's person_id: a duplicate" A put health_profile HP-2 "$PROFILE"
+check "B gets both" send a b
+check "A and B change HP-1's phone at the same time" bash -c "'$H' --home '$T/a' put health_profile HP-1 '{\"phone\":\"0911000001\"}' && '$H' --home '$T/b' put health_profile HP-1 '{\"phone\":\"0922000002\"}'"
+check "B gets A's change" send a b
+check "HP-1 has both a field conflict and a duplicate on B" \
+	bash -c "'$H' --home '$T/b' get health_profile HP-1 >'$T/get' && grep -q 'CONFLICT phone' '$T/get' && grep -q 'DUPLICATE of health_profile/HP-2' '$T/get'"
+B conflicts >"$T/conflicts.txt" 2>&1
+check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
+check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
+check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
+check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+
+# --- import: repeated ids, all or nothing, what it wrote -------------------
+HDR="id,person_id,full_name,birth_date,sex,village"
+# profiles FROM TO [PREFIX]: CSV rows of new profiles FROM..TO
+profiles() {
+	for i in $(seq "$1" "$2"); do
+		printf '%s-%05d,%012d,Ban Hai %d,1990-02-0%d,female,na-pai\n' "${3:-IM}" "$i" $((500000 + i)) "$i" $((i % 9 + 1))
+	done
+}
+{ echo "$HDR"; profiles 1 2; profiles 1 1; profiles 3 3; profiles 2 2; } >"$T/repeat.csv"
+refuse "an id given twice in a CSV file refuses the file, naming both rows" 4 \
+	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat.csv"
+check "and names every repeat" grep -q 'row 6: id IM-00002 again (first on row 3)' "$T/refused"
+check "and says nothing was imported" grep -q 'nothing was imported' "$T/refused"
+refuse "nothing of it is in the store" 3 "not found" A get health_profile IM-00003
+printf '{"id":"NJ-1","phone":"0911000001"}\n\n{"id":"NJ-1","phone":"0911000002"}\n' >"$T/repeat.ndjson"
+refuse "an id given twice in an NDJSON file refuses it, naming both lines" 4 \
+	'line 3: id NJ-1 again (first on line 1)' A import health_profile --format ndjson "$T/repeat.ndjson"
+
+# a new record without its required fields on row 5501: before, the
+# first 5,000 rows were written and the file was half imported
+{ echo "$HDR"; profiles 1 5499; echo "IM-05500,000000505500,Ban Hai 5500,,female,na-pai"; profiles 5501 6000; } >"$T/late.csv"
+refuse "a row the store would refuse after the first 5,000 refuses the whole file" 4 \
+	'row 5501: IM-05500 is a new record and needs every required field; missing: birth_date' \
+	A import health_profile --format csv "$T/late.csv"
+check "and nothing of it is in the store" bash -c "! '$H' --home '$T/a' get health_profile IM-00001 >/dev/null 2>&1"
+check "A writes a payment" A put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000,"status":"created"}'
+printf 'id,amount_vnd,status\nPAY-2,1,\nPAY-1,600000,approved\n' >"$T/immutable.csv"
+refuse "a row that changes an immutable field of a stored record is named before anything is written" 4 \
+	"row 3: payment.amount_vnd of PAY-1 is 500000 already and cannot change" \
+	A import payment --format csv "$T/immutable.csv"
+check "with the new record's missing fields" \
+	grep -q "row 2: PAY-2 is a new record and needs every required field; missing: program, beneficiary_id, period" "$T/refused"
+check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -qx 'status: created'"
+printf '{"id":"HP-1","full_name":null}\n' >"$T/clear.ndjson"
+refuse "an NDJSON line that clears a required field is named" 4 \
+	'line 1: health_profile.full_name of HP-1 is required and cannot be cleared' \
+	A import health_profile --format ndjson "$T/clear.ndjson"
+{ echo "$HDR"; profiles 1 6000; } >"$T/good.csv"
+check "a good file of 6,000 rows imports, and says what it wrote" \
+	bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/good.csv' | grep -qx 'imported 6000 rows into health_profile: 6000 written, 0 unchanged'"
+check "its last row is there" A get health_profile IM-06000
+
+# through a daemon that stores some requests, then refuses one: the
+# message names exactly the rows that are in the store
+if fake_start "$T/a"; then
+	{ echo "$HDR"; profiles 1 4499 MID; echo "FAIL-1,000000999999,Fail,1990-01-01,male,na-pai"; profiles 4501 6000 MID; } >"$T/mid.csv"
+	refuse "a write refused after some requests were stored stops the import" 1 \
+		'row 4501 (id FAIL-1): refused FAIL-1 on purpose' A import health_profile --format csv "$T/mid.csv"
+	stored=$(awk '$1 == "stored" { n += $2 } END { print n + 0 }' "$T/a.fake")
+	check "some requests were stored before the refusal" test "$stored" -gt 0 -a "$stored" -lt 4500
+	check "the message names exactly the rows stored" \
+		grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
+	check "and where the rest begins" grep -q "nothing from row $((stored + 2)) on was: fix row 4501" "$T/refused"
+	# a put that changes nothing comes back with seq 0 and no entry
+	{ echo "$HDR"; profiles 1 2 SAME; profiles 1 1 NEW; } >"$T/same.csv"
+	check "import counts the rows the daemon found unchanged" \
+		bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/same.csv' | grep -qx 'imported 3 rows into health_profile: 1 written, 2 unchanged, through hamletd'"
+	check "import --json counts them too" \
+		bash -c "'$H' --home '$T/a' --json import health_profile --format csv '$T/same.csv' | tr -d ' \n' | grep -q '\"rows\":3,\"written\":1,\"unchanged\":2'"
+	check "put says so when nothing changed" \
+		bash -c "'$H' --home '$T/a' put health_profile SAME-9 '{\"phone\":\"0911000009\"}' | grep -qx 'unchanged health_profile/SAME-9: the field is already as given; nothing written (checked by hamletd)'"
+	check "put --json says unchanged, with no entry" \
+		bash -c "'$H' --home '$T/a' put --json health_profile SAME-9 '{\"phone\":\"0911000009\"}' | tr -d ' \n' | grep -q '\"unchanged\":true,\"entry\":null,\"seq\":0'"
+	check "a put that changes something is saved as before" \
+		bash -c "'$H' --home '$T/a' put health_profile NEW-9 '{\"phone\":\"0911000009\"}' | grep -q '^saved health_profile/NEW-9: 1 field (entry [0-9a-f]*, seq [1-9][0-9]*, through hamletd)'"
+else
+	fail "fakehamletd on A's socket"
+fi
+fake_stop
+
+# --- verify on a read-only copy of a node ----------------------------------
+# as_reader COMMAND...: as someone who may read the copy but not write it
+# (as root, the user nobody: chmod does not stop root)
+if [ "$(id -u)" != 0 ]; then
+	as_reader() { "$@"; }
+else
+	as_reader() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+fi
+if [ "$(id -u)" = 0 ] && ! command -v setpriv >/dev/null; then
+	echo "skipped: verify on a read-only copy (needs setpriv as root)"
+else
+	RO=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-ro-XXXXXX")
+	chmod 755 "$RO"
+	# nobody may not reach the build tree: run a copy of hamlet
+	cp "$H" "$RO/hamlet" && chmod 755 "$RO/hamlet"
+	cp -a "$T/a" "$RO/node" && rm -f "$RO/node/store/lock.mdb"
+	chmod -R a+rX,a-w "$RO/node"
+	check "the copy is read-only to the reader" bash -c "$(declare -f as_reader); ! as_reader touch '$RO/node/store/lock.mdb' 2>/dev/null"
+	check "verify opens a read-only copy without a lock file and finds it clean" \
+		bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' verify | grep -q '^verify: ok'"
+	check "and reads its records" bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' get health_profile HP-1 | grep -q 'Lo Thi A'"
+	check "without writing a lock file" test ! -e "$RO/node/store/lock.mdb"
+	chmod u+w "$RO/node/store" && cp -a "$T/a/store/lock.mdb" "$RO/node/store/" && chmod a+r,a-w "$RO/node/store" "$RO/node/store/lock.mdb"
+	check "verify opens a read-only copy whose lock file it may not write" \
+		bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' verify | grep -q '^verify: ok'"
+	chmod -R u+w "$RO" && rm -rf "$RO"
+fi
+
+# --- secrets: every copy of the network key is wiped -----------------------
+# spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
+spy() {
+	LD_PRELOAD=$S WIPE_SPY_LOG=$T/spy.log \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+hex() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# wiped KEY: the key (hex) and its text in hex were each passed to sodium_memzero
+wiped() { grep -q "^wipe .*$1" "$T/spy.log" && grep -q "^wipe .*$(hex "$1")" "$T/spy.log"; }
+rm -f "$T/spy.log"
+check "network create, watched" spy "$H" network create spied --out "$T/spied"
+key=$(sed -n 's/^key = //p' "$T/spied/spied.network")
+check "the spy saw the network key being made" grep -qx "random $key" "$T/spy.log"
+check "network create wipes the network key and its hex text" wiped "$key"
+# network_create() and the command each hold a struct network_info
+check "both copies of the key were wiped" test "$(grep -c "^wipe .*$key" "$T/spy.log")" -ge 2
+rm -f "$T/spy.log"
+mkdir -p "$T/broken/broken.network.tmp" # the network file cannot be written
+refuse "network create that cannot write its file says so" 5 "cannot write" \
+	spy "$H" network create broken --out "$T/broken"
+key=$(sed -n 's/^random //p' "$T/spy.log")
+check "the spy saw one network key being made" test "${#key}" = 64
+check "a failed network create wipes them too" wiped "$key"
+
+tests_done

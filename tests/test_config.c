@@ -1,0 +1,260 @@
+/* hamletd's settings: the INI file, the flags over it, --version, --help. */
+#include "config.h"
+#include "error.h"
+#include "testlib.h"
+#include "version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/hamlet-config-XXXXXX";
+static char path[4200];
+static struct config cfg;
+static char why[512];
+
+/* Write text as the config file; returns its path. */
+static const char *conf(const char *text)
+{
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/hamletd.conf", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fputs(text, f) >= 0, 1);
+	ASSERT_EQ(fclose(f), 0);
+	return path;
+}
+
+/* config_from_args() on the NULL-ended arguments after "hamletd". */
+static int parse(const char *first, ...)
+{
+	char *argv[32] = { "hamletd" };
+	int argc = 1;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *)) {
+		ASSERT_TRUE(argc < 31);
+		argv[argc++] = (char *)a;
+	}
+	va_end(ap);
+	why[0] = 0;
+	return config_from_args(argc, argv, &cfg, why, sizeof(why));
+}
+
+/* The same, with stdout going to a file whose text lands in out. */
+static int parse_capturing(const char *arg, char *out, size_t cap)
+{
+	char cap_path[4200];
+	int fd, saved, r;
+	ssize_t n;
+	snprintf(cap_path, sizeof(cap_path), "%s/stdout", dir);
+	fflush(stdout);
+	ASSERT_TRUE((fd = open(cap_path, O_RDWR | O_CREAT | O_TRUNC, 0600)) >= 0);
+	ASSERT_TRUE((saved = dup(1)) >= 0);
+	ASSERT_TRUE(dup2(fd, 1) == 1);
+	r = parse("--home", dir, arg, NULL);
+	fflush(stdout);
+	ASSERT_TRUE(dup2(saved, 1) == 1);
+	close(saved);
+	ASSERT_TRUE((n = pread(fd, out, cap - 1, 0)) >= 0);
+	out[n] = 0;
+	close(fd);
+	return r;
+}
+
+#define ASSERT_WHY(text)                                                   \
+	do {                                                               \
+		char want_[600];                                           \
+		snprintf(want_, sizeof(want_), "%s %s", path, (text));     \
+		ASSERT_STREQ(why, want_);                                  \
+	} while (0)
+
+int main(void)
+{
+	char out[1024];
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+
+	TEST_START("a valid file sets every key, and the defaults stand for the rest");
+	conf("; hamletd\n"
+	     "[node]\n"
+	     "home = /var/lib/hamlet\n"
+	     "listen = 0.0.0.0:7450 ; accept peers here\n"
+	     "peers = commune.example:7450 10.0.0.2:7450\n"
+	     "scopes = bk/bach-thong\n"
+	     "socket = /run/hamlet/hamletd.sock\n"
+	     "\n"
+	     "[limits]\n"
+	     "max_peers = 12\n");
+	ASSERT_EQ(parse("--config", path, NULL), 0);
+	ASSERT_STREQ(cfg.home, "/var/lib/hamlet");
+	ASSERT_STREQ(cfg.listen, "0.0.0.0:7450");
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "commune.example:7450");
+	ASSERT_STREQ(cfg.peers[1], "10.0.0.2:7450");
+	ASSERT_EQ(cfg.nscopes, 1);
+	ASSERT_STREQ(cfg.scopes[0], "bk/bach-thong");
+	ASSERT_STREQ(cfg.socket, "/run/hamlet/hamletd.sock");
+	ASSERT_EQ(cfg.max_peers, 12);
+	ASSERT_EQ(cfg.batch, 256);
+	ASSERT_STREQ(cfg.config_path, path);
+
+	TEST_START("a long peer list goes on indented lines, and scopes add up over lines");
+	conf("[node]\n"
+	     "home = /h\n"
+	     "peers = a.example:1\n"
+	     "  b.example:2 c.example:3\n"
+	     "scopes = bk/a\n"
+	     "scopes = bk/b\n");
+	ASSERT_EQ(parse("--config", path, NULL), 0);
+	ASSERT_EQ(cfg.npeers, 3);
+	ASSERT_STREQ(cfg.peers[2], "c.example:3");
+	ASSERT_EQ(cfg.nscopes, 2);
+	ASSERT_STREQ(cfg.scopes[1], "bk/b");
+
+	TEST_START("an unknown key is named with its own line");
+	conf("[node]\n"
+	     "home = /h\n"
+	     "\n"
+	     "# comment\n"
+	     "peers = a.example:1\n"
+	     "  b.example:2\n"
+	     "[limits]\n"
+	     "batch = 10\n"
+	     "bogus = 1\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 9: unknown key \"bogus\" in [limits]");
+
+	TEST_START("the first fault is named with its line, not with a later fault's message");
+	conf("[node]\n"
+	     "bogus = 1\n"
+	     "home = /h\n"
+	     "[limits]\n"
+	     "batch = 1000\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: unknown key \"bogus\" in [node]");
+
+	TEST_START("a line that is neither a section nor key = value is named by its line");
+	conf("[node]\n"
+	     "home = /h\n"
+	     "this is not a setting\n"
+	     "bogus = 1\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: not a [section] or a key = value line");
+
+	TEST_START("a key in an unknown section is named with its section and line");
+	conf("[node]\nhome = /h\n[nodes]\nlisten = 1.2.3.4:5\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: unknown key \"listen\" in [nodes]");
+
+	TEST_START("a bad value is named, with its key and line");
+	{
+		static const struct {
+			const char *file, *why;
+		} bad[] = {
+			{ "[node]\nhome = /h\n[limits]\nbatch = 1000\n",
+			  "line 4: batch \"1000\" must be a number 1..256" },
+			{ "[limits]\nmax_peers = 0\n",
+			  "line 2: max_peers \"0\" must be a number 1..1024" },
+			{ "[limits]\nmax_peers = 12x\n",
+			  "line 2: max_peers \"12x\" must be a number 1..1024" },
+			{ "[node]\nlisten = 0.0.0.0\n",
+			  "line 2: listen \"0.0.0.0\" is not HOST:PORT" },
+			{ "[node]\n\npeers = a.example:1 b.example:99999\n",
+			  "line 3: peer \"b.example:99999\" is not HOST:PORT (or the list is over 256)" },
+			{ "[node]\nscopes = bk/Bach-Thong\n",
+			  "line 2: scope \"bk/Bach-Thong\" is not a valid scope (or over 16 scopes)" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			conf(bad[i].file);
+			ASSERT_EQ(parse("--config", path, "--home", "/h", NULL),
+				  HAMLET_ECONFIG);
+			ASSERT_WHY(bad[i].why);
+		}
+	}
+
+	TEST_START("a line longer than inih reads at once is a fault of its own, named by its line");
+	{
+		char text[1024] = "[node]\nhome = /h\npeers =";
+		for (int i = 0; i < 20; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 " peer%02d.example:7450", i);
+		strcat(text, "\nbogus = 1\n");
+		conf(text);
+		ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 3: the line is longer than 199 characters; continue a long list on indented lines below it");
+	}
+
+	TEST_START("a file that cannot be opened is named");
+	snprintf(path, sizeof(path), "%s/absent.conf", dir);
+	ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
+	ASSERT_TRUE(strstr(why, path) != NULL);
+	ASSERT_TRUE(strstr(why, "No such file") != NULL);
+
+	TEST_START("flags override the file; --peer adds to its peers");
+	conf("[node]\n"
+	     "home = /from/file\n"
+	     "listen = 127.0.0.1:1000\n"
+	     "socket = /from/file.sock\n"
+	     "peers = a.example:1\n");
+	ASSERT_EQ(parse("--config", path, "--home", "/from/flag", "--listen",
+			"127.0.0.1:2000", "--peer", "b.example:2", NULL),
+		  0);
+	ASSERT_STREQ(cfg.home, "/from/flag");
+	ASSERT_STREQ(cfg.listen, "127.0.0.1:2000");
+	ASSERT_STREQ(cfg.socket, "/from/file.sock");
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "a.example:1");
+	ASSERT_STREQ(cfg.peers[1], "b.example:2");
+	ASSERT_EQ(parse("--config", path, "--socket", "/from/flag.sock", NULL), 0);
+	ASSERT_STREQ(cfg.home, "/from/file");
+	ASSERT_STREQ(cfg.socket, "/from/flag.sock");
+
+	TEST_START("without a socket setting it lies in the home directory");
+	ASSERT_EQ(parse("--home", "/h", NULL), 0);
+	ASSERT_STREQ(cfg.socket, "/h/hamletd.sock");
+
+	TEST_START("a reload re-reads the file's peers and keeps those of --peer");
+	conf("[node]\nhome = /h\npeers = a.example:1\n");
+	ASSERT_EQ(parse("--config", path, "--peer", "b.example:2", NULL), 0);
+	conf("[node]\nhome = /h\npeers = c.example:3\n");
+	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), 0);
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "c.example:3");
+	ASSERT_STREQ(cfg.peers[1], "b.example:2");
+	conf("[node]\nhome = /h\npeers = c.example:3 bad\n");
+	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: peer \"bad\" is not HOST:PORT (or the list is over 256)");
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "c.example:3");
+
+	TEST_START("bad flags are refused, each named");
+	ASSERT_EQ(parse(NULL), -EINVAL);
+	ASSERT_STREQ(why, "no home directory: give --home DIR");
+	ASSERT_EQ(parse("--home", "/h", "--listen", "nowhere", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--listen \"nowhere\" is not HOST:PORT");
+	ASSERT_EQ(parse("--home", "/h", "--peer", "x", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--peer \"x\" is not HOST:PORT");
+	ASSERT_EQ(parse("--home", "/h", "extra", NULL), -EINVAL);
+	ASSERT_STREQ(why, "unexpected argument \"extra\"");
+	ASSERT_EQ(parse("--home", "/h", "--bogus", NULL), -EINVAL);
+	ASSERT_STREQ(why, "bad command line");
+
+	TEST_START("--version prints \"hamletd VERSION\" and asks main to exit 0");
+	ASSERT_EQ(parse_capturing("--version", out, sizeof(out)), 1);
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "hamletd %s\n", HAMLET_VERSION);
+		ASSERT_STREQ(out, want);
+	}
+
+	TEST_START("--help prints the usage and asks main to exit 0");
+	ASSERT_EQ(parse_capturing("--help", out, sizeof(out)), 1);
+	ASSERT_TRUE(strncmp(out, "usage: hamletd --home DIR", 25) == 0);
+	ASSERT_TRUE(strstr(out, "--version") != NULL);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(path), 0);
+	TEST_DONE();
+}

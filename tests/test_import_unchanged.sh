@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Importing a file again that changes nothing writes nothing: each row is
+# reported unchanged and no entry is signed, with no daemon running and
+# through hamletd. This rests on log_write() storing no entry for a put
+# whose fields all equal the record's state (LOG_DUPLICATE, seq 0).
+#   tests/test_import_unchanged.sh PATH/TO/hamlet PATH/TO/hamletd
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch unchanged
+A() { "$H" --home "$T/a" "$@"; }
+entries() { A status --json | sed -n 's/^  "entries": \([0-9]*\),$/\1/p'; }
+# says TEXT COMMAND...: the command succeeds and prints the line TEXT
+says() {
+	local want=$1; shift
+	"$@" >"$T/said" && grep -qxF -- "$want" "$T/said" && return 0
+	cat "$T/said"
+	return 1
+}
+
+check "network created" "$H" network create same --out "$T"
+check "node A" A init --network "$T/same.network" --scope bk/bach-thong/quang-thuan/na-pai
+{
+	echo "id,person_id,full_name,birth_date,sex,village"
+	for i in $(seq 1 6000); do
+		printf 'HP-%05d,%012d,Nguyen Van %d,1980-01-0%d,male,na-pai\n' "$i" "$i" "$i" $((i % 9 + 1))
+	done
+} >"$T/profiles.csv"
+check "the first import writes every row" \
+	says "imported 6000 rows into health_profile: 6000 written, 0 unchanged" A import health_profile --format csv "$T/profiles.csv"
+n0=$(entries)
+check "importing the same file again writes nothing" \
+	says "imported 6000 rows into health_profile: 0 written, 6000 unchanged" A import health_profile --format csv "$T/profiles.csv"
+check "and signs no entry" test "$(entries)" = "$n0"
+sed 's/^HP-00007,\(.*\),Nguyen Van 7,/HP-00007,\1,Nguyen Van Bay,/' "$T/profiles.csv" >"$T/one.csv"
+check "a file with one row changed writes that row alone" \
+	says "imported 6000 rows into health_profile: 1 written, 5999 unchanged" A import health_profile --format csv "$T/one.csv"
+check "one entry more" test "$(entries)" = "$((n0 + 1))"
+check "put of a value the record has writes nothing" \
+	says "unchanged health_profile/HP-00007: the field is already as given; nothing written" A put health_profile HP-00007 '{"full_name":"Nguyen Van Bay"}'
+check "and signs no entry" test "$(entries)" = "$((n0 + 1))"
+
+"$D" --home "$T/a" 2>"$T/d.log" &
+bg=$!
+for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
+check "hamletd runs on A (no listening port: its socket is enough)" grep -q "ready" "$T/d.log"
+check "through hamletd, the same file again writes nothing" \
+	says "imported 6000 rows into health_profile: 0 written, 6000 unchanged, through hamletd" A import health_profile --format csv "$T/one.csv"
+check "put through hamletd of a value the record has writes nothing" \
+	says "unchanged health_profile/HP-00007: the field is already as given; nothing written (checked by hamletd)" A put health_profile HP-00007 '{"full_name":"Nguyen Van Bay"}'
+check "and no entry was signed" test "$(entries)" = "$((n0 + 1))"
+kill "$bg" && wait "$bg"
+check "hamletd stops cleanly" test $? = 0
+bg=
+
+tests_done
