@@ -66,6 +66,7 @@ int cli_exit_code(int err)
 	case HAMLET_ESCHEMA:
 	case HAMLET_ECOLLECTION:
 	case HAMLET_EIMMUTABLE:
+	case HAMLET_ESTATE:
 	case HAMLET_ECONFIG:
 	case HAMLET_ESCOPE:
 	case HAMLET_EID:

@@ -6,6 +6,19 @@
 static const char *P1 =
 	"person_id=001122334455;full_name=Lo Thi Mai;birth_date=1990-04-12;phone=0912000001";
 
+struct listed {
+	const char *id;
+	int self, all;
+};
+
+static int count_listed(void *ctx, const char *coll, const char *id)
+{
+	struct listed *l = ctx;
+	l->all++;
+	l->self += strcmp(id, l->id) == 0;
+	return 0;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -100,6 +113,23 @@ int main(void)
 	ASSERT_EQ(dups, 1);
 	th_conflicts(b, "payment", "PAY-B", &dups);
 	ASSERT_EQ(dups, 1);
+	TEST_START("a record with a field conflict and a duplicate is listed once");
+	ASSERT_OK(th_put(a, "payment", "PAY-A", "status=confirmed"));
+	ASSERT_OK(th_put(b, "payment", "PAY-A", "status=failed"));
+	th_sync(a, b, dir);
+	th_sync(b, a, dir);
+	ASSERT_EQ(th_conflicts(a, "payment", "PAY-A", &dups), 1);
+	ASSERT_EQ(dups, 1);
+	{
+		struct store_txn *t;
+		struct listed l = { "PAY-A", 0, 0 };
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(record_conflicts_each(t, count_listed, &l));
+		store_txn_abort(t);
+		ASSERT_EQ(l.self, 1);
+		ASSERT_TRUE(l.all >= 2); /* PAY-A and its duplicate PAY-B */
+	}
+
 	TEST_START("deleting one duplicate clears the duplicate");
 	ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-B", NULL, 0, why,
 			   sizeof(why)));

@@ -639,7 +639,9 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
 			continue;
 		char *slash = strchr(l.keys[i], '/');
 		*slash = 0;
-		if ((r = cb(ctx, l.keys[i], slash + 1)) < 0)
+		r = cb(ctx, l.keys[i], slash + 1);
+		*slash = '/'; /* the next key is compared with this one */
+		if (r < 0)
 			goto out;
 	}
 	r = 0;
