@@ -184,24 +184,18 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 /* --- the node ---------------------------------------------------------- */
 
-static int node_writable;
-
-int cli_node_writable(void)
-{
-	return node_writable;
-}
-
-int cli_node_open(int readonly, struct node **ret)
+int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 {
 	char why[512] = "";
 	const char *home = cli_home();
-	int r;
+	int r, daemon = 0;
 
 	/* while hamletd runs it is the writer and signs: this process only
 	 * reads, so an operator without the node's key can write too */
 	if (!readonly && cli_daemon_up())
-		readonly = 1;
-	node_writable = !readonly;
+		daemon = readonly = 1;
+	if (ret_daemon)
+		*ret_daemon = daemon;
 	r = node_open(home, readonly, ret, why, sizeof(why));
 	if (r < 0) {
 		if (why[0])

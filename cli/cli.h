@@ -123,9 +123,14 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 /* --- the node ---------------------------------------------------------- */
 
-/* Open the node at cli_home(); prints the reason on failure. */
-/* Open the node; a writer opens it read-only while hamletd runs. */
-int cli_node_open(int readonly, struct node **ret);
+/*
+ * Open the node at cli_home(); prints the reason on failure. A writer
+ * (readonly 0) learns in *ret_daemon (may be NULL for readers) whether
+ * hamletd answers on the node's socket: then the store is opened
+ * read-only and every write goes through the daemon (cli_write(),
+ * cli_ingest()); otherwise this process writes the store itself.
+ */
+int cli_node_open(int readonly, struct node **ret, int *ret_daemon);
 
 /* A read transaction on n's store; prints on failure. */
 int cli_txn_read(struct node *n, struct store_txn **ret);
@@ -256,8 +261,6 @@ int cli_bundle_check_failed(const struct bundle_report *rep);
 const char *cli_socket_path(const char *opt);
 /* Does a daemon accept connections on the node's socket? */
 int cli_daemon_up(void);
-/* Was the node opened for writing (no daemon answered)? */
-int cli_node_writable(void);
 /*
  * One request to hamletd. On success *ret_result is the answer's result
  * (borrowed from ret_doc, which borrows *ret_buf: close the doc, then free
@@ -292,7 +295,8 @@ struct cli_write_end {
  * may come after some were stored: *ret_end (may be NULL) says where it
  * stopped. With no daemon, log_write() stores all or none.
  */
-int cli_write(struct node *n, const struct log_op *ops, size_t nops,
+int cli_write(struct node *n, int daemon, const struct log_op *ops,
+	      size_t nops,
 	      struct log_out *out, struct cli_write_end *ret_end, char *why,
 	      size_t wl, int *ret_via_daemon);
 
@@ -305,6 +309,7 @@ static inline int cli_write_unchanged(const struct log_out *out)
 /* The state of cli_ingest() across the batches of one bundle import. */
 struct cli_ingest {
 	struct node *n;	 /* the store written when no daemon runs */
+	int daemon;	 /* from cli_node_open(): hamletd is the writer */
 	int via_daemon;	 /* set once hamletd stored a batch */
 };
 

@@ -269,7 +269,8 @@ out:
 	return r;
 }
 
-int cli_write(struct node *n, const struct log_op *ops, size_t nops,
+int cli_write(struct node *n, int daemon, const struct log_op *ops,
+	      size_t nops,
 	      struct log_out *out, struct cli_write_end *ret_end, char *why,
 	      size_t wl, int *ret_via_daemon)
 {
@@ -286,7 +287,7 @@ int cli_write(struct node *n, const struct log_op *ops, size_t nops,
 		int refused = 0;
 		r = write_rpc(sock, ops + done, k, out ? out + done : NULL,
 			      &failed, &refused, why, wl);
-		if (daemon_absent(r) && done == 0 && !cli_node_writable()) {
+		if (daemon_absent(r) && done == 0 && daemon) {
 			r = daemon_went_away(sock, why, wl);
 			goto fail;
 		}
@@ -428,7 +429,7 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 		size_t k = chunk_count(in, done, n, RPC_MAX_INGEST_ENTRIES,
 				       entry_bytes);
 		r = ingest_rpc(sock, in + done, k, out + done, stats, why, wl);
-		if (daemon_absent(r) && done == 0 && !cli_node_writable())
+		if (daemon_absent(r) && done == 0 && c->daemon)
 			return daemon_went_away(sock, why, wl);
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */

@@ -219,7 +219,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 
 	if (scope && scope[0] && (r = cli_check_scope(scope, "scope prefix")) < 0)
 		return r;
-	if ((r = cli_node_open(1, &n)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
 	if ((r = bundle_create(n, out, &o, &res, why, sizeof(why))) < 0) {
 		if (r == HAMLET_EKEY)
@@ -265,7 +265,7 @@ static int bundle_import_run(const char *path)
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
-	if ((r = cli_node_open(0, &n)) < 0)
+	if ((r = cli_node_open(0, &n, &ci.daemon)) < 0)
 		return r;
 	/* this process reads the file (the daemon may not see its path);
 	 * hamletd, when it runs, stores what it holds */

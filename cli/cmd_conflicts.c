@@ -54,7 +54,8 @@ static int conflicts_list(void)
 	struct list_ctx c = { 0 };
 	int r;
 
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &c.t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &c.t)) < 0)
 		goto out;
 	if (cli_global.json)
 		c.arr = json_array();
@@ -148,6 +149,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	struct mp_doc od;
 	int have_od = 0, have_view = 0, nconf, ndup, r;
 	struct node *n = NULL;
+	int through_daemon = 0;
 	struct store_txn *t = NULL;
 	struct record_view v;
 	struct log_author au;
@@ -195,7 +197,8 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 			goto out;
 		have_od = 1;
 	}
-	if ((r = cli_node_open(0, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_view_load(t, s->name, id, &v)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
@@ -246,7 +249,8 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	op.body = body;
 	op.body_len = body_len;
 	op.resolve = 1;
-	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
+			   sizeof(why), &via)) < 0) {
 		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
 		goto out;
 	}

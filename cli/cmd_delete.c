@@ -13,6 +13,7 @@ int cmd_delete(int argc, char **argv)
 	const char *scope = NULL;
 	const struct schema *s;
 	struct node *n = NULL;
+	int through_daemon = 0;
 	struct log_author au;
 	int via = 0;
 	struct log_op op;
@@ -38,7 +39,7 @@ int cmd_delete(int argc, char **argv)
 	if ((r = cli_check_id(pos[1])) < 0 ||
 	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
 		goto out;
-	if ((r = cli_node_open(0, &n)) < 0)
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
 		goto out;
 	node_author(n, &au);
 	memset(&op, 0, sizeof(op));
@@ -46,7 +47,8 @@ int cmd_delete(int argc, char **argv)
 	op.collection = s->name;
 	op.record_id = pos[1];
 	op.scope = scope;
-	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
+			   sizeof(why), &via)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
 			cli_err("%s (it was never written here, or is deleted already); check the collection and the id",
 				why);

@@ -16,7 +16,8 @@ int cmd_digest(int argc, char **argv)
 
 	if ((r = cli_parse("digest", argc, argv, NULL, pos, 0, &npos)) < 0)
 		goto out;
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_digest(t, d, &count)) < 0) {
 		cli_err("cannot compute the digest: %s", hamlet_strerror(r));

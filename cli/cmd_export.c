@@ -143,7 +143,8 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	c.csv = strcmp(format, "csv") == 0;
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &c.t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &c.t)) < 0)
 		goto out;
 	if (c.csv) {
 		fputs("id", stdout);

@@ -27,7 +27,8 @@ int cmd_get(int argc, char **argv)
 	}
 	if ((r = cli_check_id(pos[1])) < 0)
 		goto out;
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_view_load(t, s->name, pos[1], &v)) < 0) {
 		if (r == HAMLET_ENOTFOUND)

@@ -203,7 +203,8 @@ int cmd_history(int argc, char **argv)
 	}
 	if ((r = cli_check_id(pos[1])) < 0)
 		goto out;
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &h.t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &h.t)) < 0)
 		goto out;
 	h.coll = s->name;
 	h.id = pos[1];

@@ -558,8 +558,8 @@ static void write_failed(const struct importer *im, size_t start,
 			im->rows[stored].where);
 }
 
-static int write_rows(struct importer *im, struct node *n, const char *scope,
-		      struct outcome *ret)
+static int write_rows(struct importer *im, struct node *n, int through_daemon,
+		      const char *scope, struct outcome *ret)
 {
 	struct log_op *ops = calloc(IMPORT_CHUNK, sizeof(*ops));
 	struct log_out *out = calloc(IMPORT_CHUNK, sizeof(*out));
@@ -585,7 +585,8 @@ static int write_rows(struct importer *im, struct node *n, const char *scope,
 						  .body_len = rw->len };
 		}
 		why[0] = 0;
-		r = cli_write(n, ops, k, out, &end, why, sizeof(why), &via);
+		r = cli_write(n, through_daemon, ops, k, out, &end, why,
+			      sizeof(why), &via);
 		ret->via_daemon |= via;
 		if (r < 0) {
 			if (progress)
@@ -631,6 +632,7 @@ int cmd_import(int argc, char **argv)
 	struct importer im = { 0 };
 	struct outcome res = { 0 };
 	struct node *n = NULL;
+	int through_daemon = 0;
 	FILE *f = NULL;
 	char *pos[2];
 	int npos, r;
@@ -687,13 +689,14 @@ int cmd_import(int argc, char **argv)
 	}
 	if (im.n == 0)
 		goto done;
-	if ((r = cli_node_open(0, &n)) < 0 || (r = check_rows(&im, n)) < 0)
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
+	    (r = check_rows(&im, n)) < 0)
 		goto out;
 	if (im.nerr) {
 		r = refuse_file(&im);
 		goto out;
 	}
-	if ((r = write_rows(&im, n, scope, &res)) < 0)
+	if ((r = write_rows(&im, n, through_daemon, scope, &res)) < 0)
 		goto out;
 done:
 	if (cli_global.json) {

@@ -80,7 +80,7 @@ int cmd_init(int argc, char **argv)
 		cli_err("%s", why[0] ? why : hamlet_strerror(r));
 		goto out;
 	}
-	if ((r = cli_node_open(1, &n)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
 	cli_hex(n->pk, 32, pkhex);
 	cli_hex(n->net.id, 32, idhex);

@@ -21,6 +21,7 @@ int cmd_put(int argc, char **argv)
 	size_t blen = 0;
 	json_t *j = NULL;
 	struct node *n = NULL;
+	int through_daemon = 0;
 	struct log_author au;
 	int via = 0;
 	struct log_op op;
@@ -70,7 +71,7 @@ int cmd_put(int argc, char **argv)
 		cli_err("%s", why);
 		goto out;
 	}
-	if ((r = cli_node_open(0, &n)) < 0)
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
 		goto out;
 	node_author(n, &au);
 	memset(&op, 0, sizeof(op));
@@ -80,7 +81,8 @@ int cmd_put(int argc, char **argv)
 	op.scope = scope;
 	op.body = body;
 	op.body_len = blen;
-	if ((r = cli_write(n, &op, 1, &out, NULL, why, sizeof(why), &via)) < 0) {
+	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
+			   sizeof(why), &via)) < 0) {
 		cli_err("cannot save %s/%s: %s", s->name, pos[1], why);
 		goto out;
 	}

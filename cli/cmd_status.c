@@ -128,7 +128,8 @@ int cmd_status(int argc, char **argv)
 
 	if ((r = cli_parse("status", argc, argv, opts, pos, 0, &npos)) < 0)
 		goto out;
-	if ((r = cli_node_open(1, &n)) < 0 || (r = cli_txn_read(n, &t)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	tot.pk = n->pk;
 	if ((r = log_feeds_each(t, sum_feed, &tot)) < 0 ||

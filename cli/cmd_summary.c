@@ -28,7 +28,7 @@ int cmd_summary(int argc, char **argv)
 				  "missing --out FILE: where to write the summary");
 		goto out;
 	}
-	if ((r = cli_node_open(1, &n)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
 	if ((r = summary_write(n->st, n->net.id, n->pk, path, &feeds)) < 0) {
 		cli_err("cannot write the summary to %s: %s", path,

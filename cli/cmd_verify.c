@@ -81,7 +81,7 @@ static int verify_store(void)
 	int r;
 
 	memset(&a, 0, sizeof(a));
-	if ((r = cli_node_open(1, &n)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
 	if ((r = audit_store(n->st, n->net.id, &a)) < 0) {
 		cli_err("cannot audit the store in %s/store: %s", n->home,
@@ -115,7 +115,7 @@ static int verify_bundle(const char *path, const char *netfile)
 			goto out;
 		}
 	} else {
-		if ((r = cli_node_open(1, &n)) < 0)
+		if ((r = cli_node_open(1, &n, NULL)) < 0)
 			goto out;
 		ni = n->net;
 	}
