@@ -227,8 +227,12 @@ int daemon_proc_start_listening(struct daemon_proc *p, const char *hamletd,
 		if ((r = daemon_proc_free_port(&port)) < 0 ||
 		    (r = daemon_proc_start(p, hamletd, port, extra)) < 0)
 			return r;
+		/* bound to its port, then serving its local socket (opened
+		 * after the port: a status asked in between is refused) */
 		r = daemon_proc_wait_log(p, "listening on",
 					 DAEMON_PROC_START_MS);
+		if (r == 0)
+			r = daemon_proc_wait_socket(p, DAEMON_PROC_START_MS);
 		if (r == 0)
 			return 0;
 		daemon_proc_kill(p);

@@ -78,10 +78,11 @@ int daemon_proc_start(struct daemon_proc *p, const char *hamletd, int port,
 		      const char *const *extra);
 
 /*
- * daemon_proc_start() on a free port until p logs "listening on" (within
- * DAEMON_PROC_START_MS each time), trying new ports up to attempts times:
- * a port found free may be taken before the daemon binds it. Returns 0,
- * or the last attempt's error (-ETIMEDOUT, -ESRCH: it exited).
+ * daemon_proc_start() on a free port until p logs "listening on" and
+ * then answers on its local socket (each within DAEMON_PROC_START_MS),
+ * trying new ports up to attempts times: a port found free may be taken
+ * before the daemon binds it. Returns 0, or the last attempt's error
+ * (-ETIMEDOUT, -ESRCH: it exited).
  */
 int daemon_proc_start_listening(struct daemon_proc *p, const char *hamletd,
 				const char *const *extra, int attempts);

@@ -27,12 +27,13 @@ static const char *hamletd;
 static char *dir;
 
 /* Start p on p->port; extra is NULL or more arguments ("--peer", "H:P",
- * ..., NULL-terminated). 1 once it listens; 0 if it exited (port taken)
- * or did not listen within 5 s (then it is killed). */
+ * ..., NULL-terminated). 1 once it listens and answers on its socket; 0
+ * if it exited (port taken) or did not within 5 s (then it is killed). */
 static int start(struct daemon_proc *p, const char *const *extra)
 {
 	ASSERT_OK(daemon_proc_start(p, hamletd, p->port, extra));
-	if (daemon_proc_wait_log(p, "listening on", 5000) == 0)
+	if (daemon_proc_wait_log(p, "listening on", 5000) == 0 &&
+	    daemon_proc_wait_socket(p, 5000) == 0)
 		return 1;
 	daemon_proc_kill(p);
 	return 0;
