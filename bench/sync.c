@@ -14,8 +14,13 @@
  *    feeds: bytes each way and round trips (the responder's count of NEG
  *    messages received); then a reconnection, with the stores agreeing
  *    and with 10 feeds differing;
- *  - live push: entries written one at a time on A while the daemons are
- *    idle, time until each is readable in B's store, p50 and p99.
+ *  - live push, as operators cause it: PUSHES puts one at a time through
+ *    A's local socket (the write method, as `hamlet put` sends it) while
+ *    the daemons are idle, in a chain A -> B -> C; p50 and p99 of the
+ *    time until A answers (committed), until the entry is in B's store
+ *    (a direct peer) and in C's (one relay away). B and C's stores are
+ *    read every 0.2 ms. C subscribes to the scope of these puts alone,
+ *    so it joins without copying the bulk transfer first.
  *
  *   bench_sync [HAMLETD [ENTRIES]]   (default ../daemon/hamletd, 100000)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
@@ -43,13 +48,15 @@
 #define TRANSFER_MS 300000 /* bound on the end-to-end transfer */
 #define WAIT_MS 30000	   /* bound on every other wait */
 #define CHUNK 5000	   /* entries per write transaction */
+#define POLL_US 200	   /* between looks for a pushed entry */
+#define LIVE_SCOPE "bk/bt/qt/na-pai/live" /* the live puts' feed */
 
 static const char *hamletd;
 static char dir[4096];
 
 /* --- failing ------------------------------------------------------------ */
 
-static struct daemon_proc *procs[4]; /* whose logs a failure shows */
+static struct daemon_proc *procs[5]; /* whose logs a failure shows */
 static size_t nprocs;
 
 static void rmrf(void)
@@ -297,39 +304,73 @@ static uint64_t write_profiles(struct node *a, unsigned n)
 	return body_bytes;
 }
 
-/* Entries written on a one at a time, each at a random phase of the
- * 200 ms head watcher, until readable in b's store; latencies in ms. */
-static void live_push(struct node *a, struct node *b, unsigned first,
-		      double *ret_ms)
+/* Samples of the live push, in ms. */
+struct pushes {
+	double put[PUSHES];   /* until A answered: signed and committed */
+	double peer[PUSHES];  /* until in B's store */
+	double relay[PUSHES]; /* until in C's store */
+};
+
+/*
+ * One put of record first + i through pa's socket; returns when b and c
+ * hold it, with the times in ms (when i is a sample's index).
+ */
+static void push_one(struct daemon_proc *pa, struct node *b, struct node *c,
+		     unsigned first, unsigned i, struct pushes *ret)
 {
-	struct log_author au;
-	char id[24], why[256];
+	char rid[32], why[256];
+	uint8_t *body, id[32];
+	size_t len;
+	double t0, at_b = -1, at_c = -1, t;
 	int r;
-	node_author(a, &au);
-	for (unsigned i = 0; i < PUSHES; i++) {
-		struct log_op op;
-		struct log_out out;
-		size_t failed;
-		uint8_t *body;
-		double t0;
-		daemon_proc_sleep_ms((int)randombytes_uniform(200));
-		snprintf(id, sizeof(id), "HP-%u", first + i);
-		body = bench_profile_body(first + i, &op.body_len);
-		op = (struct log_op){ ENTRY_PUT, "health_profile", id, NULL,
-				      body, op.body_len, 0 };
-		if ((r = log_write(a->st, &au, &op, 1, &out, &failed, why,
-				   sizeof(why))) < 0)
-			die("log_write", r, why);
-		free(body);
-		t0 = bench_now();
-		while (!has_entry(b, out.id)) {
-			if (bench_now() - t0 > WAIT_MS / 1000.0)
-				fail("pushed entry %u not at %s after %d s", i,
-				     b->name, WAIT_MS / 1000);
-			daemon_proc_sleep_ms(1);
-		}
-		ret_ms[i] = (bench_now() - t0) * 1000;
+
+	snprintf(rid, sizeof(rid), "HP-L%u", first + i);
+	body = bench_profile_body(first + i, &len);
+	t0 = bench_now();
+	r = daemon_proc_put(pa->sock, "health_profile", rid, LIVE_SCOPE, body,
+			    len, 10000, id, why, sizeof(why));
+	t = bench_now();
+	free(body);
+	if (r < 0)
+		die("put", r, why);
+	while (at_b < 0 || at_c < 0) {
+		if (at_b < 0 && has_entry(b, id))
+			at_b = bench_now();
+		if (at_c < 0 && has_entry(c, id))
+			at_c = bench_now();
+		if (bench_now() - t0 > WAIT_MS / 1000.0)
+			fail("put %s not at %s after %d s", rid,
+			     at_b < 0 ? b->name : c->name, WAIT_MS / 1000);
+		daemon_proc_sleep_us(POLL_US);
 	}
+	if (ret && i < PUSHES) {
+		ret->put[i] = (t - t0) * 1000;
+		ret->peer[i] = (at_b - t0) * 1000;
+		ret->relay[i] = (at_c - t0) * 1000;
+	}
+}
+
+/* One put to start the live feed everywhere, then PUSHES measured, each
+ * after a random pause of up to 50 ms (the daemons are idle); each set
+ * of samples sorted. */
+static void live_push(struct daemon_proc *pa, struct node *b, struct node *c,
+		      unsigned first, struct pushes *ret)
+{
+	push_one(pa, b, c, first, PUSHES, NULL);
+	for (unsigned i = 0; i < PUSHES; i++) {
+		daemon_proc_sleep_ms((int)randombytes_uniform(50));
+		push_one(pa, b, c, first, i, ret);
+	}
+	qsort(ret->put, PUSHES, sizeof(double), bench_cmp_double);
+	qsort(ret->peer, PUSHES, sizeof(double), bench_cmp_double);
+	qsort(ret->relay, PUSHES, sizeof(double), bench_cmp_double);
+}
+
+static void pushes_print(const char *what, const double *v)
+{
+	printf("  %-25s%9.1f ms p50, %.1f ms p99 (max %.1f)\n", what,
+	       bench_percentile(v, PUSHES, 50), bench_percentile(v, PUSHES, 99),
+	       v[PUSHES - 1]);
 }
 
 /* The difference of two figures: what one session cost. */
@@ -365,17 +406,19 @@ static void session_print(const char *what, const struct session *s)
 int main(int argc, char **argv)
 {
 	static char found[4200];
-	struct daemon_proc pa, pb, pc, pd;
+	struct daemon_proc pa, pb, pe, pc, pd;
 	struct daemon_status fa, fb, fc0, fd0, fc1, fd1;
 	struct session agree, reconn, differ;
-	struct node *a, *b, *c, *d;
+	struct node *a, *b, *e, *c, *d;
+	struct pushes push;
 	struct bench_entry *ents, more[FEEDS_DIFFER];
-	char netfile[4200], why[256];
+	char netfile[4200], cfgfile[4200], why[256];
+	FILE *f;
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
 	uint8_t akey[32];
 	uint64_t body_bytes, hlc = 0;
-	double verify_rate, t0, e2e_s, push_ms[PUSHES];
+	double verify_rate, t0, e2e_s;
 	int r;
 
 	if (argc > 1) {
@@ -410,6 +453,7 @@ int main(int argc, char **argv)
 	verify_rate = verify_rate_1core(a, n < 20000 ? n : 20000);
 	body_bytes = write_profiles(a, n);
 	log_feed_key(a->pk, a->scope, akey);
+	node_close(a); /* from now on only its daemon writes A's store */
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
 	t0 = start_pair(&pa, &pb);
@@ -423,13 +467,30 @@ int main(int argc, char **argv)
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
 
-	/* 4. live push on the same, now idle, pair */
-	live_push(a, b, n, push_ms);
-	qsort(push_ms, PUSHES, sizeof(push_ms[0]), bench_cmp_double);
+	/* 2. live push on the same, now idle, pair and C dialling B */
+	node_make(&pe, "province", netfile, "bk", 0);
+	snprintf(cfgfile, sizeof(cfgfile), "%s/province.ini", dir);
+	if (!(f = fopen(cfgfile, "w")))
+		fail("cannot write %s", cfgfile);
+	fprintf(f, "[node]\nscopes = %s\n", LIVE_SCOPE);
+	if (fclose(f) != 0)
+		fail("cannot write %s", cfgfile);
+	if ((r = daemon_proc_start_listening(
+		     &pe, hamletd,
+		     (const char *const[]){ "--config", cfgfile, "--peer",
+					    pb.addr, NULL },
+		     5)) < 0)
+		die("start", r, pe.name);
+	wait_connected(&pe, 1);
+	wait_idle(&pb, &pe, &fc0, &fd0);
+	if ((r = node_open(pe.home, 1, &e, why, sizeof(why))) < 0)
+		die(pe.name, r, why);
+	live_push(&pa, b, e, n, &push);
 	stop(&pa);
 	stop(&pb);
-	node_close(a);
+	stop(&pe);
 	node_close(b);
+	node_close(e);
 
 	/* 3. FEEDS feeds of as many authors, the same in both stores */
 	c = node_make(&pc, "province-a", netfile, "bk", 1);
@@ -518,10 +579,11 @@ int main(int argc, char **argv)
 	       (double)body_bytes / n,
 	       (double)((int64_t)fa.bytes_out - (int64_t)body_bytes) / n,
 	       (double)fa.bytes_out / (double)body_bytes);
-	printf("  live push p50            %9.1f ms (%d entries, one at a time, %d ms head watcher)\n",
-	       bench_percentile(push_ms, PUSHES, 50), PUSHES, 200);
-	printf("  live push p99            %9.1f ms (max %.1f)\n",
-	       bench_percentile(push_ms, PUSHES, 99), push_ms[PUSHES - 1]);
+	printf("  live push: %d puts through A's socket, one at a time, A -> B -> C\n",
+	       PUSHES);
+	pushes_print("put answered (A)", push.put);
+	pushes_print("in B's store (peer)", push.peer);
+	pushes_print("in C's store (relay)", push.relay);
 	printf("bench/sync: %d feeds of as many authors on both nodes; one session each\n"
 	       "  (bytes counted from the end of the Noise handshake: HELLO on)\n",
 	       FEEDS);
