@@ -4,7 +4,13 @@
 #                     local network of three daemons, then a USB-stick sync)
 #   ./build.sh test   install what is missing, build twice (normal, and
 #                     AddressSanitizer + UndefinedBehaviorSanitizer), run every test
-#   ./build.sh bench  build optimised and print the benchmarks
+#   ./build.sh bench [ENTRIES]
+#                     build optimised and print the core benchmark
+#   ./build.sh bench sync [ENTRIES]
+#                     ... the replication benchmark (two and three hamletd)
+#   ./build.sh bench province [ENTRIES]
+#                     ... hamletd on a province-sized store (1,000,000
+#                     entries unless told: minutes to build)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,10 +54,14 @@ test)
 bench)
 	install_deps
 	build build-release -DCMAKE_BUILD_TYPE=Release
-	build-release/bench/bench_core "${2:-100000}"
+	case "${2:-}" in
+	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
+	*)        build-release/bench/bench_core "${2:-100000}" ;;
+	esac
 	;;
 *)
-	echo "usage: $0 demo|test|bench" >&2
+	echo "usage: $0 demo|test|bench [sync|province] [ENTRIES]" >&2
 	exit 2
 	;;
 esac

@@ -1,18 +1,26 @@
 /*
- * What the benchmarks share: clocks and the sample record they write.
- * Header-only: each benchmark is one program.
+ * What the benchmarks share: clocks, the sample record they write,
+ * entries signed by other authors and stored as a peer's, reading a
+ * store for an entry, percentiles. Header-only: each benchmark is one
+ * program. Functions that can fail return an error; the benchmark
+ * reports it.
  */
 #ifndef HAMLET_BENCH_UTIL_H
 #define HAMLET_BENCH_UTIL_H
 
 #include "entry.h"
 #include "error.h"
+#include "hlc.h"
+#include "log.h"
 #include "mp.h"
 #include "node.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -111,6 +119,163 @@ out:
 	free(lens);
 	free(sigs);
 	return r;
+}
+
+/* --- hamletd ------------------------------------------------------------ */
+
+/*
+ * The hamletd built with the benchmark (build/bench/bench_x ->
+ * build/daemon/hamletd) into out (cap bytes). Returns 0 or -errno.
+ */
+static inline int bench_hamletd_path(char *out, size_t cap)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -errno;
+	self[n] = 0;
+	if ((size_t)snprintf(out, cap, "%s/../daemon/hamletd", dirname(self)) >=
+	    cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* --- entries of other authors -------------------------------------------- */
+
+/* An entry signed by another author, as a peer would hand it over. */
+struct bench_entry {
+	uint8_t *env;
+	size_t env_len;
+	uint8_t sig[64];
+	uint8_t id[32];
+	uint8_t *body;
+	size_t body_len;
+};
+
+/*
+ * Entry seq of the feed (pk, scope) of network n: a health profile
+ * record_id with the sample body of person, after prev (NULL for seq 1),
+ * signed with sk; *hlc moves on. Release with bench_entry_close().
+ * Returns 0 or an error (nothing to release then).
+ */
+static inline int bench_entry_make(const struct node *n, const uint8_t pk[32],
+				   const uint8_t sk[64], const char *scope,
+				   uint64_t seq, const uint8_t *prev,
+				   const char *record_id, unsigned person,
+				   uint64_t *hlc, struct bench_entry *ret)
+{
+	struct bench_entry be = { 0 };
+	struct entry e;
+	int r;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, n->net.id, 32);
+	memcpy(e.author, pk, 32);
+	snprintf(e.scope, sizeof(e.scope), "%s", scope);
+	e.seq = seq;
+	e.has_prev = prev != NULL;
+	if (prev)
+		memcpy(e.prev, prev, 32);
+	*hlc = hlc_next(*hlc, hlc_wall_ms());
+	e.hlc = *hlc;
+	e.kind = ENTRY_PUT;
+	strcpy(e.collection, "health_profile");
+	snprintf(e.record_id, sizeof(e.record_id), "%s", record_id);
+	if (!(be.body = bench_profile_body(person, &be.body_len)))
+		return -ENOMEM;
+	e.has_body = 1;
+	e.body_len = be.body_len;
+	entry_body_hash(be.body, be.body_len, e.body_hash);
+	if ((r = entry_encode(&e, &be.env, &be.env_len)) < 0 ||
+	    (r = entry_sign(be.env, be.env_len, sk, be.sig)) < 0) {
+		free(be.env);
+		free(be.body);
+		return r;
+	}
+	entry_id(be.env, be.env_len, be.id);
+	*ret = be;
+	return 0;
+}
+
+static inline void bench_entry_close(struct bench_entry *be)
+{
+	free(be->env);
+	free(be->body);
+	memset(be, 0, sizeof(*be));
+}
+
+/*
+ * Store v[0..n) in nd's store as a peer's entries are stored (verified,
+ * log_ingest), chunk (<= LOG_MAX_BATCH) a transaction. Returns 0; an
+ * error of log_ingest; or HAMLET_EPROTO when an entry was not applied,
+ * with why naming it.
+ */
+static inline int bench_ingest(struct node *nd, const struct bench_entry *v,
+			       size_t n, size_t chunk, char *why, size_t wl)
+{
+	struct log_in *in = calloc(chunk, sizeof(*in));
+	struct log_out *out = calloc(chunk, sizeof(*out));
+	int r = -ENOMEM;
+
+	why[0] = 0;
+	if (!in || !out)
+		goto out;
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < chunk ? n - done : chunk;
+		for (size_t i = 0; i < k; i++)
+			in[i] = (struct log_in){ v[done + i].env,
+						 v[done + i].env_len,
+						 v[done + i].sig,
+						 v[done + i].body,
+						 v[done + i].body_len };
+		if ((r = log_ingest(nd->st, nd->net.id, in, k, out, NULL, NULL)) < 0)
+			goto out;
+		for (size_t i = 0; i < k; i++)
+			if (out[i].status != LOG_APPLIED) {
+				snprintf(why, wl, "entry %zu not applied: %s",
+					 done + i, out[i].why);
+				r = HAMLET_EPROTO;
+				goto out;
+			}
+		done += k;
+	}
+	r = 0;
+out:
+	free(in);
+	free(out);
+	return r;
+}
+
+/* --- reading a store ------------------------------------------------------ */
+
+/* 1 when n holds entry id, 0 when not, or an error. */
+static inline int bench_has_entry(struct node *n, const uint8_t id[32])
+{
+	struct store_txn *t;
+	uint8_t feed[32];
+	uint64_t seq;
+	int r;
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		return r;
+	r = log_entry_locate(t, id, feed, &seq);
+	store_txn_abort(t);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+/* --- figures -------------------------------------------------------------- */
+
+static inline int bench_cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The nearest-rank percentile (pct of 100) of v[0..n), sorted. */
+static inline double bench_percentile(const double *v, size_t n, unsigned pct)
+{
+	size_t k = (pct * n + 99) / 100;
+	return v[k ? k - 1 : 0];
 }
 
 #endif

@@ -8,13 +8,13 @@ endif()
 
 if(TARGET hamletd)
   add_executable(test_daemon test_daemon.c)
-  target_link_libraries(test_daemon PRIVATE hamlet_core hamlet_wire hamlet_rpc_client)
+  target_link_libraries(test_daemon PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
   add_test(NAME daemon_chain COMMAND test_daemon $<TARGET_FILE:hamletd>)
   set_tests_properties(daemon_chain PROPERTIES TIMEOUT 300)
 
   # bad links through tests/tools/faultproxy, and a receiver killed mid-sync
   add_executable(test_faults test_faults.c)
-  target_link_libraries(test_faults PRIVATE hamlet_core hamlet_wire hamlet_rpc_client)
+  target_link_libraries(test_faults PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
   add_test(NAME daemon_faults
     COMMAND test_faults $<TARGET_FILE:hamletd> $<TARGET_FILE:faultproxy>)
   set_tests_properties(daemon_faults PROPERTIES TIMEOUT 900)

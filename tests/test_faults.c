@@ -18,19 +18,11 @@
 #include "audit.h"
 #include "daemon_util.h"
 #include "helpers.h"
-#include "rpc_client.h"
 #include "sync.h"
 #include "wire.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #define KILLS 20
@@ -39,151 +31,24 @@
 static const char *hamletd, *faultproxy;
 static char *dir;
 
-struct proc {
-	const char *name;
-	pid_t pid;
-	int port;
-	char home[4200];
-	char sock[4200];
-	char logf[4200];
-	long log_from; /* the log's size when the current run started */
-};
-
-static struct proc *procs[8];
-static size_t nprocs;
-
-static void kill_all(void)
+/* Start a daemon listening on a free port (new ones while a port is
+ * taken meanwhile); extra: more arguments or NULL. */
+static void daemon_start(struct daemon_proc *p, const char *const *extra)
 {
-	/* also run from a signal handler: only async-signal-safe calls */
-	for (size_t i = 0; i < nprocs; i++)
-		if (procs[i]->pid > 0) {
-			kill(procs[i]->pid, SIGKILL);
-			waitpid(procs[i]->pid, NULL, 0);
-		}
-}
-
-static void on_fatal_signal(int sig)
-{
-	kill_all();
-	_exit(128 + sig);
-}
-
-static void track(struct proc *p)
-{
-	for (size_t i = 0; i < nprocs; i++)
-		if (procs[i] == p)
-			return;
-	ASSERT_TRUE(nprocs < sizeof(procs) / sizeof(procs[0]));
-	procs[nprocs++] = p;
-}
-
-/* 1 when a line of path after byte from holds needle. */
-static int file_has(const char *path, long from, const char *needle)
-{
-	char buf[4096];
-	FILE *f = fopen(path, "r");
-	int found = 0;
-	if (!f)
-		return 0;
-	if (fseek(f, from, SEEK_SET) == 0)
-		while (!found && fgets(buf, sizeof(buf), f))
-			found = strstr(buf, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
-static long file_size(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
-/* Run av with stdout and stderr appended to p->logf (a restarted daemon
- * keeps one log across its runs). */
-static void spawn(struct proc *p, const char *path, const char *const *av)
-{
-	track(p);
-	p->log_from = file_size(p->logf);
-	p->pid = fork();
-	ASSERT_TRUE(p->pid >= 0);
-	if (p->pid == 0) {
-		int fd = open(p->logf, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		/* the child dies with the test, however the test ends */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(path, (char *const *)av);
-		_exit(127);
-	}
-}
-
-/* Start a daemon listening on p->port; extra: more arguments or NULL. */
-static void daemon_start(struct proc *p, const char *const *extra)
-{
-	char listen[64];
-	const char *av[32];
-	int n = 0;
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p->port);
-	snprintf(p->sock, sizeof(p->sock), "%s/%s.sock", dir, p->name);
-	snprintf(p->logf, sizeof(p->logf), "%s/%s.log", dir, p->name);
-	av[n++] = "hamletd";
-	av[n++] = "--home";
-	av[n++] = p->home;
-	av[n++] = "--listen";
-	av[n++] = listen;
-	av[n++] = "--socket";
-	av[n++] = p->sock;
-	for (int i = 0; extra && extra[i] && n < 30; i++)
-		av[n++] = extra[i];
-	av[n] = NULL;
-	spawn(p, hamletd, av);
+	ASSERT_OK(daemon_proc_start_listening(p, hamletd, extra, 5));
 }
 
 /* Send sig, then wait at most 10 s; returns the exit status (or -1). */
-static int stop_with(struct proc *p, int sig)
+static int stop_with(struct daemon_proc *p, int sig)
 {
-	int st = 0;
-	long long t0 = now_ms();
-	if (p->pid <= 0)
-		return 0;
-	kill(p->pid, sig);
-	while (now_ms() - t0 < 10000) {
-		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-			p->pid = 0;
-			if (WIFSIGNALED(st))
-				fprintf(stderr, "   %s ended by signal %d\n",
-					p->name, WTERMSIG(st));
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		}
-		sleep_ms(10);
-	}
-	fprintf(stderr, "   %s did not stop within 10 s\n", p->name);
-	kill(p->pid, SIGKILL);
-	waitpid(p->pid, &st, 0);
-	p->pid = 0;
-	return -1;
-}
-
-/* 1 once p's log has needle; 0 if p exited (port taken) or 5 s passed. */
-static int wait_ready(struct proc *p, const char *needle)
-{
-	long long t0 = now_ms();
-	while (now_ms() - t0 < 5000) {
-		if (file_has(p->logf, p->log_from, needle))
-			return 1;
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-			p->pid = 0;
-			return 0;
-		}
-		sleep_ms(10);
-	}
-	return 0;
+	return proc_stop(p, sig, 10000);
 }
 
 /* The proxy p listening on p->port, forwarding to target; opts is a
  * NULL-terminated option list. Retries on new ports when a port is
  * taken meanwhile. */
-static void proxy_start(struct proc *p, int target, const char *const *opts)
+static void proxy_start(struct daemon_proc *p, int target,
+			const char *const *opts)
 {
 	for (int attempt = 0;; attempt++) {
 		char lp[16], tp[16];
@@ -193,21 +58,21 @@ static void proxy_start(struct proc *p, int target, const char *const *opts)
 		p->port = free_port();
 		snprintf(lp, sizeof(lp), "%d", p->port);
 		snprintf(tp, sizeof(tp), "%d", target);
-		snprintf(p->logf, sizeof(p->logf), "%s/%s.log", dir, p->name);
 		av[n++] = "faultproxy";
 		av[n++] = lp;
 		av[n++] = tp;
 		for (int i = 0; opts[i] && n < 22; i++)
 			av[n++] = opts[i];
 		av[n] = NULL;
-		spawn(p, faultproxy, av);
-		if (wait_ready(p, "listening on"))
+		ASSERT_OK(daemon_proc_spawn(p, faultproxy, av));
+		if (wait_log(p, "listening on", 5000))
 			return;
+		daemon_proc_kill(p);
 	}
 }
 
 /* Stop the proxy; its figures line goes to line (cap bytes). */
-static void proxy_stop(struct proc *p, char *line, size_t cap,
+static void proxy_stop(struct daemon_proc *p, char *line, size_t cap,
 		       uint64_t *ret_conns, uint64_t *ret_drops,
 		       uint64_t *ret_up, uint64_t *ret_down)
 {
@@ -316,144 +181,39 @@ static long long wait_same(struct node *a, struct node *b, int limit_ms)
 }
 
 /* Per-peer figures from the status RPC, summed over the daemon's peers. */
-struct figures {
-	int connected;
-	uint64_t entries_in, entries_out, entries_dup_in, bytes_in, bytes_out;
-	uint64_t batches_in, batch_credit; /* batch_credit: the largest */
-	char digest[65];
-};
-
-static void rpc_figures(const char *sock, struct figures *ret)
+static void rpc_figures(const char *sock, struct daemon_status *ret)
 {
-	uint8_t *resp;
-	size_t n, nkv;
-	struct mp_doc d;
-	const msgpack_object *a;
-	const msgpack_object_kv *kv;
-	int64_t code;
-
-	memset(ret, 0, sizeof(*ret));
-	ASSERT_OK(rpc_client_call(sock, "status", NULL, 10000, &resp, &n));
-	ASSERT_OK(mp_doc_parse(&d, resp, n, 1024));
-	ASSERT_OK(mp_get_array(d.root, 2, 2, &a, NULL));
-	ASSERT_OK(mp_get_int(&a[0], &code));
-	ASSERT_EQ(code, 0);
-	ASSERT_OK(mp_get_map(&a[1], 16, &kv, &nkv));
-	for (size_t i = 0; i < nkv; i++) {
-		const msgpack_object *ps;
-		const char *k;
-		size_t kl, np;
-		ASSERT_OK(mp_get_str(&kv[i].key, 32, &k, &kl));
-		if (kl == 6 && memcmp(k, "digest", 6) == 0)
-			ASSERT_OK(mp_get_cstr(&kv[i].val, ret->digest, 65));
-		if (kl != 5 || memcmp(k, "peers", 5) != 0)
-			continue;
-		ASSERT_OK(mp_get_array(&kv[i].val, SIZE_MAX, 1024, &ps, &np));
-		for (size_t j = 0; j < np; j++) {
-			const msgpack_object_kv *pk;
-			size_t npk;
-			ASSERT_OK(mp_get_map(&ps[j], 16, &pk, &npk));
-			for (size_t m = 0; m < npk; m++) {
-				const char *s;
-				size_t sl;
-				uint64_t u = 0;
-				int b = 0;
-				ASSERT_OK(mp_get_str(&pk[m].key, 32, &s, &sl));
-				if (sl == 9 && memcmp(s, "connected", 9) == 0) {
-					ASSERT_OK(mp_get_bool(&pk[m].val, &b));
-					ret->connected += b;
-					continue;
-				}
-				if (pk[m].val.type !=
-				    MSGPACK_OBJECT_POSITIVE_INTEGER)
-					continue;
-				ASSERT_OK(mp_get_uint(&pk[m].val, UINT64_MAX,
-						      &u));
-				if (sl == 10 && !memcmp(s, "entries_in", 10))
-					ret->entries_in += u;
-				else if (sl == 11 &&
-					 !memcmp(s, "entries_out", 11))
-					ret->entries_out += u;
-				else if (sl == 14 &&
-					 !memcmp(s, "entries_dup_in", 14))
-					ret->entries_dup_in += u;
-				else if (sl == 8 && !memcmp(s, "bytes_in", 8))
-					ret->bytes_in += u;
-				else if (sl == 9 && !memcmp(s, "bytes_out", 9))
-					ret->bytes_out += u;
-				else if (sl == 10 &&
-					 !memcmp(s, "batches_in", 10))
-					ret->batches_in += u;
-				else if (sl == 12 &&
-					 !memcmp(s, "batch_credit", 12) &&
-					 u > ret->batch_credit)
-					ret->batch_credit = u;
-			}
-		}
-	}
-	mp_doc_close(&d);
-	free(resp);
-}
-
-/* 1 once sock's daemon reports want connected peers within limit_ms. */
-static int wait_connected(const char *sock, int want, int limit_ms)
-{
-	long long t0 = now_ms();
-	struct figures f;
-	while (now_ms() - t0 < limit_ms) {
-		rpc_figures(sock, &f);
-		if (f.connected == want)
-			return 1;
-		sleep_ms(20);
-	}
-	return 0;
+	status_of(sock, 10000, ret);
 }
 
 /* The village listens; the commune dials it at target_port (the proxy,
  * or the village itself). Ports taken meanwhile are retried. */
-static void village_start(struct proc *v)
+static void village_start(struct daemon_proc *v)
 {
-	for (int attempt = 0;; attempt++) {
-		ASSERT_TRUE(attempt < 5);
-		v->port = free_port();
-		daemon_start(v, NULL);
-		if (wait_ready(v, "listening on"))
-			return;
-	}
+	daemon_start(v, NULL);
 }
 
-static void commune_start(struct proc *c, int target_port, int verbose)
+static void commune_start(struct daemon_proc *c, int target_port, int verbose)
 {
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", target_port);
-	for (int attempt = 0;; attempt++) {
-		ASSERT_TRUE(attempt < 5);
-		c->port = free_port();
-		daemon_start(c, (const char *const[]){ "--peer", addr,
-						       verbose ? "--verbose"
-							       : NULL,
-						       NULL });
-		if (wait_ready(c, "listening on"))
-			return;
-	}
+	daemon_start(c, (const char *const[]){ "--peer", addr,
+					       verbose ? "--verbose" : NULL,
+					       NULL });
 }
 
 /* A village and a commune node of one network, under dir/tag-*. */
-static void make_pair(const char *net, const char *tag, struct proc *pv,
-		      struct proc *pc, struct node **ret_v, struct node **ret_c)
+static void make_pair(const char *net, const char *tag,
+		      struct daemon_proc *pv, struct daemon_proc *pc,
+		      struct node **ret_v, struct node **ret_c)
 {
-	static char names[6][32];
-	static int k;
-	ASSERT_TRUE(k + 2 <= 6);
-	snprintf(names[k], sizeof(names[k]), "%s-village", tag);
-	snprintf(names[k + 1], sizeof(names[k + 1]), "%s-commune", tag);
-	*pv = (struct proc){ .name = names[k] };
-	*pc = (struct proc){ .name = names[k + 1] };
-	snprintf(pv->home, sizeof(pv->home), "%s/%s", dir, pv->name);
-	snprintf(pc->home, sizeof(pc->home), "%s/%s", dir, pc->name);
+	char name[64];
+	snprintf(name, sizeof(name), "%s-village", tag);
+	daemon_proc_init(pv, dir, name);
+	snprintf(name, sizeof(name), "%s-commune", tag);
+	daemon_proc_init(pc, dir, name);
 	*ret_v = th_node(dir, net, pv->name, "bk/bt/qt/na-pai");
 	*ret_c = th_node(dir, net, pc->name, "bk/bt/qt");
-	k += 2;
 }
 
 /* Sum of "N of M entries received were already stored" in a log. */
@@ -480,7 +240,7 @@ static uint64_t dup_logged(const char *path)
 
 static void case_drops(const char *net, int entries, unsigned seed)
 {
-	struct proc pv, pc, px = { .name = "drops-proxy" };
+	struct daemon_proc pv, pc, px;
 	struct node *v, *c;
 	char sd[16], line[512];
 	uint64_t conns, drops, up, down;
@@ -488,6 +248,7 @@ static void case_drops(const char *net, int entries, unsigned seed)
 
 	TEST_START("a sync through a link that drops, stalls and delays completes and both stores agree");
 	make_pair(net, "drops", &pv, &pc, &v, &c);
+	daemon_proc_init(&px, dir, "drops-proxy");
 	put_bulk(v, 0, entries, 0);
 	village_start(&pv);
 	snprintf(sd, sizeof(sd), "%u", seed);
@@ -523,7 +284,7 @@ static void case_drops(const char *net, int entries, unsigned seed)
 
 static void case_2g(const char *net, int entries)
 {
-	struct proc pv, pc, px = { .name = "2g-proxy" };
+	struct daemon_proc pv, pc, px;
 	struct node *v, *c;
 	char line[512];
 	uint64_t conns, drops, up, down;
@@ -531,6 +292,7 @@ static void case_2g(const char *net, int entries)
 
 	TEST_START("a sync over a 2G link (10 KB/s, 300 ms round trip) completes; its bytes and time are printed");
 	make_pair(net, "2g", &pv, &pc, &v, &c);
+	daemon_proc_init(&px, dir, "2g-proxy");
 	/* health profiles of about 300 bytes */
 	put_bulk(v, 0, entries, 230);
 	village_start(&pv);
@@ -560,7 +322,7 @@ static void case_2g(const char *net, int entries)
 
 /* Open the commune's store read-only (no daemon runs), audit it, and
  * return how many of the village's entries it holds. */
-static uint64_t audit_commune(const struct proc *pc, const struct node *v)
+static uint64_t audit_commune(const struct daemon_proc *pc, const struct node *v)
 {
 	struct audit_report rep;
 	struct node *c;
@@ -592,9 +354,9 @@ static uint64_t audit_commune(const struct proc *pc, const struct node *v)
 
 static void case_kills(const char *net, int entries, unsigned seed)
 {
-	struct proc pv, pc;
+	struct daemon_proc pv, pc;
 	struct node *v, *c;
-	struct figures fv, fc;
+	struct daemon_status fv, fc;
 	uint64_t held = 0, prev = 0, sent_prev = 0, resent, dups_logged, mid = 0;
 	long long t0, ms;
 	char hex[65];
@@ -623,7 +385,7 @@ static void case_kills(const char *net, int entries, unsigned seed)
 					(SYNC_BATCH_MAX / 2 +
 					 2 * (uint64_t)entries * 4 / (5 * KILLS));
 		uint64_t lost;
-		struct figures fk;
+		struct daemon_status fk;
 		long long ts;
 		commune_start(&pc, pv.port, 1);
 		ts = now_ms();
@@ -639,10 +401,9 @@ static void case_kills(const char *net, int entries, unsigned seed)
 		}
 		/* the batch size the commune grants at this point */
 		rpc_figures(pc.sock, &fk);
-		ASSERT_EQ(kill(pc.pid, SIGKILL), 0);
+		ASSERT_TRUE(pc.pid > 0);
+		daemon_proc_kill(&pc);
 		ts = now_ms() - ts;
-		ASSERT_EQ(waitpid(pc.pid, NULL, 0), pc.pid);
-		pc.pid = 0;
 		/* the village sees the session end; its counters then stay */
 		ASSERT_TRUE(wait_connected(pv.sock, 0, 10000));
 		rpc_figures(pv.sock, &fv);
@@ -733,11 +494,8 @@ int main(int argc, char **argv)
 	hamletd = argv[1];
 	faultproxy = argv[2];
 	(void)testlib_failures;
-	atexit(kill_all);
-	signal(SIGTERM, on_fatal_signal);
-	signal(SIGINT, on_fatal_signal);
-	signal(SIGALRM, on_fatal_signal);
-	alarm(880); /* never outlive ctest's limit with daemons left behind */
+	/* never outlive ctest's limit with daemons left behind */
+	ASSERT_OK(daemon_proc_guard(880));
 	fprintf(stderr, "seed %u (HAMLET_TEST_SEED), scale 1/%d\n", seed,
 		scale);
 	dir = th_tmpdir();

@@ -1,0 +1,462 @@
+/*
+ * bench/province: hamletd on a province-sized store, from one run.
+ *
+ * Builds, in a fresh node home, a store of ENTRIES entries over 1,300
+ * village feeds of as many authors (fewer feeds when ENTRIES is smaller),
+ * each entry signed with its feed's key and stored as a peer's entries are
+ * (log_ingest, LOG_MAX_BATCH entries a transaction). Then, for that store
+ * and for an empty one, prints
+ *  - start: from starting hamletd on the home until its local socket
+ *    answers (a method that reads no store), and until it has answered
+ *    "status" (which hashes every record); what one more status costs
+ *    once it runs;
+ *  - put: PUTS puts one at a time through its socket (the write method,
+ *    as `hamlet put` sends it), p50 and p99 of the time until it answers
+ *    (signed and committed) and until a connected peer's store holds the
+ *    entry. The peer is a small node subscribed to one scope that only
+ *    these puts use: once it holds the previous put it is in sync and
+ *    needs nothing but the new entry. Its store is read every 0.2 ms.
+ *
+ *   bench_province [ENTRIES [HAMLETD]]  (default 1000000,
+ *                                        ../daemon/hamletd)
+ *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
+ *
+ * Not run by ctest: a million entries take minutes to build.
+ */
+#include "bench_util.h"
+#include "daemon_proc.h"
+#include "error.h"
+#include "log.h"
+#include "node.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FEEDS 1300	   /* village feeds of a province */
+#define PUTS 200	   /* put samples per store */
+#define PUT_SCOPE "bk/live" /* the puts' feed, and all the peer takes */
+#define START_MS 600000	   /* bound on a start (and a status) */
+#define WAIT_MS 30000	   /* bound on every other wait */
+#define POLL_US 200	   /* between looks for a pushed entry */
+
+static const char *hamletd;
+static char dir[4096];
+
+/* --- failing ------------------------------------------------------------ */
+
+static struct daemon_proc *procs[4]; /* whose logs a failure shows */
+static size_t nprocs;
+
+static void rmrf(void)
+{
+	char cmd[4200];
+	if (!dir[0])
+		return;
+	if (getenv("HAMLET_BENCH_KEEP")) {
+		fprintf(stderr, "kept %s\n", dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_province: could not remove %s\n", dir);
+	dir[0] = 0;
+}
+
+static void cleanup(void)
+{
+	daemon_proc_kill_all();
+	rmrf();
+}
+
+static void __attribute__((noreturn)) fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "bench_province: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	daemon_proc_kill_all();
+	for (size_t i = 0; i < nprocs; i++)
+		daemon_proc_log_tail(procs[i], 2047, stderr);
+	exit(1); /* cleanup() removes the directory */
+}
+
+static void die(const char *what, int r, const char *why)
+{
+	fail("%s: %s %s", what, hamlet_strerror(r), why ? why : "");
+}
+
+/* --- the store ---------------------------------------------------------- */
+
+/* The node name under dir, run as p (its home made by node_init). */
+static void node_make(struct daemon_proc *p, const char *name,
+		      const char *netfile, const char *scope)
+{
+	char why[256];
+	int r;
+	daemon_proc_init(p, dir, name);
+	if (nprocs < sizeof(procs) / sizeof(procs[0]))
+		procs[nprocs++] = p;
+	if ((r = node_init(p->home, netfile, p->name, scope, why,
+			   sizeof(why))) < 0)
+		die(p->name, r, why);
+}
+
+/*
+ * The entries to build: n over feeds feeds of as many authors, under
+ * bk/dD/cC/vV (10 districts of 10 communes of 13 villages at 1,300
+ * feeds), each a new health profile. Made a batch at a time.
+ */
+struct gen {
+	const struct node *nd;
+	unsigned n, feeds;
+	unsigned feed, seq, count; /* the feed being made, its entries */
+	unsigned person;	   /* entries made */
+	uint8_t pk[32], sk[64], prev[32];
+	char scope[64];
+	uint64_t hlc;
+	double sign_s;
+	uint64_t body_bytes;
+	/* one batch */
+	struct bench_entry *v;
+	size_t k;
+	int r;
+};
+
+/* Fill g->v with the next LOG_MAX_BATCH entries (fewer at the end):
+ * g->k of them, or g->r < 0. */
+static void *gen_batch(void *arg)
+{
+	struct gen *g = arg;
+	double t0 = bench_now();
+	char rid[32];
+
+	g->k = 0;
+	g->r = 0;
+	while (g->k < LOG_MAX_BATCH && g->person < g->n) {
+		if (g->seq == g->count) {
+			/* the next feed, with a new author */
+			g->count = g->n / g->feeds +
+				   (g->feed < g->n % g->feeds);
+			g->seq = 0;
+			crypto_sign_keypair(g->pk, g->sk);
+			snprintf(g->scope, sizeof(g->scope), "bk/d%u/c%u/v%u",
+				 g->feed / 130, g->feed / 13, g->feed);
+			g->feed++;
+			continue;
+		}
+		snprintf(rid, sizeof(rid), "HP-%u", g->person);
+		if ((g->r = bench_entry_make(g->nd, g->pk, g->sk, g->scope,
+					     g->seq + 1,
+					     g->seq ? g->prev : NULL, rid,
+					     g->person, &g->hlc,
+					     &g->v[g->k])) < 0)
+			break;
+		memcpy(g->prev, g->v[g->k].id, 32);
+		g->body_bytes += g->v[g->k].body_len;
+		g->seq++;
+		g->person++;
+		g->k++;
+	}
+	if (g->person == g->n || g->r < 0)
+		sodium_memzero(g->sk, sizeof(g->sk));
+	g->sign_s += bench_now() - t0;
+	return NULL;
+}
+
+struct build {
+	unsigned feeds;
+	double sign_s, ingest_s;
+	uint64_t body_bytes;
+};
+
+/*
+ * n entries into nd's store, LOG_MAX_BATCH a log_ingest. A thread signs
+ * the next batch while this one is stored: signing takes one core, and
+ * storing, past its verification on all cores, one.
+ */
+static void store_build(struct node *nd, unsigned n, struct build *b)
+{
+	struct bench_entry *bufs[2] = { calloc(LOG_MAX_BATCH, sizeof(**bufs)),
+					calloc(LOG_MAX_BATCH, sizeof(**bufs)) };
+	struct gen g = { .nd = nd, .n = n, .feeds = b->feeds };
+	char why[256];
+	size_t k;
+	int cur = 0, r;
+
+	if (!bufs[0] || !bufs[1])
+		fail("out of memory");
+	g.v = bufs[cur];
+	gen_batch(&g);
+	while (g.r == 0 && (k = g.k) > 0) {
+		pthread_t t;
+		double t0;
+		g.v = bufs[1 - cur];
+		if ((r = pthread_create(&t, NULL, gen_batch, &g)) != 0)
+			die("thread", -r, NULL);
+		t0 = bench_now();
+		r = bench_ingest(nd, bufs[cur], k, LOG_MAX_BATCH, why,
+				 sizeof(why));
+		b->ingest_s += bench_now() - t0;
+		pthread_join(t, NULL);
+		for (size_t i = 0; i < k; i++)
+			bench_entry_close(&bufs[cur][i]);
+		if (r < 0)
+			die("log_ingest", r, why);
+		cur = 1 - cur;
+	}
+	if (g.r < 0)
+		die("entry", g.r, NULL);
+	b->sign_s = g.sign_s;
+	b->body_bytes = g.body_bytes;
+	free(bufs[0]);
+	free(bufs[1]);
+}
+
+/* Bytes the store takes on disk. */
+static uint64_t store_bytes(const char *home)
+{
+	char path[4200];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/store/data.mdb", home);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+/* --- one store under hamletd -------------------------------------------- */
+
+struct run {
+	uint64_t records;
+	double up_ms;	   /* from starting hamletd until its socket answers */
+	double start_ms;   /* from starting hamletd until status answered */
+	double status_ms;  /* one more status, on the running daemon */
+	double put[PUTS];  /* until the put was answered */
+	double peer[PUTS]; /* until the peer's store held it */
+};
+
+/* Start p on a free port; returns the time it was started, once its
+ * socket answers. */
+static double start_timed(struct daemon_proc *p)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		double t0;
+		int port, r;
+		if ((r = daemon_proc_free_port(&port)) < 0)
+			die("port", r, NULL);
+		t0 = bench_now();
+		if ((r = daemon_proc_start(p, hamletd, port, NULL)) < 0)
+			die("start", r, p->name);
+		r = daemon_proc_wait_socket(p, START_MS);
+		if (r == 0)
+			return t0;
+		if (r != -ESRCH) /* not a port taken meanwhile */
+			die("start", r, p->name);
+	}
+	fail("%s did not start", p->name);
+}
+
+/* A status of p; returns when it was answered. */
+static double status_timed(struct daemon_proc *p, uint64_t *ret_records)
+{
+	struct daemon_status st;
+	int r;
+	if ((r = daemon_proc_status(p->sock, START_MS, &st)) < 0)
+		die("status", r, p->name);
+	*ret_records = st.records;
+	return bench_now();
+}
+
+static void stop(struct daemon_proc *p)
+{
+	int st;
+	if (daemon_proc_stop(p, SIGTERM, 30000, &st) < 0)
+		fail("%s did not stop within 30 s", p->name);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail("%s did not stop cleanly (wait status %d)", p->name, st);
+}
+
+/* One put through pp's socket; returns when q holds it, with the times
+ * in ms in *ret_put and *ret_peer. */
+static void put_one(struct daemon_proc *pp, struct node *q, unsigned i,
+		    double *ret_put, double *ret_peer)
+{
+	char rid[32], why[256];
+	uint8_t *body, id[32];
+	size_t len;
+	double t0, t1;
+	int r;
+
+	snprintf(rid, sizeof(rid), "HP-LIVE-%u", i);
+	body = bench_profile_body(i, &len);
+	t0 = bench_now();
+	r = daemon_proc_put(pp->sock, "health_profile", rid, PUT_SCOPE, body,
+			    len, WAIT_MS, id, why, sizeof(why));
+	t1 = bench_now();
+	free(body);
+	if (r < 0)
+		die("put", r, why);
+	while ((r = bench_has_entry(q, id)) == 0) {
+		if (bench_now() - t0 > WAIT_MS / 1000.0)
+			fail("put %s not at %s after %d s", rid, q->name,
+			     WAIT_MS / 1000);
+		daemon_proc_sleep_us(POLL_US);
+	}
+	if (r < 0)
+		die("read", r, q->name);
+	*ret_put = (t1 - t0) * 1000;
+	*ret_peer = (bench_now() - t0) * 1000;
+}
+
+/* pp's store under hamletd, with the peer pq (subscribed by cfgfile to
+ * PUT_SCOPE alone) dialling it. */
+static void run(struct daemon_proc *pp, struct daemon_proc *pq,
+		const char *cfgfile, struct run *ret)
+{
+	struct node *q;
+	char why[256];
+	double t0, t1, skip;
+	int r;
+
+	t0 = start_timed(pp);
+	ret->up_ms = (bench_now() - t0) * 1000;
+	ret->start_ms = (status_timed(pp, &ret->records) - t0) * 1000;
+	t1 = bench_now();
+	ret->status_ms = (status_timed(pp, &ret->records) - t1) * 1000;
+
+	if ((r = daemon_proc_start_listening(
+		     pq, hamletd,
+		     (const char *const[]){ "--config", cfgfile, "--peer",
+					    pp->addr, NULL },
+		     5)) < 0)
+		die("start", r, pq->name);
+	if ((r = daemon_proc_wait_connected(pq->sock, 1, WAIT_MS)) < 0)
+		die("connect", r, pq->name);
+	if ((r = node_open(pq->home, 1, &q, why, sizeof(why))) < 0)
+		die(pq->name, r, why);
+	/* the first put starts the feed on both; the peer is in sync after */
+	put_one(pp, q, PUTS, &skip, &skip);
+	for (unsigned i = 0; i < PUTS; i++) {
+		daemon_proc_sleep_ms((int)randombytes_uniform(50));
+		put_one(pp, q, i, &ret->put[i], &ret->peer[i]);
+	}
+	qsort(ret->put, PUTS, sizeof(double), bench_cmp_double);
+	qsort(ret->peer, PUTS, sizeof(double), bench_cmp_double);
+	node_close(q);
+	stop(pq);
+	stop(pp);
+}
+
+/* --- main ---------------------------------------------------------------- */
+
+static void row(const char *what, double big, double empty)
+{
+	printf("  %-31s %10.1f ms %12.1f ms\n", what, big, empty);
+}
+
+static void row_pct(const char *what, const double *big, const double *empty)
+{
+	char l[64];
+	snprintf(l, sizeof(l), "%s p50", what);
+	row(l, bench_percentile(big, PUTS, 50),
+	    bench_percentile(empty, PUTS, 50));
+	snprintf(l, sizeof(l), "%s p99", what);
+	row(l, bench_percentile(big, PUTS, 99),
+	    bench_percentile(empty, PUTS, 99));
+}
+
+int main(int argc, char **argv)
+{
+	static char found[4200];
+	static struct run big, empty;
+	struct daemon_proc pp, pq, pe, pf;
+	struct build b = { 0 };
+	struct node *p;
+	char netfile[4200], cfgfile[4200], why[256];
+	const char *base = getenv("TMPDIR");
+	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000000;
+	double t0, build_s;
+	FILE *f;
+	int r;
+
+	if (argc > 2) {
+		hamletd = argv[2];
+	} else {
+		if (bench_hamletd_path(found, sizeof(found)) < 0)
+			return 2;
+		hamletd = found;
+	}
+	if (n == 0 || argc > 3 || access(hamletd, X_OK) < 0) {
+		fprintf(stderr,
+			"usage: bench_province [ENTRIES [HAMLETD]]   (default 1000000)\n");
+		return 2;
+	}
+	if (sodium_init() < 0)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/hamlet-bench-province-XXXXXX",
+		 base ? base : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	atexit(cleanup);
+	/* never outlive a stuck run with daemons left behind */
+	if ((r = daemon_proc_guard(7200)) < 0)
+		die("guard", r, NULL);
+
+	if ((r = network_create("bench", dir, NULL, why, sizeof(why))) < 0)
+		die("network", r, why);
+	snprintf(netfile, sizeof(netfile), "%s/bench.network", dir);
+	snprintf(cfgfile, sizeof(cfgfile), "%s/peer.ini", dir);
+	if (!(f = fopen(cfgfile, "w")))
+		fail("cannot write %s", cfgfile);
+	fprintf(f, "[node]\nscopes = %s\n", PUT_SCOPE);
+	if (fclose(f) != 0)
+		fail("cannot write %s", cfgfile);
+
+	/* the province's store, built before its daemon starts */
+	node_make(&pp, "province", netfile, "bk");
+	node_make(&pq, "peer", netfile, PUT_SCOPE);
+	node_make(&pe, "province-empty", netfile, "bk");
+	node_make(&pf, "peer-empty", netfile, PUT_SCOPE);
+	b.feeds = n < FEEDS ? n : FEEDS;
+	if ((r = node_open(pp.home, 0, &p, why, sizeof(why))) < 0)
+		die(pp.name, r, why);
+	t0 = bench_now();
+	store_build(p, n, &b);
+	build_s = bench_now() - t0;
+	node_close(p);
+
+	run(&pp, &pq, cfgfile, &big);
+	run(&pe, &pf, cfgfile, &empty);
+	if (big.records != n || empty.records != 0)
+		fail("status counted %llu and %llu records, not %u and 0",
+		     (unsigned long long)big.records,
+		     (unsigned long long)empty.records, n);
+
+	printf("bench/province: %u entries over %u feeds, ~%.0f-byte bodies, hamletd on loopback, %ld cores\n",
+	       n, b.feeds, (double)b.body_bytes / n,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	printf("  %-31s %10.1f s, %.0f entries/s (signing %.1f s beside log_ingest %.1f s, %d a transaction)\n",
+	       "store built", build_s, n / build_s, b.sign_s, b.ingest_s,
+	       LOG_MAX_BATCH);
+	printf("  %-31s %10.0f MB (data.mdb)\n", "store on disk",
+	       store_bytes(pp.home) / 1e6);
+	printf("  %-31s %13u %15s\n", "", n, "empty");
+	row("start until the socket answers", big.up_ms, empty.up_ms);
+	row("start until status answered", big.start_ms, empty.start_ms);
+	row("one more status", big.status_ms, empty.status_ms);
+	printf("  %d puts through the socket, one at a time, to a peer holding only their scope:\n",
+	       PUTS);
+	row_pct("put answered", big.put, empty.put);
+	row_pct("put at the peer", big.peer, empty.peer);
+	return 0;
+}
