@@ -140,18 +140,12 @@ static int bin_call(const char *sock, const char *method,
 		    const msgpack_object **ret_a, size_t *ret_n,
 		    int64_t *ret_code, char *why, size_t wl)
 {
-	struct mp_writer req;
 	uint8_t *resp = NULL;
 	size_t rl;
 	int r;
 
-	mp_writer_init(&req);
-	msgpack_pack_array(&req.pk, 2);
-	mp_pack_str(&req.pk, method);
-	mp_pack_bin(&req.pk, inner->sb.data, inner->sb.size);
-	r = rpc_client_call_raw(sock, (const uint8_t *)req.sb.data, req.sb.size,
+	r = rpc_client_call_bin(sock, method, inner->sb.data, inner->sb.size,
 				600000, &resp, &rl);
-	mp_writer_destroy(&req);
 	if (r < 0) {
 		snprintf(why, wl, "cannot talk to hamletd at %s: %s", sock,
 			 hamlet_strerror(r));

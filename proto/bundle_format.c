@@ -1,5 +1,6 @@
 #include "bundle_format.h"
 
+#include "bytes.h"
 #include "error.h"
 #include "mp.h"
 #include "sig.h"
@@ -10,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Every frame starts with these two bytes, then its type and a zero. */
+#define FRAME_MAGIC "hm"
+#define FRAME_MAGIC_LEN 2
+
 struct bundle_writer {
 	FILE *f;
 	char *path;
@@ -19,14 +24,6 @@ struct bundle_writer {
 	uint64_t bytes;
 	int failed;
 };
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static int writer_out(struct bundle_writer *w, const void *p, size_t n)
 {
@@ -44,12 +41,18 @@ static int writer_out(struct bundle_writer *w, const void *p, size_t n)
 static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
 			size_t n)
 {
-	uint8_t hdr[BUNDLE_FRAME_HDR] = { 'h', 'm', (uint8_t)type, 0 };
+	uint8_t hdr[BUNDLE_FRAME_HDR];
+	struct bytes_writer hw;
 	int r;
 	if (n > BUNDLE_MAX_FRAME)
 		return HAMLET_ETOOBIG;
-	put_be32(hdr + 4, (uint32_t)n);
-	if ((r = writer_out(w, hdr, sizeof(hdr))) < 0)
+	bytes_writer_init(&hw, hdr, sizeof(hdr));
+	if ((r = bytes_put_bytes(&hw, FRAME_MAGIC, FRAME_MAGIC_LEN)) < 0 ||
+	    (r = bytes_put_u8(&hw, (uint8_t)type)) < 0 ||
+	    (r = bytes_put_u8(&hw, 0)) < 0 ||
+	    (r = bytes_put_be32(&hw, (uint32_t)n)) < 0)
+		return r;
+	if ((r = writer_out(w, hdr, bytes_written(&hw))) < 0)
 		return r;
 	return writer_out(w, p, n);
 }
@@ -209,37 +212,50 @@ void bundle_writer_free(struct bundle_writer *w)
 int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
 		       size_t len)
 {
-	if (len < BUNDLE_MAGIC_LEN ||
-	    memcmp(buf, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
+	struct bytes_reader b;
+	const uint8_t *magic;
+	int rc;
+
+	bytes_reader_init(&b, buf, len);
+	if ((rc = bytes_borrow(&b, BUNDLE_MAGIC_LEN, &magic)) < 0)
+		return rc;
+	if (memcmp(magic, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) != 0)
 		return HAMLET_EFORMAT;
 	r->buf = buf;
 	r->len = len;
-	r->off = BUNDLE_MAGIC_LEN;
+	r->off = bytes_offset(&b);
 	r->resync = 0;
 	return 0;
 }
 
+/* The frame that starts off bytes into the file; truncated is EFORMAT. */
 static int frame_at(const struct bundle_reader *r, size_t off,
 		    struct bundle_frame *ret)
 {
-	const uint8_t *p = r->buf + off;
+	struct bytes_reader b;
+	const uint8_t *magic, *payload;
+	uint8_t type, pad;
 	uint32_t n;
-	if (r->len - off < BUNDLE_FRAME_HDR)
-		return HAMLET_EFORMAT; /* truncated */
-	if (p[0] != 'h' || p[1] != 'm' || p[3] != 0)
+	int rc;
+
+	bytes_reader_init(&b, r->buf + off, r->len - off);
+	if ((rc = bytes_borrow(&b, FRAME_MAGIC_LEN, &magic)) < 0 ||
+	    (rc = bytes_get_u8(&b, &type)) < 0 ||
+	    (rc = bytes_get_u8(&b, &pad)) < 0 ||
+	    (rc = bytes_get_be32(&b, &n)) < 0)
+		return rc;
+	if (memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0)
 		return HAMLET_EFORMAT;
-	if (p[2] != BUNDLE_FRAME_HEADER && p[2] != BUNDLE_FRAME_ENTRY &&
-	    p[2] != BUNDLE_FRAME_TRAILER)
+	if (type != BUNDLE_FRAME_HEADER && type != BUNDLE_FRAME_ENTRY &&
+	    type != BUNDLE_FRAME_TRAILER)
 		return HAMLET_EFORMAT;
-	n = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 |
-	    p[7];
 	if (n > BUNDLE_MAX_FRAME)
 		return HAMLET_ETOOBIG;
-	if (r->len - off - BUNDLE_FRAME_HDR < n)
-		return HAMLET_EFORMAT; /* truncated */
-	ret->type = p[2];
+	if ((rc = bytes_borrow(&b, n, &payload)) < 0)
+		return rc;
+	ret->type = type;
 	ret->offset = off;
-	ret->payload = p + BUNDLE_FRAME_HDR;
+	ret->payload = payload;
 	ret->len = n;
 	return 0;
 }
@@ -255,8 +271,8 @@ int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 		r->resync = 0;
 		size_t o = r->off + 1;
 		for (; o + 1 < r->len; o++) {
-			const uint8_t *q =
-				memchr(r->buf + o, 'h', r->len - o);
+			const uint8_t *q = memchr(r->buf + o, FRAME_MAGIC[0],
+						  r->len - o);
 			if (!q) {
 				o = r->len;
 				break;

@@ -1,5 +1,6 @@
 #include "mp.h"
 
+#include "bytes.h"
 #include "error.h"
 
 #include <errno.h>
@@ -8,6 +9,33 @@
 
 #define MP_MAX_DEPTH 16
 
+/* The next n-byte (1, 2 or 4) big-endian length. */
+static int get_len(struct bytes_reader *b, int n, uint64_t *ret)
+{
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	int r;
+
+	switch (n) {
+	case 1:
+		if ((r = bytes_get_u8(b, &v8)) < 0)
+			return r;
+		*ret = v8;
+		return 0;
+	case 2:
+		if ((r = bytes_get_be16(b, &v16)) < 0)
+			return r;
+		*ret = v16;
+		return 0;
+	default:
+		if ((r = bytes_get_be32(b, &v32)) < 0)
+			return r;
+		*ret = v32;
+		return 0;
+	}
+}
+
 /*
  * msgpack-c allocates a container's element array from the count in its
  * header, before it has seen a single element. This pass walks the token
@@ -15,29 +43,15 @@
  * over what the remaining bytes could possibly hold, so that the real
  * decode never allocates on the word of a hostile length.
  */
-static int be_len(const uint8_t *p, size_t avail, size_t n, uint64_t *ret)
-{
-	uint64_t v = 0;
-	if (avail < n)
-		return HAMLET_EFORMAT;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	*ret = v;
-	return 0;
-}
-
-static int mp_scan(const uint8_t *buf, size_t len, size_t *off, int depth,
-		   size_t max_items)
+static int mp_scan(struct bytes_reader *b, int depth, size_t max_items)
 {
 	uint64_t n = 0, skip = 0, items = 0;
+	uint8_t t;
 	int r;
 	if (depth > MP_MAX_DEPTH)
 		return HAMLET_ETOOBIG;
-	if (*off >= len)
-		return HAMLET_EFORMAT;
-	uint8_t t = buf[(*off)++];
-	const uint8_t *p = buf + *off;
-	size_t avail = len - *off;
+	if ((r = bytes_get_u8(b, &t)) < 0)
+		return r;
 
 	if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3)
 		return 0;
@@ -50,23 +64,23 @@ static int mp_scan(const uint8_t *buf, size_t len, size_t *off, int depth,
 	} else {
 		switch (t) {
 		case 0xc4: case 0xd9:
-			if ((r = be_len(p, avail, 1, &n)) < 0) return r;
-			*off += 1; skip = n; break;
+			if ((r = get_len(b, 1, &n)) < 0) return r;
+			skip = n; break;
 		case 0xc5: case 0xda:
-			if ((r = be_len(p, avail, 2, &n)) < 0) return r;
-			*off += 2; skip = n; break;
+			if ((r = get_len(b, 2, &n)) < 0) return r;
+			skip = n; break;
 		case 0xc6: case 0xdb:
-			if ((r = be_len(p, avail, 4, &n)) < 0) return r;
-			*off += 4; skip = n; break;
+			if ((r = get_len(b, 4, &n)) < 0) return r;
+			skip = n; break;
 		case 0xc7:
-			if ((r = be_len(p, avail, 1, &n)) < 0) return r;
-			*off += 1; skip = n + 1; break;
+			if ((r = get_len(b, 1, &n)) < 0) return r;
+			skip = n + 1; break;
 		case 0xc8:
-			if ((r = be_len(p, avail, 2, &n)) < 0) return r;
-			*off += 2; skip = n + 1; break;
+			if ((r = get_len(b, 2, &n)) < 0) return r;
+			skip = n + 1; break;
 		case 0xc9:
-			if ((r = be_len(p, avail, 4, &n)) < 0) return r;
-			*off += 4; skip = n + 1; break;
+			if ((r = get_len(b, 4, &n)) < 0) return r;
+			skip = n + 1; break;
 		case 0xca: skip = 4; break;
 		case 0xcb: skip = 8; break;
 		case 0xcc: case 0xd0: skip = 1; break;
@@ -79,33 +93,34 @@ static int mp_scan(const uint8_t *buf, size_t len, size_t *off, int depth,
 		case 0xd7: skip = 9; break;
 		case 0xd8: skip = 17; break;
 		case 0xdc:
-			if ((r = be_len(p, avail, 2, &n)) < 0) return r;
-			*off += 2; items = n; break;
+			if ((r = get_len(b, 2, &n)) < 0) return r;
+			items = n; break;
 		case 0xdd:
-			if ((r = be_len(p, avail, 4, &n)) < 0) return r;
-			*off += 4; items = n; break;
+			if ((r = get_len(b, 4, &n)) < 0) return r;
+			items = n; break;
 		case 0xde:
-			if ((r = be_len(p, avail, 2, &n)) < 0) return r;
-			*off += 2; items = 2 * n; break;
+			if ((r = get_len(b, 2, &n)) < 0) return r;
+			items = 2 * n; break;
 		case 0xdf:
-			if ((r = be_len(p, avail, 4, &n)) < 0) return r;
-			*off += 4; items = 2 * n; break;
+			if ((r = get_len(b, 4, &n)) < 0) return r;
+			items = 2 * n; break;
 		default:
 			return HAMLET_EFORMAT; /* 0xc1 is never used */
 		}
 	}
 	if (skip) {
-		if (skip > len - *off)
+		/* compared as uint64_t: skip may not fit a 32-bit size_t */
+		if (skip > bytes_remaining(b))
 			return HAMLET_EFORMAT;
-		*off += skip;
-		return 0;
+		return bytes_skip(b, (size_t)skip);
 	}
 	if (items > 2 * (uint64_t)max_items)
 		return HAMLET_ETOOBIG;
-	if (items > len - *off)
+	/* every item takes at least one byte */
+	if (items > bytes_remaining(b))
 		return HAMLET_EFORMAT;
 	for (uint64_t i = 0; i < items; i++)
-		if ((r = mp_scan(buf, len, off, depth + 1, max_items)) < 0)
+		if ((r = mp_scan(b, depth + 1, max_items)) < 0)
 			return r;
 	return 0;
 }
@@ -113,15 +128,16 @@ static int mp_scan(const uint8_t *buf, size_t len, size_t *off, int depth,
 int mp_doc_parse(struct mp_doc *d, const uint8_t *buf, size_t len,
 		 size_t max_items)
 {
+	struct bytes_reader b;
 	size_t off = 0;
 	int r;
 
-	if ((r = mp_scan(buf, len, &off, 0, max_items)) < 0)
+	bytes_reader_init(&b, buf, len);
+	if ((r = mp_scan(&b, 0, max_items)) < 0)
 		return r;
-	if (off != len)
+	if (bytes_remaining(&b) != 0)
 		return HAMLET_ETRAILING;
 	msgpack_unpacked_init(&d->u);
-	off = 0;
 	msgpack_unpack_return ur =
 		msgpack_unpack_next(&d->u, (const char *)buf, len, &off);
 	if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {

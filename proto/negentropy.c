@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "error.h"
 
 #define ID_SIZE NEGENTROPY_ID_SIZE
@@ -31,9 +32,6 @@
 #define IDLIST_BELOW (BUCKETS * 2)
 /* Room kept free under the frame size limit for the closing range. */
 #define FRAME_SLACK 200
-
-/* A varint of a uint64_t takes at most 10 bytes. */
-#define VARINT_MAX 10
 
 enum mode {
 	MODE_SKIP = 0,
@@ -90,32 +88,20 @@ static void sum_sub(uint64_t ret[4], const uint64_t a[4], const uint64_t b[4])
 	}
 }
 
-static size_t varint_encode(uint64_t v, uint8_t out[VARINT_MAX])
-{
-	uint8_t rev[VARINT_MAX];
-	size_t n = 0;
-
-	do {
-		rev[n++] = v & 0x7f;
-		v >>= 7;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = rev[n - 1 - i] | (i + 1 < n ? 0x80 : 0);
-	return n;
-}
-
 static void fingerprint_of_sum(const uint64_t s[4], uint64_t count,
 			       uint8_t ret_fp[FP_SIZE])
 {
-	uint8_t buf[ID_SIZE + VARINT_MAX];
+	uint8_t buf[ID_SIZE + BYTES_VARINT_MAX];
 	uint8_t hash[crypto_hash_sha256_BYTES];
-	size_t len;
+	struct bytes_writer w;
 
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 8; j++)
 			buf[8 * i + j] = (uint8_t)(s[i] >> (8 * j));
-	len = ID_SIZE + varint_encode(count, buf + ID_SIZE);
-	crypto_hash_sha256(hash, buf, len);
+	/* Cannot fail: BYTES_VARINT_MAX bytes hold any varint. */
+	bytes_writer_init(&w, buf + ID_SIZE, BYTES_VARINT_MAX);
+	(void)bytes_put_varint(&w, count);
+	crypto_hash_sha256(hash, buf, ID_SIZE + bytes_written(&w));
 	memcpy(ret_fp, hash, FP_SIZE);
 }
 
@@ -216,72 +202,57 @@ static size_t find_lower_bound(const struct negentropy *ng, size_t lower,
  * Reading messages
  */
 
+/* A message's bytes, and the timestamp its bounds' deltas start from. */
 struct reader {
-	const uint8_t *p;
-	size_t len;
+	struct bytes_reader b;
 	uint64_t last_timestamp;
 };
 
-static int reader_get_bytes(struct reader *r, size_t n, const uint8_t **ret)
+/*
+ * Check msg's size and read its version byte: 0 for v1, with r at the
+ * first range, or 1 for another version.
+ */
+static int reader_open(struct reader *r, const uint8_t *msg, size_t len)
 {
-	if (r->len < n)
+	uint8_t version;
+	int rc;
+
+	if (len > NEGENTROPY_MSG_MAX)
+		return HAMLET_ETOOBIG;
+	bytes_reader_init(&r->b, msg, len);
+	r->last_timestamp = 0;
+	if ((rc = bytes_get_u8(&r->b, &version)) < 0)
+		return rc;
+	if (version < 0x60 || version > 0x6f)
 		return HAMLET_EFORMAT;
-	*ret = r->p;
-	r->p += n;
-	r->len -= n;
-	return 0;
-}
-
-/* Minimal base-128, most significant digit first, at most 64 bits. */
-static int reader_get_varint(struct reader *r, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (r->len > 0 && r->p[0] == 0x80)
-		return HAMLET_EFORMAT;
-	for (size_t i = 0; i < r->len; i++) {
-		uint8_t b = r->p[i];
-
-		if (v > UINT64_MAX >> 7)
-			return HAMLET_EFORMAT;
-		v = (v << 7) | (b & 0x7f);
-		if (!(b & 0x80)) {
-			r->p += i + 1;
-			r->len -= i + 1;
-			*ret = v;
-			return 0;
-		}
-	}
-	return HAMLET_EFORMAT;
+	return version == NEGENTROPY_PROTOCOL_V1 ? 0 : 1;
 }
 
 static int reader_get_bound(struct reader *r, struct bound *ret)
 {
-	uint64_t v, len, ts;
-	const uint8_t *prefix;
+	struct bound b = { 0 };
+	uint64_t v, len;
 	int rc;
 
-	if ((rc = reader_get_varint(r, &v)) < 0)
+	if ((rc = bytes_get_varint(&r->b, &v)) < 0)
 		return rc;
 	if (v == 0) {
-		ts = INFINITY_TS;
+		b.timestamp = INFINITY_TS;
 	} else {
 		/* A sender never encodes a timestamp past infinity. */
 		if (v - 1 > INFINITY_TS - r->last_timestamp)
 			return HAMLET_EFORMAT;
-		ts = r->last_timestamp + (v - 1);
+		b.timestamp = r->last_timestamp + (v - 1);
 	}
-	if ((rc = reader_get_varint(r, &len)) < 0)
+	if ((rc = bytes_get_varint(&r->b, &len)) < 0)
 		return rc;
 	if (len > ID_SIZE)
 		return HAMLET_EFORMAT;
-	if ((rc = reader_get_bytes(r, len, &prefix)) < 0)
+	if ((rc = bytes_get_bytes(&r->b, b.id, len)) < 0)
 		return rc;
-	r->last_timestamp = ts;
-	memset(ret, 0, sizeof(*ret));
-	ret->timestamp = ts;
-	memcpy(ret->id, prefix, len);
-	ret->id_len = len;
+	b.id_len = len;
+	r->last_timestamp = b.timestamp;
+	*ret = b;
 	return 0;
 }
 
@@ -330,9 +301,14 @@ static int writer_put(struct writer *w, const void *d, size_t n)
 
 static int writer_put_varint(struct writer *w, uint64_t v)
 {
-	uint8_t buf[VARINT_MAX];
+	uint8_t buf[BYTES_VARINT_MAX];
+	struct bytes_writer bw;
+	int rc;
 
-	return writer_put(w, buf, varint_encode(v, buf));
+	bytes_writer_init(&bw, buf, sizeof(buf));
+	if ((rc = bytes_put_varint(&bw, v)) < 0)
+		return rc;
+	return writer_put(w, buf, bytes_written(&bw));
 }
 
 /* Timestamps go out as deltas; bounds in a message never go down. */
@@ -576,15 +552,14 @@ static int flush_skip(struct writer *w, bool *skip, const struct bound *prev)
 }
 
 /*
- * Answer the ranges in p (the message after its version byte), appending
- * to w, which already holds the version byte. have and need are used only
- * by a client.
+ * Answer the ranges left in r (a v1 message past its version byte),
+ * appending to w, which already holds the version byte. have and need are
+ * used only by a client.
  */
-static int process_ranges(const struct negentropy *ng, const uint8_t *p,
-			  size_t len, struct writer *w, struct neg_idlist *have,
+static int process_ranges(const struct negentropy *ng, struct reader *r,
+			  struct writer *w, struct neg_idlist *have,
 			  struct neg_idlist *need)
 {
-	struct reader r = { .p = p, .len = len };
 	struct theirs t = { 0 };
 	struct bound prev = { 0 }, cur, inf;
 	size_t prev_index = 0;
@@ -592,33 +567,34 @@ static int process_ranges(const struct negentropy *ng, const uint8_t *p,
 	int rc;
 
 	bound_infinity(&inf);
-	while (r.len) {
+	while (bytes_remaining(&r->b)) {
 		const uint8_t *their_fp = NULL, *ids = NULL;
 		uint64_t mode, count = 0;
 		size_t lower, upper, mark = w->len;
 
-		if ((rc = reader_get_bound(&r, &cur)) < 0)
+		if ((rc = reader_get_bound(r, &cur)) < 0)
 			goto out;
 		if (bound_cmp(&cur, &prev) < 0) {
 			rc = HAMLET_EFORMAT;
 			goto out;
 		}
-		if ((rc = reader_get_varint(&r, &mode)) < 0)
+		if ((rc = bytes_get_varint(&r->b, &mode)) < 0)
 			goto out;
 		switch (mode) {
 		case MODE_SKIP:
 			break;
 		case MODE_FINGERPRINT:
-			rc = reader_get_bytes(&r, FP_SIZE, &their_fp);
+			rc = bytes_borrow(&r->b, FP_SIZE, &their_fp);
 			break;
 		case MODE_IDLIST:
-			if ((rc = reader_get_varint(&r, &count)) < 0)
+			if ((rc = bytes_get_varint(&r->b, &count)) < 0)
 				break;
-			if (count > r.len / ID_SIZE) {
+			/* Checked before multiplying, so it cannot wrap. */
+			if (count > bytes_remaining(&r->b) / ID_SIZE) {
 				rc = HAMLET_EFORMAT;
 				break;
 			}
-			rc = reader_get_bytes(&r, count * ID_SIZE, &ids);
+			rc = bytes_borrow(&r->b, count * ID_SIZE, &ids);
 			break;
 		default:
 			rc = HAMLET_EFORMAT;
@@ -690,18 +666,6 @@ static int process_ranges(const struct negentropy *ng, const uint8_t *p,
 out:
 	theirs_free(&t);
 	return rc;
-}
-
-/* Check the size and the version byte: 0 for v1, 1 for another version. */
-static int check_message(const uint8_t *msg, size_t len)
-{
-	if (len > NEGENTROPY_MSG_MAX)
-		return HAMLET_ETOOBIG;
-	if (len == 0)
-		return HAMLET_EFORMAT;
-	if (msg[0] < 0x60 || msg[0] > 0x6f)
-		return HAMLET_EFORMAT;
-	return msg[0] == NEGENTROPY_PROTOCOL_V1 ? 0 : 1;
 }
 
 /* ------------------------------------------------------------------------
@@ -794,19 +758,20 @@ int negentropy_reconcile(struct negentropy *ng, const uint8_t *msg, size_t len,
 			 uint8_t **ret_msg, size_t *ret_len)
 {
 	struct writer w = { 0 };
+	struct reader r;
 	uint8_t version = NEGENTROPY_PROTOCOL_V1;
 	int rc, other;
 
 	if (!ng || (len && !msg) || !ret_msg || !ret_len || ng->initiated)
 		return -EINVAL;
-	if ((rc = check_message(msg, len)) < 0)
+	if ((rc = reader_open(&r, msg, len)) < 0)
 		return rc;
 	other = rc;
 	if ((rc = writer_put(&w, &version, 1)) < 0)
 		goto out;
 	/* To another version we answer with ours alone: the client retries. */
 	if (!other) {
-		rc = process_ranges(ng, msg + 1, len - 1, &w, NULL, NULL);
+		rc = process_ranges(ng, &r, &w, NULL, NULL);
 		if (rc < 0)
 			goto out;
 	}
@@ -826,6 +791,7 @@ int negentropy_reconcile_client(struct negentropy *ng, const uint8_t *msg,
 				size_t *ret_len)
 {
 	struct writer w = { 0 };
+	struct reader r;
 	uint8_t version = NEGENTROPY_PROTOCOL_V1;
 	size_t have_n, need_n;
 	int rc;
@@ -833,7 +799,7 @@ int negentropy_reconcile_client(struct negentropy *ng, const uint8_t *msg,
 	if (!ng || (len && !msg) || !have || !need || have == need ||
 	    !ret_msg || !ret_len || !ng->initiated)
 		return -EINVAL;
-	if ((rc = check_message(msg, len)) < 0)
+	if ((rc = reader_open(&r, msg, len)) < 0)
 		return rc;
 	if (rc > 0)
 		return HAMLET_EVERSION;
@@ -841,7 +807,7 @@ int negentropy_reconcile_client(struct negentropy *ng, const uint8_t *msg,
 	need_n = need->n;
 	if ((rc = writer_put(&w, &version, 1)) < 0)
 		goto out;
-	if ((rc = process_ranges(ng, msg + 1, len - 1, &w, have, need)) < 0)
+	if ((rc = process_ranges(ng, &r, &w, have, need)) < 0)
 		goto out;
 
 	/* Nothing but the version byte: every range is settled. */

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "error.h"
 
 #define HASHLEN 64
@@ -542,8 +543,10 @@ int noise_hs_write_message(struct noise_hs *hs, const uint8_t *payload,
 			   size_t payload_len, uint8_t *out, size_t out_cap,
 			   size_t *ret_len)
 {
+	struct bytes_writer w;
 	const uint8_t *tok;
-	size_t need, pos = 0;
+	uint8_t *field;
+	size_t need;
 	int r, t;
 
 	if (!hs || (!payload && payload_len) || (!out && out_cap) || !ret_len)
@@ -559,21 +562,24 @@ int noise_hs_write_message(struct noise_hs *hs, const uint8_t *payload,
 	if (need > out_cap)
 		return -ENOBUFS;
 
+	/* Sized above, so no put below runs out of room. */
+	bytes_writer_init(&w, out, out_cap);
 	tok = hs->pattern[hs->msg];
 	for (t = 0; t < HS_MAX_TOKENS && tok[t] != TOK_END; t++) {
 		switch (tok[t]) {
 		case TOK_E:
-			memcpy(out + pos, hs->e_pub, DHLEN);
+			if ((r = bytes_put_bytes(&w, hs->e_pub, DHLEN)) < 0)
+				goto out;
 			hs_mix_e(hs, hs->e_pub);
-			pos += DHLEN;
 			break;
 		case TOK_S:
 			need = DHLEN + sym_overhead(&hs->ss);
+			if ((r = bytes_reserve(&w, need, &field)) < 0)
+				goto out;
 			r = sym_encrypt_and_hash(&hs->ss, hs->s_pub, DHLEN,
-						 out + pos);
+						 field);
 			if (r < 0)
 				goto out;
-			pos += need;
 			break;
 		case TOK_PSK:
 			sym_mix_key_and_hash(&hs->ss, hs->psk, NOISE_PSK_LEN);
@@ -586,16 +592,17 @@ int noise_hs_write_message(struct noise_hs *hs, const uint8_t *payload,
 		}
 	}
 	need = payload_len + sym_overhead(&hs->ss);
-	r = sym_encrypt_and_hash(&hs->ss, payload, payload_len, out + pos);
+	if ((r = bytes_reserve(&w, need, &field)) < 0)
+		goto out;
+	r = sym_encrypt_and_hash(&hs->ss, payload, payload_len, field);
 	if (r < 0)
 		goto out;
-	pos += need;
 
 	hs->msg++;
 	if (hs->msg == HS_MSGS)
 		hs->state = HS_FINISHED;
 	hs_wipe_unneeded(hs);
-	*ret_len = pos;
+	*ret_len = bytes_written(&w);
 	r = 0;
 out:
 	if (r < 0)
@@ -607,8 +614,9 @@ int noise_hs_read_message(struct noise_hs *hs, const uint8_t *msg,
 			  size_t msg_len, uint8_t *payload_out,
 			  size_t payload_cap, size_t *ret_len)
 {
-	const uint8_t *tok;
-	size_t overhead, len, plen, pos = 0;
+	struct bytes_reader b;
+	const uint8_t *tok, *field;
+	size_t overhead, len, plen;
 	int r, t;
 
 	if (!hs || (!msg && msg_len) || (!payload_out && payload_cap) ||
@@ -629,22 +637,24 @@ int noise_hs_read_message(struct noise_hs *hs, const uint8_t *msg,
 	if (msg_len - overhead > payload_cap)
 		return -ENOBUFS;
 
+	/* msg holds at least the overhead, so no get below runs short. */
+	bytes_reader_init(&b, msg, msg_len);
 	tok = hs->pattern[hs->msg];
 	for (t = 0; t < HS_MAX_TOKENS && tok[t] != TOK_END; t++) {
 		switch (tok[t]) {
 		case TOK_E:
-			memcpy(hs->re, msg + pos, DHLEN);
+			if ((r = bytes_get_bytes(&b, hs->re, DHLEN)) < 0)
+				goto out;
 			hs_mix_e(hs, hs->re);
-			pos += DHLEN;
 			break;
 		case TOK_S:
 			len = DHLEN + sym_overhead(&hs->ss);
-			r = sym_decrypt_and_hash(&hs->ss, msg + pos, len,
-						 hs->rs);
+			if ((r = bytes_borrow(&b, len, &field)) < 0)
+				goto out;
+			r = sym_decrypt_and_hash(&hs->ss, field, len, hs->rs);
 			if (r < 0)
 				goto out;
 			hs->has_rs = 1;
-			pos += len;
 			break;
 		case TOK_PSK:
 			sym_mix_key_and_hash(&hs->ss, hs->psk, NOISE_PSK_LEN);
@@ -656,9 +666,12 @@ int noise_hs_read_message(struct noise_hs *hs, const uint8_t *msg,
 			break;
 		}
 	}
-	len = msg_len - pos;
+	/* The payload, with its tag, is the rest of the message. */
+	len = bytes_remaining(&b);
 	plen = len - sym_overhead(&hs->ss);
-	r = sym_decrypt_and_hash(&hs->ss, msg + pos, len, payload_out);
+	if ((r = bytes_borrow(&b, len, &field)) < 0)
+		goto out;
+	r = sym_decrypt_and_hash(&hs->ss, field, len, payload_out);
 	if (r < 0)
 		goto out;
 

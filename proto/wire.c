@@ -1,5 +1,6 @@
 #include "wire.h"
 
+#include "bytes.h"
 #include "error.h"
 
 #include <errno.h>
@@ -414,47 +415,66 @@ int wire_frames_seal(struct noise_cipher *c, const uint8_t *msg, size_t len,
 		     uint8_t **ret, size_t *ret_len)
 {
 	size_t nfr = len ? (len + WIRE_FRAG_MAX - 1) / WIRE_FRAG_MAX : 1;
-	size_t total = len + nfr * (2 + 1 + NOISE_TAG_LEN), off = 0, o = 0;
-	uint8_t *out;
+	size_t total = len + nfr * (2 + 1 + NOISE_TAG_LEN), off = 0;
+	struct bytes_writer w, fw;
+	uint8_t *out, *p;
 	int r;
 
 	if (len > WIRE_MAX_MSG)
 		return HAMLET_ETOOBIG;
 	if (!(out = malloc(total)))
 		return -ENOMEM;
+	bytes_writer_init(&w, out, total);
 	for (size_t i = 0; i < nfr; i++) {
 		size_t n = len - off > WIRE_FRAG_MAX ? WIRE_FRAG_MAX : len - off;
-		size_t cl = 1 + n + NOISE_TAG_LEN;
-		uint8_t *p = out + o + 2;
-		out[o] = (uint8_t)(cl >> 8);
-		out[o + 1] = (uint8_t)cl;
-		p[0] = i + 1 < nfr ? WIRE_FRAG_MORE : 0;
-		memcpy(p + 1, msg + off, n);
-		if ((r = noise_cipher_encrypt(c, NULL, 0, p, 1 + n, p)) < 0) {
-			free(out);
-			return r;
-		}
+		size_t cl = 1 + n + NOISE_TAG_LEN; /* <= WIRE_FRAME_MAX */
+		uint8_t flags = i + 1 < nfr ? WIRE_FRAG_MORE : 0;
+
+		/* the plaintext fills the frame but its tag, sealed in place */
+		if ((r = bytes_put_be16(&w, (uint16_t)cl)) < 0 ||
+		    (r = bytes_reserve(&w, cl, &p)) < 0)
+			goto out;
+		bytes_writer_init(&fw, p, cl);
+		if ((r = bytes_put_u8(&fw, flags)) < 0 ||
+		    (r = bytes_put_bytes(&fw, msg + off, n)) < 0 ||
+		    (r = noise_cipher_encrypt(c, NULL, 0, p, bytes_written(&fw),
+					      p)) < 0)
+			goto out;
 		off += n;
-		o += 2 + cl;
 	}
 	*ret = out;
-	*ret_len = o;
-	return 0;
+	*ret_len = bytes_written(&w);
+	out = NULL;
+	r = 0;
+out:
+	free(out);
+	return r;
 }
 
 int wire_frame_open(struct noise_cipher *c, uint8_t *cipher, size_t len,
 		    const uint8_t **ret_frag, size_t *ret_frag_len,
 		    int *ret_more)
 {
+	struct bytes_reader b;
+	const uint8_t *frag;
+	uint8_t flags;
+	size_t n;
 	int r;
 	if (len < NOISE_TAG_LEN + 1)
 		return HAMLET_EFORMAT;
 	if ((r = noise_cipher_decrypt(c, NULL, 0, cipher, len, cipher)) < 0)
 		return r;
-	if (cipher[0] & ~WIRE_FRAG_MORE)
+	/* the plaintext: a flags byte, then the fragment */
+	bytes_reader_init(&b, cipher, len - NOISE_TAG_LEN);
+	if ((r = bytes_get_u8(&b, &flags)) < 0)
+		return r;
+	if (flags & ~WIRE_FRAG_MORE)
 		return HAMLET_EFORMAT;
-	*ret_more = cipher[0] & WIRE_FRAG_MORE;
-	*ret_frag = cipher + 1;
-	*ret_frag_len = len - NOISE_TAG_LEN - 1;
+	n = bytes_remaining(&b);
+	if ((r = bytes_borrow(&b, n, &frag)) < 0)
+		return r;
+	*ret_more = flags & WIRE_FRAG_MORE;
+	*ret_frag = frag;
+	*ret_frag_len = n;
 	return 0;
 }

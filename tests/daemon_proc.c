@@ -4,6 +4,7 @@
  */
 #include "daemon_proc.h"
 
+#include "entry.h"
 #include "error.h"
 #include "mp.h"
 #include "rpc_client.h"
@@ -510,7 +511,7 @@ int daemon_proc_put(const char *sock, const char *collection,
 		    const uint8_t *body, size_t body_len, int timeout_ms,
 		    uint8_t ret_id[32], char *why, size_t wl)
 {
-	struct mp_writer ops, req;
+	struct mp_writer ops;
 	const msgpack_object *res = NULL, *one;
 	struct mp_doc d;
 	uint8_t *resp = NULL, id[32];
@@ -521,23 +522,10 @@ int daemon_proc_put(const char *sock, const char *collection,
 	/* [[kind, collection, record id, scope|nil, body, resolve]] */
 	mp_writer_init(&ops);
 	msgpack_pack_array(&ops.pk, 1);
-	msgpack_pack_array(&ops.pk, 6);
-	msgpack_pack_uint64(&ops.pk, 1); /* put */
-	mp_pack_str(&ops.pk, collection);
-	mp_pack_str(&ops.pk, record_id);
-	if (scope)
-		mp_pack_str(&ops.pk, scope);
-	else
-		msgpack_pack_nil(&ops.pk);
-	mp_pack_bin(&ops.pk, body, body_len);
-	msgpack_pack_false(&ops.pk);
-	mp_writer_init(&req);
-	msgpack_pack_array(&req.pk, 2);
-	mp_pack_str(&req.pk, "write");
-	mp_pack_bin(&req.pk, ops.sb.data, ops.sb.size);
-	r = rpc_client_call_raw(sock, (const uint8_t *)req.sb.data, req.sb.size,
+	rpc_pack_write_op(&ops.pk, ENTRY_PUT, collection, record_id, scope,
+			  body, body_len, 0);
+	r = rpc_client_call_bin(sock, "write", ops.sb.data, ops.sb.size,
 				timeout_ms, &resp, &n);
-	mp_writer_destroy(&req);
 	mp_writer_destroy(&ops);
 	if (r < 0)
 		return r;

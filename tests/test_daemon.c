@@ -110,12 +110,11 @@ static void put_profiles(struct node *n, int from, int count)
 static void put_profiles_live(const char *sock, int from, int count)
 {
 	for (int done = 0; done < count;) {
-		struct mp_writer inner, req;
+		struct mp_writer inner;
 		uint8_t *resp = NULL;
 		size_t rl;
 		int k = 0;
 		mp_writer_init(&inner);
-		mp_writer_init(&req);
 		k = count - done > 500 ? 500 : count - done;
 		msgpack_pack_array(&inner.pk, (size_t)k);
 		for (int j = 0; j < k; j++) {
@@ -132,16 +131,12 @@ static void put_profiles_live(const char *sock, int from, int count)
 					  id, NULL, body, bl, 0);
 			free(body);
 		}
-		msgpack_pack_array(&req.pk, 2);
-		mp_pack_str(&req.pk, "write");
-		mp_pack_bin(&req.pk, inner.sb.data, inner.sb.size);
-		ASSERT_OK(rpc_client_call_raw(sock, (const uint8_t *)req.sb.data,
-					      req.sb.size, 30000, &resp, &rl));
+		ASSERT_OK(rpc_client_call_bin(sock, "write", inner.sb.data,
+					      inner.sb.size, 30000, &resp, &rl));
 		/* [0, [...]] on success */
 		ASSERT_TRUE(rl >= 2 && resp[0] == 0x92 && resp[1] == 0x00);
 		free(resp);
 		mp_writer_destroy(&inner);
-		mp_writer_destroy(&req);
 		done += k;
 	}
 }

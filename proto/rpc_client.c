@@ -1,5 +1,6 @@
 #include "rpc_client.h"
 
+#include "bytes.h"
 #include "error.h"
 #include "mp.h"
 
@@ -11,6 +12,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Every request and response length fits the u32 before it. */
+_Static_assert(RPC_MAX_REQUEST <= UINT32_MAX && RPC_MAX_RESPONSE <= UINT32_MAX,
+	       "RPC sizes must fit a u32 length");
 
 static long long now_ms(void)
 {
@@ -84,7 +89,9 @@ int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	long long deadline = now_ms() + timeout_ms;
 	uint8_t *resp = NULL, hdr[4];
-	size_t n;
+	struct bytes_writer hw;
+	struct bytes_reader hr;
+	uint32_t n;
 	int fd, r;
 
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
@@ -98,16 +105,15 @@ int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
 		r = -errno;
 		goto out;
 	}
-	hdr[0] = (uint8_t)(rl >> 24);
-	hdr[1] = (uint8_t)(rl >> 16);
-	hdr[2] = (uint8_t)(rl >> 8);
-	hdr[3] = (uint8_t)rl;
-	if ((r = io_all(fd, hdr, 4, 1, deadline)) < 0 ||
+	bytes_writer_init(&hw, hdr, sizeof(hdr));
+	if ((r = bytes_put_be32(&hw, (uint32_t)rl)) < 0 ||
+	    (r = io_all(fd, hdr, bytes_written(&hw), 1, deadline)) < 0 ||
 	    (r = io_all(fd, (uint8_t *)req, rl, 1, deadline)) < 0 ||
-	    (r = io_all(fd, hdr, 4, 0, deadline)) < 0)
+	    (r = io_all(fd, hdr, sizeof(hdr), 0, deadline)) < 0)
 		goto out;
-	n = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) |
-	    ((size_t)hdr[2] << 8) | hdr[3];
+	bytes_reader_init(&hr, hdr, sizeof(hdr));
+	if ((r = bytes_get_be32(&hr, &n)) < 0)
+		goto out;
 	if (n == 0 || n > RPC_MAX_RESPONSE) {
 		r = HAMLET_ETOOBIG;
 		goto out;
@@ -149,4 +155,20 @@ void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
+}
+
+int rpc_client_call_bin(const char *socket_path, const char *method,
+			const void *arg, size_t arg_len, int timeout_ms,
+			uint8_t **ret, size_t *ret_len)
+{
+	struct mp_writer req;
+	int r;
+	mp_writer_init(&req);
+	msgpack_pack_array(&req.pk, 2);
+	mp_pack_str(&req.pk, method);
+	mp_pack_bin(&req.pk, arg, arg_len);
+	r = rpc_client_call_raw(socket_path, (const uint8_t *)req.sb.data,
+				req.sb.size, timeout_ms, ret, ret_len);
+	mp_writer_destroy(&req);
+	return r;
 }

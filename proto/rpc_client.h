@@ -64,6 +64,14 @@ void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		       const char *scope, const uint8_t *body,
 		       size_t body_len, int resolve);
 
+/*
+ * The same for a method whose argument is a bin (write, ingest): the
+ * request is [method, bin(arg)].
+ */
+int rpc_client_call_bin(const char *socket_path, const char *method,
+			const void *arg, size_t arg_len, int timeout_ms,
+			uint8_t **ret, size_t *ret_len);
+
 /* The same with a ready-made request (a msgpack array). */
 int rpc_client_call_raw(const char *socket_path, const uint8_t *req,
 			size_t len, int timeout_ms, uint8_t **ret,
