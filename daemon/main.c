@@ -36,8 +36,15 @@ static int home_lock(const char *home, char *why, size_t wl)
 
 	snprintf(path, sizeof(path), "%s/hamletd.lock", home);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
-		snprintf(why, wl, "cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno;
+		if (e == ENOENT)
+			snprintf(why, wl,
+				 "no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")",
+				 home, home);
+		else
+			snprintf(why, wl, "cannot open %s: %s", path,
+				 strerror(e));
+		return -e;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;

@@ -242,9 +242,9 @@ static void rogue_send(int fd, struct noise_cipher *tx, struct mp_writer *w)
 	free(p);
 }
 
-/* Log in as n, say HELLO, then send n's first entry with its signature
- * altered. */
-static int rogue_tampered(struct node *n, int port)
+/* Log in as n, say HELLO, then send n's first entry, its signature
+ * altered when tamper is set. */
+static int rogue_entry(struct node *n, int port, int tamper)
 {
 	struct noise_cipher tx;
 	struct mp_writer w;
@@ -263,7 +263,8 @@ static int rogue_tampered(struct node *n, int port)
 	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
 	ASSERT_OK(log_body_get(t, e.body_hash, &we.body, &we.body_len));
 	memcpy(sig, we.sig, 64);
-	sig[10] ^= 0x40;
+	if (tamper)
+		sig[10] ^= 0x40;
 	we.sig = sig;
 	ASSERT_OK(wire_put_entries_begin(&w, key, 1));
 	ASSERT_OK(wire_put_entry(&w, &we));
@@ -498,7 +499,7 @@ int main(int argc, char **argv)
 	ASSERT_EQ(records(p), 81);
 
 	TEST_START("a peer that sends an entry with a forged signature is dropped, naming the fault");
-	fd = rogue_tampered(forger, pc.port);
+	fd = rogue_entry(forger, pc.port, 1);
 	ASSERT_TRUE(wait_closed(fd, 5000));
 	close(fd);
 	hex_encode(forger->pk, 8, hex);
@@ -670,6 +671,75 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(now_ms() - silent_t0 >= 9000);
 	close(silent);
 	ASSERT_TRUE(daemon_proc_log_has(&pc, "handshake timed out"));
+
+	TEST_START("an entry outside the node's scopes is refused alike from a peer and from a bundle through the socket");
+	{
+		struct daemon_proc ps;
+		struct node *s = th_node(dir, net, "stranger", "bk/other/x");
+		struct th_pool pool = { 0 };
+		struct mp_writer w;
+		struct mp_doc d;
+		const msgpack_object *res, *outs, *oc;
+		uint8_t *buf;
+		int64_t code;
+		char why[256];
+		const char *scoped = "[node]\nscopes = bk/bt/qt\n";
+		ASSERT_OK(th_put(s, "health_profile", "HP-S",
+				 "person_id=555555555555;full_name=Stranger;birth_date=1970-01-01"));
+		struct node *sc = th_node(dir, net, "scoped", "bk/bt/qt");
+		node_close(sc); /* its daemon opens it */
+		daemon_proc_init(&ps, dir, "scoped");
+		snprintf(cfgpath, sizeof(cfgpath), "%s/scoped.ini", dir);
+		ASSERT_TRUE((cf = fopen(cfgpath, "w")) != NULL);
+		fputs(scoped, cf);
+		fclose(cf);
+		ASSERT_OK(daemon_proc_start_listening(
+			&ps, hamletd,
+			(const char *const[]){ "--config", cfgpath, NULL }, 5));
+		/* from a peer: the batch is refused whole, the peer dropped */
+		fd = rogue_entry(s, ps.port, 0);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(&ps, "lies outside this node's scopes", 5000));
+		/* the same entry from a bundle, through the socket */
+		th_pool_fill(s, &pool);
+		ASSERT_EQ(pool.n, 1);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 1);
+		pack_entry(&w, &pool.in[0]);
+		res = rpc_ingest(ps.sock, (uint8_t *)w.sb.data, w.sb.size, &d,
+				 &buf, &code);
+		mp_writer_destroy(&w);
+		ASSERT_EQ(code, 0);
+		ASSERT_OK(mp_get_array(res, 2, 0, &outs, NULL));
+		ASSERT_OK(mp_get_array(&outs[0], 1, 0, &oc, NULL));
+		ASSERT_OK(mp_get_array(&oc[0], 4, 0, &oc, NULL));
+		ASSERT_EQ(oc[0].via.u64, LOG_REJECTED);
+		ASSERT_OK(mp_get_cstr(&oc[2], why, sizeof(why)));
+		fprintf(stderr, "   refused: %s\n", why);
+		ASSERT_TRUE(strstr(why, "seq 1 of scope bk/other/x lies outside this node's scopes") != NULL);
+		ASSERT_TRUE(daemon_proc_log_has(&ps, "seq 1 of scope bk/other/x lies outside this node's scopes"));
+		mp_doc_close(&d);
+		free(buf);
+		th_pool_free(&pool);
+		/* neither way stored it */
+		{
+			struct node *sn;
+			char h[4200], w2[256];
+			uint64_t nrec = 1;
+			struct store_txn *t;
+			uint8_t dg2[32];
+			snprintf(h, sizeof(h), "%s/scoped", dir);
+			ASSERT_EQ(stop(&ps), 0);
+			ASSERT_OK(node_open(h, 1, &sn, w2, sizeof(w2)));
+			ASSERT_OK(store_txn_begin(sn->st, 1, &t));
+			ASSERT_OK(record_digest(t, dg2, &nrec));
+			store_txn_abort(t);
+			ASSERT_EQ(nrec, 0);
+			node_close(sn);
+		}
+		node_close(s);
+	}
 
 	TEST_START("all three stop cleanly on SIGTERM and agree");
 	ASSERT_EQ(stop(&pv), 0);
