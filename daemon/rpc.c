@@ -1,5 +1,6 @@
 #include "rpc.h"
 
+#include "bytes.h"
 #include "error.h"
 #include "mp.h"
 #include "peer.h"
@@ -632,17 +633,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	rc->len += (size_t)nread;
-	while (rc->len >= 4 && !rc->closing) {
-		size_t n = ((size_t)rc->buf[0] << 24) |
-			   ((size_t)rc->buf[1] << 16) |
-			   ((size_t)rc->buf[2] << 8) | rc->buf[3];
+	while (!rc->closing) {
+		struct bytes_reader br;
+		const uint8_t *req;
+		uint32_t n;
+		bytes_reader_init(&br, rc->buf, rc->len);
+		if (bytes_get_be32(&br, &n) < 0)
+			break; /* the length is not all here yet */
 		if (n == 0 || n > RPC_MAX_REQUEST) {
 			client_close(rc);
 			return;
 		}
-		if (rc->len < 4 + n)
+		if (bytes_borrow(&br, n, &req) < 0)
 			break;
-		handle(rc, rc->buf + 4, n);
+		handle(rc, req, n);
 		memmove(rc->buf, rc->buf + 4 + n, rc->len - 4 - n);
 		rc->len -= 4 + n;
 	}

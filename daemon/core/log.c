@@ -1,5 +1,6 @@
 #include "log_internal.h"
 
+#include "bytes.h"
 #include "error.h"
 #include "hlc.h"
 #include "schema.h"
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
 #define MAX_GROW_RETRIES 12
 
 const char *log_status_name(int status)
@@ -40,23 +40,6 @@ void log_feed_key(const uint8_t author[ENTRY_KEY_LEN], const char *scope,
 
 /* --- feed heads -------------------------------------------------------- */
 
-static int feed_decode(const uint8_t key[32], const uint8_t *v, size_t vl,
-		       struct log_feed *f)
-{
-	if (vl < FEED_VAL_MIN || vl > FEED_VAL_MIN + ENTRY_MAX_SCOPE)
-		return HAMLET_ECORRUPT;
-	memcpy(f->key, key, 32);
-	f->seq = store_get_be64(v);
-	memcpy(f->head, v + 8, 32);
-	f->hlc = store_get_be64(v + 40);
-	f->forked = v[48];
-	f->fork_seq = store_get_be64(v + 49);
-	memcpy(f->author, v + 57, 32);
-	memcpy(f->scope, v + 89, vl - 89);
-	f->scope[vl - 89] = 0;
-	return 0;
-}
-
 static int feed_put(struct store_txn *t, const struct log_feed *f)
 {
 	uint8_t v[FEED_VAL_MIN + ENTRY_MAX_SCOPE];
@@ -69,131 +52,6 @@ static int feed_put(struct store_txn *t, const struct log_feed *f)
 	memcpy(v + 57, f->author, 32);
 	memcpy(v + 89, f->scope, sl);
 	return store_put(t, ST_FEEDS, f->key, 32, v, 89 + sl, 0);
-}
-
-int log_feed_get(struct store_txn *t, const uint8_t key[32],
-		 struct log_feed *ret)
-{
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_FEEDS, key, 32, &v, &vl);
-	if (r < 0)
-		return r;
-	return feed_decode(key, v, vl, ret);
-}
-
-int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx)
-{
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t kl, vl;
-	struct log_feed f;
-	int r;
-	if ((r = store_cursor_open(t, ST_FEEDS, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		if (kl != 32 || (r = feed_decode(k, v, vl, &f)) < 0) {
-			r = HAMLET_ECORRUPT;
-			break;
-		}
-		if ((r = cb(ctx, &f)) < 0)
-			break;
-	}
-	store_cursor_close(c);
-	return r < 0 ? r : 0;
-}
-
-static void seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40])
-{
-	memcpy(out, feed, 32);
-	store_be64(out + 32, seq);
-}
-
-int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
-		  const uint8_t **ret_env, size_t *ret_env_len,
-		  const uint8_t **ret_sig)
-{
-	uint8_t k[40];
-	const void *v;
-	size_t vl;
-	int r;
-	seq_key(feed, seq, k);
-	if ((r = store_get(t, ST_ENTRIES, k, 40, &v, &vl)) < 0)
-		return r;
-	const uint8_t *p = v;
-	if (vl < 2 + ENTRY_SIG_LEN)
-		return HAMLET_ECORRUPT;
-	size_t el = (size_t)p[0] << 8 | p[1];
-	if (vl != 2 + el + ENTRY_SIG_LEN)
-		return HAMLET_ECORRUPT;
-	*ret_env = p + 2;
-	*ret_env_len = el;
-	*ret_sig = p + 2 + el;
-	return 0;
-}
-
-int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		     uint8_t ret_feed[32], uint64_t *ret_seq)
-{
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_IDS, id, ENTRY_ID_LEN, &v, &vl);
-	if (r < 0)
-		return r;
-	if (vl != 40)
-		return HAMLET_ECORRUPT;
-	memcpy(ret_feed, v, 32);
-	*ret_seq = store_get_be64((const uint8_t *)v + 32);
-	return 0;
-}
-
-int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
-		 const uint8_t **ret_body, size_t *ret_len)
-{
-	const void *v;
-	int r = store_get(t, ST_BODIES, hash, ENTRY_HASH_LEN, &v, ret_len);
-	if (r == 0)
-		*ret_body = v;
-	return r;
-}
-
-int log_forks_each(struct store_txn *t, log_fork_cb cb, void *ctx)
-{
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t kl, vl;
-	struct log_fork f;
-	int r;
-	if ((r = store_cursor_open(t, ST_FORKS, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		const uint8_t *p = v;
-		if (kl != 72 || vl < 2 + ENTRY_SIG_LEN) {
-			r = HAMLET_ECORRUPT;
-			break;
-		}
-		memcpy(f.feed, k, 32);
-		f.seq = store_get_be64((const uint8_t *)k + 32);
-		memcpy(f.id, (const uint8_t *)k + 40, 32);
-		f.env_len = (size_t)p[0] << 8 | p[1];
-		if (vl != 2 + f.env_len + ENTRY_SIG_LEN) {
-			r = HAMLET_ECORRUPT;
-			break;
-		}
-		f.env = p + 2;
-		f.sig = p + 2 + f.env_len;
-		if ((r = cb(ctx, &f)) < 0)
-			break;
-	}
-	store_cursor_close(c);
-	return r < 0 ? r : 0;
-}
-
-int log_held_count(struct store_txn *t, uint64_t *ret)
-{
-	return store_count(t, ST_PENDING, ret);
 }
 
 /* --- verification on all cores ----------------------------------------- */
@@ -414,7 +272,7 @@ static int release_held(struct log__applier *a, struct log_feed *f)
 		struct entry e;
 		uint8_t id[32];
 		int r;
-		seq_key(f->key, f->seq + 1, k);
+		log__seq_key(f->key, f->seq + 1, k);
 		r = store_get(a->t, ST_PENDING, k, 40, &v, &vl);
 		if (r == HAMLET_ENOTFOUND)
 			return 0;
@@ -429,17 +287,16 @@ static int release_held(struct log__applier *a, struct log_feed *f)
 			free(row);
 			return r;
 		}
-		size_t el = (size_t)row[0] << 8 | row[1];
-		if (vl < 2 + el + ENTRY_SIG_LEN + 1 ||
-		    entry_decode(row + 2, el, &e, NULL) < 0) {
+		struct log__entry_row er;
+		if (log__row_decode(row, vl, 1, &er) < 0 ||
+		    entry_decode(er.env, er.env_len, &e, NULL) < 0) {
 			free(row);
 			return HAMLET_ECORRUPT;
 		}
-		const uint8_t *b = row[2 + el + ENTRY_SIG_LEN] ? row + 3 + el + ENTRY_SIG_LEN : NULL;
-		size_t bl = b ? vl - (3 + el + ENTRY_SIG_LEN) : 0;
 		struct log_out o;
-		entry_id(row + 2, el, id);
-		r = log__apply_one(a, &e, id, row + 2, el, row + 2 + el, b, bl, &o);
+		entry_id(er.env, er.env_len, id);
+		r = log__apply_one(a, &e, id, er.env, er.env_len, er.sig,
+				   er.body, er.body_len, &o);
 		free(row);
 		if (r < 0)
 			return r;
@@ -499,7 +356,7 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		goto fork;
 	}
 	if (e->seq > f.seq + 1) {
-		seq_key(f.key, e->seq, k);
+		log__seq_key(f.key, e->seq, k);
 		if ((r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
 				       sig, body, body_len)) < 0)
 			return r;
@@ -515,7 +372,7 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		goto fork; /* it chains to another entry at seq - 1 */
 
 	/* append */
-	seq_key(f.key, e->seq, k);
+	log__seq_key(f.key, e->seq, k);
 	if ((r = put_entry_row(a->t, ST_ENTRIES, k, 40, env, env_len, sig, NULL,
 			       0)) < 0)
 		return r;

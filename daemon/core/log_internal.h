@@ -8,6 +8,22 @@
 #include "log.h"
 #include "record.h"
 
+/* A feed row: seq, head, hlc, forked, fork seq, author (fixed), scope. */
+#define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
+
+/* An entry row (entries, forks, pending): u16 envelope length, the
+ * envelope, the signature; a held entry adds a flag byte and its body. */
+struct log__entry_row {
+	const uint8_t *env, *sig, *body;
+	size_t env_len, body_len;
+};
+
+int log__row_decode(const void *v, size_t vl, int held,
+		    struct log__entry_row *ret);
+
+/* feed key || seq (be64): the key of entries and held entries. */
+void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40]);
+
 /* Records whose ops changed in this transaction, to materialize. */
 struct log__dirty {
 	char (*keys)[RECORD_KEY_MAX + 1];

@@ -1,0 +1,178 @@
+/* log: reading feeds, entries, bodies and fork evidence. */
+#include "log_internal.h"
+
+#include "bytes.h"
+#include "error.h"
+
+#include <string.h>
+
+/* seq, head, hlc, forked, fork seq, author, scope (the rest). */
+static int feed_decode(const uint8_t key[32], const uint8_t *v, size_t vl,
+		       struct log_feed *f)
+{
+	struct bytes_reader r;
+	uint8_t forked;
+	size_t sl;
+
+	if (vl < FEED_VAL_MIN || vl > FEED_VAL_MIN + ENTRY_MAX_SCOPE)
+		return HAMLET_ECORRUPT;
+	bytes_reader_init(&r, v, vl);
+	if (bytes_get_be64(&r, &f->seq) < 0 ||
+	    bytes_get_bytes(&r, f->head, 32) < 0 ||
+	    bytes_get_be64(&r, &f->hlc) < 0 ||
+	    bytes_get_u8(&r, &forked) < 0 ||
+	    bytes_get_be64(&r, &f->fork_seq) < 0 ||
+	    bytes_get_bytes(&r, f->author, 32) < 0)
+		return HAMLET_ECORRUPT;
+	sl = bytes_remaining(&r);
+	if (bytes_get_bytes(&r, f->scope, sl) < 0)
+		return HAMLET_ECORRUPT;
+	f->scope[sl] = 0;
+	f->forked = forked;
+	memcpy(f->key, key, 32);
+	return 0;
+}
+
+int log_feed_get(struct store_txn *t, const uint8_t key[32],
+		 struct log_feed *ret)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_FEEDS, key, 32, &v, &vl);
+	if (r < 0)
+		return r;
+	return feed_decode(key, v, vl, ret);
+}
+
+int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	struct log_feed f;
+	int r;
+	if ((r = store_cursor_open(t, ST_FEEDS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl != 32 || (r = feed_decode(k, v, vl, &f)) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if ((r = cb(ctx, &f)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int log__row_decode(const void *v, size_t vl, int held,
+		    struct log__entry_row *ret)
+{
+	struct bytes_reader r;
+	uint16_t el;
+	uint8_t has_body = 0;
+
+	bytes_reader_init(&r, v, vl);
+	if (bytes_get_be16(&r, &el) < 0 || bytes_borrow(&r, el, &ret->env) < 0 ||
+	    bytes_borrow(&r, ENTRY_SIG_LEN, &ret->sig) < 0 ||
+	    (held && bytes_get_u8(&r, &has_body) < 0))
+		return HAMLET_ECORRUPT;
+	ret->env_len = el;
+	ret->body = NULL;
+	ret->body_len = 0;
+	if (has_body) {
+		ret->body_len = bytes_remaining(&r);
+		if (bytes_borrow(&r, ret->body_len, &ret->body) < 0)
+			return HAMLET_ECORRUPT;
+	}
+	return bytes_remaining(&r) == 0 ? 0 : HAMLET_ECORRUPT;
+}
+
+void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40])
+{
+	memcpy(out, feed, 32);
+	store_be64(out + 32, seq);
+}
+
+int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		  const uint8_t **ret_env, size_t *ret_env_len,
+		  const uint8_t **ret_sig)
+{
+	uint8_t k[40];
+	const void *v;
+	size_t vl;
+	int r;
+	struct log__entry_row row;
+	log__seq_key(feed, seq, k);
+	if ((r = store_get(t, ST_ENTRIES, k, 40, &v, &vl)) < 0)
+		return r;
+	if ((r = log__row_decode(v, vl, 0, &row)) < 0)
+		return r;
+	*ret_env = row.env;
+	*ret_env_len = row.env_len;
+	*ret_sig = row.sig;
+	return 0;
+}
+
+int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		     uint8_t ret_feed[32], uint64_t *ret_seq)
+{
+	struct bytes_reader br;
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_IDS, id, ENTRY_ID_LEN, &v, &vl);
+	if (r < 0)
+		return r;
+	bytes_reader_init(&br, v, vl);
+	if (vl != 40 || bytes_get_bytes(&br, ret_feed, 32) < 0 ||
+	    bytes_get_be64(&br, ret_seq) < 0)
+		return HAMLET_ECORRUPT;
+	return 0;
+}
+
+int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
+		 const uint8_t **ret_body, size_t *ret_len)
+{
+	const void *v;
+	int r = store_get(t, ST_BODIES, hash, ENTRY_HASH_LEN, &v, ret_len);
+	if (r == 0)
+		*ret_body = v;
+	return r;
+}
+
+int log_forks_each(struct store_txn *t, log_fork_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	struct log_fork f;
+	int r;
+	if ((r = store_cursor_open(t, ST_FORKS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct bytes_reader kr;
+		struct log__entry_row row;
+		bytes_reader_init(&kr, k, kl);
+		if (kl != 72 || bytes_get_bytes(&kr, f.feed, 32) < 0 ||
+		    bytes_get_be64(&kr, &f.seq) < 0 ||
+		    bytes_get_bytes(&kr, f.id, 32) < 0 ||
+		    log__row_decode(v, vl, 0, &row) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		f.env = row.env;
+		f.env_len = row.env_len;
+		f.sig = row.sig;
+		if ((r = cb(ctx, &f)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int log_held_count(struct store_txn *t, uint64_t *ret)
+{
+	return store_count(t, ST_PENDING, ret);
+}
