@@ -81,6 +81,116 @@ static int fork_write(void *ctx, const struct log_fork *f)
 	return 0;
 }
 
+/*
+ * Fill h for a bundle of n's entries under prefix. When the bundle is made
+ * for a recipient, its summary is read into *ret_sum (NULL otherwise) for
+ * the caller to free: the header names it so that the recipient can tell
+ * the bundle was cut for it.
+ */
+static int create_header(struct node *n, const struct bundle_create_opts *o,
+			 const char *prefix, struct bundle_header *h,
+			 struct summary **ret_sum, char *why, size_t whylen)
+{
+	struct summary *sum = NULL;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->network_id, n->net.id, 32);
+	memcpy(h->creator, n->pk, 32);
+	h->created_hlc = hlc_wall_ms() << HLC_COUNTER_BITS;
+	snprintf(h->scope, sizeof(h->scope), "%s", prefix ? prefix : "");
+	if (o && o->for_summary) {
+		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
+			return r;
+		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
+			snprintf(why, whylen,
+				 "summary %s is from another network; this node is on %s",
+				 o->for_summary, n->net.name);
+			summary_free(sum);
+			return HAMLET_ENETWORK;
+		}
+		h->has_for = 1;
+		memcpy(h->for_node, sum->node, 32);
+		memcpy(h->for_summary, sum->file_hash, 32);
+	}
+	*ret_sum = sum;
+	return 0;
+}
+
+/*
+ * The first seq of feed f to write: 1 without a summary, else the one
+ * after the recipient's head. The recipient's head must be our entry at
+ * that seq; if not, one of the two is a fork and ours goes along as
+ * evidence.
+ */
+static int feed_first_seq(struct store_txn *t, const struct log_feed *f,
+			  const struct summary *sum, uint64_t *ret_from)
+{
+	const struct summary_feed *sf;
+	uint64_t from = 1;
+	int r;
+
+	if (sum) {
+		sf = summary_find(sum, f->key);
+		from = sf ? sf->seq + 1 : 1;
+		if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
+			const uint8_t *env, *sig;
+			size_t el;
+			uint8_t id[32];
+			if ((r = log_entry_get(t, f->key, sf->seq, &env, &el,
+					       &sig)) < 0)
+				return r;
+			entry_id(env, el, id);
+			if (memcmp(id, sf->head, 32) != 0)
+				from = sf->seq;
+		}
+	}
+	*ret_from = from;
+	return 0;
+}
+
+/* Write feed f's entries from seq from to its head, with their bodies. */
+static int feed_write(struct bundle_writer *w, struct store_txn *t,
+		      const struct log_feed *f, uint64_t from, const char *path,
+		      struct bundle_create_result *res, char *why,
+		      size_t whylen)
+{
+	int r;
+
+	for (uint64_t seq = from; seq <= f->seq; seq++) {
+		const uint8_t *env, *sig, *body = NULL;
+		size_t env_len, body_len = 0;
+		struct entry e;
+		if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
+				       &sig)) < 0 ||
+		    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
+			snprintf(why, whylen,
+				 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
+				 f->scope, (unsigned long long)seq,
+				 hamlet_strerror(r));
+			return r;
+		}
+		if (e.has_body) {
+			r = log_body_get(t, e.body_hash, &body, &body_len);
+			if (r == HAMLET_ENOTFOUND)
+				body = NULL;
+			else if (r < 0)
+				return r;
+		}
+		if ((r = bundle_writer_add(w, env, env_len, sig, body,
+					   body_len)) < 0) {
+			snprintf(why, whylen, "cannot write %s: %s", path,
+				 hamlet_strerror(r));
+			return r;
+		}
+		res->entries++;
+		res->body_bytes += body_len;
+	}
+	if (from <= f->seq)
+		res->feeds++;
+	return 0;
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -106,25 +216,8 @@ int bundle_create(struct node *n, const char *path,
 		snprintf(why, whylen, "invalid scope prefix \"%s\"", prefix);
 		return HAMLET_ESCOPE;
 	}
-	memset(&h, 0, sizeof(h));
-	memcpy(h.network_id, n->net.id, 32);
-	memcpy(h.creator, n->pk, 32);
-	h.created_hlc = hlc_wall_ms() << HLC_COUNTER_BITS;
-	snprintf(h.scope, sizeof(h.scope), "%s", prefix ? prefix : "");
-	if (o && o->for_summary) {
-		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
-			goto out;
-		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
-			snprintf(why, whylen,
-				 "summary %s is from another network; this node is on %s",
-				 o->for_summary, n->net.name);
-			r = HAMLET_ENETWORK;
-			goto out;
-		}
-		h.has_for = 1;
-		memcpy(h.for_node, sum->node, 32);
-		memcpy(h.for_summary, sum->file_hash, 32);
-	}
+	if ((r = create_header(n, o, prefix, &h, &sum, why, whylen)) < 0)
+		goto out;
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		goto out;
 	fl.prefix = prefix;
@@ -136,59 +229,11 @@ int bundle_create(struct node *n, const char *path,
 		goto out;
 	}
 	for (size_t i = 0; i < fl.n; i++) {
-		const struct log_feed *f = &fl.v[i];
-		uint64_t from = 1;
-		int counted = 0;
-		if (sum) {
-			const struct summary_feed *sf = summary_find(sum, f->key);
-			from = sf ? sf->seq + 1 : 1;
-			if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
-				/* the recipient's head must be our entry at that
-				 * seq; if not, one of the two is a fork and ours
-				 * goes along as evidence */
-				const uint8_t *env, *sig;
-				size_t el;
-				uint8_t id[32];
-				if ((r = log_entry_get(t, f->key, sf->seq, &env,
-						       &el, &sig)) < 0)
-					goto out;
-				entry_id(env, el, id);
-				if (memcmp(id, sf->head, 32) != 0)
-					from = sf->seq;
-			}
-		}
-		for (uint64_t seq = from; seq <= f->seq; seq++) {
-			const uint8_t *env, *sig, *body = NULL;
-			size_t env_len, body_len = 0;
-			struct entry e;
-			if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
-					       &sig)) < 0 ||
-			    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
-				snprintf(why, whylen,
-					 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
-					 f->scope, (unsigned long long)seq,
-					 hamlet_strerror(r));
-				goto out;
-			}
-			if (e.has_body) {
-				r = log_body_get(t, e.body_hash, &body,
-						 &body_len);
-				if (r == HAMLET_ENOTFOUND)
-					body = NULL;
-				else if (r < 0)
-					goto out;
-			}
-			if ((r = bundle_writer_add(w, env, env_len, sig, body,
-						   body_len)) < 0) {
-				snprintf(why, whylen, "cannot write %s: %s",
-					 path, hamlet_strerror(r));
-				goto out;
-			}
-			res.entries++;
-			res.body_bytes += body_len;
-			counted = 1;
-		}
-		res.feeds += counted;
+		uint64_t from;
+		if ((r = feed_first_seq(t, &fl.v[i], sum, &from)) < 0 ||
+		    (r = feed_write(w, t, &fl.v[i], from, path, &res, why,
+				    whylen)) < 0)
+			goto out;
 	}
 	{
 		struct fork_ctx fc = { w, prefix, t, 0 };
