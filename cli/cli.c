@@ -345,6 +345,82 @@ static void field_list(const struct schema *s, char *out, size_t n)
 	}
 }
 
+/* An object given for a map field: text values only. */
+static int pack_map_value(msgpack_packer *pk, const char *key, json_t *val,
+			  char *why, size_t whylen)
+{
+	const char *k2;
+	json_t *v2;
+
+	msgpack_pack_map(pk, json_object_size(val));
+	json_object_foreach(val, k2, v2)
+	{
+		if (!json_is_string(v2)) {
+			snprintf(why, whylen,
+				 "%s.%.64s: must be text; numbers, true/false, lists and objects are not allowed inside %s",
+				 key, k2, key);
+			return HAMLET_ESCHEMA;
+		}
+		mp_pack_str(pk, k2);
+		mp_pack_strn(pk, json_string_value(v2), json_string_length(v2));
+	}
+	return 0;
+}
+
+/*
+ * Pack the value given for field f as its type wants it. A value of the
+ * wrong kind is refused with a sentence on how to write it, since a person
+ * typed it.
+ */
+static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
+			    const char *key, json_t *val, char *why,
+			    size_t whylen)
+{
+	switch (json_typeof(val)) {
+	case JSON_NULL:
+		msgpack_pack_nil(pk);
+		return 0;
+	case JSON_STRING:
+		if (f->type == FT_INT) {
+			snprintf(why, whylen,
+				 "%s: must be a whole number, written without quotes (like 1500000)",
+				 key);
+			return HAMLET_ESCHEMA;
+		}
+		if (f->type == FT_MAP) {
+			snprintf(why, whylen, "%s: must be %s", key,
+				 type_words(f->type));
+			return HAMLET_ESCHEMA;
+		}
+		mp_pack_strn(pk, json_string_value(val),
+			     json_string_length(val));
+		return 0;
+	case JSON_INTEGER:
+		if (f->type != FT_INT) {
+			snprintf(why, whylen,
+				 "%s: must be %s; put the number in quotes (\"%" JSON_INTEGER_FORMAT
+				 "\") so that leading zeros are kept",
+				 key, type_words(f->type),
+				 json_integer_value(val));
+			return HAMLET_ESCHEMA;
+		}
+		msgpack_pack_int64(pk, json_integer_value(val));
+		return 0;
+	case JSON_OBJECT:
+		if (f->type != FT_MAP) {
+			snprintf(why, whylen, "%s: must be %s, not an object",
+				 key, type_words(f->type));
+			return HAMLET_ESCHEMA;
+		}
+		return pack_map_value(pk, key, val, why, whylen);
+	default:
+		snprintf(why, whylen,
+			 "%s: must be %s; numbers with decimals, true/false and lists are not field values",
+			 key, type_words(f->type));
+		return HAMLET_ESCHEMA;
+	}
+}
+
 int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
 		  uint8_t **ret, size_t *ret_len, char *why, size_t whylen)
 {
@@ -373,7 +449,6 @@ int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
 	json_object_foreach(obj, key, val)
 	{
 		int fi;
-		const struct schema_field *f;
 
 		if (skip && strcmp(key, skip) == 0)
 			continue;
@@ -387,74 +462,10 @@ int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
 			r = HAMLET_ESCHEMA;
 			goto out;
 		}
-		f = &s->fields[fi];
 		mp_pack_str(&w.pk, key);
-		switch (json_typeof(val)) {
-		case JSON_NULL:
-			msgpack_pack_nil(&w.pk);
-			break;
-		case JSON_STRING:
-			if (f->type == FT_INT) {
-				snprintf(why, whylen,
-					 "%s: must be a whole number, written without quotes (like 1500000)",
-					 key);
-				r = HAMLET_ESCHEMA;
-				goto out;
-			}
-			if (f->type == FT_MAP) {
-				snprintf(why, whylen, "%s: must be %s", key,
-					 type_words(f->type));
-				r = HAMLET_ESCHEMA;
-				goto out;
-			}
-			mp_pack_strn(&w.pk, json_string_value(val),
-				     json_string_length(val));
-			break;
-		case JSON_INTEGER:
-			if (f->type != FT_INT) {
-				snprintf(why, whylen,
-					 "%s: must be %s; put the number in quotes (\"%" JSON_INTEGER_FORMAT
-					 "\") so that leading zeros are kept",
-					 key, type_words(f->type),
-					 json_integer_value(val));
-				r = HAMLET_ESCHEMA;
-				goto out;
-			}
-			msgpack_pack_int64(&w.pk, json_integer_value(val));
-			break;
-		case JSON_OBJECT: {
-			const char *k2;
-			json_t *v2;
-			if (f->type != FT_MAP) {
-				snprintf(why, whylen,
-					 "%s: must be %s, not an object", key,
-					 type_words(f->type));
-				r = HAMLET_ESCHEMA;
-				goto out;
-			}
-			msgpack_pack_map(&w.pk, json_object_size(val));
-			json_object_foreach(val, k2, v2)
-			{
-				if (!json_is_string(v2)) {
-					snprintf(why, whylen,
-						 "%s.%.64s: must be text; numbers, true/false, lists and objects are not allowed inside %s",
-						 key, k2, key);
-					r = HAMLET_ESCHEMA;
-					goto out;
-				}
-				mp_pack_str(&w.pk, k2);
-				mp_pack_strn(&w.pk, json_string_value(v2),
-					     json_string_length(v2));
-			}
-			break;
-		}
-		default:
-			snprintf(why, whylen,
-				 "%s: must be %s; numbers with decimals, true/false and lists are not field values",
-				 key, type_words(f->type));
-			r = HAMLET_ESCHEMA;
+		if ((r = pack_field_value(&w.pk, &s->fields[fi], key, val, why,
+					  whylen)) < 0)
 			goto out;
-		}
 	}
 	body = mp_writer_take(&w, &blen);
 	if (!body) {

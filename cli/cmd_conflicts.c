@@ -138,68 +138,57 @@ static int check_required(const struct schema *s, const uint8_t *body,
 	return HAMLET_ESCHEMA;
 }
 
-static int resolve(char **pos, int npos, const char *scope, int del)
+/*
+ * The fields given to resolve with: JSON in arg, or on standard input for
+ * "-", as a body whose fields override those shown now. The caller frees
+ * *ret.
+ */
+static int override_read(const struct schema *s, const char *arg,
+			 uint8_t **ret, size_t *ret_len)
 {
-	const struct schema *s;
-	const char *id;
-	char *text = NULL, why[512] = "", eid[9];
+	char *text = NULL, why[512] = "";
 	json_t *j = NULL;
-	uint8_t *over = NULL, *body = NULL;
-	size_t over_len = 0, body_len = 0, len;
-	struct mp_doc od;
-	int have_od = 0, have_view = 0, nconf, ndup, r;
-	struct node *n = NULL;
-	int through_daemon = 0;
-	struct store_txn *t = NULL;
-	struct record_view v;
-	struct log_author au;
-	int via = 0;
-	struct log_op op;
-	struct log_out out;
+	size_t len;
+	int r;
 
-	if (npos < 3) {
-		r = cli_usage_err("conflicts", "resolve: missing %s",
-				  npos == 2 ? "ID" : "COLLECTION and ID");
-		goto out;
-	}
-	if (!(s = cli_schema(pos[1]))) {
-		r = HAMLET_ECOLLECTION;
-		goto out;
-	}
-	id = pos[2];
-	if ((r = cli_check_id(id)) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
-		goto out;
-	if (npos == 4 && del) {
-		r = cli_usage_err("conflicts",
-				  "resolve: give either the fields to keep (JSON) or --delete, not both");
-		goto out;
-	}
-	if (npos == 4) {
-		if (strcmp(pos[3], "-") == 0) {
-			if ((r = cli_read_all("-", &text, &len)) < 0)
-				goto out;
-			r = cli_json_parse(text, len,
-					   "the fields (standard input)", &j);
-		} else {
-			r = cli_json_parse(pos[3], strlen(pos[3]), "the fields",
-					   &j);
-		}
-		if (r < 0)
+	if (strcmp(arg, "-") == 0) {
+		if ((r = cli_read_all("-", &text, &len)) < 0)
 			goto out;
-		if ((r = cli_json_body(s, j, NULL, &over, &over_len, why,
-				       sizeof(why))) < 0) {
-			cli_err("%s", why);
-			goto out;
-		}
-		if ((r = mp_doc_parse(&od, over, over_len,
-				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
-			goto out;
-		have_od = 1;
+		r = cli_json_parse(text, len, "the fields (standard input)",
+				   &j);
+	} else {
+		r = cli_json_parse(arg, strlen(arg), "the fields", &j);
 	}
-	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
-	    (r = cli_txn_read(n, &t)) < 0)
+	if (r < 0)
 		goto out;
+	if ((r = cli_json_body(s, j, NULL, ret, ret_len, why,
+			       sizeof(why))) < 0) {
+		cli_err("%s", why);
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(j);
+	free(text);
+	return r;
+}
+
+/*
+ * What resolving id writes, as read in t: the body in *ret_body (none for
+ * a delete; the caller frees it). Returns 1 when the record has nothing to
+ * resolve, which is said on standard output and is no failure; else 0, or
+ * <0 with the reason on standard error.
+ */
+static int resolution_prepare(struct store_txn *t, const struct schema *s,
+			      const char *id, int del,
+			      const msgpack_object *over, uint8_t **ret_body,
+			      size_t *ret_len)
+{
+	struct record_view v;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	int nconf, ndup, r;
+
 	if ((r = record_view_load(t, s->name, id, &v)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
 			cli_err("record %s/%s not found; \"%s conflicts\" lists the records with conflicts",
@@ -207,9 +196,8 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 		else
 			cli_err("cannot read %s/%s: %s", s->name, id,
 				hamlet_strerror(r));
-		goto out;
+		return r;
 	}
-	have_view = 1;
 	nconf = (int)v.conflicts->via.array.size;
 	if ((ndup = record_duplicates(t, s->name, &v, id, NULL, NULL)) < 0) {
 		r = ndup;
@@ -220,43 +208,43 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	if (nconf == 0 && ndup == 0) {
 		printf("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n",
 		       s->name, id, cli_prog());
-		r = 0;
+		r = 1;
 		goto out;
 	}
-	if (nconf == 0 && !del && !have_od) {
+	if (nconf == 0 && !del && !over) {
 		cli_err("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one:",
 			s->name, id);
 		cli_record_print_problems(stderr, t, s->name, id, &v, "  ");
 		r = CLI_EUSAGE;
 		goto out;
 	}
-	if (!del && (r = resolution_body(s, &v, have_od ? od.root : NULL, &body,
-					 &body_len)) < 0)
+	if (!del && (r = resolution_body(s, &v, over, &body, &body_len)) < 0)
 		goto out;
 	if (!del && (r = check_required(s, body, body_len, id)) < 0)
 		goto out;
+	*ret_body = body;
+	*ret_len = body_len;
+	body = NULL;
+	r = 0;
+out:
 	record_view_close(&v);
-	have_view = 0;
-	store_txn_abort(t);
-	t = NULL;
+	free(body);
+	return r;
+}
 
-	node_author(n, &au);
-	memset(&op, 0, sizeof(op));
-	op.kind = del ? ENTRY_DELETE : ENTRY_PUT;
-	op.collection = s->name;
-	op.record_id = id;
-	op.scope = scope;
-	op.body = body;
-	op.body_len = body_len;
-	op.resolve = 1;
-	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
-			   sizeof(why), &via)) < 0) {
-		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
-		goto out;
-	}
+/*
+ * Say that id was resolved by the entry whose id is entry, and what is left
+ * open: a resolution names at most ENTRY_MAX_DEPS heads, and a duplicate
+ * may remain. Returns CLI_EPROBLEMS when something is.
+ */
+static int resolve_report(struct node *n, const struct schema *s,
+			  const char *id, int del, const uint8_t entry[32])
+{
+	struct store_txn *t = NULL;
+	struct record_view v;
+	char eid[9];
+	int have_view = 0, r;
 
-	/* what is left open (a resolution names at most ENTRY_MAX_DEPS
-	 * heads, and a duplicate may remain) */
 	if ((r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_view_load(t, s->name, id, &v)) < 0)
@@ -264,11 +252,11 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	have_view = 1;
 	if ((r = cli_record_problem_count(t, s->name, id, &v)) < 0)
 		goto out;
-	cli_hex_short(out.id, eid);
+	cli_hex_short(entry, eid);
 	if (cli_global.json) {
 		json_t *o = json_object(), *rec = NULL;
 		char h[65];
-		cli_hex(out.id, 32, h);
+		cli_hex(entry, 32, h);
 		json_object_set_new(o, "collection", json_string(s->name));
 		json_object_set_new(o, "id", json_string(id));
 		json_object_set_new(o, "entry", json_string(h));
@@ -295,13 +283,86 @@ out:
 	if (have_view)
 		record_view_close(&v);
 	store_txn_abort(t);
+	return r;
+}
+
+static int resolve(char **pos, int npos, const char *scope, int del)
+{
+	const struct schema *s;
+	const char *id;
+	char why[512] = "";
+	uint8_t *over = NULL, *body = NULL;
+	size_t over_len = 0, body_len = 0;
+	struct mp_doc od;
+	int have_od = 0, r;
+	struct node *n = NULL;
+	int through_daemon = 0;
+	struct store_txn *t = NULL;
+	struct log_author au;
+	int via = 0;
+	struct log_op op;
+	struct log_out out;
+
+	if (npos < 3) {
+		r = cli_usage_err("conflicts", "resolve: missing %s",
+				  npos == 2 ? "ID" : "COLLECTION and ID");
+		goto out;
+	}
+	if (!(s = cli_schema(pos[1]))) {
+		r = HAMLET_ECOLLECTION;
+		goto out;
+	}
+	id = pos[2];
+	if ((r = cli_check_id(id)) < 0 ||
+	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+		goto out;
+	if (npos == 4 && del) {
+		r = cli_usage_err("conflicts",
+				  "resolve: give either the fields to keep (JSON) or --delete, not both");
+		goto out;
+	}
+	if (npos == 4) {
+		if ((r = override_read(s, pos[3], &over, &over_len)) < 0)
+			goto out;
+		if ((r = mp_doc_parse(&od, over, over_len,
+				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
+			goto out;
+		have_od = 1;
+	}
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	if ((r = resolution_prepare(t, s, id, del, have_od ? od.root : NULL,
+				    &body, &body_len)) != 0) {
+		if (r > 0)
+			r = 0;
+		goto out;
+	}
+	store_txn_abort(t);
+	t = NULL;
+
+	node_author(n, &au);
+	memset(&op, 0, sizeof(op));
+	op.kind = del ? ENTRY_DELETE : ENTRY_PUT;
+	op.collection = s->name;
+	op.record_id = id;
+	op.scope = scope;
+	op.body = body;
+	op.body_len = body_len;
+	op.resolve = 1;
+	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
+			   sizeof(why), &via)) < 0) {
+		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
+		goto out;
+	}
+	r = resolve_report(n, s, id, del, out.id);
+out:
+	store_txn_abort(t);
 	node_close(n);
 	if (have_od)
 		mp_doc_close(&od);
-	json_decref(j);
 	free(over);
 	free(body);
-	free(text);
 	return r;
 }
 

@@ -109,99 +109,133 @@ static void ago(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, "%llu days ago", (unsigned long long)(s / 86400));
 }
 
-int cmd_status(int argc, char **argv)
-{
-	const char *sockopt = NULL;
-	struct node *n = NULL;
-	struct store_txn *t = NULL;
-	struct mp_doc doc;
-	uint8_t *buf = NULL;
-	const msgpack_object *res = NULL;
-	struct totals tot = { 0 };
-	uint64_t conflicts = 0, held = 0;
-	char *pos[1];
-	int npos, r, have_doc = 0, running;
-	const struct cli_opt opts[] = {
-		{ "--socket", &sockopt, NULL },
-		{ NULL, NULL, NULL },
-	};
+/* What status reports: the store's figures, and hamletd's answer when it
+ * runs (borrowed from the answer's document). */
+struct status_facts {
+	struct node *n;
+	struct totals tot;
+	uint64_t conflicts, held;
+	int running;
+	const msgpack_object *res, *peers;
+	size_t np;
+};
 
-	if ((r = cli_parse("status", argc, argv, opts, pos, 0, &npos)) < 0)
+static int store_read(struct status_facts *st)
+{
+	struct store_txn *t = NULL;
+	int r;
+
+	if ((r = cli_txn_read(st->n, &t)) < 0)
 		goto out;
-	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
-	    (r = cli_txn_read(n, &t)) < 0)
-		goto out;
-	tot.pk = n->pk;
-	if ((r = log_feeds_each(t, sum_feed, &tot)) < 0 ||
-	    (r = cli_conflicts_each(t, count_conflict, &conflicts)) < 0 ||
-	    (r = log_held_count(t, &held)) < 0) {
+	st->tot.pk = st->n->pk;
+	if ((r = log_feeds_each(t, sum_feed, &st->tot)) < 0 ||
+	    (r = cli_conflicts_each(t, count_conflict, &st->conflicts)) < 0 ||
+	    (r = log_held_count(t, &st->held)) < 0) {
 		cli_err("cannot read the store: %s", hamlet_strerror(r));
 		goto out;
 	}
+	r = 0;
+out:
 	store_txn_abort(t);
-	t = NULL;
-	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,
-		    &res);
-	if (r < 0 && r != -ENOENT)
-		goto out;
-	running = r == 0;
-	have_doc = running;
-	const msgpack_object *peers = running ? cli_mp_get(res, "peers") : NULL;
-	size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
-			    ? peers->via.array.size
-			    : 0;
+	return r;
+}
 
-	if (cli_global.json) {
-		json_t *j = json_object();
-		char pkhex[65];
-		cli_hex(n->pk, 32, pkhex);
-		json_object_set_new(j, "node", json_string(n->name));
-		json_object_set_new(j, "node_key", json_string(pkhex));
-		json_object_set_new(j, "scope", json_string(n->scope));
-		json_object_set_new(j, "network", json_string(n->net.name));
-		json_object_set_new(j, "daemon", json_boolean(running));
-		json_object_set_new(j, "feeds", json_integer((json_int_t)tot.feeds));
-		json_object_set_new(j, "entries", json_integer((json_int_t)tot.entries));
-		json_object_set_new(j, "own_entries", json_integer((json_int_t)tot.own));
-		json_object_set_new(j, "held", json_integer((json_int_t)held));
-		json_object_set_new(j, "conflicts", json_integer((json_int_t)conflicts));
-		if (running) {
-			json_object_set_new(j, "digest", cli_mp_json(cli_mp_get(res, "digest")));
-			json_t *jp = cli_mp_json(peers);
-			size_t k;
-			json_t *pe;
-			json_array_foreach(jp, k, pe)
-			{
-				const msgpack_object *p = &peers->via.array.ptr[k];
-				const msgpack_object *con = cli_mp_get(p, "connected");
-				uint64_t last = cli_mp_u64(p, "last_sync_ms");
-				int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
-					 con->via.boolean;
-				int insync = up && last && last >= tot.newest_ms;
-				json_object_set_new(pe, "in_sync", json_boolean(insync));
-				json_object_set_new(pe, "lag_s",
-						    lag_json(last, tot.newest_ms));
-				json_object_set_new(
-					pe, "waiting_out",
-					json_integer((json_int_t)waiting_since(n, last)));
-			}
-			json_object_set_new(j, "peers", jp);
+static void status_json(const struct status_facts *st)
+{
+	const struct totals *tot = &st->tot;
+	struct node *n = st->n;
+	json_t *j = json_object();
+	char pkhex[65];
+
+	cli_hex(n->pk, 32, pkhex);
+	json_object_set_new(j, "node", json_string(n->name));
+	json_object_set_new(j, "node_key", json_string(pkhex));
+	json_object_set_new(j, "scope", json_string(n->scope));
+	json_object_set_new(j, "network", json_string(n->net.name));
+	json_object_set_new(j, "daemon", json_boolean(st->running));
+	json_object_set_new(j, "feeds", json_integer((json_int_t)tot->feeds));
+	json_object_set_new(j, "entries",
+			    json_integer((json_int_t)tot->entries));
+	json_object_set_new(j, "own_entries",
+			    json_integer((json_int_t)tot->own));
+	json_object_set_new(j, "held", json_integer((json_int_t)st->held));
+	json_object_set_new(j, "conflicts",
+			    json_integer((json_int_t)st->conflicts));
+	if (st->running) {
+		json_object_set_new(j, "digest",
+				    cli_mp_json(cli_mp_get(st->res, "digest")));
+		json_t *jp = cli_mp_json(st->peers);
+		size_t k;
+		json_t *pe;
+		json_array_foreach(jp, k, pe)
+		{
+			const msgpack_object *p = &st->peers->via.array.ptr[k];
+			const msgpack_object *con = cli_mp_get(p, "connected");
+			uint64_t last = cli_mp_u64(p, "last_sync_ms");
+			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
+				 con->via.boolean;
+			int insync = up && last && last >= tot->newest_ms;
+			uint64_t waiting = waiting_since(n, last);
+			json_object_set_new(pe, "in_sync",
+					    json_boolean(insync));
+			json_object_set_new(pe, "lag_s",
+					    lag_json(last, tot->newest_ms));
+			json_object_set_new(pe, "waiting_out",
+					    json_integer((json_int_t)waiting));
 		}
-		cli_json_print(j);
-		r = 0;
-		goto out;
+		json_object_set_new(j, "peers", jp);
 	}
-	{
-		char pkhex[65];
-		cli_hex(n->pk, 32, pkhex);
-		printf("node %s (%s), network %s\nnode key: %s\n", n->name,
-		       n->scope, n->net.name, pkhex);
-	}
+	cli_json_print(j);
+}
+
+/* One line for peer p of hamletd's answer. */
+static void peer_print(const struct status_facts *st, const msgpack_object *p)
+{
+	const msgpack_object *addr = cli_mp_get(p, "addr");
+	const msgpack_object *key = cli_mp_get(p, "key");
+	const msgpack_object *con = cli_mp_get(p, "connected");
+	int has_addr = addr && addr->type == MSGPACK_OBJECT_STR;
+	int has_key = key && key->type == MSGPACK_OBJECT_STR;
+	uint64_t newest_ms = st->tot.newest_ms;
+	char when[32];
+	int connected = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
+			con->via.boolean;
+	uint64_t last = cli_mp_u64(p, "last_sync_ms");
+	/* in sync: the peer agreed with us after our newest entry */
+	const char *state = !connected ? "NOT CONNECTED"
+			    : last && last >= newest_ms
+				    ? "connected, in sync"
+				    : "connected, syncing";
+	ago(last, when, sizeof(when));
+	uint64_t waiting = last >= newest_ms ? 0 : waiting_since(st->n, last);
+	printf("  %.*s (key %.8s): %s, last agreed %s; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
+	       has_addr ? (int)addr->via.str.size : 1,
+	       has_addr ? addr->via.str.ptr : "?",
+	       has_key ? key->via.str.ptr : "?",
+	       state, when, (unsigned long long)waiting,
+	       waiting == 1 ? "y" : "ies",
+	       (unsigned long long)cli_mp_u64(p, "entries_out"),
+	       (unsigned long long)cli_mp_u64(p, "entries_in"),
+	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
+	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
+}
+
+static void status_print(const struct status_facts *st)
+{
+	const struct totals *tot = &st->tot;
+	struct node *n = st->n;
+	uint64_t conflicts = st->conflicts;
+	char pkhex[65];
+
+	cli_hex(n->pk, 32, pkhex);
+	printf("node %s (%s), network %s\nnode key: %s\n", n->name, n->scope,
+	       n->net.name, pkhex);
 	printf("store: %llu entries in %llu feeds (%llu written here)",
-	       (unsigned long long)tot.entries, (unsigned long long)tot.feeds,
-	       (unsigned long long)tot.own);
-	if (held)
-		printf(", %llu waiting for an earlier entry", (unsigned long long)held);
+	       (unsigned long long)tot->entries, (unsigned long long)tot->feeds,
+	       (unsigned long long)tot->own);
+	if (st->held)
+		printf(", %llu waiting for an earlier entry",
+		       (unsigned long long)st->held);
 	printf("\n");
 	if (conflicts)
 		printf("conflicts: %llu record%s need%s a decision: hamlet conflicts\n",
@@ -209,45 +243,52 @@ int cmd_status(int argc, char **argv)
 		       conflicts == 1 ? "s" : "");
 	else
 		printf("conflicts: none\n");
-	if (!running) {
+	if (!st->running) {
 		printf("daemon: not running; nothing syncs until it starts (bundles still work)\n");
-		r = 0;
+		return;
+	}
+	printf("daemon: running; %zu peer%s\n", st->np, st->np == 1 ? "" : "s");
+	for (size_t i = 0; i < st->np; i++)
+		peer_print(st, &st->peers->via.array.ptr[i]);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *sockopt = NULL;
+	struct status_facts st = { 0 };
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	char *pos[1];
+	int npos, r, have_doc = 0;
+	const struct cli_opt opts[] = {
+		{ "--socket", &sockopt, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("status", argc, argv, opts, pos, 0, &npos)) < 0)
 		goto out;
-	}
-	printf("daemon: running; %zu peer%s\n", np, np == 1 ? "" : "s");
-	for (size_t i = 0; i < np; i++) {
-		const msgpack_object *p = &peers->via.array.ptr[i];
-		const msgpack_object *addr = cli_mp_get(p, "addr");
-		const msgpack_object *key = cli_mp_get(p, "key");
-		const msgpack_object *con = cli_mp_get(p, "connected");
-		char when[32];
-		int connected = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
-				con->via.boolean;
-		uint64_t last = cli_mp_u64(p, "last_sync_ms");
-		/* in sync: the peer agreed with us after our newest entry */
-		const char *state = !connected ? "NOT CONNECTED"
-				    : last && last >= tot.newest_ms
-					    ? "connected, in sync"
-					    : "connected, syncing";
-		ago(last, when, sizeof(when));
-		uint64_t waiting = last >= tot.newest_ms ? 0 : waiting_since(n, last);
-		printf("  %.*s (key %.8s): %s, last agreed %s; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
-		       addr && addr->type == MSGPACK_OBJECT_STR ? (int)addr->via.str.size : 1,
-		       addr && addr->type == MSGPACK_OBJECT_STR ? addr->via.str.ptr : "?",
-		       key && key->type == MSGPACK_OBJECT_STR ? key->via.str.ptr : "?",
-		       state, when, (unsigned long long)waiting,
-		       waiting == 1 ? "y" : "ies",
-		       (unsigned long long)cli_mp_u64(p, "entries_out"),
-		       (unsigned long long)cli_mp_u64(p, "entries_in"),
-		       (unsigned long long)cli_mp_u64(p, "bytes_out"),
-		       (unsigned long long)cli_mp_u64(p, "bytes_in"));
-	}
+	if ((r = cli_node_open(1, &st.n, NULL)) < 0 ||
+	    (r = store_read(&st)) < 0)
+		goto out;
+	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,
+		    &st.res);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	st.running = r == 0;
+	have_doc = st.running;
+	st.peers = st.running ? cli_mp_get(st.res, "peers") : NULL;
+	st.np = st.peers && st.peers->type == MSGPACK_OBJECT_ARRAY
+			? st.peers->via.array.size
+			: 0;
+	if (cli_global.json)
+		status_json(&st);
+	else
+		status_print(&st);
 	r = 0;
 out:
 	if (have_doc)
 		mp_doc_close(&doc);
 	free(buf);
-	store_txn_abort(t);
-	node_close(n);
+	node_close(st.n);
 	return cli_exit_code(r);
 }

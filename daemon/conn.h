@@ -1,7 +1,8 @@
 /*
  * conn: one TCP connection to another node and the address it was dialled
- * from, shared by peer.c (transport, handshake, framing) and sync.c (the
- * replication session on it). Nothing else sees inside a connection.
+ * from, shared by peer.c (transport, handshake, framing), dial.c (dialling
+ * the configured addresses) and sync.c (the replication session on it).
+ * Nothing else sees inside a connection.
  */
 #ifndef HAMLETD_CONN_H
 #define HAMLETD_CONN_H

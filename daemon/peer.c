@@ -4,6 +4,7 @@
 #include "dlog.h"
 #include "error.h"
 #include "noise.h"
+#include "peer_internal.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@ struct write_req {
 	uint8_t data[];
 };
 
-static void conn_dial_later(struct peer_addr *pa);
 static void conn_process(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
@@ -100,7 +100,7 @@ void peer_conn_unref(struct conn *c)
 		conn_free(c);
 }
 
-static void conn_close(struct conn *c)
+void peer__conn_close(struct conn *c)
 {
 	struct peer_addr *pa = c->pa;
 	if (c->closing)
@@ -119,7 +119,7 @@ static void conn_close(struct conn *c)
 		pa->conn = NULL;
 		c->pa = NULL;
 		if (!pa->removed && !c->d->stopping)
-			conn_dial_later(pa);
+			peer__dial_later(pa);
 	}
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
@@ -130,7 +130,7 @@ void peer_conn_close(struct conn *c, const char *why)
 	if (c->closing)
 		return;
 	dlog(DLOG_INFO, "peer %s: closed: %s", c->name, why);
-	conn_close(c);
+	peer__conn_close(c);
 }
 
 void peer_conn_fault(struct conn *c, int err, const char *why)
@@ -150,7 +150,7 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	}
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
-	conn_close(c);
+	peer__conn_close(c);
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -164,7 +164,7 @@ static void write_done(uv_write_t *req, int status)
 	if (!c->closing && status < 0) {
 		dlog(DLOG_INFO, "peer %s: write failed: %s", c->name,
 		     uv_strerror(status));
-		conn_close(c);
+		peer__conn_close(c);
 	} else if (!c->closing && c->state == CONN_READY) {
 		sync_session_pump(c);
 	}
@@ -208,14 +208,14 @@ int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	if ((r = wire_frames_seal(&c->tx, msg, len, &fr, &fl)) < 0 ||
 	    (r = conn_write_raw(c, fr, fl)) < 0) {
 		free(fr);
-		conn_close(c);
+		peer__conn_close(c);
 		return r;
 	}
 	free(fr);
 	return 0;
 }
 
-static int hs_send(struct conn *c, const uint8_t *payload, size_t plen)
+int peer__hs_send(struct conn *c, const uint8_t *payload, size_t plen)
 {
 	uint8_t buf[2 + 512];
 	size_t n;
@@ -344,11 +344,11 @@ static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
 			snprintf(why, wl, "handshake message 1 carries a payload");
 			return HAMLET_EHANDSHAKE;
 		}
-		return hs_send(c, mine, mlen);
+		return peer__hs_send(c, mine, mlen);
 	}
 	if ((r = hs_check_payload(c, payload, plen, why, wl)) < 0)
 		return r;
-	if (c->initiator && (r = hs_send(c, mine, mlen)) < 0)
+	if (c->initiator && (r = peer__hs_send(c, mine, mlen)) < 0)
 		return r;
 	if (!noise_hs_is_finished(c->hs)) {
 		snprintf(why, wl, "handshake did not finish");
@@ -474,6 +474,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn_process(c);
 }
 
+void peer__conn_read_start(struct conn *c)
+{
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
 /* --- timers ------------------------------------------------------------ */
 
 static void on_conn_timer(uv_timer_t *t)
@@ -513,8 +519,7 @@ static void on_conn_timer(uv_timer_t *t)
 
 /* --- creating connections ---------------------------------------------- */
 
-static struct conn *conn_new(struct daemon *d, int initiator,
-			     const char *name)
+struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int r;
@@ -544,7 +549,7 @@ static struct conn *conn_new(struct daemon *d, int initiator,
 	if (r < 0) {
 		dlog(DLOG_ERR, "cannot start a handshake: %s",
 		     hamlet_strerror(r));
-		conn_close(c);
+		peer__conn_close(c);
 		return NULL;
 	}
 	uv_timer_start(&c->timer, on_conn_timer, 1000, 1000);
@@ -564,10 +569,10 @@ static void on_connection(uv_stream_t *server, int status)
 		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
 		return;
 	}
-	if (!(c = conn_new(d, 0, "incoming")))
+	if (!(c = peer__conn_new(d, 0, "incoming")))
 		return;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
-		conn_close(c);
+		peer__conn_close(c);
 		return;
 	}
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
@@ -588,183 +593,7 @@ static void on_connection(uv_stream_t *server, int status)
 		peer_conn_close(c, "too many connections");
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-}
-
-static void on_connect(uv_connect_t *req, int status)
-{
-	struct conn *c = req->data;
-	char why[256];
-	int r;
-	free(req);
-	if (c->closing) {
-		peer_conn_unref(c);
-		return;
-	}
-	if (status < 0) {
-		dlog(DLOG_DEBUG, "peer %s: connect: %s", c->name,
-		     uv_strerror(status));
-		conn_close(c);
-		peer_conn_unref(c);
-		return;
-	}
-	c->connected = 1;
-	uv_tcp_nodelay(&c->tcp, 1);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-	if ((r = hs_send(c, NULL, 0)) < 0) {
-		snprintf(why, sizeof(why), "cannot send handshake: %s",
-			 hamlet_strerror(r));
-		peer_conn_close(c, why);
-	}
-	peer_conn_unref(c);
-}
-
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-			struct addrinfo *res)
-{
-	struct peer_addr *pa = req->data;
-	struct daemon *d = pa->d;
-	uv_connect_t *cr;
-	struct conn *c;
-
-	pa->gai_busy = 0;
-	if (pa->removed || d->stopping) {
-		uv_freeaddrinfo(res);
-		if (!pa->timer_open)
-			free(pa);
-		return;
-	}
-	if (status < 0 || !res) {
-		dlog(DLOG_INFO, "peer %s: cannot resolve: %s", pa->addr,
-		     uv_strerror(status));
-		uv_freeaddrinfo(res);
-		conn_dial_later(pa);
-		return;
-	}
-	if (d->nconns >= d->cfg.max_peers || !(c = conn_new(d, 1, pa->addr)) ||
-	    !(cr = malloc(sizeof(*cr)))) {
-		uv_freeaddrinfo(res);
-		conn_dial_later(pa);
-		return;
-	}
-	pa->conn = c;
-	c->pa = pa;
-	cr->data = c;
-	peer_conn_ref(c);
-	if (uv_tcp_connect(cr, &c->tcp, res->ai_addr, on_connect) < 0) {
-		free(cr);
-		peer_conn_unref(c);
-		conn_close(c);
-	}
-	uv_freeaddrinfo(res);
-}
-
-static int established_with(struct daemon *d, const uint8_t pk[32])
-{
-	for (struct conn *o = d->conns; o; o = o->next)
-		if (!o->closing && o->state != CONN_HANDSHAKE && o->has_rpk &&
-		    memcmp(o->rpk, pk, 32) == 0)
-			return 1;
-	return 0;
-}
-
-static void on_dial_timer(uv_timer_t *t)
-{
-	struct peer_addr *pa = t->data;
-	struct addrinfo hints = { 0 };
-	int r;
-	if (pa->removed || pa->d->stopping || pa->conn || pa->gai_busy)
-		return;
-	if (pa->has_pk && established_with(pa->d, pa->pk)) {
-		/* already connected the other way: check again later */
-		uv_timer_start(&pa->timer, on_dial_timer, HAMLETD_KEEPALIVE_MS,
-			       0);
-		return;
-	}
-	hints.ai_socktype = SOCK_STREAM;
-	pa->gai.data = pa;
-	if ((r = uv_getaddrinfo(pa->d->loop, &pa->gai, on_resolved, pa->host,
-				pa->port, &hints)) < 0) {
-		dlog(DLOG_WARNING, "peer %s: %s", pa->addr, uv_strerror(r));
-		conn_dial_later(pa);
-		return;
-	}
-	pa->gai_busy = 1;
-}
-
-/* Exponential backoff with +-25% jitter, from 1 s to 5 min. */
-static void conn_dial_later(struct peer_addr *pa)
-{
-	uint64_t b = pa->backoff_ms ? pa->backoff_ms : HAMLETD_BACKOFF_MIN_MS;
-	uint64_t delay = b - b / 4 + randombytes_uniform((uint32_t)(b / 2 + 1));
-	pa->backoff_ms = b * 2 > HAMLETD_BACKOFF_MAX_MS ? HAMLETD_BACKOFF_MAX_MS
-							 : b * 2;
-	uv_timer_start(&pa->timer, on_dial_timer, delay, 0);
-}
-
-static void addr_timer_closed(uv_handle_t *h)
-{
-	struct peer_addr *pa = h->data;
-	pa->timer_open = 0;
-	if (!pa->gai_busy)
-		free(pa);
-}
-
-static void addr_remove(struct peer_addr *pa)
-{
-	pa->removed = 1;
-	if (pa->conn)
-		peer_conn_close(pa->conn, "removed from the peer list");
-	if (pa->gai_busy)
-		uv_cancel((uv_req_t *)&pa->gai);
-	uv_close((uv_handle_t *)&pa->timer, addr_timer_closed);
-}
-
-int peers_sync_config(struct daemon *d)
-{
-	struct peer_addr **pp = &d->addrs;
-	/* drop addresses no longer listed */
-	while (*pp) {
-		struct peer_addr *pa = *pp;
-		int keep = 0;
-		for (size_t i = 0; i < d->cfg.npeers; i++)
-			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
-				keep = 1;
-		if (keep) {
-			pp = &pa->next;
-			continue;
-		}
-		*pp = pa->next;
-		dlog(DLOG_INFO, "peer %s: removed", pa->addr);
-		addr_remove(pa);
-	}
-	for (size_t i = 0; i < d->cfg.npeers; i++) {
-		struct peer_addr *pa;
-		int have = 0;
-		for (pa = d->addrs; pa; pa = pa->next)
-			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
-				have = 1;
-		if (have)
-			continue;
-		if (!(pa = calloc(1, sizeof(*pa))))
-			return -ENOMEM;
-		pa->d = d;
-		snprintf(pa->addr, sizeof(pa->addr), "%s", d->cfg.peers[i]);
-		if (config_addr_split(pa->addr, pa->host, sizeof(pa->host),
-				      pa->port, sizeof(pa->port)) < 0) {
-			free(pa);
-			return -EINVAL;
-		}
-		uv_timer_init(d->loop, &pa->timer);
-		pa->timer.data = pa;
-		pa->timer_open = 1;
-		pa->next = d->addrs;
-		d->addrs = pa;
-		dlog(DLOG_INFO, "peer %s: added", pa->addr);
-		uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
-	}
-	return 0;
+	peer__conn_read_start(c);
 }
 
 int peers_start(struct daemon *d)
@@ -808,7 +637,7 @@ void peers_stop(struct daemon *d)
 	while (d->addrs) {
 		struct peer_addr *pa = d->addrs;
 		d->addrs = pa->next;
-		addr_remove(pa);
+		peer__addr_remove(pa);
 	}
 }
 

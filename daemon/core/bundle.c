@@ -81,6 +81,116 @@ static int fork_write(void *ctx, const struct log_fork *f)
 	return 0;
 }
 
+/*
+ * Fill h for a bundle of n's entries under prefix. When the bundle is made
+ * for a recipient, its summary is read into *ret_sum (NULL otherwise) for
+ * the caller to free: the header names it so that the recipient can tell
+ * the bundle was cut for it.
+ */
+static int create_header(struct node *n, const struct bundle_create_opts *o,
+			 const char *prefix, struct bundle_header *h,
+			 struct summary **ret_sum, char *why, size_t whylen)
+{
+	struct summary *sum = NULL;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->network_id, n->net.id, 32);
+	memcpy(h->creator, n->pk, 32);
+	h->created_hlc = hlc_wall_ms() << HLC_COUNTER_BITS;
+	snprintf(h->scope, sizeof(h->scope), "%s", prefix ? prefix : "");
+	if (o && o->for_summary) {
+		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
+			return r;
+		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
+			snprintf(why, whylen,
+				 "summary %s is from another network; this node is on %s",
+				 o->for_summary, n->net.name);
+			summary_free(sum);
+			return HAMLET_ENETWORK;
+		}
+		h->has_for = 1;
+		memcpy(h->for_node, sum->node, 32);
+		memcpy(h->for_summary, sum->file_hash, 32);
+	}
+	*ret_sum = sum;
+	return 0;
+}
+
+/*
+ * The first seq of feed f to write: 1 without a summary, else the one
+ * after the recipient's head. The recipient's head must be our entry at
+ * that seq; if not, one of the two is a fork and ours goes along as
+ * evidence.
+ */
+static int feed_first_seq(struct store_txn *t, const struct log_feed *f,
+			  const struct summary *sum, uint64_t *ret_from)
+{
+	const struct summary_feed *sf;
+	uint64_t from = 1;
+	int r;
+
+	if (sum) {
+		sf = summary_find(sum, f->key);
+		from = sf ? sf->seq + 1 : 1;
+		if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
+			const uint8_t *env, *sig;
+			size_t el;
+			uint8_t id[32];
+			if ((r = log_entry_get(t, f->key, sf->seq, &env, &el,
+					       &sig)) < 0)
+				return r;
+			entry_id(env, el, id);
+			if (memcmp(id, sf->head, 32) != 0)
+				from = sf->seq;
+		}
+	}
+	*ret_from = from;
+	return 0;
+}
+
+/* Write feed f's entries from seq from to its head, with their bodies. */
+static int feed_write(struct bundle_writer *w, struct store_txn *t,
+		      const struct log_feed *f, uint64_t from, const char *path,
+		      struct bundle_create_result *res, char *why,
+		      size_t whylen)
+{
+	int r;
+
+	for (uint64_t seq = from; seq <= f->seq; seq++) {
+		const uint8_t *env, *sig, *body = NULL;
+		size_t env_len, body_len = 0;
+		struct entry e;
+		if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
+				       &sig)) < 0 ||
+		    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
+			snprintf(why, whylen,
+				 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
+				 f->scope, (unsigned long long)seq,
+				 hamlet_strerror(r));
+			return r;
+		}
+		if (e.has_body) {
+			r = log_body_get(t, e.body_hash, &body, &body_len);
+			if (r == HAMLET_ENOTFOUND)
+				body = NULL;
+			else if (r < 0)
+				return r;
+		}
+		if ((r = bundle_writer_add(w, env, env_len, sig, body,
+					   body_len)) < 0) {
+			snprintf(why, whylen, "cannot write %s: %s", path,
+				 hamlet_strerror(r));
+			return r;
+		}
+		res->entries++;
+		res->body_bytes += body_len;
+	}
+	if (from <= f->seq)
+		res->feeds++;
+	return 0;
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -106,25 +216,8 @@ int bundle_create(struct node *n, const char *path,
 		snprintf(why, whylen, "invalid scope prefix \"%s\"", prefix);
 		return HAMLET_ESCOPE;
 	}
-	memset(&h, 0, sizeof(h));
-	memcpy(h.network_id, n->net.id, 32);
-	memcpy(h.creator, n->pk, 32);
-	h.created_hlc = hlc_wall_ms() << HLC_COUNTER_BITS;
-	snprintf(h.scope, sizeof(h.scope), "%s", prefix ? prefix : "");
-	if (o && o->for_summary) {
-		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
-			goto out;
-		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
-			snprintf(why, whylen,
-				 "summary %s is from another network; this node is on %s",
-				 o->for_summary, n->net.name);
-			r = HAMLET_ENETWORK;
-			goto out;
-		}
-		h.has_for = 1;
-		memcpy(h.for_node, sum->node, 32);
-		memcpy(h.for_summary, sum->file_hash, 32);
-	}
+	if ((r = create_header(n, o, prefix, &h, &sum, why, whylen)) < 0)
+		goto out;
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		goto out;
 	fl.prefix = prefix;
@@ -136,59 +229,11 @@ int bundle_create(struct node *n, const char *path,
 		goto out;
 	}
 	for (size_t i = 0; i < fl.n; i++) {
-		const struct log_feed *f = &fl.v[i];
-		uint64_t from = 1;
-		int counted = 0;
-		if (sum) {
-			const struct summary_feed *sf = summary_find(sum, f->key);
-			from = sf ? sf->seq + 1 : 1;
-			if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
-				/* the recipient's head must be our entry at that
-				 * seq; if not, one of the two is a fork and ours
-				 * goes along as evidence */
-				const uint8_t *env, *sig;
-				size_t el;
-				uint8_t id[32];
-				if ((r = log_entry_get(t, f->key, sf->seq, &env,
-						       &el, &sig)) < 0)
-					goto out;
-				entry_id(env, el, id);
-				if (memcmp(id, sf->head, 32) != 0)
-					from = sf->seq;
-			}
-		}
-		for (uint64_t seq = from; seq <= f->seq; seq++) {
-			const uint8_t *env, *sig, *body = NULL;
-			size_t env_len, body_len = 0;
-			struct entry e;
-			if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
-					       &sig)) < 0 ||
-			    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
-				snprintf(why, whylen,
-					 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
-					 f->scope, (unsigned long long)seq,
-					 hamlet_strerror(r));
-				goto out;
-			}
-			if (e.has_body) {
-				r = log_body_get(t, e.body_hash, &body,
-						 &body_len);
-				if (r == HAMLET_ENOTFOUND)
-					body = NULL;
-				else if (r < 0)
-					goto out;
-			}
-			if ((r = bundle_writer_add(w, env, env_len, sig, body,
-						   body_len)) < 0) {
-				snprintf(why, whylen, "cannot write %s: %s",
-					 path, hamlet_strerror(r));
-				goto out;
-			}
-			res.entries++;
-			res.body_bytes += body_len;
-			counted = 1;
-		}
-		res.feeds += counted;
+		uint64_t from;
+		if ((r = feed_first_seq(t, &fl.v[i], sum, &from)) < 0 ||
+		    (r = feed_write(w, t, &fl.v[i], from, path, &res, why,
+				    whylen)) < 0)
+			goto out;
 	}
 	{
 		struct fork_ctx fc = { w, prefix, t, 0 };
@@ -265,19 +310,19 @@ static int trailer_valid(const uint8_t *map, size_t len,
 	       bundle_trailer_verify(&tr, creator) == 0;
 }
 
-static int walk_file(const char *path, struct walk *wk)
+/*
+ * Map path and start reading its frames; the caller unmaps *ret_map
+ * (*ret_len bytes). The report has the file's size even when it turns out
+ * to be no bundle.
+ */
+static int walk_open(const char *path, struct walk *wk,
+		     struct bundle_reader *rd, uint8_t **ret_map,
+		     size_t *ret_len)
 {
-	struct bundle_report *rep = wk->rep;
-	struct bundle_reader rd;
-	struct bundle_frame fr;
-	struct log_in *in = NULL;
-	size_t *offs = NULL, nb = 0, bad;
 	uint8_t *map = MAP_FAILED;
 	struct stat sb;
-	int fd, r, seen_trailer = 0;
+	int fd, r;
 
-	memset(rep, 0, sizeof(*rep));
-	rep->trailer = BUNDLE_TRAILER_MISSING;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
 		snprintf(wk->why, wk->whylen, "cannot read %s: %s", path,
@@ -286,17 +331,115 @@ static int walk_file(const char *path, struct walk *wk)
 			close(fd);
 		return r;
 	}
-	rep->bytes = (uint64_t)sb.st_size;
+	wk->rep->bytes = (uint64_t)sb.st_size;
 	if (sb.st_size > 0)
 		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
 			   0);
 	close(fd);
 	if (sb.st_size == 0 || map == MAP_FAILED ||
-	    bundle_reader_init(&rd, map, (size_t)sb.st_size) < 0) {
+	    bundle_reader_init(rd, map, (size_t)sb.st_size) < 0) {
 		snprintf(wk->why, wk->whylen, "%s is not a hamlet bundle", path);
-		r = HAMLET_EFORMAT;
-		goto out;
+		if (map != MAP_FAILED)
+			munmap(map, (size_t)sb.st_size);
+		return HAMLET_EFORMAT;
 	}
+	*ret_map = map;
+	*ret_len = (size_t)sb.st_size;
+	return 0;
+}
+
+/*
+ * A header frame. Only a bundle for another network ends the walk (<0): a
+ * damaged or second header is reported and the walk goes on, since every
+ * entry is still checked on its own.
+ */
+static int walk_header(struct walk *wk, struct bundle_reader *rd,
+		       const struct bundle_frame *fr, const uint8_t *map,
+		       size_t len)
+{
+	struct bundle_report *rep = wk->rep;
+	struct bundle_header h;
+	int r;
+
+	if (rep->has_header || rep->entries) {
+		problems_add(&rep->problems, "damaged",
+			     "second header at byte %zu ignored", fr->offset);
+		return 0;
+	}
+	if ((r = bundle_header_parse(fr->payload, fr->len, &h)) < 0) {
+		rep->damaged_frames++;
+		problems_add(&rep->problems, "damaged",
+			     "header is damaged (%s); each entry is still checked on its own",
+			     hamlet_strerror(r));
+		bundle_reader_resync_from(rd, fr->offset);
+		return 0;
+	}
+	rep->has_header = 1;
+	rep->header = h;
+	if (wk->network_id && memcmp(h.network_id, wk->network_id, 32) != 0 &&
+	    !trailer_valid(map, len, h.creator)) {
+		/* an altered header: every entry still carries and is
+		 * checked for its own network */
+		rep->damaged_frames++;
+		problems_add(&rep->problems, "damaged",
+			     "header names another network but the bundle's signature does not verify: header damaged");
+	} else if (wk->network_id &&
+		   memcmp(h.network_id, wk->network_id, 32) != 0) {
+		char a[17], b[17];
+		short_hex(h.network_id, a);
+		short_hex(wk->network_id, b);
+		snprintf(wk->why, wk->whylen,
+			 "bundle is for network %s…, this node is on %s…; nothing imported",
+			 a, b);
+		return HAMLET_ENETWORK;
+	}
+	return 0;
+}
+
+/* The trailer frame: whether it covers, signs and counts what came before. */
+static void walk_trailer(struct bundle_report *rep,
+			 const struct bundle_frame *fr, const uint8_t *map)
+{
+	struct bundle_trailer tr;
+	uint8_t hash[32];
+	int r;
+
+	if ((r = bundle_trailer_parse(fr->payload, fr->len, &tr)) < 0) {
+		rep->trailer = BUNDLE_TRAILER_BAD_SIG;
+		problems_add(&rep->problems, "trailer",
+			     "trailer is damaged (%s)", hamlet_strerror(r));
+		return;
+	}
+	rep->trailer_count = tr.count;
+	crypto_generichash_blake2b(hash, 32, map, fr->offset, NULL, 0);
+	if (memcmp(hash, tr.content_hash, 32) != 0)
+		rep->trailer = BUNDLE_TRAILER_BAD_HASH;
+	else if (!rep->has_header ||
+		 bundle_trailer_verify(&tr, rep->header.creator) < 0)
+		rep->trailer = BUNDLE_TRAILER_BAD_SIG;
+	else if (tr.count != rep->entries)
+		rep->trailer = BUNDLE_TRAILER_BAD_COUNT;
+	else
+		rep->trailer = BUNDLE_TRAILER_OK;
+	if (rep->trailer != BUNDLE_TRAILER_OK)
+		problems_add(&rep->problems, "trailer", "%s",
+			     bundle_trailer_state_text(rep->trailer));
+}
+
+static int walk_file(const char *path, struct walk *wk)
+{
+	struct bundle_report *rep = wk->rep;
+	struct bundle_reader rd;
+	struct bundle_frame fr;
+	struct log_in *in = NULL;
+	size_t *offs = NULL, nb = 0, bad, len = 0;
+	uint8_t *map = NULL;
+	int r, seen_trailer = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->trailer = BUNDLE_TRAILER_MISSING;
+	if ((r = walk_open(path, wk, &rd, &map, &len)) < 0)
+		return r;
 	in = malloc(BATCH * sizeof(*in));
 	offs = malloc(BATCH * sizeof(*offs));
 	if (!in || !offs) {
@@ -323,74 +466,17 @@ static int walk_file(const char *path, struct walk *wk)
 			continue;
 		}
 		if (fr.type == BUNDLE_FRAME_HEADER) {
-			struct bundle_header h;
-			if (rep->has_header || rep->entries) {
-				problems_add(&rep->problems, "damaged",
-					     "second header at byte %zu ignored",
-					     fr.offset);
-				continue;
-			}
-			if ((r = bundle_header_parse(fr.payload, fr.len, &h)) < 0) {
-				rep->damaged_frames++;
-				problems_add(&rep->problems, "damaged",
-					     "header is damaged (%s); each entry is still checked on its own",
-					     hamlet_strerror(r));
-				bundle_reader_resync_from(&rd, fr.offset);
-				continue;
-			}
-			rep->has_header = 1;
-			rep->header = h;
-			if (wk->network_id &&
-			    memcmp(h.network_id, wk->network_id, 32) != 0 &&
-			    !trailer_valid(map, (size_t)sb.st_size, h.creator)) {
-				/* an altered header: every entry still
-				 * carries and is checked for its own network */
-				rep->damaged_frames++;
-				problems_add(&rep->problems, "damaged",
-					     "header names another network but the bundle's signature does not verify: header damaged");
-			} else if (wk->network_id &&
-			    memcmp(h.network_id, wk->network_id, 32) != 0) {
-				char a[17], b[17];
-				short_hex(h.network_id, a);
-				short_hex(wk->network_id, b);
-				snprintf(wk->why, wk->whylen,
-					 "bundle is for network %s…, this node is on %s…; nothing imported",
-					 a, b);
-				r = HAMLET_ENETWORK;
+			if ((r = walk_header(wk, &rd, &fr, map, len)) < 0)
 				goto out;
-			}
 			continue;
 		}
 		if (fr.type == BUNDLE_FRAME_TRAILER) {
-			struct bundle_trailer tr;
-			uint8_t hash[32];
 			/* flush pending entries first: their reports come in order */
 			if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
 				goto out;
 			nb = 0;
 			seen_trailer = 1;
-			if ((r = bundle_trailer_parse(fr.payload, fr.len, &tr)) < 0) {
-				rep->trailer = BUNDLE_TRAILER_BAD_SIG;
-				problems_add(&rep->problems, "trailer",
-					     "trailer is damaged (%s)",
-					     hamlet_strerror(r));
-				continue;
-			}
-			rep->trailer_count = tr.count;
-			crypto_generichash_blake2b(hash, 32, map, fr.offset,
-						   NULL, 0);
-			if (memcmp(hash, tr.content_hash, 32) != 0)
-				rep->trailer = BUNDLE_TRAILER_BAD_HASH;
-			else if (!rep->has_header ||
-				 bundle_trailer_verify(&tr, rep->header.creator) < 0)
-				rep->trailer = BUNDLE_TRAILER_BAD_SIG;
-			else if (tr.count != rep->entries)
-				rep->trailer = BUNDLE_TRAILER_BAD_COUNT;
-			else
-				rep->trailer = BUNDLE_TRAILER_OK;
-			if (rep->trailer != BUNDLE_TRAILER_OK)
-				problems_add(&rep->problems, "trailer", "%s",
-					     bundle_trailer_state_text(rep->trailer));
+			walk_trailer(rep, &fr, map);
 			continue;
 		}
 		/* an entry */
@@ -423,8 +509,7 @@ static int walk_file(const char *path, struct walk *wk)
 out:
 	free(in);
 	free(offs);
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)sb.st_size);
+	munmap(map, len);
 	return r;
 }
 

@@ -1,0 +1,193 @@
+/*
+ * dial: the peer module's outbound side. Each configured address is
+ * resolved and dialled, and dialled again after a backoff with jitter
+ * whenever that fails or its connection closes; an address whose node is
+ * already connected the other way is looked at again later.
+ */
+#include "peer.h"
+
+#include "conn.h"
+#include "dlog.h"
+#include "error.h"
+#include "peer_internal.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+	char why[256];
+	int r;
+	free(req);
+	if (c->closing) {
+		peer_conn_unref(c);
+		return;
+	}
+	if (status < 0) {
+		dlog(DLOG_DEBUG, "peer %s: connect: %s", c->name,
+		     uv_strerror(status));
+		peer__conn_close(c);
+		peer_conn_unref(c);
+		return;
+	}
+	c->connected = 1;
+	peer__conn_read_start(c);
+	if ((r = peer__hs_send(c, NULL, 0)) < 0) {
+		snprintf(why, sizeof(why), "cannot send handshake: %s",
+			 hamlet_strerror(r));
+		peer_conn_close(c, why);
+	}
+	peer_conn_unref(c);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+			struct addrinfo *res)
+{
+	struct peer_addr *pa = req->data;
+	struct daemon *d = pa->d;
+	uv_connect_t *cr;
+	struct conn *c;
+
+	pa->gai_busy = 0;
+	if (pa->removed || d->stopping) {
+		uv_freeaddrinfo(res);
+		if (!pa->timer_open)
+			free(pa);
+		return;
+	}
+	if (status < 0 || !res) {
+		dlog(DLOG_INFO, "peer %s: cannot resolve: %s", pa->addr,
+		     uv_strerror(status));
+		uv_freeaddrinfo(res);
+		peer__dial_later(pa);
+		return;
+	}
+	if (d->nconns >= d->cfg.max_peers ||
+	    !(c = peer__conn_new(d, 1, pa->addr)) ||
+	    !(cr = malloc(sizeof(*cr)))) {
+		uv_freeaddrinfo(res);
+		peer__dial_later(pa);
+		return;
+	}
+	pa->conn = c;
+	c->pa = pa;
+	cr->data = c;
+	peer_conn_ref(c);
+	if (uv_tcp_connect(cr, &c->tcp, res->ai_addr, on_connect) < 0) {
+		free(cr);
+		peer_conn_unref(c);
+		peer__conn_close(c);
+	}
+	uv_freeaddrinfo(res);
+}
+
+static int established_with(struct daemon *d, const uint8_t pk[32])
+{
+	for (struct conn *o = d->conns; o; o = o->next)
+		if (!o->closing && o->state != CONN_HANDSHAKE && o->has_rpk &&
+		    memcmp(o->rpk, pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static void on_dial_timer(uv_timer_t *t)
+{
+	struct peer_addr *pa = t->data;
+	struct addrinfo hints = { 0 };
+	int r;
+	if (pa->removed || pa->d->stopping || pa->conn || pa->gai_busy)
+		return;
+	if (pa->has_pk && established_with(pa->d, pa->pk)) {
+		/* already connected the other way: check again later */
+		uv_timer_start(&pa->timer, on_dial_timer, HAMLETD_KEEPALIVE_MS,
+			       0);
+		return;
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	pa->gai.data = pa;
+	if ((r = uv_getaddrinfo(pa->d->loop, &pa->gai, on_resolved, pa->host,
+				pa->port, &hints)) < 0) {
+		dlog(DLOG_WARNING, "peer %s: %s", pa->addr, uv_strerror(r));
+		peer__dial_later(pa);
+		return;
+	}
+	pa->gai_busy = 1;
+}
+
+/* Exponential backoff with +-25% jitter, from 1 s to 5 min. */
+void peer__dial_later(struct peer_addr *pa)
+{
+	uint64_t b = pa->backoff_ms ? pa->backoff_ms : HAMLETD_BACKOFF_MIN_MS;
+	uint64_t delay = b - b / 4 + randombytes_uniform((uint32_t)(b / 2 + 1));
+	pa->backoff_ms = b * 2 > HAMLETD_BACKOFF_MAX_MS ? HAMLETD_BACKOFF_MAX_MS
+							 : b * 2;
+	uv_timer_start(&pa->timer, on_dial_timer, delay, 0);
+}
+
+static void addr_timer_closed(uv_handle_t *h)
+{
+	struct peer_addr *pa = h->data;
+	pa->timer_open = 0;
+	if (!pa->gai_busy)
+		free(pa);
+}
+
+void peer__addr_remove(struct peer_addr *pa)
+{
+	pa->removed = 1;
+	if (pa->conn)
+		peer_conn_close(pa->conn, "removed from the peer list");
+	if (pa->gai_busy)
+		uv_cancel((uv_req_t *)&pa->gai);
+	uv_close((uv_handle_t *)&pa->timer, addr_timer_closed);
+}
+
+int peers_sync_config(struct daemon *d)
+{
+	struct peer_addr **pp = &d->addrs;
+	/* drop addresses no longer listed */
+	while (*pp) {
+		struct peer_addr *pa = *pp;
+		int keep = 0;
+		for (size_t i = 0; i < d->cfg.npeers; i++)
+			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
+				keep = 1;
+		if (keep) {
+			pp = &pa->next;
+			continue;
+		}
+		*pp = pa->next;
+		dlog(DLOG_INFO, "peer %s: removed", pa->addr);
+		peer__addr_remove(pa);
+	}
+	for (size_t i = 0; i < d->cfg.npeers; i++) {
+		struct peer_addr *pa;
+		int have = 0;
+		for (pa = d->addrs; pa; pa = pa->next)
+			if (strcmp(d->cfg.peers[i], pa->addr) == 0)
+				have = 1;
+		if (have)
+			continue;
+		if (!(pa = calloc(1, sizeof(*pa))))
+			return -ENOMEM;
+		pa->d = d;
+		snprintf(pa->addr, sizeof(pa->addr), "%s", d->cfg.peers[i]);
+		if (config_addr_split(pa->addr, pa->host, sizeof(pa->host),
+				      pa->port, sizeof(pa->port)) < 0) {
+			free(pa);
+			return -EINVAL;
+		}
+		uv_timer_init(d->loop, &pa->timer);
+		pa->timer.data = pa;
+		pa->timer_open = 1;
+		pa->next = d->addrs;
+		d->addrs = pa;
+		dlog(DLOG_INFO, "peer %s: added", pa->addr);
+		uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
+	}
+	return 0;
+}

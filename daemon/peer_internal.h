@@ -1,0 +1,49 @@
+/*
+ * peer_internal: what peer.c (connections, handshake, framing) and dial.c
+ * (dialling the configured addresses) share. Nothing outside the peer
+ * module includes it.
+ */
+#ifndef HAMLETD_PEER_INTERNAL_H
+#define HAMLETD_PEER_INTERNAL_H
+
+#include "conn.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- peer.c ------------------------------------------------------------ */
+
+/*
+ * A connection in the handshake state, linked into d's list with its
+ * handles open and its timer running; the caller accepts or connects on
+ * its tcp handle. initiator: we dial, and so send the first handshake
+ * message. NULL (logged) when it cannot be made.
+ */
+struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name);
+
+/*
+ * Close c without a log line: c is freed once its handles are closed and
+ * no work request holds it. A dialled address is dialled again later
+ * unless it was removed or the daemon is stopping.
+ */
+void peer__conn_close(struct conn *c);
+
+/* Read from c's socket, which is connected: the handshake starts. */
+void peer__conn_read_start(struct conn *c);
+
+/* Send the next handshake message, carrying payload (plen may be 0). */
+int peer__hs_send(struct conn *c, const uint8_t *payload, size_t plen);
+
+/* --- dial.c ------------------------------------------------------------ */
+
+/* Dial pa again after its backoff, which doubles up to a cap. */
+void peer__dial_later(struct peer_addr *pa);
+
+/*
+ * Stop dialling pa, which the caller has unlinked from d->addrs, and close
+ * its connection; pa is freed once its timer is closed and no lookup is
+ * under way.
+ */
+void peer__addr_remove(struct peer_addr *pa);
+
+#endif
