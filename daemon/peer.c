@@ -2,6 +2,7 @@
 
 #include "conn.h"
 #include "dlog.h"
+#include "bytes.h"
 #include "error.h"
 #include "noise.h"
 #include "peer_internal.h"
@@ -414,22 +415,29 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 
 static void conn_process(struct conn *c)
 {
+	struct bytes_reader br;
 	char why[256];
 	size_t off = 0;
 	int r = 0;
 
-	while (!c->closing && c->in_len - off >= 2) {
-		size_t n = ((size_t)c->in[off] << 8) | c->in[off + 1];
+	bytes_reader_init(&br, c->in, c->in_len);
+	while (!c->closing) {
+		const uint8_t *frame;
+		uint16_t n;
+		/* u16 length, then the frame; stop where one is not all here */
+		if (bytes_get_be16(&br, &n) < 0)
+			break;
 		if (n == 0) {
 			snprintf(why, sizeof(why), "empty frame");
 			r = HAMLET_EFORMAT;
 			break;
 		}
-		if (c->in_len - off < 2 + n)
+		if (bytes_borrow(&br, n, &frame) < 0)
 			break;
 		why[0] = 0;
-		r = frame_handle(c, c->in + off + 2, n, why, sizeof(why));
-		off += 2 + n;
+		/* the frame lies in c->in, ours to decrypt in place */
+		r = frame_handle(c, (uint8_t *)frame, n, why, sizeof(why));
+		off = bytes_offset(&br);
 		if (r < 0)
 			break;
 	}
