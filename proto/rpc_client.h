@@ -19,8 +19,12 @@
  *                                    forks, rejected]]]
  *       bin: msgpack array of 1 to RPC_MAX_INGEST_ENTRIES entries [env
  *       bin, sig bin(64), body bin or nil] as a bundle carries them,
- *       verified and stored in ONE transaction (log_ingest) and pushed to
- *       the peers. One outcome per entry, in order: status is enum
+ *       checked as a peer's are (an entry outside the node's scopes is
+ *       rejected alone, naming why), verified and stored in ONE
+ *       transaction (log_ingest) and pushed to the peers. While the
+ *       daemon runs, write and ingest are jobs on its one writer queue:
+ *       -EBUSY asks to retry when 256 jobs wait. One outcome per entry,
+ *       in order: status is enum
  *       log_status (0 applied, 1 duplicate, 2 held, 3 fork, 4 rejected),
  *       err the error code (0 or negative), why "" or the fault.
  * On error the answer is [code (negative), "message"] (for "write",
