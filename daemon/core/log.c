@@ -154,7 +154,7 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 			continue;
 		char *slash = strchr(d->keys[i], '/');
 		*slash = 0;
-		r = record_materialize(t, d->keys[i], slash + 1);
+		r = record_materialize(t, d->keys[i], slash + 1, &d->dd);
 		*slash = '/';
 		if (r < 0)
 			return r;
@@ -451,7 +451,8 @@ int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 {
 	uint64_t cur;
 	int r;
-	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0)
+	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0 ||
+	    (r = record_digest_flush(a->t, &a->dirty.dd)) < 0)
 		return r;
 	if ((r = log__meta_hlc_get(a->t, &cur)) < 0)
 		return r;
@@ -467,6 +468,7 @@ void log__applier_begin(struct log__applier *a, struct store_txn *t)
 {
 	a->t = t;
 	a->dirty.n = 0;
+	memset(&a->dirty.dd, 0, sizeof(a->dirty.dd));
 	a->max_hlc = 0;
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;

@@ -28,6 +28,7 @@ void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40]);
 struct log__dirty {
 	char (*keys)[RECORD_KEY_MAX + 1];
 	size_t n, cap;
+	struct record_digest_delta dd; /* written by log__applier_finish */
 };
 
 /* One write transaction's applying of entries. */

@@ -357,7 +357,8 @@ static int uniq_replace(struct store_txn *t, const char *coll,
  * state digest), conflict mark. */
 static int rows_replace(struct store_txn *t, const char *coll,
 			const char *id, const struct mp_writer *state,
-			const uint8_t *newu, size_t nconf)
+			const uint8_t *newu, size_t nconf,
+			struct record_digest_delta *dd)
 {
 	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
 	size_t kl = record_key(coll, id, key);
@@ -375,7 +376,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 		record__row_hash(key, kl, v, vl, oldh);
 	record__row_hash(key, kl, state->sb.data, state->sb.size, newh);
 	if ((r = uniq_replace(t, coll, id, newu)) < 0 ||
-	    (r = record__digest_replace(t, had ? oldh : NULL, newh)) < 0)
+	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
 		return r;
 	if ((r = store_put(t, ST_RECORDS, key, kl, state->sb.data,
 			   state->sb.size, 0)) < 0)
@@ -388,7 +389,8 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
-int record_materialize(struct store_txn *t, const char *coll, const char *id)
+int record_materialize(struct store_txn *t, const char *coll, const char *id,
+		       struct record_digest_delta *dd)
 {
 	const struct schema *s = schema_find(coll);
 	struct mat m = { .t = t };
@@ -411,7 +413,7 @@ int record_materialize(struct store_txn *t, const char *coll, const char *id)
 	has_newu = uniq_hash(s, &cr, newu);
 	pack_state(&sw.pk, s, m.ops, m.n, &cr, has_newu ? newu : NULL);
 	r = rows_replace(t, coll, id, &sw, has_newu ? newu : NULL,
-			 cr.nconflicts);
+			 cr.nconflicts, dd);
 out:
 	crdt_record_close(&cr);
 	mp_writer_destroy(&sw);

@@ -29,8 +29,26 @@ size_t record_key(const char *coll, const char *id, uint8_t *out);
 int record_op_add(struct store_txn *t, const struct entry *e,
 		  const uint8_t id[ENTRY_ID_LEN]);
 
-/* Recompute one record's state, conflicts and unique key from its ops. */
-int record_materialize(struct store_txn *t, const char *coll, const char *id);
+/*
+ * What one transaction changes in the state digest, gathered in memory
+ * and written once by record_digest_flush() before the commit: a bulk
+ * batch then reads and writes the digest row once, not once a record.
+ * Start zeroed.
+ */
+struct record_digest_delta {
+	uint8_t plus[32], minus[32]; /* sums of row hashes, mod 2^256 */
+	uint64_t nplus, nminus;
+};
+
+/*
+ * Recompute one record's state, conflicts and unique key from its ops.
+ * The digest change goes to dd, or straight to the store when dd is NULL.
+ */
+int record_materialize(struct store_txn *t, const char *coll, const char *id,
+		       struct record_digest_delta *dd);
+
+/* Write what dd gathered into the stored digest, and zero it. */
+int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
 
 /* A record's materialized state, parsed; objects borrow from doc. */
 struct record_view {

@@ -27,14 +27,11 @@ struct sum {
 	uint64_t n;
 };
 
+static void add256(uint8_t s[32], const uint8_t h[32]);
+
 static void sum_add(struct sum *x, const uint8_t h[32])
 {
-	unsigned carry = 0;
-	for (int i = 0; i < 32; i++) {
-		carry += (unsigned)x->s[i] + h[i];
-		x->s[i] = (uint8_t)carry;
-		carry >>= 8;
-	}
+	add256(x->s, h);
 	x->n++;
 }
 
@@ -97,21 +94,51 @@ void record__row_hash(const void *key, size_t klen, const void *val,
 	crypto_generichash_blake2b_final(&h, ret, 32);
 }
 
-int record__digest_replace(struct store_txn *t, const uint8_t *old,
-			   const uint8_t new_hash[32])
+/* Add h to the 256-bit little-endian sum s, mod 2^256. */
+static void add256(uint8_t s[32], const uint8_t h[32])
+{
+	unsigned carry = 0;
+	for (int i = 0; i < 32; i++) {
+		carry += (unsigned)s[i] + h[i];
+		s[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
+int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd)
 {
 	struct sum x;
 	uint8_t v[40];
 	int r;
 
+	if (dd->nplus == 0 && dd->nminus == 0)
+		return 0;
 	if ((r = sum_get(t, &x)) < 0)
 		return r;
-	if (old)
-		sum_sub(&x, old);
-	sum_add(&x, new_hash);
+	sum_add(&x, dd->plus);
+	x.n += dd->nplus - 1; /* sum_add counted one */
+	sum_sub(&x, dd->minus);
+	x.n -= dd->nminus - 1; /* sum_sub took one */
 	memcpy(v, x.s, 32);
 	store_be64(v + 32, x.n);
+	memset(dd, 0, sizeof(*dd));
 	return store_put(t, ST_META, META_DIGEST, META_DIGEST_LEN, v, 40, 0);
+}
+
+int record__digest_replace(struct store_txn *t, const uint8_t *old,
+			   const uint8_t new_hash[32],
+			   struct record_digest_delta *dd)
+{
+	struct record_digest_delta one = { 0 };
+	struct record_digest_delta *d = dd ? dd : &one;
+
+	if (old) {
+		add256(d->minus, old);
+		d->nminus++;
+	}
+	add256(d->plus, new_hash);
+	d->nplus++;
+	return dd ? 0 : record_digest_flush(t, &one);
 }
 
 int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)

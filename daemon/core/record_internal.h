@@ -18,6 +18,7 @@ void record__row_hash(const void *key, size_t klen, const void *val,
  * new one's in.
  */
 int record__digest_replace(struct store_txn *t, const uint8_t *old,
-			   const uint8_t new_hash[32]);
+			   const uint8_t new_hash[32],
+			   struct record_digest_delta *dd);
 
 #endif
