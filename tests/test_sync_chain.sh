@@ -6,16 +6,8 @@
 set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
-T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-chain-XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 1" TERM INT HUP
 . "$(dirname "$0")/testlib.sh"
+tests_scratch chain
 V() { "$H" --home "$T/v" "$@"; }
 C() { "$H" --home "$T/c" "$@"; }
 P() { "$H" --home "$T/p" "$@"; }
@@ -25,29 +17,6 @@ until_ok() {
 	return 1
 }
 same_digest() { local a b c; a=$(V digest) && b=$(C digest) && c=$(P digest) && [ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ]; }
-# below the ephemeral range, so outgoing connections do not take them
-port() { echo $((20000 + RANDOM % 12000)); }
-# launch NAME ARGS...: start a daemon on a fresh port (5 tries, in case
-# the port is taken); sets PORT to the one it listens on
-launch() {
-	local n=$1 pid; shift
-	for _ in 1 2 3 4 5; do
-		PORT=$(port)
-		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>"$T/$n.log" &
-		pid=$!
-		for _ in $(seq 1 100); do
-			if grep -q "listening on" "$T/$n.log"; then
-				pids+=("$pid")
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	return 1
-}
 check "network created" "$H" network create chain --out "$T"
 check "village node" V init --network "$T/chain.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 check "commune node" C init --network "$T/chain.network" --name quang-thuan --scope bk/bach-thong/quang-thuan

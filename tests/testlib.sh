@@ -11,7 +11,43 @@ tests_scratch() {
 }
 tests_cleanup() {
 	[ -n "$bg" ] && kill "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
+	daemons_stop
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+
+# --- daemons: $D is hamletd's path; each logs to $T/NAME.log ---
+pids=()
+daemons_stop() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+}
+# below the ephemeral range, so outgoing connections do not take them
+port() { echo $((20000 + RANDOM % 12000)); }
+# launch NAME ARGS...: start hamletd on home $T/NAME and a fresh port (5
+# tries, in case the port is taken) and wait, at most 5 s a try, until it
+# listens and its socket answers ("ready"); sets PORT and PID
+launch() {
+	local n=$1; shift
+	for _ in 1 2 3 4 5; do
+		PORT=$(port)
+		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
+		PID=$!
+		for _ in $(seq 1 100); do
+			if grep -q "listening on 127.0.0.1:$PORT" "$T/$n.log" &&
+			   grep -q "ready (" "$T/$n.log"; then
+				pids+=("$PID")
+				return 0
+			fi
+			kill -0 "$PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+		: >"$T/$n.log" # the next try's lines alone
+	done
+	return 1
 }
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
