@@ -23,6 +23,7 @@
  *
  * Not run by ctest: a million entries take minutes to build.
  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "daemon_proc.h"
 #include "error.h"
@@ -49,54 +50,6 @@
 #define POLL_US 200	   /* between looks for a pushed entry */
 
 static const char *hamletd;
-static char dir[4096];
-
-/* --- failing ------------------------------------------------------------ */
-
-static struct daemon_proc *procs[4]; /* whose logs a failure shows */
-static size_t nprocs;
-
-static void rmrf(void)
-{
-	char cmd[4200];
-	if (!dir[0])
-		return;
-	if (getenv("HAMLET_BENCH_KEEP")) {
-		fprintf(stderr, "kept %s\n", dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_province: could not remove %s\n", dir);
-	dir[0] = 0;
-}
-
-static void cleanup(void)
-{
-	daemon_proc_kill_all();
-	rmrf();
-}
-
-static void __attribute__((noreturn)) fail(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "bench_province: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	daemon_proc_kill_all();
-	for (size_t i = 0; i < nprocs; i++)
-		daemon_proc_log_tail(procs[i], 2047, stderr);
-	exit(1); /* cleanup() removes the directory */
-}
-
-static void die(const char *what, int r, const char *why)
-{
-	fail("%s: %s %s", what, hamlet_strerror(r), why ? why : "");
-}
 
 /* --- the store ---------------------------------------------------------- */
 
@@ -407,6 +360,7 @@ int main(int argc, char **argv)
 		 base ? base : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
+	bench_name = "bench_province";
 	atexit(cleanup);
 	/* never outlive a stuck run with daemons left behind */
 	if ((r = daemon_proc_guard(7200)) < 0)

@@ -25,6 +25,7 @@
  *   bench_sync [HAMLETD [ENTRIES]]   (default ../daemon/hamletd, 100000)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "daemon_proc.h"
 #include "error.h"
@@ -52,56 +53,6 @@
 #define LIVE_SCOPE "bk/bt/qt/na-pai/live" /* the live puts' feed */
 
 static const char *hamletd;
-static char dir[4096];
-
-/* --- failing ------------------------------------------------------------ */
-
-static struct daemon_proc *procs[5]; /* whose logs a failure shows */
-static size_t nprocs;
-
-static void rmrf(void)
-{
-	char cmd[4200];
-	if (!dir[0])
-		return;
-	if (getenv("HAMLET_BENCH_KEEP")) {
-		fprintf(stderr, "kept %s\n", dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_sync: could not remove %s\n", dir);
-	dir[0] = 0;
-}
-
-static void cleanup(void)
-{
-	daemon_proc_kill_all();
-	rmrf();
-}
-
-static void __attribute__((noreturn)) fail(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "bench_sync: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	daemon_proc_kill_all();
-	/* the end of each daemon's log, so that a failure can be
-	 * understood after the temporary directory is gone */
-	for (size_t i = 0; i < nprocs; i++)
-		daemon_proc_log_tail(procs[i], 2047, stderr);
-	exit(1); /* cleanup() removes the directory */
-}
-
-static void die(const char *what, int r, const char *why)
-{
-	fail("%s: %s %s", what, hamlet_strerror(r), why ? why : "");
-}
 
 /* --- daemons ----------------------------------------------------------- */
 
@@ -438,6 +389,7 @@ int main(int argc, char **argv)
 		 base ? base : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
+	bench_name = "bench_sync";
 	atexit(cleanup);
 	/* never outlive a stuck run with daemons left behind */
 	if ((r = daemon_proc_guard(1200)) < 0)
