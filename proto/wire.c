@@ -46,6 +46,127 @@ const char *wire_type_name(int type)
 			FAULT(r__, __VA_ARGS__);                    \
 	} while (0)
 
+/* The fields of one message type; why names a bad one. */
+static int decode_hello(const msgpack_object *f, struct wire_msg *m,
+			char *why, size_t whylen)
+{
+	int r;
+	const msgpack_object *sc;
+	size_t ns;
+	CHECK(mp_get_uint(&f[0], UINT32_MAX, &m->hello.version),
+	      "HELLO.version is not an unsigned integer");
+	if (m->hello.version != WIRE_VERSION)
+		FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
+		      (unsigned long long)m->hello.version,
+		      WIRE_VERSION);
+	CHECK(mp_get_bin_fixed(&f[1], 32, m->hello.node),
+	      "HELLO.node is not a 32-byte bin");
+	CHECK(mp_get_bin_fixed(&f[2], 32, m->hello.network_id),
+	      "HELLO.network_id is not a 32-byte bin");
+	CHECK(mp_get_array(&f[3], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
+	      "HELLO.scopes is not an array of at most %d",
+	      WIRE_MAX_SCOPES);
+	for (size_t i = 0; i < ns; i++) {
+		char *s = m->hello.scopes[i];
+		CHECK(mp_get_cstr(&sc[i], s, ENTRY_MAX_SCOPE + 1),
+		      "HELLO.scopes[%zu] is not a string of at most %d bytes",
+		      i, ENTRY_MAX_SCOPE);
+		if (s[0] && entry_scope_check(s) < 0)
+			FAULT(HAMLET_ESCOPE,
+			      "HELLO.scopes[%zu] is not a valid scope",
+			      i);
+	}
+	m->hello.nscopes = ns;
+	CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
+	      "HELLO.credit is not an unsigned integer up to %d",
+	      WIRE_MAX_CREDIT);
+	if (m->hello.credit == 0)
+		FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
+	r = 0;
+out:
+	return r;
+}
+
+/* The fields of one message type; why names a bad one. */
+static int decode_feeds(const msgpack_object *f, struct wire_msg *m,
+			char *why, size_t whylen)
+{
+	const msgpack_object *fi, *pair;
+	size_t n;
+	int r;
+	CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &fi, &n),
+	      "FEEDS.feeds is not an array of at most %d",
+	      WIRE_MAX_FEEDS);
+	for (size_t i = 0; i < n; i++) {
+		struct wire_feed *wf = &m->feeds.feeds[i];
+		CHECK(mp_get_array(&fi[i], 2, 2, &pair, NULL),
+		      "FEEDS.feeds[%zu] is not [key, seq]", i);
+		CHECK(mp_get_bin_fixed(&pair[0], 32, wf->key),
+		      "FEEDS.feeds[%zu].key is not a 32-byte bin", i);
+		CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &wf->seq),
+		      "FEEDS.feeds[%zu].seq is not a valid seq", i);
+	}
+	m->feeds.nfeeds = n;
+	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_IDS, &fi, &n),
+	      "FEEDS.ids is not an array of at most %d", WIRE_MAX_IDS);
+	for (size_t i = 0; i < n; i++)
+		CHECK(mp_get_bin_fixed(&fi[i], 32, m->feeds.ids[i]),
+		      "FEEDS.ids[%zu] is not a 32-byte bin", i);
+	m->feeds.nids = n;
+	r = 0;
+out:
+	return r;
+}
+
+/* The fields of one message type; why names a bad one. */
+static int decode_entries(const msgpack_object *f, struct wire_msg *m,
+			char *why, size_t whylen)
+{
+	int r;
+	const msgpack_object *ev, *e;
+	size_t ne;
+	CHECK(mp_get_bin_fixed(&f[0], 32, m->entries.key),
+	      "ENTRIES.key is not a 32-byte bin");
+	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_BATCH, &ev, &ne),
+	      "ENTRIES.batch is not an array of at most %d",
+	      WIRE_MAX_BATCH);
+	CHECK(mp_get_bool(&f[2], &m->entries.last),
+	      "ENTRIES.last is not a boolean");
+	if (ne == 0 && !m->entries.last)
+		FAULT(HAMLET_EFORMAT,
+		      "ENTRIES.batch is empty and does not close the batch");
+	for (size_t i = 0; i < ne; i++) {
+		struct wire_entry *we = &m->entries.v[i];
+		size_t sl;
+		CHECK(mp_get_array(&ev[i], 3, 3, &e, NULL),
+		      "ENTRIES.batch[%zu] is not [env, sig, body]", i);
+		CHECK(mp_get_bin(&e[0], ENTRY_MAX_ENVELOPE, &we->env,
+				 &we->env_len),
+		      "ENTRIES.batch[%zu].env is not a bin of at most %d bytes",
+		      i, ENTRY_MAX_ENVELOPE);
+		CHECK(mp_get_bin(&e[1], ENTRY_SIG_LEN, &we->sig, &sl),
+		      "ENTRIES.batch[%zu].sig is not a %d-byte bin", i,
+		      ENTRY_SIG_LEN);
+		if (sl != ENTRY_SIG_LEN)
+			FAULT(HAMLET_EFORMAT,
+			      "ENTRIES.batch[%zu].sig is %zu bytes, not %d",
+			      i, sl, ENTRY_SIG_LEN);
+		if (mp_is_nil(&e[2])) {
+			we->body = NULL;
+			we->body_len = 0;
+		} else {
+			CHECK(mp_get_bin(&e[2], ENTRY_MAX_BODY,
+					 &we->body, &we->body_len),
+			      "ENTRIES.batch[%zu].body is not nil or a bin of at most %d bytes",
+			      i, ENTRY_MAX_BODY);
+		}
+	}
+	m->entries.n = ne;
+	r = 0;
+out:
+	return r;
+}
+
 int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		struct wire_msg *m, char *why, size_t whylen)
 {
@@ -81,40 +202,10 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 	m->type = (int)type;
 	f++;
 	switch (type) {
-	case WIRE_HELLO: {
-		const msgpack_object *sc;
-		size_t ns;
-		CHECK(mp_get_uint(&f[0], UINT32_MAX, &m->hello.version),
-		      "HELLO.version is not an unsigned integer");
-		if (m->hello.version != WIRE_VERSION)
-			FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
-			      (unsigned long long)m->hello.version,
-			      WIRE_VERSION);
-		CHECK(mp_get_bin_fixed(&f[1], 32, m->hello.node),
-		      "HELLO.node is not a 32-byte bin");
-		CHECK(mp_get_bin_fixed(&f[2], 32, m->hello.network_id),
-		      "HELLO.network_id is not a 32-byte bin");
-		CHECK(mp_get_array(&f[3], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
-		      "HELLO.scopes is not an array of at most %d",
-		      WIRE_MAX_SCOPES);
-		for (size_t i = 0; i < ns; i++) {
-			char *s = m->hello.scopes[i];
-			CHECK(mp_get_cstr(&sc[i], s, ENTRY_MAX_SCOPE + 1),
-			      "HELLO.scopes[%zu] is not a string of at most %d bytes",
-			      i, ENTRY_MAX_SCOPE);
-			if (s[0] && entry_scope_check(s) < 0)
-				FAULT(HAMLET_ESCOPE,
-				      "HELLO.scopes[%zu] is not a valid scope",
-				      i);
-		}
-		m->hello.nscopes = ns;
-		CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
-		      "HELLO.credit is not an unsigned integer up to %d",
-		      WIRE_MAX_CREDIT);
-		if (m->hello.credit == 0)
-			FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
+	case WIRE_HELLO:
+		if ((r = decode_hello(f, m, why, whylen)) < 0)
+			goto out;
 		break;
-	}
 	case WIRE_NEG:
 		CHECK(mp_get_bin(&f[0], WIRE_MAX_NEG, &m->neg.data,
 				 &m->neg.len),
@@ -123,77 +214,20 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		if (m->neg.len == 0)
 			FAULT(HAMLET_EFORMAT, "NEG.data is empty");
 		break;
-	case WIRE_FEEDS: {
-		const msgpack_object *fi, *pair;
-		CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &fi, &n),
-		      "FEEDS.feeds is not an array of at most %d",
-		      WIRE_MAX_FEEDS);
-		for (size_t i = 0; i < n; i++) {
-			struct wire_feed *wf = &m->feeds.feeds[i];
-			CHECK(mp_get_array(&fi[i], 2, 2, &pair, NULL),
-			      "FEEDS.feeds[%zu] is not [key, seq]", i);
-			CHECK(mp_get_bin_fixed(&pair[0], 32, wf->key),
-			      "FEEDS.feeds[%zu].key is not a 32-byte bin", i);
-			CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &wf->seq),
-			      "FEEDS.feeds[%zu].seq is not a valid seq", i);
-		}
-		m->feeds.nfeeds = n;
-		CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_IDS, &fi, &n),
-		      "FEEDS.ids is not an array of at most %d", WIRE_MAX_IDS);
-		for (size_t i = 0; i < n; i++)
-			CHECK(mp_get_bin_fixed(&fi[i], 32, m->feeds.ids[i]),
-			      "FEEDS.ids[%zu] is not a 32-byte bin", i);
-		m->feeds.nids = n;
+	case WIRE_FEEDS:
+		if ((r = decode_feeds(f, m, why, whylen)) < 0)
+			goto out;
 		break;
-	}
 	case WIRE_WANT:
 		CHECK(mp_get_bin_fixed(&f[0], 32, m->want.key),
 		      "WANT.key is not a 32-byte bin");
 		CHECK(mp_get_uint(&f[1], ENTRY_MAX_SEQ, &m->want.seq),
 		      "WANT.seq is not a valid seq");
 		break;
-	case WIRE_ENTRIES: {
-		const msgpack_object *ev, *e;
-		size_t ne;
-		CHECK(mp_get_bin_fixed(&f[0], 32, m->entries.key),
-		      "ENTRIES.key is not a 32-byte bin");
-		CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_BATCH, &ev, &ne),
-		      "ENTRIES.batch is not an array of at most %d",
-		      WIRE_MAX_BATCH);
-		CHECK(mp_get_bool(&f[2], &m->entries.last),
-		      "ENTRIES.last is not a boolean");
-		if (ne == 0 && !m->entries.last)
-			FAULT(HAMLET_EFORMAT,
-			      "ENTRIES.batch is empty and does not close the batch");
-		for (size_t i = 0; i < ne; i++) {
-			struct wire_entry *we = &m->entries.v[i];
-			size_t sl;
-			CHECK(mp_get_array(&ev[i], 3, 3, &e, NULL),
-			      "ENTRIES.batch[%zu] is not [env, sig, body]", i);
-			CHECK(mp_get_bin(&e[0], ENTRY_MAX_ENVELOPE, &we->env,
-					 &we->env_len),
-			      "ENTRIES.batch[%zu].env is not a bin of at most %d bytes",
-			      i, ENTRY_MAX_ENVELOPE);
-			CHECK(mp_get_bin(&e[1], ENTRY_SIG_LEN, &we->sig, &sl),
-			      "ENTRIES.batch[%zu].sig is not a %d-byte bin", i,
-			      ENTRY_SIG_LEN);
-			if (sl != ENTRY_SIG_LEN)
-				FAULT(HAMLET_EFORMAT,
-				      "ENTRIES.batch[%zu].sig is %zu bytes, not %d",
-				      i, sl, ENTRY_SIG_LEN);
-			if (mp_is_nil(&e[2])) {
-				we->body = NULL;
-				we->body_len = 0;
-			} else {
-				CHECK(mp_get_bin(&e[2], ENTRY_MAX_BODY,
-						 &we->body, &we->body_len),
-				      "ENTRIES.batch[%zu].body is not nil or a bin of at most %d bytes",
-				      i, ENTRY_MAX_BODY);
-			}
-		}
-		m->entries.n = ne;
+	case WIRE_ENTRIES:
+		if ((r = decode_entries(f, m, why, whylen)) < 0)
+			goto out;
 		break;
-	}
 	case WIRE_ACK:
 		CHECK(mp_get_uint(&f[0], WIRE_MAX_CREDIT, &m->ack.count),
 		      "ACK.count is not an unsigned integer up to %d",
