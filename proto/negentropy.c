@@ -11,6 +11,7 @@
  * peers compare messages byte for byte.
  */
 #include "negentropy.h"
+#include "negentropy_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -22,9 +23,7 @@
 #include "bytes.h"
 #include "error.h"
 
-#define ID_SIZE NEGENTROPY_ID_SIZE
 #define FP_SIZE NEGENTROPY_FINGERPRINT_SIZE
-#define INFINITY_TS NEGENTROPY_TIMESTAMP_INFINITY
 
 /* A differing range is split into this many buckets... */
 #define BUCKETS 16
@@ -33,11 +32,6 @@
 /* Room kept free under the frame size limit for the closing range. */
 #define FRAME_SLACK 200
 
-enum mode {
-	MODE_SKIP = 0,
-	MODE_FINGERPRINT = 1,
-	MODE_IDLIST = 2,
-};
 
 struct negentropy {
 	const struct neg_item *items;
@@ -45,13 +39,6 @@ struct negentropy {
 	size_t frame_size_limit;
 	bool initiated;
 	uint64_t (*sums)[4]; /* n + 1 sums, little-endian 64-bit limbs */
-};
-
-/* A timestamp and an id prefix; the bytes past id_len are zero. */
-struct bound {
-	uint64_t timestamp;
-	uint8_t id[ID_SIZE];
-	size_t id_len;
 };
 
 /* ------------------------------------------------------------------------
@@ -199,148 +186,6 @@ static size_t find_lower_bound(const struct negentropy *ng, size_t lower,
 }
 
 /* ------------------------------------------------------------------------
- * Reading messages
- */
-
-/* A message's bytes, and the timestamp its bounds' deltas start from. */
-struct reader {
-	struct bytes_reader b;
-	uint64_t last_timestamp;
-};
-
-/*
- * Check msg's size and read its version byte: 0 for v1, with r at the
- * first range, or 1 for another version.
- */
-static int reader_open(struct reader *r, const uint8_t *msg, size_t len)
-{
-	uint8_t version;
-	int rc;
-
-	if (len > NEGENTROPY_MSG_MAX)
-		return HAMLET_ETOOBIG;
-	bytes_reader_init(&r->b, msg, len);
-	r->last_timestamp = 0;
-	if ((rc = bytes_get_u8(&r->b, &version)) < 0)
-		return rc;
-	if (version < 0x60 || version > 0x6f)
-		return HAMLET_EFORMAT;
-	return version == NEGENTROPY_PROTOCOL_V1 ? 0 : 1;
-}
-
-static int reader_get_bound(struct reader *r, struct bound *ret)
-{
-	struct bound b = { 0 };
-	uint64_t v, len;
-	int rc;
-
-	if ((rc = bytes_get_varint(&r->b, &v)) < 0)
-		return rc;
-	if (v == 0) {
-		b.timestamp = INFINITY_TS;
-	} else {
-		/* A sender never encodes a timestamp past infinity. */
-		if (v - 1 > INFINITY_TS - r->last_timestamp)
-			return HAMLET_EFORMAT;
-		b.timestamp = r->last_timestamp + (v - 1);
-	}
-	if ((rc = bytes_get_varint(&r->b, &len)) < 0)
-		return rc;
-	if (len > ID_SIZE)
-		return HAMLET_EFORMAT;
-	if ((rc = bytes_get_bytes(&r->b, b.id, len)) < 0)
-		return rc;
-	b.id_len = len;
-	r->last_timestamp = b.timestamp;
-	*ret = b;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------
- * Writing messages
- */
-
-struct writer {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-	uint64_t last_timestamp;
-};
-
-static int writer_reserve(struct writer *w, size_t extra)
-{
-	size_t need, ncap;
-	uint8_t *np;
-
-	if (extra <= w->cap - w->len)
-		return 0;
-	if (extra > SIZE_MAX - w->len)
-		return -ENOMEM;
-	need = w->len + extra;
-	ncap = w->cap ? w->cap : 256;
-	while (ncap < need)
-		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	np = realloc(w->p, ncap);
-	if (!np)
-		return -ENOMEM;
-	w->p = np;
-	w->cap = ncap;
-	return 0;
-}
-
-static int writer_put(struct writer *w, const void *d, size_t n)
-{
-	int rc;
-
-	if ((rc = writer_reserve(w, n)) < 0)
-		return rc;
-	memcpy(w->p + w->len, d, n);
-	w->len += n;
-	return 0;
-}
-
-static int writer_put_varint(struct writer *w, uint64_t v)
-{
-	uint8_t buf[BYTES_VARINT_MAX];
-	struct bytes_writer bw;
-	int rc;
-
-	bytes_writer_init(&bw, buf, sizeof(buf));
-	if ((rc = bytes_put_varint(&bw, v)) < 0)
-		return rc;
-	return writer_put(w, buf, bytes_written(&bw));
-}
-
-/* Timestamps go out as deltas; bounds in a message never go down. */
-static int writer_put_bound(struct writer *w, const struct bound *b)
-{
-	uint64_t enc;
-	int rc;
-
-	if (b->timestamp == INFINITY_TS) {
-		enc = 0;
-	} else {
-		enc = b->timestamp - w->last_timestamp + 1;
-	}
-	w->last_timestamp = b->timestamp;
-	if ((rc = writer_put_varint(w, enc)) < 0)
-		return rc;
-	if ((rc = writer_put_varint(w, b->id_len)) < 0)
-		return rc;
-	return writer_put(w, b->id, b->id_len);
-}
-
-static int writer_put_range_head(struct writer *w, const struct bound *b,
-				 enum mode mode)
-{
-	int rc;
-
-	if ((rc = writer_put_bound(w, b)) < 0)
-		return rc;
-	return writer_put_varint(w, mode);
-}
-
-/* ------------------------------------------------------------------------
  * Id lists
  */
 
@@ -475,12 +320,12 @@ static int split_range(const struct negentropy *ng, struct writer *w,
 	int rc;
 
 	if (count < IDLIST_BELOW) {
-		if ((rc = writer_put_range_head(w, ub, MODE_IDLIST)) < 0)
+		if ((rc = neg__writer_put_range_head(w, ub, MODE_IDLIST)) < 0)
 			return rc;
-		if ((rc = writer_put_varint(w, count)) < 0)
+		if ((rc = neg__writer_put_varint(w, count)) < 0)
 			return rc;
 		for (size_t i = lower; i < upper; i++)
-			if ((rc = writer_put(w, ng->items[i].id, ID_SIZE)) < 0)
+			if ((rc = neg__writer_put(w, ng->items[i].id, ID_SIZE)) < 0)
 				return rc;
 		return 0;
 	}
@@ -499,9 +344,9 @@ static int split_range(const struct negentropy *ng, struct writer *w,
 		else
 			bound_between(&ng->items[curr - 1], &ng->items[curr],
 				      &b);
-		if ((rc = writer_put_range_head(w, &b, MODE_FINGERPRINT)) < 0)
+		if ((rc = neg__writer_put_range_head(w, &b, MODE_FINGERPRINT)) < 0)
 			return rc;
-		if ((rc = writer_put(w, fp, FP_SIZE)) < 0)
+		if ((rc = neg__writer_put(w, fp, FP_SIZE)) < 0)
 			return rc;
 	}
 	return 0;
@@ -528,12 +373,12 @@ static int reply_idlist(const struct negentropy *ng, struct writer *w,
 		bound_of_item(&ng->items[i], &end);
 		*upper = i;
 	}
-	if ((rc = writer_put_range_head(w, &end, MODE_IDLIST)) < 0)
+	if ((rc = neg__writer_put_range_head(w, &end, MODE_IDLIST)) < 0)
 		return rc;
-	if ((rc = writer_put_varint(w, i - lower)) < 0)
+	if ((rc = neg__writer_put_varint(w, i - lower)) < 0)
 		return rc;
 	for (size_t j = lower; j < i; j++)
-		if ((rc = writer_put(w, ng->items[j].id, ID_SIZE)) < 0)
+		if ((rc = neg__writer_put(w, ng->items[j].id, ID_SIZE)) < 0)
 			return rc;
 	return 0;
 }
@@ -548,7 +393,7 @@ static int flush_skip(struct writer *w, bool *skip, const struct bound *prev)
 	if (!*skip)
 		return 0;
 	*skip = false;
-	return writer_put_range_head(w, prev, MODE_SKIP);
+	return neg__writer_put_range_head(w, prev, MODE_SKIP);
 }
 
 /*
@@ -572,7 +417,7 @@ static int process_ranges(const struct negentropy *ng, struct reader *r,
 		uint64_t mode, count = 0;
 		size_t lower, upper, mark = w->len;
 
-		if ((rc = reader_get_bound(r, &cur)) < 0)
+		if ((rc = neg__reader_get_bound(r, &cur)) < 0)
 			goto out;
 		if (bound_cmp(&cur, &prev) < 0) {
 			rc = HAMLET_EFORMAT;
@@ -653,8 +498,8 @@ static int process_ranges(const struct negentropy *ng, struct reader *r,
 			 */
 			w->len = mark;
 			range_fingerprint(ng, upper, ng->n, fp);
-			rc = writer_put_range_head(w, &inf, MODE_FINGERPRINT);
-			if (rc < 0 || (rc = writer_put(w, fp, FP_SIZE)) < 0)
+			rc = neg__writer_put_range_head(w, &inf, MODE_FINGERPRINT);
+			if (rc < 0 || (rc = neg__writer_put(w, fp, FP_SIZE)) < 0)
 				goto out;
 			stopped = true;
 		}
@@ -739,7 +584,7 @@ int negentropy_initiate(struct negentropy *ng, uint8_t **ret_msg,
 	if (!ng || !ret_msg || !ret_len || ng->initiated)
 		return -EINVAL;
 	bound_infinity(&inf);
-	if ((rc = writer_put(&w, &version, 1)) < 0)
+	if ((rc = neg__writer_put(&w, &version, 1)) < 0)
 		goto out;
 	if ((rc = split_range(ng, &w, 0, ng->n, &inf)) < 0)
 		goto out;
@@ -764,10 +609,10 @@ int negentropy_reconcile(struct negentropy *ng, const uint8_t *msg, size_t len,
 
 	if (!ng || (len && !msg) || !ret_msg || !ret_len || ng->initiated)
 		return -EINVAL;
-	if ((rc = reader_open(&r, msg, len)) < 0)
+	if ((rc = neg__reader_open(&r, msg, len)) < 0)
 		return rc;
 	other = rc;
-	if ((rc = writer_put(&w, &version, 1)) < 0)
+	if ((rc = neg__writer_put(&w, &version, 1)) < 0)
 		goto out;
 	/* To another version we answer with ours alone: the client retries. */
 	if (!other) {
@@ -799,13 +644,13 @@ int negentropy_reconcile_client(struct negentropy *ng, const uint8_t *msg,
 	if (!ng || (len && !msg) || !have || !need || have == need ||
 	    !ret_msg || !ret_len || !ng->initiated)
 		return -EINVAL;
-	if ((rc = reader_open(&r, msg, len)) < 0)
+	if ((rc = neg__reader_open(&r, msg, len)) < 0)
 		return rc;
 	if (rc > 0)
 		return HAMLET_EVERSION;
 	have_n = have->n;
 	need_n = need->n;
-	if ((rc = writer_put(&w, &version, 1)) < 0)
+	if ((rc = neg__writer_put(&w, &version, 1)) < 0)
 		goto out;
 	if ((rc = process_ranges(ng, &r, &w, have, need)) < 0)
 		goto out;
