@@ -196,7 +196,9 @@ int mp_get_bin(const msgpack_object *o, size_t max, const uint8_t **ret,
 		return HAMLET_ETYPE;
 	if (o->via.bin.size > max)
 		return HAMLET_ETOOBIG;
-	*ret = (const uint8_t *)o->via.bin.ptr;
+	/* msgpack-c gives NULL for an empty bin: never hand that on */
+	*ret = o->via.bin.size ? (const uint8_t *)o->via.bin.ptr
+			       : (const uint8_t *)"";
 	*ret_len = o->via.bin.size;
 	return 0;
 }
@@ -207,7 +209,8 @@ int mp_get_bin_fixed(const msgpack_object *o, size_t n, uint8_t *out)
 		return HAMLET_ETYPE;
 	if (o->via.bin.size != n)
 		return o->via.bin.size > n ? HAMLET_ETOOBIG : HAMLET_EFORMAT;
-	memcpy(out, o->via.bin.ptr, n);
+	if (n)
+		memcpy(out, o->via.bin.ptr, n);
 	return 0;
 }
 
@@ -218,7 +221,8 @@ int mp_get_str(const msgpack_object *o, size_t max, const char **ret,
 		return HAMLET_ETYPE;
 	if (o->via.str.size > max)
 		return HAMLET_ETOOBIG;
-	*ret = o->via.str.ptr;
+	/* msgpack-c gives NULL for an empty string: never hand that on */
+	*ret = o->via.str.size ? o->via.str.ptr : "";
 	*ret_len = o->via.str.size;
 	return 0;
 }

@@ -171,6 +171,43 @@ int main(void)
 	}
 	free(p);
 
+	TEST_START("an ERROR with empty text (93 08 fe a0) decodes to \"\"");
+	{
+		static const uint8_t msg[] = { 0x93, 0x08, 0xfe, 0xa0 };
+		struct mp_doc d;
+		struct wire_msg *m = calloc(1, sizeof(*m));
+		char why[200];
+		ASSERT_TRUE(m != NULL);
+		ASSERT_OK(wire_decode(msg, sizeof(msg), &d, m, why, sizeof(why)));
+		ASSERT_EQ(m->type, WIRE_ERROR);
+		ASSERT_EQ(m->error.code, -2);
+		ASSERT_STREQ(m->error.text, "");
+		mp_doc_close(&d);
+		free(m);
+	}
+
+	TEST_START("empty strings and bins read as empty, never as NULL");
+	{
+		static const uint8_t arr[] = { 0x92, 0xa0, 0xc4, 0x00 };
+		struct mp_doc d;
+		const msgpack_object *a;
+		const char *str;
+		const uint8_t *bin;
+		size_t len = 1;
+		char out[4] = "x";
+		uint8_t fixed[1];
+		ASSERT_OK(mp_doc_parse(&d, arr, sizeof(arr), 4));
+		ASSERT_OK(mp_get_array(d.root, 2, 0, &a, NULL));
+		ASSERT_OK(mp_get_str(&a[0], 10, &str, &len));
+		ASSERT_TRUE(str != NULL && len == 0);
+		ASSERT_OK(mp_get_cstr(&a[0], out, sizeof(out)));
+		ASSERT_STREQ(out, "");
+		ASSERT_OK(mp_get_bin(&a[1], 10, &bin, &len));
+		ASSERT_TRUE(bin != NULL && len == 0);
+		ASSERT_OK(mp_get_bin_fixed(&a[1], 0, fixed));
+		mp_doc_close(&d);
+	}
+
 	TEST_START("FEEDS, WANT, ACK, NEG, KEEPALIVE and ERROR round-trip");
 	{
 		struct wire_feed f[2] = { { { 1 }, 7 }, { { 2 }, 9 } };
