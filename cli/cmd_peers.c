@@ -57,6 +57,9 @@ int cmd_peers(int argc, char **argv)
 		have_doc = 1;
 		printf("%s %s %s the daemon's peers (until it restarts; make it permanent in hamletd.conf)\n",
 		       add ? "added" : "removed", pos[1], add ? "to" : "from");
+		if (add && res && res->type == MSGPACK_OBJECT_STR)
+			printf("hamletd will dial %.*s\n", (int)res->via.str.size,
+			       res->via.str.ptr);
 		r = 0;
 		goto out;
 	}

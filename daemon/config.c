@@ -61,6 +61,22 @@ int config_addr_split(const char *addr, char *host, size_t hostcap,
 	}
 	if (hl == 0 || hl >= hostcap)
 		return -EINVAL;
+	/* a host name or an IPv4 address, or an IPv6 one in brackets:
+	 * nothing else is dialled (no spaces, controls or % scopes) */
+	for (size_t i = 0; i < hl; i++) {
+		char c = h[i];
+		int ok = (c >= '0' && c <= '9') || c == '.' ||
+			 (addr[0] == '['
+				  ? (c >= 'a' && c <= 'f') ||
+					    (c >= 'A' && c <= 'F') || c == ':'
+				  : (c >= 'a' && c <= 'z') ||
+					    (c >= 'A' && c <= 'Z') || c == '-');
+		if (!ok)
+			return -EINVAL;
+	}
+	for (const char *d = colon + 1; *d; d++)
+		if (*d < '0' || *d > '9')
+			return -EINVAL; /* strtol would take "+7", " 7" */
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
 	if (errno || *end || colon[1] == 0 || p < 0 || p > 65535 ||

@@ -19,13 +19,18 @@
 
 struct rpc_conn {
 	uv_pipe_t pipe;
+	uv_timer_t idle; /* closes a client that asks nothing for a while */
 	struct daemon *d;
 	struct rpc_conn *next;
 	uint8_t *buf;
 	size_t len;
+	size_t queued; /* answer bytes written but not yet taken */
+	uint64_t last_ms; /* loop time of its last request */
+	int handles;	  /* open handles: pipe and timer */
 	int closing;
+	int bye;	  /* close once the queued answers are out */
 	int refs; /* writes in progress on the thread pool */
-	int closed; /* the handle is closed; free when refs drop to 0 */
+	int closed; /* the handles are closed; free when refs drop to 0 */
 };
 
 static struct rpc_conn *clients;
@@ -35,6 +40,8 @@ static void client_closed(uv_handle_t *h)
 {
 	struct rpc_conn *rc = h->data;
 	struct rpc_conn **pp = &clients;
+	if (--rc->handles > 0)
+		return;
 	while (*pp && *pp != rc)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -54,17 +61,26 @@ static void client_close(struct rpc_conn *rc)
 		return;
 	rc->closing = 1;
 	uv_close((uv_handle_t *)&rc->pipe, client_closed);
+	uv_close((uv_handle_t *)&rc->idle, client_closed);
 }
 
 struct rpc_write {
 	uv_write_t req;
+	struct rpc_conn *rc;
+	size_t len;
 	uint8_t data[];
 };
 
+/* libuv calls back every write, cancelled ones too, before the close. */
 static void write_done(uv_write_t *req, int status)
 {
+	struct rpc_write *wr = (struct rpc_write *)req;
+	struct rpc_conn *rc = wr->rc;
 	(void)status;
-	free(req);
+	rc->queued -= wr->len;
+	if (rc->bye && rc->queued == 0)
+		client_close(rc);
+	free(wr);
 }
 
 static void reply(struct rpc_conn *rc, struct mp_writer *w)
@@ -73,11 +89,26 @@ static void reply(struct rpc_conn *rc, struct mp_writer *w)
 	uint8_t *p = mp_writer_take(w, &n);
 	struct rpc_write *wr;
 	uv_buf_t b;
+	if (rc->closing) {
+		free(p);
+		return;
+	}
+	if (p && rc->queued + n + 4 > RPC_MAX_QUEUED) {
+		/* it asks and never reads: its answers would pile up here */
+		dlog(DLOG_WARNING,
+		     "local client does not read its answers (%zu bytes waiting): closed",
+		     rc->queued);
+		free(p);
+		client_close(rc);
+		return;
+	}
 	if (!p || !(wr = malloc(sizeof(*wr) + 4 + n))) {
 		free(p);
 		client_close(rc);
 		return;
 	}
+	wr->rc = rc;
+	wr->len = n + 4;
 	wr->data[0] = (uint8_t)(n >> 24);
 	wr->data[1] = (uint8_t)(n >> 16);
 	wr->data[2] = (uint8_t)(n >> 8);
@@ -88,7 +119,9 @@ static void reply(struct rpc_conn *rc, struct mp_writer *w)
 	if (uv_write(&wr->req, (uv_stream_t *)&rc->pipe, &b, 1, write_done) < 0) {
 		free(wr);
 		client_close(rc);
+		return;
 	}
+	rc->queued += n + 4;
 }
 
 static void reply_error(struct rpc_conn *rc, int code, const char *text)
@@ -204,11 +237,15 @@ static void do_peers(struct rpc_conn *rc)
 static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 {
 	struct config *cfg = &rc->d->cfg;
-	char h[CONFIG_MAX_ADDR], p[8];
+	char h[CONFIG_MAX_ADDR], p[8], what[CONFIG_MAX_ADDR + 80];
 	size_t i;
 	if (strlen(addr) >= CONFIG_MAX_ADDR ||
-	    config_addr_split(addr, h, sizeof(h), p, sizeof(p)) < 0) {
-		reply_error(rc, -EINVAL, "address is not HOST:PORT");
+	    config_addr_split(addr, h, sizeof(h), p, sizeof(p)) < 0 ||
+	    (add && atoi(p) == 0)) {
+		snprintf(what, sizeof(what),
+			 "\"%.64s\" is not HOST:PORT (a host name, an IPv4 address or an [IPv6] one, and a port 1-65535)",
+			 addr);
+		reply_error(rc, -EINVAL, what);
 		return;
 	}
 	for (i = 0; i < cfg->npeers; i++)
@@ -230,7 +267,21 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 		cfg->npeers--;
 	}
 	peers_sync_config(rc->d);
-	reply_ok_nil(rc);
+	if (!add) {
+		reply_ok_nil(rc);
+		return;
+	}
+	/* say what will be dialled, as the daemon understood it */
+	snprintf(what, sizeof(what), "host %s, port %s", h, p);
+	{
+		struct mp_writer w;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		msgpack_pack_int(&w.pk, 0);
+		mp_pack_str(&w.pk, what);
+		reply(rc, &w);
+		mp_writer_destroy(&w);
+	}
 }
 
 /* Reconcile now with every connected peer, or with the one named. */
@@ -646,16 +697,49 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		}
 		if (bytes_borrow(&br, n, &req) < 0)
 			break;
+		rc->last_ms = uv_now(rc->d->loop);
 		handle(rc, req, n);
 		memmove(rc->buf, rc->buf + 4 + n, rc->len - 4 - n);
 		rc->len -= 4 + n;
 	}
 }
 
+/* An idle client (no request for RPC_IDLE_MS, nothing in progress) is
+ * closed: held connections must not keep the slots from others. */
+static void on_idle(uv_timer_t *t)
+{
+	struct rpc_conn *rc = t->data;
+	uint64_t now = uv_now(rc->d->loop);
+	if (rc->refs == 0 && rc->queued == 0 &&
+	    now - rc->last_ms >= RPC_IDLE_MS)
+		client_close(rc);
+}
+
+/* Clients not already closing (a closed one lingers until its handles
+ * are closed, and does not hold a slot). */
+static size_t clients_open(void)
+{
+	size_t n = 0;
+	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
+		n += !rc->closing;
+	return n;
+}
+
+/* The client longest idle with nothing in progress, or NULL. */
+static struct rpc_conn *client_evictable(void)
+{
+	struct rpc_conn *best = NULL;
+	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
+		if (!rc->closing && !rc->bye && rc->refs == 0 &&
+		    rc->queued == 0 && (!best || rc->last_ms < best->last_ms))
+			best = rc;
+	return best;
+}
+
 static void on_client(uv_stream_t *server, int status)
 {
 	struct daemon *d = server->data;
-	struct rpc_conn *rc;
+	struct rpc_conn *rc, *old;
 	if (status < 0)
 		return;
 	if (!(rc = calloc(1, sizeof(*rc))) ||
@@ -664,16 +748,34 @@ static void on_client(uv_stream_t *server, int status)
 		return;
 	}
 	rc->d = d;
+	rc->last_ms = uv_now(d->loop);
 	uv_pipe_init(d->loop, &rc->pipe, 0);
-	rc->pipe.data = rc;
+	uv_timer_init(d->loop, &rc->idle);
+	rc->pipe.data = rc->idle.data = rc;
+	rc->handles = 2;
 	rc->next = clients;
 	clients = rc;
 	nclients++;
-	if (uv_accept(server, (uv_stream_t *)&rc->pipe) < 0 ||
-	    nclients > RPC_MAX_CLIENTS) {
+	if (uv_accept(server, (uv_stream_t *)&rc->pipe) < 0) {
 		client_close(rc);
 		return;
 	}
+	if (clients_open() > RPC_MAX_CLIENTS) {
+		/* make room by closing the client idle longest; when every
+		 * one is busy, say so to the newcomer */
+		if ((old = client_evictable()) && old != rc) {
+			client_close(old);
+		} else {
+			char why[160];
+			snprintf(why, sizeof(why),
+				 "hamletd serves %d local clients at once and all are busy: try again",
+				 RPC_MAX_CLIENTS);
+			rc->bye = 1;
+			reply_error(rc, -EBUSY, why);
+			return;
+		}
+	}
+	uv_timer_start(&rc->idle, on_idle, RPC_IDLE_MS / 4, RPC_IDLE_MS / 4);
 	uv_read_start((uv_stream_t *)&rc->pipe, on_alloc, on_read);
 }
 

@@ -10,6 +10,8 @@
 
 #define RPC_MAX_CLIENTS 16
 #define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */
+#define RPC_MAX_QUEUED ((size_t)4 << 20) /* answer bytes a client leaves unread */
+#define RPC_IDLE_MS 60000 /* a client asking nothing this long is closed */
 
 /* Bind cfg.socket (replacing a stale socket file) and serve requests. */
 int rpc_start(struct daemon *d);

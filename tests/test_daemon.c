@@ -18,10 +18,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 #define WAIT_MS 30000
+#define RPC_CLIENTS_TEST 17 /* one past the daemon's limit of 16 */
 
 static const char *hamletd;
 static char *dir;
@@ -345,6 +348,54 @@ static void pack_entry(struct mp_writer *w, const struct log_in *e)
 		msgpack_pack_nil(&w->pk);
 }
 
+/* A raw connection to a daemon's local socket (no request sent). */
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_TRUE(fd >= 0 && strlen(path) < sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* The daemon's resident memory in KiB (/proc/PID/status VmRSS). */
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* An answer [code, text]: the code, and the text into msg. */
+static int64_t answer_of(const char *sock, const uint8_t *req, size_t n,
+			 char *msg, size_t ml)
+{
+	uint8_t *resp = NULL;
+	size_t rl;
+	struct mp_doc d;
+	const msgpack_object *a;
+	int64_t code;
+	ASSERT_OK(rpc_client_call_raw(sock, req, n, 5000, &resp, &rl));
+	ASSERT_OK(mp_doc_parse(&d, resp, rl, 64));
+	ASSERT_OK(mp_get_array(d.root, 2, 0, &a, NULL));
+	ASSERT_OK(mp_get_int(&a[0], &code));
+	msg[0] = 0;
+	if (a[1].type == MSGPACK_OBJECT_STR)
+		ASSERT_OK(mp_get_cstr(&a[1], msg, ml));
+	mp_doc_close(&d);
+	free(resp);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
@@ -634,6 +685,100 @@ int main(int argc, char **argv)
 		th_pool_free(&pool);
 		status_of(pc.sock, 5000, &ds); /* still answers */
 		ASSERT_EQ(strlen(ds.digest), 64);
+	}
+
+	TEST_START("the local socket: empty strings, clients that never read, idle clients, addresses to dial");
+	{
+		static const uint8_t empty2[] = { 0x92, 0xa0, 0xa0 };
+		uint8_t req[64];
+		char msg[300];
+		long before, peak = 0;
+		int fds[RPC_CLIENTS_TEST], fd2, closed = 0, sent = 0, blocked = 0;
+		struct mp_writer w;
+
+		/* ["", ""]: an answer naming the fault, and the daemon serves on */
+		ASSERT_TRUE(answer_of(pc.sock, empty2, sizeof(empty2), msg,
+				      sizeof(msg)) < 0);
+		ASSERT_TRUE(strstr(msg, "unknown method") != NULL);
+
+		/* a client that asks without reading is closed, bounded */
+		before = rss_kib(pc.pid);
+		req[0] = 0;
+		req[1] = 0;
+		req[2] = 0;
+		req[3] = 8;
+		memcpy(req + 4, "\x91\xa6status", 8); /* ["status"] */
+		fd2 = unix_connect(pc.sock);
+		fcntl(fd2, F_SETFL, O_NONBLOCK);
+		/* bounded: 20 s at most, 2,000,000 requests at most */
+		long long t0 = daemon_proc_now_ms();
+		for (int i = 0; i < 2000000 && !closed &&
+				daemon_proc_now_ms() - t0 < 20000;
+		     i++) {
+			ssize_t k = send(fd2, req, 12, MSG_NOSIGNAL);
+			sent += k == 12;
+			blocked += k < 0 && errno == EAGAIN;
+			if (k < 0 && errno == EAGAIN) {
+				sleep_ms(1);
+				long r = rss_kib(pc.pid);
+				if (r > peak)
+					peak = r;
+			} else if (k < 0) {
+				closed = 1; /* EPIPE or ECONNRESET: dropped */
+			}
+		}
+		close(fd2);
+		if (!closed)
+			fprintf(stderr, "   sent %d requests, %d would block\n",
+				sent, blocked);
+		ASSERT_TRUE(closed);
+		ASSERT_TRUE(wait_log(&pc, "does not read its answers", 5000));
+		fprintf(stderr, "   RSS %ld KiB before, %ld KiB at most while flooded\n",
+			before, peak);
+		ASSERT_TRUE(peak < 64 * 1024);
+
+		/* every client slot held idle: status still gets through */
+		for (int i = 0; i < RPC_CLIENTS_TEST; i++)
+			fds[i] = unix_connect(pc.sock);
+		sleep_ms(200);
+		status_of(pc.sock, 5000, &ds);
+		ASSERT_TRUE(ds.connected >= 1);
+		for (int i = 0; i < RPC_CLIENTS_TEST; i++)
+			close(fds[i]);
+
+		/* peers add: a bad address is refused, naming it; a good one
+		 * is answered with what will be dialled */
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		mp_pack_str(&w.pk, "peer_add");
+		mp_pack_str(&w.pk, "127.0.0.1:+7450");
+		ASSERT_TRUE(answer_of(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+				      msg, sizeof(msg)) < 0);
+		fprintf(stderr, "   peer_add 127.0.0.1:+7450: %s\n", msg);
+		ASSERT_TRUE(strstr(msg, "is not HOST:PORT") != NULL);
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		mp_pack_str(&w.pk, "peer_add");
+		mp_pack_str(&w.pk, "evil host:1");
+		ASSERT_TRUE(answer_of(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+				      msg, sizeof(msg)) < 0);
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 2);
+		mp_pack_str(&w.pk, "peer_add");
+		mp_pack_str(&w.pk, "127.0.0.1:9");
+		ASSERT_EQ(answer_of(pc.sock, (uint8_t *)w.sb.data, w.sb.size,
+				    msg, sizeof(msg)), 0);
+		ASSERT_STREQ(msg, "host 127.0.0.1, port 9");
+		mp_writer_destroy(&w);
+		{
+			uint8_t *rb = NULL;
+			size_t rbl;
+			ASSERT_OK(rpc_client_call(pc.sock, "peer_remove",
+						  "127.0.0.1:9", 5000, &rb, &rbl));
+			free(rb);
+		}
 	}
 
 	TEST_START("status over the local socket shows peers, entries and the digest");
