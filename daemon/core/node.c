@@ -209,18 +209,79 @@ static int ini_cb(void *user, const char *section, const char *name,
 	return 1;
 }
 
+#define INI_MAX_FILE 65536 /* a node's INI files are a few hundred bytes */
+
+/*
+ * Read a whole small file into guarded memory (sodium_malloc: wiped and
+ * freed by ini_file_free), with no stdio buffer in between: the network
+ * file holds the network key.
+ */
+static int ini_file_read(const char *path, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		e = -errno;
+		goto fail;
+	}
+	if (st.st_size > INI_MAX_FILE) {
+		e = -EFBIG;
+		goto fail;
+	}
+	if (!(buf = sodium_malloc((size_t)st.st_size + 1))) {
+		e = -ENOMEM;
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break; /* shorter than fstat said: take what is there */
+		got += (size_t)k;
+	}
+	buf[got] = 0;
+	close(fd);
+	*ret = buf;
+	*ret_len = (size_t)st.st_size + 1;
+	return 0;
+fail:
+	close(fd);
+	return e;
+}
+
+static void ini_file_free(char *buf, size_t len)
+{
+	if (!buf)
+		return;
+	sodium_memzero(buf, len);
+	sodium_free(buf);
+}
+
 static int ini_read(const char *path, const char *section,
 		    const char *const *keys, char **vals, char *why,
 		    size_t whylen)
 {
 	struct ini_ctx c = { section, keys, vals, "" };
-	int line = ini_parse(path, ini_cb, &c);
-	if (line == -1) {
-		int e = errno == EACCES ? EACCES : ENOENT;
+	char *text = NULL;
+	size_t tlen = 0;
+	int line, r;
+
+	if ((r = ini_file_read(path, &text, &tlen)) < 0) {
 		snprintf(why, whylen, "cannot open %s: %s", path,
-			 strerror(errno));
-		return -e;
+			 r == -EFBIG ? "larger than an INI file of a node"
+				     : strerror(-r));
+		return (r == -EACCES || r == -EFBIG) ? r : -ENOENT;
 	}
+	line = ini_parse_string(text, ini_cb, &c);
+	ini_file_free(text, tlen);
+	/* inih kept each line in a buffer on its stack: wipe what it used */
+	sodium_stackzero(4096);
 	if (line != 0) {
 		snprintf(why, whylen, "%s line %d: not a valid setting", path,
 			 line);
