@@ -533,12 +533,27 @@ struct outcome {
 /* A fault no check foresaw, after end->stored rows of the file (from
  * chunk start on): say which rows are in the store. */
 static void write_failed(const struct importer *im, size_t start,
-			 const struct cli_write_end *end, const char *why)
+			 const struct cli_write_end *end, int err,
+			 const char *why)
 {
 	size_t stored = start + end->stored;
 	const struct row *bad = &im->rows[start + end->failed];
 	const char *u = im->unit;
 
+	if (err == HAMLET_EDISKFULL || err == HAMLET_EMAPFULL) {
+		/* the store is at fault, not the row */
+		cli_err("%s", why);
+		if (stored)
+			cli_err("%s %lu to %s %lu, the first %zu record%s, were imported; nothing after",
+				u, im->rows[0].where, u,
+				im->rows[stored - 1].where, stored,
+				cli_plural(stored));
+		else
+			cli_err("nothing was imported");
+		cli_err("free space on the disk holding %s/store, then import again: rows already stored are found unchanged",
+			cli_home());
+		return;
+	}
 	cli_err("%s %lu (id %s): %s", u, bad->where, bad->id, why);
 	if (stored == 0 && !end->unanswered) {
 		cli_err("nothing was imported; fix %s %lu and run the import again",
@@ -591,7 +606,7 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 		if (r < 0) {
 			if (progress)
 				fputc('\n', stderr);
-			write_failed(im, start, &end, why);
+			write_failed(im, start, &end, r, why);
 			if (start + end.stored > 0 &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
 				r = CLI_EPROBLEMS;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
@@ -31,6 +32,7 @@ struct store {
 	 */
 	pthread_rwlock_t grow_lock;
 	int lock_ready;
+	char dir[4096]; /* to tell a full disk from other write faults */
 };
 
 struct store_txn {
@@ -136,6 +138,7 @@ int store_open(const char *dir, const struct store_options *opt,
 		return -ENOMEM;
 	}
 	st->lock_ready = 1;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->readonly = opt && opt->readonly;
 	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
 	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
@@ -290,13 +293,29 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 	return 0;
 }
 
+/*
+ * A commit that cannot write: ENOSPC and EDQUOT say the disk is full;
+ * some file systems say EIO instead, so an EIO with under 1 MiB left on
+ * the store's file system is a full disk too, not a damaged one.
+ */
+static int write_err(const struct store *st, int rc)
+{
+	struct statvfs sv;
+	if (rc == ENOSPC || rc == EDQUOT)
+		return HAMLET_EDISKFULL;
+	if (rc == EIO && statvfs(st->dir, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20))
+		return HAMLET_EDISKFULL;
+	return map_err(rc);
+}
+
 int store_txn_commit(struct store_txn *t)
 {
 	struct store *st = t->st;
 	int rc = mdb_txn_commit(t->txn);
 	pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
-	return map_err(rc);
+	return rc ? write_err(st, rc) : 0;
 }
 
 void store_txn_abort(struct store_txn *t)

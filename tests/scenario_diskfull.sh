@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A full disk, as an operator meets it: an import into a store on a 2 MiB
+# file system says the disk is full (not that a row is wrong), stores
+# nothing half, and the store audits clean afterwards. The file system is
+# a tmpfs in a private mount namespace (unshare); where that cannot be
+# made the test is skipped (exit 77).
+#   tests/scenario_diskfull.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch diskfull
+mkdir -p "$T/disk"
+if ! unshare -rm true 2>/dev/null; then
+	echo "skipped: no private mount namespace here"
+	exit 77
+fi
+check "network created" "$H" network create full --out "$T"
+{
+	echo "id,person_id,full_name,birth_date,chronic_conditions"
+	pad=$(printf 'hypertension %.0s' $(seq 1 60))
+	for i in $(seq 1 3000); do
+		printf 'HP-%05d,%012d,Nguyen Van %d,1980-01-01,%s\n' "$i" "$i" "$i" "$pad"
+	done
+} >"$T/profiles.csv"
+# everything that touches the small disk runs inside the namespace
+unshare -rm bash -c '
+	set -u
+	mount -t tmpfs -o size=2m none "$2/disk" || exit 77
+	"$1" --home "$2/disk/a" init --network "$2/full.network" --name a --scope bk/a >/dev/null || exit 3
+	"$1" --home "$2/disk/a" import health_profile --format csv "$2/profiles.csv" >"$2/import.out" 2>&1
+	echo $? >"$2/import.rc"
+	"$1" --home "$2/disk/a" verify >"$2/verify.out" 2>&1
+	echo $? >"$2/verify.rc"
+	"$1" --home "$2/disk/a" status >"$2/status.out" 2>&1
+' _ "$H" "$T"
+rc=$?
+if [ $rc -eq 77 ]; then echo "skipped: cannot mount a tmpfs"; exit 77; fi
+[ $rc -eq 0 ] && ok "the import ran on a 2 MiB disk" || fail "the import ran on a 2 MiB disk (exit $rc)"
+sed 's/^/    /' "$T/import.out" | head -8
+[ "$(cat "$T/import.rc")" != 0 ] && ok "the import fails" || fail "the import fails"
+grep -q "the disk holding the store is full" "$T/import.out" && ok "it says the disk is full" || fail "it says the disk is full"
+grep -q "fix row" "$T/import.out" && fail "it does not blame a row" || ok "it does not blame a row"
+grep -q "free space on the disk" "$T/import.out" && ok "it says what to do" || fail "it says what to do"
+[ "$(cat "$T/verify.rc")" = 0 ] && ok "the store audits clean afterwards" || { fail "the store audits clean afterwards"; cat "$T/verify.out"; }
+grep -q "store: 0 entries" "$T/status.out" && ok "nothing was stored half" || { fail "nothing was stored half"; cat "$T/status.out"; }
+tests_done
