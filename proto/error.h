@@ -37,7 +37,8 @@
 	X(ECONFIG, -1025, "invalid configuration")                            \
 	X(ESCOPE, -1026, "invalid scope")                                     \
 	X(EID, -1027, "invalid record id")                                    \
-	X(ESTATE, -1028, "a state field moves forward only")
+	X(ESTATE, -1028, "a state field moves forward only")                  \
+	X(EFUTURE, -1029, "entry is dated too far ahead of our clock")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

@@ -151,8 +151,9 @@ int main(void)
 		struct th_pool cf = { 0 };
 		struct audit_report ar;
 		char buf[64];
-		/* a village PC whose clock is three days ahead */
-		setenv("HAMLET_CLOCK_OFFSET_MS", "259200000", 1);
+		/* a village PC whose clock is 20 hours ahead: far past the
+		 * clock's cap, still within LOG_MAX_AHEAD_MS */
+		setenv("HAMLET_CLOCK_OFFSET_MS", "72000000", 1);
 		ASSERT_OK(th_put(f, "health_profile", "HP-F",
 				 "person_id=001122334477;full_name=Future;birth_date=2000-01-01;phone=0911"));
 		unsetenv("HAMLET_CLOCK_OFFSET_MS");
@@ -178,6 +179,38 @@ int main(void)
 		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
 		ASSERT_EQ(ar.future, 1);
 		audit_report_close(&ar);
+		th_pool_free(&cf);
+		node_close(f);
+		node_close(h);
+	}
+
+	TEST_START("an entry dated 100 years ahead is refused, not stored, and counted");
+	{
+		struct node *f = th_node(dir, net, "century", "bk/century");
+		struct node *h = th_node(dir, net, "today", "bk/today");
+		struct th_pool cf = { 0 };
+		struct log_stats fs = { 0 };
+		struct store_txn *t;
+		struct log_feed feed;
+		uint8_t fk[32];
+		setenv("HAMLET_CLOCK_OFFSET_MS", "3155760000000", 1);
+		ASSERT_OK(th_put(f, "health_profile", "HP-C",
+				 "person_id=001122334466;full_name=Century;birth_date=2000-01-01"));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		th_pool_fill(f, &cf);
+		ASSERT_EQ(cf.n, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cf.in, cf.n, out, &fs,
+				     NULL));
+		ASSERT_EQ(out[0].status, LOG_REJECTED);
+		ASSERT_EQ(out[0].err, HAMLET_EFUTURE);
+		ASSERT_TRUE(strstr(out[0].why, "ahead of our clock") != NULL);
+		ASSERT_EQ(fs.rejected, 1);
+		ASSERT_EQ(fs.refused_future, 1);
+		ASSERT_EQ(fs.applied, 0);
+		log_feed_key(f->pk, "bk/century", fk);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_EQ(log_feed_get(t, fk, &feed), HAMLET_ENOTFOUND);
+		store_txn_abort(t);
 		th_pool_free(&cf);
 		node_close(f);
 		node_close(h);

@@ -514,11 +514,20 @@ static void why_field(char *why, size_t n, int err, int field)
 
 /* Checks that need the decoded entry but not the store. */
 static int check_content(const struct entry *e, const struct log_in *in,
-			 const uint8_t network_id[32], char *why, size_t wl)
+			 const uint8_t network_id[32], uint64_t wall,
+			 char *why, size_t wl)
 {
 	if (memcmp(e->network_id, network_id, 32) != 0) {
 		snprintf(why, wl, "entry belongs to another network");
 		return HAMLET_ENETWORK;
+	}
+	if (hlc_ms(e->hlc) > wall + LOG_MAX_AHEAD_MS) {
+		char at[48];
+		hlc_format(e->hlc, at);
+		snprintf(why, wl,
+			 "dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored",
+			 at, (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
+		return HAMLET_EFUTURE;
 	}
 	if (in->body) {
 		uint8_t h[32];
@@ -563,6 +572,8 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 			g->out[i].status = LOG_REJECTED;
 			g->out[i].err = g->res[i];
 			g->a.st.rejected++;
+			if (g->res[i] == HAMLET_EFUTURE)
+				g->a.st.refused_future++;
 			continue;
 		}
 		if ((r = log__apply_one(&g->a, &g->ents[i], g->ids[i],
@@ -579,6 +590,7 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 {
 	const struct log_in *in = g->in;
 	struct log_out *out = g->out;
+	uint64_t wall = hlc_wall_ms();
 
 	verify_all(in, g->n, g->res, g->ents, g->fields);
 	for (size_t i = 0; i < g->n; i++) {
@@ -595,7 +607,7 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 				  g->fields[i]);
 		else
 			g->res[i] = check_content(&g->ents[i], &in[i],
-						  network_id, out[i].why,
+						  network_id, wall, out[i].why,
 						  sizeof(out[i].why));
 	}
 }
@@ -630,6 +642,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 		stats->released += g.a.st.released;
 		stats->forks += g.a.st.forks;
 		stats->rejected += g.a.st.rejected;
+		stats->refused_future += g.a.st.refused_future;
 	}
 	r = 0;
 out:

@@ -17,6 +17,12 @@
 
 #define LOG_MAX_BATCH 8192 /* entries in one log_ingest() call */
 
+/* An arriving entry dated more than this ahead of our wall clock is
+ * refused, not stored: one day is far beyond any honest clock error
+ * (docs/decisions.md "Clocks far ahead"). HLC_MAX_AHEAD_MS (hlc.h), much
+ * smaller, is how far an accepted entry may drag our clock. */
+#define LOG_MAX_AHEAD_MS (24ull * 60 * 60 * 1000)
+
 /* An entry as it arrived; all pointers are borrowed for the call. */
 struct log_in {
 	const uint8_t *env;
@@ -42,8 +48,11 @@ struct log_out {
 	uint64_t seq;
 };
 
+/* What one or more calls did. rejected counts every entry refused;
+ * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead. */
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
+	uint64_t refused_future;
 };
 
 const char *log_status_name(int status);
