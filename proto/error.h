@@ -38,7 +38,8 @@
 	X(ESCOPE, -1026, "invalid scope")                                     \
 	X(EID, -1027, "invalid record id")                                    \
 	X(ESTATE, -1028, "a state field moves forward only")                  \
-	X(EFUTURE, -1029, "entry is dated too far ahead of our clock")
+	X(EFUTURE, -1029, "entry is dated too far ahead of our clock")         \
+	X(EHELDCAP, -1030, "too many entries are held waiting for earlier ones")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

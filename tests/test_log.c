@@ -216,6 +216,75 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("a feed whose seq 1 never comes holds entries only up to LOG_MAX_HELD_PER_FEED past its head; the rest are refused, not stored");
+	{
+		enum { N = LOG_MAX_HELD_PER_FEED + 4, CHUNK = 1000 };
+		struct node *w = th_node(dir, net, "many", "bk/many");
+		struct node *h = th_node(dir, net, "holder", "bk/holder");
+		struct th_pool cw = { 0 };
+		struct log_stats hs = { 0 };
+		struct log_author au;
+		struct log_out *ho = calloc(N, sizeof(*ho));
+		struct log_op *ops = calloc(CHUNK, sizeof(*ops));
+		uint8_t **bodies = calloc(CHUNK, sizeof(*bodies));
+		char (*ids)[16] = calloc(CHUNK, sizeof(*ids));
+		struct store_txn *t;
+		uint64_t held;
+		size_t failed;
+		ASSERT_TRUE(ho && ops && bodies && ids);
+		node_author(w, &au);
+		for (int done = 0; done < N; done += CHUNK) {
+			int k = N - done < CHUNK ? N - done : CHUNK;
+			for (int i = 0; i < k; i++) {
+				char spec[128];
+				snprintf(ids[i], sizeof(ids[i]), "HM-%d", done + i);
+				snprintf(spec, sizeof(spec),
+					 "person_id=%012d;full_name=M;birth_date=2000-01-01",
+					 500000 + done + i);
+				bodies[i] = th_body(spec, &ops[i].body_len);
+				ops[i].kind = ENTRY_PUT;
+				ops[i].collection = "health_profile";
+				ops[i].record_id = ids[i];
+				ops[i].body = bodies[i];
+			}
+			ASSERT_OK(log_write(w->st, &au, ops, (size_t)k, NULL,
+					    &failed, why, sizeof(why), NULL));
+			for (int i = 0; i < k; i++)
+				free(bodies[i]);
+		}
+		th_pool_fill(w, &cw);
+		ASSERT_EQ(cw.n, N);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in + 1, N - 1, ho,
+				     &hs, NULL));
+		ASSERT_EQ(hs.held, LOG_MAX_HELD_PER_FEED - 2);
+		ASSERT_EQ(hs.refused_held_cap, 5);
+		ASSERT_EQ(hs.rejected, 5);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 3].status, LOG_HELD);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 2].status, LOG_REJECTED);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 2].err, HAMLET_EHELDCAP);
+		ASSERT_TRUE(strstr(ho[N - 2].why, "LOG_MAX_HELD_PER_FEED") !=
+			    NULL);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, LOG_MAX_HELD_PER_FEED - 2);
+		/* seq 1 comes: what was held is released, the rest comes again */
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, N, ho, &hs, NULL));
+		ASSERT_EQ(hs.released, LOG_MAX_HELD_PER_FEED - 2);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, 0);
+		TH_ASSERT_SAME_STATE(w, h);
+		th_pool_free(&cw);
+		free(ho);
+		free(ops);
+		free(bodies);
+		free(ids);
+		node_close(w);
+		node_close(h);
+	}
+
 	TEST_START("a put that changes nothing writes nothing; the other ops of the call still apply");
 	{
 		struct node *u = th_node(dir, net, "same", "bk/same");

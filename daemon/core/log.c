@@ -356,7 +356,33 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		goto fork;
 	}
 	if (e->seq > f.seq + 1) {
+		uint64_t held;
+		if (e->seq - f.seq >= LOG_MAX_HELD_PER_FEED) {
+			snprintf(out->why, sizeof(out->why),
+				 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
+				 e->scope, (unsigned long long)f.seq,
+				 LOG_MAX_HELD_PER_FEED,
+				 (unsigned long long)e->seq);
+			goto held_cap;
+		}
+		const void *hv;
+		size_t hvl;
 		log__seq_key(f.key, e->seq, k);
+		r = store_get(a->t, ST_PENDING, k, 40, &hv, &hvl);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		/* one held again replaces itself: the count does not grow */
+		held = 0;
+		if (r == HAMLET_ENOTFOUND &&
+		    (r = store_count(a->t, ST_PENDING, &held)) < 0)
+			return r;
+		if (held >= LOG_MAX_HELD) {
+			snprintf(out->why, sizeof(out->why),
+				 "not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)",
+				 LOG_MAX_HELD, e->scope,
+				 (unsigned long long)e->seq);
+			goto held_cap;
+		}
 		if ((r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
 				       sig, body, body_len)) < 0)
 			return r;
@@ -397,6 +423,13 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 	out->status = LOG_APPLIED;
 	a->st.applied++;
 	return release_held(a, &f);
+
+held_cap:
+	out->status = LOG_REJECTED;
+	out->err = HAMLET_EHELDCAP;
+	a->st.rejected++;
+	a->st.refused_held_cap++;
+	return 0;
 
 fork: {
 	uint8_t fk[72];
@@ -643,6 +676,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 		stats->forks += g.a.st.forks;
 		stats->rejected += g.a.st.rejected;
 		stats->refused_future += g.a.st.refused_future;
+		stats->refused_held_cap += g.a.st.refused_held_cap;
 	}
 	r = 0;
 out:

@@ -23,6 +23,15 @@
  * smaller, is how far an accepted entry may drag our clock. */
 #define LOG_MAX_AHEAD_MS (24ull * 60 * 60 * 1000)
 
+/* Entries held waiting for an earlier one of their feed (LOG_HELD): only
+ * those less than LOG_MAX_HELD_PER_FEED past their feed's head, so at most
+ * that many minus one per feed, and at most LOG_MAX_HELD in the store.
+ * Past either cap an entry is refused (EHELDCAP), never stored: a feed's
+ * missing entry cannot make us keep everything after it. A sync sends
+ * each feed in seq order, so an honest delivery holds far fewer. */
+#define LOG_MAX_HELD_PER_FEED 4096
+#define LOG_MAX_HELD 16384
+
 /* An entry as it arrived; all pointers are borrowed for the call. */
 struct log_in {
 	const uint8_t *env;
@@ -49,10 +58,11 @@ struct log_out {
 };
 
 /* What one or more calls did. rejected counts every entry refused;
- * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead. */
+ * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead,
+ * refused_held_cap those that would have been held past a cap. */
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
-	uint64_t refused_future;
+	uint64_t refused_future, refused_held_cap;
 };
 
 const char *log_status_name(int status);
