@@ -285,6 +285,50 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("verify recomputes every record and names one whose stored row was rewritten");
+	{
+		struct node *r1 = th_node(dir, net, "rows", "bk/rows");
+		struct audit_report ar;
+		struct store_txn *t;
+		uint8_t k1[RECORD_KEY_MAX], k2[RECORD_KEY_MAX];
+		size_t l1, l2, vl;
+		const void *v;
+		uint8_t *copy;
+		int found = 0;
+		ASSERT_OK(th_put(r1, "health_profile", "HP-R1",
+				 "person_id=001122334401;full_name=One;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(r1, "health_profile", "HP-R2",
+				 "person_id=001122334402;full_name=Two;birth_date=2000-01-01"));
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records, 2);
+		ASSERT_EQ(ar.records_mismatch, 0);
+		ASSERT_EQ(audit_failed(&ar), 0);
+		audit_report_close(&ar);
+		/* HP-R2's row now holds HP-R1's state: well formed, and wrong */
+		l1 = record_key("health_profile", "HP-R1", k1);
+		l2 = record_key("health_profile", "HP-R2", k2);
+		ASSERT_OK(store_txn_begin(r1->st, 0, &t));
+		ASSERT_OK(store_get(t, ST_RECORDS, k1, l1, &v, &vl));
+		copy = malloc(vl);
+		ASSERT_TRUE(copy != NULL);
+		memcpy(copy, v, vl);
+		ASSERT_OK(store_put(t, ST_RECORDS, k2, l2, copy, vl, 0));
+		ASSERT_OK(store_txn_commit(t));
+		free(copy);
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records, 2);
+		ASSERT_EQ(ar.records_mismatch, 1);
+		ASSERT_EQ(audit_failed(&ar), 1);
+		for (size_t i = 0; i < ar.problems.n; i++)
+			if (strcmp(ar.problems.v[i].kind, "record") == 0 &&
+			    strstr(ar.problems.v[i].text,
+				   "health_profile/HP-R2"))
+				found++;
+		ASSERT_EQ(found, 1);
+		audit_report_close(&ar);
+		node_close(r1);
+	}
+
 	TEST_START("a put that changes nothing writes nothing; the other ops of the call still apply");
 	{
 		struct node *u = th_node(dir, net, "same", "bk/same");

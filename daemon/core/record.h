@@ -47,6 +47,15 @@ struct record_digest_delta {
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
 		       struct record_digest_delta *dd);
 
+/*
+ * Recompute one record's state from its ops, as record_materialize does,
+ * into a scratch buffer, writing nothing; *ret_differs is 1 when the
+ * stored row is not that state (or there is a row without ops, or ops
+ * without a row). For `hamlet verify`, which trusts no derived row.
+ */
+int record_state_check(struct store_txn *t, const char *coll, const char *id,
+		       int *ret_differs);
+
 /* Write what dd gathered into the stored digest, and zero it. */
 int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
 
