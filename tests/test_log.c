@@ -285,6 +285,52 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("a held entry older than LOG_MAX_HELD_AGE_MS is dropped by a later ingest, and counted");
+	{
+		struct node *w = th_node(dir, net, "aging", "bk/aging");
+		struct node *h = th_node(dir, net, "ager", "bk/ager");
+		struct th_pool cw = { 0 };
+		struct log_stats hs = { 0 };
+		struct store_txn *t;
+		uint64_t held;
+		char off[32];
+		ASSERT_OK(th_put(w, "health_profile", "HP-A1",
+				 "person_id=001122334411;full_name=A;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-A2",
+				 "person_id=001122334412;full_name=B;birth_date=2000-01-01"));
+		th_pool_fill(w, &cw);
+		ASSERT_EQ(cw.n, 2);
+		ASSERT_OK(log_ingest(h->st, h->net.id, &cw.in[1], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(out[0].status, LOG_HELD);
+		/* a day short of the age: still held */
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS - 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, &cw.in[1], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(hs.held_expired, 0);
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS + 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		/* any ingest sweeps: here one of another feed */
+		th_pool_free(&cw);
+		ASSERT_OK(th_put(h, "health_profile", "HP-A3",
+				 "person_id=001122334413;full_name=C;birth_date=2000-01-01"));
+		th_pool_fill(h, &cw);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, cw.n, out, &hs,
+				     NULL));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		ASSERT_EQ(hs.held_expired, 1);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, 0);
+		th_pool_free(&cw);
+		node_close(w);
+		node_close(h);
+	}
+
 	TEST_START("verify recomputes every record and names one whose stored row was rewritten");
 	{
 		struct node *r1 = th_node(dir, net, "rows", "bk/rows");

@@ -244,7 +244,8 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 			 size_t env_len, const uint8_t *sig,
 			 const uint8_t *body, size_t body_len)
 {
-	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + ENTRY_MAX_BODY];
+	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + 8 +
+		    ENTRY_MAX_BODY];
 	size_t n = 0;
 	buf[n++] = (uint8_t)(env_len >> 8);
 	buf[n++] = (uint8_t)env_len;
@@ -253,7 +254,10 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	memcpy(buf + n, sig, ENTRY_SIG_LEN);
 	n += ENTRY_SIG_LEN;
 	if (tab == ST_PENDING) {
-		buf[n++] = body ? 1 : 0;
+		buf[n++] = (uint8_t)(LOG__HELD_ARRIVED |
+				     (body ? LOG__HELD_BODY : 0));
+		store_be64(buf + n, hlc_wall_ms());
+		n += 8;
 		if (body) {
 			memcpy(buf + n, body, body_len);
 			n += body_len;
@@ -357,6 +361,7 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 	}
 	if (e->seq > f.seq + 1) {
 		uint64_t held;
+		int fresh;
 		if (e->seq - f.seq >= LOG_MAX_HELD_PER_FEED) {
 			snprintf(out->why, sizeof(out->why),
 				 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
@@ -371,10 +376,9 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		r = store_get(a->t, ST_PENDING, k, 40, &hv, &hvl);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			return r;
-		/* one held again replaces itself: the count does not grow */
-		held = 0;
-		if (r == HAMLET_ENOTFOUND &&
-		    (r = store_count(a->t, ST_PENDING, &held)) < 0)
+		fresh = r == HAMLET_ENOTFOUND;
+		held = 0; /* one held again does not add to the count */
+		if (fresh && (r = store_count(a->t, ST_PENDING, &held)) < 0)
 			return r;
 		if (held >= LOG_MAX_HELD) {
 			snprintf(out->why, sizeof(out->why),
@@ -383,7 +387,9 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 				 (unsigned long long)e->seq);
 			goto held_cap;
 		}
-		if ((r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
+		/* one held again keeps its row, and so its arrival time */
+		if (fresh &&
+		    (r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
 				       sig, body, body_len)) < 0)
 			return r;
 		out->status = LOG_HELD;
@@ -594,12 +600,97 @@ struct ingest {
 	uint8_t (*ids)[32];
 };
 
+/*
+ * Drop held entries older than LOG_MAX_HELD_AGE_MS, looking at no more
+ * than LOG_HELD_SWEEP rows per call: the sweep goes on where the last one
+ * stopped (meta "held_sweep", the last key looked at) and starts over
+ * past the end. A row held by an earlier version, with no arrival time,
+ * is stamped now and ages from here.
+ */
+static int held_sweep(struct log__applier *a)
+{
+	struct store_cursor *c = NULL;
+	uint8_t from[40], last[40], stamp[LOG_HELD_SWEEP][40];
+	size_t nstamp = 0, fl = 0, kl, vl;
+	uint64_t now = hlc_wall_ms();
+	const void *k, *v;
+	int r, looked = 0, end = 0;
+
+	r = store_get(a->t, ST_META, "held_sweep", 10, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == 0 && vl == 40) {
+		memcpy(from, v, 40);
+		fl = 40;
+	}
+	if ((r = store_cursor_open(a->t, ST_PENDING, &c)) < 0)
+		return r;
+	r = store_cursor_seek(c, fl ? from : NULL, fl, &k, &kl, &v, &vl);
+	if (r == 1 && fl && kl == 40 && memcmp(k, from, 40) == 0)
+		r = store_cursor_next(c, &k, &kl, &v, &vl);
+	for (; r == 1 && looked < LOG_HELD_SWEEP;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl), looked++) {
+		struct log__entry_row er;
+		if (kl != 40 || log__row_decode(v, vl, 1, &er) < 0) {
+			r = HAMLET_ECORRUPT;
+			goto out;
+		}
+		memcpy(last, k, 40);
+		if (er.arrived == 0) {
+			memcpy(stamp[nstamp++], k, 40);
+		} else if (now > er.arrived &&
+			   now - er.arrived > LOG_MAX_HELD_AGE_MS) {
+			if ((r = store_cursor_del(c)) < 0)
+				goto out;
+			a->st.held_expired++;
+		}
+	}
+	if (r < 0)
+		goto out;
+	end = r == 0;
+	store_cursor_close(c);
+	c = NULL;
+	for (size_t i = 0; i < nstamp; i++) {
+		struct log__entry_row er;
+		uint8_t *row;
+		if ((r = store_get(a->t, ST_PENDING, stamp[i], 40, &v, &vl)) < 0)
+			goto out;
+		if (log__row_decode(v, vl, 1, &er) < 0) {
+			r = HAMLET_ECORRUPT;
+			goto out;
+		}
+		/* copy out: v lives only until the next write */
+		if (!(row = malloc(vl))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(row, v, vl);
+		log__row_decode(row, vl, 1, &er);
+		r = put_entry_row(a->t, ST_PENDING, stamp[i], 40, er.env,
+				  er.env_len, er.sig, er.body, er.body_len);
+		free(row);
+		if (r < 0)
+			goto out;
+	}
+	if (end || looked == 0)
+		r = store_del(a->t, ST_META, "held_sweep", 10);
+	else
+		r = store_put(a->t, ST_META, "held_sweep", 10, last, 40, 0);
+	if (r == HAMLET_ENOTFOUND)
+		r = 0;
+out:
+	store_cursor_close(c);
+	return r;
+}
+
 static int ingest_txn(struct store_txn *t, void *ctx)
 {
 	struct ingest *g = ctx;
 	int r;
 
 	log__applier_begin(&g->a, t);
+	if ((r = held_sweep(&g->a)) < 0)
+		return r;
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->res[i] < 0) {
 			g->out[i].status = LOG_REJECTED;
@@ -677,6 +768,7 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 		stats->rejected += g.a.st.rejected;
 		stats->refused_future += g.a.st.refused_future;
 		stats->refused_held_cap += g.a.st.refused_held_cap;
+		stats->held_expired += g.a.st.held_expired;
 	}
 	r = 0;
 out:

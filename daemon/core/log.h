@@ -31,6 +31,11 @@
  * each feed in seq order, so an honest delivery holds far fewer. */
 #define LOG_MAX_HELD_PER_FEED 4096
 #define LOG_MAX_HELD 16384
+/* A held entry is dropped once it has waited longer than this by our wall
+ * clock (its arrival time is stored with it); each log_ingest() looks at
+ * up to LOG_HELD_SWEEP held entries, going round the table over calls. */
+#define LOG_MAX_HELD_AGE_MS (7ull * 24 * 60 * 60 * 1000)
+#define LOG_HELD_SWEEP 64
 
 /* An entry as it arrived; all pointers are borrowed for the call. */
 struct log_in {
@@ -59,10 +64,11 @@ struct log_out {
 
 /* What one or more calls did. rejected counts every entry refused;
  * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead,
- * refused_held_cap those that would have been held past a cap. */
+ * refused_held_cap those that would have been held past a cap;
+ * held_expired counts held entries dropped after LOG_MAX_HELD_AGE_MS. */
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
-	uint64_t refused_future, refused_held_cap;
+	uint64_t refused_future, refused_held_cap, held_expired;
 };
 
 const char *log_status_name(int status);
