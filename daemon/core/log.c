@@ -266,6 +266,14 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	return store_put(t, tab, key, kl, buf, n, 0);
 }
 
+static int apply_entry(struct log__applier *a, const struct entry *e,
+		       const uint8_t id[32], const uint8_t *env,
+		       size_t env_len, const uint8_t *sig,
+		       const uint8_t *body, size_t body_len,
+		       struct log_out *out, struct log_feed *ret_feed);
+
+/* A loop, not recursion through the apply: a feed may release thousands
+ * of held entries, each applied with a row buffer on the stack. */
 static int release_held(struct log__applier *a, struct log_feed *f)
 {
 	/* entries that arrived before their predecessor */
@@ -299,8 +307,8 @@ static int release_held(struct log__applier *a, struct log_feed *f)
 		}
 		struct log_out o;
 		entry_id(er.env, er.env_len, id);
-		r = log__apply_one(a, &e, id, er.env, er.env_len, er.sig,
-				   er.body, er.body_len, &o);
+		r = apply_entry(a, &e, id, er.env, er.env_len, er.sig,
+				er.body, er.body_len, &o, f);
 		free(row);
 		if (r < 0)
 			return r;
@@ -316,6 +324,22 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		   const uint8_t id[32], const uint8_t *env, size_t env_len,
 		   const uint8_t *sig, const uint8_t *body, size_t body_len,
 		   struct log_out *out)
+{
+	struct log_feed f;
+	int r = apply_entry(a, e, id, env, env_len, sig, body, body_len, out,
+			    &f);
+	if (r < 0 || out->status != LOG_APPLIED)
+		return r;
+	return release_held(a, &f);
+}
+
+/* Store one entry (log__apply_one) without releasing what it unblocks;
+ * when it is applied, *ret_feed is its feed's new head. */
+static int apply_entry(struct log__applier *a, const struct entry *e,
+		       const uint8_t id[32], const uint8_t *env,
+		       size_t env_len, const uint8_t *sig,
+		       const uint8_t *body, size_t body_len,
+		       struct log_out *out, struct log_feed *ret_feed)
 {
 	struct log_feed f;
 	uint8_t k[40];
@@ -428,7 +452,8 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		a->max_hlc = e->hlc;
 	out->status = LOG_APPLIED;
 	a->st.applied++;
-	return release_held(a, &f);
+	*ret_feed = f;
+	return 0;
 
 held_cap:
 	out->status = LOG_REJECTED;
