@@ -331,6 +331,68 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("a held row without an arrival time (an earlier version's) is stamped by the sweep, then ages");
+	{
+		struct node *w = th_node(dir, net, "oldrow", "bk/oldrow");
+		struct node *h = th_node(dir, net, "oldheld", "bk/oldheld");
+		struct th_pool cw = { 0 }, ch = { 0 };
+		struct log_stats hs = { 0 };
+		struct store_txn *t;
+		uint8_t fk[32], key[40], *row;
+		const struct log_in *x;
+		const void *v;
+		size_t vl, n = 0;
+		char off[32];
+		ASSERT_OK(th_put(w, "health_profile", "HP-O1",
+				 "person_id=001122334421;full_name=A;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-O2",
+				 "person_id=001122334422;full_name=B;birth_date=2000-01-01"));
+		th_pool_fill(w, &cw);
+		x = &cw.in[1];
+		row = malloc(2 + x->env_len + 64 + 1 + x->body_len);
+		ASSERT_TRUE(row != NULL);
+		row[n++] = (uint8_t)(x->env_len >> 8);
+		row[n++] = (uint8_t)x->env_len;
+		memcpy(row + n, x->env, x->env_len);
+		n += x->env_len;
+		memcpy(row + n, x->sig, 64);
+		n += 64;
+		row[n++] = 1;
+		memcpy(row + n, x->body, x->body_len);
+		n += x->body_len;
+		log_feed_key(w->pk, "bk/oldrow", fk);
+		memcpy(key, fk, 32);
+		store_be64(key + 32, 2);
+		ASSERT_OK(store_txn_begin(h->st, 0, &t));
+		ASSERT_OK(store_put(t, ST_PENDING, key, 40, row, n, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(th_put(h, "health_profile", "HP-O3",
+				 "person_id=001122334423;full_name=C;birth_date=2000-01-01"));
+		th_pool_fill(h, &ch);
+		ASSERT_OK(log_ingest(h->st, h->net.id, ch.in, ch.n, out, &hs,
+				     NULL));
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_PENDING, key, 40, &v, &vl));
+		ASSERT_EQ(vl, n + 8);
+		ASSERT_EQ(((const uint8_t *)v)[2 + x->env_len + 64], 3);
+		store_txn_abort(t);
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS + 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, ch.in, ch.n, out, &hs,
+				     NULL));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		ASSERT_EQ(hs.held_expired, 1);
+		/* seq 1 comes later: seq 2 is no longer waiting, it comes again */
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, 1, out, &hs, NULL));
+		ASSERT_EQ(hs.released, 0);
+		free(row);
+		th_pool_free(&cw);
+		th_pool_free(&ch);
+		node_close(w);
+		node_close(h);
+	}
+
 	TEST_START("verify recomputes every record and names one whose stored row was rewritten");
 	{
 		struct node *r1 = th_node(dir, net, "rows", "bk/rows");
