@@ -434,6 +434,19 @@ int main(void)
 				found++;
 		ASSERT_EQ(found, 1);
 		audit_report_close(&ar);
+		/* a row deleted outright is named too */
+		ASSERT_OK(store_txn_begin(r1->st, 0, &t));
+		ASSERT_OK(store_del(t, ST_RECORDS, k1, l1));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records_mismatch, 2);
+		found = 0;
+		for (size_t i = 0; i < ar.problems.n; i++)
+			if (strstr(ar.problems.v[i].text,
+				   "health_profile/HP-R1: its signed entries are stored but its state row is missing"))
+				found++;
+		ASSERT_EQ(found, 1);
+		audit_report_close(&ar);
 		node_close(r1);
 	}
 

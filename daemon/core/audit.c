@@ -226,6 +226,17 @@ static int audit_record(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
+/* A record with signed ops but no stored row at all. */
+static int audit_record_missing(void *ctx, const char *coll, const char *id)
+{
+	struct audit_ctx *c = ctx;
+	c->rep->records_mismatch++;
+	problems_add(&c->rep->problems, "record",
+		     "record %s/%s: its signed entries are stored but its state row is missing",
+		     coll, id);
+	return 0;
+}
+
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep)
 {
@@ -248,7 +259,8 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_forks_each(c.t, audit_fork, &c)) < 0)
 		goto out;
-	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0)
+	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0 ||
+	    (r = record_unmaterialized_each(c.t, audit_record_missing, &c)) < 0)
 		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
 	    (r = audit_digest(&c)) < 0)

@@ -737,3 +737,49 @@ int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 	store_cursor_close(c);
 	return r < 0 ? r : 0;
 }
+
+int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
+			       void *ctx)
+{
+	struct store_cursor *c = NULL;
+	uint8_t seen[RECORD_KEY_MAX];
+	size_t seenl = 0, kl, rl, vl;
+	char kc[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
+	const void *k, *v;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
+	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		/* collection \0 record id \0 hlc || id: the record's key is
+		 * everything before the second \0 */
+		const uint8_t *z = memchr(k, 0, kl);
+		const uint8_t *z2 = z ? memchr(z + 1, 0,
+					     kl - (size_t)(z + 1 - (const uint8_t *)k))
+				      : NULL;
+		if (!z2) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		rl = (size_t)(z2 - (const uint8_t *)k);
+		if (rl > RECORD_KEY_MAX) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (rl == seenl && memcmp(seen, k, rl) == 0)
+			continue;
+		memcpy(seen, k, rl);
+		seenl = rl;
+		r = store_get(t, ST_RECORDS, seen, seenl, &v, &vl);
+		if (r == 0)
+			continue;
+		if (r != HAMLET_ENOTFOUND)
+			break;
+		if ((r = split_key(seen, seenl, kc, id)) < 0 ||
+		    (r = cb(ctx, kc, id)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}

@@ -107,6 +107,10 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
 int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 		void *ctx);
 
+/* Call cb for every record that has ops but no stored row. */
+int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
+			       void *ctx);
+
 /* One ops of a record, oldest first (by HLC), for history. */
 struct record_op {
 	uint8_t id[ENTRY_ID_LEN];
