@@ -35,6 +35,9 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	printf("  held:              %llu (waiting for an earlier entry)\n",
 	       (unsigned long long)a->held);
 	printf("  future timestamps: %llu\n", (unsigned long long)a->future);
+	printf("  records:           %llu (%llu whose stored state is not what their entries make)\n",
+	       (unsigned long long)a->records,
+	       (unsigned long long)a->records_mismatch);
 	cli_problems_print(stdout, p);
 	if (audit_failed(a))
 		printf("verify: FAILED: the store holds entries that do not verify, or evidence of a fork\n");
@@ -60,6 +63,8 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	NUM(held);
 	NUM(wrong_network);
 	NUM(future);
+	NUM(records);
+	NUM(records_mismatch);
 #undef NUM
 	for (size_t i = 0; i < a->problems.n; i++) {
 		json_t *p = json_object();

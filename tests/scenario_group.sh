@@ -39,7 +39,7 @@ PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-0
 install -d -o $OWNER -g $G -m 0750 "$T/home"
 check "the node's user sets up the node" as_owner sh -c "umask 022; '$H' --home '$T/home' init --network '$T/grp.network' --name na-pai --scope bk/na-pai"
 check "the node's user writes a record" as_owner "$H" --home "$T/home" put health_profile HP-1 "$PROFILE"
-check "the store is shared with the group, the key is not" bash -c "stat -c '%a' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' '$T/home/node.key' | tr '\n' ' ' | grep -qx '660 660 600 '"
+check "the store is readable by the group, its lock file writable, the key is not" bash -c "stat -c '%a' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' '$T/home/node.key' | tr '\n' ' ' | grep -qx '640 660 600 '"
 check "an operator in the group reads records" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$G -- '$H' --home '$T/home' get health_profile HP-1 | grep -q 'Lo Thi A'"
 check "an operator verifies the store" as_op "$H" --home "$T/home" verify
 refuse "without the daemon an operator cannot sign, and is told so" "only the node's user may sign" \

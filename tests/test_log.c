@@ -151,8 +151,9 @@ int main(void)
 		struct th_pool cf = { 0 };
 		struct audit_report ar;
 		char buf[64];
-		/* a village PC whose clock is three days ahead */
-		setenv("HAMLET_CLOCK_OFFSET_MS", "259200000", 1);
+		/* a village PC whose clock is 20 hours ahead: far past the
+		 * clock's cap, still within LOG_MAX_AHEAD_MS */
+		setenv("HAMLET_CLOCK_OFFSET_MS", "72000000", 1);
 		ASSERT_OK(th_put(f, "health_profile", "HP-F",
 				 "person_id=001122334477;full_name=Future;birth_date=2000-01-01;phone=0911"));
 		unsetenv("HAMLET_CLOCK_OFFSET_MS");
@@ -181,6 +182,272 @@ int main(void)
 		th_pool_free(&cf);
 		node_close(f);
 		node_close(h);
+	}
+
+	TEST_START("an entry dated 100 years ahead is refused, not stored, and counted");
+	{
+		struct node *f = th_node(dir, net, "century", "bk/century");
+		struct node *h = th_node(dir, net, "today", "bk/today");
+		struct th_pool cf = { 0 };
+		struct log_stats fs = { 0 };
+		struct store_txn *t;
+		struct log_feed feed;
+		uint8_t fk[32];
+		setenv("HAMLET_CLOCK_OFFSET_MS", "3155760000000", 1);
+		ASSERT_OK(th_put(f, "health_profile", "HP-C",
+				 "person_id=001122334466;full_name=Century;birth_date=2000-01-01"));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		th_pool_fill(f, &cf);
+		ASSERT_EQ(cf.n, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cf.in, cf.n, out, &fs,
+				     NULL));
+		ASSERT_EQ(out[0].status, LOG_REJECTED);
+		ASSERT_EQ(out[0].err, HAMLET_EFUTURE);
+		ASSERT_TRUE(strstr(out[0].why, "ahead of our clock") != NULL);
+		ASSERT_EQ(fs.rejected, 1);
+		ASSERT_EQ(fs.refused_future, 1);
+		ASSERT_EQ(fs.applied, 0);
+		log_feed_key(f->pk, "bk/century", fk);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_EQ(log_feed_get(t, fk, &feed), HAMLET_ENOTFOUND);
+		store_txn_abort(t);
+		th_pool_free(&cf);
+		node_close(f);
+		node_close(h);
+	}
+
+	TEST_START("a feed whose seq 1 never comes holds entries only up to LOG_MAX_HELD_PER_FEED past its head; the rest are refused, not stored");
+	{
+		enum { N = LOG_MAX_HELD_PER_FEED + 4, CHUNK = 1000 };
+		struct node *w = th_node(dir, net, "many", "bk/many");
+		struct node *h = th_node(dir, net, "holder", "bk/holder");
+		struct th_pool cw = { 0 };
+		struct log_stats hs = { 0 };
+		struct log_author au;
+		struct log_out *ho = calloc(N, sizeof(*ho));
+		struct log_op *ops = calloc(CHUNK, sizeof(*ops));
+		uint8_t **bodies = calloc(CHUNK, sizeof(*bodies));
+		char (*ids)[16] = calloc(CHUNK, sizeof(*ids));
+		struct store_txn *t;
+		uint64_t held;
+		size_t failed;
+		ASSERT_TRUE(ho && ops && bodies && ids);
+		node_author(w, &au);
+		for (int done = 0; done < N; done += CHUNK) {
+			int k = N - done < CHUNK ? N - done : CHUNK;
+			for (int i = 0; i < k; i++) {
+				char spec[128];
+				snprintf(ids[i], sizeof(ids[i]), "HM-%d", done + i);
+				snprintf(spec, sizeof(spec),
+					 "person_id=%012d;full_name=M;birth_date=2000-01-01",
+					 500000 + done + i);
+				bodies[i] = th_body(spec, &ops[i].body_len);
+				ops[i].kind = ENTRY_PUT;
+				ops[i].collection = "health_profile";
+				ops[i].record_id = ids[i];
+				ops[i].body = bodies[i];
+			}
+			ASSERT_OK(log_write(w->st, &au, ops, (size_t)k, NULL,
+					    &failed, why, sizeof(why), NULL));
+			for (int i = 0; i < k; i++)
+				free(bodies[i]);
+		}
+		th_pool_fill(w, &cw);
+		ASSERT_EQ(cw.n, N);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in + 1, N - 1, ho,
+				     &hs, NULL));
+		ASSERT_EQ(hs.held, LOG_MAX_HELD_PER_FEED - 2);
+		ASSERT_EQ(hs.refused_held_cap, 5);
+		ASSERT_EQ(hs.rejected, 5);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 3].status, LOG_HELD);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 2].status, LOG_REJECTED);
+		ASSERT_EQ(ho[LOG_MAX_HELD_PER_FEED - 2].err, HAMLET_EHELDCAP);
+		ASSERT_TRUE(strstr(ho[N - 2].why, "LOG_MAX_HELD_PER_FEED") !=
+			    NULL);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, LOG_MAX_HELD_PER_FEED - 2);
+		/* seq 1 comes: what was held is released, the rest comes again */
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, N, ho, &hs, NULL));
+		ASSERT_EQ(hs.released, LOG_MAX_HELD_PER_FEED - 2);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, 0);
+		TH_ASSERT_SAME_STATE(w, h);
+		th_pool_free(&cw);
+		free(ho);
+		free(ops);
+		free(bodies);
+		free(ids);
+		node_close(w);
+		node_close(h);
+	}
+
+	TEST_START("a held entry older than LOG_MAX_HELD_AGE_MS is dropped by a later ingest, and counted");
+	{
+		struct node *w = th_node(dir, net, "aging", "bk/aging");
+		struct node *h = th_node(dir, net, "ager", "bk/ager");
+		struct th_pool cw = { 0 };
+		struct log_stats hs = { 0 };
+		struct store_txn *t;
+		uint64_t held;
+		char off[32];
+		ASSERT_OK(th_put(w, "health_profile", "HP-A1",
+				 "person_id=001122334411;full_name=A;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-A2",
+				 "person_id=001122334412;full_name=B;birth_date=2000-01-01"));
+		th_pool_fill(w, &cw);
+		ASSERT_EQ(cw.n, 2);
+		ASSERT_OK(log_ingest(h->st, h->net.id, &cw.in[1], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(out[0].status, LOG_HELD);
+		/* a day short of the age: still held */
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS - 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, &cw.in[1], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(hs.held_expired, 0);
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS + 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		/* any ingest sweeps: here one of another feed */
+		th_pool_free(&cw);
+		ASSERT_OK(th_put(h, "health_profile", "HP-A3",
+				 "person_id=001122334413;full_name=C;birth_date=2000-01-01"));
+		th_pool_fill(h, &cw);
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, cw.n, out, &hs,
+				     NULL));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		ASSERT_EQ(hs.held_expired, 1);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, 0);
+		th_pool_free(&cw);
+		node_close(w);
+		node_close(h);
+	}
+
+	TEST_START("a held row without an arrival time (an earlier version's) is stamped by the sweep, then ages");
+	{
+		struct node *w = th_node(dir, net, "oldrow", "bk/oldrow");
+		struct node *h = th_node(dir, net, "oldheld", "bk/oldheld");
+		struct th_pool cw = { 0 }, ch = { 0 };
+		struct log_stats hs = { 0 };
+		struct store_txn *t;
+		uint8_t fk[32], key[40], *row;
+		const struct log_in *x;
+		const void *v;
+		size_t vl, n = 0;
+		char off[32];
+		ASSERT_OK(th_put(w, "health_profile", "HP-O1",
+				 "person_id=001122334421;full_name=A;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-O2",
+				 "person_id=001122334422;full_name=B;birth_date=2000-01-01"));
+		th_pool_fill(w, &cw);
+		x = &cw.in[1];
+		row = malloc(2 + x->env_len + 64 + 1 + x->body_len);
+		ASSERT_TRUE(row != NULL);
+		row[n++] = (uint8_t)(x->env_len >> 8);
+		row[n++] = (uint8_t)x->env_len;
+		memcpy(row + n, x->env, x->env_len);
+		n += x->env_len;
+		memcpy(row + n, x->sig, 64);
+		n += 64;
+		row[n++] = 1;
+		memcpy(row + n, x->body, x->body_len);
+		n += x->body_len;
+		log_feed_key(w->pk, "bk/oldrow", fk);
+		memcpy(key, fk, 32);
+		store_be64(key + 32, 2);
+		ASSERT_OK(store_txn_begin(h->st, 0, &t));
+		ASSERT_OK(store_put(t, ST_PENDING, key, 40, row, n, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(th_put(h, "health_profile", "HP-O3",
+				 "person_id=001122334423;full_name=C;birth_date=2000-01-01"));
+		th_pool_fill(h, &ch);
+		ASSERT_OK(log_ingest(h->st, h->net.id, ch.in, ch.n, out, &hs,
+				     NULL));
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_PENDING, key, 40, &v, &vl));
+		ASSERT_EQ(vl, n + 8);
+		ASSERT_EQ(((const uint8_t *)v)[2 + x->env_len + 64], 3);
+		store_txn_abort(t);
+		snprintf(off, sizeof(off), "%llu",
+			 (unsigned long long)(LOG_MAX_HELD_AGE_MS + 86400000ull));
+		setenv("HAMLET_CLOCK_OFFSET_MS", off, 1);
+		ASSERT_OK(log_ingest(h->st, h->net.id, ch.in, ch.n, out, &hs,
+				     NULL));
+		unsetenv("HAMLET_CLOCK_OFFSET_MS");
+		ASSERT_EQ(hs.held_expired, 1);
+		/* seq 1 comes later: seq 2 is no longer waiting, it comes again */
+		ASSERT_OK(log_ingest(h->st, h->net.id, cw.in, 1, out, &hs, NULL));
+		ASSERT_EQ(hs.released, 0);
+		free(row);
+		th_pool_free(&cw);
+		th_pool_free(&ch);
+		node_close(w);
+		node_close(h);
+	}
+
+	TEST_START("verify recomputes every record and names one whose stored row was rewritten");
+	{
+		struct node *r1 = th_node(dir, net, "rows", "bk/rows");
+		struct audit_report ar;
+		struct store_txn *t;
+		uint8_t k1[RECORD_KEY_MAX], k2[RECORD_KEY_MAX];
+		size_t l1, l2, vl;
+		const void *v;
+		uint8_t *copy;
+		int found = 0;
+		ASSERT_OK(th_put(r1, "health_profile", "HP-R1",
+				 "person_id=001122334401;full_name=One;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(r1, "health_profile", "HP-R2",
+				 "person_id=001122334402;full_name=Two;birth_date=2000-01-01"));
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records, 2);
+		ASSERT_EQ(ar.records_mismatch, 0);
+		ASSERT_EQ(audit_failed(&ar), 0);
+		audit_report_close(&ar);
+		/* HP-R2's row now holds HP-R1's state: well formed, and wrong */
+		l1 = record_key("health_profile", "HP-R1", k1);
+		l2 = record_key("health_profile", "HP-R2", k2);
+		ASSERT_OK(store_txn_begin(r1->st, 0, &t));
+		ASSERT_OK(store_get(t, ST_RECORDS, k1, l1, &v, &vl));
+		copy = malloc(vl);
+		ASSERT_TRUE(copy != NULL);
+		memcpy(copy, v, vl);
+		ASSERT_OK(store_put(t, ST_RECORDS, k2, l2, copy, vl, 0));
+		ASSERT_OK(store_txn_commit(t));
+		free(copy);
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records, 2);
+		ASSERT_EQ(ar.records_mismatch, 1);
+		ASSERT_EQ(audit_failed(&ar), 1);
+		for (size_t i = 0; i < ar.problems.n; i++)
+			if (strcmp(ar.problems.v[i].kind, "record") == 0 &&
+			    strstr(ar.problems.v[i].text,
+				   "health_profile/HP-R2"))
+				found++;
+		ASSERT_EQ(found, 1);
+		audit_report_close(&ar);
+		/* a row deleted outright is named too */
+		ASSERT_OK(store_txn_begin(r1->st, 0, &t));
+		ASSERT_OK(store_del(t, ST_RECORDS, k1, l1));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_EQ(ar.records_mismatch, 2);
+		found = 0;
+		for (size_t i = 0; i < ar.problems.n; i++)
+			if (strstr(ar.problems.v[i].text,
+				   "health_profile/HP-R1: its signed entries are stored but its state row is missing"))
+				found++;
+		ASSERT_EQ(found, 1);
+		audit_report_close(&ar);
+		node_close(r1);
 	}
 
 	TEST_START("a put that changes nothing writes nothing; the other ops of the call still apply");

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #define VAL_LEN 4000
 
@@ -119,6 +120,18 @@ int main(void)
 		ASSERT_EQ(store_get(t, ST_META, "nothing", 7, &v, &vl),
 			  HAMLET_ENOTFOUND);
 		store_txn_abort(t);
+	}
+
+	TEST_START("a new store's data file is 0640 (readers only read it), its lock file 0660");
+	{
+		struct stat sb;
+		char f[4300];
+		snprintf(f, sizeof(f), "%s/data.mdb", path);
+		ASSERT_EQ(stat(f, &sb), 0);
+		ASSERT_EQ(sb.st_mode & 0777, 0640);
+		snprintf(f, sizeof(f), "%s/lock.mdb", path);
+		ASSERT_EQ(stat(f, &sb), 0);
+		ASSERT_EQ(sb.st_mode & 0777, 0660);
 	}
 
 	TEST_START("put, get, no-overwrite, delete and ordered cursors");

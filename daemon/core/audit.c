@@ -206,6 +206,37 @@ static int audit_digest(struct audit_ctx *c)
 	return 0;
 }
 
+/* Each stored record row against the state its ops make, recomputed. */
+static int audit_record(void *ctx, const char *coll, const char *id)
+{
+	struct audit_ctx *c = ctx;
+	int differs = 0;
+	int r = record_state_check(c->t, coll, id, &differs);
+	if (r == HAMLET_ECOLLECTION || r == HAMLET_ECORRUPT)
+		differs = 1;
+	else if (r < 0)
+		return r;
+	c->rep->records++;
+	if (differs) {
+		c->rep->records_mismatch++;
+		problems_add(&c->rep->problems, "record",
+			     "record %s/%s: the stored state is not what its signed entries make",
+			     coll, id);
+	}
+	return 0;
+}
+
+/* A record with signed ops but no stored row at all. */
+static int audit_record_missing(void *ctx, const char *coll, const char *id)
+{
+	struct audit_ctx *c = ctx;
+	c->rep->records_mismatch++;
+	problems_add(&c->rep->problems, "record",
+		     "record %s/%s: its signed entries are stored but its state row is missing",
+		     coll, id);
+	return 0;
+}
+
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep)
 {
@@ -228,6 +259,9 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_forks_each(c.t, audit_fork, &c)) < 0)
 		goto out;
+	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0 ||
+	    (r = record_unmaterialized_each(c.t, audit_record_missing, &c)) < 0)
+		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
 	    (r = audit_digest(&c)) < 0)
 		goto out;
@@ -247,7 +281,8 @@ out:
 int audit_failed(const struct audit_report *rep)
 {
 	return rep->bad_signatures || rep->chain_breaks || rep->gaps ||
-	       rep->forks || rep->wrong_network || rep->digest_mismatch;
+	       rep->forks || rep->wrong_network || rep->digest_mismatch ||
+	       rep->records_mismatch;
 }
 
 void audit_report_close(struct audit_report *rep)

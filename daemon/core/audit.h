@@ -1,7 +1,8 @@
 /*
  * audit: check a whole store without trusting it: every signature, every
- * hash chain, seq contiguity, body hashes, forks, held entries, and the
- * kept state digest against the records it stands for.
+ * hash chain, seq contiguity, body hashes, forks, held entries, every
+ * record's stored state against the state its signed entries make, and
+ * the kept state digest against the records it stands for.
  */
 #ifndef HAMLET_AUDIT_H
 #define HAMLET_AUDIT_H
@@ -14,7 +15,8 @@ struct audit_report {
 	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
 	uint64_t wrong_network, future;
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
-	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future, digest */
+	uint64_t records, records_mismatch; /* rows not what their ops make */
+	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future, digest, record */
 };
 
 /* 0 when the audit ran (look at the report), <0 when it could not. */

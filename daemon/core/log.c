@@ -244,7 +244,8 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 			 size_t env_len, const uint8_t *sig,
 			 const uint8_t *body, size_t body_len)
 {
-	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + ENTRY_MAX_BODY];
+	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + 8 +
+		    ENTRY_MAX_BODY];
 	size_t n = 0;
 	buf[n++] = (uint8_t)(env_len >> 8);
 	buf[n++] = (uint8_t)env_len;
@@ -253,7 +254,10 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	memcpy(buf + n, sig, ENTRY_SIG_LEN);
 	n += ENTRY_SIG_LEN;
 	if (tab == ST_PENDING) {
-		buf[n++] = body ? 1 : 0;
+		buf[n++] = (uint8_t)(LOG__HELD_ARRIVED |
+				     (body ? LOG__HELD_BODY : 0));
+		store_be64(buf + n, hlc_wall_ms());
+		n += 8;
 		if (body) {
 			memcpy(buf + n, body, body_len);
 			n += body_len;
@@ -262,6 +266,14 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	return store_put(t, tab, key, kl, buf, n, 0);
 }
 
+static int apply_entry(struct log__applier *a, const struct entry *e,
+		       const uint8_t id[32], const uint8_t *env,
+		       size_t env_len, const uint8_t *sig,
+		       const uint8_t *body, size_t body_len,
+		       struct log_out *out, struct log_feed *ret_feed);
+
+/* A loop, not recursion through the apply: a feed may release thousands
+ * of held entries, each applied with a row buffer on the stack. */
 static int release_held(struct log__applier *a, struct log_feed *f)
 {
 	/* entries that arrived before their predecessor */
@@ -295,8 +307,8 @@ static int release_held(struct log__applier *a, struct log_feed *f)
 		}
 		struct log_out o;
 		entry_id(er.env, er.env_len, id);
-		r = log__apply_one(a, &e, id, er.env, er.env_len, er.sig,
-				   er.body, er.body_len, &o);
+		r = apply_entry(a, &e, id, er.env, er.env_len, er.sig,
+				er.body, er.body_len, &o, f);
 		free(row);
 		if (r < 0)
 			return r;
@@ -312,6 +324,22 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		   const uint8_t id[32], const uint8_t *env, size_t env_len,
 		   const uint8_t *sig, const uint8_t *body, size_t body_len,
 		   struct log_out *out)
+{
+	struct log_feed f;
+	int r = apply_entry(a, e, id, env, env_len, sig, body, body_len, out,
+			    &f);
+	if (r < 0 || out->status != LOG_APPLIED)
+		return r;
+	return release_held(a, &f);
+}
+
+/* Store one entry (log__apply_one) without releasing what it unblocks;
+ * when it is applied, *ret_feed is its feed's new head. */
+static int apply_entry(struct log__applier *a, const struct entry *e,
+		       const uint8_t id[32], const uint8_t *env,
+		       size_t env_len, const uint8_t *sig,
+		       const uint8_t *body, size_t body_len,
+		       struct log_out *out, struct log_feed *ret_feed)
 {
 	struct log_feed f;
 	uint8_t k[40];
@@ -356,8 +384,36 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		goto fork;
 	}
 	if (e->seq > f.seq + 1) {
+		uint64_t held;
+		int fresh;
+		if (e->seq - f.seq >= LOG_MAX_HELD_PER_FEED) {
+			snprintf(out->why, sizeof(out->why),
+				 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
+				 e->scope, (unsigned long long)f.seq,
+				 LOG_MAX_HELD_PER_FEED,
+				 (unsigned long long)e->seq);
+			goto held_cap;
+		}
+		const void *hv;
+		size_t hvl;
 		log__seq_key(f.key, e->seq, k);
-		if ((r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
+		r = store_get(a->t, ST_PENDING, k, 40, &hv, &hvl);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		fresh = r == HAMLET_ENOTFOUND;
+		held = 0; /* one held again does not add to the count */
+		if (fresh && (r = store_count(a->t, ST_PENDING, &held)) < 0)
+			return r;
+		if (held >= LOG_MAX_HELD) {
+			snprintf(out->why, sizeof(out->why),
+				 "not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)",
+				 LOG_MAX_HELD, e->scope,
+				 (unsigned long long)e->seq);
+			goto held_cap;
+		}
+		/* one held again keeps its row, and so its arrival time */
+		if (fresh &&
+		    (r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
 				       sig, body, body_len)) < 0)
 			return r;
 		out->status = LOG_HELD;
@@ -396,7 +452,15 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		a->max_hlc = e->hlc;
 	out->status = LOG_APPLIED;
 	a->st.applied++;
-	return release_held(a, &f);
+	*ret_feed = f;
+	return 0;
+
+held_cap:
+	out->status = LOG_REJECTED;
+	out->err = HAMLET_EHELDCAP;
+	a->st.rejected++;
+	a->st.refused_held_cap++;
+	return 0;
 
 fork: {
 	uint8_t fk[72];
@@ -514,11 +578,20 @@ static void why_field(char *why, size_t n, int err, int field)
 
 /* Checks that need the decoded entry but not the store. */
 static int check_content(const struct entry *e, const struct log_in *in,
-			 const uint8_t network_id[32], char *why, size_t wl)
+			 const uint8_t network_id[32], uint64_t wall,
+			 char *why, size_t wl)
 {
 	if (memcmp(e->network_id, network_id, 32) != 0) {
 		snprintf(why, wl, "entry belongs to another network");
 		return HAMLET_ENETWORK;
+	}
+	if (hlc_ms(e->hlc) > wall + LOG_MAX_AHEAD_MS) {
+		char at[48];
+		hlc_format(e->hlc, at);
+		snprintf(why, wl,
+			 "dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored",
+			 at, (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
+		return HAMLET_EFUTURE;
 	}
 	if (in->body) {
 		uint8_t h[32];
@@ -552,17 +625,104 @@ struct ingest {
 	uint8_t (*ids)[32];
 };
 
+/*
+ * Drop held entries older than LOG_MAX_HELD_AGE_MS, looking at no more
+ * than LOG_HELD_SWEEP rows per call: the sweep goes on where the last one
+ * stopped (meta "held_sweep", the last key looked at) and starts over
+ * past the end. A row held by an earlier version, with no arrival time,
+ * is stamped now and ages from here.
+ */
+static int held_sweep(struct log__applier *a)
+{
+	struct store_cursor *c = NULL;
+	uint8_t from[40], last[40], stamp[LOG_HELD_SWEEP][40];
+	size_t nstamp = 0, fl = 0, kl, vl;
+	uint64_t now = hlc_wall_ms();
+	const void *k, *v;
+	int r, looked = 0, end = 0;
+
+	r = store_get(a->t, ST_META, "held_sweep", 10, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == 0 && vl == 40) {
+		memcpy(from, v, 40);
+		fl = 40;
+	}
+	if ((r = store_cursor_open(a->t, ST_PENDING, &c)) < 0)
+		return r;
+	r = store_cursor_seek(c, fl ? from : NULL, fl, &k, &kl, &v, &vl);
+	if (r == 1 && fl && kl == 40 && memcmp(k, from, 40) == 0)
+		r = store_cursor_next(c, &k, &kl, &v, &vl);
+	for (; r == 1 && looked < LOG_HELD_SWEEP;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl), looked++) {
+		struct log__entry_row er;
+		if (kl != 40 || log__row_decode(v, vl, 1, &er) < 0) {
+			r = HAMLET_ECORRUPT;
+			goto out;
+		}
+		memcpy(last, k, 40);
+		if (er.arrived == 0) {
+			memcpy(stamp[nstamp++], k, 40);
+		} else if (now > er.arrived &&
+			   now - er.arrived > LOG_MAX_HELD_AGE_MS) {
+			if ((r = store_cursor_del(c)) < 0)
+				goto out;
+			a->st.held_expired++;
+		}
+	}
+	if (r < 0)
+		goto out;
+	end = r == 0;
+	store_cursor_close(c);
+	c = NULL;
+	for (size_t i = 0; i < nstamp; i++) {
+		struct log__entry_row er;
+		uint8_t *row;
+		if ((r = store_get(a->t, ST_PENDING, stamp[i], 40, &v, &vl)) < 0)
+			goto out;
+		if (log__row_decode(v, vl, 1, &er) < 0) {
+			r = HAMLET_ECORRUPT;
+			goto out;
+		}
+		/* copy out: v lives only until the next write */
+		if (!(row = malloc(vl))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(row, v, vl);
+		log__row_decode(row, vl, 1, &er);
+		r = put_entry_row(a->t, ST_PENDING, stamp[i], 40, er.env,
+				  er.env_len, er.sig, er.body, er.body_len);
+		free(row);
+		if (r < 0)
+			goto out;
+	}
+	if (end || looked == 0)
+		r = store_del(a->t, ST_META, "held_sweep", 10);
+	else
+		r = store_put(a->t, ST_META, "held_sweep", 10, last, 40, 0);
+	if (r == HAMLET_ENOTFOUND)
+		r = 0;
+out:
+	store_cursor_close(c);
+	return r;
+}
+
 static int ingest_txn(struct store_txn *t, void *ctx)
 {
 	struct ingest *g = ctx;
 	int r;
 
 	log__applier_begin(&g->a, t);
+	if ((r = held_sweep(&g->a)) < 0)
+		return r;
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->res[i] < 0) {
 			g->out[i].status = LOG_REJECTED;
 			g->out[i].err = g->res[i];
 			g->a.st.rejected++;
+			if (g->res[i] == HAMLET_EFUTURE)
+				g->a.st.refused_future++;
 			continue;
 		}
 		if ((r = log__apply_one(&g->a, &g->ents[i], g->ids[i],
@@ -579,6 +739,7 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 {
 	const struct log_in *in = g->in;
 	struct log_out *out = g->out;
+	uint64_t wall = hlc_wall_ms();
 
 	verify_all(in, g->n, g->res, g->ents, g->fields);
 	for (size_t i = 0; i < g->n; i++) {
@@ -595,7 +756,7 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 				  g->fields[i]);
 		else
 			g->res[i] = check_content(&g->ents[i], &in[i],
-						  network_id, out[i].why,
+						  network_id, wall, out[i].why,
 						  sizeof(out[i].why));
 	}
 }
@@ -630,6 +791,9 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 		stats->released += g.a.st.released;
 		stats->forks += g.a.st.forks;
 		stats->rejected += g.a.st.rejected;
+		stats->refused_future += g.a.st.refused_future;
+		stats->refused_held_cap += g.a.st.refused_held_cap;
+		stats->held_expired += g.a.st.held_expired;
 	}
 	r = 0;
 out:

@@ -17,6 +17,26 @@
 
 #define LOG_MAX_BATCH 8192 /* entries in one log_ingest() call */
 
+/* An arriving entry dated more than this ahead of our wall clock is
+ * refused, not stored: one day is far beyond any honest clock error
+ * (docs/decisions.md "Clocks far ahead"). HLC_MAX_AHEAD_MS (hlc.h), much
+ * smaller, is how far an accepted entry may drag our clock. */
+#define LOG_MAX_AHEAD_MS (24ull * 60 * 60 * 1000)
+
+/* Entries held waiting for an earlier one of their feed (LOG_HELD): only
+ * those less than LOG_MAX_HELD_PER_FEED past their feed's head, so at most
+ * that many minus one per feed, and at most LOG_MAX_HELD in the store.
+ * Past either cap an entry is refused (EHELDCAP), never stored: a feed's
+ * missing entry cannot make us keep everything after it. A sync sends
+ * each feed in seq order, so an honest delivery holds far fewer. */
+#define LOG_MAX_HELD_PER_FEED 4096
+#define LOG_MAX_HELD 16384
+/* A held entry is dropped once it has waited longer than this by our wall
+ * clock (its arrival time is stored with it); each log_ingest() looks at
+ * up to LOG_HELD_SWEEP held entries, going round the table over calls. */
+#define LOG_MAX_HELD_AGE_MS (7ull * 24 * 60 * 60 * 1000)
+#define LOG_HELD_SWEEP 64
+
 /* An entry as it arrived; all pointers are borrowed for the call. */
 struct log_in {
 	const uint8_t *env;
@@ -42,8 +62,13 @@ struct log_out {
 	uint64_t seq;
 };
 
+/* What one or more calls did. rejected counts every entry refused;
+ * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead,
+ * refused_held_cap those that would have been held past a cap;
+ * held_expired counts held entries dropped after LOG_MAX_HELD_AGE_MS. */
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
+	uint64_t refused_future, refused_held_cap, held_expired;
 };
 
 const char *log_status_name(int status);

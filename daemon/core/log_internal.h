@@ -12,10 +12,14 @@
 #define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
 
 /* An entry row (entries, forks, pending): u16 envelope length, the
- * envelope, the signature; a held entry adds a flag byte and its body. */
+ * envelope, the signature; a held entry adds a flag byte (LOG__HELD_*),
+ * its arrival time (be64 ms, with LOG__HELD_ARRIVED) and its body. */
+#define LOG__HELD_BODY 1
+#define LOG__HELD_ARRIVED 2 /* rows held by earlier versions lack it */
 struct log__entry_row {
 	const uint8_t *env, *sig, *body;
 	size_t env_len, body_len;
+	uint64_t arrived; /* held: wall clock ms at arrival; 0 not known */
 };
 
 int log__row_decode(const void *v, size_t vl, int held,

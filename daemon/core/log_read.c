@@ -71,17 +71,21 @@ int log__row_decode(const void *v, size_t vl, int held,
 {
 	struct bytes_reader r;
 	uint16_t el;
-	uint8_t has_body = 0;
+	uint8_t flags = 0;
 
 	bytes_reader_init(&r, v, vl);
 	if (bytes_get_be16(&r, &el) < 0 || bytes_borrow(&r, el, &ret->env) < 0 ||
 	    bytes_borrow(&r, ENTRY_SIG_LEN, &ret->sig) < 0 ||
-	    (held && bytes_get_u8(&r, &has_body) < 0))
+	    (held && bytes_get_u8(&r, &flags) < 0))
 		return HAMLET_ECORRUPT;
 	ret->env_len = el;
 	ret->body = NULL;
 	ret->body_len = 0;
-	if (has_body) {
+	ret->arrived = 0;
+	if ((flags & LOG__HELD_ARRIVED) &&
+	    bytes_get_be64(&r, &ret->arrived) < 0)
+		return HAMLET_ECORRUPT;
+	if (flags & LOG__HELD_BODY) {
 		ret->body_len = bytes_remaining(&r);
 		if (bytes_borrow(&r, ret->body_len, &ret->body) < 0)
 			return HAMLET_ECORRUPT;

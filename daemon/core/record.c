@@ -389,35 +389,90 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
+/* A record's state as its ops make it, not yet written. */
+struct built {
+	struct mat m;
+	struct crdt_record cr;
+	struct mp_writer sw; /* the state row, when m.n > 0 */
+	uint8_t newu[16];
+	int has_newu;
+};
+
+/* Build the state of coll/id from its ops into b (b->m.n == 0: none);
+ * built_close frees b whatever this returns. */
+static int built_make(struct store_txn *t, const struct schema *s,
+		      const char *coll, const char *id, struct built *b)
+{
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	b->m.t = t;
+	mp_writer_init(&b->sw);
+	if ((r = record_ops_each(t, coll, id, mat_add, &b->m)) < 0)
+		return r;
+	if (b->m.n == 0)
+		return 0;
+	if ((r = mat_bodies(&b->m)) < 0 ||
+	    (r = crdt_record_settle(b->m.ops, b->m.n, s, &b->cr)) < 0)
+		return r;
+	b->has_newu = uniq_hash(s, &b->cr, b->newu);
+	pack_state(&b->sw.pk, s, b->m.ops, b->m.n, &b->cr,
+		   b->has_newu ? b->newu : NULL);
+	return 0;
+}
+
+static void built_close(struct built *b)
+{
+	crdt_record_close(&b->cr);
+	mp_writer_destroy(&b->sw);
+	mat_free(&b->m);
+}
+
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
 		       struct record_digest_delta *dd)
 {
 	const struct schema *s = schema_find(coll);
-	struct mat m = { .t = t };
-	struct crdt_record cr = { 0 };
-	struct mp_writer sw;
-	uint8_t newu[16];
-	int has_newu, r;
+	struct built b;
+	int r;
 
 	if (!s)
 		return HAMLET_ECOLLECTION;
-	mp_writer_init(&sw);
-	if ((r = record_ops_each(t, coll, id, mat_add, &m)) < 0)
+	r = built_make(t, s, coll, id, &b);
+	if (r == 0 && b.m.n > 0)
+		r = rows_replace(t, coll, id, &b.sw,
+				 b.has_newu ? b.newu : NULL, b.cr.nconflicts,
+				 dd);
+	built_close(&b);
+	return r;
+}
+
+int record_state_check(struct store_txn *t, const char *coll, const char *id,
+		       int *ret_differs)
+{
+	const struct schema *s = schema_find(coll);
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl, vl;
+	const void *v;
+	struct built b;
+	int r, differs;
+
+	if (!s)
+		return HAMLET_ECOLLECTION;
+	kl = record_key(coll, id, key);
+	if ((r = built_make(t, s, coll, id, &b)) < 0)
 		goto out;
+	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		goto out;
+	if (r == HAMLET_ENOTFOUND)
+		differs = b.m.n > 0;
+	else
+		differs = b.m.n == 0 || vl != b.sw.sb.size ||
+			  memcmp(v, b.sw.sb.data, vl) != 0;
+	*ret_differs = differs;
 	r = 0;
-	if (m.n == 0)
-		goto out;
-	if ((r = mat_bodies(&m)) < 0 ||
-	    (r = crdt_record_settle(m.ops, m.n, s, &cr)) < 0)
-		goto out;
-	has_newu = uniq_hash(s, &cr, newu);
-	pack_state(&sw.pk, s, m.ops, m.n, &cr, has_newu ? newu : NULL);
-	r = rows_replace(t, coll, id, &sw, has_newu ? newu : NULL,
-			 cr.nconflicts, dd);
 out:
-	crdt_record_close(&cr);
-	mp_writer_destroy(&sw);
-	mat_free(&m);
+	built_close(&b);
 	return r;
 }
 
@@ -677,6 +732,52 @@ int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 		if ((r = split_key(k, kl, kc, id)) < 0)
 			break;
 		if ((r = cb(ctx, kc, id)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
+			       void *ctx)
+{
+	struct store_cursor *c = NULL;
+	uint8_t seen[RECORD_KEY_MAX];
+	size_t seenl = 0, kl, rl, vl;
+	char kc[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
+	const void *k, *v;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
+	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		/* collection \0 record id \0 hlc || id: the record's key is
+		 * everything before the second \0 */
+		const uint8_t *z = memchr(k, 0, kl);
+		const uint8_t *z2 = z ? memchr(z + 1, 0,
+					     kl - (size_t)(z + 1 - (const uint8_t *)k))
+				      : NULL;
+		if (!z2) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		rl = (size_t)(z2 - (const uint8_t *)k);
+		if (rl > RECORD_KEY_MAX) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (rl == seenl && memcmp(seen, k, rl) == 0)
+			continue;
+		memcpy(seen, k, rl);
+		seenl = rl;
+		r = store_get(t, ST_RECORDS, seen, seenl, &v, &vl);
+		if (r == 0)
+			continue;
+		if (r != HAMLET_ENOTFOUND)
+			break;
+		if ((r = split_key(seen, seenl, kc, id)) < 0 ||
+		    (r = cb(ctx, kc, id)) < 0)
 			break;
 	}
 	store_cursor_close(c);

@@ -47,6 +47,15 @@ struct record_digest_delta {
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
 		       struct record_digest_delta *dd);
 
+/*
+ * Recompute one record's state from its ops, as record_materialize does,
+ * into a scratch buffer, writing nothing; *ret_differs is 1 when the
+ * stored row is not that state (or there is a row without ops, or ops
+ * without a row). For `hamlet verify`, which trusts no derived row.
+ */
+int record_state_check(struct store_txn *t, const char *coll, const char *id,
+		       int *ret_differs);
+
 /* Write what dd gathered into the stored digest, and zero it. */
 int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
 
@@ -97,6 +106,10 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
 /* Call cb for every record of coll (all collections when coll is NULL). */
 int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 		void *ctx);
+
+/* Call cb for every record that has ops but no stored row. */
+int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
+			       void *ctx);
 
 /* One ops of a record, oldest first (by HLC), for history. */
 struct record_op {

@@ -74,20 +74,26 @@ static int map_err(int rc)
 
 /*
  * A new store is readable by the node's group (operators), whatever the
- * umask: LMDB readers must write the lock file, so both files are 0660.
+ * umask: LMDB readers must write the lock file (0660); the data file they
+ * only read (0640).
  * The home directory decides who reaches the store (docs/systemd.md);
  * modes are set once, at creation, so an administrator's choice stays.
  */
 static void share_with_group(const char *dir)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	/* a reader opens data.mdb read-only but must take slots in
+	 * lock.mdb: only the lock file is group-writable */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} files[] = { { "data.mdb", 0640 }, { "lock.mdb", 0660 } };
 	char p[4096];
 	/* on failure the owner still has the store: nothing to undo */
 	if (chmod(dir, 0750) != 0)
 		return;
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		if (chmod(p, 0660) != 0)
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i].name);
+		if (chmod(p, files[i].mode) != 0)
 			return;
 	}
 }
