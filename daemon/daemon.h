@@ -23,6 +23,9 @@
 #define HAMLETD_FAULT_BACKOFF_MS 30000
 #define HAMLETD_MAX_KNOWN 1024 /* peers we keep figures for */
 
+/* Limits on what one peer can make us hold (docs/hamletd.md "Limits"). */
+#define HAMLETD_OUT_QUEUE_MAX ((size_t)4 << 20) /* bytes not yet written */
+
 /* Figures kept per peer public key, across connections. */
 struct peer_info {
 	uint8_t pk[32];

@@ -206,6 +206,15 @@ int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	int r;
 	if (c->closing)
 		return -ECONNRESET;
+	if (c->wq_bytes + len > HAMLETD_OUT_QUEUE_MAX) {
+		/* every reply is held until written: a peer that asks and
+		 * never reads would make us hold them without end */
+		char why[96];
+		snprintf(why, sizeof(why), "does not read: %zu bytes waiting",
+			 c->wq_bytes);
+		peer_conn_fault(c, HAMLET_ETOOBIG, why);
+		return HAMLET_ETOOBIG;
+	}
 	if ((r = wire_frames_seal(&c->tx, msg, len, &fr, &fl)) < 0 ||
 	    (r = conn_write_raw(c, fr, fl)) < 0) {
 		free(fr);

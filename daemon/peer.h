@@ -32,6 +32,8 @@ void peers_stop(struct daemon *d);
 /*
  * Send one message (len <= WIRE_MAX_MSG) on an established connection.
  * The bytes are copied. Returns 0 or <0 (then the connection is dropped).
+ * A peer with more than HAMLETD_OUT_QUEUE_MAX bytes waiting to be written
+ * to it does not read: it is dropped as a fault (HAMLET_ETOOBIG).
  */
 int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len);
 

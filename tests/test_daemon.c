@@ -291,6 +291,78 @@ static int rogue_garbage(struct node *n, int port)
 	return fd;
 }
 
+/* Resident memory of process pid in kB, from /proc (0 when unknown). */
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Log in as n, say HELLO, then for at most limit_ms send FEEDS naming the
+ * feed key at seq 0 over and over (each answered with as many heads) and
+ * never read; the receive buffer is kept small. Returns the socket.
+ * *ret_peak_kb is the largest RSS of pid seen meanwhile.
+ */
+static int rogue_hoard(struct node *n, int port, const uint8_t key[32],
+		       pid_t pid, int limit_ms, long *ret_peak_kb)
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct wire_feed *f = calloc(WIRE_MAX_FEEDS, sizeof(*f));
+	uint8_t *p, *fr;
+	size_t len, fl;
+	long long t0 = now_ms();
+	long peak = 0;
+	int small = 4096, fd = rogue_connect(n, port, NULL, &tx);
+	struct timeval tv = { 0, 200000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ASSERT_TRUE(f != NULL);
+	for (size_t i = 0; i < WIRE_MAX_FEEDS; i++)
+		memcpy(f[i].key, key, 32);
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_send(fd, &tx, &w);
+	ASSERT_OK(wire_put_feeds(&w, f, WIRE_MAX_FEEDS, NULL, 0));
+	p = mp_writer_take(&w, &len);
+	mp_writer_destroy(&w);
+	/* bounded in count and time; stops when the daemon hangs up */
+	for (int i = 0; i < 5000 && now_ms() - t0 < limit_ms; i++) {
+		size_t off = 0;
+		long kb;
+		ASSERT_OK(wire_frames_seal(&tx, p, len, &fr, &fl));
+		while (off < fl && now_ms() - t0 < limit_ms) {
+			ssize_t k = send(fd, fr + off, fl - off, MSG_NOSIGNAL);
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		free(fr);
+		if ((kb = rss_kb(pid)) > peak)
+			peak = kb;
+		if (off < fl)
+			break;
+	}
+	free(p);
+	free(f);
+	noise_cipher_wipe(&tx);
+	*ret_peak_kb = peak;
+	return fd;
+}
+
 /*
  * ["ingest", inner] to sock: the answer, parsed into d (close it and free
  * *ret_buf). *ret_code is the answer's code.
@@ -349,7 +421,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
-	struct node *v, *c, *p, *o, *rogue, *forger;
+	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
 	char *net, *other, addr[64], hex[65];
@@ -378,6 +450,7 @@ int main(int argc, char **argv)
 	o = th_node(dir, other, "outsider", "bk/bt/qt/na-pai");
 	rogue = th_node(dir, net, "rogue", "bk/bt/qt/na-pai");
 	forger = th_node(dir, net, "forger", "bk/bt/qt/na-pai");
+	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt/na-pai");
 	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
 			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
 	daemon_proc_init(&pv, dir, "village");
@@ -512,6 +585,22 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_closed(fd, 5000));
 	close(fd);
 	ASSERT_TRUE(wait_log(&pc, "backed off", 5000));
+
+	TEST_START("a peer that asks without reading is dropped before the daemon grows, while the province keeps syncing");
+	{
+		uint8_t vkey[32];
+		long peak = 0;
+		log_feed_key(v->pk, v->scope, vkey);
+		put_profiles_live(pv.sock, 3000, 10);
+		fd = rogue_hoard(hoarder, pc.port, vkey, pc.pid, 15000, &peak);
+		ASSERT_TRUE(wait_log(&pc, "does not read:", 5000));
+		fprintf(stderr, "   commune's peak RSS %ld kB\n", peak);
+		ASSERT_TRUE(peak > 0 && peak < 64 * 1024);
+		ASSERT_TRUE(rss_kb(pc.pid) < 64 * 1024);
+		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
+		ASSERT_EQ(records(p), 91);
+		close(fd);
+	}
 
 	TEST_START("both ends dialling each other end with one connection");
 	ASSERT_TRUE(wait_connected(pc.sock, 2, 5000));
@@ -653,7 +742,7 @@ int main(int argc, char **argv)
 	sent_before = ds.entries_out;
 	put_profiles_live(pv.sock, 100000, bulk);
 	ASSERT_TRUE((ms = wait_same(v, p, 120000)) >= 0);
-	ASSERT_EQ(records(p), 81 + (uint64_t)bulk);
+	ASSERT_EQ(records(p), 91 + (uint64_t)bulk);
 	fprintf(stderr,
 		"   %d entries village -> commune -> province in %lld ms: %.0f entries/s\n",
 		bulk, ms, ms ? bulk * 1000.0 / (double)ms : 0.0);
@@ -754,6 +843,7 @@ int main(int argc, char **argv)
 	node_close(o);
 	node_close(rogue);
 	node_close(forger);
+	node_close(hoarder);
 	if (!getenv("HAMLET_TEST_KEEP"))
 		th_rmrf(dir);
 	else
