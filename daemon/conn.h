@@ -49,6 +49,7 @@ struct conn {
 	int initiator;
 	int state;
 	char name[CONFIG_MAX_ADDR + 24];
+	char host[48]; /* incoming: the source address, without the port */
 	struct noise_hs *hs;
 	struct noise_cipher tx, rx;
 	int has_rpk;

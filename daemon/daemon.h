@@ -25,6 +25,10 @@
 
 /* Limits on what one peer can make us hold (docs/hamletd.md "Limits"). */
 #define HAMLETD_OUT_QUEUE_MAX ((size_t)4 << 20) /* bytes not yet written */
+/* incoming connections still in the handshake: apart from max_peers, which
+ * counts sessions and our own dials only */
+#define HAMLETD_HANDSHAKES_MAX 16
+#define HAMLETD_HANDSHAKES_PER_ADDR 4
 
 /* Figures kept per peer public key, across connections. */
 struct peer_info {

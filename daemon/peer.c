@@ -63,6 +63,19 @@ struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
 
 /* --- life cycle of a connection ---------------------------------------- */
 
+static int conn_slotted(const struct conn *c)
+{
+	return !c->closing && (c->initiator || c->state != CONN_HANDSHAKE);
+}
+
+size_t peer__conns_slotted(const struct daemon *d)
+{
+	size_t n = 0;
+	for (const struct conn *o = d->conns; o; o = o->next)
+		n += (size_t)conn_slotted(o);
+	return n;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct daemon *d = c->d;
@@ -313,6 +326,12 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		peer_conn_close(c, "peer is backed off after a fault");
 		return 1;
 	}
+	if (!c->initiator &&
+	    peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
+		/* our limit, not the peer's fault */
+		peer_conn_close(c, "too many connections");
+		return 1;
+	}
 	c->info = pi;
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
 	snprintf(c->name + strlen(c->name), sizeof(c->name) - strlen(c->name),
@@ -473,9 +492,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->closing)
 		return;
 	if (nread < 0) {
+		/* not a fault: the other side may have hit a limit of its
+		 * own, or be stopping */
 		if (c->state == CONN_HANDSHAKE)
-			peer_conn_fault(c, HAMLET_EHANDSHAKE,
-					"closed during the handshake");
+			peer_conn_close(c, "closed during the handshake");
 		else
 			peer_conn_close(c, nread == UV_EOF
 				       ? "peer closed the connection"
@@ -580,7 +600,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?", name[CONFIG_MAX_ADDR];
-	int port = 0;
+	int port = 0, hs = 0, hs_here = 0;
 
 	if (status < 0) {
 		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
@@ -605,9 +625,24 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	snprintf(name, sizeof(name), "%s:%d", host, port);
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->connected = 1;
-	if (d->nconns > d->cfg.max_peers) {
-		peer_conn_close(c, "too many connections");
+	for (struct conn *o = d->conns; o; o = o->next) {
+		if (o == c || o->closing || o->initiator ||
+		    o->state != CONN_HANDSHAKE)
+			continue;
+		hs++;
+		if (strcmp(o->host, c->host) == 0)
+			hs_here++;
+	}
+	if (hs >= HAMLETD_HANDSHAKES_MAX ||
+	    hs_here >= HAMLETD_HANDSHAKES_PER_ADDR) {
+		/* a flood is refused here, before any work; quietly, as it
+		 * would fill the log */
+		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
+		     c->name, hs_here >= HAMLETD_HANDSHAKES_PER_ADDR
+				      ? " from this address" : "");
+		peer__conn_close(c);
 		return;
 	}
 	peer__conn_read_start(c);

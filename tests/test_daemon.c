@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define WAIT_MS 30000
@@ -364,6 +365,57 @@ static int rogue_hoard(struct node *n, int port, const uint8_t key[32],
 }
 
 /*
+ * In a child process, for limit_ms: keep n connections to port open that
+ * never send the network key (nothing at all), opening a new one each time
+ * one is closed. Returns the child's pid.
+ */
+static pid_t flood_start(int port, int n, int limit_ms)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		int fds[256];
+		long long t0 = now_ms();
+		struct timeval tv = { 0, 200000 };
+		if (n > 256)
+			n = 256;
+		for (int i = 0; i < n; i++)
+			fds[i] = -1;
+		while (now_ms() - t0 < limit_ms) {
+			for (int i = 0; i < n; i++) {
+				struct sockaddr_in a = { .sin_family = AF_INET };
+				uint8_t b[64];
+				ssize_t k;
+				if (fds[i] >= 0) {
+					k = recv(fds[i], b, sizeof(b), MSG_DONTWAIT);
+					if (k == 0 || (k < 0 && errno != EAGAIN &&
+						       errno != EWOULDBLOCK)) {
+						close(fds[i]);
+						fds[i] = -1;
+					}
+					continue;
+				}
+				if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+					continue;
+				/* a full backlog makes connect wait: bounded */
+				setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
+					   sizeof(tv));
+				a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				a.sin_port = htons((uint16_t)port);
+				if (connect(fds[i], (struct sockaddr *)&a,
+					    sizeof(a)) < 0) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+			}
+			daemon_proc_sleep_ms(5);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
  * ["ingest", inner] to sock: the answer, parsed into d (close it and free
  * *ret_buf). *ret_code is the answer's code.
  */
@@ -421,7 +473,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
-	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder;
+	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded, *helper;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
 	char *net, *other, addr[64], hex[65];
@@ -451,6 +503,8 @@ int main(int argc, char **argv)
 	rogue = th_node(dir, net, "rogue", "bk/bt/qt/na-pai");
 	forger = th_node(dir, net, "forger", "bk/bt/qt/na-pai");
 	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt/na-pai");
+	flooded = th_node(dir, net, "flooded", "bk");
+	helper = th_node(dir, net, "helper", "bk");
 	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
 			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
 	daemon_proc_init(&pv, dir, "village");
@@ -830,6 +884,33 @@ int main(int argc, char **argv)
 		node_close(s);
 	}
 
+	TEST_START("a flood of connections without the network key locks out neither a dial nor its sync");
+	{
+		struct daemon_proc pf, ph;
+		uint8_t *resp;
+		size_t rn;
+		pid_t flood;
+		int st;
+		daemon_proc_init(&pf, dir, "flooded");
+		daemon_proc_init(&ph, dir, "helper");
+		put_profiles(helper, 5000, 30);
+		ASSERT_OK(daemon_proc_start_listening(&ph, hamletd, NULL, 5));
+		ASSERT_OK(daemon_proc_start_listening(&pf, hamletd, NULL, 5));
+		flood = flood_start(pf.port, 120, 15000);
+		sleep_ms(2000);
+		ASSERT_OK(rpc_client_call(pf.sock, "peer_add", ph.addr, 5000,
+					  &resp, &rn));
+		ASSERT_EQ(resp[1], 0);
+		free(resp);
+		ASSERT_TRUE(wait_connected(pf.sock, 1, 5000));
+		ASSERT_TRUE(wait_same(helper, flooded, WAIT_MS) >= 0);
+		ASSERT_EQ(records(flooded), 30);
+		ASSERT_EQ(waitpid(flood, &st, 0), flood);
+		ASSERT_TRUE(!daemon_proc_log_has(&ph, "dropped:"));
+		ASSERT_EQ(stop(&pf), 0);
+		ASSERT_EQ(stop(&ph), 0);
+	}
+
 	TEST_START("all three stop cleanly on SIGTERM and agree");
 	ASSERT_EQ(stop(&pv), 0);
 	ASSERT_EQ(stop(&pp), 0);
@@ -844,6 +925,8 @@ int main(int argc, char **argv)
 	node_close(rogue);
 	node_close(forger);
 	node_close(hoarder);
+	node_close(flooded);
+	node_close(helper);
 	if (!getenv("HAMLET_TEST_KEEP"))
 		th_rmrf(dir);
 	else
