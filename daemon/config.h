@@ -3,7 +3,7 @@
  *
  *   [node]   home, listen (HOST:PORT), peers (space-separated HOST:PORT),
  *            scopes (space-separated scope prefixes), socket (PATH)
- *   [limits] max_peers, batch
+ *   [limits] max_peers, batch, fault_backoff
  *
  * Flags given on the command line override the file.
  */
@@ -30,6 +30,7 @@ struct config {
 	char scopes[CONFIG_MAX_SCOPES][129];
 	unsigned max_peers; /* connections, in and out */
 	unsigned batch;	    /* entries per ENTRIES message */
+	unsigned fault_backoff; /* seconds a peer is refused after a first fault */
 	int verbose;
 };
 

@@ -150,18 +150,23 @@ void peer_conn_close(struct conn *c, const char *why)
 void peer_conn_fault(struct conn *c, int err, const char *why)
 {
 	uint64_t now = uv_now(c->d->loop);
+	char ban[48] = "";
 	if (c->closing)
 		return;
-	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)", c->name,
-	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err));
 	if (c->info) {
-		uint64_t b = c->info->ban_ms ? c->info->ban_ms * 2
-					     : HAMLETD_FAULT_BACKOFF_MS;
+		uint64_t b = c->info->ban_ms
+				     ? c->info->ban_ms * 2
+				     : (uint64_t)c->d->cfg.fault_backoff * 1000;
 		if (b > HAMLETD_BACKOFF_MAX_MS)
 			b = HAMLETD_BACKOFF_MAX_MS;
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
+		snprintf(ban, sizeof(ban), "; backed off for %llu s",
+			 (unsigned long long)(b / 1000));
 	}
+	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)%s", c->name,
+	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err),
+	     ban);
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
 	peer__conn_close(c);
