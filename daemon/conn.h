@@ -61,6 +61,7 @@ struct conn {
 	size_t msg_len, msg_cap;
 	size_t wq_bytes;
 	uint64_t t_start, t_rx, t_tx;
+	uint64_t t_ready; /* HELLO received */
 	struct wire_msg *m;
 	struct sync_session sy;
 };

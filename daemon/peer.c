@@ -43,9 +43,19 @@ const char *peer_key_short(const uint8_t pk[32], char out[17])
 	return out;
 }
 
+/* Is p held by a connection? Then it must not be reused. */
+static int info_held(const struct daemon *d, const struct peer_info *p)
+{
+	for (const struct conn *o = d->conns; o; o = o->next)
+		if (o->info == p)
+			return 1;
+	return 0;
+}
+
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
 {
-	struct peer_info *free_slot = NULL;
+	struct peer_info *free_slot = NULL, *old = NULL;
+	uint64_t now = uv_now(d->loop);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		struct peer_info *p = &d->known[i];
 		if (p->used && memcmp(p->pk, pk, 32) == 0)
@@ -53,12 +63,56 @@ struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
 		if (!p->used && !free_slot)
 			free_slot = p;
 	}
+	if (!free_slot) {
+		/* full: forget the peer seen longest ago whose backoff is
+		 * over (else the one whose backoff ends first), so new keys
+		 * can never lock out the rest */
+		for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+			struct peer_info *p = &d->known[i];
+			int over = p->ban_until_ms <= now;
+			if (p->connected || info_held(d, p))
+				continue;
+			if (!old ||
+			    (over && (old->ban_until_ms > now ||
+				      p->seen_ms < old->seen_ms)) ||
+			    (!over && old->ban_until_ms > now &&
+			     p->ban_until_ms < old->ban_until_ms))
+				old = p;
+		}
+		free_slot = old;
+	}
 	if (free_slot) {
 		memset(free_slot, 0, sizeof(*free_slot));
 		memcpy(free_slot->pk, pk, 32);
 		free_slot->used = 1;
 	}
 	return free_slot;
+}
+
+/* The fault record of host, made when make is set (reusing the record
+ * of longest-past backoff when the table is full); NULL when none. A
+ * record whose backoff ended HAMLETD_FORGIVE_MS ago is forgotten. */
+static struct peer_faulty *faulty_get(struct daemon *d, const char *host,
+				      int make)
+{
+	struct peer_faulty *slot = NULL;
+	uint64_t now = uv_now(d->loop);
+	for (size_t i = 0; i < HAMLETD_MAX_FAULTY; i++) {
+		struct peer_faulty *f = &d->faulty[i];
+		if (f->host[0] && f->ban_until_ms + HAMLETD_FORGIVE_MS < now)
+			f->host[0] = 0;
+		if (f->host[0] && strcmp(f->host, host) == 0)
+			return f;
+		if (!slot || (slot->host[0] &&
+			      (!f->host[0] ||
+			       f->ban_until_ms < slot->ban_until_ms)))
+			slot = f;
+	}
+	if (!make || !slot)
+		return NULL;
+	memset(slot, 0, sizeof(*slot));
+	snprintf(slot->host, sizeof(slot->host), "%s", host);
+	return slot;
 }
 
 /* --- life cycle of a connection ---------------------------------------- */
@@ -149,16 +203,27 @@ void peer_conn_close(struct conn *c, const char *why)
 
 void peer_conn_fault(struct conn *c, int err, const char *why)
 {
-	uint64_t now = uv_now(c->d->loop);
+	struct daemon *d = c->d;
+	struct peer_faulty *f;
+	uint64_t now = uv_now(d->loop);
+	uint64_t b = (uint64_t)d->cfg.fault_backoff * 1000;
 	char ban[48] = "";
 	if (c->closing)
 		return;
+	/* each fault doubles the last backoff of the key and of the
+	 * address it came from, whichever is longer */
+	f = c->host[0] ? faulty_get(d, c->host, 1) : NULL;
+	if (c->info && c->info->ban_ms && c->info->ban_ms * 2 > b)
+		b = c->info->ban_ms * 2;
+	if (f && f->ban_ms && f->ban_ms * 2 > b)
+		b = f->ban_ms * 2;
+	if (b > HAMLETD_BAN_MAX_MS)
+		b = HAMLETD_BAN_MAX_MS;
+	if (f) {
+		f->ban_ms = b;
+		f->ban_until_ms = now + b;
+	}
 	if (c->info) {
-		uint64_t b = c->info->ban_ms
-				     ? c->info->ban_ms * 2
-				     : (uint64_t)c->d->cfg.fault_backoff * 1000;
-		if (b > HAMLETD_BACKOFF_MAX_MS)
-			b = HAMLETD_BACKOFF_MAX_MS;
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
 		snprintf(ban, sizeof(ban), "; backed off for %llu s",
@@ -338,6 +403,7 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		return 1;
 	}
 	c->info = pi;
+	pi->seen_ms = uv_now(c->d->loop);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
 	snprintf(c->name + strlen(c->name), sizeof(c->name) - strlen(c->name),
 		 " (%s)", peer_key_short(c->rpk, hex));
@@ -537,6 +603,15 @@ static void on_conn_timer(uv_timer_t *t)
 						? "handshake timed out"
 						: "no HELLO in time");
 		return;
+	}
+	if (c->info->ban_ms && now - c->t_ready >= HAMLETD_FORGIVE_MS) {
+		struct peer_faulty *f =
+			c->host[0] ? faulty_get(c->d, c->host, 0) : NULL;
+		c->info->ban_ms = 0;
+		if (f)
+			f->ban_ms = 0;
+		dlog(DLOG_INFO, "peer %s: past faults forgiven after %d min of clean session",
+		     c->name, HAMLETD_FORGIVE_MS / 60000);
 	}
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
 		peer_conn_close(c, "silent for 90 s");

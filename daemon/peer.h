@@ -47,7 +47,12 @@ void peer_conn_close(struct conn *c, const char *why);
 void peer_conn_ref(struct conn *c);
 void peer_conn_unref(struct conn *c);
 
-/* Figures for pk, creating the slot if needed (NULL when the table is full). */
+/*
+ * Figures for pk, creating the slot if needed; when the table is full the
+ * slot of a peer no connection holds is reused (NULL when every one is
+ * held). The pointer lives as long as d, but may be reused for another
+ * key once no connection holds it.
+ */
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32]);
 
 /* Short hex of a key for log lines ("ab12cd34"). */

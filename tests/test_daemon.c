@@ -473,7 +473,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
-	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded, *helper;
+	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded, *helper, *repeat, *judge;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
 	char *net, *other, addr[64], hex[65];
@@ -505,6 +505,10 @@ int main(int argc, char **argv)
 	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt/na-pai");
 	flooded = th_node(dir, net, "flooded", "bk");
 	helper = th_node(dir, net, "helper", "bk");
+	repeat = th_node(dir, net, "repeat", "bk/bt/qt/na-pai");
+	judge = th_node(dir, net, "judge", "bk");
+	ASSERT_OK(th_put(repeat, "health_profile", "HP-R",
+			 "person_id=777777777777;full_name=Repeat;birth_date=1970-01-01"));
 	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
 			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
 	daemon_proc_init(&pv, dir, "village");
@@ -911,6 +915,37 @@ int main(int argc, char **argv)
 		ASSERT_EQ(stop(&ph), 0);
 	}
 
+	TEST_START("a peer that faults again after each backoff is backed off longer each time");
+	{
+		struct daemon_proc pj;
+		char jcfg[4200], line[64];
+		daemon_proc_init(&pj, dir, "judge");
+		snprintf(jcfg, sizeof(jcfg), "%s/judge.ini", dir);
+		ASSERT_TRUE((cf = fopen(jcfg, "w")) != NULL);
+		fprintf(cf, "[limits]\nfault_backoff = 1\n");
+		fclose(cf);
+		ASSERT_OK(daemon_proc_start_listening(
+			&pj, hamletd, (const char *const[]){ "--config", jcfg, NULL },
+			5));
+		/* each time it says HELLO, then sends a forged entry */
+		for (int i = 0, secs = 1; i < 3; i++, secs *= 2) {
+			fd = rogue_entry(repeat, pj.port, 1);
+			ASSERT_TRUE(wait_closed(fd, 5000));
+			close(fd);
+			snprintf(line, sizeof(line), "; backed off for %d s", secs);
+			ASSERT_TRUE(wait_log(&pj, line, 5000));
+			if (i < 2) /* wait the backoff out */
+				sleep_ms(secs * 1000 + 300);
+		}
+		/* back before its 4 s are over: refused, not blamed again */
+		fd = rogue_entry(repeat, pj.port, 1);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(&pj, "backed off after a fault", 5000));
+		ASSERT_TRUE(!daemon_proc_log_has(&pj, "; backed off for 8 s"));
+		ASSERT_EQ(stop(&pj), 0);
+	}
+
 	TEST_START("all three stop cleanly on SIGTERM and agree");
 	ASSERT_EQ(stop(&pv), 0);
 	ASSERT_EQ(stop(&pp), 0);
@@ -927,6 +962,8 @@ int main(int argc, char **argv)
 	node_close(hoarder);
 	node_close(flooded);
 	node_close(helper);
+	node_close(repeat);
+	node_close(judge);
 	if (!getenv("HAMLET_TEST_KEEP"))
 		th_rmrf(dir);
 	else
