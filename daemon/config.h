@@ -30,7 +30,7 @@ struct config {
 	char scopes[CONFIG_MAX_SCOPES][129];
 	unsigned max_peers; /* connections, in and out */
 	unsigned batch;	    /* entries per ENTRIES message */
-	unsigned fault_backoff; /* seconds a peer is refused after a first fault */
+	unsigned fault_backoff; /* seconds refused after a first fault */
 	int verbose;
 };
 

@@ -103,9 +103,9 @@ static struct peer_faulty *faulty_get(struct daemon *d, const char *host,
 			f->host[0] = 0;
 		if (f->host[0] && strcmp(f->host, host) == 0)
 			return f;
-		if (!slot || (slot->host[0] &&
-			      (!f->host[0] ||
-			       f->ban_until_ms < slot->ban_until_ms)))
+		if (!slot ||
+		    (slot->host[0] &&
+		     (!f->host[0] || f->ban_until_ms < slot->ban_until_ms)))
 			slot = f;
 	}
 	if (!make || !slot)
@@ -396,8 +396,7 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		peer_conn_close(c, "peer is backed off after a fault");
 		return 1;
 	}
-	if (!c->initiator &&
-	    peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
+	if (!c->initiator && peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
 		/* our limit, not the peer's fault */
 		peer_conn_close(c, "too many connections");
 		return 1;
@@ -720,8 +719,10 @@ static void on_connection(uv_stream_t *server, int status)
 		/* a flood is refused here, before any work; quietly, as it
 		 * would fill the log */
 		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
-		     c->name, hs_here >= HAMLETD_HANDSHAKES_PER_ADDR
-				      ? " from this address" : "");
+		     c->name,
+		     hs_here >= HAMLETD_HANDSHAKES_PER_ADDR
+			     ? " from this address"
+			     : "");
 		peer__conn_close(c);
 		return;
 	}

@@ -2,7 +2,9 @@
  * hamletd end to end: three daemons in a chain village -> commune ->
  * province on 127.0.0.1; a node of another network that never gets past
  * the handshake; a peer that sends garbage, dropped while the others keep
- * syncing; the local RPC socket.
+ * syncing; a peer that asks and never reads; a flood of connections
+ * without the network key; backoffs that grow with each fault; the local
+ * RPC socket.
  *
  * usage: test_daemon PATH-TO-HAMLETD
  * HAMLET_TEST_ENTRIES=N (default 2000) sets the bulk-transfer size whose
@@ -387,15 +389,18 @@ static pid_t flood_start(int port, int n, int limit_ms)
 				uint8_t b[64];
 				ssize_t k;
 				if (fds[i] >= 0) {
-					k = recv(fds[i], b, sizeof(b), MSG_DONTWAIT);
-					if (k == 0 || (k < 0 && errno != EAGAIN &&
-						       errno != EWOULDBLOCK)) {
+					k = recv(fds[i], b, sizeof(b),
+						 MSG_DONTWAIT);
+					if (k == 0 ||
+					    (k < 0 && errno != EAGAIN &&
+					     errno != EWOULDBLOCK)) {
 						close(fds[i]);
 						fds[i] = -1;
 					}
 					continue;
 				}
-				if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+				fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+				if (fds[i] < 0)
 					continue;
 				/* a full backlog makes connect wait: bounded */
 				setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
@@ -473,7 +478,8 @@ int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
-	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded, *helper, *repeat, *judge;
+	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded,
+		*helper, *repeat, *judge;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
 	char *net, *other, addr[64], hex[65];
