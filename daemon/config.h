@@ -28,7 +28,7 @@ struct config {
 	char cli_peers[CONFIG_MAX_PEERS][CONFIG_MAX_ADDR];
 	size_t nscopes;
 	char scopes[CONFIG_MAX_SCOPES][129];
-	unsigned max_peers; /* connections, in and out */
+	unsigned max_peers; /* sessions, in and out, and our dials */
 	unsigned batch;	    /* entries per ENTRIES message */
 	unsigned fault_backoff; /* seconds refused after a first fault */
 	int verbose;
