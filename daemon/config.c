@@ -204,6 +204,12 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 					  value);
 				return 0;
 			}
+		} else if (strcmp(name, "fault_backoff") == 0) {
+			if (parse_uint(value, 1, 3600, &c->fault_backoff) < 0) {
+				fault_set(pc, "fault_backoff \"%s\" must be a number of seconds 1..3600",
+					  value);
+				return 0;
+			}
 		} else {
 			goto unknown;
 		}
@@ -306,6 +312,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	memset(c, 0, sizeof(*c));
 	c->max_peers = 64;
 	c->batch = 256;
+	c->fault_backoff = 30;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {

@@ -3,7 +3,7 @@
  *
  *   [node]   home, listen (HOST:PORT), peers (space-separated HOST:PORT),
  *            scopes (space-separated scope prefixes), socket (PATH)
- *   [limits] max_peers, batch
+ *   [limits] max_peers, batch, fault_backoff
  *
  * Flags given on the command line override the file.
  */
@@ -28,8 +28,9 @@ struct config {
 	char cli_peers[CONFIG_MAX_PEERS][CONFIG_MAX_ADDR];
 	size_t nscopes;
 	char scopes[CONFIG_MAX_SCOPES][129];
-	unsigned max_peers; /* connections, in and out */
+	unsigned max_peers; /* sessions, in and out, and our dials */
 	unsigned batch;	    /* entries per ENTRIES message */
+	unsigned fault_backoff; /* seconds refused after a first fault */
 	int verbose;
 };
 

@@ -49,6 +49,7 @@ struct conn {
 	int initiator;
 	int state;
 	char name[CONFIG_MAX_ADDR + 24];
+	char host[48]; /* incoming: the source address, without the port */
 	struct noise_hs *hs;
 	struct noise_cipher tx, rx;
 	int has_rpk;
@@ -60,6 +61,7 @@ struct conn {
 	size_t msg_len, msg_cap;
 	size_t wq_bytes;
 	uint64_t t_start, t_rx, t_tx;
+	uint64_t t_ready; /* HELLO received */
 	struct wire_msg *m;
 	struct sync_session sy;
 };

@@ -22,6 +22,16 @@
 #define HAMLETD_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define HAMLETD_FAULT_BACKOFF_MS 30000
 #define HAMLETD_MAX_KNOWN 1024 /* peers we keep figures for */
+#define HAMLETD_BAN_MAX_MS (60 * 60 * 1000) /* a fault backoff doubles to */
+#define HAMLETD_FORGIVE_MS (10 * 60 * 1000) /* clean session that resets it */
+#define HAMLETD_MAX_FAULTY 256 /* source addresses with faults remembered */
+
+/* Limits on what one peer can make us hold (docs/hamletd.md "Limits"). */
+#define HAMLETD_OUT_QUEUE_MAX ((size_t)4 << 20) /* bytes not yet written */
+/* incoming connections still in the handshake: apart from max_peers, which
+ * counts sessions and our own dials only */
+#define HAMLETD_HANDSHAKES_MAX 16
+#define HAMLETD_HANDSHAKES_PER_ADDR 4
 
 /* Figures kept per peer public key, across connections. */
 struct peer_info {
@@ -34,9 +44,18 @@ struct peer_info {
 	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t ban_until_ms; /* loop time */
-	uint64_t ban_ms;
+	uint64_t ban_ms;       /* the last backoff; doubles at each fault */
+	uint64_t seen_ms;      /* loop time of its last handshake */
 	int connected;
 	int used;
+};
+
+/* Faults remembered per source address of incoming connections, so a
+ * node that changes its key starts where the last one left off. */
+struct peer_faulty {
+	char host[48];
+	uint64_t ban_until_ms; /* loop time */
+	uint64_t ban_ms;
 };
 
 struct conn;
@@ -60,6 +79,7 @@ struct daemon {
 	size_t nconns;
 	struct peer_addr *addrs;
 	struct peer_info known[HAMLETD_MAX_KNOWN];
+	struct peer_faulty faulty[HAMLETD_MAX_FAULTY];
 };
 
 #endif

@@ -66,7 +66,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		peer__dial_later(pa);
 		return;
 	}
-	if (d->nconns >= d->cfg.max_peers ||
+	if (peer__conns_slotted(d) >= d->cfg.max_peers ||
 	    !(c = peer__conn_new(d, 1, pa->addr)) ||
 	    !(cr = malloc(sizeof(*cr)))) {
 		uv_freeaddrinfo(res);

@@ -43,15 +43,43 @@ const char *peer_key_short(const uint8_t pk[32], char out[17])
 	return out;
 }
 
+/* Is p held by a connection? Then it must not be reused. */
+static int info_held(const struct daemon *d, const struct peer_info *p)
+{
+	for (const struct conn *o = d->conns; o; o = o->next)
+		if (o->info == p)
+			return 1;
+	return 0;
+}
+
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
 {
-	struct peer_info *free_slot = NULL;
+	struct peer_info *free_slot = NULL, *old = NULL;
+	uint64_t now = uv_now(d->loop);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		struct peer_info *p = &d->known[i];
 		if (p->used && memcmp(p->pk, pk, 32) == 0)
 			return p;
 		if (!p->used && !free_slot)
 			free_slot = p;
+	}
+	if (!free_slot) {
+		/* full: forget the peer seen longest ago whose backoff is
+		 * over (else the one whose backoff ends first), so new keys
+		 * can never lock out the rest */
+		for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+			struct peer_info *p = &d->known[i];
+			int over = p->ban_until_ms <= now;
+			if (p->connected || info_held(d, p))
+				continue;
+			if (!old ||
+			    (over && (old->ban_until_ms > now ||
+				      p->seen_ms < old->seen_ms)) ||
+			    (!over && old->ban_until_ms > now &&
+			     p->ban_until_ms < old->ban_until_ms))
+				old = p;
+		}
+		free_slot = old;
 	}
 	if (free_slot) {
 		memset(free_slot, 0, sizeof(*free_slot));
@@ -61,7 +89,46 @@ struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32])
 	return free_slot;
 }
 
+/* The fault record of host, made when make is set (reusing the record
+ * of longest-past backoff when the table is full); NULL when none. A
+ * record whose backoff ended HAMLETD_FORGIVE_MS ago is forgotten. */
+static struct peer_faulty *faulty_get(struct daemon *d, const char *host,
+				      int make)
+{
+	struct peer_faulty *slot = NULL;
+	uint64_t now = uv_now(d->loop);
+	for (size_t i = 0; i < HAMLETD_MAX_FAULTY; i++) {
+		struct peer_faulty *f = &d->faulty[i];
+		if (f->host[0] && f->ban_until_ms + HAMLETD_FORGIVE_MS < now)
+			f->host[0] = 0;
+		if (f->host[0] && strcmp(f->host, host) == 0)
+			return f;
+		if (!slot ||
+		    (slot->host[0] &&
+		     (!f->host[0] || f->ban_until_ms < slot->ban_until_ms)))
+			slot = f;
+	}
+	if (!make || !slot)
+		return NULL;
+	memset(slot, 0, sizeof(*slot));
+	snprintf(slot->host, sizeof(slot->host), "%s", host);
+	return slot;
+}
+
 /* --- life cycle of a connection ---------------------------------------- */
+
+static int conn_slotted(const struct conn *c)
+{
+	return !c->closing && (c->initiator || c->state != CONN_HANDSHAKE);
+}
+
+size_t peer__conns_slotted(const struct daemon *d)
+{
+	size_t n = 0;
+	for (const struct conn *o = d->conns; o; o = o->next)
+		n += (size_t)conn_slotted(o);
+	return n;
+}
 
 static void conn_free(struct conn *c)
 {
@@ -136,19 +203,35 @@ void peer_conn_close(struct conn *c, const char *why)
 
 void peer_conn_fault(struct conn *c, int err, const char *why)
 {
-	uint64_t now = uv_now(c->d->loop);
+	struct daemon *d = c->d;
+	struct peer_faulty *f;
+	uint64_t now = uv_now(d->loop);
+	uint64_t b = (uint64_t)d->cfg.fault_backoff * 1000;
+	char ban[48] = "";
 	if (c->closing)
 		return;
-	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)", c->name,
-	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err));
+	/* each fault doubles the last backoff of the key and of the
+	 * address it came from, whichever is longer */
+	f = c->host[0] ? faulty_get(d, c->host, 1) : NULL;
+	if (c->info && c->info->ban_ms && c->info->ban_ms * 2 > b)
+		b = c->info->ban_ms * 2;
+	if (f && f->ban_ms && f->ban_ms * 2 > b)
+		b = f->ban_ms * 2;
+	if (b > HAMLETD_BAN_MAX_MS)
+		b = HAMLETD_BAN_MAX_MS;
+	if (f) {
+		f->ban_ms = b;
+		f->ban_until_ms = now + b;
+	}
 	if (c->info) {
-		uint64_t b = c->info->ban_ms ? c->info->ban_ms * 2
-					     : HAMLETD_FAULT_BACKOFF_MS;
-		if (b > HAMLETD_BACKOFF_MAX_MS)
-			b = HAMLETD_BACKOFF_MAX_MS;
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
+		snprintf(ban, sizeof(ban), "; backed off for %llu s",
+			 (unsigned long long)(b / 1000));
 	}
+	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)%s", c->name,
+	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err),
+	     ban);
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
 	peer__conn_close(c);
@@ -206,6 +289,15 @@ int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	int r;
 	if (c->closing)
 		return -ECONNRESET;
+	if (c->wq_bytes + len > HAMLETD_OUT_QUEUE_MAX) {
+		/* every reply is held until written: a peer that asks and
+		 * never reads would make us hold them without end */
+		char why[96];
+		snprintf(why, sizeof(why), "does not read: %zu bytes waiting",
+			 c->wq_bytes);
+		peer_conn_fault(c, HAMLET_ETOOBIG, why);
+		return HAMLET_ETOOBIG;
+	}
 	if ((r = wire_frames_seal(&c->tx, msg, len, &fr, &fl)) < 0 ||
 	    (r = conn_write_raw(c, fr, fl)) < 0) {
 		free(fr);
@@ -304,7 +396,13 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		peer_conn_close(c, "peer is backed off after a fault");
 		return 1;
 	}
+	if (!c->initiator && peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
+		/* our limit, not the peer's fault */
+		peer_conn_close(c, "too many connections");
+		return 1;
+	}
 	c->info = pi;
+	pi->seen_ms = uv_now(c->d->loop);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
 	snprintf(c->name + strlen(c->name), sizeof(c->name) - strlen(c->name),
 		 " (%s)", peer_key_short(c->rpk, hex));
@@ -464,9 +562,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->closing)
 		return;
 	if (nread < 0) {
+		/* not a fault: the other side may have hit a limit of its
+		 * own, or be stopping */
 		if (c->state == CONN_HANDSHAKE)
-			peer_conn_fault(c, HAMLET_EHANDSHAKE,
-					"closed during the handshake");
+			peer_conn_close(c, "closed during the handshake");
 		else
 			peer_conn_close(c, nread == UV_EOF
 				       ? "peer closed the connection"
@@ -503,6 +602,15 @@ static void on_conn_timer(uv_timer_t *t)
 						? "handshake timed out"
 						: "no HELLO in time");
 		return;
+	}
+	if (c->info->ban_ms && now - c->t_ready >= HAMLETD_FORGIVE_MS) {
+		struct peer_faulty *f =
+			c->host[0] ? faulty_get(c->d, c->host, 0) : NULL;
+		c->info->ban_ms = 0;
+		if (f)
+			f->ban_ms = 0;
+		dlog(DLOG_INFO, "peer %s: past faults forgiven after %d min of clean session",
+		     c->name, HAMLETD_FORGIVE_MS / 60000);
 	}
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
 		peer_conn_close(c, "silent for 90 s");
@@ -571,7 +679,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?", name[CONFIG_MAX_ADDR];
-	int port = 0;
+	int port = 0, hs = 0, hs_here = 0;
 
 	if (status < 0) {
 		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
@@ -596,9 +704,26 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	snprintf(name, sizeof(name), "%s:%d", host, port);
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->connected = 1;
-	if (d->nconns > d->cfg.max_peers) {
-		peer_conn_close(c, "too many connections");
+	for (struct conn *o = d->conns; o; o = o->next) {
+		if (o == c || o->closing || o->initiator ||
+		    o->state != CONN_HANDSHAKE)
+			continue;
+		hs++;
+		if (strcmp(o->host, c->host) == 0)
+			hs_here++;
+	}
+	if (hs >= HAMLETD_HANDSHAKES_MAX ||
+	    hs_here >= HAMLETD_HANDSHAKES_PER_ADDR) {
+		/* a flood is refused here, before any work; quietly, as it
+		 * would fill the log */
+		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
+		     c->name,
+		     hs_here >= HAMLETD_HANDSHAKES_PER_ADDR
+			     ? " from this address"
+			     : "");
+		peer__conn_close(c);
 		return;
 	}
 	peer__conn_read_start(c);

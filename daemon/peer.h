@@ -32,6 +32,8 @@ void peers_stop(struct daemon *d);
 /*
  * Send one message (len <= WIRE_MAX_MSG) on an established connection.
  * The bytes are copied. Returns 0 or <0 (then the connection is dropped).
+ * A peer with more than HAMLETD_OUT_QUEUE_MAX bytes waiting to be written
+ * to it does not read: it is dropped as a fault (HAMLET_ETOOBIG).
  */
 int peer_conn_send(struct conn *c, const uint8_t *msg, size_t len);
 
@@ -45,7 +47,12 @@ void peer_conn_close(struct conn *c, const char *why);
 void peer_conn_ref(struct conn *c);
 void peer_conn_unref(struct conn *c);
 
-/* Figures for pk, creating the slot if needed (NULL when the table is full). */
+/*
+ * Figures for pk, creating the slot if needed; when the table is full the
+ * slot of a peer no connection holds is reused (NULL when every one is
+ * held). The pointer lives as long as d, but may be reused for another
+ * key once no connection holds it.
+ */
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32]);
 
 /* Short hex of a key for log lines ("ab12cd34"). */

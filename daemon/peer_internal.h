@@ -28,6 +28,13 @@ struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name);
  */
 void peer__conn_close(struct conn *c);
 
+/*
+ * Connections that hold a max_peers slot: sessions past the handshake and
+ * our own dials. Incoming handshakes have slots of their own
+ * (HAMLETD_HANDSHAKES_MAX), so a flood of them cannot lock out either.
+ */
+size_t peer__conns_slotted(const struct daemon *d);
+
 /* Read from c's socket, which is connected: the handshake starts. */
 void peer__conn_read_start(struct conn *c);
 

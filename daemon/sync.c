@@ -85,7 +85,8 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	s->tx_credit = m->hello.credit;
 	c->state = CONN_READY;
 	c->info->connected = 1;
-	c->info->ban_ms = 0;
+	/* the backoff is forgiven only after a clean session (peer.c) */
+	c->t_ready = uv_now(c->d->loop);
 	if (c->pa)
 		c->pa->backoff_ms = 0;
 	dlog(DLOG_INFO, "peer %s: connected (%s)", c->name,

@@ -98,6 +98,7 @@ int main(void)
 	ASSERT_STREQ(cfg.socket, "/run/hamlet/hamletd.sock");
 	ASSERT_EQ(cfg.max_peers, 12);
 	ASSERT_EQ(cfg.batch, 256);
+	ASSERT_EQ(cfg.fault_backoff, 30);
 	ASSERT_STREQ(cfg.config_path, path);
 
 	TEST_START("a long peer list goes on indented lines, and scopes add up over lines");
@@ -155,6 +156,8 @@ int main(void)
 		} bad[] = {
 			{ "[node]\nhome = /h\n[limits]\nbatch = 1000\n",
 			  "line 4: batch \"1000\" must be a number 1..256" },
+			{ "[limits]\nfault_backoff = 0\n",
+			  "line 2: fault_backoff \"0\" must be a number of seconds 1..3600" },
 			{ "[limits]\nmax_peers = 0\n",
 			  "line 2: max_peers \"0\" must be a number 1..1024" },
 			{ "[limits]\nmax_peers = 12x\n",

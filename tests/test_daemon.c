@@ -2,7 +2,9 @@
  * hamletd end to end: three daemons in a chain village -> commune ->
  * province on 127.0.0.1; a node of another network that never gets past
  * the handshake; a peer that sends garbage, dropped while the others keep
- * syncing; the local RPC socket.
+ * syncing; a peer that asks and never reads; a flood of connections
+ * without the network key; backoffs that grow with each fault; the local
+ * RPC socket.
  *
  * usage: test_daemon PATH-TO-HAMLETD
  * HAMLET_TEST_ENTRIES=N (default 2000) sets the bulk-transfer size whose
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define WAIT_MS 30000
@@ -294,6 +297,132 @@ static int rogue_garbage(struct node *n, int port)
 	return fd;
 }
 
+/* Resident memory of process pid in kB, from /proc (0 when unknown). */
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Log in as n, say HELLO, then for at most limit_ms send FEEDS naming the
+ * feed key at seq 0 over and over (each answered with as many heads) and
+ * never read; the receive buffer is kept small. Returns the socket.
+ * *ret_peak_kb is the largest RSS of pid seen meanwhile.
+ */
+static int rogue_hoard(struct node *n, int port, const uint8_t key[32],
+		       pid_t pid, int limit_ms, long *ret_peak_kb)
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct wire_feed *f = calloc(WIRE_MAX_FEEDS, sizeof(*f));
+	uint8_t *p, *fr;
+	size_t len, fl;
+	long long t0 = now_ms();
+	long peak = 0;
+	int small = 4096, fd = rogue_connect(n, port, NULL, &tx);
+	struct timeval tv = { 0, 200000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ASSERT_TRUE(f != NULL);
+	for (size_t i = 0; i < WIRE_MAX_FEEDS; i++)
+		memcpy(f[i].key, key, 32);
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_send(fd, &tx, &w);
+	ASSERT_OK(wire_put_feeds(&w, f, WIRE_MAX_FEEDS, NULL, 0));
+	p = mp_writer_take(&w, &len);
+	mp_writer_destroy(&w);
+	/* bounded in count and time; stops when the daemon hangs up */
+	for (int i = 0; i < 5000 && now_ms() - t0 < limit_ms; i++) {
+		size_t off = 0;
+		long kb;
+		ASSERT_OK(wire_frames_seal(&tx, p, len, &fr, &fl));
+		while (off < fl && now_ms() - t0 < limit_ms) {
+			ssize_t k = send(fd, fr + off, fl - off, MSG_NOSIGNAL);
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		free(fr);
+		if ((kb = rss_kb(pid)) > peak)
+			peak = kb;
+		if (off < fl)
+			break;
+	}
+	free(p);
+	free(f);
+	noise_cipher_wipe(&tx);
+	*ret_peak_kb = peak;
+	return fd;
+}
+
+/*
+ * In a child process, for limit_ms: keep n connections to port open that
+ * never send the network key (nothing at all), opening a new one each time
+ * one is closed. Returns the child's pid.
+ */
+static pid_t flood_start(int port, int n, int limit_ms)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		int fds[256];
+		long long t0 = now_ms();
+		struct timeval tv = { 0, 200000 };
+		if (n > 256)
+			n = 256;
+		for (int i = 0; i < n; i++)
+			fds[i] = -1;
+		while (now_ms() - t0 < limit_ms) {
+			for (int i = 0; i < n; i++) {
+				struct sockaddr_in a = { .sin_family = AF_INET };
+				uint8_t b[64];
+				ssize_t k;
+				if (fds[i] >= 0) {
+					k = recv(fds[i], b, sizeof(b),
+						 MSG_DONTWAIT);
+					if (k == 0 ||
+					    (k < 0 && errno != EAGAIN &&
+					     errno != EWOULDBLOCK)) {
+						close(fds[i]);
+						fds[i] = -1;
+					}
+					continue;
+				}
+				fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+				if (fds[i] < 0)
+					continue;
+				/* a full backlog makes connect wait: bounded */
+				setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
+					   sizeof(tv));
+				a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				a.sin_port = htons((uint16_t)port);
+				if (connect(fds[i], (struct sockaddr *)&a,
+					    sizeof(a)) < 0) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+			}
+			daemon_proc_sleep_ms(5);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
 /*
  * ["ingest", inner] to sock: the answer, parsed into d (close it and free
  * *ret_buf). *ret_code is the answer's code.
@@ -400,7 +529,8 @@ int main(int argc, char **argv)
 {
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
-	struct node *v, *c, *p, *o, *rogue, *forger;
+	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded,
+		*helper, *repeat, *judge;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
 	char *net, *other, addr[64], hex[65];
@@ -429,6 +559,13 @@ int main(int argc, char **argv)
 	o = th_node(dir, other, "outsider", "bk/bt/qt/na-pai");
 	rogue = th_node(dir, net, "rogue", "bk/bt/qt/na-pai");
 	forger = th_node(dir, net, "forger", "bk/bt/qt/na-pai");
+	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt/na-pai");
+	flooded = th_node(dir, net, "flooded", "bk");
+	helper = th_node(dir, net, "helper", "bk");
+	repeat = th_node(dir, net, "repeat", "bk/bt/qt/na-pai");
+	judge = th_node(dir, net, "judge", "bk");
+	ASSERT_OK(th_put(repeat, "health_profile", "HP-R",
+			 "person_id=777777777777;full_name=Repeat;birth_date=1970-01-01"));
 	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
 			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
 	daemon_proc_init(&pv, dir, "village");
@@ -563,6 +700,22 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_closed(fd, 5000));
 	close(fd);
 	ASSERT_TRUE(wait_log(&pc, "backed off", 5000));
+
+	TEST_START("a peer that asks without reading is dropped before the daemon grows, while the province keeps syncing");
+	{
+		uint8_t vkey[32];
+		long peak = 0;
+		log_feed_key(v->pk, v->scope, vkey);
+		put_profiles_live(pv.sock, 3000, 10);
+		fd = rogue_hoard(hoarder, pc.port, vkey, pc.pid, 15000, &peak);
+		ASSERT_TRUE(wait_log(&pc, "does not read:", 5000));
+		fprintf(stderr, "   commune's peak RSS %ld kB\n", peak);
+		ASSERT_TRUE(peak > 0 && peak < 64 * 1024);
+		ASSERT_TRUE(rss_kb(pc.pid) < 64 * 1024);
+		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
+		ASSERT_EQ(records(p), 91);
+		close(fd);
+	}
 
 	TEST_START("both ends dialling each other end with one connection");
 	ASSERT_TRUE(wait_connected(pc.sock, 2, 5000));
@@ -804,7 +957,7 @@ int main(int argc, char **argv)
 	sent_before = ds.entries_out;
 	put_profiles_live(pv.sock, 100000, bulk);
 	ASSERT_TRUE((ms = wait_same(v, p, 120000)) >= 0);
-	ASSERT_EQ(records(p), 81 + (uint64_t)bulk);
+	ASSERT_EQ(records(p), 91 + (uint64_t)bulk);
 	fprintf(stderr,
 		"   %d entries village -> commune -> province in %lld ms: %.0f entries/s\n",
 		bulk, ms, ms ? bulk * 1000.0 / (double)ms : 0.0);
@@ -892,6 +1045,64 @@ int main(int argc, char **argv)
 		node_close(s);
 	}
 
+	TEST_START("a flood of connections without the network key locks out neither a dial nor its sync");
+	{
+		struct daemon_proc pf, ph;
+		uint8_t *resp;
+		size_t rn;
+		pid_t flood;
+		int st;
+		daemon_proc_init(&pf, dir, "flooded");
+		daemon_proc_init(&ph, dir, "helper");
+		put_profiles(helper, 5000, 30);
+		ASSERT_OK(daemon_proc_start_listening(&ph, hamletd, NULL, 5));
+		ASSERT_OK(daemon_proc_start_listening(&pf, hamletd, NULL, 5));
+		flood = flood_start(pf.port, 120, 15000);
+		sleep_ms(2000);
+		ASSERT_OK(rpc_client_call(pf.sock, "peer_add", ph.addr, 5000,
+					  &resp, &rn));
+		ASSERT_EQ(resp[1], 0);
+		free(resp);
+		ASSERT_TRUE(wait_connected(pf.sock, 1, 5000));
+		ASSERT_TRUE(wait_same(helper, flooded, WAIT_MS) >= 0);
+		ASSERT_EQ(records(flooded), 30);
+		ASSERT_EQ(waitpid(flood, &st, 0), flood);
+		ASSERT_TRUE(!daemon_proc_log_has(&ph, "dropped:"));
+		ASSERT_EQ(stop(&pf), 0);
+		ASSERT_EQ(stop(&ph), 0);
+	}
+
+	TEST_START("a peer that faults again after each backoff is backed off longer each time");
+	{
+		struct daemon_proc pj;
+		char jcfg[4200], line[64];
+		daemon_proc_init(&pj, dir, "judge");
+		snprintf(jcfg, sizeof(jcfg), "%s/judge.ini", dir);
+		ASSERT_TRUE((cf = fopen(jcfg, "w")) != NULL);
+		fprintf(cf, "[limits]\nfault_backoff = 1\n");
+		fclose(cf);
+		ASSERT_OK(daemon_proc_start_listening(
+			&pj, hamletd, (const char *const[]){ "--config", jcfg, NULL },
+			5));
+		/* each time it says HELLO, then sends a forged entry */
+		for (int i = 0, secs = 1; i < 3; i++, secs *= 2) {
+			fd = rogue_entry(repeat, pj.port, 1);
+			ASSERT_TRUE(wait_closed(fd, 5000));
+			close(fd);
+			snprintf(line, sizeof(line), "; backed off for %d s", secs);
+			ASSERT_TRUE(wait_log(&pj, line, 5000));
+			if (i < 2) /* wait the backoff out */
+				sleep_ms(secs * 1000 + 300);
+		}
+		/* back before its 4 s are over: refused, not blamed again */
+		fd = rogue_entry(repeat, pj.port, 1);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(&pj, "backed off after a fault", 5000));
+		ASSERT_TRUE(!daemon_proc_log_has(&pj, "; backed off for 8 s"));
+		ASSERT_EQ(stop(&pj), 0);
+	}
+
 	TEST_START("all three stop cleanly on SIGTERM and agree");
 	ASSERT_EQ(stop(&pv), 0);
 	ASSERT_EQ(stop(&pp), 0);
@@ -905,6 +1116,11 @@ int main(int argc, char **argv)
 	node_close(o);
 	node_close(rogue);
 	node_close(forger);
+	node_close(hoarder);
+	node_close(flooded);
+	node_close(helper);
+	node_close(repeat);
+	node_close(judge);
 	if (!getenv("HAMLET_TEST_KEEP"))
 		th_rmrf(dir);
 	else
