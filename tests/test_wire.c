@@ -175,15 +175,14 @@ int main(void)
 	{
 		static const uint8_t msg[] = { 0x93, 0x08, 0xfe, 0xa0 };
 		struct mp_doc d;
-		struct wire_msg *m = calloc(1, sizeof(*m));
-		char why[200];
-		ASSERT_TRUE(m != NULL);
-		ASSERT_OK(wire_decode(msg, sizeof(msg), &d, m, why, sizeof(why)));
-		ASSERT_EQ(m->type, WIRE_ERROR);
-		ASSERT_EQ(m->error.code, -2);
-		ASSERT_STREQ(m->error.text, "");
+		struct wire_msg *em = calloc(1, sizeof(*em));
+		ASSERT_TRUE(em != NULL);
+		ASSERT_OK(wire_decode(msg, sizeof(msg), &d, em, why, sizeof(why)));
+		ASSERT_EQ(em->type, WIRE_ERROR);
+		ASSERT_EQ(em->error.code, -2);
+		ASSERT_STREQ(em->error.text, "");
 		mp_doc_close(&d);
-		free(m);
+		free(em);
 	}
 
 	TEST_START("empty strings and bins read as empty, never as NULL");
