@@ -38,3 +38,13 @@ hamlet_fuzz(rpc_request LIBS hamlet_rpc_client)
 if(TARGET hamlet_config)
   hamlet_fuzz(config LIBS hamlet_config)
 endif()
+# hamlet import's reading of CSV and NDJSON files (cli/import_read.c)
+if(TARGET hamlet)
+  foreach(t import_csv import_ndjson)
+    hamlet_fuzz(${t}
+      SOURCES ${CMAKE_SOURCE_DIR}/cli/import_read.c ${CMAKE_SOURCE_DIR}/cli/cli.c
+        ${CMAKE_SOURCE_DIR}/cli/cli_rpc.c
+      LIBS hamlet_core hamlet_rpc_client PkgConfig::JANSSON ${CSV_LIB})
+    target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+  endforeach()
+endif()
