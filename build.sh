@@ -102,7 +102,7 @@ bench)
 	esac
 	;;
 fuzz)
-	DEPS+=(clang)
+	DEPS+=(clang libclang-rt-dev) # libclang-rt: libFuzzer and the sanitizers
 	install_deps
 	CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAMLET_FUZZ=ON
 	fuzz_run "${2:-60}"
