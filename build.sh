@@ -11,6 +11,10 @@
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
+#   ./build.sh fuzz [SECONDS]
+#                     build the fuzz targets with clang and libFuzzer
+#                     (build-fuzz/) and run each for SECONDS (default 60)
+#                     from its seed corpus; fails if any target crashes
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +33,43 @@ install_deps() {
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Run every libFuzzer target in build-fuzz/ for $1 seconds, each from a
+# scratch copy of its seed corpus, and print the coverage it reached.
+fuzz_run() {
+	local secs=$1 failed=() scratch
+	scratch=$(mktemp -d)
+	for bin in build-fuzz/tests/fuzz_*; do
+		local t=${bin##*/fuzz_} log
+		mkdir -p "$scratch/$t"
+		cp tests/fuzz/corpus/"$t"/* "$scratch/$t"/ 2>/dev/null || true
+		log=$scratch/$t.log
+		if "$bin" -max_total_time="$secs" -print_final_stats=1 \
+			-artifact_prefix="$scratch/$t-" "$scratch/$t" >"$log" 2>&1; then
+			printf '%-16s %s\n' "$t" "$(fuzz_cov "$log")"
+		else
+			printf '%-16s CRASHED (%s)\n' "$t" "$(fuzz_cov "$log")"
+			tail -n 40 "$log" >&2
+			mkdir -p build-fuzz/crashes
+			cp "$scratch/$t"-* build-fuzz/crashes/ 2>/dev/null || true
+			failed+=("$t")
+		fi
+	done
+	rm -rf "$scratch"
+	if [ ${#failed[@]} -gt 0 ]; then
+		echo "crashed: ${failed[*]} (inputs in build-fuzz/crashes/)" >&2
+		return 1
+	fi
+}
+
+# "seeds cov: A -> cov: B ft: C corp: D exec/s E" from a libFuzzer log
+fuzz_cov() {
+	local first last
+	first=$(grep -m1 -o 'INITED cov: [0-9]*' "$1" | grep -o '[0-9]*$' || true)
+	last=$(grep -E '^#[0-9]+.*cov:' "$1" | tail -n 1 |
+		grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9/a-zA-Z]* .*exec/s: [0-9]*' || true)
+	echo "seeds cov: ${first:-?} -> ${last:-no stats}"
 }
 
 build() { # dir, extra cmake args...
@@ -60,8 +101,14 @@ bench)
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
 	;;
+fuzz)
+	DEPS+=(clang libclang-rt-dev) # libclang-rt: libFuzzer and the sanitizers
+	install_deps
+	CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAMLET_FUZZ=ON
+	fuzz_run "${2:-60}"
+	;;
 *)
-	echo "usage: $0 demo|test|bench [sync|province] [ENTRIES]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province] [ENTRIES]" >&2
 	exit 2
 	;;
 esac

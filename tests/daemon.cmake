@@ -22,18 +22,6 @@ if(TARGET hamletd)
   set_tests_properties(daemon_faults PROPERTIES TIMEOUT 900)
 endif()
 
-# the wire decoder under the same mutation driver as the other fuzz targets
-if(TARGET hamlet_wire AND NOT HAMLET_FUZZ)
-  add_executable(fuzz_wire fuzz/fuzz_wire.c fuzz/driver.c)
-  target_link_libraries(fuzz_wire PRIVATE hamlet_wire)
-  add_test(NAME fuzz_wire COMMAND fuzz_wire 20000)
-elseif(TARGET hamlet_wire)
-  add_executable(fuzz_wire fuzz/fuzz_wire.c)
-  target_compile_options(fuzz_wire PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_wire PRIVATE -fsanitize=fuzzer)
-  target_link_libraries(fuzz_wire PRIVATE hamlet_wire)
-endif()
-
 # the same chain driven through the hamlet CLI, writing while the daemons run
 if(TARGET hamletd AND TARGET hamlet)
   add_test(NAME sync_chain_cli

@@ -1,14 +1,50 @@
-# Fuzz targets. By default each runs under a small random-mutation driver
-# as an ordinary test; with -DHAMLET_FUZZ=ON (clang) they link libFuzzer.
-option(HAMLET_FUZZ "Build the fuzz targets with libFuzzer (clang)" OFF)
-foreach(t entry bundle)
-  if(HAMLET_FUZZ)
-    add_executable(fuzz_${t} fuzz/fuzz_${t}.c)
-    target_compile_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
-    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
-  else()
-    add_executable(fuzz_${t} fuzz/fuzz_${t}.c fuzz/driver.c)
-    add_test(NAME fuzz_${t} COMMAND fuzz_${t} 20000)
+# Fuzz targets, one per decoder of what a peer, a file or a user hands us.
+# By default each runs under a small random-mutation driver (driver.c) as
+# an ordinary test, over its seed corpus in tests/fuzz/corpus/<target>/
+# plus mutations; with -DHAMLET_FUZZ=ON (clang, see the top CMakeLists.txt)
+# they link libFuzzer instead: ./build.sh fuzz runs them.
+set(HAMLET_FUZZ_CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
+
+# hamlet_fuzz(NAME SOURCES... LIBS libs...): fuzz_NAME from fuzz/fuzz_NAME.c
+function(hamlet_fuzz name)
+  cmake_parse_arguments(F "" "ITERATIONS" "SOURCES;LIBS" ${ARGN})
+  if(NOT F_ITERATIONS)
+    set(F_ITERATIONS 20000)
   endif()
-  target_link_libraries(fuzz_${t} PRIVATE hamlet_core)
-endforeach()
+  if(HAMLET_FUZZ)
+    add_executable(fuzz_${name} fuzz/fuzz_${name}.c ${F_SOURCES})
+    target_compile_options(fuzz_${name} PRIVATE
+      -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    add_executable(fuzz_${name} fuzz/fuzz_${name}.c fuzz/driver.c ${F_SOURCES})
+    add_test(NAME fuzz_${name}
+      COMMAND fuzz_${name} ${F_ITERATIONS} 1 ${HAMLET_FUZZ_CORPUS}/${name})
+    set_tests_properties(fuzz_${name} PROPERTIES TIMEOUT 120)
+  endif()
+  target_link_libraries(fuzz_${name} PRIVATE ${F_LIBS})
+endfunction()
+
+hamlet_fuzz(entry LIBS hamlet_core)
+hamlet_fuzz(bundle LIBS hamlet_core)
+if(TARGET hamlet_wire)
+  hamlet_fuzz(wire LIBS hamlet_wire)
+endif()
+# each input costs a few X25519 operations
+hamlet_fuzz(noise ITERATIONS 4000 LIBS hamlet_proto)
+hamlet_fuzz(negentropy LIBS hamlet_proto)
+hamlet_fuzz(summary LIBS hamlet_core)
+hamlet_fuzz(rpc_request LIBS hamlet_rpc_client)
+if(TARGET hamlet_config)
+  hamlet_fuzz(config LIBS hamlet_config)
+endif()
+# hamlet import's reading of CSV and NDJSON files (cli/import_read.c)
+if(TARGET hamlet)
+  foreach(t import_csv import_ndjson)
+    hamlet_fuzz(${t}
+      SOURCES ${CMAKE_SOURCE_DIR}/cli/import_read.c ${CMAKE_SOURCE_DIR}/cli/cli.c
+        ${CMAKE_SOURCE_DIR}/cli/cli_rpc.c
+      LIBS hamlet_core hamlet_rpc_client PkgConfig::JANSSON ${CSV_LIB})
+    target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+  endforeach()
+endif()

@@ -1,0 +1,64 @@
+/*
+ * import_read: the rows of a file for hamlet import (cli/cmd_import.c),
+ * read and checked one by one: the CSV header against the collection's
+ * schema, each row's id and values, each NDJSON line's object. Nothing
+ * here touches the store; what the rows mean together and against the
+ * store is cmd_import.c's second step.
+ *
+ * Problems are counted in nerr and the first IMPORT_MAX_ERRORS printed
+ * on stderr, naming the row or line; fatal says reading stopped (a wrong
+ * header, invalid CSV, out of memory).
+ */
+#ifndef HAMLET_CLI_IMPORT_READ_H
+#define HAMLET_CLI_IMPORT_READ_H
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define IMPORT_MAX_ERRORS 20
+
+struct import_row {
+	char *id;
+	uint8_t *body;
+	size_t len;
+	unsigned long where; /* CSV row (the header is row 1) or NDJSON line */
+};
+
+struct importer {
+	const struct schema *s;
+	const char *unit; /* "row" or "line" */
+	struct import_row *rows;
+	size_t n, cap;
+	unsigned long nerr;
+	int fatal; /* stop reading: the header is wrong, or out of memory */
+	/* CSV */
+	int have_header;
+	int *col; /* per column: field index, or -1 for id */
+	size_t ncols;
+	char **cells;
+	size_t ncells, cellcap;
+	unsigned long rowno;
+};
+
+/*
+ * Print "hamlet: UNIT WHERE: message" on stderr for one of the first
+ * IMPORT_MAX_ERRORS problems, and count every problem in im->nerr.
+ */
+__attribute__((format(printf, 3, 4))) void
+import_err(struct importer *im, unsigned long where, const char *fmt, ...);
+
+/*
+ * Read f (named path in messages) as CSV or as NDJSON into im, whose s
+ * (the collection's schema) and unit ("row" or "line") the caller sets
+ * on a zeroed struct. Each good row is appended to im->rows, its body
+ * the msgpack cli_json_body() makes. Returns 0 (check im->nerr and
+ * im->fatal), -ENOMEM, or a negative errno when f cannot be read.
+ */
+int import_read_csv(struct importer *im, FILE *f, const char *path);
+int import_read_ndjson(struct importer *im, FILE *f, const char *path);
+
+/* Free what reading left in im (rows, columns, cells). */
+void import_close(struct importer *im);
+#endif

@@ -1,0 +1,60 @@
+/* Fuzz target: summary files (summary_read). */
+#include "fuzz_memfile.h"
+#include "mp.h"
+#include "summary.h"
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[64], why[512];
+	struct summary *s;
+	int fd = fuzz_memfile(data, size, path, sizeof(path));
+	if (summary_read(path, &s, why, sizeof(why)) == 0) {
+		uint8_t key[32] = { 0 };
+		summary_seq(s, key);
+		if (s->n)
+			summary_find(s, s->feeds[0].key);
+		summary_free(s);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Summaries of no feed and of two, as summary_write() lays them out. */
+size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
+{
+	static uint8_t *seeds[2];
+	static size_t lens[2];
+	uint8_t id[32] = { 7 }, node[32] = { 8 }, k[32] = { 1 }, h[32] = { 9 };
+	for (int i = 0; i < 2; i++) {
+		struct mp_writer w;
+		size_t len;
+		uint8_t *body;
+		mp_writer_init(&w);
+		msgpack_pack_array(&w.pk, 5);
+		msgpack_pack_uint64(&w.pk, 1);
+		mp_pack_bin(&w.pk, id, 32);
+		mp_pack_bin(&w.pk, node, 32);
+		msgpack_pack_uint64(&w.pk, 1234567);
+		msgpack_pack_array(&w.pk, (size_t)i * 2);
+		for (int f = 0; f < i * 2; f++) {
+			k[0] = (uint8_t)(f + 1);
+			msgpack_pack_array(&w.pk, 3);
+			mp_pack_bin(&w.pk, k, 32);
+			msgpack_pack_uint64(&w.pk, (uint64_t)f + 3);
+			mp_pack_bin(&w.pk, h, 32);
+		}
+		body = mp_writer_take(&w, &len);
+		mp_writer_destroy(&w);
+		if (!body || !(seeds[i] = malloc(8 + len)))
+			abort();
+		memcpy(seeds[i], SUMMARY_MAGIC, 8);
+		memcpy(seeds[i] + 8, body, len);
+		lens[i] = 8 + len;
+		free(body);
+	}
+	*ret_seeds = seeds;
+	*ret_lens = lens;
+	return 2;
+}
