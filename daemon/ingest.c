@@ -158,7 +158,10 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 	for (size_t k = 0; k < nok; k++) {
 		const struct log_out *o = &ok_out[k];
 		j->out[idx[k]] = *o;
-		if (o->status == LOG_REJECTED && !j->fault) {
+		/* an entry dated far ahead or past the held caps may be
+		 * relayed in good faith: refused, but not the sender's fault */
+		if (o->status == LOG_REJECTED && !j->fault &&
+		    o->err != HAMLET_EFUTURE && o->err != HAMLET_EHELDCAP) {
 			j->fault = 1;
 			snprintf(j->why, sizeof(j->why),
 				 "entry %zu (seq %llu) rejected: %s", idx[k],
