@@ -333,6 +333,153 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 	return release_held(a, &f);
 }
 
+/* The signed bytes of one entry as it arrived, and its body if any. */
+struct entry_bytes {
+	const uint8_t *env, *sig, *body;
+	size_t env_len, body_len;
+};
+
+/* The feed an entry belongs to, or a new one at seq 0. */
+static int feed_load(struct store_txn *t, const struct entry *e,
+		     struct log_feed *f)
+{
+	uint8_t key[32];
+	int r;
+
+	log_feed_key(e->author, e->scope, key);
+	r = log_feed_get(t, key, f);
+	if (r != HAMLET_ENOTFOUND)
+		return r;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key, key, 32);
+	memcpy(f->author, e->author, 32);
+	strcpy(f->scope, e->scope);
+	return 0;
+}
+
+static void refuse_held_cap(struct log__applier *a, struct log_out *out)
+{
+	out->status = LOG_REJECTED;
+	out->err = HAMLET_EHELDCAP;
+	a->st.rejected++;
+	a->st.refused_held_cap++;
+}
+
+/* An entry past the feed's head + 1: held for the ones before it, within
+ * the caps per feed and in all. */
+static int hold_entry(struct log__applier *a, const struct entry *e,
+		      const struct log_feed *f, const struct entry_bytes *b,
+		      struct log_out *out)
+{
+	uint8_t k[40];
+	const void *hv;
+	size_t hvl;
+	uint64_t held = 0; /* one held again does not add to the count */
+	int r, fresh;
+
+	if (e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
+		snprintf(out->why, sizeof(out->why),
+			 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
+			 e->scope, (unsigned long long)f->seq,
+			 LOG_MAX_HELD_PER_FEED, (unsigned long long)e->seq);
+		refuse_held_cap(a, out);
+		return 0;
+	}
+	log__seq_key(f->key, e->seq, k);
+	r = store_get(a->t, ST_PENDING, k, 40, &hv, &hvl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	fresh = r == HAMLET_ENOTFOUND;
+	if (fresh && (r = store_count(a->t, ST_PENDING, &held)) < 0)
+		return r;
+	if (held >= LOG_MAX_HELD) {
+		snprintf(out->why, sizeof(out->why),
+			 "not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)",
+			 LOG_MAX_HELD, e->scope, (unsigned long long)e->seq);
+		refuse_held_cap(a, out);
+		return 0;
+	}
+	/* one held again keeps its row, and so its arrival time */
+	if (fresh && (r = put_entry_row(a->t, ST_PENDING, k, 40, b->env,
+				       b->env_len, b->sig, b->body,
+				       b->body_len)) < 0)
+		return r;
+	out->status = LOG_HELD;
+	snprintf(out->why, sizeof(out->why),
+		 "held: feed %s has entries up to %llu, this is %llu", e->scope,
+		 (unsigned long long)f->seq, (unsigned long long)e->seq);
+	a->st.held++;
+	return 0;
+}
+
+/* Two entries signed by one author at one seq: both kept as evidence and
+ * the feed frozen at the first seq where they part. */
+static int record_fork(struct log__applier *a, const struct entry *e,
+		       const uint8_t id[32], struct log_feed *f,
+		       const struct entry_bytes *b, struct log_out *out)
+{
+	uint8_t fk[72];
+	uint64_t at = e->seq <= f->seq ? e->seq : e->seq - 1;
+	int r;
+
+	memcpy(fk, f->key, 32);
+	store_be64(fk + 32, e->seq);
+	memcpy(fk + 40, id, 32);
+	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, b->env, b->env_len,
+			       b->sig, NULL, 0)) < 0)
+		return r;
+	if (!f->forked || at < f->fork_seq) {
+		f->forked = 1;
+		f->fork_seq = at;
+		if ((r = feed_put(a->t, f)) < 0)
+			return r;
+	}
+	out->status = LOG_FORK;
+	out->err = HAMLET_EFORK;
+	snprintf(out->why, sizeof(out->why),
+		 "fork: author signed two different entries at seq %llu of feed %s; both kept as evidence, feed frozen",
+		 (unsigned long long)at, e->scope);
+	a->st.forks++;
+	return 0;
+}
+
+/* The entry at head + 1 that chains to the head: stored, and its record
+ * operation with it. */
+static int append_entry(struct log__applier *a, const struct entry *e,
+			const uint8_t id[32], struct log_feed *f,
+			const struct entry_bytes *b, struct log_out *out)
+{
+	uint8_t k[40];
+	int r;
+
+	log__seq_key(f->key, e->seq, k);
+	if ((r = put_entry_row(a->t, ST_ENTRIES, k, 40, b->env, b->env_len,
+			       b->sig, NULL, 0)) < 0)
+		return r;
+	if ((r = store_put(a->t, ST_IDS, id, 32, k, 40, 0)) < 0)
+		return r;
+	if (b->body && (r = store_put(a->t, ST_BODIES, e->body_hash,
+				      ENTRY_HASH_LEN, b->body, b->body_len,
+				      0)) < 0)
+		return r;
+	f->seq = e->seq;
+	memcpy(f->head, id, 32);
+	f->hlc = e->hlc;
+	if ((r = feed_put(a->t, f)) < 0 || (r = moved_add(&a->moved, f)) < 0)
+		return r;
+	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE) {
+		if ((r = record_op_add(a->t, e, id)) < 0)
+			return r;
+		if ((r = dirty_add(&a->dirty, e)) < 0)
+			return r;
+	}
+	if (e->hlc > a->max_hlc)
+		a->max_hlc = e->hlc;
+	out->status = LOG_APPLIED;
+	a->st.applied++;
+	return 0;
+}
+
 /* Store one entry (log__apply_one) without releasing what it unblocks;
  * when it is applied, *ret_feed is its feed's new head. */
 static int apply_entry(struct log__applier *a, const struct entry *e,
@@ -341,23 +488,15 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 		       const uint8_t *body, size_t body_len,
 		       struct log_out *out, struct log_feed *ret_feed)
 {
+	const struct entry_bytes b = { env, sig, body, env_len, body_len };
 	struct log_feed f;
-	uint8_t k[40];
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, id, 32);
 	out->seq = e->seq;
-	log_feed_key(e->author, e->scope, f.key);
-	r = log_feed_get(a->t, f.key, &f);
-	if (r == HAMLET_ENOTFOUND) {
-		memset(&f, 0, sizeof(f));
-		log_feed_key(e->author, e->scope, f.key);
-		memcpy(f.author, e->author, 32);
-		strcpy(f.scope, e->scope);
-	} else if (r < 0) {
+	if ((r = feed_load(a->t, e, &f)) < 0)
 		return r;
-	}
 	if (f.forked && e->seq > f.fork_seq) {
 		out->status = LOG_REJECTED;
 		out->err = HAMLET_EFORKED;
@@ -376,115 +515,21 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 				       &osig)) < 0)
 			return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 		entry_id(oenv, olen, oid);
-		if (memcmp(oid, id, 32) == 0) {
-			out->status = LOG_DUPLICATE;
-			a->st.duplicate++;
-			return 0;
-		}
-		goto fork;
-	}
-	if (e->seq > f.seq + 1) {
-		uint64_t held;
-		int fresh;
-		if (e->seq - f.seq >= LOG_MAX_HELD_PER_FEED) {
-			snprintf(out->why, sizeof(out->why),
-				 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
-				 e->scope, (unsigned long long)f.seq,
-				 LOG_MAX_HELD_PER_FEED,
-				 (unsigned long long)e->seq);
-			goto held_cap;
-		}
-		const void *hv;
-		size_t hvl;
-		log__seq_key(f.key, e->seq, k);
-		r = store_get(a->t, ST_PENDING, k, 40, &hv, &hvl);
-		if (r < 0 && r != HAMLET_ENOTFOUND)
-			return r;
-		fresh = r == HAMLET_ENOTFOUND;
-		held = 0; /* one held again does not add to the count */
-		if (fresh && (r = store_count(a->t, ST_PENDING, &held)) < 0)
-			return r;
-		if (held >= LOG_MAX_HELD) {
-			snprintf(out->why, sizeof(out->why),
-				 "not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)",
-				 LOG_MAX_HELD, e->scope,
-				 (unsigned long long)e->seq);
-			goto held_cap;
-		}
-		/* one held again keeps its row, and so its arrival time */
-		if (fresh &&
-		    (r = put_entry_row(a->t, ST_PENDING, k, 40, env, env_len,
-				       sig, body, body_len)) < 0)
-			return r;
-		out->status = LOG_HELD;
-		snprintf(out->why, sizeof(out->why),
-			 "held: feed %s has entries up to %llu, this is %llu",
-			 e->scope, (unsigned long long)f.seq,
-			 (unsigned long long)e->seq);
-		a->st.held++;
+		if (memcmp(oid, id, 32) != 0)
+			return record_fork(a, e, id, &f, &b, out);
+		out->status = LOG_DUPLICATE;
+		a->st.duplicate++;
 		return 0;
 	}
+	if (e->seq > f.seq + 1)
+		return hold_entry(a, e, &f, &b, out);
 	if (e->seq > 1 && memcmp(e->prev, f.head, 32) != 0)
-		goto fork; /* it chains to another entry at seq - 1 */
-
-	/* append */
-	log__seq_key(f.key, e->seq, k);
-	if ((r = put_entry_row(a->t, ST_ENTRIES, k, 40, env, env_len, sig, NULL,
-			       0)) < 0)
+		/* it chains to another entry at seq - 1 */
+		return record_fork(a, e, id, &f, &b, out);
+	if ((r = append_entry(a, e, id, &f, &b, out)) < 0)
 		return r;
-	if ((r = store_put(a->t, ST_IDS, id, 32, k, 40, 0)) < 0)
-		return r;
-	if (body && (r = store_put(a->t, ST_BODIES, e->body_hash,
-				   ENTRY_HASH_LEN, body, body_len, 0)) < 0)
-		return r;
-	f.seq = e->seq;
-	memcpy(f.head, id, 32);
-	f.hlc = e->hlc;
-	if ((r = feed_put(a->t, &f)) < 0 || (r = moved_add(&a->moved, &f)) < 0)
-		return r;
-	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE) {
-		if ((r = record_op_add(a->t, e, id)) < 0)
-			return r;
-		if ((r = dirty_add(&a->dirty, e)) < 0)
-			return r;
-	}
-	if (e->hlc > a->max_hlc)
-		a->max_hlc = e->hlc;
-	out->status = LOG_APPLIED;
-	a->st.applied++;
 	*ret_feed = f;
 	return 0;
-
-held_cap:
-	out->status = LOG_REJECTED;
-	out->err = HAMLET_EHELDCAP;
-	a->st.rejected++;
-	a->st.refused_held_cap++;
-	return 0;
-
-fork: {
-	uint8_t fk[72];
-	uint64_t at = e->seq <= f.seq ? e->seq : e->seq - 1;
-	memcpy(fk, f.key, 32);
-	store_be64(fk + 32, e->seq);
-	memcpy(fk + 40, id, 32);
-	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, env, env_len, sig, NULL,
-			       0)) < 0)
-		return r;
-	if (!f.forked || at < f.fork_seq) {
-		f.forked = 1;
-		f.fork_seq = at;
-		if ((r = feed_put(a->t, &f)) < 0)
-			return r;
-	}
-	out->status = LOG_FORK;
-	out->err = HAMLET_EFORK;
-	snprintf(out->why, sizeof(out->why),
-		 "fork: author signed two different entries at seq %llu of feed %s; both kept as evidence, feed frozen",
-		 (unsigned long long)at, e->scope);
-	a->st.forks++;
-	return 0;
-}
 }
 
 int log__meta_hlc_get(struct store_txn *t, uint64_t *ret)
