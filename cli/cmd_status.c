@@ -184,6 +184,9 @@ static void status_json(const struct status_facts *st)
 					    json_integer((json_int_t)waiting));
 		}
 		json_object_set_new(j, "peers", jp);
+		const msgpack_object *rf = cli_mp_get(st->res, "refused");
+		if (rf && rf->type == MSGPACK_OBJECT_MAP)
+			json_object_set_new(j, "refused", cli_mp_json(rf));
 	}
 	cli_json_print(j);
 }
@@ -220,6 +223,36 @@ static void peer_print(const struct status_facts *st, const msgpack_object *p)
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
 }
 
+/* hamletd's count of arriving entries it refused, by reason, as words. */
+static const struct {
+	const char *key, *words;
+} refusal[] = {
+	{ "invalid", "malformed or forged" },
+	{ "out_of_scope", "outside this node's scopes" },
+	{ "too_far_ahead", "dated too far ahead" },
+	{ "held_cap", "past the limit on entries waiting" },
+	{ "held_expired", "waited too long for an earlier entry" },
+	{ "frozen_feed", "for a feed frozen after a fork" },
+	{ "forks", "second entries at one seq (kept as evidence)" },
+};
+
+static void refused_print(const msgpack_object *res)
+{
+	const msgpack_object *m = cli_mp_get(res, "refused");
+	const char *sep = "";
+
+	printf("refused since the daemon started:");
+	for (size_t i = 0; i < sizeof(refusal) / sizeof(refusal[0]); i++) {
+		uint64_t v = m ? cli_mp_u64(m, refusal[i].key) : 0;
+		if (!v)
+			continue;
+		printf("%s %llu %s", sep, (unsigned long long)v,
+		       refusal[i].words);
+		sep = ";";
+	}
+	printf("%s\n", *sep ? "" : " nothing");
+}
+
 static void status_print(const struct status_facts *st)
 {
 	const struct totals *tot = &st->tot;
@@ -248,6 +281,7 @@ static void status_print(const struct status_facts *st)
 		return;
 	}
 	printf("daemon: running; %zu peer%s\n", st->np, st->np == 1 ? "" : "s");
+	refused_print(st->res);
 	for (size_t i = 0; i < st->np; i++)
 		peer_print(st, &st->peers->via.array.ptr[i]);
 }

@@ -18,6 +18,7 @@ struct ingest {
 	int stopped;
 	ingest_commit_cb commit_cb;
 	void *commit_ctx;
+	struct ingest_refused refused;
 };
 
 int ingest_scope_under_any(const char *scope,
@@ -59,6 +60,54 @@ void ingest_on_commit(struct ingest *q, ingest_commit_cb cb, void *ctx)
 size_t ingest_pending(const struct ingest *q)
 {
 	return q->pending;
+}
+
+const struct ingest_refused *ingest_refused(const struct ingest *q)
+{
+	return &q->refused;
+}
+
+static void count_refusal(struct ingest_refused *c, int err)
+{
+	switch (err) {
+	case HAMLET_ESCOPE:
+		c->out_of_scope++;
+		break;
+	case HAMLET_EFUTURE:
+		c->future++;
+		break;
+	case HAMLET_EHELDCAP:
+		c->held_cap++;
+		break;
+	case HAMLET_EFORKED:
+		c->frozen++;
+		break;
+	default:
+		c->invalid++;
+	}
+}
+
+/* On the loop thread: a finished job's refusals added to the totals. */
+static void count_refused(struct ingest *q, const struct ingest_job *j)
+{
+	struct ingest_refused *c = &q->refused;
+
+	if (j->kind != INGEST_ENTRIES)
+		return;
+	c->held_expired += j->stats.held_expired;
+	if (j->r < 0) {
+		/* a whole job refused for its first bad entry; or our store
+		 * failed, and nothing was judged */
+		if (j->fault)
+			count_refusal(c, j->r);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->out[i].status == LOG_FORK)
+			c->forks++;
+		else if (j->out[i].status == LOG_REJECTED)
+			count_refusal(c, j->out[i].err);
+	}
 }
 
 /* --- the checks every arriving entry passes, whoever brought it -------- */
@@ -207,6 +256,7 @@ static void job_after(uv_work_t *w, int status)
 		j->r = -ECANCELED;
 		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
 	}
+	count_refused(q, j);
 	j->cb_(j); /* may free j */
 	if (adv.n && q->commit_cb)
 		q->commit_cb(q->commit_ctx, &adv);

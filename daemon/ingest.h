@@ -31,6 +31,18 @@ enum ingest_kind {
 struct ingest;
 struct ingest_job;
 
+/* Arriving signed entries (from peers and bundles) the queue refused since
+ * it was made, by reason; forks are stored as evidence, counted apart. */
+struct ingest_refused {
+	uint64_t invalid;      /* malformed, forged, or not the feed named */
+	uint64_t out_of_scope; /* outside this node's scopes */
+	uint64_t future;       /* dated more than LOG_MAX_AHEAD_MS ahead */
+	uint64_t held_cap;     /* past the caps on entries held */
+	uint64_t held_expired; /* held LOG_MAX_HELD_AGE_MS, then dropped */
+	uint64_t frozen;       /* for a feed frozen after a fork */
+	uint64_t forks;	       /* second entries at one seq: kept, feed frozen */
+};
+
 /* Called on the loop thread once per submitted job. */
 typedef void (*ingest_done_cb)(struct ingest_job *job);
 /* Called on the loop thread after each commit that moved feed heads. */
@@ -88,6 +100,9 @@ int ingest_submit(struct ingest *q, struct ingest_job *job, ingest_done_cb cb);
 
 /* Jobs queued or running. */
 size_t ingest_pending(const struct ingest *q);
+
+/* What the queue refused since it was made; borrowed from q. */
+const struct ingest_refused *ingest_refused(const struct ingest *q);
 
 /*
  * Refuse new jobs and cancel the queued ones (their callbacks run now,

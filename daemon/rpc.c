@@ -152,6 +152,19 @@ static void kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
 	msgpack_pack_uint64(pk, v);
 }
 
+static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
+{
+	mp_pack_str(pk, "refused");
+	msgpack_pack_map(pk, 7);
+	kv_u64(pk, "invalid", c->invalid);
+	kv_u64(pk, "out_of_scope", c->out_of_scope);
+	kv_u64(pk, "too_far_ahead", c->future);
+	kv_u64(pk, "held_cap", c->held_cap);
+	kv_u64(pk, "held_expired", c->held_expired);
+	kv_u64(pk, "frozen_feed", c->frozen);
+	kv_u64(pk, "forks", c->forks);
+}
+
 static void do_status(struct rpc_conn *rc)
 {
 	struct daemon *d = rc->d;
@@ -178,7 +191,7 @@ static void do_status(struct rpc_conn *rc)
 	mp_writer_init(&w);
 	msgpack_pack_array(&w.pk, 2);
 	msgpack_pack_int(&w.pk, 0);
-	msgpack_pack_map(&w.pk, 5);
+	msgpack_pack_map(&w.pk, 6);
 	mp_pack_str(&w.pk, "node");
 	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
 	mp_pack_str(&w.pk, hex);
@@ -188,6 +201,7 @@ static void do_status(struct rpc_conn *rc)
 	sodium_bin2hex(hex, sizeof(hex), digest, 32);
 	mp_pack_str(&w.pk, hex);
 	kv_u64(&w.pk, "records", count);
+	pack_refused(&w.pk, ingest_refused(d->ingest));
 	mp_pack_str(&w.pk, "peers");
 	msgpack_pack_array(&w.pk, np);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {

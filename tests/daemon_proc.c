@@ -417,6 +417,41 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 	return 0;
 }
 
+/* The map of refusals by reason. */
+static int status_refused(const msgpack_object *o, struct daemon_status *ret)
+{
+	static const struct {
+		const char *name;
+		size_t at;
+	} counts[] = {
+		{ "invalid", offsetof(struct daemon_status, refused_invalid) },
+		{ "out_of_scope", offsetof(struct daemon_status, refused_scope) },
+		{ "too_far_ahead",
+		  offsetof(struct daemon_status, refused_future) },
+		{ "held_cap", offsetof(struct daemon_status, refused_held_cap) },
+		{ "held_expired", offsetof(struct daemon_status, held_expired) },
+		{ "frozen_feed", offsetof(struct daemon_status, refused_frozen) },
+		{ "forks", offsetof(struct daemon_status, forks) },
+	};
+	const msgpack_object_kv *kv;
+	size_t n, found = 0;
+	int r;
+
+	if ((r = mp_get_map(o, 16, &kv, &n)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < sizeof(counts) / sizeof(counts[0]); j++)
+			if (key_is(&kv[i].key, counts[j].name)) {
+				if ((r = mp_get_uint(&kv[i].val, UINT64_MAX,
+						     (uint64_t *)((char *)ret +
+								  counts[j].at))) < 0)
+					return r;
+				found++;
+			}
+	/* every reason is reported, zero or not */
+	return found == sizeof(counts) / sizeof(counts[0]) ? 0 : HAMLET_EFORMAT;
+}
+
 int daemon_proc_status(const char *sock, int timeout_ms,
 		       struct daemon_status *ret)
 {
@@ -452,6 +487,9 @@ int daemon_proc_status(const char *sock, int timeout_ms,
 			goto out;
 		if (key_is(&kv[i].key, "records") &&
 		    (r = mp_get_uint(v, UINT64_MAX, &s.records)) < 0)
+			goto out;
+		if (key_is(&kv[i].key, "refused") &&
+		    (r = status_refused(v, &s)) < 0)
 			goto out;
 		if (!key_is(&kv[i].key, "peers"))
 			continue;

@@ -145,6 +145,9 @@ struct daemon_status {
 	uint64_t entries_in, entries_out, entries_dup_in;
 	uint64_t messages_in, neg_in, batches_in;
 	uint64_t batch_credit; /* the largest */
+	/* arriving entries refused since the daemon started, by reason */
+	uint64_t refused_invalid, refused_scope, refused_future;
+	uint64_t refused_held_cap, held_expired, refused_frozen, forks;
 };
 
 /*

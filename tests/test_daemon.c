@@ -694,6 +694,8 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_log(&pc, hex, 5000));
 	ASSERT_TRUE(daemon_proc_log_has(&pc, "signature does not verify"));
 	ASSERT_EQ(records(c), 81);
+	status_of(pc.sock, 5000, &ds);
+	ASSERT_EQ(ds.refused_invalid, 1);
 
 	TEST_START("a peer dropped for a fault is backed off when it comes back");
 	fd = rogue_garbage(rogue, pc.port);
@@ -1034,6 +1036,13 @@ int main(int argc, char **argv)
 		mp_doc_close(&d);
 		free(buf);
 		th_pool_free(&pool);
+		/* status counts both refusals, for their reason alone */
+		status_of(ps.sock, 5000, &ds);
+		ASSERT_EQ(ds.refused_scope, 2);
+		ASSERT_EQ(ds.refused_invalid + ds.refused_future +
+				  ds.refused_held_cap + ds.refused_frozen +
+				  ds.forks,
+			  0);
 		/* neither way stored it */
 		{
 			struct node *sn;
