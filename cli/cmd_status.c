@@ -174,7 +174,8 @@ static void status_json(const struct status_facts *st)
 			uint64_t last = cli_mp_u64(p, "last_sync_ms");
 			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 				 con->via.boolean;
-			int insync = up && last && last >= tot->newest_ms;
+			int insync = up && last && last >= tot->newest_ms &&
+				     !cli_mp_u64(p, "entries_waiting_for_disk");
 			uint64_t waiting = waiting_since(n, last);
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
@@ -205,7 +206,13 @@ static void peer_print(const struct status_facts *st, const msgpack_object *p)
 			con->via.boolean;
 	uint64_t last = cli_mp_u64(p, "last_sync_ms");
 	/* in sync: the peer agreed with us after our newest entry */
-	const char *state = !connected ? "NOT CONNECTED"
+	uint64_t disk_wait = cli_mp_u64(p, "entries_waiting_for_disk");
+	char full[120];
+	snprintf(full, sizeof(full),
+		 "connected, NOT SYNCING: the disk is full; %llu entries received wait for space",
+		 (unsigned long long)disk_wait);
+	const char *state = !connected	? "NOT CONNECTED"
+			    : disk_wait ? full
 			    : last && last >= newest_ms
 				    ? "connected, in sync"
 				    : "connected, syncing";

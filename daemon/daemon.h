@@ -43,6 +43,7 @@ struct peer_info {
 	uint64_t batches_in;	 /* batches committed */
 	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
+	uint64_t disk_wait;    /* entries received that wait for disk space */
 	uint64_t ban_until_ms; /* loop time */
 	uint64_t ban_ms;       /* the last backoff; doubles at each fault */
 	uint64_t seen_ms;      /* loop time of its last handshake */

@@ -628,6 +628,7 @@ static void on_conn_timer(uv_timer_t *t)
 			peer_conn_send(c, p, n);
 		free(p);
 	}
+	sync_session_tick(c, now);
 	if (!c->closing && c->initiator &&
 	    now - c->sy.last_reconcile > SYNC_RECONCILE_MS)
 		sync_session_reconcile(c);

@@ -208,7 +208,7 @@ static void do_status(struct rpc_conn *rc)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(&w.pk, 13);
+		msgpack_pack_map(&w.pk, 14);
 		mp_pack_str(&w.pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(&w.pk, hex);
@@ -229,6 +229,7 @@ static void do_status(struct rpc_conn *rc)
 		kv_u64(&w.pk, "entries_dup_in", p->entries_dup_in);
 		kv_u64(&w.pk, "batches_in", p->batches_in);
 		kv_u64(&w.pk, "batch_credit", p->batch_credit);
+		kv_u64(&w.pk, "entries_waiting_for_disk", p->disk_wait);
 	}
 	reply(rc, &w);
 	mp_writer_destroy(&w);

@@ -276,6 +276,10 @@ void sync_session_close(struct conn *c)
 		sync__batch_free(s->rx_batch);
 		s->rx_batch = NULL;
 	}
+	sync__batch_free(s->rx_full); /* the same */
+	s->rx_full = NULL;
+	if (c->info)
+		c->info->disk_wait = 0;
 	free(s->held);
 	s->held = NULL;
 	s->held_len = 0;

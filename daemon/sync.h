@@ -26,6 +26,10 @@
 #define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
 #define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
 #define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
+/* a batch our full disk could not take waits here, tried again after 5 s,
+ * doubling up to 5 min, so the peer sends nothing again meanwhile */
+#define SYNC_FULL_RETRY_MS 5000
+#define SYNC_FULL_RETRY_MAX_MS (5 * 60 * 1000)
 
 struct conn;
 struct daemon;
@@ -68,6 +72,9 @@ struct sync_session {
 	uint64_t rx_grant_ms;	 /* when that credit was granted */
 	struct sync_batch *rx_batch; /* the batch being received */
 	int rx_committing;	 /* a batch of this peer waits for its commit */
+	struct sync_batch *rx_full; /* refused by a full disk; tried again */
+	uint64_t rx_full_at;	    /* when (uv_now) */
+	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	struct sync_stream *streams, *streams_tail;
 	size_t nstreams;
 	struct sync_sent *sent; /* open-addressing table */
@@ -98,6 +105,10 @@ int sync_session_reconcile(struct conn *c);
 
 /* Send more entries if credit and the socket allow. */
 void sync_session_pump(struct conn *c);
+
+/* Once a second from the connection's timer: try again a batch the
+ * disk had no room for, when its time has come. */
+void sync_session_tick(struct conn *c, uint64_t now);
 
 /* Free what the session holds (the connection is closing). */
 void sync_session_close(struct conn *c);

@@ -100,6 +100,54 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	mp_writer_destroy(&w);
 }
 
+/*
+ * The disk had no room for batch b: keep it (the peer waits for its ACK
+ * and sends nothing more) and try again later, waiting longer each time
+ * the disk is still full. One log line a try.
+ */
+static void batch_wait_for_room(struct conn *c, struct sync_batch *b)
+{
+	struct sync_session *s = &c->sy;
+	uint64_t wait = s->rx_full_wait ? s->rx_full_wait * 2
+					: SYNC_FULL_RETRY_MS;
+
+	if (wait > SYNC_FULL_RETRY_MAX_MS)
+		wait = SYNC_FULL_RETRY_MAX_MS;
+	s->rx_full_wait = wait;
+	s->rx_full_at = uv_now(c->d->loop) + wait;
+	s->rx_full = b;
+	s->rx_committing = 1;
+	if (c->info)
+		c->info->disk_wait = b->n;
+	dlog(DLOG_WARNING,
+	     "peer %s: the disk holding the store is full: %zu entries received wait here, not stored; trying again in %llu s (free space on the disk; the peer sends nothing again meanwhile)",
+	     c->name, b->n, (unsigned long long)(wait / 1000));
+}
+
+static void batch_done(struct ingest_job *job);
+
+void sync_session_tick(struct conn *c, uint64_t now)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_batch *b = s->rx_full;
+	int r;
+
+	if (!b || c->closing || now < s->rx_full_at)
+		return;
+	s->rx_full = NULL;
+	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
+		if (r == -EBUSY) { /* the writer is busy: next tick */
+			s->rx_full = b;
+			return;
+		}
+		sync__batch_free(b);
+		s->rx_committing = 0;
+		peer_conn_close(c, "cannot queue the batch");
+		return;
+	}
+	peer_conn_ref(c);
+}
+
 /* The ingest queue is done with a batch (committed, refused, cancelled). */
 static void batch_done(struct ingest_job *job)
 {
@@ -109,6 +157,11 @@ static void batch_done(struct ingest_job *job)
 	c->sy.rx_committing = 0;
 	if (job->r == -ECANCELED || c->closing) {
 		/* the session ended: the peer sends it again next time */
+	} else if (!job->fault &&
+		   (job->r == HAMLET_EDISKFULL || job->r == HAMLET_EMAPFULL)) {
+		batch_wait_for_room(c, b);
+		peer_conn_unref(c);
+		return;
 	} else if (job->fault) {
 		peer_conn_fault(c, job->r < 0 ? job->r : HAMLET_EPROTO,
 				job->why);
@@ -117,6 +170,13 @@ static void batch_done(struct ingest_job *job)
 		dlog(DLOG_ERR, "peer %s: %s", c->name, job->why);
 		peer_conn_close(c, "store error");
 	} else {
+		if (c->sy.rx_full_wait)
+			dlog(DLOG_NOTICE,
+			     "peer %s: the store takes entries again",
+			     c->name);
+		c->sy.rx_full_wait = 0;
+		if (c->info)
+			c->info->disk_wait = 0;
 		batch_acked(c, b);
 	}
 	peer_conn_unref(c);
