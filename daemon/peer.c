@@ -673,90 +673,11 @@ struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name)
 	return c;
 }
 
-static void on_connection(uv_stream_t *server, int status)
-{
-	struct daemon *d = server->data;
-	struct conn *c;
-	struct sockaddr_storage ss;
-	int sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?", name[CONFIG_MAX_ADDR];
-	int port = 0, hs = 0, hs_here = 0;
-
-	if (status < 0) {
-		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
-		return;
-	}
-	if (!(c = peer__conn_new(d, 0, "incoming")))
-		return;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
-		peer__conn_close(c);
-		return;
-	}
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-			uv_ip4_name(a, host, sizeof(host));
-			port = ntohs(a->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-			uv_ip6_name(a, host, sizeof(host));
-			port = ntohs(a->sin6_port);
-		}
-	}
-	snprintf(name, sizeof(name), "%s:%d", host, port);
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->host, sizeof(c->host), "%s", host);
-	c->connected = 1;
-	for (struct conn *o = d->conns; o; o = o->next) {
-		if (o == c || o->closing || o->initiator ||
-		    o->state != CONN_HANDSHAKE)
-			continue;
-		hs++;
-		if (strcmp(o->host, c->host) == 0)
-			hs_here++;
-	}
-	if (hs >= HAMLETD_HANDSHAKES_MAX ||
-	    hs_here >= HAMLETD_HANDSHAKES_PER_ADDR) {
-		/* a flood is refused here, before any work; quietly, as it
-		 * would fill the log */
-		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
-		     c->name,
-		     hs_here >= HAMLETD_HANDSHAKES_PER_ADDR
-			     ? " from this address"
-			     : "");
-		peer__conn_close(c);
-		return;
-	}
-	peer__conn_read_start(c);
-}
-
 int peers_start(struct daemon *d)
 {
 	int r;
-	if (d->cfg.listen[0]) {
-		char host[CONFIG_MAX_ADDR], port[8];
-		struct sockaddr_storage ss;
-		config_addr_split(d->cfg.listen, host, sizeof(host), port,
-				  sizeof(port));
-		if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss) &&
-		    uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss)) {
-			dlog(DLOG_ERR, "listen address %s is not an IP address",
-			     d->cfg.listen);
-			return -EINVAL;
-		}
-		uv_tcp_init(d->loop, &d->listener);
-		d->listener.data = d;
-		d->listening = 1;
-		if ((r = uv_tcp_bind(&d->listener, (struct sockaddr *)&ss, 0)) <
-			    0 ||
-		    (r = uv_listen((uv_stream_t *)&d->listener, 64,
-				   on_connection)) < 0) {
-			dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.listen,
-			     uv_strerror(r));
-			return r;
-		}
-		dlog(DLOG_INFO, "listening on %s", d->cfg.listen);
-	}
+	if (d->cfg.listen[0] && (r = peer__listen(d)) < 0)
+		return r;
 	return peers_sync_config(d);
 }
 

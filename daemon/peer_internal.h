@@ -41,6 +41,11 @@ void peer__conn_read_start(struct conn *c);
 /* Send the next handshake message, carrying payload (plen may be 0). */
 int peer__hs_send(struct conn *c, const uint8_t *payload, size_t plen);
 
+/* --- listen.c ---------------------------------------------------------- */
+
+/* Listen on d->cfg.listen and take incoming connections. */
+int peer__listen(struct daemon *d);
+
 /* --- dial.c ------------------------------------------------------------ */
 
 /* Dial pa again after its backoff, which doubles up to a cap. */

@@ -157,7 +157,8 @@ int store_open(const char *dir, const struct store_options *opt,
 			goto fail;
 		}
 	}
-	rc = env_open(st, dir, (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS);
+	rc = env_open(st, dir,
+		      (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS | MDB_NORDAHEAD);
 	/*
 	 * LMDB readers write the lock file too. Where they cannot (a copy
 	 * on read-only media, or in a directory the reader may not write),
@@ -166,7 +167,8 @@ int store_open(const char *dir, const struct store_options *opt,
 	 * writer would reuse pages under a reader it cannot see.
 	 */
 	if (st->readonly && (rc == EACCES || rc == EROFS))
-		rc = env_open(st, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK);
+		rc = env_open(st, dir,
+			      MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK | MDB_NORDAHEAD);
 	if (rc != 0) {
 		r = map_err(rc);
 		goto fail;

@@ -1,0 +1,152 @@
+/*
+ * listen: taking incoming connections into the handshake, within slots of
+ * their own so that a flood of them locks out neither sessions nor dials.
+ *
+ * An honest peer sends its first handshake message as soon as its TCP
+ * connection is up; a flood that holds connections open sends nothing.
+ * So when the slots for handshakes (in all, or from one address) are
+ * full, the newcomer takes the slot of the oldest connection that has
+ * sent nothing yet, and is refused only when every slot holds one that
+ * has spoken. A peer sharing its address with a flood (behind the same
+ * NAT, or on the same host) thus still gets through.
+ */
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "peer_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Has c's peer sent anything, read or still in the kernel's buffer? */
+static int conn_spoke(const struct conn *c)
+{
+	uv_os_fd_t fd;
+	char b;
+
+	if (c->in_len > 0)
+		return 1;
+	if (uv_fileno((const uv_handle_t *)&c->tcp, &fd) < 0)
+		return 1; /* cannot tell: spare it */
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	       (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/*
+ * Make room for incoming connection c when the handshake slots are full:
+ * close the oldest silent one (from c's address when that is what is
+ * full). 0 when c may go on, -EBUSY when it must be refused.
+ */
+static int handshake_slot(struct daemon *d, struct conn *c)
+{
+	struct conn *victim = NULL;
+	size_t hs = 0, here = 0;
+	int per_addr;
+
+	for (struct conn *o = d->conns; o; o = o->next) {
+		if (o == c || o->closing || o->initiator ||
+		    o->state != CONN_HANDSHAKE)
+			continue;
+		hs++;
+		here += strcmp(o->host, c->host) == 0;
+	}
+	if (hs < HAMLETD_HANDSHAKES_MAX && here < HAMLETD_HANDSHAKES_PER_ADDR)
+		return 0;
+	per_addr = here >= HAMLETD_HANDSHAKES_PER_ADDR;
+	for (struct conn *o = d->conns; o; o = o->next) {
+		if (o == c || o->closing || o->initiator ||
+		    o->state != CONN_HANDSHAKE ||
+		    (per_addr && strcmp(o->host, c->host) != 0) ||
+		    (victim && victim->t_start <= o->t_start) || conn_spoke(o))
+			continue;
+		victim = o;
+	}
+	/* quietly: a flood would fill the log */
+	if (!victim) {
+		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
+		     c->name, per_addr ? " from this address" : "");
+		return -EBUSY;
+	}
+	dlog(DLOG_DEBUG,
+	     "peer %s: closed: silent in the handshake, its slot taken by a newer connection",
+	     victim->name);
+	peer__conn_close(victim);
+	return 0;
+}
+
+/* The source address of c's peer, into c->host and c->name. */
+static void conn_name(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss), port = 0;
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, host, sizeof(host));
+			port = ntohs(a->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof(host));
+			port = ntohs(a->sin6_port);
+		}
+	}
+	snprintf(c->name, sizeof(c->name), "%s:%d", host, port);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	struct conn *c;
+
+	if (status < 0) {
+		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
+		return;
+	}
+	if (!(c = peer__conn_new(d, 0, "incoming")))
+		return;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+		peer__conn_close(c);
+		return;
+	}
+	conn_name(c);
+	c->connected = 1;
+	if (handshake_slot(d, c) < 0) {
+		peer__conn_close(c);
+		return;
+	}
+	peer__conn_read_start(c);
+}
+
+int peer__listen(struct daemon *d)
+{
+	char host[CONFIG_MAX_ADDR], port[8];
+	struct sockaddr_storage ss;
+	int r;
+
+	config_addr_split(d->cfg.listen, host, sizeof(host), port,
+			  sizeof(port));
+	if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss) &&
+	    uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss)) {
+		dlog(DLOG_ERR, "listen address %s is not an IP address",
+		     d->cfg.listen);
+		return -EINVAL;
+	}
+	uv_tcp_init(d->loop, &d->listener);
+	d->listener.data = d;
+	d->listening = 1;
+	if ((r = uv_tcp_bind(&d->listener, (struct sockaddr *)&ss, 0)) < 0 ||
+	    (r = uv_listen((uv_stream_t *)&d->listener, 64, on_connection)) <
+		    0) {
+		dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.listen,
+		     uv_strerror(r));
+		return r;
+	}
+	dlog(DLOG_INFO, "listening on %s", d->cfg.listen);
+	return 0;
+}

@@ -1,0 +1,309 @@
+/*
+ * Peers and clients that misbehave on purpose, for the tests that attack a
+ * running hamletd: raw TCP and local-socket connections, a real handshake
+ * as a given node, a peer that asks and never reads, a flood of
+ * connections that never send the network key; and a process's RSS.
+ * Header-only, as daemon_util.h: each test is one program. Every loop is
+ * bounded in count and time.
+ */
+#ifndef HAMLET_TESTS_ROGUE_H
+#define HAMLET_TESTS_ROGUE_H
+
+#include "daemon_util.h"
+#include "helpers.h"
+#include "noise.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static inline void put_profiles(struct node *n, int from, int count)
+{
+	int done = 0;
+	while (done < count) {
+		struct log_op ops[500];
+		uint8_t *bodies[500];
+		char ids[500][32], why[256], spec[256];
+		struct log_author a;
+		size_t failed, k = 0;
+		node_author(n, &a);
+		for (; k < 500 && done + (int)k < count; k++) {
+			int i = from + done + (int)k;
+			snprintf(ids[k], sizeof(ids[k]), "HP-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=%012d;full_name=Person %d;birth_date=1980-01-01",
+				 i, i);
+			bodies[k] = th_body(spec, &ops[k].body_len);
+			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[k], NULL, bodies[k],
+						  ops[k].body_len, 0 };
+		}
+		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
+			      sizeof(why), NULL) < 0) {
+			fprintf(stderr, "log_write: %s\n", why);
+			exit(1);
+		}
+		for (size_t i = 0; i < k; i++)
+			free(bodies[i]);
+		done += (int)k;
+	}
+}
+
+static inline int tcp_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static inline void send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k <= 0)
+			return;
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Read one u16-framed message with a 5 s limit; returns its length or -1. */
+static inline int recv_frame(int fd, uint8_t *buf, size_t cap)
+{
+	struct timeval tv = { 5, 0 };
+	uint8_t h[2];
+	size_t n, got = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (recv(fd, h, 2, MSG_WAITALL) != 2)
+		return -1;
+	n = ((size_t)h[0] << 8) | h[1];
+	if (n > cap)
+		return -1;
+	while (got < n) {
+		ssize_t k = recv(fd, buf + got, n - got, 0);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return (int)n;
+}
+
+/* 1 when the peer closed fd within limit_ms. */
+static inline int wait_closed(int fd, int limit_ms)
+{
+	long long t0 = now_ms();
+	struct timeval tv = { 0, 100000 };
+	uint8_t b[4096];
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (now_ms() - t0 < limit_ms) {
+		ssize_t k = recv(fd, b, sizeof(b), 0);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+	}
+	return 0;
+}
+
+/* A real handshake as node n (with psk, NULL: the network key); returns
+ * the socket and, when it succeeded, the sending cipher in *tx. */
+static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
+			 struct noise_cipher *tx)
+{
+	struct noise_hs *hs;
+	struct noise_cipher rx;
+	uint8_t x[32], buf[1024], pay[256], out[2 + 1024];
+	size_t len, pl;
+	int fd = tcp_connect(port), k;
+
+	ASSERT_OK(noise_key_from_ed25519_sk(n->sk, x));
+	ASSERT_OK(noise_hs_new(1, (const uint8_t *)WIRE_PROLOGUE,
+			       strlen(WIRE_PROLOGUE), x, psk ? psk : n->net.key,
+			       NULL, &hs));
+	sodium_memzero(x, sizeof(x));
+	ASSERT_OK(noise_hs_write_message(hs, NULL, 0, out + 2, 1024, &len));
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	ASSERT_TRUE((k = recv_frame(fd, buf, sizeof(buf))) > 0);
+	ASSERT_OK(noise_hs_read_message(hs, buf, (size_t)k, pay, sizeof(pay),
+					&pl));
+	ASSERT_OK(wire_hs_payload(n->pk, n->net.id, pay, sizeof(pay), &pl));
+	ASSERT_OK(noise_hs_write_message(hs, pay, pl, out + 2, 1024, &len));
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	ASSERT_OK(noise_hs_split(hs, tx, &rx));
+	noise_hs_free(hs);
+	noise_cipher_wipe(&rx);
+	return fd;
+}
+
+static inline void rogue_send(int fd, struct noise_cipher *tx, struct mp_writer *w)
+{
+	size_t n, fl;
+	uint8_t *p = mp_writer_take(w, &n), *fr;
+	ASSERT_OK(wire_frames_seal(tx, p, n, &fr, &fl));
+	send_all(fd, fr, fl);
+	free(fr);
+	free(p);
+}
+
+/* A figure of process pid's /proc status in kB, such as "VmRSS" (0 when
+ * unknown). */
+static inline long proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0 &&
+		    sscanf(line + strlen(field), ": %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static inline long rss_kb(pid_t pid)
+{
+	return proc_status_kb(pid, "VmRSS");
+}
+
+/* The part of it that is not a file's pages (the store's mapped pages
+ * are): heap, stacks, anonymous maps. */
+static inline long rss_anon_kb(pid_t pid)
+{
+	return proc_status_kb(pid, "RssAnon");
+}
+
+/*
+ * Log in as n, say HELLO, then for at most limit_ms send FEEDS naming the
+ * feed key at seq 0 over and over (each answered with as many heads) and
+ * never read; the receive buffer is kept small. Returns the socket.
+ * *ret_peak_kb is the largest RSS of pid seen meanwhile.
+ */
+static inline int rogue_hoard(struct node *n, int port, const uint8_t key[32],
+		       pid_t pid, int limit_ms, long *ret_peak_kb)
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct wire_feed *f = calloc(WIRE_MAX_FEEDS, sizeof(*f));
+	uint8_t *p, *fr;
+	size_t len, fl;
+	long long t0 = now_ms();
+	long peak = 0;
+	int small = 4096, fd = rogue_connect(n, port, NULL, &tx);
+	struct timeval tv = { 0, 200000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ASSERT_TRUE(f != NULL);
+	for (size_t i = 0; i < WIRE_MAX_FEEDS; i++)
+		memcpy(f[i].key, key, 32);
+	mp_writer_init(&w);
+	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_send(fd, &tx, &w);
+	ASSERT_OK(wire_put_feeds(&w, f, WIRE_MAX_FEEDS, NULL, 0));
+	p = mp_writer_take(&w, &len);
+	mp_writer_destroy(&w);
+	/* bounded in count and time; stops when the daemon hangs up */
+	for (int i = 0; i < 5000 && now_ms() - t0 < limit_ms; i++) {
+		size_t off = 0;
+		long kb;
+		ASSERT_OK(wire_frames_seal(&tx, p, len, &fr, &fl));
+		while (off < fl && now_ms() - t0 < limit_ms) {
+			ssize_t k = send(fd, fr + off, fl - off, MSG_NOSIGNAL);
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+			if (k <= 0)
+				break;
+			off += (size_t)k;
+		}
+		free(fr);
+		if ((kb = rss_kb(pid)) > peak)
+			peak = kb;
+		if (off < fl)
+			break;
+	}
+	free(p);
+	free(f);
+	noise_cipher_wipe(&tx);
+	*ret_peak_kb = peak;
+	return fd;
+}
+
+/*
+ * In a child process, for limit_ms: keep n connections to port open that
+ * never send the network key (nothing at all), opening a new one each time
+ * one is closed. Returns the child's pid.
+ */
+static inline pid_t flood_start(int port, int n, int limit_ms)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		int fds[256];
+		long long t0 = now_ms();
+		struct timeval tv = { 0, 200000 };
+		if (n > 256)
+			n = 256;
+		for (int i = 0; i < n; i++)
+			fds[i] = -1;
+		while (now_ms() - t0 < limit_ms) {
+			for (int i = 0; i < n; i++) {
+				struct sockaddr_in a = { .sin_family = AF_INET };
+				uint8_t b[64];
+				ssize_t k;
+				if (fds[i] >= 0) {
+					k = recv(fds[i], b, sizeof(b),
+						 MSG_DONTWAIT);
+					if (k == 0 ||
+					    (k < 0 && errno != EAGAIN &&
+					     errno != EWOULDBLOCK)) {
+						close(fds[i]);
+						fds[i] = -1;
+					}
+					continue;
+				}
+				fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+				if (fds[i] < 0)
+					continue;
+				/* a full backlog makes connect wait: bounded */
+				setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
+					   sizeof(tv));
+				a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				a.sin_port = htons((uint16_t)port);
+				if (connect(fds[i], (struct sockaddr *)&a,
+					    sizeof(a)) < 0) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+			}
+			daemon_proc_sleep_ms(5);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* A raw connection to a daemon's local socket (no request sent). */
+static inline int unix_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_TRUE(fd >= 0 && strlen(path) < sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+#endif
