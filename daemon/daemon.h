@@ -30,6 +30,10 @@
 #define HAMLETD_OUT_QUEUE_MAX ((size_t)4 << 20) /* bytes not yet written */
 /* incoming connections still in the handshake: apart from max_peers, which
  * counts sessions and our own dials only */
+/* entries one peer (by key) may have held waiting for earlier ones, a
+ * quarter of LOG_MAX_HELD; the count is lowered as they are released and
+ * starts again after LOG_MAX_HELD_AGE_MS, when they would have aged out */
+#define HAMLETD_HELD_PER_PEER 4096
 #define HAMLETD_HANDSHAKES_MAX 16
 #define HAMLETD_HANDSHAKES_PER_ADDR 4
 
@@ -44,6 +48,8 @@ struct peer_info {
 	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t disk_wait;    /* entries received that wait for disk space */
+	uint64_t held_in;      /* of its entries, held for an earlier one */
+	uint64_t held_since_ms; /* loop time the count started */
 	uint64_t ban_until_ms; /* loop time */
 	uint64_t ban_ms;       /* the last backoff; doubles at each fault */
 	uint64_t seen_ms;      /* loop time of its last handshake */

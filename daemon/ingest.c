@@ -194,8 +194,9 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 	}
 	if (nok == 0)
 		goto out;
-	r = log_ingest(q->node->st, q->node->net.id, ok, nok, ok_out,
-		       &j->stats, &j->adv_);
+	r = log_ingest_budget(q->node->st, q->node->net.id, ok, nok, ok_out,
+			      &j->stats, &j->adv_,
+			      j->held_budget ? *j->held_budget : UINT64_MAX);
 	if (r < 0) {
 		j->r = r;
 		j->fault = 0;

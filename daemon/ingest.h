@@ -58,6 +58,9 @@ struct ingest_job {
 	const struct log_in *in;    /* INGEST_ENTRIES: n entries */
 	const uint8_t (*feeds)[32]; /* INGEST_ENTRIES: each entry's feed, or NULL */
 	const struct log_op *ops;   /* INGEST_WRITE: n operations */
+	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
+	 * for an earlier one), or NULL for no limit but the store's */
+	const uint64_t *held_budget;
 	size_t n;
 	struct log_out *out; /* n results, filled when r == 0 */
 	void *data;

@@ -33,6 +33,7 @@ struct sync_batch {
 	struct log_in *in;
 	uint8_t (*feeds)[32];
 	struct log_out *out;
+	uint64_t held_budget;
 };
 
 void sync__batch_free(struct sync_batch *b)
@@ -84,6 +85,10 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
 	s->rx_grant_ms = now;
 	if (c->info) {
+		struct peer_info *p = c->info;
+		p->held_in += st->held;
+		p->held_in -= st->released < p->held_in ? st->released
+							  : p->held_in;
 		c->info->entries_in += st->applied;
 		c->info->entries_dup_in += st->duplicate;
 		c->info->batches_in++;
@@ -271,6 +276,21 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 	b->job.n = b->n;
 	b->job.out = b->out;
 	b->job.data = b;
+	if (c->info) {
+		/* what this peer may still have held, over a window as long
+		 * as a held entry may wait */
+		struct peer_info *p = c->info;
+		uint64_t now = uv_now(c->d->loop);
+		if (!p->held_since_ms ||
+		    now - p->held_since_ms > LOG_MAX_HELD_AGE_MS) {
+			p->held_in = 0;
+			p->held_since_ms = now;
+		}
+		b->held_budget = p->held_in < HAMLETD_HELD_PER_PEER
+					 ? HAMLETD_HELD_PER_PEER - p->held_in
+					 : 0;
+		b->job.held_budget = &b->held_budget;
+	}
 	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
 		sync__batch_free(b);
 		if (r == -EBUSY) {

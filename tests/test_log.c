@@ -285,6 +285,56 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("one sender holds no more than its budget: entries past it are refused, those held already are held again");
+	{
+		struct node *w = th_node(dir, net, "budget", "bk/budget");
+		struct node *h = th_node(dir, net, "budgeted", "bk/budgeted");
+		struct th_pool cw = { 0 };
+		struct log_stats hs = { 0 };
+		struct log_out bo[8];
+		struct store_txn *t;
+		uint64_t held;
+		for (int i = 0; i < 7; i++) {
+			char id[16], spec[128];
+			snprintf(id, sizeof(id), "HB-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=%012d;full_name=B;birth_date=2000-01-01",
+				 700000 + i);
+			ASSERT_OK(th_put(w, "health_profile", id, spec));
+		}
+		th_pool_fill(w, &cw);
+		ASSERT_EQ(cw.n, 7);
+		/* seq 1 withheld: seqs 2..7 wait, and the sender may hold 3 */
+		ASSERT_OK(log_ingest_budget(h->st, h->net.id, cw.in + 1, 6, bo,
+					    &hs, NULL, 3));
+		ASSERT_EQ(hs.held, 3);
+		ASSERT_EQ(hs.refused_held_cap, 3);
+		ASSERT_EQ(bo[2].status, LOG_HELD);
+		ASSERT_EQ(bo[3].status, LOG_REJECTED);
+		ASSERT_EQ(bo[3].err, HAMLET_EHELDCAP);
+		ASSERT_TRUE(strstr(bo[3].why, "as one sender may") != NULL);
+		/* sent again with nothing left of the budget: the three held
+		 * stay held, nothing more is */
+		memset(&hs, 0, sizeof(hs));
+		ASSERT_OK(log_ingest_budget(h->st, h->net.id, cw.in + 1, 6, bo,
+					    &hs, NULL, 0));
+		ASSERT_EQ(hs.held, 3);
+		ASSERT_EQ(hs.refused_held_cap, 3);
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_held_count(t, &held));
+		store_txn_abort(t);
+		ASSERT_EQ(held, 3);
+		/* seq 1 comes: all of it is stored, whatever the budget */
+		memset(&hs, 0, sizeof(hs));
+		ASSERT_OK(log_ingest_budget(h->st, h->net.id, cw.in, 7, bo, &hs,
+					    NULL, 0));
+		ASSERT_EQ(hs.released, 3);
+		TH_ASSERT_SAME_STATE(w, h);
+		th_pool_free(&cw);
+		node_close(w);
+		node_close(h);
+	}
+
 	TEST_START("a held entry older than LOG_MAX_HELD_AGE_MS is dropped by a later ingest, and counted");
 	{
 		struct node *w = th_node(dir, net, "aging", "bk/aging");

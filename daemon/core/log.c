@@ -399,6 +399,14 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		refuse_held_cap(a, out);
 		return 0;
 	}
+	if (fresh && a->held_budget == 0) {
+		snprintf(out->why, sizeof(out->why),
+			 "not held: whoever sent it has as many entries waiting for earlier ones as one sender may (feed %s seq %llu)",
+			 e->scope, (unsigned long long)e->seq);
+		refuse_held_cap(a, out);
+		return 0;
+	}
+	a->held_budget -= fresh;
 	/* one held again keeps its row, and so its arrival time */
 	if (fresh && (r = put_entry_row(a->t, ST_PENDING, k, 40, b->env,
 				       b->env_len, b->sig, b->body,
@@ -581,6 +589,7 @@ void log__applier_begin(struct log__applier *a, struct store_txn *t)
 	a->max_hlc = 0;
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;
+	a->held_budget = a->held_budget0;
 }
 
 void log__applier_close(struct log__applier *a)
@@ -810,9 +819,19 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
 	       struct log_stats *stats, struct log_advances *adv)
 {
+	return log_ingest_budget(st, network_id, in, n, out, stats, adv,
+				 UINT64_MAX);
+}
+
+int log_ingest_budget(struct store *st, const uint8_t network_id[32],
+		      const struct log_in *in, size_t n, struct log_out *out,
+		      struct log_stats *stats, struct log_advances *adv,
+		      uint64_t held_budget)
+{
 	struct ingest g = { .in = in, .n = n, .out = out };
 	int r;
 
+	g.a.held_budget0 = held_budget;
 	if (n > LOG_MAX_BATCH)
 		return -EINVAL;
 	if (n == 0)

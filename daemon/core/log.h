@@ -100,6 +100,16 @@ int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
 	       struct log_stats *stats, struct log_advances *adv);
 
+/*
+ * log_ingest(), holding at most held_budget entries not held before (the
+ * rest of those that would be held are refused, EHELDCAP): so that one
+ * sender cannot take all of LOG_MAX_HELD.
+ */
+int log_ingest_budget(struct store *st, const uint8_t network_id[32],
+		      const struct log_in *in, size_t n, struct log_out *out,
+		      struct log_stats *stats, struct log_advances *adv,
+		      uint64_t held_budget);
+
 /* Who signs local writes. */
 struct log_author {
 	const uint8_t *pk; /* 32 */

@@ -42,6 +42,9 @@ struct log__applier {
 	uint64_t max_hlc; /* newest entry applied */
 	struct log_stats st;
 	struct log_advances moved; /* heads moved in this transaction */
+	uint64_t held_budget; /* entries this call may newly hold; reset by
+			       * log__applier_begin from held_budget0 */
+	uint64_t held_budget0;
 };
 
 /* Start (again) in transaction t: forget what an aborted attempt did,

@@ -444,6 +444,7 @@ int log_write(struct store *st, const struct log_author *au,
 			    .why = why, .whylen = whylen };
 	int r;
 
+	w.a.held_budget0 = UINT64_MAX; /* our own entries are never held */
 	why[0] = 0;
 	r = log__write_txn(st, write_txn, &w);
 	if (r < 0) {
