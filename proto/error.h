@@ -40,7 +40,8 @@
 	X(ESTATE, -1028, "a state field moves forward only")                  \
 	X(EDISKFULL, -1029, "the disk holding the store is full")              \
 	X(EFUTURE, -1030, "entry is dated too far ahead of our clock")         \
-	X(EHELDCAP, -1031, "too many entries are held waiting for earlier ones")
+	X(EHELDCAP, -1031, "too many entries are held waiting for earlier ones") \
+	X(ECERT, -1032, "no valid certificate")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

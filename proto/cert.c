@@ -1,0 +1,444 @@
+#include "cert.h"
+
+#include "entry.h"
+#include "error.h"
+#include "mp.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CERT_SIG_PREFIX "hamlet cert v1\0"
+#define CERT_SIG_PREFIX_LEN 15
+#define CHAIN_MAGIC "HAMLETC\x01"
+#define CHAIN_MAGIC_LEN 8
+#define CERT_FIELDS 14 /* the certificate array, without its signature */
+
+static const char *const role_names[] = {
+	NULL, "village", "commune", "district", "province", "auditor",
+};
+
+const char *cert_role_name(int role)
+{
+	if (role < CERT_VILLAGE || role > CERT_AUDITOR)
+		return NULL;
+	return role_names[role];
+}
+
+int cert_role_parse(const char *name)
+{
+	for (int r = CERT_VILLAGE; r <= CERT_AUDITOR; r++)
+		if (strcmp(name, role_names[r]) == 0)
+			return r;
+	return 0;
+}
+
+/* --- fields ------------------------------------------------------------ */
+
+/* "" (every scope) or a valid scope. */
+static int prefix_ok(const char *p)
+{
+	return p[0] == 0 || entry_scope_check(p) == 0;
+}
+
+int cert_check_fields(const struct cert *c, char *why, size_t wl)
+{
+	size_t nl = strlen(c->name);
+
+	if (!cert_role_name(c->role)) {
+		snprintf(why, wl, "role %d is not one of village, commune, district, province, auditor",
+			 c->role);
+		return HAMLET_EFORMAT;
+	}
+	if (nl == 0 || nl > CERT_MAX_NAME) {
+		snprintf(why, wl, "the name must be 1 to %d bytes",
+			 CERT_MAX_NAME);
+		return HAMLET_EFORMAT;
+	}
+	for (size_t i = 0; i < nl; i++)
+		if ((unsigned char)c->name[i] < 0x20) {
+			snprintf(why, wl, "the name holds a control character");
+			return HAMLET_EFORMAT;
+		}
+	if (c->nread > CERT_MAX_PREFIXES || c->nwrite > CERT_MAX_PREFIXES ||
+	    c->ncollections > CERT_MAX_COLLECTIONS) {
+		snprintf(why, wl, "more than %d prefixes or %d collections",
+			 CERT_MAX_PREFIXES, CERT_MAX_COLLECTIONS);
+		return HAMLET_EFORMAT;
+	}
+	for (size_t i = 0; i < c->nread; i++)
+		if (!prefix_ok(c->read[i])) {
+			snprintf(why, wl, "read prefix \"%s\" is not a scope",
+				 c->read[i]);
+			return HAMLET_EFORMAT;
+		}
+	for (size_t i = 0; i < c->nwrite; i++)
+		if (!prefix_ok(c->write[i])) {
+			snprintf(why, wl, "write prefix \"%s\" is not a scope",
+				 c->write[i]);
+			return HAMLET_EFORMAT;
+		}
+	for (size_t i = 0; i < c->ncollections; i++)
+		if (entry_collection_check(c->collections[i]) < 0) {
+			snprintf(why, wl, "\"%s\" is not a collection name",
+				 c->collections[i]);
+			return HAMLET_EFORMAT;
+		}
+	if (c->role == CERT_AUDITOR && c->nwrite) {
+		snprintf(why, wl, "an auditor's certificate grants no writing");
+		return HAMLET_EFORMAT;
+	}
+	if (c->expires_ms && c->expires_ms <= c->not_before_ms) {
+		snprintf(why, wl, "it expires before it is valid");
+		return HAMLET_EFORMAT;
+	}
+	return 0;
+}
+
+/* --- encoding ---------------------------------------------------------- */
+
+static void pack_strs(msgpack_packer *pk, const char *v, size_t stride,
+		      size_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		mp_pack_str(pk, v + i * stride);
+}
+
+/* The signed part: a msgpack array of CERT_FIELDS. */
+static void pack_body(msgpack_packer *pk, const struct cert *c)
+{
+	msgpack_pack_array(pk, CERT_FIELDS);
+	msgpack_pack_uint64(pk, CERT_VERSION);
+	mp_pack_bin(pk, c->network_id, 32);
+	mp_pack_bin(pk, c->issuer, 32);
+	mp_pack_bin(pk, c->subject, 32);
+	mp_pack_str(pk, c->name);
+	msgpack_pack_uint64(pk, (uint64_t)c->role);
+	pack_strs(pk, c->read[0], sizeof(c->read[0]), c->nread);
+	pack_strs(pk, c->write[0], sizeof(c->write[0]), c->nwrite);
+	pack_strs(pk, c->collections[0], sizeof(c->collections[0]),
+		  c->ncollections);
+	msgpack_pack_uint64(pk, c->not_before_ms);
+	msgpack_pack_uint64(pk, c->expires_ms);
+	if (c->delegate)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_bin(pk, c->serial, 16);
+	msgpack_pack_nil(pk); /* reserved: revocations and extensions */
+}
+
+int cert_sign(const struct cert *c, const uint8_t sk[64], uint8_t **ret,
+	      size_t *ret_len)
+{
+	struct mp_writer body, out;
+	uint8_t sig[64];
+	char why[160];
+	int r;
+
+	if ((r = cert_check_fields(c, why, sizeof(why))) < 0)
+		return r;
+	if (memcmp(sk + 32, c->issuer, 32) != 0)
+		return -EINVAL; /* libsodium keeps the public half there */
+	mp_writer_init(&body);
+	pack_body(&body.pk, c);
+	if (body.sb.size > CERT_MAX_BYTES - 80) {
+		mp_writer_destroy(&body);
+		return HAMLET_ETOOBIG;
+	}
+	if ((r = sig_sign(CERT_SIG_PREFIX, CERT_SIG_PREFIX_LEN,
+			  (const uint8_t *)body.sb.data, body.sb.size, sk,
+			  sig)) < 0) {
+		mp_writer_destroy(&body);
+		return r;
+	}
+	mp_writer_init(&out);
+	msgpack_pack_array(&out.pk, 2);
+	mp_pack_bin(&out.pk, body.sb.data, body.sb.size);
+	mp_pack_bin(&out.pk, sig, 64);
+	mp_writer_destroy(&body);
+	*ret = mp_writer_take(&out, ret_len);
+	mp_writer_destroy(&out);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* --- decoding ---------------------------------------------------------- */
+
+static int get_strs(const msgpack_object *o, size_t max, char *v,
+		    size_t stride, size_t *ret_n)
+{
+	const msgpack_object *it;
+	size_t n;
+	int r;
+
+	if ((r = mp_get_array(o, SIZE_MAX, max, &it, &n)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = mp_get_cstr(&it[i], v + i * stride, stride)) < 0)
+			return r;
+	*ret_n = n;
+	return 0;
+}
+
+static int decode_body(const uint8_t *b, size_t len, struct cert *c)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	uint64_t v, role;
+	int r;
+
+	if ((r = mp_doc_parse(&d, b, len, 64)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, SIZE_MAX, 64, &f, &v)) < 0)
+		goto out;
+	if (v < 1 || mp_get_uint(&f[0], UINT64_MAX, &v) < 0) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	if (v != CERT_VERSION) {
+		r = HAMLET_EVERSION;
+		goto out;
+	}
+	if ((r = mp_get_array(d.root, CERT_FIELDS, 0, &f, NULL)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[1], 32, c->network_id)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[2], 32, c->issuer)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[3], 32, c->subject)) < 0 ||
+	    (r = mp_get_cstr(&f[4], c->name, sizeof(c->name))) < 0 ||
+	    (r = mp_get_uint(&f[5], CERT_AUDITOR, &role)) < 0 ||
+	    (r = get_strs(&f[6], CERT_MAX_PREFIXES, c->read[0],
+			  sizeof(c->read[0]), &c->nread)) < 0 ||
+	    (r = get_strs(&f[7], CERT_MAX_PREFIXES, c->write[0],
+			  sizeof(c->write[0]), &c->nwrite)) < 0 ||
+	    (r = get_strs(&f[8], CERT_MAX_COLLECTIONS, c->collections[0],
+			  sizeof(c->collections[0]), &c->ncollections)) < 0 ||
+	    (r = mp_get_uint(&f[9], UINT64_MAX, &c->not_before_ms)) < 0 ||
+	    (r = mp_get_uint(&f[10], UINT64_MAX, &c->expires_ms)) < 0 ||
+	    (r = mp_get_bool(&f[11], &c->delegate)) < 0 ||
+	    (r = mp_get_bin_fixed(&f[12], 16, c->serial)) < 0)
+		goto out;
+	if (!mp_is_nil(&f[13])) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	c->role = (int)role;
+	r = 0;
+out:
+	mp_doc_close(&d);
+	return r;
+}
+
+int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
+		uint8_t ret_id[32])
+{
+	struct mp_doc d;
+	const msgpack_object *a;
+	const uint8_t *body, *sig;
+	size_t bl, sl;
+	char why[160];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (len > CERT_MAX_BYTES)
+		return HAMLET_ETOOBIG;
+	if ((r = mp_doc_parse(&d, buf, len, 4)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, 2, 0, &a, NULL)) < 0 ||
+	    (r = mp_get_bin(&a[0], CERT_MAX_BYTES, &body, &bl)) < 0 ||
+	    (r = mp_get_bin(&a[1], 64, &sig, &sl)) < 0)
+		goto out;
+	if (sl != 64) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	if ((r = decode_body(body, bl, ret)) < 0 ||
+	    (r = cert_check_fields(ret, why, sizeof(why))) < 0)
+		goto out;
+	if ((r = sig_verify(CERT_SIG_PREFIX, CERT_SIG_PREFIX_LEN, body, bl,
+			    sig, ret->issuer)) < 0)
+		goto out;
+	if (ret_id)
+		crypto_generichash(ret_id, 32, buf, len, NULL, 0);
+	r = 0;
+out:
+	mp_doc_close(&d);
+	if (r < 0)
+		memset(ret, 0, sizeof(*ret));
+	return r;
+}
+
+/* --- chains ------------------------------------------------------------ */
+
+int cert_chain_encode(const uint8_t *const *certs, const size_t *lens,
+		      size_t n, uint8_t **ret, size_t *ret_len)
+{
+	struct mp_writer w;
+
+	if (n == 0 || n > CERT_MAX_CHAIN)
+		return -EINVAL;
+	mp_writer_init(&w);
+	msgpack_sbuffer_write(&w.sb, CHAIN_MAGIC, CHAIN_MAGIC_LEN);
+	msgpack_pack_array(&w.pk, n);
+	for (size_t i = 0; i < n; i++)
+		mp_pack_bin(&w.pk, certs[i], lens[i]);
+	*ret = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int cert_chain_decode(const uint8_t *buf, size_t len, struct cert_chain *ret)
+{
+	struct mp_doc d;
+	const msgpack_object *it;
+	size_t n;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (len > CERT_CHAIN_MAX_BYTES)
+		return HAMLET_ETOOBIG;
+	if (len < CHAIN_MAGIC_LEN || memcmp(buf, CHAIN_MAGIC, 7) != 0)
+		return HAMLET_EFORMAT;
+	if (buf[7] != CHAIN_MAGIC[7])
+		return HAMLET_EVERSION;
+	if ((r = mp_doc_parse(&d, buf + CHAIN_MAGIC_LEN, len - CHAIN_MAGIC_LEN,
+			      CERT_MAX_CHAIN)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, SIZE_MAX, CERT_MAX_CHAIN, &it, &n)) < 0)
+		goto out;
+	if (n == 0) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *b;
+		size_t bl;
+		if ((r = mp_get_bin(&it[i], CERT_MAX_BYTES, &b, &bl)) < 0 ||
+		    (r = cert_decode(b, bl, &ret->c[i], ret->id[i])) < 0)
+			goto out;
+	}
+	ret->n = n;
+	r = 0;
+out:
+	mp_doc_close(&d);
+	if (r < 0)
+		memset(ret, 0, sizeof(*ret));
+	return r;
+}
+
+/* 1 when every prefix of child lies under one of parent's. */
+static int prefixes_within(const char (*child)[CERT_SCOPE_MAX + 1], size_t nc,
+			   const char (*parent)[CERT_SCOPE_MAX + 1],
+			   size_t np)
+{
+	for (size_t i = 0; i < nc; i++) {
+		int in = 0;
+		for (size_t j = 0; j < np && !in; j++)
+			in = entry_scope_under(child[i], parent[j]);
+		if (!in)
+			return 0;
+	}
+	return 1;
+}
+
+static int collections_within(const struct cert *child,
+			      const struct cert *parent)
+{
+	if (parent->ncollections == 0)
+		return 1; /* the parent may write every collection */
+	if (child->ncollections == 0)
+		return 0;
+	for (size_t i = 0; i < child->ncollections; i++) {
+		int in = 0;
+		for (size_t j = 0; j < parent->ncollections && !in; j++)
+			in = strcmp(child->collections[i],
+				    parent->collections[j]) == 0;
+		if (!in)
+			return 0;
+	}
+	return 1;
+}
+
+int cert_chain_check(const struct cert_chain *ch,
+		     const uint8_t network_id[32], const uint8_t root[32],
+		     uint64_t now_ms, char *why, size_t wl)
+{
+	if (ch->n == 0 || ch->n > CERT_MAX_CHAIN) {
+		snprintf(why, wl, "no certificate");
+		return HAMLET_ECERT;
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct cert *c = &ch->c[i];
+		const struct cert *up = i + 1 < ch->n ? &ch->c[i + 1] : NULL;
+		char who[80];
+		snprintf(who, sizeof(who), "certificate %zu of the chain (\"%s\")",
+			 i + 1, c->name);
+		if (memcmp(c->network_id, network_id, 32) != 0) {
+			snprintf(why, wl, "%s is for another network", who);
+			return HAMLET_ECERT;
+		}
+		if (now_ms < c->not_before_ms) {
+			snprintf(why, wl, "%s is not valid yet", who);
+			return HAMLET_ECERT;
+		}
+		if (c->expires_ms && now_ms >= c->expires_ms) {
+			snprintf(why, wl, "%s has expired", who);
+			return HAMLET_ECERT;
+		}
+		if (!up) {
+			if (memcmp(c->issuer, root, 32) != 0) {
+				snprintf(why, wl,
+					 "%s is not signed by the network's root key",
+					 who);
+				return HAMLET_ECERT;
+			}
+			continue;
+		}
+		if (memcmp(c->issuer, up->subject, 32) != 0) {
+			snprintf(why, wl,
+				 "%s is not signed by the next one's subject",
+				 who);
+			return HAMLET_ECERT;
+		}
+		if (!up->delegate) {
+			snprintf(why, wl,
+				 "%s is signed by \"%s\", which may not certify others",
+				 who, up->name);
+			return HAMLET_ECERT;
+		}
+		if (!prefixes_within(c->read, c->nread, up->read, up->nread) ||
+		    !prefixes_within(c->write, c->nwrite, up->write,
+				     up->nwrite) ||
+		    !collections_within(c, up)) {
+			snprintf(why, wl,
+				 "%s grants more than its issuer \"%s\" holds",
+				 who, up->name);
+			return HAMLET_ECERT;
+		}
+	}
+	return 0;
+}
+
+int cert_may_read(const struct cert *c, const char *scope)
+{
+	for (size_t i = 0; i < c->nread; i++)
+		if (entry_scope_under(scope, c->read[i]))
+			return 1;
+	return 0;
+}
+
+int cert_may_write(const struct cert *c, const char *scope,
+		   const char *collection)
+{
+	int in = c->ncollections == 0;
+	for (size_t i = 0; i < c->ncollections && !in; i++)
+		in = strcmp(collection, c->collections[i]) == 0;
+	if (!in)
+		return 0;
+	for (size_t i = 0; i < c->nwrite; i++)
+		if (entry_scope_under(scope, c->write[i]))
+			return 1;
+	return 0;
+}
