@@ -249,6 +249,10 @@ static void refused_print(const msgpack_object *res)
 	const char *sep = "";
 
 	printf("refused since the daemon started:");
+	if (!m || m->type != MSGPACK_OBJECT_MAP) {
+		printf(" unknown (the daemon does not say)\n");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(refusal) / sizeof(refusal[0]); i++) {
 		uint64_t v = m ? cli_mp_u64(m, refusal[i].key) : 0;
 		if (!v)

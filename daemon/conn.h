@@ -43,6 +43,7 @@ struct conn {
 	int refs;    /* work requests holding the conn */
 	int closing;
 	int connected; /* TCP is up */
+	int spoke;     /* a byte has come from the peer */
 	struct daemon *d;
 	struct conn *next, *prev;
 	struct peer_addr *pa; /* outbound: the address dialled */

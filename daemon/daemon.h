@@ -87,6 +87,7 @@ struct daemon {
 	struct peer_addr *addrs;
 	struct peer_info known[HAMLETD_MAX_KNOWN];
 	struct peer_faulty faulty[HAMLETD_MAX_FAULTY];
+	size_t parked; /* batches waiting for room on the disk */
 };
 
 #endif

@@ -96,10 +96,12 @@ static void count_refused(struct ingest *q, const struct ingest_job *j)
 		return;
 	c->held_expired += j->stats.held_expired;
 	if (j->r < 0) {
-		/* a whole job refused for its first bad entry; or our store
-		 * failed, and nothing was judged */
+		/* a whole job refused for its first bad entry, all of its
+		 * entries with it; or our store failed, and nothing was
+		 * judged */
 		if (j->fault)
-			count_refusal(c, j->r);
+			for (size_t i = 0; i < j->n; i++)
+				count_refusal(c, j->r);
 		return;
 	}
 	for (size_t i = 0; i < j->n; i++) {

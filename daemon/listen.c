@@ -21,18 +21,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Has c's peer sent anything, read or still in the kernel's buffer? */
+/* Has c's peer sent anything, read or still in the kernel's buffer? A
+ * connection the peer closed or reset has not: it is spared nothing. */
 static int conn_spoke(const struct conn *c)
 {
 	uv_os_fd_t fd;
+	ssize_t k;
 	char b;
 
-	if (c->in_len > 0)
+	if (c->spoke)
 		return 1;
 	if (uv_fileno((const uv_handle_t *)&c->tcp, &fd) < 0)
 		return 1; /* cannot tell: spare it */
-	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
-	       (errno != EAGAIN && errno != EWOULDBLOCK);
+	k = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return k > 0;
 }
 
 /*

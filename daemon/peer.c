@@ -575,6 +575,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	c->in_len += (size_t)nread;
+	c->spoke = 1;
 	c->t_rx = uv_now(c->d->loop);
 	if (c->info)
 		c->info->bytes_in += (uint64_t)nread;

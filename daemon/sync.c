@@ -276,8 +276,11 @@ void sync_session_close(struct conn *c)
 		sync__batch_free(s->rx_batch);
 		s->rx_batch = NULL;
 	}
-	sync__batch_free(s->rx_full); /* the same */
-	s->rx_full = NULL;
+	if (s->rx_full) { /* the same */
+		sync__batch_free(s->rx_full);
+		s->rx_full = NULL;
+		c->d->parked--;
+	}
 	if (c->info)
 		c->info->disk_wait = 0;
 	free(s->held);

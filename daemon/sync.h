@@ -30,6 +30,7 @@
  * doubling up to 5 min, so the peer sends nothing again meanwhile */
 #define SYNC_FULL_RETRY_MS 5000
 #define SYNC_FULL_RETRY_MAX_MS (5 * 60 * 1000)
+#define SYNC_FULL_PARKED_MAX 4 /* batches kept so, node-wide */
 
 struct conn;
 struct daemon;

@@ -86,7 +86,7 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	s->rx_grant_ms = now;
 	if (c->info) {
 		struct peer_info *p = c->info;
-		p->held_in += st->held;
+		p->held_in += st->held_new;
 		p->held_in -= st->released < p->held_in ? st->released
 							  : p->held_in;
 		c->info->entries_in += st->applied;
@@ -110,11 +110,26 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
  * and sends nothing more) and try again later, waiting longer each time
  * the disk is still full. One log line a try.
  */
-static void batch_wait_for_room(struct conn *c, struct sync_batch *b)
+static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
+				int err)
 {
 	struct sync_session *s = &c->sy;
 	uint64_t wait = s->rx_full_wait ? s->rx_full_wait * 2
 					: SYNC_FULL_RETRY_MS;
+	const char *what = err == HAMLET_EMAPFULL
+				   ? "the store has reached its size limit"
+				   : "the disk holding the store is full";
+
+	if (c->d->parked >= SYNC_FULL_PARKED_MAX) {
+		/* memory is bounded too: this peer sends it again later */
+		dlog(DLOG_WARNING,
+		     "peer %s: %s: %zu entries received not stored; session closed (%d batches already wait for room)",
+		     c->name, what, b->n, SYNC_FULL_PARKED_MAX);
+		sync__batch_free(b);
+		peer_conn_close(c, "no room to store");
+		return;
+	}
+	c->d->parked++;
 
 	if (wait > SYNC_FULL_RETRY_MAX_MS)
 		wait = SYNC_FULL_RETRY_MAX_MS;
@@ -125,8 +140,8 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b)
 	if (c->info)
 		c->info->disk_wait = b->n;
 	dlog(DLOG_WARNING,
-	     "peer %s: the disk holding the store is full: %zu entries received wait here, not stored; trying again in %llu s (free space on the disk; the peer sends nothing again meanwhile)",
-	     c->name, b->n, (unsigned long long)(wait / 1000));
+	     "peer %s: %s: %zu entries received wait here, not stored; trying again in %llu s (free space on the disk; the peer sends nothing again meanwhile)",
+	     c->name, what, b->n, (unsigned long long)(wait / 1000));
 }
 
 static void batch_done(struct ingest_job *job);
@@ -140,17 +155,20 @@ void sync_session_tick(struct conn *c, uint64_t now)
 	if (!b || c->closing || now < s->rx_full_at)
 		return;
 	s->rx_full = NULL;
+	peer_conn_ref(c); /* before: the callback may run at once */
 	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
+		peer_conn_unref(c);
 		if (r == -EBUSY) { /* the writer is busy: next tick */
 			s->rx_full = b;
 			return;
 		}
 		sync__batch_free(b);
+		c->d->parked--;
 		s->rx_committing = 0;
 		peer_conn_close(c, "cannot queue the batch");
 		return;
 	}
-	peer_conn_ref(c);
+	c->d->parked--;
 }
 
 /* The ingest queue is done with a batch (committed, refused, cancelled). */
@@ -164,7 +182,7 @@ static void batch_done(struct ingest_job *job)
 		/* the session ended: the peer sends it again next time */
 	} else if (!job->fault &&
 		   (job->r == HAMLET_EDISKFULL || job->r == HAMLET_EMAPFULL)) {
-		batch_wait_for_room(c, b);
+		batch_wait_for_room(c, b, job->r);
 		peer_conn_unref(c);
 		return;
 	} else if (job->fault) {
@@ -291,7 +309,11 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 					 : 0;
 		b->job.held_budget = &b->held_budget;
 	}
+	s->rx_committing = 1;
+	peer_conn_ref(c); /* before: the callback may run at once */
 	if ((r = ingest_submit(c->d->ingest, &b->job, batch_done)) < 0) {
+		s->rx_committing = 0;
+		peer_conn_unref(c);
 		sync__batch_free(b);
 		if (r == -EBUSY) {
 			/* not the peer's fault: it re-sends next session */
@@ -302,8 +324,6 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 			 hamlet_strerror(r));
 		return r;
 	}
-	s->rx_committing = 1;
-	peer_conn_ref(c);
 	return 0;
 }
 

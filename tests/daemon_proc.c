@@ -98,9 +98,15 @@ static void untrack(pid_t pid)
 			running[i] = 0;
 }
 
+/* the process that started the daemons: a child forked from it (a rogue
+ * peer of a test) that exits must not end them */
+static volatile pid_t owner;
+
 void daemon_proc_kill_all(void)
 {
 	/* also run from a signal handler: only async-signal-safe calls */
+	if (getpid() != owner)
+		return;
 	for (size_t i = 0; i < DAEMON_PROC_MAX; i++) {
 		pid_t pid = running[i];
 		if (pid > 0) {
@@ -188,6 +194,7 @@ int daemon_proc_spawn(struct daemon_proc *p, const char *path,
 	size_t slot = DAEMON_PROC_MAX;
 
 	asan_small_quarantine();
+	owner = parent;
 
 	if (p->pid > 0)
 		return -EBUSY;

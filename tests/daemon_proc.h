@@ -118,7 +118,8 @@ int daemon_proc_stop(struct daemon_proc *p, int sig, int limit_ms,
 /* SIGKILL p and reap it (a crash, as the fault tests cause). */
 void daemon_proc_kill(struct daemon_proc *p);
 
-/* SIGKILL and reap every child still running. Async-signal-safe. */
+/* SIGKILL and reap every child still running. Async-signal-safe. In a
+ * process forked from the one that started them, it does nothing. */
 void daemon_proc_kill_all(void);
 
 /*

@@ -244,14 +244,15 @@ static inline int rogue_hoard(struct node *n, int port, const uint8_t key[32],
 /*
  * In a child process, for limit_ms: keep n connections to port open that
  * never send the network key (nothing at all), opening a new one each time
- * one is closed. Returns the child's pid.
+ * one is closed. Returns the child's pid, which exits 0 when it opened
+ * at least one connection.
  */
 static inline pid_t flood_start(int port, int n, int limit_ms)
 {
 	pid_t pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
-		int fds[256];
+		int fds[256], opened = 0;
 		long long t0 = now_ms();
 		struct timeval tv = { 0, 200000 };
 		if (n > 256)
@@ -286,11 +287,13 @@ static inline pid_t flood_start(int port, int n, int limit_ms)
 					    sizeof(a)) < 0) {
 					close(fds[i]);
 					fds[i] = -1;
+				} else {
+					opened++;
 				}
 			}
 			daemon_proc_sleep_ms(5);
 		}
-		_exit(0);
+		_exit(opened > 0 ? 0 : 1);
 	}
 	return pid;
 }

@@ -51,6 +51,7 @@ for _ in $(seq 1 300); do grep -q "the disk holding the store is full" "$T/r.log
 [ $full = 1 ] && ok "the commune says the disk is full" || fail "the commune says the disk is full"
 sed -n '/disk holding the store is full/{p;q}' "$T/r.log" | sed 's/^/    /'
 sent=$(entries_out)
+check "the village reports what it sent" test -n "$sent"
 sleep 8
 check "the village has sent nothing again in 8 s" test "$(entries_out)" = "$sent"
 check "the commune tried at most three times in that time" test "$(tries)" -le 3

@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 				t_third = now_ms();
 			}
 			if (t_third && t_in < 0 &&
-			    daemon_proc_wait_connected(pt.sock, 1, 1) == 0)
+			    daemon_proc_wait_connected(pt.sock, 1, 1000) == 0)
 				t_in = now_ms() - t_third;
 			if (t_synced < 0 && same(src, dst))
 				t_synced = now_ms() - t0;
@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 			sleep_ms(100);
 		}
 		ASSERT_EQ(waitpid(flood, &st, 0), flood);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* it flooded */
 		fprintf(stderr,
 			"   %d entries synced %lld ms after the flood began; the third peer in after %lld ms\n",
 			SYNC_ENTRIES, t_synced, t_in);

@@ -308,6 +308,7 @@ int main(void)
 		ASSERT_OK(log_ingest_budget(h->st, h->net.id, cw.in + 1, 6, bo,
 					    &hs, NULL, 3));
 		ASSERT_EQ(hs.held, 3);
+		ASSERT_EQ(hs.held_new, 3);
 		ASSERT_EQ(hs.refused_held_cap, 3);
 		ASSERT_EQ(bo[2].status, LOG_HELD);
 		ASSERT_EQ(bo[3].status, LOG_REJECTED);
@@ -319,6 +320,7 @@ int main(void)
 		ASSERT_OK(log_ingest_budget(h->st, h->net.id, cw.in + 1, 6, bo,
 					    &hs, NULL, 0));
 		ASSERT_EQ(hs.held, 3);
+		ASSERT_EQ(hs.held_new, 0);
 		ASSERT_EQ(hs.refused_held_cap, 3);
 		ASSERT_OK(store_txn_begin(h->st, 1, &t));
 		ASSERT_OK(log_held_count(t, &held));

@@ -407,6 +407,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		return 0;
 	}
 	a->held_budget -= fresh;
+	a->st.held_new += fresh;
 	/* one held again keeps its row, and so its arrival time */
 	if (fresh && (r = put_entry_row(a->t, ST_PENDING, k, 40, b->env,
 				       b->env_len, b->sig, b->body,
@@ -858,6 +859,7 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		stats->refused_future += g.a.st.refused_future;
 		stats->refused_held_cap += g.a.st.refused_held_cap;
 		stats->held_expired += g.a.st.held_expired;
+		stats->held_new += g.a.st.held_new;
 	}
 	r = 0;
 out:

@@ -69,6 +69,7 @@ struct log_out {
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
 	uint64_t refused_future, refused_held_cap, held_expired;
+	uint64_t held_new; /* of held, those not held before */
 };
 
 const char *log_status_name(int status);
