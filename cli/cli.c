@@ -71,6 +71,7 @@ int cli_exit_code(int err)
 	case HAMLET_ESCOPE:
 	case HAMLET_EID:
 	case HAMLET_EKEY:
+	case HAMLET_ECERT:
 		return CLI_EXIT_INVALID;
 	default:
 		return CLI_EXIT_SYSTEM;

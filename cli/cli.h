@@ -340,6 +340,7 @@ int cmd_conflicts(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -44,6 +44,28 @@ static const struct cli_option_help put_opts[] = {
 	{ NULL, NULL },
 };
 
+static const char *const cert_syn[] = {
+	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--expires YYYY-MM-DD] [--delegate] --out FILE",
+	"cert install FILE", "cert list [--json]",
+	"cert show FILE [--network NETFILE] [--json]", NULL
+};
+static const struct cli_option_help cert_opts[] = {
+	{ "--root-key FILE", "issue: sign with the network's root key file" },
+	{ "--issuer-home DIR",
+	  "issue: sign as the node in DIR, whose certificate may delegate" },
+	{ "--to PUBKEY", "issue: the node key to certify (64 hex digits)" },
+	{ "--name NAME", "issue: who or what the node is, as people say it" },
+	{ "--role ROLE", "issue: village, commune, district, province or auditor" },
+	{ "--read PREFIX", "issue: a scope it may read ('*': all; may repeat)" },
+	{ "--write PREFIX",
+	  "issue: a scope it may write ('*': all, '' alone: none; may repeat)" },
+	{ "--collections C,...", "issue: the collections it may write (default: all)" },
+	{ "--expires YYYY-MM-DD", "issue: the last day it is valid" },
+	{ "--delegate", "issue: it may certify others inside its grant" },
+	{ "--out FILE", "issue: where to write the certificate (never replaced)" },
+	{ "--network NETFILE", "show: check the chain against this network" },
+	{ NULL, NULL },
+};
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
 
 static const char *const delete_syn[] = {
@@ -165,6 +187,37 @@ const struct cli_command cli_commands[] = {
 	  init_opts,
 	  "hamlet --home /var/lib/hamlet init --network bac-kan.network \\\n"
 	  "    --scope bk/bach-thong/quang-thuan/na-pai" },
+	{ "cert", cmd_cert,
+	  "certify node keys, install a node's certificate, list or check one",
+	  cert_syn,
+	  "A node syncs only with a certificate: signed by the network's\n"
+	  "root key, or by an administrator whose own certificate lets it\n"
+	  "certify others (--delegate), it names the node's key and what the\n"
+	  "node may read and write.\n"
+	  "\n"
+	  "issue signs one with the root key file (--root-key, on the offline\n"
+	  "PC that keeps it) or with a delegated administrator's node\n"
+	  "(--issuer-home), for the key in the new node's node.conf (--to).\n"
+	  "--read and --write may repeat; each is a scope prefix, '*' for\n"
+	  "every scope, or '' alone for none. A delegated administrator\n"
+	  "certifies only inside its own grant. Valid from a day before it is\n"
+	  "signed until --expires (the end of that day, UTC), three years by\n"
+	  "default. FILE holds the certificate and its issuers' certificates.\n"
+	  "\n"
+	  "install makes FILE this node's certificate after checking it: for\n"
+	  "this node's key, in its network, valid now. A running hamletd uses\n"
+	  "it from its next connection. list shows this node's certificate\n"
+	  "and whether it holds (exit 1 when it does not, or there is none).\n"
+	  "show prints any certificate file; with --network it checks the\n"
+	  "chain against that network's root key, offline.",
+	  cert_opts,
+	  "# at the province, on the offline PC with the root key\n"
+	  "hamlet cert issue --root-key bac-kan.root.key --to 3f9a...e1 \\\n"
+	  "    --name 'Quang Thuan digital team' --role commune \\\n"
+	  "    --read bk/bach-thong/quang-thuan --write bk/bach-thong/quang-thuan \\\n"
+	  "    --delegate --out quang-thuan.cert\n"
+	  "# on the commune's PC\n"
+	  "hamlet cert install quang-thuan.cert" },
 	{ "put", cmd_put, "set fields of a record", put_syn,
 	  "Set the fields that JSON names on record ID of COLLECTION; the\n"
 	  "other fields keep their values, and a field set to null is cleared.\n"

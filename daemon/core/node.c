@@ -96,6 +96,27 @@ static int write_file(const char *path, const char *text, mode_t mode,
 	return r;
 }
 
+/* write_file() for bytes. */
+static int write_bytes(const char *path, const uint8_t *buf, size_t len,
+		       mode_t mode)
+{
+	char tmp[4096];
+	int fd, r = 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) != 0 || write(fd, buf, len) != (ssize_t)len ||
+	    fsync(fd) != 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 int network_create(const char *name, const char *dir, struct network_info *ret,
 		   char *why, size_t whylen)
 {
@@ -223,6 +244,8 @@ static int ini_file_read(const char *path, char **ret, size_t *ret_len)
 	size_t got = 0;
 	int fd, e;
 
+	if (crypto_ready() < 0)
+		return -ENOMEM;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -601,4 +624,156 @@ void node_author(const struct node *n, struct log_author *ret)
 	ret->sk = n->sk;
 	ret->network_id = n->net.id;
 	ret->scope = n->scope;
+}
+
+/* --- the root key and certificates ------------------------------------ */
+
+int root_key_load(const char *path, uint8_t ret_network_id[32],
+		  uint8_t ret_pk[32], uint8_t **ret_sk, char *why,
+		  size_t whylen)
+{
+	static const char *const keys[] = { "network", "network_id",
+					    "secret_key", NULL };
+	char *vals[3] = { 0 };
+	uint8_t *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
+	uint8_t pk[32];
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	if ((r = ini_read(path, "root", keys, vals, why, whylen)) < 0)
+		goto out;
+	r = HAMLET_ECONFIG;
+	if (hex_decode(vals[1], ret_network_id, 32) < 0 ||
+	    hex_decode(vals[2], sk, 64) < 0) {
+		snprintf(why, whylen,
+			 "%s: network_id and secret_key must be 64 and 128 hex digits",
+			 path);
+		goto out;
+	}
+	/* the secret key's second half is its public key: check the pair */
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	if (memcmp(pk, sk + 32, 32) != 0) {
+		snprintf(why, whylen, "%s: secret_key is not a key pair", path);
+		goto out;
+	}
+	memcpy(ret_pk, pk, 32);
+	*ret_sk = sk;
+	sk = NULL;
+	r = 0;
+out:
+	ini_free(vals, 3);
+	if (sk) {
+		sodium_memzero(sk, 64);
+		sodium_free(sk);
+	}
+	return r;
+}
+
+#define CERT_FILE_MAX CERT_CHAIN_MAX_BYTES
+
+static int read_small(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size > CERT_FILE_MAX) {
+		e = st.st_size > CERT_FILE_MAX ? HAMLET_ETOOBIG : -errno;
+		close(fd);
+		return e;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	close(fd);
+	*ret = buf;
+	*ret_len = got;
+	return 0;
+}
+
+/* Decode chain bytes and check them for n. */
+static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
+		     uint64_t now_ms, struct cert_chain *ch, char *why,
+		     size_t whylen)
+{
+	int r;
+
+	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
+		snprintf(why, whylen, "not a certificate chain: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	if (memcmp(ch->c[0].subject, n->pk, 32) != 0) {
+		snprintf(why, whylen,
+			 "the certificate is for another node's key");
+		return HAMLET_ECERT;
+	}
+	return cert_chain_check(ch, n->net.id, n->net.root_pk, now_ms, why,
+				whylen);
+}
+
+int node_cert_load(const struct node *n, uint64_t now_ms,
+		   struct cert_chain *ret, uint8_t **ret_bytes,
+		   size_t *ret_len, char *why, size_t whylen)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char *p = path_join(n->home, NODE_CERT_FILE);
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!p)
+		return -ENOMEM;
+	if ((r = read_small(p, &buf, &len)) < 0) {
+		if (r == -ENOENT) {
+			snprintf(why, whylen,
+				 "this node has no certificate (%s): an administrator signs one with \"hamlet cert issue\", then \"hamlet cert install FILE\"",
+				 p);
+			r = HAMLET_ENOTFOUND;
+		} else {
+			snprintf(why, whylen, "cannot read %s: %s", p,
+				 hamlet_strerror(r));
+		}
+		free(p);
+		return r;
+	}
+	r = chain_for(n, buf, len, now_ms, ret, why, whylen);
+	if (r == 0 && ret_bytes) {
+		*ret_bytes = buf;
+		*ret_len = len;
+		buf = NULL;
+	}
+	free(buf);
+	free(p);
+	return r;
+}
+
+int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
+		      uint64_t now_ms, char *why, size_t whylen)
+{
+	struct cert_chain ch;
+	char *p;
+	int r;
+
+	if ((r = chain_for(n, buf, len, now_ms, &ch, why, whylen)) < 0)
+		return r;
+	if (!(p = path_join(n->home, NODE_CERT_FILE)))
+		return -ENOMEM;
+	if ((r = write_bytes(p, buf, len, 0644)) < 0)
+		snprintf(why, whylen, "cannot write %s: %s", p, strerror(-r));
+	free(p);
+	return r;
 }

@@ -11,6 +11,7 @@
 #ifndef HAMLET_NODE_H
 #define HAMLET_NODE_H
 
+#include "cert.h"
 #include "entry.h"
 #include "log.h"
 #include "store.h"
@@ -65,6 +66,35 @@ int node_init(const char *home, const char *network_file, const char *name,
 int node_open(const char *home, int readonly, struct node **ret, char *why,
 	      size_t whylen);
 void node_close(struct node *n);
+
+/*
+ * The network's root key file (NAME.root.key): its network id, public
+ * key, and secret key in sodium_malloc'd memory (*ret_sk, 64 bytes: the
+ * caller wipes and frees it with sodium_free). why names the problem.
+ */
+int root_key_load(const char *path, uint8_t ret_network_id[32],
+		  uint8_t ret_pk[32], uint8_t **ret_sk, char *why,
+		  size_t whylen);
+
+#define NODE_CERT_FILE "node.cert"
+
+/*
+ * n's certificate chain (home/node.cert), decoded and checked for n's key
+ * in n's network at now_ms. HAMLET_ENOTFOUND when there is none,
+ * HAMLET_ECERT (why says which rule) when it is not valid; *ret holds it
+ * when it decodes, valid or not. ret_bytes (may be NULL) gets the file's
+ * bytes, malloc'd.
+ */
+int node_cert_load(const struct node *n, uint64_t now_ms,
+		   struct cert_chain *ret, uint8_t **ret_bytes,
+		   size_t *ret_len, char *why, size_t whylen);
+
+/*
+ * Make the chain file buf n's certificate: it must be for n's key, in n's
+ * network, and valid at now_ms. Replaces any earlier one atomically.
+ */
+int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
+		      uint64_t now_ms, char *why, size_t whylen);
 
 /* The author for log_write(): borrows from n. */
 void node_author(const struct node *n, struct log_author *ret);

@@ -1,0 +1,596 @@
+/*
+ * hamlet cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY
+ *                   --name NAME --role ROLE --read PREFIX... --write PREFIX...
+ *                   [--collections C,...] [--expires YYYY-MM-DD] [--delegate]
+ *                   --out FILE
+ * hamlet cert install FILE
+ * hamlet cert list [--json]
+ * hamlet cert show FILE [--network NETFILE] [--json]
+ */
+#include "cli.h"
+
+#include "cert.h"
+#include "error.h"
+#include "hlc.h"
+#include "mp.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DAY_MS 86400000ull
+/* a certificate is valid from a day before it is signed, so that a PC
+ * whose clock is a little behind accepts it at once */
+#define CERT_BACKDATE_MS DAY_MS
+/* without --expires: three years */
+#define CERT_DEFAULT_LIFE_MS (3 * 365 * DAY_MS)
+
+/*
+ * Take every "--opt VALUE" / "--opt=VALUE" out of argv (before a "--"),
+ * into vals (at most max); argc shrinks. CLI_EUSAGE on a missing value
+ * or too many.
+ */
+static int take_many(const char *cmd, int *argc, char **argv, const char *opt,
+		     const char **vals, size_t max, size_t *ret_n)
+{
+	size_t ol = strlen(opt), n = 0;
+	int w = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[w++] = argv[i++];
+			break;
+		}
+		if (strncmp(a, opt, ol) == 0 && a[ol] == '=') {
+			v = a + ol + 1;
+		} else if (strcmp(a, opt) == 0) {
+			if (i + 1 >= *argc)
+				return cli_usage_err(cmd, "option %s needs a value",
+						     opt);
+			v = argv[++i];
+		} else {
+			argv[w++] = argv[i];
+			continue;
+		}
+		if (n >= max)
+			return cli_usage_err(cmd, "option %s given more than %zu times",
+					     opt, max);
+		vals[n++] = v;
+	}
+	*argc = w;
+	*ret_n = n;
+	return 0;
+}
+
+/* Prefixes as given: "*" is every scope, "" none (one alone), else scopes. */
+static int prefixes_set(const char *what, const char **v, size_t n,
+			char (*out)[CERT_SCOPE_MAX + 1], size_t *ret_n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i][0] == 0) {
+			if (n > 1) {
+				cli_err("--%s '' (none) cannot go with other prefixes",
+					what);
+				return HAMLET_ESCOPE;
+			}
+			continue;
+		}
+		if (strcmp(v[i], "*") == 0) {
+			out[k++][0] = 0;
+			continue;
+		}
+		if (cli_check_scope(v[i], what) < 0)
+			return HAMLET_ESCOPE;
+		snprintf(out[k++], CERT_SCOPE_MAX + 1, "%s", v[i]);
+	}
+	*ret_n = k;
+	return 0;
+}
+
+/* "YYYY-MM-DD": the end of that day, UTC, in Unix ms. */
+static int date_end_ms(const char *s, uint64_t *ret)
+{
+	struct tm tm = { 0 };
+	char *end;
+	time_t t;
+
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end || tm.tm_year < 100) {
+		cli_err("--expires \"%s\" is not a date YYYY-MM-DD", s);
+		return HAMLET_EFORMAT;
+	}
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return HAMLET_EFORMAT;
+	*ret = (uint64_t)t * 1000 + DAY_MS;
+	return 0;
+}
+
+static void date_text(uint64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!ms) {
+		snprintf(out, n, "never");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static int collections_set(const char *list, struct cert *c)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	if (!list)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (c->ncollections >= CERT_MAX_COLLECTIONS) {
+			cli_err("--collections: at most %d", CERT_MAX_COLLECTIONS);
+			return HAMLET_EFORMAT;
+		}
+		if (!cli_schema(tok)) {
+			cli_err("--collections: unknown collection \"%s\"", tok);
+			return HAMLET_ECOLLECTION;
+		}
+		snprintf(c->collections[c->ncollections++],
+			 sizeof(c->collections[0]), "%s", tok);
+	}
+	return 0;
+}
+
+/* The issuer: the root key file, or a node holding a delegating chain. */
+struct issuer {
+	uint8_t pk[32], *sk, network_id[32];
+	uint8_t *chain; /* the issuer's chain file, or NULL for the root */
+	size_t chain_len;
+	struct cert_chain ch;
+	struct node *n;
+};
+
+static void issuer_close(struct issuer *is)
+{
+	if (is->sk)
+		sodium_free(is->sk);
+	free(is->chain);
+	node_close(is->n);
+}
+
+static int issuer_open(const char *root_key, const char *home,
+		       struct issuer *is)
+{
+	char why[512] = "";
+	int r;
+
+	memset(is, 0, sizeof(*is));
+	if (!!root_key == !!home) {
+		cli_usage_err("cert", "give --root-key FILE or --issuer-home DIR");
+		return CLI_EUSAGE;
+	}
+	if (root_key) {
+		if ((r = root_key_load(root_key, is->network_id, is->pk,
+				       &is->sk, why, sizeof(why))) < 0)
+			cli_err("%s", why);
+		return r;
+	}
+	if ((r = node_open(home, 1, &is->n, why, sizeof(why))) < 0) {
+		cli_err("%s", why);
+		return r;
+	}
+	if ((r = node_cert_load(is->n, hlc_wall_ms(), &is->ch, &is->chain,
+				&is->chain_len, why, sizeof(why))) < 0) {
+		cli_err("the issuer %s cannot certify: %s", home, why);
+		return r;
+	}
+	if (!is->ch.c[0].delegate) {
+		cli_err("the issuer %s cannot certify: its certificate (\"%s\") does not let it certify others",
+			home, is->ch.c[0].name);
+		return HAMLET_ECERT;
+	}
+	if (is->ch.n >= CERT_MAX_CHAIN) {
+		cli_err("the issuer %s cannot certify: its chain already holds %d certificates",
+			home, CERT_MAX_CHAIN);
+		return HAMLET_ECERT;
+	}
+	if (!(is->sk = sodium_malloc(64)))
+		return -ENOMEM;
+	memcpy(is->sk, is->n->sk, 64);
+	memcpy(is->pk, is->n->pk, 32);
+	memcpy(is->network_id, is->n->net.id, 32);
+	return 0;
+}
+
+static int cert_issue(int argc, char **argv)
+{
+	const char *reads[CERT_MAX_PREFIXES + 1], *writes[CERT_MAX_PREFIXES + 1];
+	const char *root_key = NULL, *issuer_home = NULL, *to = NULL,
+		   *name = NULL, *role = NULL, *collections = NULL,
+		   *expires = NULL, *out = NULL;
+	size_t nr = 0, nw = 0, len = 0, flen = 0;
+	int delegate = 0, npos, r;
+	struct issuer is = { 0 };
+	struct cert c = { 0 };
+	uint8_t *signed_ = NULL, *file = NULL;
+	char why[300], pkhex[65];
+	const struct cli_opt opts[] = {
+		{ "--root-key", &root_key, NULL },
+		{ "--issuer-home", &issuer_home, NULL },
+		{ "--to", &to, NULL },
+		{ "--name", &name, NULL },
+		{ "--role", &role, NULL },
+		{ "--collections", &collections, NULL },
+		{ "--expires", &expires, NULL },
+		{ "--delegate", NULL, &delegate },
+		{ "--out", &out, NULL },
+		{ NULL, NULL, NULL },
+	};
+	char *pos[1];
+
+	if ((r = take_many("cert issue", &argc, argv, "--read", reads,
+			   CERT_MAX_PREFIXES, &nr)) < 0 ||
+	    (r = take_many("cert issue", &argc, argv, "--write", writes,
+			   CERT_MAX_PREFIXES, &nw)) < 0 ||
+	    (r = cli_parse("cert issue", argc, argv, opts, pos, 0, &npos)) < 0)
+		return r;
+	if (!to || !name || !role || !out || nr == 0 || nw == 0) {
+		cli_usage_err("cert issue",
+			      "--to, --name, --role, --read, --write and --out are required");
+		return CLI_EUSAGE;
+	}
+	if (hex_decode(to, c.subject, 32) < 0) {
+		cli_err("--to \"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf",
+			to);
+		return HAMLET_EFORMAT;
+	}
+	if (!(c.role = cert_role_parse(role))) {
+		cli_err("--role \"%s\": use village, commune, district, province or auditor",
+			role);
+		return HAMLET_EFORMAT;
+	}
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	if (strlen(name) > CERT_MAX_NAME) {
+		cli_err("--name is longer than %d bytes", CERT_MAX_NAME);
+		return HAMLET_EFORMAT;
+	}
+	if ((r = prefixes_set("read", reads, nr, c.read, &c.nread)) < 0 ||
+	    (r = prefixes_set("write", writes, nw, c.write, &c.nwrite)) < 0 ||
+	    (r = collections_set(collections, &c)) < 0)
+		return r;
+	c.not_before_ms = hlc_wall_ms() - CERT_BACKDATE_MS;
+	c.expires_ms = hlc_wall_ms() + CERT_DEFAULT_LIFE_MS;
+	if (expires && (r = date_end_ms(expires, &c.expires_ms)) < 0)
+		return r;
+	c.delegate = delegate;
+	randombytes_buf(c.serial, sizeof(c.serial));
+	if (access(out, F_OK) == 0) {
+		cli_err("%s already exists; choose another --out", out);
+		return -EEXIST;
+	}
+	if ((r = issuer_open(root_key, issuer_home, &is)) < 0)
+		goto out;
+	memcpy(c.network_id, is.network_id, 32);
+	memcpy(c.issuer, is.pk, 32);
+	if ((r = cert_check_fields(&c, why, sizeof(why))) < 0) {
+		cli_err("cannot issue: %s", why);
+		goto out;
+	}
+	if ((r = cert_sign(&c, is.sk, &signed_, &len)) < 0) {
+		cli_err("cannot sign: %s", hamlet_strerror(r));
+		goto out;
+	}
+	{
+		/* the new certificate, then the issuer's chain */
+		const uint8_t *certs[CERT_MAX_CHAIN];
+		size_t lens[CERT_MAX_CHAIN], n = 1;
+		lens[0] = len;
+		struct mp_doc d;
+		const msgpack_object *it = NULL;
+		size_t k = 0;
+		int have = 0;
+		certs[0] = signed_;
+		lens[0] = len;
+		if (is.n) {
+			/* the issuer's chain file (checked when loaded):
+			 * its certificates' bytes as they are */
+			if ((r = mp_doc_parse(&d, is.chain + 8,
+					      is.chain_len - 8,
+					      CERT_MAX_CHAIN)) < 0 ||
+			    (have = 1,
+			     r = mp_get_array(d.root, SIZE_MAX, CERT_MAX_CHAIN,
+					      &it, &k)) < 0)
+				goto chain_out;
+			for (size_t i = 0; i < k; i++) {
+				certs[n] = (const uint8_t *)it[i].via.bin.ptr;
+				lens[n++] = it[i].via.bin.size;
+			}
+		}
+		r = cert_chain_encode(certs, lens, n, &file, &flen);
+chain_out:
+		if (have)
+			mp_doc_close(&d);
+		if (r < 0)
+			goto out;
+	}
+	{
+		/* what is written must hold up as the subject will check it */
+		struct cert_chain ch;
+		uint8_t root_pk[32];
+		if ((r = cert_chain_decode(file, flen, &ch)) < 0)
+			goto out;
+		memcpy(root_pk, is.n ? is.n->net.root_pk : is.pk, 32);
+		if ((r = cert_chain_check(&ch, is.network_id, root_pk,
+					  hlc_wall_ms(), why, sizeof(why))) < 0) {
+			cli_err("cannot issue: %s", why);
+			goto out;
+		}
+	}
+	{
+		FILE *f = fopen(out, "wbx");
+		if (!f || fwrite(file, 1, flen, f) != flen || fclose(f) != 0) {
+			r = -errno;
+			cli_err("cannot write %s: %s", out, strerror(errno));
+			goto out;
+		}
+	}
+	cli_hex(c.subject, 32, pkhex);
+	if (cli_global.json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "subject", json_string(pkhex));
+		json_object_set_new(j, "name", json_string(c.name));
+		json_object_set_new(j, "role", json_string(role));
+		json_object_set_new(j, "file", json_string(out));
+		cli_json_print(j);
+	} else {
+		char exp[40];
+		date_text(c.expires_ms, exp, sizeof(exp));
+		printf("certified %s (\"%s\", %s) until %s%s\n"
+		       "  written to %s; on that node run: hamlet cert install %s\n",
+		       pkhex, c.name, role, exp,
+		       c.delegate ? "; it may certify others inside its grant"
+				  : "",
+		       out, out);
+	}
+	r = 0;
+out:
+	free(signed_);
+	free(file);
+	issuer_close(&is);
+	return r;
+}
+
+static int cert_install(int argc, char **argv)
+{
+	char *pos[1], why[512] = "";
+	struct node *n = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int npos, r;
+	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+
+	if ((r = cli_parse("cert install", argc, argv, opts, pos, 1, &npos)) <
+	    0)
+		return r;
+	if (npos != 1) {
+		cli_usage_err("cert install", "give the certificate FILE");
+		return CLI_EUSAGE;
+	}
+	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
+		return r;
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		goto out;
+	if ((r = node_cert_install(n, buf, len, hlc_wall_ms(), why,
+				   sizeof(why))) < 0) {
+		cli_err("%s is not installed: %s", pos[0], why);
+		goto out;
+	}
+	printf("installed %s: this node is now certified; a running hamletd uses it from its next connection\n",
+	       pos[0]);
+	r = 0;
+out:
+	free(buf);
+	node_close(n);
+	return r;
+}
+
+static json_t *cert_json(const struct cert *c, const uint8_t id[32])
+{
+	json_t *j = json_object(), *a;
+	char h[65];
+
+	cli_hex(id, 32, h);
+	json_object_set_new(j, "id", json_string(h));
+	cli_hex(c->subject, 32, h);
+	json_object_set_new(j, "subject", json_string(h));
+	cli_hex(c->issuer, 32, h);
+	json_object_set_new(j, "issuer", json_string(h));
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "role", json_string(cert_role_name(c->role)));
+	a = json_array();
+	for (size_t i = 0; i < c->nread; i++)
+		json_array_append_new(a, json_string(c->read[i][0] ? c->read[i] : "*"));
+	json_object_set_new(j, "read", a);
+	a = json_array();
+	for (size_t i = 0; i < c->nwrite; i++)
+		json_array_append_new(a, json_string(c->write[i][0] ? c->write[i] : "*"));
+	json_object_set_new(j, "write", a);
+	a = json_array();
+	for (size_t i = 0; i < c->ncollections; i++)
+		json_array_append_new(a, json_string(c->collections[i]));
+	json_object_set_new(j, "collections", a);
+	json_object_set_new(j, "not_before_ms",
+			    json_integer((json_int_t)c->not_before_ms));
+	json_object_set_new(j, "expires_ms",
+			    json_integer((json_int_t)c->expires_ms));
+	json_object_set_new(j, "delegate", json_boolean(c->delegate));
+	return j;
+}
+
+static void prefixes_print(const char *what,
+			   const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
+{
+	printf("    %s:", what);
+	if (!n)
+		printf(" nothing");
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", v[i][0] ? v[i] : "* (every scope)");
+	printf("\n");
+}
+
+static void cert_print(const struct cert *c, const uint8_t id[32])
+{
+	char h[65], from[40], to[40];
+	cli_hex(c->subject, 32, h);
+	printf("  \"%s\" (%s), key %s\n", c->name, cert_role_name(c->role), h);
+	prefixes_print("reads", c->read, c->nread);
+	prefixes_print("writes", c->write, c->nwrite);
+	printf("    collections:");
+	if (!c->ncollections)
+		printf(" every one");
+	for (size_t i = 0; i < c->ncollections; i++)
+		printf(" %s", c->collections[i]);
+	date_text(c->not_before_ms, from, sizeof(from));
+	date_text(c->expires_ms, to, sizeof(to));
+	cli_hex(c->issuer, 32, h);
+	printf("\n    valid from %s until %s%s\n    signed by %.16s…", from,
+	       to, c->delegate ? "; may certify others" : "", h);
+	cli_hex(id, 32, h);
+	printf(", id %.16s…\n", h);
+}
+
+/* Print chain ch and whether it holds (check: its result, why). */
+static void chain_print(const struct cert_chain *ch, int check,
+			const char *why)
+{
+	if (cli_global.json) {
+		json_t *j = json_object(), *a = json_array();
+		for (size_t i = 0; i < ch->n; i++)
+			json_array_append_new(a, cert_json(&ch->c[i], ch->id[i]));
+		json_object_set_new(j, "chain", a);
+		json_object_set_new(j, "valid", json_boolean(check == 0));
+		if (check < 0)
+			json_object_set_new(j, "why", json_string(why));
+		cli_json_print(j);
+		return;
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+		cert_print(&ch->c[i], ch->id[i]);
+	}
+	if (check == 0)
+		printf("valid: the chain holds up to the network's root key\n");
+	else
+		printf("NOT VALID: %s\n", why);
+}
+
+static int cert_list(int argc, char **argv)
+{
+	char *pos[1], why[512] = "";
+	struct cert_chain ch;
+	struct node *n = NULL;
+	int npos, r;
+	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+
+	if ((r = cli_parse("cert list", argc, argv, opts, pos, 0, &npos)) < 0)
+		return r;
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		return r;
+	r = node_cert_load(n, hlc_wall_ms(), &ch, NULL, NULL, why,
+			   sizeof(why));
+	if (r == HAMLET_ENOTFOUND) {
+		if (cli_global.json) {
+			json_t *j = json_object();
+			json_object_set_new(j, "chain", json_array());
+			json_object_set_new(j, "valid", json_false());
+			json_object_set_new(j, "why", json_string(why));
+			cli_json_print(j);
+		} else {
+			printf("%s\n", why);
+		}
+	} else if (ch.n) {
+		chain_print(&ch, r, why);
+	} else {
+		cli_err("%s", why);
+	}
+	node_close(n);
+	return r == 0 ? 0 : r == HAMLET_ECERT || r == HAMLET_ENOTFOUND ? CLI_EPROBLEMS : r;
+}
+
+static int cert_show(int argc, char **argv)
+{
+	const char *netfile = NULL;
+	char *pos[1], why[512] = "";
+	struct cert_chain ch;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int npos, r, check = 0;
+	const struct cli_opt opts[] = {
+		{ "--network", &netfile, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("cert show", argc, argv, opts, pos, 1, &npos)) < 0)
+		return r;
+	if (npos != 1) {
+		cli_usage_err("cert show", "give the certificate FILE");
+		return CLI_EUSAGE;
+	}
+	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
+		return r;
+	if ((r = cert_chain_decode((uint8_t *)buf, len, &ch)) < 0) {
+		cli_err("%s is not a certificate chain: %s", pos[0],
+			hamlet_strerror(r));
+		goto out;
+	}
+	if (netfile) {
+		struct network_info ni;
+		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
+			cli_err("%s", why);
+			goto out;
+		}
+		check = cert_chain_check(&ch, ni.id, ni.root_pk, hlc_wall_ms(),
+					 why, sizeof(why));
+		sodium_memzero(&ni, sizeof(ni));
+	} else {
+		check = 1; /* not checked */
+	}
+	if (check == 1 && !cli_global.json) {
+		for (size_t i = 0; i < ch.n; i++) {
+			printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+			cert_print(&ch.c[i], ch.id[i]);
+		}
+		printf("signatures verify; give --network NETFILE to check the chain against the network's root key\n");
+	} else {
+		chain_print(&ch, check, why);
+	}
+	r = check < 0 ? CLI_EPROBLEMS : 0;
+out:
+	free(buf);
+	return r;
+}
+
+int cmd_cert(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+
+	if (strcmp(verb, "issue") == 0)
+		return cli_exit_code(cert_issue(argc - 1, argv + 1));
+	if (strcmp(verb, "install") == 0)
+		return cli_exit_code(cert_install(argc - 1, argv + 1));
+	if (strcmp(verb, "list") == 0)
+		return cli_exit_code(cert_list(argc - 1, argv + 1));
+	if (strcmp(verb, "show") == 0)
+		return cli_exit_code(cert_show(argc - 1, argv + 1));
+	return cli_exit_code(cli_usage_err(
+		"cert", "say issue, install, list or show (hamlet cert --help)"));
+}
