@@ -565,7 +565,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		/* not a fault: the other side may have hit a limit of its
 		 * own, or be stopping */
 		if (c->state == CONN_HANDSHAKE)
-			peer_conn_close(c, "closed during the handshake");
+			peer_conn_close(c, c->initiator && !c->has_rpk
+					   ? "closed during the handshake, before answering our first message: is it of another network (another network key)?"
+					   : "closed during the handshake");
 		else
 			peer_conn_close(c, nread == UV_EOF
 				       ? "peer closed the connection"
@@ -661,9 +663,10 @@ struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name)
 		d->conns->prev = c;
 	d->conns = c;
 	d->nconns++;
-	r = noise_hs_new(initiator, (const uint8_t *)WIRE_PROLOGUE,
-			 strlen(WIRE_PROLOGUE), d->x_priv, d->node->net.key,
-			 NULL, &c->hs);
+	/* psk0: one without the network key learns nothing from us */
+	r = noise_hs_new_psk(initiator, (const uint8_t *)WIRE_PROLOGUE,
+			     strlen(WIRE_PROLOGUE), d->x_priv,
+			     d->node->net.key, 0, NULL, &c->hs);
 	if (r < 0) {
 		dlog(DLOG_ERR, "cannot start a handshake: %s",
 		     hamlet_strerror(r));

@@ -1,5 +1,5 @@
 /*
- * Noise_XX and Noise_XXpsk3 over 25519, ChaChaPoly and BLAKE2b, following
+ * Noise_XX, Noise_XXpsk0 and Noise_XXpsk3 over 25519, ChaChaPoly and BLAKE2b, following
  * the Noise Protocol Framework, revision 34. Section numbers below refer to
  * that document.
  *
@@ -24,6 +24,7 @@
 
 static const char name_xx[] = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
 static const char name_xxpsk3[] = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b";
+static const char name_xxpsk0[] = "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b";
 
 /* ------------------------------------------------------------------------
  * Hash, HMAC and HKDF (sections 4.3 and 5.2)
@@ -317,6 +318,15 @@ static const uint8_t pattern_xxpsk3[HS_MSGS][HS_MAX_TOKENS] = {
 	{ TOK_S, TOK_SE, TOK_PSK },
 };
 
+/* psk0 puts a psk token first in the first message (section 9.4): the
+ * keys of every message depend on the psk, so one without it can neither
+ * read nor forge any of them. */
+static const uint8_t pattern_xxpsk0[HS_MSGS][HS_MAX_TOKENS] = {
+	{ TOK_PSK, TOK_E },
+	{ TOK_E, TOK_EE, TOK_S, TOK_ES },
+	{ TOK_S, TOK_SE },
+};
+
 enum hs_state { HS_ACTIVE, HS_FINISHED, HS_SPLIT, HS_FAILED };
 
 struct noise_hs {
@@ -491,10 +501,20 @@ int noise_hs_new(int initiator, const uint8_t *prologue, size_t prologue_len,
 		 const uint8_t s_priv[NOISE_KEY_LEN], const uint8_t *psk,
 		 const uint8_t *e_priv, struct noise_hs **ret_hs)
 {
+	return noise_hs_new_psk(initiator, prologue, prologue_len, s_priv, psk,
+				3, e_priv, ret_hs);
+}
+
+int noise_hs_new_psk(int initiator, const uint8_t *prologue,
+		     size_t prologue_len, const uint8_t s_priv[NOISE_KEY_LEN],
+		     const uint8_t *psk, int psk_pos, const uint8_t *e_priv,
+		     struct noise_hs **ret_hs)
+{
 	struct noise_hs *hs = NULL;
 	int r;
 
-	if (!s_priv || (!prologue && prologue_len) || !ret_hs)
+	if (!s_priv || (!prologue && prologue_len) || !ret_hs ||
+	    (psk && psk_pos != 0 && psk_pos != 3))
 		return -EINVAL;
 	if (sodium_init() < 0)
 		return -EIO;
@@ -504,7 +524,9 @@ int noise_hs_new(int initiator, const uint8_t *prologue, size_t prologue_len,
 		return -ENOMEM;
 	hs->initiator = !!initiator;
 	hs->psk_mode = psk != NULL;
-	hs->pattern = psk ? pattern_xxpsk3 : pattern_xx;
+	hs->pattern = !psk ? pattern_xx
+		      : psk_pos == 0 ? pattern_xxpsk0
+				     : pattern_xxpsk3;
 	hs->state = HS_ACTIVE;
 
 	memcpy(hs->s_priv, s_priv, DHLEN);
@@ -520,7 +542,9 @@ int noise_hs_new(int initiator, const uint8_t *prologue, size_t prologue_len,
 		goto out;
 	}
 
-	sym_init(&hs->ss, psk ? name_xxpsk3 : name_xx);
+	sym_init(&hs->ss, !psk ? name_xx
+			  : psk_pos == 0 ? name_xxpsk0
+					 : name_xxpsk3);
 	sym_mix_hash(&hs->ss, prologue, prologue_len);
 
 	*ret_hs = hs;

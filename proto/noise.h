@@ -1,5 +1,6 @@
 /*
- * Noise handshake: Noise_XX_25519_ChaChaPoly_BLAKE2b and
+ * Noise handshake: Noise_XX_25519_ChaChaPoly_BLAKE2b,
+ * Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b (what hamletd uses) and
  * Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b (Noise Protocol Framework rev. 34),
  * built on libsodium's X25519, ChaCha20-Poly1305 (IETF) and BLAKE2b.
  *
@@ -55,6 +56,17 @@ struct noise_hs;
 int noise_hs_new(int initiator, const uint8_t *prologue, size_t prologue_len,
 		 const uint8_t s_priv[NOISE_KEY_LEN], const uint8_t *psk,
 		 const uint8_t *e_priv, struct noise_hs **ret_hs);
+
+/*
+ * noise_hs_new() with the psk token at psk_pos: 3 (Noise_XXpsk3, as
+ * noise_hs_new) or 0 (Noise_XXpsk0: every message, the first included,
+ * depends on the psk, so a party without it learns nothing of the other's
+ * static key). -EINVAL for another position.
+ */
+int noise_hs_new_psk(int initiator, const uint8_t *prologue,
+		     size_t prologue_len, const uint8_t s_priv[NOISE_KEY_LEN],
+		     const uint8_t *psk, int psk_pos, const uint8_t *e_priv,
+		     struct noise_hs **ret_hs);
 
 /* Wipe every secret in hs and free it. Accepts NULL. */
 void noise_hs_free(struct noise_hs *hs);

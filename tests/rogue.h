@@ -123,9 +123,9 @@ static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
 	int fd = tcp_connect(port), k;
 
 	ASSERT_OK(noise_key_from_ed25519_sk(n->sk, x));
-	ASSERT_OK(noise_hs_new(1, (const uint8_t *)WIRE_PROLOGUE,
-			       strlen(WIRE_PROLOGUE), x, psk ? psk : n->net.key,
-			       NULL, &hs));
+	ASSERT_OK(noise_hs_new_psk(1, (const uint8_t *)WIRE_PROLOGUE,
+				   strlen(WIRE_PROLOGUE), x,
+				   psk ? psk : n->net.key, 0, NULL, &hs));
 	sodium_memzero(x, sizeof(x));
 	ASSERT_OK(noise_hs_write_message(hs, NULL, 0, out + 2, 1024, &len));
 	out[0] = (uint8_t)(len >> 8);
@@ -143,6 +143,48 @@ static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
 	noise_hs_free(hs);
 	noise_cipher_wipe(&rx);
 	return fd;
+}
+
+/*
+ * As node n with psk, send the first handshake message alone and read
+ * what comes back until the daemon closes (at most 5 s): the number of
+ * bytes it sent (-1 if it did not close).
+ */
+static inline long rogue_first_message(struct node *n, int port,
+				       const uint8_t *psk)
+{
+	struct noise_hs *hs;
+	uint8_t x[32], out[2 + 1024], b[4096];
+	struct timeval tv = { 0, 100000 };
+	long long t0 = now_ms();
+	size_t len;
+	long got = 0;
+	int fd = tcp_connect(port);
+
+	ASSERT_OK(noise_key_from_ed25519_sk(n->sk, x));
+	ASSERT_OK(noise_hs_new_psk(1, (const uint8_t *)WIRE_PROLOGUE,
+				   strlen(WIRE_PROLOGUE), x, psk, 0, NULL,
+				   &hs));
+	sodium_memzero(x, sizeof(x));
+	ASSERT_OK(noise_hs_write_message(hs, NULL, 0, out + 2, 1024, &len));
+	noise_hs_free(hs);
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (now_ms() - t0 < 5000) {
+		ssize_t k = recv(fd, b, sizeof(b), 0);
+		if (k > 0) {
+			got += k;
+			continue;
+		}
+		if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			close(fd);
+			return got;
+		}
+	}
+	close(fd);
+	return -1;
 }
 
 static inline void rogue_send(int fd, struct noise_cipher *tx, struct mp_writer *w)

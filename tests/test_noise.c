@@ -20,6 +20,7 @@
 
 #define XX_NAME "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 #define XXPSK3_NAME "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2b"
+#define XXPSK0_NAME "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
 #define VEC_MAX_MSGS 32
 #define BUF_LEN (NOISE_MAX_MSG + 64)
 
@@ -40,6 +41,7 @@ struct vec_msg {
 struct vec {
 	char label[160];
 	int psk_mode;
+	int psk_pos; /* with psk_mode: 3, or 0 */
 	int initiator_sends_odd; /* transport message 3 is the initiator's */
 	uint8_t *prologue;
 	size_t prologue_len;
@@ -109,11 +111,12 @@ static void vec_run(const struct vec *v)
 	ASSERT_EQ(v->has_psk, v->psk_mode);
 	ASSERT_TRUE(v->nmsg >= 3);
 
-	ASSERT_OK(noise_hs_new(1, v->prologue, v->prologue_len, v->init_static,
-			       v->psk_mode ? v->psk : NULL, v->init_eph, &ini));
-	ASSERT_OK(noise_hs_new(0, v->prologue, v->prologue_len, v->resp_static,
-			       v->psk_mode ? v->psk : NULL, v->resp_eph,
-			       &resp));
+	ASSERT_OK(noise_hs_new_psk(1, v->prologue, v->prologue_len,
+				   v->init_static, v->psk_mode ? v->psk : NULL,
+				   v->psk_pos, v->init_eph, &ini));
+	ASSERT_OK(noise_hs_new_psk(0, v->prologue, v->prologue_len,
+				   v->resp_static, v->psk_mode ? v->psk : NULL,
+				   v->psk_pos, v->resp_eph, &resp));
 
 	for (i = 0; i < 3; i++) {
 		const struct vec_msg *m = &v->msgs[i];
@@ -183,6 +186,7 @@ struct file_count {
 	const char *file;
 	int xx, xxpsk3;
 	int want_xx, want_xxpsk3;
+	int xxpsk0, want_xxpsk0;
 };
 
 static void vectors_path(char *out, size_t cap, const char *file)
@@ -242,6 +246,7 @@ static void json_vec(json_t *o, const char *file, size_t idx, int psk_mode,
 	snprintf(v->label, sizeof(v->label), "%s vector %zu (%s)", file, idx,
 		 psk_mode ? XXPSK3_NAME : XX_NAME);
 	v->psk_mode = psk_mode;
+	v->psk_pos = 3;
 
 	/* XX sends both static keys; nothing may be pre-shared. */
 	hex = json_hex(o, "init_remote_static");
@@ -404,7 +409,9 @@ static void flynn_finish_block(struct vec *v, int *in_block, int block,
 	for (i = 0; i < v->nmsg; i++)
 		ASSERT_TRUE(v->msgs[i].has_payload && v->msgs[i].has_ct);
 	vec_run(v);
-	if (v->psk_mode)
+	if (v->psk_mode && v->psk_pos == 0)
+		fc->xxpsk0++;
+	else if (v->psk_mode)
 		fc->xxpsk3++;
 	else
 		fc->xx++;
@@ -450,8 +457,11 @@ static void run_flynn_file(struct file_count *fc)
 		*eq = '\0';
 		if (strcmp(line, "handshake") == 0) {
 			if (strcmp(eq + 1, XX_NAME) == 0 ||
-			    strcmp(eq + 1, XXPSK3_NAME) == 0) {
-				v.psk_mode = strcmp(eq + 1, XXPSK3_NAME) == 0;
+			    strcmp(eq + 1, XXPSK3_NAME) == 0 ||
+			    strcmp(eq + 1, XXPSK0_NAME) == 0) {
+				v.psk_mode = strcmp(eq + 1, XX_NAME) != 0;
+				v.psk_pos =
+					strcmp(eq + 1, XXPSK0_NAME) == 0 ? 0 : 3;
 				v.initiator_sends_odd = 1;
 				snprintf(v.label, sizeof(v.label),
 					 "%s block %d (%s)", fc->file, block,
@@ -472,11 +482,14 @@ static void test_vectors(void)
 {
 	struct file_count files[] = {
 		{ "cacophony.XX+XXpsk3.25519_ChaChaPoly_BLAKE2b.json", 0, 0, 1,
-		  1 },
-		{ "snow.XX.25519_ChaChaPoly_BLAKE2b.json", 0, 0, 1, 0 },
-		{ "noise-c-basic.XX.25519_ChaChaPoly_BLAKE2b.json", 0, 0, 1,
+		  1, 0, 0 },
+		{ "snow.XX.25519_ChaChaPoly_BLAKE2b.json", 0, 0, 1, 0, 0, 0 },
+		{ "noise-c-basic.XX.25519_ChaChaPoly_BLAKE2b.json", 0, 0, 1, 0,
+		  0, 0 },
+		{ "flynn.XX+XXpsk3.25519_ChaChaPoly_BLAKE2b.txt", 0, 0, 4, 4, 0,
 		  0 },
-		{ "flynn.XX+XXpsk3.25519_ChaChaPoly_BLAKE2b.txt", 0, 0, 4, 4 },
+		/* the whole flynn file, for its XXpsk0 vectors (hamletd's) */
+		{ "../flynn-noise-vectors.txt", 0, 0, 4, 4, 0, 4 },
 	};
 	size_t nfiles = sizeof(files) / sizeof(files[0]);
 	int xx = 0, xxpsk3 = 0;
@@ -491,15 +504,19 @@ static void test_vectors(void)
 
 	TEST_START("as many vectors ran as the README lists");
 	for (i = 0; i < nfiles; i++) {
-		fprintf(stderr, "   %s: XX %d, XXpsk3 %d\n", files[i].file,
-			files[i].xx, files[i].xxpsk3);
+		fprintf(stderr, "   %s: XX %d, XXpsk3 %d, XXpsk0 %d\n",
+			files[i].file, files[i].xx, files[i].xxpsk3,
+			files[i].xxpsk0);
 		ASSERT_EQ(files[i].xx, files[i].want_xx);
 		ASSERT_EQ(files[i].xxpsk3, files[i].want_xxpsk3);
+		ASSERT_EQ(files[i].xxpsk0, files[i].want_xxpsk0);
 		xx += files[i].xx;
 		xxpsk3 += files[i].xxpsk3;
 	}
-	ASSERT_EQ(xx, 7);
-	ASSERT_EQ(xxpsk3, 5);
+	/* the subset's seven and five, and the whole flynn file's XX and
+	 * XXpsk3 again beside its four XXpsk0 */
+	ASSERT_EQ(xx, 11);
+	ASSERT_EQ(xxpsk3, 9);
 }
 
 /* ------------------------------------------------------------------------

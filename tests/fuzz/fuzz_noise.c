@@ -19,9 +19,10 @@ static const uint8_t psk[NOISE_PSK_LEN] = { 5 };
 static struct noise_hs *hs_new(int initiator, int with_psk)
 {
 	struct noise_hs *hs;
-	if (noise_hs_new(initiator, prologue, sizeof(prologue),
-			 initiator ? s_i : s_r, with_psk ? psk : NULL,
-			 initiator ? e_i : e_r, &hs) < 0)
+	/* with the psk: Noise_XXpsk0, as hamletd runs it */
+	if (noise_hs_new_psk(initiator, prologue, sizeof(prologue),
+			     initiator ? s_i : s_r, with_psk ? psk : NULL, 0,
+			     initiator ? e_i : e_r, &hs) < 0)
 		abort();
 	return hs;
 }
