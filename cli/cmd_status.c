@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include "cert.h"
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int count_conflict(void *ctx, const char *coll, const char *id)
 {
@@ -140,6 +142,64 @@ out:
 	return r;
 }
 
+/* This node's certificate: whether it holds, and what it grants. */
+struct cert_facts {
+	int r; /* node_cert_load's result */
+	struct cert_chain ch;
+	char why[300];
+};
+
+static void cert_read(struct node *n, struct cert_facts *cf)
+{
+	cf->r = node_cert_load(n, hlc_wall_ms(), &cf->ch, NULL, NULL, cf->why,
+			       sizeof(cf->why));
+}
+
+static void cert_line(const struct cert_facts *cf)
+{
+	const struct cert *c = &cf->ch.c[0];
+	char until[40] = "never";
+
+	if (cf->r < 0) {
+		printf("certificate: NONE VALID: %s; peers refuse this node until then\n",
+		       cf->why);
+		return;
+	}
+	if (c->expires_ms) {
+		time_t t = (time_t)(c->expires_ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%d", &tm);
+	}
+	printf("certificate: \"%s\" (%s), valid until %s; reads",
+	       c->name, cert_role_name(c->role), until);
+	for (size_t i = 0; i < c->nread; i++)
+		printf(" %s", c->read[i][0] ? c->read[i] : "*");
+	printf(", writes");
+	if (!c->nwrite)
+		printf(" nothing");
+	for (size_t i = 0; i < c->nwrite; i++)
+		printf(" %s", c->write[i][0] ? c->write[i] : "*");
+	printf("\n");
+}
+
+static json_t *cert_json(const struct cert_facts *cf)
+{
+	json_t *j = json_object();
+	const struct cert *c = &cf->ch.c[0];
+
+	json_object_set_new(j, "valid", json_boolean(cf->r == 0));
+	if (cf->r < 0) {
+		json_object_set_new(j, "why", json_string(cf->why));
+		return j;
+	}
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "role", json_string(cert_role_name(c->role)));
+	json_object_set_new(j, "expires_ms",
+			    json_integer((json_int_t)c->expires_ms));
+	return j;
+}
+
 static void status_json(const struct status_facts *st)
 {
 	const struct totals *tot = &st->tot;
@@ -153,6 +213,11 @@ static void status_json(const struct status_facts *st)
 	json_object_set_new(j, "scope", json_string(n->scope));
 	json_object_set_new(j, "network", json_string(n->net.name));
 	json_object_set_new(j, "daemon", json_boolean(st->running));
+	{
+		struct cert_facts cf;
+		cert_read(n, &cf);
+		json_object_set_new(j, "certificate", cert_json(&cf));
+	}
 	json_object_set_new(j, "feeds", json_integer((json_int_t)tot->feeds));
 	json_object_set_new(j, "entries",
 			    json_integer((json_int_t)tot->entries));
@@ -269,11 +334,14 @@ static void status_print(const struct status_facts *st)
 	const struct totals *tot = &st->tot;
 	struct node *n = st->n;
 	uint64_t conflicts = st->conflicts;
+	struct cert_facts cf;
 	char pkhex[65];
 
 	cli_hex(n->pk, 32, pkhex);
 	printf("node %s (%s), network %s\nnode key: %s\n", n->name, n->scope,
 	       n->net.name, pkhex);
+	cert_read(n, &cf);
+	cert_line(&cf);
 	printf("store: %llu entries in %llu feeds (%llu written here)",
 	       (unsigned long long)tot->entries, (unsigned long long)tot->feeds,
 	       (unsigned long long)tot->own);

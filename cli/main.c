@@ -178,7 +178,10 @@ const struct cli_command cli_commands[] = {
 	  "DIR/NAME.root.key, the root key that signs certificates: keep it\n"
 	  "offline. Both files get mode 0600 and are never replaced. NAME is\n"
 	  "1-64 of a-z, 0-9 and '-'.",
-	  network_opts, "hamlet network create bac-kan --out /media/usb" },
+	  network_opts,
+	  "# on the province's offline PC: the root key stays there\n"
+	  "hamlet network create bac-kan --out /root/bac-kan\n"
+	  "cp /root/bac-kan/bac-kan.network /media/usb/" },
 	{ "init", cmd_init, "make this machine a node of a network", init_syn,
 	  "Create a node in the state directory (--home, else $HAMLET_HOME,\n"
 	  "else /var/lib/hamlet): a new Ed25519 key pair (node.key, mode\n"

@@ -36,6 +36,8 @@ enum conn_state {
 	CONN_READY = 4,
 };
 
+struct cert;
+
 struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
@@ -55,6 +57,8 @@ struct conn {
 	struct noise_cipher tx, rx;
 	int has_rpk;
 	uint8_t rpk[32];
+	uint8_t hs_hash[64]; /* the Noise handshake hash: HELLO's proofs */
+	struct cert *cert;   /* the peer's certificate, once its HELLO held */
 	struct peer_info *info;
 	uint8_t *in;
 	size_t in_len;

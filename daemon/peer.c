@@ -147,6 +147,7 @@ static void conn_free(struct conn *c)
 	free(c->in);
 	free(c->msg);
 	free(c->m);
+	free(c->cert);
 	free(c);
 }
 
@@ -211,8 +212,11 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	if (c->closing)
 		return;
 	/* each fault doubles the last backoff of the key and of the
-	 * address it came from, whichever is longer */
-	f = c->host[0] ? faulty_get(d, c->host, 1) : NULL;
+	 * address it came from, whichever is longer. A certificate that
+	 * does not hold is the key's alone: one PC behind a commune's NAT
+	 * whose certificate expired must not lock out its neighbours */
+	f = c->host[0] && err != HAMLET_ECERT ? faulty_get(d, c->host, 1)
+					      : NULL;
 	if (c->info && c->info->ban_ms && c->info->ban_ms * 2 > b)
 		b = c->info->ban_ms * 2;
 	if (f && f->ban_ms && f->ban_ms * 2 > b)
@@ -380,7 +384,8 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	char hex[17];
 	struct peer_info *pi;
 	int r;
-	if ((r = noise_hs_split(c->hs, &c->tx, &c->rx)) < 0) {
+	if ((r = noise_hs_handshake_hash(c->hs, c->hs_hash)) < 0 ||
+	    (r = noise_hs_split(c->hs, &c->tx, &c->rx)) < 0) {
 		snprintf(why, wl, "handshake split failed");
 		return r;
 	}

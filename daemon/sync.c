@@ -1,6 +1,7 @@
 #include "sync.h"
 #include "sync_internal.h"
 
+#include "cert.h"
 #include "error.h"
 #include "conn.h"
 #include "daemon.h"
@@ -8,6 +9,7 @@
 #include "ingest.h"
 #include "hlc.h"
 #include "log.h"
+#include "node.h"
 #include "peer.h"
 
 #include <errno.h>
@@ -68,10 +70,56 @@ int sync__send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,
 
 /* --- message handlers -------------------------------------------------- */
 
+/*
+ * The peer proves its Ed25519 key owns this session and shows a
+ * certificate chain that holds for that key in our network now.
+ */
+static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
+		       size_t wl)
+{
+	const struct node *n = c->d->node;
+	struct cert_chain *ch;
+	char cwhy[256];
+	int r;
+
+	if (wire_hello_proof_check(c->rpk, c->hs_hash, m->hello.proof) < 0) {
+		snprintf(why, wl,
+			 "HELLO.proof does not verify: the peer does not hold the Ed25519 key it claims");
+		return HAMLET_EHANDSHAKE;
+	}
+	if (m->hello.certs_len == 0) {
+		snprintf(why, wl, "no valid certificate: it showed none");
+		return HAMLET_ECERT;
+	}
+	if (!(ch = malloc(sizeof(*ch))))
+		return -ENOMEM;
+	if ((r = cert_chain_decode(m->hello.certs, m->hello.certs_len, ch)) <
+	    0) {
+		snprintf(why, wl, "no valid certificate: its chain does not decode (%s)",
+			 hamlet_strerror(r));
+		r = HAMLET_ECERT;
+	} else if (memcmp(ch->c[0].subject, c->rpk, 32) != 0) {
+		snprintf(why, wl,
+			 "no valid certificate: it showed one for another key");
+		r = HAMLET_ECERT;
+	} else if ((r = cert_chain_check(ch, n->net.id, n->net.root_pk,
+					 peer_wall_ms(), cwhy,
+					 sizeof(cwhy))) < 0) {
+		snprintf(why, wl, "no valid certificate: %s", cwhy);
+	} else if (!(c->cert = malloc(sizeof(*c->cert)))) {
+		r = -ENOMEM;
+	} else {
+		*c->cert = ch->c[0];
+	}
+	free(ch);
+	return r;
+}
+
 static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 		    size_t wl)
 {
 	struct sync_session *s = &c->sy;
+	int r;
 	if (memcmp(m->hello.node, c->rpk, 32) != 0) {
 		snprintf(why, wl, "HELLO.node is not the handshake identity");
 		return HAMLET_EPROTO;
@@ -80,6 +128,8 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 		snprintf(why, wl, "HELLO.network_id is another network");
 		return HAMLET_ENETWORK;
 	}
+	if ((r = hello_trust(c, m, why, wl)) < 0)
+		return r;
 	s->nscopes = m->hello.nscopes;
 	memcpy(s->scopes, m->hello.scopes, sizeof(s->scopes));
 	s->tx_credit = m->hello.credit;
@@ -250,13 +300,33 @@ int sync_session_start(struct conn *c)
 	int r;
 	for (size_t i = 0; i < cfg->nscopes; i++)
 		scopes[i] = cfg->scopes[i];
+	uint8_t proof[64], *certs = NULL;
+	size_t certs_len = 0;
+	struct cert_chain *ch;
+	char why[300];
+
 	c->sy.rx_credit = SYNC_BATCH_FIRST;
 	c->sy.rx_grant_ms = uv_now(c->d->loop);
+	/* our certificate, read each time: one installed while we run is
+	 * used from the next connection */
+	if (!(ch = malloc(sizeof(*ch))))
+		return -ENOMEM;
+	if (node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &certs_len,
+			   why, sizeof(why)) < 0) {
+		dlog(DLOG_WARNING, "peer %s: %s; peers refuse this node until it has one",
+		     c->name, why);
+		certs = NULL;
+		certs_len = 0;
+	}
+	free(ch);
 	mp_writer_init(&w);
-	if ((r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id, scopes,
-				cfg->nscopes, SYNC_BATCH_FIRST)) == 0)
+	if ((r = wire_hello_prove(c->d->node->sk, c->hs_hash, proof)) == 0 &&
+	    (r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id, scopes,
+				cfg->nscopes, SYNC_BATCH_FIRST, proof, certs,
+				certs_len)) == 0)
 		r = sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
+	free(certs);
 	return r;
 }
 

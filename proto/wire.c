@@ -1,5 +1,8 @@
 #include "wire.h"
 
+#include "cert.h"
+#include "sig.h"
+
 #include "bytes.h"
 #include "error.h"
 
@@ -17,7 +20,7 @@ static const char *const type_names[] = {
 
 /* Number of fields after the type, per message type. */
 static const size_t type_fields[] = {
-	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
+	[WIRE_HELLO] = 7,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 3, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 };
@@ -82,6 +85,12 @@ static int decode_hello(const msgpack_object *f, struct wire_msg *m,
 	      WIRE_MAX_CREDIT);
 	if (m->hello.credit == 0)
 		FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
+	CHECK(mp_get_bin_fixed(&f[5], 64, m->hello.proof),
+	      "HELLO.proof is not a 64-byte bin");
+	CHECK(mp_get_bin(&f[6], CERT_CHAIN_MAX_BYTES, &m->hello.certs,
+			 &m->hello.certs_len),
+	      "HELLO.certs is not a bin of at most %d bytes",
+	      (int)CERT_CHAIN_MAX_BYTES);
 	r = 0;
 out:
 	return r;
@@ -174,6 +183,7 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 	size_t n;
 	uint64_t type;
 	const char *tn = "message";
+	uint64_t version;
 	int r, parsed = 0;
 
 	if (why && whylen)
@@ -184,8 +194,8 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 	CHECK(mp_doc_parse(d, buf, len, WIRE_MAX_ITEMS),
 	      "message is not one valid msgpack object");
 	parsed = 1;
-	CHECK(mp_get_array(d->root, SIZE_MAX, 1 + 5, &f, &n),
-	      "message is not an array of at most 6 fields");
+	CHECK(mp_get_array(d->root, SIZE_MAX, 1 + 7, &f, &n),
+	      "message is not an array of at most 8 fields");
 	if (n < 1)
 		FAULT(HAMLET_EFORMAT, "message is an empty array");
 	CHECK(mp_get_uint(&f[0], UINT8_MAX, &type),
@@ -194,6 +204,12 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		FAULT(HAMLET_EPROTO, "unknown message type %llu",
 		      (unsigned long long)type);
 	tn = type_names[type];
+	/* a HELLO of another version may have other fields: say which */
+	if (type == WIRE_HELLO && n >= 2 &&
+	    mp_get_uint(&f[1], UINT32_MAX, &version) == 0 &&
+	    version != WIRE_VERSION)
+		FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
+		      (unsigned long long)version, WIRE_VERSION);
 	if (n - 1 != type_fields[type])
 		FAULT(n - 1 > type_fields[type] ? HAMLET_ETOOBIG
 						: HAMLET_EFORMAT,
@@ -264,11 +280,27 @@ static void put_head(struct mp_writer *w, int type)
 	msgpack_pack_uint8(&w->pk, (uint8_t)type);
 }
 
+int wire_hello_prove(const uint8_t sk[64], const uint8_t hs_hash[64],
+		     uint8_t ret_proof[64])
+{
+	return sig_sign(WIRE_PROOF_PREFIX, sizeof(WIRE_PROOF_PREFIX), hs_hash,
+			64, sk, ret_proof);
+}
+
+int wire_hello_proof_check(const uint8_t node[32], const uint8_t hs_hash[64],
+			   const uint8_t proof[64])
+{
+	return sig_verify(WIRE_PROOF_PREFIX, sizeof(WIRE_PROOF_PREFIX),
+			  hs_hash, 64, proof, node);
+}
+
 int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
 		   const uint8_t network_id[32], const char *const *scopes,
-		   size_t nscopes, uint64_t credit)
+		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
+		   const uint8_t *certs, size_t certs_len)
 {
-	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT)
+	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT ||
+	    certs_len > CERT_CHAIN_MAX_BYTES)
 		return HAMLET_ETOOBIG;
 	for (size_t i = 0; i < nscopes; i++)
 		if (strlen(scopes[i]) > ENTRY_MAX_SCOPE)
@@ -281,6 +313,8 @@ int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
 	for (size_t i = 0; i < nscopes; i++)
 		mp_pack_str(&w->pk, scopes[i]);
 	msgpack_pack_uint64(&w->pk, credit);
+	mp_pack_bin(&w->pk, proof, 64);
+	mp_pack_bin(&w->pk, certs_len ? certs : (const uint8_t *)"", certs_len);
 	return 0;
 }
 

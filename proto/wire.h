@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -81,6 +81,9 @@ struct wire_msg {
 		size_t nscopes;
 		char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1];
 		uint64_t credit;
+		uint8_t proof[64];   /* Ed25519 over the handshake hash */
+		const uint8_t *certs; /* a certificate chain file, borrowed */
+		size_t certs_len;     /* 0: none */
 	} hello;
 	struct {
 		const uint8_t *data;
@@ -130,7 +133,19 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
  */
 int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
 		   const uint8_t network_id[32], const char *const *scopes,
-		   size_t nscopes, uint64_t credit);
+		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
+		   const uint8_t *certs, size_t certs_len);
+
+/*
+ * HELLO's proof: node's Ed25519 signature (sk, 64 bytes) over
+ * "hamlet hello v2\0" || the session's Noise handshake hash, binding the
+ * Ed25519 identity to this session; and its check against node.
+ */
+#define WIRE_PROOF_PREFIX "hamlet hello v2"
+int wire_hello_prove(const uint8_t sk[64], const uint8_t hs_hash[64],
+		     uint8_t ret_proof[64]);
+int wire_hello_proof_check(const uint8_t node[32], const uint8_t hs_hash[64],
+			   const uint8_t proof[64]);
 int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len);
 int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
 		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids);

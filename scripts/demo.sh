@@ -20,8 +20,9 @@ usb_trip() { # from to
 }
 mkdir -p "$D/usb"
 
-say "The province creates the network"
-run "$H" network create bk-health --out "$D/usb"
+say "The province creates the network; the root key stays on its offline PC"
+run "$H" network create bk-health --out "$D/province-offline"
+run cp "$D/province-offline/bk-health.network" "$D/usb/"
 say "A village node and a commune node join"
 run "$H" --home "$D/na-pai" init --network "$D/usb/bk-health.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 run "$H" --home "$D/quang-thuan" init --network "$D/usb/bk-health.network" --name quang-thuan --scope bk/bach-thong/quang-thuan

@@ -27,6 +27,18 @@ run "$H" --home "$D/province" init --network "$D/bk-health.network" --name bac-k
 run "$H" --home "$D/commune" init --network "$D/bk-health.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
 run "$H" --home "$D/village" init --network "$D/bk-health.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 
+say "The province certifies each node's key with the root key (kept offline)"
+certify() { # home name role scope [--delegate]
+	local key
+	key=$(sed -n 's/^public_key = //p' "$D/$1/node.conf")
+	run "$H" cert issue --root-key "$D/bk-health.root.key" --to "$key" --name "$2" \
+		--role "$3" --read "$4" --write "$4" ${5:-} --out "$D/$1.cert"
+	run "$H" --home "$D/$1" cert install "$D/$1.cert"
+}
+certify province "Bac Kan provincial center" province bk --delegate
+certify commune "Quang Thuan commune office" commune bk/bach-thong/quang-thuan --delegate
+certify village "Na Pai village health post" village bk/bach-thong/quang-thuan/na-pai
+
 PP=$(port); PC=$(port)
 say "Daemons start: village -> commune ($PC) -> province ($PP), on 127.0.0.1"
 "$HD" --home "$D/province" --listen "127.0.0.1:$PP" 2>"$D/province.log" & PIDS+=($!)

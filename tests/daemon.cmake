@@ -21,6 +21,12 @@ if(TARGET hamletd)
     COMMAND test_faults $<TARGET_FILE:hamletd> $<TARGET_FILE:faultproxy>)
   set_tests_properties(daemon_faults PROPERTIES TIMEOUT 900)
 
+  # certificates at the handshake
+  add_executable(test_trust test_trust.c)
+  target_link_libraries(test_trust PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
+  add_test(NAME daemon_trust COMMAND test_trust $<TARGET_FILE:hamletd>)
+  set_tests_properties(daemon_trust PROPERTIES TIMEOUT 300)
+
   # floods of connections, peers and clients that never read, for 30-60 s
   add_executable(test_flood test_flood.c)
   target_link_libraries(test_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
@@ -37,7 +43,7 @@ endif()
 
 # Tests that start daemons pick free loopback ports; run them one at a
 # time so that two of them never race for the same port.
-foreach(t daemon_chain daemon_faults daemon_flood sync_chain_cli)
+foreach(t daemon_chain daemon_faults daemon_flood daemon_trust sync_chain_cli)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
   endif()

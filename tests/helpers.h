@@ -6,6 +6,7 @@
 #define HAMLET_TEST_HELPERS_H
 
 #include "bundle.h"
+#include "cert.h"
 #include "error.h"
 #include "log.h"
 #include "mp.h"
@@ -17,6 +18,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A fresh directory under $TMPDIR; removed by the test at exit. */
@@ -54,8 +56,67 @@ static __attribute__((unused)) char *th_network(const char *dir, const char *nam
 	return p;
 }
 
-static __attribute__((unused)) struct node *th_node(const char *dir, const char *netfile,
-			    const char *name, const char *scope)
+/*
+ * Sign a certificate for n with the root key beside netfile (NAME.root.key
+ * next to NAME.network): read and write prefixes as given ("" alone: every
+ * scope for read; NULL write: none), valid from a day ago until expires_ms
+ * (0: never), and write it as n's chain file as it is, valid or not.
+ */
+static __attribute__((unused)) void th_certify(struct node *n,
+					      const char *netfile,
+					      const char *read,
+					      const char *write,
+					      uint64_t expires_ms)
+{
+	char path[4096], why[256];
+	uint8_t nid[32], rpk[32], *rsk, *one, *file;
+	size_t ol, fl;
+	struct cert c;
+	FILE *f;
+	size_t k = strlen(netfile);
+
+	if (k < 8 || strcmp(netfile + k - 8, ".network") != 0)
+		exit(1);
+	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
+	if (root_key_load(path, nid, rpk, &rsk, why, sizeof(why)) < 0) {
+		fprintf(stderr, "th_certify: %s\n", why);
+		exit(1);
+	}
+	memset(&c, 0, sizeof(c));
+	memcpy(c.network_id, nid, 32);
+	memcpy(c.issuer, rpk, 32);
+	memcpy(c.subject, n->pk, 32);
+	snprintf(c.name, sizeof(c.name), "%s", n->name);
+	c.role = CERT_VILLAGE;
+	snprintf(c.read[0], sizeof(c.read[0]), "%s", read);
+	c.nread = 1;
+	if (write) {
+		snprintf(c.write[0], sizeof(c.write[0]), "%s", write);
+		c.nwrite = 1;
+	}
+	c.not_before_ms = (uint64_t)time(NULL) * 1000 - 86400000ull;
+	c.expires_ms = expires_ms;
+	randombytes_buf(c.serial, sizeof(c.serial));
+	if (cert_sign(&c, rsk, &one, &ol) < 0 ||
+	    cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
+			      &fl) < 0)
+		exit(1);
+	sodium_free(rsk);
+	snprintf(path, sizeof(path), "%s/" NODE_CERT_FILE, n->home);
+	if (!(f = fopen(path, "wb")) || fwrite(file, 1, fl, f) != fl ||
+	    fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+	free(one);
+	free(file);
+}
+
+/* A node without a certificate. */
+static __attribute__((unused)) struct node *th_node_bare(const char *dir,
+							const char *netfile,
+							const char *name,
+							const char *scope)
 {
 	char home[4096], why[256];
 	struct node *n;
@@ -65,6 +126,15 @@ static __attribute__((unused)) struct node *th_node(const char *dir, const char 
 		fprintf(stderr, "node %s: %s\n", name, why);
 		exit(1);
 	}
+	return n;
+}
+
+/* A node certified by the network's root to read and write its scope. */
+static __attribute__((unused)) struct node *th_node(const char *dir, const char *netfile,
+			    const char *name, const char *scope)
+{
+	struct node *n = th_node_bare(dir, netfile, name, scope);
+	th_certify(n, netfile, scope, scope, 0);
 	return n;
 }
 

@@ -12,6 +12,7 @@
 #include "daemon_util.h"
 #include "helpers.h"
 #include "noise.h"
+#include "cert.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -113,6 +114,9 @@ static inline int wait_closed(int fd, int limit_ms)
 
 /* A real handshake as node n (with psk, NULL: the network key); returns
  * the socket and, when it succeeded, the sending cipher in *tx. */
+/* the handshake hash of the last rogue_connect() */
+static uint8_t rogue_hs_hash[64];
+
 static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
 			 struct noise_cipher *tx)
 {
@@ -139,10 +143,32 @@ static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	send_all(fd, out, len + 2);
+	ASSERT_OK(noise_hs_handshake_hash(hs, rogue_hs_hash));
 	ASSERT_OK(noise_hs_split(hs, tx, &rx));
 	noise_hs_free(hs);
 	noise_cipher_wipe(&rx);
 	return fd;
+}
+
+/*
+ * HELLO as node n after the last rogue_connect(): its proof over that
+ * session's handshake hash and n's certificate file, if it has one.
+ */
+static inline void rogue_hello(struct mp_writer *w, struct node *n)
+{
+	char path[4200];
+	uint8_t proof[64], certs[CERT_CHAIN_MAX_BYTES];
+	size_t cl = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/node.cert", n->home);
+	if ((f = fopen(path, "rb"))) {
+		cl = fread(certs, 1, sizeof(certs), f);
+		fclose(f);
+	}
+	ASSERT_OK(wire_hello_prove(n->sk, rogue_hs_hash, proof));
+	ASSERT_OK(wire_put_hello(w, n->pk, n->net.id, NULL, 0, 16, proof,
+				 certs, cl));
 }
 
 /*
@@ -252,7 +278,7 @@ static inline int rogue_hoard(struct node *n, int port, const uint8_t key[32],
 	for (size_t i = 0; i < WIRE_MAX_FEEDS; i++)
 		memcpy(f[i].key, key, 32);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_hello(&w, n);
 	rogue_send(fd, &tx, &w);
 	ASSERT_OK(wire_put_feeds(&w, f, WIRE_MAX_FEEDS, NULL, 0));
 	p = mp_writer_take(&w, &len);

@@ -20,6 +20,7 @@ check "network created" "$H" network create grow --out "$T"
 check "node a" A init --network "$T/grow.network" --name a --scope bk/bt/qt/a
 check "node b" B init --network "$T/grow.network" --name b --scope bk/bt/qt
 check "node x of another commune" X init --network "$T/grow.network" --name x --scope bk/other/x
+for n in a b x; do check "the root certifies $n" certify "$T/grow.root.key" $n; done
 {
 	echo "id,person_id,full_name,birth_date,chronic_conditions"
 	pad=$(printf 'hypertension %.0s' $(seq 1 60))

@@ -19,6 +19,7 @@ if ! unshare -rm true 2>/dev/null; then
 fi
 check "network created" "$H" network create fullsync --out "$T"
 check "the village node" "$H" --home "$T/s" init --network "$T/fullsync.network" --name na-pai --scope bk/a/na-pai
+check "the root certifies it" certify "$T/fullsync.root.key" s
 {
 	echo "id,person_id,full_name,birth_date,chronic_conditions"
 	pad=$(printf 'hypertension %.0s' $(seq 1 60))
@@ -42,6 +43,7 @@ entries_out() { S status --json | grep -o '"entries_out": [0-9]*' | grep -o '[0-
 same_digest() { local a b; a=$(S digest) && b=$(R digest) && [ -n "$a" ] && [ "$a" = "$b" ]; }
 tries() { grep -c "trying again in" "$T/r.log"; }
 check "the commune node on the small disk" R init --network "$T/fullsync.network" --name commune --scope bk/a
+check "the root certifies it" certify "$T/fullsync.root.key" r
 avail=$(df --output=avail -k "$T/r" | tail -1)
 check "a file fills the disk but for 400 KiB" dd if=/dev/zero of="$T/r/filler" bs=1k count=$((avail - 400)) status=none
 launch r && PR=$PORT && ok "the commune's daemon listens" || fail "the commune's daemon listens"

@@ -129,7 +129,7 @@ static int rogue_entry(struct node *n, int port, int tamper)
 	int fd = rogue_connect(n, port, NULL, &tx);
 
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, n->pk, n->net.id, NULL, 0, 16));
+	rogue_hello(&w, n);
 	rogue_send(fd, &tx, &w);
 	log_feed_key(n->pk, n->scope, key);
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 	ASSERT_OK(daemon_proc_start_listening(
 		&po, hamletd, (const char *const[]){ "--peer", addr, NULL },
 		5));
-	ASSERT_TRUE(wait_log(&pc, "(EHANDSHAKE)", 10000));
+	ASSERT_TRUE(wait_log(&pc, "handshake failed: message failed to decrypt", 10000));
 	/* it learns nothing of the commune: it is only told the commune
 	 * hung up on its first message */
 	ASSERT_TRUE(wait_log(&po, "another network", 10000));

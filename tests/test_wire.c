@@ -1,5 +1,6 @@
 /* wire: message codec and frames. Round trips, then every way a peer can
  * get a message wrong, each with its named error. */
+#include "cert.h"
 #include "error.h"
 #include "testlib.h"
 #include "wire.h"
@@ -102,9 +103,10 @@ static void b_entries_short_sig(msgpack_packer *pk)
 static void b_hello_version(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 };
+	/* version 1's HELLO, five fields: told apart by its version */
 	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
-	msgpack_pack_uint32(pk, 2);
+	msgpack_pack_uint32(pk, 1);
 	mp_pack_bin(pk, k, 32);
 	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, 0);
@@ -113,7 +115,8 @@ static void b_hello_version(msgpack_packer *pk)
 static void b_hello_bad_scope(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 };
-	msgpack_pack_array(pk, 6);
+	uint8_t proof[64] = { 0 };
+	msgpack_pack_array(pk, 8);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, WIRE_VERSION);
 	mp_pack_bin(pk, k, 32);
@@ -121,6 +124,8 @@ static void b_hello_bad_scope(msgpack_packer *pk)
 	msgpack_pack_array(pk, 1);
 	mp_pack_str(pk, "Bad/Scope!");
 	msgpack_pack_uint32(pk, 10);
+	mp_pack_bin(pk, proof, 64);
+	mp_pack_bin(pk, proof, 0);
 }
 static void b_ack_over(msgpack_packer *pk)
 {
@@ -135,6 +140,7 @@ static void b_ack_over(msgpack_packer *pk)
 int main(void)
 {
 	struct mp_writer w;
+	static const uint8_t key2x[64];
 	uint8_t key[32], net[32], *p;
 	size_t n;
 	const char *scopes[2] = { "bk/bt", "hn" };
@@ -145,17 +151,61 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO round-trips with its scopes and credit");
-	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 2, 1024));
-	p = take(&w, &n);
-	ASSERT_OK(decode(p, n));
-	ASSERT_EQ(m.type, WIRE_HELLO);
-	ASSERT_MEMEQ(m.hello.node, key, 32);
-	ASSERT_MEMEQ(m.hello.network_id, net, 32);
-	ASSERT_EQ(m.hello.nscopes, 2);
-	ASSERT_STREQ(m.hello.scopes[1], "hn");
-	ASSERT_EQ(m.hello.credit, 1024);
+	TEST_START("HELLO (version 2) encodes to the pinned bytes");
+	{
+		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
+		const char *one[1] = { "bk" };
+		char hx[1024];
+		uint8_t *g;
+		size_t gl;
+		memset(k1, 0x11, 32);
+		memset(n1, 0x22, 32);
+		memset(pr, 0x33, 64);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_hello(&w, k1, n1, one, 1, 64, pr, cs, 3));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 1, version 2, node, network, ["bk"],
+			      * credit 64, proof, certs] */
+			     "98" "01" "02"
+			     "c420" "1111111111111111111111111111111111111111111111111111111111111111"
+			     "c420" "2222222222222222222222222222222222222222222222222222222222222222"
+			     "91a2626b" "40"
+			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
+			     "c403435254");
+		free(g);
+	}
+
+	TEST_START("HELLO round-trips with its scopes, credit, proof and certificates");
+	{
+		uint8_t proof[64], hs_hash[64], sk[64], pk[32], certs[40];
+		crypto_sign_keypair(pk, sk);
+		randombytes_buf(hs_hash, sizeof(hs_hash));
+		randombytes_buf(certs, sizeof(certs));
+		ASSERT_OK(wire_hello_prove(sk, hs_hash, proof));
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_hello(&w, key, net, scopes, 2, 1024, proof,
+					 certs, sizeof(certs)));
+		p = take(&w, &n);
+		ASSERT_OK(decode(p, n));
+		ASSERT_EQ(m.type, WIRE_HELLO);
+		ASSERT_MEMEQ(m.hello.node, key, 32);
+		ASSERT_MEMEQ(m.hello.network_id, net, 32);
+		ASSERT_EQ(m.hello.nscopes, 2);
+		ASSERT_STREQ(m.hello.scopes[1], "hn");
+		ASSERT_EQ(m.hello.credit, 1024);
+		ASSERT_EQ(m.hello.certs_len, sizeof(certs));
+		ASSERT_MEMEQ(m.hello.certs, certs, sizeof(certs));
+		ASSERT_OK(wire_hello_proof_check(pk, hs_hash, m.hello.proof));
+		/* another session's hash, or another key: refused */
+		hs_hash[0] ^= 1;
+		ASSERT_EQ(wire_hello_proof_check(pk, hs_hash, m.hello.proof),
+			  HAMLET_ESIG);
+		hs_hash[0] ^= 1;
+		ASSERT_EQ(wire_hello_proof_check(key, hs_hash, m.hello.proof),
+			  HAMLET_ESIG);
+	}
 
 	TEST_START("every truncation of a message is EFORMAT, never a crash");
 	for (size_t k = 0; k < n; k++)
@@ -309,7 +359,7 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "ACK.credit is 0") != NULL);
 	free(p);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 1, 0));
+	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 1, 0, key2x, NULL, 0));
 	p = take(&w, &n);
 	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "HELLO.credit is 0") != NULL);
@@ -317,7 +367,11 @@ int main(void)
 
 	TEST_START("encoders refuse what a receiver would refuse");
 	mp_writer_init(&w);
-	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, WIRE_MAX_SCOPES + 1, 1),
+	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, WIRE_MAX_SCOPES + 1, 1,
+				 key2x, NULL, 0),
+		  HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, 1, 1, key2x, key2x,
+				 CERT_CHAIN_MAX_BYTES + 1),
 		  HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_entries_begin(&w, key, WIRE_MAX_BATCH + 1),
 		  HAMLET_ETOOBIG);

@@ -15,6 +15,17 @@ tests_cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 
+# certify ROOTKEY NAME [READ [WRITE]]: the network's root key certifies
+# the node in $T/NAME to read and write its own scope (or READ, WRITE)
+certify() {
+	local root=$1 n=$2 scope key
+	scope=$(sed -n 's/^scope = //p' "$T/$n/node.conf")
+	key=$(sed -n 's/^public_key = //p' "$T/$n/node.conf")
+	"$H" cert issue --root-key "$root" --to "$key" --name "$n" --role village \
+		--read "${3:-$scope}" --write "${4:-$scope}" --out "$T/$n.cert" >/dev/null &&
+		"$H" --home "$T/$n" cert install "$T/$n.cert" >/dev/null
+}
+
 # --- daemons: $D is hamletd's path; each logs to $T/NAME.log ---
 pids=()
 daemons_stop() {

@@ -1,0 +1,219 @@
+/*
+ * Certificates at the handshake: a node with the network key but no
+ * valid certificate (none, expired, a chain that widens its issuer's
+ * grant, one for another key) is dropped before a byte of data, both
+ * when it dials and when it is dialled, and the log names it and why;
+ * nothing is stored on either side. A certified node gets in.
+ *
+ * usage: test_trust PATH-TO-HAMLETD
+ */
+#include "rogue.h"
+
+#include <signal.h>
+
+static const char *hamletd;
+
+static uint64_t records(struct node *n)
+{
+	struct store_txn *t;
+	uint8_t d[32];
+	uint64_t c = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_digest(t, d, &c));
+	store_txn_abort(t);
+	return c;
+}
+
+/* The root signs a delegating commune chain whose village certificate
+ * reads and writes more than the commune holds: written as n's file. */
+static void certify_widened(struct node *n, const char *netfile,
+			    struct node *commune)
+{
+	char path[4200], why[256];
+	uint8_t nid[32], rpk[32], *rsk, *certs[2], *file;
+	size_t lens[2], fl;
+	struct cert c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*s.root.key",
+		 (int)(strlen(netfile) - 8), netfile);
+	ASSERT_OK(root_key_load(path, nid, rpk, &rsk, why, sizeof(why)));
+	for (int i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof(c));
+		memcpy(c.network_id, nid, 32);
+		memcpy(c.issuer, i ? rpk : commune->pk, 32);
+		memcpy(c.subject, i ? commune->pk : n->pk, 32);
+		snprintf(c.name, sizeof(c.name), "%s", i ? "commune" : "wide");
+		c.role = i ? CERT_COMMUNE : CERT_VILLAGE;
+		/* the village claims the whole province */
+		snprintf(c.read[0], sizeof(c.read[0]), "%s", i ? "bk/qt" : "bk");
+		snprintf(c.write[0], sizeof(c.write[0]), "%s", i ? "bk/qt" : "bk");
+		c.nread = c.nwrite = 1;
+		c.not_before_ms = (uint64_t)time(NULL) * 1000 - 86400000ull;
+		c.delegate = i;
+		ASSERT_OK(cert_sign(&c, i ? rsk : commune->sk, &certs[i],
+				    &lens[i]));
+	}
+	ASSERT_OK(cert_chain_encode((const uint8_t *const *)certs, lens, 2,
+				    &file, &fl));
+	snprintf(path, sizeof(path), "%s/node.cert", n->home);
+	ASSERT_TRUE((f = fopen(path, "wb")) != NULL);
+	ASSERT_EQ(fwrite(file, 1, fl, f), fl);
+	fclose(f);
+	free(certs[0]);
+	free(certs[1]);
+	free(file);
+	sodium_free(rsk);
+}
+
+int main(int argc, char **argv)
+{
+	struct node *hub, *bare, *expired, *wide, *other_key, *good, *commune;
+	struct daemon_proc ph, pb, pg;
+	int fd;
+	struct daemon_status ds;
+	char *dir, *net, hex[17];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_trust PATH-TO-HAMLETD\n");
+		return 2;
+	}
+	hamletd = argv[1];
+	(void)testlib_failures;
+	dir = th_tmpdir();
+	net = th_network(dir, "trustnet");
+	hub = th_node(dir, net, "hub", "bk/qt");
+	bare = th_node_bare(dir, net, "bare", "bk/qt/bare");
+	expired = th_node_bare(dir, net, "expired", "bk/qt/expired");
+	th_certify(expired, net, "bk/qt/expired", "bk/qt/expired",
+		   (uint64_t)time(NULL) * 1000 - 3600000ull);
+	commune = th_node(dir, net, "commune", "bk/qt");
+	wide = th_node_bare(dir, net, "wide", "bk/qt/wide");
+	certify_widened(wide, net, commune);
+	other_key = th_node_bare(dir, net, "otherkey", "bk/qt/otherkey");
+	good = th_node(dir, net, "good", "bk/qt/good");
+	{
+		/* the good node's certificate, shown by another key */
+		char from[4200], to[4200], cmd[8600];
+		snprintf(from, sizeof(from), "%s/node.cert", good->home);
+		snprintf(to, sizeof(to), "%s/node.cert", other_key->home);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+		ASSERT_EQ(system(cmd), 0);
+	}
+	put_profiles(hub, 0, 5);
+	put_profiles(bare, 100, 5);
+	put_profiles(expired, 200, 5);
+	put_profiles(wide, 300, 5);
+	put_profiles(other_key, 400, 5);
+	put_profiles(good, 500, 5);
+	daemon_proc_init(&ph, dir, "hub");
+	daemon_proc_init(&pb, dir, "bare");
+	daemon_proc_init(&pg, dir, "good");
+	ASSERT_OK(daemon_proc_guard(280));
+	ASSERT_OK(daemon_proc_start_listening(&pg, hamletd, NULL, 5));
+	ASSERT_OK(daemon_proc_start_listening(
+		&ph, hamletd,
+		(const char *const[]){ "--peer", pg.addr, NULL }, 5));
+
+	TEST_START("a node with the network key and no certificate is dropped before any data, naming why");
+	ASSERT_OK(daemon_proc_start(&pb, hamletd, 0,
+				    (const char *const[]){ "--peer", ph.addr,
+							   NULL }));
+	hex_encode(bare->pk, 8, hex);
+	ASSERT_TRUE(wait_log(&ph, "no valid certificate: it showed none", 10000));
+	ASSERT_TRUE(daemon_proc_log_has(&ph, hex));
+	/* it is told why too, in its own log */
+	ASSERT_TRUE(wait_log(&pb, "this node has no certificate", 10000));
+	/* a daemon sends no chain that does not hold for itself; a rogue
+	 * peer sends what it likes: the hub checks what comes */
+	{
+		static const struct {
+			const char *what, *log;
+		} bad[] = {
+			{ "an expired certificate", "(\"expired\") has expired" },
+			{ "a chain whose delegate widens its issuer's grant",
+			  "grants more than its issuer" },
+			{ "another node's certificate, shown by a key it does not name",
+			  "it showed one for another key" },
+		};
+		struct node *who[] = { expired, wide, other_key };
+		for (size_t i = 0; i < 3; i++) {
+			struct noise_cipher tx;
+			struct mp_writer w;
+			char sentence[200];
+			snprintf(sentence, sizeof(sentence),
+				 "%s is dropped, naming why", bad[i].what);
+			TEST_START(sentence);
+			fd = rogue_connect(who[i], ph.port, NULL, &tx);
+			mp_writer_init(&w);
+			rogue_hello(&w, who[i]);
+			rogue_send(fd, &tx, &w);
+			mp_writer_destroy(&w);
+			noise_cipher_wipe(&tx);
+			ASSERT_TRUE(wait_closed(fd, 5000));
+			close(fd);
+			ASSERT_TRUE(wait_log(&ph, bad[i].log, 5000));
+		}
+		TEST_START("a HELLO whose proof is not over this session is dropped: the key is bound to the session");
+		{
+			struct noise_cipher tx;
+			struct mp_writer w;
+			/* the commune is certified but runs no daemon here */
+			fd = rogue_connect(commune, ph.port, NULL, &tx);
+			rogue_hs_hash[0] ^= 1; /* as if replayed from another */
+			mp_writer_init(&w);
+			rogue_hello(&w, commune);
+			rogue_send(fd, &tx, &w);
+			mp_writer_destroy(&w);
+			noise_cipher_wipe(&tx);
+			ASSERT_TRUE(wait_closed(fd, 5000));
+			close(fd);
+			ASSERT_TRUE(wait_log(&ph, "HELLO.proof does not verify", 5000));
+		}
+	}
+
+	TEST_START("a certified node gets in and syncs; the others stored nothing and got nothing");
+	ASSERT_TRUE(wait_connected(pg.sock, 1, 10000));
+	for (int i = 0; i < 100 && records(hub) < 10; i++)
+		sleep_ms(100);
+	for (int i = 0; i < 100 && records(good) < 10; i++)
+		sleep_ms(100);
+	ASSERT_EQ(records(hub), 10); /* its 5 and the good node's 5 */
+	ASSERT_EQ(records(good), 10);
+	sleep_ms(500);
+	ASSERT_EQ(records(bare), 5);
+	ASSERT_EQ(records(expired), 5);
+	ASSERT_EQ(records(wide), 5);
+	ASSERT_EQ(records(other_key), 5);
+	status_of(ph.sock, 5000, &ds);
+	ASSERT_EQ(ds.connected, 1);
+
+	TEST_START("a node whose certificate is removed while it runs is refused from its next connection, by the node it dials");
+	{
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/node.cert", hub->home);
+		ASSERT_EQ(unlink(path), 0);
+		ASSERT_OK(daemon_proc_call(ph.sock, "sync", NULL, 5000));
+		ASSERT_EQ(proc_stop(&pg, SIGTERM, 5000), 0);
+		ASSERT_OK(daemon_proc_start(
+			&pg, hamletd, pg.port, NULL));
+		ASSERT_TRUE(wait_log(&pg, "no valid certificate: it showed none", 15000));
+	}
+
+	ASSERT_EQ(proc_stop(&pg, SIGTERM, 5000), 0);
+	ASSERT_EQ(proc_stop(&pb, SIGTERM, 5000), 0);
+	ASSERT_EQ(proc_stop(&ph, SIGTERM, 5000), 0);
+	node_close(hub);
+	node_close(bare);
+	node_close(expired);
+	node_close(wide);
+	node_close(other_key);
+	node_close(good);
+	node_close(commune);
+	if (!getenv("HAMLET_TEST_KEEP"))
+		th_rmrf(dir);
+	free(net);
+	free(dir);
+	fprintf(stderr, "all trust tests passed\n");
+	return 0;
+}
