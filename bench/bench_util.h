@@ -8,6 +8,7 @@
 #ifndef HAMLET_BENCH_UTIL_H
 #define HAMLET_BENCH_UTIL_H
 
+#include "cert.h"
 #include "entry.h"
 #include "error.h"
 #include "hlc.h"
@@ -264,6 +265,52 @@ static inline int bench_has_entry(struct node *n, const uint8_t id[32])
 }
 
 /* --- figures -------------------------------------------------------------- */
+
+/*
+ * Certify the node in home with the root key beside netfile (NAME.network
+ * -> NAME.root.key): read and write its scope, no expiry. Daemons sync
+ * only with certificates.
+ */
+static inline int bench_certify(const char *home, const char *netfile,
+				char *why, size_t wl)
+{
+	char path[4096];
+	uint8_t nid[32], rpk[32], *rsk = NULL, *one = NULL, *file = NULL;
+	size_t ol, fl, k = strlen(netfile);
+	struct node *n = NULL;
+	struct cert c;
+	int r;
+
+	if (k < 8 || strcmp(netfile + k - 8, ".network") != 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
+	if ((r = root_key_load(path, nid, rpk, &rsk, why, wl)) < 0 ||
+	    (r = node_open(home, 1, &n, why, wl)) < 0)
+		goto out;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.network_id, nid, 32);
+	memcpy(c.issuer, rpk, 32);
+	memcpy(c.subject, n->pk, 32);
+	snprintf(c.name, sizeof(c.name), "%s", n->name);
+	c.role = CERT_VILLAGE;
+	snprintf(c.read[0], sizeof(c.read[0]), "%s", n->scope);
+	snprintf(c.write[0], sizeof(c.write[0]), "%s", n->scope);
+	c.nread = c.nwrite = 1;
+	c.not_before_ms = hlc_wall_ms() - 86400000ull;
+	randombytes_buf(c.serial, sizeof(c.serial));
+	if ((r = cert_sign(&c, rsk, &one, &ol)) < 0 ||
+	    (r = cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
+				   &fl)) < 0)
+		goto out;
+	r = node_cert_install(n, file, fl, hlc_wall_ms(), why, wl);
+out:
+	if (rsk)
+		sodium_free(rsk);
+	free(one);
+	free(file);
+	node_close(n);
+	return r;
+}
 
 static inline int bench_cmp_double(const void *x, const void *y)
 {

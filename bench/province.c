@@ -63,7 +63,8 @@ static void node_make(struct daemon_proc *p, const char *name,
 	if (nprocs < sizeof(procs) / sizeof(procs[0]))
 		procs[nprocs++] = p;
 	if ((r = node_init(p->home, netfile, p->name, scope, why,
-			   sizeof(why))) < 0)
+			   sizeof(why))) < 0 ||
+	    (r = bench_certify(p->home, netfile, why, sizeof(why))) < 0)
 		die(p->name, r, why);
 }
 

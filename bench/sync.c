@@ -154,6 +154,7 @@ static struct node *node_make(struct daemon_proc *p, const char *name,
 		procs[nprocs++] = p;
 	if ((r = node_init(p->home, netfile, p->name, scope, why,
 			   sizeof(why))) < 0 ||
+	    (r = bench_certify(p->home, netfile, why, sizeof(why))) < 0 ||
 	    (open && (r = node_open(p->home, 0, &n, why, sizeof(why))) < 0))
 		die(p->name, r, why);
 	return n;

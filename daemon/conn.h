@@ -59,6 +59,7 @@ struct conn {
 	uint8_t rpk[32];
 	uint8_t hs_hash[64]; /* the Noise handshake hash: HELLO's proofs */
 	struct cert *cert;   /* the peer's certificate, once its HELLO held */
+	struct cert *own;    /* ours, as sent in our HELLO (NULL: none) */
 	struct peer_info *info;
 	uint8_t *in;
 	size_t in_len;

@@ -147,6 +147,12 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 			 (unsigned long long)e.seq, e.scope);
 		return HAMLET_ESCOPE;
 	}
+	if (j->read_grant && !cert_may_read(j->read_grant, e.scope)) {
+		snprintf(why, wl,
+			 "seq %llu of scope %s lies outside what this node's certificate lets it read",
+			 (unsigned long long)e.seq, e.scope);
+		return HAMLET_ESCOPE;
+	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #ifndef HAMLETD_INGEST_H
 #define HAMLETD_INGEST_H
 
+#include "cert.h"
 #include "entry.h"
 #include "log.h"
 #include "node.h"
@@ -61,6 +62,9 @@ struct ingest_job {
 	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
 	 * for an earlier one), or NULL for no limit but the store's */
 	const uint64_t *held_budget;
+	/* INGEST_ENTRIES: this node's certificate; an entry of a scope it
+	 * may not read is refused (ESCOPE). NULL: no such check */
+	const struct cert *read_grant;
 	size_t n;
 	struct log_out *out; /* n results, filled when r == 0 */
 	void *data;

@@ -7,6 +7,7 @@
 #include "record.h"
 #include "rpc_client.h"
 #include "dlog.h"
+#include "hlc.h"
 #include "ingest.h"
 
 #include <errno.h>
@@ -327,6 +328,7 @@ struct rpc_job {
 	char (*strs)[3][ENTRY_MAX_SCOPE + 1];
 	struct log_in *in;
 	struct log_out *out;
+	struct cert_chain *own; /* ingest: this node's certificate */
 };
 
 static struct rpc_job *rpc_job_new(const uint8_t *p, size_t n)
@@ -351,6 +353,7 @@ static void rpc_job_free(struct rpc_job *j)
 	free(j->strs);
 	free(j->in);
 	free(j->out);
+	free(j->own);
 	free(j);
 }
 
@@ -615,7 +618,12 @@ static void do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n)
 		rpc_job_free(j);
 		return;
 	}
-	/* a bundle: each entry stands alone, the refused are reported */
+	/* a bundle: each entry stands alone, the refused are reported;
+	 * those this node's certificate does not let it read among them */
+	if ((j->own = malloc(sizeof(*j->own))) &&
+	    node_cert_load(rc->d->node, hlc_wall_ms(), j->own, NULL, NULL, why,
+			   sizeof(why)) == 0)
+		j->job.read_grant = &j->own->c[0];
 	j->job.kind = INGEST_ENTRIES;
 	j->job.whole = 0;
 	j->job.in = j->in;

@@ -36,14 +36,17 @@ int sync__send_writer(struct conn *c, struct mp_writer *w)
 
 /* --- scopes ------------------------------------------------------------ */
 
-/* A feed both we and the peer subscribe to. */
+/* A feed both we and the peer subscribe to, and both may read: what
+ * reconciliation offers and streaming sends, either way. */
 int sync__scope_shared(struct conn *c, const char *scope)
 {
 	struct config *cfg = &c->d->cfg;
 	return ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
 			 cfg->nscopes) &&
 	       ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,
-			 c->sy.nscopes);
+			 c->sy.nscopes) &&
+	       c->cert && cert_may_read(c->cert, scope) && c->own &&
+	       cert_may_read(c->own, scope);
 }
 
 /* Send FEEDS in chunks the receiver accepts. */
@@ -317,6 +320,9 @@ int sync_session_start(struct conn *c)
 		     c->name, why);
 		certs = NULL;
 		certs_len = 0;
+	} else if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
+		/* what we may read, for this session */
+		*c->own = ch->c[0];
 	}
 	free(ch);
 	mp_writer_init(&w);

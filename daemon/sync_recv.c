@@ -294,6 +294,7 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 	b->job.n = b->n;
 	b->job.out = b->out;
 	b->job.data = b;
+	b->job.read_grant = c->own;
 	if (c->info) {
 		/* what this peer may still have held, over a window as long
 		 * as a held entry may wait */

@@ -269,6 +269,9 @@ int main(int argc, char **argv)
 	net = th_network(dir, "testnet");
 	other = th_network(dir, "othernet");
 	v = th_node(dir, net, "village", "bk/bt/qt/na-pai");
+	/* the village may read its commune's scope: the chain replicates
+	 * whole (test_trust.c shows a village reading its own alone) */
+	th_certify(v, net, "bk/bt/qt", "bk/bt/qt/na-pai", 0);
 	c = th_node(dir, net, "commune", "bk/bt/qt");
 	p = th_node(dir, net, "province", "bk");
 	o = th_node(dir, other, "outsider", "bk/bt/qt/na-pai");

@@ -165,7 +165,8 @@ int main(int argc, char **argv)
 	src = th_node(dir, net, "src", "bk/bt/qt/na-pai");
 	dst = th_node(dir, net, "dst", "bk/bt/qt");
 	third = th_node(dir, net, "third", "bk/bt/qt/khuoi-ma");
-	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt/na-pai");
+	/* it may read the target's feed, so the target answers it */
+	hoarder = th_node(dir, net, "hoarder", "bk/bt/qt");
 	target = th_node(dir, net, "target", "bk/bt/qt");
 	put_profiles(src, 0, SYNC_ENTRIES);
 	put_profiles(third, SYNC_ENTRIES, 10);

@@ -285,6 +285,62 @@ int main(void)
 		node_close(h);
 	}
 
+	TEST_START("a change to a record lives in the record's scope when that lies under the writer's; else in the writer's own");
+	{
+		struct node *pv = th_node(dir, net, "scoped-prov", "bk");
+		struct node *vv = th_node(dir, net, "scoped-vill", "bk/qt/na");
+		struct th_pool cv = { 0 }, cp = { 0 };
+		struct log_out so[2];
+		struct log_stats ss = { 0 };
+		uint8_t feed[32];
+		uint64_t seq;
+		const uint8_t *env, *sig;
+		size_t len;
+		struct entry e;
+		struct store_txn *t;
+		ASSERT_OK(th_put(vv, "health_profile", "HS-1",
+				 "person_id=900000000001;full_name=S;birth_date=2000-01-01"));
+		th_pool_fill(vv, &cv);
+		ASSERT_OK(log_ingest(pv->st, pv->net.id, cv.in, cv.n, so, &ss,
+				     NULL));
+		/* the province edits the village's record */
+		ASSERT_OK(th_put(pv, "health_profile", "HS-1", "phone=0911000001"));
+		/* and writes a record of its own */
+		ASSERT_OK(th_put(pv, "health_profile", "HS-2",
+				 "person_id=900000000002;full_name=P;birth_date=2000-01-01"));
+		th_pool_fill(pv, &cp);
+		ASSERT_EQ(cp.n, 3);
+		for (size_t i = 0; i < cp.n; i++) {
+			ASSERT_OK(entry_decode(cp.in[i].env, cp.in[i].env_len, &e,
+					       NULL));
+			if (memcmp(e.author, pv->pk, 32) != 0)
+				continue;
+			ASSERT_STREQ(e.scope, strcmp(e.record_id, "HS-1") == 0
+						      ? "bk/qt/na"
+						      : "bk");
+		}
+		/* the village edits the province's record: in its own scope */
+		ASSERT_OK(log_ingest(vv->st, vv->net.id, cp.in, cp.n, so, &ss,
+				     NULL));
+		ASSERT_OK(th_put(vv, "health_profile", "HS-2", "phone=0911000002"));
+		ASSERT_OK(store_txn_begin(vv->st, 1, &t));
+		log_feed_key(vv->pk, "bk/qt/na", feed);
+		{
+			struct log_feed f;
+			ASSERT_OK(log_feed_get(t, feed, &f));
+			seq = f.seq;
+		}
+		ASSERT_OK(log_entry_get(t, feed, seq, &env, &len, &sig));
+		ASSERT_OK(entry_decode(env, len, &e, NULL));
+		ASSERT_STREQ(e.record_id, "HS-2");
+		ASSERT_STREQ(e.scope, "bk/qt/na");
+		store_txn_abort(t);
+		th_pool_free(&cv);
+		th_pool_free(&cp);
+		node_close(pv);
+		node_close(vv);
+	}
+
 	TEST_START("one sender holds no more than its budget: entries past it are refused, those held already are held again");
 	{
 		struct node *w = th_node(dir, net, "budget", "bk/budget");

@@ -21,7 +21,9 @@ check "network created" "$H" network create chain --out "$T"
 check "village node" V init --network "$T/chain.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 check "commune node" C init --network "$T/chain.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
 check "province node" P init --network "$T/chain.network" --name bac-kan --scope bk
-for n in v c p; do check "the root certifies $n" certify "$T/chain.root.key" $n; done
+# the village may read its commune's scope: the chain replicates whole
+check "the root certifies the village" certify "$T/chain.root.key" v bk/bach-thong/quang-thuan bk/bach-thong/quang-thuan/na-pai
+for n in c p; do check "the root certifies $n" certify "$T/chain.root.key" $n; done
 
 launch c && PC=$PORT && ok "the commune's daemon listens" || fail "the commune's daemon listens"
 launch v --peer 127.0.0.1:$PC && ok "the village's daemon listens" || fail "the village's daemon listens"

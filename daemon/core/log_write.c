@@ -22,6 +22,7 @@ struct local_state {
 	size_t nheads;
 	uint64_t hlc; /* the record's newest op */
 	int unchanged; /* a put that would change nothing: write nothing */
+	char scope[ENTRY_MAX_SCOPE + 1]; /* the record's, "" when new */
 };
 
 /* --- local write rules ------------------------------------------------- */
@@ -213,6 +214,25 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 	return 0;
 }
 
+/* The scope of the record whose head is head: that entry's. */
+static int head_scope(struct store_txn *t, const uint8_t head[ENTRY_ID_LEN],
+		      char *out)
+{
+	const uint8_t *env, *sig;
+	uint8_t feed[32];
+	uint64_t seq;
+	size_t len;
+	struct entry e;
+	int r;
+
+	if ((r = log_entry_locate(t, head, feed, &seq)) < 0 ||
+	    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
+	    (r = entry_decode(env, len, &e, NULL)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r; /* held, forked: none */
+	strcpy(out, e.scope);
+	return 0;
+}
+
 /*
  * The rules only a local write is held to, as they need the record's
  * current state (arriving entries are history: the merge settles them).
@@ -235,6 +255,8 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 	} else {
 		live = !v.deleted;
 		r = view_heads(&v, ls);
+		if (r == 0 && ls->nheads)
+			r = head_scope(t, ls->heads[0], ls->scope);
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
@@ -406,6 +428,12 @@ static int write_one(struct writer *w, const struct log_op *op)
 		}
 		return 0;
 	}
+	/* a change to a record lives in the record's scope, so that it
+	 * reaches the nodes that hold the record (a province editing a
+	 * village's record writes in the village's scope); a record of a
+	 * scope above ours is changed in our own */
+	if (!op->scope && ls.scope[0] && entry_scope_under(ls.scope, scope))
+		scope = ls.scope;
 	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
 	    (r = sign_and_apply(w, op, &e, &o)) < 0)
 		return r;
