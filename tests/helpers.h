@@ -112,6 +112,18 @@ static __attribute__((unused)) void th_certify(struct node *n,
 	free(file);
 }
 
+/* The records n holds. */
+static __attribute__((unused)) uint64_t th_records(struct node *n)
+{
+	struct store_txn *t;
+	uint8_t d[32];
+	uint64_t c = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_digest(t, d, &c));
+	store_txn_abort(t);
+	return c;
+}
+
 /* A node without a certificate. */
 static __attribute__((unused)) struct node *th_node_bare(const char *dir,
 							const char *netfile,

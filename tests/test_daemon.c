@@ -52,16 +52,6 @@ static int stop(struct daemon_proc *p)
 	return proc_stop(p, SIGTERM, 5000);
 }
 
-static uint64_t records(struct node *n)
-{
-	struct store_txn *t;
-	uint8_t d[32];
-	uint64_t c = 0;
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(record_digest(t, d, &c));
-	store_txn_abort(t);
-	return c;
-}
 
 /* Wait until b's digest equals a's; returns ms taken or -1 on timeout. */
 static long long wait_same(struct node *a, struct node *b, int limit_ms)
@@ -341,14 +331,14 @@ int main(int argc, char **argv)
 	TEST_START("records put on the village reach the province through the commune");
 	ASSERT_TRUE((ms = wait_same(v, p, WAIT_MS)) >= 0);
 	ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
-	ASSERT_EQ(records(p), 51);
+	ASSERT_EQ(th_records(p), 51);
 	fprintf(stderr, "   converged in %lld ms\n", ms);
 
 	TEST_START("records written through the village's socket are pushed live");
 	put_profiles_live(pv.sock, 1000, 20);
 	ASSERT_TRUE((ms = wait_same(v, p, WAIT_MS)) >= 0);
 	ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
-	ASSERT_EQ(records(p), 71);
+	ASSERT_EQ(th_records(p), 71);
 	fprintf(stderr, "   pushed in %lld ms\n", ms);
 
 	TEST_START("a node of another network never gets past the handshake");
@@ -361,8 +351,8 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_log(&po, "another network", 10000));
 	ASSERT_TRUE(!daemon_proc_log_has(&po, "connected"));
 	sleep_ms(500);
-	ASSERT_EQ(records(c), 71);
-	ASSERT_EQ(records(o), 1);
+	ASSERT_EQ(th_records(c), 71);
+	ASSERT_EQ(th_records(o), 1);
 	/* the village and the province stay (or, on a loaded machine, are
 	 * soon again) connected to the commune: bounded wait */
 	for (int i = 0; i < 100; i++) {
@@ -401,7 +391,7 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(daemon_proc_log_has(&pc, "not one valid msgpack object"));
 	put_profiles_live(pv.sock, 2000, 10);
 	ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
-	ASSERT_EQ(records(p), 81);
+	ASSERT_EQ(th_records(p), 81);
 
 	TEST_START("a peer that sends an entry with a forged signature is dropped, naming the fault");
 	fd = rogue_entry(forger, pc.port, 1);
@@ -410,7 +400,7 @@ int main(int argc, char **argv)
 	hex_encode(forger->pk, 8, hex);
 	ASSERT_TRUE(wait_log(&pc, hex, 5000));
 	ASSERT_TRUE(daemon_proc_log_has(&pc, "signature does not verify"));
-	ASSERT_EQ(records(c), 81);
+	ASSERT_EQ(th_records(c), 81);
 	status_of(pc.sock, 5000, &ds);
 	ASSERT_EQ(ds.refused_invalid, 1);
 
@@ -440,7 +430,7 @@ int main(int argc, char **argv)
 		ASSERT_TRUE(rss_kb(pc.pid) < 64 * 1024);
 #endif
 		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
-		ASSERT_EQ(records(p), 91);
+		ASSERT_EQ(th_records(p), 91);
 		close(fd);
 	}
 
@@ -684,7 +674,7 @@ int main(int argc, char **argv)
 	sent_before = ds.entries_out;
 	put_profiles_live(pv.sock, 100000, bulk);
 	ASSERT_TRUE((ms = wait_same(v, p, 120000)) >= 0);
-	ASSERT_EQ(records(p), 91 + (uint64_t)bulk);
+	ASSERT_EQ(th_records(p), 91 + (uint64_t)bulk);
 	fprintf(stderr,
 		"   %d entries village -> commune -> province in %lld ms: %.0f entries/s\n",
 		bulk, ms, ms ? bulk * 1000.0 / (double)ms : 0.0);
@@ -799,7 +789,7 @@ int main(int argc, char **argv)
 		free(resp);
 		ASSERT_TRUE(wait_connected(pf.sock, 1, 5000));
 		ASSERT_TRUE(wait_same(helper, flooded, WAIT_MS) >= 0);
-		ASSERT_EQ(records(flooded), 30);
+		ASSERT_EQ(th_records(flooded), 30);
 		ASSERT_EQ(waitpid(flood, &st, 0), flood);
 		ASSERT_TRUE(!daemon_proc_log_has(&ph, "dropped:"));
 		ASSERT_EQ(stop(&pf), 0);

@@ -13,16 +13,6 @@
 
 static const char *hamletd;
 
-static uint64_t records(struct node *n)
-{
-	struct store_txn *t;
-	uint8_t d[32];
-	uint64_t c = 0;
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(record_digest(t, d, &c));
-	store_txn_abort(t);
-	return c;
-}
 
 /* 1 when the file at path holds the bytes of s. */
 static int file_has(const char *path, const char *s)
@@ -198,18 +188,18 @@ int main(int argc, char **argv)
 
 	TEST_START("a certified node gets in and syncs what both may read; the others stored nothing and got nothing");
 	ASSERT_TRUE(wait_connected(pg.sock, 1, 10000));
-	for (int i = 0; i < 100 && records(hub) < 10; i++)
+	for (int i = 0; i < 100 && th_records(hub) < 10; i++)
 		sleep_ms(100);
-	ASSERT_EQ(records(hub), 10); /* its 5 and the good node's 5 */
+	ASSERT_EQ(th_records(hub), 10); /* its 5 and the good node's 5 */
 	sleep_ms(500);
 	/* the hub's own records lie in bk/qt, outside what the good node's
 	 * certificate (bk/qt/good) lets it read: it gets none of them */
-	ASSERT_EQ(records(good), 5);
+	ASSERT_EQ(th_records(good), 5);
 	sleep_ms(500);
-	ASSERT_EQ(records(bare), 5);
-	ASSERT_EQ(records(expired), 5);
-	ASSERT_EQ(records(wide), 5);
-	ASSERT_EQ(records(other_key), 5);
+	ASSERT_EQ(th_records(bare), 5);
+	ASSERT_EQ(th_records(expired), 5);
+	ASSERT_EQ(th_records(wide), 5);
+	ASSERT_EQ(th_records(other_key), 5);
 	status_of(ph.sock, 5000, &ds);
 	ASSERT_EQ(ds.connected, 1);
 
@@ -259,16 +249,16 @@ int main(int argc, char **argv)
 								   dq.addr,
 								   NULL }));
 		ASSERT_TRUE(wait_connected(dq.sock, 3, 10000));
-		for (int i = 0; i < 100 && (records(qt) < 2 || records(prov) < 2);
+		for (int i = 0; i < 100 && (th_records(qt) < 2 || th_records(prov) < 2);
 		     i++)
 			sleep_ms(100);
-		ASSERT_EQ(records(qt), 2);
-		ASSERT_EQ(records(prov), 2);
+		ASSERT_EQ(th_records(qt), 2);
+		ASSERT_EQ(th_records(prov), 2);
 		ASSERT_OK(daemon_proc_call(da.sock, "sync", NULL, 5000));
 		ASSERT_OK(daemon_proc_call(db.sock, "sync", NULL, 5000));
 		sleep_ms(1500);
-		ASSERT_EQ(records(pa), 1);
-		ASSERT_EQ(records(pb2), 1);
+		ASSERT_EQ(th_records(pa), 1);
+		ASSERT_EQ(th_records(pb2), 1);
 		ASSERT_EQ(proc_stop(&da, SIGTERM, 5000), 0);
 		ASSERT_EQ(proc_stop(&db, SIGTERM, 5000), 0);
 		ASSERT_EQ(proc_stop(&dp, SIGTERM, 5000), 0);

@@ -71,32 +71,8 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
-/* Write a whole file atomically with the given mode; refuses to replace
- * an existing file when excl. */
-static int write_file(const char *path, const char *text, mode_t mode,
-		      int excl)
-{
-	char tmp[4096];
-	int fd, r = 0;
-	size_t len = strlen(text);
-	if (excl && access(path, F_OK) == 0)
-		return -EEXIST;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len ||
-	    fsync(fd) != 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, path) != 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-/* write_file() for bytes. */
+/* Write a whole file atomically (a temporary file, fsync, rename) with
+ * the given mode. */
 static int write_bytes(const char *path, const uint8_t *buf, size_t len,
 		       mode_t mode)
 {
@@ -115,6 +91,15 @@ static int write_bytes(const char *path, const uint8_t *buf, size_t len,
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+/* write_bytes() of text; refuses to replace an existing file when excl. */
+static int write_file(const char *path, const char *text, mode_t mode,
+		      int excl)
+{
+	if (excl && access(path, F_OK) == 0)
+		return -EEXIST;
+	return write_bytes(path, (const uint8_t *)text, strlen(text), mode);
 }
 
 int network_create(const char *name, const char *dir, struct network_info *ret,
