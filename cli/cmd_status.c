@@ -300,6 +300,7 @@ static const struct {
 	const char *key, *words;
 } refusal[] = {
 	{ "invalid", "malformed or forged" },
+	{ "not_granted", "outside what their author's certificate lets it write" },
 	{ "out_of_scope", "outside this node's scopes" },
 	{ "too_far_ahead", "dated too far ahead" },
 	{ "held_cap", "past the limit on entries waiting" },

@@ -82,6 +82,9 @@ static void count_refusal(struct ingest_refused *c, int err)
 	case HAMLET_EFORKED:
 		c->frozen++;
 		break;
+	case HAMLET_ECERT:
+		c->not_granted++;
+		break;
 	default:
 		c->invalid++;
 	}
@@ -146,6 +149,14 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 			 "seq %llu of scope %s lies outside this node's scopes",
 			 (unsigned long long)e.seq, e.scope);
 		return HAMLET_ESCOPE;
+	}
+	if (j->peer && j->peer_cert && memcmp(e.author, j->peer, 32) == 0 &&
+	    !cert_may_write(j->peer_cert, e.scope, e.collection)) {
+		snprintf(why, wl,
+			 "seq %llu: its author's certificate (\"%s\") does not let it write %s in scope %s",
+			 (unsigned long long)e.seq, j->peer_cert->name,
+			 e.collection, e.scope);
+		return HAMLET_ECERT;
 	}
 	if (j->read_grant && !cert_may_read(j->read_grant, e.scope)) {
 		snprintf(why, wl,
@@ -235,6 +246,8 @@ out:
 static void run_write(struct ingest *q, struct ingest_job *j)
 {
 	struct log_author au;
+	/* a certificate installed since the daemon started counts */
+	node_grant_refresh(q->node);
 	node_author(q->node, &au);
 	j->r = log_write(q->node->st, &au, j->ops, j->n, j->out, &j->failed,
 			 j->why, sizeof(j->why), &j->adv_);

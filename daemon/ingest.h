@@ -41,6 +41,7 @@ struct ingest_refused {
 	uint64_t held_cap;     /* past the caps on entries held */
 	uint64_t held_expired; /* held LOG_MAX_HELD_AGE_MS, then dropped */
 	uint64_t frozen;       /* for a feed frozen after a fork */
+	uint64_t not_granted;  /* outside its author's write grant */
 	uint64_t forks;	       /* second entries at one seq: kept, feed frozen */
 };
 
@@ -65,6 +66,10 @@ struct ingest_job {
 	/* INGEST_ENTRIES: this node's certificate; an entry of a scope it
 	 * may not read is refused (ESCOPE). NULL: no such check */
 	const struct cert *read_grant;
+	/* INGEST_ENTRIES from a peer: its key and certificate; an entry it
+	 * signed itself outside its write grant is refused (ECERT) */
+	const uint8_t *peer;
+	const struct cert *peer_cert;
 	size_t n;
 	struct log_out *out; /* n results, filled when r == 0 */
 	void *data;

@@ -156,8 +156,9 @@ static void kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
 static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
 {
 	mp_pack_str(pk, "refused");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 8);
 	kv_u64(pk, "invalid", c->invalid);
+	kv_u64(pk, "not_granted", c->not_granted);
 	kv_u64(pk, "out_of_scope", c->out_of_scope);
 	kv_u64(pk, "too_far_ahead", c->future);
 	kv_u64(pk, "held_cap", c->held_cap);

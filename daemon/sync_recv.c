@@ -295,6 +295,8 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 	b->job.out = b->out;
 	b->job.data = b;
 	b->job.read_grant = c->own;
+	b->job.peer = c->rpk;
+	b->job.peer_cert = c->cert;
 	if (c->info) {
 		/* what this peer may still have held, over a window as long
 		 * as a held entry may wait */

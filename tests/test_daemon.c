@@ -106,40 +106,6 @@ static void put_profiles_live(const char *sock, int from, int count)
 	}
 }
 
-/* Log in as n, say HELLO, then send n's first entry, its signature
- * altered when tamper is set. */
-static int rogue_entry(struct node *n, int port, int tamper)
-{
-	struct noise_cipher tx;
-	struct mp_writer w;
-	struct store_txn *t;
-	struct wire_entry we;
-	struct entry e;
-	uint8_t key[32], sig[64];
-	int fd = rogue_connect(n, port, NULL, &tx);
-
-	mp_writer_init(&w);
-	rogue_hello(&w, n);
-	rogue_send(fd, &tx, &w);
-	log_feed_key(n->pk, n->scope, key);
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(log_entry_get(t, key, 1, &we.env, &we.env_len, &we.sig));
-	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
-	ASSERT_OK(log_body_get(t, e.body_hash, &we.body, &we.body_len));
-	memcpy(sig, we.sig, 64);
-	if (tamper)
-		sig[10] ^= 0x40;
-	we.sig = sig;
-	ASSERT_OK(wire_put_entries_begin(&w, key, 1));
-	ASSERT_OK(wire_put_entry(&w, &we));
-	ASSERT_OK(wire_put_entries_end(&w, 1));
-	store_txn_abort(t);
-	rogue_send(fd, &tx, &w);
-	mp_writer_destroy(&w);
-	noise_cipher_wipe(&tx);
-	return fd;
-}
-
 /* Log in as n, then send a well-encrypted frame of garbage. */
 static int rogue_garbage(struct node *n, int port)
 {

@@ -8,6 +8,7 @@
  * usage: test_trust PATH-TO-HAMLETD
  */
 #include "rogue.h"
+#include "rpc_client.h"
 
 #include <signal.h>
 
@@ -218,6 +219,57 @@ int main(int argc, char **argv)
 	ASSERT_EQ(proc_stop(&pg, SIGTERM, 5000), 0);
 	ASSERT_EQ(proc_stop(&pb, SIGTERM, 5000), 0);
 	ASSERT_EQ(proc_stop(&ph, SIGTERM, 5000), 0);
+
+	TEST_START("a peer's own entry outside its write grant is refused by sync, named in the log and counted in status");
+	{
+		/* its certificate lets it write bk/qt/granted; its feed's
+		 * entries lie in bk/qt/elsewhere */
+		struct node *sly = th_node_bare(dir, net, "sly", "bk/qt/elsewhere");
+		struct daemon_proc dh;
+		th_certify(sly, net, "bk/qt", "bk/qt/granted", 0);
+		ASSERT_OK(th_put(sly, "health_profile", "HP-SLY",
+				 "person_id=100000000099;full_name=Sly;birth_date=1970-01-01"));
+		daemon_proc_init(&dh, dir, "hub2");
+		{
+			struct node *h2 = th_node(dir, net, "hub2", "bk/qt");
+			node_close(h2);
+		}
+		ASSERT_OK(daemon_proc_start_listening(&dh, hamletd, NULL, 5));
+		fd = rogue_entry(sly, dh.port, 0);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(&dh, "does not let it write health_profile in scope bk/qt/elsewhere", 5000));
+		status_of(dh.sock, 5000, &ds);
+		ASSERT_EQ(ds.refused_not_granted, 1);
+		ASSERT_EQ(ds.records, 0);
+
+		TEST_START("a write through the socket outside the node's own write grant is refused, naming it");
+		{
+			/* the hub2 node: reads and writes bk/qt; a write into
+			 * another commune, and a collection not granted */
+			struct mp_writer inner;
+			uint8_t *resp = NULL, *body;
+			size_t rl, bl;
+			body = th_body("person_id=100000000098;full_name=Out;birth_date=1970-01-01", &bl);
+			mp_writer_init(&inner);
+			msgpack_pack_array(&inner.pk, 1);
+			rpc_pack_write_op(&inner.pk, ENTRY_PUT, "health_profile",
+					  "HP-OUT", "bk/other", body, bl, 0);
+			ASSERT_OK(rpc_client_call_bin(dh.sock, "write",
+						      inner.sb.data,
+						      inner.sb.size, 5000,
+						      &resp, &rl));
+			mp_writer_destroy(&inner);
+			free(body);
+			ASSERT_TRUE(rl > 3 && resp[1] != 0); /* an error code */
+			ASSERT_TRUE(memmem(resp, rl, "does not let it write health_profile in scope bk/other", 54) != NULL);
+			free(resp);
+			status_of(dh.sock, 5000, &ds);
+			ASSERT_EQ(ds.records, 0);
+		}
+		ASSERT_EQ(proc_stop(&dh, SIGTERM, 5000), 0);
+		node_close(sly);
+	}
 
 	TEST_START("a village receives its own scope and nothing of its neighbour's; the commune and the province receive both");
 	{

@@ -9,6 +9,7 @@
 #ifndef HAMLET_LOG_H
 #define HAMLET_LOG_H
 
+#include "cert.h"
 #include "entry.h"
 #include "store.h"
 
@@ -117,6 +118,10 @@ struct log_author {
 	const uint8_t *sk; /* 64, libsodium layout */
 	const uint8_t *network_id;
 	const char *scope; /* the node's own scope */
+	/* the node's certificate: each write must lie within its write
+	 * prefixes and collections (HAMLET_ECERT). NULL: not checked (a
+	 * node not yet certified writes; no peer takes its entries) */
+	const struct cert *grant;
 };
 
 struct log_op {

@@ -434,6 +434,13 @@ static int write_one(struct writer *w, const struct log_op *op)
 	 * scope above ours is changed in our own */
 	if (!op->scope && ls.scope[0] && entry_scope_under(ls.scope, scope))
 		scope = ls.scope;
+	if (w->au->grant &&
+	    !cert_may_write(w->au->grant, scope, op->collection)) {
+		snprintf(w->why, w->whylen,
+			 "this node's certificate (\"%s\") does not let it write %s in scope %s",
+			 w->au->grant->name, op->collection, scope);
+		return HAMLET_ECERT;
+	}
 	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
 	    (r = sign_and_apply(w, op, &e, &o)) < 0)
 		return r;

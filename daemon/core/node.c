@@ -1,5 +1,7 @@
 #include "node.h"
 
+#include "hlc.h"
+
 #include "error.h"
 
 #include <errno.h>
@@ -581,6 +583,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	free(p);
 	ini_free(nv, 3);
 	ini_free(kv, 1);
+	node_grant_refresh(n);
 	*ret = n;
 	return 0;
 fail:
@@ -599,6 +602,7 @@ void node_close(struct node *n)
 	if (n->sk)
 		sodium_free(n->sk); /* sodium_free wipes */
 	sodium_memzero(&n->net, sizeof(n->net));
+	free(n->grant);
 	free(n->home);
 	free(n);
 }
@@ -609,6 +613,23 @@ void node_author(const struct node *n, struct log_author *ret)
 	ret->sk = n->sk;
 	ret->network_id = n->net.id;
 	ret->scope = n->scope;
+	ret->grant = n->grant;
+}
+
+void node_grant_refresh(struct node *n)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	char why[300];
+
+	free(n->grant);
+	n->grant = NULL;
+	if (!ch)
+		return;
+	if (node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+			   sizeof(why)) == 0 &&
+	    (n->grant = malloc(sizeof(*n->grant))))
+		*n->grant = ch->c[0];
+	free(ch);
 }
 
 /* --- the root key and certificates ------------------------------------ */

@@ -36,6 +36,7 @@ struct node {
 	uint8_t pk[32];
 	uint8_t *sk; /* 64 bytes in sodium_malloc'd memory */
 	struct store *st;
+	struct cert *grant; /* its certificate when valid at node_open */
 };
 
 /* The network id: BLAKE2b-256("hamlet/network/v1" || root pk || name). */
@@ -95,6 +96,10 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
  */
 int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 		      uint64_t now_ms, char *why, size_t whylen);
+
+/* Read n's certificate again (one installed since node_open()): n->grant
+ * is it when valid, NULL otherwise. */
+void node_grant_refresh(struct node *n);
 
 /* The author for log_write(): borrows from n. */
 void node_author(const struct node *n, struct log_author *ret);
