@@ -290,7 +290,7 @@ int main(void)
 		struct node *pv = th_node(dir, net, "scoped-prov", "bk");
 		struct node *vv = th_node(dir, net, "scoped-vill", "bk/qt/na");
 		struct th_pool cv = { 0 }, cp = { 0 };
-		struct log_out so[2];
+		struct log_out so[4]; /* at most the 3 entries of cp */
 		struct log_stats ss = { 0 };
 		uint8_t feed[32];
 		uint64_t seq;
