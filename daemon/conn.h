@@ -60,6 +60,8 @@ struct conn {
 	uint8_t hs_hash[64]; /* the Noise handshake hash: HELLO's proofs */
 	struct cert *cert;   /* the peer's certificate, once its HELLO held */
 	struct cert *own;    /* ours, as sent in our HELLO (NULL: none) */
+	uint64_t cert_end_ms; /* wall clock: the first expiry in either chain
+			       * (0: none); the session ends there */
 	struct peer_info *info;
 	uint8_t *in;
 	size_t in_len;

@@ -625,6 +625,11 @@ static void on_conn_timer(uv_timer_t *t)
 		peer_conn_close(c, "silent for 90 s");
 		return;
 	}
+	if (c->cert_end_ms && peer_wall_ms() >= c->cert_end_ms) {
+		/* the next HELLO decides again */
+		peer_conn_close(c, "a certificate of this session has expired");
+		return;
+	}
 	if (now - c->t_tx >= HAMLETD_KEEPALIVE_MS) {
 		struct mp_writer w;
 		uint8_t *p;

@@ -73,6 +73,15 @@ int sync__send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,
 
 /* --- message handlers -------------------------------------------------- */
 
+/* Lower *end to the first expiry of chain ch (0: none yet). */
+static void chain_end(const struct cert_chain *ch, uint64_t *end)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->c[i].expires_ms &&
+		    (!*end || ch->c[i].expires_ms < *end))
+			*end = ch->c[i].expires_ms;
+}
+
 /*
  * The peer proves its Ed25519 key owns this session and shows a
  * certificate chain that holds for that key in our network now.
@@ -113,6 +122,7 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 		r = -ENOMEM;
 	} else {
 		*c->cert = ch->c[0];
+		chain_end(ch, &c->cert_end_ms);
 	}
 	free(ch);
 	return r;
@@ -323,6 +333,7 @@ int sync_session_start(struct conn *c)
 	} else if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
 		/* what we may read, for this session */
 		*c->own = ch->c[0];
+		chain_end(ch, &c->cert_end_ms);
 	}
 	free(ch);
 	mp_writer_init(&w);

@@ -260,8 +260,15 @@ int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
 	if ((r = sig_verify(CERT_SIG_PREFIX, CERT_SIG_PREFIX_LEN, body, bl,
 			    sig, ret->issuer)) < 0)
 		goto out;
-	if (ret_id)
-		crypto_generichash(ret_id, 32, buf, len, NULL, 0);
+	if (ret_id) {
+		/* over the signed body and the signature, not the outer
+		 * msgpack, so a re-encoding cannot make a new id */
+		crypto_generichash_state h;
+		crypto_generichash_init(&h, NULL, 0, 32);
+		crypto_generichash_update(&h, body, bl);
+		crypto_generichash_update(&h, sig, 64);
+		crypto_generichash_final(&h, ret_id, 32);
+	}
 	r = 0;
 out:
 	mp_doc_close(&d);

@@ -63,7 +63,7 @@ int cert_sign(const struct cert *c, const uint8_t sk[64], uint8_t **ret,
 
 /*
  * Decode one signed certificate and verify its signature by c->issuer.
- * ret_id (may be NULL) gets its id, BLAKE2b-256 of the signed bytes.
+ * ret_id (may be NULL) gets its id, BLAKE2b-256 of body || signature.
  */
 int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
 		uint8_t ret_id[32]);

@@ -271,6 +271,41 @@ int main(int argc, char **argv)
 		node_close(sly);
 	}
 
+	TEST_START("a session ends when a certificate in it expires");
+	{
+		struct node *brief = th_node_bare(dir, net, "brief", "bk/qt/brief");
+		struct node *h3 = th_node(dir, net, "hub3", "bk/qt");
+		struct daemon_proc d3, dbr;
+		/* valid for eight more seconds */
+		th_certify(brief, net, "bk/qt/brief", "bk/qt/brief",
+			   (uint64_t)time(NULL) * 1000 + 8000);
+		node_close(h3);
+		daemon_proc_init(&d3, dir, "hub3");
+		daemon_proc_init(&dbr, dir, "brief");
+		ASSERT_OK(daemon_proc_start_listening(&d3, hamletd, NULL, 5));
+		ASSERT_OK(daemon_proc_start(&dbr, hamletd, 0,
+					    (const char *const[]){ "--peer",
+								   d3.addr,
+								   NULL }));
+		ASSERT_TRUE(wait_connected(d3.sock, 1, 6000));
+		/* whichever side's clock ticks first ends it */
+		{
+			int ended = 0;
+			for (int i = 0; i < 200 && !ended; i++) {
+				ended = daemon_proc_log_has(&d3, "a certificate of this session has expired") ||
+					daemon_proc_log_has(&dbr, "a certificate of this session has expired");
+				if (!ended)
+					sleep_ms(100);
+			}
+			ASSERT_TRUE(ended);
+		}
+		/* and it is refused from then on */
+		ASSERT_TRUE(wait_log(&d3, "no valid certificate", 15000));
+		ASSERT_EQ(proc_stop(&dbr, SIGTERM, 5000), 0);
+		ASSERT_EQ(proc_stop(&d3, SIGTERM, 5000), 0);
+		node_close(brief);
+	}
+
 	TEST_START("a village receives its own scope and nothing of its neighbour's; the commune and the province receive both");
 	{
 		struct node *qt = th_node(dir, net, "qt", "bk/qt");

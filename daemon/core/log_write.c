@@ -214,22 +214,32 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 	return 0;
 }
 
-/* The scope of the record whose head is head: that entry's. */
-static int head_scope(struct store_txn *t, const uint8_t head[ENTRY_ID_LEN],
-		      char *out)
+/* The record's scope: that of its newest head (highest HLC). */
+static int record_scope(struct store_txn *t, const struct local_state *ls,
+			char *out)
 {
-	const uint8_t *env, *sig;
-	uint8_t feed[32];
-	uint64_t seq;
-	size_t len;
-	struct entry e;
-	int r;
+	uint64_t best = 0;
 
-	if ((r = log_entry_locate(t, head, feed, &seq)) < 0 ||
-	    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
-	    (r = entry_decode(env, len, &e, NULL)) < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r; /* held, forked: none */
-	strcpy(out, e.scope);
+	out[0] = 0;
+	for (size_t i = 0; i < ls->nheads; i++) {
+		const uint8_t *env, *sig;
+		uint8_t feed[32];
+		uint64_t seq;
+		size_t len;
+		struct entry e;
+		int r;
+		if ((r = log_entry_locate(t, ls->heads[i], feed, &seq)) < 0 ||
+		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
+		    (r = entry_decode(env, len, &e, NULL)) < 0) {
+			if (r == HAMLET_ENOTFOUND)
+				continue; /* held, forked: not a head here */
+			return r;
+		}
+		if (!out[0] || e.hlc > best) {
+			best = e.hlc;
+			strcpy(out, e.scope);
+		}
+	}
 	return 0;
 }
 
@@ -255,8 +265,8 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 	} else {
 		live = !v.deleted;
 		r = view_heads(&v, ls);
-		if (r == 0 && ls->nheads)
-			r = head_scope(t, ls->heads[0], ls->scope);
+		if (r == 0)
+			r = record_scope(t, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
@@ -439,6 +449,14 @@ static int write_one(struct writer *w, const struct log_op *op)
 		snprintf(w->why, w->whylen,
 			 "this node's certificate (\"%s\") does not let it write %s in scope %s",
 			 w->au->grant->name, op->collection, scope);
+		return HAMLET_ECERT;
+	}
+	if (!w->au->grant && !entry_scope_under(scope, w->au->scope)) {
+		/* not certified (yet, or any more): its own scope only, which
+		 * its certificate is expected to grant */
+		snprintf(w->why, w->whylen,
+			 "this node has no valid certificate, so it writes only in its own scope %s, not %s",
+			 w->au->scope, scope);
 		return HAMLET_ECERT;
 	}
 	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
