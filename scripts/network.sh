@@ -54,7 +54,9 @@ HP-003,001122330003,Nong Thi Hoa,2001-06-30,female,Nung,na-pai,
 HP-004,001122330004,Ma Van Long,1959-01-15,male,Dao,na-pai,0912000004
 CSV
 run "$H" --home "$D/village" import health_profile --format csv "$D/profiles.csv"
-run "$H" --home "$D/commune" put payment PAY-2026-11-001 '{"program":"social_allowance","beneficiary_id":"001122330004","period":"2026-11","amount_vnd":500000,"status":"created"}'
+# a payment to a Na Pai resident lives in Na Pai's scope, so the village
+# holds it too (a village holds its own residents' records, nothing else)
+run "$H" --home "$D/commune" put --scope bk/bach-thong/quang-thuan/na-pai payment PAY-2026-11-001 '{"program":"social_allowance","beneficiary_id":"001122330004","period":"2026-11","amount_vnd":500000,"status":"created"}'
 
 say "Waiting for the network to agree"
 for n in village commune province; do
