@@ -34,6 +34,7 @@ enum cli_exit {
 	CLI_EXIT_NOTFOUND = 3, /* record, file or node not found */
 	CLI_EXIT_INVALID = 4,  /* schema, JSON, CSV, another network */
 	CLI_EXIT_SYSTEM = 5,   /* store or system error */
+	CLI_EXIT_DAMAGED = 6,  /* verify: the store or bundle is damaged */
 };
 
 /* The CLI's own error codes, next to errno and HAMLET_*: both mean "the
@@ -322,6 +323,10 @@ struct cli_ingest {
  * stops in the middle of a batch the requests before were stored (why
  * says so; importing again is harmless).
  */
+/* The same for trust items (a bundle_trust_fn): the daemon's "trust"
+ * method, or log_trust_ingest() when no daemon runs. */
+int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
+	      struct trustset_out *out, char *why, size_t wl);
 int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	       struct log_out *out, struct log_stats *stats, char *why,
 	       size_t wl);
@@ -340,6 +345,7 @@ int cmd_conflicts(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_forks(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);

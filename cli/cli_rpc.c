@@ -3,6 +3,7 @@
  * sync). The answer is parsed with proto/mp.h like any other input.
  */
 #include "cli.h"
+#include "wire.h"
 
 #include "error.h"
 #include "rpc_client.h"
@@ -408,6 +409,92 @@ out:
 	mp_doc_close(&doc);
 	free(resp);
 	return r;
+}
+
+/* --- trust items (bundle import, cert revoke) --------------------------- */
+
+static int trust_rpc(const char *sock, const struct trustset_item *items,
+		     size_t n, struct trustset_out *out, char *why, size_t wl)
+{
+	struct mp_writer inner;
+	uint8_t *resp = NULL;
+	size_t rl;
+	struct mp_doc doc;
+	const msgpack_object *a, *list, *x;
+	int64_t code;
+	int r;
+
+	mp_writer_init(&inner);
+	msgpack_pack_array(&inner.pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&inner.pk, 2);
+		msgpack_pack_uint64(&inner.pk, (uint64_t)items[i].kind);
+		mp_pack_bin(&inner.pk, items[i].data, items[i].len);
+	}
+	r = bin_call(sock, "trust", &inner, 4 * n + 8, &doc, &resp, &a, &rl,
+		     &code, why, wl);
+	mp_writer_destroy(&inner);
+	if (r < 0)
+		return r;
+	if (code < 0) {
+		r = (int)code;
+		goto out;
+	}
+	r = HAMLET_EFORMAT;
+	snprintf(why, wl, "hamletd sent an answer to trust of the wrong shape");
+	if (mp_get_array(&a[1], n, 0, &list, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t status;
+		int64_t err;
+		memset(&out[i], 0, sizeof(out[i]));
+		if (mp_get_array(&list[i], 3, 0, &x, NULL) < 0 ||
+		    mp_get_uint(&x[0], TRUSTSET_REFUSED, &status) < 0 ||
+		    mp_get_int(&x[1], &err) < 0 || err > 0 || err < INT_MIN ||
+		    mp_get_cstr(&x[2], out[i].why, sizeof(out[i].why)) < 0)
+			goto out;
+		out[i].status = (int)status;
+		out[i].err = (int)err;
+	}
+	why[0] = 0;
+	r = 0;
+out:
+	mp_doc_close(&doc);
+	free(resp);
+	return r;
+}
+
+int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
+	      struct trustset_out *out, char *why, size_t wl)
+{
+	struct cli_ingest *c = ctx;
+	const char *sock = cli_socket_path(NULL);
+	size_t done = 0;
+	int r;
+
+	while (done < n) {
+		size_t k = 0, bytes = 64;
+		while (done + k < n && k < WIRE_MAX_TRUST_ITEMS &&
+		       (k == 0 || bytes + items[done + k].len + 16 <
+					  RPC_CHUNK_BYTES))
+			bytes += items[done + k++].len + 16;
+		r = trust_rpc(sock, items + done, k, out + done, why, wl);
+		if (daemon_absent(r) && done == 0 && c->daemon)
+			return daemon_went_away(sock, why, wl);
+		if (daemon_absent(r) && done == 0) {
+			why[0] = 0;
+			r = log_trust_ingest(c->n->st, c->n->net.id, items, n,
+					     out, NULL, NULL);
+			if (r < 0)
+				snprintf(why, wl, "%s", hamlet_strerror(r));
+			return r;
+		}
+		if (r < 0)
+			return r;
+		c->via_daemon = 1;
+		done += k;
+	}
+	return 0;
 }
 
 int cli_ingest(void *ctx, const struct log_in *in, size_t n,

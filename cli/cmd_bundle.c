@@ -270,7 +270,7 @@ static int bundle_import_run(const char *path)
 	/* this process reads the file (the daemon may not see its path);
 	 * hamletd, when it runs, stores what it holds */
 	ci.n = n;
-	if ((r = bundle_import_with(n, path, cli_ingest, &ci, &rep, why,
+	if ((r = bundle_import_with(n, path, cli_ingest, cli_trust, &ci, &rep, why,
 				    sizeof(why))) < 0) {
 		if (r == HAMLET_ENETWORK) {
 			char a[65], b[65];

@@ -18,6 +18,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -151,6 +152,9 @@ static int collections_set(const char *list, struct cert *c)
 }
 
 /* The issuer: the root key file, or a node holding a delegating chain. */
+struct issuer;
+static int issuer_open_with(const char *root_key, const char *home,
+			    struct node *open_, struct issuer *is);
 struct issuer {
 	uint8_t pk[32], *sk, network_id[32];
 	uint8_t *chain; /* the issuer's chain file, or NULL for the root */
@@ -170,6 +174,15 @@ static void issuer_close(struct issuer *is)
 static int issuer_open(const char *root_key, const char *home,
 		       struct issuer *is)
 {
+	return issuer_open_with(root_key, home, NULL, is);
+}
+
+/* open_: the node at home when this process has it open already (LMDB
+ * allows one open of a store per process); it stays the caller's. */
+static int issuer_open_with(const char *root_key, const char *home,
+			    struct node *open_, struct issuer *is)
+{
+	struct node *n;
 	char why[512] = "";
 	int r;
 
@@ -184,11 +197,15 @@ static int issuer_open(const char *root_key, const char *home,
 			cli_err("%s", why);
 		return r;
 	}
-	if ((r = node_open(home, 1, &is->n, why, sizeof(why))) < 0) {
+	if (open_) {
+		n = open_;
+	} else if ((r = node_open(home, 1, &is->n, why, sizeof(why))) < 0) {
 		cli_err("%s", why);
 		return r;
+	} else {
+		n = is->n;
 	}
-	if ((r = node_cert_load(is->n, hlc_wall_ms(), &is->ch, &is->chain,
+	if ((r = node_cert_load(n, hlc_wall_ms(), &is->ch, &is->chain,
 				&is->chain_len, why, sizeof(why))) < 0) {
 		cli_err("the issuer %s cannot certify: %s", home, why);
 		return r;
@@ -205,9 +222,9 @@ static int issuer_open(const char *root_key, const char *home,
 	}
 	if (!(is->sk = sodium_malloc(64)))
 		return -ENOMEM;
-	memcpy(is->sk, is->n->sk, 64);
-	memcpy(is->pk, is->n->pk, 32);
-	memcpy(is->network_id, is->n->net.id, 32);
+	memcpy(is->sk, n->sk, 64);
+	memcpy(is->pk, n->pk, 32);
+	memcpy(is->network_id, n->net.id, 32);
 	return 0;
 }
 
@@ -579,6 +596,194 @@ out:
 	return r;
 }
 
+/* --- revoke -------------------------------------------------------------- */
+
+struct cutoff {
+	struct revocation *rv;
+	const uint8_t *key;
+	int over;
+};
+
+/* Each feed of the revoked key this node holds: kept up to its head. */
+static int cutoff_feed(void *ctx, const struct log_feed *f)
+{
+	struct cutoff *c = ctx;
+	struct revoke_feed *rf;
+	if (memcmp(f->author, c->key, 32) != 0 || f->seq == 0)
+		return 0;
+	if (c->rv->nfeeds == REVOKE_MAX_FEEDS) {
+		c->over = 1;
+		return 1;
+	}
+	rf = &c->rv->feeds[c->rv->nfeeds++];
+	snprintf(rf->scope, sizeof(rf->scope), "%s", f->scope);
+	rf->seq = f->seq;
+	memcpy(rf->head, f->head, 32);
+	return 0;
+}
+
+/* Each certificate the revoked key signed: it stays valid. */
+static int cutoff_keep(void *ctx, int kind, const uint8_t id[32],
+		       const uint8_t *data, size_t len)
+{
+	struct cutoff *c = ctx;
+	struct cert *ce = malloc(sizeof(*ce));
+	(void)kind;
+	if (!ce)
+		return -ENOMEM;
+	if (cert_decode(data, len, ce, NULL) == 0 &&
+	    memcmp(ce->issuer, c->key, 32) == 0) {
+		if (c->rv->nkeep == REVOKE_MAX_KEEP)
+			c->over = 1;
+		else
+			memcpy(c->rv->keep[c->rv->nkeep++], id, 32);
+	}
+	free(ce);
+	return 0;
+}
+
+/*
+ * hamlet [--home H] cert revoke PUBKEY (--root-key F | --issuer-home D)
+ * [--reason TEXT]: the cut-off is what node H holds of PUBKEY's feeds;
+ * the revocation enters the network through H (its daemon when it runs).
+ */
+static int cert_revoke(int argc, char **argv)
+{
+	const char *root_key = NULL, *issuer_home = NULL, *reason = NULL;
+	struct revocation *rv = NULL;
+	struct issuer is = { 0 };
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct cli_ingest ci = { 0 };
+	struct trustset_item it;
+	struct trustset_out out;
+	uint8_t *signed_ = NULL;
+	size_t len = 0;
+	char *pos[1], why[300] = "", hex[65];
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--root-key", &root_key, NULL },
+		{ "--issuer-home", &issuer_home, NULL },
+		{ "--reason", &reason, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("cert revoke", argc, argv, opts, pos, 1, &npos)) < 0)
+		return r;
+	if (npos != 1) {
+		cli_usage_err("cert revoke",
+			      "give the node key to revoke (public_key in its node.conf)");
+		return CLI_EUSAGE;
+	}
+	if (!(rv = calloc(1, sizeof(*rv))))
+		return -ENOMEM;
+	if (hex_decode(pos[0], rv->subject, 32) < 0) {
+		cli_err("\"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf",
+			pos[0]);
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	if (reason && strlen(reason) > REVOKE_MAX_REASON) {
+		cli_err("--reason is longer than %d bytes", REVOKE_MAX_REASON);
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	if ((r = cli_node_open(0, &n, &ci.daemon)) < 0)
+		goto out;
+	ci.n = n;
+	{
+		char a[PATH_MAX], b[PATH_MAX];
+		int same = issuer_home && realpath(issuer_home, a) &&
+			   realpath(n->home, b) && strcmp(a, b) == 0;
+		if ((r = issuer_open_with(root_key, issuer_home,
+					  same ? n : NULL, &is)) < 0)
+			goto out;
+	}
+	if (memcmp(n->net.id, is.network_id, 32) != 0) {
+		cli_err("the issuer and the node %s are on different networks",
+			n->home);
+		r = HAMLET_ENETWORK;
+		goto out;
+	}
+	memcpy(rv->network_id, is.network_id, 32);
+	memcpy(rv->issuer, is.pk, 32);
+	rv->issued_ms = hlc_wall_ms();
+	snprintf(rv->reason, sizeof(rv->reason), "%s", reason ? reason : "");
+	{
+		struct cutoff c = { rv, rv->subject, 0 };
+		if ((r = cli_txn_read(n, &t)) < 0 ||
+		    (r = log_feeds_each(t, cutoff_feed, &c)) < 0 ||
+		    (r = trustset_each(t, TRUST_CERT, cutoff_keep, &c)) < 0)
+			goto out;
+		if (c.over) {
+			cli_err("the key writes more than %d feeds or signed more than %d certificates: too many for one revocation",
+				REVOKE_MAX_FEEDS, REVOKE_MAX_KEEP);
+			r = HAMLET_ETOOBIG;
+			goto out;
+		}
+		store_txn_abort(t);
+		t = NULL;
+	}
+	if ((r = revoke_sign(rv, is.sk, &signed_, &len)) < 0) {
+		cli_err("cannot sign the revocation: %s", hamlet_strerror(r));
+		goto out;
+	}
+	it.kind = TRUST_REVOKE;
+	it.data = signed_;
+	it.len = len;
+	if ((r = cli_trust(&ci, &it, 1, &out, why, sizeof(why))) < 0) {
+		cli_err("the revocation was not stored: %s",
+			why[0] ? why : hamlet_strerror(r));
+		goto out;
+	}
+	if (out.status == TRUSTSET_REFUSED) {
+		cli_err("the revocation is refused: %s", out.why);
+		r = out.err;
+		goto out;
+	}
+	hex_encode(rv->subject, 32, hex);
+	if (cli_global.json) {
+		json_t *j = json_object(), *feeds = json_array();
+		json_object_set_new(j, "revoked", json_string(hex));
+		for (size_t i = 0; i < rv->nfeeds; i++) {
+			json_t *f = json_object();
+			json_object_set_new(f, "scope",
+					    json_string(rv->feeds[i].scope));
+			json_object_set_new(f, "kept_through",
+					    json_integer((json_int_t)rv->feeds[i].seq));
+			json_array_append_new(feeds, f);
+		}
+		json_object_set_new(j, "feeds", feeds);
+		json_object_set_new(j, "certificates_kept",
+				    json_integer((json_int_t)rv->nkeep));
+		json_object_set_new(j, "via_daemon", json_boolean(ci.via_daemon));
+		cli_json_print(j);
+	} else {
+		printf("revoked %s%s\n", hex,
+		       out.status == TRUSTSET_KNOWN ? " (this node knew it already)" : "");
+		for (size_t i = 0; i < rv->nfeeds; i++)
+			printf("  feed %s: entries up to seq %llu stay; anything later it signs is refused\n",
+			       rv->feeds[i].scope,
+			       (unsigned long long)rv->feeds[i].seq);
+		if (rv->nfeeds == 0)
+			printf("  no entry of it is kept: this node held none\n");
+		if (rv->nkeep)
+			printf("  the %zu certificates it signed stay valid\n",
+			       rv->nkeep);
+		printf("  %s; every node that syncs with it learns of it and closes that key's sessions\n",
+		       ci.via_daemon ? "the running daemon has it"
+				     : "stored in this node's store");
+	}
+	r = 0;
+out:
+	store_txn_abort(t);
+	free(signed_);
+	free(rv);
+	issuer_close(&is);
+	node_close(n);
+	return r;
+}
+
 int cmd_cert(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : "";
@@ -591,6 +796,8 @@ int cmd_cert(int argc, char **argv)
 		return cli_exit_code(cert_list(argc - 1, argv + 1));
 	if (strcmp(verb, "show") == 0)
 		return cli_exit_code(cert_show(argc - 1, argv + 1));
+	if (strcmp(verb, "revoke") == 0)
+		return cli_exit_code(cert_revoke(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"cert", "say issue, install, list or show (hamlet cert --help)"));
+		"cert", "say issue, install, list, show or revoke (hamlet cert --help)"));
 }

@@ -19,8 +19,8 @@ static const char about[] =
 	"conflicts in plain words, carries data on a USB stick as bundles,\n"
 	"and lets an auditor check a store or a bundle without trusting it.\n"
 	"It works on the node's state directory; the read commands (get,\n"
-	"history, conflicts, digest, export, verify, summary, bundle create\n"
-	"and inspect) open the store read-only.";
+	"history, conflicts, digest, export, verify, forks, summary, bundle\n"
+	"create and inspect) open the store read-only.";
 
 static const struct cli_option_help global_opts[] = {
 	{ "--home DIR",

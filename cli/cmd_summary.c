@@ -4,8 +4,10 @@
 #include "cli.h"
 
 #include "error.h"
+#include "hlc.h"
 #include "summary.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,8 @@ int cmd_summary(int argc, char **argv)
 	const char *path = NULL;
 	struct node *n = NULL;
 	uint64_t feeds = 0;
+	uint8_t *certs = NULL;
+	size_t certs_len = 0;
 	char *pos[1];
 	int npos, r;
 	const struct cli_opt opts[] = {
@@ -30,7 +34,26 @@ int cmd_summary(int argc, char **argv)
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
-	if ((r = summary_write(n->st, n->net.id, n->pk, path, &feeds)) < 0) {
+	{
+		/* our chain goes along: the bundle's maker sends only what
+		 * it lets us read */
+		struct cert_chain *ch = malloc(sizeof(*ch));
+		char cwhy[300];
+		if (!ch) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (node_cert_load(n, hlc_wall_ms(), ch, &certs, &certs_len,
+				   cwhy, sizeof(cwhy)) < 0) {
+			cli_err("note: %s; a bundle made for this summary will be refused",
+				cwhy);
+			certs = NULL;
+			certs_len = 0;
+		}
+		free(ch);
+	}
+	if ((r = summary_write(n->st, n->net.id, n->pk, certs, certs_len, path,
+			       &feeds)) < 0) {
 		cli_err("cannot write the summary to %s: %s", path,
 			hamlet_strerror(r));
 		goto out;
@@ -51,6 +74,7 @@ int cmd_summary(int argc, char **argv)
 	}
 	r = 0;
 out:
+	free(certs);
 	node_close(n);
 	return cli_exit_code(r);
 }

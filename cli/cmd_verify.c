@@ -4,6 +4,11 @@
  *
  * An audit trusts nothing in what it checks: it opens the store read-only
  * and needs no secret key, so it runs on an auditor's copy of a node.
+ *
+ * It tells damage from evidence: a store (or bundle) that holds anything
+ * that does not verify is damaged and needs restoring (exit 6); an intact
+ * one that keeps proof of an author's fork needs nothing repaired, only
+ * someone told (exit 1). Damage wins when both.
  */
 #include "cli.h"
 
@@ -29,7 +34,11 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	       (unsigned long long)a->bad_signatures);
 	printf("  chain breaks:      %llu\n", (unsigned long long)a->chain_breaks);
 	printf("  gaps:              %llu\n", (unsigned long long)a->gaps);
-	printf("  forks:             %llu\n", (unsigned long long)a->forks);
+	printf("  forks:             %llu", (unsigned long long)a->forks);
+	if (a->forks)
+		printf(" (evidence kept, in %zu feed%s)", a->forked.n,
+		       cli_plural(a->forked.n));
+	printf("\n");
 	printf("  wrong network:     %llu\n",
 	       (unsigned long long)a->wrong_network);
 	printf("  held:              %llu (waiting for an earlier entry)\n",
@@ -39,10 +48,45 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	       (unsigned long long)a->records,
 	       (unsigned long long)a->records_mismatch);
 	cli_problems_print(stdout, p);
-	if (audit_failed(a))
-		printf("verify: FAILED: the store holds entries that do not verify, or evidence of a fork\n");
-	else
+	if (audit_damaged(a))
+		printf("verify: DAMAGED: the store holds entries or records that do not verify or do not add up; restore it from a peer or a backup\n");
+	for (size_t i = 0; i < a->forked.n; i++) {
+		const struct audit_fork *f = &a->forked.v[i];
+		char h[65];
+		cli_hex(f->author, 32, h);
+		printf("verify: %s: author %s forked feed %s at seq %llu\n",
+		       audit_damaged(a) ? "it also keeps evidence"
+					: "intact; keeps evidence",
+		       h, f->scope, (unsigned long long)f->seq);
+	}
+	if (!audit_damaged(a) && audit_evidence(a))
+		printf("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n",
+		       cli_prog());
+	if (!audit_failed(a))
 		printf("verify: ok: every signature, hash chain and seq checks out\n");
+}
+
+/* The forked feeds as the "forks" of verify --json. */
+static json_t *forks_json(const struct audit_forks *fs)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct audit_fork *f = &fs->v[i];
+		json_t *o = json_object(), *ids = json_array();
+		char h[65];
+		cli_hex(f->author, 32, h);
+		json_object_set_new(o, "author", json_string(h));
+		json_object_set_new(o, "scope", json_string(f->scope));
+		json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
+		for (size_t k = 0; k < f->n; k++) {
+			cli_hex(f->entries[k].id, 32, h);
+			json_array_append_new(ids, json_string(h));
+		}
+		json_object_set_new(o, "entries", ids);
+		json_array_append_new(arr, o);
+	}
+	return arr;
 }
 
 static json_t *audit_json(const struct node *n, const struct audit_report *a)
@@ -59,12 +103,15 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	NUM(bad_signatures);
 	NUM(chain_breaks);
 	NUM(gaps);
-	NUM(forks);
+	json_object_set_new(j, "fork_evidence",
+			    json_integer((json_int_t)a->forks));
 	NUM(held);
 	NUM(wrong_network);
 	NUM(future);
 	NUM(records);
 	NUM(records_mismatch);
+	NUM(digest_mismatch);
+	NUM(bad_evidence);
 #undef NUM
 	for (size_t i = 0; i < a->problems.n; i++) {
 		json_t *p = json_object();
@@ -75,7 +122,10 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	json_object_set_new(j, "problems", probs);
 	json_object_set_new(j, "problems_total",
 			    json_integer((json_int_t)a->problems.total));
+	json_object_set_new(j, "forks", forks_json(&a->forked));
 	json_object_set_new(j, "ok", json_boolean(!audit_failed(a)));
+	json_object_set_new(j, "damaged", json_boolean(audit_damaged(a)));
+	json_object_set_new(j, "evidence", json_boolean(audit_evidence(a)));
 	return j;
 }
 
@@ -97,11 +147,22 @@ static int verify_store(void)
 		cli_json_print(audit_json(n, &a));
 	else
 		print_audit(n, &a);
-	r = audit_failed(&a) ? CLI_EPROBLEMS : 0;
+	/* an exit code of its own, which cli_exit_code() passes through */
+	r = audit_damaged(&a) ? CLI_EXIT_DAMAGED
+	    : audit_evidence(&a) ? CLI_EPROBLEMS
+				 : 0;
 out:
 	audit_report_close(&a);
 	node_close(n);
 	return r;
+}
+
+/* What cli_bundle_check_failed() counts, but a fork: a bundle may carry
+ * fork evidence on purpose (bundle create sends it along). */
+static int bundle_damaged(const struct bundle_report *rep)
+{
+	return rep->bad_entries || rep->damaged_frames ||
+	       rep->trailer != BUNDLE_TRAILER_OK;
 }
 
 static int verify_bundle(const char *path, const char *netfile)
@@ -110,7 +171,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	struct network_info ni;
 	struct bundle_report rep;
 	char why[512] = "";
-	int r;
+	int damaged, evidence, r;
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&ni, 0, sizeof(ni));
@@ -139,16 +200,30 @@ static int verify_bundle(const char *path, const char *netfile)
 		}
 		goto out;
 	}
+	damaged = bundle_damaged(&rep);
+	evidence = problems_count(&rep.problems, "fork") > 0;
 	if (cli_global.json) {
-		cli_json_print(cli_bundle_report_json(path, &rep, 0));
+		json_t *j = cli_bundle_report_json(path, &rep, 0);
+		if (j) {
+			json_object_set_new(j, "damaged", json_boolean(damaged));
+			json_object_set_new(j, "evidence",
+					    json_boolean(evidence));
+		}
+		cli_json_print(j);
 	} else {
 		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name);
-		if (cli_bundle_check_failed(&rep))
-			printf("verify: FAILED: the bundle is damaged, or holds entries that do not verify\n");
-		else
+		if (damaged)
+			printf("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n");
+		for (size_t i = 0; i < rep.problems.n; i++)
+			if (strcmp(rep.problems.v[i].kind, "fork") == 0)
+				printf("verify: %s: %s\n",
+				       damaged ? "it also carries evidence"
+					       : "intact; carries evidence",
+				       rep.problems.v[i].text);
+		if (!damaged && !evidence)
 			printf("verify: ok: every entry, hash chain and the trailer check out\n");
 	}
-	r = cli_bundle_check_failed(&rep) ? CLI_EPROBLEMS : 0;
+	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
 out:
 	bundle_report_close(&rep);
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */

@@ -144,6 +144,8 @@ static const struct cli_option_help verify_opts[] = {
 	{ NULL, NULL },
 };
 
+static const char *const forks_syn[] = { "forks [--json]", NULL };
+
 static const char *const digest_syn[] = { "digest [--json]", NULL };
 
 static const char *const help_syn[] = { "help [COMMAND]", NULL };
@@ -357,21 +359,46 @@ const struct cli_command cli_commands[] = {
 	  verify_syn,
 	  "Check the whole store without trusting it: every signature, every\n"
 	  "feed's hash chain and seq numbers, body hashes, forks, held\n"
-	  "entries, entries of another network or from the future; print the\n"
-	  "counts and each problem. Works on a read-only copy of a node,\n"
-	  "without its secret key. Exits 1 when the audit fails (a bad\n"
-	  "signature, a broken chain, a gap, a fork, an entry of another\n"
-	  "network).\n"
+	  "entries, entries of another network or from the future, every\n"
+	  "record's state and the state digest against the signed entries;\n"
+	  "print the counts and each problem. Works on a read-only copy of a\n"
+	  "node, without its secret key.\n"
+	  "\n"
+	  "Exits 0 when the store is intact and keeps no evidence. Exits 1\n"
+	  "when it is intact but keeps evidence that an author misbehaved: a\n"
+	  "fork, two different entries one key signed at one seq of a feed. A\n"
+	  "line names each forked feed (\"verify: intact; keeps evidence:\n"
+	  "author KEY forked feed SCOPE at seq N\"); nothing needs repair, but\n"
+	  "the network's administrator should be told, and may revoke that\n"
+	  "key (hamlet forks shows the entries). Exits 6 when the store is\n"
+	  "damaged: a bad signature, a broken chain or body, a gap, an entry\n"
+	  "of another network, a record or the state digest that is not what\n"
+	  "the entries make, fork evidence that proves nothing; restore the\n"
+	  "node from a peer or a backup. Damage wins when both. With --json:\n"
+	  "the counts, problems, ok, damaged, evidence, and forks (each with\n"
+	  "author, scope, seq and the ids of its entries).\n"
 	  "\n"
 	  "With --bundle: check a bundle file against this node's network, or\n"
 	  "against the network file given with --network (then no node is\n"
 	  "needed): framing, every signature and body, the hash chains within\n"
-	  "each feed, the trailer. Exits 1 on any bad entry, damaged frame,\n"
-	  "fork, or a missing or bad trailer, and 4 when the bundle belongs to\n"
-	  "another network.",
+	  "each feed, the trailer. Exits 6 on any bad entry, damaged frame, or\n"
+	  "a missing or bad trailer; 1 when the bundle is intact but carries\n"
+	  "evidence of a fork; 4 when it belongs to another network.",
 	  verify_opts,
 	  "hamlet verify\n"
 	  "hamlet verify --bundle /media/usb/na-pai.bundle" },
+	{ "forks", cmd_forks, "list the evidence of forks the store keeps",
+	  forks_syn,
+	  "List each feed whose author signed two different entries at one\n"
+	  "seq (a fork: the author's key was copied to a second machine, or\n"
+	  "misused). One block per feed: the author's key, the scope, the seq\n"
+	  "where the feed is frozen (nothing the author signs after it in\n"
+	  "that feed is taken), and the conflicting entries kept, each with\n"
+	  "its seq, time and id: the feed's own entry and the one kept as\n"
+	  "evidence. Prints \"no forks\" when there are none, and exits 0\n"
+	  "either way. With --json: forks, each with author, scope, seq and\n"
+	  "entries (id, seq, hlc, time, evidence).",
+	  NULL, "hamlet forks" },
 	{ "digest", cmd_digest,
 	  "one line that two nodes holding the same records share",
 	  digest_syn,
@@ -419,13 +446,15 @@ const struct cli_command cli_commands[] = {
 const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_OK, "success" },
 	{ CLI_EXIT_PROBLEMS,
-	  "the command ran but found problems: verify failed, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open" },
+	  "the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open" },
 	{ CLI_EXIT_USAGE,
 	  "usage error: unknown command or option, missing argument" },
 	{ CLI_EXIT_NOTFOUND, "not found: record, file or node" },
 	{ CLI_EXIT_INVALID,
 	  "invalid input: schema, JSON, CSV, a bundle or summary of another network, a file that already exists" },
 	{ CLI_EXIT_SYSTEM, "store or system error" },
+	{ CLI_EXIT_DAMAGED,
+	  "verify: the store or bundle is damaged (restore it from a peer or a backup)" },
 	{ 0, NULL },
 };
 

@@ -37,6 +37,7 @@ enum conn_state {
 };
 
 struct cert;
+struct cert_chain;
 
 struct conn {
 	uv_tcp_t tcp;
@@ -59,6 +60,7 @@ struct conn {
 	uint8_t rpk[32];
 	uint8_t hs_hash[64]; /* the Noise handshake hash: HELLO's proofs */
 	struct cert *cert;   /* the peer's certificate, once its HELLO held */
+	struct cert_chain *chain; /* and its whole chain */
 	struct cert *own;    /* ours, as sent in our HELLO (NULL: none) */
 	uint64_t cert_end_ms; /* wall clock: the first expiry in either chain
 			       * (0: none); the session ends there */

@@ -18,6 +18,8 @@ struct ingest {
 	int stopped;
 	ingest_commit_cb commit_cb;
 	void *commit_ctx;
+	ingest_trust_cb trust_cb;
+	void *trust_ctx;
 	struct ingest_refused refused;
 };
 
@@ -57,6 +59,12 @@ void ingest_on_commit(struct ingest *q, ingest_commit_cb cb, void *ctx)
 	q->commit_ctx = ctx;
 }
 
+void ingest_on_trust(struct ingest *q, ingest_trust_cb cb, void *ctx)
+{
+	q->trust_cb = cb;
+	q->trust_ctx = ctx;
+}
+
 size_t ingest_pending(const struct ingest *q)
 {
 	return q->pending;
@@ -83,6 +91,7 @@ static void count_refusal(struct ingest_refused *c, int err)
 		c->frozen++;
 		break;
 	case HAMLET_ECERT:
+	case HAMLET_EREVOKED:
 		c->not_granted++;
 		break;
 	default:
@@ -253,12 +262,24 @@ static void run_write(struct ingest *q, struct ingest_job *j)
 			 j->why, sizeof(j->why), &j->adv_);
 }
 
+static void run_trust(struct ingest *q, struct ingest_job *j)
+{
+	j->r = log_trust_ingest(q->node->st, q->node->net.id, j->items, j->n,
+				j->tout, &j->stats, &j->adv_);
+	if (j->r < 0)
+		snprintf(j->why, sizeof(j->why),
+			 "nothing of the %zu trust items was stored: %s", j->n,
+			 hamlet_strerror(j->r));
+}
+
 /* On a thread-pool thread: the only writer while the job runs. */
 static void job_work(uv_work_t *w)
 {
 	struct ingest_job *j = w->data;
 	if (j->kind == INGEST_ENTRIES)
 		run_entries(j->q_, j);
+	else if (j->kind == INGEST_TRUST)
+		run_trust(j->q_, j);
 	else
 		run_write(j->q_, j);
 }
@@ -270,7 +291,11 @@ static void job_after(uv_work_t *w, int status)
 	struct ingest_job *j = w->data;
 	struct ingest *q = j->q_;
 	struct log_advances adv = j->adv_;
+	int trusted = 0;
 
+	if (j->kind == INGEST_TRUST && j->r == 0)
+		for (size_t i = 0; i < j->n && !trusted; i++)
+			trusted = j->tout[i].status == TRUSTSET_ADDED;
 	memset(&j->adv_, 0, sizeof(j->adv_));
 	q->running = NULL;
 	q->pending--;
@@ -280,6 +305,8 @@ static void job_after(uv_work_t *w, int status)
 	}
 	count_refused(q, j);
 	j->cb_(j); /* may free j */
+	if (trusted && q->trust_cb)
+		q->trust_cb(q->trust_ctx);
 	if (adv.n && q->commit_cb)
 		q->commit_cb(q->commit_ctx, &adv);
 	log_advances_close(&adv);
@@ -314,10 +341,14 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 		return -ECANCELED;
 	if (q->pending >= INGEST_MAX_JOBS)
 		return -EBUSY;
-	if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
-	    j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||
-	    (j->kind == INGEST_ENTRIES ? !j->in : !j->ops))
+	if (j->kind == INGEST_TRUST) {
+		if (j->n == 0 || j->n > LOG_MAX_BATCH || !j->items || !j->tout)
+			return -EINVAL;
+	} else if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
+		   j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||
+		   (j->kind == INGEST_ENTRIES ? !j->in : !j->ops)) {
 		return -EINVAL;
+	}
 	j->r = 0;
 	j->fault = 0;
 	j->failed = 0;

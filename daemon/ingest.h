@@ -27,6 +27,7 @@
 enum ingest_kind {
 	INGEST_ENTRIES = 1, /* signed entries from a peer or a bundle */
 	INGEST_WRITE,	    /* operations this node signs */
+	INGEST_TRUST,	    /* certificates, revocations, fork proofs */
 };
 
 struct ingest;
@@ -49,6 +50,8 @@ struct ingest_refused {
 typedef void (*ingest_done_cb)(struct ingest_job *job);
 /* Called on the loop thread after each commit that moved feed heads. */
 typedef void (*ingest_commit_cb)(void *ctx, const struct log_advances *adv);
+/* Called on the loop thread after a commit that added trust items. */
+typedef void (*ingest_trust_cb)(void *ctx);
 
 struct ingest_job {
 	/* --- set by the caller; borrowed until the callback --- */
@@ -60,6 +63,8 @@ struct ingest_job {
 	const struct log_in *in;    /* INGEST_ENTRIES: n entries */
 	const uint8_t (*feeds)[32]; /* INGEST_ENTRIES: each entry's feed, or NULL */
 	const struct log_op *ops;   /* INGEST_WRITE: n operations */
+	const struct trustset_item *items; /* INGEST_TRUST: n items */
+	struct trustset_out *tout;  /* INGEST_TRUST: n results */
 	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
 	 * for an earlier one), or NULL for no limit but the store's */
 	const uint64_t *held_budget;
@@ -102,6 +107,8 @@ int ingest_new(uv_loop_t *loop, struct node *node,
 
 /* Where to report the feeds each commit moved (one hook). */
 void ingest_on_commit(struct ingest *q, ingest_commit_cb cb, void *ctx);
+/* Where to report that the trust set grew (one hook). */
+void ingest_on_trust(struct ingest *q, ingest_trust_cb cb, void *ctx);
 
 /*
  * Queue job; cb runs on the loop thread when it is committed, refused or

@@ -165,6 +165,11 @@ int main(int argc, char **argv)
 		goto out_node;
 	}
 	ingest_on_commit(d->ingest, on_commit, d);
+	ingest_on_trust(d->ingest, sync_trust_changed, d);
+	/* our own chain is a member of our trust set */
+	if ((r = node_trust_seed(d->node)) < 0)
+		dlog(DLOG_WARNING, "cannot add this node's certificate to its store: %s",
+		     hamlet_strerror(r));
 	uv_timer_init(&loop, &d->watchdog);
 	uv_signal_init(&loop, &d->sigint);
 	uv_signal_init(&loop, &d->sigterm);

@@ -148,6 +148,7 @@ static void conn_free(struct conn *c)
 	free(c->msg);
 	free(c->m);
 	free(c->cert);
+	free(c->chain);
 	free(c->own);
 	free(c);
 }

@@ -1,4 +1,5 @@
 #include "rpc.h"
+#include "wire.h"
 
 #include "bytes.h"
 #include "error.h"
@@ -330,6 +331,8 @@ struct rpc_job {
 	struct log_in *in;
 	struct log_out *out;
 	struct cert_chain *own; /* ingest: this node's certificate */
+	struct trustset_item *titems; /* trust */
+	struct trustset_out *tout;
 };
 
 static struct rpc_job *rpc_job_new(const uint8_t *p, size_t n)
@@ -355,6 +358,8 @@ static void rpc_job_free(struct rpc_job *j)
 	free(j->in);
 	free(j->out);
 	free(j->own);
+	free(j->titems);
+	free(j->tout);
 	free(j);
 }
 
@@ -632,6 +637,85 @@ static void do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	rpc_job_submit(rc, j, rpc_ingest_done);
 }
 
+static void rpc_trust_done(struct ingest_job *job)
+{
+	struct rpc_job *j = job->data;
+	struct rpc_conn *rc = j->rc;
+	struct mp_writer w;
+
+	if (!job_ended(rc, job->r))
+		goto out;
+	if (job->r < 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "trust: %s", job->why);
+		reply_error(rc, job->r, why);
+		goto out;
+	}
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_array(&w.pk, job->n);
+	for (size_t i = 0; i < job->n; i++) {
+		const struct trustset_out *o = &j->tout[i];
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint64(&w.pk, (uint64_t)o->status);
+		msgpack_pack_int(&w.pk, o->err);
+		mp_pack_str(&w.pk, o->why);
+	}
+	reply(rc, &w);
+	mp_writer_destroy(&w);
+out:
+	rpc_job_free(j);
+}
+
+/* ["trust", bin]: bin is a list of [kind, item] (certificates,
+ * revocations, fork proofs) for the trust set, through the writer. */
+static void do_trust(struct rpc_conn *rc, const uint8_t *p, size_t n)
+{
+	struct rpc_job *j = rpc_job_new(p, n);
+	const msgpack_object *its, *f;
+	size_t ni;
+	uint64_t kind;
+	int r;
+
+	if (!j) {
+		reply_error(rc, -ENOMEM, "out of memory");
+		return;
+	}
+	if ((r = mp_doc_parse(&j->doc, j->copy, n, 4 * WIRE_MAX_TRUST_ITEMS)) <
+	    0)
+		goto bad;
+	j->have_doc = 1;
+	if (mp_get_array(j->doc.root, SIZE_MAX, WIRE_MAX_TRUST_ITEMS, &its,
+			 &ni) < 0 ||
+	    ni == 0)
+		goto bad;
+	if (!(j->titems = calloc(ni, sizeof(*j->titems))) ||
+	    !(j->tout = calloc(ni, sizeof(*j->tout)))) {
+		reply_error(rc, -ENOMEM, "out of memory");
+		rpc_job_free(j);
+		return;
+	}
+	for (size_t i = 0; i < ni; i++) {
+		if (mp_get_array(&its[i], 2, 0, &f, NULL) < 0 ||
+		    mp_get_uint(&f[0], TRUST_FORK, &kind) < 0 || kind == 0 ||
+		    mp_get_bin(&f[1], TRUST_ITEM_MAX, &j->titems[i].data,
+			       &j->titems[i].len) < 0)
+			goto bad;
+		j->titems[i].kind = (int)kind;
+	}
+	j->job.kind = INGEST_TRUST;
+	j->job.items = j->titems;
+	j->job.tout = j->tout;
+	j->job.n = ni;
+	rpc_job_submit(rc, j, rpc_trust_done);
+	return;
+bad:
+	reply_error(rc, HAMLET_EFORMAT,
+		    "trust: expected a list of 1 to 256 [kind (1 certificate, 2 revocation, 3 fork proof), item bytes]");
+	rpc_job_free(j);
+}
+
 /* Methods whose argument is a bin; each handler copies what it keeps. */
 static const struct {
 	const char *name;
@@ -639,6 +723,7 @@ static const struct {
 } bin_methods[] = {
 	{ "write", do_write },
 	{ "ingest", do_ingest },
+	{ "trust", do_trust },
 };
 
 static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)

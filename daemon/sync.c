@@ -11,6 +11,7 @@
 #include "log.h"
 #include "node.h"
 #include "peer.h"
+#include "trustset.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -82,9 +83,23 @@ static void chain_end(const struct cert_chain *ch, uint64_t *end)
 			*end = ch->c[i].expires_ms;
 }
 
+/* Is the peer's key, or an issuer in its chain, revoked in our set? */
+static int chain_revoked(struct conn *c, const struct cert_chain *ch,
+			 char *why, size_t wl)
+{
+	struct store_txn *t;
+	int r;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = trustset_revoked(t, c->rpk, ch, why, wl);
+	store_txn_abort(t);
+	return r;
+}
+
 /*
  * The peer proves its Ed25519 key owns this session and shows a
- * certificate chain that holds for that key in our network now.
+ * certificate chain that holds for that key in our network now, not
+ * revoked in our trust set.
  */
 static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 		       size_t wl)
@@ -118,11 +133,26 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 					 peer_wall_ms(), cwhy,
 					 sizeof(cwhy))) < 0) {
 		snprintf(why, wl, "no valid certificate: %s", cwhy);
+	} else if ((r = chain_revoked(c, ch, cwhy, sizeof(cwhy))) < 0) {
+		snprintf(why, wl, "no valid certificate: %s", cwhy);
+		if (r != HAMLET_EREVOKED)
+			snprintf(why, wl, "cannot read the store: %s",
+				 hamlet_strerror(r));
+		else
+			r = HAMLET_ECERT;
 	} else if (!(c->cert = malloc(sizeof(*c->cert)))) {
 		r = -ENOMEM;
 	} else {
 		*c->cert = ch->c[0];
 		chain_end(ch, &c->cert_end_ms);
+		/* its chain joins our trust set: what it signs is judged
+		 * by it, here and wherever we relay it */
+		if (sync__trust_chain(c, m->hello.certs, m->hello.certs_len,
+				      ch) < 0)
+			dlog(DLOG_WARNING, "peer %s: its certificates could not be queued for the store",
+			     c->name);
+		c->chain = ch;
+		ch = NULL;
 	}
 	free(ch);
 	return r;
@@ -154,6 +184,9 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 		c->pa->backoff_ms = 0;
 	dlog(DLOG_INFO, "peer %s: connected (%s)", c->name,
 	     c->initiator ? "outgoing" : "incoming");
+	/* trust items first: what they carry judges the entries after */
+	if ((r = sync__trust_have_send(c)) < 0)
+		return r;
 	/* the dialling side reconciles; the other answers */
 	return c->initiator ? sync_session_reconcile(c) : 0;
 }
@@ -282,6 +315,9 @@ static const struct {
 	{ WIRE_ACK, CONN_READY, sync__on_ack },
 	{ WIRE_KEEPALIVE, CONN_HELLO | CONN_READY, on_keepalive },
 	{ WIRE_ERROR, CONN_HELLO | CONN_READY, on_error },
+	{ WIRE_TRUST_HAVE, CONN_READY, sync__on_trust_have },
+	{ WIRE_TRUST_IDS, CONN_READY, sync__on_trust_ids },
+	{ WIRE_TRUST_ITEMS, CONN_READY, sync__on_trust_items },
 };
 
 int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
@@ -330,10 +366,23 @@ int sync_session_start(struct conn *c)
 		     c->name, why);
 		certs = NULL;
 		certs_len = 0;
-	} else if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
-		/* what we may read, for this session */
-		*c->own = ch->c[0];
-		chain_end(ch, &c->cert_end_ms);
+	} else {
+		if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
+			/* what we may read, for this session */
+			*c->own = ch->c[0];
+			chain_end(ch, &c->cert_end_ms);
+		}
+		/* one installed while we run joins our trust set */
+		if (node_chain_known(c->d->node, certs, certs_len) == 0) {
+			struct trustset_item it[CERT_MAX_CHAIN];
+			for (size_t i = 0; i < ch->n; i++) {
+				it[i].kind = TRUST_CERT;
+				it[i].data = certs + ch->off[i];
+				it[i].len = ch->len[i];
+			}
+			sync_trust_submit(c->d, "this node's certificate", it,
+					  ch->n);
+		}
 	}
 	free(ch);
 	mp_writer_init(&w);

@@ -118,4 +118,15 @@ void sync_session_close(struct conn *c);
  * shares their scope (live push). */
 void sync_push(struct daemon *d, const struct log_advances *adv);
 
+/*
+ * Queue trust items (certificates, revocations, fork proofs) for the
+ * writer; from names who brought them, for the log. The items are
+ * copied. -EBUSY when the writer's queue is full.
+ */
+struct trustset_item;
+int sync_trust_submit(struct daemon *d, const char *from,
+		      const struct trustset_item *items, size_t n);
+/* The writer's hook after the trust set grew (ingest_on_trust). */
+void sync_trust_changed(void *d);
+
 #endif

@@ -41,5 +41,16 @@ int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl);
 int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		 size_t wl);
+/* The trust exchange (sync_trust.c). */
+struct cert_chain;
+int sync__trust_have_send(struct conn *c);
+int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
+		      const struct cert_chain *ch);
+int sync__on_trust_have(struct conn *c, const struct wire_msg *m, char *why,
+			size_t wl);
+int sync__on_trust_ids(struct conn *c, const struct wire_msg *m, char *why,
+		       size_t wl);
+int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
+			 size_t wl);
 
 #endif

@@ -1,4 +1,5 @@
 #include "bundle_format.h"
+#include "trust.h"
 
 #include "bytes.h"
 #include "error.h"
@@ -115,6 +116,51 @@ int bundle_writer_open(const char *path, const struct bundle_header *hd,
 	return 0;
 fail:
 	bundle_writer_free(w);
+	return r;
+}
+
+int bundle_writer_add_trust(struct bundle_writer *w, int kind,
+			    const uint8_t *data, size_t len)
+{
+	struct mp_writer mw;
+	int r;
+
+	if (kind < TRUST_CERT || kind > TRUST_FORK)
+		return -EINVAL;
+	if (len > TRUST_ITEM_MAX)
+		return HAMLET_ETOOBIG;
+	mp_writer_init(&mw);
+	msgpack_pack_array(&mw.pk, 2);
+	msgpack_pack_uint64(&mw.pk, (uint64_t)kind);
+	mp_pack_bin(&mw.pk, data, len);
+	r = writer_frame(w, BUNDLE_FRAME_TRUST, (const uint8_t *)mw.sb.data,
+			 mw.sb.size);
+	mp_writer_destroy(&mw);
+	return r;
+}
+
+int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
+		       const uint8_t **ret_data, size_t *ret_len)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	uint64_t kind;
+	int r;
+
+	if ((r = mp_doc_parse(&d, p, len, 2)) < 0)
+		return r;
+	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
+	    (r = mp_get_uint(&f[0], TRUST_FORK, &kind)) < 0 ||
+	    (r = mp_get_bin(&f[1], TRUST_ITEM_MAX, ret_data, ret_len)) < 0)
+		goto out;
+	if (kind < TRUST_CERT) {
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	*ret_kind = (int)kind;
+	r = 0;
+out:
+	mp_doc_close(&d);
 	return r;
 }
 
@@ -247,7 +293,7 @@ static int frame_at(const struct bundle_reader *r, size_t off,
 	if (memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0)
 		return HAMLET_EFORMAT;
 	if (type != BUNDLE_FRAME_HEADER && type != BUNDLE_FRAME_ENTRY &&
-	    type != BUNDLE_FRAME_TRAILER)
+	    type != BUNDLE_FRAME_TRAILER && type != BUNDLE_FRAME_TRUST)
 		return HAMLET_EFORMAT;
 	if (n > BUNDLE_MAX_FRAME)
 		return HAMLET_ETOOBIG;

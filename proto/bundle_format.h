@@ -6,7 +6,7 @@
  * file    = magic frame*
  * magic   = "HAMLETB" 0x01
  * frame   = 'h' 'm' type 0x00 len:u32be payload[len]
- * type    = 'H' header | 'E' entry | 'T' trailer
+ * type    = 'H' header | 'R' trust item | 'E' entry | 'T' trailer
  */
 #ifndef HAMLET_BUNDLE_FORMAT_H
 #define HAMLET_BUNDLE_FORMAT_H
@@ -23,11 +23,12 @@
 #define BUNDLE_MAX_FRAME (ENTRY_MAX_ENVELOPE + ENTRY_MAX_BODY + 256)
 #define BUNDLE_SIG_PREFIX "hamlet/bundle/v1"
 #define BUNDLE_SIG_PREFIX_LEN 17 /* with its NUL */
-#define BUNDLE_VERSION 1
+#define BUNDLE_VERSION 2 /* 2: trust items */
 
 enum bundle_frame_type {
 	BUNDLE_FRAME_HEADER = 'H',
 	BUNDLE_FRAME_ENTRY = 'E',
+	BUNDLE_FRAME_TRUST = 'R', /* a certificate, revocation or fork proof */
 	BUNDLE_FRAME_TRAILER = 'T',
 };
 
@@ -71,6 +72,10 @@ int bundle_writer_open(const char *path, const struct bundle_header *h,
 int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
 		      size_t env_len, const uint8_t sig[64],
 		      const uint8_t *body, size_t body_len);
+/* Append one trust item (proto/trust.h kind and bytes): before the
+ * entries, so a reader holds the certificates that judge them first. */
+int bundle_writer_add_trust(struct bundle_writer *w, int kind,
+			    const uint8_t *data, size_t len);
 /* Write the trailer signed with the creator's secret key, fsync, rename.
  * The writer is freed whatever the result. */
 int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64]);
@@ -113,6 +118,9 @@ void bundle_reader_resync_from(struct bundle_reader *r, size_t offset);
 
 int bundle_header_parse(const uint8_t *p, size_t len,
 			struct bundle_header *ret);
+/* A trust frame's payload, msgpack [kind, bin]: data borrows from p. */
+int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
+		       const uint8_t **ret_data, size_t *ret_len);
 int bundle_entry_parse(const uint8_t *p, size_t len,
 		       struct bundle_entry *ret);
 int bundle_trailer_parse(const uint8_t *p, size_t len,

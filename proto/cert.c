@@ -325,6 +325,12 @@ int cert_chain_decode(const uint8_t *buf, size_t len, struct cert_chain *ret)
 		if ((r = mp_get_bin(&it[i], CERT_MAX_BYTES, &b, &bl)) < 0 ||
 		    (r = cert_decode(b, bl, &ret->c[i], ret->id[i])) < 0)
 			goto out;
+		if (b < buf || b + bl > buf + len) {
+			r = HAMLET_EFORMAT; /* the parser borrows from buf */
+			goto out;
+		}
+		ret->off[i] = (size_t)(b - buf);
+		ret->len[i] = bl;
 	}
 	ret->n = n;
 	r = 0;

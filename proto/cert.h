@@ -78,6 +78,8 @@ struct cert_chain {
 	size_t n;
 	struct cert c[CERT_MAX_CHAIN];
 	uint8_t id[CERT_MAX_CHAIN][32];
+	/* where each signed certificate lies in the decoded chain bytes */
+	size_t off[CERT_MAX_CHAIN], len[CERT_MAX_CHAIN];
 };
 
 /* Encode signed certificates (leaf first) as a chain file's bytes:

@@ -41,7 +41,9 @@
 	X(EDISKFULL, -1029, "the disk holding the store is full")              \
 	X(EFUTURE, -1030, "entry is dated too far ahead of our clock")         \
 	X(EHELDCAP, -1031, "too many entries are held waiting for earlier ones") \
-	X(ECERT, -1032, "no valid certificate")
+	X(ECERT, -1032, "no valid certificate")                               \
+	X(EREVOKED, -1033, "the key is revoked")                              \
+	X(ENOCERT, -1034, "the author's certificate has not arrived yet")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

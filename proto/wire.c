@@ -16,6 +16,8 @@ static const char *const type_names[] = {
 	[WIRE_FEEDS] = "FEEDS",	    [WIRE_WANT] = "WANT",
 	[WIRE_ENTRIES] = "ENTRIES", [WIRE_ACK] = "ACK",
 	[WIRE_KEEPALIVE] = "KEEPALIVE", [WIRE_ERROR] = "ERROR",
+	[WIRE_TRUST_HAVE] = "TRUST_HAVE", [WIRE_TRUST_IDS] = "TRUST_IDS",
+	[WIRE_TRUST_ITEMS] = "TRUST_ITEMS",
 };
 
 /* Number of fields after the type, per message type. */
@@ -23,6 +25,7 @@ static const size_t type_fields[] = {
 	[WIRE_HELLO] = 7,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 3, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
+	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
 };
 
 const char *wire_type_name(int type)
@@ -176,6 +179,96 @@ out:
 	return r;
 }
 
+/* TRUST_IDS.from or .to: an empty bin (no bound) or a key. */
+static int get_bound(const msgpack_object *o, uint8_t *ret, int *ret_has)
+{
+	const uint8_t *p;
+	size_t n;
+	int r;
+	if ((r = mp_get_bin(o, TRUST_KEY_LEN, &p, &n)) < 0)
+		return r;
+	if (n != 0 && n != TRUST_KEY_LEN)
+		return HAMLET_EFORMAT;
+	memcpy(ret, p, n);
+	*ret_has = n != 0;
+	return 0;
+}
+
+/* The fields of one message type; why names a bad one. */
+static int decode_trust_ids(const msgpack_object *f, struct wire_msg *m,
+			    char *why, size_t whylen)
+{
+	const msgpack_object *k;
+	const uint8_t *p, *prev = NULL;
+	size_t n, kl;
+	int r;
+	CHECK(get_bound(&f[0], m->trust_ids.from, &m->trust_ids.has_from),
+	      "TRUST_IDS.from is not a bin of 0 or %d bytes", TRUST_KEY_LEN);
+	CHECK(get_bound(&f[1], m->trust_ids.to, &m->trust_ids.has_to),
+	      "TRUST_IDS.to is not a bin of 0 or %d bytes", TRUST_KEY_LEN);
+	if (m->trust_ids.has_from && m->trust_ids.has_to &&
+	    memcmp(m->trust_ids.from, m->trust_ids.to, TRUST_KEY_LEN) >= 0)
+		FAULT(HAMLET_EFORMAT, "TRUST_IDS.from is not before .to");
+	CHECK(mp_get_array(&f[2], SIZE_MAX, WIRE_MAX_TRUST_KEYS, &k, &n),
+	      "TRUST_IDS.keys is not an array of at most %d",
+	      WIRE_MAX_TRUST_KEYS);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(mp_get_bin(&k[i], TRUST_KEY_LEN, &p, &kl),
+		      "TRUST_IDS.keys[%zu] is not a %d-byte bin", i,
+		      TRUST_KEY_LEN);
+		if (kl != TRUST_KEY_LEN)
+			FAULT(HAMLET_EFORMAT,
+			      "TRUST_IDS.keys[%zu] is %zu bytes, not %d", i,
+			      kl, TRUST_KEY_LEN);
+		if ((prev && memcmp(prev, p, TRUST_KEY_LEN) >= 0) ||
+		    (m->trust_ids.has_from &&
+		     memcmp(p, m->trust_ids.from, TRUST_KEY_LEN) < 0) ||
+		    (m->trust_ids.has_to &&
+		     memcmp(p, m->trust_ids.to, TRUST_KEY_LEN) >= 0))
+			FAULT(HAMLET_EFORMAT,
+			      "TRUST_IDS.keys[%zu] is out of order or out of the range",
+			      i);
+		prev = p;
+	}
+	m->trust_ids.n = n;
+	m->trust_ids.keys = k;
+	r = 0;
+out:
+	return r;
+}
+
+/* The fields of one message type; why names a bad one. */
+static int decode_trust_items(const msgpack_object *f, struct wire_msg *m,
+			      char *why, size_t whylen)
+{
+	const msgpack_object *it, *e;
+	uint64_t kind;
+	size_t n;
+	int r;
+	CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_TRUST_ITEMS, &it, &n),
+	      "TRUST_ITEMS.items is not an array of at most %d",
+	      WIRE_MAX_TRUST_ITEMS);
+	for (size_t i = 0; i < n; i++) {
+		struct wire_trust_item *ti = &m->trust_items.v[i];
+		CHECK(mp_get_array(&it[i], 2, 2, &e, NULL),
+		      "TRUST_ITEMS.items[%zu] is not [kind, data]", i);
+		CHECK(mp_get_uint(&e[0], TRUST_FORK, &kind),
+		      "TRUST_ITEMS.items[%zu].kind is not 1, 2 or 3", i);
+		if (kind < TRUST_CERT)
+			FAULT(HAMLET_EFORMAT,
+			      "TRUST_ITEMS.items[%zu].kind is not 1, 2 or 3",
+			      i);
+		CHECK(mp_get_bin(&e[1], TRUST_ITEM_MAX, &ti->data, &ti->len),
+		      "TRUST_ITEMS.items[%zu].data is not a bin of at most %d bytes",
+		      i, TRUST_ITEM_MAX);
+		ti->kind = (int)kind;
+	}
+	m->trust_items.n = n;
+	r = 0;
+out:
+	return r;
+}
+
 int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		struct wire_msg *m, char *why, size_t whylen)
 {
@@ -262,6 +355,20 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		CHECK(mp_get_cstr(&f[1], m->error.text, sizeof(m->error.text)),
 		      "ERROR.text is not a string of at most %d bytes",
 		      WIRE_MAX_TEXT);
+		break;
+	case WIRE_TRUST_HAVE:
+		CHECK(mp_get_bin_fixed(&f[0], 32, m->trust_have.digest),
+		      "TRUST_HAVE.digest is not a 32-byte bin");
+		CHECK(mp_get_uint(&f[1], UINT64_MAX, &m->trust_have.count),
+		      "TRUST_HAVE.count is not an unsigned integer");
+		break;
+	case WIRE_TRUST_IDS:
+		if ((r = decode_trust_ids(f, m, why, whylen)) < 0)
+			goto out;
+		break;
+	case WIRE_TRUST_ITEMS:
+		if ((r = decode_trust_items(f, m, why, whylen)) < 0)
+			goto out;
 		break;
 	}
 	(void)tn;
@@ -420,6 +527,74 @@ int wire_put_error(struct mp_writer *w, int64_t code, const char *text)
 	put_head(w, WIRE_ERROR);
 	msgpack_pack_int64(&w->pk, code);
 	mp_pack_strn(&w->pk, text, n > WIRE_MAX_TEXT ? WIRE_MAX_TEXT : n);
+	return 0;
+}
+
+int wire_put_trust_have(struct mp_writer *w, const uint8_t digest[32],
+			uint64_t count)
+{
+	put_head(w, WIRE_TRUST_HAVE);
+	mp_pack_bin(&w->pk, digest, 32);
+	msgpack_pack_uint64(&w->pk, count);
+	return 0;
+}
+
+int wire_put_trust_ids(struct mp_writer *w, const uint8_t *from,
+		       const uint8_t *to, const uint8_t (*keys)[TRUST_KEY_LEN],
+		       size_t n)
+{
+	if (n > WIRE_MAX_TRUST_KEYS)
+		return HAMLET_ETOOBIG;
+	if (from && to && memcmp(from, to, TRUST_KEY_LEN) >= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if ((i && memcmp(keys[i - 1], keys[i], TRUST_KEY_LEN) >= 0) ||
+		    (from && memcmp(keys[i], from, TRUST_KEY_LEN) < 0) ||
+		    (to && memcmp(keys[i], to, TRUST_KEY_LEN) >= 0))
+			return -EINVAL;
+	put_head(w, WIRE_TRUST_IDS);
+	mp_pack_bin(&w->pk, from ? from : (const uint8_t *)"",
+		    from ? TRUST_KEY_LEN : 0);
+	mp_pack_bin(&w->pk, to ? to : (const uint8_t *)"",
+		    to ? TRUST_KEY_LEN : 0);
+	msgpack_pack_array(&w->pk, n);
+	for (size_t i = 0; i < n; i++)
+		mp_pack_bin(&w->pk, keys[i], TRUST_KEY_LEN);
+	return 0;
+}
+
+/* Bytes of the msgpack header of a bin of n bytes. */
+static size_t bin_head(size_t n)
+{
+	return n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+
+int wire_put_trust_items(struct mp_writer *w, const int *kinds,
+			 const uint8_t *const *data, const size_t *lens,
+			 size_t n)
+{
+	/* [11, [[kind, data], ...]]: fixarray, type, the items' array */
+	size_t total = 1 + 1 + (n < 16 ? 1 : 3);
+
+	if (n > WIRE_MAX_TRUST_ITEMS)
+		return HAMLET_ETOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		if (kinds[i] < TRUST_CERT || kinds[i] > TRUST_FORK)
+			return -EINVAL;
+		if (lens[i] > TRUST_ITEM_MAX)
+			return HAMLET_ETOOBIG;
+		total += 1 + 1 + bin_head(lens[i]) + lens[i];
+	}
+	if (total > WIRE_MAX_MSG)
+		return HAMLET_ETOOBIG;
+	put_head(w, WIRE_TRUST_ITEMS);
+	msgpack_pack_array(&w->pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&w->pk, 2);
+		msgpack_pack_uint8(&w->pk, (uint8_t)kinds[i]);
+		mp_pack_bin(&w->pk, lens[i] ? data[i] : (const uint8_t *)"",
+			    lens[i]);
+	}
 	return 0;
 }
 

@@ -18,11 +18,12 @@
 #include "entry.h"
 #include "mp.h"
 #include "noise.h"
+#include "trust.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 2
+#define WIRE_VERSION 3
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -37,7 +38,9 @@
 #define WIRE_MAX_NEG ((size_t)60000)	/* negentropy message bytes */
 #define WIRE_MAX_CREDIT 8192		/* entries in one batch (HELLO, ACK) */
 #define WIRE_MAX_TEXT 200		/* ERROR text bytes */
-#define WIRE_MAX_ITEMS WIRE_MAX_FEEDS	/* largest container in any message */
+#define WIRE_MAX_TRUST_KEYS 4096	/* keys in TRUST_IDS */
+#define WIRE_MAX_TRUST_ITEMS 256	/* items in TRUST_ITEMS */
+#define WIRE_MAX_ITEMS WIRE_MAX_TRUST_KEYS /* largest container in any message */
 
 #define WIRE_FRAG_MORE 0x01
 
@@ -50,7 +53,10 @@ enum wire_type {
 	WIRE_ACK = 6,
 	WIRE_KEEPALIVE = 7,
 	WIRE_ERROR = 8,
-	WIRE__MAX = 8,
+	WIRE_TRUST_HAVE = 9,
+	WIRE_TRUST_IDS = 10,
+	WIRE_TRUST_ITEMS = 11,
+	WIRE__MAX = 11,
 };
 
 struct wire_feed {
@@ -67,10 +73,19 @@ struct wire_entry {
 	size_t body_len;
 };
 
+/* One item of a TRUST_ITEMS message; data borrows from the message. Its
+ * contents are not checked by wire_decode(): see trust_item_key(). */
+struct wire_trust_item {
+	int kind; /* enum trust_kind */
+	const uint8_t *data;
+	size_t len;
+};
+
 /*
- * A decoded message. It is large (about 90 KiB): allocate it once and
- * reuse it. Borrowed pointers (neg.data, entries.v[i].*) live as long as
- * the mp_doc and the buffer given to wire_decode().
+ * A decoded message. It is large (about 100 KiB): allocate it once and
+ * reuse it. Borrowed pointers (neg.data, entries.v[i].*,
+ * trust_ids.keys, trust_items.v[i].data) live as long as the mp_doc and
+ * the buffer given to wire_decode().
  */
 struct wire_msg {
 	int type;
@@ -110,7 +125,35 @@ struct wire_msg {
 		int64_t code;
 		char text[WIRE_MAX_TEXT + 1];
 	} error;
+	struct {
+		uint8_t digest[32]; /* of the sender's trust set */
+		uint64_t count;	    /* items in it */
+	} trust_have;
+	/* "The sender's trust set, within [from, to) by key order, holds
+	 * exactly these keys." */
+	struct {
+		uint8_t from[TRUST_KEY_LEN], to[TRUST_KEY_LEN];
+		int has_from, has_to; /* 0: from the start, to the end */
+		size_t n;
+		/* the message's n keys, each checked to be a bin of
+		 * TRUST_KEY_LEN bytes, ascending, within the range; read
+		 * key i with wire_trust_key(m, i). Kept as the parsed array
+		 * rather than copied: a copy would be 132 KiB. */
+		const msgpack_object *keys;
+	} trust_ids;
+	struct {
+		size_t n;
+		struct wire_trust_item v[WIRE_MAX_TRUST_ITEMS];
+	} trust_items;
 };
+
+/* Key i (< m->trust_ids.n, TRUST_KEY_LEN bytes) of a decoded TRUST_IDS;
+ * borrowed like the message's other pointers. */
+static inline const uint8_t *wire_trust_key(const struct wire_msg *m,
+					    size_t i)
+{
+	return (const uint8_t *)m->trust_ids.keys[i].via.bin.ptr;
+}
 
 /* "HELLO", "NEG", ... or "?" */
 const char *wire_type_name(int type);
@@ -165,6 +208,27 @@ void wire_entries_set_last(uint8_t *msg, size_t len, int last);
 int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit);
 int wire_put_keepalive(struct mp_writer *w);
 int wire_put_error(struct mp_writer *w, int64_t code, const char *text);
+
+/* TRUST_HAVE: the digest of the sender's trust set and its item count. */
+int wire_put_trust_have(struct mp_writer *w, const uint8_t digest[32],
+			uint64_t count);
+/*
+ * TRUST_IDS: the sender holds exactly keys[0..n) within [from, to)
+ * (NULL: from the start, to the end). The keys must ascend strictly and
+ * lie within the range (-EINVAL otherwise); n <= WIRE_MAX_TRUST_KEYS.
+ */
+int wire_put_trust_ids(struct mp_writer *w, const uint8_t *from,
+		       const uint8_t *to, const uint8_t (*keys)[TRUST_KEY_LEN],
+		       size_t n);
+/*
+ * TRUST_ITEMS: n <= WIRE_MAX_TRUST_ITEMS items, item i of kind kinds[i]
+ * (enum trust_kind, else -EINVAL) and bytes data[i] (lens[i] <=
+ * TRUST_ITEM_MAX). HAMLET_ETOOBIG when the message would be over
+ * WIRE_MAX_MSG: send fewer.
+ */
+int wire_put_trust_items(struct mp_writer *w, const int *kinds,
+			 const uint8_t *const *data, const size_t *lens,
+			 size_t n);
 
 /*
  * The handshake payload of messages 2 and 3: [version, ed25519 pk,

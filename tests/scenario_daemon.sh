@@ -20,7 +20,10 @@ check "network created" "$H" network create grow --out "$T"
 check "node a" A init --network "$T/grow.network" --name a --scope bk/bt/qt/a
 check "node b" B init --network "$T/grow.network" --name b --scope bk/bt/qt
 check "node x of another commune" X init --network "$T/grow.network" --name x --scope bk/other/x
-for n in a b x; do check "the root certifies $n" certify "$T/grow.root.key" $n; done
+for n in a x; do check "the root certifies $n" certify "$T/grow.root.key" $n; done
+# b's certificate reads the whole province, so that a bundle made for it
+# carries x's commune too: what refuses that feed below is b's own scopes
+check "the root certifies b to read bk" certify "$T/grow.root.key" b bk bk/bt/qt
 {
 	echo "id,person_id,full_name,birth_date,chronic_conditions"
 	pad=$(printf 'hypertension %.0s' $(seq 1 60))

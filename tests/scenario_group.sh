@@ -38,6 +38,12 @@ PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-0
 "$H" network create grp --out "$T" >/dev/null && chmod 644 "$T/grp.network"
 install -d -o $OWNER -g $G -m 0750 "$T/home"
 check "the node's user sets up the node" as_owner sh -c "umask 022; '$H' --home '$T/home' init --network '$T/grp.network' --name na-pai --scope bk/na-pai"
+# the root certifies it (as the province would, elsewhere); its user installs it
+check "the root certifies the node" "$H" cert issue --root-key "$T/grp.root.key" \
+	--to "$(sed -n 's/^public_key = //p' "$T/home/node.conf")" --name na-pai --role village \
+	--read bk/na-pai --write bk/na-pai --out "$T/na-pai.cert"
+chmod 644 "$T/na-pai.cert"
+check "the node's user installs its certificate" as_owner sh -c "umask 022; '$H' --home '$T/home' cert install '$T/na-pai.cert'"
 check "the node's user writes a record" as_owner "$H" --home "$T/home" put health_profile HP-1 "$PROFILE"
 check "the store is readable by the group, its lock file writable, the key is not" bash -c "stat -c '%a' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' '$T/home/node.key' | tr '\n' ' ' | grep -qx '640 660 600 '"
 check "an operator in the group reads records" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$G -- '$H' --home '$T/home' get health_profile HP-1 | grep -q 'Lo Thi A'"

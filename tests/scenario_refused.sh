@@ -16,6 +16,8 @@ json_refused() { A status --json | sed -n "s/^    \"$1\": \([0-9]*\),\{0,1\}$/\1
 check "network created" "$H" network create ref --out "$T"
 check "commune node A" A init --network "$T/ref.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
 check "village node F" F init --network "$T/ref.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
+check "A certified (its commune, F's village under it)" certify "$T/ref.root.key" a
+check "F certified" certify "$T/ref.root.key" f
 check "F writes a record today" F put health_profile HP-1 '{"person_id":"000000000001","full_name":"Nguyen Van A","birth_date":"1980-01-01"}'
 # a clock three days fast
 check "F writes a record with its clock three days ahead" \

@@ -19,6 +19,10 @@ digests_equal() { [ "$(A digest)" = "$(B digest)" ] && [ -n "$(A digest)" ]; }
 check "network created" "$H" network create demo --out "$T"
 check "village node A" "$H" --home "$T/a" init --network "$T/demo.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 check "commune node B" "$H" --home "$T/b" init --network "$T/demo.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
+# A reads the commune's records too (the digests must agree); B reads its
+# commune, A's village under it
+check "A certified to read its commune" certify "$T/demo.root.key" a bk/bach-thong/quang-thuan
+check "B certified" certify "$T/demo.root.key" b
 
 {
 	echo "id,person_id,full_name,birth_date,sex,village,phone"

@@ -54,6 +54,17 @@ static int counting_ingest(void *ctx, const struct log_in *in, size_t n,
 	return log_ingest(c->n->st, c->n->net.id, in, n, out, stats, NULL);
 }
 
+static int counting_trust(void *ctx, const struct trustset_item *items,
+			  size_t n, struct trustset_out *out, char *why,
+			  size_t whylen)
+{
+	struct counting *c = ctx;
+	(void)why;
+	(void)whylen;
+	return log_trust_ingest(c->n->st, c->n->net.id, items, n, out, NULL,
+				NULL);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -102,7 +113,7 @@ int main(void)
 	{
 		struct node *w = th_node(dir, net, "through", "bk/bt/qt/th");
 		struct counting c = { w, 0, HAMLET_EMAPFULL };
-		ASSERT_EQ(bundle_import_with(w, bun, counting_ingest, &c, &rep,
+		ASSERT_EQ(bundle_import_with(w, bun, counting_ingest, counting_trust, &c, &rep,
 					     why, sizeof(why)),
 			  HAMLET_EMAPFULL);
 		ASSERT_EQ(c.calls, 1);
@@ -110,7 +121,7 @@ int main(void)
 		bundle_report_close(&rep);
 		ASSERT_EQ(count_entries(w), 0);
 		c.fail = 0;
-		ASSERT_OK(bundle_import_with(w, bun, counting_ingest, &c, &rep,
+		ASSERT_OK(bundle_import_with(w, bun, counting_ingest, counting_trust, &c, &rep,
 					     why, sizeof(why)));
 		ASSERT_EQ(c.calls, 2);
 		ASSERT_EQ(rep.stats.applied, N);

@@ -28,6 +28,7 @@ refuse "a command where no node exists says how to make one, --scope included" 3
 	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
 check "network created" "$H" network create cli --out "$T"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
+check "A certified" certify "$T/cli.root.key" a
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
 
 # --- status: a peer's lag ------------------------------------------------
@@ -57,6 +58,7 @@ send() {
 	"$H" --home "$T/$2" bundle import "$T/$1-$2.bundle" >/dev/null
 }
 check "node B" B init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan
+check "B certified (its commune, A's village under it)" certify "$T/cli.root.key" b
 check "A writes HP-2 with HP-1's person_id: a duplicate" A put health_profile HP-2 "$PROFILE"
 check "B gets both" send a b
 check "A and B change HP-1's phone at the same time" bash -c "'$H' --home '$T/a' put health_profile HP-1 '{\"phone\":\"0911000001\"}' && '$H' --home '$T/b' put health_profile HP-1 '{\"phone\":\"0922000002\"}'"

@@ -21,6 +21,7 @@ says() {
 
 check "network created" "$H" network create same --out "$T"
 check "node A" A init --network "$T/same.network" --scope bk/bach-thong/quang-thuan/na-pai
+check "A certified" certify "$T/same.root.key" a
 {
 	echo "id,person_id,full_name,birth_date,sex,village"
 	for i in $(seq 1 6000); do

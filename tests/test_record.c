@@ -25,6 +25,8 @@ int main(void)
 	char *net = th_network(dir, "test-net");
 	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
 	struct node *b = th_node(dir, net, "commune", "bk/bt/qt");
+	/* the village reads the commune's scope too: the two exchange all */
+	th_certify(a, net, "bk/bt/qt", "bk/bt/qt/na-pai", 0);
 	uint8_t da[32], db[32];
 	char buf[256], why[256];
 	int dups;

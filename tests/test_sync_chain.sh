@@ -85,6 +85,7 @@ else fail "sync --wait says why"; cat "$T/out"; fi
 X() { "$H" --home "$T/x" "$@"; }
 B() { "$H" --home "$T/b" "$@"; }
 check "a hamlet node without a daemon" B init --network "$T/chain.network" --name ban-hai --scope bk/bach-thong/quang-thuan/na-pai/ban-hai
+check "the root certifies it" certify "$T/chain.root.key" b
 {
 	echo "id,person_id,full_name,birth_date,sex,village"
 	for i in $(seq 1 5000); do
@@ -103,6 +104,7 @@ check "the imported entries reach the commune and the province; all three agree"
 check "the province holds a record from the bundle" P get health_profile BH-04999
 # the same bundle into a node with no daemon: the report is the same
 check "a node without a daemon" X init --network "$T/chain.network" --name spare --scope bk/bach-thong/quang-thuan/na-pai
+check "the root certifies it" certify "$T/chain.root.key" x
 X bundle import "$T/banhai.bundle" >"$T/direct.out" 2>&1
 check "importing there reports exactly what the daemon's import reported" \
 	diff -u "$T/direct.out" <(grep -v '^stored through hamletd' "$T/imp.out")

@@ -127,6 +127,90 @@ static void b_hello_bad_scope(msgpack_packer *pk)
 	mp_pack_bin(pk, proof, 64);
 	mp_pack_bin(pk, proof, 0);
 }
+static void b_hello_v2(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 }, proof[64] = { 0 };
+	/* version 2's HELLO had today's fields: only the version differs */
+	msgpack_pack_array(pk, 8);
+	msgpack_pack_uint8(pk, WIRE_HELLO);
+	msgpack_pack_uint32(pk, 2);
+	mp_pack_bin(pk, k, 32);
+	mp_pack_bin(pk, k, 32);
+	msgpack_pack_array(pk, 0);
+	msgpack_pack_uint32(pk, 10);
+	mp_pack_bin(pk, proof, 64);
+	mp_pack_bin(pk, proof, 0);
+}
+/* TRUST_IDS with n keys: key i is 0x02 ... 0x02 then i+1 as a big-endian
+ * u16 (ascending), from 0x0101... and to 0x0303... when their lengths
+ * are not 0; from may be moved. */
+static size_t tid_n = 2, tid_from_len = 0, tid_to_len = 0, tid_key_len = 33;
+static int tid_descending, tid_from_fill = 0x01;
+static void b_trust_ids(msgpack_packer *pk)
+{
+	uint8_t k[40], from[40], to[40];
+	memset(from, tid_from_fill, sizeof(from));
+	memset(to, 0x03, sizeof(to));
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_uint8(pk, WIRE_TRUST_IDS);
+	mp_pack_bin(pk, from, tid_from_len);
+	mp_pack_bin(pk, to, tid_to_len);
+	msgpack_pack_array(pk, tid_n);
+	for (size_t i = 0; i < tid_n; i++) {
+		size_t v = tid_descending ? tid_n - i : i + 1;
+		memset(k, 0x02, sizeof(k));
+		k[31] = (uint8_t)(v >> 8);
+		k[32] = (uint8_t)v;
+		mp_pack_bin(pk, k, tid_key_len);
+	}
+}
+/* TRUST_ITEMS with n items of kind tit_kind (as an int, or a str when
+ * tit_kind < 0) and tit_len bytes (a str when tit_str). */
+static size_t tit_n = 1, tit_len = 10;
+static int tit_kind = 1, tit_str;
+static void b_trust_items(msgpack_packer *pk)
+{
+	static uint8_t data[TRUST_ITEM_MAX + 1];
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint8(pk, WIRE_TRUST_ITEMS);
+	msgpack_pack_array(pk, tit_n);
+	for (size_t i = 0; i < tit_n; i++) {
+		msgpack_pack_array(pk, 2);
+		if (tit_kind < 0)
+			mp_pack_str(pk, "certificate");
+		else
+			msgpack_pack_uint64(pk, (uint64_t)tit_kind);
+		if (tit_str)
+			mp_pack_strn(pk, (const char *)data, tit_len);
+		else
+			mp_pack_bin(pk, data, tit_len);
+	}
+}
+static void b_trust_have_short(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 };
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_uint8(pk, WIRE_TRUST_HAVE);
+	mp_pack_bin(pk, k, 31);
+	msgpack_pack_uint64(pk, 1);
+}
+static void b_trust_have_extra(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 };
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_uint8(pk, WIRE_TRUST_HAVE);
+	mp_pack_bin(pk, k, 32);
+	msgpack_pack_uint64(pk, 1);
+	msgpack_pack_nil(pk);
+}
+static void b_trust_have_neg(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 };
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_uint8(pk, WIRE_TRUST_HAVE);
+	mp_pack_bin(pk, k, 32);
+	msgpack_pack_int64(pk, -1);
+}
 static void b_ack_over(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 };
@@ -151,7 +235,7 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 2) encodes to the pinned bytes");
+	TEST_START("HELLO (version 3) encodes to the pinned bytes");
 	{
 		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
@@ -166,9 +250,9 @@ int main(void)
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 2, node, network, ["bk"],
+			     /* [type 1, version 3, node, network, ["bk"],
 			      * credit 64, proof, certs] */
-			     "98" "01" "02"
+			     "98" "01" "03"
 			     "c420" "1111111111111111111111111111111111111111111111111111111111111111"
 			     "c420" "2222222222222222222222222222222222222222222222222222222222222222"
 			     "91a2626b" "40"
@@ -419,6 +503,266 @@ int main(void)
 
 	TEST_START("a message over WIRE_MAX_MSG is ETOOBIG before parsing");
 	ASSERT_EQ(decode(key, WIRE_MAX_MSG + 1), HAMLET_ETOOBIG);
+
+	TEST_START("version 2's HELLO is EVERSION");
+	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 3") != NULL);
+
+	TEST_START("TRUST_HAVE, TRUST_IDS and TRUST_ITEMS encode to the pinned bytes");
+	{
+		uint8_t dg[32], from[33], ks[2][33];
+		const uint8_t *data[2] = { (const uint8_t *)"abc",
+					   (const uint8_t *)"xy" };
+		const size_t lens[2] = { 3, 2 };
+		const int kinds[2] = { TRUST_CERT, TRUST_FORK };
+		char hx[1024];
+		uint8_t *g;
+		size_t gl;
+		memset(dg, 0x44, 32);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_trust_have(&w, dg, 300));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 9, digest, count 300] */
+			     "93" "09"
+			     "c420" "4444444444444444444444444444444444444444444444444444444444444444"
+			     "cd012c");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_TRUST_HAVE);
+		ASSERT_MEMEQ(m.trust_have.digest, dg, 32);
+		ASSERT_EQ(m.trust_have.count, 300);
+		free(g);
+
+		from[0] = TRUST_CERT;
+		memset(from + 1, 0x10, 32);
+		ks[0][0] = TRUST_CERT;
+		memset(ks[0] + 1, 0x20, 32);
+		ks[1][0] = TRUST_REVOKE;
+		memset(ks[1] + 1, 0x05, 32);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_trust_ids(&w, from, NULL,
+					     (const uint8_t(*)[33])ks, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 10, from, to (none), [key, key]] */
+			     "94" "0a"
+			     "c421" "011010101010101010101010101010101010101010101010101010101010101010"
+			     "c400"
+			     "92"
+			     "c421" "012020202020202020202020202020202020202020202020202020202020202020"
+			     "c421" "020505050505050505050505050505050505050505050505050505050505050505");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_TRUST_IDS);
+		ASSERT_TRUE(m.trust_ids.has_from && !m.trust_ids.has_to);
+		ASSERT_MEMEQ(m.trust_ids.from, from, 33);
+		ASSERT_EQ(m.trust_ids.n, 2);
+		ASSERT_MEMEQ(wire_trust_key(&m, 0), ks[0], 33);
+		ASSERT_MEMEQ(wire_trust_key(&m, 1), ks[1], 33);
+		free(g);
+
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_trust_items(&w, kinds, data, lens, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 11, [[1, "abc"], [3, "xy"]]] */
+			     "92" "0b" "92" "92" "01" "c403" "616263"
+			     "92" "03" "c402" "7879");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_TRUST_ITEMS);
+		ASSERT_EQ(m.trust_items.n, 2);
+		ASSERT_EQ(m.trust_items.v[1].kind, TRUST_FORK);
+		ASSERT_EQ(m.trust_items.v[1].len, 2);
+		ASSERT_MEMEQ(m.trust_items.v[0].data, "abc", 3);
+		free(g);
+		ASSERT_STREQ(wire_type_name(WIRE_TRUST_HAVE), "TRUST_HAVE");
+		ASSERT_STREQ(wire_type_name(WIRE_TRUST_IDS), "TRUST_IDS");
+		ASSERT_STREQ(wire_type_name(WIRE_TRUST_ITEMS), "TRUST_ITEMS");
+		ASSERT_STREQ(wire_type_name(12), "?");
+	}
+
+	TEST_START("TRUST_IDS round-trips with both bounds, with none, and empty");
+	{
+		uint8_t lo[33], hi[33], ks[3][33];
+		memset(lo, 0x01, 33);
+		memset(hi, 0x03, 33);
+		for (int i = 0; i < 3; i++) {
+			memset(ks[i], 0x02, 33);
+			ks[i][32] = (uint8_t)i;
+		}
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_trust_ids(&w, lo, hi,
+					     (const uint8_t(*)[33])ks, 3));
+		p = take(&w, &n);
+		ASSERT_OK(decode(p, n));
+		ASSERT_TRUE(m.trust_ids.has_from && m.trust_ids.has_to);
+		ASSERT_MEMEQ(m.trust_ids.to, hi, 33);
+		ASSERT_EQ(m.trust_ids.n, 3);
+		ASSERT_MEMEQ(wire_trust_key(&m, 2), ks[2], 33);
+		free(p);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_trust_ids(&w, NULL, NULL, NULL, 0));
+		p = take(&w, &n);
+		ASSERT_OK(decode(p, n));
+		ASSERT_TRUE(!m.trust_ids.has_from && !m.trust_ids.has_to);
+		ASSERT_EQ(m.trust_ids.n, 0);
+		free(p);
+
+		TEST_START("TRUST_IDS encoders refuse keys out of order, out of range, an empty range, too many");
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_trust_ids(&w, hi, lo, NULL, 0), -EINVAL);
+		ASSERT_EQ(wire_put_trust_ids(&w, lo, lo, NULL, 0), -EINVAL);
+		ASSERT_EQ(wire_put_trust_ids(&w, ks[1], hi,
+					     (const uint8_t(*)[33])ks, 3),
+			  -EINVAL);
+		ASSERT_EQ(wire_put_trust_ids(&w, lo, ks[2],
+					     (const uint8_t(*)[33])ks, 3),
+			  -EINVAL);
+		memcpy(ks[2], ks[1], 33);
+		ASSERT_EQ(wire_put_trust_ids(&w, NULL, NULL,
+					     (const uint8_t(*)[33])ks, 3),
+			  -EINVAL);
+		ASSERT_EQ(wire_put_trust_ids(&w, NULL, NULL,
+					     (const uint8_t(*)[33])ks,
+					     WIRE_MAX_TRUST_KEYS + 1),
+			  HAMLET_ETOOBIG);
+		ASSERT_EQ(w.sb.size, 0);
+		mp_writer_destroy(&w);
+	}
+
+	TEST_START("a TRUST_IDS of WIRE_MAX_TRUST_KEYS decodes; one more is ETOOBIG");
+	tid_n = WIRE_MAX_TRUST_KEYS;
+	ASSERT_OK(decode_built(b_trust_ids));
+	ASSERT_EQ(m.trust_ids.n, WIRE_MAX_TRUST_KEYS);
+	tid_n = WIRE_MAX_TRUST_KEYS + 1;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "TRUST_IDS.keys") != NULL);
+
+	TEST_START("TRUST_IDS refuses keys of 32 or 34 bytes, bounds of 5 bytes, keys out of order or range");
+	tid_n = 3;
+	tid_key_len = 32;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_IDS.keys[0]") != NULL);
+	tid_key_len = 34;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_ETOOBIG);
+	tid_key_len = 33;
+	tid_from_len = 5;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_IDS.from") != NULL);
+	tid_from_len = 0;
+	tid_to_len = 5;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_IDS.to") != NULL);
+	tid_to_len = 33;
+	tid_from_len = 33;
+	ASSERT_OK(decode_built(b_trust_ids)); /* 0x01.. <= keys < 0x03.. */
+	tid_descending = 1;
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "out of order") != NULL);
+	tid_descending = 0;
+	tid_from_fill = 0x03; /* from == to */
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_IDS.from is not before .to") != NULL);
+	tid_to_len = 0; /* the keys lie before from */
+	ASSERT_EQ(decode_built(b_trust_ids), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "out of the range") != NULL);
+	tid_from_fill = 0x01;
+	tid_from_len = 0;
+	tid_to_len = 33;
+	tid_n = 1;
+	tid_key_len = 33;
+	ASSERT_OK(decode_built(b_trust_ids));
+	tid_from_len = tid_to_len = 0;
+
+	TEST_START("a TRUST_ITEMS of WIRE_MAX_TRUST_ITEMS decodes; one more is ETOOBIG");
+	tit_n = WIRE_MAX_TRUST_ITEMS;
+	ASSERT_OK(decode_built(b_trust_items));
+	ASSERT_EQ(m.trust_items.n, WIRE_MAX_TRUST_ITEMS);
+	tit_n = WIRE_MAX_TRUST_ITEMS + 1;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "TRUST_ITEMS.items") != NULL);
+	tit_n = 1;
+
+	TEST_START("TRUST_ITEMS refuses kinds 0 and 4, a str kind, str data, data over TRUST_ITEM_MAX");
+	tit_kind = 0;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_ITEMS.items[0].kind") != NULL);
+	tit_kind = 4;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETOOBIG);
+	tit_kind = -1;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETYPE);
+	tit_kind = TRUST_REVOKE;
+	tit_str = 1;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETYPE);
+	ASSERT_TRUE(strstr(why, "TRUST_ITEMS.items[0].data") != NULL);
+	tit_str = 0;
+	tit_len = TRUST_ITEM_MAX;
+	ASSERT_OK(decode_built(b_trust_items));
+	ASSERT_EQ(m.trust_items.v[0].len, TRUST_ITEM_MAX);
+	tit_len = TRUST_ITEM_MAX + 1;
+	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETOOBIG);
+	tit_len = 10;
+
+	TEST_START("TRUST_HAVE refuses a short digest, an extra field, a negative count");
+	ASSERT_EQ(decode_built(b_trust_have_short), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "TRUST_HAVE.digest") != NULL);
+	ASSERT_EQ(decode_built(b_trust_have_extra), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "TRUST_HAVE has 3 fields") != NULL);
+	ASSERT_EQ(decode_built(b_trust_have_neg), HAMLET_ETYPE);
+	ASSERT_TRUE(strstr(why, "TRUST_HAVE.count") != NULL);
+
+	TEST_START("TRUST_ITEMS encoders refuse an unknown kind, an item too big, a message over WIRE_MAX_MSG");
+	{
+		static uint8_t blob[TRUST_ITEM_MAX + 1];
+		static const uint8_t *data[WIRE_MAX_TRUST_ITEMS + 1];
+		static size_t lens[WIRE_MAX_TRUST_ITEMS + 1];
+		static int kinds[WIRE_MAX_TRUST_ITEMS + 1];
+		/* 31 items of TRUST_ITEM_MAX and one that fills the rest:
+		 * array16 headers (3), [kind, bin16] (1 + 1 + 3) */
+		size_t full = 31, last = WIRE_MAX_MSG - (1 + 1 + 3) -
+					 full * (1 + 1 + 3 + TRUST_ITEM_MAX) -
+					 (1 + 1 + 3);
+		for (size_t i = 0; i <= WIRE_MAX_TRUST_ITEMS; i++) {
+			data[i] = blob;
+			lens[i] = TRUST_ITEM_MAX;
+			kinds[i] = TRUST_REVOKE;
+		}
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens,
+					       WIRE_MAX_TRUST_ITEMS + 1),
+			  HAMLET_ETOOBIG);
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens,
+					       WIRE_MAX_TRUST_ITEMS),
+			  HAMLET_ETOOBIG);
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 32),
+			  HAMLET_ETOOBIG);
+		lens[0] = TRUST_ITEM_MAX + 1;
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 1),
+			  HAMLET_ETOOBIG);
+		lens[0] = 5;
+		kinds[0] = 4;
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 1),
+			  -EINVAL);
+		kinds[0] = 0;
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 1),
+			  -EINVAL);
+		ASSERT_EQ(w.sb.size, 0);
+		kinds[0] = TRUST_CERT;
+		lens[0] = TRUST_ITEM_MAX;
+		lens[full] = last + 1;
+		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, full + 1),
+			  HAMLET_ETOOBIG);
+		lens[full] = last;
+		ASSERT_OK(wire_put_trust_items(&w, kinds, data, lens, full + 1));
+		p = take(&w, &n);
+		ASSERT_EQ(n, WIRE_MAX_MSG); /* the encoder's count is exact */
+		ASSERT_OK(decode(p, n));
+		ASSERT_EQ(m.trust_items.n, full + 1);
+		ASSERT_EQ(m.trust_items.v[full].len, last);
+		free(p);
+	}
 
 	TEST_START("a large message splits into frames and reassembles; a tampered frame fails");
 	{

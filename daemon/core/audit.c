@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,32 +153,231 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			flush_sigs(c);
 	}
 	flush_sigs(c);
-	if (f->forked)
-		problems_add(&rep->problems, "fork",
-			     "feed %s by %s… forked at seq %llu: frozen there",
-			     f->scope, a, (unsigned long long)f->fork_seq);
 	return 0;
 }
 
-static int audit_fork(void *ctx, const struct log_fork *f)
+/* --- fork evidence ----------------------------------------------------- */
+
+struct forks_ctx {
+	struct store_txn *t;
+	struct audit_forks f;
+	struct problems *damage; /* may be NULL */
+	uint8_t key[32];	 /* the feed of the rows being read */
+	int have_key, feed_found, has_cur;
+	struct log_feed feed; /* when feed_found */
+	size_t cur;	      /* its group in f.v, when has_cur */
+};
+
+__attribute__((format(printf, 2, 3))) static void
+broken(struct forks_ctx *c, const char *fmt, ...)
 {
-	struct audit_ctx *c = ctx;
-	struct entry e;
-	char a[17];
-	c->rep->forks++;
-	if (entry_decode(f->env, f->env_len, &e, NULL) < 0 ||
-	    entry_verify(f->env, f->env_len, f->sig, e.author) < 0) {
-		problems_add(&c->rep->problems, "fork",
-			     "fork evidence at seq %llu does not verify",
-			     (unsigned long long)f->seq);
-		return 0;
-	}
-	hex8(e.author, a);
-	problems_add(&c->rep->problems, "fork",
-		     "author %s… signed two different entries at seq %llu of feed %s (evidence kept)",
-		     a, (unsigned long long)e.seq, e.scope);
+	char buf[256];
+	va_list ap;
+
+	c->f.broken++;
+	if (!c->damage)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	problems_add(c->damage, "bad-evidence", "%s", buf);
+}
+
+static int fork_entry_add(struct audit_fork *g, const uint8_t id[32],
+			  uint64_t seq, uint64_t hlc, int evidence)
+{
+	struct audit_fork_entry *v;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (memcmp(g->entries[i].id, id, 32) == 0)
+			return 0;
+	if (!(v = realloc(g->entries, (g->n + 1) * sizeof(*v))))
+		return -ENOMEM;
+	g->entries = v;
+	memcpy(v[g->n].id, id, 32);
+	v[g->n].seq = seq;
+	v[g->n].hlc = hlc;
+	v[g->n].evidence = evidence;
+	g->n++;
 	return 0;
 }
+
+/* The group of the current feed, made on its first row that proves a
+ * fork; NULL when out of memory. */
+static struct audit_fork *fork_group(struct forks_ctx *c)
+{
+	struct audit_fork *v, *g;
+
+	if (c->has_cur)
+		return &c->f.v[c->cur];
+	if (!(v = realloc(c->f.v, (c->f.n + 1) * sizeof(*v))))
+		return NULL;
+	c->f.v = v;
+	g = &v[c->f.n];
+	memset(g, 0, sizeof(*g));
+	memcpy(g->feed, c->feed.key, 32);
+	memcpy(g->author, c->feed.author, 32);
+	snprintf(g->scope, sizeof(g->scope), "%s", c->feed.scope);
+	g->seq = c->feed.fork_seq;
+	c->cur = c->f.n++;
+	c->has_cur = 1;
+	return g;
+}
+
+/* One evidence row: does it prove that the feed's author signed two
+ * different entries at one seq? */
+static int fork_row(void *ctx, const struct log_fork *row)
+{
+	struct forks_ctx *c = ctx;
+	const struct log_feed *f = &c->feed;
+	struct audit_fork *g;
+	struct entry e, o;
+	uint8_t fk[32], id[32], oid[32];
+	const uint8_t *oenv, *osig;
+	size_t olen;
+	uint64_t oseq;
+	char a[17], where[200];
+	int r;
+
+	if (!c->have_key || memcmp(c->key, row->feed, 32) != 0) {
+		memcpy(c->key, row->feed, 32);
+		c->have_key = 1;
+		c->has_cur = 0;
+		r = log_feed_get(c->t, row->feed, &c->feed);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		c->feed_found = r == 0;
+	}
+	if (!c->feed_found) {
+		hex8(row->feed, a);
+		broken(c, "fork evidence at seq %llu of feed key %s…: the store holds no such feed",
+		       (unsigned long long)row->seq, a);
+		return 0;
+	}
+	hex8(f->author, a);
+	snprintf(where, sizeof(where), "fork evidence at seq %llu of feed %s by %s…",
+		 (unsigned long long)row->seq, f->scope, a);
+	if (!f->forked) {
+		broken(c, "%s: the feed is not frozen at a fork", where);
+		return 0;
+	}
+	if (entry_decode(row->env, row->env_len, &e, NULL) < 0 ||
+	    entry_verify(row->env, row->env_len, row->sig, e.author) < 0) {
+		broken(c, "%s does not verify", where);
+		return 0;
+	}
+	log_feed_key(e.author, e.scope, fk);
+	entry_id(row->env, row->env_len, id);
+	if (memcmp(fk, row->feed, 32) != 0 || e.seq != row->seq ||
+	    memcmp(id, row->id, 32) != 0 ||
+	    memcmp(e.author, f->author, 32) != 0) {
+		broken(c, "%s is filed under another feed, seq or id", where);
+		return 0;
+	}
+	/* the feed's own entry it conflicts with: at its seq, or, one past
+	 * the head, the head it does not chain to (log.c record_fork()) */
+	oseq = e.seq <= f->seq ? e.seq : e.seq - 1;
+	if (e.seq > f->seq + 1 || oseq == 0) {
+		broken(c, "%s: the feed holds no entry it could conflict with",
+		       where);
+		return 0;
+	}
+	r = log_entry_get(c->t, row->feed, oseq, &oenv, &olen, &osig);
+	if (r == HAMLET_ENOTFOUND) {
+		broken(c, "%s: the feed's own entry %llu is missing", where,
+		       (unsigned long long)oseq);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (entry_decode(oenv, olen, &o, NULL) < 0 ||
+	    memcmp(o.author, e.author, 32) != 0 ||
+	    entry_verify(oenv, olen, osig, e.author) < 0) {
+		broken(c, "%s: the feed's own entry %llu does not verify",
+		       where, (unsigned long long)oseq);
+		return 0;
+	}
+	entry_id(oenv, olen, oid);
+	if (oseq == e.seq ? memcmp(oid, id, 32) == 0
+			  : e.has_prev && memcmp(e.prev, oid, 32) == 0) {
+		broken(c, "%s does not conflict with the feed's own entry %llu",
+		       where, (unsigned long long)oseq);
+		return 0;
+	}
+	if (!(g = fork_group(c)) ||
+	    (r = fork_entry_add(g, oid, oseq, o.hlc, 0)) < 0 ||
+	    (r = fork_entry_add(g, id, e.seq, e.hlc, 1)) < 0)
+		return -ENOMEM;
+	c->f.rows++;
+	return 0;
+}
+
+static int fork_entry_cmp(const void *pa, const void *pb)
+{
+	const struct audit_fork_entry *x = pa, *y = pb;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->evidence != y->evidence)
+		return x->evidence - y->evidence;
+	return memcmp(x->id, y->id, 32);
+}
+
+/* A feed frozen at a fork must keep evidence of a fork at that seq: its
+ * own entry there and another one its author signed. */
+static int fork_feed_check(void *ctx, const struct log_feed *f)
+{
+	struct forks_ctx *c = ctx;
+	const struct audit_fork *g = NULL;
+	char a[17];
+
+	if (!f->forked)
+		return 0;
+	for (size_t i = 0; i < c->f.n && !g; i++)
+		if (memcmp(c->f.v[i].feed, f->key, 32) == 0)
+			g = &c->f.v[i];
+	for (size_t i = 0; g && i < g->n; i++)
+		if (!g->entries[i].evidence && g->entries[i].seq == f->fork_seq)
+			return 0;
+	hex8(f->author, a);
+	broken(c, "feed %s by %s… is frozen at seq %llu, but the store keeps no evidence of a fork there",
+	       f->scope, a, (unsigned long long)f->fork_seq);
+	return 0;
+}
+
+int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
+		     struct problems *damage)
+{
+	struct forks_ctx c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.damage = damage;
+	if ((r = log_forks_each(t, fork_row, &c)) < 0 ||
+	    (r = log_feeds_each(t, fork_feed_check, &c)) < 0)
+		goto out;
+	for (size_t i = 0; i < c.f.n; i++)
+		qsort(c.f.v[i].entries, c.f.v[i].n, sizeof(*c.f.v[i].entries),
+		      fork_entry_cmp);
+	*ret = c.f;
+	memset(&c.f, 0, sizeof(c.f));
+	r = 0;
+out:
+	audit_forks_close(&c.f);
+	return r;
+}
+
+void audit_forks_close(struct audit_forks *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].entries);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* --- records and the digest ------------------------------------------ */
 
 /* The digest status and `hamlet digest` read is kept up to date as
  * records change; recompute it from every record and compare. */
@@ -257,8 +457,18 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_feeds_each(c.t, audit_feed, &c)) < 0)
 		goto out;
-	if ((r = log_forks_each(c.t, audit_fork, &c)) < 0)
+	if ((r = audit_forks_read(c.t, &rep->forked, &rep->problems)) < 0)
 		goto out;
+	rep->forks = rep->forked.rows;
+	rep->bad_evidence = rep->forked.broken;
+	for (size_t i = 0; i < rep->forked.n; i++) {
+		const struct audit_fork *g = &rep->forked.v[i];
+		char a[17];
+		hex8(g->author, a);
+		problems_add(&rep->problems, "fork",
+			     "author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there",
+			     a, (unsigned long long)g->seq, g->scope);
+	}
 	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0 ||
 	    (r = record_unmaterialized_each(c.t, audit_record_missing, &c)) < 0)
 		goto out;
@@ -278,15 +488,27 @@ out:
 	return r;
 }
 
-int audit_failed(const struct audit_report *rep)
+int audit_damaged(const struct audit_report *rep)
 {
 	return rep->bad_signatures || rep->chain_breaks || rep->gaps ||
-	       rep->forks || rep->wrong_network || rep->digest_mismatch ||
-	       rep->records_mismatch;
+	       rep->wrong_network || rep->digest_mismatch ||
+	       rep->records_mismatch || rep->bad_evidence;
+}
+
+int audit_evidence(const struct audit_report *rep)
+{
+	return rep->forks > 0;
+}
+
+int audit_failed(const struct audit_report *rep)
+{
+	return audit_damaged(rep) || audit_evidence(rep);
 }
 
 void audit_report_close(struct audit_report *rep)
 {
-	if (rep)
-		problems_close(&rep->problems);
+	if (!rep)
+		return;
+	audit_forks_close(&rep->forked);
+	problems_close(&rep->problems);
 }

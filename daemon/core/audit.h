@@ -3,12 +3,65 @@
  * hash chain, seq contiguity, body hashes, forks, held entries, every
  * record's stored state against the state its signed entries make, and
  * the kept state digest against the records it stands for.
+ *
+ * An audit tells two findings apart. Damage: the store holds something
+ * that does not verify or does not add up (it needs repair). Evidence: an
+ * intact store keeps proof that an author misbehaved (it signed two
+ * different entries at one seq of a feed: a fork); nothing here needs
+ * repair, but the author's key may need revoking.
  */
 #ifndef HAMLET_AUDIT_H
 #define HAMLET_AUDIT_H
 
+#include "entry.h"
 #include "problems.h"
 #include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One of the conflicting entries a forked feed keeps. */
+struct audit_fork_entry {
+	uint8_t id[ENTRY_ID_LEN];
+	uint64_t seq, hlc;
+	int evidence; /* 1: kept as evidence; 0: the feed's own entry */
+};
+
+/* A feed frozen at a fork, with the conflicting entries kept for it. */
+struct audit_fork {
+	uint8_t feed[32];
+	uint8_t author[ENTRY_KEY_LEN];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	/* where the two versions part: the feed is frozen there */
+	uint64_t seq;
+	struct audit_fork_entry *entries; /* by seq, the feed's own first */
+	size_t n;
+};
+
+/* Every forked feed of a store, in feed key order. */
+struct audit_forks {
+	struct audit_fork *v;
+	size_t n;
+	uint64_t rows; /* evidence rows that prove a fork */
+	/* evidence rows, or frozen feeds, that prove nothing */
+	uint64_t broken;
+};
+
+/*
+ * Read the fork evidence t keeps, grouped by feed. Each evidence row must
+ * decode, verify under its author's key, be filed under its own feed and
+ * seq, belong to a feed frozen at a fork, and conflict with the feed's
+ * own entry (same seq, another entry; or one past the head, chaining to
+ * another entry than the head); a feed frozen without such a row proves
+ * nothing either. What fails is left out of *ret, counted in
+ * ret->broken and, when damage is not NULL, described there (kind
+ * "bad-evidence"). *ret is written only on success; free it with
+ * audit_forks_close(). t must stay open for the call only.
+ */
+int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
+		     struct problems *damage);
+/* Free what audit_forks_read() allocated; NULL and zeroed are fine. */
+void audit_forks_close(struct audit_forks *f);
 
 struct audit_report {
 	uint64_t feeds, entries, bodies, bodies_missing;
@@ -16,14 +69,24 @@ struct audit_report {
 	uint64_t wrong_network, future;
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
 	uint64_t records, records_mismatch; /* rows not what their ops make */
-	struct problems problems; /* kinds: signature, chain, gap, fork, body, network, held, future, digest, record */
+	uint64_t bad_evidence; /* fork evidence that proves nothing: damage */
+	struct audit_forks forked; /* the forked feeds (forks: their rows) */
+	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record */
 };
 
 /* 0 when the audit ran (look at the report), <0 when it could not. */
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep);
-/* 1 when the report holds anything that fails an audit. */
+/* 1 when the store itself is damaged: a bad signature, a broken chain or
+ * body, a gap, an entry of another network, fork evidence that proves
+ * nothing, a record or the kept digest not what the entries make. */
+int audit_damaged(const struct audit_report *rep);
+/* 1 when the store keeps evidence of an author's misbehaviour (forks). */
+int audit_evidence(const struct audit_report *rep);
+/* audit_damaged() || audit_evidence(), for callers that need not tell
+ * the two apart. */
 int audit_failed(const struct audit_report *rep);
+/* Free what audit_store() allocated; NULL is fine. */
 void audit_report_close(struct audit_report *rep);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define BATCH 4096
+#define TRUST_BATCH 256
 
 const char *bundle_trailer_state_text(int s)
 {
@@ -191,6 +192,98 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 	return 0;
 }
 
+struct trust_write {
+	struct bundle_writer *w;
+	uint64_t n;
+};
+
+static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
+			  const uint8_t *data, size_t len)
+{
+	struct trust_write *tw = ctx;
+	(void)id;
+	tw->n++;
+	return bundle_writer_add_trust(tw->w, kind, data, len);
+}
+
+/* The summary's own chain, when it holds for its node now and none of it
+ * is revoked: 1 with *ret its leaf. */
+static int summary_leaf(struct store_txn *t, const struct summary *sum,
+			struct cert *ret)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	uint8_t root[32];
+	char why[200];
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = trustset_root_get(t, root)) < 0)
+		goto out;
+	r = 0;
+	if (cert_chain_decode(sum->certs, sum->certs_len, ch) < 0 ||
+	    memcmp(ch->c[0].subject, sum->node, 32) != 0 ||
+	    cert_chain_check(ch, sum->network_id, root, hlc_wall_ms(), why,
+			     sizeof(why)) < 0)
+		goto out;
+	if ((r = trustset_revoked(t, sum->node, ch, why, sizeof(why))) < 0) {
+		if (r == HAMLET_EREVOKED)
+			r = 0;
+		goto out;
+	}
+	*ret = ch->c[0];
+	r = 1;
+out:
+	free(ch);
+	return r;
+}
+
+/*
+ * With a summary: keep only the feeds its node may read, by the
+ * certificates of that node in our trust set, valid now.
+ */
+static int feeds_readable(struct store_txn *t, const struct summary *sum,
+			  struct feedlist *fl, char *why, size_t whylen)
+{
+	struct cert *leaves = malloc(4 * sizeof(*leaves));
+	size_t nl = 0, k = 0;
+	int r;
+
+	if (!leaves)
+		return -ENOMEM;
+	if ((r = trustset_valid_leaves(t, sum->node, hlc_wall_ms(), leaves, 3,
+				       &nl)) < 0)
+		goto out;
+	if (r == 1) { /* the store judges nothing: no root */
+		r = 0;
+		goto out;
+	}
+	if (sum->certs_len && (r = summary_leaf(t, sum, &leaves[nl])) < 0)
+		goto out;
+	nl += r == 1;
+	if (nl == 0) {
+		char hex[65];
+		hex_encode(sum->node, 32, hex);
+		snprintf(why, whylen,
+			 "the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read",
+			 hex);
+		r = HAMLET_ECERT;
+		goto out;
+	}
+	for (size_t i = 0; i < fl->n; i++) {
+		int ok = 0;
+		for (size_t j = 0; j < nl && !ok; j++)
+			ok = cert_may_read(&leaves[j], fl->v[i].scope);
+		if (ok)
+			fl->v[k++] = fl->v[i];
+	}
+	fl->n = k;
+	r = 0;
+out:
+	free(leaves);
+	return r;
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -223,10 +316,22 @@ int bundle_create(struct node *n, const char *path,
 	fl.prefix = prefix;
 	if ((r = log_feeds_each(t, feed_collect, &fl)) < 0)
 		goto out;
+	if (sum && (r = feeds_readable(t, sum, &fl, why, whylen)) < 0)
+		goto out;
 	if ((r = bundle_writer_open(path, &h, &w)) < 0) {
 		snprintf(why, whylen, "cannot write %s: %s", path,
 			 hamlet_strerror(r));
 		goto out;
+	}
+	{
+		/* the trust set first: it judges the entries after it */
+		struct trust_write tw = { w, 0 };
+		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0) {
+			snprintf(why, whylen, "cannot write %s: %s", path,
+				 hamlet_strerror(r));
+			goto out;
+		}
+		res.trust_items = tw.n;
 	}
 	for (size_t i = 0; i < fl.n; i++) {
 		uint64_t from;
@@ -267,6 +372,9 @@ out:
 struct walk;
 typedef int (*walk_batch_cb)(struct walk *wk, const struct log_in *in,
 			     const size_t *offs, size_t n);
+typedef int (*walk_trust_cb)(struct walk *wk,
+			     const struct trustset_item *items,
+			     const size_t *offs, size_t n);
 
 struct walk {
 	struct bundle_report *rep;
@@ -275,6 +383,7 @@ struct walk {
 	void *ctx;
 	char *why;
 	size_t whylen;
+	walk_trust_cb trust; /* NULL: trust frames are only checked */
 };
 
 static void short_hex(const uint8_t *p, char out[17])
@@ -432,7 +541,9 @@ static int walk_file(const char *path, struct walk *wk)
 	struct bundle_reader rd;
 	struct bundle_frame fr;
 	struct log_in *in = NULL;
-	size_t *offs = NULL, nb = 0, bad, len = 0;
+	size_t *offs = NULL, nb = 0, bad, len = 0, nt = 0;
+	struct trustset_item titems[TRUST_BATCH];
+	size_t toffs[TRUST_BATCH];
 	uint8_t *map = NULL;
 	int r, seen_trailer = 0;
 
@@ -470,6 +581,34 @@ static int walk_file(const char *path, struct walk *wk)
 				goto out;
 			continue;
 		}
+		if (fr.type == BUNDLE_FRAME_TRUST) {
+			struct trustset_item *it = &titems[nt];
+			uint8_t key[TRUSTSET_KEY];
+			char twhy[200];
+			rep->trust_items++;
+			if ((r = bundle_trust_parse(fr.payload, fr.len, &it->kind,
+						    &it->data, &it->len)) < 0 ||
+			    (r = trust_item_key(it->kind, it->data, it->len,
+						key, twhy, sizeof(twhy))) < 0) {
+				rep->damaged_frames++;
+				problems_add(&rep->problems, "damaged",
+					     "trust frame at byte %zu does not check (%s)",
+					     fr.offset, hamlet_strerror(r));
+				continue;
+			}
+			toffs[nt++] = fr.offset;
+			if (nt == TRUST_BATCH && wk->trust) {
+				if ((r = wk->trust(wk, titems, toffs, nt)) < 0)
+					goto out;
+			}
+			if (nt == TRUST_BATCH)
+				nt = 0;
+			continue;
+		}
+		/* the trust items before anything they judge */
+		if (nt && wk->trust && (r = wk->trust(wk, titems, toffs, nt)) < 0)
+			goto out;
+		nt = 0;
 		if (fr.type == BUNDLE_FRAME_TRAILER) {
 			/* flush pending entries first: their reports come in order */
 			if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
@@ -500,6 +639,8 @@ static int walk_file(const char *path, struct walk *wk)
 			nb = 0;
 		}
 	}
+	if (nt && wk->trust && (r = wk->trust(wk, titems, toffs, nt)) < 0)
+		goto out;
 	if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
 		goto out;
 	if (!seen_trailer)
@@ -519,7 +660,37 @@ struct import_ctx {
 	bundle_ingest_fn fn;
 	void *fn_ctx;
 	struct log_out *out;
+	bundle_trust_fn tfn;
 };
+
+static int import_trust(struct walk *wk, const struct trustset_item *items,
+			const size_t *offs, size_t n)
+{
+	struct import_ctx *c = wk->ctx;
+	struct bundle_report *rep = wk->rep;
+	struct trustset_out out[TRUST_BATCH];
+	char sub[300] = "";
+	int r;
+
+	if ((r = c->tfn(c->fn_ctx, items, n, out, sub, sizeof(sub))) < 0) {
+		snprintf(wk->why, wk->whylen,
+			 "could not store %zu trust items: %s", n,
+			 sub[0] ? sub : hamlet_strerror(r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status == TRUSTSET_ADDED)
+			rep->trust_added++;
+		else if (out[i].status == TRUSTSET_REFUSED) {
+			rep->trust_refused++;
+			problems_add(&rep->problems, "trust",
+				     "%s at byte %zu refused: %s",
+				     trust_kind_name(items[i].kind), offs[i],
+				     out[i].why);
+		}
+	}
+	return 0;
+}
 
 static void describe(const struct log_in *in, char *buf, size_t n)
 {
@@ -571,6 +742,18 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 	return 0;
 }
 
+static int trust_direct(void *ctx, const struct trustset_item *items,
+			size_t n, struct trustset_out *out, char *why,
+			size_t whylen)
+{
+	struct node *nd = ctx;
+	int r = log_trust_ingest(nd->st, nd->net.id, items, n, out, NULL,
+				 NULL);
+	if (r < 0)
+		snprintf(why, whylen, "%s", hamlet_strerror(r));
+	return r;
+}
+
 /* The direct form: this process is the store's writer. */
 static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 			 struct log_out *out, struct log_stats *stats,
@@ -586,15 +769,18 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen)
 {
-	return bundle_import_with(n, path, ingest_direct, n, rep, why, whylen);
+	return bundle_import_with(n, path, ingest_direct, trust_direct, n, rep,
+				  why, whylen);
 }
 
 int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
-		       void *ctx, struct bundle_report *rep, char *why,
-		       size_t whylen)
+		       bundle_trust_fn tfn, void *ctx,
+		       struct bundle_report *rep, char *why, size_t whylen)
 {
-	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)) };
-	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen };
+	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
+				tfn };
+	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
+			   import_trust };
 	int r;
 
 	why[0] = 0;
@@ -735,7 +921,8 @@ int bundle_check(const char *path, const uint8_t *network_id,
 		 struct bundle_report *rep, char *why, size_t whylen)
 {
 	struct check_ctx c = { 0 };
-	struct walk wk = { rep, network_id, check_batch, &c, why, whylen };
+	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
+			   NULL };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));

@@ -17,11 +17,15 @@ struct bundle_create_opts {
 
 struct bundle_create_result {
 	uint64_t feeds, entries, bytes, body_bytes;
+	uint64_t trust_items; /* certificates, revocations, fork proofs */
 };
 
 /*
  * Write a bundle of the entries n holds that the recipient lacks, in feed
- * and seq order, with their bodies. why names the problem on failure.
+ * and seq order, with their bodies, after every item of n's trust set.
+ * With a summary, only feeds the summary's node may read go in (by its
+ * certificates in n's trust set: none valid is HAMLET_ECERT). why names
+ * the problem on failure.
  */
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
@@ -48,6 +52,9 @@ struct bundle_report {
 	/* check only: counts per collection, for inspect */
 	uint64_t puts, deletes, others;
 	uint64_t feeds;
+	/* trust items (certificates, revocations, fork proofs): read;
+	 * import only: new to the store, refused */
+	uint64_t trust_items, trust_added, trust_refused;
 };
 
 /*
@@ -70,16 +77,21 @@ typedef int (*bundle_ingest_fn)(void *ctx, const struct log_in *in, size_t n,
 				struct log_out *out, struct log_stats *stats,
 				char *why, size_t whylen);
 
+/* How an import stores trust items: log_trust_ingest()'s contract. */
+typedef int (*bundle_trust_fn)(void *ctx, const struct trustset_item *items,
+			       size_t n, struct trustset_out *out, char *why,
+			       size_t whylen);
 /*
- * bundle_import() with the storing of each batch handed to fn (for
+ * bundle_import() with the storing of each batch handed to fn (trust
+ * items, which come first, to tfn) (for
  * instance to the running daemon); this process still reads, frames and
  * reports the file. n gives the network the bundle must belong to. A
  * negative return from fn ends the import with that code, why saying
  * which batch and fn's reason; batches before it stay stored.
  */
 int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
-		       void *ctx, struct bundle_report *rep, char *why,
-		       size_t whylen);
+		       bundle_trust_fn tfn, void *ctx,
+		       struct bundle_report *rep, char *why, size_t whylen);
 
 /*
  * Check a bundle without any store: framing, every signature, hash

@@ -239,10 +239,10 @@ void log__moved_publish(struct log_advances *m, struct log_advances *adv)
 	qsort(adv->v, adv->n, sizeof(*adv->v), cmp_advance);
 }
 
-static int put_entry_row(struct store_txn *t, enum store_table tab,
-			 const uint8_t *key, size_t kl, const uint8_t *env,
-			 size_t env_len, const uint8_t *sig,
-			 const uint8_t *body, size_t body_len)
+static int put_row(struct store_txn *t, enum store_table tab,
+		   const uint8_t *key, size_t kl, const uint8_t *env,
+		   size_t env_len, const uint8_t *sig, const uint8_t *body,
+		   size_t body_len, int nocert)
 {
 	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + 8 +
 		    ENTRY_MAX_BODY];
@@ -255,7 +255,8 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 	n += ENTRY_SIG_LEN;
 	if (tab == ST_PENDING) {
 		buf[n++] = (uint8_t)(LOG__HELD_ARRIVED |
-				     (body ? LOG__HELD_BODY : 0));
+				     (body ? LOG__HELD_BODY : 0) |
+				     (nocert ? LOG__HELD_NOCERT : 0));
 		store_be64(buf + n, hlc_wall_ms());
 		n += 8;
 		if (body) {
@@ -264,6 +265,14 @@ static int put_entry_row(struct store_txn *t, enum store_table tab,
 		}
 	}
 	return store_put(t, tab, key, kl, buf, n, 0);
+}
+
+static int put_entry_row(struct store_txn *t, enum store_table tab,
+			 const uint8_t *key, size_t kl, const uint8_t *env,
+			 size_t env_len, const uint8_t *sig,
+			 const uint8_t *body, size_t body_len)
+{
+	return put_row(t, tab, key, kl, env, env_len, sig, body, body_len, 0);
 }
 
 static int apply_entry(struct log__applier *a, const struct entry *e,
@@ -339,6 +348,29 @@ struct entry_bytes {
 	size_t env_len, body_len;
 };
 
+/* A new feed: frozen already when a fork proof of it arrived first. */
+static int proof_freezes(void *ctx, int kind, const uint8_t id[32],
+			 const uint8_t *data, size_t len)
+{
+	struct log_feed *f = ctx;
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	(void)kind;
+	(void)id;
+	if (!fp)
+		return -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) < 0) {
+		free(fp);
+		return HAMLET_ECORRUPT;
+	}
+	if (strcmp(fp->a.scope, f->scope) == 0 &&
+	    (!f->forked || fp->at < f->fork_seq)) {
+		f->forked = 1;
+		f->fork_seq = fp->at;
+	}
+	free(fp);
+	return 0;
+}
+
 /* The feed an entry belongs to, or a new one at seq 0. */
 static int feed_load(struct store_txn *t, const struct entry *e,
 		     struct log_feed *f)
@@ -354,7 +386,8 @@ static int feed_load(struct store_txn *t, const struct entry *e,
 	memcpy(f->key, key, 32);
 	memcpy(f->author, e->author, 32);
 	strcpy(f->scope, e->scope);
-	return 0;
+	return trustset_each_subject(t, e->author, TRUST_FORK, proof_freezes,
+				     f);
 }
 
 static void refuse_held_cap(struct log__applier *a, struct log_out *out)
@@ -369,7 +402,7 @@ static void refuse_held_cap(struct log__applier *a, struct log_out *out)
  * the caps per feed and in all. */
 static int hold_entry(struct log__applier *a, const struct entry *e,
 		      const struct log_feed *f, const struct entry_bytes *b,
-		      struct log_out *out)
+		      int nocert, struct log_out *out)
 {
 	uint8_t k[40];
 	const void *hv;
@@ -409,16 +442,60 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	a->held_budget -= fresh;
 	a->st.held_new += fresh;
 	/* one held again keeps its row, and so its arrival time */
-	if (fresh && (r = put_entry_row(a->t, ST_PENDING, k, 40, b->env,
-				       b->env_len, b->sig, b->body,
-				       b->body_len)) < 0)
+	if (fresh && (r = put_row(a->t, ST_PENDING, k, 40, b->env, b->env_len,
+				  b->sig, b->body, b->body_len, nocert)) < 0)
 		return r;
 	out->status = LOG_HELD;
-	snprintf(out->why, sizeof(out->why),
-		 "held: feed %s has entries up to %llu, this is %llu", e->scope,
-		 (unsigned long long)f->seq, (unsigned long long)e->seq);
+	if (nocert)
+		snprintf(out->why, sizeof(out->why),
+			 "held: seq %llu of feed %s waits for its author's certificate",
+			 (unsigned long long)e->seq, e->scope);
+	else
+		snprintf(out->why, sizeof(out->why),
+			 "held: feed %s has entries up to %llu, this is %llu",
+			 e->scope, (unsigned long long)f->seq,
+			 (unsigned long long)e->seq);
 	a->st.held++;
 	return 0;
+}
+
+/*
+ * The proof of the fork e makes with the feed's stored entry at its seq
+ * (or, when it does not chain, at seq - 1), into the trust set: it
+ * travels to every node ahead of other data.
+ */
+static int fork_proof_make(struct log__applier *a, const struct entry *e,
+			   const struct log_feed *f,
+			   const struct entry_bytes *b)
+{
+	const uint8_t *oenv, *osig;
+	size_t olen, plen;
+	uint8_t *proof;
+	uint64_t oseq = e->seq <= f->seq ? e->seq : e->seq - 1;
+	struct trustset_item it;
+	struct trustset_out o;
+	int r;
+
+	if (oseq == 0)
+		return 0;
+	r = log_entry_get(a->t, f->key, oseq, &oenv, &olen, &osig);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	/* copy: the trust set's write may move what the map shows */
+	uint8_t env[ENTRY_MAX_ENVELOPE], sig[ENTRY_SIG_LEN];
+	memcpy(env, oenv, olen);
+	memcpy(sig, osig, ENTRY_SIG_LEN);
+	if (fork_proof_encode(env, olen, sig, b->env, b->env_len, b->sig,
+			      &proof, &plen) < 0)
+		return 0; /* not a proof another node would take */
+	it.kind = TRUST_FORK;
+	it.data = proof;
+	it.len = plen;
+	r = trustset_add(a->t, e->network_id, &it, 1, &o);
+	free(proof);
+	return r;
 }
 
 /* Two entries signed by one author at one seq: both kept as evidence and
@@ -435,7 +512,8 @@ static int record_fork(struct log__applier *a, const struct entry *e,
 	store_be64(fk + 32, e->seq);
 	memcpy(fk + 40, id, 32);
 	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, b->env, b->env_len,
-			       b->sig, NULL, 0)) < 0)
+			       b->sig, NULL, 0)) < 0 ||
+	    (r = fork_proof_make(a, e, f, b)) < 0)
 		return r;
 	if (!f->forked || at < f->fork_seq) {
 		f->forked = 1;
@@ -530,8 +608,23 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 		a->st.duplicate++;
 		return 0;
 	}
+	if (!a->local) {
+		r = trustset_entry_check(a->t, a->tc, e, id, out->why,
+					 sizeof(out->why));
+		if (r == HAMLET_ENOCERT)
+			return hold_entry(a, e, &f, &b, 1, out);
+		if (r == HAMLET_ECERT || r == HAMLET_EREVOKED) {
+			out->status = LOG_REJECTED;
+			out->err = r;
+			a->st.rejected++;
+			a->st.refused_grant++;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
 	if (e->seq > f.seq + 1)
-		return hold_entry(a, e, &f, &b, out);
+		return hold_entry(a, e, &f, &b, 0, out);
 	if (e->seq > 1 && memcmp(e->prev, f.head, 32) != 0)
 		/* it chains to another entry at seq - 1 */
 		return record_fork(a, e, id, &f, &b, out);
@@ -582,8 +675,11 @@ int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 	return 0;
 }
 
-void log__applier_begin(struct log__applier *a, struct store_txn *t)
+int log__applier_begin(struct log__applier *a, struct store_txn *t)
 {
+	if (!a->tc && !(a->tc = trustset_cache_new()))
+		return -ENOMEM;
+	trustset_cache_reset(a->tc);
 	a->t = t;
 	a->dirty.n = 0;
 	memset(&a->dirty.dd, 0, sizeof(a->dirty.dd));
@@ -591,11 +687,13 @@ void log__applier_begin(struct log__applier *a, struct store_txn *t)
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;
 	a->held_budget = a->held_budget0;
+	return 0;
 }
 
 void log__applier_close(struct log__applier *a)
 {
 	free(a->dirty.keys);
+	trustset_cache_free(a->tc);
 	log_advances_close(&a->moved);
 	memset(a, 0, sizeof(*a));
 }
@@ -768,8 +866,8 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 	struct ingest *g = ctx;
 	int r;
 
-	log__applier_begin(&g->a, t);
-	if ((r = held_sweep(&g->a)) < 0)
+	if ((r = log__applier_begin(&g->a, t)) < 0 ||
+	    (r = held_sweep(&g->a)) < 0)
 		return r;
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->res[i] < 0) {
@@ -816,6 +914,187 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 	}
 }
 
+/* --- arriving trust items ----------------------------------------------- */
+
+/* A new fork proof: both entries kept as evidence, the feed frozen. */
+static int proof_apply(struct log__applier *a, const uint8_t *data,
+		       size_t len)
+{
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	struct log_feed f;
+	uint8_t fk[72], key[32];
+	int r;
+
+	if (!fp)
+		return -ENOMEM;
+	if ((r = fork_proof_decode(data, len, fp, NULL)) < 0) {
+		r = HAMLET_ECORRUPT; /* it decoded when it was added */
+		goto out;
+	}
+	log_feed_key(fp->a.author, fp->a.scope, key);
+	memcpy(fk, key, 32);
+	store_be64(fk + 32, fp->a.seq);
+	entry_id(fp->env_a, fp->env_a_len, fk + 40);
+	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, fp->env_a,
+			       fp->env_a_len, fp->sig_a, NULL, 0)) < 0)
+		goto out;
+	store_be64(fk + 32, fp->b.seq);
+	entry_id(fp->env_b, fp->env_b_len, fk + 40);
+	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, fp->env_b,
+			       fp->env_b_len, fp->sig_b, NULL, 0)) < 0)
+		goto out;
+	a->st.forks++;
+	r = log_feed_get(a->t, key, &f);
+	if (r == HAMLET_ENOTFOUND) {
+		r = 0; /* feed_load finds the proof when the feed begins */
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	if (!f.forked || fp->at < f.fork_seq) {
+		f.forked = 1;
+		f.fork_seq = fp->at;
+		r = feed_put(a->t, &f);
+	}
+out:
+	free(fp);
+	return r;
+}
+
+/* Judge again every entry held for its author's certificate. */
+static int release_nocert(struct log__applier *a)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, n = 0;
+	uint8_t (*keys)[40] = NULL;
+	int r;
+
+	if ((r = store_cursor_open(a->t, ST_PENDING, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct log__entry_row er;
+		if (kl != 40 || log__row_decode(v, vl, 1, &er) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (!er.nocert)
+			continue;
+		if (n % 1024 == 0) {
+			void *p = realloc(keys, (n + 1024) * sizeof(*keys));
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			keys = p;
+		}
+		memcpy(keys[n++], k, 40);
+	}
+	store_cursor_close(c);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct log__entry_row er;
+		struct entry e;
+		struct log_out o;
+		uint8_t id[32], *row;
+		r = store_get(a->t, ST_PENDING, keys[i], 40, &v, &vl);
+		if (r == HAMLET_ENOTFOUND) {
+			r = 0; /* applied already, after an earlier one */
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (!(row = malloc(vl))) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(row, v, vl);
+		if ((r = store_del(a->t, ST_PENDING, keys[i], 40)) < 0) {
+			free(row);
+			break;
+		}
+		if (log__row_decode(row, vl, 1, &er) < 0 ||
+		    entry_decode(er.env, er.env_len, &e, NULL) < 0) {
+			free(row);
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		entry_id(er.env, er.env_len, id);
+		r = log__apply_one(a, &e, id, er.env, er.env_len, er.sig,
+				   er.body, er.body_len, &o);
+		free(row);
+		if (r >= 0 && o.status == LOG_APPLIED)
+			a->st.released++;
+	}
+	free(keys);
+	return r < 0 ? r : 0;
+}
+
+struct trust_in {
+	struct log__applier a;
+	const uint8_t *network_id;
+	const struct trustset_item *items;
+	size_t n;
+	struct trustset_out *out;
+};
+
+static int trust_txn(struct store_txn *t, void *ctx)
+{
+	struct trust_in *g = ctx;
+	int r, judge = 0;
+
+	if ((r = log__applier_begin(&g->a, t)) < 0 ||
+	    (r = trustset_add(t, g->network_id, g->items, g->n, g->out)) < 0)
+		return r;
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->out[i].status != TRUSTSET_ADDED)
+			continue;
+		if (g->items[i].kind == TRUST_FORK) {
+			if ((r = proof_apply(&g->a, g->items[i].data,
+					     g->items[i].len)) < 0)
+				return r;
+		} else {
+			judge = 1;
+		}
+	}
+	if (judge) {
+		trustset_cache_reset(g->a.tc);
+		if ((r = release_nocert(&g->a)) < 0)
+			return r;
+	}
+	return log__applier_finish(&g->a, 0);
+}
+
+int log_trust_ingest(struct store *st, const uint8_t network_id[32],
+		     const struct trustset_item *items, size_t n,
+		     struct trustset_out *out, struct log_stats *stats,
+		     struct log_advances *adv)
+{
+	struct trust_in g = { .network_id = network_id, .items = items,
+			      .n = n, .out = out };
+	int r;
+
+	g.a.held_budget0 = UINT64_MAX;
+	if (n > LOG_MAX_BATCH)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	if ((r = log__write_txn(st, trust_txn, &g)) == 0) {
+		log__moved_publish(&g.a.moved, adv);
+		if (stats) {
+			stats->applied += g.a.st.applied;
+			stats->released += g.a.st.released;
+			stats->forks += g.a.st.forks;
+			stats->rejected += g.a.st.rejected;
+			stats->refused_grant += g.a.st.refused_grant;
+		}
+	}
+	log__applier_close(&g.a);
+	return r;
+}
+
+/* --- arriving entries, again -------------------------------------------- */
+
 int log_ingest(struct store *st, const uint8_t network_id[32],
 	       const struct log_in *in, size_t n, struct log_out *out,
 	       struct log_stats *stats, struct log_advances *adv)
@@ -858,6 +1137,7 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		stats->rejected += g.a.st.rejected;
 		stats->refused_future += g.a.st.refused_future;
 		stats->refused_held_cap += g.a.st.refused_held_cap;
+		stats->refused_grant += g.a.st.refused_grant;
 		stats->held_expired += g.a.st.held_expired;
 		stats->held_new += g.a.st.held_new;
 	}

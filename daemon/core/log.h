@@ -12,6 +12,7 @@
 #include "cert.h"
 #include "entry.h"
 #include "store.h"
+#include "trustset.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,9 @@ struct log_out {
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
 	uint64_t refused_future, refused_held_cap, held_expired;
+	uint64_t refused_grant; /* of rejected: no certificate grants it, or
+				 * its author's key is revoked (ECERT,
+				 * EREVOKED) */
 	uint64_t held_new; /* of held, those not held before */
 };
 
@@ -111,6 +115,20 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		      const struct log_in *in, size_t n, struct log_out *out,
 		      struct log_stats *stats, struct log_advances *adv,
 		      uint64_t held_budget);
+
+/*
+ * Add n (<= LOG_MAX_BATCH) items to the trust set (certificates,
+ * revocations, fork proofs: trustset_add) in one write transaction, each
+ * one's fate in out[i]. A new fork proof keeps both its entries as
+ * evidence and freezes their feed past the fork; a new certificate or
+ * revocation judges again the entries held for their author's
+ * certificate, applying those it now grants. stats and adv as for
+ * log_ingest. <0 only when the store failed: then nothing was added.
+ */
+int log_trust_ingest(struct store *st, const uint8_t network_id[32],
+		     const struct trustset_item *items, size_t n,
+		     struct trustset_out *out, struct log_stats *stats,
+		     struct log_advances *adv);
 
 /* Who signs local writes. */
 struct log_author {

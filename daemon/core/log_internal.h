@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "record.h"
+#include "trustset.h"
 
 /* A feed row: seq, head, hlc, forked, fork seq, author (fixed), scope. */
 #define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
@@ -16,10 +17,12 @@
  * its arrival time (be64 ms, with LOG__HELD_ARRIVED) and its body. */
 #define LOG__HELD_BODY 1
 #define LOG__HELD_ARRIVED 2 /* rows held by earlier versions lack it */
+#define LOG__HELD_NOCERT 4  /* held for its author's certificate */
 struct log__entry_row {
 	const uint8_t *env, *sig, *body;
 	size_t env_len, body_len;
 	uint64_t arrived; /* held: wall clock ms at arrival; 0 not known */
+	int nocert;	  /* held: for its author's certificate */
 };
 
 int log__row_decode(const void *v, size_t vl, int held,
@@ -45,11 +48,13 @@ struct log__applier {
 	uint64_t held_budget; /* entries this call may newly hold; reset by
 			       * log__applier_begin from held_budget0 */
 	uint64_t held_budget0;
+	int local; /* local writes: judged by the node's own grant instead */
+	struct trustset_cache *tc; /* made by log__applier_begin */
 };
 
 /* Start (again) in transaction t: forget what an aborted attempt did,
- * keeping the allocations. */
-void log__applier_begin(struct log__applier *a, struct store_txn *t);
+ * keeping the allocations. -ENOMEM only. */
+int log__applier_begin(struct log__applier *a, struct store_txn *t);
 /* Free what the applier holds; the transaction is the caller's. */
 void log__applier_close(struct log__applier *a);
 

@@ -82,6 +82,7 @@ int log__row_decode(const void *v, size_t vl, int held,
 	ret->body = NULL;
 	ret->body_len = 0;
 	ret->arrived = 0;
+	ret->nocert = (flags & LOG__HELD_NOCERT) != 0;
 	if ((flags & LOG__HELD_ARRIVED) &&
 	    bytes_get_be64(&r, &ret->arrived) < 0)
 		return HAMLET_ECORRUPT;

@@ -474,7 +474,9 @@ static int write_txn(struct store_txn *t, void *ctx)
 	struct writer *w = ctx;
 	int r;
 
-	log__applier_begin(&w->a, t);
+	if ((r = log__applier_begin(&w->a, t)) < 0)
+		return r;
+	w->a.local = 1;
 	w->why[0] = 0;
 	w->i = 0;
 	w->applied = 0;

@@ -379,6 +379,30 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	return r;
 }
 
+/* The store judges entries by this network's root (trustset.h). */
+static int root_keep(struct store *st, const uint8_t root[32])
+{
+	struct store_txn *t;
+	uint8_t have[32];
+	int r;
+
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = trustset_root_get(t, have);
+	store_txn_abort(t);
+	if (r == 0 && memcmp(have, root, 32) == 0)
+		return 0;
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if ((r = store_txn_begin(st, 0, &t)) < 0)
+		return r;
+	if ((r = trustset_root_set(t, root)) < 0) {
+		store_txn_abort(t);
+		return r;
+	}
+	return store_txn_commit(t);
+}
+
 int node_init(const char *home, const char *network_file, const char *name,
 	      const char *scope, char *why, size_t whylen)
 {
@@ -463,7 +487,13 @@ int node_init(const char *home, const char *network_file, const char *name,
 			 hamlet_strerror(r));
 		goto out;
 	}
+	r = root_keep(st, ni.root_pk);
 	store_close(st);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot write the store in %s: %s", p,
+			 hamlet_strerror(r));
+		goto out;
+	}
 	r = 0;
 	goto out;
 io:
@@ -581,6 +611,13 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		}
 	}
 	free(p);
+	p = NULL;
+	if (!readonly && ((r = root_keep(n->st, n->net.root_pk)) < 0 ||
+			  (r = node_trust_seed(n)) < 0)) {
+		snprintf(why, whylen, "cannot write the store in %s/store: %s",
+			 home, hamlet_strerror(r));
+		goto fail;
+	}
 	ini_free(nv, 3);
 	ini_free(kv, 1);
 	node_grant_refresh(n);
@@ -781,5 +818,96 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 	if ((r = write_bytes(p, buf, len, 0644)) < 0)
 		snprintf(why, whylen, "cannot write %s: %s", p, strerror(-r));
 	free(p);
+	return r;
+}
+
+int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
+		     char *why, size_t whylen)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct trustset_item it[CERT_MAX_CHAIN];
+	struct trustset_out out[CERT_MAX_CHAIN];
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
+		snprintf(why, whylen, "not a certificate chain: %s",
+			 hamlet_strerror(r));
+		goto out;
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		it[i].kind = TRUST_CERT;
+		it[i].data = buf + ch->off[i];
+		it[i].len = ch->len[i];
+	}
+	if ((r = log_trust_ingest(n->st, n->net.id, it, ch->n, out, NULL,
+				  NULL)) < 0) {
+		snprintf(why, whylen, "cannot add the chain to the store: %s",
+			 hamlet_strerror(r));
+		goto out;
+	}
+	for (size_t i = 0; i < ch->n; i++)
+		if (out[i].status == TRUSTSET_REFUSED) {
+			snprintf(why, whylen, "certificate %zu of the chain: %s",
+				 i + 1, out[i].why);
+			r = out[i].err;
+			goto out;
+		}
+out:
+	free(ch);
+	return r;
+}
+
+int node_trust_seed(const struct node *n)
+{
+	char *p = path_join(n->home, NODE_CERT_FILE);
+	uint8_t *buf = NULL;
+	size_t len;
+	char why[300];
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = read_small(p, &buf, &len);
+	free(p);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = node_chain_known(n, buf, len);
+	if (r == 0)
+		r = node_trust_chain(n, buf, len, why, sizeof(why));
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+int node_chain_known(const struct node *n, const uint8_t *buf, size_t len)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct store_txn *t = NULL;
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = cert_chain_decode(buf, len, ch)) < 0 ||
+	    (r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	r = 1;
+	for (size_t i = 0; i < ch->n && r == 1; i++) {
+		uint8_t key[TRUSTSET_KEY];
+		const uint8_t *v;
+		size_t vl;
+		key[0] = TRUST_CERT;
+		memcpy(key + 1, ch->id[i], 32);
+		int g = trustset_get(t, key, &v, &vl);
+		if (g == HAMLET_ENOTFOUND)
+			r = 0;
+		else if (g < 0)
+			r = g;
+	}
+out:
+	store_txn_abort(t);
+	free(ch);
 	return r;
 }

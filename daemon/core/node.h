@@ -92,10 +92,25 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 
 /*
  * Make the chain file buf n's certificate: it must be for n's key, in n's
- * network, and valid at now_ms. Replaces any earlier one atomically.
+ * network, and valid at now_ms. Replaces any earlier one atomically. Its
+ * certificates join n's trust set when the store is next opened for
+ * writing, or by the running daemon at its next session.
  */
 int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 		      uint64_t now_ms, char *why, size_t whylen);
+
+/*
+ * Add the certificates of the chain file buf to n's trust set (what
+ * node_cert_install does after writing it): 0, or why names the fault.
+ */
+int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
+		     char *why, size_t whylen);
+/* node_trust_chain() of n's own chain file, when it has one and its
+ * trust set lacks a certificate of it. */
+int node_trust_seed(const struct node *n);
+/* 1 when n's trust set holds every certificate of the chain file buf, 0
+ * when not, <0 when it does not decode or the store failed. */
+int node_chain_known(const struct node *n, const uint8_t *buf, size_t len);
 
 /* Read n's certificate again (one installed since node_open()): n->grant
  * is it when valid, NULL otherwise. */

@@ -13,7 +13,8 @@
 
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
-	"recops", "uniq",	"conflicts", "forks", "pending",
+	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
+	"trustsubj",
 };
 
 struct store {

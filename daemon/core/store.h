@@ -24,10 +24,12 @@ enum store_table {
 	ST_CONFLICTS, /* collection \0 record id -> conflicting field names */
 	ST_FORKS,     /* feed key(32) || seq(be64) || id(32) -> envelope + sig */
 	ST_PENDING,   /* feed key(32) || seq(be64) -> envelope + sig + body */
+	ST_TRUST,     /* kind(1) || id(32) -> certificate, revocation, proof */
+	ST_TRUSTSUBJ, /* subject(32) || kind(1) || id(32) -> empty */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 2 /* 2: the state digest kept in meta */
+#define STORE_FORMAT_VERSION 3 /* 3: the trust set */
 
 struct store;
 struct store_txn;

@@ -38,7 +38,8 @@ static int pack_feed(void *ctx, const struct log_feed *f)
 }
 
 int summary_write(struct store *st, const uint8_t network_id[32],
-		  const uint8_t node[32], const char *path, uint64_t *ret_feeds)
+		  const uint8_t node[32], const uint8_t *certs,
+		  size_t certs_len, const char *path, uint64_t *ret_feeds)
 {
 	struct store_txn *t = NULL;
 	struct mp_writer w;
@@ -52,14 +53,16 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_feeds_each(t, count_feed, &c)) < 0)
 		goto out;
-	msgpack_pack_array(&w.pk, 5);
-	msgpack_pack_uint64(&w.pk, 1);
+	msgpack_pack_array(&w.pk, 6);
+	msgpack_pack_uint64(&w.pk, SUMMARY_VERSION);
 	mp_pack_bin(&w.pk, network_id, 32);
 	mp_pack_bin(&w.pk, node, 32);
 	msgpack_pack_uint64(&w.pk, hlc_wall_ms() << HLC_COUNTER_BITS);
 	msgpack_pack_array(&w.pk, c.n);
 	if ((r = log_feeds_each(t, pack_feed, &c)) < 0)
 		goto out;
+	mp_pack_bin(&w.pk, certs ? certs : (const uint8_t *)"",
+		    certs ? certs_len : 0);
 	store_txn_abort(t);
 	t = NULL;
 	snprintf(tmp, sizeof(tmp), "%s.part", path);
@@ -135,8 +138,8 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	}
 	have_doc = 1;
 	r = HAMLET_EFORMAT;
-	if (mp_get_array(d.root, 5, 0, &f, NULL) < 0 ||
-	    mp_get_uint(&f[0], 255, &v) < 0 || v != 1 ||
+	if (mp_get_array(d.root, 6, 0, &f, NULL) < 0 ||
+	    mp_get_uint(&f[0], 255, &v) < 0 || v != SUMMARY_VERSION ||
 	    mp_get_bin_fixed(&f[1], 32, s->network_id) < 0 ||
 	    mp_get_bin_fixed(&f[2], 32, s->node) < 0 ||
 	    mp_get_uint(&f[3], UINT64_MAX, &s->hlc) < 0 ||
@@ -144,6 +147,23 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		snprintf(why, whylen, "summary %s is damaged or of another version",
 			 path);
 		goto fail;
+	}
+	{
+		const uint8_t *cb;
+		size_t cl;
+		if (mp_get_bin(&f[5], CERT_CHAIN_MAX_BYTES, &cb, &cl) < 0) {
+			snprintf(why, whylen,
+				 "summary %s: its certificate chain is damaged",
+				 path);
+			goto fail;
+		}
+		if (cl && !(s->certs = malloc(cl))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (cl)
+			memcpy(s->certs, cb, cl);
+		s->certs_len = cl;
 	}
 	s->feeds = calloc(n ? n : 1, sizeof(*s->feeds));
 	if (!s->feeds) {
@@ -183,6 +203,7 @@ void summary_free(struct summary *s)
 	if (!s)
 		return;
 	free(s->feeds);
+	free(s->certs);
 	free(s);
 }
 

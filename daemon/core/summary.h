@@ -26,11 +26,18 @@ struct summary {
 	struct summary_feed *feeds; /* sorted by key */
 	size_t n;
 	uint8_t file_hash[32]; /* BLAKE2b-256 of the file */
+	uint8_t *certs;	       /* the node's certificate chain file, or NULL */
+	size_t certs_len;
 };
 
-/* Write what st holds to path (atomically). */
+#define SUMMARY_VERSION 2 /* 2: the node's certificate chain */
+
+/* Write what st holds to path (atomically), with the node's certificate
+ * chain file (certs, certs_len; NULL: it has none) so the bundle's maker
+ * can tell what the node may read. */
 int summary_write(struct store *st, const uint8_t network_id[32],
-		  const uint8_t node[32], const char *path, uint64_t *ret_feeds);
+		  const uint8_t node[32], const uint8_t *certs,
+		  size_t certs_len, const char *path, uint64_t *ret_feeds);
 /* Read and check a summary file; free with summary_free(). */
 int summary_read(const char *path, struct summary **ret, char *why,
 		 size_t whylen);

@@ -32,8 +32,8 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 		size_t len;
 		uint8_t *body;
 		mp_writer_init(&w);
-		msgpack_pack_array(&w.pk, 5);
-		msgpack_pack_uint64(&w.pk, 1);
+		msgpack_pack_array(&w.pk, 6);
+		msgpack_pack_uint64(&w.pk, SUMMARY_VERSION);
 		mp_pack_bin(&w.pk, id, 32);
 		mp_pack_bin(&w.pk, node, 32);
 		msgpack_pack_uint64(&w.pk, 1234567);
@@ -45,6 +45,7 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 			msgpack_pack_uint64(&w.pk, (uint64_t)f + 3);
 			mp_pack_bin(&w.pk, h, 32);
 		}
+		mp_pack_bin(&w.pk, h, (size_t)i * 16); /* a chain, or none */
 		body = mp_writer_take(&w, &len);
 		mp_writer_destroy(&w);
 		if (!body || !(seeds[i] = malloc(8 + len)))

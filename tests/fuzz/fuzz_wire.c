@@ -21,8 +21,13 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
 	static const char *scopes[] = { "bk/bt", "" };
 	/* static: the seeds stay reachable for the whole run */
-	static uint8_t *seeds[6];
-	static size_t lens[6];
+	static uint8_t *seeds[9];
+	static size_t lens[9];
+	static const uint8_t tkeys[2][TRUST_KEY_LEN] = { { 1, 5 }, { 2, 6 } };
+	static const uint8_t *tdata[2] = { (const uint8_t *)"\x92\xc4\x00",
+					    (const uint8_t *)"\x95\x01" };
+	static const size_t tlens[2] = { 3, 2 };
+	static const int tkinds[2] = { TRUST_CERT, TRUST_FORK };
 	uint8_t key[32] = { 1 }, env[60] = { 2 }, sig[64] = { 3 };
 	struct wire_feed f = { { 4 }, 9 };
 	struct wire_entry e = { env, sizeof(env), sig, env, 20 };
@@ -44,7 +49,15 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	mp_writer_destroy(&w);
 	seeds[5] = malloc(128);
 	wire_hs_payload(key, key, seeds[5], 128, &lens[5]);
+	mp_writer_init(&w);
+	wire_put_trust_have(&w, key, 12);
+	seeds[6] = mp_writer_take(&w, &lens[6]);
+	wire_put_trust_ids(&w, tkeys[0], NULL, tkeys, 2);
+	seeds[7] = mp_writer_take(&w, &lens[7]);
+	wire_put_trust_items(&w, tkinds, tdata, tlens, 2);
+	seeds[8] = mp_writer_take(&w, &lens[8]);
+	mp_writer_destroy(&w);
 	*ret_seeds = seeds;
 	*ret_lens = lens;
-	return 6;
+	return 9;
 }

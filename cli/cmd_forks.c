@@ -1,0 +1,122 @@
+/*
+ * hamlet forks [--json]
+ *
+ * The fork evidence the store keeps, one forked feed per block: whose key
+ * signed two different entries at one seq, in which scope, where the feed
+ * is frozen, and the conflicting entries. A report: exit 0 whether or not
+ * there are forks. The store is opened read-only; `hamlet verify` is what
+ * says whether the store itself is intact.
+ */
+#include "cli.h"
+
+#include "audit.h"
+#include "error.h"
+#include "hlc.h"
+
+#include <string.h>
+
+static void forks_print(const struct audit_forks *fs)
+{
+	if (fs->n == 0) {
+		printf("no forks\n");
+		return;
+	}
+	printf("%zu forked feed%s: each author below signed two different entries at one seq of its feed\n",
+	       fs->n, cli_plural(fs->n));
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct audit_fork *f = &fs->v[i];
+		char h[65], tm[48];
+		cli_hex(f->author, 32, h);
+		printf("\nauthor %s\n", h);
+		printf("  scope  %s\n", f->scope);
+		printf("  frozen at seq %llu: nothing this author signs after it in this feed is taken\n",
+		       (unsigned long long)f->seq);
+		for (size_t k = 0; k < f->n; k++) {
+			const struct audit_fork_entry *e = &f->entries[k];
+			cli_hex(e->id, 32, h);
+			hlc_format(e->hlc, tm);
+			printf("  seq %llu  %s  %s  %s\n",
+			       (unsigned long long)e->seq, tm, h,
+			       e->evidence ? "kept as evidence"
+					   : "the feed's own entry");
+		}
+	}
+}
+
+static json_t *forks_json(const struct audit_forks *fs)
+{
+	json_t *j = json_object(), *arr = json_array();
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct audit_fork *f = &fs->v[i];
+		json_t *o = json_object(), *ents = json_array();
+		char h[65], tm[48];
+		cli_hex(f->author, 32, h);
+		json_object_set_new(o, "author", json_string(h));
+		json_object_set_new(o, "scope", json_string(f->scope));
+		json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
+		for (size_t k = 0; k < f->n; k++) {
+			const struct audit_fork_entry *e = &f->entries[k];
+			json_t *x = json_object();
+			cli_hex(e->id, 32, h);
+			hlc_format(e->hlc, tm);
+			json_object_set_new(x, "id", json_string(h));
+			json_object_set_new(x, "seq",
+					    json_integer((json_int_t)e->seq));
+			json_object_set_new(x, "hlc",
+					    json_integer((json_int_t)e->hlc));
+			json_object_set_new(x, "time", json_string(tm));
+			json_object_set_new(x, "evidence",
+					    json_boolean(e->evidence));
+			json_array_append_new(ents, x);
+		}
+		json_object_set_new(o, "entries", ents);
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(j, "forks", arr);
+	json_object_set_new(j, "broken_evidence",
+			    json_integer((json_int_t)fs->broken));
+	return j;
+}
+
+int cmd_forks(int argc, char **argv)
+{
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct audit_forks fs;
+	struct problems damage;
+	char *pos[1];
+	int npos, r;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&damage, 0, sizeof(damage));
+	if ((r = cli_parse("forks", argc, argv, NULL, pos, 0, &npos)) < 0)
+		goto out;
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	if ((r = audit_forks_read(t, &fs, &damage)) < 0) {
+		cli_err("cannot read the fork evidence in %s/store: %s",
+			n->home, hamlet_strerror(r));
+		goto out;
+	}
+	/* evidence that proves nothing is damage: verify's business, but
+	 * not to be passed over in silence here */
+	for (size_t i = 0; i < damage.n; i++)
+		cli_err("warning: %s", damage.v[i].text);
+	if (fs.broken)
+		cli_err("warning: %llu piece%s of fork evidence prove%s nothing: the store is damaged; run \"%s verify\"",
+			(unsigned long long)fs.broken, cli_plural(fs.broken),
+			fs.broken == 1 ? "s" : "", cli_prog());
+	if (cli_global.json)
+		cli_json_print(forks_json(&fs));
+	else
+		forks_print(&fs);
+	r = 0;
+out:
+	problems_close(&damage);
+	audit_forks_close(&fs);
+	store_txn_abort(t);
+	node_close(n);
+	return cli_exit_code(r);
+}

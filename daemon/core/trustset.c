@@ -1,0 +1,718 @@
+#include "trustset.h"
+
+#include "error.h"
+#include "hlc.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_AUTHORS 4
+#define CACHE_CHAINS 4	    /* chains kept per author */
+#define CACHE_REVOKES 4	    /* revocations of one author looked at */
+#define MAX_CANDIDATES 8    /* certificates tried per subject and level */
+
+/* --- the root ------------------------------------------------------------ */
+
+int trustset_root_set(struct store_txn *t, const uint8_t root[32])
+{
+	return store_put(t, ST_META, "root", 4, root, 32, 0);
+}
+
+int trustset_root_get(struct store_txn *t, uint8_t ret[32])
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_META, "root", 4, &v, &vl);
+	if (r < 0)
+		return r;
+	if (vl != 32)
+		return HAMLET_ECORRUPT;
+	memcpy(ret, v, 32);
+	return 0;
+}
+
+/* --- reading the set ------------------------------------------------------ */
+
+int trustset_get(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
+		 const uint8_t **ret, size_t *ret_len)
+{
+	const void *v;
+	int r = store_get(t, ST_TRUST, key, TRUSTSET_KEY, &v, ret_len);
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+int trustset_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_n)
+{
+	crypto_generichash_blake2b_state h;
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	uint64_t n = 0;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_TRUST, &c)) < 0)
+		return r;
+	crypto_generichash_blake2b_init(&h, NULL, 0, 32);
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		crypto_generichash_blake2b_update(&h, k, kl);
+		n++;
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		return r;
+	crypto_generichash_blake2b_final(&h, ret, 32);
+	*ret_n = n;
+	return 0;
+}
+
+int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
+		  uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n, int *ret_more)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, n = 0;
+	int r;
+
+	*ret_more = 0;
+	if ((r = store_cursor_open(t, ST_TRUST, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, from, from ? TRUSTSET_KEY : 0, &k, &kl,
+				   &v, &vl);
+	     r == 1; r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl != TRUSTSET_KEY) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (n == max) {
+			*ret_more = 1;
+			break;
+		}
+		memcpy(keys[n++], k, TRUSTSET_KEY);
+	}
+	store_cursor_close(c);
+	*ret_n = n;
+	return r < 0 ? r : 0;
+}
+
+int trustset_each(struct store_txn *t, int kind, trustset_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	uint8_t from[1] = { (uint8_t)kind };
+	int r;
+
+	if ((r = store_cursor_open(t, ST_TRUST, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, kind ? from : NULL, kind ? 1 : 0, &k,
+				   &kl, &v, &vl);
+	     r == 1; r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const uint8_t *kb = k;
+		if (kl != TRUSTSET_KEY) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (kind && kb[0] != kind)
+			break;
+		if ((r = cb(ctx, kb[0], kb + 1, v, vl)) != 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int trustset_each_subject(struct store_txn *t, const uint8_t key[32],
+			  int kind, trustset_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	uint8_t from[33];
+	int r;
+
+	memcpy(from, key, 32);
+	from[32] = (uint8_t)kind;
+	if ((r = store_cursor_open(t, ST_TRUSTSUBJ, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, from, 33, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const uint8_t *kb = k, *item = NULL;
+		size_t il;
+		if (kl != 32 + TRUSTSET_KEY) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (memcmp(kb, from, 33) != 0)
+			break;
+		if ((r = trustset_get(t, kb + 32, &item, &il)) < 0) {
+			if (r == HAMLET_ENOTFOUND)
+				r = HAMLET_ECORRUPT;
+			break;
+		}
+		if ((r = cb(ctx, kind, kb + 33, item, il)) != 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+/* --- chains out of the set ---------------------------------------------- */
+
+/* The certificates of one subject, decoded. */
+struct certs_of {
+	size_t n;
+	struct cert c[MAX_CANDIDATES];
+	uint8_t id[MAX_CANDIDATES][32];
+};
+
+static int certs_of_cb(void *ctx, int kind, const uint8_t id[32],
+		       const uint8_t *data, size_t len)
+{
+	struct certs_of *co = ctx;
+	(void)kind;
+	if (co->n == MAX_CANDIDATES)
+		return 1;
+	if (cert_decode(data, len, &co->c[co->n], NULL) < 0)
+		return HAMLET_ECORRUPT; /* it decoded when it was added */
+	memcpy(co->id[co->n++], id, 32);
+	return 0;
+}
+
+/* The revocations of one subject, decoded. */
+struct revokes_of {
+	size_t n;
+	struct revocation *v[CACHE_REVOKES];
+};
+
+static void revokes_free(struct revokes_of *ro)
+{
+	for (size_t i = 0; i < ro->n; i++)
+		free(ro->v[i]);
+	ro->n = 0;
+}
+
+static int revokes_of_cb(void *ctx, int kind, const uint8_t id[32],
+			 const uint8_t *data, size_t len)
+{
+	struct revokes_of *ro = ctx;
+	(void)kind;
+	(void)id;
+	if (ro->n == CACHE_REVOKES)
+		return 1;
+	if (!(ro->v[ro->n] = malloc(sizeof(*ro->v[0]))))
+		return -ENOMEM;
+	if (revoke_decode(data, len, ro->v[ro->n], NULL) < 0) {
+		free(ro->v[ro->n]);
+		return HAMLET_ECORRUPT;
+	}
+	ro->n++;
+	return 0;
+}
+
+static int revokes_load(struct store_txn *t, const uint8_t key[32],
+			struct revokes_of *ro)
+{
+	ro->n = 0;
+	int r = trustset_each_subject(t, key, TRUST_REVOKE, revokes_of_cb, ro);
+	if (r < 0)
+		revokes_free(ro);
+	return r;
+}
+
+/* 1 when every revocation of the issuer keeps the certificate id. */
+static int kept_by(const struct revokes_of *ro, const uint8_t id[32])
+{
+	for (size_t i = 0; i < ro->n; i++) {
+		int in = 0;
+		for (size_t k = 0; k < ro->v[i]->nkeep && !in; k++)
+			in = memcmp(ro->v[i]->keep[k], id, 32) == 0;
+		if (!in)
+			return 0;
+	}
+	return 1;
+}
+
+/* Chains found for one leaf subject. */
+struct chains {
+	size_t n;
+	struct cert_chain v[CACHE_CHAINS];
+	int revoked_link; /* a chain was cut by an issuer's revocation */
+};
+
+/*
+ * Complete the chain ch (certificates 0..depth-1 known; the last one's
+ * issuer still to find) from the set, adding every complete one to out.
+ */
+static int extend(struct store_txn *t, const uint8_t root[32],
+		  struct cert_chain *ch, size_t depth, struct chains *out)
+{
+	const struct cert *last = &ch->c[depth - 1];
+	struct certs_of *co;
+	struct revokes_of ro;
+	int r;
+
+	if (memcmp(last->issuer, root, 32) == 0) {
+		if (out->n < CACHE_CHAINS) {
+			ch->n = depth;
+			out->v[out->n++] = *ch;
+		}
+		return 0;
+	}
+	if (depth == CERT_MAX_CHAIN)
+		return 0;
+	/* an issuer's revocation cuts what it signed unless it keeps it */
+	if ((r = revokes_load(t, last->issuer, &ro)) < 0)
+		return r;
+	int kept = kept_by(&ro, ch->id[depth - 1]);
+	revokes_free(&ro);
+	if (!kept) {
+		out->revoked_link = 1;
+		return 0;
+	}
+	if (!(co = malloc(sizeof(*co))))
+		return -ENOMEM;
+	co->n = 0;
+	r = trustset_each_subject(t, last->issuer, TRUST_CERT, certs_of_cb,
+				  co);
+	for (size_t i = 0; r >= 0 && i < co->n && out->n < CACHE_CHAINS;
+	     i++) {
+		ch->c[depth] = co->c[i];
+		memcpy(ch->id[depth], co->id[i], 32);
+		r = extend(t, root, ch, depth + 1, out);
+	}
+	free(co);
+	return r < 0 ? r : 0;
+}
+
+/* Every chain (up to CACHE_CHAINS) from subject's certificates to root. */
+static int chains_find(struct store_txn *t, const uint8_t root[32],
+		       const uint8_t subject[32], struct chains *out)
+{
+	struct certs_of *co = malloc(sizeof(*co));
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	int r;
+
+	out->n = 0;
+	out->revoked_link = 0;
+	if (!co || !ch) {
+		free(co);
+		free(ch);
+		return -ENOMEM;
+	}
+	co->n = 0;
+	r = trustset_each_subject(t, subject, TRUST_CERT, certs_of_cb, co);
+	for (size_t i = 0; r >= 0 && i < co->n && out->n < CACHE_CHAINS;
+	     i++) {
+		ch->c[0] = co->c[i];
+		memcpy(ch->id[0], co->id[i], 32);
+		r = extend(t, root, ch, 1, out);
+	}
+	free(co);
+	free(ch);
+	return r < 0 ? r : 0;
+}
+
+/* --- adding --------------------------------------------------------------- */
+
+static int add_row(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
+		   const uint8_t subject[32], const uint8_t *data, size_t len)
+{
+	uint8_t sk[32 + TRUSTSET_KEY];
+	int r;
+	if ((r = store_put(t, ST_TRUST, key, TRUSTSET_KEY, data, len, 0)) < 0)
+		return r;
+	memcpy(sk, subject, 32);
+	memcpy(sk + 32, key, TRUSTSET_KEY);
+	return store_put(t, ST_TRUSTSUBJ, sk, sizeof(sk), "", 0, 0);
+}
+
+/* Does the set link a certificate by issuer to the root? */
+static int issuer_known(struct store_txn *t, const uint8_t root[32],
+			const uint8_t issuer[32])
+{
+	struct chains *cs;
+	int r;
+	if (memcmp(issuer, root, 32) == 0)
+		return 1;
+	if (!(cs = malloc(sizeof(*cs))))
+		return -ENOMEM;
+	r = chains_find(t, root, issuer, cs);
+	if (r == 0)
+		r = cs->n > 0;
+	free(cs);
+	return r;
+}
+
+/* May issuer revoke subject: the root, or a key in one of its chains. */
+static int may_revoke(struct store_txn *t, const uint8_t root[32],
+		      const uint8_t issuer[32], const uint8_t subject[32])
+{
+	struct chains *cs;
+	int r, ok = 0;
+	if (memcmp(issuer, root, 32) == 0)
+		return 1;
+	if (!(cs = malloc(sizeof(*cs))))
+		return -ENOMEM;
+	if ((r = chains_find(t, root, subject, cs)) < 0) {
+		free(cs);
+		return r;
+	}
+	for (size_t i = 0; i < cs->n && !ok; i++)
+		for (size_t k = 0; k < cs->v[i].n && !ok; k++)
+			ok = memcmp(cs->v[i].c[k].issuer, issuer, 32) == 0 &&
+			     k + 1 < cs->v[i].n; /* an administrator's key */
+	free(cs);
+	return ok;
+}
+
+/*
+ * One item: 1 when added, 0 when it must wait for a later pass (its
+ * issuer is not linked yet), or out filled as known or refused.
+ */
+static int add_one(struct store_txn *t, const uint8_t network_id[32],
+		   const uint8_t root[32], const struct trustset_item *it,
+		   int last_pass, uint64_t *count, struct trustset_out *o)
+{
+	uint8_t subject[32], nid[32];
+	const void *v;
+	size_t vl;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if ((r = trust_item_key(it->kind, it->data, it->len, o->key, o->why,
+				sizeof(o->why))) < 0) {
+		o->status = TRUSTSET_REFUSED;
+		o->err = r;
+		return 1;
+	}
+	r = store_get(t, ST_TRUST, o->key, TRUSTSET_KEY, &v, &vl);
+	if (r == 0) {
+		o->status = TRUSTSET_KNOWN;
+		return 1;
+	}
+	if (r != HAMLET_ENOTFOUND)
+		return r;
+	/* who it is about, its network, and whether its signer may */
+	if (it->kind == TRUST_CERT) {
+		struct cert *c = malloc(sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		cert_decode(it->data, it->len, c, NULL);
+		memcpy(subject, c->subject, 32);
+		memcpy(nid, c->network_id, 32);
+		r = memcmp(nid, network_id, 32) != 0
+			    ? 1
+			    : issuer_known(t, root, c->issuer);
+		free(c);
+	} else if (it->kind == TRUST_REVOKE) {
+		struct revocation *rv = malloc(sizeof(*rv));
+		if (!rv)
+			return -ENOMEM;
+		revoke_decode(it->data, it->len, rv, NULL);
+		memcpy(subject, rv->subject, 32);
+		memcpy(nid, rv->network_id, 32);
+		r = memcmp(nid, network_id, 32) != 0
+			    ? 1
+			    : may_revoke(t, root, rv->issuer, rv->subject);
+		free(rv);
+	} else {
+		struct fork_proof *fp = malloc(sizeof(*fp));
+		if (!fp)
+			return -ENOMEM;
+		fork_proof_decode(it->data, it->len, fp, NULL);
+		memcpy(subject, fp->a.author, 32);
+		memcpy(nid, fp->a.network_id, 32);
+		free(fp);
+		r = 1; /* it proves itself */
+	}
+	if (r < 0)
+		return r;
+	if (memcmp(nid, network_id, 32) != 0) {
+		snprintf(o->why, sizeof(o->why), "%s of another network",
+			 trust_kind_name(it->kind));
+		o->status = TRUSTSET_REFUSED;
+		o->err = HAMLET_ENETWORK;
+		return 1;
+	}
+	if (r == 0) {
+		if (!last_pass)
+			return 0; /* its signer's certificate may come later */
+		snprintf(o->why, sizeof(o->why), "%s",
+			 it->kind == TRUST_CERT
+				 ? "certificate whose issuer holds no certificate that leads to the root"
+				 : "revocation signed by a key that is neither the root nor an administrator over its subject");
+		o->status = TRUSTSET_REFUSED;
+		o->err = HAMLET_ECERT;
+		return 1;
+	}
+	if (*count >= TRUSTSET_MAX) {
+		snprintf(o->why, sizeof(o->why),
+			 "the trust set already holds TRUSTSET_MAX (%d) items",
+			 TRUSTSET_MAX);
+		o->status = TRUSTSET_REFUSED;
+		o->err = HAMLET_ETOOBIG;
+		return 1;
+	}
+	if ((r = add_row(t, o->key, subject, it->data, it->len)) < 0)
+		return r;
+	(*count)++;
+	o->status = TRUSTSET_ADDED;
+	return 1;
+}
+
+int trustset_add(struct store_txn *t, const uint8_t network_id[32],
+		 const struct trustset_item *items, size_t n,
+		 struct trustset_out *out)
+{
+	uint8_t root[32];
+	uint64_t count;
+	char *done;
+	int r;
+
+	if ((r = trustset_root_get(t, root)) < 0) {
+		for (size_t i = 0; i < n; i++) {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].status = TRUSTSET_REFUSED;
+			out[i].err = HAMLET_ECERT;
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "this store knows no root key");
+		}
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	}
+	if ((r = store_count(t, ST_TRUST, &count)) < 0)
+		return r;
+	if (!(done = calloc(n ? n : 1, 1)))
+		return -ENOMEM;
+	/* passes: an issuer's certificate may come after what it signed */
+	for (size_t pass = 0, left = n; left && pass <= CERT_MAX_CHAIN;
+	     pass++) {
+		int last = pass == CERT_MAX_CHAIN, progress = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			r = add_one(t, network_id, root, &items[i], last, &count,
+				    &out[i]);
+			if (r < 0)
+				goto out;
+			if (r == 1) {
+				done[i] = 1;
+				left--;
+				progress = 1;
+			}
+		}
+		if (!progress && !last)
+			pass = CERT_MAX_CHAIN - 1; /* one last pass refuses */
+	}
+	r = 0;
+out:
+	free(done);
+	return r;
+}
+
+/* --- judging entries -------------------------------------------------------- */
+
+struct author_info {
+	int used;
+	uint8_t key[32];
+	struct chains chains;
+	struct revokes_of revokes;
+};
+
+struct trustset_cache {
+	int root_known; /* 0 not looked, 1 yes, -1 the store has none */
+	uint8_t root[32];
+	size_t next; /* round robin */
+	struct author_info a[CACHE_AUTHORS];
+};
+
+struct trustset_cache *trustset_cache_new(void)
+{
+	return calloc(1, sizeof(struct trustset_cache));
+}
+
+void trustset_cache_reset(struct trustset_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_AUTHORS; i++) {
+		revokes_free(&c->a[i].revokes);
+		c->a[i].used = 0;
+	}
+	c->root_known = 0;
+}
+
+void trustset_cache_free(struct trustset_cache *c)
+{
+	trustset_cache_reset(c);
+	free(c);
+}
+
+static int author_load(struct store_txn *t, struct trustset_cache *c,
+		       const uint8_t key[32], struct author_info **ret)
+{
+	struct author_info *ai;
+	int r;
+
+	for (size_t i = 0; i < CACHE_AUTHORS; i++)
+		if (c->a[i].used && memcmp(c->a[i].key, key, 32) == 0) {
+			*ret = &c->a[i];
+			return 0;
+		}
+	ai = &c->a[c->next];
+	c->next = (c->next + 1) % CACHE_AUTHORS;
+	revokes_free(&ai->revokes);
+	ai->used = 0;
+	memcpy(ai->key, key, 32);
+	if ((r = chains_find(t, c->root, key, &ai->chains)) < 0 ||
+	    (r = revokes_load(t, key, &ai->revokes)) < 0)
+		return r;
+	ai->used = 1;
+	*ret = ai;
+	return 0;
+}
+
+/* The cut-off of one revocation for e: 0 when e is kept. */
+static int cut_off(const struct revocation *rv, const struct entry *e,
+		   const uint8_t id[32], char *why, size_t wl)
+{
+	for (size_t i = 0; i < rv->nfeeds; i++) {
+		const struct revoke_feed *f = &rv->feeds[i];
+		if (strcmp(f->scope, e->scope) != 0)
+			continue;
+		if (e->seq < f->seq ||
+		    (e->seq == f->seq && memcmp(id, f->head, 32) == 0))
+			return 0;
+		snprintf(why, wl,
+			 "seq %llu of feed %s: its author's key is revoked, keeping entries up to seq %llu",
+			 (unsigned long long)e->seq, e->scope,
+			 (unsigned long long)f->seq);
+		return HAMLET_EREVOKED;
+	}
+	snprintf(why, wl,
+		 "seq %llu of feed %s: its author's key is revoked, keeping nothing of that feed",
+		 (unsigned long long)e->seq, e->scope);
+	return HAMLET_EREVOKED;
+}
+
+int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
+			 const struct entry *e, const uint8_t id[32],
+			 char *why, size_t wl)
+{
+	struct author_info *ai;
+	uint64_t at = hlc_ms(e->hlc);
+	char cwhy[200] = "";
+	int r;
+
+	if (c->root_known == 0) {
+		r = trustset_root_get(t, c->root);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		c->root_known = r == 0 ? 1 : -1;
+	}
+	if (c->root_known < 0)
+		return 0;
+	if ((r = author_load(t, c, e->author, &ai)) < 0)
+		return r;
+	if (ai->chains.n == 0) {
+		if (ai->chains.revoked_link) {
+			snprintf(why, wl,
+				 "seq %llu of feed %s: its author's certificate was signed by an administrator since revoked",
+				 (unsigned long long)e->seq, e->scope);
+			return HAMLET_EREVOKED;
+		}
+		snprintf(why, wl,
+			 "seq %llu of feed %s: its author's certificate has not arrived yet",
+			 (unsigned long long)e->seq, e->scope);
+		return HAMLET_ENOCERT;
+	}
+	for (size_t i = 0; i < ai->revokes.n; i++)
+		if ((r = cut_off(ai->revokes.v[i], e, id, why, wl)) < 0)
+			return r;
+	for (size_t i = 0; i < ai->chains.n; i++) {
+		const struct cert_chain *ch = &ai->chains.v[i];
+		/* the chain's network and dates, at the entry's time */
+		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
+				     sizeof(cwhy)) < 0)
+			continue;
+		if (cert_may_write(&ch->c[0], e->scope, e->collection))
+			return 0;
+		snprintf(cwhy, sizeof(cwhy),
+			 "its author's certificate (\"%s\") does not let it write %s in scope %s",
+			 ch->c[0].name, e->collection, e->scope);
+	}
+	snprintf(why, wl, "seq %llu of feed %s: %s", (unsigned long long)e->seq,
+		 e->scope, cwhy);
+	return HAMLET_ECERT;
+}
+
+int trustset_revoked(struct store_txn *t, const uint8_t key[32],
+		     const struct cert_chain *ch, char *why, size_t wl)
+{
+	struct revokes_of ro;
+	int r;
+
+	if ((r = revokes_load(t, key, &ro)) < 0)
+		return r;
+	r = ro.n ? HAMLET_EREVOKED : 0;
+	revokes_free(&ro);
+	if (r) {
+		snprintf(why, wl, "its key is revoked");
+		return r;
+	}
+	for (size_t i = 1; ch && i < ch->n; i++) {
+		if ((r = revokes_load(t, ch->c[i].subject, &ro)) < 0)
+			return r;
+		int kept = kept_by(&ro, ch->id[i - 1]);
+		revokes_free(&ro);
+		if (!kept) {
+			snprintf(why, wl,
+				 "certificate %zu of its chain was signed by \"%s\", whose key is revoked",
+				 i, ch->c[i].name);
+			return HAMLET_EREVOKED;
+		}
+	}
+	return 0;
+}
+
+int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
+			  uint64_t now_ms, struct cert *ret, size_t max,
+			  size_t *ret_n)
+{
+	struct chains *cs;
+	struct revokes_of ro;
+	uint8_t root[32], nid[32];
+	char why[200];
+	int r;
+
+	*ret_n = 0;
+	if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
+		return 1;
+	if (r < 0)
+		return r;
+	if ((r = revokes_load(t, key, &ro)) < 0)
+		return r;
+	int revoked = ro.n > 0;
+	revokes_free(&ro);
+	if (revoked)
+		return 0;
+	if (!(cs = malloc(sizeof(*cs))))
+		return -ENOMEM;
+	if ((r = chains_find(t, root, key, cs)) < 0)
+		goto out;
+	for (size_t i = 0; i < cs->n && *ret_n < max; i++) {
+		memcpy(nid, cs->v[i].c[0].network_id, 32);
+		if (cert_chain_check(&cs->v[i], nid, root, now_ms, why,
+				     sizeof(why)) == 0)
+			ret[(*ret_n)++] = cs->v[i].c[0];
+	}
+	r = 0;
+out:
+	free(cs);
+	return r;
+}

@@ -1,0 +1,135 @@
+/*
+ * trustset: a node's set of certificates, revocations and fork proofs
+ * (proto/SPEC.md "The trust set"), and the checks that use it.
+ *
+ * The set is a set: items are kept by kind and id, never in a sequence,
+ * so two certificates signed independently from an offline root are two
+ * members, never two versions of one thing. Items replicate to every node
+ * ahead of the entries they judge.
+ *
+ * Tables: ST_TRUST (kind || id -> item bytes) and ST_TRUSTSUBJ (subject ||
+ * kind || id -> empty: a certificate's or revocation's subject, a fork
+ * proof's author). meta "root" is the network's root key; a store without
+ * it (a bare store in a unit test) checks no author.
+ *
+ * Only log.c writes the set (log_trust_ingest), so that adding a
+ * certificate releases the entries that waited for it in the same
+ * transaction.
+ */
+#ifndef HAMLET_TRUSTSET_H
+#define HAMLET_TRUSTSET_H
+
+#include "cert.h"
+#include "entry.h"
+#include "store.h"
+#include "trust.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRUSTSET_MAX 16384 /* items in one node's set */
+#define TRUSTSET_KEY 33	   /* kind || id */
+
+/* The network's root key for this store (meta "root"). */
+int trustset_root_set(struct store_txn *t, const uint8_t root[32]);
+/* 0, or HAMLET_ENOTFOUND when the store has none (no checks). */
+int trustset_root_get(struct store_txn *t, uint8_t ret[32]);
+
+/* One item as it arrived; data borrowed. */
+struct trustset_item {
+	int kind; /* TRUST_CERT, TRUST_REVOKE, TRUST_FORK */
+	const uint8_t *data;
+	size_t len;
+};
+
+enum trustset_status {
+	TRUSTSET_ADDED = 0,
+	TRUSTSET_KNOWN,	   /* already held */
+	TRUSTSET_REFUSED,  /* err and why say what is wrong */
+};
+
+struct trustset_out {
+	int status;
+	int err;
+	char why[200];
+	uint8_t key[TRUSTSET_KEY];
+};
+
+/*
+ * Add n items in t. A certificate is taken when its issuer is the root or
+ * holds a certificate in the set (an issuer's certificate later in the
+ * same call counts: items are taken in passes); a revocation when it is
+ * signed by the root or by a key in a chain of its subject; a fork proof
+ * when it proves a fork in this network. The set holds at most
+ * TRUSTSET_MAX items: past that, new items are refused. <0 only when the
+ * store failed.
+ */
+int trustset_add(struct store_txn *t, const uint8_t network_id[32],
+		 const struct trustset_item *items, size_t n,
+		 struct trustset_out *out);
+
+/* Item by key: 0, or HAMLET_ENOTFOUND. The bytes borrow from t. */
+int trustset_get(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
+		 const uint8_t **ret, size_t *ret_len);
+
+/* BLAKE2b-256 over every key in order, and their number: equal digests,
+ * equal sets. */
+int trustset_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_n);
+
+/*
+ * Up to max keys >= from (NULL: from the start), in order, into keys;
+ * *ret_n of them. *ret_more is 1 when keys past the last one remain.
+ */
+int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
+		  uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n, int *ret_more);
+
+typedef int (*trustset_cb)(void *ctx, int kind, const uint8_t id[32],
+			   const uint8_t *data, size_t len);
+/* Every item of kind (0: every kind), in key order. */
+int trustset_each(struct store_txn *t, int kind, trustset_cb cb, void *ctx);
+
+/* Items whose subject (a fork proof: author) is key, of kind. */
+int trustset_each_subject(struct store_txn *t, const uint8_t key[32],
+			  int kind, trustset_cb cb, void *ctx);
+
+/* --- judging entries and peers ------------------------------------------ */
+
+/* What one transaction learnt of authors, so a batch of one feed builds
+ * its author's chains once. */
+struct trustset_cache;
+struct trustset_cache *trustset_cache_new(void);
+void trustset_cache_free(struct trustset_cache *c);
+/* Forget everything (the set changed). */
+void trustset_cache_reset(struct trustset_cache *c);
+
+/*
+ * May entry e (id) stand? 0 when a chain of its author's certificates to
+ * the root grants writing its scope and collection at its time and no
+ * revocation of its author cuts it off (SPEC "Revocations": a
+ * revocation keeps, per feed, entries up to a seq and that entry's id);
+ * HAMLET_ECERT or HAMLET_EREVOKED with why when not; HAMLET_ENOCERT when
+ * no complete chain of its author is in the set yet (hold it). 0 also
+ * when the store has no root.
+ */
+int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
+			 const struct entry *e, const uint8_t id[32],
+			 char *why, size_t wl);
+
+/*
+ * The leaf certificates of key's chains that hold at now_ms, unrevoked:
+ * up to max into ret, *ret_n of them. 1 (and none) when the store has no
+ * root and so judges nobody.
+ */
+int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
+			  uint64_t now_ms, struct cert *ret, size_t max,
+			  size_t *ret_n);
+
+/*
+ * Is key (whose chain ch, leaf first, may be NULL) revoked: a revocation
+ * of key, or of an issuer in ch that does not keep the certificate below
+ * it? 0, or HAMLET_EREVOKED with why.
+ */
+int trustset_revoked(struct store_txn *t, const uint8_t key[32],
+		     const struct cert_chain *ch, char *why, size_t wl);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * The trust set's exchange (proto/SPEC.md "Trust exchange"): after HELLO
+ * each side sends TRUST_HAVE, the digest of its set; a side whose set
+ * differs lists its keys (TRUST_IDS), and the other sends the items the
+ * list lacks (TRUST_ITEMS). Items go through the one writer like entries;
+ * when the set grows, every session learns it (TRUST_HAVE again) and any
+ * session with a key now revoked ends.
+ */
+#include "sync.h"
+#include "sync_internal.h"
+
+#include "conn.h"
+#include "daemon.h"
+#include "dlog.h"
+#include "error.h"
+#include "ingest.h"
+#include "log.h"
+#include "node.h"
+#include "peer.h"
+#include "trustset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Items sent in one TRUST_ITEMS: under WIRE_MAX_MSG with room to spare. */
+#define ITEMS_BYTES ((size_t)768 << 10)
+
+struct trust_job {
+	struct ingest_job job;
+	struct daemon *d;
+	char from[80]; /* who sent them, for the log */
+	uint8_t *blob;
+	struct trustset_item *items;
+	struct trustset_out *out;
+};
+
+static void trust_done(struct ingest_job *j)
+{
+	struct trust_job *tj = j->data;
+	size_t added = 0;
+
+	if (j->r < 0) {
+		if (j->r != -ECANCELED)
+			dlog(DLOG_WARNING, "%s: trust items not stored: %s",
+			     tj->from, j->why);
+	} else {
+		for (size_t i = 0; i < j->n; i++) {
+			const struct trustset_out *o = &tj->out[i];
+			if (o->status == TRUSTSET_ADDED)
+				added++;
+			else if (o->status == TRUSTSET_REFUSED)
+				dlog(DLOG_WARNING, "%s: %s refused: %s",
+				     tj->from, trust_kind_name(tj->items[i].kind),
+				     o->why);
+		}
+		if (added)
+			dlog(DLOG_INFO, "%s: %zu new trust items (certificates, revocations, fork proofs)",
+			     tj->from, added);
+	}
+	free(tj->blob);
+	free(tj->items);
+	free(tj->out);
+	free(tj);
+}
+
+int sync_trust_submit(struct daemon *d, const char *from,
+		      const struct trustset_item *items, size_t n)
+{
+	struct trust_job *tj;
+	size_t total = 0, off = 0;
+	int r;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		total += items[i].len;
+	if (!(tj = calloc(1, sizeof(*tj))) ||
+	    !(tj->blob = malloc(total ? total : 1)) ||
+	    !(tj->items = malloc(n * sizeof(*tj->items))) ||
+	    !(tj->out = malloc(n * sizeof(*tj->out)))) {
+		if (tj) {
+			free(tj->blob);
+			free(tj->items);
+		}
+		free(tj);
+		return -ENOMEM;
+	}
+	snprintf(tj->from, sizeof(tj->from), "%s", from);
+	tj->d = d;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(tj->blob + off, items[i].data, items[i].len);
+		tj->items[i].kind = items[i].kind;
+		tj->items[i].data = tj->blob + off;
+		tj->items[i].len = items[i].len;
+		off += items[i].len;
+	}
+	tj->job.kind = INGEST_TRUST;
+	tj->job.items = tj->items;
+	tj->job.tout = tj->out;
+	tj->job.n = n;
+	tj->job.data = tj;
+	if ((r = ingest_submit(d->ingest, &tj->job, trust_done)) < 0) {
+		free(tj->blob);
+		free(tj->items);
+		free(tj->out);
+		free(tj);
+	}
+	return r;
+}
+
+int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
+		      const struct cert_chain *ch)
+{
+	struct trustset_item it[CERT_MAX_CHAIN];
+	char from[80];
+
+	(void)len;
+	for (size_t i = 0; i < ch->n; i++) {
+		it[i].kind = TRUST_CERT;
+		it[i].data = buf + ch->off[i];
+		it[i].len = ch->len[i];
+	}
+	snprintf(from, sizeof(from), "peer %s", c->name);
+	return sync_trust_submit(c->d, from, it, ch->n);
+}
+
+/* --- the exchange ------------------------------------------------------------ */
+
+int sync__trust_have_send(struct conn *c)
+{
+	struct store_txn *t;
+	struct mp_writer w;
+	uint8_t digest[32];
+	uint64_t n;
+	int r;
+
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = trustset_digest(t, digest, &n);
+	store_txn_abort(t);
+	if (r < 0)
+		return r;
+	mp_writer_init(&w);
+	if ((r = wire_put_trust_have(&w, digest, n)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	return r;
+}
+
+int sync__on_trust_have(struct conn *c, const struct wire_msg *m, char *why,
+			size_t wl)
+{
+	uint8_t (*keys)[TRUSTSET_KEY] = NULL, digest[32];
+	uint8_t from[TRUSTSET_KEY];
+	struct store_txn *t;
+	struct mp_writer w;
+	uint64_t n;
+	int r, has_from = 0;
+
+	(void)why;
+	(void)wl;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	if ((r = trustset_digest(t, digest, &n)) < 0 ||
+	    (n == m->trust_have.count &&
+	     memcmp(digest, m->trust_have.digest, 32) == 0))
+		goto out; /* the same set */
+	if (!(keys = malloc((WIRE_MAX_TRUST_KEYS + 1) * sizeof(*keys)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	mp_writer_init(&w);
+	/* pages of keys, each naming the range it covers */
+	for (int page = 0; page <= TRUSTSET_MAX / WIRE_MAX_TRUST_KEYS; page++) {
+		size_t got;
+		int more;
+		if ((r = trustset_keys(t, has_from ? from : NULL,
+				       WIRE_MAX_TRUST_KEYS + 1, keys, &got,
+				       &more)) < 0)
+			break;
+		int last = got <= WIRE_MAX_TRUST_KEYS;
+		size_t k = last ? got : WIRE_MAX_TRUST_KEYS;
+		if ((r = wire_put_trust_ids(&w, has_from ? from : NULL,
+					    last ? NULL : keys[k],
+					    (const uint8_t(*)[TRUSTSET_KEY])keys,
+					    k)) < 0 ||
+		    (r = sync__send_writer(c, &w)) < 0 || last)
+			break;
+		memcpy(from, keys[k], TRUSTSET_KEY);
+		has_from = 1;
+	}
+	mp_writer_destroy(&w);
+out:
+	store_txn_abort(t);
+	free(keys);
+	return r;
+}
+
+/* Send what we hold in the peer's range that its list lacks. */
+int sync__on_trust_ids(struct conn *c, const struct wire_msg *m, char *why,
+		       size_t wl)
+{
+	uint8_t (*mine)[TRUSTSET_KEY] = NULL;
+	struct store_txn *t;
+	struct mp_writer w;
+	int kinds[WIRE_MAX_TRUST_ITEMS];
+	const uint8_t *data[WIRE_MAX_TRUST_ITEMS];
+	size_t lens[WIRE_MAX_TRUST_ITEMS], n = 0, bytes = 0, got, pi = 0;
+	int r, more;
+
+	(void)why;
+	(void)wl;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	if (!(mine = malloc(TRUSTSET_MAX * sizeof(*mine)))) {
+		store_txn_abort(t);
+		return -ENOMEM;
+	}
+	mp_writer_init(&w);
+	r = trustset_keys(t, m->trust_ids.has_from ? m->trust_ids.from : NULL,
+			  TRUSTSET_MAX, mine, &got, &more);
+	for (size_t i = 0; r >= 0 && i < got; i++) {
+		const uint8_t *item;
+		size_t il;
+		int c_;
+		if (m->trust_ids.has_to &&
+		    memcmp(mine[i], m->trust_ids.to, TRUSTSET_KEY) >= 0)
+			break;
+		/* both lists ascend: walk the peer's beside ours */
+		while (pi < m->trust_ids.n &&
+		       (c_ = memcmp(wire_trust_key(m, pi), mine[i],
+				    TRUSTSET_KEY)) < 0)
+			pi++;
+		if (pi < m->trust_ids.n &&
+		    memcmp(wire_trust_key(m, pi), mine[i], TRUSTSET_KEY) == 0)
+			continue; /* it has it */
+		if ((r = trustset_get(t, mine[i], &item, &il)) < 0)
+			break;
+		if (n == WIRE_MAX_TRUST_ITEMS || bytes + il > ITEMS_BYTES) {
+			if ((r = wire_put_trust_items(&w, kinds, data, lens,
+						      n)) < 0 ||
+			    (r = sync__send_writer(c, &w)) < 0)
+				break;
+			n = 0;
+			bytes = 0;
+		}
+		kinds[n] = mine[i][0];
+		data[n] = item;
+		lens[n++] = il;
+		bytes += il;
+	}
+	if (r >= 0 && n && (r = wire_put_trust_items(&w, kinds, data, lens, n)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	store_txn_abort(t);
+	free(mine);
+	return r;
+}
+
+int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
+			 size_t wl)
+{
+	struct trustset_item it[WIRE_MAX_TRUST_ITEMS];
+	char from[80];
+	int r;
+
+	(void)why;
+	(void)wl;
+	for (size_t i = 0; i < m->trust_items.n; i++) {
+		it[i].kind = m->trust_items.v[i].kind;
+		it[i].data = m->trust_items.v[i].data;
+		it[i].len = m->trust_items.v[i].len;
+	}
+	snprintf(from, sizeof(from), "peer %s", c->name);
+	r = sync_trust_submit(c->d, from, it, m->trust_items.n);
+	if (r == -EBUSY) {
+		/* the writer is full: they come again with the next digest */
+		dlog(DLOG_WARNING, "peer %s: the writer is busy; %zu trust items dropped for now",
+		     c->name, m->trust_items.n);
+		return 0;
+	}
+	return r;
+}
+
+/* The set grew: sessions with a key now revoked end; the others hear. */
+void sync_trust_changed(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct store_txn *t;
+	char why[200], msg[300];
+
+	if (d->stopping || store_txn_begin(d->node->st, 1, &t) < 0)
+		return;
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->closing || c->state != CONN_READY)
+			continue;
+		if (trustset_revoked(t, c->rpk, c->chain, why, sizeof(why)) ==
+		    HAMLET_EREVOKED) {
+			snprintf(msg, sizeof(msg), "no valid certificate: %s",
+				 why);
+			dlog(DLOG_WARNING, "peer %s: %s; session closed", c->name,
+			     msg);
+			peer_conn_close(c, msg);
+			continue;
+		}
+		sync__trust_have_send(c);
+	}
+	store_txn_abort(t);
+}
