@@ -271,44 +271,97 @@ static inline int bench_has_entry(struct node *n, const uint8_t id[32])
  * -> NAME.root.key): read and write its scope, no expiry. Daemons sync
  * only with certificates.
  */
-static inline int bench_certify(const char *home, const char *netfile,
-				char *why, size_t wl)
+static inline int bench_cert_sign(const char *netfile, const uint8_t pk[32],
+				   const char *name, const char *scope,
+				   uint8_t **ret, size_t *ret_len, char *why,
+				   size_t wl)
 {
 	char path[4096];
-	uint8_t nid[32], rpk[32], *rsk = NULL, *one = NULL, *file = NULL;
-	size_t ol, fl, k = strlen(netfile);
-	struct node *n = NULL;
+	uint8_t nid[32], rpk[32], *rsk = NULL;
+	size_t k = strlen(netfile);
 	struct cert c;
 	int r;
 
 	if (k < 8 || strcmp(netfile + k - 8, ".network") != 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
-	if ((r = root_key_load(path, nid, rpk, &rsk, why, wl)) < 0 ||
-	    (r = node_open(home, 1, &n, why, wl)) < 0)
-		goto out;
+	if ((r = root_key_load(path, nid, rpk, &rsk, why, wl)) < 0)
+		return r;
 	memset(&c, 0, sizeof(c));
 	memcpy(c.network_id, nid, 32);
 	memcpy(c.issuer, rpk, 32);
-	memcpy(c.subject, n->pk, 32);
-	snprintf(c.name, sizeof(c.name), "%s", n->name);
+	memcpy(c.subject, pk, 32);
+	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.role = CERT_VILLAGE;
-	snprintf(c.read[0], sizeof(c.read[0]), "%s", n->scope);
-	snprintf(c.write[0], sizeof(c.write[0]), "%s", n->scope);
+	snprintf(c.read[0], sizeof(c.read[0]), "%s", scope);
+	snprintf(c.write[0], sizeof(c.write[0]), "%s", scope);
 	c.nread = c.nwrite = 1;
 	c.not_before_ms = hlc_wall_ms() - 86400000ull;
 	randombytes_buf(c.serial, sizeof(c.serial));
-	if ((r = cert_sign(&c, rsk, &one, &ol)) < 0 ||
+	r = cert_sign(&c, rsk, ret, ret_len);
+	sodium_free(rsk);
+	return r;
+}
+
+static inline int bench_certify(const char *home, const char *netfile,
+				char *why, size_t wl)
+{
+	uint8_t *one = NULL, *file = NULL;
+	size_t ol, fl;
+	struct node *n = NULL;
+	int r;
+
+	if ((r = node_open(home, 1, &n, why, wl)) < 0 ||
+	    (r = bench_cert_sign(netfile, n->pk, n->name, n->scope, &one, &ol,
+				 why, wl)) < 0 ||
 	    (r = cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
 				   &fl)) < 0)
 		goto out;
 	r = node_cert_install(n, file, fl, hlc_wall_ms(), why, wl);
 out:
-	if (rsk)
-		sodium_free(rsk);
 	free(one);
 	free(file);
 	node_close(n);
+	return r;
+}
+
+/*
+ * Certificates (the root's, for netfile) of n authors pk[i] writing
+ * scope[i], into the trust sets of the nn nodes nd[] (the same
+ * certificates in each). Returns 0 or an error.
+ */
+static inline int bench_trust_authors(struct node *const *nd, size_t nn,
+				      const char *netfile,
+				      const uint8_t (*pk)[32],
+				      const char (*scope)[64], size_t n,
+				      char *why, size_t wl)
+{
+	struct trustset_item *it = calloc(n ? n : 1, sizeof(*it));
+	struct trustset_out *out = calloc(n ? n : 1, sizeof(*out));
+	int r = it && out ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		uint8_t *one;
+		size_t ol;
+		if ((r = bench_cert_sign(netfile, pk[i], "author", scope[i],
+					 &one, &ol, why, wl)) < 0)
+			break;
+		it[i].kind = TRUST_CERT;
+		it[i].data = one;
+		it[i].len = ol;
+	}
+	for (size_t j = 0; j < nn; j++)
+		for (size_t done = 0; r == 0 && done < n;) {
+			size_t k = n - done < LOG_MAX_BATCH ? n - done
+							    : LOG_MAX_BATCH;
+			r = log_trust_ingest(nd[j]->st, nd[j]->net.id, it + done,
+					     k, out + done, NULL, NULL);
+			done += k;
+		}
+	for (size_t i = 0; it && i < n; i++)
+		free((void *)it[i].data);
+	free(it);
+	free(out);
 	return r;
 }
 

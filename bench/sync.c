@@ -207,6 +207,118 @@ static void ingest(struct node *nd, const struct bench_entry *v, size_t n)
 
 /* --- the parts --------------------------------------------------------- */
 
+/* A node for cert_cost (no daemon runs it). */
+static struct node *cost_node(const char *netfile, const char *name)
+{
+	char home[4300], why[256];
+	struct node *n;
+	int r;
+	snprintf(home, sizeof(home), "%s/%s", dir, name);
+	if ((r = node_init(home, netfile, name, "bk", why, sizeof(why))) < 0 ||
+	    (r = node_open(home, 0, &n, why, sizeof(why))) < 0)
+		die(name, r, why);
+	return n;
+}
+
+/*
+ * What certificate checks cost: the same m entries of one certified
+ * author stored (verified, checked, committed) into a store that judges
+ * its authors, and into one that judges nobody (no root: a bare store),
+ * alternating three times; the best rate of each, entries per second.
+ */
+static void cert_cost(const char *netfile, unsigned m, double *ret_judged,
+		      double *ret_unjudged)
+{
+	struct bench_entry *v = calloc(m, sizeof(*v));
+	struct log_in *in = calloc(CHUNK, sizeof(*in));
+	struct log_out *out = calloc(CHUNK, sizeof(*out));
+	uint8_t pk[32], sk[64], prev[32];
+	char why[256], scope[1][64] = { "bk/bt/qt/cost" }, sdir[4300];
+	struct node *jn;
+	struct store *bare;
+	uint64_t hlc = 0;
+	int r;
+
+	*ret_judged = *ret_unjudged = 0;
+	if (!v || !in || !out)
+		fail("out of memory");
+	jn = cost_node(netfile, "cost");
+	crypto_sign_keypair(pk, sk);
+	for (unsigned i = 0; i < m; i++) {
+		char rid[32];
+		snprintf(rid, sizeof(rid), "HP-C%u", i);
+		entry_make(jn, pk, sk, scope[0], i + 1, i ? prev : NULL, rid, i,
+			   &hlc, &v[i]);
+		memcpy(prev, v[i].id, 32);
+	}
+	if ((r = bench_trust_authors(&jn, 1, netfile, (const uint8_t(*)[32])pk,
+				     (const char(*)[64])scope, 1, why,
+				     sizeof(why))) < 0)
+		die("certify", r, why);
+	for (int round = 0; round < 3; round++) {
+		for (int judged = 1; judged >= 0; judged--) {
+			struct store_options o = { 0 };
+			struct store *st;
+			double t0;
+			snprintf(sdir, sizeof(sdir), "%s/cost-bare-%d", dir, round);
+			if (judged) {
+				st = jn->st;
+			} else if ((r = store_open(sdir, &o, &bare)) < 0) {
+				die("bare store", r, sdir);
+			} else {
+				st = bare;
+			}
+			if (judged && round) {
+				/* start again from the same empty feed */
+				node_close(jn);
+				char name[32];
+				snprintf(name, sizeof(name), "cost%d", round);
+				jn = cost_node(netfile, name);
+				if ((r = bench_trust_authors(
+					     &jn, 1, netfile,
+					     (const uint8_t(*)[32])pk,
+					     (const char(*)[64])scope, 1, why,
+					     sizeof(why))) < 0)
+					die("certify", r, why);
+				st = jn->st;
+			}
+			t0 = bench_now();
+			for (unsigned done = 0; done < m;) {
+				unsigned k = m - done < CHUNK ? m - done : CHUNK;
+				for (unsigned i = 0; i < k; i++)
+					in[i] = (struct log_in){
+						v[done + i].env,
+						v[done + i].env_len,
+						v[done + i].sig,
+						v[done + i].body,
+						v[done + i].body_len
+					};
+				if ((r = log_ingest(st, jn->net.id, in, k, out,
+						    NULL, NULL)) < 0)
+					die("ingest", r, NULL);
+				for (unsigned i = 0; i < k; i++)
+					if (out[i].status != LOG_APPLIED)
+						fail("cost: entry %u not applied: %s",
+						     done + i, out[i].why);
+				done += k;
+			}
+			double rate = m / (bench_now() - t0);
+			double *best = judged ? ret_judged : ret_unjudged;
+			if (rate > *best)
+				*best = rate;
+			if (!judged)
+				store_close(bare);
+		}
+	}
+	node_close(jn);
+	sodium_memzero(sk, sizeof(sk));
+	for (unsigned i = 0; i < m; i++)
+		bench_entry_close(&v[i]);
+	free(v);
+	free(in);
+	free(out);
+}
+
 /* One core: sign, then verify, a sample of real envelopes (as
  * bench/core.c). Returns verifications per second. */
 static double verify_rate_1core(struct node *a, unsigned sample)
@@ -364,6 +476,9 @@ int main(int argc, char **argv)
 	struct node *a, *b, *e, *c, *d;
 	struct pushes push;
 	struct bench_entry *ents, more[FEEDS_DIFFER];
+	uint8_t (*apk)[32];
+	char (*ascope)[64];
+	double judged, unjudged;
 	char netfile[4200], cfgfile[4200], why[256];
 	FILE *f;
 	const char *base = getenv("TMPDIR");
@@ -399,6 +514,9 @@ int main(int argc, char **argv)
 	if ((r = network_create("bench", dir, NULL, why, sizeof(why))) < 0)
 		die("network", r, why);
 	snprintf(netfile, sizeof(netfile), "%s/bench.network", dir);
+
+	/* 0. certificate checks: their cost on the path every entry takes */
+	cert_cost(netfile, n < 20000 ? n : 20000, &judged, &unjudged);
 
 	/* 1. end to end: n entries on A before the daemons start */
 	a = node_make(&pa, "village", netfile, "bk/bt/qt/na-pai", 1);
@@ -448,13 +566,15 @@ int main(int argc, char **argv)
 	/* 3. FEEDS feeds of as many authors, the same in both stores */
 	c = node_make(&pc, "province-a", netfile, "bk", 1);
 	d = node_make(&pd, "province-b", netfile, "bk", 1);
-	if (!(ents = calloc(FEEDS, sizeof(*ents))))
+	if (!(ents = calloc(FEEDS, sizeof(*ents))) ||
+	    !(apk = calloc(FEEDS, sizeof(*apk))) ||
+	    !(ascope = calloc(FEEDS, sizeof(*ascope))))
 		fail("out of memory");
 	for (unsigned i = 0; i < FEEDS; i++) {
-		uint8_t pk[32], sk[64];
-		char scope[64], rid[32];
+		uint8_t *pk = apk[i], sk[64];
+		char *scope = ascope[i], rid[32];
 		crypto_sign_keypair(pk, sk);
-		snprintf(scope, sizeof(scope), "bk/bt/qt/v%u", i);
+		snprintf(scope, sizeof(ascope[i]), "bk/bt/qt/v%u", i);
 		snprintf(rid, sizeof(rid), "HP-V%u-1", i);
 		entry_make(c, pk, sk, scope, 1, NULL, rid, i, &hlc, &ents[i]);
 		if (i < FEEDS_DIFFER) {
@@ -465,6 +585,14 @@ int main(int argc, char **argv)
 		}
 		sodium_memzero(sk, sizeof(sk));
 	}
+	/* every author certified, in both trust sets */
+	if ((r = bench_trust_authors((struct node *const[]){ c, d }, 2, netfile,
+				     (const uint8_t(*)[32])apk,
+				     (const char(*)[64])ascope, FEEDS, why,
+				     sizeof(why))) < 0)
+		die("certify", r, why);
+	free(apk);
+	free(ascope);
 	ingest(c, ents, FEEDS);
 	ingest(d, ents, FEEDS);
 	for (unsigned i = 0; i < FEEDS; i++)
@@ -518,6 +646,11 @@ int main(int argc, char **argv)
 	printf("bench/sync: %u entries, ~%.0f-byte bodies, 2 hamletd on loopback, %ld cores\n",
 	       n, (double)body_bytes / n, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  verify (1 core)          %9.0f entries/s\n", verify_rate);
+	printf("  store, author judged     %9.0f entries/s (verify, certificate checks, commit; %u entries)\n",
+	       judged, n < 20000 ? n : 20000);
+	printf("  store, nobody judged     %9.0f entries/s (the same without certificate checks)\n",
+	       unjudged);
+	printf("  judged / not judged      %9.3f\n", judged / unjudged);
 	printf("  end to end (durable)     %9.0f entries/s (%.2f s from start to B holding all)\n",
 	       n / e2e_s, e2e_s);
 	printf("  end to end / 1-core verify %7.2f\n", n / e2e_s / verify_rate);

@@ -39,7 +39,7 @@ struct trust_job {
 static void trust_done(struct ingest_job *j)
 {
 	struct trust_job *tj = j->data;
-	size_t added = 0;
+	size_t added = 0, refused = 0;
 
 	if (j->r < 0) {
 		if (j->r != -ECANCELED)
@@ -50,11 +50,15 @@ static void trust_done(struct ingest_job *j)
 			const struct trustset_out *o = &tj->out[i];
 			if (o->status == TRUSTSET_ADDED)
 				added++;
-			else if (o->status == TRUSTSET_REFUSED)
+			else if (o->status == TRUSTSET_REFUSED &&
+				 ++refused <= 3) /* the first few name why */
 				dlog(DLOG_WARNING, "%s: %s refused: %s",
 				     tj->from, trust_kind_name(tj->items[i].kind),
 				     o->why);
 		}
+		if (refused > 3)
+			dlog(DLOG_WARNING, "%s: %zu trust items refused in all",
+			     tj->from, refused);
 		if (added)
 			dlog(DLOG_INFO, "%s: %zu new trust items (certificates, revocations, fork proofs)",
 			     tj->from, added);

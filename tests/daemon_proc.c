@@ -569,7 +569,10 @@ int daemon_proc_call(const char *sock, const char *method, const char *arg,
 	if ((r = rpc_client_call(sock, method, arg, timeout_ms, &resp, &n)) < 0)
 		return r;
 	if ((r = answer_parse(&d, resp, n, 16, &res, NULL, 0)) == 0) {
-		r = mp_is_nil(res) ? 0 : HAMLET_EFORMAT;
+		/* nil, or a sentence (peer_add says what it will dial) */
+		r = mp_is_nil(res) || res->type == MSGPACK_OBJECT_STR
+			    ? 0
+			    : HAMLET_EFORMAT;
 		mp_doc_close(&d);
 	}
 	free(resp);
