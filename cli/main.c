@@ -47,7 +47,9 @@ static const struct cli_option_help put_opts[] = {
 static const char *const cert_syn[] = {
 	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--expires YYYY-MM-DD] [--delegate] --out FILE",
 	"cert install FILE", "cert list [--json]",
-	"cert show FILE [--network NETFILE] [--json]", NULL
+	"cert show FILE [--network NETFILE] [--json]",
+	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--json]",
+	NULL
 };
 static const struct cli_option_help cert_opts[] = {
 	{ "--root-key FILE", "issue: sign with the network's root key file" },
@@ -214,7 +216,15 @@ const struct cli_command cli_commands[] = {
 	  "it from its next connection. list shows this node's certificate\n"
 	  "and whether it holds (exit 1 when it does not, or there is none).\n"
 	  "show prints any certificate file; with --network it checks the\n"
-	  "chain against that network's root key, offline.",
+	  "chain against that network's root key, offline.\n"
+	  "\n"
+	  "revoke withdraws a node key (a stolen or replaced PC), signed by\n"
+	  "the root key or an administrator over that key. The cut-off is what\n"
+	  "this node (--home) holds of the key's feeds: those entries stay\n"
+	  "valid, anything it signs later is refused everywhere. The\n"
+	  "revocation enters the network through this node (through its\n"
+	  "daemon when it runs) and reaches every node ahead of other data;\n"
+	  "each closes that key's sessions at once.",
 	  cert_opts,
 	  "# at the province, on the offline PC with the root key\n"
 	  "hamlet cert issue --root-key bac-kan.root.key --to 3f9a...e1 \\\n"

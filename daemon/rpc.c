@@ -511,6 +511,17 @@ static void rpc_ingest_done(struct ingest_job *job)
 		reply_error(rc, job->r, why);
 		goto out;
 	}
+	{
+		/* what a bundle brought and was refused: named in the log */
+		size_t nref = 0;
+		for (size_t i = 0; i < job->n; i++)
+			if (j->out[i].status == LOG_REJECTED && ++nref <= 3)
+				dlog(DLOG_WARNING, "import: entry refused: %s",
+				     j->out[i].why);
+		if (nref > 3)
+			dlog(DLOG_WARNING, "import: %zu entries refused in all",
+			     nref);
+	}
 	mp_writer_init(&w);
 	msgpack_pack_array(&w.pk, 2);
 	msgpack_pack_int(&w.pk, 0);

@@ -1,4 +1,5 @@
 #include "audit.h"
+#include "trustset.h"
 
 #include "entry.h"
 #include "error.h"
@@ -335,13 +336,70 @@ static int fork_feed_check(void *ctx, const struct log_feed *f)
 	for (size_t i = 0; i < c->f.n && !g; i++)
 		if (memcmp(c->f.v[i].feed, f->key, 32) == 0)
 			g = &c->f.v[i];
+	/* its own entry there kept beside evidence, or a proof of the fork
+	 * there (which proves it alone) */
 	for (size_t i = 0; g && i < g->n; i++)
-		if (!g->entries[i].evidence && g->entries[i].seq == f->fork_seq)
+		if (g->entries[i].seq == f->fork_seq &&
+		    (!g->entries[i].evidence || g->seq == f->fork_seq))
 			return 0;
 	hex8(f->author, a);
 	broken(c, "feed %s by %s… is frozen at seq %llu, but the store keeps no evidence of a fork there",
 	       f->scope, a, (unsigned long long)f->fork_seq);
 	return 0;
+}
+
+/*
+ * A fork proof of the trust set (proto/SPEC.md section 8): two entries
+ * that prove the fork by themselves, whether or not the store holds the
+ * feed. It joins (or makes) its feed's group.
+ */
+static int fork_proof_row(void *ctx, int kind, const uint8_t pid[32],
+			  const uint8_t *data, size_t len)
+{
+	struct forks_ctx *c = ctx;
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	struct audit_fork *g = NULL, *v;
+	uint8_t key[32], ida[32], idb[32];
+	char a[17];
+	int r = 0;
+
+	(void)kind;
+	if (!fp)
+		return -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) < 0) {
+		hex8(pid, a);
+		broken(c, "fork proof %s… does not check", a);
+		goto out;
+	}
+	log_feed_key(fp->a.author, fp->a.scope, key);
+	for (size_t i = 0; i < c->f.n && !g; i++)
+		if (memcmp(c->f.v[i].feed, key, 32) == 0)
+			g = &c->f.v[i];
+	if (!g) {
+		if (!(v = realloc(c->f.v, (c->f.n + 1) * sizeof(*v)))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		c->f.v = v;
+		g = &v[c->f.n++];
+		memset(g, 0, sizeof(*g));
+		memcpy(g->feed, key, 32);
+		memcpy(g->author, fp->a.author, 32);
+		snprintf(g->scope, sizeof(g->scope), "%s", fp->a.scope);
+		g->seq = fp->at;
+	} else if (fp->at < g->seq) {
+		g->seq = fp->at;
+	}
+	entry_id(fp->env_a, fp->env_a_len, ida);
+	entry_id(fp->env_b, fp->env_b_len, idb);
+	if (fork_entry_add(g, ida, fp->a.seq, fp->a.hlc, 1) < 0 ||
+	    fork_entry_add(g, idb, fp->b.seq, fp->b.hlc, 1) < 0)
+		r = -ENOMEM;
+	else
+		c->f.rows++;
+out:
+	free(fp);
+	return r;
 }
 
 int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
@@ -354,6 +412,7 @@ int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
 	c.t = t;
 	c.damage = damage;
 	if ((r = log_forks_each(t, fork_row, &c)) < 0 ||
+	    (r = trustset_each(t, TRUST_FORK, fork_proof_row, &c)) < 0 ||
 	    (r = log_feeds_each(t, fork_feed_check, &c)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.f.n; i++)
@@ -459,7 +518,7 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = audit_forks_read(c.t, &rep->forked, &rep->problems)) < 0)
 		goto out;
-	rep->forks = rep->forked.rows;
+	rep->forks = rep->forked.n; /* forked feeds */
 	rep->bad_evidence = rep->forked.broken;
 	for (size_t i = 0; i < rep->forked.n; i++) {
 		const struct audit_fork *g = &rep->forked.v[i];

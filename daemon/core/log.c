@@ -916,13 +916,14 @@ static void ingest_check(struct ingest *g, const uint8_t network_id[32])
 
 /* --- arriving trust items ----------------------------------------------- */
 
-/* A new fork proof: both entries kept as evidence, the feed frozen. */
+/* A new fork proof freezes its feed (the proof itself, in the trust set,
+ * is the evidence: audit.c reads it there). */
 static int proof_apply(struct log__applier *a, const uint8_t *data,
 		       size_t len)
 {
 	struct fork_proof *fp = malloc(sizeof(*fp));
 	struct log_feed f;
-	uint8_t fk[72], key[32];
+	uint8_t key[32];
 	int r;
 
 	if (!fp)
@@ -932,17 +933,6 @@ static int proof_apply(struct log__applier *a, const uint8_t *data,
 		goto out;
 	}
 	log_feed_key(fp->a.author, fp->a.scope, key);
-	memcpy(fk, key, 32);
-	store_be64(fk + 32, fp->a.seq);
-	entry_id(fp->env_a, fp->env_a_len, fk + 40);
-	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, fp->env_a,
-			       fp->env_a_len, fp->sig_a, NULL, 0)) < 0)
-		goto out;
-	store_be64(fk + 32, fp->b.seq);
-	entry_id(fp->env_b, fp->env_b_len, fk + 40);
-	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, fp->env_b,
-			       fp->env_b_len, fp->sig_b, NULL, 0)) < 0)
-		goto out;
 	a->st.forks++;
 	r = log_feed_get(a->t, key, &f);
 	if (r == HAMLET_ENOTFOUND) {
