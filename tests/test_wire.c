@@ -553,13 +553,18 @@ int main(void)
 			     "92"
 			     "c421" "012020202020202020202020202020202020202020202020202020202020202020"
 			     "c421" "020505050505050505050505050505050505050505050505050505050505050505");
-		ASSERT_OK(decode(g, gl));
-		ASSERT_EQ(m.type, WIRE_TRUST_IDS);
-		ASSERT_TRUE(m.trust_ids.has_from && !m.trust_ids.has_to);
-		ASSERT_MEMEQ(m.trust_ids.from, from, 33);
-		ASSERT_EQ(m.trust_ids.n, 2);
-		ASSERT_MEMEQ(wire_trust_key(&m, 0), ks[0], 33);
-		ASSERT_MEMEQ(wire_trust_key(&m, 1), ks[1], 33);
+		{
+			/* the keys live as long as the parsed document */
+			struct mp_doc d;
+			ASSERT_OK(wire_decode(g, gl, &d, &m, why, sizeof(why)));
+			ASSERT_EQ(m.type, WIRE_TRUST_IDS);
+			ASSERT_TRUE(m.trust_ids.has_from && !m.trust_ids.has_to);
+			ASSERT_MEMEQ(m.trust_ids.from, from, 33);
+			ASSERT_EQ(m.trust_ids.n, 2);
+			ASSERT_MEMEQ(wire_trust_key(&m, 0), ks[0], 33);
+			ASSERT_MEMEQ(wire_trust_key(&m, 1), ks[1], 33);
+			mp_doc_close(&d);
+		}
 		free(g);
 
 		mp_writer_init(&w);
@@ -596,11 +601,15 @@ int main(void)
 		ASSERT_OK(wire_put_trust_ids(&w, lo, hi,
 					     (const uint8_t(*)[33])ks, 3));
 		p = take(&w, &n);
-		ASSERT_OK(decode(p, n));
-		ASSERT_TRUE(m.trust_ids.has_from && m.trust_ids.has_to);
-		ASSERT_MEMEQ(m.trust_ids.to, hi, 33);
-		ASSERT_EQ(m.trust_ids.n, 3);
-		ASSERT_MEMEQ(wire_trust_key(&m, 2), ks[2], 33);
+		{
+			struct mp_doc d;
+			ASSERT_OK(wire_decode(p, n, &d, &m, why, sizeof(why)));
+			ASSERT_TRUE(m.trust_ids.has_from && m.trust_ids.has_to);
+			ASSERT_MEMEQ(m.trust_ids.to, hi, 33);
+			ASSERT_EQ(m.trust_ids.n, 3);
+			ASSERT_MEMEQ(wire_trust_key(&m, 2), ks[2], 33);
+			mp_doc_close(&d);
+		}
 		free(p);
 		mp_writer_init(&w);
 		ASSERT_OK(wire_put_trust_ids(&w, NULL, NULL, NULL, 0));
