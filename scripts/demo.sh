@@ -27,6 +27,17 @@ say "A village node and a commune node join"
 run "$H" --home "$D/na-pai" init --network "$D/usb/bk-health.network" --name na-pai --scope bk/bach-thong/quang-thuan/na-pai
 run "$H" --home "$D/quang-thuan" init --network "$D/usb/bk-health.network" --name quang-thuan --scope bk/bach-thong/quang-thuan
 
+say "The province certifies both (the village also reads its commune's scope)"
+key() { sed -n 's/^public_key = //p' "$D/$1/node.conf"; }
+run "$H" cert issue --root-key "$D/province-offline/bk-health.root.key" --to "$(key na-pai)" \
+	--name na-pai --role village --read bk/bach-thong/quang-thuan \
+	--write bk/bach-thong/quang-thuan/na-pai --out "$D/usb/na-pai.cert"
+run "$H" --home "$D/na-pai" cert install "$D/usb/na-pai.cert"
+run "$H" cert issue --root-key "$D/province-offline/bk-health.root.key" --to "$(key quang-thuan)" \
+	--name quang-thuan --role commune --read bk/bach-thong/quang-thuan \
+	--write bk/bach-thong/quang-thuan --out "$D/usb/quang-thuan.cert"
+run "$H" --home "$D/quang-thuan" cert install "$D/usb/quang-thuan.cert"
+
 say "The village enters its health profiles (from its spreadsheet)"
 cat >"$D/profiles.csv" <<'CSV'
 id,person_id,full_name,birth_date,sex,ethnicity,village,phone
