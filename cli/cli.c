@@ -72,6 +72,7 @@ int cli_exit_code(int err)
 	case HAMLET_EID:
 	case HAMLET_EKEY:
 	case HAMLET_ECERT:
+	case HAMLET_EERASED:
 		return CLI_EXIT_INVALID;
 	default:
 		return CLI_EXIT_SYSTEM;

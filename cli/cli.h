@@ -204,7 +204,10 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *id, const struct record_view *v,
 			      const char *indent);
 
-/* Print "field: value" lines, or that the record is deleted. */
+/* An erased record's erasure as JSON: entry, author, hlc, time, reason. */
+json_t *cli_erasure_json(const struct record_view *v);
+
+/* Print "field: value" lines, or that the record is deleted or erased. */
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 			     const struct record_view *v);
 
@@ -341,6 +344,7 @@ int cmd_put(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_erase(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);

@@ -253,6 +253,18 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 			     const struct record_view *v)
 {
+	if (v->erased) {
+		char t[48], who[65];
+		char *q = cli_sh_quote(id);
+		hlc_format(v->erase_hlc, t);
+		cli_hex(v->erase_author, 32, who);
+		fprintf(f,
+			"%s/%s is erased: its contents were removed at %s by key %.16s… (reason: %s); who erased it and when: %s history %s %s\n",
+			coll, id, t, who, v->erase_reason, cli_prog(), coll,
+			q ? q : id);
+		free(q);
+		return;
+	}
 	if (v->deleted) {
 		char t[48];
 		char *q = cli_sh_quote(id);
@@ -279,6 +291,19 @@ static json_t *hex_json(const uint8_t *p, size_t n)
 	return json_string(h);
 }
 
+json_t *cli_erasure_json(const struct record_view *v)
+{
+	json_t *o = json_object();
+	char tm[48];
+	hlc_format(v->erase_hlc, tm);
+	json_object_set_new(o, "entry", hex_json(v->erase_id, 32));
+	json_object_set_new(o, "author", hex_json(v->erase_author, 32));
+	json_object_set_new(o, "hlc", json_integer((json_int_t)v->erase_hlc));
+	json_object_set_new(o, "time", json_string(tm));
+	json_object_set_new(o, "reason", json_string(v->erase_reason));
+	return o;
+}
+
 int cli_record_json(struct store_txn *t, const char *coll, const char *id,
 		    const struct record_view *v, json_t **ret)
 {
@@ -296,6 +321,9 @@ int cli_record_json(struct store_txn *t, const char *coll, const char *id,
 	json_object_set_new(j, "collection", json_string(coll));
 	json_object_set_new(j, "id", json_string(id));
 	json_object_set_new(j, "deleted", json_boolean(v->deleted));
+	json_object_set_new(j, "erased", json_boolean(v->erased));
+	if (v->erased)
+		json_object_set_new(j, "erasure", cli_erasure_json(v));
 	json_object_set_new(j, "fields", cli_mp_json(v->fields));
 	for (uint32_t i = 0; i < cs->via.array.size; i++) {
 		struct conflict c;

@@ -17,7 +17,7 @@ struct export_ctx {
 	struct store_txn *t;
 	const struct schema *s;
 	int csv;
-	uint64_t n;
+	uint64_t n, erased;
 };
 
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
@@ -71,6 +71,21 @@ static int export_one(void *ctx, const char *coll, const char *id)
 		return r;
 	if (v.deleted)
 		goto out;
+	if (v.erased && c->csv) {
+		c->erased++; /* said on stderr: a spreadsheet row has no place */
+		goto out;
+	}
+	if (v.erased) {
+		json_t *j = json_object();
+		json_object_set_new(j, "id", json_string(id));
+		json_object_set_new(j, "erased", json_true());
+		json_object_set_new(j, "erasure", cli_erasure_json(&v));
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+		c->n++;
+		goto out;
+	}
 	if (c->csv) {
 		if ((r = csv_cell(id, strlen(id), 1)) < 0)
 			goto out;
@@ -160,6 +175,10 @@ int cmd_export(int argc, char **argv)
 				hamlet_strerror(r));
 		goto out;
 	}
+	if (c.erased)
+		fprintf(stderr,
+			"%s: %llu erased record(s) of %s are not in the CSV (their contents were erased; --format ndjson lists them)\n",
+			cli_prog(), (unsigned long long)c.erased, c.s->name);
 	r = 0;
 out:
 	store_txn_abort(c.t);

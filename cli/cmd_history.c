@@ -71,16 +71,25 @@ static int history_op(void *ctx, const struct record_op *op)
 	struct entry e;
 	int sig, decoded, body = BODY_NONE, have_doc = 0, r;
 	struct mp_doc d;
-	char tm[48], author[65], eid[65];
+	char tm[48], author[65], eid[65], reason[SCHEMA_MAX_REASON + 1];
 
 	memset(&e, 0, sizeof(e));
 	if ((r = check_entry(h->t, op, &e, &sig, &decoded)) < 0)
 		return r;
+	reason[0] = 0;
+	if (op->kind == ENTRY_ERASE) {
+		const uint8_t *b;
+		size_t bl;
+		char why[8];
+		if (log_body_get(h->t, op->id, &b, &bl) == 0)
+			schema_erase_reason(b, bl, reason, sizeof(reason), why,
+					    sizeof(why));
+	}
 	if (op->kind == ENTRY_PUT && op->has_body) {
 		const uint8_t *b;
 		size_t bl;
 		uint8_t hash[32];
-		r = log_body_get(h->t, op->body_hash, &b, &bl);
+		r = log_body_get(h->t, op->id, &b, &bl);
 		if (r == HAMLET_ENOTFOUND) {
 			body = BODY_MISSING;
 		} else if (r < 0) {
@@ -134,6 +143,8 @@ static int history_op(void *ctx, const struct record_op *op)
 				    have_doc ? cli_mp_json(d.root) :
 					       json_null());
 		json_object_set_new(o, "body", json_string(body_word[body]));
+		if (op->kind == ENTRY_ERASE)
+			json_object_set_new(o, "reason", json_string(reason));
 		json_object_set_new(o, "signature", json_string(sig_word[sig]));
 		json_array_append_new(h->ops, o);
 	} else {
@@ -154,6 +165,9 @@ static int history_op(void *ctx, const struct record_op *op)
 		printf("%s\n", op->ndeps ? "" : "(nothing: the first operation)");
 		if (op->kind == ENTRY_DELETE) {
 			printf("  deletes the record\n");
+		} else if (op->kind == ENTRY_ERASE) {
+			printf("  ERASES the record's contents; reason: %s\n",
+			       reason[0] ? reason : "(not received)");
 		} else if (body == BODY_MISSING) {
 			printf("  set    (body erased, or not received yet)\n");
 		} else if (body == BODY_ALTERED) {

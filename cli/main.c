@@ -79,6 +79,14 @@ static const struct cli_option_help delete_opts[] = {
 	{ NULL, NULL },
 };
 
+static const char *const erase_syn[] = {
+	"erase COLLECTION ID --reason TEXT [--json]", NULL
+};
+static const struct cli_option_help erase_opts[] = {
+	{ "--reason TEXT", "why (signed and kept in the history; required)" },
+	{ NULL, NULL },
+};
+
 static const char *const history_syn[] = { "history COLLECTION ID [--json]",
 					   NULL };
 
@@ -264,6 +272,21 @@ const struct cli_command cli_commands[] = {
 	  "time shows up as a conflict (update versus delete), never as a\n"
 	  "silent loss.",
 	  delete_opts, "hamlet delete payment PAY-2" },
+	{ "erase", cmd_erase, "erase a person's record (data protection)",
+	  erase_syn,
+	  "Erase record ID for good, as a person may ask under the personal\n"
+	  "data law. Only an administrator of the record's scope (a node whose\n"
+	  "certificate may certify others) may; any other node's erasure is\n"
+	  "refused here and on every node. The erasure is a signed entry:\n"
+	  "every node that receives it deletes the contents of all the\n"
+	  "record's entries, and of any that reach it later, never sends them\n"
+	  "again, and rewrites its store so that they are in none of its\n"
+	  "files. The signed envelopes stay, so hamlet verify still passes and\n"
+	  "hamlet history shows who erased the record, when and why; get and\n"
+	  "export show it as erased. A bundle copied before the erasure still\n"
+	  "holds the contents: destroy such copies.",
+	  erase_opts,
+	  "hamlet erase health_profile HP-17 --reason \"request of the person, 2026-11-30\"" },
 	{ "history", cmd_history, "every signed change of a record, with proofs",
 	  history_syn,
 	  "List each operation on the record, oldest first: its time, author\n"

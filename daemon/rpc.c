@@ -442,7 +442,8 @@ static int write_op_decode(struct rpc_job *j, size_t i,
 	uint64_t kind;
 	int resolve;
 	if (mp_get_array(o, 6, 0, &f, NULL) < 0 ||
-	    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 || kind < ENTRY_PUT ||
+	    mp_get_uint(&f[0], ENTRY_ERASE, &kind) < 0 || kind < ENTRY_PUT ||
+	    kind == ENTRY_CERT || kind == ENTRY_REVOKE ||
 	    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
 	    mp_get_cstr(&f[2], j->strs[i][1], ENTRY_MAX_RECORD_ID + 1) < 0 ||
 	    (!mp_is_nil(&f[3]) &&

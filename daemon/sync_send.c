@@ -182,6 +182,7 @@ void sync_session_pump(struct conn *c)
 		       bytes < WIRE_BATCH_BYTES) {
 			struct wire_entry *we = &v[n];
 			struct entry e;
+			uint8_t id[ENTRY_ID_LEN];
 			if ((r = log_entry_get(t, st->key, st->next + n,
 					       &we->env, &we->env_len,
 					       &we->sig)) < 0 ||
@@ -190,9 +191,9 @@ void sync_session_pump(struct conn *c)
 				break;
 			we->body = NULL;
 			we->body_len = 0;
+			entry_id(we->env, we->env_len, id);
 			if (e.has_body &&
-			    log_body_get(t, e.body_hash, &we->body,
-					 &we->body_len) < 0) {
+			    log_body_get(t, id, &we->body, &we->body_len) < 0) {
 				we->body = NULL; /* redacted: send without */
 				we->body_len = 0;
 			}

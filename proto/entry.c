@@ -45,7 +45,7 @@ const char *entry_kind_name(int kind)
 	case ENTRY_DELETE: return "delete";
 	case ENTRY_CERT: return "cert";
 	case ENTRY_REVOKE: return "revoke";
-	case ENTRY_REDACT: return "redact";
+	case ENTRY_ERASE: return "erase";
 	default: return "unknown";
 	}
 }
@@ -119,7 +119,7 @@ static int check_fields(const struct entry *e)
 		return HAMLET_EFORMAT;
 	if ((e->seq == 1) != !e->has_prev)
 		return HAMLET_ECHAIN;
-	if (e->kind < ENTRY_PUT || e->kind > ENTRY_REDACT)
+	if (e->kind < ENTRY_PUT || e->kind > ENTRY_ERASE)
 		return HAMLET_EFORMAT;
 	if (entry_collection_check(e->collection) < 0)
 		return HAMLET_ECOLLECTION;
@@ -237,7 +237,7 @@ int entry_decode(const uint8_t *env, size_t len, struct entry *ret,
 	if ((r = mp_get_uint(&f[F_HLC], UINT64_MAX, &e.hlc)) < 0)
 		goto out;
 	field = F_KIND;
-	if ((r = mp_get_uint(&f[F_KIND], ENTRY_REDACT, &u)) < 0) {
+	if ((r = mp_get_uint(&f[F_KIND], ENTRY_ERASE, &u)) < 0) {
 		if (r == HAMLET_ETOOBIG)
 			r = HAMLET_EFORMAT;
 		goto out;

@@ -38,7 +38,7 @@ enum entry_kind {
 	ENTRY_DELETE = 2,
 	ENTRY_CERT = 3,
 	ENTRY_REVOKE = 4,
-	ENTRY_REDACT = 5,
+	ENTRY_ERASE = 5,
 };
 
 /* A decoded envelope. Strings are NUL-terminated copies. */

@@ -43,7 +43,8 @@
 	X(EHELDCAP, -1031, "too many entries are held waiting for earlier ones") \
 	X(ECERT, -1032, "no valid certificate")                               \
 	X(EREVOKED, -1033, "the key is revoked")                              \
-	X(ENOCERT, -1034, "the author's certificate has not arrived yet")
+	X(ENOCERT, -1034, "the author's certificate has not arrived yet")      \
+	X(EERASED, -1035, "the record is erased")
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

@@ -111,11 +111,14 @@ static __attribute__((unused)) void th_node_close(struct node *n)
  * scope for read; NULL write: none), valid from a day ago until expires_ms
  * (0: never), and write it as n's chain file as it is, valid or not.
  */
-static __attribute__((unused)) void th_certify(struct node *n,
-					      const char *netfile,
-					      const char *read,
-					      const char *write,
-					      uint64_t expires_ms)
+/* th_certify, and delegate: the node is an administrator of its grant
+ * (it may certify others, and erase). */
+static __attribute__((unused)) void th_certify_as(struct node *n,
+						 const char *netfile,
+						 const char *read,
+						 const char *write,
+						 uint64_t expires_ms,
+						 int delegate)
 {
 	char path[4096], why[256];
 	uint8_t nid[32], rpk[32], *rsk, *one, *file;
@@ -145,6 +148,7 @@ static __attribute__((unused)) void th_certify(struct node *n,
 	}
 	c.not_before_ms = (uint64_t)time(NULL) * 1000 - 86400000ull;
 	c.expires_ms = expires_ms;
+	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));
 	if (cert_sign(&c, rsk, &one, &ol) < 0 ||
 	    cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
@@ -164,6 +168,15 @@ static __attribute__((unused)) void th_certify(struct node *n,
 	for (size_t i = 0; i < th_nlive; i++)
 		if (th_live[i] != n)
 			th_trust_from(th_live[i], n);
+}
+
+static __attribute__((unused)) void th_certify(struct node *n,
+					      const char *netfile,
+					      const char *read,
+					      const char *write,
+					      uint64_t expires_ms)
+{
+	th_certify_as(n, netfile, read, write, expires_ms, 0);
 }
 
 /* The records n holds. */
@@ -373,8 +386,11 @@ static int th_pool_feed(void *ctx, const struct log_feed *f)
 		struct entry e;
 		ASSERT_OK(log_entry_get(p->t, f->key, s, &env, &el, &sig));
 		ASSERT_OK(entry_decode(env, el, &e, NULL));
-		if (e.has_body)
-			ASSERT_OK(log_body_get(p->t, e.body_hash, &body, &bl));
+		if (e.has_body) {
+			uint8_t id[ENTRY_ID_LEN];
+			entry_id(env, el, id);
+			ASSERT_OK(log_body_get(p->t, id, &body, &bl));
+		}
 		if (p->n == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 64;
 			p->in = realloc(p->in, p->cap * sizeof(*p->in));

@@ -396,7 +396,11 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
 	ASSERT_OK(log_entry_get(t, key, 1, &we.env, &we.env_len, &we.sig));
 	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
-	ASSERT_OK(log_body_get(t, e.body_hash, &we.body, &we.body_len));
+	{
+		uint8_t id[ENTRY_ID_LEN];
+		entry_id(we.env, we.env_len, id);
+		ASSERT_OK(log_body_get(t, id, &we.body, &we.body_len));
+	}
 	memcpy(sig, we.sig, 64);
 	if (tamper)
 		sig[10] ^= 0x40;

@@ -11,7 +11,6 @@ H=${1:?usage: $0 PATH/TO/hamlet}
 tests_scratch cert
 C() { "$H" --home "$T/c" "$@"; }
 V() { "$H" --home "$T/v" "$@"; }
-key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
 
 check "network created" "$H" network create bk --out "$T"
 check "commune node" C init --network "$T/bk.network" --scope bk/bt/qt

@@ -15,22 +15,11 @@ D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch province
 ROOT=$T/bk.root.key
-N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
-key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
 mdb() { echo "$T/$1/store/data.mdb"; }
 # has NODE MARKER / lacks NODE MARKER: the marker's bytes are (not) in
 # NODE's LMDB file
 has() { grep -qaF -- "$2" "$(mdb "$1")"; }
 lacks() { ! grep -qaF -- "$2" "$(mdb "$1")"; }
-# within SECS COMMAND...: the command succeeds within SECS seconds (polled
-# every 0.2 s)
-within() {
-	local s=$1 i; shift
-	for i in $(seq 1 $((s * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	return 1
-}
-# never SECS COMMAND...: the command does not succeed for SECS seconds
-never() { ! within "$@"; }
 declare -A PIDOF PORTOF
 # start NAME ARGS...: launch NAME's daemon, remembering its pid and port
 start() {
@@ -87,12 +76,6 @@ for spec in P:bk C1:bk/c1 C2:bk/c2 V1:bk/c1/v1 V2:bk/c1/v2 V3:bk/c2/v3; do
 	n=${spec%%:*} s=${spec#*:}
 	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
 done
-issue() { # NAME ROLE SCOPE ISSUER-ARGS... [-- MORE]
-	local n=$1 role=$2 s=$3; shift 3
-	"$H" cert issue "$@" --to "$(key "$n")" --name "$n" --role "$role" \
-		--read "$s" --write "$s" --out "$T/$n.cert" >/dev/null &&
-		N "$n" cert install "$T/$n.cert" >/dev/null
-}
 check "the root certifies P (province, bk, may delegate)" issue P province bk --root-key "$ROOT" --delegate
 check "the root certifies C1 (commune, bk/c1, may delegate)" issue C1 commune bk/c1 --root-key "$ROOT" --delegate
 check "the root certifies C2 (commune, bk/c2, may delegate)" issue C2 commune bk/c2 --root-key "$ROOT" --delegate

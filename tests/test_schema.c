@@ -283,7 +283,32 @@ static void ops(void)
 	free(b);
 
 	TEST_START("other entry kinds are not record operations");
-	ASSERT_OK(schema_check_op("shoes", ENTRY_REDACT, 1, NULL, 0, NULL, why, sizeof(why)));
+	ASSERT_OK(schema_check_op("shoes", ENTRY_CERT, 1, NULL, 0, NULL, why, sizeof(why)));
+
+	TEST_START("an erasure names a known collection and carries a reason");
+	ASSERT_EQ(schema_check_op("shoes", ENTRY_ERASE, 1, NULL, 0, NULL, why, sizeof(why)),
+		  HAMLET_ECOLLECTION);
+	ASSERT_EQ(schema_check_op("health_profile", ENTRY_ERASE, 0, NULL, 0, NULL, why, sizeof(why)),
+		  HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "erasure") != NULL);
+	ASSERT_OK(schema_erase_body("request of the person", &b, &len));
+	ASSERT_OK(schema_check_op("health_profile", ENTRY_ERASE, 1, b, len, NULL, why, sizeof(why)));
+	{
+		char reason[64];
+		ASSERT_OK(schema_erase_reason(b, len, reason, sizeof(reason), why, sizeof(why)));
+		ASSERT_STREQ(reason, "request of the person");
+	}
+	free(b);
+	ASSERT_EQ(schema_erase_body("", &b, &len), HAMLET_EFORMAT);
+	ASSERT_EQ(schema_erase_body("bad\x01", &b, &len), HAMLET_EFORMAT);
+	b = th_body("reason=x", &len); /* a put-like body: the field is fine */
+	ASSERT_OK(schema_check_op("health_profile", ENTRY_ERASE, 1, b, len, NULL, why, sizeof(why)));
+	free(b);
+	b = th_body("reason=x;phone=1", &len); /* anything else is not */
+	ASSERT_EQ(schema_check_op("health_profile", ENTRY_ERASE, 1, b, len, NULL, why, sizeof(why)),
+		  HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "exactly one field") != NULL);
+	free(b);
 }
 
 static void states(void)

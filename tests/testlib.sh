@@ -26,6 +26,29 @@ certify() {
 		"$H" --home "$T/$n" cert install "$T/$n.cert" >/dev/null
 }
 
+# N NAME ARGS...: hamlet on the home $T/NAME
+N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
+# key NAME: the public key of the node in $T/NAME
+key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
+# within SECS COMMAND...: the command succeeds within SECS seconds (polled
+# every 0.2 s)
+within() {
+	local s=$1 i; shift
+	for i in $(seq 1 $((s * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+	return 1
+}
+# never SECS COMMAND...: the command does not succeed for SECS seconds
+never() { ! within "$@"; }
+# issue NAME ROLE SCOPE ISSUER-ARGS...: certify $T/NAME to read and write
+# SCOPE, signed as ISSUER-ARGS say (--root-key F or --issuer-home D, and
+# --delegate...), and install it there
+issue() {
+	local n=$1 role=$2 s=$3; shift 3
+	"$H" cert issue "$@" --to "$(key "$n")" --name "$n" --role "$role" \
+		--read "$s" --write "$s" --out "$T/$n.cert" >/dev/null &&
+		N "$n" cert install "$T/$n.cert" >/dev/null
+}
+
 # --- daemons: $D is hamletd's path; each logs to $T/NAME.log ---
 pids=()
 daemons_stop() {

@@ -127,11 +127,11 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			const uint8_t *body;
 			size_t bl;
 			uint8_t h[32];
-			r = log_body_get(c->t, e.body_hash, &body, &bl);
+			r = log_body_get(c->t, id, &body, &bl);
 			if (r == HAMLET_ENOTFOUND) {
 				rep->bodies_missing++;
 				problems_add(&rep->problems, "body",
-					     "feed %s seq %llu: body not held (redacted or never received)",
+					     "feed %s seq %llu: body not held (erased, or not received yet)",
 					     f->scope, (unsigned long long)seq);
 			} else if (r < 0) {
 				return r;

@@ -172,7 +172,9 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 			return r;
 		}
 		if (e.has_body) {
-			r = log_body_get(t, e.body_hash, &body, &body_len);
+			uint8_t id[ENTRY_ID_LEN];
+			entry_id(env, env_len, id);
+			r = log_body_get(t, id, &body, &body_len);
 			if (r == HAMLET_ENOTFOUND)
 				body = NULL;
 			else if (r < 0)

@@ -408,7 +408,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	const void *hv;
 	size_t hvl;
 	uint64_t held = 0; /* one held again does not add to the count */
-	int r, fresh;
+	int r, fresh, erased;
 
 	if (e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
 		snprintf(out->why, sizeof(out->why),
@@ -441,9 +441,16 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	}
 	a->held_budget -= fresh;
 	a->st.held_new += fresh;
+	/* an erased record's body is not kept even while held */
+	erased = 0;
+	if (fresh && b->body && e->kind == ENTRY_PUT &&
+	    (erased = log__erased(a->t, e->collection, e->record_id,
+				  e->scope)) < 0)
+		return erased;
 	/* one held again keeps its row, and so its arrival time */
 	if (fresh && (r = put_row(a->t, ST_PENDING, k, 40, b->env, b->env_len,
-				  b->sig, b->body, b->body_len, nocert)) < 0)
+				  b->sig, erased ? NULL : b->body, b->body_len,
+				  nocert)) < 0)
 		return r;
 	out->status = LOG_HELD;
 	if (nocert)
@@ -530,6 +537,24 @@ static int record_fork(struct log__applier *a, const struct entry *e,
 	return 0;
 }
 
+/* A put's body, unless an erasure of its record reaches it: then it is
+ * never stored (and never sent on). */
+static int body_put(struct log__applier *a, const struct entry *e,
+		    const uint8_t id[32], const struct entry_bytes *b)
+{
+	int r = e->kind == ENTRY_PUT ? log__erased(a->t, e->collection,
+						    e->record_id, e->scope)
+				    : 0; /* an erasure keeps its reason */
+	if (r < 0)
+		return r;
+	if (r) {
+		a->st.erased_bodies++;
+		return 0;
+	}
+	return store_put(a->t, ST_BODIES, id, ENTRY_ID_LEN, b->body,
+			 b->body_len, 0);
+}
+
 /* The entry at head + 1 that chains to the head: stored, and its record
  * operation with it. */
 static int append_entry(struct log__applier *a, const struct entry *e,
@@ -545,21 +570,22 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if ((r = store_put(a->t, ST_IDS, id, 32, k, 40, 0)) < 0)
 		return r;
-	if (b->body && (r = store_put(a->t, ST_BODIES, e->body_hash,
-				      ENTRY_HASH_LEN, b->body, b->body_len,
-				      0)) < 0)
+	if (b->body && (r = body_put(a, e, id, b)) < 0)
 		return r;
 	f->seq = e->seq;
 	memcpy(f->head, id, 32);
 	f->hlc = e->hlc;
 	if ((r = feed_put(a->t, f)) < 0 || (r = moved_add(&a->moved, f)) < 0)
 		return r;
-	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE) {
+	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
+	    e->kind == ENTRY_ERASE) {
 		if ((r = record_op_add(a->t, e, id)) < 0)
 			return r;
 		if ((r = dirty_add(&a->dirty, e)) < 0)
 			return r;
 	}
+	if (e->kind == ENTRY_ERASE && (r = log__erase_apply(a, e, id)) < 0)
+		return r;
 	if (e->hlc > a->max_hlc)
 		a->max_hlc = e->hlc;
 	out->status = LOG_APPLIED;
@@ -687,6 +713,7 @@ int log__applier_begin(struct log__applier *a, struct store_txn *t)
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;
 	a->held_budget = a->held_budget0;
+	a->erasures = 0;
 	return 0;
 }
 
@@ -696,6 +723,30 @@ void log__applier_close(struct log__applier *a)
 	trustset_cache_free(a->tc);
 	log_advances_close(&a->moved);
 	memset(a, 0, sizeof(*a));
+}
+
+void log__after_commit(struct store *st, const struct log__applier *a)
+{
+	if (a->erasures)
+		store_compact(st); /* on failure "erase_pending" stays */
+}
+
+int log_compact_pending(struct store *st)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t vl;
+	int r;
+
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = store_get(t, ST_META, "erase_pending", 13, &v, &vl);
+	store_txn_abort(t);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	return store_compact(st);
 }
 
 int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
@@ -1070,6 +1121,7 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 	if (n == 0)
 		return 0;
 	if ((r = log__write_txn(st, trust_txn, &g)) == 0) {
+		log__after_commit(st, &g.a);
 		log__moved_publish(&g.a.moved, adv);
 		if (stats) {
 			stats->applied += g.a.st.applied;
@@ -1117,6 +1169,7 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 	ingest_check(&g, network_id);
 	if ((r = log__write_txn(st, ingest_txn, &g)) < 0)
 		goto out;
+	log__after_commit(st, &g.a);
 	log__moved_publish(&g.a.moved, adv);
 	if (stats) {
 		stats->applied += g.a.st.applied;
@@ -1130,6 +1183,7 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		stats->refused_grant += g.a.st.refused_grant;
 		stats->held_expired += g.a.st.held_expired;
 		stats->held_new += g.a.st.held_new;
+		stats->erased_bodies += g.a.st.erased_bodies;
 	}
 	r = 0;
 out:

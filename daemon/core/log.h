@@ -75,9 +75,21 @@ struct log_stats {
 				 * its author's key is revoked (ECERT,
 				 * EREVOKED) */
 	uint64_t held_new; /* of held, those not held before */
+	uint64_t erased_bodies; /* bodies dropped by erasures (SPEC §1.6),
+				 * and bodies not stored as their record
+				 * is erased */
 };
 
 const char *log_status_name(int status);
+
+/*
+ * When a stored erasure still asks for the store to be rewritten (meta
+ * "erase_pending": the rewrite after its commit failed, or the process
+ * stopped first), rewrite it now (store_compact). 0 when there was
+ * nothing to do or it is done; no transaction of this process may be
+ * open.
+ */
+int log_compact_pending(struct store *st);
 
 /* A feed whose contiguous head a commit moved: what a daemon pushes. */
 struct log_advance {
@@ -200,7 +212,9 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 /* An entry by id: its feed and seq. */
 int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		     uint8_t ret_feed[32], uint64_t *ret_seq);
-int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
+/* The body of entry id: HAMLET_ENOTFOUND when it did not come along or
+ * was erased (log_erased). */
+int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		 const uint8_t **ret_body, size_t *ret_len);
 
 /* Fork evidence and held entries, for reports. */

@@ -50,6 +50,7 @@ struct log__applier {
 	uint64_t held_budget0;
 	int local; /* local writes: judged by the node's own grant instead */
 	struct trustset_cache *tc; /* made by log__applier_begin */
+	uint64_t erasures; /* erasures stored in this transaction */
 };
 
 /* Start (again) in transaction t: forget what an aborted attempt did,
@@ -95,5 +96,23 @@ typedef int (*log__txn_fn)(struct store_txn *t, void *ctx);
  * run again from the start, so fn must begin from scratch each time.
  */
 int log__write_txn(struct store *st, log__txn_fn fn, void *ctx);
+
+/*
+ * After a commit that stored an erasure (a->erasures): rewrite the store
+ * (store_compact) so the bodies it dropped are in none of its files.
+ * A failure leaves meta "erase_pending" for log_compact_pending().
+ */
+void log__after_commit(struct store *st, const struct log__applier *a);
+
+/* 1 when an erasure stored for coll/id reaches an entry of scope (its
+ * own scope lies under the erasure's), else 0; <0 on a store fault. */
+int log__erased(struct store_txn *t, const char *coll, const char *id,
+		const char *scope);
+
+/* e, an erasure, was just stored with id: note it, drop the bodies of
+ * the record's entries it reaches (stored and held), and ask for the
+ * store to be rewritten after the commit. */
+int log__erase_apply(struct log__applier *a, const struct entry *e,
+		     const uint8_t id[ENTRY_ID_LEN]);
 
 #endif

@@ -136,11 +136,11 @@ int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 	return 0;
 }
 
-int log_body_get(struct store_txn *t, const uint8_t hash[ENTRY_HASH_LEN],
+int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		 const uint8_t **ret_body, size_t *ret_len)
 {
 	const void *v;
-	int r = store_get(t, ST_BODIES, hash, ENTRY_HASH_LEN, &v, ret_len);
+	int r = store_get(t, ST_BODIES, id, ENTRY_ID_LEN, &v, ret_len);
 	if (r == 0)
 		*ret_body = v;
 	return r;

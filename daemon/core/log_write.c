@@ -262,6 +262,13 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		return r;
 	if (r == HAMLET_ENOTFOUND) {
 		live = 0;
+	} else if (v.erased) {
+		record_view_close(&v);
+		snprintf(why, wl,
+			 "record %s/%s is erased: it cannot be %s", op->collection,
+			 op->record_id,
+			 op->kind == ENTRY_ERASE ? "erased again" : "written");
+		return HAMLET_EERASED;
 	} else {
 		live = !v.deleted;
 		r = view_heads(&v, ls);
@@ -274,6 +281,11 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		record_view_close(&v);
 		if (r < 0)
 			return r;
+	}
+	if (op->kind == ENTRY_ERASE && r == HAMLET_ENOTFOUND) {
+		snprintf(why, wl, "record %s/%s not found", op->collection,
+			 op->record_id);
+		return HAMLET_ENOTFOUND;
 	}
 	if (op->kind == ENTRY_DELETE && !live && !op->resolve) {
 		snprintf(why, wl, "record %s/%s not found", op->collection,
@@ -307,8 +319,10 @@ static int check_op(struct writer *w, const struct log_op *op,
 {
 	const uint8_t *body = op->body ? op->body : (const uint8_t *)"";
 
-	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE) {
-		snprintf(w->why, w->whylen, "an operation is a put or a delete");
+	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE &&
+	    op->kind != ENTRY_ERASE) {
+		snprintf(w->why, w->whylen,
+			 "an operation is a put, a delete or an erasure");
 		return -EINVAL;
 	}
 	if (entry_record_id_check(op->record_id) < 0) {
@@ -324,8 +338,9 @@ static int check_op(struct writer *w, const struct log_op *op,
 		return HAMLET_ESCOPE;
 	}
 	return schema_check_op(op->collection, op->kind,
-			       op->kind == ENTRY_PUT, body, op->body_len,
-			       ret_doc, w->why, w->whylen);
+			       op->kind != ENTRY_DELETE, body, op->body_len,
+			       op->kind == ENTRY_PUT ? ret_doc : NULL, w->why,
+			       w->whylen);
 }
 
 /* The entry for op: next in the author's feed for scope, deps the
@@ -377,7 +392,7 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 	strcpy(e->record_id, op->record_id);
 	e->ndeps = ls->nheads;
 	memcpy(e->deps, ls->heads, ls->nheads * ENTRY_ID_LEN);
-	if (op->kind == ENTRY_PUT) {
+	if (op->kind != ENTRY_DELETE) {
 		e->has_body = 1;
 		e->body_len = op->body_len;
 		entry_body_hash(op->body, op->body_len, e->body_hash);
@@ -401,7 +416,7 @@ static int sign_and_apply(struct writer *w, const struct log_op *op,
 		goto out;
 	entry_id(env, env_len, id);
 	r = log__apply_one(&w->a, e, id, env, env_len, sig,
-			   op->kind == ENTRY_PUT ? op->body : NULL,
+			   op->kind != ENTRY_DELETE ? op->body : NULL,
 			   op->body_len, o);
 	if (r == 0 && o->status != LOG_APPLIED) {
 		snprintf(w->why, w->whylen, "%s", o->why);
@@ -445,10 +460,24 @@ static int write_one(struct writer *w, const struct log_op *op)
 	if (!op->scope && ls.scope[0] && entry_scope_under(ls.scope, scope))
 		scope = ls.scope;
 	if (w->au->grant &&
-	    !cert_may_write(w->au->grant, scope, op->collection)) {
+	    !cert_allows(w->au->grant, op->kind, scope, op->collection)) {
+		if (op->kind == ENTRY_ERASE &&
+		    cert_may_write(w->au->grant, scope, op->collection))
+			snprintf(w->why, w->whylen,
+				 "this node's certificate (\"%s\") does not let it erase: only an administrator of scope %s (a certificate that may certify others) or the network's root may",
+				 w->au->grant->name, scope);
+		else
+			snprintf(w->why, w->whylen,
+				 "this node's certificate (\"%s\") does not let it %s %s in scope %s",
+				 w->au->grant->name,
+				 op->kind == ENTRY_ERASE ? "erase" : "write",
+				 op->collection, scope);
+		return HAMLET_ECERT;
+	}
+	if (!w->au->grant && op->kind == ENTRY_ERASE) {
 		snprintf(w->why, w->whylen,
-			 "this node's certificate (\"%s\") does not let it write %s in scope %s",
-			 w->au->grant->name, op->collection, scope);
+			 "this node has no valid certificate: only an administrator of scope %s or the network's root may erase",
+			 scope);
 		return HAMLET_ECERT;
 	}
 	if (!w->au->grant && !entry_scope_under(scope, w->au->scope)) {
@@ -502,6 +531,8 @@ int log_write(struct store *st, const struct log_author *au,
 	w.a.held_budget0 = UINT64_MAX; /* our own entries are never held */
 	why[0] = 0;
 	r = log__write_txn(st, write_txn, &w);
+	if (r == 0)
+		log__after_commit(st, &w.a);
 	if (r < 0) {
 		if (ret_failed)
 			*ret_failed = w.i < n ? w.i : n;

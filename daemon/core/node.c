@@ -618,6 +618,9 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			 home, hamlet_strerror(r));
 		goto fail;
 	}
+	/* an erasure whose rewrite of the store did not finish: now */
+	if (!readonly)
+		log_compact_pending(n->st);
 	ini_free(nv, 3);
 	ini_free(kv, 1);
 	node_grant_refresh(n);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 2: erasure */
 
 size_t record_key(const char *coll, const char *id, uint8_t *out)
 {
@@ -67,7 +67,7 @@ static int op_parse(const void *k, size_t kl, const void *v, size_t vl,
 	if ((r = mp_doc_parse(&d, v, vl, ENTRY_MAX_DEPS + 5)) < 0)
 		return HAMLET_ECORRUPT;
 	if ((r = mp_get_array(d.root, 5, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_uint(&f[0], ENTRY_REDACT, &u)) < 0 ||
+	    (r = mp_get_uint(&f[0], ENTRY_ERASE, &u)) < 0 ||
 	    (r = mp_get_uint(&f[1], UINT64_MAX, &op->hlc)) < 0 ||
 	    (r = mp_get_bin_fixed(&f[2], ENTRY_KEY_LEN, op->author)) < 0 ||
 	    (r = mp_get_array(&f[3], SIZE_MAX, ENTRY_MAX_DEPS, &deps, &n)) < 0)
@@ -191,7 +191,7 @@ static int mat_bodies(struct mat *m)
 		int r;
 		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
-		r = store_get(m->t, ST_BODIES, o->body_hash, ENTRY_HASH_LEN,
+		r = store_get(m->t, ST_BODIES, m->ops[i].id, ENTRY_ID_LEN,
 			      &v, &vl);
 		if (r == HAMLET_ENOTFOUND)
 			continue;
@@ -277,7 +277,8 @@ static int uniq_hash(const struct schema *s, const struct crdt_record *cr,
 
 /*
  * The materialized state, read back by record_view_load: [version,
- * deleted, heads, fields, conflicts, newest hlc, op count, unique key].
+ * deleted, heads, fields, conflicts, newest hlc, op count, unique key,
+ * erasure (nil)].
  */
 static void pack_state(msgpack_packer *pk, const struct schema *s,
 		       const struct crdt_op *ops, size_t nops,
@@ -285,7 +286,7 @@ static void pack_state(msgpack_packer *pk, const struct schema *s,
 {
 	size_t nf = 0;
 
-	msgpack_pack_array(pk, 8);
+	msgpack_pack_array(pk, 9);
 	msgpack_pack_uint64(pk, STATE_VERSION);
 	if (cr->deleted)
 		msgpack_pack_true(pk);
@@ -311,6 +312,48 @@ static void pack_state(msgpack_packer *pk, const struct schema *s,
 		mp_pack_bin(pk, uniq, 16);
 	else
 		msgpack_pack_nil(pk);
+	msgpack_pack_nil(pk);
+}
+
+/*
+ * An erased record's state: no field, no conflict, no unique key; its
+ * head the erasure (ops[ei]), and [id, author, hlc, reason] of it.
+ */
+static int pack_erased(struct store_txn *t, msgpack_packer *pk,
+		       const struct crdt_op *ops, size_t nops, size_t ei)
+{
+	const struct crdt_op *e = &ops[ei];
+	char reason[SCHEMA_MAX_REASON + 1] = "", why[8];
+	uint64_t newest = 0;
+	const void *v;
+	size_t vl;
+	int r;
+
+	r = store_get(t, ST_BODIES, e->id, ENTRY_ID_LEN, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == 0)
+		schema_erase_reason(v, vl, reason, sizeof(reason), why,
+				    sizeof(why));
+	for (size_t i = 0; i < nops; i++)
+		if (ops[i].hlc > newest)
+			newest = ops[i].hlc;
+	msgpack_pack_array(pk, 9);
+	msgpack_pack_uint64(pk, STATE_VERSION);
+	msgpack_pack_false(pk);
+	msgpack_pack_array(pk, 1);
+	mp_pack_bin(pk, e->id, ENTRY_ID_LEN);
+	msgpack_pack_map(pk, 0);
+	msgpack_pack_array(pk, 0);
+	msgpack_pack_uint64(pk, newest);
+	msgpack_pack_uint64(pk, nops);
+	msgpack_pack_nil(pk);
+	msgpack_pack_array(pk, 4);
+	mp_pack_bin(pk, e->id, ENTRY_ID_LEN);
+	mp_pack_bin(pk, e->author, ENTRY_KEY_LEN);
+	msgpack_pack_uint64(pk, e->hlc);
+	mp_pack_str(pk, reason);
+	return 0;
 }
 
 static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
@@ -398,6 +441,22 @@ struct built {
 	int has_newu;
 };
 
+/* 1 when erasure eid of coll/id reaches the record (ST_ERASED). */
+static int erasure_reaches(struct store_txn *t, const char *coll,
+			   const char *id, const uint8_t eid[ENTRY_ID_LEN])
+{
+	uint8_t key[RECORD_KEY_MAX + 1 + ENTRY_ID_LEN];
+	size_t kl = record_key(coll, id, key);
+	const void *v;
+	size_t vl;
+	int r;
+
+	key[kl++] = 0;
+	memcpy(key + kl, eid, ENTRY_ID_LEN);
+	r = store_get(t, ST_ERASED, key, kl + ENTRY_ID_LEN, &v, &vl);
+	return r == 0 ? 1 : r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 /* Build the state of coll/id from its ops into b (b->m.n == 0: none);
  * built_close frees b whatever this returns. */
 static int built_make(struct store_txn *t, const struct schema *s,
@@ -412,6 +471,15 @@ static int built_make(struct store_txn *t, const struct schema *s,
 		return r;
 	if (b->m.n == 0)
 		return 0;
+	for (size_t i = 0; i < b->m.n; i++) {
+		if (b->m.ops[i].kind != ENTRY_ERASE)
+			continue;
+		/* the earliest that reaches the record (log_erase.c) */
+		if ((r = erasure_reaches(t, coll, id, b->m.ops[i].id)) < 0)
+			return r;
+		if (r)
+			return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, i);
+	}
 	if ((r = mat_bodies(&b->m)) < 0 ||
 	    (r = crdt_record_settle(b->m.ops, b->m.n, s, &b->cr)) < 0)
 		return r;
@@ -493,7 +561,7 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	memset(ret, 0, sizeof(*ret));
 	if ((r = mp_doc_parse(&ret->doc, v, vl, RECORD_MAX_OPS * 4)) < 0)
 		return HAMLET_ECORRUPT;
-	if (mp_get_array(ret->doc.root, 8, 0, &f, NULL) < 0 ||
+	if (mp_get_array(ret->doc.root, 9, 0, &f, NULL) < 0 ||
 	    mp_get_uint(&f[0], 255, &ver) < 0 || ver != STATE_VERSION ||
 	    mp_get_bool(&f[1], &ret->deleted) < 0 ||
 	    f[2].type != MSGPACK_OBJECT_ARRAY ||
@@ -513,6 +581,20 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 			return HAMLET_ECORRUPT;
 		}
 		ret->has_uniq = 1;
+	}
+	if (!mp_is_nil(&f[8])) {
+		const msgpack_object *x;
+		if (mp_get_array(&f[8], 4, 0, &x, NULL) < 0 ||
+		    mp_get_bin_fixed(&x[0], ENTRY_ID_LEN, ret->erase_id) < 0 ||
+		    mp_get_bin_fixed(&x[1], ENTRY_KEY_LEN,
+				     ret->erase_author) < 0 ||
+		    mp_get_uint(&x[2], UINT64_MAX, &ret->erase_hlc) < 0 ||
+		    mp_get_cstr(&x[3], ret->erase_reason,
+				sizeof(ret->erase_reason)) < 0) {
+			mp_doc_close(&ret->doc);
+			return HAMLET_ECORRUPT;
+		}
+		ret->erased = 1;
 	}
 	return 0;
 }

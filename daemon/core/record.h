@@ -70,6 +70,13 @@ struct record_view {
 	uint64_t nops;
 	int has_uniq;
 	uint8_t uniq[16];
+	/* erased (SPEC §1.6): no field, no conflict; who erased it, when and
+	 * why */
+	int erased;
+	uint8_t erase_id[ENTRY_ID_LEN];
+	uint8_t erase_author[ENTRY_KEY_LEN];
+	uint64_t erase_hlc;
+	char erase_reason[SCHEMA_MAX_REASON + 1];
 };
 
 /* HAMLET_ENOTFOUND when no op of the record is stored. Close the view

@@ -3,7 +3,9 @@
 #include "entry.h"
 #include "error.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const sex_values[] = { "male", "female", "other", NULL };
@@ -537,7 +539,7 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	char names[128];
 	int r;
 
-	if (kind != ENTRY_PUT && kind != ENTRY_DELETE)
+	if (kind != ENTRY_PUT && kind != ENTRY_DELETE && kind != ENTRY_ERASE)
 		return 0;
 	if (!(s = schema_find(collection))) {
 		collection_names(names, sizeof(names));
@@ -552,11 +554,14 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	if (kind == ENTRY_DELETE)
 		return 0;
 	if (!has_body) {
-		snprintf(why, whylen, "a put must carry a body");
+		snprintf(why, whylen, "a%s must carry a body",
+			 kind == ENTRY_ERASE ? "n erasure" : " put");
 		return HAMLET_EFORMAT;
 	}
 	if (!body)
 		return 0; /* it did not come along: nothing to check yet */
+	if (kind == ENTRY_ERASE)
+		return schema_erase_reason(body, body_len, NULL, 0, why, whylen);
 	if (body_len > ENTRY_MAX_BODY) {
 		snprintf(why, whylen,
 			 "record body of %zu bytes is over the %d-byte limit",
@@ -573,5 +578,74 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	}
 	if ((r = schema_check_body(s, dp->root, why, whylen)) < 0 || !ret_doc)
 		mp_doc_close(dp);
+	return r;
+}
+
+int schema_erase_body(const char *reason, uint8_t **ret, size_t *ret_len)
+{
+	struct mp_writer w;
+	size_t n = strlen(reason);
+
+	if (n == 0 || n > SCHEMA_MAX_REASON || !valid_text(reason, n))
+		return HAMLET_EFORMAT;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, 1);
+	mp_pack_str(&w.pk, "reason");
+	mp_pack_str(&w.pk, reason);
+	*ret = malloc(w.sb.size);
+	if (!*ret) {
+		mp_writer_destroy(&w);
+		return -ENOMEM;
+	}
+	memcpy(*ret, w.sb.data, w.sb.size);
+	*ret_len = w.sb.size;
+	mp_writer_destroy(&w);
+	return 0;
+}
+
+int schema_erase_reason(const uint8_t *body, size_t body_len, char *out,
+			size_t cap, char *why, size_t whylen)
+{
+	struct mp_doc d;
+	const msgpack_object *root, *k, *v;
+	int r = HAMLET_ESCHEMA;
+
+	if (body_len > ENTRY_MAX_BODY ||
+	    mp_doc_parse(&d, body, body_len, 8) < 0) {
+		snprintf(why, whylen,
+			 "an erasure's body is not valid msgpack");
+		return HAMLET_ESCHEMA;
+	}
+	root = d.root;
+	if (root->type != MSGPACK_OBJECT_MAP || root->via.map.size != 1) {
+		snprintf(why, whylen,
+			 "an erasure's body is a map of exactly one field, reason");
+		goto out;
+	}
+	k = &root->via.map.ptr[0].key;
+	v = &root->via.map.ptr[0].val;
+	if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != 6 ||
+	    memcmp(k->via.str.ptr, "reason", 6) != 0) {
+		snprintf(why, whylen,
+			 "an erasure's body names one field, reason");
+		goto out;
+	}
+	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||
+	    v->via.str.size > SCHEMA_MAX_REASON ||
+	    !valid_text(v->via.str.ptr, v->via.str.size)) {
+		snprintf(why, whylen,
+			 "an erasure's reason is text of 1-%d bytes (UTF-8, no control characters)",
+			 SCHEMA_MAX_REASON);
+		goto out;
+	}
+	if (out && cap) {
+		size_t n = v->via.str.size < cap - 1 ? v->via.str.size
+						      : cap - 1;
+		memcpy(out, v->via.str.ptr, n);
+		out[n] = 0;
+	}
+	r = 0;
+out:
+	mp_doc_close(&d);
 	return r;
 }

@@ -73,6 +73,18 @@ int schema_check_op(const char *collection, int kind, int has_body,
 		    const uint8_t *body, size_t body_len,
 		    struct mp_doc *ret_doc, char *why, size_t whylen);
 
+/* An erasure's reason (SPEC §1.6): text of 1-SCHEMA_MAX_REASON bytes. */
+#define SCHEMA_MAX_REASON 1024
+
+/* The body of an erasure: msgpack {"reason": reason}. *ret is malloc'd.
+ * HAMLET_EFORMAT when the reason is empty, too long or not text. */
+int schema_erase_body(const char *reason, uint8_t **ret, size_t *ret_len);
+
+/* Check an erasure's body; when out is not NULL, copy its reason there
+ * (truncated to cap - 1 bytes). why names the fault. */
+int schema_erase_reason(const uint8_t *body, size_t body_len, char *out,
+			size_t cap, char *why, size_t whylen);
+
 /* 1 when state b can be reached from state a by declared transitions
  * (a != b), else 0. */
 int schema_state_follows(const struct schema_field *f, const char *a,

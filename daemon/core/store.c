@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,11 +11,12 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
-	"trustsubj",
+	"trustsubj", "erased",
 };
 
 struct store {
@@ -131,33 +133,14 @@ static int env_open(struct store *st, const char *dir, unsigned flags)
 	return rc;
 }
 
-int store_open(const char *dir, const struct store_options *opt,
-	       struct store **ret)
+/* Open st->dir's environment and tables, checking the format: 0 or a
+ * hamlet code, st->env NULL on failure. */
+static int attach(struct store *st, int created)
 {
-	struct store *st = calloc(1, sizeof(*st));
+	const char *dir = st->dir;
 	MDB_txn *txn = NULL;
-	int rc, r, created = 0;
+	int rc, r;
 
-	if (!st)
-		return -ENOMEM;
-	if (pthread_rwlock_init(&st->grow_lock, NULL) != 0) {
-		free(st);
-		return -ENOMEM;
-	}
-	st->lock_ready = 1;
-	snprintf(st->dir, sizeof(st->dir), "%s", dir);
-	st->readonly = opt && opt->readonly;
-	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
-	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
-		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));
-	if (!st->readonly) {
-		if (mkdir(dir, 0750) == 0)
-			created = 1;
-		else if (errno != EEXIST) {
-			r = -errno;
-			goto fail;
-		}
-	}
 	rc = env_open(st, dir,
 		      (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS | MDB_NORDAHEAD);
 	/*
@@ -222,12 +205,156 @@ int store_open(const char *dir, const struct store_options *opt,
 		r = map_err(rc);
 		goto fail;
 	}
-	*ret = st;
 	return 0;
 fail:
 	if (txn)
 		mdb_txn_abort(txn);
-	store_close(st);
+	if (st->env)
+		mdb_env_close(st->env);
+	st->env = NULL;
+	return r;
+}
+
+int store_open(const char *dir, const struct store_options *opt,
+	       struct store **ret)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int r, created = 0;
+
+	if (!st)
+		return -ENOMEM;
+	if (pthread_rwlock_init(&st->grow_lock, NULL) != 0) {
+		free(st);
+		return -ENOMEM;
+	}
+	st->lock_ready = 1;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	st->readonly = opt && opt->readonly;
+	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
+	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
+		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));
+	if (!st->readonly) {
+		if (mkdir(dir, 0750) == 0)
+			created = 1;
+		else if (errno != EEXIST) {
+			store_close(st);
+			return -errno;
+		}
+	}
+	if ((r = attach(st, created)) < 0) {
+		store_close(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
+static int write_err(const struct store *st, int rc);
+
+/* Copy every table of the open environment into a new one at path
+ * (a file: MDB_NOSUBDIR), key by key in order. */
+static int copy_tables(struct store *st, const char *path)
+{
+	MDB_env *ne = NULL;
+	MDB_txn *rt = NULL, *wt = NULL;
+	int rc;
+
+	if ((rc = mdb_env_create(&ne)) != 0)
+		return map_err(rc);
+	mdb_env_set_maxdbs(ne, ST__COUNT + 2);
+	mdb_env_set_mapsize(ne, st->map_size);
+	if ((rc = mdb_env_open(ne, path, MDB_NOSUBDIR | MDB_NOLOCK, 0600)) ||
+	    /* a write transaction, read only: no other process writes
+	     * into the old file while it is copied */
+	    (rc = mdb_txn_begin(st->env, NULL, 0, &rt)) ||
+	    (rc = mdb_txn_begin(ne, NULL, 0, &wt)))
+		goto out;
+	for (int i = 0; i < ST__COUNT && rc == 0; i++) {
+		MDB_dbi nd;
+		MDB_cursor *c;
+		MDB_val k, v;
+		unsigned fl = 0;
+		if ((rc = mdb_dbi_flags(rt, st->dbi[i], &fl)) ||
+		    (rc = mdb_dbi_open(wt, table_names[i], MDB_CREATE | fl,
+				       &nd)) ||
+		    (rc = mdb_cursor_open(rt, st->dbi[i], &c)))
+			break;
+		for (int g = mdb_cursor_get(c, &k, &v, MDB_FIRST); g == 0;
+		     g = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (i == ST_META && k.mv_size == 13 &&
+			    memcmp(k.mv_data, "erase_pending", 13) == 0)
+				continue; /* this copy is what it asked */
+			if ((rc = mdb_put(wt, nd, &k, &v,
+					  (fl & MDB_DUPSORT) ? MDB_APPENDDUP
+							     : MDB_APPEND)))
+				break;
+		}
+		mdb_cursor_close(c);
+	}
+	if (rc == 0) {
+		rc = mdb_txn_commit(wt);
+		wt = NULL;
+	}
+	if (rc == 0)
+		rc = mdb_env_sync(ne, 1);
+out:
+	if (wt)
+		mdb_txn_abort(wt);
+	if (rt)
+		mdb_txn_abort(rt);
+	mdb_env_close(ne);
+	return rc ? write_err(st, rc) : 0;
+}
+
+int store_compact(struct store *st)
+{
+	char tmp[4200], data[4200], lock[4200];
+	struct stat ds, ls;
+	int r, have_ls;
+
+	if (st->readonly)
+		return -EROFS;
+	snprintf(tmp, sizeof(tmp), "%s/compact.mdb", st->dir);
+	snprintf(data, sizeof(data), "%s/data.mdb", st->dir);
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", st->dir);
+	pthread_rwlock_wrlock(&st->grow_lock);
+	unlink(tmp);
+	if ((r = copy_tables(st, tmp)) < 0)
+		goto fail;
+	if (stat(data, &ds) == 0)
+		chmod(tmp, ds.st_mode & 07777);
+	have_ls = stat(lock, &ls) == 0;
+	/*
+	 * The swap: our environment closes, the copy takes data.mdb's name,
+	 * and the lock file goes with the old file, so that a process still
+	 * reading the old one (it keeps it open) never shares a lock table
+	 * with the new. Readers that open from now on see the copy.
+	 */
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(tmp, data) != 0) {
+		r = -errno;
+		unlink(tmp);
+	} else {
+		unlink(lock);
+		r = 0;
+	}
+	{
+		int dfd = open(st->dir, O_RDONLY | O_DIRECTORY);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	if (attach(st, 0) < 0 && r == 0)
+		r = HAMLET_ESTORE;
+	if (r == 0 && have_ls)
+		chmod(lock, ls.st_mode & 07777);
+	pthread_rwlock_unlock(&st->grow_lock);
+	return r;
+fail:
+	unlink(tmp);
+	pthread_rwlock_unlock(&st->grow_lock);
 	return r;
 }
 

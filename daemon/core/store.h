@@ -17,7 +17,7 @@ enum store_table {
 	ST_FEEDS,     /* feed key(32) -> feed head */
 	ST_ENTRIES,   /* feed key(32) || seq(be64) -> envelope + signature */
 	ST_IDS,	      /* entry id(32) -> feed key(32) || seq(be64) */
-	ST_BODIES,    /* body hash(32) -> body */
+	ST_BODIES,    /* entry id(32) -> body */
 	ST_RECORDS,   /* collection \0 record id -> materialized state */
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) -> op */
 	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
@@ -26,10 +26,12 @@ enum store_table {
 	ST_PENDING,   /* feed key(32) || seq(be64) -> envelope + sig + body */
 	ST_TRUST,     /* kind(1) || id(32) -> certificate, revocation, proof */
 	ST_TRUSTSUBJ, /* subject(32) || kind(1) || id(32) -> empty */
+	ST_ERASED,    /* collection \0 record id \0 erasure id(32) -> scope */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 3 /* 3: the trust set */
+#define STORE_FORMAT_VERSION 4 /* 3: the trust set; 4: bodies by entry
+				  * id, erasures */
 
 struct store;
 struct store_txn;
@@ -55,6 +57,17 @@ void store_close(struct store *st);
  */
 int store_grow(struct store *st);
 uint64_t store_map_size(const struct store *st);
+
+/*
+ * Rewrite the store into a new file, key by key, and put it in the old
+ * one's place: what was deleted (an erased body, SPEC §1.6) is then in
+ * none of the store's files, where LMDB would keep it in free pages
+ * until reused. Waits for this process's transactions to end and blocks
+ * new ones meanwhile; another process reading the old file keeps it
+ * until it closes. Meta "erase_pending" is dropped from the copy. On
+ * failure the store is as it was.
+ */
+int store_compact(struct store *st);
 
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret);
 /* Commit (durable when it returns 0) and free the transaction. */

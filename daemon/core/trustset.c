@@ -617,6 +617,8 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 	}
 	if (c->root_known < 0)
 		return 0;
+	if (e->kind == ENTRY_ERASE && memcmp(e->author, c->root, 32) == 0)
+		return 0; /* the root may erase anywhere */
 	if ((r = author_load(t, c, e->author, &ai)) < 0)
 		return r;
 	if (ai->chains.n == 0) {
@@ -640,11 +642,18 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
 				     sizeof(cwhy)) < 0)
 			continue;
-		if (cert_may_write(&ch->c[0], e->scope, e->collection))
+		if (cert_allows(&ch->c[0], e->kind, e->scope, e->collection))
 			return 0;
 		snprintf(cwhy, sizeof(cwhy),
-			 "its author's certificate (\"%s\") does not let it write %s in scope %s",
-			 ch->c[0].name, e->collection, e->scope);
+			 "its author's certificate (\"%s\") does not let it %s %s in scope %s%s",
+			 ch->c[0].name,
+			 e->kind == ENTRY_ERASE ? "erase" : "write",
+			 e->collection, e->scope,
+			 e->kind == ENTRY_ERASE &&
+					 cert_may_write(&ch->c[0], e->scope,
+							e->collection)
+				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
+				 : "");
 	}
 	snprintf(why, wl, "seq %llu of feed %s: %s", (unsigned long long)e->seq,
 		 e->scope, cwhy);

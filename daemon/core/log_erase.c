@@ -1,0 +1,190 @@
+/*
+ * log_erase: what an erasure (SPEC §1.6) does to the store. Part of the
+ * log module: log.c calls it for each erasure it stores and for each
+ * put it stores, so that an erased record's bodies are gone and stay
+ * gone, whichever order entries arrive in.
+ */
+#include "log_internal.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* collection \0 record id \0: the prefix of a record's erasures. */
+static size_t erased_prefix(const char *coll, const char *id, uint8_t *out)
+{
+	size_t n = record_key(coll, id, out);
+	out[n++] = 0;
+	return n;
+}
+
+int log__erased(struct store_txn *t, const char *coll, const char *id,
+		const char *scope)
+{
+	uint8_t pfx[RECORD_KEY_MAX + 1];
+	size_t pl = erased_prefix(coll, id, pfx), kl, vl;
+	struct store_cursor *c;
+	const void *k, *v;
+	int r, found = 0;
+
+	if ((r = store_cursor_open(t, ST_ERASED, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, pfx, pl, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		char es[ENTRY_MAX_SCOPE + 1];
+		if (kl != pl + ENTRY_ID_LEN || memcmp(k, pfx, pl) != 0)
+			break;
+		if (vl == 0 || vl > ENTRY_MAX_SCOPE) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		memcpy(es, v, vl);
+		es[vl] = 0;
+		if (entry_scope_under(scope, es)) {
+			found = 1;
+			break;
+		}
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : found;
+}
+
+/* The ids of a record's puts that carry a body. */
+struct put_ids {
+	uint8_t (*v)[ENTRY_ID_LEN];
+	size_t n, cap;
+};
+
+static int collect_put(void *ctx, const struct record_op *op)
+{
+	struct put_ids *p = ctx;
+	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE)
+		return 0;
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 16;
+		void *q = realloc(p->v, nc * sizeof(*p->v));
+		if (!q)
+			return -ENOMEM;
+		p->v = q;
+		p->cap = nc;
+	}
+	memcpy(p->v[p->n++], op->id, ENTRY_ID_LEN);
+	return 0;
+}
+
+/* Drop body id when its entry's scope lies under scope (*reached). */
+static int drop_body(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		     const char *scope, uint64_t *dropped, int *reached)
+{
+	uint8_t feed[32];
+	uint64_t seq;
+	struct log_feed f;
+	int r;
+
+	if ((r = log_entry_locate(t, id, feed, &seq)) < 0 ||
+	    (r = log_feed_get(t, feed, &f)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (!entry_scope_under(f.scope, scope))
+		return 0;
+	*reached = 1;
+	r = store_del(t, ST_BODIES, id, ENTRY_ID_LEN);
+	if (r == 0)
+		(*dropped)++;
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
+/* Held entries of the record under scope lose their bodies too. At most
+ * LOG_MAX_HELD rows to look at. */
+static int drop_held_bodies(struct store_txn *t, const struct entry *er,
+			    uint64_t *dropped)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, n = 0, cap = 0;
+	uint8_t(*keys)[40] = NULL;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_PENDING, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct log__entry_row row;
+		struct entry e;
+		if (kl != 40 || log__row_decode(v, vl, 1, &row) < 0 ||
+		    !row.body ||
+		    entry_decode(row.env, row.env_len, &e, NULL) < 0)
+			continue;
+		if (strcmp(e.collection, er->collection) != 0 ||
+		    strcmp(e.record_id, er->record_id) != 0 ||
+		    !entry_scope_under(e.scope, er->scope))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *q = realloc(keys, nc * sizeof(*keys));
+			if (!q) {
+				r = -ENOMEM;
+				break;
+			}
+			keys = q;
+			cap = nc;
+		}
+		memcpy(keys[n++], k, 40);
+	}
+	store_cursor_close(c);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct log__entry_row row;
+		uint8_t *copy;
+		size_t keep;
+		if ((r = store_get(t, ST_PENDING, keys[i], 40, &v, &vl)) < 0 ||
+		    (r = log__row_decode(v, vl, 1, &row)) < 0)
+			break;
+		/* the row without its body: everything before it */
+		keep = (size_t)(row.body - (const uint8_t *)v);
+		if (!(copy = malloc(keep))) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(copy, v, keep);
+		copy[2 + row.env_len + ENTRY_SIG_LEN] &= (uint8_t)~LOG__HELD_BODY;
+		r = store_put(t, ST_PENDING, keys[i], 40, copy, keep, 0);
+		free(copy);
+		if (r == 0)
+			(*dropped)++;
+	}
+	free(keys);
+	return r < 0 ? r : 0;
+}
+
+int log__erase_apply(struct log__applier *a, const struct entry *e,
+		     const uint8_t id[ENTRY_ID_LEN])
+{
+	uint8_t key[RECORD_KEY_MAX + 1 + ENTRY_ID_LEN];
+	size_t kl = erased_prefix(e->collection, e->record_id, key);
+	struct put_ids p = { 0 };
+	uint64_t dropped = 0;
+	int r, reached = 0;
+
+	memcpy(key + kl, id, ENTRY_ID_LEN);
+	kl += ENTRY_ID_LEN;
+	r = record_ops_each(a->t, e->collection, e->record_id, collect_put,
+			    &p);
+	for (size_t i = 0; r >= 0 && i < p.n; i++)
+		r = drop_body(a->t, p.v[i], e->scope, &dropped, &reached);
+	/* an erasure reaches the record when it reaches one of its entries,
+	 * or none has arrived yet; one that reaches none of them (written
+	 * from another branch) is kept as history and changes nothing */
+	if (r >= 0 && (reached || p.n == 0))
+		r = store_put(a->t, ST_ERASED, key, kl, e->scope,
+			      strlen(e->scope), 0);
+	free(p.v);
+	if (r < 0 || (r = drop_held_bodies(a->t, e, &dropped)) < 0)
+		return r;
+	/* asks for the store to be rewritten, even after a crash before */
+	if ((r = store_put(a->t, ST_META, "erase_pending", 13, "", 0, 0)) < 0)
+		return r;
+	a->erasures++;
+	a->st.erased_bodies += dropped;
+	return 0;
+}

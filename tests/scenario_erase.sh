@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Erasure on five daemons on loopback: the province P (bk) hears its
+# communes C1 (bk/c1) and C2 (bk/c2); villages V1 and V2 dial C1. V1
+# writes a health profile with a unique marker; P erases it. Within one
+# sync round the marker's bytes are in no file of any node's state, in no
+# bundle made afterwards, in no export; every node's verify still passes;
+# history shows the erasure with its author and reason. A village cannot
+# erase; a bundle made before the erasure brings no body back.
+#   tests/scenario_erase.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch erase
+ROOT=$T/bk.root.key
+# in_state NODE MARKER: the marker's bytes are in some file of NODE's home
+in_state() { grep -rqaF -- "$2" "$T/$1"; }
+not_in_state() { ! in_state "$@"; }
+profile() { # NODE ID PERSON NAME
+	N "$1" put health_profile "$2" "{\"person_id\":\"$3\",\"full_name\":\"$4\",\"birth_date\":\"1990-01-01\"}"
+}
+NODES="P C1 C2 V1 V2"
+
+check "network created" "$H" network create bk --out "$T"
+for spec in P:bk C1:bk/c1 C2:bk/c2 V1:bk/c1/v1 V2:bk/c1/v2; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
+done
+check "the root certifies P (province, may delegate)" issue P province bk --root-key "$ROOT" --delegate
+check "the root certifies C1 (commune, may delegate)" issue C1 commune bk/c1 --root-key "$ROOT" --delegate
+check "the root certifies C2 (commune, may delegate)" issue C2 commune bk/c2 --root-key "$ROOT" --delegate
+check "C1 certifies V1 (village)" issue V1 village bk/c1/v1 --issuer-home "$T/C1"
+check "C1 certifies V2 (village)" issue V2 village bk/c1/v2 --issuer-home "$T/C1"
+
+launch P && PP=$PORT && ok "P listens" || fail "P listens"
+launch C1 --peer 127.0.0.1:$PP && PC1=$PORT && ok "C1 dials P" || fail "C1 dials P"
+launch C2 --peer 127.0.0.1:$PP && ok "C2 dials P" || fail "C2 dials P"
+launch V1 --peer 127.0.0.1:$PC1 && ok "V1 dials C1" || fail "V1 dials C1"
+launch V2 --peer 127.0.0.1:$PC1 && ok "V2 dials C1" || fail "V2 dials C1"
+
+check "V1 writes the profile to erase" profile V1 HP-E1 100000000101 "Lo ERASEMEzq"
+check "V1 edits it (a second body with the marker)" N V1 put health_profile HP-E1 '{"phone":"0912000001","allergies":"ERASEMEzq2"}'
+check "V1 writes a profile to keep" profile V1 HP-K1 100000000102 "Ma KEEPMEzq"
+settled() { N P get health_profile HP-E1 --json | grep -q ERASEMEzq2 && N C1 get health_profile HP-K1; }
+check "the profile reaches C1 and P (30 s)" within 30 settled
+for n in V1 C1 P; do check "the marker is in $n's state" in_state $n ERASEMEzq; done
+# a bundle made before the erasure, kept on a stick, for X: a node of the
+# province that syncs only by USB stick
+check "X joins (province scope, no daemon)" N X init --network "$T/bk.network" --name x --scope bk
+check "the root certifies X" issue X province bk --root-key "$ROOT"
+check "X writes a summary" N X summary --out "$T/X.sum"
+check "V1 makes a bundle for X before the erasure" N V1 bundle create --for "$T/X.sum" "$T/before.bundle"
+check "that bundle holds the marker" grep -qaF ERASEMEzq "$T/before.bundle"
+
+# --- who may erase ---------------------------------------------------------
+refuse "V1 (a village, no administrator) may not erase" 4 "only an administrator" \
+	N V1 erase health_profile HP-E1 --reason "test"
+refuse "an erasure without a reason is refused" 2 "reason" \
+	N P erase health_profile HP-E1
+refuse "erasing a record that does not exist names it" 3 "not found" \
+	N P erase health_profile HP-NOPE --reason "request of the person"
+
+# --- the erasure -----------------------------------------------------------
+check "P erases HP-E1" N P erase health_profile HP-E1 --reason "request of the person, form 12/2026"
+gone() { for n in $NODES; do not_in_state $n ERASEMEzq || return 1; done; }
+check "within one sync round the marker is in no node's state files (30 s)" within 30 gone
+for n in $NODES; do check "the marker is not in $n's state" not_in_state $n ERASEMEzq; done
+for n in V1 C1 P; do check "the profile to keep is still in $n's state" in_state $n KEEPMEzq; done
+for n in V1 C1 P; do
+	check "$n: get says HP-E1 is erased, with the reason" bash -c "'$H' --home '$T/$n' get health_profile HP-E1 | grep -q 'is erased.*request of the person'"
+	check "$n: get --json says erased" bash -c "'$H' --home '$T/$n' get health_profile HP-E1 --json | grep -q '\"erased\": true'"
+	check "$n: export (csv) lacks the marker" bash -c "! '$H' --home '$T/$n' export health_profile --format csv 2>/dev/null | grep -q ERASEME"
+	check "$n: export (ndjson) shows HP-E1 as erased" bash -c "'$H' --home '$T/$n' export health_profile --format ndjson | grep HP-E1 | grep -q '\"erased\":true'"
+	check "$n: history shows the erasure, its author (P) and reason" bash -c "'$H' --home '$T/$n' history health_profile HP-E1 | grep -A4 '^.* erase ' | grep -q '$(key P)' && '$H' --home '$T/$n' history health_profile HP-E1 | grep -q 'reason: request of the person'"
+done
+for n in $NODES; do check "$n: verify exits 0" N $n verify; done
+refuse "HP-E1 cannot be written again" 4 "erased" \
+	N V1 put health_profile HP-E1 '{"phone":"0912000009"}'
+
+# --- bundles after the erasure ---------------------------------------------
+check "C1 makes a bundle for X after the erasure" N C1 bundle create --for "$T/X.sum" "$T/after.bundle"
+check "it lacks the marker" bash -c "! grep -qaF ERASEMEzq '$T/after.bundle'"
+check "it still carries the profile to keep" grep -qaF KEEPMEzq "$T/after.bundle"
+check "the old bundle (made before) imports into P" N P bundle import "$T/before.bundle"
+check "and brings no erased body back into P's state" not_in_state P ERASEMEzq
+check "P: HP-E1 is still erased" bash -c "'$H' --home '$T/P' get health_profile HP-E1 --json | grep -q '\"erased\": true'"
+check "X imports the old bundle: it holds the marker" bash -c "'$H' --home '$T/X' bundle import '$T/before.bundle' >/dev/null && grep -rqaF ERASEMEzq '$T/X'"
+check "X imports the new bundle" N X bundle import "$T/after.bundle"
+check "the erasure reached X: the marker is in none of its files" not_in_state X ERASEMEzq
+check "X: HP-E1 is erased, HP-K1 kept" bash -c "'$H' --home '$T/X' get health_profile HP-E1 | grep -q 'is erased' && '$H' --home '$T/X' get health_profile HP-K1 | grep -q KEEPMEzq"
+check "X: verify exits 0" N X verify
+
+daemons_stop
+check "offline, the same holds: P's verify exits 0" N P verify
+tests_done

@@ -1,0 +1,239 @@
+/*
+ * Erasure (SPEC §1.6) through the one path of the log: an administrator
+ * erases a record and its bodies are gone from the store's file, the
+ * other records untouched; a village's erasure is refused, written
+ * locally or arriving; the root may erase; an erasure that arrives
+ * before the record's entries keeps their bodies out; held entries lose
+ * theirs; the state digest stays what the records hash to.
+ */
+#include "helpers.h"
+
+#include "hlc.h"
+#include "schema.h"
+
+static const char *dir;
+
+/* 1 when the file at path holds the bytes of s. */
+static int file_has(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = strlen(s), len = 0, cap = 0, got;
+	char *buf = NULL;
+	int found = 0;
+
+	ASSERT_TRUE(f != NULL);
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			buf = realloc(buf, cap);
+			ASSERT_TRUE(buf != NULL);
+		}
+		if ((got = fread(buf + len, 1, cap - len, f)) == 0)
+			break;
+		len += got;
+	}
+	fclose(f);
+	for (size_t i = 0; i + n <= len && !found; i++)
+		found = memcmp(buf + i, s, n) == 0;
+	free(buf);
+	return found;
+}
+
+static int store_has(struct node *n, const char *s)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/store/data.mdb", n->home);
+	return file_has(p, s);
+}
+
+static int erase(struct node *n, const char *coll, const char *id,
+		 const char *reason, char *why, size_t wl)
+{
+	struct log_author a;
+	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0 };
+	uint8_t *body;
+	size_t failed;
+	int r;
+
+	ASSERT_OK(schema_erase_body(reason, &body, &op.body_len));
+	op.body = body;
+	node_author(n, &a);
+	r = log_write(n->st, &a, &op, 1, NULL, &failed, why, wl, NULL);
+	free(body);
+	return r;
+}
+
+static int erased(struct node *n, const char *coll, const char *id)
+{
+	struct store_txn *t;
+	struct record_view v;
+	int r;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_view_load(t, coll, id, &v));
+	r = v.erased;
+	record_view_close(&v);
+	store_txn_abort(t);
+	return r;
+}
+
+/* An erasure of coll/id in scope signed by (pk, sk), next in its feed,
+ * handed to n as from a peer: its fate. */
+static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
+				     const uint8_t *sk, const char *scope,
+				     const char *coll, const char *id)
+{
+	struct entry e;
+	struct log_in in;
+	struct log_out out;
+	uint8_t *env, sig[64], *body;
+	size_t el, bl;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, n->net.id, 32);
+	memcpy(e.author, pk, 32);
+	snprintf(e.scope, sizeof(e.scope), "%s", scope);
+	{
+		struct store_txn *t;
+		struct log_feed f;
+		log_feed_key(pk, scope, f.key);
+		ASSERT_OK(store_txn_begin(n->st, 1, &t));
+		if (log_feed_get(t, f.key, &f) < 0)
+			f.seq = 0;
+		store_txn_abort(t);
+		e.seq = f.seq + 1; /* next in its feed as n holds it */
+		e.has_prev = f.seq > 0;
+		if (e.has_prev)
+			memcpy(e.prev, f.head, 32);
+	}
+	e.hlc = hlc_next(0, hlc_wall_ms());
+	e.kind = ENTRY_ERASE;
+	snprintf(e.collection, sizeof(e.collection), "%s", coll);
+	snprintf(e.record_id, sizeof(e.record_id), "%s", id);
+	ASSERT_OK(schema_erase_body("crafted", &body, &bl));
+	e.has_body = 1;
+	e.body_len = bl;
+	entry_body_hash(body, bl, e.body_hash);
+	ASSERT_OK(entry_encode(&e, &env, &el));
+	ASSERT_OK(entry_sign(env, el, sk, sig));
+	in = (struct log_in){ env, el, sig, body, bl };
+	ASSERT_OK(log_ingest(n->st, n->net.id, &in, 1, &out, NULL, NULL));
+	free(env);
+	free(body);
+	return out;
+}
+
+int main(void)
+{
+	char why[512], root_path[4200];
+	char *net;
+	struct node *v, *adm, *r2, *r3;
+	uint8_t nid[32], rpk[32], *rsk;
+
+	dir = th_tmpdir();
+	net = th_network(dir, "bk");
+	snprintf(root_path, sizeof(root_path), "%s/bk.root.key", dir);
+	v = th_node(dir, net, "v", "bk/c1/v1");
+	adm = th_node_bare(dir, net, "adm", "bk/c1");
+	th_certify_as(adm, net, "bk/c1", "bk/c1", 0, 1);
+	node_grant_refresh(adm);
+	r2 = th_node(dir, net, "r2", "bk");
+	r3 = th_node(dir, net, "r3", "bk");
+
+	TEST_START("an administrator erases a record: its bodies leave the file");
+	ASSERT_OK(th_put(v, "health_profile", "HP-1",
+			 "person_id=000000000001;full_name=Lo MARKERaa1;birth_date=1990-01-01"));
+	ASSERT_OK(th_put(v, "health_profile", "HP-1", "allergies=MARKERaa2"));
+	ASSERT_OK(th_put(v, "health_profile", "HP-2",
+			 "person_id=000000000002;full_name=Ma KEEPbb1;birth_date=1990-01-01"));
+	th_sync(v, adm, dir);
+	ASSERT_TRUE(store_has(adm, "MARKERaa1") && store_has(adm, "MARKERaa2"));
+	ASSERT_OK(erase(adm, "health_profile", "HP-1", "request of the person",
+			why, sizeof(why)));
+	ASSERT_TRUE(erased(adm, "health_profile", "HP-1"));
+	ASSERT_TRUE(!erased(adm, "health_profile", "HP-2"));
+	ASSERT_TRUE(!store_has(adm, "MARKERaa1"));
+	ASSERT_TRUE(!store_has(adm, "MARKERaa2"));
+	ASSERT_TRUE(store_has(adm, "KEEPbb1"));
+	ASSERT_TRUE(store_has(adm, "request of the person"));
+	{
+		uint8_t d[32];
+		th_digest(adm, d); /* kept digest = recomputed */
+	}
+	ASSERT_EQ(erase(adm, "health_profile", "HP-1", "again", why,
+			sizeof(why)), HAMLET_EERASED);
+	ASSERT_EQ(th_put(adm, "health_profile", "HP-1", "phone=0912000001"),
+		  HAMLET_EERASED);
+
+	TEST_START("a village may not erase, written here or arriving");
+	ASSERT_EQ(erase(v, "health_profile", "HP-2", "no right", why,
+			sizeof(why)), HAMLET_ECERT);
+	ASSERT_TRUE(strstr(why, "administrator") != NULL);
+	{
+		struct log_out o = ingest_erasure(adm, v->pk, v->sk, "bk/c1/v1",
+						  "health_profile", "HP-2");
+		ASSERT_EQ(o.status, LOG_REJECTED);
+		ASSERT_EQ(o.err, HAMLET_ECERT);
+		ASSERT_TRUE(strstr(o.why, "erase") != NULL);
+		ASSERT_TRUE(!erased(adm, "health_profile", "HP-2"));
+		ASSERT_TRUE(store_has(adm, "KEEPbb1"));
+	}
+
+	TEST_START("an erasure that arrives first keeps the bodies out");
+	th_sync(adm, r2, dir); /* the erasure and the entries, body-less */
+	ASSERT_TRUE(erased(r2, "health_profile", "HP-1"));
+	ASSERT_TRUE(!store_has(r2, "MARKERaa1"));
+	th_sync(v, r2, dir); /* now the village's own copy, with bodies */
+	ASSERT_TRUE(erased(r2, "health_profile", "HP-1"));
+	ASSERT_TRUE(!store_has(r2, "MARKERaa1"));
+	ASSERT_TRUE(!store_has(r2, "MARKERaa2"));
+	ASSERT_TRUE(store_has(r2, "KEEPbb1"));
+	TH_ASSERT_SAME_STATE(adm, r2);
+
+	TEST_START("the village receives the erasure: its own bodies go");
+	th_sync(adm, v, dir);
+	ASSERT_TRUE(erased(v, "health_profile", "HP-1"));
+	ASSERT_TRUE(!store_has(v, "MARKERaa1"));
+	ASSERT_TRUE(!store_has(v, "MARKERaa2"));
+	TH_ASSERT_SAME_STATE(adm, v);
+
+	TEST_START("the root may erase");
+	ASSERT_OK(root_key_load(root_path, nid, rpk, &rsk, why, sizeof(why)));
+	th_sync(v, r3, dir);
+	ASSERT_TRUE(store_has(r3, "KEEPbb1"));
+	{
+		struct log_out o = ingest_erasure(r3, rpk, rsk, "bk/c1/v1",
+						  "health_profile", "HP-2");
+		ASSERT_EQ(o.status, LOG_APPLIED);
+		ASSERT_TRUE(erased(r3, "health_profile", "HP-2"));
+		ASSERT_TRUE(!store_has(r3, "KEEPbb1"));
+	}
+	sodium_free(rsk);
+
+	TEST_START("an erasure reaches only entries under its scope");
+	{
+		struct node *c2 = th_node_bare(dir, net, "c2", "bk/c2");
+		th_certify_as(c2, net, "bk", "bk/c2", 0, 1);
+		node_grant_refresh(c2);
+		/* c2 writes its own record HP-3, then erases HP-3 from
+		 * another commune's scope, which is not its to erase */
+		ASSERT_OK(th_put(c2, "health_profile", "HP-3",
+				 "person_id=000000000003;full_name=MARKERcc3;birth_date=1990-01-01"));
+		struct log_out o = ingest_erasure(c2, adm->pk, adm->sk, "bk/c1",
+						  "health_profile", "HP-3");
+		/* adm may erase in bk/c1: stored, but HP-3's entries lie in
+		 * bk/c2, out of its reach */
+		ASSERT_EQ(o.status, LOG_APPLIED);
+		ASSERT_TRUE(store_has(c2, "MARKERcc3"));
+		ASSERT_TRUE(!erased(c2, "health_profile", "HP-3"));
+		node_close(c2);
+	}
+
+	node_close(v);
+	node_close(adm);
+	node_close(r2);
+	node_close(r3);
+	th_rmrf(dir);
+	free(net);
+	free((char *)dir);
+	TEST_DONE();
+}
