@@ -94,7 +94,7 @@ int main(void)
 	char *text;
 
 	ASSERT_OK(sodium_init());
-	snprintf(path, sizeof(path), "%s/access.log", dir);
+	snprintf(path, sizeof(path), "%s/access/access.log", dir);
 
 	TEST_START("only the health collections are logged");
 	ASSERT_TRUE(access_logged("health_profile"));
@@ -109,7 +109,8 @@ int main(void)
 	ASSERT_EQ(c.lines, 0);
 	ASSERT_STREQ(c.head, "");
 
-	TEST_START("the first line, byte for byte (format version 1)");
+	TEST_START("the first line, byte for byte (format version 1); modes for the group whatever the umask");
+	umask(077);
 	add(dir, "get", "health_profile", "HP-17", 1767225600000ull, 0);
 	text = slurp(path, &len);
 	ASSERT_STREQ(text,
@@ -120,8 +121,12 @@ int main(void)
 		     "\"0000000000000000000000000000000000000000000000000000000000000000\"}\n");
 	{
 		struct stat st;
+		char p2[4200];
 		ASSERT_OK(stat(path, &st));
-		ASSERT_EQ(st.st_mode & 0777, 0600);
+		ASSERT_EQ(st.st_mode & 0777, 0660);
+		snprintf(p2, sizeof(p2), "%s/access", dir);
+		ASSERT_OK(stat(p2, &st));
+		ASSERT_EQ(st.st_mode & 07777, 02770);
 	}
 
 	TEST_START("the second line chains to the first by BLAKE2b-256 (golden)");
@@ -289,7 +294,7 @@ int main(void)
 		ASSERT_EQ(access_append(missing, &mai, &what, 1, 0, why,
 					sizeof(why)),
 			  -ENOENT);
-		ASSERT_TRUE(strstr(why, "no-such-home/access.log") != NULL);
+		ASSERT_TRUE(strstr(why, "no-such-home/access") != NULL);
 	}
 
 	TEST_START("a callback that fails stops the reading with its error");

@@ -31,12 +31,39 @@ static int fail(char *why, size_t wl, int err, const char *what,
 	return err;
 }
 
-/* HOME/access.log, or HOME/access.log.N when n > 0. */
+static int list_fail(char *why, size_t wl, int err, const char *home)
+{
+	snprintf(why, wl, "cannot list the access log's directory %s/%s: %s",
+		 home, ACCESS_DIR, strerror(-err));
+	return err;
+}
+
+/* HOME/access/access.log, or HOME/access/access.log.N when n > 0. */
 static int log_path(const char *home, unsigned n, char *out, size_t len)
 {
-	int k = n ? snprintf(out, len, "%s/%s.%u", home, ACCESS_FILE, n)
-		  : snprintf(out, len, "%s/%s", home, ACCESS_FILE);
+	int k = n ? snprintf(out, len, "%s/%s/%s.%u", home, ACCESS_DIR,
+			     ACCESS_FILE, n)
+		  : snprintf(out, len, "%s/%s/%s", home, ACCESS_DIR,
+			     ACCESS_FILE);
 	return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
+}
+
+int access_dir_create(const char *home, char *why, size_t wl)
+{
+	char dir[4096];
+	int k = snprintf(dir, sizeof(dir), "%s/%s", home, ACCESS_DIR);
+
+	if (k < 0 || (size_t)k >= sizeof(dir))
+		return fail(why, wl, -ENAMETOOLONG, "name", home);
+	if (mkdir(dir, 02770) != 0) {
+		if (errno == EEXIST)
+			return 0;
+		return fail(why, wl, -errno, "create the directory of", dir);
+	}
+	/* whatever the umask: the node's group appends and rotates */
+	if (chmod(dir, 02770) != 0)
+		return fail(why, wl, -errno, "set the mode of", dir);
+	return 0;
 }
 
 /* --- the rotated files ------------------------------------------------- */
@@ -53,11 +80,13 @@ static int rotated_list(const char *home, unsigned **ret, size_t *ret_n)
 	size_t plen = strlen(ACCESS_FILE), n = 0;
 	unsigned *v = NULL;
 	struct dirent *de;
+	char path[4096];
 	DIR *d;
 
 	*ret = NULL;
 	*ret_n = 0;
-	if (!(d = opendir(home)))
+	snprintf(path, sizeof(path), "%s/%s", home, ACCESS_DIR);
+	if (!(d = opendir(path)))
 		return -errno;
 	while ((de = readdir(d))) {
 		const char *s = de->d_name;
@@ -164,7 +193,7 @@ static int rotated_tail(const char *home, uint8_t out[HASH_LEN], char *why,
 
 	memset(out, 0, HASH_LEN);
 	if ((r = rotated_list(home, &v, &n)) < 0)
-		return fail(why, wl, r, "list the files of", home);
+		return list_fail(why, wl, r, home);
 	if (n == 0)
 		return 0;
 	r = log_path(home, v[n - 1], path, sizeof(path));
@@ -251,7 +280,7 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		struct stat now;
 		int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-			      0600);
+			      0660);
 		if (fd < 0)
 			return fail(why, wl, -errno, "open", path);
 		if (flock(fd, LOCK_EX) != 0 || fstat(fd, ret_st) != 0) {
@@ -259,6 +288,11 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 			close(fd);
 			return fail(why, wl, r, "lock", path);
 		}
+		/* created here: for the group whatever the umask (only the
+		 * file's owner may, and needs to) */
+		if (ret_st->st_size == 0 && ret_st->st_uid == geteuid() &&
+		    (ret_st->st_mode & 0777) != 0660)
+			(void)fchmod(fd, 0660);
 		if (stat(path, &now) == 0 && now.st_ino == ret_st->st_ino &&
 		    now.st_dev == ret_st->st_dev) {
 			*ret_fd = fd;
@@ -281,7 +315,7 @@ static int rotate(const char *home, const char *path, char *why, size_t wl)
 	int r;
 
 	if ((r = rotated_list(home, &v, &n)) < 0)
-		return fail(why, wl, r, "list the files of", home);
+		return list_fail(why, wl, r, home);
 	r = log_path(home, n ? v[n - 1] + 1 : 1, to, sizeof(to));
 	free(v);
 	if (r < 0)
@@ -307,6 +341,8 @@ int access_append(const char *home, const struct access_who *who,
 		return fail(why, wl, -EIO, "hash", home);
 	if ((r = log_path(home, 0, path, sizeof(path))) < 0)
 		return fail(why, wl, r, "name", home);
+	if ((r = access_dir_create(home, why, wl)) < 0)
+		return r;
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		if ((r = open_locked(path, &fd, &st, why, wl)) < 0)
 			return r;
@@ -542,8 +578,10 @@ int access_read(const char *home, uint64_t since_ms, access_entry_cb cb,
 	rd.c = ret;
 	if (sodium_init() < 0)
 		return fail(why, wl, -EIO, "hash", home);
-	if ((r = rotated_list(home, &v, &n)) < 0)
-		return fail(why, wl, r, "list the files of", home);
+	if ((r = rotated_list(home, &v, &n)) == -ENOENT)
+		return 0; /* no directory: nothing logged yet */
+	if (r < 0)
+		return list_fail(why, wl, r, home);
 	for (size_t i = 0; i <= n; i++) {
 		unsigned num = i < n ? v[i] : 0;
 		if ((r = log_path(home, num, path, sizeof(path))) < 0) {

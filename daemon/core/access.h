@@ -1,7 +1,7 @@
 /*
  * access: the log of who read health data on this node (Law 91/2025).
  *
- * An append-only file HOME/access.log, apart from the LMDB store (so that
+ * An append-only file HOME/access/access.log, apart from the LMDB store (so that
  * logging a read never waits on, or slows, the daemon's single writer):
  * one JSON object per line, written with one write() under flock(), then
  * fdatasync(). Each line carries "prev", the BLAKE2b-256 of the previous
@@ -18,6 +18,10 @@
  * chains to the last line of the renamed file. Renamed files are never
  * deleted here: keeping or archiving them is the administrator's choice.
  *
+ * The directory HOME/access is mode 02770: the node's group (its
+ * operators, who read the store as themselves) appends and rotates; the
+ * files are 0660 and inherit the directory's group.
+ *
  * No terminal, no socket: the CLI and (later) the daemon's API call it.
  */
 #ifndef HAMLET_ACCESS_H
@@ -26,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ACCESS_DIR "access"
 #define ACCESS_FILE "access.log"
 #define ACCESS_VERSION 1
 /* The current file is rotated before it would grow past this. */
@@ -59,8 +64,12 @@ struct access_what {
  * health_event. */
 int access_logged(const char *collection);
 
+/* Create HOME/access (02770) when missing: at init, by the node's user,
+ * since the group may not create files in HOME. */
+int access_dir_create(const char *home, char *why, size_t wl);
+
 /*
- * Append one line to home's access log (created 0600 when missing),
+ * Append one line to home's access log (created 0660 when missing),
  * rotating first when it would pass max_bytes (0: ACCESS_MAX_BYTES).
  * time_ms: UTC milliseconds. 0, or <0 (a negative errno) with why naming
  * the file and the cause; then nothing is logged and the caller must not
