@@ -157,10 +157,10 @@ static void read_refused(const char *why, int r)
 		return;
 	}
 	if (stat(home, &st) == 0 && (pw = getpwuid(st.st_uid)))
-		cli_err("%s. The access log is readable only by the node's operator account, %s (the owner of %s): run \"sudo -u %s %s access-log\"",
+		cli_err("%s. The access log is for the node's user, %s (the owner of %s), and its group: run \"sudo -u %s %s access-log\", or ask the administrator to add your account to the group",
 			why, pw->pw_name, home, pw->pw_name, cli_prog());
 	else
-		cli_err("%s. The access log is readable only by the node's operator account (the owner of %s): run this command as that account",
+		cli_err("%s. The access log is for the node's user (the owner of %s) and its group: run this command as that account",
 			why, home);
 }
 
