@@ -19,6 +19,17 @@ static void add(const char *home, const char *cmd, const char *coll,
 	ASSERT_OK(r);
 }
 
+/* A new log at path of n gets: HP-1 at 1000, HP-2 at 2000, ... */
+static void fresh(const char *dir, const char *path, int n)
+{
+	char id[16];
+	ASSERT_OK(unlink(path));
+	for (int i = 1; i <= n; i++) {
+		snprintf(id, sizeof(id), "HP-%d", i);
+		add(dir, "get", "health_profile", id, 1000 * (uint64_t)i, 0);
+	}
+}
+
 static char *slurp(const char *path, size_t *ret_len)
 {
 	FILE *f = fopen(path, "rb");
@@ -195,10 +206,7 @@ int main(void)
 	TEST_START("a line changed breaks the chain at the line after it");
 	{
 		char *p;
-		ASSERT_OK(unlink(path));
-		add(dir, "get", "health_profile", "HP-1", 1000, 0);
-		add(dir, "get", "health_profile", "HP-2", 2000, 0);
-		add(dir, "get", "health_profile", "HP-3", 3000, 0);
+		fresh(dir, path, 3);
 		text = slurp(path, &len);
 		ASSERT_TRUE((p = strstr(text, "HP-2")) != NULL);
 		p[3] = '9';
@@ -213,8 +221,7 @@ int main(void)
 	TEST_START("a line cut short by a crash is reported, and the chain goes on across it");
 	{
 		FILE *f;
-		ASSERT_OK(unlink(path));
-		add(dir, "get", "health_profile", "HP-1", 1000, 0);
+		fresh(dir, path, 1);
 		f = fopen(path, "ab");
 		fputs("{\"v\":1,\"time_ms\":20", f);
 		fclose(f);
