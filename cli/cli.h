@@ -236,9 +236,27 @@ int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v);
 
-/* After a write: print the record's open conflicts and duplicates on
- * stderr as a warning. Returns their number, or <0. */
-int cli_record_warn(struct node *n, const char *coll, const char *id);
+/* After a write by command cmd: print the record's open conflicts and
+ * duplicates on stderr as a warning (their values only when the read is
+ * logged, cli_access()). Returns their number, or <0. */
+int cli_record_warn(struct node *n, const char *cmd, const char *coll,
+		    const char *id);
+
+/* --- the access log (cli/cli_access.c) --------------------------------- */
+
+/*
+ * Log, in the node's access log, that command cmd read id (or the records
+ * that query selects, count of them) of collection coll, when coll holds
+ * health data; nothing otherwise. Call it before printing what was read:
+ * on failure (printed) the command must show nothing of it.
+ */
+int cli_access(const char *cmd, const char *coll, const char *id,
+	       const char *query, uint64_t count);
+/* The same for every live record of coll, counted in t. */
+int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
+		   const char *query);
+/* The same for the records with open problems that "conflicts" lists. */
+int cli_access_conflicts(struct store_txn *t);
 
 /* --- bundle reports (cli/cmd_bundle.c) --------------------------------- */
 
@@ -354,5 +372,6 @@ int cmd_cert(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_access_log(int argc, char **argv);
 
 #endif

@@ -442,7 +442,8 @@ int cli_record_problem_count(struct store_txn *t, const char *coll,
 	return r + (int)v->conflicts->via.array.size;
 }
 
-int cli_record_warn(struct node *n, const char *coll, const char *id)
+int cli_record_warn(struct node *n, const char *cmd, const char *coll,
+		    const char *id)
 {
 	struct store_txn *t = NULL;
 	struct record_view v;
@@ -455,7 +456,10 @@ int cli_record_warn(struct node *n, const char *coll, const char *id)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	}
 	r = cli_record_problem_count(t, coll, id, &v);
-	if (r > 0) {
+	if (r > 0 && cli_access(cmd, coll, id, NULL, 1) < 0) {
+		fprintf(stderr, "hamlet: note: %s/%s has open problems (\"%s conflicts\" shows them)\n",
+			coll, id, cli_prog());
+	} else if (r > 0) {
 		fprintf(stderr, "hamlet: note: %s/%s has open problems:\n",
 			coll, id);
 		r = cli_record_print_problems(stderr, t, coll, id, &v, "  ");

@@ -55,7 +55,8 @@ static int conflicts_list(void)
 	int r;
 
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
-	    (r = cli_txn_read(n, &c.t)) < 0)
+	    (r = cli_txn_read(n, &c.t)) < 0 ||
+	    (r = cli_access_conflicts(c.t)) < 0)
 		goto out;
 	if (cli_global.json)
 		c.arr = json_array();
@@ -330,7 +331,8 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 		have_od = 1;
 	}
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
-	    (r = cli_txn_read(n, &t)) < 0)
+	    (r = cli_txn_read(n, &t)) < 0 ||
+	    (r = cli_access("conflicts resolve", s->name, id, NULL, 1)) < 0)
 		goto out;
 	if ((r = resolution_prepare(t, s, id, del, have_od ? od.root : NULL,
 				    &body, &body_len)) != 0) {

@@ -70,7 +70,7 @@ int cmd_delete(int argc, char **argv)
 		printf("deleted %s/%s (entry %s, seq %llu)%s\n", s->name, pos[1],
 		       eid, (unsigned long long)out.seq, via ? " through hamletd" : "");
 	}
-	cli_record_warn(n, s->name, pos[1]);
+	cli_record_warn(n, "delete", s->name, pos[1]);
 	r = 0;
 out:
 	node_close(n);

@@ -159,7 +159,8 @@ int cmd_export(int argc, char **argv)
 	}
 	c.csv = strcmp(format, "csv") == 0;
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
-	    (r = cli_txn_read(n, &c.t)) < 0)
+	    (r = cli_txn_read(n, &c.t)) < 0 ||
+	    (r = cli_access_all(c.t, "export", c.s->name, "all live records")) < 0)
 		goto out;
 	if (c.csv) {
 		fputs("id", stdout);

@@ -40,6 +40,8 @@ int cmd_get(int argc, char **argv)
 		goto out;
 	}
 	have_view = 1;
+	if ((r = cli_access("get", s->name, pos[1], NULL, 1)) < 0)
+		goto out;
 	if (cli_global.json) {
 		json_t *j;
 		if ((r = cli_record_json(t, s->name, pos[1], &v, &j)) < 0)

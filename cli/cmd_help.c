@@ -42,6 +42,8 @@ static const struct cli_option_help files[] = {
 	  "the node's secret key (mode 0600); never copy it to another machine" },
 	{ "HOME/network.conf", "the node's copy of the network file" },
 	{ "HOME/store/", "the LMDB store of entries and records" },
+	{ "HOME/access/access.log",
+	  "who read health data, one read a line, hash-chained (hamlet access-log); access.log.N beside it: older parts, 4 MiB each" },
 	{ "NAME.network",
 	  "a network file: network id, root public key and the network key (give it only to member nodes)" },
 	{ "NAME.root.key", "a network's root secret key (keep it offline)" },

@@ -73,6 +73,8 @@ static int history_op(void *ctx, const struct record_op *op)
 	struct mp_doc d;
 	char tm[48], author[65], eid[65], reason[SCHEMA_MAX_REASON + 1];
 
+	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0)
+		return r;
 	memset(&e, 0, sizeof(e));
 	if ((r = check_entry(h->t, op, &e, &sig, &decoded)) < 0)
 		return r;

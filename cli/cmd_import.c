@@ -104,7 +104,8 @@ static void check_update(struct importer *im, const struct import_row *rw,
 				s->name, f->name, rw->id);
 		} else if (f->rule == MR_IMMUTABLE && cur &&
 			   !mp_object_equal(cur, &kv->val)) {
-			now = cli_value_text(cur, 1);
+			now = cli_access("import", s->name, rw->id, NULL, 1) == 0
+				      ? cli_value_text(cur, 1) : NULL;
 			import_err(im, rw->where,
 				"%s.%s of %s is %s already and cannot change; record a correction as a new record instead",
 				s->name, f->name, rw->id, now ? now : "set");

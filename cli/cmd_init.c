@@ -3,6 +3,8 @@
  */
 #include "cli.h"
 
+#include "access.h"
+
 #include "error.h"
 
 #include <ctype.h>
@@ -76,7 +78,8 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	}
 	home = cli_home();
-	if ((r = node_init(home, network, name, scope, why, sizeof(why))) < 0) {
+	if ((r = node_init(home, network, name, scope, why, sizeof(why))) < 0 ||
+	    (r = access_dir_create(home, why, sizeof(why))) < 0) {
 		cli_err("%s", why[0] ? why : hamlet_strerror(r));
 		goto out;
 	}

@@ -113,7 +113,7 @@ int cmd_put(int argc, char **argv)
 		       (unsigned long long)out.seq,
 		       via ? ", through hamletd" : "");
 	}
-	cli_record_warn(n, s->name, pos[1]);
+	cli_record_warn(n, "put", s->name, pos[1]);
 	r = 0;
 out:
 	node_close(n);

@@ -156,6 +156,15 @@ static const struct cli_option_help verify_opts[] = {
 
 static const char *const forks_syn[] = { "forks [--json]", NULL };
 
+static const char *const access_log_syn[] = {
+	"access-log [--since DATE] [--json]", NULL
+};
+static const struct cli_option_help access_log_opts[] = {
+	{ "--since DATE",
+	  "only the reads at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
+	{ NULL, NULL },
+};
+
 static const char *const digest_syn[] = { "digest [--json]", NULL };
 
 static const char *const help_syn[] = { "help [COMMAND]", NULL };
@@ -432,6 +441,41 @@ const struct cli_command cli_commands[] = {
 	  "either way. With --json: forks, each with author, scope, seq and\n"
 	  "entries (id, seq, hlc, time, evidence).",
 	  NULL, "hamlet forks" },
+	{ "access-log", cmd_access_log, "who read health data on this node, and when",
+	  access_log_syn,
+	  "Every read of health_profile and health_event records by get,\n"
+	  "history, export, conflicts (and resolve), and by put, delete or\n"
+	  "import when they show a stored value, is logged in\n"
+	  "HOME/access/access.log before anything is shown: the account\n"
+	  "that read (name and uid), the command, the collection, the\n"
+	  "record or the query, how many records, and the time (UTC). A\n"
+	  "read that cannot be logged (the disk full, the file not\n"
+	  "writable) is not done: the command shows nothing of it and exits\n"
+	  "5. Reads of other collections are not logged.\n"
+	  "\n"
+	  "This command prints the log, oldest first, one read a line, then\n"
+	  "checks its hash chain: each line carries the hash of the line\n"
+	  "before, so a line removed, changed or inserted in the middle is\n"
+	  "found. It ends with \"hash chain intact\" and the newest line's\n"
+	  "hash (note it: a later check that still finds that line shows\n"
+	  "nothing before it was rewritten), or with a WARNING naming the\n"
+	  "first place where the chain breaks (exit 1).\n"
+	  "\n"
+	  "The node's user and its group (the operators, who read records as\n"
+	  "themselves) append to the log and read it: HOME/access is mode\n"
+	  "2770, its files 0660; another account is refused with a message\n"
+	  "naming the one to use. Past 4 MiB the file is renamed\n"
+	  "access.log.N (N = 1, 2, ...) and a new one continues the chain;\n"
+	  "renamed files are kept and read too, until an administrator\n"
+	  "archives them.\n"
+	  "\n"
+	  "With --json: since, entries (each with time, time_ms, who_kind,\n"
+	  "who, uid, command, collection, record, query, count, file, line),\n"
+	  "shown, lines, files and chain (intact, breaks, damaged, continues,\n"
+	  "problem, head).",
+	  access_log_opts,
+	  "hamlet access-log --since 2026-01-01\n"
+	  "sudo -u hamlet hamlet access-log --since 2026-03-01T08:00+07:00 --json" },
 	{ "digest", cmd_digest,
 	  "one line that two nodes holding the same records share",
 	  digest_syn,

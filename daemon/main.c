@@ -2,6 +2,7 @@
  * hamletd: the replication daemon. Parse arguments and config, open the
  * store, bind, handle signals, run the loop, tear down.
  */
+#include "access.h"
 #include "config.h"
 #include "daemon.h"
 #include "dlog.h"
@@ -151,6 +152,9 @@ int main(int argc, char **argv)
 		free(d);
 		return 1;
 	}
+	/* the group's operators log their reads there (nodes made before it) */
+	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
+		dlog(DLOG_WARNING, "%s", why);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {
 		dlog(DLOG_ERR, "node key cannot be used for Noise");
 		goto out_node;

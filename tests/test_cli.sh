@@ -161,7 +161,8 @@ else
 	check "the copy is read-only to the reader" bash -c "$(declare -f as_reader); ! as_reader touch '$RO/node/store/lock.mdb' 2>/dev/null"
 	check "verify opens a read-only copy without a lock file and finds it clean" \
 		bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' verify | grep -q '^verify: ok'"
-	check "and reads its records" bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' get health_profile HP-1 | grep -q 'Lo Thi A'"
+	check "and reads its records" bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' get payment PAY-1 | grep -q 'social_allowance'"
+	check "but shows no health data, which it cannot log" bash -c "$(declare -f as_reader); as_reader '$RO/hamlet' --home '$RO/node' get health_profile HP-1 >'$RO/out' 2>&1; [ \$? = 5 ] && grep -q 'cannot open the access log' '$RO/out' && ! grep -q 'Lo Thi A' '$RO/out'"
 	check "without writing a lock file" test ! -e "$RO/node/store/lock.mdb"
 	chmod u+w "$RO/node/store" && cp -a "$T/a/store/lock.mdb" "$RO/node/store/" && chmod a+r,a-w "$RO/node/store" "$RO/node/store/lock.mdb"
 	check "verify opens a read-only copy whose lock file it may not write" \

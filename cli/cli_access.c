@@ -1,0 +1,105 @@
+/*
+ * Logging the CLI's reads of health data (daemon/core/access.h): who is
+ * the OS account running hamlet. A read that cannot be logged is not
+ * done: each helper is called before the first byte of what was read is
+ * printed, and its error stops the command.
+ */
+#include "cli.h"
+
+#include "access.h"
+#include "error.h"
+#include "hlc.h"
+
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_access(const char *cmd, const char *coll, const char *id,
+	       const char *query, uint64_t count)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096], uidname[32], why[4400] = "";
+	uid_t uid = getuid();
+	struct access_who who = { "user", NULL, (int64_t)uid };
+	struct access_what what = { cmd, coll, id, query, count };
+	int r;
+
+	if (!access_logged(coll))
+		return 0;
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res) {
+		who.name = res->pw_name;
+	} else {
+		snprintf(uidname, sizeof(uidname), "uid %lu",
+			 (unsigned long)uid);
+		who.name = uidname;
+	}
+	r = access_append(cli_home(), &who, &what, hlc_wall_ms(), 0, why,
+			  sizeof(why));
+	if (r < 0)
+		cli_err("%s; nothing of %s is shown: a read of health data that cannot be logged is not done (see \"hamlet help access-log\")",
+			why, coll);
+	return r;
+}
+
+struct count_ctx {
+	struct store_txn *t;
+	uint64_t n[2]; /* health_profile, health_event */
+};
+
+static int count_live(void *ctx, const char *coll, const char *id)
+{
+	struct count_ctx *c = ctx;
+	struct record_view v;
+	int r = record_view_load(c->t, coll, id, &v);
+	if (r < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	c->n[0] += !v.deleted;
+	record_view_close(&v);
+	return 0;
+}
+
+int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
+		   const char *query)
+{
+	struct count_ctx c = { t, { 0, 0 } };
+	int r;
+
+	if (!access_logged(coll))
+		return 0;
+	/* the same read transaction as the output: the count is what it
+	 * prints */
+	if ((r = record_each(t, coll, count_live, &c)) < 0) {
+		cli_err("cannot read the records of %s: %s", coll,
+			hamlet_strerror(r));
+		return r;
+	}
+	return cli_access(cmd, coll, NULL, query, c.n[0]);
+}
+
+static int count_conflict(void *ctx, const char *coll, const char *id)
+{
+	struct count_ctx *c = ctx;
+	(void)id;
+	if (access_logged(coll))
+		c->n[strcmp(coll, "health_profile") == 0 ? 0 : 1]++;
+	return 0;
+}
+
+int cli_access_conflicts(struct store_txn *t)
+{
+	static const char *const colls[2] = { "health_profile",
+					      "health_event" };
+	struct count_ctx c = { t, { 0, 0 } };
+	int r;
+
+	if ((r = cli_conflicts_each(t, count_conflict, &c)) < 0) {
+		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
+		return r;
+	}
+	for (int i = 0; i < 2; i++)
+		if (c.n[i] && (r = cli_access("conflicts", colls[i], NULL,
+					      "records with open conflicts",
+					      c.n[i])) < 0)
+			return r;
+	return 0;
+}

@@ -1,0 +1,243 @@
+/*
+ * hamlet access-log [--since DATE] [--json]
+ *
+ * Who read health data on this node, from the access log in HOME
+ * (daemon/core/access.h), with its hash chain verified.
+ */
+#include "cli.h"
+
+#include "access.h"
+#include "error.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Digits only, exactly n of them, as a number. */
+static int digits(const char *s, int n, int *ret)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/*
+ * YYYY-MM-DD (midnight UTC), or YYYY-MM-DD[T ]HH:MM[:SS] with an optional
+ * Z or +HH:MM / -HH:MM (UTC without one), as UTC milliseconds.
+ */
+static int date_parse(const char *s, uint64_t *ret)
+{
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	const char *p = s + 10;
+	time_t t;
+
+	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+		return -EINVAL;
+	if (*p == 'T' || *p == ' ') {
+		if (digits(p + 1, 2, &h) || p[3] != ':' ||
+		    digits(p + 4, 2, &mi))
+			return -EINVAL;
+		p += 6;
+		if (*p == ':') {
+			if (digits(p + 1, 2, &sec))
+				return -EINVAL;
+			p += 3;
+		}
+		if (*p == 'Z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p == '+' ? 1 : -1;
+			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    digits(p + 4, 2, &om) || oh > 14 || om > 59)
+				return -EINVAL;
+			p += 6;
+		}
+	}
+	if (*p || y < 1970 || h > 23 || mi > 59 || sec > 59)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* 2026-02-30 comes back as March: not a date */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) ||
+	    back.tm_mday != d || back.tm_mon != mo - 1)
+		return -EINVAL;
+	t -= sign * (oh * 3600 + om * 60);
+	if (t < 0)
+		return -EINVAL;
+	*ret = (uint64_t)t * 1000;
+	return 0;
+}
+
+/* "2026-01-01 07:30:00 UTC", or with T and Z for JSON. */
+static void time_text(uint64_t ms, int iso, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
+		 &tm);
+}
+
+static int print_text(void *ctx, const struct access_entry *e)
+{
+	char tm[32], uid[32] = "";
+	(void)ctx;
+	time_text(e->time_ms, 0, tm);
+	if (e->uid >= 0)
+		snprintf(uid, sizeof(uid), " (uid %lld)", (long long)e->uid);
+	printf("%s  %s%s%s%s  %s %s", tm,
+	       strcmp(e->who_kind, "user") == 0 ? "" : e->who_kind,
+	       strcmp(e->who_kind, "user") == 0 ? "" : " ", e->who, uid,
+	       e->command, e->collection);
+	if (e->record)
+		printf(" %s", e->record);
+	if (e->query)
+		printf(" (%s)", e->query);
+	printf(": %llu record%s\n", (unsigned long long)e->count,
+	       cli_plural(e->count));
+	return 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static int add_json(void *ctx, const struct access_entry *e)
+{
+	json_t *o = json_object();
+	char tm[32];
+	time_text(e->time_ms, 1, tm);
+	json_object_set_new(o, "time", json_string(tm));
+	json_object_set_new(o, "time_ms", json_integer((json_int_t)e->time_ms));
+	json_object_set_new(o, "who_kind", json_string(e->who_kind));
+	json_object_set_new(o, "who", json_string(e->who));
+	json_object_set_new(o, "uid", e->uid >= 0 ? json_integer(e->uid)
+						  : json_null());
+	json_object_set_new(o, "command", json_string(e->command));
+	json_object_set_new(o, "collection", json_string(e->collection));
+	json_object_set_new(o, "record", str_or_null(e->record));
+	json_object_set_new(o, "query", str_or_null(e->query));
+	json_object_set_new(o, "count", json_integer((json_int_t)e->count));
+	json_object_set_new(o, "file", json_string(e->file));
+	json_object_set_new(o, "line", json_integer((json_int_t)e->line));
+	json_array_append_new(ctx, o);
+	return 0;
+}
+
+/* Why the log cannot be read, with the account that can read it. */
+static void read_refused(const char *why, int r)
+{
+	struct stat st;
+	struct passwd *pw;
+	const char *home = cli_home();
+
+	if (r == -ENOENT) {
+		cli_err("%s: is there a node at %s? (give its home with --home)",
+			why, home);
+		return;
+	}
+	if (r != -EACCES && r != -EPERM) {
+		cli_err("%s", why);
+		return;
+	}
+	if (stat(home, &st) == 0 && (pw = getpwuid(st.st_uid)))
+		cli_err("%s. The access log is for the node's user, %s (the owner of %s), and its group: run \"sudo -u %s %s access-log\", or ask the administrator to add your account to the group",
+			why, pw->pw_name, home, pw->pw_name, cli_prog());
+	else
+		cli_err("%s. The access log is for the node's user (the owner of %s) and its group: run this command as that account",
+			why, home);
+}
+
+int cmd_access_log(int argc, char **argv)
+{
+	const char *since = NULL;
+	uint64_t since_ms = 0;
+	struct access_check c;
+	json_t *arr = NULL;
+	char why[4400] = "", tm[32];
+	char *pos[1];
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--since", &since, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("access-log", argc, argv, opts, pos, 0, &npos)) < 0)
+		return cli_exit_code(r);
+	if (since && date_parse(since, &since_ms) < 0)
+		return cli_exit_code(cli_usage_err(
+			"access-log",
+			"--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC, or with Z or +07:00)",
+			since));
+	if (cli_global.json)
+		arr = json_array();
+	r = access_read(cli_home(), since_ms, arr ? add_json : print_text, arr,
+			&c, why, sizeof(why));
+	if (r < 0) {
+		json_decref(arr);
+		read_refused(why, r);
+		return cli_exit_code(r);
+	}
+	if (arr) {
+		json_t *o = json_object(), *ch = json_object();
+		time_text(since_ms, 1, tm);
+		json_object_set_new(o, "since", since ? json_string(tm)
+						      : json_null());
+		json_object_set_new(o, "entries", arr);
+		json_object_set_new(o, "shown", json_integer((json_int_t)c.shown));
+		json_object_set_new(o, "lines", json_integer((json_int_t)c.lines));
+		json_object_set_new(o, "files", json_integer(c.files));
+		json_object_set_new(ch, "intact",
+				    json_boolean(!c.breaks && !c.damaged));
+		json_object_set_new(ch, "breaks", json_integer((json_int_t)c.breaks));
+		json_object_set_new(ch, "damaged",
+				    json_integer((json_int_t)c.damaged));
+		json_object_set_new(ch, "continues", json_boolean(c.continues));
+		json_object_set_new(ch, "problem", c.problem[0]
+							   ? json_string(c.problem)
+							   : json_null());
+		json_object_set_new(ch, "head", c.head[0] ? json_string(c.head)
+							  : json_null());
+		json_object_set_new(o, "chain", ch);
+		cli_json_print(o);
+	} else if (c.lines == 0) {
+		printf("no read of health data is logged on this node\n");
+	} else {
+		if (since) {
+			time_text(since_ms, 0, tm);
+			printf("%llu read%s of health data since %s, of %llu in the log\n",
+			       (unsigned long long)c.shown, cli_plural(c.shown),
+			       tm, (unsigned long long)c.lines);
+		} else {
+			printf("%llu read%s of health data\n",
+			       (unsigned long long)c.shown, cli_plural(c.shown));
+		}
+		if (c.continues)
+			printf("the oldest file here continues older ones that were archived or removed\n");
+		if (c.breaks || c.damaged)
+			printf("WARNING: the log was altered or damaged (%llu break%s in the hash chain, %llu damaged line%s); first: %s. Keep a copy of the files and tell the network's administrator\n",
+			       (unsigned long long)c.breaks, cli_plural(c.breaks),
+			       (unsigned long long)c.damaged,
+			       cli_plural(c.damaged), c.problem);
+		else
+			printf("hash chain intact: no line removed or changed; newest line's hash %s\n",
+			       c.head);
+	}
+	return cli_exit_code(c.breaks || c.damaged ? CLI_EPROBLEMS : 0);
+}

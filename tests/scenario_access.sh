@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Reads of health data are logged (Law 91/2025): hamlet get on a
+# health_profile shows in hamlet access-log with the user and the time; a
+# get of a payment does not; --since filters; a read that cannot be logged
+# shows nothing; an edited log is reported.
+#   tests/scenario_access.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-access-XXXXXX")
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+. "$(dirname "$0")/testlib.sh"
+A() { "$H" --home "$T/a" "$@"; }
+ME=$(id -un)
+# the JSON of access-log, read by python (jansson has no shell tool)
+jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+
+check "network created" "$H" network create demo --out "$T"
+check "node A" "$H" --home "$T/a" init --network "$T/demo.network" --name na-pai --scope bk/na-pai
+check "the log's directory is for the node's group" bash -c "stat -c %a '$T/a/access' | grep -qx 2770"
+check "A writes a health profile" A put health_profile HP-1 '{"person_id":"001190012345","full_name":"Lo Thi Mai","birth_date":"1990-04-12","phone":"0912345678"}'
+check "A writes a payment" A put payment PAY-1 '{"program":"forest_service","beneficiary_id":"BEN-1","period":"2026-11","amount_vnd":500000,"status":"created"}'
+check "writing logs no read" test ! -e "$T/a/access/access.log"
+
+check "get of a payment" A get payment PAY-1
+check "logs nothing" bash -c "A() { '$H' --home '$T/a' \"\$@\"; }; A access-log | grep -qx 'no read of health data is logged on this node'"
+before=$(date -u +%s%3N)
+check "get of a health profile" bash -c "'$H' --home '$T/a' get health_profile HP-1 | grep -q 'Lo Thi Mai'"
+after=$(date -u +%s%3N)
+A access-log --json >"$T/log.json"
+check "access-log --json has the get, with the user and the time" jq_py "
+e = d['entries']; assert len(e) == 1, e; e = e[0]
+assert (e['who_kind'], e['who'], e['uid']) == ('user', '$ME', $(id -u)), e
+assert (e['command'], e['collection'], e['record'], e['count']) == ('get', 'health_profile', 'HP-1', 1), e
+assert $before <= e['time_ms'] <= $after, e
+assert e['time'].endswith('Z') and d['chain']['intact'] and d['chain']['head']
+" <"$T/log.json"
+check "the payment's get is not in it" bash -c "! grep -q PAY-1 '$T/log.json'"
+check "the text names the user and the record" bash -c "'$H' --home '$T/a' access-log | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC  $ME \(uid $(id -u)\)  get health_profile HP-1: 1 record$'"
+check "and says the chain is intact" bash -c "'$H' --home '$T/a' access-log | grep -q '^hash chain intact'"
+
+check "history, export and get --json are logged too" bash -c "
+	'$H' --home '$T/a' history health_profile HP-1 >/dev/null &&
+	'$H' --home '$T/a' export health_profile --format csv >/dev/null &&
+	'$H' --home '$T/a' get health_profile HP-1 --json >/dev/null &&
+	'$H' --home '$T/a' export payment --format csv >/dev/null"
+A access-log --json >"$T/log.json"
+check "as history, an export of 1 record, get" jq_py "
+c = [(e['command'], e['record'], e['query'], e['count']) for e in d['entries']]
+assert c == [('get', 'HP-1', None, 1), ('history', 'HP-1', None, 1), ('export', None, 'all live records', 1), ('get', 'HP-1', None, 1)], c
+" <"$T/log.json"
+
+# --since: rewrite the dates of a copy's first lines into the past is no
+# use (that breaks the chain, rightly), so filter on the real times
+first=$(jq_py "print(d['entries'][1]['time_ms'])" <"$T/log.json")
+since=$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($first // 1000, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S'))")
+check "--since a time keeps the reads from that second on" bash -c "
+	n=\$('$H' --home '$T/a' access-log --json --since '$since' | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d[\"entries\"]; assert all(x[\"time_ms\"] >= $first // 1000 * 1000 for x in e); print(len(e))')
+	[ \"\$n\" -ge 3 ] && [ \"\$n\" -le 4 ]"
+check "--since tomorrow shows none, of 4" bash -c "'$H' --home '$T/a' access-log --since $(date -u -d tomorrow +%F) | grep -q '^0 reads of health data since .*, of 4 in the log'"
+check "--since yesterday (a date alone) shows all 4" bash -c "'$H' --home '$T/a' access-log --json --since $(date -u -d yesterday +%F) | grep -q '\"shown\": 4'"
+check "--since with an offset" bash -c "'$H' --home '$T/a' access-log --json --since 2000-01-01T07:00+07:00 | grep -q '\"since\": \"2000-01-01T00:00:00Z\"'"
+refuse "a bad date is named" 2 '"2026-02-30" is not a date' A access-log --since 2026-02-30
+refuse "so is a bad time" 2 '"2026-01-01T25:00" is not a date' A access-log --since 2026-01-01T25:00
+
+# a read that cannot be logged is not done
+mv "$T/a/access/access.log" "$T/a/access/saved" && mkdir "$T/a/access/access.log"
+refuse "a get that cannot be logged fails, naming the log" 5 "cannot open the access log $T/a/access/access.log" A get health_profile HP-1
+check "and shows nothing of the record" bash -c "! grep -q 'Lo Thi Mai' '$T/refused'"
+refuse "so does an export" 5 "nothing of health_profile is shown" A export health_profile --format ndjson
+check "whose output is empty" bash -c "'$H' --home '$T/a' export health_profile --format ndjson 2>/dev/null | wc -c | grep -qx 0"
+check "a payment is read all the same" A get payment PAY-1
+rmdir "$T/a/access/access.log" && mv "$T/a/access/saved" "$T/a/access/access.log"
+
+# an edited log is reported
+cp "$T/a/access/access.log" "$T/saved.log"
+sed -i '2d' "$T/a/access/access.log"
+refuse "a line removed from the middle is reported (exit 1)" 1 "WARNING: the log was altered or damaged (1 break in the hash chain, 0 damaged lines); first: access.log line 2 does not follow" A access-log
+check "and in the JSON" bash -c "'$H' --home '$T/a' access-log --json | grep -q '\"intact\": false'"
+cp "$T/saved.log" "$T/a/access/access.log"
+check "restored, the chain is intact again" A access-log
+
+# another account, outside the node's group, is refused with the reason
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 711 "$T"
+	refuse "someone outside the node's group is told who may read the log" 5 \
+		"The access log is for the node's user, $ME" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups -- "$H" --home "$T/a" access-log
+	# an operator in the node's group logs their own reads as themselves
+	chgrp -R 4111 "$T/a" && chmod 750 "$T/a" && chmod -R g+rX "$T/a" &&
+		chmod g+w "$T/a/store/lock.mdb" "$T/a/access/access.log"
+	check "an operator of the group reads a profile" setpriv --reuid=4112 --regid=4112 --groups=4111 -- "$H" --home "$T/a" get health_profile HP-1
+	check "and the log names their uid" bash -c "'$H' --home '$T/a' access-log --json | grep -q '\"uid\": 4112'"
+	check "and reads the log" setpriv --reuid=4112 --regid=4112 --groups=4111 -- "$H" --home "$T/a" access-log
+else
+	echo "skipped: the other accounts (needs root and setpriv)"
+fi
+
+tests_done
