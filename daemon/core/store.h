@@ -26,6 +26,7 @@ enum store_table {
 	ST_PENDING,   /* feed key(32) || seq(be64) -> envelope + sig + body */
 	ST_TRUST,     /* kind(1) || id(32) -> certificate, revocation, proof */
 	ST_TRUSTSUBJ, /* subject(32) || kind(1) || id(32) -> empty */
+	ST_REFUSED,   /* entry id(32) -> why it was refused, envelope, sig */
 	ST__COUNT
 };
 
