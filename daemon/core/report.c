@@ -141,16 +141,20 @@ int report_erasure_reason(const uint8_t *body, size_t len, char *ret,
 	return r;
 }
 
-int report_erasure_check(struct store_txn *t, const uint8_t root[32],
-			 const struct entry *e, char *why, size_t wl)
+/*
+ * The first chain of e's author valid at e's time under root whose leaf
+ * may write e's collection in e's scope (and, with delegate, may
+ * delegate): into *ret (may be NULL). 0, or HAMLET_ECERT with why.
+ */
+static int grant_find(struct store_txn *t, const uint8_t root[32],
+		      const struct entry *e, int delegate,
+		      struct cert_chain *ret, char *why, size_t wl)
 {
 	struct cert_chain *cs;
 	size_t n = 0;
 	char cwhy[200] = "its author holds no certificate that leads to the network's root";
 	int r;
 
-	if (memcmp(e->author, root, 32) == 0)
-		return 0;
 	if (!(cs = malloc(REPORT_MAX_CHAINS * sizeof(*cs))))
 		return -ENOMEM;
 	if ((r = trustset_chains(t, e->author, cs, REPORT_MAX_CHAINS, &n,
@@ -162,7 +166,7 @@ int report_erasure_check(struct store_txn *t, const uint8_t root[32],
 		if (cert_chain_check(&cs[i], e->network_id, root,
 				     hlc_ms(e->hlc), cwhy, sizeof(cwhy)) < 0)
 			continue;
-		if (!leaf->delegate)
+		if (delegate && !leaf->delegate)
 			snprintf(cwhy, sizeof(cwhy),
 				 "its author's certificate (\"%s\") may not delegate, and only an administrator may erase",
 				 leaf->name);
@@ -170,14 +174,37 @@ int report_erasure_check(struct store_txn *t, const uint8_t root[32],
 			snprintf(cwhy, sizeof(cwhy),
 				 "its author's certificate (\"%s\") does not let it write %s in scope %s",
 				 leaf->name, e->collection, e->scope);
-		else
+		else {
 			r = 0;
+			if (ret)
+				*ret = cs[i];
+		}
 	}
 	if (r)
 		snprintf(why, wl, "%s", cwhy);
 out:
 	free(cs);
 	return r;
+}
+
+int report_erasure_check(struct store_txn *t, const uint8_t root[32],
+			 const struct entry *e, char *why, size_t wl)
+{
+	if (memcmp(e->author, root, 32) == 0)
+		return 0;
+	return grant_find(t, root, e, 1, NULL, why, wl);
+}
+
+int report_entry_grant(struct store_txn *t, const struct entry *e,
+		       struct cert_chain *ret)
+{
+	uint8_t root[32];
+	char why[200];
+	int r = trustset_root_get(t, root);
+
+	if (r < 0)
+		return r;
+	return grant_find(t, root, e, 0, ret, why, sizeof(why));
 }
 
 struct reach {

@@ -157,6 +157,15 @@ int report_findings(const struct report *rep);
 int report_erasure_check(struct store_txn *t, const uint8_t root[32],
 			 const struct entry *e, char *why, size_t wl);
 
+/*
+ * The chain of certificates that allowed entry e: the first of its
+ * author's chains in t's trust set valid at e's time whose leaf may
+ * write e's collection in e's scope, into *ret. 0; HAMLET_ECERT when
+ * none does; HAMLET_ENOTFOUND when the store has no root.
+ */
+int report_entry_grant(struct store_txn *t, const struct entry *e,
+		       struct cert_chain *ret);
+
 /* The "reason" of an erasure's body (a msgpack map {"reason": str});
  * HAMLET_EFORMAT when it is not one. */
 int report_erasure_reason(const uint8_t *body, size_t len, char *ret,
