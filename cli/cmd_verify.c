@@ -240,6 +240,25 @@ static int bundle_damaged(const struct bundle_report *rep)
 	       rep->trailer != BUNDLE_TRAILER_OK;
 }
 
+/* The network a bundle is checked against: the file netfile, or (NULL)
+ * this node's, opened into *n. Prints the fault. */
+static int network_of(const char *netfile, struct network_info *ni,
+		      struct node **n)
+{
+	char why[512] = "";
+	int r;
+
+	if (netfile) {
+		if ((r = network_load(netfile, ni, why, sizeof(why))) < 0)
+			cli_err("%s", why[0] ? why : hamlet_strerror(r));
+		return r;
+	}
+	if ((r = cli_node_open(1, n, NULL)) < 0)
+		return r;
+	*ni = (*n)->net;
+	return 0;
+}
+
 static int verify_bundle(const char *path, const char *netfile)
 {
 	struct node *n = NULL;
@@ -250,16 +269,8 @@ static int verify_bundle(const char *path, const char *netfile)
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&ni, 0, sizeof(ni));
-	if (netfile) {
-		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
-			cli_err("%s", why[0] ? why : hamlet_strerror(r));
-			goto out;
-		}
-	} else {
-		if ((r = cli_node_open(1, &n, NULL)) < 0)
-			goto out;
-		ni = n->net;
-	}
+	if ((r = network_of(netfile, &ni, &n)) < 0)
+		goto out;
 	why[0] = 0;
 	if ((r = bundle_check(path, ni.id, &rep, why, sizeof(why))) < 0) {
 		if (r == HAMLET_ENETWORK && rep.has_header) {
@@ -424,22 +435,13 @@ static int verify_bundle_report(const char *path, const char *netfile,
 {
 	struct node *n = NULL;
 	struct network_info ni;
-	char why[512] = "";
 	int r;
 
 	memset(&ni, 0, sizeof(ni));
 	if (root)
 		return report_bundle(path, root, NULL);
-	if (netfile) {
-		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
-			cli_err("%s", why[0] ? why : hamlet_strerror(r));
-			goto out;
-		}
-	} else {
-		if ((r = cli_node_open(1, &n, NULL)) < 0)
-			goto out;
-		ni = n->net;
-	}
+	if ((r = network_of(netfile, &ni, &n)) < 0)
+		goto out;
 	r = report_bundle(path, ni.root_pk, ni.id);
 out:
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
