@@ -275,6 +275,15 @@ json_t *cli_bundle_report_json(const char *path,
 /* 1 when a checked bundle holds anything that fails a check. */
 int cli_bundle_check_failed(const struct bundle_report *rep);
 
+/* --- the auditor's report (cli/cli_report.c) --------------------------- */
+
+struct report;
+/* The report as text, for a person. */
+void cli_report_print(FILE *f, const struct report *rep);
+/* The report as JSON (docs/auditor-guide.md); source (taken) says what
+ * was reported on. */
+json_t *cli_report_json(const struct report *rep, json_t *source);
+
 /* --- subcommands ------------------------------------------------------- */
 
 /* --- the daemon's socket (cli_rpc.c) ----------------------------------- */

@@ -4,7 +4,9 @@
  * Each operation with the proof that its author wrote it: the stored
  * envelope is checked against the entry id the record refers to, and its
  * signature against the author key inside it; the body against the
- * signed body hash.
+ * signed body hash; and the certificate that allowed it: the first chain of
+ * its author's certificates to the root, valid at its time, that grants
+ * its scope and collection.
  */
 #include "cli.h"
 
@@ -12,7 +14,9 @@
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
+#include "report.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +25,7 @@ struct hctx {
 	const char *coll, *id;
 	json_t *ops; /* --json */
 	int n, bad;
+	struct cert_chain *grant; /* the certificate that allowed an op */
 };
 
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
@@ -65,11 +70,44 @@ static int check_entry(struct store_txn *t, const struct record_op *op,
 	return 0;
 }
 
+/* Who signed cert c: the root, or its issuer's certificate in ch. */
+static void issuer_name(const struct cert_chain *ch, size_t i, char *out,
+			size_t n)
+{
+	if (i + 1 < ch->n)
+		snprintf(out, n, "\"%s\"", ch->c[i + 1].name);
+	else
+		snprintf(out, n, "the network's root key");
+}
+
+/* The certificate that allowed e, for --json: null when none. */
+static json_t *grant_json(int found, const struct cert_chain *ch)
+{
+	json_t *o;
+	char h[65], iss[80];
+
+	if (!found)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "name", json_string(ch->c[0].name));
+	json_object_set_new(o, "role", json_string(cert_role_name(ch->c[0].role)
+							   ? cert_role_name(ch->c[0].role)
+							   : "?"));
+	cli_hex(ch->c[0].issuer, 32, h);
+	json_object_set_new(o, "issuer", json_string(h));
+	issuer_name(ch, 0, iss, sizeof(iss));
+	json_object_set_new(o, "issuer_name", json_string(iss));
+	cli_hex(ch->id[0], 32, h);
+	json_object_set_new(o, "id", json_string(h));
+	return o;
+}
+
 static int history_op(void *ctx, const struct record_op *op)
 {
 	struct hctx *h = ctx;
 	struct entry e;
 	int sig, decoded, body = BODY_NONE, have_doc = 0, r;
+	int granted = 0, nocheck = 0;
 	struct mp_doc d;
 	char tm[48], author[65], eid[65], reason[SCHEMA_MAX_REASON + 1];
 
@@ -114,6 +152,13 @@ static int history_op(void *ctx, const struct record_op *op)
 			}
 		}
 	}
+	if (decoded) {
+		r = report_entry_grant(h->t, &e, h->grant);
+		if (r < 0 && r != HAMLET_ECERT && r != HAMLET_ENOTFOUND)
+			return r;
+		granted = r == 0;
+		nocheck = r == HAMLET_ENOTFOUND;
+	}
 	if (sig != SIG_OK || body == BODY_ALTERED)
 		h->bad++;
 	if (h->n++ == 0 && !h->ops)
@@ -148,6 +193,8 @@ static int history_op(void *ctx, const struct record_op *op)
 		if (op->kind == ENTRY_ERASE)
 			json_object_set_new(o, "reason", json_string(reason));
 		json_object_set_new(o, "signature", json_string(sig_word[sig]));
+		json_object_set_new(o, "certificate",
+				    grant_json(granted, h->grant));
 		json_array_append_new(h->ops, o);
 	} else {
 		printf("%s %s", tm, entry_kind_name(op->kind));
@@ -158,6 +205,19 @@ static int history_op(void *ctx, const struct record_op *op)
 		if (decoded)
 			printf("  scope  %s\n", e.scope);
 		printf("  entry  %s\n", eid);
+		if (granted) {
+			char iss[80], cid[9];
+			issuer_name(h->grant, 0, iss, sizeof(iss));
+			cli_hex_short(h->grant->id[0], cid);
+			printf("  allowed by certificate \"%s\" (%s), issued by %s, id %s…\n",
+			       h->grant->c[0].name,
+			       cert_role_name(h->grant->c[0].role)
+				       ? cert_role_name(h->grant->c[0].role)
+				       : "?",
+			       iss, cid);
+		} else if (decoded && !nocheck) {
+			printf("  allowed by NO certificate held here (written before this node knew one, or locally by an uncertified node)\n");
+		}
 		printf("  after  ");
 		for (size_t i = 0; i < op->ndeps; i++) {
 			char dh[9];
@@ -222,6 +282,10 @@ int cmd_history(int argc, char **argv)
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
 	    (r = cli_txn_read(n, &h.t)) < 0)
 		goto out;
+	if (!(h.grant = malloc(sizeof(*h.grant)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	h.coll = s->name;
 	h.id = pos[1];
 	if (cli_global.json)
@@ -255,6 +319,7 @@ int cmd_history(int argc, char **argv)
 	r = h.bad ? CLI_EPROBLEMS : 0;
 out:
 	json_decref(h.ops);
+	free(h.grant);
 	store_txn_abort(h.t);
 	node_close(n);
 	return cli_exit_code(r);

@@ -1,6 +1,7 @@
 /*
- * hamlet verify [--json]
- * hamlet verify --bundle FILE [--network NETFILE] [--json]
+ * hamlet verify [--report] [--json]
+ * hamlet verify --bundle FILE [--network NETFILE] [--report] [--json]
+ * hamlet verify --bundle FILE --root PUBKEY --report [--json]
  *
  * An audit trusts nothing in what it checks: it opens the store read-only
  * and needs no secret key, so it runs on an auditor's copy of a node.
@@ -9,15 +10,27 @@
  * that does not verify is damaged and needs restoring (exit 6); an intact
  * one that keeps proof of an author's fork needs nothing repaired, only
  * someone told (exit 1). Damage wins when both.
+ *
+ * --report adds the auditor's report (daemon/core/report.h): per author,
+ * its certificates, entries, gaps, forks, revocations, erasures and the
+ * entries refused. A bundle is judged by importing it into a scratch
+ * store under the root key given (or the network's), in a temporary
+ * directory removed afterwards; findings there (refused entries) exit 1.
  */
 #include "cli.h"
 
 #include "audit.h"
 #include "bundle.h"
 #include "error.h"
+#include "hlc.h"
+#include "report.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void print_audit(const struct node *n, const struct audit_report *a)
 {
@@ -129,7 +142,56 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	return j;
 }
 
-static int verify_store(void)
+/* The report on a store (its own or a scratch one): printed, and the
+ * exit code. source (taken) says what it is on, for --json; extra (taken,
+ * may be NULL) is merged into the JSON. */
+static int report_out(struct store *st, const uint8_t network_id[32],
+		      const char *what, json_t *source, json_t *extra,
+		      int damaged, int evidence)
+{
+	struct report rep;
+	int r;
+
+	if ((r = report_build(st, network_id, hlc_wall_ms(), &rep)) < 0) {
+		cli_err("cannot build the report on %s: %s", what,
+			hamlet_strerror(r));
+		json_decref(source);
+		json_decref(extra);
+		goto out;
+	}
+	damaged |= audit_damaged(&rep.audit);
+	evidence |= audit_evidence(&rep.audit) || report_findings(&rep);
+	if (cli_global.json) {
+		json_t *j = cli_report_json(&rep, source);
+		if (extra)
+			json_object_update_new(j, extra);
+		json_object_set_new(j, "damaged", json_boolean(damaged));
+		json_object_set_new(j, "evidence", json_boolean(evidence));
+		json_object_set_new(j, "ok", json_boolean(!damaged && !evidence));
+		cli_json_print(j);
+	} else {
+		json_decref(source);
+		json_decref(extra);
+		printf("\n");
+		cli_report_print(stdout, &rep);
+		printf("\n");
+		if (damaged)
+			printf("report: DAMAGED: %s holds something that does not verify (see above)\n",
+			       what);
+		else if (evidence)
+			printf("report: %s is intact, and holds findings an administrator must see: refused entries or forks (above)\n",
+			       what);
+		else
+			printf("report: nothing to report: every entry of %s verifies and stands\n",
+			       what);
+	}
+	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
+out:
+	report_close(&rep);
+	return r;
+}
+
+static int verify_store(int report)
 {
 	struct node *n = NULL;
 	struct audit_report a;
@@ -138,6 +200,19 @@ static int verify_store(void)
 	memset(&a, 0, sizeof(a));
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
+	if (report) {
+		json_t *src = json_object();
+		char what[4200];
+		json_object_set_new(src, "kind", json_string("store"));
+		json_object_set_new(src, "node", json_string(n->name));
+		json_object_set_new(src, "network", json_string(n->net.name));
+		snprintf(what, sizeof(what), "the store of node %s", n->name);
+		if (!cli_global.json)
+			printf("Auditor's report on the store of node \"%s\" (%s), network %s\n",
+			       n->name, n->home, n->net.name);
+		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0);
+		goto out;
+	}
 	if ((r = audit_store(n->st, n->net.id, &a)) < 0) {
 		cli_err("cannot audit the store in %s/store: %s", n->home,
 			hamlet_strerror(r));
@@ -165,6 +240,25 @@ static int bundle_damaged(const struct bundle_report *rep)
 	       rep->trailer != BUNDLE_TRAILER_OK;
 }
 
+/* The network a bundle is checked against: the file netfile, or (NULL)
+ * this node's, opened into *n. Prints the fault. */
+static int network_of(const char *netfile, struct network_info *ni,
+		      struct node **n)
+{
+	char why[512] = "";
+	int r;
+
+	if (netfile) {
+		if ((r = network_load(netfile, ni, why, sizeof(why))) < 0)
+			cli_err("%s", why[0] ? why : hamlet_strerror(r));
+		return r;
+	}
+	if ((r = cli_node_open(1, n, NULL)) < 0)
+		return r;
+	*ni = (*n)->net;
+	return 0;
+}
+
 static int verify_bundle(const char *path, const char *netfile)
 {
 	struct node *n = NULL;
@@ -175,16 +269,8 @@ static int verify_bundle(const char *path, const char *netfile)
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&ni, 0, sizeof(ni));
-	if (netfile) {
-		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
-			cli_err("%s", why[0] ? why : hamlet_strerror(r));
-			goto out;
-		}
-	} else {
-		if ((r = cli_node_open(1, &n, NULL)) < 0)
-			goto out;
-		ni = n->net;
-	}
+	if ((r = network_of(netfile, &ni, &n)) < 0)
+		goto out;
 	why[0] = 0;
 	if ((r = bundle_check(path, ni.id, &rep, why, sizeof(why))) < 0) {
 		if (r == HAMLET_ENETWORK && rep.has_header) {
@@ -231,14 +317,149 @@ out:
 	return r;
 }
 
+/* Remove the scratch store's directory (dir/store, then dir): the
+ * files LMDB made, nothing else. */
+static void scratch_remove(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/store/%s", dir, files[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/store", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+/*
+ * The report on a bundle, judged against root alone: the bundle is
+ * checked as it is (framing, signatures, trailer), then imported into a
+ * scratch store whose root is root, and the report is that store's.
+ */
+static int report_bundle(const char *path, const uint8_t root[32],
+			 const uint8_t *network_id)
+{
+	struct bundle_report chk, imp;
+	struct store *st = NULL;
+	char why[512] = "", dir[PATH_MAX], sdir[PATH_MAX + 8], what[PATH_MAX + 16];
+	const char *tmp = getenv("TMPDIR");
+	int damaged, evidence, r;
+
+	memset(&chk, 0, sizeof(chk));
+	memset(&imp, 0, sizeof(imp));
+	dir[0] = 0;
+	if ((r = bundle_check(path, network_id, &chk, why, sizeof(why))) < 0) {
+		cli_err("cannot check %s: %s", path,
+			why[0] ? why : hamlet_strerror(r));
+		goto out;
+	}
+	if (!chk.has_header) {
+		cli_err("%s has no readable header: it does not say which network it belongs to, so nothing in it can be judged",
+			path);
+		r = CLI_EXIT_DAMAGED;
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/hamlet-verify-XXXXXX",
+		 tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		r = -errno;
+		cli_err("cannot make a scratch directory %s: %s", dir,
+			strerror(errno));
+		dir[0] = 0;
+		goto out;
+	}
+	snprintf(sdir, sizeof(sdir), "%s/store", dir);
+	why[0] = 0;
+	if ((r = report_bundle_import(path, sdir, root, chk.header.network_id,
+				      &st, &imp, why, sizeof(why))) < 0) {
+		cli_err("cannot judge %s: %s", path,
+			why[0] ? why : hamlet_strerror(r));
+		goto out;
+	}
+	damaged = bundle_damaged(&chk);
+	evidence = problems_count(&chk.problems, "fork") > 0;
+	snprintf(what, sizeof(what), "bundle %s", path);
+	{
+		json_t *src = json_object(), *extra = json_object();
+		json_t *probs = json_array();
+		char c[65];
+		cli_hex(chk.header.creator, 32, c);
+		json_object_set_new(src, "kind", json_string("bundle"));
+		json_object_set_new(src, "path", json_string(path));
+		json_object_set_new(src, "creator", json_string(c));
+		json_object_set_new(src, "created",
+				    json_integer((json_int_t)chk.header.created_hlc));
+		json_object_set_new(extra, "bundle_check",
+				    cli_bundle_report_json(path, &chk, 0));
+		for (size_t i = 0; i < imp.problems.n; i++) {
+			json_t *p = json_object();
+			json_object_set_new(p, "kind",
+					    json_string(imp.problems.v[i].kind));
+			json_object_set_new(p, "text",
+					    json_string(imp.problems.v[i].text));
+			json_array_append_new(probs, p);
+		}
+		json_object_set_new(extra, "judging_problems", probs);
+		json_object_set_new(extra, "trust_items_refused",
+				    json_integer((json_int_t)imp.trust_refused));
+		if (!cli_global.json) {
+			char rh[65];
+			cli_hex(root, 32, rh);
+			printf("Auditor's report on bundle %s, judged against root key %s\n",
+			       path, rh);
+			cli_bundle_report_print(stdout, path, &chk, 0, NULL,
+						NULL);
+			if (imp.problems.n) {
+				printf("judging each entry against the root and the certificates in the bundle:\n");
+				cli_problems_print(stdout, &imp.problems);
+			}
+		}
+		r = report_out(st, chk.header.network_id, what, src, extra,
+			       damaged, evidence);
+	}
+out:
+	store_close(st);
+	if (dir[0])
+		scratch_remove(dir);
+	bundle_report_close(&chk);
+	bundle_report_close(&imp);
+	return r;
+}
+
+/* --report on a bundle: under root, or the root of the network file or
+ * of this node's network. */
+static int verify_bundle_report(const char *path, const char *netfile,
+				const uint8_t *root)
+{
+	struct node *n = NULL;
+	struct network_info ni;
+	int r;
+
+	memset(&ni, 0, sizeof(ni));
+	if (root)
+		return report_bundle(path, root, NULL);
+	if ((r = network_of(netfile, &ni, &n)) < 0)
+		goto out;
+	r = report_bundle(path, ni.root_pk, ni.id);
+out:
+	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
+	node_close(n);
+	return r;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	const char *bundle = NULL, *netfile = NULL;
+	const char *bundle = NULL, *netfile = NULL, *root_hex = NULL;
+	uint8_t root[32];
 	char *pos[1];
-	int npos, r;
+	int npos, report = 0, r;
 	const struct cli_opt opts[] = {
 		{ "--bundle", &bundle, NULL },
 		{ "--network", &netfile, NULL },
+		{ "--root", &root_hex, NULL },
+		{ "--report", NULL, &report },
 		{ NULL, NULL, NULL },
 	};
 
@@ -247,7 +468,21 @@ int cmd_verify(int argc, char **argv)
 	if (netfile && !bundle)
 		return cli_exit_code(cli_usage_err(
 			"verify", "--network goes with --bundle FILE"));
+	if (root_hex && (!bundle || !report || netfile))
+		return cli_exit_code(cli_usage_err(
+			"verify",
+			"--root goes with --bundle FILE and --report, without --network"));
+	if (root_hex && (strlen(root_hex) != 64 ||
+			 hex_decode(root_hex, root, 32) < 0)) {
+		cli_err("--root \"%s\" is not a public key: 64 hex digits, as root_public_key in the network file",
+			root_hex);
+		return cli_exit_code(HAMLET_EFORMAT);
+	}
+	if (bundle && report)
+		return cli_exit_code(verify_bundle_report(bundle, netfile,
+							  root_hex ? root
+								   : NULL));
 	if (bundle)
 		return cli_exit_code(verify_bundle(bundle, netfile));
-	return cli_exit_code(verify_store());
+	return cli_exit_code(verify_store(report));
 }

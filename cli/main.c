@@ -143,14 +143,19 @@ static const struct cli_option_help bundle_opts[] = {
 };
 
 static const char *const verify_syn[] = {
-	"verify [--json]",
-	"verify --bundle FILE [--network NETFILE] [--json]",
+	"verify [--report] [--json]",
+	"verify --bundle FILE [--network NETFILE] [--report] [--json]",
+	"verify --bundle FILE --root PUBKEY --report [--json]",
 	NULL
 };
 static const struct cli_option_help verify_opts[] = {
 	{ "--bundle FILE", "check this bundle file instead of the store" },
 	{ "--network NETFILE",
 	  "with --bundle: check against this network file instead of the node's network (no node needed)" },
+	{ "--report",
+	  "the auditor's report: per author, its certificates, entries, gaps, forks, revocations, erasures and refused entries" },
+	{ "--root PUBKEY",
+	  "with --bundle and --report: judge the bundle against this root public key alone (64 hex digits; no node needed)" },
 	{ NULL, NULL },
 };
 
@@ -299,7 +304,8 @@ const struct cli_command cli_commands[] = {
 	{ "history", cmd_history, "every signed change of a record, with proofs",
 	  history_syn,
 	  "List each operation on the record, oldest first: its time, author\n"
-	  "key, kind, seq in the author's feed, entry id, the fields it set,\n"
+	  "key, kind, seq in the author's feed, entry id, the certificate that\n"
+	  "allowed it (name, role, issuer, id), the fields it set,\n"
 	  "and whether the stored envelope's signature verifies (\"signature\n"
 	  "ok\" or \"SIGNATURE BAD\"). A body that was erased or has not\n"
 	  "arrived yet is said so. Exits 1 when a signature or a body does\n"
@@ -425,10 +431,24 @@ const struct cli_command cli_commands[] = {
 	  "needed): framing, every signature and body, the hash chains within\n"
 	  "each feed, the trailer. Exits 6 on any bad entry, damaged frame, or\n"
 	  "a missing or bad trailer; 1 when the bundle is intact but carries\n"
-	  "evidence of a fork; 4 when it belongs to another network.",
+	  "evidence of a fork; 4 when it belongs to another network.\n"
+	  "\n"
+	  "With --report: the auditor's report, per author (named by its\n"
+	  "certificate): its certificates and their chains to the root (valid\n"
+	  "now, revoked), its entries per scope with their first and last\n"
+	  "time (UTC), gaps, forks, the revocations that concern it and their\n"
+	  "cut-off, the erasures it made and those that reached its entries,\n"
+	  "and every entry refused, with why (outside its grant, revoked past\n"
+	  "the cut-off, bad signature, another network...). On a bundle, each\n"
+	  "entry is judged here, by importing the bundle into a scratch store\n"
+	  "in a temporary directory (removed after) whose root is the key given\n"
+	  "with --root, or the network's; nothing in the bundle is trusted.\n"
+	  "Exits 1 also when something was refused. With --json: a versioned\n"
+	  "object (report_version 1) documented in docs/auditor-guide.md.",
 	  verify_opts,
 	  "hamlet verify\n"
-	  "hamlet verify --bundle /media/usb/na-pai.bundle" },
+	  "hamlet verify --bundle /media/usb/na-pai.bundle\n"
+	  "hamlet verify --bundle na-pai.bundle --root 8f3a...e1 --report --json" },
 	{ "forks", cmd_forks, "list the evidence of forks the store keeps",
 	  forks_syn,
 	  "List each feed whose author signed two different entries at one\n"

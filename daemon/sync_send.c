@@ -194,7 +194,7 @@ void sync_session_pump(struct conn *c)
 			entry_id(we->env, we->env_len, id);
 			if (e.has_body &&
 			    log_body_get(t, id, &we->body, &we->body_len) < 0) {
-				we->body = NULL; /* redacted: send without */
+				we->body = NULL; /* erased: send without */
 				we->body_len = 0;
 			}
 			bytes += we->env_len + we->body_len + 80;

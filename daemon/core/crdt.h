@@ -25,7 +25,7 @@
 /*
  * One operation of a record. fields borrows from the caller (a parsed
  * body) and must outlive every result that names it. A delete, or a put
- * whose body is not held (redacted, not yet received), has no fields. A
+ * whose body is not held (erased, not yet received), has no fields. A
  * dep naming an operation not in the set is ignored.
  */
 struct crdt_op {

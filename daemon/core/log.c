@@ -3,6 +3,7 @@
 #include "bytes.h"
 #include "error.h"
 #include "hlc.h"
+#include "refused.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -618,7 +619,8 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 			 e->scope, (unsigned long long)f.fork_seq,
 			 (unsigned long long)e->seq);
 		a->st.rejected++;
-		return 0;
+		return refused_put(a->t, id, out->err, out->why, env, env_len,
+				   sig);
 	}
 	if (e->seq <= f.seq) {
 		const uint8_t *oenv, *osig;
@@ -644,7 +646,8 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 			out->err = r;
 			a->st.rejected++;
 			a->st.refused_grant++;
-			return 0;
+			return refused_put(a->t, id, r, out->why, env, env_len,
+					   sig);
 		}
 		if (r < 0)
 			return r;
@@ -927,6 +930,12 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 			g->a.st.rejected++;
 			if (g->res[i] == HAMLET_EFUTURE)
 				g->a.st.refused_future++;
+			/* kept for the auditor (refused.h) */
+			if ((r = refused_put(t, g->ids[i], g->res[i],
+					     g->out[i].why, g->in[i].env,
+					     g->in[i].env_len,
+					     g->in[i].sig)) < 0)
+				return r;
 			continue;
 		}
 		if ((r = log__apply_one(&g->a, &g->ents[i], g->ids[i],

@@ -231,6 +231,18 @@ int log_forks_each(struct store_txn *t, log_fork_cb cb, void *ctx);
 /* Number of held entries (waiting for an earlier one). */
 int log_held_count(struct store_txn *t, uint64_t *ret);
 
+/* A held entry, for reports: waiting for an earlier entry of its feed,
+ * or (nocert) for its author's certificate. Pointers borrow from t. */
+struct log_held {
+	uint8_t feed[32];
+	uint64_t seq;
+	const uint8_t *env, *sig;
+	size_t env_len;
+	int nocert;
+};
+typedef int (*log_held_cb)(void *ctx, const struct log_held *h);
+int log_held_each(struct store_txn *t, log_held_cb cb, void *ctx);
+
 /* Verify n envelopes' signatures on all cores: res[i] = 0 or HAMLET_ESIG
  * (or a decode error). */
 void log_verify_parallel(const struct log_in *in, size_t n, int *res);

@@ -181,3 +181,32 @@ int log_held_count(struct store_txn *t, uint64_t *ret)
 {
 	return store_count(t, ST_PENDING, ret);
 }
+
+int log_held_each(struct store_txn *t, log_held_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	struct log_held h;
+	int r;
+	if ((r = store_cursor_open(t, ST_PENDING, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct log__entry_row row;
+		if (kl != 40 || log__row_decode(v, vl, 1, &row) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		memcpy(h.feed, k, 32);
+		h.seq = store_get_be64((const uint8_t *)k + 32);
+		h.env = row.env;
+		h.env_len = row.env_len;
+		h.sig = row.sig;
+		h.nocert = row.nocert;
+		if ((r = cb(ctx, &h)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}

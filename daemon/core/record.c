@@ -180,7 +180,7 @@ static void mat_free(struct mat *m)
 	free(m->mops);
 }
 
-/* Parse each put's body; one not held (redacted, not yet received) or
+/* Parse each put's body; one not held (erased, not yet received) or
  * not a map writes no field. */
 static int mat_bodies(struct mat *m)
 {

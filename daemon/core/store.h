@@ -27,6 +27,7 @@ enum store_table {
 	ST_TRUST,     /* kind(1) || id(32) -> certificate, revocation, proof */
 	ST_TRUSTSUBJ, /* subject(32) || kind(1) || id(32) -> empty */
 	ST_ERASED,    /* collection \0 record id \0 erasure id(32) -> scope */
+	ST_REFUSED,   /* entry id(32) -> why it was refused, envelope, sig */
 	ST__COUNT
 };
 

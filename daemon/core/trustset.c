@@ -725,3 +725,30 @@ out:
 	free(cs);
 	return r;
 }
+
+int trustset_chains(struct store_txn *t, const uint8_t key[32],
+		    struct cert_chain *ret, size_t max, size_t *ret_n,
+		    int *ret_cut)
+{
+	struct chains *cs;
+	uint8_t root[32];
+	int r;
+
+	*ret_n = 0;
+	if (ret_cut)
+		*ret_cut = 0;
+	if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (!(cs = malloc(sizeof(*cs))))
+		return -ENOMEM;
+	if ((r = chains_find(t, root, key, cs)) == 0) {
+		for (size_t i = 0; i < cs->n && *ret_n < max; i++)
+			ret[(*ret_n)++] = cs->v[i];
+		if (ret_cut)
+			*ret_cut = cs->revoked_link;
+	}
+	free(cs);
+	return r;
+}

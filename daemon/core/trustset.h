@@ -125,6 +125,18 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 			  size_t *ret_n);
 
 /*
+ * Every chain (up to max) from key's certificates to the root, leaf
+ * first, into ret, *ret_n of them, whatever their dates (check them with
+ * cert_chain_check at the time that matters); a chain cut by an issuer's
+ * revocation that does not keep the certificate below it is left out,
+ * and *ret_cut (may be NULL) is then 1. 0 and none when the store has no
+ * root.
+ */
+int trustset_chains(struct store_txn *t, const uint8_t key[32],
+		    struct cert_chain *ret, size_t max, size_t *ret_n,
+		    int *ret_cut);
+
+/*
  * Is key (whose chain ch, leaf first, may be NULL) revoked: a revocation
  * of key, or of an issuer in ch that does not keep the certificate below
  * it? 0, or HAMLET_EREVOKED with why.

@@ -1,0 +1,513 @@
+/*
+ * The auditor's report (daemon/core/report.h) as text for a person and as
+ * JSON for tools (docs/auditor-guide.md "The report" documents each
+ * field; a field changes only with REPORT_VERSION).
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "refused.h"
+#include "report.h"
+
+#include <string.h>
+#include <time.h>
+
+/* "2026-11-23 08:15:02 UTC" */
+static void utc_text(uint64_t ms, char out[32])
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* "2026-11-23T08:15:02.123Z": a wall time in ms, as hlc_format does */
+static json_t *ms_json(uint64_t ms)
+{
+	char t[48];
+	if (!ms)
+		return json_null();
+	hlc_format(ms << HLC_COUNTER_BITS, t);
+	return json_string(t);
+}
+
+static json_t *hex_json(const uint8_t *p)
+{
+	char h[65];
+	cli_hex(p, 32, h);
+	return json_string(h);
+}
+
+static json_t *strs_json(const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* Who key is, in words: its certificate's name, or the root. */
+static void who(const struct report *rep, const uint8_t key[32], char *out,
+		size_t n)
+{
+	const struct report_author *a = report_author_find(rep, key);
+	char h[9];
+
+	cli_hex_short(key, h);
+	if (rep->has_root && memcmp(key, rep->root, 32) == 0)
+		snprintf(out, n, "the network's root key");
+	else if (a && a->name[0])
+		snprintf(out, n, "\"%s\" (key %s…)", a->name, h);
+	else
+		snprintf(out, n, "key %s… (no certificate)", h);
+}
+
+static const char *author_status(const struct report_author *a)
+{
+	int valid = 0, revoked = a->nrevocations > 0;
+
+	if (a->is_root)
+		return "root";
+	for (size_t i = 0; i < a->nchains; i++) {
+		if (a->chains[i].revoked)
+			revoked = 1;
+		else if (a->chains[i].valid_now)
+			valid = 1;
+	}
+	if (revoked && !valid)
+		return "revoked";
+	if (valid)
+		return "valid";
+	if (a->nchains)
+		return "not_valid_now";
+	if (a->chain_cut)
+		return "issuer_revoked";
+	return a->ncerts ? "no_chain_to_root" : "no_certificate";
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static json_t *cert_json(const struct report *rep, const uint8_t id[32],
+			 const struct cert *c)
+{
+	json_t *o = json_object(), *cols = json_array();
+	char iss[120];
+
+	json_object_set_new(o, "id", hex_json(id));
+	json_object_set_new(o, "name", json_string(c->name));
+	json_object_set_new(o, "role", json_string(cert_role_name(c->role)
+							   ? cert_role_name(c->role)
+							   : "?"));
+	json_object_set_new(o, "subject", hex_json(c->subject));
+	json_object_set_new(o, "issuer", hex_json(c->issuer));
+	who(rep, c->issuer, iss, sizeof(iss));
+	json_object_set_new(o, "issuer_name", json_string(iss));
+	json_object_set_new(o, "issuer_is_root",
+			    json_boolean(rep->has_root &&
+					 !memcmp(c->issuer, rep->root, 32)));
+	json_object_set_new(o, "read", strs_json(c->read, c->nread));
+	json_object_set_new(o, "write", strs_json(c->write, c->nwrite));
+	for (size_t i = 0; i < c->ncollections; i++)
+		json_array_append_new(cols, json_string(c->collections[i]));
+	json_object_set_new(o, "collections", cols);
+	json_object_set_new(o, "not_before", ms_json(c->not_before_ms));
+	json_object_set_new(o, "expires", ms_json(c->expires_ms));
+	json_object_set_new(o, "delegate", json_boolean(c->delegate));
+	return o;
+}
+
+static json_t *refused_json(const struct report_refused *x)
+{
+	json_t *o = json_object();
+	char t[48];
+
+	json_object_set_new(o, "id", hex_json(x->id));
+	json_object_set_new(o, "reason", json_string(report_reason_name(x->err)));
+	json_object_set_new(o, "why", json_string(x->why));
+	json_object_set_new(o, "refused_at", ms_json(x->at_ms));
+	json_object_set_new(o, "signature_ok", json_boolean(x->sig_ok));
+	if (x->decoded) {
+		hlc_format(x->hlc, t);
+		json_object_set_new(o, "scope", json_string(x->scope));
+		json_object_set_new(o, "seq", json_integer((json_int_t)x->seq));
+		json_object_set_new(o, "hlc", json_integer((json_int_t)x->hlc));
+		json_object_set_new(o, "time", json_string(t));
+		json_object_set_new(o, "kind", json_string(entry_kind_name(x->kind)));
+		json_object_set_new(o, "collection", json_string(x->collection));
+		json_object_set_new(o, "record_id", json_string(x->record_id));
+	}
+	return o;
+}
+
+static json_t *hlc_json(uint64_t hlc)
+{
+	char t[48];
+	if (!hlc)
+		return json_null();
+	hlc_format(hlc, t);
+	return json_string(t);
+}
+
+static json_t *author_json(const struct report *rep,
+			   const struct report_author *a)
+{
+	json_t *o = json_object(), *arr;
+
+	json_object_set_new(o, "key", hex_json(a->key));
+	json_object_set_new(o, "name", a->name[0] ? json_string(a->name)
+						  : json_null());
+	json_object_set_new(o, "status", json_string(author_status(a)));
+	arr = json_array();
+	for (size_t i = 0; i < a->ncerts; i++) {
+		json_t *c = cert_json(rep, a->certs[i].id, &a->certs[i].c);
+		json_object_set_new(c, "leads_to_root",
+				    json_boolean(a->certs[i].in_chain));
+		json_array_append_new(arr, c);
+	}
+	json_object_set_new(o, "certificates", arr);
+	arr = json_array();
+	for (size_t i = 0; i < a->nchains; i++) {
+		const struct report_chain *c = &a->chains[i];
+		json_t *co = json_object(), *certs = json_array();
+		for (size_t k = 0; k < c->ch.n; k++)
+			json_array_append_new(certs, cert_json(rep, c->ch.id[k],
+							       &c->ch.c[k]));
+		json_object_set_new(co, "certificates", certs);
+		json_object_set_new(co, "valid_now", json_boolean(c->valid_now));
+		json_object_set_new(co, "invalid_why",
+				    c->valid_now ? json_null()
+						 : json_string(c->invalid_why));
+		json_object_set_new(co, "revoked", json_boolean(c->revoked));
+		json_object_set_new(co, "revoked_why",
+				    c->revoked ? json_string(c->revoked_why)
+					       : json_null());
+		json_array_append_new(arr, co);
+	}
+	json_object_set_new(o, "chains", arr);
+	json_object_set_new(o, "chain_cut_by_revocation",
+			    json_boolean(a->chain_cut));
+	json_object_set_new(o, "entries", json_integer((json_int_t)a->entries));
+	json_object_set_new(o, "first", hlc_json(a->first_hlc));
+	json_object_set_new(o, "last", hlc_json(a->last_hlc));
+	arr = json_array();
+	for (size_t i = 0; i < a->nfeeds; i++) {
+		const struct report_feed *f = &a->feeds[i];
+		json_t *fo = json_object();
+		json_object_set_new(fo, "scope", json_string(f->scope));
+		json_object_set_new(fo, "head", json_integer((json_int_t)f->head));
+		json_object_set_new(fo, "entries", json_integer((json_int_t)f->entries));
+		json_object_set_new(fo, "puts", json_integer((json_int_t)f->puts));
+		json_object_set_new(fo, "deletes", json_integer((json_int_t)f->deletes));
+		json_object_set_new(fo, "erasures", json_integer((json_int_t)f->erasures));
+		json_object_set_new(fo, "others", json_integer((json_int_t)f->others));
+		json_object_set_new(fo, "first", hlc_json(f->first_hlc));
+		json_object_set_new(fo, "last", hlc_json(f->last_hlc));
+		json_object_set_new(fo, "missing", json_integer((json_int_t)f->missing));
+		json_object_set_new(fo, "held", json_integer((json_int_t)f->held));
+		json_object_set_new(fo, "gaps", json_integer((json_int_t)f->gaps));
+		json_object_set_new(fo, "forked", json_boolean(f->forked));
+		json_object_set_new(fo, "fork_seq",
+				    f->forked ? json_integer((json_int_t)f->fork_seq)
+					      : json_null());
+		json_array_append_new(arr, fo);
+	}
+	json_object_set_new(o, "feeds", arr);
+	json_object_set_new(o, "gaps", json_integer((json_int_t)(a->gaps + a->missing)));
+	json_object_set_new(o, "forks", json_integer((json_int_t)a->forks));
+	arr = json_array();
+	for (size_t i = 0; i < a->nrevocations; i++) {
+		const struct report_revocation *rv =
+			&rep->revocations[a->revocations[i]];
+		json_t *ro = json_object(), *feeds = json_array();
+		json_object_set_new(ro, "id", hex_json(rv->id));
+		json_object_set_new(ro, "issuer", hex_json(rv->rv.issuer));
+		json_object_set_new(ro, "issuer_is_root",
+				    json_boolean(rep->has_root &&
+						 !memcmp(rv->rv.issuer, rep->root, 32)));
+		json_object_set_new(ro, "issued", ms_json(rv->rv.issued_ms));
+		json_object_set_new(ro, "reason", json_string(rv->rv.reason));
+		for (size_t k = 0; k < rv->rv.nfeeds; k++) {
+			json_t *fo = json_object();
+			json_object_set_new(fo, "scope",
+					    json_string(rv->rv.feeds[k].scope));
+			json_object_set_new(fo, "kept_through",
+					    json_integer((json_int_t)rv->rv.feeds[k].seq));
+			json_array_append_new(feeds, fo);
+		}
+		json_object_set_new(ro, "cut_off", feeds);
+		json_array_append_new(arr, ro);
+	}
+	json_object_set_new(o, "revocations", arr);
+	json_object_set_new(o, "erasures_made",
+			    json_integer((json_int_t)a->erasures_made));
+	json_object_set_new(o, "entries_erased",
+			    json_integer((json_int_t)a->entries_erased));
+	json_object_set_new(o, "held_for_certificate",
+			    json_integer((json_int_t)a->held_nocert));
+	arr = json_array();
+	for (size_t i = 0; i < a->nrefused; i++)
+		json_array_append_new(arr, refused_json(&a->refused[i]));
+	json_object_set_new(o, "refused", arr);
+	return o;
+}
+
+json_t *cli_report_json(const struct report *rep, json_t *source)
+{
+	json_t *j = json_object(), *arr;
+	uint64_t refused = rep->nrefused_unknown;
+
+	json_object_set_new(j, "report_version", json_integer(REPORT_VERSION));
+	json_object_set_new(j, "source", source);
+	json_object_set_new(j, "generated", ms_json(rep->at_ms));
+	json_object_set_new(j, "network_id", hex_json(rep->network_id));
+	json_object_set_new(j, "root", rep->has_root ? hex_json(rep->root)
+						     : json_null());
+	arr = json_array();
+	for (size_t i = 0; i < rep->nauthors; i++) {
+		json_array_append_new(arr, author_json(rep, &rep->authors[i]));
+		refused += rep->authors[i].nrefused;
+	}
+	json_object_set_new(j, "authors", arr);
+	arr = json_array();
+	for (size_t i = 0; i < rep->nerasures; i++) {
+		const struct report_erasure *e = &rep->erasures[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", hex_json(e->id));
+		json_object_set_new(o, "author", hex_json(e->author));
+		json_object_set_new(o, "time", hlc_json(e->hlc));
+		json_object_set_new(o, "hlc", json_integer((json_int_t)e->hlc));
+		json_object_set_new(o, "scope", json_string(e->scope));
+		json_object_set_new(o, "collection", json_string(e->collection));
+		json_object_set_new(o, "record_id", json_string(e->record_id));
+		json_object_set_new(o, "reason", json_string(e->reason));
+		json_object_set_new(o, "allowed", json_boolean(e->allowed));
+		json_object_set_new(o, "why", e->allowed ? json_null()
+							 : json_string(e->why));
+		json_object_set_new(o, "entries_reached",
+				    json_integer((json_int_t)e->reached));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(j, "erasures", arr);
+	arr = json_array();
+	for (size_t i = 0; i < rep->nrefused_unknown; i++)
+		json_array_append_new(arr, refused_json(&rep->refused_unknown[i]));
+	json_object_set_new(j, "refused_unattributed", arr);
+	json_object_set_new(j, "refused", json_integer((json_int_t)refused));
+	json_object_set_new(j, "refused_not_kept",
+			    json_integer((json_int_t)rep->refused_over));
+	json_object_set_new(j, "refused_accepted_since",
+			    json_integer((json_int_t)rep->refused_accepted));
+	json_object_set_new(j, "findings", json_boolean(report_findings(rep)));
+	return j;
+}
+
+/* --- text --------------------------------------------------------------------- */
+
+static void print_prefixes(FILE *f, const char *what,
+			   const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
+{
+	fprintf(f, "%s ", what);
+	if (n == 0)
+		fprintf(f, "nothing");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "",
+			v[i][0] ? v[i] : "every scope");
+}
+
+static void print_cert(FILE *f, const struct report *rep, const char *indent,
+		       const uint8_t id[32], const struct cert *c)
+{
+	char h[9], a[32], b[32], iss[120];
+
+	cli_hex_short(id, h);
+	who(rep, c->issuer, iss, sizeof(iss));
+	utc_text(c->not_before_ms, a);
+	fprintf(f, "%scertificate \"%s\" (%s, id %s…), issued by %s\n", indent,
+		c->name, cert_role_name(c->role) ? cert_role_name(c->role) : "?",
+		h, iss);
+	fprintf(f, "%s  ", indent);
+	print_prefixes(f, "may read", c->read, c->nread);
+	fprintf(f, "; ");
+	print_prefixes(f, "may write", c->write, c->nwrite);
+	if (c->ncollections) {
+		fprintf(f, " (only ");
+		for (size_t i = 0; i < c->ncollections; i++)
+			fprintf(f, "%s%s", i ? ", " : "", c->collections[i]);
+		fprintf(f, ")");
+	}
+	fprintf(f, "%s\n", c->delegate ? "; may certify others within that" : "");
+	if (c->expires_ms) {
+		utc_text(c->expires_ms, b);
+		fprintf(f, "%s  valid from %s until %s\n", indent, a, b);
+	} else {
+		fprintf(f, "%s  valid from %s, with no end\n", indent, a);
+	}
+}
+
+static void print_refused(FILE *f, const struct report_refused *x)
+{
+	char h[65], t[48];
+
+	cli_hex(x->id, 32, h);
+	if (x->decoded) {
+		hlc_format(x->hlc, t);
+		fprintf(f, "    - %s %s/%s, seq %llu of feed %s, dated %s (UTC)\n",
+			entry_kind_name(x->kind), x->collection, x->record_id,
+			(unsigned long long)x->seq, x->scope, t);
+		if (!x->sig_ok)
+			fprintf(f, "      its signature does not verify: the author it names may not have written it\n");
+	} else {
+		fprintf(f, "    - an entry that does not decode\n");
+	}
+	fprintf(f, "      refused (%s): %s\n", report_reason_name(x->err),
+		x->why[0] ? x->why : hamlet_strerror(x->err));
+	fprintf(f, "      entry id %s\n", h);
+}
+
+static void print_author(FILE *f, const struct report *rep,
+			 const struct report_author *a)
+{
+	const char *st = author_status(a);
+	char h[65], t1[48], t2[48];
+
+	cli_hex(a->key, 32, h);
+	if (a->is_root)
+		fprintf(f, "\nThe network's root key\n  key %s\n", h);
+	else
+		fprintf(f, "\n%s%s%s\n  key %s\n", a->name[0] ? "\"" : "",
+			a->name[0] ? a->name : "An author with no certificate here",
+			a->name[0] ? "\"" : "", h);
+	if (!strcmp(st, "valid"))
+		fprintf(f, "  its certificate is valid now and not revoked\n");
+	else if (!strcmp(st, "revoked"))
+		fprintf(f, "  its key is REVOKED\n");
+	else if (!strcmp(st, "not_valid_now"))
+		fprintf(f, "  its certificate is NOT valid now (expired, or not yet valid)\n");
+	else if (!strcmp(st, "issuer_revoked"))
+		fprintf(f, "  its certificate was signed by an administrator whose key is revoked\n");
+	else if (!strcmp(st, "no_chain_to_root"))
+		fprintf(f, "  its certificates do NOT lead to the network's root key\n");
+	else if (!strcmp(st, "no_certificate"))
+		fprintf(f, "  NO certificate of it is known: nothing it signed can be accepted\n");
+	for (size_t i = 0; i < a->ncerts; i++)
+		print_cert(f, rep, "  ", a->certs[i].id, &a->certs[i].c);
+	for (size_t i = 0; i < a->nchains; i++) {
+		const struct report_chain *c = &a->chains[i];
+		fprintf(f, "  chain to the root:");
+		for (size_t k = 0; k < c->ch.n; k++)
+			fprintf(f, " \"%s\" ←", c->ch.c[k].name);
+		fprintf(f, " the root key: %s%s%s%s\n",
+			c->valid_now ? "valid now" : "NOT valid now (",
+			c->valid_now ? "" : c->invalid_why,
+			c->valid_now ? "" : ")",
+			c->revoked ? "; REVOKED" : "; not revoked");
+		for (size_t k = 1; k < c->ch.n; k++)
+			print_cert(f, rep, "    ", c->ch.id[k], &c->ch.c[k]);
+	}
+	if (a->entries) {
+		hlc_format(a->first_hlc, t1);
+		hlc_format(a->last_hlc, t2);
+		fprintf(f, "  %llu entr%s held here, from %s to %s (UTC)\n",
+			(unsigned long long)a->entries,
+			a->entries == 1 ? "y" : "ies", t1, t2);
+	} else {
+		fprintf(f, "  no entry of it is held here\n");
+	}
+	for (size_t i = 0; i < a->nfeeds; i++) {
+		const struct report_feed *fd = &a->feeds[i];
+		fprintf(f, "    scope %s: %llu entr%s (%llu changes, %llu deletions, %llu erasures)",
+			fd->scope, (unsigned long long)fd->entries,
+			fd->entries == 1 ? "y" : "ies",
+			(unsigned long long)fd->puts,
+			(unsigned long long)fd->deletes,
+			(unsigned long long)fd->erasures);
+		if (fd->missing)
+			fprintf(f, "; %llu MISSING below seq %llu",
+				(unsigned long long)fd->missing,
+				(unsigned long long)fd->head);
+		if (fd->held)
+			fprintf(f, "; %llu waiting for %llu earlier entr%s not received",
+				(unsigned long long)fd->held,
+				(unsigned long long)fd->gaps,
+				fd->gaps == 1 ? "y" : "ies");
+		if (fd->forked)
+			fprintf(f, "; FORKED at seq %llu: two different entries signed for that place",
+				(unsigned long long)fd->fork_seq);
+		fprintf(f, "\n");
+	}
+	for (size_t i = 0; i < a->nrevocations; i++) {
+		const struct report_revocation *rv =
+			&rep->revocations[a->revocations[i]];
+		char iss[120], at[32];
+		who(rep, rv->rv.issuer, iss, sizeof(iss));
+		utc_text(rv->rv.issued_ms, at);
+		fprintf(f, "  REVOKED by %s on %s%s%s%s\n", iss, at,
+			rv->rv.reason[0] ? ", reason: \"" : "", rv->rv.reason,
+			rv->rv.reason[0] ? "\"" : "");
+		for (size_t k = 0; k < rv->rv.nfeeds; k++)
+			fprintf(f, "    scope %s: its entries up to seq %llu stay valid, later ones are refused\n",
+				rv->rv.feeds[k].scope,
+				(unsigned long long)rv->rv.feeds[k].seq);
+		fprintf(f, "    every other scope of it: nothing stays valid\n");
+	}
+	if (a->erasures_made || a->entries_erased)
+		fprintf(f, "  erasures: it made %llu; %llu of its entries were erased\n",
+			(unsigned long long)a->erasures_made,
+			(unsigned long long)a->entries_erased);
+	if (a->held_nocert)
+		fprintf(f, "  %llu entr%s of it wait for a certificate that has not arrived: not accepted\n",
+			(unsigned long long)a->held_nocert,
+			a->held_nocert == 1 ? "y" : "ies");
+	if (a->nrefused) {
+		fprintf(f, "  %zu entr%s of it REFUSED:\n", a->nrefused,
+			a->nrefused == 1 ? "y" : "ies");
+		for (size_t i = 0; i < a->nrefused; i++)
+			print_refused(f, &a->refused[i]);
+	}
+}
+
+void cli_report_print(FILE *f, const struct report *rep)
+{
+	char at[32], h[65];
+
+	utc_text(rep->at_ms, at);
+	cli_hex(rep->network_id, 32, h);
+	fprintf(f, "Report made %s. All times are UTC.\n", at);
+	fprintf(f, "Network id %s\n", h);
+	if (rep->has_root) {
+		cli_hex(rep->root, 32, h);
+		fprintf(f, "Judged against the network's root key %s\n", h);
+	} else {
+		fprintf(f, "No root key is known: certificates were not judged\n");
+	}
+	fprintf(f, "%zu author%s\n", rep->nauthors, cli_plural(rep->nauthors));
+	for (size_t i = 0; i < rep->nauthors; i++)
+		print_author(f, rep, &rep->authors[i]);
+	if (rep->nerasures)
+		fprintf(f, "\nErasures (%zu):\n", rep->nerasures);
+	for (size_t i = 0; i < rep->nerasures; i++) {
+		const struct report_erasure *e = &rep->erasures[i];
+		char w[120], t[48];
+		who(rep, e->author, w, sizeof(w));
+		hlc_format(e->hlc, t);
+		fprintf(f, "  - %s erased %s/%s (scope %s and below) on %s (UTC), reason: \"%s\"\n",
+			w, e->collection, e->record_id, e->scope, t, e->reason);
+		if (e->allowed)
+			fprintf(f, "    allowed; it reaches %llu entr%s\n",
+				(unsigned long long)e->reached,
+				e->reached == 1 ? "y" : "ies");
+		else
+			fprintf(f, "    NOT allowed: %s\n", e->why);
+	}
+	if (rep->nrefused_unknown) {
+		fprintf(f, "\n%zu refused entr%s name no author (they do not decode):\n",
+			rep->nrefused_unknown,
+			rep->nrefused_unknown == 1 ? "y" : "ies");
+		for (size_t i = 0; i < rep->nrefused_unknown; i++)
+			print_refused(f, &rep->refused_unknown[i]);
+	}
+	if (rep->refused_over)
+		fprintf(f, "\n%llu more refused entries were counted but not kept (the table holds the first %d)\n",
+			(unsigned long long)rep->refused_over, REFUSED_MAX);
+}

@@ -1,0 +1,657 @@
+#include "report.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "log.h"
+#include "mp.h"
+#include "node.h"
+#include "record.h"
+#include "refused.h"
+#include "schema.h"
+#include "trustset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct build {
+	struct store_txn *t;
+	struct report *rep;
+	int err; /* -ENOMEM met inside a callback */
+};
+
+/* --- authors, kept sorted by key ----------------------------------------- */
+
+static size_t author_pos(const struct report *rep, const uint8_t key[32],
+			 int *found)
+{
+	size_t lo = 0, hi = rep->nauthors;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = memcmp(rep->authors[mid].key, key, 32);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
+
+const struct report_author *report_author_find(const struct report *rep,
+					       const uint8_t key[32])
+{
+	int found;
+	size_t i = author_pos(rep, key, &found);
+	return found ? &rep->authors[i] : NULL;
+}
+
+/* The author of key, added when new; NULL when out of memory. */
+static struct report_author *author_get(struct report *rep,
+					const uint8_t key[32])
+{
+	int found;
+	size_t i = author_pos(rep, key, &found);
+	struct report_author *v;
+
+	if (found)
+		return &rep->authors[i];
+	if (!(v = realloc(rep->authors, (rep->nauthors + 1) * sizeof(*v))))
+		return NULL;
+	rep->authors = v;
+	memmove(&v[i + 1], &v[i], (rep->nauthors - i) * sizeof(*v));
+	rep->nauthors++;
+	memset(&v[i], 0, sizeof(*v));
+	memcpy(v[i].key, key, 32);
+	v[i].is_root = rep->has_root && memcmp(key, rep->root, 32) == 0;
+	return &v[i];
+}
+
+/* Grow *v (of *n elements of size sz) by one zeroed element. */
+static void *grow(void *pv, size_t *n, size_t sz)
+{
+	void **v = pv;
+	char *nv = realloc(*v, (*n + 1) * sz);
+	if (!nv)
+		return NULL;
+	*v = nv;
+	memset(nv + *n * sz, 0, sz);
+	return nv + (*n)++ * sz;
+}
+
+static struct report_feed *feed_get(struct report_author *a,
+				    const char *scope)
+{
+	struct report_feed *f;
+
+	for (size_t i = 0; i < a->nfeeds; i++)
+		if (strcmp(a->feeds[i].scope, scope) == 0)
+			return &a->feeds[i];
+	if (!(f = grow(&a->feeds, &a->nfeeds, sizeof(*f))))
+		return NULL;
+	snprintf(f->scope, sizeof(f->scope), "%s", scope);
+	return f;
+}
+
+static void span_add(uint64_t *first, uint64_t *last, uint64_t hlc)
+{
+	if (!*first || hlc < *first)
+		*first = hlc;
+	if (hlc > *last)
+		*last = hlc;
+}
+
+/* --- erasures -------------------------------------------------------------- */
+
+/*
+ * The first chain of e's author valid at e's time under root whose leaf
+ * may write e's collection in e's scope (and, with delegate, may
+ * delegate): into *ret (may be NULL). 0, or HAMLET_ECERT with why.
+ */
+static int grant_find(struct store_txn *t, const uint8_t root[32],
+		      const struct entry *e, int delegate,
+		      struct cert_chain *ret, char *why, size_t wl)
+{
+	struct cert_chain *cs;
+	size_t n = 0;
+	char cwhy[200] = "its author holds no certificate that leads to the network's root";
+	int r;
+
+	if (!(cs = malloc(REPORT_MAX_CHAINS * sizeof(*cs))))
+		return -ENOMEM;
+	if ((r = trustset_chains(t, e->author, cs, REPORT_MAX_CHAINS, &n,
+				 NULL)) < 0)
+		goto out;
+	r = HAMLET_ECERT;
+	for (size_t i = 0; i < n && r; i++) {
+		const struct cert *leaf = &cs[i].c[0];
+		if (cert_chain_check(&cs[i], e->network_id, root,
+				     hlc_ms(e->hlc), cwhy, sizeof(cwhy)) < 0)
+			continue;
+		if (delegate && !leaf->delegate)
+			snprintf(cwhy, sizeof(cwhy),
+				 "its author's certificate (\"%s\") may not delegate, and only an administrator may erase",
+				 leaf->name);
+		else if (!cert_may_write(leaf, e->scope, e->collection))
+			snprintf(cwhy, sizeof(cwhy),
+				 "its author's certificate (\"%s\") does not let it write %s in scope %s",
+				 leaf->name, e->collection, e->scope);
+		else {
+			r = 0;
+			if (ret)
+				*ret = cs[i];
+		}
+	}
+	if (r)
+		snprintf(why, wl, "%s", cwhy);
+out:
+	free(cs);
+	return r;
+}
+
+int report_erasure_check(struct store_txn *t, const uint8_t root[32],
+			 const struct entry *e, char *why, size_t wl)
+{
+	if (memcmp(e->author, root, 32) == 0)
+		return 0;
+	return grant_find(t, root, e, 1, NULL, why, wl);
+}
+
+int report_entry_grant(struct store_txn *t, const struct entry *e,
+		       struct cert_chain *ret)
+{
+	uint8_t root[32];
+	char why[200];
+	int r = trustset_root_get(t, root);
+
+	if (r < 0)
+		return r;
+	return grant_find(t, root, e, 0, ret, why, sizeof(why));
+}
+
+struct reach {
+	struct build *b;
+	const struct report_erasure *er;
+	uint64_t n;
+};
+
+/* One op of the erased record: reached when its scope lies under the
+ * erasure's and it is a put (what an erasure takes the body of). */
+static int reach_op(void *ctx, const struct record_op *op)
+{
+	struct reach *c = ctx;
+	struct report_author *a;
+	const uint8_t *env, *sig;
+	size_t el;
+	uint8_t feed[32];
+	uint64_t seq;
+	struct entry e;
+	int r;
+
+	if (op->kind != ENTRY_PUT || memcmp(op->id, c->er->id, 32) == 0)
+		return 0;
+	r = log_entry_locate(c->b->t, op->id, feed, &seq);
+	if (r == 0)
+		r = log_entry_get(c->b->t, feed, seq, &env, &el, &sig);
+	if (r == HAMLET_ENOTFOUND)
+		return 0; /* audit_store names it */
+	if (r < 0)
+		return r;
+	if (entry_decode(env, el, &e, NULL) < 0 ||
+	    !entry_scope_under(e.scope, c->er->scope))
+		return 0;
+	c->n++;
+	if (!(a = author_get(c->b->rep, op->author)))
+		return -ENOMEM;
+	a->entries_erased++;
+	return 0;
+}
+
+static int erasure_add(struct build *b, struct report_author *a,
+		       const struct entry *e, const uint8_t id[32])
+{
+	struct report *rep = b->rep;
+	struct report_erasure *er;
+	const uint8_t *body;
+	size_t bl;
+	int r;
+
+	if (!(er = grow(&rep->erasures, &rep->nerasures, sizeof(*er))))
+		return -ENOMEM;
+	memcpy(er->id, id, 32);
+	memcpy(er->author, e->author, 32);
+	snprintf(er->scope, sizeof(er->scope), "%s", e->scope);
+	snprintf(er->collection, sizeof(er->collection), "%s", e->collection);
+	snprintf(er->record_id, sizeof(er->record_id), "%s", e->record_id);
+	er->hlc = e->hlc;
+	if (e->has_body && log_body_get(b->t, id, &body, &bl) == 0 &&
+	    schema_erase_reason(body, bl, er->reason, sizeof(er->reason),
+				er->why, sizeof(er->why)) < 0)
+		snprintf(er->reason, sizeof(er->reason),
+			 "(its body is not a reason)");
+	er->why[0] = 0;
+	a->erasures_made++;
+	if (!rep->has_root) {
+		snprintf(er->why, sizeof(er->why),
+			 "the store knows no root key to judge it by");
+		return 0;
+	}
+	r = report_erasure_check(b->t, rep->root, e, er->why,
+				 sizeof(er->why));
+	if (r < 0 && r != HAMLET_ECERT)
+		return r;
+	er->allowed = r == 0;
+	return 0;
+}
+
+/* --- feeds and their entries ------------------------------------------------ */
+
+static int feed_cb(void *ctx, const struct log_feed *lf)
+{
+	struct build *b = ctx;
+	struct report_author *a;
+	struct report_feed *f;
+	int r;
+
+	if (!(a = author_get(b->rep, lf->author)) ||
+	    !(f = feed_get(a, lf->scope)))
+		return -ENOMEM;
+	f->head = lf->seq;
+	f->forked = lf->forked;
+	f->fork_seq = lf->fork_seq;
+	for (uint64_t seq = 1; seq <= lf->seq; seq++) {
+		const uint8_t *env, *sig;
+		size_t el;
+		uint8_t id[32];
+		struct entry e;
+		r = log_entry_get(b->t, lf->key, seq, &env, &el, &sig);
+		if (r == HAMLET_ENOTFOUND) {
+			f->missing++;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		f->entries++;
+		if (entry_decode(env, el, &e, NULL) < 0)
+			continue; /* audit_store names it */
+		span_add(&f->first_hlc, &f->last_hlc, e.hlc);
+		if (e.kind == ENTRY_PUT)
+			f->puts++;
+		else if (e.kind == ENTRY_DELETE)
+			f->deletes++;
+		else if (e.kind == ENTRY_ERASE)
+			f->erasures++;
+		else
+			f->others++;
+		if (e.kind != ENTRY_ERASE)
+			continue;
+		entry_id(env, el, id);
+		if ((r = erasure_add(b, a, &e, id)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int held_cb(void *ctx, const struct log_held *h)
+{
+	struct build *b = ctx;
+	struct report_author *a;
+	struct report_feed *f;
+	struct entry e;
+
+	if (entry_decode(h->env, h->env_len, &e, NULL) < 0)
+		return 0; /* it decoded when it was held: audit names damage */
+	if (!(a = author_get(b->rep, e.author)) || !(f = feed_get(a, e.scope)))
+		return -ENOMEM;
+	if (h->nocert)
+		a->held_nocert++;
+	f->held++;
+	/* held entries come in seq order within a feed: every seq between
+	 * the last one counted (or the head) and this one is missing */
+	{
+		uint64_t from = f->head + f->held - 1 + f->gaps;
+		if (e.seq > from + 1)
+			f->gaps += e.seq - from - 1;
+	}
+	return 0;
+}
+
+/* --- the trust set -------------------------------------------------------- */
+
+static int cert_cb(void *ctx, int kind, const uint8_t id[32],
+		   const uint8_t *data, size_t len)
+{
+	struct build *b = ctx;
+	struct report_author *a;
+	struct report_cert *c;
+	struct cert ce;
+
+	(void)kind;
+	if (cert_decode(data, len, &ce, NULL) < 0)
+		return 0; /* it decoded when it was added */
+	if (!(a = author_get(b->rep, ce.subject)) ||
+	    !(c = grow(&a->certs, &a->ncerts, sizeof(*c))))
+		return -ENOMEM;
+	memcpy(c->id, id, 32);
+	c->c = ce;
+	return 0;
+}
+
+static int revoke_cb(void *ctx, int kind, const uint8_t id[32],
+		     const uint8_t *data, size_t len)
+{
+	struct build *b = ctx;
+	struct report *rep = b->rep;
+	struct report_revocation *rv;
+	struct report_author *a;
+	size_t *ix;
+
+	(void)kind;
+	if (!(rv = grow(&rep->revocations, &rep->nrevocations, sizeof(*rv))))
+		return -ENOMEM;
+	if (revoke_decode(data, len, &rv->rv, NULL) < 0) {
+		rep->nrevocations--;
+		return 0;
+	}
+	memcpy(rv->id, id, 32);
+	if (!(a = author_get(rep, rv->rv.subject)) ||
+	    !(ix = grow(&a->revocations, &a->nrevocations, sizeof(*ix))))
+		return -ENOMEM;
+	*ix = rep->nrevocations - 1;
+	return 0;
+}
+
+/* Its chains to the root, each checked now, and its name. */
+static int chains_load(struct build *b, struct report_author *a)
+{
+	struct report *rep = b->rep;
+	struct cert_chain *cs;
+	size_t n = 0;
+	int r;
+
+	if (!a->ncerts)
+		return 0;
+	if (!(cs = malloc(REPORT_MAX_CHAINS * sizeof(*cs))))
+		return -ENOMEM;
+	if ((r = trustset_chains(b->t, a->key, cs, REPORT_MAX_CHAINS, &n,
+				 &a->chain_cut)) < 0)
+		goto out;
+	if (n && !(a->chains = calloc(n, sizeof(*a->chains)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	a->nchains = n;
+	for (size_t i = 0; i < n; i++) {
+		struct report_chain *c = &a->chains[i];
+		c->ch = cs[i];
+		c->valid_now = cert_chain_check(&c->ch, rep->network_id,
+						rep->root, rep->at_ms,
+						c->invalid_why,
+						sizeof(c->invalid_why)) == 0;
+		r = trustset_revoked(b->t, a->key, &c->ch, c->revoked_why,
+				     sizeof(c->revoked_why));
+		if (r < 0 && r != HAMLET_EREVOKED)
+			goto out;
+		c->revoked = r == HAMLET_EREVOKED;
+		for (size_t k = 0; k < a->ncerts; k++)
+			if (memcmp(a->certs[k].id, c->ch.id[0], 32) == 0)
+				a->certs[k].in_chain = 1;
+		/* the name a valid chain gives, else the first one's */
+		if (!a->name[0] || (c->valid_now && !c->revoked))
+			snprintf(a->name, sizeof(a->name), "%s",
+				 c->ch.c[0].name);
+	}
+	if (!a->name[0])
+		snprintf(a->name, sizeof(a->name), "%s", a->certs[0].c.name);
+	r = 0;
+out:
+	free(cs);
+	return r;
+}
+
+/* --- refusals ----------------------------------------------------------------- */
+
+static int refused_row_cb(void *ctx, const struct refused_row *row)
+{
+	struct build *b = ctx;
+	struct report *rep = b->rep;
+	struct report_refused *x;
+	struct report_author *a;
+	struct entry e;
+	uint8_t feed[32];
+	uint64_t seq;
+	int r;
+
+	rep->refused++;
+	r = log_entry_locate(b->t, row->id, feed, &seq);
+	if (r == 0) {
+		rep->refused_accepted++; /* stored since: judged again */
+		return 0;
+	}
+	if (r != HAMLET_ENOTFOUND)
+		return r;
+	if (entry_decode(row->env, row->env_len, &e, NULL) < 0) {
+		x = grow(&rep->refused_unknown, &rep->nrefused_unknown,
+			 sizeof(*x));
+	} else {
+		if (!(a = author_get(rep, e.author)))
+			return -ENOMEM;
+		x = grow(&a->refused, &a->nrefused, sizeof(*x));
+	}
+	if (!x)
+		return -ENOMEM;
+	memcpy(x->id, row->id, 32);
+	x->err = row->err;
+	snprintf(x->why, sizeof(x->why), "%s", row->why);
+	x->at_ms = row->at_ms;
+	if (row->env_len && entry_decode(row->env, row->env_len, &e, NULL) == 0) {
+		x->decoded = 1;
+		x->sig_ok = entry_verify(row->env, row->env_len, row->sig,
+					 e.author) == 0;
+		snprintf(x->scope, sizeof(x->scope), "%s", e.scope);
+		snprintf(x->collection, sizeof(x->collection), "%s",
+			 e.collection);
+		snprintf(x->record_id, sizeof(x->record_id), "%s",
+			 e.record_id);
+		x->seq = e.seq;
+		x->hlc = e.hlc;
+		x->kind = e.kind;
+	}
+	return 0;
+}
+
+/* --- the whole ------------------------------------------------------------------ */
+
+static int build_txn(struct build *b)
+{
+	struct report *rep = b->rep;
+	int r;
+
+	r = trustset_root_get(b->t, rep->root);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	rep->has_root = r == 0;
+	if ((r = trustset_each(b->t, TRUST_CERT, cert_cb, b)) < 0 ||
+	    (r = trustset_each(b->t, TRUST_REVOKE, revoke_cb, b)) < 0 ||
+	    (r = log_feeds_each(b->t, feed_cb, b)) < 0 ||
+	    (r = log_held_each(b->t, held_cb, b)) < 0 ||
+	    (r = refused_each(b->t, refused_row_cb, b)) < 0 ||
+	    (r = refused_over(b->t, &rep->refused_over)) < 0)
+		return r;
+	for (size_t i = 0; i < rep->audit.forked.n; i++) {
+		const struct audit_fork *fk = &rep->audit.forked.v[i];
+		struct report_author *a = author_get(rep, fk->author);
+		struct report_feed *f = a ? feed_get(a, fk->scope) : NULL;
+		if (!f)
+			return -ENOMEM;
+		a->forks++;
+		if (!f->forked || fk->seq < f->fork_seq) {
+			f->forked = 1;
+			f->fork_seq = fk->seq;
+		}
+	}
+	for (size_t i = 0; i < rep->nerasures; i++) {
+		struct reach c = { b, &rep->erasures[i], 0 };
+		if (!rep->erasures[i].allowed)
+			continue;
+		if ((r = record_ops_each(b->t, rep->erasures[i].collection,
+					 rep->erasures[i].record_id, reach_op,
+					 &c)) < 0)
+			return r;
+		rep->erasures[i].reached = c.n;
+	}
+	/* authors are all known now: their chains, and the sums */
+	for (size_t i = 0; i < rep->nauthors; i++) {
+		struct report_author *a = &rep->authors[i];
+		if ((r = chains_load(b, a)) < 0)
+			return r;
+		for (size_t k = 0; k < a->nfeeds; k++) {
+			const struct report_feed *f = &a->feeds[k];
+			a->entries += f->entries;
+			a->gaps += f->gaps;
+			a->missing += f->missing;
+			if (f->first_hlc)
+				span_add(&a->first_hlc, &a->last_hlc,
+					 f->first_hlc);
+			if (f->last_hlc)
+				span_add(&a->first_hlc, &a->last_hlc,
+					 f->last_hlc);
+		}
+	}
+	return 0;
+}
+
+int report_build(struct store *st, const uint8_t network_id[32],
+		 uint64_t now_ms, struct report *ret)
+{
+	struct build b = { NULL, ret, 0 };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->network_id, network_id, 32);
+	ret->at_ms = now_ms;
+	if ((r = audit_store(st, network_id, &ret->audit)) < 0)
+		return r;
+	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
+		return r;
+	r = build_txn(&b);
+	store_txn_abort(b.t);
+	return r;
+}
+
+void report_close(struct report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->nauthors; i++) {
+		struct report_author *a = &rep->authors[i];
+		free(a->certs);
+		free(a->chains);
+		free(a->feeds);
+		free(a->revocations);
+		free(a->refused);
+	}
+	free(rep->authors);
+	free(rep->revocations);
+	free(rep->erasures);
+	free(rep->refused_unknown);
+	audit_report_close(&rep->audit);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int report_findings(const struct report *rep)
+{
+	if (rep->audit.forks || rep->nrefused_unknown || rep->refused_over)
+		return 1;
+	for (size_t i = 0; i < rep->nauthors; i++)
+		if (rep->authors[i].nrefused || rep->authors[i].forks ||
+		    rep->authors[i].held_nocert)
+			return 1;
+	for (size_t i = 0; i < rep->nerasures; i++)
+		if (!rep->erasures[i].allowed)
+			return 1;
+	return 0;
+}
+
+const char *report_reason_name(int err)
+{
+	switch (err) {
+	case HAMLET_ECERT:
+		return "not_granted";
+	case HAMLET_EREVOKED:
+		return "revoked";
+	case HAMLET_ESIG:
+		return "bad_signature";
+	case HAMLET_ENETWORK:
+		return "wrong_network";
+	case HAMLET_EHASH:
+		return "body_mismatch";
+	case HAMLET_EFUTURE:
+		return "too_far_ahead";
+	case HAMLET_EFORKED:
+		return "feed_frozen";
+	case HAMLET_ESCHEMA:
+	case HAMLET_ECOLLECTION:
+	case HAMLET_EIMMUTABLE:
+	case HAMLET_ESTATE:
+	case HAMLET_EBODY:
+		return "invalid";
+	case HAMLET_EFORMAT:
+	case HAMLET_ETYPE:
+	case HAMLET_ETRAILING:
+	case HAMLET_ETOOBIG:
+	case HAMLET_EVERSION:
+	case HAMLET_ECHAIN:
+	case HAMLET_ESCOPE:
+	case HAMLET_EID:
+		return "damaged";
+	default:
+		return "other";
+	}
+}
+
+/* --- a bundle, judged in a scratch store ----------------------------------- */
+
+int report_bundle_import(const char *path, const char *dir,
+			 const uint8_t root[32], const uint8_t network_id[32],
+			 struct store **ret_st, struct bundle_report *rep,
+			 char *why, size_t whylen)
+{
+	struct store_options o = { 0 };
+	struct store_txn *t = NULL;
+	struct node n;
+	int r;
+
+	*ret_st = NULL;
+	why[0] = 0;
+	if ((r = store_open(dir, &o, ret_st)) < 0) {
+		snprintf(why, whylen, "cannot make a scratch store in %s: %s",
+			 dir, hamlet_strerror(r));
+		return r;
+	}
+	if ((r = store_txn_begin(*ret_st, 0, &t)) == 0) {
+		if ((r = trustset_root_set(t, root)) < 0)
+			store_txn_abort(t);
+		else
+			r = store_txn_commit(t);
+	}
+	if (r < 0) {
+		snprintf(why, whylen, "cannot write the scratch store in %s: %s",
+			 dir, hamlet_strerror(r));
+		return r;
+	}
+	/* a node with no key of its own: an import only reads n->net.id
+	 * and stores through n->st */
+	memset(&n, 0, sizeof(n));
+	n.home = (char *)dir;
+	memcpy(n.net.id, network_id, 32);
+	memcpy(n.net.root_pk, root, 32);
+	n.st = *ret_st;
+	return bundle_import(&n, path, rep, why, whylen);
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The auditor's report on a bundle, given only the network's root public
+# key: `verify --bundle FILE --root PUBKEY --report --json` judges every
+# entry itself and names, per author, a planted fork, an entry outside its
+# author's grant, and a revoked key's later entry.
+#
+# Village node F signs a record while not yet certified (it writes its
+# own scope), and is then certified to write only a sub-scope: that first
+# entry lies outside its grant. F's key is then copied to a second
+# machine, and both sign a seq 2 in the sub-scope (a fork). Village G
+# writes two records; commune A holds them and revokes G (cut-off: seq
+# 2); G, not yet told, signs seq 3, which reaches F before the
+# revocation does. F's bundle of everything then carries all three.
+#   tests/scenario_audit.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch audit
+A() { "$H" --home "$T/a" "$@"; }
+F() { "$H" --home "$T/f" "$@"; }
+G() { "$H" --home "$T/g" "$@"; }
+# rc EXPECTED DESCRIPTION COMMAND...: exits EXPECTED; output in $T/out
+rc() {
+	local want=$1 d=$2 got; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$d"; else fail "$d (exit $got, not $want)"; sed 's/^/    /' "$T/err" "$T/out" | head -40; fi
+}
+# jq_ok DESCRIPTION FILTER: the JSON in $T/out makes FILTER true
+jq_ok() {
+	if jq -e "$2" "$T/out" >/dev/null; then ok "$1"; else fail "$1 (jq: $2)"; fi
+}
+# has DESCRIPTION PATTERN: $T/out holds a line matching the ERE PATTERN
+has() {
+	if grep -qE -- "$2" "$T/out"; then ok "$1"; else fail "$1 (no /$2/)"; sed 's/^/    /' "$T/out" | head -60; fi
+}
+command -v jq >/dev/null || { echo "jq is needed"; exit 77; }
+hp() { printf '{"person_id":"%012d","full_name":"Person %s","birth_date":"1980-01-01"}' "$1" "$1"; }
+
+check "network created" "$H" network create aud --out "$T"
+ROOT=$(sed -n 's/^root_public_key = //p' "$T/aud.network")
+check "commune A" A init --network "$T/aud.network" --name quang-thuan --scope bk/qt
+check "village F" F init --network "$T/aud.network" --name na-pai --scope bk/qt/na-pai
+check "village G" G init --network "$T/aud.network" --name ban-ho --scope bk/qt/ban-ho
+check "A certified (the commune's administrator: it may erase)" issue a commune bk/qt --root-key "$T/aud.root.key" --delegate
+KG=$(sed -n 's/^public_key = //p' "$T/g/node.conf")
+KF=$(sed -n 's/^public_key = //p' "$T/f/node.conf")
+
+# --- an entry outside its author's grant ------------------------------
+check "F, not yet certified, signs a record in its own scope" F put health_profile HP-F0 "$(hp 100)"
+check "F is certified to write only bk/qt/na-pai/clinic" certify "$T/aud.root.key" f bk/qt/na-pai bk/qt/na-pai/clinic
+check "G certified" certify "$T/aud.root.key" g
+
+# --- a fork ----------------------------------------------------------------
+check "F writes seq 1 in bk/qt/na-pai/clinic" F put --scope bk/qt/na-pai/clinic health_profile HP-F1 "$(hp 101)"
+check "F's home is copied, key and all" cp -a "$T/f" "$T/f2"
+check "F writes seq 2" F put --scope bk/qt/na-pai/clinic health_profile HP-F2 "$(hp 102)"
+check "the copy signs another seq 2" "$H" --home "$T/f2" put --scope bk/qt/na-pai/clinic health_profile HP-F3 "$(hp 103)"
+check "the copy's bundle reaches F" bash -c "'$H' --home '$T/f2' bundle create '$T/f2.bundle' >/dev/null &&
+	{ '$H' --home '$T/f' bundle import '$T/f2.bundle' >/dev/null; test \$? = 1; }"
+
+# --- a revoked key's later entry ---------------------------------------
+check "G writes seq 1 and 2" bash -c "'$H' --home '$T/g' put health_profile HP-G1 '$(hp 201)' &&
+	'$H' --home '$T/g' put health_profile HP-G2 '$(hp 202)'"
+check "G's bundle reaches A" bash -c "'$H' --home '$T/g' bundle create '$T/g1.bundle' >/dev/null && '$H' --home '$T/a' bundle import '$T/g1.bundle' >/dev/null"
+check "A holds G's seq 2" A get health_profile HP-G2
+check "A revokes G (the root's key; cut-off: what A holds)" A cert revoke "$KG" --root-key "$T/aud.root.key" --reason "PC stolen"
+check "G, not yet told, signs seq 3" G put health_profile HP-G3 "$(hp 203)"
+check "G's seq 3 reaches F before the revocation" bash -c "'$H' --home '$T/g' bundle create '$T/g2.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/g2.bundle' >/dev/null"
+check "A erases HP-G1 at the person's request" A erase health_profile HP-G1 --reason "request of the person"
+check "then A's bundle (with the revocation and the erasure) reaches F" bash -c "'$H' --home '$T/a' bundle create '$T/a.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/a.bundle' >/dev/null"
+check "F bundles everything it holds" F bundle create "$T/f.bundle"
+
+# --- the report, given only the root public key ---------------------------
+export HAMLET_HOME="$T/nowhere" # no node is needed, nor used
+rc 1 "verify --bundle --root --report --json exits 1 (findings)" \
+	"$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report --json
+jq_ok "it is a version 1 report" '.report_version == 1'
+jq_ok "on the bundle" '.source.kind == "bundle"'
+jq_ok "judged against the root given" ".root == \"$ROOT\""
+jq_ok "not damaged" '.damaged == false'
+jq_ok "evidence" '.evidence == true'
+jq_ok "F is named by its certificate" ".authors[] | select(.key == \"$KF\") | .name == \"f\""
+jq_ok "F's certificate grants writing bk/qt/na-pai/clinic" ".authors[] | select(.key == \"$KF\") | .certificates[0].write == [\"bk/qt/na-pai/clinic\"] and .certificates[0].issuer_is_root"
+jq_ok "F's chain is valid and leads to the root" ".authors[] | select(.key == \"$KF\") | .chains[0].valid_now and (.chains[0].certificates[-1].issuer == \"$ROOT\")"
+jq_ok "the fork: F's feed bk/qt/na-pai/clinic is forked at seq 2" ".authors[] | select(.key == \"$KF\") | .forks >= 1 and (.feeds[] | select(.scope == \"bk/qt/na-pai/clinic\") | .forked and .fork_seq == 2)"
+jq_ok "G is revoked" ".authors[] | select(.key == \"$KG\") | .status == \"revoked\""
+jq_ok "the revocation's cut-off: bk/qt/ban-ho up to seq 2" ".authors[] | select(.key == \"$KG\") | .revocations[0].cut_off[] | select(.scope == \"bk/qt/ban-ho\") | .kept_through == 2"
+jq_ok "with its reason" ".authors[] | select(.key == \"$KG\") | .revocations[0].reason == \"PC stolen\""
+jq_ok "the unauthorised entry: F's seq 1 in bk/qt/na-pai, refused as not granted" \
+	".authors[] | select(.key == \"$KF\") | .refused[] | select(.scope == \"bk/qt/na-pai\" and .seq == 1) | .reason == \"not_granted\" and .signature_ok and .record_id == \"HP-F0\" and (.why | test(\"does not let it write\"))"
+jq_ok "the revoked key's later entry: seq 3 of bk/qt/ban-ho, refused as revoked" \
+	".authors[] | select(.key == \"$KG\") | .refused[] | select(.scope == \"bk/qt/ban-ho\" and .seq == 3) | .reason == \"revoked\" and .record_id == \"HP-G3\""
+jq_ok "G's entries up to the cut-off stand" ".authors[] | select(.key == \"$KG\") | .feeds[] | select(.scope == \"bk/qt/ban-ho\") | .entries == 2"
+jq_ok "nothing else is refused" "[.authors[].refused[]] | length == 2"
+jq_ok "times are UTC" ".authors[] | select(.key == \"$KG\") | .first | test(\"Z\")"
+KA=$(key a)
+jq_ok "the erasure: A erased HP-G1, allowed, with its reason" \
+	".erasures[] | select(.record_id == \"HP-G1\") | .author == \"$KA\" and .allowed and .reason == \"request of the person\" and .collection == \"health_profile\" and (.time | test(\"Z\"))"
+jq_ok "it reached G's entry" ".erasures[] | select(.record_id == \"HP-G1\") | .entries_reached == 1"
+jq_ok "A made one erasure; one of G's entries was erased" ".authors[] | select(.key == \"$KA\") | .erasures_made == 1"
+jq_ok "G's entries erased: 1" ".authors[] | select(.key == \"$KG\") | .entries_erased == 1"
+check "the bundle's bytes lack HP-G1's name" bash -c "! grep -qaF 'Person 201' '$T/f.bundle'"
+
+rc 1 "the text report (exit 1)" "$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report
+has "names F and G by their certificates" '^"g"$'
+has "says G is revoked" 'its key is REVOKED'
+has "names the fork" 'FORKED at seq 2'
+has "names the refused entry outside the grant" 'refused \(not_granted\): .*does not let it write'
+has "names the revoked key's later entry" 'refused \(revoked\): .*revoked'
+has "times marked UTC" 'All times are UTC'
+has "names the erasure and its reason" 'HP-G1.*request of the person|request of the person.*HP-G1'
+
+rc 2 "--root needs --report" "$H" verify --bundle "$T/f.bundle" --root "$ROOT"
+rc 4 "--root must be a key" "$H" verify --bundle "$T/f.bundle" --root 1234 --report
+rc 1 "another root: nothing in the bundle stands" "$H" verify --bundle "$T/f.bundle" --root "$KF" --report --json
+jq_ok "every author lacks a chain to that root" '[.authors[] | select(.status == "valid")] | length == 0'
+check "no scratch directory is left behind" test -z "$(ls -d "${TMPDIR:-/tmp}"/hamlet-verify-* 2>/dev/null | head -1)"
+unset HAMLET_HOME
+
+# --- the store's own report: A kept what it refused ----------------------
+A bundle import "$T/f.bundle" >/dev/null 2>&1
+rc 1 "A's store report --json exits 1 (refused entries, the fork)" A verify --report --json
+jq_ok "on the store" '.source.kind == "store"'
+jq_ok "A kept F's entry outside its grant" ".authors[] | select(.key == \"$KF\") | .refused[] | select(.scope == \"bk/qt/na-pai\") | .reason == \"not_granted\""
+jq_ok "and G's entry past its cut-off" ".authors[] | select(.key == \"$KG\") | .refused[] | select(.seq == 3) | .reason == \"revoked\""
+# --- history names the certificate that allowed each change ---------------
+rc 0 "history of HP-G2 on A" A history health_profile HP-G2
+has "names the certificate" '^  allowed by certificate "g" \(village\), issued by the network.s root key, id [0-9a-f]{8}'
+rc 0 "history --json" A history health_profile HP-G2 --json
+jq_ok "with its name, role, issuer and id" '.ops[0].certificate.name == "g" and .ops[0].certificate.role == "village" and (.ops[0].certificate.id | length == 64)'
+
+tests_done
