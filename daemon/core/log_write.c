@@ -10,6 +10,7 @@
 #include "hlc.h"
 #include "mp.h"
 #include "schema.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -442,10 +443,11 @@ static int write_one(struct writer *w, const struct log_op *op)
 	 * reaches the nodes that hold the record (a province editing a
 	 * village's record writes in the village's scope); a record of a
 	 * scope above ours is changed in our own */
-	if (!op->scope && ls.scope[0] && entry_scope_under(ls.scope, scope))
+	if (!op->scope && ls.scope[0] &&
+	    scopemap_under(w->au->map, ls.scope, scope))
 		scope = ls.scope;
-	if (w->au->grant &&
-	    !cert_may_write(w->au->grant, scope, op->collection)) {
+	if (w->au->grant && !scopemap_may_write(w->au->map, w->au->grant,
+						scope, op->collection)) {
 		snprintf(w->why, w->whylen,
 			 "this node's certificate (\"%s\") does not let it write %s in scope %s",
 			 w->au->grant->name, op->collection, scope);
