@@ -196,11 +196,9 @@ struct load_ctx {
 	uint8_t (*ids)[32];
 };
 
-static int load_cb(void *ctx, int kind, const uint8_t id[32],
-		   const uint8_t *data, size_t len)
+/* Room for one more. */
+static int load_grow(struct load_ctx *c)
 {
-	struct load_ctx *c = ctx;
-	(void)kind;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
 		void *a = realloc(c->v, cap * sizeof(*c->v));
@@ -212,6 +210,17 @@ static int load_cb(void *ctx, int kind, const uint8_t id[32],
 		c->ids = a;
 		c->cap = cap;
 	}
+	return 0;
+}
+
+static int load_cb(void *ctx, int kind, const uint8_t id[32],
+		   const uint8_t *data, size_t len)
+{
+	struct load_ctx *c = ctx;
+	int r;
+	(void)kind;
+	if ((r = load_grow(c)) < 0)
+		return r;
 	if (move_decode(data, len, &c->v[c->n], NULL, NULL, 0) < 0)
 		return HAMLET_ECORRUPT; /* it decoded when it was added */
 	memcpy(c->ids[c->n++], id, 32);
@@ -220,11 +229,22 @@ static int load_cb(void *ctx, int kind, const uint8_t id[32],
 
 int scopemap_load(struct store_txn *t, struct scopemap **ret)
 {
+	return scopemap_load_plus(t, NULL, NULL, ret);
+}
+
+int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
+		       const uint8_t extra_id[32], struct scopemap **ret)
+{
 	struct load_ctx c = { 0 };
 	int r;
 
 	*ret = NULL;
-	if ((r = trustset_each(t, TRUST_MOVE, load_cb, &c)) == 0)
+	if ((r = trustset_each(t, TRUST_MOVE, load_cb, &c)) == 0 && extra &&
+	    (r = load_grow(&c)) == 0) {
+		c.v[c.n] = *extra;
+		memcpy(c.ids[c.n++], extra_id, 32);
+	}
+	if (r == 0)
 		r = scopemap_build(c.v, (const uint8_t(*)[32])c.ids, c.n, ret);
 	free(c.v);
 	free(c.ids);

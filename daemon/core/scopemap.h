@@ -48,6 +48,11 @@ int scopemap_build(const struct scope_move *moves, const uint8_t (*ids)[32],
 /* Build the map of the moves in t's trust set (an empty map when none). */
 int scopemap_load(struct store_txn *t, struct scopemap **ret);
 
+/* The same with one more move (not in the set yet): what the set would
+ * make of it (scopemap_status()). */
+int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
+		       const uint8_t extra_id[32], struct scopemap **ret);
+
 void scopemap_free(struct scopemap *m);
 
 /* Moves the map was built from, and those in effect. */
