@@ -39,7 +39,7 @@ static int move_effect(struct node *n, const struct scope_move *m,
 	if (st == SCOPEMAP_CYCLE) {
 		char to[ENTRY_MAX_SCOPE + 1];
 		scopemap_resolve(sm, m->to, to);
-		cli_err("moving %s to %s would close a cycle: %s already reads as %s through the moves in effect, which leads back to %s (hamlet scope list shows them)",
+		cli_err("moving %s to %s would close a cycle with the moves in effect (%s reads as %s through them, and a scope under %s could come back to it); hamlet scope list shows them",
 			m->from, m->to, m->to, to, m->from);
 		r = HAMLET_EFORMAT;
 	} else if (st != SCOPEMAP_IN_EFFECT) {
