@@ -19,26 +19,6 @@ tests_scratch scopemove
 ROOT=$T/lc.root.key
 N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
 key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
-# within SECS COMMAND...: the command succeeds within SECS seconds
-within() {
-	local s=$1 i; shift
-	for i in $(seq 1 $((s * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	return 1
-}
-declare -A PIDOF PORTOF
-start() {
-	local n=$1
-	if launch "$@"; then PIDOF[$n]=$PID; PORTOF[$n]=$PORT; return 0; fi
-	return 1
-}
-stop() {
-	local n=$1 p=${PIDOF[$1]:-} keep=() q
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
-	for q in "${pids[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	pids=("${keep[@]}")
-	PIDOF[$n]=
-}
 profile() { # NODE ID PERSON NAME
 	N "$1" put health_profile "$2" "{\"person_id\":\"$3\",\"full_name\":\"$4\",\"birth_date\":\"1990-01-01\"}"
 }

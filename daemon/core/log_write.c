@@ -219,29 +219,8 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 static int record_scope(struct store_txn *t, const struct local_state *ls,
 			char *out)
 {
-	uint64_t best = 0;
-
-	out[0] = 0;
-	for (size_t i = 0; i < ls->nheads; i++) {
-		const uint8_t *env, *sig;
-		uint8_t feed[32];
-		uint64_t seq;
-		size_t len;
-		struct entry e;
-		int r;
-		if ((r = log_entry_locate(t, ls->heads[i], feed, &seq)) < 0 ||
-		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
-		    (r = entry_decode(env, len, &e, NULL)) < 0) {
-			if (r == HAMLET_ENOTFOUND)
-				continue; /* held, forked: not a head here */
-			return r;
-		}
-		if (!out[0] || e.hlc > best) {
-			best = e.hlc;
-			strcpy(out, e.scope);
-		}
-	}
-	return 0;
+	return scopemap_heads_scope(t, (const uint8_t(*)[32])ls->heads,
+				    ls->nheads, out);
 }
 
 /*

@@ -396,24 +396,20 @@ const char *scopemap_show(const struct scopemap *m, const char *scope,
 
 /* --- a record's scope ------------------------------------------------------------ */
 
-int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
-			  char out[ENTRY_MAX_SCOPE + 1])
+int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
 {
 	uint64_t best = 0;
 
 	out[0] = 0;
-	for (uint32_t i = 0; v->heads && i < v->heads->via.array.size; i++) {
-		const msgpack_object *h = &v->heads->via.array.ptr[i];
+	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env, *sig;
 		uint8_t feed[32];
 		uint64_t seq;
 		size_t len;
 		struct entry e;
 		int r;
-		if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != 32)
-			return HAMLET_ECORRUPT;
-		if ((r = log_entry_locate(t, (const uint8_t *)h->via.bin.ptr,
-					  feed, &seq)) < 0 ||
+		if ((r = log_entry_locate(t, heads[i], feed, &seq)) < 0 ||
 		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
 		    (r = entry_decode(env, len, &e, NULL)) < 0) {
 			if (r == HAMLET_ENOTFOUND)
@@ -426,4 +422,20 @@ int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
 		}
 	}
 	return 0;
+}
+
+int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+			  char out[ENTRY_MAX_SCOPE + 1])
+{
+	uint8_t heads[RECORD_MAX_HEADS][32];
+	size_t n = 0;
+
+	for (uint32_t i = 0; v->heads && i < v->heads->via.array.size; i++) {
+		const msgpack_object *h = &v->heads->via.array.ptr[i];
+		if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != 32 ||
+		    n == RECORD_MAX_HEADS)
+			return HAMLET_ECORRUPT;
+		memcpy(heads[n++], h->via.bin.ptr, 32);
+	}
+	return scopemap_heads_scope(t, (const uint8_t(*)[32])heads, n, out);
 }

@@ -107,6 +107,11 @@ int scopemap_under_any(const struct scopemap *m, const char *scope,
 const char *scopemap_show(const struct scopemap *m, const char *scope,
 			  char *out, size_t ol);
 
+/* The scope of the newest (highest HLC) of n heads' entries, as written;
+ * "" when none is held. */
+int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+			 size_t n, char out[ENTRY_MAX_SCOPE + 1]);
+
 /*
  * A record's scope: that of its newest head's entry (highest HLC), as
  * written; "" when no head is held. out: ENTRY_MAX_SCOPE + 1 bytes.
