@@ -199,6 +199,8 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 	if (ret_daemon)
 		*ret_daemon = daemon;
 	r = node_open(home, readonly, ret, why, sizeof(why));
+	if (r == 0)
+		cli_global.scopes = (*ret)->smap;
 	if (r < 0) {
 		if (why[0])
 			cli_err("%s", why);

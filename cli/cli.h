@@ -79,6 +79,9 @@ extern const struct cli_exit_help cli_exit_help[]; /* ended by text NULL */
 struct cli_global {
 	const char *home; /* --home; NULL: HAMLET_HOME or the default */
 	int json;	  /* --json */
+	/* the scope moves of the node cli_node_open() opened (scopemap.h);
+	 * NULL before */
+	const struct scopemap *scopes;
 };
 extern struct cli_global cli_global;
 
@@ -210,6 +213,23 @@ json_t *cli_erasure_json(const struct record_view *v);
 /* Print "field: value" lines, or that the record is deleted or erased. */
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 			     const struct record_view *v);
+
+/*
+ * A record's scope (scopemap_record_scope()): written as its newest head
+ * was, and effective through the scope moves (cli_global.scopes); both
+ * "" when no head is held. shown (SCOPEMAP_SHOW_MAX bytes) gets
+ * "EFFECTIVE (was WRITTEN)", or WRITTEN when no move applies.
+ */
+struct cli_scope {
+	char written[ENTRY_MAX_SCOPE + 1], effective[ENTRY_MAX_SCOPE + 1];
+	char shown[2 * ENTRY_MAX_SCOPE + 16];
+};
+int cli_record_scope(struct store_txn *t, const struct record_view *v,
+		     struct cli_scope *ret);
+
+/* "scope: SHOWN" on f, after indent, when the record's scope is known. */
+int cli_record_print_scope(FILE *f, struct store_txn *t,
+			   const struct record_view *v, const char *indent);
 
 /* The record as the JSON of `hamlet get --json`. */
 int cli_record_json(struct store_txn *t, const char *coll, const char *id,
@@ -378,6 +398,7 @@ int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_forks(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_scope(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);

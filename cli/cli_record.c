@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -206,7 +207,7 @@ static void print_conflict(FILE *f, const struct schema *s, const char *coll,
 
 static void print_duplicate(FILE *f, const struct schema *s,
 			    const char *coll, const char *other,
-			    const char *indent)
+			    const char *where, const char *indent)
 {
 	char fields[256];
 	const char *prog = cli_prog();
@@ -217,8 +218,8 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
 		last = s->fields[*u].name;
 	fprintf(f,
-		"%sDUPLICATE of %s/%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n",
-		indent, coll, other, fields, prog, coll, q ? q : other, prog,
+		"%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n",
+		indent, coll, other, where[0] ? " in " : "", where, fields, prog, coll, q ? q : other, prog,
 		coll, q ? q : other, last);
 	free(q);
 }
@@ -243,11 +244,49 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 	if ((r = duplicates_get(t, coll, id, v, &dups)) < 0)
 		return r;
 	for (size_t i = 0; i < dups.n; i++) {
-		print_duplicate(f, s, coll, dups.ids[i], indent);
+		struct record_view ov;
+		struct cli_scope sc = { .shown = "" };
+		/* where the other one lives: across a merger, the two
+		 * may have been written in two old communes */
+		if ((r = record_view_load(t, coll, dups.ids[i], &ov)) == 0) {
+			r = cli_record_scope(t, &ov, &sc);
+			record_view_close(&ov);
+		}
+		if (r < 0 && r != HAMLET_ENOTFOUND) {
+			free(dups.ids);
+			return r;
+		}
+		print_duplicate(f, s, coll, dups.ids[i], sc.shown, indent);
 		lines++;
 	}
 	free(dups.ids);
 	return lines;
+}
+
+int cli_record_scope(struct store_txn *t, const struct record_view *v,
+		     struct cli_scope *ret)
+{
+	int r;
+
+	ret->effective[0] = ret->shown[0] = 0;
+	if ((r = scopemap_record_scope(t, v, ret->written)) < 0)
+		return r;
+	if (!ret->written[0])
+		return 0;
+	scopemap_resolve(cli_global.scopes, ret->written, ret->effective);
+	scopemap_show(cli_global.scopes, ret->written, ret->shown,
+		      sizeof(ret->shown));
+	return 0;
+}
+
+int cli_record_print_scope(FILE *f, struct store_txn *t,
+			   const struct record_view *v, const char *indent)
+{
+	struct cli_scope sc;
+	int r = cli_record_scope(t, v, &sc);
+	if (r == 0 && sc.shown[0])
+		fprintf(f, "%sscope: %s\n", indent, sc.shown);
+	return r;
 }
 
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
@@ -324,6 +363,18 @@ int cli_record_json(struct store_txn *t, const char *coll, const char *id,
 	json_object_set_new(j, "erased", json_boolean(v->erased));
 	if (v->erased)
 		json_object_set_new(j, "erasure", cli_erasure_json(v));
+	{
+		/* the effective scope; the written one when a move applies */
+		struct cli_scope sc;
+		if ((r = cli_record_scope(t, v, &sc)) < 0)
+			goto fail;
+		if (sc.written[0])
+			json_object_set_new(j, "scope",
+					    json_string(sc.effective));
+		if (strcmp(sc.written, sc.effective) != 0)
+			json_object_set_new(j, "scope_written",
+					    json_string(sc.written));
+	}
 	json_object_set_new(j, "fields", cli_mp_json(v->fields));
 	for (uint32_t i = 0; i < cs->via.array.size; i++) {
 		struct conflict c;

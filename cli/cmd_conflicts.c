@@ -39,7 +39,9 @@ static int list_one(void *ctx, const char *coll, const char *id)
 			json_array_append_new(c->arr, j);
 	} else {
 		printf("%s/%s\n", coll, id);
-		r = cli_record_print_problems(stdout, c->t, coll, id, &v, "  ");
+		if ((r = cli_record_print_scope(stdout, c->t, &v, "  ")) == 0)
+			r = cli_record_print_problems(stdout, c->t, coll, id,
+						      &v, "  ");
 	}
 	record_view_close(&v);
 	if (r < 0)

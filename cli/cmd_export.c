@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "error.h"
+#include "scopemap.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -18,6 +19,8 @@ struct export_ctx {
 	const struct schema *s;
 	int csv;
 	uint64_t n, erased;
+	const char *scope; /* --scope: only records under it (NULL: all) */
+	int with_scope;	   /* --with-scope: scope columns */
 };
 
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
@@ -65,11 +68,19 @@ static int export_one(void *ctx, const char *coll, const char *id)
 {
 	struct export_ctx *c = ctx;
 	struct record_view v;
+	struct cli_scope sc;
 	int r = 0;
 
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r;
 	if (v.deleted)
+		goto out;
+	/* scopes through the scope moves: --scope NEW takes OLD's too */
+	if ((c->scope || c->with_scope) &&
+	    (r = cli_record_scope(c->t, &v, &sc)) < 0)
+		goto out;
+	if (c->scope &&
+	    !scopemap_under(cli_global.scopes, sc.written, c->scope))
 		goto out;
 	if (v.erased && c->csv) {
 		c->erased++; /* said on stderr: a spreadsheet row has no place */
@@ -97,6 +108,10 @@ static int export_one(void *ctx, const char *coll, const char *id)
 			else if ((r = csv_value(o)) < 0)
 				goto out;
 		}
+		if (c->with_scope &&
+		    ((r = csv_cell(sc.effective, strlen(sc.effective), 0)) < 0 ||
+		     (r = csv_cell(sc.written, strlen(sc.written), 0)) < 0))
+			goto out;
 		fputc('\n', stdout);
 	} else {
 		json_t *j = json_object();
@@ -109,6 +124,13 @@ static int export_one(void *ctx, const char *coll, const char *id)
 				json_object_set_new(j, k,
 						    cli_mp_json(&kv->val));
 			free(k);
+		}
+		if (c->with_scope) {
+			json_object_set_new(j, "scope",
+					    json_string(sc.effective));
+			if (strcmp(sc.effective, sc.written) != 0)
+				json_object_set_new(j, "scope_written",
+						    json_string(sc.written));
 		}
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
@@ -131,6 +153,8 @@ int cmd_export(int argc, char **argv)
 	int npos, r;
 	const struct cli_opt opts[] = {
 		{ "--format", &format, NULL },
+		{ "--scope", &c.scope, NULL },
+		{ "--with-scope", NULL, &c.with_scope },
 		{ NULL, NULL, NULL },
 	};
 
@@ -157,6 +181,8 @@ int cmd_export(int argc, char **argv)
 		r = HAMLET_ECOLLECTION;
 		goto out;
 	}
+	if (c.scope && (r = cli_check_scope(c.scope, "--scope")) < 0)
+		goto out;
 	c.csv = strcmp(format, "csv") == 0;
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
 	    (r = cli_txn_read(n, &c.t)) < 0 ||
@@ -166,6 +192,8 @@ int cmd_export(int argc, char **argv)
 		fputs("id", stdout);
 		for (size_t i = 0; i < c.s->nfields; i++)
 			printf(",%s", c.s->fields[i].name);
+		if (c.with_scope)
+			fputs(",scope,scope_written", stdout);
 		fputc('\n', stdout);
 	}
 	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {

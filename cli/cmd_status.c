@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "cert.h"
+#include "scopemap.h"
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
@@ -210,7 +211,14 @@ static void status_json(const struct status_facts *st)
 	cli_hex(n->pk, 32, pkhex);
 	json_object_set_new(j, "node", json_string(n->name));
 	json_object_set_new(j, "node_key", json_string(pkhex));
-	json_object_set_new(j, "scope", json_string(n->scope));
+	{
+		/* the effective scope; as configured when a move applies */
+		char eff[ENTRY_MAX_SCOPE + 1];
+		if (scopemap_resolve(n->smap, n->scope, eff))
+			json_object_set_new(j, "scope_configured",
+					    json_string(n->scope));
+		json_object_set_new(j, "scope", json_string(eff));
+	}
 	json_object_set_new(j, "network", json_string(n->net.name));
 	json_object_set_new(j, "daemon", json_boolean(st->running));
 	{
@@ -336,11 +344,15 @@ static void status_print(const struct status_facts *st)
 	struct node *n = st->n;
 	uint64_t conflicts = st->conflicts;
 	struct cert_facts cf;
-	char pkhex[65];
+	char pkhex[65], scope[SCOPEMAP_SHOW_MAX];
 
 	cli_hex(n->pk, 32, pkhex);
-	printf("node %s (%s), network %s\nnode key: %s\n", n->name, n->scope,
+	printf("node %s (%s), network %s\nnode key: %s\n", n->name,
+	       scopemap_show(n->smap, n->scope, scope, sizeof(scope)),
 	       n->net.name, pkhex);
+	if (scopemap_in_effect(n->smap))
+		printf("scope moves: %zu in effect (hamlet scope list)\n",
+		       scopemap_in_effect(n->smap));
 	cert_read(n, &cf);
 	cert_line(&cf);
 	printf("store: %llu entries in %llu feeds (%llu written here)",

@@ -68,6 +68,15 @@ static const struct cli_option_help cert_opts[] = {
 	{ "--network NETFILE", "show: check the chain against this network" },
 	{ NULL, NULL },
 };
+static const char *const scope_syn[] = {
+	"scope move OLD NEW --root-key FILE [--reason TEXT] [--json]",
+	"scope list [--json]", NULL
+};
+static const struct cli_option_help scope_opts[] = {
+	{ "--root-key FILE", "move: sign with the network's root key file" },
+	{ "--reason TEXT", "move: why, kept with the move (at most 200 bytes)" },
+	{ NULL, NULL },
+};
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
 
 static const char *const delete_syn[] = {
@@ -113,11 +122,15 @@ static const struct cli_option_help import_opts[] = {
 };
 
 static const char *const export_syn[] = {
-	"export COLLECTION --format csv|ndjson", NULL
+	"export COLLECTION --format csv|ndjson [--scope PREFIX] [--with-scope]", NULL
 };
 static const struct cli_option_help export_opts[] = {
 	{ "--format csv|ndjson",
 	  "the output format (required; --json alone means ndjson)" },
+	{ "--scope PREFIX",
+	  "only records whose scope lies under PREFIX, as written or through the scope moves" },
+	{ "--with-scope",
+	  "add the record's scope: columns scope (effective) and scope_written" },
 	{ NULL, NULL },
 };
 
@@ -255,6 +268,31 @@ const struct cli_command cli_commands[] = {
 	  "    --delegate --out quang-thuan.cert\n"
 	  "# on the commune's PC\n"
 	  "hamlet cert install quang-thuan.cert" },
+	{ "scope", cmd_scope,
+	  "record that an administrative unit was merged into another",
+	  scope_syn,
+	  "move signs, with the network's root key, that scope OLD now lies\n"
+	  "under NEW: NEW replaces OLD, so OLD/REST reads as NEW/REST (the\n"
+	  "villages of a merged commune become the new commune's). No signed\n"
+	  "entry is rewritten: every node maps scopes when it compares or\n"
+	  "shows them. get, export, conflicts and status show the effective\n"
+	  "scope, with the written one when they differ (\"lc/si-ma-cai/na-hoi\n"
+	  "(was lc/bac-ha/na-hoi)\"). Certificates keep what they granted and\n"
+	  "also cover what moved under their prefixes; subscriptions likewise.\n"
+	  "The move joins the trust set through this node (its running\n"
+	  "daemon, else its store) and reaches every node ahead of data.\n"
+	  "Refused: a key that is not the root's, a malformed scope, NEW at\n"
+	  "or under OLD, and a move that would close a cycle with the moves\n"
+	  "in effect. A later move of the same OLD replaces an earlier one.\n"
+	  "\n"
+	  "list prints every move of the trust set, oldest first, and whether\n"
+	  "it is in effect. With --json: an array of from, to, at, reason,\n"
+	  "id, in_effect and status.",
+	  scope_opts,
+	  "# on the province node, with the root key brought on a USB stick\n"
+	  "hamlet scope move lc/bac-ha lc/si-ma-cai --root-key lao-cai.root.key \\\n"
+	  "    --reason 'Resolution 1665/NQ-UBTVQH15'\n"
+	  "hamlet scope list" },
 	{ "put", cmd_put, "set fields of a record", put_syn,
 	  "Set the fields that JSON names on record ID of COLLECTION; the\n"
 	  "other fields keep their values, and a field set to null is cleared.\n"
@@ -369,7 +407,14 @@ const struct cli_command cli_commands[] = {
 	  "row per record, quoted where needed; an unset field is an empty\n"
 	  "cell, a map field a JSON object. NDJSON: one object per line with\n"
 	  "\"id\" and the fields that are set. A field with an open conflict\n"
-	  "shows the value get shows. The output imports again as it is.",
+	  "shows the value get shows. The output imports again as it is\n"
+	  "(without --with-scope, whose columns import does not take).\n"
+	  "\n"
+	  "A record's scope is that of its newest change. --scope keeps the\n"
+	  "records under a prefix; after a merger (hamlet scope move) the new\n"
+	  "commune's prefix takes the old commune's records too. --with-scope\n"
+	  "adds the effective scope and the scope as written (ndjson: scope,\n"
+	  "and scope_written when a move applies).",
 	  export_opts, "hamlet export payment --format csv > payments.csv" },
 	{ "summary", cmd_summary,
 	  "write what this node holds, for a bundle made elsewhere",

@@ -1,4 +1,5 @@
 #include "ingest.h"
+#include "scopemap.h"
 
 #include "error.h"
 
@@ -22,18 +23,6 @@ struct ingest {
 	void *trust_ctx;
 	struct ingest_refused refused;
 };
-
-int ingest_scope_under_any(const char *scope,
-			   const char (*prefixes)[ENTRY_MAX_SCOPE + 1],
-			   size_t n)
-{
-	if (n == 0)
-		return 1; /* no prefixes: everything */
-	for (size_t i = 0; i < n; i++)
-		if (entry_scope_under(scope, prefixes[i]))
-			return 1;
-	return 0;
-}
 
 int ingest_new(uv_loop_t *loop, struct node *node,
 	       const char (*scopes)[ENTRY_MAX_SCOPE + 1], size_t nscopes,
@@ -153,21 +142,24 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 			return HAMLET_EPROTO;
 		}
 	}
-	if (!ingest_scope_under_any(e.scope, q->scopes, q->nscopes)) {
+	/* scopes through the scope moves: a merged commune's villages
+	 * belong to the new commune's node */
+	const struct scopemap *sm = q->node->smap;
+	if (!scopemap_under_any(sm, e.scope, q->scopes, q->nscopes)) {
 		snprintf(why, wl,
 			 "seq %llu of scope %s lies outside this node's scopes",
 			 (unsigned long long)e.seq, e.scope);
 		return HAMLET_ESCOPE;
 	}
 	if (j->peer && j->peer_cert && memcmp(e.author, j->peer, 32) == 0 &&
-	    !cert_may_write(j->peer_cert, e.scope, e.collection)) {
+	    !scopemap_may_write(sm, j->peer_cert, e.scope, e.collection)) {
 		snprintf(why, wl,
 			 "seq %llu: its author's certificate (\"%s\") does not let it write %s in scope %s",
 			 (unsigned long long)e.seq, j->peer_cert->name,
 			 e.collection, e.scope);
 		return HAMLET_ECERT;
 	}
-	if (j->read_grant && !cert_may_read(j->read_grant, e.scope)) {
+	if (j->read_grant && !scopemap_may_read(sm, j->read_grant, e.scope)) {
 		snprintf(why, wl,
 			 "seq %llu of scope %s lies outside what this node's certificate lets it read",
 			 (unsigned long long)e.seq, e.scope);
@@ -296,6 +288,9 @@ static void job_after(uv_work_t *w, int status)
 	if (j->kind == INGEST_TRUST && j->r == 0)
 		for (size_t i = 0; i < j->n && !trusted; i++)
 			trusted = j->tout[i].status == TRUSTSET_ADDED;
+	/* no job runs now: the next one and the loop see the new map */
+	if (trusted)
+		node_scopes_refresh(q->node);
 	memset(&j->adv_, 0, sizeof(j->adv_));
 	q->running = NULL;
 	q->pending--;

@@ -132,9 +132,4 @@ void ingest_stop(struct ingest *q);
 /* Accepts NULL. No job may be running. */
 void ingest_free(struct ingest *q);
 
-/* 1 when scope lies under one of the prefixes (or there are none). */
-int ingest_scope_under_any(const char *scope,
-			   const char (*prefixes)[ENTRY_MAX_SCOPE + 1],
-			   size_t n);
-
 #endif

@@ -710,7 +710,7 @@ static void do_trust(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	}
 	for (size_t i = 0; i < ni; i++) {
 		if (mp_get_array(&its[i], 2, 0, &f, NULL) < 0 ||
-		    mp_get_uint(&f[0], TRUST_FORK, &kind) < 0 || kind == 0 ||
+		    mp_get_uint(&f[0], TRUST_KIND_MAX, &kind) < 0 || kind == 0 ||
 		    mp_get_bin(&f[1], TRUST_ITEM_MAX, &j->titems[i].data,
 			       &j->titems[i].len) < 0)
 			goto bad;
@@ -724,7 +724,7 @@ static void do_trust(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	return;
 bad:
 	reply_error(rc, HAMLET_EFORMAT,
-		    "trust: expected a list of 1 to 256 [kind (1 certificate, 2 revocation, 3 fork proof), item bytes]");
+		    "trust: expected a list of 1 to 256 [kind (1 certificate, 2 revocation, 3 fork proof, 4 scope move), item bytes]");
 	rpc_job_free(j);
 }
 

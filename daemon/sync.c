@@ -11,6 +11,7 @@
 #include "log.h"
 #include "node.h"
 #include "peer.h"
+#include "scopemap.h"
 #include "trustset.h"
 
 #include <errno.h>
@@ -42,12 +43,15 @@ int sync__send_writer(struct conn *c, struct mp_writer *w)
 int sync__scope_shared(struct conn *c, const char *scope)
 {
 	struct config *cfg = &c->d->cfg;
-	return ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
+	/* through the scope moves: a subscription or a grant of the new
+	 * commune takes the old commune's feeds */
+	const struct scopemap *sm = c->d->node->smap;
+	return scopemap_under_any(sm, scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
 			 cfg->nscopes) &&
-	       ingest_scope_under_any(scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,
+	       scopemap_under_any(sm, scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,
 			 c->sy.nscopes) &&
-	       c->cert && cert_may_read(c->cert, scope) && c->own &&
-	       cert_may_read(c->own, scope);
+	       c->cert && scopemap_may_read(sm, c->cert, scope) && c->own &&
+	       scopemap_may_read(sm, c->own, scope);
 }
 
 /* Send FEEDS in chunks the receiver accepts. */

@@ -125,7 +125,7 @@ int bundle_writer_add_trust(struct bundle_writer *w, int kind,
 	struct mp_writer mw;
 	int r;
 
-	if (kind < TRUST_CERT || kind > TRUST_FORK)
+	if (kind < TRUST_CERT || kind > TRUST_KIND_MAX)
 		return -EINVAL;
 	if (len > TRUST_ITEM_MAX)
 		return HAMLET_ETOOBIG;
@@ -150,7 +150,7 @@ int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
 	if ((r = mp_doc_parse(&d, p, len, 2)) < 0)
 		return r;
 	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_uint(&f[0], TRUST_FORK, &kind)) < 0 ||
+	    (r = mp_get_uint(&f[0], TRUST_KIND_MAX, &kind)) < 0 ||
 	    (r = mp_get_bin(&f[1], TRUST_ITEM_MAX, ret_data, ret_len)) < 0)
 		goto out;
 	if (kind < TRUST_CERT) {

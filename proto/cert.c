@@ -442,13 +442,6 @@ int cert_may_read(const struct cert *c, const char *scope)
 	return 0;
 }
 
-int cert_allows(const struct cert *c, int kind, const char *scope,
-		   const char *collection)
-{
-	return cert_may_write(c, scope, collection) &&
-	       (kind != ENTRY_ERASE || c->delegate);
-}
-
 int cert_may_write(const struct cert *c, const char *scope,
 		   const char *collection)
 {

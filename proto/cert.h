@@ -105,9 +105,5 @@ int cert_chain_check(const struct cert_chain *ch,
 int cert_may_read(const struct cert *c, const char *scope);
 int cert_may_write(const struct cert *c, const char *scope,
 		   const char *collection);
-/* An entry of kind by c in scope: cert_may_write, and for an erasure
- * (SPEC §1.6) c is also an administrator: it may certify others. */
-int cert_allows(const struct cert *c, int kind, const char *scope,
-		   const char *collection);
 
 #endif

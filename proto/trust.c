@@ -24,23 +24,124 @@ static const uint8_t zero32[32];
 			snprintf(why, wl, __VA_ARGS__); \
 	} while (0)
 
-/* --- revocations: fields ----------------------------------------------- */
+/* --- signed items: [body, signature] ----------------------------------- */
 
-int revoke_check_fields(const struct revocation *r, char *why, size_t wl)
+/* A reason: at most 200 bytes, no control character. */
+static int reason_check(const char *reason, size_t cap, char *why, size_t wl)
 {
-	size_t rl = strnlen(r->reason, sizeof(r->reason));
+	size_t rl = strnlen(reason, cap);
 
 	if (rl > REVOKE_MAX_REASON) {
 		WHY("the reason is over %d bytes", REVOKE_MAX_REASON);
 		return HAMLET_EFORMAT;
 	}
 	for (size_t i = 0; i < rl; i++) {
-		unsigned char c = (unsigned char)r->reason[i];
+		unsigned char c = (unsigned char)reason[i];
 		if (c < 0x20 || c == 0x7f) {
 			WHY("the reason holds a control character");
 			return HAMLET_EFORMAT;
 		}
 	}
+	return 0;
+}
+
+/* Sign body (prefix, plen) with sk and encode [body, signature] into
+ * *ret; HAMLET_ETOOBIG when it would pass max bytes. */
+static int signed_pack(const struct mp_writer *body, const char *prefix,
+		       size_t plen, const uint8_t sk[64], size_t max,
+		       uint8_t **ret, size_t *ret_len)
+{
+	struct mp_writer out;
+	uint8_t sig[64];
+	int e;
+
+	/* room for the outer array, two bin headers and the signature */
+	if (body->sb.size > max - 80)
+		return HAMLET_ETOOBIG;
+	if ((e = sig_sign(prefix, plen, (const uint8_t *)body->sb.data,
+			  body->sb.size, sk, sig)) < 0)
+		return e;
+	mp_writer_init(&out);
+	msgpack_pack_array(&out.pk, 2);
+	mp_pack_bin(&out.pk, body->sb.data, body->sb.size);
+	mp_pack_bin(&out.pk, sig, 64);
+	*ret = mp_writer_take(&out, ret_len);
+	mp_writer_destroy(&out);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Split [body, signature(64)] (d holds the parse; close it after using
+ * body and sig). what names the item in why. */
+static int signed_unpack(struct mp_doc *d, const uint8_t *buf, size_t len,
+			 size_t max, const char *what, const uint8_t **body,
+			 size_t *bl, const uint8_t **sig, char *why, size_t wl)
+{
+	const msgpack_object *a;
+	size_t sl;
+	int e;
+
+	if (len > max) {
+		WHY("the %s is over %zu bytes", what, max);
+		return HAMLET_ETOOBIG;
+	}
+	if ((e = mp_doc_parse(d, buf, len, 4)) < 0) {
+		WHY("the %s is not one msgpack object: %s", what,
+		    hamlet_strerror(e));
+		return e;
+	}
+	if ((e = mp_get_array(d->root, 2, 0, &a, NULL)) < 0 ||
+	    (e = mp_get_bin(&a[0], max, body, bl)) < 0 ||
+	    (e = mp_get_bin(&a[1], 64, sig, &sl)) < 0) {
+		WHY("the %s is not [body, signature]: %s", what,
+		    hamlet_strerror(e));
+		mp_doc_close(d);
+		return e;
+	}
+	if (sl != 64) {
+		WHY("the signature is %zu bytes, not 64", sl);
+		mp_doc_close(d);
+		return HAMLET_EFORMAT;
+	}
+	return 0;
+}
+
+/* As for certificates: the id is over body and signature, not the outer
+ * msgpack, so a re-encoding cannot make a new id. */
+static void body_sig_id(const uint8_t *body, size_t bl, const uint8_t *sig,
+			uint8_t ret_id[32])
+{
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, body, bl);
+	crypto_generichash_update(&h, sig, 64);
+	crypto_generichash_final(&h, ret_id, 32);
+}
+
+/* The version first, then exactly nfields: another version may have
+ * other fields. f gets the fields. */
+static int versioned_array(const msgpack_object *root, size_t nfields,
+			   uint64_t version, const msgpack_object **f)
+{
+	uint64_t v;
+	int e;
+
+	if ((e = mp_get_array(root, SIZE_MAX, 64, f, &v)) < 0)
+		return e;
+	if (v < 1 || mp_get_uint(&(*f)[0], UINT64_MAX, &v) < 0)
+		return HAMLET_EFORMAT;
+	if (v != version)
+		return HAMLET_EVERSION;
+	return mp_get_array(root, nfields, 0, f, NULL);
+}
+
+/* --- revocations: fields ----------------------------------------------- */
+
+int revoke_check_fields(const struct revocation *r, char *why, size_t wl)
+{
+	int e;
+
+	if ((e = reason_check(r->reason, sizeof(r->reason), why, wl)) < 0)
+		return e;
 	if (r->nfeeds > REVOKE_MAX_FEEDS || r->nkeep > REVOKE_MAX_KEEP) {
 		WHY("more than %d feeds or %d kept certificates",
 		    REVOKE_MAX_FEEDS, REVOKE_MAX_KEEP);
@@ -108,8 +209,7 @@ static void revoke_pack_body(msgpack_packer *pk, const struct revocation *r)
 int revoke_sign(const struct revocation *r, const uint8_t sk[64], uint8_t **ret,
 		size_t *ret_len)
 {
-	struct mp_writer body, out;
-	uint8_t sig[64];
+	struct mp_writer body;
 	char why[160];
 	int e;
 
@@ -119,25 +219,10 @@ int revoke_sign(const struct revocation *r, const uint8_t sk[64], uint8_t **ret,
 		return -EINVAL; /* libsodium keeps the public half there */
 	mp_writer_init(&body);
 	revoke_pack_body(&body.pk, r);
-	/* room for the outer array, two bin headers and the signature */
-	if (body.sb.size > REVOKE_MAX_BYTES - 80) {
-		mp_writer_destroy(&body);
-		return HAMLET_ETOOBIG;
-	}
-	if ((e = sig_sign(REVOKE_SIG_PREFIX, REVOKE_SIG_PREFIX_LEN,
-			  (const uint8_t *)body.sb.data, body.sb.size, sk,
-			  sig)) < 0) {
-		mp_writer_destroy(&body);
-		return e;
-	}
-	mp_writer_init(&out);
-	msgpack_pack_array(&out.pk, 2);
-	mp_pack_bin(&out.pk, body.sb.data, body.sb.size);
-	mp_pack_bin(&out.pk, sig, 64);
+	e = signed_pack(&body, REVOKE_SIG_PREFIX, REVOKE_SIG_PREFIX_LEN, sk,
+			REVOKE_MAX_BYTES, ret, ret_len);
 	mp_writer_destroy(&body);
-	*ret = mp_writer_take(&out, ret_len);
-	mp_writer_destroy(&out);
-	return *ret ? 0 : -ENOMEM;
+	return e;
 }
 
 /* --- revocations: decoding --------------------------------------------- */
@@ -183,23 +268,12 @@ static int revoke_decode_body(const uint8_t *b, size_t len,
 {
 	struct mp_doc d;
 	const msgpack_object *f;
-	uint64_t v;
 	int e;
 
 	if ((e = mp_doc_parse(&d, b, len, REVOKE_MAX_KEEP)) < 0)
 		return e;
-	/* the version first: another version may have other fields */
-	if ((e = mp_get_array(d.root, SIZE_MAX, 64, &f, &v)) < 0)
-		goto out;
-	if (v < 1 || mp_get_uint(&f[0], UINT64_MAX, &v) < 0) {
-		e = HAMLET_EFORMAT;
-		goto out;
-	}
-	if (v != REVOKE_VERSION) {
-		e = HAMLET_EVERSION;
-		goto out;
-	}
-	if ((e = mp_get_array(d.root, REVOKE_FIELDS, 0, &f, NULL)) < 0 ||
+	if ((e = versioned_array(d.root, REVOKE_FIELDS, REVOKE_VERSION,
+				 &f)) < 0 ||
 	    (e = mp_get_bin_fixed(&f[1], 32, r->network_id)) < 0 ||
 	    (e = mp_get_bin_fixed(&f[2], 32, r->issuer)) < 0 ||
 	    (e = mp_get_bin_fixed(&f[3], 32, r->subject)) < 0 ||
@@ -220,33 +294,14 @@ static int revoke_decode_why(const uint8_t *buf, size_t len,
 			     char *why, size_t wl)
 {
 	struct mp_doc d;
-	const msgpack_object *a;
 	const uint8_t *body, *sig;
-	size_t bl, sl;
+	size_t bl;
 	int e;
 
 	memset(ret, 0, sizeof(*ret));
-	if (len > REVOKE_MAX_BYTES) {
-		WHY("the revocation is over %d bytes", REVOKE_MAX_BYTES);
-		return HAMLET_ETOOBIG;
-	}
-	if ((e = mp_doc_parse(&d, buf, len, 4)) < 0) {
-		WHY("the revocation is not one msgpack object: %s",
-		    hamlet_strerror(e));
+	if ((e = signed_unpack(&d, buf, len, REVOKE_MAX_BYTES, "revocation",
+			       &body, &bl, &sig, why, wl)) < 0)
 		return e;
-	}
-	if ((e = mp_get_array(d.root, 2, 0, &a, NULL)) < 0 ||
-	    (e = mp_get_bin(&a[0], REVOKE_MAX_BYTES, &body, &bl)) < 0 ||
-	    (e = mp_get_bin(&a[1], 64, &sig, &sl)) < 0) {
-		WHY("the revocation is not [body, signature]: %s",
-		    hamlet_strerror(e));
-		goto out;
-	}
-	if (sl != 64) {
-		WHY("the signature is %zu bytes, not 64", sl);
-		e = HAMLET_EFORMAT;
-		goto out;
-	}
 	if ((e = revoke_decode_body(body, bl, ret)) < 0) {
 		WHY("the revocation's body does not decode: %s",
 		    hamlet_strerror(e));
@@ -259,15 +314,8 @@ static int revoke_decode_why(const uint8_t *buf, size_t len,
 		WHY("the revocation's signature does not verify");
 		goto out;
 	}
-	if (ret_id) {
-		/* as for certificates: over body and signature, not the
-		 * outer msgpack, so a re-encoding cannot make a new id */
-		crypto_generichash_state h;
-		crypto_generichash_init(&h, NULL, 0, 32);
-		crypto_generichash_update(&h, body, bl);
-		crypto_generichash_update(&h, sig, 64);
-		crypto_generichash_final(&h, ret_id, 32);
-	}
+	if (ret_id)
+		body_sig_id(body, bl, sig, ret_id);
 	e = 0;
 out:
 	mp_doc_close(&d);
@@ -481,6 +529,107 @@ int fork_proof_decode(const uint8_t *buf, size_t len, struct fork_proof *ret,
 	return fork_proof_decode_why(buf, len, ret, ret_id, NULL, 0);
 }
 
+/* --- scope moves ------------------------------------------------------- */
+
+#define MOVE_SIG_PREFIX "hamlet move v1\0"
+#define MOVE_SIG_PREFIX_LEN 15
+#define MOVE_FIELDS 7
+
+int move_check_fields(const struct scope_move *m, char *why, size_t wl)
+{
+	const char *sc[2] = { m->from, m->to };
+	int e;
+
+	for (int i = 0; i < 2; i++)
+		if (strnlen(sc[i], CERT_SCOPE_MAX + 1) > CERT_SCOPE_MAX ||
+		    entry_scope_check(sc[i]) < 0) {
+			WHY("%s scope \"%.*s\" is not a scope (1-8 segments of a-z, 0-9 and -, joined by /)",
+			    i ? "the new" : "the old", CERT_SCOPE_MAX, sc[i]);
+			return HAMLET_EFORMAT;
+		}
+	if (entry_scope_under(m->to, m->from)) {
+		WHY("%s lies at or under %s: the move would map the scope onto itself forever",
+		    m->to, m->from);
+		return HAMLET_EFORMAT;
+	}
+	if ((e = reason_check(m->reason, sizeof(m->reason), why, wl)) < 0)
+		return e;
+	return 0;
+}
+
+int move_sign(const struct scope_move *m, const uint8_t sk[64], uint8_t **ret,
+	      size_t *ret_len)
+{
+	struct mp_writer body;
+	char why[200];
+	int e;
+
+	if ((e = move_check_fields(m, why, sizeof(why))) < 0)
+		return e;
+	if (memcmp(sk + 32, m->issuer, 32) != 0)
+		return -EINVAL;
+	mp_writer_init(&body);
+	msgpack_pack_array(&body.pk, MOVE_FIELDS);
+	msgpack_pack_uint64(&body.pk, MOVE_VERSION);
+	mp_pack_bin(&body.pk, m->network_id, 32);
+	mp_pack_bin(&body.pk, m->issuer, 32);
+	mp_pack_str(&body.pk, m->from);
+	mp_pack_str(&body.pk, m->to);
+	msgpack_pack_uint64(&body.pk, m->at_ms);
+	mp_pack_str(&body.pk, m->reason);
+	e = signed_pack(&body, MOVE_SIG_PREFIX, MOVE_SIG_PREFIX_LEN, sk,
+			MOVE_MAX_BYTES, ret, ret_len);
+	mp_writer_destroy(&body);
+	return e;
+}
+
+int move_decode(const uint8_t *buf, size_t len, struct scope_move *ret,
+		uint8_t ret_id[32], char *why, size_t wl)
+{
+	struct mp_doc d, bd = { 0 };
+	const msgpack_object *f;
+	const uint8_t *body, *sig;
+	size_t bl;
+	int e, have_bd = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((e = signed_unpack(&d, buf, len, MOVE_MAX_BYTES, "scope move",
+			       &body, &bl, &sig, why, wl)) < 0)
+		return e;
+	if ((e = mp_doc_parse(&bd, body, bl, MOVE_FIELDS)) < 0)
+		goto bad;
+	have_bd = 1;
+	if ((e = versioned_array(bd.root, MOVE_FIELDS, MOVE_VERSION, &f)) <
+		    0 ||
+	    (e = mp_get_bin_fixed(&f[1], 32, ret->network_id)) < 0 ||
+	    (e = mp_get_bin_fixed(&f[2], 32, ret->issuer)) < 0 ||
+	    (e = mp_get_cstr(&f[3], ret->from, sizeof(ret->from))) < 0 ||
+	    (e = mp_get_cstr(&f[4], ret->to, sizeof(ret->to))) < 0 ||
+	    (e = mp_get_uint(&f[5], UINT64_MAX, &ret->at_ms)) < 0 ||
+	    (e = mp_get_cstr(&f[6], ret->reason, sizeof(ret->reason))) < 0)
+		goto bad;
+	if ((e = move_check_fields(ret, why, wl)) < 0)
+		goto out;
+	if ((e = sig_verify(MOVE_SIG_PREFIX, MOVE_SIG_PREFIX_LEN, body, bl, sig,
+			    ret->issuer)) < 0) {
+		WHY("the scope move's signature does not verify");
+		goto out;
+	}
+	if (ret_id)
+		body_sig_id(body, bl, sig, ret_id);
+	e = 0;
+	goto out;
+bad:
+	WHY("the scope move's body does not decode: %s", hamlet_strerror(e));
+out:
+	if (have_bd)
+		mp_doc_close(&bd);
+	mp_doc_close(&d);
+	if (e < 0)
+		memset(ret, 0, sizeof(*ret));
+	return e;
+}
+
 /* --- items of the trust set -------------------------------------------- */
 
 const char *trust_kind_name(int kind)
@@ -492,6 +641,8 @@ const char *trust_kind_name(int kind)
 		return "revocation";
 	case TRUST_FORK:
 		return "fork proof";
+	case TRUST_MOVE:
+		return "scope move";
 	default:
 		return "?";
 	}
@@ -505,7 +656,7 @@ int trust_item_key(int kind, const uint8_t *buf, size_t len,
 
 	if (why && wl)
 		why[0] = 0;
-	if (kind < TRUST_CERT || kind > TRUST_FORK) {
+	if (kind < TRUST_CERT || kind > TRUST_KIND_MAX) {
 		WHY("unknown trust item kind %d", kind);
 		return HAMLET_EFORMAT;
 	}
@@ -531,6 +682,14 @@ int trust_item_key(int kind, const uint8_t *buf, size_t len,
 			return -ENOMEM;
 		e = revoke_decode_why(buf, len, r, id, why, wl);
 		free(r);
+		break;
+	}
+	case TRUST_MOVE: {
+		struct scope_move *m = malloc(sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		e = move_decode(buf, len, m, id, why, wl);
+		free(m);
 		break;
 	}
 	default: {

@@ -120,20 +120,64 @@ int fork_proof_encode(const uint8_t *env1, size_t len1, const uint8_t *sig1,
 int fork_proof_decode(const uint8_t *buf, size_t len, struct fork_proof *ret,
 		      uint8_t ret_id[32]);
 
+/* --- scope moves ------------------------------------------------------- */
+
+#define MOVE_VERSION 1
+#define MOVE_MAX_REASON 200
+#define MOVE_MAX_BYTES 1024 /* one signed scope move, encoded */
+
+/*
+ * A scope move (SPEC section 10): the root says that scope `from` (an
+ * administrative unit that was merged) now reads as `to`: a scope
+ * from/REST reads as to/REST. No signed entry changes; every node maps
+ * scopes when it compares or shows them (daemon/core/scopemap.h).
+ */
+struct scope_move {
+	uint8_t network_id[32];
+	uint8_t issuer[32]; /* the root key */
+	char from[CERT_SCOPE_MAX + 1];
+	char to[CERT_SCOPE_MAX + 1];
+	uint64_t at_ms; /* when it was signed (Unix ms): the later wins */
+	char reason[MOVE_MAX_REASON + 1];
+};
+
+/*
+ * A move's fields: both scopes valid (SPEC 1.1), different, `to` not at
+ * or under `from` (it would map onto itself forever), a reason without
+ * control characters. 0 or HAMLET_EFORMAT with why.
+ */
+int move_check_fields(const struct scope_move *m, char *why, size_t wl);
+
+/* Encode m and sign it with sk (whose public half must be m->issuer,
+ * else -EINVAL): *ret (malloc'd) holds the signed move. */
+int move_sign(const struct scope_move *m, const uint8_t sk[64], uint8_t **ret,
+	      size_t *ret_len);
+
+/*
+ * Decode one signed move strictly, check its fields and verify its
+ * signature by ret->issuer; ret_id (may be NULL) gets BLAKE2b-256 of
+ * body || signature. why (may be NULL) names the fault. Errors as
+ * revoke_decode(); on failure *ret is zeroed.
+ */
+int move_decode(const uint8_t *buf, size_t len, struct scope_move *ret,
+		uint8_t ret_id[32], char *why, size_t wl);
+
 /* --- items of the trust set -------------------------------------------- */
 
 enum trust_kind {
 	TRUST_CERT = 1,
 	TRUST_REVOKE = 2,
 	TRUST_FORK = 3,
+	TRUST_MOVE = 4,
 };
+#define TRUST_KIND_MAX TRUST_MOVE /* the highest kind this version knows */
 
 #define TRUST_ITEM_MAX REVOKE_MAX_BYTES /* bytes of one item */
 #define TRUST_KEY_LEN 33		/* kind || id */
 
 /*
- * Decode and check one item of kind (cert_decode, revoke_decode or
- * fork_proof_decode), giving its key: the kind byte, then its id. Keys
+ * Decode and check one item of kind (cert_decode, revoke_decode,
+ * fork_proof_decode or move_decode), giving its key: the kind byte, then its id. Keys
  * order the set (bytewise). 0, or the decoder's error, HAMLET_ETOOBIG
  * over TRUST_ITEM_MAX, HAMLET_EFORMAT for an unknown kind; why (may be
  * NULL) names the fault.
@@ -141,7 +185,7 @@ enum trust_kind {
 int trust_item_key(int kind, const uint8_t *buf, size_t len,
 		   uint8_t ret_key[TRUST_KEY_LEN], char *why, size_t wl);
 
-/* "certificate", "revocation", "fork proof", or "?" for another kind. */
+/* "certificate", "revocation", "fork proof", "scope move", or "?". */
 const char *trust_kind_name(int kind);
 
 #endif

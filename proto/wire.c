@@ -252,11 +252,11 @@ static int decode_trust_items(const msgpack_object *f, struct wire_msg *m,
 		struct wire_trust_item *ti = &m->trust_items.v[i];
 		CHECK(mp_get_array(&it[i], 2, 2, &e, NULL),
 		      "TRUST_ITEMS.items[%zu] is not [kind, data]", i);
-		CHECK(mp_get_uint(&e[0], TRUST_FORK, &kind),
-		      "TRUST_ITEMS.items[%zu].kind is not 1, 2 or 3", i);
+		CHECK(mp_get_uint(&e[0], TRUST_KIND_MAX, &kind),
+		      "TRUST_ITEMS.items[%zu].kind is not 1, 2, 3 or 4", i);
 		if (kind < TRUST_CERT)
 			FAULT(HAMLET_EFORMAT,
-			      "TRUST_ITEMS.items[%zu].kind is not 1, 2 or 3",
+			      "TRUST_ITEMS.items[%zu].kind is not 1, 2, 3 or 4",
 			      i);
 		CHECK(mp_get_bin(&e[1], TRUST_ITEM_MAX, &ti->data, &ti->len),
 		      "TRUST_ITEMS.items[%zu].data is not a bin of at most %d bytes",
@@ -579,7 +579,7 @@ int wire_put_trust_items(struct mp_writer *w, const int *kinds,
 	if (n > WIRE_MAX_TRUST_ITEMS)
 		return HAMLET_ETOOBIG;
 	for (size_t i = 0; i < n; i++) {
-		if (kinds[i] < TRUST_CERT || kinds[i] > TRUST_FORK)
+		if (kinds[i] < TRUST_CERT || kinds[i] > TRUST_KIND_MAX)
 			return -EINVAL;
 		if (lens[i] > TRUST_ITEM_MAX)
 			return HAMLET_ETOOBIG;

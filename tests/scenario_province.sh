@@ -20,22 +20,6 @@ mdb() { echo "$T/$1/store/data.mdb"; }
 # NODE's LMDB file
 has() { grep -qaF -- "$2" "$(mdb "$1")"; }
 lacks() { ! grep -qaF -- "$2" "$(mdb "$1")"; }
-declare -A PIDOF PORTOF
-# start NAME ARGS...: launch NAME's daemon, remembering its pid and port
-start() {
-	local n=$1
-	if launch "$@"; then PIDOF[$n]=$PID; PORTOF[$n]=$PORT; return 0; fi
-	return 1
-}
-# stop NAME: stop NAME's daemon alone
-stop() {
-	local n=$1 p=${PIDOF[$1]:-} keep=() q
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
-	for q in "${pids[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
-	pids=("${keep[@]}")
-	PIDOF[$n]=
-}
 # restart_on NAME PORT ARGS...: NAME's daemon again on the port it had,
 # so the peers that dial it find it (at most 10 tries over ~5 s)
 restart_on() {

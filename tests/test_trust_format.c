@@ -235,6 +235,168 @@ static int fork_enc(const struct signed_entry *x,
 	"04"
 #define GOLDEN_FORK_NEXT_ID "e2fc0212604c9782fa6caff827320a727de086b1b8e98644b5705bc5b7986e64"
 
+/* --- scope moves -------------------------------------------------------- */
+
+/* The golden scope move: the root merges commune bac-ha into si-ma-cai.
+ * If its bytes change, the format changed: SPEC.md section 10 too. */
+#define GOLDEN_MOVE \
+	"92c4759701c4204e455400000000000000000000000000000000000000000000" \
+	"00000000000000c4208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d9412" \
+	"1bf3748801b40f6f5ca96c632f6261632d6861ac6c632f73692d6d612d636169" \
+	"cf000001a2ce8bd400ae6d6572676572206f662032303235c4408a7c28eb06bc" \
+	"1f09958abad13ea003ad5ffab192fb1f135a2d56cbb2949ad45850b06c76aedc" \
+	"0851e22bbc103f80ef611aa911c565a9491868fb2614e3476a0c"
+#define GOLDEN_MOVE_ID "36dd4a927add407a71ef750d275ade39c5d1b0ab3a152992b13e3b1ea8fda727"
+
+static void golden_move(struct scope_move *m, const struct key *root)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->network_id, net_id, 32);
+	memcpy(m->issuer, root->pk, 32);
+	snprintf(m->from, sizeof(m->from), "lc/bac-ha");
+	snprintf(m->to, sizeof(m->to), "lc/si-ma-cai");
+	m->at_ms = T0;
+	snprintf(m->reason, sizeof(m->reason), "merger of 2025");
+}
+
+/* A signed move built by hand, field by field, as SPEC.md says:
+ * [version, network, issuer, from, to, at, reason] (nfields of them). */
+static uint8_t *hand_move(const struct scope_move *m, uint64_t version,
+			  int nfields, const uint8_t sk[64], size_t *len)
+{
+	struct mp_writer b, w;
+	uint8_t sig[64];
+	uint8_t *p;
+	mp_writer_init(&b);
+	msgpack_pack_array(&b.pk, (size_t)nfields);
+	msgpack_pack_uint64(&b.pk, version);
+	mp_pack_bin(&b.pk, m->network_id, 32);
+	mp_pack_bin(&b.pk, m->issuer, 32);
+	mp_pack_str(&b.pk, m->from);
+	mp_pack_str(&b.pk, m->to);
+	msgpack_pack_uint64(&b.pk, m->at_ms);
+	if (nfields > 6)
+		mp_pack_str(&b.pk, m->reason);
+	for (int i = 7; i < nfields; i++)
+		msgpack_pack_nil(&b.pk);
+	ASSERT_OK(sig_sign("hamlet move v1\0", 15,
+			   (const uint8_t *)b.sb.data, b.sb.size, sk, sig));
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	mp_pack_bin(&w.pk, b.sb.data, b.sb.size);
+	mp_pack_bin(&w.pk, sig, 64);
+	p = mp_writer_take(&w, len);
+	mp_writer_destroy(&w);
+	mp_writer_destroy(&b);
+	return p;
+}
+
+static void test_moves(const struct key *root, const struct key *other)
+{
+	static struct scope_move m, d;
+	uint8_t *p, *q, id[32], key[TRUST_KEY_LEN];
+	size_t n, qn;
+	char why[256];
+
+	TEST_START("the golden scope move encodes to the pinned bytes, and its id is pinned");
+	golden_move(&m, root);
+	ASSERT_OK(move_sign(&m, root->sk, &p, &n));
+	ASSERT_GOLDEN(hex(p, n), GOLDEN_MOVE);
+	ASSERT_OK(move_decode(p, n, &d, id, why, sizeof(why)));
+	ASSERT_GOLDEN(hex(id, 32), GOLDEN_MOVE_ID);
+	ASSERT_MEMEQ(&d, &m, sizeof(m));
+
+	TEST_START("the encoding is SPEC.md's, signed over \"hamlet move v1\\0\"");
+	q = hand_move(&m, MOVE_VERSION, 7, root->sk, &qn);
+	ASSERT_EQ(qn, n);
+	ASSERT_MEMEQ(q, p, n);
+	free(q);
+
+	TEST_START("a move is a trust item of kind 4, keyed by its id");
+	ASSERT_OK(trust_item_key(TRUST_MOVE, p, n, key, why, sizeof(why)));
+	ASSERT_EQ(key[0], TRUST_MOVE);
+	ASSERT_MEMEQ(key + 1, id, 32);
+	ASSERT_STREQ(trust_kind_name(TRUST_MOVE), "scope move");
+	ASSERT_TRUE(trust_item_key(TRUST_REVOKE, p, n, key, why,
+				   sizeof(why)) < 0);
+
+	TEST_START("each byte flipped or cut is refused");
+	for (size_t i = 0; i < n; i++) {
+		uint8_t t[MOVE_MAX_BYTES];
+		memcpy(t, p, n);
+		t[i] ^= 0x01;
+		ASSERT_TRUE(move_decode(t, n, &d, NULL, NULL, 0) < 0);
+		ASSERT_TRUE(move_decode(p, i, &d, NULL, NULL, 0) < 0);
+	}
+
+	TEST_START("a signature by another key is ESIG; trailing bytes, other versions, other field counts are refused");
+	{
+		uint8_t t[MOVE_MAX_BYTES + 1];
+		memcpy(t, p, n);
+		t[n - 1] ^= 0x80;
+		ASSERT_EQ(move_decode(t, n, &d, NULL, why, sizeof(why)),
+			  HAMLET_ESIG);
+		ASSERT_TRUE(strstr(why, "signature") != NULL);
+		memcpy(t, p, n);
+		t[n] = 0xc0;
+		ASSERT_EQ(move_decode(t, n + 1, &d, NULL, NULL, 0),
+			  HAMLET_ETRAILING);
+		q = hand_move(&m, 2, 7, root->sk, &qn);
+		ASSERT_EQ(move_decode(q, qn, &d, NULL, NULL, 0),
+			  HAMLET_EVERSION);
+		free(q);
+		q = hand_move(&m, MOVE_VERSION, 8, root->sk, &qn);
+		ASSERT_TRUE(move_decode(q, qn, &d, NULL, NULL, 0) < 0);
+		free(q);
+		q = hand_move(&m, MOVE_VERSION, 6, root->sk, &qn);
+		ASSERT_TRUE(move_decode(q, qn, &d, NULL, NULL, 0) < 0);
+		free(q);
+		/* signed by a key other than the issuer it names */
+		q = hand_move(&m, MOVE_VERSION, 7, other->sk, &qn);
+		ASSERT_EQ(move_decode(q, qn, &d, NULL, NULL, 0), HAMLET_ESIG);
+		free(q);
+	}
+
+	TEST_START("malformed scopes, a move onto itself or under itself, a control character are refused by name");
+	{
+		static const char *bad[][2] = {
+			{ "LC/bac-ha", "lc/si-ma-cai" },
+			{ "lc/bac-ha", "lc//x" },
+			{ "", "lc/x" },
+			{ "lc/bac-ha", "lc/bac-ha" },
+			{ "lc/bac-ha", "lc/bac-ha/na-hoi" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			golden_move(&m, root);
+			snprintf(m.from, sizeof(m.from), "%s", bad[i][0]);
+			snprintf(m.to, sizeof(m.to), "%s", bad[i][1]);
+			ASSERT_EQ(move_check_fields(&m, why, sizeof(why)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(move_sign(&m, root->sk, &q, &qn) < 0);
+			/* and a hand-signed one does not decode */
+			q = hand_move(&m, MOVE_VERSION, 7, root->sk, &qn);
+			ASSERT_EQ(move_decode(q, qn, &d, NULL, why,
+					      sizeof(why)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(why, i < 3 ? "not a scope"
+						      : "onto itself") !=
+				    NULL);
+			free(q);
+		}
+		golden_move(&m, root);
+		snprintf(m.reason, sizeof(m.reason), "a\nb");
+		ASSERT_EQ(move_check_fields(&m, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "control") != NULL);
+		/* a move to a scope above it is a promotion, not a cycle */
+		golden_move(&m, root);
+		snprintf(m.from, sizeof(m.from), "lc/bac-ha/na-hoi");
+		snprintf(m.to, sizeof(m.to), "lc/bac-ha");
+		ASSERT_OK(move_check_fields(&m, why, sizeof(why)));
+	}
+	free(p);
+}
+
 int main(void)
 {
 	static struct revocation r, d;
@@ -630,10 +792,10 @@ int main(void)
 	ASSERT_EQ(trust_item_key(0, (const uint8_t *)"", 0, key, why,
 				 sizeof(why)),
 		  HAMLET_EFORMAT);
-	ASSERT_EQ(trust_item_key(4, (const uint8_t *)"", 0, key, why,
+	ASSERT_EQ(trust_item_key(5, (const uint8_t *)"", 0, key, why,
 				 sizeof(why)),
 		  HAMLET_EFORMAT);
-	ASSERT_TRUE(strstr(why, "kind 4") != NULL);
+	ASSERT_TRUE(strstr(why, "kind 5") != NULL);
 	{
 		static uint8_t big[TRUST_ITEM_MAX + 1];
 		ASSERT_EQ(trust_item_key(TRUST_REVOKE, big, sizeof(big), key,
@@ -644,6 +806,8 @@ int main(void)
 	ASSERT_STREQ(trust_kind_name(TRUST_REVOKE), "revocation");
 	ASSERT_STREQ(trust_kind_name(TRUST_FORK), "fork proof");
 	ASSERT_STREQ(trust_kind_name(9), "?");
+
+	test_moves(&root, &other);
 
 	free(e1.env);
 	free(e2a.env);

@@ -694,11 +694,11 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "TRUST_ITEMS.items") != NULL);
 	tit_n = 1;
 
-	TEST_START("TRUST_ITEMS refuses kinds 0 and 4, a str kind, str data, data over TRUST_ITEM_MAX");
+	TEST_START("TRUST_ITEMS refuses kinds 0 and 5, a str kind, str data, data over TRUST_ITEM_MAX");
 	tit_kind = 0;
 	ASSERT_EQ(decode_built(b_trust_items), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "TRUST_ITEMS.items[0].kind") != NULL);
-	tit_kind = 4;
+	tit_kind = 5;
 	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETOOBIG);
 	tit_kind = -1;
 	ASSERT_EQ(decode_built(b_trust_items), HAMLET_ETYPE);
@@ -751,7 +751,7 @@ int main(void)
 		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 1),
 			  HAMLET_ETOOBIG);
 		lens[0] = 5;
-		kinds[0] = 4;
+		kinds[0] = 5;
 		ASSERT_EQ(wire_put_trust_items(&w, kinds, data, lens, 1),
 			  -EINVAL);
 		kinds[0] = 0;

@@ -83,6 +83,22 @@ launch() {
 	done
 	return 1
 }
+declare -A PIDOF PORTOF
+# start NAME ARGS...: launch NAME's daemon, remembering its pid and port
+start() {
+	local n=$1
+	if launch "$@"; then PIDOF[$n]=$PID; PORTOF[$n]=$PORT; return 0; fi
+	return 1
+}
+# stop NAME: stop NAME's daemon alone
+stop() {
+	local n=$1 p=${PIDOF[$1]:-} keep=() q
+	[ -n "$p" ] || return 0
+	kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+	for q in "${pids[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
+	pids=("${keep[@]}")
+	PIDOF[$n]=
+}
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
 # check DESCRIPTION COMMAND...: the command succeeds

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "scopemap.h"
 #include "summary.h"
 
 #include <errno.h>
@@ -248,6 +249,7 @@ static int feeds_readable(struct store_txn *t, const struct summary *sum,
 			  struct feedlist *fl, char *why, size_t whylen)
 {
 	struct cert *leaves = malloc(4 * sizeof(*leaves));
+	struct scopemap *sm = NULL;
 	size_t nl = 0, k = 0;
 	int r;
 
@@ -272,16 +274,20 @@ static int feeds_readable(struct store_txn *t, const struct summary *sum,
 		r = HAMLET_ECERT;
 		goto out;
 	}
+	/* read grants through the scope moves (scopemap.h) */
+	if ((r = scopemap_load(t, &sm)) < 0)
+		goto out;
 	for (size_t i = 0; i < fl->n; i++) {
 		int ok = 0;
 		for (size_t j = 0; j < nl && !ok; j++)
-			ok = cert_may_read(&leaves[j], fl->v[i].scope);
+			ok = scopemap_may_read(sm, &leaves[j], fl->v[i].scope);
 		if (ok)
 			fl->v[k++] = fl->v[i];
 	}
 	fl->n = k;
 	r = 0;
 out:
+	scopemap_free(sm);
 	free(leaves);
 	return r;
 }

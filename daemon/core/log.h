@@ -142,6 +142,8 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 		     struct trustset_out *out, struct log_stats *stats,
 		     struct log_advances *adv);
 
+struct scopemap;
+
 /* Who signs local writes. */
 struct log_author {
 	const uint8_t *pk; /* 32 */
@@ -152,6 +154,9 @@ struct log_author {
 	 * prefixes and collections (HAMLET_ECERT). NULL: not checked (a
 	 * node not yet certified writes; no peer takes its entries) */
 	const struct cert *grant;
+	/* the scope moves (scopemap.h) grants are read through; NULL:
+	 * none */
+	const struct scopemap *map;
 };
 
 struct log_op {

@@ -10,6 +10,7 @@
 #include "hlc.h"
 #include "mp.h"
 #include "schema.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -218,29 +219,8 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 static int record_scope(struct store_txn *t, const struct local_state *ls,
 			char *out)
 {
-	uint64_t best = 0;
-
-	out[0] = 0;
-	for (size_t i = 0; i < ls->nheads; i++) {
-		const uint8_t *env, *sig;
-		uint8_t feed[32];
-		uint64_t seq;
-		size_t len;
-		struct entry e;
-		int r;
-		if ((r = log_entry_locate(t, ls->heads[i], feed, &seq)) < 0 ||
-		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
-		    (r = entry_decode(env, len, &e, NULL)) < 0) {
-			if (r == HAMLET_ENOTFOUND)
-				continue; /* held, forked: not a head here */
-			return r;
-		}
-		if (!out[0] || e.hlc > best) {
-			best = e.hlc;
-			strcpy(out, e.scope);
-		}
-	}
-	return 0;
+	return scopemap_heads_scope(t, (const uint8_t(*)[32])ls->heads,
+				    ls->nheads, out);
 }
 
 /*
@@ -457,12 +437,16 @@ static int write_one(struct writer *w, const struct log_op *op)
 	 * reaches the nodes that hold the record (a province editing a
 	 * village's record writes in the village's scope); a record of a
 	 * scope above ours is changed in our own */
-	if (!op->scope && ls.scope[0] && entry_scope_under(ls.scope, scope))
+	if (!op->scope && ls.scope[0] &&
+	    scopemap_under(w->au->map, ls.scope, scope))
 		scope = ls.scope;
 	if (w->au->grant &&
-	    !cert_allows(w->au->grant, op->kind, scope, op->collection)) {
+	    (!scopemap_may_write(w->au->map, w->au->grant, scope,
+				 op->collection) ||
+	     (op->kind == ENTRY_ERASE && !w->au->grant->delegate))) {
 		if (op->kind == ENTRY_ERASE &&
-		    cert_may_write(w->au->grant, scope, op->collection))
+		    scopemap_may_write(w->au->map, w->au->grant, scope,
+				       op->collection))
 			snprintf(w->why, w->whylen,
 				 "this node's certificate (\"%s\") does not let it erase: only an administrator of scope %s (a certificate that may certify others) or the network's root may",
 				 w->au->grant->name, scope);

@@ -1,6 +1,7 @@
 #include "node.h"
 
 #include "hlc.h"
+#include "scopemap.h"
 
 #include "error.h"
 
@@ -624,6 +625,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	ini_free(nv, 3);
 	ini_free(kv, 1);
 	node_grant_refresh(n);
+	node_scopes_refresh(n);
 	*ret = n;
 	return 0;
 fail:
@@ -643,6 +645,7 @@ void node_close(struct node *n)
 		sodium_free(n->sk); /* sodium_free wipes */
 	sodium_memzero(&n->net, sizeof(n->net));
 	free(n->grant);
+	scopemap_free(n->smap);
 	free(n->home);
 	free(n);
 }
@@ -654,6 +657,21 @@ void node_author(const struct node *n, struct log_author *ret)
 	ret->network_id = n->net.id;
 	ret->scope = n->scope;
 	ret->grant = n->grant;
+	ret->map = n->smap;
+}
+
+void node_scopes_refresh(struct node *n)
+{
+	struct store_txn *t;
+	struct scopemap *m = NULL;
+
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		return; /* keep what it had */
+	if (scopemap_load(t, &m) == 0) {
+		scopemap_free(n->smap);
+		n->smap = m;
+	}
+	store_txn_abort(t);
 }
 
 void node_grant_refresh(struct node *n)

@@ -37,6 +37,7 @@ struct node {
 	uint8_t *sk; /* 64 bytes in sodium_malloc'd memory */
 	struct store *st;
 	struct cert *grant; /* its certificate when valid at node_open */
+	struct scopemap *smap; /* the trust set's scope moves (scopemap.h) */
 };
 
 /* The network id: BLAKE2b-256("hamlet/network/v1" || root pk || name). */
@@ -115,6 +116,9 @@ int node_chain_known(const struct node *n, const uint8_t *buf, size_t len);
 /* Read n's certificate again (one installed since node_open()): n->grant
  * is it when valid, NULL otherwise. */
 void node_grant_refresh(struct node *n);
+
+/* Build n->smap again from the trust set (after it grew). */
+void node_scopes_refresh(struct node *n);
 
 /* The author for log_write(): borrows from n. */
 void node_author(const struct node *n, struct log_author *ret);

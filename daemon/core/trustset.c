@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -421,6 +422,16 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 			    ? 1
 			    : may_revoke(t, root, rv->issuer, rv->subject);
 		free(rv);
+	} else if (it->kind == TRUST_MOVE) {
+		struct scope_move *mv = malloc(sizeof(*mv));
+		if (!mv)
+			return -ENOMEM;
+		move_decode(it->data, it->len, mv, NULL, NULL, 0);
+		memcpy(subject, mv->issuer, 32);
+		memcpy(nid, mv->network_id, 32);
+		/* only the root moves scopes */
+		r = memcmp(mv->issuer, root, 32) == 0;
+		free(mv);
 	} else {
 		struct fork_proof *fp = malloc(sizeof(*fp));
 		if (!fp)
@@ -441,6 +452,13 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		return 1;
 	}
 	if (r == 0) {
+		if (it->kind == TRUST_MOVE) {
+			snprintf(o->why, sizeof(o->why),
+				 "scope move signed by a key that is not the network's root");
+			o->status = TRUSTSET_REFUSED;
+			o->err = HAMLET_ECERT;
+			return 1;
+		}
 		if (!last_pass)
 			return 0; /* its signer's certificate may come later */
 		snprintf(o->why, sizeof(o->why), "%s",
@@ -527,6 +545,7 @@ struct author_info {
 struct trustset_cache {
 	int root_known; /* 0 not looked, 1 yes, -1 the store has none */
 	uint8_t root[32];
+	struct scopemap *map; /* the scope moves, loaded with the root */
 	size_t next; /* round robin */
 	struct author_info a[CACHE_AUTHORS];
 };
@@ -544,6 +563,8 @@ void trustset_cache_reset(struct trustset_cache *c)
 		revokes_free(&c->a[i].revokes);
 		c->a[i].used = 0;
 	}
+	scopemap_free(c->map);
+	c->map = NULL;
 	c->root_known = 0;
 }
 
@@ -614,6 +635,10 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			return r;
 		c->root_known = r == 0 ? 1 : -1;
+		if (r == 0 && (r = scopemap_load(t, &c->map)) < 0) {
+			c->root_known = 0;
+			return r;
+		}
 	}
 	if (c->root_known < 0)
 		return 0;
@@ -642,7 +667,11 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
 				     sizeof(cwhy)) < 0)
 			continue;
-		if (cert_allows(&ch->c[0], e->kind, e->scope, e->collection))
+		/* a scope moved into the grant counts (scopemap_under); an
+		 * erasure needs an administrator, SPEC §1.6 */
+		if (scopemap_may_write(c->map, &ch->c[0], e->scope,
+				       e->collection) &&
+		    (e->kind != ENTRY_ERASE || ch->c[0].delegate))
 			return 0;
 		snprintf(cwhy, sizeof(cwhy),
 			 "its author's certificate (\"%s\") does not let it %s %s in scope %s%s",

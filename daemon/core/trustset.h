@@ -37,7 +37,7 @@ int trustset_root_get(struct store_txn *t, uint8_t ret[32]);
 
 /* One item as it arrived; data borrowed. */
 struct trustset_item {
-	int kind; /* TRUST_CERT, TRUST_REVOKE, TRUST_FORK */
+	int kind; /* TRUST_CERT, TRUST_REVOKE, TRUST_FORK, TRUST_MOVE */
 	const uint8_t *data;
 	size_t len;
 };

@@ -38,6 +38,7 @@ hamlet_fuzz(cert LIBS hamlet_proto)
 # each input costs one or two Ed25519 verifications
 hamlet_fuzz(revoke LIBS hamlet_proto)
 hamlet_fuzz(forkproof LIBS hamlet_proto)
+hamlet_fuzz(move LIBS hamlet_core)
 hamlet_fuzz(rpc_request LIBS hamlet_rpc_client)
 if(TARGET hamlet_config)
   hamlet_fuzz(config LIBS hamlet_config)

@@ -1,0 +1,441 @@
+#include "scopemap.h"
+
+#include "error.h"
+#include "log.h"
+#include "trustset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct smove {
+	struct scope_move m;
+	uint8_t id[32];
+	int status;
+};
+
+struct scopemap {
+	size_t n;	   /* every move, oldest first */
+	struct smove *v;
+	size_t neff;	   /* moves in effect, sorted by FROM */
+	size_t *eff;	   /* indexes into v */
+	/* scratch for the cycle search, n long */
+	unsigned char *seen;
+	size_t *stack;
+};
+
+static int older(const void *a, const void *b)
+{
+	const struct smove *x = a, *y = b;
+	if (x->m.at_ms != y->m.at_ms)
+		return x->m.at_ms < y->m.at_ms ? -1 : 1;
+	return memcmp(x->id, y->id, 32);
+}
+
+/* Position of FROM from (len fl) among the moves in effect: 1 and *pos
+ * when found, else 0 and where it would go. */
+static int eff_find(const struct scopemap *m, const char *from, size_t fl,
+		    size_t *pos)
+{
+	size_t lo = 0, hi = m->neff;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *s = m->v[m->eff[mid]].m.from;
+		int c = strncmp(s, from, fl);
+		if (c == 0)
+			c = s[fl] ? 1 : 0;
+		if (c == 0) {
+			*pos = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return 0;
+}
+
+/* The move in effect whose FROM is the longest at or above scope, or
+ * SIZE_MAX. */
+static size_t eff_longest(const struct scopemap *m, const char *scope)
+{
+	size_t l = strlen(scope), pos;
+	for (;;) {
+		if (eff_find(m, scope, l, &pos))
+			return m->eff[pos];
+		while (l > 0 && scope[l - 1] != '/')
+			l--;
+		if (l == 0)
+			return SIZE_MAX;
+		l--; /* the '/' */
+	}
+}
+
+/*
+ * Would move i (just put in effect) close a cycle? From a move's TO, a
+ * hop may take any move whose FROM lies above TO (it applies to TO) or
+ * under it (it applies to a scope under TO); a path back to i is a
+ * cycle, whether or not some scope ever walks it.
+ */
+static int closes_cycle(struct scopemap *m, size_t i)
+{
+	size_t sp = 0;
+	int found = 0;
+
+	memset(m->seen, 0, m->n);
+	m->stack[sp++] = i;
+	m->seen[i] = 1;
+	while (sp && !found) {
+		const char *to = m->v[m->stack[--sp]].m.to;
+		size_t tl = strlen(to), pos;
+		/* FROMs at or above TO */
+		for (size_t l = tl;;) {
+			if (eff_find(m, to, l, &pos)) {
+				size_t k = m->eff[pos];
+				if (k == i)
+					found = 1;
+				else if (!m->seen[k]) {
+					m->seen[k] = 1;
+					m->stack[sp++] = k;
+				}
+			}
+			while (l > 0 && to[l - 1] != '/')
+				l--;
+			if (l == 0)
+				break;
+			l--;
+		}
+		/* FROMs under TO: they sort together right after "TO/" */
+		eff_find(m, to, tl, &pos);
+		for (; pos < m->neff && !found; pos++) {
+			size_t k = m->eff[pos];
+			const char *f = m->v[k].m.from;
+			if (strncmp(f, to, tl) != 0)
+				break;
+			if (f[tl] == 0)
+				continue; /* TO itself: counted above */
+			if (f[tl] < '/')
+				continue; /* "TO-x" sorts before "TO/" */
+			if (f[tl] > '/')
+				break;
+			if (k == i)
+				found = 1;
+			else if (!m->seen[k]) {
+				m->seen[k] = 1;
+				m->stack[sp++] = k;
+			}
+		}
+	}
+	return found;
+}
+
+int scopemap_build(const struct scope_move *moves, const uint8_t (*ids)[32],
+		   size_t n, struct scopemap **ret)
+{
+	struct scopemap *m = calloc(1, sizeof(*m));
+
+	*ret = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->v = calloc(n ? n : 1, sizeof(*m->v));
+	m->eff = calloc(n ? n : 1, sizeof(*m->eff));
+	m->seen = calloc(n ? n : 1, 1);
+	m->stack = calloc(n ? n : 1, sizeof(*m->stack));
+	if (!m->v || !m->eff || !m->seen || !m->stack) {
+		scopemap_free(m);
+		return -ENOMEM;
+	}
+	m->n = n;
+	for (size_t i = 0; i < n; i++) {
+		m->v[i].m = moves[i];
+		memcpy(m->v[i].id, ids[i], 32);
+	}
+	qsort(m->v, n, sizeof(*m->v), older);
+	for (size_t i = 0; i < n; i++) {
+		const char *from = m->v[i].m.from;
+		size_t pos, prev = SIZE_MAX;
+		if (eff_find(m, from, strlen(from), &pos)) {
+			prev = m->eff[pos];
+			m->eff[pos] = i;
+		} else if (m->neff == SCOPEMAP_MAX) {
+			m->v[i].status = SCOPEMAP_OVER;
+			continue;
+		} else {
+			memmove(&m->eff[pos + 1], &m->eff[pos],
+				(m->neff - pos) * sizeof(*m->eff));
+			m->eff[pos] = i;
+			m->neff++;
+		}
+		if (closes_cycle(m, i)) {
+			m->v[i].status = SCOPEMAP_CYCLE;
+			if (prev != SIZE_MAX) {
+				m->eff[pos] = prev;
+			} else {
+				memmove(&m->eff[pos], &m->eff[pos + 1],
+					(m->neff - pos - 1) * sizeof(*m->eff));
+				m->neff--;
+			}
+			continue;
+		}
+		m->v[i].status = SCOPEMAP_IN_EFFECT;
+		if (prev != SIZE_MAX)
+			m->v[prev].status = SCOPEMAP_SUPERSEDED;
+	}
+	*ret = m;
+	return 0;
+}
+
+/* --- loading from the trust set -------------------------------------------- */
+
+struct load_ctx {
+	size_t n, cap;
+	struct scope_move *v;
+	uint8_t (*ids)[32];
+};
+
+/* Room for one more. */
+static int load_grow(struct load_ctx *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		void *a = realloc(c->v, cap * sizeof(*c->v));
+		if (!a)
+			return -ENOMEM;
+		c->v = a;
+		if (!(a = realloc(c->ids, cap * sizeof(*c->ids))))
+			return -ENOMEM;
+		c->ids = a;
+		c->cap = cap;
+	}
+	return 0;
+}
+
+static int load_cb(void *ctx, int kind, const uint8_t id[32],
+		   const uint8_t *data, size_t len)
+{
+	struct load_ctx *c = ctx;
+	int r;
+	(void)kind;
+	if ((r = load_grow(c)) < 0)
+		return r;
+	if (move_decode(data, len, &c->v[c->n], NULL, NULL, 0) < 0)
+		return HAMLET_ECORRUPT; /* it decoded when it was added */
+	memcpy(c->ids[c->n++], id, 32);
+	return 0;
+}
+
+int scopemap_load(struct store_txn *t, struct scopemap **ret)
+{
+	return scopemap_load_plus(t, NULL, NULL, ret);
+}
+
+int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
+		       const uint8_t extra_id[32], struct scopemap **ret)
+{
+	struct load_ctx c = { 0 };
+	int r;
+
+	*ret = NULL;
+	if ((r = trustset_each(t, TRUST_MOVE, load_cb, &c)) == 0 && extra &&
+	    (r = load_grow(&c)) == 0) {
+		c.v[c.n] = *extra;
+		memcpy(c.ids[c.n++], extra_id, 32);
+	}
+	if (r == 0)
+		r = scopemap_build(c.v, (const uint8_t(*)[32])c.ids, c.n, ret);
+	free(c.v);
+	free(c.ids);
+	return r;
+}
+
+void scopemap_free(struct scopemap *m)
+{
+	if (!m)
+		return;
+	free(m->v);
+	free(m->eff);
+	free(m->seen);
+	free(m->stack);
+	free(m);
+}
+
+size_t scopemap_size(const struct scopemap *m)
+{
+	return m ? m->n : 0;
+}
+
+size_t scopemap_in_effect(const struct scopemap *m)
+{
+	return m ? m->neff : 0;
+}
+
+const struct scope_move *scopemap_move(const struct scopemap *m, size_t i,
+				       const uint8_t **ret_id, int *ret_status)
+{
+	if (!m || i >= m->n)
+		return NULL;
+	if (ret_id)
+		*ret_id = m->v[i].id;
+	if (ret_status)
+		*ret_status = m->v[i].status;
+	return &m->v[i].m;
+}
+
+int scopemap_status(const struct scopemap *m, const uint8_t id[32])
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (memcmp(m->v[i].id, id, 32) == 0)
+			return m->v[i].status;
+	return 0;
+}
+
+const char *scopemap_status_name(int status)
+{
+	switch (status) {
+	case SCOPEMAP_IN_EFFECT:
+		return "in effect";
+	case SCOPEMAP_SUPERSEDED:
+		return "superseded by a later move of the same scope";
+	case SCOPEMAP_CYCLE:
+		return "ignored: it would close a cycle with earlier moves";
+	case SCOPEMAP_OVER:
+		return "ignored: past the limit of moves in effect";
+	default:
+		return "unknown";
+	}
+}
+
+/* --- mapping ------------------------------------------------------------------ */
+
+int scopemap_resolve(const struct scopemap *m, const char *scope,
+		     char out[ENTRY_MAX_SCOPE + 1])
+{
+	char next[2 * ENTRY_MAX_SCOPE + 2];
+
+	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", scope);
+	for (int hop = 0; m && m->neff && hop < SCOPEMAP_MAX_HOPS; hop++) {
+		size_t k = eff_longest(m, out);
+		if (k == SIZE_MAX)
+			break;
+		const struct scope_move *mv = &m->v[k].m;
+		snprintf(next, sizeof(next), "%s%s", mv->to,
+			 out + strlen(mv->from));
+		if (strlen(next) > ENTRY_MAX_SCOPE ||
+		    entry_scope_check(next) < 0)
+			break;
+		strcpy(out, next);
+	}
+	return strcmp(out, scope) != 0;
+}
+
+int scopemap_under(const struct scopemap *m, const char *scope,
+		   const char *prefix)
+{
+	char a[ENTRY_MAX_SCOPE + 1], b[ENTRY_MAX_SCOPE + 1];
+
+	if (entry_scope_under(scope, prefix))
+		return 1;
+	if (!m || !m->neff || !prefix[0])
+		return 0;
+	scopemap_resolve(m, scope, a);
+	scopemap_resolve(m, prefix, b);
+	return entry_scope_under(a, b);
+}
+
+int scopemap_under_any(const struct scopemap *m, const char *scope,
+		       const char (*prefixes)[ENTRY_MAX_SCOPE + 1], size_t n)
+{
+	if (n == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (scopemap_under(m, scope, prefixes[i]))
+			return 1;
+	return 0;
+}
+
+int scopemap_may_read(const struct scopemap *m, const struct cert *c,
+		      const char *scope)
+{
+	for (size_t i = 0; i < c->nread; i++)
+		if (scopemap_under(m, scope, c->read[i]))
+			return 1;
+	return 0;
+}
+
+int scopemap_may_write(const struct scopemap *m, const struct cert *c,
+		       const char *scope, const char *collection)
+{
+	int ok;
+
+	if (cert_may_write(c, scope, collection))
+		return 1;
+	if (!m || !m->neff)
+		return 0;
+	ok = c->ncollections == 0;
+	for (size_t i = 0; i < c->ncollections && !ok; i++)
+		ok = strcmp(collection, c->collections[i]) == 0;
+	for (size_t i = 0; ok && i < c->nwrite; i++)
+		if (scopemap_under(m, scope, c->write[i]))
+			return 1;
+	return 0;
+}
+
+const char *scopemap_show(const struct scopemap *m, const char *scope,
+			  char *out, size_t ol)
+{
+	char e[ENTRY_MAX_SCOPE + 1];
+	if (scopemap_resolve(m, scope, e))
+		snprintf(out, ol, "%s (was %s)", e, scope);
+	else
+		snprintf(out, ol, "%s", scope);
+	return out;
+}
+
+/* --- a record's scope ------------------------------------------------------------ */
+
+int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
+{
+	uint64_t best = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *env, *sig;
+		uint8_t feed[32];
+		uint64_t seq;
+		size_t len;
+		struct entry e;
+		int r;
+		if ((r = log_entry_locate(t, heads[i], feed, &seq)) < 0 ||
+		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
+		    (r = entry_decode(env, len, &e, NULL)) < 0) {
+			if (r == HAMLET_ENOTFOUND)
+				continue; /* held, forked: not a head here */
+			return r;
+		}
+		if (!out[0] || e.hlc > best) {
+			best = e.hlc;
+			strcpy(out, e.scope);
+		}
+	}
+	return 0;
+}
+
+int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+			  char out[ENTRY_MAX_SCOPE + 1])
+{
+	uint8_t heads[RECORD_MAX_HEADS][32];
+	size_t n = 0;
+
+	for (uint32_t i = 0; v->heads && i < v->heads->via.array.size; i++) {
+		const msgpack_object *h = &v->heads->via.array.ptr[i];
+		if (h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != 32 ||
+		    n == RECORD_MAX_HEADS)
+			return HAMLET_ECORRUPT;
+		memcpy(heads[n++], h->via.bin.ptr, 32);
+	}
+	return scopemap_heads_scope(t, (const uint8_t(*)[32])heads, n, out);
+}

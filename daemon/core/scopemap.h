@@ -1,0 +1,122 @@
+/*
+ * scopemap: the scope moves of the trust set (proto/SPEC.md section 10)
+ * as one map from a scope to its effective scope.
+ *
+ * A move says that scope FROM now reads as TO: FROM/REST reads as
+ * TO/REST (a merged commune's villages become the new commune's). No
+ * signed entry is rewritten: every place that compares or shows a scope
+ * asks this map. Which moves are in effect is a function of the set of
+ * moves alone, whatever order they arrived in:
+ *
+ *   - moves are taken oldest first (their `at`, then their id);
+ *   - a later move of the same FROM replaces the earlier one;
+ *   - a move that would close a cycle (its TO leads, through moves in
+ *     effect, back to a scope that overlaps its FROM) is ignored;
+ *   - past SCOPEMAP_MAX moves of distinct FROMs, the rest are ignored.
+ *
+ * A map is immutable once built; NULL is the empty map everywhere.
+ */
+#ifndef HAMLET_SCOPEMAP_H
+#define HAMLET_SCOPEMAP_H
+
+#include "cert.h"
+#include "entry.h"
+#include "record.h"
+#include "store.h"
+#include "trust.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCOPEMAP_MAX 4096   /* moves in effect (distinct FROMs) */
+#define SCOPEMAP_MAX_HOPS 8 /* moves one scope goes through */
+
+struct scopemap;
+
+/* What became of one move of the set. */
+enum scopemap_status {
+	SCOPEMAP_IN_EFFECT = 1,
+	SCOPEMAP_SUPERSEDED, /* a later move of the same FROM won */
+	SCOPEMAP_CYCLE,	     /* it would close a cycle: ignored */
+	SCOPEMAP_OVER,	     /* past SCOPEMAP_MAX: ignored */
+};
+
+/* Build a map from n moves (ids[i] is moves[i]'s id), in any order. */
+int scopemap_build(const struct scope_move *moves, const uint8_t (*ids)[32],
+		   size_t n, struct scopemap **ret);
+
+/* Build the map of the moves in t's trust set (an empty map when none). */
+int scopemap_load(struct store_txn *t, struct scopemap **ret);
+
+/* The same with one more move (not in the set yet): what the set would
+ * make of it (scopemap_status()). */
+int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
+		       const uint8_t extra_id[32], struct scopemap **ret);
+
+void scopemap_free(struct scopemap *m);
+
+/* Moves the map was built from, and those in effect. */
+size_t scopemap_size(const struct scopemap *m);
+size_t scopemap_in_effect(const struct scopemap *m);
+
+/* Move i (0 .. size-1, oldest first), its id and status. */
+const struct scope_move *scopemap_move(const struct scopemap *m, size_t i,
+				       const uint8_t **ret_id, int *ret_status);
+
+/* The status of the move with this id, or 0 when the map lacks it. */
+int scopemap_status(const struct scopemap *m, const uint8_t id[32]);
+
+/* "in effect", "superseded by a later move of the same scope", ... */
+const char *scopemap_status_name(int status);
+
+/*
+ * The effective scope of scope into out (ENTRY_MAX_SCOPE + 1 bytes):
+ * each hop replaces the longest FROM that scope lies at or under by its
+ * TO, at most SCOPEMAP_MAX_HOPS hops; a hop whose result would not be a
+ * valid scope (too long, too many segments) is not taken. Returns 1 when
+ * out differs from scope, else 0.
+ */
+int scopemap_resolve(const struct scopemap *m, const char *scope,
+		     char out[ENTRY_MAX_SCOPE + 1]);
+
+/*
+ * 1 when scope lies at or under prefix as written, or once both are
+ * mapped: a grant only widens with a move, so what stood still stands
+ * and certificates issued before a merger keep working.
+ */
+int scopemap_under(const struct scopemap *m, const char *scope,
+		   const char *prefix);
+
+/* cert_may_read() and cert_may_write() through scopemap_under(). */
+int scopemap_may_read(const struct scopemap *m, const struct cert *c,
+		      const char *scope);
+int scopemap_may_write(const struct scopemap *m, const struct cert *c,
+		       const char *scope, const char *collection);
+
+/* scope_under_any: 1 when scope lies under one of n prefixes (n 0:
+ * every scope), through scopemap_under(). */
+int scopemap_under_any(const struct scopemap *m, const char *scope,
+		       const char (*prefixes)[ENTRY_MAX_SCOPE + 1], size_t n);
+
+/*
+ * How a scope is shown: "EFFECTIVE (was SCOPE)" when a move applies,
+ * else SCOPE; into out, which is returned. 2 * ENTRY_MAX_SCOPE + 16
+ * bytes always suffice.
+ */
+#define SCOPEMAP_SHOW_MAX (2 * ENTRY_MAX_SCOPE + 16)
+const char *scopemap_show(const struct scopemap *m, const char *scope,
+			  char *out, size_t ol);
+
+/* The scope of the newest (highest HLC) of n heads' entries, as written;
+ * "" when none is held. */
+int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+			 size_t n, char out[ENTRY_MAX_SCOPE + 1]);
+
+/*
+ * A record's scope: that of its newest head's entry (highest HLC), as
+ * written; "" when no head is held. out: ENTRY_MAX_SCOPE + 1 bytes.
+ */
+int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+			  char out[ENTRY_MAX_SCOPE + 1]);
+
+#endif

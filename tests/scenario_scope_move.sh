@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A commune merger on five daemons on loopback: the province P (lc) hears
+# the communes C1 (lc/bac-ha) and C2 (lc/si-ma-cai); village V1
+# (lc/bac-ha/na-hoi) dials C1, V2 (lc/si-ma-cai/ban-mu) dials C2. Before
+# the merger C2 holds nothing of bac-ha. The root then moves lc/bac-ha to
+# lc/si-ma-cai through P's daemon: the move reaches every node, C2 takes
+# bac-ha's records, export and conflicts show them under the new scope
+# everywhere, the duplicate across the two old communes is found on C2,
+# V1's old certificate still writes, and every store still verifies (no
+# signed entry was rewritten). Refusals: a key that is not the root's, a
+# malformed scope, a cycle.
+#   tests/scenario_scope_move.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch scopemove
+ROOT=$T/lc.root.key
+N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
+key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
+profile() { # NODE ID PERSON NAME
+	N "$1" put health_profile "$2" "{\"person_id\":\"$3\",\"full_name\":\"$4\",\"birth_date\":\"1990-01-01\"}"
+}
+# synced NODE: one sync round of NODE with its peers (bounded)
+synced() { N "$1" sync --wait --timeout 3 >/dev/null 2>&1; true; }
+# holds NODE COLL ID: NODE holds the record, after asking its peers
+holds() { synced "$1"; N "$1" get "$2" "$3"; }
+
+# --- 1. five nodes, two communes --------------------------------------------
+check "network created" "$H" network create lc --out "$T"
+for spec in P:lc C1:lc/bac-ha C2:lc/si-ma-cai V1:lc/bac-ha/na-hoi V2:lc/si-ma-cai/ban-mu; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/lc.network" --name "${n,,}" --scope "$s"
+done
+issue() { # NAME ROLE SCOPE
+	"$H" cert issue --root-key "$ROOT" --to "$(key "$1")" --name "$1" --role "$2" \
+		--read "$3" --write "$3" --out "$T/$1.cert" >/dev/null &&
+		N "$1" cert install "$T/$1.cert" >/dev/null
+}
+check "P certified for lc" issue P province lc
+check "C1 certified for lc/bac-ha" issue C1 commune lc/bac-ha
+check "C2 certified for lc/si-ma-cai" issue C2 commune lc/si-ma-cai
+check "V1 certified for lc/bac-ha/na-hoi" issue V1 village lc/bac-ha/na-hoi
+check "V2 certified for lc/si-ma-cai/ban-mu" issue V2 village lc/si-ma-cai/ban-mu
+
+start P && ok "P's daemon listens" || fail "P's daemon listens"
+start C1 --peer 127.0.0.1:${PORTOF[P]} && ok "C1 dials P" || fail "C1 dials P"
+start C2 --peer 127.0.0.1:${PORTOF[P]} && ok "C2 dials P" || fail "C2 dials P"
+start V1 --peer 127.0.0.1:${PORTOF[C1]} && ok "V1 dials C1" || fail "V1 dials C1"
+start V2 --peer 127.0.0.1:${PORTOF[C2]} && ok "V2 dials C2" || fail "V2 dials C2"
+
+check "V1 registers Lo Thi A (HP-A)" profile V1 HP-A 300000000001 "Lo Thi A"
+check "V2 registers the same person again (HP-B): a duplicate across communes" profile V2 HP-B 300000000001 "Lo Thi A"
+check "P holds both (30 s)" within 30 bash -c "$(declare -f N synced holds); H='$H' T='$T'; holds P health_profile HP-A && holds P health_profile HP-B"
+check "C1 holds V1's record (30 s)" within 30 holds C1 health_profile HP-A
+
+# a conflict on the old commune's record: V1 (offline) and C1 both change
+# HP-A's phone
+stop V1
+check "V1, offline, changes HP-A's phone" N V1 put health_profile HP-A '{"phone":"0911000001"}'
+check "C1 changes HP-A's phone at the same time" N C1 put health_profile HP-A '{"phone":"0922000002"}'
+start V1 --peer 127.0.0.1:${PORTOF[C1]} && ok "V1 back online" || fail "V1 back online"
+conflict_on() { synced "$1"; N "$1" conflicts | grep -q 'health_profile/HP-A'; }
+for n in C1 V1 P; do check "$n sees HP-A's phone conflict (30 s)" within 30 conflict_on $n; done
+check "before the merger C2 holds nothing of bac-ha" bash -c "! '$H' --home '$T/C2' get health_profile HP-A"
+check "before the merger export shows HP-A in lc/bac-ha/na-hoi" bash -c "'$H' --home '$T/P' export health_profile --format csv --with-scope | grep '^HP-A,' | grep -q ',lc/bac-ha/na-hoi,lc/bac-ha/na-hoi$'"
+
+# --- 2. refusals --------------------------------------------------------------
+check "another network's root key" "$H" network create other --out "$T/other"
+refuse "a move signed by a key that is not the root's is refused" 4 "not the root key" \
+	N P scope move lc/bac-ha lc/si-ma-cai --root-key "$T/other/other.root.key"
+refuse "a malformed scope is refused, named" 4 "invalid OLD scope" \
+	N P scope move LC/Bac-Ha lc/si-ma-cai --root-key "$ROOT"
+refuse "a move under itself is refused" 4 "onto itself" \
+	N P scope move lc/bac-ha lc/bac-ha/x --root-key "$ROOT"
+check "no move is in the set yet" bash -c "'$H' --home '$T/P' scope list | grep -qx 'no scope moves'"
+
+# --- 3. the merger --------------------------------------------------------------
+check "the root moves lc/bac-ha to lc/si-ma-cai through P's daemon" \
+	N P scope move lc/bac-ha lc/si-ma-cai --root-key "$ROOT" --reason "merger 2025"
+grep -q "the running daemon has it" "$T/out" && ok "P's daemon took it" || fail "P's daemon took it"
+refuse "moving lc/si-ma-cai back under lc/bac-ha would close a cycle: refused" 4 "cycle" \
+	N P scope move lc/si-ma-cai/ban-mu lc/bac-ha/ban-mu --root-key "$ROOT"
+moved() { synced "$1"; N "$1" scope list | grep -q '^lc/bac-ha -> lc/si-ma-cai  (in effect'; }
+for n in P C1 C2 V1 V2; do check "$n holds the move (30 s)" within 30 moved $n; done
+check "C1's status shows its scope as moved" bash -c "'$H' --home '$T/C1' status | grep -q '^node c1 (lc/si-ma-cai (was lc/bac-ha))'"
+
+check "C2 now takes the old commune's records (30 s)" within 30 holds C2 health_profile HP-A
+for n in P C1 C2 V1; do
+	check "$n exports HP-A under lc/si-ma-cai/na-hoi, written in lc/bac-ha/na-hoi" \
+		bash -c "'$H' --home '$T/$n' export health_profile --format csv --with-scope | grep '^HP-A,' | grep -q ',lc/si-ma-cai/na-hoi,lc/bac-ha/na-hoi$'"
+	check "$n's export --scope lc/si-ma-cai holds HP-A" \
+		bash -c "'$H' --home '$T/$n' export health_profile --format ndjson --scope lc/si-ma-cai | grep -q '\"id\":\"HP-A\"'"
+	check "$n lists HP-A's conflict under the new scope (30 s)" within 30 bash -c \
+		"'$H' --home '$T/$n' conflicts | grep -A1 '^health_profile/HP-A$' | grep -qx '  scope: lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi)'"
+done
+check "get --json gives the effective scope and the written one" bash -c \
+	"'$H' --home '$T/C2' get health_profile HP-A --json | grep -q '\"scope_written\": \"lc/bac-ha/na-hoi\"'"
+check "C2 finds the duplicate across the two old communes" bash -c \
+	"'$H' --home '$T/C2' get health_profile HP-B | grep -q 'DUPLICATE of health_profile/HP-A in lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi)'"
+check "V2 (ban-mu) still holds nothing of na-hoi" bash -c "! '$H' --home '$T/V2' get health_profile HP-A"
+
+# --- 4. old certificates keep working -------------------------------------------
+check "V1, under its old certificate, registers HP-C" profile V1 HP-C 300000000003 "Ma Van C"
+check "HP-C reaches C2 through the new commune's grant (30 s)" within 30 holds C2 health_profile HP-C
+check "C2 (the new commune) edits HP-C, a record of the old commune" N C2 put health_profile HP-C '{"village":"Na Hoi"}'
+check "the edit reaches V1 (30 s)" within 30 bash -c "$(declare -f N synced); H='$H' T='$T'; synced V1; N V1 get health_profile HP-C | grep -qx 'village: Na Hoi'"
+
+# --- 5. nothing was rewritten -------------------------------------------------------
+daemons_stop
+for n in P C1 C2 V1 V2; do check "$n's store verifies: every signature holds" N "$n" verify; done
+
+tests_done

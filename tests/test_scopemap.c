@@ -1,0 +1,333 @@
+/* Scope moves: the map (hops, cycles, two moves of one scope, order of
+ * arrival), and the trust set's grant checks before and after a move. */
+#include "error.h"
+#include "hlc.h"
+#include "scopemap.h"
+#include "sig.h"
+#include "store.h"
+#include "testlib.h"
+#include "trust.h"
+#include "trustset.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 1798761600000ull /* 1 Jan 2027 */
+
+static const uint8_t net_id[32] = { 0x4e, 0x45, 0x54 };
+
+struct key {
+	uint8_t pk[32], sk[64];
+};
+
+static void key_from(uint8_t fill, struct key *k)
+{
+	uint8_t seed[32];
+	memset(seed, fill, 32);
+	ASSERT_OK(sig_keypair_from_seed(seed, k->pk, k->sk));
+}
+
+static struct scope_move mv(const char *from, const char *to, uint64_t at)
+{
+	struct scope_move m;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.network_id, net_id, 32);
+	snprintf(m.from, sizeof(m.from), "%s", from);
+	snprintf(m.to, sizeof(m.to), "%s", to);
+	m.at_ms = at;
+	return m;
+}
+
+/* Build a map of n moves, given in the order of perm (ids: 1, 2, ...
+ * in the order of moves). */
+static struct scopemap *build(const struct scope_move *m, size_t n,
+			      const size_t *perm)
+{
+	struct scope_move v[16];
+	uint8_t ids[16][32];
+	struct scopemap *sm;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = perm ? perm[i] : i;
+		v[i] = m[k];
+		memset(ids[i], 0, 32);
+		ids[i][0] = (uint8_t)(k + 1);
+	}
+	ASSERT_OK(scopemap_build(v, (const uint8_t(*)[32])ids, n, &sm));
+	return sm;
+}
+
+static const char *res(const struct scopemap *m, const char *scope)
+{
+	static char out[ENTRY_MAX_SCOPE + 1];
+	scopemap_resolve(m, scope, out);
+	return out;
+}
+
+static int status_of(const struct scopemap *m, size_t k)
+{
+	uint8_t id[32] = { 0 };
+	id[0] = (uint8_t)(k + 1);
+	return scopemap_status(m, id);
+}
+
+static void test_map(void)
+{
+	struct scopemap *m;
+	char show[SCOPEMAP_SHOW_MAX];
+
+	TEST_START("a merger: the old commune's villages read as the new commune's; other scopes stay");
+	{
+		struct scope_move a[] = { mv("lc/bac-ha", "lc/si-ma-cai", T0) };
+		m = build(a, 1, NULL);
+		ASSERT_STREQ(res(m, "lc/bac-ha/na-hoi"), "lc/si-ma-cai/na-hoi");
+		ASSERT_STREQ(res(m, "lc/bac-ha"), "lc/si-ma-cai");
+		ASSERT_STREQ(res(m, "lc/bac-ha-2/x"), "lc/bac-ha-2/x");
+		ASSERT_STREQ(res(m, "lc/si-ma-cai/ban-mu"),
+			     "lc/si-ma-cai/ban-mu");
+		ASSERT_STREQ(res(m, "lc"), "lc");
+		ASSERT_STREQ(scopemap_show(m, "lc/bac-ha/na-hoi", show,
+					   sizeof(show)),
+			     "lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi)");
+		ASSERT_STREQ(scopemap_show(m, "lc/x", show, sizeof(show)),
+			     "lc/x");
+		ASSERT_EQ(scopemap_status(m, (const uint8_t[32]){ 1 }),
+			  SCOPEMAP_IN_EFFECT);
+		ASSERT_STREQ(res(NULL, "lc/bac-ha/na-hoi"), "lc/bac-ha/na-hoi");
+		scopemap_free(m);
+	}
+
+	TEST_START("moves chain (a commune merged twice) and the longest moved scope wins");
+	{
+		struct scope_move a[] = {
+			mv("lc/bac-ha", "lc/si-ma-cai", T0),
+			mv("lc/si-ma-cai", "lc/bac-ha-moi", T0 + 1),
+			mv("lc/bac-ha/na-hoi", "hg/x/na-hoi", T0 + 2),
+		};
+		m = build(a, 3, NULL);
+		ASSERT_STREQ(res(m, "lc/bac-ha/ta-chai"), "lc/bac-ha-moi/ta-chai");
+		ASSERT_STREQ(res(m, "lc/bac-ha/na-hoi/a"), "hg/x/na-hoi/a");
+		ASSERT_STREQ(res(m, "lc/si-ma-cai/y"), "lc/bac-ha-moi/y");
+		scopemap_free(m);
+	}
+
+	TEST_START("a move that closes a cycle is ignored, whatever order the moves arrive in");
+	{
+		struct scope_move a[] = {
+			mv("lc/a", "lc/b", T0),
+			mv("lc/b", "lc/c", T0 + 1),
+			mv("lc/c/x", "lc/a/x", T0 + 2), /* back: a cycle */
+		};
+		size_t orders[][3] = { { 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 0 } };
+		for (size_t o = 0; o < 3; o++) {
+			m = build(a, 3, orders[o]);
+			ASSERT_EQ(status_of(m, 0), SCOPEMAP_IN_EFFECT);
+			ASSERT_EQ(status_of(m, 1), SCOPEMAP_IN_EFFECT);
+			ASSERT_EQ(status_of(m, 2), SCOPEMAP_CYCLE);
+			ASSERT_EQ(scopemap_in_effect(m), 2);
+			ASSERT_STREQ(res(m, "lc/a/x/v"), "lc/c/x/v");
+			ASSERT_STREQ(res(m, "lc/c/x/v"), "lc/c/x/v");
+			scopemap_free(m);
+		}
+	}
+
+	TEST_START("two moves of one scope: the later wins, the earlier is superseded, in any order");
+	{
+		struct scope_move a[] = {
+			mv("lc/bac-ha", "lc/si-ma-cai", T0 + 5),
+			mv("lc/bac-ha", "lc/muong-khuong", T0 + 9),
+		};
+		size_t orders[][2] = { { 0, 1 }, { 1, 0 } };
+		for (size_t o = 0; o < 2; o++) {
+			m = build(a, 2, orders[o]);
+			ASSERT_STREQ(res(m, "lc/bac-ha/na-hoi"),
+				     "lc/muong-khuong/na-hoi");
+			ASSERT_EQ(status_of(m, 0), SCOPEMAP_SUPERSEDED);
+			ASSERT_EQ(status_of(m, 1), SCOPEMAP_IN_EFFECT);
+			scopemap_free(m);
+		}
+	}
+
+	TEST_START("a later move that would close a cycle leaves the earlier move of its scope in effect");
+	{
+		struct scope_move a[] = {
+			mv("lc/a", "lc/b", T0),
+			mv("lc/b", "lc/c", T0 + 1),
+			mv("lc/b", "lc/a/z", T0 + 2), /* a -> b -> a/z -> ... */
+		};
+		m = build(a, 3, NULL);
+		ASSERT_EQ(status_of(m, 1), SCOPEMAP_IN_EFFECT);
+		ASSERT_EQ(status_of(m, 2), SCOPEMAP_CYCLE);
+		ASSERT_STREQ(res(m, "lc/a/q"), "lc/c/q");
+		scopemap_free(m);
+	}
+
+	TEST_START("a hop whose result is no scope (over 8 segments) is not taken");
+	{
+		struct scope_move a[] = { mv("a", "b/c/d/e/f/g/h", T0) };
+		m = build(a, 1, NULL);
+		ASSERT_STREQ(res(m, "a/x"), "b/c/d/e/f/g/h/x");
+		ASSERT_STREQ(res(m, "a/x/y"), "a/x/y");
+		scopemap_free(m);
+	}
+
+	TEST_START("under: as written, or both mapped; a grant never narrows");
+	{
+		struct scope_move a[] = { mv("lc/bac-ha", "lc/si-ma-cai", T0) };
+		m = build(a, 1, NULL);
+		ASSERT_TRUE(scopemap_under(m, "lc/bac-ha/na-hoi", "lc/si-ma-cai"));
+		ASSERT_TRUE(scopemap_under(m, "lc/bac-ha/na-hoi",
+					   "lc/bac-ha/na-hoi"));
+		ASSERT_TRUE(scopemap_under(m, "lc/si-ma-cai/na-hoi",
+					   "lc/bac-ha/na-hoi"));
+		ASSERT_TRUE(scopemap_under(m, "lc/bac-ha/na-hoi", ""));
+		ASSERT_TRUE(!scopemap_under(m, "lc/bac-ha/na-hoi",
+					    "lc/si-ma-cai/ban-mu"));
+		ASSERT_TRUE(!scopemap_under(NULL, "lc/bac-ha/na-hoi",
+					    "lc/si-ma-cai"));
+		scopemap_free(m);
+	}
+}
+
+/* --- grant checks through the trust set ------------------------------- */
+
+static uint8_t *cert_for(const struct key *root, const struct key *subj,
+			 const char *name, const char *prefix, size_t *len)
+{
+	struct cert c;
+	uint8_t *p;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.network_id, net_id, 32);
+	memcpy(c.issuer, root->pk, 32);
+	memcpy(c.subject, subj->pk, 32);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.role = CERT_VILLAGE;
+	snprintf(c.read[0], sizeof(c.read[0]), "%s", prefix);
+	snprintf(c.write[0], sizeof(c.write[0]), "%s", prefix);
+	c.nread = c.nwrite = 1;
+	c.not_before_ms = T0 - 86400000ull;
+	ASSERT_OK(cert_sign(&c, root->sk, &p, len));
+	return p;
+}
+
+static int add(struct store *st, int kind, const uint8_t *p, size_t n,
+	       char *why, size_t wl)
+{
+	struct store_txn *t;
+	struct trustset_item it = { kind, p, n };
+	struct trustset_out o;
+	ASSERT_OK(store_txn_begin(st, 0, &t));
+	ASSERT_OK(trustset_add(t, net_id, &it, 1, &o));
+	ASSERT_OK(store_txn_commit(t));
+	snprintf(why, wl, "%s", o.why);
+	return o.status;
+}
+
+static int check(struct store *st, const struct key *author,
+		 const char *scope, char *why, size_t wl)
+{
+	struct store_txn *t;
+	struct trustset_cache *c = trustset_cache_new();
+	struct entry e;
+	uint8_t id[32] = { 7 };
+	int r;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, net_id, 32);
+	memcpy(e.author, author->pk, 32);
+	snprintf(e.scope, sizeof(e.scope), "%s", scope);
+	snprintf(e.collection, sizeof(e.collection), "health_profile");
+	e.seq = 1;
+	e.hlc = (T0 + 1000) << 16;
+	ASSERT_OK(store_txn_begin(st, 1, &t));
+	r = trustset_entry_check(t, c, &e, id, why, wl);
+	store_txn_abort(t);
+	trustset_cache_free(c);
+	return r;
+}
+
+static void test_grants(void)
+{
+	struct key root, village, commune, other;
+	struct store *st;
+	struct store_txn *t;
+	struct scope_move m;
+	uint8_t *p;
+	size_t n;
+	char why[256], *dir, cmd[4200];
+	const char *tmp = getenv("TMPDIR");
+
+	key_from(0x01, &root);
+	key_from(0x02, &village);
+	key_from(0x03, &commune);
+	key_from(0x04, &other);
+	dir = malloc(4096);
+	snprintf(dir, 4096, "%s/hamlet-scopemap-XXXXXX", tmp ? tmp : "/tmp");
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_OK(store_open(dir, NULL, &st));
+	ASSERT_OK(store_txn_begin(st, 0, &t));
+	ASSERT_OK(trustset_root_set(t, root.pk));
+	ASSERT_OK(store_txn_commit(t));
+	p = cert_for(&root, &village, "na-hoi", "lc/bac-ha/na-hoi", &n);
+	ASSERT_EQ(add(st, TRUST_CERT, p, n, why, sizeof(why)), TRUSTSET_ADDED);
+	free(p);
+	p = cert_for(&root, &commune, "si-ma-cai", "lc/si-ma-cai", &n);
+	ASSERT_EQ(add(st, TRUST_CERT, p, n, why, sizeof(why)), TRUSTSET_ADDED);
+	free(p);
+
+	TEST_START("before the move: the village writes its own scope, the new commune cannot write the old one's");
+	ASSERT_OK(check(st, &village, "lc/bac-ha/na-hoi", why, sizeof(why)));
+	ASSERT_EQ(check(st, &commune, "lc/bac-ha/na-hoi", why, sizeof(why)),
+		  HAMLET_ECERT);
+	ASSERT_TRUE(strstr(why, "does not let it write") != NULL);
+
+	TEST_START("a move not signed by the root is refused, naming why");
+	m = mv("lc/bac-ha", "lc/si-ma-cai", T0);
+	memcpy(m.issuer, other.pk, 32);
+	ASSERT_OK(move_sign(&m, other.sk, &p, &n));
+	ASSERT_EQ(add(st, TRUST_MOVE, p, n, why, sizeof(why)),
+		  TRUSTSET_REFUSED);
+	ASSERT_TRUE(strstr(why, "not the network's root") != NULL);
+	free(p);
+	ASSERT_EQ(check(st, &commune, "lc/bac-ha/na-hoi", why, sizeof(why)),
+		  HAMLET_ECERT);
+
+	TEST_START("after the root's move: the old certificate still holds, and the new commune's covers the old commune's scopes");
+	memcpy(m.issuer, root.pk, 32);
+	ASSERT_OK(move_sign(&m, root.sk, &p, &n));
+	ASSERT_EQ(add(st, TRUST_MOVE, p, n, why, sizeof(why)), TRUSTSET_ADDED);
+	ASSERT_EQ(add(st, TRUST_MOVE, p, n, why, sizeof(why)), TRUSTSET_KNOWN);
+	free(p);
+	ASSERT_OK(check(st, &village, "lc/bac-ha/na-hoi", why, sizeof(why)));
+	ASSERT_OK(check(st, &village, "lc/si-ma-cai/na-hoi", why, sizeof(why)));
+	ASSERT_OK(check(st, &commune, "lc/bac-ha/na-hoi", why, sizeof(why)));
+	ASSERT_EQ(check(st, &village, "lc/bac-ha/ta-chai", why, sizeof(why)),
+		  HAMLET_ECERT);
+	ASSERT_EQ(check(st, &commune, "lc/muong-khuong/x", why, sizeof(why)),
+		  HAMLET_ECERT);
+
+	TEST_START("the map loads from the trust set");
+	{
+		struct scopemap *sm;
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(scopemap_load(t, &sm));
+		store_txn_abort(t);
+		ASSERT_EQ(scopemap_size(sm), 1);
+		ASSERT_STREQ(res(sm, "lc/bac-ha/na-hoi"), "lc/si-ma-cai/na-hoi");
+		scopemap_free(sm);
+	}
+
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	free(dir);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	test_map();
+	test_grants();
+	TEST_DONE();
+}
