@@ -87,7 +87,7 @@ int main(void)
 	}
 	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
-	struct bundle_create_opts o = { NULL, NULL };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0 };
 	ASSERT_OK(bundle_create(a, bun, &o, NULL, why, sizeof(why)));
 	th_digest(a, da);
 
