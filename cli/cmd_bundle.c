@@ -74,7 +74,9 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			cli_hex(hd->for_summary, 8, sh);
 			fprintf(f, "  for:        node %s (summary %s...)\n", h, sh);
 		} else {
-			fprintf(f, "  for:        anyone (not made from a summary)\n");
+			fprintf(f, "  for:        %s\n",
+				rep->sealed ? "(not made from a summary)"
+					    : "anyone (not made from a summary)");
 		}
 	} else {
 		fprintf(f, "  header:     MISSING or damaged\n");
