@@ -299,6 +299,10 @@ static int bundle_create_run(const char *out, const char *forsum,
 			char h[65];
 			cli_hex(res.sealed_to, 32, h);
 			json_object_set_new(j, "sealed_to", json_string(h));
+			json_object_set_new(j, "sealed_to_name",
+					    res.sealed_name[0]
+						    ? json_string(res.sealed_name)
+						    : json_null());
 		} else {
 			json_object_set_new(j, "sealed_to", json_null());
 		}
