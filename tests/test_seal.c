@@ -59,38 +59,6 @@ static struct randombytes_implementation det_impl = {
 
 /* --- files ------------------------------------------------------------ */
 
-static uint8_t *slurp(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	ASSERT_TRUE(f != NULL);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *p = malloc((size_t)n + 1);
-	ASSERT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*ret_len = (size_t)n;
-	return p;
-}
-
-static void spit(const char *path, const uint8_t *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ASSERT_TRUE(f != NULL);
-	ASSERT_EQ(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
-static uint64_t count_entries(struct node *n)
-{
-	struct store_txn *t;
-	uint64_t c;
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(store_count(t, ST_ENTRIES, &c));
-	store_txn_abort(t);
-	return c;
-}
-
 static int has_problem(const struct bundle_report *rep, const char *needle)
 {
 	for (size_t i = 0; i < rep->problems.n; i++)
@@ -156,7 +124,7 @@ static void golden(const char *dir)
 	seal_writer_free(s);
 	ASSERT_EQ(fclose(f), 0);
 
-	uint8_t *p = slurp(path, &len);
+	uint8_t *p = th_slurp(path, &len);
 	char *hex = malloc(2 * len + 1);
 	sodium_bin2hex(hex, 2 * len + 1, p, len);
 	if (strcmp(hex, golden_hex) != 0)
@@ -267,14 +235,7 @@ int main(void)
 	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
 	struct node *v = th_node(dir, net, "commune", "bk/bt/qt");
 	struct node *c = th_node(dir, net, "other", "bk/bt/qt");
-	for (int i = 0; i < N; i++) {
-		char id[32], spec[256];
-		snprintf(id, sizeof(id), "HP-%d", i);
-		snprintf(spec, sizeof(spec),
-			 "person_id=0011223344%02d;full_name=SEALMARK-%d;birth_date=1990-01-0%d",
-			 i, i, i + 1);
-		ASSERT_OK(th_put(a, "health_profile", id, spec));
-	}
+	th_put_profiles(a, N, "SEALMARK");
 	snprintf(sum, sizeof(sum), "%s/v.sum", dir);
 	snprintf(bun, sizeof(bun), "%s/v.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
@@ -292,7 +253,7 @@ int main(void)
 	ASSERT_TRUE(res.sealed);
 	ASSERT_MEMEQ(res.sealed_to, v->pk, 32);
 	ASSERT_STREQ(res.sealed_name, "commune");
-	p = slurp(bun, &len);
+	p = th_slurp(bun, &len);
 	p[len] = 0;
 	ASSERT_TRUE(seal_is_sealed(p, len));
 	ASSERT_TRUE(memmem(p, len, "SEALMARK", 8) == NULL);
@@ -307,7 +268,7 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "sealed for another node") != NULL);
 	ASSERT_TRUE(strstr(why, "\"commune\"") != NULL);
 	bundle_report_close(&rep);
-	ASSERT_EQ(count_entries(c), 0);
+	ASSERT_EQ(th_count_entries(c), 0);
 	ASSERT_EQ(bundle_check(bun, NULL, &rep, why, sizeof(why)), HAMLET_EKEY);
 	ASSERT_TRUE(strstr(why, "sealed for node") != NULL);
 	bundle_report_close(&rep);
@@ -353,13 +314,13 @@ int main(void)
 		struct bundle_create_opts o5 = { NULL, sum, NULL, 1 };
 		ASSERT_OK(bundle_create(a, b2, &o5, &res, why, sizeof(why)));
 		ASSERT_TRUE(!res.sealed);
-		p = slurp(b2, &len);
+		p = th_slurp(b2, &len);
 		ASSERT_MEMEQ(p, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN);
 		ASSERT_TRUE(memmem(p, len, "SEALMARK", 8) != NULL);
 		free(p);
 	}
 
-	p = slurp(bun, &len);
+	p = th_slurp(bun, &len);
 	v = copy_node(dir, "commune-orig", "v2");
 	th_digest(v, before);
 	node_close(v);
@@ -367,7 +328,7 @@ int main(void)
 	TEST_START("any single flipped byte is detected; nothing damaged is applied; intact frames import");
 	for (size_t i = 0; i < len; i++) {
 		p[i] ^= 0x40;
-		spit(bad, p, len);
+		th_spit(bad, p, len);
 		p[i] ^= 0x40;
 		v = copy_node(dir, "commune-orig", "v2");
 		int r = bundle_import(v, bad, &rep, why, sizeof(why));
@@ -393,18 +354,7 @@ int main(void)
 					   (unsigned long long)rep.stats.held);
 		}
 		bundle_report_close(&rep);
-		struct audit_report ar;
-		ASSERT_OK(audit_store(v->st, v->net.id, &ar));
-		ASSERT_TRUE(!audit_failed(&ar));
-		audit_report_close(&ar);
-		/* the intact bundle completes it, to exactly an intact import */
-		ASSERT_OK(bundle_import(v, bun, &rep, why, sizeof(why)));
-		ASSERT_EQ(rep.stats.rejected, 0);
-		bundle_report_close(&rep);
-		th_digest(v, now);
-		if (memcmp(now, after, 32) != 0)
-			TEST_FAIL_("flip at byte %zu left records that differ from an intact import's",
-				   i);
+		th_bundle_heals(v, bun, after, i);
 		node_close(v);
 	}
 
@@ -417,13 +367,13 @@ int main(void)
 				  offs[nf - 1], offs[nf - 1] + 20, len - 1,
 				  len * 2 / 3 };
 		for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
-			spit(bad, p, cuts[k]);
+			th_spit(bad, p, cuts[k]);
 			v = copy_node(dir, "commune-orig", "v2");
 			int r = bundle_import(v, bad, &rep, why, sizeof(why));
 			if (cuts[k] < SEAL_HEADER_LEN) {
 				ASSERT_TRUE(r < 0);
 				ASSERT_TRUE(why[0] != 0);
-				ASSERT_EQ(count_entries(v), 0);
+				ASSERT_EQ(th_count_entries(v), 0);
 			} else {
 				ASSERT_OK(r);
 				if (!has_problem(&rep, "cut short"))
@@ -449,7 +399,7 @@ int main(void)
 		memcpy(q, p, offs[nf - 1]);
 		memcpy(q + offs[nf - 1], p + f1, n1);
 		memcpy(q + offs[nf - 1] + n1, p + offs[nf - 1], len - offs[nf - 1]);
-		spit(bad, q, len + n1);
+		th_spit(bad, q, len + n1);
 		v = copy_node(dir, "commune-orig", "v2");
 		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
 		ASSERT_TRUE(has_problem(&rep, "is a repeat"));
@@ -463,7 +413,7 @@ int main(void)
 		memcpy(q, p, f1);
 		memcpy(q + f1, p + offs[nf - 1], nl);
 		memcpy(q + f1 + nl, p + f1, n1);
-		spit(bad, q, len);
+		th_spit(bad, q, len);
 		v = copy_node(dir, "commune-orig", "v2");
 		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
 		ASSERT_TRUE(has_problem(&rep, "missing"));

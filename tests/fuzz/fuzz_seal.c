@@ -2,6 +2,7 @@
  * recipient's key, then the plain frames inside. The key is fixed, so
  * that mutations reach the frames. */
 #include "bundle_format.h"
+#include "fuzz_bundle_seed.h"
 #include "seal.h"
 
 #include <sodium.h>
@@ -48,34 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
-	static uint8_t *seeds[1];
-	static size_t lens[1];
-	char path[] = "/tmp/fuzz-seal-XXXXXX";
-	int fd = mkstemp(path);
-	struct bundle_header h;
-	struct bundle_writer *w;
-	uint8_t pk[32], sk[64], rpk[32], rsk[64], env[40] = { 0x93 },
-		sig[64] = { 0 };
-	if (fd < 0 || sodium_init() < 0)
+	uint8_t pk[32], sk[64];
+	if (sodium_init() < 0)
 		exit(1);
-	close(fd);
-	unlink(path);
-	crypto_sign_keypair(pk, sk);
-	fixed_key(rpk, rsk);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.creator, pk, 32);
-	if (bundle_writer_open_sealed(path, &h, rpk, &w) < 0)
-		exit(1);
-	bundle_writer_add(w, env, sizeof(env), sig, (const uint8_t *)"body", 4);
-	bundle_writer_add(w, env, sizeof(env), sig, NULL, 0);
-	if (bundle_writer_finish(w, sk) < 0)
-		exit(1);
-	FILE *f = fopen(path, "rb");
-	seeds[0] = malloc(1 << 16);
-	lens[0] = fread(seeds[0], 1, 1 << 16, f);
-	fclose(f);
-	unlink(path);
-	*ret_seeds = seeds;
-	*ret_lens = lens;
-	return 1;
+	fixed_key(pk, sk);
+	return fuzz_bundle_seed(pk, ret_seeds, ret_lens);
 }
