@@ -1,5 +1,6 @@
 /*
- * hamlet bundle create [--for SUMMARY] [--scope PREFIX] OUT
+ * hamlet bundle create [--for SUMMARY] [--seal-to KEY | --unsealed]
+ *                      [--scope PREFIX] OUT
  * hamlet bundle import FILE
  * hamlet bundle inspect FILE
  */
@@ -73,10 +74,22 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			cli_hex(hd->for_summary, 8, sh);
 			fprintf(f, "  for:        node %s (summary %s...)\n", h, sh);
 		} else {
-			fprintf(f, "  for:        anyone (not made from a summary)\n");
+			fprintf(f, "  for:        %s\n",
+				rep->sealed ? "(not made from a summary)"
+					    : "anyone (not made from a summary)");
 		}
 	} else {
 		fprintf(f, "  header:     MISSING or damaged\n");
+	}
+	if (rep->sealed) {
+		cli_hex(rep->sealed_to, 32, h);
+		fprintf(f, "  sealed:     yes, for node %s%s%s%s; %llu sealed frame%s opened\n",
+			h, rep->sealed_name[0] ? " (" : "", rep->sealed_name,
+			rep->sealed_name[0] ? ")" : "",
+			(unsigned long long)rep->sealed_frames,
+			cli_plural(rep->sealed_frames));
+	} else {
+		fprintf(f, "  sealed:     NO: anyone who holds this file can read it\n");
 	}
 	fprintf(f, "  size:       %llu bytes, %llu frame%s\n",
 		(unsigned long long)rep->bytes,
@@ -153,6 +166,19 @@ json_t *cli_bundle_report_json(const char *path,
 	} else {
 		json_object_set_new(j, "header", json_null());
 	}
+	json_object_set_new(j, "sealed", json_boolean(rep->sealed));
+	if (rep->sealed) {
+		cli_hex(rep->sealed_to, 32, h);
+		json_object_set_new(j, "sealed_to", json_string(h));
+		json_object_set_new(j, "sealed_to_name",
+				    rep->sealed_name[0]
+					    ? json_string(rep->sealed_name)
+					    : json_null());
+		json_object_set_new(j, "sealed_frames",
+				    json_integer((json_int_t)rep->sealed_frames));
+	} else {
+		json_object_set_new(j, "sealed_to", json_null());
+	}
 	json_object_set_new(j, "bytes", json_integer((json_int_t)rep->bytes));
 	json_object_set_new(j, "frames", json_integer((json_int_t)rep->frames));
 	json_object_set_new(j, "entries",
@@ -208,15 +234,44 @@ json_t *cli_bundle_report_json(const char *path,
 
 /* --- subcommands ------------------------------------------------------- */
 
+/* "sealed for node HEX (NAME)" or "NOT sealed ...", for create's output */
+static void sealed_line(const struct bundle_create_result *res)
+{
+	char h[65];
+	const char *name = res->sealed_name;
+
+	if (!res->sealed) {
+		printf("NOT sealed: anyone who holds the file can read it (for public, non-personal data only)\n");
+		return;
+	}
+	cli_hex(res->sealed_to, 32, h);
+	printf("sealed for node %s%s%s%s: only that node can read it\n", h,
+	       name[0] ? " (" : "", name, name[0] ? ")" : "");
+}
+
 static int bundle_create_run(const char *out, const char *forsum,
-			     const char *scope)
+			     const char *scope, const char *seal_hex,
+			     int unsealed)
 {
 	struct node *n = NULL;
-	struct bundle_create_opts o = { scope, forsum };
+	uint8_t seal_to[32];
+	struct bundle_create_opts o = { scope, forsum,
+					seal_hex ? seal_to : NULL, unsealed };
 	struct bundle_create_result res = { 0 };
 	char why[512] = "";
 	int r;
 
+	if (seal_hex && unsealed)
+		return cli_usage_err("bundle",
+				     "create: --seal-to and --unsealed contradict each other; choose one");
+	if (seal_hex && (strlen(seal_hex) != 64 ||
+			 hex_decode(seal_hex, seal_to, 32) < 0))
+		return cli_usage_err("bundle",
+				     "create: --seal-to wants a node's public key, 64 hex digits (public_key in that node's node.conf), not \"%s\"",
+				     seal_hex);
+	if (!forsum && !seal_hex && !unsealed)
+		return cli_usage_err("bundle",
+				     "create: say whom the bundle is for. --for SUMMARY or --seal-to KEY seals it to that node, so that a lost stick exposes nothing; --unsealed writes it readable by anyone who finds it (public, non-personal data only)");
 	if (scope && scope[0] && (r = cli_check_scope(scope, "scope prefix")) < 0)
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
@@ -239,6 +294,18 @@ static int bundle_create_run(const char *out, const char *forsum,
 		json_object_set_new(j, "bytes", json_integer((json_int_t)res.bytes));
 		json_object_set_new(j, "body_bytes",
 				    json_integer((json_int_t)res.body_bytes));
+		json_object_set_new(j, "sealed", json_boolean(res.sealed));
+		if (res.sealed) {
+			char h[65];
+			cli_hex(res.sealed_to, 32, h);
+			json_object_set_new(j, "sealed_to", json_string(h));
+			json_object_set_new(j, "sealed_to_name",
+					    res.sealed_name[0]
+						    ? json_string(res.sealed_name)
+						    : json_null());
+		} else {
+			json_object_set_new(j, "sealed_to", json_null());
+		}
 		cli_json_print(j);
 	} else {
 		printf("wrote %s: %llu entr%s from %llu feed%s, %llu bytes\n",
@@ -246,6 +313,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		       res.entries == 1 ? "y" : "ies",
 		       (unsigned long long)res.feeds, cli_plural(res.feeds),
 		       (unsigned long long)res.bytes);
+		sealed_line(&res);
 		if (res.entries == 0)
 			printf("nothing to send: the recipient holds everything%s already\n",
 			       scope && scope[0] ? " in that scope" : "");
@@ -278,6 +346,8 @@ static int bundle_import_run(const char *path)
 			cli_hex(n->net.id, 32, b);
 			cli_err("bundle %s is for network %s, this node is on %s (%s); nothing imported: import it on a node of that network",
 				path, a, n->net.name, b);
+		} else if (rep.sealed || r == HAMLET_EKEY) {
+			cli_err("%s", why[0] ? why : hamlet_strerror(r));
 		} else {
 			cli_err("cannot import %s: %s", path,
 				why[0] ? why : hamlet_strerror(r));
@@ -317,11 +387,19 @@ static int bundle_inspect_run(const char *path)
 		n = NULL;
 	memset(&rep, 0, sizeof(rep));
 	why[0] = 0;
-	if ((r = bundle_check(path, NULL, &rep, why, sizeof(why))) < 0) {
-		cli_err("cannot read %s: %s", path,
-			why[0] ? why : hamlet_strerror(r));
+	/* a bundle sealed to this node opens with its key */
+	if ((r = bundle_check_key(path, NULL, n ? n->sk : NULL, &rep, why,
+				  sizeof(why))) < 0) {
+		if (rep.sealed)
+			cli_err("%s", why);
+		else
+			cli_err("cannot read %s: %s", path,
+				why[0] ? why : hamlet_strerror(r));
 		goto out;
 	}
+	if (rep.sealed)
+		bundle_node_name(n, rep.sealed_to, rep.sealed_name,
+				 sizeof(rep.sealed_name));
 	if (cli_global.json)
 		cli_json_print(cli_bundle_report_json(path, &rep, 0));
 	else
@@ -337,12 +415,14 @@ out:
 
 int cmd_bundle(int argc, char **argv)
 {
-	const char *forsum = NULL, *scope = NULL;
+	const char *forsum = NULL, *scope = NULL, *seal_to = NULL;
 	char *pos[2];
-	int npos, r;
+	int npos, r, unsealed = 0;
 	const struct cli_opt opts[] = {
 		{ "--for", &forsum, NULL },
 		{ "--scope", &scope, NULL },
+		{ "--seal-to", &seal_to, NULL },
+		{ "--unsealed", NULL, &unsealed },
 		{ NULL, NULL, NULL },
 	};
 
@@ -355,11 +435,13 @@ int cmd_bundle(int argc, char **argv)
 		if (npos < 2)
 			return cli_exit_code(cli_usage_err(
 				"bundle", "create: missing OUT, the bundle file to write"));
-		return cli_exit_code(bundle_create_run(pos[1], forsum, scope));
+		return cli_exit_code(bundle_create_run(pos[1], forsum, scope,
+						       seal_to, unsealed));
 	}
-	if (forsum || scope)
+	if (forsum || scope || seal_to || unsealed)
 		return cli_exit_code(cli_usage_err(
-			"bundle", "--for and --scope belong to \"bundle create\""));
+			"bundle",
+			"--for, --scope, --seal-to and --unsealed belong to \"bundle create\""));
 	if (strcmp(pos[0], "import") == 0 || strcmp(pos[0], "inspect") == 0) {
 		if (npos < 2)
 			return cli_exit_code(cli_usage_err(

@@ -39,7 +39,7 @@ static const char env_text[] =
 static const struct cli_option_help files[] = {
 	{ "HOME/node.conf", "the node's name, scope and public key" },
 	{ "HOME/node.key",
-	  "the node's secret key (mode 0600); never copy it to another machine" },
+	  "the node's secret key (mode 0600); never copy it to another machine. It also opens the bundles sealed to this node" },
 	{ "HOME/network.conf", "the node's copy of the network file" },
 	{ "HOME/store/", "the LMDB store of entries and records" },
 	{ "HOME/access/access.log",

@@ -259,6 +259,28 @@ static int network_of(const char *netfile, struct network_info *ni,
 	return 0;
 }
 
+/* The node of this home, opened to read, when there is one: its key
+ * opens a bundle sealed to it (an auditor's home). Quiet: a bundle that
+ * is not sealed needs no node. */
+static struct node *reader_open(void)
+{
+	struct node *n = NULL;
+	char why[512];
+	if (node_open(cli_home(), 1, &n, why, sizeof(why)) < 0)
+		return NULL;
+	return n;
+}
+
+/* Say that a bundle is sealed to a key this home does not hold. */
+static void sealed_err(const char *path, const char *why,
+		       const struct node *reader)
+{
+	cli_err("%s%s", why,
+		reader ? ""
+		       : "; an auditor opens a bundle sealed to them with --home THEIR-HOME");
+	(void)path;
+}
+
 static int verify_bundle(const char *path, const char *netfile)
 {
 	struct node *n = NULL;
@@ -272,8 +294,13 @@ static int verify_bundle(const char *path, const char *netfile)
 	if ((r = network_of(netfile, &ni, &n)) < 0)
 		goto out;
 	why[0] = 0;
-	if ((r = bundle_check(path, ni.id, &rep, why, sizeof(why))) < 0) {
-		if (r == HAMLET_ENETWORK && rep.has_header) {
+	if (!n)
+		n = reader_open();
+	if ((r = bundle_check_key(path, ni.id, n ? n->sk : NULL, &rep, why,
+				  sizeof(why))) < 0) {
+		if (r == HAMLET_EKEY && rep.sealed) {
+			sealed_err(path, why, n);
+		} else if (r == HAMLET_ENETWORK && rep.has_header) {
 			char a[65], b[65];
 			cli_hex(rep.header.network_id, 32, a);
 			cli_hex(ni.id, 32, b);
@@ -339,7 +366,7 @@ static void scratch_remove(const char *dir)
  * scratch store whose root is root, and the report is that store's.
  */
 static int report_bundle(const char *path, const uint8_t root[32],
-			 const uint8_t *network_id)
+			 const uint8_t *network_id, const struct node *reader)
 {
 	struct bundle_report chk, imp;
 	struct store *st = NULL;
@@ -350,9 +377,13 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	memset(&chk, 0, sizeof(chk));
 	memset(&imp, 0, sizeof(imp));
 	dir[0] = 0;
-	if ((r = bundle_check(path, network_id, &chk, why, sizeof(why))) < 0) {
-		cli_err("cannot check %s: %s", path,
-			why[0] ? why : hamlet_strerror(r));
+	if ((r = bundle_check_key(path, network_id, reader ? reader->sk : NULL,
+				  &chk, why, sizeof(why))) < 0) {
+		if (r == HAMLET_EKEY && chk.sealed)
+			sealed_err(path, why, reader);
+		else
+			cli_err("cannot check %s: %s", path,
+				why[0] ? why : hamlet_strerror(r));
 		goto out;
 	}
 	if (!chk.has_header) {
@@ -373,7 +404,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	snprintf(sdir, sizeof(sdir), "%s/store", dir);
 	why[0] = 0;
 	if ((r = report_bundle_import(path, sdir, root, chk.header.network_id,
-				      &st, &imp, why, sizeof(why))) < 0) {
+				      reader, &st, &imp, why, sizeof(why))) < 0) {
 		cli_err("cannot judge %s: %s", path,
 			why[0] ? why : hamlet_strerror(r));
 		goto out;
@@ -438,11 +469,16 @@ static int verify_bundle_report(const char *path, const char *netfile,
 	int r;
 
 	memset(&ni, 0, sizeof(ni));
-	if (root)
-		return report_bundle(path, root, NULL);
+	if (root) {
+		n = reader_open();
+		r = report_bundle(path, root, NULL, n);
+		goto out;
+	}
 	if ((r = network_of(netfile, &ni, &n)) < 0)
 		goto out;
-	r = report_bundle(path, ni.root_pk, ni.id);
+	if (!n)
+		n = reader_open();
+	r = report_bundle(path, ni.root_pk, ni.id, n);
 out:
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
 	node_close(n);

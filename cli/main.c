@@ -142,14 +142,18 @@ static const struct cli_option_help summary_opts[] = {
 };
 
 static const char *const bundle_syn[] = {
-	"bundle create [--for SUMMARY] [--scope PREFIX] OUT",
+	"bundle create [--for SUMMARY] [--seal-to KEY | --unsealed] [--scope PREFIX] OUT",
 	"bundle import FILE [--json]",
 	"bundle inspect FILE [--json]",
 	NULL
 };
 static const struct cli_option_help bundle_opts[] = {
 	{ "--for SUMMARY",
-	  "create: the recipient's summary file; only what it lacks goes in" },
+	  "create: the recipient's summary file; only what it lacks goes in, sealed to that node" },
+	{ "--seal-to KEY",
+	  "create: seal to this node key instead (64 hex digits, public_key in its node.conf), for instance an auditor's" },
+	{ "--unsealed",
+	  "create: do not seal: anyone who holds the file can read it (public, non-personal data only)" },
 	{ "--scope PREFIX",
 	  "create: only feeds whose scope lies at or below PREFIX" },
 	{ NULL, NULL },
@@ -430,6 +434,14 @@ const struct cli_command cli_commands[] = {
 	  "lacks (--for), or only the feeds under a scope (--scope), or\n"
 	  "everything.\n"
 	  "\n"
+	  "A bundle made for a summary is sealed (encrypted) to the summary's\n"
+	  "node: only that node's key (its node.key) opens it, so a lost stick\n"
+	  "exposes nothing but whom the bundle is for. --seal-to KEY seals to\n"
+	  "any node key instead, an auditor's say. A bundle for nobody needs\n"
+	  "--unsealed, and then anyone who holds it can read it: use it only\n"
+	  "for public, non-personal data. create says whether it sealed the\n"
+	  "bundle, and to whom.\n"
+	  "\n"
 	  "import verifies every entry of a bundle and stores what verifies,\n"
 	  "by the same path as entries from the network; importing twice is\n"
 	  "harmless. It reports how many entries were applied, already held\n"
@@ -439,15 +451,21 @@ const struct cli_command cli_commands[] = {
 	  "everything verified, 1 when anything was damaged, rejected or\n"
 	  "forked (what verified is imported all the same), 3 or 4 when\n"
 	  "nothing could be imported (no such file, not a bundle, a bundle of\n"
-	  "another network).\n"
+	  "another network, a bundle sealed for another node: the message\n"
+	  "names that node's key, and its name when its certificate is known\n"
+	  "here). A damaged sealed frame is reported and loses only what it\n"
+	  "held; a file cut short is reported so.\n"
 	  "\n"
 	  "inspect reads a bundle without importing it, and needs no node: the\n"
 	  "header (network, creator, creation time, scope, the node it was\n"
-	  "made for), the counts and the trailer's state. Exits 1 when\n"
+	  "made for, whether it is sealed and to whom), the counts and the\n"
+	  "trailer's state. A bundle sealed to this node opens with its key;\n"
+	  "one sealed for another node is refused as by import. Exits 1 when\n"
 	  "something in it is damaged.",
 	  bundle_opts,
 	  "hamlet bundle create --for /media/usb/na-pai.summary /media/usb/na-pai.bundle\n"
-	  "hamlet bundle import /media/usb/na-pai.bundle" },
+	  "hamlet bundle import /media/usb/na-pai.bundle\n"
+	  "hamlet bundle create --seal-to \"$AUDITOR_KEY\" /media/usb/for-auditor.bundle" },
 	{ "verify", cmd_verify, "audit the store or a bundle without trusting it",
 	  verify_syn,
 	  "Check the whole store without trusting it: every signature, every\n"
@@ -593,7 +611,7 @@ const struct cli_exit_help cli_exit_help[] = {
 	  "usage error: unknown command or option, missing argument" },
 	{ CLI_EXIT_NOTFOUND, "not found: record, file or node" },
 	{ CLI_EXIT_INVALID,
-	  "invalid input: schema, JSON, CSV, a bundle or summary of another network, a file that already exists" },
+	  "invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists" },
 	{ CLI_EXIT_SYSTEM, "store or system error" },
 	{ CLI_EXIT_DAMAGED,
 	  "verify: the store or bundle is damaged (restore it from a peer or a backup)" },

@@ -4,6 +4,7 @@
 #include "bytes.h"
 #include "error.h"
 #include "mp.h"
+#include "seal.h"
 #include "sig.h"
 
 #include <errno.h>
@@ -24,19 +25,45 @@ struct bundle_writer {
 	uint64_t count;
 	uint64_t bytes;
 	int failed;
+	struct seal_writer *seal; /* NULL: a plain bundle */
 };
 
+/* Plain bytes: hashed for the trailer, and written unless the file is
+ * sealed (then writer_frame() seals them). */
 static int writer_out(struct bundle_writer *w, const void *p, size_t n)
 {
 	if (w->failed)
 		return -EIO;
+	crypto_generichash_blake2b_update(&w->h, p, n);
+	if (w->seal)
+		return 0;
 	if (fwrite(p, 1, n, w->f) != n) {
 		w->failed = 1;
 		return -errno ? -errno : -EIO;
 	}
-	crypto_generichash_blake2b_update(&w->h, p, n);
 	w->bytes += n;
 	return 0;
+}
+
+/* A sealed bundle: each plain frame becomes one sealed frame, the
+ * trailer the last. */
+static int writer_seal(struct bundle_writer *w, int type, const uint8_t *hdr,
+		       const uint8_t *p, size_t n)
+{
+	uint8_t *buf = malloc(BUNDLE_FRAME_HDR + n);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, hdr, BUNDLE_FRAME_HDR);
+	memcpy(buf + BUNDLE_FRAME_HDR, p, n);
+	r = seal_writer_frame(w->seal, buf, BUNDLE_FRAME_HDR + n,
+			      type == BUNDLE_FRAME_TRAILER);
+	sodium_memzero(buf, BUNDLE_FRAME_HDR + n);
+	free(buf);
+	if (r < 0)
+		w->failed = 1;
+	return r;
 }
 
 static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
@@ -53,13 +80,21 @@ static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
 	    (r = bytes_put_u8(&hw, 0)) < 0 ||
 	    (r = bytes_put_be32(&hw, (uint32_t)n)) < 0)
 		return r;
-	if ((r = writer_out(w, hdr, bytes_written(&hw))) < 0)
+	if ((r = writer_out(w, hdr, bytes_written(&hw))) < 0 ||
+	    (r = writer_out(w, p, n)) < 0)
 		return r;
-	return writer_out(w, p, n);
+	return w->seal ? writer_seal(w, type, hdr, p, n) : 0;
 }
 
 int bundle_writer_open(const char *path, const struct bundle_header *hd,
 		       struct bundle_writer **ret)
+{
+	return bundle_writer_open_sealed(path, hd, NULL, ret);
+}
+
+int bundle_writer_open_sealed(const char *path, const struct bundle_header *hd,
+			      const uint8_t *seal_to,
+			      struct bundle_writer **ret)
 {
 	struct bundle_writer *w = calloc(1, sizeof(*w));
 	struct mp_writer mw;
@@ -86,6 +121,8 @@ int bundle_writer_open(const char *path, const struct bundle_header *hd,
 		r = -errno;
 		goto fail;
 	}
+	if (seal_to && (r = seal_writer_new(w->f, seal_to, &w->seal)) < 0)
+		goto fail;
 	if ((r = writer_out(w, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN)) < 0)
 		goto fail;
 	mp_writer_init(&mw);
@@ -197,7 +234,7 @@ uint64_t bundle_writer_count(const struct bundle_writer *w)
 
 uint64_t bundle_writer_bytes(const struct bundle_writer *w)
 {
-	return w->bytes;
+	return w->seal ? seal_writer_bytes(w->seal) : w->bytes;
 }
 
 int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64])
@@ -244,6 +281,7 @@ void bundle_writer_free(struct bundle_writer *w)
 {
 	if (!w)
 		return;
+	seal_writer_free(w->seal);
 	if (w->f) {
 		fclose(w->f);
 		unlink(w->part);

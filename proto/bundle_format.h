@@ -68,6 +68,15 @@ struct bundle_writer;
  */
 int bundle_writer_open(const char *path, const struct bundle_header *h,
 		       struct bundle_writer **ret);
+/*
+ * bundle_writer_open(), sealed to seal_to (an Ed25519 public key; NULL: a
+ * plain bundle): the same frames, each sealed on its own (proto/seal.h),
+ * so that the file tells nothing but whom it is for. HAMLET_EKEY when
+ * seal_to is not a valid key.
+ */
+int bundle_writer_open_sealed(const char *path, const struct bundle_header *h,
+			      const uint8_t *seal_to,
+			      struct bundle_writer **ret);
 /* Append one entry (body may be NULL). */
 int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
 		      size_t env_len, const uint8_t sig[64],
@@ -76,7 +85,8 @@ int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
  * entries, so a reader holds the certificates that judge them first. */
 int bundle_writer_add_trust(struct bundle_writer *w, int kind,
 			    const uint8_t *data, size_t len);
-/* Write the trailer signed with the creator's secret key, fsync, rename.
+/* Write the trailer signed with the creator's secret key (its
+ * content hash covers the plain bytes, sealed or not), fsync, rename.
  * The writer is freed whatever the result. */
 int bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[64]);
 /* Abandon: remove the partial file. Accepts NULL. */

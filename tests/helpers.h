@@ -5,6 +5,7 @@
 #ifndef HAMLET_TEST_HELPERS_H
 #define HAMLET_TEST_HELPERS_H
 
+#include "audit.h"
 #include "bundle.h"
 #include "cert.h"
 #include "error.h"
@@ -40,6 +41,31 @@ static __attribute__((unused)) void th_rmrf(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+/* A whole file, malloc'd with one byte to spare; *ret_len its size. */
+static __attribute__((unused)) uint8_t *th_slurp(const char *path,
+						 size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	ASSERT_TRUE(f != NULL);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *p = malloc((size_t)n + 1);
+	ASSERT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*ret_len = (size_t)n;
+	return p;
+}
+
+static __attribute__((unused)) void th_spit(const char *path,
+					    const uint8_t *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fwrite(p, 1, n, f), n);
+	fclose(f);
 }
 
 /* A network file in dir; returns its path (malloc'd). */
@@ -179,6 +205,17 @@ static __attribute__((unused)) void th_certify(struct node *n,
 	th_certify_as(n, netfile, read, write, expires_ms, 0);
 }
 
+/* The entries n's store holds. */
+static __attribute__((unused)) uint64_t th_count_entries(struct node *n)
+{
+	struct store_txn *t;
+	uint64_t c;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(store_count(t, ST_ENTRIES, &c));
+	store_txn_abort(t);
+	return c;
+}
+
 /* The records n holds. */
 static __attribute__((unused)) uint64_t th_records(struct node *n)
 {
@@ -282,6 +319,20 @@ static __attribute__((unused)) int th_put(struct node *n, const char *coll, cons
 	return r;
 }
 
+/* n health profiles HP-0.. HP-(n-1), named "NAME i", written on node. */
+static __attribute__((unused)) void th_put_profiles(struct node *node, int n,
+						    const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		char id[32], spec[256];
+		snprintf(id, sizeof(id), "HP-%d", i);
+		snprintf(spec, sizeof(spec),
+			 "person_id=0011223344%02d;full_name=%s %d;birth_date=1990-01-0%d",
+			 i, name, i, i % 9 + 1);
+		ASSERT_OK(th_put(node, "health_profile", id, spec));
+	}
+}
+
 /* The node's state digest; the kept one must be what its records hash to. */
 static __attribute__((unused)) void th_digest(struct node *n, uint8_t out[32])
 {
@@ -315,7 +366,7 @@ static __attribute__((unused)) void th_sync(struct node *a, struct node *b, cons
 	snprintf(sum, sizeof(sum), "%s/sum-%s", dir, b->name);
 	snprintf(bun, sizeof(bun), "%s/bundle-%s-%s", dir, a->name, b->name);
 	ASSERT_OK(summary_write(b->st, b->net.id, b->pk, NULL, 0, sum, NULL));
-	struct bundle_create_opts o = { NULL, sum };
+	struct bundle_create_opts o = { NULL, sum, NULL, 0 };
 	if (bundle_create(a, bun, &o, NULL, why, sizeof(why)) < 0) {
 		fprintf(stderr, "bundle_create: %s\n", why);
 		exit(1);
@@ -326,6 +377,32 @@ static __attribute__((unused)) void th_sync(struct node *a, struct node *b, cons
 	}
 	ASSERT_EQ(rep.stats.rejected, 0);
 	bundle_report_close(&rep);
+}
+
+/*
+ * After importing a damaged copy of the bundle bun (the flip at byte i):
+ * n's store audits clean, and the intact bundle then brings it to the
+ * digest after, as if the damaged copy had never come.
+ */
+static __attribute__((unused)) void th_bundle_heals(struct node *n,
+						    const char *bun,
+						    const uint8_t after[32],
+						    size_t i)
+{
+	struct audit_report ar;
+	struct bundle_report rep;
+	uint8_t now[32];
+	char why[512];
+	ASSERT_OK(audit_store(n->st, n->net.id, &ar));
+	ASSERT_TRUE(!audit_failed(&ar));
+	audit_report_close(&ar);
+	ASSERT_OK(bundle_import(n, bun, &rep, why, sizeof(why)));
+	ASSERT_EQ(rep.stats.rejected, 0);
+	bundle_report_close(&rep);
+	th_digest(n, now);
+	if (memcmp(now, after, 32) != 0)
+		TEST_FAIL_("flip at byte %zu left records that differ from an intact import's",
+			   i);
 }
 
 /* Count conflicts of a record (field conflicts + delete) and duplicates. */

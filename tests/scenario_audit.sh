@@ -28,7 +28,7 @@ rc() {
 }
 # jq_ok DESCRIPTION FILTER: the JSON in $T/out makes FILTER true
 jq_ok() {
-	if jq -e "$2" "$T/out" >/dev/null; then ok "$1"; else fail "$1 (jq: $2)"; fi
+	if [ -s "$T/out" ] && jq -e "$2" "$T/out" >/dev/null; then ok "$1"; else fail "$1 (jq: $2)"; fi
 }
 # has DESCRIPTION PATTERN: $T/out holds a line matching the ERE PATTERN
 has() {
@@ -56,23 +56,30 @@ check "F writes seq 1 in bk/qt/na-pai/clinic" F put --scope bk/qt/na-pai/clinic 
 check "F's home is copied, key and all" cp -a "$T/f" "$T/f2"
 check "F writes seq 2" F put --scope bk/qt/na-pai/clinic health_profile HP-F2 "$(hp 102)"
 check "the copy signs another seq 2" "$H" --home "$T/f2" put --scope bk/qt/na-pai/clinic health_profile HP-F3 "$(hp 103)"
-check "the copy's bundle reaches F" bash -c "'$H' --home '$T/f2' bundle create '$T/f2.bundle' >/dev/null &&
+check "the copy's bundle reaches F" bash -c "'$H' --home '$T/f2' bundle create --seal-to '$KF' '$T/f2.bundle' >/dev/null &&
 	{ '$H' --home '$T/f' bundle import '$T/f2.bundle' >/dev/null; test \$? = 1; }"
 
 # --- a revoked key's later entry ---------------------------------------
 check "G writes seq 1 and 2" bash -c "'$H' --home '$T/g' put health_profile HP-G1 '$(hp 201)' &&
 	'$H' --home '$T/g' put health_profile HP-G2 '$(hp 202)'"
-check "G's bundle reaches A" bash -c "'$H' --home '$T/g' bundle create '$T/g1.bundle' >/dev/null && '$H' --home '$T/a' bundle import '$T/g1.bundle' >/dev/null"
+KA=$(key a)
+check "G's bundle reaches A" bash -c "'$H' --home '$T/g' bundle create --seal-to '$KA' '$T/g1.bundle' >/dev/null && '$H' --home '$T/a' bundle import '$T/g1.bundle' >/dev/null"
 check "A holds G's seq 2" A get health_profile HP-G2
 check "A revokes G (the root's key; cut-off: what A holds)" A cert revoke "$KG" --root-key "$T/aud.root.key" --reason "PC stolen"
 check "G, not yet told, signs seq 3" G put health_profile HP-G3 "$(hp 203)"
-check "G's seq 3 reaches F before the revocation" bash -c "'$H' --home '$T/g' bundle create '$T/g2.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/g2.bundle' >/dev/null"
+check "G's seq 3 reaches F before the revocation" bash -c "'$H' --home '$T/g' bundle create --seal-to '$KF' '$T/g2.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/g2.bundle' >/dev/null"
 check "A erases HP-G1 at the person's request" A erase health_profile HP-G1 --reason "request of the person"
-check "then A's bundle (with the revocation and the erasure) reaches F" bash -c "'$H' --home '$T/a' bundle create '$T/a.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/a.bundle' >/dev/null"
-check "F bundles everything it holds" F bundle create "$T/f.bundle"
+check "then A's bundle (with the revocation and the erasure) reaches F" bash -c "'$H' --home '$T/a' bundle create --seal-to '$KF' '$T/a.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/a.bundle' >/dev/null"
+check "the auditor U has a home of its own (its key)" "$H" --home "$T/u" init --network "$T/aud.network" --name auditor --scope bk
+KU=$(key u)
+check "F bundles everything it holds, sealed to the auditor" F bundle create --seal-to "$KU" "$T/f.bundle"
+check "the sealed bundle's bytes lack HP-G2's name" bash -c "! grep -qaF 'Person 202' '$T/f.bundle'"
+rc 4 "without the auditor's key the bundle cannot be judged, and says so" \
+	env HAMLET_HOME="$T/nowhere" "$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report --json
+check "it names the key it is sealed to, and how to open it" bash -c "grep -q 'sealed for .*$KU' '$T/err' && grep -q -- '--home' '$T/err'"
 
 # --- the report, given only the root public key ---------------------------
-export HAMLET_HOME="$T/nowhere" # no node is needed, nor used
+export HAMLET_HOME="$T/u" # the auditor's home: its key opens the bundle
 rc 1 "verify --bundle --root --report --json exits 1 (findings)" \
 	"$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report --json
 jq_ok "it is a version 1 report" '.report_version == 1'
@@ -94,7 +101,6 @@ jq_ok "the revoked key's later entry: seq 3 of bk/qt/ban-ho, refused as revoked"
 jq_ok "G's entries up to the cut-off stand" ".authors[] | select(.key == \"$KG\") | .feeds[] | select(.scope == \"bk/qt/ban-ho\") | .entries == 2"
 jq_ok "nothing else is refused" "[.authors[].refused[]] | length == 2"
 jq_ok "times are UTC" ".authors[] | select(.key == \"$KG\") | .first | test(\"Z\")"
-KA=$(key a)
 jq_ok "the erasure: A erased HP-G1, allowed, with its reason" \
 	".erasures[] | select(.record_id == \"HP-G1\") | .author == \"$KA\" and .allowed and .reason == \"request of the person\" and .collection == \"health_profile\" and (.time | test(\"Z\"))"
 jq_ok "it reached G's entry" ".erasures[] | select(.record_id == \"HP-G1\") | .entries_reached == 1"
@@ -119,7 +125,8 @@ check "no scratch directory is left behind" test -z "$(ls -d "${TMPDIR:-/tmp}"/h
 unset HAMLET_HOME
 
 # --- the store's own report: A kept what it refused ----------------------
-A bundle import "$T/f.bundle" >/dev/null 2>&1
+F bundle create --seal-to "$KA" "$T/fa.bundle" >/dev/null 2>&1
+A bundle import "$T/fa.bundle" >/dev/null 2>&1
 rc 1 "A's store report --json exits 1 (refused entries, the fork)" A verify --report --json
 jq_ok "on the store" '.source.kind == "store"'
 jq_ok "A kept F's entry outside its grant" ".authors[] | select(.key == \"$KF\") | .refused[] | select(.scope == \"bk/qt/na-pai\") | .reason == \"not_granted\""

@@ -51,7 +51,8 @@ check "X joins (province scope, no daemon)" N X init --network "$T/bk.network" -
 check "the root certifies X" issue X province bk --root-key "$ROOT"
 check "X writes a summary" N X summary --out "$T/X.sum"
 check "V1 makes a bundle for X before the erasure" N V1 bundle create --for "$T/X.sum" "$T/before.bundle"
-check "that bundle holds the marker" grep -qaF ERASEMEzq "$T/before.bundle"
+check "it is sealed to X: the marker is not in its bytes" bash -c "! grep -qaF ERASEMEzq '$T/before.bundle'"
+check "V1 makes a bundle for P too, before the erasure" N V1 bundle create --seal-to "$(key P)" "$T/before-p.bundle"
 
 # --- who may erase ---------------------------------------------------------
 refuse "V1 (a village, no administrator) may not erase" 4 "only an administrator" \
@@ -80,9 +81,9 @@ refuse "HP-E1 cannot be written again" 4 "erased" \
 
 # --- bundles after the erasure ---------------------------------------------
 check "C1 makes a bundle for X after the erasure" N C1 bundle create --for "$T/X.sum" "$T/after.bundle"
-check "it lacks the marker" bash -c "! grep -qaF ERASEMEzq '$T/after.bundle'"
-check "it still carries the profile to keep" grep -qaF KEEPMEzq "$T/after.bundle"
-check "the old bundle (made before) imports into P" N P bundle import "$T/before.bundle"
+check "an unsealed bundle of everything C1 holds, made now, lacks the marker" bash -c "'$H' --home '$T/C1' bundle create --unsealed '$T/after-plain.bundle' >/dev/null && ! grep -qaF ERASEMEzq '$T/after-plain.bundle'"
+check "and still carries the profile to keep" grep -qaF KEEPMEzq "$T/after-plain.bundle"
+check "the old bundle (made before) imports into P" N P bundle import "$T/before-p.bundle"
 check "and brings no erased body back into P's state" not_in_state P ERASEMEzq
 check "P: HP-E1 is still erased" bash -c "'$H' --home '$T/P' get health_profile HP-E1 --json | grep -q '\"erased\": true'"
 check "X imports the old bundle: it holds the marker" bash -c "'$H' --home '$T/X' bundle import '$T/before.bundle' >/dev/null && grep -rqaF ERASEMEzq '$T/X'"

@@ -97,7 +97,7 @@ else
 fi
 
 # --- bundles: evidence carried vs a damaged file -------------------------
-check "A bundles everything, the evidence with it" A bundle create "$T/all.bundle"
+check "A bundles everything, the evidence with it" A bundle create --unsealed "$T/all.bundle"
 rc 1 "verify --bundle exits 1 on an intact bundle carrying a fork" A verify --bundle "$T/all.bundle"
 has "and names it" "^verify: intact; carries evidence: .*feed $SCOPE seq 3"
 rc 1 "verify --bundle --json" A verify --bundle "$T/all.bundle" --json

@@ -2,38 +2,6 @@
 #include "audit.h"
 #include "helpers.h"
 
-static uint8_t *slurp(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	ASSERT_TRUE(f != NULL);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *p = malloc((size_t)n);
-	ASSERT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*ret_len = (size_t)n;
-	return p;
-}
-
-static void spit(const char *path, const uint8_t *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	ASSERT_TRUE(f != NULL);
-	ASSERT_EQ(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
-static uint64_t count_entries(struct node *n)
-{
-	struct store_txn *t;
-	uint64_t c;
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(store_count(t, ST_ENTRIES, &c));
-	store_txn_abort(t);
-	return c;
-}
-
 /* A store step that counts its calls and hands the batch to a node. */
 struct counting {
 	struct node *n;
@@ -72,22 +40,15 @@ int main(void)
 	char *net2 = th_network(dir, "net-b");
 	struct node *a = th_node(dir, net, "village", "bk/bt/qt/na-pai");
 	struct node *other = th_node(dir, net2, "stranger", "x");
-	char bun[4096], bad[4096], why[256], id[32];
+	char bun[4096], bad[4096], why[256];
 	struct bundle_report rep;
 	uint8_t da[32], db[32];
 	const int N = 3;
 
-	for (int i = 0; i < N; i++) {
-		snprintf(id, sizeof(id), "HP-%d", i);
-		char spec[256];
-		snprintf(spec, sizeof(spec),
-			 "person_id=0011223344%02d;full_name=Person %d;birth_date=1990-01-0%d",
-			 i, i, i + 1);
-		ASSERT_OK(th_put(a, "health_profile", id, spec));
-	}
+	th_put_profiles(a, N, "Person");
 	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
-	struct bundle_create_opts o = { NULL, NULL };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0 };
 	ASSERT_OK(bundle_create(a, bun, &o, NULL, why, sizeof(why)));
 	th_digest(a, da);
 
@@ -119,7 +80,7 @@ int main(void)
 		ASSERT_EQ(c.calls, 1);
 		ASSERT_TRUE(strstr(why, "the store step refused") != NULL);
 		bundle_report_close(&rep);
-		ASSERT_EQ(count_entries(w), 0);
+		ASSERT_EQ(th_count_entries(w), 0);
 		c.fail = 0;
 		ASSERT_OK(bundle_import_with(w, bun, counting_ingest, counting_trust, &c, &rep,
 					     why, sizeof(why)));
@@ -128,7 +89,7 @@ int main(void)
 		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_OK);
 		ASSERT_EQ(rep.problems.total, 0);
 		bundle_report_close(&rep);
-		ASSERT_EQ(count_entries(w), N);
+		ASSERT_EQ(th_count_entries(w), N);
 		node_close(w);
 	}
 
@@ -137,13 +98,13 @@ int main(void)
 		  HAMLET_ENETWORK);
 	ASSERT_TRUE(strstr(why, "network") != NULL);
 	bundle_report_close(&rep);
-	ASSERT_EQ(count_entries(other), 0);
+	ASSERT_EQ(th_count_entries(other), 0);
 
 	TEST_START("a truncated bundle imports what is whole and says it was cut");
 	{
 		size_t len;
-		uint8_t *p = slurp(bun, &len);
-		spit(bad, p, len * 2 / 3);
+		uint8_t *p = th_slurp(bun, &len);
+		th_spit(bad, p, len * 2 / 3);
 		struct node *c = th_node(dir, net, "cut", "bk/bt/qt/cut");
 		ASSERT_OK(bundle_import(c, bad, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
@@ -158,7 +119,7 @@ int main(void)
 	TEST_START("any single flipped byte is detected and named; intact entries still import; nothing stored is lost");
 	{
 		size_t len;
-		uint8_t *p = slurp(bun, &len);
+		uint8_t *p = th_slurp(bun, &len);
 		struct node *c = th_node(dir, net, "victim", "bk/bt/qt/victim");
 		ASSERT_OK(th_put(c, "health_profile", "OWN-1",
 				 "person_id=009988776655;full_name=Own;birth_date=1970-07-07"));
@@ -182,7 +143,7 @@ int main(void)
 		}
 		for (size_t i = 0; i < len; i++) {
 			p[i] ^= 0x40;
-			spit(bad, p, len);
+			th_spit(bad, p, len);
 			p[i] ^= 0x40;
 			/* a fresh copy of the victim's store for each flip */
 			char cmd[8192];
@@ -222,19 +183,10 @@ int main(void)
 			ASSERT_OK(record_view_load(t, "health_profile", "OWN-1", &rv));
 			record_view_close(&rv);
 			store_txn_abort(t);
-			struct audit_report ar;
-			ASSERT_OK(audit_store(v->st, v->net.id, &ar));
-			ASSERT_TRUE(!audit_failed(&ar));
-			audit_report_close(&ar);
-			/* and the intact bundle completes it: exactly the
-			 * victim's records and the bundle's, nothing else */
-			ASSERT_OK(bundle_import(v, bun, &rep, why, sizeof(why)));
-			ASSERT_EQ(rep.stats.rejected, 0);
-			bundle_report_close(&rep);
-			th_digest(v, now);
-			if (memcmp(now, after, 32) != 0)
-				TEST_FAIL_("flip at byte %zu left records that differ from an intact import's",
-					   i);
+			/* the store audits clean, and the intact bundle
+			 * completes it: exactly the victim's records and the
+			 * bundle's, nothing else */
+			th_bundle_heals(v, bun, after, i);
 			node_close(v);
 		}
 		node_close(c);

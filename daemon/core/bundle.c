@@ -3,6 +3,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "scopemap.h"
+#include "seal.h"
 #include "summary.h"
 
 #include <errno.h>
@@ -292,6 +293,47 @@ out:
 	return r;
 }
 
+/* Whom the bundle is sealed to (*ret NULL: nobody): o->seal_to, else
+ * the summary's node unless o->unsealed. */
+static int create_seal_to(const struct bundle_create_opts *o,
+			  const struct summary *sum, const uint8_t **ret,
+			  char *why, size_t whylen)
+{
+	*ret = NULL;
+	if (o && o->seal_to) {
+		if (sum && memcmp(o->seal_to, sum->node, 32) != 0) {
+			char a[65], b[65];
+			hex_encode(o->seal_to, 32, a);
+			hex_encode(sum->node, 32, b);
+			snprintf(why, whylen,
+				 "the key to seal to (%s) is not the summary's node (%s): a bundle cut for one node would be readable only by another",
+				 a, b);
+			return HAMLET_EKEY;
+		}
+		*ret = o->seal_to;
+	} else if (sum && !o->unsealed) {
+		*ret = sum->node;
+	}
+	return 0;
+}
+
+/* The name of the node key: from our trust set, else from the chain
+ * the summary carries when the key is its node's. */
+static void sealed_name(struct node *n, const struct summary *sum,
+			const uint8_t key[32], char *out, size_t outlen)
+{
+	struct cert_chain *ch;
+
+	bundle_node_name(n, key, out, outlen);
+	if (out[0] || !sum || !sum->certs_len ||
+	    memcmp(sum->node, key, 32) != 0 || !(ch = malloc(sizeof(*ch))))
+		return;
+	if (cert_chain_decode(sum->certs, sum->certs_len, ch) == 0 &&
+	    memcmp(ch->c[0].subject, key, 32) == 0)
+		snprintf(out, outlen, "%s", ch->c[0].name);
+	free(ch);
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -305,6 +347,7 @@ int bundle_create(struct node *n, const char *path,
 	const char *prefix = o && o->scope_prefix && o->scope_prefix[0]
 				     ? o->scope_prefix
 				     : NULL;
+	const uint8_t *seal_to = NULL;
 	int r;
 
 	why[0] = 0;
@@ -319,6 +362,8 @@ int bundle_create(struct node *n, const char *path,
 	}
 	if ((r = create_header(n, o, prefix, &h, &sum, why, whylen)) < 0)
 		goto out;
+	if ((r = create_seal_to(o, sum, &seal_to, why, whylen)) < 0)
+		goto out;
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		goto out;
 	fl.prefix = prefix;
@@ -326,10 +371,23 @@ int bundle_create(struct node *n, const char *path,
 		goto out;
 	if (sum && (r = feeds_readable(t, sum, &fl, why, whylen)) < 0)
 		goto out;
-	if ((r = bundle_writer_open(path, &h, &w)) < 0) {
-		snprintf(why, whylen, "cannot write %s: %s", path,
-			 hamlet_strerror(r));
+	if ((r = bundle_writer_open_sealed(path, &h, seal_to, &w)) < 0) {
+		char hex[65];
+		if (r == HAMLET_EKEY) {
+			hex_encode(seal_to, 32, hex);
+			snprintf(why, whylen,
+				 "cannot seal to %s: it is not a valid node key",
+				 hex);
+		} else {
+			snprintf(why, whylen, "cannot write %s: %s", path,
+				 hamlet_strerror(r));
+		}
 		goto out;
+	}
+	if ((res.sealed = seal_to != NULL)) {
+		memcpy(res.sealed_to, seal_to, 32);
+		sealed_name(n, sum, seal_to, res.sealed_name,
+			    sizeof(res.sealed_name));
 	}
 	{
 		/* the trust set first: it judges the entries after it */
@@ -392,7 +450,25 @@ struct walk {
 	char *why;
 	size_t whylen;
 	walk_trust_cb trust; /* NULL: trust frames are only checked */
+	const uint8_t *sk;   /* opens a bundle sealed to it; may be NULL */
+	struct node *names;  /* names nodes by its trust set; may be NULL */
 };
+
+/* The bytes walked: the file mapped, or a sealed file's plain bundle. */
+struct walk_buf {
+	uint8_t *map;
+	size_t map_len;
+	struct seal_opened opened;
+	const uint8_t *p;
+	size_t len;
+};
+
+static void walk_buf_close(struct walk_buf *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	seal_opened_close(&b->opened);
+}
 
 static void short_hex(const uint8_t *p, char out[17])
 {
@@ -427,14 +503,106 @@ static int trailer_valid(const uint8_t *map, size_t len,
 	       bundle_trailer_verify(&tr, creator) == 0;
 }
 
+static int name_cb(void *ctx, int kind, const uint8_t id[32],
+		   const uint8_t *data, size_t len)
+{
+	struct cert c;
+	(void)kind;
+	(void)id;
+	if (cert_decode(data, len, &c, NULL) < 0)
+		return 0;
+	memcpy(ctx, &c, sizeof(c));
+	return 1;
+}
+
+void bundle_node_name(struct node *n, const uint8_t key[32], char *out,
+		      size_t outlen)
+{
+	struct store_txn *t;
+	struct cert c;
+
+	out[0] = 0;
+	c.name[0] = 0;
+	if (!n || store_txn_begin(n->st, 1, &t) < 0)
+		return;
+	(void)trustset_each_subject(t, key, TRUST_CERT, name_cb, &c);
+	store_txn_abort(t);
+	snprintf(out, outlen, "%s", c.name);
+}
+
+static void seal_problem(void *ctx, size_t offset, const char *text)
+{
+	(void)offset;
+	problems_add(&((struct bundle_report *)ctx)->problems, "damaged",
+		     "%s", text);
+}
+
 /*
- * Map path and start reading its frames; the caller unmaps *ret_map
- * (*ret_len bytes). The report has the file's size even when it turns out
- * to be no bundle.
+ * A sealed file: the report says for whom; open it with wk->sk into
+ * b->opened, the plain bundle then walked. Refused whole (why says so)
+ * when it is for another node or cannot be opened at all.
+ */
+static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
+{
+	struct bundle_report *rep = wk->rep;
+	struct seal_header h;
+	char hex[65], name[80] = "", mine[65];
+	int r;
+
+	if ((r = seal_header_parse(b->map, b->map_len, &h)) < 0) {
+		snprintf(wk->why, wk->whylen,
+			 r == HAMLET_EVERSION
+				 ? "%s is a sealed bundle of a version this hamlet does not read; nothing imported"
+				 : "%s is a sealed bundle whose header is damaged: it cannot be opened, nothing imported",
+			 path);
+		return r;
+	}
+	rep->sealed = 1;
+	memcpy(rep->sealed_to, h.recipient, 32);
+	hex_encode(h.recipient, 32, hex);
+	bundle_node_name(wk->names, h.recipient, rep->sealed_name,
+			 sizeof(rep->sealed_name));
+	snprintf(name + 3, sizeof(name) - 5, "%s", rep->sealed_name);
+	if (name[3]) {
+		memcpy(name, " (\"", 3);
+		strcat(name, "\")");
+	}
+	if (!wk->sk || sodium_is_zero(wk->sk, 64)) {
+		snprintf(wk->why, wk->whylen,
+			 "%s is sealed for node %s%s; it opens only with that node's key, and none is at hand here%s",
+			 path, hex, name,
+			 wk->sk ? " (this node's node.key cannot be read)" : "");
+		return HAMLET_EKEY;
+	}
+	r = seal_open(b->map, b->map_len, wk->sk, BUNDLE_MAGIC,
+		      BUNDLE_MAGIC_LEN, seal_problem, rep, &b->opened);
+	if (r == HAMLET_EKEY) {
+		hex_encode(wk->sk + 32, 32, mine);
+		snprintf(wk->why, wk->whylen,
+			 "%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node",
+			 path, hex, name, mine);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(wk->why, wk->whylen,
+			 "%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported",
+			 path, hamlet_strerror(r));
+		return r;
+	}
+	rep->sealed_frames = b->opened.frames;
+	rep->damaged_frames += b->opened.damaged;
+	b->p = b->opened.plain;
+	b->len = b->opened.len;
+	return 0;
+}
+
+/*
+ * Map path and start reading its frames (a sealed file's once opened);
+ * the caller closes b. The report has the file's size even when it turns
+ * out to be no bundle.
  */
 static int walk_open(const char *path, struct walk *wk,
-		     struct bundle_reader *rd, uint8_t **ret_map,
-		     size_t *ret_len)
+		     struct bundle_reader *rd, struct walk_buf *b)
 {
 	uint8_t *map = MAP_FAILED;
 	struct stat sb;
@@ -453,15 +621,18 @@ static int walk_open(const char *path, struct walk *wk,
 		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
 			   0);
 	close(fd);
-	if (sb.st_size == 0 || map == MAP_FAILED ||
-	    bundle_reader_init(rd, map, (size_t)sb.st_size) < 0) {
+	if (map != MAP_FAILED) {
+		b->map = map;
+		b->map_len = b->len = (size_t)sb.st_size;
+		b->p = map;
+		if (seal_is_sealed(map, b->map_len) &&
+		    (r = walk_unseal(path, wk, b)) < 0)
+			return r;
+	}
+	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
 		snprintf(wk->why, wk->whylen, "%s is not a hamlet bundle", path);
-		if (map != MAP_FAILED)
-			munmap(map, (size_t)sb.st_size);
 		return HAMLET_EFORMAT;
 	}
-	*ret_map = map;
-	*ret_len = (size_t)sb.st_size;
 	return 0;
 }
 
@@ -549,16 +720,20 @@ static int walk_file(const char *path, struct walk *wk)
 	struct bundle_reader rd;
 	struct bundle_frame fr;
 	struct log_in *in = NULL;
-	size_t *offs = NULL, nb = 0, bad, len = 0, nt = 0;
+	size_t *offs = NULL, nb = 0, bad, nt = 0;
 	struct trustset_item titems[TRUST_BATCH];
 	size_t toffs[TRUST_BATCH];
-	uint8_t *map = NULL;
+	struct walk_buf buf = { 0 };
+	const uint8_t *map;
+	size_t len;
 	int r, seen_trailer = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->trailer = BUNDLE_TRAILER_MISSING;
-	if ((r = walk_open(path, wk, &rd, &map, &len)) < 0)
-		return r;
+	if ((r = walk_open(path, wk, &rd, &buf)) < 0)
+		goto out;
+	map = buf.p;
+	len = buf.len;
 	in = malloc(BATCH * sizeof(*in));
 	offs = malloc(BATCH * sizeof(*offs));
 	if (!in || !offs) {
@@ -658,7 +833,7 @@ static int walk_file(const char *path, struct walk *wk)
 out:
 	free(in);
 	free(offs);
-	munmap(map, len);
+	walk_buf_close(&buf);
 	return r;
 }
 
@@ -788,7 +963,7 @@ int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
 				tfn };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
-			   import_trust };
+			   import_trust, n->sk, n };
 	int r;
 
 	why[0] = 0;
@@ -928,9 +1103,16 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 int bundle_check(const char *path, const uint8_t *network_id,
 		 struct bundle_report *rep, char *why, size_t whylen)
 {
+	return bundle_check_key(path, network_id, NULL, rep, why, whylen);
+}
+
+int bundle_check_key(const char *path, const uint8_t *network_id,
+		     const uint8_t *sk, struct bundle_report *rep, char *why,
+		     size_t whylen)
+{
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL };
+			   NULL, sk, NULL };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));

@@ -13,19 +13,28 @@
 struct bundle_create_opts {
 	const char *scope_prefix; /* NULL or "": every scope */
 	const char *for_summary;  /* path of the recipient's summary, or NULL */
+	/* Sealing (proto/SPEC.md "Sealed bundles"): to seal_to (an Ed25519
+	 * node key) when given; else to the summary's node, unless unsealed;
+	 * else not at all. */
+	const uint8_t *seal_to;
+	int unsealed;
 };
 
 struct bundle_create_result {
 	uint64_t feeds, entries, bytes, body_bytes;
 	uint64_t trust_items; /* certificates, revocations, fork proofs */
+	int sealed;
+	uint8_t sealed_to[32];
+	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */
 };
 
 /*
  * Write a bundle of the entries n holds that the recipient lacks, in feed
  * and seq order, with their bodies, after every item of n's trust set.
  * With a summary, only feeds the summary's node may read go in (by its
- * certificates in n's trust set: none valid is HAMLET_ECERT). why names
- * the problem on failure.
+ * certificates in n's trust set: none valid is HAMLET_ECERT). Sealed as
+ * o says; seal_to naming another key than the summary's node is
+ * HAMLET_EKEY. why names the problem on failure.
  */
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
@@ -55,13 +64,24 @@ struct bundle_report {
 	/* trust items (certificates, revocations, fork proofs): read;
 	 * import only: new to the store, refused */
 	uint64_t trust_items, trust_added, trust_refused;
+	/* a sealed bundle: for whom, and the sealed frames that opened
+	 * (those that did not are in damaged_frames); byte offsets of
+	 * frames and entries in problems are then offsets in the unsealed
+	 * bundle, except those of sealed frames */
+	int sealed;
+	uint8_t sealed_to[32];
+	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */
+	uint64_t sealed_frames;
 };
 
 /*
  * Import a bundle into n. Every entry is verified; a damaged frame or
  * entry is reported (kind "damaged", "signature", ...) and the rest still
- * imports; re-importing is harmless. Returns <0 only when nothing could be
- * imported (unreadable, not a bundle, another network): why says which.
+ * imports; re-importing is harmless. A bundle sealed to n is opened with
+ * n's key (n->sk). Returns <0 only when nothing could be imported
+ * (unreadable, not a bundle, another network, sealed for another node
+ * (HAMLET_EKEY, rep->sealed_to names it) or n's key unreadable): why says
+ * which.
  */
 int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen);
@@ -96,9 +116,30 @@ int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
 /*
  * Check a bundle without any store: framing, every signature, hash
  * chains within each feed, the trailer. network_id may be NULL (then any).
+ * A sealed bundle is refused (HAMLET_EKEY, rep->sealed_to names its
+ * node): bundle_check_key() opens it.
  */
 int bundle_check(const char *path, const uint8_t *network_id,
 		 struct bundle_report *rep, char *why, size_t whylen);
+
+/*
+ * bundle_check() that also opens a bundle sealed to sk (the Ed25519
+ * secret key, 64 bytes, of the node it is sealed to: a node's
+ * n->sk, or NULL for none). A bundle sealed to another key is HAMLET_EKEY,
+ * with rep->sealed and rep->sealed_to set and why saying so; a plain one
+ * is checked as by bundle_check(). The report says whether the bundle was
+ * sealed, and counts its sealed frames.
+ */
+int bundle_check_key(const char *path, const uint8_t *network_id,
+		     const uint8_t *sk, struct bundle_report *rep, char *why,
+		     size_t whylen);
+
+/*
+ * The name in a certificate of key held in n's trust set, into out
+ * ("" when none is held or the store cannot be read).
+ */
+void bundle_node_name(struct node *n, const uint8_t key[32], char *out,
+		      size_t outlen);
 
 void bundle_report_close(struct bundle_report *rep);
 

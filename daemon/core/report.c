@@ -620,8 +620,8 @@ const char *report_reason_name(int err)
 
 int report_bundle_import(const char *path, const char *dir,
 			 const uint8_t root[32], const uint8_t network_id[32],
-			 struct store **ret_st, struct bundle_report *rep,
-			 char *why, size_t whylen)
+			 const struct node *reader, struct store **ret_st,
+			 struct bundle_report *rep, char *why, size_t whylen)
 {
 	struct store_options o = { 0 };
 	struct store_txn *t = NULL;
@@ -646,9 +646,14 @@ int report_bundle_import(const char *path, const char *dir,
 			 dir, hamlet_strerror(r));
 		return r;
 	}
-	/* a node with no key of its own: an import only reads n->net.id
-	 * and stores through n->st */
+	/* a node with no key of its own (but the reader's, to open a bundle
+	 * sealed to it): an import only reads n->net.id and stores through
+	 * n->st */
 	memset(&n, 0, sizeof(n));
+	if (reader) {
+		memcpy(n.pk, reader->pk, 32);
+		n.sk = reader->sk;
+	}
 	n.home = (char *)dir;
 	memcpy(n.net.id, network_id, 32);
 	memcpy(n.net.root_pk, root, 32);

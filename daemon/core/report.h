@@ -182,11 +182,12 @@ const char *report_reason_name(int err);
  * is judged against root and the certificates and revocations the
  * bundle carries. *ret_st (close it with store_close) is the scratch
  * store, also on failure when not NULL; rep is the import's report. why
- * names the fault.
+ * names the fault. reader (may be NULL) is the node whose key opens a
+ * bundle sealed to it (an auditor's); its store is not touched.
  */
 int report_bundle_import(const char *path, const char *dir,
 			 const uint8_t root[32], const uint8_t network_id[32],
-			 struct store **ret_st, struct bundle_report *rep,
-			 char *why, size_t whylen);
+			 const struct node *reader, struct store **ret_st,
+			 struct bundle_report *rep, char *why, size_t whylen);
 
 #endif

@@ -27,6 +27,8 @@ endfunction()
 
 hamlet_fuzz(entry LIBS hamlet_core)
 hamlet_fuzz(bundle LIBS hamlet_core)
+# sealed bundles opened with a fixed recipient key
+hamlet_fuzz(seal LIBS hamlet_proto)
 if(TARGET hamlet_wire)
   hamlet_fuzz(wire LIBS hamlet_wire)
 endif()

@@ -1,5 +1,6 @@
 /* Fuzz target: the bundle reader and its frame parsers. */
 #include "bundle_format.h"
+#include "fuzz_bundle_seed.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -37,32 +38,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
-	static uint8_t *seeds[1];
-	static size_t lens[1];
-	char path[] = "/tmp/fuzz-bundle-XXXXXX";
-	int fd = mkstemp(path);
-	struct bundle_header h;
-	struct bundle_writer *w;
-	uint8_t pk[32], sk[64], env[40] = { 0x93 }, sig[64] = { 0 };
-	if (fd < 0 || sodium_init() < 0)
-		exit(1);
-	close(fd);
-	unlink(path);
-	crypto_sign_keypair(pk, sk);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.creator, pk, 32);
-	if (bundle_writer_open(path, &h, &w) < 0)
-		exit(1);
-	bundle_writer_add(w, env, sizeof(env), sig, (const uint8_t *)"body", 4);
-	bundle_writer_add(w, env, sizeof(env), sig, NULL, 0);
-	if (bundle_writer_finish(w, sk) < 0)
-		exit(1);
-	FILE *f = fopen(path, "rb");
-	seeds[0] = malloc(1 << 16);
-	lens[0] = fread(seeds[0], 1, 1 << 16, f);
-	fclose(f);
-	unlink(path);
-	*ret_seeds = seeds;
-	*ret_lens = lens;
-	return 1;
+	return fuzz_bundle_seed(NULL, ret_seeds, ret_lens);
 }

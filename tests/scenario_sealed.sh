@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Sealed bundles through the CLI, with real homes: a bundle made for the
+# commune is sealed to its key (a health record's marker is not in the
+# file's bytes), the commune imports it, another village is told the
+# bundle is sealed for the commune and imports nothing, a flipped byte is
+# reported and the rest imports, a cut file says it is cut short, and an
+# auditor gets a bundle sealed to its own key.
+#   tests/scenario_sealed.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch sealed
+N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
+key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
+# u32 NUMBER at byte OFFSET of FILE, big-endian
+u32() { od -An -tu1 -j "$2" -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
+# frames FILE: the offset of each sealed frame, one a line
+frames() {
+	local f=$1 off=169 size
+	size=$(stat -c %s "$f")
+	while [ $((off + 12)) -le "$size" ]; do
+		echo "$off"
+		off=$((off + 12 + $(u32 "$f" $((off + 8)))))
+	done
+}
+# flip FILE OFFSET: change one byte of FILE in place
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 0x40)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+MARK="SEALMARK-$$-$RANDOM"
+check "network created" "$H" network create bk --out "$T"
+check "village na-pai" N na-pai init --network "$T/bk.network" --name na-pai --scope bk/qt/na-pai
+check "commune quang-thuan" N quang-thuan init --network "$T/bk.network" --name quang-thuan --scope bk/qt
+check "village khuoi-tat" N khuoi-tat init --network "$T/bk.network" --name khuoi-tat --scope bk/qt/khuoi-tat
+check "the auditor's home" N auditor init --network "$T/bk.network" --name auditor --scope bk
+check "na-pai certified" certify "$T/bk.root.key" na-pai
+check "the commune certified" certify "$T/bk.root.key" quang-thuan
+check "khuoi-tat certified" certify "$T/bk.root.key" khuoi-tat
+check "the auditor certified" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to '$(key auditor)' --name provincial-auditor --role auditor --read bk --write '' --out '$T/d.cert' && '$H' --home '$T/auditor' cert install '$T/d.cert'"
+for i in 1 2 3; do
+	check "na-pai records HP-$i" N na-pai put health_profile "HP-$i" "{\"person_id\":\"00112233440$i\",\"full_name\":\"$MARK $i\",\"birth_date\":\"1990-01-0$i\"}"
+done
+check "the commune's summary" N quang-thuan summary --out "$T/b.sum"
+
+# --- create ------------------------------------------------------------
+N na-pai bundle create --for "$T/b.sum" "$T/b.bundle" >"$T/create.out" 2>&1
+if grep -q "^sealed for node $(key quang-thuan) (quang-thuan): only that node can read it" "$T/create.out"; then
+	ok "create --for says it is sealed, and to whom"
+else fail "create --for says it is sealed, and to whom"; sed 's/^/    /' "$T/create.out"; fi
+check "the marker is not in the sealed file's bytes" bash -c "[ \"\$(grep -ac -- '$MARK' '$T/b.bundle')\" = 0 ]"
+check "nor is the collection's name" bash -c "[ \"\$(grep -ac health_profile '$T/b.bundle')\" = 0 ]"
+check "an --unsealed bundle for the same summary holds the marker in clear" \
+	bash -c "'$H' --home '$T/na-pai' bundle create --for '$T/b.sum' --unsealed '$T/plain.bundle' | grep -q '^NOT sealed' && [ \"\$(grep -ac -- '$MARK' '$T/plain.bundle')\" -ge 1 ]"
+refuse "a bundle for nobody is refused, saying why" 2 "say whom the bundle is for" \
+	N na-pai bundle create "$T/nobody.bundle"
+check "and nothing is written" test ! -e "$T/nobody.bundle"
+refuse "--seal-to wants a key" 2 "64 hex digits" N na-pai bundle create --seal-to abc "$T/x.bundle"
+refuse "--seal-to and --unsealed contradict" 2 "contradict" N na-pai bundle create --seal-to "$(key auditor)" --unsealed "$T/x.bundle"
+
+# --- the commune ---------------------------------------------------------
+N quang-thuan bundle inspect "$T/b.bundle" >"$T/inspect.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "^  sealed:     yes, for node $(key quang-thuan)" "$T/inspect.out"; then
+	ok "the commune inspects it: sealed for itself"
+else fail "the commune inspects it: sealed for itself (exit $rc)"; sed 's/^/    /' "$T/inspect.out"; fi
+cp -a "$T/quang-thuan" "$T/b-before"
+check "the commune imports it" N quang-thuan bundle import "$T/b.bundle"
+check "the commune holds the records" bash -c "'$H' --home '$T/quang-thuan' get health_profile HP-3 | grep -q -- '$MARK 3'"
+check "an unsealed bundle says so on import" bash -c "'$H' --home '$T/quang-thuan' bundle import '$T/plain.bundle' | grep -q '^  sealed:     NO'"
+
+# --- another node ------------------------------------------------------
+# khuoi-tat learns the commune's certificate from a bundle of certificates
+# alone (the commune's own joined its trust set when it first wrote)
+check "the commune's certificates reach khuoi-tat" bash -c "'$H' --home '$T/quang-thuan' bundle create --unsealed --scope bk/none '$T/trust.bundle' >/dev/null && '$H' --home '$T/khuoi-tat' bundle import '$T/trust.bundle' >/dev/null"
+refuse "khuoi-tat is told the bundle is sealed for another node" 4 "sealed for another node, $(key quang-thuan) (\"quang-thuan\")" \
+	N khuoi-tat bundle import "$T/b.bundle"
+check "and that it cannot read it" grep -q "this node ($(key khuoi-tat)) cannot read it: nothing imported" "$T/refused"
+refuse "inspect on khuoi-tat refuses it the same way" 4 "sealed for another node" N khuoi-tat bundle inspect "$T/b.bundle"
+check "khuoi-tat imported nothing" bash -c "! '$H' --home '$T/khuoi-tat' get health_profile HP-1 >/dev/null 2>&1"
+
+# --- damage --------------------------------------------------------------
+mapfile -t offs < <(frames "$T/b.bundle")
+last=${offs[${#offs[@]} - 1]}
+prev=${offs[${#offs[@]} - 2]}
+cp "$T/b.bundle" "$T/flipped.bundle"
+flip "$T/flipped.bundle" $((prev + 40))
+cp -a "$T/b-before" "$T/b2"
+# (refuse: exits 1, naming the damage, though the rest imports)
+refuse "a flipped byte is reported by the frame it hit" 1 "sealed frame at byte $prev does not open" \
+	N b2 bundle import "$T/flipped.bundle"
+check "the rest imports" bash -c "'$H' --home '$T/b2' get health_profile HP-1 >/dev/null && '$H' --home '$T/b2' get health_profile HP-2 >/dev/null"
+check "the damaged entry does not" bash -c "! '$H' --home '$T/b2' get health_profile HP-3 >/dev/null 2>&1"
+check "the intact bundle completes it" bash -c "'$H' --home '$T/b2' bundle import '$T/b.bundle' >/dev/null && '$H' --home '$T/b2' get health_profile HP-3 >/dev/null"
+head -c "$last" "$T/b.bundle" >"$T/cut.bundle"
+cp -a "$T/b-before" "$T/b3"
+refuse "a cut file is reported cut short" 1 "cut short" N b3 bundle import "$T/cut.bundle"
+check "what came before the cut imports" N b3 get health_profile HP-3
+
+# --- the auditor ---------------------------------------------------------
+check "na-pai seals a bundle to the auditor's key" \
+	bash -c "'$H' --home '$T/na-pai' bundle create --seal-to '$(key auditor)' '$T/d.bundle' | grep -q '^sealed for node $(key auditor)'"
+check "the auditor inspects it" bash -c "'$H' --home '$T/auditor' bundle inspect '$T/d.bundle' | grep -q '^  sealed:     yes, for node $(key auditor)'"
+refuse "the commune cannot read the auditor's bundle" 4 "sealed for another node" N quang-thuan bundle inspect "$T/d.bundle"
+
+tests_done
