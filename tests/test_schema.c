@@ -299,6 +299,15 @@ static void ops(void)
 		ASSERT_STREQ(reason, "request of the person");
 	}
 	free(b);
+	{
+		/* golden bytes (SPEC §1.6): {"reason": "x"} */
+		static const uint8_t golden[] = { 0x81, 0xa6, 'r', 'e', 'a', 's',
+						  'o', 'n', 0xa1, 'x' };
+		ASSERT_OK(schema_erase_body("x", &b, &len));
+		ASSERT_EQ(len, sizeof(golden));
+		ASSERT_MEMEQ(b, golden, sizeof(golden));
+		free(b);
+	}
 	ASSERT_EQ(schema_erase_body("", &b, &len), HAMLET_EFORMAT);
 	ASSERT_EQ(schema_erase_body("bad\x01", &b, &len), HAMLET_EFORMAT);
 	b = th_body("reason=x", &len); /* a put-like body: the field is fine */
