@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct cli_global cli_global;
 
@@ -743,4 +744,89 @@ void cli_problems_print(FILE *f, const struct problems *p)
 			(unsigned long long)(p->total - p->n));
 	if (p->n > CLI_PROBLEMS_SHOWN)
 		fprintf(f, "  (--json lists every problem kept)\n");
+}
+
+/* --- dates ------------------------------------------------------------ */
+
+/* Digits only, exactly n of them, as a number. */
+static int digits(const char *s, int n, int *ret)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int cli_date_parse(const char *s, uint64_t *ret)
+{
+	struct tm tm, back;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	const char *p = s + 10;
+	time_t t;
+
+	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+		return -EINVAL;
+	if (*p == 'T' || *p == ' ') {
+		if (digits(p + 1, 2, &h) || p[3] != ':' ||
+		    digits(p + 4, 2, &mi))
+			return -EINVAL;
+		p += 6;
+		if (*p == ':') {
+			if (digits(p + 1, 2, &sec))
+				return -EINVAL;
+			p += 3;
+		}
+		if (*p == 'Z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p == '+' ? 1 : -1;
+			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    digits(p + 4, 2, &om) || oh > 14 || om > 59)
+				return -EINVAL;
+			p += 6;
+		}
+	}
+	if (*p || y < 1970 || h > 23 || mi > 59 || sec > 59)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* 2026-02-30 comes back as March: not a date */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) ||
+	    back.tm_mday != d || back.tm_mon != mo - 1)
+		return -EINVAL;
+	t -= sign * (oh * 3600 + om * 60);
+	if (t < 0)
+		return -EINVAL;
+	*ret = (uint64_t)t * 1000;
+	return 0;
+}
+
+void cli_time_text(uint64_t ms, int iso, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
+		 &tm);
+}
+
+int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
+{
+	if (cli_date_parse(s, ret) == 0)
+		return 0;
+	return cli_usage_err(
+		cmd,
+		"--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC, or with Z or +07:00)",
+		s);
 }

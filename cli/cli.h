@@ -105,6 +105,19 @@ __attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
  * as it is. */
 int cli_exit_code(int err);
 
+/* --- dates ------------------------------------------------------------ */
+
+/*
+ * YYYY-MM-DD (midnight UTC), or YYYY-MM-DD[T ]HH:MM[:SS] with an optional
+ * Z or +HH:MM / -HH:MM (UTC without one), as UTC milliseconds; -EINVAL
+ * for anything else (2026-02-30 included).
+ */
+int cli_date_parse(const char *s, uint64_t *ret);
+/* cli_date_parse() for cmd's --since: a usage error naming s. */
+int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
+/* "2026-01-01 07:30:00 UTC", or with iso "2026-01-01T07:30:00Z". */
+void cli_time_text(uint64_t ms, int iso, char out[32]);
+
 /* --- option parsing ---------------------------------------------------- */
 
 struct cli_opt {
@@ -362,6 +375,8 @@ struct cli_ingest {
 	struct node *n;	 /* the store written when no daemon runs */
 	int daemon;	 /* from cli_node_open(): hamletd is the writer */
 	int via_daemon;	 /* set once hamletd stored a batch */
+	const char *bundle; /* the bundle file, noted as where the entries
+			     * were heard from (heard.h); NULL: none */
 };
 
 /*
@@ -403,5 +418,6 @@ int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_access_log(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

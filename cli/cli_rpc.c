@@ -6,6 +6,7 @@
 #include "wire.h"
 
 #include "error.h"
+#include "heard.h"
 #include "rpc_client.h"
 
 #include <errno.h>
@@ -515,7 +516,11 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			why[0] = 0;
-			r = log_ingest(c->n->st, c->n->net.id, in, n, out, stats, NULL);
+			struct heard_via via;
+			heard_via_bundle(&via, c->bundle);
+			r = log_ingest_via(c->n->st, c->n->net.id, in, n, out,
+					   stats, NULL, UINT64_MAX,
+					   c->bundle ? &via : NULL);
 			if (r < 0)
 				snprintf(why, wl, "%s", hamlet_strerror(r));
 			return r;

@@ -15,89 +15,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Digits only, exactly n of them, as a number. */
-static int digits(const char *s, int n, int *ret)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
-/*
- * YYYY-MM-DD (midnight UTC), or YYYY-MM-DD[T ]HH:MM[:SS] with an optional
- * Z or +HH:MM / -HH:MM (UTC without one), as UTC milliseconds.
- */
-static int date_parse(const char *s, uint64_t *ret)
-{
-	struct tm tm, back;
-	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
-	const char *p = s + 10;
-	time_t t;
-
-	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
-		return -EINVAL;
-	if (*p == 'T' || *p == ' ') {
-		if (digits(p + 1, 2, &h) || p[3] != ':' ||
-		    digits(p + 4, 2, &mi))
-			return -EINVAL;
-		p += 6;
-		if (*p == ':') {
-			if (digits(p + 1, 2, &sec))
-				return -EINVAL;
-			p += 3;
-		}
-		if (*p == 'Z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			sign = *p == '+' ? 1 : -1;
-			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
-			    digits(p + 4, 2, &om) || oh > 14 || om > 59)
-				return -EINVAL;
-			p += 6;
-		}
-	}
-	if (*p || y < 1970 || h > 23 || mi > 59 || sec > 59)
-		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	/* 2026-02-30 comes back as March: not a date */
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) ||
-	    back.tm_mday != d || back.tm_mon != mo - 1)
-		return -EINVAL;
-	t -= sign * (oh * 3600 + om * 60);
-	if (t < 0)
-		return -EINVAL;
-	*ret = (uint64_t)t * 1000;
-	return 0;
-}
-
-/* "2026-01-01 07:30:00 UTC", or with T and Z for JSON. */
-static void time_text(uint64_t ms, int iso, char out[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
-		 &tm);
-}
-
 static int print_text(void *ctx, const struct access_entry *e)
 {
 	char tm[32], uid[32] = "";
 	(void)ctx;
-	time_text(e->time_ms, 0, tm);
+	cli_time_text(e->time_ms, 0, tm);
 	if (e->uid >= 0)
 		snprintf(uid, sizeof(uid), " (uid %lld)", (long long)e->uid);
 	printf("%s  %s%s%s%s  %s %s", tm,
@@ -122,7 +44,7 @@ static int add_json(void *ctx, const struct access_entry *e)
 {
 	json_t *o = json_object();
 	char tm[32];
-	time_text(e->time_ms, 1, tm);
+	cli_time_text(e->time_ms, 1, tm);
 	json_object_set_new(o, "time", json_string(tm));
 	json_object_set_new(o, "time_ms", json_integer((json_int_t)e->time_ms));
 	json_object_set_new(o, "who_kind", json_string(e->who_kind));
@@ -180,11 +102,8 @@ int cmd_access_log(int argc, char **argv)
 
 	if ((r = cli_parse("access-log", argc, argv, opts, pos, 0, &npos)) < 0)
 		return cli_exit_code(r);
-	if (since && date_parse(since, &since_ms) < 0)
-		return cli_exit_code(cli_usage_err(
-			"access-log",
-			"--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC, or with Z or +07:00)",
-			since));
+	if (since && (r = cli_since_parse("access-log", since, &since_ms)) < 0)
+		return cli_exit_code(r);
 	if (cli_global.json)
 		arr = json_array();
 	r = access_read(cli_home(), since_ms, arr ? add_json : print_text, arr,
@@ -196,7 +115,7 @@ int cmd_access_log(int argc, char **argv)
 	}
 	if (arr) {
 		json_t *o = json_object(), *ch = json_object();
-		time_text(since_ms, 1, tm);
+		cli_time_text(since_ms, 1, tm);
 		json_object_set_new(o, "since", since ? json_string(tm)
 						      : json_null());
 		json_object_set_new(o, "entries", arr);
@@ -220,7 +139,7 @@ int cmd_access_log(int argc, char **argv)
 		printf("no read of health data is logged on this node\n");
 	} else {
 		if (since) {
-			time_text(since_ms, 0, tm);
+			cli_time_text(since_ms, 0, tm);
 			printf("%llu read%s of health data since %s, of %llu in the log\n",
 			       (unsigned long long)c.shown, cli_plural(c.shown),
 			       tm, (unsigned long long)c.lines);

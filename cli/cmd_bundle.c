@@ -338,6 +338,7 @@ static int bundle_import_run(const char *path)
 	/* this process reads the file (the daemon may not see its path);
 	 * hamletd, when it runs, stores what it holds */
 	ci.n = n;
+	ci.bundle = path;
 	if ((r = bundle_import_with(n, path, cli_ingest, cli_trust, &ci, &rep, why,
 				    sizeof(why))) < 0) {
 		if (r == HAMLET_ENETWORK) {

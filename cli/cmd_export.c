@@ -1,5 +1,6 @@
 /*
- * hamlet export COLLECTION --format csv|ndjson
+ * hamlet export COLLECTION --format csv|ndjson [--scope PREFIX]
+ *               [--since DATE] [--with-scope]
  *
  * Live records only, with the values `get` shows. The CSV has the
  * columns `import` expects, so an export imports again as it is.
@@ -7,6 +8,7 @@
 #include "cli.h"
 
 #include "error.h"
+#include "hlc.h"
 #include "scopemap.h"
 
 #include <csv.h>
@@ -21,6 +23,8 @@ struct export_ctx {
 	uint64_t n, erased;
 	const char *scope; /* --scope: only records under it (NULL: all) */
 	int with_scope;	   /* --with-scope: scope columns */
+	uint64_t since_ms; /* --since: only records whose newest op is at
+			    * or after it (0: all) */
 };
 
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
@@ -73,7 +77,7 @@ static int export_one(void *ctx, const char *coll, const char *id)
 
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r;
-	if (v.deleted)
+	if (v.deleted || hlc_ms(v.hlc) < c->since_ms)
 		goto out;
 	/* scopes through the scope moves: --scope NEW takes OLD's too */
 	if ((c->scope || c->with_scope) &&
@@ -146,15 +150,16 @@ out:
 
 int cmd_export(int argc, char **argv)
 {
-	const char *format = NULL;
+	const char *format = NULL, *since = NULL;
 	struct export_ctx c = { 0 };
 	struct node *n = NULL;
-	char *pos[1];
+	char *pos[1], query[80] = "all live records";
 	int npos, r;
 	const struct cli_opt opts[] = {
 		{ "--format", &format, NULL },
 		{ "--scope", &c.scope, NULL },
 		{ "--with-scope", NULL, &c.with_scope },
+		{ "--since", &since, NULL },
 		{ NULL, NULL, NULL },
 	};
 
@@ -183,10 +188,18 @@ int cmd_export(int argc, char **argv)
 	}
 	if (c.scope && (r = cli_check_scope(c.scope, "--scope")) < 0)
 		goto out;
+	if (since && (r = cli_since_parse("export", since, &c.since_ms)) < 0)
+		goto out;
 	c.csv = strcmp(format, "csv") == 0;
+	if (since) {
+		char tm[32];
+		cli_time_text(c.since_ms, 0, tm);
+		snprintf(query, sizeof(query),
+			 "live records changed since %s", tm);
+	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
 	    (r = cli_txn_read(n, &c.t)) < 0 ||
-	    (r = cli_access_all(c.t, "export", c.s->name, "all live records")) < 0)
+	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
 	if (c.csv) {
 		fputs("id", stdout);

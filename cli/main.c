@@ -122,13 +122,16 @@ static const struct cli_option_help import_opts[] = {
 };
 
 static const char *const export_syn[] = {
-	"export COLLECTION --format csv|ndjson [--scope PREFIX] [--with-scope]", NULL
+	"export COLLECTION --format csv|ndjson [--scope PREFIX] [--since DATE] [--with-scope]",
+	NULL
 };
 static const struct cli_option_help export_opts[] = {
 	{ "--format csv|ndjson",
 	  "the output format (required; --json alone means ndjson)" },
 	{ "--scope PREFIX",
 	  "only records whose scope lies under PREFIX, as written or through the scope moves" },
+	{ "--since DATE",
+	  "only records whose newest change is at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
 	{ "--with-scope",
 	  "add the record's scope: columns scope (effective) and scope_written" },
 	{ NULL, NULL },
@@ -184,6 +187,15 @@ static const char *const access_log_syn[] = {
 static const struct cli_option_help access_log_opts[] = {
 	{ "--since DATE",
 	  "only the reads at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
+	{ NULL, NULL },
+};
+
+static const char *const report_syn[] = {
+	"report lag [--threshold DURATION] [--json]", NULL
+};
+static const struct cli_option_help report_opts[] = {
+	{ "--threshold DURATION",
+	  "lag: behind means not heard from for longer than this: a number with s, m, h or d, e.g. 2s, 90m, 24h, 1d12h (default 24h)" },
 	{ NULL, NULL },
 };
 
@@ -418,8 +430,15 @@ const struct cli_command cli_commands[] = {
 	  "records under a prefix; after a merger (hamlet scope move) the new\n"
 	  "commune's prefix takes the old commune's records too. --with-scope\n"
 	  "adds the effective scope and the scope as written (ndjson: scope,\n"
-	  "and scope_written when a move applies).",
-	  export_opts, "hamlet export payment --format csv > payments.csv" },
+	  "and scope_written when a move applies).\n"
+	  "\n"
+	  "--since keeps the records whose newest change (its author's\n"
+	  "clock) is at or after DATE, deleted ones still left out; with\n"
+	  "--scope, both must hold. A date that is not one is refused,\n"
+	  "naming it.",
+	  export_opts,
+	  "hamlet export payment --format csv > payments.csv\n"
+	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
 	{ "summary", cmd_summary,
 	  "write what this node holds, for a bundle made elsewhere",
 	  summary_syn,
@@ -559,6 +578,32 @@ const struct cli_command cli_commands[] = {
 	  access_log_opts,
 	  "hamlet access-log --since 2026-01-01\n"
 	  "sudo -u hamlet hamlet access-log --since 2026-03-01T08:00+07:00 --json" },
+	{ "report", cmd_report, "which villages are behind, and through whom they were last heard",
+	  report_syn,
+	  "lag lists every node that this node has not heard from for longer\n"
+	  "than --threshold (24 h by default): every author of entries held\n"
+	  "here, every node whose certificate in the trust set lets it write,\n"
+	  "and every direct peer; not this node. A node is heard from by its\n"
+	  "newest entry held here (dated by its author's clock) or, for a\n"
+	  "direct peer, by its last session. For each, names first (the\n"
+	  "certificate's name, role and scope; its key when it has none): how\n"
+	  "far behind (the time since its newest entry here) and that entry's\n"
+	  "date, its last contact when it is a direct peer, through which\n"
+	  "direct peer (or bundle file) its newest entry reached this node and\n"
+	  "when, and the head seq of each of its feeds. A node with a\n"
+	  "certificate but nothing heard is \"never heard from\". Times are in\n"
+	  "UTC. Works while hamletd is down, from what the store keeps; while\n"
+	  "it runs, the peers' latest sessions count too. Exits 0 whether or\n"
+	  "not a node is behind.\n"
+	  "\n"
+	  "With --json: lag_version (1), at, threshold_s, nodes (how many were\n"
+	  "looked at) and behind, a list of objects with key, name, role,\n"
+	  "scope, certificate, never_heard, newest_entry, behind_s,\n"
+	  "last_contact, last_heard, silent_s, via (kind peer, bundle or local;\n"
+	  "peer, peer_name, file, at, at_ms) and feeds (scope, seq,\n"
+	  "newest_entry); docs/operator-guide.md describes each.",
+	  report_opts,
+	  "hamlet report lag\nhamlet report lag --threshold 3d --json" },
 	{ "digest", cmd_digest,
 	  "one line that two nodes holding the same records share",
 	  digest_syn,

@@ -47,6 +47,7 @@ struct peer_info {
 	uint64_t batches_in;	 /* batches committed */
 	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
+	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */
 	uint64_t held_in;      /* of its entries, held for an earlier one */
 	uint64_t held_since_ms; /* loop time the count started */
@@ -79,6 +80,8 @@ struct daemon {
 	int listening;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t watchdog;
+	uv_timer_t contact_timer; /* contact.h */
+	int contact_timer_open, contact_saving;
 	uv_pipe_t rpc;
 	int rpc_open;
 	int stopping;

@@ -1,4 +1,5 @@
 #include "ingest.h"
+#include "heard.h"
 #include "scopemap.h"
 
 #include "error.h"
@@ -178,6 +179,7 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 	struct log_in *ok = NULL;
 	struct log_out *ok_out = NULL;
 	size_t *idx = NULL, nok = 0;
+	struct heard_via via = { .kind = HEARD_LOCAL };
 	int r;
 
 	if (!(ok = malloc(j->n * sizeof(*ok))) ||
@@ -214,9 +216,11 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 	}
 	if (nok == 0)
 		goto out;
-	r = log_ingest_budget(q->node->st, q->node->net.id, ok, nok, ok_out,
-			      &j->stats, &j->adv_,
-			      j->held_budget ? *j->held_budget : UINT64_MAX);
+	if (j->peer)
+		heard_via_peer(&via, j->peer);
+	r = log_ingest_via(q->node->st, q->node->net.id, ok, nok, ok_out,
+			   &j->stats, &j->adv_,
+			   j->held_budget ? *j->held_budget : UINT64_MAX, &via);
 	if (r < 0) {
 		j->r = r;
 		j->fault = 0;
@@ -272,6 +276,9 @@ static void job_work(uv_work_t *w)
 		run_entries(j->q_, j);
 	else if (j->kind == INGEST_TRUST)
 		run_trust(j->q_, j);
+	else if (j->kind == INGEST_CONTACT)
+		j->r = heard_contacts_save(j->q_->node->st, j->contact_peers,
+					   j->contact_ms, j->n);
 	else
 		run_write(j->q_, j);
 }
@@ -338,6 +345,10 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 		return -EBUSY;
 	if (j->kind == INGEST_TRUST) {
 		if (j->n == 0 || j->n > LOG_MAX_BATCH || !j->items || !j->tout)
+			return -EINVAL;
+	} else if (j->kind == INGEST_CONTACT) {
+		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contact_peers ||
+		    !j->contact_ms)
 			return -EINVAL;
 	} else if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
 		   j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||

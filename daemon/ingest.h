@@ -28,6 +28,7 @@ enum ingest_kind {
 	INGEST_ENTRIES = 1, /* signed entries from a peer or a bundle */
 	INGEST_WRITE,	    /* operations this node signs */
 	INGEST_TRUST,	    /* certificates, revocations, fork proofs */
+	INGEST_CONTACT,	    /* when peers were last in contact (heard.h) */
 };
 
 struct ingest;
@@ -65,6 +66,8 @@ struct ingest_job {
 	const struct log_op *ops;   /* INGEST_WRITE: n operations */
 	const struct trustset_item *items; /* INGEST_TRUST: n items */
 	struct trustset_out *tout;  /* INGEST_TRUST: n results */
+	const uint8_t (*contact_peers)[32]; /* INGEST_CONTACT: n peers */
+	const uint64_t *contact_ms;	    /* INGEST_CONTACT: their times */
 	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
 	 * for an earlier one), or NULL for no limit but the store's */
 	const uint64_t *held_budget;
@@ -72,7 +75,9 @@ struct ingest_job {
 	 * may not read is refused (ESCOPE). NULL: no such check */
 	const struct cert *read_grant;
 	/* INGEST_ENTRIES from a peer: its key and certificate; an entry it
-	 * signed itself outside its write grant is refused (ECERT) */
+	 * signed itself outside its write grant is refused (ECERT). The
+	 * feeds the job moves are noted as heard through it (heard.h), or,
+	 * without a peer, through the local socket */
 	const uint8_t *peer;
 	const struct cert *peer_cert;
 	size_t n;

@@ -4,6 +4,7 @@
  */
 #include "access.h"
 #include "config.h"
+#include "contact.h"
 #include "daemon.h"
 #include "dlog.h"
 #include "error.h"
@@ -86,6 +87,7 @@ static void daemon_stop(struct daemon *d)
 	peers_stop(d);
 	rpc_stop(d);
 	uv_close((uv_handle_t *)&d->watchdog, NULL);
+	contact_stop(d);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
 		dlog(DLOG_WARNING, "cannot add this node's certificate to its store: %s",
 		     hamlet_strerror(r));
 	uv_timer_init(&loop, &d->watchdog);
+	contact_start(d);
 	uv_signal_init(&loop, &d->sigint);
 	uv_signal_init(&loop, &d->sigterm);
 	uv_signal_init(&loop, &d->sighup);
@@ -201,6 +204,7 @@ int main(int argc, char **argv)
 out_loop:
 	if (uv_loop_close(&loop) != 0)
 		dlog(DLOG_WARNING, "event loop closed with handles open");
+	contact_save_final(d);
 	ingest_free(d->ingest);
 out_node:
 	sodium_memzero(d->x_priv, sizeof(d->x_priv));

@@ -1,6 +1,7 @@
 #include "bundle.h"
 
 #include "error.h"
+#include "heard.h"
 #include "hlc.h"
 #include "scopemap.h"
 #include "seal.h"
@@ -925,12 +926,18 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 	return 0;
 }
 
+/* What the direct form writes to, and the file the entries come from. */
+struct direct {
+	struct node *n;
+	struct heard_via via;
+};
+
 static int trust_direct(void *ctx, const struct trustset_item *items,
 			size_t n, struct trustset_out *out, char *why,
 			size_t whylen)
 {
-	struct node *nd = ctx;
-	int r = log_trust_ingest(nd->st, nd->net.id, items, n, out, NULL,
+	struct direct *d = ctx;
+	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, NULL,
 				 NULL);
 	if (r < 0)
 		snprintf(why, whylen, "%s", hamlet_strerror(r));
@@ -942,8 +949,9 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 			 struct log_out *out, struct log_stats *stats,
 			 char *why, size_t whylen)
 {
-	struct node *nd = ctx;
-	int r = log_ingest(nd->st, nd->net.id, in, n, out, stats, NULL);
+	struct direct *d = ctx;
+	int r = log_ingest_via(d->n->st, d->n->net.id, in, n, out, stats, NULL,
+			       UINT64_MAX, &d->via);
 	if (r < 0)
 		snprintf(why, whylen, "%s", hamlet_strerror(r));
 	return r;
@@ -952,8 +960,10 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen)
 {
-	return bundle_import_with(n, path, ingest_direct, trust_direct, n, rep,
-				  why, whylen);
+	struct direct d = { .n = n };
+	heard_via_bundle(&d.via, path);
+	return bundle_import_with(n, path, ingest_direct, trust_direct, &d,
+				  rep, why, whylen);
 }
 
 int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,

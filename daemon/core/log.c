@@ -2,6 +2,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "heard.h"
 #include "hlc.h"
 #include "refused.h"
 #include "schema.h"
@@ -830,6 +831,7 @@ struct ingest {
 	int *res; /* 0, or why the entry is rejected */
 	int *fields;
 	uint8_t (*ids)[32];
+	const struct heard_via *via; /* NULL: the feeds moved are not noted */
 };
 
 /*
@@ -944,6 +946,9 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 					g->in[i].body_len, &g->out[i])) < 0)
 			return r;
 	}
+	if (g->via && (r = heard_moved(t, &g->a.moved, g->via,
+				       hlc_wall_ms())) < 0)
+		return r;
 	return log__applier_finish(&g->a, 0);
 }
 
@@ -1159,7 +1164,16 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		      struct log_stats *stats, struct log_advances *adv,
 		      uint64_t held_budget)
 {
-	struct ingest g = { .in = in, .n = n, .out = out };
+	return log_ingest_via(st, network_id, in, n, out, stats, adv,
+			      held_budget, NULL);
+}
+
+int log_ingest_via(struct store *st, const uint8_t network_id[32],
+		   const struct log_in *in, size_t n, struct log_out *out,
+		   struct log_stats *stats, struct log_advances *adv,
+		   uint64_t held_budget, const struct heard_via *via)
+{
+	struct ingest g = { .in = in, .n = n, .out = out, .via = via };
 	int r;
 
 	g.a.held_budget0 = held_budget;

@@ -128,6 +128,18 @@ int log_ingest_budget(struct store *st, const uint8_t network_id[32],
 		      struct log_stats *stats, struct log_advances *adv,
 		      uint64_t held_budget);
 
+struct heard_via;
+/*
+ * log_ingest_budget() that also notes, in the same transaction, each feed
+ * whose head the call moved as heard through via (heard.h: a peer, a
+ * bundle, the local socket), and a peer's contact. via NULL: nothing
+ * noted.
+ */
+int log_ingest_via(struct store *st, const uint8_t network_id[32],
+		   const struct log_in *in, size_t n, struct log_out *out,
+		   struct log_stats *stats, struct log_advances *adv,
+		   uint64_t held_budget, const struct heard_via *via);
+
 /*
  * Add n (<= LOG_MAX_BATCH) items to the trust set (certificates,
  * revocations, fork proofs: trustset_add) in one write transaction, each

@@ -1,0 +1,386 @@
+/*
+ * hamlet report lag [--threshold DURATION] [--json]
+ *
+ * Which nodes are behind, as this node sees them (daemon/core/lag.h):
+ * names first, how long since their newest entry here, and through which
+ * direct peer (or bundle) that entry came. The JSON is documented in
+ * docs/operator-guide.md "Which villages are behind"; a field changes
+ * only with LAG_JSON_VERSION.
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "lag.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAG_JSON_VERSION 1
+#define LAG_DEFAULT_THRESHOLD_MS (24ull * 3600 * 1000)
+#define LAG_MAX_THRESHOLD_MS (3650ull * 24 * 3600 * 1000)
+
+/* "2s", "90m", "24h", "7d", "1d12h", or whole seconds: in ms. */
+static int duration_parse(const char *s, uint64_t *ret)
+{
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (!*s)
+		return -EINVAL;
+	while (*p) {
+		uint64_t v = 0, unit;
+		const char *d = p;
+		while (*p >= '0' && *p <= '9' && v < LAG_MAX_THRESHOLD_MS)
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (p == d)
+			return -EINVAL;
+		switch (*p) {
+		case 'd':
+			unit = 86400000;
+			break;
+		case 'h':
+			unit = 3600000;
+			break;
+		case 'm':
+			unit = 60000;
+			break;
+		case 's':
+			unit = 1000;
+			break;
+		case 0:
+			if (d != s)
+				return -EINVAL; /* "1h30": 30 what? */
+			unit = 1000;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (*p)
+			p++;
+		if (v > LAG_MAX_THRESHOLD_MS / unit)
+			return -EINVAL;
+		total += v * unit;
+		if (total > LAG_MAX_THRESHOLD_MS)
+			return -EINVAL;
+	}
+	*ret = total;
+	return 0;
+}
+
+/* "3 days 4 h", "5 h 12 min", "12 min 3 s", "4 s": two units at most,
+ * the second left out when it is 0. */
+static void duration_text(uint64_t ms, char out[48])
+{
+	static const struct {
+		uint64_t s;
+		const char *one, *many;
+	} u[] = { { 86400, "day", "days" }, { 3600, "h", "h" },
+		  { 60, "min", "min" }, { 1, "s", "s" } };
+	uint64_t s = ms / 1000;
+	size_t i = 0;
+	while (i < 3 && s < u[i].s)
+		i++;
+	uint64_t a = s / u[i].s, b = i < 3 ? s % u[i].s / u[i + 1].s : 0;
+	int k = snprintf(out, 48, "%llu %s", (unsigned long long)a,
+			 a == 1 ? u[i].one : u[i].many);
+	if (b)
+		snprintf(out + k, 48 - (size_t)k, " %llu %s",
+			 (unsigned long long)b, u[i + 1].many);
+}
+
+static uint64_t since(const struct lag_report *r, uint64_t ms)
+{
+	return r->now_ms > ms ? r->now_ms - ms : 0;
+}
+
+/* "v2 (village, bk/c1/v2)", or the key when no certificate names it. */
+static void node_label(const struct lag_node *x, char *out, size_t n)
+{
+	char hex[65];
+	const char *role = cert_role_name(x->role);
+	if (x->name[0]) {
+		snprintf(out, n, "%s (%s%s%s)", x->name, role ? role : "",
+			 role ? ", " : "", x->scope);
+		return;
+	}
+	cli_hex(x->key, 32, hex);
+	snprintf(out, n, "key %s (no certificate%s%s)", hex,
+		 x->scope[0] ? ", " : "", x->scope);
+}
+
+/* The peer of a delivery, named as the report names nodes. */
+static void peer_label(const struct lag_report *r, const uint8_t key[32],
+		       char *out, size_t n)
+{
+	const struct lag_node *p = lag_report_find(r, key);
+	char hex[65];
+	if (p) {
+		node_label(p, out, n);
+		return;
+	}
+	cli_hex(key, 32, hex);
+	snprintf(out, n, "key %s", hex);
+}
+
+static const char *cert_word(int c)
+{
+	return c == LAG_CERT_VALID ? "valid"
+	       : c == LAG_CERT_INVALID ? "not valid now"
+				       : "none";
+}
+
+static void node_print(const struct lag_report *r, const struct lag_node *x)
+{
+	char label[300], when[32], d[48];
+
+	node_label(x, label, sizeof(label));
+	if (!x->heard_ms) {
+		printf("%s: never heard from (its certificate is in the trust set)\n",
+		       label);
+		return;
+	}
+	if (x->newest_ms) {
+		duration_text(since(r, x->newest_ms), d);
+		cli_time_text(x->newest_ms, 0, when);
+		printf("%s: %s behind, newest entry here %s\n", label, d, when);
+	} else {
+		printf("%s: no entry here\n", label);
+	}
+	if (x->contact_ms) {
+		duration_text(since(r, x->contact_ms), d);
+		cli_time_text(x->contact_ms, 0, when);
+		printf("  last contact as a direct peer: %s (%s ago)\n", when, d);
+	}
+	if (x->has_via) {
+		char via[300];
+		cli_time_text(x->via.when_ms, 0, when);
+		if (x->via.via.kind == HEARD_PEER)
+			peer_label(r, x->via.via.peer, via, sizeof(via));
+		else if (x->via.via.kind == HEARD_BUNDLE)
+			snprintf(via, sizeof(via), "bundle %s",
+				 x->via.via.file[0] ? x->via.via.file : "(unnamed)");
+		else
+			snprintf(via, sizeof(via),
+				 "this node's socket (a bundle imported through hamletd, or a tool)");
+		printf("  last heard through %s, %s\n", via, when);
+	} else if (x->nfeeds) {
+		printf("  last heard through: not recorded (stored before this node kept it)\n");
+	}
+	for (size_t i = 0; i < x->nfeeds; i++)
+		printf("  feed %s: head seq %llu\n", x->feeds[i].scope,
+		       (unsigned long long)x->feeds[i].seq);
+}
+
+static void report_print(const struct lag_report *r)
+{
+	char when[32], d[48];
+	cli_time_text(r->now_ms, 0, when);
+	duration_text(r->threshold_ms, d);
+	if (r->n == 0) {
+		printf("no other node is known here yet (at %s)\n", when);
+		return;
+	}
+	if (r->behind == 0) {
+		printf("no node is behind: all %zu heard from within %s (at %s)\n",
+		       r->n, d, when);
+		return;
+	}
+	printf("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n",
+	       r->behind, r->n, cli_plural(r->n), d, when);
+	for (size_t i = 0; i < r->n && r->v[i].behind; i++) {
+		putchar('\n');
+		node_print(r, &r->v[i]);
+	}
+}
+
+static json_t *time_json(uint64_t ms)
+{
+	char t[32];
+	if (!ms)
+		return json_null();
+	cli_time_text(ms, 1, t);
+	return json_string(t);
+}
+
+static json_t *key_json(const uint8_t *k)
+{
+	char hex[65];
+	cli_hex(k, 32, hex);
+	return json_string(hex);
+}
+
+static json_t *via_json(const struct lag_report *r, const struct lag_node *x)
+{
+	static const char *const kinds[] = { "local", "peer", "bundle" };
+	json_t *v;
+	if (!x->has_via)
+		return json_null();
+	v = json_object();
+	json_object_set_new(v, "kind", json_string(kinds[x->via.via.kind]));
+	if (x->via.via.kind == HEARD_PEER) {
+		const struct lag_node *p = lag_report_find(r, x->via.via.peer);
+		json_object_set_new(v, "peer", key_json(x->via.via.peer));
+		json_object_set_new(v, "peer_name",
+				    p && p->name[0] ? json_string(p->name)
+						    : json_null());
+	}
+	if (x->via.via.kind == HEARD_BUNDLE)
+		json_object_set_new(v, "file", json_string(x->via.via.file));
+	json_object_set_new(v, "at", time_json(x->via.when_ms));
+	json_object_set_new(v, "at_ms", json_integer((json_int_t)x->via.when_ms));
+	return v;
+}
+
+static json_t *node_json(const struct lag_report *r, const struct lag_node *x)
+{
+	json_t *o = json_object(), *fs = json_array();
+	const char *role = cert_role_name(x->role);
+	json_object_set_new(o, "key", key_json(x->key));
+	json_object_set_new(o, "name", x->name[0] ? json_string(x->name)
+						  : json_null());
+	json_object_set_new(o, "role", role ? json_string(role) : json_null());
+	json_object_set_new(o, "scope", x->scope[0] ? json_string(x->scope)
+						    : json_null());
+	json_object_set_new(o, "certificate", json_string(cert_word(x->cert)));
+	json_object_set_new(o, "never_heard", json_boolean(!x->heard_ms));
+	json_object_set_new(o, "newest_entry", time_json(x->newest_ms));
+	json_object_set_new(o, "behind_s",
+			    x->newest_ms ? json_integer((json_int_t)(
+						   since(r, x->newest_ms) / 1000))
+					 : json_null());
+	json_object_set_new(o, "last_contact", time_json(x->contact_ms));
+	json_object_set_new(o, "last_heard", time_json(x->heard_ms));
+	json_object_set_new(o, "silent_s",
+			    x->heard_ms ? json_integer((json_int_t)(
+						  since(r, x->heard_ms) / 1000))
+					: json_null());
+	json_object_set_new(o, "via", via_json(r, x));
+	for (size_t i = 0; i < x->nfeeds; i++) {
+		json_t *f = json_object();
+		json_object_set_new(f, "scope", json_string(x->feeds[i].scope));
+		json_object_set_new(f, "seq",
+				    json_integer((json_int_t)x->feeds[i].seq));
+		json_object_set_new(f, "newest_entry",
+				    time_json(x->feeds[i].newest_ms));
+		json_array_append_new(fs, f);
+	}
+	json_object_set_new(o, "feeds", fs);
+	return o;
+}
+
+static void report_json(const struct lag_report *r)
+{
+	json_t *o = json_object(), *b = json_array();
+	json_object_set_new(o, "lag_version", json_integer(LAG_JSON_VERSION));
+	json_object_set_new(o, "at", time_json(r->now_ms));
+	json_object_set_new(o, "threshold_s",
+			    json_integer((json_int_t)(r->threshold_ms / 1000)));
+	json_object_set_new(o, "nodes", json_integer((json_int_t)r->n));
+	for (size_t i = 0; i < r->n && r->v[i].behind; i++)
+		json_array_append_new(b, node_json(r, &r->v[i]));
+	json_object_set_new(o, "behind", b);
+	cli_json_print(o);
+}
+
+/* The running daemon's peers' last contacts, newer than the kept ones
+ * until its next save: *ret (malloc'd) and *ret_n; none when it is
+ * down. */
+static int live_contacts(struct lag_contact **ret, size_t *ret_n)
+{
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	const msgpack_object *res, *peers;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	r = cli_rpc(cli_socket_path(NULL), "status", NULL, 1, &doc, &buf, &res);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	peers = cli_mp_get(res, "peers");
+	if (peers && peers->type == MSGPACK_OBJECT_ARRAY &&
+	    peers->via.array.size &&
+	    (*ret = calloc(peers->via.array.size, sizeof(**ret)))) {
+		for (uint32_t i = 0; i < peers->via.array.size; i++) {
+			const msgpack_object *p = &peers->via.array.ptr[i];
+			const msgpack_object *k = cli_mp_get(p, "key");
+			struct lag_contact *c = &(*ret)[*ret_n];
+			c->ms = cli_mp_u64(p, "last_sync_ms");
+			if (c->ms && k && k->type == MSGPACK_OBJECT_STR &&
+			    k->via.str.size == 64 &&
+			    sodium_hex2bin(c->key, 32, k->via.str.ptr, 64, NULL,
+					   NULL, NULL) == 0)
+				++*ret_n;
+		}
+	}
+	mp_doc_close(&doc);
+	free(buf);
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	const char *thr = NULL;
+	uint64_t threshold_ms = LAG_DEFAULT_THRESHOLD_MS;
+	struct lag_contact *live = NULL;
+	struct lag_report rep = { 0 };
+	struct store_txn *t = NULL;
+	struct node *n = NULL;
+	size_t nlive = 0;
+	char *pos[2];
+	int npos, r;
+	const struct cli_opt opts[] = {
+		{ "--threshold", &thr, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("report", argc, argv, opts, pos, 1, &npos)) < 0)
+		goto out;
+	if (npos < 1) {
+		r = cli_usage_err("report", "missing the report's name: lag");
+		goto out;
+	}
+	if (strcmp(pos[0], "lag") != 0) {
+		r = cli_usage_err("report", "unknown report \"%s\"; there is: lag",
+				  pos[0]);
+		goto out;
+	}
+	if (thr && duration_parse(thr, &threshold_ms) < 0) {
+		r = cli_usage_err(
+			"report",
+			"--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)",
+			thr);
+		goto out;
+	}
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		goto out;
+	if ((r = live_contacts(&live, &nlive)) < 0) {
+		cli_err("cannot ask hamletd for its peers: %s",
+			hamlet_strerror(r));
+		goto out;
+	}
+	if ((r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	if ((r = lag_report_build(t, n->pk, hlc_wall_ms(), threshold_ms, live,
+				  nlive, &rep)) < 0) {
+		cli_err("cannot read the store for the report: %s",
+			hamlet_strerror(r));
+		goto out;
+	}
+	if (cli_global.json)
+		report_json(&rep);
+	else
+		report_print(&rep);
+	r = 0;
+out:
+	lag_report_close(&rep);
+	store_txn_abort(t);
+	free(live);
+	node_close(n);
+	return cli_exit_code(r);
+}

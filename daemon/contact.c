@@ -1,0 +1,111 @@
+#include "contact.h"
+
+#include "dlog.h"
+#include "heard.h"
+#include "ingest.h"
+
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct contact_job {
+	struct ingest_job job;
+	struct daemon *d;
+	uint8_t peers[HAMLETD_MAX_KNOWN][32];
+	uint64_t ms[HAMLETD_MAX_KNOWN];
+};
+
+/* The peers whose last contact is newer than what was saved, into j. */
+static size_t contact_collect(struct daemon *d, struct contact_job *j)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+		const struct peer_info *p = &d->known[i];
+		if (!p->used || p->last_sync_ms <= p->contact_saved_ms)
+			continue;
+		memcpy(j->peers[n], p->pk, 32);
+		j->ms[n++] = p->last_sync_ms;
+	}
+	return n;
+}
+
+/* Mark j's contacts saved, for the peers still known. */
+static void contact_saved(struct daemon *d, const struct contact_job *j)
+{
+	for (size_t k = 0; k < j->job.n; k++)
+		for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+			struct peer_info *p = &d->known[i];
+			if (p->used && memcmp(p->pk, j->peers[k], 32) == 0) {
+				if (p->contact_saved_ms < j->ms[k])
+					p->contact_saved_ms = j->ms[k];
+				break;
+			}
+		}
+}
+
+static void contact_done(struct ingest_job *job)
+{
+	struct contact_job *j = job->data;
+	struct daemon *d = j->d;
+
+	d->contact_saving = 0;
+	if (job->r == 0)
+		contact_saved(d, j);
+	else if (job->r != -ECANCELED)
+		dlog(DLOG_WARNING, "cannot keep the peers' last contact: %s",
+		     hamlet_strerror(job->r));
+	free(j);
+}
+
+static void on_contact_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct contact_job *j;
+
+	if (d->contact_saving || d->stopping || !(j = calloc(1, sizeof(*j))))
+		return;
+	j->d = d;
+	j->job.kind = INGEST_CONTACT;
+	j->job.contact_peers = (const uint8_t(*)[32])j->peers;
+	j->job.contact_ms = j->ms;
+	j->job.data = j;
+	if ((j->job.n = contact_collect(d, j)) == 0 ||
+	    ingest_submit(d->ingest, &j->job, contact_done) < 0) {
+		free(j);
+		return; /* busy: the next tick tries again */
+	}
+	d->contact_saving = 1;
+}
+
+void contact_start(struct daemon *d)
+{
+	uv_timer_init(d->loop, &d->contact_timer);
+	d->contact_timer.data = d;
+	uv_timer_start(&d->contact_timer, on_contact_timer,
+		       HAMLETD_CONTACT_SAVE_MS, HAMLETD_CONTACT_SAVE_MS);
+	d->contact_timer_open = 1;
+}
+
+void contact_stop(struct daemon *d)
+{
+	if (d->contact_timer_open)
+		uv_close((uv_handle_t *)&d->contact_timer, NULL);
+	d->contact_timer_open = 0;
+}
+
+void contact_save_final(struct daemon *d)
+{
+	struct contact_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return;
+	if ((j->job.n = contact_collect(d, j)) > 0 &&
+	    (r = heard_contacts_save(d->node->st,
+				     (const uint8_t(*)[32])j->peers, j->ms,
+				     j->job.n)) < 0)
+		dlog(DLOG_WARNING, "cannot keep the peers' last contact: %s",
+		     hamlet_strerror(r));
+	free(j);
+}

@@ -1,0 +1,201 @@
+#include "heard.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KIND_FEED 'f'
+#define KIND_PEER 'p'
+
+static void row_key(int kind, const uint8_t k[32], uint8_t out[33])
+{
+	out[0] = (uint8_t)kind;
+	memcpy(out + 1, k, 32);
+}
+
+void heard_via_peer(struct heard_via *v, const uint8_t peer[32])
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = HEARD_PEER;
+	memcpy(v->peer, peer, 32);
+}
+
+void heard_via_bundle(struct heard_via *v, const char *path)
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = HEARD_BUNDLE;
+	snprintf(v->file, sizeof(v->file), "%s", path ? path : "");
+}
+
+size_t heard_row_encode(uint64_t when_ms, const struct heard_via *via,
+			uint8_t out[HEARD_ROW_MAX])
+{
+	size_t n = 9;
+	store_be64(out, when_ms);
+	out[8] = (uint8_t)via->kind;
+	if (via->kind == HEARD_PEER) {
+		memcpy(out + n, via->peer, 32);
+		n += 32;
+	} else if (via->kind == HEARD_BUNDLE) {
+		size_t l = strnlen(via->file, HEARD_MAX_FILE);
+		memcpy(out + n, via->file, l);
+		n += l;
+	}
+	return n;
+}
+
+int heard_row_decode(const uint8_t *v, size_t vl, struct heard_feed *ret)
+{
+	memset(&ret->via, 0, sizeof(ret->via));
+	if (vl < 9)
+		return HAMLET_ECORRUPT;
+	ret->when_ms = store_get_be64(v);
+	ret->via.kind = v[8];
+	switch (v[8]) {
+	case HEARD_LOCAL:
+		return vl == 9 ? 0 : HAMLET_ECORRUPT;
+	case HEARD_PEER:
+		if (vl != 9 + 32)
+			return HAMLET_ECORRUPT;
+		memcpy(ret->via.peer, v + 9, 32);
+		return 0;
+	case HEARD_BUNDLE:
+		if (vl - 9 > HEARD_MAX_FILE || memchr(v + 9, 0, vl - 9))
+			return HAMLET_ECORRUPT;
+		memcpy(ret->via.file, v + 9, vl - 9);
+		ret->via.file[vl - 9] = 0;
+		return 0;
+	}
+	return HAMLET_ECORRUPT;
+}
+
+int heard_feed_get(struct store_txn *t, const uint8_t feed[32],
+		   struct heard_feed *ret)
+{
+	uint8_t k[33];
+	const void *v;
+	size_t vl;
+	int r;
+
+	row_key(KIND_FEED, feed, k);
+	if ((r = store_get(t, ST_HEARD, k, 33, &v, &vl)) < 0)
+		return r;
+	memcpy(ret->feed, feed, 32);
+	return heard_row_decode(v, vl, ret);
+}
+
+int heard_contact_get(struct store_txn *t, const uint8_t peer[32],
+		      uint64_t *ret_ms)
+{
+	uint8_t k[33];
+	const void *v;
+	size_t vl;
+	int r;
+
+	row_key(KIND_PEER, peer, k);
+	if ((r = store_get(t, ST_HEARD, k, 33, &v, &vl)) < 0)
+		return r;
+	if (vl != 8)
+		return HAMLET_ECORRUPT;
+	*ret_ms = store_get_be64(v);
+	return 0;
+}
+
+static int count_cb(void *ctx, const uint8_t peer[32], uint64_t when_ms)
+{
+	size_t *n = ctx;
+	(void)peer;
+	(void)when_ms;
+	return ++*n >= HEARD_MAX_PEERS;
+}
+
+int heard_contact_put(struct store_txn *t, const uint8_t peer[32],
+		      uint64_t when_ms)
+{
+	uint8_t k[33], v[8];
+	uint64_t old;
+	size_t n = 0;
+	int r = heard_contact_get(t, peer, &old);
+
+	if (r == 0 && old >= when_ms)
+		return 0;
+	if (r == HAMLET_ENOTFOUND) {
+		/* a new peer: only while fewer than HEARD_MAX_PEERS are kept */
+		if ((r = heard_contacts_each(t, count_cb, &n)) < 0)
+			return r;
+		if (n >= HEARD_MAX_PEERS)
+			return 0;
+	} else if (r < 0 && r != HAMLET_ECORRUPT) {
+		return r; /* a damaged row is replaced */
+	}
+	row_key(KIND_PEER, peer, k);
+	store_be64(v, when_ms);
+	return store_put(t, ST_HEARD, k, 33, v, 8, 0);
+}
+
+int heard_contacts_each(struct store_txn *t, heard_contact_cb cb, void *ctx)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	uint8_t from = KIND_PEER;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_HEARD, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, &from, 1, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const uint8_t *kb = k;
+		if (kb[0] != KIND_PEER)
+			break;
+		if (kl != 33 || vl != 8) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if ((r = cb(ctx, kb + 1, store_get_be64(v))) != 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+int heard_moved(struct store_txn *t, const struct log_advances *moved,
+		const struct heard_via *via, uint64_t when_ms)
+{
+	uint8_t k[33], v[HEARD_ROW_MAX];
+	size_t vl = heard_row_encode(when_ms, via, v);
+	int r;
+
+	for (size_t i = 0; i < moved->n; i++) {
+		row_key(KIND_FEED, moved->v[i].key, k);
+		if ((r = store_put(t, ST_HEARD, k, 33, v, vl, 0)) < 0)
+			return r;
+	}
+	if (via->kind == HEARD_PEER)
+		return heard_contact_put(t, via->peer, when_ms);
+	return 0;
+}
+
+int heard_contacts_save(struct store *st, const uint8_t (*peers)[32],
+			const uint64_t *when_ms, size_t n)
+{
+	struct store_txn *t;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		if ((r = store_txn_begin(st, 0, &t)) < 0)
+			return r;
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = heard_contact_put(t, peers[i], when_ms[i]);
+		if (r >= 0)
+			r = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+		if (r == HAMLET_EMAPFULL && attempt < 4 && store_grow(st) == 0)
+			continue;
+		return r;
+	}
+}

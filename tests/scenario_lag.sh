@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Which villages are behind: a province P (bk) hears its commune C1
+# (bk/c1), which hears the villages V1 and V2; V9 is certified but never
+# comes online. V2 stops; past a 2 s threshold `hamlet report lag` on P
+# names V2, how far behind, and that it was last heard through C1, names
+# V9 as never heard, and leaves V1 (still writing) and C1 out. It says the
+# same with P's daemon down. `export --since` keeps only recent records.
+#   tests/scenario_lag.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch lag
+ROOT=$T/bk.root.key
+profile() {
+	N "$1" put health_profile "$2" "{\"person_id\":\"$3\",\"full_name\":\"$4\",\"birth_date\":\"1990-01-01\"}"
+}
+
+check "network created" "$H" network create bk --out "$T"
+for spec in P:bk C1:bk/c1 V1:bk/c1/v1 V2:bk/c1/v2 V9:bk/c1/v9; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
+done
+check "the root certifies P" issue P province bk --root-key "$ROOT" --delegate
+check "the root certifies C1" issue C1 commune bk/c1 --root-key "$ROOT" --delegate
+for n in V1 V2 V9; do
+	check "C1 certifies $n" issue $n village bk/c1/${n,,} --issuer-home "$T/C1"
+done
+
+start P && ok "P's daemon listens" || fail "P's daemon listens"
+start C1 --peer 127.0.0.1:${PORTOF[P]} && ok "C1 dials P" || fail "C1 dials P"
+start V1 --peer 127.0.0.1:${PORTOF[C1]} && ok "V1 dials C1" || fail "V1 dials C1"
+start V2 --peer 127.0.0.1:${PORTOF[C1]} && ok "V2 dials C1" || fail "V2 dials C1"
+check "V1 writes a profile" profile V1 HP-V1a 100000000101 "Lo Van A"
+check "V2 writes a profile" profile V2 HP-V2a 100000000201 "Lo Van B"
+check "P holds both (30 s)" within 30 bash -c "'$H' --home '$T/P' get health_profile HP-V1a && '$H' --home '$T/P' get health_profile HP-V2a"
+# V9 comes online once, writes nothing, and stops: its certificate
+# reaches P's trust set, nothing else of it
+start V9 --peer 127.0.0.1:${PORTOF[C1]} && ok "V9 dials C1" || fail "V9 dials C1"
+check "V9's certificate reaches P (20 s)" within 20 bash -c "'$H' --home '$T/P' report lag --threshold 1h | grep -q '^V9 (village, bk/c1/v9): never heard from'"
+stop V9
+
+# --- V2 stops; V1 goes on --------------------------------------------------
+stop V2
+ok "V2's daemon is stopped"
+sleep 1
+SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 2 # past the 2 s threshold for V2
+check "V1 writes another profile" profile V1 HP-V1b 100000000102 "Lo Van C"
+check "P holds it (30 s)" within 30 N P get health_profile HP-V1b
+
+check "P's lag report runs" N P report lag --threshold 2s
+cp "$T/out" "$T/lag.txt"
+sed 's/^/    # /' "$T/lag.txt"
+check "it names V2 by name, scope and how far behind" grep -qE '^V2 \(village, bk/c1/v2\): [0-9]+ s behind, newest entry here [0-9-]+ [0-9:]+ UTC$' "$T/lag.txt"
+check "it says V2 was last heard through C1, when (UTC)" grep -qE '^  last heard through C1 \(commune, bk/c1\), [0-9-]+ [0-9:]+ UTC$' "$T/lag.txt"
+check "it gives V2's head seq" grep -qE '^  feed bk/c1/v2: head seq 1$' "$T/lag.txt"
+check "it names V9 as never heard from" grep -q '^V9 (village, bk/c1/v9): never heard from' "$T/lag.txt"
+check "it leaves V1 out (it wrote within 2 s)" bash -c "! grep -q '^V1 ' '$T/lag.txt'"
+check "it leaves C1 out (a direct peer in contact)" bash -c "! grep -q '^C1 ' '$T/lag.txt'"
+check "it counts 2 behind" grep -q '^2 of [0-9]* nodes behind: not heard from for more than 2 s' "$T/lag.txt"
+
+check "the JSON report runs" N P report lag --threshold 2s --json
+cp "$T/out" "$T/lag.json"
+check "the JSON names V2 with via peer C1 and its seq" python3 -c "
+import json, sys
+j = json.load(open('$T/lag.json'))
+assert j['lag_version'] == 1 and j['threshold_s'] == 2, j
+b = {x['name']: x for x in j['behind']}
+assert set(b) == {'V2', 'V9'}, b.keys()
+v2 = b['V2']
+assert v2['scope'] == 'bk/c1/v2' and v2['role'] == 'village' and v2['certificate'] == 'valid'
+assert v2['via']['kind'] == 'peer' and v2['via']['peer_name'] == 'C1', v2['via']
+assert v2['via']['peer'] == '$(key C1)'
+assert v2['feeds'] == [{'scope': 'bk/c1/v2', 'seq': 1, 'newest_entry': v2['newest_entry']}]
+assert v2['behind_s'] >= 2 and not v2['never_heard']
+assert b['V9']['never_heard'] and b['V9']['newest_entry'] is None and b['V9']['via'] is None
+"
+refuse "a bad threshold is refused, naming it" 2 '"2x"' N P report lag --threshold 2x
+
+# --- export --since ----------------------------------------------------------
+check "P exports the profiles changed since $SINCE" N P export health_profile --format ndjson --since "$SINCE"
+cp "$T/out" "$T/since.ndjson"
+check "only HP-V1b is in it" bash -c "grep -c . '$T/since.ndjson' | grep -qx 1 && grep -q '\"id\":\"HP-V1b\"' '$T/since.ndjson'"
+check "with --scope bk/c1/v2 as well, nothing" bash -c "! '$H' --home '$T/P' export health_profile --format csv --scope bk/c1/v2 --since '$SINCE' | grep -q HP-"
+check "without --since both villages' profiles" bash -c "'$H' --home '$T/P' export health_profile --format csv | grep -c '^HP-' | grep -qx 3"
+refuse "a bad date is refused, naming it" 2 '"2026-13-01"' N P export health_profile --format csv --since 2026-13-01
+
+# --- P's daemon down: the store still knows ----------------------------------
+stop P
+ok "P's daemon is stopped"
+check "with P down, the report still names V2, last heard through C1" bash -c "'$H' --home '$T/P' report lag --threshold 2s | grep -A2 '^V2 ' | grep -q '^  last heard through C1 (commune, bk/c1)'"
+check "and C1's last contact was kept" bash -c "'$H' --home '$T/P' report lag --threshold 1h --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"nodes\"] == 4, j' && ! '$H' --home '$T/P' report lag --threshold 1h | grep -q '^C1 '"
+
+daemons_stop
+tests_done
