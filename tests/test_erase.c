@@ -76,17 +76,19 @@ static int erased(struct node *n, const char *coll, const char *id)
 	return r;
 }
 
-/* An erasure of coll/id in scope signed by (pk, sk), next in its feed,
- * handed to n as from a peer: its fate. */
-static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
-				     const uint8_t *sk, const char *scope,
-				     const char *coll, const char *id)
-{
-	struct entry e;
-	struct log_in in;
-	struct log_out out;
+/* An erasure as it travels: envelope, signature, body (malloc'd). */
+struct erasure {
 	uint8_t *env, sig[64], *body;
 	size_t el, bl;
+};
+
+/* An erasure of coll/id in scope signed by (pk, sk), next in its feed as
+ * n holds it. */
+static void craft_erasure(struct node *n, const uint8_t *pk,
+			  const uint8_t *sk, const char *scope,
+			  const char *coll, const char *id, struct erasure *x)
+{
+	struct entry e;
 
 	memset(&e, 0, sizeof(e));
 	memcpy(e.network_id, n->net.id, 32);
@@ -109,16 +111,39 @@ static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
 	e.kind = ENTRY_ERASE;
 	snprintf(e.collection, sizeof(e.collection), "%s", coll);
 	snprintf(e.record_id, sizeof(e.record_id), "%s", id);
-	ASSERT_OK(schema_erase_body("crafted", &body, &bl));
+	ASSERT_OK(schema_erase_body("crafted", &x->body, &x->bl));
 	e.has_body = 1;
-	e.body_len = bl;
-	entry_body_hash(body, bl, e.body_hash);
-	ASSERT_OK(entry_encode(&e, &env, &el));
-	ASSERT_OK(entry_sign(env, el, sk, sig));
-	in = (struct log_in){ env, el, sig, body, bl };
+	e.body_len = x->bl;
+	entry_body_hash(x->body, x->bl, e.body_hash);
+	ASSERT_OK(entry_encode(&e, &x->env, &x->el));
+	ASSERT_OK(entry_sign(x->env, x->el, sk, x->sig));
+}
+
+/* Hand x to n as from a peer: its fate. */
+static struct log_out ingest_one(struct node *n, const struct erasure *x)
+{
+	struct log_in in = { x->env, x->el, x->sig, x->body, x->bl };
+	struct log_out out;
 	ASSERT_OK(log_ingest(n->st, n->net.id, &in, 1, &out, NULL, NULL));
-	free(env);
-	free(body);
+	return out;
+}
+
+static void erasure_free(struct erasure *x)
+{
+	free(x->env);
+	free(x->body);
+}
+
+/* craft_erasure, handed to n at once. */
+static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
+				     const uint8_t *sk, const char *scope,
+				     const char *coll, const char *id)
+{
+	struct erasure x;
+	struct log_out out;
+	craft_erasure(n, pk, sk, scope, coll, id, &x);
+	out = ingest_one(n, &x);
+	erasure_free(&x);
 	return out;
 }
 
@@ -226,6 +251,75 @@ int main(void)
 		ASSERT_TRUE(store_has(c2, "MARKERcc3"));
 		ASSERT_TRUE(!erased(c2, "health_profile", "HP-3"));
 		node_close(c2);
+	}
+
+	TEST_START("an erasure reaches the same entries whatever order they arrive in");
+	{
+		struct node *w = th_node(dir, net, "w", "bk/c2/v2");
+		struct node *n1 = th_node(dir, net, "n1", "bk");
+		struct node *n2 = th_node(dir, net, "n2", "bk");
+		struct erasure x;
+		/* one record written in two villages of two communes */
+		ASSERT_OK(th_put(v, "health_profile", "HP-9",
+				 "person_id=000000000009;full_name=MARKERp1;birth_date=1990-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-9",
+				 "person_id=000000000009;full_name=MARKERp2;birth_date=1990-01-01"));
+		th_sync(v, adm, dir);
+		/* c1's administrator erases it in c1's village: reaches the
+		 * entry written there, not the other commune's */
+		craft_erasure(adm, adm->pk, adm->sk, "bk/c1/v1",
+			      "health_profile", "HP-9", &x);
+		ASSERT_EQ(ingest_one(adm, &x).status, LOG_APPLIED);
+		/* n1: the other commune's entry, the erasure, then c1's */
+		th_sync(w, n1, dir);
+		th_sync(adm, n1, dir);
+		th_sync(v, n1, dir);
+		/* n2: both entries, then the erasure */
+		th_sync(v, n2, dir);
+		th_sync(w, n2, dir);
+		th_sync(adm, n2, dir);
+		ASSERT_TRUE(erased(n1, "health_profile", "HP-9"));
+		ASSERT_TRUE(erased(n2, "health_profile", "HP-9"));
+		ASSERT_TRUE(!store_has(n1, "MARKERp1"));
+		ASSERT_TRUE(!store_has(n2, "MARKERp1"));
+		ASSERT_TRUE(store_has(n1, "MARKERp2"));
+		ASSERT_TRUE(store_has(n2, "MARKERp2"));
+		TH_ASSERT_SAME_STATE(n1, n2);
+		erasure_free(&x);
+		node_close(w);
+		node_close(n1);
+		node_close(n2);
+	}
+
+	TEST_START("a local erasure is written where it reaches every entry of the record");
+	{
+		struct node *prov = th_node_bare(dir, net, "prov", "bk");
+		th_certify_as(prov, net, "bk", "bk", 0, 1);
+		node_grant_refresh(prov);
+		/* x reads the province, writes in commune c1 */
+		struct node *x = th_node_bare(dir, net, "x", "bk/c1");
+		th_certify_as(x, net, "bk", "bk/c1", 0, 0);
+		node_grant_refresh(x);
+		/* the province writes HP-7 in bk; x edits it in its own scope
+		 * bk/c1 (the record's lies above it) */
+		ASSERT_OK(th_put(prov, "health_profile", "HP-7",
+				 "person_id=000000000007;full_name=MARKERq1;birth_date=1990-01-01"));
+		th_sync(prov, x, dir);
+		ASSERT_OK(th_put(x, "health_profile", "HP-7", "allergies=MARKERq2"));
+		th_sync(x, prov, dir);
+		ASSERT_TRUE(store_has(prov, "MARKERq2"));
+		/* the newest head is x's, in bk/c1: the erasure must still be
+		 * written in bk, to reach the province's own entry too */
+		ASSERT_OK(erase(prov, "health_profile", "HP-7", "request",
+				why, sizeof(why)));
+		ASSERT_TRUE(!store_has(prov, "MARKERq1"));
+		ASSERT_TRUE(!store_has(prov, "MARKERq2"));
+		th_sync(prov, x, dir);
+		ASSERT_TRUE(erased(x, "health_profile", "HP-7"));
+		ASSERT_TRUE(!store_has(x, "MARKERq1"));
+		ASSERT_TRUE(!store_has(x, "MARKERq2"));
+		node_close(x);
+		node_close(prov);
 	}
 
 	node_close(v);

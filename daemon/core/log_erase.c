@@ -51,8 +51,9 @@ int log__erased(struct store_txn *t, const char *coll, const char *id,
 	return r < 0 ? r : found;
 }
 
-/* The ids of a record's puts that carry a body. */
+/* The ids of a record's puts under an erasure's scope. */
 struct put_ids {
+	const char *scope;
 	uint8_t (*v)[ENTRY_ID_LEN];
 	size_t n, cap;
 };
@@ -60,7 +61,7 @@ struct put_ids {
 static int collect_put(void *ctx, const struct record_op *op)
 {
 	struct put_ids *p = ctx;
-	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE)
+	if (op->kind != ENTRY_PUT || !entry_scope_under(op->scope, p->scope))
 		return 0;
 	if (p->n == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 16;
@@ -72,27 +73,6 @@ static int collect_put(void *ctx, const struct record_op *op)
 	}
 	memcpy(p->v[p->n++], op->id, ENTRY_ID_LEN);
 	return 0;
-}
-
-/* Drop body id when its entry's scope lies under scope (*reached). */
-static int drop_body(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		     const char *scope, uint64_t *dropped, int *reached)
-{
-	uint8_t feed[32];
-	uint64_t seq;
-	struct log_feed f;
-	int r;
-
-	if ((r = log_entry_locate(t, id, feed, &seq)) < 0 ||
-	    (r = log_feed_get(t, feed, &f)) < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	if (!entry_scope_under(f.scope, scope))
-		return 0;
-	*reached = 1;
-	r = store_del(t, ST_BODIES, id, ENTRY_ID_LEN);
-	if (r == 0)
-		(*dropped)++;
-	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
 /* Held entries of the record under scope lose their bodies too. At most
@@ -116,7 +96,9 @@ static int drop_held_bodies(struct store_txn *t, const struct entry *er,
 		    !row.body ||
 		    entry_decode(row.env, row.env_len, &e, NULL) < 0)
 			continue;
-		if (strcmp(e.collection, er->collection) != 0 ||
+		/* a held erasure keeps its reason */
+		if (e.kind != ENTRY_PUT ||
+		    strcmp(e.collection, er->collection) != 0 ||
 		    strcmp(e.record_id, er->record_id) != 0 ||
 		    !entry_scope_under(e.scope, er->scope))
 			continue;
@@ -162,22 +144,30 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 {
 	uint8_t key[RECORD_KEY_MAX + 1 + ENTRY_ID_LEN];
 	size_t kl = erased_prefix(e->collection, e->record_id, key);
-	struct put_ids p = { 0 };
+	struct put_ids p = { e->scope, NULL, 0, 0 };
 	uint64_t dropped = 0;
-	int r, reached = 0;
+	int r;
 
 	memcpy(key + kl, id, ENTRY_ID_LEN);
 	kl += ENTRY_ID_LEN;
+	/*
+	 * Kept whatever the record holds now: the bodies an erasure reaches
+	 * (those under its scope) must go whichever order entries arrive
+	 * in. Whether the record reads as erased is decided from its ops
+	 * when it is materialized (record.c), likewise order-free.
+	 */
+	if ((r = store_put(a->t, ST_ERASED, key, kl, e->scope,
+			   strlen(e->scope), 0)) < 0)
+		return r;
 	r = record_ops_each(a->t, e->collection, e->record_id, collect_put,
 			    &p);
-	for (size_t i = 0; r >= 0 && i < p.n; i++)
-		r = drop_body(a->t, p.v[i], e->scope, &dropped, &reached);
-	/* an erasure reaches the record when it reaches one of its entries,
-	 * or none has arrived yet; one that reaches none of them (written
-	 * from another branch) is kept as history and changes nothing */
-	if (r >= 0 && (reached || p.n == 0))
-		r = store_put(a->t, ST_ERASED, key, kl, e->scope,
-			      strlen(e->scope), 0);
+	for (size_t i = 0; r >= 0 && i < p.n; i++) {
+		r = store_del(a->t, ST_BODIES, p.v[i], ENTRY_ID_LEN);
+		if (r == 0)
+			dropped++;
+		else if (r == HAMLET_ENOTFOUND)
+			r = 0;
+	}
 	free(p.v);
 	if (r < 0 || (r = drop_held_bodies(a->t, e, &dropped)) < 0)
 		return r;

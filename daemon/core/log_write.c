@@ -24,6 +24,9 @@ struct local_state {
 	uint64_t hlc; /* the record's newest op */
 	int unchanged; /* a put that would change nothing: write nothing */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* the record's, "" when new */
+	/* an erasure's: the deepest scope all the record's puts and deletes
+	 * lie under, so that it reaches every one of them (SPEC §1.6) */
+	char erase_scope[ENTRY_MAX_SCOPE + 1];
 };
 
 /* --- local write rules ------------------------------------------------- */
@@ -223,6 +226,32 @@ static int record_scope(struct store_txn *t, const struct local_state *ls,
 				    ls->nheads, out);
 }
 
+/* Narrow out (a scope, or "" before the first) to the deepest scope that
+ * both it and op's scope lie under, segment-wise. */
+static int common_scope(void *ctx, const struct record_op *op)
+{
+	char *out = ctx;
+	size_t i = 0, seg = 0;
+
+	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE)
+		return 0;
+	if (!out[0] && !out[1]) { /* the first: out[1] marks "seen" */
+		snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", op->scope);
+		return 0;
+	}
+	for (;; i++) {
+		char a = out[i], b = op->scope[i];
+		if ((a == 0 || a == '/') && (b == 0 || b == '/'))
+			seg = i; /* both end a segment here */
+		if (a != b || a == 0)
+			break;
+	}
+	out[seg] = 0;
+	if (seg == 0)
+		out[1] = 1; /* nothing in common, but seen */
+	return 0;
+}
+
 /*
  * The rules only a local write is held to, as they need the record's
  * current state (arriving entries are history: the merge settles them).
@@ -254,6 +283,12 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		r = view_heads(&v, ls);
 		if (r == 0)
 			r = record_scope(t, ls, ls->scope);
+		if (r == 0 && op->kind == ENTRY_ERASE) {
+			r = record_ops_each(t, op->collection, op->record_id,
+					    common_scope, ls->erase_scope);
+			if (r >= 0)
+				r = 0;
+		}
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
@@ -440,6 +475,15 @@ static int write_one(struct writer *w, const struct log_op *op)
 	if (!op->scope && ls.scope[0] &&
 	    scopemap_under(w->au->map, ls.scope, scope))
 		scope = ls.scope;
+	if (op->kind == ENTRY_ERASE && !op->scope) {
+		if (!ls.erase_scope[0]) {
+			snprintf(w->why, w->whylen,
+				 "record %s/%s has entries in scopes with nothing in common (no one erasure can reach them all)",
+				 op->collection, op->record_id);
+			return HAMLET_ESCOPE;
+		}
+		scope = ls.erase_scope;
+	}
 	if (w->au->grant &&
 	    (!scopemap_may_write(w->au->map, w->au->grant, scope,
 				 op->collection) ||

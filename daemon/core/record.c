@@ -36,7 +36,7 @@ int record_op_add(struct store_txn *t, const struct entry *e,
 	kl += ENTRY_ID_LEN;
 
 	mp_writer_init(&w);
-	msgpack_pack_array(&w.pk, 5);
+	msgpack_pack_array(&w.pk, 6);
 	msgpack_pack_uint64(&w.pk, (uint64_t)e->kind);
 	msgpack_pack_uint64(&w.pk, e->hlc);
 	mp_pack_bin(&w.pk, e->author, ENTRY_KEY_LEN);
@@ -47,6 +47,7 @@ int record_op_add(struct store_txn *t, const struct entry *e,
 		mp_pack_bin(&w.pk, e->body_hash, ENTRY_HASH_LEN);
 	else
 		msgpack_pack_nil(&w.pk);
+	mp_pack_str(&w.pk, e->scope);
 	r = store_put(t, ST_RECOPS, key, kl, w.sb.data, w.sb.size, 0);
 	mp_writer_destroy(&w);
 	return r;
@@ -66,7 +67,7 @@ static int op_parse(const void *k, size_t kl, const void *v, size_t vl,
 	memcpy(op->id, (const uint8_t *)k + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
 	if ((r = mp_doc_parse(&d, v, vl, ENTRY_MAX_DEPS + 5)) < 0)
 		return HAMLET_ECORRUPT;
-	if ((r = mp_get_array(d.root, 5, 0, &f, NULL)) < 0 ||
+	if ((r = mp_get_array(d.root, 6, 0, &f, NULL)) < 0 ||
 	    (r = mp_get_uint(&f[0], ENTRY_ERASE, &u)) < 0 ||
 	    (r = mp_get_uint(&f[1], UINT64_MAX, &op->hlc)) < 0 ||
 	    (r = mp_get_bin_fixed(&f[2], ENTRY_KEY_LEN, op->author)) < 0 ||
@@ -81,6 +82,9 @@ static int op_parse(const void *k, size_t kl, const void *v, size_t vl,
 	op->has_body = !mp_is_nil(&f[4]);
 	if (op->has_body &&
 	    (r = mp_get_bin_fixed(&f[4], ENTRY_HASH_LEN, op->body_hash)) < 0)
+		goto bad;
+	if ((r = mp_get_cstr(&f[5], op->scope, sizeof(op->scope))) < 0 ||
+	    entry_scope_check(op->scope) < 0)
 		goto bad;
 	mp_doc_close(&d);
 	return 0;
@@ -131,6 +135,7 @@ struct mop {
 
 /* A record's operations as read from the store: ops[i] and mops[i]. */
 struct mat {
+	char (*scopes)[ENTRY_MAX_SCOPE + 1]; /* each op's feed scope */
 	struct store_txn *t;
 	struct crdt_op *ops;
 	struct mop *mops;
@@ -154,12 +159,17 @@ static int mat_add(void *ctx, const struct record_op *op)
 		if (!q)
 			return -ENOMEM;
 		m->mops = q;
+		void *sc = realloc(m->scopes, nc * sizeof(*m->scopes));
+		if (!sc)
+			return -ENOMEM;
+		m->scopes = sc;
 		m->cap = nc;
 	}
 	struct crdt_op *c = &m->ops[m->n];
 	struct mop *o = &m->mops[m->n++];
 	memset(c, 0, sizeof(*c));
 	memset(o, 0, sizeof(*o));
+	memcpy(m->scopes[m->n - 1], op->scope, sizeof(op->scope));
 	memcpy(c->id, op->id, ENTRY_ID_LEN);
 	memcpy(c->author, op->author, ENTRY_KEY_LEN);
 	c->hlc = op->hlc;
@@ -178,6 +188,7 @@ static void mat_free(struct mat *m)
 			mp_doc_close(&m->mops[i].body);
 	free(m->ops);
 	free(m->mops);
+	free(m->scopes);
 }
 
 /* Parse each put's body; one not held (erased, not yet received) or
@@ -441,20 +452,17 @@ struct built {
 	int has_newu;
 };
 
-/* 1 when erasure eid of coll/id reaches the record (ST_ERASED). */
-static int erasure_reaches(struct store_txn *t, const char *coll,
-			   const char *id, const uint8_t eid[ENTRY_ID_LEN])
+/* 1 when erasure ops[ei] reaches the record: one of its puts or deletes
+ * lies under the erasure's scope (SPEC §1.6). Decided from the ops alone,
+ * so every node that holds the same ops decides the same. */
+static int erasure_reaches(const struct mat *m, size_t ei)
 {
-	uint8_t key[RECORD_KEY_MAX + 1 + ENTRY_ID_LEN];
-	size_t kl = record_key(coll, id, key);
-	const void *v;
-	size_t vl;
-	int r;
-
-	key[kl++] = 0;
-	memcpy(key + kl, eid, ENTRY_ID_LEN);
-	r = store_get(t, ST_ERASED, key, kl + ENTRY_ID_LEN, &v, &vl);
-	return r == 0 ? 1 : r == HAMLET_ENOTFOUND ? 0 : r;
+	for (size_t i = 0; i < m->n; i++)
+		if ((m->ops[i].kind == ENTRY_PUT ||
+		     m->ops[i].kind == ENTRY_DELETE) &&
+		    entry_scope_under(m->scopes[i], m->scopes[ei]))
+			return 1;
+	return 0;
 }
 
 /* Build the state of coll/id from its ops into b (b->m.n == 0: none);
@@ -474,10 +482,8 @@ static int built_make(struct store_txn *t, const struct schema *s,
 	for (size_t i = 0; i < b->m.n; i++) {
 		if (b->m.ops[i].kind != ENTRY_ERASE)
 			continue;
-		/* the earliest that reaches the record (log_erase.c) */
-		if ((r = erasure_reaches(t, coll, id, b->m.ops[i].id)) < 0)
-			return r;
-		if (r)
+		/* the earliest that reaches the record */
+		if (erasure_reaches(&b->m, i))
 			return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, i);
 	}
 	if ((r = mat_bodies(&b->m)) < 0 ||

@@ -128,6 +128,7 @@ struct record_op {
 	uint8_t deps[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
 	int has_body;
 	uint8_t body_hash[ENTRY_HASH_LEN];
+	char scope[ENTRY_MAX_SCOPE + 1]; /* its feed's */
 };
 typedef int (*record_op_cb)(void *ctx, const struct record_op *op);
 int record_ops_each(struct store_txn *t, const char *coll, const char *id,
