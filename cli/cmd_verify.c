@@ -348,10 +348,11 @@ out:
  * files LMDB made, nothing else. */
 static void scratch_remove(const char *dir)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	static const char *const files[] = { "data.mdb", "lock.mdb",
+					     "hamlet.lock" };
 	char p[PATH_MAX];
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/store/%s", dir, files[i]);
 		unlink(p);
 	}

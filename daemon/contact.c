@@ -78,8 +78,41 @@ static void on_contact_timer(uv_timer_t *t)
 	d->contact_saving = 1;
 }
 
+static void compact_done(struct ingest_job *job)
+{
+	struct daemon *d = job->data;
+	d->compacting = 0;
+	d->compact_job = NULL;
+	free(job);
+}
+
+/* Each second: when an erasure's rewrite of the store was put off
+ * (another process had it open), a job on the writer tries it again. */
+static void on_compact_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (d->compacting || d->stopping ||
+	    !store_compact_wanted(d->node->st))
+		return;
+	if (!(d->compact_job = calloc(1, sizeof(*d->compact_job))))
+		return;
+	d->compact_job->kind = INGEST_COMPACT;
+	d->compact_job->data = d;
+	if (ingest_submit(d->ingest, d->compact_job, compact_done) == 0) {
+		d->compacting = 1;
+	} else {
+		free(d->compact_job); /* busy: the next tick tries again */
+		d->compact_job = NULL;
+	}
+}
+
 void contact_start(struct daemon *d)
 {
+	uv_timer_init(d->loop, &d->compact_timer);
+	d->compact_timer.data = d;
+	uv_timer_start(&d->compact_timer, on_compact_timer, 1000, 1000);
+	d->compact_timer_open = 1;
 	uv_timer_init(d->loop, &d->contact_timer);
 	d->contact_timer.data = d;
 	uv_timer_start(&d->contact_timer, on_contact_timer,
@@ -92,6 +125,9 @@ void contact_stop(struct daemon *d)
 	if (d->contact_timer_open)
 		uv_close((uv_handle_t *)&d->contact_timer, NULL);
 	d->contact_timer_open = 0;
+	if (d->compact_timer_open)
+		uv_close((uv_handle_t *)&d->compact_timer, NULL);
+	d->compact_timer_open = 0;
 }
 
 void contact_save_final(struct daemon *d)

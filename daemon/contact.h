@@ -13,6 +13,8 @@
 #define HAMLETD_CONTACT_SAVE_MS 30000
 
 /* Start the timer (after the ingest queue exists). */
+/* Also starts a 1 s timer that retries an erasure's rewrite of the store
+ * put off while another process had it open (store_compact_wanted). */
 void contact_start(struct daemon *d);
 /* Close the timer (daemon_stop). */
 void contact_stop(struct daemon *d);

@@ -82,6 +82,9 @@ struct daemon {
 	uv_timer_t watchdog;
 	uv_timer_t contact_timer; /* contact.h */
 	int contact_timer_open, contact_saving;
+	uv_timer_t compact_timer; /* contact.h: an erasure's rewrite put off */
+	int compact_timer_open, compacting;
+	struct ingest_job *compact_job; /* contact.c, while one is queued */
 	uv_pipe_t rpc;
 	int rpc_open;
 	int stopping;

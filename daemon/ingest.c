@@ -279,8 +279,11 @@ static void job_work(uv_work_t *w)
 	else if (j->kind == INGEST_CONTACT)
 		j->r = heard_contacts_save(j->q_->node->st, j->contact_peers,
 					   j->contact_ms, j->n);
-	else
+	else if (j->kind == INGEST_WRITE)
 		run_write(j->q_, j);
+	/* an erasure's rewrite of the store put off while another process
+	 * had it open: now, if it is alone */
+	store_compact_retry(j->q_->node->st);
 }
 
 static void run_next(struct ingest *q);
@@ -349,6 +352,9 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 	} else if (j->kind == INGEST_CONTACT) {
 		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contact_peers ||
 		    !j->contact_ms)
+			return -EINVAL;
+	} else if (j->kind == INGEST_COMPACT) {
+		if (j->n != 0)
 			return -EINVAL;
 	} else if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
 		   j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||

@@ -29,6 +29,8 @@ enum ingest_kind {
 	INGEST_WRITE,	    /* operations this node signs */
 	INGEST_TRUST,	    /* certificates, revocations, fork proofs */
 	INGEST_CONTACT,	    /* when peers were last in contact (heard.h) */
+	INGEST_COMPACT,	    /* n = 0: the store's rewrite after an erasure,
+			     * put off while another process had it open */
 };
 
 struct ingest;

@@ -16,6 +16,9 @@ set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch audit
+# verify --report makes its scratch stores here, so that what it leaves
+# behind is this run's alone
+mkdir -p "$T/tmp" && export TMPDIR="$T/tmp"
 A() { "$H" --home "$T/a" "$@"; }
 F() { "$H" --home "$T/f" "$@"; }
 G() { "$H" --home "$T/g" "$@"; }

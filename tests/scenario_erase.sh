@@ -66,6 +66,7 @@ refuse "erasing a record that does not exist names it" 3 "not found" \
 check "P erases HP-E1" N P erase health_profile HP-E1 --reason "request of the person, form 12/2026"
 gone() { for n in $NODES; do not_in_state $n ERASEMEzq || return 1; done; }
 check "within one sync round the marker is in no node's state files (30 s)" within 30 gone
+
 for n in $NODES; do check "the marker is not in $n's state" not_in_state $n ERASEMEzq; done
 for n in V1 C1 P; do check "the profile to keep is still in $n's state" in_state $n KEEPMEzq; done
 for n in V1 C1 P; do

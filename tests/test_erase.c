@@ -10,6 +10,9 @@
 
 #include "hlc.h"
 #include "schema.h"
+#include "store.h"
+
+#include <errno.h>
 
 static const char *dir;
 
@@ -320,6 +323,28 @@ int main(void)
 		ASSERT_TRUE(!store_has(x, "MARKERq2"));
 		node_close(x);
 		node_close(prov);
+	}
+
+	TEST_START("with another process's handle open, the rewrite waits, then happens");
+	{
+		struct node *rd;
+		char w2[512];
+		ASSERT_OK(th_put(v, "health_profile", "HP-5",
+				 "person_id=000000000005;full_name=MARKERr5;birth_date=1990-01-01"));
+		th_sync(v, adm, dir);
+		/* a reader of adm's store, as the CLI is while hamletd runs */
+		ASSERT_OK(node_open(adm->home, 1, &rd, w2, sizeof(w2)));
+		ASSERT_OK(erase(adm, "health_profile", "HP-5", "request", why,
+				sizeof(why)));
+		ASSERT_TRUE(erased(adm, "health_profile", "HP-5"));
+		ASSERT_TRUE(store_compact_wanted(adm->st));
+		ASSERT_TRUE(store_has(adm, "MARKERr5")); /* not yet */
+		ASSERT_EQ(store_compact_retry(adm->st), -EBUSY);
+		node_close(rd);
+		ASSERT_OK(store_compact_retry(adm->st));
+		ASSERT_TRUE(!store_compact_wanted(adm->st));
+		ASSERT_TRUE(!store_has(adm, "MARKERr5"));
+		ASSERT_TRUE(erased(adm, "health_profile", "HP-5"));
 	}
 
 	node_close(v);

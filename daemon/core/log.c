@@ -731,8 +731,11 @@ void log__applier_close(struct log__applier *a)
 
 void log__after_commit(struct store *st, const struct log__applier *a)
 {
+	/* on failure "erase_pending" stays, and the store retries */
 	if (a->erasures)
-		store_compact(st); /* on failure "erase_pending" stays */
+		store_compact(st);
+	else
+		store_compact_retry(st);
 }
 
 int log_compact_pending(struct store *st)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -35,6 +36,15 @@ struct store {
 	 */
 	pthread_rwlock_t grow_lock;
 	int lock_ready;
+	/*
+	 * store/hamlet.lock, held shared by every process that has the store
+	 * open (flock): store_compact() swaps the files only while it alone
+	 * holds it (exclusive), so no other process reads or writes the old
+	 * file after the swap. -1 when it could not be opened (a reader of a
+	 * copy it may not write).
+	 */
+	int xfd;
+	int compact_pending; /* a compaction was put off: retry */
 	char dir[4096]; /* to tell a full disk from other write faults */
 };
 
@@ -228,6 +238,7 @@ int store_open(const char *dir, const struct store_options *opt,
 		return -ENOMEM;
 	}
 	st->lock_ready = 1;
+	st->xfd = -1;
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->readonly = opt && opt->readonly;
 	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
@@ -241,6 +252,17 @@ int store_open(const char *dir, const struct store_options *opt,
 			return -errno;
 		}
 	}
+	{
+		char lp[4200];
+		snprintf(lp, sizeof(lp), "%s/hamlet.lock", dir);
+		st->xfd = open(lp, st->readonly ? O_RDONLY | O_CLOEXEC
+						: O_RDWR | O_CREAT | O_CLOEXEC,
+			       0640);
+		/* waits while another process compacts the store */
+		if (st->xfd >= 0)
+			while (flock(st->xfd, LOCK_SH) < 0 && errno == EINTR)
+				;
+	}
 	if ((r = attach(st, created)) < 0) {
 		store_close(st);
 		return r;
@@ -252,8 +274,10 @@ int store_open(const char *dir, const struct store_options *opt,
 static int write_err(const struct store *st, int rc);
 
 /* Copy every table of the open environment into a new one at path
- * (a file: MDB_NOSUBDIR), key by key in order. */
-static int copy_tables(struct store *st, const char *path)
+ * (a file: MDB_NOSUBDIR), key by key in order; *ret_txnid is the
+ * transaction copied. */
+static int copy_tables(struct store *st, const char *path,
+		       size_t *ret_txnid)
 {
 	MDB_env *ne = NULL;
 	MDB_txn *rt = NULL, *wt = NULL;
@@ -264,11 +288,10 @@ static int copy_tables(struct store *st, const char *path)
 	mdb_env_set_maxdbs(ne, ST__COUNT + 2);
 	mdb_env_set_mapsize(ne, st->map_size);
 	if ((rc = mdb_env_open(ne, path, MDB_NOSUBDIR | MDB_NOLOCK, 0600)) ||
-	    /* a write transaction, read only: no other process writes
-	     * into the old file while it is copied */
-	    (rc = mdb_txn_begin(st->env, NULL, 0, &rt)) ||
+	    (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt)) ||
 	    (rc = mdb_txn_begin(ne, NULL, 0, &wt)))
 		goto out;
+	*ret_txnid = mdb_txn_id(rt);
 	for (int i = 0; i < ST__COUNT && rc == 0; i++) {
 		MDB_dbi nd;
 		MDB_cursor *c;
@@ -306,29 +329,55 @@ out:
 	return rc ? write_err(st, rc) : 0;
 }
 
+/* Back to holding the cross-process lock shared. */
+static void xlock_shared(struct store *st)
+{
+	while (st->xfd >= 0 && flock(st->xfd, LOCK_SH) < 0 && errno == EINTR)
+		;
+}
+
 int store_compact(struct store *st)
 {
 	char tmp[4200], data[4200], lock[4200];
 	struct stat ds, ls;
+	size_t copied = 0;
+	MDB_envinfo info;
 	int r, have_ls;
 
 	if (st->readonly)
 		return -EROFS;
+	/* alone, or later: another process has the store open */
+	if (st->xfd < 0 || flock(st->xfd, LOCK_EX | LOCK_NB) < 0) {
+		xlock_shared(st);
+		__atomic_store_n(&st->compact_pending, 1, __ATOMIC_RELAXED);
+		return -EBUSY;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/compact.mdb", st->dir);
 	snprintf(data, sizeof(data), "%s/data.mdb", st->dir);
 	snprintf(lock, sizeof(lock), "%s/lock.mdb", st->dir);
-	pthread_rwlock_wrlock(&st->grow_lock);
 	unlink(tmp);
-	if ((r = copy_tables(st, tmp)) < 0)
+	/* the copy under a read transaction: this process's readers go on */
+	pthread_rwlock_rdlock(&st->grow_lock);
+	r = copy_tables(st, tmp, &copied);
+	pthread_rwlock_unlock(&st->grow_lock);
+	if (r < 0)
 		goto fail;
+	pthread_rwlock_wrlock(&st->grow_lock);
+	/* a write since the copy (none is expected: the caller is the
+	 * writer) would be lost by the swap: try again later */
+	mdb_env_info(st->env, &info);
+	if (info.me_last_txnid != copied) {
+		pthread_rwlock_unlock(&st->grow_lock);
+		r = -EAGAIN;
+		goto fail;
+	}
 	if (stat(data, &ds) == 0)
 		chmod(tmp, ds.st_mode & 07777);
 	have_ls = stat(lock, &ls) == 0;
 	/*
-	 * The swap: our environment closes, the copy takes data.mdb's name,
-	 * and the lock file goes with the old file, so that a process still
-	 * reading the old one (it keeps it open) never shares a lock table
-	 * with the new. Readers that open from now on see the copy.
+	 * The swap, with no other process holding the store: our
+	 * environment closes, the copy takes data.mdb's name, and the old
+	 * lock file goes (a new one is made for the copy).
 	 */
 	mdb_env_close(st->env);
 	st->env = NULL;
@@ -346,16 +395,33 @@ int store_compact(struct store *st)
 			close(dfd);
 		}
 	}
-	if (attach(st, 0) < 0 && r == 0)
-		r = HAMLET_ESTORE;
-	if (r == 0 && have_ls)
+	for (int i = 0; i < 3 && !st->env; i++)
+		if (attach(st, 0) < 0 && i < 2)
+			usleep(100000);
+	if (!st->env && r == 0)
+		r = HAMLET_ESTORE; /* store_txn_begin tries again */
+	if (st->env && have_ls)
 		chmod(lock, ls.st_mode & 07777);
 	pthread_rwlock_unlock(&st->grow_lock);
+	if (r == 0)
+		__atomic_store_n(&st->compact_pending, 0, __ATOMIC_RELAXED);
+	xlock_shared(st);
 	return r;
 fail:
 	unlink(tmp);
-	pthread_rwlock_unlock(&st->grow_lock);
+	__atomic_store_n(&st->compact_pending, 1, __ATOMIC_RELAXED);
+	xlock_shared(st);
 	return r;
+}
+
+int store_compact_wanted(const struct store *st)
+{
+	return __atomic_load_n(&st->compact_pending, __ATOMIC_RELAXED);
+}
+
+int store_compact_retry(struct store *st)
+{
+	return store_compact_wanted(st) ? store_compact(st) : 0;
 }
 
 void store_close(struct store *st)
@@ -364,6 +430,8 @@ void store_close(struct store *st)
 		return;
 	if (st->env)
 		mdb_env_close(st->env);
+	if (st->xfd >= 0)
+		close(st->xfd); /* drops the shared lock */
 	if (st->lock_ready)
 		pthread_rwlock_destroy(&st->grow_lock);
 	free(st);
@@ -405,9 +473,18 @@ static int txn_begin_locked(struct store *st, unsigned flags, MDB_txn **ret)
 
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 {
-	struct store_txn *t = malloc(sizeof(*t));
+	struct store_txn *t;
 	int rc;
-	if (!t)
+	if (!st->env) {
+		/* a compaction's reopen failed: try once more */
+		pthread_rwlock_wrlock(&st->grow_lock);
+		if (!st->env)
+			attach(st, 0);
+		pthread_rwlock_unlock(&st->grow_lock);
+		if (!st->env)
+			return HAMLET_ESTORE;
+	}
+	if (!(t = malloc(sizeof(*t))))
 		return -ENOMEM;
 	t->st = st;
 	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,

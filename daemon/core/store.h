@@ -65,12 +65,19 @@ uint64_t store_map_size(const struct store *st);
  * Rewrite the store into a new file, key by key, and put it in the old
  * one's place: what was deleted (an erased body, SPEC §1.6) is then in
  * none of the store's files, where LMDB would keep it in free pages
- * until reused. Waits for this process's transactions to end and blocks
- * new ones meanwhile; another process reading the old file keeps it
- * until it closes. Meta "erase_pending" is dropped from the copy. On
- * failure the store is as it was.
+ * until reused. The copy is made under a read transaction (this
+ * process's readers go on); the swap waits for them and blocks new ones
+ * for a moment. It runs only while no other process has the store open
+ * (store/hamlet.lock, held shared by each one that does): otherwise it
+ * is put off, -EBUSY, and store_compact_retry() tries again. Meta
+ * "erase_pending" is dropped from the copy. On failure the store is as
+ * it was.
  */
 int store_compact(struct store *st);
+/* store_compact() again when one was put off; 0 when none was. */
+int store_compact_retry(struct store *st);
+/* 1 when a compaction was put off and waits for store_compact_retry(). */
+int store_compact_wanted(const struct store *st);
 
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret);
 /* Commit (durable when it returns 0) and free the transaction. */
