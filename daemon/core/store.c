@@ -16,7 +16,7 @@
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
-	"trustsubj", "erased", "refused",
+	"trustsubj", "erased", "refused", "changes", "changeidx",
 };
 
 struct store {

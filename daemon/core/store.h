@@ -28,6 +28,8 @@ enum store_table {
 	ST_TRUSTSUBJ, /* subject(32) || kind(1) || id(32) -> empty */
 	ST_ERASED,    /* collection \0 record id \0 erasure id(32) -> scope */
 	ST_REFUSED,   /* entry id(32) -> why it was refused, envelope, sig */
+	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 entry id(32) */
+	ST_CHANGEIDX, /* collection \0 record id -> seq(be64) in changes */
 	ST__COUNT
 };
 
