@@ -15,6 +15,7 @@
 #include "node.h"
 #include "problems.h"
 #include "record.h"
+#include "record_json.h"
 #include "schema.h"
 #include "version.h"
 
@@ -165,11 +166,18 @@ int cli_json_parse(const char *text, size_t len, const char *what,
  * body is then checked with schema_check_body(). why gets the sentence
  * (not printed); *ret is malloc()ed.
  */
-int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
-		  uint8_t **ret, size_t *ret_len, char *why, size_t whylen);
+static inline int cli_json_body(const struct schema *s, json_t *obj,
+				const char *skip, uint8_t **ret,
+				size_t *ret_len, char *why, size_t whylen)
+{
+	return record_json_body(s, obj, skip, ret, ret_len, why, whylen);
+}
 
 /* A msgpack value as JSON (bin as hex). New reference; never NULL. */
-json_t *cli_mp_json(const msgpack_object *o);
+static inline json_t *cli_mp_json(const msgpack_object *o)
+{
+	return record_json_mp(o);
+}
 
 /* A msgpack value as text: strings as they are (quote: in '...'),
  * integers in decimal, maps as JSON, nil as "(none)". malloc()ed. */
@@ -208,7 +216,10 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *indent);
 
 /* An erased record's erasure as JSON: entry, author, hlc, time, reason. */
-json_t *cli_erasure_json(const struct record_view *v);
+static inline json_t *cli_erasure_json(const struct record_view *v)
+{
+	return record_json_erasure(v);
+}
 
 /* Print "field: value" lines, or that the record is deleted or erased. */
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
@@ -232,8 +243,12 @@ int cli_record_print_scope(FILE *f, struct store_txn *t,
 			   const struct record_view *v, const char *indent);
 
 /* The record as the JSON of `hamlet get --json`. */
-int cli_record_json(struct store_txn *t, const char *coll, const char *id,
-		    const struct record_view *v, json_t **ret);
+static inline int cli_record_json(struct store_txn *t, const char *coll,
+				  const char *id, const struct record_view *v,
+				  json_t **ret)
+{
+	return record_json(t, cli_global.scopes, coll, id, v, ret);
+}
 
 /* The value of field name in a parsed put body (a map), or NULL. */
 const msgpack_object *cli_body_field(const msgpack_object *body,
