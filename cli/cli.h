@@ -414,6 +414,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_forks(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);
