@@ -265,7 +265,11 @@ void cli_body_missing_required(const struct schema *s,
  * field conflict and a duplicate key is counted and listed once, as one
  * record that needs a decision.
  */
-int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
+static inline int cli_conflicts_each(struct store_txn *t, record_id_cb cb,
+				     void *ctx)
+{
+	return record_conflicted_each(t, cb, ctx);
+}
 
 /* Number of open problems (conflicts + duplicates) of a record, or <0. */
 int cli_record_problem_count(struct store_txn *t, const char *coll,
@@ -336,8 +340,15 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result);
 /* A value of a msgpack map by key, or NULL; a uint (0 when absent). */
-const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key);
-uint64_t cli_mp_u64(const msgpack_object *map, const char *key);
+static inline const msgpack_object *cli_mp_get(const msgpack_object *map,
+					       const char *key)
+{
+	return mp_map_get(map, key);
+}
+static inline uint64_t cli_mp_u64(const msgpack_object *map, const char *key)
+{
+	return mp_map_u64(map, key);
+}
 
 /* Where a cli_write() that failed stopped. */
 struct cli_write_end {

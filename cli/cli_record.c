@@ -256,31 +256,6 @@ void cli_body_missing_required(const struct schema *s,
 	}
 }
 
-struct once {
-	record_id_cb cb;
-	void *ctx;
-	char last[RECORD_KEY_MAX + 2]; /* collection '/' id of the last call */
-};
-
-static int once_cb(void *ctx, const char *coll, const char *id)
-{
-	struct once *o = ctx;
-	char key[sizeof(o->last)];
-
-	snprintf(key, sizeof(key), "%s/%s", coll, id);
-	/* the records come in key order, so a repeat follows its first */
-	if (strcmp(key, o->last) == 0)
-		return 0;
-	memcpy(o->last, key, sizeof(key));
-	return o->cb(o->ctx, coll, id);
-}
-
-int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
-{
-	struct once o = { .cb = cb, .ctx = ctx };
-	return record_conflicts_each(t, once_cb, &o);
-}
-
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v)
 {

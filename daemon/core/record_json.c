@@ -468,3 +468,29 @@ fail:
 	return r;
 }
 
+
+struct once {
+	record_id_cb cb;
+	void *ctx;
+	char last[RECORD_KEY_MAX + 2]; /* collection '/' id of the last call */
+};
+
+static int once_cb(void *ctx, const char *coll, const char *id)
+{
+	struct once *o = ctx;
+	char key[sizeof(o->last)];
+
+	snprintf(key, sizeof(key), "%s/%s", coll, id);
+	/* the records come in key order, so a repeat follows its first */
+	if (strcmp(key, o->last) == 0)
+		return 0;
+	memcpy(o->last, key, sizeof(key));
+	return o->cb(o->ctx, coll, id);
+}
+
+int record_conflicted_each(struct store_txn *t, record_id_cb cb, void *ctx)
+{
+	struct once o = { .cb = cb, .ctx = ctx };
+	return record_conflicts_each(t, once_cb, &o);
+}
+

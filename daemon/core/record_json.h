@@ -75,4 +75,8 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 		const char *coll, const char *id, const struct record_view *v,
 		json_t **ret);
 
+/* Each record with an open conflict, once (record_conflicts_each may name
+ * a record once per conflict). */
+int record_conflicted_each(struct store_txn *t, record_id_cb cb, void *ctx);
+
 #endif
