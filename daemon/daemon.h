@@ -68,6 +68,7 @@ struct peer_faulty {
 struct conn;
 struct peer_addr;
 struct ingest;
+struct http;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -81,6 +82,7 @@ struct daemon {
 	uv_timer_t watchdog;
 	uv_pipe_t rpc;
 	int rpc_open;
+	struct http *http; /* the HTTP API; NULL when off */
 	int stopping;
 	struct conn *conns;
 	size_t nconns;

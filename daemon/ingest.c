@@ -22,7 +22,27 @@ struct ingest {
 	ingest_trust_cb trust_cb;
 	void *trust_ctx;
 	struct ingest_refused refused;
+	struct ingest_hist hist;
 };
+
+const double INGEST_HIST_MS[INGEST_HIST_N] = { 1,   2,	 5,    10,   25,
+					       50,  100, 250,  1000, 1e300 };
+
+const struct ingest_hist *ingest_hist(const struct ingest *q)
+{
+	return &q->hist;
+}
+
+static void hist_add(struct ingest_hist *h, uint64_t ns)
+{
+	double ms = (double)ns / 1e6;
+	size_t i = 0;
+	while (i + 1 < INGEST_HIST_N && ms > INGEST_HIST_MS[i])
+		i++;
+	h->counts[i]++;
+	h->n++;
+	h->sum_ms += ms;
+}
 
 int ingest_new(uv_loop_t *loop, struct node *node,
 	       const char (*scopes)[ENTRY_MAX_SCOPE + 1], size_t nscopes,
@@ -268,12 +288,14 @@ static void run_trust(struct ingest *q, struct ingest_job *j)
 static void job_work(uv_work_t *w)
 {
 	struct ingest_job *j = w->data;
+	uint64_t t0 = uv_hrtime();
 	if (j->kind == INGEST_ENTRIES)
 		run_entries(j->q_, j);
 	else if (j->kind == INGEST_TRUST)
 		run_trust(j->q_, j);
 	else
 		run_write(j->q_, j);
+	j->ns_ = uv_hrtime() - t0;
 }
 
 static void run_next(struct ingest *q);
@@ -299,6 +321,8 @@ static void job_after(uv_work_t *w, int status)
 		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
 	}
 	count_refused(q, j);
+	if (status == 0)
+		hist_add(&q->hist, j->ns_);
 	j->cb_(j); /* may free j */
 	if (trusted && q->trust_cb)
 		q->trust_cb(q->trust_ctx);
