@@ -251,14 +251,19 @@ static inline int cli_record_json(struct store_txn *t, const char *coll,
 }
 
 /* The value of field name in a parsed put body (a map), or NULL. */
-const msgpack_object *cli_body_field(const msgpack_object *body,
-				     const char *name);
+static inline const msgpack_object *cli_body_field(const msgpack_object *body,
+						   const char *name)
+{
+	return mp_map_get(body, name);
+}
 
-/* The required fields of s that a parsed put body leaves out or sets to
- * nil, as "a, b" in out (empty when none). */
-void cli_body_missing_required(const struct schema *s,
-			       const msgpack_object *body, char *out,
-			       size_t n);
+/* The required fields of s that body (a map) lacks, ", "-separated. */
+static inline void cli_body_missing_required(const struct schema *s,
+					     const msgpack_object *body,
+					     char *out, size_t n)
+{
+	record_missing_required(s, body, out, n);
+}
 
 /*
  * record_conflicts_each() with each record once: a record with both a

@@ -229,32 +229,6 @@ void cli_record_print_fields(FILE *f, const char *coll, const char *id,
 	}
 }
 
-const msgpack_object *cli_body_field(const msgpack_object *body,
-				     const char *name)
-{
-	size_t nl = strlen(name);
-	for (uint32_t i = 0; body && i < body->via.map.size; i++) {
-		const msgpack_object *k = &body->via.map.ptr[i].key;
-		if (k->via.str.size == nl &&
-		    memcmp(k->via.str.ptr, name, nl) == 0)
-			return &body->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-void cli_body_missing_required(const struct schema *s,
-			       const msgpack_object *body, char *out,
-			       size_t n)
-{
-	out[0] = 0;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const msgpack_object *o = cli_body_field(body, s->fields[i].name);
-		if (!s->fields[i].required || (o && !mp_is_nil(o)))
-			continue;
-		snprintf(out + strlen(out), n - strlen(out), "%s%s",
-			 out[0] ? ", " : "", s->fields[i].name);
-	}
-}
 
 int cli_record_problem_count(struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v)

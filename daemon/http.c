@@ -740,6 +740,131 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 	return send_json(h, conn, MHD_HTTP_OK, o);
 }
 
+/*
+ * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
+ * nothing: keep the values shown now), made into the resolution's body in
+ * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
+ * kind. MHD_YES with c->done set when an answer was sent here (an error,
+ * or nothing to resolve).
+ */
+static enum MHD_Result resolve_prepare(struct http *h,
+				       struct MHD_Connection *conn,
+				       const struct schema *s, const char *id,
+				       const struct req *rq, struct call *c,
+				       int *kind)
+{
+	json_error_t e;
+	json_t *j = NULL, *fields, *del;
+	uint8_t *over = NULL;
+	size_t over_len = 0;
+	struct mp_doc od;
+	int have_od = 0, r, isdel;
+	struct store_txn *t = NULL;
+	char why[600];
+	enum MHD_Result ok = MHD_YES;
+
+	c->done = 1; /* an answer is sent here unless cleared below */
+	j = rq->len ? json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e)
+		    : json_object();
+	if (!j) {
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "malformed_json",
+			      "invalid JSON in the body at line %d, column %d: %s",
+			      e.line, e.column, e.text);
+		goto out;
+	}
+	fields = json_object_get(j, "fields");
+	del = json_object_get(j, "delete");
+	isdel = json_is_true(del);
+	if (!json_is_object(j) || (del && !json_is_boolean(del)) ||
+	    (fields && isdel) ||
+	    json_object_size(j) != (size_t)(!!fields + !!del)) {
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+			      "the body is {\"fields\": {...}} (values to keep), {\"delete\": true}, or empty");
+		goto out;
+	}
+	if (fields) {
+		if ((r = record_json_body(s, fields, NULL, &over, &over_len, why,
+					  sizeof(why))) < 0) {
+			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+				      "%s", why);
+			goto out;
+		}
+		if ((r = mp_doc_parse(&od, over, over_len,
+				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0) {
+			ok = send_fault(h, conn, r, "cannot read the fields");
+			goto out;
+		}
+		have_od = 1;
+	}
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) >= 0)
+		r = record_resolution(t, s, id, isdel, have_od ? od.root : NULL,
+				      &c->body, &c->op.body_len, why,
+				      sizeof(why));
+	store_txn_abort(t);
+	if (r == 1)
+		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
+			      "%s/%s has no open conflict: nothing to resolve (to change a field, PUT it)",
+			      s->name, id);
+	else if (r == HAMLET_ENOTFOUND)
+		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
+			      "record %s/%s not found", s->name, id);
+	else if (r == HAMLET_EDUP)
+		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "duplicate", "%s", why);
+	else if (r == HAMLET_ESCHEMA)
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+			      "%s in \"fields\", or resolve with {\"delete\": true}",
+			      why);
+	else if (r < 0)
+		ok = send_fault(h, conn, r, "cannot read the record");
+	else {
+		c->done = 0;
+		*kind = isdel ? ENTRY_DELETE : ENTRY_PUT;
+	}
+out:
+	if (have_od)
+		mp_doc_close(&od);
+	free(over);
+	json_decref(j);
+	return ok;
+}
+
+/* What `hamlet conflicts resolve --json` prints: the entry, what is still
+ * open, and the record. */
+static enum MHD_Result resolve_answer(struct http *h,
+				      struct MHD_Connection *conn,
+				      struct call *c)
+{
+	struct store_txn *t = NULL;
+	struct scopemap *map = NULL;
+	struct record_view v;
+	json_t *o, *rec = NULL;
+	char hex[65];
+	int r, open_;
+
+	if (c->r < 0)
+		return write_answer(h, conn, c);
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+	    (r = scopemap_load(t, &map)) < 0 ||
+	    (r = record_view_load(t, c->coll, c->id, &v)) < 0) {
+		scopemap_free(map);
+		store_txn_abort(t);
+		return send_fault(h, conn, r, "resolved, but cannot read the record");
+	}
+	open_ = record_duplicates(t, c->coll, &v, c->id, NULL, NULL);
+	if (open_ >= 0)
+		open_ += (int)v.conflicts->via.array.size;
+	if (record_json(t, map, c->coll, c->id, &v, &rec) < 0)
+		rec = json_null();
+	record_view_close(&v);
+	scopemap_free(map);
+	store_txn_abort(t);
+	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:o}", "collection", c->coll, "id",
+		      c->id, "entry", hex, "open", open_ < 0 ? 0 : open_,
+		      "record", rec);
+	return send_json(h, conn, MHD_HTTP_OK, o);
+}
+
 /* PUT (kind ENTRY_PUT, body the fields) or DELETE of coll/id. */
 static enum MHD_Result put_or_delete(struct http *h,
 				     struct MHD_Connection *conn,
@@ -769,7 +894,7 @@ static enum MHD_Result put_or_delete(struct http *h,
 	c->kind = CALL_WRITE;
 	snprintf(c->coll, sizeof(c->coll), "%s", s->name);
 	snprintf(c->id, sizeof(c->id), "%s", id);
-	if (kind == ENTRY_PUT) {
+	if (kind == ENTRY_PUT && !resolve) {
 		j = json_loadb(rq->body ? rq->body : "", rq->len,
 			       JSON_REJECT_DUPLICATES, &e);
 		if (!j) {
@@ -807,6 +932,10 @@ static enum MHD_Result put_or_delete(struct http *h,
 			      s->name, id);
 		goto out;
 	}
+	if (resolve &&
+	    ((ok = resolve_prepare(h, conn, s, id, rq, c, &kind)) != MHD_YES ||
+	     c->done))
+		goto out;
 	if (given)
 		snprintf(c->scope, sizeof(c->scope), "%s", given);
 	c->op.kind = kind;
@@ -821,7 +950,7 @@ static enum MHD_Result put_or_delete(struct http *h,
 			c = NULL; /* the loop frees it */
 		goto out;
 	}
-	ok = write_answer(h, conn, c);
+	ok = resolve ? resolve_answer(h, conn, c) : write_answer(h, conn, c);
 out:
 	json_decref(j);
 	scopemap_free(map);
@@ -1429,6 +1558,24 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 					      "%s is not allowed on /v1/changes; use GET",
 					      method);
 		return get_changes(h, conn, &tok);
+	}
+	if (n == 4 && strcmp(seg[0], "conflicts") == 0 &&
+	    strcmp(seg[3], "resolve") == 0) {
+		const struct schema *s = schema_find(seg[1]);
+		if (strcmp(method, "POST") != 0)
+			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+					      "POST", "method",
+					      "%s is not allowed on resolve; use POST",
+					      method);
+		if (!s)
+			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
+					"unknown_collection",
+					"unknown collection \"%.64s\"", seg[1]);
+		if (entry_record_id_check(seg[2]) < 0)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
+					"\"%.64s\" is not a valid record id",
+					seg[2]);
+		return put_or_delete(h, conn, &tok, s, seg[2], ENTRY_PUT, rq, 1);
 	}
 	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
 		if (!get)

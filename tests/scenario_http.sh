@@ -21,9 +21,9 @@ N=${HTTP_N:-20}
 check "network created" "$H" network create ht --out "$T"
 check "node a" A init --network "$T/ht.network" --name a --scope bk/c1/a
 check "node b" B init --network "$T/ht.network" --name b --scope bk/c1/b
-for n in a b; do
-	check "the root certifies $n" certify "$T/ht.root.key" $n bk/c1 bk/c1/$n
-done
+check "the root certifies a" certify "$T/ht.root.key" a bk/c1 bk/c1/a
+# b writes the whole commune, so that it can edit a's record concurrently
+check "the root certifies b" certify "$T/ht.root.key" b bk/c1 bk/c1
 W=$(A token create --name writer --role write 2>/dev/null)
 R=$(A token create --name reader --role read 2>/dev/null)
 S=$(A token create --name b-only --role write --scope bk/c1/b 2>/dev/null)
@@ -156,6 +156,24 @@ check "DELETE a record" test "$(c DELETE /v1/records/health_profile/HP-A$(printf
 c GET /v1/records/health_profile/HP-A$(printf %02d $N) "$R" >/dev/null
 check "a deleted record shows deleted" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["deleted"] is True' "$T/body"
 check "DELETE of an unknown record (404)" err 404 record_not_found DELETE /v1/records/health_profile/NOPE "$W"
+
+# --- a conflict, resolved over HTTP as hamlet conflicts resolve ---
+stop b
+check "b, offline, edits HP-A01" B put health_profile HP-A01 '{"phone":"0911111111"}'
+check "a edits it over HTTP meanwhile" test "$(c PUT /v1/records/health_profile/HP-A01 "$W" '{"phone":"0922222222"}')" = 200
+start b --peer 127.0.0.1:$PA && ok "b's daemon dials a again" || fail "b's daemon dials a again"
+has_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q '"id":"HP-A01"' "$BODY"; }
+check "the conflict shows in GET /v1/conflicts" within 30 has_conflict
+check "a read token may not resolve (403)" err 403 role POST /v1/conflicts/health_profile/HP-A01/resolve "$R" '{"fields":{"phone":"0933333333"}}'
+check "resolve names a bad field (400)" err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"fone":"0933333333"}}'
+check "resolve over HTTP" test "$(c POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"phone":"0933333333"}}')" = 200
+check "the resolution leaves nothing open and keeps the value chosen" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["open"] == 0 and len(d["entry"]) == 64, d
+assert d["record"]["fields"]["phone"] == "0933333333" and d["record"]["conflicts"] == [], d' "$BODY"
+check "resolving again: nothing to resolve (409)" err 409 no_conflict POST /v1/conflicts/health_profile/HP-A01/resolve "$W" ''
+check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_profile HP-A01 | grep -q 0933333333"
 
 # --- 200 bad requests while a sync completes ---
 {

@@ -494,3 +494,106 @@ int record_conflicted_each(struct store_txn *t, record_id_cb cb, void *ctx)
 	return record_conflicts_each(t, once_cb, &o);
 }
 
+
+/* Every field shown now, overridden by over (may be NULL). */
+static int resolution_body(const struct schema *s, const struct record_view *v,
+			   const msgpack_object *over, uint8_t **ret,
+			   size_t *ret_len)
+{
+	struct mp_writer w;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nfields; i++)
+		if (mp_map_get(over, s->fields[i].name) ||
+		    record_view_field(v, s->fields[i].name))
+			n++;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, n);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const char *name = s->fields[i].name;
+		const msgpack_object *o = mp_map_get(over, name);
+		if (!o)
+			o = record_view_field(v, name);
+		if (!o)
+			continue;
+		mp_pack_str(&w.pk, name);
+		mp_pack_object(&w.pk, o);
+	}
+	*ret = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return *ret ? 0 : -ENOMEM;
+}
+
+void record_missing_required(const struct schema *s,
+			     const msgpack_object *body, char *out, size_t n)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const msgpack_object *o = mp_map_get(body, s->fields[i].name);
+		if (!s->fields[i].required || (o && !mp_is_nil(o)))
+			continue;
+		snprintf(out + strlen(out), n - strlen(out), "%s%s",
+			 out[0] ? ", " : "", s->fields[i].name);
+	}
+}
+
+int record_resolution(struct store_txn *t, const struct schema *s,
+		      const char *id, int del, const msgpack_object *over,
+		      uint8_t **ret_body, size_t *ret_len, char *why,
+		      size_t whylen)
+{
+	struct record_view v;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	int nconf, ndup, r;
+
+	why[0] = 0;
+	*ret_body = NULL;
+	*ret_len = 0;
+	if ((r = record_view_load(t, s->name, id, &v)) < 0)
+		return r;
+	nconf = (int)v.conflicts->via.array.size;
+	if ((ndup = record_duplicates(t, s->name, &v, id, NULL, NULL)) < 0) {
+		r = ndup;
+		goto out;
+	}
+	if (nconf == 0 && ndup == 0) {
+		r = 1;
+		goto out;
+	}
+	if (nconf == 0 && !del && !over) {
+		snprintf(why, whylen,
+			 "%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one",
+			 s->name, id);
+		r = HAMLET_EDUP;
+		goto out;
+	}
+	if (!del) {
+		struct mp_doc d;
+		char missing[256];
+		if ((r = resolution_body(s, &v, over, &body, &body_len)) < 0 ||
+		    (r = mp_doc_parse(&d, body, body_len,
+				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
+			goto out;
+		/* a resolution that keeps the record must leave it whole:
+		 * after an update versus a delete, the delete has cleared
+		 * every field the update did not set again */
+		record_missing_required(s, d.root, missing, sizeof(missing));
+		mp_doc_close(&d);
+		if (missing[0]) {
+			snprintf(why, whylen,
+				 "%s/%s would lack the required %s (a delete cleared what the concurrent update did not set again); give the values",
+				 s->name, id, missing);
+			r = HAMLET_ESCHEMA;
+			goto out;
+		}
+	}
+	*ret_body = body;
+	*ret_len = body_len;
+	body = NULL;
+	r = 0;
+out:
+	record_view_close(&v);
+	free(body);
+	return r;
+}

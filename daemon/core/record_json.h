@@ -79,4 +79,23 @@ int record_json(struct store_txn *t, const struct scopemap *map,
  * a record once per conflict). */
 int record_conflicted_each(struct store_txn *t, record_id_cb cb, void *ctx);
 
+/* The required fields of s that body (a map) lacks, ", "-separated, into
+ * out ("" when none). */
+void record_missing_required(const struct schema *s,
+			     const msgpack_object *body, char *out, size_t n);
+
+/*
+ * What resolving the conflicts of s/id writes (a put marked as a
+ * resolution, or a delete when del): every field shown now, overridden by
+ * over (a map, may be NULL), in *ret_body (NULL for a delete; the caller
+ * frees it). 1 when the record has nothing to resolve; HAMLET_ENOTFOUND;
+ * HAMLET_EDUP for a duplicate with no value to choose (why says how);
+ * HAMLET_ESCHEMA when the result would lack a required field (why names
+ * them).
+ */
+int record_resolution(struct store_txn *t, const struct schema *s,
+		      const char *id, int del, const msgpack_object *over,
+		      uint8_t **ret_body, size_t *ret_len, char *why,
+		      size_t whylen);
+
 #endif
