@@ -139,44 +139,6 @@ static void write_done(struct ingest_job *job)
 	call_finish(c);
 }
 
-/* --- a growing text buffer -------------------------------------------- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t nc = (b->cap + (size_t)n + 1) * 2;
-		char *p = realloc(b->p, nc);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = nc;
-	}
-}
-
 /* --- status and metrics, on the loop thread ---------------------------- */
 
 /* status_json() of the daemon's own status answer: the object `hamlet
@@ -218,22 +180,22 @@ static json_t *status_build(struct daemon *d, int *ret_r)
 }
 
 /* A label value with \, " and newlines escaped (Prometheus text format). */
-static void sb_label(struct sbuf *b, const char *s)
+static void sb_label(FILE *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			sb_printf(b, "\\%c", *s);
+			fprintf(b, "\\%c", *s);
 		else if (*s == '\n')
-			sb_printf(b, "\\n");
+			fputs("\\n", b);
 		else
-			sb_printf(b, "%c", *s);
+			fputc(*s, b);
 	}
 }
 
-static void metric_head(struct sbuf *b, const char *name, const char *type,
+static void metric_head(FILE *b, const char *name, const char *type,
 			const char *help)
 {
-	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static json_int_t jint(json_t *o, const char *k)
@@ -242,7 +204,7 @@ static json_int_t jint(json_t *o, const char *k)
 }
 
 /* One family with a sample per peer, from the status's peer key k. */
-static void peer_family(struct sbuf *b, json_t *peers, const char *name,
+static void peer_family(FILE *b, json_t *peers, const char *name,
 			const char *type, const char *help, const char *k)
 {
 	size_t i;
@@ -251,17 +213,17 @@ static void peer_family(struct sbuf *b, json_t *peers, const char *name,
 	json_array_foreach(peers, i, p)
 	{
 		json_t *v = json_object_get(p, k);
-		sb_printf(b, "%s{peer=\"", name);
+		fprintf(b, "%s{peer=\"", name);
 		sb_label(b, json_string_value(json_object_get(p, "key")) ?: "");
-		sb_printf(b, "\",addr=\"");
+		fprintf(b, "\",addr=\"");
 		sb_label(b, json_string_value(json_object_get(p, "addr")) ?: "");
 		if (json_is_boolean(v))
-			sb_printf(b, "\"} %d\n", json_is_true(v));
+			fprintf(b, "\"} %d\n", json_is_true(v));
 		else if (json_is_integer(v))
-			sb_printf(b, "\"} %lld\n",
+			fprintf(b, "\"} %lld\n",
 				  (long long)json_integer_value(v));
 		else
-			sb_printf(b, "\"} NaN\n");
+			fprintf(b, "\"} NaN\n");
 	}
 }
 
@@ -269,7 +231,9 @@ static char *metrics_build(struct http *h, int *ret_r)
 {
 	struct daemon *d = h->d;
 	const struct ingest_hist *hist = ingest_hist(d->ingest);
-	struct sbuf b = { 0 };
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *b;
 	json_t *st = status_build(d, ret_r), *peers, *ref;
 	char path[4200];
 	struct stat fs;
@@ -279,30 +243,35 @@ static char *metrics_build(struct http *h, int *ret_r)
 
 	if (!st)
 		return NULL;
+	if (!(b = open_memstream(&text, &tlen))) {
+		json_decref(st);
+		*ret_r = -ENOMEM;
+		return NULL;
+	}
 	peers = json_object_get(st, "peers");
 	json_array_foreach(peers, i, p) sessions += json_is_true(json_object_get(p, "connected"));
-	peer_family(&b, peers, "hamlet_peer_entries_in_total", "counter",
+	peer_family(b, peers, "hamlet_peer_entries_in_total", "counter",
 		    "Entries received from the peer.", "entries_in");
-	peer_family(&b, peers, "hamlet_peer_entries_out_total", "counter",
+	peer_family(b, peers, "hamlet_peer_entries_out_total", "counter",
 		    "Entries sent to the peer.", "entries_out");
-	peer_family(&b, peers, "hamlet_peer_bytes_in_total", "counter",
+	peer_family(b, peers, "hamlet_peer_bytes_in_total", "counter",
 		    "Bytes received from the peer.", "bytes_in");
-	peer_family(&b, peers, "hamlet_peer_bytes_out_total", "counter",
+	peer_family(b, peers, "hamlet_peer_bytes_out_total", "counter",
 		    "Bytes sent to the peer.", "bytes_out");
-	peer_family(&b, peers, "hamlet_peer_reconciliation_rounds_total",
+	peer_family(b, peers, "hamlet_peer_reconciliation_rounds_total",
 		    "counter",
 		    "Set reconciliation (NEG) messages received from the peer.",
 		    "neg_in");
-	peer_family(&b, peers, "hamlet_peer_batches_in_total", "counter",
+	peer_family(b, peers, "hamlet_peer_batches_in_total", "counter",
 		    "Batches of the peer's entries committed.", "batches_in");
-	peer_family(&b, peers, "hamlet_peer_connected", "gauge",
+	peer_family(b, peers, "hamlet_peer_connected", "gauge",
 		    "1 while a session with the peer is open.", "connected");
-	peer_family(&b, peers, "hamlet_peer_lag_seconds", "gauge",
+	peer_family(b, peers, "hamlet_peer_lag_seconds", "gauge",
 		    "Seconds from the peer's last agreement to this node's newest entry (NaN: never synced).",
 		    "lag_s");
-	metric_head(&b, "hamlet_sessions", "gauge", "Open replication sessions.");
-	sb_printf(&b, "hamlet_sessions %llu\n", (unsigned long long)sessions);
-	metric_head(&b, "hamlet_refused_entries_total", "counter",
+	metric_head(b, "hamlet_sessions", "gauge", "Open replication sessions.");
+	fprintf(b, "hamlet_sessions %llu\n", (unsigned long long)sessions);
+	metric_head(b, "hamlet_refused_entries_total", "counter",
 		    "Arriving entries refused since the daemon started, by reason.");
 	ref = json_object_get(st, "refused");
 	{
@@ -310,67 +279,78 @@ static char *metrics_build(struct http *h, int *ret_r)
 		json_t *v;
 		json_object_foreach(ref, k, v)
 		{
-			sb_printf(&b, "hamlet_refused_entries_total{reason=\"");
-			sb_label(&b, k);
-			sb_printf(&b, "\"} %lld\n",
+			fprintf(b, "hamlet_refused_entries_total{reason=\"");
+			sb_label(b, k);
+			fprintf(b, "\"} %lld\n",
 				  (long long)json_integer_value(v));
 		}
 	}
-	metric_head(&b, "hamlet_conflicts", "gauge",
+	metric_head(b, "hamlet_conflicts", "gauge",
 		    "Records with an open conflict.");
-	sb_printf(&b, "hamlet_conflicts %lld\n", (long long)jint(st, "conflicts"));
-	metric_head(&b, "hamlet_entries", "gauge", "Entries stored.");
-	sb_printf(&b, "hamlet_entries %lld\n", (long long)jint(st, "entries"));
-	metric_head(&b, "hamlet_held_entries", "gauge",
+	fprintf(b, "hamlet_conflicts %lld\n", (long long)jint(st, "conflicts"));
+	metric_head(b, "hamlet_entries", "gauge", "Entries stored.");
+	fprintf(b, "hamlet_entries %lld\n", (long long)jint(st, "entries"));
+	metric_head(b, "hamlet_held_entries", "gauge",
 		    "Entries held waiting for an earlier one.");
-	sb_printf(&b, "hamlet_held_entries %lld\n", (long long)jint(st, "held"));
-	metric_head(&b, "hamlet_store_bytes", "gauge",
+	fprintf(b, "hamlet_held_entries %lld\n", (long long)jint(st, "held"));
+	metric_head(b, "hamlet_store_bytes", "gauge",
 		    "Size of the store's data file.");
 	snprintf(path, sizeof(path), "%s/store/data.mdb", d->node->home);
-	sb_printf(&b, "hamlet_store_bytes %lld\n",
+	fprintf(b, "hamlet_store_bytes %lld\n",
 		  stat(path, &fs) == 0 ? (long long)fs.st_size : 0ll);
-	metric_head(&b, "hamlet_store_map_bytes", "gauge",
+	metric_head(b, "hamlet_store_map_bytes", "gauge",
 		    "The store's map size (it grows when full).");
-	sb_printf(&b, "hamlet_store_map_bytes %llu\n",
+	fprintf(b, "hamlet_store_map_bytes %llu\n",
 		  (unsigned long long)store_map_size(d->node->st));
-	metric_head(&b, "hamlet_batch_commit_seconds", "histogram",
+	metric_head(b, "hamlet_batch_commit_seconds", "histogram",
 		    "Time the writer took per job (one write transaction).");
 	for (i = 0; i < INGEST_HIST_N; i++) {
 		cum += hist->counts[i];
 		if (i + 1 < INGEST_HIST_N)
-			sb_printf(&b,
+			fprintf(b,
 				  "hamlet_batch_commit_seconds_bucket{le=\"%g\"} %llu\n",
 				  INGEST_HIST_MS[i] / 1000.0,
 				  (unsigned long long)cum);
 		else
-			sb_printf(&b,
+			fprintf(b,
 				  "hamlet_batch_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
 				  (unsigned long long)cum);
 	}
-	sb_printf(&b, "hamlet_batch_commit_seconds_sum %.6f\n",
+	fprintf(b, "hamlet_batch_commit_seconds_sum %.6f\n",
 		  hist->sum_ms / 1000.0);
-	sb_printf(&b, "hamlet_batch_commit_seconds_count %llu\n",
+	fprintf(b, "hamlet_batch_commit_seconds_count %llu\n",
 		  (unsigned long long)hist->n);
 	pthread_mutex_lock(&h->mu);
 	memcpy(codes, h->by_code, sizeof(codes));
 	pthread_mutex_unlock(&h->mu);
-	metric_head(&b, "hamlet_http_requests_total", "counter",
+	metric_head(b, "hamlet_http_requests_total", "counter",
 		    "HTTP API responses by status code (this one not yet counted).");
 	for (i = 0; i < NCODES; i++) {
 		if (count_codes[i])
-			sb_printf(&b, "hamlet_http_requests_total{code=\"%u\"} %llu\n",
+			fprintf(b, "hamlet_http_requests_total{code=\"%u\"} %llu\n",
 				  count_codes[i], (unsigned long long)codes[i]);
 		else
-			sb_printf(&b, "hamlet_http_requests_total{code=\"other\"} %llu\n",
+			fprintf(b, "hamlet_http_requests_total{code=\"other\"} %llu\n",
 				  (unsigned long long)codes[i]);
 	}
 	json_decref(st);
-	if (b.oom) {
-		free(b.p);
+	if (fclose(b) != 0) {
+		free(text);
 		*ret_r = -ENOMEM;
 		return NULL;
 	}
-	return b.p;
+	return text;
+}
+
+/* The calls queued, taken off the queue. */
+static struct call *calls_take(struct http *h)
+{
+	struct call *c;
+	pthread_mutex_lock(&h->mu);
+	c = h->head;
+	h->head = h->tail = NULL;
+	pthread_mutex_unlock(&h->mu);
+	return c;
 }
 
 /* The loop thread takes the calls queued and answers or submits each. */
@@ -380,11 +360,7 @@ static void on_async(uv_async_t *a)
 	struct call *c, *next;
 	int r;
 
-	pthread_mutex_lock(&h->mu);
-	c = h->head;
-	h->head = h->tail = NULL;
-	pthread_mutex_unlock(&h->mu);
-	for (; c; c = next) {
+	for (c = calls_take(h); c; c = next) {
 		next = c->next;
 		c->next = NULL;
 		if (c->kind == CALL_WRITE) {
@@ -1141,8 +1117,8 @@ struct feed {
 	uint64_t deadline; /* monotonic ms; 0: none */
 	uint64_t heartbeat_ms;
 	int ended;
-	struct sbuf out;
-	size_t off;
+	char *out; /* what is left to send: out[off..len) */
+	size_t len, off;
 };
 
 struct collect {
@@ -1279,70 +1255,85 @@ static int feed_log(struct http *h, const struct token *tok, uint64_t health)
 	return r;
 }
 
+/* The next lines of a continuous feed into f->out: changes, the closing
+ * last_seq, or a heartbeat (after waiting for a commit). <0 on a fault. */
+static int feed_next(struct feed *f, FILE *m)
+{
+	struct http *h = f->h;
+	uint64_t gen = commits_now(h), health = 0, now, until;
+	json_t *arr = NULL, *o;
+	size_t i;
+	int r, stop;
+
+	r = changes_collect(h, &f->tok, &f->since,
+			    f->limit ? f->limit - f->sent : 0, &arr, &health);
+	if (r < 0 || (health && feed_log(h, &f->tok, health) < 0)) {
+		json_decref(arr);
+		return r < 0 ? r : -EIO;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		json_dumpf(o, m, JSON_COMPACT);
+		fputc('\n', m);
+		f->sent++;
+	}
+	json_decref(arr);
+	if (i > 0)
+		return 0;
+	now = mono_ms();
+	pthread_mutex_lock(&h->mu);
+	stop = h->stopping;
+	pthread_mutex_unlock(&h->mu);
+	if (stop || (f->limit && f->sent >= f->limit) ||
+	    (f->deadline && now >= f->deadline)) {
+		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
+		f->ended = 1;
+		return 0;
+	}
+	until = now + f->heartbeat_ms;
+	if (f->deadline && f->deadline < until)
+		until = f->deadline;
+	if (!wait_commit(h, gen, until))
+		fputc('\n', m);
+	return 0;
+}
+
 /* continuous: one JSON object per line, a newline as heartbeat. */
 static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct feed *f = cls;
-	struct http *h = f->h;
 	(void)pos;
 
+	/* bounded: each round either has bytes to send, ends, or waits for
+	 * a commit or a heartbeat */
 	for (;;) {
-		if (f->off < f->out.len) {
-			size_t n = f->out.len - f->off;
+		FILE *m;
+		int r;
+		if (f->off < f->len) {
+			size_t n = f->len - f->off;
 			if (n > max)
 				n = max;
-			memcpy(buf, f->out.p + f->off, n);
+			memcpy(buf, f->out + f->off, n);
 			f->off += n;
 			return (ssize_t)n;
 		}
-		f->out.len = f->off = 0;
-		if (f->ended || f->out.oom)
+		if (f->ended)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		uint64_t gen = commits_now(h), health = 0;
-		json_t *arr = NULL, *o;
-		size_t i;
-		int r = changes_collect(h, &f->tok, &f->since,
-					f->limit ? f->limit - f->sent : 0,
-					&arr, &health);
-		if (r < 0 || (health && feed_log(h, &f->tok, health) < 0)) {
-			json_decref(arr);
+		free(f->out);
+		f->out = NULL;
+		f->len = f->off = 0;
+		if (!(m = open_memstream(&f->out, &f->len)))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		json_array_foreach(arr, i, o)
-		{
-			char *s = json_dumps(o, JSON_COMPACT);
-			if (s)
-				sb_printf(&f->out, "%s\n", s);
-			free(s);
-			f->sent++;
-		}
-		json_decref(arr);
-		if (f->out.len)
-			continue;
-		uint64_t now = mono_ms();
-		int stop;
-		pthread_mutex_lock(&h->mu);
-		stop = h->stopping;
-		pthread_mutex_unlock(&h->mu);
-		if (stop || (f->limit && f->sent >= f->limit) ||
-		    (f->deadline && now >= f->deadline)) {
-			sb_printf(&f->out, "{\"last_seq\":%llu}\n",
-				  (unsigned long long)f->since);
-			f->ended = 1;
-			continue;
-		}
-		uint64_t until = now + f->heartbeat_ms;
-		if (f->deadline && f->deadline < until)
-			until = f->deadline;
-		if (!wait_commit(h, gen, until))
-			sb_printf(&f->out, "\n");
+		r = feed_next(f, m);
+		if (fclose(m) != 0 || r < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 }
 
 static void feed_free(void *cls)
 {
 	struct feed *f = cls;
-	free(f->out.p);
+	free(f->out);
 	free(f);
 }
 
@@ -1498,6 +1489,16 @@ static int loopback(struct MHD_Connection *conn)
 
 /* --- routing ------------------------------------------------------------- */
 
+/* 405, naming the methods allowed on what. */
+static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
+				  const char *method, const char *allow,
+				  const char *what)
+{
+	return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, allow,
+			      "method", "%s is not allowed on %s; use %s",
+			      method, what, allow);
+}
+
 /* Split path (after the prefix) into at most max segments, in buf. */
 static size_t split(const char *path, char *buf, size_t cap, char **seg,
 		    size_t max)
@@ -1522,10 +1523,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
-			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					      "GET", "method",
-					      "%s is not allowed on /metrics; use GET",
-					      method);
+			return method_err(h, conn, method, "GET", "/metrics");
 		if (!loopback(conn) && !token_check(h, conn, &tok))
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
@@ -1545,28 +1543,19 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	n = split(url + 4, buf, sizeof(buf), seg, 5);
 	if (n == 1 && strcmp(seg[0], "status") == 0) {
 		if (!get)
-			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					      "GET", "method",
-					      "%s is not allowed on /v1/status; use GET",
-					      method);
+			return method_err(h, conn, method, "GET", "/v1/status");
 		return loop_text(h, conn, CALL_STATUS);
 	}
 	if (n == 1 && strcmp(seg[0], "changes") == 0) {
 		if (!get)
-			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					      "GET", "method",
-					      "%s is not allowed on /v1/changes; use GET",
-					      method);
+			return method_err(h, conn, method, "GET", "/v1/changes");
 		return get_changes(h, conn, &tok);
 	}
 	if (n == 4 && strcmp(seg[0], "conflicts") == 0 &&
 	    strcmp(seg[3], "resolve") == 0) {
 		const struct schema *s = schema_find(seg[1]);
 		if (strcmp(method, "POST") != 0)
-			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					      "POST", "method",
-					      "%s is not allowed on resolve; use POST",
-					      method);
+			return method_err(h, conn, method, "POST", "resolve");
 		if (!s)
 			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
 					"unknown_collection",
@@ -1579,10 +1568,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	}
 	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
 		if (!get)
-			return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					      "GET", "method",
-					      "%s is not allowed on /v1/conflicts; use GET",
-					      method);
+			return method_err(h, conn, method, "GET", "/v1/conflicts");
 		return get_conflicts(h, conn, &tok);
 	}
 	if ((n == 2 || n == 3) && strcmp(seg[0], "records") == 0) {
@@ -1594,11 +1580,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 					seg[1]);
 		if (n == 2) {
 			if (!get)
-				return send_err_allow(
-					h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					"GET", "method",
-					"%s is not allowed on a collection; use GET",
-					method);
+				return method_err(h, conn, method, "GET", "a collection");
 			return list_records(h, conn, &tok, s);
 		}
 		if (entry_record_id_check(seg[2]) < 0)
@@ -1613,10 +1595,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		if (strcmp(method, "DELETE") == 0)
 			return put_or_delete(h, conn, &tok, s, seg[2],
 					     ENTRY_DELETE, rq, 0);
-		return send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				      "GET, PUT, DELETE", "method",
-				      "%s is not allowed on a record; use GET, PUT or DELETE",
-				      method);
+		return method_err(h, conn, method, "GET, PUT, DELETE", "a record");
 	}
 	return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
 			"no such path: %.200s (docs/api.md lists them)", url);
@@ -1770,11 +1749,7 @@ void http_stop(struct http *h)
 		h->mhd = NULL;
 	}
 	/* what no thread waits for any more and the loop never took */
-	pthread_mutex_lock(&h->mu);
-	c = h->head;
-	h->head = h->tail = NULL;
-	pthread_mutex_unlock(&h->mu);
-	for (; c; c = next) {
+	for (c = calls_take(h); c; c = next) {
 		next = c->next;
 		call_free(c);
 	}

@@ -42,16 +42,6 @@ static uint64_t last(struct node *n)
 	return v;
 }
 
-static uint64_t table_rows(struct node *n, enum store_table tab)
-{
-	struct store_txn *t;
-	uint64_t c;
-	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(store_count(t, tab, &c));
-	store_txn_abort(t);
-	return c;
-}
-
 /* The id of the newest entry of n's own feed. */
 static void own_head(struct node *n, uint8_t out[32])
 {
@@ -111,8 +101,8 @@ int main(void)
 	ASSERT_STREQ(s.v[2].id, "HP-1");
 	ASSERT_EQ(s.v[2].seq, 4);
 	ASSERT_TRUE(memcmp(s.v[2].entry, head, 32) == 0);
-	ASSERT_EQ(table_rows(a, ST_CHANGES), 3);
-	ASSERT_EQ(table_rows(a, ST_CHANGEIDX), 3);
+	ASSERT_EQ(th_count_rows(a, ST_CHANGES), 3);
+	ASSERT_EQ(th_count_rows(a, ST_CHANGEIDX), 3);
 	{
 		struct store_txn *t;
 		uint64_t q;

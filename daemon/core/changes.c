@@ -5,25 +5,9 @@
 
 #include <string.h>
 
-static int last_get(struct store_txn *t, uint64_t *ret)
-{
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_META, "changes_seq", 11, &v, &vl);
-	*ret = 0;
-	if (r == HAMLET_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	if (vl != 8)
-		return HAMLET_ECORRUPT;
-	*ret = store_get_be64(v);
-	return 0;
-}
-
 int changes_last(struct store_txn *t, uint64_t *ret)
 {
-	return last_get(t, ret);
+	return store_meta_u64(t, "changes_seq", ret);
 }
 
 int changes_of(struct store_txn *t, const char *coll, const char *id,
@@ -31,15 +15,7 @@ int changes_of(struct store_txn *t, const char *coll, const char *id,
 {
 	uint8_t k[RECORD_KEY_MAX + 2];
 	size_t kl = record_key(coll, id, k);
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_CHANGEIDX, k, kl, &v, &vl);
-	if (r < 0)
-		return r;
-	if (vl != 8)
-		return HAMLET_ECORRUPT;
-	*ret = store_get_be64(v);
-	return 0;
+	return store_get_u64(t, ST_CHANGEIDX, k, kl, ret);
 }
 
 int changes_note(struct store_txn *t, const char *coll, const char *id,
@@ -51,7 +27,7 @@ int changes_note(struct store_txn *t, const char *coll, const char *id,
 	uint64_t last, old;
 	int r;
 
-	if ((r = last_get(t, &last)) < 0)
+	if ((r = changes_last(t, &last)) < 0)
 		return r;
 	r = changes_of(t, coll, id, &old);
 	if (r == 0) {

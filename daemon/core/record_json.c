@@ -12,18 +12,22 @@
 #include "scopemap.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void hex_(const uint8_t *p, size_t n, char *out)
+/* n bytes as a JSON string of hex digits; NULL when out of memory. */
+static json_t *hex_json(const void *p, size_t n)
 {
-	static const char dig[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = dig[p[i] >> 4];
-		out[2 * i + 1] = dig[p[i] & 15];
-	}
-	out[2 * n] = 0;
+	char *h = malloc(2 * n + 1);
+	json_t *j;
+	if (!h)
+		return NULL;
+	sodium_bin2hex(h, 2 * n + 1, p, n);
+	j = json_string(h);
+	free(h);
+	return j;
 }
 
 /* A map key that is not text, as text: integers in decimal. */
@@ -237,27 +241,12 @@ json_t *record_json_mp(const msgpack_object *o)
 		break;
 	case MSGPACK_OBJECT_STR:
 		j = json_stringn(o->via.str.ptr, o->via.str.size);
-		if (!j) {
-			/* not UTF-8: show the bytes rather than lose them */
-			char *h = malloc(2 * o->via.str.size + 1);
-			if (h) {
-				hex_((const uint8_t *)o->via.str.ptr,
-					o->via.str.size, h);
-				j = json_string(h);
-				free(h);
-			}
-		}
+		if (!j) /* not UTF-8: show the bytes rather than lose them */
+			j = hex_json(o->via.str.ptr, o->via.str.size);
 		break;
-	case MSGPACK_OBJECT_BIN: {
-		char *h = malloc(2 * o->via.bin.size + 1);
-		if (h) {
-			hex_((const uint8_t *)o->via.bin.ptr,
-				o->via.bin.size, h);
-			j = json_string(h);
-			free(h);
-		}
+	case MSGPACK_OBJECT_BIN:
+		j = hex_json(o->via.bin.ptr, o->via.bin.size);
 		break;
-	}
 	case MSGPACK_OBJECT_ARRAY:
 		j = json_array();
 		for (uint32_t i = 0; j && i < o->via.array.size; i++)
@@ -356,12 +345,6 @@ int record_duplicate_ids(struct store_txn *t, const char *coll,
 }
 
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char h[2 * 64 + 1];
-	hex_(p, n, h);
-	return json_string(h);
-}
 
 json_t *record_json_erasure(const struct record_view *v)
 {
