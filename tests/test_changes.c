@@ -114,6 +114,31 @@ int main(void)
 		store_txn_abort(t);
 	}
 
+	TEST_START("golden: a changes row and its index");
+	{
+		struct store_txn *t;
+		const void *v;
+		size_t vl;
+		uint8_t k[8], want[64];
+		size_t wl = 0;
+		store_be64(k, 4);
+		memcpy(want, "health_profile\0HP-1\0", 20);
+		wl = 20;
+		memcpy(want + wl, head, 32);
+		wl += 32;
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_CHANGES, k, 8, &v, &vl));
+		ASSERT_EQ(vl, wl);
+		ASSERT_TRUE(memcmp(v, want, wl) == 0);
+		ASSERT_OK(store_get(t, ST_CHANGEIDX, "health_profile\0HP-1", 19,
+				    &v, &vl));
+		ASSERT_EQ(vl, 8);
+		ASSERT_TRUE(memcmp(v, k, 8) == 0);
+		ASSERT_OK(store_get(t, ST_META, "changes_seq", 11, &v, &vl));
+		ASSERT_TRUE(vl == 8 && memcmp(v, k, 8) == 0);
+		store_txn_abort(t);
+	}
+
 	TEST_START("a put that changes nothing is no change");
 	ASSERT_OK(th_put(a, "health_profile", "HP-1", "phone=0912000001"));
 	ASSERT_EQ(last(a), 4);
