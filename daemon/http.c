@@ -1128,7 +1128,7 @@ struct collect {
 	json_t *arr;
 	uint64_t last;
 	uint64_t health;
-	int err;
+	uint64_t limit; /* changes to return */
 };
 
 static int change_one(void *ctx, const struct change *ch)
@@ -1136,10 +1136,13 @@ static int change_one(void *ctx, const struct change *ch)
 	struct collect *c = ctx;
 	struct record_view v;
 	char w[ENTRY_MAX_SCOPE + 1], hex[65];
-	json_t *o, *rec = json_null();
+	json_t *o, *rec;
 	int r;
 
+	if (json_array_size(c->arr) >= c->limit)
+		return 1; /* enough: c->last is the last one returned */
 	c->last = ch->seq;
+	rec = json_null();
 	r = record_view_load(c->t, ch->collection, ch->id, &v);
 	if (r == HAMLET_ENOTFOUND)
 		return 0;
@@ -1178,26 +1181,19 @@ static int changes_collect(struct http *h, const struct token *tok,
 
 	if (!limit || limit > HTTP_MAX_LIMIT)
 		limit = HTTP_MAX_LIMIT;
+	c.limit = limit;
 	if ((r = store_txn_begin(h->d->node->st, 1, &c.t)) >= 0 &&
 	    (r = scopemap_load(c.t, &map)) >= 0) {
 		c.map = map;
 		/* the table is bounded by the records; a scoped token may
 		 * skip many, so look at a bounded number per call */
 		r = changes_each(c.t, *since, 10 * limit, change_one, &c);
-		while (r >= 0 && json_array_size(c.arr) > limit) {
-			/* not expected: each change adds at most one */
-			json_array_remove(c.arr, json_array_size(c.arr) - 1);
-		}
 	}
 	scopemap_free(map);
 	store_txn_abort(c.t);
 	if (r < 0) {
 		json_decref(c.arr);
 		return r;
-	}
-	if (json_array_size(c.arr) == limit && limit) {
-		json_t *lastj = json_array_get(c.arr, limit - 1);
-		c.last = (uint64_t)jint(lastj, "seq");
 	}
 	if (c.last > *since)
 		*since = c.last;

@@ -104,6 +104,9 @@ rq = urllib.request.Request(url + "/v1/changes?since=%d" % n, headers={"Authoriz
 d = json.load(urllib.request.urlopen(rq, timeout=20))
 assert [r["seq"] for r in d["results"]] == list(range(n + 1, 2 * n + 1)), d
 assert d["last_seq"] == 2 * n
+rq = urllib.request.Request(url + "/v1/changes?since=3&limit=7", headers={"Authorization": "Bearer " + tok})
+d = json.load(urllib.request.urlopen(rq, timeout=20))
+assert [r["seq"] for r in d["results"]] == list(range(4, 11)) and d["last_seq"] == 10, d
 EOF
 check "a longpoll past the end waits for its timeout and says last_seq" \
 	bash -c "curl -s -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=$((2 * N))&timeout=300' | grep -q '\"last_seq\":$((2 * N))'"
