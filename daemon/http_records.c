@@ -530,8 +530,12 @@ enum MHD_Result http__get_conflicts(struct http *h,
 			      why);
 		json_decref(cc.arr);
 	} else {
-		ok = http__send_json(h, conn, MHD_HTTP_OK,
-			       json_pack("{s:o}", "conflicts", cc.arr));
+		/* as hamlet conflicts --json */
+		ok = http__send_json(
+			h, conn, MHD_HTTP_OK,
+			json_pack("{s:I, s:o}", "count",
+				  (json_int_t)json_array_size(cc.arr),
+				  "records", cc.arr));
 	}
 	scopemap_free(map);
 	store_txn_abort(cc.t);
