@@ -8,6 +8,9 @@
 #                     build optimised and print the core benchmark
 #   ./build.sh bench sync [ENTRIES]
 #                     ... the replication benchmark (two and three hamletd)
+#   ./build.sh bench http [SECONDS]
+#                     ... the HTTP/JSON API's reads/s and writes/s on
+#                     loopback (wrk), beside the CLI's
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
@@ -20,7 +23,7 @@ cd "$(dirname "$0")"
 
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
-      systemd python3 jq)
+      systemd python3 jq libmicrohttpd-dev curl)
 
 install_deps() {
 	local missing=()
@@ -86,6 +89,7 @@ demo)
 	scripts/demo.sh build      # two nodes syncing by USB bundle
 	;;
 test)
+	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
 	install_deps
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	(cd build && ctest --output-on-failure -j2)
@@ -93,10 +97,12 @@ test)
 	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
 	;;
 bench)
+	[ "${2:-}" = http ] && DEPS+=(wrk bc)
 	install_deps
 	build build-release -DCMAKE_BUILD_TYPE=Release
 	case "${2:-}" in
 	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
@@ -108,7 +114,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province] [ENTRIES]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac

@@ -15,6 +15,7 @@
 #include "node.h"
 #include "problems.h"
 #include "record.h"
+#include "record_json.h"
 #include "schema.h"
 #include "version.h"
 
@@ -178,11 +179,18 @@ int cli_json_parse(const char *text, size_t len, const char *what,
  * body is then checked with schema_check_body(). why gets the sentence
  * (not printed); *ret is malloc()ed.
  */
-int cli_json_body(const struct schema *s, json_t *obj, const char *skip,
-		  uint8_t **ret, size_t *ret_len, char *why, size_t whylen);
+static inline int cli_json_body(const struct schema *s, json_t *obj,
+				const char *skip, uint8_t **ret,
+				size_t *ret_len, char *why, size_t whylen)
+{
+	return record_json_body(s, obj, skip, ret, ret_len, why, whylen);
+}
 
 /* A msgpack value as JSON (bin as hex). New reference; never NULL. */
-json_t *cli_mp_json(const msgpack_object *o);
+static inline json_t *cli_mp_json(const msgpack_object *o)
+{
+	return record_json_mp(o);
+}
 
 /* A msgpack value as text: strings as they are (quote: in '...'),
  * integers in decimal, maps as JSON, nil as "(none)". malloc()ed. */
@@ -221,7 +229,10 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *indent);
 
 /* An erased record's erasure as JSON: entry, author, hlc, time, reason. */
-json_t *cli_erasure_json(const struct record_view *v);
+static inline json_t *cli_erasure_json(const struct record_view *v)
+{
+	return record_json_erasure(v);
+}
 
 /* Print "field: value" lines, or that the record is deleted or erased. */
 void cli_record_print_fields(FILE *f, const char *coll, const char *id,
@@ -245,25 +256,38 @@ int cli_record_print_scope(FILE *f, struct store_txn *t,
 			   const struct record_view *v, const char *indent);
 
 /* The record as the JSON of `hamlet get --json`. */
-int cli_record_json(struct store_txn *t, const char *coll, const char *id,
-		    const struct record_view *v, json_t **ret);
+static inline int cli_record_json(struct store_txn *t, const char *coll,
+				  const char *id, const struct record_view *v,
+				  json_t **ret)
+{
+	return record_json(t, cli_global.scopes, coll, id, v, ret);
+}
 
 /* The value of field name in a parsed put body (a map), or NULL. */
-const msgpack_object *cli_body_field(const msgpack_object *body,
-				     const char *name);
+static inline const msgpack_object *cli_body_field(const msgpack_object *body,
+						   const char *name)
+{
+	return mp_map_get(body, name);
+}
 
-/* The required fields of s that a parsed put body leaves out or sets to
- * nil, as "a, b" in out (empty when none). */
-void cli_body_missing_required(const struct schema *s,
-			       const msgpack_object *body, char *out,
-			       size_t n);
+/* The required fields of s that body (a map) lacks, ", "-separated. */
+static inline void cli_body_missing_required(const struct schema *s,
+					     const msgpack_object *body,
+					     char *out, size_t n)
+{
+	record_missing_required(s, body, out, n);
+}
 
 /*
  * record_conflicts_each() with each record once: a record with both a
  * field conflict and a duplicate key is counted and listed once, as one
  * record that needs a decision.
  */
-int cli_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
+static inline int cli_conflicts_each(struct store_txn *t, record_id_cb cb,
+				     void *ctx)
+{
+	return record_conflicted_each(t, cb, ctx);
+}
 
 /* Number of open problems (conflicts + duplicates) of a record, or <0. */
 int cli_record_problem_count(struct store_txn *t, const char *coll,
@@ -334,8 +358,15 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result);
 /* A value of a msgpack map by key, or NULL; a uint (0 when absent). */
-const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key);
-uint64_t cli_mp_u64(const msgpack_object *map, const char *key);
+static inline const msgpack_object *cli_mp_get(const msgpack_object *map,
+					       const char *key)
+{
+	return mp_map_get(map, key);
+}
+static inline uint64_t cli_mp_u64(const msgpack_object *map, const char *key)
+{
+	return mp_map_u64(map, key);
+}
 
 /* Where a cli_write() that failed stopped. */
 struct cli_write_end {
@@ -414,6 +445,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_forks(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);

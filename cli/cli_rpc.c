@@ -100,29 +100,6 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 	return 0;
 }
 
-const msgpack_object *cli_mp_get(const msgpack_object *map, const char *key)
-{
-	size_t kl = strlen(key);
-	if (!map || map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
-		    memcmp(k->via.str.ptr, key, kl) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-uint64_t cli_mp_u64(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *v = cli_mp_get(map, key);
-	uint64_t u = 0;
-	if (v)
-		mp_get_uint(v, UINT64_MAX, &u);
-	return u;
-}
-
 /* --- requests that carry a bin --------------------------------------- */
 
 /* What one request carries at most (under RPC_MAX_REQUEST, with room for

@@ -88,59 +88,6 @@ out:
 
 /* --- resolving --------------------------------------------------------- */
 
-/* Every field shown now, overridden by over (may be NULL). */
-static int resolution_body(const struct schema *s, const struct record_view *v,
-			   const msgpack_object *over, uint8_t **ret,
-			   size_t *ret_len)
-{
-	struct mp_writer w;
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->nfields; i++)
-		if (cli_body_field(over, s->fields[i].name) ||
-		    record_view_field(v, s->fields[i].name))
-			n++;
-	mp_writer_init(&w);
-	msgpack_pack_map(&w.pk, n);
-	for (size_t i = 0; i < s->nfields; i++) {
-		const char *name = s->fields[i].name;
-		const msgpack_object *o = cli_body_field(over, name);
-		if (!o)
-			o = record_view_field(v, name);
-		if (!o)
-			continue;
-		mp_pack_str(&w.pk, name);
-		mp_pack_object(&w.pk, o);
-	}
-	*ret = mp_writer_take(&w, ret_len);
-	mp_writer_destroy(&w);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/*
- * A resolution that keeps the record must leave it whole: after an update
- * versus a delete, the delete has cleared every field that the update did
- * not set again, required ones included.
- */
-static int check_required(const struct schema *s, const uint8_t *body,
-			  size_t len, const char *id)
-{
-	struct mp_doc d;
-	char missing[256];
-	int r;
-
-	if ((r = mp_doc_parse(&d, body, len,
-			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
-		return r;
-	cli_body_missing_required(s, d.root, missing, sizeof(missing));
-	mp_doc_close(&d);
-	if (!missing[0])
-		return 0;
-	cli_err("%s/%s would lack the required %s (a delete cleared what the concurrent update did not set again); give the values in JSON (the earlier ones are in \"%s history %s %s\"), or resolve with --delete",
-		s->name, id, missing, cli_prog(), s->name, id);
-	return HAMLET_ESCHEMA;
-}
-
 /*
  * The fields given to resolve with: JSON in arg, or on standard input for
  * "-", as a body whose fields override those shown now. The caller frees
@@ -187,51 +134,32 @@ static int resolution_prepare(struct store_txn *t, const struct schema *s,
 			      const msgpack_object *over, uint8_t **ret_body,
 			      size_t *ret_len)
 {
-	struct record_view v;
-	uint8_t *body = NULL;
-	size_t body_len = 0;
-	int nconf, ndup, r;
+	char why[600];
+	int r = record_resolution(t, s, id, del, over, ret_body, ret_len, why,
+				  sizeof(why));
 
-	if ((r = record_view_load(t, s->name, id, &v)) < 0) {
-		if (r == HAMLET_ENOTFOUND)
-			cli_err("record %s/%s not found; \"%s conflicts\" lists the records with conflicts",
-				s->name, id, cli_prog());
-		else
-			cli_err("cannot read %s/%s: %s", s->name, id,
-				hamlet_strerror(r));
-		return r;
-	}
-	nconf = (int)v.conflicts->via.array.size;
-	if ((ndup = record_duplicates(t, s->name, &v, id, NULL, NULL)) < 0) {
-		r = ndup;
-		cli_err("cannot read %s/%s: %s", s->name, id,
-			hamlet_strerror(r));
-		goto out;
-	}
-	if (nconf == 0 && ndup == 0) {
+	if (r == 1) {
 		printf("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n",
 		       s->name, id, cli_prog());
-		r = 1;
-		goto out;
-	}
-	if (nconf == 0 && !del && !over) {
-		cli_err("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one:",
-			s->name, id);
-		cli_record_print_problems(stderr, t, s->name, id, &v, "  ");
+	} else if (r == HAMLET_ENOTFOUND) {
+		cli_err("record %s/%s not found; \"%s conflicts\" lists the records with conflicts",
+			s->name, id, cli_prog());
+	} else if (r == HAMLET_EDUP) {
+		struct record_view v;
+		cli_err("%s", why);
+		if (record_view_load(t, s->name, id, &v) == 0) {
+			cli_record_print_problems(stderr, t, s->name, id, &v,
+						  "  ");
+			record_view_close(&v);
+		}
 		r = CLI_EUSAGE;
-		goto out;
+	} else if (r == HAMLET_ESCHEMA) {
+		cli_err("%s (the earlier values are in \"%s history %s %s\"), or resolve with --delete",
+			why, cli_prog(), s->name, id);
+	} else if (r < 0) {
+		cli_err("cannot read %s/%s: %s", s->name, id,
+			hamlet_strerror(r));
 	}
-	if (!del && (r = resolution_body(s, &v, over, &body, &body_len)) < 0)
-		goto out;
-	if (!del && (r = check_required(s, body, body_len, id)) < 0)
-		goto out;
-	*ret_body = body;
-	*ret_len = body_len;
-	body = NULL;
-	r = 0;
-out:
-	record_view_close(&v);
-	free(body);
 	return r;
 }
 

@@ -77,6 +77,16 @@ static const struct cli_option_help scope_opts[] = {
 	{ "--reason TEXT", "move: why, kept with the move (at most 200 bytes)" },
 	{ NULL, NULL },
 };
+static const char *const token_syn[] = {
+	"token create --name NAME --role read|write [--scope PREFIX] [--json]",
+	"token list [--json]", "token revoke NAME", NULL
+};
+static const struct cli_option_help token_opts[] = {
+	{ "--name NAME", "create: what the token is called (1-64 of a-z, 0-9, '-', '_', '.')" },
+	{ "--role ROLE", "create: read (GET only) or write (also PUT, DELETE, resolve)" },
+	{ "--scope PREFIX", "create: the token sees and writes only records under PREFIX" },
+	{ NULL, NULL },
+};
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
 
 static const char *const delete_syn[] = {
@@ -309,6 +319,22 @@ const struct cli_command cli_commands[] = {
 	  "hamlet scope move lc/bac-ha lc/si-ma-cai --root-key lao-cai.root.key \\\n"
 	  "    --reason 'Resolution 1665/NQ-UBTVQH15'\n"
 	  "hamlet scope list" },
+	{ "token", cmd_token, "tokens for hamletd's HTTP API", token_syn,
+	  "create makes a random bearer token for an application that uses\n"
+	  "hamletd's HTTP API (hamletd --http, docs/api.md) and prints it\n"
+	  "once: the node keeps only its hash (BLAKE2b), with its name, role\n"
+	  "and scope, in HOME/tokens (mode 0640). A read token may GET\n"
+	  "records, conflicts, the changes feed and the status; a write token\n"
+	  "may also PUT, DELETE and resolve. With --scope the token sees and\n"
+	  "writes only records whose scope lies under PREFIX. The running\n"
+	  "daemon re-reads the file when it changes: a revoked token is\n"
+	  "refused from the next request (401). list shows the tokens (never\n"
+	  "the tokens themselves); with --json an array of name, role, scope\n"
+	  "and created.",
+	  token_opts,
+	  "hamlet token create --name clinic-form --role write --scope bk/c1\n"
+	  "hamlet token list\n"
+	  "hamlet token revoke clinic-form" },
 	{ "put", cmd_put, "set fields of a record", put_syn,
 	  "Set the fields that JSON names on record ID of COLLECTION; the\n"
 	  "other fields keep their values, and a field set to null is cleared.\n"

@@ -191,6 +191,25 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		}
 		return 1;
 	}
+	if (strcmp(section, "http") == 0) {
+		if (strcmp(name, "listen") == 0) {
+			if (addr_check(value) < 0) {
+				fault_set(pc, "[http] listen \"%s\" is not HOST:PORT",
+					  value);
+				return 0;
+			}
+			snprintf(c->http, sizeof(c->http), "%s", value);
+		} else if (strcmp(name, "max_connections") == 0) {
+			if (parse_uint(value, 1, 1024, &c->http_max_conns) < 0) {
+				fault_set(pc, "[http] max_connections \"%s\" must be a number 1..1024",
+					  value);
+				return 0;
+			}
+		} else {
+			goto unknown;
+		}
+		return 1;
+	}
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, 1024, &c->max_peers) < 0) {
@@ -287,7 +306,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hamletd --home DIR [--config FILE] [--listen HOST:PORT]\n"
-		"               [--peer HOST:PORT]... [--socket PATH] [--verbose]\n"
+		"               [--peer HOST:PORT]... [--socket PATH] [--http HOST:PORT]\n"
+		"               [--verbose]\n"
 		"       hamletd --version | --help\n");
 }
 
@@ -300,12 +320,14 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "http", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *home = NULL, *listen = NULL, *sock = NULL, *cfg = NULL;
+	const char *http = NULL;
 	struct parse_ctx pc = { .c = c };
 	int o, r;
 
@@ -313,6 +335,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	c->max_peers = 64;
 	c->batch = 256;
 	c->fault_backoff = 30;
+	c->http_max_conns = 64;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -320,6 +343,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		case 'c': cfg = optarg; break;
 		case 'l': listen = optarg; break;
 		case 's': sock = optarg; break;
+		case 't': http = optarg; break;
 		case 'v': c->verbose = 1; break;
 		case 'p':
 			if (peer_add(c->cli_peers, &c->ncli_peers, optarg) < 0) {
@@ -357,6 +381,14 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	}
 	if (sock)
 		snprintf(c->socket, sizeof(c->socket), "%s", sock);
+	if (http) {
+		if (addr_check(http) < 0) {
+			snprintf(why, whylen, "--http \"%s\" is not HOST:PORT",
+				 http);
+			return -EINVAL;
+		}
+		snprintf(c->http, sizeof(c->http), "%s", http);
+	}
 	if (!c->home[0]) {
 		usage(stderr);
 		snprintf(why, whylen, "no home directory: give --home DIR");

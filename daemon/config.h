@@ -4,6 +4,8 @@
  *   [node]   home, listen (HOST:PORT), peers (space-separated HOST:PORT),
  *            scopes (space-separated scope prefixes), socket (PATH)
  *   [limits] max_peers, batch, fault_backoff
+ *   [http]   listen (HOST:PORT: the HTTP/JSON API, off unless set),
+ *            max_connections
  *
  * Flags given on the command line override the file.
  */
@@ -31,6 +33,8 @@ struct config {
 	unsigned max_peers; /* sessions, in and out, and our dials */
 	unsigned batch;	    /* entries per ENTRIES message */
 	unsigned fault_backoff; /* seconds refused after a first fault */
+	char http[CONFIG_MAX_ADDR]; /* the HTTP API's HOST:PORT; "" = off */
+	unsigned http_max_conns;    /* HTTP connections at once */
 	int verbose;
 };
 

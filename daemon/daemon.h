@@ -69,6 +69,7 @@ struct peer_faulty {
 struct conn;
 struct peer_addr;
 struct ingest;
+struct http;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -87,6 +88,7 @@ struct daemon {
 	struct ingest_job *compact_job; /* contact.c, while one is queued */
 	uv_pipe_t rpc;
 	int rpc_open;
+	struct http *http; /* the HTTP API; NULL when off */
 	int stopping;
 	struct conn *conns;
 	size_t nconns;

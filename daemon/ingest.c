@@ -23,7 +23,27 @@ struct ingest {
 	ingest_trust_cb trust_cb;
 	void *trust_ctx;
 	struct ingest_refused refused;
+	struct ingest_hist hist;
 };
+
+const double INGEST_HIST_MS[INGEST_HIST_N] = { 1,   2,	 5,    10,   25,
+					       50,  100, 250,  1000, 1e300 };
+
+const struct ingest_hist *ingest_hist(const struct ingest *q)
+{
+	return &q->hist;
+}
+
+static void hist_add(struct ingest_hist *h, uint64_t ns)
+{
+	double ms = (double)ns / 1e6;
+	size_t i = 0;
+	while (i + 1 < INGEST_HIST_N && ms > INGEST_HIST_MS[i])
+		i++;
+	h->counts[i]++;
+	h->n++;
+	h->sum_ms += ms;
+}
 
 int ingest_new(uv_loop_t *loop, struct node *node,
 	       const char (*scopes)[ENTRY_MAX_SCOPE + 1], size_t nscopes,
@@ -272,6 +292,7 @@ static void run_trust(struct ingest *q, struct ingest_job *j)
 static void job_work(uv_work_t *w)
 {
 	struct ingest_job *j = w->data;
+	uint64_t t0 = uv_hrtime();
 	if (j->kind == INGEST_ENTRIES)
 		run_entries(j->q_, j);
 	else if (j->kind == INGEST_TRUST)
@@ -281,6 +302,7 @@ static void job_work(uv_work_t *w)
 					   j->contact_ms, j->n);
 	else if (j->kind == INGEST_WRITE)
 		run_write(j->q_, j);
+	j->ns_ = uv_hrtime() - t0;
 	/* an erasure's rewrite of the store put off while another process
 	 * had it open: now, if it is alone */
 	store_compact_retry(j->q_->node->st);
@@ -309,6 +331,8 @@ static void job_after(uv_work_t *w, int status)
 		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
 	}
 	count_refused(q, j);
+	if (status == 0)
+		hist_add(&q->hist, j->ns_);
 	j->cb_(j); /* may free j */
 	if (trusted && q->trust_cb)
 		q->trust_cb(q->trust_ctx);

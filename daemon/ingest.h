@@ -49,6 +49,17 @@ struct ingest_refused {
 	uint64_t forks;	       /* second entries at one seq: kept, feed frozen */
 };
 
+/* How long jobs took to run (their write transaction with its checks),
+ * as a histogram: counts[i] of jobs that took at most INGEST_HIST_MS[i]
+ * milliseconds (the last bucket: any time), their total in sum_ms. */
+#define INGEST_HIST_N 10
+extern const double INGEST_HIST_MS[INGEST_HIST_N];
+struct ingest_hist {
+	uint64_t counts[INGEST_HIST_N];
+	uint64_t n;
+	double sum_ms;
+};
+
 /* Called on the loop thread once per submitted job. */
 typedef void (*ingest_done_cb)(struct ingest_job *job);
 /* Called on the loop thread after each commit that moved feed heads. */
@@ -101,6 +112,7 @@ struct ingest_job {
 	struct ingest *q_;
 	ingest_done_cb cb_;
 	struct log_advances adv_;
+	uint64_t ns_; /* how long it ran */
 };
 
 /*
@@ -126,6 +138,9 @@ int ingest_submit(struct ingest *q, struct ingest_job *job, ingest_done_cb cb);
 
 /* Jobs queued or running. */
 size_t ingest_pending(const struct ingest *q);
+
+/* The jobs' run times since the queue was made; borrowed from q. */
+const struct ingest_hist *ingest_hist(const struct ingest *q);
 
 /* What the queue refused since it was made; borrowed from q. */
 const struct ingest_refused *ingest_refused(const struct ingest *q);

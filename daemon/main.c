@@ -12,6 +12,7 @@
 #include "noise.h"
 #include "peer.h"
 #include "rpc.h"
+#include "http.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -74,7 +75,9 @@ static int home_lock(const char *home, char *why, size_t wl)
 /* Pushes follow commits: the writer tells which feeds moved. */
 static void on_commit(void *ctx, const struct log_advances *adv)
 {
-	sync_push(ctx, adv);
+	struct daemon *d = ctx;
+	sync_push(d, adv);
+	http_committed(d->http); /* the changes feed's readers */
 }
 
 static void daemon_stop(struct daemon *d)
@@ -84,6 +87,7 @@ static void daemon_stop(struct daemon *d)
 	d->stopping = 1;
 	sd_notify(0, "STOPPING=1");
 	ingest_stop(d->ingest);
+	http_stop(d->http);
 	peers_stop(d);
 	rpc_stop(d);
 	uv_close((uv_handle_t *)&d->watchdog, NULL);
@@ -186,7 +190,8 @@ int main(int argc, char **argv)
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
-	if ((r = peers_start(d)) < 0 || (r = rpc_start(d)) < 0) {
+	if ((r = peers_start(d)) < 0 || (r = rpc_start(d)) < 0 ||
+	    (r = http_start(d, &d->http)) < 0) {
 		daemon_stop(d);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		goto out_loop;
@@ -206,6 +211,7 @@ out_loop:
 		dlog(DLOG_WARNING, "event loop closed with handles open");
 	contact_save_final(d);
 	ingest_free(d->ingest);
+	http_free(d->http);
 out_node:
 	sodium_memzero(d->x_priv, sizeof(d->x_priv));
 	node_close(d->node);

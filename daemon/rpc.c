@@ -168,11 +168,9 @@ static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
 	kv_u64(pk, "forks", c->forks);
 }
 
-static void do_status(struct rpc_conn *rc)
+int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
-	struct daemon *d = rc->d;
 	struct store_txn *t = NULL;
-	struct mp_writer w;
 	uint8_t digest[32];
 	char hex[65];
 	uint64_t count = 0;
@@ -184,55 +182,66 @@ static void do_status(struct rpc_conn *rc)
 	if ((r = store_txn_begin(d->node->st, 1, &t)) < 0 ||
 	    (r = record_digest(t, digest, &count)) < 0) {
 		store_txn_abort(t);
-		reply_error(rc, r, hamlet_strerror(r));
-		return;
+		return r;
 	}
 	store_txn_abort(t);
-	sodium_bin2hex(hex, sizeof(hex), digest, 32);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += d->known[i].used;
-	mp_writer_init(&w);
-	msgpack_pack_array(&w.pk, 2);
-	msgpack_pack_int(&w.pk, 0);
-	msgpack_pack_map(&w.pk, 6);
-	mp_pack_str(&w.pk, "node");
+	msgpack_pack_map(pk, 6);
+	mp_pack_str(pk, "node");
 	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
-	mp_pack_str(&w.pk, hex);
-	mp_pack_str(&w.pk, "name");
-	mp_pack_str(&w.pk, d->node->name);
-	mp_pack_str(&w.pk, "digest");
+	mp_pack_str(pk, hex);
+	mp_pack_str(pk, "name");
+	mp_pack_str(pk, d->node->name);
+	mp_pack_str(pk, "digest");
 	sodium_bin2hex(hex, sizeof(hex), digest, 32);
-	mp_pack_str(&w.pk, hex);
-	kv_u64(&w.pk, "records", count);
-	pack_refused(&w.pk, ingest_refused(d->ingest));
-	mp_pack_str(&w.pk, "peers");
-	msgpack_pack_array(&w.pk, np);
+	mp_pack_str(pk, hex);
+	kv_u64(pk, "records", count);
+	pack_refused(pk, ingest_refused(d->ingest));
+	mp_pack_str(pk, "peers");
+	msgpack_pack_array(pk, np);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(&w.pk, 14);
-		mp_pack_str(&w.pk, "key");
+		msgpack_pack_map(pk, 14);
+		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
-		mp_pack_str(&w.pk, hex);
-		mp_pack_str(&w.pk, "addr");
-		mp_pack_str(&w.pk, p->addr);
-		mp_pack_str(&w.pk, "connected");
+		mp_pack_str(pk, hex);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, p->addr);
+		mp_pack_str(pk, "connected");
 		if (p->connected)
-			msgpack_pack_true(&w.pk);
+			msgpack_pack_true(pk);
 		else
-			msgpack_pack_false(&w.pk);
-		kv_u64(&w.pk, "last_sync_ms", p->last_sync_ms);
-		kv_u64(&w.pk, "bytes_in", p->bytes_in);
-		kv_u64(&w.pk, "bytes_out", p->bytes_out);
-		kv_u64(&w.pk, "entries_in", p->entries_in);
-		kv_u64(&w.pk, "entries_out", p->entries_out);
-		kv_u64(&w.pk, "messages_in", p->msgs_in);
-		kv_u64(&w.pk, "neg_in", p->neg_in);
-		kv_u64(&w.pk, "entries_dup_in", p->entries_dup_in);
-		kv_u64(&w.pk, "batches_in", p->batches_in);
-		kv_u64(&w.pk, "batch_credit", p->batch_credit);
-		kv_u64(&w.pk, "entries_waiting_for_disk", p->disk_wait);
+			msgpack_pack_false(pk);
+		kv_u64(pk, "last_sync_ms", p->last_sync_ms);
+		kv_u64(pk, "bytes_in", p->bytes_in);
+		kv_u64(pk, "bytes_out", p->bytes_out);
+		kv_u64(pk, "entries_in", p->entries_in);
+		kv_u64(pk, "entries_out", p->entries_out);
+		kv_u64(pk, "messages_in", p->msgs_in);
+		kv_u64(pk, "neg_in", p->neg_in);
+		kv_u64(pk, "entries_dup_in", p->entries_dup_in);
+		kv_u64(pk, "batches_in", p->batches_in);
+		kv_u64(pk, "batch_credit", p->batch_credit);
+		kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
+	}
+	return 0;
+}
+
+static void do_status(struct rpc_conn *rc)
+{
+	struct mp_writer w;
+	int r;
+
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	if ((r = rpc_status_pack(rc->d, &w.pk)) < 0) {
+		mp_writer_destroy(&w);
+		reply_error(rc, r, hamlet_strerror(r));
+		return;
 	}
 	reply(rc, &w);
 	mp_writer_destroy(&w);

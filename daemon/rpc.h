@@ -8,10 +8,16 @@
 
 #include "daemon.h"
 
+#include <msgpack.h>
+
 #define RPC_MAX_CLIENTS 16
 #define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */
 #define RPC_MAX_QUEUED ((size_t)4 << 20) /* answer bytes a client leaves unread */
 #define RPC_IDLE_MS 60000 /* a client asking nothing this long is closed */
+
+/* The map the "status" method answers (node, name, digest, records,
+ * refused, peers): on the loop thread; also for the HTTP API. */
+int rpc_status_pack(struct daemon *d, msgpack_packer *pk);
 
 /* Bind cfg.socket (replacing a stale socket file) and serve requests. */
 int rpc_start(struct daemon *d);

@@ -318,3 +318,27 @@ int mp_object_equal(const msgpack_object *a, const msgpack_object *b)
 {
 	return msgpack_object_equal(*a, *b) ? 1 : 0;
 }
+
+const msgpack_object *mp_map_get(const msgpack_object *map, const char *key)
+{
+	size_t kl = strlen(key);
+	if (!map || map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
+		    memcmp(k->via.str.ptr, key, kl) == 0)
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+uint64_t mp_map_u64(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = mp_map_get(map, key);
+	uint64_t u = 0;
+	if (v)
+		mp_get_uint(v, UINT64_MAX, &u);
+	return u;
+}
+

@@ -70,6 +70,10 @@ int mp_pack_strn(msgpack_packer *pk, const char *s, size_t n);
 int mp_pack_object(msgpack_packer *pk, const msgpack_object *o);
 
 /* Compare two objects for equality of type and value. */
+/* The value under text key in map (NULL: none, or map is not a map). */
+const msgpack_object *mp_map_get(const msgpack_object *map, const char *key);
+/* That value as an unsigned integer; 0 when absent or not one. */
+uint64_t mp_map_u64(const msgpack_object *map, const char *key);
 int mp_object_equal(const msgpack_object *a, const msgpack_object *b);
 
 #endif

@@ -205,15 +205,22 @@ static __attribute__((unused)) void th_certify(struct node *n,
 	th_certify_as(n, netfile, read, write, expires_ms, 0);
 }
 
-/* The entries n's store holds. */
-static __attribute__((unused)) uint64_t th_count_entries(struct node *n)
+/* The rows of table tab in n's store. */
+static __attribute__((unused)) uint64_t th_count_rows(struct node *n,
+						      enum store_table tab)
 {
 	struct store_txn *t;
 	uint64_t c;
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(store_count(t, ST_ENTRIES, &c));
+	ASSERT_OK(store_count(t, tab, &c));
 	store_txn_abort(t);
 	return c;
+}
+
+/* The entries n's store holds. */
+static __attribute__((unused)) uint64_t th_count_entries(struct node *n)
+{
+	return th_count_rows(n, ST_ENTRIES);
 }
 
 /* The records n holds. */

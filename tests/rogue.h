@@ -253,6 +253,31 @@ static inline long rss_anon_kb(pid_t pid)
 	return proc_status_kb(pid, "RssAnon");
 }
 
+/* Of the RSS, the pages mapped from the store's data file (data.mdb): the
+ * page cache of what is stored, which grows with the store, not with what
+ * a peer makes the daemon hold, and which the kernel reclaims at will. */
+static inline long rss_store_kb(pid_t pid)
+{
+	char path[64], line[4400];
+	long kb = 0, v;
+	int in_store = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    line[0] != ' ' && strncmp(line, "Rss:", 4) != 0 &&
+		    strchr(line, ':') > strchr(line, ' '))
+			in_store = n > 10 && strcmp(line + n - 10, "/data.mdb\n") == 0;
+		else if (in_store && sscanf(line, "Rss: %ld kB", &v) == 1)
+			kb += v;
+	}
+	fclose(f);
+	return kb;
+}
+
 /*
  * Log in as n, say HELLO, then for at most limit_ms send FEEDS naming the
  * feed key at seq 0 over and over (each answered with as many heads) and

@@ -1,6 +1,7 @@
 #include "log_internal.h"
 
 #include "bytes.h"
+#include "changes.h"
 #include "error.h"
 #include "heard.h"
 #include "hlc.h"
@@ -125,8 +126,10 @@ void log_verify_parallel(const struct log_in *in, size_t n, int *res)
 
 /* --- applying ---------------------------------------------------------- */
 
-static int dirty_add(struct log__dirty *d, const struct entry *e)
+static int dirty_add(struct log__dirty *d, const struct entry *e,
+		     const uint8_t id[32])
 {
+	struct log__dirty_key *k;
 	if (d->n == d->cap) {
 		size_t nc = d->cap ? d->cap * 2 : 256;
 		void *p = realloc(d->keys, nc * sizeof(*d->keys));
@@ -135,14 +138,20 @@ static int dirty_add(struct log__dirty *d, const struct entry *e)
 		d->keys = p;
 		d->cap = nc;
 	}
-	snprintf(d->keys[d->n++], RECORD_KEY_MAX + 1, "%s/%s", e->collection,
-		 e->record_id);
+	k = &d->keys[d->n];
+	snprintf(k->key, sizeof(k->key), "%s/%s", e->collection, e->record_id);
+	memcpy(k->entry, id, 32);
+	k->order = d->n++;
 	return 0;
 }
 
 static int cmp_key(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	const struct log__dirty_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
@@ -152,11 +161,15 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 		return 0;
 	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
 	for (size_t i = 0; i < d->n; i++) {
-		if (i && strcmp(d->keys[i], d->keys[i - 1]) == 0)
+		/* once per record, naming its latest entry */
+		if (i + 1 < d->n && strcmp(d->keys[i].key, d->keys[i + 1].key) == 0)
 			continue;
-		char *slash = strchr(d->keys[i], '/');
+		char *slash = strchr(d->keys[i].key, '/');
 		*slash = 0;
-		r = record_materialize(t, d->keys[i], slash + 1, &d->dd);
+		r = record_materialize(t, d->keys[i].key, slash + 1, &d->dd);
+		if (r >= 0)
+			r = changes_note(t, d->keys[i].key, slash + 1,
+					 d->keys[i].entry);
 		*slash = '/';
 		if (r < 0)
 			return r;
@@ -583,7 +596,7 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 	    e->kind == ENTRY_ERASE) {
 		if ((r = record_op_add(a->t, e, id)) < 0)
 			return r;
-		if ((r = dirty_add(&a->dirty, e)) < 0)
+		if ((r = dirty_add(&a->dirty, e, id)) < 0)
 			return r;
 	}
 	if (e->kind == ENTRY_ERASE && (r = log__erase_apply(a, e, id)) < 0)

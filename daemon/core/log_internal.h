@@ -31,9 +31,18 @@ int log__row_decode(const void *v, size_t vl, int held,
 /* feed key || seq (be64): the key of entries and held entries. */
 void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40]);
 
+/* A record whose ops changed in this transaction: collection '/' id, the
+ * entry that changed it, and the order of the change in the transaction
+ * (the latest entry of a record is the one its change names). */
+struct log__dirty_key {
+	char key[RECORD_KEY_MAX + 1];
+	uint8_t entry[32];
+	size_t order;
+};
+
 /* Records whose ops changed in this transaction, to materialize. */
 struct log__dirty {
-	char (*keys)[RECORD_KEY_MAX + 1];
+	struct log__dirty_key *keys;
 	size_t n, cap;
 	struct record_digest_delta dd; /* written by log__applier_finish */
 };
@@ -69,7 +78,8 @@ int log__apply_one(struct log__applier *a, const struct entry *e,
 		   const uint8_t *sig, const uint8_t *body, size_t body_len,
 		   struct log_out *out);
 
-/* Materialize the records touched so far, so later reads see them. */
+/* Materialize the records touched so far, so later reads see them, and
+ * note each in the changes feed (changes.h). */
 int log__dirty_flush(struct store_txn *t, struct log__dirty *d);
 
 /*

@@ -117,17 +117,5 @@ int refused_each(struct store_txn *t, refused_cb cb, void *ctx)
 
 int refused_over(struct store_txn *t, uint64_t *ret)
 {
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_META, "refused_over", 12, &v, &vl);
-
-	*ret = 0;
-	if (r == HAMLET_ENOTFOUND)
-		return 0;
-	if (r < 0)
-		return r;
-	if (vl != 8)
-		return HAMLET_ECORRUPT;
-	*ret = store_get_be64(v);
-	return 0;
+	return store_meta_u64(t, "refused_over", ret);
 }

@@ -17,7 +17,7 @@
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
-	"trustsubj", "erased", "refused", "heard",
+	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
 };
 
 struct store {
@@ -554,6 +554,27 @@ int store_get(struct store_txn *t, enum store_table tab, const void *key,
 	if (ret_vlen)
 		*ret_vlen = v.mv_size;
 	return 0;
+}
+
+int store_get_u64(struct store_txn *t, enum store_table tab, const void *key,
+		  size_t klen, uint64_t *ret)
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, tab, key, klen, &v, &vl);
+	*ret = 0;
+	if (r < 0)
+		return r;
+	if (vl != 8)
+		return HAMLET_ECORRUPT;
+	*ret = store_get_be64(v);
+	return 0;
+}
+
+int store_meta_u64(struct store_txn *t, const char *name, uint64_t *ret)
+{
+	int r = store_get_u64(t, ST_META, name, strlen(name), ret);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
 int store_put(struct store_txn *t, enum store_table tab, const void *key,

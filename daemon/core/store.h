@@ -30,6 +30,8 @@ enum store_table {
 	ST_REFUSED,   /* entry id(32) -> why it was refused, envelope, sig */
 	ST_HEARD,     /* 'f' || feed key(32) -> when, via; 'p' || peer key(32)
 		       * -> last contact (heard.h) */
+	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 entry id(32) */
+	ST_CHANGEIDX, /* collection \0 record id -> seq(be64) in changes */
 	ST__COUNT
 };
 
@@ -91,6 +93,12 @@ void store_txn_abort(struct store_txn *t);
  */
 int store_get(struct store_txn *t, enum store_table tab, const void *key,
 	      size_t klen, const void **ret_val, size_t *ret_vlen);
+/* A value of 8 bytes read as a big-endian number: HAMLET_ENOTFOUND when
+ * absent, HAMLET_ECORRUPT when it is not 8 bytes long. */
+int store_get_u64(struct store_txn *t, enum store_table tab, const void *key,
+		  size_t klen, uint64_t *ret);
+/* store_get_u64() of meta name, 0 when absent. */
+int store_meta_u64(struct store_txn *t, const char *name, uint64_t *ret);
 /* flags: STORE_NOOVERWRITE returns HAMLET_EDUP when the key exists. */
 #define STORE_NOOVERWRITE 1
 #define STORE_APPEND 2 /* key sorts after every key in the table */

@@ -1,0 +1,141 @@
+/*
+ * hamlet token create --name NAME --role read|write [--scope PREFIX]
+ * hamlet token list [--json]
+ * hamlet token revoke NAME
+ *
+ * Bearer tokens for hamletd's HTTP API (docs/api.md). The node keeps only
+ * each token's hash, in HOME/tokens (tokens.h); the running daemon
+ * re-reads the file when it changes, so no step goes through it.
+ */
+#include "cli.h"
+
+#include "error.h"
+#include "tokens.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int token_create(int argc, char **argv)
+{
+	const char *name = NULL, *role = NULL, *scope = NULL;
+	char out[TOKEN_LEN + 1], why[300];
+	char *pos[1];
+	int npos, r, rl;
+	const struct cli_opt opts[] = {
+		{ "--name", &name, NULL },
+		{ "--role", &role, NULL },
+		{ "--scope", &scope, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("token create", argc, argv, opts, pos, 0, &npos)) < 0)
+		return r;
+	if (!name || !role)
+		return cli_usage_err("token create",
+				     "give --name NAME and --role read|write");
+	if (!(rl = token_role_parse(role)))
+		return cli_usage_err("token create",
+				     "--role must be read or write, not \"%s\"",
+				     role);
+	if (scope && (r = cli_check_scope(scope, "scope")) < 0)
+		return r;
+	if ((r = tokens_create(cli_home(), name, rl, scope, out, why,
+			       sizeof(why))) < 0) {
+		cli_err("cannot create token %s: %s", name, why);
+		return r;
+	}
+	if (cli_global.json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "role", json_string(role));
+		json_object_set_new(o, "scope", json_string(scope ? scope : ""));
+		json_object_set_new(o, "token", json_string(out));
+		cli_json_print(o);
+	} else {
+		printf("%s\n", out);
+		fprintf(stderr,
+			"token \"%s\" (%s%s%s) created; it is shown only now: give it to the application, which sends \"Authorization: Bearer TOKEN\"\n",
+			name, role, scope ? ", scope " : "", scope ? scope : "");
+	}
+	return 0;
+}
+
+static int token_list(int argc, char **argv)
+{
+	struct tokens *ts = calloc(1, sizeof(*ts));
+	char why[300], when[32];
+	char *pos[1];
+	json_t *arr = NULL;
+	int npos, r;
+
+	if (!ts)
+		return -1;
+	if ((r = cli_parse("token list", argc, argv, NULL, pos, 0, &npos)) < 0)
+		goto out;
+	if ((r = tokens_load(cli_home(), ts, why, sizeof(why))) < 0) {
+		cli_err("%s", why);
+		goto out;
+	}
+	if (cli_global.json)
+		arr = json_array();
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct token *t = &ts->v[i];
+		time_t s = (time_t)(t->created_ms / 1000);
+		struct tm tm;
+		gmtime_r(&s, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (arr) {
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
+					       t->name, "role",
+					       token_role_name(t->role), "scope",
+					       t->scope, "created", when));
+		} else {
+			printf("%-24s %-5s %-32s created %s\n", t->name,
+			       token_role_name(t->role),
+			       t->scope[0] ? t->scope : "(every scope)", when);
+		}
+	}
+	if (arr)
+		cli_json_print(arr);
+	else if (ts->n == 0)
+		printf("no tokens (hamlet token create makes one)\n");
+	r = 0;
+out:
+	free(ts);
+	return r;
+}
+
+static int token_revoke(int argc, char **argv)
+{
+	char why[300], *pos[1];
+	int npos, r;
+
+	if ((r = cli_parse("token revoke", argc, argv, NULL, pos, 1, &npos)) < 0)
+		return r;
+	if (npos != 1)
+		return cli_usage_err("token revoke", "give the token's NAME");
+	if ((r = tokens_revoke(cli_home(), pos[0], why, sizeof(why))) < 0) {
+		cli_err("cannot revoke %s: %s", pos[0], why);
+		return r;
+	}
+	printf("revoked token %s: hamletd refuses it from its next request\n",
+	       pos[0]);
+	return 0;
+}
+
+int cmd_token(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+
+	if (strcmp(verb, "create") == 0)
+		return cli_exit_code(token_create(argc - 1, argv + 1));
+	if (strcmp(verb, "list") == 0)
+		return cli_exit_code(token_list(argc - 1, argv + 1));
+	if (strcmp(verb, "revoke") == 0)
+		return cli_exit_code(token_revoke(argc - 1, argv + 1));
+	return cli_exit_code(cli_usage_err(
+		"token", "say create, list or revoke (hamlet token --help)"));
+}

@@ -1,0 +1,111 @@
+#include "changes.h"
+
+#include "error.h"
+#include "record.h"
+
+#include <string.h>
+
+int changes_last(struct store_txn *t, uint64_t *ret)
+{
+	return store_meta_u64(t, "changes_seq", ret);
+}
+
+int changes_of(struct store_txn *t, const char *coll, const char *id,
+	       uint64_t *ret)
+{
+	uint8_t k[RECORD_KEY_MAX + 2];
+	size_t kl = record_key(coll, id, k);
+	return store_get_u64(t, ST_CHANGEIDX, k, kl, ret);
+}
+
+int changes_note(struct store_txn *t, const char *coll, const char *id,
+		 const uint8_t entry[ENTRY_ID_LEN])
+{
+	uint8_t k[RECORD_KEY_MAX + 2], sk[8], row[RECORD_KEY_MAX + 2 + 1 +
+						  ENTRY_ID_LEN];
+	size_t kl = record_key(coll, id, k);
+	uint64_t last, old;
+	int r;
+
+	if ((r = changes_last(t, &last)) < 0)
+		return r;
+	r = changes_of(t, coll, id, &old);
+	if (r == 0) {
+		store_be64(sk, old);
+		if ((r = store_del(t, ST_CHANGES, sk, 8)) < 0 &&
+		    r != HAMLET_ENOTFOUND)
+			return r;
+	} else if (r != HAMLET_ENOTFOUND) {
+		return r;
+	}
+	last++;
+	store_be64(sk, last);
+	memcpy(row, k, kl);
+	row[kl] = 0;
+	memcpy(row + kl + 1, entry, ENTRY_ID_LEN);
+	if ((r = store_put(t, ST_CHANGES, sk, 8, row, kl + 1 + ENTRY_ID_LEN,
+			   STORE_APPEND)) < 0 ||
+	    (r = store_put(t, ST_CHANGEIDX, k, kl, sk, 8, 0)) < 0 ||
+	    (r = store_put(t, ST_META, "changes_seq", 11, sk, 8, 0)) < 0)
+		return r;
+	return 0;
+}
+
+/* seq -> collection \0 id \0 entry(32) */
+static int row_decode(const uint8_t *k, size_t kl, const uint8_t *v,
+		      size_t vl, struct change *c)
+{
+	const uint8_t *z1, *z2;
+	size_t cl, il;
+
+	if (kl != 8 || vl < 2 + ENTRY_ID_LEN)
+		return HAMLET_ECORRUPT;
+	c->seq = store_get_be64(k);
+	z1 = memchr(v, 0, vl - ENTRY_ID_LEN);
+	if (!z1)
+		return HAMLET_ECORRUPT;
+	cl = (size_t)(z1 - v);
+	z2 = v + vl - ENTRY_ID_LEN - 1;
+	if (*z2 != 0 || z2 <= z1)
+		return HAMLET_ECORRUPT;
+	il = (size_t)(z2 - z1 - 1);
+	if (cl == 0 || cl > ENTRY_MAX_COLLECTION || il == 0 ||
+	    il > ENTRY_MAX_RECORD_ID)
+		return HAMLET_ECORRUPT;
+	memcpy(c->collection, v, cl);
+	c->collection[cl] = 0;
+	memcpy(c->id, z1 + 1, il);
+	c->id[il] = 0;
+	memcpy(c->entry, z2 + 1, ENTRY_ID_LEN);
+	return 0;
+}
+
+int changes_each(struct store_txn *t, uint64_t since, size_t limit,
+		 change_cb cb, void *ctx)
+{
+	struct store_cursor *cur = NULL;
+	const void *k, *v;
+	size_t kl, vl, n = 0;
+	uint8_t sk[8];
+	struct change c;
+	int r;
+
+	if (since == UINT64_MAX)
+		return 0;
+	if ((r = store_cursor_open(t, ST_CHANGES, &cur)) < 0)
+		return r;
+	store_be64(sk, since + 1);
+	for (r = store_cursor_seek(cur, sk, 8, &k, &kl, &v, &vl); r > 0;
+	     r = store_cursor_next(cur, &k, &kl, &v, &vl)) {
+		if ((r = row_decode(k, kl, v, vl, &c)) < 0)
+			break;
+		if ((r = cb(ctx, &c)) != 0)
+			break;
+		if (limit && ++n >= limit) {
+			r = 0;
+			break;
+		}
+	}
+	store_cursor_close(cur);
+	return r; /* 0 past the end, cb's value, or a fault */
+}

@@ -1,0 +1,52 @@
+/*
+ * changes: the node's own sequence of record changes, as CouchDB's
+ * _changes. Every record materialized in a write transaction gets the
+ * next seq in that same transaction (log.c calls changes_note where it
+ * materializes, so arriving entries and local writes both count). A
+ * record appears once, at its latest seq: its older row is dropped, so
+ * the table holds at most one row per record.
+ *
+ *   changes    seq (be64) -> collection \0 record id \0 entry id (32)
+ *   changeidx  collection \0 record id -> seq (be64)
+ *   meta "changes_seq" -> the last seq given (be64)
+ *
+ * The seqs are this node's alone: another node numbers its own.
+ */
+#ifndef HAMLET_CHANGES_H
+#define HAMLET_CHANGES_H
+
+#include "entry.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct change {
+	uint64_t seq;
+	char collection[ENTRY_MAX_COLLECTION + 1];
+	char id[ENTRY_MAX_RECORD_ID + 1];
+	uint8_t entry[ENTRY_ID_LEN]; /* the entry that caused it */
+};
+
+/* Record coll/id changed in t because of entry: give it the next seq,
+ * dropping its older row. */
+int changes_note(struct store_txn *t, const char *coll, const char *id,
+		 const uint8_t entry[ENTRY_ID_LEN]);
+
+/* The last seq given (0: none yet). */
+int changes_last(struct store_txn *t, uint64_t *ret);
+
+/* The seq at which coll/id last changed: HAMLET_ENOTFOUND when never. */
+int changes_of(struct store_txn *t, const char *coll, const char *id,
+	       uint64_t *ret);
+
+/*
+ * Call cb for each change after since, in seq order, at most limit
+ * (0: no limit). cb returning non-zero stops the walk and is returned;
+ * otherwise 0, or <0 on a store fault.
+ */
+typedef int (*change_cb)(void *ctx, const struct change *c);
+int changes_each(struct store_txn *t, uint64_t since, size_t limit,
+		 change_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * status: a node's figures as `hamlet status --json` gives them: the
+ * store's (feeds, entries, held, conflicts), its certificate, and, while
+ * hamletd runs, the daemon's answer to "status" (peers, refusals). Shared
+ * by the CLI and hamletd's HTTP API.
+ */
+#ifndef HAMLET_STATUS_H
+#define HAMLET_STATUS_H
+
+#include "cert.h"
+#include "node.h"
+
+#include <jansson.h>
+#include <msgpack.h>
+#include <stdint.h>
+
+struct status_totals {
+	uint64_t feeds, entries, own, newest_ms;
+	const uint8_t *pk;
+};
+
+/* What status reports: the store's figures, and hamletd's answer when it
+ * runs (borrowed from the answer's document). */
+struct status_facts {
+	struct node *n;
+	struct status_totals tot;
+	uint64_t conflicts, held;
+	int running;
+	const msgpack_object *res, *peers;
+	size_t np;
+};
+
+/* This node's certificate: whether it holds, and what it grants. */
+struct status_cert {
+	int r; /* node_cert_load's result */
+	struct cert_chain ch;
+	char why[300];
+};
+
+/* Fill st's store figures from st->n's store. */
+int status_store_read(struct status_facts *st);
+void status_cert_read(struct node *n, struct status_cert *cf);
+/* Entries written on n after since_ms (waiting to go out to a peer). */
+uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
+/* The object `hamlet status --json` prints. New reference. */
+json_t *status_json(const struct status_facts *st);
+
+#endif

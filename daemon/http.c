@@ -1,0 +1,896 @@
+#include "http_internal.h"
+
+#include "access.h"
+#include "changes.h"
+#include "dlog.h"
+#include "error.h"
+#include "hlc.h"
+#include "ingest.h"
+#include "mp.h"
+#include "record.h"
+#include "record_json.h"
+#include "rpc.h"
+#include "schema.h"
+#include "scopemap.h"
+#include "status.h"
+#include "tokens.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+/* The response codes counted for /metrics; the last slot counts others. */
+static const unsigned count_codes[] = { 200, 400, 401, 403, 404, 405,
+					409, 413, 500, 503, 0 };
+_Static_assert(sizeof(count_codes) / sizeof(count_codes[0]) == HTTP__NCODES,
+	       "one counter per code");
+#define NCODES HTTP__NCODES
+
+/* --- calls the loop thread answers ------------------------------------ */
+
+void http__call_free(struct call *c)
+{
+	if (!c)
+		return;
+	free(c->body);
+	free(c->text);
+	free(c);
+}
+
+/* On the loop thread: c's answer is ready; wake its connection. */
+static void call_finish(struct call *c)
+{
+	struct http *h = c->h;
+	pthread_mutex_lock(&h->mu);
+	c->done = 1;
+	h->ncalls--;
+	if (c->abandoned) {
+		pthread_mutex_unlock(&h->mu);
+		http__call_free(c);
+		return;
+	}
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/*
+ * On a connection's thread: hand c to the loop and wait for its answer.
+ * -EBUSY when HTTP_MAX_CALLS are waiting (c is the caller's still), or
+ * -ECANCELED when the daemon stops first (c then belongs to the loop).
+ */
+int http__call_run(struct http *h, struct call *c)
+{
+	c->h = h;
+	pthread_mutex_lock(&h->mu);
+	if (h->stopping || h->ncalls >= HTTP_MAX_CALLS) {
+		int stopping = h->stopping;
+		pthread_mutex_unlock(&h->mu);
+		return stopping ? -ESHUTDOWN : -EBUSY;
+	}
+	h->ncalls++;
+	if (h->tail)
+		h->tail->next = c;
+	else
+		h->head = c;
+	h->tail = c;
+	pthread_mutex_unlock(&h->mu);
+	uv_async_send(&h->async);
+	pthread_mutex_lock(&h->mu);
+	while (!c->done && !h->stopping)
+		pthread_cond_wait(&h->cv, &h->mu);
+	if (!c->done) {
+		c->abandoned = 1;
+		pthread_mutex_unlock(&h->mu);
+		return -ECANCELED;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+static void write_done(struct ingest_job *job)
+{
+	struct call *c = job->data;
+	c->r = job->r;
+	c->failed = job->failed;
+	snprintf(c->why, sizeof(c->why), "%s", job->why);
+	call_finish(c);
+}
+/* --- responses ------------------------------------------------------------ */
+
+void http__count_code(struct http *h, unsigned code)
+{
+	size_t i = 0;
+	while (count_codes[i] && count_codes[i] != code)
+		i++;
+	pthread_mutex_lock(&h->mu);
+	h->by_code[i]++;
+	pthread_mutex_unlock(&h->mu);
+}
+
+enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, char *text, const char *type,
+				 const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+
+	r = MHD_create_response_from_buffer(strlen(text), text,
+					    MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	http__count_code(h, code);
+	ok = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* Send j (its reference taken) with code. */
+enum MHD_Result http__send_json(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		return MHD_NO;
+	size_t n = strlen(s);
+	char *t = realloc(s, n + 2);
+	if (!t) {
+		free(s);
+		return MHD_NO;
+	}
+	t[n] = '\n';
+	t[n + 1] = 0;
+	return http__send_text(h, conn, code, t, "application/json", NULL);
+}
+
+/* {"error": {"code": scode, "message": ...}} with HTTP status code. */
+enum MHD_Result http__send_err_allow(struct http *h,
+				      struct MHD_Connection *conn,
+				      unsigned code, const char *allow,
+				      const char *scode, const char *fmt, ...)
+{
+	char msg[700], *s;
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j = json_pack("{s:{s:s, s:s}}", "error", "code", scode, "message", msg);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s)
+		return MHD_NO;
+	return http__send_text(h, conn, code, s, "application/json", allow);
+}
+
+
+/* A store fault or a failed call, as a response. */
+enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
+				  int r, const char *what)
+{
+	if (r == -EBUSY)
+		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				"too many writes are waiting (%d); try again shortly",
+				HTTP_MAX_CALLS);
+	if (r == -ECANCELED || r == -ESHUTDOWN)
+		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				"stopping", "the daemon is stopping");
+	if (r == HAMLET_EMAPFULL || r == HAMLET_EDISKFULL)
+		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				"store_full", "%s: %s", what, hamlet_strerror(r));
+	return send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+			"%s: %s", what, hamlet_strerror(r));
+}
+/* --- requests ------------------------------------------------------------ */
+
+
+const char *http__arg(struct MHD_Connection *conn, const char *k)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, k);
+}
+
+/* ?k=N: 0 and the value, 1 when absent (dflt), -1 when not a number. */
+int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
+		   uint64_t max, uint64_t *ret)
+{
+	const char *v = http__arg(conn, k);
+	char *end;
+	unsigned long long x;
+	*ret = dflt;
+	if (!v)
+		return 1;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '-')
+		return -1;
+	*ret = x > max ? max : x;
+	return 0;
+}
+
+/* A record's written scope and whether the token may see it. */
+int http__may_see(struct store_txn *t, const struct scopemap *map,
+		   const struct token *tok, const struct record_view *v,
+		   char written[ENTRY_MAX_SCOPE + 1])
+{
+	int r = scopemap_record_scope(t, v, written);
+	if (r < 0)
+		return r;
+	if (!tok->scope[0])
+		return 1;
+	return written[0] && scopemap_under(map, written, tok->scope);
+}
+
+/* Log a read of health data (access.h) by token tok; <0: do not show. */
+int http__log_read(struct http *h, const struct token *tok, const char *cmd,
+		    const char *coll, const char *id, const char *query,
+		    uint64_t count, char *why, size_t wl)
+{
+	struct access_who who = { "token", tok->name, -1 };
+	struct access_what what = { cmd, coll, id, query, count };
+	if (!access_logged(coll) || count == 0)
+		return 0;
+	return access_append(h->d->node->home, &who, &what, hlc_wall_ms(), 0,
+			     why, wl);
+}
+
+
+void http__health_note(struct health_count *hc, const char *coll)
+{
+	if (access_logged(coll))
+		hc->n[strcmp(coll, "health_profile") != 0]++;
+}
+
+/* http__log_read() of each collection counted in hc. */
+int http__log_reads(struct http *h, const struct token *tok, const char *cmd,
+		     const char *query, const struct health_count *hc,
+		     char *why, size_t wl)
+{
+	static const char *const colls[2] = { "health_profile",
+					      "health_event" };
+	int r = 0;
+	for (int i = 0; i < 2 && r >= 0; i++)
+		r = http__log_read(h, tok, cmd, colls[i], NULL, query, hc->n[i], why,
+			     wl);
+	return r;
+}
+
+/* --- status and metrics, on the loop thread ---------------------------- */
+
+/* status_json() of the daemon's own status answer: the object `hamlet
+ * status --json` prints while it runs. */
+static json_t *status_build(struct daemon *d, int *ret_r)
+{
+	struct mp_writer w;
+	struct mp_doc doc;
+	struct status_facts st;
+	uint8_t *buf;
+	size_t len;
+	json_t *j = NULL;
+	int r;
+
+	mp_writer_init(&w);
+	r = rpc_status_pack(d, &w.pk);
+	buf = r < 0 ? NULL : mp_writer_take(&w, &len);
+	mp_writer_destroy(&w);
+	if (r >= 0 && !buf)
+		r = -ENOMEM;
+	if (r >= 0 &&
+	    (r = mp_doc_parse(&doc, buf, len, 64 + 32 * HAMLETD_MAX_KNOWN)) >= 0) {
+		memset(&st, 0, sizeof(st));
+		st.n = d->node;
+		if ((r = status_store_read(&st)) >= 0) {
+			st.running = 1;
+			st.res = doc.root;
+			st.peers = mp_map_get(doc.root, "peers");
+			st.np = st.peers && st.peers->type == MSGPACK_OBJECT_ARRAY
+					? st.peers->via.array.size
+					: 0;
+			j = status_json(&st);
+		}
+		mp_doc_close(&doc);
+	}
+	free(buf);
+	*ret_r = r;
+	return j;
+}
+
+/* A label value with \, " and newlines escaped (Prometheus text format). */
+static void sb_label(FILE *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(b, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", b);
+		else
+			fputc(*s, b);
+	}
+}
+
+static void metric_head(FILE *b, const char *name, const char *type,
+			const char *help)
+{
+	fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static json_int_t jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* One family with a sample per peer, from the status's peer key k. */
+static void peer_family(FILE *b, json_t *peers, const char *name,
+			const char *type, const char *help, const char *k)
+{
+	size_t i;
+	json_t *p;
+	metric_head(b, name, type, help);
+	json_array_foreach(peers, i, p)
+	{
+		json_t *v = json_object_get(p, k);
+		fprintf(b, "%s{peer=\"", name);
+		sb_label(b, json_string_value(json_object_get(p, "key")) ?: "");
+		fprintf(b, "\",addr=\"");
+		sb_label(b, json_string_value(json_object_get(p, "addr")) ?: "");
+		if (json_is_boolean(v))
+			fprintf(b, "\"} %d\n", json_is_true(v));
+		else if (json_is_integer(v))
+			fprintf(b, "\"} %lld\n",
+				  (long long)json_integer_value(v));
+		else
+			fprintf(b, "\"} NaN\n");
+	}
+}
+
+static char *metrics_build(struct http *h, int *ret_r)
+{
+	struct daemon *d = h->d;
+	const struct ingest_hist *hist = ingest_hist(d->ingest);
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *b;
+	json_t *st = status_build(d, ret_r), *peers, *ref;
+	char path[4200];
+	struct stat fs;
+	uint64_t codes[NCODES], cum = 0, sessions = 0;
+	size_t i;
+	json_t *p;
+
+	if (!st)
+		return NULL;
+	if (!(b = open_memstream(&text, &tlen))) {
+		json_decref(st);
+		*ret_r = -ENOMEM;
+		return NULL;
+	}
+	peers = json_object_get(st, "peers");
+	json_array_foreach(peers, i, p) sessions += json_is_true(json_object_get(p, "connected"));
+	peer_family(b, peers, "hamlet_peer_entries_in_total", "counter",
+		    "Entries received from the peer.", "entries_in");
+	peer_family(b, peers, "hamlet_peer_entries_out_total", "counter",
+		    "Entries sent to the peer.", "entries_out");
+	peer_family(b, peers, "hamlet_peer_bytes_in_total", "counter",
+		    "Bytes received from the peer.", "bytes_in");
+	peer_family(b, peers, "hamlet_peer_bytes_out_total", "counter",
+		    "Bytes sent to the peer.", "bytes_out");
+	peer_family(b, peers, "hamlet_peer_reconciliation_rounds_total",
+		    "counter",
+		    "Set reconciliation (NEG) messages received from the peer.",
+		    "neg_in");
+	peer_family(b, peers, "hamlet_peer_batches_in_total", "counter",
+		    "Batches of the peer's entries committed.", "batches_in");
+	peer_family(b, peers, "hamlet_peer_connected", "gauge",
+		    "1 while a session with the peer is open.", "connected");
+	peer_family(b, peers, "hamlet_peer_lag_seconds", "gauge",
+		    "Seconds from the peer's last agreement to this node's newest entry (NaN: never synced).",
+		    "lag_s");
+	metric_head(b, "hamlet_sessions", "gauge", "Open replication sessions.");
+	fprintf(b, "hamlet_sessions %llu\n", (unsigned long long)sessions);
+	metric_head(b, "hamlet_refused_entries_total", "counter",
+		    "Arriving entries refused since the daemon started, by reason.");
+	ref = json_object_get(st, "refused");
+	{
+		const char *k;
+		json_t *v;
+		json_object_foreach(ref, k, v)
+		{
+			fprintf(b, "hamlet_refused_entries_total{reason=\"");
+			sb_label(b, k);
+			fprintf(b, "\"} %lld\n",
+				  (long long)json_integer_value(v));
+		}
+	}
+	metric_head(b, "hamlet_conflicts", "gauge",
+		    "Records with an open conflict.");
+	fprintf(b, "hamlet_conflicts %lld\n", (long long)jint(st, "conflicts"));
+	metric_head(b, "hamlet_entries", "gauge", "Entries stored.");
+	fprintf(b, "hamlet_entries %lld\n", (long long)jint(st, "entries"));
+	metric_head(b, "hamlet_held_entries", "gauge",
+		    "Entries held waiting for an earlier one.");
+	fprintf(b, "hamlet_held_entries %lld\n", (long long)jint(st, "held"));
+	metric_head(b, "hamlet_store_bytes", "gauge",
+		    "Size of the store's data file.");
+	snprintf(path, sizeof(path), "%s/store/data.mdb", d->node->home);
+	fprintf(b, "hamlet_store_bytes %lld\n",
+		  stat(path, &fs) == 0 ? (long long)fs.st_size : 0ll);
+	metric_head(b, "hamlet_store_map_bytes", "gauge",
+		    "The store's map size (it grows when full).");
+	fprintf(b, "hamlet_store_map_bytes %llu\n",
+		  (unsigned long long)store_map_size(d->node->st));
+	metric_head(b, "hamlet_batch_commit_seconds", "histogram",
+		    "Time the writer took per job (one write transaction).");
+	for (i = 0; i < INGEST_HIST_N; i++) {
+		cum += hist->counts[i];
+		if (i + 1 < INGEST_HIST_N)
+			fprintf(b,
+				  "hamlet_batch_commit_seconds_bucket{le=\"%g\"} %llu\n",
+				  INGEST_HIST_MS[i] / 1000.0,
+				  (unsigned long long)cum);
+		else
+			fprintf(b,
+				  "hamlet_batch_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+				  (unsigned long long)cum);
+	}
+	fprintf(b, "hamlet_batch_commit_seconds_sum %.6f\n",
+		  hist->sum_ms / 1000.0);
+	fprintf(b, "hamlet_batch_commit_seconds_count %llu\n",
+		  (unsigned long long)hist->n);
+	pthread_mutex_lock(&h->mu);
+	memcpy(codes, h->by_code, sizeof(codes));
+	pthread_mutex_unlock(&h->mu);
+	metric_head(b, "hamlet_http_requests_total", "counter",
+		    "HTTP API responses by status code (this one not yet counted).");
+	for (i = 0; i < NCODES; i++) {
+		if (count_codes[i])
+			fprintf(b, "hamlet_http_requests_total{code=\"%u\"} %llu\n",
+				  count_codes[i], (unsigned long long)codes[i]);
+		else
+			fprintf(b, "hamlet_http_requests_total{code=\"other\"} %llu\n",
+				  (unsigned long long)codes[i]);
+	}
+	json_decref(st);
+	if (fclose(b) != 0) {
+		free(text);
+		*ret_r = -ENOMEM;
+		return NULL;
+	}
+	return text;
+}
+
+/* The calls queued, taken off the queue. */
+static struct call *calls_take(struct http *h)
+{
+	struct call *c;
+	pthread_mutex_lock(&h->mu);
+	c = h->head;
+	h->head = h->tail = NULL;
+	pthread_mutex_unlock(&h->mu);
+	return c;
+}
+
+/* The loop thread takes the calls queued and answers or submits each. */
+static void on_async(uv_async_t *a)
+{
+	struct http *h = a->data;
+	struct call *c, *next;
+	int r;
+
+	for (c = calls_take(h); c; c = next) {
+		next = c->next;
+		c->next = NULL;
+		if (c->kind == CALL_WRITE) {
+			memset(&c->job, 0, sizeof(c->job));
+			c->job.kind = INGEST_WRITE;
+			c->job.ops = &c->op;
+			c->job.n = 1;
+			c->job.out = &c->out;
+			c->job.data = c;
+			if ((r = ingest_submit(h->d->ingest, &c->job,
+					       write_done)) == 0)
+				continue;
+			c->r = r;
+			snprintf(c->why, sizeof(c->why), "%s",
+				 r == -EBUSY ? "the writer's queue is full"
+					     : "the daemon is stopping");
+		} else if (c->kind == CALL_STATUS) {
+			json_t *j = status_build(h->d, &c->r);
+			if (j) {
+				c->text = json_dumps(j, JSON_COMPACT);
+				json_decref(j);
+			}
+		} else {
+			c->text = metrics_build(h, &c->r);
+		}
+		call_finish(c);
+	}
+}
+
+/* --- tokens ------------------------------------------------------------- */
+
+/* The token presented, copied into ret: 1, or 0 when it is missing, bad
+ * or revoked. The file is re-read when it changed (inode, size, time). */
+static int token_check(struct http *h, struct MHD_Connection *conn,
+		       struct token *ret)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	char path[4200], why[300];
+	const struct token *t;
+	struct stat s;
+	int found = 0;
+
+	if (!a || strncmp(a, "Bearer ", 7) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", h->d->node->home, TOKENS_FILE);
+	pthread_mutex_lock(&h->tmu);
+	if (stat(path, &s) != 0) {
+		h->toks.n = 0;
+		h->tseen = 0;
+	} else if (!h->tseen || s.st_ino != h->tst.st_ino ||
+		   s.st_size != h->tst.st_size ||
+		   s.st_mtim.tv_sec != h->tst.st_mtim.tv_sec ||
+		   s.st_mtim.tv_nsec != h->tst.st_mtim.tv_nsec) {
+		h->tst = s;
+		h->tseen = 1;
+		if (tokens_load(h->d->node->home, &h->toks, why, sizeof(why)) < 0)
+			dlog(DLOG_ERR, "http: %s; every token is refused until it is fixed",
+			     why);
+	}
+	if ((t = tokens_find(&h->toks, a + 7))) {
+		*ret = *t;
+		found = 1;
+	}
+	pthread_mutex_unlock(&h->tmu);
+	return found;
+}
+
+/* --- status, metrics ------------------------------------------------------- */
+
+static enum MHD_Result loop_text(struct http *h, struct MHD_Connection *conn,
+				 int kind)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	enum MHD_Result ok;
+	int r;
+
+	if (!c)
+		return MHD_NO;
+	c->kind = kind;
+	if ((r = http__call_run(h, c)) < 0) {
+		if (r == -ECANCELED)
+			c = NULL;
+		ok = http__send_fault(h, conn, r, "cannot read the status");
+	} else if (c->r < 0 || !c->text) {
+		ok = http__send_fault(h, conn, c->r < 0 ? c->r : -ENOMEM,
+				"cannot read the status");
+	} else {
+		char *t = c->text;
+		c->text = NULL;
+		ok = http__send_text(h, conn, MHD_HTTP_OK, t,
+			       kind == CALL_METRICS
+				       ? "text/plain; version=0.0.4; charset=utf-8"
+				       : "application/json",
+			       NULL);
+	}
+	http__call_free(c);
+	return ok;
+}
+
+static int loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		static const uint8_t v4m[12] = { 0, 0, 0, 0, 0, 0,
+						 0, 0, 0, 0, 0xff, 0xff };
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return 1;
+		return memcmp(s6->sin6_addr.s6_addr, v4m, 12) == 0 &&
+		       s6->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+/* --- routing ------------------------------------------------------------- */
+
+/* 405, naming the methods allowed on what. */
+static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
+				  const char *method, const char *allow,
+				  const char *what)
+{
+	return http__send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, allow,
+			      "method", "%s is not allowed on %s; use %s",
+			      method, what, allow);
+}
+
+/* Split path (after the prefix) into at most max segments, in buf. */
+static size_t split(const char *path, char *buf, size_t cap, char **seg,
+		    size_t max)
+{
+	size_t n = 0;
+	char *p, *save = NULL;
+	snprintf(buf, cap, "%s", path);
+	for (p = strtok_r(buf, "/", &save); p && n <= max;
+	     p = strtok_r(NULL, "/", &save))
+		seg[n++] = p;
+	return n;
+}
+
+static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
+			     const char *url, const char *method,
+			     struct req *rq)
+{
+	struct token tok;
+	char buf[1024], *seg[6];
+	size_t n;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (strcmp(url, "/metrics") == 0) {
+		if (!get)
+			return method_err(h, conn, method, "GET", "/metrics");
+		if (!loopback(conn) && !token_check(h, conn, &tok))
+			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
+					"bad_token",
+					"/metrics answers loopback clients, or a request with a valid token");
+		return loop_text(h, conn, CALL_METRICS);
+	}
+	if (strncmp(url, "/v1/", 4) != 0 || strlen(url) >= sizeof(buf))
+		return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
+				"no such path: %.200s (the API is under /v1/, docs/api.md)",
+				url);
+	if (!token_check(h, conn, &tok))
+		return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
+				"a valid token is needed: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)");
+	if (rq->too_big)
+		return send_err(h, conn, 413, "too_large",
+				"the body is over %zu bytes", HTTP_MAX_BODY);
+	n = split(url + 4, buf, sizeof(buf), seg, 5);
+	if (n == 1 && strcmp(seg[0], "status") == 0) {
+		if (!get)
+			return method_err(h, conn, method, "GET", "/v1/status");
+		return loop_text(h, conn, CALL_STATUS);
+	}
+	if (n == 1 && strcmp(seg[0], "changes") == 0) {
+		if (!get)
+			return method_err(h, conn, method, "GET", "/v1/changes");
+		return http__get_changes(h, conn, &tok);
+	}
+	if (n == 4 && strcmp(seg[0], "conflicts") == 0 &&
+	    strcmp(seg[3], "resolve") == 0) {
+		const struct schema *s = schema_find(seg[1]);
+		if (strcmp(method, "POST") != 0)
+			return method_err(h, conn, method, "POST", "resolve");
+		if (!s)
+			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
+					"unknown_collection",
+					"unknown collection \"%.64s\"", seg[1]);
+		if (entry_record_id_check(seg[2]) < 0)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
+					"\"%.64s\" is not a valid record id",
+					seg[2]);
+		return http__put_or_delete(h, conn, &tok, s, seg[2], ENTRY_PUT, rq, 1);
+	}
+	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
+		if (!get)
+			return method_err(h, conn, method, "GET", "/v1/conflicts");
+		return http__get_conflicts(h, conn, &tok);
+	}
+	if ((n == 2 || n == 3) && strcmp(seg[0], "records") == 0) {
+		const struct schema *s = schema_find(seg[1]);
+		if (!s)
+			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
+					"unknown_collection",
+					"unknown collection \"%.64s\"; the collections are health_profile, health_event, payment and registration",
+					seg[1]);
+		if (n == 2) {
+			if (!get)
+				return method_err(h, conn, method, "GET", "a collection");
+			return http__list_records(h, conn, &tok, s);
+		}
+		if (entry_record_id_check(seg[2]) < 0)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
+					"\"%.64s\" is not a valid record id",
+					seg[2]);
+		if (get)
+			return http__get_record(h, conn, &tok, s, seg[2]);
+		if (strcmp(method, "PUT") == 0)
+			return http__put_or_delete(h, conn, &tok, s, seg[2],
+					     ENTRY_PUT, rq, 0);
+		if (strcmp(method, "DELETE") == 0)
+			return http__put_or_delete(h, conn, &tok, s, seg[2],
+					     ENTRY_DELETE, rq, 0);
+		return method_err(h, conn, method, "GET, PUT, DELETE", "a record");
+	}
+	return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
+			"no such path: %.200s (docs/api.md lists them)", url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct http *h = cls;
+	struct req *rq = *con_cls;
+	(void)version;
+
+	if (!rq) {
+		const char *cl;
+		if (!(rq = calloc(1, sizeof(*rq))))
+			return MHD_NO;
+		*con_cls = rq;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
+			/* refused before the body is read */
+			rq->too_big = 1;
+			return send_err(h, conn, 413,
+					"too_large", "the body is over %zu bytes",
+					HTTP_MAX_BODY);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (rq->too_big || rq->len + n > HTTP_MAX_BODY) {
+			rq->too_big = 1;
+			return MHD_YES;
+		}
+		if (rq->len + n + 1 > rq->cap) {
+			size_t nc = (rq->len + n + 1) * 2;
+			char *p = realloc(rq->body, nc);
+			if (!p)
+				return MHD_NO;
+			rq->body = p;
+			rq->cap = nc;
+		}
+		memcpy(rq->body + rq->len, upload, n);
+		rq->len += n;
+		rq->body[rq->len] = 0;
+		return MHD_YES;
+	}
+	return route(h, conn, url, method, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* --- life cycle --------------------------------------------------------- */
+
+int http_start(struct daemon *d, struct http **ret)
+{
+	char host[CONFIG_MAX_ADDR], port[16];
+	struct addrinfo hints, *ai = NULL;
+	struct http *h;
+	int r;
+
+	*ret = NULL;
+	if (!d->cfg.http[0])
+		return 0;
+	if (config_addr_split(d->cfg.http, host, sizeof(host), port,
+			      sizeof(port)) < 0) {
+		dlog(DLOG_ERR, "http: \"%s\" is not HOST:PORT", d->cfg.http);
+		return -EINVAL;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		dlog(DLOG_ERR, "http: %s: %s (give a numeric address, like 127.0.0.1:8080)",
+		     d->cfg.http, gai_strerror(r));
+		return -EINVAL;
+	}
+	if (!(h = calloc(1, sizeof(*h)))) {
+		freeaddrinfo(ai);
+		return -ENOMEM;
+	}
+	h->d = d;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->tmu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	uv_async_init(d->loop, &h->async, on_async);
+	h->async.data = h;
+	h->async_open = 1;
+	h->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+			(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)d->cfg.http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, h, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!h->mhd) {
+		dlog(DLOG_ERR, "http: cannot listen on %s", d->cfg.http);
+		http_stop(h);
+		*ret = h;
+		return -EADDRINUSE;
+	}
+	dlog(DLOG_NOTICE, "http: API on %s", d->cfg.http);
+	*ret = h;
+	return 0;
+}
+
+void http_committed(struct http *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->commits++;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void http_stop(struct http *h)
+{
+	struct call *c, *next;
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	if (h->mhd) {
+		MHD_stop_daemon(h->mhd); /* joins the connections' threads */
+		h->mhd = NULL;
+	}
+	/* what no thread waits for any more and the loop never took */
+	for (c = calls_take(h); c; c = next) {
+		next = c->next;
+		http__call_free(c);
+	}
+	if (h->async_open) {
+		uv_close((uv_handle_t *)&h->async, NULL);
+		h->async_open = 0;
+	}
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->tmu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}

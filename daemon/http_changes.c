@@ -1,0 +1,342 @@
+#include "http_internal.h"
+
+#include "access.h"
+#include "changes.h"
+#include "dlog.h"
+#include "error.h"
+#include "hlc.h"
+#include "mp.h"
+#include "record_json.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* --- the changes feed ------------------------------------------------------ */
+
+struct feed {
+	struct http *h;
+	struct token tok;
+	uint64_t since;	   /* the last seq looked at */
+	uint64_t limit;	   /* 0: none */
+	uint64_t sent;
+	uint64_t deadline; /* monotonic ms; 0: none */
+	uint64_t heartbeat_ms;
+	int ended;
+	char *out; /* what is left to send: out[off..len) */
+	size_t len, off;
+};
+
+struct collect {
+	struct store_txn *t;
+	const struct scopemap *map;
+	const struct token *tok;
+	json_t *arr;
+	uint64_t last;
+	struct health_count health;
+	uint64_t limit; /* changes to return */
+};
+
+static int change_one(void *ctx, const struct change *ch)
+{
+	struct collect *c = ctx;
+	struct record_view v;
+	char w[ENTRY_MAX_SCOPE + 1], hex[65];
+	json_t *o, *rec;
+	int r;
+
+	if (json_array_size(c->arr) >= c->limit)
+		return 1; /* enough: c->last is the last one returned */
+	c->last = ch->seq;
+	rec = json_null();
+	r = record_view_load(c->t, ch->collection, ch->id, &v);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	int see = http__may_see(c->t, c->map, c->tok, &v, w);
+	r = see;
+	if (see > 0) {
+		json_decref(rec);
+		rec = NULL;
+		r = record_json(c->t, c->map, ch->collection, ch->id, &v, &rec);
+	}
+	record_view_close(&v);
+	if (see <= 0 || r < 0)
+		return r < 0 ? r : 0; /* not the token's to see: skipped */
+	sodium_bin2hex(hex, sizeof(hex), ch->entry, 32);
+	o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "seq", (json_int_t)ch->seq,
+		      "collection", ch->collection, "id", ch->id, "entry", hex,
+		      "record", rec);
+	if (!o)
+		return -ENOMEM;
+	json_array_append_new(c->arr, o);
+	http__health_note(&c->health, ch->collection);
+	return 0;
+}
+
+/* The changes after *since (at most limit, 0: HTTP_MAX_LIMIT) the token
+ * may see; *since moves to the last seq looked at. */
+static int changes_collect(struct http *h, const struct token *tok,
+			   uint64_t *since, uint64_t limit, json_t **ret,
+			   struct health_count *ret_health)
+{
+	struct collect c = { NULL, NULL, tok, json_array(), 0, { { 0 } }, 0 };
+	struct scopemap *map = NULL;
+	int r;
+
+	if (!limit || limit > HTTP_MAX_LIMIT)
+		limit = HTTP_MAX_LIMIT;
+	c.limit = limit;
+	if ((r = store_txn_begin(h->d->node->st, 1, &c.t)) >= 0 &&
+	    (r = scopemap_load(c.t, &map)) >= 0) {
+		c.map = map;
+		/* the table is bounded by the records; a scoped token may
+		 * skip many, so look at a bounded number per call */
+		r = changes_each(c.t, *since, 10 * limit, change_one, &c);
+	}
+	scopemap_free(map);
+	store_txn_abort(c.t);
+	if (r < 0) {
+		json_decref(c.arr);
+		return r;
+	}
+	if (c.last > *since)
+		*since = c.last;
+	*ret = c.arr;
+	*ret_health = c.health;
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t commits_now(struct http *h)
+{
+	uint64_t g;
+	pthread_mutex_lock(&h->mu);
+	g = h->commits;
+	pthread_mutex_unlock(&h->mu);
+	return g;
+}
+
+/* Wait until a commit after gen, until deadline (monotonic ms), or until
+ * the daemon stops: 1 when a commit came. */
+static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline)
+{
+	struct timespec ts;
+	int got;
+
+	pthread_mutex_lock(&h->mu);
+	while (h->commits == gen && !h->stopping) {
+		uint64_t now = mono_ms();
+		if (now >= deadline)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000ull;
+		ts.tv_sec += (time_t)(ns / 1000000000ull);
+		ts.tv_nsec = (long)(ns % 1000000000ull);
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	got = h->commits != gen;
+	pthread_mutex_unlock(&h->mu);
+	return got;
+}
+
+static int feed_log(struct http *h, const struct token *tok,
+		    const struct health_count *health)
+{
+	char why[4400];
+	int r = http__log_reads(h, tok, "http changes", "changes", health, why,
+			  sizeof(why));
+	if (r < 0)
+		dlog(DLOG_ERR, "http: %s", why);
+	return r;
+}
+
+/* The next lines of a continuous feed into f->out: changes, the closing
+ * last_seq, or a heartbeat (after waiting for a commit). <0 on a fault. */
+static int feed_next(struct feed *f, FILE *m)
+{
+	struct http *h = f->h;
+	uint64_t gen = commits_now(h), now, until;
+	struct health_count health = { { 0 } };
+	json_t *arr = NULL, *o;
+	size_t i;
+	int r, stop;
+
+	r = changes_collect(h, &f->tok, &f->since,
+			    f->limit ? f->limit - f->sent : 0, &arr, &health);
+	if (r < 0 || feed_log(h, &f->tok, &health) < 0) {
+		json_decref(arr);
+		return r < 0 ? r : -EIO;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		json_dumpf(o, m, JSON_COMPACT);
+		fputc('\n', m);
+		f->sent++;
+	}
+	json_decref(arr);
+	if (i > 0)
+		return 0;
+	now = mono_ms();
+	pthread_mutex_lock(&h->mu);
+	stop = h->stopping;
+	pthread_mutex_unlock(&h->mu);
+	if (stop || (f->limit && f->sent >= f->limit) ||
+	    (f->deadline && now >= f->deadline)) {
+		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
+		f->ended = 1;
+		return 0;
+	}
+	until = now + f->heartbeat_ms;
+	if (f->deadline && f->deadline < until)
+		until = f->deadline;
+	if (!wait_commit(h, gen, until))
+		fputc('\n', m);
+	return 0;
+}
+
+/* continuous: one JSON object per line, a newline as heartbeat. */
+static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct feed *f = cls;
+	(void)pos;
+
+	/* bounded: each round either has bytes to send, ends, or waits for
+	 * a commit or a heartbeat */
+	for (;;) {
+		FILE *m;
+		int r;
+		if (f->off < f->len) {
+			size_t n = f->len - f->off;
+			if (n > max)
+				n = max;
+			memcpy(buf, f->out + f->off, n);
+			f->off += n;
+			return (ssize_t)n;
+		}
+		if (f->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		free(f->out);
+		f->out = NULL;
+		f->len = f->off = 0;
+		if (!(m = open_memstream(&f->out, &f->len)))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		r = feed_next(f, m);
+		if (fclose(m) != 0 || r < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+}
+
+static void feed_free(void *cls)
+{
+	struct feed *f = cls;
+	free(f->out);
+	free(f);
+}
+
+enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
+				   const struct token *tok)
+{
+	const char *feed = http__arg(conn, "feed"), *sincea = http__arg(conn, "since");
+	uint64_t since = 0, limit, timeout, hb;
+	struct health_count health = { { 0 } };
+	int mode;
+	json_t *arr = NULL;
+	int r;
+
+	if (!feed || strcmp(feed, "normal") == 0)
+		mode = 0;
+	else if (strcmp(feed, "longpoll") == 0)
+		mode = 1;
+	else if (strcmp(feed, "continuous") == 0)
+		mode = 2;
+	else
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_feed",
+				"feed must be normal, longpoll or continuous, not \"%.32s\"",
+				feed);
+	if (sincea && strcmp(sincea, "now") == 0) {
+		struct store_txn *t;
+		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+		    (r = changes_last(t, &since)) < 0) {
+			if (r != 0)
+				return http__send_fault(h, conn, r, "cannot read the store");
+		}
+		store_txn_abort(t);
+	} else if (http__arg_u64(conn, "since", 0, UINT64_MAX, &since) < 0) {
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
+				"since must be a seq (a number) or now");
+	}
+	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
+				"limit must be a number");
+	if (http__arg_u64(conn, "timeout", 60000, HTTP_MAX_WAIT_MS, &timeout) < 0)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_timeout",
+				"timeout must be milliseconds, at most %d",
+				HTTP_MAX_WAIT_MS);
+	if (http__arg_u64(conn, "heartbeat", HTTP_HEARTBEAT_MS, HTTP_MAX_WAIT_MS, &hb) < 0 ||
+	    hb < 100)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_heartbeat",
+				"heartbeat must be milliseconds, 100..%d",
+				HTTP_MAX_WAIT_MS);
+	if (mode == 2) {
+		struct feed *f = calloc(1, sizeof(*f));
+		struct MHD_Response *resp;
+		enum MHD_Result ok;
+		if (!f)
+			return MHD_NO;
+		f->h = h;
+		f->tok = *tok;
+		f->since = since;
+		f->limit = limit;
+		/* without timeout the stream runs until the client leaves */
+		f->deadline = http__arg(conn, "timeout") ? mono_ms() + timeout : 0;
+		f->heartbeat_ms = hb;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+							 feed_read, f, feed_free);
+		if (!resp) {
+			feed_free(f);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"application/x-ndjson");
+		http__count_code(h, MHD_HTTP_OK);
+		ok = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+		MHD_destroy_response(resp);
+		return ok;
+	}
+	{
+		uint64_t deadline = mono_ms() + timeout;
+		for (;;) {
+			uint64_t gen = commits_now(h);
+			if ((r = changes_collect(h, tok, &since, limit, &arr,
+						 &health)) < 0)
+				return http__send_fault(h, conn, r,
+						  "cannot read the changes");
+			if (mode == 0 || json_array_size(arr) > 0 ||
+			    !wait_commit(h, gen, deadline))
+				break;
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	if (feed_log(h, tok, &health) < 0) {
+		json_decref(arr);
+		return send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				"access_log",
+				"the access log cannot be written; a read of health data that cannot be logged is not done");
+	}
+	return http__send_json(h, conn, MHD_HTTP_OK,
+			 json_pack("{s:o, s:I}", "results", arr, "last_seq",
+				   (json_int_t)since));
+}
+

@@ -1,0 +1,154 @@
+/*
+ * http_internal: what the HTTP API's files share (http.c: the server,
+ * its calls to the loop, tokens, responses, routing and /metrics;
+ * http_records.c: records, conflicts, resolving; http_changes.c: the
+ * changes feed). Nothing outside daemon/http*.c includes it.
+ */
+#ifndef HAMLETD_HTTP_INTERNAL_H
+#define HAMLETD_HTTP_INTERNAL_H
+
+#include "http.h"
+#include "ingest.h"
+#include "record.h"
+#include "scopemap.h"
+#include "tokens.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define HTTP__NCODES 11 /* response codes counted for /metrics */
+
+enum call_kind { CALL_WRITE = 1, CALL_STATUS, CALL_METRICS };
+
+struct call {
+	int kind;
+	struct http *h;
+	struct ingest_job job;
+	struct log_op op;
+	struct log_out out;
+	char coll[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint8_t *body;
+	int done, abandoned, r;
+	size_t failed;
+	char why[300];
+	char *text; /* STATUS: the JSON; METRICS: the exposition */
+	struct call *next;
+};
+
+
+struct http {
+	struct daemon *d;
+	struct MHD_Daemon *mhd;
+	uv_async_t async;
+	int async_open;
+	pthread_mutex_t mu; /* all below, and the calls' done flags */
+	pthread_cond_t cv;  /* a call done, a commit, or stopping */
+	uint64_t commits;
+	struct call *head, *tail; /* waiting for the loop */
+	size_t ncalls;		  /* queued or running on the loop */
+	int stopping;
+	uint64_t by_code[HTTP__NCODES];
+	pthread_mutex_t tmu; /* the tokens, re-read when the file changes */
+	struct tokens toks;
+	struct stat tst;
+	int tseen;
+};
+
+struct req {
+	char *body;
+	size_t len, cap;
+	int too_big;
+};
+
+/* Health records read by one answer, per logged collection. */
+struct health_count {
+	uint64_t n[2]; /* health_profile, health_event */
+};
+
+/* --- http.c --- */
+
+/* Free a call (accepts NULL). */
+void http__call_free(struct call *c);
+
+/* Hand c to the loop thread and wait for its answer: -EBUSY past
+ * HTTP_MAX_CALLS (c still the caller's), -ECANCELED when the daemon stopped
+ * first (c then the loop's to free). */
+int http__call_run(struct http *h, struct call *c);
+
+/* Responses: counted by code for /metrics; text is taken (freed). */
+void http__count_code(struct http *h, unsigned code);
+
+enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, char *text, const char *type,
+				 const char *allow);
+
+enum MHD_Result http__send_json(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, json_t *j);
+
+/* {"error":{"code":scode,"message":...}}; allow: the Allow header or NULL. */
+enum MHD_Result http__send_err_allow(struct http *h,
+				      struct MHD_Connection *conn,
+				      unsigned code, const char *allow,
+				      const char *scode, const char *fmt, ...);
+
+/* A store fault or a failed call as 503 or 500. */
+enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
+				  int r, const char *what);
+
+/* Query parameters; http__arg_u64: 0 read, 1 absent (dflt), -1 bad. */
+const char *http__arg(struct MHD_Connection *conn, const char *k);
+
+int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
+		   uint64_t max, uint64_t *ret);
+
+/* The record's written scope; 1 when the token may see it. */
+int http__may_see(struct store_txn *t, const struct scopemap *map,
+		   const struct token *tok, const struct record_view *v,
+		   char written[ENTRY_MAX_SCOPE + 1]);
+
+/* Reads of health data into the access log, by the token's name; <0:
+ * the read must not be shown. */
+int http__log_read(struct http *h, const struct token *tok, const char *cmd,
+		    const char *coll, const char *id, const char *query,
+		    uint64_t count, char *why, size_t wl);
+
+void http__health_note(struct health_count *hc, const char *coll);
+
+int http__log_reads(struct http *h, const struct token *tok, const char *cmd,
+		     const char *query, const struct health_count *hc,
+		     char *why, size_t wl);
+
+/* --- http_records.c --- */
+
+enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
+				  const struct token *tok,
+				  const struct schema *s, const char *id);
+
+enum MHD_Result http__put_or_delete(struct http *h,
+				     struct MHD_Connection *conn,
+				     const struct token *tok,
+				     const struct schema *s, const char *id,
+				     int kind, const struct req *rq,
+				     int resolve);
+
+enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
+				    const struct token *tok,
+				    const struct schema *s);
+
+enum MHD_Result http__get_conflicts(struct http *h,
+				     struct MHD_Connection *conn,
+				     const struct token *tok);
+
+/* --- http_changes.c --- */
+
+enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
+				   const struct token *tok);
+
+#define send_err(h, conn, code, scode, ...) \
+	http__send_err_allow(h, conn, code, NULL, scode, __VA_ARGS__)
+
+#endif

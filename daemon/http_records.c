@@ -1,0 +1,544 @@
+#include "http_internal.h"
+
+#include "access.h"
+#include "changes.h"
+#include "dlog.h"
+#include "error.h"
+#include "hlc.h"
+#include "mp.h"
+#include "record_json.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
+				  const struct token *tok,
+				  const struct schema *s, const char *id)
+{
+	struct store_txn *t = NULL;
+	struct scopemap *map = NULL;
+	struct record_view v;
+	char written[ENTRY_MAX_SCOPE + 1], why[4400];
+	json_t *j = NULL;
+	enum MHD_Result ok;
+	int r;
+
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+	    (r = scopemap_load(t, &map)) < 0) {
+		store_txn_abort(t);
+		return http__send_fault(h, conn, r, "cannot read the store");
+	}
+	if ((r = record_view_load(t, s->name, id, &v)) < 0) {
+		scopemap_free(map);
+		store_txn_abort(t);
+		if (r == HAMLET_ENOTFOUND)
+			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
+					"record_not_found",
+					"record %s/%s not found", s->name, id);
+		return http__send_fault(h, conn, r, "cannot read the record");
+	}
+	r = http__may_see(t, map, tok, &v, written);
+	if (r == 0)
+		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+			      "token \"%s\" covers scope %s; %s/%s is of scope %s",
+			      tok->name, tok->scope, s->name, id, written);
+	else if (r < 0 || (r = record_json(t, map, s->name, id, &v, &j)) < 0)
+		ok = http__send_fault(h, conn, r, "cannot read the record");
+	else if ((r = http__log_read(h, tok, "http get", s->name, id, NULL, 1, why,
+			       sizeof(why))) < 0)
+		ok = send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "access_log",
+			      "%s; a read of health data that cannot be logged is not done",
+			      why);
+	else {
+		ok = http__send_json(h, conn, MHD_HTTP_OK, j);
+		j = NULL;
+	}
+	json_decref(j);
+	record_view_close(&v);
+	scopemap_free(map);
+	store_txn_abort(t);
+	return ok;
+}
+
+/* The scope a write to coll/id falls in: given, else the record's, else
+ * the node's own. */
+static int write_scope(struct http *h, const char *coll, const char *id,
+		       const char *given, char out[ENTRY_MAX_SCOPE + 1],
+		       struct scopemap **ret_map, int *ret_exists)
+{
+	struct store_txn *t = NULL;
+	struct record_view v;
+	int r;
+
+	*ret_exists = 0;
+	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", given ? given : h->d->node->scope);
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
+		return r;
+	if ((r = scopemap_load(t, ret_map)) < 0)
+		goto out;
+	r = record_view_load(t, coll, id, &v);
+	if (r == HAMLET_ENOTFOUND) {
+		r = 0;
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	*ret_exists = !v.deleted && !v.erased;
+	{
+		char w[ENTRY_MAX_SCOPE + 1];
+		if ((r = scopemap_record_scope(t, &v, w)) >= 0 && !given && w[0])
+			snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", w);
+	}
+	record_view_close(&v);
+out:
+	store_txn_abort(t);
+	return r < 0 ? r : 0;
+}
+
+static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
+				    struct call *c)
+{
+	json_t *o;
+	char hex[65];
+	int r = c->r;
+
+	if (r < 0) {
+		switch (r) {
+		case HAMLET_ESCHEMA:
+		case HAMLET_EIMMUTABLE:
+		case HAMLET_ESTATE:
+		case HAMLET_EID:
+		case HAMLET_ESCOPE:
+		case HAMLET_ECOLLECTION:
+		case HAMLET_EFORMAT:
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+					r == HAMLET_EIMMUTABLE ? "immutable"
+					: r == HAMLET_ESTATE   ? "state"
+							       : "schema",
+					"cannot save %s/%s: %s", c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ECERT:
+		case HAMLET_EREVOKED:
+			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "not_granted",
+					"cannot save %s/%s: %s", c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_EERASED:
+			return send_err(h, conn, MHD_HTTP_CONFLICT, "erased",
+					"cannot save %s/%s: %s", c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
+		default:
+			return http__send_fault(h, conn, r, "cannot save the record");
+		}
+	}
+	o = json_object();
+	json_object_set_new(o, "collection", json_string(c->coll));
+	json_object_set_new(o, "id", json_string(c->id));
+	if (c->out.seq == 0) {
+		json_object_set_new(o, "unchanged", json_true());
+		json_object_set_new(o, "entry", json_null());
+	} else {
+		sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
+		json_object_set_new(o, "unchanged", json_false());
+		json_object_set_new(o, "entry", json_string(hex));
+	}
+	json_object_set_new(o, "seq", json_integer((json_int_t)c->out.seq));
+	return http__send_json(h, conn, MHD_HTTP_OK, o);
+}
+
+/*
+ * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
+ * nothing: keep the values shown now), made into the resolution's body in
+ * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
+ * kind. MHD_YES with c->done set when an answer was sent here (an error,
+ * or nothing to resolve).
+ */
+static enum MHD_Result resolve_prepare(struct http *h,
+				       struct MHD_Connection *conn,
+				       const struct schema *s, const char *id,
+				       const struct req *rq, struct call *c,
+				       int *kind)
+{
+	json_error_t e;
+	json_t *j = NULL, *fields, *del;
+	uint8_t *over = NULL;
+	size_t over_len = 0;
+	struct mp_doc od;
+	int have_od = 0, r, isdel;
+	struct store_txn *t = NULL;
+	char why[600];
+	enum MHD_Result ok = MHD_YES;
+
+	c->done = 1; /* an answer is sent here unless cleared below */
+	j = rq->len ? json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e)
+		    : json_object();
+	if (!j) {
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "malformed_json",
+			      "invalid JSON in the body at line %d, column %d: %s",
+			      e.line, e.column, e.text);
+		goto out;
+	}
+	fields = json_object_get(j, "fields");
+	del = json_object_get(j, "delete");
+	isdel = json_is_true(del);
+	if (!json_is_object(j) || (del && !json_is_boolean(del)) ||
+	    (fields && isdel) ||
+	    json_object_size(j) != (size_t)(!!fields + !!del)) {
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+			      "the body is {\"fields\": {...}} (values to keep), {\"delete\": true}, or empty");
+		goto out;
+	}
+	if (fields) {
+		if ((r = record_json_body(s, fields, NULL, &over, &over_len, why,
+					  sizeof(why))) < 0) {
+			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+				      "%s", why);
+			goto out;
+		}
+		if ((r = mp_doc_parse(&od, over, over_len,
+				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0) {
+			ok = http__send_fault(h, conn, r, "cannot read the fields");
+			goto out;
+		}
+		have_od = 1;
+	}
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) >= 0)
+		r = record_resolution(t, s, id, isdel, have_od ? od.root : NULL,
+				      &c->body, &c->op.body_len, why,
+				      sizeof(why));
+	store_txn_abort(t);
+	if (r == 1)
+		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
+			      "%s/%s has no open conflict: nothing to resolve (to change a field, PUT it)",
+			      s->name, id);
+	else if (r == HAMLET_ENOTFOUND)
+		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
+			      "record %s/%s not found", s->name, id);
+	else if (r == HAMLET_EDUP)
+		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "duplicate", "%s", why);
+	else if (r == HAMLET_ESCHEMA)
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+			      "%s in \"fields\", or resolve with {\"delete\": true}",
+			      why);
+	else if (r < 0)
+		ok = http__send_fault(h, conn, r, "cannot read the record");
+	else {
+		c->done = 0;
+		*kind = isdel ? ENTRY_DELETE : ENTRY_PUT;
+	}
+out:
+	if (have_od)
+		mp_doc_close(&od);
+	free(over);
+	json_decref(j);
+	return ok;
+}
+
+/* What `hamlet conflicts resolve --json` prints: the entry, what is still
+ * open, and the record. */
+static enum MHD_Result resolve_answer(struct http *h,
+				      struct MHD_Connection *conn,
+				      struct call *c)
+{
+	struct store_txn *t = NULL;
+	struct scopemap *map = NULL;
+	struct record_view v;
+	json_t *o, *rec = NULL;
+	char hex[65];
+	int r, open_;
+
+	if (c->r < 0)
+		return write_answer(h, conn, c);
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+	    (r = scopemap_load(t, &map)) < 0 ||
+	    (r = record_view_load(t, c->coll, c->id, &v)) < 0) {
+		scopemap_free(map);
+		store_txn_abort(t);
+		return http__send_fault(h, conn, r, "resolved, but cannot read the record");
+	}
+	open_ = record_duplicates(t, c->coll, &v, c->id, NULL, NULL);
+	if (open_ >= 0)
+		open_ += (int)v.conflicts->via.array.size;
+	if (record_json(t, map, c->coll, c->id, &v, &rec) < 0)
+		rec = json_null();
+	record_view_close(&v);
+	scopemap_free(map);
+	store_txn_abort(t);
+	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:o}", "collection", c->coll, "id",
+		      c->id, "entry", hex, "open", open_ < 0 ? 0 : open_,
+		      "record", rec);
+	return http__send_json(h, conn, MHD_HTTP_OK, o);
+}
+
+/* PUT (kind ENTRY_PUT, body the fields) or DELETE of coll/id. */
+enum MHD_Result http__put_or_delete(struct http *h,
+				     struct MHD_Connection *conn,
+				     const struct token *tok,
+				     const struct schema *s, const char *id,
+				     int kind, const struct req *rq,
+				     int resolve)
+{
+	const char *given = http__arg(conn, "scope");
+	char scope[ENTRY_MAX_SCOPE + 1], why[512];
+	struct scopemap *map = NULL;
+	struct call *c;
+	json_error_t e;
+	json_t *j = NULL;
+	enum MHD_Result ok;
+	int exists, r;
+
+	if (tok->role != TOKEN_WRITE)
+		return send_err(h, conn, MHD_HTTP_FORBIDDEN, "role",
+				"token \"%s\" is a read token; writing needs a write token",
+				tok->name);
+	if (given && entry_scope_check(given) < 0)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_scope",
+				"scope \"%.128s\" is not a valid scope", given);
+	if (!(c = calloc(1, sizeof(*c))))
+		return MHD_NO;
+	c->kind = CALL_WRITE;
+	snprintf(c->coll, sizeof(c->coll), "%s", s->name);
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	if (kind == ENTRY_PUT && !resolve) {
+		j = json_loadb(rq->body ? rq->body : "", rq->len,
+			       JSON_REJECT_DUPLICATES, &e);
+		if (!j) {
+			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+				      "malformed_json",
+				      "invalid JSON in the body at line %d, column %d: %s",
+				      e.line, e.column, e.text);
+			goto out;
+		}
+		if (json_is_object(j) && json_object_size(j) == 0) {
+			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "no_field",
+				      "no field given: name at least one, like {\"phone\":\"0912345678\"}");
+			goto out;
+		}
+		if ((r = record_json_body(s, j, NULL, &c->body, &c->op.body_len,
+					  why, sizeof(why))) < 0) {
+			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
+				      "%s", why);
+			goto out;
+		}
+	}
+	if ((r = write_scope(h, s->name, id, given, scope, &map, &exists)) < 0) {
+		ok = http__send_fault(h, conn, r, "cannot read the store");
+		goto out;
+	}
+	if (tok->scope[0] && !scopemap_under(map, scope, tok->scope)) {
+		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+			      "token \"%s\" covers scope %s; %s/%s would be written in scope %s",
+			      tok->name, tok->scope, s->name, id, scope);
+		goto out;
+	}
+	if (kind == ENTRY_DELETE && !exists && !resolve) {
+		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
+			      "record %s/%s not found (or already deleted)",
+			      s->name, id);
+		goto out;
+	}
+	if (resolve &&
+	    ((ok = resolve_prepare(h, conn, s, id, rq, c, &kind)) != MHD_YES ||
+	     c->done))
+		goto out;
+	if (given)
+		snprintf(c->scope, sizeof(c->scope), "%s", given);
+	c->op.kind = kind;
+	c->op.collection = c->coll;
+	c->op.record_id = c->id;
+	c->op.scope = given ? c->scope : NULL;
+	c->op.body = c->body;
+	c->op.resolve = resolve;
+	if ((r = http__call_run(h, c)) < 0) {
+		ok = http__send_fault(h, conn, r, "cannot save the record");
+		if (r == -ECANCELED)
+			c = NULL; /* the loop frees it */
+		goto out;
+	}
+	ok = resolve ? resolve_answer(h, conn, c) : write_answer(h, conn, c);
+out:
+	json_decref(j);
+	scopemap_free(map);
+	http__call_free(c);
+	return ok;
+}
+
+/* GET /v1/records/COLL?scope=&limit=&after= */
+enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
+				    const struct token *tok,
+				    const struct schema *s)
+{
+	const char *qscope = http__arg(conn, "scope"), *after = http__arg(conn, "after");
+	uint8_t key[RECORD_KEY_MAX + 2];
+	size_t kl, plen, scanned = 0;
+	struct store_txn *t = NULL;
+	struct store_cursor *cur = NULL;
+	struct scopemap *map = NULL;
+	const void *k, *val;
+	size_t klen, vl;
+	uint64_t limit;
+	json_t *arr = json_array(), *o;
+	char last[ENTRY_MAX_RECORD_ID + 1] = "", why[4400], query[300];
+	int more = 0, r;
+	enum MHD_Result ok;
+
+	if (http__arg_u64(conn, "limit", HTTP_DEFAULT_LIMIT, HTTP_MAX_LIMIT, &limit) < 0 ||
+	    limit == 0) {
+		json_decref(arr);
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
+				"limit must be a number 1..%d", HTTP_MAX_LIMIT);
+	}
+	if (qscope && entry_scope_check(qscope) < 0) {
+		json_decref(arr);
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_scope",
+				"scope \"%.128s\" is not a valid scope", qscope);
+	}
+	if (after && entry_record_id_check(after) < 0) {
+		json_decref(arr);
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
+				"after \"%.64s\" is not a record id", after);
+	}
+	kl = record_key(s->name, after ? after : "", key);
+	plen = strlen(s->name) + 1;
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+	    (r = scopemap_load(t, &map)) < 0 ||
+	    (r = store_cursor_open(t, ST_RECORDS, &cur)) < 0)
+		goto fault;
+	for (r = store_cursor_seek(cur, key, after ? kl : plen, &k, &klen, &val,
+				   &vl);
+	     r > 0; r = store_cursor_next(cur, &k, &klen, &val, &vl)) {
+		char id[ENTRY_MAX_RECORD_ID + 1], w[ENTRY_MAX_SCOPE + 1];
+		struct record_view v;
+		size_t il;
+		if (klen < plen || memcmp(k, key, plen) != 0)
+			break;
+		il = klen - plen;
+		if (il == 0 || il > ENTRY_MAX_RECORD_ID)
+			continue;
+		memcpy(id, (const char *)k + plen, il);
+		id[il] = 0;
+		if (after && strcmp(id, after) == 0)
+			continue;
+		if (json_array_size(arr) >= limit ||
+		    ++scanned > 10 * HTTP_MAX_LIMIT) {
+			more = 1;
+			break;
+		}
+		snprintf(last, sizeof(last), "%s", id);
+		if ((r = record_view_load(t, s->name, id, &v)) < 0) {
+			if (r == HAMLET_ENOTFOUND)
+				continue;
+			goto fault;
+		}
+		r = http__may_see(t, map, tok, &v, w);
+		if (r > 0 && qscope && !(w[0] && scopemap_under(map, w, qscope)))
+			r = 0;
+		if (r > 0 && (r = record_json(t, map, s->name, id, &v, &o)) >= 0)
+			json_array_append_new(arr, o);
+		record_view_close(&v);
+		if (r < 0)
+			goto fault;
+	}
+	if (r < 0)
+		goto fault;
+	snprintf(query, sizeof(query), "scope=%s after=%s limit=%llu",
+		 qscope ? qscope : "", after ? after : "",
+		 (unsigned long long)limit);
+	if ((r = http__log_read(h, tok, "http list", s->name, NULL, query,
+			  json_array_size(arr), why, sizeof(why))) < 0) {
+		ok = send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "access_log",
+			      "%s; a read of health data that cannot be logged is not done",
+			      why);
+		json_decref(arr);
+		goto out;
+	}
+	o = json_object();
+	json_object_set_new(o, "records", arr);
+	json_object_set_new(o, "next", more && last[0] ? json_string(last)
+						       : json_null());
+	ok = http__send_json(h, conn, MHD_HTTP_OK, o);
+	goto out;
+fault:
+	json_decref(arr);
+	ok = http__send_fault(h, conn, r, "cannot read the records");
+out:
+	store_cursor_close(cur);
+	scopemap_free(map);
+	store_txn_abort(t);
+	return ok;
+}
+
+struct conflicts_ctx {
+	struct http *h;
+	struct store_txn *t;
+	const struct scopemap *map;
+	const struct token *tok;
+	json_t *arr;
+	struct health_count health;
+};
+
+static int conflict_one(void *ctx, const char *coll, const char *id)
+{
+	struct conflicts_ctx *c = ctx;
+	struct record_view v;
+	char w[ENTRY_MAX_SCOPE + 1];
+	json_t *o;
+	int r;
+
+	if (json_array_size(c->arr) >= HTTP_MAX_LIMIT)
+		return 1;
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	r = http__may_see(c->t, c->map, c->tok, &v, w);
+	if (r > 0 && (r = record_json(c->t, c->map, coll, id, &v, &o)) >= 0) {
+		json_array_append_new(c->arr, o);
+		http__health_note(&c->health, coll);
+	}
+	record_view_close(&v);
+	return r < 0 ? r : 0;
+}
+
+enum MHD_Result http__get_conflicts(struct http *h,
+				     struct MHD_Connection *conn,
+				     const struct token *tok)
+{
+	struct conflicts_ctx cc = { h, NULL, NULL, tok, json_array(), { { 0 } } };
+	struct scopemap *map = NULL;
+	char why[4400];
+	enum MHD_Result ok;
+	int r;
+
+	if ((r = store_txn_begin(h->d->node->st, 1, &cc.t)) >= 0 &&
+	    (r = scopemap_load(cc.t, &map)) >= 0) {
+		cc.map = map;
+		r = record_conflicted_each(cc.t, conflict_one, &cc);
+	}
+	if (r < 0) {
+		ok = http__send_fault(h, conn, r, "cannot read the conflicts");
+		json_decref(cc.arr);
+	} else if ((r = http__log_reads(h, tok, "http conflicts", "conflicts",
+				  &cc.health, why, sizeof(why))) < 0) {
+		ok = send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			      "access_log",
+			      "%s; a read of health data that cannot be logged is not done",
+			      why);
+		json_decref(cc.arr);
+	} else {
+		/* as hamlet conflicts --json */
+		ok = http__send_json(
+			h, conn, MHD_HTTP_OK,
+			json_pack("{s:I, s:o}", "count",
+				  (json_int_t)json_array_size(cc.arr),
+				  "records", cc.arr));
+	}
+	scopemap_free(map);
+	store_txn_abort(cc.t);
+	return ok;
+}
+

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# hamletd's HTTP/JSON API beside replication: a client follows the
+# continuous changes feed of node a while records arrive half by sync
+# (written on b) and half over HTTP, and sees every change once, in order,
+# with no gap; a client resumes from a seq in the middle; 200 bad requests
+# get their 4xx JSON errors while a sync completes; tokens' roles and
+# scopes hold; /metrics says what `hamlet status --json` says.
+#   tests/scenario_http.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; everything listens on 127.0.0.1.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+command -v curl >/dev/null || { echo "curl is missing: skipped"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 is missing: skipped"; exit 77; }
+tests_scratch http
+A() { "$H" --home "$T/a" "$@"; }
+B() { "$H" --home "$T/b" "$@"; }
+N=${HTTP_N:-20}
+
+check "network created" "$H" network create ht --out "$T"
+check "node a" A init --network "$T/ht.network" --name a --scope bk/c1/a
+check "node b" B init --network "$T/ht.network" --name b --scope bk/c1/b
+check "the root certifies a" certify "$T/ht.root.key" a bk/c1 bk/c1/a
+# b writes the whole commune, so that it can edit a's record concurrently
+check "the root certifies b" certify "$T/ht.root.key" b bk/c1 bk/c1
+W=$(A token create --name writer --role write 2>/dev/null)
+R=$(A token create --name reader --role read 2>/dev/null)
+S=$(A token create --name b-only --role write --scope bk/c1/b 2>/dev/null)
+X=$(A token create --name gone --role write 2>/dev/null)
+check "four tokens are listed" test "$(A token list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 4
+check "the token file keeps no token" bash -c "! grep -q '$W' '$T/a/tokens'"
+check "the token file is 0640" test "$(stat -c %a "$T/a/tokens")" = 640
+
+started=0
+for _ in 1 2 3; do
+	HP=$(port)
+	if launch a --http 127.0.0.1:$HP; then started=1; break; fi
+done
+[ $started = 1 ] && ok "a's daemon serves HTTP" || { fail "a's daemon serves HTTP"; tests_done; exit 1; }
+PA=$PORT
+URL=http://127.0.0.1:$HP
+
+# c METHOD PATH TOKEN [BODY]: the response body in $BODY, the code printed
+BODY=$T/body
+c() {
+	local m=$1 p=$2 tok=$3 body=${4:-}
+	local args=(-s -o "$BODY" -w '%{http_code}' -X "$m" --max-time 20)
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	[ -n "$body" ] && args+=(--data-binary "$body")
+	curl "${args[@]}" "$URL$p"
+}
+# err CODE STABLE METHOD PATH TOKEN [BODY]: the request gets CODE and the
+# JSON error STABLE
+err() {
+	local want=$1 code=$2 got; shift 2
+	got=$(c "$@")
+	[ "$got" = "$want" ] &&
+		python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; sys.exit(0 if e["code"]==sys.argv[2] and e["message"] else 1)' "$BODY" "$code"
+}
+
+# --- the continuous feed sees every change once, in order ---
+curl -sN --max-time 120 -H "Authorization: Bearer $R" \
+	"$URL/v1/changes?feed=continuous&since=0&heartbeat=500&timeout=100000" >"$T/feed" 2>/dev/null &
+FEED=$!
+within 5 grep -q . "$T/feed" || true # a heartbeat: the feed is open
+start b --peer 127.0.0.1:$PA && ok "b's daemon dials a" || fail "b's daemon dials a"
+{
+	echo "id,person_id,full_name,birth_date"
+	for i in $(seq 1 $N); do printf 'HP-B%02d,%012d,Sync %d,1980-01-01\n' $i $((100 + i)) $i; done
+} >"$T/b.csv"
+check "b imports $N profiles (they reach a by sync)" B import health_profile --format csv "$T/b.csv"
+bad_put=0
+for i in $(seq 1 $N); do
+	code=$(c PUT "/v1/records/health_profile/HP-A$(printf %02d $i)" "$W" \
+		"{\"person_id\":\"$(printf %012d $((200 + i)))\",\"full_name\":\"Http $i\",\"birth_date\":\"1990-01-01\"}")
+	[ "$code" = 200 ] || bad_put=$((bad_put + 1))
+done
+check "$N puts over HTTP answer 200" test $bad_put = 0
+changes_n() { curl -s --max-time 20 -H "Authorization: Bearer $R" "$URL/v1/changes?since=0&limit=1000" |
+	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["results"]))'; }
+# changes_is COUNT: a's changes feed holds COUNT records
+changes_is() { test "$(changes_n)" = "$1"; }
+check "a holds all $((2 * N)) records" within 30 changes_is $((2 * N))
+streamed_ge() { test "$(grep -c '"seq"' "$T/feed")" -ge "$1"; }
+check "the feed has streamed them all" within 10 streamed_ge $((2 * N))
+kill $FEED 2>/dev/null; wait $FEED 2>/dev/null
+check "every change once, in order, no gap, half from each side" python3 - "$T/feed" $((2 * N)) <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip() and '"seq"' in l]
+n = int(sys.argv[2])
+seqs = [r["seq"] for r in rows]
+ids = [r["id"] for r in rows]
+assert seqs == list(range(1, n + 1)), seqs
+assert len(set(ids)) == n, ids
+assert sum(i.startswith("HP-B") for i in ids) == n // 2
+assert all(r["record"]["fields"]["full_name"] for r in rows)
+assert all(len(r["entry"]) == 64 for r in rows)
+EOF
+check "a resumed feed from seq $N sees the rest" python3 - "$URL" "$R" $N <<'EOF'
+import json, sys, urllib.request
+url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rq = urllib.request.Request(url + "/v1/changes?since=%d" % n, headers={"Authorization": "Bearer " + tok})
+d = json.load(urllib.request.urlopen(rq, timeout=20))
+assert [r["seq"] for r in d["results"]] == list(range(n + 1, 2 * n + 1)), d
+assert d["last_seq"] == 2 * n
+rq = urllib.request.Request(url + "/v1/changes?since=3&limit=7", headers={"Authorization": "Bearer " + tok})
+d = json.load(urllib.request.urlopen(rq, timeout=20))
+assert [r["seq"] for r in d["results"]] == list(range(4, 11)) and d["last_seq"] == 10, d
+EOF
+check "a longpoll past the end waits for its timeout and says last_seq" \
+	bash -c "curl -s -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=$((2 * N))&timeout=300' | grep -q '\"last_seq\":$((2 * N))'"
+
+# --- reads, pages, conflicts, status ---
+check "GET a record" test "$(c GET /v1/records/health_profile/HP-B01 "$R")" = 200
+check "the record is as hamlet get --json shows it" python3 - "$T/body" "$(A get health_profile HP-B01 --json)" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.loads(sys.argv[2])
+a.pop("updated"); b.pop("updated")
+assert a == b, (a, b)
+EOF
+check "pages of 15 by record id cover all $((2 * N))" python3 - "$URL" "$R" $((2 * N)) <<'EOF'
+import json, sys, urllib.request
+url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen, after = [], None
+for _ in range(10):
+    q = "/v1/records/health_profile?limit=15" + ("&after=" + after if after else "")
+    d = json.load(urllib.request.urlopen(urllib.request.Request(url + q, headers={"Authorization": "Bearer " + tok}), timeout=20))
+    seen += [r["id"] for r in d["records"]]
+    after = d["next"]
+    if not after:
+        break
+assert seen == sorted(seen) and len(seen) == n == len(set(seen)), seen
+EOF
+check "GET /v1/conflicts" test "$(c GET /v1/conflicts "$R")" = 200
+check "GET /v1/status" test "$(c GET /v1/status "$R")" = 200
+check "reads of health data are logged with the token's name" \
+	bash -c "A() { '$H' --home '$T/a' \"\$@\"; }; A access-log --json | grep -q '\"who\": *\"reader\"'"
+
+# --- roles, scopes, revocation ---
+check "a read token may not write (403 role)" err 403 role PUT /v1/records/health_profile/HP-A01 "$R" '{"phone":"0912000001"}'
+check "a scoped token may not read outside its scope (403)" err 403 scope GET /v1/records/health_profile/HP-A01 "$S"
+check "a scoped token may not write outside its scope (403)" err 403 scope PUT /v1/records/health_profile/HP-A01 "$S" '{"phone":"0912000001"}'
+check "a scoped token reads inside its scope" test "$(c GET /v1/records/health_profile/HP-B01 "$S")" = 200
+check "a scoped token lists only its scope" python3 - "$URL" "$S" $N <<'EOF'
+import json, sys, urllib.request
+url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/records/health_profile?limit=1000", headers={"Authorization": "Bearer " + tok}), timeout=20))
+ids = [r["id"] for r in d["records"]]
+assert len(ids) == n and all(i.startswith("HP-B") for i in ids), ids
+d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/changes?since=0", headers={"Authorization": "Bearer " + tok}), timeout=20))
+assert all(r["id"].startswith("HP-B") for r in d["results"]) and len(d["results"]) == n
+EOF
+check "a token works before it is revoked" test "$(c GET /v1/status "$X")" = 200
+check "revoke" A token revoke gone
+check "a revoked token is refused (401)" err 401 bad_token GET /v1/status "$X"
+check "no token (401)" err 401 bad_token GET /v1/status ""
+check "DELETE a record" test "$(c DELETE /v1/records/health_profile/HP-A$(printf %02d $N) "$W")" = 200
+c GET /v1/records/health_profile/HP-A$(printf %02d $N) "$R" >/dev/null
+check "a deleted record shows deleted" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["deleted"] is True' "$T/body"
+check "DELETE of an unknown record (404)" err 404 record_not_found DELETE /v1/records/health_profile/NOPE "$W"
+
+# --- a conflict, resolved over HTTP as hamlet conflicts resolve ---
+stop b
+check "b, offline, edits HP-A01" B put health_profile HP-A01 '{"phone":"0911111111"}'
+check "a edits it over HTTP meanwhile" test "$(c PUT /v1/records/health_profile/HP-A01 "$W" '{"phone":"0922222222"}')" = 200
+start b --peer 127.0.0.1:$PA && ok "b's daemon dials a again" || fail "b's daemon dials a again"
+has_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q '"id":"HP-A01"' "$BODY"; }
+check "the conflict shows in GET /v1/conflicts" within 30 has_conflict
+check "a read token may not resolve (403)" err 403 role POST /v1/conflicts/health_profile/HP-A01/resolve "$R" '{"fields":{"phone":"0933333333"}}'
+check "resolve names a bad field (400)" err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"fone":"0933333333"}}'
+check "resolve over HTTP" test "$(c POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"phone":"0933333333"}}')" = 200
+check "the resolution leaves nothing open and keeps the value chosen" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["open"] == 0 and len(d["entry"]) == 64, d
+assert d["record"]["fields"]["phone"] == "0933333333" and d["record"]["conflicts"] == [], d' "$BODY"
+check "resolving again: nothing to resolve (409)" err 409 no_conflict POST /v1/conflicts/health_profile/HP-A01/resolve "$W" ''
+check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_profile HP-A01 | grep -q 0933333333"
+
+# --- 200 bad requests while a sync completes ---
+{
+	echo "id,person_id,full_name,birth_date"
+	for i in $(seq 1 200); do printf 'HP-C%03d,%012d,Late %d,1980-01-01\n' $i $((1000 + i)) $i; done
+} >"$T/c.csv"
+head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
+(
+	BODY=$T/body.bad
+	wrong=0
+	for i in $(seq 1 40); do
+		err 401 bad_token GET /v1/records/health_profile/HP-A01 "hmt_$(printf %064d $i)" || wrong=$((wrong + 1))
+		err 413 too_large PUT /v1/records/health_profile/HP-X$i "$W" "@$T/big" || wrong=$((wrong + 1))
+		err 400 malformed_json PUT /v1/records/health_profile/HP-X$i "$W" '{"full_name": "x"' || wrong=$((wrong + 1))
+		err 404 unknown_collection GET /v1/records/no_such/HP-X$i "$R" || wrong=$((wrong + 1))
+		err 400 schema PUT /v1/records/health_profile/HP-X$i "$W" '{"shoe_size": 42}' || wrong=$((wrong + 1))
+	done
+	echo $wrong >"$T/wrong"
+) &
+bg=$!
+check "b imports 200 more profiles meanwhile" B import health_profile --format csv "$T/c.csv"
+check "the sync completes meanwhile" within 60 changes_is $((2 * N + 200))
+wait $bg
+bg=
+check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0
+check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
+check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" = \"\$('$H' --home '$T/b' digest)\""
+
+# --- /metrics says what hamlet status --json says ---
+check "/metrics answers loopback without a token" test "$(c GET /metrics "")" = 200
+cp "$T/body" "$T/metrics"
+# the peers' figures move with keepalives: compare a /metrics taken between
+# two equal status answers (at most 10 tries)
+check "peer counters in /metrics equal hamlet status --json" python3 - "$H" "$T/a" "$URL/metrics" <<'EOF'
+import json, subprocess, sys, urllib.request
+def status():
+    st = json.loads(subprocess.run([sys.argv[1], "--home", sys.argv[2], "status", "--json"], capture_output=True, check=True).stdout)
+    for p in st["peers"]:
+        p.pop("lag_s", None)
+    return st
+for _ in range(10):
+    s1 = status()
+    text = urllib.request.urlopen(sys.argv[3], timeout=20).read().decode()
+    st = status()
+    if s1 == st:
+        break
+m = {}
+for line in text.splitlines():
+    if line.startswith("#") or not line.strip():
+        continue
+    name, val = line.rsplit(" ", 1)
+    m[name] = val
+assert st["peers"], st
+for p in st["peers"]:
+    lab = '{peer="%s",addr="%s"}' % (p["key"], p["addr"])
+    for k, fam in [("entries_in", "hamlet_peer_entries_in_total"), ("entries_out", "hamlet_peer_entries_out_total"),
+                   ("bytes_in", "hamlet_peer_bytes_in_total"), ("bytes_out", "hamlet_peer_bytes_out_total"),
+                   ("batches_in", "hamlet_peer_batches_in_total"), ("neg_in", "hamlet_peer_reconciliation_rounds_total")]:
+        assert int(m[fam + lab]) == p[k], (fam, m.get(fam + lab), p[k])
+    assert p["entries_in"] > 0
+for k, v in st["refused"].items():
+    assert int(m['hamlet_refused_entries_total{reason="%s"}' % k]) == v
+assert int(m["hamlet_conflicts"]) == st["conflicts"]
+assert int(m["hamlet_entries"]) == st["entries"]
+assert int(m['hamlet_http_requests_total{code="413"}']) >= 40
+assert int(m['hamlet_http_requests_total{code="401"}']) >= 40
+assert int(m["hamlet_batch_commit_seconds_count"]) > 0
+EOF
+if command -v promtool >/dev/null; then
+	check "promtool accepts /metrics" bash -c "promtool check metrics <'$T/metrics'"
+else
+	echo "# promtool is not installed (Debian's prometheus package): its check is skipped"
+fi
+tests_done
