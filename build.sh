@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
-      libmsgpack-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
+      libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
       systemd python3 jq)
 
 install_deps() {

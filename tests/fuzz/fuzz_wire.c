@@ -30,7 +30,7 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	static const int tkinds[2] = { TRUST_CERT, TRUST_FORK };
 	uint8_t key[32] = { 1 }, env[60] = { 2 }, sig[64] = { 3 };
 	struct wire_feed f = { { 4 }, 9 };
-	struct wire_entry e = { env, sizeof(env), sig, env, 20 };
+	struct run_entry e = { env, sizeof(env), sig, env, 20 };
 	struct mp_writer w;
 
 	mp_writer_init(&w);
@@ -38,9 +38,12 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	seeds[0] = mp_writer_take(&w, &lens[0]);
 	wire_put_feeds(&w, &f, 1, (const uint8_t(*)[32])key, 1);
 	seeds[1] = mp_writer_take(&w, &lens[1]);
-	wire_put_entries_begin(&w, key, 1);
-	wire_put_entry(&w, &e);
-	wire_put_entries_end(&w, 1);
+	{
+		/* a run of one entry, whole (the envelope is no envelope) */
+		struct run_head h = { .first_seq = 1 };
+		strcpy(h.scope, "bk");
+		wire_put_entries(&w, key, &h, &e, 1, 1, NULL);
+	}
 	seeds[2] = mp_writer_take(&w, &lens[2]);
 	wire_put_ack(&w, 3, 7);
 	seeds[3] = mp_writer_take(&w, &lens[3]);
