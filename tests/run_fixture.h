@@ -6,6 +6,7 @@
 #define HAMLET_RUN_FIXTURE_H
 
 #include "entry.h"
+#include "error.h"
 #include "mp.h"
 #include "run.h"
 #include "testlib.h"

@@ -1,4 +1,5 @@
 /* Fuzz target: the sync message decoder and the handshake payload. */
+#include "../run_fixture.h"
 #include "wire.h"
 
 #include <stdlib.h>
@@ -21,8 +22,8 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
 	static const char *scopes[] = { "bk/bt", "" };
 	/* static: the seeds stay reachable for the whole run */
-	static uint8_t *seeds[9];
-	static size_t lens[9];
+	static uint8_t *seeds[10];
+	static size_t lens[10];
 	static const uint8_t tkeys[2][TRUST_KEY_LEN] = { { 1, 5 }, { 2, 6 } };
 	static const uint8_t *tdata[2] = { (const uint8_t *)"\x92\xc4\x00",
 					    (const uint8_t *)"\x95\x01" };
@@ -59,8 +60,20 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	seeds[7] = mp_writer_take(&w, &lens[7]);
 	wire_put_trust_items(&w, tkinds, tdata, tlens, 2);
 	seeds[8] = mp_writer_take(&w, &lens[8]);
+	{
+		/* a compressed run of real entries, one body withheld */
+		struct rf_feed rf;
+		(void)testlib_failures;
+		(void)testlib_case;
+		rf_init(&rf);
+		rf.v[1].body = NULL;
+		rf.v[1].body_len = 0;
+		wire_put_entries(&w, key, NULL, rf.v, rf.n, 0, NULL);
+		seeds[9] = mp_writer_take(&w, &lens[9]);
+		rf_free(&rf);
+	}
 	mp_writer_destroy(&w);
 	*ret_seeds = seeds;
 	*ret_lens = lens;
-	return 9;
+	return 10;
 }
