@@ -480,6 +480,14 @@ static void session_print(const char *what, const struct session *s)
 
 /* --- bytes per record ---------------------------------------------------- */
 
+/* path holds text (a daemon's config). */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		fail("cannot write %s", path);
+}
+
 struct bytes_fig {
 	uint64_t json, wire, back, bundle;
 	struct run_stats runs; /* of the bundle */
@@ -504,7 +512,6 @@ static void record_bytes(const char *netfile, const char *label,
 	struct node *a, *b;
 	uint8_t key[32];
 	double t0;
-	FILE *f;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -524,11 +531,8 @@ static void record_bytes(const char *netfile, const char *label,
 					 &ret->half[i]) == 0;
 	node_close(a);
 	snprintf(cfg, sizeof(cfg), "%s/%s.ini", dir, label);
-	if (!(f = fopen(cfg, "w")))
-		fail("cannot write %s", cfg);
-	fprintf(f, "[limits]\nbatch = %d\n", BYTES_BATCH);
-	if (fclose(f) != 0)
-		fail("cannot write %s", cfg);
+	snprintf(why, sizeof(why), "[limits]\nbatch = %d\n", BYTES_BATCH);
+	write_file(cfg, why);
 	if ((r = daemon_proc_start_listening(
 		     &pb, hamletd, (const char *const[]){ "--config", cfg, NULL },
 		     5)) < 0 ||
@@ -596,7 +600,6 @@ int main(int argc, char **argv)
 	char (*ascope)[64];
 	double judged, unjudged;
 	char netfile[4200], cfgfile[4200], why[256];
-	FILE *f;
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
 	uint8_t akey[32];
@@ -657,11 +660,7 @@ int main(int argc, char **argv)
 	/* 2. live push on the same, now idle, pair and C dialling B */
 	node_make(&pe, "province", netfile, "bk", 0);
 	snprintf(cfgfile, sizeof(cfgfile), "%s/province.ini", dir);
-	if (!(f = fopen(cfgfile, "w")))
-		fail("cannot write %s", cfgfile);
-	fprintf(f, "[node]\nscopes = %s\n", LIVE_SCOPE);
-	if (fclose(f) != 0)
-		fail("cannot write %s", cfgfile);
+	write_file(cfgfile, "[node]\nscopes = " LIVE_SCOPE "\n");
 	if ((r = daemon_proc_start_listening(
 		     &pe, hamletd,
 		     (const char *const[]){ "--config", cfgfile, "--peer",

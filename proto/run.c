@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include "error.h"
+#include "why.h"
 #include "mp.h"
 
 #include <errno.h>
@@ -163,21 +164,6 @@ int run_encode(const struct run_head *h, const struct run_entry *v, size_t n,
 }
 
 /* --- decoding ---------------------------------------------------------- */
-
-#define FAULT(r_, ...)                                      \
-	do {                                                \
-		r = (r_);                                   \
-		if (why)                                    \
-			snprintf(why, whylen, __VA_ARGS__); \
-		goto out;                                   \
-	} while (0)
-
-#define CHECK(expr, ...)                         \
-	do {                                     \
-		int r__ = (expr);                \
-		if (r__ < 0)                     \
-			FAULT(r__, __VA_ARGS__); \
-	} while (0)
 
 static int decode_head(const msgpack_object *f, struct run_head *h, char *why,
 		       size_t whylen)

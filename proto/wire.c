@@ -6,6 +6,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "why.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,21 +38,6 @@ const char *wire_type_name(int type)
 }
 
 /* --- decoding ---------------------------------------------------------- */
-
-#define FAULT(r_, ...)                                        \
-	do {                                                  \
-		r = (r_);                                     \
-		if (why)                                      \
-			snprintf(why, whylen, __VA_ARGS__);   \
-		goto out;                                     \
-	} while (0)
-
-#define CHECK(expr, ...)                                            \
-	do {                                                        \
-		int r__ = (expr);                                   \
-		if (r__ < 0)                                        \
-			FAULT(r__, __VA_ARGS__);                    \
-	} while (0)
 
 /* The fields of one message type; why names a bad one. */
 static int decode_hello(const msgpack_object *f, struct wire_msg *m,
