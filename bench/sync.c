@@ -478,6 +478,20 @@ static void session_print(const char *what, const struct session *s)
 	       (unsigned long long)s->msgs_i, (unsigned long long)s->msgs_r);
 }
 
+/* Wait until b (named name) holds feed key up to seq n, failing after
+ * ms from t0. */
+static void wait_feed(struct node *b, const char *name, const uint8_t key[32],
+		      unsigned n, double t0, int ms)
+{
+	while (feed_seq(b, key) < n) {
+		if (bench_now() - t0 > ms / 1000.0)
+			fail("%s holds %llu of %u entries after %d s", name,
+			     (unsigned long long)feed_seq(b, key), n,
+			     ms / 1000);
+		daemon_proc_sleep_ms(5);
+	}
+}
+
 /* --- bytes per record ---------------------------------------------------- */
 
 /* path holds text (a daemon's config). */
@@ -511,7 +525,6 @@ static void record_bytes(const char *netfile, const char *label,
 	char na[64], nb[64], path[4200], cfg[4200], why[256];
 	struct node *a, *b;
 	uint8_t key[32];
-	double t0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -544,14 +557,7 @@ static void record_bytes(const char *netfile, const char *label,
 		die("start", r, label);
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
-	t0 = bench_now();
-	while (feed_seq(b, key) < n) {
-		if (bench_now() - t0 > WAIT_MS / 1000.0)
-			fail("%s holds %llu of %u entries after %d s", pb.name,
-			     (unsigned long long)feed_seq(b, key), n,
-			     WAIT_MS / 1000);
-		daemon_proc_sleep_ms(5);
-	}
+	wait_feed(b, pb.name, key, n, bench_now(), WAIT_MS);
 	wait_idle(&pa, &pb, &fa, &fb);
 	ret->wire = fa.bytes_out;
 	ret->back = fb.bytes_out;
@@ -647,13 +653,7 @@ int main(int argc, char **argv)
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
 	t0 = start_pair(&pa, &pb);
-	while (feed_seq(b, akey) < n) {
-		if (bench_now() - t0 > TRANSFER_MS / 1000.0)
-			fail("%s holds %llu of %u entries after %d s", pb.name,
-			     (unsigned long long)feed_seq(b, akey), n,
-			     TRANSFER_MS / 1000);
-		daemon_proc_sleep_ms(5);
-	}
+	wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
 

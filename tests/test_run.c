@@ -65,6 +65,23 @@ static uint8_t *encode(const struct rf_feed *f, const struct run_entry *v,
 	return p;
 }
 
+/* A run head of f's feed from seq 1, with prev (NULL: nil), then the
+ * header of an array of n entries. */
+static void pack_head(msgpack_packer *pk, const struct rf_feed *f,
+		      const uint8_t *prev, size_t n)
+{
+	msgpack_pack_array(pk, RUN_FIELDS);
+	mp_pack_bin(pk, f->net, 32);
+	mp_pack_bin(pk, f->pk, 32);
+	mp_pack_str(pk, "bk/bt");
+	msgpack_pack_uint8(pk, 1);
+	if (prev)
+		mp_pack_bin(pk, prev, 32);
+	else
+		msgpack_pack_nil(pk);
+	msgpack_pack_array(pk, n);
+}
+
 /* f's entries with entry i's body replaced: encoded, round-tripped. */
 static struct run_stats body_variant(const struct rf_feed *f, size_t i,
 				     const uint8_t *body, size_t len)
@@ -201,13 +218,7 @@ int main(void)
 		struct mp_writer w;
 		uint8_t sig[64] = { 0 };
 		mp_writer_init(&w);
-		msgpack_pack_array(&w.pk, RUN_FIELDS);
-		mp_pack_bin(&w.pk, f.net, 32);
-		mp_pack_bin(&w.pk, f.pk, 32);
-		mp_pack_str(&w.pk, "bk/bt");
-		msgpack_pack_uint8(&w.pk, 1);
-		msgpack_pack_nil(&w.pk);
-		msgpack_pack_array(&w.pk, 1);
+		pack_head(&w.pk, &f, NULL, 1);
 		msgpack_pack_array(&w.pk, 8);
 		msgpack_pack_uint8(&w.pk, RUN_COMPACT);
 		msgpack_pack_uint8(&w.pk, 5);
@@ -230,13 +241,7 @@ int main(void)
 	{
 		struct mp_writer w;
 		mp_writer_init(&w);
-		msgpack_pack_array(&w.pk, RUN_FIELDS);
-		mp_pack_bin(&w.pk, f.net, 32);
-		mp_pack_bin(&w.pk, f.pk, 32);
-		mp_pack_str(&w.pk, "bk/bt");
-		msgpack_pack_uint8(&w.pk, 1);
-		mp_pack_bin(&w.pk, f.id[0], 32);
-		msgpack_pack_array(&w.pk, 0);
+		pack_head(&w.pk, &f, f.id[0], 0);
 		p = mp_writer_take(&w, &n);
 		mp_writer_destroy(&w);
 		ASSERT_EQ(decode_only(p, n, RF_MAX), HAMLET_ECHAIN);
