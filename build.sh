@@ -20,7 +20,7 @@ cd "$(dirname "$0")"
 
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
-      systemd python3 jq)
+      systemd python3 jq zstd)
 
 install_deps() {
 	local missing=()
