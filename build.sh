@@ -22,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
-      libmsgpack-dev libjansson-dev libinih-dev libcsv-dev libsystemd-dev
-      systemd python3 jq libmicrohttpd-dev curl)
+      libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
+      libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl)
 
 install_deps() {
 	local missing=()

@@ -22,10 +22,19 @@
  *    read every 0.2 ms. C subscribes to the scope of these puts alone,
  *    so it joins without copying the bulk transfer first.
  *
+ *  - bytes per record on a 2G-sized batch: a typical health profile and a
+ *    mix of profiles, events, payments and status updates (BYTES_N
+ *    records each, bench_bytes.h), as JSON, on the wire (A's bytes_out,
+ *    ENTRIES of BYTES_BATCH entries) and in a bundle, with the ratios;
+ *    and, in process, what the compact form, zstd and a zstd dictionary
+ *    each make of batches of 16, 32 and 64 entries.
+ *
  *   bench_sync [HAMLETD [ENTRIES]]   (default ../daemon/hamletd, 100000)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  */
+#include "bench_bytes.h"
 #include "bench_proc.h"
+#include "bundle.h"
 #include "bench_util.h"
 #include "daemon_proc.h"
 #include "error.h"
@@ -51,6 +60,8 @@
 #define CHUNK 5000	   /* entries per write transaction */
 #define POLL_US 200	   /* between looks for a pushed entry */
 #define LIVE_SCOPE "bk/bt/qt/na-pai/live" /* the live puts' feed */
+#define BYTES_N 2000	   /* records of each bytes-per-record workload */
+#define BYTES_BATCH 32	   /* entries per ENTRIES there: a 2G batch */
 
 static const char *hamletd;
 
@@ -467,6 +478,121 @@ static void session_print(const char *what, const struct session *s)
 	       (unsigned long long)s->msgs_i, (unsigned long long)s->msgs_r);
 }
 
+/* Wait until b (named name) holds feed key up to seq n, failing after
+ * ms from t0. */
+static void wait_feed(struct node *b, const char *name, const uint8_t key[32],
+		      unsigned n, double t0, int ms)
+{
+	while (feed_seq(b, key) < n) {
+		if (bench_now() - t0 > ms / 1000.0)
+			fail("%s holds %llu of %u entries after %d s", name,
+			     (unsigned long long)feed_seq(b, key), n,
+			     ms / 1000);
+		daemon_proc_sleep_ms(5);
+	}
+}
+
+/* --- bytes per record ---------------------------------------------------- */
+
+/* path holds text (a daemon's config). */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		fail("cannot write %s", path);
+}
+
+struct bytes_fig {
+	uint64_t json, wire, back, bundle;
+	struct run_stats runs; /* of the bundle */
+	struct bb_enc enc[3];  /* batches of 16, 32, 64 */
+	uint64_t half[3];      /* zstd compact over the dictionary's half */
+	int dict[3];	       /* the dictionary could be trained */
+};
+
+static const size_t bytes_k[3] = { 16, 32, 64 };
+
+/* n records of gen on a fresh A: a bundle of them, their encodings in
+ * process, then A -> B over the wire with ENTRIES of BYTES_BATCH. */
+static void record_bytes(const char *netfile, const char *label,
+			 void (*gen)(unsigned, struct bb_rec *), unsigned n,
+			 struct bytes_fig *ret)
+{
+	struct daemon_proc pa, pb;
+	struct daemon_status fa, fb;
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0 };
+	struct bundle_create_result res;
+	char na[64], nb[64], path[4200], cfg[4200], why[256];
+	struct node *a, *b;
+	uint8_t key[32];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(na, sizeof(na), "%s-a", label);
+	snprintf(nb, sizeof(nb), "%s-b", label);
+	a = node_make(&pa, na, netfile, "bk/bt/qt/na-pai", 1);
+	node_make(&pb, nb, netfile, "bk/bt/qt", 0);
+	ret->json = bb_write(a, gen, n);
+	log_feed_key(a->pk, a->scope, key);
+	snprintf(path, sizeof(path), "%s/%s.bundle", dir, label);
+	if ((r = bundle_create(a, path, &o, &res, why, sizeof(why))) < 0)
+		die("bundle", r, why);
+	ret->bundle = res.bytes;
+	ret->runs = res.runs;
+	for (int i = 0; i < 3; i++)
+		ret->dict[i] = bb_encode(a, key, n, bytes_k[i], &ret->enc[i],
+					 &ret->half[i]) == 0;
+	node_close(a);
+	snprintf(cfg, sizeof(cfg), "%s/%s.ini", dir, label);
+	snprintf(why, sizeof(why), "[limits]\nbatch = %d\n", BYTES_BATCH);
+	write_file(cfg, why);
+	if ((r = daemon_proc_start_listening(
+		     &pb, hamletd, (const char *const[]){ "--config", cfg, NULL },
+		     5)) < 0 ||
+	    (r = daemon_proc_start_listening(
+		     &pa, hamletd,
+		     (const char *const[]){ "--config", cfg, "--peer", pb.addr,
+					    NULL },
+		     5)) < 0)
+		die("start", r, label);
+	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
+		die(pb.name, r, why);
+	wait_feed(b, pb.name, key, n, bench_now(), WAIT_MS);
+	wait_idle(&pa, &pb, &fa, &fb);
+	ret->wire = fa.bytes_out;
+	ret->back = fb.bytes_out;
+	stop(&pa);
+	stop(&pb);
+	node_close(b);
+}
+
+static void bytes_print(const char *what, unsigned n, const struct bytes_fig *f)
+{
+	double j = (double)f->json / n;
+	printf("  %-22s %7.1f %8.1f %6.2f %9.1f %6.2f %6zu/%zu\n", what, j,
+	       (double)f->wire / n, (double)f->wire / f->json,
+	       (double)f->bundle / n, (double)f->bundle / f->json,
+	       f->runs.compact, f->runs.full);
+}
+
+static void enc_print(const char *what, unsigned n, const struct bytes_fig *f)
+{
+	for (int i = 0; i < 3; i++) {
+		const struct bb_enc *e = &f->enc[i];
+		printf("  %-14s %3zu %8.1f %8.1f %8.1f %8.1f",
+		       i ? "" : what, bytes_k[i], (double)e->whole / n,
+		       (double)e->compact / n, (double)e->zwhole / n,
+		       (double)e->zcompact / n);
+		if (f->dict[i] && f->half[i])
+			printf("   %5.1f -> %5.1f (%+.1f%%)",
+			       (double)f->half[i] / (n / 2.0),
+			       (double)e->zdict / (n / 2.0),
+			       100.0 * ((double)e->zdict - (double)f->half[i]) /
+				       (double)f->half[i]);
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char found[4200];
@@ -480,7 +606,6 @@ int main(int argc, char **argv)
 	char (*ascope)[64];
 	double judged, unjudged;
 	char netfile[4200], cfgfile[4200], why[256];
-	FILE *f;
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
 	uint8_t akey[32];
@@ -528,24 +653,14 @@ int main(int argc, char **argv)
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
 	t0 = start_pair(&pa, &pb);
-	while (feed_seq(b, akey) < n) {
-		if (bench_now() - t0 > TRANSFER_MS / 1000.0)
-			fail("%s holds %llu of %u entries after %d s", pb.name,
-			     (unsigned long long)feed_seq(b, akey), n,
-			     TRANSFER_MS / 1000);
-		daemon_proc_sleep_ms(5);
-	}
+	wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
 
 	/* 2. live push on the same, now idle, pair and C dialling B */
 	node_make(&pe, "province", netfile, "bk", 0);
 	snprintf(cfgfile, sizeof(cfgfile), "%s/province.ini", dir);
-	if (!(f = fopen(cfgfile, "w")))
-		fail("cannot write %s", cfgfile);
-	fprintf(f, "[node]\nscopes = %s\n", LIVE_SCOPE);
-	if (fclose(f) != 0)
-		fail("cannot write %s", cfgfile);
+	write_file(cfgfile, "[node]\nscopes = " LIVE_SCOPE "\n");
 	if ((r = daemon_proc_start_listening(
 		     &pe, hamletd,
 		     (const char *const[]){ "--config", cfgfile, "--peer",
@@ -563,7 +678,12 @@ int main(int argc, char **argv)
 	node_close(b);
 	node_close(e);
 
-	/* 3. FEEDS feeds of as many authors, the same in both stores */
+	/* 3. bytes per record: the sample and the mix */
+	struct bytes_fig fsample, fmix;
+	record_bytes(netfile, "sample", bb_profile, BYTES_N, &fsample);
+	record_bytes(netfile, "mix", bb_mix, BYTES_N, &fmix);
+
+	/* 4. FEEDS feeds of as many authors, the same in both stores */
 	c = node_make(&pc, "province-a", netfile, "bk", 1);
 	d = node_make(&pd, "province-b", netfile, "bk", 1);
 	if (!(ents = calloc(FEEDS, sizeof(*ents))) ||
@@ -681,5 +801,17 @@ int main(int argc, char **argv)
 	       (long long)(differ.out_i + differ.out_r) -
 		       (long long)(reconn.out_i + reconn.out_r));
 	printf("  (target for sync, both agree: <= 2 round trips, <= 1024 bytes)\n");
+	printf("bench/sync: bytes per record, %d of each; wire: ENTRIES of %d entries (a 2G batch)\n",
+	       BYTES_N, BYTES_BATCH);
+	printf("  %-22s %7s %8s %6s %9s %6s %s\n", "", "JSON", "wire", "ratio",
+	       "bundle", "ratio", "compact/whole");
+	bytes_print("health_profile sample", BYTES_N, &fsample);
+	bytes_print("mix", BYTES_N, &fmix);
+	printf("  (target: ratio <= 0.80; wire back B->A %.1f and %.1f bytes per record)\n",
+	       (double)fsample.back / BYTES_N, (double)fmix.back / BYTES_N);
+	printf("  in process, bytes per entry by batch: v3 whole, compact, zstd(whole), zstd(compact);\n"
+	       "  zstd(compact) with a 16 KiB dictionary trained on the first half, over the second\n");
+	enc_print("sample", BYTES_N, &fsample);
+	enc_print("mix", BYTES_N, &fmix);
 	return 0;
 }

@@ -249,7 +249,7 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 		return -ENOMEM;
 	b->parts[b->nparts++].buf = buf;
 	for (size_t i = 0; i < n; i++) {
-		const struct wire_entry *we = &m->entries.v[i];
+		const struct run_entry *we = &m->entries.v[i];
 		struct log_in *in = &b->in[b->n + i];
 		memcpy(b->feeds[b->n + i], m->entries.key, 32);
 		memcpy(buf + off, we->env, we->env_len);

@@ -147,7 +147,7 @@ void sync_session_pump(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
-	struct wire_entry *v = NULL;
+	struct run_entry *v = NULL;
 	int blocked = 0;
 
 	if (maxb > WIRE_MAX_BATCH)
@@ -180,7 +180,7 @@ void sync_session_pump(struct conn *c)
 			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
 		while (r == 0 && n < lim && st->next + n <= f.seq &&
 		       bytes < WIRE_BATCH_BYTES) {
-			struct wire_entry *we = &v[n];
+			struct run_entry *we = &v[n];
 			struct entry e;
 			uint8_t id[ENTRY_ID_LEN];
 			if ((r = log_entry_get(t, st->key, st->next + n,
@@ -202,13 +202,10 @@ void sync_session_pump(struct conn *c)
 		}
 		if (n > 0) {
 			mp_writer_init(&w);
-			wire_put_entries_begin(&w, st->key, n);
-			for (size_t i = 0; i < n; i++)
-				wire_put_entry(&w, &v[i]);
-			wire_put_entries_end(&w, 0);
+			r = wire_put_entries(&w, st->key, NULL, v, n, 0, NULL);
 			store_txn_abort(t);
 			t = NULL;
-			p = mp_writer_take(&w, &len);
+			p = r < 0 ? NULL : mp_writer_take(&w, &len);
 			mp_writer_destroy(&w);
 			if (!p || send_held(c, 0) < 0) {
 				free(p);

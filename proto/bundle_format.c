@@ -6,9 +6,11 @@
 #include "mp.h"
 #include "seal.h"
 #include "sig.h"
+#include "zst.h"
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,7 +74,8 @@ static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
 	uint8_t hdr[BUNDLE_FRAME_HDR];
 	struct bytes_writer hw;
 	int r;
-	if (n > BUNDLE_MAX_FRAME)
+	if (n > (type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
+					   : BUNDLE_MAX_FRAME))
 		return HAMLET_ETOOBIG;
 	bytes_writer_init(&hw, hdr, sizeof(hdr));
 	if ((r = bytes_put_bytes(&hw, FRAME_MAGIC, FRAME_MAGIC_LEN)) < 0 ||
@@ -227,6 +230,44 @@ int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
 	return r;
 }
 
+int bundle_writer_add_run(struct bundle_writer *w, const struct run_entry *v,
+			  size_t n, struct run_stats *st)
+{
+	struct run_head h;
+	struct mp_writer mw;
+	uint8_t *run = NULL, *z = NULL;
+	size_t rl, zl;
+	int r, zip;
+
+	if (n == 0)
+		return 0;
+	if (n > BUNDLE_MAX_RUN_ENTRIES)
+		return HAMLET_ETOOBIG;
+	if ((r = run_head_of(&v[0], &h)) < 0 ||
+	    (r = run_encode(&h, v, n, &run, &rl, st)) < 0)
+		return r;
+	if ((r = zst_compress(run, rl, &z, &zl)) < 0)
+		goto out;
+	zip = zl < rl;
+	if (rl > BUNDLE_MAX_RUN) {
+		r = HAMLET_ETOOBIG;
+		goto out;
+	}
+	mp_writer_init(&mw);
+	msgpack_pack_array(&mw.pk, 2);
+	msgpack_pack_uint8(&mw.pk, zip ? 1 : 0);
+	mp_pack_bin(&mw.pk, zip ? z : run, zip ? zl : rl);
+	r = writer_frame(w, BUNDLE_FRAME_RUN, (const uint8_t *)mw.sb.data,
+			 mw.sb.size);
+	mp_writer_destroy(&mw);
+	if (r == 0)
+		w->count += n;
+out:
+	free(run);
+	free(z);
+	return r;
+}
+
 uint64_t bundle_writer_count(const struct bundle_writer *w)
 {
 	return w->count;
@@ -331,9 +372,11 @@ static int frame_at(const struct bundle_reader *r, size_t off,
 	if (memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0)
 		return HAMLET_EFORMAT;
 	if (type != BUNDLE_FRAME_HEADER && type != BUNDLE_FRAME_ENTRY &&
-	    type != BUNDLE_FRAME_TRAILER && type != BUNDLE_FRAME_TRUST)
+	    type != BUNDLE_FRAME_TRAILER && type != BUNDLE_FRAME_TRUST &&
+	    type != BUNDLE_FRAME_RUN)
 		return HAMLET_EFORMAT;
-	if (n > BUNDLE_MAX_FRAME)
+	if (n > (type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
+					  : BUNDLE_MAX_FRAME))
 		return HAMLET_ETOOBIG;
 	if ((rc = bytes_borrow(&b, n, &payload)) < 0)
 		return rc;
@@ -464,6 +507,71 @@ int bundle_entry_parse(const uint8_t *p, size_t len, struct bundle_entry *ret)
 out:
 	mp_doc_close(&d);
 	return r;
+}
+
+static void *run_alloc(void *ctx, size_t n)
+{
+	struct bundle_run *r = ctx;
+	return r->envs = malloc(n ? n : 1);
+}
+
+int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
+		     char *why, size_t whylen)
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	const uint8_t *data;
+	uint64_t codec;
+	size_t dl, raw_len;
+	int r;
+
+	ret->raw = ret->envs = NULL;
+	ret->n = 0;
+	if ((r = mp_doc_parse(&d, p, len, 2)) < 0) {
+		snprintf(why, whylen, "run frame is not one msgpack value");
+		return r;
+	}
+	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
+	    (r = mp_get_uint(&f[0], 1, &codec)) < 0 ||
+	    (r = mp_get_bin(&f[1], BUNDLE_MAX_RUN_FRAME, &data, &dl)) < 0) {
+		snprintf(why, whylen, "run frame is not [codec 0 or 1, bin]");
+		goto out;
+	}
+	if (codec == 1) {
+		if ((r = zst_size(data, dl, BUNDLE_MAX_RUN, &raw_len)) < 0) {
+			snprintf(why, whylen,
+				 "run frame is not one zstd frame declaring at most %zu bytes",
+				 BUNDLE_MAX_RUN);
+			goto out;
+		}
+		if (!(ret->raw = malloc(raw_len + 1))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if ((r = zst_decompress(data, dl, ret->raw, raw_len)) < 0) {
+			snprintf(why, whylen,
+				 "run frame does not decompress to the %zu bytes it declares",
+				 raw_len);
+			goto out;
+		}
+		data = ret->raw;
+		dl = raw_len;
+	}
+	r = run_decode(data, dl, BUNDLE_MAX_RUN_ENTRIES, run_alloc, ret,
+		       &ret->head, ret->v, &ret->n, why, whylen);
+out:
+	mp_doc_close(&d);
+	if (r < 0)
+		bundle_run_release(ret);
+	return r;
+}
+
+void bundle_run_release(struct bundle_run *r)
+{
+	free(r->raw);
+	free(r->envs);
+	r->raw = r->envs = NULL;
+	r->n = 0;
 }
 
 int bundle_trailer_parse(const uint8_t *p, size_t len,

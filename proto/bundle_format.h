@@ -6,12 +6,17 @@
  * file    = magic frame*
  * magic   = "HAMLETB" 0x01
  * frame   = 'h' 'm' type 0x00 len:u32be payload[len]
- * type    = 'H' header | 'R' trust item | 'E' entry | 'T' trailer
+ * type    = 'H' header | 'R' trust item | 'C' run of entries | 'E' entry
+ *           | 'T' trailer
+ *
+ * A run frame carries consecutive entries of one feed in compact form
+ * (proto/run.h), zstd-compressed when that is smaller: [codec, bytes].
  */
 #ifndef HAMLET_BUNDLE_FORMAT_H
 #define HAMLET_BUNDLE_FORMAT_H
 
 #include "entry.h"
+#include "run.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,11 +28,19 @@
 #define BUNDLE_MAX_FRAME (ENTRY_MAX_ENVELOPE + ENTRY_MAX_BODY + 256)
 #define BUNDLE_SIG_PREFIX "hamlet/bundle/v1"
 #define BUNDLE_SIG_PREFIX_LEN 17 /* with its NUL */
-#define BUNDLE_VERSION 2 /* 2: trust items */
+#define BUNDLE_VERSION 3 /* 2: trust items; 3: run frames */
+/* A run frame's payload: one sealed frame's plaintext less its header. */
+#define BUNDLE_MAX_RUN_FRAME ((size_t)256 * 1024 - BUNDLE_FRAME_HDR)
+#define BUNDLE_MAX_RUN ((size_t)256 * 1024) /* a run, decompressed */
+#define BUNDLE_MAX_RUN_ENTRIES 256	    /* entries in one run frame */
+/* A writer closes a run at this many entries or bytes (before zstd). */
+#define BUNDLE_RUN_ENTRIES 64
+#define BUNDLE_RUN_BYTES ((size_t)128 * 1024)
 
 enum bundle_frame_type {
 	BUNDLE_FRAME_HEADER = 'H',
-	BUNDLE_FRAME_ENTRY = 'E',
+	BUNDLE_FRAME_ENTRY = 'E', /* one entry whole: fork evidence */
+	BUNDLE_FRAME_RUN = 'C',	  /* consecutive entries of one feed */
 	BUNDLE_FRAME_TRUST = 'R', /* a certificate, revocation or fork proof */
 	BUNDLE_FRAME_TRAILER = 'T',
 };
@@ -77,7 +90,15 @@ int bundle_writer_open(const char *path, const struct bundle_header *h,
 int bundle_writer_open_sealed(const char *path, const struct bundle_header *h,
 			      const uint8_t *seal_to,
 			      struct bundle_writer **ret);
-/* Append one entry (body may be NULL). */
+/*
+ * Append v[0..n) (n <= BUNDLE_MAX_RUN_ENTRIES), consecutive entries of
+ * one feed from v[0]'s seq, as one run frame; their bytes before zstd
+ * at most BUNDLE_RUN_BYTES plus one entry. st (may be NULL) counts
+ * compact and whole entries.
+ */
+int bundle_writer_add_run(struct bundle_writer *w, const struct run_entry *v,
+			  size_t n, struct run_stats *st);
+/* Append one entry whole (body may be NULL): fork evidence. */
 int bundle_writer_add(struct bundle_writer *w, const uint8_t *env,
 		      size_t env_len, const uint8_t sig[64],
 		      const uint8_t *body, size_t body_len);
@@ -133,6 +154,24 @@ int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
 		       const uint8_t **ret_data, size_t *ret_len);
 int bundle_entry_parse(const uint8_t *p, size_t len,
 		       struct bundle_entry *ret);
+/* A run frame's entries; v[] borrows from p and from raw and envs,
+ * which bundle_run_release() frees. */
+struct bundle_run {
+	struct run_head head;
+	size_t n;
+	struct run_entry v[BUNDLE_MAX_RUN_ENTRIES];
+	void *raw;  /* the decompressed run, or NULL */
+	void *envs; /* the rebuilt envelopes */
+};
+/*
+ * Parse a run frame's payload, decompressing it (its declared size at
+ * most BUNDLE_MAX_RUN, checked before anything is allocated) and
+ * rebuilding its envelopes. why names what is wrong. On failure nothing
+ * is left to release.
+ */
+int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
+		     char *why, size_t whylen);
+void bundle_run_release(struct bundle_run *r);
 int bundle_trailer_parse(const uint8_t *p, size_t len,
 			 struct bundle_trailer *ret);
 /* 0 when the trailer's signature by creator covers content_hash. */

@@ -156,6 +156,11 @@ void mp_doc_close(struct mp_doc *d)
 	d->root = NULL;
 }
 
+void *mp_doc_alloc(struct mp_doc *d, size_t n)
+{
+	return msgpack_zone_malloc(d->u.zone, n ? n : 1);
+}
+
 int mp_get_uint(const msgpack_object *o, uint64_t max, uint64_t *ret)
 {
 	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)

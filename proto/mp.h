@@ -31,6 +31,9 @@ struct mp_doc {
 int mp_doc_parse(struct mp_doc *d, const uint8_t *buf, size_t len,
 		 size_t max_items);
 void mp_doc_close(struct mp_doc *d);
+/* n bytes that live as long as the document (freed by mp_doc_close());
+ * NULL when out of memory. */
+void *mp_doc_alloc(struct mp_doc *d, size_t n);
 
 /* Typed getters: 0 on success, HAMLET_ETYPE on a wrong type, HAMLET_ETOOBIG
  * when over the bound. Pointers returned borrow from the document. */

@@ -2,9 +2,11 @@
 
 #include "cert.h"
 #include "sig.h"
+#include "zst.h"
 
 #include "bytes.h"
 #include "error.h"
+#include "why.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ static const char *const type_names[] = {
 /* Number of fields after the type, per message type. */
 static const size_t type_fields[] = {
 	[WIRE_HELLO] = 7,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
-	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 3, [WIRE_ACK] = 2,
+	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
 };
@@ -36,21 +38,6 @@ const char *wire_type_name(int type)
 }
 
 /* --- decoding ---------------------------------------------------------- */
-
-#define FAULT(r_, ...)                                        \
-	do {                                                  \
-		r = (r_);                                     \
-		if (why)                                      \
-			snprintf(why, whylen, __VA_ARGS__);   \
-		goto out;                                     \
-	} while (0)
-
-#define CHECK(expr, ...)                                            \
-	do {                                                        \
-		int r__ = (expr);                                   \
-		if (r__ < 0)                                        \
-			FAULT(r__, __VA_ARGS__);                    \
-	} while (0)
 
 /* The fields of one message type; why names a bad one. */
 static int decode_hello(const msgpack_object *f, struct wire_msg *m,
@@ -130,50 +117,65 @@ out:
 	return r;
 }
 
-/* The fields of one message type; why names a bad one. */
-static int decode_entries(const msgpack_object *f, struct wire_msg *m,
-			char *why, size_t whylen)
+static void *doc_alloc(void *ctx, size_t n)
 {
+	return mp_doc_alloc(ctx, n);
+}
+
+/* The fields of one message type; why names a bad one. The run is
+ * decompressed (bounded by WIRE_MAX_MSG before anything is allocated)
+ * and its envelopes rebuilt into d's memory. */
+static int decode_entries(const msgpack_object *f, struct mp_doc *d,
+			  struct wire_msg *m, char *why, size_t whylen)
+{
+	const uint8_t *data;
+	uint8_t *raw, fk[32];
+	struct run_head h;
+	uint64_t codec;
+	size_t len, n;
 	int r;
-	const msgpack_object *ev, *e;
-	size_t ne;
 	CHECK(mp_get_bin_fixed(&f[0], 32, m->entries.key),
 	      "ENTRIES.key is not a 32-byte bin");
-	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_BATCH, &ev, &ne),
-	      "ENTRIES.batch is not an array of at most %d",
-	      WIRE_MAX_BATCH);
-	CHECK(mp_get_bool(&f[2], &m->entries.last),
+	CHECK(mp_get_uint(&f[1], WIRE_CODEC_ZSTD, &codec),
+	      "ENTRIES.codec is not 0 (none) or 1 (zstd)");
+	CHECK(mp_get_bin(&f[2], WIRE_MAX_MSG, &data, &len),
+	      "ENTRIES.run is not a bin");
+	CHECK(mp_get_bool(&f[3], &m->entries.last),
 	      "ENTRIES.last is not a boolean");
-	if (ne == 0 && !m->entries.last)
-		FAULT(HAMLET_EFORMAT,
-		      "ENTRIES.batch is empty and does not close the batch");
-	for (size_t i = 0; i < ne; i++) {
-		struct wire_entry *we = &m->entries.v[i];
-		size_t sl;
-		CHECK(mp_get_array(&ev[i], 3, 3, &e, NULL),
-		      "ENTRIES.batch[%zu] is not [env, sig, body]", i);
-		CHECK(mp_get_bin(&e[0], ENTRY_MAX_ENVELOPE, &we->env,
-				 &we->env_len),
-		      "ENTRIES.batch[%zu].env is not a bin of at most %d bytes",
-		      i, ENTRY_MAX_ENVELOPE);
-		CHECK(mp_get_bin(&e[1], ENTRY_SIG_LEN, &we->sig, &sl),
-		      "ENTRIES.batch[%zu].sig is not a %d-byte bin", i,
-		      ENTRY_SIG_LEN);
-		if (sl != ENTRY_SIG_LEN)
+	m->entries.codec = (int)codec;
+	m->entries.raw_len = len;
+	m->entries.n = 0;
+	if (len == 0) {
+		if (codec != WIRE_CODEC_NONE || !m->entries.last)
 			FAULT(HAMLET_EFORMAT,
-			      "ENTRIES.batch[%zu].sig is %zu bytes, not %d",
-			      i, sl, ENTRY_SIG_LEN);
-		if (mp_is_nil(&e[2])) {
-			we->body = NULL;
-			we->body_len = 0;
-		} else {
-			CHECK(mp_get_bin(&e[2], ENTRY_MAX_BODY,
-					 &we->body, &we->body_len),
-			      "ENTRIES.batch[%zu].body is not nil or a bin of at most %d bytes",
-			      i, ENTRY_MAX_BODY);
-		}
+			      "ENTRIES.run is empty and does not close the batch");
+		r = 0;
+		goto out;
 	}
-	m->entries.n = ne;
+	if (codec == WIRE_CODEC_ZSTD) {
+		CHECK(zst_size(data, len, WIRE_MAX_MSG, &m->entries.raw_len),
+		      "ENTRIES.run is not one zstd frame declaring at most %zu bytes",
+		      WIRE_MAX_MSG);
+		if (!(raw = mp_doc_alloc(d, m->entries.raw_len + 1)))
+			FAULT(-ENOMEM, "out of memory");
+		CHECK(zst_decompress(data, len, raw, m->entries.raw_len),
+		      "ENTRIES.run does not decompress to the %zu bytes it declares",
+		      m->entries.raw_len);
+		data = raw;
+		len = m->entries.raw_len;
+	}
+	if ((r = run_decode(data, len, WIRE_MAX_BATCH, doc_alloc, d, &h,
+			    m->entries.v, &n, why, whylen)) < 0)
+		goto out;
+	if (n == 0 && !m->entries.last)
+		FAULT(HAMLET_EFORMAT,
+		      "ENTRIES.run is empty and does not close the batch");
+	run_head_feed_key(&h, fk);
+	if (n > 0 && memcmp(fk, m->entries.key, 32) != 0)
+		FAULT(HAMLET_EFORMAT,
+		      "ENTRIES.run is of feed (author, %s), not of ENTRIES.key",
+		      h.scope);
+	m->entries.n = n;
 	r = 0;
 out:
 	return r;
@@ -334,7 +336,7 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		      "WANT.seq is not a valid seq");
 		break;
 	case WIRE_ENTRIES:
-		if ((r = decode_entries(f, m, why, whylen)) < 0)
+		if ((r = decode_entries(f, d, m, why, whylen)) < 0)
 			goto out;
 		break;
 	case WIRE_ACK:
@@ -462,37 +464,50 @@ int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq)
 	return 0;
 }
 
-int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
-			   size_t n)
+int wire_put_entries(struct mp_writer *w, const uint8_t key[32],
+		     const struct run_head *h, const struct run_entry *v,
+		     size_t n, int last, struct run_stats *st)
 {
+	struct run_head hd;
+	uint8_t *run = NULL, *z = NULL;
+	size_t rl = 0, zl = 0;
+	int r, codec = WIRE_CODEC_NONE;
+
 	if (n > WIRE_MAX_BATCH)
 		return HAMLET_ETOOBIG;
+	if (n > 0) {
+		if (!h) {
+			if ((r = run_head_of(&v[0], &hd)) < 0)
+				return r;
+			h = &hd;
+		}
+		if ((r = run_encode(h, v, n, &run, &rl, st)) < 0)
+			return r;
+		if (rl > WIRE_MAX_MSG) {
+			free(run);
+			return HAMLET_ETOOBIG;
+		}
+		/* compressed only where it pays */
+		if ((r = zst_compress(run, rl, &z, &zl)) < 0) {
+			free(run);
+			return r;
+		}
+		if (zl < rl)
+			codec = WIRE_CODEC_ZSTD;
+	}
 	put_head(w, WIRE_ENTRIES);
 	mp_pack_bin(&w->pk, key, 32);
-	msgpack_pack_array(&w->pk, n);
-	return 0;
-}
-
-int wire_put_entry(struct mp_writer *w, const struct wire_entry *e)
-{
-	if (e->env_len > ENTRY_MAX_ENVELOPE || e->body_len > ENTRY_MAX_BODY)
-		return HAMLET_ETOOBIG;
-	msgpack_pack_array(&w->pk, 3);
-	mp_pack_bin(&w->pk, e->env, e->env_len);
-	mp_pack_bin(&w->pk, e->sig, ENTRY_SIG_LEN);
-	if (e->body)
-		mp_pack_bin(&w->pk, e->body, e->body_len);
+	msgpack_pack_uint8(&w->pk, (uint8_t)codec);
+	if (codec == WIRE_CODEC_ZSTD)
+		mp_pack_bin(&w->pk, z, zl);
 	else
-		msgpack_pack_nil(&w->pk);
-	return 0;
-}
-
-int wire_put_entries_end(struct mp_writer *w, int last)
-{
+		mp_pack_bin(&w->pk, run ? run : (const uint8_t *)"", rl);
 	if (last)
 		msgpack_pack_true(&w->pk);
 	else
 		msgpack_pack_false(&w->pk);
+	free(run);
+	free(z);
 	return 0;
 }
 

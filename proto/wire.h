@@ -18,12 +18,13 @@
 #include "entry.h"
 #include "mp.h"
 #include "noise.h"
+#include "run.h"
 #include "trust.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 3
+#define WIRE_VERSION 4
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -64,13 +65,10 @@ struct wire_feed {
 	uint64_t seq;
 };
 
-/* One entry of an ENTRIES batch; pointers borrow from the message. */
-struct wire_entry {
-	const uint8_t *env;
-	size_t env_len;
-	const uint8_t *sig; /* ENTRY_SIG_LEN bytes */
-	const uint8_t *body; /* NULL: the body is not included */
-	size_t body_len;
+/* ENTRIES.codec: how the run's bytes travel. */
+enum wire_codec {
+	WIRE_CODEC_NONE = 0,
+	WIRE_CODEC_ZSTD = 1, /* one zstd frame declaring its size (zst.h) */
 };
 
 /* One item of a TRUST_ITEMS message; data borrows from the message. Its
@@ -83,7 +81,9 @@ struct wire_trust_item {
 
 /*
  * A decoded message. It is large (about 100 KiB): allocate it once and
- * reuse it. Borrowed pointers (neg.data, entries.v[i].*,
+ * reuse it. An ENTRIES message's run (proto/run.h) is decompressed and
+ * its envelopes rebuilt by wire_decode(), so entries.v[] holds the very
+ * envelopes that were signed. Borrowed pointers (neg.data, entries.v[i].*,
  * trust_ids.keys, trust_items.v[i].data) live as long as the mp_doc and
  * the buffer given to wire_decode().
  */
@@ -113,8 +113,12 @@ struct wire_msg {
 	struct wire_feed want;
 	struct {
 		uint8_t key[32];
+		int codec;	/* enum wire_codec, as received */
+		size_t raw_len; /* bytes of the run once decompressed */
 		size_t n;
-		struct wire_entry v[WIRE_MAX_BATCH];
+		/* rebuilt envelopes and decompressed bytes live in the
+		 * mp_doc's memory: they go with mp_doc_close() */
+		struct run_entry v[WIRE_MAX_BATCH];
 		int last; /* this message closes the batch */
 	} entries;
 	struct {
@@ -194,16 +198,19 @@ int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
 		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids);
 int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq);
 /*
- * ENTRIES is written in steps so a sender can stream from its store:
- * begin (n entries, 0 only for an empty message closing a batch), n
- * entries, end. The `last` flag is the message's final byte, so a sender
- * holding an encoded message can still decide whether it closes the batch
- * with wire_entries_set_last().
+ * ENTRIES: the run v[0..n) of consecutive entries of feed key (n <=
+ * WIRE_MAX_BATCH; 0 only for an empty message closing a batch), in
+ * compact form where the envelope allows (run.h), compressed with zstd
+ * when that is smaller. h is the run's head (NULL: read from v[0]'s
+ * envelope). The `last` flag is the message's final byte, so a sender
+ * holding an encoded message can still decide whether it closes the
+ * batch with wire_entries_set_last(). st (may be NULL) counts compact
+ * and whole entries. HAMLET_ETOOBIG for too many entries or a message
+ * over WIRE_MAX_MSG.
  */
-int wire_put_entries_begin(struct mp_writer *w, const uint8_t key[32],
-			   size_t n);
-int wire_put_entry(struct mp_writer *w, const struct wire_entry *e);
-int wire_put_entries_end(struct mp_writer *w, int last);
+int wire_put_entries(struct mp_writer *w, const uint8_t key[32],
+		     const struct run_head *h, const struct run_entry *v,
+		     size_t n, int last, struct run_stats *st);
 void wire_entries_set_last(uint8_t *msg, size_t len, int last);
 int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit);
 int wire_put_keepalive(struct mp_writer *w);

@@ -412,6 +412,37 @@ static __attribute__((unused)) void th_bundle_heals(struct node *n,
 			   i);
 }
 
+/*
+ * Where the last run frame of a bundle file lies ([*start, *end)), its
+ * entries lost together when any byte of it is damaged: in a plain
+ * bundle the frame before the trailer, in a sealed one the sframe before
+ * the last (one plain frame to each sframe). 0 when there is none.
+ */
+static __attribute__((unused)) int th_run_span(const uint8_t *p, size_t len,
+					       size_t *start, size_t *end)
+{
+	size_t off, prev = 0, cur = 0;
+	int n = 0, sealed = len >= 8 && memcmp(p, "HAMLETE", 7) == 0;
+	off = sealed ? 8 + 1 + 32 + 16 + 80 + 32 : 8;
+	while (off + 12 <= len) {
+		size_t fl = sealed ? 12 + ((size_t)p[off + 8] << 24 |
+					   (size_t)p[off + 9] << 16 |
+					   (size_t)p[off + 10] << 8 | p[off + 11])
+				   : 8 + ((size_t)p[off + 4] << 24 |
+					  (size_t)p[off + 5] << 16 |
+					  (size_t)p[off + 6] << 8 | p[off + 7]);
+		prev = cur;
+		cur = off;
+		off += fl;
+		n++;
+	}
+	if (n < 2 || (!sealed && p[prev + 2] != 'C'))
+		return 0;
+	*start = prev;
+	*end = cur;
+	return 1;
+}
+
 /* Count conflicts of a record (field conflicts + delete) and duplicates. */
 static __attribute__((unused)) int th_conflicts(struct node *n, const char *coll, const char *id,
 			int *ret_dups)

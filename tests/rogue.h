@@ -409,7 +409,7 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	struct noise_cipher tx;
 	struct mp_writer w;
 	struct store_txn *t;
-	struct wire_entry we;
+	struct run_entry we;
 	struct entry e;
 	uint8_t key[32], sig[64];
 	int fd = rogue_connect(n, port, NULL, &tx);
@@ -430,9 +430,7 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	if (tamper)
 		sig[10] ^= 0x40;
 	we.sig = sig;
-	ASSERT_OK(wire_put_entries_begin(&w, key, 1));
-	ASSERT_OK(wire_put_entry(&w, &we));
-	ASSERT_OK(wire_put_entries_end(&w, 1));
+	ASSERT_OK(wire_put_entries(&w, key, NULL, &we, 1, 1, NULL));
 	store_txn_abort(t);
 	rogue_send(fd, &tx, &w);
 	mp_writer_destroy(&w);

@@ -215,6 +215,16 @@ static size_t frame_offsets(const uint8_t *p, size_t len, size_t *offs,
 	return n;
 }
 
+/* Entries a flip at byte i may cost: one, or all of the run frame's
+ * (here the bundle's N entries, one feed) when it hits that frame. */
+static uint64_t lost_ok(const uint8_t *p, size_t len, size_t i, int n)
+{
+	size_t a, b;
+	if (th_run_span(p, len, &a, &b) && i >= a && i < b)
+		return (uint64_t)n;
+	return 1;
+}
+
 int main(void)
 {
 	/* before libsodium is initialised: it takes its source then */
@@ -347,7 +357,7 @@ int main(void)
 			if (rep.stats.rejected != 0)
 				TEST_FAIL_("flip at byte %zu reached the store as a damaged entry",
 					   i);
-			if (rep.stats.applied + rep.stats.held < (uint64_t)N - 1)
+			if (rep.stats.applied + rep.stats.held < (uint64_t)N - lost_ok(p, len, i, N))
 				TEST_FAIL_("flip at byte %zu lost intact entries: %llu applied, %llu held",
 					   i,
 					   (unsigned long long)rep.stats.applied,
@@ -394,7 +404,7 @@ int main(void)
 	{
 		size_t offs[64], nf = frame_offsets(p, len, offs, 64);
 		size_t f1 = offs[nf - 2], n1 = offs[nf - 1] - f1;
-		/* the next-to-last frame (an entry) twice */
+		/* the next-to-last frame (the run of entries) twice */
 		uint8_t *q = malloc(len + n1);
 		memcpy(q, p, offs[nf - 1]);
 		memcpy(q + offs[nf - 1], p + f1, n1);
@@ -408,7 +418,8 @@ int main(void)
 		bundle_report_close(&rep);
 		node_close(v);
 		/* the last two swapped: the trailer comes first, then the
-		 * entry after the last frame is ignored */
+		 * run frame (the N entries of the one feed) after the last
+		 * frame is ignored */
 		size_t nl = len - offs[nf - 1];
 		memcpy(q, p, f1);
 		memcpy(q + f1, p + offs[nf - 1], nl);
@@ -418,7 +429,7 @@ int main(void)
 		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
 		ASSERT_TRUE(has_problem(&rep, "missing"));
 		ASSERT_TRUE(has_problem(&rep, "after the last frame"));
-		ASSERT_EQ(rep.stats.applied, N - 1);
+		ASSERT_EQ(rep.stats.applied, 0);
 		ASSERT_TRUE(rep.trailer != BUNDLE_TRAILER_OK);
 		bundle_report_close(&rep);
 		node_close(v);

@@ -3,7 +3,9 @@
 #include "cert.h"
 #include "error.h"
 #include "testlib.h"
+#include "run_fixture.h"
 #include "wire.h"
+#include "zst.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -25,6 +27,13 @@ static int decode(const uint8_t *p, size_t n)
 	if (r == 0)
 		mp_doc_close(&d);
 	return r;
+}
+
+/* Decode keeping the document open: ENTRIES' rebuilt envelopes live in
+ * it. The caller mp_doc_close()s d. */
+static void decode_keep(const uint8_t *p, size_t n, struct mp_doc *d)
+{
+	ASSERT_OK(wire_decode(p, n, d, &m, why, sizeof(why)));
 }
 
 /* Encode an arbitrary msgpack array from a writer callback. */
@@ -72,33 +81,74 @@ static void b_want_neg_seq(msgpack_packer *pk)
 	mp_pack_bin(pk, k, 32);
 	msgpack_pack_int64(pk, -1);
 }
-static void b_entries_big(msgpack_packer *pk)
+/* ENTRIES of run bytes (codec 0 unless z). */
+static void pack_entries(msgpack_packer *pk, const uint8_t *key, int codec,
+			 const uint8_t *run, size_t n)
+{
+	msgpack_pack_array(pk, 5);
+	msgpack_pack_uint8(pk, WIRE_ENTRIES);
+	mp_pack_bin(pk, key, 32);
+	msgpack_pack_uint8(pk, (uint8_t)codec);
+	mp_pack_bin(pk, run, n);
+	msgpack_pack_true(pk);
+}
+/* A run head of feed (0.., "bk/bt") from seq 1, then n entries. */
+static void pack_run_head(msgpack_packer *pk, size_t n)
+{
+	uint8_t k[32] = { 0 };
+	msgpack_pack_array(pk, RUN_FIELDS);
+	mp_pack_bin(pk, k, 32);
+	mp_pack_bin(pk, k, 32);
+	mp_pack_str(pk, "bk/bt");
+	msgpack_pack_uint8(pk, 1);
+	msgpack_pack_nil(pk);
+	msgpack_pack_array(pk, n);
+}
+static void b_entries_run(msgpack_packer *pk, size_t n, size_t siglen)
 {
 	uint8_t k[32] = { 0 }, sig[64] = { 0 };
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, WIRE_ENTRIES);
-	mp_pack_bin(pk, k, 32);
-	msgpack_pack_array(pk, WIRE_MAX_BATCH + 1);
-	for (int i = 0; i < WIRE_MAX_BATCH + 1; i++) {
-		msgpack_pack_array(pk, 3);
-		mp_pack_bin(pk, "e", 1);
-		mp_pack_bin(pk, sig, 64);
-		msgpack_pack_nil(pk);
+	struct mp_writer r;
+	mp_writer_init(&r);
+	pack_run_head(&r.pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&r.pk, 4);
+		msgpack_pack_uint8(&r.pk, RUN_FULL);
+		mp_pack_bin(&r.pk, "e", 1);
+		mp_pack_bin(&r.pk, sig, siglen);
+		msgpack_pack_nil(&r.pk);
 	}
-	msgpack_pack_true(pk);
+	pack_entries(pk, k, WIRE_CODEC_NONE, (const uint8_t *)r.sb.data,
+		     r.sb.size);
+	mp_writer_destroy(&r);
+}
+static void b_entries_big(msgpack_packer *pk)
+{
+	b_entries_run(pk, WIRE_MAX_BATCH + 1, 64);
 }
 static void b_entries_short_sig(msgpack_packer *pk)
 {
-	uint8_t k[32] = { 0 }, sig[63] = { 0 };
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, WIRE_ENTRIES);
-	mp_pack_bin(pk, k, 32);
-	msgpack_pack_array(pk, 1);
-	msgpack_pack_array(pk, 3);
-	mp_pack_bin(pk, "e", 1);
-	mp_pack_bin(pk, sig, 63);
-	msgpack_pack_nil(pk);
-	msgpack_pack_true(pk);
+	b_entries_run(pk, 1, 63);
+}
+/* a zstd frame declaring 2 MiB (of zeros) */
+static void b_entries_bomb(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 }, *zeros = calloc(1, 2 << 20), *z;
+	size_t zl;
+	ASSERT_OK(zst_compress(zeros, 2 << 20, &z, &zl));
+	pack_entries(pk, k, WIRE_CODEC_ZSTD, z, zl);
+	free(zeros);
+	free(z);
+}
+/* codec 1 but the bytes are no zstd frame */
+static void b_entries_not_zstd(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 };
+	pack_entries(pk, k, WIRE_CODEC_ZSTD, (const uint8_t *)"\x96\xc4", 2);
+}
+static void b_entries_codec2(msgpack_packer *pk)
+{
+	uint8_t k[32] = { 0 };
+	pack_entries(pk, k, 2, (const uint8_t *)"\x96\xc4", 2);
 }
 static void b_hello_version(msgpack_packer *pk)
 {
@@ -223,6 +273,7 @@ static void b_ack_over(msgpack_packer *pk)
 
 int main(void)
 {
+	struct mp_doc ed;
 	struct mp_writer w;
 	static const uint8_t key2x[64];
 	uint8_t key[32], net[32], *p;
@@ -235,7 +286,7 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 3) encodes to the pinned bytes");
+	TEST_START("HELLO (version 4) encodes to the pinned bytes");
 	{
 		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
@@ -250,9 +301,9 @@ int main(void)
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 3, node, network, ["bk"],
+			     /* [type 1, version 4, node, network, ["bk"],
 			      * credit 64, proof, certs] */
-			     "98" "01" "03"
+			     "98" "01" "04"
 			     "c420" "1111111111111111111111111111111111111111111111111111111111111111"
 			     "c420" "2222222222222222222222222222222222222222222222222222222222222222"
 			     "91a2626b" "40"
@@ -390,45 +441,113 @@ int main(void)
 	ASSERT_STREQ(m.error.text, "bye");
 	free(p);
 
-	TEST_START("ENTRIES round-trips with and without bodies");
+	TEST_START("ENTRIES of one entry encodes to the pinned layout and run bytes");
 	{
-		uint8_t env[100], sig[64], body[300];
-		struct wire_entry e[2] = { { env, 100, sig, body, 300 },
-					   { env, 50, sig, NULL, 0 } };
-		memset(env, 7, sizeof(env));
-		memset(sig, 8, sizeof(sig));
-		memset(body, 9, sizeof(body));
+		struct rf_feed f;
+		char hx[1024];
+		uint8_t fk[32];
+		struct run_head h;
+		rf_init(&f);
+		ASSERT_OK(run_head_of(&f.v[2], &h));
+		run_head_feed_key(&h, fk);
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_entries_begin(&w, key, 2));
-		ASSERT_OK(wire_put_entry(&w, &e[0]));
-		ASSERT_OK(wire_put_entry(&w, &e[1]));
-		ASSERT_OK(wire_put_entries_end(&w, 0));
+		ASSERT_OK(wire_put_entries(&w, fk, NULL, &f.v[2], 1, 0, NULL));
 		p = take(&w, &n);
-		ASSERT_OK(decode(p, n));
-		ASSERT_EQ(m.entries.n, 2);
+		/* [5, key, codec 1, run: bin8, last false]; the zstd frame
+		 * itself may differ between zstd versions: pinned is what
+		 * it holds */
+		ASSERT_TRUE(n > 40 && n < 290);
+		sodium_bin2hex(hx, sizeof(hx), p, 37);
+		ASSERT_STREQ(hx, "9505c4203434f79b3e5b44b71641f5f5a21820be76e44a493d0ece0a5eeaa902d19dcf0501");
+		ASSERT_EQ(p[37], 0xc4);
+		ASSERT_EQ(p[38], n - 40);
+		ASSERT_EQ(p[n - 1], 0xc2);
+		{
+			uint8_t raw[512];
+			size_t rl;
+			ASSERT_OK(zst_size(p + 39, n - 40, sizeof(raw), &rl));
+			ASSERT_OK(zst_decompress(p + 39, n - 40, raw, rl));
+			sodium_bin2hex(hx, sizeof(hx), raw, rl);
+			ASSERT_STREQ(hx,
+				/* [network, author, "bk/bt", first seq 3, prev, */
+				"96" "c420" "2222222222222222222222222222222222222222222222222222222222222222"
+				"c420" "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+				"a5626b2f6274" "03"
+				"c420" "abf598c9ffa4ad8cec6cbd494adbf0392f8715f1a6ae9772c0906050780b6e01"
+				/* [[1, hlc, delete, collection, "HP-2", [], sig, nil]]] */
+				"91" "98" "01" "cf018bcfe56fd00000" "02"
+				"ae6865616c74685f70726f66696c65" "a448502d32" "90"
+				"c440" "0f3b24cdf55c4eada8a89802640ff67216bb5222933702e621c65083748c96a0"
+				"e313f3983330cae44667024588c7bd7ad05c204e25bfdef8eb159679130ea403"
+				"c0");
+		}
+		decode_keep(p, n, &ed);
+		ASSERT_EQ(m.entries.codec, WIRE_CODEC_ZSTD);
+		ASSERT_EQ(m.entries.n, 1);
+		ASSERT_MEMEQ(m.entries.v[0].env, f.v[2].env, f.v[2].env_len);
+		mp_doc_close(&ed);
+		free(p);
+		rf_free(&f);
+	}
+
+	TEST_START("ENTRIES round-trips compressed, with and without bodies, to the signed envelopes");
+	{
+		struct rf_feed f;
+		struct run_stats st = { 0 };
+		uint8_t fk[32];
+		struct run_head h;
+		rf_init(&f);
+		for (int i = 0; i < 5; i++)
+			rf_add(&f, ENTRY_PUT, "HP-3", "Nong Thi Hoa", 1);
+		f.v[4].body = NULL; /* withheld (erased) */
+		f.v[4].body_len = 0;
+		ASSERT_OK(run_head_of(&f.v[0], &h));
+		run_head_feed_key(&h, fk);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_entries(&w, fk, NULL, f.v, f.n, 0, &st));
+		ASSERT_EQ(st.compact, f.n);
+		p = take(&w, &n);
+		decode_keep(p, n, &ed);
+		ASSERT_EQ(m.entries.codec, WIRE_CODEC_ZSTD);
+		ASSERT_EQ(m.entries.n, f.n);
 		ASSERT_EQ(m.entries.last, 0);
-		ASSERT_EQ(m.entries.v[0].body_len, 300);
-		ASSERT_TRUE(m.entries.v[1].body == NULL);
-		ASSERT_EQ(m.entries.v[1].env_len, 50);
+		for (size_t i = 0; i < f.n; i++) {
+			ASSERT_EQ(m.entries.v[i].env_len, f.v[i].env_len);
+			ASSERT_MEMEQ(m.entries.v[i].env, f.v[i].env,
+				     f.v[i].env_len);
+			ASSERT_MEMEQ(m.entries.v[i].sig, f.v[i].sig, 64);
+			ASSERT_EQ(m.entries.v[i].body_len, f.v[i].body_len);
+		}
+		ASSERT_TRUE(m.entries.v[4].body == NULL);
+		mp_doc_close(&ed);
 		/* a held message can still be made the batch's last */
 		wire_entries_set_last(p, n, 1);
 		ASSERT_OK(decode(p, n));
 		ASSERT_EQ(m.entries.last, 1);
-		ASSERT_EQ(m.entries.n, 2);
+		ASSERT_EQ(m.entries.n, f.n);
 		free(p);
+
+		TEST_START("ENTRIES whose run is of another feed than its key is EFORMAT");
+		fk[0] ^= 1;
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_entries(&w, fk, NULL, f.v, 2, 1, NULL));
+		p = take(&w, &n);
+		ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "not of ENTRIES.key") != NULL);
+		free(p);
+		rf_free(&f);
 	}
 
 	TEST_START("an empty ENTRIES only closes a batch");
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_entries_begin(&w, key, 0));
-	ASSERT_OK(wire_put_entries_end(&w, 1));
+	ASSERT_OK(wire_put_entries(&w, key, NULL, NULL, 0, 1, NULL));
 	p = take(&w, &n);
 	ASSERT_OK(decode(p, n));
 	ASSERT_EQ(m.entries.n, 0);
 	ASSERT_EQ(m.entries.last, 1);
 	wire_entries_set_last(p, n, 0);
 	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
-	ASSERT_TRUE(strstr(why, "ENTRIES.batch is empty") != NULL);
+	ASSERT_TRUE(strstr(why, "ENTRIES.run is empty") != NULL);
 	free(p);
 
 	TEST_START("ACK and HELLO grant at least one entry");
@@ -457,7 +576,8 @@ int main(void)
 	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, 1, 1, key2x, key2x,
 				 CERT_CHAIN_MAX_BYTES + 1),
 		  HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_entries_begin(&w, key, WIRE_MAX_BATCH + 1),
+	ASSERT_EQ(wire_put_entries(&w, key, NULL, NULL, WIRE_MAX_BATCH + 1, 1,
+				   NULL),
 		  HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_ack(&w, WIRE_MAX_CREDIT + 1, 1), HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_ack(&w, 1, WIRE_MAX_CREDIT + 1), HAMLET_ETOOBIG);
@@ -479,13 +599,23 @@ int main(void)
 	ASSERT_EQ(decode_built(b_want_neg_seq), HAMLET_ETYPE);
 	ASSERT_TRUE(strstr(why, "WANT.seq") != NULL);
 
-	TEST_START("a batch over WIRE_MAX_BATCH is ETOOBIG naming ENTRIES.batch");
+	TEST_START("a batch over WIRE_MAX_BATCH is ETOOBIG naming the run");
 	ASSERT_EQ(decode_built(b_entries_big), HAMLET_ETOOBIG);
-	ASSERT_TRUE(strstr(why, "ENTRIES.batch") != NULL);
+	ASSERT_TRUE(strstr(why, "run.entries is not an array of at most 256") != NULL);
 
 	TEST_START("a 63-byte signature is EFORMAT naming the entry");
 	ASSERT_EQ(decode_built(b_entries_short_sig), HAMLET_EFORMAT);
-	ASSERT_TRUE(strstr(why, "ENTRIES.batch[0].sig") != NULL);
+	ASSERT_TRUE(strstr(why, "run entry 0: sig") != NULL);
+
+	TEST_START("a compressed run declaring more than WIRE_MAX_MSG is ETOOBIG, never allocated");
+	ASSERT_EQ(decode_built(b_entries_bomb), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "declaring at most") != NULL);
+
+	TEST_START("codec 1 with bytes that are no zstd frame is EFORMAT; codec 2 is ETOOBIG");
+	ASSERT_EQ(decode_built(b_entries_not_zstd), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "ENTRIES.run is not one zstd frame") != NULL);
+	ASSERT_EQ(decode_built(b_entries_codec2), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "ENTRIES.codec") != NULL);
 
 	TEST_START("another protocol version is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_version), HAMLET_EVERSION);
@@ -506,7 +636,7 @@ int main(void)
 
 	TEST_START("version 2's HELLO is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
-	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 3") != NULL);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 4") != NULL);
 
 	TEST_START("TRUST_HAVE, TRUST_IDS and TRUST_ITEMS encode to the pinned bytes");
 	{

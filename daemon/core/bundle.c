@@ -153,44 +153,53 @@ static int feed_first_seq(struct store_txn *t, const struct log_feed *f,
 	return 0;
 }
 
-/* Write feed f's entries from seq from to its head, with their bodies. */
+/* Write feed f's entries from seq from to its head, with their bodies,
+ * in run frames of BUNDLE_RUN_ENTRIES entries or BUNDLE_RUN_BYTES. */
 static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		      const struct log_feed *f, uint64_t from, const char *path,
 		      struct bundle_create_result *res, char *why,
 		      size_t whylen)
 {
+	struct run_entry v[BUNDLE_RUN_ENTRIES];
+	size_t n = 0, bytes = 0;
 	int r;
 
 	for (uint64_t seq = from; seq <= f->seq; seq++) {
-		const uint8_t *env, *sig, *body = NULL;
-		size_t env_len, body_len = 0;
+		struct run_entry *x = &v[n];
 		struct entry e;
-		if ((r = log_entry_get(t, f->key, seq, &env, &env_len,
-				       &sig)) < 0 ||
-		    (r = entry_decode(env, env_len, &e, NULL)) < 0) {
+		if ((r = log_entry_get(t, f->key, seq, &x->env, &x->env_len,
+				       &x->sig)) < 0 ||
+		    (r = entry_decode(x->env, x->env_len, &e, NULL)) < 0) {
 			snprintf(why, whylen,
 				 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
 				 f->scope, (unsigned long long)seq,
 				 hamlet_strerror(r));
 			return r;
 		}
+		x->body = NULL;
+		x->body_len = 0;
 		if (e.has_body) {
 			uint8_t id[ENTRY_ID_LEN];
-			entry_id(env, env_len, id);
-			r = log_body_get(t, id, &body, &body_len);
+			entry_id(x->env, x->env_len, id);
+			r = log_body_get(t, id, &x->body, &x->body_len);
 			if (r == HAMLET_ENOTFOUND)
-				body = NULL;
+				x->body = NULL;
 			else if (r < 0)
 				return r;
 		}
-		if ((r = bundle_writer_add(w, env, env_len, sig, body,
-					   body_len)) < 0) {
+		res->entries++;
+		res->body_bytes += x->body_len;
+		bytes += x->env_len + ENTRY_SIG_LEN + x->body_len;
+		if (++n < BUNDLE_RUN_ENTRIES && bytes < BUNDLE_RUN_BYTES &&
+		    seq < f->seq)
+			continue;
+		if ((r = bundle_writer_add_run(w, v, n, &res->runs)) < 0) {
 			snprintf(why, whylen, "cannot write %s: %s", path,
 				 hamlet_strerror(r));
 			return r;
 		}
-		res->entries++;
-		res->body_bytes += body_len;
+		n = 0;
+		bytes = 0;
 	}
 	if (from <= f->seq)
 		res->feeds++;
@@ -715,6 +724,90 @@ static void walk_trailer(struct bundle_report *rep,
 			     bundle_trailer_state_text(rep->trailer));
 }
 
+/* What the entries of a batch point into: run frames' decompressed
+ * bytes and rebuilt envelopes, freed once the batch is handed over. */
+struct walk_owned {
+	void **v;
+	size_t n, cap;
+};
+
+static int owned_add(struct walk_owned *o, void *p)
+{
+	if (!p)
+		return 0;
+	if (o->n == o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 64;
+		void **q = realloc(o->v, nc * sizeof(*q));
+		if (!q) {
+			free(p);
+			return -ENOMEM;
+		}
+		o->v = q;
+		o->cap = nc;
+	}
+	o->v[o->n++] = p;
+	return 0;
+}
+
+static void owned_free(struct walk_owned *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->v[i]);
+	o->n = 0;
+}
+
+/* Hand in[0..*nb) to the walk's batch callback, then free what they
+ * pointed into. */
+static int walk_flush(struct walk *wk, const struct log_in *in,
+		      const size_t *offs, size_t *nb, struct walk_owned *own)
+{
+	int r = *nb ? wk->batch(wk, in, offs, *nb) : 0;
+	*nb = 0;
+	owned_free(own);
+	return r;
+}
+
+/* A run frame: its entries join the batch, or it is reported damaged
+ * and the reader resyncs after its start. */
+static int walk_run(struct walk *wk, struct bundle_reader *rd,
+		    const struct bundle_frame *fr, struct bundle_run *run,
+		    struct log_in *in, size_t *offs, size_t *nb,
+		    struct walk_owned *own)
+{
+	struct bundle_report *rep = wk->rep;
+	char rwhy[200];
+	int r;
+
+	if (*nb + BUNDLE_MAX_RUN_ENTRIES > BATCH &&
+	    (r = walk_flush(wk, in, offs, nb, own)) < 0)
+		return r;
+	if ((r = bundle_run_parse(fr->payload, fr->len, run, rwhy,
+				  sizeof(rwhy))) < 0) {
+		if (r == -ENOMEM)
+			return r;
+		rep->damaged_frames++;
+		problems_add(&rep->problems, "damaged",
+			     "run frame at byte %zu is damaged (%s: %s)",
+			     fr->offset, hamlet_strerror(r), rwhy);
+		bundle_reader_resync_from(rd, fr->offset);
+		return 0;
+	}
+	rep->entries += run->n;
+	for (size_t i = 0; i < run->n; i++) {
+		const struct run_entry *x = &run->v[i];
+		in[*nb] = (struct log_in){ x->env, x->env_len, x->sig, x->body,
+					   x->body_len };
+		offs[(*nb)++] = fr->offset;
+	}
+	r = owned_add(own, run->raw);
+	if (owned_add(own, run->envs) < 0)
+		r = -ENOMEM;
+	run->raw = run->envs = NULL;
+	if (r == 0 && *nb == BATCH)
+		r = walk_flush(wk, in, offs, nb, own);
+	return r;
+}
+
 static int walk_file(const char *path, struct walk *wk)
 {
 	struct bundle_report *rep = wk->rep;
@@ -725,6 +818,8 @@ static int walk_file(const char *path, struct walk *wk)
 	struct trustset_item titems[TRUST_BATCH];
 	size_t toffs[TRUST_BATCH];
 	struct walk_buf buf = { 0 };
+	struct walk_owned own = { 0 };
+	struct bundle_run *run = NULL;
 	const uint8_t *map;
 	size_t len;
 	int r, seen_trailer = 0;
@@ -737,7 +832,8 @@ static int walk_file(const char *path, struct walk *wk)
 	len = buf.len;
 	in = malloc(BATCH * sizeof(*in));
 	offs = malloc(BATCH * sizeof(*offs));
-	if (!in || !offs) {
+	run = malloc(sizeof(*run));
+	if (!in || !offs || !run) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -795,11 +891,16 @@ static int walk_file(const char *path, struct walk *wk)
 		nt = 0;
 		if (fr.type == BUNDLE_FRAME_TRAILER) {
 			/* flush pending entries first: their reports come in order */
-			if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
+			if ((r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 				goto out;
-			nb = 0;
 			seen_trailer = 1;
 			walk_trailer(rep, &fr, map);
+			continue;
+		}
+		if (fr.type == BUNDLE_FRAME_RUN) {
+			if ((r = walk_run(wk, &rd, &fr, run, in, offs, &nb,
+					  &own)) < 0)
+				goto out;
 			continue;
 		}
 		/* an entry */
@@ -817,21 +918,21 @@ static int walk_file(const char *path, struct walk *wk)
 		in[nb] = (struct log_in){ be.env, be.env_len, be.sig, be.body,
 					  be.body_len };
 		offs[nb++] = fr.offset;
-		if (nb == BATCH) {
-			if ((r = wk->batch(wk, in, offs, nb)) < 0)
-				goto out;
-			nb = 0;
-		}
+		if (nb == BATCH && (r = walk_flush(wk, in, offs, &nb, &own)) < 0)
+			goto out;
 	}
 	if (nt && wk->trust && (r = wk->trust(wk, titems, toffs, nt)) < 0)
 		goto out;
-	if (nb && (r = wk->batch(wk, in, offs, nb)) < 0)
+	if ((r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 		goto out;
 	if (!seen_trailer)
 		problems_add(&rep->problems, "trailer", "%s",
 			     bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
 	r = 0;
 out:
+	owned_free(&own);
+	free(own.v);
+	free(run);
 	free(in);
 	free(offs);
 	walk_buf_close(&buf);

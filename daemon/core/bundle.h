@@ -23,6 +23,7 @@ struct bundle_create_opts {
 struct bundle_create_result {
 	uint64_t feeds, entries, bytes, body_bytes;
 	uint64_t trust_items; /* certificates, revocations, fork proofs */
+	struct run_stats runs; /* entries written compact and whole */
 	int sealed;
 	uint8_t sealed_to[32];
 	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */

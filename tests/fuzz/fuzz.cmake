@@ -27,6 +27,8 @@ endfunction()
 
 hamlet_fuzz(entry LIBS hamlet_core)
 hamlet_fuzz(bundle LIBS hamlet_core)
+# a bundle's run frame: zstd bounded, compact entries rebuilt (as ENTRIES)
+hamlet_fuzz(run LIBS hamlet_proto)
 # sealed bundles opened with a fixed recipient key
 hamlet_fuzz(seal LIBS hamlet_proto)
 if(TARGET hamlet_wire)

@@ -24,12 +24,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		struct bundle_entry e;
 		struct bundle_trailer t;
+		static struct bundle_run run;
+		char why[200];
 		if (fr.type == BUNDLE_FRAME_HEADER)
 			bundle_header_parse(fr.payload, fr.len, &h);
 		else if (fr.type == BUNDLE_FRAME_ENTRY &&
 			 bundle_entry_parse(fr.payload, fr.len, &e) < 0)
 			bundle_reader_resync_from(&rd, fr.offset);
-		else if (fr.type == BUNDLE_FRAME_TRAILER &&
+		else if (fr.type == BUNDLE_FRAME_RUN) {
+			if (bundle_run_parse(fr.payload, fr.len, &run, why,
+					     sizeof(why)) == 0)
+				bundle_run_release(&run);
+			else
+				bundle_reader_resync_from(&rd, fr.offset);
+		} else if (fr.type == BUNDLE_FRAME_TRAILER &&
 			 bundle_trailer_parse(fr.payload, fr.len, &t) == 0)
 			bundle_trailer_verify(&t, h.creator);
 	}

@@ -1,9 +1,11 @@
 /*
  * The seed of the bundle targets: a bundle of two entries (one with a
- * body), plain or sealed to seal_to, written through the real writer.
+ * body) and a run of three, plain or sealed to seal_to, written through
+ * the real writer.
  */
 #ifndef HAMLET_FUZZ_BUNDLE_SEED_H
 #define HAMLET_FUZZ_BUNDLE_SEED_H
+#include "../run_fixture.h"
 #include "bundle_format.h"
 
 #include <sodium.h>
@@ -33,6 +35,14 @@ static inline size_t fuzz_bundle_seed(const uint8_t *seal_to,
 		exit(1);
 	bundle_writer_add(w, env, sizeof(env), sig, (const uint8_t *)"body", 4);
 	bundle_writer_add(w, env, sizeof(env), sig, NULL, 0);
+	{
+		struct rf_feed f;
+		(void)testlib_failures;
+		(void)testlib_case;
+		rf_init(&f);
+		bundle_writer_add_run(w, f.v, f.n, NULL);
+		rf_free(&f);
+	}
 	if (bundle_writer_finish(w, sk) < 0)
 		exit(1);
 	FILE *f = fopen(path, "rb");

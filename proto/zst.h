@@ -1,0 +1,41 @@
+/*
+ * zst: zstd compression of wire messages and bundle runs, with the
+ * decompressed size bounded before anything is allocated (proto/SPEC.md
+ * §2 "Entry runs" and §5.3 ENTRIES).
+ *
+ * A compressed payload is exactly one zstd frame that declares its
+ * content size. A reader asks zst_size() first: a frame that declares no
+ * size, declares more than the caller's bound, or is followed by other
+ * bytes is refused there, so a hostile size is never allocated; then
+ * zst_decompress() into a buffer of exactly that size refuses a frame
+ * whose actual content is larger or smaller than declared.
+ */
+#ifndef HAMLET_ZST_H
+#define HAMLET_ZST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZST_LEVEL 3
+
+/*
+ * Compress in[0..n) at ZST_LEVEL into a new buffer (*ret, free() it),
+ * with its content size and checksum in the frame. 0 or -ENOMEM.
+ */
+int zst_compress(const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_len);
+
+/*
+ * The content size that the frame in[0..n) declares, when it is at most
+ * max. HAMLET_EFORMAT: not one whole zstd frame (or bytes after it, or
+ * no declared size); HAMLET_ETOOBIG: it declares more than max.
+ */
+int zst_size(const uint8_t *in, size_t n, size_t max, size_t *ret_size);
+
+/*
+ * Decompress the frame in[0..n) into out[0..size), size being what
+ * zst_size() returned. HAMLET_EFORMAT when the frame is damaged (its
+ * checksum fails) or its content is not exactly size bytes.
+ */
+int zst_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t size);
+
+#endif
