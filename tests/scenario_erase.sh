@@ -82,8 +82,16 @@ refuse "HP-E1 cannot be written again" 4 "erased" \
 
 # --- bundles after the erasure ---------------------------------------------
 check "C1 makes a bundle for X after the erasure" N C1 bundle create --for "$T/X.sum" "$T/after.bundle"
-check "an unsealed bundle of everything C1 holds, made now, lacks the marker" bash -c "'$H' --home '$T/C1' bundle create --unsealed '$T/after-plain.bundle' >/dev/null && ! grep -qaF ERASEMEzq '$T/after-plain.bundle'"
-check "and still carries the profile to keep" grep -qaF KEEPMEzq "$T/after-plain.bundle"
+# what a bundle made now carries, read back by a node that never held
+# anything (bundles are compressed: their raw bytes prove nothing)
+check "Y joins (province scope, no daemon)" N Y init --network "$T/bk.network" --name y --scope bk
+check "the root certifies Y" issue Y province bk --root-key "$ROOT"
+check "Y writes a summary" N Y summary --out "$T/Y.sum"
+check "C1 makes a bundle for Y after the erasure" N C1 bundle create --for "$T/Y.sum" "$T/after-y.bundle"
+check "Y imports it" N Y bundle import "$T/after-y.bundle"
+check "it carried no erased body: the marker is in none of Y's files" not_in_state Y ERASEMEzq
+check "it carried the profile to keep" bash -c "'$H' --home '$T/Y' get health_profile HP-K1 | grep -q KEEPMEzq"
+check "and the erasure: Y shows HP-E1 erased" bash -c "'$H' --home '$T/Y' get health_profile HP-E1 | grep -q 'is erased'"
 check "the old bundle (made before) imports into P" N P bundle import "$T/before-p.bundle"
 check "and brings no erased body back into P's state" not_in_state P ERASEMEzq
 check "P: HP-E1 is still erased" bash -c "'$H' --home '$T/P' get health_profile HP-E1 --json | grep -q '\"erased\": true'"
