@@ -559,8 +559,8 @@ int store_get(struct store_txn *t, enum store_table tab, const void *key,
 int store_get_u64(struct store_txn *t, enum store_table tab, const void *key,
 		  size_t klen, uint64_t *ret)
 {
-	const void *v;
-	size_t vl;
+	const void *v = NULL;
+	size_t vl = 0;
 	int r = store_get(t, tab, key, klen, &v, &vl);
 	*ret = 0;
 	if (r < 0)
