@@ -311,6 +311,50 @@ static void usage(FILE *f)
 		"       hamletd --version | --help\n");
 }
 
+/* --help: the usage, then what a new operator needs to start. */
+static void help(void)
+{
+	usage(stdout);
+	fputs("\n"
+	      "hamletd keeps this node's records in step with its peers: it dials\n"
+	      "the peers it is given, accepts the ones that dial it, and exchanges\n"
+	      "what each side may read. It is the node's only writer while it runs;\n"
+	      "the hamlet command talks to it through its socket.\n"
+	      "\n"
+	      "  --home DIR         the node's directory, made by hamlet init\n"
+	      "  --config FILE      settings (INI, below); flags override it\n"
+	      "  --listen HOST:PORT accept peers here (omit: only dial out)\n"
+	      "  --peer HOST:PORT   a peer to dial; repeat for more\n"
+	      "  --socket PATH      the local socket (default HOME/hamletd.sock)\n"
+	      "  --http HOST:PORT   the HTTP/JSON API (off unless set; docs/api.md)\n"
+	      "  --verbose          log each session and batch\n"
+	      "\n"
+	      "Scopes are places, province/district/commune/village, such as\n"
+	      "bk/bach-thong/quang-thuan. A node replicates only what its\n"
+	      "certificate lets it read (hamlet cert install), and, with scopes =,\n"
+	      "only the prefixes it names. Peers are the nodes it syncs with: a\n"
+	      "village dials its commune, a commune its province.\n"
+	      "\n"
+	      "Example config file (/etc/hamlet/hamletd.conf):\n"
+	      "\n"
+	      "  [node]\n"
+	      "  home   = /var/lib/hamlet\n"
+	      "  listen = 0.0.0.0:7450\n"
+	      "  peers  = commune.example:7450\n"
+	      "  scopes = bk/bach-thong\n"
+	      "\n"
+	      "  [limits]\n"
+	      "  max_peers = 64\n"
+	      "\n"
+	      "  [http]\n"
+	      "  listen = 127.0.0.1:8080\n"
+	      "\n"
+	      "Then: hamletd --config /etc/hamlet/hamletd.conf, or the systemd unit\n"
+	      "(systemd/hamletd.service). hamlet status shows its peers; docs/hamletd.md\n"
+	      "lists every setting.\n",
+	      stdout);
+}
+
 int config_from_args(int argc, char **argv, struct config *c, char *why,
 		     size_t whylen)
 {
@@ -352,7 +396,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 				return -EINVAL;
 			}
 			break;
-		case 'H': usage(stdout); return 1;
+		case 'H': help(); return 1;
 		case 'V': printf("hamletd %s\n", HAMLET_VERSION); return 1;
 		default:
 			usage(stderr);
