@@ -1,5 +1,6 @@
 /*
- * hamlet import COLLECTION --format csv|ndjson [--scope SCOPE] FILE|-
+ * hamlet import COLLECTION --format csv|ndjson [--delimiter ,|;]
+ *               [--scope SCOPE] FILE|-
  *
  * All or nothing, as far as can be known before writing. The first pass
  * reads every row and checks it on its own (the columns, the id, each
@@ -289,7 +290,7 @@ static int refuse_file(const struct importer *im)
 
 int cmd_import(int argc, char **argv)
 {
-	const char *format = NULL, *scope = NULL, *path;
+	const char *format = NULL, *scope = NULL, *delim = NULL, *path;
 	struct importer im = { 0 };
 	struct outcome res = { 0 };
 	struct node *n = NULL;
@@ -300,6 +301,7 @@ int cmd_import(int argc, char **argv)
 	const struct cli_opt opts[] = {
 		{ "--format", &format, NULL },
 		{ "--scope", &scope, NULL },
+		{ "--delimiter", &delim, NULL },
 		{ NULL, NULL, NULL },
 	};
 
@@ -322,6 +324,14 @@ int cmd_import(int argc, char **argv)
 				  format);
 		goto out;
 	}
+	if (delim && (strcmp(format, "csv") != 0 ||
+		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0))) {
+		r = cli_usage_err("import",
+				  "--delimiter takes ',' or ';' (quoted: --delimiter ';'), with --format csv");
+		goto out;
+	}
+	if (delim)
+		im.delim = delim[0];
 	if (!(im.s = cli_schema(pos[0]))) {
 		r = HAMLET_ECOLLECTION;
 		goto out;

@@ -5,6 +5,7 @@
 #include "import_read.h"
 
 #include "entry.h"
+#include "import_map.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -102,8 +103,6 @@ static void csv_header(struct importer *im)
 	for (size_t i = 0; i < im->ncells; i++) {
 		char *name = im->cells[i];
 		int fi;
-		if (i == 0 && name && strncmp(name, "\xef\xbb\xbf", 3) == 0)
-			memmove(name, name + 3, strlen(name + 3) + 1); /* BOM */
 		if (!name || !name[0]) {
 			import_err(im, 1,
 				"column %zu of the header is empty; the first row must name every column",
@@ -111,16 +110,23 @@ static void csv_header(struct importer *im)
 			im->fatal = 1;
 			return;
 		}
-		if (strcmp(name, "id") == 0) {
-			fi = -1;
+		fi = import_map_column(s, name);
+		if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
-				import_err(im, 1, "column id appears twice");
+				import_err(im, 1, "column id appears twice (\"%.64s\")",
+					   name);
 				im->fatal = 1;
 				return;
 			}
 			idcol = (int)i;
-		} else if ((fi = schema_field_index(s, name,
-						    strlen(name))) < 0) {
+		} else if (fi == IMPORT_MAP_UNKNOWN && strpbrk(name, ",;")) {
+			import_err(im, 1,
+				"unknown column \"%.64s\": the columns seem separated by '%c', not '%c'; use --delimiter '%c'",
+				name, strchr(name, ';') ? ';' : ',', im->delim,
+				strchr(name, ';') ? ';' : ',');
+			im->fatal = 1;
+			return;
+		} else if (fi == IMPORT_MAP_UNKNOWN) {
 			char list[512] = "id";
 			for (size_t k = 0; k < s->nfields; k++) {
 				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
@@ -128,14 +134,15 @@ static void csv_header(struct importer *im)
 					sizeof(list) - strlen(list) - 1);
 			}
 			import_err(im, 1,
-				"unknown column \"%.64s\"; the columns of %s are: %s",
+				"unknown column \"%.64s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)",
 				name, s->name, list);
 			im->fatal = 1;
 			return;
 		}
 		for (size_t k = 0; k < i && fi >= 0; k++) {
 			if (im->col[k] == fi) {
-				import_err(im, 1, "column %s appears twice", name);
+				import_err(im, 1, "column %s appears twice (\"%.64s\")",
+					   s->fields[fi].name, name);
 				im->fatal = 1;
 				return;
 			}
@@ -155,7 +162,7 @@ static void csv_row(struct importer *im)
 	unsigned long where = im->rowno;
 	const char *id = NULL;
 	json_t *obj;
-	int empty = 1;
+	int empty = 1, bad = 0;
 
 	for (size_t i = 0; i < im->ncells; i++)
 		if (im->cells[i] && im->cells[i][0])
@@ -174,6 +181,7 @@ static void csv_row(struct importer *im)
 	for (size_t i = 0; i < im->ncells; i++) {
 		const char *cell = im->cells[i];
 		const struct schema_field *f;
+		char why[512], iso[16];
 		json_t *v = NULL;
 
 		if (im->col[i] < 0) {
@@ -192,7 +200,8 @@ static void csv_row(struct importer *im)
 				import_err(im, where,
 					"%s: \"%.40s\" is not a whole number; write digits only, like 1500000",
 					f->name, cell);
-				goto out;
+				bad = 1;
+				continue;
 			}
 			v = json_integer(x);
 		} else if (f->type == FT_MAP) {
@@ -202,21 +211,32 @@ static void csv_row(struct importer *im)
 				import_err(im, where,
 					"%s: invalid JSON at column %d: %s; the cell must hold an object like {\"note\":\"...\"}",
 					f->name, e.column, e.text);
-				goto out;
+				bad = 1;
+				continue;
 			}
+		} else if (import_map_excel_number(f, cell, why, sizeof(why))) {
+			import_err(im, where, "%s", why);
+			bad = 1;
+			continue;
+		} else if (f->type == FT_ENUM && import_map_enum(f, cell)) {
+			v = json_string(import_map_enum(f, cell));
+		} else if (import_map_date(f->type, cell, iso)) {
+			v = json_string(iso);
 		} else if (!(v = json_string(cell))) {
 			import_err(im, where,
 				"%s: the text is not UTF-8; save the file as UTF-8 (CSV UTF-8 in a spreadsheet)",
 				f->name);
-			goto out;
+			bad = 1;
+			continue;
 		}
 		json_object_set_new(obj, f->name, v);
 	}
 	if (!id || !id[0]) {
-		import_err(im, where, "the id cell is empty");
+		import_err(im, where, "the id cell is empty; give each row a record id, like HP-17");
 		goto out;
 	}
-	take_record(im, where, id, obj, NULL);
+	if (!bad)
+		take_record(im, where, id, obj, NULL);
 out:
 	json_decref(obj);
 }
@@ -260,18 +280,50 @@ static void csv_cb_row(int term, void *data)
 	im->ncells = 0;
 }
 
+/*
+ * The delimiter of a file whose first line (the header) is at buf: ';'
+ * when the line holds more semicolons than commas outside quotes (Excel
+ * in a locale whose decimal mark is the comma, as Vietnamese), else ','.
+ */
+static char header_delim(const char *buf, size_t n)
+{
+	size_t commas = 0, semis = 0;
+	int quoted = 0;
+
+	for (size_t i = 0; i < n && (quoted || buf[i] != '\n'); i++) {
+		if (buf[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && buf[i] == ',')
+			commas++;
+		else if (!quoted && buf[i] == ';')
+			semis++;
+	}
+	return semis > commas ? ';' : ',';
+}
+
 int import_read_csv(struct importer *im, FILE *f, const char *path)
 {
 	struct csv_parser p;
 	char buf[65536];
 	size_t got;
-	int r = 0;
+	int r = 0, first = 1;
 
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
 		return -ENOMEM;
 	while (!im->fatal && (got = fread(buf, 1, sizeof(buf), f)) > 0) {
-		size_t used = csv_parse(&p, buf, got, csv_cb_cell, csv_cb_row,
-					im);
+		char *at = buf;
+		size_t used;
+		if (first) {
+			first = 0;
+			if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+				at += 3; /* the BOM Excel writes: not data */
+				got -= 3;
+			}
+			if (!im->delim)
+				im->delim = header_delim(at, got);
+			csv_set_delim(&p, (unsigned char)im->delim);
+		}
+		used = csv_parse(&p, at, got, csv_cb_cell, csv_cb_row, im);
 		if (used != got) {
 			import_err(im, im->rowno + 1,
 				"not valid CSV (%s): a quote (\") inside a cell must be doubled, and a quoted cell must end with a quote",

@@ -122,10 +122,13 @@ static const struct cli_option_help conflicts_opts[] = {
 };
 
 static const char *const import_syn[] = {
-	"import COLLECTION --format csv|ndjson [--scope SCOPE] FILE|-", NULL
+	"import COLLECTION --format csv|ndjson [--delimiter ,|;] [--scope SCOPE] FILE|-",
+	NULL
 };
 static const struct cli_option_help import_opts[] = {
 	{ "--format csv|ndjson", "the format of FILE (required)" },
+	{ "--delimiter ,|;",
+	  "the CSV delimiter (default: the one the header line uses most)" },
 	{ "--scope SCOPE",
 	  "write the entries under this scope instead of the node's own" },
 	{ NULL, NULL },
@@ -423,6 +426,19 @@ const struct cli_command cli_commands[] = {
 	  "as in a spreadsheet: the header is row 1. NDJSON: one JSON object\n"
 	  "per line with \"id\" and the fields, as for put.\n"
 	  "\n"
+	  "CSV as Excel saves it is read as it is: a UTF-8 BOM is skipped;\n"
+	  "';' or ',' between cells, taken from the header line (or\n"
+	  "--delimiter); dates as dd/mm/yyyy (months mm/yyyy) become\n"
+	  "YYYY-MM-DD; column names match case- and diacritics-insensitively,\n"
+	  "in English or Vietnamese (\"Họ tên\" full_name, \"Ngày sinh\"\n"
+	  "birth_date, \"Giới tính\" sex, \"Mã định danh\" or \"Số CCCD\"\n"
+	  "person_id (beneficiary_id, applicant_id), \"Số thẻ BHYT\"\n"
+	  "insurance_no, \"Thôn\" or \"Bản\" village, \"Số điện thoại\" phone,\n"
+	  "\"Mã bản ghi\" id; the full table is in the operator guide); sex\n"
+	  "takes nam, nữ, khác. An ID number that Excel stripped of its\n"
+	  "leading zeros (11 digits where 12 are needed) is named with the\n"
+	  "fix: format the column as Text in Excel and type the ID again.\n"
+	  "\n"
 	  "Every row is checked before anything is written: on its own (the\n"
 	  "columns, the id, the values), against the other rows (a file may\n"
 	  "hold each record once: a repeated id is named with the row that\n"
@@ -441,7 +457,8 @@ const struct cli_command cli_commands[] = {
 	  "names the rows that were imported and where the rest begins (exit\n"
 	  "1 when some were).",
 	  import_opts,
-	  "hamlet import health_profile --format csv na-pai-profiles.csv" },
+	  "hamlet import health_profile --format csv na-pai-profiles.csv\n"
+	  "hamlet import health_profile --format csv --delimiter ';' ho-so-na-pai.csv" },
 	{ "export", cmd_export, "write every live record of a collection",
 	  export_syn,
 	  "Write the live (not deleted) records of COLLECTION to standard\n"

@@ -1,0 +1,186 @@
+/*
+ * import_map: Vietnamese column names and Excel's values (see
+ * import_map.h).
+ */
+#include "import_map.h"
+
+#include "vi_fold.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Vietnamese column names, folded (no marks, lower case, one space
+ * between words), and the fields each may name, tried in order: the
+ * first that the collection has is taken. A person's ID number is
+ * person_id in the health collections, beneficiary_id in payment and
+ * applicant_id in registration.
+ */
+static const struct {
+	const char *name;
+	const char *fields[3];
+} columns[] = {
+	{ "ma ban ghi", { "id" } },
+	{ "ho ten", { "full_name" } },
+	{ "ho va ten", { "full_name" } },
+	{ "ngay sinh", { "birth_date" } },
+	{ "gioi tinh", { "sex" } },
+	{ "ma dinh danh", { "person_id", "beneficiary_id", "applicant_id" } },
+	{ "ma dinh danh ca nhan", { "person_id", "beneficiary_id", "applicant_id" } },
+	{ "so dinh danh", { "person_id", "beneficiary_id", "applicant_id" } },
+	{ "so cccd", { "person_id", "beneficiary_id", "applicant_id" } },
+	{ "cccd", { "person_id", "beneficiary_id", "applicant_id" } },
+	{ "so the bhyt", { "insurance_no" } },
+	{ "ma the bhyt", { "insurance_no" } },
+	{ "the bhyt", { "insurance_no" } },
+	{ "thon", { "village" } },
+	{ "ban", { "village" } },
+	{ "thon ban", { "village" } },
+	{ "xom", { "village" } },
+	{ "so dien thoai", { "phone" } },
+	{ "dien thoai", { "phone" } },
+	{ "sdt", { "phone" } },
+	{ "dan toc", { "ethnicity" } },
+	{ "ma ho", { "household_id" } },
+	{ "ma ho gia dinh", { "household_id" } },
+	{ "nhom mau", { "blood_type" } },
+	{ "di ung", { "allergies" } },
+	{ "benh man tinh", { "chronic_conditions" } },
+	{ "loai", { "kind" } },
+	{ "ngay", { "date" } },
+	{ "ghi chu", { "note" } },
+	{ "chuong trinh", { "program" } },
+	{ "ky", { "period" } },
+	{ "ky chi tra", { "period" } },
+	{ "so tien", { "amount_vnd" } },
+	{ "trang thai", { "status" } },
+	{ "ma thu tuc", { "procedure_code" } },
+	{ "ngay nop", { "submitted_at" } },
+	{ "ngay hen tra", { "due_date" } },
+	{ "so ho so", { "dossier_no" } },
+};
+
+/* Enum values in Vietnamese, folded, by field name. */
+static const struct {
+	const char *field, *word, *value;
+} values[] = {
+	{ "sex", "nam", "male" },
+	{ "sex", "nu", "female" },
+	{ "sex", "khac", "other" },
+};
+
+static int field_of(const struct schema *s, const char *name)
+{
+	if (strcmp(name, "id") == 0)
+		return IMPORT_MAP_ID;
+	int fi = schema_field_index(s, name, strlen(name));
+	return fi >= 0 ? fi : IMPORT_MAP_UNKNOWN;
+}
+
+int import_map_column(const struct schema *s, const char *name)
+{
+	char key[128], own[128];
+
+	vi_fold_name(name, strlen(name), key, sizeof(key));
+	if (strcmp(key, "id") == 0)
+		return IMPORT_MAP_ID;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const char *f = s->fields[i].name;
+		vi_fold_name(f, strlen(f), own, sizeof(own));
+		if (strcmp(key, own) == 0)
+			return (int)i;
+	}
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		if (strcmp(key, columns[i].name) != 0)
+			continue;
+		for (size_t k = 0; k < 3 && columns[i].fields[k]; k++) {
+			int fi = field_of(s, columns[i].fields[k]);
+			if (fi != IMPORT_MAP_UNKNOWN)
+				return fi;
+		}
+	}
+	return IMPORT_MAP_UNKNOWN;
+}
+
+const char *import_map_enum(const struct schema_field *f, const char *cell)
+{
+	char key[64];
+
+	vi_fold_name(cell, strlen(cell), key, sizeof(key));
+	for (const char *const *p = f->values; p && *p; p++)
+		if (strcmp(key, *p) == 0)
+			return *p;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (strcmp(f->name, values[i].field) != 0 ||
+		    strcmp(key, values[i].word) != 0)
+			continue;
+		for (const char *const *p = f->values; p && *p; p++)
+			if (strcmp(values[i].value, *p) == 0)
+				return *p;
+	}
+	return NULL;
+}
+
+/* Digits at *s, at least 1 and at most max, into *ret; *s moved on. */
+static int take_digits(const char **s, int max, unsigned *ret)
+{
+	unsigned v = 0;
+	int k = 0;
+	while (k < max && isdigit((unsigned char)(*s)[k]))
+		v = v * 10 + (unsigned)((*s)[k++] - '0');
+	*s += k;
+	*ret = v;
+	return k;
+}
+
+static int is_sep(char c)
+{
+	return c == '/' || c == '-' || c == '.';
+}
+
+int import_map_date(enum field_type t, const char *cell, char out[16])
+{
+	const char *p = cell;
+	unsigned d = 0, m, y;
+
+	if (t == FT_DATE) {
+		if (!take_digits(&p, 2, &d) || !is_sep(*p++))
+			return 0;
+	} else if (t != FT_MONTH) {
+		return 0;
+	}
+	if (!take_digits(&p, 2, &m) || !is_sep(*p++) ||
+	    take_digits(&p, 4, &y) != 4 || *p)
+		return 0;
+	if (t == FT_DATE)
+		snprintf(out, 16, "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
+	else
+		snprintf(out, 16, "%04u-%02u", y % 10000, m % 100);
+	return 1;
+}
+
+int import_map_excel_number(const struct schema_field *f, const char *cell,
+			    char *why, size_t whylen)
+{
+	size_t n = strlen(cell);
+
+	if (!f->digits)
+		return 0;
+	if (strspn(cell, "0123456789") == n && n > 0 && (int)n < f->digits) {
+		snprintf(why, whylen,
+			 "%s: \"%s\" has %zu digits, %d are needed: Excel dropped the leading zero%s. Format the column as Text in Excel (Format Cells > Text), type the ID again with its %d leading zero%s, and save as CSV UTF-8",
+			 f->name, cell, n, f->digits,
+			 f->digits - (int)n > 1 ? "s" : "",
+			 f->digits - (int)n, f->digits - (int)n > 1 ? "s" : "");
+		return 1;
+	}
+	if (n < 40 && strpbrk(cell, "eE") && strchr(cell, '+') &&
+	    strspn(cell, "0123456789.,eE+") == n) {
+		snprintf(why, whylen,
+			 "%s: \"%s\" is how Excel shows a long number, not the %d-digit ID. Format the column as Text in Excel (Format Cells > Text), type the IDs again, and save as CSV UTF-8",
+			 f->name, cell, f->digits);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * import_map: spreadsheets as a Vietnamese commune has them, read into
+ * the schema's terms. Column names in Vietnamese (or the schema's own
+ * names in any case), with or without diacritics; the values Excel in a
+ * Vietnamese locale writes (dd/mm/yyyy dates, "nam"/"nữ"). The table is
+ * documented in docs/operator-guide.md ("Importing from Excel").
+ */
+#ifndef HAMLET_CLI_IMPORT_MAP_H
+#define HAMLET_CLI_IMPORT_MAP_H
+#include "schema.h"
+
+#include <stddef.h>
+
+#define IMPORT_MAP_ID (-1)	 /* the record id column */
+#define IMPORT_MAP_UNKNOWN (-2) /* no field of the collection */
+
+/*
+ * The field of s that the column header name (UTF-8, NUL-terminated)
+ * names: its index, IMPORT_MAP_ID or IMPORT_MAP_UNKNOWN. Matched case-
+ * and diacritics-insensitively, '_' and ' ' alike, against the field
+ * names and the Vietnamese names of the table.
+ */
+int import_map_column(const struct schema *s, const char *name);
+
+/*
+ * The value of enum field f that cell means ("nam" → "male"), matched
+ * like column names, or NULL when none does. Points into the schema.
+ */
+const char *import_map_enum(const struct schema_field *f, const char *cell);
+
+/*
+ * A date written dd/mm/yyyy (or d/m/yyyy, '-' or '.' between) for a date
+ * field, or mm/yyyy for a month field, rewritten into out as
+ * YYYY-MM-DD or YYYY-MM. Returns 1 when cell had that form (out then
+ * holds the ISO text, to be checked by the schema), 0 when not (out
+ * untouched).
+ */
+int import_map_date(enum field_type t, const char *cell, char out[16]);
+
+/*
+ * When cell is what Excel makes of an ID number typed in a General
+ * column (fewer than f->digits digits: the leading zeros dropped; or
+ * 1.23457E+11), write into why what happened and how to fix it, and
+ * return 1; otherwise 0.
+ */
+int import_map_excel_number(const struct schema_field *f, const char *cell,
+			    char *why, size_t whylen);
+#endif

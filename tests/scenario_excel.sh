@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Spreadsheets as a Vietnamese commune has them: tests/data/excel_vi.csv
+# is what Vietnamese Excel saves (BOM, ';', CRLF, dd/mm/yyyy, Vietnamese
+# headers, nam/nữ, one person_id that lost its leading zero). It is
+# refused with one message naming the row and the fix, and imports once
+# the ID is fixed; --delimiter; export --excel; hamlet find.
+#   tests/scenario_excel.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+DATA="$(dirname "$0")/data"
+. "$(dirname "$0")/testlib.sh"
+tests_scratch excel
+A() { "$H" --home "$T/a" "$@"; }
+count() { grep -c -- "$1" "$T/refused"; }
+
+check "network created" "$H" network create demo --out "$T"
+check "node A" A init --network "$T/demo.network" --scope bk/na-pai
+
+# the file as Excel saved it: refused, one message for the one problem
+refuse "the ID without its leading zero is refused, naming row 4 and the fix" 4 \
+	"row 4: person_id: \"19078001122\" has 11 digits, 12 are needed: Excel dropped the leading zero. Format the column as Text in Excel" \
+	A import health_profile --format csv "$DATA/excel_vi.csv"
+check "one problem, one message" test "$(grep -c '^hamlet: row' "$T/refused")" = 1
+check "and nothing was imported" bash -c "'$H' --home '$T/a' export health_profile --format csv | wc -l | grep -qx 1"
+
+# the ID fixed, the same file imports
+sed 's/;19078001122;/;019078001122;/' "$DATA/excel_vi.csv" >"$T/fixed.csv"
+check "with the ID fixed it imports" A import health_profile --format csv "$T/fixed.csv"
+check "dd/mm/yyyy became ISO, nữ female, Thôn/Bản the village" bash -c \
+	"'$H' --home '$T/a' get health_profile HP-002 | tr '\n' '|' | grep -q 'birth_date: 1992-11-21|sex: female|village: Bản Chang|'"
+check "Nam is male" bash -c "'$H' --home '$T/a' get health_profile HP-001 | grep -qx 'sex: male'"
+check "the fixed ID is stored with its zero" bash -c "'$H' --home '$T/a' get health_profile HP-003 | grep -qx 'person_id: 019078001122'"
+
+# two problems in one row, each reported once with the row
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-9;Lo Van A;31/02/1990;nam;1234\r\nHP-10;Lo Van B;1990-01-02;x;001090000001\r\n' >"$T/two.csv"
+refuse "a row with a short ID" 4 "row 2: person_id: \"1234\" has 4 digits, 12 are needed" \
+	A import health_profile --format csv "$T/two.csv"
+check "a wrong sex is named with its row" grep -q 'row 3: health_profile.sex must be one of male, female, other, not "x"' "$T/refused"
+check "nothing else is reported" test "$(grep -c '^hamlet: row' "$T/refused")" = 2
+
+# --delimiter: a comma file read with ';' is refused with the hint
+tr ';' ',' <"$T/fixed.csv" >"$T/comma.csv"
+refuse "a comma file read with --delimiter ';' says which delimiter it has" 4 \
+	"seem separated by ',', not ';'; use --delimiter ','" \
+	A import health_profile --format csv --delimiter ';' "$T/comma.csv"
+check "--delimiter ',' reads it (unchanged)" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv --delimiter ',' '$T/comma.csv' | grep -q '0 written, 4 unchanged'"
+check "and the comma is found without it" A import health_profile --format csv "$T/comma.csv"
+refuse "--delimiter takes , or ; only" 2 "--delimiter takes" \
+	A import health_profile --format csv --delimiter '|' "$T/comma.csv"
+
+tests_done
