@@ -1,9 +1,14 @@
 /*
- * hamlet export COLLECTION --format csv|ndjson [--scope PREFIX]
+ * hamlet export COLLECTION --format csv|ndjson [--excel] [--scope PREFIX]
  *               [--since DATE] [--with-scope]
  *
  * Live records only, with the values `get` shows. The CSV has the
  * columns `import` expects, so an export imports again as it is.
+ * --excel writes the CSV that Excel in a Vietnamese locale opens
+ * correctly by double-click: a UTF-8 BOM (else Excel reads the bytes as
+ * Windows-1258), ';' between cells (the locale's list separator, its
+ * decimal mark being ','), CRLF line ends. No "sep=;" line: Excel then
+ * ignores the BOM.
  */
 #include "cli.h"
 
@@ -20,6 +25,7 @@ struct export_ctx {
 	struct store_txn *t;
 	const struct schema *s;
 	int csv;
+	int excel; /* --excel: BOM, ';', CRLF */
 	uint64_t n, erased;
 	const char *scope; /* --scope: only records under it (NULL: all) */
 	int with_scope;	   /* --with-scope: scope columns */
@@ -27,15 +33,19 @@ struct export_ctx {
 			    * or after it (0: all) */
 };
 
+/* The cell delimiter: ';' with --excel, else ','. */
+static char csv_sep = ',';
+
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
 static int csv_cell(const char *s, size_t n, int first)
 {
 	int quote = n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
 			  s[n - 1] == '\t');
 	if (!first)
-		fputc(',', stdout);
+		fputc(csv_sep, stdout);
 	for (size_t i = 0; i < n && !quote; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+		if (s[i] == csv_sep || s[i] == '"' || s[i] == '\n' ||
+		    s[i] == '\r')
 			quote = 1;
 	if (quote)
 		return csv_fwrite(stdout, s, n) == 0 ? 0 : -EIO;
@@ -108,7 +118,7 @@ static int export_one(void *ctx, const char *coll, const char *id)
 			const msgpack_object *o =
 				record_view_field(&v, c->s->fields[i].name);
 			if (!o || o->type == MSGPACK_OBJECT_NIL)
-				fputc(',', stdout);
+				fputc(csv_sep, stdout);
 			else if ((r = csv_value(o)) < 0)
 				goto out;
 		}
@@ -116,7 +126,7 @@ static int export_one(void *ctx, const char *coll, const char *id)
 		    ((r = csv_cell(sc.effective, strlen(sc.effective), 0)) < 0 ||
 		     (r = csv_cell(sc.written, strlen(sc.written), 0)) < 0))
 			goto out;
-		fputc('\n', stdout);
+		fputs(c->excel ? "\r\n" : "\n", stdout);
 	} else {
 		json_t *j = json_object();
 		json_object_set_new(j, "id", json_string(id));
@@ -160,6 +170,7 @@ int cmd_export(int argc, char **argv)
 		{ "--scope", &c.scope, NULL },
 		{ "--with-scope", NULL, &c.with_scope },
 		{ "--since", &since, NULL },
+		{ "--excel", NULL, &c.excel },
 		{ NULL, NULL, NULL },
 	};
 
@@ -191,6 +202,12 @@ int cmd_export(int argc, char **argv)
 	if (since && (r = cli_since_parse("export", since, &c.since_ms)) < 0)
 		goto out;
 	c.csv = strcmp(format, "csv") == 0;
+	if (c.excel && !c.csv) {
+		r = cli_usage_err("export",
+				  "--excel goes with --format csv (a spreadsheet for Excel)");
+		goto out;
+	}
+	csv_sep = c.excel ? ';' : ',';
 	if (since) {
 		char tm[32];
 		cli_time_text(c.since_ms, 0, tm);
@@ -202,12 +219,14 @@ int cmd_export(int argc, char **argv)
 	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
 	if (c.csv) {
+		if (c.excel)
+			fputs("\xef\xbb\xbf", stdout); /* the UTF-8 BOM */
 		fputs("id", stdout);
 		for (size_t i = 0; i < c.s->nfields; i++)
-			printf(",%s", c.s->fields[i].name);
+			printf("%c%s", csv_sep, c.s->fields[i].name);
 		if (c.with_scope)
-			fputs(",scope,scope_written", stdout);
-		fputc('\n', stdout);
+			printf("%cscope%cscope_written", csv_sep, csv_sep);
+		fputs(c.excel ? "\r\n" : "\n", stdout);
 	}
 	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {
 		if (r == -EIO)

@@ -135,7 +135,7 @@ static const struct cli_option_help import_opts[] = {
 };
 
 static const char *const export_syn[] = {
-	"export COLLECTION --format csv|ndjson [--scope PREFIX] [--since DATE] [--with-scope]",
+	"export COLLECTION --format csv|ndjson [--excel] [--scope PREFIX] [--since DATE] [--with-scope]",
 	NULL
 };
 static const struct cli_option_help export_opts[] = {
@@ -147,6 +147,8 @@ static const struct cli_option_help export_opts[] = {
 	  "only records whose newest change is at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
 	{ "--with-scope",
 	  "add the record's scope: columns scope (effective) and scope_written" },
+	{ "--excel",
+	  "with --format csv: a file Vietnamese Excel opens by double-click (UTF-8 BOM, ';', CRLF)" },
 	{ NULL, NULL },
 };
 
@@ -478,9 +480,18 @@ const struct cli_command cli_commands[] = {
 	  "--since keeps the records whose newest change (its author's\n"
 	  "clock) is at or after DATE, deleted ones still left out; with\n"
 	  "--scope, both must hold. A date that is not one is refused,\n"
-	  "naming it.",
+	  "naming it.\n"
+	  "\n"
+	  "--excel writes the CSV that Excel set to Vietnamese opens right by\n"
+	  "double-click: a UTF-8 BOM (without it Excel shows Vietnamese\n"
+	  "letters garbled), ';' between cells (the list separator of a\n"
+	  "locale whose decimal mark is ','), CRLF line ends. import reads\n"
+	  "it back as it is. Excel still shows ID numbers as numbers and drops\n"
+	  "their leading zeros when the file is saved again: open it with\n"
+	  "Data > From Text/CSV and set those columns to Text.",
 	  export_opts,
 	  "hamlet export payment --format csv > payments.csv\n"
+	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
 	{ "summary", cmd_summary,
 	  "write what this node holds, for a bundle made elsewhere",

@@ -49,4 +49,17 @@ check "and the comma is found without it" A import health_profile --format csv "
 refuse "--delimiter takes , or ; only" 2 "--delimiter takes" \
 	A import health_profile --format csv --delimiter '|' "$T/comma.csv"
 
+# export --excel: BOM, ';', CRLF; imports again as it is
+check "export --excel" bash -c "'$H' --home '$T/a' export health_profile --format csv --excel >'$T/out.csv'"
+check "starts with the UTF-8 BOM and a ';' header" bash -c \
+	"head -c 24 '$T/out.csv' | od -An -c | tr -s ' ' | grep -q '357 273 277 i d ; p e r s o n _ i d'"
+check "every line ends CRLF" bash -c "test \"\$(grep -c \$'\\r\$' '$T/out.csv')\" = 5"
+check "a name with its marks is one cell" grep -q ';Lường Thị Hoa;1992-11-21;female;' "$T/out.csv"
+check "and it imports again unchanged" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv '$T/out.csv' | grep -q '0 written, 4 unchanged'"
+refuse "--excel needs --format csv" 2 "--excel goes with --format csv" \
+	A export health_profile --format ndjson --excel
+check "without --excel: no BOM, commas, LF" bash -c \
+	"'$H' --home '$T/a' export health_profile --format csv | head -1 | grep -qx 'id,person_id,full_name,birth_date,sex,ethnicity,household_id,village,phone,insurance_no,blood_type,allergies,chronic_conditions'"
+
 tests_done
