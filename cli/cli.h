@@ -435,6 +435,7 @@ int cmd_init(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_put(int argc, char **argv);
 int cmd_get(int argc, char **argv);
+int cmd_find(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_erase(int argc, char **argv);

@@ -88,6 +88,7 @@ static const struct cli_option_help token_opts[] = {
 	{ NULL, NULL },
 };
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
+static const char *const find_syn[] = { "find TEXT [--json]", NULL };
 
 static const char *const delete_syn[] = {
 	"delete COLLECTION ID [--scope SCOPE]", NULL
@@ -365,6 +366,22 @@ const struct cli_command cli_commands[] = {
 	  "values with their author, hlc, time, entry id and kind), duplicates\n"
 	  "(record ids) and heads (entry ids).",
 	  NULL, "hamlet get health_profile HP-17" },
+	{ "find", cmd_find,
+	  "find a person by ID number, insurance number or name", find_syn,
+	  "Search the fields that name a person for TEXT, ignoring case and\n"
+	  "Vietnamese marks (\"nong\" finds \"Nông\", \"d\" matches \"đ\"):\n"
+	  "health_profile's person_id, insurance_no and full_name,\n"
+	  "health_event's person_id, payment's beneficiary_id,\n"
+	  "registration's applicant_id and subject_id. Part of a field\n"
+	  "matches. Each live record that matches is printed with its\n"
+	  "collection, id and the fields that matched, then the command that\n"
+	  "shows it (hamlet get COLLECTION ID); at most 100, then a note to\n"
+	  "narrow the search. The health records shown are logged in the\n"
+	  "access log first, as for get. With --json: query, matches (each\n"
+	  "with collection, id, fields, next) and more.",
+	  NULL,
+	  "hamlet find \"nong van\"\n"
+	  "hamlet find 001085012345" },
 	{ "delete", cmd_delete, "delete a record", delete_syn,
 	  "Delete record ID. The delete is a signed entry like any other: the\n"
 	  "record's history stays, and an update made elsewhere at the same\n"

@@ -62,4 +62,25 @@ refuse "--excel needs --format csv" 2 "--excel goes with --format csv" \
 check "without --excel: no BOM, commas, LF" bash -c \
 	"'$H' --home '$T/a' export health_profile --format csv | head -1 | grep -qx 'id,person_id,full_name,birth_date,sex,ethnicity,household_id,village,phone,insurance_no,blood_type,allergies,chronic_conditions'"
 
+# hamlet find: with and without diacritics, across collections
+check "an event of HP-001's person" A put health_event EV-1 '{"person_id":"001085012345","kind":"immunization","date":"2026-03-01"}'
+check "a payment to them" A put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"001085012345","period":"2026-03","amount_vnd":500000,"status":"created"}'
+check "find nong: Nông Văn Dũng, with the command to read it" bash -c \
+	"'$H' --home '$T/a' find nong | tr '\n' '|' | grep -q '^health_profile HP-001: full_name \"Nông Văn Dũng\"|  next: .* get health_profile HP-001|\$'"
+check "find with the marks finds the same" bash -c \
+	"'$H' --home '$T/a' find 'NÔNG văn' | grep -qx 'health_profile HP-001: full_name \"Nông Văn Dũng\"'"
+check "d matches đ" bash -c "'$H' --home '$T/a' find 'dinh van duc' | grep -q '^health_profile HP-003: full_name \"Đinh Văn Đức\"'"
+check "đ matches d too" bash -c "'$H' --home '$T/a' find 'Đung' | grep -q '^health_profile HP-001:'"
+A find 001085012345 >"$T/byid" 2>&1
+check "an ID finds the profile" grep -qx 'health_profile HP-001: person_id "001085012345"' "$T/byid"
+check "the event through its person_id" grep -qx 'health_event EV-1: person_id "001085012345"' "$T/byid"
+check "the payment through its beneficiary_id" grep -qx 'payment PAY-1: beneficiary_id "001085012345"' "$T/byid"
+check "an insurance number" bash -c "'$H' --home '$T/a' find dt2010987654321 | grep -q '^health_profile HP-002: insurance_no'"
+check "--json" bash -c "'$H' --home '$T/a' --json find nong | python3 -c 'import json,sys; d=json.load(sys.stdin); m=d[\"matches\"]; assert len(m)==1 and m[0][\"collection\"]==\"health_profile\" and m[0][\"id\"]==\"HP-001\" and m[0][\"fields\"]=={\"full_name\":\"Nông Văn Dũng\"} and m[0][\"next\"].endswith(\"get health_profile HP-001\")'"
+check "nothing found says so" bash -c "'$H' --home '$T/a' find zzz | grep -q '^no record matches \"zzz\"'"
+check "the health records shown are in the access log" bash -c \
+	"'$H' --home '$T/a' access-log | grep -q 'find health_event EV-1: 1 record'"
+check "the payment is not (no health data)" bash -c "! '$H' --home '$T/a' access-log | grep -q 'find payment'"
+refuse "find needs TEXT" 2 "missing TEXT" A find
+
 tests_done

@@ -1,0 +1,182 @@
+/*
+ * hamlet find TEXT [--json]
+ *
+ * A person, by ID number, insurance number or part of the name, across
+ * the collections: the fields that name a person are compared with TEXT
+ * diacritics- and case-insensitively (vi_fold.h), so "nong" finds
+ * "Nông" and "d" matches "đ". Each match is printed with the fields that
+ * matched and the command to read it. Health records shown are logged in
+ * the access log first (as get does); what is not shown is not logged.
+ */
+#include "cli.h"
+#include "vi_fold.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIND_MAX 100 /* matches shown; more and the search is too wide */
+
+/* The fields that name a person, by collection. */
+static const struct {
+	const char *coll;
+	const char *fields[4];
+} searched[] = {
+	{ "health_profile", { "person_id", "insurance_no", "full_name" } },
+	{ "health_event", { "person_id" } },
+	{ "payment", { "beneficiary_id" } },
+	{ "registration", { "applicant_id", "subject_id" } },
+};
+
+struct match {
+	const char *coll;
+	char *id;
+	json_t *fields; /* name → value of each field that matched */
+};
+
+struct find_ctx {
+	struct store_txn *t;
+	const char *coll; /* the collection searched (static) */
+	const char *const *fields;
+	char key[256]; /* TEXT folded */
+	struct match m[FIND_MAX];
+	size_t n;
+	int more; /* matches beyond FIND_MAX */
+};
+
+static int find_one(void *vctx, const char *coll, const char *id)
+{
+	struct find_ctx *c = vctx;
+	struct record_view v;
+	json_t *hit = NULL;
+	char folded[1024];
+	int r;
+
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (v.deleted || v.erased)
+		goto out;
+	for (size_t i = 0; i < 4 && c->fields[i]; i++) {
+		const msgpack_object *o = record_view_field(&v, c->fields[i]);
+		if (!o || o->type != MSGPACK_OBJECT_STR)
+			continue;
+		vi_fold_name(o->via.str.ptr, o->via.str.size, folded,
+			     sizeof(folded));
+		if (!strstr(folded, c->key))
+			continue;
+		if (!hit && !(hit = json_object())) {
+			r = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(hit, c->fields[i],
+				    json_stringn(o->via.str.ptr,
+						 o->via.str.size));
+	}
+	if (!hit)
+		goto out;
+	if (c->n == FIND_MAX) {
+		c->more = 1;
+		json_decref(hit);
+		goto out;
+	}
+	c->m[c->n] = (struct match){ .coll = c->coll, .id = strdup(id),
+				     .fields = hit };
+	if (!c->m[c->n++].id)
+		r = -ENOMEM;
+out:
+	record_view_close(&v);
+	return r;
+}
+
+static void print_matches(const struct find_ctx *c, const char *text)
+{
+	if (cli_global.json) {
+		json_t *j = json_object(), *a = json_array();
+		json_object_set_new(j, "query", json_string(text));
+		for (size_t i = 0; i < c->n; i++) {
+			json_t *m = json_object();
+			json_object_set_new(m, "collection",
+					    json_string(c->m[i].coll));
+			json_object_set_new(m, "id", json_string(c->m[i].id));
+			json_object_set(m, "fields", c->m[i].fields);
+			json_object_set_new(m, "next",
+				json_sprintf("%s get %s %s", cli_prog(),
+					     c->m[i].coll, c->m[i].id));
+			json_array_append_new(a, m);
+		}
+		json_object_set_new(j, "matches", a);
+		json_object_set_new(j, "more", json_boolean(c->more));
+		cli_json_print(j);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const char *k;
+		json_t *v;
+		printf("%s %s:", c->m[i].coll, c->m[i].id);
+		json_object_foreach(c->m[i].fields, k, v)
+			printf(" %s \"%s\"", k, json_string_value(v));
+		printf("\n  next: %s get %s %s\n", cli_prog(), c->m[i].coll,
+		       c->m[i].id);
+	}
+	if (c->n == 0)
+		printf("no record matches \"%s\" (searched: person and beneficiary IDs, insurance numbers, names)\n",
+		       text);
+	if (c->more)
+		printf("more than %d records match: give more of the name or the whole ID\n",
+		       FIND_MAX);
+}
+
+int cmd_find(int argc, char **argv)
+{
+	struct find_ctx *c = calloc(1, sizeof(*c));
+	struct node *n = NULL;
+	char *pos[1];
+	int npos, r;
+
+	if (!c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = cli_parse("find", argc, argv, NULL, pos, 1, &npos)) < 0)
+		goto out;
+	if (npos < 1) {
+		r = cli_usage_err("find", "missing TEXT: an ID number, an insurance number or part of a name");
+		goto out;
+	}
+	if (vi_fold_name(pos[0], strlen(pos[0]), c->key, sizeof(c->key)) == 0) {
+		r = cli_usage_err("find", "TEXT is empty: give an ID number, an insurance number or part of a name");
+		goto out;
+	}
+	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
+	    (r = cli_txn_read(n, &c->t)) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(searched) / sizeof(searched[0]); i++) {
+		c->coll = searched[i].coll;
+		c->fields = searched[i].fields;
+		if ((r = record_each(c->t, searched[i].coll, find_one, c)) < 0) {
+			cli_err("cannot read the records of %s: %s",
+				searched[i].coll, hamlet_strerror(r));
+			goto out;
+		}
+	}
+	/* log the health records shown before showing any */
+	for (size_t i = 0; i < c->n; i++)
+		if ((r = cli_access("find", c->m[i].coll, c->m[i].id, NULL,
+				    1)) < 0)
+			goto out;
+	print_matches(c, pos[0]);
+	r = 0;
+out:
+	if (c) {
+		for (size_t i = 0; i < c->n; i++) {
+			free(c->m[i].id);
+			json_decref(c->m[i].fields);
+		}
+		store_txn_abort(c->t);
+		free(c);
+	}
+	node_close(n);
+	return cli_exit_code(r);
+}
