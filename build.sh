@@ -23,7 +23,8 @@ cd "$(dirname "$0")"
 
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
-      libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl)
+      libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
+      gettext locales)
 
 install_deps() {
 	local missing=()
@@ -36,6 +37,19 @@ install_deps() {
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The Vietnamese locale, so that LANG=vi_VN.UTF-8 works (Debian generates
+# only the locales named in /etc/locale.gen).
+ensure_locale() {
+	locale -a 2>/dev/null | grep -qix 'vi_VN.utf8' && return 0
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "generating the locale vi_VN.UTF-8"
+	$sudo sed -i 's/^# *vi_VN.UTF-8 UTF-8/vi_VN.UTF-8 UTF-8/' /etc/locale.gen
+	grep -q '^vi_VN.UTF-8 UTF-8' /etc/locale.gen ||
+		echo 'vi_VN.UTF-8 UTF-8' | $sudo tee -a /etc/locale.gen >/dev/null
+	$sudo locale-gen >/dev/null
 }
 
 # Run every libFuzzer target in build-fuzz/ for $1 seconds, each from a
@@ -84,6 +98,7 @@ build() { # dir, extra cmake args...
 case "${1:-}" in
 demo)
 	install_deps
+	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	scripts/network.sh build   # three daemons syncing over loopback
 	scripts/demo.sh build      # two nodes syncing by USB bundle
@@ -91,6 +106,7 @@ demo)
 test)
 	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
 	install_deps
+	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	(cd build && ctest --output-on-failure -j2)
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON

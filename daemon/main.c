@@ -13,6 +13,7 @@
 #include "peer.h"
 #include "rpc.h"
 #include "http.h"
+#include "i18n.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int r, ret = 1, lock_fd;
 
+	i18n_init();
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		dlog(DLOG_ERR, "libsodium cannot start");

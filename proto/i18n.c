@@ -1,0 +1,59 @@
+#include "i18n.h"
+
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef HAMLET_LOCALEDIR
+#define HAMLET_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* <directory of the running program>/../locale, the build tree's catalogs
+ * (build/cli/hamlet -> build/locale); 0 when there is none. */
+static int build_tree_dir(char *out, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return 0;
+	exe[len] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	size_t dl = strlen(exe);
+	if (dl + sizeof("/../locale") > n)
+		return 0;
+	memcpy(out, exe, dl);
+	memcpy(out + dl, "/../locale", sizeof("/../locale"));
+	return is_dir(out);
+}
+
+void i18n_init(void)
+{
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+
+	const char *dir = getenv("HAMLET_LOCALEDIR");
+	char buf[PATH_MAX];
+	if (!dir || !*dir)
+		dir = build_tree_dir(buf, sizeof(buf)) ? buf : HAMLET_LOCALEDIR;
+	bindtextdomain(HAMLET_TEXTDOMAIN, dir);
+	bind_textdomain_codeset(HAMLET_TEXTDOMAIN, "UTF-8");
+}
+
+int i18n_active(void)
+{
+	/* "Usage" is translated in every catalog we ship */
+	const char *probe = "Usage";
+	return dgettext(HAMLET_TEXTDOMAIN, probe) != probe;
+}

@@ -1,0 +1,37 @@
+/*
+ * i18n: messages in the operator's language through gettext (domain
+ * "hamlet"). English is in the source and is the default; a translation
+ * is chosen by the locale as usual (LANG=vi_VN.UTF-8, LANGUAGE=vi).
+ *
+ * Only text meant for a person is translated: --json output, exit
+ * codes, wire and file formats never change with the locale. The core
+ * library returns English (or codes); the program that prints a message
+ * translates it with _() where it prints.
+ */
+#ifndef HAMLET_I18N_H
+#define HAMLET_I18N_H
+
+#include <libintl.h>
+
+#define HAMLET_TEXTDOMAIN "hamlet"
+
+/* translate now */
+#define _(s) dgettext(HAMLET_TEXTDOMAIN, s)
+/* mark for translation, translate later with _() (tables, initialisers) */
+#define N_(s) (s)
+/* singular/plural by n */
+#define P_(s, p, n) dngettext(HAMLET_TEXTDOMAIN, s, p, n)
+
+/*
+ * Take the locale from the environment (numbers stay in the C locale, so
+ * that printf never writes "1,5" into JSON or a file) and find the
+ * message catalogs: $HAMLET_LOCALEDIR, else the build tree's locale/
+ * next to the program's directory, else the installed one. Call once at
+ * the start of main().
+ */
+void i18n_init(void);
+
+/* 1 when messages are being translated (not the C/English locale). */
+int i18n_active(void);
+
+#endif
