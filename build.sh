@@ -11,6 +11,10 @@
 #   ./build.sh bench http [SECONDS]
 #                     ... the HTTP/JSON API's reads/s and writes/s on
 #                     loopback (wrk), beside the CLI's
+#   ./build.sh bench center [N] [LATE]
+#                     ... the provincial center's scale checks: a client
+#                     follows 2*N changes (half synced, half over HTTP),
+#                     then LATE records sync beside 200 bad requests
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
@@ -24,7 +28,7 @@ cd "$(dirname "$0")"
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
       libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
-      gettext locales)
+      gettext locales libxlsxwriter-dev)
 
 install_deps() {
 	local missing=()
@@ -118,6 +122,7 @@ bench)
 	build build-release -DCMAKE_BUILD_TYPE=Release
 	case "${2:-}" in
 	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	center)   bench/center.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5000}" "${4:-20000}" ;;
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
@@ -130,7 +135,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac

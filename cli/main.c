@@ -138,11 +138,14 @@ static const struct cli_option_help import_opts[] = {
 
 static const char *const export_syn[] = {
 	"export COLLECTION --format csv|ndjson [--excel] [--scope PREFIX] [--since DATE] [--with-scope]",
+	"export COLLECTION --format xlsx --out FILE.xlsx [--scope PREFIX] [--since DATE] [--with-scope]",
 	NULL
 };
 static const struct cli_option_help export_opts[] = {
-	{ "--format csv|ndjson",
+	{ "--format csv|ndjson|xlsx",
 	  "the output format (required; --json alone means ndjson)" },
+	{ "--out FILE.xlsx",
+	  "with --format xlsx: the workbook to write (the other formats go to standard output)" },
 	{ "--scope PREFIX",
 	  "only records whose scope lies under PREFIX, as written or through the scope moves" },
 	{ "--since DATE",
@@ -506,10 +509,17 @@ const struct cli_command cli_commands[] = {
 	  "locale whose decimal mark is ','), CRLF line ends. import reads\n"
 	  "it back as it is. Excel still shows ID numbers as numbers and drops\n"
 	  "their leading zeros when the file is saved again: open it with\n"
-	  "Data > From Text/CSV and set those columns to Text.",
+	  "Data > From Text/CSV and set those columns to Text.\n"
+	  "\n"
+	  "--format xlsx writes an Excel workbook instead: one sheet, the\n"
+	  "CSV's columns, IDs kept as text (their leading zeros stay), dates\n"
+	  "as dates shown dd/mm/yyyy, the header row bold, frozen and\n"
+	  "filtered. import takes CSV only: save a workbook as CSV UTF-8\n"
+	  "first.",
 	  export_opts,
 	  "hamlet export payment --format csv > payments.csv\n"
 	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
+	  "hamlet export health_profile --format xlsx --out ho-so.xlsx\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
 	{ "summary", cmd_summary,
 	  "write what this node holds, for a bundle made elsewhere",
