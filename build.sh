@@ -15,6 +15,9 @@
 #                     ... the provincial center's scale checks: a client
 #                     follows 2*N changes (half synced, half over HTTP),
 #                     then LATE records sync beside 200 bad requests
+#   ./build.sh bench 2g [ROUNDS]
+#                     ... 100 records at a time over a simulated 2G link
+#                     (10 KB/s, 300 ms round trip, 5% of connections cut)
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
@@ -122,6 +125,7 @@ bench)
 	build build-release -DCMAKE_BUILD_TYPE=Release
 	case "${2:-}" in
 	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	2g)       bench/2g.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-10}" ;;
 	center)   bench/center.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5000}" "${4:-20000}" ;;
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
@@ -135,7 +139,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center|2g] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac
