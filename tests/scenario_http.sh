@@ -72,13 +72,13 @@ within 5 grep -q . "$T/feed" || true # a heartbeat: the feed is open
 start b --peer 127.0.0.1:$PA && ok "b's daemon dials a" || fail "b's daemon dials a"
 {
 	echo "id,person_id,full_name,birth_date"
-	for i in $(seq 1 $N); do printf 'HP-B%02d,%012d,Sync %d,1980-01-01\n' $i $((100 + i)) $i; done
+	for i in $(seq 1 $N); do printf 'HP-B%02d,%012d,Sync %d,1980-01-01\n' $i $((1000000 + i)) $i; done
 } >"$T/b.csv"
 check "b imports $N profiles (they reach a by sync)" B import health_profile --format csv "$T/b.csv"
 bad_put=0
 for i in $(seq 1 $N); do
 	code=$(c PUT "/v1/records/health_profile/HP-A$(printf %02d $i)" "$W" \
-		"{\"person_id\":\"$(printf %012d $((200 + i)))\",\"full_name\":\"Http $i\",\"birth_date\":\"1990-01-01\"}")
+		"{\"person_id\":\"$(printf %012d $((2000000 + i)))\",\"full_name\":\"Http $i\",\"birth_date\":\"1990-01-01\"}")
 	[ "$code" = 200 ] || bad_put=$((bad_put + 1))
 done
 check "$N puts over HTTP answer 200" test $bad_put = 0
@@ -148,7 +148,7 @@ check "pages of 15 by record id cover all $((2 * N))" python3 - "$URL" "$R" $((2
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 seen, after = [], None
-for _ in range(10):
+for _ in range(n // 15 + 2):
     q = "/v1/records/health_profile?limit=15" + ("&after=" + after if after else "")
     d = json.load(urllib.request.urlopen(urllib.request.Request(url + q, headers={"Authorization": "Bearer " + tok}), timeout=20))
     seen += [r["id"] for r in d["records"]]
@@ -170,11 +170,24 @@ check "a scoped token reads inside its scope" test "$(c GET /v1/records/health_p
 check "a scoped token lists only its scope" python3 - "$URL" "$S" $N <<'EOF'
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/records/health_profile?limit=1000", headers={"Authorization": "Bearer " + tok}), timeout=20))
-ids = [r["id"] for r in d["records"]]
-assert len(ids) == n and all(i.startswith("HP-B") for i in ids), ids
-d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/changes?since=0", headers={"Authorization": "Bearer " + tok}), timeout=20))
-assert all(r["id"].startswith("HP-B") for r in d["results"]) and len(d["results"]) == n
+def get(q):
+    return json.load(urllib.request.urlopen(urllib.request.Request(url + q, headers={"Authorization": "Bearer " + tok}), timeout=20))
+ids, after = [], None
+for _ in range(n // 1000 + 2):
+    d = get("/v1/records/health_profile?limit=1000" + ("&after=" + after if after else ""))
+    ids += [r["id"] for r in d["records"]]
+    after = d["next"]
+    if not after:
+        break
+assert len(ids) == n and all(i.startswith("HP-B") for i in ids), ids[:20]
+rows, since = [], 0
+for _ in range(n // 1000 + 2):
+    d = get("/v1/changes?since=%d&limit=1000" % since)
+    if not d["results"]:
+        break
+    rows += d["results"]
+    since = d["last_seq"]
+assert all(r["id"].startswith("HP-B") for r in rows) and len(rows) == n
 EOF
 check "a token works before it is revoked" test "$(c GET /v1/status "$X")" = 200
 check "revoke" A token revoke gone
@@ -206,7 +219,7 @@ check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_p
 # --- 200 bad requests while a sync completes ---
 {
 	echo "id,person_id,full_name,birth_date"
-	for i in $(seq 1 $LATE); do printf 'HP-C%03d,%012d,Late %d,1980-01-01\n' $i $((100000 + i)) $i; done
+	for i in $(seq 1 $LATE); do printf 'HP-C%03d,%012d,Late %d,1980-01-01\n' $i $((3000000 + i)) $i; done
 } >"$T/c.csv"
 head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
 (
