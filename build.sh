@@ -24,7 +24,7 @@ cd "$(dirname "$0")"
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
       libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
-      gettext locales)
+      gettext locales libpq-dev)
 
 install_deps() {
 	local missing=()
@@ -105,6 +105,7 @@ demo)
 	;;
 test)
 	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
+	DEPS+=(postgresql) # a private server for scenario_pg
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
