@@ -2,7 +2,8 @@
 # hamlet sink postgres against a real PostgreSQL (a private server on a
 # Unix socket in the scratch directory). Two villages write profiles and
 # payments that reach the province P by sync; the sink follows P while the
-# sink is killed with SIGKILL three times and PostgreSQL restarts once; then
+# sink is killed with SIGKILL three times, P's daemon once, and PostgreSQL
+# restarts once; then
 # the typed tables hold exactly what `hamlet export` says (rows and a
 # checksum), a conflict is in hamlet_conflicts, a deletion is marked, and
 # another run has nothing left to write. A database that follows P refuses
@@ -15,34 +16,14 @@ set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
-PGBIN=$(pg_config --bindir 2>/dev/null)
-[ -x "$PGBIN/initdb" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "${PGBIN:-}/initdb" ] && [ -x "$PGBIN/pg_ctl" ] && [ -x "$PGBIN/psql" ] ||
-	{ echo "PostgreSQL's initdb, pg_ctl and psql are not installed (Debian package postgresql): skipped"; exit 77; }
+. "$(dirname "$0")/pglib.sh"
 command -v python3 >/dev/null || { echo "python3 is missing: skipped"; exit 77; }
 tests_scratch pg
-
-# --- a private PostgreSQL, as an unprivileged user when run as root ---
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-pgdata-XXXXXX")
-as_pg() { "$@"; }
-if [ "$(id -u)" = 0 ]; then
-	command -v runuser >/dev/null || { rm -rf "$PGD"; echo "root without runuser: cannot run PostgreSQL unprivileged: skipped"; exit 77; }
-	chown nobody "$PGD" && chmod 0755 "$PGD"
-	as_pg() { runuser -u nobody -- "$@"; }
-fi
-pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGD"; }
 trap 'pg_stop; tests_cleanup' EXIT
-if ! as_pg "$PGBIN/initdb" -D "$PGD/data" -A trust -U hamlet --no-sync >"$T/initdb.log" 2>&1; then
-	sed 's/^/    /' "$T/initdb.log" | tail -5
-	echo "initdb failed (above): skipped"; exit 77
-fi
-pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w -t 20 \
-	-o "-k $PGD -c listen_addresses='' -c fsync=off" start >/dev/null; }
-pg_start || { tail -5 "$PGD/log"; echo "PostgreSQL does not start here (above): skipped"; exit 77; }
+pg_setup >"$T/pg.txt" 2>&1 || { cat "$T/pg.txt"; echo "no PostgreSQL server can run here: skipped"; exit 77; }
 ok "a private PostgreSQL runs on $PGD"
-sql() { "$PGBIN/psql" -X -q -At -h "$PGD" -U hamlet -d "${DB:-hamlet}" -v ON_ERROR_STOP=1 -c "$1"; }
-DB=postgres sql "CREATE DATABASE hamlet" && DB=postgres sql "CREATE DATABASE other" &&
-	DB=postgres sql "CREATE ROLE clerk LOGIN" || { fail "databases made"; tests_done; exit 1; }
+DB=postgres sql "CREATE DATABASE other" && DB=postgres sql "CREATE ROLE clerk LOGIN" ||
+	{ fail "a second database and role made"; tests_done; exit 1; }
 DSN="host=$PGD user=hamlet dbname=hamlet"
 
 # --- a province and two villages ---
@@ -92,13 +73,13 @@ for k in 1 2 3; do
 	sink_start
 done
 ok "the sink was killed with SIGKILL 3 times while records arrived"
+# P's daemon too, started again on its port (the villages dial it there)
+kill -9 "${PIDOF[P]}" 2>/dev/null; wait "${PIDOF[P]}" 2>/dev/null
+"$D" --home "$T/P" --listen "127.0.0.1:${PORTOF[P]}" 2>>"$T/P.log" &
+PIDOF[P]=$!; pids+=("$!")
+check "P's daemon, killed with SIGKILL, serves again (10 s)" within 10 N P peers list
 sleep 0.5
-if as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -m fast stop >/dev/null 2>&1; then
-	sleep 1 # the sink finds the server gone, and waits
-	pg_start && ok "PostgreSQL restarted under the running sink" || fail "PostgreSQL restarted"
-else
-	fail "PostgreSQL stopped"
-fi
+check "PostgreSQL restarts under the running sink" pg_restart_fast
 wait "$WRITERS"
 check "the villages wrote every batch" test ! -s "$T/writers.log"
 
@@ -113,31 +94,9 @@ check "P deletes payment PAY-0101" N P delete payment PAY-0101
 TOTAL=$((ROUNDS * ROWS))
 check "P holds every record (30 s)" within 30 bash -c "[ \$('$H' --home '$T/P' export health_profile --format csv | grep -c '^HP-') = $TOTAL ] && [ \$('$H' --home '$T/P' export payment --format csv | grep -c '^PAY-') = $((TOTAL - 1)) ]"
 
-# same COLLECTION: PostgreSQL's live rows equal P's export, cell by cell
-# (an unset field is an empty cell in both), and so their checksums
-cat >"$T/same.py" <<'EOF'
-import csv, hashlib, io, subprocess, sys
-h, home, coll = sys.argv[1:4]
-psql = sys.argv[4:]
-exp = subprocess.run([h, "--home", home, "export", coll, "--format", "csv"],
-                     check=True, capture_output=True, text=True).stdout
-rows = list(csv.reader(io.StringIO(exp)))
-cols = rows[0]
-want = sorted(tuple(r) for r in rows[1:])
-q = "COPY (SELECT %s FROM %s WHERE NOT deleted AND NOT erased) TO STDOUT WITH CSV" % (
-    ", ".join('"%s"' % c for c in cols), coll)
-got = sorted(tuple(r) for r in csv.reader(io.StringIO(subprocess.run(
-    psql + ["-c", q], check=True, capture_output=True, text=True).stdout)))
-digest = lambda rs: hashlib.sha256(repr(rs).encode()).hexdigest()
-if got != want:
-    print("%s: PostgreSQL %d rows (sha256 %s), export %d (sha256 %s)" % (
-        coll, len(got), digest(got)[:16], len(want), digest(want)[:16]))
-    print("  missing:", sorted(set(want) - set(got))[:3])
-    print("  extra:  ", sorted(set(got) - set(want))[:3])
-    sys.exit(1)
-print("%s: %d rows, sha256 %s in both" % (coll, len(got), digest(got)[:16]))
-EOF
-same() { python3 "$T/same.py" "$H" "$T/P" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
+# same COLLECTION: PostgreSQL's live rows equal P's export, cell by cell,
+# and so their checksums
+same() { python3 "$(dirname "$0")/tools/pg_same.py" "$H" "$T/P" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
 check "the sink catches up: health_profile equals the export (30 s)" within 30 same health_profile
 check "payment equals the export" same payment
 same health_profile | sed 's/^/    # /'
