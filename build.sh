@@ -11,6 +11,9 @@
 #   ./build.sh bench http [SECONDS]
 #                     ... the HTTP/JSON API's reads/s and writes/s on
 #                     loopback (wrk), beside the CLI's
+#   ./build.sh bench pg [RECORDS]
+#                     ... hamlet sink postgres following a province that
+#                     syncs RECORDS (100,000 unless told) from three villages
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
@@ -115,11 +118,13 @@ test)
 	;;
 bench)
 	[ "${2:-}" = http ] && DEPS+=(wrk bc)
+	[ "${2:-}" = pg ] && DEPS+=(postgresql)
 	install_deps
 	build build-release -DCMAKE_BUILD_TYPE=Release
 	case "${2:-}" in
 	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
+	pg)       bench/pg.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-100000}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
@@ -131,7 +136,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|pg] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac
