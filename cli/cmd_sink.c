@@ -399,7 +399,10 @@ static int sink_round(struct sink *s, int first)
 				pg_sink_where(s->pg),
 				(unsigned long long)s->cursor,
 				(unsigned long long)newest, cli_prog());
+			store_txn_abort(b.t);
+			b.t = NULL;
 			r = -EINVAL;
+			goto out;
 		}
 		first = 0;
 		if (r >= 0)
