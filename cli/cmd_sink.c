@@ -2,12 +2,12 @@
  * hamlet sink postgres --dsn DSN [--once] [--resync] [--json]
  *
  * Follows this node's changes (changes.h) into PostgreSQL (pg_sink.h):
- * each round opens the node, reads batches of changes each under its own
- * short read transaction, writes each batch with the checkpoint in one
- * PostgreSQL transaction, closes the node and sleeps SINK_POLL_MS. Never
- * does a read transaction or the open store wait on PostgreSQL or on the
- * clock: a store held open by another process puts off an erasure's
- * rewrite (store_compact()), so between rounds the sink holds nothing.
+ * each batch of changes is read with the node opened, one short read
+ * transaction and the node closed again, then written with the
+ * checkpoint in one PostgreSQL transaction; caught up, the sink sleeps
+ * SINK_POLL_MS. Neither a read transaction nor the open store waits on
+ * PostgreSQL or on the clock: a store held open by another process puts
+ * off an erasure's rewrite (store_compact()).
  *
  * A lost connection is retried with a backoff doubling up to
  * SINK_BACKOFF_MAX_S; what was committed is what the checkpoint says, so
@@ -362,59 +362,80 @@ static int batch_log(struct sink *s, const struct batch *b, uint64_t from)
 	return 0;
 }
 
+/* Open the node, checking it is still the one the database follows. */
+static int node_open_same(struct sink *s, struct node **ret)
+{
+	char hex[2 * ENTRY_KEY_LEN + 1];
+	int r;
+
+	if ((r = cli_node_open(1, ret, NULL)) < 0)
+		return r;
+	cli_hex((*ret)->pk, 32, hex);
+	if (strcmp(hex, s->key_hex) != 0) {
+		cli_err("the node in %s changed while the sink ran (key %.16s..., was %.16s...): stopping",
+			(*ret)->home, hex, s->key_hex);
+		node_close(*ret);
+		*ret = NULL;
+		return -EEXIST;
+	}
+	return 0;
+}
+
 /*
- * One round: open the node, write every change after the cursor, batch
- * by batch, close the node. 1 when PostgreSQL went away (reconnect), 0
- * when caught up, <0 (printed) on a fault.
+ * Read the next batch after the cursor into b: the node opened, one read
+ * transaction, the node closed again, so that nothing of the store is
+ * held while PostgreSQL is written or waited for. On the first batch of
+ * a run, a node whose newest change is older than the cursor had its
+ * store restored: refused (-EINVAL, printed).
+ */
+static int batch_read(struct sink *s, struct batch *b, int first)
+{
+	struct node *n = NULL;
+	uint64_t newest = 0;
+	int r;
+
+	if ((r = node_open_same(s, &n)) < 0 || (r = cli_txn_read(n, &b->t)) < 0)
+		goto out;
+	if ((r = changes_last(b->t, &newest)) >= 0 && first &&
+	    newest < s->cursor) {
+		cli_err("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --resync\" once to write every record again (docs/center-guide.md)",
+			pg_sink_where(s->pg), (unsigned long long)s->cursor,
+			(unsigned long long)newest, cli_prog());
+		r = -EINVAL;
+		goto out;
+	}
+	if (r >= 0)
+		r = changes_each(b->t, s->cursor, PG_SINK_MAX_BATCH, batch_add,
+				 b);
+	if (r < 0)
+		cli_err("cannot read the changes of %s/store: %s", n->home,
+			hamlet_strerror(r));
+out:
+	store_txn_abort(b->t);
+	b->t = NULL;
+	node_close(n);
+	return r;
+}
+
+/*
+ * One round: every change after the cursor, batch by batch. 1 when
+ * PostgreSQL went away (reconnect), 0 when caught up, <0 (printed) on a
+ * fault.
  */
 static int sink_round(struct sink *s, int first)
 {
-	struct node *n = NULL;
 	struct batch b = { .s = s };
 	uint64_t before = s->written;
 	char why[1024] = "";
-	int r;
+	int r = 0;
 
 	if (!(b.rows = calloc(PG_SINK_MAX_BATCH, sizeof(*b.rows))))
 		return -ENOMEM;
-	if ((r = cli_node_open(1, &n, NULL)) < 0)
-		goto out;
-	{
-		char hex[2 * ENTRY_KEY_LEN + 1];
-		cli_hex(n->pk, 32, hex);
-		if (strcmp(hex, s->key_hex) != 0) {
-			cli_err("the node in %s changed while the sink ran (key %.16s..., was %.16s...): stopping",
-				n->home, hex, s->key_hex);
-			r = -EEXIST;
-			goto out;
-		}
-	}
 	while (!sink_stop) {
-		uint64_t from = s->cursor, newest = 0;
-		if ((r = cli_txn_read(n, &b.t)) < 0)
+		uint64_t from = s->cursor;
+		if ((r = batch_read(s, &b, first)) < 0)
 			goto out;
-		r = changes_last(b.t, &newest);
-		if (r >= 0 && first && newest < s->cursor) {
-			cli_err("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --resync\" once to write every record again (docs/center-guide.md)",
-				pg_sink_where(s->pg),
-				(unsigned long long)s->cursor,
-				(unsigned long long)newest, cli_prog());
-			store_txn_abort(b.t);
-			b.t = NULL;
-			r = -EINVAL;
-			goto out;
-		}
 		first = 0;
-		if (r >= 0)
-			r = changes_each(b.t, from, PG_SINK_MAX_BATCH, batch_add,
-					 &b);
-		store_txn_abort(b.t);
-		b.t = NULL;
-		if (r < 0) {
-			cli_err("cannot read the changes of %s/store: %s",
-				n->home, hamlet_strerror(r));
-			goto out;
-		}
 		if (b.looked == 0)
 			break; /* caught up */
 		if ((r = batch_log(s, &b, from)) < 0)
@@ -435,10 +456,8 @@ static int sink_round(struct sink *s, int first)
 		s->db_seq = s->cursor = b.last;
 		s->written += b.n;
 		s->batches++;
-		if (b.looked < PG_SINK_MAX_BATCH) {
-			batch_clear(&b);
+		if (b.looked < PG_SINK_MAX_BATCH)
 			break;
-		}
 		batch_clear(&b);
 	}
 	if (s->written > before) {
@@ -455,8 +474,6 @@ static int sink_round(struct sink *s, int first)
 out:
 	batch_clear(&b);
 	free(b.rows);
-	store_txn_abort(b.t);
-	node_close(n);
 	return r;
 }
 
