@@ -108,7 +108,7 @@ demo)
 	;;
 test)
 	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
-	DEPS+=(postgresql) # a private server for scenario_pg
+	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo

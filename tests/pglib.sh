@@ -19,8 +19,14 @@ pg_setup() {
 			echo "running as root without runuser: PostgreSQL cannot run unprivileged"
 			rm -rf "$PGD"; PGD=; return 1
 		fi
-		chown nobody "$PGD" && chmod 0755 "$PGD"
 		as_pg() { runuser -u nobody -- "$@"; }
+		chown nobody "$PGD" && chmod 0755 "$PGD"
+		if ! as_pg test -w "$PGD"; then
+			# $TMPDIR is closed to nobody: /tmp is not
+			rm -rf "$PGD"
+			PGD=$(mktemp -d /tmp/hamlet-pgdata-XXXXXX)
+			chown nobody "$PGD" && chmod 0755 "$PGD"
+		fi
 	else
 		as_pg() { "$@"; }
 	fi
