@@ -157,6 +157,15 @@ static const struct cli_option_help export_opts[] = {
 	{ NULL, NULL },
 };
 
+static const char *const sink_syn[] = {
+	"sink postgres --dsn DSN [--once] [--resync] [--json]", NULL
+};
+static const struct cli_option_help sink_opts[] = {
+	{ "--dsn DSN", "the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)" },
+	{ "--once", "catch up, then exit (cron, tests)" },
+	{ "--resync", "write every record again, from this node's first change (after its store was restored)" },
+	{ NULL, NULL },
+};
 static const char *const summary_syn[] = { "summary --out FILE [--json]",
 					   NULL };
 static const struct cli_option_help summary_opts[] = {
@@ -521,6 +530,36 @@ const struct cli_command cli_commands[] = {
 	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
 	  "hamlet export health_profile --format xlsx --out ho-so.xlsx\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
+	{ "sink", cmd_sink, "keep a PostgreSQL copy of the records, for reports",
+	  sink_syn,
+	  "Follow this node's changes into the PostgreSQL database DSN names\n"
+	  "and keep there one table per collection, with a typed column per\n"
+	  "field (text, bigint, date, jsonb) and, per record, whether it is\n"
+	  "deleted or erased, its open conflicts (conflicted, conflict_values),\n"
+	  "its scope, the author, entry and time of its newest change and the\n"
+	  "change's seq; a table hamlet_conflicts with every open conflict; and\n"
+	  "hamlet_checkpoint with the seq written. docs/center-guide.md\n"
+	  "describes each table and column. The tables are made when missing;\n"
+	  "hamlet_meta holds their layout version.\n"
+	  "\n"
+	  "Each batch of up to 500 records is written with the checkpoint in one\n"
+	  "transaction: stopped at any moment (kill -9 included), the sink\n"
+	  "goes on from the checkpoint, and no record is lost or written twice.\n"
+	  "A database follows one node: pointed at another node's home it is\n"
+	  "refused (exit 4), and so is a node whose store was restored since\n"
+	  "(its changes are numbered anew): run it once with --resync. It\n"
+	  "polls the node every half second and holds the\n"
+	  "store open only while it reads the changes. When the connection is lost, it\n"
+	  "says so and tries again, 1 s later, then 2, 4 ... up to every 30 s\n"
+	  "(with --once, 5 times; a first connection refused ends it at once,\n"
+	  "exit 5).\n"
+	  "Reads of health records are logged in the access log, one line a\n"
+	  "batch. Runs until SIGTERM or SIGINT; with --once it catches up and\n"
+	  "exits. With --json, each progress line is a JSON object: event\n"
+	  "(started, caught_up, reconnected, done), seq, written, batches.",
+	  sink_opts,
+	  "hamlet sink postgres --dsn 'host=/run/postgresql dbname=hamlet'\n"
+	  "hamlet sink postgres --dsn postgresql://hamlet@db.example/hamlet --once" },
 	{ "summary", cmd_summary,
 	  N_("write what this node holds, for a bundle made elsewhere"),
 	  summary_syn,
