@@ -11,18 +11,14 @@
 #include "mp.h"
 #include "record.h"
 #include "record_json.h"
+#include "schema.h"
 #include "scopemap.h"
+#include "trustset.h"
 
+#include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
-
-static int count_conflict(void *ctx, const char *coll, const char *id)
-{
-	(void)coll;
-	(void)id;
-	(*(uint64_t *)ctx)++;
-	return 0;
-}
 
 static int sum_feed(void *ctx, const struct log_feed *f)
 {
@@ -87,16 +83,71 @@ static json_t *lag_json(uint64_t last_sync_ms, uint64_t newest_ms)
 	return json_integer((json_int_t)((newest_ms - last_sync_ms) / 1000));
 }
 
+struct classify {
+	struct store_txn *t;
+	struct status_facts *st;
+	uint64_t looked;
+};
+
+/* Tell a record with an open problem apart: conflicting values, a
+ * duplicate key, or both; past STATUS_MAX_CLASSIFY records only count. */
+static int classify_one(void *ctx, const char *coll, const char *id)
+{
+	struct classify *c = ctx;
+	struct status_facts *st = c->st;
+	struct status_problem *p = NULL;
+	struct record_view v;
+	int r, dup;
+
+	st->conflicts++;
+	if (c->looked >= STATUS_MAX_CLASSIFY) {
+		st->unclassified++;
+		return 0;
+	}
+	c->looked++;
+	for (size_t i = 0; i < st->nprob && !p; i++)
+		if (strcmp(st->prob[i].coll, coll) == 0)
+			p = &st->prob[i];
+	if (!p) { /* a collection no schema names: counted, not told apart */
+		st->unclassified++;
+		return 0;
+	}
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (v.conflicts && v.conflicts->type == MSGPACK_OBJECT_ARRAY &&
+	    v.conflicts->via.array.size)
+		p->conflicts++;
+	dup = record_duplicates(c->t, coll, &v, id, NULL, NULL);
+	record_view_close(&v);
+	if (dup < 0)
+		return dup;
+	if (dup > 0) {
+		p->duplicates++;
+		st->duplicates++;
+	}
+	return 0;
+}
+
 int status_store_read(struct status_facts *st)
 {
+	struct classify cl = { 0 };
+	const struct schema *const *all;
+	size_t nall;
+
 	struct store_txn *t = NULL;
 	int r;
 
 	if ((r = store_txn_begin(st->n->st, 1, &t)) < 0)
 		return r;
 	st->tot.pk = st->n->pk;
+	all = schema_all(&nall);
+	st->nprob = 0;
+	for (size_t i = 0; i < nall && i < STATUS_MAX_COLLS; i++)
+		st->prob[st->nprob++] = (struct status_problem){ all[i]->name, 0, 0 };
+	cl.t = t;
+	cl.st = st;
 	if ((r = log_feeds_each(t, sum_feed, &st->tot)) >= 0 &&
-	    (r = record_conflicted_each(t, count_conflict, &st->conflicts)) >= 0)
+	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
 	return r < 0 ? r : 0;
@@ -123,6 +174,64 @@ static json_t *cert_json(const struct status_cert *cf)
 	json_object_set_new(j, "expires_ms",
 			    json_integer((json_int_t)c->expires_ms));
 	return j;
+}
+
+int status_peer_name(struct node *n, const uint8_t key[32],
+		     char ret[CERT_MAX_NAME + 1], int *ret_role)
+{
+	struct store_txn *t = NULL;
+	struct cert *c = malloc(sizeof(*c));
+	size_t nc = 0;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	if ((r = store_txn_begin(n->st, 1, &t)) >= 0)
+		r = trustset_valid_leaves(t, key, hlc_wall_ms(), c, 1, &nc);
+	store_txn_abort(t);
+	if (r >= 0 && nc == 1) {
+		snprintf(ret, CERT_MAX_NAME + 1, "%s", c->name);
+		*ret_role = c->role;
+		r = 1;
+	} else if (r >= 0) {
+		r = 0;
+	}
+	free(c);
+	return r;
+}
+
+/* {"health_profile": {"conflicts": N, "duplicates": M}, ...} */
+static json_t *problems_json(const struct status_facts *st)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < st->nprob; i++)
+		json_object_set_new(
+			j, st->prob[i].coll,
+			json_pack("{s:I, s:I}", "conflicts",
+				  (json_int_t)st->prob[i].conflicts,
+				  "duplicates",
+				  (json_int_t)st->prob[i].duplicates));
+	return j;
+}
+
+/* The peer's certificate name and role (null when none holds now). */
+static void peer_name_json(struct node *n, json_t *pe)
+{
+	const char *hex = json_string_value(json_object_get(pe, "key"));
+	uint8_t key[32];
+	char name[CERT_MAX_NAME + 1];
+	int role = 0;
+
+	if (hex && sodium_hex2bin(key, 32, hex, strlen(hex), NULL, NULL,
+				  NULL) == 0 &&
+	    status_peer_name(n, key, name, &role) == 1) {
+		json_object_set_new(pe, "name", json_string(name));
+		json_object_set_new(pe, "role",
+				    json_string(cert_role_name(role)));
+		return;
+	}
+	json_object_set_new(pe, "name", json_null());
+	json_object_set_new(pe, "role", json_null());
 }
 
 json_t *status_json(const struct status_facts *st)
@@ -158,6 +267,12 @@ json_t *status_json(const struct status_facts *st)
 	json_object_set_new(j, "held", json_integer((json_int_t)st->held));
 	json_object_set_new(j, "conflicts",
 			    json_integer((json_int_t)st->conflicts));
+	json_object_set_new(j, "duplicates",
+			    json_integer((json_int_t)st->duplicates));
+	json_object_set_new(j, "problems", problems_json(st));
+	if (st->unclassified)
+		json_object_set_new(j, "problems_unclassified",
+				    json_integer((json_int_t)st->unclassified));
 	if (st->running) {
 		json_object_set_new(j, "digest",
 				    record_json_mp(mp_map_get(st->res, "digest")));
@@ -180,6 +295,7 @@ json_t *status_json(const struct status_facts *st)
 					    lag_json(last, tot->newest_ms));
 			json_object_set_new(pe, "waiting_out",
 					    json_integer((json_int_t)waiting));
+			peer_name_json(n, pe);
 		}
 		json_object_set_new(j, "peers", jp);
 		const msgpack_object *rf = mp_map_get(st->res, "refused");
