@@ -104,7 +104,8 @@ demo)
 	scripts/demo.sh build      # two nodes syncing by USB bundle
 	;;
 test)
-	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
+	DEPS+=(prometheus chromium) # promtool checks /metrics in scenario_http;
+	# headless chromium loads the status page in scenario_page
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo

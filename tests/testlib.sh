@@ -90,6 +90,16 @@ start() {
 	if launch "$@"; then PIDOF[$n]=$PID; PORTOF[$n]=$PORT; return 0; fi
 	return 1
 }
+# start_http NAME ARGS...: start NAME's daemon serving HTTP as well, on
+# another fresh port (3 tries, in case that one is taken); sets HP
+start_http() {
+	local n=$1 _; shift
+	for _ in 1 2 3; do
+		HP=$(port)
+		start "$n" --http 127.0.0.1:$HP "$@" && return 0
+	done
+	return 1
+}
 # stop NAME: stop NAME's daemon alone
 stop() {
 	local n=$1 p=${PIDOF[$1]:-} keep=() q
