@@ -68,7 +68,8 @@ start V1 --peer 127.0.0.1:${PORTOF[C]} && ok "V1 dials C again" || fail "V1 dial
 conflicts_are() { test "$("$H" --home "$T/C" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["conflicts"])')" = "$1"; }
 check "C sees a conflict and a duplicate (20 s)" within 20 conflicts_are 3
 stop V2
-check "C enters a profile while V2 is away" profile C HP-C1 100000000103 "Lo Van C"
+check "C enters a profile for V2's village while V2 is away" N C put health_profile HP-C1 --scope bk/c1/v2 '{"person_id":"100000000103","full_name":"Lo Van C","birth_date":"1990-01-01"}'
+check "and one for its own commune, which no village may read" profile C HP-C2 100000000104 "Lo Van D"
 
 # --- the page in a browser, against hamlet status --json ----------------------
 # page FILE ARGS... URL: the DOM chromium built, between two status answers
@@ -144,7 +145,10 @@ assert len(st["peers"]) == 2, st["peers"]
 want = sorted((q["name"], str(q["waiting_out"])) for q in st["peers"])
 got = sorted((r["peer-name"], r["waiting"]) for r in p.rows)
 assert got == want, (got, want)
-assert any(q["waiting_out"] > 0 for q in st["peers"]), "nothing waits: the test set nothing up"
+# V2 (away) waits for the profile of its village, nothing else; V1 for
+# nothing: the commune's own feed is not for villages
+waits = {q["name"]: q["waiting_out"] for q in st["peers"]}
+assert waits == {"V1": 0, "V2": 1}, waits
 assert int(p.attrs["conflicts"]["data-count"]) == st["conflicts"] == 3, (p.attrs["conflicts"], st["conflicts"])
 assert p.ids["conflicts"].startswith(str(st["conflicts"]) + " "), p.ids["conflicts"]
 dup = st["problems"]["health_profile"]["duplicates"]

@@ -36,13 +36,20 @@ struct waiting {
 	struct store_txn *t;
 	const uint8_t *pk;
 	uint64_t since_ms, n;
+	const struct scopemap *map;
+	const struct cert *reader; /* NULL: every feed counts */
+	uint64_t newest_ms;	   /* the newest entry of a feed counted */
 };
 
-/* Entries written here after since_ms: walk each own feed back from its
- * head while entries are newer. */
+/* Entries written here after since_ms, in the feeds reader may read:
+ * walk each own feed back from its head while entries are newer. */
 static int count_waiting(void *ctx, const struct log_feed *f)
 {
 	struct waiting *w = ctx;
+	if (w->reader && !scopemap_may_read(w->map, w->reader, f->scope))
+		return 0;
+	if (hlc_ms(f->hlc) > w->newest_ms)
+		w->newest_ms = hlc_ms(f->hlc);
 	if (memcmp(f->author, w->pk, 32) != 0)
 		return 0;
 	for (uint64_t seq = f->seq; seq >= 1; seq--) {
@@ -60,7 +67,7 @@ static int count_waiting(void *ctx, const struct log_feed *f)
 
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 {
-	struct waiting w = { NULL, n->pk, since_ms, 0 };
+	struct waiting w = { .pk = n->pk, .since_ms = since_ms };
 	if (store_txn_begin(n->st, 1, &w.t) < 0)
 		return 0;
 	log_feeds_each(w.t, count_waiting, &w);
@@ -68,9 +75,52 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 	return w.n;
 }
 
+/* A peer as this store sees it: its certificate's name and role, and,
+ * of the feeds that certificate lets it read (every feed when none holds
+ * here), the newest entry and the entries written here since since_ms. */
+struct peer_view {
+	int named;
+	char name[CERT_MAX_NAME + 1];
+	int role;
+	uint64_t newest_ms, waiting;
+};
+
+static int peer_view_read(struct node *n, const uint8_t key[32],
+			  uint64_t since_ms, struct peer_view *ret)
+{
+	struct waiting w = { .pk = n->pk, .since_ms = since_ms, .map = n->smap };
+	struct cert *c = malloc(sizeof(*c));
+	size_t nc = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!c)
+		return -ENOMEM;
+	if ((r = store_txn_begin(n->st, 1, &w.t)) < 0)
+		goto out;
+	if ((r = trustset_valid_leaves(w.t, key, hlc_wall_ms(), c, 1, &nc)) <
+	    0)
+		goto out;
+	if (r == 0 && nc == 1) {
+		ret->named = 1;
+		snprintf(ret->name, sizeof(ret->name), "%s", c->name);
+		ret->role = c->role;
+		w.reader = c;
+	}
+	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
+		goto out;
+	ret->newest_ms = w.newest_ms;
+	ret->waiting = w.n;
+	r = 0;
+out:
+	store_txn_abort(w.t);
+	free(c);
+	return r;
+}
+
 /*
  * How far a peer trails this node: the seconds from its last agreement to
- * our newest entry. A peer that agreed after that entry (its clock ahead
+ * the newest entry here it may read. A peer that agreed after that entry (its clock ahead
  * of ours included) trails by nothing, whether connected or not; one that
  * never synced has no lag to tell, which JSON says as null.
  */
@@ -176,30 +226,6 @@ static json_t *cert_json(const struct status_cert *cf)
 	return j;
 }
 
-int status_peer_name(struct node *n, const uint8_t key[32],
-		     char ret[CERT_MAX_NAME + 1], int *ret_role)
-{
-	struct store_txn *t = NULL;
-	struct cert *c = malloc(sizeof(*c));
-	size_t nc = 0;
-	int r;
-
-	if (!c)
-		return -ENOMEM;
-	if ((r = store_txn_begin(n->st, 1, &t)) >= 0)
-		r = trustset_valid_leaves(t, key, hlc_wall_ms(), c, 1, &nc);
-	store_txn_abort(t);
-	if (r >= 0 && nc == 1) {
-		snprintf(ret, CERT_MAX_NAME + 1, "%s", c->name);
-		*ret_role = c->role;
-		r = 1;
-	} else if (r >= 0) {
-		r = 0;
-	}
-	free(c);
-	return r;
-}
-
 /* {"health_profile": {"conflicts": N, "duplicates": M}, ...} */
 static json_t *problems_json(const struct status_facts *st)
 {
@@ -212,26 +238,6 @@ static json_t *problems_json(const struct status_facts *st)
 				  "duplicates",
 				  (json_int_t)st->prob[i].duplicates));
 	return j;
-}
-
-/* The peer's certificate name and role (null when none holds now). */
-static void peer_name_json(struct node *n, json_t *pe)
-{
-	const char *hex = json_string_value(json_object_get(pe, "key"));
-	uint8_t key[32];
-	char name[CERT_MAX_NAME + 1];
-	int role = 0;
-
-	if (hex && sodium_hex2bin(key, 32, hex, strlen(hex), NULL, NULL,
-				  NULL) == 0 &&
-	    status_peer_name(n, key, name, &role) == 1) {
-		json_object_set_new(pe, "name", json_string(name));
-		json_object_set_new(pe, "role",
-				    json_string(cert_role_name(role)));
-		return;
-	}
-	json_object_set_new(pe, "name", json_null());
-	json_object_set_new(pe, "role", json_null());
 }
 
 json_t *status_json(const struct status_facts *st)
@@ -283,19 +289,37 @@ json_t *status_json(const struct status_facts *st)
 		{
 			const msgpack_object *p = &st->peers->via.array.ptr[k];
 			const msgpack_object *con = mp_map_get(p, "connected");
+			const char *hex =
+				json_string_value(json_object_get(pe, "key"));
 			uint64_t last = mp_map_u64(p, "last_sync_ms");
 			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 				 con->via.boolean;
-			int insync = up && last && last >= tot->newest_ms &&
+			uint8_t key[32];
+			struct peer_view pv = { 0 };
+			/* a peer is behind only on what it may read: a village
+			 * never gets the commune's own feed */
+			if (!hex ||
+			    sodium_hex2bin(key, 32, hex, strlen(hex), NULL, NULL,
+					   NULL) != 0 ||
+			    peer_view_read(n, key, last, &pv) < 0) {
+				pv.newest_ms = tot->newest_ms;
+				pv.waiting = status_waiting_since(n, last);
+			}
+			int insync = up && last && last >= pv.newest_ms &&
 				     !mp_map_u64(p, "entries_waiting_for_disk");
-			uint64_t waiting = status_waiting_since(n, last);
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
 			json_object_set_new(pe, "lag_s",
-					    lag_json(last, tot->newest_ms));
+					    lag_json(last, pv.newest_ms));
 			json_object_set_new(pe, "waiting_out",
-					    json_integer((json_int_t)waiting));
-			peer_name_json(n, pe);
+					    json_integer((json_int_t)pv.waiting));
+			json_object_set_new(pe, "name",
+					    pv.named ? json_string(pv.name)
+						     : json_null());
+			json_object_set_new(pe, "role",
+					    pv.named ? json_string(cert_role_name(
+							       pv.role))
+						     : json_null());
 		}
 		json_object_set_new(j, "peers", jp);
 		const msgpack_object *rf = mp_map_get(st->res, "refused");

@@ -56,12 +56,10 @@ struct status_cert {
 /* Fill st's store figures from st->n's store. */
 int status_store_read(struct status_facts *st);
 void status_cert_read(struct node *n, struct status_cert *cf);
-/* Entries written on n after since_ms (waiting to go out to a peer). */
+/* Entries written on n after since_ms (waiting to go out to a peer),
+ * whatever the peer may read. status_json counts, per peer, only those
+ * its certificate lets it read. */
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
-/* The name of key's valid certificate in n's trust set into ret, and its
- * role (CERT_*): 1, or 0 when none holds now. */
-int status_peer_name(struct node *n, const uint8_t key[32],
-		     char ret[CERT_MAX_NAME + 1], int *ret_role);
 /* The object `hamlet status --json` prints. New reference. */
 json_t *status_json(const struct status_facts *st);
 
