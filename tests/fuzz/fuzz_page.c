@@ -3,6 +3,7 @@
  * next a ?lang= value, the rest a status object, whatever its shape. The
  * page is rendered in the language picked; no markup may come from the
  * input (checked: no "<script" and no "<x" the input put there). */
+#include "fuzz_text_seeds.h"
 #include "page.h"
 
 #include <stdlib.h>
@@ -70,13 +71,6 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 		"\n\n[1,2,3]",
 		"vi;q=0.\nen\n{\"peers\":[1,\"x\",{\"last_sync_ms\":-5,\"waiting_out\":9e99}]}",
 	};
-	static uint8_t *seeds[4];
-	static size_t lens[4];
-	for (int i = 0; i < 4; i++) {
-		seeds[i] = (uint8_t *)text[i];
-		lens[i] = strlen(text[i]);
-	}
-	*ret_seeds = seeds;
-	*ret_lens = lens;
-	return 4;
+	return fuzz_text_seeds(text, sizeof(text) / sizeof(text[0]), ret_seeds,
+			       ret_lens);
 }
