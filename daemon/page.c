@@ -81,6 +81,10 @@ enum msg {
 	M_VIA_DIRECT,
 	M_FOOTER,
 	M_KEYWORD, /* how an unnamed node is called: "key 1a2b3c4d…" */
+	M_BY_COMMUNE,
+	M_COL_COMMUNE,
+	M_COL_BEHIND,
+	M_GROUP_OF,
 	M__N
 };
 
@@ -165,6 +169,11 @@ static const char *const texts[M__N][2] = {
 	[M_FOOTER] = { "The same figures: <code>hamlet status</code>, and <code>GET /v1/status</code> with a token. This page refreshes every minute.",
 		       "Cùng số liệu: <code>hamlet status</code>, và <code>GET /v1/status</code> kèm token. Trang tự làm mới mỗi phút." },
 	[M_KEYWORD] = { "key", "khoá" },
+	[M_BY_COMMUNE] = { "By commune: the commune and its villages",
+			   "Theo xã: xã và các thôn của xã" },
+	[M_COL_COMMUNE] = { "Commune", "Xã" },
+	[M_COL_BEHIND] = { "Behind", "Chậm" },
+	[M_GROUP_OF] = { "{1} of {2}", "{1} trên {2}" },
 };
 
 /* Collections in words: English singular, plural; Vietnamese. */
@@ -622,8 +631,7 @@ static void lag_via(const struct out *o, const struct lag_report *r,
 {
 	char label[CERT_MAX_NAME + 32];
 	if (!x->has_via) {
-		if (x->contact_ms)
-			fputs(T(o, M_VIA_DIRECT), o->f);
+		fputs(x->contact_ms ? T(o, M_VIA_DIRECT) : "—", o->f);
 		return;
 	}
 	if (x->via.via.kind == HEARD_PEER) {
@@ -639,6 +647,101 @@ static void lag_via(const struct out *o, const struct lag_report *r,
 	} else {
 		fputs(T(o, M_VIA_LOCAL), o->f);
 	}
+}
+
+/* A commune and its villages in the lag report. */
+struct group {
+	char scope[ENTRY_MAX_SCOPE + 1];
+	const char *name; /* the commune's certificate's, or NULL */
+	size_t n, behind;
+};
+
+/* The commune x belongs to: its own scope for a commune, the parent of a
+ * village's; 0 for any other node. */
+static int group_scope(const struct lag_node *x, char out[ENTRY_MAX_SCOPE + 1])
+{
+	char *slash;
+	if (x->role != CERT_COMMUNE && x->role != CERT_VILLAGE)
+		return 0;
+	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", x->scope);
+	if (x->role == CERT_VILLAGE) {
+		if (!(slash = strrchr(out, '/')))
+			return 0;
+		*slash = 0;
+	}
+	return out[0] != 0;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	/* the most nodes behind, then the largest share of its nodes */
+	if (x->behind != y->behind)
+		return x->behind > y->behind ? -1 : 1;
+	if (x->behind * y->n != y->behind * x->n)
+		return x->behind * y->n > y->behind * x->n ? -1 : 1;
+	return strcmp(x->scope, y->scope);
+}
+
+/* At a district or province: per commune, how many of its nodes are
+ * behind, most first (at most PAGE_MAX_GROUPS communes; more are left
+ * to `hamlet report lag`). Nothing when fewer than two communes. */
+static void groups_table(const struct out *o, const struct lag_report *r)
+{
+	struct group *g = calloc(PAGE_MAX_GROUPS, sizeof(*g));
+	size_t ng = 0;
+	char a[24], b[24];
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct lag_node *x = &r->v[i];
+		char sc[ENTRY_MAX_SCOPE + 1];
+		size_t k = 0;
+		if (!group_scope(x, sc))
+			continue;
+		while (k < ng && strcmp(g[k].scope, sc) != 0)
+			k++;
+		if (k == ng) {
+			if (ng == PAGE_MAX_GROUPS)
+				continue;
+			memcpy(g[ng++].scope, sc, sizeof(sc));
+		}
+		if (x->role == CERT_COMMUNE && x->name[0])
+			g[k].name = x->name;
+		g[k].n++;
+		g[k].behind += x->behind != 0;
+	}
+	if (ng >= 2) {
+		qsort(g, ng, sizeof(*g), group_cmp);
+		fprintf(o->f, "<h3>%s</h3><table class=\"cards groups\"><thead><tr><th>%s</th><th>%s</th><th></th></tr></thead><tbody>",
+			T(o, M_BY_COMMUNE), T(o, M_COL_COMMUNE),
+			T(o, M_COL_BEHIND));
+		for (size_t k = 0; k < ng; k++) {
+			unsigned pct = (unsigned)(g[k].behind * 100 / g[k].n);
+			fprintf(o->f, "<tr class=\"group%s\">",
+				g[k].behind ? " behind" : "");
+			td(o, NULL, M_COL_COMMUNE);
+			fputs("<span class=\"group-name\">", o->f);
+			esc(o->f, g[k].name ? g[k].name : g[k].scope);
+			fputs("</span><br><small>", o->f);
+			esc(o->f, g[k].scope);
+			fputs("</small>", o->f);
+			td_end(o);
+			num(a, g[k].behind);
+			num(b, g[k].n);
+			td(o, "num", M_COL_BEHIND);
+			fprintf(o->f, "<span class=\"group-behind %s\">",
+				g[k].behind ? "bad" : "ok");
+			say(o, M_GROUP_OF, a, b);
+			fputs("</span>", o->f);
+			td_end(o);
+			fprintf(o->f, "<td class=\"share\"><span class=\"bar-track\"><span class=\"bar behind\" style=\"width:%u%%\"></span></span></td></tr>",
+				pct);
+		}
+		fputs("</tbody></table>", o->f);
+	}
+	free(g);
 }
 
 static void lag_section(const struct out *o, const struct lag_report *r)
@@ -664,6 +767,7 @@ static void lag_section(const struct out *o, const struct lag_report *r)
 		say(o, M_LAG_ALL_OK, b, NULL);
 	}
 	fputs("</p>", o->f);
+	groups_table(o, r);
 
 	/* the chart: one bar per node, its silence on a scale of at least
 	 * twice the threshold, so the dashed line sits mid-way or left */

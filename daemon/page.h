@@ -23,6 +23,7 @@ enum page_lang { PAGE_EN = 0, PAGE_VI = 1 };
 
 #define PAGE_LAG_THRESHOLD_MS (24ull * 3600 * 1000) /* behind past this */
 #define PAGE_MAX_LAG_ROWS 300 /* nodes in the lag table and chart */
+#define PAGE_MAX_GROUPS 200   /* communes in the table by commune */
 
 struct page_in {
 	int lang;		      /* enum page_lang */

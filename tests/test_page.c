@@ -203,5 +203,56 @@ int main(void)
 		free(rep.v);
 	}
 
+	TEST_START("by commune: its villages counted under it, the most behind first, only with two communes or more");
+	{
+		static const struct {
+			const char *name, *scope;
+			int role, behind;
+		} v[] = {
+			{ "ha-giang", "hg", CERT_PROVINCE, 1 },
+			{ "", "bk/c2/v3", CERT_VILLAGE, 0 },
+			{ "C1", "bk/c1", CERT_COMMUNE, 0 },
+			{ "V1", "bk/c1/v1", CERT_VILLAGE, 1 },
+			{ "V2", "bk/c1/v2", CERT_VILLAGE, 0 },
+		};
+		struct lag_report rep = { 0 };
+		struct lag_node x[5];
+		memset(x, 0, sizeof(x));
+		for (size_t i = 0; i < 5; i++) {
+			x[i].key[0] = (uint8_t)(i + 1);
+			snprintf(x[i].name, sizeof(x[i].name), "%s", v[i].name);
+			snprintf(x[i].scope, sizeof(x[i].scope), "%s", v[i].scope);
+			x[i].role = v[i].role;
+			x[i].behind = v[i].behind;
+			x[i].heard_ms = NOW_MS - 1000;
+		}
+		rep.now_ms = NOW_MS;
+		rep.threshold_ms = PAGE_LAG_THRESHOLD_MS;
+		rep.v = x;
+		rep.n = 5;
+		rep.behind = 2;
+		st = status("p", "province", "C1");
+		html = render(st, &rep, PAGE_VI, 0);
+		{
+			const char *c1 = strstr(html, "<span class=\"group-name\">C1</span><br><small>bk/c1</small>");
+			const char *c2 = strstr(html, "<span class=\"group-name\">bk/c2</span>");
+			ASSERT_TRUE(c1 && c2 && c1 < c2);
+			ASSERT_TRUE(has(c1, "1 trên 3"));
+			ASSERT_TRUE(has(c2, "0 trên 1"));
+			ASSERT_TRUE(!has(html, "group-name\">ha-giang"));
+			ASSERT_TRUE(!has(html, "group-name\">hg"));
+		}
+		free(html);
+		rep.n = 3; /* the province, bk/c2/v3, C1: still two communes */
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "By commune"));
+		free(html);
+		rep.v = x + 2; /* C1 and its villages alone: no table */
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(!has(html, "By commune"));
+		free(html);
+		json_decref(st);
+	}
+
 	TEST_DONE();
 }
