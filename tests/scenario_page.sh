@@ -175,6 +175,17 @@ check "the English page says what status --json says" shows "$T/en.html" en
 browser --dump-dom "$URL/?key=1" >"$T/key.html"
 check "the node's key only when asked (?key=1)" grep -q "id=\"node-key\">$(key C)<" "$T/key.html"
 
+TOK=$(N C token create --name page-check --role read 2>/dev/null)
+check "GET /v1/status names the same peers and counts as the page" python3 - "$URL/v1/status" "$TOK" "$T/vi.html.s2" <<'EOF'
+import json, sys, urllib.request
+rq = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+api, cli = json.load(urllib.request.urlopen(rq, timeout=10)), json.load(open(sys.argv[3]))
+for k in ("node", "conflicts", "duplicates", "problems"):
+    assert api[k] == cli[k], (k, api[k], cli[k])
+assert sorted((p["name"], p["role"], p["waiting_out"]) for p in api["peers"]) == \
+       sorted((p["name"], p["role"], p["waiting_out"]) for p in cli["peers"])
+EOF
+
 # --- refusals, and a phone-sized screenshot -------------------------------------
 code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "$@"; }
 check "?lang=fr is refused, naming what it takes (400)" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' '$URL/?lang=fr')\" = 400 && grep -q 'vi (Vietnamese) or en' '$T/body'"

@@ -66,6 +66,7 @@ launch() {
 	local n=$1; shift
 	for _ in 1 2 3 4 5; do
 		PORT=$(port)
+		: >>"$T/$n.log" # there before the daemon opens it, for the greps below
 		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
 		PID=$!
 		for _ in $(seq 1 100); do
