@@ -10,18 +10,18 @@
 # zone; the lag table names V9. A screenshot at phone width is kept in
 # the build's test output directory.
 #   tests/scenario_page.sh PATH/TO/hamlet PATH/TO/hamletd [OUTDIR]
-# Every wait is bounded; everything listens on 127.0.0.1.
+# Skipped (77) only when chromium cannot be found or run; python3 and curl
+# are build.sh's dependencies. Every wait is bounded; everything listens
+# on 127.0.0.1.
 set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd [OUTDIR]}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd [OUTDIR]}
 OUT=${3:-$PWD}
 . "$(dirname "$0")/testlib.sh"
-command -v python3 >/dev/null || { echo "python3 is missing: skipped"; exit 77; }
-command -v curl >/dev/null || { echo "curl is missing: skipped"; exit 77; }
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "chromium is not installed (Debian package chromium): skipped"; exit 77; }
 tests_scratch page
-# chromium PROFILE ARGS...: headless, nothing fetched but what it is told,
+# browser ARGS...: headless chromium, nothing fetched but what it is told,
 # a fresh profile each time, at most 30 s
 browser() {
 	timeout 30 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
