@@ -209,6 +209,18 @@ w, h = struct.unpack(">II", b[16:24])
 assert (w, h) == (390, 844), (w, h)
 assert len(b) > 20000, len(b)
 EOF
+# the whole page at phone width: the node, the peers, the conflicts and
+# duplicates, the lag table and chart
+FULL=$OUT/page-phone-vi-full.png
+rm -f "$FULL"
+check "the whole page at phone width (390x2600)" browser --accept-lang=vi-VN,vi --hide-scrollbars \
+	--window-size=390,2600 --screenshot="$FULL" "$URL/"
+echo "# screenshot: $FULL"
+check "it is a PNG of 390x2600" python3 - "$FULL" <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", b[16:24]) == (390, 2600)
+EOF
 
 daemons_stop
 tests_done
