@@ -64,7 +64,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 				net_name);
 		cli_hex(hd->creator, 32, h);
 		fprintf(f, "\n  creator:    %s\n", h);
-		hlc_format(hd->created_hlc, tm);
+		cli_hlc_text(hd->created_hlc, tm);
 		fprintf(f, "  created:    %s\n", tm);
 		fprintf(f, "  scope:      %s\n",
 			hd->scope[0] ? hd->scope : "(every scope)");

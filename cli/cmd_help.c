@@ -4,6 +4,7 @@
  * commands' --help and docs/hamlet.1 never tell different stories.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <string.h>
 
@@ -27,6 +28,8 @@ static const struct cli_option_help global_opts[] = {
 	  "the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)" },
 	{ "--json",
 	  "machine-readable output; every read command takes it" },
+	{ "--keys",
+	  N_("show whole node keys next to names (nodes are named by their certificates; a key without one shows as \"unknown node\" and its first 8 hex digits)") },
 	{ "--help, -h",
 	  "help; \"hamlet COMMAND --help\" shows a command's options and an example" },
 	{ "--version", "print the version" },
@@ -196,7 +199,7 @@ void cli_command_help(FILE *f, const struct cli_command *c)
 		fputs("\noptions:\n", f);
 		print_options(f, c->options);
 	}
-	fputs("  --home DIR, --json\n"
+	fputs("  --home DIR, --json, --keys\n"
 	      "      the global options; see \"hamlet help\"\n",
 	      f);
 	if (strcmp(c->name, "put") == 0 || strcmp(c->name, "import") == 0)
@@ -215,7 +218,7 @@ void cli_usage(FILE *f)
 {
 	fprintf(f,
 		"hamlet %s: signed-record sync for remote communes\n\n"
-		"usage: hamlet [--home DIR] [--json] COMMAND [ARGUMENTS]\n\n"
+		"usage: hamlet [--home DIR] [--json] [--keys] COMMAND [ARGUMENTS]\n\n"
 		"commands:\n",
 		HAMLET_VERSION);
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
@@ -341,7 +344,7 @@ static void man_page(FILE *f)
 		HAMLET_VERSION);
 	fputs(".SH NAME\nhamlet \\- signed\\-record sync for remote communes\n", f);
 	fputs(".SH SYNOPSIS\n\\fBhamlet\\fR [\\fB\\-\\-home\\fR \\fIDIR\\fR] "
-	      "[\\fB\\-\\-json\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
+	      "[\\fB\\-\\-json\\fR] [\\fB\\-\\-keys\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
 	      f);
 	fputs(".SH DESCRIPTION\n", f);
 	roff_text(f, about);

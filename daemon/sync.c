@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "dlog.h"
+#include "i18n.h"
 #include "ingest.h"
 #include "hlc.h"
 #include "log.h"
@@ -186,8 +187,16 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	c->t_ready = uv_now(c->d->loop);
 	if (c->pa)
 		c->pa->backoff_ms = 0;
-	dlog(DLOG_INFO, "peer %s: connected (%s)", c->name,
-	     c->initiator ? "outgoing" : "incoming");
+	{
+		/* named by who it is from now on, not by its address */
+		char label[NAMES_LABEL_MAX], key[17];
+		names_from_cert(c->cert, NAMES_CERT, &c->info->who);
+		names_label(&c->info->who, c->rpk, 0, label);
+		dlog(DLOG_INFO, _("peer %s: connected (%s %s, key %s)"), label,
+		     c->initiator ? _("outgoing to") : _("incoming from"),
+		     c->info->addr, peer_key_short(c->rpk, key));
+		snprintf(c->name, sizeof(c->name), "%s", label);
+	}
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)
 		return r;
@@ -195,10 +204,20 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	return c->initiator ? sync_session_reconcile(c) : 0;
 }
 
-static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
+/* Ask for feed key from seq+1 to head: head - seq entries awaited. */
+static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     uint64_t head)
 {
 	struct mp_writer w;
 	int r;
+	if (c->info) {
+		struct peer_info *p = c->info;
+		if (!p->rx_want) {
+			p->rx_got = 0;
+			p->rx_start_ms = peer_wall_ms();
+		}
+		p->rx_want += head - seq;
+	}
 	mp_writer_init(&w);
 	if ((r = wire_put_want(&w, key, seq)) == 0)
 		r = sync__send_writer(c, &w);
@@ -262,7 +281,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		if (!shared)
 			continue;
 		if (mine < wf->seq) {
-			r = want_send(c, wf->key, mine);
+			r = want_send(c, wf->key, mine, wf->seq);
 			wanted++;
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);

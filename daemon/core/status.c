@@ -29,8 +29,10 @@ static int sum_feed(void *ctx, const struct log_feed *f)
 	struct status_totals *t = ctx;
 	t->feeds++;
 	t->entries += f->seq;
-	if (hlc_ms(f->hlc) > t->newest_ms)
+	if (hlc_ms(f->hlc) > t->newest_ms) {
 		t->newest_ms = hlc_ms(f->hlc);
+		memcpy(t->newest_author, f->author, 32);
+	}
 	if (memcmp(f->author, t->pk, 32) == 0)
 		t->own += f->seq;
 	return 0;
