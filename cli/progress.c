@@ -37,6 +37,28 @@ void progress_count(uint64_t n, char out[32])
 	out[o] = 0;
 }
 
+/* n bytes as "512 B", "12.3 MB" */
+static void size_text(uint64_t n, char out[32])
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* A figure in p's units. */
+static void figure(const struct progress *p, uint64_t n, char out[32])
+{
+	if (p->units)
+		progress_count(n, out);
+	else
+		size_text(n, out);
+}
+
 void progress_left(uint64_t left, uint64_t per_s, char out[48])
 {
 	uint64_t s;
@@ -82,18 +104,23 @@ static void draw(struct progress *p, uint64_t now)
 	uint64_t ms = now - p->start_ms;
 	uint64_t per_s = ms >= 500 ? p->done * 1000 / ms : 0;
 
-	progress_count(p->done, done);
-	progress_count(per_s, rate);
+	/* " entries"; nothing after a size, which says its unit */
+	char units[48] = "";
+	if (p->units)
+		snprintf(units, sizeof(units), " %s", p->units);
+
+	figure(p, p->done, done);
+	figure(p, per_s, rate);
 	/* \r and erase-to-end: the line is redrawn in place */
 	if (p->total) {
-		progress_count(p->total, total);
+		figure(p, p->total, total);
 		progress_left(p->total > p->done ? p->total - p->done : 0,
 			      per_s, left);
-		fprintf(stderr, _("\r%s: %s / %s %s, %s/s, %s\033[K"), p->what,
-			done, total, p->units, rate, left);
+		fprintf(stderr, _("\r%s: %s / %s%s, %s/s, %s\033[K"), p->what,
+			done, total, units, rate, left);
 	} else {
-		fprintf(stderr, _("\r%s: %s %s, %s/s\033[K"), p->what, done,
-			p->units, rate);
+		fprintf(stderr, _("\r%s: %s%s, %s/s\033[K"), p->what, done,
+			units, rate);
 	}
 	fflush(stderr);
 	p->drawn_ms = now;
@@ -115,7 +142,15 @@ void progress_end(struct progress *p)
 {
 	if (!p)
 		return;
-	draw(p, mono_ms());
-	fputc('\n', stderr);
+	if (p->drawn) { /* nothing shown, nothing to end */
+		draw(p, mono_ms());
+		fputc('\n', stderr);
+	}
 	free(p);
+}
+
+void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	progress_total(ctx, total);
+	progress_update(ctx, done);
 }

@@ -17,8 +17,8 @@ struct progress;
 
 /*
  * Start showing work named what ("importing", translated by the caller)
- * on units ("entries"); total 0 when not known (then no time left is
- * shown). NULL, and nothing shown, when stderr is not a terminal, under
+ * on units ("entries"; NULL: bytes, shown as kB, MB, GB); total 0 when
+ * not known (then no time left is shown). NULL, and nothing shown, when stderr is not a terminal, under
  * --json, or out of memory; every function takes NULL.
  */
 struct progress *progress_new(const char *what, const char *units,
@@ -27,8 +27,13 @@ struct progress *progress_new(const char *what, const char *units,
 void progress_total(struct progress *p, uint64_t total);
 /* done units so far; redraws when the last draw is old enough. */
 void progress_update(struct progress *p, uint64_t done);
-/* Draw the last figures, end the line, and free p. */
+/* Draw the last figures and end the line (when anything was shown), and
+ * free p. */
 void progress_end(struct progress *p);
+/* progress_total() and progress_update() as one callback (ctx: the
+ * struct progress, may be NULL), for the core's long work
+ * (bundle_progress_fn). */
+void progress_cb(void *ctx, uint64_t done, uint64_t total);
 
 /* n with thousands separated: "12,000". */
 void progress_count(uint64_t n, char out[32]);

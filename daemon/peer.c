@@ -732,6 +732,9 @@ static int conn_named(const struct conn *c, const char *name)
 		return 1;
 	if (c->info && strcmp(c->info->addr, name) == 0)
 		return 1;
+	if (c->info && c->info->who.source != NAMES_UNKNOWN &&
+	    strcmp(c->info->who.name, name) == 0)
+		return 1; /* its certificate's name */
 	if (!c->has_rpk || n < 4 || n > 64)
 		return 0;
 	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);

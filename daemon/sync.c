@@ -204,20 +204,52 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	return c->initiator ? sync_session_reconcile(c) : 0;
 }
 
+/* Count what a WANT for feed key from seq+1 to head adds to the sync
+ * under way: all of it the first time, the growth of head after. */
+static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
+		       uint64_t head)
+{
+	struct sync_session *s = &c->sy;
+	struct peer_info *p = c->info;
+	struct sync_want *w = NULL;
+
+	if (!p->rx_want) {
+		p->rx_got = 0;
+		p->rx_start_ms = peer_wall_ms();
+		s->nwants = 0;
+	}
+	for (size_t i = 0; i < s->nwants && !w; i++)
+		if (memcmp(s->wants[i].key, key, 32) == 0)
+			w = &s->wants[i];
+	if (w) {
+		p->rx_want += head > w->head ? head - w->head : 0;
+		if (head > w->head)
+			w->head = head;
+		return;
+	}
+	p->rx_want += head - seq;
+	if (s->nwants == s->wants_cap && s->wants_cap < SYNC_WANTS_MAX) {
+		size_t cap = s->wants_cap ? 2 * s->wants_cap : 16;
+		struct sync_want *v = realloc(s->wants, cap * sizeof(*v));
+		if (!v)
+			return; /* counted, not remembered: a figure, no more */
+		s->wants = v;
+		s->wants_cap = cap;
+	}
+	if (s->nwants < s->wants_cap) {
+		memcpy(s->wants[s->nwants].key, key, 32);
+		s->wants[s->nwants++].head = head;
+	}
+}
+
 /* Ask for feed key from seq+1 to head: head - seq entries awaited. */
 static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     uint64_t head)
 {
 	struct mp_writer w;
 	int r;
-	if (c->info) {
-		struct peer_info *p = c->info;
-		if (!p->rx_want) {
-			p->rx_got = 0;
-			p->rx_start_ms = peer_wall_ms();
-		}
-		p->rx_want += head - seq;
-	}
+	if (c->info)
+		want_count(c, key, seq, head);
 	mp_writer_init(&w);
 	if ((r = wire_put_want(&w, key, seq)) == 0)
 		r = sync__send_writer(c, &w);
@@ -442,6 +474,9 @@ void sync_session_close(struct conn *c)
 	}
 	if (c->info)
 		c->info->disk_wait = 0;
+	free(s->wants);
+	s->wants = NULL;
+	s->nwants = s->wants_cap = 0;
 	free(s->held);
 	s->held = NULL;
 	s->held_len = 0;
