@@ -137,8 +137,12 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	snprintf(full, sizeof(full),
 		 "connected, NOT SYNCING: the disk is full; %llu entries received wait for space",
 		 (unsigned long long)disk_wait);
+	/* entries asked for still on their way: not in sync, whatever the
+	 * clocks say */
+	int receiving = cli_mp_get(p, "progress") != NULL;
 	const char *state = !connected	? "NOT CONNECTED"
 			    : disk_wait ? full
+			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
 				    ? "connected, in sync"
 				    : "connected, syncing";

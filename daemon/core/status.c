@@ -174,7 +174,8 @@ json_t *status_json(const struct status_facts *st)
 			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 				 con->via.boolean;
 			int insync = up && last && last >= tot->newest_ms &&
-				     !mp_map_u64(p, "entries_waiting_for_disk");
+				     !mp_map_u64(p, "entries_waiting_for_disk") &&
+				     !mp_map_get(p, "progress");
 			uint64_t waiting = status_waiting_since(n, last);
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
