@@ -31,11 +31,19 @@ SINCE=$(date +%Y-%m-%dT%H:%M)
 P='{"person_id":"100000000101","full_name":"Lo Van A","birth_date":"1990-01-01","phone":"0912000001"}'
 check "v1 writes HP-1" N v1 put health_profile HP-1 "$P"
 check "v2 writes HP-1 with another phone" N v2 put health_profile HP-1 "${P/0912000001/0987000002}"
+{
+	echo "id,person_id,full_name,birth_date,sex,village,phone"
+	for i in $(seq 1 2000); do
+		printf 'HP-V%04d,%012d,Lo Van %d,1990-01-01,male,v1,09%08d\n' "$i" "$((200000000000 + i))" "$i" "$i"
+	done
+} >"$T/v1.csv"
+check "v1 imports 2,000 more profiles, for a first sync of some length" N v1 import health_profile --format csv "$T/v1.csv"
 
 start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
 start v1 --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 dials c1" || fail "v1 dials c1"
 start v2 --peer 127.0.0.1:${PORTOF[c1]} && ok "v2 dials c1" || fail "v2 dials c1"
 check "c1 holds the conflict (20 s)" within 20 bash -c "'$H' --home '$T/c1' conflicts | grep -q HP-1"
+check "c1 holds v1's 2,000 profiles (30 s)" within 30 N c1 get health_profile HP-V2000
 check "c1 is in sync with both (20 s)" within 20 bash -c "'$H' --home '$T/c1' status | grep -c 'connected, in sync' | grep -qx 2"
 
 # key prefixes (8 hex digits) that must not show where a name is known
@@ -61,13 +69,15 @@ check "peers on v1 names who answers at c1's address" bash -c "'$H' --home '$T/v
 check "peers on c1 names the villages that dialled it" bash -c "'$H' --home '$T/c1' peers | grep -qx 'dialled us: v2 (bk/c1/v2), connected'"
 
 check "status --json keeps keys and UTC, adds names" bash -c "'$H' --home '$T/c1' status --json >'$T/status.json'"
-check "the JSON peers carry key, name, scope and source" python3 -c "
+check "the JSON peers carry key, name, scope and source, and no progress once in sync" python3 -c "
 import json
 j = json.load(open('$T/status.json'))
 p = {x['key']: x for x in j['peers']}
 v1 = p['$(key v1)']
 assert v1['name'] == 'Ban Na Pai' and v1['scope'] == 'bk/c1/v1' and v1['name_source'] == 'certificate', v1
 assert p['$(key v2)']['name'] == 'v2', p
+# all that was asked for has come: nothing left counted as on its way
+assert all('progress' not in x for x in j['peers']), j['peers']
 "
 check "conflicts --json keeps the author key, adds its name and a UTC time" bash -c "'$H' --home '$T/c1' conflicts --json | python3 -c \"
 import json, sys
