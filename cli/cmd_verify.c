@@ -292,6 +292,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	struct node *n = NULL;
 	struct network_info ni;
 	struct bundle_report rep;
+	struct progress *prog;
 	char why[512] = "";
 	int damaged, evidence, r;
 
@@ -302,8 +303,11 @@ static int verify_bundle(const char *path, const char *netfile)
 	why[0] = 0;
 	if (!n)
 		n = reader_open();
-	if ((r = bundle_check_key(path, ni.id, n ? n->sk : NULL, &rep, why,
-				  sizeof(why))) < 0) {
+	prog = progress_new(_("verifying"), NULL, 0);
+	r = bundle_check_progress(path, ni.id, n ? n->sk : NULL, progress_cb,
+				  prog, &rep, why, sizeof(why));
+	progress_end(prog);
+	if (r < 0) {
 		if (r == HAMLET_EKEY && rep.sealed) {
 			sealed_err(path, why, n);
 		} else if (r == HAMLET_ENETWORK && rep.has_header) {

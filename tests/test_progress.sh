@@ -49,6 +49,8 @@ check "it shows bytes read of the file's size" has 'importing: [0-9.]+ [kMG]?B /
 check "bundle import with --json on a terminal runs" tty b bundle import "$T/a.bundle" --json
 check "it shows no progress" bash -c "! grep -q 'importing:' '$T/tty'"
 
+check "verify --bundle on a terminal runs" tty b verify --bundle "$T/a.bundle"
+check "it shows bytes checked of the file's size" has 'verifying: [0-9.]+ [kMG]?B / [0-9.]+ [kMG]?B, '
 check "verify on a terminal runs" tty b verify
 check "it shows entries checked of the store's" has 'verifying: 1,500 / 1,500 entries'
 check "verify without a terminal runs" quiet b verify

@@ -1254,9 +1254,18 @@ int bundle_check_key(const char *path, const uint8_t *network_id,
 		     const uint8_t *sk, struct bundle_report *rep, char *why,
 		     size_t whylen)
 {
+	return bundle_check_progress(path, network_id, sk, NULL, NULL, rep,
+				     why, whylen);
+}
+
+int bundle_check_progress(const char *path, const uint8_t *network_id,
+			  const uint8_t *sk, bundle_progress_fn pfn,
+			  void *pctx, struct bundle_report *rep, char *why,
+			  size_t whylen)
+{
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL, sk, NULL, NULL, NULL };
+			   NULL, sk, NULL, pfn, pctx };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));

@@ -146,6 +146,11 @@ int bundle_check(const char *path, const uint8_t *network_id,
 int bundle_check_key(const char *path, const uint8_t *network_id,
 		     const uint8_t *sk, struct bundle_report *rep, char *why,
 		     size_t whylen);
+/* bundle_check_key(), telling pfn (pctx) the bytes of the file checked. */
+int bundle_check_progress(const char *path, const uint8_t *network_id,
+			  const uint8_t *sk, bundle_progress_fn pfn,
+			  void *pctx, struct bundle_report *rep, char *why,
+			  size_t whylen);
 
 /*
  * The name in a certificate of key held in n's trust set, into out
