@@ -116,12 +116,15 @@ static void draw(struct progress *p, uint64_t now)
 		figure(p, p->total, total);
 		progress_left(p->total > p->done ? p->total - p->done : 0,
 			      per_s, left);
-		fprintf(stderr, _("\r%s: %s / %s%s, %s/s, %s\033[K"), p->what,
-			done, total, units, rate, left);
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %s / %s%s, %s/s, %s"), p->what, done,
+			total, units, rate, left);
 	} else {
-		fprintf(stderr, _("\r%s: %s%s, %s/s\033[K"), p->what, done,
-			units, rate);
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %s%s, %s/s"), p->what, done, units,
+			rate);
 	}
+	fputs("\033[K", stderr);
 	fflush(stderr);
 	p->drawn_ms = now;
 	p->drawn = 1;
