@@ -161,9 +161,9 @@ static const char *const sink_syn[] = {
 	"sink postgres --dsn DSN [--once] [--resync] [--json]", NULL
 };
 static const struct cli_option_help sink_opts[] = {
-	{ "--dsn DSN", "the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)" },
-	{ "--once", "catch up, then exit (cron, tests)" },
-	{ "--resync", "write every record again, from this node's first change (after its store was restored)" },
+	{ "--dsn DSN", N_("the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)") },
+	{ "--once", N_("catch up, then exit (cron, tests)") },
+	{ "--resync", N_("write every record again, from this node's first change (after its store was restored)") },
 	{ NULL, NULL },
 };
 static const char *const summary_syn[] = { "summary --out FILE [--json]",
@@ -530,9 +530,9 @@ const struct cli_command cli_commands[] = {
 	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
 	  "hamlet export health_profile --format xlsx --out ho-so.xlsx\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
-	{ "sink", cmd_sink, "keep a PostgreSQL copy of the records, for reports",
+	{ "sink", cmd_sink, N_("keep a PostgreSQL copy of the records, for reports"),
 	  sink_syn,
-	  "Follow this node's changes into the PostgreSQL database DSN names\n"
+	  N_("Follow this node's changes into the PostgreSQL database DSN names\n"
 	  "and keep there one table per collection, with a typed column per\n"
 	  "field (text, bigint, date, jsonb) and, per record, whether it is\n"
 	  "deleted or erased, its open conflicts (conflicted, conflict_values),\n"
@@ -556,7 +556,7 @@ const struct cli_command cli_commands[] = {
 	  "Reads of health records are logged in the access log, one line a\n"
 	  "batch. Runs until SIGTERM or SIGINT; with --once it catches up and\n"
 	  "exits. With --json, each progress line is a JSON object: event\n"
-	  "(started, caught_up, reconnected, done), seq, written, batches.",
+	  "(started, caught_up, reconnected, done), seq, written, batches."),
 	  sink_opts,
 	  "hamlet sink postgres --dsn 'host=/run/postgresql dbname=hamlet'\n"
 	  "hamlet sink postgres --dsn postgresql://hamlet@db.example/hamlet --once" },
