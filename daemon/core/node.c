@@ -619,6 +619,12 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			 home, hamlet_strerror(r));
 		goto fail;
 	}
+	/* a store of the format before: its totals, once */
+	if (!readonly && (r = log_heads_upgrade(n->st)) < 0) {
+		snprintf(why, whylen, "cannot upgrade the store in %s/store: %s",
+			 home, hamlet_strerror(r));
+		goto fail;
+	}
 	/* an erasure whose rewrite of the store did not finish: now */
 	if (!readonly)
 		log_compact_pending(n->st);

@@ -6,6 +6,7 @@
 #include "status.h"
 
 #include "error.h"
+#include "heads.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
@@ -24,36 +25,61 @@ static int count_conflict(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
-static int sum_feed(void *ctx, const struct log_feed *f)
+struct own {
+	struct store_txn *t;
+	uint64_t n;
+};
+
+static int sum_own(void *ctx, const uint8_t key[32])
 {
-	struct status_totals *t = ctx;
-	t->feeds++;
-	t->entries += f->seq;
-	if (hlc_ms(f->hlc) > t->newest_ms)
-		t->newest_ms = hlc_ms(f->hlc);
-	if (memcmp(f->author, t->pk, 32) == 0)
-		t->own += f->seq;
+	struct own *o = ctx;
+	struct log_feed f;
+	int r = log_feed_get(o->t, key, &f);
+	if (r == 0)
+		o->n += f.seq;
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
+/* The totals kept with the heads (heads.h) and the node's own feeds:
+ * no walk over every feed. */
+static int totals_read(struct store_txn *t, struct status_totals *tot)
+{
+	struct heads_totals ht;
+	struct own o = { t, 0 };
+	int r;
+
+	if ((r = heads_totals_get(t, &ht)) == HAMLET_ENOTFOUND)
+		memset(&ht, 0, sizeof(ht)); /* nothing stored yet */
+	else if (r < 0)
+		return r;
+	if ((r = heads_author_feeds(t, tot->pk, sum_own, &o)) < 0)
+		return r;
+	tot->feeds = ht.feeds;
+	tot->entries = ht.entries;
+	tot->newest_ms = hlc_ms(ht.newest_hlc);
+	tot->own = o.n;
 	return 0;
 }
 
 struct waiting {
 	struct store_txn *t;
-	const uint8_t *pk;
 	uint64_t since_ms, n;
 };
 
-/* Entries written here after since_ms: walk each own feed back from its
+/* Entries written here after since_ms: walk an own feed back from its
  * head while entries are newer. */
-static int count_waiting(void *ctx, const struct log_feed *f)
+static int count_waiting(void *ctx, const uint8_t key[32])
 {
 	struct waiting *w = ctx;
-	if (memcmp(f->author, w->pk, 32) != 0)
-		return 0;
-	for (uint64_t seq = f->seq; seq >= 1; seq--) {
+	struct log_feed f;
+	int r = log_feed_get(w->t, key, &f);
+	if (r < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	for (uint64_t seq = f.seq; seq >= 1; seq--) {
 		const uint8_t *env, *sig;
 		size_t el;
 		struct entry e;
-		if (log_entry_get(w->t, f->key, seq, &env, &el, &sig) < 0 ||
+		if (log_entry_get(w->t, f.key, seq, &env, &el, &sig) < 0 ||
 		    entry_decode(env, el, &e, NULL) < 0 ||
 		    hlc_ms(e.hlc) <= w->since_ms)
 			break;
@@ -64,10 +90,11 @@ static int count_waiting(void *ctx, const struct log_feed *f)
 
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 {
-	struct waiting w = { NULL, n->pk, since_ms, 0 };
+	struct waiting w = { NULL, since_ms, 0 };
 	if (store_txn_begin(n->st, 1, &w.t) < 0)
 		return 0;
-	log_feeds_each(w.t, count_waiting, &w);
+	/* this node's own feeds only (heads.h), not every feed */
+	heads_author_feeds(w.t, n->pk, count_waiting, &w);
 	store_txn_abort(w.t);
 	return w.n;
 }
@@ -95,7 +122,7 @@ int status_store_read(struct status_facts *st)
 	if ((r = store_txn_begin(st->n->st, 1, &t)) < 0)
 		return r;
 	st->tot.pk = st->n->pk;
-	if ((r = log_feeds_each(t, sum_feed, &st->tot)) >= 0 &&
+	if ((r = totals_read(t, &st->tot)) >= 0 &&
 	    (r = record_conflicted_each(t, count_conflict, &st->conflicts)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
