@@ -191,11 +191,12 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)
 		return r;
-	/* the dialling side reconciles; the other answers */
-	return c->initiator ? sync_session_reconcile(c) : 0;
+	/* both say what moved since their basis (SINCE); the dialling side
+	 * reconciles in full when the two bases are not the same */
+	return sync__since_start(c);
 }
 
-static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
+int sync__want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
 {
 	struct mp_writer w;
 	int r;
@@ -262,7 +263,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		if (!shared)
 			continue;
 		if (mine < wf->seq) {
-			r = want_send(c, wf->key, mine);
+			r = sync__want_send(c, wf->key, mine);
 			wanted++;
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);
@@ -322,6 +323,8 @@ static const struct {
 	{ WIRE_TRUST_HAVE, CONN_READY, sync__on_trust_have },
 	{ WIRE_TRUST_IDS, CONN_READY, sync__on_trust_ids },
 	{ WIRE_TRUST_ITEMS, CONN_READY, sync__on_trust_items },
+	{ WIRE_SINCE, CONN_READY, sync__on_since },
+	{ WIRE_STATE, CONN_READY, sync__on_state },
 };
 
 int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
@@ -429,6 +432,9 @@ void sync_session_close(struct conn *c)
 	free(s->sent);
 	s->sent = NULL;
 	s->sent_n = s->sent_cap = 0;
+	free(s->since_feeds);
+	s->since_feeds = NULL;
+	s->since_n = 0;
 }
 
 /* --- live push --------------------------------------------------------- */

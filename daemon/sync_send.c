@@ -125,8 +125,11 @@ static int send_held(struct conn *c, int last)
 	int r;
 	if (!s->held)
 		return 0;
+	uint64_t before = c->info ? c->info->bytes_out : 0;
 	wire_entries_set_last(s->held, s->held_len, last);
 	r = peer_conn_send(c, s->held, s->held_len);
+	if (c->info) /* with their frames */
+		c->info->entries_bytes_out += c->info->bytes_out - before;
 	free(s->held);
 	s->held = NULL;
 	s->held_len = 0;

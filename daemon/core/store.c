@@ -708,3 +708,21 @@ int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
 	*ret = s.ms_entries;
 	return 0;
 }
+
+int store_write(struct store *st, store_txn_fn fn, void *ctx)
+{
+	struct store_txn *t;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		if ((r = store_txn_begin(st, 0, &t)) < 0)
+			return r;
+		if ((r = fn(t, ctx)) >= 0)
+			r = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+		if (r == HAMLET_EMAPFULL && attempt < 4 && store_grow(st) == 0)
+			continue;
+		return r;
+	}
+}

@@ -96,6 +96,14 @@ int store_txn_commit(struct store_txn *t);
 /* Abort and free; accepts NULL. */
 void store_txn_abort(struct store_txn *t);
 
+typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
+/*
+ * Run fn in a write transaction and commit what it did (fn < 0: abort,
+ * nothing stored). When the map is full the transaction is aborted, the
+ * map grown (store_grow) and fn run again from the start, a few times.
+ */
+int store_write(struct store *st, store_txn_fn fn, void *ctx);
+
 /*
  * Look up key. HAMLET_ENOTFOUND when absent. *ret_val borrows from the
  * map and is valid until the transaction ends or the next write in it.
