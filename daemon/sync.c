@@ -196,7 +196,7 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	return sync__since_start(c);
 }
 
-int sync__want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
+static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
 {
 	struct mp_writer w;
 	int r;
@@ -263,7 +263,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		if (!shared)
 			continue;
 		if (mine < wf->seq) {
-			r = sync__want_send(c, wf->key, mine);
+			r = want_send(c, wf->key, mine);
 			wanted++;
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);
@@ -325,6 +325,7 @@ static const struct {
 	{ WIRE_TRUST_ITEMS, CONN_READY, sync__on_trust_items },
 	{ WIRE_SINCE, CONN_READY, sync__on_since },
 	{ WIRE_STATE, CONN_READY, sync__on_state },
+	{ WIRE_TAKE, CONN_READY, sync__on_take },
 };
 
 int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
@@ -435,6 +436,9 @@ void sync_session_close(struct conn *c)
 	free(s->since_feeds);
 	s->since_feeds = NULL;
 	s->since_n = 0;
+	free(s->since_mine);
+	s->since_mine = NULL;
+	s->since_mine_n = 0;
 }
 
 /* --- live push --------------------------------------------------------- */

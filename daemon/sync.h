@@ -103,9 +103,14 @@ struct sync_session {
 	int since_sent, since_got, since_done;
 	int since_ours, since_theirs; /* each SINCE named a basis */
 	uint8_t since_basis[32], since_their_basis[32];
+	uint64_t since_version;	 /* our version under since_basis */
+	uint8_t since_ctx[32];
 	uint8_t ctx[32];	 /* the sharing context of state_mine */
 	struct wire_feed *since_feeds; /* the peer's, until ours is sent */
 	size_t since_n;
+	struct wire_feed *since_mine; /* ours, until the peer's TAKE */
+	size_t since_mine_n;
+	int take_got;
 	int state_busy, state_mine_ok, state_peer_ok;
 	uint8_t state_mine[32], state_peer[32];
 	uint64_t state_version; /* our store's version under state_mine */

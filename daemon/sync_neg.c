@@ -57,8 +57,9 @@ struct sync_neg_job {
 	size_t nfeeds;
 	struct neg_idlist need; /* ids to ask for */
 	int finished;		/* client: the reconciliation is over */
-	/* NJ_SINCE: the basis named (has_basis); NJ_STATE: the digest (in
-	 * basis) and the store's version; both: the sharing context */
+	/* NJ_SINCE: the basis named (has_basis) and its version; NJ_STATE:
+	 * the digest (in basis) and the store's version; both: the sharing
+	 * context */
 	int has_basis;
 	uint8_t basis[32];
 	uint8_t ctx[32];
@@ -363,6 +364,7 @@ static int step_since(struct sync_neg_job *j)
 	}
 	if ((r = heads_moved_since(t, b.version, since_feed, &w)) == 0) {
 		j->has_basis = 1;
+		j->version = b.version;
 		memcpy(j->basis, b.digest, 32);
 		j->feeds = w.v;
 		j->nfeeds = w.n;
@@ -481,7 +483,8 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 		return sync__feeds_answer(c, j->reply, j->nreply, j->wanted, 1);
 	case NJ_SINCE:
 		return sync__since_ready(c, j->has_basis ? j->basis : NULL,
-					 j->feeds, j->nfeeds);
+					 j->ctx, j->version, j->feeds,
+					 j->nfeeds);
 	case NJ_STATE:
 		return sync__state_ready(c, j->basis, j->ctx, j->version,
 					 j->cost_ns / 1000000);

@@ -9,8 +9,8 @@
  * sends (SINCE) the digest it kept and the shared feeds its heads moved
  * since its version. When both name the same digest, every feed that
  * differs moved on one side since, so the two lists hold every feed that
- * differs: each side asks (WANT) for what it lacks and nothing else is
- * exchanged. Otherwise the dialling side reconciles in full (Negentropy).
+ * differs: each side asks (one TAKE, naming feeds by their place in the
+ * peer's list) for what it lacks and nothing else is exchanged. Otherwise the dialling side reconciles in full (Negentropy).
  *
  * Why it is safe: a side names a basis only under the sharing context it
  * was kept in (scopes and read grants of both sides, our trust set); a
@@ -119,33 +119,60 @@ void sync__heads_digest(const struct sync_item *v, size_t n, uint8_t ret[32])
 
 /* --- SINCE ------------------------------------------------------------- */
 
+/* Send TAKE for v[0..n). */
+static int take_send(struct conn *c, const struct wire_take *v, size_t n)
+{
+	struct mp_writer w;
+	int r;
+	mp_writer_init(&w);
+	if ((r = wire_put_take(&w, v, n)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	return r;
+}
+
 /*
- * Both SINCEs are known: when they name the same basis, ask for what
- * the peer's list says we lack; otherwise the dialling side reconciles
- * in full. Both sides see the same two bases, so both decide the same.
+ * Both SINCEs are known: when they name the same basis, ask (one TAKE)
+ * for the feeds of the peer's list where we are behind; otherwise the
+ * dialling side reconciles in full. Both sides see the same two bases,
+ * so they decide alike.
  */
 static int since_decide(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	struct store_txn *t = NULL;
-	size_t wanted = 0;
+	struct wire_take *take = NULL;
+	size_t ntake = 0;
 	int r = 0;
 
 	s->since_done = 1;
 	if (!s->since_ours || !s->since_theirs ||
 	    memcmp(s->since_basis, s->since_their_basis, 32) != 0) {
-		free(s->since_feeds);
-		s->since_feeds = NULL;
-		s->since_n = 0;
-		return c->initiator ? sync_session_reconcile(c) : 0;
+		r = c->initiator ? sync_session_reconcile(c) : 0;
+		goto out;
 	}
 	if (c->info)
 		c->info->since_used++;
 	/* the periodic full reconciliation counts from here */
 	s->last_reconcile = uv_now(c->d->loop);
+	if (!s->since_n && !s->since_mine_n) {
+		/* nothing moved on either side: the basis holds as it is,
+		 * and needs no STATE until our heads move */
+		memcpy(s->state_mine, s->since_basis, 32);
+		memcpy(s->state_peer, s->since_basis, 32);
+		memcpy(s->ctx, s->since_ctx, 32);
+		s->state_mine_ok = s->state_peer_ok = 1;
+		s->state_version = s->saved_version = s->since_version;
+		s->saved_any = 1;
+	}
+	if (s->since_n &&
+	    !(take = malloc(s->since_n * sizeof(*take)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		goto out;
-	for (size_t i = 0; i < s->since_n && r >= 0; i++) {
+	for (size_t i = 0; i < s->since_n; i++) {
 		const struct wire_feed *wf = &s->since_feeds[i];
 		struct log_feed f;
 		uint64_t mine = 0;
@@ -160,21 +187,60 @@ static int since_decide(struct conn *c)
 		r = 0;
 		/* where we are ahead, our own list named the feed */
 		if (mine < wf->seq) {
-			r = sync__want_send(c, wf->key, mine);
-			wanted++;
+			take[ntake].index = i;
+			take[ntake++].seq = mine;
 		}
 	}
 	store_txn_abort(t);
-	if (r >= 0 && !wanted && c->info)
+	if (r < 0)
+		goto out;
+	if (ntake)
+		r = take_send(c, take, ntake);
+	else if (c->info)
 		c->info->last_sync_ms = peer_wall_ms();
 out:
+	free(take);
 	free(s->since_feeds);
 	s->since_feeds = NULL;
 	s->since_n = 0;
 	return r < 0 ? r : 0;
 }
 
+int sync__on_take(struct conn *c, const struct wire_msg *m, char *why,
+		  size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	int r = 0;
+
+	if (s->take_got || !s->since_sent) {
+		snprintf(why, wl, "TAKE %s",
+			 s->take_got ? "twice on one session"
+				     : "before our SINCE");
+		return HAMLET_EPROTO;
+	}
+	s->take_got = 1;
+	for (size_t i = 0; i < m->take.n && r == 0; i++) {
+		const struct wire_take *tk = &m->take.v[i];
+		if (tk->index >= s->since_mine_n) {
+			snprintf(why, wl,
+				 "TAKE.items[%zu] names feed %llu of a SINCE of %zu",
+				 i, (unsigned long long)tk->index,
+				 s->since_mine_n);
+			return HAMLET_EPROTO;
+		}
+		r = sync__want_queue(c, s->since_mine[tk->index].key, tk->seq,
+				     why, wl);
+	}
+	free(s->since_mine);
+	s->since_mine = NULL;
+	s->since_mine_n = 0;
+	if (r == 0)
+		sync_session_pump(c);
+	return r;
+}
+
 int sync__since_ready(struct conn *c, const uint8_t *basis,
+		      const uint8_t ctx[32], uint64_t ver,
 		      const struct wire_feed *f, size_t n)
 {
 	struct sync_session *s = &c->sy;
@@ -189,8 +255,16 @@ int sync__since_ready(struct conn *c, const uint8_t *basis,
 		return r;
 	s->since_sent = 1;
 	s->since_ours = basis != NULL;
+	/* kept for the peer's TAKE, which names them by index */
+	if (n && !(s->since_mine = malloc(n * sizeof(*s->since_mine))))
+		return -ENOMEM;
+	if (n)
+		memcpy(s->since_mine, f, n * sizeof(*s->since_mine));
+	s->since_mine_n = n;
 	if (basis)
 		memcpy(s->since_basis, basis, 32);
+	s->since_version = ver;
+	memcpy(s->since_ctx, ctx, 32);
 	return s->since_got ? since_decide(c) : 0;
 }
 

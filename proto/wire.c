@@ -21,6 +21,7 @@ static const char *const type_names[] = {
 	[WIRE_TRUST_HAVE] = "TRUST_HAVE", [WIRE_TRUST_IDS] = "TRUST_IDS",
 	[WIRE_TRUST_ITEMS] = "TRUST_ITEMS",
 	[WIRE_SINCE] = "SINCE",	    [WIRE_STATE] = "STATE",
+	[WIRE_TAKE] = "TAKE",
 };
 
 /* Number of fields after the type, per message type. */
@@ -29,7 +30,7 @@ static const size_t type_fields[] = {
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
-	[WIRE_SINCE] = 2,   [WIRE_STATE] = 1,
+	[WIRE_SINCE] = 2,   [WIRE_STATE] = 1, [WIRE_TAKE] = 1,
 };
 
 const char *wire_type_name(int type)
@@ -132,6 +133,31 @@ static int decode_since(const msgpack_object *f, struct wire_msg *m,
 		goto out;
 	if (!bl && m->feeds.nfeeds)
 		FAULT(HAMLET_EFORMAT, "SINCE names feeds without a basis");
+	r = 0;
+out:
+	return r;
+}
+
+/* TAKE: [[index, seq]], indexes below WIRE_MAX_FEEDS. */
+static int decode_take(const msgpack_object *f, struct wire_msg *m,
+		       char *why, size_t whylen)
+{
+	const msgpack_object *it, *pair;
+	size_t n;
+	int r;
+	CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &it, &n),
+	      "TAKE.items is not an array of at most %d", WIRE_MAX_FEEDS);
+	for (size_t i = 0; i < n; i++) {
+		struct wire_take *t = &m->take.v[i];
+		CHECK(mp_get_array(&it[i], 2, 2, &pair, NULL),
+		      "TAKE.items[%zu] is not [index, seq]", i);
+		CHECK(mp_get_uint(&pair[0], WIRE_MAX_FEEDS - 1, &t->index),
+		      "TAKE.items[%zu].index is not below %d", i,
+		      WIRE_MAX_FEEDS);
+		CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &t->seq),
+		      "TAKE.items[%zu].seq is not a valid seq", i);
+	}
+	m->take.n = n;
 	r = 0;
 out:
 	return r;
@@ -406,6 +432,10 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		CHECK(mp_get_bin_fixed(&f[0], 32, m->state.digest),
 		      "STATE.digest is not a 32-byte bin");
 		break;
+	case WIRE_TAKE:
+		if ((r = decode_take(f, m, why, whylen)) < 0)
+			goto out;
+		break;
 	case WIRE_TRUST_HAVE:
 		CHECK(mp_get_bin_fixed(&f[0], 32, m->trust_have.digest),
 		      "TRUST_HAVE.digest is not a 32-byte bin");
@@ -527,6 +557,23 @@ int wire_put_state(struct mp_writer *w, const uint8_t digest[32])
 {
 	put_head(w, WIRE_STATE);
 	mp_pack_bin(&w->pk, digest, 32);
+	return 0;
+}
+
+int wire_put_take(struct mp_writer *w, const struct wire_take *v, size_t n)
+{
+	if (n > WIRE_MAX_FEEDS)
+		return HAMLET_ETOOBIG;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].index >= WIRE_MAX_FEEDS)
+			return -EINVAL;
+	put_head(w, WIRE_TAKE);
+	msgpack_pack_array(&w->pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&w->pk, 2);
+		msgpack_pack_uint64(&w->pk, v[i].index);
+		msgpack_pack_uint64(&w->pk, v[i].seq);
+	}
 	return 0;
 }
 

@@ -60,7 +60,8 @@ enum wire_type {
 	WIRE_TRUST_ITEMS = 11,
 	WIRE_SINCE = 12,
 	WIRE_STATE = 13,
-	WIRE__MAX = 13,
+	WIRE_TAKE = 14,
+	WIRE__MAX = 14,
 };
 
 struct wire_feed {
@@ -122,6 +123,13 @@ struct wire_msg {
 	struct {
 		uint8_t digest[32]; /* of the heads of the shared feeds */
 	} state;
+	/* TAKE: "send feed index of your SINCE from seq + 1", n times */
+	struct {
+		size_t n;
+		struct wire_take {
+			uint64_t index, seq;
+		} v[WIRE_MAX_FEEDS];
+	} take;
 	struct wire_feed want;
 	struct {
 		uint8_t key[32];
@@ -213,6 +221,7 @@ int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq);
 int wire_put_since(struct mp_writer *w, const uint8_t *basis,
 		   const struct wire_feed *feeds, size_t nfeeds);
 int wire_put_state(struct mp_writer *w, const uint8_t digest[32]);
+int wire_put_take(struct mp_writer *w, const struct wire_take *v, size_t n);
 
 /*
  * The digest STATE and SINCE carry (SPEC 5.6): BLAKE2b-256 keyed

@@ -2,7 +2,7 @@
  * A reconnection costs what changed (SPEC 5.6): two hamletd that hold
  * the same 1,000 feeds agree (STATE) and keep a basis; after 10 feeds
  * moved on one side while apart, the next session exchanges SINCE and
- * WANTs for those 10 alone, with no Negentropy message either way. When
+ * one TAKE for those 10 alone, with no Negentropy message either way. When
  * one side has lost its basis, the two fall back to a full
  * reconciliation and still converge.
  *
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		store_txn_abort(t);
 	}
 
-	TEST_START("10 of 1,000 feeds moved while apart: SINCE and WANTs, no Negentropy");
+	TEST_START("10 of 1,000 feeds moved while apart: SINCE and TAKE, no Negentropy");
 	ASSERT_OK(bench_ingest(a, more, DIFFER, DIFFER, why, sizeof(why)));
 	status_of(pa.sock, 5000, &s0a);
 	status_of(pb.sock, 5000, &s0b);
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	ASSERT_EQ(s1a.neg_in - s0a.neg_in, 0);
 	ASSERT_EQ(s1b.neg_in - s0b.neg_in, 0);
 	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER);
-	/* a's SINCE, b's SINCE, WANTs, ENTRIES, ACKs, STATEs: no id lists;
+	/* a's SINCE, b's SINCE and TAKE, ENTRIES, ACKs, STATEs: no id lists;
 	 * 1,000 feeds' Negentropy alone is several times this */
 	ASSERT_TRUE(s1a.bytes_out - s0a.bytes_out - (s1a.entries_bytes_out -
 						     s0a.entries_bytes_out) <

@@ -702,6 +702,35 @@ int main(void)
 		free(g);
 		ASSERT_STREQ(wire_type_name(WIRE_SINCE), "SINCE");
 		ASSERT_STREQ(wire_type_name(WIRE_STATE), "STATE");
+		ASSERT_STREQ(wire_type_name(WIRE_TAKE), "TAKE");
+	}
+
+	TEST_START("TAKE encodes to the pinned bytes, round-trips, refuses an index past the limit");
+	{
+		struct wire_take tk[2] = { { 0, 1 }, { 9, 300 } };
+		char hx[256];
+		uint8_t *g;
+		size_t gl;
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_take(&w, tk, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		/* [type 14, [[0, 1], [9, 300]]] */
+		ASSERT_STREQ(hx, "920e" "92" "920001" "9209cd012c");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_TAKE);
+		ASSERT_EQ(m.take.n, 2);
+		ASSERT_EQ(m.take.v[1].index, 9);
+		ASSERT_EQ(m.take.v[1].seq, 300);
+		free(g);
+		tk[0].index = WIRE_MAX_FEEDS;
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_take(&w, tk, 2), -EINVAL);
+		mp_writer_destroy(&w);
+		ASSERT_EQ(decode((const uint8_t *)"\x92\x0e\x91\x92\xcd\x04\x00\x01",
+				 8),
+			  HAMLET_ETOOBIG);
+		ASSERT_TRUE(strstr(why, "TAKE.items[0].index") != NULL);
 	}
 
 	TEST_START("the digest of shared heads is pinned, and depends on order and count");
