@@ -14,6 +14,7 @@
 #include "peerbase.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #define FEEDS_T 1000
 #define DIFFER 10
@@ -181,10 +182,13 @@ int main(int argc, char **argv)
 	ASSERT_EQ(s1b.since_used - s0b.since_used, 0);
 	ASSERT_TRUE(s1b.neg_in - s0b.neg_in >= 1);
 
+	TEST_START("both daemons stop cleanly");
 	{
 		int st;
 		ASSERT_OK(daemon_proc_stop(&pa, SIGTERM, 10000, &st));
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		ASSERT_OK(daemon_proc_stop(&pb, SIGTERM, 10000, &st));
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	for (unsigned i = 0; i < FEEDS_T; i++)
 		bench_entry_close(&ents[i]);
