@@ -133,6 +133,8 @@ int main(void)
 		struct node *ro;
 		/* read-only it cannot be upgraded: refused, naming why */
 		ASSERT_TRUE(node_open(home, 1, &ro, why, sizeof(why)) < 0);
+		ASSERT_TRUE(strstr(why, "upgraded when first opened for writing") !=
+			    NULL);
 	}
 	ASSERT_OK(node_open(home, 0, &b, why, sizeof(why)));
 	totals_match(b, &tb);

@@ -606,8 +606,11 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	{
 		struct store_options o = { .readonly = readonly };
 		if ((r = store_open(p, &o, &n->st)) < 0) {
-			snprintf(why, whylen, "cannot open the store in %s: %s",
-				 p, hamlet_strerror(r));
+			snprintf(why, whylen, "cannot open the store in %s: %s%s",
+				 p, hamlet_strerror(r),
+				 r == HAMLET_EVERSION && readonly
+					 ? " (a store of an earlier format is upgraded when first opened for writing: start hamletd, or run a command that writes)"
+					 : "");
 			goto fail;
 		}
 	}
