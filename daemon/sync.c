@@ -192,7 +192,10 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	if ((r = sync__trust_have_send(c)) < 0)
 		return r;
 	/* both say what moved since their basis (SINCE); the dialling side
-	 * reconciles in full when the two bases are not the same */
+	 * reconciles in full when the two bases are not the same, and the
+	 * periodic full reconciliation counts from now (not from a SINCE
+	 * still on its way over a slow link) */
+	c->sy.last_reconcile = uv_now(c->d->loop);
 	return sync__since_start(c);
 }
 
