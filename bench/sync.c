@@ -13,7 +13,9 @@
  *  - one reconciliation between two stores that hold the same 10,000
  *    feeds: bytes each way and round trips (the responder's count of NEG
  *    messages received); then a reconnection, with the stores agreeing
- *    and with 10 feeds differing;
+ *    and with 10 feeds differing, each saying whether it began from the
+ *    basis kept when the two last agreed (SINCE, no NEG), and for the
+ *    10 feeds the bytes of their ENTRIES apart from everything else;
  *  - live push, as operators cause it: PUSHES puts one at a time through
  *    A's local socket (the write method, as `hamlet put` sends it) while
  *    the daemons are idle, in a chain A -> B -> C; p50 and p99 of the

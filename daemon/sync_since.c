@@ -68,8 +68,10 @@ static void hash_grant(crypto_generichash_blake2b_state *h,
 		return;
 	}
 	crypto_generichash_blake2b_update(h, ct->subject, 32);
-	hash_scopes(h, (const char(*)[ENTRY_MAX_SCOPE + 1])ct->read,
-		    ct->nread);
+	store_be64(b, ct->nread);
+	crypto_generichash_blake2b_update(h, b, 8);
+	for (size_t i = 0; i < ct->nread; i++)
+		hash_str(h, ct->read[i]);
 	store_be64(b, ct->ncollections);
 	crypto_generichash_blake2b_update(h, b, 8);
 	for (size_t i = 0; i < ct->ncollections; i++)
