@@ -117,6 +117,7 @@ struct sync_session {
 	uint64_t state_at;	/* loop ms of our last STATE; 0: none */
 	uint64_t state_cost_ms; /* what reading the heads took then */
 	uint64_t saved_version; /* the basis last kept, this session */
+	uint8_t saved_ctx[32];
 	int saved_any;
 };
 

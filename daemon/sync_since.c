@@ -165,6 +165,7 @@ static int since_decide(struct conn *c)
 		memcpy(s->ctx, s->since_ctx, 32);
 		s->state_mine_ok = s->state_peer_ok = 1;
 		s->state_version = s->saved_version = s->since_version;
+		memcpy(s->saved_ctx, s->since_ctx, 32);
 		s->saved_any = 1;
 	}
 	if (s->since_n &&
@@ -310,13 +311,15 @@ static void save_done(struct ingest_job *job)
 	free(j);
 }
 
-/* Both digests are the same: keep the basis, once per version. */
+/* Both digests are the same: keep the basis, once per version and
+ * sharing context. */
 static void agreed(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	struct save_job *j;
 
-	if (s->saved_any && s->saved_version == s->state_version)
+	if (s->saved_any && s->saved_version == s->state_version &&
+	    memcmp(s->saved_ctx, s->ctx, 32) == 0)
 		return;
 	if (!(j = calloc(1, sizeof(*j))))
 		return;
@@ -336,6 +339,7 @@ static void agreed(struct conn *c)
 	}
 	s->saved_any = 1;
 	s->saved_version = s->state_version;
+	memcpy(s->saved_ctx, s->ctx, 32);
 	if (c->info) {
 		c->info->agreed++;
 		c->info->last_sync_ms = peer_wall_ms();
