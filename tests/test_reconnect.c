@@ -2,7 +2,8 @@
  * A reconnection costs what changed (SPEC 5.6): two hamletd that hold
  * the same 1,000 feeds agree (STATE) and keep a basis; after 10 feeds
  * moved on one side while apart, the next session exchanges SINCE and
- * one TAKE for those 10 alone, with no Negentropy message either way. When
+ * one TAKE for those 10 alone, with no Negentropy message either way;
+ * when each side moved other feeds, each takes the other's. When
  * one side has lost its basis, the two fall back to a full
  * reconciliation and still converge.
  *
@@ -22,24 +23,24 @@
 
 static struct node *a, *b;
 
-/* b holds every entry of v[0..n). */
-static int holds_all(const struct bench_entry *v, size_t n)
+/* n holds every entry of v[0..nv). */
+static int holds_all(struct node *n, const struct bench_entry *v, size_t nv)
 {
 	struct store_txn *t;
 	uint8_t feed[32];
 	uint64_t seq;
 	size_t k = 0;
-	ASSERT_OK(store_txn_begin(b->st, 1, &t));
-	for (size_t i = 0; i < n; i++)
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	for (size_t i = 0; i < nv; i++)
 		k += log_entry_locate(t, v[i].id, feed, &seq) == 0;
 	store_txn_abort(t);
-	return k == n;
+	return k == nv;
 }
 
-static void wait_holds(const struct bench_entry *v, size_t n)
+static void wait_holds(struct node *n, const struct bench_entry *v, size_t nv)
 {
 	long long t0 = now_ms();
-	while (!holds_all(v, n)) {
+	while (!holds_all(n, v, nv)) {
 		ASSERT_TRUE(now_ms() - t0 < WAIT_MS);
 		sleep_ms(20);
 	}
@@ -71,7 +72,8 @@ static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
 
 int main(int argc, char **argv)
 {
-	static struct bench_entry ents[FEEDS_T], more[DIFFER], third[DIFFER];
+	static struct bench_entry ents[FEEDS_T], more[DIFFER], third[DIFFER],
+		fourth[DIFFER];
 	static uint8_t apk[FEEDS_T][32];
 	static char ascope[FEEDS_T][64];
 	struct daemon_proc pa, pb;
@@ -109,6 +111,10 @@ int main(int argc, char **argv)
 			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 3,
 						   more[i].id, rid, i, &hlc,
 						   &third[i]));
+			snprintf(rid, sizeof(rid), "HP-V%u-4", i);
+			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 4,
+						   third[i].id, rid, i, &hlc,
+						   &fourth[i]));
 		}
 		sodium_memzero(sk, sizeof(sk));
 	}
@@ -145,7 +151,7 @@ int main(int argc, char **argv)
 	status_of(pa.sock, 5000, &s0a);
 	status_of(pb.sock, 5000, &s0b);
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
-	wait_holds(more, DIFFER);
+	wait_holds(b, more, DIFFER);
 	/* the session agrees again on the new heads: that also means it
 	 * is over (nothing in flight) */
 	wait_agreed(&pa, &pb, &s0a, &s0b);
@@ -163,6 +169,26 @@ int main(int argc, char **argv)
 		    2000);
 	ASSERT_TRUE(s1b.bytes_out - s0b.bytes_out < 2000);
 
+	TEST_START("both sides moved other feeds while apart: each takes the other's, no Negentropy");
+	disconnect(&pa, &pb);
+	ASSERT_OK(bench_ingest(a, third, DIFFER / 2, DIFFER, why, sizeof(why)));
+	ASSERT_OK(bench_ingest(b, third + DIFFER / 2, DIFFER / 2, DIFFER, why,
+			       sizeof(why)));
+	status_of(pa.sock, 5000, &s0a);
+	status_of(pb.sock, 5000, &s0b);
+	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
+	wait_holds(a, third, DIFFER);
+	wait_holds(b, third, DIFFER);
+	wait_agreed(&pa, &pb, &s0a, &s0b);
+	status_of(pa.sock, 5000, &s1a);
+	status_of(pb.sock, 5000, &s1b);
+	ASSERT_EQ(s1a.since_used - s0a.since_used, 1);
+	ASSERT_EQ(s1b.since_used - s0b.since_used, 1);
+	ASSERT_EQ(s1a.neg_in - s0a.neg_in, 0);
+	ASSERT_EQ(s1b.neg_in - s0b.neg_in, 0);
+	ASSERT_EQ(s1a.entries_in - s0a.entries_in, DIFFER / 2);
+	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER / 2);
+
 	TEST_START("a side that lost its basis: full reconciliation, and still converges");
 	disconnect(&pa, &pb);
 	{
@@ -171,11 +197,11 @@ int main(int argc, char **argv)
 		ASSERT_OK(peerbase_del(t, a->pk));
 		ASSERT_OK(store_txn_commit(t));
 	}
-	ASSERT_OK(bench_ingest(a, third, DIFFER, DIFFER, why, sizeof(why)));
+	ASSERT_OK(bench_ingest(a, fourth, DIFFER, DIFFER, why, sizeof(why)));
 	status_of(pa.sock, 5000, &s0a);
 	status_of(pb.sock, 5000, &s0b);
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
-	wait_holds(third, DIFFER);
+	wait_holds(b, fourth, DIFFER);
 	status_of(pa.sock, 5000, &s1a);
 	status_of(pb.sock, 5000, &s1b);
 	ASSERT_EQ(s1a.since_used - s0a.since_used, 0);
@@ -195,6 +221,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < DIFFER; i++) {
 		bench_entry_close(&more[i]);
 		bench_entry_close(&third[i]);
+		bench_entry_close(&fourth[i]);
 	}
 	node_close(a);
 	node_close(b);
