@@ -63,6 +63,26 @@ static void wait_agreed(struct daemon_proc *pa, struct daemon_proc *pb,
 	}
 }
 
+/*
+ * The session since s0a, s0b agrees again on the new heads (which also
+ * means it is over: nothing in flight), and both sides began it from
+ * their kept basis, with no Negentropy either way; the figures then in
+ * ret_a, ret_b.
+ */
+static void from_basis(struct daemon_proc *pa, struct daemon_proc *pb,
+		       const struct daemon_status *s0a,
+		       const struct daemon_status *s0b,
+		       struct daemon_status *ret_a, struct daemon_status *ret_b)
+{
+	wait_agreed(pa, pb, s0a, s0b);
+	status_of(pa->sock, 5000, ret_a);
+	status_of(pb->sock, 5000, ret_b);
+	ASSERT_EQ(ret_a->since_used - s0a->since_used, 1);
+	ASSERT_EQ(ret_b->since_used - s0b->since_used, 1);
+	ASSERT_EQ(ret_a->neg_in - s0a->neg_in, 0);
+	ASSERT_EQ(ret_b->neg_in - s0b->neg_in, 0);
+}
+
 static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
 {
 	ASSERT_OK(daemon_proc_call(pa->sock, "peer_remove", pb->addr, 5000));
@@ -152,15 +172,7 @@ int main(int argc, char **argv)
 	status_of(pb.sock, 5000, &s0b);
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
 	wait_holds(b, more, DIFFER);
-	/* the session agrees again on the new heads: that also means it
-	 * is over (nothing in flight) */
-	wait_agreed(&pa, &pb, &s0a, &s0b);
-	status_of(pa.sock, 5000, &s1a);
-	status_of(pb.sock, 5000, &s1b);
-	ASSERT_EQ(s1a.since_used - s0a.since_used, 1);
-	ASSERT_EQ(s1b.since_used - s0b.since_used, 1);
-	ASSERT_EQ(s1a.neg_in - s0a.neg_in, 0);
-	ASSERT_EQ(s1b.neg_in - s0b.neg_in, 0);
+	from_basis(&pa, &pb, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER);
 	/* a's SINCE, b's SINCE and TAKE, ENTRIES, ACKs, STATEs: no id lists;
 	 * 1,000 feeds' Negentropy alone is several times this */
@@ -179,13 +191,7 @@ int main(int argc, char **argv)
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
 	wait_holds(a, third, DIFFER);
 	wait_holds(b, third, DIFFER);
-	wait_agreed(&pa, &pb, &s0a, &s0b);
-	status_of(pa.sock, 5000, &s1a);
-	status_of(pb.sock, 5000, &s1b);
-	ASSERT_EQ(s1a.since_used - s0a.since_used, 1);
-	ASSERT_EQ(s1b.since_used - s0b.since_used, 1);
-	ASSERT_EQ(s1a.neg_in - s0a.neg_in, 0);
-	ASSERT_EQ(s1b.neg_in - s0b.neg_in, 0);
+	from_basis(&pa, &pb, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1a.entries_in - s0a.entries_in, DIFFER / 2);
 	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER / 2);
 
