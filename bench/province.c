@@ -17,8 +17,9 @@
  *    these puts use: once it holds the previous put it is in sync and
  *    needs nothing but the new entry. Its store is read every 0.2 ms.
  *
- *   bench_province [ENTRIES [HAMLETD]]  (default 1000000,
- *                                        ../daemon/hamletd)
+ *   bench_province [ENTRIES [HAMLETD [FEEDS]]]  (default 1000000,
+ *                                        ../daemon/hamletd, 1300; at most
+ *                                        16,000 feeds, one author each)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  *
  * Not run by ctest: a million entries take minutes to build.
@@ -43,6 +44,7 @@
 #include <unistd.h>
 
 #define FEEDS 1300	   /* village feeds of a province */
+#define MAX_FEEDS 16000	   /* authors: the trust set holds 16,384 items */
 #define PUTS 200	   /* put samples per store */
 #define PUT_SCOPE "bk/live" /* the puts' feed, and all the peer takes */
 #define START_MS 600000	   /* bound on a start (and a status) */
@@ -80,6 +82,8 @@ struct gen {
 	unsigned person;	   /* entries made */
 	uint8_t pk[32], sk[64], prev[32];
 	char scope[64];
+	/* each feed's author, made and certified before the build */
+	uint8_t (*pks)[32], (*sks)[64];
 	uint64_t hlc;
 	double sign_s;
 	uint64_t body_bytes;
@@ -88,6 +92,12 @@ struct gen {
 	size_t k;
 	int r;
 };
+
+/* The scope of feed i: bk/dD/cC/vV. */
+static void feed_scope(unsigned i, char scope[64])
+{
+	snprintf(scope, 64, "bk/d%u/c%u/v%u", i / 130, i / 13, i);
+}
 
 /* Fill g->v with the next LOG_MAX_BATCH entries (fewer at the end):
  * g->k of them, or g->r < 0. */
@@ -105,9 +115,9 @@ static void *gen_batch(void *arg)
 			g->count = g->n / g->feeds +
 				   (g->feed < g->n % g->feeds);
 			g->seq = 0;
-			crypto_sign_keypair(g->pk, g->sk);
-			snprintf(g->scope, sizeof(g->scope), "bk/d%u/c%u/v%u",
-				 g->feed / 130, g->feed / 13, g->feed);
+			memcpy(g->pk, g->pks[g->feed], 32);
+			memcpy(g->sk, g->sks[g->feed], 64);
+			feed_scope(g->feed, g->scope);
 			g->feed++;
 			continue;
 		}
@@ -141,17 +151,32 @@ struct build {
  * the next batch while this one is stored: signing takes one core, and
  * storing, past its verification on all cores, one.
  */
-static void store_build(struct node *nd, unsigned n, struct build *b)
+static void store_build(struct node *nd, const char *netfile_path, unsigned n,
+			struct build *b)
 {
 	struct bench_entry *bufs[2] = { calloc(LOG_MAX_BATCH, sizeof(**bufs)),
 					calloc(LOG_MAX_BATCH, sizeof(**bufs)) };
 	struct gen g = { .nd = nd, .n = n, .feeds = b->feeds };
-	char why[256];
+	char why[256], (*scopes)[64] = calloc(b->feeds, 64);
 	size_t k;
 	int cur = 0, r;
 
-	if (!bufs[0] || !bufs[1])
+	g.pks = calloc(b->feeds, 32);
+	g.sks = calloc(b->feeds, 64);
+	if (!bufs[0] || !bufs[1] || !scopes || !g.pks || !g.sks)
 		fail("out of memory");
+	/* every author certified first: a node holds the entries of an
+	 * author without a certificate back */
+	for (unsigned i = 0; i < b->feeds; i++) {
+		crypto_sign_keypair(g.pks[i], g.sks[i]);
+		feed_scope(i, scopes[i]);
+	}
+	if ((r = bench_trust_authors(&nd, 1, netfile_path,
+				     (const uint8_t(*)[32])g.pks,
+				     (const char(*)[64])scopes, b->feeds, why,
+				     sizeof(why))) < 0)
+		die("certify", r, why);
+	free(scopes);
 	g.v = bufs[cur];
 	gen_batch(&g);
 	while (g.r == 0 && (k = g.k) > 0) {
@@ -175,6 +200,9 @@ static void store_build(struct node *nd, unsigned n, struct build *b)
 		die("entry", g.r, NULL);
 	b->sign_s = g.sign_s;
 	b->body_bytes = g.body_bytes;
+	sodium_memzero(g.sks, (size_t)b->feeds * 64);
+	free(g.pks);
+	free(g.sks);
 	free(bufs[0]);
 	free(bufs[1]);
 }
@@ -339,6 +367,7 @@ int main(int argc, char **argv)
 	char netfile[4200], cfgfile[4200], why[256];
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000000;
+	unsigned feeds = FEEDS;
 	double t0, build_s;
 	FILE *f;
 	int r;
@@ -350,9 +379,12 @@ int main(int argc, char **argv)
 			return 2;
 		hamletd = found;
 	}
-	if (n == 0 || argc > 3 || access(hamletd, X_OK) < 0) {
+	if (argc > 3)
+		feeds = (unsigned)strtoul(argv[3], NULL, 10);
+	if (n == 0 || argc > 4 || feeds == 0 || feeds > MAX_FEEDS ||
+	    access(hamletd, X_OK) < 0) {
 		fprintf(stderr,
-			"usage: bench_province [ENTRIES [HAMLETD]]   (default 1000000)\n");
+			"usage: bench_province [ENTRIES [HAMLETD [FEEDS]]]   (default 1000000, ../daemon/hamletd, 1300)\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -382,11 +414,11 @@ int main(int argc, char **argv)
 	node_make(&pq, "peer", netfile, PUT_SCOPE);
 	node_make(&pe, "province-empty", netfile, "bk");
 	node_make(&pf, "peer-empty", netfile, PUT_SCOPE);
-	b.feeds = n < FEEDS ? n : FEEDS;
+	b.feeds = n < feeds ? n : feeds;
 	if ((r = node_open(pp.home, 0, &p, why, sizeof(why))) < 0)
 		die(pp.name, r, why);
 	t0 = bench_now();
-	store_build(p, n, &b);
+	store_build(p, netfile, n, &b);
 	build_s = bench_now() - t0;
 	node_close(p);
 

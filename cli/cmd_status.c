@@ -211,7 +211,7 @@ static void status_print(const struct status_facts *st)
 	uint64_t conflicts = st->conflicts;
 	struct status_cert cf;
 	struct store_txn *t = NULL;
-	char pkhex[65], scope[SCOPEMAP_SHOW_MAX], who[NAMES_LABEL_MAX];
+	char pkhex[65], scope[SCOPEMAP_SHOW_MAX];
 
 	/* names come from the trust set; without the store, keys show */
 	if (store_txn_begin(n->st, 1, &t) < 0)
@@ -237,8 +237,7 @@ static void status_print(const struct status_facts *st)
 	if (tot->newest_ms) {
 		char at[32];
 		cli_time_text(tot->newest_ms, 0, at);
-		cli_who(t, tot->newest_author, who);
-		printf(_("newest entry: %s, by %s\n"), at, who);
+		printf(_("newest entry: %s\n"), at);
 	}
 	if (conflicts)
 		printf("conflicts: %llu record%s need%s a decision: hamlet conflicts\n",

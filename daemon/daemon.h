@@ -43,7 +43,10 @@ struct peer_info {
 	uint8_t pk[32];
 	char addr[CONFIG_MAX_ADDR]; /* last address seen */
 	uint64_t bytes_in, bytes_out, entries_in, entries_out;
+	uint64_t entries_bytes_out; /* of bytes_out, ENTRIES messages' */
 	uint64_t msgs_in, neg_in; /* messages received; NEG among them */
+	uint64_t since_used; /* sessions begun from a kept basis (no NEG) */
+	uint64_t agreed;     /* bases kept: STATEs that matched ours */
 	uint64_t entries_dup_in; /* received though already stored: waste */
 	uint64_t batches_in;	 /* batches committed */
 	uint64_t batch_credit;	 /* the size we grant its next batch */

@@ -318,6 +318,8 @@ static void job_work(uv_work_t *w)
 					   j->contact_ms, j->n);
 	else if (j->kind == INGEST_WRITE)
 		run_write(j->q_, j);
+	else if (j->kind == INGEST_PEERBASE)
+		j->r = peerbase_save(j->q_->node->st, j->peer, j->base);
 	j->ns_ = uv_hrtime() - t0;
 	/* an erasure's rewrite of the store put off while another process
 	 * had it open: now, if it is alone */
@@ -424,6 +426,9 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 			return -EINVAL;
 	} else if (j->kind == INGEST_COMPACT) {
 		if (j->n != 0)
+			return -EINVAL;
+	} else if (j->kind == INGEST_PEERBASE) {
+		if (j->n != 1 || !j->peer || !j->base)
 			return -EINVAL;
 	} else if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
 		   j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||

@@ -18,6 +18,7 @@
 #include "entry.h"
 #include "log.h"
 #include "node.h"
+#include "peerbase.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@ enum ingest_kind {
 	INGEST_CONTACT,	    /* when peers were last in contact (heard.h) */
 	INGEST_COMPACT,	    /* n = 0: the store's rewrite after an erasure,
 			     * put off while another process had it open */
+	INGEST_PEERBASE,    /* n = 1: a peer's sync basis (peerbase.h) */
 };
 
 struct ingest;
@@ -86,6 +88,7 @@ struct ingest_job {
 	struct trustset_out *tout;  /* INGEST_TRUST: n results */
 	const uint8_t (*contact_peers)[32]; /* INGEST_CONTACT: n peers */
 	const uint64_t *contact_ms;	    /* INGEST_CONTACT: their times */
+	const struct peerbase *base;	    /* INGEST_PEERBASE, for peer */
 	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
 	 * for an earlier one), or NULL for no limit but the store's */
 	const uint64_t *held_budget;

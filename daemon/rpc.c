@@ -243,7 +243,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(pk, 18 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 21 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -262,8 +262,11 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		kv_u64(pk, "bytes_out", p->bytes_out);
 		kv_u64(pk, "entries_in", p->entries_in);
 		kv_u64(pk, "entries_out", p->entries_out);
+		kv_u64(pk, "entries_bytes_out", p->entries_bytes_out);
 		kv_u64(pk, "messages_in", p->msgs_in);
 		kv_u64(pk, "neg_in", p->neg_in);
+		kv_u64(pk, "since_used", p->since_used);
+		kv_u64(pk, "agreed", p->agreed);
 		kv_u64(pk, "entries_dup_in", p->entries_dup_in);
 		kv_u64(pk, "batches_in", p->batches_in);
 		kv_u64(pk, "batch_credit", p->batch_credit);

@@ -200,8 +200,12 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)
 		return r;
-	/* the dialling side reconciles; the other answers */
-	return c->initiator ? sync_session_reconcile(c) : 0;
+	/* both say what moved since their basis (SINCE); the dialling side
+	 * reconciles in full when the two bases are not the same, and the
+	 * periodic full reconciliation counts from now (not from a SINCE
+	 * still on its way over a slow link) */
+	c->sy.last_reconcile = uv_now(c->d->loop);
+	return sync__since_start(c);
 }
 
 /* Count what a WANT for feed key from seq+1 to head adds to the sync
@@ -373,6 +377,9 @@ static const struct {
 	{ WIRE_TRUST_HAVE, CONN_READY, sync__on_trust_have },
 	{ WIRE_TRUST_IDS, CONN_READY, sync__on_trust_ids },
 	{ WIRE_TRUST_ITEMS, CONN_READY, sync__on_trust_items },
+	{ WIRE_SINCE, CONN_READY, sync__on_since },
+	{ WIRE_STATE, CONN_READY, sync__on_state },
+	{ WIRE_TAKE, CONN_READY, sync__on_take },
 };
 
 int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
@@ -483,6 +490,12 @@ void sync_session_close(struct conn *c)
 	free(s->sent);
 	s->sent = NULL;
 	s->sent_n = s->sent_cap = 0;
+	free(s->since_feeds);
+	s->since_feeds = NULL;
+	s->since_n = 0;
+	free(s->since_mine);
+	s->since_mine = NULL;
+	s->since_mine_n = 0;
 }
 
 /* --- live push --------------------------------------------------------- */

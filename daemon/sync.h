@@ -26,6 +26,14 @@
 #define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
 #define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
 #define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
+/* a reconnection reads at most this many feeds moved since its basis
+ * (and sends at most WIRE_MAX_FEEDS), else reconciles in full */
+#define SYNC_SINCE_SCAN_MAX 65536
+/* a session reads its shared heads for STATE when idle and they moved,
+ * at most once a second and at most 1 % of the time (100 times what the
+ * last reading took apart) */
+#define SYNC_STATE_MIN_MS 1000
+#define SYNC_STATE_COST_FACTOR 100
 /* a batch our full disk could not take waits here, tried again after 5 s,
  * doubling up to 5 min, so the peer sends nothing again meanwhile */
 #define SYNC_FULL_RETRY_MS 5000
@@ -104,6 +112,26 @@ struct sync_session {
 	 * asked for has come */
 	struct sync_want *wants;
 	size_t nwants, wants_cap;
+	/* the reconnection in proportion (SPEC 5.6, sync_since.c) */
+	int since_sent, since_got, since_done;
+	int since_ours, since_theirs; /* each SINCE named a basis */
+	uint8_t since_basis[32], since_their_basis[32];
+	uint64_t since_version;	 /* our version under since_basis */
+	uint8_t since_ctx[32];
+	uint8_t ctx[32];	 /* the sharing context of state_mine */
+	struct wire_feed *since_feeds; /* the peer's, until ours is sent */
+	size_t since_n;
+	struct wire_feed *since_mine; /* ours, until the peer's TAKE */
+	size_t since_mine_n;
+	int take_got;
+	int state_busy, state_mine_ok, state_peer_ok;
+	uint8_t state_mine[32], state_peer[32];
+	uint64_t state_version; /* our store's version under state_mine */
+	uint64_t state_at;	/* loop ms of our last STATE; 0: none */
+	uint64_t state_cost_ms; /* what reading the heads took then */
+	uint64_t saved_version; /* the basis last kept, this session */
+	uint8_t saved_ctx[32];
+	int saved_any;
 };
 
 /* The connection finished its handshake: send HELLO. */

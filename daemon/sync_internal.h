@@ -31,6 +31,43 @@ int sync__on_neg(struct conn *c, const struct wire_msg *m, char *why,
 int sync__feeds_ids(struct conn *c, struct wire_feed *reply, size_t nreply,
 		    size_t wanted, const uint8_t (*ids)[32], size_t nids,
 		    char *why, size_t wl);
+/* No reconciliation step queued or running. */
+int sync__neg_idle(const struct conn *c);
+/* Queue the step that sends SINCE (after HELLO), or the one that sends
+ * STATE (when idle): sync_since.c gets their results. */
+int sync__since_start(struct conn *c);
+int sync__state_start(struct conn *c);
+
+/* The reconnection in proportion (sync_since.c). */
+struct store_txn;
+struct sync_item;
+/* The hash of what decides which feeds this session shares (both sides'
+ * scopes and read grants, our trust set); on the thread pool. */
+int sync__context(struct conn *c, struct store_txn *t, uint8_t ret[32]);
+/* The digest of the shared heads v[0..n), sorted by item id. */
+void sync__heads_digest(const struct sync_item *v, size_t n,
+			uint8_t ret[32]);
+/* Our SINCE is ready (basis NULL: none; else kept at our version ver
+ * under sharing context ctx): send it, and act when the peer's is here
+ * too. */
+int sync__since_ready(struct conn *c, const uint8_t *basis,
+		      const uint8_t ctx[32], uint64_t ver,
+		      const struct wire_feed *f, size_t n);
+/* Our digest of the shared heads, read at store version ver under
+ * sharing context ctx: send it, and keep the basis when the peer's is
+ * the same. */
+int sync__state_ready(struct conn *c, const uint8_t digest[32],
+		      const uint8_t ctx[32], uint64_t ver, uint64_t cost_ms);
+int sync__on_since(struct conn *c, const struct wire_msg *m, char *why,
+		   size_t wl);
+int sync__on_state(struct conn *c, const struct wire_msg *m, char *why,
+		   size_t wl);
+int sync__on_take(struct conn *c, const struct wire_msg *m, char *why,
+		  size_t wl);
+/* Each second: send STATE when the session is idle and our heads moved
+ * since the last one (not more often than its cost allows). */
+void sync__state_tick(struct conn *c, uint64_t now);
+
 /* Drop queued steps and the reconciliation state (the session ends). */
 void sync__neg_close(struct conn *c);
 
@@ -39,6 +76,9 @@ int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
 void sync__batch_free(struct sync_batch *b);
 int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl);
+/* Queue feed key to stream from seq + 1 (WANT, TAKE); the caller pumps. */
+int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     char *why, size_t wl);
 int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		 size_t wl);
 /* The trust exchange (sync_trust.c). */

@@ -11,9 +11,11 @@
 #include "daemon.h"
 #include "dlog.h"
 #include "error.h"
+#include "heads.h"
 #include "hlc.h"
 #include "log.h"
 #include "peer.h"
+#include "peerbase.h"
 #include "sync_internal.h"
 
 #include <errno.h>
@@ -31,6 +33,8 @@ enum neg_kind {
 	NJ_SERVER,	 /* server: a client's NEG, our answer */
 	NJ_ANNOUNCE,	 /* server: every shared head in FEEDS */
 	NJ_IDS,		 /* the heads of the feeds the peer named by id */
+	NJ_SINCE,	 /* our basis with the peer, what moved since: SINCE */
+	NJ_STATE,	 /* the digest of the shared heads: STATE */
 };
 
 struct sync_neg_job {
@@ -53,6 +57,14 @@ struct sync_neg_job {
 	size_t nfeeds;
 	struct neg_idlist need; /* ids to ask for */
 	int finished;		/* client: the reconciliation is over */
+	/* NJ_SINCE: the basis named (has_basis) and its version; NJ_STATE:
+	 * the digest (in basis) and the store's version; both: the sharing
+	 * context */
+	int has_basis;
+	uint8_t basis[32];
+	uint8_t ctx[32];
+	uint64_t version;
+	uint64_t cost_ns; /* how long the step ran */
 };
 
 /* --- items (on the thread pool) ---------------------------------------- */
@@ -110,18 +122,13 @@ static int item_id_cmp(const void *a, const void *b)
 	return memcmp(x->item.id, y->item.id, 32);
 }
 
-/* Every shared feed as an item list (*ret, caller frees), in Negentropy's
- * order, or by id for look-ups. */
-static int items_build(struct conn *c, int by_id, struct sync_item **ret,
-		       size_t *ret_n)
+/* Every shared feed in t as an item list (*ret, caller frees), in
+ * Negentropy's order, or by id for look-ups. */
+static int items_collect(struct conn *c, struct store_txn *t, int by_id,
+			 struct sync_item **ret, size_t *ret_n)
 {
 	struct collect cl = { .c = c };
-	struct store_txn *t = NULL;
-	int r;
-	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
-		return r;
-	r = log_feeds_each(t, collect_feed, &cl);
-	store_txn_abort(t);
+	int r = log_feeds_each(t, collect_feed, &cl);
 	if (r < 0) {
 		free(cl.v);
 		return r;
@@ -131,6 +138,19 @@ static int items_build(struct conn *c, int by_id, struct sync_item **ret,
 	*ret = cl.v;
 	*ret_n = cl.n;
 	return 0;
+}
+
+/* items_collect() in a read transaction of its own. */
+static int items_build(struct conn *c, int by_id, struct sync_item **ret,
+		       size_t *ret_n)
+{
+	struct store_txn *t = NULL;
+	int r;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = items_collect(c, t, by_id, ret, ret_n);
+	store_txn_abort(t);
+	return r;
 }
 
 static struct neg_item *items_neg(const struct sync_item *v, size_t n)
@@ -281,16 +301,120 @@ static int step_ids(struct sync_neg_job *j)
 	return 0;
 }
 
+/* The feeds moved since the basis, while they fit one SINCE. */
+struct since_walk {
+	struct conn *c;
+	struct store_txn *t;
+	struct wire_feed *v;
+	size_t n, scanned;
+};
+
+static int since_feed(void *ctx, const uint8_t key[32])
+{
+	struct since_walk *w = ctx;
+	struct log_feed f;
+	int r;
+	if (++w->scanned > SYNC_SINCE_SCAN_MAX)
+		return 1; /* too much moved: reconcile in full */
+	if ((r = log_feed_get(w->t, key, &f)) == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (f.seq == 0 || !sync__scope_shared(w->c, f.scope))
+		return 0;
+	if (w->n == WIRE_MAX_FEEDS)
+		return 1;
+	memcpy(w->v[w->n].key, key, 32);
+	w->v[w->n++].seq = f.seq;
+	return 0;
+}
+
+/*
+ * Our basis with the peer, when we keep one made under this session's
+ * sharing context and our store is not older than it, and the shared
+ * feeds whose heads moved since: one read transaction, so nothing moved
+ * after it is missed (what commits later is pushed, SPEC 5.8).
+ */
+static int step_since(struct sync_neg_job *j)
+{
+	struct conn *c = j->c;
+	struct store_txn *t = NULL;
+	struct heads_totals tot = { 0 };
+	struct peerbase b;
+	struct since_walk w = { c, NULL, NULL, 0, 0 };
+	int r;
+
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	w.t = t;
+	if ((r = sync__context(c, t, j->ctx)) < 0)
+		goto out;
+	if ((r = heads_totals_get(t, &tot)) < 0 && r != HAMLET_ENOTFOUND)
+		goto out;
+	if ((r = peerbase_get(t, c->rpk, &b)) == HAMLET_ENOTFOUND) {
+		r = 0;
+		goto out;
+	}
+	if (r < 0 || memcmp(b.ctx, j->ctx, 32) != 0 ||
+	    b.version > tot.version)
+		goto out;
+	if (!(w.v = malloc(WIRE_MAX_FEEDS * sizeof(*w.v)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = heads_moved_since(t, b.version, since_feed, &w)) == 0) {
+		j->has_basis = 1;
+		j->version = b.version;
+		memcpy(j->basis, b.digest, 32);
+		j->feeds = w.v;
+		j->nfeeds = w.n;
+		w.v = NULL;
+	}
+out:
+	store_txn_abort(t);
+	free(w.v);
+	return r < 0 ? r : 0;
+}
+
+/* The digest of every shared head, and the store version it was read
+ * at, in one read transaction. */
+static int step_state(struct sync_neg_job *j)
+{
+	struct store_txn *t = NULL;
+	struct heads_totals tot = { 0 };
+	struct sync_item *v = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = store_txn_begin(j->c->d->node->st, 1, &t)) < 0)
+		return r;
+	if ((r = heads_totals_get(t, &tot)) < 0 && r != HAMLET_ENOTFOUND)
+		goto out;
+	if ((r = sync__context(j->c, t, j->ctx)) < 0 ||
+	    (r = items_collect(j->c, t, 1, &v, &n)) < 0)
+		goto out;
+	sync__heads_digest(v, n, j->basis);
+	j->version = tot.version;
+out:
+	store_txn_abort(t);
+	free(v);
+	return r;
+}
+
 static void job_work(uv_work_t *w)
 {
 	struct sync_neg_job *j = w->data;
+	uint64_t t0 = uv_hrtime();
 	switch (j->kind) {
 	case NJ_INITIATE: j->r = step_initiate(j); break;
 	case NJ_CLIENT: j->r = step_client(j); break;
 	case NJ_SERVER: j->r = step_server(j); break;
 	case NJ_ANNOUNCE: j->r = step_announce(j); break;
 	case NJ_IDS: j->r = step_ids(j); break;
+	case NJ_SINCE: j->r = step_since(j); break;
+	case NJ_STATE: j->r = step_state(j); break;
 	}
+	j->cost_ns = uv_hrtime() - t0;
 }
 
 /* --- on the loop --------------------------------------------------------- */
@@ -357,6 +481,13 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 		return sync__send_feeds(c, j->feeds, j->nfeeds, NULL, 0);
 	case NJ_IDS:
 		return sync__feeds_answer(c, j->reply, j->nreply, j->wanted, 1);
+	case NJ_SINCE:
+		return sync__since_ready(c, j->has_basis ? j->basis : NULL,
+					 j->ctx, j->version, j->feeds,
+					 j->nfeeds);
+	case NJ_STATE:
+		return sync__state_ready(c, j->basis, j->ctx, j->version,
+					 j->cost_ns / 1000000);
 	}
 	return 0;
 }
@@ -519,4 +650,30 @@ void sync__neg_close(struct conn *c)
 	s->neg_tail = NULL;
 	s->neg_n = 0;
 	reconcile_end(c);
+}
+
+int sync__since_start(struct conn *c)
+{
+	char why[80];
+	int r;
+	if ((r = job_queue(c, NJ_SINCE, NULL, 0, why, sizeof(why), NULL)) < 0)
+		return r;
+	job_start(c);
+	return 0;
+}
+
+int sync__state_start(struct conn *c)
+{
+	char why[80];
+	int r;
+	if ((r = job_queue(c, NJ_STATE, NULL, 0, why, sizeof(why), NULL)) < 0)
+		return r;
+	job_start(c);
+	return 0;
+}
+
+int sync__neg_idle(const struct conn *c)
+{
+	const struct sync_session *s = &c->sy;
+	return !s->neg_busy && !s->neg_head && !s->reconciling;
 }

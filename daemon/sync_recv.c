@@ -155,6 +155,7 @@ void sync_session_tick(struct conn *c, uint64_t now)
 	struct sync_batch *b = s->rx_full;
 	int r;
 
+	sync__state_tick(c, now);
 	if (!b || c->closing || now < s->rx_full_at)
 		return;
 	s->rx_full = NULL;

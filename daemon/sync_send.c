@@ -61,18 +61,18 @@ static struct sync_sent *sent_find(struct sync_session *s,
 	return &s->sent[i];
 }
 
-int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
-		   size_t wl)
+int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     char *why, size_t wl)
 {
 	struct sync_session *s = &c->sy;
 	struct sync_stream *st;
 	struct sync_sent *ss;
-	uint64_t from = m->want.seq + 1;
+	uint64_t from = seq + 1;
 	/* a WANT can be stale: entries in flight are not committed yet */
-	if ((ss = sent_find(s, m->want.key, 0)) && ss->upto >= from)
+	if ((ss = sent_find(s, key, 0)) && ss->upto >= from)
 		from = ss->upto + 1;
 	for (st = s->streams; st; st = st->link)
-		if (memcmp(st->key, m->want.key, 32) == 0)
+		if (memcmp(st->key, key, 32) == 0)
 			return 0; /* already streaming it to the head */
 	if (s->nstreams >= SYNC_MAX_STREAMS) {
 		snprintf(why, wl, "over %d feeds wanted at once",
@@ -81,7 +81,7 @@ int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 	}
 	if (!(st = calloc(1, sizeof(*st))))
 		return -ENOMEM;
-	memcpy(st->key, m->want.key, 32);
+	memcpy(st->key, key, 32);
 	st->next = from;
 	if (s->streams_tail)
 		s->streams_tail->link = st;
@@ -89,8 +89,16 @@ int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		s->streams = st;
 	s->streams_tail = st;
 	s->nstreams++;
-	sync_session_pump(c);
 	return 0;
+}
+
+int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
+		  size_t wl)
+{
+	int r = sync__want_queue(c, m->want.key, m->want.seq, why, wl);
+	if (r == 0)
+		sync_session_pump(c);
+	return r;
 }
 
 int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
@@ -125,8 +133,11 @@ static int send_held(struct conn *c, int last)
 	int r;
 	if (!s->held)
 		return 0;
+	uint64_t before = c->info ? c->info->bytes_out : 0;
 	wire_entries_set_last(s->held, s->held_len, last);
 	r = peer_conn_send(c, s->held, s->held_len);
+	if (c->info) /* with their frames */
+		c->info->entries_bytes_out += c->info->bytes_out - before;
 	free(s->held);
 	s->held = NULL;
 	s->held_len = 0;

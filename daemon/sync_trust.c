@@ -310,6 +310,9 @@ void sync_trust_changed(void *ctx)
 			continue;
 		}
 		sync__trust_have_send(c);
+		/* what is shared may have changed with it: a new STATE,
+		 * under the new sharing context, when next idle */
+		c->sy.state_mine_ok = 0;
 	}
 	store_txn_abort(t);
 }

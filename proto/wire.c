@@ -20,6 +20,8 @@ static const char *const type_names[] = {
 	[WIRE_KEEPALIVE] = "KEEPALIVE", [WIRE_ERROR] = "ERROR",
 	[WIRE_TRUST_HAVE] = "TRUST_HAVE", [WIRE_TRUST_IDS] = "TRUST_IDS",
 	[WIRE_TRUST_ITEMS] = "TRUST_ITEMS",
+	[WIRE_SINCE] = "SINCE",	    [WIRE_STATE] = "STATE",
+	[WIRE_TAKE] = "TAKE",
 };
 
 /* Number of fields after the type, per message type. */
@@ -28,6 +30,7 @@ static const size_t type_fields[] = {
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
+	[WIRE_SINCE] = 2,   [WIRE_STATE] = 1, [WIRE_TAKE] = 1,
 };
 
 const char *wire_type_name(int type)
@@ -86,26 +89,89 @@ out:
 	return r;
 }
 
-/* The fields of one message type; why names a bad one. */
-static int decode_feeds(const msgpack_object *f, struct wire_msg *m,
-			char *why, size_t whylen)
+/* A list of [key, seq] (FEEDS.feeds, SINCE.feeds) into m->feeds. */
+static int decode_heads(const msgpack_object *f, const char *tn,
+			struct wire_msg *m, char *why, size_t whylen)
 {
 	const msgpack_object *fi, *pair;
 	size_t n;
 	int r;
-	CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &fi, &n),
-	      "FEEDS.feeds is not an array of at most %d",
+	CHECK(mp_get_array(f, SIZE_MAX, WIRE_MAX_FEEDS, &fi, &n),
+	      "%s.feeds is not an array of at most %d", tn,
 	      WIRE_MAX_FEEDS);
 	for (size_t i = 0; i < n; i++) {
 		struct wire_feed *wf = &m->feeds.feeds[i];
 		CHECK(mp_get_array(&fi[i], 2, 2, &pair, NULL),
-		      "FEEDS.feeds[%zu] is not [key, seq]", i);
+		      "%s.feeds[%zu] is not [key, seq]", tn, i);
 		CHECK(mp_get_bin_fixed(&pair[0], 32, wf->key),
-		      "FEEDS.feeds[%zu].key is not a 32-byte bin", i);
+		      "%s.feeds[%zu].key is not a 32-byte bin", tn, i);
 		CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &wf->seq),
-		      "FEEDS.feeds[%zu].seq is not a valid seq", i);
+		      "%s.feeds[%zu].seq is not a valid seq", tn, i);
 	}
 	m->feeds.nfeeds = n;
+	r = 0;
+out:
+	return r;
+}
+
+/* SINCE: a basis of 0 or 32 bytes; no feeds without one. */
+static int decode_since(const msgpack_object *f, struct wire_msg *m,
+			char *why, size_t whylen)
+{
+	const uint8_t *b;
+	size_t bl;
+	int r;
+	CHECK(mp_get_bin(&f[0], 32, &b, &bl),
+	      "SINCE.basis is not a bin of 0 or 32 bytes");
+	if (bl != 0 && bl != 32)
+		FAULT(HAMLET_EFORMAT, "SINCE.basis is %zu bytes, not 0 or 32",
+		      bl);
+	m->since.has_basis = bl == 32;
+	if (bl)
+		memcpy(m->since.basis, b, 32);
+	if ((r = decode_heads(&f[1], "SINCE", m, why, whylen)) < 0)
+		goto out;
+	if (!bl && m->feeds.nfeeds)
+		FAULT(HAMLET_EFORMAT, "SINCE names feeds without a basis");
+	r = 0;
+out:
+	return r;
+}
+
+/* TAKE: [[index, seq]], indexes below WIRE_MAX_FEEDS. */
+static int decode_take(const msgpack_object *f, struct wire_msg *m,
+		       char *why, size_t whylen)
+{
+	const msgpack_object *it, *pair;
+	size_t n;
+	int r;
+	CHECK(mp_get_array(&f[0], SIZE_MAX, WIRE_MAX_FEEDS, &it, &n),
+	      "TAKE.items is not an array of at most %d", WIRE_MAX_FEEDS);
+	for (size_t i = 0; i < n; i++) {
+		struct wire_take *t = &m->take.v[i];
+		CHECK(mp_get_array(&it[i], 2, 2, &pair, NULL),
+		      "TAKE.items[%zu] is not [index, seq]", i);
+		CHECK(mp_get_uint(&pair[0], WIRE_MAX_FEEDS - 1, &t->index),
+		      "TAKE.items[%zu].index is not below %d", i,
+		      WIRE_MAX_FEEDS);
+		CHECK(mp_get_uint(&pair[1], ENTRY_MAX_SEQ, &t->seq),
+		      "TAKE.items[%zu].seq is not a valid seq", i);
+	}
+	m->take.n = n;
+	r = 0;
+out:
+	return r;
+}
+
+/* The fields of one message type; why names a bad one. */
+static int decode_feeds(const msgpack_object *f, struct wire_msg *m,
+			char *why, size_t whylen)
+{
+	const msgpack_object *fi;
+	size_t n;
+	int r;
+	if ((r = decode_heads(&f[0], "FEEDS", m, why, whylen)) < 0)
+		goto out;
 	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_IDS, &fi, &n),
 	      "FEEDS.ids is not an array of at most %d", WIRE_MAX_IDS);
 	for (size_t i = 0; i < n; i++)
@@ -358,6 +424,18 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		      "ERROR.text is not a string of at most %d bytes",
 		      WIRE_MAX_TEXT);
 		break;
+	case WIRE_SINCE:
+		if ((r = decode_since(f, m, why, whylen)) < 0)
+			goto out;
+		break;
+	case WIRE_STATE:
+		CHECK(mp_get_bin_fixed(&f[0], 32, m->state.digest),
+		      "STATE.digest is not a 32-byte bin");
+		break;
+	case WIRE_TAKE:
+		if ((r = decode_take(f, m, why, whylen)) < 0)
+			goto out;
+		break;
 	case WIRE_TRUST_HAVE:
 		CHECK(mp_get_bin_fixed(&f[0], 32, m->trust_have.digest),
 		      "TRUST_HAVE.digest is not a 32-byte bin");
@@ -438,21 +516,64 @@ int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len)
 	return 0;
 }
 
-int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
-		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids)
+static void put_heads(struct mp_writer *w, const struct wire_feed *feeds,
+		      size_t nfeeds)
 {
-	if (nfeeds > WIRE_MAX_FEEDS || nids > WIRE_MAX_IDS)
-		return HAMLET_ETOOBIG;
-	put_head(w, WIRE_FEEDS);
 	msgpack_pack_array(&w->pk, nfeeds);
 	for (size_t i = 0; i < nfeeds; i++) {
 		msgpack_pack_array(&w->pk, 2);
 		mp_pack_bin(&w->pk, feeds[i].key, 32);
 		msgpack_pack_uint64(&w->pk, feeds[i].seq);
 	}
+}
+
+int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
+		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids)
+{
+	if (nfeeds > WIRE_MAX_FEEDS || nids > WIRE_MAX_IDS)
+		return HAMLET_ETOOBIG;
+	put_head(w, WIRE_FEEDS);
+	put_heads(w, feeds, nfeeds);
 	msgpack_pack_array(&w->pk, nids);
 	for (size_t i = 0; i < nids; i++)
 		mp_pack_bin(&w->pk, ids[i], 32);
+	return 0;
+}
+
+int wire_put_since(struct mp_writer *w, const uint8_t *basis,
+		   const struct wire_feed *feeds, size_t nfeeds)
+{
+	if (nfeeds > WIRE_MAX_FEEDS)
+		return HAMLET_ETOOBIG;
+	if (!basis && nfeeds)
+		return -EINVAL;
+	put_head(w, WIRE_SINCE);
+	mp_pack_bin(&w->pk, basis ? basis : (const uint8_t *)"", basis ? 32 : 0);
+	put_heads(w, feeds, nfeeds);
+	return 0;
+}
+
+int wire_put_state(struct mp_writer *w, const uint8_t digest[32])
+{
+	put_head(w, WIRE_STATE);
+	mp_pack_bin(&w->pk, digest, 32);
+	return 0;
+}
+
+int wire_put_take(struct mp_writer *w, const struct wire_take *v, size_t n)
+{
+	if (n > WIRE_MAX_FEEDS)
+		return HAMLET_ETOOBIG;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].index >= WIRE_MAX_FEEDS)
+			return -EINVAL;
+	put_head(w, WIRE_TAKE);
+	msgpack_pack_array(&w->pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_array(&w->pk, 2);
+		msgpack_pack_uint64(&w->pk, v[i].index);
+		msgpack_pack_uint64(&w->pk, v[i].seq);
+	}
 	return 0;
 }
 
@@ -735,4 +856,28 @@ int wire_frame_open(struct noise_cipher *c, uint8_t *cipher, size_t len,
 	*ret_frag = frag;
 	*ret_frag_len = n;
 	return 0;
+}
+
+/* --- the digest of shared heads ---------------------------------------- */
+
+#define HEADS_DIGEST_KEY "hamlet/sync-heads/v1"
+
+void wire_heads_digest_init(struct wire_heads_digest *d, uint64_t n)
+{
+	uint8_t b[8];
+	for (int i = 7; i >= 0; i--, n >>= 8)
+		b[i] = (uint8_t)n;
+	crypto_generichash_blake2b_init(&d->h, (const uint8_t *)HEADS_DIGEST_KEY,
+					sizeof(HEADS_DIGEST_KEY) - 1, 32);
+	crypto_generichash_blake2b_update(&d->h, b, 8);
+}
+
+void wire_heads_digest_add(struct wire_heads_digest *d, const uint8_t id[32])
+{
+	crypto_generichash_blake2b_update(&d->h, id, 32);
+}
+
+void wire_heads_digest_final(struct wire_heads_digest *d, uint8_t ret[32])
+{
+	crypto_generichash_blake2b_final(&d->h, ret, 32);
 }

@@ -21,10 +21,11 @@
 #include "run.h"
 #include "trust.h"
 
+#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 4
+#define WIRE_VERSION 5
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -57,7 +58,10 @@ enum wire_type {
 	WIRE_TRUST_HAVE = 9,
 	WIRE_TRUST_IDS = 10,
 	WIRE_TRUST_ITEMS = 11,
-	WIRE__MAX = 11,
+	WIRE_SINCE = 12,
+	WIRE_STATE = 13,
+	WIRE_TAKE = 14,
+	WIRE__MAX = 14,
 };
 
 struct wire_feed {
@@ -110,6 +114,22 @@ struct wire_msg {
 		size_t nids;
 		uint8_t ids[WIRE_MAX_IDS][32];
 	} feeds;
+	/* SINCE: our basis with the peer (none: has_basis 0) and the
+	 * shared feeds our heads moved since, in feeds.feeds[] */
+	struct {
+		uint8_t basis[32];
+		int has_basis;
+	} since;
+	struct {
+		uint8_t digest[32]; /* of the heads of the shared feeds */
+	} state;
+	/* TAKE: "send feed index of your SINCE from seq + 1", n times */
+	struct {
+		size_t n;
+		struct wire_take {
+			uint64_t index, seq;
+		} v[WIRE_MAX_FEEDS];
+	} take;
 	struct wire_feed want;
 	struct {
 		uint8_t key[32];
@@ -197,6 +217,23 @@ int wire_put_neg(struct mp_writer *w, const uint8_t *data, size_t len);
 int wire_put_feeds(struct mp_writer *w, const struct wire_feed *feeds,
 		   size_t nfeeds, const uint8_t (*ids)[32], size_t nids);
 int wire_put_want(struct mp_writer *w, const uint8_t key[32], uint64_t seq);
+/* SINCE: basis NULL for none (then nfeeds must be 0). */
+int wire_put_since(struct mp_writer *w, const uint8_t *basis,
+		   const struct wire_feed *feeds, size_t nfeeds);
+int wire_put_state(struct mp_writer *w, const uint8_t digest[32]);
+int wire_put_take(struct mp_writer *w, const struct wire_take *v, size_t n);
+
+/*
+ * The digest STATE and SINCE carry (SPEC 5.6): BLAKE2b-256 keyed
+ * "hamlet/sync-heads/v1" over be64(n) and the n shared heads' item ids,
+ * added in ascending order.
+ */
+struct wire_heads_digest {
+	crypto_generichash_blake2b_state h;
+};
+void wire_heads_digest_init(struct wire_heads_digest *d, uint64_t n);
+void wire_heads_digest_add(struct wire_heads_digest *d, const uint8_t id[32]);
+void wire_heads_digest_final(struct wire_heads_digest *d, uint8_t ret[32]);
 /*
  * ENTRIES: the run v[0..n) of consecutive entries of feed key (n <=
  * WIRE_MAX_BATCH; 0 only for an empty message closing a batch), in

@@ -27,6 +27,14 @@ if(TARGET hamletd)
   add_test(NAME daemon_trust COMMAND test_trust $<TARGET_FILE:hamletd>)
   set_tests_properties(daemon_trust PROPERTIES TIMEOUT 300)
 
+  # a reconnection costs what changed: SINCE, no Negentropy; a lost basis
+  # falls back to a full reconciliation
+  add_executable(test_reconnect test_reconnect.c)
+  target_link_libraries(test_reconnect PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
+  target_include_directories(test_reconnect PRIVATE ${CMAKE_SOURCE_DIR}/bench)
+  add_test(NAME daemon_reconnect COMMAND test_reconnect $<TARGET_FILE:hamletd>)
+  set_tests_properties(daemon_reconnect PROPERTIES TIMEOUT 300)
+
   # floods of connections, peers and clients that never read, for 30-60 s
   add_executable(test_flood test_flood.c)
   target_link_libraries(test_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
@@ -43,7 +51,7 @@ endif()
 
 # Tests that start daemons pick free loopback ports; run them one at a
 # time so that two of them never race for the same port.
-foreach(t daemon_chain daemon_faults daemon_flood daemon_trust sync_chain_cli)
+foreach(t daemon_chain daemon_faults daemon_flood daemon_trust daemon_reconnect sync_chain_cli)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
   endif()

@@ -392,6 +392,10 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 		  offsetof(struct daemon_status, entries_dup_in) },
 		{ "messages_in", offsetof(struct daemon_status, messages_in) },
 		{ "neg_in", offsetof(struct daemon_status, neg_in) },
+		{ "since_used", offsetof(struct daemon_status, since_used) },
+		{ "entries_bytes_out",
+		  offsetof(struct daemon_status, entries_bytes_out) },
+		{ "agreed", offsetof(struct daemon_status, agreed) },
 		{ "batches_in", offsetof(struct daemon_status, batches_in) },
 	};
 	const msgpack_object_kv *kv;

@@ -297,6 +297,40 @@ static __attribute__((unused)) uint8_t *th_body(const char *spec, size_t *ret_le
 }
 
 /* One put or delete through log_write; returns its result code. */
+/* count health profiles HP-from.. written on n, 500 a transaction. */
+static __attribute__((unused)) void th_put_people(struct node *n, int from,
+						  int count)
+{
+	int done = 0;
+	while (done < count) {
+		struct log_op ops[500];
+		uint8_t *bodies[500];
+		char ids[500][32], why[256], spec[256];
+		struct log_author a;
+		size_t failed, k = 0;
+		node_author(n, &a);
+		for (; k < 500 && done + (int)k < count; k++) {
+			int i = from + done + (int)k;
+			snprintf(ids[k], sizeof(ids[k]), "HP-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=%012d;full_name=Person %d;birth_date=1980-01-01",
+				 i, i);
+			bodies[k] = th_body(spec, &ops[k].body_len);
+			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[k], NULL, bodies[k],
+						  ops[k].body_len, 0 };
+		}
+		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
+			      sizeof(why), NULL) < 0) {
+			fprintf(stderr, "log_write: %s\n", why);
+			exit(1);
+		}
+		for (size_t i = 0; i < k; i++)
+			free(bodies[i]);
+		done += (int)k;
+	}
+}
+
 static __attribute__((unused)) int th_write(struct node *n, int kind, const char *coll,
 		    const char *id, const char *spec, int resolve, char *why,
 		    size_t wl)

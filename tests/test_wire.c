@@ -20,6 +20,10 @@ static uint8_t *take(struct mp_writer *w, size_t *n)
 	return p;
 }
 
+/* SPEC 5.6: the digest of two shared heads, ids 01 x 32 and 02 x 32 */
+#define GOLDEN_HEADS_DIGEST \
+	"572f9c9f7f29be6452bc32a59160aff3a1db56879c4f3bcd6da2e1a48b6dd639"
+
 static int decode(const uint8_t *p, size_t n)
 {
 	struct mp_doc d;
@@ -286,7 +290,7 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 4) encodes to the pinned bytes");
+	TEST_START("HELLO (version 5) encodes to the pinned bytes");
 	{
 		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
@@ -301,9 +305,9 @@ int main(void)
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 4, node, network, ["bk"],
+			     /* [type 1, version 5, node, network, ["bk"],
 			      * credit 64, proof, certs] */
-			     "98" "01" "04"
+			     "98" "01" "05"
 			     "c420" "1111111111111111111111111111111111111111111111111111111111111111"
 			     "c420" "2222222222222222222222222222222222222222222222222222222222222222"
 			     "91a2626b" "40"
@@ -636,7 +640,151 @@ int main(void)
 
 	TEST_START("version 2's HELLO is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
-	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 4") != NULL);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 5") != NULL);
+
+	TEST_START("SINCE and STATE encode to the pinned bytes and round-trip");
+	{
+		uint8_t bs[32];
+		struct wire_feed fs[2];
+		char hx[1024];
+		uint8_t *g;
+		size_t gl;
+		memset(bs, 0x55, 32);
+		memset(fs[0].key, 0x66, 32);
+		fs[0].seq = 7;
+		memset(fs[1].key, 0x77, 32);
+		fs[1].seq = 300;
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_since(&w, bs, fs, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 12, basis, [[key, 7], [key, 300]]] */
+			     "93" "0c"
+			     "c420" "5555555555555555555555555555555555555555555555555555555555555555"
+			     "92"
+			     "92" "c420" "6666666666666666666666666666666666666666666666666666666666666666" "07"
+			     "92" "c420" "7777777777777777777777777777777777777777777777777777777777777777" "cd012c");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_SINCE);
+		ASSERT_EQ(m.since.has_basis, 1);
+		ASSERT_MEMEQ(m.since.basis, bs, 32);
+		ASSERT_EQ(m.feeds.nfeeds, 2);
+		ASSERT_MEMEQ(m.feeds.feeds[1].key, fs[1].key, 32);
+		ASSERT_EQ(m.feeds.feeds[1].seq, 300);
+		free(g);
+
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_since(&w, NULL, NULL, 0));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		/* [type 12, no basis, []] */
+		ASSERT_STREQ(hx, "930cc40090");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.since.has_basis, 0);
+		ASSERT_EQ(m.feeds.nfeeds, 0);
+		free(g);
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_since(&w, NULL, fs, 1), -EINVAL);
+		mp_writer_destroy(&w);
+
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_state(&w, bs));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx,
+			     /* [type 13, digest] */
+			     "92" "0d"
+			     "c420" "5555555555555555555555555555555555555555555555555555555555555555");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_STATE);
+		ASSERT_MEMEQ(m.state.digest, bs, 32);
+		free(g);
+		ASSERT_STREQ(wire_type_name(WIRE_SINCE), "SINCE");
+		ASSERT_STREQ(wire_type_name(WIRE_STATE), "STATE");
+		ASSERT_STREQ(wire_type_name(WIRE_TAKE), "TAKE");
+	}
+
+	TEST_START("TAKE encodes to the pinned bytes, round-trips, refuses an index past the limit");
+	{
+		struct wire_take tk[2] = { { 0, 1 }, { 9, 300 } };
+		char hx[256];
+		uint8_t *g;
+		size_t gl;
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_take(&w, tk, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		/* [type 14, [[0, 1], [9, 300]]] */
+		ASSERT_STREQ(hx, "920e" "92" "920001" "9209cd012c");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_TAKE);
+		ASSERT_EQ(m.take.n, 2);
+		ASSERT_EQ(m.take.v[1].index, 9);
+		ASSERT_EQ(m.take.v[1].seq, 300);
+		free(g);
+		tk[0].index = WIRE_MAX_FEEDS;
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_take(&w, tk, 2), -EINVAL);
+		mp_writer_destroy(&w);
+		ASSERT_EQ(decode((const uint8_t *)"\x92\x0e\x91\x92\xcd\x04\x00\x01",
+				 8),
+			  HAMLET_ETOOBIG);
+		ASSERT_TRUE(strstr(why, "TAKE.items[0].index") != NULL);
+	}
+
+	TEST_START("the digest of shared heads is pinned, and depends on order and count");
+	{
+		struct wire_heads_digest d;
+		uint8_t ids[2][32], out[32], out2[32];
+		char hx[65];
+		memset(ids[0], 0x01, 32);
+		memset(ids[1], 0x02, 32);
+		wire_heads_digest_init(&d, 2);
+		wire_heads_digest_add(&d, ids[0]);
+		wire_heads_digest_add(&d, ids[1]);
+		wire_heads_digest_final(&d, out);
+		sodium_bin2hex(hx, sizeof(hx), out, 32);
+		/* BLAKE2b-256 keyed "hamlet/sync-heads/v1" over
+		 * be64(2) || 01 x 32 || 02 x 32 */
+		{
+			crypto_generichash_blake2b_state h;
+			uint8_t two[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+			crypto_generichash_blake2b_init(
+				&h, (const uint8_t *)"hamlet/sync-heads/v1", 20,
+				32);
+			crypto_generichash_blake2b_update(&h, two, 8);
+			crypto_generichash_blake2b_update(&h, ids[0], 32);
+			crypto_generichash_blake2b_update(&h, ids[1], 32);
+			crypto_generichash_blake2b_final(&h, out2, 32);
+			ASSERT_MEMEQ(out, out2, 32);
+		}
+		ASSERT_STREQ(hx, GOLDEN_HEADS_DIGEST);
+		wire_heads_digest_init(&d, 2);
+		wire_heads_digest_add(&d, ids[1]);
+		wire_heads_digest_add(&d, ids[0]);
+		wire_heads_digest_final(&d, out2);
+		ASSERT_TRUE(memcmp(out, out2, 32) != 0);
+	}
+
+	TEST_START("SINCE refuses a basis of another size, feeds without a basis, a short STATE");
+	ASSERT_EQ(decode((const uint8_t *)"\x93\x0c\xc4\x03" "abc\x90", 8),
+		  HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "SINCE.basis is 3 bytes") != NULL);
+	{
+		uint8_t bad[64];
+		size_t k = 0;
+		memcpy(bad, "\x93\x0c\xc4\x00\x91\x92\xc4\x20", 8);
+		k = 8;
+		memset(bad + k, 1, 32);
+		k += 32;
+		bad[k++] = 5;
+		ASSERT_EQ(decode(bad, k), HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "SINCE names feeds without a basis") != NULL);
+	}
+	ASSERT_EQ(decode((const uint8_t *)"\x92\x0d\xc4\x02" "ab", 6),
+		  HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "STATE.digest") != NULL);
 
 	TEST_START("TRUST_HAVE, TRUST_IDS and TRUST_ITEMS encode to the pinned bytes");
 	{
@@ -715,7 +863,7 @@ int main(void)
 		ASSERT_STREQ(wire_type_name(WIRE_TRUST_HAVE), "TRUST_HAVE");
 		ASSERT_STREQ(wire_type_name(WIRE_TRUST_IDS), "TRUST_IDS");
 		ASSERT_STREQ(wire_type_name(WIRE_TRUST_ITEMS), "TRUST_ITEMS");
-		ASSERT_STREQ(wire_type_name(12), "?");
+		ASSERT_STREQ(wire_type_name(WIRE__MAX + 1), "?");
 	}
 
 	TEST_START("TRUST_IDS round-trips with both bounds, with none, and empty");

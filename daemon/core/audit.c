@@ -8,22 +8,180 @@
 #include "record.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define BATCH 4096
+#define BATCH 4096	/* entries checked at once, across feeds */
+#define SIG_GROUP 4096	/* a feed's signature findings are told by these */
+#define MAX_THREADS 16
+
+/* One stored entry, as read (pointers borrow from the read transaction)
+ * and as checked by a worker. */
+struct audit_item {
+	uint64_t seq;
+	size_t feed; /* in the batch's feeds */
+	const uint8_t *env, *sig, *body;
+	size_t env_len, body_len;
+	int has_body; /* its body row was found */
+	/* the worker's results */
+	int dec_r, sig_r, body_ok;
+	struct entry e;
+	uint8_t id[32];
+};
+
+/* A feed, where the batch reaches it: its entries follow. */
+struct audit_feed_mark {
+	struct log_feed f;
+	uint64_t wall;	/* our clock when the feed was read */
+	size_t first;	/* its first item in the batch (may be none) */
+	int key_ok;
+};
+
+/*
+ * The workers: a fixed pool of threads (one a core, the calling thread
+ * one of them) checking a batch, each every nt-th item. Signatures and
+ * hashes are pure functions of the bytes, so which thread checks an
+ * item changes nothing; the findings are told afterwards, in order, on
+ * the calling thread.
+ */
+struct pool;
+struct worker {
+	struct pool *p;
+	size_t k;
+};
+
+struct pool {
+	pthread_t th[MAX_THREADS];
+	struct worker w[MAX_THREADS];
+	size_t nt, started;
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	uint64_t gen;	 /* batches handed out */
+	size_t running; /* workers still on the current one */
+	int stop;
+	struct audit_item *items;
+	size_t n;
+};
+
+static void item_check(struct audit_item *it)
+{
+	if (!it->env)
+		return; /* a gap */
+	it->dec_r = entry_decode(it->env, it->env_len, &it->e, NULL);
+	if (it->dec_r < 0)
+		return;
+	entry_id(it->env, it->env_len, it->id);
+	if (it->e.has_body && it->has_body) {
+		uint8_t h[32];
+		entry_body_hash(it->body, it->body_len, h);
+		it->body_ok = memcmp(h, it->e.body_hash, 32) == 0 &&
+			      it->body_len == it->e.body_len;
+	}
+	it->sig_r = entry_verify(it->env, it->env_len, it->sig, it->e.author);
+}
+
+static void stripe(struct pool *p, size_t k)
+{
+	for (size_t i = k; i < p->n; i += p->nt)
+		item_check(&p->items[i]);
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->p;
+	uint64_t seen = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->gen == seen)
+			pthread_cond_wait(&p->go, &p->mu);
+		if (p->stop)
+			break;
+		seen = p->gen;
+		pthread_mutex_unlock(&p->mu);
+		stripe(p, w->k);
+		pthread_mutex_lock(&p->mu);
+		if (--p->running == 0)
+			pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void pool_start(struct pool *p)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	memset(p, 0, sizeof(*p));
+	p->nt = ncpu > 1 ? (size_t)ncpu : 1;
+	if (p->nt > MAX_THREADS)
+		p->nt = MAX_THREADS;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->go, NULL);
+	pthread_cond_init(&p->done, NULL);
+	/* the calling thread is worker 0 */
+	for (size_t k = 1; k < p->nt; k++) {
+		p->w[k] = (struct worker){ p, k };
+		if (pthread_create(&p->th[k], NULL, worker_run, &p->w[k]) != 0)
+			break;
+		p->started = k;
+	}
+	/* fewer threads than cores started: stripes are by thread */
+	p->nt = p->started + 1;
+}
+
+static void pool_run(struct pool *p, struct audit_item *items, size_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->items = items;
+	p->n = n;
+	p->running = p->started;
+	p->gen++;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	stripe(p, 0);
+	pthread_mutex_lock(&p->mu);
+	while (p->running)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_stop(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t k = 1; k <= p->started; k++)
+		pthread_join(p->th[k], NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->go);
+	pthread_cond_destroy(&p->done);
+}
 
 struct audit_ctx {
 	struct store_txn *t;
 	const uint8_t *network_id;
 	struct audit_report *rep;
-	struct log_in *in;
-	uint64_t *seqs;
-	int *res;
+	struct pool pool;
+	/* the batch being read */
+	struct audit_item *items;
 	size_t n;
-	const struct log_feed *feed;
+	struct audit_feed_mark *feeds;
+	size_t nfeeds;
+	/* telling, in order: the feed being told */
+	int have_feed;
+	struct log_feed feed;
+	uint8_t prev[32];
+	size_t sig_n;	 /* entries since its signatures were last told */
+	uint64_t *bad_seq; /* their signature failures */
+	int *bad_r;
+	size_t nbad;
 	audit_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
 	uint64_t total; /* entries the feeds hold */
@@ -39,126 +197,211 @@ static void hex8(const uint8_t *p, char out[17])
 	out[16] = 0;
 }
 
-static void flush_sigs(struct audit_ctx *c)
+/* The signature findings of the feed being told, so far. */
+static void tell_sigs(struct audit_ctx *c)
 {
-	if (!c->n)
-		return;
-	log_verify_parallel(c->in, c->n, c->res);
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->res[i] == 0)
-			continue;
+	for (size_t i = 0; i < c->nbad; i++) {
 		c->rep->bad_signatures++;
 		problems_add(&c->rep->problems, "signature",
-			     "feed %s seq %llu: %s", c->feed->scope,
-			     (unsigned long long)c->seqs[i],
-			     hamlet_strerror(c->res[i]));
+			     "feed %s seq %llu: %s", c->feed.scope,
+			     (unsigned long long)c->bad_seq[i],
+			     hamlet_strerror(c->bad_r[i]));
+	}
+	c->nbad = 0;
+	c->sig_n = 0;
+}
+
+static void tell_gap(struct audit_ctx *c, uint64_t seq)
+{
+	char a[17];
+	hex8(c->feed.author, a);
+	c->rep->gaps++;
+	problems_add(&c->rep->problems, "gap",
+		     "feed %s by %s…: entry %llu is missing", c->feed.scope, a,
+		     (unsigned long long)seq);
+}
+
+/* What one checked entry shows, told in the order entries are stored. */
+static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
+		      struct audit_item *it)
+{
+	struct audit_report *rep = c->rep;
+	const struct log_feed *f = &c->feed;
+	const struct entry *e = &it->e;
+	uint64_t seq = it->seq;
+
+	rep->entries++;
+	if (c->progress && rep->entries % 256 == 0)
+		c->progress(c->progress_ctx, rep->entries, c->total);
+	if (it->dec_r < 0) {
+		rep->chain_breaks++;
+		problems_add(&rep->problems, "chain",
+			     "feed %s seq %llu: envelope does not decode (%s)",
+			     f->scope, (unsigned long long)seq,
+			     hamlet_strerror(it->dec_r));
+		return;
+	}
+	if (e->seq != seq || memcmp(e->author, f->author, 32) != 0 ||
+	    strcmp(e->scope, f->scope) != 0) {
+		rep->chain_breaks++;
+		problems_add(&rep->problems, "chain",
+			     "feed %s seq %llu: entry stored under the wrong feed or seq",
+			     f->scope, (unsigned long long)seq);
+	}
+	if (seq > 1 && (!e->has_prev || memcmp(e->prev, c->prev, 32) != 0)) {
+		rep->chain_breaks++;
+		problems_add(&rep->problems, "chain",
+			     "feed %s seq %llu: prev does not name entry %llu",
+			     f->scope, (unsigned long long)seq,
+			     (unsigned long long)(seq - 1));
+	}
+	if (memcmp(e->network_id, c->network_id, 32) != 0) {
+		rep->wrong_network++;
+		problems_add(&rep->problems, "network",
+			     "feed %s seq %llu belongs to another network",
+			     f->scope, (unsigned long long)seq);
+	}
+	if (hlc_is_future(e->hlc, fm->wall)) {
+		rep->future++;
+		problems_add(&rep->problems, "future",
+			     "feed %s seq %llu is dated in the future (author's clock ahead?)",
+			     f->scope, (unsigned long long)seq);
+	}
+	memcpy(c->prev, it->id, 32);
+	if (e->has_body) {
+		if (!it->has_body) {
+			rep->bodies_missing++;
+			problems_add(&rep->problems, "body",
+				     "feed %s seq %llu: body not held (erased, or not received yet)",
+				     f->scope, (unsigned long long)seq);
+		} else {
+			rep->bodies++;
+			if (!it->body_ok) {
+				rep->chain_breaks++;
+				problems_add(&rep->problems, "body",
+					     "feed %s seq %llu: stored body does not match its signed hash",
+					     f->scope, (unsigned long long)seq);
+			}
+		}
+	}
+	if (it->sig_r < 0) {
+		c->bad_seq[c->nbad] = seq;
+		c->bad_r[c->nbad++] = it->sig_r;
+	}
+	/* signature findings are told every SIG_GROUP entries of a feed */
+	if (++c->sig_n == SIG_GROUP)
+		tell_sigs(c);
+}
+
+/* The feed fm begins: the one before is over. */
+static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
+{
+	char a[17];
+	if (c->have_feed)
+		tell_sigs(c);
+	c->feed = fm->f;
+	c->have_feed = 1;
+	c->rep->feeds++;
+	if (!fm->key_ok) {
+		hex8(fm->f.author, a);
+		problems_add(&c->rep->problems, "chain",
+			     "feed %s by %s…: its key does not match its author and scope",
+			     fm->f.scope, a);
+	}
+}
+
+/* Check the batch on every core, then tell what it shows, in order. */
+static void batch_flush(struct audit_ctx *c)
+{
+	size_t i = 0;
+
+	if (c->n)
+		pool_run(&c->pool, c->items, c->n);
+	for (size_t k = 0; k < c->nfeeds; k++) {
+		const struct audit_feed_mark *fm = &c->feeds[k];
+		size_t end = k + 1 < c->nfeeds ? c->feeds[k + 1].first : c->n;
+		if (fm->first != SIZE_MAX)
+			tell_feed(c, fm);
+		for (; i < end; i++) {
+			struct audit_item *it = &c->items[i];
+			/* gaps are told as items with no envelope */
+			if (!it->env)
+				tell_gap(c, it->seq);
+			else
+				tell_item(c, &c->feeds[it->feed], it);
+		}
 	}
 	c->n = 0;
+	c->nfeeds = 0;
+}
+
+/* A new feed mark; the batch is flushed first when full. */
+static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
+{
+	struct audit_feed_mark *fm;
+	if (c->nfeeds == BATCH || c->n == BATCH)
+		batch_flush(c);
+	fm = &c->feeds[c->nfeeds++];
+	memset(fm, 0, sizeof(*fm));
+	fm->first = begins ? c->n : SIZE_MAX;
+	return fm;
 }
 
 static int audit_feed(void *ctx, const struct log_feed *f)
 {
 	struct audit_ctx *c = ctx;
-	struct audit_report *rep = c->rep;
-	uint8_t prev[32], fk[32];
-	uint64_t wall = hlc_wall_ms();
-	char a[17];
+	struct audit_feed_mark *fm = mark_add(c, 1);
+	uint8_t fk[32];
+	size_t mark = c->nfeeds - 1;
 	int r;
 
-	rep->feeds++;
-	c->feed = f;
-	hex8(f->author, a);
+	fm->f = *f;
+	fm->wall = hlc_wall_ms();
 	log_feed_key(f->author, f->scope, fk);
-	if (memcmp(fk, f->key, 32) != 0)
-		problems_add(&rep->problems, "chain",
-			     "feed %s by %s…: its key does not match its author and scope",
-			     f->scope, a);
+	fm->key_ok = memcmp(fk, f->key, 32) == 0;
 	for (uint64_t seq = 1; seq <= f->seq; seq++) {
-		const uint8_t *env, *sig;
-		size_t env_len;
-		struct entry e;
-		uint8_t id[32];
-
-		r = log_entry_get(c->t, f->key, seq, &env, &env_len, &sig);
+		struct audit_item *it;
+		if (c->n == BATCH) {
+			/* the feed goes on in the next batch, judged by the
+			 * same clock */
+			uint64_t wall = fm->wall;
+			batch_flush(c);
+			fm = mark_add(c, 0);
+			fm->f = *f;
+			fm->wall = wall;
+			mark = 0;
+		}
+		it = &c->items[c->n];
+		memset(it, 0, offsetof(struct audit_item, e));
+		it->seq = seq;
+		it->feed = mark;
+		r = log_entry_get(c->t, f->key, seq, &it->env, &it->env_len,
+				  &it->sig);
 		if (r == HAMLET_ENOTFOUND) {
-			rep->gaps++;
-			problems_add(&rep->problems, "gap",
-				     "feed %s by %s…: entry %llu is missing",
-				     f->scope, a, (unsigned long long)seq);
+			it->env = NULL;
+			c->n++;
 			continue;
 		}
 		if (r < 0)
 			return r;
-		rep->entries++;
-		if (c->progress && rep->entries % 256 == 0)
-			c->progress(c->progress_ctx, rep->entries, c->total);
-		if ((r = entry_decode(env, env_len, &e, NULL)) < 0) {
-			rep->chain_breaks++;
-			problems_add(&rep->problems, "chain",
-				     "feed %s seq %llu: envelope does not decode (%s)",
-				     f->scope, (unsigned long long)seq,
-				     hamlet_strerror(r));
-			continue;
-		}
-		if (e.seq != seq || memcmp(e.author, f->author, 32) != 0 ||
-		    strcmp(e.scope, f->scope) != 0) {
-			rep->chain_breaks++;
-			problems_add(&rep->problems, "chain",
-				     "feed %s seq %llu: entry stored under the wrong feed or seq",
-				     f->scope, (unsigned long long)seq);
-		}
-		if (seq > 1 && (!e.has_prev || memcmp(e.prev, prev, 32) != 0)) {
-			rep->chain_breaks++;
-			problems_add(&rep->problems, "chain",
-				     "feed %s seq %llu: prev does not name entry %llu",
-				     f->scope, (unsigned long long)seq,
-				     (unsigned long long)(seq - 1));
-		}
-		if (memcmp(e.network_id, c->network_id, 32) != 0) {
-			rep->wrong_network++;
-			problems_add(&rep->problems, "network",
-				     "feed %s seq %llu belongs to another network",
-				     f->scope, (unsigned long long)seq);
-		}
-		if (hlc_is_future(e.hlc, wall)) {
-			rep->future++;
-			problems_add(&rep->problems, "future",
-				     "feed %s seq %llu is dated in the future (author's clock ahead?)",
-				     f->scope, (unsigned long long)seq);
-		}
-		entry_id(env, env_len, id);
-		memcpy(prev, id, 32);
-		if (e.has_body) {
+		/* its body, by its id: the id is the envelope's hash, which
+		 * the worker checks; here it is only where to look */
+		{
+			uint8_t id[32];
 			const uint8_t *body;
 			size_t bl;
-			uint8_t h[32];
+			entry_id(it->env, it->env_len, id);
 			r = log_body_get(c->t, id, &body, &bl);
-			if (r == HAMLET_ENOTFOUND) {
-				rep->bodies_missing++;
-				problems_add(&rep->problems, "body",
-					     "feed %s seq %llu: body not held (erased, or not received yet)",
-					     f->scope, (unsigned long long)seq);
-			} else if (r < 0) {
+			if (r == 0) {
+				it->body = body;
+				it->body_len = bl;
+				it->has_body = 1;
+			} else if (r != HAMLET_ENOTFOUND) {
 				return r;
-			} else {
-				rep->bodies++;
-				entry_body_hash(body, bl, h);
-				if (memcmp(h, e.body_hash, 32) != 0 ||
-				    bl != e.body_len) {
-					rep->chain_breaks++;
-					problems_add(&rep->problems, "body",
-						     "feed %s seq %llu: stored body does not match its signed hash",
-						     f->scope,
-						     (unsigned long long)seq);
-				}
 			}
 		}
-		c->in[c->n] = (struct log_in){ env, env_len, sig, NULL, 0 };
-		c->seqs[c->n++] = seq;
-		if (c->n == BATCH)
-			flush_sigs(c);
+		c->n++;
 	}
-	flush_sigs(c);
 	return 0;
 }
 
@@ -525,10 +768,11 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	c.progress_ctx = pctx;
 	c.network_id = network_id;
 	c.rep = rep;
-	c.in = malloc(BATCH * sizeof(*c.in));
-	c.seqs = malloc(BATCH * sizeof(*c.seqs));
-	c.res = malloc(BATCH * sizeof(int));
-	if (!c.in || !c.seqs || !c.res) {
+	c.items = malloc(BATCH * sizeof(*c.items));
+	c.feeds = malloc(BATCH * sizeof(*c.feeds));
+	c.bad_seq = malloc(SIG_GROUP * sizeof(*c.bad_seq));
+	c.bad_r = malloc(SIG_GROUP * sizeof(*c.bad_r));
+	if (!c.items || !c.feeds || !c.bad_seq || !c.bad_r) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -536,7 +780,14 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if (pfn && (r = log_feeds_each(c.t, count_feed, &c.total)) < 0)
 		goto out;
-	if ((r = log_feeds_each(c.t, audit_feed, &c)) < 0)
+	pool_start(&c.pool);
+	r = log_feeds_each(c.t, audit_feed, &c);
+	if (r >= 0)
+		batch_flush(&c);
+	if (c.have_feed)
+		tell_sigs(&c);
+	pool_stop(&c.pool);
+	if (r < 0)
 		goto out;
 	if (pfn)
 		pfn(pctx, rep->entries, c.total);
@@ -565,9 +816,10 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	r = 0;
 out:
 	store_txn_abort(c.t);
-	free(c.in);
-	free(c.seqs);
-	free(c.res);
+	free(c.items);
+	free(c.feeds);
+	free(c.bad_seq);
+	free(c.bad_r);
 	return r;
 }
 

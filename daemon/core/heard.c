@@ -179,23 +179,24 @@ int heard_moved(struct store_txn *t, const struct log_advances *moved,
 	return 0;
 }
 
+struct contacts {
+	const uint8_t (*peers)[32];
+	const uint64_t *when_ms;
+	size_t n;
+};
+
+static int contacts_put(struct store_txn *t, void *ctx)
+{
+	const struct contacts *c = ctx;
+	int r = 0;
+	for (size_t i = 0; i < c->n && r >= 0; i++)
+		r = heard_contact_put(t, c->peers[i], c->when_ms[i]);
+	return r;
+}
+
 int heard_contacts_save(struct store *st, const uint8_t (*peers)[32],
 			const uint64_t *when_ms, size_t n)
 {
-	struct store_txn *t;
-	int r;
-
-	for (int attempt = 0;; attempt++) {
-		if ((r = store_txn_begin(st, 0, &t)) < 0)
-			return r;
-		for (size_t i = 0; i < n && r >= 0; i++)
-			r = heard_contact_put(t, peers[i], when_ms[i]);
-		if (r >= 0)
-			r = store_txn_commit(t);
-		else
-			store_txn_abort(t);
-		if (r == HAMLET_EMAPFULL && attempt < 4 && store_grow(st) == 0)
-			continue;
-		return r;
-	}
+	struct contacts c = { peers, when_ms, n };
+	return store_write(st, contacts_put, &c);
 }

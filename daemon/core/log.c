@@ -3,6 +3,7 @@
 #include "bytes.h"
 #include "changes.h"
 #include "error.h"
+#include "heads.h"
 #include "heard.h"
 #include "hlc.h"
 #include "refused.h"
@@ -587,6 +588,14 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (b->body && (r = body_put(a, e, id, b)) < 0)
 		return r;
+	if (e->seq == 1) {
+		if ((r = heads_feed_new(a->t, f->author, f->key)) < 0)
+			return r;
+		a->heads.feeds++;
+	}
+	a->heads.entries++;
+	if (e->hlc > a->heads.newest_hlc)
+		a->heads.newest_hlc = e->hlc;
 	f->seq = e->seq;
 	memcpy(f->head, id, 32);
 	f->hlc = e->hlc;
@@ -705,9 +714,16 @@ int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 {
 	uint64_t cur;
 	int r;
+	uint64_t ver;
 	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0 ||
-	    (r = record_digest_flush(a->t, &a->dirty.dd)) < 0)
+	    (r = record_digest_flush(a->t, &a->dirty.dd)) < 0 ||
+	    (r = heads_commit(a->t, &a->heads, a->moved.n > 0, &ver)) < 0)
 		return r;
+	/* in the same transaction as the heads: what moved since a version
+	 * is never missed (sync's reconnection, SPEC 5.6) */
+	for (size_t i = 0; i < a->moved.n; i++)
+		if ((r = heads_feed_moved(a->t, a->moved.v[i].key, ver)) < 0)
+			return r;
 	if ((r = log__meta_hlc_get(a->t, &cur)) < 0)
 		return r;
 	uint64_t next = hlc_observe(cur, a->max_hlc, hlc_wall_ms());
@@ -731,6 +747,7 @@ int log__applier_begin(struct log__applier *a, struct store_txn *t)
 	a->moved.n = 0;
 	a->held_budget = a->held_budget0;
 	a->erasures = 0;
+	memset(&a->heads, 0, sizeof(a->heads));
 	return 0;
 }
 
@@ -1241,4 +1258,41 @@ out:
 	free(g.fields);
 	free(g.ids);
 	return r;
+}
+
+/* --- the store's totals and feed index (heads.h) --------------------- */
+
+static int upgrade_feed(void *ctx, const struct log_feed *f)
+{
+	struct heads_totals *tot = ((void **)ctx)[0];
+	struct store_txn *t = ((void **)ctx)[1];
+	if (f->seq == 0)
+		return 0;
+	tot->feeds++;
+	tot->entries += f->seq;
+	if (f->hlc > tot->newest_hlc)
+		tot->newest_hlc = f->hlc;
+	return heads_feed_new(t, f->author, f->key);
+}
+
+static int upgrade_txn(struct store_txn *t, void *ctx)
+{
+	struct heads_totals tot = { 0 };
+	void *args[2] = { &tot, t };
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_META, HEADS_UPGRADE, sizeof(HEADS_UPGRADE) - 1,
+			  &v, &vl);
+	(void)ctx;
+	if (r == HAMLET_ENOTFOUND)
+		return LOG__NOTHING;
+	if (r < 0 || (r = log_feeds_each(t, upgrade_feed, args)) < 0 ||
+	    (r = heads_totals_put(t, &tot)) < 0)
+		return r;
+	return heads_upgrade_done(t);
+}
+
+int log_heads_upgrade(struct store *st)
+{
+	return log__write_txn(st, upgrade_txn, NULL);
 }

@@ -5,6 +5,7 @@
 #ifndef HAMLET_LOG_INTERNAL_H
 #define HAMLET_LOG_INTERNAL_H
 
+#include "heads.h"
 #include "log.h"
 #include "record.h"
 #include "trustset.h"
@@ -60,6 +61,7 @@ struct log__applier {
 	int local; /* local writes: judged by the node's own grant instead */
 	struct trustset_cache *tc; /* made by log__applier_begin */
 	uint64_t erasures; /* erasures stored in this transaction */
+	struct heads_delta heads; /* feeds and entries added (heads.h) */
 };
 
 /* Start (again) in transaction t: forget what an aborted attempt did,

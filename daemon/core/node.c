@@ -606,8 +606,11 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	{
 		struct store_options o = { .readonly = readonly };
 		if ((r = store_open(p, &o, &n->st)) < 0) {
-			snprintf(why, whylen, "cannot open the store in %s: %s",
-				 p, hamlet_strerror(r));
+			snprintf(why, whylen, "cannot open the store in %s: %s%s",
+				 p, hamlet_strerror(r),
+				 r == HAMLET_EVERSION && readonly
+					 ? " (a store of an earlier format is upgraded when first opened for writing: start hamletd, or run a command that writes)"
+					 : "");
 			goto fail;
 		}
 	}
@@ -616,6 +619,12 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	if (!readonly && ((r = root_keep(n->st, n->net.root_pk)) < 0 ||
 			  (r = node_trust_seed(n)) < 0)) {
 		snprintf(why, whylen, "cannot write the store in %s/store: %s",
+			 home, hamlet_strerror(r));
+		goto fail;
+	}
+	/* a store of the format before: its totals, once */
+	if (!readonly && (r = log_heads_upgrade(n->st)) < 0) {
+		snprintf(why, whylen, "cannot upgrade the store in %s/store: %s",
 			 home, hamlet_strerror(r));
 		goto fail;
 	}

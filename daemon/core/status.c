@@ -6,6 +6,7 @@
 #include "status.h"
 
 #include "error.h"
+#include "heads.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
@@ -20,17 +21,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int sum_feed(void *ctx, const struct log_feed *f)
+struct own {
+	struct store_txn *t;
+	uint64_t n;
+};
+
+static int sum_own(void *ctx, const uint8_t key[32])
 {
-	struct status_totals *t = ctx;
-	t->feeds++;
-	t->entries += f->seq;
-	if (hlc_ms(f->hlc) > t->newest_ms) {
-		t->newest_ms = hlc_ms(f->hlc);
-		memcpy(t->newest_author, f->author, 32);
-	}
-	if (memcmp(f->author, t->pk, 32) == 0)
-		t->own += f->seq;
+	struct own *o = ctx;
+	struct log_feed f;
+	int r = log_feed_get(o->t, key, &f);
+	if (r == 0)
+		o->n += f.seq;
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
+/* The totals kept with the heads (heads.h) and the node's own feeds:
+ * no walk over every feed. */
+static int totals_read(struct store_txn *t, struct status_totals *tot)
+{
+	struct heads_totals ht;
+	struct own o = { t, 0 };
+	int r;
+
+	if ((r = heads_totals_get(t, &ht)) == HAMLET_ENOTFOUND)
+		memset(&ht, 0, sizeof(ht)); /* nothing stored yet */
+	else if (r < 0)
+		return r;
+	if ((r = heads_author_feeds(t, tot->pk, sum_own, &o)) < 0)
+		return r;
+	tot->feeds = ht.feeds;
+	tot->entries = ht.entries;
+	tot->newest_ms = hlc_ms(ht.newest_hlc);
+	tot->own = o.n;
 	return 0;
 }
 
@@ -43,17 +66,10 @@ struct waiting {
 	uint64_t newest_ms;	   /* the newest entry of a feed counted */
 };
 
-/* Entries written here after since_ms, in the feeds reader may read:
- * walk each own feed back from its head while entries are newer. */
-static int count_waiting(void *ctx, const struct log_feed *f)
+/* Entries of own feed f written here after since_ms: walk it back from
+ * its head while entries are newer. */
+static void count_back(struct waiting *w, const struct log_feed *f)
 {
-	struct waiting *w = ctx;
-	if (w->reader && !scopemap_may_read(w->map, w->reader, f->scope))
-		return 0;
-	if (hlc_ms(f->hlc) > w->newest_ms)
-		w->newest_ms = hlc_ms(f->hlc);
-	if (memcmp(f->author, w->pk, 32) != 0)
-		return 0;
 	for (uint64_t seq = f->seq; seq >= 1; seq--) {
 		const uint8_t *env, *sig;
 		size_t el;
@@ -64,6 +80,31 @@ static int count_waiting(void *ctx, const struct log_feed *f)
 			break;
 		w->n++;
 	}
+}
+
+/* Over every feed: the entries written here after since_ms in the feeds
+ * reader may read, and the newest entry of those feeds. */
+static int count_waiting(void *ctx, const struct log_feed *f)
+{
+	struct waiting *w = ctx;
+	if (w->reader && !scopemap_may_read(w->map, w->reader, f->scope))
+		return 0;
+	if (hlc_ms(f->hlc) > w->newest_ms)
+		w->newest_ms = hlc_ms(f->hlc);
+	if (memcmp(f->author, w->pk, 32) == 0)
+		count_back(w, f);
+	return 0;
+}
+
+/* Over the node's own feeds only (heads.h): what waits to go out. */
+static int count_waiting_own(void *ctx, const uint8_t key[32])
+{
+	struct waiting *w = ctx;
+	struct log_feed f;
+	int r = log_feed_get(w->t, key, &f);
+	if (r < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	count_back(w, &f);
 	return 0;
 }
 
@@ -72,7 +113,8 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 	struct waiting w = { .pk = n->pk, .since_ms = since_ms };
 	if (store_txn_begin(n->st, 1, &w.t) < 0)
 		return 0;
-	log_feeds_each(w.t, count_waiting, &w);
+	/* this node's own feeds only (heads.h), not every feed */
+	heads_author_feeds(w.t, n->pk, count_waiting_own, &w);
 	store_txn_abort(w.t);
 	return w.n;
 }
@@ -198,7 +240,7 @@ int status_store_read(struct status_facts *st)
 		st->prob[st->nprob++] = (struct status_problem){ all[i]->name, 0, 0 };
 	cl.t = t;
 	cl.st = st;
-	if ((r = log_feeds_each(t, sum_feed, &st->tot)) >= 0 &&
+	if ((r = totals_read(t, &st->tot)) >= 0 &&
 	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);

@@ -18,6 +18,7 @@ static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
+	"feedver", "verfeed", "authfeeds", "peerbase",
 };
 
 struct store {
@@ -186,6 +187,18 @@ static int attach(struct store *st, int created)
 	for (int i = 0; i < ST__COUNT; i++) {
 		rc = mdb_dbi_open(txn, table_names[i],
 				  st->readonly ? 0 : MDB_CREATE, &st->dbi[i]);
+		if (rc == MDB_NOTFOUND && i > ST_META) {
+			/* a table a later format added: an older store,
+			 * opened read-only so it cannot be upgraded */
+			MDB_val k = { 6, "format" }, v;
+			r = mdb_get(txn, st->dbi[ST_META], &k, &v) == 0 &&
+					    v.mv_size == 8 &&
+					    store_get_be64(v.mv_data) <
+						    STORE_FORMAT_VERSION
+				    ? HAMLET_EVERSION
+				    : HAMLET_ECORRUPT;
+			goto fail;
+		}
 		if (rc != 0) {
 			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
 			goto fail;
@@ -205,6 +218,22 @@ static int attach(struct store *st, int created)
 		} else if (rc != 0) {
 			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
 			goto fail;
+		} else if (v.mv_size == 8 && !st->readonly &&
+			   store_get_be64(v.mv_data) ==
+				   STORE_FORMAT_UPGRADABLE) {
+			/* the tables format 5 adds are made (empty) above;
+			 * the log fills them before anything is written */
+			uint8_t ver[8];
+			store_be64(ver, STORE_FORMAT_VERSION);
+			MDB_val nv = { 8, ver }, uk = { 13, "heads_upgrade" },
+				uv = { 0, "" };
+			if ((rc = mdb_put(txn, st->dbi[ST_META], &k, &nv, 0)) !=
+				    0 ||
+			    (rc = mdb_put(txn, st->dbi[ST_META], &uk, &uv,
+					  0)) != 0) {
+				r = map_err(rc);
+				goto fail;
+			}
 		} else if (v.mv_size != 8 ||
 			   store_get_be64(v.mv_data) != STORE_FORMAT_VERSION) {
 			r = HAMLET_EVERSION;
@@ -698,4 +727,22 @@ int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
 		return map_err(rc);
 	*ret = s.ms_entries;
 	return 0;
+}
+
+int store_write(struct store *st, store_txn_fn fn, void *ctx)
+{
+	struct store_txn *t;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		if ((r = store_txn_begin(st, 0, &t)) < 0)
+			return r;
+		if ((r = fn(t, ctx)) >= 0)
+			r = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+		if (r == HAMLET_EMAPFULL && attempt < 4 && store_grow(st) == 0)
+			continue;
+		return r;
+	}
 }

@@ -32,11 +32,20 @@ enum store_table {
 		       * -> last contact (heard.h) */
 	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 entry id(32) */
 	ST_CHANGEIDX, /* collection \0 record id -> seq(be64) in changes */
+	ST_FEEDVER,   /* feed key(32) -> version(be64) of its last advance */
+	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
+	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
+	ST_PEERBASE,  /* peer key(32) -> what we held when we last agreed */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 4 /* 3: the trust set; 4: bodies by entry
-				  * id, erasures */
+#define STORE_FORMAT_VERSION 5 /* 3: the trust set; 4: bodies by entry
+				  * id, erasures; 5: feed versions, totals
+				  * and each author's feeds (heads.h) */
+/* The oldest format store_open() upgrades in place (writable only): the
+ * new tables are made empty and meta "heads_upgrade" asks the log to fill
+ * them (log_heads_upgrade). */
+#define STORE_FORMAT_UPGRADABLE 4
 
 struct store;
 struct store_txn;
@@ -93,6 +102,14 @@ int store_txn_commit(struct store_txn *t);
 int store_txn_child(struct store_txn *parent, struct store_txn **ret);
 /* Abort and free; accepts NULL. */
 void store_txn_abort(struct store_txn *t);
+
+typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
+/*
+ * Run fn in a write transaction and commit what it did (fn < 0: abort,
+ * nothing stored). When the map is full the transaction is aborted, the
+ * map grown (store_grow) and fn run again from the start, a few times.
+ */
+int store_write(struct store *st, store_txn_fn fn, void *ctx);
 
 /*
  * Look up key. HAMLET_ENOTFOUND when absent. *ret_val borrows from the

@@ -1,0 +1,238 @@
+/*
+ * A reconnection costs what changed (SPEC 5.6): two hamletd that hold
+ * the same 1,000 feeds agree (STATE) and keep a basis; after 10 feeds
+ * moved on one side while apart, the next session exchanges SINCE and
+ * one TAKE for those 10 alone, with no Negentropy message either way;
+ * when each side moved other feeds, each takes the other's. When
+ * one side has lost its basis, the two fall back to a full
+ * reconciliation and still converge.
+ *
+ * usage: test_reconnect PATH-TO-HAMLETD
+ */
+#include "bench_util.h"
+#include "daemon_util.h"
+#include "helpers.h"
+#include "peerbase.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#define FEEDS_T 1000
+#define DIFFER 10
+#define WAIT_MS 30000
+
+static struct node *a, *b;
+
+/* n holds every entry of v[0..nv). */
+static int holds_all(struct node *n, const struct bench_entry *v, size_t nv)
+{
+	struct store_txn *t;
+	uint8_t feed[32];
+	uint64_t seq;
+	size_t k = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	for (size_t i = 0; i < nv; i++)
+		k += log_entry_locate(t, v[i].id, feed, &seq) == 0;
+	store_txn_abort(t);
+	return k == nv;
+}
+
+static void wait_holds(struct node *n, const struct bench_entry *v, size_t nv)
+{
+	long long t0 = now_ms();
+	while (!holds_all(n, v, nv)) {
+		ASSERT_TRUE(now_ms() - t0 < WAIT_MS);
+		sleep_ms(20);
+	}
+}
+
+/* Both daemons kept a basis since the figures s0a, s0b. */
+static void wait_agreed(struct daemon_proc *pa, struct daemon_proc *pb,
+			const struct daemon_status *s0a,
+			const struct daemon_status *s0b)
+{
+	long long t0 = now_ms();
+	struct daemon_status sa, sb;
+	for (;;) {
+		status_of(pa->sock, 5000, &sa);
+		status_of(pb->sock, 5000, &sb);
+		if (sa.agreed > s0a->agreed && sb.agreed > s0b->agreed)
+			return;
+		ASSERT_TRUE(now_ms() - t0 < WAIT_MS);
+		sleep_ms(50);
+	}
+}
+
+/*
+ * The session since s0a, s0b agrees again on the new heads (which also
+ * means it is over: nothing in flight), and both sides began it from
+ * their kept basis, with no Negentropy either way; the figures then in
+ * ret_a, ret_b.
+ */
+static void from_basis(struct daemon_proc *pa, struct daemon_proc *pb,
+		       const struct daemon_status *s0a,
+		       const struct daemon_status *s0b,
+		       struct daemon_status *ret_a, struct daemon_status *ret_b)
+{
+	wait_agreed(pa, pb, s0a, s0b);
+	status_of(pa->sock, 5000, ret_a);
+	status_of(pb->sock, 5000, ret_b);
+	ASSERT_EQ(ret_a->since_used - s0a->since_used, 1);
+	ASSERT_EQ(ret_b->since_used - s0b->since_used, 1);
+	ASSERT_EQ(ret_a->neg_in - s0a->neg_in, 0);
+	ASSERT_EQ(ret_b->neg_in - s0b->neg_in, 0);
+}
+
+static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
+{
+	ASSERT_OK(daemon_proc_call(pa->sock, "peer_remove", pb->addr, 5000));
+	ASSERT_OK(wait_connected(pa->sock, 0, WAIT_MS));
+	ASSERT_OK(wait_connected(pb->sock, 0, WAIT_MS));
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench_entry ents[FEEDS_T], more[DIFFER], third[DIFFER],
+		fourth[DIFFER];
+	static uint8_t apk[FEEDS_T][32];
+	static char ascope[FEEDS_T][64];
+	struct daemon_proc pa, pb;
+	struct daemon_status s0a, s0b, s1a, s1b;
+	uint64_t hlc = 0;
+	char *dir, *net, why[256];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_reconnect PATH-TO-HAMLETD\n");
+		return 2;
+	}
+	(void)testlib_failures;
+	ASSERT_OK(daemon_proc_guard(280));
+	dir = th_tmpdir();
+	net = th_network(dir, "rcnet");
+	a = th_node(dir, net, "a", "rc");
+	b = th_node(dir, net, "b", "rc");
+
+	/* 1,000 feeds of as many authors in both stores; the next two
+	 * entries of the first ten kept back */
+	for (unsigned i = 0; i < FEEDS_T; i++) {
+		uint8_t sk[64];
+		char rid[32];
+		crypto_sign_keypair(apk[i], sk);
+		snprintf(ascope[i], sizeof(ascope[i]), "rc/v%u", i);
+		snprintf(rid, sizeof(rid), "HP-V%u-1", i);
+		ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 1, NULL,
+					   rid, i, &hlc, &ents[i]));
+		if (i < DIFFER) {
+			snprintf(rid, sizeof(rid), "HP-V%u-2", i);
+			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 2,
+						   ents[i].id, rid, i, &hlc,
+						   &more[i]));
+			snprintf(rid, sizeof(rid), "HP-V%u-3", i);
+			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 3,
+						   more[i].id, rid, i, &hlc,
+						   &third[i]));
+			snprintf(rid, sizeof(rid), "HP-V%u-4", i);
+			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 4,
+						   third[i].id, rid, i, &hlc,
+						   &fourth[i]));
+		}
+		sodium_memzero(sk, sizeof(sk));
+	}
+	ASSERT_OK(bench_trust_authors((struct node *const[]){ a, b }, 2, net,
+				      (const uint8_t(*)[32])apk,
+				      (const char(*)[64])ascope, FEEDS_T, why,
+				      sizeof(why)));
+	ASSERT_OK(bench_ingest(a, ents, FEEDS_T, 500, why, sizeof(why)));
+	ASSERT_OK(bench_ingest(b, ents, FEEDS_T, 500, why, sizeof(why)));
+
+	daemon_proc_init(&pa, dir, "a");
+	daemon_proc_init(&pb, dir, "b");
+	ASSERT_OK(daemon_proc_start_listening(&pb, argv[1], NULL, 5));
+	ASSERT_OK(daemon_proc_start_listening(
+		&pa, argv[1], (const char *const[]){ "--peer", pb.addr, NULL },
+		5));
+	memset(&s0a, 0, sizeof(s0a));
+	memset(&s0b, 0, sizeof(s0b));
+
+	TEST_START("two daemons holding the same feeds agree and keep a basis");
+	ASSERT_OK(wait_connected(pa.sock, 1, WAIT_MS));
+	wait_agreed(&pa, &pb, &s0a, &s0b);
+	disconnect(&pa, &pb);
+	{
+		struct store_txn *t;
+		struct peerbase pbase;
+		ASSERT_OK(store_txn_begin(b->st, 1, &t));
+		ASSERT_OK(peerbase_get(t, a->pk, &pbase));
+		store_txn_abort(t);
+	}
+
+	TEST_START("10 of 1,000 feeds moved while apart: SINCE and TAKE, no Negentropy");
+	ASSERT_OK(bench_ingest(a, more, DIFFER, DIFFER, why, sizeof(why)));
+	status_of(pa.sock, 5000, &s0a);
+	status_of(pb.sock, 5000, &s0b);
+	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
+	wait_holds(b, more, DIFFER);
+	from_basis(&pa, &pb, &s0a, &s0b, &s1a, &s1b);
+	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER);
+	/* a's SINCE, b's SINCE and TAKE, ENTRIES, ACKs, STATEs: no id lists;
+	 * 1,000 feeds' Negentropy alone is several times this */
+	ASSERT_TRUE(s1a.bytes_out - s0a.bytes_out - (s1a.entries_bytes_out -
+						     s0a.entries_bytes_out) <
+		    2000);
+	ASSERT_TRUE(s1b.bytes_out - s0b.bytes_out < 2000);
+
+	TEST_START("both sides moved other feeds while apart: each takes the other's, no Negentropy");
+	disconnect(&pa, &pb);
+	ASSERT_OK(bench_ingest(a, third, DIFFER / 2, DIFFER, why, sizeof(why)));
+	ASSERT_OK(bench_ingest(b, third + DIFFER / 2, DIFFER / 2, DIFFER, why,
+			       sizeof(why)));
+	status_of(pa.sock, 5000, &s0a);
+	status_of(pb.sock, 5000, &s0b);
+	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
+	wait_holds(a, third, DIFFER);
+	wait_holds(b, third, DIFFER);
+	from_basis(&pa, &pb, &s0a, &s0b, &s1a, &s1b);
+	ASSERT_EQ(s1a.entries_in - s0a.entries_in, DIFFER / 2);
+	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER / 2);
+
+	TEST_START("a side that lost its basis: full reconciliation, and still converges");
+	disconnect(&pa, &pb);
+	{
+		struct store_txn *t;
+		ASSERT_OK(store_txn_begin(b->st, 0, &t));
+		ASSERT_OK(peerbase_del(t, a->pk));
+		ASSERT_OK(store_txn_commit(t));
+	}
+	ASSERT_OK(bench_ingest(a, fourth, DIFFER, DIFFER, why, sizeof(why)));
+	status_of(pa.sock, 5000, &s0a);
+	status_of(pb.sock, 5000, &s0b);
+	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
+	wait_holds(b, fourth, DIFFER);
+	status_of(pa.sock, 5000, &s1a);
+	status_of(pb.sock, 5000, &s1b);
+	ASSERT_EQ(s1a.since_used - s0a.since_used, 0);
+	ASSERT_EQ(s1b.since_used - s0b.since_used, 0);
+	ASSERT_TRUE(s1b.neg_in - s0b.neg_in >= 1);
+
+	TEST_START("both daemons stop cleanly");
+	{
+		int st;
+		ASSERT_OK(daemon_proc_stop(&pa, SIGTERM, 10000, &st));
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		ASSERT_OK(daemon_proc_stop(&pb, SIGTERM, 10000, &st));
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	for (unsigned i = 0; i < FEEDS_T; i++)
+		bench_entry_close(&ents[i]);
+	for (unsigned i = 0; i < DIFFER; i++) {
+		bench_entry_close(&more[i]);
+		bench_entry_close(&third[i]);
+		bench_entry_close(&fourth[i]);
+	}
+	node_close(a);
+	node_close(b);
+	th_rmrf(dir);
+	free(net);
+	free(dir);
+	TEST_DONE();
+}
