@@ -177,19 +177,19 @@ int cmd_export(int argc, char **argv)
 	if ((r = cli_parse("export", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
 	if (npos < 1) {
-		r = cli_usage_err("export", "missing COLLECTION");
+		r = cli_usage_err("export", _("missing COLLECTION"));
 		goto out;
 	}
 	if (!format && cli_global.json)
 		format = "ndjson";
 	if (!format) {
 		r = cli_usage_err("export",
-				  "missing --format: add --format csv or --format ndjson");
+				  _("missing --format: add --format csv or --format ndjson"));
 		goto out;
 	}
 	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0) {
 		r = cli_usage_err("export",
-				  "unknown format \"%s\"; use --format csv or --format ndjson",
+				  _("unknown format \"%s\"; use --format csv or --format ndjson"),
 				  format);
 		goto out;
 	}
@@ -204,7 +204,7 @@ int cmd_export(int argc, char **argv)
 	c.csv = strcmp(format, "csv") == 0;
 	if (c.excel && !c.csv) {
 		r = cli_usage_err("export",
-				  "--excel goes with --format csv (a spreadsheet for Excel)");
+				  _("--excel goes with --format csv (a spreadsheet for Excel)"));
 		goto out;
 	}
 	csv_sep = c.excel ? ';' : ',';
@@ -230,15 +230,15 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {
 		if (r == -EIO)
-			cli_err("cannot write the export: %s", hamlet_strerror(r));
+			cli_err(_("cannot write the export: %s"), cli_strerror(r));
 		else
-			cli_err("cannot read the records of %s: %s", c.s->name,
-				hamlet_strerror(r));
+			cli_err(_("cannot read the records of %s: %s"), c.s->name,
+				cli_strerror(r));
 		goto out;
 	}
 	if (c.erased)
 		fprintf(stderr,
-			"%s: %llu erased record(s) of %s are not in the CSV (their contents were erased; --format ndjson lists them)\n",
+			_("%s: %llu erased record(s) of %s are not in the CSV (their contents were erased; --format ndjson lists them)\n"),
 			cli_prog(), (unsigned long long)c.erased, c.s->name);
 	r = 0;
 out:

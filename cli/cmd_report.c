@@ -138,21 +138,21 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 
 	node_label(x, label, sizeof(label));
 	if (!x->heard_ms) {
-		printf("%s: never heard from (its certificate is in the trust set)\n",
+		printf(_("%s: never heard from (its certificate is in the trust set)\n"),
 		       label);
 		return;
 	}
 	if (x->newest_ms) {
 		duration_text(since(r, x->newest_ms), d);
 		cli_time_text(x->newest_ms, 0, when);
-		printf("%s: %s behind, newest entry here %s\n", label, d, when);
+		printf(_("%s: %s behind, newest entry here %s\n"), label, d, when);
 	} else {
-		printf("%s: no entry here\n", label);
+		printf(_("%s: no entry here\n"), label);
 	}
 	if (x->contact_ms) {
 		duration_text(since(r, x->contact_ms), d);
 		cli_time_text(x->contact_ms, 0, when);
-		printf("  last contact as a direct peer: %s (%s ago)\n", when, d);
+		printf(_("  last contact as a direct peer: %s (%s ago)\n"), when, d);
 	}
 	if (x->has_via) {
 		char via[300];
@@ -165,12 +165,12 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 		else
 			snprintf(via, sizeof(via),
 				 "this node's socket (a bundle imported through hamletd, or a tool)");
-		printf("  last heard through %s, %s\n", via, when);
+		printf(_("  last heard through %s, %s\n"), via, when);
 	} else if (x->nfeeds) {
-		printf("  last heard through: not recorded (stored before this node kept it)\n");
+		printf(_("  last heard through: not recorded (stored before this node kept it)\n"));
 	}
 	for (size_t i = 0; i < x->nfeeds; i++)
-		printf("  feed %s: head seq %llu\n", x->feeds[i].scope,
+		printf(_("  feed %s: head seq %llu\n"), x->feeds[i].scope,
 		       (unsigned long long)x->feeds[i].seq);
 }
 
@@ -180,15 +180,15 @@ static void report_print(const struct lag_report *r)
 	cli_time_text(r->now_ms, 0, when);
 	duration_text(r->threshold_ms, d);
 	if (r->n == 0) {
-		printf("no other node is known here yet (at %s)\n", when);
+		printf(_("no other node is known here yet (at %s)\n"), when);
 		return;
 	}
 	if (r->behind == 0) {
-		printf("no node is behind: all %zu heard from within %s (at %s)\n",
+		printf(_("no node is behind: all %zu heard from within %s (at %s)\n"),
 		       r->n, d, when);
 		return;
 	}
-	printf("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n",
+	printf(_("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n"),
 	       r->behind, r->n, cli_plural(r->n), d, when);
 	for (size_t i = 0; i < r->n && r->v[i].behind; i++) {
 		putchar('\n');
@@ -342,34 +342,34 @@ int cmd_report(int argc, char **argv)
 	if ((r = cli_parse("report", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
 	if (npos < 1) {
-		r = cli_usage_err("report", "missing the report's name: lag");
+		r = cli_usage_err("report", _("missing the report's name: lag"));
 		goto out;
 	}
 	if (strcmp(pos[0], "lag") != 0) {
-		r = cli_usage_err("report", "unknown report \"%s\"; there is: lag",
+		r = cli_usage_err("report", _("unknown report \"%s\"; there is: lag"),
 				  pos[0]);
 		goto out;
 	}
 	if (thr && duration_parse(thr, &threshold_ms) < 0) {
 		r = cli_usage_err(
 			"report",
-			"--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)",
+			_("--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)"),
 			thr);
 		goto out;
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
 	if ((r = live_contacts(&live, &nlive)) < 0) {
-		cli_err("cannot ask hamletd for its peers: %s",
-			hamlet_strerror(r));
+		cli_err(_("cannot ask hamletd for its peers: %s"),
+			cli_strerror(r));
 		goto out;
 	}
 	if ((r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = lag_report_build(t, n->pk, hlc_wall_ms(), threshold_ms, live,
 				  nlive, &rep)) < 0) {
-		cli_err("cannot read the store for the report: %s",
-			hamlet_strerror(r));
+		cli_err(_("cannot read the store for the report: %s"),
+			cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json)

@@ -57,7 +57,7 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	long timeout = timeout_s ? strtol(timeout_s, NULL, 10) : 60;
 	if (timeout <= 0 || timeout > 86400) {
-		r = cli_usage_err("sync", "--timeout takes seconds, 1 to 86400");
+		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400"));
 		goto out;
 	}
 	const char *sock = cli_socket_path(sockopt);
@@ -70,9 +70,9 @@ int cmd_sync(int argc, char **argv)
 	buf = NULL;
 	if (!wait) {
 		if (npos)
-			printf("sync started with %s\n", pos[0]);
+			printf(_("sync started with %s\n"), pos[0]);
 		else
-			printf("sync started with every connected peer\n");
+			printf(_("sync started with every connected peer\n"));
 		r = 0;
 		goto out;
 	}
@@ -139,13 +139,13 @@ int cmd_sync(int argc, char **argv)
 		if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "entries are still moving");
 		if (!reason[0]) {
-			printf("in sync with %zu connected peer%s\n", connected,
+			printf(_("in sync with %zu connected peer%s\n"), connected,
 			       connected == 1 ? "" : "s");
 			r = 0;
 			goto out;
 		}
 	}
-	cli_err("not in sync after %ld s: %s", timeout, reason);
+	cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;
 out:
 	free(buf);

@@ -82,7 +82,7 @@ static void take_record(struct importer *im, unsigned long where,
 	}
 	if (rows_add(im, id, body, len, where) < 0) {
 		free(body);
-		cli_err("out of memory after %zu rows", im->n);
+		cli_err(_("out of memory after %zu rows"), im->n);
 		im->fatal = 1;
 	}
 }
@@ -333,7 +333,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 	}
 	if (ferror(f)) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 	} else if (!im->fatal &&
 		   csv_fini(&p, csv_cb_cell, csv_cb_row, im) != 0) {
 		import_err(im, im->rowno + 1,
@@ -390,7 +390,7 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 	}
 	if (ferror(f)) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 	}
 	free(line);
 	return r;

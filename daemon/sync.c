@@ -153,7 +153,7 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 		 * by it, here and wherever we relay it */
 		if (sync__trust_chain(c, m->hello.certs, m->hello.certs_len,
 				      ch) < 0)
-			dlog(DLOG_WARNING, "peer %s: its certificates could not be queued for the store",
+			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
 			     c->name);
 		c->chain = ch;
 		ch = NULL;
@@ -186,7 +186,7 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	c->t_ready = uv_now(c->d->loop);
 	if (c->pa)
 		c->pa->backoff_ms = 0;
-	dlog(DLOG_INFO, "peer %s: connected (%s)", c->name,
+	dlog(DLOG_INFO, _("peer %s: connected (%s)"), c->name,
 	     c->initiator ? "outgoing" : "incoming");
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)
@@ -366,7 +366,7 @@ int sync_session_start(struct conn *c)
 		return -ENOMEM;
 	if (node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &certs_len,
 			   why, sizeof(why)) < 0) {
-		dlog(DLOG_WARNING, "peer %s: %s; peers refuse this node until it has one",
+		dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
 		     c->name, why);
 		certs = NULL;
 		certs_len = 0;

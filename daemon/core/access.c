@@ -1,4 +1,5 @@
 #include "access.h"
+#include "why.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,14 +27,14 @@ int access_logged(const char *collection)
 static int fail(char *why, size_t wl, int err, const char *what,
 		const char *path)
 {
-	snprintf(why, wl, "cannot %s the access log %s: %s", what, path,
+	why_set(why, wl, N_("cannot %s the access log %s: %s"), what, path,
 		 strerror(-err));
 	return err;
 }
 
 static int list_fail(char *why, size_t wl, int err, const char *home)
 {
-	snprintf(why, wl, "cannot list the access log's directory %s/%s: %s",
+	why_set(why, wl, N_("cannot list the access log's directory %s/%s: %s"),
 		 home, ACCESS_DIR, strerror(-err));
 	return err;
 }
@@ -300,8 +301,8 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 		}
 		close(fd);
 	}
-	snprintf(why, wl,
-		 "cannot lock the access log %s: it was renamed %d times while waiting",
+	why_set(why, wl,
+		 N_("cannot lock the access log %s: it was renamed %d times while waiting"),
 		 path, OPEN_TRIES);
 	return -EAGAIN;
 }
@@ -367,7 +368,7 @@ int access_append(const char *home, const struct access_who *who,
 		fd = -1;
 	}
 	if (fd < 0) {
-		snprintf(why, wl, "cannot write the access log %s: it was rotated %d times while waiting",
+		why_set(why, wl, N_("cannot write the access log %s: it was rotated %d times while waiting"),
 			 path, OPEN_TRIES);
 		return -EAGAIN;
 	}

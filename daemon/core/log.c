@@ -1,4 +1,5 @@
 #include "log_internal.h"
+#include "why.h"
 
 #include "bytes.h"
 #include "changes.h"
@@ -794,10 +795,10 @@ int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
 static void why_field(char *why, size_t n, int err, int field)
 {
 	if (field >= 0)
-		snprintf(why, n, "envelope field %s: %s", entry_field_name(field),
+		why_set(why, n, N_("envelope field %s: %s"), entry_field_name(field),
 			 hamlet_strerror(err));
 	else
-		snprintf(why, n, "%s", hamlet_strerror(err));
+		why_set(why, n, "%s", hamlet_strerror(err));
 }
 
 /* Checks that need the decoded entry but not the store. */
@@ -806,30 +807,30 @@ static int check_content(const struct entry *e, const struct log_in *in,
 			 char *why, size_t wl)
 {
 	if (memcmp(e->network_id, network_id, 32) != 0) {
-		snprintf(why, wl, "entry belongs to another network");
+		why_set(why, wl, N_("entry belongs to another network"));
 		return HAMLET_ENETWORK;
 	}
 	if (hlc_ms(e->hlc) > wall + LOG_MAX_AHEAD_MS) {
 		char at[48];
 		hlc_format(e->hlc, at);
-		snprintf(why, wl,
-			 "dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored",
+		why_set(why, wl,
+			 N_("dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored"),
 			 at, (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
 		return HAMLET_EFUTURE;
 	}
 	if (in->body) {
 		uint8_t h[32];
 		if (!e->has_body || in->body_len != e->body_len) {
-			snprintf(why, wl,
-				 "body of %zu bytes does not match the envelope's body_len %llu",
+			why_set(why, wl,
+				 N_("body of %zu bytes does not match the envelope's body_len %llu"),
 				 in->body_len,
 				 (unsigned long long)e->body_len);
 			return HAMLET_EHASH;
 		}
 		entry_body_hash(in->body, in->body_len, h);
 		if (memcmp(h, e->body_hash, 32) != 0) {
-			snprintf(why, wl,
-				 "body does not match the signed body hash (altered)");
+			why_set(why, wl,
+				 N_("body does not match the signed body hash (altered)"));
 			return HAMLET_EHASH;
 		}
 	}

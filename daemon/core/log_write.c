@@ -5,6 +5,7 @@
  * stored through the same log__apply_one as arriving entries.
  */
 #include "log_internal.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -61,8 +62,8 @@ static int rule_first_put(const struct schema *s, const msgpack_object *body,
 	}
 	if (!missing[0])
 		return 0;
-	snprintf(why, wl,
-		 "a new %s record needs every required field; missing: %s",
+	why_set(why, wl,
+		 N_("a new %s record needs every required field; missing: %s"),
 		 s->name, missing);
 	return HAMLET_ESCHEMA;
 }
@@ -137,7 +138,7 @@ static int rule_state_forward(const struct schema *s,
 	}
 	schema_state_order(f, order, sizeof(order));
 	state_now(cur, cands, now, sizeof(now));
-	snprintf(why, wl, "%s.%s moves forward only (%s); it is %s", s->name,
+	why_set(why, wl, N_("%s.%s moves forward only (%s); it is %s"), s->name,
 		 f->name, order, now);
 	return HAMLET_ESTATE;
 }
@@ -155,15 +156,15 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 		const struct schema_field *f = &s->fields[fi];
 		const msgpack_object *cur = record_view_field(v, f->name);
 		if (val->type == MSGPACK_OBJECT_NIL && f->required) {
-			snprintf(why, wl,
-				 "%s.%s is required and cannot be cleared",
+			why_set(why, wl,
+				 N_("%s.%s is required and cannot be cleared"),
 				 s->name, f->name);
 			return HAMLET_ESCHEMA;
 		}
 		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
 		    !mp_object_equal(cur, val)) {
-			snprintf(why, wl,
-				 "%s.%s is immutable once set; record a correction as a new record instead",
+			why_set(why, wl,
+				 N_("%s.%s is immutable once set; record a correction as a new record instead"),
 				 s->name, f->name);
 			return HAMLET_EIMMUTABLE;
 		}
@@ -273,8 +274,8 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		live = 0;
 	} else if (v.erased) {
 		record_view_close(&v);
-		snprintf(why, wl,
-			 "record %s/%s is erased: it cannot be %s", op->collection,
+		why_set(why, wl,
+			 N_("record %s/%s is erased: it cannot be %s"), op->collection,
 			 op->record_id,
 			 op->kind == ENTRY_ERASE ? "erased again" : "written");
 		return HAMLET_EERASED;
@@ -298,12 +299,12 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 			return r;
 	}
 	if (op->kind == ENTRY_ERASE && r == HAMLET_ENOTFOUND) {
-		snprintf(why, wl, "record %s/%s not found", op->collection,
+		why_set(why, wl, N_("record %s/%s not found"), op->collection,
 			 op->record_id);
 		return HAMLET_ENOTFOUND;
 	}
 	if (op->kind == ENTRY_DELETE && !live && !op->resolve) {
-		snprintf(why, wl, "record %s/%s not found", op->collection,
+		why_set(why, wl, N_("record %s/%s not found"), op->collection,
 			 op->record_id);
 		return HAMLET_ENOTFOUND;
 	}
@@ -565,7 +566,7 @@ int log_write(struct store *st, const struct log_author *au,
 		if (ret_failed)
 			*ret_failed = w.i < n ? w.i : n;
 		if (!why[0])
-			snprintf(why, whylen, "%s", hamlet_strerror(r));
+			why_set(why, whylen, "%s", hamlet_strerror(r));
 	} else {
 		log__moved_publish(&w.a.moved, adv);
 	}

@@ -1,5 +1,7 @@
 #include "problems.h"
 
+#include "why.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
+	const char *shown = why_translate(fmt);
 	p->total++;
 	if (p->n >= PROBLEMS_MAX)
 		return 0;
@@ -25,6 +28,13 @@ int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->text, sizeof(x->text), fmt, ap);
 	va_end(ap);
+	x->shown[0] = 0;
+	if (shown != fmt) {
+		/* the translation keeps fmt's conversions (msgfmt --check) */
+		va_start(ap, fmt);
+		vsnprintf(x->shown, sizeof(x->shown), shown, ap);
+		va_end(ap);
+	}
 	return 0;
 }
 

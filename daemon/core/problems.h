@@ -1,10 +1,14 @@
 /*
  * problems: a capped list of findings for reports (bundle import, audit).
  * Each finding has a short kind ("signature", "fork", "gap", ...) and a
- * sentence. Past PROBLEMS_MAX only the count grows.
+ * sentence. Past PROBLEMS_MAX only the count grows. The sentence is kept
+ * in English, and also in the reader's language when the program
+ * installed a translator (why.h); callers mark fmt with N_().
  */
 #ifndef HAMLET_PROBLEMS_H
 #define HAMLET_PROBLEMS_H
+
+#include "i18n.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +17,9 @@
 
 struct problem {
 	char kind[24];
-	char text[256];
+	char text[256];	 /* English: for --json and logs */
+	char shown[384]; /* text in the reader's language (why_translate());
+			  * "" when it is the same as text */
 };
 
 struct problems {
