@@ -306,7 +306,7 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 	if (ferror(f)) {
 		r = -EIO;
 		cli_err(_("cannot read %s: %s"),
-			f == stdin ? "standard input" : path, strerror(errno));
+			f == stdin ? _("standard input") : path, strerror(errno));
 		goto out;
 	}
 	buf[len] = 0;

@@ -56,7 +56,7 @@ static void who(const struct report *rep, const uint8_t key[32], char *out,
 
 	cli_hex_short(key, h);
 	if (rep->has_root && memcmp(key, rep->root, 32) == 0)
-		snprintf(out, n, "the network's root key");
+		snprintf(out, n, "%s", _("the network's root key"));
 	else if (a && a->name[0])
 		snprintf(out, n, "\"%s\" (key %s…)", a->name, h);
 	else
@@ -312,7 +312,7 @@ static void print_prefixes(FILE *f, const char *what,
 		fprintf(f, _("nothing"));
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%s", i ? ", " : "",
-			v[i][0] ? v[i] : "every scope");
+			v[i][0] ? v[i] : _("every scope"));
 }
 
 static void print_cert(FILE *f, const struct report *rep, const char *indent,
@@ -327,16 +327,16 @@ static void print_cert(FILE *f, const struct report *rep, const char *indent,
 		c->name, cert_role_name(c->role) ? cert_role_name(c->role) : "?",
 		h, iss);
 	fprintf(f, "%s  ", indent);
-	print_prefixes(f, "may read", c->read, c->nread);
+	print_prefixes(f, _("may read"), c->read, c->nread);
 	fprintf(f, "; ");
-	print_prefixes(f, "may write", c->write, c->nwrite);
+	print_prefixes(f, _("may write"), c->write, c->nwrite);
 	if (c->ncollections) {
 		fprintf(f, _(" (only "));
 		for (size_t i = 0; i < c->ncollections; i++)
 			fprintf(f, "%s%s", i ? ", " : "", c->collections[i]);
 		fprintf(f, ")");
 	}
-	fprintf(f, "%s\n", c->delegate ? "; may certify others within that" : "");
+	fprintf(f, "%s\n", c->delegate ? _("; may certify others within that") : "");
 	if (c->expires_ms) {
 		utc_text(c->expires_ms, b);
 		fprintf(f, _("%s  valid from %s until %s\n"), indent, a, b);
@@ -376,7 +376,7 @@ static void print_author(FILE *f, const struct report *rep,
 		fprintf(f, _("\nThe network's root key\n  key %s\n"), h);
 	else
 		fprintf(f, _("\n%s%s%s\n  key %s\n"), a->name[0] ? "\"" : "",
-			a->name[0] ? a->name : "An author with no certificate here",
+			a->name[0] ? a->name : _("An author with no certificate here"),
 			a->name[0] ? "\"" : "", h);
 	if (!strcmp(st, "valid"))
 		fprintf(f, _("  its certificate is valid now and not revoked\n"));
@@ -398,10 +398,10 @@ static void print_author(FILE *f, const struct report *rep,
 		for (size_t k = 0; k < c->ch.n; k++)
 			fprintf(f, " \"%s\" ←", c->ch.c[k].name);
 		fprintf(f, _(" the root key: %s%s%s%s\n"),
-			c->valid_now ? "valid now" : "NOT valid now (",
+			c->valid_now ? _("valid now") : _("NOT valid now ("),
 			c->valid_now ? "" : c->invalid_why,
 			c->valid_now ? "" : ")",
-			c->revoked ? "; REVOKED" : "; not revoked");
+			c->revoked ? _("; REVOKED") : _("; not revoked"));
 		for (size_t k = 1; k < c->ch.n; k++)
 			print_cert(f, rep, "    ", c->ch.id[k], &c->ch.c[k]);
 	}
@@ -443,7 +443,7 @@ static void print_author(FILE *f, const struct report *rep,
 		who(rep, rv->rv.issuer, iss, sizeof(iss));
 		utc_text(rv->rv.issued_ms, at);
 		fprintf(f, _("  REVOKED by %s on %s%s%s%s\n"), iss, at,
-			rv->rv.reason[0] ? ", reason: \"" : "", rv->rv.reason,
+			rv->rv.reason[0] ? _(", reason: \"") : "", rv->rv.reason,
 			rv->rv.reason[0] ? "\"" : "");
 		for (size_t k = 0; k < rv->rv.nfeeds; k++)
 			fprintf(f, _("    scope %s: its entries up to seq %llu stay valid, later ones are refused\n"),

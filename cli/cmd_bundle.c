@@ -59,15 +59,15 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  network:    %s"), h);
 		if (net_id)
 			fprintf(f, memcmp(net_id, hd->network_id, 32) == 0
-					   ? " (this node's network, %s)"
-					   : " (NOT this node's network, %s)",
+					   ? _(" (this node's network, %s)")
+					   : _(" (NOT this node's network, %s)"),
 				net_name);
 		cli_hex(hd->creator, 32, h);
 		fprintf(f, _("\n  creator:    %s\n"), h);
 		hlc_format(hd->created_hlc, tm);
 		fprintf(f, _("  created:    %s\n"), tm);
 		fprintf(f, _("  scope:      %s\n"),
-			hd->scope[0] ? hd->scope : "(every scope)");
+			hd->scope[0] ? hd->scope : _("(every scope)"));
 		if (hd->has_for) {
 			char sh[17];
 			cli_hex(hd->for_node, 32, h);
@@ -75,8 +75,8 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			fprintf(f, _("  for:        node %s (summary %s...)\n"), h, sh);
 		} else {
 			fprintf(f, _("  for:        %s\n"),
-				rep->sealed ? "(not made from a summary)"
-					    : "anyone (not made from a summary)");
+				rep->sealed ? _("(not made from a summary)")
+					    : _("anyone (not made from a summary)"));
 		}
 	} else {
 		fprintf(f, _("  header:     MISSING or damaged\n"));
@@ -272,7 +272,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 	if (!forsum && !seal_hex && !unsealed)
 		return cli_usage_err("bundle",
 				     _("create: say whom the bundle is for. --for SUMMARY or --seal-to KEY seals it to that node, so that a lost stick exposes nothing; --unsealed writes it readable by anyone who finds it (public, non-personal data only)"));
-	if (scope && scope[0] && (r = cli_check_scope(scope, "scope prefix")) < 0)
+	if (scope && scope[0] && (r = cli_check_scope(scope, _("scope prefix"))) < 0)
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
@@ -316,7 +316,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		sealed_line(&res);
 		if (res.entries == 0)
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
-			       scope && scope[0] ? " in that scope" : "");
+			       scope && scope[0] ? _(" in that scope") : "");
 	}
 	r = 0;
 out:

@@ -374,7 +374,7 @@ chain_out:
 		printf(_("certified %s (\"%s\", %s) until %s%s\n"
 		       "  written to %s; on that node run: hamlet cert install %s\n"),
 		       pkhex, c.name, role, exp,
-		       c.delegate ? "; it may certify others inside its grant"
+		       c.delegate ? _("; it may certify others inside its grant")
 				  : "",
 		       out, out);
 	}
@@ -460,7 +460,7 @@ static void prefixes_print(const char *what,
 	if (!n)
 		printf(_(" nothing"));
 	for (size_t i = 0; i < n; i++)
-		printf(" %s", v[i][0] ? v[i] : "* (every scope)");
+		printf(" %s", v[i][0] ? v[i] : _("* (every scope)"));
 	printf("\n");
 }
 
@@ -480,7 +480,7 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 	date_text(c->expires_ms, to, sizeof(to));
 	cli_hex(c->issuer, 32, h);
 	printf(_("\n    valid from %s until %s%s\n    signed by %.16s…"), from,
-	       to, c->delegate ? "; may certify others" : "", h);
+	       to, c->delegate ? _("; may certify others") : "", h);
 	cli_hex(id, 32, h);
 	printf(_(", id %.16s…\n"), h);
 }
@@ -501,7 +501,7 @@ static void chain_print(const struct cert_chain *ch, int check,
 		return;
 	}
 	for (size_t i = 0; i < ch->n; i++) {
-		printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+		printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
 		cert_print(&ch->c[i], ch->id[i]);
 	}
 	if (check == 0)
@@ -583,7 +583,7 @@ static int cert_show(int argc, char **argv)
 	}
 	if (check == 1 && !cli_global.json) {
 		for (size_t i = 0; i < ch.n; i++) {
-			printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+			printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
 			cert_print(&ch.c[i], ch.id[i]);
 		}
 		printf(_("signatures verify; give --network NETFILE to check the chain against the network's root key\n"));
@@ -760,7 +760,7 @@ static int cert_revoke(int argc, char **argv)
 		cli_json_print(j);
 	} else {
 		printf(_("revoked %s%s\n"), hex,
-		       out.status == TRUSTSET_KNOWN ? " (this node knew it already)" : "");
+		       out.status == TRUSTSET_KNOWN ? _(" (this node knew it already)") : "");
 		for (size_t i = 0; i < rv->nfeeds; i++)
 			printf(_("  feed %s: entries up to seq %llu stay; anything later it signs is refused\n"),
 			       rv->feeds[i].scope,
@@ -771,8 +771,8 @@ static int cert_revoke(int argc, char **argv)
 			printf(_("  the %zu certificates it signed stay valid\n"),
 			       rv->nkeep);
 		printf(_("  %s; every node that syncs with it learns of it and closes that key's sessions\n"),
-		       ci.via_daemon ? "the running daemon has it"
-				     : "stored in this node's store");
+		       ci.via_daemon ? _("the running daemon has it")
+				     : _("stored in this node's store"));
 	}
 	r = 0;
 out:

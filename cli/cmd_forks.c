@@ -37,8 +37,8 @@ static void forks_print(const struct audit_forks *fs)
 			hlc_format(e->hlc, tm);
 			printf(_("  seq %llu  %s  %s  %s\n"),
 			       (unsigned long long)e->seq, tm, h,
-			       e->evidence ? "kept as evidence"
-					   : "the feed's own entry");
+			       e->evidence ? _("kept as evidence")
+					   : _("the feed's own entry"));
 		}
 	}
 }

@@ -31,8 +31,8 @@ struct hctx {
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
 enum { BODY_NONE, BODY_OK, BODY_MISSING, BODY_ALTERED };
 
-static const char *const sig_text[] = { "signature ok", "SIGNATURE BAD",
-					"ENTRY MISSING from the store" };
+static const char *const sig_text[] = { N_("signature ok"), N_("SIGNATURE BAD"),
+					N_("ENTRY MISSING from the store") };
 static const char *const sig_word[] = { "ok", "bad", "missing" };
 static const char *const body_word[] = { "none", "ok", "missing",
 					 "altered" };
@@ -77,7 +77,7 @@ static void issuer_name(const struct cert_chain *ch, size_t i, char *out,
 	if (i + 1 < ch->n)
 		snprintf(out, n, "\"%s\"", ch->c[i + 1].name);
 	else
-		snprintf(out, n, "the network's root key");
+		snprintf(out, n, "%s", _("the network's root key"));
 }
 
 /* The certificate that allowed e, for --json: null when none. */
@@ -200,7 +200,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		printf("%s %s", tm, entry_kind_name(op->kind));
 		if (decoded)
 			printf(_(" seq %llu"), (unsigned long long)e.seq);
-		printf(" %s\n", sig_text[sig]);
+		printf(" %s\n", _(sig_text[sig]));
 		printf(_("  author %s\n"), author);
 		if (decoded)
 			printf(_("  scope  %s\n"), e.scope);
@@ -224,12 +224,12 @@ static int history_op(void *ctx, const struct record_op *op)
 			cli_hex_short(op->deps[i], dh);
 			printf("%s%s", i ? ", " : "", dh);
 		}
-		printf("%s\n", op->ndeps ? "" : "(nothing: the first operation)");
+		printf("%s\n", op->ndeps ? "" : _("(nothing: the first operation)"));
 		if (op->kind == ENTRY_DELETE) {
 			printf(_("  deletes the record\n"));
 		} else if (op->kind == ENTRY_ERASE) {
 			printf(_("  ERASES the record's contents; reason: %s\n"),
-			       reason[0] ? reason : "(not received)");
+			       reason[0] ? reason : _("(not received)"));
 		} else if (body == BODY_MISSING) {
 			printf(_("  set    (body erased, or not received yet)\n"));
 		} else if (body == BODY_ALTERED) {

@@ -137,7 +137,7 @@ static int check_row(struct importer *im, struct store_txn *t,
 		if (missing[0])
 			import_err(im, rw->where,
 				"%s is %s and needs every required field; missing: %s",
-				rw->id, have_view ? "deleted" : "a new record",
+				rw->id, have_view ? _("deleted") : _("a new record"),
 				missing);
 	} else {
 		check_update(im, rw, d.root, &v);
@@ -284,7 +284,7 @@ static int refuse_file(const struct importer *im)
 	if (im->nerr > IMPORT_MAX_ERRORS)
 		cli_err(_("... and %lu more problems"), im->nerr - IMPORT_MAX_ERRORS);
 	cli_err(_("nothing was imported: fix the %s above and run the import again"),
-		im->nerr == 1 ? "problem" : "problems");
+		im->nerr == 1 ? _("problem") : _("problems"));
 	return im->nerr ? HAMLET_ESCHEMA : -ENOMEM;
 }
 
@@ -309,8 +309,8 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	if (npos < 2) {
 		r = cli_usage_err("import", _("missing %s"),
-				  npos ? "FILE (or - for standard input)"
-				       : "COLLECTION and FILE");
+				  npos ? _("FILE (or - for standard input)")
+				       : _("COLLECTION and FILE"));
 		goto out;
 	}
 	if (!format) {

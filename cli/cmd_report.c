@@ -161,10 +161,10 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 			peer_label(r, x->via.via.peer, via, sizeof(via));
 		else if (x->via.via.kind == HEARD_BUNDLE)
 			snprintf(via, sizeof(via), "bundle %s",
-				 x->via.via.file[0] ? x->via.via.file : "(unnamed)");
+				 x->via.via.file[0] ? x->via.via.file : _("(unnamed)"));
 		else
 			snprintf(via, sizeof(via),
-				 "this node's socket (a bundle imported through hamletd, or a tool)");
+				 _("this node's socket (a bundle imported through hamletd, or a tool)"));
 		printf(_("  last heard through %s, %s\n"), via, when);
 	} else if (x->nfeeds) {
 		printf(_("  last heard through: not recorded (stored before this node kept it)\n"));

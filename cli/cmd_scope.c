@@ -77,8 +77,8 @@ static int scope_move(int argc, char **argv)
 	if (!root_key)
 		return cli_usage_err("scope move",
 				     _("give --root-key FILE: only the network's root moves scopes"));
-	if ((r = cli_check_scope(pos[0], "OLD scope")) < 0 ||
-	    (r = cli_check_scope(pos[1], "NEW scope")) < 0)
+	if ((r = cli_check_scope(pos[0], _("OLD scope"))) < 0 ||
+	    (r = cli_check_scope(pos[1], _("NEW scope"))) < 0)
 		return r;
 	if (reason && strlen(reason) > MOVE_MAX_REASON) {
 		cli_err(_("--reason is longer than %d bytes"), MOVE_MAX_REASON);
@@ -156,8 +156,8 @@ static int scope_move(int argc, char **argv)
 		printf(_("%s now reads as %s: %s/... is shown, exported and granted as %s/...; no entry is rewritten\n"),
 		       m.from, m.to, m.from, m.to);
 		printf(_("  %s; every node that syncs with it, or reads a bundle it makes, learns of it\n"),
-		       ci.via_daemon ? "the running daemon has it"
-				     : "stored in this node's store");
+		       ci.via_daemon ? _("the running daemon has it")
+				     : _("stored in this node's store"));
 	}
 	r = 0;
 out:

@@ -80,7 +80,8 @@ int cmd_sync(int argc, char **argv)
 	/* wait: every connected peer synced since we asked, counters still */
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
-	char reason[256] = "no answer from the daemon";
+	char reason[256];
+	snprintf(reason, sizeof(reason), "%s", _("no answer from the daemon"));
 	for (int i = 0; i < polls; i++) {
 		sleep_ms(POLL_MS);
 		if ((r = cli_rpc(sock, "status", NULL, 0, &doc, &buf, &res)) < 0)
@@ -131,13 +132,13 @@ int cmd_sync(int argc, char **argv)
 			stable = 0;
 		last_sum = sum;
 		if (connected == 0 && !reason[0])
-			snprintf(reason, sizeof(reason), "no peer is connected");
+			snprintf(reason, sizeof(reason), "%s", _("no peer is connected"));
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
 				 "%zu of %zu connected peers have not synced yet",
 				 connected - fresh, connected);
 		if (stable < STABLE_POLLS && !reason[0])
-			snprintf(reason, sizeof(reason), "entries are still moving");
+			snprintf(reason, sizeof(reason), "%s", _("entries are still moving"));
 		if (!reason[0]) {
 			printf(_("in sync with %zu connected peer%s\n"), connected,
 			       connected == 1 ? "" : "s");

@@ -57,7 +57,7 @@ static int token_create(int argc, char **argv)
 		printf("%s\n", out);
 		fprintf(stderr,
 			_("token \"%s\" (%s%s%s) created; it is shown only now: give it to the application, which sends \"Authorization: Bearer TOKEN\"\n"),
-			name, role, scope ? ", scope " : "", scope ? scope : "");
+			name, role, scope ? _(", scope ") : "", scope ? scope : "");
 	}
 	return 0;
 }
@@ -95,7 +95,7 @@ static int token_list(int argc, char **argv)
 		} else {
 			printf(_("%-24s %-5s %-32s created %s\n"), t->name,
 			       token_role_name(t->role),
-			       t->scope[0] ? t->scope : "(every scope)", when);
+			       t->scope[0] ? t->scope : _("(every scope)"), when);
 		}
 	}
 	if (arr)

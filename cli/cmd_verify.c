@@ -278,7 +278,7 @@ static void sealed_err(const char *path, const char *why,
 {
 	cli_err("%s%s", why,
 		reader ? ""
-		       : "; an auditor opens a bundle sealed to them with --home THEIR-HOME");
+		       : _("; an auditor opens a bundle sealed to them with --home THEIR-HOME"));
 	(void)path;
 }
 
@@ -306,7 +306,7 @@ static int verify_bundle(const char *path, const char *netfile)
 			cli_hex(rep.header.network_id, 32, a);
 			cli_hex(ni.id, 32, b);
 			cli_err(_("bundle %s is for network %s, %s is on %s (%s): check it against that network's file with --network FILE"),
-				path, a, netfile ? netfile : "this node",
+				path, a, netfile ? netfile : _("this node"),
 				ni.name, b);
 		} else {
 			cli_err(_("cannot check %s: %s"), path,

@@ -48,15 +48,16 @@ static const char *type_words(enum field_type t)
 {
 	switch (t) {
 	case FT_INT:
-		return "a whole number";
+		return why_translate(N_("a whole number"));
 	case FT_MAP:
-		return "an object of text values, like {\"note\":\"...\"}";
+		return why_translate(
+			N_("an object of text values, like {\"note\":\"...\"}"));
 	case FT_DATE:
-		return "text, a date like \"2026-03-01\"";
+		return why_translate(N_("text, a date like \"2026-03-01\""));
 	case FT_MONTH:
-		return "text, a month like \"2026-03\"";
+		return why_translate(N_("text, a month like \"2026-03\""));
 	default:
-		return "text";
+		return why_translate(N_("text"));
 	}
 }
 

@@ -340,7 +340,8 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 			return 0;
 		why_set(why, whylen, N_("%s.%s must be a %s, not \"%.*s\""),
 			 s->name, f->name,
-			 f->type == FT_DATE ? "date YYYY-MM-DD" : "month YYYY-MM",
+			 why_translate(f->type == FT_DATE ? N_("date YYYY-MM-DD")
+						       : N_("month YYYY-MM")),
 			 shown, str);
 		return HAMLET_ESCHEMA;
 	case FT_ENUM: {
@@ -555,8 +556,10 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	if (kind == ENTRY_DELETE)
 		return 0;
 	if (!has_body) {
-		why_set(why, whylen, N_("a%s must carry a body"),
-			 kind == ENTRY_ERASE ? "n erasure" : " put");
+		why_set(why, whylen, "%s",
+			why_translate(kind == ENTRY_ERASE
+					      ? N_("an erasure must carry a body")
+					      : N_("a put must carry a body")));
 		return HAMLET_EFORMAT;
 	}
 	if (!body)
