@@ -69,7 +69,7 @@ static int find_repeats(struct importer *im)
 	for (size_t i = 0; i < im->n; i++)
 		if (first[i] != SIZE_MAX)
 			import_err(im, im->rows[i].where,
-				"id %s again (first on %s %lu): a file may hold each record once; merge the two into one",
+				N_("id %s again (first on %s %lu): a file may hold each record once; merge the two into one"),
 				im->rows[i].id, im->unit,
 				im->rows[first[i]].where);
 	r = 0;
@@ -101,14 +101,14 @@ static void check_update(struct importer *im, const struct import_row *rw,
 		cur = record_view_field(v, f->name);
 		if (mp_is_nil(&kv->val) && f->required) {
 			import_err(im, rw->where,
-				"%s.%s of %s is required and cannot be cleared",
+				N_("%s.%s of %s is required and cannot be cleared"),
 				s->name, f->name, rw->id);
 		} else if (f->rule == MR_IMMUTABLE && cur &&
 			   !mp_object_equal(cur, &kv->val)) {
 			now = cli_access("import", s->name, rw->id, NULL, 1) == 0
 				      ? cli_value_text(cur, 1) : NULL;
 			import_err(im, rw->where,
-				"%s.%s of %s is %s already and cannot change; record a correction as a new record instead",
+				N_("%s.%s of %s is %s already and cannot change; record a correction as a new record instead"),
 				s->name, f->name, rw->id, now ? now : "set");
 			free(now);
 		}
@@ -136,7 +136,7 @@ static int check_row(struct importer *im, struct store_txn *t,
 					  sizeof(missing));
 		if (missing[0])
 			import_err(im, rw->where,
-				"%s is %s and needs every required field; missing: %s",
+				N_("%s is %s and needs every required field; missing: %s"),
 				rw->id, have_view ? _("deleted") : _("a new record"),
 				missing);
 	} else {
@@ -265,9 +265,11 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			else
 				ret->written++;
 		}
-		if (progress)
-			fprintf(stderr, _("\rimported %zu of %zu records..."),
+		if (progress) {
+			fputc('\r', stderr);
+			fprintf(stderr, _("imported %zu of %zu records..."),
 				start + k, im->n);
+		}
 	}
 	if (progress)
 		fputc('\n', stderr);
@@ -345,7 +347,7 @@ int cmd_import(int argc, char **argv)
 		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 		goto out;
 	}
-	im.unit = strcmp(format, "csv") == 0 ? "row" : "line";
+	im.unit = strcmp(format, "csv") == 0 ? _("row") : _("line");
 	if (strcmp(format, "csv") == 0)
 		r = import_read_csv(&im, f, path);
 	else

@@ -56,7 +56,8 @@ int cmd_peers(int argc, char **argv)
 			goto out;
 		have_doc = 1;
 		printf(_("%s %s %s the daemon's peers (until it restarts; make it permanent in hamletd.conf)\n"),
-		       add ? "added" : "removed", pos[1], add ? "to" : "from");
+		       add ? _("added") : _("removed"), pos[1],
+		       add ? _("to") : _("from"));
 		if (add && res && res->type == MSGPACK_OBJECT_STR)
 			printf(_("hamletd will dial %.*s\n"), (int)res->via.str.size,
 			       res->via.str.ptr);

@@ -69,7 +69,7 @@ static int handshake_slot(struct daemon *d, struct conn *c)
 	/* quietly: a flood would fill the log */
 	if (!victim) {
 		dlog(DLOG_DEBUG, _("peer %s: closed: too many handshakes%s"),
-		     c->name, per_addr ? " from this address" : "");
+		     c->name, per_addr ? _(" from this address") : "");
 		return -EBUSY;
 	}
 	dlog(DLOG_DEBUG,

@@ -232,7 +232,7 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	if (c->info) {
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
-		snprintf(ban, sizeof(ban), "; backed off for %llu s",
+		snprintf(ban, sizeof(ban), _("; backed off for %llu s"),
 			 (unsigned long long)(b / 1000));
 	}
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,

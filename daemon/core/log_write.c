@@ -277,7 +277,8 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		why_set(why, wl,
 			 N_("record %s/%s is erased: it cannot be %s"), op->collection,
 			 op->record_id,
-			 op->kind == ENTRY_ERASE ? "erased again" : "written");
+			 why_translate(op->kind == ENTRY_ERASE ? N_("erased again")
+							  : N_("written")));
 		return HAMLET_EERASED;
 	} else {
 		live = !v.deleted;

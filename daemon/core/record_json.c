@@ -123,11 +123,12 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 		return 0;
 	case JSON_INTEGER:
 		if (f->type != FT_INT) {
-			why_set(why, whylen,
-				 "%s: must be %s; put the number in quotes (\"%" JSON_INTEGER_FORMAT
-				 "\") so that leading zeros are kept",
-				 key, type_words(f->type),
+			char num[32];
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(val));
+			why_set(why, whylen,
+				N_("%s: must be %s; put the number in quotes (\"%s\") so that leading zeros are kept"),
+				key, type_words(f->type), num);
 			return HAMLET_ESCHEMA;
 		}
 		msgpack_pack_int64(pk, json_integer_value(val));
