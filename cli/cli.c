@@ -44,9 +44,9 @@ const char *cli_strerror(int err)
 	return cli_global.json ? s : _(s);
 }
 
-const char *cli_why_translate(const char *fmt)
+const char *cli_tr(const char *s)
 {
-	return cli_global.json ? fmt : _(fmt);
+	return cli_global.json ? s : _(s);
 }
 
 int cli_exit_code(int err)

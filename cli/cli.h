@@ -107,9 +107,10 @@ __attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
 /* hamlet_strerror(err) for a person: translated, except under --json
  * (whose output and messages stay English); static. */
 const char *cli_strerror(int err);
-/* The translator of the core's sentences (why.h, problems.h): _(fmt),
- * except under --json. */
-const char *cli_why_translate(const char *fmt);
+/* s for a person: _(s), except under --json, whose output and messages
+ * stay English; also the translator of the core's sentences (why.h,
+ * problems.h). For text that may end up in JSON too. */
+__attribute__((format_arg(1))) const char *cli_tr(const char *s);
 /* 0..5 for err (CLI_E*, -errno or HAMLET_*); a positive err is returned
  * as it is. */
 int cli_exit_code(int err);

@@ -47,7 +47,8 @@ static json_t *strs_json(const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
 	return a;
 }
 
-/* Who key is, in words: its certificate's name, or the root. */
+/* Who key is, in words: its certificate's name, or the root. Also in
+ * the JSON, hence cli_tr(): English under --json. */
 static void who(const struct report *rep, const uint8_t key[32], char *out,
 		size_t n)
 {
@@ -56,11 +57,11 @@ static void who(const struct report *rep, const uint8_t key[32], char *out,
 
 	cli_hex_short(key, h);
 	if (rep->has_root && memcmp(key, rep->root, 32) == 0)
-		snprintf(out, n, "%s", _("the network's root key"));
+		snprintf(out, n, "%s", cli_tr(N_("the network's root key")));
 	else if (a && a->name[0])
-		snprintf(out, n, "\"%s\" (key %s…)", a->name, h);
+		snprintf(out, n, cli_tr(N_("\"%s\" (key %s…)")), a->name, h);
 	else
-		snprintf(out, n, "key %s… (no certificate)", h);
+		snprintf(out, n, cli_tr(N_("key %s… (no certificate)")), h);
 }
 
 static const char *author_status(const struct report_author *a)

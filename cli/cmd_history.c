@@ -77,7 +77,8 @@ static void issuer_name(const struct cert_chain *ch, size_t i, char *out,
 	if (i + 1 < ch->n)
 		snprintf(out, n, "\"%s\"", ch->c[i + 1].name);
 	else
-		snprintf(out, n, "%s", _("the network's root key"));
+		/* also the "issuer_name" of --json */
+		snprintf(out, n, "%s", cli_tr(N_("the network's root key")));
 }
 
 /* The certificate that allowed e, for --json: null when none. */

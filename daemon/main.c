@@ -43,10 +43,10 @@ static int home_lock(const char *home, char *why, size_t wl)
 		int e = errno;
 		if (e == ENOENT)
 			snprintf(why, wl,
-				 "no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")",
+				 _("no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")"),
 				 home, home);
 		else
-			snprintf(why, wl, "cannot open %s: %s", path,
+			snprintf(why, wl, _("cannot open %s: %s"), path,
 				 strerror(e));
 		return -e;
 	}
@@ -58,10 +58,10 @@ static int home_lock(const char *home, char *why, size_t wl)
 		}
 		if (e == EWOULDBLOCK)
 			snprintf(why, wl,
-				 "another hamletd (pid %s) already serves %s; stop it first (systemctl stop hamletd, or kill %s)",
+				 _("another hamletd (pid %s) already serves %s; stop it first (systemctl stop hamletd, or kill %s)"),
 				 pid[0] ? pid : "?", home, pid[0] ? pid : "it");
 		else
-			snprintf(why, wl, "cannot lock %s: %s", path,
+			snprintf(why, wl, _("cannot lock %s: %s"), path,
 				 strerror(e));
 		close(fd);
 		return -e;

@@ -28,7 +28,7 @@ typedef const char *(*why_translate_fn)(const char *fmt);
 void why_translate_set(why_translate_fn fn);
 
 /* fmt through the installed translator, or fmt itself. */
-const char *why_translate(const char *fmt);
+__attribute__((format_arg(1))) const char *why_translate(const char *fmt);
 
 /* snprintf(why, whylen, translated fmt, ...) when why is not NULL. */
 __attribute__((format(printf, 3, 4))) void why_set(char *why, size_t whylen,
