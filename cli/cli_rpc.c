@@ -285,7 +285,7 @@ int cli_write(struct node *n, int daemon, const struct log_op *ops,
 			char cause[300];
 			if (r == -ETIMEDOUT)
 				snprintf(cause, sizeof(cause),
-					 "hamletd stopped answering at %s (%s)",
+					 cli_tr(N_("hamletd stopped answering at %s (%s)")),
 					 sock, cli_strerror(r));
 			else
 				snprintf(cause, sizeof(cause), "%s", why);

@@ -121,7 +121,7 @@ static void date_text(uint64_t ms, char *out, size_t n)
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 	if (!ms) {
-		snprintf(out, n, "never");
+		snprintf(out, n, "%s", _("never"));
 		return;
 	}
 	gmtime_r(&t, &tm);
@@ -469,8 +469,8 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 	char h[65], from[40], to[40];
 	cli_hex(c->subject, 32, h);
 	printf(_("  \"%s\" (%s), key %s\n"), c->name, cert_role_name(c->role), h);
-	prefixes_print("reads", c->read, c->nread);
-	prefixes_print("writes", c->write, c->nwrite);
+	prefixes_print(_("reads"), c->read, c->nread);
+	prefixes_print(_("writes"), c->write, c->nwrite);
 	printf(_("    collections:"));
 	if (!c->ncollections)
 		printf(_(" every one"));

@@ -246,7 +246,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	}
 	id = pos[2];
 	if ((r = cli_check_id(id)) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	if (npos == 4 && del) {
 		r = cli_usage_err("conflicts",

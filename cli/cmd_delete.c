@@ -37,7 +37,7 @@ int cmd_delete(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
 		goto out;

@@ -338,7 +338,7 @@ int cmd_import(int argc, char **argv)
 		r = HAMLET_ECOLLECTION;
 		goto out;
 	}
-	if (scope && (r = cli_check_scope(scope, "scope")) < 0)
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	path = pos[1];
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");

@@ -62,7 +62,7 @@ int cmd_init(int argc, char **argv)
 				  _("missing --scope: where this node sits cannot be guessed; give it as province/district/commune/village, like --scope bk/bach-thong/quang-thuan/na-pai"));
 		goto out;
 	}
-	if ((r = cli_check_scope(scope, "scope")) < 0)
+	if ((r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	if (!name) {
 		if (default_name(scope, namebuf, sizeof(namebuf)) < 0) {

@@ -44,7 +44,7 @@ int cmd_put(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	src = npos == 3 ? pos[2] : "-";
 	if (strcmp(src, "-") == 0) {

@@ -77,18 +77,18 @@ static void duration_text(uint64_t ms, char out[48])
 	static const struct {
 		uint64_t s;
 		const char *one, *many;
-	} u[] = { { 86400, "day", "days" }, { 3600, "h", "h" },
-		  { 60, "min", "min" }, { 1, "s", "s" } };
+	} u[] = { { 86400, N_("day"), N_("days") }, { 3600, N_("h"), N_("h") },
+		  { 60, N_("min"), N_("min") }, { 1, N_("s"), N_("s") } };
 	uint64_t s = ms / 1000;
 	size_t i = 0;
 	while (i < 3 && s < u[i].s)
 		i++;
 	uint64_t a = s / u[i].s, b = i < 3 ? s % u[i].s / u[i + 1].s : 0;
 	int k = snprintf(out, 48, "%llu %s", (unsigned long long)a,
-			 a == 1 ? u[i].one : u[i].many);
+			 _(a == 1 ? u[i].one : u[i].many));
 	if (b)
 		snprintf(out + k, 48 - (size_t)k, " %llu %s",
-			 (unsigned long long)b, u[i + 1].many);
+			 (unsigned long long)b, _(u[i + 1].many));
 }
 
 static uint64_t since(const struct lag_report *r, uint64_t ms)
@@ -107,7 +107,7 @@ static void node_label(const struct lag_node *x, char *out, size_t n)
 		return;
 	}
 	cli_hex(x->key, 32, hex);
-	snprintf(out, n, "key %s (no certificate%s%s)", hex,
+	snprintf(out, n, _("key %s (no certificate%s%s)"), hex,
 		 x->scope[0] ? ", " : "", x->scope);
 }
 
@@ -122,7 +122,7 @@ static void peer_label(const struct lag_report *r, const uint8_t key[32],
 		return;
 	}
 	cli_hex(key, 32, hex);
-	snprintf(out, n, "key %s", hex);
+	snprintf(out, n, _("key %s"), hex);
 }
 
 static const char *cert_word(int c)

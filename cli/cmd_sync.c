@@ -110,7 +110,7 @@ int cmd_sync(int argc, char **argv)
 			if (!up) {
 				if ((!npos || named) && !reason[0])
 					snprintf(reason, sizeof(reason),
-						 "peer %.*s is not connected",
+						 _("peer %.*s is not connected"),
 						 a && a->type == MSGPACK_OBJECT_STR ? (int)a->via.str.size : 1,
 						 a && a->type == MSGPACK_OBJECT_STR ? a->via.str.ptr : "?");
 				continue;
@@ -124,7 +124,7 @@ int cmd_sync(int argc, char **argv)
 		buf = NULL;
 		if (npos && !matched)
 			snprintf(reason, sizeof(reason),
-				 "%s is not one of the daemon's peers (see hamlet peers list)",
+				 _("%s is not one of the daemon's peers (see hamlet peers list)"),
 				 pos[0]);
 		if (sum == last_sum)
 			stable++;
@@ -135,7 +135,7 @@ int cmd_sync(int argc, char **argv)
 			snprintf(reason, sizeof(reason), "%s", _("no peer is connected"));
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
-				 "%zu of %zu connected peers have not synced yet",
+				 _("%zu of %zu connected peers have not synced yet"),
 				 connected - fresh, connected);
 		if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s", _("entries are still moving"));

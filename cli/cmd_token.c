@@ -39,7 +39,7 @@ static int token_create(int argc, char **argv)
 		return cli_usage_err("token create",
 				     _("--role must be read or write, not \"%s\""),
 				     role);
-	if (scope && (r = cli_check_scope(scope, "scope")) < 0)
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		return r;
 	if ((r = tokens_create(cli_home(), name, rl, scope, out, why,
 			       sizeof(why))) < 0) {
