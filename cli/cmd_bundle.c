@@ -130,7 +130,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			rep->trailer_count == 1 ? "y" : "ies");
 	else
 		fprintf(f, _("  trailer:    %s\n"),
-			bundle_trailer_state_text(rep->trailer));
+			_(bundle_trailer_state_text(rep->trailer)));
 	cli_problems_print(f, &rep->problems);
 }
 

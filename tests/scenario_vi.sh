@@ -72,6 +72,18 @@ both --home "$T/a" verify
 says vi "verify: tốt: mọi chữ ký, chuỗi băm và seq đều đúng" "verify: Vietnamese"
 says en "verify: ok: every signature, hash chain and seq checks out" "verify: English"
 
+# a bundle altered on the way: its problems are kept in English for JSON
+# and shown translated
+check "A writes an unsealed bundle" N a bundle create --unsealed "$T/all.bundle"
+size=$(stat -c %s "$T/all.bundle")
+printf '\377\377\377\377' | dd of="$T/all.bundle" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+both --home "$T/a" verify --bundle "$T/all.bundle"
+[ "$vi_rc" = 6 ] && [ "$en_rc" = 6 ] && ok "verify --bundle: damaged in both" || fail "verify --bundle: exit $vi_rc / $en_rc, not 6"
+says vi "verify: HƯ HỎNG: gói dữ liệu bị hỏng" "verify --bundle: Vietnamese"
+says vi "  phần kết: mã băm của phần kết không khớp" "verify --bundle: the problem's kind and sentence in Vietnamese"
+says en "  trailer: trailer hash does not match" "verify --bundle: the problem in English"
+same_json "verify --bundle --json is the same in both locales" --home "$T/a" verify --bundle "$T/all.bundle"
+
 same_json "status --json is the same in both locales" --home "$T/a" status
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify

@@ -24,11 +24,11 @@
 const char *bundle_trailer_state_text(int s)
 {
 	switch (s) {
-	case BUNDLE_TRAILER_OK: return "signed trailer verifies";
-	case BUNDLE_TRAILER_MISSING: return "no trailer: the file is cut short";
-	case BUNDLE_TRAILER_BAD_HASH: return "trailer hash does not match the content: the file was altered";
-	case BUNDLE_TRAILER_BAD_SIG: return "trailer signature does not verify";
-	case BUNDLE_TRAILER_BAD_COUNT: return "trailer entry count does not match: entries are missing";
+	case BUNDLE_TRAILER_OK: return N_("signed trailer verifies");
+	case BUNDLE_TRAILER_MISSING: return N_("no trailer: the file is cut short");
+	case BUNDLE_TRAILER_BAD_HASH: return N_("trailer hash does not match the content: the file was altered");
+	case BUNDLE_TRAILER_BAD_SIG: return N_("trailer signature does not verify");
+	case BUNDLE_TRAILER_BAD_COUNT: return N_("trailer entry count does not match: entries are missing");
 	default: return "?";
 	}
 }
@@ -721,8 +721,8 @@ static void walk_trailer(struct bundle_report *rep,
 	else
 		rep->trailer = BUNDLE_TRAILER_OK;
 	if (rep->trailer != BUNDLE_TRAILER_OK)
-		problems_add(&rep->problems, "trailer", "%s",
-			     bundle_trailer_state_text(rep->trailer));
+		problems_add_text(&rep->problems, "trailer",
+				  bundle_trailer_state_text(rep->trailer));
 }
 
 /* What the entries of a batch point into: run frames' decompressed
@@ -927,8 +927,9 @@ static int walk_file(const char *path, struct walk *wk)
 	if ((r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 		goto out;
 	if (!seen_trailer)
-		problems_add(&rep->problems, "trailer", "%s",
-			     bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
+		problems_add_text(
+			&rep->problems, "trailer",
+			bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
 	r = 0;
 out:
 	owned_free(&own);

@@ -38,6 +38,17 @@ int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 	return 0;
 }
 
+int problems_add_text(struct problems *p, const char *kind, const char *text)
+{
+	const char *shown = why_translate(text);
+	size_t n = p->n;
+	int r = problems_add(p, kind, "%s", text);
+	/* kept (not past the cap): show the translation, if any */
+	if (r == 0 && p->n > n && shown != text)
+		snprintf(p->v[n].shown, sizeof(p->v[n].shown), "%s", shown);
+	return r;
+}
+
 size_t problems_count(const struct problems *p, const char *kind)
 {
 	size_t n = 0;

@@ -30,6 +30,9 @@ struct problems {
 
 __attribute__((format(printf, 3, 4))) int
 problems_add(struct problems *p, const char *kind, const char *fmt, ...);
+/* The same for a fixed sentence (marked N_() by the caller), which may
+ * hold '%'. */
+int problems_add_text(struct problems *p, const char *kind, const char *text);
 /* Number of findings of one kind (among those kept). */
 size_t problems_count(const struct problems *p, const char *kind);
 void problems_close(struct problems *p);
