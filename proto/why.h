@@ -30,6 +30,14 @@ void why_translate_set(why_translate_fn fn);
 /* fmt through the installed translator, or fmt itself. */
 __attribute__((format_arg(1))) const char *why_translate(const char *fmt);
 
+/*
+ * Between why_plain_begin() and why_plain_end() (they nest; per thread)
+ * the translator is not consulted: for sentences that are stored, like a
+ * refused entry's reason, which must read the same in every locale.
+ */
+void why_plain_begin(void);
+void why_plain_end(void);
+
 /* snprintf(why, whylen, translated fmt, ...) when why is not NULL. */
 __attribute__((format(printf, 3, 4))) void why_set(char *why, size_t whylen,
 						   const char *fmt, ...);

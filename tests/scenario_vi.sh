@@ -84,6 +84,24 @@ says vi "  phần kết: mã băm của phần kết không khớp" "verify --bu
 says en "  trailer: trailer hash does not match" "verify --bundle: the problem in English"
 same_json "verify --bundle --json is the same in both locales" --home "$T/a" verify --bundle "$T/all.bundle"
 
+# a refused entry's reason is stored: English, even when the import that
+# refused it ran in Vietnamese. C writes before it is certified, then is
+# granted a sub-scope only: that first entry lies outside its grant.
+check "node C" en --home "$T/c" init --network "$T/demo.network" --name c --scope bk/bt/qt
+check "C writes HP-C" N c put health_profile HP-C '{"person_id":"001200000003","full_name":"Hà Văn Chung","birth_date":"1985-05-05","sex":"male","village":"na-pai"}'
+check "C certified for bk/bt/qt/xa only" certify "$T/demo.root.key" c bk/bt/qt/xa bk/bt/qt/xa
+check "C writes HP-C2 in its grant" N c put --scope bk/bt/qt/xa health_profile HP-C2 '{"person_id":"001200000004","full_name":"Hà Thị Hoa","birth_date":"1987-07-07","sex":"female","village":"na-pai"}'
+check "C writes a bundle" N c bundle create --unsealed "$T/c.bundle"
+vi --home "$T/a" bundle import "$T/c.bundle" >"$T/vi" 2>&1
+says vi "  bị từ chối: mục nhập tại byte" "import in Vietnamese: C's entry refused"
+en --home "$T/a" --json verify --report >"$T/en.json" 2>/dev/null
+if grep -q '"not_granted"' "$T/en.json" && grep -q 'does not let it write' "$T/en.json" &&
+   ! LC_ALL=C grep -q '[^ -~]' "$T/en.json"; then
+	ok "the stored reason is English"
+else
+	fail "the stored reason is English"; grep -n 'why' "$T/en.json" | head -5
+fi
+
 same_json "status --json is the same in both locales" --home "$T/a" status
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify

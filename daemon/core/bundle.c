@@ -561,7 +561,7 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	int r;
 
 	if ((r = seal_header_parse(b->map, b->map_len, &h)) < 0) {
-		snprintf(wk->why, wk->whylen,
+		why_set(wk->why, wk->whylen,
 			 r == HAMLET_EVERSION
 				 ? "%s is a sealed bundle of a version this hamlet does not read; nothing imported"
 				 : "%s is a sealed bundle whose header is damaged: it cannot be opened, nothing imported",
@@ -579,8 +579,8 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		strcat(name, "\")");
 	}
 	if (!wk->sk || sodium_is_zero(wk->sk, 64)) {
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for node %s%s; it opens only with that node's key, and none is at hand here%s",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for node %s%s; it opens only with that node's key, and none is at hand here%s"),
 			 path, hex, name,
 			 wk->sk ? " (this node's node.key cannot be read)" : "");
 		return HAMLET_EKEY;
@@ -589,14 +589,14 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		      BUNDLE_MAGIC_LEN, seal_problem, rep, &b->opened);
 	if (r == HAMLET_EKEY) {
 		hex_encode(wk->sk + 32, 32, mine);
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
 			 path, hex, name, mine);
 		return r;
 	}
 	if (r < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported"),
 			 path, hamlet_strerror(r));
 		return r;
 	}
@@ -621,7 +621,7 @@ static int walk_open(const char *path, struct walk *wk,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
-		snprintf(wk->why, wk->whylen, "cannot read %s: %s", path,
+		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
 			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -641,7 +641,7 @@ static int walk_open(const char *path, struct walk *wk,
 			return r;
 	}
 	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
-		snprintf(wk->why, wk->whylen, "%s is not a hamlet bundle", path);
+		why_set(wk->why, wk->whylen, N_("%s is not a hamlet bundle"), path);
 		return HAMLET_EFORMAT;
 	}
 	return 0;
@@ -687,8 +687,8 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 		char a[17], b[17];
 		short_hex(h.network_id, a);
 		short_hex(wk->network_id, b);
-		snprintf(wk->why, wk->whylen,
-			 "bundle is for network %s…, this node is on %s…; nothing imported",
+		why_set(wk->why, wk->whylen,
+			 N_("bundle is for network %s…, this node is on %s…; nothing imported"),
 			 a, b);
 		return HAMLET_ENETWORK;
 	}
@@ -960,8 +960,8 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 	int r;
 
 	if ((r = c->tfn(c->fn_ctx, items, n, out, sub, sizeof(sub))) < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "could not store %zu trust items: %s", n,
+		why_set(wk->why, wk->whylen,
+			 N_("could not store %zu trust items: %s"), n,
 			 sub[0] ? sub : hamlet_strerror(r));
 		return r;
 	}
@@ -999,8 +999,8 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 
 	if ((r = c->fn(c->fn_ctx, in, n, c->out, &rep->stats, sub,
 		       sizeof(sub))) < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "could not store a batch of %zu entries: %s", n,
+		why_set(wk->why, wk->whylen,
+			 N_("could not store a batch of %zu entries: %s"), n,
 			 sub[0] ? sub : hamlet_strerror(r));
 		return r;
 	}

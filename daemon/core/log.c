@@ -792,13 +792,16 @@ int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
 
 /* --- arriving entries -------------------------------------------------- */
 
+/* These sentences are stored with a refused entry (refused.h) and read
+ * back by reports and --json: English, never through why_set()'s
+ * translator. */
 static void why_field(char *why, size_t n, int err, int field)
 {
 	if (field >= 0)
-		why_set(why, n, N_("envelope field %s: %s"), entry_field_name(field),
+		snprintf(why, n, "envelope field %s: %s", entry_field_name(field),
 			 hamlet_strerror(err));
 	else
-		why_set(why, n, "%s", hamlet_strerror(err));
+		snprintf(why, n, "%s", hamlet_strerror(err));
 }
 
 /* Checks that need the decoded entry but not the store. */
@@ -807,30 +810,30 @@ static int check_content(const struct entry *e, const struct log_in *in,
 			 char *why, size_t wl)
 {
 	if (memcmp(e->network_id, network_id, 32) != 0) {
-		why_set(why, wl, N_("entry belongs to another network"));
+		snprintf(why, wl, "entry belongs to another network");
 		return HAMLET_ENETWORK;
 	}
 	if (hlc_ms(e->hlc) > wall + LOG_MAX_AHEAD_MS) {
 		char at[48];
 		hlc_format(e->hlc, at);
-		why_set(why, wl,
-			 N_("dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored"),
+		snprintf(why, wl,
+			 "dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored",
 			 at, (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
 		return HAMLET_EFUTURE;
 	}
 	if (in->body) {
 		uint8_t h[32];
 		if (!e->has_body || in->body_len != e->body_len) {
-			why_set(why, wl,
-				 N_("body of %zu bytes does not match the envelope's body_len %llu"),
+			snprintf(why, wl,
+				 "body of %zu bytes does not match the envelope's body_len %llu",
 				 in->body_len,
 				 (unsigned long long)e->body_len);
 			return HAMLET_EHASH;
 		}
 		entry_body_hash(in->body, in->body_len, h);
 		if (memcmp(h, e->body_hash, 32) != 0) {
-			why_set(why, wl,
-				 N_("body does not match the signed body hash (altered)"));
+			snprintf(why, wl,
+				 "body does not match the signed body hash (altered)");
 			return HAMLET_EHASH;
 		}
 	}
@@ -1151,7 +1154,10 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	if ((r = log__write_txn(st, trust_txn, &g)) == 0) {
+	why_plain_begin(); /* as in log_ingest_via() */
+	r = log__write_txn(st, trust_txn, &g);
+	why_plain_end();
+	if (r == 0) {
 		log__after_commit(st, &g.a);
 		log__moved_publish(&g.a.moved, adv);
 		if (stats) {
@@ -1206,8 +1212,12 @@ int log_ingest_via(struct store *st, const uint8_t network_id[32],
 		r = -ENOMEM;
 		goto out;
 	}
+	/* a refused entry's reason is stored: English */
+	why_plain_begin();
 	ingest_check(&g, network_id);
-	if ((r = log__write_txn(st, ingest_txn, &g)) < 0)
+	r = log__write_txn(st, ingest_txn, &g);
+	why_plain_end();
+	if (r < 0)
 		goto out;
 	log__after_commit(st, &g.a);
 	log__moved_publish(&g.a.moved, adv);
