@@ -759,7 +759,7 @@ static int finish(int code)
 {
 	/* output that did not reach its file is an error, not a success */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_err("cannot write the output (disk full, or the reader went away?)");
+		cli_err(_("cannot write the output (disk full, or the reader went away?)"));
 		if (code == CLI_EXIT_OK)
 			code = CLI_EXIT_SYSTEM;
 	}
@@ -777,7 +777,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--home") == 0) {
 			if (i + 1 >= argc) {
-				cli_usage_err(NULL, "option --home needs a value");
+				cli_usage_err(NULL, _("option --home needs a value"));
 				return CLI_EXIT_USAGE;
 			}
 			cli_global.home = argv[++i];
@@ -793,7 +793,7 @@ int main(int argc, char **argv)
 			return finish(CLI_EXIT_OK);
 		} else {
 			cli_usage_err(NULL,
-				      "unknown option \"%s\"; the global options are --home DIR and --json",
+				      _("unknown option \"%s\"; the global options are --home DIR and --json"),
 				      a);
 			return CLI_EXIT_USAGE;
 		}
@@ -803,7 +803,7 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (!(c = cli_command_find(argv[i]))) {
-		cli_usage_err(NULL, "unknown command \"%s\"", argv[i]);
+		cli_usage_err(NULL, _("unknown command \"%s\""), argv[i]);
 		return CLI_EXIT_USAGE;
 	}
 	if (c->fn != cmd_help && wants_help(argc - i, argv + i)) {
