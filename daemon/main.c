@@ -15,6 +15,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "sync.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,11 @@ static void on_watchdog(uv_timer_t *t)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+static const char *why_translate_start(const char *fmt)
+{
+	return _(fmt);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon *d;
@@ -154,7 +160,13 @@ int main(int argc, char **argv)
 		free(d);
 		return 1;
 	}
-	if ((r = node_open(d->cfg.home, 0, &d->node, why, sizeof(why))) < 0) {
+	/* the core's sentences in the operator's language while starting up
+	 * (one thread); from then on they go into RPC and HTTP answers too,
+	 * which stay English */
+	why_translate_set(why_translate_start);
+	r = node_open(d->cfg.home, 0, &d->node, why, sizeof(why));
+	if (r < 0) {
+		why_translate_set(NULL);
 		dlog(DLOG_ERR, _("cannot open node %s: %s"), d->cfg.home, why);
 		close(lock_fd);
 		free(d);
@@ -163,6 +175,7 @@ int main(int argc, char **argv)
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
 		dlog(DLOG_WARNING, "%s", why);
+	why_translate_set(NULL);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {
 		dlog(DLOG_ERR, _("node key cannot be used for Noise"));
 		goto out_node;
