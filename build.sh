@@ -11,6 +11,16 @@
 #   ./build.sh bench http [SECONDS]
 #                     ... the HTTP/JSON API's reads/s and writes/s on
 #                     loopback (wrk), beside the CLI's
+#   ./build.sh bench center [N] [LATE]
+#                     ... the provincial center's scale checks: a client
+#                     follows 2*N changes (half synced, half over HTTP),
+#                     then LATE records sync beside 200 bad requests
+#   ./build.sh bench 2g [ROUNDS]
+#                     ... 100 records at a time over a simulated 2G link
+#                     (10 KB/s, 300 ms round trip, 5% of connections cut)
+#   ./build.sh bench pg [RECORDS]
+#                     ... hamlet sink postgres following a province that
+#                     syncs RECORDS (100,000 unless told) from three villages
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
@@ -24,7 +34,7 @@ cd "$(dirname "$0")"
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
       libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
-      gettext locales)
+      gettext locales libxlsxwriter-dev libpq-dev)
 
 install_deps() {
 	local missing=()
@@ -105,6 +115,7 @@ demo)
 	;;
 test)
 	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
+	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -114,11 +125,15 @@ test)
 	;;
 bench)
 	[ "${2:-}" = http ] && DEPS+=(wrk bc)
+	[ "${2:-}" = pg ] && DEPS+=(postgresql)
 	install_deps
 	build build-release -DCMAKE_BUILD_TYPE=Release
 	case "${2:-}" in
 	sync)     build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	2g)       bench/2g.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-10}" ;;
+	center)   bench/center.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5000}" "${4:-20000}" ;;
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
+	pg)       bench/pg.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-100000}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
@@ -130,7 +145,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center|2g|pg] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac

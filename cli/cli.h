@@ -462,6 +462,7 @@ int cmd_scope(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_access_log(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * hamlet export COLLECTION --format csv|ndjson [--excel] [--scope PREFIX]
  *               [--since DATE] [--with-scope]
+ * hamlet export COLLECTION --format xlsx --out FILE.xlsx [...]
  *
  * Live records only, with the values `get` shows. The CSV has the
  * columns `import` expects, so an export imports again as it is.
@@ -15,6 +16,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "scopemap.h"
+#include "xlsx_out.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -26,6 +28,8 @@ struct export_ctx {
 	const struct schema *s;
 	int csv;
 	int excel; /* --excel: BOM, ';', CRLF */
+	struct xlsx_out *x; /* --format xlsx */
+	char why[300];	    /* with x: the cell at fault */
 	uint64_t n, erased;
 	const char *scope; /* --scope: only records under it (NULL: all) */
 	int with_scope;	   /* --with-scope: scope columns */
@@ -96,7 +100,7 @@ static int export_one(void *ctx, const char *coll, const char *id)
 	if (c->scope &&
 	    !scopemap_under(cli_global.scopes, sc.written, c->scope))
 		goto out;
-	if (v.erased && c->csv) {
+	if (v.erased && (c->csv || c->x)) {
 		c->erased++; /* said on stderr: a spreadsheet row has no place */
 		goto out;
 	}
@@ -111,7 +115,13 @@ static int export_one(void *ctx, const char *coll, const char *id)
 		c->n++;
 		goto out;
 	}
-	if (c->csv) {
+	if (c->x) {
+		r = xlsx_out_row(c->x, id, &v, c->with_scope ? sc.effective : NULL,
+				 c->with_scope ? sc.written : NULL, c->why,
+				 sizeof(c->why));
+		if (r < 0)
+			goto out;
+	} else if (c->csv) {
 		if ((r = csv_cell(id, strlen(id), 1)) < 0)
 			goto out;
 		for (size_t i = 0; i < c->s->nfields; i++) {
@@ -160,8 +170,9 @@ out:
 
 int cmd_export(int argc, char **argv)
 {
-	const char *format = NULL, *since = NULL;
+	const char *format = NULL, *since = NULL, *out = NULL;
 	struct export_ctx c = { 0 };
+	int xlsx;
 	struct node *n = NULL;
 	char *pos[1], query[80] = "all live records";
 	int npos, r;
@@ -171,6 +182,7 @@ int cmd_export(int argc, char **argv)
 		{ "--with-scope", NULL, &c.with_scope },
 		{ "--since", &since, NULL },
 		{ "--excel", NULL, &c.excel },
+		{ "--out", &out, NULL },
 		{ NULL, NULL, NULL },
 	};
 
@@ -184,13 +196,25 @@ int cmd_export(int argc, char **argv)
 		format = "ndjson";
 	if (!format) {
 		r = cli_usage_err("export",
-				  _("missing --format: add --format csv or --format ndjson"));
+				  _("missing --format: add --format csv, --format xlsx or --format ndjson"));
 		goto out;
 	}
-	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0) {
+	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0 &&
+	    strcmp(format, "xlsx") != 0) {
 		r = cli_usage_err("export",
-				  _("unknown format \"%s\"; use --format csv or --format ndjson"),
+				  _("unknown format \"%s\"; use --format csv, --format xlsx or --format ndjson"),
 				  format);
+		goto out;
+	}
+	xlsx = strcmp(format, "xlsx") == 0;
+	if (xlsx && !out) {
+		r = cli_usage_err("export",
+				  "--format xlsx writes a file: add --out FILE.xlsx");
+		goto out;
+	}
+	if (out && !xlsx) {
+		r = cli_usage_err("export",
+				  "--out goes with --format xlsx; the other formats go to standard output (> FILE)");
 		goto out;
 	}
 	if (!(c.s = cli_schema(pos[0]))) {
@@ -218,6 +242,11 @@ int cmd_export(int argc, char **argv)
 	    (r = cli_txn_read(n, &c.t)) < 0 ||
 	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
+	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
+		cli_err("cannot start the workbook %s: %s", out,
+			hamlet_strerror(r));
+		goto out;
+	}
 	if (c.csv) {
 		if (c.excel)
 			fputs("\xef\xbb\xbf", stdout); /* the UTF-8 BOM */
@@ -229,19 +258,32 @@ int cmd_export(int argc, char **argv)
 		fputs(c.excel ? "\r\n" : "\n", stdout);
 	}
 	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {
-		if (r == -EIO)
+		if (c.x && c.why[0])
+			cli_err(_("cannot export %s to %s: %s"), c.s->name, out,
+				c.why);
+		else if (r == -EIO)
 			cli_err(_("cannot write the export: %s"), cli_strerror(r));
 		else
 			cli_err(_("cannot read the records of %s: %s"), c.s->name,
 				cli_strerror(r));
 		goto out;
 	}
+	if (c.x) {
+		struct xlsx_out *x = c.x;
+		c.x = NULL;
+		if ((r = xlsx_out_close(x, 1, c.why, sizeof(c.why))) < 0) {
+			cli_err(_("cannot write %s: %s"), out, c.why);
+			goto out;
+		}
+	}
 	if (c.erased)
 		fprintf(stderr,
-			_("%s: %llu erased record(s) of %s are not in the CSV (their contents were erased; --format ndjson lists them)\n"),
-			cli_prog(), (unsigned long long)c.erased, c.s->name);
+			_("%s: %llu erased record(s) of %s are not in the %s (their contents were erased; --format ndjson lists them)\n"),
+			cli_prog(), (unsigned long long)c.erased, c.s->name,
+			xlsx ? _("workbook") : "CSV");
 	r = 0;
 out:
+	xlsx_out_close(c.x, 0, c.why, sizeof(c.why));
 	store_txn_abort(c.t);
 	node_close(n);
 	return cli_exit_code(r);

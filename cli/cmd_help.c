@@ -4,11 +4,12 @@
  * commands' --help and docs/hamlet.1 never tell different stories.
  */
 #include "cli.h"
+#include "i18n.h"
 
 #include <string.h>
 
-static const char about[] =
-	"hamlet keeps signed public-service records (health profiles,\n"
+static const char *const about =
+	N_("hamlet keeps signed public-service records (health profiles,\n"
 	"social-subsidy and forest-protection payments, civil and\n"
 	"public-service registrations) in sync between village, commune and\n"
 	"provincial nodes, over links that are slow, expensive or down for\n"
@@ -20,33 +21,33 @@ static const char about[] =
 	"and lets an auditor check a store or a bundle without trusting it.\n"
 	"It works on the node's state directory; the read commands (get,\n"
 	"history, conflicts, digest, export, verify, forks, summary, bundle\n"
-	"create and inspect) open the store read-only.";
+	"create and inspect) open the store read-only.");
 
 static const struct cli_option_help global_opts[] = {
 	{ "--home DIR",
-	  "the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)" },
+	  N_("the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)") },
 	{ "--json",
-	  "machine-readable output; every read command takes it" },
+	  N_("machine-readable output; every read command takes it") },
 	{ "--help, -h",
-	  "help; \"hamlet COMMAND --help\" shows a command's options and an example" },
-	{ "--version", "print the version" },
+	  N_("help; \"hamlet COMMAND --help\" shows a command's options and an example") },
+	{ "--version", N_("print the version") },
 	{ NULL, NULL },
 };
 
-static const char env_text[] =
-	"the node's state directory when --home is not given (default: /var/lib/hamlet)";
+static const char *const env_text =
+	N_("the node's state directory when --home is not given (default: /var/lib/hamlet)");
 
 static const struct cli_option_help files[] = {
-	{ "HOME/node.conf", "the node's name, scope and public key" },
+	{ "HOME/node.conf", N_("the node's name, scope and public key") },
 	{ "HOME/node.key",
-	  "the node's secret key (mode 0600); never copy it to another machine. It also opens the bundles sealed to this node" },
-	{ "HOME/network.conf", "the node's copy of the network file" },
-	{ "HOME/store/", "the LMDB store of entries and records" },
+	  N_("the node's secret key (mode 0600); never copy it to another machine. It also opens the bundles sealed to this node") },
+	{ "HOME/network.conf", N_("the node's copy of the network file") },
+	{ "HOME/store/", N_("the LMDB store of entries and records") },
 	{ "HOME/access/access.log",
-	  "who read health data, one read a line, hash-chained (hamlet access-log); access.log.N beside it: older parts, 4 MiB each" },
+	  N_("who read health data, one read a line, hash-chained (hamlet access-log); access.log.N beside it: older parts, 4 MiB each") },
 	{ "NAME.network",
-	  "a network file: network id, root public key and the network key (give it only to member nodes)" },
-	{ "NAME.root.key", "a network's root secret key (keep it offline)" },
+	  N_("a network file: network id, root public key and the network key (give it only to member nodes)") },
+	{ "NAME.root.key", N_("a network's root secret key (keep it offline)") },
 	{ NULL, NULL },
 };
 
@@ -74,7 +75,8 @@ static void wrap_from(FILE *f, const char *text, int indent, int width,
 			continue;
 		}
 		size_t n = strcspn(p, " \n");
-		if (col > indent && col + 1 + (int)n > width) {
+		int w = i18n_width(p, n);
+		if (col > indent && col + 1 + w > width) {
 			fputc('\n', f);
 			col = 0;
 		}
@@ -87,7 +89,7 @@ static void wrap_from(FILE *f, const char *text, int indent, int width,
 		}
 		for (size_t i = 0; i < n; i++)
 			fputc(p[i] == NBSP ? ' ' : p[i], f);
-		col += (int)n;
+		col += w;
 		p += n;
 	}
 	if (col)
@@ -103,7 +105,7 @@ static void print_options(FILE *f, const struct cli_option_help *o)
 {
 	for (; o && o->flag; o++) {
 		fprintf(f, "  %s\n", o->flag);
-		wrap(f, o->text, 6, 78);
+		wrap(f, _(o->text), 6, 78);
 	}
 }
 
@@ -158,28 +160,29 @@ static void collection_text(const struct schema *s, char *out, size_t n)
 	unique_text(s, uq, sizeof(uq));
 	if (uq[0]) {
 		size_t l = strlen(out);
-		snprintf(out + l, n - l, ". Unique key: %s", uq);
+		snprintf(out + l, n - l, _(". Unique key: %s"), uq);
 	}
 }
 
-static const char collections_intro[] =
-	"Each field is shown as name, type and merge rule; * marks a\n"
+static const char *const collections_intro =
+	N_("Each field is shown as name, type and merge rule; * marks a\n"
 	"required field. lww: the last writer wins; mv: different values\n"
 	"written at the same time are a conflict; immutable: set once;\n"
 	"state: the field moves forward through its states. Two live\n"
-	"records with the same unique key are a duplicate.";
+	"records with the same unique key are a duplicate.");
 
 static void print_collections(FILE *f)
 {
 	size_t n;
 	const struct schema *const *all = schema_all(&n);
 	char text[2048];
-	fputs("\ncollections:\n", f);
-	wrap(f, collections_intro, 2, 78);
+	fprintf(f, "\n%s\n", _("collections:"));
+	wrap(f, _(collections_intro), 2, 78);
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "  %s (record id: %s)\n", all[i]->name,
-			all[i]->id_label);
+		fprintf(f, "  %s ", all[i]->name);
+		fprintf(f, _("(record id: %s)"), _(all[i]->id_label));
+		fputc('\n', f);
 		collection_text(all[i], text, sizeof(text));
 		wrap(f, text, 6, 78);
 	}
@@ -187,22 +190,30 @@ static void print_collections(FILE *f)
 
 void cli_command_help(FILE *f, const struct cli_command *c)
 {
+	/* the synopsis lines line up under the first, after "usage:" */
+	const char *usage = _("usage:");
+	int pad = i18n_width(usage, strlen(usage));
 	for (const char *const *s = c->synopsis; *s; s++)
-		fprintf(f, "%s hamlet %s\n", s == c->synopsis ? "usage:" : "      ",
-			*s);
-	fprintf(f, "\n%s\n\n", c->description);
-	wrap(f, c->text, 2, 78);
+		if (s == c->synopsis)
+			fprintf(f, "%s hamlet %s\n", usage, *s);
+		else
+			fprintf(f, "%*s hamlet %s\n", pad, "", *s);
+	fputc('\n', f);
+	wrap(f, _(c->description), 0, 78);
+	fputc('\n', f);
+	wrap(f, _(c->text), 2, 78);
 	if (c->options && c->options->flag) {
-		fputs("\noptions:\n", f);
+		fprintf(f, "\n%s\n", _("options:"));
 		print_options(f, c->options);
 	}
-	fputs("  --home DIR, --json\n"
-	      "      the global options; see \"hamlet help\"\n",
-	      f);
+	fputs("  --home DIR, --json\n", f);
+	wrap(f, _("the global options; see \"hamlet help\""), 6, 78);
 	if (strcmp(c->name, "put") == 0 || strcmp(c->name, "import") == 0)
 		print_collections(f);
-	fputs("\nexample:\n", f);
-	for (const char *p = c->example; *p;) {
+	fprintf(f, "\n%s\n", _("example:"));
+	/* an example's "# " lines are translated with it; its commands
+	 * stay as they are */
+	for (const char *p = _(c->example); *p;) {
 		size_t n = strcspn(p, "\n");
 		fprintf(f, "  %.*s\n", (int)n, p);
 		p += n;
@@ -213,27 +224,28 @@ void cli_command_help(FILE *f, const struct cli_command *c)
 
 void cli_usage(FILE *f)
 {
-	fprintf(f,
-		"hamlet %s: signed-record sync for remote communes\n\n"
-		"usage: hamlet [--home DIR] [--json] COMMAND [ARGUMENTS]\n\n"
-		"commands:\n",
-		HAMLET_VERSION);
+	fprintf(f, "hamlet %s: %s\n\n", HAMLET_VERSION,
+		_("signed-record sync for remote communes"));
+	fprintf(f, "%s hamlet [--home DIR] [--json] COMMAND [ARGUMENTS]\n\n",
+		_("usage:"));
+	fprintf(f, "%s\n", _("commands:"));
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
 		for (const char *const *s = c->synopsis; *s; s++)
 			fprintf(f, "  %s\n", *s);
-		fprintf(f, "      %s\n", c->description);
+		wrap(f, _(c->description), 6, 78);
 	}
-	fputs("\nglobal options (before or after COMMAND):\n", f);
+	fprintf(f, "\n%s\n", _("global options (before or after COMMAND):"));
 	print_options(f, global_opts);
-	fputs("\nexit status:\n", f);
+	fprintf(f, "\n%s\n", _("exit status:"));
 	for (const struct cli_exit_help *e = cli_exit_help; e->text; e++) {
 		fprintf(f, "  %d ", e->code);
-		wrap_from(f, e->text, 5, 78, 4);
+		wrap_from(f, _(e->text), 5, 78, 4);
 	}
-	fputs("\nenvironment:\n  HAMLET_HOME\n", f);
-	wrap(f, env_text, 6, 78);
-	fputs("\nRun \"hamlet COMMAND --help\" for a command's options and an example.\n",
-	      f);
+	fprintf(f, "\n%s\n  HAMLET_HOME\n", _("environment:"));
+	wrap(f, _(env_text), 6, 78);
+	fputc('\n', f);
+	wrap(f, _("Run \"hamlet COMMAND --help\" for a command's options and an example."),
+	     0, 78);
 }
 
 /* --- roff -------------------------------------------------------------- */
@@ -304,9 +316,17 @@ static void roff_options(FILE *f, const struct cli_option_help *o)
 	for (; o && o->flag; o++) {
 		fputs(".TP\n", f);
 		roff_flag(f, o->flag);
-		roff_s(f, o->text);
+		roff_s(f, _(o->text));
 		fputc('\n', f);
 	}
+}
+
+/* ".SH NAME": the heading is the rest of the line. */
+static void roff_section(FILE *f, const char *name)
+{
+	fputs(".SH ", f);
+	roff_s(f, name);
+	fputc('\n', f);
 }
 
 /* A synopsis line: its leading command words in bold. */
@@ -337,42 +357,55 @@ static void man_page(FILE *f)
 
 	fprintf(f,
 		".\\\" Generated by \"hamlet help --man\" from cli/main.c; do not edit.\n"
-		".TH HAMLET 1 \"\" \"hamlet %s\" \"hamlet manual\"\n",
-		HAMLET_VERSION);
-	fputs(".SH NAME\nhamlet \\- signed\\-record sync for remote communes\n", f);
-	fputs(".SH SYNOPSIS\n\\fBhamlet\\fR [\\fB\\-\\-home\\fR \\fIDIR\\fR] "
+		".TH HAMLET 1 \"\" \"hamlet %s\" \"%s\"\n",
+		HAMLET_VERSION, _("hamlet manual"));
+	roff_section(f, _("NAME"));
+	fputs("hamlet \\- ", f);
+	roff_s(f, _("signed-record sync for remote communes"));
+	fputc('\n', f);
+	roff_section(f, _("SYNOPSIS"));
+	fputs("\\fBhamlet\\fR [\\fB\\-\\-home\\fR \\fIDIR\\fR] "
 	      "[\\fB\\-\\-json\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
 	      f);
-	fputs(".SH DESCRIPTION\n", f);
-	roff_text(f, about);
-	fputs(".SH OPTIONS\n.PP\nThe global options may come before or after the command.\n",
-	      f);
+	roff_section(f, _("DESCRIPTION"));
+	roff_text(f, _(about));
+	roff_section(f, _("OPTIONS"));
+	fputs(".PP\n", f);
+	roff_s(f, _("The global options may come before or after the command."));
+	fputc('\n', f);
 	roff_options(f, global_opts);
-	fputs(".SH COMMANDS\n", f);
+	roff_section(f, _("COMMANDS"));
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
 		fprintf(f, ".SS %s\n", c->name);
 		for (const char *const *s = c->synopsis; *s; s++)
 			roff_synopsis(f, *s);
-		roff_text(f, c->text);
+		roff_text(f, _(c->text));
 		roff_options(f, c->options);
-		fputs(".PP\nExample:\n.PP\n.RS 4\n.nf\n", f);
-		roff_s(f, c->example);
+		fputs(".PP\n", f);
+		roff_s(f, _("Example:"));
+		fputs("\n.PP\n.RS 4\n.nf\n", f);
+		roff_s(f, _(c->example));
 		fputs("\n.fi\n.RE\n", f);
 	}
 	/* field lists: no hyphens inside names, no stretched spaces */
-	fputs(".SH COLLECTIONS\n.nh\n.ad l\n", f);
-	roff_text(f, collections_intro);
+	roff_section(f, _("COLLECTIONS"));
+	fputs(".nh\n.ad l\n", f);
+	roff_text(f, _(collections_intro));
 	for (size_t i = 0; i < n; i++) {
+		char uq[2048];
 		fputs(".TP\n\\fB", f);
 		roff_s(f, all[i]->name);
-		fputs("\\fR (record id: ", f);
-		roff_s(f, all[i]->id_label);
-		unique_text(all[i], text, sizeof(text));
-		if (text[0]) {
-			fputs("; unique key: ", f);
-			roff_s(f, text);
-		}
-		fputs(")\n", f);
+		fputs("\\fR ", f);
+		unique_text(all[i], uq, sizeof(uq));
+		if (uq[0])
+			snprintf(text, sizeof(text),
+				 _("(record id: %s; unique key: %s)"),
+				 _(all[i]->id_label), uq);
+		else
+			snprintf(text, sizeof(text), _("(record id: %s)"),
+				 _(all[i]->id_label));
+		roff_s(f, text);
+		fputc('\n', f);
 		for (size_t k = 0; k < all[i]->nfields; k++) {
 			field_text(&all[i]->fields[k], text, sizeof(text));
 			if (k)
@@ -381,20 +414,23 @@ static void man_page(FILE *f)
 			fputc('\n', f);
 		}
 	}
-	fputs(".ad b\n.hy\n.SH EXIT STATUS\n", f);
+	fputs(".ad b\n.hy\n", f);
+	roff_section(f, _("EXIT STATUS"));
 	for (const struct cli_exit_help *e = cli_exit_help; e->text; e++) {
 		fprintf(f, ".TP\n.B %d\n", e->code);
-		roff_s(f, e->text);
+		roff_s(f, _(e->text));
 		fputc('\n', f);
 	}
-	fputs(".SH ENVIRONMENT\n.TP\n.B HAMLET_HOME\n", f);
-	roff_s(f, env_text);
-	fputs("\n.SH FILES\n", f);
+	roff_section(f, _("ENVIRONMENT"));
+	fputs(".TP\n.B HAMLET_HOME\n", f);
+	roff_s(f, _(env_text));
+	fputc('\n', f);
+	roff_section(f, _("FILES"));
 	for (const struct cli_option_help *o = files; o->flag; o++) {
 		fputs(".TP\n.I ", f);
 		roff_s(f, o->flag);
 		fputc('\n', f);
-		roff_s(f, o->text);
+		roff_s(f, _(o->text));
 		fputc('\n', f);
 	}
 }
@@ -427,7 +463,7 @@ int cmd_help(int argc, char **argv)
 	}
 	if (!(c = cli_command_find(pos[0])))
 		return cli_exit_code(
-			cli_usage_err(NULL, "unknown command \"%s\"", pos[0]));
+			cli_usage_err(NULL, _("unknown command \"%s\""), pos[0]));
 	cli_command_help(stdout, c);
 	return CLI_EXIT_OK;
 }

@@ -315,6 +315,22 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 		size_t used;
 		if (first) {
 			first = 0;
+			if (got >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
+				/* a workbook (.xlsx is a zip file) */
+				cli_err("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s",
+					path, path);
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
+			if (got >= 8 &&
+			    memcmp(buf, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0) {
+				cli_err("%s is an old Excel workbook (.xls), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"",
+					path);
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
 			if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 				at += 3; /* the BOM Excel writes: not data */
 				got -= 3;

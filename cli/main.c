@@ -19,7 +19,7 @@ static const char *const network_syn[] = { "network create NAME [--out DIR]",
 					   NULL };
 static const struct cli_option_help network_opts[] = {
 	{ "--out DIR",
-	  "the directory to write the two files into (created when missing; default: the current directory)" },
+	  N_("the directory to write the two files into (created when missing; default: the current directory)") },
 	{ NULL, NULL },
 };
 
@@ -28,11 +28,11 @@ static const char *const init_syn[] = {
 };
 static const struct cli_option_help init_opts[] = {
 	{ "--network FILE",
-	  "the NAME.network file from the network's administrator" },
+	  N_("the NAME.network file from the network's administrator") },
 	{ "--scope SCOPE",
-	  "where the node sits, as province/district/commune/village, e.g. bk/bach-thong/quang-thuan/na-pai; it cannot be guessed, so it must be given" },
+	  N_("where the node sits, as province/district/commune/village, e.g. bk/bach-thong/quang-thuan/na-pai; it cannot be guessed, so it must be given") },
 	{ "--name NAME",
-	  "the node's name, 1-64 of a-z, 0-9 and '-' (default: the last segment of the scope)" },
+	  N_("the node's name, 1-64 of a-z, 0-9 and '-' (default: the last segment of the scope)") },
 	{ NULL, NULL },
 };
 
@@ -41,7 +41,7 @@ static const char *const put_syn[] = {
 };
 static const struct cli_option_help put_opts[] = {
 	{ "--scope SCOPE",
-	  "write the entry under this scope instead of the node's own" },
+	  N_("write the entry under this scope instead of the node's own") },
 	{ NULL, NULL },
 };
 
@@ -53,20 +53,20 @@ static const char *const cert_syn[] = {
 	NULL
 };
 static const struct cli_option_help cert_opts[] = {
-	{ "--root-key FILE", "issue: sign with the network's root key file" },
+	{ "--root-key FILE", N_("issue: sign with the network's root key file") },
 	{ "--issuer-home DIR",
-	  "issue: sign as the node in DIR, whose certificate may delegate" },
-	{ "--to PUBKEY", "issue: the node key to certify (64 hex digits)" },
-	{ "--name NAME", "issue: who or what the node is, as people say it" },
-	{ "--role ROLE", "issue: village, commune, district, province or auditor" },
-	{ "--read PREFIX", "issue: a scope it may read ('*': all; may repeat)" },
+	  N_("issue: sign as the node in DIR, whose certificate may delegate") },
+	{ "--to PUBKEY", N_("issue: the node key to certify (64 hex digits)") },
+	{ "--name NAME", N_("issue: who or what the node is, as people say it") },
+	{ "--role ROLE", N_("issue: village, commune, district, province or auditor") },
+	{ "--read PREFIX", N_("issue: a scope it may read ('*': all; may repeat)") },
 	{ "--write PREFIX",
-	  "issue: a scope it may write ('*': all, '' alone: none; may repeat)" },
-	{ "--collections C,...", "issue: the collections it may write (default: all)" },
-	{ "--expires YYYY-MM-DD", "issue: the last day it is valid" },
-	{ "--delegate", "issue: it may certify others inside its grant" },
-	{ "--out FILE", "issue: where to write the certificate (never replaced)" },
-	{ "--network NETFILE", "show: check the chain against this network" },
+	  N_("issue: a scope it may write ('*': all, '' alone: none; may repeat)") },
+	{ "--collections C,...", N_("issue: the collections it may write (default: all)") },
+	{ "--expires YYYY-MM-DD", N_("issue: the last day it is valid") },
+	{ "--delegate", N_("issue: it may certify others inside its grant") },
+	{ "--out FILE", N_("issue: where to write the certificate (never replaced)") },
+	{ "--network NETFILE", N_("show: check the chain against this network") },
 	{ NULL, NULL },
 };
 static const char *const scope_syn[] = {
@@ -74,8 +74,8 @@ static const char *const scope_syn[] = {
 	"scope list [--json]", NULL
 };
 static const struct cli_option_help scope_opts[] = {
-	{ "--root-key FILE", "move: sign with the network's root key file" },
-	{ "--reason TEXT", "move: why, kept with the move (at most 200 bytes)" },
+	{ "--root-key FILE", N_("move: sign with the network's root key file") },
+	{ "--reason TEXT", N_("move: why, kept with the move (at most 200 bytes)") },
 	{ NULL, NULL },
 };
 static const char *const token_syn[] = {
@@ -83,9 +83,9 @@ static const char *const token_syn[] = {
 	"token list [--json]", "token revoke NAME", NULL
 };
 static const struct cli_option_help token_opts[] = {
-	{ "--name NAME", "create: what the token is called (1-64 of a-z, 0-9, '-', '_', '.')" },
-	{ "--role ROLE", "create: read (GET only) or write (also PUT, DELETE, resolve)" },
-	{ "--scope PREFIX", "create: the token sees and writes only records under PREFIX" },
+	{ "--name NAME", N_("create: what the token is called (1-64 of a-z, 0-9, '-', '_', '.')") },
+	{ "--role ROLE", N_("create: read (GET only) or write (also PUT, DELETE, resolve)") },
+	{ "--scope PREFIX", N_("create: the token sees and writes only records under PREFIX") },
 	{ NULL, NULL },
 };
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
@@ -96,7 +96,7 @@ static const char *const delete_syn[] = {
 };
 static const struct cli_option_help delete_opts[] = {
 	{ "--scope SCOPE",
-	  "write the entry under this scope instead of the node's own" },
+	  N_("write the entry under this scope instead of the node's own") },
 	{ NULL, NULL },
 };
 
@@ -104,7 +104,7 @@ static const char *const erase_syn[] = {
 	"erase COLLECTION ID --reason TEXT [--json]", NULL
 };
 static const struct cli_option_help erase_opts[] = {
-	{ "--reason TEXT", "why (signed and kept in the history; required)" },
+	{ "--reason TEXT", N_("why (signed and kept in the history; required)") },
 	{ NULL, NULL },
 };
 
@@ -117,9 +117,9 @@ static const char *const conflicts_syn[] = {
 	NULL
 };
 static const struct cli_option_help conflicts_opts[] = {
-	{ "--delete", "resolve by deleting the record" },
+	{ "--delete", N_("resolve by deleting the record") },
 	{ "--scope SCOPE",
-	  "write the resolution under this scope instead of the node's own" },
+	  N_("write the resolution under this scope instead of the node's own") },
 	{ NULL, NULL },
 };
 
@@ -128,36 +128,48 @@ static const char *const import_syn[] = {
 	NULL
 };
 static const struct cli_option_help import_opts[] = {
-	{ "--format csv|ndjson", "the format of FILE (required)" },
+	{ "--format csv|ndjson", N_("the format of FILE (required)") },
 	{ "--delimiter ,|;",
-	  "the CSV delimiter (default: the one the header line uses most)" },
+	  N_("the CSV delimiter (default: the one the header line uses most)") },
 	{ "--scope SCOPE",
-	  "write the entries under this scope instead of the node's own" },
+	  N_("write the entries under this scope instead of the node's own") },
 	{ NULL, NULL },
 };
 
 static const char *const export_syn[] = {
 	"export COLLECTION --format csv|ndjson [--excel] [--scope PREFIX] [--since DATE] [--with-scope]",
+	"export COLLECTION --format xlsx --out FILE.xlsx [--scope PREFIX] [--since DATE] [--with-scope]",
 	NULL
 };
 static const struct cli_option_help export_opts[] = {
-	{ "--format csv|ndjson",
-	  "the output format (required; --json alone means ndjson)" },
+	{ "--format csv|ndjson|xlsx",
+	  N_("the output format (required; --json alone means ndjson)") },
+	{ "--out FILE.xlsx",
+	  N_("with --format xlsx: the workbook to write (the other formats go to standard output)") },
 	{ "--scope PREFIX",
-	  "only records whose scope lies under PREFIX, as written or through the scope moves" },
+	  N_("only records whose scope lies under PREFIX, as written or through the scope moves") },
 	{ "--since DATE",
-	  "only records whose newest change is at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
+	  N_("only records whose newest change is at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00") },
 	{ "--with-scope",
-	  "add the record's scope: columns scope (effective) and scope_written" },
+	  N_("add the record's scope: columns scope (effective) and scope_written") },
 	{ "--excel",
-	  "with --format csv: a file Vietnamese Excel opens by double-click (UTF-8 BOM, ';', CRLF)" },
+	  N_("with --format csv: a file Vietnamese Excel opens by double-click (UTF-8 BOM, ';', CRLF)") },
 	{ NULL, NULL },
 };
 
+static const char *const sink_syn[] = {
+	"sink postgres --dsn DSN [--once] [--resync] [--json]", NULL
+};
+static const struct cli_option_help sink_opts[] = {
+	{ "--dsn DSN", "the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)" },
+	{ "--once", "catch up, then exit (cron, tests)" },
+	{ "--resync", "write every record again, from this node's first change (after its store was restored)" },
+	{ NULL, NULL },
+};
 static const char *const summary_syn[] = { "summary --out FILE [--json]",
 					   NULL };
 static const struct cli_option_help summary_opts[] = {
-	{ "--out FILE", "where to write the summary (required)" },
+	{ "--out FILE", N_("where to write the summary (required)") },
 	{ NULL, NULL },
 };
 
@@ -169,13 +181,13 @@ static const char *const bundle_syn[] = {
 };
 static const struct cli_option_help bundle_opts[] = {
 	{ "--for SUMMARY",
-	  "create: the recipient's summary file; only what it lacks goes in, sealed to that node" },
+	  N_("create: the recipient's summary file; only what it lacks goes in, sealed to that node") },
 	{ "--seal-to KEY",
-	  "create: seal to this node key instead (64 hex digits, public_key in its node.conf), for instance an auditor's" },
+	  N_("create: seal to this node key instead (64 hex digits, public_key in its node.conf), for instance an auditor's") },
 	{ "--unsealed",
-	  "create: do not seal: anyone who holds the file can read it (public, non-personal data only)" },
+	  N_("create: do not seal: anyone who holds the file can read it (public, non-personal data only)") },
 	{ "--scope PREFIX",
-	  "create: only feeds whose scope lies at or below PREFIX" },
+	  N_("create: only feeds whose scope lies at or below PREFIX") },
 	{ NULL, NULL },
 };
 
@@ -186,13 +198,13 @@ static const char *const verify_syn[] = {
 	NULL
 };
 static const struct cli_option_help verify_opts[] = {
-	{ "--bundle FILE", "check this bundle file instead of the store" },
+	{ "--bundle FILE", N_("check this bundle file instead of the store") },
 	{ "--network NETFILE",
-	  "with --bundle: check against this network file instead of the node's network (no node needed)" },
+	  N_("with --bundle: check against this network file instead of the node's network (no node needed)") },
 	{ "--report",
-	  "the auditor's report: per author, its certificates, entries, gaps, forks, revocations, erasures and refused entries" },
+	  N_("the auditor's report: per author, its certificates, entries, gaps, forks, revocations, erasures and refused entries") },
 	{ "--root PUBKEY",
-	  "with --bundle and --report: judge the bundle against this root public key alone (64 hex digits; no node needed)" },
+	  N_("with --bundle and --report: judge the bundle against this root public key alone (64 hex digits; no node needed)") },
 	{ NULL, NULL },
 };
 
@@ -203,7 +215,7 @@ static const char *const access_log_syn[] = {
 };
 static const struct cli_option_help access_log_opts[] = {
 	{ "--since DATE",
-	  "only the reads at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00" },
+	  N_("only the reads at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00") },
 	{ NULL, NULL },
 };
 
@@ -212,7 +224,7 @@ static const char *const report_syn[] = {
 };
 static const struct cli_option_help report_opts[] = {
 	{ "--threshold DURATION",
-	  "lag: behind means not heard from for longer than this: a number with s, m, h or d, e.g. 2s, 90m, 24h, 1d12h (default 24h)" },
+	  N_("lag: behind means not heard from for longer than this: a number with s, m, h or d, e.g. 2s, 90m, 24h, 1d12h (default 24h)") },
 	{ NULL, NULL },
 };
 
@@ -224,7 +236,7 @@ static const char *const status_syn[] = { "status [--json] [--socket PATH]",
 					  NULL };
 static const struct cli_option_help daemon_opts[] = {
 	{ "--socket PATH",
-	  "the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)" },
+	  N_("the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)") },
 	{ NULL, NULL },
 };
 static const char *const peers_syn[] = { "peers list [--json]",
@@ -234,38 +246,38 @@ static const char *const sync_syn[] = {
 	"sync [PEER] [--wait [--timeout S]] [--socket PATH]", NULL
 };
 static const struct cli_option_help sync_opts[] = {
-	{ "--wait", "wait until every connected peer has synced and nothing moves" },
-	{ "--timeout S", "with --wait: give up after S seconds (default 60)" },
+	{ "--wait", N_("wait until every connected peer has synced and nothing moves") },
+	{ "--timeout S", N_("with --wait: give up after S seconds (default 60)") },
 	{ "--socket PATH",
-	  "the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)" },
+	  N_("the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)") },
 	{ NULL, NULL },
 };
 
 const struct cli_command cli_commands[] = {
 	{ "network", cmd_network,
-	  "create a network: its network file and its root key", network_syn,
-	  "Create a new network, once, at the provincial center. Writes\n"
+	  N_("create a network: its network file and its root key"), network_syn,
+	  N_("Create a new network, once, at the provincial center. Writes\n"
 	  "DIR/NAME.network, which every member node needs to join (it holds\n"
 	  "the network's pre-shared key: give it only to member nodes), and\n"
 	  "DIR/NAME.root.key, the root key that signs certificates: keep it\n"
 	  "offline. Both files get mode 0600 and are never replaced. NAME is\n"
-	  "1-64 of a-z, 0-9 and '-'.",
+	  "1-64 of a-z, 0-9 and '-'."),
 	  network_opts,
-	  "# on the province's offline PC: the root key stays there\n"
+	  N_("# on the province's offline PC: the root key stays there\n"
 	  "hamlet network create bac-kan --out /root/bac-kan\n"
-	  "cp /root/bac-kan/bac-kan.network /media/usb/" },
-	{ "init", cmd_init, "make this machine a node of a network", init_syn,
-	  "Create a node in the state directory (--home, else $HAMLET_HOME,\n"
+	  "cp /root/bac-kan/bac-kan.network /media/usb/") },
+	{ "init", cmd_init, N_("make this machine a node of a network"), init_syn,
+	  N_("Create a node in the state directory (--home, else $HAMLET_HOME,\n"
 	  "else /var/lib/hamlet): a new Ed25519 key pair (node.key, mode\n"
 	  "0600), node.conf, a copy of the network file and an empty store.\n"
-	  "The node writes its records under its scope.",
+	  "The node writes its records under its scope."),
 	  init_opts,
 	  "hamlet --home /var/lib/hamlet init --network bac-kan.network \\\n"
 	  "    --scope bk/bach-thong/quang-thuan/na-pai" },
 	{ "cert", cmd_cert,
-	  "certify node keys, install a node's certificate, list or check one",
+	  N_("certify node keys, install a node's certificate, list or check one"),
 	  cert_syn,
-	  "A node syncs only with a certificate: signed by the network's\n"
+	  N_("A node syncs only with a certificate: signed by the network's\n"
 	  "root key, or by an administrator whose own certificate lets it\n"
 	  "certify others (--delegate), it names the node's key and what the\n"
 	  "node may read and write.\n"
@@ -292,19 +304,19 @@ const struct cli_command cli_commands[] = {
 	  "valid, anything it signs later is refused everywhere. The\n"
 	  "revocation enters the network through this node (through its\n"
 	  "daemon when it runs) and reaches every node ahead of other data;\n"
-	  "each closes that key's sessions at once.",
+	  "each closes that key's sessions at once."),
 	  cert_opts,
-	  "# at the province, on the offline PC with the root key\n"
+	  N_("# at the province, on the offline PC with the root key\n"
 	  "hamlet cert issue --root-key bac-kan.root.key --to 3f9a...e1 \\\n"
 	  "    --name 'Quang Thuan digital team' --role commune \\\n"
 	  "    --read bk/bach-thong/quang-thuan --write bk/bach-thong/quang-thuan \\\n"
 	  "    --delegate --out quang-thuan.cert\n"
 	  "# on the commune's PC\n"
-	  "hamlet cert install quang-thuan.cert" },
+	  "hamlet cert install quang-thuan.cert") },
 	{ "scope", cmd_scope,
-	  "record that an administrative unit was merged into another",
+	  N_("record that an administrative unit was merged into another"),
 	  scope_syn,
-	  "move signs, with the network's root key, that scope OLD now lies\n"
+	  N_("move signs, with the network's root key, that scope OLD now lies\n"
 	  "under NEW: NEW replaces OLD, so OLD/REST reads as NEW/REST (the\n"
 	  "villages of a merged commune become the new commune's). No signed\n"
 	  "entry is rewritten: every node maps scopes when it compares or\n"
@@ -320,14 +332,14 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "list prints every move of the trust set, oldest first, and whether\n"
 	  "it is in effect. With --json: an array of from, to, at, reason,\n"
-	  "id, in_effect and status.",
+	  "id, in_effect and status."),
 	  scope_opts,
-	  "# on the province node, with the root key brought on a USB stick\n"
+	  N_("# on the province node, with the root key brought on a USB stick\n"
 	  "hamlet scope move lc/bac-ha lc/si-ma-cai --root-key lao-cai.root.key \\\n"
 	  "    --reason 'Resolution 1665/NQ-UBTVQH15'\n"
-	  "hamlet scope list" },
-	{ "token", cmd_token, "tokens for hamletd's HTTP API", token_syn,
-	  "create makes a random bearer token for an application that uses\n"
+	  "hamlet scope list") },
+	{ "token", cmd_token, N_("tokens for hamletd's HTTP API"), token_syn,
+	  N_("create makes a random bearer token for an application that uses\n"
 	  "hamletd's HTTP API (hamletd --http, docs/api.md) and prints it\n"
 	  "once: the node keeps only its hash (BLAKE2b), with its name, role\n"
 	  "and scope, in HOME/tokens (mode 0640). A read token may GET\n"
@@ -337,13 +349,13 @@ const struct cli_command cli_commands[] = {
 	  "daemon re-reads the file when it changes: a revoked token is\n"
 	  "refused from the next request (401). list shows the tokens (never\n"
 	  "the tokens themselves); with --json an array of name, role, scope\n"
-	  "and created.",
+	  "and created."),
 	  token_opts,
 	  "hamlet token create --name clinic-form --role write --scope bk/c1\n"
 	  "hamlet token list\n"
 	  "hamlet token revoke clinic-form" },
-	{ "put", cmd_put, "set fields of a record", put_syn,
-	  "Set the fields that JSON names on record ID of COLLECTION; the\n"
+	{ "put", cmd_put, N_("set fields of a record"), put_syn,
+	  N_("Set the fields that JSON names on record ID of COLLECTION; the\n"
 	  "other fields keep their values, and a field set to null is cleared.\n"
 	  "The first put of a record must carry every required field (marked\n"
 	  "* in the list of collections below). JSON is an object of field\n"
@@ -352,24 +364,24 @@ const struct cli_command cli_commands[] = {
 	  "of text values. With - or without JSON, the object is read from\n"
 	  "standard input. The entry is signed with this node's key. A put\n"
 	  "whose fields all equal the record's values signs no entry and says\n"
-	  "\"unchanged\".",
+	  "\"unchanged\"."),
 	  put_opts,
 	  "hamlet put health_profile HP-17 '{\"person_id\":\"001190012345\",\n"
 	  "    \"full_name\":\"Lo Thi Mai\",\"birth_date\":\"1990-04-12\",\n"
 	  "    \"phone\":\"0912345678\"}'" },
-	{ "get", cmd_get, "show a record, its conflicts and duplicates",
+	{ "get", cmd_get, N_("show a record, its conflicts and duplicates"),
 	  get_syn,
-	  "Print the record's fields, one \"field: value\" per line, then each\n"
+	  N_("Print the record's fields, one \"field: value\" per line, then each\n"
 	  "open conflict in plain words with the command that resolves it,\n"
 	  "then each other record with the same unique key (a duplicate). A\n"
 	  "deleted record says so. With --json: an object with collection, id,\n"
 	  "deleted, fields, conflicts (each with field, rule and the competing\n"
 	  "values with their author, hlc, time, entry id and kind), duplicates\n"
-	  "(record ids) and heads (entry ids).",
+	  "(record ids) and heads (entry ids)."),
 	  NULL, "hamlet get health_profile HP-17" },
 	{ "find", cmd_find,
-	  "find a person by ID number, insurance number or name", find_syn,
-	  "Search the fields that name a person for TEXT, ignoring case and\n"
+	  N_("find a person by ID number, insurance number or name"), find_syn,
+	  N_("Search the fields that name a person for TEXT, ignoring case and\n"
 	  "Vietnamese marks (\"nong\" finds \"Nông\", \"d\" matches \"đ\"):\n"
 	  "health_profile's person_id, insurance_no and full_name,\n"
 	  "health_event's person_id, payment's beneficiary_id,\n"
@@ -379,19 +391,19 @@ const struct cli_command cli_commands[] = {
 	  "shows it (hamlet get COLLECTION ID); at most 100, then a note to\n"
 	  "narrow the search. The health records shown are logged in the\n"
 	  "access log first, as for get. With --json: query, matches (each\n"
-	  "with collection, id, fields, next) and more.",
+	  "with collection, id, fields, next) and more."),
 	  NULL,
 	  "hamlet find \"nong van\"\n"
 	  "hamlet find 001085012345" },
-	{ "delete", cmd_delete, "delete a record", delete_syn,
-	  "Delete record ID. The delete is a signed entry like any other: the\n"
+	{ "delete", cmd_delete, N_("delete a record"), delete_syn,
+	  N_("Delete record ID. The delete is a signed entry like any other: the\n"
 	  "record's history stays, and an update made elsewhere at the same\n"
 	  "time shows up as a conflict (update versus delete), never as a\n"
-	  "silent loss.",
+	  "silent loss."),
 	  delete_opts, "hamlet delete payment PAY-2" },
-	{ "erase", cmd_erase, "erase a person's record (data protection)",
+	{ "erase", cmd_erase, N_("erase a person's record (data protection)"),
 	  erase_syn,
-	  "Erase record ID for good, as a person may ask under the personal\n"
+	  N_("Erase record ID for good, as a person may ask under the personal\n"
 	  "data law. Only an administrator of the record's scope (a node whose\n"
 	  "certificate may certify others) may; any other node's erasure is\n"
 	  "refused here and on every node. The erasure is a signed entry:\n"
@@ -401,22 +413,22 @@ const struct cli_command cli_commands[] = {
 	  "files. The signed envelopes stay, so hamlet verify still passes and\n"
 	  "hamlet history shows who erased the record, when and why; get and\n"
 	  "export show it as erased. A bundle copied before the erasure still\n"
-	  "holds the contents: destroy such copies.",
+	  "holds the contents: destroy such copies."),
 	  erase_opts,
 	  "hamlet erase health_profile HP-17 --reason \"request of the person, 2026-11-30\"" },
-	{ "history", cmd_history, "every signed change of a record, with proofs",
+	{ "history", cmd_history, N_("every signed change of a record, with proofs"),
 	  history_syn,
-	  "List each operation on the record, oldest first: its time, author\n"
+	  N_("List each operation on the record, oldest first: its time, author\n"
 	  "key, kind, seq in the author's feed, entry id, the certificate that\n"
 	  "allowed it (name, role, issuer, id), the fields it set,\n"
 	  "and whether the stored envelope's signature verifies (\"signature\n"
 	  "ok\" or \"SIGNATURE BAD\"). A body that was erased or has not\n"
 	  "arrived yet is said so. Exits 1 when a signature or a body does\n"
-	  "not verify.",
+	  "not verify."),
 	  NULL, "hamlet history health_profile HP-17" },
-	{ "conflicts", cmd_conflicts, "list open conflicts, or resolve one",
+	{ "conflicts", cmd_conflicts, N_("list open conflicts, or resolve one"),
 	  conflicts_syn,
-	  "Without arguments: every record with an open conflict (different\n"
+	  N_("Without arguments: every record with an open conflict (different\n"
 	  "values of a field written at the same time, an update versus a\n"
 	  "delete, two states that do not follow one another, a changed\n"
 	  "immutable field, or a duplicate unique key), each shown as get\n"
@@ -432,13 +444,13 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "A duplicate is resolved by deleting one of the two records\n"
 	  "(hamlet delete) or by correcting the key fields of one of them\n"
-	  "with resolve.",
+	  "with resolve."),
 	  conflicts_opts,
 	  "hamlet conflicts\n"
 	  "hamlet conflicts resolve health_profile HP-17 '{\"phone\":\"0912345678\"}'" },
 	{ "import", cmd_import,
-	  "load many records from a spreadsheet (CSV) or NDJSON", import_syn,
-	  "Load many records at once, each row a put. CSV: the first row names\n"
+	  N_("load many records from a spreadsheet (CSV) or NDJSON"), import_syn,
+	  N_("Load many records at once, each row a put. CSV: the first row names\n"
 	  "the columns: id (the record id) and field names of COLLECTION; an\n"
 	  "unknown column is an error. An empty cell leaves the field out;\n"
 	  "whole-number fields (payment.amount_vnd) hold digits; the map\n"
@@ -475,13 +487,13 @@ const struct cli_command cli_commands[] = {
 	  "unchanged. A fault no check can foresee (the store full, hamletd\n"
 	  "gone, a record changed meanwhile) stops the import: the message\n"
 	  "names the rows that were imported and where the rest begins (exit\n"
-	  "1 when some were).",
+	  "1 when some were)."),
 	  import_opts,
 	  "hamlet import health_profile --format csv na-pai-profiles.csv\n"
 	  "hamlet import health_profile --format csv --delimiter ';' ho-so-na-pai.csv" },
-	{ "export", cmd_export, "write every live record of a collection",
+	{ "export", cmd_export, N_("write every live record of a collection"),
 	  export_syn,
-	  "Write the live (not deleted) records of COLLECTION to standard\n"
+	  N_("Write the live (not deleted) records of COLLECTION to standard\n"
 	  "output. CSV: a header row id,<every field in schema order>, then a\n"
 	  "row per record, quoted where needed; an unset field is an empty\n"
 	  "cell, a map field a JSON object. NDJSON: one object per line with\n"
@@ -506,21 +518,58 @@ const struct cli_command cli_commands[] = {
 	  "locale whose decimal mark is ','), CRLF line ends. import reads\n"
 	  "it back as it is. Excel still shows ID numbers as numbers and drops\n"
 	  "their leading zeros when the file is saved again: open it with\n"
-	  "Data > From Text/CSV and set those columns to Text.",
+	  "Data > From Text/CSV and set those columns to Text.\n"
+	  "\n"
+	  "--format xlsx writes an Excel workbook instead: one sheet, the\n"
+	  "CSV's columns, IDs kept as text (their leading zeros stay), dates\n"
+	  "as dates shown dd/mm/yyyy, the header row bold, frozen and\n"
+	  "filtered. import takes CSV only: save a workbook as CSV UTF-8\n"
+	  "first."),
 	  export_opts,
 	  "hamlet export payment --format csv > payments.csv\n"
 	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
+	  "hamlet export health_profile --format xlsx --out ho-so.xlsx\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
+	{ "sink", cmd_sink, "keep a PostgreSQL copy of the records, for reports",
+	  sink_syn,
+	  "Follow this node's changes into the PostgreSQL database DSN names\n"
+	  "and keep there one table per collection, with a typed column per\n"
+	  "field (text, bigint, date, jsonb) and, per record, whether it is\n"
+	  "deleted or erased, its open conflicts (conflicted, conflict_values),\n"
+	  "its scope, the author, entry and time of its newest change and the\n"
+	  "change's seq; a table hamlet_conflicts with every open conflict; and\n"
+	  "hamlet_checkpoint with the seq written. docs/center-guide.md\n"
+	  "describes each table and column. The tables are made when missing;\n"
+	  "hamlet_meta holds their layout version.\n"
+	  "\n"
+	  "Each batch of up to 500 records is written with the checkpoint in one\n"
+	  "transaction: stopped at any moment (kill -9 included), the sink\n"
+	  "goes on from the checkpoint, and no record is lost or written twice.\n"
+	  "A database follows one node: pointed at another node's home it is\n"
+	  "refused (exit 4), and so is a node whose store was restored since\n"
+	  "(its changes are numbered anew): run it once with --resync. It\n"
+	  "polls the node every half second and holds the\n"
+	  "store open only while it reads the changes. When the connection is lost, it\n"
+	  "says so and tries again, 1 s later, then 2, 4 ... up to every 30 s\n"
+	  "(with --once, 5 times; a first connection refused ends it at once,\n"
+	  "exit 5).\n"
+	  "Reads of health records are logged in the access log, one line a\n"
+	  "batch. Runs until SIGTERM or SIGINT; with --once it catches up and\n"
+	  "exits. With --json, each progress line is a JSON object: event\n"
+	  "(started, caught_up, reconnected, done), seq, written, batches.",
+	  sink_opts,
+	  "hamlet sink postgres --dsn 'host=/run/postgresql dbname=hamlet'\n"
+	  "hamlet sink postgres --dsn postgresql://hamlet@db.example/hamlet --once" },
 	{ "summary", cmd_summary,
-	  "write what this node holds, for a bundle made elsewhere",
+	  N_("write what this node holds, for a bundle made elsewhere"),
 	  summary_syn,
-	  "Write a summary of the feeds this node holds to FILE. Carry it to a\n"
+	  N_("Write a summary of the feeds this node holds to FILE. Carry it to a\n"
 	  "node that has newer data: \"hamlet bundle create --for FILE\" there\n"
-	  "writes only what this node lacks.",
+	  "writes only what this node lacks."),
 	  summary_opts, "hamlet summary --out /media/usb/na-pai.summary" },
-	{ "bundle", cmd_bundle, "carry entries on a USB stick (sneakernet)",
+	{ "bundle", cmd_bundle, N_("carry entries on a USB stick (sneakernet)"),
 	  bundle_syn,
-	  "create writes a bundle file of the entries this node holds, with\n"
+	  N_("create writes a bundle file of the entries this node holds, with\n"
 	  "their bodies, signed by this node: only what the summary's node\n"
 	  "lacks (--for), or only the feeds under a scope (--scope), or\n"
 	  "everything.\n"
@@ -552,14 +601,14 @@ const struct cli_command cli_commands[] = {
 	  "made for, whether it is sealed and to whom), the counts and the\n"
 	  "trailer's state. A bundle sealed to this node opens with its key;\n"
 	  "one sealed for another node is refused as by import. Exits 1 when\n"
-	  "something in it is damaged.",
+	  "something in it is damaged."),
 	  bundle_opts,
 	  "hamlet bundle create --for /media/usb/na-pai.summary /media/usb/na-pai.bundle\n"
 	  "hamlet bundle import /media/usb/na-pai.bundle\n"
 	  "hamlet bundle create --seal-to \"$AUDITOR_KEY\" /media/usb/for-auditor.bundle" },
-	{ "verify", cmd_verify, "audit the store or a bundle without trusting it",
+	{ "verify", cmd_verify, N_("audit the store or a bundle without trusting it"),
 	  verify_syn,
-	  "Check the whole store without trusting it: every signature, every\n"
+	  N_("Check the whole store without trusting it: every signature, every\n"
 	  "feed's hash chain and seq numbers, body hashes, forks, held\n"
 	  "entries, entries of another network or from the future, every\n"
 	  "record's state and the state digest against the signed entries;\n"
@@ -598,14 +647,14 @@ const struct cli_command cli_commands[] = {
 	  "in a temporary directory (removed after) whose root is the key given\n"
 	  "with --root, or the network's; nothing in the bundle is trusted.\n"
 	  "Exits 1 also when something was refused. With --json: a versioned\n"
-	  "object (report_version 1) documented in docs/auditor-guide.md.",
+	  "object (report_version 1) documented in docs/auditor-guide.md."),
 	  verify_opts,
 	  "hamlet verify\n"
 	  "hamlet verify --bundle /media/usb/na-pai.bundle\n"
 	  "hamlet verify --bundle na-pai.bundle --root 8f3a...e1 --report --json" },
-	{ "forks", cmd_forks, "list the evidence of forks the store keeps",
+	{ "forks", cmd_forks, N_("list the evidence of forks the store keeps"),
 	  forks_syn,
-	  "List each feed whose author signed two different entries at one\n"
+	  N_("List each feed whose author signed two different entries at one\n"
 	  "seq (a fork: the author's key was copied to a second machine, or\n"
 	  "misused). One block per feed: the author's key, the scope, the seq\n"
 	  "where the feed is frozen (nothing the author signs after it in\n"
@@ -613,11 +662,11 @@ const struct cli_command cli_commands[] = {
 	  "its seq, time and id: the feed's own entry and the one kept as\n"
 	  "evidence. Prints \"no forks\" when there are none, and exits 0\n"
 	  "either way. With --json: forks, each with author, scope, seq and\n"
-	  "entries (id, seq, hlc, time, evidence).",
+	  "entries (id, seq, hlc, time, evidence)."),
 	  NULL, "hamlet forks" },
-	{ "access-log", cmd_access_log, "who read health data on this node, and when",
+	{ "access-log", cmd_access_log, N_("who read health data on this node, and when"),
 	  access_log_syn,
-	  "Every read of health_profile and health_event records by get,\n"
+	  N_("Every read of health_profile and health_event records by get,\n"
 	  "history, export, conflicts (and resolve), and by put, delete or\n"
 	  "import when they show a stored value, is logged in\n"
 	  "HOME/access/access.log before anything is shown: the account\n"
@@ -646,13 +695,13 @@ const struct cli_command cli_commands[] = {
 	  "With --json: since, entries (each with time, time_ms, who_kind,\n"
 	  "who, uid, command, collection, record, query, count, file, line),\n"
 	  "shown, lines, files and chain (intact, breaks, damaged, continues,\n"
-	  "problem, head).",
+	  "problem, head)."),
 	  access_log_opts,
 	  "hamlet access-log --since 2026-01-01\n"
 	  "sudo -u hamlet hamlet access-log --since 2026-03-01T08:00+07:00 --json" },
-	{ "report", cmd_report, "which villages are behind, and through whom they were last heard",
+	{ "report", cmd_report, N_("which villages are behind, and through whom they were last heard"),
 	  report_syn,
-	  "lag lists every node that this node has not heard from for longer\n"
+	  N_("lag lists every node that this node has not heard from for longer\n"
 	  "than --threshold (24 h by default): every author of entries held\n"
 	  "here, every node whose certificate in the trust set lets it write,\n"
 	  "and every direct peer; not this node. A node is heard from by its\n"
@@ -673,20 +722,20 @@ const struct cli_command cli_commands[] = {
 	  "scope, certificate, never_heard, newest_entry, behind_s,\n"
 	  "last_contact, last_heard, silent_s, via (kind peer, bundle or local;\n"
 	  "peer, peer_name, file, at, at_ms) and feeds (scope, seq,\n"
-	  "newest_entry); docs/operator-guide.md describes each.",
+	  "newest_entry); docs/operator-guide.md describes each."),
 	  report_opts,
 	  "hamlet report lag\nhamlet report lag --threshold 3d --json" },
 	{ "digest", cmd_digest,
-	  "one line that two nodes holding the same records share",
+	  N_("one line that two nodes holding the same records share"),
 	  digest_syn,
-	  "Print a hash (BLAKE2b-256) over every materialized record. Two nodes\n"
+	  N_("Print a hash (BLAKE2b-256) over every materialized record. Two nodes\n"
 	  "that hold the same entries print the same digest, whatever order the\n"
-	  "entries arrived in. With --json: {\"digest\": ..., \"records\": N}.",
+	  "entries arrived in. With --json: {\"digest\": ..., \"records\": N}."),
 	  NULL, "hamlet digest" },
 	{ "status", cmd_status,
-	  "this node, its peers, last syncs and open conflicts, in plain words",
+	  N_("this node, its peers, last syncs and open conflicts, in plain words"),
 	  status_syn,
-	  "Show the node, what its store holds, the open conflicts and, when\n"
+	  N_("Show the node, what its store holds, the open conflicts and, when\n"
 	  "hamletd runs, each peer: connected or not, when it last synced, and\n"
 	  "the entries and bytes sent and received. Without a running daemon\n"
 	  "it says so and shows the store alone.\n"
@@ -695,43 +744,43 @@ const struct cli_command cli_commands[] = {
 	  "written here since its last agreement) and lag_s: the seconds from\n"
 	  "its last agreement back to this node's newest entry; 0 when it\n"
 	  "agreed after that entry (a last sync dated ahead of it included),\n"
-	  "null when it never synced.",
+	  "null when it never synced."),
 	  daemon_opts, "hamlet status\nhamlet status --json" },
-	{ "peers", cmd_peers, "list, add or remove the daemon's peers",
+	{ "peers", cmd_peers, N_("list, add or remove the daemon's peers"),
 	  peers_syn,
-	  "Change the running daemon's dial list. Changes last until the\n"
+	  N_("Change the running daemon's dial list. Changes last until the\n"
 	  "daemon restarts: put permanent peers in /etc/hamlet/hamletd.conf\n"
-	  "(peers = HOST:PORT ...) and reload with systemctl reload hamletd.",
+	  "(peers = HOST:PORT ...) and reload with systemctl reload hamletd."),
 	  daemon_opts,
 	  "hamlet peers list\nhamlet peers add 10.20.0.5:7070" },
-	{ "sync", cmd_sync, "sync with the daemon's peers now", sync_syn,
-	  "Ask hamletd to reconcile now with every connected peer, or with\n"
+	{ "sync", cmd_sync, N_("sync with the daemon's peers now"), sync_syn,
+	  N_("Ask hamletd to reconcile now with every connected peer, or with\n"
 	  "PEER alone (its address, or 4 or more hex digits of its key, as\n"
 	  "hamlet peers list shows them). With --wait, exit 0 once each of\n"
 	  "them has synced since the request and no entries are moving; exit\n"
 	  "1 with the reason (a peer not connected, entries still moving)\n"
-	  "when --timeout passes.",
+	  "when --timeout passes."),
 	  sync_opts, "hamlet sync --wait --timeout 120" },
-	{ "help", cmd_help, "show help for hamlet or for one command", help_syn,
-	  "Without COMMAND: the commands, the global options, the exit status\n"
+	{ "help", cmd_help, N_("show help for hamlet or for one command"), help_syn,
+	  N_("Without COMMAND: the commands, the global options, the exit status\n"
 	  "and the environment. With COMMAND: the same as\n"
-	  "\"hamlet COMMAND --help\".",
+	  "\"hamlet COMMAND --help\"."),
 	  NULL, "hamlet help conflicts" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_exit_help cli_exit_help[] = {
-	{ CLI_EXIT_OK, "success" },
+	{ CLI_EXIT_OK, N_("success") },
 	{ CLI_EXIT_PROBLEMS,
-	  "the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open" },
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open") },
 	{ CLI_EXIT_USAGE,
-	  "usage error: unknown command or option, missing argument" },
-	{ CLI_EXIT_NOTFOUND, "not found: record, file or node" },
+	  N_("usage error: unknown command or option, missing argument") },
+	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },
 	{ CLI_EXIT_INVALID,
-	  "invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists" },
-	{ CLI_EXIT_SYSTEM, "store or system error" },
+	  N_("invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists") },
+	{ CLI_EXIT_SYSTEM, N_("store or system error") },
 	{ CLI_EXIT_DAMAGED,
-	  "verify: the store or bundle is damaged (restore it from a peer or a backup)" },
+	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
 	{ 0, NULL },
 };
 

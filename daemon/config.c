@@ -305,39 +305,53 @@ static int parse_file(struct parse_ctx *pc, const char *path, char *why,
 
 static void usage(FILE *f)
 {
+	/* the continuation lines line up under the first's options */
+	const char *u = _("usage:");
+	int pad = i18n_width(u, strlen(u));
 	fprintf(f,
-		"usage: hamletd --home DIR [--config FILE] [--listen HOST:PORT]\n"
-		"               [--peer HOST:PORT]... [--socket PATH] [--http HOST:PORT]\n"
-		"               [--verbose]\n"
-		"       hamletd --version | --help\n");
+		"%s hamletd --home DIR [--config FILE] [--listen HOST:PORT]\n"
+		"%*s         [--peer HOST:PORT]... [--socket PATH] [--http HOST:PORT]\n"
+		"%*s         [--verbose]\n"
+		"%*s hamletd --version | --help\n",
+		u, pad, "", pad, "", pad, "");
 }
+
+static const struct {
+	const char *flag, *text;
+} help_opts[] = {
+	{ "--home DIR", N_("the node's directory, made by hamlet init") },
+	{ "--config FILE", N_("settings (INI, below); flags override it") },
+	{ "--listen HOST:PORT", N_("accept peers here (omit: only dial out)") },
+	{ "--peer HOST:PORT", N_("a peer to dial; repeat for more") },
+	{ "--socket PATH", N_("the local socket (default HOME/hamletd.sock)") },
+	{ "--http HOST:PORT", N_("the HTTP/JSON API (off unless set; docs/api.md)") },
+	{ "--verbose", N_("log each session and batch") },
+};
 
 /* --help: the usage, then what a new operator needs to start. */
 static void help(void)
 {
 	usage(stdout);
+	fputs("\n", stdout);
+	fputs(_("hamletd keeps this node's records in step with its peers: it dials\n"
+		"the peers it is given, accepts the ones that dial it, and exchanges\n"
+		"what each side may read. It is the node's only writer while it runs;\n"
+		"the hamlet command talks to it through its socket.\n"),
+	      stdout);
+	fputs("\n", stdout);
+	for (size_t i = 0; i < sizeof(help_opts) / sizeof(help_opts[0]); i++)
+		printf("  %-18s %s\n", help_opts[i].flag, _(help_opts[i].text));
+	fputs("\n", stdout);
+	fputs(_("Scopes are places, province/district/commune/village, such as\n"
+		"bk/bach-thong/quang-thuan. A node replicates only what its\n"
+		"certificate lets it read (hamlet cert install), and, with scopes =,\n"
+		"only the prefixes it names. Peers are the nodes it syncs with: a\n"
+		"village dials its commune, a commune its province.\n"),
+	      stdout);
+	fputs("\n", stdout);
+	printf(_("Example config file (%s):\n"), "/etc/hamlet/hamletd.conf");
+	/* the settings themselves are never translated */
 	fputs("\n"
-	      "hamletd keeps this node's records in step with its peers: it dials\n"
-	      "the peers it is given, accepts the ones that dial it, and exchanges\n"
-	      "what each side may read. It is the node's only writer while it runs;\n"
-	      "the hamlet command talks to it through its socket.\n"
-	      "\n"
-	      "  --home DIR         the node's directory, made by hamlet init\n"
-	      "  --config FILE      settings (INI, below); flags override it\n"
-	      "  --listen HOST:PORT accept peers here (omit: only dial out)\n"
-	      "  --peer HOST:PORT   a peer to dial; repeat for more\n"
-	      "  --socket PATH      the local socket (default HOME/hamletd.sock)\n"
-	      "  --http HOST:PORT   the HTTP/JSON API (off unless set; docs/api.md)\n"
-	      "  --verbose          log each session and batch\n"
-	      "\n"
-	      "Scopes are places, province/district/commune/village, such as\n"
-	      "bk/bach-thong/quang-thuan. A node replicates only what its\n"
-	      "certificate lets it read (hamlet cert install), and, with scopes =,\n"
-	      "only the prefixes it names. Peers are the nodes it syncs with: a\n"
-	      "village dials its commune, a commune its province.\n"
-	      "\n"
-	      "Example config file (/etc/hamlet/hamletd.conf):\n"
-	      "\n"
 	      "  [node]\n"
 	      "  home   = /var/lib/hamlet\n"
 	      "  listen = 0.0.0.0:7450\n"
@@ -349,10 +363,11 @@ static void help(void)
 	      "\n"
 	      "  [http]\n"
 	      "  listen = 127.0.0.1:8080\n"
-	      "\n"
-	      "Then: hamletd --config /etc/hamlet/hamletd.conf, or the systemd unit\n"
-	      "(systemd/hamletd.service). hamlet status shows its peers; docs/hamletd.md\n"
-	      "lists every setting.\n",
+	      "\n",
+	      stdout);
+	fputs(_("Then: hamletd --config /etc/hamlet/hamletd.conf, or the systemd unit\n"
+		"(systemd/hamletd.service). hamlet status shows its peers; docs/hamletd.md\n"
+		"lists every setting.\n"),
 	      stdout);
 }
 

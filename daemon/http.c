@@ -243,8 +243,8 @@ int http__log_read(struct http *h, const struct token *tok, const char *cmd,
 	struct access_what what = { cmd, coll, id, query, count };
 	if (!access_logged(coll) || count == 0)
 		return 0;
-	return access_append(h->d->node->home, &who, &what, hlc_wall_ms(), 0,
-			     why, wl);
+	return access_group_append(h->access, &who, &what, hlc_wall_ms(), why,
+				   wl);
 }
 
 
@@ -814,7 +814,9 @@ int http_start(struct daemon *d, struct http **ret)
 		     d->cfg.http, gai_strerror(r));
 		return -EINVAL;
 	}
-	if (!(h = calloc(1, sizeof(*h)))) {
+	if (!(h = calloc(1, sizeof(*h))) ||
+	    access_group_new(d->node->home, 0, &h->access) < 0) {
+		free(h);
 		freeaddrinfo(ai);
 		return -ENOMEM;
 	}
@@ -892,5 +894,6 @@ void http_free(struct http *h)
 	pthread_mutex_destroy(&h->mu);
 	pthread_mutex_destroy(&h->tmu);
 	pthread_cond_destroy(&h->cv);
+	access_group_free(h->access);
 	free(h);
 }

@@ -56,6 +56,8 @@ struct http {
 	struct tokens toks;
 	struct stat tst;
 	int tseen;
+	/* the access log, one fdatasync for the reads that overlap */
+	struct access_group *access;
 };
 
 struct req {

@@ -268,14 +268,30 @@ out:
 	free(idx);
 }
 
+/* j and the jobs of its group (group_), in one commit. */
 static void run_write(struct ingest *q, struct ingest_job *j)
 {
+	struct log_write_req reqs[INGEST_WRITE_GROUP];
+	struct ingest_job *g;
 	struct log_author au;
+	size_t n = 0;
+	int r;
+
 	/* a certificate installed since the daemon started counts */
 	node_grant_refresh(q->node);
 	node_author(q->node, &au);
-	j->r = log_write(q->node->st, &au, j->ops, j->n, j->out, &j->failed,
-			 j->why, sizeof(j->why), &j->adv_);
+	for (g = j; g && n < INGEST_WRITE_GROUP; g = g->group_)
+		reqs[n++] = (struct log_write_req){ .ops = g->ops, .n = g->n,
+						    .out = g->out,
+						    .why = g->why,
+						    .whylen = sizeof(g->why) };
+	r = log_write_group(q->node->st, &au, reqs, n, &j->adv_);
+	n = 0;
+	for (g = j; g && n < INGEST_WRITE_GROUP; g = g->group_, n++) {
+		g->r = reqs[n].r;
+		g->failed = reqs[n].failed;
+	}
+	(void)r; /* each request has its own result */
 }
 
 static void run_trust(struct ingest *q, struct ingest_job *j)
@@ -312,7 +328,7 @@ static void run_next(struct ingest *q);
 
 static void job_after(uv_work_t *w, int status)
 {
-	struct ingest_job *j = w->data;
+	struct ingest_job *j = w->data, *g, *next;
 	struct ingest *q = j->q_;
 	struct log_advances adv = j->adv_;
 	int trusted = 0;
@@ -325,15 +341,20 @@ static void job_after(uv_work_t *w, int status)
 		node_scopes_refresh(q->node);
 	memset(&j->adv_, 0, sizeof(j->adv_));
 	q->running = NULL;
-	q->pending--;
-	if (status < 0 && j->r == 0) {
-		j->r = -ECANCELED;
-		snprintf(j->why, sizeof(j->why), "the daemon is stopping");
-	}
-	count_refused(q, j);
 	if (status == 0)
 		hist_add(&q->hist, j->ns_);
-	j->cb_(j); /* may free j */
+	for (g = j; g; g = next) {
+		next = g->group_; /* the callback may free g */
+		g->group_ = NULL;
+		q->pending--;
+		if (status < 0 && g->r == 0) {
+			g->r = -ECANCELED;
+			snprintf(g->why, sizeof(g->why),
+				 "the daemon is stopping");
+		}
+		count_refused(q, g);
+		g->cb_(g);
+	}
 	if (trusted && q->trust_cb)
 		q->trust_cb(q->trust_ctx);
 	if (adv.n && q->commit_cb)
@@ -342,25 +363,49 @@ static void job_after(uv_work_t *w, int status)
 	run_next(q);
 }
 
+/* Take the next job off the queue; a write takes the writes queued right
+ * behind it into its group (group_), up to INGEST_WRITE_GROUP. */
+static struct ingest_job *take_next(struct ingest *q)
+{
+	struct ingest_job *j = q->head, *last;
+	size_t k = 1;
+
+	q->head = j->next_;
+	j->group_ = NULL;
+	for (last = j; j->kind == INGEST_WRITE && q->head &&
+		       q->head->kind == INGEST_WRITE && k < INGEST_WRITE_GROUP;
+	     k++) {
+		last->group_ = q->head;
+		last = q->head;
+		q->head = last->next_;
+		last->group_ = NULL;
+	}
+	if (!q->head)
+		q->tail = NULL;
+	return j;
+}
+
 static void run_next(struct ingest *q)
 {
-	struct ingest_job *j;
+	struct ingest_job *j, *next;
 	int r;
-	while (!q->running && !q->stopped && (j = q->head)) {
-		q->head = j->next_;
-		if (!q->head)
-			q->tail = NULL;
+	while (!q->running && !q->stopped && q->head) {
+		j = take_next(q);
 		j->work_.data = j;
 		q->running = j;
 		if ((r = uv_queue_work(q->loop, &j->work_, job_work,
 				       job_after)) == 0)
 			return;
 		q->running = NULL;
-		q->pending--;
-		j->r = r;
-		snprintf(j->why, sizeof(j->why), "cannot queue work: %s",
-			 uv_strerror(r));
-		j->cb_(j);
+		for (; j; j = next) {
+			next = j->group_;
+			j->group_ = NULL;
+			q->pending--;
+			j->r = r;
+			snprintf(j->why, sizeof(j->why),
+				 "cannot queue work: %s", uv_strerror(r));
+			j->cb_(j);
+		}
 	}
 }
 

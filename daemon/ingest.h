@@ -4,7 +4,8 @@
  * A peer's batch, the local socket's `write` (operations the node signs)
  * and its `ingest` (signed entries from a bundle) are all jobs on one
  * queue. Jobs run one at a time on the thread pool, each in one write
- * transaction, after the same checks: every entry decodes and lies inside
+ * transaction (writes queued one behind another share one commit, each
+ * in a nested transaction: INGEST_WRITE_GROUP), after the same checks: every entry decodes and lies inside
  * the node's scopes (and, for a peer's batch, in the feed its message
  * named). The queue knows nothing of sessions or sockets: it takes a job
  * and calls back on the loop thread when the job is committed or refused,
@@ -23,6 +24,10 @@
 #include <uv.h>
 
 #define INGEST_MAX_JOBS 256 /* queued and running; then -EBUSY */
+/* INGEST_WRITE jobs waiting one after another run as one group: each in a
+ * transaction of its own nested in one that commits them all (one fsync;
+ * log_write_group), at most this many at once. */
+#define INGEST_WRITE_GROUP 64
 
 enum ingest_kind {
 	INGEST_ENTRIES = 1, /* signed entries from a peer or a bundle */
@@ -109,6 +114,7 @@ struct ingest_job {
 	/* --- private --- */
 	uv_work_t work_;
 	struct ingest_job *next_;
+	struct ingest_job *group_; /* INGEST_WRITE: the next of its group */
 	struct ingest *q_;
 	ingest_done_cb cb_;
 	struct log_advances adv_;

@@ -57,3 +57,12 @@ int i18n_active(void)
 	const char *probe = "Usage";
 	return dgettext(HAMLET_TEXTDOMAIN, probe) != probe;
 }
+
+int i18n_width(const char *s, size_t n)
+{
+	int cols = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			cols++;
+	return cols;
+}

@@ -12,6 +12,7 @@
 #define HAMLET_I18N_H
 
 #include <libintl.h>
+#include <stddef.h>
 
 #define HAMLET_TEXTDOMAIN "hamlet"
 
@@ -30,6 +31,10 @@
  * the start of main().
  */
 void i18n_init(void);
+
+/* Terminal columns of the n bytes at s: one per UTF-8 character (our
+ * translations are precomposed, NFC), so that translated help lines up. */
+int i18n_width(const char *s, size_t n);
 
 /* 1 when messages are being translated (not the C/English locale). */
 int i18n_active(void);

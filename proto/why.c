@@ -3,7 +3,9 @@
 #include <stdarg.h>
 
 static why_translate_fn why_translator;
-static _Thread_local int why_plain;
+/* process-wide: a writer's pool of checking threads shares its caller's
+ * plain stretch */
+static int why_plain;
 
 void why_translate_set(why_translate_fn fn)
 {
@@ -12,18 +14,20 @@ void why_translate_set(why_translate_fn fn)
 
 void why_plain_begin(void)
 {
-	why_plain++;
+	__atomic_add_fetch(&why_plain, 1, __ATOMIC_SEQ_CST);
 }
 
 void why_plain_end(void)
 {
-	why_plain--;
+	__atomic_sub_fetch(&why_plain, 1, __ATOMIC_SEQ_CST);
 }
 
 const char *why_translate(const char *fmt)
 {
 	const char *t =
-		why_translator && !why_plain ? why_translator(fmt) : NULL;
+		why_translator && !__atomic_load_n(&why_plain, __ATOMIC_SEQ_CST)
+			? why_translator(fmt)
+			: NULL;
 	return t ? t : fmt;
 }
 

@@ -31,8 +31,8 @@ void why_translate_set(why_translate_fn fn);
 __attribute__((format_arg(1))) const char *why_translate(const char *fmt);
 
 /*
- * Between why_plain_begin() and why_plain_end() (they nest; per thread)
- * the translator is not consulted: for sentences that are stored, like a
+ * Between why_plain_begin() and why_plain_end() (they nest; for every
+ * thread of the process) the translator is not consulted: for sentences that are stored, like a
  * refused entry's reason, which must read the same in every locale.
  */
 void why_plain_begin(void);

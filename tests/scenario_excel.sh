@@ -62,6 +62,32 @@ refuse "--excel needs --format csv" 2 "--excel goes with --format csv" \
 check "without --excel: no BOM, commas, LF" bash -c \
 	"'$H' --home '$T/a' export health_profile --format csv | head -1 | grep -qx 'id,person_id,full_name,birth_date,sex,ethnicity,household_id,village,phone,insurance_no,blood_type,allergies,chronic_conditions'"
 
+# export --format xlsx: a workbook Excel opens; IDs stay text, dates are dates
+check "export --format xlsx --out" A export health_profile --format xlsx --out "$T/p.xlsx"
+check "the workbook: IDs as text with their zeros, names with their marks, dates as dd/mm/yyyy dates" \
+	python3 - "$T/p.xlsx" <<'EOF'
+import re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+sst = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
+sheet = z.read("xl/worksheets/sheet1.xml").decode()
+styles = z.read("xl/styles.xml").decode()
+assert "person_id" in sst and "001085012345" in sst, sst
+assert "Nông Văn Dũng" in sst and "Lường Thị Hoa" in sst, sst
+assert 'formatCode="dd/mm/yyyy"' in styles, styles
+# 4 records and the header
+assert len(re.findall(r"<row ", sheet)) == 5, sheet
+# birth_date (column D) is a number (no t="s"), styled as a date
+d2 = re.search(r'<c r="D2"([^>]*)><v>([0-9.]+)</v>', sheet)
+assert d2 and 't="s"' not in d2.group(1) and 's="' in d2.group(1), sheet
+assert 'state="frozen"' in sheet and "<autoFilter" in sheet
+EOF
+refuse "--format xlsx needs --out" 2 "add --out FILE.xlsx" A export health_profile --format xlsx
+refuse "--out only with xlsx" 2 "--out goes with --format xlsx" A export health_profile --format csv --out "$T/x"
+refuse "a workbook given to import is named, with how to save it as CSV" 4 "is an Excel workbook (.xlsx), not CSV" \
+	A import health_profile --format csv "$T/p.xlsx"
+refuse "a workbook that cannot be written names the file" 5 "cannot write $T/no/such/dir/p.xlsx" \
+	A export health_profile --format xlsx --out "$T/no/such/dir/p.xlsx"
+
 # hamlet find: with and without diacritics, across collections
 check "an event of HP-001's person" A put health_event EV-1 '{"person_id":"001085012345","kind":"immunization","date":"2026-03-01"}'
 check "a payment to them" A put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"001085012345","period":"2026-03","amount_vnd":500000,"status":"created"}'

@@ -16,7 +16,12 @@ command -v python3 >/dev/null || { echo "python3 is missing: skipped"; exit 77; 
 tests_scratch http
 A() { "$H" --home "$T/a" "$@"; }
 B() { "$H" --home "$T/b" "$@"; }
+# the scale check (bench/center.sh) runs this with HTTP_N=5000 and
+# HTTP_LATE=20000; the suite with the small defaults
 N=${HTTP_N:-20}
+LATE=${HTTP_LATE:-200}
+# waits grow with the records
+WAIT=$((30 + (2 * N + LATE) / 100))
 
 check "network created" "$H" network create ht --out "$T"
 check "node a" A init --network "$T/ht.network" --name a --scope bk/c1/a
@@ -60,30 +65,44 @@ err() {
 }
 
 # --- the continuous feed sees every change once, in order ---
-curl -sN --max-time 120 -H "Authorization: Bearer $R" \
-	"$URL/v1/changes?feed=continuous&since=0&heartbeat=500&timeout=100000" >"$T/feed" 2>/dev/null &
+curl -sN --max-time $((120 + 4 * WAIT)) -H "Authorization: Bearer $R" \
+	"$URL/v1/changes?feed=continuous&since=0&heartbeat=500" >"$T/feed" 2>/dev/null &
 FEED=$!
 within 5 grep -q . "$T/feed" || true # a heartbeat: the feed is open
 start b --peer 127.0.0.1:$PA && ok "b's daemon dials a" || fail "b's daemon dials a"
 {
 	echo "id,person_id,full_name,birth_date"
-	for i in $(seq 1 $N); do printf 'HP-B%02d,%012d,Sync %d,1980-01-01\n' $i $((100 + i)) $i; done
+	for i in $(seq 1 $N); do printf 'HP-B%02d,%012d,Sync %d,1980-01-01\n' $i $((1000000 + i)) $i; done
 } >"$T/b.csv"
 check "b imports $N profiles (they reach a by sync)" B import health_profile --format csv "$T/b.csv"
 bad_put=0
 for i in $(seq 1 $N); do
 	code=$(c PUT "/v1/records/health_profile/HP-A$(printf %02d $i)" "$W" \
-		"{\"person_id\":\"$(printf %012d $((200 + i)))\",\"full_name\":\"Http $i\",\"birth_date\":\"1990-01-01\"}")
+		"{\"person_id\":\"$(printf %012d $((2000000 + i)))\",\"full_name\":\"Http $i\",\"birth_date\":\"1990-01-01\"}")
 	[ "$code" = 200 ] || bad_put=$((bad_put + 1))
 done
 check "$N puts over HTTP answer 200" test $bad_put = 0
-changes_n() { curl -s --max-time 20 -H "Authorization: Bearer $R" "$URL/v1/changes?since=0&limit=1000" |
-	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["results"]))'; }
+# the records in a's changes feed, read a page of 1,000 at a time
+changes_n() { python3 - "$URL" "$R" <<'EOF'
+import json, sys, urllib.request
+url, tok = sys.argv[1], sys.argv[2]
+since, n = 0, 0
+for _ in range(10000):
+    req = urllib.request.Request(f"{url}/v1/changes?since={since}&limit=1000",
+                                 headers={"Authorization": "Bearer " + tok})
+    d = json.load(urllib.request.urlopen(req, timeout=20))
+    n += len(d["results"])
+    if not d["results"]:
+        break
+    since = d["last_seq"]
+print(n)
+EOF
+}
 # changes_is COUNT: a's changes feed holds COUNT records
 changes_is() { test "$(changes_n)" = "$1"; }
-check "a holds all $((2 * N)) records" within 30 changes_is $((2 * N))
+check "a holds all $((2 * N)) records" within $WAIT changes_is $((2 * N))
 streamed_ge() { test "$(grep -c '"seq"' "$T/feed")" -ge "$1"; }
-check "the feed has streamed them all" within 10 streamed_ge $((2 * N))
+check "the feed has streamed them all" within $WAIT streamed_ge $((2 * N))
 kill $FEED 2>/dev/null; wait $FEED 2>/dev/null
 check "every change once, in order, no gap, half from each side" python3 - "$T/feed" $((2 * N)) <<'EOF'
 import json, sys
@@ -100,10 +119,16 @@ EOF
 check "a resumed feed from seq $N sees the rest" python3 - "$URL" "$R" $N <<'EOF'
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-rq = urllib.request.Request(url + "/v1/changes?since=%d" % n, headers={"Authorization": "Bearer " + tok})
-d = json.load(urllib.request.urlopen(rq, timeout=20))
-assert [r["seq"] for r in d["results"]] == list(range(n + 1, 2 * n + 1)), d
-assert d["last_seq"] == 2 * n
+seqs, since = [], n
+for _ in range(1000):
+    rq = urllib.request.Request(url + "/v1/changes?since=%d&limit=1000" % since, headers={"Authorization": "Bearer " + tok})
+    d = json.load(urllib.request.urlopen(rq, timeout=20))
+    if not d["results"]:
+        break
+    seqs += [r["seq"] for r in d["results"]]
+    since = d["last_seq"]
+assert seqs == list(range(n + 1, 2 * n + 1)), seqs[:20]
+assert since == 2 * n
 rq = urllib.request.Request(url + "/v1/changes?since=3&limit=7", headers={"Authorization": "Bearer " + tok})
 d = json.load(urllib.request.urlopen(rq, timeout=20))
 assert [r["seq"] for r in d["results"]] == list(range(4, 11)) and d["last_seq"] == 10, d
@@ -123,7 +148,7 @@ check "pages of 15 by record id cover all $((2 * N))" python3 - "$URL" "$R" $((2
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 seen, after = [], None
-for _ in range(10):
+for _ in range(n // 15 + 2):
     q = "/v1/records/health_profile?limit=15" + ("&after=" + after if after else "")
     d = json.load(urllib.request.urlopen(urllib.request.Request(url + q, headers={"Authorization": "Bearer " + tok}), timeout=20))
     seen += [r["id"] for r in d["records"]]
@@ -145,11 +170,24 @@ check "a scoped token reads inside its scope" test "$(c GET /v1/records/health_p
 check "a scoped token lists only its scope" python3 - "$URL" "$S" $N <<'EOF'
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/records/health_profile?limit=1000", headers={"Authorization": "Bearer " + tok}), timeout=20))
-ids = [r["id"] for r in d["records"]]
-assert len(ids) == n and all(i.startswith("HP-B") for i in ids), ids
-d = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/changes?since=0", headers={"Authorization": "Bearer " + tok}), timeout=20))
-assert all(r["id"].startswith("HP-B") for r in d["results"]) and len(d["results"]) == n
+def get(q):
+    return json.load(urllib.request.urlopen(urllib.request.Request(url + q, headers={"Authorization": "Bearer " + tok}), timeout=20))
+ids, after = [], None
+for _ in range(n // 1000 + 2):
+    d = get("/v1/records/health_profile?limit=1000" + ("&after=" + after if after else ""))
+    ids += [r["id"] for r in d["records"]]
+    after = d["next"]
+    if not after:
+        break
+assert len(ids) == n and all(i.startswith("HP-B") for i in ids), ids[:20]
+rows, since = [], 0
+for _ in range(n // 1000 + 2):
+    d = get("/v1/changes?since=%d&limit=1000" % since)
+    if not d["results"]:
+        break
+    rows += d["results"]
+    since = d["last_seq"]
+assert all(r["id"].startswith("HP-B") for r in rows) and len(rows) == n
 EOF
 check "a token works before it is revoked" test "$(c GET /v1/status "$X")" = 200
 check "revoke" A token revoke gone
@@ -181,7 +219,7 @@ check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_p
 # --- 200 bad requests while a sync completes ---
 {
 	echo "id,person_id,full_name,birth_date"
-	for i in $(seq 1 200); do printf 'HP-C%03d,%012d,Late %d,1980-01-01\n' $i $((1000 + i)) $i; done
+	for i in $(seq 1 $LATE); do printf 'HP-C%03d,%012d,Late %d,1980-01-01\n' $i $((3000000 + i)) $i; done
 } >"$T/c.csv"
 head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
 (
@@ -197,8 +235,8 @@ head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
 	echo $wrong >"$T/wrong"
 ) &
 bg=$!
-check "b imports 200 more profiles meanwhile" B import health_profile --format csv "$T/c.csv"
-check "the sync completes meanwhile" within 60 changes_is $((2 * N + 200))
+check "b imports $LATE more profiles meanwhile" B import health_profile --format csv "$T/c.csv"
+check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE))
 wait $bg
 bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0

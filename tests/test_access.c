@@ -3,6 +3,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 static const struct access_who mai = { "user", "mai", 1000 };
@@ -87,6 +88,28 @@ static void check_read(const char *home, uint64_t since, struct seen *s,
 	if (r < 0)
 		fprintf(stderr, "read: %s\n", why);
 	ASSERT_OK(r);
+}
+
+/* Threads appending through one group: each appends its share. */
+struct grp_arg {
+	struct access_group *g;
+	int id, n;
+	int failed;
+};
+
+static void *grp_thread(void *p)
+{
+	struct grp_arg *a = p;
+	struct access_who who = { "token", "app", -1 };
+	for (int i = 0; i < a->n; i++) {
+		char rec[32], why[512];
+		struct access_what w = { "get", "health_profile", rec, NULL, 1 };
+		snprintf(rec, sizeof(rec), "T%d-%d", a->id, i);
+		if (access_group_append(a->g, &who, &w, 5000 + (uint64_t)i,
+					why, sizeof(why)) < 0)
+			a->failed++;
+	}
+	return NULL;
 }
 
 static void hash_hex(const char *p, size_t n, char out[65])
@@ -302,6 +325,48 @@ int main(void)
 					sizeof(why)),
 			  -ENOENT);
 		ASSERT_TRUE(strstr(why, "no-such-home/access") != NULL);
+	}
+
+	TEST_START("threads appending through a group: every line, one chain, rotated");
+	{
+		char gdir[4300];
+		struct access_group *g;
+		struct grp_arg a[4];
+		pthread_t th[4];
+		snprintf(gdir, sizeof(gdir), "%s/group", dir);
+		ASSERT_OK(mkdir(gdir, 0700));
+		/* small files: the threads also rotate under each other */
+		ASSERT_OK(access_group_new(gdir, 4096, &g));
+		for (int i = 0; i < 4; i++) {
+			a[i] = (struct grp_arg){ g, i, 50, 0 };
+			ASSERT_OK(pthread_create(&th[i], NULL, grp_thread, &a[i]));
+		}
+		for (int i = 0; i < 4; i++) {
+			ASSERT_OK(pthread_join(th[i], NULL));
+			ASSERT_EQ(a[i].failed, 0);
+		}
+		access_group_free(g);
+		check_read(gdir, 0, &s, &c);
+		ASSERT_EQ(c.shown, 200);
+		ASSERT_EQ(c.breaks, 0);
+		ASSERT_EQ(c.damaged, 0);
+		ASSERT_TRUE(c.files > 1);
+	}
+
+	TEST_START("a group whose log cannot be written says so, and keeps failing");
+	{
+		char missing[4300];
+		struct access_group *g;
+		struct access_what what = { "get", "health_profile", "HP-1",
+					    NULL, 1 };
+		snprintf(missing, sizeof(missing), "%s/no-such-home", dir);
+		ASSERT_OK(access_group_new(missing, 0, &g));
+		why[0] = 0;
+		ASSERT_EQ(access_group_append(g, &mai, &what, 1, why, sizeof(why)),
+			  -ENOENT);
+		ASSERT_TRUE(strstr(why, "no-such-home/access") != NULL);
+		access_group_free(g);
+		access_group_free(NULL);
 	}
 
 	TEST_START("a callback that fails stops the reading with its error");

@@ -663,6 +663,75 @@ int main(void)
 		node_close(v2);
 	}
 
+	TEST_START("writes grouped in one commit: one that fails leaves nothing, the others apply in order");
+	{
+		struct node *g = th_node(dir, net, "group", "bk/group");
+		const char *specs[] = {
+			"person_id=001122334401;full_name=First;birth_date=2000-01-01",
+			"person_id=001122334402;full_name=Bad;birth_date=2000-01-01;shoe_size=42",
+			"full_name=First again",
+			"person_id=001122334403;full_name=Third;birth_date=2000-01-01",
+		};
+		const char *ids[] = { "HP-G1", "HP-G2", "HP-G1", "HP-G3" };
+		struct log_op ops[4];
+		uint8_t *bodies[4];
+		struct log_out gout[4];
+		char whys[3][300];
+		struct log_write_req reqs[3];
+		struct log_author au;
+		struct log_advances adv = { 0 };
+		uint64_t before;
+		char buf[64];
+
+		node_author(g, &au);
+		for (int i = 0; i < 4; i++) {
+			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[i], NULL, NULL, 0, 0 };
+			bodies[i] = th_body(specs[i], &ops[i].body_len);
+			ops[i].body = bodies[i];
+		}
+		before = th_count_entries(g);
+		/* 1: HP-G1; 2: a bad field; 3: HP-G1 changed, then HP-G3 */
+		reqs[0] = (struct log_write_req){ &ops[0], 1, &gout[0], whys[0],
+						  sizeof(whys[0]), 0, 0 };
+		reqs[1] = (struct log_write_req){ &ops[1], 1, &gout[1], whys[1],
+						  sizeof(whys[1]), 0, 0 };
+		reqs[2] = (struct log_write_req){ &ops[2], 2, &gout[2], whys[2],
+						  sizeof(whys[2]), 0, 0 };
+		ASSERT_OK(log_write_group(g->st, &au, reqs, 3, &adv));
+		ASSERT_OK(reqs[0].r);
+		ASSERT_TRUE(reqs[1].r < 0);
+		ASSERT_EQ(reqs[1].failed, 0);
+		ASSERT_TRUE(strstr(whys[1], "shoe_size") != NULL);
+		ASSERT_OK(reqs[2].r);
+		ASSERT_EQ(gout[0].seq, 1);
+		ASSERT_EQ(gout[2].seq, 2);
+		ASSERT_EQ(gout[3].seq, 3);
+		ASSERT_EQ(th_count_entries(g), before + 3);
+		ASSERT_STREQ(th_field(g, "health_profile", "HP-G1", "full_name",
+				      buf, sizeof(buf)),
+			     "First again");
+		ASSERT_STREQ(th_field(g, "health_profile", "HP-G3", "full_name",
+				      buf, sizeof(buf)),
+			     "Third");
+		ASSERT_STREQ(th_field(g, "health_profile", "HP-G2", "full_name",
+				      buf, sizeof(buf)),
+			     "");
+		ASSERT_EQ(adv.n, 1);
+		ASSERT_EQ(adv.v[0].seq, 3);
+		log_advances_close(&adv);
+
+		TEST_START("a group in which every write fails commits nothing");
+		reqs[0] = reqs[1];
+		ASSERT_OK(log_write_group(g->st, &au, reqs, 1, &adv));
+		ASSERT_TRUE(reqs[0].r < 0);
+		ASSERT_EQ(adv.n, 0);
+		ASSERT_EQ(th_count_entries(g), before + 3);
+		for (int i = 0; i < 4; i++)
+			free(bodies[i]);
+		node_close(g);
+	}
+
 	TEST_START("a store that cannot grow refuses a batch whole; one that can grows");
 	{
 		char home[4096];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,7 +309,8 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 }
 
 /* Rename the current file (locked as fd) to the next access.log.N. */
-static int rotate(const char *home, const char *path, char *why, size_t wl)
+static int rotate(const char *home, const char *path, int fd, char *why,
+		  size_t wl)
 {
 	unsigned *v;
 	size_t n;
@@ -321,14 +323,20 @@ static int rotate(const char *home, const char *path, char *why, size_t wl)
 	free(v);
 	if (r < 0)
 		return fail(why, wl, r, N_("name"), home);
+	/* lines an access_group wrote may not be synced yet: they are
+	 * before the file leaves the name its sync opens */
+	if (fdatasync(fd) != 0)
+		return fail(why, wl, -errno, N_("write"), path);
 	if (rename(path, to) != 0)
 		return fail(why, wl, -errno, N_("rotate"), path);
 	return 0;
 }
 
-int access_append(const char *home, const struct access_who *who,
-		  const struct access_what *what, uint64_t time_ms,
-		  uint64_t max_bytes, char *why, size_t wl)
+/* access_append(), and without sync the line is written but not yet
+ * synced (access_group_append() syncs). */
+static int append_line(const char *home, const struct access_who *who,
+		       const struct access_what *what, uint64_t time_ms,
+		       uint64_t max_bytes, int sync, char *why, size_t wl)
 {
 	char path[4096], *line = NULL, *buf = NULL;
 	uint8_t prev[HASH_LEN];
@@ -362,7 +370,7 @@ int access_append(const char *home, const struct access_who *who,
 		if (empty || (uint64_t)st.st_size + len <= max_bytes)
 			break;
 		/* full: a new file, which we (or another) begin after */
-		if ((r = rotate(home, path, why, wl)) < 0)
+		if ((r = rotate(home, path, fd, why, wl)) < 0)
 			goto out;
 		close(fd);
 		fd = -1;
@@ -391,7 +399,7 @@ int access_append(const char *home, const struct access_who *who,
 		fail(why, wl, r, N_("write"), path);
 		goto out;
 	}
-	if (fdatasync(fd) != 0) {
+	if (sync && fdatasync(fd) != 0) {
 		r = fail(why, wl, -errno, N_("write"), path);
 		goto out;
 	}
@@ -401,6 +409,119 @@ out:
 		close(fd);
 	free(line);
 	free(buf);
+	return r;
+}
+
+int access_append(const char *home, const struct access_who *who,
+		  const struct access_what *what, uint64_t time_ms,
+		  uint64_t max_bytes, char *why, size_t wl)
+{
+	return append_line(home, who, what, time_ms, max_bytes, 1, why, wl);
+}
+
+/* --- group commit -------------------------------------------------------- */
+
+struct access_group {
+	char *home;
+	uint64_t max_bytes;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t written; /* lines written, numbered from 1 */
+	uint64_t synced;  /* lines up to this one are synced */
+	int syncing;	  /* a thread is syncing (the others wait) */
+	int failed;	  /* a sync failed: every later append fails */
+	char fail_why[300];
+};
+
+int access_group_new(const char *home, uint64_t max_bytes,
+		     struct access_group **ret)
+{
+	struct access_group *g = calloc(1, sizeof(*g));
+	if (!g || !(g->home = strdup(home))) {
+		free(g);
+		return -ENOMEM;
+	}
+	g->max_bytes = max_bytes;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	*ret = g;
+	return 0;
+}
+
+void access_group_free(struct access_group *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	free(g->home);
+	free(g);
+}
+
+/* fdatasync the current file. A file renamed away since was synced when
+ * it was (rotate()); none there yet: nothing to sync. */
+static int sync_current(const char *home, char *why, size_t wl)
+{
+	char path[4096];
+	int fd, r;
+
+	if ((r = log_path(home, 0, path, sizeof(path))) < 0)
+		return fail(why, wl, r, "name", home);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : fail(why, wl, -errno, "open", path);
+	r = fdatasync(fd) == 0 ? 0 : fail(why, wl, -errno, "write", path);
+	close(fd);
+	return r;
+}
+
+int access_group_append(struct access_group *g, const struct access_who *who,
+			const struct access_what *what, uint64_t time_ms,
+			char *why, size_t wl)
+{
+	uint64_t mine;
+	int r;
+
+	pthread_mutex_lock(&g->mu);
+	r = g->failed;
+	if (r < 0)
+		snprintf(why, wl, "%s", g->fail_why);
+	pthread_mutex_unlock(&g->mu);
+	if (r < 0)
+		return r;
+	if ((r = append_line(g->home, who, what, time_ms, g->max_bytes, 0, why,
+			     wl)) < 0)
+		return r;
+	pthread_mutex_lock(&g->mu);
+	mine = ++g->written;
+	while (g->synced < mine && !g->failed) {
+		if (g->syncing) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		/* lead a sync of every line written so far */
+		uint64_t upto = g->written;
+		char w[300];
+		g->syncing = 1;
+		pthread_mutex_unlock(&g->mu);
+		r = sync_current(g->home, w, sizeof(w));
+		pthread_mutex_lock(&g->mu);
+		g->syncing = 0;
+		if (r < 0) {
+			/* after a failed fdatasync the kernel may have
+			 * dropped the lines: none can be trusted synced */
+			g->failed = r;
+			snprintf(g->fail_why, sizeof(g->fail_why),
+				 "%s (restart hamletd once the disk is fixed)",
+				 w);
+		} else {
+			g->synced = upto;
+		}
+		pthread_cond_broadcast(&g->cv);
+	}
+	r = g->synced >= mine ? 0 : g->failed;
+	if (r < 0)
+		snprintf(why, wl, "%s", g->fail_why);
+	pthread_mutex_unlock(&g->mu);
 	return r;
 }
 

@@ -79,6 +79,26 @@ int access_append(const char *home, const struct access_who *who,
 		  const struct access_what *what, uint64_t time_ms,
 		  uint64_t max_bytes, char *why, size_t wl);
 
+/*
+ * Appending from many threads of one process (hamletd's HTTP server): each
+ * access_group_append() writes its line as access_append() does, then
+ * returns once the line is on disk; appends that overlap share one
+ * fdatasync (group commit), so N concurrent readers cost one sync, not N.
+ * After a failed sync every later append fails (the kernel may have lost
+ * what it had not written), until the group is made anew.
+ *
+ * access_group_new: 0 or -ENOMEM; home is copied; max_bytes as for
+ * access_append(). access_group_free accepts NULL; no append may be
+ * running. access_group_append: thread-safe; returns as access_append().
+ */
+struct access_group;
+int access_group_new(const char *home, uint64_t max_bytes,
+		     struct access_group **ret);
+void access_group_free(struct access_group *g);
+int access_group_append(struct access_group *g, const struct access_who *who,
+			const struct access_what *what, uint64_t time_ms,
+			char *why, size_t wl);
+
 /* One line, as access_read() passes it (borrowed for the call). */
 struct access_entry {
 	const char *file; /* "access.log.3", "access.log" */

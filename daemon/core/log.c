@@ -852,6 +852,10 @@ struct ingest {
 	int *fields;
 	uint8_t (*ids)[32];
 	const struct heard_via *via; /* NULL: the feeds moved are not noted */
+	/* checked on every core while applied (log_verify.c) */
+	struct log__vbatch *vb;
+	const uint8_t *network_id;
+	uint64_t wall;
 };
 
 /*
@@ -946,6 +950,7 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 	    (r = held_sweep(&g->a)) < 0)
 		return r;
 	for (size_t i = 0; i < g->n; i++) {
+		log__vbatch_wait(g->vb, i);
 		if (g->res[i] < 0) {
 			g->out[i].status = LOG_REJECTED;
 			g->out[i].err = g->res[i];
@@ -972,31 +977,28 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 	return log__applier_finish(&g->a, 0);
 }
 
-/* Decode, verify (on all cores) and check the batch: res[i] and why. */
-static void ingest_check(struct ingest *g, const uint8_t network_id[32])
+/* Decode, verify and check entry i: res[i], out[i] (its id, seq and
+ * why). On any thread (log_verify.c). */
+static void ingest_check_one(void *ctx, size_t i)
 {
-	const struct log_in *in = g->in;
-	struct log_out *out = g->out;
-	uint64_t wall = hlc_wall_ms();
+	struct ingest *g = ctx;
+	const struct log_in *in = &g->in[i];
+	struct log_out *out = &g->out[i];
 
-	verify_all(in, g->n, g->res, g->ents, g->fields);
-	for (size_t i = 0; i < g->n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
-		entry_id(in[i].env, in[i].env_len, g->ids[i]);
-		memcpy(out[i].id, g->ids[i], 32);
-		if (g->res[i] == 0)
-			out[i].seq = g->ents[i].seq;
-		if (g->res[i] == HAMLET_ESIG)
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "signature does not verify (entry altered or not signed by its author)");
-		else if (g->res[i] < 0)
-			why_field(out[i].why, sizeof(out[i].why), g->res[i],
-				  g->fields[i]);
-		else
-			g->res[i] = check_content(&g->ents[i], &in[i],
-						  network_id, wall, out[i].why,
-						  sizeof(out[i].why));
-	}
+	verify_one(in, &g->res[i], &g->ents[i], &g->fields[i]);
+	memset(out, 0, sizeof(*out));
+	entry_id(in->env, in->env_len, g->ids[i]);
+	memcpy(out->id, g->ids[i], 32);
+	if (g->res[i] == 0)
+		out->seq = g->ents[i].seq;
+	if (g->res[i] == HAMLET_ESIG)
+		snprintf(out->why, sizeof(out->why),
+			 "signature does not verify (entry altered or not signed by its author)");
+	else if (g->res[i] < 0)
+		why_field(out->why, sizeof(out->why), g->res[i], g->fields[i]);
+	else
+		g->res[i] = check_content(&g->ents[i], in, g->network_id,
+					  g->wall, out->why, sizeof(out->why));
 }
 
 /* --- arriving trust items ----------------------------------------------- */
@@ -1212,10 +1214,19 @@ int log_ingest_via(struct store *st, const uint8_t network_id[32],
 		r = -ENOMEM;
 		goto out;
 	}
-	/* a refused entry's reason is stored: English */
+	/* a refused entry's reason is stored: English (the pool's threads
+	 * too: why_plain is process-wide) */
 	why_plain_begin();
-	ingest_check(&g, network_id);
+	g.network_id = network_id;
+	g.wall = hlc_wall_ms();
+	/* checked by the pool while the writer applies what is checked */
+	if ((r = log__vbatch_start(n, ingest_check_one, &g, &g.vb)) < 0) {
+		why_plain_end();
+		goto out;
+	}
 	r = log__write_txn(st, ingest_txn, &g);
+	log__vbatch_end(g.vb);
+	g.vb = NULL;
 	why_plain_end();
 	if (r < 0)
 		goto out;

@@ -202,6 +202,31 @@ int log_write(struct store *st, const struct log_author *a,
 	      size_t *ret_failed, char *why, size_t whylen,
 	      struct log_advances *adv);
 
+/*
+ * Several independent log_write() calls in one transaction, one commit
+ * (fsync) for all: each request is applied in order in a transaction
+ * nested in the group's, so one that fails leaves nothing of itself and
+ * the others still commit, exactly as if each had been a log_write() of
+ * its own, in that order. Each request's r, failed and why are set as
+ * log_write() sets them; a store fault or a failed commit fails every
+ * request with it. Returns 0 when the group's transaction committed (or
+ * had nothing to commit), else that fault. adv gets the feeds moved by
+ * the requests that committed.
+ */
+struct log_write_req {
+	const struct log_op *ops;
+	size_t n;
+	struct log_out *out; /* may be NULL */
+	char *why;
+	size_t whylen;
+	/* results */
+	int r;
+	size_t failed;
+};
+int log_write_group(struct store *st, const struct log_author *a,
+		    struct log_write_req *reqs, size_t n,
+		    struct log_advances *adv);
+
 /* --- reading feeds ----------------------------------------------------- */
 
 struct log_feed {

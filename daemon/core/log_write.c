@@ -575,3 +575,91 @@ int log_write(struct store *st, const struct log_author *au,
 	log__applier_close(&w.a);
 	return r;
 }
+
+/* --- many writes, one commit --------------------------------------------- */
+
+struct group {
+	struct log_write_req *reqs;
+	struct writer *w;
+	size_t n;
+};
+
+/* The failures that are the store's, not one request's content: they end
+ * the whole group (a full map: grown, then the group is run again). */
+static int store_fault(int r)
+{
+	return r == HAMLET_EMAPFULL || r == HAMLET_ESTORE || r == -ENOMEM ||
+	       r == -EIO || r == -ENOSPC || r == HAMLET_EDISKFULL;
+}
+
+static int group_txn(struct store_txn *t, void *ctx)
+{
+	struct group *g = ctx;
+	size_t ok = 0;
+	int r;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct store_txn *c;
+		if ((r = store_txn_child(t, &c)) < 0)
+			return r;
+		r = write_txn(c, &g->w[i]);
+		if (r == 0) {
+			r = store_txn_commit(c);
+			ok += r == 0;
+		} else {
+			store_txn_abort(c);
+		}
+		if (r == LOG__NOTHING)
+			r = 0;
+		g->reqs[i].r = r;
+		if (r < 0 && store_fault(r))
+			return r;
+	}
+	return ok ? 0 : LOG__NOTHING;
+}
+
+int log_write_group(struct store *st, const struct log_author *au,
+		    struct log_write_req *reqs, size_t n,
+		    struct log_advances *adv)
+{
+	struct group g = { reqs, calloc(n ? n : 1, sizeof(*g.w)), n };
+	struct log_advances acc = { 0 };
+	int r;
+
+	if (!g.w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		g.w[i] = (struct writer){ .au = au, .ops = reqs[i].ops,
+					  .n = reqs[i].n, .out = reqs[i].out,
+					  .why = reqs[i].why,
+					  .whylen = reqs[i].whylen };
+		g.w[i].a.held_budget0 = UINT64_MAX;
+		reqs[i].why[0] = 0;
+		reqs[i].r = 0;
+	}
+	r = log__write_txn(st, group_txn, &g);
+	for (size_t i = 0; i < n; i++) {
+		struct writer *w = &g.w[i];
+		if (r < 0)
+			reqs[i].r = r; /* nothing of the group was stored */
+		if (reqs[i].r < 0) {
+			reqs[i].failed = w->i < w->n ? w->i : w->n;
+			if (!reqs[i].why[0])
+				snprintf(reqs[i].why, reqs[i].whylen, "%s",
+					 hamlet_strerror(reqs[i].r));
+		} else {
+			if (w->a.erasures)
+				g.w[0].a.erasures += w->a.erasures;
+			log__moved_publish(&w->a.moved, &acc);
+		}
+	}
+	if (r == 0 && n) {
+		log__after_commit(st, &g.w[0].a);
+		log__moved_publish(&acc, adv);
+	}
+	log_advances_close(&acc);
+	for (size_t i = 0; i < n; i++)
+		log__applier_close(&g.w[i].a);
+	free(g.w);
+	return r;
+}

@@ -3,6 +3,7 @@
 
 #include "entry.h"
 #include "error.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,13 +96,13 @@ static const struct schema_field registration_fields[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct schema builtin[] = {
-	{ "health_profile", "profile id", health_profile_fields,
+	{ "health_profile", N_("profile id"), health_profile_fields,
 	  NELEM(health_profile_fields), health_profile_unique },
-	{ "health_event", "event id", health_event_fields,
+	{ "health_event", N_("event id"), health_event_fields,
 	  NELEM(health_event_fields), NULL },
-	{ "payment", "payment id", payment_fields, NELEM(payment_fields),
+	{ "payment", N_("payment id"), payment_fields, NELEM(payment_fields),
 	  payment_unique },
-	{ "registration", "registration id", registration_fields,
+	{ "registration", N_("registration id"), registration_fields,
 	  NELEM(registration_fields), NULL },
 };
 

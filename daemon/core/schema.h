@@ -34,7 +34,8 @@ struct schema_field {
 
 struct schema {
 	const char *name;
-	const char *id_label; /* what the record id is ("profile id") */
+	const char *id_label; /* what the record id is ("profile id"); marked
+			       * for translation, translated where printed */
 	const struct schema_field *fields;
 	size_t nfields;
 	const int *unique; /* indexes of the unique key's fields, -1 ended */

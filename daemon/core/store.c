@@ -51,6 +51,7 @@ struct store {
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
+	int child; /* nested: the parent holds the grow lock */
 };
 
 struct store_cursor {
@@ -487,6 +488,7 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 	if (!(t = malloc(sizeof(*t))))
 		return -ENOMEM;
 	t->st = st;
+	t->child = 0;
 	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
 			      &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -522,11 +524,28 @@ static int write_err(const struct store *st, int rc)
 	return map_err(rc);
 }
 
+int store_txn_child(struct store_txn *parent, struct store_txn **ret)
+{
+	struct store_txn *t = malloc(sizeof(*t));
+	int rc;
+	if (!t)
+		return -ENOMEM;
+	t->st = parent->st;
+	t->child = 1;
+	if ((rc = mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn))) {
+		free(t);
+		return map_err(rc);
+	}
+	*ret = t;
+	return 0;
+}
+
 int store_txn_commit(struct store_txn *t)
 {
 	struct store *st = t->st;
 	int rc = mdb_txn_commit(t->txn);
-	pthread_rwlock_unlock(&st->grow_lock);
+	if (!t->child)
+		pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
 	return rc ? write_err(st, rc) : 0;
 }
@@ -538,7 +557,8 @@ void store_txn_abort(struct store_txn *t)
 		return;
 	st = t->st;
 	mdb_txn_abort(t->txn);
-	pthread_rwlock_unlock(&st->grow_lock);
+	if (!t->child)
+		pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
 }
 

@@ -84,6 +84,13 @@ int store_compact_wanted(const struct store *st);
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret);
 /* Commit (durable when it returns 0) and free the transaction. */
 int store_txn_commit(struct store_txn *t);
+/*
+ * A write transaction nested in parent (a write transaction): what it
+ * does is seen by parent once it commits, and is gone when it aborts,
+ * while parent goes on. parent may not be used until the child has
+ * committed or aborted (store_txn_commit/abort end either kind).
+ */
+int store_txn_child(struct store_txn *parent, struct store_txn **ret);
 /* Abort and free; accepts NULL. */
 void store_txn_abort(struct store_txn *t);
 

@@ -1,0 +1,622 @@
+#include "pg_sink.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pg_sink {
+	PGconn *conn;
+	char where[256];
+};
+
+/* The key of the advisory lock one sink holds on its database: any
+ * constant both sinks agree on ("hamlet_s" in ASCII). */
+#define SINK_LOCK_KEY "7521966661617378163"
+
+/* The columns every collection table has after the schema's fields, in
+ * the order the upsert gives them. */
+static const struct {
+	const char *name, *type;
+} fixed_cols[] = {
+	{ "deleted", "boolean NOT NULL" },
+	{ "erased", "boolean NOT NULL" },
+	{ "erased_at", "timestamptz" },
+	{ "erase_reason", "text" },
+	{ "conflicted", "boolean NOT NULL" },
+	{ "conflict_values", "jsonb" },
+	{ "scope", "text" },
+	{ "scope_written", "text" },
+	{ "author_key", "text" },
+	{ "author_name", "text" },
+	{ "entry_id", "text NOT NULL" },
+	{ "hlc", "bigint NOT NULL" },
+	{ "updated_at", "timestamptz NOT NULL" },
+	{ "seq", "bigint NOT NULL" },
+};
+#define NFIXED (sizeof(fixed_cols) / sizeof(fixed_cols[0]))
+
+void pg_sink_row_clear(struct pg_sink_row *row)
+{
+	if (!row)
+		return;
+	for (size_t i = 0; i < SCHEMA_MAX_FIELDS; i++)
+		free(row->field[i]);
+	free(row->erase_reason);
+	free(row->conflicts_json);
+	for (size_t i = 0; i < row->nconf; i++)
+		free(row->conf[i].values_json);
+	free(row->conf);
+	memset(row, 0, sizeof(*row));
+}
+
+static const char *sql_type(enum field_type t)
+{
+	switch (t) {
+	case FT_INT: return "bigint";
+	case FT_DATE: return "date";
+	case FT_MAP: return "jsonb";
+	case FT_STR:
+	case FT_MONTH: /* "2026-03": what reports group by, kept as written */
+	case FT_ENUM: return "text";
+	}
+	return "text";
+}
+
+/* libpq's message on one line (it breaks lines and indents with tabs),
+ * for a log that keeps a line per event. */
+static void trim_copy(char *why, size_t whylen, const char *prefix,
+		      const char *msg)
+{
+	size_t n, k = 0;
+	snprintf(why, whylen, "%s%s", prefix, msg ? msg : "");
+	n = strlen(why);
+	while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
+		why[--n] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (why[i] == '\n' || why[i] == '\t') {
+			if (k && why[k - 1] != ' ')
+				why[k++] = ' ';
+			continue;
+		}
+		why[k++] = why[i];
+	}
+	why[k] = 0;
+}
+
+/* Turn a failed statement into our code, why naming it. */
+static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
+		     char *why, size_t whylen)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	char prefix[200];
+
+	if (!msg || !msg[0])
+		msg = PQerrorMessage(p->conn);
+	snprintf(prefix, sizeof(prefix), "PostgreSQL at %s, %s: ", p->where,
+		 what);
+	trim_copy(why, whylen, prefix, msg);
+	if (PQstatus(p->conn) == CONNECTION_BAD)
+		return -EPIPE;
+	if (!st)
+		return -EIO;
+	/* connection exceptions, shutdown, no space, "try again" */
+	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
+	    strncmp(st, "53", 2) == 0 || strcmp(st, "40001") == 0 ||
+	    strcmp(st, "40P01") == 0)
+		return -EPIPE;
+	if (strcmp(st, "42501") == 0) {
+		snprintf(why + strlen(why), whylen - strlen(why),
+			 " (the role of --dsn needs CREATE on the schema and to own the hamlet tables; docs/center-guide.md)");
+		return -EACCES;
+	}
+	return -EIO;
+}
+
+/* Run sql with params; *ret (may be NULL) gets the result when it is
+ * TUPLES_OK or COMMAND_OK (PQclear() it). */
+static int exec(struct pg_sink *p, const char *sql, int n,
+		const char *const *vals, const char *what, PGresult **ret,
+		char *why, size_t whylen)
+{
+	/* without parameters the simple protocol, which takes several
+	 * statements (the DDL) */
+	PGresult *res = n ? PQexecParams(p->conn, sql, n, NULL, vals, NULL,
+					 NULL, 0)
+			  : PQexec(p->conn, sql);
+	ExecStatusType s = PQresultStatus(res);
+	int r;
+
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		r = sql_fault(p, res, what, why, whylen);
+		PQclear(res);
+		return r;
+	}
+	if (ret)
+		*ret = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+static void rollback(struct pg_sink *p)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+}
+
+int pg_sink_dsn_check(const char *dsn, char *why, size_t whylen)
+{
+	char *err = NULL;
+	PQconninfoOption *o = PQconninfoParse(dsn, &err);
+
+	if (!o) {
+		trim_copy(why, whylen, "the --dsn is not a PostgreSQL connection string: ",
+			  err ? err : "out of memory");
+		PQfreemem(err);
+		return -EINVAL;
+	}
+	PQconninfoFree(o);
+	return 0;
+}
+
+/* --- the tables -------------------------------------------------------- */
+
+/* The DDL of one collection's table into a malloc()ed string. */
+static char *table_ddl(const struct schema *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	fprintf(m, "CREATE TABLE \"%s\" (\"id\" text PRIMARY KEY", s->name);
+	for (size_t i = 0; i < s->nfields; i++)
+		fprintf(m, ", \"%s\" %s", s->fields[i].name,
+			sql_type(s->fields[i].type));
+	for (size_t i = 0; i < NFIXED; i++)
+		fprintf(m, ", \"%s\" %s", fixed_cols[i].name, fixed_cols[i].type);
+	fprintf(m, ");\nCREATE INDEX \"%s_scope\" ON \"%s\" (\"scope\" text_pattern_ops);\n",
+		s->name, s->name);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static const char meta_ddl[] =
+	"CREATE TABLE hamlet_meta (key text PRIMARY KEY, value text NOT NULL);\n"
+	"CREATE TABLE hamlet_checkpoint (\n"
+	"  one boolean PRIMARY KEY DEFAULT true CHECK (one),\n"
+	"  node_key text NOT NULL, node_name text NOT NULL,\n"
+	"  network text NOT NULL, seq bigint NOT NULL,\n"
+	"  updated_at timestamptz NOT NULL DEFAULT now());\n"
+	"CREATE TABLE hamlet_conflicts (\n"
+	"  collection text NOT NULL, id text NOT NULL, field text NOT NULL,\n"
+	"  rule text NOT NULL, candidates jsonb NOT NULL, seq bigint NOT NULL,\n"
+	"  PRIMARY KEY (collection, id, field));\n";
+
+/* A schema field named like a fixed column would make two columns of
+ * one name: refuse rather than write a wrong table. */
+static int names_check(char *why, size_t whylen)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+
+	for (size_t c = 0; c < n; c++)
+		for (size_t i = 0; i < all[c]->nfields; i++)
+			for (size_t k = 0; k < NFIXED; k++)
+				if (strcmp(all[c]->fields[i].name,
+					   fixed_cols[k].name) == 0 ||
+				    strcmp(all[c]->fields[i].name, "id") == 0) {
+					snprintf(why, whylen,
+						 "field %s.%s is named like a column the sink adds",
+						 all[c]->name, all[c]->fields[i].name);
+					return -EINVAL;
+				}
+	return 0;
+}
+
+/* Create every table in the open transaction. */
+static int tables_create(struct pg_sink *p, char *why, size_t whylen)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+	char ver[16];
+	const char *v[2] = { "schema_version", ver };
+	int r;
+
+	if ((r = exec(p, meta_ddl, 0, NULL, "creating the hamlet tables",
+		      NULL, why, whylen)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char *ddl = table_ddl(all[i]);
+		if (!ddl)
+			return -ENOMEM;
+		r = exec(p, ddl, 0, NULL, "creating the collection tables",
+			 NULL, why, whylen);
+		free(ddl);
+		if (r < 0)
+			return r;
+	}
+	snprintf(ver, sizeof(ver), "%d", PG_SINK_SCHEMA_VERSION);
+	return exec(p, "INSERT INTO hamlet_meta VALUES ($1, $2)", 2, v,
+		    "writing hamlet_meta", NULL, why, whylen);
+}
+
+/* Tables made (or found), of our version; the checkpoint of node. */
+static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
+			uint64_t *ret_seq, char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if ((r = exec(p, "BEGIN", 0, NULL, "starting a transaction", NULL,
+		      why, whylen)) < 0)
+		return r;
+	if ((r = exec(p, "SELECT to_regclass('hamlet_meta') IS NOT NULL", 0,
+		      NULL, "looking for hamlet_meta", &res, why, whylen)) < 0)
+		goto out;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		if ((r = tables_create(p, why, whylen)) < 0)
+			goto out;
+	} else {
+		long ver;
+		PQclear(res);
+		res = NULL;
+		if ((r = exec(p, "SELECT value FROM hamlet_meta WHERE key = 'schema_version'",
+			      0, NULL, "reading hamlet_meta", &res, why,
+			      whylen)) < 0)
+			goto out;
+		ver = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+		if (ver != PG_SINK_SCHEMA_VERSION) {
+			snprintf(why, whylen,
+				 "the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s",
+				 p->where, ver, PG_SINK_SCHEMA_VERSION,
+				 ver > PG_SINK_SCHEMA_VERSION
+					 ? ": upgrade hamlet"
+					 : ": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)");
+			r = HAMLET_EVERSION;
+			goto out;
+		}
+	}
+	PQclear(res);
+	res = NULL;
+	if ((r = exec(p, "SELECT node_key, node_name, network, seq FROM hamlet_checkpoint",
+		      0, NULL, "reading hamlet_checkpoint", &res, why,
+		      whylen)) < 0)
+		goto out;
+	if (PQntuples(res) == 0) {
+		const char *v[3] = { node->key_hex, node->name, node->network };
+		if ((r = exec(p, "INSERT INTO hamlet_checkpoint (node_key, node_name, network, seq) VALUES ($1, $2, $3, 0)",
+			      3, v, "writing hamlet_checkpoint", NULL, why,
+			      whylen)) < 0)
+			goto out;
+		*ret_seq = 0;
+	} else if (strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0) {
+		snprintf(why, whylen,
+			 "PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)",
+			 p->where, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			 PQgetvalue(res, 0, 0), node->name, node->network,
+			 node->key_hex);
+		r = -EEXIST;
+		goto out;
+	} else {
+		*ret_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	}
+	r = exec(p, "COMMIT", 0, NULL, "committing the tables", NULL, why,
+		 whylen);
+out:
+	PQclear(res);
+	if (r < 0)
+		rollback(p);
+	return r;
+}
+
+int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
+		 struct pg_sink **ret, uint64_t *ret_seq, char *why,
+		 size_t whylen)
+{
+	struct pg_sink *p = calloc(1, sizeof(*p));
+	PGresult *res = NULL;
+	const char *host, *db;
+	uint64_t seq = 0;
+	int r;
+
+	*ret = NULL;
+	if (!p)
+		return -ENOMEM;
+	if ((r = names_check(why, whylen)) < 0 ||
+	    (r = pg_sink_dsn_check(dsn, why, whylen)) < 0)
+		goto out;
+	p->conn = PQconnectdb(dsn);
+	if (!p->conn) {
+		r = -ENOMEM;
+		goto out;
+	}
+	host = PQhost(p->conn);
+	db = PQdb(p->conn);
+	if (!host || !host[0] || host[0] == '/')
+		snprintf(p->where, sizeof(p->where),
+			 "%s/.s.PGSQL.%s (database %s)",
+			 host && host[0] ? host : "the default socket directory",
+			 PQport(p->conn) ? PQport(p->conn) : "5432",
+			 db ? db : "?");
+	else
+		snprintf(p->where, sizeof(p->where), "%s:%s/%s", host,
+			 PQport(p->conn) ? PQport(p->conn) : "5432",
+			 db ? db : "?");
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		char prefix[300];
+		snprintf(prefix, sizeof(prefix),
+			 "cannot connect to PostgreSQL at %s: ", p->where);
+		trim_copy(why, whylen, prefix, PQerrorMessage(p->conn));
+		r = -ECONNREFUSED;
+		goto out;
+	}
+	if (PQsetClientEncoding(p->conn, "UTF8") != 0) {
+		r = sql_fault(p, NULL, "setting the client encoding", why,
+			      whylen);
+		goto out;
+	}
+	if ((r = exec(p, "SELECT pg_try_advisory_lock(" SINK_LOCK_KEY ")", 0,
+		      NULL, "taking the sink lock", &res, why, whylen)) < 0)
+		goto out;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		snprintf(why, whylen,
+			 "another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first",
+			 p->where);
+		r = -EBUSY;
+		goto out;
+	}
+	if ((r = tables_setup(p, node, &seq, why, whylen)) < 0)
+		goto out;
+	*ret = p;
+	*ret_seq = seq;
+	p = NULL;
+	r = 0;
+out:
+	PQclear(res);
+	pg_sink_free(p);
+	return r;
+}
+
+void pg_sink_free(struct pg_sink *p)
+{
+	if (!p)
+		return;
+	PQfinish(p->conn); /* accepts NULL; the session's lock goes with it */
+	free(p);
+}
+
+const char *pg_sink_where(const struct pg_sink *p)
+{
+	return p->where;
+}
+
+/* --- writing a batch ---------------------------------------------------- */
+
+/* Parameters of one statement: values borrowed or kept in num. */
+struct params {
+	const char **v;
+	char (*num)[24];
+	size_t n, cap;
+};
+
+static int params_reserve(struct params *ps, size_t cap)
+{
+	ps->v = malloc(cap * sizeof(*ps->v));
+	ps->num = malloc(cap * sizeof(*ps->num));
+	ps->n = 0;
+	ps->cap = cap;
+	return ps->v && ps->num ? 0 : -ENOMEM;
+}
+
+static void params_free(struct params *ps)
+{
+	free(ps->v);
+	free(ps->num);
+}
+
+/* Add a value (NULL: SQL null); returns its $ number. */
+static size_t param(struct params *ps, const char *v)
+{
+	ps->v[ps->n] = v;
+	return ++ps->n;
+}
+
+static size_t param_u64(struct params *ps, uint64_t x)
+{
+	snprintf(ps->num[ps->n], sizeof(ps->num[0]), "%llu",
+		 (unsigned long long)x);
+	return param(ps, ps->num[ps->n]);
+}
+
+static const char *nz(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* One statement being written: its text and its parameters. */
+struct stmt {
+	FILE *m;
+	char *sql;
+	size_t len;
+	struct params ps;
+};
+
+static int stmt_open(struct stmt *st)
+{
+	st->sql = NULL;
+	st->ps.n = 0;
+	st->m = open_memstream(&st->sql, &st->len);
+	return st->m ? 0 : -ENOMEM;
+}
+
+/* Run the statement written so far; it is then empty again. */
+static int stmt_exec(struct pg_sink *p, struct stmt *st, const char *what,
+		     char *why, size_t whylen)
+{
+	int r = fclose(st->m) == 0 ? 0 : -ENOMEM;
+	st->m = NULL;
+	if (r == 0)
+		r = exec(p, st->sql, (int)st->ps.n, st->ps.v, what, NULL, why,
+			 whylen);
+	free(st->sql);
+	st->sql = NULL;
+	return r;
+}
+
+static void stmt_close(struct stmt *st)
+{
+	if (st->m)
+		fclose(st->m);
+	free(st->sql);
+	params_free(&st->ps);
+}
+
+/* Upsert the rows of collection s among rows, and replace their open
+ * conflicts. */
+static int write_collection(struct pg_sink *p, const struct schema *s,
+			    const struct pg_sink_row *rows, size_t n,
+			    char *why, size_t whylen)
+{
+	struct stmt st = { 0 };
+	struct params *ps = &st.ps;
+	size_t nrows = 0, nconf = 0, ncols = 1 + s->nfields + NFIXED, k;
+	FILE *m;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].s == s) {
+			nrows++;
+			nconf += rows[i].nconf;
+		}
+	if (!nrows)
+		return 0;
+	if ((r = params_reserve(ps, nrows * ncols + 1 + 5 * nconf + 1)) < 0 ||
+	    (r = stmt_open(&st)) < 0)
+		goto out;
+	m = st.m;
+	fprintf(m, "INSERT INTO \"%s\" (\"id\"", s->name);
+	for (size_t i = 0; i < s->nfields; i++)
+		fprintf(m, ", \"%s\"", s->fields[i].name);
+	for (size_t i = 0; i < NFIXED; i++)
+		fprintf(m, ", \"%s\"", fixed_cols[i].name);
+	fputs(") VALUES ", m);
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct pg_sink_row *w = &rows[i];
+		if (w->s != s)
+			continue;
+		fprintf(m, "%s($%zu", k++ ? ", " : "", param(ps, w->id));
+		for (size_t f = 0; f < s->nfields; f++)
+			fprintf(m, ", $%zu", param(ps, w->field[f]));
+		/* in fixed_cols' order */
+		const char *fixed[] = {
+			w->deleted ? "t" : "f", w->erased ? "t" : "f",
+			nz(w->erased_at), w->erase_reason,
+			w->nconf ? "t" : "f", w->conflicts_json, nz(w->scope),
+			nz(w->scope_written), nz(w->author_key),
+			nz(w->author_name), w->entry_id,
+		};
+		for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
+			fprintf(m, ", $%zu", param(ps, fixed[f]));
+		fprintf(m, ", $%zu", param_u64(ps, w->hlc));
+		fprintf(m, ", $%zu", param(ps, w->updated_at));
+		fprintf(m, ", $%zu)", param_u64(ps, w->seq));
+	}
+	fputs(" ON CONFLICT (\"id\") DO UPDATE SET ", m);
+	for (size_t i = 0; i < s->nfields; i++)
+		fprintf(m, "\"%s\" = EXCLUDED.\"%s\", ", s->fields[i].name,
+			s->fields[i].name);
+	for (size_t i = 0; i < NFIXED; i++)
+		fprintf(m, "%s\"%s\" = EXCLUDED.\"%s\"", i ? ", " : "",
+			fixed_cols[i].name, fixed_cols[i].name);
+	if ((r = stmt_exec(p, &st, "writing records", why, whylen)) < 0)
+		goto out;
+
+	/* the records' conflicts: what they have now replaces what was */
+	if ((r = stmt_open(&st)) < 0)
+		goto out;
+	fprintf(st.m,
+		"DELETE FROM hamlet_conflicts WHERE collection = $%zu AND id IN (",
+		param(ps, s->name));
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].s == s)
+			fprintf(st.m, "%s$%zu", k++ ? ", " : "",
+				param(ps, rows[i].id));
+	fputc(')', st.m);
+	if ((r = stmt_exec(p, &st, "clearing conflicts", why, whylen)) < 0 ||
+	    !nconf || (r = stmt_open(&st)) < 0)
+		goto out;
+	fputs("INSERT INTO hamlet_conflicts (collection, id, field, rule, candidates, seq) VALUES ",
+	      st.m);
+	size_t c0 = param(ps, s->name);
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct pg_sink_row *w = &rows[i];
+		if (w->s != s || !w->nconf)
+			continue; /* every parameter must appear in the SQL */
+		size_t idp = param(ps, w->id), sp = param_u64(ps, w->seq);
+		for (size_t c = 0; c < w->nconf; c++) {
+			size_t fp = param(ps, w->conf[c].field);
+			size_t rp = param(ps, w->conf[c].rule);
+			size_t vp = param(ps, w->conf[c].values_json);
+			fprintf(st.m, "%s($%zu, $%zu, $%zu, $%zu, $%zu, $%zu)",
+				k++ ? ", " : "", c0, idp, fp, rp, vp, sp);
+		}
+	}
+	/* a record names a field once among its conflicts */
+	fputs(" ON CONFLICT DO NOTHING", st.m);
+	r = stmt_exec(p, &st, "writing conflicts", why, whylen);
+out:
+	stmt_close(&st);
+	return r;
+}
+
+int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
+		  size_t n, uint64_t from_seq, uint64_t to_seq, char *why,
+		  size_t whylen)
+{
+	size_t nall;
+	const struct schema *const *all = schema_all(&nall);
+	char a[24], b[24];
+	const char *v[2] = { a, b };
+	PGresult *res = NULL;
+	int r;
+
+	if (n > PG_SINK_MAX_BATCH)
+		return -E2BIG;
+	if ((r = exec(p, "BEGIN", 0, NULL, "starting a transaction", NULL,
+		      why, whylen)) < 0)
+		return r;
+	for (size_t i = 0; i < nall; i++)
+		if ((r = write_collection(p, all[i], rows, n, why, whylen)) < 0)
+			goto out;
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)from_seq);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)to_seq);
+	if ((r = exec(p, "UPDATE hamlet_checkpoint SET seq = $2, updated_at = now() WHERE seq = $1",
+		      2, v, "moving the checkpoint", &res, why, whylen)) < 0)
+		goto out;
+	if (strcmp(PQcmdTuples(res), "1") != 0) {
+		snprintf(why, whylen,
+			 "the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint",
+			 p->where, (unsigned long long)from_seq);
+		r = -ESTALE;
+		goto out;
+	}
+	r = exec(p, "COMMIT", 0, NULL, "committing", NULL, why, whylen);
+out:
+	PQclear(res);
+	if (r < 0)
+		rollback(p);
+	return r;
+}

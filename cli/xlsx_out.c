@@ -1,0 +1,208 @@
+#include "xlsx_out.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+/* Excel's limit on one cell's text. */
+#define XLSX_MAX_CELL 32767
+/* Excel's limit on rows in a sheet. */
+#define XLSX_MAX_ROWS 1048576u
+
+struct xlsx_out {
+	lxw_workbook *wb;
+	lxw_worksheet *ws;
+	lxw_format *bold, *date;
+	const struct schema *s;
+	int with_scope;
+	lxw_row_t row;
+	double width[SCHEMA_MAX_FIELDS + 3];
+};
+
+static void widen(struct xlsx_out *x, lxw_col_t col, size_t len)
+{
+	double w = len > 60 ? 60 : (double)len + 2;
+	if (w > x->width[col])
+		x->width[col] = w;
+}
+
+int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
+		  struct xlsx_out **ret)
+{
+	struct xlsx_out *x = calloc(1, sizeof(*x));
+	lxw_workbook_options o = { .constant_memory = LXW_FALSE,
+				   .tmpdir = NULL };
+	lxw_col_t col = 0;
+
+	if (!x)
+		return -ENOMEM;
+	x->s = s;
+	x->with_scope = with_scope;
+	if (!(x->wb = workbook_new_opt(path, &o)) ||
+	    !(x->ws = workbook_add_worksheet(x->wb, s->name))) {
+		lxw_workbook_free(x->wb); /* accepts NULL; writes nothing */
+		free(x);
+		return -ENOMEM;
+	}
+	x->bold = workbook_add_format(x->wb);
+	format_set_bold(x->bold);
+	x->date = workbook_add_format(x->wb);
+	format_set_num_format(x->date, "dd/mm/yyyy");
+	worksheet_write_string(x->ws, 0, col, "id", x->bold);
+	widen(x, col++, 2);
+	for (size_t i = 0; i < s->nfields; i++, col++) {
+		worksheet_write_string(x->ws, 0, col, s->fields[i].name,
+				       x->bold);
+		widen(x, col, strlen(s->fields[i].name));
+	}
+	if (with_scope) {
+		worksheet_write_string(x->ws, 0, col, "scope", x->bold);
+		widen(x, col++, 5);
+		worksheet_write_string(x->ws, 0, col, "scope_written", x->bold);
+		widen(x, col++, 13);
+	}
+	worksheet_freeze_panes(x->ws, 1, 0);
+	x->row = 1;
+	*ret = x;
+	return 0;
+}
+
+static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
+		     size_t n, char *why, size_t wl)
+{
+	char *t;
+	lxw_error e;
+	if (n > XLSX_MAX_CELL) {
+		snprintf(why, wl,
+			 "row %u column %u: %zu bytes, more than one Excel cell holds (%d)",
+			 (unsigned)x->row + 1, (unsigned)col + 1, n,
+			 XLSX_MAX_CELL);
+		return -E2BIG;
+	}
+	if (!(t = strndup(s, n)))
+		return -ENOMEM;
+	e = worksheet_write_string(x->ws, x->row, col, t, NULL);
+	free(t);
+	if (e != LXW_NO_ERROR) {
+		snprintf(why, wl, "row %u column %u: %s", (unsigned)x->row + 1,
+			 (unsigned)col + 1, lxw_strerror(e));
+		return -EINVAL;
+	}
+	widen(x, col, n);
+	return 0;
+}
+
+/* A date field "YYYY-MM-DD" as an Excel date; 1 when it is none. */
+static int cell_date(struct xlsx_out *x, lxw_col_t col,
+		     const msgpack_object *o)
+{
+	lxw_datetime dt = { 0 };
+	char buf[16];
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size != 10)
+		return 1;
+	memcpy(buf, o->via.str.ptr, 10);
+	buf[10] = 0;
+	if (sscanf(buf, "%4d-%2d-%2d", &dt.year, &dt.month, &dt.day) != 3 ||
+	    dt.year < 1900)
+		return 1;
+	if (worksheet_write_datetime(x->ws, x->row, col, &dt, x->date) !=
+	    LXW_NO_ERROR)
+		return 1;
+	widen(x, col, 10);
+	return 0;
+}
+
+static int cell_value(struct xlsx_out *x, lxw_col_t col,
+		      const struct schema_field *f, const msgpack_object *o,
+		      char *why, size_t wl)
+{
+	int r;
+	if (f->type == FT_DATE && cell_date(x, col, o) == 0)
+		return 0;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		worksheet_write_number(x->ws, x->row, col, (double)o->via.u64,
+				       NULL);
+		widen(x, col, 12);
+		return 0;
+	}
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		worksheet_write_number(x->ws, x->row, col, (double)o->via.i64,
+				       NULL);
+		widen(x, col, 12);
+		return 0;
+	}
+	if (o->type == MSGPACK_OBJECT_STR)
+		return cell_text(x, col, o->via.str.ptr, o->via.str.size, why,
+				 wl);
+	char *s;
+	if (o->type == MSGPACK_OBJECT_MAP) {
+		json_t *j = cli_mp_json(o);
+		s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+	} else {
+		s = cli_value_text(o, 0);
+	}
+	if (!s)
+		return -ENOMEM;
+	r = cell_text(x, col, s, strlen(s), why, wl);
+	free(s);
+	return r;
+}
+
+int xlsx_out_row(struct xlsx_out *x, const char *id,
+		 const struct record_view *v, const char *scope,
+		 const char *scope_written, char *why, size_t wl)
+{
+	lxw_col_t col = 0;
+	int r;
+
+	if (x->row >= XLSX_MAX_ROWS) {
+		snprintf(why, wl,
+			 "more than %u rows, the most one Excel sheet holds: narrow it with --scope or --since, or use --format csv",
+			 XLSX_MAX_ROWS - 1);
+		return -E2BIG;
+	}
+	if ((r = cell_text(x, col++, id, strlen(id), why, wl)) < 0)
+		return r;
+	for (size_t i = 0; i < x->s->nfields; i++, col++) {
+		const msgpack_object *o =
+			record_view_field(v, x->s->fields[i].name);
+		if (o && o->type != MSGPACK_OBJECT_NIL &&
+		    (r = cell_value(x, col, &x->s->fields[i], o, why, wl)) < 0)
+			return r;
+	}
+	if (x->with_scope &&
+	    ((r = cell_text(x, col, scope, strlen(scope), why, wl)) < 0 ||
+	     (r = cell_text(x, col + 1, scope_written, strlen(scope_written),
+			    why, wl)) < 0))
+		return r;
+	x->row++;
+	return 0;
+}
+
+int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
+{
+	lxw_col_t ncols;
+	lxw_error e;
+
+	if (!x)
+		return 0;
+	ncols = (lxw_col_t)(1 + x->s->nfields + (x->with_scope ? 2 : 0));
+	for (lxw_col_t c = 0; c < ncols; c++)
+		worksheet_set_column(x->ws, c, c, x->width[c], NULL);
+	worksheet_autofilter(x->ws, 0, 0, x->row - 1, ncols - 1);
+	/* libxlsxwriter writes only at close: free, and nothing is written */
+	e = write ? workbook_close(x->wb) : LXW_NO_ERROR;
+	if (!write)
+		lxw_workbook_free(x->wb);
+	free(x);
+	if (e != LXW_NO_ERROR) {
+		snprintf(why, wl, "%s", lxw_strerror(e));
+		return e == LXW_ERROR_CREATING_XLSX_FILE ? -EACCES : -EIO;
+	}
+	return 0;
+}

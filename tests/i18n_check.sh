@@ -1,0 +1,177 @@
+#!/bin/sh
+# The translations: are they complete, and do the programs use them?
+#
+#   i18n_check.sh complete SRCDIR
+#       every message marked in cli/, daemon/ and proto/ (_, N_, P_) has a
+#       translation in every po/LANG/ (all its .po files merged), none of
+#       them fuzzy, and each catalog passes msgfmt --check; fails naming
+#       each message that does not
+#   i18n_check.sh lint SRCDIR
+#       no message for a person in cli/*.c and daemon/*.c is printed
+#       untranslated: cli_err("…"), cli_usage_err(…, "…"), dlog(…, "…")
+#       and fprintf(stderr, "…") must wrap the literal in _(); a line may
+#       say why not with /* no i18n: reason */
+#   i18n_check.sh cli SRCDIR HAMLET
+#       with LANG=vi_VN.UTF-8 hamlet help is Vietnamese, with LANG=C
+#       English, and --json output is the same bytes under both
+#       (77, skipped, when the vi_VN.UTF-8 locale is not installed)
+set -u
+
+mode=${1:?mode: complete, lint or cli}
+src=${2:?source directory}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail=0
+bad() {
+	printf 'FAIL: %s\n' "$*"
+	fail=1
+}
+
+# The msgids of a .po file on stdin, one a line, as "FILE:LINE: msgid"
+# (the first source reference), "\n" kept escaped.
+po_msgids() {
+	awk '
+	/^#: / { if (ref == "") ref = $2; next }
+	/^msgid / { s = substr($0, 7); inid = 1; next }
+	/^msgstr/ || /^msgid_plural/ {
+		if (inid && s != "\"\"")
+			print (ref == "" ? "?" : ref) ": " s
+		inid = 0; ref = ""; s = ""; next
+	}
+	/^"/ { if (inid) s = (s == "\"\"" ? $0 : substr(s, 1, length(s) - 1) substr($0, 2)); next }
+	/^$/ { ref = "" }
+	'
+}
+
+complete() {
+	cd "$src" || exit 1
+	find cli daemon proto -name '*.[ch]' | LC_ALL=C sort >"$tmp/files"
+	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+		--keyword=P_:1,2 --no-wrap -f "$tmp/files" -o "$tmp/hamlet.pot" ||
+		{ bad "xgettext failed"; return; }
+	[ -s "$tmp/hamlet.pot" ] || { bad "no marked message found"; return; }
+	nlang=0
+	for dir in po/*/; do
+		lang=$(basename "$dir")
+		set -- "$dir"*.po
+		[ -e "$1" ] || continue
+		nlang=$((nlang + 1))
+		for po in "$@"; do
+			msgfmt --check -o /dev/null "$po" 2>"$tmp/err" ||
+				bad "$po: msgfmt --check: $(cat "$tmp/err")"
+			n=$(msgattrib --only-fuzzy --no-obsolete "$po" | po_msgids | wc -l)
+			[ "$n" -eq 0 ] || bad "$po: $n fuzzy entries (translate them and remove the fuzzy flag)"
+		done
+		msgcat --use-first -o "$tmp/$lang.po" "$@" ||
+			{ bad "$lang: msgcat failed"; continue; }
+		msgfmt --check -o /dev/null "$tmp/$lang.po" 2>"$tmp/err" ||
+			bad "$lang (po/$lang/*.po merged): msgfmt --check: $(cat "$tmp/err")"
+		# the catalog as the sources want it; no guessing (no fuzzy match)
+		msgmerge -q --no-fuzzy-matching --no-wrap -o "$tmp/$lang.merged.po" \
+			"$tmp/$lang.po" "$tmp/hamlet.pot" ||
+			{ bad "$lang: msgmerge failed"; continue; }
+		# formats checked as the sources flag them (c-format), even where
+		# a .po file lacks the flag
+		msgfmt --check -o /dev/null "$tmp/$lang.merged.po" 2>"$tmp/err" ||
+			bad "$lang (against the sources): msgfmt --check: $(cat "$tmp/err")"
+		msgattrib --untranslated --no-obsolete --no-wrap "$tmp/$lang.merged.po" |
+			po_msgids >"$tmp/missing"
+		while IFS= read -r m; do
+			bad "$lang: no translation: $m"
+		done <"$tmp/missing"
+		# fuzzy: flagged so in a .po file, or a format that does not match
+		msgattrib --only-fuzzy --no-obsolete --no-wrap "$tmp/$lang.merged.po" |
+			po_msgids >"$tmp/fuzzy"
+		while IFS= read -r m; do
+			bad "$lang: fuzzy translation (check it, fix its format, remove the flag): $m"
+		done <"$tmp/fuzzy"
+		total=$(grep -c '^msgid ' "$tmp/hamlet.pot")
+		echo "$lang: $(($(cat "$tmp/missing" "$tmp/fuzzy" | wc -l))) of $((total - 1)) messages untranslated or fuzzy"
+	done
+	[ "$nlang" -gt 0 ] || bad "no po/LANG/*.po catalog"
+}
+
+lint() {
+	cd "$src" || exit 1
+	# the call and its first literal may be on different lines; the
+	# exception comment may be on either. A literal without a word (only
+	# conversions, punctuation, "hamlet" or "hamletd") needs no _().
+	perl -e '
+	my $bad = 0;
+	for my $f (@ARGV) {
+		open(my $fh, "<", $f) or die "$f: $!";
+		local $/; my $s = <$fh>; close $fh;
+		my @lines = split /\n/, $s, -1;
+		while ($s =~ /\b(cli_err\s*\(\s*|cli_usage_err\s*\([^,();]*,\s*|dlog\s*\([^,();]*,\s*|fprintf\s*\(\s*stderr\s*,\s*)"((?:[^"\\]|\\.)*)"/g) {
+			my ($call, $lit) = ($1, $2);
+			my $start = $-[0];
+			my $end = $start + length($call) + 1;
+			# nothing to translate: conversions, punctuation, our names
+			(my $words = $lit) =~ s/%[-+ #0-9.*lzjh]*[a-zA-Z]|\\[nrt]|\bhamletd?\b//g;
+			next unless $words =~ /[A-Za-z]{2}/;
+			my $l1 = 1 + (substr($s, 0, $start) =~ tr/\n//);
+			my $l2 = 1 + (substr($s, 0, $end) =~ tr/\n//);
+			next if grep { $lines[$_ - 1] =~ m{/\*\s*no i18n:} } ($l1 .. $l2);
+			(my $name = $call) =~ s/\s*\(.*//s;
+			print "FAIL: $f:$l1: $name with an untranslated message: wrap it in _() or say why not with /* no i18n: reason */\n";
+			$bad = 1;
+		}
+	}
+	exit $bad;
+	' cli/*.c daemon/*.c || fail=1
+}
+
+cli() {
+	hamlet=${3:?hamlet program}
+	if ! locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
+		echo "SKIP: the vi_VN.UTF-8 locale is not installed (locale -a); build.sh makes it"
+		exit 77
+	fi
+	unset LANGUAGE LC_ALL LC_MESSAGES
+	LANG=C "$hamlet" help >"$tmp/help.C" || bad "LANG=C hamlet help failed"
+	LANG=vi_VN.UTF-8 "$hamlet" help >"$tmp/help.vi" ||
+		bad "LANG=vi_VN.UTF-8 hamlet help failed"
+	grep -q '^exit status:$' "$tmp/help.C" ||
+		bad "LANG=C: hamlet help has no \"exit status:\" heading"
+	grep -q '^Trạng thái thoát:$' "$tmp/help.vi" ||
+		bad "LANG=vi_VN.UTF-8: hamlet help has no \"Trạng thái thoát:\" heading"
+	grep -q 'tạo một mạng lưới' "$tmp/help.vi" ||
+		bad "LANG=vi_VN.UTF-8: the command descriptions are not translated"
+	LANG=vi_VN.UTF-8 "$hamlet" conflicts --help >"$tmp/conflicts.vi"
+	grep -q '^Cách dùng: hamlet conflicts \[--json\]$' "$tmp/conflicts.vi" ||
+		bad "LANG=vi_VN.UTF-8: hamlet conflicts --help has no Vietnamese usage line with the synopsis unchanged"
+	grep -q '^  --delete$' "$tmp/conflicts.vi" ||
+		bad "LANG=vi_VN.UTF-8: the option names must stay as they are"
+
+	# a fresh node: --json is for programs, the same bytes in any language
+	"$hamlet" network create i18n --out "$tmp" >/dev/null ||
+		{ bad "network create failed"; return; }
+	LANG=C "$hamlet" --home "$tmp/node" init --network "$tmp/i18n.network" \
+		--scope t/c1/v1 >/dev/null || { bad "init failed"; return; }
+	LANG=C "$hamlet" --home "$tmp/node" put payment PAY-1 \
+		'{"beneficiary_id":"001190012345","program":"forest_service","amount_vnd":500000,"period":"2026-01"}' \
+		>/dev/null 2>"$tmp/put.err" || cat "$tmp/put.err"
+	for cmd in "status" "verify" "digest"; do
+		# a command that fails prints the same JSON error under both
+		LANG=C "$hamlet" --home "$tmp/node" --json $cmd >"$tmp/$cmd.C" 2>/dev/null
+		c=$?
+		LANG=vi_VN.UTF-8 "$hamlet" --home "$tmp/node" --json $cmd >"$tmp/$cmd.vi" 2>/dev/null
+		v=$?
+		[ -s "$tmp/$cmd.C" ] || bad "hamlet --json $cmd printed nothing"
+		[ "$c" -eq "$v" ] || bad "hamlet --json $cmd exits $c under LANG=C, $v under vi_VN.UTF-8"
+		cmp -s "$tmp/$cmd.C" "$tmp/$cmd.vi" || {
+			bad "hamlet --json $cmd differs between LANG=C and LANG=vi_VN.UTF-8:"
+			diff "$tmp/$cmd.C" "$tmp/$cmd.vi"
+		}
+	done
+}
+
+case "$mode" in
+complete) complete ;;
+lint) lint ;;
+cli) cli "$@" ;;
+*) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+[ "$fail" -eq 0 ] && echo "ok: $mode"
+exit "$fail"

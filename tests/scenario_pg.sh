@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# hamlet sink postgres against a real PostgreSQL (a private server on a
+# Unix socket in the scratch directory). Two villages write profiles and
+# payments that reach the province P by sync; the sink follows P while the
+# sink is killed with SIGKILL three times, P's daemon once, and PostgreSQL
+# restarts once; then the typed tables hold exactly what `hamlet export`
+# says (rows and a checksum), a conflict is in hamlet_conflicts, a deletion
+# and an erasure are marked (the erasure's rewrite of P's store is not held
+# up by the sink), and another run has nothing left to write; --resync
+# writes every record once more. A database that follows P refuses another
+# node, P's home restored with an empty store, and tables of a newer
+# layout; a bad DSN, a refused connection and a missing permission are
+# named.
+#   tests/scenario_pg.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1, PostgreSQL on a
+# socket only; both are stopped at exit. Exit 77 (skip) without PostgreSQL.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+. "$(dirname "$0")/pglib.sh"
+command -v python3 >/dev/null || { echo "python3 is missing: skipped"; exit 77; }
+tests_scratch pg
+trap 'pg_stop; tests_cleanup' EXIT
+pg_setup >"$T/pg.txt" 2>&1 || { cat "$T/pg.txt"; echo "no PostgreSQL server can run here: skipped"; exit 77; }
+ok "a private PostgreSQL runs on $PGD"
+DB=postgres sql "CREATE DATABASE other" && DB=postgres sql "CREATE ROLE clerk LOGIN" ||
+	{ fail "a second database and role made"; tests_done; exit 1; }
+DSN="host=$PGD user=hamlet dbname=hamlet"
+
+# --- a province and two villages ---
+ROOT=$T/bk.root.key
+check "network created" "$H" network create bk --out "$T"
+for spec in P:bk V1:bk/c1/v1 V2:bk/c2/v2; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
+done
+check "the root certifies P" issue P province bk --root-key "$ROOT" --delegate
+check "the root certifies V1" issue V1 village bk/c1/v1 --root-key "$ROOT"
+check "the root certifies V2" issue V2 village bk/c2/v2 --root-key "$ROOT"
+start P && ok "P's daemon listens" || fail "P's daemon listens"
+start V1 --peer 127.0.0.1:${PORTOF[P]} && ok "V1 dials P" || fail "V1 dials P"
+start V2 --peer 127.0.0.1:${PORTOF[P]} && ok "V2 dials P" || fail "V2 dials P"
+
+refuse "a DSN that does not parse is named (exit 2)" 2 "not a PostgreSQL connection string" N P sink postgres --dsn "host=$PGD nonsense" --once
+refuse "a refused connection is named (exit 5)" 5 "cannot connect to PostgreSQL at $T/nowhere" N P sink postgres --dsn "host=$T/nowhere dbname=hamlet" --once
+refuse "a role that may not create the tables is named (exit 5)" 5 "permission denied for schema public" N P sink postgres --dsn "host=$PGD user=clerk dbname=other" --once
+
+# --- records arrive while the sink is killed and PostgreSQL restarts ---
+SINKPID=
+# the sink itself in the background (not a function's subshell), so that
+# its pid is the one killed; tests_cleanup stops the last one
+sink_start() { "$H" --home "$T/P" sink postgres --dsn "$DSN" >>"$T/sink.log" 2>&1 & SINKPID=$!; bg=$SINKPID; }
+sink_start
+ROUNDS=6 ROWS=100
+(
+	for r in $(seq 1 $ROUNDS); do
+		{ echo "id,person_id,full_name,birth_date,village"
+		  for i in $(seq 1 $ROWS); do k=$((r * 100 + i))
+			printf 'HP-%04d,%012d,Lo Van %d,19%02d-0%d-1%d,Na Pai\n' $k $k $k $((k % 90 + 10)) $((k % 9 + 1)) $((k % 9)); done
+		} >"$T/v1-$r.csv"
+		N V1 import health_profile --format csv "$T/v1-$r.csv" >/dev/null 2>&1 || echo "V1 import $r failed"
+		{ echo "id,program,beneficiary_id,period,amount_vnd,status"
+		  for i in $(seq 1 $ROWS); do k=$((r * 100 + i))
+			printf 'PAY-%04d,social_allowance,%012d,2026-0%d,%d,created\n' $k $k $((r % 9 + 1)) $((k * 1000)); done
+		} >"$T/v2-$r.csv"
+		N V2 import payment --format csv "$T/v2-$r.csv" >/dev/null 2>&1 || echo "V2 import $r failed"
+		sleep 0.4
+	done
+) >"$T/writers.log" 2>&1 &
+WRITERS=$!
+for k in 1 2 3; do
+	sleep 0.$((3 + k * 2))
+	kill -9 "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null
+	sink_start
+done
+ok "the sink was killed with SIGKILL 3 times while records arrived"
+# P's daemon too, started again on its port (the villages dial it there)
+kill -9 "${PIDOF[P]}" 2>/dev/null; wait "${PIDOF[P]}" 2>/dev/null
+"$D" --home "$T/P" --listen "127.0.0.1:${PORTOF[P]}" 2>>"$T/P.log" &
+PIDOF[P]=$!; pids+=("$!")
+check "P's daemon, killed with SIGKILL, serves again (10 s)" within 10 N P peers list
+sleep 0.5
+check "PostgreSQL restarts under the running sink" pg_restart_fast
+wait "$WRITERS"
+check "the villages wrote every batch" test ! -s "$T/writers.log"
+
+# --- a conflict: V1, offline, and P edit one profile ---
+check "P holds V1's profile HP-0101 (30 s)" within 30 N P get health_profile HP-0101
+stop V1
+check "V1, offline, edits HP-0101's phone" N V1 put health_profile HP-0101 '{"phone":"0911111111"}'
+check "P edits it meanwhile" N P put health_profile HP-0101 '{"phone":"0922222222"}'
+start V1 --peer 127.0.0.1:${PORTOF[P]} && ok "V1 dials P again" || fail "V1 dials P again"
+check "P sees the conflict (30 s)" within 30 bash -c "'$H' --home '$T/P' conflicts | grep -q HP-0101"
+check "P deletes payment PAY-0101" N P delete payment PAY-0101
+# an erasure: its store is rewritten although the sink follows it
+check "V1 writes a profile to erase" N V1 put health_profile HP-E1 '{"person_id":"900000000001","full_name":"Lo ERASEMEzq","birth_date":"1990-01-01"}'
+check "it reaches P (30 s)" within 30 N P get health_profile HP-E1
+check "P erases it" N P erase health_profile HP-E1 --reason "request of the person"
+check "with the sink running, the name leaves P's store files (30 s)" within 30 bash -c "! grep -rqaF ERASEMEzq '$T/P/store'"
+TOTAL=$((ROUNDS * ROWS))
+check "P holds every record (30 s)" within 30 bash -c "[ \$('$H' --home '$T/P' export health_profile --format csv | grep -c '^HP-') = $TOTAL ] && [ \$('$H' --home '$T/P' export payment --format csv | grep -c '^PAY-') = $((TOTAL - 1)) ]"
+
+# same COLLECTION: PostgreSQL's live rows equal P's export, cell by cell,
+# and so their checksums
+same() { python3 "$(dirname "$0")/tools/pg_same.py" "$H" "$T/P" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
+check "the sink catches up: health_profile equals the export (30 s)" within 30 same health_profile
+check "payment equals the export" same payment
+same health_profile | sed 's/^/    # /'
+same payment | sed 's/^/    # /'
+check "the sink reconnected after the restart" grep -q "reconnected to PostgreSQL at" "$T/sink.log"
+check "HP-0101's conflict is in hamlet_conflicts (10 s)" within 10 bash -c "[ \"\$('$PGBIN/psql' -X -At -h '$PGD' -U hamlet -d hamlet -c \"SELECT rule || ' ' || jsonb_array_length(candidates) FROM hamlet_conflicts WHERE collection = 'health_profile' AND id = 'HP-0101' AND field = 'phone'\")\" = 'mv 2' ]"
+check "its row is marked conflicted, with both values" test "$(sql "SELECT conflicted, conflict_values::text LIKE '%0911111111%0922222222%' OR conflict_values::text LIKE '%0922222222%0911111111%' FROM health_profile WHERE id = 'HP-0101'")" = "t|t"
+check "hamlet_conflicts holds what P's conflicts holds" test "$(sql "SELECT count(DISTINCT (collection, id)) FROM hamlet_conflicts")" = "$(N P conflicts --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j if isinstance(j, list) else j["records"]))')"
+check "PAY-0101 is kept, marked deleted" test "$(sql "SELECT deleted FROM payment WHERE id = 'PAY-0101'")" = t
+check "HP-E1's row says erased, why, and holds no field" test "$(sql "SELECT erased, full_name IS NULL AND person_id IS NULL, erase_reason FROM health_profile WHERE id = 'HP-E1'")" = "t|t|request of the person"
+check "columns are typed" test "$(sql "SELECT pg_typeof(birth_date)::text || ' ' || pg_typeof(amount_vnd)::text FROM health_profile, payment LIMIT 1")" = "date bigint"
+check "the amounts add up as in the export" test "$(sql "SELECT sum(amount_vnd) FROM payment WHERE NOT deleted")" = "$(N P export payment --format ndjson | python3 -c 'import json,sys; print(sum(json.loads(l)["amount_vnd"] for l in sys.stdin))')"
+check "provenance: V1's rows name V1, its key and scope" test "$(sql "SELECT DISTINCT author_name || ' ' || author_key || ' ' || scope FROM health_profile WHERE id <> 'HP-0101' AND NOT erased")" = "V1 $(key V1) bk/c1/v1"
+check "every row holds its own change seq, none above the checkpoint" test "$(sql "SELECT count(*) = count(DISTINCT seq) AND max(seq) <= (SELECT seq FROM hamlet_checkpoint) FROM (SELECT seq FROM health_profile UNION ALL SELECT seq FROM payment) s")" = t
+check "hamlet_meta says layout version 1" test "$(sql "SELECT value FROM hamlet_meta WHERE key = 'schema_version'")" = 1
+check "the checkpoint names P" test "$(sql "SELECT node_name || ' ' || node_key FROM hamlet_checkpoint")" = "p $(key P)"
+
+kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
+check "the sink stops on SIGTERM with status 0" test $? = 0
+bg=
+check "another run has nothing left to write" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
+ROWS_ALL=$(sql "SELECT (SELECT count(*) FROM health_profile) + (SELECT count(*) FROM payment)")
+check "--resync writes every record again, once" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once --resync | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"written\"] == $ROWS_ALL, j'"
+check "after it the tables still equal the export" same health_profile
+# P's home restored with an empty store: its changes are numbered anew
+check "an empty store" N R0 init --network "$T/bk.network" --name r0 --scope bk
+mkdir -p "$T/R" && cp -a "$T/P/node.conf" "$T/P/node.key" "$T/P/network.conf" "$T/P/access" "$T/R0/store" "$T/R/"
+refuse "P restored with an empty store: the sink stops, says why and what to do (exit 4)" 4 "its store was restored or rebuilt since; run .* --resync\" once" N R sink postgres --dsn "$DSN" --once
+sql "UPDATE hamlet_meta SET value = '2' WHERE key = 'schema_version'"
+refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 2, this hamlet writes version 1: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
+sql "UPDATE hamlet_meta SET value = '1' WHERE key = 'schema_version'"
+refuse "the database refuses another node's home (exit 4)" 4 "follows node p" N V1 sink postgres --dsn "$DSN" --once
+check "health reads by the sink are in P's access log" bash -c "'$H' --home '$T/P' access-log | grep -q 'sink postgres'"
+
+daemons_stop
+tests_done
