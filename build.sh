@@ -114,7 +114,8 @@ demo)
 	scripts/demo.sh build      # two nodes syncing by USB bundle
 	;;
 test)
-	DEPS+=(prometheus) # promtool checks /metrics in scenario_http
+	DEPS+=(prometheus chromium) # promtool checks /metrics in scenario_http;
+	# headless chromium loads the status page in scenario_page
 	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
 	install_deps
 	ensure_locale

@@ -560,37 +560,45 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 
 /* --- status, metrics ------------------------------------------------------- */
 
-static enum MHD_Result loop_text(struct http *h, struct MHD_Connection *conn,
-				 int kind)
+int http__loop_text(struct http *h, int kind, char **ret)
 {
 	struct call *c = calloc(1, sizeof(*c));
-	enum MHD_Result ok;
 	int r;
 
+	*ret = NULL;
 	if (!c)
-		return MHD_NO;
+		return -ENOMEM;
 	c->kind = kind;
 	if ((r = http__call_run(h, c)) < 0) {
 		if (r == -ECANCELED)
-			c = NULL;
-		ok = http__send_fault(h, conn, r, "cannot read the status");
-	} else if (c->r < 0 || !c->text) {
-		ok = http__send_fault(h, conn, c->r < 0 ? c->r : -ENOMEM,
-				"cannot read the status");
-	} else {
-		char *t = c->text;
+			c = NULL; /* the loop's to free */
+	} else if ((r = c->r) >= 0 && !c->text) {
+		r = -ENOMEM;
+	} else if (r >= 0) {
+		*ret = c->text;
 		c->text = NULL;
-		ok = http__send_text(h, conn, MHD_HTTP_OK, t,
+		r = 0;
+	}
+	http__call_free(c);
+	return r;
+}
+
+static enum MHD_Result loop_text(struct http *h, struct MHD_Connection *conn,
+				 int kind)
+{
+	char *t;
+	int r = http__loop_text(h, kind, &t);
+
+	if (r < 0)
+		return http__send_fault(h, conn, r, "cannot read the status");
+	return http__send_text(h, conn, MHD_HTTP_OK, t,
 			       kind == CALL_METRICS
 				       ? "text/plain; version=0.0.4; charset=utf-8"
 				       : "application/json",
 			       NULL);
-	}
-	http__call_free(c);
-	return ok;
 }
 
-static int loopback(struct MHD_Connection *conn)
+int http__loopback(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -650,11 +658,20 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
-		if (!loopback(conn) && !token_check(h, conn, &tok))
+		if (!http__loopback(conn) && !token_check(h, conn, &tok))
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
 					"/metrics answers loopback clients, or a request with a valid token");
 		return loop_text(h, conn, CALL_METRICS);
+	}
+	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
+		if (!get)
+			return method_err(h, conn, method, "GET", url);
+		if (!http__loopback(conn) && !token_check(h, conn, &tok))
+			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
+					"bad_token",
+					"the status page answers loopback clients, or a request with a valid token");
+		return http__page(h, conn);
 	}
 	if (strncmp(url, "/v1/", 4) != 0 || strlen(url) >= sizeof(buf))
 		return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",

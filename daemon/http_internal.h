@@ -81,6 +81,13 @@ void http__call_free(struct call *c);
  * first (c then the loop's to free). */
 int http__call_run(struct http *h, struct call *c);
 
+/* Ask the loop for CALL_STATUS or CALL_METRICS: 0 and the text in *ret
+ * (the caller frees it), or <0 (-EBUSY, -ECANCELED, a store fault). */
+int http__loop_text(struct http *h, int kind, char **ret);
+
+/* 1 when the client is on this machine (127.0.0.0/8, ::1, ::ffff:127.x). */
+int http__loopback(struct MHD_Connection *conn);
+
 /* Responses: counted by code for /metrics; text is taken (freed). */
 void http__count_code(struct http *h, unsigned code);
 
@@ -149,6 +156,11 @@ enum MHD_Result http__get_conflicts(struct http *h,
 
 enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				   const struct token *tok);
+
+/* --- http_page.c --- */
+
+/* GET / and /status: the status page (daemon/page.h). */
+enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn);
 
 #define send_err(h, conn, code, scode, ...) \
 	http__send_err_allow(h, conn, code, NULL, scode, __VA_ARGS__)

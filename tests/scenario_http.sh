@@ -37,12 +37,7 @@ check "four tokens are listed" test "$(A token list --json | python3 -c 'import 
 check "the token file keeps no token" bash -c "! grep -q '$W' '$T/a/tokens'"
 check "the token file is 0640" test "$(stat -c %a "$T/a/tokens")" = 640
 
-started=0
-for _ in 1 2 3; do
-	HP=$(port)
-	if launch a --http 127.0.0.1:$HP; then started=1; break; fi
-done
-[ $started = 1 ] && ok "a's daemon serves HTTP" || { fail "a's daemon serves HTTP"; tests_done; exit 1; }
+start_http a && ok "a's daemon serves HTTP" || { fail "a's daemon serves HTTP"; tests_done; exit 1; }
 PA=$PORT
 URL=http://127.0.0.1:$HP
 

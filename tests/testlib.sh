@@ -68,6 +68,7 @@ launch() {
 	local n=$1; shift
 	for _ in 1 2 3 4 5; do
 		PORT=$(port)
+		: >>"$T/$n.log" # there before the daemon opens it, for the greps below
 		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
 		PID=$!
 		for _ in $(seq 1 100); do
@@ -90,6 +91,16 @@ declare -A PIDOF PORTOF
 start() {
 	local n=$1
 	if launch "$@"; then PIDOF[$n]=$PID; PORTOF[$n]=$PORT; return 0; fi
+	return 1
+}
+# start_http NAME ARGS...: start NAME's daemon serving HTTP as well, on
+# another fresh port (3 tries, in case that one is taken); sets HP
+start_http() {
+	local n=$1 _; shift
+	for _ in 1 2 3; do
+		HP=$(port)
+		start "$n" --http 127.0.0.1:$HP "$@" && return 0
+	done
 	return 1
 }
 # stop NAME: stop NAME's daemon alone

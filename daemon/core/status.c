@@ -11,18 +11,14 @@
 #include "mp.h"
 #include "record.h"
 #include "record_json.h"
+#include "schema.h"
 #include "scopemap.h"
+#include "trustset.h"
 
+#include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
-
-static int count_conflict(void *ctx, const char *coll, const char *id)
-{
-	(void)coll;
-	(void)id;
-	(*(uint64_t *)ctx)++;
-	return 0;
-}
 
 static int sum_feed(void *ctx, const struct log_feed *f)
 {
@@ -40,13 +36,20 @@ struct waiting {
 	struct store_txn *t;
 	const uint8_t *pk;
 	uint64_t since_ms, n;
+	const struct scopemap *map;
+	const struct cert *reader; /* NULL: every feed counts */
+	uint64_t newest_ms;	   /* the newest entry of a feed counted */
 };
 
-/* Entries written here after since_ms: walk each own feed back from its
- * head while entries are newer. */
+/* Entries written here after since_ms, in the feeds reader may read:
+ * walk each own feed back from its head while entries are newer. */
 static int count_waiting(void *ctx, const struct log_feed *f)
 {
 	struct waiting *w = ctx;
+	if (w->reader && !scopemap_may_read(w->map, w->reader, f->scope))
+		return 0;
+	if (hlc_ms(f->hlc) > w->newest_ms)
+		w->newest_ms = hlc_ms(f->hlc);
 	if (memcmp(f->author, w->pk, 32) != 0)
 		return 0;
 	for (uint64_t seq = f->seq; seq >= 1; seq--) {
@@ -64,7 +67,7 @@ static int count_waiting(void *ctx, const struct log_feed *f)
 
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 {
-	struct waiting w = { NULL, n->pk, since_ms, 0 };
+	struct waiting w = { .pk = n->pk, .since_ms = since_ms };
 	if (store_txn_begin(n->st, 1, &w.t) < 0)
 		return 0;
 	log_feeds_each(w.t, count_waiting, &w);
@@ -72,9 +75,52 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 	return w.n;
 }
 
+/* A peer as this store sees it: its certificate's name and role, and,
+ * of the feeds that certificate lets it read (every feed when none holds
+ * here), the newest entry and the entries written here since since_ms. */
+struct peer_view {
+	int named;
+	char name[CERT_MAX_NAME + 1];
+	int role;
+	uint64_t newest_ms, waiting;
+};
+
+static int peer_view_read(struct node *n, const uint8_t key[32],
+			  uint64_t since_ms, struct peer_view *ret)
+{
+	struct waiting w = { .pk = n->pk, .since_ms = since_ms, .map = n->smap };
+	struct cert *c = malloc(sizeof(*c));
+	size_t nc = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!c)
+		return -ENOMEM;
+	if ((r = store_txn_begin(n->st, 1, &w.t)) < 0)
+		goto out;
+	if ((r = trustset_valid_leaves(w.t, key, hlc_wall_ms(), c, 1, &nc)) <
+	    0)
+		goto out;
+	if (r == 0 && nc == 1) {
+		ret->named = 1;
+		snprintf(ret->name, sizeof(ret->name), "%s", c->name);
+		ret->role = c->role;
+		w.reader = c;
+	}
+	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
+		goto out;
+	ret->newest_ms = w.newest_ms;
+	ret->waiting = w.n;
+	r = 0;
+out:
+	store_txn_abort(w.t);
+	free(c);
+	return r;
+}
+
 /*
  * How far a peer trails this node: the seconds from its last agreement to
- * our newest entry. A peer that agreed after that entry (its clock ahead
+ * the newest entry here it may read. A peer that agreed after that entry (its clock ahead
  * of ours included) trails by nothing, whether connected or not; one that
  * never synced has no lag to tell, which JSON says as null.
  */
@@ -87,16 +133,71 @@ static json_t *lag_json(uint64_t last_sync_ms, uint64_t newest_ms)
 	return json_integer((json_int_t)((newest_ms - last_sync_ms) / 1000));
 }
 
+struct classify {
+	struct store_txn *t;
+	struct status_facts *st;
+	uint64_t looked;
+};
+
+/* Tell a record with an open problem apart: conflicting values, a
+ * duplicate key, or both; past STATUS_MAX_CLASSIFY records only count. */
+static int classify_one(void *ctx, const char *coll, const char *id)
+{
+	struct classify *c = ctx;
+	struct status_facts *st = c->st;
+	struct status_problem *p = NULL;
+	struct record_view v;
+	int r, dup;
+
+	st->conflicts++;
+	if (c->looked >= STATUS_MAX_CLASSIFY) {
+		st->unclassified++;
+		return 0;
+	}
+	c->looked++;
+	for (size_t i = 0; i < st->nprob && !p; i++)
+		if (strcmp(st->prob[i].coll, coll) == 0)
+			p = &st->prob[i];
+	if (!p) { /* a collection no schema names: counted, not told apart */
+		st->unclassified++;
+		return 0;
+	}
+	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (v.conflicts && v.conflicts->type == MSGPACK_OBJECT_ARRAY &&
+	    v.conflicts->via.array.size)
+		p->conflicts++;
+	dup = record_duplicates(c->t, coll, &v, id, NULL, NULL);
+	record_view_close(&v);
+	if (dup < 0)
+		return dup;
+	if (dup > 0) {
+		p->duplicates++;
+		st->duplicates++;
+	}
+	return 0;
+}
+
 int status_store_read(struct status_facts *st)
 {
+	struct classify cl = { 0 };
+	const struct schema *const *all;
+	size_t nall;
+
 	struct store_txn *t = NULL;
 	int r;
 
 	if ((r = store_txn_begin(st->n->st, 1, &t)) < 0)
 		return r;
 	st->tot.pk = st->n->pk;
+	all = schema_all(&nall);
+	st->nprob = 0;
+	for (size_t i = 0; i < nall && i < STATUS_MAX_COLLS; i++)
+		st->prob[st->nprob++] = (struct status_problem){ all[i]->name, 0, 0 };
+	cl.t = t;
+	cl.st = st;
 	if ((r = log_feeds_each(t, sum_feed, &st->tot)) >= 0 &&
-	    (r = record_conflicted_each(t, count_conflict, &st->conflicts)) >= 0)
+	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
 	return r < 0 ? r : 0;
@@ -122,6 +223,20 @@ static json_t *cert_json(const struct status_cert *cf)
 	json_object_set_new(j, "role", json_string(cert_role_name(c->role)));
 	json_object_set_new(j, "expires_ms",
 			    json_integer((json_int_t)c->expires_ms));
+	return j;
+}
+
+/* {"health_profile": {"conflicts": N, "duplicates": M}, ...} */
+static json_t *problems_json(const struct status_facts *st)
+{
+	json_t *j = json_object();
+	for (size_t i = 0; i < st->nprob; i++)
+		json_object_set_new(
+			j, st->prob[i].coll,
+			json_pack("{s:I, s:I}", "conflicts",
+				  (json_int_t)st->prob[i].conflicts,
+				  "duplicates",
+				  (json_int_t)st->prob[i].duplicates));
 	return j;
 }
 
@@ -158,6 +273,12 @@ json_t *status_json(const struct status_facts *st)
 	json_object_set_new(j, "held", json_integer((json_int_t)st->held));
 	json_object_set_new(j, "conflicts",
 			    json_integer((json_int_t)st->conflicts));
+	json_object_set_new(j, "duplicates",
+			    json_integer((json_int_t)st->duplicates));
+	json_object_set_new(j, "problems", problems_json(st));
+	if (st->unclassified)
+		json_object_set_new(j, "problems_unclassified",
+				    json_integer((json_int_t)st->unclassified));
 	if (st->running) {
 		json_object_set_new(j, "digest",
 				    record_json_mp(mp_map_get(st->res, "digest")));
@@ -168,18 +289,37 @@ json_t *status_json(const struct status_facts *st)
 		{
 			const msgpack_object *p = &st->peers->via.array.ptr[k];
 			const msgpack_object *con = mp_map_get(p, "connected");
+			const char *hex =
+				json_string_value(json_object_get(pe, "key"));
 			uint64_t last = mp_map_u64(p, "last_sync_ms");
 			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 				 con->via.boolean;
-			int insync = up && last && last >= tot->newest_ms &&
+			uint8_t key[32];
+			struct peer_view pv = { 0 };
+			/* a peer is behind only on what it may read: a village
+			 * never gets the commune's own feed */
+			if (!hex ||
+			    sodium_hex2bin(key, 32, hex, strlen(hex), NULL, NULL,
+					   NULL) != 0 ||
+			    peer_view_read(n, key, last, &pv) < 0) {
+				pv.newest_ms = tot->newest_ms;
+				pv.waiting = status_waiting_since(n, last);
+			}
+			int insync = up && last && last >= pv.newest_ms &&
 				     !mp_map_u64(p, "entries_waiting_for_disk");
-			uint64_t waiting = status_waiting_since(n, last);
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
 			json_object_set_new(pe, "lag_s",
-					    lag_json(last, tot->newest_ms));
+					    lag_json(last, pv.newest_ms));
 			json_object_set_new(pe, "waiting_out",
-					    json_integer((json_int_t)waiting));
+					    json_integer((json_int_t)pv.waiting));
+			json_object_set_new(pe, "name",
+					    pv.named ? json_string(pv.name)
+						     : json_null());
+			json_object_set_new(pe, "role",
+					    pv.named ? json_string(cert_role_name(
+							       pv.role))
+						     : json_null());
 		}
 		json_object_set_new(j, "peers", jp);
 		const msgpack_object *rf = mp_map_get(st->res, "refused");

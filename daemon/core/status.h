@@ -14,6 +14,17 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+/* Records that need a decision, in one collection: conflicting values
+ * (update versus delete included) and duplicate unique keys. A record
+ * may be both. */
+struct status_problem {
+	const char *coll; /* the schema's name, static */
+	uint64_t conflicts, duplicates;
+};
+
+#define STATUS_MAX_COLLS 8	   /* collections told apart */
+#define STATUS_MAX_CLASSIFY 10000 /* records looked at to tell them apart */
+
 struct status_totals {
 	uint64_t feeds, entries, own, newest_ms;
 	const uint8_t *pk;
@@ -25,6 +36,11 @@ struct status_facts {
 	struct node *n;
 	struct status_totals tot;
 	uint64_t conflicts, held;
+	/* by collection, in schema order; past STATUS_MAX_CLASSIFY records
+	 * only conflicts grows and unclassified counts the rest */
+	struct status_problem prob[STATUS_MAX_COLLS];
+	size_t nprob;
+	uint64_t duplicates, unclassified;
 	int running;
 	const msgpack_object *res, *peers;
 	size_t np;
@@ -40,7 +56,9 @@ struct status_cert {
 /* Fill st's store figures from st->n's store. */
 int status_store_read(struct status_facts *st);
 void status_cert_read(struct node *n, struct status_cert *cf);
-/* Entries written on n after since_ms (waiting to go out to a peer). */
+/* Entries written on n after since_ms (waiting to go out to a peer),
+ * whatever the peer may read. status_json counts, per peer, only those
+ * its certificate lets it read. */
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
 /* The object `hamlet status --json` prints. New reference. */
 json_t *status_json(const struct status_facts *st);

@@ -2,6 +2,7 @@
  * the peers-only re-read on SIGHUP). */
 #include "config.h"
 #include "fuzz_memfile.h"
+#include "fuzz_text_seeds.h"
 
 #include <string.h>
 
@@ -29,13 +30,6 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 		"[limits]\nbatch = 9999\n[other]\nkey = 1\n",
 		"[node\nhome\n",
 	};
-	static uint8_t *seeds[4];
-	static size_t lens[4];
-	for (int i = 0; i < 4; i++) {
-		seeds[i] = (uint8_t *)text[i];
-		lens[i] = strlen(text[i]);
-	}
-	*ret_seeds = seeds;
-	*ret_lens = lens;
-	return 4;
+	return fuzz_text_seeds(text, sizeof(text) / sizeof(text[0]), ret_seeds,
+			       ret_lens);
 }

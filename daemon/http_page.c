@@ -1,0 +1,139 @@
+/*
+ * http_page: GET / and /status, the status page (daemon/page.h), on a
+ * connection's thread: the status object comes from the loop (as GET
+ * /v1/status), the lag report from a read transaction here.
+ */
+#include "http_internal.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "lag.h"
+#include "page.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The running daemon's peers' last syncs, newer than the contacts kept in
+ * the store until its next save (as `hamlet report lag` takes them). */
+static struct lag_contact *live_contacts(const json_t *st, size_t *ret_n)
+{
+	const json_t *peers = json_object_get(st, "peers"), *p;
+	struct lag_contact *v;
+	size_t i, n = 0;
+
+	*ret_n = 0;
+	if (!json_array_size(peers) ||
+	    !(v = calloc(json_array_size(peers), sizeof(*v))))
+		return NULL;
+	json_array_foreach(peers, i, p)
+	{
+		const char *k = json_string_value(json_object_get(p, "key"));
+		json_int_t ms = json_integer_value(json_object_get(p, "last_sync_ms"));
+		if (ms > 0 && k && strlen(k) == 64 &&
+		    sodium_hex2bin(v[n].key, 32, k, 64, NULL, NULL, NULL) == 0) {
+			v[n].ms = (uint64_t)ms;
+			n++;
+		}
+	}
+	*ret_n = n;
+	return v;
+}
+
+static enum MHD_Result send_page(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, char *body, size_t len,
+				 const char *type, int lang)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_LANGUAGE,
+				lang == PAGE_VI ? "vi" : "en");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Language");
+	/* nothing from elsewhere, no script, no framing */
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	http__count_code(h, code);
+	ok = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* A plain-text answer naming what is wrong, in the page's language. */
+static enum MHD_Result send_plain(struct http *h, struct MHD_Connection *conn,
+				  unsigned code, int lang, const char *text)
+{
+	char *t = strdup(text);
+	if (!t)
+		return MHD_NO;
+	return send_page(h, conn, code, t, strlen(t),
+			 "text/plain; charset=utf-8", lang);
+}
+
+enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
+{
+	const char *ls = http__arg(conn, "lang"), *ks = http__arg(conn, "key");
+	struct lag_report rep = { 0 };
+	struct page_in in = { 0 };
+	struct lag_contact *live = NULL;
+	struct store_txn *t = NULL;
+	json_t *st = NULL;
+	char *text = NULL, *html = NULL;
+	size_t nlive = 0, len = 0;
+	enum MHD_Result ok;
+	int r;
+
+	in.lang = page_lang_pick(MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	if (ls && page_lang_parse(ls, &in.lang) < 0)
+		return send_plain(h, conn, MHD_HTTP_BAD_REQUEST, in.lang,
+				  in.lang == PAGE_VI
+					  ? "?lang= chỉ nhận vi (tiếng Việt) hoặc en (English)\n"
+					  : "?lang= takes vi (Vietnamese) or en (English)\n");
+	if (ks && strcmp(ks, "1") != 0 && strcmp(ks, "0") != 0)
+		return send_plain(h, conn, MHD_HTTP_BAD_REQUEST, in.lang,
+				  in.lang == PAGE_VI
+					  ? "?key= chỉ nhận 1 (hiện khoá) hoặc 0\n"
+					  : "?key= takes 1 (show the key) or 0\n");
+	in.show_key = ks && strcmp(ks, "1") == 0;
+	if ((r = http__loop_text(h, CALL_STATUS, &text)) < 0)
+		return http__send_fault(h, conn, r, "cannot read the status");
+	if (!(st = json_loads(text, 0, NULL))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	in.status = st;
+	in.now_ms = hlc_wall_ms();
+	if (page_shows_lag(st)) {
+		live = live_contacts(st, &nlive);
+		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+		    (r = lag_report_build(t, h->d->node->pk, in.now_ms,
+					  PAGE_LAG_THRESHOLD_MS, live, nlive,
+					  &rep)) < 0)
+			goto out;
+		in.lag = &rep;
+	}
+	r = page_render(&in, &html, &len);
+out:
+	if (r < 0)
+		ok = http__send_fault(h, conn, r, "cannot make the status page");
+	else
+		ok = send_page(h, conn, MHD_HTTP_OK, html, len,
+			       "text/html; charset=utf-8", in.lang);
+	lag_report_close(&rep);
+	store_txn_abort(t);
+	free(live);
+	json_decref(st);
+	free(text);
+	return ok;
+}
