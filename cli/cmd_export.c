@@ -209,12 +209,12 @@ int cmd_export(int argc, char **argv)
 	xlsx = strcmp(format, "xlsx") == 0;
 	if (xlsx && !out) {
 		r = cli_usage_err("export",
-				  "--format xlsx writes a file: add --out FILE.xlsx");
+				  _("--format xlsx writes a file: add --out FILE.xlsx"));
 		goto out;
 	}
 	if (out && !xlsx) {
 		r = cli_usage_err("export",
-				  "--out goes with --format xlsx; the other formats go to standard output (> FILE)");
+				  _("--out goes with --format xlsx; the other formats go to standard output (> FILE)"));
 		goto out;
 	}
 	if (!(c.s = cli_schema(pos[0]))) {
@@ -243,8 +243,8 @@ int cmd_export(int argc, char **argv)
 	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
 	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
-		cli_err("cannot start the workbook %s: %s", out,
-			hamlet_strerror(r));
+		cli_err(_("cannot start the workbook %s: %s"), out,
+			cli_strerror(r));
 		goto out;
 	}
 	if (c.csv) {

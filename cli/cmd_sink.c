@@ -316,7 +316,7 @@ static int sink_connect(struct sink *s, int first)
 			if (!first) {
 				char line[600];
 				snprintf(line, sizeof(line),
-					 "reconnected to PostgreSQL at %s; resuming after seq %llu",
+					 _("reconnected to PostgreSQL at %s; resuming after seq %llu"),
 					 pg_sink_where(s->pg),
 					 (unsigned long long)s->cursor);
 				say(s, "reconnected", line);
@@ -333,7 +333,7 @@ static int sink_connect(struct sink *s, int first)
 			cli_err("%s", why);
 			return r;
 		}
-		cli_err("%s; trying again in %u s", why, backoff);
+		cli_err(_("%s; trying again in %u s"), why, backoff);
 		nap(backoff * 1000);
 		if (sink_stop)
 			return 0;
@@ -372,7 +372,7 @@ static int node_open_same(struct sink *s, struct node **ret)
 		return r;
 	cli_hex((*ret)->pk, 32, hex);
 	if (strcmp(hex, s->key_hex) != 0) {
-		cli_err("the node in %s changed while the sink ran (key %.16s..., was %.16s...): stopping",
+		cli_err(_("the node in %s changed while the sink ran (key %.16s..., was %.16s...): stopping"),
 			(*ret)->home, hex, s->key_hex);
 		node_close(*ret);
 		*ret = NULL;
@@ -398,7 +398,7 @@ static int batch_read(struct sink *s, struct batch *b, int first)
 		goto out;
 	if ((r = changes_last(b->t, &newest)) >= 0 && first &&
 	    newest < s->cursor) {
-		cli_err("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --resync\" once to write every record again (docs/center-guide.md)",
+		cli_err(_("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --resync\" once to write every record again (docs/center-guide.md)"),
 			pg_sink_where(s->pg), (unsigned long long)s->cursor,
 			(unsigned long long)newest, cli_prog());
 		r = -EINVAL;
@@ -408,8 +408,8 @@ static int batch_read(struct sink *s, struct batch *b, int first)
 		r = changes_each(b->t, s->cursor, PG_SINK_MAX_BATCH, batch_add,
 				 b);
 	if (r < 0)
-		cli_err("cannot read the changes of %s/store: %s", n->home,
-			hamlet_strerror(r));
+		cli_err(_("cannot read the changes of %s/store: %s"), n->home,
+			cli_strerror(r));
 out:
 	store_txn_abort(b->t);
 	b->t = NULL;
@@ -443,7 +443,7 @@ static int sink_round(struct sink *s, int first)
 		r = pg_sink_write(s->pg, b.rows, b.n, s->db_seq, b.last, why,
 				  sizeof(why));
 		if (r == -EPIPE) {
-			cli_err("%s; reconnecting", why);
+			cli_err(_("%s; reconnecting"), why);
 			pg_sink_free(s->pg);
 			s->pg = NULL;
 			r = 1;
@@ -463,7 +463,7 @@ static int sink_round(struct sink *s, int first)
 	if (s->written > before) {
 		char line[600];
 		snprintf(line, sizeof(line),
-			 "caught up at seq %llu: %llu records written (%llu in all, %llu batches)",
+			 _("caught up at seq %llu: %llu records written (%llu in all, %llu batches)"),
 			 (unsigned long long)s->db_seq,
 			 (unsigned long long)(s->written - before),
 			 (unsigned long long)s->written,
@@ -522,7 +522,7 @@ int cmd_sink(int argc, char **argv)
 	}
 	if (!s.dsn) {
 		r = cli_usage_err("sink",
-				  "missing --dsn: the PostgreSQL connection string, e.g. --dsn 'host=/run/postgresql dbname=hamlet'");
+				  _("missing --dsn: the PostgreSQL connection string, e.g. --dsn 'host=/run/postgresql dbname=hamlet'"));
 		goto out;
 	}
 	if (pg_sink_dsn_check(s.dsn, why, sizeof(why)) < 0) {
@@ -550,7 +550,7 @@ int cmd_sink(int argc, char **argv)
 			if (first) {
 				char line[600];
 				snprintf(line, sizeof(line),
-					 "following node %s (network %s) into PostgreSQL at %s from seq %llu",
+					 _("following node %s (network %s) into PostgreSQL at %s from seq %llu"),
 					 s.name, s.network, pg_sink_where(s.pg),
 					 (unsigned long long)s.cursor);
 				say(&s, "started", line);
@@ -568,7 +568,7 @@ int cmd_sink(int argc, char **argv)
 	if (s.once) {
 		char line[600];
 		snprintf(line, sizeof(line),
-			 "done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)",
+			 _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)"),
 			 (unsigned long long)s.db_seq,
 			 (unsigned long long)s.written);
 		say(&s, "done", line);

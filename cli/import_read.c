@@ -317,7 +317,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			first = 0;
 			if (got >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
 				/* a workbook (.xlsx is a zip file) */
-				cli_err("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s",
+				cli_err(_("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s"),
 					path, path);
 				im->nerr++;
 				im->fatal = 1;
@@ -325,7 +325,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			}
 			if (got >= 8 &&
 			    memcmp(buf, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0) {
-				cli_err("%s is an old Excel workbook (.xls), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"",
+				cli_err(_("%s is an old Excel workbook (.xls), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\""),
 					path);
 				im->nerr++;
 				im->fatal = 1;

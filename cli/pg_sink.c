@@ -1,6 +1,7 @@
 #include "pg_sink.h"
 
 #include "error.h"
+#include "why.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -72,7 +73,7 @@ static void trim_copy(char *why, size_t whylen, const char *prefix,
 		      const char *msg)
 {
 	size_t n, k = 0;
-	snprintf(why, whylen, "%s%s", prefix, msg ? msg : "");
+	why_set(why, whylen, "%s%s", prefix, msg ? msg : "");
 	n = strlen(why);
 	while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
 		why[--n] = 0;
@@ -97,8 +98,8 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 
 	if (!msg || !msg[0])
 		msg = PQerrorMessage(p->conn);
-	snprintf(prefix, sizeof(prefix), "PostgreSQL at %s, %s: ", p->where,
-		 what);
+	snprintf(prefix, sizeof(prefix), why_translate(N_("PostgreSQL at %s, %s: ")),
+		 p->where, what);
 	trim_copy(why, whylen, prefix, msg);
 	if (PQstatus(p->conn) == CONNECTION_BAD)
 		return -EPIPE;
@@ -215,8 +216,8 @@ static int names_check(char *why, size_t whylen)
 				if (strcmp(all[c]->fields[i].name,
 					   fixed_cols[k].name) == 0 ||
 				    strcmp(all[c]->fields[i].name, "id") == 0) {
-					snprintf(why, whylen,
-						 "field %s.%s is named like a column the sink adds",
+					why_set(why, whylen,
+						 N_("field %s.%s is named like a column the sink adds"),
 						 all[c]->name, all[c]->fields[i].name);
 					return -EINVAL;
 				}
@@ -276,12 +277,12 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			goto out;
 		ver = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
 		if (ver != PG_SINK_SCHEMA_VERSION) {
-			snprintf(why, whylen,
-				 "the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s",
+			why_set(why, whylen,
+				 N_("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s"),
 				 p->where, ver, PG_SINK_SCHEMA_VERSION,
 				 ver > PG_SINK_SCHEMA_VERSION
-					 ? ": upgrade hamlet"
-					 : ": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)");
+					 ? why_translate(N_(": upgrade hamlet"))
+					 : why_translate(N_(": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)")));
 			r = HAMLET_EVERSION;
 			goto out;
 		}
@@ -300,8 +301,8 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			goto out;
 		*ret_seq = 0;
 	} else if (strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0) {
-		snprintf(why, whylen,
-			 "PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)",
+		why_set(why, whylen,
+			 N_("PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)"),
 			 p->where, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 			 PQgetvalue(res, 0, 0), node->name, node->network,
 			 node->key_hex);
@@ -355,7 +356,8 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		char prefix[300];
 		snprintf(prefix, sizeof(prefix),
-			 "cannot connect to PostgreSQL at %s: ", p->where);
+			 why_translate(N_("cannot connect to PostgreSQL at %s: ")),
+			 p->where);
 		trim_copy(why, whylen, prefix, PQerrorMessage(p->conn));
 		r = -ECONNREFUSED;
 		goto out;
@@ -369,8 +371,8 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 		      NULL, "taking the sink lock", &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		snprintf(why, whylen,
-			 "another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first",
+		why_set(why, whylen,
+			 N_("another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first"),
 			 p->where);
 		r = -EBUSY;
 		goto out;
@@ -607,8 +609,8 @@ int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
 		      2, v, "moving the checkpoint", &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQcmdTuples(res), "1") != 0) {
-		snprintf(why, whylen,
-			 "the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint",
+		why_set(why, whylen,
+			 N_("the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint"),
 			 p->where, (unsigned long long)from_seq);
 		r = -ESTALE;
 		goto out;
