@@ -2,11 +2,14 @@
 
 #include "entry.h"
 #include "error.h"
+#include "hlc.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
 
 struct cli_global cli_global;
 
@@ -165,6 +168,9 @@ int cli_parse(const char *cmd, int argc, char **argv,
 		} else if (opt_match(a, "--json", &inl)) {
 			matched = 1;
 			flag_dst = &cli_global.json;
+		} else if (opt_match(a, "--keys", &inl)) {
+			matched = 1;
+			flag_dst = &cli_global.keys;
 		}
 		for (const struct cli_opt *o = opts; !matched && o && o->name;
 		     o++) {
@@ -211,8 +217,10 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 	if (ret_daemon)
 		*ret_daemon = daemon;
 	r = node_open(home, readonly, ret, why, sizeof(why));
-	if (r == 0)
+	if (r == 0) {
 		cli_global.scopes = (*ret)->smap;
+		cli_global.node = *ret;
+	}
 	if (r < 0) {
 		if (why[0])
 			cli_err("%s", why);
@@ -554,6 +562,7 @@ int cli_date_parse(const char *s, uint64_t *ret)
 {
 	struct tm tm, back;
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	int zoned = 0;
 	const char *p = s + 10;
 	time_t t;
 
@@ -572,7 +581,9 @@ int cli_date_parse(const char *s, uint64_t *ret)
 		}
 		if (*p == 'Z') {
 			p++;
+			zoned = 1;
 		} else if (*p == '+' || *p == '-') {
+			zoned = 1;
 			sign = *p == '+' ? 1 : -1;
 			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
 			    digits(p + 4, 2, &om) || oh > 14 || om > 59)
@@ -589,9 +600,17 @@ int cli_date_parse(const char *s, uint64_t *ret)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	t = timegm(&tm);
+	/* without a zone, the operator means the time on the wall: the
+	 * system's zone (TZ), as every time is shown */
+	if (zoned) {
+		t = timegm(&tm);
+	} else {
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
 	/* 2026-02-30 comes back as March: not a date */
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) ||
+	if (t == (time_t)-1 ||
+	    !(zoned ? gmtime_r(&t, &back) : localtime_r(&t, &back)) ||
 	    back.tm_mday != d || back.tm_mon != mo - 1)
 		return -EINVAL;
 	t -= sign * (oh * 3600 + om * 60);
@@ -605,9 +624,79 @@ void cli_time_text(uint64_t ms, int iso, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
-		 &tm);
+	long off;
+	size_t n;
+
+	if (iso) {
+		gmtime_r(&t, &tm);
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	localtime_r(&t, &tm);
+	n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	off = tm.tm_gmtoff;
+	if (off == 0) {
+		snprintf(out + n, 32 - n, " UTC");
+		return;
+	}
+	/* "+07", "+05:30", "-03" */
+	char sign = off < 0 ? '-' : '+';
+	off = off < 0 ? -off : off;
+	if (off % 3600)
+		snprintf(out + n, 32 - n, " %c%02ld:%02ld", sign, off / 3600,
+			 off % 3600 / 60);
+	else
+		snprintf(out + n, 32 - n, " %c%02ld", sign, off / 3600);
+}
+
+void cli_hlc_text(uint64_t hlc, char out[32])
+{
+	cli_time_text(hlc_ms(hlc), 0, out);
+}
+
+/* The names of the node cli_node_open() opened, built at the first use. */
+static struct names *cli_names;
+
+int cli_who_get(struct store_txn *t, const uint8_t key[32],
+		struct names_who *ret)
+{
+	const struct node *n = cli_global.node;
+	memset(ret, 0, sizeof(*ret));
+	if (!cli_names)
+		cli_names = names_new(n ? n->pk : NULL, n ? n->name : NULL,
+				      n ? n->scope : NULL);
+	if (!cli_names || !t)
+		return -ENOMEM;
+	return names_get(cli_names, t, key, hlc_wall_ms(), ret);
+}
+
+void cli_who(struct store_txn *t, const uint8_t key[32],
+	     char out[NAMES_LABEL_MAX])
+{
+	struct names_who w;
+	/* a failed lookup leaves w unknown: the key still shows */
+	(void)cli_who_get(t, key, &w);
+	names_label(&w, key, cli_global.keys, out);
+}
+
+void cli_who_hex(struct store_txn *t, const char *hex,
+		 char out[NAMES_LABEL_MAX])
+{
+	uint8_t key[32];
+	if (!hex || strlen(hex) != 64 || hex_decode(hex, key, 32) < 0) {
+		snprintf(out, NAMES_LABEL_MAX, _("unknown node %.8s…"),
+			 hex ? hex : "?");
+		return;
+	}
+	cli_who(t, key, out);
+}
+
+void cli_who_json(struct store_txn *t, const uint8_t key[32], json_t *obj,
+		  const char *prefix)
+{
+	struct names_who w;
+	(void)cli_who_get(t, key, &w);
+	names_json(&w, obj, prefix);
 }
 
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
@@ -616,6 +705,6 @@ int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
 		return 0;
 	return cli_usage_err(
 		cmd,
-		_("--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC, or with Z or +07:00)"),
+		_("--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z or +07:00)"),
 		s);
 }

@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "mp.h"
+#include "names.h"
 #include "node.h"
 #include "problems.h"
 #include "record.h"
@@ -82,6 +83,9 @@ extern const struct cli_exit_help cli_exit_help[]; /* ended by text NULL */
 struct cli_global {
 	const char *home; /* --home; NULL: HAMLET_HOME or the default */
 	int json;	  /* --json */
+	int keys;	  /* --keys: whole keys next to names */
+	/* the node cli_node_open() opened; NULL before */
+	const struct node *node;
 	/* the scope moves of the node cli_node_open() opened (scopemap.h);
 	 * NULL before */
 	const struct scopemap *scopes;
@@ -125,8 +129,34 @@ int cli_exit_code(int err);
 int cli_date_parse(const char *s, uint64_t *ret);
 /* cli_date_parse() for cmd's --since: a usage error naming s. */
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
-/* "2026-01-01 07:30:00 UTC", or with iso "2026-01-01T07:30:00Z". */
+/* In the system's time zone (TZ) with the zone's offset, "2026-12-01
+ * 17:30:00 +07" ("... UTC" at offset 0); with iso, UTC as
+ * "2026-12-01T10:30:00Z" (for JSON, unchanged by TZ). */
 void cli_time_text(uint64_t ms, int iso, char out[32]);
+/* A hybrid logical clock's wall time as cli_time_text() shows it. */
+void cli_hlc_text(uint64_t hlc, char out[32]);
+
+/* --- who a key is (names.h) ------------------------------------------ */
+
+/*
+ * The label of key, as names_label() writes it, for the node that
+ * cli_node_open() opened (its node.conf name when no certificate names
+ * it), with the whole key under --keys. A key nothing names shows as
+ * "unknown node 1a2b3c4d…".
+ */
+void cli_who(struct store_txn *t, const uint8_t key[32],
+	     char out[NAMES_LABEL_MAX]);
+/* Who key is (names_get() for the opened node); unknown when the lookup
+ * fails, which it returns (<0). */
+int cli_who_get(struct store_txn *t, const uint8_t key[32],
+		struct names_who *ret);
+/* The same for a key in hex (as hamletd's answers carry them). */
+void cli_who_hex(struct store_txn *t, const char *hex,
+		 char out[NAMES_LABEL_MAX]);
+/* Add PREFIXname, PREFIXname_scope (null when unknown) and
+ * PREFIXname_source ("certificate", "claim", ...) to obj. */
+void cli_who_json(struct store_txn *t, const uint8_t key[32], json_t *obj,
+		  const char *prefix);
 
 /* --- option parsing ---------------------------------------------------- */
 
@@ -247,9 +277,14 @@ static inline json_t *cli_erasure_json(const struct record_view *v)
 	return record_json_erasure(v);
 }
 
-/* Print "field: value" lines, or that the record is deleted or erased. */
-void cli_record_print_fields(FILE *f, const char *coll, const char *id,
-			     const struct record_view *v);
+/* Print "field: value" lines, or that the record is deleted or erased
+ * (by whom: names from t). */
+void cli_record_print_fields(FILE *f, struct store_txn *t, const char *coll,
+			     const char *id, const struct record_view *v);
+/* "last changed: TIME by WHO" on f, after indent: the newest head's
+ * author and time, when a head is held. 0 or <0 (store). */
+int cli_record_print_changed(FILE *f, struct store_txn *t,
+			     const struct record_view *v, const char *indent);
 
 /*
  * A record's scope (scopemap_record_scope()): written as its newest head

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "scopemap.h"
 
 #include <errno.h>
@@ -24,16 +25,18 @@ static void unique_fields(const struct schema *s, char *out, size_t n)
 	}
 }
 
-/* " (by 3fa4c2e1 at 2026-11-23T08:15:02.123Z)" */
-static void print_by(FILE *f, const struct record_cval *cv)
+/* " (by V1 (bk/c1/v1) at 2026-11-23 15:15:02 +07)" */
+static void print_by(FILE *f, struct store_txn *t,
+		     const struct record_cval *cv)
 {
-	char a[9], t[48];
-	cli_hex_short(cv->author, a);
-	hlc_format(cv->hlc, t);
-	fprintf(f, _(" (by %s at %s)"), a, t);
+	char who[NAMES_LABEL_MAX], at[32];
+	cli_who(t, cv->author, who);
+	cli_hlc_text(cv->hlc, at);
+	fprintf(f, _(" (by %s at %s)"), who, at);
 }
 
-static void print_conflict(FILE *f, const struct schema *s, const char *coll,
+static void print_conflict(FILE *f, struct store_txn *t,
+			   const struct schema *s, const char *coll,
 			   const char *id, const struct record_view *v,
 			   const struct record_conflict *c, const char *indent)
 {
@@ -63,7 +66,7 @@ static void print_conflict(FILE *f, const struct schema *s, const char *coll,
 				strcmp(c->v[i].kind, "delete") == 0
 					? _("deleted")
 					: _("updated"));
-			print_by(f, &c->v[i]);
+			print_by(f, t, &c->v[i]);
 		}
 		if (missing[0])
 			fprintf(f,
@@ -91,7 +94,7 @@ static void print_conflict(FILE *f, const struct schema *s, const char *coll,
 				    : cli_value_text(c->v[i].value, 1);
 		fprintf(f, "%s %s", i ? _(" vs") : "", txt ? txt : "?");
 		free(txt);
-		print_by(f, &c->v[i]);
+		print_by(f, t, &c->v[i]);
 	}
 	/* the shown value (the first: newest) as the suggested resolution */
 	if (c->n) {
@@ -143,7 +146,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		struct record_conflict c;
 		if ((r = record_conflict_parse(&cs->via.array.ptr[i], &c)) < 0)
 			return r;
-		print_conflict(f, s, coll, id, v, &c, indent);
+		print_conflict(f, t, s, coll, id, v, &c, indent);
 		record_conflict_free(&c);
 		lines++;
 	}
@@ -185,6 +188,23 @@ int cli_record_scope(struct store_txn *t, const struct record_view *v,
 	return 0;
 }
 
+int cli_record_print_changed(FILE *f, struct store_txn *t,
+			     const struct record_view *v, const char *indent)
+{
+	char who[NAMES_LABEL_MAX], at[32];
+	struct entry e;
+	int r = scopemap_record_newest(t, v, &e);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	cli_who(t, e.author, who);
+	cli_hlc_text(e.hlc, at);
+	fprintf(f, _("%slast changed: %s by %s\n"), indent, at, who);
+	return 0;
+}
+
 int cli_record_print_scope(FILE *f, struct store_txn *t,
 			   const struct record_view *v, const char *indent)
 {
@@ -195,25 +215,25 @@ int cli_record_print_scope(FILE *f, struct store_txn *t,
 	return r;
 }
 
-void cli_record_print_fields(FILE *f, const char *coll, const char *id,
-			     const struct record_view *v)
+void cli_record_print_fields(FILE *f, struct store_txn *txn, const char *coll,
+			     const char *id, const struct record_view *v)
 {
 	if (v->erased) {
-		char t[48], who[65];
+		char t[32], who[NAMES_LABEL_MAX];
 		char *q = cli_sh_quote(id);
-		hlc_format(v->erase_hlc, t);
-		cli_hex(v->erase_author, 32, who);
+		cli_hlc_text(v->erase_hlc, t);
+		cli_who(txn, v->erase_author, who);
 		fprintf(f,
-			_("%s/%s is erased: its contents were removed at %s by key %.16s… (reason: %s); who erased it and when: %s history %s %s\n"),
+			_("%s/%s is erased: its contents were removed at %s by %s (reason: %s); who erased it and when: %s history %s %s\n"),
 			coll, id, t, who, v->erase_reason, cli_prog(), coll,
 			q ? q : id);
 		free(q);
 		return;
 	}
 	if (v->deleted) {
-		char t[48];
+		char t[32];
 		char *q = cli_sh_quote(id);
-		hlc_format(v->hlc, t);
+		cli_hlc_text(v->hlc, t);
 		fprintf(f,
 			_("%s/%s is deleted (last change at %s); its history: %s history %s %s\n"),
 			coll, id, t, cli_prog(), coll, q ? q : id);

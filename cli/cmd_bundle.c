@@ -5,6 +5,8 @@
  * hamlet bundle inspect FILE
  */
 #include "cli.h"
+#include "i18n.h"
+#include "progress.h"
 
 #include "bundle.h"
 #include "error.h"
@@ -64,7 +66,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 				net_name);
 		cli_hex(hd->creator, 32, h);
 		fprintf(f, _("\n  creator:    %s\n"), h);
-		hlc_format(hd->created_hlc, tm);
+		cli_hlc_text(hd->created_hlc, tm);
 		fprintf(f, _("  created:    %s\n"), tm);
 		fprintf(f, _("  scope:      %s\n"),
 			hd->scope[0] ? hd->scope : _("(every scope)"));
@@ -256,7 +258,8 @@ static int bundle_create_run(const char *out, const char *forsum,
 	struct node *n = NULL;
 	uint8_t seal_to[32];
 	struct bundle_create_opts o = { scope, forsum,
-					seal_hex ? seal_to : NULL, unsealed };
+					seal_hex ? seal_to : NULL, unsealed,
+					progress_cb, NULL };
 	struct bundle_create_result res = { 0 };
 	char why[512] = "";
 	int r;
@@ -276,7 +279,10 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
-	if ((r = bundle_create(n, out, &o, &res, why, sizeof(why))) < 0) {
+	o.progress_ctx = progress_new(_("writing the bundle"), _("entries"), 0);
+	r = bundle_create(n, out, &o, &res, why, sizeof(why));
+	progress_end(o.progress_ctx);
+	if (r < 0) {
 		if (r == HAMLET_EKEY)
 			cli_err(_("%s: run it on the node itself, where its node.key is"),
 				why);
@@ -329,6 +335,7 @@ static int bundle_import_run(const char *path)
 	struct node *n = NULL;
 	struct bundle_report rep;
 	struct cli_ingest ci = { 0 };
+	struct progress *prog;
 	char why[512] = "";
 	int r;
 
@@ -339,8 +346,11 @@ static int bundle_import_run(const char *path)
 	 * hamletd, when it runs, stores what it holds */
 	ci.n = n;
 	ci.bundle = path;
-	if ((r = bundle_import_with(n, path, cli_ingest, cli_trust, &ci, &rep, why,
-				    sizeof(why))) < 0) {
+	prog = progress_new(_("importing"), NULL, 0);
+	r = bundle_import_progress(n, path, cli_ingest, cli_trust, &ci,
+				   progress_cb, prog, &rep, why, sizeof(why));
+	progress_end(prog);
+	if (r < 0) {
 		if (r == HAMLET_ENETWORK) {
 			char a[65], b[65];
 			cli_hex(rep.header.network_id, 32, a);

@@ -118,14 +118,13 @@ static int date_end_ms(const char *s, uint64_t *ret)
 
 static void date_text(uint64_t ms, char *out, size_t n)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char t[32];
 	if (!ms) {
 		snprintf(out, n, "%s", _("never"));
 		return;
 	}
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+	cli_time_text(ms, 0, t);
+	snprintf(out, n, "%s", t);
 }
 
 static int collections_set(const char *list, struct cert *c)

@@ -203,7 +203,7 @@ static int resolve_report(struct node *n, const struct schema *s,
 		else
 			printf(_("resolved %s/%s (entry %s):\n"), s->name, id, eid);
 		if (!del)
-			cli_record_print_fields(stdout, s->name, id, &v);
+			cli_record_print_fields(stdout, t, s->name, id, &v);
 		if (r > 0) {
 			printf(_("still open:\n"));
 			cli_record_print_problems(stdout, t, s->name, id, &v,

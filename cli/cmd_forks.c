@@ -34,7 +34,7 @@ static void forks_print(const struct audit_forks *fs)
 		for (size_t k = 0; k < f->n; k++) {
 			const struct audit_fork_entry *e = &f->entries[k];
 			cli_hex(e->id, 32, h);
-			hlc_format(e->hlc, tm);
+			cli_hlc_text(e->hlc, tm);
 			printf(_("  seq %llu  %s  %s  %s\n"),
 			       (unsigned long long)e->seq, tm, h,
 			       e->evidence ? _("kept as evidence")

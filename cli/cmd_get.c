@@ -48,8 +48,9 @@ int cmd_get(int argc, char **argv)
 			goto bad;
 		cli_json_print(j);
 	} else {
-		cli_record_print_fields(stdout, s->name, pos[1], &v);
+		cli_record_print_fields(stdout, t, s->name, pos[1], &v);
 		if ((r = cli_record_print_scope(stdout, t, &v, "")) < 0 ||
+		    (r = cli_record_print_changed(stdout, t, &v, "")) < 0 ||
 		    (r = cli_record_print_problems(stdout, t, s->name, pos[1],
 						   &v, "")) < 0)
 			goto bad;

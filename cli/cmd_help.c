@@ -28,6 +28,8 @@ static const struct cli_option_help global_opts[] = {
 	  N_("the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)") },
 	{ "--json",
 	  N_("machine-readable output; every read command takes it") },
+	{ "--keys",
+	  N_("show whole node keys next to names (nodes are named by their certificates; a key without one shows as \"unknown node\" and its first 8 hex digits)") },
 	{ "--help, -h",
 	  N_("help; \"hamlet COMMAND --help\" shows a command's options and an example") },
 	{ "--version", N_("print the version") },
@@ -206,7 +208,7 @@ void cli_command_help(FILE *f, const struct cli_command *c)
 		fprintf(f, "\n%s\n", _("options:"));
 		print_options(f, c->options);
 	}
-	fputs("  --home DIR, --json\n", f);
+	fputs("  --home DIR, --json, --keys\n", f);
 	wrap(f, _("the global options; see \"hamlet help\""), 6, 78);
 	if (strcmp(c->name, "put") == 0 || strcmp(c->name, "import") == 0)
 		print_collections(f);
@@ -226,7 +228,7 @@ void cli_usage(FILE *f)
 {
 	fprintf(f, "hamlet %s: %s\n\n", HAMLET_VERSION,
 		_("signed-record sync for remote communes"));
-	fprintf(f, "%s hamlet [--home DIR] [--json] COMMAND [ARGUMENTS]\n\n",
+	fprintf(f, "%s hamlet [--home DIR] [--json] [--keys] COMMAND [ARGUMENTS]\n\n",
 		_("usage:"));
 	fprintf(f, "%s\n", _("commands:"));
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
@@ -365,7 +367,7 @@ static void man_page(FILE *f)
 	fputc('\n', f);
 	roff_section(f, _("SYNOPSIS"));
 	fputs("\\fBhamlet\\fR [\\fB\\-\\-home\\fR \\fIDIR\\fR] "
-	      "[\\fB\\-\\-json\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
+	      "[\\fB\\-\\-json\\fR] [\\fB\\-\\-keys\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR]\n",
 	      f);
 	roff_section(f, _("DESCRIPTION"));
 	roff_text(f, _(about));

@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "error.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 #include "report.h"
 
@@ -111,6 +112,7 @@ static int history_op(void *ctx, const struct record_op *op)
 	int granted = 0, nocheck = 0;
 	struct mp_doc d;
 	char tm[48], author[65], eid[65], reason[SCHEMA_MAX_REASON + 1];
+	char local[32], who[NAMES_LABEL_MAX];
 
 	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0)
 		return r;
@@ -173,6 +175,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		json_object_set_new(o, "time", json_string(tm));
 		json_object_set_new(o, "hlc", json_integer((json_int_t)op->hlc));
 		json_object_set_new(o, "author", json_string(author));
+		cli_who_json(h->t, op->author, o, "author_");
 		json_object_set_new(o, "kind",
 				    json_string(entry_kind_name(op->kind)));
 		json_object_set_new(o, "scope",
@@ -198,11 +201,13 @@ static int history_op(void *ctx, const struct record_op *op)
 				    grant_json(granted, h->grant));
 		json_array_append_new(h->ops, o);
 	} else {
-		printf("%s %s", tm, entry_kind_name(op->kind));
+		cli_hlc_text(op->hlc, local);
+		cli_who(h->t, op->author, who);
+		printf("%s %s", local, entry_kind_name(op->kind));
 		if (decoded)
 			printf(_(" seq %llu"), (unsigned long long)e.seq);
 		printf(" %s\n", _(sig_text[sig]));
-		printf(_("  author %s\n"), author);
+		printf(_("  author %s\n"), who);
 		if (decoded)
 			printf(_("  scope  %s\n"), e.scope);
 		printf(_("  entry  %s\n"), eid);

@@ -14,6 +14,8 @@
  * the message names the rows that are in the store.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "progress.h"
 #include "import_read.h"
 
 #include "entry.h"
@@ -227,8 +229,9 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 	struct log_out *out = calloc(IMPORT_CHUNK, sizeof(*out));
 	struct cli_write_end end;
 	char why[512];
-	int via = 0;
-	int progress = isatty(2) && im->n > IMPORT_CHUNK, r;
+	int via = 0, r;
+	struct progress *prog = progress_new(_("importing"), _("records"),
+					     im->n);
 
 	r = -ENOMEM;
 	if (!ops || !out)
@@ -251,8 +254,8 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			      sizeof(why), &via);
 		ret->via_daemon |= via;
 		if (r < 0) {
-			if (progress)
-				fputc('\n', stderr);
+			progress_end(prog);
+			prog = NULL;
 			write_failed(im, start, &end, r, why);
 			if (start + end.stored > 0 &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
@@ -265,16 +268,11 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			else
 				ret->written++;
 		}
-		if (progress) {
-			fputc('\r', stderr);
-			fprintf(stderr, _("imported %zu of %zu records..."),
-				start + k, im->n);
-		}
+		progress_update(prog, start + k);
 	}
-	if (progress)
-		fputc('\n', stderr);
 	r = 0;
 out:
+	progress_end(prog);
 	free(ops);
 	free(out);
 	return r;

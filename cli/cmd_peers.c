@@ -7,9 +7,96 @@
 #include "cli.h"
 
 #include "error.h"
+#include "i18n.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The status peer whose last address is addr (addr->size bytes), or NULL. */
+static const msgpack_object *peer_at(const msgpack_object *peers,
+				     const msgpack_object *addr)
+{
+	for (uint32_t i = 0; peers && i < peers->via.array.size; i++) {
+		const msgpack_object *a =
+			cli_mp_get(&peers->via.array.ptr[i], "addr");
+		if (a && a->type == MSGPACK_OBJECT_STR &&
+		    a->via.str.size == addr->via.str.size &&
+		    !memcmp(a->via.str.ptr, addr->via.str.ptr,
+			    addr->via.str.size))
+			return &peers->via.array.ptr[i];
+	}
+	return NULL;
+}
+
+/* "C1 (bk/c1), connected" for status peer p, names from t. */
+static void peer_words(struct store_txn *t, const msgpack_object *p,
+		       char *out, size_t n)
+{
+	const msgpack_object *k = cli_mp_get(p, "key");
+	const msgpack_object *c = cli_mp_get(p, "connected");
+	char hex[65] = "", who[NAMES_LABEL_MAX];
+	if (k && k->type == MSGPACK_OBJECT_STR)
+		snprintf(hex, sizeof(hex), "%.*s", (int)k->via.str.size,
+			 k->via.str.ptr);
+	cli_who_hex(t, hex, who);
+	snprintf(out, n, "%s, %s", who,
+		 c && c->type == MSGPACK_OBJECT_BOOLEAN && c->via.boolean
+			 ? _("connected")
+			 : _("not connected"));
+}
+
+/*
+ * The dial list, each address with who answered there when known, then
+ * the peers that dialled us, by name (hamletd's status and the trust set).
+ */
+static void peers_print(const char *sock, const msgpack_object *res)
+{
+	struct node *n = NULL;
+	struct store_txn *t = NULL;
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	const msgpack_object *st = NULL, *peers = NULL;
+	char words[NAMES_LABEL_MAX + 40];
+
+	if (cli_rpc(sock, "status", NULL, 1, &doc, &buf, &st) == 0) {
+		peers = cli_mp_get(st, "peers");
+		if (peers && peers->type != MSGPACK_OBJECT_ARRAY)
+			peers = NULL;
+	} else {
+		st = NULL;
+	}
+	if (cli_node_open(1, &n, NULL) == 0 && store_txn_begin(n->st, 1, &t) < 0)
+		t = NULL;
+	for (uint32_t i = 0; i < res->via.array.size; i++) {
+		const msgpack_object *a = &res->via.array.ptr[i];
+		const msgpack_object *p;
+		if (a->type != MSGPACK_OBJECT_STR)
+			continue;
+		printf("%.*s", (int)a->via.str.size, a->via.str.ptr);
+		if ((p = peer_at(peers, a))) {
+			peer_words(t, p, words, sizeof(words));
+			printf(": %s", words);
+		}
+		printf("\n");
+	}
+	for (uint32_t i = 0; peers && i < peers->via.array.size; i++) {
+		const msgpack_object *p = &peers->via.array.ptr[i];
+		const msgpack_object *a = cli_mp_get(p, "addr");
+		int dialled = 0;
+		for (uint32_t j = 0; a && a->type == MSGPACK_OBJECT_STR &&
+				     j < res->via.array.size; j++)
+			dialled |= peer_at(peers, &res->via.array.ptr[j]) == p;
+		if (dialled)
+			continue;
+		peer_words(t, p, words, sizeof(words));
+		printf(_("dialled us: %s\n"), words);
+	}
+	store_txn_abort(t);
+	node_close(n);
+	if (st)
+		mp_doc_close(&doc);
+	free(buf);
+}
 
 int cmd_peers(int argc, char **argv)
 {
@@ -34,16 +121,12 @@ int cmd_peers(int argc, char **argv)
 		have_doc = 1;
 		if (cli_global.json) {
 			cli_json_print(cli_mp_json(res));
-		} else if (res->type != MSGPACK_OBJECT_ARRAY ||
-			   res->via.array.size == 0) {
+		} else if (res->type != MSGPACK_OBJECT_ARRAY) {
 			printf(_("no peers: add one with \"hamlet peers add HOST:PORT\"\n"));
 		} else {
-			for (uint32_t i = 0; i < res->via.array.size; i++) {
-				const msgpack_object *a = &res->via.array.ptr[i];
-				if (a->type == MSGPACK_OBJECT_STR)
-					printf("%.*s\n", (int)a->via.str.size,
-					       a->via.str.ptr);
-			}
+			if (res->via.array.size == 0)
+				printf("no peers: add one with \"hamlet peers add HOST:PORT\"\n");
+			peers_print(sock, res);
 		}
 		r = 0;
 		goto out;

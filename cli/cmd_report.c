@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "i18n.h"
+
 #include "error.h"
 #include "hlc.h"
 #include "lag.h"
@@ -96,18 +98,23 @@ static uint64_t since(const struct lag_report *r, uint64_t ms)
 	return r->now_ms > ms ? r->now_ms - ms : 0;
 }
 
-/* "v2 (village, bk/c1/v2)", or the key when no certificate names it. */
+/* "v2 (village, bk/c1/v2)", or an unknown key's prefix when no
+ * certificate names it; the whole key under --keys. */
 static void node_label(const struct lag_node *x, char *out, size_t n)
 {
-	char hex[65];
+	char hex[65], key[80] = "";
 	const char *role = cert_role_name(x->role);
+	cli_hex(x->key, 32, hex);
 	if (x->name[0]) {
-		snprintf(out, n, "%s (%s%s%s)", x->name, role ? role : "",
-			 role ? ", " : "", x->scope);
+		if (cli_global.keys)
+			snprintf(key, sizeof(key), _(", key %s"), hex);
+		snprintf(out, n, "%s (%s%s%s%s)", x->name, role ? role : "",
+			 role ? ", " : "", x->scope, key);
 		return;
 	}
-	cli_hex(x->key, 32, hex);
-	snprintf(out, n, _("key %s (no certificate%s%s)"), hex,
+	if (!cli_global.keys)
+		snprintf(hex + 8, sizeof(hex) - 8, "…");
+	snprintf(out, n, _("unknown node %s (no certificate%s%s)"), hex,
 		 x->scope[0] ? ", " : "", x->scope);
 }
 
@@ -122,7 +129,9 @@ static void peer_label(const struct lag_report *r, const uint8_t key[32],
 		return;
 	}
 	cli_hex(key, 32, hex);
-	snprintf(out, n, _("key %s"), hex);
+	if (!cli_global.keys)
+		snprintf(hex + 8, sizeof(hex) - 8, "…");
+	snprintf(out, n, _("unknown node %s"), hex);
 }
 
 static const char *cert_word(int c)

@@ -194,7 +194,7 @@ static int scope_list(int argc, char **argv)
 		int st;
 		const struct scope_move *m = scopemap_move(sm, i, &id, &st);
 		char when[48], hex[65];
-		hlc_format(m->at_ms << 16, when);
+		cli_time_text(m->at_ms, 0, when);
 		hex_encode(id, 32, hex);
 		if (arr) {
 			json_t *j = json_object();

@@ -19,6 +19,7 @@
 #include "changes.h"
 #include "error.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "pg_sink.h"
 #include "trustset.h"
 
@@ -348,6 +349,7 @@ static int batch_log(struct sink *s, const struct batch *b, uint64_t from)
 	static const char *const coll[2] = { "health_profile", "health_event" };
 	char query[400];
 
+	/* the access log is a file for audits: English, as its keys */
 	snprintf(query, sizeof(query),
 		 "changes after seq %llu to seq %llu, copied to PostgreSQL at %s",
 		 (unsigned long long)from, (unsigned long long)b->last,
@@ -409,7 +411,7 @@ static int batch_read(struct sink *s, struct batch *b, int first)
 				 b);
 	if (r < 0)
 		cli_err(_("cannot read the changes of %s/store: %s"), n->home,
-			cli_strerror(r));
+			hamlet_strerror(r));
 out:
 	store_txn_abort(b->t);
 	b->t = NULL;
@@ -515,8 +517,8 @@ int cmd_sink(int argc, char **argv)
 	s.json = cli_global.json;
 	if (npos < 1 || strcmp(pos[0], "postgres") != 0) {
 		r = cli_usage_err("sink",
-				  npos ? "unknown sink \"%s\"; the one there is: postgres"
-				       : "missing the sink%s: hamlet sink postgres --dsn DSN",
+				  npos ? _("unknown sink \"%s\"; the one there is: postgres")
+				       : _("missing the sink%s: hamlet sink postgres --dsn DSN"),
 				  npos ? pos[0] : "");
 		goto out;
 	}

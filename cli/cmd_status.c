@@ -13,6 +13,8 @@
 #include "hlc.h"
 #include "log.h"
 #include "status.h"
+#include "i18n.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,7 +39,7 @@ static void ago(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, _("%llu days ago"), (unsigned long long)(s / 86400));
 }
 
-static void cert_line(const struct status_cert *cf)
+static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
 	char until[40];
@@ -48,12 +50,8 @@ static void cert_line(const struct status_cert *cf)
 		       cf->why);
 		return;
 	}
-	if (c->expires_ms) {
-		time_t t = (time_t)(c->expires_ms / 1000);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(until, sizeof(until), "%Y-%m-%d", &tm);
-	}
+	if (c->expires_ms)
+		cli_time_text(c->expires_ms, 0, until);
 	printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
 	       c->name, cert_role_name(c->role), until);
 	for (size_t i = 0; i < c->nread; i++)
@@ -64,18 +62,73 @@ static void cert_line(const struct status_cert *cf)
 	for (size_t i = 0; i < c->nwrite; i++)
 		printf(" %s", c->write[i][0] ? c->write[i] : "*");
 	printf("\n");
+	if (strcmp(c->name, node_name) != 0)
+		printf(_("  (node.conf calls this node \"%s\": that name is its own claim; peers know it by the certificate's)\n"),
+		       node_name);
+}
+
+/* A string of a status peer, or NULL. */
+static const char *peer_str(const msgpack_object *p, const char *k,
+			    char *out, size_t n)
+{
+	const msgpack_object *v = cli_mp_get(p, k);
+	if (!v || v->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	snprintf(out, n, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+	return out;
+}
+
+/* Who peer p is: its name in our trust set, else the name its HELLO's
+ * certificate gave hamletd, else an unknown key. */
+static void peer_label(struct store_txn *t, const msgpack_object *p,
+		       char out[NAMES_LABEL_MAX])
+{
+	char key[65] = "";
+	struct names_who w;
+	uint8_t k[32];
+
+	peer_str(p, "key", key, sizeof(key));
+	if (strlen(key) != 64 || hex_decode(key, k, 32) < 0) {
+		cli_who_hex(t, key, out);
+		return;
+	}
+	(void)cli_who_get(t, k, &w);
+	if (w.source == NAMES_UNKNOWN &&
+	    peer_str(p, "name", w.name, sizeof(w.name))) {
+		w.source = NAMES_CERT;
+		if (!peer_str(p, "scope", w.scope, sizeof(w.scope)))
+			w.scope[0] = 0;
+	}
+	names_label(&w, k, cli_global.keys, out);
+}
+
+/* "receiving from X: 12,000 / 100,000 entries, 2,300/s, about 38 s left" */
+static void progress_print(const char *who, const msgpack_object *p)
+{
+	const msgpack_object *g = cli_mp_get(p, "progress");
+	char done[32], total[32], rate[32], left[48];
+	uint64_t per_s;
+
+	if (!g || g->type != MSGPACK_OBJECT_MAP)
+		return;
+	per_s = cli_mp_u64(g, "per_s");
+	progress_count(cli_mp_u64(g, "received"), done);
+	progress_count(cli_mp_u64(g, "total"), total);
+	progress_count(per_s, rate);
+	progress_left(cli_mp_u64(g, "to_receive"), per_s, left);
+	printf(_("    receiving from %s: %s / %s entries, %s/s, %s\n"), who, done,
+	       total, rate, left);
 }
 
 /* One line for peer p of hamletd's answer. */
-static void peer_print(const struct status_facts *st, const msgpack_object *p)
+static void peer_print(const struct status_facts *st, struct store_txn *t,
+		       const msgpack_object *p)
 {
 	const msgpack_object *addr = cli_mp_get(p, "addr");
-	const msgpack_object *key = cli_mp_get(p, "key");
 	const msgpack_object *con = cli_mp_get(p, "connected");
 	int has_addr = addr && addr->type == MSGPACK_OBJECT_STR;
-	int has_key = key && key->type == MSGPACK_OBJECT_STR;
 	uint64_t newest_ms = st->tot.newest_ms;
-	char when[32];
+	char when[32], at[32], who[NAMES_LABEL_MAX];
 	int connected = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
 			con->via.boolean;
 	uint64_t last = cli_mp_u64(p, "last_sync_ms");
@@ -85,24 +138,36 @@ static void peer_print(const struct status_facts *st, const msgpack_object *p)
 	snprintf(full, sizeof(full),
 		 _("connected, NOT SYNCING: the disk is full; %llu entries received wait for space"),
 		 (unsigned long long)disk_wait);
+	/* entries asked for still on their way: not in sync, whatever the
+	 * clocks say */
+	int receiving = cli_mp_get(p, "progress") != NULL;
 	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
+			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
 				    ? _("connected, in sync")
 				    : _("connected, syncing");
 	ago(last, when, sizeof(when));
+	peer_label(t, p, who);
 	uint64_t waiting = last >= newest_ms ? 0 : status_waiting_since(st->n, last);
-	printf(P_("  %.*s (key %.8s): %s, last agreed %s; %llu entry written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
-		  "  %.*s (key %.8s): %s, last agreed %s; %llu entries written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
-		  waiting),
-	       has_addr ? (int)addr->via.str.size : 1,
-	       has_addr ? addr->via.str.ptr : "?",
-	       has_key ? key->via.str.ptr : "?",
-	       state, when, (unsigned long long)waiting,
+	printf("  %s", who);
+	if (cli_global.keys && has_addr)
+		printf(_(" at %.*s"), (int)addr->via.str.size,
+		       addr->via.str.ptr);
+	if (last) {
+		cli_time_text(last, 0, at);
+		printf(_(": %s, last agreed %s (%s)"), state, at, when);
+	} else {
+		printf(_(": %s, never agreed yet"), state);
+	}
+	printf(_("; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n"),
+	       (unsigned long long)waiting,
+	       waiting == 1 ? "y" : "ies",
 	       (unsigned long long)cli_mp_u64(p, "entries_out"),
 	       (unsigned long long)cli_mp_u64(p, "entries_in"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
+	progress_print(who, p);
 }
 
 /* hamletd's count of arriving entries it refused, by reason, as words. */
@@ -146,17 +211,23 @@ static void status_print(const struct status_facts *st)
 	struct node *n = st->n;
 	uint64_t conflicts = st->conflicts;
 	struct status_cert cf;
-	char pkhex[65], scope[SCOPEMAP_SHOW_MAX];
+	struct store_txn *t = NULL;
+	char pkhex[65], scope[SCOPEMAP_SHOW_MAX], who[NAMES_LABEL_MAX];
 
+	/* names come from the trust set; without the store, keys show */
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		t = NULL;
 	cli_hex(n->pk, 32, pkhex);
-	printf(_("node %s (%s), network %s\nnode key: %s\n"), n->name,
+	printf(_("node %s (%s), network %s\n"), n->name,
 	       scopemap_show(n->smap, n->scope, scope, sizeof(scope)),
-	       n->net.name, pkhex);
+	       n->net.name);
+	if (cli_global.keys)
+		printf(_("node key: %s\n"), pkhex);
 	if (scopemap_in_effect(n->smap))
 		printf(_("scope moves: %zu in effect (hamlet scope list)\n"),
 		       scopemap_in_effect(n->smap));
 	status_cert_read(n, &cf);
-	cert_line(&cf);
+	cert_line(&cf, n->name);
 	printf(_("store: %llu entries in %llu feeds (%llu written here)"),
 	       (unsigned long long)tot->entries, (unsigned long long)tot->feeds,
 	       (unsigned long long)tot->own);
@@ -164,6 +235,12 @@ static void status_print(const struct status_facts *st)
 		printf(_(", %llu waiting for an earlier entry"),
 		       (unsigned long long)st->held);
 	printf("\n");
+	if (tot->newest_ms) {
+		char at[32];
+		cli_time_text(tot->newest_ms, 0, at);
+		cli_who(t, tot->newest_author, who);
+		printf(_("newest entry: %s, by %s\n"), at, who);
+	}
 	if (conflicts)
 		printf(P_("conflicts: %llu record needs a decision: hamlet conflicts\n",
 			  "conflicts: %llu records need a decision: hamlet conflicts\n",
@@ -173,6 +250,7 @@ static void status_print(const struct status_facts *st)
 		printf(_("conflicts: none\n"));
 	if (!st->running) {
 		printf(_("daemon: not running; nothing syncs until it starts (bundles still work)\n"));
+		store_txn_abort(t);
 		return;
 	}
 	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
@@ -180,7 +258,8 @@ static void status_print(const struct status_facts *st)
 	       st->np);
 	refused_print(st->res);
 	for (size_t i = 0; i < st->np; i++)
-		peer_print(st, &st->peers->via.array.ptr[i]);
+		peer_print(st, t, &st->peers->via.array.ptr[i]);
+	store_txn_abort(t);
 }
 
 int cmd_status(int argc, char **argv)

@@ -7,6 +7,8 @@
  * more; on timeout, exit 1 saying which peer is not there.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "progress.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -25,14 +27,22 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* A status peer named by its address or a prefix of its key (>= 4 hex). */
+/* A string field of a status peer equal to s (n bytes). */
+static int field_is(const msgpack_object *p, const char *k, const char *s,
+		    size_t n)
+{
+	const msgpack_object *a = cli_mp_get(p, k);
+	return a && a->type == MSGPACK_OBJECT_STR && a->via.str.size == n &&
+	       !memcmp(a->via.str.ptr, s, n);
+}
+
+/* A status peer named by its address, its certificate's name or a
+ * prefix of its key (>= 4 hex). */
 static int peer_named(const msgpack_object *p, const char *name)
 {
-	const msgpack_object *a = cli_mp_get(p, "addr");
 	const msgpack_object *k = cli_mp_get(p, "key");
 	size_t n = strlen(name);
-	if (a && a->type == MSGPACK_OBJECT_STR && a->via.str.size == n &&
-	    !memcmp(a->via.str.ptr, name, n))
+	if (field_is(p, "addr", name, n) || field_is(p, "name", name, n))
 		return 1;
 	return n >= 4 && k && k->type == MSGPACK_OBJECT_STR &&
 	       k->via.str.size >= n && !strncasecmp(k->via.str.ptr, name, n);
@@ -52,6 +62,7 @@ int cmd_sync(int argc, char **argv)
 	struct mp_doc doc;
 	uint8_t *buf = NULL;
 	const msgpack_object *res;
+	struct progress *prog = NULL;
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -80,6 +91,7 @@ int cmd_sync(int argc, char **argv)
 	/* wait: every connected peer synced since we asked, counters still */
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
+	prog = progress_new(_("receiving"), _("entries"), 0);
 	char reason[256];
 	snprintf(reason, sizeof(reason), "%s", _("no answer from the daemon"));
 	for (int i = 0; i < polls; i++) {
@@ -90,7 +102,7 @@ int cmd_sync(int argc, char **argv)
 		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
 				    ? peers->via.array.size
 				    : 0;
-		uint64_t sum = 0;
+		uint64_t sum = 0, got = 0, want = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
 		reason[0] = 0;
 		for (size_t k = 0; k < np; k++) {
@@ -103,6 +115,11 @@ int cmd_sync(int argc, char **argv)
 			if (npos && !named)
 				continue; /* only the peer asked for counts */
 			matched += named;
+			const msgpack_object *g = cli_mp_get(p, "progress");
+			if (g && g->type == MSGPACK_OBJECT_MAP) {
+				got += cli_mp_u64(g, "received");
+				want += cli_mp_u64(g, "total");
+			}
 			sum += cli_mp_u64(p, "entries_in") +
 			       cli_mp_u64(p, "entries_out") +
 			       cli_mp_u64(p, "bytes_in") +
@@ -122,6 +139,8 @@ int cmd_sync(int argc, char **argv)
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
+		if (want)
+			progress_cb(prog, got, want);
 		if (npos && !matched)
 			snprintf(reason, sizeof(reason),
 				 _("%s is not one of the daemon's peers (see hamlet peers list)"),
@@ -140,15 +159,20 @@ int cmd_sync(int argc, char **argv)
 		if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s", _("entries are still moving"));
 		if (!reason[0]) {
+			progress_end(prog);
+			prog = NULL;
 			printf(_("in sync with %zu connected peer%s\n"), connected,
 			       connected == 1 ? "" : "s");
 			r = 0;
 			goto out;
 		}
 	}
+	progress_end(prog);
+	prog = NULL;
 	cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;
 out:
+	progress_end(prog);
 	free(buf);
 	return cli_exit_code(r);
 }

@@ -82,10 +82,8 @@ static int token_list(int argc, char **argv)
 		arr = json_array();
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct token *t = &ts->v[i];
-		time_t s = (time_t)(t->created_ms / 1000);
-		struct tm tm;
-		gmtime_r(&s, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* JSON in UTC; words in the local zone */
+		cli_time_text(t->created_ms, arr != NULL, when);
 		if (arr) {
 			json_array_append_new(
 				arr, json_pack("{s:s, s:s, s:s, s:s}", "name",

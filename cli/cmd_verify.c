@@ -18,6 +18,8 @@
  * directory removed afterwards; findings there (refused entries) exit 1.
  */
 #include "cli.h"
+#include "i18n.h"
+#include "progress.h"
 
 #include "audit.h"
 #include "bundle.h"
@@ -196,6 +198,7 @@ static int verify_store(int report)
 {
 	struct node *n = NULL;
 	struct audit_report a;
+	struct progress *prog;
 	int r;
 
 	memset(&a, 0, sizeof(a));
@@ -214,7 +217,10 @@ static int verify_store(int report)
 		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0);
 		goto out;
 	}
-	if ((r = audit_store(n->st, n->net.id, &a)) < 0) {
+	prog = progress_new(_("verifying"), _("entries"), 0);
+	r = audit_store_progress(n->st, n->net.id, progress_cb, prog, &a);
+	progress_end(prog);
+	if (r < 0) {
 		cli_err(_("cannot audit the store in %s/store: %s"), n->home,
 			cli_strerror(r));
 		goto out;
@@ -287,6 +293,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	struct node *n = NULL;
 	struct network_info ni;
 	struct bundle_report rep;
+	struct progress *prog;
 	char why[512] = "";
 	int damaged, evidence, r;
 
@@ -297,8 +304,11 @@ static int verify_bundle(const char *path, const char *netfile)
 	why[0] = 0;
 	if (!n)
 		n = reader_open();
-	if ((r = bundle_check_key(path, ni.id, n ? n->sk : NULL, &rep, why,
-				  sizeof(why))) < 0) {
+	prog = progress_new(_("verifying"), NULL, 0);
+	r = bundle_check_progress(path, ni.id, n ? n->sk : NULL, progress_cb,
+				  prog, &rep, why, sizeof(why));
+	progress_end(prog);
+	if (r < 0) {
 		if (r == HAMLET_EKEY && rep.sealed) {
 			sealed_err(path, why, n);
 		} else if (r == HAMLET_ENETWORK && rep.has_header) {

@@ -149,7 +149,7 @@ static const struct cli_option_help export_opts[] = {
 	{ "--scope PREFIX",
 	  N_("only records whose scope lies under PREFIX, as written or through the scope moves") },
 	{ "--since DATE",
-	  N_("only records whose newest change is at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00") },
+	  N_("only records whose newest change is at or after DATE: YYYY-MM-DD (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
 	{ "--with-scope",
 	  N_("add the record's scope: columns scope (effective) and scope_written") },
 	{ "--excel",
@@ -161,9 +161,9 @@ static const char *const sink_syn[] = {
 	"sink postgres --dsn DSN [--once] [--resync] [--json]", NULL
 };
 static const struct cli_option_help sink_opts[] = {
-	{ "--dsn DSN", "the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)" },
-	{ "--once", "catch up, then exit (cron, tests)" },
-	{ "--resync", "write every record again, from this node's first change (after its store was restored)" },
+	{ "--dsn DSN", N_("the PostgreSQL database: a libpq connection string or URI (libpq's PG* variables and ~/.pgpass apply)") },
+	{ "--once", N_("catch up, then exit (cron, tests)") },
+	{ "--resync", N_("write every record again, from this node's first change (after its store was restored)") },
 	{ NULL, NULL },
 };
 static const char *const summary_syn[] = { "summary --out FILE [--json]",
@@ -215,7 +215,7 @@ static const char *const access_log_syn[] = {
 };
 static const struct cli_option_help access_log_opts[] = {
 	{ "--since DATE",
-	  N_("only the reads at or after DATE: YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS], in UTC or with Z or an offset such as +07:00") },
+	  N_("only the reads at or after DATE: YYYY-MM-DD (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
 	{ NULL, NULL },
 };
 
@@ -530,9 +530,9 @@ const struct cli_command cli_commands[] = {
 	  "hamlet export health_profile --format csv --excel > ho-so.csv\n"
 	  "hamlet export health_profile --format xlsx --out ho-so.xlsx\n"
 	  "hamlet export payment --format csv --scope bk/bach-thong --since 2026-03-01 > march.csv" },
-	{ "sink", cmd_sink, "keep a PostgreSQL copy of the records, for reports",
+	{ "sink", cmd_sink, N_("keep a PostgreSQL copy of the records, for reports"),
 	  sink_syn,
-	  "Follow this node's changes into the PostgreSQL database DSN names\n"
+	  N_("Follow this node's changes into the PostgreSQL database DSN names\n"
 	  "and keep there one table per collection, with a typed column per\n"
 	  "field (text, bigint, date, jsonb) and, per record, whether it is\n"
 	  "deleted or erased, its open conflicts (conflicted, conflict_values),\n"
@@ -556,7 +556,7 @@ const struct cli_command cli_commands[] = {
 	  "Reads of health records are logged in the access log, one line a\n"
 	  "batch. Runs until SIGTERM or SIGINT; with --once it catches up and\n"
 	  "exits. With --json, each progress line is a JSON object: event\n"
-	  "(started, caught_up, reconnected, done), seq, written, batches.",
+	  "(started, caught_up, reconnected, done), seq, written, batches."),
 	  sink_opts,
 	  "hamlet sink postgres --dsn 'host=/run/postgresql dbname=hamlet'\n"
 	  "hamlet sink postgres --dsn postgresql://hamlet@db.example/hamlet --once" },
@@ -671,7 +671,8 @@ const struct cli_command cli_commands[] = {
 	  "import when they show a stored value, is logged in\n"
 	  "HOME/access/access.log before anything is shown: the account\n"
 	  "that read (name and uid), the command, the collection, the\n"
-	  "record or the query, how many records, and the time (UTC). A\n"
+	  "record or the query, how many records, and the time (shown in\n"
+	  "the local time zone, UTC in --json). A\n"
 	  "read that cannot be logged (the disk full, the file not\n"
 	  "writable) is not done: the command shows nothing of it and exits\n"
 	  "5. Reads of other collections are not logged.\n"
@@ -713,7 +714,7 @@ const struct cli_command cli_commands[] = {
 	  "direct peer (or bundle file) its newest entry reached this node and\n"
 	  "when, and the head seq of each of its feeds. A node with a\n"
 	  "certificate but nothing heard is \"never heard from\". Times are in\n"
-	  "UTC. Works while hamletd is down, from what the store keeps; while\n"
+	  "the local time zone (TZ), UTC in --json. Works while hamletd is down, from what the store keeps; while\n"
 	  "it runs, the peers' latest sessions count too. Exits 0 whether or\n"
 	  "not a node is behind.\n"
 	  "\n"

@@ -1,7 +1,7 @@
 #include "pg_sink.h"
 
 #include "error.h"
-#include "why.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -73,7 +73,7 @@ static void trim_copy(char *why, size_t whylen, const char *prefix,
 		      const char *msg)
 {
 	size_t n, k = 0;
-	why_set(why, whylen, "%s%s", prefix, msg ? msg : "");
+	snprintf(why, whylen, "%s%s", prefix, msg ? msg : "");
 	n = strlen(why);
 	while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
 		why[--n] = 0;
@@ -88,18 +88,19 @@ static void trim_copy(char *why, size_t whylen, const char *prefix,
 	why[k] = 0;
 }
 
-/* Turn a failed statement into our code, why naming it. */
+/* Turn a failed statement into our code, why naming it; what is marked
+ * with N_() and translated here. */
 static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 		     char *why, size_t whylen)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
-	char prefix[200];
+	char prefix[400];
 
 	if (!msg || !msg[0])
 		msg = PQerrorMessage(p->conn);
-	snprintf(prefix, sizeof(prefix), why_translate(N_("PostgreSQL at %s, %s: ")),
-		 p->where, what);
+	snprintf(prefix, sizeof(prefix), _("PostgreSQL at %s, %s: "), p->where,
+		 _(what));
 	trim_copy(why, whylen, prefix, msg);
 	if (PQstatus(p->conn) == CONNECTION_BAD)
 		return -EPIPE;
@@ -112,7 +113,7 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 		return -EPIPE;
 	if (strcmp(st, "42501") == 0) {
 		snprintf(why + strlen(why), whylen - strlen(why),
-			 " (the role of --dsn needs CREATE on the schema and to own the hamlet tables; docs/center-guide.md)");
+			 _(" (the role of --dsn needs CREATE on the schema and to own the hamlet tables; docs/center-guide.md)"));
 		return -EACCES;
 	}
 	return -EIO;
@@ -156,8 +157,8 @@ int pg_sink_dsn_check(const char *dsn, char *why, size_t whylen)
 	PQconninfoOption *o = PQconninfoParse(dsn, &err);
 
 	if (!o) {
-		trim_copy(why, whylen, "the --dsn is not a PostgreSQL connection string: ",
-			  err ? err : "out of memory");
+		trim_copy(why, whylen, _("the --dsn is not a PostgreSQL connection string: "),
+			  err ? err : _("out of memory"));
 		PQfreemem(err);
 		return -EINVAL;
 	}
@@ -216,8 +217,8 @@ static int names_check(char *why, size_t whylen)
 				if (strcmp(all[c]->fields[i].name,
 					   fixed_cols[k].name) == 0 ||
 				    strcmp(all[c]->fields[i].name, "id") == 0) {
-					why_set(why, whylen,
-						 N_("field %s.%s is named like a column the sink adds"),
+					snprintf(why, whylen,
+						 _("field %s.%s is named like a column the sink adds"),
 						 all[c]->name, all[c]->fields[i].name);
 					return -EINVAL;
 				}
@@ -233,14 +234,14 @@ static int tables_create(struct pg_sink *p, char *why, size_t whylen)
 	const char *v[2] = { "schema_version", ver };
 	int r;
 
-	if ((r = exec(p, meta_ddl, 0, NULL, "creating the hamlet tables",
+	if ((r = exec(p, meta_ddl, 0, NULL, N_("creating the hamlet tables"),
 		      NULL, why, whylen)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		char *ddl = table_ddl(all[i]);
 		if (!ddl)
 			return -ENOMEM;
-		r = exec(p, ddl, 0, NULL, "creating the collection tables",
+		r = exec(p, ddl, 0, NULL, N_("creating the collection tables"),
 			 NULL, why, whylen);
 		free(ddl);
 		if (r < 0)
@@ -248,7 +249,7 @@ static int tables_create(struct pg_sink *p, char *why, size_t whylen)
 	}
 	snprintf(ver, sizeof(ver), "%d", PG_SINK_SCHEMA_VERSION);
 	return exec(p, "INSERT INTO hamlet_meta VALUES ($1, $2)", 2, v,
-		    "writing hamlet_meta", NULL, why, whylen);
+		    N_("writing hamlet_meta"), NULL, why, whylen);
 }
 
 /* Tables made (or found), of our version; the checkpoint of node. */
@@ -258,11 +259,11 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = exec(p, "BEGIN", 0, NULL, "starting a transaction", NULL,
+	if ((r = exec(p, "BEGIN", 0, NULL, N_("starting a transaction"), NULL,
 		      why, whylen)) < 0)
 		return r;
 	if ((r = exec(p, "SELECT to_regclass('hamlet_meta') IS NOT NULL", 0,
-		      NULL, "looking for hamlet_meta", &res, why, whylen)) < 0)
+		      NULL, N_("looking for hamlet_meta"), &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		if ((r = tables_create(p, why, whylen)) < 0)
@@ -272,17 +273,17 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 		PQclear(res);
 		res = NULL;
 		if ((r = exec(p, "SELECT value FROM hamlet_meta WHERE key = 'schema_version'",
-			      0, NULL, "reading hamlet_meta", &res, why,
+			      0, NULL, N_("reading hamlet_meta"), &res, why,
 			      whylen)) < 0)
 			goto out;
 		ver = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
 		if (ver != PG_SINK_SCHEMA_VERSION) {
-			why_set(why, whylen,
-				 N_("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s"),
+			snprintf(why, whylen,
+				 _("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s"),
 				 p->where, ver, PG_SINK_SCHEMA_VERSION,
 				 ver > PG_SINK_SCHEMA_VERSION
-					 ? why_translate(N_(": upgrade hamlet"))
-					 : why_translate(N_(": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)")));
+					 ? _(": upgrade hamlet")
+					 : _(": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)"));
 			r = HAMLET_EVERSION;
 			goto out;
 		}
@@ -290,19 +291,19 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 	PQclear(res);
 	res = NULL;
 	if ((r = exec(p, "SELECT node_key, node_name, network, seq FROM hamlet_checkpoint",
-		      0, NULL, "reading hamlet_checkpoint", &res, why,
+		      0, NULL, N_("reading hamlet_checkpoint"), &res, why,
 		      whylen)) < 0)
 		goto out;
 	if (PQntuples(res) == 0) {
 		const char *v[3] = { node->key_hex, node->name, node->network };
 		if ((r = exec(p, "INSERT INTO hamlet_checkpoint (node_key, node_name, network, seq) VALUES ($1, $2, $3, 0)",
-			      3, v, "writing hamlet_checkpoint", NULL, why,
+			      3, v, N_("writing hamlet_checkpoint"), NULL, why,
 			      whylen)) < 0)
 			goto out;
 		*ret_seq = 0;
 	} else if (strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0) {
-		why_set(why, whylen,
-			 N_("PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)"),
+		snprintf(why, whylen,
+			 _("PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)"),
 			 p->where, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 			 PQgetvalue(res, 0, 0), node->name, node->network,
 			 node->key_hex);
@@ -311,7 +312,7 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 	} else {
 		*ret_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
 	}
-	r = exec(p, "COMMIT", 0, NULL, "committing the tables", NULL, why,
+	r = exec(p, "COMMIT", 0, NULL, N_("committing the tables"), NULL, why,
 		 whylen);
 out:
 	PQclear(res);
@@ -356,23 +357,22 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		char prefix[300];
 		snprintf(prefix, sizeof(prefix),
-			 why_translate(N_("cannot connect to PostgreSQL at %s: ")),
-			 p->where);
+			 _("cannot connect to PostgreSQL at %s: "), p->where);
 		trim_copy(why, whylen, prefix, PQerrorMessage(p->conn));
 		r = -ECONNREFUSED;
 		goto out;
 	}
 	if (PQsetClientEncoding(p->conn, "UTF8") != 0) {
-		r = sql_fault(p, NULL, "setting the client encoding", why,
+		r = sql_fault(p, NULL, N_("setting the client encoding"), why,
 			      whylen);
 		goto out;
 	}
 	if ((r = exec(p, "SELECT pg_try_advisory_lock(" SINK_LOCK_KEY ")", 0,
-		      NULL, "taking the sink lock", &res, why, whylen)) < 0)
+		      NULL, N_("taking the sink lock"), &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		why_set(why, whylen,
-			 N_("another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first"),
+		snprintf(why, whylen,
+			 _("another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first"),
 			 p->where);
 		r = -EBUSY;
 		goto out;
@@ -541,7 +541,7 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 	for (size_t i = 0; i < NFIXED; i++)
 		fprintf(m, "%s\"%s\" = EXCLUDED.\"%s\"", i ? ", " : "",
 			fixed_cols[i].name, fixed_cols[i].name);
-	if ((r = stmt_exec(p, &st, "writing records", why, whylen)) < 0)
+	if ((r = stmt_exec(p, &st, N_("writing records"), why, whylen)) < 0)
 		goto out;
 
 	/* the records' conflicts: what they have now replaces what was */
@@ -556,7 +556,7 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 			fprintf(st.m, "%s$%zu", k++ ? ", " : "",
 				param(ps, rows[i].id));
 	fputc(')', st.m);
-	if ((r = stmt_exec(p, &st, "clearing conflicts", why, whylen)) < 0 ||
+	if ((r = stmt_exec(p, &st, N_("clearing conflicts"), why, whylen)) < 0 ||
 	    !nconf || (r = stmt_open(&st)) < 0)
 		goto out;
 	fputs("INSERT INTO hamlet_conflicts (collection, id, field, rule, candidates, seq) VALUES ",
@@ -578,7 +578,7 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 	}
 	/* a record names a field once among its conflicts */
 	fputs(" ON CONFLICT DO NOTHING", st.m);
-	r = stmt_exec(p, &st, "writing conflicts", why, whylen);
+	r = stmt_exec(p, &st, N_("writing conflicts"), why, whylen);
 out:
 	stmt_close(&st);
 	return r;
@@ -597,7 +597,7 @@ int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
 
 	if (n > PG_SINK_MAX_BATCH)
 		return -E2BIG;
-	if ((r = exec(p, "BEGIN", 0, NULL, "starting a transaction", NULL,
+	if ((r = exec(p, "BEGIN", 0, NULL, N_("starting a transaction"), NULL,
 		      why, whylen)) < 0)
 		return r;
 	for (size_t i = 0; i < nall; i++)
@@ -606,16 +606,16 @@ int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
 	snprintf(a, sizeof(a), "%llu", (unsigned long long)from_seq);
 	snprintf(b, sizeof(b), "%llu", (unsigned long long)to_seq);
 	if ((r = exec(p, "UPDATE hamlet_checkpoint SET seq = $2, updated_at = now() WHERE seq = $1",
-		      2, v, "moving the checkpoint", &res, why, whylen)) < 0)
+		      2, v, N_("moving the checkpoint"), &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQcmdTuples(res), "1") != 0) {
-		why_set(why, whylen,
-			 N_("the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint"),
+		snprintf(why, whylen,
+			 _("the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint"),
 			 p->where, (unsigned long long)from_seq);
 		r = -ESTALE;
 		goto out;
 	}
-	r = exec(p, "COMMIT", 0, NULL, "committing", NULL, why, whylen);
+	r = exec(p, "COMMIT", 0, NULL, N_("committing"), NULL, why, whylen);
 out:
 	PQclear(res);
 	if (r < 0)

@@ -9,6 +9,7 @@
 #define HAMLETD_DAEMON_H
 
 #include "config.h"
+#include "names.h"
 #include "node.h"
 
 #include <stdint.h>
@@ -56,6 +57,13 @@ struct peer_info {
 	uint64_t seen_ms;      /* loop time of its last handshake */
 	int connected;
 	int used;
+	/* who it is: its certificate's name and scope, from its last HELLO
+	 * (names.h); source NAMES_UNKNOWN before one */
+	struct names_who who;
+	/* the sync under way: entries asked for (WANT: its head less ours)
+	 * and received since it began, our wall clock then; all 0 when
+	 * nothing is awaited */
+	uint64_t rx_want, rx_got, rx_start_ms;
 };
 
 /* Faults remembered per source address of incoming connections, so a

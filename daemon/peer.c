@@ -185,6 +185,8 @@ void peer__conn_close(struct conn *c)
 			    o->state == CONN_READY)
 				other = 1;
 		c->info->connected = other;
+		if (!other) /* what was awaited will not come on this one */
+			c->info->rx_want = c->info->rx_got = 0;
 	}
 	if (pa) {
 		pa->conn = NULL;
@@ -411,8 +413,16 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	c->info = pi;
 	pi->seen_ms = uv_now(c->d->loop);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
-	snprintf(c->name + strlen(c->name), sizeof(c->name) - strlen(c->name),
-		 " (%s)", peer_key_short(c->rpk, hex));
+	if (pi->who.source != NAMES_UNKNOWN) {
+		/* known from an earlier session: named so until its HELLO */
+		char label[NAMES_LABEL_MAX];
+		names_label(&pi->who, c->rpk, 0, label);
+		snprintf(c->name, sizeof(c->name), "%s", label);
+	} else {
+		snprintf(c->name + strlen(c->name),
+			 sizeof(c->name) - strlen(c->name), " (%s)",
+			 peer_key_short(c->rpk, hex));
+	}
 	if (c->pa) {
 		memcpy(c->pa->pk, c->rpk, 32);
 		c->pa->has_pk = 1;
@@ -722,6 +732,9 @@ static int conn_named(const struct conn *c, const char *name)
 		return 1;
 	if (c->info && strcmp(c->info->addr, name) == 0)
 		return 1;
+	if (c->info && c->info->who.source != NAMES_UNKNOWN &&
+	    strcmp(c->info->who.name, name) == 0)
+		return 1; /* its certificate's name */
 	if (!c->has_rpk || n < 4 || n > 64)
 		return 0;
 	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);

@@ -21,8 +21,8 @@ int peers_sync_config(struct daemon *d);
 
 /*
  * Reconcile now with every ready peer, or only with the one named by its
- * configured or last address or a prefix (4 hex digits or more) of its
- * key. Returns how many sessions were asked.
+ * configured or last address, its certificate's name, or a prefix (4 hex
+ * digits or more) of its key. Returns how many sessions were asked.
  */
 size_t peers_reconcile(struct daemon *d, const char *name);
 

@@ -2,6 +2,7 @@
 #include "wire.h"
 
 #include "bytes.h"
+#include "cert.h"
 #include "error.h"
 #include "mp.h"
 #include "peer.h"
@@ -168,6 +169,44 @@ static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
 	kv_u64(pk, "forks", c->forks);
 }
 
+/* name, scope, role (nil when unknown) and name_source: 4 pairs. */
+static void pack_who(msgpack_packer *pk, const struct names_who *w)
+{
+	const char *role = cert_role_name(w->role);
+	mp_pack_str(pk, "name");
+	if (w->source)
+		mp_pack_str(pk, w->name);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "scope");
+	if (w->source)
+		mp_pack_str(pk, w->scope);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "role");
+	if (w->source && role)
+		mp_pack_str(pk, role);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "name_source");
+	mp_pack_str(pk, names_source_word(w->source));
+}
+
+/* "progress": the sync under way with p: entries received of those
+ * asked for, since when, and at what rate. One pair. */
+static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
+{
+	uint64_t now = peer_wall_ms();
+	uint64_t ms = now > p->rx_start_ms ? now - p->rx_start_ms : 0;
+	mp_pack_str(pk, "progress");
+	msgpack_pack_map(pk, 5);
+	kv_u64(pk, "received", p->rx_got);
+	kv_u64(pk, "total", p->rx_want);
+	kv_u64(pk, "to_receive", p->rx_want - p->rx_got);
+	kv_u64(pk, "started_ms", p->rx_start_ms);
+	kv_u64(pk, "per_s", ms >= 1000 ? p->rx_got * 1000 / ms : 0);
+}
+
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
 	struct store_txn *t = NULL;
@@ -204,10 +243,13 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(pk, 14);
+		msgpack_pack_map(pk, 18 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
+		pack_who(pk, &p->who);
+		if (p->rx_want)
+			pack_progress(pk, p);
 		mp_pack_str(pk, "addr");
 		mp_pack_str(pk, p->addr);
 		mp_pack_str(pk, "connected");

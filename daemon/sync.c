@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "dlog.h"
+#include "i18n.h"
 #include "ingest.h"
 #include "hlc.h"
 #include "log.h"
@@ -186,8 +187,16 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	c->t_ready = uv_now(c->d->loop);
 	if (c->pa)
 		c->pa->backoff_ms = 0;
-	dlog(DLOG_INFO, _("peer %s: connected (%s)"), c->name,
-	     c->initiator ? "outgoing" : "incoming");
+	{
+		/* named by who it is from now on, not by its address */
+		char label[NAMES_LABEL_MAX], key[17];
+		names_from_cert(c->cert, NAMES_CERT, &c->info->who);
+		names_label(&c->info->who, c->rpk, 0, label);
+		dlog(DLOG_INFO, _("peer %s: connected (%s %s, key %s)"), label,
+		     c->initiator ? _("outgoing to") : _("incoming from"),
+		     c->info->addr, peer_key_short(c->rpk, key));
+		snprintf(c->name, sizeof(c->name), "%s", label);
+	}
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)
 		return r;
@@ -195,10 +204,52 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	return c->initiator ? sync_session_reconcile(c) : 0;
 }
 
-static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq)
+/* Count what a WANT for feed key from seq+1 to head adds to the sync
+ * under way: all of it the first time, the growth of head after. */
+static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
+		       uint64_t head)
+{
+	struct sync_session *s = &c->sy;
+	struct peer_info *p = c->info;
+	struct sync_want *w = NULL;
+
+	if (!p->rx_want) {
+		p->rx_got = 0;
+		p->rx_start_ms = peer_wall_ms();
+		s->nwants = 0;
+	}
+	for (size_t i = 0; i < s->nwants && !w; i++)
+		if (memcmp(s->wants[i].key, key, 32) == 0)
+			w = &s->wants[i];
+	if (w) {
+		p->rx_want += head > w->head ? head - w->head : 0;
+		if (head > w->head)
+			w->head = head;
+		return;
+	}
+	p->rx_want += head - seq;
+	if (s->nwants == s->wants_cap && s->wants_cap < SYNC_WANTS_MAX) {
+		size_t cap = s->wants_cap ? 2 * s->wants_cap : 16;
+		struct sync_want *v = realloc(s->wants, cap * sizeof(*v));
+		if (!v)
+			return; /* counted, not remembered: a figure, no more */
+		s->wants = v;
+		s->wants_cap = cap;
+	}
+	if (s->nwants < s->wants_cap) {
+		memcpy(s->wants[s->nwants].key, key, 32);
+		s->wants[s->nwants++].head = head;
+	}
+}
+
+/* Ask for feed key from seq+1 to head: head - seq entries awaited. */
+static int want_send(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     uint64_t head)
 {
 	struct mp_writer w;
 	int r;
+	if (c->info)
+		want_count(c, key, seq, head);
 	mp_writer_init(&w);
 	if ((r = wire_put_want(&w, key, seq)) == 0)
 		r = sync__send_writer(c, &w);
@@ -262,7 +313,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		if (!shared)
 			continue;
 		if (mine < wf->seq) {
-			r = want_send(c, wf->key, mine);
+			r = want_send(c, wf->key, mine, wf->seq);
 			wanted++;
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);
@@ -423,6 +474,9 @@ void sync_session_close(struct conn *c)
 	}
 	if (c->info)
 		c->info->disk_wait = 0;
+	free(s->wants);
+	s->wants = NULL;
+	s->nwants = s->wants_cap = 0;
 	free(s->held);
 	s->held = NULL;
 	s->held_len = 0;

@@ -58,6 +58,13 @@ struct sync_sent {
 	int used;
 };
 
+/* A feed asked for (WANT) and the peer's head it was asked up to. */
+struct sync_want {
+	uint8_t key[32];
+	uint64_t head;
+};
+#define SYNC_WANTS_MAX 4096
+
 struct sync_session {
 	size_t nscopes;
 	char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1]; /* the peer's */
@@ -91,6 +98,12 @@ struct sync_session {
 	struct sync_item *items; /* by id */
 	size_t nitems_n;
 	uint64_t last_reconcile;
+	/* the feeds asked for in the sync under way and the head each was
+	 * asked up to, so that asking again counts only what is new
+	 * (peer_info.rx_want); at most SYNC_WANTS_MAX, cleared when all
+	 * asked for has come */
+	struct sync_want *wants;
+	size_t nwants, wants_cap;
 };
 
 /* The connection finished its handshake: send HELLO. */

@@ -94,6 +94,9 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		c->info->batches_in++;
 		c->info->batch_credit = s->rx_credit;
 		c->info->last_sync_ms = peer_wall_ms();
+		p->rx_got += b->n;
+		if (p->rx_got >= p->rx_want) /* all that was asked for */
+			p->rx_want = p->rx_got = 0;
 	}
 	if (st->duplicate)
 		dlog(DLOG_DEBUG,

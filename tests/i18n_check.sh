@@ -11,9 +11,12 @@
 #       untranslated: cli_err("…"), cli_usage_err(…, "…"), dlog(…, "…")
 #       and fprintf(stderr, "…") must wrap the literal in _(); a line may
 #       say why not with /* no i18n: reason */
-#   i18n_check.sh cli SRCDIR HAMLET
+#   i18n_check.sh cli SRCDIR HAMLET [HAMLETD]
 #       with LANG=vi_VN.UTF-8 hamlet help is Vietnamese, with LANG=C
-#       English, and --json output is the same bytes under both
+#       English; for every command hamlet help lists, CMD --help has its
+#       description and text translated, its synopsis and option names
+#       unchanged; hamletd --help is translated too; and --json output is
+#       the same bytes under both
 #       (77, skipped, when the vi_VN.UTF-8 locale is not installed)
 set -u
 
@@ -122,8 +125,34 @@ lint() {
 	' cli/*.c daemon/*.c || fail=1
 }
 
+# Split the --help output in FILE into PREFIX.syn (the synopsis lines,
+# without the word usage and the indentation), PREFIX.desc (the first
+# paragraph after it), PREFIX.text (the indented paragraphs up to the
+# first heading or option) and PREFIX.opts (the option lines: "  -..."
+# followed by a line indented by six, its description).
+help_parts() {
+	awk -v p="$2" '
+	{ l[NR] = $0 }
+	function opt(i) { return l[i] ~ /^  -/ && l[i + 1] ~ /^      [^ ]/ }
+	END {
+		printf "" >(p ".syn"); printf "" >(p ".desc")
+		printf "" >(p ".text"); printf "" >(p ".opts")
+		for (i = 1; i <= NR && l[i] != ""; i++) {
+			s = l[i]
+			if (i == 1) sub(/^[^:]*: */, "", s); else sub(/^ */, "", s)
+			print s >(p ".syn")
+		}
+		for (; i <= NR && l[i] == ""; i++) ;
+		for (; i <= NR && l[i] != ""; i++) print l[i] >(p ".desc")
+		for (; i <= NR && l[i] !~ /^[^ ]/ && !opt(i); i++)
+			print l[i] >(p ".text")
+		for (; i <= NR; i++) if (opt(i)) print l[i] >(p ".opts")
+	}' "$1"
+}
+
 cli() {
 	hamlet=${3:?hamlet program}
+	hamletd=${4:-}
 	if ! locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
 		echo "SKIP: the vi_VN.UTF-8 locale is not installed (locale -a); build.sh makes it"
 		exit 77
@@ -143,6 +172,49 @@ cli() {
 		bad "LANG=vi_VN.UTF-8: hamlet conflicts --help has no Vietnamese usage line with the synopsis unchanged"
 	grep -q '^  --delete$' "$tmp/conflicts.vi" ||
 		bad "LANG=vi_VN.UTF-8: the option names must stay as they are"
+
+	# every command's --help: description and text translated, synopsis
+	# and option names as they are
+	cmds=$(awk '/^commands:$/ { on = 1; next } on && /^$/ { exit }
+		on && /^  [a-z]/ { print $1 }' "$tmp/help.C" | uniq)
+	[ "$(echo "$cmds" | wc -w)" -ge 20 ] ||
+		bad "LANG=C hamlet help lists only these commands: $cmds"
+	for cmd in $cmds; do
+		LANG=C "$hamlet" "$cmd" --help >"$tmp/cmd.C" ||
+			{ bad "LANG=C hamlet $cmd --help failed"; continue; }
+		LANG=vi_VN.UTF-8 "$hamlet" "$cmd" --help >"$tmp/cmd.vi" ||
+			{ bad "LANG=vi_VN.UTF-8 hamlet $cmd --help failed"; continue; }
+		help_parts "$tmp/cmd.C" "$tmp/C"
+		help_parts "$tmp/cmd.vi" "$tmp/vi"
+		for part in desc text; do
+			[ -s "$tmp/C.$part" ] ||
+				bad "hamlet $cmd --help: no $part found (the layout changed?)"
+			cmp -s "$tmp/C.$part" "$tmp/vi.$part" &&
+				bad "hamlet $cmd --help: its $part is the same under LANG=C and LANG=vi_VN.UTF-8: mark it with N_() in cli/main.c and translate it in po/vi/"
+		done
+		for part in syn opts; do
+			what=synopsis
+			[ "$part" = syn ] || what="option name"
+			cmp -s "$tmp/C.$part" "$tmp/vi.$part" || {
+				bad "hamlet $cmd --help: the $what lines differ between LANG=C and LANG=vi_VN.UTF-8 (they must stay as they are):"
+				diff "$tmp/C.$part" "$tmp/vi.$part"
+			}
+		done
+	done
+	if [ -n "$hamletd" ]; then
+		LANG=C "$hamletd" --help >"$tmp/d.C" 2>&1
+		LANG=vi_VN.UTF-8 "$hamletd" --help >"$tmp/d.vi" 2>&1
+		grep -q -- '--home DIR' "$tmp/d.C" ||
+			bad "LANG=C hamletd --help does not show --home DIR"
+		cmp -s "$tmp/d.C" "$tmp/d.vi" &&
+			bad "hamletd --help is the same under LANG=C and LANG=vi_VN.UTF-8: translate it"
+		help_parts "$tmp/d.C" "$tmp/dC"
+		help_parts "$tmp/d.vi" "$tmp/dvi"
+		cmp -s "$tmp/dC.syn" "$tmp/dvi.syn" || {
+			bad "hamletd --help: the usage lines differ between LANG=C and LANG=vi_VN.UTF-8 beyond the word usage:"
+			diff "$tmp/dC.syn" "$tmp/dvi.syn"
+		}
+	fi
 
 	# a fresh node: --json is for programs, the same bytes in any language
 	"$hamlet" network create i18n --out "$tmp" >/dev/null ||

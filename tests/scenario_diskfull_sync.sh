@@ -64,7 +64,7 @@ rm -f "$T/r/filler"
 until_ok() { for _ in $(seq 1 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 check "space freed, the sync completes on the same session" until_ok same_digest
 check "the commune says the store takes entries again" grep -q "the store takes entries again" "$T/r.log"
-check "the village connected once" test "$(grep -c 'connected (incoming)' "$T/r.log")" = 1
+check "the village connected once" test "$(grep -c 'connected (incoming from' "$T/r.log")" = 1
 check "the commune's store audits clean" R verify
 check "it holds the village's last profile" R get health_profile HP-01500
 tests_done

@@ -74,7 +74,7 @@ for n in V1 C1 P; do
 	check "$n: get --json says erased" bash -c "'$H' --home '$T/$n' get health_profile HP-E1 --json | grep -q '\"erased\": true'"
 	check "$n: export (csv) lacks the marker" bash -c "! '$H' --home '$T/$n' export health_profile --format csv 2>/dev/null | grep -q ERASEME"
 	check "$n: export (ndjson) shows HP-E1 as erased" bash -c "'$H' --home '$T/$n' export health_profile --format ndjson | grep HP-E1 | grep -q '\"erased\":true'"
-	check "$n: history shows the erasure, its author (P) and reason" bash -c "'$H' --home '$T/$n' history health_profile HP-E1 | grep -A4 '^.* erase ' | grep -q '$(key P)' && '$H' --home '$T/$n' history health_profile HP-E1 | grep -q 'reason: request of the person'"
+	check "$n: history shows the erasure, its author (P) and reason" bash -c "'$H' --home '$T/$n' history --keys health_profile HP-E1 | grep -A4 '^.* erase ' | grep -q '$(key P)' && '$H' --home '$T/$n' history health_profile HP-E1 | grep -q 'reason: request of the person'"
 done
 for n in $NODES; do check "$n: verify exits 0" N $n verify; done
 refuse "HP-E1 cannot be written again" 4 "erased" \

@@ -81,8 +81,8 @@ has "one forked feed" '^1 forked feed'
 has "the author's key" "^author $KEY\$"
 has "the scope" "^  scope  $SCOPE\$"
 has "where the feed is frozen" '^  frozen at seq 3'
-has "the feed's own entry, by id" "^  seq 3  [0-9T:.Z+-]+  $ID_OWN  the feed's own entry\$"
-has "the entry kept as evidence" "^  seq 3  [0-9T:.Z+-]+  [0-9a-f]{64}  kept as evidence\$"
+has "the feed's own entry, by id" "^  seq 3  [0-9-]+ [0-9:]+ [^ ]+  $ID_OWN  the feed's own entry\$"
+has "the entry kept as evidence" "^  seq 3  [0-9-]+ [0-9:]+ [^ ]+  [0-9a-f]{64}  kept as evidence\$"
 rc 0 "forks --json" A forks --json
 has "author" "\"author\": \"$KEY\""
 has "scope" "\"scope\": \"$SCOPE\""

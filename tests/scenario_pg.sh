@@ -125,6 +125,15 @@ kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
 bg=
 check "another run has nothing left to write" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
+# in Vietnamese: the progress lines are, --json is not translated
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
+	VI="env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG=vi_VN.UTF-8"
+	EN="env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG=C"
+	check "in Vietnamese the sink says what it did" bash -c "$VI '$H' --home '$T/P' sink postgres --dsn '$DSN' --once | grep -q '^xong: PostgreSQL đã giữ các thay đổi của nút này đến seq [0-9]* (đã ghi 0 bản ghi)$'"
+	check "sink --json is the same bytes under LANG=C and vi_VN.UTF-8" bash -c "cmp <($EN '$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once) <($VI '$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once)"
+else
+	echo "# skipped the Vietnamese checks: no vi_VN.UTF-8 locale (build.sh makes it)"
+fi
 ROWS_ALL=$(sql "SELECT (SELECT count(*) FROM health_profile) + (SELECT count(*) FROM payment)")
 check "--resync writes every record again, once" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once --resync | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"written\"] == $ROWS_ALL, j'"
 check "after it the tables still equal the export" same health_profile
@@ -134,6 +143,7 @@ mkdir -p "$T/R" && cp -a "$T/P/node.conf" "$T/P/node.key" "$T/P/network.conf" "$
 refuse "P restored with an empty store: the sink stops, says why and what to do (exit 4)" 4 "its store was restored or rebuilt since; run .* --resync\" once" N R sink postgres --dsn "$DSN" --once
 sql "UPDATE hamlet_meta SET value = '2' WHERE key = 'schema_version'"
 refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 2, this hamlet writes version 1: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
+[ -z "${VI:-}" ] || refuse "... and say so in Vietnamese" 4 "có cấu trúc phiên bản 2, còn hamlet này ghi phiên bản 1: hãy nâng cấp hamlet" $VI "$H" --home "$T/P" sink postgres --dsn "$DSN" --once
 sql "UPDATE hamlet_meta SET value = '1' WHERE key = 'schema_version'"
 refuse "the database refuses another node's home (exit 4)" 4 "follows node p" N V1 sink postgres --dsn "$DSN" --once
 check "health reads by the sink are in P's access log" bash -c "'$H' --home '$T/P' access-log | grep -q 'sink postgres'"

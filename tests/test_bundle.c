@@ -60,7 +60,7 @@ int main(void)
 	th_put_profiles(a, N, "Person");
 	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
-	struct bundle_create_opts o = { NULL, NULL, NULL, 0 };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL };
 	ASSERT_OK(bundle_create(a, bun, &o, NULL, why, sizeof(why)));
 	th_digest(a, da);
 

@@ -52,7 +52,7 @@ check "the province resolves it" P conflicts resolve health_profile HP-0007 '{"p
 check "the resolution reaches the village" until_ok bash -c "! '$H' --home '$T/v' conflicts | grep -q HP-0007"
 check "all three agree again" until_ok same_digest
 check "the commune accepted both peers" \
-	bash -c "test \$(grep -c 'connected (incoming)' '$T/c.log') -ge 2"
+	bash -c "test \$(grep -c 'connected (incoming from' '$T/c.log') -ge 2"
 check "sync --wait on the commune reports agreement" C sync --wait --timeout 60
 check "status on the commune shows both peers connected and in sync" \
 	bash -c "test \$('$H' --home '$T/c' status | grep -c 'connected, in sync') = 2"

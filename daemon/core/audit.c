@@ -24,6 +24,9 @@ struct audit_ctx {
 	int *res;
 	size_t n;
 	const struct log_feed *feed;
+	audit_progress_fn progress; /* NULL: none */
+	void *progress_ctx;
+	uint64_t total; /* entries the feeds hold */
 };
 
 static void hex8(const uint8_t *p, char out[17])
@@ -87,6 +90,8 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		if (r < 0)
 			return r;
 		rep->entries++;
+		if (c->progress && rep->entries % 256 == 0)
+			c->progress(c->progress_ctx, rep->entries, c->total);
 		if ((r = entry_decode(env, env_len, &e, NULL)) < 0) {
 			rep->chain_breaks++;
 			problems_add(&rep->problems, "chain",
@@ -496,13 +501,28 @@ static int audit_record_missing(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
+static int count_feed(void *ctx, const struct log_feed *f)
+{
+	*(uint64_t *)ctx += f->seq;
+	return 0;
+}
+
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep)
+{
+	return audit_store_progress(st, network_id, NULL, NULL, rep);
+}
+
+int audit_store_progress(struct store *st, const uint8_t network_id[32],
+			 audit_progress_fn pfn, void *pctx,
+			 struct audit_report *rep)
 {
 	struct audit_ctx c = { 0 };
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	c.progress = pfn;
+	c.progress_ctx = pctx;
 	c.network_id = network_id;
 	c.rep = rep;
 	c.in = malloc(BATCH * sizeof(*c.in));
@@ -514,8 +534,12 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 	}
 	if ((r = store_txn_begin(st, 1, &c.t)) < 0)
 		goto out;
+	if (pfn && (r = log_feeds_each(c.t, count_feed, &c.total)) < 0)
+		goto out;
 	if ((r = log_feeds_each(c.t, audit_feed, &c)) < 0)
 		goto out;
+	if (pfn)
+		pfn(pctx, rep->entries, c.total);
 	if ((r = audit_forks_read(c.t, &rep->forked, &rep->problems)) < 0)
 		goto out;
 	rep->forks = rep->forked.n; /* forked feeds */

@@ -77,6 +77,12 @@ struct audit_report {
 /* 0 when the audit ran (look at the report), <0 when it could not. */
 int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep);
+/* How far an audit has come: done of total entries checked. */
+typedef void (*audit_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* audit_store(), telling pfn (may be NULL) with pctx as it goes. */
+int audit_store_progress(struct store *st, const uint8_t network_id[32],
+			 audit_progress_fn pfn, void *pctx,
+			 struct audit_report *rep);
 /* 1 when the store itself is damaged: a bad signature, a broken chain or
  * body, a gap, an entry of another network, fork evidence that proves
  * nothing, a record or the kept digest not what the entries make. */

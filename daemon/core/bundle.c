@@ -156,9 +156,17 @@ static int feed_first_seq(struct store_txn *t, const struct log_feed *f,
 
 /* Write feed f's entries from seq from to its head, with their bodies,
  * in run frames of BUNDLE_RUN_ENTRIES entries or BUNDLE_RUN_BYTES. */
+/* Entries to write in all, for the progress of a create. */
+struct create_progress {
+	bundle_progress_fn fn; /* NULL: none */
+	void *ctx;
+	uint64_t total;
+};
+
 static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		      const struct log_feed *f, uint64_t from, const char *path,
-		      struct bundle_create_result *res, char *why,
+		      struct bundle_create_result *res,
+		      const struct create_progress *cp, char *why,
 		      size_t whylen)
 {
 	struct run_entry v[BUNDLE_RUN_ENTRIES];
@@ -201,6 +209,8 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		}
 		n = 0;
 		bytes = 0;
+		if (cp->fn)
+			cp->fn(cp->ctx, res->entries, cp->total);
 	}
 	if (from <= f->seq)
 		res->feeds++;
@@ -355,6 +365,8 @@ int bundle_create(struct node *n, const char *path,
 	struct store_txn *t = NULL;
 	struct feedlist fl = { 0 };
 	struct bundle_create_result res = { 0 };
+	struct create_progress cp = { o ? o->progress : NULL,
+				      o ? o->progress_ctx : NULL, 0 };
 	const char *prefix = o && o->scope_prefix && o->scope_prefix[0]
 				     ? o->scope_prefix
 				     : NULL;
@@ -410,10 +422,16 @@ int bundle_create(struct node *n, const char *path,
 		}
 		res.trust_items = tw.n;
 	}
+	for (size_t i = 0; o && o->progress && i < fl.n; i++) {
+		uint64_t from;
+		if ((r = feed_first_seq(t, &fl.v[i], sum, &from)) < 0)
+			goto out;
+		cp.total += from <= fl.v[i].seq ? fl.v[i].seq - from + 1 : 0;
+	}
 	for (size_t i = 0; i < fl.n; i++) {
 		uint64_t from;
 		if ((r = feed_first_seq(t, &fl.v[i], sum, &from)) < 0 ||
-		    (r = feed_write(w, t, &fl.v[i], from, path, &res, why,
+		    (r = feed_write(w, t, &fl.v[i], from, path, &res, &cp, why,
 				    whylen)) < 0)
 			goto out;
 	}
@@ -463,6 +481,8 @@ struct walk {
 	walk_trust_cb trust; /* NULL: trust frames are only checked */
 	const uint8_t *sk;   /* opens a bundle sealed to it; may be NULL */
 	struct node *names;  /* names nodes by its trust set; may be NULL */
+	bundle_progress_fn progress; /* NULL: none */
+	void *progress_ctx;
 };
 
 /* The bytes walked: the file mapped, or a sealed file's plain bundle. */
@@ -840,6 +860,9 @@ static int walk_file(const char *path, struct walk *wk)
 	}
 	for (;;) {
 		r = bundle_reader_next(&rd, &fr, &bad);
+		if (wk->progress)
+			wk->progress(wk->progress_ctx, r > 0 ? fr.offset : len,
+				     len);
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -1073,10 +1096,20 @@ int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
 		       bundle_trust_fn tfn, void *ctx,
 		       struct bundle_report *rep, char *why, size_t whylen)
 {
+	return bundle_import_progress(n, path, fn, tfn, ctx, NULL, NULL, rep,
+				      why, whylen);
+}
+
+int bundle_import_progress(struct node *n, const char *path,
+			   bundle_ingest_fn fn, bundle_trust_fn tfn, void *ctx,
+			   bundle_progress_fn pfn, void *pctx,
+			   struct bundle_report *rep, char *why,
+			   size_t whylen)
+{
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
 				tfn };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
-			   import_trust, n->sk, n };
+			   import_trust, n->sk, n, pfn, pctx };
 	int r;
 
 	why[0] = 0;
@@ -1223,9 +1256,18 @@ int bundle_check_key(const char *path, const uint8_t *network_id,
 		     const uint8_t *sk, struct bundle_report *rep, char *why,
 		     size_t whylen)
 {
+	return bundle_check_progress(path, network_id, sk, NULL, NULL, rep,
+				     why, whylen);
+}
+
+int bundle_check_progress(const char *path, const uint8_t *network_id,
+			  const uint8_t *sk, bundle_progress_fn pfn,
+			  void *pctx, struct bundle_report *rep, char *why,
+			  size_t whylen)
+{
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL, sk, NULL };
+			   NULL, sk, NULL, pfn, pctx };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));

@@ -10,6 +10,10 @@
 #include "node.h"
 #include "problems.h"
 
+/* How far long work has come: done of total (entries for a create,
+ * bytes of the file for an import); called often, the callee throttles. */
+typedef void (*bundle_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
 struct bundle_create_opts {
 	const char *scope_prefix; /* NULL or "": every scope */
 	const char *for_summary;  /* path of the recipient's summary, or NULL */
@@ -18,6 +22,8 @@ struct bundle_create_opts {
 	 * else not at all. */
 	const uint8_t *seal_to;
 	int unsealed;
+	bundle_progress_fn progress; /* NULL: none */
+	void *progress_ctx;
 };
 
 struct bundle_create_result {
@@ -113,6 +119,12 @@ typedef int (*bundle_trust_fn)(void *ctx, const struct trustset_item *items,
 int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
 		       bundle_trust_fn tfn, void *ctx,
 		       struct bundle_report *rep, char *why, size_t whylen);
+/* The same, telling pfn (pctx) the bytes of the file read so far. */
+int bundle_import_progress(struct node *n, const char *path,
+			   bundle_ingest_fn fn, bundle_trust_fn tfn, void *ctx,
+			   bundle_progress_fn pfn, void *pctx,
+			   struct bundle_report *rep, char *why,
+			   size_t whylen);
 
 /*
  * Check a bundle without any store: framing, every signature, hash
@@ -134,6 +146,11 @@ int bundle_check(const char *path, const uint8_t *network_id,
 int bundle_check_key(const char *path, const uint8_t *network_id,
 		     const uint8_t *sk, struct bundle_report *rep, char *why,
 		     size_t whylen);
+/* bundle_check_key(), telling pfn (pctx) the bytes of the file checked. */
+int bundle_check_progress(const char *path, const uint8_t *network_id,
+			  const uint8_t *sk, bundle_progress_fn pfn,
+			  void *pctx, struct bundle_report *rep, char *why,
+			  size_t whylen);
 
 /*
  * The name in a certificate of key held in n's trust set, into out

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "names.h"
 #include "mp.h"
 #include "scopemap.h"
 
@@ -349,6 +350,17 @@ int record_duplicate_ids(struct store_txn *t, const char *coll,
 
 
 
+/* author_name, author_name_scope, author_name_source (names.h). */
+static int author_json(struct store_txn *t, const uint8_t key[32],
+		       json_t *obj)
+{
+	struct names_who w;
+	int r = names_lookup(t, key, hlc_wall_ms(), &w);
+	if (r == 0)
+		names_json(&w, obj, "author_");
+	return r;
+}
+
 json_t *record_json_erasure(const struct record_view *v)
 {
 	json_t *o = json_object();
@@ -414,6 +426,13 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 					    record_json_mp(c.v[k].value));
 			json_object_set_new(x, "author",
 					    hex_json(c.v[k].author, 32));
+			if ((r = author_json(t, c.v[k].author, x)) < 0) {
+				json_decref(x);
+				json_decref(vals);
+				json_decref(cj);
+				record_conflict_free(&c);
+				goto fail;
+			}
 			json_object_set_new(
 				x, "hlc", json_integer((json_int_t)c.v[k].hlc));
 			json_object_set_new(x, "time", json_string(tm));

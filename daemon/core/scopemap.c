@@ -396,12 +396,11 @@ const char *scopemap_show(const struct scopemap *m, const char *scope,
 
 /* --- a record's scope ------------------------------------------------------------ */
 
-int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
-			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
+int scopemap_heads_newest(struct store_txn *t, const uint8_t (*heads)[32],
+			  size_t n, struct entry *ret)
 {
-	uint64_t best = 0;
+	int found = 0;
 
-	out[0] = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env, *sig;
 		uint8_t feed[32];
@@ -416,16 +415,35 @@ int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
 				continue; /* held, forked: not a head here */
 			return r;
 		}
-		if (!out[0] || e.hlc > best) {
-			best = e.hlc;
-			strcpy(out, e.scope);
+		if (!found || e.hlc > ret->hlc) {
+			*ret = e;
+			found = 1;
 		}
 	}
-	return 0;
+	return found ? 0 : HAMLET_ENOTFOUND;
 }
 
-int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
-			  char out[ENTRY_MAX_SCOPE + 1])
+/* The scope of newest's result r, e: "" when none was held. */
+static int newest_scope(int r, const struct entry *e,
+			char out[ENTRY_MAX_SCOPE + 1])
+{
+	out[0] = 0;
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r == 0)
+		strcpy(out, e->scope);
+	return r;
+}
+
+int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
+{
+	struct entry e;
+	return newest_scope(scopemap_heads_newest(t, heads, n, &e), &e, out);
+}
+
+int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
+			   struct entry *ret)
 {
 	uint8_t heads[RECORD_MAX_HEADS][32];
 	size_t n = 0;
@@ -437,5 +455,12 @@ int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
 			return HAMLET_ECORRUPT;
 		memcpy(heads[n++], h->via.bin.ptr, 32);
 	}
-	return scopemap_heads_scope(t, (const uint8_t(*)[32])heads, n, out);
+	return scopemap_heads_newest(t, (const uint8_t(*)[32])heads, n, ret);
+}
+
+int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+			  char out[ENTRY_MAX_SCOPE + 1])
+{
+	struct entry e;
+	return newest_scope(scopemap_record_newest(t, v, &e), &e, out);
 }

@@ -25,8 +25,10 @@ static int sum_feed(void *ctx, const struct log_feed *f)
 	struct status_totals *t = ctx;
 	t->feeds++;
 	t->entries += f->seq;
-	if (hlc_ms(f->hlc) > t->newest_ms)
+	if (hlc_ms(f->hlc) > t->newest_ms) {
 		t->newest_ms = hlc_ms(f->hlc);
+		memcpy(t->newest_author, f->author, 32);
+	}
 	if (memcmp(f->author, t->pk, 32) == 0)
 		t->own += f->seq;
 	return 0;
@@ -306,7 +308,8 @@ json_t *status_json(const struct status_facts *st)
 				pv.waiting = status_waiting_since(n, last);
 			}
 			int insync = up && last && last >= pv.newest_ms &&
-				     !mp_map_u64(p, "entries_waiting_for_disk");
+				     !mp_map_u64(p, "entries_waiting_for_disk") &&
+				     !mp_map_get(p, "progress");
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
 			json_object_set_new(pe, "lag_s",

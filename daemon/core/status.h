@@ -27,6 +27,7 @@ struct status_problem {
 
 struct status_totals {
 	uint64_t feeds, entries, own, newest_ms;
+	uint8_t newest_author[32]; /* of the newest_ms entry */
 	const uint8_t *pk;
 };
 

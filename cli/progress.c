@@ -1,0 +1,159 @@
+#include "progress.h"
+
+#include "cli.h"
+#include "i18n.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct progress {
+	const char *what, *units;
+	uint64_t total, done;
+	uint64_t start_ms, drawn_ms;
+	int drawn;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void progress_count(uint64_t n, char out[32])
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%llu",
+			   (unsigned long long)n);
+	size_t o = 0;
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
+}
+
+/* n bytes as "512 B", "12.3 MB" */
+static void size_text(uint64_t n, char out[32])
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* A figure in p's units. */
+static void figure(const struct progress *p, uint64_t n, char out[32])
+{
+	if (p->units)
+		progress_count(n, out);
+	else
+		size_text(n, out);
+}
+
+void progress_left(uint64_t left, uint64_t per_s, char out[48])
+{
+	uint64_t s;
+	if (!per_s) {
+		snprintf(out, 48, "%s", _("time left unknown"));
+		return;
+	}
+	s = (left + per_s - 1) / per_s;
+	if (s < 120)
+		snprintf(out, 48, _("about %llu s left"), (unsigned long long)s);
+	else if (s < 7200)
+		snprintf(out, 48, _("about %llu min left"),
+			 (unsigned long long)((s + 59) / 60));
+	else
+		snprintf(out, 48, _("about %llu h left"),
+			 (unsigned long long)((s + 3599) / 3600));
+}
+
+struct progress *progress_new(const char *what, const char *units,
+			      uint64_t total)
+{
+	struct progress *p;
+	if (cli_global.json || !isatty(STDERR_FILENO))
+		return NULL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->what = what;
+	p->units = units;
+	p->total = total;
+	p->start_ms = mono_ms();
+	return p;
+}
+
+void progress_total(struct progress *p, uint64_t total)
+{
+	if (p)
+		p->total = total;
+}
+
+static void draw(struct progress *p, uint64_t now)
+{
+	char done[32], total[32], rate[32], left[48];
+	uint64_t ms = now - p->start_ms;
+	uint64_t per_s = ms >= 500 ? p->done * 1000 / ms : 0;
+
+	/* " entries"; nothing after a size, which says its unit */
+	char units[48] = "";
+	if (p->units)
+		snprintf(units, sizeof(units), " %s", p->units);
+
+	figure(p, p->done, done);
+	figure(p, per_s, rate);
+	/* \r and erase-to-end: the line is redrawn in place */
+	if (p->total) {
+		figure(p, p->total, total);
+		progress_left(p->total > p->done ? p->total - p->done : 0,
+			      per_s, left);
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %s / %s%s, %s/s, %s"), p->what, done,
+			total, units, rate, left);
+	} else {
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %s%s, %s/s"), p->what, done, units,
+			rate);
+	}
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	p->drawn_ms = now;
+	p->drawn = 1;
+}
+
+void progress_update(struct progress *p, uint64_t done)
+{
+	uint64_t now;
+	if (!p)
+		return;
+	p->done = done;
+	now = mono_ms();
+	if (!p->drawn || now - p->drawn_ms >= 1000 / PROGRESS_HZ)
+		draw(p, now);
+}
+
+void progress_end(struct progress *p)
+{
+	if (!p)
+		return;
+	if (p->drawn) { /* nothing shown, nothing to end */
+		draw(p, mono_ms());
+		fputc('\n', stderr);
+	}
+	free(p);
+}
+
+void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	progress_total(ctx, total);
+	progress_update(ctx, done);
+}
