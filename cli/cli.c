@@ -35,10 +35,21 @@ int cli_usage_err(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (cmd)
-		fprintf(stderr, " (see \"hamlet %s --help\")\n", cmd);
+		fprintf(stderr, _(" (see \"hamlet %s --help\")\n"), cmd);
 	else
-		fputs(" (see \"hamlet help\")\n", stderr);
+		fputs(_(" (see \"hamlet help\")\n"), stderr);
 	return CLI_EUSAGE;
+}
+
+const char *cli_strerror(int err)
+{
+	const char *s = hamlet_strerror(err);
+	return cli_global.json ? s : _(s);
+}
+
+const char *cli_tr(const char *s)
+{
+	return cli_global.json ? s : _(s);
 }
 
 int cli_exit_code(int err)
@@ -142,7 +153,7 @@ int cli_parse(const char *cmd, int argc, char **argv,
 		if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
 			if (npos >= maxpos)
 				return cli_usage_err(cmd,
-						     "unexpected argument \"%s\"",
+						     _("unexpected argument \"%s\""),
 						     a);
 			pos[npos++] = argv[i];
 			continue;
@@ -170,11 +181,11 @@ int cli_parse(const char *cmd, int argc, char **argv,
 			}
 		}
 		if (!matched)
-			return cli_usage_err(cmd, "unknown option \"%s\"", a);
+			return cli_usage_err(cmd, _("unknown option \"%s\""), a);
 		if (flag_dst) {
 			if (inl)
 				return cli_usage_err(
-					cmd, "option %.*s takes no value",
+					cmd, _("option %.*s takes no value"),
 					(int)(strchr(a, '=') - a), a);
 			*flag_dst = 1;
 			continue;
@@ -182,7 +193,7 @@ int cli_parse(const char *cmd, int argc, char **argv,
 		if (!inl) {
 			if (i + 1 >= argc)
 				return cli_usage_err(cmd,
-						     "option %s needs a value", a);
+						     _("option %s needs a value"), a);
 			inl = argv[++i];
 		}
 		*val_dst = inl;
@@ -214,8 +225,8 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 		if (why[0])
 			cli_err("%s", why);
 		else
-			cli_err("cannot open the node in %s: %s", home,
-				hamlet_strerror(r));
+			cli_err(_("cannot open the node in %s: %s"), home,
+				cli_strerror(r));
 	}
 	return r;
 }
@@ -224,8 +235,8 @@ int cli_txn_read(struct node *n, struct store_txn **ret)
 {
 	int r = store_txn_begin(n->st, 1, ret);
 	if (r < 0)
-		cli_err("cannot read the store in %s/store: %s", n->home,
-			hamlet_strerror(r));
+		cli_err(_("cannot read the store in %s/store: %s"), n->home,
+			cli_strerror(r));
 	return r;
 }
 
@@ -244,7 +255,7 @@ const struct schema *cli_schema(const char *name)
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, all[i]->name, sizeof(list) - strlen(list) - 1);
 	}
-	cli_err("unknown collection \"%s\"; the collections are: %s", name,
+	cli_err(_("unknown collection \"%s\"; the collections are: %s"), name,
 		list);
 	return NULL;
 }
@@ -252,7 +263,7 @@ const struct schema *cli_schema(const char *name)
 int cli_check_id(const char *id)
 {
 	if (entry_record_id_check(id) < 0) {
-		cli_err("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+		cli_err(_("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
 			id);
 		return HAMLET_EID;
 	}
@@ -262,7 +273,7 @@ int cli_check_id(const char *id)
 int cli_check_scope(const char *scope, const char *what)
 {
 	if (entry_scope_check(scope) < 0) {
-		cli_err("invalid %s \"%.140s\": use 1-8 lower-case segments of a-z, 0-9 and '-' joined by '/', like bk/bach-thong/quang-thuan/na-pai",
+		cli_err(_("invalid %s \"%.140s\": use 1-8 lower-case segments of a-z, 0-9 and '-' joined by '/', like bk/bach-thong/quang-thuan/na-pai"),
 			what, scope);
 		return HAMLET_ESCOPE;
 	}
@@ -280,7 +291,7 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 
 	if (!f) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 		return r;
 	}
 	for (;;) {
@@ -289,7 +300,7 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 			char *p = realloc(buf, nc + 1);
 			if (!p) {
 				r = -ENOMEM;
-				cli_err("out of memory reading %s", path);
+				cli_err(_("out of memory reading %s"), path);
 				goto out;
 			}
 			buf = p;
@@ -302,8 +313,8 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 	}
 	if (ferror(f)) {
 		r = -EIO;
-		cli_err("cannot read %s: %s",
-			f == stdin ? "standard input" : path, strerror(errno));
+		cli_err(_("cannot read %s: %s"),
+			f == stdin ? _("standard input") : path, strerror(errno));
 		goto out;
 	}
 	buf[len] = 0;
@@ -324,7 +335,7 @@ int cli_json_parse(const char *text, size_t len, const char *what,
 	json_error_t e;
 	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
-		cli_err("invalid JSON in %s at line %d, column %d: %s", what,
+		cli_err(_("invalid JSON in %s at line %d, column %d: %s"), what,
 			e.line, e.column, e.text);
 		return HAMLET_EFORMAT;
 	}
@@ -419,7 +430,7 @@ char *cli_value_text(const msgpack_object *o, int quote)
 void cli_json_print(json_t *j)
 {
 	if (!j) {
-		cli_err("out of memory building JSON output");
+		cli_err(_("out of memory building JSON output"));
 		return;
 	}
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
@@ -468,6 +479,28 @@ char *cli_sh_quote(const char *s)
 	return b.p;
 }
 
+/* The kinds of problems (problems_add() in the core), for a person. */
+static const char *const problem_kinds[] = {
+	N_("bad-evidence"), N_("body"),	   N_("chain"),	 N_("damaged"),
+	N_("digest"),	    N_("fork"),	   N_("future"), N_("gap"),
+	N_("held"),	    N_("network"), N_("record"), N_("signature"),
+	N_("trailer"),	    N_("trust"),   N_("rejected"),
+};
+
+const char *cli_problem_kind(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(problem_kinds) / sizeof(*problem_kinds);
+	     i++)
+		if (strcmp(kind, problem_kinds[i]) == 0)
+			return _(problem_kinds[i]);
+	return kind;
+}
+
+const char *cli_problem_text(const struct problem *x)
+{
+	return x->shown[0] ? x->shown : x->text;
+}
+
 void cli_problems_print(FILE *f, const struct problems *p)
 {
 	struct {
@@ -478,7 +511,7 @@ void cli_problems_print(FILE *f, const struct problems *p)
 
 	if (p->total == 0)
 		return;
-	fprintf(f, "problems (%llu):\n", (unsigned long long)p->total);
+	fprintf(f, _("problems (%llu):\n"), (unsigned long long)p->total);
 	for (size_t i = 0; i < p->n; i++) {
 		size_t k;
 		for (k = 0; k < nk; k++)
@@ -493,19 +526,21 @@ void cli_problems_print(FILE *f, const struct problems *p)
 			kinds[nk++].n = 0;
 		}
 		if (kinds[k].n++ < CLI_PROBLEMS_SHOWN)
-			fprintf(f, "  %s: %s\n", p->v[i].kind, p->v[i].text);
+			fprintf(f, "  %s: %s\n", cli_problem_kind(p->v[i].kind),
+				cli_problem_text(&p->v[i]));
 	}
 	for (size_t k = 0; k < nk; k++)
 		if (kinds[k].n > CLI_PROBLEMS_SHOWN)
-			fprintf(f, "  ... and %zu more %s problems\n",
-				kinds[k].n - CLI_PROBLEMS_SHOWN, kinds[k].kind);
+			fprintf(f, _("  ... and %zu more %s problems\n"),
+				kinds[k].n - CLI_PROBLEMS_SHOWN,
+				cli_problem_kind(kinds[k].kind));
 	if (hidden_other)
-		fprintf(f, "  ... and %zu more of other kinds\n", hidden_other);
+		fprintf(f, _("  ... and %zu more of other kinds\n"), hidden_other);
 	if (p->total > p->n)
-		fprintf(f, "  ... and %llu more that were counted but not kept\n",
+		fprintf(f, _("  ... and %llu more that were counted but not kept\n"),
 			(unsigned long long)(p->total - p->n));
 	if (p->n > CLI_PROBLEMS_SHOWN)
-		fprintf(f, "  (--json lists every problem kept)\n");
+		fprintf(f, _("  (--json lists every problem kept)\n"));
 }
 
 /* --- dates ------------------------------------------------------------ */
@@ -670,6 +705,6 @@ int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
 		return 0;
 	return cli_usage_err(
 		cmd,
-		"--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z or +07:00)",
+		_("--since \"%s\" is not a date: give YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z or +07:00)"),
 		s);
 }

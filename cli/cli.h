@@ -10,6 +10,7 @@
 #ifndef HAMLET_CLI_H
 #define HAMLET_CLI_H
 
+#include "i18n.h"
 #include "log.h"
 #include "mp.h"
 #include "names.h"
@@ -19,6 +20,7 @@
 #include "record_json.h"
 #include "schema.h"
 #include "version.h"
+#include "why.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -106,6 +108,13 @@ __attribute__((format(printf, 1, 2))) void cli_err(const char *fmt, ...);
  * returns CLI_EUSAGE. */
 __attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
 							const char *fmt, ...);
+/* hamlet_strerror(err) for a person: translated, except under --json
+ * (whose output and messages stay English); static. */
+const char *cli_strerror(int err);
+/* s for a person: _(s), except under --json, whose output and messages
+ * stay English; also the translator of the core's sentences (why.h,
+ * problems.h). For text that may end up in JSON too. */
+__attribute__((format_arg(1))) const char *cli_tr(const char *s);
 /* 0..5 for err (CLI_E*, -errno or HAMLET_*); a positive err is returned
  * as it is. */
 int cli_exit_code(int err);
@@ -243,6 +252,10 @@ static inline const char *cli_plural(uint64_t n)
  * (the rest counted), under a "problems (N):" line. */
 #define CLI_PROBLEMS_SHOWN 10
 void cli_problems_print(FILE *f, const struct problems *p);
+/* A problem's kind and sentence in the reader's language (English under
+ * --json); static or borrowed from x. */
+const char *cli_problem_kind(const char *kind);
+const char *cli_problem_text(const struct problem *x);
 
 /* s quoted for a POSIX shell when it needs quoting; malloc()ed. */
 char *cli_sh_quote(const char *s);

@@ -36,7 +36,7 @@ int cli_access(const char *cmd, const char *coll, const char *id,
 	r = access_append(cli_home(), &who, &what, hlc_wall_ms(), 0, why,
 			  sizeof(why));
 	if (r < 0)
-		cli_err("%s; nothing of %s is shown: a read of health data that cannot be logged is not done (see \"hamlet help access-log\")",
+		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done (see \"hamlet help access-log\")"),
 			why, coll);
 	return r;
 }
@@ -69,8 +69,8 @@ int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
 	/* the same read transaction as the output: the count is what it
 	 * prints */
 	if ((r = record_each(t, coll, count_live, &c)) < 0) {
-		cli_err("cannot read the records of %s: %s", coll,
-			hamlet_strerror(r));
+		cli_err(_("cannot read the records of %s: %s"), coll,
+			cli_strerror(r));
 		return r;
 	}
 	return cli_access(cmd, coll, NULL, query, c.n[0]);
@@ -93,7 +93,7 @@ int cli_access_conflicts(struct store_txn *t)
 	int r;
 
 	if ((r = cli_conflicts_each(t, count_conflict, &c)) < 0) {
-		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
+		cli_err(_("cannot list the conflicts: %s"), cli_strerror(r));
 		return r;
 	}
 	for (int i = 0; i < 2; i++)

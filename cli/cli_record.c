@@ -60,39 +60,39 @@ static void print_conflict(FILE *f, struct store_txn *t,
 				 sizeof(json) - strlen(json),
 				 "%s\"%s\":\"...\"", json[1] ? "," : "", name);
 		}
-		fprintf(f, "%sCONFLICT update versus delete:", indent);
+		fprintf(f, _("%sCONFLICT update versus delete:"), indent);
 		for (size_t i = 0; i < c->n; i++) {
-			fprintf(f, "%s %s", i ? " vs" : "",
+			fprintf(f, "%s %s", i ? _(" vs") : "",
 				strcmp(c->v[i].kind, "delete") == 0
-					? "deleted"
-					: "updated");
+					? _("deleted")
+					: _("updated"));
 			print_by(f, t, &c->v[i]);
 		}
 		if (missing[0])
 			fprintf(f,
-				"; resolve with: %s conflicts resolve %s %s '%s}' to keep it (the delete cleared %s; the earlier values are in \"%s history %s %s\") or %s conflicts resolve %s %s --delete\n",
+				_("; resolve with: %s conflicts resolve %s %s '%s}' to keep it (the delete cleared %s; the earlier values are in \"%s history %s %s\") or %s conflicts resolve %s %s --delete\n"),
 				prog, coll, qid ? qid : id, json, missing,
 				prog, coll, qid ? qid : id, prog, coll,
 				qid ? qid : id);
 		else
 			fprintf(f,
-				"; resolve with: %s conflicts resolve %s %s (keeps the record as shown) or %s conflicts resolve %s %s --delete\n",
+				_("; resolve with: %s conflicts resolve %s %s (keeps the record as shown) or %s conflicts resolve %s %s --delete\n"),
 				prog, coll, qid ? qid : id, prog, coll,
 				qid ? qid : id);
 		free(qid);
 		return;
 	}
-	fprintf(f, "%sCONFLICT %s", indent, c->field);
+	fprintf(f, _("%sCONFLICT %s"), indent, c->field);
 	if (strcmp(c->rule, "immutable") == 0)
-		fputs(" (set once, but written with different values)", f);
+		fputs(_(" (set once, but written with different values)"), f);
 	else if (strcmp(c->rule, "state") == 0)
-		fputs(" (states that do not follow one another)", f);
+		fputs(_(" (states that do not follow one another)"), f);
 	fputc(':', f);
 	for (size_t i = 0; i < c->n; i++) {
 		char *txt = c->v[i].value->type == MSGPACK_OBJECT_NIL
-				    ? strdup("(cleared)")
+				    ? strdup(_("(cleared)"))
 				    : cli_value_text(c->v[i].value, 1);
-		fprintf(f, "%s %s", i ? " vs" : "", txt ? txt : "?");
+		fprintf(f, "%s %s", i ? _(" vs") : "", txt ? txt : "?");
 		free(txt);
 		print_by(f, t, &c->v[i]);
 	}
@@ -104,7 +104,7 @@ static void print_conflict(FILE *f, struct store_txn *t,
 		js = json_dumps(o, JSON_COMPACT);
 		if (js)
 			q = cli_sh_quote(js);
-		fprintf(f, "; resolve with: %s conflicts resolve %s %s %s",
+		fprintf(f, _("; resolve with: %s conflicts resolve %s %s %s"),
 			prog, coll, qid ? qid : id, q ? q : "'{...}'");
 		free(q);
 		free(js);
@@ -127,7 +127,7 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
 		last = s->fields[*u].name;
 	fprintf(f,
-		"%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n",
+		_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
 		indent, coll, other, where[0] ? " in " : "", where, fields, prog, coll, q ? q : other, prog,
 		coll, q ? q : other, last);
 	free(q);
@@ -211,7 +211,7 @@ int cli_record_print_scope(FILE *f, struct store_txn *t,
 	struct cli_scope sc;
 	int r = cli_record_scope(t, v, &sc);
 	if (r == 0 && sc.shown[0])
-		fprintf(f, "%sscope: %s\n", indent, sc.shown);
+		fprintf(f, _("%sscope: %s\n"), indent, sc.shown);
 	return r;
 }
 
@@ -235,7 +235,7 @@ void cli_record_print_fields(FILE *f, struct store_txn *txn, const char *coll,
 		char *q = cli_sh_quote(id);
 		cli_hlc_text(v->hlc, t);
 		fprintf(f,
-			"%s/%s is deleted (last change at %s); its history: %s history %s %s\n",
+			_("%s/%s is deleted (last change at %s); its history: %s history %s %s\n"),
 			coll, id, t, cli_prog(), coll, q ? q : id);
 		free(q);
 		return;
@@ -274,10 +274,10 @@ int cli_record_warn(struct node *n, const char *cmd, const char *coll,
 	}
 	r = cli_record_problem_count(t, coll, id, &v);
 	if (r > 0 && cli_access(cmd, coll, id, NULL, 1) < 0) {
-		fprintf(stderr, "hamlet: note: %s/%s has open problems (\"%s conflicts\" shows them)\n",
+		fprintf(stderr, _("hamlet: note: %s/%s has open problems (\"%s conflicts\" shows them)\n"),
 			coll, id, cli_prog());
 	} else if (r > 0) {
-		fprintf(stderr, "hamlet: note: %s/%s has open problems:\n",
+		fprintf(stderr, _("hamlet: note: %s/%s has open problems:\n"),
 			coll, id);
 		r = cli_record_print_problems(stderr, t, coll, id, &v, "  ");
 	}

@@ -47,7 +47,8 @@ static json_t *strs_json(const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
 	return a;
 }
 
-/* Who key is, in words: its certificate's name, or the root. */
+/* Who key is, in words: its certificate's name, or the root. Also in
+ * the JSON, hence cli_tr(): English under --json. */
 static void who(const struct report *rep, const uint8_t key[32], char *out,
 		size_t n)
 {
@@ -56,11 +57,11 @@ static void who(const struct report *rep, const uint8_t key[32], char *out,
 
 	cli_hex_short(key, h);
 	if (rep->has_root && memcmp(key, rep->root, 32) == 0)
-		snprintf(out, n, "the network's root key");
+		snprintf(out, n, "%s", cli_tr(N_("the network's root key")));
 	else if (a && a->name[0])
-		snprintf(out, n, "\"%s\" (key %s…)", a->name, h);
+		snprintf(out, n, cli_tr(N_("\"%s\" (key %s…)")), a->name, h);
 	else
-		snprintf(out, n, "key %s… (no certificate)", h);
+		snprintf(out, n, cli_tr(N_("key %s… (no certificate)")), h);
 }
 
 static const char *author_status(const struct report_author *a)
@@ -309,10 +310,10 @@ static void print_prefixes(FILE *f, const char *what,
 {
 	fprintf(f, "%s ", what);
 	if (n == 0)
-		fprintf(f, "nothing");
+		fprintf(f, _("nothing"));
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%s", i ? ", " : "",
-			v[i][0] ? v[i] : "every scope");
+			v[i][0] ? v[i] : _("every scope"));
 }
 
 static void print_cert(FILE *f, const struct report *rep, const char *indent,
@@ -323,25 +324,25 @@ static void print_cert(FILE *f, const struct report *rep, const char *indent,
 	cli_hex_short(id, h);
 	who(rep, c->issuer, iss, sizeof(iss));
 	utc_text(c->not_before_ms, a);
-	fprintf(f, "%scertificate \"%s\" (%s, id %s…), issued by %s\n", indent,
+	fprintf(f, _("%scertificate \"%s\" (%s, id %s…), issued by %s\n"), indent,
 		c->name, cert_role_name(c->role) ? cert_role_name(c->role) : "?",
 		h, iss);
 	fprintf(f, "%s  ", indent);
-	print_prefixes(f, "may read", c->read, c->nread);
+	print_prefixes(f, _("may read"), c->read, c->nread);
 	fprintf(f, "; ");
-	print_prefixes(f, "may write", c->write, c->nwrite);
+	print_prefixes(f, _("may write"), c->write, c->nwrite);
 	if (c->ncollections) {
-		fprintf(f, " (only ");
+		fprintf(f, _(" (only "));
 		for (size_t i = 0; i < c->ncollections; i++)
 			fprintf(f, "%s%s", i ? ", " : "", c->collections[i]);
 		fprintf(f, ")");
 	}
-	fprintf(f, "%s\n", c->delegate ? "; may certify others within that" : "");
+	fprintf(f, "%s\n", c->delegate ? _("; may certify others within that") : "");
 	if (c->expires_ms) {
 		utc_text(c->expires_ms, b);
-		fprintf(f, "%s  valid from %s until %s\n", indent, a, b);
+		fprintf(f, _("%s  valid from %s until %s\n"), indent, a, b);
 	} else {
-		fprintf(f, "%s  valid from %s, with no end\n", indent, a);
+		fprintf(f, _("%s  valid from %s, with no end\n"), indent, a);
 	}
 }
 
@@ -352,17 +353,17 @@ static void print_refused(FILE *f, const struct report_refused *x)
 	cli_hex(x->id, 32, h);
 	if (x->decoded) {
 		hlc_format(x->hlc, t);
-		fprintf(f, "    - %s %s/%s, seq %llu of feed %s, dated %s (UTC)\n",
+		fprintf(f, _("    - %s %s/%s, seq %llu of feed %s, dated %s (UTC)\n"),
 			entry_kind_name(x->kind), x->collection, x->record_id,
 			(unsigned long long)x->seq, x->scope, t);
 		if (!x->sig_ok)
-			fprintf(f, "      its signature does not verify: the author it names may not have written it\n");
+			fprintf(f, _("      its signature does not verify: the author it names may not have written it\n"));
 	} else {
-		fprintf(f, "    - an entry that does not decode\n");
+		fprintf(f, _("    - an entry that does not decode\n"));
 	}
-	fprintf(f, "      refused (%s): %s\n", report_reason_name(x->err),
-		x->why[0] ? x->why : hamlet_strerror(x->err));
-	fprintf(f, "      entry id %s\n", h);
+	fprintf(f, _("      refused (%s): %s\n"), report_reason_name(x->err),
+		x->why[0] ? x->why : cli_strerror(x->err));
+	fprintf(f, _("      entry id %s\n"), h);
 }
 
 static void print_author(FILE *f, const struct report *rep,
@@ -373,66 +374,66 @@ static void print_author(FILE *f, const struct report *rep,
 
 	cli_hex(a->key, 32, h);
 	if (a->is_root)
-		fprintf(f, "\nThe network's root key\n  key %s\n", h);
+		fprintf(f, _("\nThe network's root key\n  key %s\n"), h);
 	else
-		fprintf(f, "\n%s%s%s\n  key %s\n", a->name[0] ? "\"" : "",
-			a->name[0] ? a->name : "An author with no certificate here",
+		fprintf(f, _("\n%s%s%s\n  key %s\n"), a->name[0] ? "\"" : "",
+			a->name[0] ? a->name : _("An author with no certificate here"),
 			a->name[0] ? "\"" : "", h);
 	if (!strcmp(st, "valid"))
-		fprintf(f, "  its certificate is valid now and not revoked\n");
+		fprintf(f, _("  its certificate is valid now and not revoked\n"));
 	else if (!strcmp(st, "revoked"))
-		fprintf(f, "  its key is REVOKED\n");
+		fprintf(f, _("  its key is REVOKED\n"));
 	else if (!strcmp(st, "not_valid_now"))
-		fprintf(f, "  its certificate is NOT valid now (expired, or not yet valid)\n");
+		fprintf(f, _("  its certificate is NOT valid now (expired, or not yet valid)\n"));
 	else if (!strcmp(st, "issuer_revoked"))
-		fprintf(f, "  its certificate was signed by an administrator whose key is revoked\n");
+		fprintf(f, _("  its certificate was signed by an administrator whose key is revoked\n"));
 	else if (!strcmp(st, "no_chain_to_root"))
-		fprintf(f, "  its certificates do NOT lead to the network's root key\n");
+		fprintf(f, _("  its certificates do NOT lead to the network's root key\n"));
 	else if (!strcmp(st, "no_certificate"))
-		fprintf(f, "  NO certificate of it is known: nothing it signed can be accepted\n");
+		fprintf(f, _("  NO certificate of it is known: nothing it signed can be accepted\n"));
 	for (size_t i = 0; i < a->ncerts; i++)
 		print_cert(f, rep, "  ", a->certs[i].id, &a->certs[i].c);
 	for (size_t i = 0; i < a->nchains; i++) {
 		const struct report_chain *c = &a->chains[i];
-		fprintf(f, "  chain to the root:");
+		fprintf(f, _("  chain to the root:"));
 		for (size_t k = 0; k < c->ch.n; k++)
 			fprintf(f, " \"%s\" ←", c->ch.c[k].name);
-		fprintf(f, " the root key: %s%s%s%s\n",
-			c->valid_now ? "valid now" : "NOT valid now (",
+		fprintf(f, _(" the root key: %s%s%s%s\n"),
+			c->valid_now ? _("valid now") : _("NOT valid now ("),
 			c->valid_now ? "" : c->invalid_why,
 			c->valid_now ? "" : ")",
-			c->revoked ? "; REVOKED" : "; not revoked");
+			c->revoked ? _("; REVOKED") : _("; not revoked"));
 		for (size_t k = 1; k < c->ch.n; k++)
 			print_cert(f, rep, "    ", c->ch.id[k], &c->ch.c[k]);
 	}
 	if (a->entries) {
 		hlc_format(a->first_hlc, t1);
 		hlc_format(a->last_hlc, t2);
-		fprintf(f, "  %llu entr%s held here, from %s to %s (UTC)\n",
+		fprintf(f, _("  %llu entr%s held here, from %s to %s (UTC)\n"),
 			(unsigned long long)a->entries,
 			a->entries == 1 ? "y" : "ies", t1, t2);
 	} else {
-		fprintf(f, "  no entry of it is held here\n");
+		fprintf(f, _("  no entry of it is held here\n"));
 	}
 	for (size_t i = 0; i < a->nfeeds; i++) {
 		const struct report_feed *fd = &a->feeds[i];
-		fprintf(f, "    scope %s: %llu entr%s (%llu changes, %llu deletions, %llu erasures)",
+		fprintf(f, _("    scope %s: %llu entr%s (%llu changes, %llu deletions, %llu erasures)"),
 			fd->scope, (unsigned long long)fd->entries,
 			fd->entries == 1 ? "y" : "ies",
 			(unsigned long long)fd->puts,
 			(unsigned long long)fd->deletes,
 			(unsigned long long)fd->erasures);
 		if (fd->missing)
-			fprintf(f, "; %llu MISSING below seq %llu",
+			fprintf(f, _("; %llu MISSING below seq %llu"),
 				(unsigned long long)fd->missing,
 				(unsigned long long)fd->head);
 		if (fd->held)
-			fprintf(f, "; %llu waiting for %llu earlier entr%s not received",
+			fprintf(f, _("; %llu waiting for %llu earlier entr%s not received"),
 				(unsigned long long)fd->held,
 				(unsigned long long)fd->gaps,
 				fd->gaps == 1 ? "y" : "ies");
 		if (fd->forked)
-			fprintf(f, "; FORKED at seq %llu: two different entries signed for that place",
+			fprintf(f, _("; FORKED at seq %llu: two different entries signed for that place"),
 				(unsigned long long)fd->fork_seq);
 		fprintf(f, "\n");
 	}
@@ -442,25 +443,25 @@ static void print_author(FILE *f, const struct report *rep,
 		char iss[120], at[32];
 		who(rep, rv->rv.issuer, iss, sizeof(iss));
 		utc_text(rv->rv.issued_ms, at);
-		fprintf(f, "  REVOKED by %s on %s%s%s%s\n", iss, at,
-			rv->rv.reason[0] ? ", reason: \"" : "", rv->rv.reason,
+		fprintf(f, _("  REVOKED by %s on %s%s%s%s\n"), iss, at,
+			rv->rv.reason[0] ? _(", reason: \"") : "", rv->rv.reason,
 			rv->rv.reason[0] ? "\"" : "");
 		for (size_t k = 0; k < rv->rv.nfeeds; k++)
-			fprintf(f, "    scope %s: its entries up to seq %llu stay valid, later ones are refused\n",
+			fprintf(f, _("    scope %s: its entries up to seq %llu stay valid, later ones are refused\n"),
 				rv->rv.feeds[k].scope,
 				(unsigned long long)rv->rv.feeds[k].seq);
-		fprintf(f, "    every other scope of it: nothing stays valid\n");
+		fprintf(f, _("    every other scope of it: nothing stays valid\n"));
 	}
 	if (a->erasures_made || a->entries_erased)
-		fprintf(f, "  erasures: it made %llu; %llu of its entries were erased\n",
+		fprintf(f, _("  erasures: it made %llu; %llu of its entries were erased\n"),
 			(unsigned long long)a->erasures_made,
 			(unsigned long long)a->entries_erased);
 	if (a->held_nocert)
-		fprintf(f, "  %llu entr%s of it wait for a certificate that has not arrived: not accepted\n",
+		fprintf(f, _("  %llu entr%s of it wait for a certificate that has not arrived: not accepted\n"),
 			(unsigned long long)a->held_nocert,
 			a->held_nocert == 1 ? "y" : "ies");
 	if (a->nrefused) {
-		fprintf(f, "  %zu entr%s of it REFUSED:\n", a->nrefused,
+		fprintf(f, _("  %zu entr%s of it REFUSED:\n"), a->nrefused,
 			a->nrefused == 1 ? "y" : "ies");
 		for (size_t i = 0; i < a->nrefused; i++)
 			print_refused(f, &a->refused[i]);
@@ -473,41 +474,41 @@ void cli_report_print(FILE *f, const struct report *rep)
 
 	utc_text(rep->at_ms, at);
 	cli_hex(rep->network_id, 32, h);
-	fprintf(f, "Report made %s. All times are UTC.\n", at);
-	fprintf(f, "Network id %s\n", h);
+	fprintf(f, _("Report made %s. All times are UTC.\n"), at);
+	fprintf(f, _("Network id %s\n"), h);
 	if (rep->has_root) {
 		cli_hex(rep->root, 32, h);
-		fprintf(f, "Judged against the network's root key %s\n", h);
+		fprintf(f, _("Judged against the network's root key %s\n"), h);
 	} else {
-		fprintf(f, "No root key is known: certificates were not judged\n");
+		fprintf(f, _("No root key is known: certificates were not judged\n"));
 	}
-	fprintf(f, "%zu author%s\n", rep->nauthors, cli_plural(rep->nauthors));
+	fprintf(f, _("%zu author%s\n"), rep->nauthors, cli_plural(rep->nauthors));
 	for (size_t i = 0; i < rep->nauthors; i++)
 		print_author(f, rep, &rep->authors[i]);
 	if (rep->nerasures)
-		fprintf(f, "\nErasures (%zu):\n", rep->nerasures);
+		fprintf(f, _("\nErasures (%zu):\n"), rep->nerasures);
 	for (size_t i = 0; i < rep->nerasures; i++) {
 		const struct report_erasure *e = &rep->erasures[i];
 		char w[120], t[48];
 		who(rep, e->author, w, sizeof(w));
 		hlc_format(e->hlc, t);
-		fprintf(f, "  - %s erased %s/%s (scope %s and below) on %s (UTC), reason: \"%s\"\n",
+		fprintf(f, _("  - %s erased %s/%s (scope %s and below) on %s (UTC), reason: \"%s\"\n"),
 			w, e->collection, e->record_id, e->scope, t, e->reason);
 		if (e->allowed)
-			fprintf(f, "    allowed; it reaches %llu entr%s\n",
+			fprintf(f, _("    allowed; it reaches %llu entr%s\n"),
 				(unsigned long long)e->reached,
 				e->reached == 1 ? "y" : "ies");
 		else
-			fprintf(f, "    NOT allowed: %s\n", e->why);
+			fprintf(f, _("    NOT allowed: %s\n"), e->why);
 	}
 	if (rep->nrefused_unknown) {
-		fprintf(f, "\n%zu refused entr%s name no author (they do not decode):\n",
+		fprintf(f, _("\n%zu refused entr%s name no author (they do not decode):\n"),
 			rep->nrefused_unknown,
 			rep->nrefused_unknown == 1 ? "y" : "ies");
 		for (size_t i = 0; i < rep->nrefused_unknown; i++)
 			print_refused(f, &rep->refused_unknown[i]);
 	}
 	if (rep->refused_over)
-		fprintf(f, "\n%llu more refused entries were counted but not kept (the table holds the first %d)\n",
+		fprintf(f, _("\n%llu more refused entries were counted but not kept (the table holds the first %d)\n"),
 			(unsigned long long)rep->refused_over, REFUSED_MAX);
 }

@@ -47,8 +47,8 @@ int cli_daemon_up(void)
  * read-only, and now it is gone: this process cannot write instead. */
 static int daemon_went_away(const char *sock, char *why, size_t wl)
 {
-	snprintf(why, wl,
-		 "hamletd stopped answering at %s before anything was stored; run the command again",
+	why_set(why, wl,
+		 N_("hamletd stopped answering at %s before anything was stored; run the command again"),
 		 sock);
 	return -ECONNREFUSED;
 }
@@ -65,32 +65,32 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		if (!quiet_if_down)
-			cli_err("hamletd is not running for %s (no daemon at %s): start it with \"systemctl start hamletd\" or \"hamletd --home %s\"",
+			cli_err(_("hamletd is not running for %s (no daemon at %s): start it with \"systemctl start hamletd\" or \"hamletd --home %s\""),
 				cli_home(), sock, cli_home());
 		return -ENOENT;
 	}
 	if (r < 0) {
-		cli_err("cannot talk to hamletd at %s: %s", sock,
-			hamlet_strerror(r));
+		cli_err(_("cannot talk to hamletd at %s: %s"), sock,
+			cli_strerror(r));
 		return r;
 	}
 	if (mp_doc_parse(ret_doc, buf, len, 1 << 16) < 0) {
 		free(buf);
-		cli_err("hamletd at %s sent an answer that does not parse", sock);
+		cli_err(_("hamletd at %s sent an answer that does not parse"), sock);
 		return HAMLET_EFORMAT;
 	}
 	if (mp_get_array(ret_doc->root, 2, 0, &a, NULL) < 0 ||
 	    mp_get_int(&a[0], &code) < 0) {
 		mp_doc_close(ret_doc);
 		free(buf);
-		cli_err("hamletd at %s sent an answer of the wrong shape", sock);
+		cli_err(_("hamletd at %s sent an answer of the wrong shape"), sock);
 		return HAMLET_EFORMAT;
 	}
 	if (code < 0) {
 		const char *s = "";
 		size_t sl = 0;
 		mp_get_str(&a[1], 200, &s, &sl);
-		cli_err("hamletd refused \"%s\": %.*s", method, (int)sl, s);
+		cli_err(_("hamletd refused \"%s\": %.*s"), method, (int)sl, s);
 		mp_doc_close(ret_doc);
 		free(buf);
 		return (int)code;
@@ -126,27 +126,27 @@ static int bin_call(const char *sock, const char *method,
 	r = rpc_client_call_bin(sock, method, inner->sb.data, inner->sb.size,
 				600000, &resp, &rl);
 	if (r < 0) {
-		snprintf(why, wl, "cannot talk to hamletd at %s: %s", sock,
-			 hamlet_strerror(r));
+		why_set(why, wl, N_("cannot talk to hamletd at %s: %s"), sock,
+			 cli_strerror(r));
 		return r;
 	}
 	if (mp_doc_parse(doc, resp, rl, max_items) < 0) {
 		free(resp);
-		snprintf(why, wl, "hamletd sent an answer that does not parse");
+		why_set(why, wl, N_("hamletd sent an answer that does not parse"));
 		return HAMLET_EFORMAT;
 	}
 	if (mp_get_array(doc->root, SIZE_MAX, 3, ret_a, ret_n) < 0 ||
 	    *ret_n < 2 || mp_get_int(&(*ret_a)[0], ret_code) < 0) {
 		mp_doc_close(doc);
 		free(resp);
-		snprintf(why, wl, "hamletd sent an answer of the wrong shape");
+		why_set(why, wl, N_("hamletd sent an answer of the wrong shape"));
 		return HAMLET_EFORMAT;
 	}
 	if (*ret_code < 0) {
 		const char *s = "";
 		size_t sl = 0;
 		mp_get_str(&(*ret_a)[1], 300, &s, &sl);
-		snprintf(why, wl, "%.*s", (int)sl, s);
+		why_set(why, wl, "%.*s", (int)sl, s);
 	}
 	*ret_buf = resp;
 	return 0;
@@ -219,7 +219,7 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 		goto out;
 	}
 	r = HAMLET_EFORMAT;
-	snprintf(why, wl, "hamletd sent an answer of the wrong shape");
+	why_set(why, wl, N_("hamletd sent an answer of the wrong shape"));
 	if (mp_get_array(&a[1], n, 0, &list, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -277,20 +277,20 @@ int cli_write(struct node *n, int daemon, const struct log_op *ops,
 		}
 		if (daemon_absent(r)) {
 			/* the connection failed: this request never left */
-			snprintf(why, wl,
-				 "hamletd went away at %s (%s); nothing from this operation on was stored",
-				 sock, hamlet_strerror(r));
+			why_set(why, wl,
+				 N_("hamletd went away at %s (%s); nothing from this operation on was stored"),
+				 sock, cli_strerror(r));
 		} else if (r < 0 && !refused) {
 			/* sent, but no answer: it may have been stored */
 			char cause[300];
 			if (r == -ETIMEDOUT)
 				snprintf(cause, sizeof(cause),
-					 "hamletd stopped answering at %s (%s)",
-					 sock, hamlet_strerror(r));
+					 cli_tr(N_("hamletd stopped answering at %s (%s)")),
+					 sock, cli_strerror(r));
 			else
 				snprintf(cause, sizeof(cause), "%s", why);
-			snprintf(why, wl,
-				 "%s; the request of %zu operations from this one on may or may not have been stored",
+			why_set(why, wl,
+				 N_("%s; the request of %zu operations from this one on may or may not have been stored"),
 				 cause, k);
 			end.unanswered = 1;
 		}
@@ -352,7 +352,7 @@ static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 		goto out;
 	}
 	r = HAMLET_EFORMAT;
-	snprintf(why, wl, "hamletd sent an answer to ingest of the wrong shape");
+	why_set(why, wl, N_("hamletd sent an answer to ingest of the wrong shape"));
 	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
 	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
 	    mp_get_array(&parts[1], 6, 0, &x, NULL) < 0)
@@ -419,7 +419,7 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 		goto out;
 	}
 	r = HAMLET_EFORMAT;
-	snprintf(why, wl, "hamletd sent an answer to trust of the wrong shape");
+	why_set(why, wl, N_("hamletd sent an answer to trust of the wrong shape"));
 	if (mp_get_array(&a[1], n, 0, &list, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -464,7 +464,7 @@ int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
 			r = log_trust_ingest(c->n->st, c->n->net.id, items, n,
 					     out, NULL, NULL);
 			if (r < 0)
-				snprintf(why, wl, "%s", hamlet_strerror(r));
+				why_set(why, wl, "%s", cli_strerror(r));
 			return r;
 		}
 		if (r < 0)
@@ -499,14 +499,14 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 					   stats, NULL, UINT64_MAX,
 					   c->bundle ? &via : NULL);
 			if (r < 0)
-				snprintf(why, wl, "%s", hamlet_strerror(r));
+				why_set(why, wl, "%s", cli_strerror(r));
 			return r;
 		}
 		if (r < 0) {
 			if (daemon_absent(r) || r == -ETIMEDOUT)
-				snprintf(why, wl,
-					 "hamletd stopped answering at %s (%s); %zu of these %zu entries were stored, importing again is harmless",
-					 sock, hamlet_strerror(r), done, n);
+				why_set(why, wl,
+					 N_("hamletd stopped answering at %s (%s); %zu of these %zu entries were stored, importing again is harmless"),
+					 sock, cli_strerror(r), done, n);
 			return r;
 		}
 		c->via_daemon = 1;

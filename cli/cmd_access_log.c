@@ -30,7 +30,7 @@ static int print_text(void *ctx, const struct access_entry *e)
 		printf(" %s", e->record);
 	if (e->query)
 		printf(" (%s)", e->query);
-	printf(": %llu record%s\n", (unsigned long long)e->count,
+	printf(_(": %llu record%s\n"), (unsigned long long)e->count,
 	       cli_plural(e->count));
 	return 0;
 }
@@ -70,7 +70,7 @@ static void read_refused(const char *why, int r)
 	const char *home = cli_home();
 
 	if (r == -ENOENT) {
-		cli_err("%s: is there a node at %s? (give its home with --home)",
+		cli_err(_("%s: is there a node at %s? (give its home with --home)"),
 			why, home);
 		return;
 	}
@@ -79,10 +79,10 @@ static void read_refused(const char *why, int r)
 		return;
 	}
 	if (stat(home, &st) == 0 && (pw = getpwuid(st.st_uid)))
-		cli_err("%s. The access log is for the node's user, %s (the owner of %s), and its group: run \"sudo -u %s %s access-log\", or ask the administrator to add your account to the group",
+		cli_err(_("%s. The access log is for the node's user, %s (the owner of %s), and its group: run \"sudo -u %s %s access-log\", or ask the administrator to add your account to the group"),
 			why, pw->pw_name, home, pw->pw_name, cli_prog());
 	else
-		cli_err("%s. The access log is for the node's user (the owner of %s) and its group: run this command as that account",
+		cli_err(_("%s. The access log is for the node's user (the owner of %s) and its group: run this command as that account"),
 			why, home);
 }
 
@@ -136,26 +136,26 @@ int cmd_access_log(int argc, char **argv)
 		json_object_set_new(o, "chain", ch);
 		cli_json_print(o);
 	} else if (c.lines == 0) {
-		printf("no read of health data is logged on this node\n");
+		printf(_("no read of health data is logged on this node\n"));
 	} else {
 		if (since) {
 			cli_time_text(since_ms, 0, tm);
-			printf("%llu read%s of health data since %s, of %llu in the log\n",
+			printf(_("%llu read%s of health data since %s, of %llu in the log\n"),
 			       (unsigned long long)c.shown, cli_plural(c.shown),
 			       tm, (unsigned long long)c.lines);
 		} else {
-			printf("%llu read%s of health data\n",
+			printf(_("%llu read%s of health data\n"),
 			       (unsigned long long)c.shown, cli_plural(c.shown));
 		}
 		if (c.continues)
-			printf("the oldest file here continues older ones that were archived or removed\n");
+			printf(_("the oldest file here continues older ones that were archived or removed\n"));
 		if (c.breaks || c.damaged)
-			printf("WARNING: the log was altered or damaged (%llu break%s in the hash chain, %llu damaged line%s); first: %s. Keep a copy of the files and tell the network's administrator\n",
+			printf(_("WARNING: the log was altered or damaged (%llu break%s in the hash chain, %llu damaged line%s); first: %s. Keep a copy of the files and tell the network's administrator\n"),
 			       (unsigned long long)c.breaks, cli_plural(c.breaks),
 			       (unsigned long long)c.damaged,
 			       cli_plural(c.damaged), c.problem);
 		else
-			printf("hash chain intact: no line removed or changed; newest line's hash %s\n",
+			printf(_("hash chain intact: no line removed or changed; newest line's hash %s\n"),
 			       c.head);
 	}
 	return cli_exit_code(c.breaks || c.damaged ? CLI_EPROBLEMS : 0);

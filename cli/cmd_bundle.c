@@ -55,63 +55,63 @@ void cli_bundle_report_print(FILE *f, const char *path,
 	char h[65], tm[48];
 	const struct bundle_header *hd = &rep->header;
 
-	fprintf(f, "bundle %s\n", path);
+	fprintf(f, _("bundle %s\n"), path);
 	if (rep->has_header) {
 		cli_hex(hd->network_id, 32, h);
-		fprintf(f, "  network:    %s", h);
+		fprintf(f, _("  network:    %s"), h);
 		if (net_id)
 			fprintf(f, memcmp(net_id, hd->network_id, 32) == 0
-					   ? " (this node's network, %s)"
-					   : " (NOT this node's network, %s)",
+					   ? _(" (this node's network, %s)")
+					   : _(" (NOT this node's network, %s)"),
 				net_name);
 		cli_hex(hd->creator, 32, h);
-		fprintf(f, "\n  creator:    %s\n", h);
+		fprintf(f, _("\n  creator:    %s\n"), h);
 		cli_hlc_text(hd->created_hlc, tm);
-		fprintf(f, "  created:    %s\n", tm);
-		fprintf(f, "  scope:      %s\n",
-			hd->scope[0] ? hd->scope : "(every scope)");
+		fprintf(f, _("  created:    %s\n"), tm);
+		fprintf(f, _("  scope:      %s\n"),
+			hd->scope[0] ? hd->scope : _("(every scope)"));
 		if (hd->has_for) {
 			char sh[17];
 			cli_hex(hd->for_node, 32, h);
 			cli_hex(hd->for_summary, 8, sh);
-			fprintf(f, "  for:        node %s (summary %s...)\n", h, sh);
+			fprintf(f, _("  for:        node %s (summary %s...)\n"), h, sh);
 		} else {
-			fprintf(f, "  for:        %s\n",
-				rep->sealed ? "(not made from a summary)"
-					    : "anyone (not made from a summary)");
+			fprintf(f, _("  for:        %s\n"),
+				rep->sealed ? _("(not made from a summary)")
+					    : _("anyone (not made from a summary)"));
 		}
 	} else {
-		fprintf(f, "  header:     MISSING or damaged\n");
+		fprintf(f, _("  header:     MISSING or damaged\n"));
 	}
 	if (rep->sealed) {
 		cli_hex(rep->sealed_to, 32, h);
-		fprintf(f, "  sealed:     yes, for node %s%s%s%s; %llu sealed frame%s opened\n",
+		fprintf(f, _("  sealed:     yes, for node %s%s%s%s; %llu sealed frame%s opened\n"),
 			h, rep->sealed_name[0] ? " (" : "", rep->sealed_name,
 			rep->sealed_name[0] ? ")" : "",
 			(unsigned long long)rep->sealed_frames,
 			cli_plural(rep->sealed_frames));
 	} else {
-		fprintf(f, "  sealed:     NO: anyone who holds this file can read it\n");
+		fprintf(f, _("  sealed:     NO: anyone who holds this file can read it\n"));
 	}
-	fprintf(f, "  size:       %llu bytes, %llu frame%s\n",
+	fprintf(f, _("  size:       %llu bytes, %llu frame%s\n"),
 		(unsigned long long)rep->bytes,
 		(unsigned long long)rep->frames, cli_plural(rep->frames));
 	if (import) {
 		const struct log_stats *s = &rep->stats;
-		fprintf(f, "  entries:    %llu\n", (unsigned long long)rep->entries);
-		fprintf(f, "  applied:    %llu\n", (unsigned long long)s->applied);
-		fprintf(f, "  duplicate:  %llu (this node had them already)\n",
+		fprintf(f, _("  entries:    %llu\n"), (unsigned long long)rep->entries);
+		fprintf(f, _("  applied:    %llu\n"), (unsigned long long)s->applied);
+		fprintf(f, _("  duplicate:  %llu (this node had them already)\n"),
 			(unsigned long long)s->duplicate);
-		fprintf(f, "  held:       %llu (waiting for an earlier entry of their feed)\n",
+		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed)\n"),
 			(unsigned long long)s->held);
 		if (s->released)
-			fprintf(f, "  released:   %llu (held before, applied now)\n",
+			fprintf(f, _("  released:   %llu (held before, applied now)\n"),
 				(unsigned long long)s->released);
-		fprintf(f, "  fork:       %llu\n", (unsigned long long)s->forks);
-		fprintf(f, "  rejected:   %llu\n", (unsigned long long)s->rejected);
+		fprintf(f, _("  fork:       %llu\n"), (unsigned long long)s->forks);
+		fprintf(f, _("  rejected:   %llu\n"), (unsigned long long)s->rejected);
 	} else {
 		fprintf(f,
-			"  entries:    %llu (%llu put%s, %llu delete%s, %llu other%s) in %llu feed%s\n",
+			_("  entries:    %llu (%llu put%s, %llu delete%s, %llu other%s) in %llu feed%s\n"),
 			(unsigned long long)rep->entries,
 			(unsigned long long)rep->puts, cli_plural(rep->puts),
 			(unsigned long long)rep->deletes,
@@ -119,20 +119,20 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			(unsigned long long)rep->others,
 			cli_plural(rep->others), (unsigned long long)rep->feeds,
 			cli_plural(rep->feeds));
-		fprintf(f, "  bad:        %llu entr%s\n",
+		fprintf(f, _("  bad:        %llu entr%s\n"),
 			(unsigned long long)rep->bad_entries,
 			rep->bad_entries == 1 ? "y" : "ies");
 	}
-	fprintf(f, "  damaged:    %llu frame%s\n",
+	fprintf(f, _("  damaged:    %llu frame%s\n"),
 		(unsigned long long)rep->damaged_frames,
 		cli_plural(rep->damaged_frames));
 	if (rep->trailer == BUNDLE_TRAILER_OK)
-		fprintf(f, "  trailer:    ok, signed by the creator over %llu entr%s\n",
+		fprintf(f, _("  trailer:    ok, signed by the creator over %llu entr%s\n"),
 			(unsigned long long)rep->trailer_count,
 			rep->trailer_count == 1 ? "y" : "ies");
 	else
-		fprintf(f, "  trailer:    %s\n",
-			bundle_trailer_state_text(rep->trailer));
+		fprintf(f, _("  trailer:    %s\n"),
+			_(bundle_trailer_state_text(rep->trailer)));
 	cli_problems_print(f, &rep->problems);
 }
 
@@ -243,11 +243,11 @@ static void sealed_line(const struct bundle_create_result *res)
 	const char *name = res->sealed_name;
 
 	if (!res->sealed) {
-		printf("NOT sealed: anyone who holds the file can read it (for public, non-personal data only)\n");
+		printf(_("NOT sealed: anyone who holds the file can read it (for public, non-personal data only)\n"));
 		return;
 	}
 	cli_hex(res->sealed_to, 32, h);
-	printf("sealed for node %s%s%s%s: only that node can read it\n", h,
+	printf(_("sealed for node %s%s%s%s: only that node can read it\n"), h,
 	       name[0] ? " (" : "", name, name[0] ? ")" : "");
 }
 
@@ -266,16 +266,16 @@ static int bundle_create_run(const char *out, const char *forsum,
 
 	if (seal_hex && unsealed)
 		return cli_usage_err("bundle",
-				     "create: --seal-to and --unsealed contradict each other; choose one");
+				     _("create: --seal-to and --unsealed contradict each other; choose one"));
 	if (seal_hex && (strlen(seal_hex) != 64 ||
 			 hex_decode(seal_hex, seal_to, 32) < 0))
 		return cli_usage_err("bundle",
-				     "create: --seal-to wants a node's public key, 64 hex digits (public_key in that node's node.conf), not \"%s\"",
+				     _("create: --seal-to wants a node's public key, 64 hex digits (public_key in that node's node.conf), not \"%s\""),
 				     seal_hex);
 	if (!forsum && !seal_hex && !unsealed)
 		return cli_usage_err("bundle",
-				     "create: say whom the bundle is for. --for SUMMARY or --seal-to KEY seals it to that node, so that a lost stick exposes nothing; --unsealed writes it readable by anyone who finds it (public, non-personal data only)");
-	if (scope && scope[0] && (r = cli_check_scope(scope, "scope prefix")) < 0)
+				     _("create: say whom the bundle is for. --for SUMMARY or --seal-to KEY seals it to that node, so that a lost stick exposes nothing; --unsealed writes it readable by anyone who finds it (public, non-personal data only)"));
+	if (scope && scope[0] && (r = cli_check_scope(scope, _("scope prefix"))) < 0)
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
@@ -284,11 +284,11 @@ static int bundle_create_run(const char *out, const char *forsum,
 	progress_end(o.progress_ctx);
 	if (r < 0) {
 		if (r == HAMLET_EKEY)
-			cli_err("%s: run it on the node itself, where its node.key is",
+			cli_err(_("%s: run it on the node itself, where its node.key is"),
 				why);
 		else
-			cli_err("cannot create the bundle %s: %s", out,
-				why[0] ? why : hamlet_strerror(r));
+			cli_err(_("cannot create the bundle %s: %s"), out,
+				why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json) {
@@ -314,15 +314,15 @@ static int bundle_create_run(const char *out, const char *forsum,
 		}
 		cli_json_print(j);
 	} else {
-		printf("wrote %s: %llu entr%s from %llu feed%s, %llu bytes\n",
+		printf(_("wrote %s: %llu entr%s from %llu feed%s, %llu bytes\n"),
 		       out, (unsigned long long)res.entries,
 		       res.entries == 1 ? "y" : "ies",
 		       (unsigned long long)res.feeds, cli_plural(res.feeds),
 		       (unsigned long long)res.bytes);
 		sealed_line(&res);
 		if (res.entries == 0)
-			printf("nothing to send: the recipient holds everything%s already\n",
-			       scope && scope[0] ? " in that scope" : "");
+			printf(_("nothing to send: the recipient holds everything%s already\n"),
+			       scope && scope[0] ? _(" in that scope") : "");
 	}
 	r = 0;
 out:
@@ -355,13 +355,13 @@ static int bundle_import_run(const char *path)
 			char a[65], b[65];
 			cli_hex(rep.header.network_id, 32, a);
 			cli_hex(n->net.id, 32, b);
-			cli_err("bundle %s is for network %s, this node is on %s (%s); nothing imported: import it on a node of that network",
+			cli_err(_("bundle %s is for network %s, this node is on %s (%s); nothing imported: import it on a node of that network"),
 				path, a, n->net.name, b);
 		} else if (rep.sealed || r == HAMLET_EKEY) {
-			cli_err("%s", why[0] ? why : hamlet_strerror(r));
+			cli_err("%s", why[0] ? why : cli_strerror(r));
 		} else {
-			cli_err("cannot import %s: %s", path,
-				why[0] ? why : hamlet_strerror(r));
+			cli_err(_("cannot import %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
 		}
 		goto out;
 	}
@@ -371,10 +371,10 @@ static int bundle_import_run(const char *path)
 		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
 					n->net.name);
 	if (!cli_global.json && ci.via_daemon)
-		printf("stored through hamletd, which sends the new entries to its peers\n");
+		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
 	if (import_failed(&rep)) {
 		if (!cli_global.json)
-			printf("what verified was imported; the rest was not (see the problems above)\n");
+			printf(_("what verified was imported; the rest was not (see the problems above)\n"));
 		r = CLI_EPROBLEMS;
 	} else {
 		r = 0;
@@ -404,8 +404,8 @@ static int bundle_inspect_run(const char *path)
 		if (rep.sealed)
 			cli_err("%s", why);
 		else
-			cli_err("cannot read %s: %s", path,
-				why[0] ? why : hamlet_strerror(r));
+			cli_err(_("cannot read %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if (rep.sealed)
@@ -441,22 +441,22 @@ int cmd_bundle(int argc, char **argv)
 		return cli_exit_code(r);
 	if (npos == 0)
 		return cli_exit_code(cli_usage_err(
-			"bundle", "missing subcommand: create, import or inspect"));
+			"bundle", _("missing subcommand: create, import or inspect")));
 	if (strcmp(pos[0], "create") == 0) {
 		if (npos < 2)
 			return cli_exit_code(cli_usage_err(
-				"bundle", "create: missing OUT, the bundle file to write"));
+				"bundle", _("create: missing OUT, the bundle file to write")));
 		return cli_exit_code(bundle_create_run(pos[1], forsum, scope,
 						       seal_to, unsealed));
 	}
 	if (forsum || scope || seal_to || unsealed)
 		return cli_exit_code(cli_usage_err(
 			"bundle",
-			"--for, --scope, --seal-to and --unsealed belong to \"bundle create\""));
+			_("--for, --scope, --seal-to and --unsealed belong to \"bundle create\"")));
 	if (strcmp(pos[0], "import") == 0 || strcmp(pos[0], "inspect") == 0) {
 		if (npos < 2)
 			return cli_exit_code(cli_usage_err(
-				"bundle", "%s: missing FILE, the bundle to read",
+				"bundle", _("%s: missing FILE, the bundle to read"),
 				pos[0]));
 		if (strcmp(pos[0], "import") == 0)
 			return cli_exit_code(bundle_import_run(pos[1]));
@@ -464,6 +464,6 @@ int cmd_bundle(int argc, char **argv)
 	}
 	return cli_exit_code(cli_usage_err(
 		"bundle",
-		"unknown subcommand \"%s\"; use create, import or inspect",
+		_("unknown subcommand \"%s\"; use create, import or inspect"),
 		pos[0]));
 }

@@ -53,7 +53,7 @@ static int take_many(const char *cmd, int *argc, char **argv, const char *opt,
 			v = a + ol + 1;
 		} else if (strcmp(a, opt) == 0) {
 			if (i + 1 >= *argc)
-				return cli_usage_err(cmd, "option %s needs a value",
+				return cli_usage_err(cmd, _("option %s needs a value"),
 						     opt);
 			v = argv[++i];
 		} else {
@@ -61,7 +61,7 @@ static int take_many(const char *cmd, int *argc, char **argv, const char *opt,
 			continue;
 		}
 		if (n >= max)
-			return cli_usage_err(cmd, "option %s given more than %zu times",
+			return cli_usage_err(cmd, _("option %s given more than %zu times"),
 					     opt, max);
 		vals[n++] = v;
 	}
@@ -79,7 +79,7 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (v[i][0] == 0) {
 			if (n > 1) {
-				cli_err("--%s '' (none) cannot go with other prefixes",
+				cli_err(_("--%s '' (none) cannot go with other prefixes"),
 					what);
 				return HAMLET_ESCOPE;
 			}
@@ -106,7 +106,7 @@ static int date_end_ms(const char *s, uint64_t *ret)
 
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (!end || *end || tm.tm_year < 100) {
-		cli_err("--expires \"%s\" is not a date YYYY-MM-DD", s);
+		cli_err(_("--expires \"%s\" is not a date YYYY-MM-DD"), s);
 		return HAMLET_EFORMAT;
 	}
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
@@ -120,7 +120,7 @@ static void date_text(uint64_t ms, char *out, size_t n)
 {
 	char t[32];
 	if (!ms) {
-		snprintf(out, n, "never");
+		snprintf(out, n, "%s", _("never"));
 		return;
 	}
 	cli_time_text(ms, 0, t);
@@ -137,11 +137,11 @@ static int collections_set(const char *list, struct cert *c)
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (c->ncollections >= CERT_MAX_COLLECTIONS) {
-			cli_err("--collections: at most %d", CERT_MAX_COLLECTIONS);
+			cli_err(_("--collections: at most %d"), CERT_MAX_COLLECTIONS);
 			return HAMLET_EFORMAT;
 		}
 		if (!cli_schema(tok)) {
-			cli_err("--collections: unknown collection \"%s\"", tok);
+			cli_err(_("--collections: unknown collection \"%s\""), tok);
 			return HAMLET_ECOLLECTION;
 		}
 		snprintf(c->collections[c->ncollections++],
@@ -187,7 +187,7 @@ static int issuer_open_with(const char *root_key, const char *home,
 
 	memset(is, 0, sizeof(*is));
 	if (!!root_key == !!home) {
-		cli_usage_err("cert", "give --root-key FILE or --issuer-home DIR");
+		cli_usage_err("cert", _("give --root-key FILE or --issuer-home DIR"));
 		return CLI_EUSAGE;
 	}
 	if (root_key) {
@@ -206,16 +206,16 @@ static int issuer_open_with(const char *root_key, const char *home,
 	}
 	if ((r = node_cert_load(n, hlc_wall_ms(), &is->ch, &is->chain,
 				&is->chain_len, why, sizeof(why))) < 0) {
-		cli_err("the issuer %s cannot certify: %s", home, why);
+		cli_err(_("the issuer %s cannot certify: %s"), home, why);
 		return r;
 	}
 	if (!is->ch.c[0].delegate) {
-		cli_err("the issuer %s cannot certify: its certificate (\"%s\") does not let it certify others",
+		cli_err(_("the issuer %s cannot certify: its certificate (\"%s\") does not let it certify others"),
 			home, is->ch.c[0].name);
 		return HAMLET_ECERT;
 	}
 	if (is->ch.n >= CERT_MAX_CHAIN) {
-		cli_err("the issuer %s cannot certify: its chain already holds %d certificates",
+		cli_err(_("the issuer %s cannot certify: its chain already holds %d certificates"),
 			home, CERT_MAX_CHAIN);
 		return HAMLET_ECERT;
 	}
@@ -261,22 +261,22 @@ static int cert_issue(int argc, char **argv)
 		return r;
 	if (!to || !name || !role || !out || nr == 0 || nw == 0) {
 		cli_usage_err("cert issue",
-			      "--to, --name, --role, --read, --write and --out are required");
+			      _("--to, --name, --role, --read, --write and --out are required"));
 		return CLI_EUSAGE;
 	}
 	if (hex_decode(to, c.subject, 32) < 0) {
-		cli_err("--to \"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf",
+		cli_err(_("--to \"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf"),
 			to);
 		return HAMLET_EFORMAT;
 	}
 	if (!(c.role = cert_role_parse(role))) {
-		cli_err("--role \"%s\": use village, commune, district, province or auditor",
+		cli_err(_("--role \"%s\": use village, commune, district, province or auditor"),
 			role);
 		return HAMLET_EFORMAT;
 	}
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	if (strlen(name) > CERT_MAX_NAME) {
-		cli_err("--name is longer than %d bytes", CERT_MAX_NAME);
+		cli_err(_("--name is longer than %d bytes"), CERT_MAX_NAME);
 		return HAMLET_EFORMAT;
 	}
 	if ((r = prefixes_set("read", reads, nr, c.read, &c.nread)) < 0 ||
@@ -290,7 +290,7 @@ static int cert_issue(int argc, char **argv)
 	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));
 	if (access(out, F_OK) == 0) {
-		cli_err("%s already exists; choose another --out", out);
+		cli_err(_("%s already exists; choose another --out"), out);
 		return -EEXIST;
 	}
 	if ((r = issuer_open(root_key, issuer_home, &is)) < 0)
@@ -298,11 +298,11 @@ static int cert_issue(int argc, char **argv)
 	memcpy(c.network_id, is.network_id, 32);
 	memcpy(c.issuer, is.pk, 32);
 	if ((r = cert_check_fields(&c, why, sizeof(why))) < 0) {
-		cli_err("cannot issue: %s", why);
+		cli_err(_("cannot issue: %s"), why);
 		goto out;
 	}
 	if ((r = cert_sign(&c, is.sk, &signed_, &len)) < 0) {
-		cli_err("cannot sign: %s", hamlet_strerror(r));
+		cli_err(_("cannot sign: %s"), cli_strerror(r));
 		goto out;
 	}
 	{
@@ -347,7 +347,7 @@ chain_out:
 		memcpy(root_pk, is.n ? is.n->net.root_pk : is.pk, 32);
 		if ((r = cert_chain_check(&ch, is.network_id, root_pk,
 					  hlc_wall_ms(), why, sizeof(why))) < 0) {
-			cli_err("cannot issue: %s", why);
+			cli_err(_("cannot issue: %s"), why);
 			goto out;
 		}
 	}
@@ -355,7 +355,7 @@ chain_out:
 		FILE *f = fopen(out, "wbx");
 		if (!f || fwrite(file, 1, flen, f) != flen || fclose(f) != 0) {
 			r = -errno;
-			cli_err("cannot write %s: %s", out, strerror(errno));
+			cli_err(_("cannot write %s: %s"), out, strerror(errno));
 			goto out;
 		}
 	}
@@ -370,10 +370,10 @@ chain_out:
 	} else {
 		char exp[40];
 		date_text(c.expires_ms, exp, sizeof(exp));
-		printf("certified %s (\"%s\", %s) until %s%s\n"
-		       "  written to %s; on that node run: hamlet cert install %s\n",
+		printf(_("certified %s (\"%s\", %s) until %s%s\n"
+		       "  written to %s; on that node run: hamlet cert install %s\n"),
 		       pkhex, c.name, role, exp,
-		       c.delegate ? "; it may certify others inside its grant"
+		       c.delegate ? _("; it may certify others inside its grant")
 				  : "",
 		       out, out);
 	}
@@ -398,7 +398,7 @@ static int cert_install(int argc, char **argv)
 	    0)
 		return r;
 	if (npos != 1) {
-		cli_usage_err("cert install", "give the certificate FILE");
+		cli_usage_err("cert install", _("give the certificate FILE"));
 		return CLI_EUSAGE;
 	}
 	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
@@ -407,10 +407,10 @@ static int cert_install(int argc, char **argv)
 		goto out;
 	if ((r = node_cert_install(n, buf, len, hlc_wall_ms(), why,
 				   sizeof(why))) < 0) {
-		cli_err("%s is not installed: %s", pos[0], why);
+		cli_err(_("%s is not installed: %s"), pos[0], why);
 		goto out;
 	}
-	printf("installed %s: this node is now certified; a running hamletd uses it from its next connection\n",
+	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
 	       pos[0]);
 	r = 0;
 out:
@@ -457,9 +457,9 @@ static void prefixes_print(const char *what,
 {
 	printf("    %s:", what);
 	if (!n)
-		printf(" nothing");
+		printf(_(" nothing"));
 	for (size_t i = 0; i < n; i++)
-		printf(" %s", v[i][0] ? v[i] : "* (every scope)");
+		printf(" %s", v[i][0] ? v[i] : _("* (every scope)"));
 	printf("\n");
 }
 
@@ -467,21 +467,21 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 {
 	char h[65], from[40], to[40];
 	cli_hex(c->subject, 32, h);
-	printf("  \"%s\" (%s), key %s\n", c->name, cert_role_name(c->role), h);
-	prefixes_print("reads", c->read, c->nread);
-	prefixes_print("writes", c->write, c->nwrite);
-	printf("    collections:");
+	printf(_("  \"%s\" (%s), key %s\n"), c->name, cert_role_name(c->role), h);
+	prefixes_print(_("reads"), c->read, c->nread);
+	prefixes_print(_("writes"), c->write, c->nwrite);
+	printf(_("    collections:"));
 	if (!c->ncollections)
-		printf(" every one");
+		printf(_(" every one"));
 	for (size_t i = 0; i < c->ncollections; i++)
 		printf(" %s", c->collections[i]);
 	date_text(c->not_before_ms, from, sizeof(from));
 	date_text(c->expires_ms, to, sizeof(to));
 	cli_hex(c->issuer, 32, h);
-	printf("\n    valid from %s until %s%s\n    signed by %.16s…", from,
-	       to, c->delegate ? "; may certify others" : "", h);
+	printf(_("\n    valid from %s until %s%s\n    signed by %.16s…"), from,
+	       to, c->delegate ? _("; may certify others") : "", h);
 	cli_hex(id, 32, h);
-	printf(", id %.16s…\n", h);
+	printf(_(", id %.16s…\n"), h);
 }
 
 /* Print chain ch and whether it holds (check: its result, why). */
@@ -500,13 +500,13 @@ static void chain_print(const struct cert_chain *ch, int check,
 		return;
 	}
 	for (size_t i = 0; i < ch->n; i++) {
-		printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+		printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
 		cert_print(&ch->c[i], ch->id[i]);
 	}
 	if (check == 0)
-		printf("valid: the chain holds up to the network's root key\n");
+		printf(_("valid: the chain holds up to the network's root key\n"));
 	else
-		printf("NOT VALID: %s\n", why);
+		printf(_("NOT VALID: %s\n"), why);
 }
 
 static int cert_list(int argc, char **argv)
@@ -558,14 +558,14 @@ static int cert_show(int argc, char **argv)
 	if ((r = cli_parse("cert show", argc, argv, opts, pos, 1, &npos)) < 0)
 		return r;
 	if (npos != 1) {
-		cli_usage_err("cert show", "give the certificate FILE");
+		cli_usage_err("cert show", _("give the certificate FILE"));
 		return CLI_EUSAGE;
 	}
 	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
 		return r;
 	if ((r = cert_chain_decode((uint8_t *)buf, len, &ch)) < 0) {
-		cli_err("%s is not a certificate chain: %s", pos[0],
-			hamlet_strerror(r));
+		cli_err(_("%s is not a certificate chain: %s"), pos[0],
+			cli_strerror(r));
 		goto out;
 	}
 	if (netfile) {
@@ -582,10 +582,10 @@ static int cert_show(int argc, char **argv)
 	}
 	if (check == 1 && !cli_global.json) {
 		for (size_t i = 0; i < ch.n; i++) {
-			printf("%s\n", i == 0 ? "certificate:" : "issued under:");
+			printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
 			cert_print(&ch.c[i], ch.id[i]);
 		}
-		printf("signatures verify; give --network NETFILE to check the chain against the network's root key\n");
+		printf(_("signatures verify; give --network NETFILE to check the chain against the network's root key\n"));
 	} else {
 		chain_print(&ch, check, why);
 	}
@@ -671,19 +671,19 @@ static int cert_revoke(int argc, char **argv)
 		return r;
 	if (npos != 1) {
 		cli_usage_err("cert revoke",
-			      "give the node key to revoke (public_key in its node.conf)");
+			      _("give the node key to revoke (public_key in its node.conf)"));
 		return CLI_EUSAGE;
 	}
 	if (!(rv = calloc(1, sizeof(*rv))))
 		return -ENOMEM;
 	if (hex_decode(pos[0], rv->subject, 32) < 0) {
-		cli_err("\"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf",
+		cli_err(_("\"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf"),
 			pos[0]);
 		r = HAMLET_EFORMAT;
 		goto out;
 	}
 	if (reason && strlen(reason) > REVOKE_MAX_REASON) {
-		cli_err("--reason is longer than %d bytes", REVOKE_MAX_REASON);
+		cli_err(_("--reason is longer than %d bytes"), REVOKE_MAX_REASON);
 		r = HAMLET_EFORMAT;
 		goto out;
 	}
@@ -699,7 +699,7 @@ static int cert_revoke(int argc, char **argv)
 			goto out;
 	}
 	if (memcmp(n->net.id, is.network_id, 32) != 0) {
-		cli_err("the issuer and the node %s are on different networks",
+		cli_err(_("the issuer and the node %s are on different networks"),
 			n->home);
 		r = HAMLET_ENETWORK;
 		goto out;
@@ -715,7 +715,7 @@ static int cert_revoke(int argc, char **argv)
 		    (r = trustset_each(t, TRUST_CERT, cutoff_keep, &c)) < 0)
 			goto out;
 		if (c.over) {
-			cli_err("the key writes more than %d feeds or signed more than %d certificates: too many for one revocation",
+			cli_err(_("the key writes more than %d feeds or signed more than %d certificates: too many for one revocation"),
 				REVOKE_MAX_FEEDS, REVOKE_MAX_KEEP);
 			r = HAMLET_ETOOBIG;
 			goto out;
@@ -724,19 +724,19 @@ static int cert_revoke(int argc, char **argv)
 		t = NULL;
 	}
 	if ((r = revoke_sign(rv, is.sk, &signed_, &len)) < 0) {
-		cli_err("cannot sign the revocation: %s", hamlet_strerror(r));
+		cli_err(_("cannot sign the revocation: %s"), cli_strerror(r));
 		goto out;
 	}
 	it.kind = TRUST_REVOKE;
 	it.data = signed_;
 	it.len = len;
 	if ((r = cli_trust(&ci, &it, 1, &out, why, sizeof(why))) < 0) {
-		cli_err("the revocation was not stored: %s",
-			why[0] ? why : hamlet_strerror(r));
+		cli_err(_("the revocation was not stored: %s"),
+			why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if (out.status == TRUSTSET_REFUSED) {
-		cli_err("the revocation is refused: %s", out.why);
+		cli_err(_("the revocation is refused: %s"), out.why);
 		r = out.err;
 		goto out;
 	}
@@ -758,20 +758,20 @@ static int cert_revoke(int argc, char **argv)
 		json_object_set_new(j, "via_daemon", json_boolean(ci.via_daemon));
 		cli_json_print(j);
 	} else {
-		printf("revoked %s%s\n", hex,
-		       out.status == TRUSTSET_KNOWN ? " (this node knew it already)" : "");
+		printf(_("revoked %s%s\n"), hex,
+		       out.status == TRUSTSET_KNOWN ? _(" (this node knew it already)") : "");
 		for (size_t i = 0; i < rv->nfeeds; i++)
-			printf("  feed %s: entries up to seq %llu stay; anything later it signs is refused\n",
+			printf(_("  feed %s: entries up to seq %llu stay; anything later it signs is refused\n"),
 			       rv->feeds[i].scope,
 			       (unsigned long long)rv->feeds[i].seq);
 		if (rv->nfeeds == 0)
-			printf("  no entry of it is kept: this node held none\n");
+			printf(_("  no entry of it is kept: this node held none\n"));
 		if (rv->nkeep)
-			printf("  the %zu certificates it signed stay valid\n",
+			printf(_("  the %zu certificates it signed stay valid\n"),
 			       rv->nkeep);
-		printf("  %s; every node that syncs with it learns of it and closes that key's sessions\n",
-		       ci.via_daemon ? "the running daemon has it"
-				     : "stored in this node's store");
+		printf(_("  %s; every node that syncs with it learns of it and closes that key's sessions\n"),
+		       ci.via_daemon ? _("the running daemon has it")
+				     : _("stored in this node's store"));
 	}
 	r = 0;
 out:
@@ -798,5 +798,5 @@ int cmd_cert(int argc, char **argv)
 	if (strcmp(verb, "revoke") == 0)
 		return cli_exit_code(cert_revoke(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"cert", "say issue, install, list, show or revoke (hamlet cert --help)"));
+		"cert", _("say issue, install, list, show or revoke (hamlet cert --help)")));
 }

@@ -63,7 +63,7 @@ static int conflicts_list(void)
 	if (cli_global.json)
 		c.arr = json_array();
 	if ((r = cli_conflicts_each(c.t, list_one, &c)) < 0) {
-		cli_err("cannot list the conflicts: %s", hamlet_strerror(r));
+		cli_err(_("cannot list the conflicts: %s"), cli_strerror(r));
 		goto out;
 	}
 	if (c.arr) {
@@ -73,10 +73,11 @@ static int conflicts_list(void)
 		c.arr = NULL;
 		cli_json_print(j);
 	} else if (c.n == 0) {
-		printf("no conflicts\n");
+		printf(_("no conflicts\n"));
 	} else {
-		printf("%d record%s with open conflicts\n", c.n,
-		       c.n == 1 ? "" : "s");
+		printf(P_("%d record with open conflicts\n",
+			  "%d records with open conflicts\n", c.n),
+		       c.n);
 	}
 	r = 0;
 out:
@@ -104,10 +105,10 @@ static int override_read(const struct schema *s, const char *arg,
 	if (strcmp(arg, "-") == 0) {
 		if ((r = cli_read_all("-", &text, &len)) < 0)
 			goto out;
-		r = cli_json_parse(text, len, "the fields (standard input)",
+		r = cli_json_parse(text, len, _("the fields (standard input)"),
 				   &j);
 	} else {
-		r = cli_json_parse(arg, strlen(arg), "the fields", &j);
+		r = cli_json_parse(arg, strlen(arg), _("the fields"), &j);
 	}
 	if (r < 0)
 		goto out;
@@ -139,10 +140,10 @@ static int resolution_prepare(struct store_txn *t, const struct schema *s,
 				  sizeof(why));
 
 	if (r == 1) {
-		printf("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n",
+		printf(_("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n"),
 		       s->name, id, cli_prog());
 	} else if (r == HAMLET_ENOTFOUND) {
-		cli_err("record %s/%s not found; \"%s conflicts\" lists the records with conflicts",
+		cli_err(_("record %s/%s not found; \"%s conflicts\" lists the records with conflicts"),
 			s->name, id, cli_prog());
 	} else if (r == HAMLET_EDUP) {
 		struct record_view v;
@@ -154,11 +155,11 @@ static int resolution_prepare(struct store_txn *t, const struct schema *s,
 		}
 		r = CLI_EUSAGE;
 	} else if (r == HAMLET_ESCHEMA) {
-		cli_err("%s (the earlier values are in \"%s history %s %s\"), or resolve with --delete",
+		cli_err(_("%s (the earlier values are in \"%s history %s %s\"), or resolve with --delete"),
 			why, cli_prog(), s->name, id);
 	} else if (r < 0) {
-		cli_err("cannot read %s/%s: %s", s->name, id,
-			hamlet_strerror(r));
+		cli_err(_("cannot read %s/%s: %s"), s->name, id,
+			cli_strerror(r));
 	}
 	return r;
 }
@@ -197,14 +198,14 @@ static int resolve_report(struct node *n, const struct schema *s,
 		cli_json_print(o);
 	} else {
 		if (del)
-			printf("resolved %s/%s by deleting it (entry %s)\n",
+			printf(_("resolved %s/%s by deleting it (entry %s)\n"),
 			       s->name, id, eid);
 		else
-			printf("resolved %s/%s (entry %s):\n", s->name, id, eid);
+			printf(_("resolved %s/%s (entry %s):\n"), s->name, id, eid);
 		if (!del)
 			cli_record_print_fields(stdout, t, s->name, id, &v);
 		if (r > 0) {
-			printf("still open:\n");
+			printf(_("still open:\n"));
 			cli_record_print_problems(stdout, t, s->name, id, &v,
 						  "  ");
 		}
@@ -235,8 +236,8 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	struct log_out out;
 
 	if (npos < 3) {
-		r = cli_usage_err("conflicts", "resolve: missing %s",
-				  npos == 2 ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("conflicts", _("resolve: missing %s"),
+				  npos == 2 ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[1]))) {
@@ -245,11 +246,11 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	}
 	id = pos[2];
 	if ((r = cli_check_id(id)) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	if (npos == 4 && del) {
 		r = cli_usage_err("conflicts",
-				  "resolve: give either the fields to keep (JSON) or --delete, not both");
+				  _("resolve: give either the fields to keep (JSON) or --delete, not both"));
 		goto out;
 	}
 	if (npos == 4) {
@@ -284,7 +285,7 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 	op.resolve = 1;
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
-		cli_err("cannot resolve %s/%s: %s", s->name, id, why);
+		cli_err(_("cannot resolve %s/%s: %s"), s->name, id, why);
 		goto out;
 	}
 	r = resolve_report(n, s, id, del, out.id);
@@ -315,13 +316,13 @@ int cmd_conflicts(int argc, char **argv)
 		if (del || scope)
 			return cli_exit_code(cli_usage_err(
 				"conflicts",
-				"--delete and --scope belong to \"conflicts resolve\""));
+				_("--delete and --scope belong to \"conflicts resolve\"")));
 		return cli_exit_code(conflicts_list());
 	}
 	if (strcmp(pos[0], "resolve") != 0)
 		return cli_exit_code(cli_usage_err(
 			"conflicts",
-			"unknown subcommand \"%s\"; the only one is \"resolve\"",
+			_("unknown subcommand \"%s\"; the only one is \"resolve\""),
 			pos[0]));
 	return cli_exit_code(resolve(pos, npos, scope, del));
 }

@@ -28,8 +28,8 @@ int cmd_delete(int argc, char **argv)
 	if ((r = cli_parse("delete", argc, argv, opts, pos, 2, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("delete", "missing %s",
-				  npos ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("delete", _("missing %s"),
+				  npos ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[0]))) {
@@ -37,7 +37,7 @@ int cmd_delete(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
 		goto out;
@@ -50,10 +50,10 @@ int cmd_delete(int argc, char **argv)
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
-			cli_err("%s (it was never written here, or is deleted already); check the collection and the id",
+			cli_err(_("%s (it was never written here, or is deleted already); check the collection and the id"),
 				why);
 		else
-			cli_err("cannot delete %s/%s: %s", s->name, pos[1], why);
+			cli_err(_("cannot delete %s/%s: %s"), s->name, pos[1], why);
 		goto out;
 	}
 	if (cli_global.json) {
@@ -67,8 +67,8 @@ int cmd_delete(int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		cli_hex_short(out.id, eid);
-		printf("deleted %s/%s (entry %s, seq %llu)%s\n", s->name, pos[1],
-		       eid, (unsigned long long)out.seq, via ? " through hamletd" : "");
+		printf(_("deleted %s/%s (entry %s, seq %llu)%s\n"), s->name, pos[1],
+		       eid, (unsigned long long)out.seq, via ? _(" through hamletd") : "");
 	}
 	cli_record_warn(n, "delete", s->name, pos[1]);
 	r = 0;

@@ -20,7 +20,7 @@ int cmd_digest(int argc, char **argv)
 	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_digest(t, d, &count)) < 0) {
-		cli_err("cannot compute the digest: %s", hamlet_strerror(r));
+		cli_err(_("cannot compute the digest: %s"), cli_strerror(r));
 		goto out;
 	}
 	cli_hex(d, 32, h);

@@ -35,13 +35,13 @@ int cmd_erase(int argc, char **argv)
 	if ((r = cli_parse("erase", argc, argv, opts, pos, 2, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("erase", "missing %s",
-				  npos ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("erase", _("missing %s"),
+				  npos ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!reason) {
 		r = cli_usage_err("erase",
-				  "--reason TEXT is required: say why (the person's request, a court order...); it is signed and kept in the history");
+				  _("--reason TEXT is required: say why (the person's request, a court order...); it is signed and kept in the history"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[0]))) {
@@ -53,7 +53,7 @@ int cmd_erase(int argc, char **argv)
 	if ((r = schema_erase_body(reason, &body, &body_len)) < 0) {
 		if (r == HAMLET_EFORMAT)
 			r = cli_usage_err("erase",
-					  "--reason: give 1-%d bytes of text without control characters",
+					  _("--reason: give 1-%d bytes of text without control characters"),
 					  SCHEMA_MAX_REASON);
 		goto out;
 	}
@@ -68,10 +68,10 @@ int cmd_erase(int argc, char **argv)
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
-			cli_err("%s (it was never written here); check the collection and the id",
+			cli_err(_("%s (it was never written here); check the collection and the id"),
 				why);
 		else
-			cli_err("cannot erase %s/%s: %s", s->name, pos[1], why);
+			cli_err(_("cannot erase %s/%s: %s"), s->name, pos[1], why);
 		goto out;
 	}
 	if (cli_global.json) {
@@ -87,11 +87,11 @@ int cmd_erase(int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		cli_hex_short(out.id, eid);
-		printf("erased %s/%s (entry %s, seq %llu)%s\n"
+		printf(_("erased %s/%s (entry %s, seq %llu)%s\n"
 		       "Its contents are gone from this node's files; each node that receives\n"
-		       "the erasure removes them too. Its history still shows who erased it and why.\n",
+		       "the erasure removes them too. Its history still shows who erased it and why.\n"),
 		       s->name, pos[1], eid, (unsigned long long)out.seq,
-		       via ? " through hamletd" : "");
+		       via ? _(" through hamletd") : "");
 	}
 	r = 0;
 out:

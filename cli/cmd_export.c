@@ -189,32 +189,32 @@ int cmd_export(int argc, char **argv)
 	if ((r = cli_parse("export", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
 	if (npos < 1) {
-		r = cli_usage_err("export", "missing COLLECTION");
+		r = cli_usage_err("export", _("missing COLLECTION"));
 		goto out;
 	}
 	if (!format && cli_global.json)
 		format = "ndjson";
 	if (!format) {
 		r = cli_usage_err("export",
-				  "missing --format: add --format csv, --format xlsx or --format ndjson");
+				  _("missing --format: add --format csv, --format xlsx or --format ndjson"));
 		goto out;
 	}
 	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0 &&
 	    strcmp(format, "xlsx") != 0) {
 		r = cli_usage_err("export",
-				  "unknown format \"%s\"; use --format csv, --format xlsx or --format ndjson",
+				  _("unknown format \"%s\"; use --format csv, --format xlsx or --format ndjson"),
 				  format);
 		goto out;
 	}
 	xlsx = strcmp(format, "xlsx") == 0;
 	if (xlsx && !out) {
 		r = cli_usage_err("export",
-				  "--format xlsx writes a file: add --out FILE.xlsx");
+				  _("--format xlsx writes a file: add --out FILE.xlsx"));
 		goto out;
 	}
 	if (out && !xlsx) {
 		r = cli_usage_err("export",
-				  "--out goes with --format xlsx; the other formats go to standard output (> FILE)");
+				  _("--out goes with --format xlsx; the other formats go to standard output (> FILE)"));
 		goto out;
 	}
 	if (!(c.s = cli_schema(pos[0]))) {
@@ -228,7 +228,7 @@ int cmd_export(int argc, char **argv)
 	c.csv = strcmp(format, "csv") == 0;
 	if (c.excel && !c.csv) {
 		r = cli_usage_err("export",
-				  "--excel goes with --format csv (a spreadsheet for Excel)");
+				  _("--excel goes with --format csv (a spreadsheet for Excel)"));
 		goto out;
 	}
 	csv_sep = c.excel ? ';' : ',';
@@ -243,8 +243,8 @@ int cmd_export(int argc, char **argv)
 	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
 	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
-		cli_err("cannot start the workbook %s: %s", out,
-			hamlet_strerror(r));
+		cli_err(_("cannot start the workbook %s: %s"), out,
+			cli_strerror(r));
 		goto out;
 	}
 	if (c.csv) {
@@ -259,28 +259,28 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((r = record_each(c.t, c.s->name, export_one, &c)) < 0) {
 		if (c.x && c.why[0])
-			cli_err("cannot export %s to %s: %s", c.s->name, out,
+			cli_err(_("cannot export %s to %s: %s"), c.s->name, out,
 				c.why);
 		else if (r == -EIO)
-			cli_err("cannot write the export: %s", hamlet_strerror(r));
+			cli_err(_("cannot write the export: %s"), cli_strerror(r));
 		else
-			cli_err("cannot read the records of %s: %s", c.s->name,
-				hamlet_strerror(r));
+			cli_err(_("cannot read the records of %s: %s"), c.s->name,
+				cli_strerror(r));
 		goto out;
 	}
 	if (c.x) {
 		struct xlsx_out *x = c.x;
 		c.x = NULL;
 		if ((r = xlsx_out_close(x, 1, c.why, sizeof(c.why))) < 0) {
-			cli_err("cannot write %s: %s", out, c.why);
+			cli_err(_("cannot write %s: %s"), out, c.why);
 			goto out;
 		}
 	}
 	if (c.erased)
 		fprintf(stderr,
-			"%s: %llu erased record(s) of %s are not in the %s (their contents were erased; --format ndjson lists them)\n",
+			_("%s: %llu erased record(s) of %s are not in the %s (their contents were erased; --format ndjson lists them)\n"),
 			cli_prog(), (unsigned long long)c.erased, c.s->name,
-			xlsx ? "workbook" : "CSV");
+			xlsx ? _("workbook") : "CSV");
 	r = 0;
 out:
 	xlsx_out_close(c.x, 0, c.why, sizeof(c.why));

@@ -117,14 +117,14 @@ static void print_matches(const struct find_ctx *c, const char *text)
 		printf("%s %s:", c->m[i].coll, c->m[i].id);
 		json_object_foreach(c->m[i].fields, k, v)
 			printf(" %s \"%s\"", k, json_string_value(v));
-		printf("\n  next: %s get %s %s\n", cli_prog(), c->m[i].coll,
+		printf(_("\n  next: %s get %s %s\n"), cli_prog(), c->m[i].coll,
 		       c->m[i].id);
 	}
 	if (c->n == 0)
-		printf("no record matches \"%s\" (searched: person and beneficiary IDs, insurance numbers, names)\n",
+		printf(_("no record matches \"%s\" (searched: person and beneficiary IDs, insurance numbers, names)\n"),
 		       text);
 	if (c->more)
-		printf("more than %d records match: give more of the name or the whole ID\n",
+		printf(_("more than %d records match: give more of the name or the whole ID\n"),
 		       FIND_MAX);
 }
 
@@ -142,11 +142,11 @@ int cmd_find(int argc, char **argv)
 	if ((r = cli_parse("find", argc, argv, NULL, pos, 1, &npos)) < 0)
 		goto out;
 	if (npos < 1) {
-		r = cli_usage_err("find", "missing TEXT: an ID number, an insurance number or part of a name");
+		r = cli_usage_err("find", _("missing TEXT: an ID number, an insurance number or part of a name"));
 		goto out;
 	}
 	if (vi_fold_name(pos[0], strlen(pos[0]), c->key, sizeof(c->key)) == 0) {
-		r = cli_usage_err("find", "TEXT is empty: give an ID number, an insurance number or part of a name");
+		r = cli_usage_err("find", _("TEXT is empty: give an ID number, an insurance number or part of a name"));
 		goto out;
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
@@ -156,8 +156,8 @@ int cmd_find(int argc, char **argv)
 		c->coll = searched[i].coll;
 		c->fields = searched[i].fields;
 		if ((r = record_each(c->t, searched[i].coll, find_one, c)) < 0) {
-			cli_err("cannot read the records of %s: %s",
-				searched[i].coll, hamlet_strerror(r));
+			cli_err(_("cannot read the records of %s: %s"),
+				searched[i].coll, cli_strerror(r));
 			goto out;
 		}
 	}

@@ -18,27 +18,27 @@
 static void forks_print(const struct audit_forks *fs)
 {
 	if (fs->n == 0) {
-		printf("no forks\n");
+		printf(_("no forks\n"));
 		return;
 	}
-	printf("%zu forked feed%s: each author below signed two different entries at one seq of its feed\n",
+	printf(_("%zu forked feed%s: each author below signed two different entries at one seq of its feed\n"),
 	       fs->n, cli_plural(fs->n));
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct audit_fork *f = &fs->v[i];
 		char h[65], tm[48];
 		cli_hex(f->author, 32, h);
-		printf("\nauthor %s\n", h);
-		printf("  scope  %s\n", f->scope);
-		printf("  frozen at seq %llu: nothing this author signs after it in this feed is taken\n",
+		printf(_("\nauthor %s\n"), h);
+		printf(_("  scope  %s\n"), f->scope);
+		printf(_("  frozen at seq %llu: nothing this author signs after it in this feed is taken\n"),
 		       (unsigned long long)f->seq);
 		for (size_t k = 0; k < f->n; k++) {
 			const struct audit_fork_entry *e = &f->entries[k];
 			cli_hex(e->id, 32, h);
 			cli_hlc_text(e->hlc, tm);
-			printf("  seq %llu  %s  %s  %s\n",
+			printf(_("  seq %llu  %s  %s  %s\n"),
 			       (unsigned long long)e->seq, tm, h,
-			       e->evidence ? "kept as evidence"
-					   : "the feed's own entry");
+			       e->evidence ? _("kept as evidence")
+					   : _("the feed's own entry"));
 		}
 	}
 }
@@ -96,16 +96,16 @@ int cmd_forks(int argc, char **argv)
 	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = audit_forks_read(t, &fs, &damage)) < 0) {
-		cli_err("cannot read the fork evidence in %s/store: %s",
-			n->home, hamlet_strerror(r));
+		cli_err(_("cannot read the fork evidence in %s/store: %s"),
+			n->home, cli_strerror(r));
 		goto out;
 	}
 	/* evidence that proves nothing is damage: verify's business, but
 	 * not to be passed over in silence here */
 	for (size_t i = 0; i < damage.n; i++)
-		cli_err("warning: %s", damage.v[i].text);
+		cli_err(_("warning: %s"), cli_problem_text(&damage.v[i]));
 	if (fs.broken)
-		cli_err("warning: %llu piece%s of fork evidence prove%s nothing: the store is damaged; run \"%s verify\"",
+		cli_err(_("warning: %llu piece%s of fork evidence prove%s nothing: the store is damaged; run \"%s verify\""),
 			(unsigned long long)fs.broken, cli_plural(fs.broken),
 			fs.broken == 1 ? "s" : "", cli_prog());
 	if (cli_global.json)

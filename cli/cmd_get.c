@@ -17,8 +17,8 @@ int cmd_get(int argc, char **argv)
 	if ((r = cli_parse("get", argc, argv, NULL, pos, 2, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("get", "missing %s",
-				  npos ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("get", _("missing %s"),
+				  npos ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[0]))) {
@@ -32,11 +32,11 @@ int cmd_get(int argc, char **argv)
 		goto out;
 	if ((r = record_view_load(t, s->name, pos[1], &v)) < 0) {
 		if (r == HAMLET_ENOTFOUND)
-			cli_err("record %s/%s not found; check the collection and the id (\"%s export %s --format csv\" lists its records)",
+			cli_err(_("record %s/%s not found; check the collection and the id (\"%s export %s --format csv\" lists its records)"),
 				s->name, pos[1], cli_prog(), s->name);
 		else
-			cli_err("cannot read %s/%s: %s", s->name, pos[1],
-				hamlet_strerror(r));
+			cli_err(_("cannot read %s/%s: %s"), s->name, pos[1],
+				cli_strerror(r));
 		goto out;
 	}
 	have_view = 1;
@@ -58,7 +58,7 @@ int cmd_get(int argc, char **argv)
 	r = 0;
 	goto out;
 bad:
-	cli_err("cannot read %s/%s: %s", s->name, pos[1], hamlet_strerror(r));
+	cli_err(_("cannot read %s/%s: %s"), s->name, pos[1], cli_strerror(r));
 out:
 	if (have_view)
 		record_view_close(&v);

@@ -32,8 +32,8 @@ struct hctx {
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
 enum { BODY_NONE, BODY_OK, BODY_MISSING, BODY_ALTERED };
 
-static const char *const sig_text[] = { "signature ok", "SIGNATURE BAD",
-					"ENTRY MISSING from the store" };
+static const char *const sig_text[] = { N_("signature ok"), N_("SIGNATURE BAD"),
+					N_("ENTRY MISSING from the store") };
 static const char *const sig_word[] = { "ok", "bad", "missing" };
 static const char *const body_word[] = { "none", "ok", "missing",
 					 "altered" };
@@ -78,7 +78,8 @@ static void issuer_name(const struct cert_chain *ch, size_t i, char *out,
 	if (i + 1 < ch->n)
 		snprintf(out, n, "\"%s\"", ch->c[i + 1].name);
 	else
-		snprintf(out, n, "the network's root key");
+		/* also the "issuer_name" of --json */
+		snprintf(out, n, "%s", cli_tr(N_("the network's root key")));
 }
 
 /* The certificate that allowed e, for --json: null when none. */
@@ -164,7 +165,7 @@ static int history_op(void *ctx, const struct record_op *op)
 	if (sig != SIG_OK || body == BODY_ALTERED)
 		h->bad++;
 	if (h->n++ == 0 && !h->ops)
-		printf("%s/%s, oldest first:\n", h->coll, h->id);
+		printf(_("%s/%s, oldest first:\n"), h->coll, h->id);
 	hlc_format(op->hlc, tm);
 	cli_hex(op->author, 32, author);
 	cli_hex(op->id, 32, eid);
@@ -204,44 +205,44 @@ static int history_op(void *ctx, const struct record_op *op)
 		cli_who(h->t, op->author, who);
 		printf("%s %s", local, entry_kind_name(op->kind));
 		if (decoded)
-			printf(" seq %llu", (unsigned long long)e.seq);
-		printf(" %s\n", sig_text[sig]);
+			printf(_(" seq %llu"), (unsigned long long)e.seq);
+		printf(" %s\n", _(sig_text[sig]));
 		printf(_("  author %s\n"), who);
 		if (decoded)
-			printf("  scope  %s\n", e.scope);
-		printf("  entry  %s\n", eid);
+			printf(_("  scope  %s\n"), e.scope);
+		printf(_("  entry  %s\n"), eid);
 		if (granted) {
 			char iss[80], cid[9];
 			issuer_name(h->grant, 0, iss, sizeof(iss));
 			cli_hex_short(h->grant->id[0], cid);
-			printf("  allowed by certificate \"%s\" (%s), issued by %s, id %s…\n",
+			printf(_("  allowed by certificate \"%s\" (%s), issued by %s, id %s…\n"),
 			       h->grant->c[0].name,
 			       cert_role_name(h->grant->c[0].role)
 				       ? cert_role_name(h->grant->c[0].role)
 				       : "?",
 			       iss, cid);
 		} else if (decoded && !nocheck) {
-			printf("  allowed by NO certificate held here (written before this node knew one, or locally by an uncertified node)\n");
+			printf(_("  allowed by NO certificate held here (written before this node knew one, or locally by an uncertified node)\n"));
 		}
-		printf("  after  ");
+		printf(_("  after  "));
 		for (size_t i = 0; i < op->ndeps; i++) {
 			char dh[9];
 			cli_hex_short(op->deps[i], dh);
 			printf("%s%s", i ? ", " : "", dh);
 		}
-		printf("%s\n", op->ndeps ? "" : "(nothing: the first operation)");
+		printf("%s\n", op->ndeps ? "" : _("(nothing: the first operation)"));
 		if (op->kind == ENTRY_DELETE) {
-			printf("  deletes the record\n");
+			printf(_("  deletes the record\n"));
 		} else if (op->kind == ENTRY_ERASE) {
-			printf("  ERASES the record's contents; reason: %s\n",
-			       reason[0] ? reason : "(not received)");
+			printf(_("  ERASES the record's contents; reason: %s\n"),
+			       reason[0] ? reason : _("(not received)"));
 		} else if (body == BODY_MISSING) {
-			printf("  set    (body erased, or not received yet)\n");
+			printf(_("  set    (body erased, or not received yet)\n"));
 		} else if (body == BODY_ALTERED) {
-			printf("  set    BODY ALTERED: it does not match the signed hash\n");
+			printf(_("  set    BODY ALTERED: it does not match the signed hash\n"));
 		} else if (have_doc) {
 			const msgpack_object *m = d.root;
-			printf("  set    ");
+			printf(_("  set    "));
 			for (uint32_t i = 0; i < m->via.map.size; i++) {
 				const msgpack_object_kv *kv =
 					&m->via.map.ptr[i];
@@ -250,7 +251,7 @@ static int history_op(void *ctx, const struct record_op *op)
 				       (int)kv->key.via.str.size,
 				       kv->key.via.str.ptr);
 				if (kv->val.type == MSGPACK_OBJECT_NIL)
-					printf(" cleared");
+					printf(_(" cleared"));
 				else
 					printf("=%s", val ? val : "?");
 				free(val);
@@ -274,8 +275,8 @@ int cmd_history(int argc, char **argv)
 	if ((r = cli_parse("history", argc, argv, NULL, pos, 2, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("history", "missing %s",
-				  npos ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("history", _("missing %s"),
+				  npos ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[0]))) {
@@ -296,12 +297,12 @@ int cmd_history(int argc, char **argv)
 	if (cli_global.json)
 		h.ops = json_array();
 	if ((r = record_ops_each(h.t, s->name, pos[1], history_op, &h)) < 0) {
-		cli_err("cannot read the history of %s/%s: %s", s->name,
-			pos[1], hamlet_strerror(r));
+		cli_err(_("cannot read the history of %s/%s: %s"), s->name,
+			pos[1], cli_strerror(r));
 		goto out;
 	}
 	if (h.n == 0) {
-		cli_err("record %s/%s not found: no operation on it is stored here; check the collection and the id",
+		cli_err(_("record %s/%s not found: no operation on it is stored here; check the collection and the id"),
 			s->name, pos[1]);
 		r = HAMLET_ENOTFOUND;
 		goto out;
@@ -315,10 +316,10 @@ int cmd_history(int argc, char **argv)
 		h.ops = NULL;
 		cli_json_print(j);
 	} else if (h.bad) {
-		printf("%d of %d operations do NOT verify: the store was altered, or damaged\n",
+		printf(_("%d of %d operations do NOT verify: the store was altered, or damaged\n"),
 		       h.bad, h.n);
 	} else {
-		printf("%d operation%s, every signature verified\n", h.n,
+		printf(_("%d operation%s, every signature verified\n"), h.n,
 		       h.n == 1 ? "" : "s");
 	}
 	r = h.bad ? CLI_EPROBLEMS : 0;

@@ -71,7 +71,7 @@ static int find_repeats(struct importer *im)
 	for (size_t i = 0; i < im->n; i++)
 		if (first[i] != SIZE_MAX)
 			import_err(im, im->rows[i].where,
-				"id %s again (first on %s %lu): a file may hold each record once; merge the two into one",
+				N_("id %s again (first on %s %lu): a file may hold each record once; merge the two into one"),
 				im->rows[i].id, im->unit,
 				im->rows[first[i]].where);
 	r = 0;
@@ -103,14 +103,14 @@ static void check_update(struct importer *im, const struct import_row *rw,
 		cur = record_view_field(v, f->name);
 		if (mp_is_nil(&kv->val) && f->required) {
 			import_err(im, rw->where,
-				"%s.%s of %s is required and cannot be cleared",
+				N_("%s.%s of %s is required and cannot be cleared"),
 				s->name, f->name, rw->id);
 		} else if (f->rule == MR_IMMUTABLE && cur &&
 			   !mp_object_equal(cur, &kv->val)) {
 			now = cli_access("import", s->name, rw->id, NULL, 1) == 0
 				      ? cli_value_text(cur, 1) : NULL;
 			import_err(im, rw->where,
-				"%s.%s of %s is %s already and cannot change; record a correction as a new record instead",
+				N_("%s.%s of %s is %s already and cannot change; record a correction as a new record instead"),
 				s->name, f->name, rw->id, now ? now : "set");
 			free(now);
 		}
@@ -138,8 +138,8 @@ static int check_row(struct importer *im, struct store_txn *t,
 					  sizeof(missing));
 		if (missing[0])
 			import_err(im, rw->where,
-				"%s is %s and needs every required field; missing: %s",
-				rw->id, have_view ? "deleted" : "a new record",
+				N_("%s is %s and needs every required field; missing: %s"),
+				rw->id, have_view ? _("deleted") : _("a new record"),
 				missing);
 	} else {
 		check_update(im, rw, d.root, &v);
@@ -161,8 +161,8 @@ static int check_rows(struct importer *im, struct node *n)
 		return r;
 	for (size_t i = 0; i < im->n; i++) {
 		if ((r = check_row(im, t, &im->rows[i])) < 0) {
-			cli_err("cannot check %s %lu against the store: %s",
-				im->unit, im->rows[i].where, hamlet_strerror(r));
+			cli_err(_("cannot check %s %lu against the store: %s"),
+				im->unit, im->rows[i].where, cli_strerror(r));
 			goto out;
 		}
 	}
@@ -193,31 +193,31 @@ static void write_failed(const struct importer *im, size_t start,
 		/* the store is at fault, not the row */
 		cli_err("%s", why);
 		if (stored)
-			cli_err("%s %lu to %s %lu, the first %zu record%s, were imported; nothing after",
+			cli_err(_("%s %lu to %s %lu, the first %zu record%s, were imported; nothing after"),
 				u, im->rows[0].where, u,
 				im->rows[stored - 1].where, stored,
 				cli_plural(stored));
 		else
-			cli_err("nothing was imported");
-		cli_err("free space on the disk holding %s/store, then import again: rows already stored are found unchanged",
+			cli_err(_("nothing was imported"));
+		cli_err(_("free space on the disk holding %s/store, then import again: rows already stored are found unchanged"),
 			cli_home());
 		return;
 	}
-	cli_err("%s %lu (id %s): %s", u, bad->where, bad->id, why);
+	cli_err(_("%s %lu (id %s): %s"), u, bad->where, bad->id, why);
 	if (stored == 0 && !end->unanswered) {
-		cli_err("nothing was imported; fix %s %lu and run the import again",
+		cli_err(_("nothing was imported; fix %s %lu and run the import again"),
 			u, bad->where);
 		return;
 	}
 	if (stored)
-		cli_err("%s %lu to %s %lu, the first %zu record%s, were imported",
+		cli_err(_("%s %lu to %s %lu, the first %zu record%s, were imported"),
 			u, im->rows[0].where, u, im->rows[stored - 1].where,
 			stored, cli_plural(stored));
 	if (end->unanswered)
-		cli_err("from %s %lu on, see above; nothing after that request was imported. Importing the whole file again is safe: rows already stored are found unchanged",
+		cli_err(_("from %s %lu on, see above; nothing after that request was imported. Importing the whole file again is safe: rows already stored are found unchanged"),
 			u, im->rows[stored].where);
 	else
-		cli_err("nothing from %s %lu on was: fix %s %lu, then import the rows from %s %lu on",
+		cli_err(_("nothing from %s %lu on was: fix %s %lu, then import the rows from %s %lu on"),
 			u, im->rows[stored].where, u, bad->where, u,
 			im->rows[stored].where);
 }
@@ -282,9 +282,9 @@ out:
 static int refuse_file(const struct importer *im)
 {
 	if (im->nerr > IMPORT_MAX_ERRORS)
-		cli_err("... and %lu more problems", im->nerr - IMPORT_MAX_ERRORS);
-	cli_err("nothing was imported: fix the %s above and run the import again",
-		im->nerr == 1 ? "problem" : "problems");
+		cli_err(_("... and %lu more problems"), im->nerr - IMPORT_MAX_ERRORS);
+	cli_err(_("nothing was imported: fix the %s above and run the import again"),
+		im->nerr == 1 ? _("problem") : _("problems"));
 	return im->nerr ? HAMLET_ESCHEMA : -ENOMEM;
 }
 
@@ -308,26 +308,26 @@ int cmd_import(int argc, char **argv)
 	if ((r = cli_parse("import", argc, argv, opts, pos, 2, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("import", "missing %s",
-				  npos ? "FILE (or - for standard input)"
-				       : "COLLECTION and FILE");
+		r = cli_usage_err("import", _("missing %s"),
+				  npos ? _("FILE (or - for standard input)")
+				       : _("COLLECTION and FILE"));
 		goto out;
 	}
 	if (!format) {
 		r = cli_usage_err("import",
-				  "missing --format: add --format csv or --format ndjson");
+				  _("missing --format: add --format csv or --format ndjson"));
 		goto out;
 	}
 	if (strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0) {
 		r = cli_usage_err("import",
-				  "unknown format \"%s\"; use --format csv or --format ndjson",
+				  _("unknown format \"%s\"; use --format csv or --format ndjson"),
 				  format);
 		goto out;
 	}
 	if (delim && (strcmp(format, "csv") != 0 ||
 		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0))) {
 		r = cli_usage_err("import",
-				  "--delimiter takes ',' or ';' (quoted: --delimiter ';'), with --format csv");
+				  _("--delimiter takes ',' or ';' (quoted: --delimiter ';'), with --format csv"));
 		goto out;
 	}
 	if (delim)
@@ -336,16 +336,16 @@ int cmd_import(int argc, char **argv)
 		r = HAMLET_ECOLLECTION;
 		goto out;
 	}
-	if (scope && (r = cli_check_scope(scope, "scope")) < 0)
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	path = pos[1];
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 		goto out;
 	}
-	im.unit = strcmp(format, "csv") == 0 ? "row" : "line";
+	im.unit = strcmp(format, "csv") == 0 ? _("row") : _("line");
 	if (strcmp(format, "csv") == 0)
 		r = import_read_csv(&im, f, path);
 	else
@@ -381,10 +381,10 @@ done:
 		json_object_set_new(j, "imported", json_integer((json_int_t)im.n));
 		cli_json_print(j);
 	} else {
-		printf("imported %zu %s%s into %s: %zu written, %zu unchanged%s\n",
+		printf(_("imported %zu %s%s into %s: %zu written, %zu unchanged%s\n"),
 		       im.n, im.unit, cli_plural(im.n), im.s->name,
 		       res.written, res.unchanged,
-		       res.via_daemon ? ", through hamletd" : "");
+		       res.via_daemon ? _(", through hamletd") : "");
 	}
 	r = 0;
 out:

@@ -54,25 +54,25 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	if (!network) {
 		r = cli_usage_err("init",
-				  "missing --network FILE: the NAME.network file from the network's administrator");
+				  _("missing --network FILE: the NAME.network file from the network's administrator"));
 		goto out;
 	}
 	if (!scope) {
 		r = cli_usage_err("init",
-				  "missing --scope: where this node sits cannot be guessed; give it as province/district/commune/village, like --scope bk/bach-thong/quang-thuan/na-pai");
+				  _("missing --scope: where this node sits cannot be guessed; give it as province/district/commune/village, like --scope bk/bach-thong/quang-thuan/na-pai"));
 		goto out;
 	}
-	if ((r = cli_check_scope(scope, "scope")) < 0)
+	if ((r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	if (!name) {
 		if (default_name(scope, namebuf, sizeof(namebuf)) < 0) {
 			r = cli_usage_err("init",
-					  "cannot make a node name from the scope or the host name; give one with --name NAME (1-64 of a-z, 0-9 and '-')");
+					  _("cannot make a node name from the scope or the host name; give one with --name NAME (1-64 of a-z, 0-9 and '-')"));
 			goto out;
 		}
 		name = namebuf;
 	} else if (node_name_check(name) < 0) {
-		cli_err("node name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'",
+		cli_err(_("node name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'"),
 			name);
 		r = -EINVAL;
 		goto out;
@@ -80,7 +80,7 @@ int cmd_init(int argc, char **argv)
 	home = cli_home();
 	if ((r = node_init(home, network, name, scope, why, sizeof(why))) < 0 ||
 	    (r = access_dir_create(home, why, sizeof(why))) < 0) {
-		cli_err("%s", why[0] ? why : hamlet_strerror(r));
+		cli_err("%s", why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
@@ -97,10 +97,10 @@ int cmd_init(int argc, char **argv)
 		json_object_set_new(j, "network_id", json_string(idhex));
 		cli_json_print(j);
 	} else {
-		printf("created node %s in %s\n"
+		printf(_("created node %s in %s\n"
 		       "  scope:      %s\n"
 		       "  public key: %s\n"
-		       "  network:    %s (id %s)\n",
+		       "  network:    %s (id %s)\n"),
 		       n->name, home, n->scope, pkhex, n->net.name, idhex);
 	}
 	r = 0;

@@ -17,18 +17,18 @@ static int network_create_run(const char *name, const char *dir)
 	int r;
 
 	if (node_name_check(name) < 0) {
-		cli_err("network name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-', like bac-kan",
+		cli_err(_("network name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-', like bac-kan"),
 			name);
 		return -EINVAL;
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		r = -errno;
-		cli_err("cannot create the directory %s: %s", dir,
+		cli_err(_("cannot create the directory %s: %s"), dir,
 			strerror(errno));
 		return r;
 	}
 	if ((r = network_create(name, dir, &ni, why, sizeof(why))) < 0) {
-		cli_err("%s", why[0] ? why : hamlet_strerror(r));
+		cli_err("%s", why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	cli_hex(ni.id, 32, idhex);
@@ -43,10 +43,10 @@ static int network_create_run(const char *name, const char *dir)
 		json_object_set_new(j, "root_key_file", json_string(path));
 		cli_json_print(j);
 	} else {
-		printf("created network %s (id %s)\n"
+		printf(_("created network %s (id %s)\n"
 		       "  %s/%s.network   give it to every member node: it holds the network key\n"
 		       "  %s/%s.root.key  keep it offline: it signs certificates\n"
-		       "next, on each node: hamlet init --network %s/%s.network --scope SCOPE\n",
+		       "next, on each node: hamlet init --network %s/%s.network --scope SCOPE\n"),
 		       ni.name, idhex, dir, name, dir, name, dir, name);
 	}
 	r = 0;
@@ -71,13 +71,13 @@ int cmd_network(int argc, char **argv)
 		return cli_exit_code(r);
 	if (npos == 0)
 		return cli_exit_code(cli_usage_err(
-			"network", "missing subcommand: network create NAME"));
+			"network", _("missing subcommand: network create NAME")));
 	if (strcmp(pos[0], "create") != 0)
 		return cli_exit_code(cli_usage_err(
-			"network", "unknown subcommand \"%s\"; the only one is \"create\"",
+			"network", _("unknown subcommand \"%s\"; the only one is \"create\""),
 			pos[0]));
 	if (npos < 2)
 		return cli_exit_code(cli_usage_err(
-			"network", "missing NAME: the network's name, like bac-kan"));
+			"network", _("missing NAME: the network's name, like bac-kan")));
 	return cli_exit_code(network_create_run(pos[1], out));
 }

@@ -122,7 +122,7 @@ int cmd_peers(int argc, char **argv)
 		if (cli_global.json) {
 			cli_json_print(cli_mp_json(res));
 		} else if (res->type != MSGPACK_OBJECT_ARRAY) {
-			printf("no peers: add one with \"hamlet peers add HOST:PORT\"\n");
+			printf(_("no peers: add one with \"hamlet peers add HOST:PORT\"\n"));
 		} else {
 			if (res->via.array.size == 0)
 				printf("no peers: add one with \"hamlet peers add HOST:PORT\"\n");
@@ -138,16 +138,17 @@ int cmd_peers(int argc, char **argv)
 				 0, &doc, &buf, &res)) < 0)
 			goto out;
 		have_doc = 1;
-		printf("%s %s %s the daemon's peers (until it restarts; make it permanent in hamletd.conf)\n",
-		       add ? "added" : "removed", pos[1], add ? "to" : "from");
+		printf(_("%s %s %s the daemon's peers (until it restarts; make it permanent in hamletd.conf)\n"),
+		       add ? _("added") : _("removed"), pos[1],
+		       add ? _("to") : _("from"));
 		if (add && res && res->type == MSGPACK_OBJECT_STR)
-			printf("hamletd will dial %.*s\n", (int)res->via.str.size,
+			printf(_("hamletd will dial %.*s\n"), (int)res->via.str.size,
 			       res->via.str.ptr);
 		r = 0;
 		goto out;
 	}
 	r = cli_usage_err("peers",
-			  "expected \"peers list\", \"peers add HOST:PORT\" or \"peers remove HOST:PORT\"");
+			  _("expected \"peers list\", \"peers add HOST:PORT\" or \"peers remove HOST:PORT\""));
 out:
 	if (have_doc)
 		mp_doc_close(&doc);

@@ -35,8 +35,8 @@ int cmd_put(int argc, char **argv)
 	if ((r = cli_parse("put", argc, argv, opts, pos, 3, &npos)) < 0)
 		goto out;
 	if (npos < 2) {
-		r = cli_usage_err("put", "missing %s",
-				  npos ? "ID" : "COLLECTION and ID");
+		r = cli_usage_err("put", _("missing %s"),
+				  npos ? "ID" : _("COLLECTION and ID"));
 		goto out;
 	}
 	if (!(s = cli_schema(pos[0]))) {
@@ -44,13 +44,13 @@ int cmd_put(int argc, char **argv)
 		goto out;
 	}
 	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, "scope")) < 0))
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	src = npos == 3 ? pos[2] : "-";
 	if (strcmp(src, "-") == 0) {
 		if (npos == 2 && isatty(0)) {
 			r = cli_usage_err("put",
-					  "missing JSON: give the fields as a JSON object, like '{\"phone\":\"0912345678\"}', or - to read them from standard input");
+					  _("missing JSON: give the fields as a JSON object, like '{\"phone\":\"0912345678\"}', or - to read them from standard input"));
 			goto out;
 		}
 		if ((r = cli_read_all("-", &text, &len)) < 0)
@@ -62,7 +62,7 @@ int cmd_put(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (json_is_object(j) && json_object_size(j) == 0) {
-		cli_err("no field given: name at least one, like '{\"phone\":\"0912345678\"}'");
+		cli_err(_("no field given: name at least one, like '{\"phone\":\"0912345678\"}'"));
 		r = HAMLET_ESCHEMA;
 		goto out;
 	}
@@ -83,7 +83,7 @@ int cmd_put(int argc, char **argv)
 	op.body_len = blen;
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
-		cli_err("cannot save %s/%s: %s", s->name, pos[1], why);
+		cli_err(_("cannot save %s/%s: %s"), s->name, pos[1], why);
 		goto out;
 	}
 	if (cli_global.json) {
@@ -101,17 +101,18 @@ int cmd_put(int argc, char **argv)
 		json_object_set_new(o, "seq", json_integer((json_int_t)out.seq));
 		cli_json_print(o);
 	} else if (cli_write_unchanged(&out)) {
-		printf("unchanged %s/%s: %s already as given; nothing written%s\n",
+		printf(_("unchanged %s/%s: %s already as given; nothing written%s\n"),
 		       s->name, pos[1],
-		       json_object_size(j) == 1 ? "the field is" : "the fields are",
-		       via ? " (checked by hamletd)" : "");
+		       json_object_size(j) == 1 ? _("the field is") : _("the fields are"),
+		       via ? _(" (checked by hamletd)") : "");
 	} else {
 		cli_hex_short(out.id, eid);
-		printf("saved %s/%s: %zu field%s (entry %s, seq %llu%s)\n",
-		       s->name, pos[1], json_object_size(j),
-		       json_object_size(j) == 1 ? "" : "s", eid,
+		printf(P_("saved %s/%s: %zu field (entry %s, seq %llu%s)\n",
+			  "saved %s/%s: %zu fields (entry %s, seq %llu%s)\n",
+			  json_object_size(j)),
+		       s->name, pos[1], json_object_size(j), eid,
 		       (unsigned long long)out.seq,
-		       via ? ", through hamletd" : "");
+		       via ? _(", through hamletd") : "");
 	}
 	cli_record_warn(n, "put", s->name, pos[1]);
 	r = 0;

@@ -79,18 +79,18 @@ static void duration_text(uint64_t ms, char out[48])
 	static const struct {
 		uint64_t s;
 		const char *one, *many;
-	} u[] = { { 86400, "day", "days" }, { 3600, "h", "h" },
-		  { 60, "min", "min" }, { 1, "s", "s" } };
+	} u[] = { { 86400, N_("day"), N_("days") }, { 3600, N_("h"), N_("h") },
+		  { 60, N_("min"), N_("min") }, { 1, N_("s"), N_("s") } };
 	uint64_t s = ms / 1000;
 	size_t i = 0;
 	while (i < 3 && s < u[i].s)
 		i++;
 	uint64_t a = s / u[i].s, b = i < 3 ? s % u[i].s / u[i + 1].s : 0;
 	int k = snprintf(out, 48, "%llu %s", (unsigned long long)a,
-			 a == 1 ? u[i].one : u[i].many);
+			 _(a == 1 ? u[i].one : u[i].many));
 	if (b)
 		snprintf(out + k, 48 - (size_t)k, " %llu %s",
-			 (unsigned long long)b, u[i + 1].many);
+			 (unsigned long long)b, _(u[i + 1].many));
 }
 
 static uint64_t since(const struct lag_report *r, uint64_t ms)
@@ -147,21 +147,21 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 
 	node_label(x, label, sizeof(label));
 	if (!x->heard_ms) {
-		printf("%s: never heard from (its certificate is in the trust set)\n",
+		printf(_("%s: never heard from (its certificate is in the trust set)\n"),
 		       label);
 		return;
 	}
 	if (x->newest_ms) {
 		duration_text(since(r, x->newest_ms), d);
 		cli_time_text(x->newest_ms, 0, when);
-		printf("%s: %s behind, newest entry here %s\n", label, d, when);
+		printf(_("%s: %s behind, newest entry here %s\n"), label, d, when);
 	} else {
-		printf("%s: no entry here\n", label);
+		printf(_("%s: no entry here\n"), label);
 	}
 	if (x->contact_ms) {
 		duration_text(since(r, x->contact_ms), d);
 		cli_time_text(x->contact_ms, 0, when);
-		printf("  last contact as a direct peer: %s (%s ago)\n", when, d);
+		printf(_("  last contact as a direct peer: %s (%s ago)\n"), when, d);
 	}
 	if (x->has_via) {
 		char via[300];
@@ -170,16 +170,16 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 			peer_label(r, x->via.via.peer, via, sizeof(via));
 		else if (x->via.via.kind == HEARD_BUNDLE)
 			snprintf(via, sizeof(via), "bundle %s",
-				 x->via.via.file[0] ? x->via.via.file : "(unnamed)");
+				 x->via.via.file[0] ? x->via.via.file : _("(unnamed)"));
 		else
 			snprintf(via, sizeof(via),
-				 "this node's socket (a bundle imported through hamletd, or a tool)");
-		printf("  last heard through %s, %s\n", via, when);
+				 _("this node's socket (a bundle imported through hamletd, or a tool)"));
+		printf(_("  last heard through %s, %s\n"), via, when);
 	} else if (x->nfeeds) {
-		printf("  last heard through: not recorded (stored before this node kept it)\n");
+		printf(_("  last heard through: not recorded (stored before this node kept it)\n"));
 	}
 	for (size_t i = 0; i < x->nfeeds; i++)
-		printf("  feed %s: head seq %llu\n", x->feeds[i].scope,
+		printf(_("  feed %s: head seq %llu\n"), x->feeds[i].scope,
 		       (unsigned long long)x->feeds[i].seq);
 }
 
@@ -189,15 +189,15 @@ static void report_print(const struct lag_report *r)
 	cli_time_text(r->now_ms, 0, when);
 	duration_text(r->threshold_ms, d);
 	if (r->n == 0) {
-		printf("no other node is known here yet (at %s)\n", when);
+		printf(_("no other node is known here yet (at %s)\n"), when);
 		return;
 	}
 	if (r->behind == 0) {
-		printf("no node is behind: all %zu heard from within %s (at %s)\n",
+		printf(_("no node is behind: all %zu heard from within %s (at %s)\n"),
 		       r->n, d, when);
 		return;
 	}
-	printf("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n",
+	printf(_("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n"),
 	       r->behind, r->n, cli_plural(r->n), d, when);
 	for (size_t i = 0; i < r->n && r->v[i].behind; i++) {
 		putchar('\n');
@@ -351,34 +351,34 @@ int cmd_report(int argc, char **argv)
 	if ((r = cli_parse("report", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
 	if (npos < 1) {
-		r = cli_usage_err("report", "missing the report's name: lag");
+		r = cli_usage_err("report", _("missing the report's name: lag"));
 		goto out;
 	}
 	if (strcmp(pos[0], "lag") != 0) {
-		r = cli_usage_err("report", "unknown report \"%s\"; there is: lag",
+		r = cli_usage_err("report", _("unknown report \"%s\"; there is: lag"),
 				  pos[0]);
 		goto out;
 	}
 	if (thr && duration_parse(thr, &threshold_ms) < 0) {
 		r = cli_usage_err(
 			"report",
-			"--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)",
+			_("--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)"),
 			thr);
 		goto out;
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
 	if ((r = live_contacts(&live, &nlive)) < 0) {
-		cli_err("cannot ask hamletd for its peers: %s",
-			hamlet_strerror(r));
+		cli_err(_("cannot ask hamletd for its peers: %s"),
+			cli_strerror(r));
 		goto out;
 	}
 	if ((r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = lag_report_build(t, n->pk, hlc_wall_ms(), threshold_ms, live,
 				  nlive, &rep)) < 0) {
-		cli_err("cannot read the store for the report: %s",
-			hamlet_strerror(r));
+		cli_err(_("cannot read the store for the report: %s"),
+			cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json)

@@ -32,18 +32,18 @@ static int move_effect(struct node *n, const struct scope_move *m,
 	r = scopemap_load_plus(t, m, id, &sm);
 	store_txn_abort(t);
 	if (r < 0) {
-		cli_err("cannot read the trust set: %s", hamlet_strerror(r));
+		cli_err(_("cannot read the trust set: %s"), cli_strerror(r));
 		return r;
 	}
 	st = scopemap_status(sm, id);
 	if (st == SCOPEMAP_CYCLE) {
 		char to[ENTRY_MAX_SCOPE + 1];
 		scopemap_resolve(sm, m->to, to);
-		cli_err("moving %s to %s would close a cycle with the moves in effect (%s reads as %s through them, and a scope under %s could come back to it); hamlet scope list shows them",
+		cli_err(_("moving %s to %s would close a cycle with the moves in effect (%s reads as %s through them, and a scope under %s could come back to it); hamlet scope list shows them"),
 			m->from, m->to, m->to, to, m->from);
 		r = HAMLET_EFORMAT;
 	} else if (st != SCOPEMAP_IN_EFFECT) {
-		cli_err("the move of %s would not take effect: %s", m->from,
+		cli_err(_("the move of %s would not take effect: %s"), m->from,
 			scopemap_status_name(st));
 		r = HAMLET_EFORMAT;
 	}
@@ -73,15 +73,15 @@ static int scope_move(int argc, char **argv)
 		return r;
 	if (npos != 2)
 		return cli_usage_err("scope move",
-				     "give the OLD scope and the NEW scope it now lies under");
+				     _("give the OLD scope and the NEW scope it now lies under"));
 	if (!root_key)
 		return cli_usage_err("scope move",
-				     "give --root-key FILE: only the network's root moves scopes");
-	if ((r = cli_check_scope(pos[0], "OLD scope")) < 0 ||
-	    (r = cli_check_scope(pos[1], "NEW scope")) < 0)
+				     _("give --root-key FILE: only the network's root moves scopes"));
+	if ((r = cli_check_scope(pos[0], _("OLD scope"))) < 0 ||
+	    (r = cli_check_scope(pos[1], _("NEW scope"))) < 0)
 		return r;
 	if (reason && strlen(reason) > MOVE_MAX_REASON) {
-		cli_err("--reason is longer than %d bytes", MOVE_MAX_REASON);
+		cli_err(_("--reason is longer than %d bytes"), MOVE_MAX_REASON);
 		return HAMLET_EFORMAT;
 	}
 	memset(&m, 0, sizeof(m));
@@ -90,7 +90,7 @@ static int scope_move(int argc, char **argv)
 	snprintf(m.reason, sizeof(m.reason), "%s", reason ? reason : "");
 	m.at_ms = hlc_wall_ms();
 	if ((r = move_check_fields(&m, why, sizeof(why))) < 0) {
-		cli_err("cannot move %s to %s: %s", m.from, m.to, why);
+		cli_err(_("cannot move %s to %s: %s"), m.from, m.to, why);
 		return r;
 	}
 	if ((r = cli_node_open(0, &n, &ci.daemon)) < 0)
@@ -102,7 +102,7 @@ static int scope_move(int argc, char **argv)
 	}
 	if (memcmp(nid, n->net.id, 32) != 0 ||
 	    memcmp(pk, n->net.root_pk, 32) != 0) {
-		cli_err("%s is not the root key of this node's network: a scope move is signed by the network's root",
+		cli_err(_("%s is not the root key of this node's network: a scope move is signed by the network's root"),
 			root_key);
 		r = HAMLET_ENETWORK;
 		goto out;
@@ -110,7 +110,7 @@ static int scope_move(int argc, char **argv)
 	memcpy(m.network_id, nid, 32);
 	memcpy(m.issuer, pk, 32);
 	if ((r = move_sign(&m, sk, &signed_, &len)) < 0) {
-		cli_err("cannot sign the scope move: %s", hamlet_strerror(r));
+		cli_err(_("cannot sign the scope move: %s"), cli_strerror(r));
 		goto out;
 	}
 	{
@@ -122,7 +122,7 @@ static int scope_move(int argc, char **argv)
 		r = move_decode(signed_, len, d, id, why, sizeof(why));
 		free(d);
 		if (r < 0) {
-			cli_err("the signed scope move does not decode: %s", why);
+			cli_err(_("the signed scope move does not decode: %s"), why);
 			goto out;
 		}
 	}
@@ -132,12 +132,12 @@ static int scope_move(int argc, char **argv)
 	it.data = signed_;
 	it.len = len;
 	if ((r = cli_trust(&ci, &it, 1, &out, why, sizeof(why))) < 0) {
-		cli_err("the scope move was not stored: %s",
-			why[0] ? why : hamlet_strerror(r));
+		cli_err(_("the scope move was not stored: %s"),
+			why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if (out.status == TRUSTSET_REFUSED) {
-		cli_err("the scope move is refused: %s", out.why);
+		cli_err(_("the scope move is refused: %s"), out.why);
 		r = out.err;
 		goto out;
 	}
@@ -153,11 +153,11 @@ static int scope_move(int argc, char **argv)
 		json_object_set_new(j, "via_daemon", json_boolean(ci.via_daemon));
 		cli_json_print(j);
 	} else {
-		printf("%s now reads as %s: %s/... is shown, exported and granted as %s/...; no entry is rewritten\n",
+		printf(_("%s now reads as %s: %s/... is shown, exported and granted as %s/...; no entry is rewritten\n"),
 		       m.from, m.to, m.from, m.to);
-		printf("  %s; every node that syncs with it, or reads a bundle it makes, learns of it\n",
-		       ci.via_daemon ? "the running daemon has it"
-				     : "stored in this node's store");
+		printf(_("  %s; every node that syncs with it, or reads a bundle it makes, learns of it\n"),
+		       ci.via_daemon ? _("the running daemon has it")
+				     : _("stored in this node's store"));
 	}
 	r = 0;
 out:
@@ -184,7 +184,7 @@ static int scope_list(int argc, char **argv)
 	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = scopemap_load(t, &sm)) < 0) {
-		cli_err("cannot read the trust set: %s", hamlet_strerror(r));
+		cli_err(_("cannot read the trust set: %s"), cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json)
@@ -210,7 +210,7 @@ static int scope_list(int argc, char **argv)
 					    json_string(scopemap_status_name(st)));
 			json_array_append_new(arr, j);
 		} else {
-			printf("%s -> %s  (%s%s%s; signed %s)\n", m->from, m->to,
+			printf(_("%s -> %s  (%s%s%s; signed %s)\n"), m->from, m->to,
 			       scopemap_status_name(st), m->reason[0] ? "; " : "",
 			       m->reason, when);
 		}
@@ -218,7 +218,7 @@ static int scope_list(int argc, char **argv)
 	if (arr)
 		cli_json_print(arr);
 	else if (scopemap_size(sm) == 0)
-		printf("no scope moves\n");
+		printf(_("no scope moves\n"));
 	r = 0;
 out:
 	scopemap_free(sm);
@@ -236,5 +236,5 @@ int cmd_scope(int argc, char **argv)
 	if (strcmp(verb, "list") == 0)
 		return cli_exit_code(scope_list(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"scope", "say move or list (hamlet scope --help)"));
+		"scope", _("say move or list (hamlet scope --help)")));
 }

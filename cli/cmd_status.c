@@ -25,39 +25,40 @@ static void ago(uint64_t ms, char *out, size_t n)
 {
 	uint64_t now = hlc_wall_ms(), s;
 	if (!ms) {
-		snprintf(out, n, "never");
+		snprintf(out, n, "%s", _("never"));
 		return;
 	}
 	s = now > ms ? (now - ms) / 1000 : 0;
 	if (s < 120)
-		snprintf(out, n, "%llu s ago", (unsigned long long)s);
+		snprintf(out, n, _("%llu s ago"), (unsigned long long)s);
 	else if (s < 7200)
-		snprintf(out, n, "%llu min ago", (unsigned long long)(s / 60));
+		snprintf(out, n, _("%llu min ago"), (unsigned long long)(s / 60));
 	else if (s < 172800)
-		snprintf(out, n, "%llu h ago", (unsigned long long)(s / 3600));
+		snprintf(out, n, _("%llu h ago"), (unsigned long long)(s / 3600));
 	else
-		snprintf(out, n, "%llu days ago", (unsigned long long)(s / 86400));
+		snprintf(out, n, _("%llu days ago"), (unsigned long long)(s / 86400));
 }
 
 static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
-	char until[40] = "never";
+	char until[40];
 
+	snprintf(until, sizeof(until), "%s", _("never"));
 	if (cf->r < 0) {
-		printf("certificate: NONE VALID: %s; peers refuse this node until then\n",
+		printf(_("certificate: NONE VALID: %s; peers refuse this node until then\n"),
 		       cf->why);
 		return;
 	}
 	if (c->expires_ms)
 		cli_time_text(c->expires_ms, 0, until);
-	printf("certificate: \"%s\" (%s), valid until %s; reads",
+	printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
 	       c->name, cert_role_name(c->role), until);
 	for (size_t i = 0; i < c->nread; i++)
 		printf(" %s", c->read[i][0] ? c->read[i] : "*");
-	printf(", writes");
+	printf(_(", writes"));
 	if (!c->nwrite)
-		printf(" nothing");
+		printf(_(" nothing"));
 	for (size_t i = 0; i < c->nwrite; i++)
 		printf(" %s", c->write[i][0] ? c->write[i] : "*");
 	printf("\n");
@@ -135,17 +136,17 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	uint64_t disk_wait = cli_mp_u64(p, "entries_waiting_for_disk");
 	char full[120];
 	snprintf(full, sizeof(full),
-		 "connected, NOT SYNCING: the disk is full; %llu entries received wait for space",
+		 _("connected, NOT SYNCING: the disk is full; %llu entries received wait for space"),
 		 (unsigned long long)disk_wait);
 	/* entries asked for still on their way: not in sync, whatever the
 	 * clocks say */
 	int receiving = cli_mp_get(p, "progress") != NULL;
-	const char *state = !connected	? "NOT CONNECTED"
+	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
 			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
-				    ? "connected, in sync"
-				    : "connected, syncing";
+				    ? _("connected, in sync")
+				    : _("connected, syncing");
 	ago(last, when, sizeof(when));
 	peer_label(t, p, who);
 	uint64_t waiting = last >= newest_ms ? 0 : status_waiting_since(st->n, last);
@@ -159,7 +160,7 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	} else {
 		printf(_(": %s, never agreed yet"), state);
 	}
-	printf("; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n",
+	printf(_("; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n"),
 	       (unsigned long long)waiting,
 	       waiting == 1 ? "y" : "ies",
 	       (unsigned long long)cli_mp_u64(p, "entries_out"),
@@ -173,14 +174,14 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 static const struct {
 	const char *key, *words;
 } refusal[] = {
-	{ "invalid", "malformed or forged" },
-	{ "not_granted", "outside what their author's certificate lets it write" },
-	{ "out_of_scope", "outside this node's scopes" },
-	{ "too_far_ahead", "dated too far ahead" },
-	{ "held_cap", "past the limit on entries waiting" },
-	{ "held_expired", "waited too long for an earlier entry" },
-	{ "frozen_feed", "for a feed frozen after a fork" },
-	{ "forks", "second entries at one seq (kept as evidence)" },
+	{ "invalid", N_("malformed or forged") },
+	{ "not_granted", N_("outside what their author's certificate lets it write") },
+	{ "out_of_scope", N_("outside this node's scopes") },
+	{ "too_far_ahead", N_("dated too far ahead") },
+	{ "held_cap", N_("past the limit on entries waiting") },
+	{ "held_expired", N_("waited too long for an earlier entry") },
+	{ "frozen_feed", N_("for a feed frozen after a fork") },
+	{ "forks", N_("second entries at one seq (kept as evidence)") },
 };
 
 static void refused_print(const msgpack_object *res)
@@ -188,9 +189,9 @@ static void refused_print(const msgpack_object *res)
 	const msgpack_object *m = cli_mp_get(res, "refused");
 	const char *sep = "";
 
-	printf("refused since the daemon started:");
+	printf(_("refused since the daemon started:"));
 	if (!m || m->type != MSGPACK_OBJECT_MAP) {
-		printf(" unknown (the daemon does not say)\n");
+		printf(_(" unknown (the daemon does not say)\n"));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(refusal) / sizeof(refusal[0]); i++) {
@@ -198,10 +199,10 @@ static void refused_print(const msgpack_object *res)
 		if (!v)
 			continue;
 		printf("%s %llu %s", sep, (unsigned long long)v,
-		       refusal[i].words);
+		       _(refusal[i].words));
 		sep = ";";
 	}
-	printf("%s\n", *sep ? "" : " nothing");
+	printf("%s\n", *sep ? "" : _(" nothing"));
 }
 
 static void status_print(const struct status_facts *st)
@@ -217,21 +218,21 @@ static void status_print(const struct status_facts *st)
 	if (store_txn_begin(n->st, 1, &t) < 0)
 		t = NULL;
 	cli_hex(n->pk, 32, pkhex);
-	printf("node %s (%s), network %s\n", n->name,
+	printf(_("node %s (%s), network %s\n"), n->name,
 	       scopemap_show(n->smap, n->scope, scope, sizeof(scope)),
 	       n->net.name);
 	if (cli_global.keys)
 		printf(_("node key: %s\n"), pkhex);
 	if (scopemap_in_effect(n->smap))
-		printf("scope moves: %zu in effect (hamlet scope list)\n",
+		printf(_("scope moves: %zu in effect (hamlet scope list)\n"),
 		       scopemap_in_effect(n->smap));
 	status_cert_read(n, &cf);
 	cert_line(&cf, n->name);
-	printf("store: %llu entries in %llu feeds (%llu written here)",
+	printf(_("store: %llu entries in %llu feeds (%llu written here)"),
 	       (unsigned long long)tot->entries, (unsigned long long)tot->feeds,
 	       (unsigned long long)tot->own);
 	if (st->held)
-		printf(", %llu waiting for an earlier entry",
+		printf(_(", %llu waiting for an earlier entry"),
 		       (unsigned long long)st->held);
 	printf("\n");
 	if (tot->newest_ms) {
@@ -240,17 +241,20 @@ static void status_print(const struct status_facts *st)
 		printf(_("newest entry: %s\n"), at);
 	}
 	if (conflicts)
-		printf("conflicts: %llu record%s need%s a decision: hamlet conflicts\n",
-		       (unsigned long long)conflicts, conflicts == 1 ? "" : "s",
-		       conflicts == 1 ? "s" : "");
+		printf(P_("conflicts: %llu record needs a decision: hamlet conflicts\n",
+			  "conflicts: %llu records need a decision: hamlet conflicts\n",
+			  conflicts),
+		       (unsigned long long)conflicts);
 	else
-		printf("conflicts: none\n");
+		printf(_("conflicts: none\n"));
 	if (!st->running) {
-		printf("daemon: not running; nothing syncs until it starts (bundles still work)\n");
+		printf(_("daemon: not running; nothing syncs until it starts (bundles still work)\n"));
 		store_txn_abort(t);
 		return;
 	}
-	printf("daemon: running; %zu peer%s\n", st->np, st->np == 1 ? "" : "s");
+	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
+		  st->np),
+	       st->np);
 	refused_print(st->res);
 	for (size_t i = 0; i < st->np; i++)
 		peer_print(st, t, &st->peers->via.array.ptr[i]);
@@ -275,7 +279,7 @@ int cmd_status(int argc, char **argv)
 	if ((r = cli_node_open(1, &st.n, NULL)) < 0)
 		goto out;
 	if ((r = status_store_read(&st)) < 0) {
-		cli_err("cannot read the store: %s", hamlet_strerror(r));
+		cli_err(_("cannot read the store: %s"), cli_strerror(r));
 		goto out;
 	}
 	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,

@@ -29,7 +29,7 @@ int cmd_summary(int argc, char **argv)
 		goto out;
 	if (!path) {
 		r = cli_usage_err("summary",
-				  "missing --out FILE: where to write the summary");
+				  _("missing --out FILE: where to write the summary"));
 		goto out;
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
@@ -45,7 +45,7 @@ int cmd_summary(int argc, char **argv)
 		}
 		if (node_cert_load(n, hlc_wall_ms(), ch, &certs, &certs_len,
 				   cwhy, sizeof(cwhy)) < 0) {
-			cli_err("note: %s; a bundle made for this summary will be refused",
+			cli_err(_("note: %s; a bundle made for this summary will be refused"),
 				cwhy);
 			certs = NULL;
 			certs_len = 0;
@@ -54,8 +54,8 @@ int cmd_summary(int argc, char **argv)
 	}
 	if ((r = summary_write(n->st, n->net.id, n->pk, certs, certs_len, path,
 			       &feeds)) < 0) {
-		cli_err("cannot write the summary to %s: %s", path,
-			hamlet_strerror(r));
+		cli_err(_("cannot write the summary to %s: %s"), path,
+			cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json) {
@@ -66,8 +66,8 @@ int cmd_summary(int argc, char **argv)
 		cli_json_print(j);
 	} else {
 		char *q = cli_sh_quote(path);
-		printf("wrote %s: what node %s holds, %llu feed%s\n"
-		       "carry it to a node with newer data and run there: hamlet bundle create --for %s OUT\n",
+		printf(_("wrote %s: what node %s holds, %llu feed%s\n"
+		       "carry it to a node with newer data and run there: hamlet bundle create --for %s OUT\n"),
 		       path, n->name, (unsigned long long)feeds,
 		       feeds == 1 ? "" : "s", q ? q : path);
 		free(q);

@@ -68,7 +68,7 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	long timeout = timeout_s ? strtol(timeout_s, NULL, 10) : 60;
 	if (timeout <= 0 || timeout > 86400) {
-		r = cli_usage_err("sync", "--timeout takes seconds, 1 to 86400");
+		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400"));
 		goto out;
 	}
 	const char *sock = cli_socket_path(sockopt);
@@ -81,9 +81,9 @@ int cmd_sync(int argc, char **argv)
 	buf = NULL;
 	if (!wait) {
 		if (npos)
-			printf("sync started with %s\n", pos[0]);
+			printf(_("sync started with %s\n"), pos[0]);
 		else
-			printf("sync started with every connected peer\n");
+			printf(_("sync started with every connected peer\n"));
 		r = 0;
 		goto out;
 	}
@@ -92,7 +92,8 @@ int cmd_sync(int argc, char **argv)
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
-	char reason[256] = "no answer from the daemon";
+	char reason[256];
+	snprintf(reason, sizeof(reason), "%s", _("no answer from the daemon"));
 	for (int i = 0; i < polls; i++) {
 		sleep_ms(POLL_MS);
 		if ((r = cli_rpc(sock, "status", NULL, 0, &doc, &buf, &res)) < 0)
@@ -126,7 +127,7 @@ int cmd_sync(int argc, char **argv)
 			if (!up) {
 				if ((!npos || named) && !reason[0])
 					snprintf(reason, sizeof(reason),
-						 "peer %.*s is not connected",
+						 _("peer %.*s is not connected"),
 						 a && a->type == MSGPACK_OBJECT_STR ? (int)a->via.str.size : 1,
 						 a && a->type == MSGPACK_OBJECT_STR ? a->via.str.ptr : "?");
 				continue;
@@ -142,7 +143,7 @@ int cmd_sync(int argc, char **argv)
 			progress_cb(prog, got, want);
 		if (npos && !matched)
 			snprintf(reason, sizeof(reason),
-				 "%s is not one of the daemon's peers (see hamlet peers list)",
+				 _("%s is not one of the daemon's peers (see hamlet peers list)"),
 				 pos[0]);
 		if (sum == last_sum)
 			stable++;
@@ -150,17 +151,17 @@ int cmd_sync(int argc, char **argv)
 			stable = 0;
 		last_sum = sum;
 		if (connected == 0 && !reason[0])
-			snprintf(reason, sizeof(reason), "no peer is connected");
+			snprintf(reason, sizeof(reason), "%s", _("no peer is connected"));
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
-				 "%zu of %zu connected peers have not synced yet",
+				 _("%zu of %zu connected peers have not synced yet"),
 				 connected - fresh, connected);
 		if (stable < STABLE_POLLS && !reason[0])
-			snprintf(reason, sizeof(reason), "entries are still moving");
+			snprintf(reason, sizeof(reason), "%s", _("entries are still moving"));
 		if (!reason[0]) {
 			progress_end(prog);
 			prog = NULL;
-			printf("in sync with %zu connected peer%s\n", connected,
+			printf(_("in sync with %zu connected peer%s\n"), connected,
 			       connected == 1 ? "" : "s");
 			r = 0;
 			goto out;
@@ -168,7 +169,7 @@ int cmd_sync(int argc, char **argv)
 	}
 	progress_end(prog);
 	prog = NULL;
-	cli_err("not in sync after %ld s: %s", timeout, reason);
+	cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;
 out:
 	progress_end(prog);

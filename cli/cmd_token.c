@@ -34,16 +34,16 @@ static int token_create(int argc, char **argv)
 		return r;
 	if (!name || !role)
 		return cli_usage_err("token create",
-				     "give --name NAME and --role read|write");
+				     _("give --name NAME and --role read|write"));
 	if (!(rl = token_role_parse(role)))
 		return cli_usage_err("token create",
-				     "--role must be read or write, not \"%s\"",
+				     _("--role must be read or write, not \"%s\""),
 				     role);
-	if (scope && (r = cli_check_scope(scope, "scope")) < 0)
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		return r;
 	if ((r = tokens_create(cli_home(), name, rl, scope, out, why,
 			       sizeof(why))) < 0) {
-		cli_err("cannot create token %s: %s", name, why);
+		cli_err(_("cannot create token %s: %s"), name, why);
 		return r;
 	}
 	if (cli_global.json) {
@@ -56,8 +56,8 @@ static int token_create(int argc, char **argv)
 	} else {
 		printf("%s\n", out);
 		fprintf(stderr,
-			"token \"%s\" (%s%s%s) created; it is shown only now: give it to the application, which sends \"Authorization: Bearer TOKEN\"\n",
-			name, role, scope ? ", scope " : "", scope ? scope : "");
+			_("token \"%s\" (%s%s%s) created; it is shown only now: give it to the application, which sends \"Authorization: Bearer TOKEN\"\n"),
+			name, role, scope ? _(", scope ") : "", scope ? scope : "");
 	}
 	return 0;
 }
@@ -91,15 +91,15 @@ static int token_list(int argc, char **argv)
 					       token_role_name(t->role), "scope",
 					       t->scope, "created", when));
 		} else {
-			printf("%-24s %-5s %-32s created %s\n", t->name,
+			printf(_("%-24s %-5s %-32s created %s\n"), t->name,
 			       token_role_name(t->role),
-			       t->scope[0] ? t->scope : "(every scope)", when);
+			       t->scope[0] ? t->scope : _("(every scope)"), when);
 		}
 	}
 	if (arr)
 		cli_json_print(arr);
 	else if (ts->n == 0)
-		printf("no tokens (hamlet token create makes one)\n");
+		printf(_("no tokens (hamlet token create makes one)\n"));
 	r = 0;
 out:
 	free(ts);
@@ -114,12 +114,12 @@ static int token_revoke(int argc, char **argv)
 	if ((r = cli_parse("token revoke", argc, argv, NULL, pos, 1, &npos)) < 0)
 		return r;
 	if (npos != 1)
-		return cli_usage_err("token revoke", "give the token's NAME");
+		return cli_usage_err("token revoke", _("give the token's NAME"));
 	if ((r = tokens_revoke(cli_home(), pos[0], why, sizeof(why))) < 0) {
-		cli_err("cannot revoke %s: %s", pos[0], why);
+		cli_err(_("cannot revoke %s: %s"), pos[0], why);
 		return r;
 	}
-	printf("revoked token %s: hamletd refuses it from its next request\n",
+	printf(_("revoked token %s: hamletd refuses it from its next request\n"),
 	       pos[0]);
 	return 0;
 }
@@ -135,5 +135,5 @@ int cmd_token(int argc, char **argv)
 	if (strcmp(verb, "revoke") == 0)
 		return cli_exit_code(token_revoke(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"token", "say create, list or revoke (hamlet token --help)"));
+		"token", _("say create, list or revoke (hamlet token --help)")));
 }

@@ -38,47 +38,48 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 {
 	const struct problems *p = &a->problems;
 
-	printf("store of node %s (%s), network %s\n", n->name, n->home,
+	printf(_("store of node %s (%s), network %s\n"), n->name, n->home,
 	       n->net.name);
-	printf("  feeds:             %llu\n", (unsigned long long)a->feeds);
-	printf("  entries:           %llu\n", (unsigned long long)a->entries);
-	printf("  bodies:            %llu (%llu missing: erased or not received)\n",
+	printf(_("  feeds:             %llu\n"), (unsigned long long)a->feeds);
+	printf(_("  entries:           %llu\n"), (unsigned long long)a->entries);
+	printf(_("  bodies:            %llu (%llu missing: erased or not received)\n"),
 	       (unsigned long long)a->bodies,
 	       (unsigned long long)a->bodies_missing);
-	printf("  bad signatures:    %llu\n",
+	printf(_("  bad signatures:    %llu\n"),
 	       (unsigned long long)a->bad_signatures);
-	printf("  chain breaks:      %llu\n", (unsigned long long)a->chain_breaks);
-	printf("  gaps:              %llu\n", (unsigned long long)a->gaps);
-	printf("  forks:             %llu", (unsigned long long)a->forks);
+	printf(_("  chain breaks:      %llu\n"), (unsigned long long)a->chain_breaks);
+	printf(_("  gaps:              %llu\n"), (unsigned long long)a->gaps);
+	printf(_("  forks:             %llu"), (unsigned long long)a->forks);
 	if (a->forks)
-		printf(" (evidence kept, in %zu feed%s)", a->forked.n,
-		       cli_plural(a->forked.n));
+		printf(P_(" (evidence kept, in %zu feed)",
+			  " (evidence kept, in %zu feeds)", a->forked.n),
+		       a->forked.n);
 	printf("\n");
-	printf("  wrong network:     %llu\n",
+	printf(_("  wrong network:     %llu\n"),
 	       (unsigned long long)a->wrong_network);
-	printf("  held:              %llu (waiting for an earlier entry)\n",
+	printf(_("  held:              %llu (waiting for an earlier entry)\n"),
 	       (unsigned long long)a->held);
-	printf("  future timestamps: %llu\n", (unsigned long long)a->future);
-	printf("  records:           %llu (%llu whose stored state is not what their entries make)\n",
+	printf(_("  future timestamps: %llu\n"), (unsigned long long)a->future);
+	printf(_("  records:           %llu (%llu whose stored state is not what their entries make)\n"),
 	       (unsigned long long)a->records,
 	       (unsigned long long)a->records_mismatch);
 	cli_problems_print(stdout, p);
 	if (audit_damaged(a))
-		printf("verify: DAMAGED: the store holds entries or records that do not verify or do not add up; restore it from a peer or a backup\n");
+		printf(_("verify: DAMAGED: the store holds entries or records that do not verify or do not add up; restore it from a peer or a backup\n"));
 	for (size_t i = 0; i < a->forked.n; i++) {
 		const struct audit_fork *f = &a->forked.v[i];
 		char h[65];
 		cli_hex(f->author, 32, h);
-		printf("verify: %s: author %s forked feed %s at seq %llu\n",
-		       audit_damaged(a) ? "it also keeps evidence"
-					: "intact; keeps evidence",
+		printf(_("verify: %s: author %s forked feed %s at seq %llu\n"),
+		       audit_damaged(a) ? _("it also keeps evidence")
+					: _("intact; keeps evidence"),
 		       h, f->scope, (unsigned long long)f->seq);
 	}
 	if (!audit_damaged(a) && audit_evidence(a))
-		printf("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n",
+		printf(_("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n"),
 		       cli_prog());
 	if (!audit_failed(a))
-		printf("verify: ok: every signature, hash chain and seq checks out\n");
+		printf(_("verify: ok: every signature, hash chain and seq checks out\n"));
 }
 
 /* The forked feeds as the "forks" of verify --json. */
@@ -155,8 +156,8 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 	int r;
 
 	if ((r = report_build(st, network_id, hlc_wall_ms(), &rep)) < 0) {
-		cli_err("cannot build the report on %s: %s", what,
-			hamlet_strerror(r));
+		cli_err(_("cannot build the report on %s: %s"), what,
+			cli_strerror(r));
 		json_decref(source);
 		json_decref(extra);
 		goto out;
@@ -178,13 +179,13 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 		cli_report_print(stdout, &rep);
 		printf("\n");
 		if (damaged)
-			printf("report: DAMAGED: %s holds something that does not verify (see above)\n",
+			printf(_("report: DAMAGED: %s holds something that does not verify (see above)\n"),
 			       what);
 		else if (evidence)
-			printf("report: %s is intact, and holds findings an administrator must see: refused entries or forks (above)\n",
+			printf(_("report: %s is intact, and holds findings an administrator must see: refused entries or forks (above)\n"),
 			       what);
 		else
-			printf("report: nothing to report: every entry of %s verifies and stands\n",
+			printf(_("report: nothing to report: every entry of %s verifies and stands\n"),
 			       what);
 	}
 	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
@@ -211,7 +212,7 @@ static int verify_store(int report)
 		json_object_set_new(src, "network", json_string(n->net.name));
 		snprintf(what, sizeof(what), "the store of node %s", n->name);
 		if (!cli_global.json)
-			printf("Auditor's report on the store of node \"%s\" (%s), network %s\n",
+			printf(_("Auditor's report on the store of node \"%s\" (%s), network %s\n"),
 			       n->name, n->home, n->net.name);
 		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0);
 		goto out;
@@ -220,8 +221,8 @@ static int verify_store(int report)
 	r = audit_store_progress(n->st, n->net.id, progress_cb, prog, &a);
 	progress_end(prog);
 	if (r < 0) {
-		cli_err("cannot audit the store in %s/store: %s", n->home,
-			hamlet_strerror(r));
+		cli_err(_("cannot audit the store in %s/store: %s"), n->home,
+			cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json)
@@ -256,7 +257,7 @@ static int network_of(const char *netfile, struct network_info *ni,
 
 	if (netfile) {
 		if ((r = network_load(netfile, ni, why, sizeof(why))) < 0)
-			cli_err("%s", why[0] ? why : hamlet_strerror(r));
+			cli_err("%s", why[0] ? why : cli_strerror(r));
 		return r;
 	}
 	if ((r = cli_node_open(1, n, NULL)) < 0)
@@ -283,7 +284,7 @@ static void sealed_err(const char *path, const char *why,
 {
 	cli_err("%s%s", why,
 		reader ? ""
-		       : "; an auditor opens a bundle sealed to them with --home THEIR-HOME");
+		       : _("; an auditor opens a bundle sealed to them with --home THEIR-HOME"));
 	(void)path;
 }
 
@@ -314,12 +315,12 @@ static int verify_bundle(const char *path, const char *netfile)
 			char a[65], b[65];
 			cli_hex(rep.header.network_id, 32, a);
 			cli_hex(ni.id, 32, b);
-			cli_err("bundle %s is for network %s, %s is on %s (%s): check it against that network's file with --network FILE",
-				path, a, netfile ? netfile : "this node",
+			cli_err(_("bundle %s is for network %s, %s is on %s (%s): check it against that network's file with --network FILE"),
+				path, a, netfile ? netfile : _("this node"),
 				ni.name, b);
 		} else {
-			cli_err("cannot check %s: %s", path,
-				why[0] ? why : hamlet_strerror(r));
+			cli_err(_("cannot check %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
 		}
 		goto out;
 	}
@@ -336,15 +337,15 @@ static int verify_bundle(const char *path, const char *netfile)
 	} else {
 		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name);
 		if (damaged)
-			printf("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n");
+			printf(_("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n"));
 		for (size_t i = 0; i < rep.problems.n; i++)
 			if (strcmp(rep.problems.v[i].kind, "fork") == 0)
-				printf("verify: %s: %s\n",
-				       damaged ? "it also carries evidence"
-					       : "intact; carries evidence",
-				       rep.problems.v[i].text);
+				printf(_("verify: %s: %s\n"),
+				       damaged ? _("it also carries evidence")
+					       : _("intact; carries evidence"),
+				       cli_problem_text(&rep.problems.v[i]));
 		if (!damaged && !evidence)
-			printf("verify: ok: every entry, hash chain and the trailer check out\n");
+			printf(_("verify: ok: every entry, hash chain and the trailer check out\n"));
 	}
 	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
 out:
@@ -393,12 +394,12 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		if (r == HAMLET_EKEY && chk.sealed)
 			sealed_err(path, why, reader);
 		else
-			cli_err("cannot check %s: %s", path,
-				why[0] ? why : hamlet_strerror(r));
+			cli_err(_("cannot check %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	if (!chk.has_header) {
-		cli_err("%s has no readable header: it does not say which network it belongs to, so nothing in it can be judged",
+		cli_err(_("%s has no readable header: it does not say which network it belongs to, so nothing in it can be judged"),
 			path);
 		r = CLI_EXIT_DAMAGED;
 		goto out;
@@ -407,7 +408,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		 tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		r = -errno;
-		cli_err("cannot make a scratch directory %s: %s", dir,
+		cli_err(_("cannot make a scratch directory %s: %s"), dir,
 			strerror(errno));
 		dir[0] = 0;
 		goto out;
@@ -416,8 +417,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	why[0] = 0;
 	if ((r = report_bundle_import(path, sdir, root, chk.header.network_id,
 				      reader, &st, &imp, why, sizeof(why))) < 0) {
-		cli_err("cannot judge %s: %s", path,
-			why[0] ? why : hamlet_strerror(r));
+		cli_err(_("cannot judge %s: %s"), path,
+			why[0] ? why : cli_strerror(r));
 		goto out;
 	}
 	damaged = bundle_damaged(&chk);
@@ -449,12 +450,12 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		if (!cli_global.json) {
 			char rh[65];
 			cli_hex(root, 32, rh);
-			printf("Auditor's report on bundle %s, judged against root key %s\n",
+			printf(_("Auditor's report on bundle %s, judged against root key %s\n"),
 			       path, rh);
 			cli_bundle_report_print(stdout, path, &chk, 0, NULL,
 						NULL);
 			if (imp.problems.n) {
-				printf("judging each entry against the root and the certificates in the bundle:\n");
+				printf(_("judging each entry against the root and the certificates in the bundle:\n"));
 				cli_problems_print(stdout, &imp.problems);
 			}
 		}
@@ -514,14 +515,14 @@ int cmd_verify(int argc, char **argv)
 		return cli_exit_code(r);
 	if (netfile && !bundle)
 		return cli_exit_code(cli_usage_err(
-			"verify", "--network goes with --bundle FILE"));
+			"verify", _("--network goes with --bundle FILE")));
 	if (root_hex && (!bundle || !report || netfile))
 		return cli_exit_code(cli_usage_err(
 			"verify",
-			"--root goes with --bundle FILE and --report, without --network"));
+			_("--root goes with --bundle FILE and --report, without --network")));
 	if (root_hex && (strlen(root_hex) != 64 ||
 			 hex_decode(root_hex, root, 32) < 0)) {
-		cli_err("--root \"%s\" is not a public key: 64 hex digits, as root_public_key in the network file",
+		cli_err(_("--root \"%s\" is not a public key: 64 hex digits, as root_public_key in the network file"),
 			root_hex);
 		return cli_exit_code(HAMLET_EFORMAT);
 	}

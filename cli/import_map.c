@@ -4,6 +4,8 @@
  */
 #include "import_map.h"
 
+#include "why.h"
+
 #include "vi_fold.h"
 
 #include <ctype.h>
@@ -168,8 +170,8 @@ int import_map_excel_number(const struct schema_field *f, const char *cell,
 	if (!f->digits)
 		return 0;
 	if (strspn(cell, "0123456789") == n && n > 0 && (int)n < f->digits) {
-		snprintf(why, whylen,
-			 "%s: \"%s\" has %zu digits, %d are needed: Excel dropped the leading zero%s. Format the column as Text in Excel (Format Cells > Text), type the ID again with its %d leading zero%s, and save as CSV UTF-8",
+		why_set(why, whylen,
+			 N_("%s: \"%s\" has %zu digits, %d are needed: Excel dropped the leading zero%s. Format the column as Text in Excel (Format Cells > Text), type the ID again with its %d leading zero%s, and save as CSV UTF-8"),
 			 f->name, cell, n, f->digits,
 			 f->digits - (int)n > 1 ? "s" : "",
 			 f->digits - (int)n, f->digits - (int)n > 1 ? "s" : "");
@@ -177,8 +179,8 @@ int import_map_excel_number(const struct schema_field *f, const char *cell,
 	}
 	if (n < 40 && strpbrk(cell, "eE") && strchr(cell, '+') &&
 	    strspn(cell, "0123456789.,eE+") == n) {
-		snprintf(why, whylen,
-			 "%s: \"%s\" is how Excel shows a long number, not the %d-digit ID. Format the column as Text in Excel (Format Cells > Text), type the IDs again, and save as CSV UTF-8",
+		why_set(why, whylen,
+			 N_("%s: \"%s\" is how Excel shows a long number, not the %d-digit ID. Format the column as Text in Excel (Format Cells > Text), type the IDs again, and save as CSV UTF-8"),
 			 f->name, cell, f->digits);
 		return 1;
 	}

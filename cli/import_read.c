@@ -20,7 +20,7 @@ void import_err(struct importer *im, unsigned long where, const char *fmt, ...)
 		return;
 	fprintf(stderr, "hamlet: %s %lu: ", im->unit, where);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -67,12 +67,12 @@ static void take_record(struct importer *im, unsigned long where,
 
 	if (entry_record_id_check(id) < 0) {
 		import_err(im, where,
-			"invalid id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+			N_("invalid id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
 			id);
 		return;
 	}
 	if (json_object_size(obj) == (skip ? 1u : 0u)) {
-		import_err(im, where, "no field given for %s", id);
+		import_err(im, where, N_("no field given for %s"), id);
 		return;
 	}
 	if (cli_json_body(im->s, obj, skip, &body, &len, why,
@@ -82,7 +82,7 @@ static void take_record(struct importer *im, unsigned long where,
 	}
 	if (rows_add(im, id, body, len, where) < 0) {
 		free(body);
-		cli_err("out of memory after %zu rows", im->n);
+		cli_err(_("out of memory after %zu rows"), im->n);
 		im->fatal = 1;
 	}
 }
@@ -105,7 +105,7 @@ static void csv_header(struct importer *im)
 		int fi;
 		if (!name || !name[0]) {
 			import_err(im, 1,
-				"column %zu of the header is empty; the first row must name every column",
+				N_("column %zu of the header is empty; the first row must name every column"),
 				i + 1);
 			im->fatal = 1;
 			return;
@@ -113,7 +113,7 @@ static void csv_header(struct importer *im)
 		fi = import_map_column(s, name);
 		if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
-				import_err(im, 1, "column id appears twice (\"%.64s\")",
+				import_err(im, 1, N_("column id appears twice (\"%.64s\")"),
 					   name);
 				im->fatal = 1;
 				return;
@@ -121,7 +121,7 @@ static void csv_header(struct importer *im)
 			idcol = (int)i;
 		} else if (fi == IMPORT_MAP_UNKNOWN && strpbrk(name, ",;")) {
 			import_err(im, 1,
-				"unknown column \"%.64s\": the columns seem separated by '%c', not '%c'; use --delimiter '%c'",
+				N_("unknown column \"%.64s\": the columns seem separated by '%c', not '%c'; use --delimiter '%c'"),
 				name, strchr(name, ';') ? ';' : ',', im->delim,
 				strchr(name, ';') ? ';' : ',');
 			im->fatal = 1;
@@ -134,14 +134,14 @@ static void csv_header(struct importer *im)
 					sizeof(list) - strlen(list) - 1);
 			}
 			import_err(im, 1,
-				"unknown column \"%.64s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)",
+				N_("unknown column \"%.64s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
 				name, s->name, list);
 			im->fatal = 1;
 			return;
 		}
 		for (size_t k = 0; k < i && fi >= 0; k++) {
 			if (im->col[k] == fi) {
-				import_err(im, 1, "column %s appears twice (\"%.64s\")",
+				import_err(im, 1, N_("column %s appears twice (\"%.64s\")"),
 					   s->fields[fi].name, name);
 				im->fatal = 1;
 				return;
@@ -151,7 +151,7 @@ static void csv_header(struct importer *im)
 	}
 	if (idcol < 0) {
 		import_err(im, 1,
-			"no id column: the first row must name the columns, one of them \"id\" (the record id)");
+			N_("no id column: the first row must name the columns, one of them \"id\" (the record id)"));
 		im->fatal = 1;
 	}
 }
@@ -170,7 +170,7 @@ static void csv_row(struct importer *im)
 	if (empty)
 		return; /* a spreadsheet's trailing blank row */
 	if (im->ncells != im->ncols) {
-		import_err(im, where, "%zu cells, but the header names %zu columns",
+		import_err(im, where, N_("%zu cells, but the header names %zu columns"),
 			im->ncells, im->ncols);
 		return;
 	}
@@ -198,7 +198,7 @@ static void csv_row(struct importer *im)
 			x = strtoll(cell, &end, 10);
 			if (errno || *end || end == cell) {
 				import_err(im, where,
-					"%s: \"%.40s\" is not a whole number; write digits only, like 1500000",
+					N_("%s: \"%.40s\" is not a whole number; write digits only, like 1500000"),
 					f->name, cell);
 				bad = 1;
 				continue;
@@ -209,7 +209,7 @@ static void csv_row(struct importer *im)
 			v = json_loads(cell, JSON_REJECT_DUPLICATES, &e);
 			if (!v) {
 				import_err(im, where,
-					"%s: invalid JSON at column %d: %s; the cell must hold an object like {\"note\":\"...\"}",
+					N_("%s: invalid JSON at column %d: %s; the cell must hold an object like {\"note\":\"...\"}"),
 					f->name, e.column, e.text);
 				bad = 1;
 				continue;
@@ -224,7 +224,7 @@ static void csv_row(struct importer *im)
 			v = json_string(iso);
 		} else if (!(v = json_string(cell))) {
 			import_err(im, where,
-				"%s: the text is not UTF-8; save the file as UTF-8 (CSV UTF-8 in a spreadsheet)",
+				N_("%s: the text is not UTF-8; save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
 				f->name);
 			bad = 1;
 			continue;
@@ -232,7 +232,7 @@ static void csv_row(struct importer *im)
 		json_object_set_new(obj, f->name, v);
 	}
 	if (!id || !id[0]) {
-		import_err(im, where, "the id cell is empty; give each row a record id, like HP-17");
+		import_err(im, where, N_("the id cell is empty; give each row a record id, like HP-17"));
 		goto out;
 	}
 	if (!bad)
@@ -317,7 +317,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			first = 0;
 			if (got >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
 				/* a workbook (.xlsx is a zip file) */
-				cli_err("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s",
+				cli_err(_("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s"),
 					path, path);
 				im->nerr++;
 				im->fatal = 1;
@@ -325,7 +325,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			}
 			if (got >= 8 &&
 			    memcmp(buf, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0) {
-				cli_err("%s is an old Excel workbook (.xls), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"",
+				cli_err(_("%s is an old Excel workbook (.xls), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\""),
 					path);
 				im->nerr++;
 				im->fatal = 1;
@@ -342,18 +342,18 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 		used = csv_parse(&p, at, got, csv_cb_cell, csv_cb_row, im);
 		if (used != got) {
 			import_err(im, im->rowno + 1,
-				"not valid CSV (%s): a quote (\") inside a cell must be doubled, and a quoted cell must end with a quote",
+				N_("not valid CSV (%s): a quote (\") inside a cell must be doubled, and a quoted cell must end with a quote"),
 				csv_strerror(csv_error(&p)));
 			im->fatal = 1;
 		}
 	}
 	if (ferror(f)) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 	} else if (!im->fatal &&
 		   csv_fini(&p, csv_cb_cell, csv_cb_row, im) != 0) {
 		import_err(im, im->rowno + 1,
-			"not valid CSV (%s): the file ends inside a quoted cell",
+			N_("not valid CSV (%s): the file ends inside a quoted cell"),
 			csv_strerror(csv_error(&p)));
 		im->fatal = 1;
 	}
@@ -362,7 +362,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 	im->ncells = 0;
 	csv_free(&p);
 	if (r == 0 && !im->have_header && !im->fatal) {
-		import_err(im, 1, "the file is empty: the first row must name the columns, one of them id");
+		import_err(im, 1, N_("the file is empty: the first row must name the columns, one of them id"));
 		im->fatal = 1;
 	}
 	return r;
@@ -386,27 +386,27 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 			continue;
 		if (!(obj = json_loadb(line, (size_t)len,
 				       JSON_REJECT_DUPLICATES, &e))) {
-			import_err(im, lineno, "invalid JSON at column %d: %s",
+			import_err(im, lineno, N_("invalid JSON at column %d: %s"),
 				e.column, e.text);
 			continue;
 		}
 		id = json_object_get(obj, "id");
 		if (!json_is_object(obj))
 			import_err(im, lineno,
-				"must be a JSON object with \"id\" and the fields");
+				N_("must be a JSON object with \"id\" and the fields"));
 		else if (!id)
 			import_err(im, lineno,
-				"no \"id\": every object needs the record id");
+				N_("no \"id\": every object needs the record id"));
 		else if (!json_is_string(id))
 			import_err(im, lineno,
-				"\"id\" must be text, like \"HP-17\"");
+				N_("\"id\" must be text, like \"HP-17\""));
 		else
 			take_record(im, lineno, json_string_value(id), obj, "id");
 		json_decref(obj);
 	}
 	if (ferror(f)) {
 		r = -errno;
-		cli_err("cannot read %s: %s", path, strerror(errno));
+		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 	}
 	free(line);
 	return r;

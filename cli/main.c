@@ -822,6 +822,7 @@ int main(int argc, char **argv)
 	int i;
 
 	i18n_init();
+	why_translate_set(cli_tr);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--home") == 0) {

@@ -77,8 +77,8 @@ static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
 	char *t;
 	lxw_error e;
 	if (n > XLSX_MAX_CELL) {
-		snprintf(why, wl,
-			 "row %u column %u: %zu bytes, more than one Excel cell holds (%d)",
+		why_set(why, wl,
+			 N_("row %u column %u: %zu bytes, more than one Excel cell holds (%d)"),
 			 (unsigned)x->row + 1, (unsigned)col + 1, n,
 			 XLSX_MAX_CELL);
 		return -E2BIG;
@@ -88,7 +88,7 @@ static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
 	e = worksheet_write_string(x->ws, x->row, col, t, NULL);
 	free(t);
 	if (e != LXW_NO_ERROR) {
-		snprintf(why, wl, "row %u column %u: %s", (unsigned)x->row + 1,
+		why_set(why, wl, N_("row %u column %u: %s"), (unsigned)x->row + 1,
 			 (unsigned)col + 1, lxw_strerror(e));
 		return -EINVAL;
 	}
@@ -161,8 +161,8 @@ int xlsx_out_row(struct xlsx_out *x, const char *id,
 	int r;
 
 	if (x->row >= XLSX_MAX_ROWS) {
-		snprintf(why, wl,
-			 "more than %u rows, the most one Excel sheet holds: narrow it with --scope or --since, or use --format csv",
+		why_set(why, wl,
+			 N_("more than %u rows, the most one Excel sheet holds: narrow it with --scope or --since, or use --format csv"),
 			 XLSX_MAX_ROWS - 1);
 		return -E2BIG;
 	}
@@ -201,7 +201,7 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		lxw_workbook_free(x->wb);
 	free(x);
 	if (e != LXW_NO_ERROR) {
-		snprintf(why, wl, "%s", lxw_strerror(e));
+		why_set(why, wl, "%s", lxw_strerror(e));
 		return e == LXW_ERROR_CREATING_XLSX_FILE ? -EACCES : -EIO;
 	}
 	return 0;

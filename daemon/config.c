@@ -127,7 +127,7 @@ static int words_each(const char *value, int (*add)(struct parse_ctx *, const ch
 static int add_peer(struct parse_ctx *pc, const char *w)
 {
 	if (peer_add(pc->c->peers, &pc->c->npeers, w) < 0) {
-		fault_set(pc, "peer \"%s\" is not HOST:PORT (or the list is over %d)",
+		fault_set(pc, _("peer \"%s\" is not HOST:PORT (or the list is over %d)"),
 			  w, CONFIG_MAX_PEERS);
 		return -EINVAL;
 	}
@@ -138,7 +138,7 @@ static int add_scope(struct parse_ctx *pc, const char *w)
 {
 	struct config *c = pc->c;
 	if (entry_scope_check(w) < 0 || c->nscopes == CONFIG_MAX_SCOPES) {
-		fault_set(pc, "scope \"%s\" is not a valid scope (or over %d scopes)",
+		fault_set(pc, _("scope \"%s\" is not a valid scope (or over %d scopes)"),
 			  w, CONFIG_MAX_SCOPES);
 		return -EINVAL;
 	}
@@ -175,7 +175,7 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 			snprintf(c->home, sizeof(c->home), "%s", value);
 		} else if (strcmp(name, "listen") == 0) {
 			if (addr_check(value) < 0) {
-				fault_set(pc, "listen \"%s\" is not HOST:PORT",
+				fault_set(pc, _("listen \"%s\" is not HOST:PORT"),
 					  value);
 				return 0;
 			}
@@ -195,14 +195,14 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	if (strcmp(section, "http") == 0) {
 		if (strcmp(name, "listen") == 0) {
 			if (addr_check(value) < 0) {
-				fault_set(pc, "[http] listen \"%s\" is not HOST:PORT",
+				fault_set(pc, _("[http] listen \"%s\" is not HOST:PORT"),
 					  value);
 				return 0;
 			}
 			snprintf(c->http, sizeof(c->http), "%s", value);
 		} else if (strcmp(name, "max_connections") == 0) {
 			if (parse_uint(value, 1, 1024, &c->http_max_conns) < 0) {
-				fault_set(pc, "[http] max_connections \"%s\" must be a number 1..1024",
+				fault_set(pc, _("[http] max_connections \"%s\" must be a number 1..1024"),
 					  value);
 				return 0;
 			}
@@ -214,19 +214,19 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, 1024, &c->max_peers) < 0) {
-				fault_set(pc, "max_peers \"%s\" must be a number 1..1024",
+				fault_set(pc, _("max_peers \"%s\" must be a number 1..1024"),
 					  value);
 				return 0;
 			}
 		} else if (strcmp(name, "batch") == 0) {
 			if (parse_uint(value, 1, 256, &c->batch) < 0) {
-				fault_set(pc, "batch \"%s\" must be a number 1..256",
+				fault_set(pc, _("batch \"%s\" must be a number 1..256"),
 					  value);
 				return 0;
 			}
 		} else if (strcmp(name, "fault_backoff") == 0) {
 			if (parse_uint(value, 1, 3600, &c->fault_backoff) < 0) {
-				fault_set(pc, "fault_backoff \"%s\" must be a number of seconds 1..3600",
+				fault_set(pc, _("fault_backoff \"%s\" must be a number of seconds 1..3600"),
 					  value);
 				return 0;
 			}
@@ -236,7 +236,7 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 unknown:
-	fault_set(pc, "unknown key \"%s\" in [%s]", name, section);
+	fault_set(pc, _("unknown key \"%s\" in [%s]"), name, section);
 	return 0;
 }
 
@@ -265,7 +265,7 @@ static char *read_line(char *str, int num, void *stream)
 		if (c != EOF)
 			ungetc(c, pc->f);
 		if (c != EOF && c != '\n')
-			fault_set(pc, "the line is longer than %d characters; continue a long list on indented lines below it",
+			fault_set(pc, _("the line is longer than %d characters; continue a long list on indented lines below it"),
 				  num - 1);
 	}
 	return str;
@@ -280,7 +280,7 @@ static int parse_file(struct parse_ctx *pc, const char *path, char *why,
 	pc->line = pc->reads = 0;
 	pc->at_line_start = 1;
 	if (!(pc->f = fopen(path, "r"))) {
-		snprintf(why, whylen, "cannot open config file %s: %s", path,
+		snprintf(why, whylen, _("cannot open config file %s: %s"), path,
 			 strerror(errno));
 		return HAMLET_ECONFIG;
 	}
@@ -292,13 +292,13 @@ static int parse_file(struct parse_ctx *pc, const char *path, char *why,
 	if (e == 0 && !pc->fault[0])
 		return 0;
 	if (e == -2)
-		snprintf(why, whylen, "out of memory reading %s", path);
+		snprintf(why, whylen, _("out of memory reading %s"), path);
 	else if (pc->fault[0] && (e == 0 || pc->fault_read <= e))
-		snprintf(why, whylen, "%s line %d: %s", path, pc->fault_line,
+		snprintf(why, whylen, _("%s line %d: %s"), path, pc->fault_line,
 			 pc->fault);
 	else /* before any fault of ours, no line was cut: e is the line */
 		snprintf(why, whylen,
-			 "%s line %d: not a [section] or a key = value line",
+			 _("%s line %d: not a [section] or a key = value line"),
 			 path, e);
 	return HAMLET_ECONFIG;
 }
@@ -408,7 +408,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		case 'p':
 			if (peer_add(c->cli_peers, &c->ncli_peers, optarg) < 0) {
 				snprintf(why, whylen,
-					 "--peer \"%s\" is not HOST:PORT", optarg);
+					 _("--peer \"%s\" is not HOST:PORT"), optarg);
 				return -EINVAL;
 			}
 			break;
@@ -416,12 +416,12 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		case 'V': printf("hamletd %s\n", HAMLET_VERSION); return 1;
 		default:
 			usage(stderr);
-			snprintf(why, whylen, "bad command line");
+			snprintf(why, whylen, _("bad command line"));
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		snprintf(why, whylen, "unexpected argument \"%s\"", argv[optind]);
+		snprintf(why, whylen, _("unexpected argument \"%s\""), argv[optind]);
 		return -EINVAL;
 	}
 	if (cfg) {
@@ -433,7 +433,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		snprintf(c->home, sizeof(c->home), "%s", home);
 	if (listen) {
 		if (addr_check(listen) < 0) {
-			snprintf(why, whylen, "--listen \"%s\" is not HOST:PORT",
+			snprintf(why, whylen, _("--listen \"%s\" is not HOST:PORT"),
 				 listen);
 			return -EINVAL;
 		}
@@ -443,7 +443,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		snprintf(c->socket, sizeof(c->socket), "%s", sock);
 	if (http) {
 		if (addr_check(http) < 0) {
-			snprintf(why, whylen, "--http \"%s\" is not HOST:PORT",
+			snprintf(why, whylen, _("--http \"%s\" is not HOST:PORT"),
 				 http);
 			return -EINVAL;
 		}
@@ -451,7 +451,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	}
 	if (!c->home[0]) {
 		usage(stderr);
-		snprintf(why, whylen, "no home directory: give --home DIR");
+		snprintf(why, whylen, _("no home directory: give --home DIR"));
 		return -EINVAL;
 	}
 	if (!c->socket[0])
@@ -459,7 +459,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 			 c->home);
 	for (size_t i = 0; i < c->ncli_peers; i++)
 		if ((r = peer_add(c->peers, &c->npeers, c->cli_peers[i])) < 0) {
-			snprintf(why, whylen, "too many peers (limit %d)",
+			snprintf(why, whylen, _("too many peers (limit %d)"),
 				 CONFIG_MAX_PEERS);
 			return r;
 		}

@@ -53,8 +53,8 @@ static void contact_done(struct ingest_job *job)
 	if (job->r == 0)
 		contact_saved(d, j);
 	else if (job->r != -ECANCELED)
-		dlog(DLOG_WARNING, "cannot keep the peers' last contact: %s",
-		     hamlet_strerror(job->r));
+		dlog(DLOG_WARNING, _("cannot keep the peers' last contact: %s"),
+		     _(hamlet_strerror(job->r)));
 	free(j);
 }
 
@@ -141,7 +141,7 @@ void contact_save_final(struct daemon *d)
 	    (r = heard_contacts_save(d->node->st,
 				     (const uint8_t(*)[32])j->peers, j->ms,
 				     j->job.n)) < 0)
-		dlog(DLOG_WARNING, "cannot keep the peers' last contact: %s",
-		     hamlet_strerror(r));
+		dlog(DLOG_WARNING, _("cannot keep the peers' last contact: %s"),
+		     _(hamlet_strerror(r)));
 	free(j);
 }

@@ -28,7 +28,7 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	if (status < 0) {
-		dlog(DLOG_DEBUG, "peer %s: connect: %s", c->name,
+		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
 		     uv_strerror(status));
 		peer__conn_close(c);
 		peer_conn_unref(c);
@@ -60,7 +60,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		return;
 	}
 	if (status < 0 || !res) {
-		dlog(DLOG_INFO, "peer %s: cannot resolve: %s", pa->addr,
+		dlog(DLOG_INFO, _("peer %s: cannot resolve: %s"), pa->addr,
 		     uv_strerror(status));
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
@@ -111,7 +111,7 @@ static void on_dial_timer(uv_timer_t *t)
 	pa->gai.data = pa;
 	if ((r = uv_getaddrinfo(pa->d->loop, &pa->gai, on_resolved, pa->host,
 				pa->port, &hints)) < 0) {
-		dlog(DLOG_WARNING, "peer %s: %s", pa->addr, uv_strerror(r));
+		dlog(DLOG_WARNING, _("peer %s: %s"), pa->addr, uv_strerror(r));
 		peer__dial_later(pa);
 		return;
 	}
@@ -161,7 +161,7 @@ int peers_sync_config(struct daemon *d)
 			continue;
 		}
 		*pp = pa->next;
-		dlog(DLOG_INFO, "peer %s: removed", pa->addr);
+		dlog(DLOG_INFO, _("peer %s: removed"), pa->addr);
 		peer__addr_remove(pa);
 	}
 	for (size_t i = 0; i < d->cfg.npeers; i++) {
@@ -186,7 +186,7 @@ int peers_sync_config(struct daemon *d)
 		pa->timer_open = 1;
 		pa->next = d->addrs;
 		d->addrs = pa;
-		dlog(DLOG_INFO, "peer %s: added", pa->addr);
+		dlog(DLOG_INFO, _("peer %s: added"), pa->addr);
 		uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
 	}
 	return 0;

@@ -6,6 +6,8 @@
 #ifndef HAMLETD_DLOG_H
 #define HAMLETD_DLOG_H
 
+#include "i18n.h"
+
 enum dlog_level {
 	DLOG_ERR = 3,
 	DLOG_WARNING = 4,

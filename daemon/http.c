@@ -547,7 +547,7 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 		h->tst = s;
 		h->tseen = 1;
 		if (tokens_load(h->d->node->home, &h->toks, why, sizeof(why)) < 0)
-			dlog(DLOG_ERR, "http: %s; every token is refused until it is fixed",
+			dlog(DLOG_ERR, _("http: %s; every token is refused until it is fixed"),
 			     why);
 	}
 	if ((t = tokens_find(&h->toks, a + 7))) {
@@ -820,14 +820,14 @@ int http_start(struct daemon *d, struct http **ret)
 		return 0;
 	if (config_addr_split(d->cfg.http, host, sizeof(host), port,
 			      sizeof(port)) < 0) {
-		dlog(DLOG_ERR, "http: \"%s\" is not HOST:PORT", d->cfg.http);
+		dlog(DLOG_ERR, _("http: \"%s\" is not HOST:PORT"), d->cfg.http);
 		return -EINVAL;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		dlog(DLOG_ERR, "http: %s: %s (give a numeric address, like 127.0.0.1:8080)",
+		dlog(DLOG_ERR, _("http: %s: %s (give a numeric address, like 127.0.0.1:8080)"),
 		     d->cfg.http, gai_strerror(r));
 		return -EINVAL;
 	}
@@ -860,12 +860,12 @@ int http_start(struct daemon *d, struct http **ret)
 		on_completed, h, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->mhd) {
-		dlog(DLOG_ERR, "http: cannot listen on %s", d->cfg.http);
+		dlog(DLOG_ERR, _("http: cannot listen on %s"), d->cfg.http);
 		http_stop(h);
 		*ret = h;
 		return -EADDRINUSE;
 	}
-	dlog(DLOG_NOTICE, "http: API on %s", d->cfg.http);
+	dlog(DLOG_NOTICE, _("http: API on %s"), d->cfg.http);
 	*ret = h;
 	return 0;
 }

@@ -157,7 +157,7 @@ static int feed_log(struct http *h, const struct token *tok,
 	int r = http__log_reads(h, tok, "http changes", "changes", health, why,
 			  sizeof(why));
 	if (r < 0)
-		dlog(DLOG_ERR, "http: %s", why);
+		dlog(DLOG_ERR, _("http: %s"), why);
 	return r;
 }
 

@@ -68,12 +68,12 @@ static int handshake_slot(struct daemon *d, struct conn *c)
 	}
 	/* quietly: a flood would fill the log */
 	if (!victim) {
-		dlog(DLOG_DEBUG, "peer %s: closed: too many handshakes%s",
-		     c->name, per_addr ? " from this address" : "");
+		dlog(DLOG_DEBUG, _("peer %s: closed: too many handshakes%s"),
+		     c->name, per_addr ? _(" from this address") : "");
 		return -EBUSY;
 	}
 	dlog(DLOG_DEBUG,
-	     "peer %s: closed: silent in the handshake, its slot taken by a newer connection",
+	     _("peer %s: closed: silent in the handshake, its slot taken by a newer connection"),
 	     victim->name);
 	peer__conn_close(victim);
 	return 0;
@@ -107,7 +107,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct conn *c;
 
 	if (status < 0) {
-		dlog(DLOG_WARNING, "accept: %s", uv_strerror(status));
+		dlog(DLOG_WARNING, _("accept: %s"), uv_strerror(status));
 		return;
 	}
 	if (!(c = peer__conn_new(d, 0, "incoming")))
@@ -135,7 +135,7 @@ int peer__listen(struct daemon *d)
 			  sizeof(port));
 	if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss) &&
 	    uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss)) {
-		dlog(DLOG_ERR, "listen address %s is not an IP address",
+		dlog(DLOG_ERR, _("listen address %s is not an IP address"),
 		     d->cfg.listen);
 		return -EINVAL;
 	}
@@ -145,10 +145,10 @@ int peer__listen(struct daemon *d)
 	if ((r = uv_tcp_bind(&d->listener, (struct sockaddr *)&ss, 0)) < 0 ||
 	    (r = uv_listen((uv_stream_t *)&d->listener, 64, on_connection)) <
 		    0) {
-		dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.listen,
+		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.listen,
 		     uv_strerror(r));
 		return r;
 	}
-	dlog(DLOG_INFO, "listening on %s", d->cfg.listen);
+	dlog(DLOG_INFO, _("listening on %s"), d->cfg.listen);
 	return 0;
 }

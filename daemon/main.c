@@ -15,6 +15,7 @@
 #include "http.h"
 #include "i18n.h"
 #include "sync.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,10 +44,10 @@ static int home_lock(const char *home, char *why, size_t wl)
 		int e = errno;
 		if (e == ENOENT)
 			snprintf(why, wl,
-				 "no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")",
+				 _("no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")"),
 				 home, home);
 		else
-			snprintf(why, wl, "cannot open %s: %s", path,
+			snprintf(why, wl, _("cannot open %s: %s"), path,
 				 strerror(e));
 		return -e;
 	}
@@ -58,10 +59,10 @@ static int home_lock(const char *home, char *why, size_t wl)
 		}
 		if (e == EWOULDBLOCK)
 			snprintf(why, wl,
-				 "another hamletd (pid %s) already serves %s; stop it first (systemctl stop hamletd, or kill %s)",
+				 _("another hamletd (pid %s) already serves %s; stop it first (systemctl stop hamletd, or kill %s)"),
 				 pid[0] ? pid : "?", home, pid[0] ? pid : "it");
 		else
-			snprintf(why, wl, "cannot lock %s: %s", path,
+			snprintf(why, wl, _("cannot lock %s: %s"), path,
 				 strerror(e));
 		close(fd);
 		return -e;
@@ -69,7 +70,7 @@ static int home_lock(const char *home, char *why, size_t wl)
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == 0 &&
 	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
-		dlog(DLOG_WARNING, "cannot write the pid into %s", path);
+		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
 	return fd;
 }
 
@@ -104,16 +105,16 @@ static void on_signal(uv_signal_t *s, int signum)
 	char why[512];
 	if (signum == SIGHUP) {
 		if (config_reload_peers(&d->cfg, why, sizeof(why)) < 0) {
-			dlog(DLOG_ERR, "reload: %s; keeping the old peer list",
+			dlog(DLOG_ERR, _("reload: %s; keeping the old peer list"),
 			     why);
 			return;
 		}
-		dlog(DLOG_NOTICE, "reloaded the peer list (%zu peers)",
+		dlog(DLOG_NOTICE, _("reloaded the peer list (%zu peers)"),
 		     d->cfg.npeers);
 		peers_sync_config(d);
 		return;
 	}
-	dlog(DLOG_NOTICE, "%s: stopping", strsignal(signum));
+	dlog(DLOG_NOTICE, _("%s: stopping"), strsignal(signum));
 	daemon_stop(d);
 }
 
@@ -122,6 +123,11 @@ static void on_watchdog(uv_timer_t *t)
 {
 	(void)t;
 	sd_notify(0, "WATCHDOG=1");
+}
+
+static const char *why_translate_start(const char *fmt)
+{
+	return _(fmt);
 }
 
 int main(int argc, char **argv)
@@ -134,11 +140,11 @@ int main(int argc, char **argv)
 	i18n_init();
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
-		dlog(DLOG_ERR, "libsodium cannot start");
+		dlog(DLOG_ERR, _("libsodium cannot start"));
 		return 1;
 	}
 	if (!(d = calloc(1, sizeof(*d)))) {
-		dlog(DLOG_ERR, "out of memory");
+		dlog(DLOG_ERR, _("out of memory"));
 		return 1;
 	}
 	if ((r = config_from_args(argc, argv, &d->cfg, why, sizeof(why))) != 0) {
@@ -154,8 +160,14 @@ int main(int argc, char **argv)
 		free(d);
 		return 1;
 	}
-	if ((r = node_open(d->cfg.home, 0, &d->node, why, sizeof(why))) < 0) {
-		dlog(DLOG_ERR, "cannot open node %s: %s", d->cfg.home, why);
+	/* the core's sentences in the operator's language while starting up
+	 * (one thread); from then on they go into RPC and HTTP answers too,
+	 * which stay English */
+	why_translate_set(why_translate_start);
+	r = node_open(d->cfg.home, 0, &d->node, why, sizeof(why));
+	if (r < 0) {
+		why_translate_set(NULL);
+		dlog(DLOG_ERR, _("cannot open node %s: %s"), d->cfg.home, why);
 		close(lock_fd);
 		free(d);
 		return 1;
@@ -163,8 +175,9 @@ int main(int argc, char **argv)
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
 		dlog(DLOG_WARNING, "%s", why);
+	why_translate_set(NULL);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {
-		dlog(DLOG_ERR, "node key cannot be used for Noise");
+		dlog(DLOG_ERR, _("node key cannot be used for Noise"));
 		goto out_node;
 	}
 	uv_loop_init(&loop);
@@ -172,7 +185,7 @@ int main(int argc, char **argv)
 	if ((r = ingest_new(&loop, d->node,
 			    (const char(*)[ENTRY_MAX_SCOPE + 1])d->cfg.scopes,
 			    d->cfg.nscopes, &d->ingest)) < 0) {
-		dlog(DLOG_ERR, "cannot start the writer: %s", hamlet_strerror(r));
+		dlog(DLOG_ERR, _("cannot start the writer: %s"), _(hamlet_strerror(r)));
 		uv_loop_close(&loop);
 		goto out_node;
 	}
@@ -180,8 +193,8 @@ int main(int argc, char **argv)
 	ingest_on_trust(d->ingest, sync_trust_changed, d);
 	/* our own chain is a member of our trust set */
 	if ((r = node_trust_seed(d->node)) < 0)
-		dlog(DLOG_WARNING, "cannot add this node's certificate to its store: %s",
-		     hamlet_strerror(r));
+		dlog(DLOG_WARNING, _("cannot add this node's certificate to its store: %s"),
+		     _(hamlet_strerror(r)));
 	uv_timer_init(&loop, &d->watchdog);
 	contact_start(d);
 	uv_signal_init(&loop, &d->sigint);
@@ -204,13 +217,13 @@ int main(int argc, char **argv)
 			uv_timer_start(&d->watchdog, on_watchdog, usec / 2000,
 				       usec / 2000);
 	}
-	dlog(DLOG_NOTICE, "node %s ready (%s)", d->node->name, d->node->scope);
+	dlog(DLOG_NOTICE, _("node %s ready (%s)"), d->node->name, d->node->scope);
 	sd_notify(0, "READY=1");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = 0;
 out_loop:
 	if (uv_loop_close(&loop) != 0)
-		dlog(DLOG_WARNING, "event loop closed with handles open");
+		dlog(DLOG_WARNING, _("event loop closed with handles open"));
 	contact_save_final(d);
 	ingest_free(d->ingest);
 	http_free(d->http);

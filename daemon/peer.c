@@ -202,7 +202,7 @@ void peer_conn_close(struct conn *c, const char *why)
 {
 	if (c->closing)
 		return;
-	dlog(DLOG_INFO, "peer %s: closed: %s", c->name, why);
+	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, why);
 	peer__conn_close(c);
 }
 
@@ -234,11 +234,11 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	if (c->info) {
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
-		snprintf(ban, sizeof(ban), "; backed off for %llu s",
+		snprintf(ban, sizeof(ban), _("; backed off for %llu s"),
 			 (unsigned long long)(b / 1000));
 	}
-	dlog(DLOG_WARNING, "peer %s: dropped: %s (%s)%s", c->name,
-	     why && why[0] ? why : hamlet_strerror(err), hamlet_errname(err),
+	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
+	     why && why[0] ? why : _(hamlet_strerror(err)), hamlet_errname(err),
 	     ban);
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
@@ -254,7 +254,7 @@ static void write_done(uv_write_t *req, int status)
 	c->wq_bytes -= w->len;
 	free(w);
 	if (!c->closing && status < 0) {
-		dlog(DLOG_INFO, "peer %s: write failed: %s", c->name,
+		dlog(DLOG_INFO, _("peer %s: write failed: %s"), c->name,
 		     uv_strerror(status));
 		peer__conn_close(c);
 	} else if (!c->closing && c->state == CONN_READY) {
@@ -629,7 +629,7 @@ static void on_conn_timer(uv_timer_t *t)
 		c->info->ban_ms = 0;
 		if (f)
 			f->ban_ms = 0;
-		dlog(DLOG_INFO, "peer %s: past faults forgiven after %d min of clean session",
+		dlog(DLOG_INFO, _("peer %s: past faults forgiven after %d min of clean session"),
 		     c->name, HAMLETD_FORGIVE_MS / 60000);
 	}
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
@@ -690,8 +690,8 @@ struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name)
 			     strlen(WIRE_PROLOGUE), d->x_priv,
 			     d->node->net.key, 0, NULL, &c->hs);
 	if (r < 0) {
-		dlog(DLOG_ERR, "cannot start a handshake: %s",
-		     hamlet_strerror(r));
+		dlog(DLOG_ERR, _("cannot start a handshake: %s"),
+		     _(hamlet_strerror(r)));
 		peer__conn_close(c);
 		return NULL;
 	}

@@ -99,7 +99,7 @@ static void reply(struct rpc_conn *rc, struct mp_writer *w)
 	if (p && rc->queued + n + 4 > RPC_MAX_QUEUED) {
 		/* it asks and never reads: its answers would pile up here */
 		dlog(DLOG_WARNING,
-		     "local client does not read its answers (%zu bytes waiting): closed",
+		     _("local client does not read its answers (%zu bytes waiting): closed"),
 		     rc->queued);
 		free(p);
 		client_close(rc);
@@ -571,10 +571,10 @@ static void rpc_ingest_done(struct ingest_job *job)
 		size_t nref = 0;
 		for (size_t i = 0; i < job->n; i++)
 			if (j->out[i].status == LOG_REJECTED && ++nref <= 3)
-				dlog(DLOG_WARNING, "import: entry refused: %s",
+				dlog(DLOG_WARNING, _("import: entry refused: %s"),
 				     j->out[i].why);
 		if (nref > 3)
-			dlog(DLOG_WARNING, "import: %zu entries refused in all",
+			dlog(DLOG_WARNING, _("import: %zu entries refused in all"),
 			     nref);
 	}
 	mp_writer_init(&w);
@@ -966,7 +966,7 @@ int rpc_start(struct daemon *d)
 	r = uv_pipe_bind(&d->rpc, d->cfg.socket);
 	umask(old);
 	if (r < 0 || (r = uv_listen((uv_stream_t *)&d->rpc, 16, on_client)) < 0) {
-		dlog(DLOG_ERR, "cannot listen on %s: %s", d->cfg.socket,
+		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.socket,
 		     uv_strerror(r));
 		return r;
 	}

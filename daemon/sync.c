@@ -154,7 +154,7 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 		 * by it, here and wherever we relay it */
 		if (sync__trust_chain(c, m->hello.certs, m->hello.certs_len,
 				      ch) < 0)
-			dlog(DLOG_WARNING, "peer %s: its certificates could not be queued for the store",
+			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
 			     c->name);
 		c->chain = ch;
 		ch = NULL;
@@ -424,7 +424,7 @@ int sync_session_start(struct conn *c)
 		return -ENOMEM;
 	if (node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &certs_len,
 			   why, sizeof(why)) < 0) {
-		dlog(DLOG_WARNING, "peer %s: %s; peers refuse this node until it has one",
+		dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
 		     c->name, why);
 		certs = NULL;
 		certs_len = 0;

@@ -510,8 +510,8 @@ static void job_after(uv_work_t *w, int status)
 	} else if (r < 0 || (r = job_answer(c, j)) < 0) {
 		if (j->kind == NJ_INITIATE || j->kind == NJ_CLIENT)
 			reconcile_end(c);
-		dlog(DLOG_WARNING, "peer %s: reconciliation: %s", c->name,
-		     hamlet_strerror(r));
+		dlog(DLOG_WARNING, _("peer %s: reconciliation: %s"), c->name,
+		     _(hamlet_strerror(r)));
 		peer_conn_close(c, "reconciliation failed");
 	}
 	job_free(j);

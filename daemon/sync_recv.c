@@ -80,7 +80,7 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 
 	if (st->forks)
 		dlog(DLOG_WARNING,
-		     "peer %s: a feed's author signed two histories; evidence kept",
+		     _("peer %s: a feed's author signed two histories; evidence kept"),
 		     c->name);
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
 	s->rx_grant_ms = now;
@@ -100,7 +100,7 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	}
 	if (st->duplicate)
 		dlog(DLOG_DEBUG,
-		     "peer %s: %llu of %zu entries received were already stored",
+		     _("peer %s: %llu of %zu entries received were already stored"),
 		     c->name, (unsigned long long)st->duplicate, b->n);
 	mp_writer_init(&w);
 	if (wire_put_ack(&w, b->n, s->rx_credit) == 0)
@@ -126,7 +126,7 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 	if (c->d->parked >= SYNC_FULL_PARKED_MAX) {
 		/* memory is bounded too: this peer sends it again later */
 		dlog(DLOG_WARNING,
-		     "peer %s: %s: %zu entries received not stored; session closed (%d batches already wait for room)",
+		     _("peer %s: %s: %zu entries received not stored; session closed (%d batches already wait for room)"),
 		     c->name, what, b->n, SYNC_FULL_PARKED_MAX);
 		sync__batch_free(b);
 		peer_conn_close(c, "no room to store");
@@ -143,7 +143,7 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 	if (c->info)
 		c->info->disk_wait = b->n;
 	dlog(DLOG_WARNING,
-	     "peer %s: %s: %zu entries received wait here, not stored; trying again in %llu s (free space on the disk; the peer sends nothing again meanwhile)",
+	     _("peer %s: %s: %zu entries received wait here, not stored; trying again in %llu s (free space on the disk; the peer sends nothing again meanwhile)"),
 	     c->name, what, b->n, (unsigned long long)(wait / 1000));
 }
 
@@ -194,12 +194,12 @@ static void batch_done(struct ingest_job *job)
 				job->why);
 	} else if (job->r < 0) {
 		/* our store failed, not the peer */
-		dlog(DLOG_ERR, "peer %s: %s", c->name, job->why);
+		dlog(DLOG_ERR, _("peer %s: %s"), c->name, job->why);
 		peer_conn_close(c, "store error");
 	} else {
 		if (c->sy.rx_full_wait)
 			dlog(DLOG_NOTICE,
-			     "peer %s: the store takes entries again",
+			     _("peer %s: the store takes entries again"),
 			     c->name);
 		c->sy.rx_full_wait = 0;
 		if (c->info)

@@ -25,6 +25,7 @@
 #include "cert.h"
 #include "conn.h"
 #include "daemon.h"
+#include "i18n.h"
 #include "dlog.h"
 #include "error.h"
 #include "heads.h"
@@ -306,7 +307,7 @@ static void save_done(struct ingest_job *job)
 	struct save_job *j = job->data;
 	if (job->r < 0 && job->r != -ECANCELED)
 		dlog(DLOG_WARNING,
-		     "cannot keep what this node held when it last agreed with a peer (the next session reconciles in full): %s",
+		     _("cannot keep what this node held when it last agreed with a peer (the next session reconciles in full): %s"),
 		     hamlet_strerror(job->r));
 	free(j);
 }

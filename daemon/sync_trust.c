@@ -43,7 +43,7 @@ static void trust_done(struct ingest_job *j)
 
 	if (j->r < 0) {
 		if (j->r != -ECANCELED)
-			dlog(DLOG_WARNING, "%s: trust items not stored: %s",
+			dlog(DLOG_WARNING, _("%s: trust items not stored: %s"),
 			     tj->from, j->why);
 	} else {
 		for (size_t i = 0; i < j->n; i++) {
@@ -52,15 +52,15 @@ static void trust_done(struct ingest_job *j)
 				added++;
 			else if (o->status == TRUSTSET_REFUSED &&
 				 ++refused <= 3) /* the first few name why */
-				dlog(DLOG_WARNING, "%s: %s refused: %s",
+				dlog(DLOG_WARNING, _("%s: %s refused: %s"),
 				     tj->from, trust_kind_name(tj->items[i].kind),
 				     o->why);
 		}
 		if (refused > 3)
-			dlog(DLOG_WARNING, "%s: %zu trust items refused in all",
+			dlog(DLOG_WARNING, _("%s: %zu trust items refused in all"),
 			     tj->from, refused);
 		if (added)
-			dlog(DLOG_INFO, "%s: %zu new trust items (certificates, revocations, fork proofs)",
+			dlog(DLOG_INFO, _("%s: %zu new trust items (certificates, revocations, fork proofs)"),
 			     tj->from, added);
 	}
 	free(tj->blob);
@@ -281,7 +281,7 @@ int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
 	r = sync_trust_submit(c->d, from, it, m->trust_items.n);
 	if (r == -EBUSY) {
 		/* the writer is full: they come again with the next digest */
-		dlog(DLOG_WARNING, "peer %s: the writer is busy; %zu trust items dropped for now",
+		dlog(DLOG_WARNING, _("peer %s: the writer is busy; %zu trust items dropped for now"),
 		     c->name, m->trust_items.n);
 		return 0;
 	}
@@ -304,7 +304,7 @@ void sync_trust_changed(void *ctx)
 		    HAMLET_EREVOKED) {
 			snprintf(msg, sizeof(msg), "no valid certificate: %s",
 				 why);
-			dlog(DLOG_WARNING, "peer %s: %s; session closed", c->name,
+			dlog(DLOG_WARNING, _("peer %s: %s; session closed"), c->name,
 			     msg);
 			peer_conn_close(c, msg);
 			continue;

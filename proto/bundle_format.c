@@ -1,4 +1,5 @@
 #include "bundle_format.h"
+#include "why.h"
 #include "trust.h"
 
 #include "bytes.h"
@@ -528,19 +529,19 @@ int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
 	ret->raw = ret->envs = NULL;
 	ret->n = 0;
 	if ((r = mp_doc_parse(&d, p, len, 2)) < 0) {
-		snprintf(why, whylen, "run frame is not one msgpack value");
+		why_set(why, whylen, N_("run frame is not one msgpack value"));
 		return r;
 	}
 	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
 	    (r = mp_get_uint(&f[0], 1, &codec)) < 0 ||
 	    (r = mp_get_bin(&f[1], BUNDLE_MAX_RUN_FRAME, &data, &dl)) < 0) {
-		snprintf(why, whylen, "run frame is not [codec 0 or 1, bin]");
+		why_set(why, whylen, N_("run frame is not [codec 0 or 1, bin]"));
 		goto out;
 	}
 	if (codec == 1) {
 		if ((r = zst_size(data, dl, BUNDLE_MAX_RUN, &raw_len)) < 0) {
-			snprintf(why, whylen,
-				 "run frame is not one zstd frame declaring at most %zu bytes",
+			why_set(why, whylen,
+				 N_("run frame is not one zstd frame declaring at most %zu bytes"),
 				 BUNDLE_MAX_RUN);
 			goto out;
 		}
@@ -549,8 +550,8 @@ int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
 			goto out;
 		}
 		if ((r = zst_decompress(data, dl, ret->raw, raw_len)) < 0) {
-			snprintf(why, whylen,
-				 "run frame does not decompress to the %zu bytes it declares",
+			why_set(why, whylen,
+				 N_("run frame does not decompress to the %zu bytes it declares"),
 				 raw_len);
 			goto out;
 		}

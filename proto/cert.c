@@ -1,4 +1,5 @@
 #include "cert.h"
+#include "why.h"
 
 #include "entry.h"
 #include "error.h"
@@ -49,50 +50,50 @@ int cert_check_fields(const struct cert *c, char *why, size_t wl)
 	size_t nl = strlen(c->name);
 
 	if (!cert_role_name(c->role)) {
-		snprintf(why, wl, "role %d is not one of village, commune, district, province, auditor",
+		why_set(why, wl, N_("role %d is not one of village, commune, district, province, auditor"),
 			 c->role);
 		return HAMLET_EFORMAT;
 	}
 	if (nl == 0 || nl > CERT_MAX_NAME) {
-		snprintf(why, wl, "the name must be 1 to %d bytes",
+		why_set(why, wl, N_("the name must be 1 to %d bytes"),
 			 CERT_MAX_NAME);
 		return HAMLET_EFORMAT;
 	}
 	for (size_t i = 0; i < nl; i++)
 		if ((unsigned char)c->name[i] < 0x20) {
-			snprintf(why, wl, "the name holds a control character");
+			why_set(why, wl, N_("the name holds a control character"));
 			return HAMLET_EFORMAT;
 		}
 	if (c->nread > CERT_MAX_PREFIXES || c->nwrite > CERT_MAX_PREFIXES ||
 	    c->ncollections > CERT_MAX_COLLECTIONS) {
-		snprintf(why, wl, "more than %d prefixes or %d collections",
+		why_set(why, wl, N_("more than %d prefixes or %d collections"),
 			 CERT_MAX_PREFIXES, CERT_MAX_COLLECTIONS);
 		return HAMLET_EFORMAT;
 	}
 	for (size_t i = 0; i < c->nread; i++)
 		if (!prefix_ok(c->read[i])) {
-			snprintf(why, wl, "read prefix \"%s\" is not a scope",
+			why_set(why, wl, N_("read prefix \"%s\" is not a scope"),
 				 c->read[i]);
 			return HAMLET_EFORMAT;
 		}
 	for (size_t i = 0; i < c->nwrite; i++)
 		if (!prefix_ok(c->write[i])) {
-			snprintf(why, wl, "write prefix \"%s\" is not a scope",
+			why_set(why, wl, N_("write prefix \"%s\" is not a scope"),
 				 c->write[i]);
 			return HAMLET_EFORMAT;
 		}
 	for (size_t i = 0; i < c->ncollections; i++)
 		if (entry_collection_check(c->collections[i]) < 0) {
-			snprintf(why, wl, "\"%s\" is not a collection name",
+			why_set(why, wl, N_("\"%s\" is not a collection name"),
 				 c->collections[i]);
 			return HAMLET_EFORMAT;
 		}
 	if (c->role == CERT_AUDITOR && c->nwrite) {
-		snprintf(why, wl, "an auditor's certificate grants no writing");
+		why_set(why, wl, N_("an auditor's certificate grants no writing"));
 		return HAMLET_EFORMAT;
 	}
 	if (c->expires_ms && c->expires_ms <= c->not_before_ms) {
-		snprintf(why, wl, "it expires before it is valid");
+		why_set(why, wl, N_("it expires before it is valid"));
 		return HAMLET_EFORMAT;
 	}
 	return 0;
@@ -379,45 +380,46 @@ int cert_chain_check(const struct cert_chain *ch,
 		     uint64_t now_ms, char *why, size_t wl)
 {
 	if (ch->n == 0 || ch->n > CERT_MAX_CHAIN) {
-		snprintf(why, wl, "no certificate");
+		why_set(why, wl, N_("no certificate"));
 		return HAMLET_ECERT;
 	}
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct cert *c = &ch->c[i];
 		const struct cert *up = i + 1 < ch->n ? &ch->c[i + 1] : NULL;
-		char who[80];
-		snprintf(who, sizeof(who), "certificate %zu of the chain (\"%s\")",
+		char who[160];
+		snprintf(who, sizeof(who),
+			 why_translate(N_("certificate %zu of the chain (\"%s\")")),
 			 i + 1, c->name);
 		if (memcmp(c->network_id, network_id, 32) != 0) {
-			snprintf(why, wl, "%s is for another network", who);
+			why_set(why, wl, N_("%s is for another network"), who);
 			return HAMLET_ECERT;
 		}
 		if (now_ms < c->not_before_ms) {
-			snprintf(why, wl, "%s is not valid yet", who);
+			why_set(why, wl, N_("%s is not valid yet"), who);
 			return HAMLET_ECERT;
 		}
 		if (c->expires_ms && now_ms >= c->expires_ms) {
-			snprintf(why, wl, "%s has expired", who);
+			why_set(why, wl, N_("%s has expired"), who);
 			return HAMLET_ECERT;
 		}
 		if (!up) {
 			if (memcmp(c->issuer, root, 32) != 0) {
-				snprintf(why, wl,
-					 "%s is not signed by the network's root key",
+				why_set(why, wl,
+					 N_("%s is not signed by the network's root key"),
 					 who);
 				return HAMLET_ECERT;
 			}
 			continue;
 		}
 		if (memcmp(c->issuer, up->subject, 32) != 0) {
-			snprintf(why, wl,
-				 "%s is not signed by the next one's subject",
+			why_set(why, wl,
+				 N_("%s is not signed by the next one's subject"),
 				 who);
 			return HAMLET_ECERT;
 		}
 		if (!up->delegate) {
-			snprintf(why, wl,
-				 "%s is signed by \"%s\", which may not certify others",
+			why_set(why, wl,
+				 N_("%s is signed by \"%s\", which may not certify others"),
 				 who, up->name);
 			return HAMLET_ECERT;
 		}
@@ -425,8 +427,8 @@ int cert_chain_check(const struct cert_chain *ch,
 		    !prefixes_within(c->write, c->nwrite, up->write,
 				     up->nwrite) ||
 		    !collections_within(c, up)) {
-			snprintf(why, wl,
-				 "%s grants more than its issuer \"%s\" holds",
+			why_set(why, wl,
+				 N_("%s grants more than its issuer \"%s\" holds"),
 				 who, up->name);
 			return HAMLET_ECERT;
 		}

@@ -1,4 +1,5 @@
 #include "error.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <string.h>

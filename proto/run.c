@@ -172,25 +172,25 @@ static int decode_head(const msgpack_object *f, struct run_head *h, char *why,
 
 	memset(h, 0, sizeof(*h));
 	CHECK(mp_get_bin_fixed(&f[0], 32, h->network_id),
-	      "run.network_id is not a 32-byte bin");
+	      N_("run.network_id is not a 32-byte bin"));
 	CHECK(mp_get_bin_fixed(&f[1], ENTRY_KEY_LEN, h->author),
-	      "run.author is not a 32-byte bin");
+	      N_("run.author is not a 32-byte bin"));
 	CHECK(mp_get_cstr(&f[2], h->scope, sizeof(h->scope)),
-	      "run.scope is not a string of at most %d bytes",
+	      N_("run.scope is not a string of at most %d bytes"),
 	      ENTRY_MAX_SCOPE);
 	if (entry_scope_check(h->scope) < 0)
-		FAULT(HAMLET_ESCOPE, "run.scope is not a valid scope");
+		FAULT(HAMLET_ESCOPE, N_("run.scope is not a valid scope"));
 	CHECK(mp_get_uint(&f[3], ENTRY_MAX_SEQ, &h->first_seq),
-	      "run.first_seq is not a seq");
+	      N_("run.first_seq is not a seq"));
 	if (h->first_seq == 0)
-		FAULT(HAMLET_EFORMAT, "run.first_seq is 0");
+		FAULT(HAMLET_EFORMAT, N_("run.first_seq is 0"));
 	if (!mp_is_nil(&f[4])) {
 		CHECK(mp_get_bin_fixed(&f[4], ENTRY_ID_LEN, h->prev),
-		      "run.prev is not nil or a 32-byte bin");
+		      N_("run.prev is not nil or a 32-byte bin"));
 		h->has_prev = 1;
 	}
 	if ((h->first_seq == 1) != !h->has_prev)
-		FAULT(HAMLET_ECHAIN, "run.prev must be nil exactly when run.first_seq is 1");
+		FAULT(HAMLET_ECHAIN, N_("run.prev must be nil exactly when run.first_seq is 1"));
 	r = 0;
 out:
 	return r;
@@ -231,46 +231,46 @@ static int decode_compact(const msgpack_object *x, size_t nx, int tag,
 	int r;
 
 	if (nx != (tag == RUN_COMPACT ? 8u : 9u))
-		FAULT(HAMLET_EFORMAT, "run entry %zu of tag %d has %zu fields",
+		FAULT(HAMLET_EFORMAT, N_("run entry %zu of tag %d has %zu fields"),
 		      i, tag, nx);
-	CHECK(mp_get_int(&x[1], &delta), "run entry %zu: hlc is not an integer",
+	CHECK(mp_get_int(&x[1], &delta), N_("run entry %zu: hlc is not an integer"),
 	      i);
 	e->hlc = *base + (uint64_t)delta;
 	*base = e->hlc;
 	CHECK(mp_get_uint(&x[2], ENTRY_ERASE, &u),
-	      "run entry %zu: kind is not 1..%d", i, ENTRY_ERASE);
+	      N_("run entry %zu: kind is not 1..%d"), i, ENTRY_ERASE);
 	if (u < ENTRY_PUT)
-		FAULT(HAMLET_EFORMAT, "run entry %zu: kind is 0", i);
+		FAULT(HAMLET_EFORMAT, N_("run entry %zu: kind is 0"), i);
 	e->kind = (int)u;
 	CHECK(mp_get_cstr(&x[3], e->collection, sizeof(e->collection)),
-	      "run entry %zu: collection is not a string of at most %d bytes",
+	      N_("run entry %zu: collection is not a string of at most %d bytes"),
 	      i, ENTRY_MAX_COLLECTION);
 	CHECK(mp_get_cstr(&x[4], e->record_id, sizeof(e->record_id)),
-	      "run entry %zu: record_id is not a string of at most %d bytes",
+	      N_("run entry %zu: record_id is not a string of at most %d bytes"),
 	      i, ENTRY_MAX_RECORD_ID);
 	CHECK(mp_get_array(&x[5], SIZE_MAX, ENTRY_MAX_DEPS, &deps, &nd),
-	      "run entry %zu: deps is not an array of at most %d", i,
+	      N_("run entry %zu: deps is not an array of at most %d"), i,
 	      ENTRY_MAX_DEPS);
 	for (size_t k = 0; k < nd; k++) {
 		if (deps[k].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			if (deps[k].via.u64 >= i)
 				FAULT(HAMLET_EFORMAT,
-				      "run entry %zu: deps[%zu] names no earlier entry of the run",
+				      N_("run entry %zu: deps[%zu] names no earlier entry of the run"),
 				      i, k);
 			memcpy(e->deps[k], ids[deps[k].via.u64], ENTRY_ID_LEN);
 		} else {
 			CHECK(mp_get_bin_fixed(&deps[k], ENTRY_ID_LEN,
 					       e->deps[k]),
-			      "run entry %zu: deps[%zu] is not a 32-byte bin or an index",
+			      N_("run entry %zu: deps[%zu] is not a 32-byte bin or an index"),
 			      i, k);
 		}
 	}
 	e->ndeps = nd;
-	CHECK(get_sig(&x[6], &out->sig), "run entry %zu: sig is not a 64-byte bin",
+	CHECK(get_sig(&x[6], &out->sig), N_("run entry %zu: sig is not a 64-byte bin"),
 	      i);
 	if (tag == RUN_COMPACT) {
 		CHECK(get_body(&x[7], &out->body, &out->body_len),
-		      "run entry %zu: body is not nil or a bin of at most %d bytes",
+		      N_("run entry %zu: body is not nil or a bin of at most %d bytes"),
 		      i, ENTRY_MAX_BODY);
 		e->has_body = x[7].type != MSGPACK_OBJECT_NIL;
 		e->body_len = out->body_len;
@@ -280,9 +280,9 @@ static int decode_compact(const msgpack_object *x, size_t nx, int tag,
 					out->body_len, e->body_hash);
 	} else {
 		CHECK(mp_get_bin_fixed(&x[7], ENTRY_HASH_LEN, e->body_hash),
-		      "run entry %zu: body_hash is not a 32-byte bin", i);
+		      N_("run entry %zu: body_hash is not a 32-byte bin"), i);
 		CHECK(mp_get_uint(&x[8], ENTRY_MAX_BODY, &e->body_len),
-		      "run entry %zu: body_len is not a length up to %d", i,
+		      N_("run entry %zu: body_len is not a length up to %d"), i,
 		      ENTRY_MAX_BODY);
 		e->has_body = 1;
 	}
@@ -306,18 +306,18 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 	if (why && whylen)
 		why[0] = 0;
 	CHECK(mp_doc_parse(&d, buf, len, max > 16 ? max : 16),
-	      "run is not one valid msgpack object of at most %zu entries",
+	      N_("run is not one valid msgpack object of at most %zu entries"),
 	      max);
 	parsed = 1;
 	CHECK(mp_get_array(d.root, RUN_FIELDS, 0, &f, NULL),
-	      "run is not an array of %d fields", RUN_FIELDS);
+	      N_("run is not an array of %d fields"), RUN_FIELDS);
 	if ((r = decode_head(f, &h, why, whylen)) < 0)
 		goto out;
 	CHECK(mp_get_array(&f[5], SIZE_MAX, max, &ev, &n),
-	      "run.entries is not an array of at most %zu", max);
+	      N_("run.entries is not an array of at most %zu"), max);
 	if (n && (!(ids = malloc(n * ENTRY_ID_LEN)) ||
 		  !(envs = alloc(ctx, n * ENTRY_MAX_ENVELOPE))))
-		FAULT(-ENOMEM, "out of memory");
+		FAULT(-ENOMEM, N_("out of memory"));
 	for (size_t i = 0; i < n; i++) {
 		struct run_entry *o = &out[i];
 		struct entry e;
@@ -325,25 +325,25 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		size_t pl;
 
 		CHECK(mp_get_array(&ev[i], SIZE_MAX, 9, &x, &nx),
-		      "run entry %zu is not an array of at most 9 fields", i);
+		      N_("run entry %zu is not an array of at most 9 fields"), i);
 		if (nx < 1)
-			FAULT(HAMLET_EFORMAT, "run entry %zu is empty", i);
+			FAULT(HAMLET_EFORMAT, N_("run entry %zu is empty"), i);
 		CHECK(mp_get_uint(&x[0], RUN_WITHHELD, &tag),
-		      "run entry %zu: the tag is not 0, 1 or 2", i);
+		      N_("run entry %zu: the tag is not 0, 1 or 2"), i);
 		memset(o, 0, sizeof(*o));
 		if (tag == RUN_FULL) {
 			if (nx != 4)
 				FAULT(HAMLET_EFORMAT,
-				      "run entry %zu is not [0, env, sig, body]",
+				      N_("run entry %zu is not [0, env, sig, body]"),
 				      i);
 			CHECK(mp_get_bin(&x[1], ENTRY_MAX_ENVELOPE, &o->env,
 					 &o->env_len),
-			      "run entry %zu: env is not a bin of at most %d bytes",
+			      N_("run entry %zu: env is not a bin of at most %d bytes"),
 			      i, ENTRY_MAX_ENVELOPE);
 			CHECK(get_sig(&x[2], &o->sig),
-			      "run entry %zu: sig is not a 64-byte bin", i);
+			      N_("run entry %zu: sig is not a 64-byte bin"), i);
 			CHECK(get_body(&x[3], &o->body, &o->body_len),
-			      "run entry %zu: body is not nil or a bin of at most %d bytes",
+			      N_("run entry %zu: body is not nil or a bin of at most %d bytes"),
 			      i, ENTRY_MAX_BODY);
 			entry_id(o->env, o->env_len, ids[i]);
 			continue;
@@ -360,7 +360,7 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		memcpy(e.prev, i > 0 ? ids[i - 1] : h.prev, ENTRY_ID_LEN);
 		if ((r = entry_encode(&e, &p, &pl)) < 0)
 			FAULT(r == -ENOMEM ? r : HAMLET_EFORMAT,
-			      "run entry %zu makes no valid envelope: %s", i,
+			      N_("run entry %zu makes no valid envelope: %s"), i,
 			      hamlet_strerror(r));
 		memcpy(envs + off, p, pl);
 		free(p);

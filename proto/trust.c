@@ -1,4 +1,5 @@
 #include "trust.h"
+#include "why.h"
 
 #include "error.h"
 #include "mp.h"
@@ -21,7 +22,7 @@ static const uint8_t zero32[32];
 #define WHY(...)                                        \
 	do {                                            \
 		if (why && wl)                          \
-			snprintf(why, wl, __VA_ARGS__); \
+			why_set(why, wl, __VA_ARGS__); \
 	} while (0)
 
 /* --- signed items: [body, signature] ----------------------------------- */

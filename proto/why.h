@@ -4,18 +4,50 @@
  * FAULT(code, fmt, ...) sets r, writes the sentence to why (when not
  * NULL) and jumps to out; CHECK(expr, fmt, ...) does so when expr is
  * negative, with expr's code.
+ *
+ * The sentences are English. A program that shows them to a person may
+ * install a translator (why_translate_set()): why_set() and the problem
+ * lists (problems.h) then format with the translated format string. The
+ * formats are marked with N_() where they are written, so that xgettext
+ * finds them; the library itself never calls gettext.
  */
 #ifndef HAMLET_WHY_H
 #define HAMLET_WHY_H
 
+#include "i18n.h"
+
+#include <stddef.h>
 #include <stdio.h>
 
-#define FAULT(r_, ...)                                      \
-	do {                                                \
-		r = (r_);                                   \
-		if (why)                                    \
-			snprintf(why, whylen, __VA_ARGS__); \
-		goto out;                                   \
+/* fmt, or its translation (same conversions in the same order);
+ * returns fmt itself when it has none. */
+typedef const char *(*why_translate_fn)(const char *fmt);
+
+/* Install (NULL: remove) the process's translator. Not thread-safe: call
+ * at start-up. */
+void why_translate_set(why_translate_fn fn);
+
+/* fmt through the installed translator, or fmt itself. */
+__attribute__((format_arg(1))) const char *why_translate(const char *fmt);
+
+/*
+ * Between why_plain_begin() and why_plain_end() (they nest; for every
+ * thread of the process) the translator is not consulted: for sentences that are stored, like a
+ * refused entry's reason, which must read the same in every locale.
+ */
+void why_plain_begin(void);
+void why_plain_end(void);
+
+/* snprintf(why, whylen, translated fmt, ...) when why is not NULL. */
+__attribute__((format(printf, 3, 4))) void why_set(char *why, size_t whylen,
+						   const char *fmt, ...);
+
+#define FAULT(r_, ...)                                     \
+	do {                                               \
+		r = (r_);                                  \
+		if (why)                                   \
+			why_set(why, whylen, __VA_ARGS__); \
+		goto out;                                  \
 	} while (0)
 
 #define CHECK(expr, ...)                         \

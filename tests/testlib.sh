@@ -1,5 +1,7 @@
 # Shared by the shell tests: counters, checks and the closing line.
 # The checks write into $T, the test's scratch directory.
+# Messages are matched in English: the C locale, whatever the caller's LANG.
+export LC_ALL=C LANGUAGE=
 passed=0 failed=0
 # tests_scratch NAME: make $T, removed at exit (unless KEEP is set), after
 # stopping the background process whose pid is in $bg, if any

@@ -1,4 +1,5 @@
 #include "access.h"
+#include "why.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,14 +28,14 @@ int access_logged(const char *collection)
 static int fail(char *why, size_t wl, int err, const char *what,
 		const char *path)
 {
-	snprintf(why, wl, "cannot %s the access log %s: %s", what, path,
+	why_set(why, wl, N_("cannot %s the access log %s: %s"), why_translate(what), path,
 		 strerror(-err));
 	return err;
 }
 
 static int list_fail(char *why, size_t wl, int err, const char *home)
 {
-	snprintf(why, wl, "cannot list the access log's directory %s/%s: %s",
+	why_set(why, wl, N_("cannot list the access log's directory %s/%s: %s"),
 		 home, ACCESS_DIR, strerror(-err));
 	return err;
 }
@@ -55,15 +56,15 @@ int access_dir_create(const char *home, char *why, size_t wl)
 	int k = snprintf(dir, sizeof(dir), "%s/%s", home, ACCESS_DIR);
 
 	if (k < 0 || (size_t)k >= sizeof(dir))
-		return fail(why, wl, -ENAMETOOLONG, "name", home);
+		return fail(why, wl, -ENAMETOOLONG, N_("name"), home);
 	if (mkdir(dir, 02770) != 0) {
 		if (errno == EEXIST)
 			return 0;
-		return fail(why, wl, -errno, "create the directory of", dir);
+		return fail(why, wl, -errno, N_("create the directory of"), dir);
 	}
 	/* whatever the umask: the node's group appends and rotates */
 	if (chmod(dir, 02770) != 0)
-		return fail(why, wl, -errno, "set the mode of", dir);
+		return fail(why, wl, -errno, N_("set the mode of"), dir);
 	return 0;
 }
 
@@ -200,12 +201,12 @@ static int rotated_tail(const char *home, uint8_t out[HASH_LEN], char *why,
 	r = log_path(home, v[n - 1], path, sizeof(path));
 	free(v);
 	if (r < 0)
-		return fail(why, wl, r, "name", home);
+		return fail(why, wl, r, N_("name"), home);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return fail(why, wl, -errno, "read", path);
+		return fail(why, wl, -errno, N_("read"), path);
 	r = last_line_hash(fd, out, &torn, &empty);
 	close(fd);
-	return r < 0 ? fail(why, wl, r, "read", path) : 0;
+	return r < 0 ? fail(why, wl, r, N_("read"), path) : 0;
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -283,11 +284,11 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 		int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 			      0660);
 		if (fd < 0)
-			return fail(why, wl, -errno, "open", path);
+			return fail(why, wl, -errno, N_("open"), path);
 		if (flock(fd, LOCK_EX) != 0 || fstat(fd, ret_st) != 0) {
 			int r = -errno;
 			close(fd);
-			return fail(why, wl, r, "lock", path);
+			return fail(why, wl, r, N_("lock"), path);
 		}
 		/* created here: for the group whatever the umask (only the
 		 * file's owner may, and needs to) */
@@ -301,8 +302,8 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 		}
 		close(fd);
 	}
-	snprintf(why, wl,
-		 "cannot lock the access log %s: it was renamed %d times while waiting",
+	why_set(why, wl,
+		 N_("cannot lock the access log %s: it was renamed %d times while waiting"),
 		 path, OPEN_TRIES);
 	return -EAGAIN;
 }
@@ -321,13 +322,13 @@ static int rotate(const char *home, const char *path, int fd, char *why,
 	r = log_path(home, n ? v[n - 1] + 1 : 1, to, sizeof(to));
 	free(v);
 	if (r < 0)
-		return fail(why, wl, r, "name", home);
+		return fail(why, wl, r, N_("name"), home);
 	/* lines an access_group wrote may not be synced yet: they are
 	 * before the file leaves the name its sync opens */
 	if (fdatasync(fd) != 0)
-		return fail(why, wl, -errno, "write", path);
+		return fail(why, wl, -errno, N_("write"), path);
 	if (rename(path, to) != 0)
-		return fail(why, wl, -errno, "rotate", path);
+		return fail(why, wl, -errno, N_("rotate"), path);
 	return 0;
 }
 
@@ -346,23 +347,23 @@ static int append_line(const char *home, const struct access_who *who,
 	if (!max_bytes)
 		max_bytes = ACCESS_MAX_BYTES;
 	if (sodium_init() < 0)
-		return fail(why, wl, -EIO, "hash", home);
+		return fail(why, wl, -EIO, N_("hash"), home);
 	if ((r = log_path(home, 0, path, sizeof(path))) < 0)
-		return fail(why, wl, r, "name", home);
+		return fail(why, wl, r, N_("name"), home);
 	if ((r = access_dir_create(home, why, wl)) < 0)
 		return r;
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		if ((r = open_locked(path, &fd, &st, why, wl)) < 0)
 			return r;
 		if ((r = last_line_hash(fd, prev, &torn, &empty)) < 0) {
-			fail(why, wl, r, "read", path);
+			fail(why, wl, r, N_("read"), path);
 			goto out;
 		}
 		if (empty && (r = rotated_tail(home, prev, why, wl)) < 0)
 			goto out;
 		free(line);
 		if (!(line = line_build(who, what, time_ms, prev))) {
-			r = fail(why, wl, -ENOMEM, "write", path);
+			r = fail(why, wl, -ENOMEM, N_("write"), path);
 			goto out;
 		}
 		len = strlen(line) + 1 + (size_t)torn;
@@ -375,12 +376,12 @@ static int append_line(const char *home, const struct access_who *who,
 		fd = -1;
 	}
 	if (fd < 0) {
-		snprintf(why, wl, "cannot write the access log %s: it was rotated %d times while waiting",
+		why_set(why, wl, N_("cannot write the access log %s: it was rotated %d times while waiting"),
 			 path, OPEN_TRIES);
 		return -EAGAIN;
 	}
 	if (len > ACCESS_LINE_MAX + 2 || !(buf = malloc(len))) {
-		r = fail(why, wl, -ENOMEM, "write", path);
+		r = fail(why, wl, -ENOMEM, N_("write"), path);
 		goto out;
 	}
 	/* a line cut short by a crash is ended first, so that ours stands
@@ -395,11 +396,11 @@ static int append_line(const char *home, const struct access_who *who,
 		/* leave no piece of this line behind */
 		if (k > 0 && ftruncate(fd, st.st_size) != 0)
 			(void)0;
-		fail(why, wl, r, "write", path);
+		fail(why, wl, r, N_("write"), path);
 		goto out;
 	}
 	if (sync && fdatasync(fd) != 0) {
-		r = fail(why, wl, -errno, "write", path);
+		r = fail(why, wl, -errno, N_("write"), path);
 		goto out;
 	}
 	r = 0;
@@ -698,7 +699,7 @@ int access_read(const char *home, uint64_t since_ms, access_entry_cb cb,
 	rd.since = since_ms;
 	rd.c = ret;
 	if (sodium_init() < 0)
-		return fail(why, wl, -EIO, "hash", home);
+		return fail(why, wl, -EIO, N_("hash"), home);
 	if ((r = rotated_list(home, &v, &n)) == -ENOENT)
 		return 0; /* no directory: nothing logged yet */
 	if (r < 0)
@@ -706,7 +707,7 @@ int access_read(const char *home, uint64_t since_ms, access_entry_cb cb,
 	for (size_t i = 0; i <= n; i++) {
 		unsigned num = i < n ? v[i] : 0;
 		if ((r = log_path(home, num, path, sizeof(path))) < 0) {
-			fail(why, wl, r, "name", home);
+			fail(why, wl, r, N_("name"), home);
 			goto out;
 		}
 		r = reader_file(&rd, path, strrchr(path, '/') + 1);
@@ -716,7 +717,7 @@ int access_read(const char *home, uint64_t since_ms, access_entry_cb cb,
 		}
 		if (r < 0) {
 			if (!rd.stopped)
-				fail(why, wl, r, "read", path);
+				fail(why, wl, r, N_("read"), path);
 			goto out;
 		}
 		ret->files++;

@@ -203,7 +203,7 @@ static void tell_sigs(struct audit_ctx *c)
 	for (size_t i = 0; i < c->nbad; i++) {
 		c->rep->bad_signatures++;
 		problems_add(&c->rep->problems, "signature",
-			     "feed %s seq %llu: %s", c->feed.scope,
+			     N_("feed %s seq %llu: %s"), c->feed.scope,
 			     (unsigned long long)c->bad_seq[i],
 			     hamlet_strerror(c->bad_r[i]));
 	}
@@ -217,7 +217,7 @@ static void tell_gap(struct audit_ctx *c, uint64_t seq)
 	hex8(c->feed.author, a);
 	c->rep->gaps++;
 	problems_add(&c->rep->problems, "gap",
-		     "feed %s by %s…: entry %llu is missing", c->feed.scope, a,
+		     N_("feed %s by %s…: entry %llu is missing"), c->feed.scope, a,
 		     (unsigned long long)seq);
 }
 
@@ -236,7 +236,7 @@ static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
 	if (it->dec_r < 0) {
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     "feed %s seq %llu: envelope does not decode (%s)",
+			     N_("feed %s seq %llu: envelope does not decode (%s)"),
 			     f->scope, (unsigned long long)seq,
 			     hamlet_strerror(it->dec_r));
 		return;
@@ -245,26 +245,26 @@ static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
 	    strcmp(e->scope, f->scope) != 0) {
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     "feed %s seq %llu: entry stored under the wrong feed or seq",
+			     N_("feed %s seq %llu: entry stored under the wrong feed or seq"),
 			     f->scope, (unsigned long long)seq);
 	}
 	if (seq > 1 && (!e->has_prev || memcmp(e->prev, c->prev, 32) != 0)) {
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     "feed %s seq %llu: prev does not name entry %llu",
+			     N_("feed %s seq %llu: prev does not name entry %llu"),
 			     f->scope, (unsigned long long)seq,
 			     (unsigned long long)(seq - 1));
 	}
 	if (memcmp(e->network_id, c->network_id, 32) != 0) {
 		rep->wrong_network++;
 		problems_add(&rep->problems, "network",
-			     "feed %s seq %llu belongs to another network",
+			     N_("feed %s seq %llu belongs to another network"),
 			     f->scope, (unsigned long long)seq);
 	}
 	if (hlc_is_future(e->hlc, fm->wall)) {
 		rep->future++;
 		problems_add(&rep->problems, "future",
-			     "feed %s seq %llu is dated in the future (author's clock ahead?)",
+			     N_("feed %s seq %llu is dated in the future (author's clock ahead?)"),
 			     f->scope, (unsigned long long)seq);
 	}
 	memcpy(c->prev, it->id, 32);
@@ -272,14 +272,14 @@ static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
 		if (!it->has_body) {
 			rep->bodies_missing++;
 			problems_add(&rep->problems, "body",
-				     "feed %s seq %llu: body not held (erased, or not received yet)",
+				     N_("feed %s seq %llu: body not held (erased, or not received yet)"),
 				     f->scope, (unsigned long long)seq);
 		} else {
 			rep->bodies++;
 			if (!it->body_ok) {
 				rep->chain_breaks++;
 				problems_add(&rep->problems, "body",
-					     "feed %s seq %llu: stored body does not match its signed hash",
+					     N_("feed %s seq %llu: stored body does not match its signed hash"),
 					     f->scope, (unsigned long long)seq);
 			}
 		}
@@ -305,7 +305,7 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 	if (!fm->key_ok) {
 		hex8(fm->f.author, a);
 		problems_add(&c->rep->problems, "chain",
-			     "feed %s by %s…: its key does not match its author and scope",
+			     N_("feed %s by %s…: its key does not match its author and scope"),
 			     fm->f.scope, a);
 	}
 }
@@ -704,12 +704,12 @@ static int audit_digest(struct audit_ctx *c)
 	c->rep->digest_mismatch++;
 	if (r == 0)
 		problems_add(&c->rep->problems, "digest",
-			     "the kept state digest does not match the %llu records it stands for (it counts %llu)",
+			     N_("the kept state digest does not match the %llu records it stands for (it counts %llu)"),
 			     (unsigned long long)nreal,
 			     (unsigned long long)nkept);
 	else
 		problems_add(&c->rep->problems, "digest",
-			     "the kept state digest is damaged");
+			     N_("the kept state digest is damaged"));
 	return 0;
 }
 
@@ -727,7 +727,7 @@ static int audit_record(void *ctx, const char *coll, const char *id)
 	if (differs) {
 		c->rep->records_mismatch++;
 		problems_add(&c->rep->problems, "record",
-			     "record %s/%s: the stored state is not what its signed entries make",
+			     N_("record %s/%s: the stored state is not what its signed entries make"),
 			     coll, id);
 	}
 	return 0;
@@ -739,7 +739,7 @@ static int audit_record_missing(void *ctx, const char *coll, const char *id)
 	struct audit_ctx *c = ctx;
 	c->rep->records_mismatch++;
 	problems_add(&c->rep->problems, "record",
-		     "record %s/%s: its signed entries are stored but its state row is missing",
+		     N_("record %s/%s: its signed entries are stored but its state row is missing"),
 		     coll, id);
 	return 0;
 }
@@ -800,7 +800,7 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		char a[17];
 		hex8(g->author, a);
 		problems_add(&rep->problems, "fork",
-			     "author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there",
+			     N_("author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there"),
 			     a, (unsigned long long)g->seq, g->scope);
 	}
 	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0 ||
@@ -811,7 +811,7 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if (rep->held)
 		problems_add(&rep->problems, "held",
-			     "%llu entries are held waiting for an earlier entry of their feed",
+			     N_("%llu entries are held waiting for an earlier entry of their feed"),
 			     (unsigned long long)rep->held);
 	r = 0;
 out:

@@ -1,4 +1,5 @@
 #include "bundle.h"
+#include "why.h"
 
 #include "error.h"
 #include "heard.h"
@@ -23,11 +24,11 @@
 const char *bundle_trailer_state_text(int s)
 {
 	switch (s) {
-	case BUNDLE_TRAILER_OK: return "signed trailer verifies";
-	case BUNDLE_TRAILER_MISSING: return "no trailer: the file is cut short";
-	case BUNDLE_TRAILER_BAD_HASH: return "trailer hash does not match the content: the file was altered";
-	case BUNDLE_TRAILER_BAD_SIG: return "trailer signature does not verify";
-	case BUNDLE_TRAILER_BAD_COUNT: return "trailer entry count does not match: entries are missing";
+	case BUNDLE_TRAILER_OK: return N_("signed trailer verifies");
+	case BUNDLE_TRAILER_MISSING: return N_("no trailer: the file is cut short");
+	case BUNDLE_TRAILER_BAD_HASH: return N_("trailer hash does not match the content: the file was altered");
+	case BUNDLE_TRAILER_BAD_SIG: return N_("trailer signature does not verify");
+	case BUNDLE_TRAILER_BAD_COUNT: return N_("trailer entry count does not match: entries are missing");
 	default: return "?";
 	}
 }
@@ -107,8 +108,8 @@ static int create_header(struct node *n, const struct bundle_create_opts *o,
 		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
 			return r;
 		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
-			snprintf(why, whylen,
-				 "summary %s is from another network; this node is on %s",
+			why_set(why, whylen,
+				 N_("summary %s is from another network; this node is on %s"),
 				 o->for_summary, n->net.name);
 			summary_free(sum);
 			return HAMLET_ENETWORK;
@@ -178,8 +179,8 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		if ((r = log_entry_get(t, f->key, seq, &x->env, &x->env_len,
 				       &x->sig)) < 0 ||
 		    (r = entry_decode(x->env, x->env_len, &e, NULL)) < 0) {
-			snprintf(why, whylen,
-				 "the store is damaged at feed %s seq %llu: %s (run hamlet verify)",
+			why_set(why, whylen,
+				 N_("the store is damaged at feed %s seq %llu: %s (run hamlet verify)"),
 				 f->scope, (unsigned long long)seq,
 				 hamlet_strerror(r));
 			return r;
@@ -202,7 +203,7 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		    seq < f->seq)
 			continue;
 		if ((r = bundle_writer_add_run(w, v, n, &res->runs)) < 0) {
-			snprintf(why, whylen, "cannot write %s: %s", path,
+			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
 			return r;
 		}
@@ -289,8 +290,8 @@ static int feeds_readable(struct store_txn *t, const struct summary *sum,
 	if (nl == 0) {
 		char hex[65];
 		hex_encode(sum->node, 32, hex);
-		snprintf(why, whylen,
-			 "the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read",
+		why_set(why, whylen,
+			 N_("the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read"),
 			 hex);
 		r = HAMLET_ECERT;
 		goto out;
@@ -325,8 +326,8 @@ static int create_seal_to(const struct bundle_create_opts *o,
 			char a[65], b[65];
 			hex_encode(o->seal_to, 32, a);
 			hex_encode(sum->node, 32, b);
-			snprintf(why, whylen,
-				 "the key to seal to (%s) is not the summary's node (%s): a bundle cut for one node would be readable only by another",
+			why_set(why, whylen,
+				 N_("the key to seal to (%s) is not the summary's node (%s): a bundle cut for one node would be readable only by another"),
 				 a, b);
 			return HAMLET_EKEY;
 		}
@@ -374,12 +375,12 @@ int bundle_create(struct node *n, const char *path,
 
 	why[0] = 0;
 	if (sodium_is_zero(n->sk, 64)) {
-		snprintf(why, whylen,
-			 "this node's secret key is not available; a bundle must be signed by its creator");
+		why_set(why, whylen,
+			 N_("this node's secret key is not available; a bundle must be signed by its creator"));
 		return HAMLET_EKEY;
 	}
 	if (prefix && entry_scope_check(prefix) < 0) {
-		snprintf(why, whylen, "invalid scope prefix \"%s\"", prefix);
+		why_set(why, whylen, N_("invalid scope prefix \"%s\""), prefix);
 		return HAMLET_ESCOPE;
 	}
 	if ((r = create_header(n, o, prefix, &h, &sum, why, whylen)) < 0)
@@ -397,11 +398,11 @@ int bundle_create(struct node *n, const char *path,
 		char hex[65];
 		if (r == HAMLET_EKEY) {
 			hex_encode(seal_to, 32, hex);
-			snprintf(why, whylen,
-				 "cannot seal to %s: it is not a valid node key",
+			why_set(why, whylen,
+				 N_("cannot seal to %s: it is not a valid node key"),
 				 hex);
 		} else {
-			snprintf(why, whylen, "cannot write %s: %s", path,
+			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
 		}
 		goto out;
@@ -415,7 +416,7 @@ int bundle_create(struct node *n, const char *path,
 		/* the trust set first: it judges the entries after it */
 		struct trust_write tw = { w, 0 };
 		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0) {
-			snprintf(why, whylen, "cannot write %s: %s", path,
+			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
 			goto out;
 		}
@@ -446,7 +447,7 @@ int bundle_create(struct node *n, const char *path,
 	r = bundle_writer_finish(w, n->sk);
 	w = NULL;
 	if (r < 0) {
-		snprintf(why, whylen, "cannot finish %s: %s", path,
+		why_set(why, whylen, N_("cannot finish %s: %s"), path,
 			 hamlet_strerror(r));
 		goto out;
 	}
@@ -580,7 +581,7 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	int r;
 
 	if ((r = seal_header_parse(b->map, b->map_len, &h)) < 0) {
-		snprintf(wk->why, wk->whylen,
+		why_set(wk->why, wk->whylen,
 			 r == HAMLET_EVERSION
 				 ? "%s is a sealed bundle of a version this hamlet does not read; nothing imported"
 				 : "%s is a sealed bundle whose header is damaged: it cannot be opened, nothing imported",
@@ -598,8 +599,8 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		strcat(name, "\")");
 	}
 	if (!wk->sk || sodium_is_zero(wk->sk, 64)) {
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for node %s%s; it opens only with that node's key, and none is at hand here%s",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for node %s%s; it opens only with that node's key, and none is at hand here%s"),
 			 path, hex, name,
 			 wk->sk ? " (this node's node.key cannot be read)" : "");
 		return HAMLET_EKEY;
@@ -608,14 +609,14 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		      BUNDLE_MAGIC_LEN, seal_problem, rep, &b->opened);
 	if (r == HAMLET_EKEY) {
 		hex_encode(wk->sk + 32, 32, mine);
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
 			 path, hex, name, mine);
 		return r;
 	}
 	if (r < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported",
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported"),
 			 path, hamlet_strerror(r));
 		return r;
 	}
@@ -640,7 +641,7 @@ static int walk_open(const char *path, struct walk *wk,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
-		snprintf(wk->why, wk->whylen, "cannot read %s: %s", path,
+		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
 			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -660,7 +661,7 @@ static int walk_open(const char *path, struct walk *wk,
 			return r;
 	}
 	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
-		snprintf(wk->why, wk->whylen, "%s is not a hamlet bundle", path);
+		why_set(wk->why, wk->whylen, N_("%s is not a hamlet bundle"), path);
 		return HAMLET_EFORMAT;
 	}
 	return 0;
@@ -681,13 +682,13 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 
 	if (rep->has_header || rep->entries) {
 		problems_add(&rep->problems, "damaged",
-			     "second header at byte %zu ignored", fr->offset);
+			     N_("second header at byte %zu ignored"), fr->offset);
 		return 0;
 	}
 	if ((r = bundle_header_parse(fr->payload, fr->len, &h)) < 0) {
 		rep->damaged_frames++;
 		problems_add(&rep->problems, "damaged",
-			     "header is damaged (%s); each entry is still checked on its own",
+			     N_("header is damaged (%s); each entry is still checked on its own"),
 			     hamlet_strerror(r));
 		bundle_reader_resync_from(rd, fr->offset);
 		return 0;
@@ -700,14 +701,14 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 		 * checked for its own network */
 		rep->damaged_frames++;
 		problems_add(&rep->problems, "damaged",
-			     "header names another network but the bundle's signature does not verify: header damaged");
+			     N_("header names another network but the bundle's signature does not verify: header damaged"));
 	} else if (wk->network_id &&
 		   memcmp(h.network_id, wk->network_id, 32) != 0) {
 		char a[17], b[17];
 		short_hex(h.network_id, a);
 		short_hex(wk->network_id, b);
-		snprintf(wk->why, wk->whylen,
-			 "bundle is for network %s…, this node is on %s…; nothing imported",
+		why_set(wk->why, wk->whylen,
+			 N_("bundle is for network %s…, this node is on %s…; nothing imported"),
 			 a, b);
 		return HAMLET_ENETWORK;
 	}
@@ -725,7 +726,7 @@ static void walk_trailer(struct bundle_report *rep,
 	if ((r = bundle_trailer_parse(fr->payload, fr->len, &tr)) < 0) {
 		rep->trailer = BUNDLE_TRAILER_BAD_SIG;
 		problems_add(&rep->problems, "trailer",
-			     "trailer is damaged (%s)", hamlet_strerror(r));
+			     N_("trailer is damaged (%s)"), hamlet_strerror(r));
 		return;
 	}
 	rep->trailer_count = tr.count;
@@ -740,8 +741,8 @@ static void walk_trailer(struct bundle_report *rep,
 	else
 		rep->trailer = BUNDLE_TRAILER_OK;
 	if (rep->trailer != BUNDLE_TRAILER_OK)
-		problems_add(&rep->problems, "trailer", "%s",
-			     bundle_trailer_state_text(rep->trailer));
+		problems_add_text(&rep->problems, "trailer",
+				  bundle_trailer_state_text(rep->trailer));
 }
 
 /* What the entries of a batch point into: run frames' decompressed
@@ -807,7 +808,7 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 			return r;
 		rep->damaged_frames++;
 		problems_add(&rep->problems, "damaged",
-			     "run frame at byte %zu is damaged (%s: %s)",
+			     N_("run frame at byte %zu is damaged (%s: %s)"),
 			     fr->offset, hamlet_strerror(r), rwhy);
 		bundle_reader_resync_from(rd, fr->offset);
 		return 0;
@@ -867,7 +868,7 @@ static int walk_file(const char *path, struct walk *wk)
 		if (r < 0) {
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
-				     "damaged frame at byte %zu (%s); skipped to the next frame",
+				     N_("damaged frame at byte %zu (%s); skipped to the next frame"),
 				     bad, hamlet_strerror(r));
 			continue;
 		}
@@ -875,7 +876,7 @@ static int walk_file(const char *path, struct walk *wk)
 		if (seen_trailer) {
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
-				     "frame after the trailer at byte %zu ignored",
+				     N_("frame after the trailer at byte %zu ignored"),
 				     fr.offset);
 			continue;
 		}
@@ -895,7 +896,7 @@ static int walk_file(const char *path, struct walk *wk)
 						key, twhy, sizeof(twhy))) < 0) {
 				rep->damaged_frames++;
 				problems_add(&rep->problems, "damaged",
-					     "trust frame at byte %zu does not check (%s)",
+					     N_("trust frame at byte %zu does not check (%s)"),
 					     fr.offset, hamlet_strerror(r));
 				continue;
 			}
@@ -932,7 +933,7 @@ static int walk_file(const char *path, struct walk *wk)
 		if ((r = bundle_entry_parse(fr.payload, fr.len, &be)) < 0) {
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
-				     "entry frame at byte %zu is damaged (%s)",
+				     N_("entry frame at byte %zu is damaged (%s)"),
 				     fr.offset, hamlet_strerror(r));
 			/* its length may be what is damaged */
 			bundle_reader_resync_from(&rd, fr.offset);
@@ -949,8 +950,9 @@ static int walk_file(const char *path, struct walk *wk)
 	if ((r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 		goto out;
 	if (!seen_trailer)
-		problems_add(&rep->problems, "trailer", "%s",
-			     bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
+		problems_add_text(
+			&rep->problems, "trailer",
+			bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
 	r = 0;
 out:
 	owned_free(&own);
@@ -981,8 +983,8 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 	int r;
 
 	if ((r = c->tfn(c->fn_ctx, items, n, out, sub, sizeof(sub))) < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "could not store %zu trust items: %s", n,
+		why_set(wk->why, wk->whylen,
+			 N_("could not store %zu trust items: %s"), n,
 			 sub[0] ? sub : hamlet_strerror(r));
 		return r;
 	}
@@ -992,7 +994,7 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 		else if (out[i].status == TRUSTSET_REFUSED) {
 			rep->trust_refused++;
 			problems_add(&rep->problems, "trust",
-				     "%s at byte %zu refused: %s",
+				     N_("%s at byte %zu refused: %s"),
 				     trust_kind_name(items[i].kind), offs[i],
 				     out[i].why);
 		}
@@ -1020,8 +1022,8 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 
 	if ((r = c->fn(c->fn_ctx, in, n, c->out, &rep->stats, sub,
 		       sizeof(sub))) < 0) {
-		snprintf(wk->why, wk->whylen,
-			 "could not store a batch of %zu entries: %s", n,
+		why_set(wk->why, wk->whylen,
+			 N_("could not store a batch of %zu entries: %s"), n,
 			 sub[0] ? sub : hamlet_strerror(r));
 		return r;
 	}
@@ -1033,18 +1035,18 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 		describe(&in[i], what, sizeof(what));
 		if (o->status == LOG_HELD)
 			problems_add(&rep->problems, "held",
-				     "entry at byte %zu, %s: %s", offs[i], what,
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
 				     o->why);
 		else if (o->status == LOG_FORK)
 			problems_add(&rep->problems, "fork",
-				     "entry at byte %zu, %s: %s", offs[i], what,
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
 				     o->why);
 		else
 			problems_add(&rep->problems,
 				     o->err == HAMLET_ESIG ? "signature"
 				     : o->err == HAMLET_EHASH ? "body"
 				     : "rejected",
-				     "entry at byte %zu, %s: %s", offs[i], what,
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
 				     o->why);
 	}
 	return 0;
@@ -1064,7 +1066,7 @@ static int trust_direct(void *ctx, const struct trustset_item *items,
 	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, NULL,
 				 NULL);
 	if (r < 0)
-		snprintf(why, whylen, "%s", hamlet_strerror(r));
+		why_set(why, whylen, "%s", hamlet_strerror(r));
 	return r;
 }
 
@@ -1077,7 +1079,7 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 	int r = log_ingest_via(d->n->st, d->n->net.id, in, n, out, stats, NULL,
 			       UINT64_MAX, &d->via);
 	if (r < 0)
-		snprintf(why, whylen, "%s", hamlet_strerror(r));
+		why_set(why, whylen, "%s", hamlet_strerror(r));
 	return r;
 }
 
@@ -1187,7 +1189,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			problems_add(&rep->problems,
 				     c->res[i] == HAMLET_ESIG ? "signature"
 							      : "damaged",
-				     "entry at byte %zu, %s: %s", offs[i], what,
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
 				     hamlet_strerror(c->res[i] < 0 ? c->res[i]
 								    : HAMLET_EFORMAT));
 			continue;
@@ -1198,7 +1200,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		if (wk->network_id && memcmp(e.network_id, wk->network_id, 32)) {
 			rep->bad_entries++;
 			problems_add(&rep->problems, "network",
-				     "entry at byte %zu, %s belongs to another network",
+				     N_("entry at byte %zu, %s belongs to another network"),
 				     offs[i], what);
 			continue;
 		}
@@ -1208,7 +1210,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			if (!e.has_body || memcmp(bh, e.body_hash, 32) != 0) {
 				rep->bad_entries++;
 				problems_add(&rep->problems, "body",
-					     "entry at byte %zu, %s: body does not match its signed hash",
+					     N_("entry at byte %zu, %s: body does not match its signed hash"),
 					     offs[i], what);
 				continue;
 			}
@@ -1230,11 +1232,11 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			   memcmp(e.prev, s->id, 32) != 0) {
 			rep->bad_entries++;
 			problems_add(&rep->problems, "chain",
-				     "entry at byte %zu, %s does not chain to the entry before it",
+				     N_("entry at byte %zu, %s does not chain to the entry before it"),
 				     offs[i], what);
 		} else if (e.seq <= s->seq) {
 			problems_add(&rep->problems, "fork",
-				     "entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)",
+				     N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)"),
 				     offs[i], what);
 			continue;
 		}

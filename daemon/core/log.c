@@ -1,4 +1,5 @@
 #include "log_internal.h"
+#include "why.h"
 
 #include "bytes.h"
 #include "changes.h"
@@ -808,6 +809,9 @@ int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
 
 /* --- arriving entries -------------------------------------------------- */
 
+/* These sentences are stored with a refused entry (refused.h) and read
+ * back by reports and --json: English, never through why_set()'s
+ * translator. */
 static void why_field(char *why, size_t n, int err, int field)
 {
 	if (field >= 0)
@@ -1169,7 +1173,10 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	if ((r = log__write_txn(st, trust_txn, &g)) == 0) {
+	why_plain_begin(); /* as in log_ingest_via() */
+	r = log__write_txn(st, trust_txn, &g);
+	why_plain_end();
+	if (r == 0) {
 		log__after_commit(st, &g.a);
 		log__moved_publish(&g.a.moved, adv);
 		if (stats) {
@@ -1224,14 +1231,20 @@ int log_ingest_via(struct store *st, const uint8_t network_id[32],
 		r = -ENOMEM;
 		goto out;
 	}
+	/* a refused entry's reason is stored: English (the pool's threads
+	 * too: why_plain is process-wide) */
+	why_plain_begin();
 	g.network_id = network_id;
 	g.wall = hlc_wall_ms();
 	/* checked by the pool while the writer applies what is checked */
-	if ((r = log__vbatch_start(n, ingest_check_one, &g, &g.vb)) < 0)
+	if ((r = log__vbatch_start(n, ingest_check_one, &g, &g.vb)) < 0) {
+		why_plain_end();
 		goto out;
+	}
 	r = log__write_txn(st, ingest_txn, &g);
 	log__vbatch_end(g.vb);
 	g.vb = NULL;
+	why_plain_end();
 	if (r < 0)
 		goto out;
 	log__after_commit(st, &g.a);

@@ -5,6 +5,7 @@
  * stored through the same log__apply_one as arriving entries.
  */
 #include "log_internal.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -61,8 +62,8 @@ static int rule_first_put(const struct schema *s, const msgpack_object *body,
 	}
 	if (!missing[0])
 		return 0;
-	snprintf(why, wl,
-		 "a new %s record needs every required field; missing: %s",
+	why_set(why, wl,
+		 N_("a new %s record needs every required field; missing: %s"),
 		 s->name, missing);
 	return HAMLET_ESCHEMA;
 }
@@ -137,7 +138,7 @@ static int rule_state_forward(const struct schema *s,
 	}
 	schema_state_order(f, order, sizeof(order));
 	state_now(cur, cands, now, sizeof(now));
-	snprintf(why, wl, "%s.%s moves forward only (%s); it is %s", s->name,
+	why_set(why, wl, N_("%s.%s moves forward only (%s); it is %s"), s->name,
 		 f->name, order, now);
 	return HAMLET_ESTATE;
 }
@@ -155,15 +156,15 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 		const struct schema_field *f = &s->fields[fi];
 		const msgpack_object *cur = record_view_field(v, f->name);
 		if (val->type == MSGPACK_OBJECT_NIL && f->required) {
-			snprintf(why, wl,
-				 "%s.%s is required and cannot be cleared",
+			why_set(why, wl,
+				 N_("%s.%s is required and cannot be cleared"),
 				 s->name, f->name);
 			return HAMLET_ESCHEMA;
 		}
 		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
 		    !mp_object_equal(cur, val)) {
-			snprintf(why, wl,
-				 "%s.%s is immutable once set; record a correction as a new record instead",
+			why_set(why, wl,
+				 N_("%s.%s is immutable once set; record a correction as a new record instead"),
 				 s->name, f->name);
 			return HAMLET_EIMMUTABLE;
 		}
@@ -273,10 +274,11 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		live = 0;
 	} else if (v.erased) {
 		record_view_close(&v);
-		snprintf(why, wl,
-			 "record %s/%s is erased: it cannot be %s", op->collection,
+		why_set(why, wl,
+			 N_("record %s/%s is erased: it cannot be %s"), op->collection,
 			 op->record_id,
-			 op->kind == ENTRY_ERASE ? "erased again" : "written");
+			 why_translate(op->kind == ENTRY_ERASE ? N_("erased again")
+							  : N_("written")));
 		return HAMLET_EERASED;
 	} else {
 		live = !v.deleted;
@@ -298,12 +300,12 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 			return r;
 	}
 	if (op->kind == ENTRY_ERASE && r == HAMLET_ENOTFOUND) {
-		snprintf(why, wl, "record %s/%s not found", op->collection,
+		why_set(why, wl, N_("record %s/%s not found"), op->collection,
 			 op->record_id);
 		return HAMLET_ENOTFOUND;
 	}
 	if (op->kind == ENTRY_DELETE && !live && !op->resolve) {
-		snprintf(why, wl, "record %s/%s not found", op->collection,
+		why_set(why, wl, N_("record %s/%s not found"), op->collection,
 			 op->record_id);
 		return HAMLET_ENOTFOUND;
 	}
@@ -336,19 +338,19 @@ static int check_op(struct writer *w, const struct log_op *op,
 
 	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE &&
 	    op->kind != ENTRY_ERASE) {
-		snprintf(w->why, w->whylen,
-			 "an operation is a put, a delete or an erasure");
+		why_set(w->why, w->whylen,
+			 N_("an operation is a put, a delete or an erasure"));
 		return -EINVAL;
 	}
 	if (entry_record_id_check(op->record_id) < 0) {
-		snprintf(w->why, w->whylen,
-			 "invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-'",
+		why_set(w->why, w->whylen,
+			 N_("invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
 			 op->record_id);
 		return HAMLET_EID;
 	}
 	if (entry_scope_check(scope) < 0) {
-		snprintf(w->why, w->whylen,
-			 "invalid scope \"%.128s\": use lower-case segments like province/district/commune/village",
+		why_set(w->why, w->whylen,
+			 N_("invalid scope \"%.128s\": use lower-case segments like province/district/commune/village"),
 			 scope);
 		return HAMLET_ESCOPE;
 	}
@@ -381,8 +383,8 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 		return r;
 	}
 	if (f.forked) {
-		snprintf(w->why, w->whylen,
-			 "this node's feed %s is frozen after a fork (was this node's key copied to another machine?)",
+		why_set(w->why, w->whylen,
+			 N_("this node's feed %s is frozen after a fork (was this node's key copied to another machine?)"),
 			 scope);
 		return HAMLET_EFORKED;
 	}
@@ -423,7 +425,7 @@ static int sign_and_apply(struct writer *w, const struct log_op *op,
 	int r;
 
 	if ((r = entry_encode(e, &env, &env_len)) < 0) {
-		snprintf(w->why, w->whylen, "cannot encode entry: %s",
+		why_set(w->why, w->whylen, N_("cannot encode entry: %s"),
 			 hamlet_strerror(r));
 		return r;
 	}
@@ -434,7 +436,7 @@ static int sign_and_apply(struct writer *w, const struct log_op *op,
 			   op->kind != ENTRY_DELETE ? op->body : NULL,
 			   op->body_len, o);
 	if (r == 0 && o->status != LOG_APPLIED) {
-		snprintf(w->why, w->whylen, "%s", o->why);
+		why_set(w->why, w->whylen, "%s", o->why);
 		r = HAMLET_ECHAIN;
 	}
 out:
@@ -477,8 +479,8 @@ static int write_one(struct writer *w, const struct log_op *op)
 		scope = ls.scope;
 	if (op->kind == ENTRY_ERASE && !op->scope) {
 		if (!ls.erase_scope[0]) {
-			snprintf(w->why, w->whylen,
-				 "record %s/%s has entries in scopes with nothing in common (no one erasure can reach them all)",
+			why_set(w->why, w->whylen,
+				 N_("record %s/%s has entries in scopes with nothing in common (no one erasure can reach them all)"),
 				 op->collection, op->record_id);
 			return HAMLET_ESCOPE;
 		}
@@ -491,28 +493,29 @@ static int write_one(struct writer *w, const struct log_op *op)
 		if (op->kind == ENTRY_ERASE &&
 		    scopemap_may_write(w->au->map, w->au->grant, scope,
 				       op->collection))
-			snprintf(w->why, w->whylen,
-				 "this node's certificate (\"%s\") does not let it erase: only an administrator of scope %s (a certificate that may certify others) or the network's root may",
+			why_set(w->why, w->whylen,
+				 N_("this node's certificate (\"%s\") does not let it erase: only an administrator of scope %s (a certificate that may certify others) or the network's root may"),
 				 w->au->grant->name, scope);
 		else
-			snprintf(w->why, w->whylen,
-				 "this node's certificate (\"%s\") does not let it %s %s in scope %s",
+			why_set(w->why, w->whylen,
+				 N_("this node's certificate (\"%s\") does not let it %s %s in scope %s"),
 				 w->au->grant->name,
-				 op->kind == ENTRY_ERASE ? "erase" : "write",
+				 why_translate(op->kind == ENTRY_ERASE ? N_("erase")
+								   : N_("write")),
 				 op->collection, scope);
 		return HAMLET_ECERT;
 	}
 	if (!w->au->grant && op->kind == ENTRY_ERASE) {
-		snprintf(w->why, w->whylen,
-			 "this node has no valid certificate: only an administrator of scope %s or the network's root may erase",
+		why_set(w->why, w->whylen,
+			 N_("this node has no valid certificate: only an administrator of scope %s or the network's root may erase"),
 			 scope);
 		return HAMLET_ECERT;
 	}
 	if (!w->au->grant && !entry_scope_under(scope, w->au->scope)) {
 		/* not certified (yet, or any more): its own scope only, which
 		 * its certificate is expected to grant */
-		snprintf(w->why, w->whylen,
-			 "this node has no valid certificate, so it writes only in its own scope %s, not %s",
+		why_set(w->why, w->whylen,
+			 N_("this node has no valid certificate, so it writes only in its own scope %s, not %s"),
 			 w->au->scope, scope);
 		return HAMLET_ECERT;
 	}
@@ -565,7 +568,7 @@ int log_write(struct store *st, const struct log_author *au,
 		if (ret_failed)
 			*ret_failed = w.i < n ? w.i : n;
 		if (!why[0])
-			snprintf(why, whylen, "%s", hamlet_strerror(r));
+			why_set(why, whylen, "%s", hamlet_strerror(r));
 	} else {
 		log__moved_publish(&w.a.moved, adv);
 	}

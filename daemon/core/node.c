@@ -1,4 +1,5 @@
 #include "node.h"
+#include "why.h"
 
 #include "hlc.h"
 #include "scopemap.h"
@@ -117,8 +118,8 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 	if (!sk)
 		return -ENOMEM;
 	if (node_name_check(name) < 0) {
-		snprintf(why, whylen,
-			 "network name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'",
+		why_set(why, whylen,
+			 N_("network name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'"),
 			 name);
 		r = -EINVAL;
 		goto out;
@@ -137,8 +138,8 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 	sprintf(netpath, "%s/%s.network", dir, name);
 	sprintf(keypath, "%s/%s.root.key", dir, name);
 	if (access(netpath, F_OK) == 0 || access(keypath, F_OK) == 0) {
-		snprintf(why, whylen,
-			 "%s or %s already exists; refusing to replace a network",
+		why_set(why, whylen,
+			 N_("%s or %s already exists; refusing to replace a network"),
 			 netpath, keypath);
 		r = -EEXIST;
 		goto out;
@@ -152,7 +153,7 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 		 "[network]\nname = %s\nid = %s\nroot_public_key = %s\nkey = %s\n",
 		 name, idhex, pkhex, keyhex);
 	if ((r = write_file(netpath, text, 0600, 1)) < 0) {
-		snprintf(why, whylen, "cannot write %s: %s", netpath,
+		why_set(why, whylen, N_("cannot write %s: %s"), netpath,
 			 strerror(-r));
 		goto out;
 	}
@@ -162,7 +163,7 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 		 name, idhex, skhex);
 	r = write_file(keypath, text, 0600, 1);
 	if (r < 0) {
-		snprintf(why, whylen, "cannot write %s: %s", keypath,
+		why_set(why, whylen, N_("cannot write %s: %s"), keypath,
 			 strerror(-r));
 		unlink(netpath);
 		goto out;
@@ -284,7 +285,7 @@ static int ini_read(const char *path, const char *section,
 	int line, r;
 
 	if ((r = ini_file_read(path, &text, &tlen)) < 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path,
+		why_set(why, whylen, N_("cannot open %s: %s"), path,
 			 r == -EFBIG ? "larger than an INI file of a node"
 				     : strerror(-r));
 		return (r == -EACCES || r == -EFBIG) ? r : -ENOENT;
@@ -294,17 +295,17 @@ static int ini_read(const char *path, const char *section,
 	/* inih kept each line in a buffer on its stack: wipe what it used */
 	sodium_stackzero(4096);
 	if (line != 0) {
-		snprintf(why, whylen, "%s line %d: not a valid setting", path,
+		why_set(why, whylen, N_("%s line %d: not a valid setting"), path,
 			 line);
 		return HAMLET_ECONFIG;
 	}
 	if (c.bad[0]) {
-		snprintf(why, whylen, "%s: %s", path, c.bad);
+		why_set(why, whylen, "%s: %s", path, c.bad);
 		return HAMLET_ECONFIG;
 	}
 	for (size_t i = 0; keys[i]; i++) {
 		if (!vals[i]) {
-			snprintf(why, whylen, "%s: missing setting \"%s\"",
+			why_set(why, whylen, N_("%s: missing setting \"%s\""),
 				 path, keys[i]);
 			return HAMLET_ECONFIG;
 		}
@@ -337,22 +338,22 @@ int network_load(const char *path, struct network_info *ret, char *why,
 		goto out;
 	r = HAMLET_ECONFIG;
 	if (node_name_check(vals[0]) < 0) {
-		snprintf(why, whylen, "%s: invalid network name", path);
+		why_set(why, whylen, N_("%s: invalid network name"), path);
 		goto out;
 	}
 	snprintf(ni.name, sizeof(ni.name), "%s", vals[0]);
 	if (hex_decode(vals[1], ni.id, 32) < 0 ||
 	    hex_decode(vals[2], ni.root_pk, 32) < 0 ||
 	    hex_decode(vals[3], ni.key, 32) < 0) {
-		snprintf(why, whylen,
-			 "%s: id, root_public_key and key must be 64 hex digits each",
+		why_set(why, whylen,
+			 N_("%s: id, root_public_key and key must be 64 hex digits each"),
 			 path);
 		goto out;
 	}
 	network_id_compute(ni.root_pk, ni.name, check);
 	if (memcmp(check, ni.id, 32) != 0) {
-		snprintf(why, whylen,
-			 "%s: the network id does not match its root key and name (file altered?)",
+		why_set(why, whylen,
+			 N_("%s: the network id does not match its root key and name (file altered?)"),
 			 path);
 		goto out;
 	}
@@ -418,22 +419,22 @@ int node_init(const char *home, const char *network_file, const char *name,
 	if ((r = network_load(network_file, &ni, why, whylen)) < 0)
 		goto out;
 	if (node_name_check(name) < 0) {
-		snprintf(why, whylen,
-			 "node name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'",
+		why_set(why, whylen,
+			 N_("node name \"%s\" is invalid: use 1-64 of a-z, 0-9 and '-'"),
 			 name);
 		r = -EINVAL;
 		goto out;
 	}
 	if (entry_scope_check(scope) < 0) {
-		snprintf(why, whylen,
-			 "scope \"%s\" is invalid: use lower-case segments like province/district/commune/village",
+		why_set(why, whylen,
+			 N_("scope \"%s\" is invalid: use lower-case segments like province/district/commune/village"),
 			 scope);
 		r = HAMLET_ESCOPE;
 		goto out;
 	}
 	if (mkdir(home, 0700) != 0 && errno != EEXIST) {
 		r = -errno;
-		snprintf(why, whylen, "cannot create %s: %s", home,
+		why_set(why, whylen, N_("cannot create %s: %s"), home,
 			 strerror(errno));
 		goto out;
 	}
@@ -442,8 +443,8 @@ int node_init(const char *home, const char *network_file, const char *name,
 		goto out;
 	}
 	if (access(p, F_OK) == 0) {
-		snprintf(why, whylen,
-			 "%s already holds a node; refusing to replace its key",
+		why_set(why, whylen,
+			 N_("%s already holds a node; refusing to replace its key"),
 			 home);
 		r = -EEXIST;
 		goto out;
@@ -484,21 +485,21 @@ int node_init(const char *home, const char *network_file, const char *name,
 		goto out;
 	}
 	if ((r = store_open(p, NULL, &st)) < 0) {
-		snprintf(why, whylen, "cannot create the store in %s: %s", p,
+		why_set(why, whylen, N_("cannot create the store in %s: %s"), p,
 			 hamlet_strerror(r));
 		goto out;
 	}
 	r = root_keep(st, ni.root_pk);
 	store_close(st);
 	if (r < 0) {
-		snprintf(why, whylen, "cannot write the store in %s: %s", p,
+		why_set(why, whylen, N_("cannot write the store in %s: %s"), p,
 			 hamlet_strerror(r));
 		goto out;
 	}
 	r = 0;
 	goto out;
 io:
-	snprintf(why, whylen, "cannot write %s: %s", p, strerror(-r));
+	why_set(why, whylen, N_("cannot write %s: %s"), p, strerror(-r));
 out:
 	sodium_memzero(skhex, sizeof(skhex));
 	sodium_memzero(&ni, sizeof(ni));
@@ -533,16 +534,16 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		goto fail;
 	}
 	if (access(p, F_OK) != 0 && errno == ENOENT) {
-		snprintf(why, whylen,
-			 "no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)",
+		why_set(why, whylen,
+			 N_("no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)"),
 			 home, home);
 		r = -ENOENT;
 		goto fail;
 	}
 	if (access(p, R_OK) != 0) {
 		r = -errno;
-		snprintf(why, whylen,
-			 "cannot read %s: %s (a node's operators are members of the group that owns its directory)",
+		why_set(why, whylen,
+			 N_("cannot read %s: %s (a node's operators are members of the group that owns its directory)"),
 			 p, strerror(errno));
 		goto fail;
 	}
@@ -551,8 +552,8 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	free(p);
 	if (node_name_check(nv[0]) < 0 || entry_scope_check(nv[1]) < 0 ||
 	    hex_decode(nv[2], n->pk, 32) < 0) {
-		snprintf(why, whylen,
-			 "%s/node.conf: name, scope or public_key is invalid",
+		why_set(why, whylen,
+			 N_("%s/node.conf: name, scope or public_key is invalid"),
 			 home);
 		r = HAMLET_ECONFIG;
 		p = NULL;
@@ -566,8 +567,8 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	}
 	if ((r = ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
 		if (r == -EACCES && !readonly)
-			snprintf(why, whylen,
-				 "cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user",
+			why_set(why, whylen,
+				 N_("cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user"),
 				 p);
 		if ((r != -ENOENT && r != -EACCES) || !readonly)
 			goto fail;
@@ -577,15 +578,15 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	} else {
 		uint8_t pk2[32];
 		if (hex_decode(kv[0], n->sk, 64) < 0) {
-			snprintf(why, whylen, "%s: secret_key is not 128 hex digits",
+			why_set(why, whylen, N_("%s: secret_key is not 128 hex digits"),
 				 p);
 			r = HAMLET_EKEY;
 			goto fail;
 		}
 		crypto_sign_ed25519_sk_to_pk(pk2, n->sk);
 		if (memcmp(pk2, n->pk, 32) != 0) {
-			snprintf(why, whylen,
-				 "%s does not belong to the public key in node.conf",
+			why_set(why, whylen,
+				 N_("%s does not belong to the public key in node.conf"),
 				 p);
 			r = HAMLET_EKEY;
 			goto fail;
@@ -606,11 +607,14 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	{
 		struct store_options o = { .readonly = readonly };
 		if ((r = store_open(p, &o, &n->st)) < 0) {
-			snprintf(why, whylen, "cannot open the store in %s: %s%s",
-				 p, hamlet_strerror(r),
-				 r == HAMLET_EVERSION && readonly
-					 ? " (a store of an earlier format is upgraded when first opened for writing: start hamletd, or run a command that writes)"
-					 : "");
+			if (r == HAMLET_EVERSION && readonly)
+				why_set(why, whylen,
+					N_("cannot open the store in %s: %s (a store of an earlier format is upgraded when first opened for writing: start hamletd, or run a command that writes)"),
+					p, hamlet_strerror(r));
+			else
+				why_set(why, whylen,
+					N_("cannot open the store in %s: %s"),
+					p, hamlet_strerror(r));
 			goto fail;
 		}
 	}
@@ -618,7 +622,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	p = NULL;
 	if (!readonly && ((r = root_keep(n->st, n->net.root_pk)) < 0 ||
 			  (r = node_trust_seed(n)) < 0)) {
-		snprintf(why, whylen, "cannot write the store in %s/store: %s",
+		why_set(why, whylen, N_("cannot write the store in %s/store: %s"),
 			 home, hamlet_strerror(r));
 		goto fail;
 	}
@@ -719,15 +723,15 @@ int root_key_load(const char *path, uint8_t ret_network_id[32],
 	r = HAMLET_ECONFIG;
 	if (hex_decode(vals[1], ret_network_id, 32) < 0 ||
 	    hex_decode(vals[2], sk, 64) < 0) {
-		snprintf(why, whylen,
-			 "%s: network_id and secret_key must be 64 and 128 hex digits",
+		why_set(why, whylen,
+			 N_("%s: network_id and secret_key must be 64 and 128 hex digits"),
 			 path);
 		goto out;
 	}
 	/* the secret key's second half is its public key: check the pair */
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
 	if (memcmp(pk, sk + 32, 32) != 0) {
-		snprintf(why, whylen, "%s: secret_key is not a key pair", path);
+		why_set(why, whylen, N_("%s: secret_key is not a key pair"), path);
 		goto out;
 	}
 	memcpy(ret_pk, pk, 32);
@@ -785,13 +789,13 @@ static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
 	int r;
 
 	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		snprintf(why, whylen, "not a certificate chain: %s",
+		why_set(why, whylen, N_("not a certificate chain: %s"),
 			 hamlet_strerror(r));
 		return r;
 	}
 	if (memcmp(ch->c[0].subject, n->pk, 32) != 0) {
-		snprintf(why, whylen,
-			 "the certificate is for another node's key");
+		why_set(why, whylen,
+			 N_("the certificate is for another node's key"));
 		return HAMLET_ECERT;
 	}
 	return cert_chain_check(ch, n->net.id, n->net.root_pk, now_ms, why,
@@ -812,12 +816,12 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 		return -ENOMEM;
 	if ((r = read_small(p, &buf, &len)) < 0) {
 		if (r == -ENOENT) {
-			snprintf(why, whylen,
-				 "this node has no certificate (%s): an administrator signs one with \"hamlet cert issue\", then \"hamlet cert install FILE\"",
+			why_set(why, whylen,
+				 N_("this node has no certificate (%s): an administrator signs one with \"hamlet cert issue\", then \"hamlet cert install FILE\""),
 				 p);
 			r = HAMLET_ENOTFOUND;
 		} else {
-			snprintf(why, whylen, "cannot read %s: %s", p,
+			why_set(why, whylen, N_("cannot read %s: %s"), p,
 				 hamlet_strerror(r));
 		}
 		free(p);
@@ -846,7 +850,7 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 	if (!(p = path_join(n->home, NODE_CERT_FILE)))
 		return -ENOMEM;
 	if ((r = write_bytes(p, buf, len, 0644)) < 0)
-		snprintf(why, whylen, "cannot write %s: %s", p, strerror(-r));
+		why_set(why, whylen, N_("cannot write %s: %s"), p, strerror(-r));
 	free(p);
 	return r;
 }
@@ -862,7 +866,7 @@ int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 	if (!ch)
 		return -ENOMEM;
 	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		snprintf(why, whylen, "not a certificate chain: %s",
+		why_set(why, whylen, N_("not a certificate chain: %s"),
 			 hamlet_strerror(r));
 		goto out;
 	}
@@ -873,13 +877,13 @@ int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 	}
 	if ((r = log_trust_ingest(n->st, n->net.id, it, ch->n, out, NULL,
 				  NULL)) < 0) {
-		snprintf(why, whylen, "cannot add the chain to the store: %s",
+		why_set(why, whylen, N_("cannot add the chain to the store: %s"),
 			 hamlet_strerror(r));
 		goto out;
 	}
 	for (size_t i = 0; i < ch->n; i++)
 		if (out[i].status == TRUSTSET_REFUSED) {
-			snprintf(why, whylen, "certificate %zu of the chain: %s",
+			why_set(why, whylen, N_("certificate %zu of the chain: %s"),
 				 i + 1, out[i].why);
 			r = out[i].err;
 			goto out;

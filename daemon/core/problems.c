@@ -1,5 +1,7 @@
 #include "problems.h"
 
+#include "why.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
+	const char *shown = why_translate(fmt);
 	p->total++;
 	if (p->n >= PROBLEMS_MAX)
 		return 0;
@@ -25,7 +28,25 @@ int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->text, sizeof(x->text), fmt, ap);
 	va_end(ap);
+	x->shown[0] = 0;
+	if (shown != fmt) {
+		/* the translation keeps fmt's conversions (msgfmt --check) */
+		va_start(ap, fmt);
+		vsnprintf(x->shown, sizeof(x->shown), shown, ap);
+		va_end(ap);
+	}
 	return 0;
+}
+
+int problems_add_text(struct problems *p, const char *kind, const char *text)
+{
+	const char *shown = why_translate(text);
+	size_t n = p->n;
+	int r = problems_add(p, kind, "%s", text);
+	/* kept (not past the cap): show the translation, if any */
+	if (r == 0 && p->n > n && shown != text)
+		snprintf(p->v[n].shown, sizeof(p->v[n].shown), "%s", shown);
+	return r;
 }
 
 size_t problems_count(const struct problems *p, const char *kind)

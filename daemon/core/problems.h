@@ -1,10 +1,14 @@
 /*
  * problems: a capped list of findings for reports (bundle import, audit).
  * Each finding has a short kind ("signature", "fork", "gap", ...) and a
- * sentence. Past PROBLEMS_MAX only the count grows.
+ * sentence. Past PROBLEMS_MAX only the count grows. The sentence is kept
+ * in English, and also in the reader's language when the program
+ * installed a translator (why.h); callers mark fmt with N_().
  */
 #ifndef HAMLET_PROBLEMS_H
 #define HAMLET_PROBLEMS_H
+
+#include "i18n.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +17,9 @@
 
 struct problem {
 	char kind[24];
-	char text[256];
+	char text[256];	 /* English: for --json and logs */
+	char shown[384]; /* text in the reader's language (why_translate());
+			  * "" when it is the same as text */
 };
 
 struct problems {
@@ -24,6 +30,9 @@ struct problems {
 
 __attribute__((format(printf, 3, 4))) int
 problems_add(struct problems *p, const char *kind, const char *fmt, ...);
+/* The same for a fixed sentence (marked N_() by the caller), which may
+ * hold '%'. */
+int problems_add_text(struct problems *p, const char *kind, const char *text);
 /* Number of findings of one kind (among those kept). */
 size_t problems_count(const struct problems *p, const char *kind);
 void problems_close(struct problems *p);

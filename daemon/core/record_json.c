@@ -5,6 +5,7 @@
  * `hamlet put` and an HTTP PUT.
  */
 #include "record_json.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -48,15 +49,16 @@ static const char *type_words(enum field_type t)
 {
 	switch (t) {
 	case FT_INT:
-		return "a whole number";
+		return why_translate(N_("a whole number"));
 	case FT_MAP:
-		return "an object of text values, like {\"note\":\"...\"}";
+		return why_translate(
+			N_("an object of text values, like {\"note\":\"...\"}"));
 	case FT_DATE:
-		return "text, a date like \"2026-03-01\"";
+		return why_translate(N_("text, a date like \"2026-03-01\""));
 	case FT_MONTH:
-		return "text, a month like \"2026-03\"";
+		return why_translate(N_("text, a month like \"2026-03\""));
 	default:
-		return "text";
+		return why_translate(N_("text"));
 	}
 }
 
@@ -81,8 +83,8 @@ static int pack_map_value(msgpack_packer *pk, const char *key, json_t *val,
 	json_object_foreach(val, k2, v2)
 	{
 		if (!json_is_string(v2)) {
-			snprintf(why, whylen,
-				 "%s.%.64s: must be text; numbers, true/false, lists and objects are not allowed inside %s",
+			why_set(why, whylen,
+				 N_("%s.%.64s: must be text; numbers, true/false, lists and objects are not allowed inside %s"),
 				 key, k2, key);
 			return HAMLET_ESCHEMA;
 		}
@@ -107,13 +109,13 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 		return 0;
 	case JSON_STRING:
 		if (f->type == FT_INT) {
-			snprintf(why, whylen,
-				 "%s: must be a whole number, written without quotes (like 1500000)",
+			why_set(why, whylen,
+				 N_("%s: must be a whole number, written without quotes (like 1500000)"),
 				 key);
 			return HAMLET_ESCHEMA;
 		}
 		if (f->type == FT_MAP) {
-			snprintf(why, whylen, "%s: must be %s", key,
+			why_set(why, whylen, N_("%s: must be %s"), key,
 				 type_words(f->type));
 			return HAMLET_ESCHEMA;
 		}
@@ -122,25 +124,26 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 		return 0;
 	case JSON_INTEGER:
 		if (f->type != FT_INT) {
-			snprintf(why, whylen,
-				 "%s: must be %s; put the number in quotes (\"%" JSON_INTEGER_FORMAT
-				 "\") so that leading zeros are kept",
-				 key, type_words(f->type),
+			char num[32];
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(val));
+			why_set(why, whylen,
+				N_("%s: must be %s; put the number in quotes (\"%s\") so that leading zeros are kept"),
+				key, type_words(f->type), num);
 			return HAMLET_ESCHEMA;
 		}
 		msgpack_pack_int64(pk, json_integer_value(val));
 		return 0;
 	case JSON_OBJECT:
 		if (f->type != FT_MAP) {
-			snprintf(why, whylen, "%s: must be %s, not an object",
+			why_set(why, whylen, N_("%s: must be %s, not an object"),
 				 key, type_words(f->type));
 			return HAMLET_ESCHEMA;
 		}
 		return pack_map_value(pk, key, val, why, whylen);
 	default:
-		snprintf(why, whylen,
-			 "%s: must be %s; numbers with decimals, true/false and lists are not field values",
+		why_set(why, whylen,
+			 N_("%s: must be %s; numbers with decimals, true/false and lists are not field values"),
 			 key, type_words(f->type));
 		return HAMLET_ESCHEMA;
 	}
@@ -160,8 +163,8 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 
 	why[0] = 0;
 	if (!json_is_object(obj)) {
-		snprintf(why, whylen,
-			 "the fields must be a JSON object, like {\"phone\":\"0912345678\"}");
+		why_set(why, whylen,
+			 N_("the fields must be a JSON object, like {\"phone\":\"0912345678\"}"));
 		return HAMLET_ESCHEMA;
 	}
 	json_object_foreach(obj, key, val)
@@ -181,8 +184,8 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 		if (fi < 0) {
 			char list[512];
 			field_list(s, list, sizeof(list));
-			snprintf(why, whylen,
-				 "unknown field \"%.64s\" in %s; its fields are: %s",
+			why_set(why, whylen,
+				 N_("unknown field \"%.64s\" in %s; its fields are: %s"),
 				 key, s->name, list);
 			r = HAMLET_ESCHEMA;
 			goto out;
@@ -199,7 +202,7 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 	}
 	if ((r = mp_doc_parse(&d, body, blen,
 			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0) {
-		snprintf(why, whylen, "%s has at most %zu fields of at most %d entries each",
+		why_set(why, whylen, N_("%s has at most %zu fields of at most %d entries each"),
 			 s->name, s->nfields, SCHEMA_MAX_MAP);
 		r = HAMLET_ESCHEMA;
 		goto out;
@@ -564,8 +567,8 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 		goto out;
 	}
 	if (nconf == 0 && !del && !over) {
-		snprintf(why, whylen,
-			 "%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one",
+		why_set(why, whylen,
+			 N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one"),
 			 s->name, id);
 		r = HAMLET_EDUP;
 		goto out;
@@ -583,8 +586,8 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 		record_missing_required(s, d.root, missing, sizeof(missing));
 		mp_doc_close(&d);
 		if (missing[0]) {
-			snprintf(why, whylen,
-				 "%s/%s would lack the required %s (a delete cleared what the concurrent update did not set again); give the values",
+			why_set(why, whylen,
+				 N_("%s/%s would lack the required %s (a delete cleared what the concurrent update did not set again); give the values"),
 				 s->name, id, missing);
 			r = HAMLET_ESCHEMA;
 			goto out;

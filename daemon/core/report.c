@@ -1,4 +1,5 @@
 #include "report.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -149,7 +150,7 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 		}
 	}
 	if (r)
-		snprintf(why, wl, "%s", cwhy);
+		why_set(why, wl, "%s", cwhy);
 out:
 	free(cs);
 	return r;
@@ -631,7 +632,7 @@ int report_bundle_import(const char *path, const char *dir,
 	*ret_st = NULL;
 	why[0] = 0;
 	if ((r = store_open(dir, &o, ret_st)) < 0) {
-		snprintf(why, whylen, "cannot make a scratch store in %s: %s",
+		why_set(why, whylen, N_("cannot make a scratch store in %s: %s"),
 			 dir, hamlet_strerror(r));
 		return r;
 	}
@@ -642,7 +643,7 @@ int report_bundle_import(const char *path, const char *dir,
 			r = store_txn_commit(t);
 	}
 	if (r < 0) {
-		snprintf(why, whylen, "cannot write the scratch store in %s: %s",
+		why_set(why, whylen, N_("cannot write the scratch store in %s: %s"),
 			 dir, hamlet_strerror(r));
 		return r;
 	}

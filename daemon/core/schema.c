@@ -1,4 +1,5 @@
 #include "schema.h"
+#include "why.h"
 
 #include "entry.h"
 #include "error.h"
@@ -238,7 +239,7 @@ static int valid_text(const char *s, size_t n)
 static int wrong_type(const struct schema *s, const struct schema_field *f,
 		      char *why, size_t whylen)
 {
-	snprintf(why, whylen, "%s.%s must be of type %s", s->name, f->name,
+	why_set(why, whylen, N_("%s.%s must be of type %s"), s->name, f->name,
 		 f->type == FT_STR ? "str (text)" : schema_type_name(f->type));
 	return HAMLET_ESCHEMA;
 }
@@ -247,7 +248,7 @@ static int check_int(const struct schema *s, const struct schema_field *f,
 		     const msgpack_object *v, char *why, size_t whylen)
 {
 	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && f->nonneg) {
-		snprintf(why, whylen, "%s.%s must be 0 or more", s->name,
+		why_set(why, whylen, N_("%s.%s must be 0 or more"), s->name,
 			 f->name);
 		return HAMLET_ESCHEMA;
 	}
@@ -267,8 +268,8 @@ static int check_map(const struct schema *s, const struct schema_field *f,
 	if (v->type != MSGPACK_OBJECT_MAP)
 		return wrong_type(s, f, why, whylen);
 	if (v->via.map.size > SCHEMA_MAX_MAP) {
-		snprintf(why, whylen,
-			 "%s.%s has %u entries; at most %d are allowed",
+		why_set(why, whylen,
+			 N_("%s.%s has %u entries; at most %d are allowed"),
 			 s->name, f->name, v->via.map.size, SCHEMA_MAX_MAP);
 		return HAMLET_ESCHEMA;
 	}
@@ -278,16 +279,16 @@ static int check_map(const struct schema *s, const struct schema_field *f,
 		if (k->type != MSGPACK_OBJECT_STR || k->via.str.size == 0 ||
 		    k->via.str.size > SCHEMA_MAX_MAP_KEY ||
 		    !valid_text(k->via.str.ptr, k->via.str.size)) {
-			snprintf(why, whylen,
-				 "%s.%s: keys must be text of 1 to %d bytes",
+			why_set(why, whylen,
+				 N_("%s.%s: keys must be text of 1 to %d bytes"),
 				 s->name, f->name, SCHEMA_MAX_MAP_KEY);
 			return HAMLET_ESCHEMA;
 		}
 		if (x->type != MSGPACK_OBJECT_STR ||
 		    x->via.str.size > SCHEMA_MAX_STR ||
 		    !valid_text(x->via.str.ptr, x->via.str.size)) {
-			snprintf(why, whylen,
-				 "%s.%s.%.*s must be text of at most %d bytes",
+			why_set(why, whylen,
+				 N_("%s.%s.%.*s must be text of at most %d bytes"),
 				 s->name, f->name, (int)k->via.str.size,
 				 k->via.str.ptr, SCHEMA_MAX_STR);
 			return HAMLET_ESCHEMA;
@@ -317,19 +318,19 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 	if (v->type != MSGPACK_OBJECT_STR)
 		return wrong_type(s, f, why, whylen);
 	if (n > SCHEMA_MAX_STR || !valid_text(str, n)) {
-		snprintf(why, whylen,
-			 "%s.%s must be text (UTF-8) of at most %d bytes",
+		why_set(why, whylen,
+			 N_("%s.%s must be text (UTF-8) of at most %d bytes"),
 			 s->name, f->name, SCHEMA_MAX_STR);
 		return HAMLET_ESCHEMA;
 	}
 	switch (f->type) {
 	case FT_STR:
 		if (n == 0 && f->required)
-			snprintf(why, whylen, "%s.%s must not be empty",
+			why_set(why, whylen, N_("%s.%s must not be empty"),
 				 s->name, f->name);
 		else if (f->digits &&
 			 ((int)n != f->digits || !is_digits(str, n)))
-			snprintf(why, whylen, "%s.%s must be exactly %d digits",
+			why_set(why, whylen, N_("%s.%s must be exactly %d digits"),
 				 s->name, f->name, f->digits);
 		else
 			return 0;
@@ -338,9 +339,10 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 	case FT_MONTH:
 		if (f->type == FT_DATE ? valid_date(str, n) : valid_month(str, n))
 			return 0;
-		snprintf(why, whylen, "%s.%s must be a %s, not \"%.*s\"",
+		why_set(why, whylen, N_("%s.%s must be a %s, not \"%.*s\""),
 			 s->name, f->name,
-			 f->type == FT_DATE ? "date YYYY-MM-DD" : "month YYYY-MM",
+			 why_translate(f->type == FT_DATE ? N_("date YYYY-MM-DD")
+						       : N_("month YYYY-MM")),
 			 shown, str);
 		return HAMLET_ESCHEMA;
 	case FT_ENUM: {
@@ -348,7 +350,7 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 		if (in_list(f->values, str, n))
 			return 0;
 		join_values(f->values, list, sizeof(list));
-		snprintf(why, whylen, "%s.%s must be one of %s, not \"%.*s\"",
+		why_set(why, whylen, N_("%s.%s must be one of %s, not \"%.*s\""),
 			 s->name, f->name, list, shown, str);
 		return HAMLET_ESCHEMA;
 	}
@@ -375,12 +377,12 @@ int schema_check_body(const struct schema *s, const msgpack_object *body,
 {
 	int r;
 	if (body->type != MSGPACK_OBJECT_MAP) {
-		snprintf(why, whylen, "a %s body must be a map of fields",
+		why_set(why, whylen, N_("a %s body must be a map of fields"),
 			 s->name);
 		return HAMLET_ESCHEMA;
 	}
 	if (body->via.map.size > s->nfields) {
-		snprintf(why, whylen, "%s has at most %zu fields", s->name,
+		why_set(why, whylen, N_("%s has at most %zu fields"), s->name,
 			 s->nfields);
 		return HAMLET_ESCHEMA;
 	}
@@ -388,13 +390,13 @@ int schema_check_body(const struct schema *s, const msgpack_object *body,
 		const msgpack_object *k = &body->via.map.ptr[i].key;
 		const msgpack_object *v = &body->via.map.ptr[i].val;
 		if (k->type != MSGPACK_OBJECT_STR) {
-			snprintf(why, whylen, "%s: field names must be text",
+			why_set(why, whylen, N_("%s: field names must be text"),
 				 s->name);
 			return HAMLET_ESCHEMA;
 		}
 		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
 		if (fi < 0) {
-			snprintf(why, whylen, "unknown field \"%.*s\" in %s",
+			why_set(why, whylen, N_("unknown field \"%.*s\" in %s"),
 				 (int)(k->via.str.size > 64 ? 64
 							    : k->via.str.size),
 				 k->via.str.ptr, s->name);
@@ -405,8 +407,8 @@ int schema_check_body(const struct schema *s, const msgpack_object *body,
 			if (k2->via.str.size == k->via.str.size &&
 			    memcmp(k2->via.str.ptr, k->via.str.ptr,
 				   k->via.str.size) == 0) {
-				snprintf(why, whylen,
-					 "field \"%s\" appears twice in %s",
+				why_set(why, whylen,
+					 N_("field \"%s\" appears twice in %s"),
 					 s->fields[fi].name, s->name);
 				return HAMLET_ESCHEMA;
 			}
@@ -544,19 +546,21 @@ int schema_check_op(const char *collection, int kind, int has_body,
 		return 0;
 	if (!(s = schema_find(collection))) {
 		collection_names(names, sizeof(names));
-		snprintf(why, whylen, "unknown collection \"%.64s\" (known: %s)",
+		why_set(why, whylen, N_("unknown collection \"%.64s\" (known: %s)"),
 			 collection, names);
 		return HAMLET_ECOLLECTION;
 	}
 	if (kind == ENTRY_DELETE && has_body) {
-		snprintf(why, whylen, "a delete carries no body");
+		why_set(why, whylen, N_("a delete carries no body"));
 		return HAMLET_EFORMAT;
 	}
 	if (kind == ENTRY_DELETE)
 		return 0;
 	if (!has_body) {
-		snprintf(why, whylen, "a%s must carry a body",
-			 kind == ENTRY_ERASE ? "n erasure" : " put");
+		why_set(why, whylen, "%s",
+			why_translate(kind == ENTRY_ERASE
+					      ? N_("an erasure must carry a body")
+					      : N_("a put must carry a body")));
 		return HAMLET_EFORMAT;
 	}
 	if (!body)
@@ -564,8 +568,8 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	if (kind == ENTRY_ERASE)
 		return schema_erase_reason(body, body_len, NULL, 0, why, whylen);
 	if (body_len > ENTRY_MAX_BODY) {
-		snprintf(why, whylen,
-			 "record body of %zu bytes is over the %d-byte limit",
+		why_set(why, whylen,
+			 N_("record body of %zu bytes is over the %d-byte limit"),
 			 body_len, ENTRY_MAX_BODY);
 		return HAMLET_ETOOBIG;
 	}
@@ -573,7 +577,7 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	dp = ret_doc ? ret_doc : &d;
 	r = mp_doc_parse(dp, body, body_len, SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
 	if (r < 0) {
-		snprintf(why, whylen, "the %s body is not valid msgpack: %s",
+		why_set(why, whylen, N_("the %s body is not valid msgpack: %s"),
 			 s->name, hamlet_strerror(r));
 		return HAMLET_ESCHEMA;
 	}
@@ -613,29 +617,29 @@ int schema_erase_reason(const uint8_t *body, size_t body_len, char *out,
 
 	if (body_len > ENTRY_MAX_BODY ||
 	    mp_doc_parse(&d, body, body_len, 8) < 0) {
-		snprintf(why, whylen,
-			 "an erasure's body is not valid msgpack");
+		why_set(why, whylen,
+			 N_("an erasure's body is not valid msgpack"));
 		return HAMLET_ESCHEMA;
 	}
 	root = d.root;
 	if (root->type != MSGPACK_OBJECT_MAP || root->via.map.size != 1) {
-		snprintf(why, whylen,
-			 "an erasure's body is a map of exactly one field, reason");
+		why_set(why, whylen,
+			 N_("an erasure's body is a map of exactly one field, reason"));
 		goto out;
 	}
 	k = &root->via.map.ptr[0].key;
 	v = &root->via.map.ptr[0].val;
 	if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != 6 ||
 	    memcmp(k->via.str.ptr, "reason", 6) != 0) {
-		snprintf(why, whylen,
-			 "an erasure's body names one field, reason");
+		why_set(why, whylen,
+			 N_("an erasure's body names one field, reason"));
 		goto out;
 	}
 	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||
 	    v->via.str.size > SCHEMA_MAX_REASON ||
 	    !valid_text(v->via.str.ptr, v->via.str.size)) {
-		snprintf(why, whylen,
-			 "an erasure's reason is text of 1-%d bytes (UTF-8, no control characters)",
+		why_set(why, whylen,
+			 N_("an erasure's reason is text of 1-%d bytes (UTF-8, no control characters)"),
 			 SCHEMA_MAX_REASON);
 		goto out;
 	}

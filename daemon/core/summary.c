@@ -1,4 +1,5 @@
 #include "summary.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -117,13 +118,13 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		return -ENOMEM;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
 		r = -errno;
-		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		why_set(why, whylen, N_("cannot read %s: %s"), path, strerror(errno));
 		goto fail;
 	}
 	if (sb.st_size < 8 || (map = mmap(NULL, (size_t)sb.st_size, PROT_READ,
 					   MAP_PRIVATE, fd, 0)) == MAP_FAILED ||
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
-		snprintf(why, whylen, "%s is not a hamlet summary file", path);
+		why_set(why, whylen, N_("%s is not a hamlet summary file"), path);
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}
@@ -132,7 +133,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	r = mp_doc_parse(&d, map + 8, (size_t)sb.st_size - 8,
 			 SUMMARY_MAX_FEEDS);
 	if (r < 0) {
-		snprintf(why, whylen, "summary %s is damaged: %s", path,
+		why_set(why, whylen, N_("summary %s is damaged: %s"), path,
 			 hamlet_strerror(r));
 		goto fail;
 	}
@@ -144,7 +145,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	    mp_get_bin_fixed(&f[2], 32, s->node) < 0 ||
 	    mp_get_uint(&f[3], UINT64_MAX, &s->hlc) < 0 ||
 	    mp_get_array(&f[4], SIZE_MAX, SUMMARY_MAX_FEEDS, &feeds, &n) < 0) {
-		snprintf(why, whylen, "summary %s is damaged or of another version",
+		why_set(why, whylen, N_("summary %s is damaged or of another version"),
 			 path);
 		goto fail;
 	}
@@ -152,8 +153,8 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		const uint8_t *cb;
 		size_t cl;
 		if (mp_get_bin(&f[5], CERT_CHAIN_MAX_BYTES, &cb, &cl) < 0) {
-			snprintf(why, whylen,
-				 "summary %s: its certificate chain is damaged",
+			why_set(why, whylen,
+				 N_("summary %s: its certificate chain is damaged"),
 				 path);
 			goto fail;
 		}
@@ -175,7 +176,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		    mp_get_bin_fixed(&x[0], 32, s->feeds[i].key) < 0 ||
 		    mp_get_uint(&x[1], ENTRY_MAX_SEQ, &s->feeds[i].seq) < 0 ||
 		    mp_get_bin_fixed(&x[2], 32, s->feeds[i].head) < 0) {
-			snprintf(why, whylen, "summary %s: feed %zu is damaged",
+			why_set(why, whylen, N_("summary %s: feed %zu is damaged"),
 				 path, i);
 			goto fail;
 		}

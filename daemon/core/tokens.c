@@ -1,4 +1,5 @@
 #include "tokens.h"
+#include "why.h"
 
 #include "error.h"
 
@@ -64,8 +65,8 @@ static int one_load(json_t *o, size_t i, struct token *t, char *why,
 	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s:I}", "name", &name, "role",
 			&role, "scope", &scope, "hash", &hash, "created",
 			&created) != 0) {
-		snprintf(why, wl,
-			 "token %zu: expected name, role, scope, hash and created",
+		why_set(why, wl,
+			 N_("token %zu: expected name, role, scope, hash and created"),
 			 i + 1);
 		return HAMLET_EFORMAT;
 	}
@@ -74,8 +75,8 @@ static int one_load(json_t *o, size_t i, struct token *t, char *why,
 	    sodium_hex2bin(t->hash, 32, hash, strlen(hash), NULL, &hl, NULL) !=
 		    0 ||
 	    hl != 32 || created < 0) {
-		snprintf(why, wl,
-			 "token %zu (\"%.64s\"): a bad name, role, scope or hash",
+		why_set(why, wl,
+			 N_("token %zu (\"%.64s\"): a bad name, role, scope or hash"),
 			 i + 1, name);
 		return HAMLET_EFORMAT;
 	}
@@ -100,11 +101,11 @@ int tokens_load(const char *home, struct tokens *ret, char *why,
 	if (!j) {
 		if (access(path, F_OK) != 0 && errno == ENOENT)
 			return 0;
-		snprintf(why, whylen, "%s: line %d: %s", path, e.line, e.text);
+		why_set(why, whylen, N_("%s: line %d: %s"), path, e.line, e.text);
 		return HAMLET_EFORMAT;
 	}
 	if (!json_is_array(j) || json_array_size(j) > TOKENS_MAX) {
-		snprintf(why, whylen, "%s: expected an array of at most %d tokens",
+		why_set(why, whylen, N_("%s: expected an array of at most %d tokens"),
 			 path, TOKENS_MAX);
 		json_decref(j);
 		return HAMLET_EFORMAT;
@@ -113,7 +114,7 @@ int tokens_load(const char *home, struct tokens *ret, char *why,
 	{
 		char w[200];
 		if ((r = one_load(o, i, &ret->v[ret->n], w, sizeof(w))) < 0) {
-			snprintf(why, whylen, "%s: %s", path, w);
+			why_set(why, whylen, "%s: %s", path, w);
 			ret->n = 0;
 			break;
 		}
@@ -146,7 +147,7 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 	    json_dumpfd(j, fd, JSON_INDENT(1)) != 0 || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
 		r = errno ? -errno : -EIO;
-		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(-r));
+		why_set(why, whylen, N_("cannot write %s: %s"), tmp, strerror(-r));
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
@@ -155,7 +156,7 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 	close(fd);
 	if (rename(tmp, path) != 0) {
 		r = -errno;
-		snprintf(why, whylen, "cannot replace %s: %s", path,
+		why_set(why, whylen, N_("cannot replace %s: %s"), path,
 			 strerror(-r));
 		unlink(tmp);
 	}
@@ -181,7 +182,7 @@ static int tokens_edit(const char *home,
 	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		r = -errno;
-		snprintf(why, whylen, "cannot lock %s: %s", lp, strerror(-r));
+		why_set(why, whylen, N_("cannot lock %s: %s"), lp, strerror(-r));
 		goto out;
 	}
 	if ((r = tokens_load(home, ts, why, whylen)) < 0)
@@ -210,14 +211,14 @@ static int create_fn(struct tokens *ts, void *ctx, char *why, size_t wl)
 
 	for (size_t i = 0; i < ts->n; i++)
 		if (strcmp(ts->v[i].name, c->name) == 0) {
-			snprintf(why, wl,
-				 "a token named \"%s\" exists; revoke it first or choose another name",
+			why_set(why, wl,
+				 N_("a token named \"%s\" exists; revoke it first or choose another name"),
 				 c->name);
 			return HAMLET_EDUP;
 		}
 	if (ts->n == TOKENS_MAX) {
-		snprintf(why, wl,
-			 "this node holds %d tokens, the most it keeps; revoke one first",
+		why_set(why, wl,
+			 N_("this node holds %d tokens, the most it keeps; revoke one first"),
 			 TOKENS_MAX);
 		return HAMLET_ETOOBIG;
 	}
@@ -241,17 +242,17 @@ int tokens_create(const char *home, const char *name, int role,
 	struct create_ctx c = { name, scope ? scope : "", role, out };
 
 	if (name_check(name) < 0) {
-		snprintf(why, whylen,
-			 "bad token name \"%.64s\": 1-%d of a-z, 0-9, '-', '_' and '.'",
+		why_set(why, whylen,
+			 N_("bad token name \"%.64s\": 1-%d of a-z, 0-9, '-', '_' and '.'"),
 			 name, TOKEN_MAX_NAME);
 		return HAMLET_EFORMAT;
 	}
 	if (role != TOKEN_READ && role != TOKEN_WRITE) {
-		snprintf(why, whylen, "the role must be read or write");
+		why_set(why, whylen, N_("the role must be read or write"));
 		return HAMLET_EFORMAT;
 	}
 	if (c.scope[0] && entry_scope_check(c.scope) < 0) {
-		snprintf(why, whylen, "bad scope \"%.128s\"", c.scope);
+		why_set(why, whylen, N_("bad scope \"%.128s\""), c.scope);
 		return HAMLET_ESCOPE;
 	}
 	return tokens_edit(home, create_fn, &c, why, whylen);
@@ -265,7 +266,7 @@ static int revoke_fn(struct tokens *ts, void *ctx, char *why, size_t wl)
 			ts->v[i] = ts->v[--ts->n];
 			return 1;
 		}
-	snprintf(why, wl, "no token named \"%.64s\" (hamlet token list shows them)",
+	why_set(why, wl, N_("no token named \"%.64s\" (hamlet token list shows them)"),
 		 name);
 	return HAMLET_ENOTFOUND;
 }

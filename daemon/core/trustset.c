@@ -1,4 +1,5 @@
 #include "trustset.h"
+#include "why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -609,14 +610,14 @@ static int cut_off(const struct revocation *rv, const struct entry *e,
 		if (e->seq < f->seq ||
 		    (e->seq == f->seq && memcmp(id, f->head, 32) == 0))
 			return 0;
-		snprintf(why, wl,
-			 "seq %llu of feed %s: its author's key is revoked, keeping entries up to seq %llu",
+		why_set(why, wl,
+			 N_("seq %llu of feed %s: its author's key is revoked, keeping entries up to seq %llu"),
 			 (unsigned long long)e->seq, e->scope,
 			 (unsigned long long)f->seq);
 		return HAMLET_EREVOKED;
 	}
-	snprintf(why, wl,
-		 "seq %llu of feed %s: its author's key is revoked, keeping nothing of that feed",
+	why_set(why, wl,
+		 N_("seq %llu of feed %s: its author's key is revoked, keeping nothing of that feed"),
 		 (unsigned long long)e->seq, e->scope);
 	return HAMLET_EREVOKED;
 }
@@ -648,13 +649,13 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		return r;
 	if (ai->chains.n == 0) {
 		if (ai->chains.revoked_link) {
-			snprintf(why, wl,
-				 "seq %llu of feed %s: its author's certificate was signed by an administrator since revoked",
+			why_set(why, wl,
+				 N_("seq %llu of feed %s: its author's certificate was signed by an administrator since revoked"),
 				 (unsigned long long)e->seq, e->scope);
 			return HAMLET_EREVOKED;
 		}
-		snprintf(why, wl,
-			 "seq %llu of feed %s: its author's certificate has not arrived yet",
+		why_set(why, wl,
+			 N_("seq %llu of feed %s: its author's certificate has not arrived yet"),
 			 (unsigned long long)e->seq, e->scope);
 		return HAMLET_ENOCERT;
 	}
@@ -684,7 +685,7 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
 				 : "");
 	}
-	snprintf(why, wl, "seq %llu of feed %s: %s", (unsigned long long)e->seq,
+	why_set(why, wl, N_("seq %llu of feed %s: %s"), (unsigned long long)e->seq,
 		 e->scope, cwhy);
 	return HAMLET_ECERT;
 }
@@ -700,7 +701,7 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 	r = ro.n ? HAMLET_EREVOKED : 0;
 	revokes_free(&ro);
 	if (r) {
-		snprintf(why, wl, "its key is revoked");
+		why_set(why, wl, N_("its key is revoked"));
 		return r;
 	}
 	for (size_t i = 1; ch && i < ch->n; i++) {
@@ -709,8 +710,8 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 		int kept = kept_by(&ro, ch->id[i - 1]);
 		revokes_free(&ro);
 		if (!kept) {
-			snprintf(why, wl,
-				 "certificate %zu of its chain was signed by \"%s\", whose key is revoked",
+			why_set(why, wl,
+				 N_("certificate %zu of its chain was signed by \"%s\", whose key is revoked"),
 				 i, ch->c[i].name);
 			return HAMLET_EREVOKED;
 		}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Vietnamese messages: with LANG=vi_VN.UTF-8, help, a schema error from
+# put, status, conflicts and verify speak Vietnamese; in the C locale,
+# English; and --json output is byte for byte the same in both.
+#   tests/scenario_vi.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+. "$(dirname "$0")/testlib.sh"
+if ! locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	echo "skipped: the locale vi_VN.UTF-8 is not generated here (locale -a lacks vi_VN.utf8; build.sh's ensure_locale makes it)"
+	exit 77
+fi
+tests_scratch vi
+# the same command in each locale: output (stdout and stderr) in $T/vi, $T/en
+vi() { LC_ALL=vi_VN.UTF-8 LANGUAGE= "$H" "$@"; }
+en() { LC_ALL=C LANGUAGE= "$H" "$@"; }
+both() { vi "$@" >"$T/vi" 2>&1; vi_rc=$?; en "$@" >"$T/en" 2>&1; en_rc=$?; }
+# says LOCALE TEXT DESCRIPTION: $T/LOCALE holds TEXT
+says() {
+	if grep -qF -- "$2" "$T/$1"; then ok "$3"; else fail "$3 (no \"$2\")"; sed 's/^/    /' "$T/$1" | head -10; fi
+}
+same_json() { # DESCRIPTION COMMAND...: --json output identical in both locales
+	local d=$1; shift
+	vi --json "$@" >"$T/vi.json" 2>/dev/null
+	en --json "$@" >"$T/en.json" 2>/dev/null
+	if [ -s "$T/en.json" ] && cmp -s "$T/vi.json" "$T/en.json"; then ok "$d"
+	else fail "$d"; diff "$T/en.json" "$T/vi.json" | head -10; fi
+}
+exchange() { # FROM TO
+	N "$2" summary --out "$T/$2.sum" >/dev/null &&
+	N "$1" bundle create --for "$T/$2.sum" "$T/$1-$2.bundle" >/dev/null &&
+	N "$2" bundle import "$T/$1-$2.bundle" >/dev/null
+}
+
+# two nodes of one commune, and one record both change apart: a conflict
+check "network created" en network create demo --out "$T"
+check "node A" en --home "$T/a" init --network "$T/demo.network" --name a --scope bk/bt/qt
+check "node B" en --home "$T/b" init --network "$T/demo.network" --name b --scope bk/bt/qt
+check "A certified" certify "$T/demo.root.key" a
+check "B certified" certify "$T/demo.root.key" b
+check "A writes HP-1" N a put health_profile HP-1 '{"person_id":"001200000001","full_name":"Lò Thị Mai","birth_date":"1990-01-02","sex":"female","village":"na-pai"}'
+check "A to B" exchange a b
+check "A changes the phone" N a put health_profile HP-1 '{"phone":"0912000001"}'
+check "B changes the phone" N b put health_profile HP-1 '{"phone":"0987000002"}'
+check "B to A" exchange b a
+
+both help
+says vi "Cách dùng" "help: Vietnamese"
+says en "usage:" "help: English"
+
+both --home "$T/a" put health_profile HP-1 '{"colour":"red"}'
+[ "$vi_rc" = 4 ] && [ "$en_rc" = 4 ] && ok "put: a bad field exits 4 in both" || fail "put: exit $vi_rc / $en_rc, not 4"
+says vi 'trường không xác định "colour" trong health_profile' "put: the schema error in Vietnamese"
+says en 'unknown field "colour" in health_profile' "put: the schema error in English"
+
+both --home "$T/a" status
+says vi "xung đột: 1 bản ghi cần được quyết định" "status: Vietnamese"
+says vi "dịch vụ hamletd: không chạy" "status: the daemon line in Vietnamese"
+says en "conflicts: 1 record needs a decision" "status: English"
+
+both --home "$T/a" conflicts
+says vi "1 bản ghi có xung đột chưa giải quyết" "conflicts: Vietnamese"
+says vi "XUNG ĐỘT phone" "conflicts: the field's line in Vietnamese"
+says en "1 record with open conflicts" "conflicts: English"
+
+both --home "$T/a" verify
+says vi "verify: tốt: mọi chữ ký, chuỗi băm và seq đều đúng" "verify: Vietnamese"
+says en "verify: ok: every signature, hash chain and seq checks out" "verify: English"
+
+# a bundle altered on the way: its problems are kept in English for JSON
+# and shown translated
+check "A writes an unsealed bundle" N a bundle create --unsealed "$T/all.bundle"
+size=$(stat -c %s "$T/all.bundle")
+printf '\377\377\377\377' | dd of="$T/all.bundle" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+both --home "$T/a" verify --bundle "$T/all.bundle"
+[ "$vi_rc" = 6 ] && [ "$en_rc" = 6 ] && ok "verify --bundle: damaged in both" || fail "verify --bundle: exit $vi_rc / $en_rc, not 6"
+says vi "verify: HƯ HỎNG: gói dữ liệu bị hỏng" "verify --bundle: Vietnamese"
+says vi "  phần kết: mã băm của phần kết không khớp" "verify --bundle: the problem's kind and sentence in Vietnamese"
+says en "  trailer: trailer hash does not match" "verify --bundle: the problem in English"
+same_json "verify --bundle --json is the same in both locales" --home "$T/a" verify --bundle "$T/all.bundle"
+
+# a refused entry's reason is stored: English, even when the import that
+# refused it ran in Vietnamese. C writes before it is certified, then is
+# granted a sub-scope only: that first entry lies outside its grant.
+check "node C" en --home "$T/c" init --network "$T/demo.network" --name c --scope bk/bt/qt
+check "C writes HP-C" N c put health_profile HP-C '{"person_id":"001200000003","full_name":"Hà Văn Chung","birth_date":"1985-05-05","sex":"male","village":"na-pai"}'
+check "C certified for bk/bt/qt/xa only" certify "$T/demo.root.key" c bk/bt/qt/xa bk/bt/qt/xa
+check "C writes HP-C2 in its grant" N c put --scope bk/bt/qt/xa health_profile HP-C2 '{"person_id":"001200000004","full_name":"Hà Thị Hoa","birth_date":"1987-07-07","sex":"female","village":"na-pai"}'
+check "C writes a bundle" N c bundle create --unsealed "$T/c.bundle"
+vi --home "$T/a" bundle import "$T/c.bundle" >"$T/vi" 2>&1
+says vi "  bị từ chối: mục nhập tại byte" "import in Vietnamese: C's entry refused"
+en --home "$T/a" --json verify --report >"$T/en.json" 2>/dev/null
+if grep -q '"not_granted"' "$T/en.json" && grep -q 'does not let it write' "$T/en.json" &&
+   ! LC_ALL=C grep -q '[^ -~]' "$T/en.json"; then
+	ok "the stored reason is English"
+else
+	fail "the stored reason is English"; grep -n 'why' "$T/en.json" | head -5
+fi
+
+same_json "status --json is the same in both locales" --home "$T/a" status
+same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
+same_json "verify --json is the same in both locales" --home "$T/a" verify
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
