@@ -3,7 +3,10 @@
 # third of N records (profiles, payments, profiles) while offline, then
 # sync them into a province daemon P, which `hamlet sink postgres` follows
 # into a private PostgreSQL (tests/pglib.sh) from the start.
-#   bench/pg.sh HAMLET HAMLETD [N]        (N = 100000 unless told)
+#   bench/pg.sh HAMLET HAMLETD [N] [KILLS] (N = 100000, KILLS = 5 unless told)
+# While the records arrive, the sink is killed with SIGKILL KILLS times
+# (each time a further N/(KILLS+1) records have reached P) and started
+# again, and PostgreSQL is restarted once, halfway.
 # Prints how long the sync took, how long after the last record reached P
 # the PostgreSQL tables held them all, the sink's rate, whether the tables
 # equal `hamlet export` (rows and checksum), and the sizes on disk.
@@ -12,6 +15,7 @@ set -uo pipefail
 H=$(realpath "${1:?usage: $0 HAMLET HAMLETD [N]}")
 D=$(realpath "${2:?usage: $0 HAMLET HAMLETD [N]}")
 N=${3:-100000}
+KILLS=${4:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/testlib.sh"
 . "$HERE/../tests/pglib.sh"
@@ -54,16 +58,27 @@ echo "bench/pg: $N records from three villages ($third profiles, $third payments
 printf '  %-44s %s s\n' "villages' imports (offline)" "$(secs "$t" "$(now)")"
 
 start P || { echo "P's daemon does not start" >&2; exit 1; }
-"$H" --home "$T/P" sink postgres --dsn "host=$PGD user=hamlet dbname=hamlet" >"$T/sink.log" 2>&1 &
-SINK=$!
+sink_start() { "$H" --home "$T/P" sink postgres --dsn "host=$PGD user=hamlet dbname=hamlet" >>"$T/sink.log" 2>&1 & SINK=$!; }
+sink_start
 t0=$(now)
 for v in 1 2 3; do start V$v --peer 127.0.0.1:${PORTOF[P]} || exit 1; done
 held() { N P digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])'; }
 in_pg() { sql "SELECT (SELECT count(*) FROM health_profile) + (SELECT count(*) FROM payment)" 2>/dev/null || echo 0; }
 deadline=$(( $(date +%s) + 3600 ))
-t_arrived= t_pg=
+t_arrived= t_pg= kills=0 restarted=0
 while [ "$(date +%s)" -lt $deadline ]; do
-	if [ -z "$t_arrived" ] && [ "$(held)" = "$N" ]; then t_arrived=$(now); fi
+	h=$(held)
+	# SIGKILL the sink each time a further share of the records is in
+	if [ "$kills" -lt "$KILLS" ] && [ "$h" -ge $(( (kills + 1) * N / (KILLS + 1) )) ]; then
+		kill -9 "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null
+		kills=$((kills + 1))
+		if [ "$restarted" = 0 ] && [ "$kills" -ge $(( (KILLS + 1) / 2 )) ]; then
+			pg_restart_fast || { echo "PostgreSQL did not restart" >&2; exit 1; }
+			restarted=1
+		fi
+		sink_start
+	fi
+	if [ -z "$t_arrived" ] && [ "$h" = "$N" ]; then t_arrived=$(now); fi
 	if [ -n "$t_arrived" ] && [ "$(in_pg)" = "$N" ]; then t_pg=$(now); break; fi
 	sleep 0.2
 done
@@ -74,7 +89,8 @@ printf '  %-44s %s s (%s records/s)\n' "sync into P (start to last arrival)" "$s
 printf '  %-44s %s s\n' "PostgreSQL matched after the last arrival" "$(secs "$t_arrived" "$t_pg")"
 printf '  %-44s %s s (%s records/s)\n' "sink: start to all rows in PostgreSQL" "$(secs "$t0" "$t_pg")" \
 	"$(awk -v n="$N" -v s="$(secs "$t0" "$t_pg")" 'BEGIN { printf "%.0f", n / s }')"
-printf '  %-44s %s\n' "sink batches" "$(grep -o '[0-9]* batches' "$T/sink.log" | tail -n 1)"
+printf '  %-44s %s\n' "sink killed with SIGKILL meanwhile" "$kills times; PostgreSQL restarted $restarted time"
+printf '  %-44s %s\n' "sink batches (its last run)" "$(grep -o '[0-9]* batches' "$T/sink.log" | tail -n 1)"
 status=0
 for c in health_profile payment; do
 	python3 "$HERE/../tests/tools/pg_same.py" "$H" "$T/P" "$c" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet |
