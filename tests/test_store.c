@@ -4,8 +4,11 @@
 #include "store.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define VAL_LEN 4000
 
@@ -217,6 +220,55 @@ int main(void)
 		ASSERT_EQ(n, 20000);
 		store_close(b);
 	}
+	TEST_START("a reader killed while it read does not make the file grow on every write");
+	{
+		char rpath[4300], data[4400];
+		int ready[2];
+		char c;
+		struct store *w;
+		struct stat sb;
+		pid_t pid;
+		static uint8_t big[64 << 10];
+
+		snprintf(rpath, sizeof(rpath), "%s/killed", dir);
+		ASSERT_OK(store_open(rpath, &small, &w));
+		ASSERT_OK(pipe(ready));
+		if ((pid = fork()) == 0) {
+			struct store *r;
+			struct store_txn *t;
+			/* another process, reading, killed mid-read */
+			if (store_open(rpath, NULL, &r) < 0 ||
+			    store_txn_begin(r, 1, &t) < 0)
+				_exit(1);
+			(void)!write(ready[1], "r", 1);
+			for (int i = 0; i < 600; i++)
+				sleep(1);
+			_exit(0);
+		}
+		ASSERT_TRUE(pid > 0);
+		ASSERT_EQ(read(ready[0], &c, 1), 1);
+		ASSERT_OK(kill(pid, SIGKILL));
+		ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+		close(ready[0]);
+		close(ready[1]);
+		/* 300 writes, each replacing 64 KiB: with the dead reader's
+		 * pages kept, the file would pass 19 MiB */
+		for (int i = 0; i < 300; i++) {
+			struct store_txn *t;
+			memset(big, i, sizeof(big));
+			ASSERT_OK(store_txn_begin(w, 0, &t));
+			ASSERT_OK(store_put(t, ST_META, "big", 3, big,
+					    sizeof(big), 0));
+			ASSERT_OK(store_txn_commit(t));
+		}
+		snprintf(data, sizeof(data), "%s/data.mdb", rpath);
+		ASSERT_OK(stat(data, &sb));
+		fprintf(stderr, "   data.mdb after 300 writes: %lld KiB\n",
+			(long long)sb.st_size / 1024);
+		ASSERT_TRUE(sb.st_size < (4 << 20));
+		store_close(w);
+	}
+
 	store_close(st);
 	th_rmrf(dir);
 	free(dir);

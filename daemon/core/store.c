@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -46,6 +47,14 @@ struct store {
 	 */
 	int xfd;
 	int compact_pending; /* a compaction was put off: retry */
+	/*
+	 * A process killed while it read (kill -9, a crash) leaves its slot
+	 * in the lock file's reader table, and LMDB keeps every page that
+	 * reader could see: the file would grow on every write until the
+	 * slot is cleared. Writers clear dead readers' slots
+	 * (mdb_reader_check), at most once every READER_CHECK_MS.
+	 */
+	uint64_t reader_check_ms;
 	char dir[4096]; /* to tell a full disk from other write faults */
 };
 
@@ -492,6 +501,28 @@ int store_grow(struct store *st)
 }
 
 /* Begin a transaction holding the grow lock shared; released at its end. */
+#define READER_CHECK_MS 1000
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Clear the reader slots of processes that died reading (see struct
+ * store), before a write. */
+static void readers_clear(struct store *st)
+{
+	uint64_t now = mono_ms();
+	int dead = 0;
+	if (st->readonly || (st->reader_check_ms &&
+			     now - st->reader_check_ms < READER_CHECK_MS))
+		return;
+	st->reader_check_ms = now;
+	(void)mdb_reader_check(st->env, &dead);
+}
+
 static int txn_begin_locked(struct store *st, unsigned flags, MDB_txn **ret)
 {
 	int rc;
@@ -533,6 +564,9 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 		free(t);
 		return map_err(rc);
 	}
+	/* the one writer: clearing dead readers is ours alone */
+	if (!readonly && !st->readonly)
+		readers_clear(st);
 	*ret = t;
 	return 0;
 }
