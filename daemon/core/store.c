@@ -52,7 +52,7 @@ struct store {
 	 * in the lock file's reader table, and LMDB keeps every page that
 	 * reader could see: the file would grow on every write until the
 	 * slot is cleared. Writers clear dead readers' slots
-	 * (mdb_reader_check), at most once every READER_CHECK_MS.
+	 * (mdb_reader_check), at most once every READER_CHECK_MS (100 ms).
 	 */
 	uint64_t reader_check_ms;
 	char dir[4096]; /* to tell a full disk from other write faults */
@@ -501,7 +501,7 @@ int store_grow(struct store *st)
 }
 
 /* Begin a transaction holding the grow lock shared; released at its end. */
-#define READER_CHECK_MS 1000
+#define READER_CHECK_MS 100
 
 static uint64_t mono_ms(void)
 {
