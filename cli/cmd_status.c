@@ -17,6 +17,7 @@
 #include "progress.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +142,16 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	/* entries asked for still on their way: not in sync, whatever the
 	 * clocks say */
 	int receiving = cli_mp_get(p, "progress") != NULL;
+	/* behind only on what the peer may read, as status --json says */
+	uint64_t waiting = 0;
+	const msgpack_object *ko = cli_mp_get(p, "key");
+	uint8_t key[32];
+	if (!ko || ko->type != MSGPACK_OBJECT_STR ||
+	    sodium_hex2bin(key, 32, ko->via.str.ptr, ko->via.str.size, NULL,
+			   NULL, NULL) != 0 ||
+	    status_peer_behind(st->n, key, last, &newest_ms, &waiting) < 0)
+		waiting = last >= newest_ms ? 0
+					    : status_waiting_since(st->n, last);
 	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
 			    : receiving ? _("connected, receiving")
@@ -149,7 +160,6 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 				    : _("connected, syncing");
 	ago(last, when, sizeof(when));
 	peer_label(t, p, who);
-	uint64_t waiting = last >= newest_ms ? 0 : status_waiting_since(st->n, last);
 	printf("  %s", who);
 	if (cli_global.keys && has_addr)
 		printf(_(" at %.*s"), (int)addr->via.str.size,

@@ -93,4 +93,20 @@ check "v1's status names its peer c1" grep -qE '^  c1 \(bk/c1\): connected' "$T/
 check "c1's log names v1 by who it is, incoming" grep -qE 'peer Ban Na Pai \(bk/c1/v1\): connected \(incoming from 127\.0\.0\.1:[0-9]+, key [0-9a-f]{16}\)' "$T/c1.log"
 check "v1's log names c1, outgoing" grep -qE 'peer c1 \(bk/c1\): connected \(outgoing to 127\.0\.0\.1:[0-9]+' "$T/v1.log"
 check "a --since without a zone is local time (read as UTC it would be 7 h later and leave HP-1 out)" bash -c "'$H' --home '$T/c1' export health_profile --since $SINCE --format csv | grep -q HP-1"
+
+# v2 goes away; then c1 writes in its own scope, which no village may
+# read: nothing waits for v2, in the text as in the JSON
+stop v2
+sleep 0.5
+check "c1 writes a profile in its own scope" N c1 put health_profile HP-C1 '{"person_id":"009999999999","full_name":"Commune Only","birth_date":"1990-01-01"}'
+N c1 status >"$T/status2.txt" 2>&1
+N c1 status --json >"$T/status2.json" 2>&1
+sed 's/^/    # /' "$T/status2.txt"
+check "status: nothing written here waits for v2, which may not read it" grep -qE '^  v2 \(bk/c1/v2\): NOT CONNECTED, .*; 0 entries written here waiting to go out' "$T/status2.txt"
+check "status --json says the same" python3 -c "
+import json
+j = json.load(open('$T/status2.json'))
+p = {x['key']: x for x in j['peers']}
+assert p['$(key v2)']['waiting_out'] == 0, j['peers']
+"
 tests_done

@@ -162,6 +162,19 @@ out:
 	return r;
 }
 
+int status_peer_behind(struct node *n, const uint8_t key[32],
+		       uint64_t since_ms, uint64_t *ret_newest_ms,
+		       uint64_t *ret_waiting)
+{
+	struct peer_view pv;
+	int r = peer_view_read(n, key, since_ms, &pv);
+	if (r < 0)
+		return r;
+	*ret_newest_ms = pv.newest_ms;
+	*ret_waiting = pv.waiting;
+	return 0;
+}
+
 /*
  * How far a peer trails this node: the seconds from its last agreement to
  * the newest entry here it may read. A peer that agreed after that entry (its clock ahead

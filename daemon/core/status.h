@@ -60,6 +60,17 @@ void status_cert_read(struct node *n, struct status_cert *cf);
  * whatever the peer may read. status_json counts, per peer, only those
  * its certificate lets it read. */
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
+
+/*
+ * What peer key (32 bytes) trails by, as this store sees it: of the feeds
+ * its certificate lets it read (every feed when it holds none here), the
+ * newest entry and the entries written here since since_ms. The text and
+ * JSON of status both judge "in sync" and "waiting" by it. 0, or <0 when
+ * the store cannot be read.
+ */
+int status_peer_behind(struct node *n, const uint8_t key[32],
+		       uint64_t since_ms, uint64_t *ret_newest_ms,
+		       uint64_t *ret_waiting);
 /* The object `hamlet status --json` prints. New reference. */
 json_t *status_json(const struct status_facts *st);
 
