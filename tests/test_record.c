@@ -19,6 +19,28 @@ static int count_listed(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
+/* The payments listed with an open conflict or a duplicate, as
+ * "PAY-X,PAY-Y," (in key order). */
+static int join_listed(void *ctx, const char *coll, const char *id)
+{
+	char *out = ctx;
+	if (strcmp(coll, "payment") == 0 && strncmp(id, "PAY-S", 5) == 0 &&
+	    strlen(out) + strlen(id) + 2 < 256) {
+		strcat(out, id);
+		strcat(out, ",");
+	}
+	return 0;
+}
+
+static void listed_shared(struct node *n, char out[256])
+{
+	struct store_txn *t;
+	out[0] = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_conflicts_each(t, join_listed, out));
+	store_txn_abort(t);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -137,6 +159,47 @@ int main(void)
 			   sizeof(why)));
 	th_conflicts(a, "payment", "PAY-A", &dups);
 	ASSERT_EQ(dups, 0);
+
+	TEST_START("the index of shared unique keys follows writes and deletions, and a rebuild finds the same");
+	{
+		const char *same = "program=forest_service;beneficiary_id=S1;period=2026-10;amount_vnd=#1000;status=created";
+		char l1[256], l2[256];
+		ASSERT_OK(th_put(a, "payment", "PAY-SX", same));
+		ASSERT_OK(th_put(a, "payment", "PAY-SY", same));
+		ASSERT_OK(th_put(a, "payment", "PAY-SZ", same));
+		listed_shared(a, l1);
+		ASSERT_STREQ(l1, "PAY-SX,PAY-SY,PAY-SZ,");
+		/* the index rebuilt from nothing lists the same */
+		{
+			struct store_txn *t;
+			struct store_cursor *c;
+			const void *k;
+			size_t kl;
+			int r;
+			ASSERT_OK(store_txn_begin(a->st, 0, &t));
+			ASSERT_OK(store_cursor_open(t, ST_DUPS, &c));
+			while ((r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL,
+						      NULL)) == 1)
+				ASSERT_OK(store_cursor_del(c));
+			store_cursor_close(c);
+			ASSERT_OK(store_txn_commit(t));
+			listed_shared(a, l2);
+			ASSERT_STREQ(l2, "");
+			ASSERT_OK(store_txn_begin(a->st, 0, &t));
+			ASSERT_OK(record_dups_rebuild(t));
+			ASSERT_OK(store_txn_commit(t));
+			listed_shared(a, l2);
+			ASSERT_STREQ(l2, l1);
+		}
+		ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-SZ", NULL, 0,
+				   why, sizeof(why)));
+		listed_shared(a, l1);
+		ASSERT_STREQ(l1, "PAY-SX,PAY-SY,");
+		ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-SY", NULL, 0,
+				   why, sizeof(why)));
+		listed_shared(a, l1);
+		ASSERT_STREQ(l1, "");
+	}
 
 	TEST_START("approved on one node and disbursed on the other merge to disbursed");
 	ASSERT_OK(th_put(a, "payment", "PAY-1", "status=approved"));

@@ -1300,7 +1300,8 @@ static int upgrade_txn(struct store_txn *t, void *ctx)
 	if (r == HAMLET_ENOTFOUND)
 		return LOG__NOTHING;
 	if (r < 0 || (r = log_feeds_each(t, upgrade_feed, args)) < 0 ||
-	    (r = heads_totals_put(t, &tot)) < 0)
+	    (r = heads_totals_put(t, &tot)) < 0 ||
+	    (r = record_dups_rebuild(t)) < 0)
 		return r;
 	return heads_upgrade_done(t);
 }

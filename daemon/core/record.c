@@ -379,6 +379,36 @@ static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
 	return (int)(cl + 17 + il);
 }
 
+/*
+ * The shared unique keys (ST_DUPS): after coll's group of key hash h
+ * changed, note it when two records or more hold it, drop the note when
+ * fewer do. So listing duplicates reads the groups, not every key.
+ */
+static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16])
+{
+	uint8_t pfx[RECORD_KEY_MAX + 17];
+	struct store_cursor *c = NULL;
+	const void *k;
+	size_t kl;
+	int r, n = 0, pl = uniq_key(coll, h, NULL, pfx);
+
+	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, pfx, (size_t)pl, &k, &kl, NULL, NULL);
+	     r == 1 && n < 2; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		if (kl < (size_t)pl || memcmp(k, pfx, (size_t)pl) != 0)
+			break;
+		n++;
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		return r;
+	if (n >= 2)
+		return store_put(t, ST_DUPS, pfx, (size_t)pl, "", 0, 0);
+	r = store_del(t, ST_DUPS, pfx, (size_t)pl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 /* The unique-key index: drop the old key's row, add the new one's. */
 static int uniq_replace(struct store_txn *t, const char *coll,
 			const char *id, const uint8_t *newu)
@@ -400,11 +430,46 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			return r;
+		if ((r = dups_fix(t, coll, oldu)) < 0)
+			return r;
 	}
 	if (!newu)
 		return 0;
 	ul = uniq_key(coll, newu, id, ukey);
-	return store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0);
+	if ((r = store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0)) < 0)
+		return r;
+	return dups_fix(t, coll, newu);
+}
+
+int record_dups_rebuild(struct store_txn *t)
+{
+	struct store_cursor *c = NULL;
+	const void *k;
+	size_t kl, prevl = 0;
+	uint8_t prev[RECORD_KEY_MAX + 17];
+	int r, run = 0;
+
+	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
+	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		const uint8_t *p = k, *z = memchr(p, 0, kl);
+		size_t gl;
+		if (!z || kl < (size_t)(z - p) + 17 ||
+		    (gl = (size_t)(z - p) + 17) > sizeof(prev))
+			continue;
+		if (prevl == gl && memcmp(prev, p, gl) == 0) {
+			if (++run == 2 &&
+			    (r = store_put(t, ST_DUPS, p, gl, "", 0, 0)) < 0)
+				break;
+		} else {
+			memcpy(prev, p, gl);
+			prevl = gl;
+			run = 1;
+		}
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
 }
 
 /* Replace a record's derived rows: unique key, state (and with it the
@@ -740,40 +805,39 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
 	c = NULL;
 	if (r < 0)
 		goto out;
-	/* duplicates: runs of equal (collection, key hash) in the index */
-	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
+	/* duplicates: the groups of a shared unique key (ST_DUPS), each
+	 * read from the index */
+	if ((r = store_cursor_open(t, ST_DUPS, &c)) < 0)
 		goto out;
-	uint8_t prev[RECORD_KEY_MAX + 17];
-	size_t prevl = 0;
-	char prev_id[ENTRY_MAX_RECORD_ID + 1] = "";
-	int prev_listed = 0;
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
 	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
 		const uint8_t *p = k;
 		const uint8_t *z = memchr(p, 0, kl);
-		if (!z || kl < (size_t)(z - p) + 17)
+		struct store_cursor *u = NULL;
+		const void *uk;
+		size_t ukl;
+		if (!z || kl != (size_t)(z - p) + 17 ||
+		    (size_t)(z - p) > ENTRY_MAX_COLLECTION)
 			continue;
-		size_t gl = (size_t)(z - p) + 17;
-		size_t il = kl - gl;
-		if (il > ENTRY_MAX_RECORD_ID || gl - 17 > ENTRY_MAX_COLLECTION)
-			continue;
-		memcpy(coll, p, gl - 17);
-		coll[gl - 17] = 0;
-		memcpy(id, p + gl, il);
-		id[il] = 0;
-		if (prevl == gl && memcmp(prev, p, gl) == 0) {
-			if (!prev_listed &&
-			    (r = idlist_add(&l, coll, prev_id)) < 0)
-				goto out;
-			prev_listed = 1;
+		memcpy(coll, p, (size_t)(z - p));
+		coll[z - p] = 0;
+		if ((r = store_cursor_open(t, ST_UNIQ, &u)) < 0)
+			goto out;
+		for (r = store_cursor_seek(u, p, kl, &uk, &ukl, NULL, NULL);
+		     r == 1; r = store_cursor_next(u, &uk, &ukl, NULL, NULL)) {
+			size_t il = ukl - kl;
+			if (ukl < kl || memcmp(uk, p, kl) != 0)
+				break;
+			if (il > ENTRY_MAX_RECORD_ID)
+				continue;
+			memcpy(id, (const uint8_t *)uk + kl, il);
+			id[il] = 0;
 			if ((r = idlist_add(&l, coll, id)) < 0)
-				goto out;
-		} else {
-			memcpy(prev, p, gl);
-			prevl = gl;
-			prev_listed = 0;
+				break;
 		}
-		strcpy(prev_id, id);
+		store_cursor_close(u);
+		if (r < 0)
+			goto out;
 	}
 	if (r < 0)
 		goto out;

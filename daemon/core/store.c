@@ -19,7 +19,7 @@ static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
-	"feedver", "verfeed", "authfeeds", "peerbase",
+	"feedver", "verfeed", "authfeeds", "peerbase", "dups",
 };
 
 struct store {

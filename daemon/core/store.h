@@ -36,12 +36,15 @@ enum store_table {
 	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
 	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
 	ST_PEERBASE,  /* peer key(32) -> what we held when we last agreed */
+	ST_DUPS,      /* collection \0 key hash(16) -> empty: a unique key
+		       * that two live records or more share (record.c) */
 	ST__COUNT
 };
 
 #define STORE_FORMAT_VERSION 5 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
-				  * and each author's feeds (heads.h) */
+				  * and each author's feeds (heads.h), the
+				  * shared unique keys (dups) */
 /* The oldest format store_open() upgrades in place (writable only): the
  * new tables are made empty and meta "heads_upgrade" asks the log to fill
  * them (log_heads_upgrade). */
