@@ -121,6 +121,32 @@ static void progress_print(const char *who, const msgpack_object *p)
 	       total, rate, left);
 }
 
+/* "142 entries wait for tomorrow's budget (5.0 MB a day to X, 5.0 MB
+ * sent today)": only while a byte budget holds entries back. */
+static void budget_print(const char *who, const msgpack_object *p)
+{
+	const msgpack_object *b = cli_mp_get(p, "budget");
+	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
+	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
+	char n[32], lim[32], sent[32];
+
+	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
+		return;
+	progress_count(cli_mp_u64(b, "entries_held"), n);
+	if (by && by->type == MSGPACK_OBJECT_STR && by->via.str.size == 7 &&
+	    memcmp(by->via.str.ptr, "session", 7) == 0) {
+		progress_size(cli_mp_u64(b, "per_session"), lim);
+		progress_size(cli_mp_u64(b, "sent_session"), sent);
+		printf(_("    %s entries wait for the next session's budget (%s a session to %s, %s sent in this one)\n"),
+		       n, lim, who, sent);
+	} else {
+		progress_size(cli_mp_u64(b, "per_day"), lim);
+		progress_size(cli_mp_u64(b, "sent_today"), sent);
+		printf(_("    %s entries wait for tomorrow's budget (%s a day to %s, %s sent today)\n"),
+		       n, lim, who, sent);
+	}
+}
+
 /* One line for peer p of hamletd's answer. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
@@ -178,6 +204,7 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
 	progress_print(who, p);
+	budget_print(who, p);
 }
 
 /* hamletd's count of arriving entries it refused, by reason, as words. */
