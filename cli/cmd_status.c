@@ -178,8 +178,12 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	    status_peer_behind(st->n, key, last, &newest_ms, &waiting) < 0)
 		waiting = last >= newest_ms ? 0
 					    : status_waiting_since(st->n, last);
+	const msgpack_object *bg = cli_mp_get(p, "budget");
+	const msgpack_object *bh = bg ? cli_mp_get(bg, "held_back") : NULL;
+	int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN && bh->via.boolean;
 	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
+			    : held ? _("connected, NOT SENDING all: a byte budget holds entries back")
 			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
 				    ? _("connected, in sync")

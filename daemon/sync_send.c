@@ -308,7 +308,7 @@ void sync_session_pump(struct conn *c)
 	struct sync_session *s = &c->sy;
 	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
 	struct run_entry *v = NULL;
-	int blocked = 0, why;
+	int blocked = 0, why, sent = 0;
 	uint64_t room;
 
 	if (maxb > WIRE_MAX_BATCH)
@@ -396,6 +396,7 @@ void sync_session_pump(struct conn *c)
 			if ((ss = sent_find(s, st->key, 1)))
 				ss->upto = st->next - 1;
 			room = room > bytes ? room - bytes : 0;
+			sent = 1;
 			s->sent_session += len;
 			if (c->info) {
 				c->info->entries_out += n;
@@ -429,9 +430,9 @@ void sync_session_pump(struct conn *c)
 		c->info->budget_held = s->budget_held;
 		if (!s->budget_held)
 			c->info->budget_waiting = 0;
-		else if (!was)
-			budget_count(c); /* now held: count at once */
+		else if (!was || sent)
+			budget_count(c); /* newly held, or less waits */
 		else
-			s->held_count_stale = 1; /* at the next tick */
+			s->held_count_stale = 1; /* a WANT: at the next tick */
 	}
 }
