@@ -121,6 +121,32 @@ static void progress_print(const char *who, const msgpack_object *p)
 	       total, rate, left);
 }
 
+/* "142 entries wait for tomorrow's budget (5.0 MB a day to X, 5.0 MB
+ * sent today)": only while a byte budget holds entries back. */
+static void budget_print(const char *who, const msgpack_object *p)
+{
+	const msgpack_object *b = cli_mp_get(p, "budget");
+	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
+	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
+	char n[32], lim[32], sent[32];
+
+	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
+		return;
+	progress_count(cli_mp_u64(b, "entries_held"), n);
+	if (by && by->type == MSGPACK_OBJECT_STR && by->via.str.size == 7 &&
+	    memcmp(by->via.str.ptr, "session", 7) == 0) {
+		progress_size(cli_mp_u64(b, "per_session"), lim);
+		progress_size(cli_mp_u64(b, "sent_session"), sent);
+		printf(_("    %s entries wait for the next session's budget (%s a session to %s, %s sent in this one)\n"),
+		       n, lim, who, sent);
+	} else {
+		progress_size(cli_mp_u64(b, "per_day"), lim);
+		progress_size(cli_mp_u64(b, "sent_today"), sent);
+		printf(_("    %s entries wait for tomorrow's budget (%s a day to %s, %s sent today)\n"),
+		       n, lim, who, sent);
+	}
+}
+
 /* One line for peer p of hamletd's answer. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
@@ -152,8 +178,12 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	    status_peer_behind(st->n, key, last, &newest_ms, &waiting) < 0)
 		waiting = last >= newest_ms ? 0
 					    : status_waiting_since(st->n, last);
+	const msgpack_object *bg = cli_mp_get(p, "budget");
+	const msgpack_object *bh = bg ? cli_mp_get(bg, "held_back") : NULL;
+	int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN && bh->via.boolean;
 	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
+			    : held ? _("connected, NOT SENDING all: a byte budget holds entries back")
 			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
 				    ? _("connected, in sync")
@@ -178,6 +208,7 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
 	progress_print(who, p);
+	budget_print(who, p);
 }
 
 /* hamletd's count of arriving entries it refused, by reason, as words. */

@@ -37,8 +37,7 @@ void progress_count(uint64_t n, char out[32])
 	out[o] = 0;
 }
 
-/* n bytes as "512 B", "12.3 MB" */
-static void size_text(uint64_t n, char out[32])
+void progress_size(uint64_t n, char out[32])
 {
 	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
 	double v = (double)n;
@@ -56,7 +55,7 @@ static void figure(const struct progress *p, uint64_t n, char out[32])
 	if (p->units)
 		progress_count(n, out);
 	else
-		size_text(n, out);
+		progress_size(n, out);
 }
 
 void progress_left(uint64_t left, uint64_t per_s, char out[48])

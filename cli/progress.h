@@ -35,6 +35,8 @@ void progress_end(struct progress *p);
  * (bundle_progress_fn). */
 void progress_cb(void *ctx, uint64_t done, uint64_t total);
 
+/* n bytes as "512 B", "12.3 MB" (1 kB = 1000 B). */
+void progress_size(uint64_t n, char out[32]);
 /* n with thousands separated: "12,000". */
 void progress_count(uint64_t n, char out[32]);
 /* "about 38 s left", "about 4 min left", or "time left unknown" when

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "budget.h"
+
 #include "entry.h"
 #include "error.h"
 #include "i18n.h"
@@ -158,6 +160,93 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *ret)
 	return 0;
 }
 
+/* A [budget] size key: "none" or a size with a unit. */
+static int budget_key(struct parse_ctx *pc, const char *name,
+		      const char *value, uint64_t *ret)
+{
+	if (budget_size_parse(value, ret) < 0) {
+		fault_set(pc, _("[budget] %s \"%s\" is not a size like 5MB, 200KB or none"),
+			  name, value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "[budget] peer = HOST:PORT per_day=SIZE per_session=SIZE": what is not
+ * given is the default's (CONFIG_BUDGET_UNSET until asked). A second line
+ * for one address replaces the first. */
+static int budget_peer(struct parse_ctx *pc, const char *value)
+{
+	struct config *c = pc->c;
+	struct config_peer_budget pb = {
+		.b = { CONFIG_BUDGET_UNSET, CONFIG_BUDGET_UNSET }
+	};
+	char buf[1024], *save = NULL, *w = NULL;
+	size_t i;
+
+	if (strlen(value) < sizeof(buf)) {
+		snprintf(buf, sizeof(buf), "%s", value);
+		w = strtok_r(buf, " \t", &save);
+	}
+	if (!w || strlen(w) >= CONFIG_MAX_ADDR || addr_check(w) < 0) {
+		fault_set(pc, _("[budget] peer \"%s\" must start with HOST:PORT"),
+			  value);
+		return -EINVAL;
+	}
+	snprintf(pb.addr, sizeof(pb.addr), "%s", w);
+	while ((w = strtok_r(NULL, " \t", &save))) {
+		char *eq = strchr(w, '=');
+		uint64_t *to = NULL;
+		if (eq) {
+			*eq = 0;
+			to = strcmp(w, "per_day") == 0	   ? &pb.b.per_day
+			     : strcmp(w, "per_session") == 0 ? &pb.b.per_session
+							     : NULL;
+		}
+		if (!to) {
+			if (eq)
+				*eq = '='; /* named whole */
+			fault_set(pc, _("[budget] peer %s: \"%s\" is not per_day=SIZE or per_session=SIZE"),
+				  pb.addr, w);
+			return -EINVAL;
+		}
+		if (budget_key(pc, w, eq + 1, to) < 0)
+			return -EINVAL;
+	}
+	for (i = 0; i < c->nbudgets; i++)
+		if (strcmp(c->budgets[i].addr, pb.addr) == 0)
+			break;
+	if (i == CONFIG_MAX_PEERS) {
+		fault_set(pc, _("[budget] over %d peer lines"), CONFIG_MAX_PEERS);
+		return -EINVAL;
+	}
+	c->budgets[i] = pb;
+	if (i == c->nbudgets)
+		c->nbudgets++;
+	return 0;
+}
+
+void config_budget_for(const struct config *c, const char *addr,
+		       const char *host, struct config_budget *ret)
+{
+	const struct config_budget *b = NULL;
+	char h[CONFIG_MAX_ADDR], p[8];
+
+	for (size_t i = 0; addr && !b && i < c->nbudgets; i++)
+		if (strcmp(c->budgets[i].addr, addr) == 0)
+			b = &c->budgets[i].b;
+	for (size_t i = 0; host && !b && i < c->nbudgets; i++)
+		if (config_addr_split(c->budgets[i].addr, h, sizeof(h), p,
+				      sizeof(p)) == 0 &&
+		    strcmp(h, host) == 0)
+			b = &c->budgets[i].b;
+	*ret = c->budget;
+	if (b && b->per_day != CONFIG_BUDGET_UNSET)
+		ret->per_day = b->per_day;
+	if (b && b->per_session != CONFIG_BUDGET_UNSET)
+		ret->per_session = b->per_session;
+}
+
 /* inih handler: returning 0 makes ini_parse report this line. */
 static int cfg_ini_handler(void *user, const char *section, const char *name,
 		       const char *value)
@@ -210,6 +299,16 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 			goto unknown;
 		}
 		return 1;
+	}
+	if (strcmp(section, "budget") == 0) {
+		if (strcmp(name, "default_per_day") == 0)
+			return budget_key(pc, name, value, &c->budget.per_day) == 0;
+		if (strcmp(name, "default_per_session") == 0)
+			return budget_key(pc, name, value,
+					  &c->budget.per_session) == 0;
+		if (strcmp(name, "peer") == 0)
+			return budget_peer(pc, value) == 0;
+		goto unknown;
 	}
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(name, "max_peers") == 0) {

@@ -6,6 +6,8 @@
  *   [limits] max_peers, batch, fault_backoff
  *   [http]   listen (HOST:PORT: the HTTP/JSON API, off unless set),
  *            max_connections
+ *   [budget] default_per_day, default_per_session (sizes: 5MB, 200KB),
+ *            peer (HOST:PORT per_day=SIZE per_session=SIZE; one per line)
  *
  * Flags given on the command line override the file.
  */
@@ -13,11 +15,25 @@
 #define HAMLETD_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONFIG_MAX_PEERS 256	/* addresses in the peer list */
 #define CONFIG_MAX_SCOPES 16
 #define CONFIG_MAX_ADDR 256	/* bytes of one HOST:PORT */
 #define CONFIG_MAX_PATH 4096
+
+/* Bytes of entries we may send to a peer; 0 = no limit. */
+struct config_budget {
+	uint64_t per_day;     /* in one local calendar day (TZ) */
+	uint64_t per_session; /* in one connection */
+};
+
+#define CONFIG_BUDGET_UNSET UINT64_MAX /* a peer line left it to the default */
+
+struct config_peer_budget {
+	char addr[CONFIG_MAX_ADDR]; /* HOST:PORT */
+	struct config_budget b;
+};
 
 struct config {
 	char home[CONFIG_MAX_PATH];
@@ -35,6 +51,9 @@ struct config {
 	unsigned fault_backoff; /* seconds refused after a first fault */
 	char http[CONFIG_MAX_ADDR]; /* the HTTP API's HOST:PORT; "" = off */
 	unsigned http_max_conns;    /* HTTP connections at once */
+	struct config_budget budget; /* for peers not named below */
+	size_t nbudgets;
+	struct config_peer_budget budgets[CONFIG_MAX_PEERS];
 	int verbose;
 };
 
@@ -53,6 +72,15 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
  * on reload. On failure c is unchanged.
  */
 int config_reload_peers(struct config *c, char *why, size_t whylen);
+
+/*
+ * The budget for a peer: the [budget] peer line whose HOST:PORT is addr
+ * (the address we dialled, or NULL), else the first whose HOST is host
+ * (where an incoming connection came from, or NULL); what that line does
+ * not set, and every peer without a line, gets the defaults.
+ */
+void config_budget_for(const struct config *c, const char *addr,
+		       const char *host, struct config_budget *ret);
 
 /* Split "host:port" or "[v6]:port" into host and port. */
 int config_addr_split(const char *addr, char *host, size_t hostcap,

@@ -67,6 +67,15 @@ struct peer_info {
 	 * and received since it began, our wall clock then; all 0 when
 	 * nothing is awaited */
 	uint64_t rx_want, rx_got, rx_start_ms;
+	/* the byte budget (config [budget], sync_send.c): its limits as
+	 * last applied, entry bytes sent on budget_day (local YYYYMMDD) and
+	 * in the current or last session; while budget_held (SYNC_HELD_*)
+	 * budget_waiting entries wait for it. In memory only. */
+	uint64_t budget_per_day, budget_per_session;
+	uint32_t budget_day;
+	uint64_t sent_today, sent_session;
+	int budget_held;
+	uint64_t budget_waiting;
 };
 
 /* Faults remembered per source address of incoming connections, so a

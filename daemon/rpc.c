@@ -1,6 +1,7 @@
 #include "rpc.h"
 #include "wire.h"
 
+#include "budget.h"
 #include "bytes.h"
 #include "cert.h"
 #include "error.h"
@@ -8,6 +9,7 @@
 #include "peer.h"
 #include "record.h"
 #include "rpc_client.h"
+#include "sync.h"
 #include "dlog.h"
 #include "hlc.h"
 #include "ingest.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct rpc_conn {
@@ -207,6 +210,30 @@ static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
 	kv_u64(pk, "per_s", ms >= 1000 ? p->rx_got * 1000 / ms : 0);
 }
 
+/* "budget": what p's byte budget allows and what waits for it. One pair. */
+static void pack_budget(msgpack_packer *pk, const struct peer_info *p)
+{
+	int today = p->budget_day == budget_day(time(NULL));
+	mp_pack_str(pk, "budget");
+	msgpack_pack_map(pk, 7);
+	kv_u64(pk, "per_day", p->budget_per_day);
+	kv_u64(pk, "per_session", p->budget_per_session);
+	kv_u64(pk, "sent_today", today ? p->sent_today : 0);
+	kv_u64(pk, "sent_session", p->sent_session);
+	mp_pack_str(pk, "held_back");
+	if (p->budget_held)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_str(pk, "held_by");
+	if (p->budget_held)
+		mp_pack_str(pk, p->budget_held == SYNC_HELD_DAY ? "day"
+								 : "session");
+	else
+		msgpack_pack_nil(pk);
+	kv_u64(pk, "entries_held", p->budget_held ? p->budget_waiting : 0);
+}
+
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
 	struct store_txn *t = NULL;
@@ -243,7 +270,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(pk, 21 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 22 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -271,6 +298,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		kv_u64(pk, "batches_in", p->batches_in);
 		kv_u64(pk, "batch_credit", p->batch_credit);
 		kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
+		pack_budget(pk, p);
 	}
 	return 0;
 }

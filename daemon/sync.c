@@ -462,13 +462,7 @@ void sync_session_close(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	sync__neg_close(c);
-	while (s->streams) {
-		struct sync_stream *st = s->streams;
-		s->streams = st->link;
-		free(st);
-	}
-	s->streams_tail = NULL;
-	s->nstreams = 0;
+	sync__streams_free(c);
 	if (s->rx_batch) {
 		/* never committed: the peer sends it again next session */
 		sync__batch_free(s->rx_batch);

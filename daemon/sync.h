@@ -7,6 +7,7 @@
 #ifndef HAMLETD_SYNC_H
 #define HAMLETD_SYNC_H
 
+#include "budget.h"
 #include "log.h"
 #include "negentropy.h"
 #include "wire.h"
@@ -39,6 +40,11 @@
 #define SYNC_FULL_RETRY_MS 5000
 #define SYNC_FULL_RETRY_MAX_MS (5 * 60 * 1000)
 #define SYNC_FULL_PARKED_MAX 4 /* batches kept so, node-wide */
+
+/* why a session's entries wait (peer_info.budget_held) */
+#define SYNC_HELD_NONE 0
+#define SYNC_HELD_DAY 1	    /* the day's budget is spent: tomorrow */
+#define SYNC_HELD_SESSION 2 /* the session's: the next connection */
 
 struct conn;
 struct daemon;
@@ -91,8 +97,16 @@ struct sync_session {
 	struct sync_batch *rx_full; /* refused by a full disk; tried again */
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
+	/* feeds to stream: those just asked for (streams), then by the rank
+	 * of their next entry (budget.h), lowest first; nstreams counts all */
 	struct sync_stream *streams, *streams_tail;
+	struct sync_stream *ranked[BUDGET_RANKS], *ranked_tail[BUDGET_RANKS];
 	size_t nstreams;
+	/* the byte budget (config [budget]): entries bytes sent this
+	 * session, and why sending stopped (SYNC_HELD_*) */
+	uint64_t sent_session;
+	int budget_held;
+	int held_count_stale; /* peer_info.budget_waiting needs a recount */
 	struct sync_sent *sent; /* open-addressing table */
 	size_t sent_n, sent_cap;
 	/* reconciliation steps, run one at a time off the loop */

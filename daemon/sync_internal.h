@@ -11,6 +11,12 @@
 struct conn;
 struct sync_batch;
 
+/* Free the feeds queued to stream to c (the session is closing). */
+void sync__streams_free(struct conn *c);
+/* Once a second: resume what a day's budget held when the day is new,
+ * and count what waits for a budget (sync_send.c). */
+void sync__budget_tick(struct conn *c);
+
 /* Take w's bytes and send them on c; w is reset for reuse. */
 int sync__send_writer(struct conn *c, struct mp_writer *w);
 /* A feed of this scope is replicated by both ends of c. */

@@ -156,6 +156,7 @@ void sync_session_tick(struct conn *c, uint64_t now)
 	int r;
 
 	sync__state_tick(c, now);
+	sync__budget_tick(c);
 	if (!b || c->closing || now < s->rx_full_at)
 		return;
 	s->rx_full = NULL;

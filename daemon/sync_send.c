@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static size_t sent_slot(const struct sync_sent *tab, size_t cap,
 			const uint8_t key[32])
@@ -71,9 +72,10 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 	/* a WANT can be stale: entries in flight are not committed yet */
 	if ((ss = sent_find(s, key, 0)) && ss->upto >= from)
 		from = ss->upto + 1;
-	for (st = s->streams; st; st = st->link)
-		if (memcmp(st->key, key, 32) == 0)
-			return 0; /* already streaming it to the head */
+	for (int k = -1; k < BUDGET_RANKS; k++)
+		for (st = k < 0 ? s->streams : s->ranked[k]; st; st = st->link)
+			if (memcmp(st->key, key, 32) == 0)
+				return 0; /* already streaming it to the head */
 	if (s->nstreams >= SYNC_MAX_STREAMS) {
 		snprintf(why, wl, "over %d feeds wanted at once",
 			 SYNC_MAX_STREAMS);
@@ -148,34 +150,191 @@ static int send_held(struct conn *c, int last)
 	return r;
 }
 
+/* --- order and budget ------------------------------------------------ */
+
+/* The rank of st's next entry (budget.h); an entry we cannot read ranks
+ * last, and the pump finds out why. */
+static int stream_rank(struct store_txn *t, const struct sync_stream *st)
+{
+	const uint8_t *env, *sig;
+	size_t env_len;
+	struct entry e;
+	if (log_entry_get(t, st->key, st->next, &env, &env_len, &sig) < 0 ||
+	    entry_decode(env, env_len, &e, NULL) < 0)
+		return BUDGET_RANK_OTHER;
+	return budget_collection_rank(e.collection);
+}
+
+static void rank_append(struct sync_session *s, int k, struct sync_stream *st)
+{
+	st->link = NULL;
+	if (s->ranked_tail[k])
+		s->ranked_tail[k]->link = st;
+	else
+		s->ranked[k] = st;
+	s->ranked_tail[k] = st;
+}
+
+/* Take st, the head of rank k's queue, off it. */
+static void rank_pop(struct sync_session *s, int k)
+{
+	struct sync_stream *st = s->ranked[k];
+	s->ranked[k] = st->link;
+	if (!s->ranked[k])
+		s->ranked_tail[k] = NULL;
+}
+
+/* Move the feeds just asked for into the queues of their ranks. */
+static void streams_rank(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	struct store_txn *t = NULL;
+	if (store_txn_begin(c->d->node->st, 1, &t) < 0)
+		t = NULL; /* ranked last; sending will fail alike */
+	while (s->streams) {
+		struct sync_stream *st = s->streams;
+		s->streams = st->link;
+		rank_append(s, t ? stream_rank(t, st) : BUDGET_RANK_OTHER, st);
+	}
+	s->streams_tail = NULL;
+	store_txn_abort(t);
+}
+
+void sync__streams_free(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	for (int k = -1; k < BUDGET_RANKS; k++) {
+		struct sync_stream **q = k < 0 ? &s->streams : &s->ranked[k];
+		while (*q) {
+			struct sync_stream *st = *q;
+			*q = st->link;
+			free(st);
+		}
+		if (k >= 0)
+			s->ranked_tail[k] = NULL;
+	}
+	s->streams_tail = NULL;
+	s->nstreams = 0;
+}
+
+/*
+ * The entry bytes c's budget lets us send now (UINT64_MAX: no budget),
+ * and in ret_why the budget that binds (SYNC_HELD_*). Rolls the day's
+ * count over at local midnight.
+ */
+static uint64_t budget_room(struct conn *c, int *ret_why)
+{
+	struct sync_session *s = &c->sy;
+	struct peer_info *p = c->info;
+	struct config_budget b;
+	uint32_t today = budget_day(time(NULL));
+	uint64_t room = UINT64_MAX;
+
+	*ret_why = SYNC_HELD_NONE;
+	if (!p)
+		return room;
+	config_budget_for(&c->d->cfg, c->pa ? c->pa->addr : NULL,
+			  c->pa ? NULL : c->host, &b);
+	p->budget_per_day = b.per_day;
+	p->budget_per_session = b.per_session;
+	p->sent_session = s->sent_session;
+	if (p->budget_day != today) {
+		p->budget_day = today;
+		p->sent_today = 0;
+	}
+	if (b.per_day) {
+		room = b.per_day > p->sent_today ? b.per_day - p->sent_today : 0;
+		*ret_why = SYNC_HELD_DAY;
+	}
+	if (b.per_session && (b.per_session <= s->sent_session ||
+			      b.per_session - s->sent_session < room)) {
+		room = b.per_session > s->sent_session
+			       ? b.per_session - s->sent_session
+			       : 0;
+		*ret_why = SYNC_HELD_SESSION;
+	}
+	return room;
+}
+
+/* What waits for the budget: the entries of every queued feed. */
+static void budget_count(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	struct store_txn *t = NULL;
+	struct log_feed f;
+	uint64_t n = 0;
+
+	if (!c->info || store_txn_begin(c->d->node->st, 1, &t) < 0)
+		return;
+	for (int k = -1; k < BUDGET_RANKS; k++)
+		for (struct sync_stream *st = k < 0 ? s->streams : s->ranked[k];
+		     st; st = st->link)
+			if (log_feed_get(t, st->key, &f) == 0 &&
+			    f.seq >= st->next)
+				n += f.seq - st->next + 1;
+	store_txn_abort(t);
+	c->info->budget_waiting = n;
+	s->held_count_stale = 0;
+}
+
+void sync__budget_tick(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	if (c->closing || !s->budget_held)
+		return;
+	/* a new day: what the day's budget held may go */
+	if (s->budget_held == SYNC_HELD_DAY && c->info &&
+	    c->info->budget_day != budget_day(time(NULL)))
+		sync_session_pump(c);
+	if (s->budget_held && s->held_count_stale)
+		budget_count(c);
+}
+
+/* --- the pump ---------------------------------------------------------- */
+
 /*
  * Stream queued feeds as one batch of at most tx_credit entries and
  * SYNC_BATCH_BYTES, then wait for its ACK. The newest message is held
  * back until we know whether another follows it, so the one that closes
  * the batch carries last = true and no empty message is needed.
+ *
+ * Feeds go by the rank of their next entry (payments, registrations,
+ * health events, the rest), each in seq order. A byte budget stops the
+ * stream before an entry that would pass it; the feeds stay queued until
+ * the day turns (sync__budget_tick) or the session ends.
  */
 void sync_session_pump(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
 	struct run_entry *v = NULL;
-	int blocked = 0;
+	int blocked = 0, why, sent = 0;
+	uint64_t room;
 
 	if (maxb > WIRE_MAX_BATCH)
 		maxb = WIRE_MAX_BATCH;
 	if (c->closing || s->tx_waiting)
 		return;
-	while (!c->closing && s->streams && s->tx_credit > 0 &&
-	       s->tx_batch_bytes < SYNC_BATCH_BYTES) {
-		struct sync_stream *st = s->streams;
+	if (s->streams)
+		streams_rank(c);
+	room = budget_room(c, &why);
+	s->budget_held = SYNC_HELD_NONE;
+	while (!c->closing && s->nstreams && s->tx_credit > 0 &&
+	       s->tx_batch_bytes < SYNC_BATCH_BYTES && !s->budget_held) {
+		struct sync_stream *st = NULL;
 		struct store_txn *t = NULL;
 		struct log_feed f;
 		struct mp_writer w;
 		struct sync_sent *ss;
 		size_t n = 0, bytes = 0, lim = maxb, len;
+		int rank = 0, next_rank;
 		uint8_t *p;
 		int r;
 
+		while (rank < BUDGET_RANKS && !(st = s->ranked[rank]))
+			rank++;
+		if (!st)
+			break; /* not reached: nstreams counts the queues */
 		if (c->wq_bytes >= SYNC_SEND_QUEUE) {
 			blocked = 1; /* resumed when the socket drains */
 			break;
@@ -194,6 +353,7 @@ void sync_session_pump(struct conn *c)
 			struct run_entry *we = &v[n];
 			struct entry e;
 			uint8_t id[ENTRY_ID_LEN];
+			size_t size;
 			if ((r = log_entry_get(t, st->key, st->next + n,
 					       &we->env, &we->env_len,
 					       &we->sig)) < 0 ||
@@ -208,18 +368,23 @@ void sync_session_pump(struct conn *c)
 				we->body = NULL; /* erased: send without */
 				we->body_len = 0;
 			}
-			bytes += we->env_len + we->body_len + 80;
+			size = we->env_len + we->body_len + 80;
+			if (bytes + size > room) {
+				s->budget_held = why;
+				break;
+			}
+			bytes += size;
 			n++;
 		}
+		next_rank = rank;
 		if (n > 0) {
 			mp_writer_init(&w);
 			r = wire_put_entries(&w, st->key, NULL, v, n, 0, NULL);
-			store_txn_abort(t);
-			t = NULL;
 			p = r < 0 ? NULL : mp_writer_take(&w, &len);
 			mp_writer_destroy(&w);
 			if (!p || send_held(c, 0) < 0) {
 				free(p);
+				store_txn_abort(t);
 				break;
 			}
 			s->held = p;
@@ -230,17 +395,28 @@ void sync_session_pump(struct conn *c)
 			s->tx_batch_bytes += bytes;
 			if ((ss = sent_find(s, st->key, 1)))
 				ss->upto = st->next - 1;
-			if (c->info)
+			room = room > bytes ? room - bytes : 0;
+			sent = 1;
+			s->sent_session += len;
+			if (c->info) {
 				c->info->entries_out += n;
+				c->info->sent_today += len;
+				c->info->sent_session = s->sent_session;
+			}
+			if (st->next <= f.seq)
+				next_rank = stream_rank(t, st);
 		}
 		store_txn_abort(t);
-		if (n == 0 || st->next > f.seq) {
+		if (s->budget_held) {
+			break; /* the feed stays queued for the budget */
+		} else if (n == 0 || st->next > f.seq) {
 			/* caught up on this feed (or it is gone) */
-			s->streams = st->link;
-			if (!s->streams)
-				s->streams_tail = NULL;
+			rank_pop(s, rank);
 			s->nstreams--;
 			free(st);
+		} else if (next_rank != rank) {
+			rank_pop(s, rank);
+			rank_append(s, next_rank, st);
 		} else if (n < lim && bytes < WIRE_BATCH_BYTES) {
 			break;
 		}
@@ -249,4 +425,14 @@ void sync_session_pump(struct conn *c)
 	/* close the batch unless only the socket holds us back */
 	if (s->held && !c->closing && !blocked)
 		send_held(c, 1);
+	if (c->info) {
+		int was = c->info->budget_held;
+		c->info->budget_held = s->budget_held;
+		if (!s->budget_held)
+			c->info->budget_waiting = 0;
+		else if (!was || sent)
+			budget_count(c); /* newly held, or less waits */
+		else
+			s->held_count_stale = 1; /* a WANT: at the next tick */
+	}
 }

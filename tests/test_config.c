@@ -168,6 +168,14 @@ int main(void)
 			  "line 3: peer \"b.example:99999\" is not HOST:PORT (or the list is over 256)" },
 			{ "[node]\nscopes = bk/Bach-Thong\n",
 			  "line 2: scope \"bk/Bach-Thong\" is not a valid scope (or over 16 scopes)" },
+			{ "[budget]\ndefault_per_day = 5 MiB\n",
+			  "line 2: [budget] default_per_day \"5 MiB\" is not a size like 5MB, 200KB or none" },
+			{ "[budget]\npeer = 10.0.0.2:7000 per_session=-1\n",
+			  "line 2: [budget] per_session \"-1\" is not a size like 5MB, 200KB or none" },
+			{ "[budget]\npeer = 10.0.0.2:7000 per_week=1MB\n",
+			  "line 2: [budget] peer 10.0.0.2:7000: \"per_week=1MB\" is not per_day=SIZE or per_session=SIZE" },
+			{ "[budget]\npeer = per_day=1MB\n",
+			  "line 2: [budget] peer \"per_day=1MB\" must start with HOST:PORT" },
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			conf(bad[i].file);
@@ -175,6 +183,33 @@ int main(void)
 				  HAMLET_ECONFIG);
 			ASSERT_WHY(bad[i].why);
 		}
+	}
+
+	TEST_START("[budget]: defaults, and peer lines that override part of them");
+	{
+		struct config_budget b;
+		conf("[budget]\npeer = 10.0.0.2:7000 per_day=20MB\n"
+		     "peer = [::1]:7001 per_session=1500KB\n"
+		     "default_per_day = 5MB\ndefault_per_session = 1MB\n");
+		ASSERT_OK(parse("--config", path, "--home", "/h", NULL));
+		config_budget_for(&cfg, "10.0.0.2:7000", NULL, &b);
+		ASSERT_EQ(b.per_day, 20000000);
+		ASSERT_EQ(b.per_session, 1000000); /* its own line did not say */
+		config_budget_for(&cfg, "[::1]:7001", NULL, &b);
+		ASSERT_EQ(b.per_day, 5000000); /* the default, though later */
+		ASSERT_EQ(b.per_session, 1500000);
+		/* an incoming connection is known by its host */
+		config_budget_for(&cfg, NULL, "10.0.0.2", &b);
+		ASSERT_EQ(b.per_day, 20000000);
+		config_budget_for(&cfg, "10.0.0.3:7000", "10.0.0.3", &b);
+		ASSERT_EQ(b.per_day, 5000000);
+		ASSERT_EQ(b.per_session, 1000000);
+		/* nothing set: no budget */
+		conf("[node]\n");
+		ASSERT_OK(parse("--config", path, "--home", "/h", NULL));
+		config_budget_for(&cfg, "10.0.0.2:7000", NULL, &b);
+		ASSERT_EQ(b.per_day, 0);
+		ASSERT_EQ(b.per_session, 0);
 	}
 
 	TEST_START("a line longer than inih reads at once is a fault of its own, named by its line");

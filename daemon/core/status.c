@@ -362,9 +362,14 @@ json_t *status_json(const struct status_facts *st)
 				pv.newest_ms = tot->newest_ms;
 				pv.waiting = status_waiting_since(n, last);
 			}
+			const msgpack_object *bg = mp_map_get(p, "budget");
+			const msgpack_object *bh =
+				bg ? mp_map_get(bg, "held_back") : NULL;
+			int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN &&
+				   bh->via.boolean;
 			int insync = up && last && last >= pv.newest_ms &&
 				     !mp_map_u64(p, "entries_waiting_for_disk") &&
-				     !mp_map_get(p, "progress");
+				     !mp_map_get(p, "progress") && !held;
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(insync));
 			json_object_set_new(pe, "lag_s",

@@ -1,0 +1,63 @@
+#include "budget.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define BUDGET_MAX ((uint64_t)1000 * 1000 * 1000 * 1000) /* 1000 GB */
+
+int budget_size_parse(const char *s, uint64_t *ret)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = { { "", 1 },	   { "B", 1 },
+		      { "KB", 1000 },	   { "MB", 1000 * 1000 },
+		      { "GB", 1000 * 1000 * 1000 } };
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (strcasecmp(s, "none") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > BUDGET_MAX)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(p, units[i].unit) != 0)
+			continue;
+		if (v == 0 || v > BUDGET_MAX / units[i].mult)
+			return -EINVAL;
+		*ret = v * units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+uint32_t budget_day(time_t t)
+{
+	struct tm tm;
+	if (!localtime_r(&t, &tm))
+		return 0;
+	return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
+			  tm.tm_mday);
+}
+
+int budget_collection_rank(const char *collection)
+{
+	if (strcmp(collection, "payment") == 0)
+		return BUDGET_RANK_PAYMENT;
+	if (strcmp(collection, "registration") == 0)
+		return BUDGET_RANK_REGISTRATION;
+	if (strcmp(collection, "health_event") == 0)
+		return BUDGET_RANK_HEALTH;
+	return BUDGET_RANK_OTHER;
+}

@@ -1,0 +1,36 @@
+/*
+ * budget: byte budgets for metered links and the order feeds are sent in.
+ * Pure functions (no loop, no store): sizes with units, the local day,
+ * and the rank of a collection. config.c parses [budget] with them and
+ * sync_send.c enforces them.
+ */
+#ifndef HAMLETD_BUDGET_H
+#define HAMLETD_BUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Ranks of the feeds queued to one peer: the lowest goes first. Trust
+ * items (certificates, revocations) travel in their own messages before
+ * any of these and are never held by a budget. */
+#define BUDGET_RANK_PAYMENT 0
+#define BUDGET_RANK_REGISTRATION 1
+#define BUDGET_RANK_HEALTH 2
+#define BUDGET_RANK_OTHER 3
+#define BUDGET_RANKS 4
+
+/*
+ * Parse a size: digits, then optionally spaces and a unit B, KB, MB or GB
+ * (any case; 1 KB = 1000 bytes), e.g. "5MB", "1500 KB", "200000". "none"
+ * (no budget) gives 0. -EINVAL for anything else, 0 bytes, or over 1000 GB.
+ */
+int budget_size_parse(const char *s, uint64_t *ret);
+
+/* The local calendar day of t (TZ) as YYYYMMDD. */
+uint32_t budget_day(time_t t);
+
+/* The rank of a feed whose next entry is in collection (BUDGET_RANK_*). */
+int budget_collection_rank(const char *collection);
+
+#endif

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Byte budgets on a metered link: village v1 holds 1,500 profiles (and
+# four payments in feeds of their own, which go first) and
+# sends to commune c1 under 40 KB a day, then under 40 KB a session;
+# each time c1 receives about that much and v1's status says, in words
+# and in --json, what waits and for which budget. A revocation written on
+# v1 while its budget is spent still reaches c1. With the budget lifted
+# (a restart with a new config) the rest arrives. A bad size in [budget]
+# is refused, naming its key.
+#   tests/scenario_budget.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch budget
+ROOT=$T/bk.root.key
+
+check "network created" "$H" network create bk --out "$T"
+for spec in c1:bk/c1 v1:bk/c1/v1 x:bk/c1/x; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
+done
+check "the root certifies c1" issue c1 commune bk/c1 --root-key "$ROOT" --delegate
+check "c1 certifies v1" issue v1 village bk/c1/v1 --issuer-home "$T/c1"
+{
+	echo "id,person_id,full_name,birth_date,sex,village,phone"
+	for i in $(seq 1 1500); do
+		printf 'HP-V%04d,%012d,Lo Van %d,1990-01-01,male,v1,09%08d\n' "$i" "$((200000000000 + i))" "$i" "$i"
+	done
+} >"$T/v1.csv"
+check "v1 imports 1,500 profiles" N v1 import health_profile --format csv "$T/v1.csv"
+# four more feeds, one payment each: they go before the profiles
+for i in 1 2 3 4; do
+	check "v1 writes payment PAY-$i in bk/c1/v1/p$i" N v1 put --scope bk/c1/v1/p$i payment PAY-$i \
+		"{\"program\":\"forest_service\",\"beneficiary_id\":\"BEN-$i\",\"period\":\"2026-11\",\"amount_vnd\":500000,\"status\":\"created\"}"
+done
+
+# how many records c1 holds (its daemon's count), and a figure of v1's
+# status --json for its one peer
+records() { N c1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+budget() { N v1 status --json | python3 -c "import json,sys; print(json.load(sys.stdin)['peers'][0]['budget']['$1'])"; }
+held() { [ "$(budget held_back)" = True ]; }
+
+printf '[budget]\ndefault_per_day = 40KB\n' >"$T/day.conf"
+printf '[budget]\ndefault_per_session = 40 KB\n' >"$T/session.conf"
+printf '[budget]\ndefault_per_day = 5 parsecs\n' >"$T/bad.conf"
+
+refuse "a bad size in [budget] is refused, naming the key and value" 2 \
+	'\[budget\] default_per_day "5 parsecs" is not a size' \
+	"$D" --home "$T/v1" --listen 127.0.0.1:1 --config "$T/bad.conf"
+
+start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
+start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 dials c1 with 40 KB a day" || fail "v1 dials c1 with 40 KB a day"
+check "v1 holds entries back for the day's budget (20 s)" within 20 held
+N v1 status >"$T/status.txt" 2>&1
+N v1 status --json >"$T/status.json" 2>&1
+sed 's/^/    # /' "$T/status.txt"
+check "status says what waits for tomorrow, in words" grep -qE '^    [0-9,]+ entries wait for tomorrow.s budget \(40\.0 kB a day to c1 \(bk/c1\), [0-9.]+ kB sent today\)$' "$T/status.txt"
+check "status does not call c1 in sync" grep -q 'c1 (bk/c1): connected, NOT SENDING all: a byte budget holds entries back' "$T/status.txt"
+check "nor does --json" python3 -c "import json; assert not json.load(open('$T/status.json'))['peers'][0]['in_sync']"
+check "--json: the day's budget, held by it" bash -c "[ '$(budget per_day)' = 40000 ] && [ '$(budget held_by)' = day ] && [ '$(budget per_session)' = 0 ]"
+sent=$(budget sent_today)
+check "at most the budget was sent, and most of it ($sent bytes)" test "$sent" -le 40000 -a "$sent" -gt 30000
+n1=$(records)
+check "c1 holds about 40 KB's worth of entries ($n1)" test "$n1" -gt 100 -a "$n1" -lt 1000
+check "the payments went first: c1 holds all four" bash -c "for i in 1 2 3 4; do '$H' --home '$T/c1' get payment PAY-\$i >/dev/null || exit 1; done"
+waiting=$(budget entries_held)
+check "the entries held are the rest ($waiting)" test "$waiting" = $((1504 - n1))
+check "none more arrive while the budget is spent (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1 ]"
+
+trusted=$(grep -c "new trust items" "$T/c1.log")
+check "v1 revokes x with the root's key, its budget spent" N v1 cert revoke "$(key x)" --root-key "$ROOT" --reason "lost"
+check "the revocation reaches c1 all the same (20 s)" within 20 bash -c "[ \$(grep -c 'new trust items' '$T/c1.log') -gt $trusted ]"
+
+stop v1
+start v1 --config "$T/session.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 40 KB a session" || fail "v1 restarts with 40 KB a session"
+check "v1 holds entries back for the session's budget (20 s)" within 20 bash -c "'$H' --home '$T/v1' status | grep -qE 'entries wait for the next session.s budget \(40.0 kB a session to c1'"
+n2=$(records)
+check "c1 received about another 40 KB ($n1 -> $n2)" test "$n2" -gt $((n1 + 100)) -a "$n2" -lt $((n1 + 1000))
+
+stop v1
+start v1 --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with no budget" || fail "v1 restarts with no budget"
+check "the rest arrives: c1 holds all 1,504 (30 s)" within 30 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') = 1504 ]"
+check "nothing waits for a budget now" bash -c "! '$H' --home '$T/v1' status | grep -q budget"
+tests_done

@@ -1,0 +1,66 @@
+/* budget: sizes with units, the local day, the order of feeds sent. */
+#include "budget.h"
+#include "error.h"
+#include "testlib.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+int main(void)
+{
+	uint64_t v;
+
+	TEST_START("sizes take B, KB, MB, GB in any case, with or without a space");
+	{
+		static const struct {
+			const char *s;
+			uint64_t v;
+		} good[] = {
+			{ "200000", 200000 },	     { "17B", 17 },
+			{ "5MB", 5000000 },	     { "5 mb", 5000000 },
+			{ "1500 KB", 1500000 },	     { "2GB", 2000000000ull },
+			{ "1000GB", 1000000000000ull }, { "none", 0 },
+		};
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			v = 12345;
+			ASSERT_OK(budget_size_parse(good[i].s, &v));
+			ASSERT_EQ(v, good[i].v);
+		}
+	}
+
+	TEST_START("anything else is refused and leaves the value alone");
+	{
+		static const char *const bad[] = {
+			"", "MB", "0", "0MB", "-1", "+5MB", " 5MB", "5 MiB",
+			"5TB", "5.5MB", "5MBs", "1001GB", "99999999999999999999",
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			v = 12345;
+			ASSERT_EQ(budget_size_parse(bad[i], &v), -EINVAL);
+			ASSERT_EQ(v, 12345);
+		}
+	}
+
+	TEST_START("payments go first, then registrations, health events, the rest");
+	ASSERT_TRUE(budget_collection_rank("payment") <
+		    budget_collection_rank("registration"));
+	ASSERT_TRUE(budget_collection_rank("registration") <
+		    budget_collection_rank("health_event"));
+	ASSERT_TRUE(budget_collection_rank("health_event") <
+		    budget_collection_rank("health_profile"));
+	ASSERT_EQ(budget_collection_rank("health_profile"), BUDGET_RANK_OTHER);
+	ASSERT_EQ(budget_collection_rank(""), BUDGET_RANK_OTHER);
+	ASSERT_TRUE(BUDGET_RANK_OTHER < BUDGET_RANKS);
+
+	TEST_START("the day is the local calendar day (TZ)");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	ASSERT_EQ(budget_day(1767225599), 20251231); /* 2025-12-31 23:59:59Z */
+	setenv("TZ", "ICT-7", 1); /* Vietnam: +07, no DST; no tzdata needed */
+	tzset();
+	ASSERT_EQ(budget_day(1767225599), 20260101);
+	ASSERT_EQ(budget_day(1767225599 - 7 * 3600), 20251231);
+
+	TEST_DONE();
+}
