@@ -158,24 +158,37 @@ static int hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 }
 
 /*
- * The chain file of the certificates ref[0..n) names, from our trust set
- * (*ret for the caller to free): HAMLET_ENOTFOUND when one is not there.
+ * The chain file of the certificates ref[0..n) names by the first bytes
+ * of their ids, from our trust set (*ret for the caller to free):
+ * HAMLET_ENOTFOUND when one is not there, or not alone there.
  */
-static int chain_resolve(struct conn *c, const uint8_t (*ref)[32], size_t n,
+static int chain_resolve(struct conn *c,
+			 const uint8_t (*ref)[WIRE_CHAIN_REF_LEN], size_t n,
 			 uint8_t **ret, size_t *ret_len)
 {
 	const uint8_t *certs[WIRE_MAX_CHAIN_REF];
 	size_t lens[WIRE_MAX_CHAIN_REF];
-	uint8_t key[TRUSTSET_KEY];
+	uint8_t from[TRUSTSET_KEY] = { TRUST_CERT }, keys[2][TRUSTSET_KEY];
 	struct store_txn *t;
-	int r;
+	size_t nk;
+	int r, more;
 
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
-	key[0] = TRUST_CERT;
 	for (size_t i = 0; i < n; i++) {
-		memcpy(key + 1, ref[i], 32);
-		if ((r = trustset_get(t, key, &certs[i], &lens[i])) < 0)
+		/* the first key from kind || prefix || 0...: it must have
+		 * that prefix, and the next must not */
+		memcpy(from + 1, ref[i], WIRE_CHAIN_REF_LEN);
+		if ((r = trustset_keys(t, from, 2, keys, &nk, &more)) < 0)
+			goto out;
+		if (nk == 0 ||
+		    memcmp(keys[0], from, 1 + WIRE_CHAIN_REF_LEN) != 0 ||
+		    (nk == 2 &&
+		     memcmp(keys[1], from, 1 + WIRE_CHAIN_REF_LEN) == 0)) {
+			r = HAMLET_ENOTFOUND;
+			goto out;
+		}
+		if ((r = trustset_get(t, keys[0], &certs[i], &lens[i])) < 0)
 			goto out;
 	}
 	/* the bytes borrow from t: encoded before it ends */
@@ -228,14 +241,8 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	uint8_t *certs = NULL;
 	size_t len = 0;
 	int r;
-	if (memcmp(m->hello.node, c->rpk, 32) != 0) {
-		snprintf(why, wl, "HELLO.node is not the handshake identity");
-		return HAMLET_EPROTO;
-	}
-	if (memcmp(m->hello.network_id, c->d->node->net.id, 32) != 0) {
-		snprintf(why, wl, "HELLO.network_id is another network");
-		return HAMLET_ENETWORK;
-	}
+	/* who it is and its network came with the handshake (5.1): the
+	 * proof binds that key to this session */
 	if (wire_hello_proof_check(c->rpk, c->hs_hash, m->hello.proof) < 0) {
 		snprintf(why, wl,
 			 "HELLO.proof does not verify: the peer does not hold the Ed25519 key it claims");
@@ -248,7 +255,8 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 		return hello_accept(c, m->hello.certs, m->hello.certs_len, 1,
 				    why, wl);
 	/* a chain named by its ids: ours to find in the trust set */
-	r = chain_resolve(c, (const uint8_t(*)[32])m->hello.ref,
+	r = chain_resolve(c,
+			  (const uint8_t(*)[WIRE_CHAIN_REF_LEN])m->hello.ref,
 			  m->hello.nref, &certs, &len);
 	if (r == 0) {
 		r = hello_accept(c, certs, len, 0, why, wl);
@@ -650,13 +658,11 @@ int sync_session_start(struct conn *c)
 	if (known == 1 && hello_by_ref(c)) {
 		c->sy.ref_sent = 1;
 		c->info->chain_ref_out++;
-		r = wire_put_hello_ref(&w, c->d->node->pk, c->d->node->net.id,
-				       scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+		r = wire_put_hello_ref(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
 				       proof, (const uint8_t(*)[32])ch->id,
 				       ch->n);
 	} else {
-		r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id,
-				   scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+		r = wire_put_hello(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
 				   proof, certs, certs_len);
 	}
 	if (r == 0)

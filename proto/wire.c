@@ -27,7 +27,7 @@ static const char *const type_names[] = {
 
 /* Number of fields after the type, per message type. */
 static const size_t type_fields[] = {
-	[WIRE_HELLO] = 7,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
+	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
@@ -60,11 +60,7 @@ static int decode_hello(const msgpack_object *f, struct wire_msg *m,
 		FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
 		      (unsigned long long)m->hello.version,
 		      WIRE_VERSION);
-	CHECK(mp_get_bin_fixed(&f[1], 32, m->hello.node),
-	      "HELLO.node is not a 32-byte bin");
-	CHECK(mp_get_bin_fixed(&f[2], 32, m->hello.network_id),
-	      "HELLO.network_id is not a 32-byte bin");
-	CHECK(mp_get_array(&f[3], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
+	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
 	      "HELLO.scopes is not an array of at most %d",
 	      WIRE_MAX_SCOPES);
 	for (size_t i = 0; i < ns; i++) {
@@ -78,32 +74,34 @@ static int decode_hello(const msgpack_object *f, struct wire_msg *m,
 			      i);
 	}
 	m->hello.nscopes = ns;
-	CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
+	CHECK(mp_get_uint(&f[2], WIRE_MAX_CREDIT, &m->hello.credit),
 	      "HELLO.credit is not an unsigned integer up to %d",
 	      WIRE_MAX_CREDIT);
 	if (m->hello.credit == 0)
 		FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
-	CHECK(mp_get_bin_fixed(&f[5], 64, m->hello.proof),
+	CHECK(mp_get_bin_fixed(&f[3], 64, m->hello.proof),
 	      "HELLO.proof is not a 64-byte bin");
 	m->hello.certs = NULL;
 	m->hello.certs_len = 0;
 	m->hello.nref = 0;
-	if (f[6].type == MSGPACK_OBJECT_ARRAY) {
+	if (f[4].type == MSGPACK_OBJECT_ARRAY) {
 		/* a reference: the ids of the sender's certificates */
 		const msgpack_object *ids;
 		size_t ni;
-		CHECK(mp_get_array(&f[6], SIZE_MAX, WIRE_MAX_CHAIN_REF, &ids,
+		CHECK(mp_get_array(&f[4], SIZE_MAX, WIRE_MAX_CHAIN_REF, &ids,
 				   &ni),
 		      "HELLO.certs is an array of more than %d ids",
 		      WIRE_MAX_CHAIN_REF);
 		if (ni == 0)
 			FAULT(HAMLET_EFORMAT, "HELLO.certs is an empty array");
 		for (size_t i = 0; i < ni; i++)
-			CHECK(mp_get_bin_fixed(&ids[i], 32, m->hello.ref[i]),
-			      "HELLO.certs[%zu] is not a 32-byte bin", i);
+			CHECK(mp_get_bin_fixed(&ids[i], WIRE_CHAIN_REF_LEN,
+					       m->hello.ref[i]),
+			      "HELLO.certs[%zu] is not a %d-byte bin", i,
+			      WIRE_CHAIN_REF_LEN);
 		m->hello.nref = ni;
 	} else {
-		CHECK(mp_get_bin(&f[6], CERT_CHAIN_MAX_BYTES, &m->hello.certs,
+		CHECK(mp_get_bin(&f[4], CERT_CHAIN_MAX_BYTES, &m->hello.certs,
 				 &m->hello.certs_len),
 		      "HELLO.certs is neither a bin of at most %d bytes nor an array of ids",
 		      (int)CERT_CHAIN_MAX_BYTES);
@@ -516,9 +514,8 @@ int wire_hello_proof_check(const uint8_t node[32], const uint8_t hs_hash[64],
 }
 
 /* HELLO up to its last field, certs, which the caller packs. */
-static int put_hello_head(struct mp_writer *w, const uint8_t node[32],
-			  const uint8_t network_id[32],
-			  const char *const *scopes, size_t nscopes,
+static int put_hello_head(struct mp_writer *w, const char *const *scopes,
+			  size_t nscopes,
 			  uint64_t credit, const uint8_t proof[64])
 {
 	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT)
@@ -528,8 +525,6 @@ static int put_hello_head(struct mp_writer *w, const uint8_t node[32],
 			return HAMLET_ETOOBIG;
 	put_head(w, WIRE_HELLO);
 	msgpack_pack_uint32(&w->pk, WIRE_VERSION);
-	mp_pack_bin(&w->pk, node, 32);
-	mp_pack_bin(&w->pk, network_id, 32);
 	msgpack_pack_array(&w->pk, nscopes);
 	for (size_t i = 0; i < nscopes; i++)
 		mp_pack_str(&w->pk, scopes[i]);
@@ -538,35 +533,33 @@ static int put_hello_head(struct mp_writer *w, const uint8_t node[32],
 	return 0;
 }
 
-int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
-		   const uint8_t network_id[32], const char *const *scopes,
+int wire_put_hello(struct mp_writer *w, const char *const *scopes,
 		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
 		   const uint8_t *certs, size_t certs_len)
 {
 	int r;
 	if (certs_len > CERT_CHAIN_MAX_BYTES)
 		return HAMLET_ETOOBIG;
-	if ((r = put_hello_head(w, node, network_id, scopes, nscopes, credit,
+	if ((r = put_hello_head(w, scopes, nscopes, credit,
 				proof)) < 0)
 		return r;
 	mp_pack_bin(&w->pk, certs_len ? certs : (const uint8_t *)"", certs_len);
 	return 0;
 }
 
-int wire_put_hello_ref(struct mp_writer *w, const uint8_t node[32],
-		       const uint8_t network_id[32], const char *const *scopes,
+int wire_put_hello_ref(struct mp_writer *w, const char *const *scopes,
 		       size_t nscopes, uint64_t credit, const uint8_t proof[64],
 		       const uint8_t (*ref)[32], size_t nref)
 {
 	int r;
 	if (nref == 0 || nref > WIRE_MAX_CHAIN_REF)
 		return -EINVAL;
-	if ((r = put_hello_head(w, node, network_id, scopes, nscopes, credit,
+	if ((r = put_hello_head(w, scopes, nscopes, credit,
 				proof)) < 0)
 		return r;
 	msgpack_pack_array(&w->pk, nref);
 	for (size_t i = 0; i < nref; i++)
-		mp_pack_bin(&w->pk, ref[i], 32);
+		mp_pack_bin(&w->pk, ref[i], WIRE_CHAIN_REF_LEN);
 	return 0;
 }
 

@@ -43,6 +43,7 @@
 #define WIRE_MAX_TRUST_KEYS 4096	/* keys in TRUST_IDS */
 #define WIRE_MAX_TRUST_ITEMS 256	/* items in TRUST_ITEMS */
 #define WIRE_MAX_CHAIN_REF 4	/* ids in a HELLO's chain reference */
+#define WIRE_CHAIN_REF_LEN 16	/* bytes of each id it carries */
 #define WIRE_MAX_ITEMS WIRE_MAX_TRUST_KEYS /* largest container in any message */
 
 #define WIRE_FRAG_MORE 0x01
@@ -98,20 +99,18 @@ struct wire_msg {
 	int type;
 	struct {
 		uint64_t version;
-		uint8_t node[32];
-		uint8_t network_id[32];
 		size_t nscopes;
 		char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1];
 		uint64_t credit;
 		uint8_t proof[64];   /* Ed25519 over the handshake hash */
 		/* the sender's chain: either its chain file (borrowed;
-		 * certs_len 0: none) or, when nref > 0, the ids of its
-		 * certificates, leaf first, for the receiver to find in
-		 * its trust set */
+		 * certs_len 0: none) or, when nref > 0, the first
+		 * WIRE_CHAIN_REF_LEN bytes of the ids of its certificates,
+		 * leaf first, for the receiver to find in its trust set */
 		const uint8_t *certs;
 		size_t certs_len;
 		size_t nref;
-		uint8_t ref[WIRE_MAX_CHAIN_REF][32];
+		uint8_t ref[WIRE_MAX_CHAIN_REF][WIRE_CHAIN_REF_LEN];
 	} hello;
 	struct {
 		const uint8_t *data; /* CERTS: a chain file, borrowed */
@@ -211,15 +210,14 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
  * with mp_writer_take(). They check the limits the receiver will check
  * and return HAMLET_ETOOBIG rather than write something it would refuse.
  */
-int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
-		   const uint8_t network_id[32], const char *const *scopes,
+int wire_put_hello(struct mp_writer *w, const char *const *scopes,
 		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
 		   const uint8_t *certs, size_t certs_len);
 /* HELLO naming the sender's chain by its certificates' ids ref[0..nref),
  * leaf first (1 <= nref <= WIRE_MAX_CHAIN_REF, else -EINVAL), in place of
- * the chain file: for a peer that holds it in its trust set. */
-int wire_put_hello_ref(struct mp_writer *w, const uint8_t node[32],
-		       const uint8_t network_id[32], const char *const *scopes,
+ * the chain file: for a peer that holds it in its trust set. Each id goes
+ * as its first WIRE_CHAIN_REF_LEN bytes. */
+int wire_put_hello_ref(struct mp_writer *w, const char *const *scopes,
 		       size_t nscopes, uint64_t credit, const uint8_t proof[64],
 		       const uint8_t (*ref)[32], size_t nref);
 /* CERTS_WANT: "send me your chain file" (the reference did not resolve);

@@ -168,13 +168,10 @@ static void b_hello_version(msgpack_packer *pk)
 }
 static void b_hello_bad_scope(msgpack_packer *pk)
 {
-	uint8_t k[32] = { 0 };
 	uint8_t proof[64] = { 0 };
-	msgpack_pack_array(pk, 8);
+	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, WIRE_VERSION);
-	mp_pack_bin(pk, k, 32);
-	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, 1);
 	mp_pack_str(pk, "Bad/Scope!");
 	msgpack_pack_uint32(pk, 10);
@@ -184,7 +181,7 @@ static void b_hello_bad_scope(msgpack_packer *pk)
 static void b_hello_v2(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 }, proof[64] = { 0 };
-	/* version 2's HELLO had today's fields: only the version differs */
+	/* version 2's HELLO (to 5) had node and network id too */
 	msgpack_pack_array(pk, 8);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, 2);
@@ -196,15 +193,13 @@ static void b_hello_v2(msgpack_packer *pk)
 	mp_pack_bin(pk, proof, 0);
 }
 /* HELLO naming its chain by ref_n ids of ref_len bytes */
-static size_t ref_n = 2, ref_len = 32;
+static size_t ref_n = 2, ref_len = WIRE_CHAIN_REF_LEN;
 static void b_hello_ref(msgpack_packer *pk)
 {
-	uint8_t k[32] = { 0 }, proof[64] = { 0 }, id[40] = { 0 };
-	msgpack_pack_array(pk, 8);
+	uint8_t proof[64] = { 0 }, id[40] = { 0 };
+	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, WIRE_VERSION);
-	mp_pack_bin(pk, k, 32);
-	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, 0);
 	msgpack_pack_uint32(pk, 10);
 	mp_pack_bin(pk, proof, 64);
@@ -301,13 +296,6 @@ static void b_ack_over(msgpack_packer *pk)
 	msgpack_pack_uint64(pk, 5);
 }
 
-/* HELLO's pinned bytes up to its scopes: [8 fields, type 1, version 6,
- * node 0x11.., network 0x22.. */
-#define HELLO_V6_HEAD \
-	"98" "01" "06" \
-	"c420" "1111111111111111111111111111111111111111111111111111111111111111" \
-	"c420" "2222222222222222222222222222222222222222222222222222222222222222"
-
 int main(void)
 {
 	struct mp_doc ed;
@@ -325,22 +313,20 @@ int main(void)
 
 	TEST_START("HELLO (version 6) encodes to the pinned bytes");
 	{
-		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
+		uint8_t pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
 		char hx[1024];
 		uint8_t *g;
 		size_t gl;
-		memset(k1, 0x11, 32);
-		memset(n1, 0x22, 32);
 		memset(pr, 0x33, 64);
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello(&w, k1, n1, one, 1, 64, pr, cs, 3));
+		ASSERT_OK(wire_put_hello(&w, one, 1, 64, pr, cs, 3));
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 6, node, network, ["bk"],
-			      * credit 64, proof, certs] */
-			     HELLO_V6_HEAD
+			     /* [type 1, version 6, ["bk"], credit 64, proof,
+			      * certs] */
+			     "96" "01" "06"
 			     "91a2626b" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "c403435254");
@@ -355,13 +341,11 @@ int main(void)
 		randombytes_buf(certs, sizeof(certs));
 		ASSERT_OK(wire_hello_prove(sk, hs_hash, proof));
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello(&w, key, net, scopes, 2, 1024, proof,
+		ASSERT_OK(wire_put_hello(&w, scopes, 2, 1024, proof,
 					 certs, sizeof(certs)));
 		p = take(&w, &n);
 		ASSERT_OK(decode(p, n));
 		ASSERT_EQ(m.type, WIRE_HELLO);
-		ASSERT_MEMEQ(m.hello.node, key, 32);
-		ASSERT_MEMEQ(m.hello.network_id, net, 32);
 		ASSERT_EQ(m.hello.nscopes, 2);
 		ASSERT_STREQ(m.hello.scopes[1], "hn");
 		ASSERT_EQ(m.hello.credit, 1024);
@@ -597,7 +581,7 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "ACK.credit is 0") != NULL);
 	free(p);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 1, 0, key2x, NULL, 0));
+	ASSERT_OK(wire_put_hello(&w, scopes, 1, 0, key2x, NULL, 0));
 	p = take(&w, &n);
 	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "HELLO.credit is 0") != NULL);
@@ -605,10 +589,10 @@ int main(void)
 
 	TEST_START("encoders refuse what a receiver would refuse");
 	mp_writer_init(&w);
-	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, WIRE_MAX_SCOPES + 1, 1,
+	ASSERT_EQ(wire_put_hello(&w, scopes, WIRE_MAX_SCOPES + 1, 1,
 				 key2x, NULL, 0),
 		  HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, 1, 1, key2x, key2x,
+	ASSERT_EQ(wire_put_hello(&w, scopes, 1, 1, key2x, key2x,
 				 CERT_CHAIN_MAX_BYTES + 1),
 		  HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_entries(&w, key, NULL, NULL, WIRE_MAX_BATCH + 1, 1,
@@ -766,41 +750,39 @@ int main(void)
 
 	TEST_START("HELLO naming its chain by ids, CERTS_WANT and CERTS encode to the pinned bytes and round-trip");
 	{
-		uint8_t k1[32], n1[32], pr[64], ref[2][32], cs[3] = { 'C', 'R', 'T' };
+		uint8_t pr[64], ref[2][32], cs[3] = { 'C', 'R', 'T' };
 		char hx[1024];
 		uint8_t *g;
 		size_t gl;
-		memset(k1, 0x11, 32);
-		memset(n1, 0x22, 32);
 		memset(pr, 0x33, 64);
 		memset(ref[0], 0x44, 32);
 		memset(ref[1], 0x55, 32);
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello_ref(&w, k1, n1, NULL, 0, 64, pr,
+		ASSERT_OK(wire_put_hello_ref(&w, NULL, 0, 64, pr,
 					     (const uint8_t(*)[32])ref, 2));
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
-		/* [type 1, version 6, node, network, [], credit 64, proof,
-		 * [id of the leaf, id of its issuer]] */
+		/* [type 1, version 6, [], credit 64, proof, [the leaf's id,
+		 * its issuer's id: 16 bytes each]] */
 		ASSERT_STREQ(hx,
-			     HELLO_V6_HEAD
+			     "96" "01" "06"
 			     "90" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "92"
-			     "c420" "4444444444444444444444444444444444444444444444444444444444444444"
-			     "c420" "5555555555555555555555555555555555555555555555555555555555555555");
+			     "c410" "44444444444444444444444444444444"
+			     "c410" "55555555555555555555555555555555");
 		ASSERT_OK(decode(g, gl));
 		ASSERT_EQ(m.type, WIRE_HELLO);
 		ASSERT_EQ(m.hello.nref, 2);
 		ASSERT_EQ(m.hello.certs_len, 0);
-		ASSERT_MEMEQ(m.hello.ref[1], ref[1], 32);
+		ASSERT_MEMEQ(m.hello.ref[1], ref[1], WIRE_CHAIN_REF_LEN);
 		/* every truncation of it too */
 		for (size_t k = 0; k < gl; k++)
 			ASSERT_EQ(decode(g, k), HAMLET_EFORMAT);
 		free(g);
 		/* a HELLO with its chain file names no ids */
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello(&w, k1, n1, NULL, 0, 64, pr, cs, 3));
+		ASSERT_OK(wire_put_hello(&w, NULL, 0, 64, pr, cs, 3));
 		g = take(&w, &gl);
 		ASSERT_OK(decode(g, gl));
 		ASSERT_EQ(m.hello.nref, 0);
@@ -833,10 +815,10 @@ int main(void)
 
 		/* encoders refuse what a receiver would refuse */
 		mp_writer_init(&w);
-		ASSERT_EQ(wire_put_hello_ref(&w, k1, n1, NULL, 0, 64, pr,
+		ASSERT_EQ(wire_put_hello_ref(&w, NULL, 0, 64, pr,
 					     (const uint8_t(*)[32])ref, 0),
 			  -EINVAL);
-		ASSERT_EQ(wire_put_hello_ref(&w, k1, n1, NULL, 0, 64, pr,
+		ASSERT_EQ(wire_put_hello_ref(&w, NULL, 0, 64, pr,
 					     (const uint8_t(*)[32])ref,
 					     WIRE_MAX_CHAIN_REF + 1),
 			  -EINVAL);
@@ -846,7 +828,7 @@ int main(void)
 		mp_writer_destroy(&w);
 	}
 
-	TEST_START("a chain reference of no ids, of 5 ids, of a 31-byte id is refused; CERTS empty, oversize, with a field too many");
+	TEST_START("a chain reference of no ids, of 5 ids, of a 15- or 32-byte id is refused; CERTS empty, oversize, with a field too many");
 	ref_n = 0;
 	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "HELLO.certs is an empty array") != NULL);
@@ -854,10 +836,13 @@ int main(void)
 	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_ETOOBIG);
 	ASSERT_TRUE(strstr(why, "HELLO.certs is an array of more than") != NULL);
 	ref_n = 2;
-	ref_len = 31;
+	ref_len = 15;
 	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_EFORMAT);
-	ASSERT_TRUE(strstr(why, "HELLO.certs[0] is not a 32-byte bin") != NULL);
-	ref_len = 32;
+	ASSERT_TRUE(strstr(why, "HELLO.certs[0] is not a 16-byte bin") != NULL);
+	ref_len = 32; /* a whole id: not the form a reference takes */
+	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "HELLO.certs[0] is not a 16-byte bin") != NULL);
+	ref_len = WIRE_CHAIN_REF_LEN;
 	ASSERT_OK(decode_built(b_hello_ref));
 	certs_len = 0;
 	ASSERT_EQ(decode_built(b_certs), HAMLET_EFORMAT);
