@@ -98,6 +98,25 @@ static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
 	ASSERT_OK(wait_connected(pb->sock, 0, WAIT_MS));
 }
 
+/*
+ * a takes the DIFFER entries v while apart from b (figures then in s0a,
+ * s0b), dials b again, and b holds them (figures then in s1a, s1b).
+ */
+static void moved_reconnect(struct daemon_proc *pa, struct daemon_proc *pb,
+			    const struct bench_entry *v,
+			    struct daemon_status *s0a, struct daemon_status *s0b,
+			    struct daemon_status *s1a, struct daemon_status *s1b)
+{
+	char why[256];
+	ASSERT_OK(bench_ingest(a, v, DIFFER, DIFFER, why, sizeof(why)));
+	status_of(pa->sock, 5000, s0a);
+	status_of(pb->sock, 5000, s0b);
+	ASSERT_OK(daemon_proc_call(pa->sock, "peer_add", pb->addr, 5000));
+	wait_holds(b, v, DIFFER);
+	status_of(pa->sock, 5000, s1a);
+	status_of(pb->sock, 5000, s1b);
+}
+
 /* n's chain (its node.cert) into *ret. */
 static void chain_of(struct node *n, struct cert_chain *ret)
 {
@@ -270,14 +289,8 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(holds_cert(b, cha.id[0]));
 	drop_cert(b, a->pk, cha.id[0]);
 	ASSERT_TRUE(!holds_cert(b, cha.id[0]));
-	ASSERT_OK(bench_ingest(a, fourth, DIFFER, DIFFER, why, sizeof(why)));
-	status_of(pa.sock, 5000, &s0a);
-	status_of(pb.sock, 5000, &s0b);
-	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
 	/* entries move only once each side accepted the other */
-	wait_holds(b, fourth, DIFFER);
-	status_of(pa.sock, 5000, &s1a);
-	status_of(pb.sock, 5000, &s1b);
+	moved_reconnect(&pa, &pb, fourth, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1a.chain_ref_out - s0a.chain_ref_out, 1);
 	ASSERT_EQ(s1b.certs_want_out - s0b.certs_want_out, 1);
 	ASSERT_EQ(s1a.certs_want_out - s0a.certs_want_out, 0);
@@ -300,13 +313,7 @@ int main(int argc, char **argv)
 		ASSERT_OK(peerbase_del(t, a->pk));
 		ASSERT_OK(store_txn_commit(t));
 	}
-	ASSERT_OK(bench_ingest(a, fifth, DIFFER, DIFFER, why, sizeof(why)));
-	status_of(pa.sock, 5000, &s0a);
-	status_of(pb.sock, 5000, &s0b);
-	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
-	wait_holds(b, fifth, DIFFER);
-	status_of(pa.sock, 5000, &s1a);
-	status_of(pb.sock, 5000, &s1b);
+	moved_reconnect(&pa, &pb, fifth, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1a.since_used - s0a.since_used, 0);
 	ASSERT_EQ(s1b.since_used - s0b.since_used, 0);
 	ASSERT_TRUE(s1b.neg_in - s0b.neg_in >= 1);
