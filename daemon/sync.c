@@ -516,8 +516,9 @@ static const struct {
 	{ WIRE_TAKE, CONN_READY, sync__on_take },
 };
 
-int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
-			size_t whylen)
+/* Handle one decoded message. <0 means the peer is at fault (why says how). */
+static int session_handle(struct conn *c, const struct wire_msg *m,
+			  char *why, size_t whylen)
 {
 	if (c->info) {
 		c->info->msgs_in++;
@@ -586,7 +587,7 @@ int sync_session_message(struct conn *c, const uint8_t *raw, size_t len,
 	if ((r = wire_decode(raw, len, &doc, c->m, why, whylen)) < 0)
 		return r;
 	if ((r = session_hold(c, c->m->type, raw, len, why, whylen)) == 0)
-		r = sync_session_handle(c, c->m, why, whylen);
+		r = session_handle(c, c->m, why, whylen);
 	mp_doc_close(&doc);
 	return r < 0 ? r : 0;
 }

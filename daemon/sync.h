@@ -150,10 +150,6 @@ struct sync_session {
 /* The connection finished its handshake: send HELLO. */
 int sync_session_start(struct conn *c);
 
-/* Handle one decoded message. <0 means the peer is at fault (why says how). */
-int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
-			size_t whylen);
-
 /* Decode the message raw (len bytes, read only during the call) into
  * c->m and handle it, or keep it while the peer's chain is asked for. <0
  * means the peer is at fault (why says how). */
