@@ -34,6 +34,7 @@ enum conn_state {
 	CONN_HANDSHAKE = 1,
 	CONN_HELLO = 2,
 	CONN_READY = 4,
+	CONN_CERTS = 8, /* HELLO read; its chain asked for (CERTS_WANT) */
 };
 
 struct cert;

@@ -47,6 +47,8 @@ struct peer_info {
 	uint64_t msgs_in, neg_in; /* messages received; NEG among them */
 	uint64_t since_used; /* sessions begun from a kept basis (no NEG) */
 	uint64_t agreed;     /* bases kept: STATEs that matched ours */
+	uint64_t chain_ref_out;	 /* HELLOs naming our chain by its ids */
+	uint64_t certs_want_out; /* its chain asked for (not in our set) */
 	uint64_t entries_dup_in; /* received though already stored: waste */
 	uint64_t batches_in;	 /* batches committed */
 	uint64_t batch_credit;	 /* the size we grant its next batch */

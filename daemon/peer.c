@@ -500,9 +500,8 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 			size_t wl)
 {
 	const uint8_t *frag;
-	size_t fl;
+	size_t fl, len;
 	int more, r;
-	struct mp_doc doc;
 
 	if (c->state == CONN_HANDSHAKE)
 		return hs_read(c, p, n, why, wl);
@@ -517,15 +516,9 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 	}
 	if (more)
 		return 0;
-	if (!c->m && !(c->m = malloc(sizeof(*c->m))))
-		return -ENOMEM;
-	r = wire_decode(c->msg, c->msg_len, &doc, c->m, why, wl);
+	len = c->msg_len;
 	c->msg_len = 0;
-	if (r < 0)
-		return r;
-	r = sync_session_handle(c, c->m, why, wl);
-	mp_doc_close(&doc);
-	return r;
+	return sync_session_message(c, c->msg, len, why, wl);
 }
 
 static void conn_process(struct conn *c)

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "node.h"
 #include "peer.h"
+#include "peerbase.h"
 #include "scopemap.h"
 #include "trustset.h"
 
@@ -102,31 +103,25 @@ static int chain_revoked(struct conn *c, const struct cert_chain *ch,
 }
 
 /*
- * The peer proves its Ed25519 key owns this session and shows a
- * certificate chain that holds for that key in our network now, not
- * revoked in our trust set.
+ * The peer's certificate chain certs (a chain file, len bytes) holds for
+ * its key in our network now and is not revoked in our trust set; when
+ * join, its certificates are queued for our set too.
  */
-static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
-		       size_t wl)
+static int hello_chain(struct conn *c, const uint8_t *certs, size_t len,
+		       int join, char *why, size_t wl)
 {
 	const struct node *n = c->d->node;
 	struct cert_chain *ch;
 	char cwhy[256];
 	int r;
 
-	if (wire_hello_proof_check(c->rpk, c->hs_hash, m->hello.proof) < 0) {
-		snprintf(why, wl,
-			 "HELLO.proof does not verify: the peer does not hold the Ed25519 key it claims");
-		return HAMLET_EHANDSHAKE;
-	}
-	if (m->hello.certs_len == 0) {
+	if (len == 0) {
 		snprintf(why, wl, "no valid certificate: it showed none");
 		return HAMLET_ECERT;
 	}
 	if (!(ch = malloc(sizeof(*ch))))
 		return -ENOMEM;
-	if ((r = cert_chain_decode(m->hello.certs, m->hello.certs_len, ch)) <
-	    0) {
+	if ((r = cert_chain_decode(certs, len, ch)) < 0) {
 		snprintf(why, wl, "no valid certificate: its chain does not decode (%s)",
 			 hamlet_strerror(r));
 		r = HAMLET_ECERT;
@@ -152,8 +147,7 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 		chain_end(ch, &c->cert_end_ms);
 		/* its chain joins our trust set: what it signs is judged
 		 * by it, here and wherever we relay it */
-		if (sync__trust_chain(c, m->hello.certs, m->hello.certs_len,
-				      ch) < 0)
+		if (join && sync__trust_chain(c, certs, len, ch) < 0)
 			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
 			     c->name);
 		c->chain = ch;
@@ -163,24 +157,55 @@ static int hello_trust(struct conn *c, const struct wire_msg *m, char *why,
 	return r;
 }
 
-static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
-		    size_t wl)
+/*
+ * The chain file of the certificates ref[0..n) names by the first bytes
+ * of their ids, from our trust set (*ret for the caller to free):
+ * HAMLET_ENOTFOUND when one is not there, or not alone there.
+ */
+static int chain_resolve(struct conn *c,
+			 const uint8_t (*ref)[WIRE_CHAIN_REF_LEN], size_t n,
+			 uint8_t **ret, size_t *ret_len)
 {
-	struct sync_session *s = &c->sy;
-	int r;
-	if (memcmp(m->hello.node, c->rpk, 32) != 0) {
-		snprintf(why, wl, "HELLO.node is not the handshake identity");
-		return HAMLET_EPROTO;
-	}
-	if (memcmp(m->hello.network_id, c->d->node->net.id, 32) != 0) {
-		snprintf(why, wl, "HELLO.network_id is another network");
-		return HAMLET_ENETWORK;
-	}
-	if ((r = hello_trust(c, m, why, wl)) < 0)
+	const uint8_t *certs[WIRE_MAX_CHAIN_REF];
+	size_t lens[WIRE_MAX_CHAIN_REF];
+	uint8_t from[TRUSTSET_KEY] = { TRUST_CERT }, keys[2][TRUSTSET_KEY];
+	struct store_txn *t;
+	size_t nk;
+	int r, more;
+
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
-	s->nscopes = m->hello.nscopes;
-	memcpy(s->scopes, m->hello.scopes, sizeof(s->scopes));
-	s->tx_credit = m->hello.credit;
+	for (size_t i = 0; i < n; i++) {
+		/* the first key from kind || prefix || 0...: it must have
+		 * that prefix, and the next must not */
+		memcpy(from + 1, ref[i], WIRE_CHAIN_REF_LEN);
+		if ((r = trustset_keys(t, from, 2, keys, &nk, &more)) < 0)
+			goto out;
+		if (nk == 0 ||
+		    memcmp(keys[0], from, 1 + WIRE_CHAIN_REF_LEN) != 0 ||
+		    (nk == 2 &&
+		     memcmp(keys[1], from, 1 + WIRE_CHAIN_REF_LEN) == 0)) {
+			r = HAMLET_ENOTFOUND;
+			goto out;
+		}
+		if ((r = trustset_get(t, keys[0], &certs[i], &lens[i])) < 0)
+			goto out;
+	}
+	/* the bytes borrow from t: encoded before it ends */
+	r = cert_chain_encode(certs, lens, n, ret, ret_len);
+out:
+	store_txn_abort(t);
+	return r;
+}
+
+/* The peer's HELLO, whose fields are in c->sy, and its chain hold: the
+ * session is READY. */
+static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
+			int join, char *why, size_t wl)
+{
+	int r;
+	if ((r = hello_chain(c, certs, len, join, why, wl)) < 0)
+		return r;
 	c->state = CONN_READY;
 	c->info->connected = 1;
 	/* the backoff is forgiven only after a clean session (peer.c) */
@@ -206,6 +231,112 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	 * still on its way over a slow link) */
 	c->sy.last_reconcile = uv_now(c->d->loop);
 	return sync__since_start(c);
+}
+
+static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
+		    size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	struct mp_writer w;
+	uint8_t *certs = NULL;
+	size_t len = 0;
+	int r;
+	/* who it is and its network came with the handshake (5.1): the
+	 * proof binds that key to this session */
+	if (wire_hello_proof_check(c->rpk, c->hs_hash, m->hello.proof) < 0) {
+		snprintf(why, wl,
+			 "HELLO.proof does not verify: the peer does not hold the Ed25519 key it claims");
+		return HAMLET_EHANDSHAKE;
+	}
+	s->nscopes = m->hello.nscopes;
+	memcpy(s->scopes, m->hello.scopes, sizeof(s->scopes));
+	s->tx_credit = m->hello.credit;
+	if (m->hello.nref == 0)
+		return hello_accept(c, m->hello.certs, m->hello.certs_len, 1,
+				    why, wl);
+	/* a chain named by its ids: ours to find in the trust set */
+	r = chain_resolve(c,
+			  (const uint8_t(*)[WIRE_CHAIN_REF_LEN])m->hello.ref,
+			  m->hello.nref, &certs, &len);
+	if (r == 0) {
+		r = hello_accept(c, certs, len, 0, why, wl);
+		free(certs);
+		return r;
+	}
+	if (r != HAMLET_ENOTFOUND) {
+		snprintf(why, wl, "cannot read its chain from the store: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	/* not held (dropped, a store restored): asked for, and the
+	 * session goes on when it comes */
+	dlog(DLOG_INFO, _("peer %s: its certificate chain is not in our trust set; asking for it"),
+	     c->name);
+	c->info->certs_want_out++;
+	c->state = CONN_CERTS;
+	mp_writer_init(&w);
+	if ((r = wire_put_certs_want(&w)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	return r;
+}
+
+/* The chain we asked for: checked as a HELLO's, then what the peer sent
+ * meanwhile is handled in order. */
+static int on_certs(struct conn *c, const struct wire_msg *m, char *why,
+		    size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	uint8_t *held = s->early;
+	size_t held_len = s->early_len;
+	int r;
+
+	if ((r = hello_accept(c, m->certs.data, m->certs.len, 1, why, wl)) < 0)
+		return r;
+	s->early = NULL;
+	s->early_len = s->early_n = 0;
+	for (size_t off = 0; off < held_len && !c->closing && r >= 0;) {
+		uint32_t n = (uint32_t)held[off] << 24 |
+			     (uint32_t)held[off + 1] << 16 |
+			     (uint32_t)held[off + 2] << 8 | held[off + 3];
+		r = sync_session_message(c, held + off + 4, n, why, wl);
+		off += 4 + n;
+	}
+	free(held);
+	return r;
+}
+
+/* The peer asks for the chain our HELLO named by reference: once. */
+static int on_certs_want(struct conn *c, const struct wire_msg *m, char *why,
+			 size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	struct cert_chain *ch;
+	struct mp_writer w;
+	uint8_t *certs = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)m;
+	if (!s->ref_sent || s->certs_sent) {
+		snprintf(why, wl, s->ref_sent ? "a second CERTS_WANT"
+			 : "CERTS_WANT, though our HELLO carried the chain");
+		return HAMLET_EPROTO;
+	}
+	s->certs_sent = 1;
+	if (!(ch = malloc(sizeof(*ch))))
+		return -ENOMEM;
+	r = node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &len, why,
+			   wl);
+	free(ch);
+	if (r < 0)
+		return r; /* ours no longer holds: the peer could not check it */
+	mp_writer_init(&w);
+	if ((r = wire_put_certs(&w, certs, len)) == 0)
+		r = sync__send_writer(c, &w);
+	mp_writer_destroy(&w);
+	free(certs);
+	return r;
 }
 
 /* Count what a WANT for feed key from seq+1 to head adds to the sync
@@ -367,13 +498,16 @@ static const struct {
 	msg_handler fn;
 } dispatch[] = {
 	{ WIRE_HELLO, CONN_HELLO, on_hello },
+	{ WIRE_CERTS, CONN_CERTS, on_certs },
+	{ WIRE_CERTS_WANT, CONN_HELLO | CONN_CERTS | CONN_READY,
+	  on_certs_want },
 	{ WIRE_NEG, CONN_READY, sync__on_neg },
 	{ WIRE_FEEDS, CONN_READY, on_feeds },
 	{ WIRE_WANT, CONN_READY, sync__on_want },
 	{ WIRE_ENTRIES, CONN_READY, sync__on_entries },
 	{ WIRE_ACK, CONN_READY, sync__on_ack },
-	{ WIRE_KEEPALIVE, CONN_HELLO | CONN_READY, on_keepalive },
-	{ WIRE_ERROR, CONN_HELLO | CONN_READY, on_error },
+	{ WIRE_KEEPALIVE, CONN_HELLO | CONN_CERTS | CONN_READY, on_keepalive },
+	{ WIRE_ERROR, CONN_HELLO | CONN_CERTS | CONN_READY, on_error },
 	{ WIRE_TRUST_HAVE, CONN_READY, sync__on_trust_have },
 	{ WIRE_TRUST_IDS, CONN_READY, sync__on_trust_ids },
 	{ WIRE_TRUST_ITEMS, CONN_READY, sync__on_trust_items },
@@ -382,8 +516,9 @@ static const struct {
 	{ WIRE_TAKE, CONN_READY, sync__on_take },
 };
 
-int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
-			size_t whylen)
+/* Handle one decoded message. <0 means the peer is at fault (why says how). */
+static int session_handle(struct conn *c, const struct wire_msg *m,
+			  char *why, size_t whylen)
 {
 	if (c->info) {
 		c->info->msgs_in++;
@@ -403,6 +538,76 @@ int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
 	return HAMLET_EPROTO;
 }
 
+/* While the peer's chain is asked for, keep raw (len bytes), a message
+ * of the READY state: 1 kept, 0 not one to keep, <0 too many. */
+static int session_hold(struct conn *c, int type, const uint8_t *raw,
+			size_t len, char *why, size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	uint8_t *v;
+	size_t i;
+
+	if (c->state != CONN_CERTS)
+		return 0;
+	for (i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++)
+		if (dispatch[i].type == type)
+			break;
+	if (i == sizeof(dispatch) / sizeof(dispatch[0]) ||
+	    (dispatch[i].states & (CONN_READY | CONN_CERTS)) != CONN_READY)
+		return 0;
+	if (s->early_n >= SYNC_EARLY_MAX ||
+	    s->early_len + 4 + len > SYNC_EARLY_BYTES) {
+		snprintf(why, wl,
+			 "more than %d messages or %zu bytes before its certificate chain",
+			 SYNC_EARLY_MAX, SYNC_EARLY_BYTES);
+		return HAMLET_EPROTO;
+	}
+	if (!(v = realloc(s->early, s->early_len + 4 + len)))
+		return -ENOMEM;
+	s->early = v;
+	v += s->early_len;
+	v[0] = (uint8_t)(len >> 24);
+	v[1] = (uint8_t)(len >> 16);
+	v[2] = (uint8_t)(len >> 8);
+	v[3] = (uint8_t)len;
+	memcpy(v + 4, raw, len);
+	s->early_len += 4 + len;
+	s->early_n++;
+	return 1;
+}
+
+int sync_session_message(struct conn *c, const uint8_t *raw, size_t len,
+			 char *why, size_t whylen)
+{
+	struct mp_doc doc;
+	int r;
+
+	if (!c->m && !(c->m = malloc(sizeof(*c->m))))
+		return -ENOMEM;
+	if ((r = wire_decode(raw, len, &doc, c->m, why, whylen)) < 0)
+		return r;
+	if ((r = session_hold(c, c->m->type, raw, len, why, whylen)) == 0)
+		r = session_handle(c, c->m, why, whylen);
+	mp_doc_close(&doc);
+	return r < 0 ? r : 0;
+}
+
+/* Our chain, held in our own trust set, goes by reference to a peer we
+ * agreed with: it holds the chain, from its trust set or an earlier
+ * HELLO. */
+static int hello_by_ref(struct conn *c)
+{
+	struct store_txn *t;
+	struct peerbase b;
+	int r;
+
+	if (store_txn_begin(c->d->node->st, 1, &t) < 0)
+		return 0;
+	r = peerbase_get(t, c->rpk, &b) == 0;
+	store_txn_abort(t);
+	return r;
+}
+
 int sync_session_start(struct conn *c)
 {
 	struct config *cfg = &c->d->cfg;
@@ -415,6 +620,7 @@ int sync_session_start(struct conn *c)
 	size_t certs_len = 0;
 	struct cert_chain *ch;
 	char why[300];
+	int known = 0;
 
 	c->sy.rx_credit = SYNC_BATCH_FIRST;
 	c->sy.rx_grant_ms = uv_now(c->d->loop);
@@ -435,7 +641,8 @@ int sync_session_start(struct conn *c)
 			chain_end(ch, &c->cert_end_ms);
 		}
 		/* one installed while we run joins our trust set */
-		if (node_chain_known(c->d->node, certs, certs_len) == 0) {
+		known = node_chain_known(c->d->node, certs, certs_len);
+		if (known == 0) {
 			struct trustset_item it[CERT_MAX_CHAIN];
 			for (size_t i = 0; i < ch->n; i++) {
 				it[i].kind = TRUST_CERT;
@@ -446,14 +653,24 @@ int sync_session_start(struct conn *c)
 					  ch->n);
 		}
 	}
-	free(ch);
 	mp_writer_init(&w);
-	if ((r = wire_hello_prove(c->d->node->sk, c->hs_hash, proof)) == 0 &&
-	    (r = wire_put_hello(&w, c->d->node->pk, c->d->node->net.id, scopes,
-				cfg->nscopes, SYNC_BATCH_FIRST, proof, certs,
-				certs_len)) == 0)
+	if ((r = wire_hello_prove(c->d->node->sk, c->hs_hash, proof)) < 0)
+		goto out;
+	if (known == 1 && hello_by_ref(c)) {
+		c->sy.ref_sent = 1;
+		c->info->chain_ref_out++;
+		r = wire_put_hello_ref(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+				       proof, (const uint8_t(*)[32])ch->id,
+				       ch->n);
+	} else {
+		r = wire_put_hello(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+				   proof, certs, certs_len);
+	}
+	if (r == 0)
 		r = sync__send_writer(c, &w);
+out:
 	mp_writer_destroy(&w);
+	free(ch);
 	free(certs);
 	return r;
 }
@@ -463,6 +680,9 @@ void sync_session_close(struct conn *c)
 	struct sync_session *s = &c->sy;
 	sync__neg_close(c);
 	sync__streams_free(c);
+	free(s->early);
+	s->early = NULL;
+	s->early_len = s->early_n = 0;
 	if (s->rx_batch) {
 		/* never committed: the peer sends it again next session */
 		sync__batch_free(s->rx_batch);

@@ -146,14 +146,29 @@ struct sync_session {
 	uint64_t saved_version; /* the basis last kept, this session */
 	uint8_t saved_ctx[32];
 	int saved_any;
+	/* the chain by reference (SPEC 5.4): our HELLO named our chain by
+	 * its ids; the peer asked for it and got it */
+	int ref_sent, certs_sent;
+	/* while we ask for the peer's chain (CONN_CERTS), what it sent
+	 * after its HELLO, kept raw (be32 length || message, early_n of
+	 * them) and handled once its chain holds */
+	uint8_t *early;
+	size_t early_len, early_n;
 };
+
+/* At most this many messages, and SYNC_EARLY_BYTES bytes, are kept while
+ * the peer's chain is asked for; more is a fault. */
+#define SYNC_EARLY_MAX 256
+#define SYNC_EARLY_BYTES WIRE_MAX_MSG
 
 /* The connection finished its handshake: send HELLO. */
 int sync_session_start(struct conn *c);
 
-/* Handle one decoded message. <0 means the peer is at fault (why says how). */
-int sync_session_handle(struct conn *c, const struct wire_msg *m, char *why,
-			size_t whylen);
+/* Decode the message raw (len bytes, read only during the call) into
+ * c->m and handle it, or keep it while the peer's chain is asked for. <0
+ * means the peer is at fault (why says how). */
+int sync_session_message(struct conn *c, const uint8_t *raw, size_t len,
+			 char *why, size_t whylen);
 
 /* Start (or queue) a reconciliation: the dialling side runs Negentropy;
  * the other side announces all its shared heads in FEEDS. */

@@ -22,16 +22,21 @@ static const char *const type_names[] = {
 	[WIRE_TRUST_ITEMS] = "TRUST_ITEMS",
 	[WIRE_SINCE] = "SINCE",	    [WIRE_STATE] = "STATE",
 	[WIRE_TAKE] = "TAKE",
+	[WIRE_CERTS_WANT] = "CERTS_WANT", [WIRE_CERTS] = "CERTS",
 };
 
 /* Number of fields after the type, per message type. */
 static const size_t type_fields[] = {
-	[WIRE_HELLO] = 7,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
+	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
 	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
 	[WIRE_SINCE] = 2,   [WIRE_STATE] = 1, [WIRE_TAKE] = 1,
+	[WIRE_CERTS_WANT] = 0, [WIRE_CERTS] = 1,
 };
+
+_Static_assert(WIRE_MAX_CHAIN_REF == CERT_MAX_CHAIN,
+	       "a chain reference names at most a whole chain");
 
 const char *wire_type_name(int type)
 {
@@ -55,11 +60,7 @@ static int decode_hello(const msgpack_object *f, struct wire_msg *m,
 		FAULT(HAMLET_EVERSION, "HELLO.version %llu, we speak %d",
 		      (unsigned long long)m->hello.version,
 		      WIRE_VERSION);
-	CHECK(mp_get_bin_fixed(&f[1], 32, m->hello.node),
-	      "HELLO.node is not a 32-byte bin");
-	CHECK(mp_get_bin_fixed(&f[2], 32, m->hello.network_id),
-	      "HELLO.network_id is not a 32-byte bin");
-	CHECK(mp_get_array(&f[3], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
+	CHECK(mp_get_array(&f[1], SIZE_MAX, WIRE_MAX_SCOPES, &sc, &ns),
 	      "HELLO.scopes is not an array of at most %d",
 	      WIRE_MAX_SCOPES);
 	for (size_t i = 0; i < ns; i++) {
@@ -73,17 +74,38 @@ static int decode_hello(const msgpack_object *f, struct wire_msg *m,
 			      i);
 	}
 	m->hello.nscopes = ns;
-	CHECK(mp_get_uint(&f[4], WIRE_MAX_CREDIT, &m->hello.credit),
+	CHECK(mp_get_uint(&f[2], WIRE_MAX_CREDIT, &m->hello.credit),
 	      "HELLO.credit is not an unsigned integer up to %d",
 	      WIRE_MAX_CREDIT);
 	if (m->hello.credit == 0)
 		FAULT(HAMLET_EFORMAT, "HELLO.credit is 0");
-	CHECK(mp_get_bin_fixed(&f[5], 64, m->hello.proof),
+	CHECK(mp_get_bin_fixed(&f[3], 64, m->hello.proof),
 	      "HELLO.proof is not a 64-byte bin");
-	CHECK(mp_get_bin(&f[6], CERT_CHAIN_MAX_BYTES, &m->hello.certs,
-			 &m->hello.certs_len),
-	      "HELLO.certs is not a bin of at most %d bytes",
-	      (int)CERT_CHAIN_MAX_BYTES);
+	m->hello.certs = NULL;
+	m->hello.certs_len = 0;
+	m->hello.nref = 0;
+	if (f[4].type == MSGPACK_OBJECT_ARRAY) {
+		/* a reference: the ids of the sender's certificates */
+		const msgpack_object *ids;
+		size_t ni;
+		CHECK(mp_get_array(&f[4], SIZE_MAX, WIRE_MAX_CHAIN_REF, &ids,
+				   &ni),
+		      "HELLO.certs is an array of more than %d ids",
+		      WIRE_MAX_CHAIN_REF);
+		if (ni == 0)
+			FAULT(HAMLET_EFORMAT, "HELLO.certs is an empty array");
+		for (size_t i = 0; i < ni; i++)
+			CHECK(mp_get_bin_fixed(&ids[i], WIRE_CHAIN_REF_LEN,
+					       m->hello.ref[i]),
+			      "HELLO.certs[%zu] is not a %d-byte bin", i,
+			      WIRE_CHAIN_REF_LEN);
+		m->hello.nref = ni;
+	} else {
+		CHECK(mp_get_bin(&f[4], CERT_CHAIN_MAX_BYTES, &m->hello.certs,
+				 &m->hello.certs_len),
+		      "HELLO.certs is neither a bin of at most %d bytes nor an array of ids",
+		      (int)CERT_CHAIN_MAX_BYTES);
+	}
 	r = 0;
 out:
 	return r;
@@ -436,6 +458,16 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		if ((r = decode_take(f, m, why, whylen)) < 0)
 			goto out;
 		break;
+	case WIRE_CERTS_WANT:
+		break;
+	case WIRE_CERTS:
+		CHECK(mp_get_bin(&f[0], CERT_CHAIN_MAX_BYTES, &m->certs.data,
+				 &m->certs.len),
+		      "CERTS.chain is not a bin of at most %d bytes",
+		      (int)CERT_CHAIN_MAX_BYTES);
+		if (m->certs.len == 0)
+			FAULT(HAMLET_EFORMAT, "CERTS.chain is empty");
+		break;
 	case WIRE_TRUST_HAVE:
 		CHECK(mp_get_bin_fixed(&f[0], 32, m->trust_have.digest),
 		      "TRUST_HAVE.digest is not a 32-byte bin");
@@ -481,27 +513,70 @@ int wire_hello_proof_check(const uint8_t node[32], const uint8_t hs_hash[64],
 			  hs_hash, 64, proof, node);
 }
 
-int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
-		   const uint8_t network_id[32], const char *const *scopes,
-		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
-		   const uint8_t *certs, size_t certs_len)
+/* HELLO up to its last field, certs, which the caller packs. */
+static int put_hello_head(struct mp_writer *w, const char *const *scopes,
+			  size_t nscopes,
+			  uint64_t credit, const uint8_t proof[64])
 {
-	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT ||
-	    certs_len > CERT_CHAIN_MAX_BYTES)
+	if (nscopes > WIRE_MAX_SCOPES || credit > WIRE_MAX_CREDIT)
 		return HAMLET_ETOOBIG;
 	for (size_t i = 0; i < nscopes; i++)
 		if (strlen(scopes[i]) > ENTRY_MAX_SCOPE)
 			return HAMLET_ETOOBIG;
 	put_head(w, WIRE_HELLO);
 	msgpack_pack_uint32(&w->pk, WIRE_VERSION);
-	mp_pack_bin(&w->pk, node, 32);
-	mp_pack_bin(&w->pk, network_id, 32);
 	msgpack_pack_array(&w->pk, nscopes);
 	for (size_t i = 0; i < nscopes; i++)
 		mp_pack_str(&w->pk, scopes[i]);
 	msgpack_pack_uint64(&w->pk, credit);
 	mp_pack_bin(&w->pk, proof, 64);
+	return 0;
+}
+
+int wire_put_hello(struct mp_writer *w, const char *const *scopes,
+		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
+		   const uint8_t *certs, size_t certs_len)
+{
+	int r;
+	if (certs_len > CERT_CHAIN_MAX_BYTES)
+		return HAMLET_ETOOBIG;
+	if ((r = put_hello_head(w, scopes, nscopes, credit,
+				proof)) < 0)
+		return r;
 	mp_pack_bin(&w->pk, certs_len ? certs : (const uint8_t *)"", certs_len);
+	return 0;
+}
+
+int wire_put_hello_ref(struct mp_writer *w, const char *const *scopes,
+		       size_t nscopes, uint64_t credit, const uint8_t proof[64],
+		       const uint8_t (*ref)[32], size_t nref)
+{
+	int r;
+	if (nref == 0 || nref > WIRE_MAX_CHAIN_REF)
+		return -EINVAL;
+	if ((r = put_hello_head(w, scopes, nscopes, credit,
+				proof)) < 0)
+		return r;
+	msgpack_pack_array(&w->pk, nref);
+	for (size_t i = 0; i < nref; i++)
+		mp_pack_bin(&w->pk, ref[i], WIRE_CHAIN_REF_LEN);
+	return 0;
+}
+
+int wire_put_certs_want(struct mp_writer *w)
+{
+	put_head(w, WIRE_CERTS_WANT);
+	return 0;
+}
+
+int wire_put_certs(struct mp_writer *w, const uint8_t *certs, size_t len)
+{
+	if (len > CERT_CHAIN_MAX_BYTES)
+		return HAMLET_ETOOBIG;
+	if (len == 0)
+		return -EINVAL;
+	put_head(w, WIRE_CERTS);
+	mp_pack_bin(&w->pk, certs, len);
 	return 0;
 }
 

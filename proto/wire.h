@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 5
+#define WIRE_VERSION 6
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -42,6 +42,8 @@
 #define WIRE_MAX_TEXT 200		/* ERROR text bytes */
 #define WIRE_MAX_TRUST_KEYS 4096	/* keys in TRUST_IDS */
 #define WIRE_MAX_TRUST_ITEMS 256	/* items in TRUST_ITEMS */
+#define WIRE_MAX_CHAIN_REF 4	/* ids in a HELLO's chain reference */
+#define WIRE_CHAIN_REF_LEN 16	/* bytes of each id it carries */
 #define WIRE_MAX_ITEMS WIRE_MAX_TRUST_KEYS /* largest container in any message */
 
 #define WIRE_FRAG_MORE 0x01
@@ -61,7 +63,9 @@ enum wire_type {
 	WIRE_SINCE = 12,
 	WIRE_STATE = 13,
 	WIRE_TAKE = 14,
-	WIRE__MAX = 14,
+	WIRE_CERTS_WANT = 15,
+	WIRE_CERTS = 16,
+	WIRE__MAX = 16,
 };
 
 struct wire_feed {
@@ -95,15 +99,23 @@ struct wire_msg {
 	int type;
 	struct {
 		uint64_t version;
-		uint8_t node[32];
-		uint8_t network_id[32];
 		size_t nscopes;
 		char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1];
 		uint64_t credit;
 		uint8_t proof[64];   /* Ed25519 over the handshake hash */
-		const uint8_t *certs; /* a certificate chain file, borrowed */
-		size_t certs_len;     /* 0: none */
+		/* the sender's chain: either its chain file (borrowed;
+		 * certs_len 0: none) or, when nref > 0, the first
+		 * WIRE_CHAIN_REF_LEN bytes of the ids of its certificates,
+		 * leaf first, for the receiver to find in its trust set */
+		const uint8_t *certs;
+		size_t certs_len;
+		size_t nref;
+		uint8_t ref[WIRE_MAX_CHAIN_REF][WIRE_CHAIN_REF_LEN];
 	} hello;
+	struct {
+		const uint8_t *data; /* CERTS: a chain file, borrowed */
+		size_t len;
+	} certs;
 	struct {
 		const uint8_t *data;
 		size_t len;
@@ -198,10 +210,20 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
  * with mp_writer_take(). They check the limits the receiver will check
  * and return HAMLET_ETOOBIG rather than write something it would refuse.
  */
-int wire_put_hello(struct mp_writer *w, const uint8_t node[32],
-		   const uint8_t network_id[32], const char *const *scopes,
+int wire_put_hello(struct mp_writer *w, const char *const *scopes,
 		   size_t nscopes, uint64_t credit, const uint8_t proof[64],
 		   const uint8_t *certs, size_t certs_len);
+/* HELLO naming the sender's chain by its certificates' ids ref[0..nref),
+ * leaf first (1 <= nref <= WIRE_MAX_CHAIN_REF, else -EINVAL), in place of
+ * the chain file: for a peer that holds it in its trust set. Each id goes
+ * as its first WIRE_CHAIN_REF_LEN bytes. */
+int wire_put_hello_ref(struct mp_writer *w, const char *const *scopes,
+		       size_t nscopes, uint64_t credit, const uint8_t proof[64],
+		       const uint8_t (*ref)[32], size_t nref);
+/* CERTS_WANT: "send me your chain file" (the reference did not resolve);
+ * CERTS: the chain file (1..CERT_CHAIN_MAX_BYTES bytes). */
+int wire_put_certs_want(struct mp_writer *w);
+int wire_put_certs(struct mp_writer *w, const uint8_t *certs, size_t len);
 
 /*
  * HELLO's proof: node's Ed25519 signature (sk, 64 bytes) over

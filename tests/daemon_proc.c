@@ -396,6 +396,10 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 		{ "entries_bytes_out",
 		  offsetof(struct daemon_status, entries_bytes_out) },
 		{ "agreed", offsetof(struct daemon_status, agreed) },
+		{ "chain_ref_out",
+		  offsetof(struct daemon_status, chain_ref_out) },
+		{ "certs_want_out",
+		  offsetof(struct daemon_status, certs_want_out) },
 		{ "batches_in", offsetof(struct daemon_status, batches_in) },
 	};
 	const msgpack_object_kv *kv;

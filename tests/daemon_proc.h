@@ -146,6 +146,8 @@ struct daemon_status {
 	uint64_t entries_in, entries_out, entries_dup_in;
 	uint64_t messages_in, neg_in, batches_in;
 	uint64_t since_used, agreed; /* reconnections from a kept basis; bases kept */
+	uint64_t chain_ref_out;	 /* HELLOs that named our chain by its ids */
+	uint64_t certs_want_out; /* peers' chains asked for */
 	uint64_t entries_bytes_out; /* of bytes_out, ENTRIES messages' */
 	uint64_t batch_credit; /* the largest */
 	/* arriving entries refused since the daemon started, by reason */

@@ -140,7 +140,7 @@ static inline void rogue_hello(struct mp_writer *w, struct node *n)
 		fclose(f);
 	}
 	ASSERT_OK(wire_hello_prove(n->sk, rogue_hs_hash, proof));
-	ASSERT_OK(wire_put_hello(w, n->pk, n->net.id, NULL, 0, 16, proof,
+	ASSERT_OK(wire_put_hello(w, NULL, 0, 16, proof,
 				 certs, cl));
 }
 

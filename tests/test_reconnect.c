@@ -5,7 +5,11 @@
  * one TAKE for those 10 alone, with no Negentropy message either way;
  * when each side moved other feeds, each takes the other's. When
  * one side has lost its basis, the two fall back to a full
- * reconciliation and still converge.
+ * reconciliation and still converge. From the second session on, each
+ * HELLO names its chain by its certificates' ids; a receiver that no
+ * longer holds them asks for the chain (CERTS_WANT, CERTS) and the session
+ * still completes; a reference to a chain that does not hold for the
+ * sender, or CERTS out of turn, is refused.
  *
  * usage: test_reconnect PATH-TO-HAMLETD
  */
@@ -13,15 +17,19 @@
 #include "daemon_util.h"
 #include "helpers.h"
 #include "peerbase.h"
+#include "rogue.h"
+#include "trustset.h"
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define FEEDS_T 1000
 #define DIFFER 10
 #define WAIT_MS 30000
 
-static struct node *a, *b;
+static struct node *a, *b, *r1, *r2;
+static struct cert_chain cha; /* a's */
 
 /* n holds every entry of v[0..nv). */
 static int holds_all(struct node *n, const struct bench_entry *v, size_t nv)
@@ -90,10 +98,73 @@ static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
 	ASSERT_OK(wait_connected(pb->sock, 0, WAIT_MS));
 }
 
+/*
+ * a takes the DIFFER entries v while apart from b (figures then in s0a,
+ * s0b), dials b again, and b holds them (figures then in s1a, s1b).
+ */
+static void moved_reconnect(struct daemon_proc *pa, struct daemon_proc *pb,
+			    const struct bench_entry *v,
+			    struct daemon_status *s0a, struct daemon_status *s0b,
+			    struct daemon_status *s1a, struct daemon_status *s1b)
+{
+	char why[256];
+	ASSERT_OK(bench_ingest(a, v, DIFFER, DIFFER, why, sizeof(why)));
+	status_of(pa->sock, 5000, s0a);
+	status_of(pb->sock, 5000, s0b);
+	ASSERT_OK(daemon_proc_call(pa->sock, "peer_add", pb->addr, 5000));
+	wait_holds(b, v, DIFFER);
+	status_of(pa->sock, 5000, s1a);
+	status_of(pb->sock, 5000, s1b);
+}
+
+/* n's chain (its node.cert) into *ret. */
+static void chain_of(struct node *n, struct cert_chain *ret)
+{
+	uint8_t *bytes;
+	size_t len;
+	char why[256];
+	ASSERT_OK(node_cert_load(n, (uint64_t)time(NULL) * 1000, ret, &bytes,
+				 &len, why, sizeof(why)));
+	free(bytes);
+}
+
+/* Does n's trust set hold the certificate id? */
+static int holds_cert(struct node *n, const uint8_t id[32])
+{
+	uint8_t key[TRUSTSET_KEY];
+	const uint8_t *v;
+	size_t vl;
+	struct store_txn *t;
+	int r;
+	key[0] = TRUST_CERT;
+	memcpy(key + 1, id, 32);
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	r = trustset_get(t, key, &v, &vl);
+	store_txn_abort(t);
+	ASSERT_TRUE(r == 0 || r == HAMLET_ENOTFOUND);
+	return r == 0;
+}
+
+/* Drop the certificate id of subject from n's trust set, as a store
+ * restored from before it came would lack it. */
+static void drop_cert(struct node *n, const uint8_t subject[32],
+		      const uint8_t id[32])
+{
+	uint8_t sk[32 + TRUSTSET_KEY];
+	struct store_txn *t;
+	memcpy(sk, subject, 32);
+	sk[32] = TRUST_CERT;
+	memcpy(sk + 33, id, 32);
+	ASSERT_OK(store_txn_begin(n->st, 0, &t));
+	ASSERT_OK(store_del(t, ST_TRUST, sk + 32, TRUSTSET_KEY));
+	ASSERT_OK(store_del(t, ST_TRUSTSUBJ, sk, sizeof(sk)));
+	ASSERT_OK(store_txn_commit(t));
+}
+
 int main(int argc, char **argv)
 {
 	static struct bench_entry ents[FEEDS_T], more[DIFFER], third[DIFFER],
-		fourth[DIFFER];
+		fourth[DIFFER], fifth[DIFFER];
 	static uint8_t apk[FEEDS_T][32];
 	static char ascope[FEEDS_T][64];
 	struct daemon_proc pa, pb;
@@ -111,6 +182,8 @@ int main(int argc, char **argv)
 	net = th_network(dir, "rcnet");
 	a = th_node(dir, net, "a", "rc");
 	b = th_node(dir, net, "b", "rc");
+	r1 = th_node(dir, net, "r1", "rc");
+	r2 = th_node(dir, net, "r2", "rc");
 
 	/* 1,000 feeds of as many authors in both stores; the next two
 	 * entries of the first ten kept back */
@@ -135,6 +208,10 @@ int main(int argc, char **argv)
 			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 4,
 						   third[i].id, rid, i, &hlc,
 						   &fourth[i]));
+			snprintf(rid, sizeof(rid), "HP-V%u-5", i);
+			ASSERT_OK(bench_entry_make(a, apk[i], sk, ascope[i], 5,
+						   fourth[i].id, rid, i, &hlc,
+						   &fifth[i]));
 		}
 		sodium_memzero(sk, sizeof(sk));
 	}
@@ -157,6 +234,11 @@ int main(int argc, char **argv)
 	TEST_START("two daemons holding the same feeds agree and keep a basis");
 	ASSERT_OK(wait_connected(pa.sock, 1, WAIT_MS));
 	wait_agreed(&pa, &pb, &s0a, &s0b);
+	/* never agreed before: each HELLO carried the whole chain */
+	status_of(pa.sock, 5000, &s1a);
+	status_of(pb.sock, 5000, &s1b);
+	ASSERT_EQ(s1a.chain_ref_out, 0);
+	ASSERT_EQ(s1b.chain_ref_out, 0);
 	disconnect(&pa, &pb);
 	{
 		struct store_txn *t;
@@ -174,12 +256,18 @@ int main(int argc, char **argv)
 	wait_holds(b, more, DIFFER);
 	from_basis(&pa, &pb, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER);
-	/* a's SINCE, b's SINCE and TAKE, ENTRIES, ACKs, STATEs: no id lists;
-	 * 1,000 feeds' Negentropy alone is several times this */
+	/* each named its chain by its ids, and each found it: the session
+	 * went READY (entries moved) with no chain asked for */
+	ASSERT_EQ(s1a.chain_ref_out - s0a.chain_ref_out, 1);
+	ASSERT_EQ(s1b.chain_ref_out - s0b.chain_ref_out, 1);
+	ASSERT_EQ(s1a.certs_want_out + s1b.certs_want_out, 0);
+	/* HELLOs naming their chains, a's SINCE, b's SINCE and TAKE, ACKs,
+	 * STATEs: no id lists, no certificates (1,000 feeds' Negentropy
+	 * alone is several times this; the two chains were 800 bytes) */
 	ASSERT_TRUE(s1a.bytes_out - s0a.bytes_out - (s1a.entries_bytes_out -
-						     s0a.entries_bytes_out) <
-		    2000);
-	ASSERT_TRUE(s1b.bytes_out - s0b.bytes_out < 2000);
+						     s0a.entries_bytes_out) +
+			    (s1b.bytes_out - s0b.bytes_out) <
+		    1700);
 
 	TEST_START("both sides moved other feeds while apart: each takes the other's, no Negentropy");
 	disconnect(&pa, &pb);
@@ -195,6 +283,28 @@ int main(int argc, char **argv)
 	ASSERT_EQ(s1a.entries_in - s0a.entries_in, DIFFER / 2);
 	ASSERT_EQ(s1b.entries_in - s0b.entries_in, DIFFER / 2);
 
+	TEST_START("a receiver that no longer holds the peer's chain asks for it (CERTS_WANT) and the session completes");
+	disconnect(&pa, &pb);
+	chain_of(a, &cha);
+	ASSERT_TRUE(holds_cert(b, cha.id[0]));
+	drop_cert(b, a->pk, cha.id[0]);
+	ASSERT_TRUE(!holds_cert(b, cha.id[0]));
+	/* entries move only once each side accepted the other */
+	moved_reconnect(&pa, &pb, fourth, &s0a, &s0b, &s1a, &s1b);
+	ASSERT_EQ(s1a.chain_ref_out - s0a.chain_ref_out, 1);
+	ASSERT_EQ(s1b.certs_want_out - s0b.certs_want_out, 1);
+	ASSERT_EQ(s1a.certs_want_out - s0a.certs_want_out, 0);
+	ASSERT_TRUE(wait_log(&pb, "is not in our trust set; asking for it",
+			     WAIT_MS));
+	/* the chain it got was checked, and joined b's set again */
+	{
+		long long t0 = now_ms();
+		while (!holds_cert(b, cha.id[0])) {
+			ASSERT_TRUE(now_ms() - t0 < WAIT_MS);
+			sleep_ms(20);
+		}
+	}
+
 	TEST_START("a side that lost its basis: full reconciliation, and still converges");
 	disconnect(&pa, &pb);
 	{
@@ -203,16 +313,51 @@ int main(int argc, char **argv)
 		ASSERT_OK(peerbase_del(t, a->pk));
 		ASSERT_OK(store_txn_commit(t));
 	}
-	ASSERT_OK(bench_ingest(a, fourth, DIFFER, DIFFER, why, sizeof(why)));
-	status_of(pa.sock, 5000, &s0a);
-	status_of(pb.sock, 5000, &s0b);
-	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
-	wait_holds(b, fourth, DIFFER);
-	status_of(pa.sock, 5000, &s1a);
-	status_of(pb.sock, 5000, &s1b);
+	moved_reconnect(&pa, &pb, fifth, &s0a, &s0b, &s1a, &s1b);
 	ASSERT_EQ(s1a.since_used - s0a.since_used, 0);
 	ASSERT_EQ(s1b.since_used - s0b.since_used, 0);
 	ASSERT_TRUE(s1b.neg_in - s0b.neg_in >= 1);
+
+	TEST_START("a HELLO naming another node's chain by its ids is refused (ECERT), as a chain file would be");
+	{
+		struct noise_cipher tx;
+		struct mp_writer w;
+		uint8_t proof[64];
+		int fd = rogue_connect(r1, pb.port, NULL, &tx);
+		ASSERT_OK(wire_hello_prove(r1->sk, rogue_hs_hash, proof));
+		mp_writer_init(&w);
+		/* a's chain, which b holds: it does not name r1's key */
+		ASSERT_OK(wire_put_hello_ref(&w, NULL, 0,
+					     16, proof,
+					     (const uint8_t(*)[32])cha.id,
+					     cha.n));
+		rogue_send(fd, &tx, &w);
+		mp_writer_destroy(&w);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		noise_cipher_wipe(&tx);
+		ASSERT_TRUE(wait_log(&pb, "it showed one for another key", 5000));
+	}
+
+	TEST_START("CERTS that was not asked for is a protocol error");
+	{
+		struct noise_cipher tx;
+		struct mp_writer w;
+		int fd = rogue_connect(r2, pb.port, NULL, &tx);
+		mp_writer_init(&w);
+		rogue_hello(&w, r2);
+		rogue_send(fd, &tx, &w);
+		mp_writer_destroy(&w);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_certs(&w, (const uint8_t *)"x", 1));
+		rogue_send(fd, &tx, &w);
+		mp_writer_destroy(&w);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		noise_cipher_wipe(&tx);
+		ASSERT_TRUE(wait_log(&pb, "CERTS not allowed in this state",
+				     5000));
+	}
 
 	TEST_START("both daemons stop cleanly");
 	{
@@ -228,9 +373,12 @@ int main(int argc, char **argv)
 		bench_entry_close(&more[i]);
 		bench_entry_close(&third[i]);
 		bench_entry_close(&fourth[i]);
+		bench_entry_close(&fifth[i]);
 	}
 	node_close(a);
 	node_close(b);
+	node_close(r1);
+	node_close(r2);
 	th_rmrf(dir);
 	free(net);
 	free(dir);

@@ -168,13 +168,10 @@ static void b_hello_version(msgpack_packer *pk)
 }
 static void b_hello_bad_scope(msgpack_packer *pk)
 {
-	uint8_t k[32] = { 0 };
 	uint8_t proof[64] = { 0 };
-	msgpack_pack_array(pk, 8);
+	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, WIRE_VERSION);
-	mp_pack_bin(pk, k, 32);
-	mp_pack_bin(pk, k, 32);
 	msgpack_pack_array(pk, 1);
 	mp_pack_str(pk, "Bad/Scope!");
 	msgpack_pack_uint32(pk, 10);
@@ -184,7 +181,7 @@ static void b_hello_bad_scope(msgpack_packer *pk)
 static void b_hello_v2(msgpack_packer *pk)
 {
 	uint8_t k[32] = { 0 }, proof[64] = { 0 };
-	/* version 2's HELLO had today's fields: only the version differs */
+	/* version 2's HELLO (to 5) had node and network id too */
 	msgpack_pack_array(pk, 8);
 	msgpack_pack_uint8(pk, WIRE_HELLO);
 	msgpack_pack_uint32(pk, 2);
@@ -194,6 +191,30 @@ static void b_hello_v2(msgpack_packer *pk)
 	msgpack_pack_uint32(pk, 10);
 	mp_pack_bin(pk, proof, 64);
 	mp_pack_bin(pk, proof, 0);
+}
+/* HELLO naming its chain by ref_n ids of ref_len bytes */
+static size_t ref_n = 2, ref_len = WIRE_CHAIN_REF_LEN;
+static void b_hello_ref(msgpack_packer *pk)
+{
+	uint8_t proof[64] = { 0 }, id[40] = { 0 };
+	msgpack_pack_array(pk, 6);
+	msgpack_pack_uint8(pk, WIRE_HELLO);
+	msgpack_pack_uint32(pk, WIRE_VERSION);
+	msgpack_pack_array(pk, 0);
+	msgpack_pack_uint32(pk, 10);
+	mp_pack_bin(pk, proof, 64);
+	msgpack_pack_array(pk, ref_n);
+	for (size_t i = 0; i < ref_n; i++)
+		mp_pack_bin(pk, id, ref_len);
+}
+/* CERTS of certs_len bytes */
+static size_t certs_len = 3;
+static void b_certs(msgpack_packer *pk)
+{
+	static uint8_t data[CERT_CHAIN_MAX_BYTES + 1];
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint8(pk, WIRE_CERTS);
+	mp_pack_bin(pk, data, certs_len);
 }
 /* TRUST_IDS with n keys: key i is 0x02 ... 0x02 then i+1 as a big-endian
  * u16 (ascending), from 0x0101... and to 0x0303... when their lengths
@@ -290,26 +311,22 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 5) encodes to the pinned bytes");
+	TEST_START("HELLO (version 6) encodes to the pinned bytes");
 	{
-		uint8_t k1[32], n1[32], pr[64], cs[3] = { 'C', 'R', 'T' };
+		uint8_t pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
 		char hx[1024];
 		uint8_t *g;
 		size_t gl;
-		memset(k1, 0x11, 32);
-		memset(n1, 0x22, 32);
 		memset(pr, 0x33, 64);
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello(&w, k1, n1, one, 1, 64, pr, cs, 3));
+		ASSERT_OK(wire_put_hello(&w, one, 1, 64, pr, cs, 3));
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 5, node, network, ["bk"],
-			      * credit 64, proof, certs] */
-			     "98" "01" "05"
-			     "c420" "1111111111111111111111111111111111111111111111111111111111111111"
-			     "c420" "2222222222222222222222222222222222222222222222222222222222222222"
+			     /* [type 1, version 6, ["bk"], credit 64, proof,
+			      * certs] */
+			     "96" "01" "06"
 			     "91a2626b" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "c403435254");
@@ -324,13 +341,11 @@ int main(void)
 		randombytes_buf(certs, sizeof(certs));
 		ASSERT_OK(wire_hello_prove(sk, hs_hash, proof));
 		mp_writer_init(&w);
-		ASSERT_OK(wire_put_hello(&w, key, net, scopes, 2, 1024, proof,
+		ASSERT_OK(wire_put_hello(&w, scopes, 2, 1024, proof,
 					 certs, sizeof(certs)));
 		p = take(&w, &n);
 		ASSERT_OK(decode(p, n));
 		ASSERT_EQ(m.type, WIRE_HELLO);
-		ASSERT_MEMEQ(m.hello.node, key, 32);
-		ASSERT_MEMEQ(m.hello.network_id, net, 32);
 		ASSERT_EQ(m.hello.nscopes, 2);
 		ASSERT_STREQ(m.hello.scopes[1], "hn");
 		ASSERT_EQ(m.hello.credit, 1024);
@@ -566,7 +581,7 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "ACK.credit is 0") != NULL);
 	free(p);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_hello(&w, key, net, scopes, 1, 0, key2x, NULL, 0));
+	ASSERT_OK(wire_put_hello(&w, scopes, 1, 0, key2x, NULL, 0));
 	p = take(&w, &n);
 	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "HELLO.credit is 0") != NULL);
@@ -574,10 +589,10 @@ int main(void)
 
 	TEST_START("encoders refuse what a receiver would refuse");
 	mp_writer_init(&w);
-	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, WIRE_MAX_SCOPES + 1, 1,
+	ASSERT_EQ(wire_put_hello(&w, scopes, WIRE_MAX_SCOPES + 1, 1,
 				 key2x, NULL, 0),
 		  HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_hello(&w, key, net, scopes, 1, 1, key2x, key2x,
+	ASSERT_EQ(wire_put_hello(&w, scopes, 1, 1, key2x, key2x,
 				 CERT_CHAIN_MAX_BYTES + 1),
 		  HAMLET_ETOOBIG);
 	ASSERT_EQ(wire_put_entries(&w, key, NULL, NULL, WIRE_MAX_BATCH + 1, 1,
@@ -640,7 +655,7 @@ int main(void)
 
 	TEST_START("version 2's HELLO is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
-	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 5") != NULL);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 6") != NULL);
 
 	TEST_START("SINCE and STATE encode to the pinned bytes and round-trip");
 	{
@@ -732,6 +747,114 @@ int main(void)
 			  HAMLET_ETOOBIG);
 		ASSERT_TRUE(strstr(why, "TAKE.items[0].index") != NULL);
 	}
+
+	TEST_START("HELLO naming its chain by ids, CERTS_WANT and CERTS encode to the pinned bytes and round-trip");
+	{
+		uint8_t pr[64], ref[2][32], cs[3] = { 'C', 'R', 'T' };
+		char hx[1024];
+		uint8_t *g;
+		size_t gl;
+		memset(pr, 0x33, 64);
+		memset(ref[0], 0x44, 32);
+		memset(ref[1], 0x55, 32);
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_hello_ref(&w, NULL, 0, 64, pr,
+					     (const uint8_t(*)[32])ref, 2));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		/* [type 1, version 6, [], credit 64, proof, [the leaf's id,
+		 * its issuer's id: 16 bytes each]] */
+		ASSERT_STREQ(hx,
+			     "96" "01" "06"
+			     "90" "40"
+			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
+			     "92"
+			     "c410" "44444444444444444444444444444444"
+			     "c410" "55555555555555555555555555555555");
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_HELLO);
+		ASSERT_EQ(m.hello.nref, 2);
+		ASSERT_EQ(m.hello.certs_len, 0);
+		ASSERT_MEMEQ(m.hello.ref[1], ref[1], WIRE_CHAIN_REF_LEN);
+		/* every truncation of it too */
+		for (size_t k = 0; k < gl; k++)
+			ASSERT_EQ(decode(g, k), HAMLET_EFORMAT);
+		free(g);
+		/* a HELLO with its chain file names no ids */
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_hello(&w, NULL, 0, 64, pr, cs, 3));
+		g = take(&w, &gl);
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.hello.nref, 0);
+		ASSERT_EQ(m.hello.certs_len, 3);
+		free(g);
+
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_certs_want(&w));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx, "910f"); /* [type 15] */
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_CERTS_WANT);
+		free(g);
+
+		mp_writer_init(&w);
+		ASSERT_OK(wire_put_certs(&w, cs, 3));
+		g = take(&w, &gl);
+		sodium_bin2hex(hx, sizeof(hx), g, gl);
+		ASSERT_STREQ(hx, "9210" "c403435254"); /* [type 16, chain] */
+		ASSERT_OK(decode(g, gl));
+		ASSERT_EQ(m.type, WIRE_CERTS);
+		ASSERT_EQ(m.certs.len, 3);
+		ASSERT_MEMEQ(m.certs.data, cs, 3);
+		for (size_t k = 0; k < gl; k++)
+			ASSERT_EQ(decode(g, k), HAMLET_EFORMAT);
+		free(g);
+		ASSERT_STREQ(wire_type_name(WIRE_CERTS_WANT), "CERTS_WANT");
+		ASSERT_STREQ(wire_type_name(WIRE_CERTS), "CERTS");
+
+		/* encoders refuse what a receiver would refuse */
+		mp_writer_init(&w);
+		ASSERT_EQ(wire_put_hello_ref(&w, NULL, 0, 64, pr,
+					     (const uint8_t(*)[32])ref, 0),
+			  -EINVAL);
+		ASSERT_EQ(wire_put_hello_ref(&w, NULL, 0, 64, pr,
+					     (const uint8_t(*)[32])ref,
+					     WIRE_MAX_CHAIN_REF + 1),
+			  -EINVAL);
+		ASSERT_EQ(wire_put_certs(&w, cs, 0), -EINVAL);
+		ASSERT_EQ(wire_put_certs(&w, cs, CERT_CHAIN_MAX_BYTES + 1),
+			  HAMLET_ETOOBIG);
+		mp_writer_destroy(&w);
+	}
+
+	TEST_START("a chain reference of no ids, of 5 ids, of a 15- or 32-byte id is refused; CERTS empty, oversize, with a field too many");
+	ref_n = 0;
+	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "HELLO.certs is an empty array") != NULL);
+	ref_n = WIRE_MAX_CHAIN_REF + 1;
+	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "HELLO.certs is an array of more than") != NULL);
+	ref_n = 2;
+	ref_len = 15;
+	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "HELLO.certs[0] is not a 16-byte bin") != NULL);
+	ref_len = 32; /* a whole id: not the form a reference takes */
+	ASSERT_EQ(decode_built(b_hello_ref), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "HELLO.certs[0] is not a 16-byte bin") != NULL);
+	ref_len = WIRE_CHAIN_REF_LEN;
+	ASSERT_OK(decode_built(b_hello_ref));
+	certs_len = 0;
+	ASSERT_EQ(decode_built(b_certs), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "CERTS.chain is empty") != NULL);
+	certs_len = CERT_CHAIN_MAX_BYTES + 1;
+	ASSERT_EQ(decode_built(b_certs), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "CERTS.chain") != NULL);
+	ASSERT_EQ(decode((const uint8_t *)"\x93\x10\xc4\x01x\xc0", 6),
+		  HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "CERTS has 2 fields") != NULL);
+	ASSERT_EQ(decode((const uint8_t *)"\x92\x0f\xc0", 3), HAMLET_ETOOBIG);
+	ASSERT_TRUE(strstr(why, "CERTS_WANT has 1 fields") != NULL);
 
 	TEST_START("the digest of shared heads is pinned, and depends on order and count");
 	{

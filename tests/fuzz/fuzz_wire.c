@@ -35,7 +35,7 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	struct mp_writer w;
 
 	mp_writer_init(&w);
-	wire_put_hello(&w, key, key, scopes, 2, 1024, sig, env, sizeof(env));
+	wire_put_hello(&w, scopes, 2, 1024, sig, env, sizeof(env));
 	seeds[0] = mp_writer_take(&w, &lens[0]);
 	wire_put_feeds(&w, &f, 1, (const uint8_t(*)[32])key, 1);
 	seeds[1] = mp_writer_take(&w, &lens[1]);
