@@ -51,13 +51,6 @@ void i18n_init(void)
 	bind_textdomain_codeset(HAMLET_TEXTDOMAIN, "UTF-8");
 }
 
-int i18n_active(void)
-{
-	/* "Usage" is translated in every catalog we ship */
-	const char *probe = "Usage";
-	return dgettext(HAMLET_TEXTDOMAIN, probe) != probe;
-}
-
 int i18n_width(const char *s, size_t n)
 {
 	int cols = 0;

@@ -36,7 +36,4 @@ void i18n_init(void);
  * translations are precomposed, NFC), so that translated help lines up. */
 int i18n_width(const char *s, size_t n);
 
-/* 1 when messages are being translated (not the C/English locale). */
-int i18n_active(void);
-
 #endif
