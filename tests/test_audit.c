@@ -9,34 +9,34 @@
 #include "audit.h"
 #include "helpers.h"
 
-/* Flip the last byte of entry seq's signature, or of its body. */
+/* Flip the last byte of entry seq's signature, or of its body, in its
+ * stored row (entries.h). */
 static void tamper(struct node *n, const uint8_t feed[32], uint64_t seq,
 		   int body)
 {
 	struct store_txn *t;
 	const uint8_t *env, *sig;
-	const void *v;
-	size_t el, vl;
-	uint8_t k[40], id[32], *copy;
+	const void *v, *lk;
+	size_t el, vl, lkl;
+	uint8_t k[40], lseq[8], *copy;
 
 	ASSERT_OK(store_txn_begin(n->st, 0, &t));
 	ASSERT_OK(log_entry_get(t, feed, seq, &env, &el, &sig));
-	entry_id(env, el, id);
 	memcpy(k, feed, 32);
 	store_be64(k + 32, seq);
+	ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
+	ASSERT_EQ(lkl, 8);
+	memcpy(lseq, lk, 8);
+	ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));
+	copy = malloc(vl);
+	memcpy(copy, v, vl);
 	if (body) {
-		ASSERT_OK(store_get(t, ST_BODIES, id, 32, &v, &vl));
-		copy = malloc(vl);
-		memcpy(copy, v, vl);
+		ASSERT_TRUE(vl > 2 + el + 64 + 1); /* a body follows */
 		copy[vl - 1] ^= 1;
-		ASSERT_OK(store_put(t, ST_BODIES, id, 32, copy, vl, 0));
 	} else {
-		ASSERT_OK(store_get(t, ST_ENTRIES, k, 40, &v, &vl));
-		copy = malloc(vl);
-		memcpy(copy, v, vl);
 		copy[2 + el + 63] ^= 1;
-		ASSERT_OK(store_put(t, ST_ENTRIES, k, 40, copy, vl, 0));
 	}
+	ASSERT_OK(store_put(t, ST_ENTRIES, lseq, 8, copy, vl, 0));
 	free(copy);
 	ASSERT_OK(store_txn_commit(t));
 }

@@ -160,37 +160,15 @@ int main(void)
 	th_conflicts(a, "payment", "PAY-A", &dups);
 	ASSERT_EQ(dups, 0);
 
-	TEST_START("the index of shared unique keys follows writes and deletions, and a rebuild finds the same");
+	TEST_START("the index of shared unique keys follows writes and deletions");
 	{
 		const char *same = "program=forest_service;beneficiary_id=S1;period=2026-10;amount_vnd=#1000;status=created";
-		char l1[256], l2[256];
+		char l1[256];
 		ASSERT_OK(th_put(a, "payment", "PAY-SX", same));
 		ASSERT_OK(th_put(a, "payment", "PAY-SY", same));
 		ASSERT_OK(th_put(a, "payment", "PAY-SZ", same));
 		listed_shared(a, l1);
 		ASSERT_STREQ(l1, "PAY-SX,PAY-SY,PAY-SZ,");
-		/* the index rebuilt from nothing lists the same */
-		{
-			struct store_txn *t;
-			struct store_cursor *c;
-			const void *k;
-			size_t kl;
-			int r;
-			ASSERT_OK(store_txn_begin(a->st, 0, &t));
-			ASSERT_OK(store_cursor_open(t, ST_DUPS, &c));
-			while ((r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL,
-						      NULL)) == 1)
-				ASSERT_OK(store_cursor_del(c));
-			store_cursor_close(c);
-			ASSERT_OK(store_txn_commit(t));
-			listed_shared(a, l2);
-			ASSERT_STREQ(l2, "");
-			ASSERT_OK(store_txn_begin(a->st, 0, &t));
-			ASSERT_OK(record_dups_rebuild(t));
-			ASSERT_OK(store_txn_commit(t));
-			listed_shared(a, l2);
-			ASSERT_STREQ(l2, l1);
-		}
 		ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-SZ", NULL, 0,
 				   why, sizeof(why)));
 		listed_shared(a, l1);

@@ -6,7 +6,6 @@
 
 #define META_HEADS "heads"
 #define META_HEADS_LEN (sizeof(META_HEADS) - 1)
-#define HEADS_UPGRADE_LEN (sizeof(HEADS_UPGRADE) - 1)
 
 int heads_totals_get(struct store_txn *t, struct heads_totals *ret)
 {
@@ -88,20 +87,7 @@ int heads_commit(struct store_txn *t, struct heads_delta *d, int moved,
 	int r;
 
 	if ((r = heads_totals_get(t, &tot)) == HAMLET_ENOTFOUND) {
-		const void *v;
-		size_t vl;
 		memset(&tot, 0, sizeof(tot)); /* a new store */
-		r = store_get(t, ST_META, HEADS_UPGRADE, HEADS_UPGRADE_LEN,
-			      &v, &vl);
-		if (r == 0) {
-			/* an upgraded store not filled yet: the upgrade
-			 * counts everything, this commit included */
-			memset(d, 0, sizeof(*d));
-			*ret_version = 0;
-			return 0;
-		}
-		if (r != HAMLET_ENOTFOUND)
-			return r;
 	} else if (r < 0) {
 		return r;
 	}
@@ -168,8 +154,3 @@ int heads_author_feeds(struct store_txn *t, const uint8_t author[32],
 	return walk(t, ST_AUTHFEEDS, author, 32, 32, 32, cb, ctx);
 }
 
-int heads_upgrade_done(struct store_txn *t)
-{
-	int r = store_del(t, ST_META, HEADS_UPGRADE, HEADS_UPGRADE_LEN);
-	return r == HAMLET_ENOTFOUND ? 0 : r;
-}

@@ -12,9 +12,7 @@
  *   authfeeds     author || feed key -> empty: each author's feeds
  *
  * Every commit that moves heads takes the next version (one for the
- * whole commit). A store upgraded from format 4 has no row for a feed
- * until it moves: its version is 0, below every version a reader can
- * have remembered (log_heads_upgrade fills the totals and authfeeds).
+ * whole commit).
  */
 #ifndef HAMLET_HEADS_H
 #define HAMLET_HEADS_H
@@ -24,8 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* meta name store_open() sets when it upgrades a format-4 store */
-#define HEADS_UPGRADE "heads_upgrade"
 
 struct heads_totals {
 	uint64_t feeds, entries, newest_hlc;
@@ -57,8 +53,6 @@ int heads_commit(struct store_txn *t, struct heads_delta *d, int moved,
 /* Feed key's head moved in the commit of version ver. */
 int heads_feed_moved(struct store_txn *t, const uint8_t key[32],
 		     uint64_t ver);
-/* The upgrade is done: drop meta HEADS_UPGRADE. */
-int heads_upgrade_done(struct store_txn *t);
 
 /* The version of the commit that last moved feed key (0: none since
  * the store knew versions). */

@@ -263,13 +263,7 @@ static int put_row(struct store_txn *t, enum store_table tab,
 {
 	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 + 8 +
 		    ENTRY_MAX_BODY];
-	size_t n = 0;
-	buf[n++] = (uint8_t)(env_len >> 8);
-	buf[n++] = (uint8_t)env_len;
-	memcpy(buf + n, env, env_len);
-	n += env_len;
-	memcpy(buf + n, sig, ENTRY_SIG_LEN);
-	n += ENTRY_SIG_LEN;
+	size_t n = entries_row_start(buf, env, env_len, sig);
 	if (tab == ST_PENDING) {
 		buf[n++] = (uint8_t)(LOG__HELD_ARRIVED |
 				     (body ? LOG__HELD_BODY : 0) |
@@ -554,10 +548,9 @@ static int record_fork(struct log__applier *a, const struct entry *e,
 	return 0;
 }
 
-/* A put's body, unless an erasure of its record reaches it: then it is
- * never stored (and never sent on). */
-static int body_put(struct log__applier *a, const struct entry *e,
-		    const uint8_t id[32], const struct entry_bytes *b)
+/* 1 when a put's body is stored: not when an erasure of its record
+ * reaches it (then it is never stored, and never sent on). */
+static int body_kept(struct log__applier *a, const struct entry *e)
 {
 	int r = e->kind == ENTRY_PUT ? log__erased(a->t, e->collection,
 						    e->record_id, e->scope)
@@ -568,8 +561,7 @@ static int body_put(struct log__applier *a, const struct entry *e,
 		a->st.erased_bodies++;
 		return 0;
 	}
-	return store_put(a->t, ST_BODIES, id, ENTRY_ID_LEN, b->body,
-			 b->body_len, 0);
+	return 1;
 }
 
 /* The entry at head + 1 that chains to the head: stored, and its record
@@ -578,16 +570,11 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 			const uint8_t id[32], struct log_feed *f,
 			const struct entry_bytes *b, struct log_out *out)
 {
-	uint8_t k[40];
-	int r;
+	int r = b->body ? body_kept(a, e) : 0;
 
-	log__seq_key(f->key, e->seq, k);
-	if ((r = put_entry_row(a->t, ST_ENTRIES, k, 40, b->env, b->env_len,
-			       b->sig, NULL, 0)) < 0)
-		return r;
-	if ((r = store_put(a->t, ST_IDS, id, 32, k, 40, 0)) < 0)
-		return r;
-	if (b->body && (r = body_put(a, e, id, b)) < 0)
+	if (r < 0 ||
+	    (r = entries_append(a->t, f->key, e->seq, id, b->env, b->env_len,
+				b->sig, r ? b->body : NULL, b->body_len)) < 0)
 		return r;
 	if (e->seq == 1) {
 		if ((r = heads_feed_new(a->t, f->author, f->key)) < 0)
@@ -1271,42 +1258,4 @@ out:
 	free(g.fields);
 	free(g.ids);
 	return r;
-}
-
-/* --- the store's totals and feed index (heads.h) --------------------- */
-
-static int upgrade_feed(void *ctx, const struct log_feed *f)
-{
-	struct heads_totals *tot = ((void **)ctx)[0];
-	struct store_txn *t = ((void **)ctx)[1];
-	if (f->seq == 0)
-		return 0;
-	tot->feeds++;
-	tot->entries += f->seq;
-	if (f->hlc > tot->newest_hlc)
-		tot->newest_hlc = f->hlc;
-	return heads_feed_new(t, f->author, f->key);
-}
-
-static int upgrade_txn(struct store_txn *t, void *ctx)
-{
-	struct heads_totals tot = { 0 };
-	void *args[2] = { &tot, t };
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_META, HEADS_UPGRADE, sizeof(HEADS_UPGRADE) - 1,
-			  &v, &vl);
-	(void)ctx;
-	if (r == HAMLET_ENOTFOUND)
-		return LOG__NOTHING;
-	if (r < 0 || (r = log_feeds_each(t, upgrade_feed, args)) < 0 ||
-	    (r = heads_totals_put(t, &tot)) < 0 ||
-	    (r = record_dups_rebuild(t)) < 0)
-		return r;
-	return heads_upgrade_done(t);
-}
-
-int log_heads_upgrade(struct store *st)
-{
-	return log__write_txn(st, upgrade_txn, NULL);
 }

@@ -91,12 +91,6 @@ const char *log_status_name(int status);
  */
 int log_compact_pending(struct store *st);
 
-/*
- * A store upgraded from format 4 (store.h) has no totals nor feeds by
- * author yet: count them, in one write transaction, walking every feed
- * once. 0 when there was nothing to do or it is done.
- */
-int log_heads_upgrade(struct store *st);
 
 /* A feed whose contiguous head a commit moved: what a daemon pushes. */
 struct log_advance {

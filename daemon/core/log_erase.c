@@ -162,7 +162,7 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 	r = record_ops_each(a->t, e->collection, e->record_id, collect_put,
 			    &p);
 	for (size_t i = 0; r >= 0 && i < p.n; i++) {
-		r = store_del(a->t, ST_BODIES, p.v[i], ENTRY_ID_LEN);
+		r = entries_body_drop(a->t, p.v[i]);
 		if (r == 0)
 			dropped++;
 		else if (r == HAMLET_ENOTFOUND)

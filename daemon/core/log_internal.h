@@ -5,6 +5,7 @@
 #ifndef HAMLET_LOG_INTERNAL_H
 #define HAMLET_LOG_INTERNAL_H
 
+#include "entries.h"
 #include "heads.h"
 #include "log.h"
 #include "record.h"

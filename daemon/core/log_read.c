@@ -104,15 +104,9 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		  const uint8_t **ret_env, size_t *ret_env_len,
 		  const uint8_t **ret_sig)
 {
-	uint8_t k[40];
-	const void *v;
-	size_t vl;
-	int r;
-	struct log__entry_row row;
-	log__seq_key(feed, seq, k);
-	if ((r = store_get(t, ST_ENTRIES, k, 40, &v, &vl)) < 0)
-		return r;
-	if ((r = log__row_decode(v, vl, 0, &row)) < 0)
+	struct entries_row row;
+	int r = entries_get(t, feed, seq, &row);
+	if (r < 0)
 		return r;
 	*ret_env = row.env;
 	*ret_env_len = row.env_len;
@@ -123,26 +117,25 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		     uint8_t ret_feed[32], uint64_t *ret_seq)
 {
-	struct bytes_reader br;
-	const void *v;
-	size_t vl;
-	int r = store_get(t, ST_IDS, id, ENTRY_ID_LEN, &v, &vl);
+	struct entries_row row;
+	struct entry e;
+	int r = entries_by_id(t, id, &row);
 	if (r < 0)
 		return r;
-	bytes_reader_init(&br, v, vl);
-	if (vl != 40 || bytes_get_bytes(&br, ret_feed, 32) < 0 ||
-	    bytes_get_be64(&br, ret_seq) < 0)
+	if (entry_decode(row.env, row.env_len, &e, NULL) < 0)
 		return HAMLET_ECORRUPT;
+	log_feed_key(e.author, e.scope, ret_feed);
+	*ret_seq = e.seq;
 	return 0;
 }
 
 int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		 const uint8_t **ret_body, size_t *ret_len)
 {
-	const void *v;
-	int r = store_get(t, ST_BODIES, id, ENTRY_ID_LEN, &v, ret_len);
+	const void *b;
+	int r = entries_body(t, id, &b, ret_len);
 	if (r == 0)
-		*ret_body = v;
+		*ret_body = b;
 	return r;
 }
 

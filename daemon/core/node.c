@@ -607,10 +607,11 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	{
 		struct store_options o = { .readonly = readonly };
 		if ((r = store_open(p, &o, &n->st)) < 0) {
-			if (r == HAMLET_EVERSION && readonly)
+			if (r == HAMLET_EVERSION)
 				why_set(why, whylen,
-					N_("cannot open the store in %s: %s (a store of an earlier format is upgraded when first opened for writing: start hamletd, or run a command that writes)"),
-					p, hamlet_strerror(r));
+					N_("cannot open the store in %s: %s (it was written in another store format; this hamlet reads format %d: move the store aside, and the node fills a new one from its peers or a bundle)"),
+					p, hamlet_strerror(r),
+					STORE_FORMAT_VERSION);
 			else
 				why_set(why, whylen,
 					N_("cannot open the store in %s: %s"),
@@ -623,12 +624,6 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	if (!readonly && ((r = root_keep(n->st, n->net.root_pk)) < 0 ||
 			  (r = node_trust_seed(n)) < 0)) {
 		why_set(why, whylen, N_("cannot write the store in %s/store: %s"),
-			 home, hamlet_strerror(r));
-		goto fail;
-	}
-	/* a store of the format before: its totals, once */
-	if (!readonly && (r = log_heads_upgrade(n->st)) < 0) {
-		snprintf(why, whylen, "cannot upgrade the store in %s/store: %s",
 			 home, hamlet_strerror(r));
 		goto fail;
 	}

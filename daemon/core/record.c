@@ -1,6 +1,7 @@
 #include "record_internal.h"
 
 #include "crdt.h"
+#include "entries.h"
 #include "error.h"
 
 #include <errno.h>
@@ -202,8 +203,7 @@ static int mat_bodies(struct mat *m)
 		int r;
 		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
-		r = store_get(m->t, ST_BODIES, m->ops[i].id, ENTRY_ID_LEN,
-			      &v, &vl);
+		r = entries_body(m->t, m->ops[i].id, &v, &vl);
 		if (r == HAMLET_ENOTFOUND)
 			continue;
 		if (r < 0)
@@ -340,7 +340,7 @@ static int pack_erased(struct store_txn *t, msgpack_packer *pk,
 	size_t vl;
 	int r;
 
-	r = store_get(t, ST_BODIES, e->id, ENTRY_ID_LEN, &v, &vl);
+	r = entries_body(t, e->id, &v, &vl);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	if (r == 0)
@@ -439,37 +439,6 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 	if ((r = store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0)) < 0)
 		return r;
 	return dups_fix(t, coll, newu);
-}
-
-int record_dups_rebuild(struct store_txn *t)
-{
-	struct store_cursor *c = NULL;
-	const void *k;
-	size_t kl, prevl = 0;
-	uint8_t prev[RECORD_KEY_MAX + 17];
-	int r, run = 0;
-
-	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
-	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
-		const uint8_t *p = k, *z = memchr(p, 0, kl);
-		size_t gl;
-		if (!z || kl < (size_t)(z - p) + 17 ||
-		    (gl = (size_t)(z - p) + 17) > sizeof(prev))
-			continue;
-		if (prevl == gl && memcmp(prev, p, gl) == 0) {
-			if (++run == 2 &&
-			    (r = store_put(t, ST_DUPS, p, gl, "", 0, 0)) < 0)
-				break;
-		} else {
-			memcpy(prev, p, gl);
-			prevl = gl;
-			run = 1;
-		}
-	}
-	store_cursor_close(c);
-	return r < 0 ? r : 0;
 }
 
 /* Replace a record's derived rows: unique key, state (and with it the

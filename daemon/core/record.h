@@ -106,10 +106,6 @@ int record_duplicates(struct store_txn *t, const char *coll,
 		      const struct record_view *v, const char *self_id,
 		      record_id_cb cb, void *ctx);
 
-/* Fill ST_DUPS from the unique-key index (a store upgraded from an
- * earlier format). */
-int record_dups_rebuild(struct store_txn *t);
-
 /* Call cb for every record with an open conflict (field conflicts,
  * update-versus-delete, or a duplicate unique key), in key order. */
 int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);

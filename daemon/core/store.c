@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const table_names[ST__COUNT] = {
-	"meta",	   "feeds",	"entries",   "ids",   "bodies",  "records",
+	"meta",	   "feeds",	"entries",   "ids",   "seqs",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
 	"feedver", "verfeed", "authfeeds", "peerbase", "dups",
@@ -227,22 +227,6 @@ static int attach(struct store *st, int created)
 		} else if (rc != 0) {
 			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
 			goto fail;
-		} else if (v.mv_size == 8 && !st->readonly &&
-			   store_get_be64(v.mv_data) ==
-				   STORE_FORMAT_UPGRADABLE) {
-			/* the tables format 5 adds are made (empty) above;
-			 * the log fills them before anything is written */
-			uint8_t ver[8];
-			store_be64(ver, STORE_FORMAT_VERSION);
-			MDB_val nv = { 8, ver }, uk = { 13, "heads_upgrade" },
-				uv = { 0, "" };
-			if ((rc = mdb_put(txn, st->dbi[ST_META], &k, &nv, 0)) !=
-				    0 ||
-			    (rc = mdb_put(txn, st->dbi[ST_META], &uk, &uv,
-					  0)) != 0) {
-				r = map_err(rc);
-				goto fail;
-			}
 		} else if (v.mv_size != 8 ||
 			   store_get_be64(v.mv_data) != STORE_FORMAT_VERSION) {
 			r = HAMLET_EVERSION;
@@ -751,6 +735,25 @@ int store_cursor_next(struct store_cursor *c, const void **ret_key,
 int store_cursor_del(struct store_cursor *c)
 {
 	return map_err(mdb_cursor_del(c->c, 0));
+}
+
+int store_last_key(struct store_txn *t, enum store_table tab,
+		   const void **ret_key, size_t *ret_klen)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
+	if (rc != 0)
+		return map_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc);
+	*ret_key = k.mv_data;
+	*ret_klen = k.mv_size;
+	return 1;
 }
 
 int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)

@@ -15,9 +15,10 @@
 enum store_table {
 	ST_META,      /* name -> value */
 	ST_FEEDS,     /* feed key(32) -> feed head */
-	ST_ENTRIES,   /* feed key(32) || seq(be64) -> envelope + signature */
-	ST_IDS,	      /* entry id(32) -> feed key(32) || seq(be64) */
-	ST_BODIES,    /* entry id(32) -> body */
+	ST_ENTRIES,   /* local seq(be64) -> envelope, signature, body
+		       * (entries.h: appended in arrival order) */
+	ST_IDS,	      /* entry id(32) -> local seq(be64) */
+	ST_SEQS,      /* feed key(32) || seq(be64) -> local seq(be64) */
 	ST_RECORDS,   /* collection \0 record id -> materialized state */
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) -> op */
 	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
@@ -41,14 +42,11 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 5 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 6 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
-				  * shared unique keys (dups) */
-/* The oldest format store_open() upgrades in place (writable only): the
- * new tables are made empty and meta "heads_upgrade" asks the log to fill
- * them (log_heads_upgrade). */
-#define STORE_FORMAT_UPGRADABLE 4
+				  * shared unique keys (dups); 6: entries
+				  * in arrival order with their bodies */
 
 struct store;
 struct store_txn;
@@ -151,6 +149,11 @@ int store_cursor_next(struct store_cursor *c, const void **ret_key,
 		      size_t *ret_vlen);
 /* Delete the pair under the cursor. */
 int store_cursor_del(struct store_cursor *c);
+
+/* The last key of a table: 1 with it filled, 0 when the table is
+ * empty, <0 error. Pointers borrow as for store_get(). */
+int store_last_key(struct store_txn *t, enum store_table tab,
+		   const void **ret_key, size_t *ret_klen);
 
 /* Number of keys in a table. */
 int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret);

@@ -1,0 +1,167 @@
+#include "entries.h"
+
+#include "entry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW_BODY 1 /* flags: a body follows */
+
+int entries_row_decode(const void *v, size_t vl, struct entries_row *ret)
+{
+	const uint8_t *p = v;
+	size_t el, at;
+	if (vl < 2)
+		return HAMLET_ECORRUPT;
+	el = (size_t)p[0] << 8 | p[1];
+	at = 2 + el + ENTRY_SIG_LEN;
+	if (el == 0 || vl < at + 1 || (p[at] & ~ROW_BODY) ||
+	    (!(p[at] & ROW_BODY) && vl != at + 1))
+		return HAMLET_ECORRUPT;
+	ret->env = p + 2;
+	ret->env_len = el;
+	ret->sig = p + 2 + el;
+	ret->body = p[at] & ROW_BODY ? p + at + 1 : NULL;
+	ret->body_len = ret->body ? vl - at - 1 : 0;
+	return 0;
+}
+
+size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
+			 const uint8_t *sig)
+{
+	buf[0] = (uint8_t)(env_len >> 8);
+	buf[1] = (uint8_t)env_len;
+	memcpy(buf + 2, env, env_len);
+	memcpy(buf + 2 + env_len, sig, ENTRY_SIG_LEN);
+	return 2 + env_len + ENTRY_SIG_LEN;
+}
+
+static int next_lseq(struct store_txn *t, uint64_t *ret)
+{
+	const void *k;
+	size_t kl;
+	int r = store_last_key(t, ST_ENTRIES, &k, &kl);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		*ret = 1;
+		return 0;
+	}
+	if (kl != 8)
+		return HAMLET_ECORRUPT;
+	*ret = store_get_be64(k) + 1;
+	return 0;
+}
+
+int entries_append(struct store_txn *t, const uint8_t feed[32],
+		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
+		   size_t env_len, const uint8_t *sig, const uint8_t *body,
+		   size_t body_len)
+{
+	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 +
+		    ENTRY_MAX_BODY];
+	uint8_t lk[8], sk[40];
+	uint64_t lseq;
+	size_t n;
+	int r;
+
+	if (env_len == 0 || env_len > ENTRY_MAX_ENVELOPE ||
+	    (body && body_len > ENTRY_MAX_BODY))
+		return HAMLET_ETOOBIG;
+	if ((r = next_lseq(t, &lseq)) < 0)
+		return r;
+	store_be64(lk, lseq);
+	n = entries_row_start(buf, env, env_len, sig);
+	buf[n++] = body ? ROW_BODY : 0;
+	if (body) {
+		memcpy(buf + n, body, body_len);
+		n += body_len;
+	}
+	memcpy(sk, feed, 32);
+	store_be64(sk + 32, seq);
+	if ((r = store_put(t, ST_ENTRIES, lk, 8, buf, n, STORE_APPEND)) < 0 ||
+	    (r = store_put(t, ST_SEQS, sk, 40, lk, 8, 0)) < 0)
+		return r;
+	return store_put(t, ST_IDS, id, 32, lk, 8, 0);
+}
+
+static int at_lseq(struct store_txn *t, const void *lk, size_t lkl,
+		   struct entries_row *ret)
+{
+	const void *v;
+	size_t vl;
+	int r;
+	if (lkl != 8)
+		return HAMLET_ECORRUPT;
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	return entries_row_decode(v, vl, ret);
+}
+
+int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		struct entries_row *ret)
+{
+	uint8_t sk[40];
+	const void *lk;
+	size_t lkl;
+	int r;
+	memcpy(sk, feed, 32);
+	store_be64(sk + 32, seq);
+	if ((r = store_get(t, ST_SEQS, sk, 40, &lk, &lkl)) < 0)
+		return r;
+	return at_lseq(t, lk, lkl, ret);
+}
+
+int entries_by_id(struct store_txn *t, const uint8_t id[32],
+		  struct entries_row *ret)
+{
+	const void *lk;
+	size_t lkl;
+	int r;
+	if ((r = store_get(t, ST_IDS, id, 32, &lk, &lkl)) < 0)
+		return r;
+	return at_lseq(t, lk, lkl, ret);
+}
+
+int entries_body(struct store_txn *t, const uint8_t id[32],
+		 const void **ret_body, size_t *ret_len)
+{
+	struct entries_row row;
+	int r = entries_by_id(t, id, &row);
+	if (r < 0)
+		return r;
+	if (!row.body)
+		return HAMLET_ENOTFOUND;
+	*ret_body = row.body;
+	*ret_len = row.body_len;
+	return 0;
+}
+
+int entries_body_drop(struct store_txn *t, const uint8_t id[32])
+{
+	struct entries_row row;
+	uint8_t lk[8], *copy;
+	const void *l;
+	size_t ll, keep;
+	int r;
+
+	if ((r = store_get(t, ST_IDS, id, 32, &l, &ll)) < 0)
+		return r;
+	if (ll != 8)
+		return HAMLET_ECORRUPT;
+	memcpy(lk, l, 8);
+	if ((r = at_lseq(t, lk, 8, &row)) < 0)
+		return r;
+	if (!row.body)
+		return HAMLET_ENOTFOUND;
+	keep = 2 + row.env_len + ENTRY_SIG_LEN + 1;
+	if (!(copy = malloc(keep)))
+		return -ENOMEM;
+	memcpy(copy, row.env - 2, keep);
+	copy[keep - 1] = 0;
+	r = store_put(t, ST_ENTRIES, lk, 8, copy, keep, 0);
+	free(copy);
+	return r;
+}

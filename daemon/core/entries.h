@@ -1,0 +1,59 @@
+/*
+ * entries: the stored entries, each with its body, in the order they
+ * arrived at this node.
+ *
+ *   entries  local seq (be64) -> envelope length (be16) || envelope ||
+ *            signature || flags (1: a body follows) || body
+ *   seqs     feed key (32) || seq (be64) -> local seq (be64)
+ *   ids      entry id (32) -> local seq (be64)
+ *
+ * The local seq is the node's own count of stored entries: every append
+ * goes at the end of the table, so its pages fill whole and a commit
+ * writes the table's last pages only, however large the store. A body
+ * erased (SPEC 1.6) or never received is absent from its row.
+ */
+#ifndef HAMLET_ENTRIES_H
+#define HAMLET_ENTRIES_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A stored entry; pointers borrow as for store_get(). */
+struct entries_row {
+	const uint8_t *env, *sig, *body; /* body NULL when not held */
+	size_t env_len, body_len;
+};
+
+/* Store an entry at the end (body NULL: none held). */
+int entries_append(struct store_txn *t, const uint8_t feed[32],
+		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
+		   size_t env_len, const uint8_t *sig, const uint8_t *body,
+		   size_t body_len);
+
+/* The entry at seq of feed, or with entry id id: HAMLET_ENOTFOUND when
+ * not stored. */
+int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		struct entries_row *ret);
+int entries_by_id(struct store_txn *t, const uint8_t id[32],
+		  struct entries_row *ret);
+
+/* The body of entry id: HAMLET_ENOTFOUND when the entry is not stored
+ * or its body is not held. */
+int entries_body(struct store_txn *t, const uint8_t id[32],
+		 const void **ret_body, size_t *ret_len);
+
+/* Drop an entry's body: 0, or HAMLET_ENOTFOUND when none was held. */
+int entries_body_drop(struct store_txn *t, const uint8_t id[32]);
+
+/* Write envelope length (be16), envelope and signature to buf, the start
+ * of every stored entry's row (entries, and the log's forks and held
+ * entries); returns the bytes written. */
+size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
+			 const uint8_t *sig);
+
+/* Decode a row of the entries table. */
+int entries_row_decode(const void *v, size_t vl, struct entries_row *ret);
+
+#endif
