@@ -91,6 +91,32 @@ int main(void)
 			      sizeof(buf)),
 		     "Lo Thi Mai");
 
+	TEST_START("a record written once holds its fields by reference to its entry's body, on both nodes");
+	for (int k = 0; k < 2; k++) {
+		struct node *n = k ? b : a;
+		struct store_txn *t;
+		struct record_view v;
+		const uint8_t *row, *body;
+		const void *rv;
+		size_t rl, bl;
+		uint8_t key[RECORD_KEY_MAX];
+		size_t kl = record_key("health_profile", "HP-1", key);
+		ASSERT_OK(store_txn_begin(n->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_RECORDS, key, kl, &rv, &rl));
+		row = rv;
+		/* [3, false, [head], nil, ...]: nil where the fields are */
+		ASSERT_EQ(row[3], 0x91);
+		ASSERT_EQ(row[38], 0xc0);
+		ASSERT_OK(log_body_get(t, row + 6, &body, &bl));
+		ASSERT_TRUE(rl < bl); /* smaller than the body alone */
+		ASSERT_OK(record_view_load(t, "health_profile", "HP-1", &v));
+		ASSERT_EQ(v.fields->type, MSGPACK_OBJECT_MAP);
+		ASSERT_EQ(v.fields->via.map.size, 4);
+		ASSERT_TRUE(record_view_field(&v, "phone") != NULL);
+		record_view_close(&v);
+		store_txn_abort(t);
+	}
+
 	TEST_START("concurrent phone edits (mv) conflict on both nodes");
 	ASSERT_OK(th_put(a, "health_profile", "HP-1", "phone=0912000002"));
 	ASSERT_OK(th_put(b, "health_profile", "HP-1", "phone=0912000003"));
@@ -302,6 +328,16 @@ int main(void)
 	th_digest(a, da);
 	th_digest(b, db);
 	ASSERT_MEMEQ(da, db, 32);
+	{
+		/* recomputed from the rows, by reference or not, it is the
+		 * kept one */
+		struct store_txn *t;
+		uint8_t re[32];
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(record_digest_recompute(t, re, NULL));
+		store_txn_abort(t);
+		ASSERT_MEMEQ(re, da, 32);
+	}
 	ASSERT_OK(th_put(a, "health_profile", "HP-1", "village=khuoi-ta"));
 	th_digest(a, da);
 	ASSERT_TRUE(memcmp(da, db, 32) != 0);

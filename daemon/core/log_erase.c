@@ -159,6 +159,9 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 	if ((r = store_put(a->t, ST_ERASED, key, kl, e->scope,
 			   strlen(e->scope), 0)) < 0)
 		return r;
+	/* the record's row may refer to a body about to go */
+	if ((r = record_fields_inline(a->t, e->collection, e->record_id)) < 0)
+		return r;
 	r = record_ops_each(a->t, e->collection, e->record_id, collect_put,
 			    &p);
 	for (size_t i = 0; r >= 0 && i < p.n; i++) {

@@ -9,7 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATE_VERSION 2 /* 2: erasure */
+#define STATE_VERSION 3 /* 2: erasure; 3: fields by reference */
+
+/*
+ * A state row whose fields are exactly the body of its one head (a
+ * record written once, or whose last put set every field) is stored
+ * with nil in their place: [version, deleted, [head], nil, ...]. The
+ * row it stands for (what the state digest and every reader see) is
+ * that row with the head's body, as stored in its entry, where nil is.
+ * The head, a bin of 32 in an array of one, makes nil's offset fixed.
+ */
+#define REF_AT 38 /* 1 + 1 + 1 + 1 + 2 + 32 */
 
 size_t record_key(const char *coll, const char *id, uint8_t *out)
 {
@@ -132,6 +142,8 @@ struct mop {
 	int has_body, body_ok;
 	uint8_t body_hash[ENTRY_HASH_LEN];
 	struct mp_doc body;
+	const void *raw; /* the body's bytes, as stored */
+	size_t raw_len;
 };
 
 /* A record's operations as read from the store: ops[i] and mops[i]. */
@@ -210,6 +222,8 @@ static int mat_bodies(struct mat *m)
 			return r;
 		if (mp_doc_parse(&o->body, v, vl, SCHEMA_MAX_FIELDS * 2 + 64) < 0)
 			continue;
+		o->raw = v;
+		o->raw_len = vl;
 		if (o->body.root->type != MSGPACK_OBJECT_MAP) {
 			mp_doc_close(&o->body);
 			continue;
@@ -291,10 +305,12 @@ static int uniq_hash(const struct schema *s, const struct crdt_record *cr,
  * deleted, heads, fields, conflicts, newest hlc, op count, unique key,
  * erasure (nil)].
  */
-static void pack_state(msgpack_packer *pk, const struct schema *s,
+static void pack_state(struct mp_writer *w, const struct schema *s,
 		       const struct crdt_op *ops, size_t nops,
-		       const struct crdt_record *cr, const uint8_t *uniq)
+		       const struct crdt_record *cr, const uint8_t *uniq,
+		       size_t *ret_foff, size_t *ret_fend)
 {
+	msgpack_packer *pk = &w->pk;
 	size_t nf = 0;
 
 	msgpack_pack_array(pk, 9);
@@ -309,6 +325,7 @@ static void pack_state(msgpack_packer *pk, const struct schema *s,
 	for (size_t fi = 0; fi < cr->nfields; fi++)
 		if (cr->fields[fi].value)
 			nf++;
+	*ret_foff = w->sb.size;
 	msgpack_pack_map(pk, nf);
 	for (size_t fi = 0; fi < cr->nfields; fi++) {
 		if (!cr->fields[fi].value)
@@ -316,6 +333,7 @@ static void pack_state(msgpack_packer *pk, const struct schema *s,
 		mp_pack_str(pk, s->fields[fi].name);
 		mp_pack_object(pk, cr->fields[fi].value);
 	}
+	*ret_fend = w->sb.size;
 	pack_conflicts(pk, s, ops, cr);
 	msgpack_pack_uint64(pk, cr->newest);
 	msgpack_pack_uint64(pk, nops);
@@ -441,33 +459,132 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 	return dups_fix(t, coll, newu);
 }
 
+/* A record's state as its ops make it, not yet written. */
+struct built {
+	struct mat m;
+	struct crdt_record cr;
+	struct mp_writer sw; /* the state row, when m.n > 0 */
+	uint8_t *ref;	     /* it as stored, by reference; NULL: as is */
+	size_t ref_len;
+	uint8_t newu[16];
+	int has_newu;
+};
+
+/* The row as stored. */
+static void built_row(const struct built *b, const void **ret,
+		      size_t *ret_len)
+{
+	*ret = b->ref ? (const void *)b->ref : (const void *)b->sw.sb.data;
+	*ret_len = b->ref ? b->ref_len : b->sw.sb.size;
+}
+
+/* 1 when a stored row holds its fields by reference. */
+static int row_is_ref(const uint8_t *p, size_t n)
+{
+	return n > REF_AT && p[0] == 0x99 && p[1] == STATE_VERSION &&
+	       (p[2] == 0xc2 || p[2] == 0xc3) && p[3] == 0x91 &&
+	       p[4] == 0xc4 && p[5] == ENTRY_ID_LEN && p[REF_AT] == 0xc0;
+}
+
+/* Store b's row by reference when its fields (sw[foff, fend)) are the
+ * bytes of its one head's body. */
+static int ref_make(struct built *b, size_t foff, size_t fend)
+{
+	const uint8_t *sw = (const uint8_t *)b->sw.sb.data;
+	size_t h, size = b->sw.sb.size;
+	const struct mop *o;
+
+	if (b->cr.nheads != 1 || b->cr.deleted || foff != REF_AT)
+		return 0;
+	h = b->cr.heads[0];
+	o = &b->m.mops[h];
+	if (b->m.ops[h].kind != ENTRY_PUT || !o->body_ok ||
+	    o->raw_len != fend - foff || memcmp(sw + foff, o->raw, o->raw_len))
+		return 0;
+	b->ref_len = size - (fend - foff) + 1;
+	if (!(b->ref = malloc(b->ref_len)))
+		return -ENOMEM;
+	memcpy(b->ref, sw, foff);
+	b->ref[foff] = 0xc0;
+	memcpy(b->ref + foff + 1, sw + fend, size - fend);
+	return 0;
+}
+
+int record_fields_inline(struct store_txn *t, const char *coll,
+			 const char *id)
+{
+	uint8_t key[RECORD_KEY_MAX], *row;
+	size_t kl = record_key(coll, id, key), vl, bl, n;
+	const void *v, *body;
+	const uint8_t *p;
+	int r;
+
+	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	p = v;
+	if (!row_is_ref(p, vl))
+		return 0;
+	if ((r = entries_body(t, p + 6, &body, &bl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	n = vl - 1 + bl;
+	if (!(row = malloc(n)))
+		return -ENOMEM;
+	memcpy(row, p, REF_AT);
+	memcpy(row + REF_AT, body, bl);
+	memcpy(row + REF_AT + bl, p + REF_AT + 1, vl - REF_AT - 1);
+	r = store_put(t, ST_RECORDS, key, kl, row, n, 0);
+	free(row);
+	return r;
+}
+
+int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
+			const void *val, size_t vlen, uint8_t ret[32])
+{
+	const uint8_t *p = val;
+	const void *body;
+	size_t bl;
+	int r;
+
+	if (!row_is_ref(p, vlen)) {
+		record__row_hash(key, klen, val, vlen, ret);
+		return 0;
+	}
+	if ((r = entries_body(t, p + 6, &body, &bl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	record__row_hash3(key, klen, p, REF_AT, body, bl, p + REF_AT + 1,
+			  vlen - REF_AT - 1, ret);
+	return 0;
+}
+
 /* Replace a record's derived rows: unique key, state (and with it the
  * state digest), conflict mark. */
 static int rows_replace(struct store_txn *t, const char *coll,
-			const char *id, const struct mp_writer *state,
-			const uint8_t *newu, size_t nconf,
+			const char *id, const struct built *b, size_t nconf,
 			struct record_digest_delta *dd)
 {
 	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
-	size_t kl = record_key(coll, id, key);
-	const void *v;
-	size_t vl;
+	size_t kl = record_key(coll, id, key), vl, sl;
+	const uint8_t *newu = b->has_newu ? b->newu : NULL;
+	const void *v, *sv;
 	int r, had;
 
+	built_row(b, &sv, &sl);
 	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	had = r == 0;
-	if (had && vl == state->sb.size && memcmp(v, state->sb.data, vl) == 0)
+	/* a body a row refers to never changes while the row stands (an
+	 * erasure makes a new state), so equal rows stand for equal rows */
+	if (had && vl == sl && memcmp(v, sv, vl) == 0)
 		return 0; /* unchanged, and so is everything derived from it */
-	if (had) /* v lives only until the next write */
-		record__row_hash(key, kl, v, vl, oldh);
-	record__row_hash(key, kl, state->sb.data, state->sb.size, newh);
+	/* v lives only until the next write */
+	if (had && (r = record__row_hash_at(t, key, kl, v, vl, oldh)) < 0)
+		return r;
+	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
 	if ((r = uniq_replace(t, coll, id, newu)) < 0 ||
 	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
 		return r;
-	if ((r = store_put(t, ST_RECORDS, key, kl, state->sb.data,
-			   state->sb.size, 0)) < 0)
+	if ((r = store_put(t, ST_RECORDS, key, kl, sv, sl, 0)) < 0)
 		return r;
 	if (nconf) {
 		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
@@ -476,15 +593,6 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	r = store_del(t, ST_CONFLICTS, key, kl);
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
-
-/* A record's state as its ops make it, not yet written. */
-struct built {
-	struct mat m;
-	struct crdt_record cr;
-	struct mp_writer sw; /* the state row, when m.n > 0 */
-	uint8_t newu[16];
-	int has_newu;
-};
 
 /* 1 when erasure ops[ei] reaches the record: one of its puts or deletes
  * lies under the erasure's scope (SPEC §1.6). Decided from the ops alone,
@@ -504,6 +612,7 @@ static int erasure_reaches(const struct mat *m, size_t ei)
 static int built_make(struct store_txn *t, const struct schema *s,
 		      const char *coll, const char *id, struct built *b)
 {
+	size_t foff, fend;
 	int r;
 
 	memset(b, 0, sizeof(*b));
@@ -524,15 +633,16 @@ static int built_make(struct store_txn *t, const struct schema *s,
 	    (r = crdt_record_settle(b->m.ops, b->m.n, s, &b->cr)) < 0)
 		return r;
 	b->has_newu = uniq_hash(s, &b->cr, b->newu);
-	pack_state(&b->sw.pk, s, b->m.ops, b->m.n, &b->cr,
-		   b->has_newu ? b->newu : NULL);
-	return 0;
+	pack_state(&b->sw, s, b->m.ops, b->m.n, &b->cr,
+		   b->has_newu ? b->newu : NULL, &foff, &fend);
+	return ref_make(b, foff, fend);
 }
 
 static void built_close(struct built *b)
 {
 	crdt_record_close(&b->cr);
 	mp_writer_destroy(&b->sw);
+	free(b->ref);
 	mat_free(&b->m);
 }
 
@@ -547,9 +657,7 @@ int record_materialize(struct store_txn *t, const char *coll, const char *id,
 		return HAMLET_ECOLLECTION;
 	r = built_make(t, s, coll, id, &b);
 	if (r == 0 && b.m.n > 0)
-		r = rows_replace(t, coll, id, &b.sw,
-				 b.has_newu ? b.newu : NULL, b.cr.nconflicts,
-				 dd);
+		r = rows_replace(t, coll, id, &b, b.cr.nconflicts, dd);
 	built_close(&b);
 	return r;
 }
@@ -574,9 +682,12 @@ int record_state_check(struct store_txn *t, const char *coll, const char *id,
 		goto out;
 	if (r == HAMLET_ENOTFOUND)
 		differs = b.m.n > 0;
-	else
-		differs = b.m.n == 0 || vl != b.sw.sb.size ||
-			  memcmp(v, b.sw.sb.data, vl) != 0;
+	else {
+		const void *sv;
+		size_t sl;
+		built_row(&b, &sv, &sl);
+		differs = b.m.n == 0 || vl != sl || memcmp(v, sv, vl) != 0;
+	}
 	*ret_differs = differs;
 	r = 0;
 out:
@@ -605,7 +716,7 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	    mp_get_uint(&f[0], 255, &ver) < 0 || ver != STATE_VERSION ||
 	    mp_get_bool(&f[1], &ret->deleted) < 0 ||
 	    f[2].type != MSGPACK_OBJECT_ARRAY ||
-	    f[3].type != MSGPACK_OBJECT_MAP ||
+	    (f[3].type != MSGPACK_OBJECT_MAP && !row_is_ref(v, vl)) ||
 	    f[4].type != MSGPACK_OBJECT_ARRAY ||
 	    mp_get_uint(&f[5], UINT64_MAX, &ret->hlc) < 0 ||
 	    mp_get_uint(&f[6], UINT64_MAX, &ret->nops) < 0) {
@@ -615,6 +726,24 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	ret->heads = &f[2];
 	ret->fields = &f[3];
 	ret->conflicts = &f[4];
+	if (f[3].type != MSGPACK_OBJECT_MAP) {
+		/* by reference: the fields are the head's body */
+		const void *body;
+		size_t bl;
+		r = entries_body(t, (const uint8_t *)v + 6, &body, &bl);
+		if (r == 0 && (r = mp_doc_parse(&ret->fdoc, body, bl,
+						SCHEMA_MAX_FIELDS * 2 + 64)) ==
+				      0) {
+			ret->has_fdoc = 1;
+			if (ret->fdoc.root->type != MSGPACK_OBJECT_MAP)
+				r = HAMLET_ECORRUPT;
+		}
+		if (r < 0) {
+			record_view_close(ret);
+			return r == -ENOMEM ? r : HAMLET_ECORRUPT;
+		}
+		ret->fields = ret->fdoc.root;
+	}
 	if (!mp_is_nil(&f[7])) {
 		if (mp_get_bin_fixed(&f[7], 16, ret->uniq) < 0) {
 			mp_doc_close(&ret->doc);
@@ -641,8 +770,12 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 
 void record_view_close(struct record_view *v)
 {
-	if (v)
-		mp_doc_close(&v->doc);
+	if (!v)
+		return;
+	mp_doc_close(&v->doc);
+	if (v->has_fdoc)
+		mp_doc_close(&v->fdoc);
+	v->has_fdoc = 0;
 }
 
 const msgpack_object *record_view_field(const struct record_view *v,

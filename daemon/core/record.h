@@ -41,6 +41,14 @@ struct record_digest_delta {
 };
 
 /*
+ * Store coll/id's state with its fields in the row, where it refers to
+ * its head's body for them (record.c): before that body is dropped. The
+ * row stands for the same state either way. 0 also when there is no row.
+ */
+int record_fields_inline(struct store_txn *t, const char *coll,
+			 const char *id);
+
+/*
  * Recompute one record's state, conflicts and unique key from its ops.
  * The digest change goes to dd, or straight to the store when dd is NULL.
  */
@@ -62,6 +70,8 @@ int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
 /* A record's materialized state, parsed; objects borrow from doc. */
 struct record_view {
 	struct mp_doc doc;
+	struct mp_doc fdoc; /* the head's body, when fields refers to it */
+	int has_fdoc;
 	int deleted;
 	const msgpack_object *heads;	 /* array of bin(32), sorted */
 	const msgpack_object *fields;	 /* map field -> value, schema order */

@@ -78,8 +78,9 @@ static int sum_get(struct store_txn *t, struct sum *x)
 	return 0;
 }
 
-void record__row_hash(const void *key, size_t klen, const void *val,
-		      size_t vlen, uint8_t ret[32])
+void record__row_hash3(const void *key, size_t klen, const void *a,
+		       size_t al, const void *b, size_t bl, const void *c,
+		       size_t cl, uint8_t ret[32])
 {
 	crypto_generichash_blake2b_state h;
 	uint8_t len[8];
@@ -88,10 +89,18 @@ void record__row_hash(const void *key, size_t klen, const void *val,
 	store_be64(len, klen);
 	crypto_generichash_blake2b_update(&h, len, 8);
 	crypto_generichash_blake2b_update(&h, key, klen);
-	store_be64(len, vlen);
+	store_be64(len, al + bl + cl);
 	crypto_generichash_blake2b_update(&h, len, 8);
-	crypto_generichash_blake2b_update(&h, val, vlen);
+	crypto_generichash_blake2b_update(&h, a, al);
+	crypto_generichash_blake2b_update(&h, b, bl);
+	crypto_generichash_blake2b_update(&h, c, cl);
 	crypto_generichash_blake2b_final(&h, ret, 32);
+}
+
+void record__row_hash(const void *key, size_t klen, const void *val,
+		      size_t vlen, uint8_t ret[32])
+{
+	record__row_hash3(key, klen, val, vlen, NULL, 0, NULL, 0, ret);
 }
 
 /* Add h to the 256-bit little-endian sum s, mod 2^256. */
@@ -168,7 +177,8 @@ int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
 		return r;
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		record__row_hash(k, kl, v, vl, h);
+		if ((r = record__row_hash_at(t, k, kl, v, vl, h)) < 0)
+			break;
 		sum_add(&x, h);
 	}
 	store_cursor_close(c);
