@@ -32,76 +32,52 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
 
 /* --- the op index ------------------------------------------------------ */
 
+/*
+ * An op's row is its key alone: collection \0 record id \0 hlc (be64) ||
+ * entry id. Everything else about the op is in its entry's envelope,
+ * read when the op is (entries.h).
+ */
 int record_op_add(struct store_txn *t, const struct entry *e,
 		  const uint8_t id[ENTRY_ID_LEN])
 {
 	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN];
-	struct mp_writer w;
 	size_t kl = record_key(e->collection, e->record_id, key);
-	int r;
 
 	key[kl++] = 0;
 	store_be64(key + kl, e->hlc);
 	kl += 8;
 	memcpy(key + kl, id, ENTRY_ID_LEN);
 	kl += ENTRY_ID_LEN;
-
-	mp_writer_init(&w);
-	msgpack_pack_array(&w.pk, 6);
-	msgpack_pack_uint64(&w.pk, (uint64_t)e->kind);
-	msgpack_pack_uint64(&w.pk, e->hlc);
-	mp_pack_bin(&w.pk, e->author, ENTRY_KEY_LEN);
-	msgpack_pack_array(&w.pk, e->ndeps);
-	for (size_t i = 0; i < e->ndeps; i++)
-		mp_pack_bin(&w.pk, e->deps[i], ENTRY_ID_LEN);
-	if (e->has_body)
-		mp_pack_bin(&w.pk, e->body_hash, ENTRY_HASH_LEN);
-	else
-		msgpack_pack_nil(&w.pk);
-	mp_pack_str(&w.pk, e->scope);
-	r = store_put(t, ST_RECOPS, key, kl, w.sb.data, w.sb.size, 0);
-	mp_writer_destroy(&w);
-	return r;
+	return store_put(t, ST_RECOPS, key, kl, "", 0, 0);
 }
 
-static int op_parse(const void *k, size_t kl, const void *v, size_t vl,
-		    struct record_op *op)
+static int op_parse(struct store_txn *t, const void *k, size_t kl,
+		    size_t vl, struct record_op *op)
 {
-	struct mp_doc d;
-	const msgpack_object *f, *deps;
-	uint64_t u;
-	size_t n;
+	const uint8_t *kp = k;
+	struct entries_row row;
+	struct entry e;
 	int r;
 
-	if (kl < 8 + ENTRY_ID_LEN)
+	if (kl < 8 + ENTRY_ID_LEN || vl != 0)
 		return HAMLET_ECORRUPT;
-	memcpy(op->id, (const uint8_t *)k + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
-	if ((r = mp_doc_parse(&d, v, vl, ENTRY_MAX_DEPS + 5)) < 0)
+	memcpy(op->id, kp + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
+	if ((r = entries_by_id(t, op->id, &row)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if (entry_decode(row.env, row.env_len, &e, NULL) < 0 ||
+	    e.hlc != store_get_be64(kp + kl - ENTRY_ID_LEN - 8) ||
+	    (e.kind != ENTRY_PUT && e.kind != ENTRY_DELETE &&
+	     e.kind != ENTRY_ERASE))
 		return HAMLET_ECORRUPT;
-	if ((r = mp_get_array(d.root, 6, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_uint(&f[0], ENTRY_ERASE, &u)) < 0 ||
-	    (r = mp_get_uint(&f[1], UINT64_MAX, &op->hlc)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[2], ENTRY_KEY_LEN, op->author)) < 0 ||
-	    (r = mp_get_array(&f[3], SIZE_MAX, ENTRY_MAX_DEPS, &deps, &n)) < 0)
-		goto bad;
-	op->kind = (int)u;
-	op->ndeps = n;
-	for (size_t i = 0; i < n; i++)
-		if ((r = mp_get_bin_fixed(&deps[i], ENTRY_ID_LEN,
-					  op->deps[i])) < 0)
-			goto bad;
-	op->has_body = !mp_is_nil(&f[4]);
-	if (op->has_body &&
-	    (r = mp_get_bin_fixed(&f[4], ENTRY_HASH_LEN, op->body_hash)) < 0)
-		goto bad;
-	if ((r = mp_get_cstr(&f[5], op->scope, sizeof(op->scope))) < 0 ||
-	    entry_scope_check(op->scope) < 0)
-		goto bad;
-	mp_doc_close(&d);
+	op->kind = e.kind;
+	op->hlc = e.hlc;
+	memcpy(op->author, e.author, ENTRY_KEY_LEN);
+	op->ndeps = e.ndeps;
+	memcpy(op->deps, e.deps, e.ndeps * ENTRY_ID_LEN);
+	op->has_body = e.has_body;
+	memcpy(op->body_hash, e.body_hash, ENTRY_HASH_LEN);
+	memcpy(op->scope, e.scope, sizeof(op->scope));
 	return 0;
-bad:
-	mp_doc_close(&d);
-	return HAMLET_ECORRUPT;
 }
 
 int record_ops_each(struct store_txn *t, const char *coll, const char *id,
@@ -121,7 +97,7 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
 		if (kl < pl || memcmp(k, pfx, pl) != 0)
 			break;
-		if ((r = op_parse(k, kl, v, vl, &op)) < 0)
+		if ((r = op_parse(t, k, kl, vl, &op)) < 0)
 			goto out;
 		n++;
 		if ((r = cb(ctx, &op)) < 0)
