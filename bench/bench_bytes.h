@@ -210,6 +210,7 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 {
 	struct store_txn *t;
 	struct run_entry *v = calloc(k, sizeof(*v));
+	struct bodyz_buf *zb = calloc(k, sizeof(*zb));
 	size_t nb = (size_t)((head + k - 1) / k), *sizes = calloc(nb, sizeof(size_t));
 	uint8_t **runs = calloc(nb, sizeof(*runs)), *dict = malloc(16384), *samples;
 	size_t dl, tot = 0, off = 0, cap;
@@ -235,7 +236,8 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 			v[n].body = NULL;
 			v[n].body_len = 0;
 			if (e.has_body)
-				log_body_get(t, id, &v[n].body, &v[n].body_len);
+				log_body_get(t, id, &zb[n], &v[n].body,
+					     &v[n].body_len);
 		}
 		w = bb_whole(v, n, &wl);
 		zst_compress(w, wl, &z, &zl);
@@ -277,6 +279,9 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 	free(sizes);
 	free(dict);
 	free(v);
+	for (size_t i = 0; i < k; i++)
+		bodyz_buf_free(&zb[i]);
+	free(zb);
 	return ZDICT_isError(dl) ? -EINVAL : 0;
 }
 

@@ -27,6 +27,7 @@ struct hctx {
 	json_t *ops; /* --json */
 	int n, bad;
 	struct cert_chain *grant; /* the certificate that allowed an op */
+	struct bodyz_buf zb;	  /* an op's body, read one op at a time */
 };
 
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
@@ -124,7 +125,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		const uint8_t *b;
 		size_t bl;
 		char why[8];
-		if (log_body_get(h->t, op->id, &b, &bl) == 0)
+		if (log_body_get(h->t, op->id, &h->zb, &b, &bl) == 0)
 			schema_erase_reason(b, bl, reason, sizeof(reason), why,
 					    sizeof(why));
 	}
@@ -132,7 +133,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		const uint8_t *b;
 		size_t bl;
 		uint8_t hash[32];
-		r = log_body_get(h->t, op->id, &b, &bl);
+		r = log_body_get(h->t, op->id, &h->zb, &b, &bl);
 		if (r == HAMLET_ENOTFOUND) {
 			body = BODY_MISSING;
 		} else if (r < 0) {
@@ -326,6 +327,7 @@ int cmd_history(int argc, char **argv)
 out:
 	json_decref(h.ops);
 	free(h.grant);
+	bodyz_buf_free(&h.zb);
 	store_txn_abort(h.t);
 	node_close(n);
 	return cli_exit_code(r);

@@ -308,6 +308,7 @@ void sync_session_pump(struct conn *c)
 	struct sync_session *s = &c->sy;
 	size_t maxb = c->d->cfg.batch ? c->d->cfg.batch : WIRE_MAX_BATCH;
 	struct run_entry *v = NULL;
+	struct bodyz_buf *zb = NULL; /* the batch's bodies kept compressed */
 	int blocked = 0, why, sent = 0;
 	uint64_t room;
 
@@ -341,7 +342,8 @@ void sync_session_pump(struct conn *c)
 		}
 		if (lim > s->tx_credit)
 			lim = (size_t)s->tx_credit;
-		if (!v && !(v = malloc(WIRE_MAX_BATCH * sizeof(*v))))
+		if (!v && (!(v = malloc(WIRE_MAX_BATCH * sizeof(*v))) ||
+			   !(zb = calloc(WIRE_MAX_BATCH, sizeof(*zb)))))
 			break;
 		if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 			break;
@@ -364,7 +366,8 @@ void sync_session_pump(struct conn *c)
 			we->body_len = 0;
 			entry_id(we->env, we->env_len, id);
 			if (e.has_body &&
-			    log_body_get(t, id, &we->body, &we->body_len) < 0) {
+			    log_body_get(t, id, &zb[n], &we->body,
+					 &we->body_len) < 0) {
 				we->body = NULL; /* erased: send without */
 				we->body_len = 0;
 			}
@@ -421,6 +424,9 @@ void sync_session_pump(struct conn *c)
 			break;
 		}
 	}
+	for (size_t i = 0; zb && i < WIRE_MAX_BATCH; i++)
+		bodyz_buf_free(&zb[i]);
+	free(zb);
 	free(v);
 	/* close the batch unless only the socket holds us back */
 	if (s->held && !c->closing && !blocked)

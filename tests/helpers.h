@@ -529,6 +529,7 @@ struct th_pool {
 static int th_pool_feed(void *ctx, const struct log_feed *f)
 {
 	struct th_pool *p = ctx;
+	struct bodyz_buf zb = { 0 };
 	for (uint64_t s = 1; s <= f->seq; s++) {
 		const uint8_t *env, *sig, *body = NULL;
 		size_t el, bl = 0;
@@ -538,7 +539,7 @@ static int th_pool_feed(void *ctx, const struct log_feed *f)
 		if (e.has_body) {
 			uint8_t id[ENTRY_ID_LEN];
 			entry_id(env, el, id);
-			ASSERT_OK(log_body_get(p->t, id, &body, &bl));
+			ASSERT_OK(log_body_get(p->t, id, &zb, &body, &bl));
 		}
 		if (p->n == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 64;
@@ -555,6 +556,7 @@ static int th_pool_feed(void *ctx, const struct log_feed *f)
 		p->in[p->n++] = (struct log_in){ b, el, b + el,
 						 body ? b + el + 64 : NULL, bl };
 	}
+	bodyz_buf_free(&zb);
 	return 0;
 }
 

@@ -394,10 +394,11 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
 	ASSERT_OK(log_entry_get(t, key, 1, &we.env, &we.env_len, &we.sig));
 	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
+	struct bodyz_buf zb = { 0 };
 	{
 		uint8_t id[ENTRY_ID_LEN];
 		entry_id(we.env, we.env_len, id);
-		ASSERT_OK(log_body_get(t, id, &we.body, &we.body_len));
+		ASSERT_OK(log_body_get(t, id, &zb, &we.body, &we.body_len));
 	}
 	memcpy(sig, we.sig, 64);
 	if (tamper)
@@ -405,6 +406,7 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	we.sig = sig;
 	ASSERT_OK(wire_put_entries(&w, key, NULL, &we, 1, 1, NULL));
 	store_txn_abort(t);
+	bodyz_buf_free(&zb);
 	rogue_send(fd, &tx, &w);
 	mp_writer_destroy(&w);
 	noise_cipher_wipe(&tx);

@@ -20,7 +20,9 @@ static size_t own_entries(struct node *src, uint64_t from, uint64_t to,
 		ASSERT_OK(log_entry_get(*t, feed, s, &in[n].env, &in[n].env_len,
 					&in[n].sig));
 		entry_id(in[n].env, in[n].env_len, id);
-		if (log_body_get(*t, id, &in[n].body, &in[n].body_len) < 0)
+		static struct bodyz_buf zb[8];
+		if (log_body_get(*t, id, &zb[n], &in[n].body,
+				 &in[n].body_len) < 0)
 			in[n].body = NULL;
 	}
 	return n;

@@ -107,8 +107,10 @@ int main(void)
 		/* [3, false, [head], nil, ...]: nil where the fields are */
 		ASSERT_EQ(row[3], 0x91);
 		ASSERT_EQ(row[38], 0xc0);
-		ASSERT_OK(log_body_get(t, row + 6, &body, &bl));
+		struct bodyz_buf zb = { 0 };
+		ASSERT_OK(log_body_get(t, row + 6, &zb, &body, &bl));
 		ASSERT_TRUE(rl < bl); /* smaller than the body alone */
+		bodyz_buf_free(&zb);
 		ASSERT_OK(record_view_load(t, "health_profile", "HP-1", &v));
 		ASSERT_EQ(v.fields->type, MSGPACK_OBJECT_MAP);
 		ASSERT_EQ(v.fields->via.map.size, 4);

@@ -60,7 +60,8 @@ static void carry(struct node *from, const char *scope, struct node *to,
 		if (e.has_body) {
 			uint8_t id[ENTRY_ID_LEN];
 			entry_id(in[n].env, in[n].env_len, id);
-			ASSERT_OK(log_body_get(t, id, &in[n].body,
+			static struct bodyz_buf zb[8];
+			ASSERT_OK(log_body_get(t, id, &zb[n], &in[n].body,
 					       &in[n].body_len));
 		}
 	}

@@ -170,8 +170,9 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		      size_t whylen)
 {
 	struct run_entry v[BUNDLE_RUN_ENTRIES];
+	struct bodyz_buf zb[BUNDLE_RUN_ENTRIES] = { { 0 } };
 	size_t n = 0, bytes = 0;
-	int r;
+	int r = 0;
 
 	for (uint64_t seq = from; seq <= f->seq; seq++) {
 		struct run_entry *x = &v[n];
@@ -183,18 +184,19 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 				 N_("the store is damaged at feed %s seq %llu: %s (run hamlet verify)"),
 				 f->scope, (unsigned long long)seq,
 				 hamlet_strerror(r));
-			return r;
+			goto out;
 		}
 		x->body = NULL;
 		x->body_len = 0;
 		if (e.has_body) {
 			uint8_t id[ENTRY_ID_LEN];
 			entry_id(x->env, x->env_len, id);
-			r = log_body_get(t, id, &x->body, &x->body_len);
+			r = log_body_get(t, id, &zb[n], &x->body,
+					 &x->body_len);
 			if (r == HAMLET_ENOTFOUND)
 				x->body = NULL;
 			else if (r < 0)
-				return r;
+				goto out;
 		}
 		res->entries++;
 		res->body_bytes += x->body_len;
@@ -205,7 +207,7 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		if ((r = bundle_writer_add_run(w, v, n, &res->runs)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
-			return r;
+			goto out;
 		}
 		n = 0;
 		bytes = 0;
@@ -214,7 +216,11 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 	}
 	if (from <= f->seq)
 		res->feeds++;
-	return 0;
+	r = 0;
+out:
+	for (size_t i = 0; i < BUNDLE_RUN_ENTRIES; i++)
+		bodyz_buf_free(&zb[i]);
+	return r;
 }
 
 struct trust_write {

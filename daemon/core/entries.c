@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_BODY 1 /* flags: a body follows */
+#define ROW_BODY 1  /* flags: a body follows */
+#define ROW_ZBODY 2 /* compressed (bodyz.h) */
 
 int entries_row_decode(const void *v, size_t vl, struct entries_row *ret)
 {
@@ -17,14 +18,15 @@ int entries_row_decode(const void *v, size_t vl, struct entries_row *ret)
 		return HAMLET_ECORRUPT;
 	el = (size_t)p[0] << 8 | p[1];
 	at = 2 + el + ENTRY_SIG_LEN;
-	if (el == 0 || vl < at + 1 || (p[at] & ~ROW_BODY) ||
-	    (!(p[at] & ROW_BODY) && vl != at + 1))
+	if (el == 0 || vl < at + 1 || (p[at] & ~(ROW_BODY | ROW_ZBODY)) ||
+	    (!(p[at] & ROW_BODY) && (vl != at + 1 || p[at])))
 		return HAMLET_ECORRUPT;
 	ret->env = p + 2;
 	ret->env_len = el;
 	ret->sig = p + 2 + el;
 	ret->body = p[at] & ROW_BODY ? p + at + 1 : NULL;
 	ret->body_len = ret->body ? vl - at - 1 : 0;
+	ret->compressed = (p[at] & ROW_ZBODY) != 0;
 	return 0;
 }
 
@@ -70,14 +72,23 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 	if (env_len == 0 || env_len > ENTRY_MAX_ENVELOPE ||
 	    (body && body_len > ENTRY_MAX_BODY))
 		return HAMLET_ETOOBIG;
-	if ((r = next_lseq(t, &lseq)) < 0)
+	if ((r = next_lseq(t, &lseq)) < 0 ||
+	    (r = bodyz_train_maybe(t, lseq)) < 0)
 		return r;
 	store_be64(lk, lseq);
 	n = entries_row_start(buf, env, env_len, sig);
 	buf[n++] = body ? ROW_BODY : 0;
 	if (body) {
-		memcpy(buf + n, body, body_len);
-		n += body_len;
+		size_t zl;
+		if ((r = bodyz_compress(t, body, body_len, buf + n, &zl)) < 0)
+			return r;
+		if (r) {
+			buf[n - 1] |= ROW_ZBODY;
+			n += zl;
+		} else {
+			memcpy(buf + n, body, body_len);
+			n += body_len;
+		}
 	}
 	memcpy(sk, feed, 32);
 	store_be64(sk + 32, seq);
@@ -126,7 +137,7 @@ int entries_by_id(struct store_txn *t, const uint8_t id[32],
 }
 
 int entries_body(struct store_txn *t, const uint8_t id[32],
-		 const void **ret_body, size_t *ret_len)
+		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
 	struct entries_row row;
 	int r = entries_by_id(t, id, &row);
@@ -134,6 +145,9 @@ int entries_body(struct store_txn *t, const uint8_t id[32],
 		return r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
+	if (row.compressed)
+		return bodyz_decompress(t, row.body, row.body_len, b, ret_body,
+					ret_len);
 	*ret_body = row.body;
 	*ret_len = row.body_len;
 	return 0;

@@ -3,7 +3,8 @@
  * arrived at this node.
  *
  *   entries  local seq (be64) -> envelope length (be16) || envelope ||
- *            signature || flags (1: a body follows) || body
+ *            signature || flags (1: a body follows; 2: compressed with
+ *            the store's dictionary, bodyz.h) || body
  *   seqs     feed key (32) || seq (be64) -> local seq (be64)
  *   ids      entry id (32) -> local seq (be64)
  *
@@ -15,6 +16,7 @@
 #ifndef HAMLET_ENTRIES_H
 #define HAMLET_ENTRIES_H
 
+#include "bodyz.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -24,6 +26,8 @@
 struct entries_row {
 	const uint8_t *env, *sig, *body; /* body NULL when not held */
 	size_t env_len, body_len;
+	int compressed; /* body is a frame of bodyz.h: read it with
+			 * entries_body() */
 };
 
 /* Store an entry at the end (body NULL: none held). */
@@ -40,9 +44,10 @@ int entries_by_id(struct store_txn *t, const uint8_t id[32],
 		  struct entries_row *ret);
 
 /* The body of entry id: HAMLET_ENOTFOUND when the entry is not stored
- * or its body is not held. */
+ * or its body is not held. *ret_body borrows from the store, or from b
+ * when it was stored compressed (valid until b's next use). */
 int entries_body(struct store_txn *t, const uint8_t id[32],
-		 const void **ret_body, size_t *ret_len);
+		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len);
 
 /* Drop an entry's body: 0, or HAMLET_ENOTFOUND when none was held. */
 int entries_body_drop(struct store_txn *t, const uint8_t id[32]);

@@ -11,6 +11,7 @@
 
 #include "cert.h"
 #include "entry.h"
+#include "bodyz.h"
 #include "store.h"
 #include "trustset.h"
 
@@ -256,9 +257,12 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		     uint8_t ret_feed[32], uint64_t *ret_seq);
 /* The body of entry id: HAMLET_ENOTFOUND when it did not come along or
- * was erased (log_erased). */
+ * was erased (log_erased). *ret_body borrows from the store, or from b
+ * when the store keeps it compressed (bodyz.h): valid until b's next use
+ * or the transaction's end, whichever comes first. */
 int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		 const uint8_t **ret_body, size_t *ret_len);
+		 struct bodyz_buf *b, const uint8_t **ret_body,
+		 size_t *ret_len);
 
 /* Fork evidence and held entries, for reports. */
 struct log_fork {

@@ -130,12 +130,13 @@ int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 }
 
 int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		 const uint8_t **ret_body, size_t *ret_len)
+		 struct bodyz_buf *b, const uint8_t **ret_body,
+		 size_t *ret_len)
 {
-	const void *b;
-	int r = entries_body(t, id, &b, ret_len);
+	const void *body;
+	int r = entries_body(t, id, b, &body, ret_len);
 	if (r == 0)
-		*ret_body = b;
+		*ret_body = body;
 	return r;
 }
 

@@ -120,6 +120,7 @@ struct mop {
 	struct mp_doc body;
 	const void *raw; /* the body's bytes, as stored */
 	size_t raw_len;
+	struct bodyz_buf zb; /* them, when the store keeps them compressed */
 };
 
 /* A record's operations as read from the store: ops[i] and mops[i]. */
@@ -172,9 +173,11 @@ static int mat_add(void *ctx, const struct record_op *op)
 
 static void mat_free(struct mat *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		if (m->mops[i].body_ok)
 			mp_doc_close(&m->mops[i].body);
+		bodyz_buf_free(&m->mops[i].zb);
+	}
 	free(m->ops);
 	free(m->mops);
 	free(m->scopes);
@@ -191,7 +194,7 @@ static int mat_bodies(struct mat *m)
 		int r;
 		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
-		r = entries_body(m->t, m->ops[i].id, &v, &vl);
+		r = entries_body(m->t, m->ops[i].id, &o->zb, &v, &vl);
 		if (r == HAMLET_ENOTFOUND)
 			continue;
 		if (r < 0)
@@ -334,12 +337,15 @@ static int pack_erased(struct store_txn *t, msgpack_packer *pk,
 	size_t vl;
 	int r;
 
-	r = entries_body(t, e->id, &v, &vl);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		return r;
+	struct bodyz_buf zb = { 0 };
+
+	r = entries_body(t, e->id, &zb, &v, &vl);
 	if (r == 0)
 		schema_erase_reason(v, vl, reason, sizeof(reason), why,
 				    sizeof(why));
+	bodyz_buf_free(&zb);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
 	for (size_t i = 0; i < nops; i++)
 		if (ops[i].hlc > newest)
 			newest = ops[i].hlc;
@@ -500,14 +506,20 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 	p = v;
 	if (!row_is_ref(p, vl))
 		return 0;
-	if ((r = entries_body(t, p + 6, &body, &bl)) < 0)
+	struct bodyz_buf zb = { 0 };
+	if ((r = entries_body(t, p + 6, &zb, &body, &bl)) < 0) {
+		bodyz_buf_free(&zb);
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	}
 	n = vl - 1 + bl;
-	if (!(row = malloc(n)))
+	if (!(row = malloc(n))) {
+		bodyz_buf_free(&zb);
 		return -ENOMEM;
+	}
 	memcpy(row, p, REF_AT);
 	memcpy(row + REF_AT, body, bl);
 	memcpy(row + REF_AT + bl, p + REF_AT + 1, vl - REF_AT - 1);
+	bodyz_buf_free(&zb);
 	r = store_put(t, ST_RECORDS, key, kl, row, n, 0);
 	free(row);
 	return r;
@@ -525,11 +537,12 @@ int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 		record__row_hash(key, klen, val, vlen, ret);
 		return 0;
 	}
-	if ((r = entries_body(t, p + 6, &body, &bl)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	record__row_hash3(key, klen, p, REF_AT, body, bl, p + REF_AT + 1,
-			  vlen - REF_AT - 1, ret);
-	return 0;
+	struct bodyz_buf zb = { 0 };
+	if ((r = entries_body(t, p + 6, &zb, &body, &bl)) == 0)
+		record__row_hash3(key, klen, p, REF_AT, body, bl,
+				  p + REF_AT + 1, vlen - REF_AT - 1, ret);
+	bodyz_buf_free(&zb);
+	return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 }
 
 /* Replace a record's derived rows: unique key, state (and with it the
@@ -706,7 +719,8 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 		/* by reference: the fields are the head's body */
 		const void *body;
 		size_t bl;
-		r = entries_body(t, (const uint8_t *)v + 6, &body, &bl);
+		r = entries_body(t, (const uint8_t *)v + 6, &ret->fzb, &body,
+				 &bl);
 		if (r == 0 && (r = mp_doc_parse(&ret->fdoc, body, bl,
 						SCHEMA_MAX_FIELDS * 2 + 64)) ==
 				      0) {
@@ -752,6 +766,7 @@ void record_view_close(struct record_view *v)
 	if (v->has_fdoc)
 		mp_doc_close(&v->fdoc);
 	v->has_fdoc = 0;
+	bodyz_buf_free(&v->fzb);
 }
 
 const msgpack_object *record_view_field(const struct record_view *v,

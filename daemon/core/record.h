@@ -13,6 +13,7 @@
 #ifndef HAMLET_RECORD_H
 #define HAMLET_RECORD_H
 
+#include "bodyz.h"
 #include "entry.h"
 #include "mp.h"
 #include "schema.h"
@@ -72,6 +73,7 @@ struct record_view {
 	struct mp_doc doc;
 	struct mp_doc fdoc; /* the head's body, when fields refers to it */
 	int has_fdoc;
+	struct bodyz_buf fzb; /* its bytes, when the store compressed them */
 	int deleted;
 	const msgpack_object *heads;	 /* array of bin(32), sorted */
 	const msgpack_object *fields;	 /* map field -> value, schema order */

@@ -231,11 +231,16 @@ static int erasure_add(struct build *b, struct report_author *a,
 	snprintf(er->collection, sizeof(er->collection), "%s", e->collection);
 	snprintf(er->record_id, sizeof(er->record_id), "%s", e->record_id);
 	er->hlc = e->hlc;
-	if (e->has_body && log_body_get(b->t, id, &body, &bl) == 0 &&
-	    schema_erase_reason(body, bl, er->reason, sizeof(er->reason),
-				er->why, sizeof(er->why)) < 0)
-		snprintf(er->reason, sizeof(er->reason),
-			 "(its body is not a reason)");
+	if (e->has_body) {
+		struct bodyz_buf zb = { 0 };
+		if (log_body_get(b->t, id, &zb, &body, &bl) == 0 &&
+		    schema_erase_reason(body, bl, er->reason,
+					sizeof(er->reason), er->why,
+					sizeof(er->why)) < 0)
+			snprintf(er->reason, sizeof(er->reason),
+				 "(its body is not a reason)");
+		bodyz_buf_free(&zb);
+	}
 	er->why[0] = 0;
 	a->erasures_made++;
 	if (!rep->has_root) {

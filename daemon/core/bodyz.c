@@ -1,0 +1,251 @@
+#include "bodyz.h"
+
+#include "entries.h"
+#include "entry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#define META "zdict"
+#define META_LEN 5
+#define NAME_LEN 8
+#define LEVEL 3
+#define SAMPLES_MAX (4u << 20) /* bytes of bodies trained on */
+#define CACHE 8
+
+/* Dictionaries made ready, by name: shared by every thread (zstd's
+ * digested dictionaries are read-only once made). */
+static struct {
+	uint8_t name[NAME_LEN];
+	ZSTD_CDict *c;
+	ZSTD_DDict *d;
+} cache[CACHE];
+static size_t cache_n;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Each thread's contexts, freed when it ends. */
+struct ctxs {
+	ZSTD_CCtx *c;
+	ZSTD_DCtx *d;
+};
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctxs_free(void *p)
+{
+	struct ctxs *x = p;
+	ZSTD_freeCCtx(x->c);
+	ZSTD_freeDCtx(x->d);
+	free(x);
+}
+
+static void ctx_key_make(void)
+{
+	pthread_key_create(&ctx_key, ctxs_free);
+}
+
+static struct ctxs *ctxs_get(void)
+{
+	struct ctxs *x;
+	pthread_once(&ctx_once, ctx_key_make);
+	if ((x = pthread_getspecific(ctx_key)))
+		return x;
+	if (!(x = calloc(1, sizeof(*x))))
+		return NULL;
+	x->c = ZSTD_createCCtx();
+	x->d = ZSTD_createDCtx();
+	if (!x->c || !x->d || pthread_setspecific(ctx_key, x) != 0) {
+		ctxs_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void bodyz_buf_free(struct bodyz_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
+/*
+ * The store's dictionary, made ready: 1 with *ret_c and *ret_d set, 0
+ * when the store has none. Made once per process and kept: when the
+ * cache is full (a process with more than CACHE stores), *ret_c is NULL
+ * and *ret_d a new one the caller frees (*ret_tmp set).
+ */
+static int dict_get(struct store_txn *t, ZSTD_CDict **ret_c,
+		    ZSTD_DDict **ret_d, int *ret_tmp)
+{
+	const uint8_t *v;
+	const void *vv;
+	size_t vl, i;
+	int r = store_get(t, ST_META, META, META_LEN, &vv, &vl);
+
+	*ret_tmp = 0;
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	v = vv;
+	if (vl < NAME_LEN)
+		return HAMLET_ECORRUPT;
+	if (vl == NAME_LEN)
+		return 0; /* trained, and nothing learnt */
+	pthread_mutex_lock(&cache_mu);
+	for (i = 0; i < cache_n; i++)
+		if (memcmp(cache[i].name, v, NAME_LEN) == 0)
+			goto found;
+	if (cache_n == CACHE) {
+		pthread_mutex_unlock(&cache_mu);
+		*ret_c = NULL;
+		*ret_d = ZSTD_createDDict(v + NAME_LEN, vl - NAME_LEN);
+		*ret_tmp = 1;
+		return *ret_d ? 1 : -ENOMEM;
+	}
+	cache[i].c = ZSTD_createCDict(v + NAME_LEN, vl - NAME_LEN, LEVEL);
+	cache[i].d = ZSTD_createDDict(v + NAME_LEN, vl - NAME_LEN);
+	if (!cache[i].c || !cache[i].d) {
+		ZSTD_freeCDict(cache[i].c);
+		ZSTD_freeDDict(cache[i].d);
+		cache[i].c = NULL;
+		cache[i].d = NULL;
+		pthread_mutex_unlock(&cache_mu);
+		return -ENOMEM;
+	}
+	memcpy(cache[i].name, v, NAME_LEN);
+	cache_n++;
+found:
+	*ret_c = cache[i].c;
+	*ret_d = cache[i].d;
+	pthread_mutex_unlock(&cache_mu);
+	return 1;
+}
+
+int bodyz_train_maybe(struct store_txn *t, uint64_t next)
+{
+	struct store_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl, n = 0, used = 0, *sizes = NULL;
+	uint8_t *samples = NULL, *dict = NULL;
+	int r;
+
+	if (next <= BODYZ_TRAIN_AT)
+		return 0;
+	r = store_get(t, ST_META, META, META_LEN, &v, &vl);
+	if (r != HAMLET_ENOTFOUND)
+		return r < 0 ? r : 0;
+	if (!(samples = malloc(SAMPLES_MAX)) ||
+	    !(sizes = malloc(BODYZ_TRAIN_AT * sizeof(*sizes))) ||
+	    !(dict = malloc(NAME_LEN + BODYZ_DICT_MAX))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = store_cursor_open(t, ST_ENTRIES, &c)) < 0)
+		goto out;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+	     r == 1 && n < BODYZ_TRAIN_AT;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct entries_row row;
+		if (entries_row_decode(v, vl, &row) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (!row.body || row.compressed ||
+		    used + row.body_len > SAMPLES_MAX)
+			continue;
+		memcpy(samples + used, row.body, row.body_len);
+		used += row.body_len;
+		sizes[n++] = row.body_len;
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		goto out;
+	vl = n ? ZDICT_trainFromBuffer(dict + NAME_LEN, BODYZ_DICT_MAX,
+				       samples, sizes, (unsigned)n)
+	       : 0;
+	if (ZDICT_isError(vl))
+		vl = 0; /* too little to learn from: bodies stay as they are */
+	crypto_generichash_blake2b(dict, NAME_LEN, dict + NAME_LEN, vl, NULL,
+				   0);
+	r = store_put(t, ST_META, META, META_LEN, dict, NAME_LEN + vl, 0);
+out:
+	free(samples);
+	free(sizes);
+	free(dict);
+	return r;
+}
+
+int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
+		   uint8_t *out, size_t *ret_len)
+{
+	struct ctxs *x;
+	ZSTD_CDict *cd;
+	ZSTD_DDict *dd;
+	size_t z;
+	int tmp, r = dict_get(t, &cd, &dd, &tmp);
+
+	if (r <= 0)
+		return r;
+	if (tmp) {
+		ZSTD_freeDDict(dd);
+		return 0;
+	}
+	if (!(x = ctxs_get()))
+		return -ENOMEM;
+	z = ZSTD_compress_usingCDict(x->c, out, n, body, n, cd);
+	if (ZSTD_isError(z) || z >= n)
+		return 0; /* no smaller: kept as it is */
+	*ret_len = z;
+	return 1;
+}
+
+int bodyz_decompress(struct store_txn *t, const uint8_t *z, size_t zn,
+		     struct bodyz_buf *b, const void **ret, size_t *ret_len)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(z, zn);
+	struct ctxs *x;
+	ZSTD_CDict *cd;
+	ZSTD_DDict *dd;
+	size_t got;
+	int tmp, r = dict_get(t, &cd, &dd, &tmp);
+
+	if (r < 0)
+		return r;
+	if (r == 0 || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size == ZSTD_CONTENTSIZE_ERROR || size > ENTRY_MAX_BODY) {
+		r = HAMLET_ECORRUPT;
+		goto out;
+	}
+	if (!(x = ctxs_get())) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (b->cap < size + 1) {
+		uint8_t *p = realloc(b->p, size + 1);
+		if (!p) {
+			r = -ENOMEM;
+			goto out;
+		}
+		b->p = p;
+		b->cap = size + 1;
+	}
+	got = ZSTD_decompress_usingDDict(x->d, b->p, size, z, zn, dd);
+	if (ZSTD_isError(got) || got != size) {
+		r = HAMLET_ECORRUPT;
+		goto out;
+	}
+	*ret = b->p;
+	*ret_len = got;
+	r = 0;
+out:
+	if (tmp)
+		ZSTD_freeDDict(dd);
+	return r;
+}

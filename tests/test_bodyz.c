@@ -1,0 +1,189 @@
+/*
+ * bodyz: once a store holds BODYZ_TRAIN_AT entries it trains its own
+ * dictionary, and bodies stored after are compressed with it; every
+ * reader (records, the audit, a bundle to another node) sees the bodies
+ * as written.
+ */
+#include "audit.h"
+#include "helpers.h"
+
+#define N 4400
+
+/* The stored row of feed seq: its flags byte, and the bytes after it. */
+static void row_of(struct node *n, uint64_t seq, int *ret_flags,
+		   size_t *ret_body_bytes)
+{
+	struct store_txn *t;
+	const uint8_t *env, *sig;
+	const void *lk, *v;
+	size_t el, lkl, vl;
+	uint8_t k[40];
+
+	log_feed_key(n->pk, n->scope, k);
+	store_be64(k + 32, seq);
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(log_entry_get(t, k, seq, &env, &el, &sig));
+	ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
+	ASSERT_OK(store_get(t, ST_ENTRIES, lk, 8, &v, &vl));
+	*ret_flags = ((const uint8_t *)v)[2 + el + 64];
+	*ret_body_bytes = vl - (2 + el + 64 + 1);
+	store_txn_abort(t);
+}
+
+static void write_many(struct node *n, int from, int to)
+{
+	static struct log_op ops[500];
+	static uint8_t *bodies[500];
+	static char ids[500][32];
+	struct log_author a;
+	char why[256];
+	size_t failed;
+
+	node_author(n, &a);
+	for (int i = from; i < to;) {
+		int k = 0;
+		for (; k < 500 && i < to; k++, i++) {
+			char spec[256];
+			snprintf(ids[k], sizeof(ids[k]), "HP-%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=%012d;full_name=Lo Thi %d;birth_date=1990-01-0%d;phone=09120%05d",
+				 i, i, i % 9 + 1, i);
+			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[k], NULL, NULL, 0, 0 };
+			bodies[k] = th_body(spec, &ops[k].body_len);
+			ops[k].body = bodies[k];
+		}
+		ASSERT_OK(log_write(n->st, &a, ops, (size_t)k, NULL, &failed,
+				    why, sizeof(why), NULL));
+		for (int j = 0; j < k; j++)
+			free(bodies[j]);
+	}
+}
+
+int main(void)
+{
+	const char *dir = th_tmpdir();
+	char *net = th_network(dir, "bz");
+	struct node *a = th_node(dir, net, "a", "bz/c1/v1");
+	struct node *b = th_node(dir, net, "b", "bz");
+	uint8_t da[32], db[32];
+	char buf[64];
+	int flags;
+	size_t zl;
+
+	TEST_START("below the threshold bodies are stored as they are, and no dictionary is made");
+	write_many(a, 0, BODYZ_TRAIN_AT - 10);
+	row_of(a, 1, &flags, &zl);
+	ASSERT_EQ(flags, 1);
+	{
+		struct store_txn *t;
+		const void *v;
+		size_t vl;
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_EQ(store_get(t, ST_META, "zdict", 5, &v, &vl),
+			  HAMLET_ENOTFOUND);
+		store_txn_abort(t);
+	}
+
+	TEST_START("past it the store trains a dictionary, and later bodies are stored compressed, smaller");
+	write_many(a, BODYZ_TRAIN_AT - 10, N);
+	{
+		struct store_txn *t;
+		const void *v;
+		size_t vl;
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(store_get(t, ST_META, "zdict", 5, &v, &vl));
+		ASSERT_TRUE(vl > 8 && vl <= 8 + BODYZ_DICT_MAX);
+		store_txn_abort(t);
+	}
+	row_of(a, 1, &flags, &zl);
+	ASSERT_EQ(flags, 1); /* rows stored before stay as they were */
+	row_of(a, N, &flags, &zl);
+	ASSERT_EQ(flags, 3);
+	{
+		size_t raw;
+		uint8_t *body;
+		char spec[256];
+		snprintf(spec, sizeof(spec),
+			 "person_id=%012d;full_name=Lo Thi %d;birth_date=1990-01-0%d;phone=09120%05d",
+			 N - 1, N - 1, (N - 1) % 9 + 1, N - 1);
+		body = th_body(spec, &raw);
+		ASSERT_TRUE(zl < raw);
+
+		TEST_START("a compressed body reads back byte for byte, and its record's fields with it");
+		struct store_txn *t;
+		struct bodyz_buf zb = { 0 };
+		const uint8_t *env, *sig, *got;
+		size_t el, gl;
+		uint8_t k[32], id[32];
+		log_feed_key(a->pk, a->scope, k);
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(log_entry_get(t, k, N, &env, &el, &sig));
+		entry_id(env, el, id);
+		ASSERT_OK(log_body_get(t, id, &zb, &got, &gl));
+		ASSERT_EQ(gl, raw);
+		ASSERT_MEMEQ(got, body, raw);
+		store_txn_abort(t);
+		bodyz_buf_free(&zb);
+		free(body);
+	}
+	snprintf(buf, sizeof(buf), "HP-%d", N - 1);
+	{
+		char v[64], want[64];
+		snprintf(want, sizeof(want), "Lo Thi %d", N - 1);
+		ASSERT_STREQ(th_field(a, "health_profile", buf, "full_name", v,
+				      sizeof(v)),
+			     want);
+	}
+
+	TEST_START("the audit passes over compressed bodies, and a bundle carries them to a node that agrees");
+	{
+		struct audit_report ar;
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		ASSERT_EQ(ar.bodies, N);
+		audit_report_close(&ar);
+	}
+	th_sync(a, b, dir);
+	th_digest(a, da);
+	th_digest(b, db);
+	ASSERT_MEMEQ(da, db, 32);
+	row_of(a, N, &flags, &zl);
+	ASSERT_EQ(flags, 3);
+
+	TEST_START("a damaged compressed body is found by the audit, named");
+	{
+		struct store_txn *t;
+		const uint8_t *env, *sig;
+		const void *lk, *v;
+		size_t el, lkl, vl;
+		uint8_t k[40], lseq[8], *copy;
+		struct audit_report ar;
+		log_feed_key(a->pk, a->scope, k);
+		store_be64(k + 32, N - 5);
+		ASSERT_OK(store_txn_begin(a->st, 0, &t));
+		ASSERT_OK(log_entry_get(t, k, N - 5, &env, &el, &sig));
+		ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
+		memcpy(lseq, lk, 8);
+		ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));
+		copy = malloc(vl);
+		memcpy(copy, v, vl);
+		copy[vl - 3] ^= 0x55; /* inside the frame */
+		ASSERT_OK(store_put(t, ST_ENTRIES, lseq, 8, copy, vl, 0));
+		free(copy);
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_TRUE(problems_count(&ar.problems, "body") +
+				    problems_count(&ar.problems, "store") >=
+			    1);
+		audit_report_close(&ar);
+	}
+
+	node_close(a);
+	node_close(b);
+	th_rmrf(dir);
+	free(net);
+	free((char *)dir);
+	TEST_DONE();
+}
