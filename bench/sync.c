@@ -31,7 +31,8 @@
  *    and, in process, what the compact form, zstd and a zstd dictionary
  *    each make of batches of 16, 32 and 64 entries.
  *
- *   bench_sync [HAMLETD [ENTRIES]]   (default ../daemon/hamletd, 100000)
+ *   bench_sync [HAMLETD [ENTRIES [e2e]]]   (default ../daemon/hamletd, 100000)
+ *   e2e: the end-to-end transfer alone (its lines, nothing after them).
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  */
 #include "bench_bytes.h"
@@ -601,6 +602,39 @@ static void enc_print(const char *what, unsigned n, const struct bytes_fig *f)
 	}
 }
 
+/* The end-to-end lines: the rates, the transfer, its bytes. */
+static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
+		      double judged, double unjudged, double e2e_s,
+		      const struct daemon_status *fa,
+		      const struct daemon_status *fb)
+{
+	printf("bench/sync: %u entries, ~%.0f-byte bodies, 2 hamletd on loopback, %ld cores\n",
+	       n, (double)body_bytes / n, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("  verify (1 core)          %9.0f entries/s\n", verify_rate);
+	printf("  store, author judged     %9.0f entries/s (verify, certificate checks, commit; %u entries)\n",
+	       judged, n < 20000 ? n : 20000);
+	printf("  store, nobody judged     %9.0f entries/s (the same without certificate checks)\n",
+	       unjudged);
+	printf("  judged / not judged      %9.3f\n", judged / unjudged);
+	printf("  end to end (durable)     %9.0f entries/s (%.2f s from start to B holding all)\n",
+	       n / e2e_s, e2e_s);
+	printf("  end to end / 1-core verify %7.2f\n", n / e2e_s / verify_rate);
+	printf("  entries sent, received   %9llu, %llu\n",
+	       (unsigned long long)fa->entries_out,
+	       (unsigned long long)fb->entries_in);
+	printf("  batches committed        %9llu, %llu of them received while the one before committed\n",
+	       (unsigned long long)fb->batches_in,
+	       (unsigned long long)fb->batches_in_overlap);
+	printf("  wire bytes per entry     %9.1f A->B (A's bytes_out: HELLO, NEG, FEEDS, ENTRIES)\n",
+	       (double)fa->bytes_out / n);
+	printf("                           %9.1f B->A (B's bytes_out: HELLO, NEG, WANT, ACKs)\n",
+	       (double)fb->bytes_out / n);
+	printf("  body bytes per entry     %9.1f (A->B overhead %.1f, ratio %.2f)\n",
+	       (double)body_bytes / n,
+	       (double)((int64_t)fa->bytes_out - (int64_t)body_bytes) / n,
+	       (double)fa->bytes_out / (double)body_bytes);
+}
+
 int main(int argc, char **argv)
 {
 	static char found[4200];
@@ -616,6 +650,7 @@ int main(int argc, char **argv)
 	char netfile[4200], cfgfile[4200], why[256];
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
+	int e2e_only = argc > 3 && strcmp(argv[3], "e2e") == 0;
 	uint8_t akey[32];
 	uint64_t body_bytes, hlc = 0, more_bytes = 0;
 	double verify_rate, t0, e2e_s;
@@ -664,6 +699,14 @@ int main(int argc, char **argv)
 	wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
+	if (e2e_only) {
+		stop(&pa);
+		stop(&pb);
+		node_close(b);
+		e2e_print(n, body_bytes, verify_rate, judged, unjudged, e2e_s,
+			  &fa, &fb);
+		return 0;
+	}
 
 	/* 2. live push on the same, now idle, pair and C dialling B */
 	node_make(&pe, "province", netfile, "bk", 0);
@@ -774,28 +817,8 @@ int main(int argc, char **argv)
 	node_close(c);
 	node_close(d);
 
-	printf("bench/sync: %u entries, ~%.0f-byte bodies, 2 hamletd on loopback, %ld cores\n",
-	       n, (double)body_bytes / n, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("  verify (1 core)          %9.0f entries/s\n", verify_rate);
-	printf("  store, author judged     %9.0f entries/s (verify, certificate checks, commit; %u entries)\n",
-	       judged, n < 20000 ? n : 20000);
-	printf("  store, nobody judged     %9.0f entries/s (the same without certificate checks)\n",
-	       unjudged);
-	printf("  judged / not judged      %9.3f\n", judged / unjudged);
-	printf("  end to end (durable)     %9.0f entries/s (%.2f s from start to B holding all)\n",
-	       n / e2e_s, e2e_s);
-	printf("  end to end / 1-core verify %7.2f\n", n / e2e_s / verify_rate);
-	printf("  entries sent, received   %9llu, %llu\n",
-	       (unsigned long long)fa.entries_out,
-	       (unsigned long long)fb.entries_in);
-	printf("  wire bytes per entry     %9.1f A->B (A's bytes_out: HELLO, NEG, FEEDS, ENTRIES)\n",
-	       (double)fa.bytes_out / n);
-	printf("                           %9.1f B->A (B's bytes_out: HELLO, NEG, WANT, ACKs)\n",
-	       (double)fb.bytes_out / n);
-	printf("  body bytes per entry     %9.1f (A->B overhead %.1f, ratio %.2f)\n",
-	       (double)body_bytes / n,
-	       (double)((int64_t)fa.bytes_out - (int64_t)body_bytes) / n,
-	       (double)fa.bytes_out / (double)body_bytes);
+	e2e_print(n, body_bytes, verify_rate, judged, unjudged, e2e_s, &fa,
+		  &fb);
 	printf("  live push: %d puts through A's socket, one at a time, A -> B -> C\n",
 	       PUSHES);
 	pushes_print("put answered (A)", push.put);

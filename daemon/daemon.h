@@ -51,6 +51,8 @@ struct peer_info {
 	uint64_t certs_want_out; /* its chain asked for (not in our set) */
 	uint64_t entries_dup_in; /* received though already stored: waste */
 	uint64_t batches_in;	 /* batches committed */
+	/* batches received whole while the one before was committing */
+	uint64_t batches_in_overlap;
 	uint64_t batch_credit;	 /* the size we grant its next batch */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */

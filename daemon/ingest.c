@@ -238,9 +238,17 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 		goto out;
 	if (j->peer)
 		heard_via_peer(&via, j->peer);
-	r = log_ingest_via(q->node->st, q->node->net.id, ok, nok, ok_out,
-			   &j->stats, &j->adv_,
-			   j->held_budget ? *j->held_budget : UINT64_MAX, &via);
+	if (j->check) /* whole, so ok[] is in[] */
+		r = log_ingest_checked(q->node->st, j->check, ok_out, &j->stats,
+				       &j->adv_,
+				       j->held_budget ? *j->held_budget
+						      : UINT64_MAX,
+				       &via);
+	else
+		r = log_ingest_via(q->node->st, q->node->net.id, ok, nok,
+				   ok_out, &j->stats, &j->adv_,
+				   j->held_budget ? *j->held_budget : UINT64_MAX,
+				   &via);
 	if (r < 0) {
 		j->r = r;
 		j->fault = 0;
@@ -432,7 +440,8 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 			return -EINVAL;
 	} else if ((j->kind != INGEST_ENTRIES && j->kind != INGEST_WRITE) ||
 		   j->n == 0 || j->n > LOG_MAX_BATCH || !j->out ||
-		   (j->kind == INGEST_ENTRIES ? !j->in : !j->ops)) {
+		   (j->kind == INGEST_ENTRIES ? !j->in : !j->ops) ||
+		   (j->check && (j->kind != INGEST_ENTRIES || !j->whole))) {
 		return -EINVAL;
 	}
 	j->r = 0;

@@ -83,6 +83,10 @@ struct ingest_job {
 	int whole;
 	const struct log_in *in;    /* INGEST_ENTRIES: n entries */
 	const uint8_t (*feeds)[32]; /* INGEST_ENTRIES: each entry's feed, or NULL */
+	/* INGEST_ENTRIES with whole: the same n entries handed to the verify
+	 * pool ahead (log_check_start), or NULL; the caller frees it after
+	 * the callback */
+	struct log_check *check;
 	const struct log_op *ops;   /* INGEST_WRITE: n operations */
 	const struct trustset_item *items; /* INGEST_TRUST: n items */
 	struct trustset_out *tout;  /* INGEST_TRUST: n results */

@@ -250,7 +250,9 @@ static int on_hello(struct conn *c, const struct wire_msg *m, char *why,
 	}
 	s->nscopes = m->hello.nscopes;
 	memcpy(s->scopes, m->hello.scopes, sizeof(s->scopes));
-	s->tx_credit = m->hello.credit;
+	/* the credit of the peer's first two batches */
+	for (int k = 0; k < SYNC_INFLIGHT; k++)
+		s->tx_grant[k] = m->hello.credit;
 	if (m->hello.nref == 0)
 		return hello_accept(c, m->hello.certs, m->hello.certs_len, 1,
 				    why, wl);
@@ -623,6 +625,8 @@ int sync_session_start(struct conn *c)
 	int known = 0;
 
 	c->sy.rx_credit = SYNC_BATCH_FIRST;
+	for (int k = 0; k < SYNC_INFLIGHT; k++)
+		c->sy.rx_grant[k] = SYNC_BATCH_FIRST;
 	c->sy.rx_grant_ms = uv_now(c->d->loop);
 	/* our certificate, read each time: one installed while we run is
 	 * used from the next connection */
@@ -687,6 +691,10 @@ void sync_session_close(struct conn *c)
 		/* never committed: the peer sends it again next session */
 		sync__batch_free(s->rx_batch);
 		s->rx_batch = NULL;
+	}
+	if (s->rx_next) { /* the same */
+		sync__batch_free(s->rx_next);
+		s->rx_next = NULL;
 	}
 	if (s->rx_full) { /* the same */
 		sync__batch_free(s->rx_full);

@@ -24,6 +24,9 @@
 #define SYNC_BATCH_MAX 1024
 #define SYNC_BATCH_TARGET_MS 1000
 #define SYNC_BATCH_BYTES ((size_t)4 << 20) /* a batch closes here */
+/* batches a side may have sent and not seen acknowledged: the receiver
+ * checks one while it commits the other (SPEC 5.7) */
+#define SYNC_INFLIGHT 2
 #define SYNC_MAX_STREAMS 65536	 /* feeds queued to send to one peer */
 #define SYNC_SEND_QUEUE ((size_t)1 << 20) /* bytes queued on the socket */
 #define SYNC_RECONCILE_MS (5 * 60 * 1000) /* full reconciliation period */
@@ -82,17 +85,28 @@ struct sync_want {
 struct sync_session {
 	size_t nscopes;
 	char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1]; /* the peer's */
-	/* sending: one batch at a time, then wait for its ACK */
+	/* sending: batches numbered from 0 as they open; at most
+	 * SYNC_INFLIGHT opened and not acknowledged, the open one counted.
+	 * Batch k holds at most tx_grant[k % SYNC_INFLIGHT]: HELLO's credit
+	 * for the first two, then that of the ACK of batch k - 2 */
+	uint64_t tx_begun, tx_acked; /* batches opened, acknowledged */
+	int tx_open;		 /* batch tx_begun - 1 takes entries still */
 	uint64_t tx_credit;	 /* entries the open batch may still take */
-	uint64_t tx_batch_n;	 /* entries in the open or unacknowledged batch */
+	uint64_t tx_batch_n;	 /* entries in the open batch */
 	size_t tx_batch_bytes;
-	int tx_waiting;		 /* the batch is closed, its ACK not yet here */
+	uint64_t tx_count[SYNC_INFLIGHT]; /* entries of batch k, closed */
+	uint64_t tx_grant[SYNC_INFLIGHT];
 	uint8_t *held;		 /* the newest ENTRIES, not yet sent */
 	size_t held_len;
-	/* receiving */
-	uint64_t rx_credit;	 /* the most entries of the peer's batch */
-	uint64_t rx_grant_ms;	 /* when that credit was granted */
+	/* receiving: the same numbering of the peer's batches */
+	uint64_t rx_begun, rx_acked;
+	uint64_t rx_grant[SYNC_INFLIGHT]; /* what batch k may hold */
+	uint64_t rx_credit;	 /* the credit we grant next (adapted) */
+	uint64_t rx_grant_ms;	 /* when we last granted one */
 	struct sync_batch *rx_batch; /* the batch being received */
+	/* a batch received whole while the one before it commits: checked
+	 * on the verify pool meanwhile, stored next */
+	struct sync_batch *rx_next;
 	int rx_committing;	 /* a batch of this peer waits for its commit */
 	struct sync_batch *rx_full; /* refused by a full disk; tried again */
 	uint64_t rx_full_at;	    /* when (uv_now) */

@@ -34,6 +34,8 @@ struct sync_batch {
 	uint8_t (*feeds)[32];
 	struct log_out *out;
 	uint64_t held_budget;
+	uint64_t credit; /* the most entries it may hold */
+	struct log_check *check; /* its entries on the verify pool */
 };
 
 void sync__batch_free(struct sync_batch *b)
@@ -43,6 +45,7 @@ void sync__batch_free(struct sync_batch *b)
 	for (size_t i = 0; i < b->nparts; i++)
 		free(b->parts[i].buf);
 	free(b->parts);
+	log_check_free(b->check); /* before in[], which it reads */
 	free(b->in);
 	free(b->feeds);
 	free(b->out);
@@ -50,15 +53,15 @@ void sync__batch_free(struct sync_batch *b)
 }
 
 /*
- * The size of the next batch: one batch is all a peer may have in flight,
- * so it is what a crash or a dropped link can cost. Grow it while full
+ * The size of a coming batch: two batches are all a peer may have in
+ * flight, so they are what a crash or a dropped link can cost. Grow it while full
  * batches arrive quickly (loopback, LAN), shrink it when one takes long
  * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
  */
 static uint64_t next_credit(uint64_t credit, const struct sync_batch *b,
 			    uint64_t ms)
 {
-	int full = b->n >= credit || b->bytes >= SYNC_BATCH_BYTES;
+	int full = b->n >= b->credit || b->bytes >= SYNC_BATCH_BYTES;
 	if (ms > 2 * SYNC_BATCH_TARGET_MS)
 		credit /= 2;
 	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
@@ -84,6 +87,10 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		     c->name);
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
 	s->rx_grant_ms = now;
+	/* batch rx_acked is acknowledged: its slot goes to the batch two
+	 * after it */
+	s->rx_grant[s->rx_acked % SYNC_INFLIGHT] = s->rx_credit;
+	s->rx_acked++;
 	if (c->info) {
 		struct peer_info *p = c->info;
 		p->held_in += st->held_new;
@@ -133,6 +140,10 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 		return;
 	}
 	c->d->parked++;
+	/* checked once already: tried again as a plain batch */
+	log_check_free(b->check);
+	b->check = NULL;
+	b->job.check = NULL;
 
 	if (wait > SYNC_FULL_RETRY_MAX_MS)
 		wait = SYNC_FULL_RETRY_MAX_MS;
@@ -148,6 +159,7 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 }
 
 static void batch_done(struct ingest_job *job);
+static void batch_next(struct conn *c);
 
 void sync_session_tick(struct conn *c, uint64_t now)
 {
@@ -206,6 +218,7 @@ static void batch_done(struct ingest_job *job)
 		if (c->info)
 			c->info->disk_wait = 0;
 		batch_acked(c, b);
+		batch_next(c);
 	}
 	peer_conn_unref(c);
 	sync__batch_free(b);
@@ -278,16 +291,16 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 	return 0;
 }
 
-/* The batch is whole: hand it to the node's one writer. */
-static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
+/* Hand batch b, whole, to the node's one writer (nothing of this peer's
+ * is committing). An empty one is acknowledged at once. */
+static int batch_submit(struct conn *c, struct sync_batch *b, char *why,
 			size_t wl)
 {
 	struct sync_session *s = &c->sy;
 	int r;
 
-	s->rx_batch = NULL;
 	if (b->n == 0) {
-		/* an empty batch: nothing to store, acknowledge at once */
+		/* nothing to store: acknowledge it, in its turn */
 		batch_acked(c, b);
 		sync__batch_free(b);
 		return 0;
@@ -296,6 +309,7 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 	b->job.whole = 1;
 	b->job.in = b->in;
 	b->job.feeds = (const uint8_t(*)[32])b->feeds;
+	b->job.check = b->check;
 	b->job.n = b->n;
 	b->job.out = b->out;
 	b->job.data = b;
@@ -335,38 +349,98 @@ static int batch_commit(struct conn *c, struct sync_batch *b, char *why,
 	return 0;
 }
 
+/* The batch before rx_next is committed and acknowledged: rx_next's turn
+ * (its entries checked on the pool meanwhile, or being checked). */
+static void batch_next(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_batch *b = s->rx_next;
+	char why[200];
+	int r;
+
+	if (!b || c->closing)
+		return;
+	s->rx_next = NULL;
+	if ((r = batch_submit(c, b, why, sizeof(why))) < 0) {
+		/* our queue failed, not the peer */
+		dlog(DLOG_ERR, _("peer %s: %s"), c->name, why);
+		peer_conn_close(c, "store error");
+	}
+}
+
+/*
+ * Batch b is whole: its entries go to the verify pool now, and the batch
+ * to the writer when nothing of this peer's commits, else right after
+ * (SPEC 5.7: the peer may send the next while one commits).
+ */
+static int batch_close(struct conn *c, struct sync_batch *b, char *why,
+		       size_t wl)
+{
+	struct sync_session *s = &c->sy;
+	int r;
+
+	s->rx_batch = NULL;
+	if (b->n > 0 && (r = log_check_start(c->d->node->net.id, b->in, b->n,
+					     &b->check)) < 0) {
+		sync__batch_free(b);
+		snprintf(why, wl, "cannot check the batch: %s",
+			 hamlet_strerror(r));
+		return r;
+	}
+	if (!s->rx_committing)
+		return batch_submit(c, b, why, wl);
+	s->rx_next = b; /* one at most: batch_open counts it */
+	if (c->info)
+		c->info->batches_in_overlap++;
+	return 0;
+}
+
+/* The peer's next batch begins: refused past SYNC_INFLIGHT. */
+static int batch_open(struct conn *c, char *why, size_t wl,
+		      struct sync_batch **ret)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_batch *b;
+
+	if (s->rx_begun - s->rx_acked >= SYNC_INFLIGHT) {
+		snprintf(why, wl,
+			 "ENTRIES of a third batch before the first of the two sent was acknowledged");
+		return HAMLET_EPROTO;
+	}
+	if (!(b = calloc(1, sizeof(*b))))
+		return -ENOMEM;
+	b->c = c;
+	b->credit = s->rx_grant[s->rx_begun % SYNC_INFLIGHT];
+	s->rx_begun++;
+	s->rx_batch = b;
+	*ret = b;
+	return 0;
+}
+
 int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
 		      size_t wl)
 {
 	struct sync_session *s = &c->sy;
 	struct sync_batch *b = s->rx_batch;
 	size_t n = m->entries.n;
+	int r;
 
-	if (s->rx_committing) {
-		snprintf(why, wl,
-			 "ENTRIES before the previous batch was acknowledged");
-		return HAMLET_EPROTO;
-	}
-	if ((b ? b->n : 0) + n > s->rx_credit) {
+	if (!b && (r = batch_open(c, why, wl, &b)) < 0)
+		return r;
+	if (b->n + n > b->credit) {
 		snprintf(why, wl,
 			 "batch of more than the %llu entries granted",
-			 (unsigned long long)s->rx_credit);
+			 (unsigned long long)b->credit);
 		return HAMLET_EPROTO;
 	}
-	if (b && b->bytes >= SYNC_BATCH_BYTES) {
+	if (b->bytes >= SYNC_BATCH_BYTES) {
 		snprintf(why, wl, "batch goes on past %zu bytes",
 			 SYNC_BATCH_BYTES);
 		return HAMLET_EPROTO;
-	}
-	if (!b) {
-		if (!(b = calloc(1, sizeof(*b))))
-			return -ENOMEM;
-		b->c = c;
-		s->rx_batch = b;
 	}
 	if (n > 0 && batch_add(b, m) < 0)
 		return -ENOMEM;
 	if (!m->entries.last)
 		return 0;
-	return batch_commit(c, b, why, wl);
+	return batch_close(c, b, why, wl);
 }

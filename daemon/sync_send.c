@@ -107,19 +107,22 @@ int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl)
 {
 	struct sync_session *s = &c->sy;
-	if (!s->tx_waiting) {
+	size_t k = s->tx_acked % SYNC_INFLIGHT;
+	/* the oldest batch opened and not acknowledged, if it is closed */
+	if (s->tx_acked + (s->tx_open ? 1 : 0) >= s->tx_begun) {
 		snprintf(why, wl, "ACK with no batch waiting for one");
 		return HAMLET_EPROTO;
 	}
-	if (m->ack.count != s->tx_batch_n) {
+	if (m->ack.count != s->tx_count[k]) {
 		snprintf(why, wl, "ACK of %llu entries for a batch of %llu",
 			 (unsigned long long)m->ack.count,
-			 (unsigned long long)s->tx_batch_n);
+			 (unsigned long long)s->tx_count[k]);
 		return HAMLET_EPROTO;
 	}
-	s->tx_waiting = 0;
-	s->tx_batch_n = 0;
-	s->tx_credit = m->ack.credit;
+	/* its slot now holds what the batch two after it may hold */
+	s->tx_count[k] = 0;
+	s->tx_grant[k] = m->ack.credit;
+	s->tx_acked++;
 	if (c->info)
 		c->info->last_sync_ms = peer_wall_ms();
 	sync_session_pump(c);
@@ -144,10 +147,23 @@ static int send_held(struct conn *c, int last)
 	s->held = NULL;
 	s->held_len = 0;
 	if (last) {
-		s->tx_waiting = 1;
+		s->tx_count[(s->tx_begun - 1) % SYNC_INFLIGHT] = s->tx_batch_n;
+		s->tx_open = 0;
+		s->tx_batch_n = 0;
 		s->tx_batch_bytes = 0;
 	}
 	return r;
+}
+
+/* The entries the next message may carry: what the open batch may still
+ * take, or a new batch's credit; 0 while SYNC_INFLIGHT wait for ACKs. */
+static uint64_t batch_room(const struct sync_session *s)
+{
+	if (s->tx_open)
+		return s->tx_credit;
+	if (s->tx_begun - s->tx_acked >= SYNC_INFLIGHT)
+		return 0;
+	return s->tx_grant[s->tx_begun % SYNC_INFLIGHT];
 }
 
 /* --- order and budget ------------------------------------------------ */
@@ -293,10 +309,11 @@ void sync__budget_tick(struct conn *c)
 /* --- the pump ---------------------------------------------------------- */
 
 /*
- * Stream queued feeds as one batch of at most tx_credit entries and
- * SYNC_BATCH_BYTES, then wait for its ACK. The newest message is held
+ * Stream queued feeds in batches, each of at most its credit and
+ * SYNC_BATCH_BYTES; the next opens as soon as one closes, up to
+ * SYNC_INFLIGHT waiting for their ACKs. The newest message is held
  * back until we know whether another follows it, so the one that closes
- * the batch carries last = true and no empty message is needed.
+ * a batch carries last = true and no empty message is needed.
  *
  * Feeds go by the rank of their next entry (payments, registrations,
  * health events, the rest), each in seq order. A byte budget stops the
@@ -314,14 +331,14 @@ void sync_session_pump(struct conn *c)
 
 	if (maxb > WIRE_MAX_BATCH)
 		maxb = WIRE_MAX_BATCH;
-	if (c->closing || s->tx_waiting)
+	if (c->closing || batch_room(s) == 0)
 		return;
 	if (s->streams)
 		streams_rank(c);
 	room = budget_room(c, &why);
 	s->budget_held = SYNC_HELD_NONE;
-	while (!c->closing && s->nstreams && s->tx_credit > 0 &&
-	       s->tx_batch_bytes < SYNC_BATCH_BYTES && !s->budget_held) {
+	while (!c->closing && s->nstreams && !s->budget_held) {
+		uint64_t credit = batch_room(s);
 		struct sync_stream *st = NULL;
 		struct store_txn *t = NULL;
 		struct log_feed f;
@@ -340,8 +357,10 @@ void sync_session_pump(struct conn *c)
 			blocked = 1; /* resumed when the socket drains */
 			break;
 		}
-		if (lim > s->tx_credit)
-			lim = (size_t)s->tx_credit;
+		if (credit == 0)
+			break; /* resumed by an ACK */
+		if (lim > credit)
+			lim = (size_t)credit;
 		if (!v && (!(v = malloc(WIRE_MAX_BATCH * sizeof(*v))) ||
 			   !(zb = calloc(WIRE_MAX_BATCH, sizeof(*zb)))))
 			break;
@@ -390,6 +409,11 @@ void sync_session_pump(struct conn *c)
 				store_txn_abort(t);
 				break;
 			}
+			if (!s->tx_open) {
+				s->tx_open = 1;
+				s->tx_begun++;
+				s->tx_credit = credit;
+			}
 			s->held = p;
 			s->held_len = len;
 			st->next += n;
@@ -410,6 +434,11 @@ void sync_session_pump(struct conn *c)
 				next_rank = stream_rank(t, st);
 		}
 		store_txn_abort(t);
+		/* a full batch closes; the next may open at once */
+		if (s->tx_open && (s->tx_credit == 0 ||
+				   s->tx_batch_bytes >= SYNC_BATCH_BYTES) &&
+		    send_held(c, 1) < 0)
+			break;
 		if (s->budget_held) {
 			break; /* the feed stays queued for the budget */
 		} else if (n == 0 || st->next > f.seq) {

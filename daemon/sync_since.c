@@ -389,8 +389,9 @@ int sync__on_state(struct conn *c, const struct wire_msg *m, char *why,
 static int session_idle(const struct conn *c)
 {
 	const struct sync_session *s = &c->sy;
-	return !s->nstreams && !s->tx_batch_n && !s->tx_waiting && !s->held &&
-	       !s->rx_batch && !s->rx_committing && !s->rx_full &&
+	return !s->nstreams && s->tx_begun == s->tx_acked && !s->held &&
+	       !s->rx_batch && !s->rx_next && !s->rx_committing &&
+	       !s->rx_full &&
 	       sync__neg_idle(c);
 }
 

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 6
+#define WIRE_VERSION 7
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */

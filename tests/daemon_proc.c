@@ -401,6 +401,8 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 		{ "certs_want_out",
 		  offsetof(struct daemon_status, certs_want_out) },
 		{ "batches_in", offsetof(struct daemon_status, batches_in) },
+		{ "batches_in_overlap",
+		  offsetof(struct daemon_status, batches_in_overlap) },
 	};
 	const msgpack_object_kv *kv;
 	size_t n;

@@ -145,6 +145,8 @@ struct daemon_status {
 	uint64_t bytes_in, bytes_out;
 	uint64_t entries_in, entries_out, entries_dup_in;
 	uint64_t messages_in, neg_in, batches_in;
+	/* batches received whole while the one before was committing */
+	uint64_t batches_in_overlap;
 	uint64_t since_used, agreed; /* reconnections from a kept basis; bases kept */
 	uint64_t chain_ref_out;	 /* HELLOs that named our chain by its ids */
 	uint64_t certs_want_out; /* peers' chains asked for */

@@ -375,6 +375,69 @@ static inline int unix_connect(const char *path)
 	return fd;
 }
 
+/* Log in as n and say HELLO: the socket, with w ready for the next
+ * message, tx its cipher and key n's feed. */
+static inline int rogue_login(struct node *n, int port, struct noise_cipher *tx,
+			      struct mp_writer *w, uint8_t key[32])
+{
+	int fd = rogue_connect(n, port, NULL, tx);
+	mp_writer_init(w);
+	rogue_hello(w, n);
+	rogue_send(fd, tx, w);
+	log_feed_key(n->pk, n->scope, key);
+	return fd;
+}
+
+/* Entry seq of feed key, with its body, as ENTRIES carries it; valid for
+ * the life of t. */
+static inline void rogue_entry_get(struct store_txn *t, const uint8_t key[32],
+				   uint64_t seq, struct run_entry *we)
+{
+	static struct bodyz_buf zb; /* the body, until the next call */
+	uint8_t id[ENTRY_ID_LEN];
+	ASSERT_OK(log_entry_get(t, key, seq, &we->env, &we->env_len,
+				&we->sig));
+	entry_id(we->env, we->env_len, id);
+	ASSERT_OK(log_body_get(t, id, &zb, &we->body, &we->body_len));
+}
+
+/*
+ * Log in as n, say HELLO, then send n's entries 1..count as count
+ * batches of one entry each, none waiting for an ACK, in one write: the
+ * daemon reads them together, before it can have stored the first.
+ */
+static inline int rogue_batches(struct node *n, int port, int count)
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct store_txn *t;
+	uint8_t key[32], *all = NULL;
+	size_t len = 0;
+	int fd = rogue_login(n, port, &tx, &w, key);
+
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	for (int k = 1; k <= count; k++) {
+		struct run_entry we;
+		uint8_t *p, *fr;
+		size_t pl, fl;
+		rogue_entry_get(t, key, (uint64_t)k, &we);
+		ASSERT_OK(wire_put_entries(&w, key, NULL, &we, 1, 1, NULL));
+		p = mp_writer_take(&w, &pl);
+		ASSERT_OK(wire_frames_seal(&tx, p, pl, &fr, &fl));
+		free(p);
+		ASSERT_TRUE((all = realloc(all, len + fl)) != NULL);
+		memcpy(all + len, fr, fl);
+		len += fl;
+		free(fr);
+	}
+	store_txn_abort(t);
+	send_all(fd, all, len);
+	free(all);
+	mp_writer_destroy(&w);
+	noise_cipher_wipe(&tx);
+	return fd;
+}
+
 /* Log in as n, say HELLO, then send n's first entry, its signature
  * altered when tamper is set. */
 static inline int rogue_entry(struct node *n, int port, int tamper)
@@ -383,30 +446,17 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	struct mp_writer w;
 	struct store_txn *t;
 	struct run_entry we;
-	struct entry e;
 	uint8_t key[32], sig[64];
-	int fd = rogue_connect(n, port, NULL, &tx);
+	int fd = rogue_login(n, port, &tx, &w, key);
 
-	mp_writer_init(&w);
-	rogue_hello(&w, n);
-	rogue_send(fd, &tx, &w);
-	log_feed_key(n->pk, n->scope, key);
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(log_entry_get(t, key, 1, &we.env, &we.env_len, &we.sig));
-	ASSERT_OK(entry_decode(we.env, we.env_len, &e, NULL));
-	struct bodyz_buf zb = { 0 };
-	{
-		uint8_t id[ENTRY_ID_LEN];
-		entry_id(we.env, we.env_len, id);
-		ASSERT_OK(log_body_get(t, id, &zb, &we.body, &we.body_len));
-	}
+	rogue_entry_get(t, key, 1, &we);
 	memcpy(sig, we.sig, 64);
 	if (tamper)
 		sig[10] ^= 0x40;
 	we.sig = sig;
 	ASSERT_OK(wire_put_entries(&w, key, NULL, &we, 1, 1, NULL));
 	store_txn_abort(t);
-	bodyz_buf_free(&zb);
 	rogue_send(fd, &tx, &w);
 	mp_writer_destroy(&w);
 	noise_cipher_wipe(&tx);

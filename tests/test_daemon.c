@@ -201,6 +201,7 @@ int main(int argc, char **argv)
 	struct daemon_proc pv, pc, pp, po;
 	struct daemon_status ds;
 	struct node *v, *c, *p, *o, *rogue, *forger, *hoarder, *flooded,
+		*piper, *greedy, *pipeline,
 		*helper, *repeat, *judge;
 	char vaddr[64], cfgpath[4200];
 	FILE *cf;
@@ -242,6 +243,11 @@ int main(int argc, char **argv)
 			 "person_id=777777777777;full_name=Repeat;birth_date=1970-01-01"));
 	ASSERT_OK(th_put(forger, "health_profile", "HP-F",
 			 "person_id=888888888888;full_name=Forged;birth_date=1970-01-01"));
+	piper = th_node(dir, net, "piper", "bk/bt/qt/na-pai");
+	greedy = th_node(dir, net, "greedy", "bk/bt/qt/na-pai");
+	put_profiles(piper, 300, 2);
+	put_profiles(greedy, 400, 3);
+	pipeline = th_node(dir, net, "pipeline", "bk");
 	daemon_proc_init(&pv, dir, "village");
 	daemon_proc_init(&pc, dir, "commune");
 	daemon_proc_init(&pp, dir, "province");
@@ -793,6 +799,33 @@ int main(int argc, char **argv)
 		ASSERT_EQ(stop(&pj), 0);
 	}
 
+	TEST_START("a peer's second batch, sent before the first is acknowledged, is checked while the first commits; both are stored and acknowledged");
+	{
+		struct daemon_proc px;
+		struct daemon_status before;
+		long long t0;
+		daemon_proc_init(&px, dir, "pipeline");
+		ASSERT_OK(daemon_proc_start_listening(&px, hamletd, NULL, 5));
+		status_of(px.sock, 5000, &before);
+		fd = rogue_batches(piper, px.port, 2);
+		t0 = now_ms();
+		while (th_records(pipeline) < 2 && now_ms() - t0 < WAIT_MS)
+			sleep_ms(20);
+		ASSERT_EQ(th_records(pipeline), 2);
+		status_of(px.sock, 5000, &ds);
+		ASSERT_EQ(ds.batches_in - before.batches_in, 2);
+		ASSERT_EQ(ds.batches_in_overlap - before.batches_in_overlap, 1);
+		ASSERT_TRUE(!daemon_proc_log_has(&px, "protocol"));
+		close(fd);
+
+		TEST_START("a third batch before the first is acknowledged is a protocol error, naming it");
+		fd = rogue_batches(greedy, px.port, 3);
+		ASSERT_TRUE(wait_closed(fd, 5000));
+		close(fd);
+		ASSERT_TRUE(wait_log(&px, "a third batch before the first", 5000));
+		ASSERT_EQ(stop(&px), 0);
+	}
+
 	TEST_START("all three stop cleanly on SIGTERM and agree");
 	ASSERT_EQ(stop(&pv), 0);
 	ASSERT_EQ(stop(&pp), 0);
@@ -806,6 +839,9 @@ int main(int argc, char **argv)
 	node_close(o);
 	node_close(rogue);
 	node_close(forger);
+	node_close(piper);
+	node_close(greedy);
+	node_close(pipeline);
 	node_close(hoarder);
 	node_close(flooded);
 	node_close(helper);

@@ -311,7 +311,7 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 6) encodes to the pinned bytes");
+	TEST_START("HELLO (version 7) encodes to the pinned bytes");
 	{
 		uint8_t pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
@@ -324,9 +324,9 @@ int main(void)
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 6, ["bk"], credit 64, proof,
+			     /* [type 1, version 7, ["bk"], credit 64, proof,
 			      * certs] */
-			     "96" "01" "06"
+			     "96" "01" "07"
 			     "91a2626b" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "c403435254");
@@ -655,7 +655,7 @@ int main(void)
 
 	TEST_START("version 2's HELLO is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
-	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 6") != NULL);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 7") != NULL);
 
 	TEST_START("SINCE and STATE encode to the pinned bytes and round-trip");
 	{
@@ -762,10 +762,10 @@ int main(void)
 					     (const uint8_t(*)[32])ref, 2));
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
-		/* [type 1, version 6, [], credit 64, proof, [the leaf's id,
+		/* [type 1, version 7, [], credit 64, proof, [the leaf's id,
 		 * its issuer's id: 16 bytes each]] */
 		ASSERT_STREQ(hx,
-			     "96" "01" "06"
+			     "96" "01" "07"
 			     "90" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "92"

@@ -982,13 +982,15 @@ static int ingest_txn(struct store_txn *t, void *ctx)
 }
 
 /* Decode, verify and check entry i: res[i], out[i] (its id, seq and
- * why). On any thread (log_verify.c). */
+ * why). On any thread (log_verify.c); the sentences kept with a refused
+ * entry are English (why_plain is process-wide). */
 static void ingest_check_one(void *ctx, size_t i)
 {
 	struct ingest *g = ctx;
 	const struct log_in *in = &g->in[i];
 	struct log_out *out = &g->out[i];
 
+	why_plain_begin();
 	verify_one(in, &g->res[i], &g->ents[i], &g->fields[i]);
 	memset(out, 0, sizeof(*out));
 	entry_id(in->env, in->env_len, g->ids[i]);
@@ -1003,6 +1005,7 @@ static void ingest_check_one(void *ctx, size_t i)
 	else
 		g->res[i] = check_content(&g->ents[i], in, g->network_id,
 					  g->wall, out->why, sizeof(out->why));
+	why_plain_end();
 }
 
 /* --- arriving trust items ----------------------------------------------- */
@@ -1202,60 +1205,117 @@ int log_ingest_via(struct store *st, const uint8_t network_id[32],
 		   struct log_stats *stats, struct log_advances *adv,
 		   uint64_t held_budget, const struct heard_via *via)
 {
-	struct ingest g = { .in = in, .n = n, .out = out, .via = via };
+	struct log_check *k;
 	int r;
 
-	g.a.held_budget0 = held_budget;
 	if (n > LOG_MAX_BATCH)
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	g.ents = malloc(n * sizeof(*g.ents));
-	g.res = malloc(n * sizeof(int));
-	g.fields = malloc(n * sizeof(int));
-	g.ids = malloc(n * 32);
-	if (!g.ents || !g.res || !g.fields || !g.ids) {
+	if ((r = log_check_start(network_id, in, n, &k)) < 0)
+		return r;
+	r = log_ingest_checked(st, k, out, stats, adv, held_budget, via);
+	log_check_free(k);
+	return r;
+}
+
+/* --- arriving entries, checked ahead of their transaction ---------------- */
+
+struct log_check {
+	struct ingest g;
+	int ran; /* log_ingest_checked() took it */
+};
+
+int log_check_start(const uint8_t network_id[32], const struct log_in *in,
+		    size_t n, struct log_check **ret)
+{
+	struct log_check *k;
+	struct ingest *g;
+	int r;
+
+	if (n == 0 || n > LOG_MAX_BATCH)
+		return -EINVAL;
+	if (!(k = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	g = &k->g;
+	g->in = in;
+	g->n = n;
+	g->network_id = network_id;
+	g->wall = hlc_wall_ms();
+	if (!(g->ents = malloc(n * sizeof(*g->ents))) ||
+	    !(g->res = malloc(n * sizeof(int))) ||
+	    !(g->fields = malloc(n * sizeof(int))) ||
+	    !(g->ids = malloc(n * 32)) ||
+	    !(g->out = malloc(n * sizeof(*g->out)))) {
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
-	/* a refused entry's reason is stored: English (the pool's threads
-	 * too: why_plain is process-wide) */
+	/* the pool starts on it now; the writer finishes it */
+	if ((r = log__vbatch_start(n, ingest_check_one, g, &g->vb)) < 0)
+		goto fail;
+	*ret = k;
+	return 0;
+fail:
+	log_check_free(k);
+	return r;
+}
+
+int log_ingest_checked(struct store *st, struct log_check *k,
+		       struct log_out *out, struct log_stats *stats,
+		       struct log_advances *adv, uint64_t held_budget,
+		       const struct heard_via *via)
+{
+	struct ingest *g = &k->g;
+	int r;
+
+	if (k->ran)
+		return -EINVAL;
+	k->ran = 1;
+	g->a.held_budget0 = held_budget;
+	g->via = via;
+	/* a refused entry's reason is stored: English */
 	why_plain_begin();
-	g.network_id = network_id;
-	g.wall = hlc_wall_ms();
-	/* checked by the pool while the writer applies what is checked */
-	if ((r = log__vbatch_start(n, ingest_check_one, &g, &g.vb)) < 0) {
-		why_plain_end();
-		goto out;
-	}
-	r = log__write_txn(st, ingest_txn, &g);
-	log__vbatch_end(g.vb);
-	g.vb = NULL;
+	r = log__write_txn(st, ingest_txn, g);
+	log__vbatch_end(g->vb, 1);
+	g->vb = NULL;
 	why_plain_end();
+	memcpy(out, g->out, g->n * sizeof(*out));
 	if (r < 0)
 		goto out;
-	log__after_commit(st, &g.a);
-	log__moved_publish(&g.a.moved, adv);
+	log__after_commit(st, &g->a);
+	log__moved_publish(&g->a.moved, adv);
 	if (stats) {
-		stats->applied += g.a.st.applied;
-		stats->duplicate += g.a.st.duplicate;
-		stats->held += g.a.st.held;
-		stats->released += g.a.st.released;
-		stats->forks += g.a.st.forks;
-		stats->rejected += g.a.st.rejected;
-		stats->refused_future += g.a.st.refused_future;
-		stats->refused_held_cap += g.a.st.refused_held_cap;
-		stats->refused_grant += g.a.st.refused_grant;
-		stats->held_expired += g.a.st.held_expired;
-		stats->held_new += g.a.st.held_new;
-		stats->erased_bodies += g.a.st.erased_bodies;
+		stats->applied += g->a.st.applied;
+		stats->duplicate += g->a.st.duplicate;
+		stats->held += g->a.st.held;
+		stats->released += g->a.st.released;
+		stats->forks += g->a.st.forks;
+		stats->rejected += g->a.st.rejected;
+		stats->refused_future += g->a.st.refused_future;
+		stats->refused_held_cap += g->a.st.refused_held_cap;
+		stats->refused_grant += g->a.st.refused_grant;
+		stats->held_expired += g->a.st.held_expired;
+		stats->held_new += g->a.st.held_new;
+		stats->erased_bodies += g->a.st.erased_bodies;
 	}
 	r = 0;
 out:
-	log__applier_close(&g.a);
-	free(g.ents);
-	free(g.res);
-	free(g.fields);
-	free(g.ids);
+	log__applier_close(&g->a);
 	return r;
+}
+
+void log_check_free(struct log_check *k)
+{
+	struct ingest *g;
+	if (!k)
+		return;
+	g = &k->g;
+	/* a batch never stored is not checked further */
+	log__vbatch_end(g->vb, 0);
+	free(g->ents);
+	free(g->res);
+	free(g->fields);
+	free(g->ids);
+	free(g->out);
+	free(k);
 }

@@ -143,6 +143,26 @@ int log_ingest_via(struct store *st, const uint8_t network_id[32],
 		   uint64_t held_budget, const struct heard_via *via);
 
 /*
+ * A batch of arriving entries checked ahead of its write transaction:
+ * log_check_start() hands the n (1..LOG_MAX_BATCH) entries to the
+ * process's verify pool, which decodes them and checks signatures and
+ * content at once, on its own threads, and returns; so a peer's next
+ * batch is checked while the one before it commits. network_id and in[]
+ * are borrowed until log_check_free(). log_ingest_checked() is log_ingest_via() of
+ * those entries (the writer checks what the pool has not reached yet);
+ * once per check. log_check_free() accepts NULL; a check never ingested
+ * is dropped unfinished.
+ */
+struct log_check;
+int log_check_start(const uint8_t network_id[32], const struct log_in *in,
+		    size_t n, struct log_check **ret);
+int log_ingest_checked(struct store *st, struct log_check *k,
+		       struct log_out *out, struct log_stats *stats,
+		       struct log_advances *adv, uint64_t held_budget,
+		       const struct heard_via *via);
+void log_check_free(struct log_check *k);
+
+/*
  * Add n (<= LOG_MAX_BATCH) items to the trust set (certificates,
  * revocations, fork proofs: trustset_add) in one write transaction, each
  * one's fate in out[i]. A new fork proof keeps both its entries as

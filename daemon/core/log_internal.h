@@ -132,9 +132,10 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
  * Checking a batch's entries on every core while the writer applies them
  * (log_verify.c). fn(ctx, i) checks entry i; it runs once per entry, on
  * any thread, entries of one chunk (LOG__VCHUNK) in order. start: 0 or
- * -ENOMEM. wait: returns once entry i was checked, checking chunks
- * itself meanwhile. end: checks what is left, returns once no thread
- * runs fn any more, and frees b (NULL accepted).
+ * -ENOMEM; the pool starts on it at once. wait: returns once entry i
+ * was checked, checking chunks itself meanwhile. end: with finish,
+ * checks what is left (without, leaves it unchecked), returns once no
+ * thread runs fn any more, and frees b (NULL accepted).
  */
 #define LOG__VCHUNK 32
 struct log__vbatch;
@@ -142,6 +143,6 @@ typedef void (*log__check_fn)(void *ctx, size_t i);
 int log__vbatch_start(size_t n, log__check_fn fn, void *ctx,
 		      struct log__vbatch **ret);
 void log__vbatch_wait(struct log__vbatch *b, size_t i);
-void log__vbatch_end(struct log__vbatch *b);
+void log__vbatch_end(struct log__vbatch *b, int finish);
 
 #endif

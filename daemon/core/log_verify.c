@@ -7,9 +7,13 @@
  * (signature, decoding, content). The writer applies entry i once its
  * chunk is done; while it waits it claims and checks chunks itself, so
  * neither core idles: on two cores one checks chunk k+1 while the other
- * applies chunk k. A pool busy with another batch (another writer in the
- * same process) leaves the batch to its caller, which then checks every
- * chunk itself as it reaches it.
+ * applies chunk k.
+ *
+ * The pool takes several batches at once, oldest first: a batch may be
+ * handed to it before its write transaction begins (log_check_start), so
+ * that a peer's next batch is checked while the one before it commits,
+ * the writer then waiting on the disk. Each batch is owned by its
+ * caller, so the list is as long as the batches callers hold at once.
  */
 #include "log_internal.h"
 
@@ -27,22 +31,24 @@ struct log__vbatch {
 	size_t n, nchunks;
 	atomic_size_t next;	     /* the next chunk to claim */
 	atomic_uchar *done;	     /* per chunk: 1 once checked */
-	pthread_mutex_t mu;	     /* with cv: a chunk done, a worker left */
+	pthread_mutex_t mu;	     /* with cv: a chunk done */
 	pthread_cond_t cv;
-	int workers;		     /* pool threads inside this batch */
-	int pooled;		     /* handed to the pool */
+	int workers;		     /* pool threads inside (pool.mu) */
+	int pooled;		     /* in the pool's list */
+	struct log__vbatch *link;    /* the pool's list, oldest first */
 };
 
 static struct {
 	pthread_once_t once;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct log__vbatch *cur; /* the batch the pool works on, or NULL */
-	unsigned long gen;	 /* bumped at each new batch */
+	pthread_cond_t cv;   /* a batch was added */
+	pthread_cond_t left; /* a thread left a batch */
+	struct log__vbatch *head, *tail;
 	size_t nthreads;
 } pool = { .once = PTHREAD_ONCE_INIT,
 	   .mu = PTHREAD_MUTEX_INITIALIZER,
-	   .cv = PTHREAD_COND_INITIALIZER };
+	   .cv = PTHREAD_COND_INITIALIZER,
+	   .left = PTHREAD_COND_INITIALIZER };
 
 /* Claim and check chunks until none is left; 1 when one was checked. */
 static int run_chunks(struct log__vbatch *b)
@@ -64,26 +70,29 @@ static int run_chunks(struct log__vbatch *b)
 	return any;
 }
 
+/* The oldest batch of the list with a chunk nobody claimed (pool.mu). */
+static struct log__vbatch *pool_find(void)
+{
+	for (struct log__vbatch *b = pool.head; b; b = b->link)
+		if (atomic_load(&b->next) < b->nchunks)
+			return b;
+	return NULL;
+}
+
 static void *pool_main(void *arg)
 {
-	unsigned long seen = 0;
 	(void)arg;
 	pthread_mutex_lock(&pool.mu);
 	for (;;) {
-		while (!pool.cur || pool.gen == seen)
+		struct log__vbatch *b;
+		while (!(b = pool_find()))
 			pthread_cond_wait(&pool.cv, &pool.mu);
-		struct log__vbatch *b = pool.cur;
-		seen = pool.gen;
-		pthread_mutex_lock(&b->mu);
 		b->workers++;
-		pthread_mutex_unlock(&b->mu);
 		pthread_mutex_unlock(&pool.mu);
 		run_chunks(b);
-		pthread_mutex_lock(&b->mu);
-		b->workers--;
-		pthread_cond_broadcast(&b->cv);
-		pthread_mutex_unlock(&b->mu);
 		pthread_mutex_lock(&pool.mu);
+		b->workers--;
+		pthread_cond_broadcast(&pool.left);
 	}
 	return NULL;
 }
@@ -128,9 +137,12 @@ int log__vbatch_start(size_t n, log__check_fn fn, void *ctx,
 	if (b->nchunks > 1) {
 		pthread_once(&pool.once, pool_start);
 		pthread_mutex_lock(&pool.mu);
-		if (pool.nthreads && !pool.cur) {
-			pool.cur = b;
-			pool.gen++;
+		if (pool.nthreads) {
+			if (pool.tail)
+				pool.tail->link = b;
+			else
+				pool.head = b;
+			pool.tail = b;
 			b->pooled = 1;
 			pthread_cond_broadcast(&pool.cv);
 		}
@@ -157,23 +169,41 @@ void log__vbatch_wait(struct log__vbatch *b, size_t i)
 	}
 }
 
-void log__vbatch_end(struct log__vbatch *b)
+/* Take b off the pool's list and wait for its threads to leave it. */
+static void pool_leave(struct log__vbatch *b)
+{
+	struct log__vbatch **p;
+	pthread_mutex_lock(&pool.mu);
+	for (p = &pool.head; *p && *p != b; p = &(*p)->link)
+		;
+	if (*p) {
+		*p = b->link;
+		if (pool.tail == b) {
+			struct log__vbatch *t = pool.head;
+			while (t && t->link)
+				t = t->link;
+			pool.tail = t;
+		}
+	}
+	while (b->workers > 0)
+		pthread_cond_wait(&pool.left, &pool.mu);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+void log__vbatch_end(struct log__vbatch *b, int finish)
 {
 	if (!b)
 		return;
-	/* every entry checked, as callers read every result even when the
-	 * transaction failed; then wait for the pool's threads to leave */
-	run_chunks(b);
-	if (b->pooled) {
-		pthread_mutex_lock(&pool.mu);
-		if (pool.cur == b)
-			pool.cur = NULL;
-		pthread_mutex_unlock(&pool.mu);
-		pthread_mutex_lock(&b->mu);
-		while (b->workers > 0)
-			pthread_cond_wait(&b->cv, &b->mu);
-		pthread_mutex_unlock(&b->mu);
+	if (finish) {
+		/* every entry checked, as callers read every result even
+		 * when the transaction failed */
+		run_chunks(b);
+	} else {
+		/* unwanted: no chunk is claimed from now on */
+		atomic_store(&b->next, b->nchunks);
 	}
+	if (b->pooled)
+		pool_leave(b);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 	free(b->done);
