@@ -4,11 +4,14 @@
  * with one message and the end of each daemon's log, so that a failure
  * can be understood after the directory is gone. A benchmark sets
  * bench_name, fills dir, lists its daemons in procs and calls
- * atexit(cleanup).
+ * atexit(cleanup). Also the steps of a bulk transfer that fail the run
+ * when they fail: the verify rate it is measured against, the writes,
+ * the wait until they have arrived.
  */
 #ifndef HAMLET_BENCH_PROC_H
 #define HAMLET_BENCH_PROC_H
 
+#include "bench_util.h"
 #include "daemon_proc.h"
 #include "error.h"
 
@@ -62,6 +65,57 @@ static void __attribute__((noreturn)) die(const char *what, int r,
 					  const char *why)
 {
 	fail("%s: %s %s", what, hamlet_strerror(r), why ? why : "");
+}
+
+/* --- a bulk transfer ---------------------------------------------------- */
+
+/* One core: sign, then verify, sample real envelopes of a's (as
+ * bench/core.c). Returns verifications per second. */
+static inline double bench_verify_rate(struct node *a, unsigned sample)
+{
+	double sign, verify;
+	if (bench_sign_verify(a, sample, &sign, &verify) < 0)
+		fail("cannot sign and verify the sample");
+	return verify;
+}
+
+/* n local writes on nd (bench_write_profiles); returns the body bytes
+ * written. */
+static inline uint64_t bench_write(struct node *nd, const char *prefix,
+				   unsigned n, unsigned chunk)
+{
+	uint64_t body_bytes = 0;
+	char why[256];
+	int r = bench_write_profiles(nd, prefix, n, chunk, &body_bytes, why,
+				     sizeof(why));
+	if (r < 0)
+		die("log_write", r, why);
+	return body_bytes;
+}
+
+/* The head of feed key in b's store (0: none). */
+static inline uint64_t bench_seq(struct node *b, const uint8_t key[32])
+{
+	uint64_t seq;
+	int r = bench_feed_seq(b, key, &seq);
+	if (r < 0)
+		die("read", r, b->name);
+	return seq;
+}
+
+/* Wait until b (named name) holds feed key up to seq n, looking every
+ * 5 ms; fail after ms from t0. */
+static inline void bench_wait_feed(struct node *b, const char *name,
+				   const uint8_t key[32], unsigned n, double t0,
+				   int ms)
+{
+	while (bench_seq(b, key) < n) {
+		if (bench_now() - t0 > ms / 1000.0)
+			fail("%s holds %llu of %u entries after %d s", name,
+			     (unsigned long long)bench_seq(b, key), n,
+			     ms / 1000);
+		daemon_proc_sleep_ms(5);
+	}
 }
 
 #endif

@@ -246,6 +246,55 @@ out:
 	return r;
 }
 
+/*
+ * n local writes of nd's author, health profiles record_prefix0 ..
+ * record_prefix(n-1) in its scope, chunk a transaction (log_write, as
+ * `hamlet put` stores them). Adds the body bytes written to
+ * *ret_body_bytes. Returns 0, or an error with why naming it.
+ */
+static inline int bench_write_profiles(struct node *nd, const char *prefix,
+				       unsigned n, unsigned chunk,
+				       uint64_t *ret_body_bytes, char *why,
+				       size_t wl)
+{
+	struct log_author au;
+	struct log_op *ops = calloc(chunk, sizeof(*ops));
+	uint8_t **bodies = calloc(chunk, sizeof(*bodies));
+	char(*ids)[32] = calloc(chunk, 32);
+	int r = -ENOMEM;
+
+	why[0] = 0;
+	if (!ops || !bodies || !ids)
+		goto out;
+	node_author(nd, &au);
+	for (unsigned done = 0; done < n;) {
+		unsigned k = n - done < chunk ? n - done : chunk;
+		size_t failed;
+		for (unsigned i = 0; i < k; i++) {
+			size_t len;
+			snprintf(ids[i], 32, "%s%u", prefix, done + i);
+			bodies[i] = bench_profile_body(done + i, &len);
+			*ret_body_bytes += len;
+			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
+						  ids[i], NULL, bodies[i],
+						  len, 0 };
+		}
+		r = log_write(nd->st, &au, ops, k, NULL, &failed, why, wl,
+			      NULL);
+		for (unsigned i = 0; i < k; i++)
+			free(bodies[i]);
+		if (r < 0)
+			goto out;
+		done += k;
+	}
+	r = 0;
+out:
+	free(ops);
+	free(bodies);
+	free(ids);
+	return r;
+}
+
 /* --- reading a store ------------------------------------------------------ */
 
 /* 1 when n holds entry id, 0 when not, or an error. */
@@ -262,6 +311,24 @@ static inline int bench_has_entry(struct node *n, const uint8_t id[32])
 	if (r == HAMLET_ENOTFOUND)
 		return 0;
 	return r < 0 ? r : 1;
+}
+
+/* The contiguous head of feed key in n's store (0: none) in *ret_seq.
+ * Returns 0 or an error. */
+static inline int bench_feed_seq(struct node *n, const uint8_t key[32],
+				 uint64_t *ret_seq)
+{
+	struct store_txn *t;
+	struct log_feed f;
+	int r;
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		return r;
+	r = log_feed_get(t, key, &f);
+	store_txn_abort(t);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	*ret_seq = r == 0 ? f.seq : 0;
+	return 0;
 }
 
 /* --- figures -------------------------------------------------------------- */

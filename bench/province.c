@@ -15,11 +15,19 @@
  *    (signed and committed) and until a connected peer's store holds the
  *    entry. The peer is a small node subscribed to one scope that only
  *    these puts use: once it holds the previous put it is in sync and
- *    needs nothing but the new entry. Its store is read every 0.2 ms.
+ *    needs nothing but the new entry. Its store is read every 0.2 ms;
+ *  - bulk sync into the store: a village node (scope bk/bulk, certified
+ *    as the other nodes) holds BULK entries of its own, written before
+ *    its daemon starts; with both daemons running, the village is told
+ *    to dial the province (one session), timed until the province's
+ *    store holds all BULK (read every 5 ms), in entries/s and as a ratio
+ *    to one core's verify rate measured in the same run; and the
+ *    store's disk bytes per entry before and after. The same village
+ *    store syncs to both provinces, each a session of its own.
  *
- *   bench_province [ENTRIES [HAMLETD [FEEDS]]]  (default 1000000,
- *                                        ../daemon/hamletd, 1300; at most
- *                                        16,000 feeds, one author each)
+ *   bench_province [ENTRIES [HAMLETD [FEEDS [BULK]]]]
+ *        (default 1000000, ../daemon/hamletd, 1300, 100000; at most
+ *        16,000 feeds, one author each; BULK 0 skips the bulk sync)
  *   HAMLET_BENCH_KEEP=1 keeps the stores and daemon logs.
  *
  * Not run by ctest: a million entries take minutes to build.
@@ -50,6 +58,10 @@
 #define START_MS 600000	   /* bound on a start (and a status) */
 #define WAIT_MS 30000	   /* bound on every other wait */
 #define POLL_US 200	   /* between looks for a pushed entry */
+#define BULK 100000	   /* entries the village brings */
+#define BULK_SCOPE "bk/bulk" /* the village's scope */
+#define BULK_CHUNK 5000	   /* its entries a write transaction */
+#define BULK_MS 1800000	   /* bound on one bulk sync */
 
 static const char *hamletd;
 
@@ -339,11 +351,125 @@ static void run(struct daemon_proc *pp, struct daemon_proc *pq,
 	stop(pp);
 }
 
+/* --- bulk sync into the store ------------------------------------------- */
+
+struct bulk {
+	double s;			 /* from peer_add until all stored */
+	uint64_t entries_before, entries_after;
+	uint64_t disk_before, disk_after; /* data.mdb, bytes */
+	struct daemon_status st;	 /* the province's, at the end */
+};
+
+static int entries_add(void *ctx, const struct log_feed *f)
+{
+	*(uint64_t *)ctx += f->seq;
+	return 0;
+}
+
+/* The entries in home's store: the sum of its feeds' contiguous heads. */
+static uint64_t store_entries(const char *home)
+{
+	struct store_txn *t;
+	struct node *nd;
+	uint64_t n = 0;
+	char why[256];
+	int r;
+	if ((r = node_open(home, 1, &nd, why, sizeof(why))) < 0)
+		die(home, r, why);
+	if ((r = store_txn_begin(nd->st, 1, &t)) < 0)
+		die("read", r, home);
+	r = log_feeds_each(t, entries_add, &n);
+	store_txn_abort(t);
+	node_close(nd);
+	if (r < 0)
+		die("read", r, home);
+	return n;
+}
+
+/*
+ * pp's daemon started and ready (status answered), the village pv's
+ * too; then pv is told to dial pp, timed until pp's store holds the m
+ * entries of feed key.
+ */
+static void bulk_sync(struct daemon_proc *pp, struct daemon_proc *pv,
+		      const uint8_t key[32], unsigned m, struct bulk *ret)
+{
+	struct node *p;
+	uint64_t records;
+	char why[256];
+	double t0;
+	int r;
+
+	ret->entries_before = store_entries(pp->home);
+	ret->disk_before = store_bytes(pp->home);
+	start_timed(pp);
+	status_timed(pp, &records);
+	if ((r = daemon_proc_start_listening(pv, hamletd, NULL, 5)) < 0)
+		die("start", r, pv->name);
+	status_timed(pv, &records);
+	if ((r = node_open(pp->home, 1, &p, why, sizeof(why))) < 0)
+		die(pp->name, r, why);
+	if (bench_seq(p, key) != 0)
+		fail("%s holds the village's entries before the sync", pp->name);
+	t0 = bench_now();
+	if ((r = daemon_proc_call(pv->sock, "peer_add", pp->addr, WAIT_MS)) <
+	    0)
+		die("peer_add", r, pv->name);
+	bench_wait_feed(p, pp->name, key, m, t0, BULK_MS);
+	ret->s = bench_now() - t0;
+	node_close(p);
+	if ((r = daemon_proc_status(pp->sock, WAIT_MS, &ret->st)) < 0)
+		die("status", r, pp->name);
+	stop(pv);
+	stop(pp);
+	ret->entries_after = store_entries(pp->home);
+	ret->disk_after = store_bytes(pp->home);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 static void row(const char *what, double big, double empty)
 {
 	printf("  %-31s %10.1f ms %12.1f ms\n", what, big, empty);
+}
+
+static void bulk_print(unsigned m, uint64_t body_bytes, double verify,
+		       const struct bulk *big, const struct bulk *empty)
+{
+	char b[48], e[48];
+
+	printf("  bulk sync of %u entries (~%.0f-byte bodies) from a village, one session, into each store:\n",
+	       m, (double)body_bytes / m);
+	printf("  %-31s %10.0f /s\n", "verify (1 core, this run)", verify);
+	printf("  %-31s %10.2f s %13.2f s\n", "until the store held all",
+	       big->s, empty->s);
+	printf("  %-31s %10.0f /s %12.0f /s\n", "entries/s", m / big->s,
+	       m / empty->s);
+	printf("  %-31s %10.2f %15.2f\n", "entries/s / 1-core verify",
+	       m / big->s / verify, m / empty->s / verify);
+	snprintf(b, sizeof(b), "%llu (%llu)",
+		 (unsigned long long)big->st.batches_in,
+		 (unsigned long long)big->st.batches_in_overlap);
+	snprintf(e, sizeof(e), "%llu (%llu)",
+		 (unsigned long long)empty->st.batches_in,
+		 (unsigned long long)empty->st.batches_in_overlap);
+	printf("  %-31s %10s %15s\n", "batches (in while one committed)", b,
+	       e);
+	printf("  %-31s %10llu %15llu\n", "entries in the store before",
+	       (unsigned long long)big->entries_before,
+	       (unsigned long long)empty->entries_before);
+	printf("  %-31s %10llu %15llu\n", "entries in the store after",
+	       (unsigned long long)big->entries_after,
+	       (unsigned long long)empty->entries_after);
+	printf("  %-31s %10.0f B %13.0f B\n", "disk per entry before",
+	       (double)big->disk_before / big->entries_before,
+	       (double)empty->disk_before / empty->entries_before);
+	printf("  %-31s %10.0f B %13.0f B\n", "disk per entry after",
+	       (double)big->disk_after / big->entries_after,
+	       (double)empty->disk_after / empty->entries_after);
+	printf("  %-31s %10.0f B %13.0f B\n", "disk added per synced entry",
+	       ((double)big->disk_after - (double)big->disk_before) / m,
+	       ((double)empty->disk_after - (double)empty->disk_before) / m);
 }
 
 static void row_pct(const char *what, const double *big, const double *empty)
@@ -361,14 +487,17 @@ int main(int argc, char **argv)
 {
 	static char found[4200];
 	static struct run big, empty;
-	struct daemon_proc pp, pq, pe, pf;
+	struct bulk bbig = { 0 }, bempty = { 0 };
+	struct daemon_proc pp, pq, pe, pf, pv;
 	struct build b = { 0 };
 	struct node *p;
 	char netfile[4200], cfgfile[4200], why[256];
 	const char *base = getenv("TMPDIR");
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000000;
-	unsigned feeds = FEEDS;
-	double t0, build_s;
+	unsigned feeds = FEEDS, m = BULK;
+	uint8_t vkey[32];
+	uint64_t vbody = 0;
+	double t0, build_s, verify = 0;
 	FILE *f;
 	int r;
 
@@ -381,10 +510,12 @@ int main(int argc, char **argv)
 	}
 	if (argc > 3)
 		feeds = (unsigned)strtoul(argv[3], NULL, 10);
-	if (n == 0 || argc > 4 || feeds == 0 || feeds > MAX_FEEDS ||
+	if (argc > 4)
+		m = (unsigned)strtoul(argv[4], NULL, 10);
+	if (n == 0 || argc > 5 || feeds == 0 || feeds > MAX_FEEDS ||
 	    access(hamletd, X_OK) < 0) {
 		fprintf(stderr,
-			"usage: bench_province [ENTRIES [HAMLETD [FEEDS]]]   (default 1000000, ../daemon/hamletd, 1300)\n");
+			"usage: bench_province [ENTRIES [HAMLETD [FEEDS [BULK]]]]   (default 1000000, ../daemon/hamletd, 1300, 100000)\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -414,6 +545,7 @@ int main(int argc, char **argv)
 	node_make(&pq, "peer", netfile, PUT_SCOPE);
 	node_make(&pe, "province-empty", netfile, "bk");
 	node_make(&pf, "peer-empty", netfile, PUT_SCOPE);
+	node_make(&pv, "village", netfile, BULK_SCOPE);
 	b.feeds = n < feeds ? n : feeds;
 	if ((r = node_open(pp.home, 0, &p, why, sizeof(why))) < 0)
 		die(pp.name, r, why);
@@ -421,6 +553,17 @@ int main(int argc, char **argv)
 	store_build(p, netfile, n, &b);
 	build_s = bench_now() - t0;
 	node_close(p);
+	/* the village's entries, written before its daemon starts; the
+	 * verify rate on the same machine in the same run */
+	if (m) {
+		struct node *v;
+		if ((r = node_open(pv.home, 0, &v, why, sizeof(why))) < 0)
+			die(pv.name, r, why);
+		verify = bench_verify_rate(v, m < 20000 ? m : 20000);
+		vbody = bench_write(v, "HP-B", m, BULK_CHUNK);
+		log_feed_key(v->pk, v->scope, vkey);
+		node_close(v);
+	}
 
 	run(&pp, &pq, cfgfile, &big);
 	run(&pe, &pf, cfgfile, &empty);
@@ -428,6 +571,10 @@ int main(int argc, char **argv)
 		fail("status counted %llu and %llu records, not %u and 0",
 		     (unsigned long long)big.records,
 		     (unsigned long long)empty.records, n);
+	if (m) {
+		bulk_sync(&pp, &pv, vkey, m, &bbig);
+		bulk_sync(&pe, &pv, vkey, m, &bempty);
+	}
 
 	printf("bench/province: %u entries over %u feeds, ~%.0f-byte bodies, hamletd on loopback, %ld cores\n",
 	       n, b.feeds, (double)b.body_bytes / n,
@@ -445,5 +592,7 @@ int main(int argc, char **argv)
 	       PUTS);
 	row_pct("put answered", big.put, empty.put);
 	row_pct("put at the peer", big.peer, empty.peer);
+	if (m)
+		bulk_print(m, vbody, verify, &bbig, &bempty);
 	return 0;
 }

@@ -183,21 +183,6 @@ static int has_entry(struct node *n, const uint8_t id[32])
 	return r;
 }
 
-/* The contiguous head of a feed in n's store (0: none). */
-static uint64_t feed_seq(struct node *n, const uint8_t key[32])
-{
-	struct store_txn *t;
-	struct log_feed f;
-	int r;
-	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
-		die("read", r, n->name);
-	r = log_feed_get(t, key, &f);
-	store_txn_abort(t);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		die("read", r, n->name);
-	return r == 0 ? f.seq : 0;
-}
-
 static void entry_make(const struct node *n, const uint8_t pk[32],
 		       const uint8_t sk[64], const char *scope, uint64_t seq,
 		       const uint8_t *prev, const char *record_id,
@@ -333,55 +318,6 @@ static void cert_cost(const char *netfile, unsigned m, double *ret_judged,
 	free(out);
 }
 
-/* One core: sign, then verify, a sample of real envelopes (as
- * bench/core.c). Returns verifications per second. */
-static double verify_rate_1core(struct node *a, unsigned sample)
-{
-	double sign, verify;
-	if (bench_sign_verify(a, sample, &sign, &verify) < 0)
-		fail("cannot sign and verify the sample");
-	return verify;
-}
-
-/* n local writes on a, CHUNK a transaction (as bench/core.c); returns the
- * body bytes written. */
-static uint64_t write_profiles(struct node *a, unsigned n)
-{
-	struct log_author au;
-	struct log_op *ops = calloc(CHUNK, sizeof(*ops));
-	uint8_t **bodies = calloc(CHUNK, sizeof(*bodies));
-	char(*ids)[24] = calloc(CHUNK, 24);
-	char why[256];
-	uint64_t body_bytes = 0;
-	int r;
-
-	if (!ops || !bodies || !ids)
-		fail("out of memory");
-	node_author(a, &au);
-	for (unsigned done = 0; done < n;) {
-		unsigned k = n - done < CHUNK ? n - done : CHUNK;
-		size_t failed;
-		for (unsigned i = 0; i < k; i++) {
-			snprintf(ids[i], 24, "HP-%u", done + i);
-			bodies[i] = bench_profile_body(done + i, &ops[i].body_len);
-			body_bytes += ops[i].body_len;
-			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
-						  ids[i], NULL, bodies[i],
-						  ops[i].body_len, 0 };
-		}
-		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,
-				   sizeof(why), NULL)) < 0)
-			die("log_write", r, why);
-		for (unsigned i = 0; i < k; i++)
-			free(bodies[i]);
-		done += k;
-	}
-	free(ops);
-	free(bodies);
-	free(ids);
-	return body_bytes;
-}
-
 /* Samples of the live push, in ms. */
 struct pushes {
 	double put[PUSHES];   /* until A answered: signed and committed */
@@ -487,20 +423,6 @@ static void session_print(const char *what, const struct session *s)
 	       (unsigned long long)s->msgs_i, (unsigned long long)s->msgs_r);
 }
 
-/* Wait until b (named name) holds feed key up to seq n, failing after
- * ms from t0. */
-static void wait_feed(struct node *b, const char *name, const uint8_t key[32],
-		      unsigned n, double t0, int ms)
-{
-	while (feed_seq(b, key) < n) {
-		if (bench_now() - t0 > ms / 1000.0)
-			fail("%s holds %llu of %u entries after %d s", name,
-			     (unsigned long long)feed_seq(b, key), n,
-			     ms / 1000);
-		daemon_proc_sleep_ms(5);
-	}
-}
-
 /* --- bytes per record ---------------------------------------------------- */
 
 /* path holds text (a daemon's config). */
@@ -566,7 +488,7 @@ static void record_bytes(const char *netfile, const char *label,
 		die("start", r, label);
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
-	wait_feed(b, pb.name, key, n, bench_now(), WAIT_MS);
+	bench_wait_feed(b, pb.name, key, n, bench_now(), WAIT_MS);
 	wait_idle(&pa, &pb, &fa, &fb);
 	ret->wire = fa.bytes_out;
 	ret->back = fb.bytes_out;
@@ -689,14 +611,14 @@ int main(int argc, char **argv)
 	/* 1. end to end: n entries on A before the daemons start */
 	a = node_make(&pa, "village", netfile, "bk/bt/qt/na-pai", 1);
 	node_make(&pb, "commune", netfile, "bk/bt/qt", 0);
-	verify_rate = verify_rate_1core(a, n < 20000 ? n : 20000);
-	body_bytes = write_profiles(a, n);
+	verify_rate = bench_verify_rate(a, n < 20000 ? n : 20000);
+	body_bytes = bench_write(a, "HP-", n, CHUNK);
 	log_feed_key(a->pk, a->scope, akey);
 	node_close(a); /* from now on only its daemon writes A's store */
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
 		die(pb.name, r, why);
 	t0 = start_pair(&pa, &pb);
-	wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
+	bench_wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
 	if (e2e_only) {
