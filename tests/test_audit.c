@@ -4,7 +4,9 @@
  * each entry's findings in seq order, and its signature findings after
  * every 4,096 entries checked and at the feed's end; feeds in key order.
  * A feed of 5,000 entries and one of 3, with signatures and bodies
- * altered in both, give exactly that sequence, run after run.
+ * altered in both, give exactly that sequence, run after run. The
+ * records, checked on a thread of their own while the entries are, are
+ * told after them, and the kept digest last.
  */
 #include "audit.h"
 #include "helpers.h"
@@ -115,6 +117,48 @@ int main(void)
 		ASSERT_EQ(n2, n);
 		for (size_t i = 0; i < n; i++)
 			ASSERT_STREQ(again[i], got[i]);
+	}
+
+	TEST_START("a record row and the digest altered are told after every entry's findings");
+	{
+		struct store_txn *t;
+		struct store_cursor *cur;
+		struct audit_report ar;
+		const void *k, *v;
+		size_t kl, vl, first_rec;
+		uint8_t key[256], *copy;
+
+		ASSERT_OK(store_txn_begin(a->st, 0, &t));
+		ASSERT_OK(store_cursor_open(t, ST_RECORDS, &cur));
+		ASSERT_EQ(store_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl <= sizeof(key));
+		memcpy(key, k, kl);
+		copy = malloc(vl + 1);
+		memcpy(copy, v, vl);
+		copy[vl] = 0xc0; /* a trailing nil: not the state its ops make */
+		store_cursor_close(cur);
+		ASSERT_OK(store_put(t, ST_RECORDS, key, kl, copy, vl + 1, 0));
+		free(copy);
+		ASSERT_OK(store_txn_commit(t));
+		for (int run = 0; run < 3; run++) {
+			ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+			ASSERT_EQ(ar.records, 5000); /* b wrote to 3 of a's */
+			/* the row altered, and any whose head's body was */
+			ASSERT_TRUE(ar.records_mismatch >= 1);
+			ASSERT_EQ(ar.digest_mismatch, 1);
+			ASSERT_EQ(ar.problems.n, 5 + ar.records_mismatch + 1);
+			first_rec = SIZE_MAX;
+			for (size_t i = 0; i < ar.problems.n; i++)
+				if (!strcmp(ar.problems.v[i].kind, "record") &&
+				    first_rec == SIZE_MAX)
+					first_rec = i;
+			ASSERT_EQ(first_rec, 5);
+			for (size_t i = 5; i < ar.problems.n - 1; i++)
+				ASSERT_STREQ(ar.problems.v[i].kind, "record");
+			ASSERT_STREQ(ar.problems.v[ar.problems.n - 1].kind,
+				     "digest");
+			audit_report_close(&ar);
+		}
 	}
 
 	node_close(a);

@@ -16,7 +16,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BATCH 4096	/* entries checked at once, across feeds */
+/*
+ * How an audit uses every core (docs/decisions.md "verify as a
+ * pipeline"). Three kinds of thread share one read transaction:
+ *
+ * - the calling thread reads entries and their bodies into batches of
+ *   BATCH, up to RING batches ahead, and tells what each checked batch
+ *   shows, in store order;
+ * - the workers (one a core) decode each entry, hash its body and check
+ *   its signature: pure functions of the bytes, so which thread checks
+ *   an item changes nothing;
+ * - one thread checks every record row and the kept digest against what
+ *   the entries make, while the batches are checked.
+ *
+ * LMDB lets a read transaction span threads when its use is
+ * synchronised (the store opens it with MDB_NOTLS): the reader and the
+ * record thread take turns with it (the token below), the reader first.
+ * The workers never touch it: they read only bytes the transaction keeps
+ * mapped. Findings of records are gathered apart and told after those of
+ * the entries and forks, as before, so the report is the same, in the
+ * same order, whatever the threads' timing.
+ */
+#define BATCH 4096	/* entries read and checked at once, across feeds */
+#define RING 16		/* batches in flight: read ahead while checked */
+#define CHUNK 256	/* entries a worker takes at once */
 #define SIG_GROUP 4096	/* a feed's signature findings are told by these */
 #define MAX_THREADS 16
 
@@ -24,14 +47,16 @@
  * and as checked by a worker. */
 struct audit_item {
 	uint64_t seq;
-	size_t feed; /* in the batch's feeds */
+	size_t feed; /* its mark in the batch */
 	const uint8_t *env, *sig, *body;
 	size_t env_len, body_len;
-	int has_body; /* its body row was found */
+	uint8_t id[32]; /* the envelope's hash: where its body was looked up */
+	int has_body;	/* its body row was found */
 	/* the worker's results */
-	int dec_r, sig_r, body_ok;
-	struct entry e;
-	uint8_t id[32];
+	int dec_r, sig_r;
+	uint8_t prev[32];
+	uint8_t has_prev, signs_body, body_ok, misplaced, foreign, future;
+	/* last: kept from batch to batch (the reader zeroes what is above) */
 	struct bodyz_buf zb; /* its body, when the store keeps it compressed */
 };
 
@@ -43,138 +68,203 @@ struct audit_feed_mark {
 	int key_ok;
 };
 
-/*
- * The workers: a fixed pool of threads (one a core, the calling thread
- * one of them) checking a batch, each every nt-th item. Signatures and
- * hashes are pure functions of the bytes, so which thread checks an
- * item changes nothing; the findings are told afterwards, in order, on
- * the calling thread.
- */
-struct pool;
-struct worker {
-	struct pool *p;
-	size_t k;
+struct audit_batch {
+	struct audit_item *items;	/* BATCH */
+	struct audit_feed_mark *feeds;	/* BATCH */
+	size_t n, nfeeds;
+	size_t claimed, done; /* items handed to workers, items checked */
 };
+
+/* Who holds the read transaction. */
+enum { TXN_FREE, TXN_READER, TXN_RECORDS };
 
 struct pool {
 	pthread_t th[MAX_THREADS];
-	struct worker w[MAX_THREADS];
-	size_t nt, started;
+	size_t started; /* workers */
 	pthread_mutex_t mu;
-	pthread_cond_t go, done;
-	uint64_t gen;	 /* batches handed out */
-	size_t running; /* workers still on the current one */
-	int stop;
-	struct audit_item *items;
-	size_t n;
+	pthread_cond_t work; /* items to check, or stop */
+	pthread_cond_t done; /* a batch checked; the transaction free */
+	struct audit_batch ring[RING];
+	uint64_t head, tail; /* batches [head, tail) handed out, not told */
+	uint64_t claim;	     /* the first of them with items not handed */
+	int inited, stop;
+	int txn_owner, reader_wants;
+	int quit; /* the audit failed: the record thread stops early */
+	const uint8_t *network_id;
 };
 
-static void item_check(struct audit_item *it)
+static void item_check(const struct pool *p, const struct audit_batch *b,
+		       struct audit_item *it)
 {
+	const struct audit_feed_mark *fm;
+	struct entry e;
+
 	if (!it->env)
 		return; /* a gap */
-	it->dec_r = entry_decode(it->env, it->env_len, &it->e, NULL);
+	it->dec_r = entry_decode(it->env, it->env_len, &e, NULL);
 	if (it->dec_r < 0)
 		return;
-	entry_id(it->env, it->env_len, it->id);
-	if (it->e.has_body && it->has_body) {
+	fm = &b->feeds[it->feed];
+	it->misplaced = e.seq != it->seq ||
+			memcmp(e.author, fm->f.author, 32) != 0 ||
+			strcmp(e.scope, fm->f.scope) != 0;
+	it->has_prev = e.has_prev != 0;
+	memcpy(it->prev, e.prev, 32);
+	it->foreign = memcmp(e.network_id, p->network_id, 32) != 0;
+	it->future = hlc_is_future(e.hlc, fm->wall) != 0;
+	it->signs_body = e.has_body != 0;
+	if (e.has_body && it->has_body) {
 		uint8_t h[32];
 		entry_body_hash(it->body, it->body_len, h);
-		it->body_ok = memcmp(h, it->e.body_hash, 32) == 0 &&
-			      it->body_len == it->e.body_len;
+		it->body_ok = memcmp(h, e.body_hash, 32) == 0 &&
+			      it->body_len == e.body_len;
 	}
-	it->sig_r = entry_verify(it->env, it->env_len, it->sig, it->e.author);
+	it->sig_r = entry_verify(it->env, it->env_len, it->sig, e.author);
 }
 
-static void stripe(struct pool *p, size_t k)
+/* Hand out the next CHUNK items of the oldest batch that has some;
+ * NULL when none has. Under p->mu. */
+static struct audit_batch *chunk_claim(struct pool *p, size_t *ret_from,
+				       size_t *ret_to)
 {
-	for (size_t i = k; i < p->n; i += p->nt)
-		item_check(&p->items[i]);
+	for (; p->claim < p->tail; p->claim++) {
+		struct audit_batch *b = &p->ring[p->claim % RING];
+		if (b->claimed < b->n) {
+			*ret_from = b->claimed;
+			b->claimed = b->claimed + CHUNK < b->n ? b->claimed + CHUNK
+							       : b->n;
+			*ret_to = b->claimed;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Check items [from, to) of b, unlocked; under p->mu again after. */
+static void chunk_check(struct pool *p, struct audit_batch *b, size_t from,
+			size_t to)
+{
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = from; i < to; i++)
+		item_check(p, b, &b->items[i]);
+	pthread_mutex_lock(&p->mu);
+	b->done += to - from;
+	if (b->done == b->n)
+		pthread_cond_broadcast(&p->done);
 }
 
 static void *worker_run(void *arg)
 {
-	struct worker *w = arg;
-	struct pool *p = w->p;
-	uint64_t seen = 0;
+	struct pool *p = arg;
+	struct audit_batch *b;
+	size_t from, to;
 
 	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->stop && p->gen == seen)
-			pthread_cond_wait(&p->go, &p->mu);
-		if (p->stop)
-			break;
-		seen = p->gen;
-		pthread_mutex_unlock(&p->mu);
-		stripe(p, w->k);
-		pthread_mutex_lock(&p->mu);
-		if (--p->running == 0)
-			pthread_cond_signal(&p->done);
+	while (!p->stop) {
+		if ((b = chunk_claim(p, &from, &to)))
+			chunk_check(p, b, from, to);
+		else
+			pthread_cond_wait(&p->work, &p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-static void pool_start(struct pool *p)
+static int pool_start(struct pool *p, const uint8_t *network_id)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ncpu > 1 ? (size_t)ncpu : 1;
+
 	memset(p, 0, sizeof(*p));
-	p->nt = ncpu > 1 ? (size_t)ncpu : 1;
-	if (p->nt > MAX_THREADS)
-		p->nt = MAX_THREADS;
+	p->network_id = network_id;
+	p->txn_owner = TXN_READER;
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->go, NULL);
+	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	/* the calling thread is worker 0 */
-	for (size_t k = 1; k < p->nt; k++) {
-		p->w[k] = (struct worker){ p, k };
-		if (pthread_create(&p->th[k], NULL, worker_run, &p->w[k]) != 0)
-			break;
-		p->started = k;
+	p->inited = 1;
+	for (size_t i = 0; i < RING; i++) {
+		p->ring[i].items = calloc(BATCH, sizeof(*p->ring[i].items));
+		p->ring[i].feeds = malloc(BATCH * sizeof(*p->ring[i].feeds));
+		if (!p->ring[i].items || !p->ring[i].feeds)
+			return -ENOMEM;
 	}
-	/* fewer threads than cores started: stripes are by thread */
-	p->nt = p->started + 1;
+	if (nt > MAX_THREADS)
+		nt = MAX_THREADS;
+	/* one a core: the reader and the record thread mostly wait on the
+	 * store; when none starts, the reader checks the items itself */
+	for (size_t k = 0; k < nt; k++) {
+		if (pthread_create(&p->th[k], NULL, worker_run, p) != 0)
+			break;
+		p->started = k + 1;
+	}
+	return 0;
 }
 
-static void pool_run(struct pool *p, struct audit_item *items, size_t n)
-{
-	pthread_mutex_lock(&p->mu);
-	p->items = items;
-	p->n = n;
-	p->running = p->started;
-	p->gen++;
-	pthread_cond_broadcast(&p->go);
-	pthread_mutex_unlock(&p->mu);
-	stripe(p, 0);
-	pthread_mutex_lock(&p->mu);
-	while (p->running)
-		pthread_cond_wait(&p->done, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
+/* Stop the workers (they finish no more items) and free the ring; a
+ * pool zeroed, or that pool_start() left half made, is fine. */
 static void pool_stop(struct pool *p)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->go);
-	pthread_mutex_unlock(&p->mu);
-	for (size_t k = 1; k <= p->started; k++)
-		pthread_join(p->th[k], NULL);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->go);
-	pthread_cond_destroy(&p->done);
+	if (p->inited) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->mu);
+		for (size_t k = 0; k < p->started; k++)
+			pthread_join(p->th[k], NULL);
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+	}
+	for (size_t i = 0; i < RING; i++) {
+		for (size_t k = 0; p->ring[i].items && k < BATCH; k++)
+			bodyz_buf_free(&p->ring[i].items[k].zb);
+		free(p->ring[i].items);
+		free(p->ring[i].feeds);
+	}
 }
+
+/* The transaction, for the reader (it is waited for) or, when the
+ * reader does not want it, for the record thread. Under p->mu. */
+static void txn_take(struct pool *p, int who)
+{
+	if (p->txn_owner == who)
+		return;
+	if (who == TXN_READER)
+		p->reader_wants = 1;
+	while (p->txn_owner != TXN_FREE ||
+	       (who == TXN_RECORDS && p->reader_wants))
+		pthread_cond_wait(&p->done, &p->mu);
+	p->txn_owner = who;
+	if (who == TXN_READER)
+		p->reader_wants = 0;
+}
+
+/* Under p->mu. */
+static void txn_give(struct pool *p, int who)
+{
+	if (p->txn_owner != who)
+		return;
+	p->txn_owner = TXN_FREE;
+	pthread_cond_broadcast(&p->done);
+}
+
+/* What the record thread finds, told after the entries and forks. */
+struct audit_records {
+	pthread_t th;
+	int running;
+	struct pool *pool; /* NULL: run on the calling thread */
+	struct store_txn *t;
+	uint64_t records, mismatch, digest_mismatch;
+	struct problems problems;
+	int r;
+};
 
 struct audit_ctx {
 	struct store_txn *t;
 	const uint8_t *network_id;
 	struct audit_report *rep;
 	struct pool pool;
-	/* the batch being read */
-	struct audit_item *items;
-	size_t n;
-	struct audit_feed_mark *feeds;
-	size_t nfeeds;
+	struct audit_batch *b; /* the batch being read */
 	/* telling, in order: the feed being told */
 	int have_feed;
 	struct log_feed feed;
@@ -223,12 +313,10 @@ static void tell_gap(struct audit_ctx *c, uint64_t seq)
 }
 
 /* What one checked entry shows, told in the order entries are stored. */
-static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
-		      struct audit_item *it)
+static void tell_item(struct audit_ctx *c, struct audit_item *it)
 {
 	struct audit_report *rep = c->rep;
 	const struct log_feed *f = &c->feed;
-	const struct entry *e = &it->e;
 	uint64_t seq = it->seq;
 
 	rep->entries++;
@@ -242,34 +330,33 @@ static void tell_item(struct audit_ctx *c, const struct audit_feed_mark *fm,
 			     hamlet_strerror(it->dec_r));
 		return;
 	}
-	if (e->seq != seq || memcmp(e->author, f->author, 32) != 0 ||
-	    strcmp(e->scope, f->scope) != 0) {
+	if (it->misplaced) {
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
 			     N_("feed %s seq %llu: entry stored under the wrong feed or seq"),
 			     f->scope, (unsigned long long)seq);
 	}
-	if (seq > 1 && (!e->has_prev || memcmp(e->prev, c->prev, 32) != 0)) {
+	if (seq > 1 && (!it->has_prev || memcmp(it->prev, c->prev, 32) != 0)) {
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
 			     N_("feed %s seq %llu: prev does not name entry %llu"),
 			     f->scope, (unsigned long long)seq,
 			     (unsigned long long)(seq - 1));
 	}
-	if (memcmp(e->network_id, c->network_id, 32) != 0) {
+	if (it->foreign) {
 		rep->wrong_network++;
 		problems_add(&rep->problems, "network",
 			     N_("feed %s seq %llu belongs to another network"),
 			     f->scope, (unsigned long long)seq);
 	}
-	if (hlc_is_future(e->hlc, fm->wall)) {
+	if (it->future) {
 		rep->future++;
 		problems_add(&rep->problems, "future",
 			     N_("feed %s seq %llu is dated in the future (author's clock ahead?)"),
 			     f->scope, (unsigned long long)seq);
 	}
 	memcpy(c->prev, it->id, 32);
-	if (e->has_body) {
+	if (it->signs_body) {
 		if (!it->has_body) {
 			rep->bodies_missing++;
 			problems_add(&rep->problems, "body",
@@ -311,40 +398,90 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 	}
 }
 
-/* Check the batch on every core, then tell what it shows, in order. */
-static void batch_flush(struct audit_ctx *c)
+/* What a checked batch shows, in order. */
+static void tell_batch(struct audit_ctx *c, struct audit_batch *b)
 {
 	size_t i = 0;
 
-	if (c->n)
-		pool_run(&c->pool, c->items, c->n);
-	for (size_t k = 0; k < c->nfeeds; k++) {
-		const struct audit_feed_mark *fm = &c->feeds[k];
-		size_t end = k + 1 < c->nfeeds ? c->feeds[k + 1].first : c->n;
+	for (size_t k = 0; k < b->nfeeds; k++) {
+		const struct audit_feed_mark *fm = &b->feeds[k];
+		size_t end = k + 1 < b->nfeeds ? b->feeds[k + 1].first : b->n;
 		if (fm->first != SIZE_MAX)
 			tell_feed(c, fm);
 		for (; i < end; i++) {
-			struct audit_item *it = &c->items[i];
 			/* gaps are told as items with no envelope */
-			if (!it->env)
-				tell_gap(c, it->seq);
+			if (!b->items[i].env)
+				tell_gap(c, b->items[i].seq);
 			else
-				tell_item(c, &c->feeds[it->feed], it);
+				tell_item(c, &b->items[i]);
 		}
 	}
-	c->n = 0;
-	c->nfeeds = 0;
+}
+
+/*
+ * Tell the oldest batch handed out once it is checked, letting the
+ * record thread have the transaction meanwhile (checking items itself
+ * when no worker started). Under p->mu.
+ */
+static void ring_tell_head(struct audit_ctx *c)
+{
+	struct pool *p = &c->pool;
+	struct audit_batch *b = &p->ring[p->head % RING], *o;
+	size_t from, to;
+
+	while (b->done < b->n) {
+		txn_give(p, TXN_READER);
+		if (!p->started && (o = chunk_claim(p, &from, &to)))
+			chunk_check(p, o, from, to);
+		else
+			pthread_cond_wait(&p->done, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	tell_batch(c, b);
+	pthread_mutex_lock(&p->mu);
+	p->head++;
+}
+
+/* Hand the batch being read to the workers and start the next one,
+ * telling the oldest first when RING are out. */
+static void batch_flush(struct audit_ctx *c)
+{
+	struct pool *p = &c->pool;
+
+	pthread_mutex_lock(&p->mu);
+	c->b->claimed = c->b->done = 0;
+	p->tail++;
+	pthread_cond_broadcast(&p->work);
+	while (p->tail - p->head == RING)
+		ring_tell_head(c);
+	txn_take(p, TXN_READER);
+	pthread_mutex_unlock(&p->mu);
+	c->b = &p->ring[p->tail % RING];
+	c->b->n = c->b->nfeeds = 0;
+}
+
+/* Every batch handed out, told; the transaction left to the record
+ * thread. */
+static void ring_drain(struct audit_ctx *c)
+{
+	struct pool *p = &c->pool;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head < p->tail)
+		ring_tell_head(c);
+	txn_give(p, TXN_READER);
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* A new feed mark; the batch is flushed first when full. */
 static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
 {
 	struct audit_feed_mark *fm;
-	if (c->nfeeds == BATCH || c->n == BATCH)
+	if (c->b->nfeeds == BATCH || c->b->n == BATCH)
 		batch_flush(c);
-	fm = &c->feeds[c->nfeeds++];
+	fm = &c->b->feeds[c->b->nfeeds++];
 	memset(fm, 0, sizeof(*fm));
-	fm->first = begins ? c->n : SIZE_MAX;
+	fm->first = begins ? c->b->n : SIZE_MAX;
 	return fm;
 }
 
@@ -353,7 +490,7 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	struct audit_ctx *c = ctx;
 	struct audit_feed_mark *fm = mark_add(c, 1);
 	uint8_t fk[32];
-	size_t mark = c->nfeeds - 1;
+	size_t mark = c->b->nfeeds - 1;
 	int r;
 
 	fm->f = *f;
@@ -362,7 +499,7 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	fm->key_ok = memcmp(fk, f->key, 32) == 0;
 	for (uint64_t seq = 1; seq <= f->seq; seq++) {
 		struct audit_item *it;
-		if (c->n == BATCH) {
+		if (c->b->n == BATCH) {
 			/* the feed goes on in the next batch, judged by the
 			 * same clock */
 			uint64_t wall = fm->wall;
@@ -372,44 +509,37 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			fm->wall = wall;
 			mark = 0;
 		}
-		it = &c->items[c->n];
-		memset(it, 0, offsetof(struct audit_item, e));
+		it = &c->b->items[c->b->n];
+		memset(it, 0, offsetof(struct audit_item, zb));
 		it->seq = seq;
 		it->feed = mark;
 		r = log_entry_get(c->t, f->key, seq, &it->env, &it->env_len,
 				  &it->sig);
 		if (r == HAMLET_ENOTFOUND) {
 			it->env = NULL;
-			c->n++;
+			c->b->n++;
 			continue;
 		}
 		if (r < 0)
 			return r;
-		/* its body, by its id: the id is the envelope's hash, which
-		 * the worker checks; here it is only where to look */
-		{
-			uint8_t id[32];
-			const uint8_t *body;
-			size_t bl;
-			entry_id(it->env, it->env_len, id);
-			r = log_body_get(c->t, id, &it->zb, &body, &bl);
-			if (r == HAMLET_ECORRUPT) {
-				/* kept compressed, and it no longer
-				 * decompresses: told as a body that does not
-				 * match its hash */
-				body = (const uint8_t *)"";
-				bl = 0;
-				r = 0;
-			}
-			if (r == 0) {
-				it->body = body;
-				it->body_len = bl;
-				it->has_body = 1;
-			} else if (r != HAMLET_ENOTFOUND) {
-				return r;
-			}
+		/* its body, by its id: the id is the envelope's hash; the
+		 * worker checks the body against the hash the envelope
+		 * signs */
+		entry_id(it->env, it->env_len, it->id);
+		r = log_body_get(c->t, it->id, &it->zb, &it->body,
+				 &it->body_len);
+		if (r == HAMLET_ECORRUPT) {
+			/* kept compressed, and it no longer decompresses:
+			 * told as a body that does not match its hash */
+			it->body = (const uint8_t *)"";
+			it->body_len = 0;
+			r = 0;
 		}
-		c->n++;
+		if (r == 0)
+			it->has_body = 1;
+		else if (r != HAMLET_ENOTFOUND)
+			return r;
+		c->b->n++;
 	}
 	return 0;
 }
@@ -695,29 +825,48 @@ void audit_forks_close(struct audit_forks *f)
 
 /* --- records and the digest ------------------------------------------ */
 
+/* Let the reader have the transaction when it waits for it. -ECANCELED
+ * when the audit failed meanwhile. */
+static int records_yield(struct audit_records *rc)
+{
+	struct pool *p = rc->pool;
+	int quit;
+
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->reader_wants) {
+		txn_give(p, TXN_RECORDS);
+		txn_take(p, TXN_RECORDS);
+	}
+	quit = p->quit;
+	pthread_mutex_unlock(&p->mu);
+	return quit ? -ECANCELED : 0;
+}
+
 /* The digest status and `hamlet digest` read is kept up to date as
  * records change; recompute it from every record and compare. */
-static int audit_digest(struct audit_ctx *c)
+static int audit_digest(struct audit_records *rc)
 {
 	uint8_t kept[32], real[32];
 	uint64_t nkept, nreal;
 	int r;
 
-	if ((r = record_digest(c->t, kept, &nkept)) < 0 &&
+	if ((r = record_digest(rc->t, kept, &nkept)) < 0 &&
 	    r != HAMLET_ECORRUPT)
 		return r;
-	if (r == 0 && (r = record_digest_recompute(c->t, real, &nreal)) < 0)
+	if (r == 0 && (r = record_digest_recompute(rc->t, real, &nreal)) < 0)
 		return r;
 	if (r == 0 && nkept == nreal && memcmp(kept, real, 32) == 0)
 		return 0;
-	c->rep->digest_mismatch++;
+	rc->digest_mismatch++;
 	if (r == 0)
-		problems_add(&c->rep->problems, "digest",
+		problems_add(&rc->problems, "digest",
 			     N_("the kept state digest does not match the %llu records it stands for (it counts %llu)"),
 			     (unsigned long long)nreal,
 			     (unsigned long long)nkept);
 	else
-		problems_add(&c->rep->problems, "digest",
+		problems_add(&rc->problems, "digest",
 			     N_("the kept state digest is damaged"));
 	return 0;
 }
@@ -725,32 +874,80 @@ static int audit_digest(struct audit_ctx *c)
 /* Each stored record row against the state its ops make, recomputed. */
 static int audit_record(void *ctx, const char *coll, const char *id)
 {
-	struct audit_ctx *c = ctx;
+	struct audit_records *rc = ctx;
 	int differs = 0;
-	int r = record_state_check(c->t, coll, id, &differs);
+	int r = record_state_check(rc->t, coll, id, &differs);
 	if (r == HAMLET_ECOLLECTION || r == HAMLET_ECORRUPT)
 		differs = 1;
 	else if (r < 0)
 		return r;
-	c->rep->records++;
+	rc->records++;
 	if (differs) {
-		c->rep->records_mismatch++;
-		problems_add(&c->rep->problems, "record",
+		rc->mismatch++;
+		problems_add(&rc->problems, "record",
 			     N_("record %s/%s: the stored state is not what its signed entries make"),
 			     coll, id);
 	}
-	return 0;
+	return records_yield(rc);
 }
 
 /* A record with signed ops but no stored row at all. */
 static int audit_record_missing(void *ctx, const char *coll, const char *id)
 {
-	struct audit_ctx *c = ctx;
-	c->rep->records_mismatch++;
-	problems_add(&c->rep->problems, "record",
+	struct audit_records *rc = ctx;
+	rc->mismatch++;
+	problems_add(&rc->problems, "record",
 		     N_("record %s/%s: its signed entries are stored but its state row is missing"),
 		     coll, id);
-	return 0;
+	return records_yield(rc);
+}
+
+static void records_check(struct audit_records *rc)
+{
+	int r;
+
+	if ((r = record_each(rc->t, NULL, audit_record, rc)) < 0 ||
+	    (r = record_unmaterialized_each(rc->t, audit_record_missing,
+					    rc)) < 0 ||
+	    (r = audit_digest(rc)) < 0)
+		rc->r = r;
+}
+
+static void *records_run(void *arg)
+{
+	struct audit_records *rc = arg;
+	struct pool *p = rc->pool;
+
+	pthread_mutex_lock(&p->mu);
+	txn_take(p, TXN_RECORDS);
+	pthread_mutex_unlock(&p->mu);
+	records_check(rc);
+	pthread_mutex_lock(&p->mu);
+	txn_give(p, TXN_RECORDS);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The records' findings, once checked (on a thread of their own, or
+ * now), after those of the entries and forks. */
+static int records_tell(struct audit_records *rc, struct audit_report *rep)
+{
+	if (rc->running) {
+		pthread_mutex_lock(&rc->pool->mu);
+		txn_give(rc->pool, TXN_READER);
+		pthread_mutex_unlock(&rc->pool->mu);
+		pthread_join(rc->th, NULL);
+		rc->running = 0;
+	} else {
+		rc->pool = NULL;
+		records_check(rc);
+	}
+	if (rc->r < 0)
+		return rc->r;
+	rep->records = rc->records;
+	rep->records_mismatch = rc->mismatch;
+	rep->digest_mismatch = rc->digest_mismatch;
+	return problems_append(&rep->problems, &rc->problems);
 }
 
 static int count_feed(void *ctx, const struct log_feed *f)
@@ -770,6 +967,7 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			 struct audit_report *rep)
 {
 	struct audit_ctx c = { 0 };
+	struct audit_records rc = { 0 };
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -777,11 +975,9 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	c.progress_ctx = pctx;
 	c.network_id = network_id;
 	c.rep = rep;
-	c.items = calloc(BATCH, sizeof(*c.items));
-	c.feeds = malloc(BATCH * sizeof(*c.feeds));
 	c.bad_seq = malloc(SIG_GROUP * sizeof(*c.bad_seq));
 	c.bad_r = malloc(SIG_GROUP * sizeof(*c.bad_r));
-	if (!c.items || !c.feeds || !c.bad_seq || !c.bad_r) {
+	if (!c.bad_seq || !c.bad_r) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -789,17 +985,27 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if (pfn && (r = log_feeds_each(c.t, count_feed, &c.total)) < 0)
 		goto out;
-	pool_start(&c.pool);
+	if ((r = pool_start(&c.pool, network_id)) < 0)
+		goto out;
+	c.b = &c.pool.ring[0];
+	/* the records are checked beside the entries; the reader holds the
+	 * transaction first */
+	rc.t = c.t;
+	rc.pool = &c.pool;
+	rc.running = pthread_create(&rc.th, NULL, records_run, &rc) == 0;
 	r = log_feeds_each(c.t, audit_feed, &c);
-	if (r >= 0)
+	if (r >= 0 && c.b->nfeeds)
 		batch_flush(&c);
+	ring_drain(&c);
 	if (c.have_feed)
 		tell_sigs(&c);
-	pool_stop(&c.pool);
 	if (r < 0)
 		goto out;
 	if (pfn)
 		pfn(pctx, rep->entries, c.total);
+	pthread_mutex_lock(&c.pool.mu);
+	txn_take(&c.pool, TXN_READER);
+	pthread_mutex_unlock(&c.pool.mu);
 	if ((r = audit_forks_read(c.t, &rep->forked, &rep->problems)) < 0)
 		goto out;
 	rep->forks = rep->forked.n; /* forked feeds */
@@ -812,11 +1018,9 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			     N_("author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there"),
 			     a, (unsigned long long)g->seq, g->scope);
 	}
-	if ((r = record_each(c.t, NULL, audit_record, &c)) < 0 ||
-	    (r = record_unmaterialized_each(c.t, audit_record_missing, &c)) < 0)
+	if ((r = records_tell(&rc, rep)) < 0)
 		goto out;
-	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
-	    (r = audit_digest(&c)) < 0)
+	if ((r = log_held_count(c.t, &rep->held)) < 0)
 		goto out;
 	if (rep->held)
 		problems_add(&rep->problems, "held",
@@ -824,11 +1028,17 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			     (unsigned long long)rep->held);
 	r = 0;
 out:
+	if (rc.running) {
+		/* an error: the record thread stops at its next record */
+		pthread_mutex_lock(&c.pool.mu);
+		c.pool.quit = 1;
+		txn_give(&c.pool, TXN_READER);
+		pthread_mutex_unlock(&c.pool.mu);
+		pthread_join(rc.th, NULL);
+	}
+	problems_close(&rc.problems);
+	pool_stop(&c.pool);
 	store_txn_abort(c.t);
-	for (size_t i = 0; c.items && i < BATCH; i++)
-		bodyz_buf_free(&c.items[i].zb);
-	free(c.items);
-	free(c.feeds);
 	free(c.bad_seq);
 	free(c.bad_r);
 	return r;

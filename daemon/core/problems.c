@@ -8,13 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
+/* Room for one more finding kept. */
+static int room(struct problems *p)
 {
-	va_list ap;
-	const char *shown = why_translate(fmt);
-	p->total++;
-	if (p->n >= PROBLEMS_MAX)
-		return 0;
 	if (p->n == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 16;
 		void *v = realloc(p->v, nc * sizeof(*p->v));
@@ -23,6 +19,18 @@ int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
 		p->v = v;
 		p->cap = nc;
 	}
+	return 0;
+}
+
+int problems_add(struct problems *p, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	const char *shown = why_translate(fmt);
+	p->total++;
+	if (p->n >= PROBLEMS_MAX)
+		return 0;
+	if (room(p) < 0)
+		return -ENOMEM;
 	struct problem *x = &p->v[p->n++];
 	snprintf(x->kind, sizeof(x->kind), "%s", kind);
 	va_start(ap, fmt);
@@ -47,6 +55,17 @@ int problems_add_text(struct problems *p, const char *kind, const char *text)
 	if (r == 0 && p->n > n && shown != text)
 		snprintf(p->v[n].shown, sizeof(p->v[n].shown), "%s", shown);
 	return r;
+}
+
+int problems_append(struct problems *dst, const struct problems *src)
+{
+	dst->total += src->total;
+	for (size_t i = 0; i < src->n && dst->n < PROBLEMS_MAX; i++) {
+		if (room(dst) < 0)
+			return -ENOMEM;
+		dst->v[dst->n++] = src->v[i];
+	}
+	return 0;
 }
 
 size_t problems_count(const struct problems *p, const char *kind)

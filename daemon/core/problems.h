@@ -33,6 +33,10 @@ problems_add(struct problems *p, const char *kind, const char *fmt, ...);
 /* The same for a fixed sentence (marked N_() by the caller), which may
  * hold '%'. */
 int problems_add_text(struct problems *p, const char *kind, const char *text);
+/* Add src's findings after dst's, as if each had been added to dst in
+ * turn: dst keeps the first PROBLEMS_MAX, total counts them all. src is
+ * left as it was. */
+int problems_append(struct problems *dst, const struct problems *src);
 /* Number of findings of one kind (among those kept). */
 size_t problems_count(const struct problems *p, const char *kind);
 void problems_close(struct problems *p);
