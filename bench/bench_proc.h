@@ -79,15 +79,15 @@ static inline double bench_verify_rate(struct node *a, unsigned sample)
 	return verify;
 }
 
-/* n local writes on nd (bench_write_profiles); returns the body bytes
- * written. */
+/* n local writes on nd (bench_write_profiles), of persons first ..;
+ * returns the body bytes written. */
 static inline uint64_t bench_write(struct node *nd, const char *prefix,
-				   unsigned n, unsigned chunk)
+				   unsigned first, unsigned n, unsigned chunk)
 {
 	uint64_t body_bytes = 0;
 	char why[256];
-	int r = bench_write_profiles(nd, prefix, n, chunk, &body_bytes, why,
-				     sizeof(why));
+	int r = bench_write_profiles(nd, prefix, first, n, chunk, &body_bytes,
+				     why, sizeof(why));
 	if (r < 0)
 		die("log_write", r, why);
 	return body_bytes;

@@ -248,12 +248,13 @@ out:
 
 /*
  * n local writes of nd's author, health profiles record_prefix0 ..
- * record_prefix(n-1) in its scope, chunk a transaction (log_write, as
- * `hamlet put` stores them). Adds the body bytes written to
+ * record_prefix(n-1) in its scope, of persons first .. first + n - 1,
+ * chunk a transaction (log_write, as `hamlet put` stores them). Adds the body bytes written to
  * *ret_body_bytes. Returns 0, or an error with why naming it.
  */
 static inline int bench_write_profiles(struct node *nd, const char *prefix,
-				       unsigned n, unsigned chunk,
+				       unsigned first, unsigned n,
+				       unsigned chunk,
 				       uint64_t *ret_body_bytes, char *why,
 				       size_t wl)
 {
@@ -273,7 +274,7 @@ static inline int bench_write_profiles(struct node *nd, const char *prefix,
 		for (unsigned i = 0; i < k; i++) {
 			size_t len;
 			snprintf(ids[i], 32, "%s%u", prefix, done + i);
-			bodies[i] = bench_profile_body(done + i, &len);
+			bodies[i] = bench_profile_body(first + done + i, &len);
 			*ret_body_bytes += len;
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[i], NULL, bodies[i],

@@ -560,7 +560,8 @@ int main(int argc, char **argv)
 		if ((r = node_open(pv.home, 0, &v, why, sizeof(why))) < 0)
 			die(pv.name, r, why);
 		verify = bench_verify_rate(v, m < 20000 ? m : 20000);
-		vbody = bench_write(v, "HP-B", m, BULK_CHUNK);
+		/* persons of their own: none a duplicate of the province's */
+		vbody = bench_write(v, "HP-B", 100000000u, m, BULK_CHUNK);
 		log_feed_key(v->pk, v->scope, vkey);
 		node_close(v);
 	}

@@ -612,7 +612,7 @@ int main(int argc, char **argv)
 	a = node_make(&pa, "village", netfile, "bk/bt/qt/na-pai", 1);
 	node_make(&pb, "commune", netfile, "bk/bt/qt", 0);
 	verify_rate = bench_verify_rate(a, n < 20000 ? n : 20000);
-	body_bytes = bench_write(a, "HP-", n, CHUNK);
+	body_bytes = bench_write(a, "HP-", 0, n, CHUNK);
 	log_feed_key(a->pk, a->scope, akey);
 	node_close(a); /* from now on only its daemon writes A's store */
 	if ((r = node_open(pb.home, 1, &b, why, sizeof(why))) < 0)
