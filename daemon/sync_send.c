@@ -372,24 +372,18 @@ void sync_session_pump(struct conn *c)
 		while (r == 0 && n < lim && st->next + n <= f.seq &&
 		       bytes < WIRE_BATCH_BYTES) {
 			struct run_entry *we = &v[n];
-			struct entry e;
-			uint8_t id[ENTRY_ID_LEN];
+			struct log_entry_full x;
 			size_t size;
-			if ((r = log_entry_get(t, st->key, st->next + n,
-					       &we->env, &we->env_len,
-					       &we->sig)) < 0 ||
-			    (r = entry_decode(we->env, we->env_len, &e,
-					      NULL)) < 0)
+			/* a body not held (erased, or damaged here) goes
+			 * without */
+			if ((r = log_entry_read(t, st->key, st->next + n,
+						&zb[n], &x)) < 0)
 				break;
-			we->body = NULL;
-			we->body_len = 0;
-			entry_id(we->env, we->env_len, id);
-			if (e.has_body &&
-			    log_body_get(t, id, &zb[n], &we->body,
-					 &we->body_len) < 0) {
-				we->body = NULL; /* erased: send without */
-				we->body_len = 0;
-			}
+			we->env = x.env;
+			we->env_len = x.env_len;
+			we->sig = x.sig;
+			we->body = x.body;
+			we->body_len = x.body_len;
 			size = we->env_len + we->body_len + 80;
 			if (bytes + size > room) {
 				s->budget_held = why;

@@ -499,6 +499,7 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	fm->key_ok = memcmp(fk, f->key, 32) == 0;
 	for (uint64_t seq = 1; seq <= f->seq; seq++) {
 		struct audit_item *it;
+		struct log_entry_full full;
 		if (c->b->n == BATCH) {
 			/* the feed goes on in the next batch, judged by the
 			 * same clock */
@@ -513,8 +514,7 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		memset(it, 0, offsetof(struct audit_item, zb));
 		it->seq = seq;
 		it->feed = mark;
-		r = log_entry_get(c->t, f->key, seq, &it->env, &it->env_len,
-				  &it->sig);
+		r = log_entry_read(c->t, f->key, seq, &it->zb, &full);
 		if (r == HAMLET_ENOTFOUND) {
 			it->env = NULL;
 			c->b->n++;
@@ -522,23 +522,23 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		}
 		if (r < 0)
 			return r;
-		/* its body, by its id: the id is the envelope's hash; the
-		 * worker checks the body against the hash the envelope
-		 * signs */
+		it->env = full.env;
+		it->env_len = full.env_len;
+		it->sig = full.sig;
+		/* its body, kept in its entry's row; the worker checks it
+		 * against the hash the envelope signs */
 		entry_id(it->env, it->env_len, it->id);
-		r = log_body_get(c->t, it->id, &it->zb, &it->body,
-				 &it->body_len);
-		if (r == HAMLET_ECORRUPT) {
+		if (full.body_damaged) {
 			/* kept compressed, and it no longer decompresses:
 			 * told as a body that does not match its hash */
 			it->body = (const uint8_t *)"";
 			it->body_len = 0;
-			r = 0;
-		}
-		if (r == 0)
 			it->has_body = 1;
-		else if (r != HAMLET_ENOTFOUND)
-			return r;
+		} else if (full.body) {
+			it->body = full.body;
+			it->body_len = full.body_len;
+			it->has_body = 1;
+		}
 		c->b->n++;
 	}
 	return 0;

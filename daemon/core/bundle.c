@@ -176,28 +176,22 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 
 	for (uint64_t seq = from; seq <= f->seq; seq++) {
 		struct run_entry *x = &v[n];
-		struct entry e;
-		if ((r = log_entry_get(t, f->key, seq, &x->env, &x->env_len,
-				       &x->sig)) < 0 ||
-		    (r = entry_decode(x->env, x->env_len, &e, NULL)) < 0) {
+		struct log_entry_full full;
+		if ((r = log_entry_read(t, f->key, seq, &zb[n], &full)) == 0 &&
+		    full.body_damaged)
+			r = HAMLET_ECORRUPT;
+		if (r < 0) {
 			why_set(why, whylen,
 				 N_("the store is damaged at feed %s seq %llu: %s (run hamlet verify)"),
 				 f->scope, (unsigned long long)seq,
 				 hamlet_strerror(r));
 			goto out;
 		}
-		x->body = NULL;
-		x->body_len = 0;
-		if (e.has_body) {
-			uint8_t id[ENTRY_ID_LEN];
-			entry_id(x->env, x->env_len, id);
-			r = log_body_get(t, id, &zb[n], &x->body,
-					 &x->body_len);
-			if (r == HAMLET_ENOTFOUND)
-				x->body = NULL;
-			else if (r < 0)
-				goto out;
-		}
+		x->env = full.env;
+		x->env_len = full.env_len;
+		x->sig = full.sig;
+		x->body = full.body;
+		x->body_len = full.body_len;
 		res->entries++;
 		res->body_bytes += x->body_len;
 		bytes += x->env_len + ENTRY_SIG_LEN + x->body_len;

@@ -136,6 +136,20 @@ int entries_by_id(struct store_txn *t, const uint8_t id[32],
 	return at_lseq(t, lk, lkl, ret);
 }
 
+int entries_row_body(struct store_txn *t, const struct entries_row *row,
+		     struct bodyz_buf *b, const void **ret_body,
+		     size_t *ret_len)
+{
+	if (!row->body)
+		return HAMLET_ENOTFOUND;
+	if (row->compressed)
+		return bodyz_decompress(t, row->body, row->body_len, b,
+					ret_body, ret_len);
+	*ret_body = row->body;
+	*ret_len = row->body_len;
+	return 0;
+}
+
 int entries_body(struct store_txn *t, const uint8_t id[32],
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
@@ -143,14 +157,7 @@ int entries_body(struct store_txn *t, const uint8_t id[32],
 	int r = entries_by_id(t, id, &row);
 	if (r < 0)
 		return r;
-	if (!row.body)
-		return HAMLET_ENOTFOUND;
-	if (row.compressed)
-		return bodyz_decompress(t, row.body, row.body_len, b, ret_body,
-					ret_len);
-	*ret_body = row.body;
-	*ret_len = row.body_len;
-	return 0;
+	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 
 int entries_body_drop(struct store_txn *t, const uint8_t id[32])

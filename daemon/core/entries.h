@@ -49,6 +49,12 @@ int entries_by_id(struct store_txn *t, const uint8_t id[32],
 int entries_body(struct store_txn *t, const uint8_t id[32],
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len);
 
+/* The body of a row read by entries_get() or entries_by_id(), as
+ * entries_body() gives it (the row must still be valid). */
+int entries_row_body(struct store_txn *t, const struct entries_row *row,
+		     struct bodyz_buf *b, const void **ret_body,
+		     size_t *ret_len);
+
 /* Drop an entry's body: 0, or HAMLET_ENOTFOUND when none was held. */
 int entries_body_drop(struct store_txn *t, const uint8_t id[32]);
 

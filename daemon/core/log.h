@@ -276,6 +276,20 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 /* An entry by id: its feed and seq. */
 int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		     uint8_t ret_feed[32], uint64_t *ret_seq);
+/*
+ * The entry at seq of feed with its body, read together (one row): body
+ * NULL when it is not held (erased, never received); a body kept
+ * compressed is decompressed into b (valid until b's next use), and one
+ * that no longer decompresses is body NULL with body_damaged set.
+ */
+struct log_entry_full {
+	const uint8_t *env, *sig, *body;
+	size_t env_len, body_len;
+	int body_damaged;
+};
+int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		   struct bodyz_buf *b, struct log_entry_full *ret);
+
 /* The body of entry id: HAMLET_ENOTFOUND when it did not come along or
  * was erased (log_erased). *ret_body borrows from the store, or from b
  * when the store keeps it compressed (bodyz.h): valid until b's next use

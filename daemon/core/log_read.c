@@ -114,6 +114,29 @@ int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
+int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		   struct bodyz_buf *b, struct log_entry_full *ret)
+{
+	struct entries_row row;
+	const void *body = NULL;
+	int r = entries_get(t, feed, seq, &row);
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	ret->env = row.env;
+	ret->env_len = row.env_len;
+	ret->sig = row.sig;
+	r = entries_row_body(t, &row, b, &body, &ret->body_len);
+	if (r == HAMLET_ECORRUPT)
+		ret->body_damaged = 1;
+	else if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	ret->body = r == 0 ? body : NULL;
+	if (!ret->body)
+		ret->body_len = 0;
+	return 0;
+}
+
 int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		     uint8_t ret_feed[32], uint64_t *ret_seq)
 {
