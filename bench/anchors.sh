@@ -27,9 +27,10 @@ case $N in '' | *[!0-9]*) die "N must be a positive whole number of entries, not
 [ "$N" -gt 0 ] || die "N must be at least 1"
 [ -x "$BS" ] || die "$BS: no bench_sync binary there (./build.sh bench anchors builds it)"
 [ -x "$D" ] || die "$D: no hamletd binary there"
-[ -f "$SRC/hypercore_bench.js" ] && [ -f "$SRC/pouch_server.js" ] &&
-	[ -f "$SRC/package.json" ] ||
-	die "$SRC: the peers' scripts are missing (expected ../shared/anchors/ beside the repository, or set ANCHORS_DIR)"
+for f in hypercore_bench.js pouch_server.js pouch_client.js package.json; do
+	[ -f "$SRC/$f" ] ||
+		die "$SRC/$f is missing: the peers' scripts are expected in ../shared/anchors/ beside the repository, or set ANCHORS_DIR)"
+done
 command -v node >/dev/null ||
 	die "node is missing: install Node.js 18 or newer (Debian: apt-get install nodejs npm)"
 command -v npm >/dev/null ||
@@ -69,8 +70,8 @@ EOF
 # wait_line LOG TEXT SECS PID: until LOG holds TEXT, at most SECS seconds,
 # failing at once if PID has exited
 wait_line() {
-	local i
-	for i in $(seq 1 $(($3 * 10))); do
+	local _
+	for _ in $(seq 1 $(($3 * 10))); do
 		grep -q "$2" "$1" && return 0
 		kill -0 "$4" 2>/dev/null || { tail -n 20 "$1" >&2; die "the process writing $1 died"; }
 		sleep 0.1
@@ -85,11 +86,15 @@ result() {
 	[ -n "$v" ] || { cat "$1" >&2; die "no $2 in $1"; }
 	echo "$v"
 }
-# run SECS LOG CMD...: CMD in the foreground, its output in LOG, killed
-# after SECS
+# run SECS LOG CMD...: CMD to its end, its output in LOG, killed after
+# SECS. It runs in the background and is waited for, so that a signal to
+# this script stops it at once: the trap runs and kills it (timeout
+# passes the signal on to CMD's process group, bench_sync's daemons too)
 run() {
 	local secs=$1 log=$2; shift 2
-	timeout "$secs" "$@" >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "failed or timed out after $secs s: $*"; }
+	timeout "$secs" "$@" >"$log" 2>&1 &
+	PIDS+=($!)
+	wait "${PIDS[-1]}" || { tail -n 20 "$log" >&2; die "failed or timed out after $secs s: $*"; }
 }
 
 echo "bench/anchors: $N entries, one run on $(nproc) cores, 127.0.0.1 only"
@@ -98,8 +103,8 @@ echo "bench/anchors: $N entries, one run on $(nproc) cores, 127.0.0.1 only"
 cp -r "$SRC" "$W/anchors"
 chmod -R u+w "$W/anchors"
 rm -rf "$W/anchors/node_modules"
-(cd "$W/anchors" && timeout 600 npm install --no-audit --no-fund --loglevel=error) \
-	>"$W/npm.log" 2>&1 || { tail -n 20 "$W/npm.log" >&2; die "npm install failed in a copy of $SRC (the npm registry must be reachable)"; }
+# (the npm registry must be reachable)
+run 600 "$W/npm.log" npm install --prefix "$W/anchors" --no-audit --no-fund --loglevel=error
 A=$W/anchors
 version() { node -p "require('$A/node_modules/$1/package.json').version"; }
 
