@@ -29,7 +29,7 @@ case $N in '' | *[!0-9]*) die "N must be a positive whole number of entries, not
 [ -x "$D" ] || die "$D: no hamletd binary there"
 for f in hypercore_bench.js pouch_server.js pouch_client.js package.json; do
 	[ -f "$SRC/$f" ] ||
-		die "$SRC/$f is missing: the peers' scripts are expected in ../shared/anchors/ beside the repository, or set ANCHORS_DIR)"
+		die "$SRC/$f is missing: the peers' scripts are expected in ../shared/anchors/ beside the repository, or set ANCHORS_DIR"
 done
 command -v node >/dev/null ||
 	die "node is missing: install Node.js 18 or newer (Debian: apt-get install nodejs npm)"
