@@ -24,6 +24,10 @@
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
+#   ./build.sh bench anchors [ENTRIES]
+#                     ... hamlet's bulk rate beside Hypercore's and
+#                     PouchDB's from one run (100,000 entries unless told;
+#                     needs Node.js 18+ and npm, and ../shared/anchors/)
 #   ./build.sh fuzz [SECONDS]
 #                     build the fuzz targets with clang and libFuzzer
 #                     (build-fuzz/) and run each for SECONDS (default 60)
@@ -136,6 +140,7 @@ bench)
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
 	pg)       bench/pg.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-100000}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
+	anchors)  bench/anchors.sh build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
 	;;
@@ -146,7 +151,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center|2g|pg] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center|2g|pg|anchors] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac
