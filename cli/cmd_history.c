@@ -136,6 +136,8 @@ static int history_op(void *ctx, const struct record_op *op)
 		r = log_body_get(h->t, op->id, &h->zb, &b, &bl);
 		if (r == HAMLET_ENOTFOUND) {
 			body = BODY_MISSING;
+		} else if (r == HAMLET_ECORRUPT) {
+			body = BODY_ALTERED; /* kept compressed, damaged */
 		} else if (r < 0) {
 			return r;
 		} else {

@@ -374,11 +374,16 @@ void sync_session_pump(struct conn *c)
 			struct run_entry *we = &v[n];
 			struct log_entry_full x;
 			size_t size;
-			/* a body not held (erased, or damaged here) goes
-			 * without */
+			/* a body not held (erased) goes without; one
+			 * damaged here stops the feed's stream: sent
+			 * without, the peer would take it for erased */
 			if ((r = log_entry_read(t, st->key, st->next + n,
 						&zb[n], &x)) < 0)
 				break;
+			if (x.body_damaged) {
+				r = HAMLET_ECORRUPT;
+				break;
+			}
 			we->env = x.env;
 			we->env_len = x.env_len;
 			we->sig = x.sig;

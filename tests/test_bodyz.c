@@ -94,6 +94,12 @@ int main(void)
 		ASSERT_OK(store_txn_begin(a->st, 1, &t));
 		ASSERT_OK(store_get(t, ST_META, "zdict", 5, &v, &vl));
 		ASSERT_TRUE(vl > 8 && vl <= 8 + BODYZ_DICT_MAX);
+
+		TEST_START("the dictionary holds field names and no value anyone wrote");
+		ASSERT_TRUE(memmem(v, vl, "full_name", 9) != NULL);
+		ASSERT_TRUE(memmem(v, vl, "Lo Thi", 6) == NULL);
+		ASSERT_TRUE(memmem(v, vl, "09120", 5) == NULL);
+		ASSERT_TRUE(memmem(v, vl, "1990-01", 7) == NULL);
 		store_txn_abort(t);
 	}
 	row_of(a, 1, &flags, &zl);
@@ -178,6 +184,28 @@ int main(void)
 				    problems_count(&ar.problems, "store") >=
 			    1);
 		audit_report_close(&ar);
+	}
+
+	TEST_START("a local put to the record of a damaged body is refused as damage; others go on");
+	{
+		char id[32], why[256];
+		snprintf(id, sizeof(id), "HP-%d", N - 6);
+		ASSERT_EQ(th_write(a, ENTRY_PUT, "health_profile", id,
+				   "phone=0999000111", 0, why, sizeof(why)),
+			  HAMLET_ECORRUPT);
+		ASSERT_OK(th_put(a, "health_profile", "HP-OTHER",
+				 "person_id=990000000001;full_name=Vi Van A;birth_date=1991-02-03"));
+	}
+
+	TEST_START("a peer's newer put of that record still arrives, and the record reads it");
+	{
+		char id[32], v[64];
+		snprintf(id, sizeof(id), "HP-%d", N - 6);
+		ASSERT_OK(th_put(b, "health_profile", id, "phone=0999000222"));
+		th_sync(b, a, dir);
+		ASSERT_STREQ(th_field(a, "health_profile", id, "phone", v,
+				      sizeof(v)),
+			     "0999000222");
 	}
 
 	node_close(a);

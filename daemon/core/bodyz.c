@@ -3,20 +3,21 @@
 #include "entries.h"
 #include "entry.h"
 #include "error.h"
+#include "mp.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zdict.h>
 #include <zstd.h>
 
 #define META "zdict"
 #define META_LEN 5
 #define NAME_LEN 8
 #define LEVEL 3
-#define SAMPLES_MAX (4u << 20) /* bytes of bodies trained on */
+#define DISTINCT_MAX 256 /* skeletons a dictionary holds at most */
 #define CACHE 8
 
 /* Dictionaries made ready, by name: shared by every thread (zstd's
@@ -128,12 +129,79 @@ found:
 	return 1;
 }
 
+/*
+ * A body's skeleton: its map with the same keys in the same order and
+ * every value replaced by an empty one of its type ("" for a string, 0
+ * for a number, [] for an array...). The dictionary learns only from
+ * skeletons, so it holds field names and msgpack framing and no value a
+ * person wrote: an erasure (SPEC 1.6) never has to look in it. Appended
+ * to out; 0 when the body is not a map.
+ */
+static size_t skeleton(const uint8_t *body, size_t n, uint8_t *out,
+		       size_t room)
+{
+	struct mp_doc d;
+	struct mp_writer w;
+	const msgpack_object_map *m;
+	size_t len = 0;
+
+	if (mp_doc_parse(&d, body, n, SCHEMA_MAX_FIELDS * 2 + 64) < 0)
+		return 0;
+	if (d.root->type != MSGPACK_OBJECT_MAP) {
+		mp_doc_close(&d);
+		return 0;
+	}
+	m = &d.root->via.map;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, m->size);
+	for (uint32_t i = 0; i < m->size; i++) {
+		const msgpack_object *v = &m->ptr[i].val;
+		mp_pack_object(&w.pk, &m->ptr[i].key);
+		switch (v->type) {
+		case MSGPACK_OBJECT_STR:
+			msgpack_pack_str(&w.pk, 0);
+			break;
+		case MSGPACK_OBJECT_BIN:
+			msgpack_pack_bin(&w.pk, 0);
+			break;
+		case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+			msgpack_pack_uint8(&w.pk, 0);
+			break;
+		case MSGPACK_OBJECT_FLOAT32:
+		case MSGPACK_OBJECT_FLOAT64:
+			msgpack_pack_double(&w.pk, 0);
+			break;
+		case MSGPACK_OBJECT_BOOLEAN:
+			msgpack_pack_false(&w.pk);
+			break;
+		case MSGPACK_OBJECT_ARRAY:
+			msgpack_pack_array(&w.pk, 0);
+			break;
+		case MSGPACK_OBJECT_MAP:
+			msgpack_pack_map(&w.pk, 0);
+			break;
+		default:
+			msgpack_pack_nil(&w.pk);
+			break;
+		}
+	}
+	if (w.sb.size <= room) {
+		memcpy(out, w.sb.data, w.sb.size);
+		len = w.sb.size;
+	}
+	mp_writer_destroy(&w);
+	mp_doc_close(&d);
+	return len;
+}
+
 int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 {
 	struct store_cursor *c = NULL;
 	const void *k, *v;
-	size_t kl, vl, n = 0, used = 0, *sizes = NULL;
-	uint8_t *samples = NULL, *dict = NULL;
+	size_t kl, vl, used = 0, nd = 0, seen = 0;
+	size_t off[DISTINCT_MAX], len[DISTINCT_MAX];
+	uint8_t *dict = NULL, *sk = NULL;
 	int r;
 
 	if (next <= BODYZ_TRAIN_AT)
@@ -141,44 +209,50 @@ int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 	r = store_get(t, ST_META, META, META_LEN, &v, &vl);
 	if (r != HAMLET_ENOTFOUND)
 		return r < 0 ? r : 0;
-	if (!(samples = malloc(SAMPLES_MAX)) ||
-	    !(sizes = malloc(BODYZ_TRAIN_AT * sizeof(*sizes))) ||
-	    !(dict = malloc(NAME_LEN + BODYZ_DICT_MAX))) {
+	if (!(dict = malloc(NAME_LEN + BODYZ_DICT_MAX)) ||
+	    !(sk = malloc(BODYZ_DICT_MAX))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if ((r = store_cursor_open(t, ST_ENTRIES, &c)) < 0)
 		goto out;
+	/* the distinct skeletons of the first bodies, as zstd's raw
+	 * content dictionary: what they share is what a body of the
+	 * network is made of */
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
-	     r == 1 && n < BODYZ_TRAIN_AT;
+	     r == 1 && seen < BODYZ_TRAIN_AT;
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
 		struct entries_row row;
-		if (entries_row_decode(v, vl, &row) < 0) {
-			r = HAMLET_ECORRUPT;
-			break;
-		}
-		if (!row.body || row.compressed ||
-		    used + row.body_len > SAMPLES_MAX)
+		size_t sl, i;
+		/* a row that does not decode is for verify to name: not
+		 * learnt from, and writing goes on */
+		if (entries_row_decode(v, vl, &row) < 0 || !row.body ||
+		    row.compressed)
 			continue;
-		memcpy(samples + used, row.body, row.body_len);
-		used += row.body_len;
-		sizes[n++] = row.body_len;
+		seen++;
+		sl = skeleton(row.body, row.body_len, sk, BODYZ_DICT_MAX);
+		if (!sl || nd == DISTINCT_MAX || used + sl > BODYZ_DICT_MAX)
+			continue;
+		for (i = 0; i < nd; i++)
+			if (len[i] == sl &&
+			    memcmp(dict + NAME_LEN + off[i], sk, sl) == 0)
+				break;
+		if (i < nd)
+			continue;
+		memcpy(dict + NAME_LEN + used, sk, sl);
+		off[nd] = used;
+		len[nd++] = sl;
+		used += sl;
 	}
 	store_cursor_close(c);
 	if (r < 0)
 		goto out;
-	vl = n ? ZDICT_trainFromBuffer(dict + NAME_LEN, BODYZ_DICT_MAX,
-				       samples, sizes, (unsigned)n)
-	       : 0;
-	if (ZDICT_isError(vl))
-		vl = 0; /* too little to learn from: bodies stay as they are */
-	crypto_generichash_blake2b(dict, NAME_LEN, dict + NAME_LEN, vl, NULL,
+	crypto_generichash_blake2b(dict, NAME_LEN, dict + NAME_LEN, used, NULL,
 				   0);
-	r = store_put(t, ST_META, META, META_LEN, dict, NAME_LEN + vl, 0);
+	r = store_put(t, ST_META, META, META_LEN, dict, NAME_LEN + used, 0);
 out:
-	free(samples);
-	free(sizes);
 	free(dict);
+	free(sk);
 	return r;
 }
 

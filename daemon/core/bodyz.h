@@ -2,16 +2,18 @@
  * bodyz: entry bodies stored compressed with the store's own zstd
  * dictionary.
  *
- * Bodies of one network are alike (the same field names, villages,
- * programmes, dates), and alone each is too short for zstd to find
- * much. Once the store holds BODYZ_TRAIN_AT entries, the append that
- * follows trains a dictionary of at most BODYZ_DICT_MAX bytes from the
- * bodies of the first of them and keeps it in meta "zdict" (its
- * BLAKE2b-64 first, naming it); from then on a body is stored as one
- * zstd frame made with it, when that is smaller. The dictionary never
- * changes after, and never leaves the node: it is how this store keeps
- * its bytes, not part of any entry. Training that finds nothing to
- * learn keeps the name alone, and bodies stay as they are.
+ * Bodies of one network are alike (the same field names in the same
+ * order, the same framing), and alone each is too short for zstd to
+ * find much. Once the store holds BODYZ_TRAIN_AT entries, the append
+ * that follows trains a dictionary of at most BODYZ_DICT_MAX bytes from
+ * the *skeletons* of the first bodies (their keys, every value emptied:
+ * no value anyone wrote is ever in it, so an erasure never has to look
+ * there) and keeps it in meta "zdict" (its BLAKE2b-64 first, naming
+ * it); from then on a body is stored as one zstd frame made with it,
+ * when that is smaller. The dictionary never changes after, and never
+ * leaves the node: it is how this store keeps its bytes, not part of
+ * any entry. Training that finds nothing to learn keeps the name alone,
+ * and bodies stay as they are.
  */
 #ifndef HAMLET_BODYZ_H
 #define HAMLET_BODYZ_H

@@ -195,7 +195,9 @@ static int mat_bodies(struct mat *m)
 		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
 		r = entries_body(m->t, m->ops[i].id, &o->zb, &v, &vl);
-		if (r == HAMLET_ENOTFOUND)
+		/* not held, or kept compressed and damaged (verify names
+		 * it): no field, as for a body that did not come */
+		if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT)
 			continue;
 		if (r < 0)
 			return r;
@@ -410,21 +412,45 @@ static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16])
 }
 
 /* The unique-key index: drop the old key's row, add the new one's. */
+/* The unique key hash a record's stored row keeps: *ret_has 0 when it
+ * keeps none or there is no row. */
+static int row_uniq(struct store_txn *t, const char *coll, const char *id,
+		    uint8_t out[16], int *ret_has)
+{
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl = record_key(coll, id, key), vl;
+	const msgpack_object *f;
+	const void *v;
+	struct mp_doc d;
+	int r;
+
+	*ret_has = 0;
+	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (mp_doc_parse(&d, v, vl, RECORD_MAX_OPS * 4) < 0)
+		return HAMLET_ECORRUPT;
+	r = mp_get_array(d.root, 9, 0, &f, NULL) < 0 ? HAMLET_ECORRUPT : 0;
+	if (r == 0 && !mp_is_nil(&f[7])) {
+		if (mp_get_bin_fixed(&f[7], 16, out) < 0)
+			r = HAMLET_ECORRUPT;
+		else
+			*ret_has = 1;
+	}
+	mp_doc_close(&d);
+	return r;
+}
+
 static int uniq_replace(struct store_txn *t, const char *coll,
 			const char *id, const uint8_t *newu)
 {
 	uint8_t ukey[RECORD_KEY_MAX + 17], oldu[16];
-	struct record_view old;
-	int r, ul, drop = 0;
+	int r, ul, had, drop = 0;
 
-	r = record_view_load(t, coll, id, &old);
-	if (r == 0) {
-		drop = old.has_uniq && (!newu || memcmp(old.uniq, newu, 16));
-		memcpy(oldu, old.uniq, 16);
-		record_view_close(&old);
-	} else if (r != HAMLET_ENOTFOUND) {
+	/* from the row alone: its fields (perhaps by reference) are not
+	 * needed */
+	if ((r = row_uniq(t, coll, id, oldu, &had)) < 0)
 		return r;
-	}
+	drop = had && (!newu || memcmp(oldu, newu, 16));
 	if (drop) {
 		ul = uniq_key(coll, oldu, id, ukey);
 		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
@@ -509,7 +535,9 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 	struct bodyz_buf zb = { 0 };
 	if ((r = entries_body(t, p + 6, &zb, &body, &bl)) < 0) {
 		bodyz_buf_free(&zb);
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+		/* a body that no longer reads: the row stays as it is (the
+		 * erasure's new state replaces it) */
+		return r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT ? 0 : r;
 	}
 	n = vl - 1 + bl;
 	if (!(row = malloc(n))) {
@@ -538,11 +566,17 @@ int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 		return 0;
 	}
 	struct bodyz_buf zb = { 0 };
-	if ((r = entries_body(t, p + 6, &zb, &body, &bl)) == 0)
+	r = entries_body(t, p + 6, &zb, &body, &bl);
+	if (r == 0)
 		record__row_hash3(key, klen, p, REF_AT, body, bl,
 				  p + REF_AT + 1, vlen - REF_AT - 1, ret);
+	else if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT)
+		/* the body it refers to is gone or damaged: the row as
+		 * stored, which no kept digest matches, so verify says the
+		 * digest does not add up, and writing goes on */
+		record__row_hash(key, klen, val, vlen, ret);
 	bodyz_buf_free(&zb);
-	return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	return r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT ? 0 : r;
 }
 
 /* Replace a record's derived rows: unique key, state (and with it the
@@ -736,7 +770,7 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	}
 	if (!mp_is_nil(&f[7])) {
 		if (mp_get_bin_fixed(&f[7], 16, ret->uniq) < 0) {
-			mp_doc_close(&ret->doc);
+			record_view_close(ret);
 			return HAMLET_ECORRUPT;
 		}
 		ret->has_uniq = 1;
@@ -750,7 +784,7 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 		    mp_get_uint(&x[2], UINT64_MAX, &ret->erase_hlc) < 0 ||
 		    mp_get_cstr(&x[3], ret->erase_reason,
 				sizeof(ret->erase_reason)) < 0) {
-			mp_doc_close(&ret->doc);
+			record_view_close(ret);
 			return HAMLET_ECORRUPT;
 		}
 		ret->erased = 1;

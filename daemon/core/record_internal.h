@@ -19,7 +19,8 @@ void record__row_hash3(const void *key, size_t klen, const void *a,
 
 /* record__row_hash() of the row a stored records row stands for (one
  * that holds its fields by reference, record.c, stands for the row with
- * them). */
+ * them); of the row as stored when the body it refers to cannot be read
+ * (a damaged store: no kept digest matches it). */
 int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 			const void *val, size_t vlen, uint8_t ret[32]);
 
