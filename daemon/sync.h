@@ -21,7 +21,7 @@
  */
 #define SYNC_BATCH_FIRST 64
 #define SYNC_BATCH_MIN 16
-#define SYNC_BATCH_MAX 4096
+#define SYNC_BATCH_MAX 1024
 #define SYNC_BATCH_TARGET_MS 1000
 #define SYNC_BATCH_BYTES ((size_t)4 << 20) /* a batch closes here */
 /* batches a side may have sent and not seen acknowledged: the receiver
