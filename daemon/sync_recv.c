@@ -42,10 +42,12 @@ void sync__batch_free(struct sync_batch *b)
 {
 	if (!b)
 		return;
+	/* first: the verify pool may still be checking the entries, whose
+	 * bytes are in parts[] and in[] */
+	log_check_free(b->check);
 	for (size_t i = 0; i < b->nparts; i++)
 		free(b->parts[i].buf);
 	free(b->parts);
-	log_check_free(b->check); /* before in[], which it reads */
 	free(b->in);
 	free(b->feeds);
 	free(b->out);
