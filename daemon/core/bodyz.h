@@ -5,8 +5,9 @@
  * Bodies of one network are alike (the same field names in the same
  * order, the same framing), and alone each is too short for zstd to
  * find much. Once the store holds BODYZ_TRAIN_AT entries, the append
- * that follows trains a dictionary of at most BODYZ_DICT_MAX bytes from
- * the *skeletons* of the first bodies (their keys, every value emptied:
+ * that follows makes a dictionary of at most BODYZ_DICT_MAX bytes: the
+ * distinct *skeletons* of the first bodies, as zstd raw content (their
+ * keys, every value emptied:
  * no value anyone wrote is ever in it, so an erasure never has to look
  * there) and keeps it in meta "zdict" (its BLAKE2b-64 first, naming
  * it); from then on a body is stored as one zstd frame made with it,
