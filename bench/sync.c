@@ -524,11 +524,35 @@ static void enc_print(const char *what, unsigned n, const struct bytes_fig *f)
 	}
 }
 
-/* The end-to-end lines: the rates, the transfer, its bytes. */
+/* CPU seconds (user and system, every thread) process pid has used;
+ * -1 when /proc does not say. */
+static double cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* after the command's name, which may hold spaces: field 3 on */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The end-to-end lines: the rates, the transfer, its bytes, and the CPU
+ * each daemon used (cpu_a, cpu_b: seconds, <0 not known). */
 static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
 		      double judged, double unjudged, double e2e_s,
 		      const struct daemon_status *fa,
-		      const struct daemon_status *fb)
+		      const struct daemon_status *fb, double cpu_a,
+		      double cpu_b)
 {
 	printf("bench/sync: %u entries, ~%.0f-byte bodies, 2 hamletd on loopback, %ld cores\n",
 	       n, (double)body_bytes / n, sysconf(_SC_NPROCESSORS_ONLN));
@@ -541,6 +565,9 @@ static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
 	printf("  end to end (durable)     %9.0f entries/s (%.2f s from start to B holding all)\n",
 	       n / e2e_s, e2e_s);
 	printf("  end to end / 1-core verify %7.2f\n", n / e2e_s / verify_rate);
+	if (cpu_a >= 0 && cpu_b >= 0)
+		printf("  CPU per entry            %9.1f us A (sends), %.1f us B (receives); one verify %.1f us\n",
+		       cpu_a * 1e6 / n, cpu_b * 1e6 / n, 1e6 / verify_rate);
 	printf("  entries sent, received   %9llu, %llu\n",
 	       (unsigned long long)fa->entries_out,
 	       (unsigned long long)fb->entries_in);
@@ -575,7 +602,7 @@ int main(int argc, char **argv)
 	int e2e_only = argc > 3 && strcmp(argv[3], "e2e") == 0;
 	uint8_t akey[32];
 	uint64_t body_bytes, hlc = 0, more_bytes = 0;
-	double verify_rate, t0, e2e_s;
+	double verify_rate, t0, e2e_s, cpu_a, cpu_b;
 	int r;
 
 	if (argc > 1) {
@@ -621,12 +648,14 @@ int main(int argc, char **argv)
 	bench_wait_feed(b, pb.name, akey, n, t0, TRANSFER_MS);
 	e2e_s = bench_now() - t0;
 	wait_idle(&pa, &pb, &fa, &fb);
+	cpu_a = cpu_s(pa.pid);
+	cpu_b = cpu_s(pb.pid);
 	if (e2e_only) {
 		stop(&pa);
 		stop(&pb);
 		node_close(b);
 		e2e_print(n, body_bytes, verify_rate, judged, unjudged, e2e_s,
-			  &fa, &fb);
+			  &fa, &fb, cpu_a, cpu_b);
 		return 0;
 	}
 
@@ -740,7 +769,7 @@ int main(int argc, char **argv)
 	node_close(d);
 
 	e2e_print(n, body_bytes, verify_rate, judged, unjudged, e2e_s, &fa,
-		  &fb);
+		  &fb, cpu_a, cpu_b);
 	printf("  live push: %d puts through A's socket, one at a time, A -> B -> C\n",
 	       PUSHES);
 	pushes_print("put answered (A)", push.put);

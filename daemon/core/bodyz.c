@@ -11,13 +11,16 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zdict.h>
 #include <zstd.h>
 
 #define META "zdict"
 #define META_LEN 5
 #define NAME_LEN 8
-#define LEVEL 3
+#define LEVEL 1
 #define DISTINCT_MAX 256 /* skeletons a dictionary holds at most */
+#define SAMPLES_MAX (1 << 20) /* body bytes the statistics come from */
+#define HEADER_ROOM 2048      /* for the statistics, ahead of the content */
 #define CACHE 8
 
 /* Dictionaries made ready, by name: shared by every thread (zstd's
@@ -195,13 +198,46 @@ static size_t skeleton(const uint8_t *body, size_t n, uint8_t *out,
 	return len;
 }
 
+/*
+ * Put zstd's statistics ahead of the skeletons: how often each byte
+ * value stands as a literal, and how long literal runs, matches and
+ * offsets are, counted over the bodies (samples, n of them, their
+ * lengths in lens). No run of any body's bytes is kept, only these
+ * counts; with them a frame needs no tables of its own, which for a
+ * body of a few hundred bytes is most of the cost of (de)compressing it
+ * and of its size. Returns the dictionary's length in dict (room
+ * bytes), or 0 when zstd finds no statistics (too few or too alike
+ * bodies): the skeletons stay raw content.
+ */
+static size_t finalize(uint8_t *dict, size_t room, const uint8_t *content,
+		       size_t content_len, const uint8_t *samples,
+		       const size_t *lens, unsigned n, const uint8_t name[8])
+{
+	ZDICT_params_t p;
+	size_t z;
+	if (n < 8)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.compressionLevel = LEVEL;
+	/* an id from the content's name, in the range zstd leaves to
+	 * private dictionaries */
+	p.dictID = 32768 + (((uint32_t)name[0] << 24 | (uint32_t)name[1] << 16 |
+			     (uint32_t)name[2] << 8 | name[3]) %
+			    ((1U << 31) - 32768));
+	z = ZDICT_finalizeDictionary(dict, room, content, content_len, samples,
+				     lens, n, p);
+	return ZDICT_isError(z) ? 0 : z;
+}
+
 int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 {
 	struct store_cursor *c = NULL;
 	const void *k, *v;
-	size_t kl, vl, used = 0, nd = 0, seen = 0;
+	size_t kl, vl, used = 0, nd = 0, seen = 0, sused = 0, dl;
 	size_t off[DISTINCT_MAX], len[DISTINCT_MAX];
-	uint8_t *dict = NULL, *sk = NULL;
+	size_t *slens = NULL;
+	unsigned ns = 0;
+	uint8_t *dict = NULL, *sk = NULL, *samples = NULL, *fin = NULL;
 	int r;
 
 	if (next <= BODYZ_TRAIN_AT)
@@ -210,7 +246,9 @@ int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 	if (r != HAMLET_ENOTFOUND)
 		return r < 0 ? r : 0;
 	if (!(dict = malloc(NAME_LEN + BODYZ_DICT_MAX)) ||
-	    !(sk = malloc(BODYZ_DICT_MAX))) {
+	    !(sk = malloc(BODYZ_DICT_MAX)) || !(samples = malloc(SAMPLES_MAX)) ||
+	    !(slens = malloc(BODYZ_TRAIN_AT * sizeof(*slens))) ||
+	    !(fin = malloc(NAME_LEN + BODYZ_DICT_MAX))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -230,8 +268,14 @@ int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 		    row.compressed)
 			continue;
 		seen++;
+		if (sused + row.body_len <= SAMPLES_MAX) {
+			memcpy(samples + sused, row.body, row.body_len);
+			sused += row.body_len;
+			slens[ns++] = row.body_len;
+		}
 		sl = skeleton(row.body, row.body_len, sk, BODYZ_DICT_MAX);
-		if (!sl || nd == DISTINCT_MAX || used + sl > BODYZ_DICT_MAX)
+		if (!sl || nd == DISTINCT_MAX ||
+		    used + sl > BODYZ_DICT_MAX - HEADER_ROOM)
 			continue;
 		for (i = 0; i < nd; i++)
 			if (len[i] == sl &&
@@ -249,10 +293,23 @@ int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 		goto out;
 	crypto_generichash_blake2b(dict, NAME_LEN, dict + NAME_LEN, used, NULL,
 				   0);
-	r = store_put(t, ST_META, META, META_LEN, dict, NAME_LEN + used, 0);
+	if (used && (dl = finalize(fin + NAME_LEN, BODYZ_DICT_MAX,
+				   dict + NAME_LEN, used, samples, slens, ns,
+				   dict))) {
+		/* named by what it is now */
+		crypto_generichash_blake2b(fin, NAME_LEN, fin + NAME_LEN, dl,
+					   NULL, 0);
+		r = store_put(t, ST_META, META, META_LEN, fin, NAME_LEN + dl,
+			      0);
+	} else
+		r = store_put(t, ST_META, META, META_LEN, dict, NAME_LEN + used,
+			      0);
 out:
 	free(dict);
 	free(sk);
+	free(samples);
+	free(slens);
+	free(fin);
 	return r;
 }
 
@@ -273,7 +330,11 @@ int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
 	}
 	if (!(x = ctxs_get()))
 		return -ENOMEM;
-	z = ZSTD_compress_usingCDict(x->c, out, n, body, n, cd);
+	/* a frame without the dictionary's id: a store has one */
+	if (ZSTD_isError(ZSTD_CCtx_refCDict(x->c, cd)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(x->c, ZSTD_c_dictIDFlag, 0)))
+		return 0;
+	z = ZSTD_compress2(x->c, out, n, body, n);
 	if (ZSTD_isError(z) || z >= n)
 		return 0; /* no smaller: kept as it is */
 	*ret_len = z;

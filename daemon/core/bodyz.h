@@ -6,15 +6,21 @@
  * order, the same framing), and alone each is too short for zstd to
  * find much. Once the store holds BODYZ_TRAIN_AT entries, the append
  * that follows makes a dictionary of at most BODYZ_DICT_MAX bytes: the
- * distinct *skeletons* of the first bodies, as zstd raw content (their
- * keys, every value emptied:
- * no value anyone wrote is ever in it, so an erasure never has to look
- * there) and keeps it in meta "zdict" (its BLAKE2b-64 first, naming
- * it); from then on a body is stored as one zstd frame made with it,
- * when that is smaller. The dictionary never changes after, and never
- * leaves the node: it is how this store keeps its bytes, not part of
- * any entry. Training that finds nothing to learn keeps the name alone,
- * and bodies stay as they are.
+ * distinct *skeletons* of the first bodies as its content (their keys,
+ * every value emptied: no value anyone wrote is ever in it, so an
+ * erasure never has to look there), after zstd's statistics counted over
+ * those bodies (how often each byte value is a literal, how long literal
+ * runs, matches and offsets are: counts, no run of anyone's bytes). With
+ * the statistics a frame carries no tables of its own, which for a body
+ * of a few hundred bytes is most of its cost and of its size. Where zstd
+ * finds no statistics (too few bodies, or all alike) the skeletons alone
+ * are the dictionary, as raw content. It is kept in meta "zdict" (its
+ * BLAKE2b-64 first, naming it); from then on a body is stored as one
+ * zstd frame made with it (without the dictionary's id), when that is
+ * smaller. The dictionary never changes after, and never leaves the
+ * node: it is how this store keeps its bytes, not part of any entry.
+ * Training that finds nothing to learn keeps the name alone, and bodies
+ * stay as they are.
  */
 #ifndef HAMLET_BODYZ_H
 #define HAMLET_BODYZ_H

@@ -4,11 +4,93 @@
 #include "error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ROW_BODY 1  /* flags: a body follows */
 #define ROW_ZBODY 2 /* compressed (bodyz.h) */
+
+/*
+ * The bodies this thread compressed lately, by entry id, each for the
+ * transaction that stored it. An entry's id names its body (the
+ * envelope it hashes holds the body's hash), so a body remembered is the
+ * one its row holds while the row holds one at all. Materializing a
+ * batch's records reads back the bodies the same batch just stored:
+ * from here, they are not decompressed again. Later transactions read
+ * the stored frame, so a frame damaged on disk is found as it is.
+ * Direct-mapped on the id's first bytes (ids are hashes); a slot is
+ * overwritten by the next body that maps to it.
+ */
+#define MEMO_SLOTS 2048
+#define MEMO_BODY 512 /* larger bodies are not remembered */
+
+struct memo_slot {
+	uint64_t txn; /* store_txn_serial() */
+	uint8_t id[32];
+	uint16_t len; /* 0: empty */
+	uint8_t body[MEMO_BODY];
+};
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_key_make(void)
+{
+	pthread_key_create(&memo_key, free);
+}
+
+static struct memo_slot *memo_slot(const uint8_t id[32], int make)
+{
+	struct memo_slot *m;
+	pthread_once(&memo_once, memo_key_make);
+	m = pthread_getspecific(memo_key);
+	if (!m && make) {
+		if (!(m = calloc(MEMO_SLOTS, sizeof(*m))))
+			return NULL;
+		if (pthread_setspecific(memo_key, m) != 0) {
+			free(m);
+			return NULL;
+		}
+	}
+	if (!m)
+		return NULL;
+	return &m[((size_t)id[0] << 8 | id[1]) % MEMO_SLOTS];
+}
+
+static void memo_put(struct store_txn *t, const uint8_t id[32],
+		     const uint8_t *body, size_t n)
+{
+	struct memo_slot *s;
+	if (n == 0 || n > MEMO_BODY || !(s = memo_slot(id, 1)))
+		return; /* remembering is only a saving */
+	s->txn = store_txn_serial(t);
+	memcpy(s->id, id, 32);
+	memcpy(s->body, body, n);
+	s->len = (uint16_t)n;
+}
+
+/* The body of id into b when this thread remembers it: 1, else 0. */
+static int memo_get(struct store_txn *t, const uint8_t id[32],
+		    struct bodyz_buf *b, const void **ret_body,
+		    size_t *ret_len)
+{
+	struct memo_slot *s = memo_slot(id, 0);
+	if (!s || s->len == 0 || s->txn != store_txn_serial(t) ||
+	    memcmp(s->id, id, 32) != 0)
+		return 0;
+	if (b->cap < s->len) {
+		uint8_t *p = realloc(b->p, s->len);
+		if (!p)
+			return 0;
+		b->p = p;
+		b->cap = s->len;
+	}
+	memcpy(b->p, s->body, s->len);
+	*ret_body = b->p;
+	*ret_len = s->len;
+	return 1;
+}
 
 int entries_row_decode(const void *v, size_t vl, struct entries_row *ret)
 {
@@ -85,6 +167,7 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 		if (r) {
 			buf[n - 1] |= ROW_ZBODY;
 			n += zl;
+			memo_put(t, id, body, body_len);
 		} else {
 			memcpy(buf + n, body, body_len);
 			n += body_len;
@@ -157,6 +240,8 @@ int entries_body(struct store_txn *t, const uint8_t id[32],
 	int r = entries_by_id(t, id, &row);
 	if (r < 0)
 		return r;
+	if (row.body && row.compressed && memo_get(t, id, b, ret_body, ret_len))
+		return 0;
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 

@@ -62,7 +62,10 @@ struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
 	int child; /* nested: the parent holds the grow lock */
+	uint64_t serial; /* store_txn_serial() */
 };
+
+static _Atomic uint64_t txn_serials;
 
 struct store_cursor {
 	struct store_txn *t;
@@ -533,6 +536,7 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 		return -ENOMEM;
 	t->st = st;
 	t->child = 0;
+	t->serial = ++txn_serials;
 	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
 			      &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -579,6 +583,7 @@ int store_txn_child(struct store_txn *parent, struct store_txn **ret)
 		return -ENOMEM;
 	t->st = parent->st;
 	t->child = 1;
+	t->serial = parent->serial;
 	if ((rc = mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn))) {
 		free(t);
 		return map_err(rc);
@@ -595,6 +600,11 @@ int store_txn_commit(struct store_txn *t)
 		pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
 	return rc ? write_err(st, rc) : 0;
+}
+
+uint64_t store_txn_serial(const struct store_txn *t)
+{
+	return t->serial;
 }
 
 void store_txn_abort(struct store_txn *t)

@@ -103,6 +103,9 @@ int store_txn_commit(struct store_txn *t);
 int store_txn_child(struct store_txn *parent, struct store_txn **ret);
 /* Abort and free; accepts NULL. */
 void store_txn_abort(struct store_txn *t);
+/* A number no other transaction of this process has had (a nested one
+ * has its parent's). */
+uint64_t store_txn_serial(const struct store_txn *t);
 
 typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
 /*
