@@ -54,6 +54,9 @@ struct peer_info {
 	/* batches received whole while the one before was committing */
 	uint64_t batches_in_overlap;
 	uint64_t batch_credit;	 /* the size we grant its next batch */
+	/* the most we grant it (0: SYNC_BATCH_MAX), and its batches
+	 * committed since the ceiling last moved (sync.h) */
+	uint64_t batch_ceiling, batches_since_ceiling;
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */

@@ -625,8 +625,10 @@ int sync_session_start(struct conn *c)
 	int known = 0;
 
 	c->sy.rx_credit = SYNC_BATCH_FIRST;
+	if (c->sy.rx_credit > sync_peer_ceiling(c->info))
+		c->sy.rx_credit = sync_peer_ceiling(c->info);
 	for (int k = 0; k < SYNC_INFLIGHT; k++)
-		c->sy.rx_grant[k] = SYNC_BATCH_FIRST;
+		c->sy.rx_grant[k] = c->sy.rx_credit;
 	c->sy.rx_grant_ms = uv_now(c->d->loop);
 	/* our certificate, read each time: one installed while we run is
 	 * used from the next connection */
@@ -663,11 +665,11 @@ int sync_session_start(struct conn *c)
 	if (known == 1 && hello_by_ref(c)) {
 		c->sy.ref_sent = 1;
 		c->info->chain_ref_out++;
-		r = wire_put_hello_ref(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+		r = wire_put_hello_ref(&w, scopes, cfg->nscopes, c->sy.rx_credit,
 				       proof, (const uint8_t(*)[32])ch->id,
 				       ch->n);
 	} else {
-		r = wire_put_hello(&w, scopes, cfg->nscopes, SYNC_BATCH_FIRST,
+		r = wire_put_hello(&w, scopes, cfg->nscopes, c->sy.rx_credit,
 				   proof, certs, certs_len);
 	}
 	if (r == 0)
@@ -687,6 +689,9 @@ void sync_session_close(struct conn *c)
 	free(s->early);
 	s->early = NULL;
 	s->early_len = s->early_n = 0;
+	if ((s->rx_batch && sync__batch_n(s->rx_batch)) || s->rx_next)
+		/* work of the peer's lost: smaller batches next time */
+		sync__ceiling_lost(c->info);
 	if (s->rx_batch) {
 		/* never committed: the peer sends it again next session */
 		sync__batch_free(s->rx_batch);

@@ -21,8 +21,13 @@
  */
 #define SYNC_BATCH_FIRST 64
 #define SYNC_BATCH_MIN 16
-#define SYNC_BATCH_MAX 1024
+#define SYNC_BATCH_MAX 4096
 #define SYNC_BATCH_TARGET_MS 1000
+/* A peer's ceiling on its credit halves each time a session with it ends
+ * with a batch of its lost (received in part, or whole and not yet
+ * committed), and doubles back after this many batches committed: a link
+ * that drops often never carries batches it cannot finish. */
+#define SYNC_CEILING_REGROW 8
 #define SYNC_BATCH_BYTES ((size_t)4 << 20) /* a batch closes here */
 /* batches a side may have sent and not seen acknowledged: the receiver
  * checks one while it commits the other (SPEC 5.7) */
@@ -187,6 +192,11 @@ int sync_session_message(struct conn *c, const uint8_t *raw, size_t len,
 /* Start (or queue) a reconciliation: the dialling side runs Negentropy;
  * the other side announces all its shared heads in FEEDS. */
 int sync_session_reconcile(struct conn *c);
+
+/* The most credit we grant peer p now (SYNC_CEILING_REGROW); p may be
+ * NULL. */
+struct peer_info;
+uint64_t sync_peer_ceiling(const struct peer_info *p);
 
 /* Send more entries if credit and the socket allow. */
 void sync_session_pump(struct conn *c);

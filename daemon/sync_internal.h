@@ -10,6 +10,7 @@
 
 struct conn;
 struct sync_batch;
+struct peer_info;
 
 /* Free the feeds queued to stream to c (the session is closing). */
 void sync__streams_free(struct conn *c);
@@ -80,6 +81,10 @@ void sync__neg_close(struct conn *c);
 int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
 		     size_t wl);
 void sync__batch_free(struct sync_batch *b);
+/* Entries a batch holds so far. */
+size_t sync__batch_n(const struct sync_batch *b);
+/* A session with p ended with a batch of its lost: halve its ceiling. */
+void sync__ceiling_lost(struct peer_info *p);
 int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl);
 /* Queue feed key to stream from seq + 1 (WANT, TAKE); the caller pumps. */

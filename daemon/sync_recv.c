@@ -38,6 +38,11 @@ struct sync_batch {
 	struct log_check *check; /* its entries on the verify pool */
 };
 
+size_t sync__batch_n(const struct sync_batch *b)
+{
+	return b->n;
+}
+
 void sync__batch_free(struct sync_batch *b)
 {
 	if (!b)
@@ -61,18 +66,46 @@ void sync__batch_free(struct sync_batch *b)
  * (2G), so that a batch takes about SYNC_BATCH_TARGET_MS.
  */
 static uint64_t next_credit(uint64_t credit, const struct sync_batch *b,
-			    uint64_t ms)
+			    uint64_t ms, uint64_t ceiling)
 {
 	int full = b->n >= b->credit || b->bytes >= SYNC_BATCH_BYTES;
 	if (ms > 2 * SYNC_BATCH_TARGET_MS)
 		credit /= 2;
 	else if (full && ms < SYNC_BATCH_TARGET_MS / 2)
 		credit *= 2;
+	if (credit > ceiling)
+		credit = ceiling;
 	if (credit < SYNC_BATCH_MIN)
 		credit = SYNC_BATCH_MIN;
-	if (credit > SYNC_BATCH_MAX)
-		credit = SYNC_BATCH_MAX;
 	return credit;
+}
+
+uint64_t sync_peer_ceiling(const struct peer_info *p)
+{
+	return p && p->batch_ceiling ? p->batch_ceiling : SYNC_BATCH_MAX;
+}
+
+/* A batch of p's committed: after SYNC_CEILING_REGROW of them, a
+ * lowered ceiling doubles back. */
+static void ceiling_committed(struct peer_info *p)
+{
+	if (!p || !p->batch_ceiling)
+		return;
+	if (++p->batches_since_ceiling < SYNC_CEILING_REGROW)
+		return;
+	p->batches_since_ceiling = 0;
+	p->batch_ceiling *= 2;
+	if (p->batch_ceiling >= SYNC_BATCH_MAX)
+		p->batch_ceiling = 0;
+}
+
+void sync__ceiling_lost(struct peer_info *p)
+{
+	uint64_t c = sync_peer_ceiling(p) / 2;
+	if (!p)
+		return;
+	p->batch_ceiling = c < SYNC_BATCH_MIN ? SYNC_BATCH_MIN : c;
+	p->batches_since_ceiling = 0;
 }
 
 /* The batch is committed: acknowledge it with the next credit. */
@@ -87,7 +120,9 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		dlog(DLOG_WARNING,
 		     _("peer %s: a feed's author signed two histories; evidence kept"),
 		     c->name);
-	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms);
+	ceiling_committed(c->info);
+	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms,
+				   sync_peer_ceiling(c->info));
 	s->rx_grant_ms = now;
 	/* batch rx_acked is acknowledged: its slot goes to the batch two
 	 * after it */

@@ -33,7 +33,8 @@
  * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,
  * neg_in (NEG messages received), entries_dup_in (received though already
  * stored), batches_in (batches committed), batch_credit (the most entries
- * its next batch may hold)}.
+ * its next batch may hold), batch_ceiling (the most we grant it now:
+ * halved after a session that lost a batch of its)}.
  */
 #ifndef HAMLET_RPC_CLIENT_H
 #define HAMLET_RPC_CLIENT_H
