@@ -57,6 +57,7 @@ struct peer_info {
 	/* the most we grant it (0: SYNC_BATCH_MAX), and its batches
 	 * committed since the ceiling last moved (sync.h) */
 	uint64_t batch_ceiling, batches_since_ceiling;
+	uint64_t batches_lost_in; /* sessions ended with a batch of its lost */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */

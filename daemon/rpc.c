@@ -270,7 +270,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(pk, 26 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 27 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -301,6 +301,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		kv_u64(pk, "batches_in_overlap", p->batches_in_overlap);
 		kv_u64(pk, "batch_credit", p->batch_credit);
 		kv_u64(pk, "batch_ceiling", sync_peer_ceiling(p));
+		kv_u64(pk, "batches_lost_in", p->batches_lost_in);
 		kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
 		pack_budget(pk, p);
 	}

@@ -106,6 +106,7 @@ void sync__ceiling_lost(struct peer_info *p)
 		return;
 	p->batch_ceiling = c < SYNC_BATCH_MIN ? SYNC_BATCH_MIN : c;
 	p->batches_since_ceiling = 0;
+	p->batches_lost_in++;
 }
 
 /* The batch is committed: acknowledge it with the next credit. */

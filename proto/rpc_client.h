@@ -34,7 +34,9 @@
  * neg_in (NEG messages received), entries_dup_in (received though already
  * stored), batches_in (batches committed), batch_credit (the most entries
  * its next batch may hold), batch_ceiling (the most we grant it now:
- * halved after a session that lost a batch of its)}.
+ * halved after a session that lost a batch of its), batches_lost_in
+ * (sessions that ended with a batch of its received in part, or whole
+ * and not yet committed)}.
  */
 #ifndef HAMLET_RPC_CLIENT_H
 #define HAMLET_RPC_CLIENT_H

@@ -403,6 +403,8 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 		{ "batches_in", offsetof(struct daemon_status, batches_in) },
 		{ "batches_in_overlap",
 		  offsetof(struct daemon_status, batches_in_overlap) },
+		{ "batches_lost_in",
+		  offsetof(struct daemon_status, batches_lost_in) },
 	};
 	const msgpack_object_kv *kv;
 	size_t n;
@@ -427,6 +429,9 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 			return r;
 		if (key_is(k, "batch_credit") && u > ret->batch_credit)
 			ret->batch_credit = u;
+		if (key_is(k, "batch_ceiling") &&
+		    (!ret->batch_ceiling || u < ret->batch_ceiling))
+			ret->batch_ceiling = u;
 		for (size_t j = 0; j < sizeof(sums) / sizeof(sums[0]); j++)
 			if (key_is(k, sums[j].name))
 				*(uint64_t *)((char *)ret + sums[j].at) += u;

@@ -152,6 +152,9 @@ struct daemon_status {
 	uint64_t certs_want_out; /* peers' chains asked for */
 	uint64_t entries_bytes_out; /* of bytes_out, ENTRIES messages' */
 	uint64_t batch_credit; /* the largest */
+	uint64_t batch_ceiling; /* the smallest */
+	/* sessions that ended with a batch of a peer's lost */
+	uint64_t batches_lost_in;
 	/* arriving entries refused since the daemon started, by reason */
 	uint64_t refused_invalid, refused_scope, refused_future;
 	uint64_t refused_held_cap, held_expired, refused_frozen, forks;

@@ -241,6 +241,7 @@ static uint64_t dup_logged(const char *path)
 static void case_drops(const char *net, int entries, unsigned seed)
 {
 	struct daemon_proc pv, pc, px;
+	struct daemon_status fc;
 	struct node *v, *c;
 	char sd[16], line[512];
 	uint64_t conns, drops, up, down;
@@ -265,11 +266,24 @@ static void case_drops(const char *net, int entries, unsigned seed)
 	ASSERT_TRUE(ms >= 0);
 	ms = now_ms() - t0;
 	ASSERT_EQ(feed_head(c, v), entries);
+	rpc_figures(pc.sock, &fc);
 	ASSERT_EQ(stop_with(&pc, SIGTERM), 0);
 	ASSERT_EQ(stop_with(&pv, SIGTERM), 0);
 	proxy_stop(&px, line, sizeof(line), &conns, &drops, &up, &down);
 	fprintf(stderr, "   %d entries in %.1f s; %s\n", entries, ms / 1000.0,
 		line);
+	fprintf(stderr,
+		"   the commune: %llu sessions ended with a batch lost; its ceiling for the village now %llu entries\n",
+		(unsigned long long)fc.batches_lost_in,
+		(unsigned long long)fc.batch_ceiling);
+	/* each loss halved the ceiling, 8 batches committed doubled it */
+	ASSERT_TRUE(fc.batch_ceiling >= SYNC_BATCH_MIN &&
+		    fc.batch_ceiling <= SYNC_BATCH_MAX);
+	/* the link is cut while entries stream (two batches in flight all
+	 * along): of three cuts or more, one at least lost a batch, and the
+	 * commune knew it */
+	if (drops >= 3)
+		ASSERT_TRUE(fc.batches_lost_in >= 1);
 	/* the link was really cut: more than one connection was needed */
 	if (drops == 0)
 		fprintf(stderr, "   no connection was cut (%llu connections)\n",
