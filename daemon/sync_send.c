@@ -10,6 +10,7 @@
 #include "sync_internal.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,12 @@ void sync_session_pump(struct conn *c)
 						&zb[n], &x)) < 0)
 				break;
 			if (x.body_damaged) {
+				char a[17];
+				sodium_bin2hex(a, sizeof(a), f.author, 8);
+				dlog(DLOG_WARNING,
+				     _("peer %s: feed %s by %s… stops at seq %llu for it: that entry's body is damaged in this store (hamlet verify names it)"),
+				     c->name, f.scope, a,
+				     (unsigned long long)(st->next + n));
 				r = HAMLET_ECORRUPT;
 				break;
 			}
