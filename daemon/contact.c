@@ -12,35 +12,50 @@
 struct contact_job {
 	struct ingest_job job;
 	struct daemon *d;
-	uint8_t peers[HAMLETD_MAX_KNOWN][32];
-	uint64_t ms[HAMLETD_MAX_KNOWN];
+	struct heard_contact v[HAMLETD_MAX_KNOWN];
 };
 
-/* The peers whose last contact is newer than what was saved, into j. */
+/* The peers whose last contact is newer than what was saved, or whose
+ * bytes sent today moved since, into j. */
 static size_t contact_collect(struct daemon *d, struct contact_job *j)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		const struct peer_info *p = &d->known[i];
-		if (!p->used || p->last_sync_ms <= p->contact_saved_ms)
+		int contact, budget;
+		if (!p->used)
 			continue;
-		memcpy(j->peers[n], p->pk, 32);
-		j->ms[n++] = p->last_sync_ms;
+		contact = p->last_sync_ms > p->contact_saved_ms;
+		budget = p->budget_day && p->sent_today &&
+			 (p->budget_day != p->budget_saved_day ||
+			  p->sent_today != p->budget_saved_sent);
+		if (!contact && !budget)
+			continue;
+		memcpy(j->v[n].peer, p->pk, 32);
+		j->v[n].when_ms = contact ? p->last_sync_ms : 0;
+		j->v[n].day = budget ? p->budget_day : 0;
+		j->v[n].sent = budget ? p->sent_today : 0;
+		n++;
 	}
 	return n;
 }
 
-/* Mark j's contacts saved, for the peers still known. */
+/* Mark j's contacts and budgets saved, for the peers still known. */
 static void contact_saved(struct daemon *d, const struct contact_job *j)
 {
 	for (size_t k = 0; k < j->job.n; k++)
 		for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 			struct peer_info *p = &d->known[i];
-			if (p->used && memcmp(p->pk, j->peers[k], 32) == 0) {
-				if (p->contact_saved_ms < j->ms[k])
-					p->contact_saved_ms = j->ms[k];
-				break;
+			const struct heard_contact *x = &j->v[k];
+			if (!p->used || memcmp(p->pk, x->peer, 32) != 0)
+				continue;
+			if (p->contact_saved_ms < x->when_ms)
+				p->contact_saved_ms = x->when_ms;
+			if (x->day) {
+				p->budget_saved_day = x->day;
+				p->budget_saved_sent = x->sent;
 			}
+			break;
 		}
 }
 
@@ -67,8 +82,7 @@ static void on_contact_timer(uv_timer_t *t)
 		return;
 	j->d = d;
 	j->job.kind = INGEST_CONTACT;
-	j->job.contact_peers = (const uint8_t(*)[32])j->peers;
-	j->job.contact_ms = j->ms;
+	j->job.contacts = j->v;
 	j->job.data = j;
 	if ((j->job.n = contact_collect(d, j)) == 0 ||
 	    ingest_submit(d->ingest, &j->job, contact_done) < 0) {
@@ -138,9 +152,7 @@ void contact_save_final(struct daemon *d)
 	if (!j)
 		return;
 	if ((j->job.n = contact_collect(d, j)) > 0 &&
-	    (r = heard_contacts_save(d->node->st,
-				     (const uint8_t(*)[32])j->peers, j->ms,
-				     j->job.n)) < 0)
+	    (r = heard_contacts_save(d->node->st, j->v, j->job.n)) < 0)
 		dlog(DLOG_WARNING, _("cannot keep the peers' last contact: %s"),
 		     _(hamlet_strerror(r)));
 	free(j);

@@ -82,6 +82,11 @@ struct peer_info {
 	uint64_t budget_per_day, budget_per_session;
 	uint32_t budget_day;
 	uint64_t sent_today, sent_session;
+	/* sent_today as read from the store once (heard.h), and as last
+	 * kept there (contact.c) */
+	int budget_loaded;
+	uint32_t budget_saved_day;
+	uint64_t budget_saved_sent;
 	int budget_held;
 	uint64_t budget_waiting;
 };

@@ -322,8 +322,7 @@ static void job_work(uv_work_t *w)
 	else if (j->kind == INGEST_TRUST)
 		run_trust(j->q_, j);
 	else if (j->kind == INGEST_CONTACT)
-		j->r = heard_contacts_save(j->q_->node->st, j->contact_peers,
-					   j->contact_ms, j->n);
+		j->r = heard_contacts_save(j->q_->node->st, j->contacts, j->n);
 	else if (j->kind == INGEST_WRITE)
 		run_write(j->q_, j);
 	else if (j->kind == INGEST_PEERBASE)
@@ -429,8 +428,7 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 		if (j->n == 0 || j->n > LOG_MAX_BATCH || !j->items || !j->tout)
 			return -EINVAL;
 	} else if (j->kind == INGEST_CONTACT) {
-		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contact_peers ||
-		    !j->contact_ms)
+		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contacts)
 			return -EINVAL;
 	} else if (j->kind == INGEST_COMPACT) {
 		if (j->n != 0)

@@ -90,8 +90,8 @@ struct ingest_job {
 	const struct log_op *ops;   /* INGEST_WRITE: n operations */
 	const struct trustset_item *items; /* INGEST_TRUST: n items */
 	struct trustset_out *tout;  /* INGEST_TRUST: n results */
-	const uint8_t (*contact_peers)[32]; /* INGEST_CONTACT: n peers */
-	const uint64_t *contact_ms;	    /* INGEST_CONTACT: their times */
+	/* INGEST_CONTACT: n peers' contacts and budgets (heard.h) */
+	const struct heard_contact *contacts;
 	const struct peerbase *base;	    /* INGEST_PEERBASE, for peer */
 	/* INGEST_ENTRIES: the most entries the job may newly hold (waiting
 	 * for an earlier one), or NULL for no limit but the store's */

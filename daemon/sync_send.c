@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "dlog.h"
 #include "error.h"
+#include "heard.h"
 #include "log.h"
 #include "peer.h"
 #include "sync_internal.h"
@@ -255,6 +256,23 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	p->budget_per_day = b.per_day;
 	p->budget_per_session = b.per_session;
 	p->sent_session = s->sent_session;
+	if (!p->budget_loaded) {
+		/* what a run before this one sent it today (heard.h) */
+		struct store_txn *t;
+		uint32_t day;
+		uint64_t sent;
+		if (store_txn_begin(c->d->node->st, 1, &t) == 0) {
+			if (heard_budget_get(t, p->pk, &day, &sent) == 0 &&
+			    day == today && sent > p->sent_today) {
+				p->budget_day = day;
+				p->sent_today = sent;
+				p->budget_saved_day = day;
+				p->budget_saved_sent = sent;
+			}
+			store_txn_abort(t);
+		}
+		p->budget_loaded = 1;
+	}
 	if (p->budget_day != today) {
 		p->budget_day = today;
 		p->sent_today = 0;

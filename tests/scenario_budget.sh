@@ -6,7 +6,7 @@
 # and in --json, what waits and for which budget. A revocation written on
 # v1 while its budget is spent still reaches c1. With the budget lifted
 # (a restart with a new config) the rest arrives. A bad size in [budget]
-# is refused, naming its key.
+# is refused, naming its key. The day's count outlives a restart of v1.
 #   tests/scenario_budget.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -72,6 +72,17 @@ check "none more arrive while the budget is spent (3 s)" never 3 bash -c "[ \$('
 trusted=$(grep -c "new trust items" "$T/c1.log")
 check "v1 revokes x with the root's key, its budget spent" N v1 cert revoke "$(key x)" --root-key "$ROOT" --reason "lost"
 check "the revocation reaches c1 all the same (20 s)" within 20 bash -c "[ \$(grep -c 'new trust items' '$T/c1.log') -gt $trusted ]"
+
+# the day's count outlives a restart: stopped, v1 keeps it in its store
+stop v1
+start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with the same 40 KB a day" || fail "v1 restarts with the same 40 KB a day"
+check "after the restart v1 holds entries back for the day's budget still (20 s)" within 20 held
+sent2=$(budget sent_today)
+check "its count of today's bytes went on from before the restart ($sent -> $sent2)" test "$sent2" -ge "$sent" -a "$sent2" -le 40000
+n1b=$(records)
+check "no more than the day's budget reached c1 across the restart ($n1 -> $n1b)" test "$n1b" -lt $((n1 + 50))
+check "none more arrive after the restart either (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1b ]"
+n1=$n1b
 
 stop v1
 start v1 --config "$T/session.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 40 KB a session" || fail "v1 restarts with 40 KB a session"

@@ -182,45 +182,74 @@ int main(void)
 
 	TEST_START("a peer's contact keeps the latest time");
 	{
-		uint8_t k[1][32];
-		uint64_t ms[1] = { 100 };
-		memset(k[0], 0x22, 32);
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])k, ms, 1));
-		ms[0] = 50;
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])k, ms, 1));
-		ASSERT_EQ(contact(p, k[0]), 100);
-		ms[0] = 200;
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])k, ms, 1));
-		ASSERT_EQ(contact(p, k[0]), 200);
+		struct heard_contact hc = { .when_ms = 100 };
+		memset(hc.peer, 0x22, 32);
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		hc.when_ms = 50;
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_EQ(contact(p, hc.peer), 100);
+		hc.when_ms = 200;
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_EQ(contact(p, hc.peer), 200);
+	}
+
+	TEST_START("a peer's bytes sent today are kept with its day, replaced by a later day's");
+	{
+		struct heard_contact hc = { .day = 20261201, .sent = 41000 };
+		struct store_txn *t;
+		uint32_t day;
+		uint64_t sent, ms;
+		memset(hc.peer, 0x44, 32);
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(heard_budget_get(t, hc.peer, &day, &sent));
+		ASSERT_EQ(day, 20261201);
+		ASSERT_EQ(sent, 41000);
+		/* when_ms 0: no contact is made up for it */
+		ASSERT_EQ(heard_contact_get(t, hc.peer, &ms), HAMLET_ENOTFOUND);
+		store_txn_abort(t);
+		hc.day = 20261202;
+		hc.sent = 5;
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(heard_budget_get(t, hc.peer, &day, &sent));
+		ASSERT_EQ(day, 20261202);
+		ASSERT_EQ(sent, 5);
+		store_txn_abort(t);
 	}
 
 	TEST_START("at most HEARD_MAX_PEERS contacts are kept; those kept still move");
 	{
-		static uint8_t k[HEARD_MAX_PEERS][32];
-		static uint64_t ms[HEARD_MAX_PEERS];
+		static struct heard_contact hc[HEARD_MAX_PEERS];
 		for (size_t i = 0; i < HEARD_MAX_PEERS; i++) {
-			memset(k[i], 0x80, 32);
-			k[i][0] = (uint8_t)(i >> 8);
-			k[i][1] = (uint8_t)i;
-			ms[i] = 7;
+			memset(hc[i].peer, 0x80, 32);
+			hc[i].peer[0] = (uint8_t)(i >> 8);
+			hc[i].peer[1] = (uint8_t)i;
+			hc[i].when_ms = 7;
+			hc[i].day = 20261201;
+			hc[i].sent = i;
 		}
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])k, ms,
-					      HEARD_MAX_PEERS));
-		uint8_t extra[1][32];
-		uint64_t e[1] = { 9 };
-		memset(extra[0], 0xee, 32);
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])extra,
-					      e, 1));
-		ASSERT_EQ(contact(p, extra[0]), 0);
-		ASSERT_OK(heard_contacts_save(p->st, (const uint8_t(*)[32])k, e, 1));
-		ASSERT_EQ(contact(p, k[0]), 9);
+		ASSERT_OK(heard_contacts_save(p->st, hc, HEARD_MAX_PEERS));
+		struct heard_contact extra = { .when_ms = 9, .day = 20261201,
+					       .sent = 1 };
+		memset(extra.peer, 0xee, 32);
+		ASSERT_OK(heard_contacts_save(p->st, &extra, 1));
+		ASSERT_EQ(contact(p, extra.peer), 0);
+		hc[0].when_ms = 9;
+		ASSERT_OK(heard_contacts_save(p->st, hc, 1));
+		ASSERT_EQ(contact(p, hc[0].peer), 9);
 		struct store_txn *t;
-		uint64_t rows;
+		uint64_t rows, sent;
+		uint32_t day;
 		ASSERT_OK(store_txn_begin(p->st, 1, &t));
 		ASSERT_OK(store_count(t, ST_HEARD, &rows));
+		/* the extra peer's budget was not kept either */
+		ASSERT_EQ(heard_budget_get(t, extra.peer, &day, &sent),
+			  HAMLET_ENOTFOUND);
 		store_txn_abort(t);
-		/* the peers kept, and one feed row (v1's) */
-		ASSERT_EQ(rows, HEARD_MAX_PEERS + 1);
+		/* HEARD_MAX_PEERS contacts (0x22's among them), as many
+		 * budgets (0x44's among them), and one feed row (v1's) */
+		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 1);
 	}
 
 	TEST_START("the lag report names who is behind, since when and through whom");

@@ -9,6 +9,7 @@
 
 #define KIND_FEED 'f'
 #define KIND_PEER 'p'
+#define KIND_BUDGET 'b'
 
 static void row_key(int kind, const uint8_t k[32], uint8_t out[33])
 {
@@ -179,9 +180,78 @@ int heard_moved(struct store_txn *t, const struct log_advances *moved,
 	return 0;
 }
 
+int heard_budget_get(struct store_txn *t, const uint8_t peer[32],
+		     uint32_t *ret_day, uint64_t *ret_sent)
+{
+	uint8_t k[33];
+	const uint8_t *p;
+	const void *v;
+	size_t vl;
+	int r;
+
+	row_key(KIND_BUDGET, peer, k);
+	if ((r = store_get(t, ST_HEARD, k, 33, &v, &vl)) < 0)
+		return r;
+	if (vl != 12)
+		return HAMLET_ECORRUPT;
+	p = v;
+	*ret_day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		   (uint32_t)p[2] << 8 | p[3];
+	*ret_sent = store_get_be64(p + 4);
+	return 0;
+}
+
+/* Budget rows kept, up to HEARD_MAX_PEERS. */
+static int budgets_count(struct store_txn *t, size_t *ret)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, n = 0;
+	uint8_t from = KIND_BUDGET;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_HEARD, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, &from, 1, &k, &kl, &v, &vl);
+	     r == 1 && ((const uint8_t *)k)[0] == KIND_BUDGET &&
+	     n < HEARD_MAX_PEERS;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl))
+		n++;
+	store_cursor_close(c);
+	*ret = n;
+	return r < 0 ? r : 0;
+}
+
+int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
+		     uint32_t day, uint64_t sent)
+{
+	uint8_t k[33], v[12];
+	uint32_t oday;
+	uint64_t osent;
+	size_t n;
+	int r = heard_budget_get(t, peer, &oday, &osent);
+
+	if (r == 0 && oday == day && osent == sent)
+		return 0;
+	if (r == HAMLET_ENOTFOUND) {
+		if ((r = budgets_count(t, &n)) < 0)
+			return r;
+		if (n >= HEARD_MAX_PEERS)
+			return 0;
+	} else if (r < 0 && r != HAMLET_ECORRUPT) {
+		return r; /* a damaged row is replaced */
+	}
+	row_key(KIND_BUDGET, peer, k);
+	v[0] = (uint8_t)(day >> 24);
+	v[1] = (uint8_t)(day >> 16);
+	v[2] = (uint8_t)(day >> 8);
+	v[3] = (uint8_t)day;
+	store_be64(v + 4, sent);
+	return store_put(t, ST_HEARD, k, 33, v, 12, 0);
+}
+
 struct contacts {
-	const uint8_t (*peers)[32];
-	const uint64_t *when_ms;
+	const struct heard_contact *v;
 	size_t n;
 };
 
@@ -189,14 +259,19 @@ static int contacts_put(struct store_txn *t, void *ctx)
 {
 	const struct contacts *c = ctx;
 	int r = 0;
-	for (size_t i = 0; i < c->n && r >= 0; i++)
-		r = heard_contact_put(t, c->peers[i], c->when_ms[i]);
+	for (size_t i = 0; i < c->n && r >= 0; i++) {
+		if (c->v[i].when_ms)
+			r = heard_contact_put(t, c->v[i].peer, c->v[i].when_ms);
+		if (r >= 0 && c->v[i].day)
+			r = heard_budget_put(t, c->v[i].peer, c->v[i].day,
+					     c->v[i].sent);
+	}
 	return r;
 }
 
-int heard_contacts_save(struct store *st, const uint8_t (*peers)[32],
-			const uint64_t *when_ms, size_t n)
+int heard_contacts_save(struct store *st, const struct heard_contact *v,
+			size_t n)
 {
-	struct contacts c = { peers, when_ms, n };
+	struct contacts c = { v, n };
 	return store_write(st, contacts_put, &c);
 }

@@ -3,7 +3,7 @@
  * had contact with each direct peer; what `hamlet report lag` reads to
  * tell which villages are behind and where their news last came from.
  *
- * Table ST_HEARD, two kinds of row (docs/architecture.md "Store layout"):
+ * Table ST_HEARD, three kinds of row (docs/architecture.md "Store layout"):
  *
  *   'f' || feed key(32) -> when(be64 ms) || via kind(u8) || via
  *       the last delivery that moved the feed's head: our wall clock at
@@ -14,11 +14,16 @@
  *   'p' || peer key(32) -> when(be64 ms)
  *       our wall clock at the last contact with that direct peer (a
  *       session that synced, or a batch of its committed).
+ *   'b' || peer key(32) -> day(be32, local YYYYMMDD) || sent(be64)
+ *       the bytes of ENTRIES sent to that peer on that day, which its
+ *       daily byte budget counts (hamletd's [budget]), so that a restart
+ *       does not hand a metered link the day's budget again.
  *
  * Feed rows are written in the transaction that stores the entries
  * (log_ingest_via), so they never disagree with the feeds; there is at
- * most one per feed of the store. Peer rows are at most HEARD_MAX_PEERS:
- * past that a new peer's contact is not kept (those kept stay).
+ * most one per feed of the store. Peer rows, and budget rows, are each
+ * at most HEARD_MAX_PEERS: past that a new peer's is not kept (those
+ * kept stay).
  */
 #ifndef HAMLET_HEARD_H
 #define HAMLET_HEARD_H
@@ -86,11 +91,29 @@ typedef int (*heard_contact_cb)(void *ctx, const uint8_t peer[32],
 /* Every peer contact kept, in key order; a non-zero cb return stops. */
 int heard_contacts_each(struct store_txn *t, heard_contact_cb cb, void *ctx);
 
+/* The bytes sent to peer on its day, by its budget row: 0, or
+ * HAMLET_ENOTFOUND. */
+int heard_budget_get(struct store_txn *t, const uint8_t peer[32],
+		     uint32_t *ret_day, uint64_t *ret_sent);
+/* Keep the bytes sent to peer on day (replacing an earlier day's). */
+int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
+		     uint32_t day, uint64_t sent);
+
+/* A peer's contact and budget to keep (heard_contacts_save): when_ms 0
+ * keeps no contact, day 0 no budget. */
+struct heard_contact {
+	uint8_t peer[32];
+	uint64_t when_ms;
+	uint32_t day;
+	uint64_t sent;
+};
+
 /*
- * n contacts in one write transaction of their own (growing the map when
- * full): how hamletd keeps its peers' last contact across a restart.
+ * n contacts and budgets in one write transaction of their own (growing
+ * the map when full): how hamletd keeps its peers' last contact, and
+ * what it sent them today, across a restart.
  */
-int heard_contacts_save(struct store *st, const uint8_t (*peers)[32],
-			const uint64_t *when_ms, size_t n);
+int heard_contacts_save(struct store *st, const struct heard_contact *v,
+			size_t n);
 
 #endif

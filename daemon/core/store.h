@@ -30,7 +30,8 @@ enum store_table {
 	ST_ERASED,    /* collection \0 record id \0 erasure id(32) -> scope */
 	ST_REFUSED,   /* entry id(32) -> why it was refused, envelope, sig */
 	ST_HEARD,     /* 'f' || feed key(32) -> when, via; 'p' || peer key(32)
-		       * -> last contact (heard.h) */
+		       * -> last contact; 'b' || peer key(32) -> day,
+		       * bytes sent that day (heard.h) */
 	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 entry id(32) */
 	ST_CHANGEIDX, /* collection \0 record id -> seq(be64) in changes */
 	ST_FEEDVER,   /* feed key(32) -> version(be64) of its last advance */
@@ -42,11 +43,14 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 6 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 7 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
-				  * in arrival order with their bodies */
+				  * in arrival order with their bodies; 7:
+				  * the bodies' dictionary with zstd's
+				  * statistics (bodyz.h), the bytes sent
+				  * to each peer today (heard.h) */
 
 struct store;
 struct store_txn;
