@@ -24,8 +24,10 @@
 #   ./build.sh bench province [ENTRIES]
 #                     ... hamletd on a province-sized store (1,000,000
 #                     entries unless told: minutes to build)
-#   ./build.sh bench anchors [ENTRIES]
-#                     ... hamlet's bulk rate beside Hypercore's and
+#   ./build.sh bench anchors [ENTRIES [PROVINCE]]
+#                     ... hamlet's bulk rate, between two daemons and into
+#                     a province's store of PROVINCE entries (1,000,000
+#                     unless told; 0 skips it), beside Hypercore's and
 #                     PouchDB's from one run (100,000 entries unless told;
 #                     needs Node.js 18+ and npm, and ../shared/anchors/)
 #   ./build.sh fuzz [SECONDS]
@@ -140,7 +142,7 @@ bench)
 	http)     bench/http.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-5}" ;;
 	pg)       bench/pg.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-100000}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
-	anchors)  bench/anchors.sh build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" ;;
+	anchors)  bench/anchors.sh build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" "${4:-1000000}" ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
 	;;

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # hamlet's bulk rate beside Hypercore's and PouchDB's, from one run on one
 # machine, each as a ratio to one core's verify rate measured in the same run:
-#   bench/anchors.sh BENCH_SYNC HAMLETD [N]
+#   bench/anchors.sh BENCH_SYNC HAMLETD [N [PROVINCE]]
 # 1. BENCH_SYNC HAMLETD N e2e: one core's verify rate, and hamlet's end to
 #    end bulk rate (N entries from node A into an empty node B, durable);
+#    with PROVINCE (entries, 0: skip), also bench_province (beside
+#    BENCH_SYNC) PROVINCE HAMLETD 1300 N: N entries from a village into a
+#    store of PROVINCE entries;
 # 2. Hypercore: seed N entries of 340 bytes, serve, fetch into an empty core;
 # 3. PouchDB: a server with N docs (~300 bytes), pulled into an empty DB.
 # The peers' scripts are ../shared/anchors/ beside the repository (or
@@ -13,10 +16,12 @@
 # started here is killed and every temporary directory removed on exit.
 # Prints a table; asserts nothing about speed.
 set -euo pipefail
-usage="usage: $0 BENCH_SYNC HAMLETD [N]"
+usage="usage: $0 BENCH_SYNC HAMLETD [N [PROVINCE]]"
 BS=${1:?$usage}
 D=${2:?$usage}
 N=${3:-100000}
+P=${4:-0}
+BP=$(dirname "$BS")/bench_province
 BATCH=${ANCHORS_BATCH:-1000} # Hypercore entries per append() while seeding (untimed)
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -25,6 +30,8 @@ SRC=${ANCHORS_DIR:-$(dirname "$REPO")/shared/anchors}
 die() { echo "bench/anchors: $*" >&2; exit 2; }
 case $N in '' | *[!0-9]*) die "N must be a positive whole number of entries, not '$N'" ;; esac
 [ "$N" -gt 0 ] || die "N must be at least 1"
+case $P in '' | *[!0-9]*) die "PROVINCE must be a whole number of entries (0: none), not '$P'" ;; esac
+[ "$P" -eq 0 ] || [ -x "$BP" ] || die "$BP: no bench_province binary beside $BS"
 [ -x "$BS" ] || die "$BS: no bench_sync binary there (./build.sh bench anchors builds it)"
 [ -x "$D" ] || die "$D: no hamletd binary there"
 for f in hypercore_bench.js pouch_server.js pouch_client.js package.json; do
@@ -124,6 +131,14 @@ h_ba=$(sed -n '/wire bytes per entry/{n;s/^ *\([0-9.]*\) B->A.*/\1/p}' "$W/hamle
 [ -n "$h_ba" ] || { cat "$W/hamlet.log" >&2; die "no B->A wire bytes in bench_sync's output"; }
 h_wire=$(awk -v a="$h_ab" -v b="$h_ba" 'BEGIN { printf "%.1f", a + b }')
 
+# --- 1b. hamlet into a province's store -------------------------------------
+if [ "$P" -gt 0 ]; then
+	echo "hamlet: $BP $P $D 1300 $N (a store of $P entries, then $N more from a village)"
+	run 7200 "$W/province.log" "$BP" "$P" "$D" 1300 "$N"
+	p_rate=$(sed -n 's/^ *entries\/s  *\([0-9.]*\) \/s.*/\1/p' "$W/province.log" | head -n 1)
+	[ -n "$p_rate" ] || { cat "$W/province.log" >&2; die "no entries/s line in bench_province's output"; }
+fi
+
 # --- 2. Hypercore: seed, serve, fetch into an empty core --------------------
 echo "hypercore $(version hypercore): seed $N x 340 B (batches of $BATCH), serve, fetch fresh"
 run 900 "$W/hc-seed.log" node "$A/hypercore_bench.js" seed "$W/hc-src" "$N" 340 "$BATCH"
@@ -157,6 +172,8 @@ printf '%-34s %10s %16s %14s\n' "$N entries, one run" "entries/s" "/ 1-core veri
 row() { awk -v s="$1" -v r="$2" -v v="$verify" -v w="$3" \
 	'BEGIN { printf "%-34s %10.0f %16.2f %14.1f\n", s, r, r / v, w }'; }
 row "hamlet (hamletd -> hamletd)" "$h_rate" "$h_wire"
+[ "$P" -eq 0 ] || awk -v s="hamlet into a $P-entry store" -v r="$p_rate" -v v="$verify" \
+	'BEGIN { printf "%-34s %10.0f %16.2f %14s\n", s, r, r / v, "" }'
 row "Hypercore $(version hypercore)" "$hc_rate" "$hc_wire"
 row "PouchDB $(version pouchdb-node) (express-pouchdb)" "$pd_rate" "$pd_wire"
 printf '%-34s %10.0f %16s\n' "one core's verify rate (hamlet)" "$verify" "1.00"
