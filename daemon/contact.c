@@ -26,7 +26,8 @@ static size_t contact_collect(struct daemon *d, struct contact_job *j)
 		if (!p->used)
 			continue;
 		contact = p->last_sync_ms > p->contact_saved_ms;
-		budget = p->budget_day && p->sent_today &&
+		/* only where a daily budget counts them */
+		budget = p->budget_per_day && p->budget_day && p->sent_today &&
 			 (p->budget_day != p->budget_saved_day ||
 			  p->sent_today != p->budget_saved_sent);
 		if (!contact && !budget)

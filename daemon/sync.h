@@ -114,6 +114,8 @@ struct sync_session {
 	struct sync_batch *rx_next;
 	int rx_committing;	 /* a batch of this peer waits for its commit */
 	struct sync_batch *rx_full; /* refused by a full disk; tried again */
+	uint64_t damaged_said_ms; /* when a stream last stopped at a damaged
+				   * body in the log (uv_now), 0 never */
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	/* feeds to stream: those just asked for (streams), then by the rank

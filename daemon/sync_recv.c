@@ -121,7 +121,8 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		dlog(DLOG_WARNING,
 		     _("peer %s: a feed's author signed two histories; evidence kept"),
 		     c->name);
-	ceiling_committed(c->info);
+	if (b->n)
+		ceiling_committed(c->info);
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms,
 				   sync_peer_ceiling(c->info));
 	s->rx_grant_ms = now;

@@ -256,22 +256,25 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	p->budget_per_day = b.per_day;
 	p->budget_per_session = b.per_session;
 	p->sent_session = s->sent_session;
-	if (!p->budget_loaded) {
-		/* what a run before this one sent it today (heard.h) */
+	if (!p->budget_loaded && b.per_day) {
+		/* what a run before this one sent it today (heard.h); a
+		 * read that fails is tried again at the next check, so the
+		 * kept count is never saved over with a smaller one */
 		struct store_txn *t;
 		uint32_t day;
 		uint64_t sent;
 		if (store_txn_begin(c->d->node->st, 1, &t) == 0) {
-			if (heard_budget_get(t, p->pk, &day, &sent) == 0 &&
-			    day == today && sent > p->sent_today) {
+			int r = heard_budget_get(t, p->pk, &day, &sent);
+			if (r == 0 && day == today && sent > p->sent_today) {
 				p->budget_day = day;
 				p->sent_today = sent;
 				p->budget_saved_day = day;
 				p->budget_saved_sent = sent;
 			}
+			if (r == 0 || r == HAMLET_ENOTFOUND)
+				p->budget_loaded = 1;
 			store_txn_abort(t);
 		}
-		p->budget_loaded = 1;
 	}
 	if (p->budget_day != today) {
 		p->budget_day = today;
@@ -401,8 +404,18 @@ void sync_session_pump(struct conn *c)
 				break;
 			if (x.body_damaged) {
 				char a[17];
+				uint64_t now = uv_now(c->d->loop);
+				/* once a minute: the peer asks for the feed
+				 * again and again */
+				int level = !s->damaged_said_ms ||
+						    now - s->damaged_said_ms >=
+							    60000
+						    ? DLOG_WARNING
+						    : DLOG_DEBUG;
+				if (level == DLOG_WARNING)
+					s->damaged_said_ms = now;
 				sodium_bin2hex(a, sizeof(a), f.author, 8);
-				dlog(DLOG_WARNING,
+				dlog(level,
 				     _("peer %s: feed %s by %s… stops at seq %llu for it: that entry's body is damaged in this store (hamlet verify names it)"),
 				     c->name, f.scope, a,
 				     (unsigned long long)(st->next + n));

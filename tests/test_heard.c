@@ -250,6 +250,17 @@ int main(void)
 		/* HEARD_MAX_PEERS contacts (0x22's among them), as many
 		 * budgets (0x44's among them), and one feed row (v1's) */
 		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 1);
+
+		TEST_START("full, a new peer's budget takes the place of one counted on an earlier day");
+		extra.day = 20261203;
+		extra.when_ms = 0;
+		ASSERT_OK(heard_contacts_save(p->st, &extra, 1));
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(heard_budget_get(t, extra.peer, &day, &sent));
+		ASSERT_EQ(day, 20261203);
+		ASSERT_OK(store_count(t, ST_HEARD, &rows));
+		store_txn_abort(t);
+		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 1);
 	}
 
 	TEST_START("the lag report names who is behind, since when and through whom");

@@ -201,8 +201,10 @@ int heard_budget_get(struct store_txn *t, const uint8_t peer[32],
 	return 0;
 }
 
-/* Budget rows kept, up to HEARD_MAX_PEERS. */
-static int budgets_count(struct store_txn *t, size_t *ret)
+/* Budget rows kept, up to HEARD_MAX_PEERS; *ret_old the key of one
+ * whose day is before day (*ret_has_old), which may give way. */
+static int budgets_count(struct store_txn *t, uint32_t day, size_t *ret,
+			 uint8_t ret_old[33], int *ret_has_old)
 {
 	struct store_cursor *c;
 	const void *k, *v;
@@ -210,13 +212,22 @@ static int budgets_count(struct store_txn *t, size_t *ret)
 	uint8_t from = KIND_BUDGET;
 	int r;
 
+	*ret_has_old = 0;
 	if ((r = store_cursor_open(t, ST_HEARD, &c)) < 0)
 		return r;
 	for (r = store_cursor_seek(c, &from, 1, &k, &kl, &v, &vl);
 	     r == 1 && ((const uint8_t *)k)[0] == KIND_BUDGET &&
 	     n < HEARD_MAX_PEERS;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl))
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const uint8_t *p = v;
 		n++;
+		if (!*ret_has_old && kl == 33 &&
+		    (vl != 12 || ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				  (uint32_t)p[2] << 8 | p[3]) < day)) {
+			memcpy(ret_old, k, 33);
+			*ret_has_old = 1;
+		}
+	}
 	store_cursor_close(c);
 	*ret = n;
 	return r < 0 ? r : 0;
@@ -234,10 +245,18 @@ int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
 	if (r == 0 && oday == day && osent == sent)
 		return 0;
 	if (r == HAMLET_ENOTFOUND) {
-		if ((r = budgets_count(t, &n)) < 0)
+		uint8_t old[33];
+		int has_old;
+		if ((r = budgets_count(t, day, &n, old, &has_old)) < 0)
 			return r;
-		if (n >= HEARD_MAX_PEERS)
-			return 0;
+		/* full: a past day's count gives way (it counts for
+		 * nothing now); none past, and the new one is not kept */
+		if (n >= HEARD_MAX_PEERS) {
+			if (!has_old)
+				return 0;
+			if ((r = store_del(t, ST_HEARD, old, 33)) < 0)
+				return r;
+		}
 	} else if (r < 0 && r != HAMLET_ECORRUPT) {
 		return r; /* a damaged row is replaced */
 	}

@@ -22,8 +22,9 @@
  * Feed rows are written in the transaction that stores the entries
  * (log_ingest_via), so they never disagree with the feeds; there is at
  * most one per feed of the store. Peer rows, and budget rows, are each
- * at most HEARD_MAX_PEERS: past that a new peer's is not kept (those
- * kept stay).
+ * at most HEARD_MAX_PEERS: past that a new peer's contact is not kept
+ * (those kept stay), and a new peer's budget takes the place of one
+ * counted on an earlier day (or is not kept, when all are of its day).
  */
 #ifndef HAMLET_HEARD_H
 #define HAMLET_HEARD_H
