@@ -1149,6 +1149,25 @@ static int trust_txn(struct store_txn *t, void *ctx)
 	return log__applier_finish(&g->a, 0);
 }
 
+/* Add what one call applied to a caller's totals (to may be NULL). */
+static void stats_add(struct log_stats *to, const struct log_stats *from)
+{
+	if (!to)
+		return;
+	to->applied += from->applied;
+	to->duplicate += from->duplicate;
+	to->held += from->held;
+	to->released += from->released;
+	to->forks += from->forks;
+	to->rejected += from->rejected;
+	to->refused_future += from->refused_future;
+	to->refused_held_cap += from->refused_held_cap;
+	to->refused_grant += from->refused_grant;
+	to->held_expired += from->held_expired;
+	to->held_new += from->held_new;
+	to->erased_bodies += from->erased_bodies;
+}
+
 int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 		     const struct trustset_item *items, size_t n,
 		     struct trustset_out *out, struct log_stats *stats,
@@ -1169,13 +1188,7 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 	if (r == 0) {
 		log__after_commit(st, &g.a);
 		log__moved_publish(&g.a.moved, adv);
-		if (stats) {
-			stats->applied += g.a.st.applied;
-			stats->released += g.a.st.released;
-			stats->forks += g.a.st.forks;
-			stats->rejected += g.a.st.rejected;
-			stats->refused_grant += g.a.st.refused_grant;
-		}
+		stats_add(stats, &g.a.st);
 	}
 	log__applier_close(&g.a);
 	return r;
@@ -1284,20 +1297,7 @@ int log_ingest_checked(struct store *st, struct log_check *k,
 		goto out;
 	log__after_commit(st, &g->a);
 	log__moved_publish(&g->a.moved, adv);
-	if (stats) {
-		stats->applied += g->a.st.applied;
-		stats->duplicate += g->a.st.duplicate;
-		stats->held += g->a.st.held;
-		stats->released += g->a.st.released;
-		stats->forks += g->a.st.forks;
-		stats->rejected += g->a.st.rejected;
-		stats->refused_future += g->a.st.refused_future;
-		stats->refused_held_cap += g->a.st.refused_held_cap;
-		stats->refused_grant += g->a.st.refused_grant;
-		stats->held_expired += g->a.st.held_expired;
-		stats->held_new += g->a.st.held_new;
-		stats->erased_bodies += g->a.st.erased_bodies;
-	}
+	stats_add(stats, &g->a.st);
 	r = 0;
 out:
 	log__applier_close(&g->a);
