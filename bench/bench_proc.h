@@ -79,6 +79,17 @@ static inline double bench_verify_rate(struct node *a, unsigned sample)
 	return verify;
 }
 
+/*
+ * The verify rate a timed transfer is divided by: the mean of one
+ * measured just before it and one just after, so that a machine whose
+ * speed drifts during the run (a shared host, a CPU's clock) moves the
+ * divisor with the transfer rather than skewing the ratio.
+ */
+static inline double bench_verify_mean(double before, double after)
+{
+	return (before + after) / 2;
+}
+
 /* n local writes on nd (bench_write_profiles), of persons first ..;
  * returns the body bytes written. */
 static inline uint64_t bench_write(struct node *nd, const char *prefix,

@@ -29,6 +29,9 @@
  * that drops often never carries batches it cannot finish. */
 #define SYNC_CEILING_REGROW 8
 #define SYNC_BATCH_BYTES ((size_t)4 << 20) /* a batch closes here */
+/* The end of a long transfer goes in halving batches down to this, so
+ * that the receiver's last commit, which nothing overlaps, is short. */
+#define SYNC_BATCH_TAIL 256
 /* batches a side may have sent and not seen acknowledged: the receiver
  * checks one while it commits the other (SPEC 5.7) */
 #define SYNC_INFLIGHT 2

@@ -391,6 +391,19 @@ void sync_session_pump(struct conn *c)
 		r = log_feed_get(t, st->key, &f);
 		if (r == 0 && !sync__scope_shared(c, f.scope))
 			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
+		if (r == 0 && !s->tx_open && s->nstreams == 1 &&
+		    f.seq >= st->next) {
+			/* the last feed queued: a batch of at most half of
+			 * what is left, while that is more than the tail */
+			uint64_t left = f.seq - st->next + 1, half = left / 2;
+			if (half < SYNC_BATCH_TAIL)
+				half = SYNC_BATCH_TAIL;
+			if (half < credit) {
+				credit = half;
+				if (lim > credit)
+					lim = (size_t)credit;
+			}
+		}
 		while (r == 0 && n < lim && st->next + n <= f.seq &&
 		       bytes < WIRE_BATCH_BYTES) {
 			struct run_entry *we = &v[n];

@@ -2,9 +2,9 @@
 
 #include "entry.h"
 #include "error.h"
+#include "tlmemo.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,7 @@
 
 /*
  * The bodies this thread compressed lately, by entry id, each for the
- * transaction that stored it. An entry's id names its body (the
+ * transaction that stored it (and forgotten when it drops the body). An entry's id names its body (the
  * envelope it hashes holds the body's hash), so a body remembered is the
  * one its row holds while the row holds one at all. Materializing a
  * batch's records reads back the bodies the same batch just stored:
@@ -22,7 +22,7 @@
  * Direct-mapped on the id's first bytes (ids are hashes); a slot is
  * overwritten by the next body that maps to it.
  */
-#define MEMO_SLOTS 2048
+#define MEMO_SLOTS 8192
 #define MEMO_BODY 512 /* larger bodies are not remembered */
 
 struct memo_slot {
@@ -32,27 +32,10 @@ struct memo_slot {
 	uint8_t body[MEMO_BODY];
 };
 
-static pthread_key_t memo_key;
-static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
-
-static void memo_key_make(void)
-{
-	pthread_key_create(&memo_key, free);
-}
-
 static struct memo_slot *memo_slot(const uint8_t id[32], int make)
 {
-	struct memo_slot *m;
-	pthread_once(&memo_once, memo_key_make);
-	m = pthread_getspecific(memo_key);
-	if (!m && make) {
-		if (!(m = calloc(MEMO_SLOTS, sizeof(*m))))
-			return NULL;
-		if (pthread_setspecific(memo_key, m) != 0) {
-			free(m);
-			return NULL;
-		}
-	}
+	struct memo_slot *m = tlmemo_table(
+		TLMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), make);
 	if (!m)
 		return NULL;
 	return &m[((size_t)id[0] << 8 | id[1]) % MEMO_SLOTS];
@@ -68,6 +51,14 @@ static void memo_put(struct store_txn *t, const uint8_t id[32],
 	memcpy(s->id, id, 32);
 	memcpy(s->body, body, n);
 	s->len = (uint16_t)n;
+}
+
+/* A body dropped (erased): not remembered any longer. */
+static void memo_forget(const uint8_t id[32])
+{
+	struct memo_slot *s = memo_slot(id, 0);
+	if (s && s->len && memcmp(s->id, id, 32) == 0)
+		s->len = 0;
 }
 
 /* The body of id into b when this thread remembers it: 1, else 0. */
@@ -237,11 +228,12 @@ int entries_body(struct store_txn *t, const uint8_t id[32],
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
 	struct entries_row row;
-	int r = entries_by_id(t, id, &row);
-	if (r < 0)
-		return r;
-	if (row.body && row.compressed && memo_get(t, id, b, ret_body, ret_len))
+	int r;
+	/* stored by this transaction, and not dropped since */
+	if (memo_get(t, id, b, ret_body, ret_len))
 		return 0;
+	if ((r = entries_by_id(t, id, &row)) < 0)
+		return r;
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 
@@ -262,6 +254,7 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32])
 		return r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
+	memo_forget(id);
 	keep = 2 + row.env_len + ENTRY_SIG_LEN + 1;
 	if (!(copy = malloc(keep)))
 		return -ENOMEM;

@@ -3,6 +3,7 @@
 #include "crdt.h"
 #include "entries.h"
 #include "error.h"
+#include "tlmemo.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -37,18 +38,94 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * entry id. Everything else about the op is in its entry's envelope,
  * read when the op is (entries.h).
  */
+/*
+ * The ops this thread added lately, by entry id, each for the
+ * transaction that added it: materializing a batch's records reads back
+ * the ops the same batch just added, and finds them here rather than
+ * through ids, entries and the envelope's decoding again. An id names
+ * its envelope, so what is remembered is what the store holds for it;
+ * later transactions read the store. Direct-mapped on the id's first
+ * bytes; ops with more deps than a slot holds are not remembered.
+ */
+#define OPMEMO_SLOTS 8192
+#define OPMEMO_DEPS 2
+
+struct opmemo_slot {
+	uint64_t txn; /* store_txn_serial(); 0: empty */
+	uint64_t hlc;
+	uint8_t id[ENTRY_ID_LEN];
+	uint8_t author[ENTRY_KEY_LEN];
+	uint8_t body_hash[ENTRY_HASH_LEN];
+	uint8_t deps[OPMEMO_DEPS][ENTRY_ID_LEN];
+	uint8_t kind, ndeps, has_body;
+	char scope[ENTRY_MAX_SCOPE + 1];
+};
+
+static struct opmemo_slot *opmemo_slot(const uint8_t id[ENTRY_ID_LEN],
+				       int make)
+{
+	struct opmemo_slot *m = tlmemo_table(
+		TLMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot), make);
+	if (!m)
+		return NULL;
+	return &m[((size_t)id[0] << 8 | id[1]) % OPMEMO_SLOTS];
+}
+
+static void opmemo_put(struct store_txn *t, const struct entry *e,
+		       const uint8_t id[ENTRY_ID_LEN])
+{
+	struct opmemo_slot *s;
+	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_slot(id, 1)))
+		return; /* remembering is only a saving */
+	s->txn = store_txn_serial(t);
+	s->hlc = e->hlc;
+	memcpy(s->id, id, ENTRY_ID_LEN);
+	memcpy(s->author, e->author, ENTRY_KEY_LEN);
+	memcpy(s->body_hash, e->body_hash, ENTRY_HASH_LEN);
+	memcpy(s->deps, e->deps, e->ndeps * ENTRY_ID_LEN);
+	s->kind = (uint8_t)e->kind;
+	s->ndeps = (uint8_t)e->ndeps;
+	s->has_body = (uint8_t)e->has_body;
+	memcpy(s->scope, e->scope, sizeof(s->scope));
+}
+
+/* op from what this thread remembers of id in t: 1, else 0. */
+static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		      uint64_t hlc, struct record_op *op)
+{
+	struct opmemo_slot *s = opmemo_slot(id, 0);
+	if (!s || s->txn == 0 || s->txn != store_txn_serial(t) ||
+	    s->hlc != hlc || memcmp(s->id, id, ENTRY_ID_LEN) != 0)
+		return 0;
+	op->kind = s->kind;
+	op->hlc = s->hlc;
+	memcpy(op->author, s->author, ENTRY_KEY_LEN);
+	op->ndeps = s->ndeps;
+	memcpy(op->deps, s->deps, s->ndeps * ENTRY_ID_LEN);
+	op->has_body = s->has_body;
+	memcpy(op->body_hash, s->body_hash, ENTRY_HASH_LEN);
+	memcpy(op->scope, s->scope, sizeof(op->scope));
+	return 1;
+}
+
 int record_op_add(struct store_txn *t, const struct entry *e,
 		  const uint8_t id[ENTRY_ID_LEN])
 {
 	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN];
 	size_t kl = record_key(e->collection, e->record_id, key);
+	int r;
 
 	key[kl++] = 0;
 	store_be64(key + kl, e->hlc);
 	kl += 8;
 	memcpy(key + kl, id, ENTRY_ID_LEN);
 	kl += ENTRY_ID_LEN;
-	return store_put(t, ST_RECOPS, key, kl, "", 0, 0);
+	if ((r = store_put(t, ST_RECOPS, key, kl, "", 0, 0)) < 0)
+		return r;
+	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
+	    e->kind == ENTRY_ERASE)
+		opmemo_put(t, e, id);
+	return 0;
 }
 
 static int op_parse(struct store_txn *t, const void *k, size_t kl,
@@ -62,6 +139,9 @@ static int op_parse(struct store_txn *t, const void *k, size_t kl,
 	if (kl < 8 + ENTRY_ID_LEN || vl != 0)
 		return HAMLET_ECORRUPT;
 	memcpy(op->id, kp + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
+	if (opmemo_get(t, op->id, store_get_be64(kp + kl - ENTRY_ID_LEN - 8),
+		       op))
+		return 0;
 	if ((r = entries_by_id(t, op->id, &row)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	if (entry_decode(row.env, row.env_len, &e, NULL) < 0 ||
