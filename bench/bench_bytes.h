@@ -236,7 +236,7 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 			v[n].body = NULL;
 			v[n].body_len = 0;
 			if (e.has_body)
-				log_body_get(t, id, &zb[n], &v[n].body,
+				log_body_of(t, key, s, &zb[n], &v[n].body,
 					     &v[n].body_len);
 		}
 		w = bb_whole(v, n, &wl);

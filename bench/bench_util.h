@@ -298,20 +298,32 @@ out:
 
 /* --- reading a store ------------------------------------------------------ */
 
-/* 1 when n holds entry id, 0 when not, or an error. */
-static inline int bench_has_entry(struct node *n, const uint8_t id[32])
+/* 1 when n holds entry id, an op of record coll/rid, 0 when not, or an
+ * error. */
+static inline int bench_has_entry(struct node *n, const char *coll,
+				  const char *rid, const uint8_t id[32])
 {
 	struct store_txn *t;
-	uint8_t feed[32];
-	uint64_t seq;
+	const uint8_t *env, *sig;
+	size_t len;
 	int r;
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		return r;
-	r = log_entry_locate(t, id, feed, &seq);
+	r = log_op_entry(t, coll, rid, id, &env, &len, &sig);
 	store_txn_abort(t);
 	if (r == HAMLET_ENOTFOUND)
 		return 0;
 	return r < 0 ? r : 1;
+}
+
+/* bench_has_entry() for an entry made here (its envelope names the
+ * record). */
+static inline int bench_holds(struct node *n, const struct bench_entry *x)
+{
+	struct entry e;
+	if (entry_decode(x->env, x->env_len, &e, NULL) < 0)
+		return HAMLET_EFORMAT;
+	return bench_has_entry(n, e.collection, e.record_id, x->id);
 }
 
 /* The contiguous head of feed key in n's store (0: none) in *ret_seq.

@@ -301,7 +301,7 @@ static void put_one(struct daemon_proc *pp, struct node *q, unsigned i,
 	free(body);
 	if (r < 0)
 		die("put", r, why);
-	while ((r = bench_has_entry(q, id)) == 0) {
+	while ((r = bench_has_entry(q, "health_profile", rid, id)) == 0) {
 		if (bench_now() - t0 > WAIT_MS / 1000.0)
 			fail("put %s not at %s after %d s", rid, q->name,
 			     WAIT_MS / 1000);

@@ -175,10 +175,19 @@ static struct node *node_make(struct daemon_proc *p, const char *name,
 	return n;
 }
 
-/* n has entry id stored. */
-static int has_entry(struct node *n, const uint8_t id[32])
+/* n has entry id, a health profile's op, stored. */
+static int has_entry(struct node *n, const char *rid, const uint8_t id[32])
 {
-	int r = bench_has_entry(n, id);
+	int r = bench_has_entry(n, "health_profile", rid, id);
+	if (r < 0)
+		die("read", r, n->name);
+	return r;
+}
+
+/* n has x stored. */
+static int holds(struct node *n, const struct bench_entry *x)
+{
+	int r = bench_holds(n, x);
 	if (r < 0)
 		die("read", r, n->name);
 	return r;
@@ -349,9 +358,9 @@ static void push_one(struct daemon_proc *pa, struct node *b, struct node *c,
 	if (r < 0)
 		die("put", r, why);
 	while (at_b < 0 || at_c < 0) {
-		if (at_b < 0 && has_entry(b, id))
+		if (at_b < 0 && has_entry(b, rid, id))
 			at_b = bench_now();
-		if (at_c < 0 && has_entry(c, id))
+		if (at_c < 0 && has_entry(c, rid, id))
 			at_c = bench_now();
 		if (bench_now() - t0 > WAIT_MS / 1000.0)
 			fail("put %s not at %s after %d s", rid,
@@ -756,7 +765,7 @@ int main(int argc, char **argv)
 	rpc(&pc, "peer_add", pd.addr);
 	t0 = bench_now();
 	for (unsigned i = 0; i < FEEDS_DIFFER; i++)
-		while (!has_entry(d, more[i].id)) {
+		while (!holds(d, &more[i])) {
 			if (bench_now() - t0 > WAIT_MS / 1000.0)
 				fail("%s lacks a changed feed after %d s",
 				     pd.name, WAIT_MS / 1000);

@@ -44,17 +44,14 @@ static const char *const body_word[] = { "none", "ok", "missing",
 static int check_entry(struct store_txn *t, const struct record_op *op,
 		       struct entry *e, int *ret_sig, int *ret_decoded)
 {
-	uint8_t feed[32], id[32];
-	uint64_t seq;
+	uint8_t id[32];
 	const uint8_t *env, *sig;
 	size_t env_len;
 	int r;
 
 	*ret_sig = SIG_MISSING;
 	*ret_decoded = 0;
-	r = log_entry_locate(t, op->id, feed, &seq);
-	if (r == 0)
-		r = log_entry_get(t, feed, seq, &env, &env_len, &sig);
+	r = log_entry_at(t, op->lseq, &env, &env_len, &sig);
 	if (r == HAMLET_ENOTFOUND)
 		return 0;
 	if (r < 0)
@@ -125,7 +122,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		const uint8_t *b;
 		size_t bl;
 		char why[8];
-		if (log_body_get(h->t, op->id, &h->zb, &b, &bl) == 0)
+		if (log_body_at(h->t, op->id, op->lseq, &h->zb, &b, &bl) == 0)
 			schema_erase_reason(b, bl, reason, sizeof(reason), why,
 					    sizeof(why));
 	}
@@ -133,7 +130,7 @@ static int history_op(void *ctx, const struct record_op *op)
 		const uint8_t *b;
 		size_t bl;
 		uint8_t hash[32];
-		r = log_body_get(h->t, op->id, &h->zb, &b, &bl);
+		r = log_body_at(h->t, op->id, op->lseq, &h->zb, &b, &bl);
 		if (r == HAMLET_ENOTFOUND) {
 			body = BODY_MISSING;
 		} else if (r == HAMLET_ECORRUPT) {

@@ -534,12 +534,16 @@ static int th_pool_feed(void *ctx, const struct log_feed *f)
 		const uint8_t *env, *sig, *body = NULL;
 		size_t el, bl = 0;
 		struct entry e;
-		ASSERT_OK(log_entry_get(p->t, f->key, s, &env, &el, &sig));
+		struct log_entry_full x;
+		ASSERT_OK(log_entry_read(p->t, f->key, s, &zb, &x));
+		env = x.env;
+		el = x.env_len;
+		sig = x.sig;
 		ASSERT_OK(entry_decode(env, el, &e, NULL));
 		if (e.has_body) {
-			uint8_t id[ENTRY_ID_LEN];
-			entry_id(env, el, id);
-			ASSERT_OK(log_body_get(p->t, id, &zb, &body, &bl));
+			ASSERT_TRUE(x.body != NULL);
+			body = x.body;
+			bl = x.body_len;
 		}
 		if (p->n == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 64;

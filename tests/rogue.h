@@ -398,7 +398,7 @@ static inline void rogue_entry_get(struct store_txn *t, const uint8_t key[32],
 	ASSERT_OK(log_entry_get(t, key, seq, &we->env, &we->env_len,
 				&we->sig));
 	entry_id(we->env, we->env_len, id);
-	ASSERT_OK(log_body_get(t, id, &zb, &we->body, &we->body_len));
+	ASSERT_OK(log_body_of(t, key, seq, &zb, &we->body, &we->body_len));
 }
 
 /*

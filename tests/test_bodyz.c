@@ -134,7 +134,7 @@ int main(void)
 		ASSERT_OK(store_txn_begin(a->st, 1, &t));
 		ASSERT_OK(log_entry_get(t, k, N, &env, &el, &sig));
 		entry_id(env, el, id);
-		ASSERT_OK(log_body_get(t, id, &zb, &got, &gl));
+		ASSERT_OK(log_body_of(t, k, N, &zb, &got, &gl));
 		ASSERT_EQ(gl, raw);
 		ASSERT_MEMEQ(got, body, raw);
 		store_txn_abort(t);

@@ -21,7 +21,7 @@ static size_t own_entries(struct node *src, uint64_t from, uint64_t to,
 					&in[n].sig));
 		entry_id(in[n].env, in[n].env_len, id);
 		static struct bodyz_buf zb[8];
-		if (log_body_get(*t, id, &zb[n], &in[n].body,
+		if (log_body_of(*t, feed, s, &zb[n], &in[n].body,
 				 &in[n].body_len) < 0)
 			in[n].body = NULL;
 	}

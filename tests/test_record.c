@@ -108,7 +108,10 @@ int main(void)
 		ASSERT_EQ(row[3], 0x91);
 		ASSERT_EQ(row[38], 0xc0);
 		struct bodyz_buf zb = { 0 };
-		ASSERT_OK(log_body_get(t, row + 6, &zb, &body, &bl));
+		uint64_t hl;
+		ASSERT_OK(record_op_find(t, "health_profile", "HP-1", row + 6,
+					 &hl));
+		ASSERT_OK(log_body_at(t, row + 6, hl, &zb, &body, &bl));
 		ASSERT_TRUE(rl < bl); /* smaller than the body alone */
 		bodyz_buf_free(&zb);
 		ASSERT_OK(record_view_load(t, "health_profile", "HP-1", &v));

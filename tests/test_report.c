@@ -61,7 +61,7 @@ static void carry(struct node *from, const char *scope, struct node *to,
 			uint8_t id[ENTRY_ID_LEN];
 			entry_id(in[n].env, in[n].env_len, id);
 			static struct bodyz_buf zb[8];
-			ASSERT_OK(log_body_get(t, id, &zb[n], &in[n].body,
+			ASSERT_OK(log_body_of(t, key, s, &zb[n], &in[n].body,
 					       &in[n].body_len));
 		}
 	}

@@ -38,7 +38,7 @@ static void *reader_run(void *arg)
 			rd->err = r;
 			return NULL;
 		}
-		if ((r = store_cursor_open(t, ST_IDS, &c)) < 0) {
+		if ((r = store_cursor_open(t, ST_FORKS, &c)) < 0) {
 			rd->err = r;
 			store_txn_abort(t);
 			return NULL;
@@ -78,7 +78,7 @@ static int write_values(struct store *st, int n, int *ret_grown)
 			uint8_t key[32] = { 0 };
 			store_be64(key, (uint64_t)(done + k) * 2654435761u);
 			memset(val, (done + k) & 0xff, sizeof(val));
-			r = store_put(t, ST_IDS, key, sizeof(key), val,
+			r = store_put(t, ST_FORKS, key, sizeof(key), val,
 				      sizeof(val), 0);
 		}
 		if (r >= 0)
@@ -181,7 +181,7 @@ int main(void)
 		ASSERT_EQ(write_values(capped, 1000, &grown), HAMLET_EMAPFULL);
 		ASSERT_EQ(grown, 0);
 		ASSERT_OK(store_txn_begin(capped, 1, &t));
-		ASSERT_OK(store_count(t, ST_IDS, &n));
+		ASSERT_OK(store_count(t, ST_FORKS, &n));
 		store_txn_abort(t);
 		ASSERT_EQ(n % 50, 0); /* whole transactions only */
 		ASSERT_TRUE(n < 1000);
@@ -215,7 +215,7 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/a", dir);
 		ASSERT_OK(store_open(path, NULL, &b));
 		ASSERT_OK(store_txn_begin(b, 1, &t));
-		ASSERT_OK(store_count(t, ST_IDS, &n));
+		ASSERT_OK(store_count(t, ST_FORKS, &n));
 		store_txn_abort(t);
 		ASSERT_EQ(n, 20000);
 		store_close(b);

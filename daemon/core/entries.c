@@ -133,7 +133,7 @@ static int next_lseq(struct store_txn *t, uint64_t *ret)
 int entries_append(struct store_txn *t, const uint8_t feed[32],
 		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
 		   size_t env_len, const uint8_t *sig, const uint8_t *body,
-		   size_t body_len)
+		   size_t body_len, uint64_t *ret_lseq)
 {
 	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 +
 		    ENTRY_MAX_BODY];
@@ -169,7 +169,20 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 	if ((r = store_put(t, ST_ENTRIES, lk, 8, buf, n, STORE_APPEND)) < 0 ||
 	    (r = store_put(t, ST_SEQS, sk, 40, lk, 8, 0)) < 0)
 		return r;
-	return store_put(t, ST_IDS, id, 32, lk, 8, 0);
+	*ret_lseq = lseq;
+	return 0;
+}
+
+int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret)
+{
+	uint8_t lk[8];
+	const void *v;
+	size_t vl;
+	int r;
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
+		return r;
+	return entries_row_decode(v, vl, ret);
 }
 
 static int at_lseq(struct store_txn *t, const void *lk, size_t lkl,
@@ -199,17 +212,6 @@ int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return at_lseq(t, lk, lkl, ret);
 }
 
-int entries_by_id(struct store_txn *t, const uint8_t id[32],
-		  struct entries_row *ret)
-{
-	const void *lk;
-	size_t lkl;
-	int r;
-	if ((r = store_get(t, ST_IDS, id, 32, &lk, &lkl)) < 0)
-		return r;
-	return at_lseq(t, lk, lkl, ret);
-}
-
 int entries_row_body(struct store_txn *t, const struct entries_row *row,
 		     struct bodyz_buf *b, const void **ret_body,
 		     size_t *ret_len)
@@ -224,7 +226,14 @@ int entries_row_body(struct store_txn *t, const struct entries_row *row,
 	return 0;
 }
 
-int entries_body(struct store_txn *t, const uint8_t id[32],
+int entries_body_remembered(struct store_txn *t, const uint8_t id[32],
+			    struct bodyz_buf *b, const void **ret_body,
+			    size_t *ret_len)
+{
+	return memo_get(t, id, b, ret_body, ret_len);
+}
+
+int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
 	struct entries_row row;
@@ -232,26 +241,21 @@ int entries_body(struct store_txn *t, const uint8_t id[32],
 	/* stored by this transaction, and not dropped since */
 	if (memo_get(t, id, b, ret_body, ret_len))
 		return 0;
-	if ((r = entries_by_id(t, id, &row)) < 0)
-		return r;
+	if ((r = entries_at(t, lseq, &row)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 
-int entries_body_drop(struct store_txn *t, const uint8_t id[32])
+int entries_body_drop(struct store_txn *t, const uint8_t id[32],
+		      uint64_t lseq)
 {
 	struct entries_row row;
 	uint8_t lk[8], *copy;
-	const void *l;
-	size_t ll, keep;
+	size_t keep;
 	int r;
 
-	if ((r = store_get(t, ST_IDS, id, 32, &l, &ll)) < 0)
-		return r;
-	if (ll != 8)
-		return HAMLET_ECORRUPT;
-	memcpy(lk, l, 8);
-	if ((r = at_lseq(t, lk, 8, &row)) < 0)
-		return r;
+	if ((r = entries_at(t, lseq, &row)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
 	memo_forget(id);
@@ -260,6 +264,7 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32])
 		return -ENOMEM;
 	memcpy(copy, row.env - 2, keep);
 	copy[keep - 1] = 0;
+	store_be64(lk, lseq);
 	r = store_put(t, ST_ENTRIES, lk, 8, copy, keep, 0);
 	free(copy);
 	return r;

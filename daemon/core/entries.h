@@ -6,7 +6,9 @@
  *            signature || flags (1: a body follows; 2: compressed with
  *            the store's dictionary, bodyz.h) || body
  *   seqs     feed key (32) || seq (be64) -> local seq (be64)
- *   ids      entry id (32) -> local seq (be64)
+ *
+ * There is no index by entry id: every entry looked up by id is a
+ * record's op, and the record's op rows (record.h) hold its local seq.
  *
  * The local seq is the node's own count of stored entries: every append
  * goes at the end of the table, so its pages fill whole and a commit
@@ -30,33 +32,40 @@ struct entries_row {
 			 * entries_body() */
 };
 
-/* Store an entry at the end (body NULL: none held). */
+/* Store an entry at the end (body NULL: none held); *ret_lseq its
+ * local seq. */
 int entries_append(struct store_txn *t, const uint8_t feed[32],
 		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
 		   size_t env_len, const uint8_t *sig, const uint8_t *body,
-		   size_t body_len);
+		   size_t body_len, uint64_t *ret_lseq);
 
-/* The entry at seq of feed, or with entry id id: HAMLET_ENOTFOUND when
+/* The entry at seq of feed, or at local seq lseq: HAMLET_ENOTFOUND when
  * not stored. */
 int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		struct entries_row *ret);
-int entries_by_id(struct store_txn *t, const uint8_t id[32],
-		  struct entries_row *ret);
-
-/* The body of entry id: HAMLET_ENOTFOUND when the entry is not stored
- * or its body is not held. *ret_body borrows from the store, or from b
- * when it was stored compressed (valid until b's next use). */
-int entries_body(struct store_txn *t, const uint8_t id[32],
+int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret);
+/* The body of entry id, stored at local seq lseq: HAMLET_ENOTFOUND when
+ * its body is not held, HAMLET_ECORRUPT when no entry is stored there.
+ * *ret_body borrows from the store, or from b when it was stored
+ * compressed (valid until b's next use). */
+int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len);
-
-/* The body of a row read by entries_get() or entries_by_id(), as
+/* The body of entry id as entries_body() gives it when this thread
+ * stored it in this very transaction (and it was not dropped since): 1,
+ * else 0 (then read it with entries_body()). */
+int entries_body_remembered(struct store_txn *t, const uint8_t id[32],
+			    struct bodyz_buf *b, const void **ret_body,
+			    size_t *ret_len);
+/* The body of a row read by entries_get() or entries_at(), as
  * entries_body() gives it (the row must still be valid). */
 int entries_row_body(struct store_txn *t, const struct entries_row *row,
 		     struct bodyz_buf *b, const void **ret_body,
 		     size_t *ret_len);
 
-/* Drop an entry's body: 0, or HAMLET_ENOTFOUND when none was held. */
-int entries_body_drop(struct store_txn *t, const uint8_t id[32]);
+/* Drop the body of entry id, at local seq lseq: 0, or HAMLET_ENOTFOUND
+ * when none was held. */
+int entries_body_drop(struct store_txn *t, const uint8_t id[32],
+		      uint64_t lseq);
 
 /* Write envelope length (be16), envelope and signature to buf, the start
  * of every stored entry's row (entries, and the log's forks and held

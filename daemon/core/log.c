@@ -571,10 +571,12 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 			const struct entry_bytes *b, struct log_out *out)
 {
 	int r = b->body ? body_kept(a, e) : 0;
+	uint64_t lseq;
 
 	if (r < 0 ||
 	    (r = entries_append(a->t, f->key, e->seq, id, b->env, b->env_len,
-				b->sig, r ? b->body : NULL, b->body_len)) < 0)
+				b->sig, r ? b->body : NULL, b->body_len,
+				&lseq)) < 0)
 		return r;
 	if (e->seq == 1) {
 		if ((r = heads_feed_new(a->t, f->author, f->key)) < 0)
@@ -591,7 +593,7 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
 	    e->kind == ENTRY_ERASE) {
-		if ((r = record_op_add(a->t, e, id)) < 0)
+		if ((r = record_op_add(a->t, e, id, lseq)) < 0)
 			return r;
 		if ((r = dirty_add(&a->dirty, e, id)) < 0)
 			return r;

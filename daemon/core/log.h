@@ -273,9 +273,15 @@ int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx);
 int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		  const uint8_t **ret_env, size_t *ret_env_len,
 		  const uint8_t **ret_sig);
-/* An entry by id: its feed and seq. */
-int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		     uint8_t ret_feed[32], uint64_t *ret_seq);
+/* The entry at local seq lseq (a record op's, record.h), or the op id
+ * of record coll/rid: HAMLET_ENOTFOUND when none is stored there. There
+ * is no look-up by entry id alone (entries.h). */
+int log_entry_at(struct store_txn *t, uint64_t lseq,
+		 const uint8_t **ret_env, size_t *ret_env_len,
+		 const uint8_t **ret_sig);
+int log_op_entry(struct store_txn *t, const char *coll, const char *rid,
+		 const uint8_t id[ENTRY_ID_LEN], const uint8_t **ret_env,
+		 size_t *ret_env_len, const uint8_t **ret_sig);
 /*
  * The entry at seq of feed with its body, read together (one row): body
  * NULL when it is not held (erased, never received); a body kept
@@ -290,13 +296,19 @@ struct log_entry_full {
 int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		   struct bodyz_buf *b, struct log_entry_full *ret);
 
-/* The body of entry id: HAMLET_ENOTFOUND when it did not come along or
- * was erased (log_erased). *ret_body borrows from the store, or from b
- * when the store keeps it compressed (bodyz.h): valid until b's next use
- * or the transaction's end, whichever comes first. */
-int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		 struct bodyz_buf *b, const uint8_t **ret_body,
-		 size_t *ret_len);
+/* The body of entry id, a record op stored at local seq lseq:
+ * HAMLET_ENOTFOUND when it did not come along or was erased
+ * (log_erased). *ret_body borrows from the store, or from b when the
+ * store keeps it compressed (bodyz.h): valid until b's next use or the
+ * transaction's end, whichever comes first. */
+int log_body_at(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		uint64_t lseq, struct bodyz_buf *b, const uint8_t **ret_body,
+		size_t *ret_len);
+/* The same for the entry at seq of feed (HAMLET_ENOTFOUND, too, when no
+ * entry is stored there). */
+int log_body_of(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		struct bodyz_buf *b, const uint8_t **ret_body,
+		size_t *ret_len);
 
 /* Fork evidence and held entries, for reports. */
 struct log_fork {

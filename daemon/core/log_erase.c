@@ -54,7 +54,10 @@ int log__erased(struct store_txn *t, const char *coll, const char *id,
 /* The ids of a record's puts under an erasure's scope. */
 struct put_ids {
 	const char *scope;
-	uint8_t (*v)[ENTRY_ID_LEN];
+	struct put_id {
+		uint8_t id[ENTRY_ID_LEN];
+		uint64_t lseq;
+	} *v;
 	size_t n, cap;
 };
 
@@ -71,7 +74,8 @@ static int collect_put(void *ctx, const struct record_op *op)
 		p->v = q;
 		p->cap = nc;
 	}
-	memcpy(p->v[p->n++], op->id, ENTRY_ID_LEN);
+	memcpy(p->v[p->n].id, op->id, ENTRY_ID_LEN);
+	p->v[p->n++].lseq = op->lseq;
 	return 0;
 }
 
@@ -165,7 +169,7 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 	r = record_ops_each(a->t, e->collection, e->record_id, collect_put,
 			    &p);
 	for (size_t i = 0; r >= 0 && i < p.n; i++) {
-		r = entries_body_drop(a->t, p.v[i]);
+		r = entries_body_drop(a->t, p.v[i].id, p.v[i].lseq);
 		if (r == 0)
 			dropped++;
 		else if (r == HAMLET_ENOTFOUND)

@@ -3,6 +3,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "record.h"
 
 #include <string.h>
 
@@ -137,27 +138,51 @@ int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
-int log_entry_locate(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		     uint8_t ret_feed[32], uint64_t *ret_seq)
+int log_entry_at(struct store_txn *t, uint64_t lseq,
+		 const uint8_t **ret_env, size_t *ret_env_len,
+		 const uint8_t **ret_sig)
 {
 	struct entries_row row;
-	struct entry e;
-	int r = entries_by_id(t, id, &row);
+	int r = entries_at(t, lseq, &row);
 	if (r < 0)
 		return r;
-	if (entry_decode(row.env, row.env_len, &e, NULL) < 0)
-		return HAMLET_ECORRUPT;
-	log_feed_key(e.author, e.scope, ret_feed);
-	*ret_seq = e.seq;
+	*ret_env = row.env;
+	*ret_env_len = row.env_len;
+	*ret_sig = row.sig;
 	return 0;
 }
 
-int log_body_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		 struct bodyz_buf *b, const uint8_t **ret_body,
-		 size_t *ret_len)
+int log_op_entry(struct store_txn *t, const char *coll, const char *rid,
+		 const uint8_t id[ENTRY_ID_LEN], const uint8_t **ret_env,
+		 size_t *ret_env_len, const uint8_t **ret_sig)
+{
+	uint64_t lseq;
+	int r = record_op_find(t, coll, rid, id, &lseq);
+	if (r < 0)
+		return r;
+	return log_entry_at(t, lseq, ret_env, ret_env_len, ret_sig);
+}
+
+int log_body_of(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		struct bodyz_buf *b, const uint8_t **ret_body,
+		size_t *ret_len)
+{
+	struct entries_row row;
+	const void *body;
+	int r = entries_get(t, feed, seq, &row);
+	if (r < 0)
+		return r;
+	if ((r = entries_row_body(t, &row, b, &body, ret_len)) == 0)
+		*ret_body = body;
+	return r;
+}
+
+int log_body_at(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
+		uint64_t lseq, struct bodyz_buf *b, const uint8_t **ret_body,
+		size_t *ret_len)
 {
 	const void *body;
-	int r = entries_body(t, id, b, &body, ret_len);
+	int r = entries_body(t, id, lseq, b, &body, ret_len);
 	if (r == 0)
 		*ret_body = body;
 	return r;

@@ -220,10 +220,11 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 }
 
 /* The record's scope: that of its newest head (highest HLC). */
-static int record_scope(struct store_txn *t, const struct local_state *ls,
-			char *out)
+static int record_scope(struct store_txn *t, const struct log_op *op,
+			const struct local_state *ls, char *out)
 {
-	return scopemap_heads_scope(t, (const uint8_t(*)[32])ls->heads,
+	return scopemap_heads_scope(t, op->collection, op->record_id,
+				    (const uint8_t(*)[32])ls->heads,
 				    ls->nheads, out);
 }
 
@@ -284,7 +285,7 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		live = !v.deleted;
 		r = view_heads(&v, ls);
 		if (r == 0)
-			r = record_scope(t, ls, ls->scope);
+			r = record_scope(t, op, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_ERASE) {
 			r = record_ops_each(t, op->collection, op->record_id,
 					    common_scope, ls->erase_scope);

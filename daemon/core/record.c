@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
 
 struct opmemo_slot {
 	uint64_t txn; /* store_txn_serial(); 0: empty */
-	uint64_t hlc;
+	uint64_t hlc, lseq;
 	uint8_t id[ENTRY_ID_LEN];
 	uint8_t author[ENTRY_KEY_LEN];
 	uint8_t body_hash[ENTRY_HASH_LEN];
@@ -72,13 +73,14 @@ static struct opmemo_slot *opmemo_slot(const uint8_t id[ENTRY_ID_LEN],
 }
 
 static void opmemo_put(struct store_txn *t, const struct entry *e,
-		       const uint8_t id[ENTRY_ID_LEN])
+		       const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
 {
 	struct opmemo_slot *s;
 	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_slot(id, 1)))
 		return; /* remembering is only a saving */
 	s->txn = store_txn_serial(t);
 	s->hlc = e->hlc;
+	s->lseq = lseq;
 	memcpy(s->id, id, ENTRY_ID_LEN);
 	memcpy(s->author, e->author, ENTRY_KEY_LEN);
 	memcpy(s->body_hash, e->body_hash, ENTRY_HASH_LEN);
@@ -91,12 +93,14 @@ static void opmemo_put(struct store_txn *t, const struct entry *e,
 
 /* op from what this thread remembers of id in t: 1, else 0. */
 static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
-		      uint64_t hlc, struct record_op *op)
+		      uint64_t hlc, uint64_t lseq, struct record_op *op)
 {
 	struct opmemo_slot *s = opmemo_slot(id, 0);
 	if (!s || s->txn == 0 || s->txn != store_txn_serial(t) ||
-	    s->hlc != hlc || memcmp(s->id, id, ENTRY_ID_LEN) != 0)
+	    s->hlc != hlc || s->lseq != lseq ||
+	    memcmp(s->id, id, ENTRY_ID_LEN) != 0)
 		return 0;
+	op->lseq = lseq;
 	op->kind = s->kind;
 	op->hlc = s->hlc;
 	memcpy(op->author, s->author, ENTRY_KEY_LEN);
@@ -109,9 +113,9 @@ static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 }
 
 int record_op_add(struct store_txn *t, const struct entry *e,
-		  const uint8_t id[ENTRY_ID_LEN])
+		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
 {
-	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN];
+	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN], lk[8];
 	size_t kl = record_key(e->collection, e->record_id, key);
 	int r;
 
@@ -120,34 +124,75 @@ int record_op_add(struct store_txn *t, const struct entry *e,
 	kl += 8;
 	memcpy(key + kl, id, ENTRY_ID_LEN);
 	kl += ENTRY_ID_LEN;
-	if ((r = store_put(t, ST_RECOPS, key, kl, "", 0, 0)) < 0)
+	store_be64(lk, lseq);
+	if ((r = store_put(t, ST_RECOPS, key, kl, lk, 8, 0)) < 0)
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
 	    e->kind == ENTRY_ERASE)
-		opmemo_put(t, e, id);
+		opmemo_put(t, e, id, lseq);
 	return 0;
 }
 
+int record_op_find(struct store_txn *t, const char *coll, const char *rid,
+		   const uint8_t id[ENTRY_ID_LEN], uint64_t *ret_lseq)
+{
+	uint8_t pfx[RECORD_KEY_MAX + 1];
+	struct store_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl, pl = record_key(coll, rid, pfx);
+	int r;
+
+	pfx[pl++] = 0;
+	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, pfx, pl, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl < pl || memcmp(k, pfx, pl) != 0) {
+			r = 0;
+			break;
+		}
+		if (kl != pl + 8 + ENTRY_ID_LEN || vl != 8) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (memcmp((const uint8_t *)k + pl + 8, id, ENTRY_ID_LEN) ==
+		    0) {
+			*ret_lseq = store_get_be64(v);
+			break;
+		}
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		return r;
+	return r == 1 ? 0 : HAMLET_ENOTFOUND;
+}
+
 static int op_parse(struct store_txn *t, const void *k, size_t kl,
-		    size_t vl, struct record_op *op)
+		    const void *v, size_t vl, struct record_op *op)
 {
 	const uint8_t *kp = k;
 	struct entries_row row;
 	struct entry e;
 	int r;
 
-	if (kl < 8 + ENTRY_ID_LEN || vl != 0)
+	if (kl < 8 + ENTRY_ID_LEN || vl != 8)
 		return HAMLET_ECORRUPT;
 	memcpy(op->id, kp + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
+	op->lseq = store_get_be64(v);
 	if (opmemo_get(t, op->id, store_get_be64(kp + kl - ENTRY_ID_LEN - 8),
-		       op))
+		       op->lseq, op))
 		return 0;
-	if ((r = entries_by_id(t, op->id, &row)) < 0)
+	if ((r = entries_at(t, op->lseq, &row)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	/* the entry there is one of this record's, at this hlc */
+	uint8_t rk[RECORD_KEY_MAX];
 	if (entry_decode(row.env, row.env_len, &e, NULL) < 0 ||
 	    e.hlc != store_get_be64(kp + kl - ENTRY_ID_LEN - 8) ||
 	    (e.kind != ENTRY_PUT && e.kind != ENTRY_DELETE &&
-	     e.kind != ENTRY_ERASE))
+	     e.kind != ENTRY_ERASE) ||
+	    record_key(e.collection, e.record_id, rk) !=
+		    kl - 1 - 8 - ENTRY_ID_LEN ||
+	    memcmp(rk, kp, kl - 1 - 8 - ENTRY_ID_LEN) != 0)
 		return HAMLET_ECORRUPT;
 	op->kind = e.kind;
 	op->hlc = e.hlc;
@@ -177,7 +222,7 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
 		if (kl < pl || memcmp(k, pfx, pl) != 0)
 			break;
-		if ((r = op_parse(t, k, kl, vl, &op)) < 0)
+		if ((r = op_parse(t, k, kl, v, vl, &op)) < 0)
 			goto out;
 		n++;
 		if ((r = cb(ctx, &op)) < 0)
@@ -195,6 +240,7 @@ out:
 
 /* Where an op's body is, and the body once parsed. */
 struct mop {
+	uint64_t lseq; /* its entry's local seq */
 	int has_body, body_ok;
 	uint8_t body_hash[ENTRY_HASH_LEN];
 	struct mp_doc body;
@@ -247,6 +293,7 @@ static int mat_add(void *ctx, const struct record_op *op)
 	c->ndeps = op->ndeps;
 	memcpy(c->deps, op->deps, op->ndeps * ENTRY_ID_LEN);
 	o->has_body = op->has_body;
+	o->lseq = op->lseq;
 	memcpy(o->body_hash, op->body_hash, ENTRY_HASH_LEN);
 	return 0;
 }
@@ -274,7 +321,7 @@ static int mat_bodies(struct mat *m)
 		int r;
 		if (m->ops[i].kind != ENTRY_PUT || !o->has_body)
 			continue;
-		r = entries_body(m->t, m->ops[i].id, &o->zb, &v, &vl);
+		r = entries_body(m->t, m->ops[i].id, o->lseq, &o->zb, &v, &vl);
 		/* not held, or kept compressed and damaged (verify names
 		 * it): no field, as for a body that did not come */
 		if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT)
@@ -410,7 +457,8 @@ static void pack_state(struct mp_writer *w, const struct schema *s,
  * head the erasure (ops[ei]), and [id, author, hlc, reason] of it.
  */
 static int pack_erased(struct store_txn *t, msgpack_packer *pk,
-		       const struct crdt_op *ops, size_t nops, size_t ei)
+		       const struct crdt_op *ops, size_t nops, size_t ei,
+		       uint64_t elseq)
 {
 	const struct crdt_op *e = &ops[ei];
 	char reason[SCHEMA_MAX_REASON + 1] = "", why[8];
@@ -421,7 +469,7 @@ static int pack_erased(struct store_txn *t, msgpack_packer *pk,
 
 	struct bodyz_buf zb = { 0 };
 
-	r = entries_body(t, e->id, &zb, &v, &vl);
+	r = entries_body(t, e->id, elseq, &zb, &v, &vl);
 	if (r == 0)
 		schema_erase_reason(v, vl, reason, sizeof(reason), why,
 				    sizeof(why));
@@ -598,6 +646,40 @@ static int ref_make(struct built *b, size_t foff, size_t fend)
 	return 0;
 }
 
+static int split_key(const void *k, size_t kl, char *coll, char *id);
+
+/*
+ * The body of head, the one head of record coll/rid a row refers to
+ * (entries_body()): remembered when this transaction stored it, else
+ * found among the record's ops. HAMLET_ENOTFOUND when that op is not
+ * there (then the row does not read).
+ */
+static int head_body(struct store_txn *t, const char *coll, const char *rid,
+		     const uint8_t head[ENTRY_ID_LEN], struct bodyz_buf *zb,
+		     const void **ret_body, size_t *ret_len)
+{
+	uint64_t lseq;
+	int r;
+	if (entries_body_remembered(t, head, zb, ret_body, ret_len))
+		return 0;
+	if ((r = record_op_find(t, coll, rid, head, &lseq)) < 0)
+		return r;
+	return entries_body(t, head, lseq, zb, ret_body, ret_len);
+}
+
+/* head_body() for the record whose records key is key. */
+static int head_body_at(struct store_txn *t, const void *key, size_t kl,
+			const uint8_t head[ENTRY_ID_LEN], struct bodyz_buf *zb,
+			const void **ret_body, size_t *ret_len)
+{
+	char coll[ENTRY_MAX_COLLECTION + 1], rid[ENTRY_MAX_RECORD_ID + 1];
+	if (entries_body_remembered(t, head, zb, ret_body, ret_len))
+		return 0;
+	if (split_key(key, kl, coll, rid) < 0)
+		return HAMLET_ECORRUPT;
+	return head_body(t, coll, rid, head, zb, ret_body, ret_len);
+}
+
 int record_fields_inline(struct store_txn *t, const char *coll,
 			 const char *id)
 {
@@ -613,7 +695,7 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 	if (!row_is_ref(p, vl))
 		return 0;
 	struct bodyz_buf zb = { 0 };
-	if ((r = entries_body(t, p + 6, &zb, &body, &bl)) < 0) {
+	if ((r = head_body(t, coll, id, p + 6, &zb, &body, &bl)) < 0) {
 		bodyz_buf_free(&zb);
 		/* a body that no longer reads: the row stays as it is (the
 		 * erasure's new state replaces it) */
@@ -646,7 +728,7 @@ int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 		return 0;
 	}
 	struct bodyz_buf zb = { 0 };
-	r = entries_body(t, p + 6, &zb, &body, &bl);
+	r = head_body_at(t, key, klen, p + 6, &zb, &body, &bl);
 	if (r == 0)
 		record__row_hash3(key, klen, p, REF_AT, body, bl,
 				  p + REF_AT + 1, vlen - REF_AT - 1, ret);
@@ -730,7 +812,8 @@ static int built_make(struct store_txn *t, const struct schema *s,
 			continue;
 		/* the earliest that reaches the record */
 		if (erasure_reaches(&b->m, i))
-			return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, i);
+			return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, i,
+					   b->m.mops[i].lseq);
 	}
 	if ((r = mat_bodies(&b->m)) < 0 ||
 	    (r = crdt_record_settle(b->m.ops, b->m.n, s, &b->cr)) < 0)
@@ -813,6 +896,8 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
 		return r;
 	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->coll, sizeof(ret->coll), "%s", coll);
+	snprintf(ret->id, sizeof(ret->id), "%s", id);
 	if ((r = mp_doc_parse(&ret->doc, v, vl, RECORD_MAX_OPS * 4)) < 0)
 		return HAMLET_ECORRUPT;
 	if (mp_get_array(ret->doc.root, 9, 0, &f, NULL) < 0 ||
@@ -833,8 +918,8 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 		/* by reference: the fields are the head's body */
 		const void *body;
 		size_t bl;
-		r = entries_body(t, (const uint8_t *)v + 6, &ret->fzb, &body,
-				 &bl);
+		r = head_body(t, coll, id, (const uint8_t *)v + 6, &ret->fzb,
+			      &body, &bl);
 		if (r == 0 && (r = mp_doc_parse(&ret->fdoc, body, bl,
 						SCHEMA_MAX_FIELDS * 2 + 64)) ==
 				      0) {

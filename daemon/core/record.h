@@ -26,9 +26,15 @@
 /* collection \0 id into out (RECORD_KEY_MAX bytes); returns the length. */
 size_t record_key(const char *coll, const char *id, uint8_t *out);
 
-/* Index a newly stored put or delete under its record. */
+/* Index a newly stored put, delete or erasure under its record: entry
+ * id, stored at local seq lseq (entries.h). */
 int record_op_add(struct store_txn *t, const struct entry *e,
-		  const uint8_t id[ENTRY_ID_LEN]);
+		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq);
+
+/* The local seq of the entry id, an op of record coll/rid:
+ * HAMLET_ENOTFOUND when the record has no such op. */
+int record_op_find(struct store_txn *t, const char *coll, const char *rid,
+		   const uint8_t id[ENTRY_ID_LEN], uint64_t *ret_lseq);
 
 /*
  * What one transaction changes in the state digest, gathered in memory
@@ -70,6 +76,8 @@ int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
 
 /* A record's materialized state, parsed; objects borrow from doc. */
 struct record_view {
+	char coll[ENTRY_MAX_COLLECTION + 1]; /* the record */
+	char id[ENTRY_MAX_RECORD_ID + 1];
 	struct mp_doc doc;
 	struct mp_doc fdoc; /* the head's body, when fields refers to it */
 	int has_fdoc;
@@ -133,6 +141,7 @@ int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
 /* One ops of a record, oldest first (by HLC), for history. */
 struct record_op {
 	uint8_t id[ENTRY_ID_LEN];
+	uint64_t lseq; /* where its entry is stored (entries.h) */
 	int kind;
 	uint64_t hlc;
 	uint8_t author[ENTRY_KEY_LEN];

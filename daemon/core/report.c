@@ -190,16 +190,12 @@ static int reach_op(void *ctx, const struct record_op *op)
 	struct report_author *a;
 	const uint8_t *env, *sig;
 	size_t el;
-	uint8_t feed[32];
-	uint64_t seq;
 	struct entry e;
 	int r;
 
 	if (op->kind != ENTRY_PUT || memcmp(op->id, c->er->id, 32) == 0)
 		return 0;
-	r = log_entry_locate(c->b->t, op->id, feed, &seq);
-	if (r == 0)
-		r = log_entry_get(c->b->t, feed, seq, &env, &el, &sig);
+	r = log_entry_at(c->b->t, op->lseq, &env, &el, &sig);
 	if (r == HAMLET_ENOTFOUND)
 		return 0; /* audit_store names it */
 	if (r < 0)
@@ -215,12 +211,11 @@ static int reach_op(void *ctx, const struct record_op *op)
 }
 
 static int erasure_add(struct build *b, struct report_author *a,
-		       const struct entry *e, const uint8_t id[32])
+		       const struct entry *e, const uint8_t id[32],
+		       const uint8_t feed[32])
 {
 	struct report *rep = b->rep;
 	struct report_erasure *er;
-	const uint8_t *body;
-	size_t bl;
 	int r;
 
 	if (!(er = grow(&rep->erasures, &rep->nerasures, sizeof(*er))))
@@ -233,8 +228,10 @@ static int erasure_add(struct build *b, struct report_author *a,
 	er->hlc = e->hlc;
 	if (e->has_body) {
 		struct bodyz_buf zb = { 0 };
-		if (log_body_get(b->t, id, &zb, &body, &bl) == 0 &&
-		    schema_erase_reason(body, bl, er->reason,
+		struct log_entry_full x;
+		if (log_entry_read(b->t, feed, e->seq, &zb, &x) == 0 &&
+		    x.body &&
+		    schema_erase_reason(x.body, x.body_len, er->reason,
 					sizeof(er->reason), er->why,
 					sizeof(er->why)) < 0)
 			snprintf(er->reason, sizeof(er->reason),
@@ -298,7 +295,7 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 		if (e.kind != ENTRY_ERASE)
 			continue;
 		entry_id(env, el, id);
-		if ((r = erasure_add(b, a, &e, id)) < 0)
+		if ((r = erasure_add(b, a, &e, id, lf->key)) < 0)
 			return r;
 	}
 	return 0;
@@ -430,18 +427,26 @@ static int refused_row_cb(void *ctx, const struct refused_row *row)
 	struct report_refused *x;
 	struct report_author *a;
 	struct entry e;
-	uint8_t feed[32];
-	uint64_t seq;
+	uint8_t feed[32], sid[32];
+	const uint8_t *env, *sig;
+	size_t el;
 	int r;
 
 	rep->refused++;
-	r = log_entry_locate(b->t, row->id, feed, &seq);
-	if (r == 0) {
-		rep->refused_accepted++; /* stored since: judged again */
-		return 0;
+	/* stored since (at its feed and seq, the same entry): judged again */
+	if (row->env_len && entry_decode(row->env, row->env_len, &e, NULL) == 0) {
+		log_feed_key(e.author, e.scope, feed);
+		r = log_entry_get(b->t, feed, e.seq, &env, &el, &sig);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		if (r == 0) {
+			entry_id(env, el, sid);
+			if (memcmp(sid, row->id, 32) == 0) {
+				rep->refused_accepted++;
+				return 0;
+			}
+		}
 	}
-	if (r != HAMLET_ENOTFOUND)
-		return r;
 	if (entry_decode(row->env, row->env_len, &e, NULL) < 0) {
 		x = grow(&rep->refused_unknown, &rep->nrefused_unknown,
 			 sizeof(*x));

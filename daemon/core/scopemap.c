@@ -396,20 +396,19 @@ const char *scopemap_show(const struct scopemap *m, const char *scope,
 
 /* --- a record's scope ------------------------------------------------------------ */
 
-int scopemap_heads_newest(struct store_txn *t, const uint8_t (*heads)[32],
+int scopemap_heads_newest(struct store_txn *t, const char *coll,
+			  const char *rid, const uint8_t (*heads)[32],
 			  size_t n, struct entry *ret)
 {
 	int found = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env, *sig;
-		uint8_t feed[32];
-		uint64_t seq;
 		size_t len;
 		struct entry e;
 		int r;
-		if ((r = log_entry_locate(t, heads[i], feed, &seq)) < 0 ||
-		    (r = log_entry_get(t, feed, seq, &env, &len, &sig)) < 0 ||
+		if ((r = log_op_entry(t, coll, rid, heads[i], &env, &len,
+				      &sig)) < 0 ||
 		    (r = entry_decode(env, len, &e, NULL)) < 0) {
 			if (r == HAMLET_ENOTFOUND)
 				continue; /* held, forked: not a head here */
@@ -435,11 +434,13 @@ static int newest_scope(int r, const struct entry *e,
 	return r;
 }
 
-int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+int scopemap_heads_scope(struct store_txn *t, const char *coll,
+			 const char *rid, const uint8_t (*heads)[32],
 			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
 {
 	struct entry e;
-	return newest_scope(scopemap_heads_newest(t, heads, n, &e), &e, out);
+	return newest_scope(scopemap_heads_newest(t, coll, rid, heads, n, &e),
+			    &e, out);
 }
 
 int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
@@ -455,7 +456,8 @@ int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
 			return HAMLET_ECORRUPT;
 		memcpy(heads[n++], h->via.bin.ptr, 32);
 	}
-	return scopemap_heads_newest(t, (const uint8_t(*)[32])heads, n, ret);
+	return scopemap_heads_newest(t, v->coll, v->id,
+				     (const uint8_t(*)[32])heads, n, ret);
 }
 
 int scopemap_record_scope(struct store_txn *t, const struct record_view *v,

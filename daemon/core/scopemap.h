@@ -107,17 +107,19 @@ int scopemap_under_any(const struct scopemap *m, const char *scope,
 const char *scopemap_show(const struct scopemap *m, const char *scope,
 			  char *out, size_t ol);
 
-/* The newest (highest HLC) of n heads' entries: 0, or HAMLET_ENOTFOUND
- * when none is held here. */
-int scopemap_heads_newest(struct store_txn *t, const uint8_t (*heads)[32],
+/* The newest (highest HLC) of n heads' entries, ops of record
+ * coll/rid: 0, or HAMLET_ENOTFOUND when none is held here. */
+int scopemap_heads_newest(struct store_txn *t, const char *coll,
+			  const char *rid, const uint8_t (*heads)[32],
 			  size_t n, struct entry *ret);
 /* The newest of a record's heads' entries, the same way. */
 int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
 			   struct entry *ret);
 
-/* The scope of the newest (highest HLC) of n heads' entries, as written;
- * "" when none is held. */
-int scopemap_heads_scope(struct store_txn *t, const uint8_t (*heads)[32],
+/* The scope of the newest (highest HLC) of n heads' entries (ops of
+ * record coll/rid), as written; "" when none is held. */
+int scopemap_heads_scope(struct store_txn *t, const char *coll,
+			 const char *rid, const uint8_t (*heads)[32],
 			 size_t n, char out[ENTRY_MAX_SCOPE + 1]);
 
 /*

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const table_names[ST__COUNT] = {
-	"meta",	   "feeds",	"entries",   "ids",   "seqs",  "records",
+	"meta",	   "feeds",	"entries",   "seqs",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
 	"feedver", "verfeed", "authfeeds", "peerbase", "dups",

@@ -17,10 +17,10 @@ enum store_table {
 	ST_FEEDS,     /* feed key(32) -> feed head */
 	ST_ENTRIES,   /* local seq(be64) -> envelope, signature, body
 		       * (entries.h: appended in arrival order) */
-	ST_IDS,	      /* entry id(32) -> local seq(be64) */
 	ST_SEQS,      /* feed key(32) || seq(be64) -> local seq(be64) */
 	ST_RECORDS,   /* collection \0 record id -> materialized state */
-	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) -> op */
+	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) ->
+		       * the entry's local seq(be64) */
 	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
 	ST_CONFLICTS, /* collection \0 record id -> conflicting field names */
 	ST_FORKS,     /* feed key(32) || seq(be64) || id(32) -> envelope + sig */
@@ -43,14 +43,16 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 7 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 8 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
 				  * in arrival order with their bodies; 7:
 				  * the bodies' dictionary with zstd's
 				  * statistics (bodyz.h), the bytes sent
-				  * to each peer today (heard.h) */
+				  * to each peer today (heard.h); 8: no
+				  * index by entry id, a record's op rows
+				  * hold their entry's local seq */
 
 struct store;
 struct store_txn;
