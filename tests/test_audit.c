@@ -9,6 +9,7 @@
  * told after them, and the kept digest last.
  */
 #include "audit.h"
+#include "entries.h"
 #include "helpers.h"
 
 /* Flip the last byte of entry seq's signature, or of its body, in its
@@ -18,17 +19,15 @@ static void tamper(struct node *n, const uint8_t feed[32], uint64_t seq,
 {
 	struct store_txn *t;
 	const uint8_t *env, *sig;
-	const void *v, *lk;
-	size_t el, vl, lkl;
-	uint8_t k[40], lseq[8], *copy;
+	const void *v;
+	size_t el, vl;
+	uint8_t lseq[8], *copy;
+	uint64_t ls;
 
 	ASSERT_OK(store_txn_begin(n->st, 0, &t));
 	ASSERT_OK(log_entry_get(t, feed, seq, &env, &el, &sig));
-	memcpy(k, feed, 32);
-	store_be64(k + 32, seq);
-	ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
-	ASSERT_EQ(lkl, 8);
-	memcpy(lseq, lk, 8);
+	ASSERT_OK(entries_lseq(t, feed, seq, &ls));
+	store_be64(lseq, ls);
 	ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));
 	copy = malloc(vl);
 	memcpy(copy, v, vl);

@@ -5,6 +5,7 @@
  * as written.
  */
 #include "audit.h"
+#include "entries.h"
 #include "helpers.h"
 
 #define N 4400
@@ -15,15 +16,16 @@ static void row_of(struct node *n, uint64_t seq, int *ret_flags,
 {
 	struct store_txn *t;
 	const uint8_t *env, *sig;
-	const void *lk, *v;
-	size_t el, lkl, vl;
-	uint8_t k[40];
+	const void *v;
+	size_t el, vl;
+	uint8_t k[32], lk[8];
+	uint64_t lseq;
 
 	log_feed_key(n->pk, n->scope, k);
-	store_be64(k + 32, seq);
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
 	ASSERT_OK(log_entry_get(t, k, seq, &env, &el, &sig));
-	ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
+	ASSERT_OK(entries_lseq(t, k, seq, &lseq));
+	store_be64(lk, lseq);
 	ASSERT_OK(store_get(t, ST_ENTRIES, lk, 8, &v, &vl));
 	*ret_flags = ((const uint8_t *)v)[2 + el + 64];
 	*ret_body_bytes = vl - (2 + el + 64 + 1);
@@ -169,16 +171,16 @@ int main(void)
 	{
 		struct store_txn *t;
 		const uint8_t *env, *sig;
-		const void *lk, *v;
-		size_t el, lkl, vl;
-		uint8_t k[40], lseq[8], *copy;
+		const void *v;
+		size_t el, vl;
+		uint8_t k[32], lseq[8], *copy;
+		uint64_t ls;
 		struct audit_report ar;
 		log_feed_key(a->pk, a->scope, k);
-		store_be64(k + 32, N - 5);
 		ASSERT_OK(store_txn_begin(a->st, 0, &t));
 		ASSERT_OK(log_entry_get(t, k, N - 5, &env, &el, &sig));
-		ASSERT_OK(store_get(t, ST_SEQS, k, 40, &lk, &lkl));
-		memcpy(lseq, lk, 8);
+		ASSERT_OK(entries_lseq(t, k, N - 5, &ls));
+		store_be64(lseq, ls);
 		ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));
 		copy = malloc(vl);
 		memcpy(copy, v, vl);

@@ -1,4 +1,5 @@
 /* The store: tables, cursors, a full map, and growth under readers. */
+#include "entries.h"
 #include "error.h"
 #include "helpers.h"
 #include "store.h"
@@ -165,6 +166,65 @@ int main(void)
 		store_txn_abort(t); /* the delete is undone */
 		ASSERT_OK(store_txn_begin(st, 1, &t));
 		ASSERT_OK(store_get(t, ST_META, "a", 1, &v, &vl));
+		store_txn_abort(t);
+	}
+
+	TEST_START("store_get_le finds the greatest key at or before, and none before the first");
+	{
+		struct store_txn *t;
+		const void *k, *v;
+		size_t kl, vl;
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(store_put(t, ST_CHANGES, "b", 1, "1", 1, 0));
+		ASSERT_OK(store_put(t, ST_CHANGES, "d", 1, "2", 1, 0));
+		ASSERT_EQ(store_get_le(t, ST_CHANGES, "a", 1, &k, &kl, &v, &vl), 0);
+		ASSERT_EQ(store_get_le(t, ST_CHANGES, "b", 1, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl == 1 && memcmp(k, "b", 1) == 0);
+		ASSERT_EQ(store_get_le(t, ST_CHANGES, "c", 1, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl == 1 && memcmp(k, "b", 1) == 0);
+		ASSERT_EQ(store_get_le(t, ST_CHANGES, "z", 1, &k, &kl, &v, &vl), 1);
+		ASSERT_TRUE(kl == 1 && memcmp(k, "d", 1) == 0);
+		store_txn_abort(t);
+	}
+
+	TEST_START("two feeds written in turns: each arrival a run, found at every seq");
+	{
+		struct store_txn *t;
+		struct entries_row row;
+		uint8_t fa[32], fb[32], id[32] = { 0 }, sig[64] = { 0 };
+		uint8_t env[8];
+		uint64_t lseq, n;
+		memset(fa, 0xaa, 32);
+		memset(fb, 0xbb, 32);
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		/* a 1-3, b 1-2, a 4-5, b 3: local seqs 1 … 8 */
+		const struct { const uint8_t *f; uint64_t seq; } w[] = {
+			{ fa, 1 }, { fa, 2 }, { fa, 3 }, { fb, 1 },
+			{ fb, 2 }, { fa, 4 }, { fa, 5 }, { fb, 3 },
+		};
+		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+			memset(env, (int)(0x10 * (w[i].f == fb) + w[i].seq), 8);
+			ASSERT_OK(entries_append(t, w[i].f, w[i].seq, id, env, 8,
+						 sig, NULL, 0, &lseq));
+			ASSERT_EQ(lseq, i + 1);
+		}
+		ASSERT_OK(store_count(t, ST_SEQS, &n));
+		ASSERT_EQ(n, 4); /* a 1-3, b 1-2, a 4-5, b 3 */
+		for (uint64_t s = 1; s <= 5; s++) {
+			ASSERT_OK(entries_get(t, fa, s, &row));
+			ASSERT_EQ(row.env[0], s);
+		}
+		for (uint64_t s = 1; s <= 3; s++) {
+			ASSERT_OK(entries_get(t, fb, s, &row));
+			ASSERT_EQ(row.env[0], 0x10 + s);
+		}
+		ASSERT_OK(entries_lseq(t, fa, 4, &lseq));
+		ASSERT_EQ(lseq, 6);
+		ASSERT_EQ(entries_get(t, fa, 6, &row), HAMLET_ENOTFOUND);
+		ASSERT_EQ(entries_get(t, fb, 4, &row), HAMLET_ENOTFOUND);
+		ASSERT_EQ(entries_get(t, fb, 0, &row), HAMLET_ENOTFOUND);
+		memset(fa, 0x01, 32); /* a feed with nothing */
+		ASSERT_EQ(entries_get(t, fa, 1, &row), HAMLET_ENOTFOUND);
 		store_txn_abort(t);
 	}
 

@@ -130,6 +130,78 @@ static int next_lseq(struct store_txn *t, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * seqs holds runs: feed ‖ first seq → first local seq ‖ count, for
+ * entries first … first + count − 1 of the feed stored at local seqs
+ * lfirst … lfirst + count − 1. A feed's entries that arrive together
+ * (a batch from a peer, a bundle, a village's own writes between two
+ * arrivals from elsewhere) are one run, one row.
+ */
+#define RUN_VAL 16
+
+/* The run of feed holding seq, or (when none does) the last run of feed
+ * before seq: 1 with first, lfirst and count, 0 when feed has none
+ * before seq. */
+static int run_le(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		  uint64_t *first, uint64_t *lfirst, uint64_t *count)
+{
+	uint8_t sk[40];
+	const void *k, *v;
+	size_t kl, vl;
+	int r;
+	memcpy(sk, feed, 32);
+	store_be64(sk + 32, seq);
+	if ((r = store_get_le(t, ST_SEQS, sk, 40, &k, &kl, &v, &vl)) <= 0)
+		return r;
+	if (kl != 40 || memcmp(k, feed, 32) != 0)
+		return 0; /* another feed's */
+	if (vl != RUN_VAL)
+		return HAMLET_ECORRUPT;
+	*first = store_get_be64((const uint8_t *)k + 32);
+	*lfirst = store_get_be64(v);
+	*count = store_get_be64((const uint8_t *)v + 8);
+	if (*count == 0)
+		return HAMLET_ECORRUPT;
+	return 1;
+}
+
+/* Note entry seq of feed at local seq lseq: the feed's run before it
+ * grows when both follow on, else a new run begins. */
+static int run_add(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		   uint64_t lseq)
+{
+	uint64_t first, lfirst, count;
+	uint8_t sk[40], sv[RUN_VAL];
+	int r = seq > 1 ? run_le(t, feed, seq - 1, &first, &lfirst, &count)
+			: 0;
+	if (r < 0)
+		return r;
+	memcpy(sk, feed, 32);
+	if (r == 1 && first + count == seq && lfirst + count == lseq) {
+		store_be64(sk + 32, first);
+		store_be64(sv, lfirst);
+		store_be64(sv + 8, count + 1);
+	} else {
+		store_be64(sk + 32, seq);
+		store_be64(sv, lseq);
+		store_be64(sv + 8, 1);
+	}
+	return store_put(t, ST_SEQS, sk, 40, sv, RUN_VAL, 0);
+}
+
+int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		 uint64_t *ret_lseq)
+{
+	uint64_t first, lfirst, count;
+	int r = run_le(t, feed, seq, &first, &lfirst, &count);
+	if (r < 0)
+		return r;
+	if (r == 0 || seq < first || seq - first >= count)
+		return HAMLET_ENOTFOUND;
+	*ret_lseq = lfirst + (seq - first);
+	return 0;
+}
+
 int entries_append(struct store_txn *t, const uint8_t feed[32],
 		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
 		   size_t env_len, const uint8_t *sig, const uint8_t *body,
@@ -137,7 +209,7 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 {
 	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 +
 		    ENTRY_MAX_BODY];
-	uint8_t lk[8], sk[40];
+	uint8_t lk[8];
 	uint64_t lseq;
 	size_t n;
 	int r;
@@ -164,10 +236,8 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 			n += body_len;
 		}
 	}
-	memcpy(sk, feed, 32);
-	store_be64(sk + 32, seq);
 	if ((r = store_put(t, ST_ENTRIES, lk, 8, buf, n, STORE_APPEND)) < 0 ||
-	    (r = store_put(t, ST_SEQS, sk, 40, lk, 8, 0)) < 0)
+	    (r = run_add(t, feed, seq, lseq)) < 0)
 		return r;
 	*ret_lseq = lseq;
 	return 0;
@@ -185,31 +255,16 @@ int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret)
 	return entries_row_decode(v, vl, ret);
 }
 
-static int at_lseq(struct store_txn *t, const void *lk, size_t lkl,
-		   struct entries_row *ret)
-{
-	const void *v;
-	size_t vl;
-	int r;
-	if (lkl != 8)
-		return HAMLET_ECORRUPT;
-	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	return entries_row_decode(v, vl, ret);
-}
-
 int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		struct entries_row *ret)
 {
-	uint8_t sk[40];
-	const void *lk;
-	size_t lkl;
-	int r;
-	memcpy(sk, feed, 32);
-	store_be64(sk + 32, seq);
-	if ((r = store_get(t, ST_SEQS, sk, 40, &lk, &lkl)) < 0)
+	uint64_t lseq;
+	int r = entries_lseq(t, feed, seq, &lseq);
+	if (r < 0)
 		return r;
-	return at_lseq(t, lk, lkl, ret);
+	r = entries_at(t, lseq, ret);
+	/* a run names only stored entries */
+	return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 }
 
 int entries_row_body(struct store_txn *t, const struct entries_row *row,

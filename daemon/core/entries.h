@@ -5,7 +5,9 @@
  *   entries  local seq (be64) -> envelope length (be16) || envelope ||
  *            signature || flags (1: a body follows; 2: compressed with
  *            the store's dictionary, bodyz.h) || body
- *   seqs     feed key (32) || seq (be64) -> local seq (be64)
+ *   seqs     feed key (32) || first seq (be64) -> first local seq (be64)
+ *            || count (be64): a run of the feed's entries stored at
+ *            consecutive local seqs, one row for a whole batch
  *
  * There is no index by entry id: every entry looked up by id is a
  * record's op, and the record's op rows (record.h) hold its local seq.
@@ -44,6 +46,9 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		struct entries_row *ret);
 int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret);
+/* The local seq of entry seq of feed: HAMLET_ENOTFOUND when not stored. */
+int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		 uint64_t *ret_lseq);
 /* The body of entry id, stored at local seq lseq: HAMLET_ENOTFOUND when
  * its body is not held, HAMLET_ECORRUPT when no entry is stored there.
  * *ret_body borrows from the store, or from b when it was stored

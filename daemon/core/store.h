@@ -17,7 +17,8 @@ enum store_table {
 	ST_FEEDS,     /* feed key(32) -> feed head */
 	ST_ENTRIES,   /* local seq(be64) -> envelope, signature, body
 		       * (entries.h: appended in arrival order) */
-	ST_SEQS,      /* feed key(32) || seq(be64) -> local seq(be64) */
+	ST_SEQS,      /* feed key(32) || first seq(be64) -> first local
+		       * seq(be64) || count(be64): a run (entries.h) */
 	ST_RECORDS,   /* collection \0 record id -> materialized state */
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) ->
 		       * the entry's local seq(be64) */
@@ -158,6 +159,12 @@ int store_cursor_next(struct store_cursor *c, const void **ret_key,
 		      size_t *ret_vlen);
 /* Delete the pair under the cursor. */
 int store_cursor_del(struct store_cursor *c);
+
+/* The pair with the greatest key <= key: 1 with it filled, 0 when there
+ * is none, <0 error. Pointers borrow as for store_get(). */
+int store_get_le(struct store_txn *t, enum store_table tab, const void *key,
+		 size_t klen, const void **ret_key, size_t *ret_klen,
+		 const void **ret_val, size_t *ret_vlen);
 
 /* The last key of a table: 1 with it filled, 0 when the table is
  * empty, <0 error. Pointers borrow as for store_get(). */
