@@ -747,49 +747,53 @@ int store_cursor_del(struct store_cursor *c)
 	return map_err(mdb_cursor_del(c->c, 0));
 }
 
+/* The pair with the greatest key <= key (key NULL: the last) into k, v:
+ * 1, 0 when none, <0 error. */
+static int get_le(struct store_txn *t, enum store_table tab, const void *key,
+		  size_t klen, MDB_val *k, MDB_val *v)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
+	if (rc != 0)
+		return map_err(rc);
+	k->mv_size = klen;
+	k->mv_data = (void *)key;
+	rc = key ? mdb_cursor_get(c, k, v, MDB_SET_RANGE) : MDB_NOTFOUND;
+	if (rc == 0 && !(k->mv_size == klen && memcmp(k->mv_data, key, klen) == 0))
+		rc = mdb_cursor_get(c, k, v, MDB_PREV); /* past it */
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, k, v, MDB_LAST); /* all before it */
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc != 0 ? map_err(rc) : 1;
+}
+
 int store_get_le(struct store_txn *t, enum store_table tab, const void *key,
 		 size_t klen, const void **ret_key, size_t *ret_klen,
 		 const void **ret_val, size_t *ret_vlen)
 {
-	MDB_cursor *c;
-	MDB_val k = { klen, (void *)key }, v;
-	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
-	if (rc != 0)
-		return map_err(rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && !(k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0))
-		rc = mdb_cursor_get(c, &k, &v, MDB_PREV); /* past it */
-	else if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST); /* all before it */
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return map_err(rc);
-	*ret_key = k.mv_data;
-	*ret_klen = k.mv_size;
-	*ret_val = v.mv_data;
-	*ret_vlen = v.mv_size;
-	return 1;
+	MDB_val k, v;
+	int r = get_le(t, tab, key, klen, &k, &v);
+	if (r == 1) {
+		*ret_key = k.mv_data;
+		*ret_klen = k.mv_size;
+		*ret_val = v.mv_data;
+		*ret_vlen = v.mv_size;
+	}
+	return r;
 }
 
 int store_last_key(struct store_txn *t, enum store_table tab,
 		   const void **ret_key, size_t *ret_klen)
 {
-	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
-	if (rc != 0)
-		return map_err(rc);
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return map_err(rc);
-	*ret_key = k.mv_data;
-	*ret_klen = k.mv_size;
-	return 1;
+	int r = get_le(t, tab, NULL, 0, &k, &v);
+	if (r == 1) {
+		*ret_key = k.mv_data;
+		*ret_klen = k.mv_size;
+	}
+	return r;
 }
 
 int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
