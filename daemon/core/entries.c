@@ -13,7 +13,9 @@
 
 /*
  * The bodies this thread compressed lately, by entry id, each for the
- * transaction that stored it (and forgotten when it drops the body). An entry's id names its body (the
+ * transaction that stored it (and forgotten when it drops the body:
+ * entries_body_drop is the one way a stored body goes, and anything
+ * else that ever takes a body out of a row must forget it too). An entry's id names its body (the
  * envelope it hashes holds the body's hash), so a body remembered is the
  * one its row holds while the row holds one at all. Materializing a
  * batch's records reads back the bodies the same batch just stored:
@@ -153,10 +155,10 @@ static int run_le(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	store_be64(sk + 32, seq);
 	if ((r = store_get_le(t, ST_SEQS, sk, 40, &k, &kl, &v, &vl)) <= 0)
 		return r;
-	if (kl != 40 || memcmp(k, feed, 32) != 0)
-		return 0; /* another feed's */
-	if (vl != RUN_VAL)
+	if (kl != 40 || vl != RUN_VAL)
 		return HAMLET_ECORRUPT;
+	if (memcmp(k, feed, 32) != 0)
+		return 0; /* another feed's */
 	*first = store_get_be64((const uint8_t *)k + 32);
 	*lfirst = store_get_be64(v);
 	*count = store_get_be64((const uint8_t *)v + 8);

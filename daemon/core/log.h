@@ -273,9 +273,10 @@ int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx);
 int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		  const uint8_t **ret_env, size_t *ret_env_len,
 		  const uint8_t **ret_sig);
-/* The entry at local seq lseq (a record op's, record.h), or the op id
- * of record coll/rid: HAMLET_ENOTFOUND when none is stored there. There
- * is no look-up by entry id alone (entries.h). */
+/* The entry at local seq lseq (a record op's, record.h; HAMLET_ECORRUPT
+ * when none is stored there), or the op id of record coll/rid
+ * (HAMLET_ENOTFOUND when the record has no such op). There is no
+ * look-up by entry id alone (entries.h). */
 int log_entry_at(struct store_txn *t, uint64_t lseq,
 		 const uint8_t **ret_env, size_t *ret_env_len,
 		 const uint8_t **ret_sig);

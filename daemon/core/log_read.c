@@ -144,8 +144,8 @@ int log_entry_at(struct store_txn *t, uint64_t lseq,
 {
 	struct entries_row row;
 	int r = entries_at(t, lseq, &row);
-	if (r < 0)
-		return r;
+	if (r < 0) /* an op row names only a stored entry */
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	*ret_env = row.env;
 	*ret_env_len = row.env_len;
 	*ret_sig = row.sig;
@@ -156,11 +156,15 @@ int log_op_entry(struct store_txn *t, const char *coll, const char *rid,
 		 const uint8_t id[ENTRY_ID_LEN], const uint8_t **ret_env,
 		 size_t *ret_env_len, const uint8_t **ret_sig)
 {
+	uint8_t got[ENTRY_ID_LEN];
 	uint64_t lseq;
 	int r = record_op_find(t, coll, rid, id, &lseq);
-	if (r < 0)
+	if (r < 0 ||
+	    (r = log_entry_at(t, lseq, ret_env, ret_env_len, ret_sig)) < 0)
 		return r;
-	return log_entry_at(t, lseq, ret_env, ret_env_len, ret_sig);
+	/* the entry there is the one the row names */
+	entry_id(*ret_env, *ret_env_len, got);
+	return memcmp(got, id, ENTRY_ID_LEN) == 0 ? 0 : HAMLET_ECORRUPT;
 }
 
 int log_body_of(struct store_txn *t, const uint8_t feed[32], uint64_t seq,

@@ -43,7 +43,7 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * The ops this thread added lately, by entry id, each for the
  * transaction that added it: materializing a batch's records reads back
  * the ops the same batch just added, and finds them here rather than
- * through ids, entries and the envelope's decoding again. An id names
+ * reading their entries and decoding the envelopes again. An id names
  * its envelope, so what is remembered is what the store holds for it;
  * later transactions read the store. Direct-mapped on the id's first
  * bytes; ops with more deps than a slot holds are not remembered.

@@ -196,7 +196,7 @@ static int reach_op(void *ctx, const struct record_op *op)
 	if (op->kind != ENTRY_PUT || memcmp(op->id, c->er->id, 32) == 0)
 		return 0;
 	r = log_entry_at(c->b->t, op->lseq, &env, &el, &sig);
-	if (r == HAMLET_ENOTFOUND)
+	if (r == HAMLET_ECORRUPT)
 		return 0; /* audit_store names it */
 	if (r < 0)
 		return r;
@@ -212,7 +212,7 @@ static int reach_op(void *ctx, const struct record_op *op)
 
 static int erasure_add(struct build *b, struct report_author *a,
 		       const struct entry *e, const uint8_t id[32],
-		       const uint8_t feed[32])
+		       const uint8_t feed[32], uint64_t seq)
 {
 	struct report *rep = b->rep;
 	struct report_erasure *er;
@@ -229,7 +229,7 @@ static int erasure_add(struct build *b, struct report_author *a,
 	if (e->has_body) {
 		struct bodyz_buf zb = { 0 };
 		struct log_entry_full x;
-		if (log_entry_read(b->t, feed, e->seq, &zb, &x) == 0 &&
+		if (log_entry_read(b->t, feed, seq, &zb, &x) == 0 &&
 		    x.body &&
 		    schema_erase_reason(x.body, x.body_len, er->reason,
 					sizeof(er->reason), er->why,
@@ -295,7 +295,7 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 		if (e.kind != ENTRY_ERASE)
 			continue;
 		entry_id(env, el, id);
-		if ((r = erasure_add(b, a, &e, id, lf->key)) < 0)
+		if ((r = erasure_add(b, a, &e, id, lf->key, seq)) < 0)
 			return r;
 	}
 	return 0;
