@@ -23,7 +23,10 @@
  *    store holds all BULK (read every 5 ms), in entries/s and as a ratio
  *    to one core's verify rate measured in the same run (the mean of
  *    one just before the two syncs and one just after); and the
- *    store's disk bytes per entry before and after. The same village
+ *    store's disk bytes per entry before and after, and the bytes its
+ *    daemon's write calls passed during the sync per synced entry
+ *    (/proc/PID/io wchar: the pages its commits wrote, its log). The
+ *    same village
  *    store syncs to both provinces, each a session of its own.
  *
  *   bench_province [ENTRIES [HAMLETD [FEEDS [BULK]]]]
@@ -358,8 +361,32 @@ struct bulk {
 	double s;			 /* from peer_add until all stored */
 	uint64_t entries_before, entries_after;
 	uint64_t disk_before, disk_after; /* data.mdb, bytes */
+	/* what the province's daemon's write calls passed during the sync
+	 * (the pages its commits wrote, the log): -1 when /proc does not
+	 * say */
+	double wrote;
 	struct daemon_status st;	 /* the province's, at the end */
 };
+
+/* pid's count of bytes its write calls passed (/proc/PID/io, wchar):
+ * 0, or -1 when /proc does not say. */
+static int io_written(pid_t pid, double *ret)
+{
+	char path[64], line[128];
+	unsigned long long v;
+	int r = -1;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "wchar: %llu", &v) == 1) {
+			*ret = (double)v;
+			r = 0;
+		}
+	fclose(f);
+	return r;
+}
 
 static int entries_add(void *ctx, const struct log_feed *f)
 {
@@ -412,12 +439,15 @@ static void bulk_sync(struct daemon_proc *pp, struct daemon_proc *pv,
 		die(pp->name, r, why);
 	if (bench_seq(p, key) != 0)
 		fail("%s holds the village's entries before the sync", pp->name);
+	double w0 = 0, w1 = 0;
+	int io = io_written(pp->pid, &w0);
 	t0 = bench_now();
 	if ((r = daemon_proc_call(pv->sock, "peer_add", pp->addr, WAIT_MS)) <
 	    0)
 		die("peer_add", r, pv->name);
 	bench_wait_feed(p, pp->name, key, m, t0, BULK_MS);
 	ret->s = bench_now() - t0;
+	ret->wrote = io == 0 && io_written(pp->pid, &w1) == 0 ? w1 - w0 : -1;
 	node_close(p);
 	if ((r = daemon_proc_status(pp->sock, WAIT_MS, &ret->st)) < 0)
 		die("status", r, pp->name);
@@ -489,6 +519,14 @@ static void bulk_print(unsigned m, uint64_t body_bytes, double verify,
 	printf("  %-31s %10.0f B %13.0f B\n", "disk added per synced entry",
 	       ((double)big->disk_after - (double)big->disk_before) / m,
 	       ((double)empty->disk_after - (double)empty->disk_before) / m);
+	if (big->wrote >= 0 && empty->wrote >= 0) {
+		printf("  %-31s %10.0f B %13.0f B\n",
+		       "written per synced entry", big->wrote / m,
+		       empty->wrote / m);
+	} else {
+		printf("  %-31s %10s %15s\n", "written per synced entry",
+		       "n/a", "n/a");
+	}
 }
 
 static void row_pct(const char *what, const double *big, const double *empty)
