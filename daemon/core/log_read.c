@@ -171,14 +171,17 @@ int log_body_of(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		struct bodyz_buf *b, const uint8_t **ret_body,
 		size_t *ret_len)
 {
-	struct entries_row row;
-	const void *body;
-	int r = entries_get(t, feed, seq, &row);
+	struct log_entry_full x;
+	int r = log_entry_read(t, feed, seq, b, &x);
 	if (r < 0)
 		return r;
-	if ((r = entries_row_body(t, &row, b, &body, ret_len)) == 0)
-		*ret_body = body;
-	return r;
+	if (x.body_damaged)
+		return HAMLET_ECORRUPT;
+	if (!x.body)
+		return HAMLET_ENOTFOUND;
+	*ret_body = x.body;
+	*ret_len = x.body_len;
+	return 0;
 }
 
 int log_body_at(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],

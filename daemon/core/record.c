@@ -673,8 +673,6 @@ static int head_body_at(struct store_txn *t, const void *key, size_t kl,
 			const void **ret_body, size_t *ret_len)
 {
 	char coll[ENTRY_MAX_COLLECTION + 1], rid[ENTRY_MAX_RECORD_ID + 1];
-	if (entries_body_remembered(t, head, zb, ret_body, ret_len))
-		return 0;
 	if (split_key(key, kl, coll, rid) < 0)
 		return HAMLET_ECORRUPT;
 	return head_body(t, coll, rid, head, zb, ret_body, ret_len);
