@@ -230,6 +230,53 @@ int main(void)
 		store_txn_abort(t);
 	}
 
+	TEST_START("appends after a nested transaction was undone continue from what the store holds");
+	{
+		struct store_txn *t, *c;
+		struct entries_row row;
+		uint8_t f[32], id[32] = { 0 }, sig[64] = { 0 }, env[8];
+		uint64_t lseq, l0, n0, n;
+		memset(f, 0xcc, 32);
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(store_count(t, ST_SEQS, &n0));
+		memset(env, 1, 8);
+		ASSERT_OK(entries_append(t, f, 1, id, env, 8, sig, NULL, 0, &l0));
+		/* seqs 2 and 3 in a nested transaction, undone */
+		ASSERT_OK(store_txn_child(t, &c));
+		for (uint64_t s = 2; s <= 3; s++) {
+			memset(env, (int)s, 8);
+			ASSERT_OK(entries_append(c, f, s, id, env, 8, sig, NULL,
+						 0, &lseq));
+			ASSERT_EQ(lseq, l0 + s - 1);
+		}
+		store_txn_abort(c);
+		ASSERT_EQ(entries_get(t, f, 2, &row), HAMLET_ENOTFOUND);
+		/* seq 2 again, other bytes: at the local seq after seq 1, in
+		 * seq 1's run */
+		memset(env, 0x22, 8);
+		ASSERT_OK(entries_append(t, f, 2, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_EQ(lseq, l0 + 1);
+		ASSERT_OK(entries_get(t, f, 2, &row));
+		ASSERT_EQ(row.env[0], 0x22);
+		ASSERT_EQ(entries_get(t, f, 3, &row), HAMLET_ENOTFOUND);
+		/* a nested transaction that commits: its appends count */
+		ASSERT_OK(store_txn_child(t, &c));
+		memset(env, 0x33, 8);
+		ASSERT_OK(entries_append(c, f, 3, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_OK(store_txn_commit(c));
+		ASSERT_EQ(lseq, l0 + 2);
+		memset(env, 0x44, 8);
+		ASSERT_OK(entries_append(t, f, 4, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_EQ(lseq, l0 + 3);
+		ASSERT_OK(store_count(t, ST_SEQS, &n));
+		ASSERT_EQ(n, n0 + 1); /* seqs 1-4, one run */
+		for (uint64_t s = 1; s <= 4; s++) {
+			ASSERT_OK(entries_lseq(t, f, s, &lseq));
+			ASSERT_EQ(lseq, l0 + s - 1);
+		}
+		store_txn_abort(t);
+	}
+
 	TEST_START("a full map is refused whole at its cap, nothing half stored");
 	{
 		struct store *capped;

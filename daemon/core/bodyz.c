@@ -37,6 +37,10 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 struct ctxs {
 	ZSTD_CCtx *c;
 	ZSTD_DCtx *d;
+	/* the dictionary c refers to: set once, not at every frame (which
+	 * costs as much as compressing a body); dictionaries stay cached
+	 * for the life of the process */
+	const ZSTD_CDict *cref;
 };
 static pthread_key_t ctx_key;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -331,11 +335,20 @@ int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
 	if (!(x = ctxs_get()))
 		return -ENOMEM;
 	/* a frame without the dictionary's id: a store has one */
-	if (ZSTD_isError(ZSTD_CCtx_refCDict(x->c, cd)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(x->c, ZSTD_c_dictIDFlag, 0)))
-		return 0;
+	if (x->cref != cd) {
+		x->cref = NULL;
+		if (ZSTD_isError(ZSTD_CCtx_refCDict(x->c, cd)) ||
+		    ZSTD_isError(
+			    ZSTD_CCtx_setParameter(x->c, ZSTD_c_dictIDFlag, 0)))
+			return 0;
+		x->cref = cd;
+	}
 	z = ZSTD_compress2(x->c, out, n, body, n);
-	if (ZSTD_isError(z) || z >= n)
+	if (ZSTD_isError(z)) {
+		x->cref = NULL; /* set it up afresh next time */
+		return 0;
+	}
+	if (z >= n)
 		return 0; /* no smaller: kept as it is */
 	*ret_len = z;
 	return 1;

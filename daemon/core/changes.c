@@ -18,18 +18,25 @@ int changes_of(struct store_txn *t, const char *coll, const char *id,
 	return store_get_u64(t, ST_CHANGEIDX, k, kl, ret);
 }
 
-int changes_note(struct store_txn *t, const char *coll, const char *id,
-		 const uint8_t entry[ENTRY_ID_LEN])
+int changes_note(struct store_txn *t, struct changes_batch *b,
+		 const char *coll, const char *id,
+		 const uint8_t entry[ENTRY_ID_LEN], int fresh)
 {
 	uint8_t k[RECORD_KEY_MAX + 2], sk[8], row[RECORD_KEY_MAX + 2 + 1 +
 						  ENTRY_ID_LEN];
 	size_t kl = record_key(coll, id, k);
-	uint64_t last, old;
+	struct changes_batch one = { 0 };
+	uint64_t old;
 	int r;
 
-	if ((r = changes_last(t, &last)) < 0)
-		return r;
-	r = changes_of(t, coll, id, &old);
+	if (!b)
+		b = &one;
+	if (!b->loaded) {
+		if ((r = changes_last(t, &b->last)) < 0)
+			return r;
+		b->loaded = 1;
+	}
+	r = fresh ? HAMLET_ENOTFOUND : changes_of(t, coll, id, &old);
 	if (r == 0) {
 		store_be64(sk, old);
 		if ((r = store_del(t, ST_CHANGES, sk, 8)) < 0 &&
@@ -38,17 +45,27 @@ int changes_note(struct store_txn *t, const char *coll, const char *id,
 	} else if (r != HAMLET_ENOTFOUND) {
 		return r;
 	}
-	last++;
-	store_be64(sk, last);
+	b->last++;
+	b->dirty = 1;
+	store_be64(sk, b->last);
 	memcpy(row, k, kl);
 	row[kl] = 0;
 	memcpy(row + kl + 1, entry, ENTRY_ID_LEN);
 	if ((r = store_put(t, ST_CHANGES, sk, 8, row, kl + 1 + ENTRY_ID_LEN,
 			   STORE_APPEND)) < 0 ||
-	    (r = store_put(t, ST_CHANGEIDX, k, kl, sk, 8, 0)) < 0 ||
-	    (r = store_put(t, ST_META, "changes_seq", 11, sk, 8, 0)) < 0)
+	    (r = store_put(t, ST_CHANGEIDX, k, kl, sk, 8, 0)) < 0)
 		return r;
-	return 0;
+	return b == &one ? changes_flush(t, b) : 0;
+}
+
+int changes_flush(struct store_txn *t, struct changes_batch *b)
+{
+	uint8_t sk[8];
+	if (!b->dirty)
+		return 0;
+	store_be64(sk, b->last);
+	b->dirty = 0;
+	return store_put(t, ST_META, "changes_seq", 11, sk, 8, 0);
 }
 
 /* seq -> collection \0 id \0 entry(32) */

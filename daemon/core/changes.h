@@ -28,10 +28,26 @@ struct change {
 	uint8_t entry[ENTRY_ID_LEN]; /* the entry that caused it */
 };
 
+/*
+ * The changes one transaction notes, in turn: the last seq is read from
+ * meta once, at the first, and written back once, by changes_flush().
+ * Start zeroed.
+ */
+struct changes_batch {
+	uint64_t last;
+	int loaded, dirty;
+};
+
 /* Record coll/id changed in t because of entry: give it the next seq,
- * dropping its older row. */
-int changes_note(struct store_txn *t, const char *coll, const char *id,
-		 const uint8_t entry[ENTRY_ID_LEN]);
+ * dropping its older row. fresh: the record had no state row before this
+ * transaction (so no older row to look for). b may be NULL: then meta is
+ * read and written here. */
+int changes_note(struct store_txn *t, struct changes_batch *b,
+		 const char *coll, const char *id,
+		 const uint8_t entry[ENTRY_ID_LEN], int fresh);
+
+/* Write the last seq b gave to meta (nothing when it gave none). */
+int changes_flush(struct store_txn *t, struct changes_batch *b);
 
 /* The last seq given (0: none yet). */
 int changes_last(struct store_txn *t, uint64_t *ret);

@@ -185,13 +185,12 @@ out:
 	return r;
 }
 
-/* OR of the ancestor rows of the ops sel picks (all when sel is NULL):
- * the ops some selected op descends from. */
-static uint64_t *superseded(const struct crdt_graph *g, const char *sel)
+/* OR of the ancestor rows of the ops sel picks (all when sel is NULL)
+ * into s, g->words words: the ops some selected op descends from. */
+static void superseded_into(const struct crdt_graph *g, const char *sel,
+			    uint64_t *s)
 {
-	uint64_t *s = calloc(g->words + 1, sizeof(uint64_t));
-	if (!s)
-		return NULL;
+	memset(s, 0, g->words * sizeof(uint64_t));
 	for (size_t i = 0; i < g->n; i++) {
 		if (sel && !sel[i])
 			continue;
@@ -199,6 +198,13 @@ static uint64_t *superseded(const struct crdt_graph *g, const char *sel)
 		for (size_t w = 0; w < g->words; w++)
 			s[w] |= a[w];
 	}
+}
+
+static uint64_t *superseded(const struct crdt_graph *g, const char *sel)
+{
+	uint64_t *s = calloc(g->words + 1, sizeof(uint64_t));
+	if (s)
+		superseded_into(g, sel, s);
 	return s;
 }
 
@@ -359,25 +365,40 @@ static int cand_cmp_desc(const void *a, const void *b, void *ctx)
  * (but skip[i] ones); the candidates are the writers no other writer
  * descends from; the field's rule decides among them.
  */
+#define SMALL_OPS 128 /* a record of at most this many ops settles each
+			* field without allocating but for its candidates */
+
 static int settle_field(const struct crdt_graph *g,
 			const struct schema_field *f, const char *skip,
 			struct crdt_field *fs)
 {
 	const struct crdt_op *ops = g->ops;
-	char *w = calloc(g->n + 1, 1);
-	uint64_t *sup = NULL;
+	char wbuf[SMALL_OPS];
+	uint64_t supbuf[SMALL_OPS / 64];
+	int small = g->n <= SMALL_OPS;
+	char *w = small ? wbuf : calloc(g->n + 1, 1);
+	uint64_t *sup = small ? supbuf : NULL;
 	struct settle x = { g, f, w, fs, 2 * (g->n + 1) };
-	size_t win = 0;
+	size_t win = 0, nw = 0;
 	int r = -ENOMEM;
 
 	memset(fs, 0, sizeof(*fs));
-	fs->cands = malloc(x.cap * sizeof(*fs->cands));
-	if (!w || !fs->cands)
+	if (!w)
 		goto out;
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		w[i] = (ops[i].kind == ENTRY_DELETE && !skip[i]) ||
 		       crdt_op_value(&ops[i], f->name) != NULL;
-	if (!(sup = superseded(g, w)))
+		nw += w[i] != 0;
+	}
+	r = 0;
+	if (nw == 0)
+		goto out; /* nobody wrote it: unset, no candidates */
+	r = -ENOMEM;
+	if (!(fs->cands = malloc(x.cap * sizeof(*fs->cands))))
+		goto out;
+	if (small)
+		superseded_into(g, w, sup);
+	else if (!(sup = superseded(g, w)))
 		goto out;
 	for (size_t i = 0; i < g->n; i++)
 		if (w[i] && !bit_has(sup, i) && ops[i].kind == ENTRY_PUT)
@@ -397,8 +418,10 @@ static int settle_field(const struct crdt_graph *g,
 	qsort_r(fs->cands, fs->ncands, sizeof(*fs->cands), cand_cmp_desc,
 		(void *)ops);
 out:
-	free(w);
-	free(sup);
+	if (!small) {
+		free(w);
+		free(sup);
+	}
 	return r;
 }
 

@@ -21,33 +21,49 @@
  * batch's records reads back the bodies the same batch just stored:
  * from here, they are not decompressed again. Later transactions read
  * the stored frame, so a frame damaged on disk is found as it is.
- * Direct-mapped on the id's first bytes (ids are hashes); a slot is
- * overwritten by the next body that maps to it.
+ * Open addressing on the id's first bytes (ids are hashes): a body goes
+ * to the first of MEMO_PROBES slots from its own that this transaction
+ * has not filled, so a batch of up to half MEMO_SLOTS bodies is all
+ * remembered; a slot another transaction filled counts as empty.
  */
 #define MEMO_SLOTS 8192
+#define MEMO_PROBES 8
 #define MEMO_BODY 512 /* larger bodies are not remembered */
 
 struct memo_slot {
-	uint64_t txn; /* store_txn_serial() */
+	uint64_t txn; /* store_txn_serial(); 0: empty */
 	uint8_t id[32];
-	uint16_t len; /* 0: empty */
+	uint16_t len; /* 0: forgotten (the slot still holds its place) */
 	uint8_t body[MEMO_BODY];
 };
 
-static struct memo_slot *memo_slot(const uint8_t id[32], int make)
+/* The slot of id in this transaction, or (want_free) the first this
+ * transaction has not filled on its way; NULL when neither. */
+static struct memo_slot *memo_find(struct store_txn *t, const uint8_t id[32],
+				   int want_free)
 {
 	struct memo_slot *m = tlmemo_table(
-		TLMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), make);
+		TLMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), want_free);
+	uint64_t txn = store_txn_serial(t);
+	size_t h;
 	if (!m)
 		return NULL;
-	return &m[((size_t)id[0] << 8 | id[1]) % MEMO_SLOTS];
+	h = (size_t)id[0] << 16 | (size_t)id[1] << 8 | id[2];
+	for (size_t p = 0; p < MEMO_PROBES; p++) {
+		struct memo_slot *s = &m[(h + p) % MEMO_SLOTS];
+		if (s->txn != txn)
+			return want_free ? s : NULL;
+		if (memcmp(s->id, id, 32) == 0)
+			return s;
+	}
+	return NULL;
 }
 
 static void memo_put(struct store_txn *t, const uint8_t id[32],
 		     const uint8_t *body, size_t n)
 {
 	struct memo_slot *s;
-	if (n == 0 || n > MEMO_BODY || !(s = memo_slot(id, 1)))
+	if (n == 0 || n > MEMO_BODY || !(s = memo_find(t, id, 1)))
 		return; /* remembering is only a saving */
 	s->txn = store_txn_serial(t);
 	memcpy(s->id, id, 32);
@@ -56,10 +72,10 @@ static void memo_put(struct store_txn *t, const uint8_t id[32],
 }
 
 /* A body dropped (erased): not remembered any longer. */
-static void memo_forget(const uint8_t id[32])
+static void memo_forget(struct store_txn *t, const uint8_t id[32])
 {
-	struct memo_slot *s = memo_slot(id, 0);
-	if (s && s->len && memcmp(s->id, id, 32) == 0)
+	struct memo_slot *s = memo_find(t, id, 0);
+	if (s)
 		s->len = 0;
 }
 
@@ -68,9 +84,8 @@ static int memo_get(struct store_txn *t, const uint8_t id[32],
 		    struct bodyz_buf *b, const void **ret_body,
 		    size_t *ret_len)
 {
-	struct memo_slot *s = memo_slot(id, 0);
-	if (!s || s->len == 0 || s->txn != store_txn_serial(t) ||
-	    memcmp(s->id, id, 32) != 0)
+	struct memo_slot *s = memo_find(t, id, 0);
+	if (!s || s->len == 0)
 		return 0;
 	if (b->cap < s->len) {
 		uint8_t *p = realloc(b->p, s->len);
@@ -115,12 +130,41 @@ size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
 	return 2 + env_len + ENTRY_SIG_LEN;
 }
 
+/*
+ * What this thread's last append in a transaction left: the next local
+ * seq, the run row it wrote, and that the dictionary was seen to. The
+ * next append in the same transaction (and no nested one aborted since)
+ * reads none of them back: a batch of one feed is appended in a row.
+ */
+struct append_memo {
+	uint64_t txn, undone; /* store_txn_serial(), store_txn_undone() */
+	uint64_t next;	      /* the next local seq */
+	uint8_t feed[32];     /* the run last written */
+	uint64_t first, lfirst, count;
+	int dict_seen; /* bodyz_train_maybe() done past BODYZ_TRAIN_AT */
+};
+
+static struct append_memo *append_memo(struct store_txn *t, int make)
+{
+	struct append_memo *m =
+		tlmemo_table(TLMEMO_APPEND, sizeof(struct append_memo), make);
+	if (!m || m->txn != store_txn_serial(t) ||
+	    m->undone != store_txn_undone(t))
+		return NULL;
+	return m;
+}
+
 static int next_lseq(struct store_txn *t, uint64_t *ret)
 {
+	const struct append_memo *m = append_memo(t, 0);
 	const void *k;
 	size_t kl;
-	int r = store_last_key(t, ST_ENTRIES, &k, &kl);
-	if (r < 0)
+	int r;
+	if (m) {
+		*ret = m->next;
+		return 0;
+	}
+	if ((r = store_last_key(t, ST_ENTRIES, &k, &kl)) < 0)
 		return r;
 	if (r == 0) {
 		*ret = 1;
@@ -168,26 +212,45 @@ static int run_le(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 }
 
 /* Note entry seq of feed at local seq lseq: the feed's run before it
- * grows when both follow on, else a new run begins. */
-static int run_add(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
-		   uint64_t lseq)
+ * grows when both follow on, else a new run begins. m: this thread's
+ * memo of the transaction, or NULL; the run written goes to *ret. */
+static int run_add(struct store_txn *t, const struct append_memo *m,
+		   const uint8_t feed[32], uint64_t seq, uint64_t lseq,
+		   struct append_memo *ret)
 {
 	uint64_t first, lfirst, count;
 	uint8_t sk[40], sv[RUN_VAL];
-	int r = seq > 1 ? run_le(t, feed, seq - 1, &first, &lfirst, &count)
-			: 0;
+	int r;
+
+	if (m && memcmp(m->feed, feed, 32) == 0 && m->first + m->count == seq &&
+	    m->lfirst + m->count == lseq) {
+		/* the run this thread wrote last, as it wrote it */
+		first = m->first;
+		lfirst = m->lfirst;
+		count = m->count;
+		r = 1;
+	} else if (seq > 1) {
+		r = run_le(t, feed, seq - 1, &first, &lfirst, &count);
+	} else {
+		r = 0;
+	}
 	if (r < 0)
 		return r;
-	memcpy(sk, feed, 32);
 	if (r == 1 && first + count == seq && lfirst + count == lseq) {
-		store_be64(sk + 32, first);
-		store_be64(sv, lfirst);
-		store_be64(sv + 8, count + 1);
+		count++;
 	} else {
-		store_be64(sk + 32, seq);
-		store_be64(sv, lseq);
-		store_be64(sv + 8, 1);
+		first = seq;
+		lfirst = lseq;
+		count = 1;
 	}
+	memcpy(sk, feed, 32);
+	store_be64(sk + 32, first);
+	store_be64(sv, lfirst);
+	store_be64(sv + 8, count);
+	memcpy(ret->feed, feed, 32);
+	ret->first = first;
+	ret->lfirst = lfirst;
+	ret->count = count;
 	return store_put(t, ST_SEQS, sk, 40, sv, RUN_VAL, 0);
 }
 
@@ -211,6 +274,7 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 {
 	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 +
 		    ENTRY_MAX_BODY];
+	struct append_memo *m = append_memo(t, 0), now = { 0 };
 	uint8_t lk[8];
 	uint64_t lseq;
 	size_t n;
@@ -219,9 +283,16 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 	if (env_len == 0 || env_len > ENTRY_MAX_ENVELOPE ||
 	    (body && body_len > ENTRY_MAX_BODY))
 		return HAMLET_ETOOBIG;
-	if ((r = next_lseq(t, &lseq)) < 0 ||
-	    (r = bodyz_train_maybe(t, lseq)) < 0)
+	if ((r = next_lseq(t, &lseq)) < 0)
 		return r;
+	/* the dictionary comes at the first append past BODYZ_TRAIN_AT;
+	 * once seen to, the transaction's later appends need not look */
+	now.dict_seen = m && m->dict_seen;
+	if (!now.dict_seen) {
+		if ((r = bodyz_train_maybe(t, lseq)) < 0)
+			return r;
+		now.dict_seen = lseq > BODYZ_TRAIN_AT;
+	}
 	store_be64(lk, lseq);
 	n = entries_row_start(buf, env, env_len, sig);
 	buf[n++] = body ? ROW_BODY : 0;
@@ -239,8 +310,14 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 		}
 	}
 	if ((r = store_put(t, ST_ENTRIES, lk, 8, buf, n, STORE_APPEND)) < 0 ||
-	    (r = run_add(t, feed, seq, lseq)) < 0)
+	    (r = run_add(t, m, feed, seq, lseq, &now)) < 0)
 		return r;
+	if ((m = tlmemo_table(TLMEMO_APPEND, sizeof(*m), 1))) {
+		now.txn = store_txn_serial(t);
+		now.undone = store_txn_undone(t);
+		now.next = lseq + 1;
+		*m = now;
+	}
 	*ret_lseq = lseq;
 	return 0;
 }
@@ -315,7 +392,7 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
-	memo_forget(id);
+	memo_forget(t, id);
 	keep = 2 + row.env_len + ENTRY_SIG_LEN + 1;
 	if (!(copy = malloc(keep)))
 		return -ENOMEM;

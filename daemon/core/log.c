@@ -158,7 +158,7 @@ static int cmp_key(const void *a, const void *b)
 
 int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 {
-	int r;
+	int r = 0, fresh;
 	if (d->n == 0)
 		return 0;
 	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
@@ -168,16 +168,22 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 			continue;
 		char *slash = strchr(d->keys[i].key, '/');
 		*slash = 0;
-		r = record_materialize(t, d->keys[i].key, slash + 1, &d->dd);
+		r = record_materialize(t, d->keys[i].key, slash + 1, &d->dd,
+				       &fresh);
 		if (r >= 0)
-			r = changes_note(t, d->keys[i].key, slash + 1,
-					 d->keys[i].entry);
+			r = changes_note(t, &d->ch, d->keys[i].key, slash + 1,
+					 d->keys[i].entry, fresh);
 		*slash = '/';
 		if (r < 0)
-			return r;
+			break;
 	}
-	d->n = 0;
-	return 0;
+	if (r >= 0) {
+		d->n = 0;
+		r = changes_flush(t, &d->ch);
+	}
+	/* the next flush, perhaps in another transaction, reads meta again */
+	memset(&d->ch, 0, sizeof(d->ch));
+	return r;
 }
 
 void log_advances_close(struct log_advances *a)

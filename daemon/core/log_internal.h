@@ -5,6 +5,7 @@
 #ifndef HAMLET_LOG_INTERNAL_H
 #define HAMLET_LOG_INTERNAL_H
 
+#include "changes.h"
 #include "entries.h"
 #include "heads.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct log__dirty {
 	struct log__dirty_key *keys;
 	size_t n, cap;
 	struct record_digest_delta dd; /* written by log__applier_finish */
+	struct changes_batch ch;
 };
 
 /* One write transaction's applying of entries. */

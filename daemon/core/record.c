@@ -45,10 +45,13 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * the ops the same batch just added, and finds them here rather than
  * reading their entries and decoding the envelopes again. An id names
  * its envelope, so what is remembered is what the store holds for it;
- * later transactions read the store. Direct-mapped on the id's first
- * bytes; ops with more deps than a slot holds are not remembered.
+ * later transactions read the store. Open addressing on the id's first
+ * bytes, as entries.c remembers bodies: an op goes to the first of
+ * OPMEMO_PROBES slots from its own that this transaction has not
+ * filled. Ops with more deps than a slot holds are not remembered.
  */
 #define OPMEMO_SLOTS 8192
+#define OPMEMO_PROBES 8
 #define OPMEMO_DEPS 2
 
 struct opmemo_slot {
@@ -62,21 +65,35 @@ struct opmemo_slot {
 	char scope[ENTRY_MAX_SCOPE + 1];
 };
 
-static struct opmemo_slot *opmemo_slot(const uint8_t id[ENTRY_ID_LEN],
-				       int make)
+/* The slot of id in this transaction, or (want_free) the first this
+ * transaction has not filled on its way; NULL when neither. */
+static struct opmemo_slot *opmemo_find(struct store_txn *t,
+				       const uint8_t id[ENTRY_ID_LEN],
+				       int want_free)
 {
 	struct opmemo_slot *m = tlmemo_table(
-		TLMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot), make);
+		TLMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot),
+		want_free);
+	uint64_t txn = store_txn_serial(t);
+	size_t h;
 	if (!m)
 		return NULL;
-	return &m[((size_t)id[0] << 8 | id[1]) % OPMEMO_SLOTS];
+	h = (size_t)id[0] << 16 | (size_t)id[1] << 8 | id[2];
+	for (size_t p = 0; p < OPMEMO_PROBES; p++) {
+		struct opmemo_slot *s = &m[(h + p) % OPMEMO_SLOTS];
+		if (s->txn != txn)
+			return want_free ? s : NULL;
+		if (memcmp(s->id, id, ENTRY_ID_LEN) == 0)
+			return s;
+	}
+	return NULL;
 }
 
 static void opmemo_put(struct store_txn *t, const struct entry *e,
 		       const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
 {
 	struct opmemo_slot *s;
-	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_slot(id, 1)))
+	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_find(t, id, 1)))
 		return; /* remembering is only a saving */
 	s->txn = store_txn_serial(t);
 	s->hlc = e->hlc;
@@ -95,10 +112,8 @@ static void opmemo_put(struct store_txn *t, const struct entry *e,
 static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		      uint64_t hlc, uint64_t lseq, struct record_op *op)
 {
-	struct opmemo_slot *s = opmemo_slot(id, 0);
-	if (!s || s->txn == 0 || s->txn != store_txn_serial(t) ||
-	    s->hlc != hlc || s->lseq != lseq ||
-	    memcmp(s->id, id, ENTRY_ID_LEN) != 0)
+	struct opmemo_slot *s = opmemo_find(t, id, 0);
+	if (!s || s->hlc != hlc || s->lseq != lseq)
 		return 0;
 	op->lseq = lseq;
 	op->kind = s->kind;
@@ -514,7 +529,8 @@ static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
  * changed, note it when two records or more hold it, drop the note when
  * fewer do. So listing duplicates reads the groups, not every key.
  */
-static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16])
+static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16],
+		    int added)
 {
 	uint8_t pfx[RECORD_KEY_MAX + 17];
 	struct store_cursor *c = NULL;
@@ -535,6 +551,8 @@ static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16])
 		return r;
 	if (n >= 2)
 		return store_put(t, ST_DUPS, pfx, (size_t)pl, "", 0, 0);
+	if (added)
+		return 0; /* the group was empty before: no note to drop */
 	r = store_del(t, ST_DUPS, pfx, (size_t)pl);
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
@@ -569,14 +587,14 @@ static int row_uniq(struct store_txn *t, const char *coll, const char *id,
 }
 
 static int uniq_replace(struct store_txn *t, const char *coll,
-			const char *id, const uint8_t *newu)
+			const char *id, int had_row, const uint8_t *newu)
 {
 	uint8_t ukey[RECORD_KEY_MAX + 17], oldu[16];
-	int r, ul, had, drop = 0;
+	int r, ul, had = 0, drop = 0;
 
 	/* from the row alone: its fields (perhaps by reference) are not
 	 * needed */
-	if ((r = row_uniq(t, coll, id, oldu, &had)) < 0)
+	if (had_row && (r = row_uniq(t, coll, id, oldu, &had)) < 0)
 		return r;
 	drop = had && (!newu || memcmp(oldu, newu, 16));
 	if (drop) {
@@ -584,7 +602,7 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			return r;
-		if ((r = dups_fix(t, coll, oldu)) < 0)
+		if ((r = dups_fix(t, coll, oldu, 0)) < 0)
 			return r;
 	}
 	if (!newu)
@@ -592,7 +610,7 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 	ul = uniq_key(coll, newu, id, ukey);
 	if ((r = store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0)) < 0)
 		return r;
-	return dups_fix(t, coll, newu);
+	return dups_fix(t, coll, newu, 1);
 }
 
 /* A record's state as its ops make it, not yet written. */
@@ -743,7 +761,7 @@ int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
  * state digest), conflict mark. */
 static int rows_replace(struct store_txn *t, const char *coll,
 			const char *id, const struct built *b, size_t nconf,
-			struct record_digest_delta *dd)
+			struct record_digest_delta *dd, int *ret_fresh)
 {
 	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
 	size_t kl = record_key(coll, id, key), vl, sl;
@@ -756,6 +774,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	had = r == 0;
+	*ret_fresh = !had;
 	/* a body a row refers to never changes while the row stands (an
 	 * erasure makes a new state), so equal rows stand for equal rows */
 	if (had && vl == sl && memcmp(v, sv, vl) == 0)
@@ -764,7 +783,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	if (had && (r = record__row_hash_at(t, key, kl, v, vl, oldh)) < 0)
 		return r;
 	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
-	if ((r = uniq_replace(t, coll, id, newu)) < 0 ||
+	if ((r = uniq_replace(t, coll, id, had, newu)) < 0 ||
 	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
 		return r;
 	if ((r = store_put(t, ST_RECORDS, key, kl, sv, sl, 0)) < 0)
@@ -773,6 +792,8 @@ static int rows_replace(struct store_txn *t, const char *coll,
 		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
 		return store_put(t, ST_CONFLICTS, key, kl, &one, 1, 0);
 	}
+	if (!had)
+		return 0; /* a conflict mark stands beside a state row only */
 	r = store_del(t, ST_CONFLICTS, key, kl);
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
@@ -831,17 +852,19 @@ static void built_close(struct built *b)
 }
 
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
-		       struct record_digest_delta *dd)
+		       struct record_digest_delta *dd, int *ret_fresh)
 {
 	const struct schema *s = schema_find(coll);
 	struct built b;
-	int r;
+	int r, fresh = 0;
 
 	if (!s)
 		return HAMLET_ECOLLECTION;
 	r = built_make(t, s, coll, id, &b);
 	if (r == 0 && b.m.n > 0)
-		r = rows_replace(t, coll, id, &b, b.cr.nconflicts, dd);
+		r = rows_replace(t, coll, id, &b, b.cr.nconflicts, dd, &fresh);
+	if (ret_fresh)
+		*ret_fresh = fresh;
 	built_close(&b);
 	return r;
 }

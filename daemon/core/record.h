@@ -58,9 +58,10 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 /*
  * Recompute one record's state, conflicts and unique key from its ops.
  * The digest change goes to dd, or straight to the store when dd is NULL.
+ * *ret_fresh (may be NULL): 1 when the record had no state row before.
  */
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
-		       struct record_digest_delta *dd);
+		       struct record_digest_delta *dd, int *ret_fresh);
 
 /*
  * Recompute one record's state from its ops, as record_materialize does,

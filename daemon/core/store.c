@@ -63,6 +63,8 @@ struct store_txn {
 	MDB_txn *txn;
 	int child; /* nested: the parent holds the grow lock */
 	uint64_t serial; /* store_txn_serial() */
+	uint64_t undone; /* a root's: its nested ones aborted so far */
+	uint64_t *root_undone; /* the root's count (its own for a root) */
 };
 
 static _Atomic uint64_t txn_serials;
@@ -537,6 +539,8 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 	t->st = st;
 	t->child = 0;
 	t->serial = ++txn_serials;
+	t->undone = 0;
+	t->root_undone = &t->undone;
 	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
 			      &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -584,6 +588,8 @@ int store_txn_child(struct store_txn *parent, struct store_txn **ret)
 	t->st = parent->st;
 	t->child = 1;
 	t->serial = parent->serial;
+	t->undone = 0;
+	t->root_undone = parent->root_undone;
 	if ((rc = mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn))) {
 		free(t);
 		return map_err(rc);
@@ -607,6 +613,11 @@ uint64_t store_txn_serial(const struct store_txn *t)
 	return t->serial;
 }
 
+uint64_t store_txn_undone(const struct store_txn *t)
+{
+	return *t->root_undone;
+}
+
 void store_txn_abort(struct store_txn *t)
 {
 	struct store *st;
@@ -614,6 +625,8 @@ void store_txn_abort(struct store_txn *t)
 		return;
 	st = t->st;
 	mdb_txn_abort(t->txn);
+	if (t->child)
+		(*t->root_undone)++;
 	if (!t->child)
 		pthread_rwlock_unlock(&st->grow_lock);
 	free(t);

@@ -113,6 +113,10 @@ void store_txn_abort(struct store_txn *t);
 /* A number no other transaction of this process has had (a nested one
  * has its parent's). */
 uint64_t store_txn_serial(const struct store_txn *t);
+/* How many nested transactions of t's outermost one were aborted so far:
+ * what a thread remembers of a transaction holds while this and the
+ * serial stay the same. */
+uint64_t store_txn_undone(const struct store_txn *t);
 
 typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
 /*

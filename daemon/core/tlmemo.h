@@ -9,7 +9,7 @@
  * stored, the ops it added: entries.c, record.c). Zeroed at first use,
  * freed when the thread exits.
  */
-enum tlmemo_kind { TLMEMO_BODIES, TLMEMO_OPS, TLMEMO_KINDS };
+enum tlmemo_kind { TLMEMO_BODIES, TLMEMO_OPS, TLMEMO_APPEND, TLMEMO_KINDS };
 
 /* This thread's table of kind, of bytes (the same at every call for a
  * kind); made at first use when make, else NULL until then. NULL, too,
