@@ -227,7 +227,7 @@ static inline int bench_ingest(struct node *nd, const struct bench_entry *v,
 						 v[done + i].env_len,
 						 v[done + i].sig,
 						 v[done + i].body,
-						 v[done + i].body_len };
+						 v[done + i].body_len, NULL };
 		if ((r = log_ingest(nd->st, nd->net.id, in, k, out, NULL, NULL)) < 0)
 			goto out;
 		for (size_t i = 0; i < k; i++)

@@ -300,7 +300,7 @@ static void cert_cost(const char *netfile, unsigned m, double *ret_judged,
 						v[done + i].env_len,
 						v[done + i].sig,
 						v[done + i].body,
-						v[done + i].body_len
+						v[done + i].body_len, NULL
 					};
 				if ((r = log_ingest(st, jn->net.id, in, k, out,
 						    NULL, NULL)) < 0)

@@ -302,7 +302,8 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 	for (size_t i = 0; i < n; i++)
 		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
 			 m->entries.v[i].body_len;
-	if (batch_grow(b, n) < 0 || !(buf = malloc(bytes ? bytes : 1)))
+	if (batch_grow(b, n) < 0 ||
+	    !(buf = malloc(bytes + n * ENTRY_ID_LEN + 1)))
 		return -ENOMEM;
 	b->parts[b->nparts++].buf = buf;
 	for (size_t i = 0; i < n; i++) {
@@ -316,6 +317,10 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 		memcpy(buf + off, we->sig, ENTRY_SIG_LEN);
 		in->sig = buf + off;
 		off += ENTRY_SIG_LEN;
+		/* the run decoder hashed env as it rebuilt it */
+		memcpy(buf + off, we->id, ENTRY_ID_LEN);
+		in->id = buf + off;
+		off += ENTRY_ID_LEN;
 		in->body = NULL;
 		in->body_len = 0;
 		if (we->body) {

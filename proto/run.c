@@ -346,6 +346,7 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 			      N_("run entry %zu: body is not nil or a bin of at most %d bytes"),
 			      i, ENTRY_MAX_BODY);
 			entry_id(o->env, o->env_len, ids[i]);
+			memcpy(o->id, ids[i], ENTRY_ID_LEN);
 			continue;
 		}
 		memset(&e, 0, sizeof(e));
@@ -368,6 +369,7 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		o->env_len = pl;
 		off += pl;
 		entry_id(o->env, o->env_len, ids[i]);
+		memcpy(o->id, ids[i], ENTRY_ID_LEN);
 	}
 	*ret_head = h;
 	*ret_n = n;

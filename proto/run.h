@@ -48,6 +48,8 @@ struct run_entry {
 	const uint8_t *sig; /* ENTRY_SIG_LEN bytes */
 	const uint8_t *body; /* NULL: not included */
 	size_t body_len;
+	uint8_t id[ENTRY_ID_LEN]; /* run_decode(): the id of env (run_encode
+				   * does not read it) */
 };
 
 /* What an encoding did, for the benchmarks and tests. */

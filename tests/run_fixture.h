@@ -77,7 +77,7 @@ static __attribute__((unused)) void rf_add(struct rf_feed *f, int kind,
 	ASSERT_OK(entry_sign(f->env[i], el, f->sk, f->sig[i]));
 	entry_id(f->env[i], el, f->id[i]);
 	f->v[i] = (struct run_entry){ f->env[i], el, f->sig[i], f->body[i],
-				      bl };
+				      bl, { 0 } };
 	f->n++;
 }
 

@@ -33,7 +33,7 @@ static void deliver(struct node *src, uint64_t from, uint64_t to,
 		    struct node *dst, const struct heard_via *via,
 		    enum log_status want)
 {
-	struct log_in in[8];
+	struct log_in in[8] = { 0 };
 	struct log_out out[8];
 	struct store_txn *t;
 	size_t n = own_entries(src, from, to, &t, in);

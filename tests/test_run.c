@@ -39,6 +39,10 @@ static void roundtrip(const uint8_t *buf, size_t len,
 		ASSERT_TRUE((out[i].body == NULL) == (v[i].body == NULL));
 		if (v[i].body)
 			ASSERT_MEMEQ(out[i].body, v[i].body, v[i].body_len);
+		/* the id the decoder gives is the envelope's */
+		uint8_t id[ENTRY_ID_LEN];
+		entry_id(v[i].env, v[i].env_len, id);
+		ASSERT_MEMEQ(out[i].id, id, ENTRY_ID_LEN);
 	}
 	free(mem);
 }
@@ -166,7 +170,7 @@ int main(void)
 		memcpy(odd + 2, f.v[1].env + 1, f.v[1].env_len - 1);
 		ASSERT_OK(entry_sign(odd, ol, f.sk, sig));
 		v[1] = (struct run_entry){ odd, ol, sig, f.v[1].body,
-					   f.v[1].body_len };
+					   f.v[1].body_len, { 0 } };
 		memset(&st, 0, sizeof(st));
 		p = encode(&f, v, 3, &n, &st);
 		/* and so does entry 2: its prev is not the odd one's id */

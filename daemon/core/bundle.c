@@ -817,7 +817,7 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 	for (size_t i = 0; i < run->n; i++) {
 		const struct run_entry *x = &run->v[i];
 		in[*nb] = (struct log_in){ x->env, x->env_len, x->sig, x->body,
-					   x->body_len };
+					   x->body_len, NULL };
 		offs[(*nb)++] = fr->offset;
 	}
 	r = owned_add(own, run->raw);
@@ -940,7 +940,7 @@ static int walk_file(const char *path, struct walk *wk)
 			continue;
 		}
 		in[nb] = (struct log_in){ be.env, be.env_len, be.sig, be.body,
-					  be.body_len };
+					  be.body_len, NULL };
 		offs[nb++] = fr.offset;
 		if (nb == BATCH && (r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 			goto out;

@@ -47,6 +47,9 @@ struct log_in {
 	const uint8_t *sig;  /* 64 bytes */
 	const uint8_t *body; /* NULL: the body did not come along */
 	size_t body_len;
+	/* env's id (entry_id()) when the caller has it at hand, hashed
+	 * from env itself in this process; NULL: the log hashes env */
+	const uint8_t *id;
 };
 
 enum log_status {

@@ -31,7 +31,7 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	static const int tkinds[2] = { TRUST_CERT, TRUST_FORK };
 	uint8_t key[32] = { 1 }, env[60] = { 2 }, sig[64] = { 3 };
 	struct wire_feed f = { { 4 }, 9 };
-	struct run_entry e = { env, sizeof(env), sig, env, 20 };
+	struct run_entry e = { env, sizeof(env), sig, env, 20, { 0 } };
 	struct mp_writer w;
 
 	mp_writer_init(&w);
