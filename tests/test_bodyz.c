@@ -112,6 +112,25 @@ int main(void)
 		}
 		store_txn_abort(t);
 	}
+	TEST_START("a body that does not compress is kept as it is, and the next one compresses");
+	{
+		struct store_txn *t;
+		uint8_t noise[300], out[300], *body;
+		size_t raw, zn = 0;
+		randombytes_buf(noise, sizeof(noise));
+		body = th_body("person_id=000000000042;full_name=Lo Thi Mai;birth_date=1990-01-02;phone=0912000042",
+			       &raw);
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(bodyz_compress(t, noise, sizeof(noise), out,
+						 &zn),
+				  0);
+			ASSERT_EQ(bodyz_compress(t, body, raw, out, &zn), 1);
+			ASSERT_TRUE(zn < raw);
+		}
+		store_txn_abort(t);
+		free(body);
+	}
 	row_of(a, 1, &flags, &zl);
 	ASSERT_EQ(flags, 1); /* rows stored before stay as they were */
 	row_of(a, N, &flags, &zl);

@@ -344,12 +344,13 @@ int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
 		x->cref = cd;
 	}
 	z = ZSTD_compress2(x->c, out, n, body, n);
-	if (ZSTD_isError(z)) {
-		x->cref = NULL; /* set it up afresh next time */
+	if (ZSTD_isError(z) || z >= n) {
+		/* no smaller (zstd says the frame does not fit): kept as it
+		 * is. A failed frame leaves the context mid-frame, where it
+		 * takes no dictionary; the dictionary stays referenced */
+		ZSTD_CCtx_reset(x->c, ZSTD_reset_session_only);
 		return 0;
 	}
-	if (z >= n)
-		return 0; /* no smaller: kept as it is */
 	*ret_len = z;
 	return 1;
 }

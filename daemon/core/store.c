@@ -602,6 +602,8 @@ int store_txn_commit(struct store_txn *t)
 {
 	struct store *st = t->st;
 	int rc = mdb_txn_commit(t->txn);
+	if (rc && t->child)
+		(*t->root_undone)++; /* its writes are gone, as if aborted */
 	if (!t->child)
 		pthread_rwlock_unlock(&st->grow_lock);
 	free(t);
