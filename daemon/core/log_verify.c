@@ -2,15 +2,16 @@
  * Checking arriving entries on every core while the writer applies them.
  *
  * A batch is cut into chunks of LOG__VCHUNK entries. A pool of threads,
- * started once per process (one a core), claims chunks in order from an
- * atomic counter and checks them (signature, decoding, content). The
- * writer applies entry i once its chunk is done; while it waits it
- * claims and checks chunks itself, so neither core idles: on two cores
- * one checks chunk k+1 while the other applies chunk k. The pool has a
- * thread for every core, the writer's too, because the writer spends
- * part of each batch waiting on the disk (its commit's writes and sync):
- * a pool one thread short left that core idle meanwhile. When the writer
- * computes, the three share the two cores.
+ * started once per process (one fewer than the cores: the writer is the
+ * last), claims chunks in order from an atomic counter and checks them
+ * (signature, decoding, content). The writer applies entry i once its
+ * chunk is done; while it waits it claims and checks chunks itself, so
+ * neither core idles: on two cores one checks chunk k+1 while the other
+ * applies chunk k. (A thread for every core was tried, so that a core
+ * would not idle while the writer waits on the disk: it gained a
+ * fraction of a percent in bulk sync and made `hamlet verify` a third
+ * slower, its reader then sharing two cores with three checkers;
+ * docs/decisions.md.)
  *
  * The pool takes several batches at once, oldest first: a batch may be
  * handed to it before its write transaction begins (log_check_start), so
@@ -103,7 +104,7 @@ static void *pool_main(void *arg)
 static void pool_start(void)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = ncpu > 1 ? (size_t)ncpu : 0;
+	size_t want = ncpu > 1 ? (size_t)ncpu - 1 : 0;
 	pthread_attr_t at;
 
 	if (want > VPOOL_MAX)
