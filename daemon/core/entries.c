@@ -2,7 +2,7 @@
 
 #include "entry.h"
 #include "error.h"
-#include "tlmemo.h"
+#include "wmemo.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #define ROW_ZBODY 2 /* compressed (bodyz.h) */
 
 /*
- * The bodies this thread compressed lately, by entry id, each for the
- * transaction that stored it (and forgotten when it drops the body:
+ * The bodies the writer compressed lately (wmemo.h), by entry id, each
+ * for the transaction that stored it (and forgotten when it drops the body:
  * entries_body_drop is the one way a stored body goes, and anything
  * else that ever takes a body out of a row must forget it too). An entry's id names its body (the
  * envelope it hashes holds the body's hash), so a body remembered is the
@@ -42,8 +42,8 @@ struct memo_slot {
 static struct memo_slot *memo_find(struct store_txn *t, const uint8_t id[32],
 				   int want_free)
 {
-	struct memo_slot *m = tlmemo_table(
-		TLMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), want_free);
+	struct memo_slot *m = wmemo_table(t,
+		WMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), want_free);
 	uint64_t txn = store_txn_serial(t);
 	size_t h;
 	if (!m)
@@ -79,7 +79,7 @@ static void memo_forget(struct store_txn *t, const uint8_t id[32])
 		s->len = 0;
 }
 
-/* The body of id into b when this thread remembers it: 1, else 0. */
+/* The body of id into b when the writer remembers it: 1, else 0. */
 static int memo_get(struct store_txn *t, const uint8_t id[32],
 		    struct bodyz_buf *b, const void **ret_body,
 		    size_t *ret_len)
@@ -131,7 +131,7 @@ size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
 }
 
 /*
- * What this thread's last append in a transaction left: the next local
+ * What the last append of a transaction left (wmemo.h): the next local
  * seq, the run row it wrote, and that the dictionary was seen to. The
  * next append in the same transaction (and no nested one aborted since)
  * reads none of them back: a batch of one feed is appended in a row.
@@ -147,7 +147,7 @@ struct append_memo {
 static struct append_memo *append_memo(struct store_txn *t, int make)
 {
 	struct append_memo *m =
-		tlmemo_table(TLMEMO_APPEND, sizeof(struct append_memo), make);
+		wmemo_table(t, WMEMO_APPEND, sizeof(struct append_memo), make);
 	if (!m || m->txn != store_txn_serial(t) ||
 	    m->undone != store_txn_undone(t))
 		return NULL;
@@ -212,7 +212,7 @@ static int run_le(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 }
 
 /* Note entry seq of feed at local seq lseq: the feed's run before it
- * grows when both follow on, else a new run begins. m: this thread's
+ * grows when both follow on, else a new run begins. m: the writer's
  * memo of the transaction, or NULL; the run written goes to *ret. */
 static int run_add(struct store_txn *t, const struct append_memo *m,
 		   const uint8_t feed[32], uint64_t seq, uint64_t lseq,
@@ -224,7 +224,7 @@ static int run_add(struct store_txn *t, const struct append_memo *m,
 
 	if (m && memcmp(m->feed, feed, 32) == 0 && m->first + m->count == seq &&
 	    m->lfirst + m->count == lseq) {
-		/* the run this thread wrote last, as it wrote it */
+		/* the run the writer wrote last, as it wrote it */
 		first = m->first;
 		lfirst = m->lfirst;
 		count = m->count;
@@ -312,7 +312,7 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 	if ((r = store_put(t, ST_ENTRIES, lk, 8, buf, n, STORE_APPEND)) < 0 ||
 	    (r = run_add(t, m, feed, seq, lseq, &now)) < 0)
 		return r;
-	if ((m = tlmemo_table(TLMEMO_APPEND, sizeof(*m), 1))) {
+	if ((m = wmemo_table(t, WMEMO_APPEND, sizeof(*m), 1))) {
 		now.txn = store_txn_serial(t);
 		now.undone = store_txn_undone(t);
 		now.next = lseq + 1;

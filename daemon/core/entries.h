@@ -55,9 +55,9 @@ int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
  * compressed (valid until b's next use). */
 int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len);
-/* The body of entry id as entries_body() gives it when this thread
- * stored it in this very transaction (and it was not dropped since): 1,
- * else 0 (then read it with entries_body()). */
+/* The body of entry id as entries_body() gives it when this very
+ * transaction stored it (and it was not dropped since) and the writer
+ * remembers it: 1, else 0 (then read it with entries_body()). */
 int entries_body_remembered(struct store_txn *t, const uint8_t id[32],
 			    struct bodyz_buf *b, const void **ret_body,
 			    size_t *ret_len);

@@ -3,7 +3,7 @@
 #include "crdt.h"
 #include "entries.h"
 #include "error.h"
-#include "tlmemo.h"
+#include "wmemo.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -40,7 +40,7 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * read when the op is (entries.h).
  */
 /*
- * The ops this thread added lately, by entry id, each for the
+ * The ops the writer added lately (wmemo.h), by entry id, each for the
  * transaction that added it: materializing a batch's records reads back
  * the ops the same batch just added, and finds them here rather than
  * reading their entries and decoding the envelopes again. An id names
@@ -71,8 +71,8 @@ static struct opmemo_slot *opmemo_find(struct store_txn *t,
 				       const uint8_t id[ENTRY_ID_LEN],
 				       int want_free)
 {
-	struct opmemo_slot *m = tlmemo_table(
-		TLMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot),
+	struct opmemo_slot *m = wmemo_table(t,
+		WMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot),
 		want_free);
 	uint64_t txn = store_txn_serial(t);
 	size_t h;
@@ -108,7 +108,7 @@ static void opmemo_put(struct store_txn *t, const struct entry *e,
 	memcpy(s->scope, e->scope, sizeof(s->scope));
 }
 
-/* op from what this thread remembers of id in t: 1, else 0. */
+/* op from what the writer remembers of id in t: 1, else 0. */
 static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		      uint64_t hlc, uint64_t lseq, struct record_op *op)
 {

@@ -56,12 +56,16 @@ struct store {
 	 */
 	uint64_t reader_check_ms;
 	char dir[4096]; /* to tell a full disk from other write faults */
+	/* the writer's scratch tables (store_memo): write transactions
+	 * are one at a time, so only one thread ever uses them at once */
+	void *memo[STORE_MEMOS];
 };
 
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
 	int child; /* nested: the parent holds the grow lock */
+	int rdonly;
 	uint64_t serial; /* store_txn_serial() */
 	uint64_t undone; /* a root's: its nested ones aborted so far */
 	uint64_t *root_undone; /* the root's count (its own for a root) */
@@ -462,6 +466,8 @@ void store_close(struct store *st)
 		close(st->xfd); /* drops the shared lock */
 	if (st->lock_ready)
 		pthread_rwlock_destroy(&st->grow_lock);
+	for (int i = 0; i < STORE_MEMOS; i++)
+		free(st->memo[i]);
 	free(st);
 }
 
@@ -538,6 +544,7 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 		return -ENOMEM;
 	t->st = st;
 	t->child = 0;
+	t->rdonly = readonly || st->readonly;
 	t->serial = ++txn_serials;
 	t->undone = 0;
 	t->root_undone = &t->undone;
@@ -587,6 +594,7 @@ int store_txn_child(struct store_txn *parent, struct store_txn **ret)
 		return -ENOMEM;
 	t->st = parent->st;
 	t->child = 1;
+	t->rdonly = parent->rdonly;
 	t->serial = parent->serial;
 	t->undone = 0;
 	t->root_undone = parent->root_undone;
@@ -618,6 +626,16 @@ uint64_t store_txn_serial(const struct store_txn *t)
 uint64_t store_txn_undone(const struct store_txn *t)
 {
 	return *t->root_undone;
+}
+
+void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make)
+{
+	struct store *st = t->st;
+	if (t->rdonly || i >= STORE_MEMOS)
+		return NULL;
+	if (!st->memo[i] && make)
+		st->memo[i] = calloc(1, bytes);
+	return st->memo[i];
 }
 
 void store_txn_abort(struct store_txn *t)

@@ -118,6 +118,17 @@ uint64_t store_txn_serial(const struct store_txn *t);
  * serial stay the same. */
 uint64_t store_txn_undone(const struct store_txn *t);
 
+/*
+ * Scratch table i (< STORE_MEMOS) of the store's writer, of bytes bytes
+ * (the same at every call for an i), zeroed when made (make), then kept
+ * until the store closes: what a write transaction remembers between
+ * its steps (wmemo.h). NULL in a read-only transaction, which never sees
+ * them, and when memory runs out. Write transactions are one at a time,
+ * so no lock guards them.
+ */
+#define STORE_MEMOS 4
+void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make);
+
 typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
 /*
  * Run fn in a write transaction and commit what it did (fn < 0: abort,
