@@ -236,11 +236,22 @@ int main(int argc, char **argv)
 	ASSERT_EQ(s1b.chain_ref_out, 0);
 	disconnect(&pa, &pb);
 	{
+		/* b saves the basis in a write of its own once they agree:
+		 * it is there within a bounded wait */
 		struct store_txn *t;
 		struct peerbase pbase;
-		ASSERT_OK(store_txn_begin(b->st, 1, &t));
-		ASSERT_OK(peerbase_get(t, a->pk, &pbase));
-		store_txn_abort(t);
+		long long t0 = now_ms();
+		int r;
+		for (;;) {
+			ASSERT_OK(store_txn_begin(b->st, 1, &t));
+			r = peerbase_get(t, a->pk, &pbase);
+			store_txn_abort(t);
+			if (r != HAMLET_ENOTFOUND)
+				break;
+			ASSERT_TRUE(now_ms() - t0 < WAIT_MS);
+			sleep_ms(20);
+		}
+		ASSERT_OK(r);
 	}
 
 	TEST_START("10 of 1,000 feeds moved while apart: SINCE and TAKE, no Negentropy");
