@@ -13,50 +13,30 @@
 
 /*
  * The bodies the writer compressed lately (wmemo.h), by entry id, each
- * for the transaction that stored it (and forgotten when it drops the body:
- * entries_body_drop is the one way a stored body goes, and anything
- * else that ever takes a body out of a row must forget it too). An entry's id names its body (the
- * envelope it hashes holds the body's hash), so a body remembered is the
- * one its row holds while the row holds one at all. Materializing a
- * batch's records reads back the bodies the same batch just stored:
- * from here, they are not decompressed again. Later transactions read
- * the stored frame, so a frame damaged on disk is found as it is.
- * Open addressing on the id's first bytes (ids are hashes): a body goes
- * to the first of MEMO_PROBES slots from its own that this transaction
- * has not filled, so a batch of up to half MEMO_SLOTS bodies is all
- * remembered; a slot another transaction filled counts as empty.
+ * for the transaction that stored it, and forgotten when it drops the
+ * body (entries_body_drop is the one way a stored body goes; anything
+ * else that ever takes a body out of a row must forget it too). An
+ * entry's id names its body (the envelope it hashes holds the body's
+ * hash), so a body remembered is the one its row holds while the row
+ * holds one at all. Materializing a batch's records reads back the
+ * bodies the same batch just stored: from here, they are not
+ * decompressed again. Later transactions read the stored frame, so a
+ * frame damaged on disk is found as it is.
  */
 #define MEMO_SLOTS 8192
-#define MEMO_PROBES 8
 #define MEMO_BODY 512 /* larger bodies are not remembered */
 
 struct memo_slot {
-	uint64_t txn; /* store_txn_serial(); 0: empty */
-	uint8_t id[32];
+	struct wmemo_head h;
 	uint16_t len; /* 0: forgotten (the slot still holds its place) */
 	uint8_t body[MEMO_BODY];
 };
 
-/* The slot of id in this transaction, or (want_free) the first this
- * transaction has not filled on its way; NULL when neither. */
 static struct memo_slot *memo_find(struct store_txn *t, const uint8_t id[32],
 				   int want_free)
 {
-	struct memo_slot *m = wmemo_table(t,
-		WMEMO_BODIES, MEMO_SLOTS * sizeof(struct memo_slot), want_free);
-	uint64_t txn = store_txn_serial(t);
-	size_t h;
-	if (!m)
-		return NULL;
-	h = (size_t)id[0] << 16 | (size_t)id[1] << 8 | id[2];
-	for (size_t p = 0; p < MEMO_PROBES; p++) {
-		struct memo_slot *s = &m[(h + p) % MEMO_SLOTS];
-		if (s->txn != txn)
-			return want_free ? s : NULL;
-		if (memcmp(s->id, id, 32) == 0)
-			return s;
-	}
-	return NULL;
+	return wmemo_find(t, WMEMO_BODIES, MEMO_SLOTS,
+			  sizeof(struct memo_slot), id, want_free);
 }
 
 static void memo_put(struct store_txn *t, const uint8_t id[32],
@@ -65,8 +45,8 @@ static void memo_put(struct store_txn *t, const uint8_t id[32],
 	struct memo_slot *s;
 	if (n == 0 || n > MEMO_BODY || !(s = memo_find(t, id, 1)))
 		return; /* remembering is only a saving */
-	s->txn = store_txn_serial(t);
-	memcpy(s->id, id, 32);
+	s->h.txn = store_txn_serial(t);
+	memcpy(s->h.id, id, 32);
 	memcpy(s->body, body, n);
 	s->len = (uint16_t)n;
 }

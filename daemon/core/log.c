@@ -46,7 +46,8 @@ void log_feed_key(const uint8_t author[ENTRY_KEY_LEN], const char *scope,
 {
 	crypto_generichash_blake2b_state h;
 	size_t sl = strlen(scope);
-	if (last_feed.set && memcmp(last_feed.author, author, ENTRY_KEY_LEN) == 0 &&
+	if (last_feed.set &&
+	    memcmp(last_feed.author, author, ENTRY_KEY_LEN) == 0 &&
 	    strcmp(last_feed.scope, scope) == 0) {
 		memcpy(ret, last_feed.key, 32);
 		return;

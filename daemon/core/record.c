@@ -45,19 +45,15 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * the ops the same batch just added, and finds them here rather than
  * reading their entries and decoding the envelopes again. An id names
  * its envelope, so what is remembered is what the store holds for it;
- * later transactions read the store. Open addressing on the id's first
- * bytes, as entries.c remembers bodies: an op goes to the first of
- * OPMEMO_PROBES slots from its own that this transaction has not
- * filled. Ops with more deps than a slot holds are not remembered.
+ * later transactions read the store. Ops with more deps than a slot
+ * holds are not remembered.
  */
 #define OPMEMO_SLOTS 8192
-#define OPMEMO_PROBES 8
 #define OPMEMO_DEPS 2
 
 struct opmemo_slot {
-	uint64_t txn; /* store_txn_serial(); 0: empty */
+	struct wmemo_head h;
 	uint64_t hlc, lseq;
-	uint8_t id[ENTRY_ID_LEN];
 	uint8_t author[ENTRY_KEY_LEN];
 	uint8_t body_hash[ENTRY_HASH_LEN];
 	uint8_t deps[OPMEMO_DEPS][ENTRY_ID_LEN];
@@ -65,28 +61,12 @@ struct opmemo_slot {
 	char scope[ENTRY_MAX_SCOPE + 1];
 };
 
-/* The slot of id in this transaction, or (want_free) the first this
- * transaction has not filled on its way; NULL when neither. */
 static struct opmemo_slot *opmemo_find(struct store_txn *t,
 				       const uint8_t id[ENTRY_ID_LEN],
 				       int want_free)
 {
-	struct opmemo_slot *m = wmemo_table(t,
-		WMEMO_OPS, OPMEMO_SLOTS * sizeof(struct opmemo_slot),
-		want_free);
-	uint64_t txn = store_txn_serial(t);
-	size_t h;
-	if (!m)
-		return NULL;
-	h = (size_t)id[0] << 16 | (size_t)id[1] << 8 | id[2];
-	for (size_t p = 0; p < OPMEMO_PROBES; p++) {
-		struct opmemo_slot *s = &m[(h + p) % OPMEMO_SLOTS];
-		if (s->txn != txn)
-			return want_free ? s : NULL;
-		if (memcmp(s->id, id, ENTRY_ID_LEN) == 0)
-			return s;
-	}
-	return NULL;
+	return wmemo_find(t, WMEMO_OPS, OPMEMO_SLOTS,
+			  sizeof(struct opmemo_slot), id, want_free);
 }
 
 static void opmemo_put(struct store_txn *t, const struct entry *e,
@@ -95,10 +75,10 @@ static void opmemo_put(struct store_txn *t, const struct entry *e,
 	struct opmemo_slot *s;
 	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_find(t, id, 1)))
 		return; /* remembering is only a saving */
-	s->txn = store_txn_serial(t);
+	s->h.txn = store_txn_serial(t);
 	s->hlc = e->hlc;
 	s->lseq = lseq;
-	memcpy(s->id, id, ENTRY_ID_LEN);
+	memcpy(s->h.id, id, ENTRY_ID_LEN);
 	memcpy(s->author, e->author, ENTRY_KEY_LEN);
 	memcpy(s->body_hash, e->body_hash, ENTRY_HASH_LEN);
 	memcpy(s->deps, e->deps, e->ndeps * ENTRY_ID_LEN);
