@@ -4,6 +4,7 @@
  * entries both count; the walk resumes from any seq.
  */
 #include "changes.h"
+#include "record.h"
 #include "helpers.h"
 
 static const char *dir;
@@ -102,7 +103,6 @@ int main(void)
 	ASSERT_EQ(s.v[2].seq, 4);
 	ASSERT_TRUE(memcmp(s.v[2].entry, head, 32) == 0);
 	ASSERT_EQ(th_count_rows(a, ST_CHANGES), 3);
-	ASSERT_EQ(th_count_rows(a, ST_CHANGEIDX), 3);
 	{
 		struct store_txn *t;
 		uint64_t q;
@@ -114,26 +114,42 @@ int main(void)
 		store_txn_abort(t);
 	}
 
-	TEST_START("golden: a changes row and its index");
+	TEST_START("golden: a changes row, and the seq in the records row");
 	{
 		struct store_txn *t;
 		const void *v;
 		size_t vl;
 		uint8_t k[8], want[64];
 		size_t wl = 0;
+		uint64_t lseq, lseq2;
 		store_be64(k, 4);
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_OK(record_op_find(t, "health_profile", "HP-1", head,
+					 &lseq));
 		memcpy(want, "health_profile\0HP-1\0", 20);
 		wl = 20;
-		memcpy(want + wl, head, 32);
-		wl += 32;
-		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		store_be64(want + wl, lseq);
+		wl += 8;
 		ASSERT_OK(store_get(t, ST_CHANGES, k, 8, &v, &vl));
 		ASSERT_EQ(vl, wl);
 		ASSERT_TRUE(memcmp(v, want, wl) == 0);
-		ASSERT_OK(store_get(t, ST_CHANGEIDX, "health_profile\0HP-1", 19,
+		/* HP-1 has two ops: its row is [1, seq 4] and its state */
+		ASSERT_OK(store_get(t, ST_RECORDS, "health_profile\0HP-1", 19,
 				    &v, &vl));
-		ASSERT_EQ(vl, 8);
-		ASSERT_TRUE(memcmp(v, k, 8) == 0);
+		ASSERT_TRUE(vl > 3);
+		ASSERT_TRUE(memcmp(v, "\x01\x04\x99", 3) == 0);
+		/* HP-2, one op: [1, seq 2] [ONE_OP 1, its entry's local seq] */
+		store_be64(k, 2);
+		ASSERT_OK(store_get(t, ST_CHANGES, k, 8, &v, &vl));
+		ASSERT_EQ(vl, 20 + 8);
+		lseq2 = store_get_be64((const uint8_t *)v + 20);
+		ASSERT_TRUE(lseq2 < 256);
+		ASSERT_OK(store_get(t, ST_RECORDS, "health_profile\0HP-2", 19,
+				    &v, &vl));
+		ASSERT_EQ(vl, 4);
+		ASSERT_TRUE(memcmp(v, "\x01\x02\x01", 3) == 0);
+		ASSERT_EQ(((const uint8_t *)v)[3], lseq2);
+		store_be64(k, 4);
 		ASSERT_OK(store_get(t, ST_META, "changes_seq", 11, &v, &vl));
 		ASSERT_TRUE(vl == 8 && memcmp(v, k, 8) == 0);
 		store_txn_abort(t);

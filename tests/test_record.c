@@ -41,6 +41,25 @@ static void listed_shared(struct node *n, char out[256])
 	store_txn_abort(t);
 }
 
+/* The first byte of health_profile/id's stored state (after its change
+ * seq), its length, and the op rows in the store. */
+static int row_state(struct store_txn *t, const char *id, size_t *ret_len,
+		     uint64_t *ret_ops)
+{
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl = record_key("health_profile", id, key), rl;
+	const uint8_t *row;
+	const void *rv;
+	if (store_get(t, ST_RECORDS, key, kl, &rv, &rl) < 0 ||
+	    store_count(t, ST_RECOPS, ret_ops) < 0)
+		return -1;
+	row = rv;
+	if (rl < 2 || row[0] < 1 || row[0] > 8 || rl < 2 + (size_t)row[0])
+		return -1;
+	*ret_len = rl - 1 - row[0];
+	return row[1 + row[0]];
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -91,32 +110,23 @@ int main(void)
 			      sizeof(buf)),
 		     "Lo Thi Mai");
 
-	TEST_START("a record written once holds its fields by reference to its entry's body, on both nodes");
+	TEST_START("a record written once is a row naming its entry, with no op row, on both nodes");
 	for (int k = 0; k < 2; k++) {
 		struct node *n = k ? b : a;
 		struct store_txn *t;
 		struct record_view v;
-		const uint8_t *row, *body;
-		const void *rv;
-		size_t rl, bl;
-		uint8_t key[RECORD_KEY_MAX];
-		size_t kl = record_key("health_profile", "HP-1", key);
+		uint64_t ops = 0;
+		size_t sl;
 		ASSERT_OK(store_txn_begin(n->st, 1, &t));
-		ASSERT_OK(store_get(t, ST_RECORDS, key, kl, &rv, &rl));
-		row = rv;
-		/* [3, false, [head], nil, ...]: nil where the fields are */
-		ASSERT_EQ(row[3], 0x91);
-		ASSERT_EQ(row[38], 0xc0);
-		struct bodyz_buf zb = { 0 };
-		uint64_t hl;
-		ASSERT_OK(record_op_find(t, "health_profile", "HP-1", row + 6,
-					 &hl));
-		ASSERT_OK(log_body_at(t, row + 6, hl, &zb, &body, &bl));
-		ASSERT_TRUE(rl < bl); /* smaller than the body alone */
-		bodyz_buf_free(&zb);
+		/* 0x01 and its entry's local seq, after the change seq */
+		ASSERT_EQ(row_state(t, "HP-1", &sl, &ops), 0x01);
+		ASSERT_TRUE(sl >= 2 && sl <= 9);
+		ASSERT_EQ(ops, 0);
 		ASSERT_OK(record_view_load(t, "health_profile", "HP-1", &v));
 		ASSERT_EQ(v.fields->type, MSGPACK_OBJECT_MAP);
 		ASSERT_EQ(v.fields->via.map.size, 4);
+		ASSERT_EQ(v.nops, 1);
+		ASSERT_EQ(v.heads->via.array.size, 1);
 		ASSERT_TRUE(record_view_field(&v, "phone") != NULL);
 		record_view_close(&v);
 		store_txn_abort(t);
@@ -132,6 +142,17 @@ int main(void)
 	th_digest(a, da);
 	th_digest(b, db);
 	ASSERT_MEMEQ(da, db, 32);
+	{
+		/* three ops now: each has its op row, and the records row
+		 * holds the state */
+		struct store_txn *t;
+		uint64_t ops = 0;
+		size_t sl;
+		ASSERT_OK(store_txn_begin(a->st, 1, &t));
+		ASSERT_EQ(row_state(t, "HP-1", &sl, &ops), 0x99);
+		ASSERT_EQ(ops, 3);
+		store_txn_abort(t);
+	}
 
 	TEST_START("a resolution naming every head clears the conflict everywhere");
 	ASSERT_OK(th_write(b, ENTRY_PUT, "health_profile", "HP-1",

@@ -1,8 +1,10 @@
 #include "changes.h"
 
+#include "entries.h"
 #include "error.h"
 #include "record.h"
 
+#include <errno.h>
 #include <string.h>
 
 int changes_last(struct store_txn *t, uint64_t *ret)
@@ -13,49 +15,45 @@ int changes_last(struct store_txn *t, uint64_t *ret)
 int changes_of(struct store_txn *t, const char *coll, const char *id,
 	       uint64_t *ret)
 {
-	uint8_t k[RECORD_KEY_MAX + 2];
-	size_t kl = record_key(coll, id, k);
-	return store_get_u64(t, ST_CHANGEIDX, k, kl, ret);
+	return record_change_seq(t, coll, id, ret);
 }
 
-int changes_note(struct store_txn *t, struct changes_batch *b,
-		 const char *coll, const char *id,
-		 const uint8_t entry[ENTRY_ID_LEN], int fresh)
+int changes_next(struct store_txn *t, struct changes_batch *b,
+		 uint64_t *ret)
 {
-	uint8_t k[RECORD_KEY_MAX + 2], sk[8], row[RECORD_KEY_MAX + 2 + 1 +
-						  ENTRY_ID_LEN];
-	size_t kl = record_key(coll, id, k);
-	struct changes_batch one = { 0 };
-	uint64_t old;
 	int r;
-
-	if (!b)
-		b = &one;
 	if (!b->loaded) {
 		if ((r = changes_last(t, &b->last)) < 0)
 			return r;
 		b->loaded = 1;
 	}
-	r = fresh ? HAMLET_ENOTFOUND : changes_of(t, coll, id, &old);
-	if (r == 0) {
+	*ret = b->last + 1;
+	return 0;
+}
+
+int changes_note(struct store_txn *t, struct changes_batch *b,
+		 uint64_t seq, uint64_t old, const char *coll,
+		 const char *id, uint64_t lseq)
+{
+	uint8_t sk[8], row[RECORD_KEY_MAX + 2 + 8];
+	size_t kl = record_key(coll, id, row);
+	int r;
+
+	if (!b->loaded || seq != b->last + 1)
+		return -EINVAL; /* not the seq changes_next() gave */
+	if (old) {
 		store_be64(sk, old);
 		if ((r = store_del(t, ST_CHANGES, sk, 8)) < 0 &&
 		    r != HAMLET_ENOTFOUND)
 			return r;
-	} else if (r != HAMLET_ENOTFOUND) {
-		return r;
 	}
-	b->last++;
+	b->last = seq;
 	b->dirty = 1;
-	store_be64(sk, b->last);
-	memcpy(row, k, kl);
+	store_be64(sk, seq);
 	row[kl] = 0;
-	memcpy(row + kl + 1, entry, ENTRY_ID_LEN);
-	if ((r = store_put(t, ST_CHANGES, sk, 8, row, kl + 1 + ENTRY_ID_LEN,
-			   STORE_APPEND)) < 0 ||
-	    (r = store_put(t, ST_CHANGEIDX, k, kl, sk, 8, 0)) < 0)
-		return r;
-	return b == &one ? changes_flush(t, b) : 0;
+	store_be64(row + kl + 1, lseq);
+	return store_put(t, ST_CHANGES, sk, 8, row, kl + 1 + 8,
+			 STORE_APPEND);
 }
 
 int changes_flush(struct store_txn *t, struct changes_batch *b)
@@ -68,21 +66,23 @@ int changes_flush(struct store_txn *t, struct changes_batch *b)
 	return store_put(t, ST_META, "changes_seq", 11, sk, 8, 0);
 }
 
-/* seq -> collection \0 id \0 entry(32) */
-static int row_decode(const uint8_t *k, size_t kl, const uint8_t *v,
-		      size_t vl, struct change *c)
+/* seq -> collection \0 id \0 the entry's local seq (be64) */
+static int row_decode(struct store_txn *t, const uint8_t *k, size_t kl,
+		      const uint8_t *v, size_t vl, struct change *c)
 {
 	const uint8_t *z1, *z2;
+	struct entries_row er;
 	size_t cl, il;
+	int r;
 
-	if (kl != 8 || vl < 2 + ENTRY_ID_LEN)
+	if (kl != 8 || vl < 2 + 8)
 		return HAMLET_ECORRUPT;
 	c->seq = store_get_be64(k);
-	z1 = memchr(v, 0, vl - ENTRY_ID_LEN);
+	z1 = memchr(v, 0, vl - 8);
 	if (!z1)
 		return HAMLET_ECORRUPT;
 	cl = (size_t)(z1 - v);
-	z2 = v + vl - ENTRY_ID_LEN - 1;
+	z2 = v + vl - 8 - 1;
 	if (*z2 != 0 || z2 <= z1)
 		return HAMLET_ECORRUPT;
 	il = (size_t)(z2 - z1 - 1);
@@ -93,7 +93,9 @@ static int row_decode(const uint8_t *k, size_t kl, const uint8_t *v,
 	c->collection[cl] = 0;
 	memcpy(c->id, z1 + 1, il);
 	c->id[il] = 0;
-	memcpy(c->entry, z2 + 1, ENTRY_ID_LEN);
+	if ((r = entries_at(t, store_get_be64(z2 + 1), &er)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	entry_id(er.env, er.env_len, c->entry);
 	return 0;
 }
 
@@ -114,7 +116,7 @@ int changes_each(struct store_txn *t, uint64_t since, size_t limit,
 	store_be64(sk, since + 1);
 	for (r = store_cursor_seek(cur, sk, 8, &k, &kl, &v, &vl); r > 0;
 	     r = store_cursor_next(cur, &k, &kl, &v, &vl)) {
-		if ((r = row_decode(k, kl, v, vl, &c)) < 0)
+		if ((r = row_decode(t, k, kl, v, vl, &c)) < 0)
 			break;
 		if ((r = cb(ctx, &c)) != 0)
 			break;

@@ -6,9 +6,12 @@
  * record appears once, at its latest seq: its older row is dropped, so
  * the table holds at most one row per record.
  *
- *   changes    seq (be64) -> collection \0 record id \0 entry id (32)
- *   changeidx  collection \0 record id -> seq (be64)
+ *   changes    seq (be64) -> collection \0 record id \0 the local seq
+ *              (be64) of the entry that caused it (entries.h)
  *   meta "changes_seq" -> the last seq given (be64)
+ *
+ * A record's row in `records` keeps its seq (record.h), so its older
+ * row here is found without an index of its own.
  *
  * The seqs are this node's alone: another node numbers its own.
  */
@@ -38,13 +41,16 @@ struct changes_batch {
 	int loaded, dirty;
 };
 
-/* Record coll/id changed in t because of entry: give it the next seq,
- * dropping its older row. fresh: the record had no state row before this
- * transaction (so no older row to look for). b may be NULL: then meta is
- * read and written here. */
+/* The seq the next change noted in b gets (meta is read at the first). */
+int changes_next(struct store_txn *t, struct changes_batch *b,
+		 uint64_t *ret);
+
+/* Record coll/id changed in t because of the entry stored at local seq
+ * lseq, and got seq, the one changes_next() gave; old: the seq it had
+ * before (0: none), whose row is dropped. */
 int changes_note(struct store_txn *t, struct changes_batch *b,
-		 const char *coll, const char *id,
-		 const uint8_t entry[ENTRY_ID_LEN], int fresh);
+		 uint64_t seq, uint64_t old, const char *coll,
+		 const char *id, uint64_t lseq);
 
 /* Write the last seq b gave to meta (nothing when it gave none). */
 int changes_flush(struct store_txn *t, struct changes_batch *b);

@@ -150,7 +150,7 @@ void log_verify_parallel(const struct log_in *in, size_t n, int *res)
 /* --- applying ---------------------------------------------------------- */
 
 static int dirty_add(struct log__dirty *d, const struct entry *e,
-		     const uint8_t id[32])
+		     uint64_t lseq, int fresh)
 {
 	struct log__dirty_key *k;
 	if (d->n == d->cap) {
@@ -163,7 +163,8 @@ static int dirty_add(struct log__dirty *d, const struct entry *e,
 	}
 	k = &d->keys[d->n];
 	snprintf(k->key, sizeof(k->key), "%s/%s", e->collection, e->record_id);
-	memcpy(k->entry, id, 32);
+	k->lseq = lseq;
+	k->fresh = fresh;
 	k->order = d->n++;
 	return 0;
 }
@@ -179,22 +180,27 @@ static int cmp_key(const void *a, const void *b)
 
 int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 {
-	int r = 0, fresh;
+	uint64_t seq, old;
+	int r = 0, fresh = 0;
 	if (d->n == 0)
 		return 0;
 	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
 	for (size_t i = 0; i < d->n; i++) {
 		/* once per record, naming its latest entry */
+		fresh |= d->keys[i].fresh;
 		if (i + 1 < d->n && strcmp(d->keys[i].key, d->keys[i + 1].key) == 0)
 			continue;
 		char *slash = strchr(d->keys[i].key, '/');
 		*slash = 0;
-		r = record_materialize(t, d->keys[i].key, slash + 1, &d->dd,
-				       &fresh);
+		r = changes_next(t, &d->ch, &seq);
 		if (r >= 0)
-			r = changes_note(t, &d->ch, d->keys[i].key, slash + 1,
-					 d->keys[i].entry, fresh);
+			r = record_materialize(t, d->keys[i].key, slash + 1,
+					       &d->dd, fresh, seq, &old);
+		if (r > 0)
+			r = changes_note(t, &d->ch, seq, old, d->keys[i].key,
+					 slash + 1, d->keys[i].lseq);
 		*slash = '/';
+		fresh = 0;
 		if (r < 0)
 			break;
 	}
@@ -620,9 +626,10 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
 	    e->kind == ENTRY_ERASE) {
-		if ((r = record_op_add(a->t, e, id, lseq)) < 0)
+		int fresh;
+		if ((r = record_op_add(a->t, e, id, lseq, &fresh)) < 0)
 			return r;
-		if ((r = dirty_add(&a->dirty, e, id)) < 0)
+		if ((r = dirty_add(&a->dirty, e, lseq, fresh)) < 0)
 			return r;
 	}
 	if (e->kind == ENTRY_ERASE && (r = log__erase_apply(a, e, id)) < 0)

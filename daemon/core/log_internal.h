@@ -39,8 +39,9 @@ void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40]);
  * (the latest entry of a record is the one its change names). */
 struct log__dirty_key {
 	char key[RECORD_KEY_MAX + 1];
-	uint8_t entry[32];
+	uint64_t lseq; /* the entry's local seq */
 	size_t order;
+	int fresh; /* record_op_add() said so */
 };
 
 /* Records whose ops changed in this transaction, to materialize. */

@@ -1,5 +1,6 @@
 #include "record_internal.h"
 
+#include "changes.h"
 #include "crdt.h"
 #include "entries.h"
 #include "error.h"
@@ -48,12 +49,14 @@ size_t record_key(const char *coll, const char *id, uint8_t *out)
  * later transactions read the store. Ops with more deps than a slot
  * holds are not remembered.
  */
-#define OPMEMO_SLOTS 8192
+#define OPMEMO_SLOTS 16384 /* two for each op: by id and by local seq */
 #define OPMEMO_DEPS 2
 
 struct opmemo_slot {
 	struct wmemo_head h;
 	uint64_t hlc, lseq;
+	uint64_t undone;	  /* by local seq: store_txn_undone() then */
+	uint8_t eid[ENTRY_ID_LEN]; /* by local seq: the entry's id */
 	uint8_t author[ENTRY_KEY_LEN];
 	uint8_t body_hash[ENTRY_HASH_LEN];
 	uint8_t deps[OPMEMO_DEPS][ENTRY_ID_LEN];
@@ -69,16 +72,28 @@ static struct opmemo_slot *opmemo_find(struct store_txn *t,
 			  sizeof(struct opmemo_slot), id, want_free);
 }
 
-static void opmemo_put(struct store_txn *t, const struct entry *e,
-		       const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
+/*
+ * A record's one op is named by its local seq alone (its records row):
+ * the same ops are remembered by local seq too, under a key no entry id
+ * is (its first bytes the local seq's last, so they spread). A local seq
+ * is given again after a nested transaction aborts, so what is
+ * remembered by local seq holds only while none has aborted since.
+ */
+static void lseq_key(uint64_t lseq, uint8_t key[ENTRY_ID_LEN])
 {
-	struct opmemo_slot *s;
-	if (e->ndeps > OPMEMO_DEPS || !(s = opmemo_find(t, id, 1)))
-		return; /* remembering is only a saving */
+	memset(key, 0xa5, ENTRY_ID_LEN);
+	for (size_t i = 0; i < 8; i++)
+		key[i] = (uint8_t)(lseq >> (8 * i));
+}
+
+static void opmemo_fill(struct store_txn *t, struct opmemo_slot *s,
+			const struct entry *e, const uint8_t key[ENTRY_ID_LEN],
+			uint64_t lseq)
+{
 	s->h.txn = store_txn_serial(t);
 	s->hlc = e->hlc;
 	s->lseq = lseq;
-	memcpy(s->h.id, id, ENTRY_ID_LEN);
+	memcpy(s->h.id, key, ENTRY_ID_LEN);
 	memcpy(s->author, e->author, ENTRY_KEY_LEN);
 	memcpy(s->body_hash, e->body_hash, ENTRY_HASH_LEN);
 	memcpy(s->deps, e->deps, e->ndeps * ENTRY_ID_LEN);
@@ -88,6 +103,26 @@ static void opmemo_put(struct store_txn *t, const struct entry *e,
 	memcpy(s->scope, e->scope, sizeof(s->scope));
 }
 
+static void opmemo_put(struct store_txn *t, const struct entry *e,
+		       const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
+{
+	uint8_t key[ENTRY_ID_LEN];
+	struct opmemo_slot *s;
+	if (e->ndeps > OPMEMO_DEPS)
+		return; /* remembering is only a saving */
+	if ((s = opmemo_find(t, id, 1)))
+		opmemo_fill(t, s, e, id, lseq);
+	lseq_key(lseq, key);
+	if ((s = opmemo_find(t, key, 1))) {
+		opmemo_fill(t, s, e, key, lseq);
+		s->undone = store_txn_undone(t);
+		memcpy(s->eid, id, ENTRY_ID_LEN);
+	}
+}
+
+static void opmemo_take(const struct opmemo_slot *s, uint64_t lseq,
+			struct record_op *op);
+
 /* op from what the writer remembers of id in t: 1, else 0. */
 static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 		      uint64_t hlc, uint64_t lseq, struct record_op *op)
@@ -95,6 +130,29 @@ static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 	struct opmemo_slot *s = opmemo_find(t, id, 0);
 	if (!s || s->hlc != hlc || s->lseq != lseq)
 		return 0;
+	opmemo_take(s, lseq, op);
+	return 1;
+}
+
+/* The op whose entry t stored at lseq, with its id, from what the writer
+ * remembers: 1, else 0. */
+static int opmemo_at(struct store_txn *t, uint64_t lseq,
+		     struct record_op *op)
+{
+	uint8_t key[ENTRY_ID_LEN];
+	struct opmemo_slot *s;
+	lseq_key(lseq, key);
+	s = opmemo_find(t, key, 0);
+	if (!s || s->lseq != lseq || s->undone != store_txn_undone(t))
+		return 0;
+	opmemo_take(s, lseq, op);
+	memcpy(op->id, s->eid, ENTRY_ID_LEN);
+	return 1;
+}
+
+static void opmemo_take(const struct opmemo_slot *s, uint64_t lseq,
+			struct record_op *op)
+{
 	op->lseq = lseq;
 	op->kind = s->kind;
 	op->hlc = s->hlc;
@@ -104,28 +162,235 @@ static int opmemo_get(struct store_txn *t, const uint8_t id[ENTRY_ID_LEN],
 	op->has_body = s->has_body;
 	memcpy(op->body_hash, s->body_hash, ENTRY_HASH_LEN);
 	memcpy(op->scope, s->scope, sizeof(op->scope));
+}
+
+/*
+ * A records row (format 9): the change seq (changes.h) the record was
+ * last given, then its state:
+ *
+ *   value = n (1..8) || change seq (n bytes, big-endian) || state
+ *   state = ONE_OP || local seq (1..8 bytes, big-endian)
+ *         | the state row (pack_state, pack_erased; fields perhaps by
+ *           reference)
+ *
+ * A record with one op (the most of a store: a record written once) has
+ * no op row in recops: its records row names where the op's entry is,
+ * and stands for the state that op alone makes (what the state digest
+ * and every reader see). From its second op on, every op of the record
+ * has its row in recops and the records row holds the state itself. The
+ * change seq is not part of the state: the digest does not count it.
+ */
+#define ONE_OP 0x01
+#define ROW_PREFIX_MAX 9
+#define ONE_MAX 9
+
+struct rowv {
+	uint64_t cseq;
+	const uint8_t *s; /* the state */
+	size_t sl;
+};
+
+static int row_split(const void *v, size_t vl, struct rowv *o)
+{
+	const uint8_t *p = v;
+	if (vl < 2 || p[0] < 1 || p[0] > 8 || vl < 2 + (size_t)p[0])
+		return HAMLET_ECORRUPT;
+	o->cseq = 0;
+	for (size_t i = 1; i <= p[0]; i++)
+		o->cseq = o->cseq << 8 | p[i];
+	o->s = p + 1 + p[0];
+	o->sl = vl - 1 - p[0];
+	return 0;
+}
+
+/* x big-endian in as few bytes as hold it (at least one). */
+static size_t be_min(uint64_t x, uint8_t *out)
+{
+	size_t n = 1;
+	while (n < 8 && x >> (8 * n))
+		n++;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(x >> (8 * (n - 1 - i)));
+	return n;
+}
+
+/* 1 with *ret_lseq when the state names the record's one op. */
+static int state_one(const uint8_t *s, size_t sl, uint64_t *ret_lseq)
+{
+	if (sl < 2 || sl > ONE_MAX || s[0] != ONE_OP)
+		return 0;
+	*ret_lseq = 0;
+	for (size_t i = 1; i < sl; i++)
+		*ret_lseq = *ret_lseq << 8 | s[i];
 	return 1;
 }
 
-int record_op_add(struct store_txn *t, const struct entry *e,
-		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq)
+static size_t state_one_make(uint64_t lseq, uint8_t out[ONE_MAX])
 {
-	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN], lk[8];
-	size_t kl = record_key(e->collection, e->record_id, key);
+	out[0] = ONE_OP;
+	return 1 + be_min(lseq, out + 1);
+}
+
+static int row_put(struct store_txn *t, const void *key, size_t kl,
+		   uint64_t cseq, const void *s, size_t sl)
+{
+	uint8_t small[256], *buf = small;
+	size_t n;
 	int r;
 
+	if (sl > sizeof(small) - ROW_PREFIX_MAX &&
+	    !(buf = malloc(sl + ROW_PREFIX_MAX)))
+		return -ENOMEM;
+	n = be_min(cseq, buf + 1);
+	buf[0] = (uint8_t)n;
+	memcpy(buf + 1 + n, s, sl);
+	r = store_put(t, ST_RECORDS, key, kl, buf, 1 + n + sl, 0);
+	if (buf != small)
+		free(buf);
+	return r;
+}
+
+/*
+ * The op whose entry is at lseq, an op of the record whose records key
+ * is rk. hlc: the hlc its op row names, which op->id (set by the
+ * caller) goes with; NULL: none, and op->id is computed. The entry there
+ * must be one (HAMLET_ECORRUPT otherwise: the row points wrong).
+ */
+static int op_read(struct store_txn *t, const uint8_t *rk, size_t rkl,
+		   uint64_t lseq, const uint64_t *hlc, struct record_op *op)
+{
+	uint8_t ek[RECORD_KEY_MAX];
+	struct entries_row row;
+	struct entry e;
+	int r;
+
+	if (!hlc && opmemo_at(t, lseq, op))
+		return 0;
+	if ((r = entries_at(t, lseq, &row)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if (entry_decode(row.env, row.env_len, &e, NULL) < 0 ||
+	    (hlc && e.hlc != *hlc) ||
+	    (e.kind != ENTRY_PUT && e.kind != ENTRY_DELETE &&
+	     e.kind != ENTRY_ERASE) ||
+	    record_key(e.collection, e.record_id, ek) != rkl ||
+	    memcmp(ek, rk, rkl) != 0)
+		return HAMLET_ECORRUPT;
+	if (!hlc)
+		entry_id(row.env, row.env_len, op->id);
+	op->lseq = lseq;
+	op->kind = e.kind;
+	op->hlc = e.hlc;
+	memcpy(op->author, e.author, ENTRY_KEY_LEN);
+	op->ndeps = e.ndeps;
+	memcpy(op->deps, e.deps, e.ndeps * ENTRY_ID_LEN);
+	op->has_body = e.has_body;
+	memcpy(op->body_hash, e.body_hash, ENTRY_HASH_LEN);
+	memcpy(op->scope, e.scope, sizeof(op->scope));
+	return 0;
+}
+
+static int recop_put(struct store_txn *t, const uint8_t *rk, size_t rkl,
+		     uint64_t hlc, const uint8_t id[ENTRY_ID_LEN],
+		     uint64_t lseq)
+{
+	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN], lk[8];
+	size_t kl = rkl;
+
+	memcpy(key, rk, rkl);
 	key[kl++] = 0;
-	store_be64(key + kl, e->hlc);
+	store_be64(key + kl, hlc);
 	kl += 8;
 	memcpy(key + kl, id, ENTRY_ID_LEN);
 	kl += ENTRY_ID_LEN;
 	store_be64(lk, lseq);
-	if ((r = store_put(t, ST_RECOPS, key, kl, lk, 8, 0)) < 0)
+	return store_put(t, ST_RECOPS, key, kl, lk, 8, 0);
+}
+
+/* 1 when record rk has an op row in recops. */
+static int recops_any(struct store_txn *t, const uint8_t *rk, size_t rkl)
+{
+	uint8_t pfx[RECORD_KEY_MAX + 1];
+	struct store_cursor *c = NULL;
+	const void *k;
+	size_t kl;
+	int r;
+
+	memcpy(pfx, rk, rkl);
+	pfx[rkl] = 0;
+	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
+		return r;
+	r = store_cursor_seek(c, pfx, rkl + 1, &k, &kl, NULL, NULL);
+	if (r == 1)
+		r = kl > rkl + 1 && memcmp(k, pfx, rkl + 1) == 0;
+	store_cursor_close(c);
+	return r;
+}
+
+struct built;
+static int built_one(struct store_txn *t, const uint8_t *key, size_t kl,
+		     uint64_t lseq, int strict, struct built *b);
+static int one_convert(struct store_txn *t, const uint8_t *key, size_t kl,
+		       uint64_t cseq, uint64_t lseq);
+
+int record_op_add(struct store_txn *t, const struct entry *e,
+		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq,
+		  int *ret_fresh)
+{
+	uint8_t rk[RECORD_KEY_MAX], one[ONE_MAX];
+	size_t rkl = record_key(e->collection, e->record_id, rk), vl;
+	struct rowv rv;
+	uint64_t lseq0;
+	const void *v;
+	int r;
+
+	*ret_fresh = 0;
+	r = store_get(t, ST_RECORDS, rk, rkl, &v, &vl);
+	if (r == HAMLET_ENOTFOUND) {
+		*ret_fresh = 1;
+		if ((r = recops_any(t, rk, rkl)) < 0)
+			return r;
+		/* ops without a row (a damaged store): one more of them */
+		r = r ? recop_put(t, rk, rkl, e->hlc, id, lseq)
+		      : row_put(t, rk, rkl, 0, one,
+				state_one_make(lseq, one));
+	} else if (r == 0) {
+		if ((r = row_split(v, vl, &rv)) < 0)
+			return r;
+		if (state_one(rv.s, rv.sl, &lseq0)) {
+			/* its second op: the first goes to recops, and the
+			 * row holds the state the first made, which it stood
+			 * for */
+			if ((r = one_convert(t, rk, rkl, rv.cseq, lseq0)) < 0)
+				return r;
+		}
+		r = recop_put(t, rk, rkl, e->hlc, id, lseq);
+	}
+	if (r < 0)
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
 	    e->kind == ENTRY_ERASE)
 		opmemo_put(t, e, id, lseq);
 	return 0;
+}
+
+/* 1 with *op when record rk's row names its one op; 0 when it has no
+ * row or a row of its state (its ops are in recops). */
+static int row_one_op(struct store_txn *t, const uint8_t *rk, size_t rkl,
+		      struct record_op *op)
+{
+	struct rowv rv;
+	const void *v;
+	uint64_t lseq;
+	size_t vl;
+	int r = store_get(t, ST_RECORDS, rk, rkl, &v, &vl);
+
+	if (r < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if ((r = row_split(v, vl, &rv)) < 0)
+		return r;
+	if (!state_one(rv.s, rv.sl, &lseq))
+		return 0;
+	return (r = op_read(t, rk, rkl, lseq, NULL, op)) < 0 ? r : 1;
 }
 
 int record_op_find(struct store_txn *t, const char *coll, const char *rid,
@@ -135,8 +400,17 @@ int record_op_find(struct store_txn *t, const char *coll, const char *rid,
 	struct store_cursor *c = NULL;
 	const void *k, *v;
 	size_t kl, vl, pl = record_key(coll, rid, pfx);
+	struct record_op op;
 	int r;
 
+	if ((r = row_one_op(t, pfx, pl, &op)) != 0) {
+		if (r < 0)
+			return r;
+		if (memcmp(op.id, id, ENTRY_ID_LEN) != 0)
+			return HAMLET_ENOTFOUND;
+		*ret_lseq = op.lseq;
+		return 0;
+	}
 	pfx[pl++] = 0;
 	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
 		return r;
@@ -166,38 +440,17 @@ static int op_parse(struct store_txn *t, const void *k, size_t kl,
 		    const void *v, size_t vl, struct record_op *op)
 {
 	const uint8_t *kp = k;
-	struct entries_row row;
-	struct entry e;
-	int r;
+	uint64_t hlc;
 
-	if (kl < 8 + ENTRY_ID_LEN || vl != 8)
+	if (kl < 1 + 8 + ENTRY_ID_LEN || vl != 8)
 		return HAMLET_ECORRUPT;
 	memcpy(op->id, kp + kl - ENTRY_ID_LEN, ENTRY_ID_LEN);
 	op->lseq = store_get_be64(v);
-	if (opmemo_get(t, op->id, store_get_be64(kp + kl - ENTRY_ID_LEN - 8),
-		       op->lseq, op))
+	hlc = store_get_be64(kp + kl - ENTRY_ID_LEN - 8);
+	if (opmemo_get(t, op->id, hlc, op->lseq, op))
 		return 0;
-	if ((r = entries_at(t, op->lseq, &row)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 	/* the entry there is one of this record's, at this hlc */
-	uint8_t rk[RECORD_KEY_MAX];
-	if (entry_decode(row.env, row.env_len, &e, NULL) < 0 ||
-	    e.hlc != store_get_be64(kp + kl - ENTRY_ID_LEN - 8) ||
-	    (e.kind != ENTRY_PUT && e.kind != ENTRY_DELETE &&
-	     e.kind != ENTRY_ERASE) ||
-	    record_key(e.collection, e.record_id, rk) !=
-		    kl - 1 - 8 - ENTRY_ID_LEN ||
-	    memcmp(rk, kp, kl - 1 - 8 - ENTRY_ID_LEN) != 0)
-		return HAMLET_ECORRUPT;
-	op->kind = e.kind;
-	op->hlc = e.hlc;
-	memcpy(op->author, e.author, ENTRY_KEY_LEN);
-	op->ndeps = e.ndeps;
-	memcpy(op->deps, e.deps, e.ndeps * ENTRY_ID_LEN);
-	op->has_body = e.has_body;
-	memcpy(op->body_hash, e.body_hash, ENTRY_HASH_LEN);
-	memcpy(op->scope, e.scope, sizeof(op->scope));
-	return 0;
+	return op_read(t, kp, kl - 1 - 8 - ENTRY_ID_LEN, op->lseq, &hlc, op);
 }
 
 int record_ops_each(struct store_txn *t, const char *coll, const char *id,
@@ -210,6 +463,11 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 	struct record_op op;
 	int r, n = 0;
 
+	if ((r = row_one_op(t, pfx, pl, &op)) != 0) {
+		if (r < 0 || (r = cb(ctx, &op)) < 0)
+			return r;
+		return 1;
+	}
 	pfx[pl++] = 0;
 	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
 		return r;
@@ -251,6 +509,8 @@ struct mat {
 	struct crdt_op *ops;
 	struct mop *mops;
 	size_t n, cap;
+	int strict; /* a body stored but damaged is HAMLET_ECORRUPT, not
+		     * a body that did not come */
 };
 
 static int mat_add(void *ctx, const struct record_op *op)
@@ -319,7 +579,8 @@ static int mat_bodies(struct mat *m)
 		r = entries_body(m->t, m->ops[i].id, o->lseq, &o->zb, &v, &vl);
 		/* not held, or kept compressed and damaged (verify names
 		 * it): no field, as for a body that did not come */
-		if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT)
+		if (r == HAMLET_ENOTFOUND ||
+		    (r == HAMLET_ECORRUPT && !m->strict))
 			continue;
 		if (r < 0)
 			return r;
@@ -537,47 +798,34 @@ static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16],
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
-/* The unique-key index: drop the old key's row, add the new one's. */
-/* The unique key hash a record's stored row keeps: *ret_has 0 when it
- * keeps none or there is no row. */
-static int row_uniq(struct store_txn *t, const char *coll, const char *id,
-		    uint8_t out[16], int *ret_has)
+/* The unique key hash a full state keeps: 1 with out, 0 when none. */
+static int state_uniq(const uint8_t *st, size_t sl, uint8_t out[16])
 {
-	uint8_t key[RECORD_KEY_MAX];
-	size_t kl = record_key(coll, id, key), vl;
 	const msgpack_object *f;
-	const void *v;
 	struct mp_doc d;
 	int r;
 
-	*ret_has = 0;
-	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	if (mp_doc_parse(&d, v, vl, RECORD_MAX_OPS * 4) < 0)
+	if (mp_doc_parse(&d, st, sl, RECORD_MAX_OPS * 4) < 0)
 		return HAMLET_ECORRUPT;
 	r = mp_get_array(d.root, 9, 0, &f, NULL) < 0 ? HAMLET_ECORRUPT : 0;
-	if (r == 0 && !mp_is_nil(&f[7])) {
-		if (mp_get_bin_fixed(&f[7], 16, out) < 0)
-			r = HAMLET_ECORRUPT;
-		else
-			*ret_has = 1;
-	}
+	if (r == 0 && !mp_is_nil(&f[7]))
+		r = mp_get_bin_fixed(&f[7], 16, out) < 0 ? HAMLET_ECORRUPT : 1;
 	mp_doc_close(&d);
 	return r;
 }
 
+/* The unique-key index: drop the old key's row (oldu; NULL: none), add
+ * the new one's (newu; NULL: none). */
 static int uniq_replace(struct store_txn *t, const char *coll,
-			const char *id, int had_row, const uint8_t *newu)
+			const char *id, const uint8_t *oldu,
+			const uint8_t *newu)
 {
-	uint8_t ukey[RECORD_KEY_MAX + 17], oldu[16];
-	int r, ul, had = 0, drop = 0;
+	uint8_t ukey[RECORD_KEY_MAX + 17];
+	int r, ul;
 
-	/* from the row alone: its fields (perhaps by reference) are not
-	 * needed */
-	if (had_row && (r = row_uniq(t, coll, id, oldu, &had)) < 0)
-		return r;
-	drop = had && (!newu || memcmp(oldu, newu, 16));
-	if (drop) {
+	if (oldu && newu && memcmp(oldu, newu, 16) == 0)
+		return 0; /* the same row, the same group */
+	if (oldu) {
 		ul = uniq_key(coll, oldu, id, ukey);
 		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
@@ -597,22 +845,29 @@ static int uniq_replace(struct store_txn *t, const char *coll,
 struct built {
 	struct mat m;
 	struct crdt_record cr;
-	struct mp_writer sw; /* the state row, when m.n > 0 */
+	struct mp_writer sw; /* the state, fields in it, when m.n > 0 */
 	uint8_t *ref;	     /* it as stored, by reference; NULL: as is */
 	size_t ref_len;
+	uint8_t one[ONE_MAX]; /* it as stored when the record has one op */
+	size_t one_len;	      /* 0: not so */
 	uint8_t newu[16];
 	int has_newu;
 };
 
-/* The row as stored. */
+/* The state as stored. */
 static void built_row(const struct built *b, const void **ret,
 		      size_t *ret_len)
 {
+	if (b->one_len) {
+		*ret = b->one;
+		*ret_len = b->one_len;
+		return;
+	}
 	*ret = b->ref ? (const void *)b->ref : (const void *)b->sw.sb.data;
 	*ret_len = b->ref ? b->ref_len : b->sw.sb.size;
 }
 
-/* 1 when a stored row holds its fields by reference. */
+/* 1 when a stored state holds its fields by reference. */
 static int row_is_ref(const uint8_t *p, size_t n)
 {
 	return n > REF_AT && p[0] == 0x99 && p[1] == STATE_VERSION &&
@@ -665,119 +920,6 @@ static int head_body(struct store_txn *t, const char *coll, const char *rid,
 	return entries_body(t, head, lseq, zb, ret_body, ret_len);
 }
 
-/* head_body() for the record whose records key is key. */
-static int head_body_at(struct store_txn *t, const void *key, size_t kl,
-			const uint8_t head[ENTRY_ID_LEN], struct bodyz_buf *zb,
-			const void **ret_body, size_t *ret_len)
-{
-	char coll[ENTRY_MAX_COLLECTION + 1], rid[ENTRY_MAX_RECORD_ID + 1];
-	if (split_key(key, kl, coll, rid) < 0)
-		return HAMLET_ECORRUPT;
-	return head_body(t, coll, rid, head, zb, ret_body, ret_len);
-}
-
-int record_fields_inline(struct store_txn *t, const char *coll,
-			 const char *id)
-{
-	uint8_t key[RECORD_KEY_MAX], *row;
-	size_t kl = record_key(coll, id, key), vl, bl, n;
-	const void *v, *body;
-	const uint8_t *p;
-	int r;
-
-	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	p = v;
-	if (!row_is_ref(p, vl))
-		return 0;
-	struct bodyz_buf zb = { 0 };
-	if ((r = head_body(t, coll, id, p + 6, &zb, &body, &bl)) < 0) {
-		bodyz_buf_free(&zb);
-		/* a body that no longer reads: the row stays as it is (the
-		 * erasure's new state replaces it) */
-		return r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT ? 0 : r;
-	}
-	n = vl - 1 + bl;
-	if (!(row = malloc(n))) {
-		bodyz_buf_free(&zb);
-		return -ENOMEM;
-	}
-	memcpy(row, p, REF_AT);
-	memcpy(row + REF_AT, body, bl);
-	memcpy(row + REF_AT + bl, p + REF_AT + 1, vl - REF_AT - 1);
-	bodyz_buf_free(&zb);
-	r = store_put(t, ST_RECORDS, key, kl, row, n, 0);
-	free(row);
-	return r;
-}
-
-int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
-			const void *val, size_t vlen, uint8_t ret[32])
-{
-	const uint8_t *p = val;
-	const void *body;
-	size_t bl;
-	int r;
-
-	if (!row_is_ref(p, vlen)) {
-		record__row_hash(key, klen, val, vlen, ret);
-		return 0;
-	}
-	struct bodyz_buf zb = { 0 };
-	r = head_body_at(t, key, klen, p + 6, &zb, &body, &bl);
-	if (r == 0)
-		record__row_hash3(key, klen, p, REF_AT, body, bl,
-				  p + REF_AT + 1, vlen - REF_AT - 1, ret);
-	else if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT)
-		/* the body it refers to is gone or damaged: the row as
-		 * stored, which no kept digest matches, so verify says the
-		 * digest does not add up, and writing goes on */
-		record__row_hash(key, klen, val, vlen, ret);
-	bodyz_buf_free(&zb);
-	return r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT ? 0 : r;
-}
-
-/* Replace a record's derived rows: unique key, state (and with it the
- * state digest), conflict mark. */
-static int rows_replace(struct store_txn *t, const char *coll,
-			const char *id, const struct built *b, size_t nconf,
-			struct record_digest_delta *dd, int *ret_fresh)
-{
-	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
-	size_t kl = record_key(coll, id, key), vl, sl;
-	const uint8_t *newu = b->has_newu ? b->newu : NULL;
-	const void *v, *sv;
-	int r, had;
-
-	built_row(b, &sv, &sl);
-	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		return r;
-	had = r == 0;
-	*ret_fresh = !had;
-	/* a body a row refers to never changes while the row stands (an
-	 * erasure makes a new state), so equal rows stand for equal rows */
-	if (had && vl == sl && memcmp(v, sv, vl) == 0)
-		return 0; /* unchanged, and so is everything derived from it */
-	/* v lives only until the next write */
-	if (had && (r = record__row_hash_at(t, key, kl, v, vl, oldh)) < 0)
-		return r;
-	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
-	if ((r = uniq_replace(t, coll, id, had, newu)) < 0 ||
-	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
-		return r;
-	if ((r = store_put(t, ST_RECORDS, key, kl, sv, sl, 0)) < 0)
-		return r;
-	if (nconf) {
-		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
-		return store_put(t, ST_CONFLICTS, key, kl, &one, 1, 0);
-	}
-	if (!had)
-		return 0; /* a conflict mark stands beside a state row only */
-	r = store_del(t, ST_CONFLICTS, key, kl);
-	return r == HAMLET_ENOTFOUND ? 0 : r;
-}
-
 /* 1 when erasure ops[ei] reaches the record: one of its puts or deletes
  * lies under the erasure's scope (SPEC §1.6). Decided from the ops alone,
  * so every node that holds the same ops decides the same. */
@@ -791,21 +933,13 @@ static int erasure_reaches(const struct mat *m, size_t ei)
 	return 0;
 }
 
-/* Build the state of coll/id from its ops into b (b->m.n == 0: none);
- * built_close frees b whatever this returns. */
-static int built_make(struct store_txn *t, const struct schema *s,
-		      const char *coll, const char *id, struct built *b)
+/* The state b's ops (b->m) make. */
+static int built_finish(struct store_txn *t, const struct schema *s,
+			struct built *b)
 {
 	size_t foff, fend;
 	int r;
 
-	memset(b, 0, sizeof(*b));
-	b->m.t = t;
-	mp_writer_init(&b->sw);
-	if ((r = record_ops_each(t, coll, id, mat_add, &b->m)) < 0)
-		return r;
-	if (b->m.n == 0)
-		return 0;
 	for (size_t i = 0; i < b->m.n; i++) {
 		if (b->m.ops[i].kind != ENTRY_ERASE)
 			continue;
@@ -823,6 +957,54 @@ static int built_make(struct store_txn *t, const struct schema *s,
 	return ref_make(b, foff, fend);
 }
 
+static void built_init(struct store_txn *t, struct built *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->m.t = t;
+	mp_writer_init(&b->sw);
+}
+
+/* Build the state of coll/id from its ops into b (b->m.n == 0: none);
+ * built_close frees b whatever this returns. */
+static int built_make(struct store_txn *t, const struct schema *s,
+		      const char *coll, const char *id, struct built *b)
+{
+	int r;
+
+	built_init(t, b);
+	if ((r = record_ops_each(t, coll, id, mat_add, &b->m)) < 0)
+		return r;
+	if (b->m.n == 0)
+		return 0;
+	if ((r = built_finish(t, s, b)) < 0)
+		return r;
+	if (b->m.n == 1)
+		b->one_len = state_one_make(b->m.mops[0].lseq, b->one);
+	return 0;
+}
+
+/* The state a row naming the record's one op, at lseq, stands for, into
+ * b (its fields in b->sw; built_close it whatever this returns). strict:
+ * its body stored but damaged is HAMLET_ECORRUPT (for a reader, who must
+ * not take it for a record without fields). */
+static int built_one(struct store_txn *t, const uint8_t *key, size_t kl,
+		     uint64_t lseq, int strict, struct built *b)
+{
+	char coll[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
+	const struct schema *s;
+	struct record_op op;
+	int r;
+
+	built_init(t, b);
+	b->m.strict = strict;
+	if (split_key(key, kl, coll, id) < 0 || !(s = schema_find(coll)))
+		return HAMLET_ECORRUPT;
+	if ((r = op_read(t, key, kl, lseq, NULL, &op)) < 0 ||
+	    (r = mat_add(&b->m, &op)) < 0)
+		return r;
+	return built_finish(t, s, b);
+}
+
 static void built_close(struct built *b)
 {
 	crdt_record_close(&b->cr);
@@ -831,22 +1013,230 @@ static void built_close(struct built *b)
 	mat_free(&b->m);
 }
 
+/*
+ * A record whose row names its one op (at lseq) is given ops rows: that
+ * op's goes to recops, and the row (change seq cseq) holds the state the
+ * op made, which it stood for, fields and all (so it reads the same
+ * after the op's body is dropped). Before a second op, or an erasure,
+ * is added.
+ */
+static int one_convert(struct store_txn *t, const uint8_t *key, size_t kl,
+		       uint64_t cseq, uint64_t lseq)
+{
+	struct record_op op;
+	struct built b;
+	int r;
+
+	if ((r = op_read(t, key, kl, lseq, NULL, &op)) < 0)
+		return r;
+	r = built_one(t, key, kl, lseq, 0, &b);
+	if (r == 0)
+		r = row_put(t, key, kl, cseq, b.sw.sb.data, b.sw.sb.size);
+	built_close(&b);
+	if (r < 0)
+		return r;
+	return recop_put(t, key, kl, op.hlc, op.id, lseq);
+}
+
+int record_fields_inline(struct store_txn *t, const char *coll,
+			 const char *id)
+{
+	uint8_t key[RECORD_KEY_MAX], *row;
+	size_t kl = record_key(coll, id, key), vl, bl, n;
+	const void *v, *body;
+	struct rowv rv;
+	uint64_t lseq;
+	int r;
+
+	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if ((r = row_split(v, vl, &rv)) < 0)
+		return r;
+	if (state_one(rv.s, rv.sl, &lseq))
+		return one_convert(t, key, kl, rv.cseq, lseq);
+	if (!row_is_ref(rv.s, rv.sl))
+		return 0;
+	struct bodyz_buf zb = { 0 };
+	if ((r = head_body(t, coll, id, rv.s + 6, &zb, &body, &bl)) < 0) {
+		bodyz_buf_free(&zb);
+		/* a body that no longer reads: the row stays as it is (the
+		 * erasure's new state replaces it) */
+		return r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT ? 0 : r;
+	}
+	n = rv.sl - 1 + bl;
+	if (!(row = malloc(n))) {
+		bodyz_buf_free(&zb);
+		return -ENOMEM;
+	}
+	memcpy(row, rv.s, REF_AT);
+	memcpy(row + REF_AT, body, bl);
+	memcpy(row + REF_AT + bl, rv.s + REF_AT + 1, rv.sl - REF_AT - 1);
+	bodyz_buf_free(&zb);
+	r = row_put(t, key, kl, rv.cseq, row, n);
+	free(row);
+	return r;
+}
+
+/*
+ * The hash (record__row_hash) of the state a stored state st stands for,
+ * and its unique key hash (*ret_has 0: none; ret_u may be NULL). When
+ * what it refers to cannot be read (a damaged store), the hash of the
+ * state as stored, which no kept digest matches: verify says the digest
+ * does not add up, and writing goes on.
+ */
+static int state_hash(struct store_txn *t, const void *key, size_t kl,
+		      const uint8_t *st, size_t sl, uint8_t ret[32],
+		      uint8_t ret_u[16], int *ret_has)
+{
+	uint64_t lseq;
+	int r = 0;
+
+	if (ret_has)
+		*ret_has = 0;
+	if (state_one(st, sl, &lseq)) {
+		struct built b;
+		r = built_one(t, key, kl, lseq, 0, &b);
+		if (r == 0) {
+			record__row_hash(key, kl, b.sw.sb.data, b.sw.sb.size,
+					 ret);
+			if (ret_has && b.has_newu) {
+				memcpy(ret_u, b.newu, 16);
+				*ret_has = 1;
+			}
+		}
+		built_close(&b);
+	} else if (row_is_ref(st, sl)) {
+		char coll[ENTRY_MAX_COLLECTION + 1];
+		char rid[ENTRY_MAX_RECORD_ID + 1];
+		struct bodyz_buf zb = { 0 };
+		const void *body;
+		size_t bl;
+		r = split_key(key, kl, coll, rid) < 0
+			    ? HAMLET_ECORRUPT
+			    : head_body(t, coll, rid, st + 6, &zb, &body, &bl);
+		if (r == 0)
+			record__row_hash3(key, kl, st, REF_AT, body, bl,
+					  st + REF_AT + 1, sl - REF_AT - 1,
+					  ret);
+		bodyz_buf_free(&zb);
+	} else {
+		record__row_hash(key, kl, st, sl, ret);
+	}
+	if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT) {
+		record__row_hash(key, kl, st, sl, ret);
+		return 0;
+	}
+	if (r == 0 && ret_has && !state_one(st, sl, &lseq) &&
+	    (r = state_uniq(st, sl, ret_u)) >= 0) {
+		*ret_has = r;
+		r = 0;
+	}
+	return r;
+}
+
+int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
+			const void *val, size_t vlen, uint8_t ret[32])
+{
+	struct rowv rv;
+	if (row_split(val, vlen, &rv) < 0) {
+		record__row_hash(key, klen, val, vlen, ret);
+		return 0;
+	}
+	return state_hash(t, key, klen, rv.s, rv.sl, ret, NULL, NULL);
+}
+
+/* Replace a record's derived rows: unique key, state (and with it the
+ * state digest), conflict mark; the row gets change seq cseq. fresh: its
+ * row, if any, was first written in this transaction and not counted
+ * yet. *ret_old: the change seq the row had (0: none). */
+static int rows_replace(struct store_txn *t, const char *coll,
+			const char *id, const struct built *b, size_t nconf,
+			struct record_digest_delta *dd, int fresh,
+			uint64_t cseq, uint64_t *ret_old)
+{
+	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32], oldu[16];
+	size_t kl = record_key(coll, id, key), vl, sl;
+	const uint8_t *newu = b->has_newu ? b->newu : NULL;
+	const void *v, *sv;
+	struct rowv rv;
+	int r, had, has_oldu = 0;
+
+	*ret_old = 0;
+	built_row(b, &sv, &sl);
+	/* fresh: a row there is this transaction's, not counted yet */
+	r = fresh ? HAMLET_ENOTFOUND : store_get(t, ST_RECORDS, key, kl, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	had = r == 0;
+	if (had) {
+		if ((r = row_split(v, vl, &rv)) < 0)
+			return r;
+		*ret_old = rv.cseq;
+		/* what a row refers to never changes while the row stands
+		 * (an erasure makes a new state), so equal rows stand for
+		 * equal rows */
+		if (rv.sl == sl && memcmp(rv.s, sv, sl) == 0)
+			return rv.cseq == cseq
+				       ? 0
+				       : row_put(t, key, kl, cseq, sv, sl);
+		/* v lives only until the next write */
+		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh, oldu,
+				    &has_oldu)) < 0)
+			return r;
+	}
+	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
+	if ((r = uniq_replace(t, coll, id, has_oldu ? oldu : NULL, newu)) <
+		    0 ||
+	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
+		return r;
+	if ((r = row_put(t, key, kl, cseq, sv, sl)) < 0)
+		return r;
+	if (nconf) {
+		uint8_t one = (uint8_t)(nconf > 255 ? 255 : nconf);
+		return store_put(t, ST_CONFLICTS, key, kl, &one, 1, 0);
+	}
+	if (!had)
+		return 0; /* a conflict mark stands beside a state row only */
+	r = store_del(t, ST_CONFLICTS, key, kl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
-		       struct record_digest_delta *dd, int *ret_fresh)
+		       struct record_digest_delta *dd, int fresh,
+		       uint64_t cseq, uint64_t *ret_old)
 {
 	const struct schema *s = schema_find(coll);
 	struct built b;
-	int r, fresh = 0;
+	int r;
 
+	*ret_old = 0;
 	if (!s)
 		return HAMLET_ECOLLECTION;
 	r = built_make(t, s, coll, id, &b);
-	if (r == 0 && b.m.n > 0)
-		r = rows_replace(t, coll, id, &b, b.cr.nconflicts, dd, &fresh);
-	if (ret_fresh)
-		*ret_fresh = fresh;
+	if (r == 0 && b.m.n > 0 &&
+	    (r = rows_replace(t, coll, id, &b, b.cr.nconflicts, dd, fresh,
+			      cseq, ret_old)) == 0)
+		r = 1;
 	built_close(&b);
 	return r;
+}
+
+int record_change_seq(struct store_txn *t, const char *coll, const char *id,
+		      uint64_t *ret)
+{
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl = record_key(coll, id, key), vl;
+	struct rowv rv;
+	const void *v;
+	int r;
+
+	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0 ||
+	    (r = row_split(v, vl, &rv)) < 0)
+		return r;
+	if (rv.cseq == 0)
+		return HAMLET_ENOTFOUND;
+	*ret = rv.cseq;
+	return 0;
 }
 
 int record_state_check(struct store_txn *t, const char *coll, const char *id,
@@ -857,6 +1247,7 @@ int record_state_check(struct store_txn *t, const char *coll, const char *id,
 	size_t kl, vl;
 	const void *v;
 	struct built b;
+	struct rowv rv;
 	int r, differs;
 
 	if (!s)
@@ -869,11 +1260,14 @@ int record_state_check(struct store_txn *t, const char *coll, const char *id,
 		goto out;
 	if (r == HAMLET_ENOTFOUND)
 		differs = b.m.n > 0;
+	else if (row_split(v, vl, &rv) < 0)
+		differs = 1;
 	else {
 		const void *sv;
 		size_t sl;
 		built_row(&b, &sv, &sl);
-		differs = b.m.n == 0 || vl != sl || memcmp(v, sv, vl) != 0;
+		differs = b.m.n == 0 || rv.sl != sl ||
+			  memcmp(rv.s, sv, sl) != 0;
 	}
 	*ret_differs = differs;
 	r = 0;
@@ -891,7 +1285,8 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	const void *v;
 	size_t vl, kl = record_key(coll, id, key);
 	const msgpack_object *f;
-	uint64_t ver;
+	struct rowv rv;
+	uint64_t ver, lseq;
 	int r;
 
 	if ((r = store_get(t, ST_RECORDS, key, kl, &v, &vl)) < 0)
@@ -899,8 +1294,29 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->coll, sizeof(ret->coll), "%s", coll);
 	snprintf(ret->id, sizeof(ret->id), "%s", id);
-	if ((r = mp_doc_parse(&ret->doc, v, vl, RECORD_MAX_OPS * 4)) < 0)
+	if (row_split(v, vl, &rv) < 0)
 		return HAMLET_ECORRUPT;
+	if (state_one(rv.s, rv.sl, &lseq)) {
+		/* the state its one op makes */
+		struct built b;
+		r = built_one(t, key, kl, lseq, 1, &b);
+		if (r == 0)
+			ret->own = mp_writer_take(&b.sw, &ret->own_len);
+		built_close(&b);
+		if (r < 0)
+			return r == -ENOMEM ? r : HAMLET_ECORRUPT;
+		if (!ret->own)
+			return -ENOMEM;
+		rv.s = ret->own;
+		rv.sl = ret->own_len;
+	}
+	v = rv.s;
+	vl = rv.sl;
+	if ((r = mp_doc_parse(&ret->doc, v, vl, RECORD_MAX_OPS * 4)) < 0) {
+		free(ret->own);
+		ret->own = NULL;
+		return HAMLET_ECORRUPT;
+	}
 	if (mp_get_array(ret->doc.root, 9, 0, &f, NULL) < 0 ||
 	    mp_get_uint(&f[0], 255, &ver) < 0 || ver != STATE_VERSION ||
 	    mp_get_bool(&f[1], &ret->deleted) < 0 ||
@@ -909,7 +1325,7 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 	    f[4].type != MSGPACK_OBJECT_ARRAY ||
 	    mp_get_uint(&f[5], UINT64_MAX, &ret->hlc) < 0 ||
 	    mp_get_uint(&f[6], UINT64_MAX, &ret->nops) < 0) {
-		mp_doc_close(&ret->doc);
+		record_view_close(ret);
 		return HAMLET_ECORRUPT;
 	}
 	ret->heads = &f[2];
@@ -967,6 +1383,8 @@ void record_view_close(struct record_view *v)
 		mp_doc_close(&v->fdoc);
 	v->has_fdoc = 0;
 	bodyz_buf_free(&v->fzb);
+	free(v->own);
+	v->own = NULL;
 }
 
 const msgpack_object *record_view_field(const struct record_view *v,
@@ -1183,8 +1601,8 @@ int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 	return r < 0 ? r : 0;
 }
 
-int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
-			       void *ctx)
+static int multi_unmaterialized(struct store_txn *t, record_id_cb cb,
+				void *ctx)
 {
 	struct store_cursor *c = NULL;
 	uint8_t seen[RECORD_KEY_MAX];
@@ -1226,5 +1644,49 @@ int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
 			break;
 	}
 	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+struct unmat {
+	struct store_txn *t;
+	record_id_cb cb;
+	void *ctx;
+};
+
+/* A change row names a record: those whose row is missing, and that
+ * multi_unmaterialized() does not name (no op row). */
+static int change_unmaterialized(void *ctx, const struct change *ch)
+{
+	struct unmat *u = ctx;
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl = record_key(ch->collection, ch->id, key), vl;
+	const void *v;
+	int r = store_get(u->t, ST_RECORDS, key, kl, &v, &vl);
+	if (r != HAMLET_ENOTFOUND)
+		return r < 0 ? r : 0;
+	if ((r = recops_any(u->t, key, kl)) != 0)
+		return r < 0 ? r : 0;
+	r = u->cb(u->ctx, ch->collection, ch->id);
+	return r < 0 ? r : 0;
+}
+
+int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
+			       void *ctx)
+{
+	struct unmat u = { t, cb, ctx };
+	uint64_t nrec, nch;
+	int r;
+
+	if ((r = multi_unmaterialized(t, cb, ctx)) < 0)
+		return r;
+	/* a record of one op has no op row: the change rows name every
+	 * record, one row each, so they are read only when they are not
+	 * as many as the records rows */
+	if ((r = store_count(t, ST_RECORDS, &nrec)) < 0 ||
+	    (r = store_count(t, ST_CHANGES, &nch)) < 0)
+		return r;
+	if (nrec == nch)
+		return 0;
+	r = changes_each(t, 0, 0, change_unmaterialized, &u);
 	return r < 0 ? r : 0;
 }

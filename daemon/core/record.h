@@ -27,9 +27,12 @@
 size_t record_key(const char *coll, const char *id, uint8_t *out);
 
 /* Index a newly stored put, delete or erasure under its record: entry
- * id, stored at local seq lseq (entries.h). */
+ * id, stored at local seq lseq (entries.h). *ret_fresh: 1 when the
+ * record had no records row before (its row, if this writes one, is not
+ * yet counted in the state digest: record_materialize() does that). */
 int record_op_add(struct store_txn *t, const struct entry *e,
-		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq);
+		  const uint8_t id[ENTRY_ID_LEN], uint64_t lseq,
+		  int *ret_fresh);
 
 /* The local seq of the entry id, an op of record coll/rid:
  * HAMLET_ENOTFOUND when the record has no such op. */
@@ -56,12 +59,21 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 			 const char *id);
 
 /*
- * Recompute one record's state, conflicts and unique key from its ops.
- * The digest change goes to dd, or straight to the store when dd is NULL.
- * *ret_fresh (may be NULL): 1 when the record had no state row before.
+ * Recompute one record's state, conflicts and unique key from its ops,
+ * and give its row change seq cseq (changes.h). The digest change goes
+ * to dd, or straight to the store when dd is NULL. fresh: some
+ * record_op_add() in this transaction said so (the row there is not
+ * counted yet). Returns 1 when the record has a state (*ret_old: the
+ * change seq its row had, 0 when none), 0 when it has no op.
  */
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
-		       struct record_digest_delta *dd, int *ret_fresh);
+		       struct record_digest_delta *dd, int fresh,
+		       uint64_t cseq, uint64_t *ret_old);
+
+/* The change seq record coll/id's row was last given: HAMLET_ENOTFOUND
+ * when it has none. */
+int record_change_seq(struct store_txn *t, const char *coll, const char *id,
+		      uint64_t *ret);
 
 /*
  * Recompute one record's state from its ops, as record_materialize does,
@@ -83,6 +95,8 @@ struct record_view {
 	struct mp_doc fdoc; /* the head's body, when fields refers to it */
 	int has_fdoc;
 	struct bodyz_buf fzb; /* its bytes, when the store compressed them */
+	uint8_t *own; /* the state, when built from the record's one op */
+	size_t own_len;
 	int deleted;
 	const msgpack_object *heads;	 /* array of bin(32), sorted */
 	const msgpack_object *fields;	 /* map field -> value, schema order */

@@ -18,7 +18,7 @@
 static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "seqs",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
-	"trustsubj", "erased", "refused", "heard", "changes", "changeidx",
+	"trustsubj", "erased", "refused", "heard", "changes",
 	"feedver", "verfeed", "authfeeds", "peerbase", "dups",
 };
 

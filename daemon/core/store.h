@@ -19,9 +19,12 @@ enum store_table {
 		       * (entries.h: appended in arrival order) */
 	ST_SEQS,      /* feed key(32) || first seq(be64) -> first local
 		       * seq(be64) || count(be64): a run (entries.h) */
-	ST_RECORDS,   /* collection \0 record id -> materialized state */
+	ST_RECORDS,   /* collection \0 record id -> change seq, then the
+		       * materialized state or where its one op is
+		       * (record.c) */
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) ->
-		       * the entry's local seq(be64) */
+		       * the entry's local seq(be64), for a record of two
+		       * ops or more */
 	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
 	ST_CONFLICTS, /* collection \0 record id -> conflicting field names */
 	ST_FORKS,     /* feed key(32) || seq(be64) || id(32) -> envelope + sig */
@@ -33,8 +36,8 @@ enum store_table {
 	ST_HEARD,     /* 'f' || feed key(32) -> when, via; 'p' || peer key(32)
 		       * -> last contact; 'b' || peer key(32) -> day,
 		       * bytes sent that day (heard.h) */
-	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 entry id(32) */
-	ST_CHANGEIDX, /* collection \0 record id -> seq(be64) in changes */
+	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 the
+		       * entry's local seq(be64) */
 	ST_FEEDVER,   /* feed key(32) -> version(be64) of its last advance */
 	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
 	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
@@ -44,7 +47,7 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 8 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 9 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -53,7 +56,10 @@ enum store_table {
 				  * statistics (bodyz.h), the bytes sent
 				  * to each peer today (heard.h); 8: no
 				  * index by entry id, a record's op rows
-				  * hold their entry's local seq */
+				  * hold their entry's local seq; 9: a
+				  * record of one op has no op row, its
+				  * records row keeps its change seq (no
+				  * changeidx) */
 
 struct store;
 struct store_txn;
