@@ -5,6 +5,7 @@
 #include "record.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 int changes_last(struct store_txn *t, uint64_t *ret)
@@ -32,11 +33,9 @@ int changes_next(struct store_txn *t, struct changes_batch *b,
 }
 
 int changes_note(struct store_txn *t, struct changes_batch *b,
-		 uint64_t seq, uint64_t old, const char *coll,
-		 const char *id, uint64_t lseq)
+		 uint64_t seq, uint64_t old, uint64_t lseq)
 {
-	uint8_t sk[8], row[RECORD_KEY_MAX + 2 + 8];
-	size_t kl = record_key(coll, id, row);
+	uint8_t sk[8], row[8];
 	int r;
 
 	if (!b->loaded || seq != b->last + 1)
@@ -50,10 +49,8 @@ int changes_note(struct store_txn *t, struct changes_batch *b,
 	b->last = seq;
 	b->dirty = 1;
 	store_be64(sk, seq);
-	row[kl] = 0;
-	store_be64(row + kl + 1, lseq);
-	return store_put(t, ST_CHANGES, sk, 8, row, kl + 1 + 8,
-			 STORE_APPEND);
+	store_be64(row, lseq);
+	return store_put(t, ST_CHANGES, sk, 8, row, 8, STORE_APPEND);
 }
 
 int changes_flush(struct store_txn *t, struct changes_batch *b)
@@ -66,35 +63,26 @@ int changes_flush(struct store_txn *t, struct changes_batch *b)
 	return store_put(t, ST_META, "changes_seq", 11, sk, 8, 0);
 }
 
-/* seq -> collection \0 id \0 the entry's local seq (be64) */
+/* seq -> the local seq (be64) of the entry that made the change: the
+ * record is the one its envelope names */
 static int row_decode(struct store_txn *t, const uint8_t *k, size_t kl,
 		      const uint8_t *v, size_t vl, struct change *c)
 {
-	const uint8_t *z1, *z2;
 	struct entries_row er;
-	size_t cl, il;
+	struct entry e;
 	int r;
 
-	if (kl != 8 || vl < 2 + 8)
+	if (kl != 8 || vl != 8)
 		return HAMLET_ECORRUPT;
 	c->seq = store_get_be64(k);
-	z1 = memchr(v, 0, vl - 8);
-	if (!z1)
-		return HAMLET_ECORRUPT;
-	cl = (size_t)(z1 - v);
-	z2 = v + vl - 8 - 1;
-	if (*z2 != 0 || z2 <= z1)
-		return HAMLET_ECORRUPT;
-	il = (size_t)(z2 - z1 - 1);
-	if (cl == 0 || cl > ENTRY_MAX_COLLECTION || il == 0 ||
-	    il > ENTRY_MAX_RECORD_ID)
-		return HAMLET_ECORRUPT;
-	memcpy(c->collection, v, cl);
-	c->collection[cl] = 0;
-	memcpy(c->id, z1 + 1, il);
-	c->id[il] = 0;
-	if ((r = entries_at(t, store_get_be64(z2 + 1), &er)) < 0)
+	if ((r = entries_at(t, store_get_be64(v), &er)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if (entry_decode(er.env, er.env_len, &e, NULL) < 0 ||
+	    (e.kind != ENTRY_PUT && e.kind != ENTRY_DELETE &&
+	     e.kind != ENTRY_ERASE))
+		return HAMLET_ECORRUPT;
+	snprintf(c->collection, sizeof(c->collection), "%s", e.collection);
+	snprintf(c->id, sizeof(c->id), "%s", e.record_id);
 	entry_id(er.env, er.env_len, c->entry);
 	return 0;
 }

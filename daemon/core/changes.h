@@ -6,8 +6,8 @@
  * record appears once, at its latest seq: its older row is dropped, so
  * the table holds at most one row per record.
  *
- *   changes    seq (be64) -> collection \0 record id \0 the local seq
- *              (be64) of the entry that caused it (entries.h)
+ *   changes    seq (be64) -> the local seq (be64) of the entry that
+ *              caused it (entries.h), whose envelope names the record
  *   meta "changes_seq" -> the last seq given (be64)
  *
  * A record's row in `records` keeps its seq (record.h), so its older
@@ -45,12 +45,11 @@ struct changes_batch {
 int changes_next(struct store_txn *t, struct changes_batch *b,
 		 uint64_t *ret);
 
-/* Record coll/id changed in t because of the entry stored at local seq
- * lseq, and got seq, the one changes_next() gave; old: the seq it had
+/* The record of the entry stored at local seq lseq changed in t because
+ * of it, and got seq, the one changes_next() gave; old: the seq it had
  * before (0: none), whose row is dropped. */
 int changes_note(struct store_txn *t, struct changes_batch *b,
-		 uint64_t seq, uint64_t old, const char *coll,
-		 const char *id, uint64_t lseq);
+		 uint64_t seq, uint64_t old, uint64_t lseq);
 
 /* Write the last seq b gave to meta (nothing when it gave none). */
 int changes_flush(struct store_txn *t, struct changes_batch *b);

@@ -197,8 +197,8 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 			r = record_materialize(t, d->keys[i].key, slash + 1,
 					       &d->dd, fresh, seq, &old);
 		if (r > 0)
-			r = changes_note(t, &d->ch, seq, old, d->keys[i].key,
-					 slash + 1, d->keys[i].lseq);
+			r = changes_note(t, &d->ch, seq, old,
+					 d->keys[i].lseq);
 		*slash = '/';
 		fresh = 0;
 		if (r < 0)

@@ -149,7 +149,10 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx);
 int record_each(struct store_txn *t, const char *coll, record_id_cb cb,
 		void *ctx);
 
-/* Call cb for every record that has ops but no stored row. */
+/* Call cb for every record that has ops but no stored row: those of two
+ * ops or more from their op rows; those of one op (no op row) from the
+ * change feed, read only when its rows are not as many as the records
+ * rows (every record has one of each). */
 int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
 			       void *ctx);
 

@@ -36,8 +36,8 @@ enum store_table {
 	ST_HEARD,     /* 'f' || feed key(32) -> when, via; 'p' || peer key(32)
 		       * -> last contact; 'b' || peer key(32) -> day,
 		       * bytes sent that day (heard.h) */
-	ST_CHANGES,   /* seq(be64) -> collection \0 record id \0 the
-		       * entry's local seq(be64) */
+	ST_CHANGES,   /* seq(be64) -> the local seq(be64) of the entry
+		       * that made the change */
 	ST_FEEDVER,   /* feed key(32) -> version(be64) of its last advance */
 	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
 	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
