@@ -15,7 +15,8 @@
 enum store_table {
 	ST_META,      /* name -> value */
 	ST_FEEDS,     /* feed key(32) -> feed head */
-	ST_ENTRIES,   /* local seq(be64) -> envelope, signature, body
+	ST_ENTRIES,   /* local seq(be64) -> envelope (or what of it a
+		       * feed's entries do not share), signature, body
 		       * (entries.h: appended in arrival order) */
 	ST_SEQS,      /* feed key(32) || first seq(be64) -> first local
 		       * seq(be64) || count(be64): a run (entries.h) */
@@ -41,10 +42,13 @@ enum store_table {
 	ST_PEERBASE,  /* peer key(32) -> what we held when we last agreed */
 	ST_DUPS,      /* collection \0 key hash(16) -> empty: a unique key
 		       * that two live records or more share (record.c) */
+	ST_FEEDNUMS,  /* 'k' || feed key(32) -> number(be32); 'n' ||
+		       * number(be32) -> author(32) || scope: the feeds
+		       * the entries table names by number (entries.h) */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 8 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 9 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -53,7 +57,9 @@ enum store_table {
 				  * statistics (bodyz.h), the bytes sent
 				  * to each peer today (heard.h); 8: no
 				  * index by entry id, a record's op rows
-				  * hold their entry's local seq */
+				  * hold their entry's local seq; 9: an
+				  * entry's row keeps what its feed and
+				  * network do not give (feednums) */
 
 struct store;
 struct store_txn;
