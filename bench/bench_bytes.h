@@ -211,6 +211,7 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 	struct store_txn *t;
 	struct run_entry *v = calloc(k, sizeof(*v));
 	struct bodyz_buf *zb = calloc(k, sizeof(*zb));
+	uint8_t(*eb)[ENTRY_MAX_ENVELOPE] = calloc(k, ENTRY_MAX_ENVELOPE);
 	size_t nb = (size_t)((head + k - 1) / k), *sizes = calloc(nb, sizeof(size_t));
 	uint8_t **runs = calloc(nb, sizeof(*runs)), *dict = malloc(16384), *samples;
 	size_t dl, tot = 0, off = 0, cap;
@@ -227,7 +228,7 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 		struct run_head h;
 		for (uint64_t s = b * k + 1; s <= head && n < k; s++, n++) {
 			struct entry e;
-			if ((r = log_entry_get(t, key, s, &v[n].env,
+			if ((r = log_entry_get(t, key, s, eb[n], &v[n].env,
 					       &v[n].env_len, &v[n].sig)) < 0 ||
 			    (r = entry_decode(v[n].env, v[n].env_len, &e,
 					      NULL)) < 0)
@@ -279,6 +280,7 @@ static inline int bb_encode(struct node *nd, const uint8_t key[32],
 	free(sizes);
 	free(dict);
 	free(v);
+	free(eb);
 	for (size_t i = 0; i < k; i++)
 		bodyz_buf_free(&zb[i]);
 	free(zb);

@@ -305,11 +305,12 @@ static inline int bench_has_entry(struct node *n, const char *coll,
 {
 	struct store_txn *t;
 	const uint8_t *env, *sig;
+	uint8_t eb[ENTRY_MAX_ENVELOPE];
 	size_t len;
 	int r;
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		return r;
-	r = log_op_entry(t, coll, rid, id, &env, &len, &sig);
+	r = log_op_entry(t, coll, rid, id, eb, &env, &len, &sig);
 	store_txn_abort(t);
 	if (r == HAMLET_ENOTFOUND)
 		return 0;

@@ -44,14 +44,14 @@ static const char *const body_word[] = { "none", "ok", "missing",
 static int check_entry(struct store_txn *t, const struct record_op *op,
 		       struct entry *e, int *ret_sig, int *ret_decoded)
 {
-	uint8_t id[32];
+	uint8_t id[32], eb[ENTRY_MAX_ENVELOPE];
 	const uint8_t *env, *sig;
 	size_t env_len;
 	int r;
 
 	*ret_sig = SIG_MISSING;
 	*ret_decoded = 0;
-	r = log_entry_at(t, op->lseq, &env, &env_len, &sig);
+	r = log_entry_at(t, op->lseq, eb, &env, &env_len, &sig);
 	if (r == HAMLET_ECORRUPT) /* not where its op row says */
 		return 0;
 	if (r < 0)

@@ -175,9 +175,10 @@ static uint64_t batch_room(const struct sync_session *s)
 static int stream_rank(struct store_txn *t, const struct sync_stream *st)
 {
 	const uint8_t *env, *sig;
+	uint8_t eb[ENTRY_MAX_ENVELOPE];
 	size_t env_len;
 	struct entry e;
-	if (log_entry_get(t, st->key, st->next, &env, &env_len, &sig) < 0 ||
+	if (log_entry_get(t, st->key, st->next, eb, &env, &env_len, &sig) < 0 ||
 	    entry_decode(env, env_len, &e, NULL) < 0)
 		return BUDGET_RANK_OTHER;
 	return budget_collection_rank(e.collection);

@@ -134,6 +134,49 @@ static int check_fields(const struct entry *e)
 	return 0;
 }
 
+/* The fields every entry of a feed shares, as entry_encode() and
+ * entry_head_encode() write them. */
+static void pack_head(msgpack_packer *pk, const uint8_t network_id[32],
+		      const uint8_t author[ENTRY_KEY_LEN], const char *scope,
+		      size_t scope_len)
+{
+	msgpack_pack_array(pk, ENTRY_FIELDS);
+	msgpack_pack_uint64(pk, ENTRY_VERSION);
+	mp_pack_bin(pk, network_id, 32);
+	mp_pack_bin(pk, author, ENTRY_KEY_LEN);
+	mp_pack_strn(pk, scope, scope_len);
+}
+
+/* A packer's output into a fixed buffer: writes past its end are
+ * counted, not made. */
+struct fixed_out {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int fixed_write(void *data, const char *buf, size_t len)
+{
+	struct fixed_out *o = data;
+	if (len <= o->cap - o->len)
+		memcpy(o->p + o->len, buf, len);
+	o->len += len;
+	return 0;
+}
+
+size_t entry_head_encode(const uint8_t network_id[32],
+			 const uint8_t author[ENTRY_KEY_LEN],
+			 const char *scope, size_t scope_len,
+			 uint8_t ret[ENTRY_MAX_HEAD])
+{
+	struct fixed_out o = { ret, 0, ENTRY_MAX_HEAD };
+	msgpack_packer pk;
+	if (scope_len > ENTRY_MAX_SCOPE)
+		return 0;
+	msgpack_packer_init(&pk, &o, fixed_write);
+	pack_head(&pk, network_id, author, scope, scope_len);
+	return o.len <= o.cap ? o.len : 0;
+}
+
 int entry_encode(const struct entry *e, uint8_t **ret, size_t *ret_len)
 {
 	struct mp_writer w;
@@ -143,11 +186,7 @@ int entry_encode(const struct entry *e, uint8_t **ret, size_t *ret_len)
 	if ((r = check_fields(e)) < 0)
 		return r;
 	mp_writer_init(&w);
-	msgpack_pack_array(pk, ENTRY_FIELDS);
-	msgpack_pack_uint64(pk, ENTRY_VERSION);
-	mp_pack_bin(pk, e->network_id, 32);
-	mp_pack_bin(pk, e->author, ENTRY_KEY_LEN);
-	mp_pack_str(pk, e->scope);
+	pack_head(pk, e->network_id, e->author, e->scope, strlen(e->scope));
 	msgpack_pack_uint64(pk, e->seq);
 	if (e->has_prev)
 		mp_pack_bin(pk, e->prev, ENTRY_ID_LEN);

@@ -68,6 +68,19 @@ struct entry {
 int entry_encode(const struct entry *e, uint8_t **ret, size_t *ret_len);
 
 /*
+ * The first bytes entry_encode() writes for every envelope of network
+ * network_id, author and scope (scope_len bytes, no NUL needed): the
+ * array's header, the version, the network id, the author and the scope.
+ * Written to ret; returns their length, 0 when scope is too long. A
+ * store keeps them once for a feed (daemon/core/entries.h).
+ */
+#define ENTRY_MAX_HEAD (1 + 1 + 2 + 32 + 2 + ENTRY_KEY_LEN + 2 + ENTRY_MAX_SCOPE)
+size_t entry_head_encode(const uint8_t network_id[32],
+			 const uint8_t author[ENTRY_KEY_LEN],
+			 const char *scope, size_t scope_len,
+			 uint8_t ret[ENTRY_MAX_HEAD]);
+
+/*
  * Strictly decode an envelope: wrong types are HAMLET_ETYPE, a field over
  * its limit HAMLET_ETOOBIG, extra or missing fields HAMLET_EFORMAT,
  * trailing bytes HAMLET_ETRAILING, another version HAMLET_EVERSION.

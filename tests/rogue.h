@@ -394,8 +394,9 @@ static inline void rogue_entry_get(struct store_txn *t, const uint8_t key[32],
 				   uint64_t seq, struct run_entry *we)
 {
 	static struct bodyz_buf zb; /* the body, until the next call */
+	static uint8_t eb[ENTRY_MAX_ENVELOPE]; /* the envelope, as long */
 	uint8_t id[ENTRY_ID_LEN];
-	ASSERT_OK(log_entry_get(t, key, seq, &we->env, &we->env_len,
+	ASSERT_OK(log_entry_get(t, key, seq, eb, &we->env, &we->env_len,
 				&we->sig));
 	entry_id(we->env, we->env_len, id);
 	ASSERT_OK(log_body_of(t, key, seq, &zb, &we->body, &we->body_len));

@@ -12,30 +12,41 @@
 #include "entries.h"
 #include "helpers.h"
 
-/* Flip the last byte of entry seq's signature, or of its body, in its
+enum { SIG, BODY, PREV };
+
+/* Flip the last byte of entry seq's signature, or of its body, or one
+ * of the prev its envelope signs (kept in a compact row's tail), in its
  * stored row (entries.h). */
 static void tamper(struct node *n, const uint8_t feed[32], uint64_t seq,
-		   int body)
+		   int what)
 {
 	struct store_txn *t;
-	const uint8_t *env, *sig;
+	struct entries_row row;
+	struct entry e;
 	const void *v;
-	size_t el, vl;
-	uint8_t lseq[8], *copy;
+	size_t vl;
+	uint8_t lseq[8], *copy, *at;
 	uint64_t ls;
 
 	ASSERT_OK(store_txn_begin(n->st, 0, &t));
-	ASSERT_OK(log_entry_get(t, feed, seq, &env, &el, &sig));
 	ASSERT_OK(entries_lseq(t, feed, seq, &ls));
 	store_be64(lseq, ls);
 	ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));
+	ASSERT_OK(entries_row_decode(t, v, vl, &row));
+	ASSERT_OK(entry_decode(row.env, row.env_len, &e, NULL));
 	copy = malloc(vl);
 	memcpy(copy, v, vl);
-	if (body) {
-		ASSERT_TRUE(vl > 2 + el + 64 + 1); /* a body follows */
+	if (what == BODY) {
+		ASSERT_TRUE(row.body && row.body_len > 0);
 		copy[vl - 1] ^= 1;
+	} else if (what == SIG) {
+		copy[row.sig - (const uint8_t *)v + 63] ^= 1;
 	} else {
-		copy[2 + el + 63] ^= 1;
+		/* the row is compact: its envelope is not there whole,
+		 * but the prev it signs is */
+		ASSERT_TRUE(row.compact && e.has_prev);
+		ASSERT_TRUE((at = memmem(copy, vl, e.prev, 32)) != NULL);
+		at[5] ^= 1;
 	}
 	ASSERT_OK(store_put(t, ST_ENTRIES, lseq, 8, copy, vl, 0));
 	free(copy);
@@ -91,11 +102,11 @@ int main(void)
 	}
 
 	TEST_START("findings are told in store order, signatures by groups of 4,096");
-	tamper(a, fa, 10, 0);
-	tamper(a, fa, 20, 1);
-	tamper(a, fa, 4500, 0);
-	tamper(a, fa, 4600, 1);
-	tamper(a, fb, 2, 0);
+	tamper(a, fa, 10, SIG);
+	tamper(a, fa, 20, BODY);
+	tamper(a, fa, 4500, SIG);
+	tamper(a, fa, 4600, BODY);
+	tamper(a, fb, 2, SIG);
 	findings(a, got, &n);
 	{
 		static const char *big[] = { "body 20", "signature 10",
@@ -158,6 +169,21 @@ int main(void)
 				     "digest");
 			audit_report_close(&ar);
 		}
+	}
+
+	TEST_START("a byte of a compact row's envelope altered is a signature that no longer verifies");
+	{
+		struct audit_report ar;
+		int seen = 0;
+		tamper(a, fa, 30, PREV);
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.bad_signatures, 4);
+		for (size_t i = 0; i < ar.problems.n; i++)
+			seen += !strcmp(ar.problems.v[i].kind, "signature") &&
+				strstr(ar.problems.v[i].text, " seq 30") != NULL;
+		ASSERT_EQ(seen, 1);
+		audit_report_close(&ar);
 	}
 
 	node_close(a);

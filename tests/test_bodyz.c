@@ -15,20 +15,14 @@ static void row_of(struct node *n, uint64_t seq, int *ret_flags,
 		   size_t *ret_body_bytes)
 {
 	struct store_txn *t;
-	const uint8_t *env, *sig;
-	const void *v;
-	size_t el, vl;
-	uint8_t k[32], lk[8];
-	uint64_t lseq;
+	struct entries_row row;
+	uint8_t k[32];
 
 	log_feed_key(n->pk, n->scope, k);
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	ASSERT_OK(log_entry_get(t, k, seq, &env, &el, &sig));
-	ASSERT_OK(entries_lseq(t, k, seq, &lseq));
-	store_be64(lk, lseq);
-	ASSERT_OK(store_get(t, ST_ENTRIES, lk, 8, &v, &vl));
-	*ret_flags = ((const uint8_t *)v)[2 + el + 64];
-	*ret_body_bytes = vl - (2 + el + 64 + 1);
+	ASSERT_OK(entries_get(t, k, seq, &row));
+	*ret_flags = (row.body ? 1 : 0) | (row.compressed ? 2 : 0);
+	*ret_body_bytes = row.body_len;
 	store_txn_abort(t);
 }
 
@@ -150,10 +144,10 @@ int main(void)
 		struct bodyz_buf zb = { 0 };
 		const uint8_t *env, *sig, *got;
 		size_t el, gl;
-		uint8_t k[32], id[32];
+		uint8_t k[32], id[32], eb[ENTRY_MAX_ENVELOPE];
 		log_feed_key(a->pk, a->scope, k);
 		ASSERT_OK(store_txn_begin(a->st, 1, &t));
-		ASSERT_OK(log_entry_get(t, k, N, &env, &el, &sig));
+		ASSERT_OK(log_entry_get(t, k, N, eb, &env, &el, &sig));
 		entry_id(env, el, id);
 		ASSERT_OK(log_body_of(t, k, N, &zb, &got, &gl));
 		ASSERT_EQ(gl, raw);
@@ -189,15 +183,13 @@ int main(void)
 	TEST_START("a damaged compressed body is found by the audit, named");
 	{
 		struct store_txn *t;
-		const uint8_t *env, *sig;
 		const void *v;
-		size_t el, vl;
+		size_t vl;
 		uint8_t k[32], lseq[8], *copy;
 		uint64_t ls;
 		struct audit_report ar;
 		log_feed_key(a->pk, a->scope, k);
 		ASSERT_OK(store_txn_begin(a->st, 0, &t));
-		ASSERT_OK(log_entry_get(t, k, N - 5, &env, &el, &sig));
 		ASSERT_OK(entries_lseq(t, k, N - 5, &ls));
 		store_be64(lseq, ls);
 		ASSERT_OK(store_get(t, ST_ENTRIES, lseq, 8, &v, &vl));

@@ -95,6 +95,34 @@ int main(void)
 	ASSERT_OK(entry_decode(env, len, &d, NULL));
 	ASSERT_MEMEQ(&d, &e, sizeof(e));
 
+	TEST_START("the head a feed's envelopes share is the first bytes the encoder writes, for short and long scopes");
+	{
+		struct entry x = e;
+		uint8_t head[ENTRY_MAX_HEAD], *p;
+		size_t hl, pl;
+		hl = entry_head_encode(e.network_id, e.author, e.scope,
+				       strlen(e.scope), head);
+		ASSERT_EQ(hl, 1 + 1 + 34 + 34 + (strlen(e.scope) < 32 ? 1 : 2) +
+				      strlen(e.scope));
+		ASSERT_MEMEQ(head, env, hl);
+		/* 32 bytes and more: a str8 header; 128, the longest */
+		for (size_t n = 31; n <= ENTRY_MAX_SCOPE; n++) {
+			memset(x.scope, 'a', n);
+			x.scope[n] = 0;
+			for (size_t i = 31; i + 1 < n; i += 32)
+				x.scope[i] = '/';
+			ASSERT_OK(entry_encode(&x, &p, &pl));
+			hl = entry_head_encode(x.network_id, x.author, x.scope,
+					       n, head);
+			ASSERT_EQ(hl, 1 + 1 + 34 + 34 + (n < 32 ? 1 : 2) + n);
+			ASSERT_MEMEQ(head, p, hl);
+			free(p);
+		}
+		ASSERT_EQ(entry_head_encode(e.network_id, e.author, x.scope,
+					    ENTRY_MAX_SCOPE + 1, head),
+			  0);
+	}
+
 	TEST_START("a signature without the domain prefix does not verify");
 	uint8_t raw[64];
 	ASSERT_OK(sig_sign(NULL, 0, env, len, sk, raw));

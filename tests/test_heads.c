@@ -121,12 +121,12 @@ int main(void)
 	snprintf(home, sizeof(home), "%s/b", dir);
 	{
 		struct store_txn *t;
-		uint8_t five[8];
+		uint8_t eight[8];
 		struct node *x;
 		char want[32];
-		store_be64(five, 5);
+		store_be64(eight, 8); /* whole envelopes in every entry row */
 		ASSERT_OK(store_txn_begin(b->st, 0, &t));
-		ASSERT_OK(store_put(t, ST_META, "format", 6, five, 8, 0));
+		ASSERT_OK(store_put(t, ST_META, "format", 6, eight, 8, 0));
 		ASSERT_OK(store_txn_commit(t));
 		node_close(b);
 		snprintf(want, sizeof(want), "reads format %d",

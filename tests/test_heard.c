@@ -17,8 +17,9 @@ static size_t own_entries(struct node *src, uint64_t from, uint64_t to,
 	for (uint64_t s = from; s <= to; s++, n++) {
 		uint8_t id[32];
 		memset(&in[n], 0, sizeof(in[n]));
-		ASSERT_OK(log_entry_get(*t, feed, s, &in[n].env, &in[n].env_len,
-					&in[n].sig));
+		static uint8_t eb[8][ENTRY_MAX_ENVELOPE];
+		ASSERT_OK(log_entry_get(*t, feed, s, eb[n], &in[n].env,
+					&in[n].env_len, &in[n].sig));
 		entry_id(in[n].env, in[n].env_len, id);
 		static struct bodyz_buf zb[8];
 		if (log_body_of(*t, feed, s, &zb[n], &in[n].body,

@@ -292,7 +292,7 @@ int main(void)
 		struct th_pool cv = { 0 }, cp = { 0 };
 		struct log_out so[4]; /* at most the 3 entries of cp */
 		struct log_stats ss = { 0 };
-		uint8_t feed[32];
+		uint8_t feed[32], eb[ENTRY_MAX_ENVELOPE];
 		uint64_t seq;
 		const uint8_t *env, *sig;
 		size_t len;
@@ -330,7 +330,7 @@ int main(void)
 			ASSERT_OK(log_feed_get(t, feed, &f));
 			seq = f.seq;
 		}
-		ASSERT_OK(log_entry_get(t, feed, seq, &env, &len, &sig));
+		ASSERT_OK(log_entry_get(t, feed, seq, eb, &env, &len, &sig));
 		ASSERT_OK(entry_decode(env, len, &e, NULL));
 		ASSERT_STREQ(e.record_id, "HS-2");
 		ASSERT_STREQ(e.scope, "bk/qt/na");

@@ -54,8 +54,9 @@ static void carry(struct node *from, const char *scope, struct node *to,
 	for (uint64_t s = 1; s <= f.seq && n < 8; s++, n++) {
 		struct entry e;
 		memset(&in[n], 0, sizeof(in[n]));
-		ASSERT_OK(log_entry_get(t, key, s, &in[n].env, &in[n].env_len,
-					&in[n].sig));
+		static uint8_t eb[8][ENTRY_MAX_ENVELOPE];
+		ASSERT_OK(log_entry_get(t, key, s, eb[n], &in[n].env,
+					&in[n].env_len, &in[n].sig));
 		ASSERT_OK(entry_decode(in[n].env, in[n].env_len, &e, NULL));
 		if (e.has_body) {
 			uint8_t id[ENTRY_ID_LEN];

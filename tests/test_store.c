@@ -204,8 +204,8 @@ int main(void)
 		};
 		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 			memset(env, (int)(0x10 * (w[i].f == fb) + w[i].seq), 8);
-			ASSERT_OK(entries_append(t, w[i].f, w[i].seq, id, env, 8,
-						 sig, NULL, 0, &lseq));
+			ASSERT_OK(entries_append(t, w[i].f, w[i].seq, NULL, id,
+						 env, 8, sig, NULL, 0, &lseq));
 			if (i == 0)
 				l0 = lseq;
 			ASSERT_EQ(lseq, l0 + i);
@@ -240,13 +240,14 @@ int main(void)
 		ASSERT_OK(store_txn_begin(st, 0, &t));
 		ASSERT_OK(store_count(t, ST_SEQS, &n0));
 		memset(env, 1, 8);
-		ASSERT_OK(entries_append(t, f, 1, id, env, 8, sig, NULL, 0, &l0));
+		ASSERT_OK(entries_append(t, f, 1, NULL, id, env, 8, sig, NULL,
+					 0, &l0));
 		/* seqs 2 and 3 in a nested transaction, undone */
 		ASSERT_OK(store_txn_child(t, &c));
 		for (uint64_t s = 2; s <= 3; s++) {
 			memset(env, (int)s, 8);
-			ASSERT_OK(entries_append(c, f, s, id, env, 8, sig, NULL,
-						 0, &lseq));
+			ASSERT_OK(entries_append(c, f, s, NULL, id, env, 8, sig,
+						 NULL, 0, &lseq));
 			ASSERT_EQ(lseq, l0 + s - 1);
 		}
 		store_txn_abort(c);
@@ -254,7 +255,8 @@ int main(void)
 		/* seq 2 again, other bytes: at the local seq after seq 1, in
 		 * seq 1's run */
 		memset(env, 0x22, 8);
-		ASSERT_OK(entries_append(t, f, 2, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_OK(entries_append(t, f, 2, NULL, id, env, 8, sig, NULL,
+					 0, &lseq));
 		ASSERT_EQ(lseq, l0 + 1);
 		ASSERT_OK(entries_get(t, f, 2, &row));
 		ASSERT_EQ(row.env[0], 0x22);
@@ -262,11 +264,13 @@ int main(void)
 		/* a nested transaction that commits: its appends count */
 		ASSERT_OK(store_txn_child(t, &c));
 		memset(env, 0x33, 8);
-		ASSERT_OK(entries_append(c, f, 3, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_OK(entries_append(c, f, 3, NULL, id, env, 8, sig, NULL,
+					 0, &lseq));
 		ASSERT_OK(store_txn_commit(c));
 		ASSERT_EQ(lseq, l0 + 2);
 		memset(env, 0x44, 8);
-		ASSERT_OK(entries_append(t, f, 4, id, env, 8, sig, NULL, 0, &lseq));
+		ASSERT_OK(entries_append(t, f, 4, NULL, id, env, 8, sig, NULL,
+					 0, &lseq));
 		ASSERT_EQ(lseq, l0 + 3);
 		ASSERT_OK(store_count(t, ST_SEQS, &n));
 		ASSERT_EQ(n, n0 + 1); /* seqs 1-4, one run */

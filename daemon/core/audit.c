@@ -622,6 +622,7 @@ static int fork_row(void *ctx, const struct log_fork *row)
 	struct entry e, o;
 	uint8_t fk[32], id[32], oid[32];
 	const uint8_t *oenv, *osig;
+	uint8_t obuf[ENTRY_MAX_ENVELOPE];
 	size_t olen;
 	uint64_t oseq;
 	char a[17], where[200];
@@ -670,7 +671,7 @@ static int fork_row(void *ctx, const struct log_fork *row)
 		       where);
 		return 0;
 	}
-	r = log_entry_get(c->t, row->feed, oseq, &oenv, &olen, &osig);
+	r = log_entry_get(c->t, row->feed, oseq, obuf, &oenv, &olen, &osig);
 	if (r == HAMLET_ENOTFOUND) {
 		broken(c, "%s: the feed's own entry %llu is missing", where,
 		       (unsigned long long)oseq);

@@ -141,9 +141,9 @@ static int feed_first_seq(struct store_txn *t, const struct log_feed *f,
 		if (sf && sf->seq >= 1 && sf->seq <= f->seq) {
 			const uint8_t *env, *sig;
 			size_t el;
-			uint8_t id[32];
-			if ((r = log_entry_get(t, f->key, sf->seq, &env, &el,
-					       &sig)) < 0)
+			uint8_t id[32], eb[ENTRY_MAX_ENVELOPE];
+			if ((r = log_entry_get(t, f->key, sf->seq, eb, &env,
+					       &el, &sig)) < 0)
 				return r;
 			entry_id(env, el, id);
 			if (memcmp(id, sf->head, 32) != 0)

@@ -1,5 +1,6 @@
 #include "entries.h"
 
+#include "bytes.h"
 #include "entry.h"
 #include "error.h"
 #include "wmemo.h"
@@ -8,8 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_BODY 1  /* flags: a body follows */
-#define ROW_ZBODY 2 /* compressed (bodyz.h) */
+#define ROW_BODY 1    /* flags: a body follows */
+#define ROW_ZBODY 2   /* compressed (bodyz.h) */
+#define ROW_COMPACT 4 /* the envelope's tail and its feed's number */
+
+#define META_NETWORK "network"
+#define META_NETWORK_LEN 7
 
 /*
  * The bodies the writer compressed lately (wmemo.h), by entry id, each
@@ -80,23 +85,158 @@ static int memo_get(struct store_txn *t, const uint8_t id[32],
 	return 1;
 }
 
-int entries_row_decode(const void *v, size_t vl, struct entries_row *ret)
+/* --- feed numbers ------------------------------------------------------ */
+
+static void put_be32(uint8_t *p, uint32_t v)
 {
-	const uint8_t *p = v;
-	size_t el, at;
-	if (vl < 2)
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Feed number no's head (entry_head_encode) into ret: its author and
+ * scope from feednums, the network from meta. */
+static int head_of(struct store_txn *t, uint32_t no, uint8_t *ret,
+		   size_t *ret_len)
+{
+	uint8_t k[5] = { 'n' };
+	const void *fv, *nv;
+	size_t fl, nl, hl;
+	int r;
+
+	put_be32(k + 1, no);
+	if ((r = store_get(t, ST_FEEDNUMS, k, 5, &fv, &fl)) < 0 ||
+	    (r = store_get(t, ST_META, META_NETWORK, META_NETWORK_LEN, &nv,
+			   &nl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if (fl <= ENTRY_KEY_LEN || nl != 32)
 		return HAMLET_ECORRUPT;
-	el = (size_t)p[0] << 8 | p[1];
-	at = 2 + el + ENTRY_SIG_LEN;
-	if (el == 0 || vl < at + 1 || (p[at] & ~(ROW_BODY | ROW_ZBODY)) ||
-	    (!(p[at] & ROW_BODY) && (vl != at + 1 || p[at])))
+	hl = entry_head_encode(nv, fv, (const char *)fv + ENTRY_KEY_LEN,
+			       fl - ENTRY_KEY_LEN, ret);
+	if (hl == 0)
 		return HAMLET_ECORRUPT;
-	ret->env = p + 2;
-	ret->env_len = el;
-	ret->sig = p + 2 + el;
-	ret->body = p[at] & ROW_BODY ? p + at + 1 : NULL;
-	ret->body_len = ret->body ? vl - at - 1 : 0;
-	ret->compressed = (p[at] & ROW_ZBODY) != 0;
+	*ret_len = hl;
+	return 0;
+}
+
+/* The number of feed, given now when it has none (e: an entry of it,
+ * for its author and scope). */
+static int feed_number(struct store_txn *t, const uint8_t feed[32],
+		       const struct entry *e, uint32_t *ret)
+{
+	uint8_t k[33] = { 'k' }, nk[5] = { 'n' },
+		v[ENTRY_KEY_LEN + ENTRY_MAX_SCOPE];
+	const void *lk, *lv, *nv;
+	size_t lkl, lvl, nvl, sl = strlen(e->scope);
+	uint32_t no = 0;
+	int r;
+
+	memcpy(k + 1, feed, 32);
+	r = store_get(t, ST_FEEDNUMS, k, 33, &nv, &nvl);
+	if (r == 0) {
+		if (nvl != 4)
+			return HAMLET_ECORRUPT;
+		*ret = get_be32(nv);
+		return 0;
+	}
+	if (r != HAMLET_ENOTFOUND)
+		return r;
+	/* the next after the greatest given */
+	memset(nk + 1, 0xff, 4);
+	if ((r = store_get_le(t, ST_FEEDNUMS, nk, 5, &lk, &lkl, &lv, &lvl)) < 0)
+		return r;
+	if (r == 1 && lkl == 5 && ((const uint8_t *)lk)[0] == 'n') {
+		no = get_be32((const uint8_t *)lk + 1);
+		if (no == UINT32_MAX)
+			return HAMLET_ETOOBIG;
+		no++;
+	}
+	if (sl == 0 || sl > ENTRY_MAX_SCOPE)
+		return HAMLET_ESCOPE;
+	put_be32(nk + 1, no);
+	memcpy(v, e->author, ENTRY_KEY_LEN);
+	memcpy(v + ENTRY_KEY_LEN, e->scope, sl);
+	if ((r = store_put(t, ST_FEEDNUMS, k, 33, nk + 1, 4, 0)) < 0 ||
+	    (r = store_put(t, ST_FEEDNUMS, nk, 5, v, ENTRY_KEY_LEN + sl, 0)) < 0)
+		return r;
+	*ret = no;
+	return 0;
+}
+
+/* 1 when the store's compact rows are of network (noted now when it has
+ * none yet), 0 when they are of another. */
+static int network_is(struct store_txn *t, const uint8_t network[32])
+{
+	const void *v;
+	size_t vl;
+	int r = store_get(t, ST_META, META_NETWORK, META_NETWORK_LEN, &v, &vl);
+	if (r == HAMLET_ENOTFOUND) {
+		r = store_put(t, ST_META, META_NETWORK, META_NETWORK_LEN,
+			      network, 32, 0);
+		return r < 0 ? r : 1;
+	}
+	if (r < 0)
+		return r;
+	if (vl != 32)
+		return HAMLET_ECORRUPT;
+	return memcmp(v, network, 32) == 0;
+}
+
+/* --- rows -------------------------------------------------------------- */
+
+int entries_row_decode(struct store_txn *t, const void *v, size_t vl,
+		       struct entries_row *ret)
+{
+	struct bytes_reader br;
+	uint8_t flags;
+	int r;
+
+	bytes_reader_init(&br, v, vl);
+	if (bytes_get_u8(&br, &flags) < 0 ||
+	    (flags & ~(ROW_BODY | ROW_ZBODY | ROW_COMPACT)) ||
+	    (flags & (ROW_BODY | ROW_ZBODY)) == ROW_ZBODY)
+		return HAMLET_ECORRUPT;
+	ret->compact = (flags & ROW_COMPACT) != 0;
+	if (ret->compact) {
+		uint64_t no, tl;
+		const uint8_t *tail;
+		size_t hl;
+		if (bytes_get_varint(&br, &no) < 0 || no > UINT32_MAX ||
+		    bytes_get_varint(&br, &tl) < 0 || tl == 0 ||
+		    bytes_borrow(&br, tl, &tail) < 0)
+			return HAMLET_ECORRUPT;
+		if ((r = head_of(t, (uint32_t)no, ret->buf, &hl)) < 0)
+			return r;
+		if (tl > ENTRY_MAX_ENVELOPE - hl)
+			return HAMLET_ECORRUPT;
+		memcpy(ret->buf + hl, tail, tl);
+		ret->env = ret->buf;
+		ret->env_len = hl + tl;
+	} else {
+		uint16_t el;
+		if (bytes_get_be16(&br, &el) < 0 || el == 0 ||
+		    bytes_borrow(&br, el, &ret->env) < 0)
+			return HAMLET_ECORRUPT;
+		ret->env_len = el;
+	}
+	if (bytes_borrow(&br, ENTRY_SIG_LEN, &ret->sig) < 0)
+		return HAMLET_ECORRUPT;
+	ret->body = NULL;
+	ret->body_len = 0;
+	if (flags & ROW_BODY) {
+		ret->body_len = bytes_remaining(&br);
+		bytes_borrow(&br, ret->body_len, &ret->body);
+	} else if (bytes_remaining(&br)) {
+		return HAMLET_ECORRUPT;
+	}
+	ret->compressed = (flags & ROW_ZBODY) != 0;
 	return 0;
 }
 
@@ -122,6 +262,10 @@ struct append_memo {
 	uint8_t feed[32];     /* the run last written */
 	uint64_t first, lfirst, count;
 	int dict_seen; /* bodyz_train_maybe() done past BODYZ_TRAIN_AT */
+	/* the last compact row's feed, its number and network */
+	int numbered;
+	uint8_t nfeed[32], network[32];
+	uint32_t no;
 };
 
 static struct append_memo *append_memo(struct store_txn *t, int make)
@@ -247,12 +391,62 @@ int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
-int entries_append(struct store_txn *t, const uint8_t feed[32],
-		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
-		   size_t env_len, const uint8_t *sig, const uint8_t *body,
-		   size_t body_len, uint64_t *ret_lseq)
+/*
+ * The row's envelope into buf (after the flags): compact, and 1, when
+ * env begins with the head its feed's number and the store's network
+ * give back, else whole, and 0. m: the writer's memo of the
+ * transaction, or NULL; the feed numbered goes to *now.
+ */
+static int row_envelope(struct store_txn *t, const struct append_memo *m,
+			const uint8_t feed[32], const struct entry *e,
+			const uint8_t *env, size_t env_len, const uint8_t *sig,
+			uint8_t *buf, size_t *ret_len, struct append_memo *now)
 {
-	uint8_t buf[2 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN + 1 +
+	uint8_t head[ENTRY_MAX_HEAD];
+	struct bytes_writer w;
+	size_t hl = 0;
+	uint32_t no = 0;
+	int r;
+
+	if (e)
+		hl = entry_head_encode(e->network_id, e->author, e->scope,
+				       strlen(e->scope), head);
+	if (hl == 0 || hl >= env_len || memcmp(env, head, hl) != 0)
+		goto whole;
+	if (m && m->numbered && memcmp(m->nfeed, feed, 32) == 0 &&
+	    memcmp(m->network, e->network_id, 32) == 0) {
+		no = m->no; /* the feed of the append before */
+	} else {
+		if ((r = network_is(t, e->network_id)) < 0)
+			return r;
+		if (r == 0)
+			goto whole;
+		if ((r = feed_number(t, feed, e, &no)) < 0)
+			return r;
+	}
+	now->numbered = 1;
+	memcpy(now->nfeed, feed, 32);
+	memcpy(now->network, e->network_id, 32);
+	now->no = no;
+	bytes_writer_init(&w, buf,
+			  10 + 10 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN);
+	bytes_put_varint(&w, no);
+	bytes_put_varint(&w, env_len - hl);
+	bytes_put_bytes(&w, env + hl, env_len - hl);
+	bytes_put_bytes(&w, sig, ENTRY_SIG_LEN);
+	*ret_len = bytes_written(&w);
+	return 1;
+whole:
+	*ret_len = entries_row_start(buf, env, env_len, sig);
+	return 0;
+}
+
+int entries_append(struct store_txn *t, const uint8_t feed[32],
+		   uint64_t seq, const struct entry *e, const uint8_t id[32],
+		   const uint8_t *env, size_t env_len, const uint8_t *sig,
+		   const uint8_t *body, size_t body_len, uint64_t *ret_lseq)
+{
+	uint8_t buf[1 + 10 + 10 + ENTRY_MAX_ENVELOPE + ENTRY_SIG_LEN +
 		    ENTRY_MAX_BODY];
 	struct append_memo *m = append_memo(t, 0), now = { 0 };
 	uint8_t lk[8];
@@ -268,20 +462,29 @@ int entries_append(struct store_txn *t, const uint8_t feed[32],
 	/* the dictionary comes at the first append past BODYZ_TRAIN_AT;
 	 * once seen to, the transaction's later appends need not look */
 	now.dict_seen = m && m->dict_seen;
+	if (m && m->numbered) {
+		now.numbered = 1;
+		memcpy(now.nfeed, m->nfeed, 32);
+		memcpy(now.network, m->network, 32);
+		now.no = m->no;
+	}
 	if (!now.dict_seen) {
 		if ((r = bodyz_train_maybe(t, lseq)) < 0)
 			return r;
 		now.dict_seen = lseq > BODYZ_TRAIN_AT;
 	}
 	store_be64(lk, lseq);
-	n = entries_row_start(buf, env, env_len, sig);
-	buf[n++] = body ? ROW_BODY : 0;
+	if ((r = row_envelope(t, m, feed, e, env, env_len, sig, buf + 1, &n,
+			      &now)) < 0)
+		return r;
+	buf[0] = (uint8_t)((r ? ROW_COMPACT : 0) | (body ? ROW_BODY : 0));
+	n++;
 	if (body) {
 		size_t zl;
 		if ((r = bodyz_compress(t, body, body_len, buf + n, &zl)) < 0)
 			return r;
 		if (r) {
-			buf[n - 1] |= ROW_ZBODY;
+			buf[0] |= ROW_ZBODY;
 			n += zl;
 			memo_put(t, id, body, body_len);
 		} else {
@@ -311,7 +514,7 @@ int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret)
 	store_be64(lk, lseq);
 	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
 		return r;
-	return entries_row_decode(v, vl, ret);
+	return entries_row_decode(t, v, vl, ret);
 }
 
 int entries_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
@@ -365,20 +568,24 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 {
 	struct entries_row row;
 	uint8_t lk[8], *copy;
-	size_t keep;
+	const void *v;
+	size_t vl, keep;
 	int r;
 
-	if ((r = entries_at(t, lseq, &row)) < 0)
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if ((r = entries_row_decode(t, v, vl, &row)) < 0)
+		return r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
 	memo_forget(t, id);
-	keep = 2 + row.env_len + ENTRY_SIG_LEN + 1;
+	/* the row up to its body, which is its end */
+	keep = vl - row.body_len;
 	if (!(copy = malloc(keep)))
 		return -ENOMEM;
-	memcpy(copy, row.env - 2, keep);
-	copy[keep - 1] = 0;
-	store_be64(lk, lseq);
+	memcpy(copy, v, keep);
+	copy[0] &= (uint8_t)~(ROW_BODY | ROW_ZBODY);
 	r = store_put(t, ST_ENTRIES, lk, 8, copy, keep, 0);
 	free(copy);
 	return r;

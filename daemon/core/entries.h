@@ -2,12 +2,30 @@
  * entries: the stored entries, each with its body, in the order they
  * arrived at this node.
  *
- *   entries  local seq (be64) -> envelope length (be16) || envelope ||
- *            signature || flags (1: a body follows; 2: compressed with
- *            the store's dictionary, bodyz.h) || body
+ *   entries  local seq (be64) -> flags (1: a body follows; 2: compressed
+ *            with the store's dictionary, bodyz.h; 4: compact) || the
+ *            envelope || signature || body, where the envelope is
+ *              whole:   its length (be16) || its bytes
+ *              compact: feed number (varint) || tail length (varint) ||
+ *                       tail
  *   seqs     feed key (32) || first seq (be64) -> first local seq (be64)
  *            || count (be64): a run of the feed's entries stored at
  *            consecutive local seqs, one row for a whole batch
+ *   feednums 'k' || feed key (32) -> number (be32); 'n' || number (be32)
+ *            -> author (32) || scope: a feed's number, given when its
+ *            first compact row is stored
+ *   meta     "network" -> the network id of the compact rows (32)
+ *
+ * An envelope begins with what every entry of its feed shares: the
+ * version, the network id, the author and the scope (entry_head_encode,
+ * about 100 bytes). A compact row keeps only the rest, its tail, as
+ * signed (seq, prev, hlc, kind, collection, record id, deps, body hash
+ * and length: an op's envelope is read without its body), and the feed's
+ * number; reading it puts the head back in front, byte for byte. An
+ * envelope whose head is not encoded as entry_head_encode() encodes it
+ * (another implementation's, say), or of another network than the
+ * store's, or that was not decoded, is kept whole: the bytes signed are
+ * always the bytes read.
  *
  * There is no index by entry id: every entry looked up by id is a
  * record's op, and the record's op rows (record.h) hold its local seq.
@@ -21,25 +39,31 @@
 #define HAMLET_ENTRIES_H
 
 #include "bodyz.h"
+#include "entry.h"
 #include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* A stored entry; pointers borrow as for store_get(). */
+/* A stored entry; sig and body borrow as for store_get(), and so does
+ * env, unless the row was compact: then env points at buf, where its
+ * envelope was rebuilt (do not copy the struct by value). */
 struct entries_row {
 	const uint8_t *env, *sig, *body; /* body NULL when not held */
 	size_t env_len, body_len;
 	int compressed; /* body is a frame of bodyz.h: read it with
 			 * entries_body() */
+	int compact;	/* env was rebuilt into buf */
+	uint8_t buf[ENTRY_MAX_ENVELOPE];
 };
 
 /* Store an entry at the end (body NULL: none held); *ret_lseq its
- * local seq. */
+ * local seq. e: env decoded, or NULL (the row is then kept whole); feed
+ * must be the key of e's author and scope. */
 int entries_append(struct store_txn *t, const uint8_t feed[32],
-		   uint64_t seq, const uint8_t id[32], const uint8_t *env,
-		   size_t env_len, const uint8_t *sig, const uint8_t *body,
-		   size_t body_len, uint64_t *ret_lseq);
+		   uint64_t seq, const struct entry *e, const uint8_t id[32],
+		   const uint8_t *env, size_t env_len, const uint8_t *sig,
+		   const uint8_t *body, size_t body_len, uint64_t *ret_lseq);
 
 /* The entry at seq of feed, or at local seq lseq: HAMLET_ENOTFOUND when
  * not stored. */
@@ -72,13 +96,15 @@ int entries_row_body(struct store_txn *t, const struct entries_row *row,
 int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 		      uint64_t lseq);
 
-/* Write envelope length (be16), envelope and signature to buf, the start
- * of every stored entry's row (entries, and the log's forks and held
- * entries); returns the bytes written. */
+/* Write envelope length (be16), envelope and signature to buf: the
+ * start of the log's rows of forks and held entries, and what follows
+ * the flags in a whole row of entries; returns the bytes written. */
 size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
 			 const uint8_t *sig);
 
-/* Decode a row of the entries table. */
-int entries_row_decode(const void *v, size_t vl, struct entries_row *ret);
+/* Decode a row of the entries table read in t (v as store_get() gives
+ * it), rebuilding a compact row's envelope. */
+int entries_row_decode(struct store_txn *t, const void *v, size_t vl,
+		       struct entries_row *ret);
 
 #endif

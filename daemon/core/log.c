@@ -521,7 +521,7 @@ static int fork_proof_make(struct log__applier *a, const struct entry *e,
 {
 	const uint8_t *oenv, *osig;
 	size_t olen, plen;
-	uint8_t *proof;
+	uint8_t *proof, obuf[ENTRY_MAX_ENVELOPE];
 	uint64_t oseq = e->seq <= f->seq ? e->seq : e->seq - 1;
 	struct trustset_item it;
 	struct trustset_out o;
@@ -529,7 +529,7 @@ static int fork_proof_make(struct log__applier *a, const struct entry *e,
 
 	if (oseq == 0)
 		return 0;
-	r = log_entry_get(a->t, f->key, oseq, &oenv, &olen, &osig);
+	r = log_entry_get(a->t, f->key, oseq, obuf, &oenv, &olen, &osig);
 	if (r == HAMLET_ENOTFOUND)
 		return 0;
 	if (r < 0)
@@ -607,9 +607,9 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 	uint64_t lseq;
 
 	if (r < 0 ||
-	    (r = entries_append(a->t, f->key, e->seq, id, b->env, b->env_len,
-				b->sig, r ? b->body : NULL, b->body_len,
-				&lseq)) < 0)
+	    (r = entries_append(a->t, f->key, e->seq, e, id, b->env,
+				b->env_len, b->sig, r ? b->body : NULL,
+				b->body_len, &lseq)) < 0)
 		return r;
 	if (e->seq == 1) {
 		if ((r = heads_feed_new(a->t, f->author, f->key)) < 0)
@@ -672,8 +672,8 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 	if (e->seq <= f.seq) {
 		const uint8_t *oenv, *osig;
 		size_t olen;
-		uint8_t oid[32];
-		if ((r = log_entry_get(a->t, f.key, e->seq, &oenv, &olen,
+		uint8_t oid[32], obuf[ENTRY_MAX_ENVELOPE];
+		if ((r = log_entry_get(a->t, f.key, e->seq, obuf, &oenv, &olen,
 				       &osig)) < 0)
 			return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
 		entry_id(oenv, olen, oid);

@@ -272,25 +272,29 @@ int log_feed_get(struct store_txn *t, const uint8_t key[32],
 typedef int (*log_feed_cb)(void *ctx, const struct log_feed *f);
 int log_feeds_each(struct store_txn *t, log_feed_cb cb, void *ctx);
 
-/* Entry seq of a feed: pointers borrow from the transaction. */
+/* Entry seq of a feed. The signature borrows from the transaction, and
+ * so does the envelope, unless the store keeps it compact (entries.h):
+ * then it is rebuilt into buf, and lives as long as buf does too. */
 int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
-		  const uint8_t **ret_env, size_t *ret_env_len,
-		  const uint8_t **ret_sig);
+		  uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
+		  size_t *ret_env_len, const uint8_t **ret_sig);
 /* The entry at local seq lseq (a record op's, record.h; HAMLET_ECORRUPT
  * when none is stored there), or the op id of record coll/rid
  * (HAMLET_ENOTFOUND when the record has no such op). There is no
  * look-up by entry id alone (entries.h). */
 int log_entry_at(struct store_txn *t, uint64_t lseq,
-		 const uint8_t **ret_env, size_t *ret_env_len,
-		 const uint8_t **ret_sig);
+		 uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
+		 size_t *ret_env_len, const uint8_t **ret_sig);
 int log_op_entry(struct store_txn *t, const char *coll, const char *rid,
-		 const uint8_t id[ENTRY_ID_LEN], const uint8_t **ret_env,
+		 const uint8_t id[ENTRY_ID_LEN],
+		 uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
 		 size_t *ret_env_len, const uint8_t **ret_sig);
 /*
  * The entry at seq of feed with its body, read together (one row): body
  * NULL when it is not held (erased, never received); a body kept
  * compressed is decompressed into b (valid until b's next use), and one
- * that no longer decompresses is body NULL with body_damaged set.
+ * that no longer decompresses is body NULL with body_damaged set. An
+ * envelope the store keeps compact is rebuilt into b as well.
  */
 struct log_entry_full {
 	const uint8_t *env, *sig, *body;

@@ -5,6 +5,8 @@
 #include "error.h"
 #include "record.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* seq, head, hlc, forked, fork seq, author, scope (the rest). */
@@ -101,17 +103,30 @@ void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40])
 	store_be64(out + 32, seq);
 }
 
+/* row's envelope, moved into buf when it was rebuilt into the row */
+static void env_out(const struct entries_row *row,
+		    uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
+		    size_t *ret_env_len, const uint8_t **ret_sig)
+{
+	if (row->compact) {
+		memcpy(buf, row->env, row->env_len);
+		*ret_env = buf;
+	} else {
+		*ret_env = row->env;
+	}
+	*ret_env_len = row->env_len;
+	*ret_sig = row->sig;
+}
+
 int log_entry_get(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
-		  const uint8_t **ret_env, size_t *ret_env_len,
-		  const uint8_t **ret_sig)
+		  uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
+		  size_t *ret_env_len, const uint8_t **ret_sig)
 {
 	struct entries_row row;
 	int r = entries_get(t, feed, seq, &row);
 	if (r < 0)
 		return r;
-	*ret_env = row.env;
-	*ret_env_len = row.env_len;
-	*ret_sig = row.sig;
+	env_out(&row, buf, ret_env, ret_env_len, ret_sig);
 	return 0;
 }
 
@@ -135,32 +150,46 @@ int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	ret->body = r == 0 ? body : NULL;
 	if (!ret->body)
 		ret->body_len = 0;
+	if (row.compact) {
+		/* the envelope rebuilt: into b too, after a body there */
+		size_t at = ret->body && ret->body == b->p ? ret->body_len : 0;
+		if (b->cap < at + row.env_len) {
+			uint8_t *p = realloc(b->p, at + row.env_len);
+			if (!p)
+				return -ENOMEM;
+			b->p = p;
+			b->cap = at + row.env_len;
+			if (at)
+				ret->body = p;
+		}
+		memcpy(b->p + at, row.env, row.env_len);
+		ret->env = b->p + at;
+	}
 	return 0;
 }
 
 int log_entry_at(struct store_txn *t, uint64_t lseq,
-		 const uint8_t **ret_env, size_t *ret_env_len,
-		 const uint8_t **ret_sig)
+		 uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
+		 size_t *ret_env_len, const uint8_t **ret_sig)
 {
 	struct entries_row row;
 	int r = entries_at(t, lseq, &row);
 	if (r < 0) /* an op row names only a stored entry */
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	*ret_env = row.env;
-	*ret_env_len = row.env_len;
-	*ret_sig = row.sig;
+	env_out(&row, buf, ret_env, ret_env_len, ret_sig);
 	return 0;
 }
 
 int log_op_entry(struct store_txn *t, const char *coll, const char *rid,
-		 const uint8_t id[ENTRY_ID_LEN], const uint8_t **ret_env,
+		 const uint8_t id[ENTRY_ID_LEN],
+		 uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
 		 size_t *ret_env_len, const uint8_t **ret_sig)
 {
 	uint8_t got[ENTRY_ID_LEN];
 	uint64_t lseq;
 	int r = record_op_find(t, coll, rid, id, &lseq);
-	if (r < 0 ||
-	    (r = log_entry_at(t, lseq, ret_env, ret_env_len, ret_sig)) < 0)
+	if (r < 0 || (r = log_entry_at(t, lseq, buf, ret_env, ret_env_len,
+				       ret_sig)) < 0)
 		return r;
 	/* the entry there is the one the row names */
 	entry_id(*ret_env, *ret_env_len, got);

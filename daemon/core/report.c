@@ -189,13 +189,14 @@ static int reach_op(void *ctx, const struct record_op *op)
 	struct reach *c = ctx;
 	struct report_author *a;
 	const uint8_t *env, *sig;
+	uint8_t eb[ENTRY_MAX_ENVELOPE];
 	size_t el;
 	struct entry e;
 	int r;
 
 	if (op->kind != ENTRY_PUT || memcmp(op->id, c->er->id, 32) == 0)
 		return 0;
-	r = log_entry_at(c->b->t, op->lseq, &env, &el, &sig);
+	r = log_entry_at(c->b->t, op->lseq, eb, &env, &el, &sig);
 	if (r == HAMLET_ECORRUPT)
 		return 0; /* audit_store names it */
 	if (r < 0)
@@ -271,9 +272,9 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 	for (uint64_t seq = 1; seq <= lf->seq; seq++) {
 		const uint8_t *env, *sig;
 		size_t el;
-		uint8_t id[32];
+		uint8_t id[32], eb[ENTRY_MAX_ENVELOPE];
 		struct entry e;
-		r = log_entry_get(b->t, lf->key, seq, &env, &el, &sig);
+		r = log_entry_get(b->t, lf->key, seq, eb, &env, &el, &sig);
 		if (r == HAMLET_ENOTFOUND) {
 			f->missing++;
 			continue;
@@ -427,7 +428,7 @@ static int refused_row_cb(void *ctx, const struct refused_row *row)
 	struct report_refused *x;
 	struct report_author *a;
 	struct entry e;
-	uint8_t feed[32], sid[32];
+	uint8_t feed[32], sid[32], eb[ENTRY_MAX_ENVELOPE];
 	const uint8_t *env, *sig;
 	size_t el;
 	int r;
@@ -436,7 +437,7 @@ static int refused_row_cb(void *ctx, const struct refused_row *row)
 	/* stored since (at its feed and seq, the same entry): judged again */
 	if (row->env_len && entry_decode(row->env, row->env_len, &e, NULL) == 0) {
 		log_feed_key(e.author, e.scope, feed);
-		r = log_entry_get(b->t, feed, e.seq, &env, &el, &sig);
+		r = log_entry_get(b->t, feed, e.seq, eb, &env, &el, &sig);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			return r;
 		if (r == 0) {

@@ -404,10 +404,11 @@ int scopemap_heads_newest(struct store_txn *t, const char *coll,
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env, *sig;
+		uint8_t eb[ENTRY_MAX_ENVELOPE];
 		size_t len;
 		struct entry e;
 		int r;
-		if ((r = log_op_entry(t, coll, rid, heads[i], &env, &len,
+		if ((r = log_op_entry(t, coll, rid, heads[i], eb, &env, &len,
 				      &sig)) < 0 ||
 		    (r = entry_decode(env, len, &e, NULL)) < 0) {
 			if (r == HAMLET_ENOTFOUND)

@@ -72,9 +72,10 @@ static void count_back(struct waiting *w, const struct log_feed *f)
 {
 	for (uint64_t seq = f->seq; seq >= 1; seq--) {
 		const uint8_t *env, *sig;
+		uint8_t eb[ENTRY_MAX_ENVELOPE];
 		size_t el;
 		struct entry e;
-		if (log_entry_get(w->t, f->key, seq, &env, &el, &sig) < 0 ||
+		if (log_entry_get(w->t, f->key, seq, eb, &env, &el, &sig) < 0 ||
 		    entry_decode(env, el, &e, NULL) < 0 ||
 		    hlc_ms(e.hlc) <= w->since_ms)
 			break;

@@ -19,7 +19,7 @@ static const char *const table_names[ST__COUNT] = {
 	"meta",	   "feeds",	"entries",   "seqs",  "records",
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes",
-	"feedver", "verfeed", "authfeeds", "peerbase", "dups",
+	"feedver", "verfeed", "authfeeds", "peerbase", "dups", "feednums",
 };
 
 struct store {

@@ -15,7 +15,8 @@
 enum store_table {
 	ST_META,      /* name -> value */
 	ST_FEEDS,     /* feed key(32) -> feed head */
-	ST_ENTRIES,   /* local seq(be64) -> envelope, signature, body
+	ST_ENTRIES,   /* local seq(be64) -> envelope (or what of it a
+		       * feed's entries do not share), signature, body
 		       * (entries.h: appended in arrival order) */
 	ST_SEQS,      /* feed key(32) || first seq(be64) -> first local
 		       * seq(be64) || count(be64): a run (entries.h) */
@@ -44,6 +45,9 @@ enum store_table {
 	ST_PEERBASE,  /* peer key(32) -> what we held when we last agreed */
 	ST_DUPS,      /* collection \0 key hash(16) -> empty: a unique key
 		       * that two live records or more share (record.c) */
+	ST_FEEDNUMS,  /* 'k' || feed key(32) -> number(be32); 'n' ||
+		       * number(be32) -> author(32) || scope: the feeds
+		       * the entries table names by number (entries.h) */
 	ST__COUNT
 };
 
@@ -56,7 +60,9 @@ enum store_table {
 				  * statistics (bodyz.h), the bytes sent
 				  * to each peer today (heard.h); 8: no
 				  * index by entry id, a record's op rows
-				  * hold their entry's local seq; 9: a
+				  * hold their entry's local seq; 9: an
+				  * entry's row keeps what its feed and
+				  * network do not give (feednums), a
 				  * record of one op has no op row, its
 				  * records row keeps its change seq (no
 				  * changeidx) */
