@@ -75,15 +75,17 @@ static struct opmemo_slot *opmemo_find(struct store_txn *t,
 /*
  * A record's one op is named by its local seq alone (its records row):
  * the same ops are remembered by local seq too, under a key no entry id
- * is (its first bytes the local seq's last, so they spread). A local seq
+ * is (its first three bytes the local seq's last three, big-endian, so
+ * consecutive ones take consecutive slots). A local seq
  * is given again after a nested transaction aborts, so what is
  * remembered by local seq holds only while none has aborted since.
  */
 static void lseq_key(uint64_t lseq, uint8_t key[ENTRY_ID_LEN])
 {
 	memset(key, 0xa5, ENTRY_ID_LEN);
+	/* wmemo_find starts at the slot of the first three bytes */
 	for (size_t i = 0; i < 8; i++)
-		key[i] = (uint8_t)(lseq >> (8 * i));
+		key[i] = (uint8_t)(lseq >> (8 * ((i + 5) % 8)));
 }
 
 static void opmemo_fill(struct store_txn *t, struct opmemo_slot *s,
