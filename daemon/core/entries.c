@@ -101,15 +101,41 @@ static uint32_t get_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * The heads a thread rebuilt lately, by feed number, for the transaction
+ * it read them in: a number stands for the same feed for as long as the
+ * transaction (and no nested one aborted since: a number given in one
+ * could be given again), and reading a store's entries, `hamlet verify`
+ * above all, rebuilds the same few feeds' heads over and over.
+ */
+#define HEADS_CACHED 64
+
+struct head_slot {
+	uint64_t txn, undone; /* store_txn_serial(), _undone(); 0: empty */
+	uint32_t no;
+	uint8_t len;
+	uint8_t head[ENTRY_MAX_HEAD];
+};
+
+static _Thread_local struct head_slot heads_cached[HEADS_CACHED];
+
 /* Feed number no's head (entry_head_encode) into ret: its author and
  * scope from feednums, the network from meta. */
 static int head_of(struct store_txn *t, uint32_t no, uint8_t *ret,
 		   size_t *ret_len)
 {
+	struct head_slot *c = &heads_cached[no % HEADS_CACHED];
+	uint64_t txn = store_txn_serial(t), undone = store_txn_undone(t);
 	uint8_t k[5] = { 'n' };
 	const void *fv, *nv;
 	size_t fl, nl, hl;
 	int r;
+
+	if (c->txn == txn && c->undone == undone && c->no == no) {
+		memcpy(ret, c->head, c->len);
+		*ret_len = c->len;
+		return 0;
+	}
 
 	put_be32(k + 1, no);
 	if ((r = store_get(t, ST_FEEDNUMS, k, 5, &fv, &fl)) < 0 ||
@@ -120,9 +146,14 @@ static int head_of(struct store_txn *t, uint32_t no, uint8_t *ret,
 		return HAMLET_ECORRUPT;
 	hl = entry_head_encode(nv, fv, (const char *)fv + ENTRY_KEY_LEN,
 			       fl - ENTRY_KEY_LEN, ret);
-	if (hl == 0)
+	if (hl == 0 || hl > 255)
 		return HAMLET_ECORRUPT;
 	*ret_len = hl;
+	c->txn = txn;
+	c->undone = undone;
+	c->no = no;
+	c->len = (uint8_t)hl;
+	memcpy(c->head, ret, hl);
 	return 0;
 }
 

@@ -1242,39 +1242,45 @@ int record_change_seq(struct store_txn *t, const char *coll, const char *id,
 }
 
 int record_state_check(struct store_txn *t, const char *coll, const char *id,
-		       int *ret_differs)
+		       int *ret_differs, uint8_t ret_hash[32])
 {
 	const struct schema *s = schema_find(coll);
 	uint8_t key[RECORD_KEY_MAX];
-	size_t kl, vl;
-	const void *v;
+	size_t kl, vl, sl;
+	const void *v, *sv;
 	struct built b;
 	struct rowv rv;
-	int r, differs;
+	int r, br, differs;
 
-	if (!s)
-		return HAMLET_ECOLLECTION;
 	kl = record_key(coll, id, key);
-	if ((r = built_make(t, s, coll, id, &b)) < 0)
-		goto out;
+	br = s ? built_make(t, s, coll, id, &b) : HAMLET_ECOLLECTION;
 	r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
-	if (r == HAMLET_ENOTFOUND)
-		differs = b.m.n > 0;
-	else if (row_split(v, vl, &rv) < 0)
+	if (r == HAMLET_ENOTFOUND) {
+		differs = br == 0 && b.m.n > 0;
+	} else if (br < 0 || row_split(v, vl, &rv) < 0) {
 		differs = 1;
-	else {
-		const void *sv;
-		size_t sl;
+	} else {
 		built_row(&b, &sv, &sl);
 		differs = b.m.n == 0 || rv.sl != sl ||
 			  memcmp(rv.s, sv, sl) != 0;
 	}
-	*ret_differs = differs;
-	r = 0;
+	if (r == 0 && ret_hash) {
+		/* the row stands for what its ops make when it is theirs */
+		if (!differs)
+			record__row_hash(key, kl, b.sw.sb.data, b.sw.sb.size,
+					 ret_hash);
+		else if ((r = record__row_hash_at(t, key, kl, v, vl,
+						  ret_hash)) < 0)
+			goto out;
+	}
+	r = br;
+	if (r == 0)
+		*ret_differs = differs;
 out:
-	built_close(&b);
+	if (s)
+		built_close(&b);
 	return r;
 }
 

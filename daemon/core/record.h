@@ -80,9 +80,12 @@ int record_change_seq(struct store_txn *t, const char *coll, const char *id,
  * into a scratch buffer, writing nothing; *ret_differs is 1 when the
  * stored row is not that state (or there is a row without ops, or ops
  * without a row). For `hamlet verify`, which trusts no derived row.
+ * ret_hash (may be NULL), when the record has a row: the hash of the
+ * state it stands for, as the digest counts it (record_digest_recompute),
+ * set even when the ops do not build (HAMLET_ECORRUPT, ECOLLECTION).
  */
 int record_state_check(struct store_txn *t, const char *coll, const char *id,
-		       int *ret_differs);
+		       int *ret_differs, uint8_t ret_hash[32]);
 
 /* Write what dd gathered into the stored digest, and zero it. */
 int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd);
@@ -181,6 +184,19 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
  * step; anything else that ever writes or removes a records row must too.
  */
 int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count);
+
+/* A sum of row hashes, as the digest keeps it; start zeroed. An audit
+ * adds the hash of every row it checks (record_state_check) and so
+ * recomputes the digest as record_digest_recompute does, in the same
+ * pass. */
+struct record_digest_sum {
+	uint8_t s[32]; /* little-endian, mod 2^256 */
+	uint64_t n;
+};
+void record_digest_sum_add(struct record_digest_sum *x, const uint8_t h[32]);
+/* The digest of what x summed, as record_digest gives it. */
+void record_digest_sum_final(const struct record_digest_sum *x,
+			     uint8_t ret[32]);
 
 /* The same digest computed from every records row, O(records): what an
  * audit compares the kept one with. */

@@ -22,10 +22,7 @@
 #define META_DIGEST_LEN (sizeof(META_DIGEST) - 1)
 #define DIGEST_KEY "hamlet/digest/v2"
 
-struct sum {
-	uint8_t s[32]; /* little-endian, mod 2^256 */
-	uint64_t n;
-};
+#define sum record_digest_sum
 
 static void add256(uint8_t s[32], const uint8_t h[32]);
 
@@ -46,7 +43,13 @@ static void sum_sub(struct sum *x, const uint8_t h[32])
 	x->n--;
 }
 
-static void sum_final(const struct sum *x, uint8_t ret[32])
+void record_digest_sum_add(struct record_digest_sum *x, const uint8_t h[32])
+{
+	sum_add(x, h);
+}
+
+void record_digest_sum_final(const struct record_digest_sum *x,
+			     uint8_t ret[32])
 {
 	crypto_generichash_blake2b_state h;
 	uint8_t n[8];
@@ -157,7 +160,7 @@ int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
 
 	if ((r = sum_get(t, &x)) < 0)
 		return r;
-	sum_final(&x, ret);
+	record_digest_sum_final(&x, ret);
 	if (ret_count)
 		*ret_count = x.n;
 	return 0;
@@ -184,7 +187,7 @@ int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
 	store_cursor_close(c);
 	if (r < 0)
 		return r;
-	sum_final(&x, ret);
+	record_digest_sum_final(&x, ret);
 	if (ret_count)
 		*ret_count = x.n;
 	return 0;
