@@ -150,6 +150,41 @@ static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
 	return out;
 }
 
+/* The record's op rows match its records row: none when the row names
+ * its one op (0x01 after the change seq), else one for each op. */
+static int ops_consistent(struct node *n, const char *coll, const char *id)
+{
+	uint8_t pfx[RECORD_KEY_MAX + 1];
+	size_t pl = record_key(coll, id, pfx), vl, kl, rows = 0;
+	struct store_cursor *c = NULL;
+	struct record_view view;
+	struct store_txn *t;
+	const void *v, *k;
+	int ok = 0, one;
+
+	pfx[pl++] = 0;
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		return 0;
+	if (store_get(t, ST_RECORDS, pfx, pl - 1, &v, &vl) < 0 ||
+	    vl < 3 || ((const uint8_t *)v)[0] > 8)
+		goto out;
+	one = ((const uint8_t *)v)[1 + ((const uint8_t *)v)[0]] == 0x01;
+	if (store_cursor_open(t, ST_RECOPS, &c) < 0)
+		goto out;
+	for (int r = store_cursor_seek(c, pfx, pl, &k, &kl, NULL, NULL);
+	     r == 1 && kl > pl && memcmp(k, pfx, pl) == 0;
+	     r = store_cursor_next(c, &k, &kl, NULL, NULL))
+		rows++;
+	store_cursor_close(c);
+	if (record_view_load(t, coll, id, &view) < 0)
+		goto out;
+	ok = one ? rows == 0 && view.nops == 1 : rows == view.nops && rows > 1;
+	record_view_close(&view);
+out:
+	store_txn_abort(t);
+	return ok;
+}
+
 int main(void)
 {
 	char why[512], root_path[4200];
@@ -236,6 +271,31 @@ int main(void)
 		ASSERT_TRUE(!store_has(r3, "KEEPbb1"));
 	}
 	sodium_free(rsk);
+
+	TEST_START("an erasure that arrives before any write of its record: one op, then the write comes and is erased");
+	{
+		struct node *r4 = th_node(dir, net, "r4", "bk");
+		struct log_out o = ingest_erasure(r4, adm->pk, adm->sk, "bk/c1",
+						  "health_profile", "HP-4");
+		ASSERT_EQ(o.status, LOG_APPLIED);
+		ASSERT_TRUE(ops_consistent(r4, "health_profile", "HP-4"));
+		ASSERT_OK(th_put(v, "health_profile", "HP-4",
+				 "person_id=000000000004;full_name=MARKERdd4;birth_date=1990-01-01"));
+		th_sync(v, r4, dir);
+		ASSERT_TRUE(erased(r4, "health_profile", "HP-4"));
+		ASSERT_TRUE(!store_has(r4, "MARKERdd4"));
+		ASSERT_TRUE(ops_consistent(r4, "health_profile", "HP-4"));
+		ASSERT_TRUE(ops_consistent(r4, "health_profile", "HP-1"));
+		ASSERT_TRUE(ops_consistent(r2, "health_profile", "HP-1"));
+		ASSERT_TRUE(ops_consistent(r2, "health_profile", "HP-2"));
+		{
+			struct audit_report ar;
+			ASSERT_OK(audit_store(r4->st, r4->net.id, &ar));
+			ASSERT_TRUE(!audit_failed(&ar));
+			audit_report_close(&ar);
+		}
+		node_close(r4);
+	}
 
 	TEST_START("an erasure reaches only entries under its scope");
 	{

@@ -392,6 +392,44 @@ int main(void)
 		audit_report_close(&ar);
 	}
 
+	TEST_START("a record whose row names an entry that is not there: a local write is refused as damage, an arriving one is stored; verify names the damage");
+	{
+		struct node *d = th_node(dir, net, "damaged", "bk/bt/qt/na-pai");
+		struct node *e = th_node(dir, net, "other", "bk/bt/qt/na-pai");
+		struct audit_report ar;
+		struct store_txn *t;
+		uint8_t key[RECORD_KEY_MAX];
+		size_t kl = record_key("health_profile", "HP-D", key);
+		ASSERT_OK(th_put(d, "health_profile", "HP-D",
+				 "person_id=001122334499;full_name=Da Thi Mo;birth_date=2001-02-03"));
+		/* change seq 1, then the one op at local seq 2^32 - 1 */
+		ASSERT_OK(store_txn_begin(d->st, 0, &t));
+		ASSERT_OK(store_put(t, ST_RECORDS, key, kl,
+				    "\x01\x01\x01\xff\xff\xff\xff", 7, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_EQ(th_put(d, "health_profile", "HP-D", "phone=0912000009"),
+			  HAMLET_ECORRUPT);
+		ASSERT_OK(th_put(e, "health_profile", "HP-D",
+				 "person_id=001122334497;full_name=Da Thi Nam;birth_date=2001-02-04"));
+		ASSERT_OK(th_put(e, "health_profile", "HP-F",
+				 "person_id=001122334496;full_name=Da Van Ba;birth_date=2001-02-05"));
+		th_sync(e, d, dir);
+		/* the arriving puts, the damaged record's too */
+		static const char *const names[][2] = {
+			{ "HP-F", "Da Van Ba" }, { "HP-D", "Da Thi Nam" }
+		};
+		for (size_t i = 0; i < 2; i++)
+			ASSERT_STREQ(th_field(d, "health_profile", names[i][0],
+					      "full_name", buf, sizeof(buf)),
+				     names[i][1]);
+		ASSERT_OK(audit_store(d->st, d->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.digest_mismatch, 1);
+		audit_report_close(&ar);
+		node_close(d);
+		node_close(e);
+	}
+
 	node_close(a);
 	node_close(b);
 	th_rmrf(dir);

@@ -85,7 +85,7 @@ static void lseq_key(uint64_t lseq, uint8_t key[ENTRY_ID_LEN])
 	memset(key, 0xa5, ENTRY_ID_LEN);
 	/* wmemo_find starts at the slot of the first three bytes */
 	for (size_t i = 0; i < 8; i++)
-		key[i] = (uint8_t)(lseq >> (8 * ((i + 5) % 8)));
+		key[i] = (uint8_t)(lseq >> (8 * ((10 - i) % 8)));
 }
 
 static void opmemo_fill(struct store_txn *t, struct opmemo_slot *s,
@@ -356,16 +356,22 @@ int record_op_add(struct store_txn *t, const struct entry *e,
 		      : row_put(t, rk, rkl, 0, one,
 				state_one_make(lseq, one));
 	} else if (r == 0) {
-		if ((r = row_split(v, vl, &rv)) < 0)
-			return r;
-		if (state_one(rv.s, rv.sl, &lseq0)) {
+		r = row_split(v, vl, &rv);
+		if (r == 0 && state_one(rv.s, rv.sl, &lseq0))
 			/* its second op: the first goes to recops, and the
 			 * row holds the state the first made, which it stood
 			 * for */
-			if ((r = one_convert(t, rk, rkl, rv.cseq, lseq0)) < 0)
-				return r;
+			r = one_convert(t, rk, rkl, rv.cseq, lseq0);
+		/* a row that does not read, or names an entry that does not
+		 * (a damaged store): dropped, so that the record is made of
+		 * the ops it has rows for; verify finds the digest off */
+		if (r == HAMLET_ECORRUPT) {
+			r = store_del(t, ST_RECORDS, rk, rkl);
+			if (r == HAMLET_ENOTFOUND)
+				r = 0;
 		}
-		r = recop_put(t, rk, rkl, e->hlc, id, lseq);
+		if (r == 0)
+			r = recop_put(t, rk, rkl, e->hlc, id, lseq);
 	}
 	if (r < 0)
 		return r;
@@ -455,8 +461,10 @@ static int op_parse(struct store_txn *t, const void *k, size_t kl,
 	return op_read(t, kp, kl - 1 - 8 - ENTRY_ID_LEN, op->lseq, &hlc, op);
 }
 
-int record_ops_each(struct store_txn *t, const char *coll, const char *id,
-		    record_op_cb cb, void *ctx)
+/* record_ops_each(); *ret_from_row 1 when the op came from a row that
+ * names the record's one op. */
+static int ops_each(struct store_txn *t, const char *coll, const char *id,
+		    record_op_cb cb, void *ctx, int *ret_from_row)
 {
 	uint8_t pfx[RECORD_KEY_MAX + 1];
 	struct store_cursor *c = NULL;
@@ -468,6 +476,7 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 	if ((r = row_one_op(t, pfx, pl, &op)) != 0) {
 		if (r < 0 || (r = cb(ctx, &op)) < 0)
 			return r;
+		*ret_from_row = 1;
 		return 1;
 	}
 	pfx[pl++] = 0;
@@ -489,6 +498,13 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 out:
 	store_cursor_close(c);
 	return r;
+}
+
+int record_ops_each(struct store_txn *t, const char *coll, const char *id,
+		    record_op_cb cb, void *ctx)
+{
+	int from_row = 0;
+	return ops_each(t, coll, id, cb, ctx, &from_row);
 }
 
 /* --- materializing ----------------------------------------------------- */
@@ -971,16 +987,18 @@ static void built_init(struct store_txn *t, struct built *b)
 static int built_make(struct store_txn *t, const struct schema *s,
 		      const char *coll, const char *id, struct built *b)
 {
-	int r;
+	int r, from_row = 0;
 
 	built_init(t, b);
-	if ((r = record_ops_each(t, coll, id, mat_add, &b->m)) < 0)
+	if ((r = ops_each(t, coll, id, mat_add, &b->m, &from_row)) < 0)
 		return r;
 	if (b->m.n == 0)
 		return 0;
 	if ((r = built_finish(t, s, b)) < 0)
 		return r;
-	if (b->m.n == 1)
+	/* one op, named by its row: the row stays so (one op found among
+	 * op rows keeps a row of its state, beside them) */
+	if (b->m.n == 1 && from_row)
 		b->one_len = state_one_make(b->m.mops[0].lseq, b->one);
 	return 0;
 }
@@ -1054,8 +1072,11 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	if ((r = row_split(v, vl, &rv)) < 0)
 		return r;
+	/* a row that names the record's one op: the erasure being added
+	 * is that op (a second op turns the row into a state first), and
+	 * has no body it drops */
 	if (state_one(rv.s, rv.sl, &lseq))
-		return one_convert(t, key, kl, rv.cseq, lseq);
+		return 0;
 	if (!row_is_ref(rv.s, rv.sl))
 		return 0;
 	struct bodyz_buf zb = { 0 };
@@ -1128,12 +1149,13 @@ static int state_hash(struct store_txn *t, const void *key, size_t kl,
 		record__row_hash(key, kl, st, sl, ret);
 		return 0;
 	}
-	if (r == 0 && ret_has && !state_one(st, sl, &lseq) &&
-	    (r = state_uniq(st, sl, ret_u)) >= 0) {
-		*ret_has = r;
-		r = 0;
+	if (r == 0 && ret_has && !state_one(st, sl, &lseq)) {
+		/* a state that does not parse keeps no unique key we know */
+		r = state_uniq(st, sl, ret_u);
+		*ret_has = r > 0;
+		r = r == HAMLET_ECORRUPT ? 0 : r;
 	}
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
@@ -1170,9 +1192,11 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	had = r == 0;
-	if (had) {
-		if ((r = row_split(v, vl, &rv)) < 0)
-			return r;
+	if (had && row_split(v, vl, &rv) < 0) {
+		/* a row that does not read (a damaged store): it goes,
+		 * hashed as stored */
+		record__row_hash(key, kl, v, vl, oldh);
+	} else if (had) {
 		*ret_old = rv.cseq;
 		/* what a row refers to never changes while the row stands
 		 * (an erasure makes a new state), so equal rows stand for
