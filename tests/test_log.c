@@ -1,5 +1,6 @@
 /* The ingest path: chains, holds, forks, audit, a full store. */
 #include "audit.h"
+#include "changes.h"
 #include "helpers.h"
 #include "hlc.h"
 
@@ -552,6 +553,28 @@ int main(void)
 		for (size_t i = 0; i < ar.problems.n; i++)
 			if (strstr(ar.problems.v[i].text,
 				   "health_profile/HP-R1: its signed entries are stored but its state row is missing"))
+				found++;
+		ASSERT_EQ(found, 1);
+		audit_report_close(&ar);
+		/* a change row that names no stored entry: said, and the
+		 * audit goes on to the digest */
+		{
+			uint8_t sk[8], lk[8];
+			uint64_t last;
+			ASSERT_OK(store_txn_begin(r1->st, 0, &t));
+			ASSERT_OK(changes_last(t, &last));
+			store_be64(sk, last);
+			store_be64(lk, UINT32_MAX);
+			ASSERT_OK(store_put(t, ST_CHANGES, sk, 8, lk, 8, 0));
+			ASSERT_OK(store_txn_commit(t));
+		}
+		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		ASSERT_EQ(ar.digest_mismatch, 1);
+		found = 0;
+		for (size_t i = 0; i < ar.problems.n; i++)
+			if (strstr(ar.problems.v[i].text,
+				   "a change row does not read"))
 				found++;
 		ASSERT_EQ(found, 1);
 		audit_report_close(&ar);
