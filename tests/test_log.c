@@ -19,6 +19,16 @@ static uint64_t node_clock(struct node *n)
 	return c;
 }
 
+/* The problems of ar whose text says text. */
+static size_t problems_saying(const struct audit_report *ar, const char *text)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ar->problems.n; i++)
+		if (strstr(ar->problems.v[i].text, text))
+			n++;
+	return n;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -549,12 +559,9 @@ int main(void)
 		ASSERT_OK(store_txn_commit(t));
 		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
 		ASSERT_EQ(ar.records_mismatch, 2);
-		found = 0;
-		for (size_t i = 0; i < ar.problems.n; i++)
-			if (strstr(ar.problems.v[i].text,
-				   "health_profile/HP-R1: its signed entries are stored but its state row is missing"))
-				found++;
-		ASSERT_EQ(found, 1);
+		ASSERT_EQ(problems_saying(&ar,
+					  "health_profile/HP-R1: its signed entries are stored but its state row is missing"),
+			  1);
 		audit_report_close(&ar);
 		/* a change row that names no stored entry: said, and the
 		 * audit goes on to the digest */
@@ -571,12 +578,7 @@ int main(void)
 		ASSERT_OK(audit_store(r1->st, r1->net.id, &ar));
 		ASSERT_TRUE(audit_failed(&ar));
 		ASSERT_EQ(ar.digest_mismatch, 1);
-		found = 0;
-		for (size_t i = 0; i < ar.problems.n; i++)
-			if (strstr(ar.problems.v[i].text,
-				   "a change row does not read"))
-				found++;
-		ASSERT_EQ(found, 1);
+		ASSERT_EQ(problems_saying(&ar, "a change row does not read"), 1);
 		audit_report_close(&ar);
 		node_close(r1);
 	}
