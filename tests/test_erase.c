@@ -6,6 +6,7 @@
  * before the record's entries keeps their bodies out; held entries lose
  * theirs; the state digest stays what the records hash to.
  */
+#include "bytes.h"
 #include "helpers.h"
 
 #include "hlc.h"
@@ -160,15 +161,20 @@ static int ops_consistent(struct node *n, const char *coll, const char *id)
 	struct record_view view;
 	struct store_txn *t;
 	const void *v, *k;
+	struct bytes_reader br;
+	uint64_t cseq;
 	int ok = 0, one;
 
 	pfx[pl++] = 0;
 	if (store_txn_begin(n->st, 1, &t) < 0)
 		return 0;
-	if (store_get(t, ST_RECORDS, pfx, pl - 1, &v, &vl) < 0 ||
-	    vl < 3 || ((const uint8_t *)v)[0] > 8)
+	if (store_get(t, ST_RECORDS, pfx, pl - 1, &v, &vl) < 0)
 		goto out;
-	one = ((const uint8_t *)v)[1 + ((const uint8_t *)v)[0]] == 0x01;
+	/* the change seq, a varint, then the state */
+	bytes_reader_init(&br, v, vl);
+	if (bytes_get_varint(&br, &cseq) < 0 || bytes_remaining(&br) == 0)
+		goto out;
+	one = ((const uint8_t *)v)[bytes_offset(&br)] == 0x01;
 	if (store_cursor_open(t, ST_RECOPS, &c) < 0)
 		goto out;
 	for (int r = store_cursor_seek(c, pfx, pl, &k, &kl, NULL, NULL);

@@ -1,5 +1,6 @@
 #include "record_internal.h"
 
+#include "bytes.h"
 #include "changes.h"
 #include "crdt.h"
 #include "entries.h"
@@ -170,8 +171,8 @@ static void opmemo_take(const struct opmemo_slot *s, uint64_t lseq,
  * A records row (format 9): the change seq (changes.h) the record was
  * last given, then its state:
  *
- *   value = n (1..8) || change seq (n bytes, big-endian) || state
- *   state = ONE_OP || local seq (1..8 bytes, big-endian)
+ *   value = change seq (varint, bytes.h) || state
+ *   state = ONE_OP || local seq (varint)
  *         | the state row (pack_state, pack_erased; fields perhaps by
  *           reference)
  *
@@ -183,8 +184,7 @@ static void opmemo_take(const struct opmemo_slot *s, uint64_t lseq,
  * change seq is not part of the state: the digest does not count it.
  */
 #define ONE_OP 0x01
-#define ROW_PREFIX_MAX 9
-#define ONE_MAX 9
+#define ONE_MAX (1 + BYTES_VARINT_MAX)
 
 struct rowv {
 	uint64_t cseq;
@@ -194,59 +194,49 @@ struct rowv {
 
 static int row_split(const void *v, size_t vl, struct rowv *o)
 {
-	const uint8_t *p = v;
-	if (vl < 2 || p[0] < 1 || p[0] > 8 || vl < 2 + (size_t)p[0])
+	struct bytes_reader r;
+	bytes_reader_init(&r, v, vl);
+	if (bytes_get_varint(&r, &o->cseq) < 0 ||
+	    (o->sl = bytes_remaining(&r)) == 0 ||
+	    bytes_borrow(&r, o->sl, &o->s) < 0)
 		return HAMLET_ECORRUPT;
-	o->cseq = 0;
-	for (size_t i = 1; i <= p[0]; i++)
-		o->cseq = o->cseq << 8 | p[i];
-	o->s = p + 1 + p[0];
-	o->sl = vl - 1 - p[0];
 	return 0;
-}
-
-/* x big-endian in as few bytes as hold it (at least one). */
-static size_t be_min(uint64_t x, uint8_t *out)
-{
-	size_t n = 1;
-	while (n < 8 && x >> (8 * n))
-		n++;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(x >> (8 * (n - 1 - i)));
-	return n;
 }
 
 /* 1 with *ret_lseq when the state names the record's one op. */
 static int state_one(const uint8_t *s, size_t sl, uint64_t *ret_lseq)
 {
+	struct bytes_reader r;
 	if (sl < 2 || sl > ONE_MAX || s[0] != ONE_OP)
 		return 0;
-	*ret_lseq = 0;
-	for (size_t i = 1; i < sl; i++)
-		*ret_lseq = *ret_lseq << 8 | s[i];
-	return 1;
+	bytes_reader_init(&r, s + 1, sl - 1);
+	return bytes_get_varint(&r, ret_lseq) == 0 &&
+	       bytes_remaining(&r) == 0;
 }
 
 static size_t state_one_make(uint64_t lseq, uint8_t out[ONE_MAX])
 {
-	out[0] = ONE_OP;
-	return 1 + be_min(lseq, out + 1);
+	struct bytes_writer w;
+	bytes_writer_init(&w, out, ONE_MAX);
+	bytes_put_u8(&w, ONE_OP);
+	bytes_put_varint(&w, lseq);
+	return bytes_written(&w);
 }
 
 static int row_put(struct store_txn *t, const void *key, size_t kl,
 		   uint64_t cseq, const void *s, size_t sl)
 {
 	uint8_t small[256], *buf = small;
-	size_t n;
+	struct bytes_writer w;
 	int r;
 
-	if (sl > sizeof(small) - ROW_PREFIX_MAX &&
-	    !(buf = malloc(sl + ROW_PREFIX_MAX)))
+	if (sl > sizeof(small) - BYTES_VARINT_MAX &&
+	    !(buf = malloc(sl + BYTES_VARINT_MAX)))
 		return -ENOMEM;
-	n = be_min(cseq, buf + 1);
-	buf[0] = (uint8_t)n;
-	memcpy(buf + 1 + n, s, sl);
-	r = store_put(t, ST_RECORDS, key, kl, buf, 1 + n + sl, 0);
+	bytes_writer_init(&w, buf, sl + BYTES_VARINT_MAX);
+	bytes_put_varint(&w, cseq);
+	bytes_put_bytes(&w, s, sl);
+	r = store_put(t, ST_RECORDS, key, kl, buf, bytes_written(&w), 0);
 	if (buf != small)
 		free(buf);
 	return r;
