@@ -87,20 +87,6 @@ static int memo_get(struct store_txn *t, const uint8_t id[32],
 
 /* --- feed numbers ------------------------------------------------------ */
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * The heads a thread rebuilt lately, by feed number, for the transaction
  * it read them in: a number stands for the same feed for as long as the
@@ -137,7 +123,7 @@ static int head_of(struct store_txn *t, uint32_t no, uint8_t *ret,
 		return 0;
 	}
 
-	put_be32(k + 1, no);
+	store_be32(k + 1, no);
 	if ((r = store_get(t, ST_FEEDNUMS, k, 5, &fv, &fl)) < 0 ||
 	    (r = store_get(t, ST_META, META_NETWORK, META_NETWORK_LEN, &nv,
 			   &nl)) < 0)
@@ -174,7 +160,7 @@ static int feed_number(struct store_txn *t, const uint8_t feed[32],
 	if (r == 0) {
 		if (nvl != 4)
 			return HAMLET_ECORRUPT;
-		*ret = get_be32(nv);
+		*ret = store_get_be32(nv);
 		return 0;
 	}
 	if (r != HAMLET_ENOTFOUND)
@@ -184,14 +170,14 @@ static int feed_number(struct store_txn *t, const uint8_t feed[32],
 	if ((r = store_get_le(t, ST_FEEDNUMS, nk, 5, &lk, &lkl, &lv, &lvl)) < 0)
 		return r;
 	if (r == 1 && lkl == 5 && ((const uint8_t *)lk)[0] == 'n') {
-		no = get_be32((const uint8_t *)lk + 1);
+		no = store_get_be32((const uint8_t *)lk + 1);
 		if (no == UINT32_MAX)
 			return HAMLET_ETOOBIG;
 		no++;
 	}
 	if (sl == 0 || sl > ENTRY_MAX_SCOPE)
 		return HAMLET_ESCOPE;
-	put_be32(nk + 1, no);
+	store_be32(nk + 1, no);
 	memcpy(v, e->author, ENTRY_KEY_LEN);
 	memcpy(v + ENTRY_KEY_LEN, e->scope, sl);
 	if ((r = store_put(t, ST_FEEDNUMS, k, 33, nk + 1, 4, 0)) < 0 ||

@@ -195,8 +195,7 @@ int heard_budget_get(struct store_txn *t, const uint8_t peer[32],
 	if (vl != 12)
 		return HAMLET_ECORRUPT;
 	p = v;
-	*ret_day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		   (uint32_t)p[2] << 8 | p[3];
+	*ret_day = store_get_be32(p);
 	*ret_sent = store_get_be64(p + 4);
 	return 0;
 }
@@ -222,8 +221,7 @@ static int budgets_count(struct store_txn *t, uint32_t day, size_t *ret,
 		const uint8_t *p = v;
 		n++;
 		if (!*ret_has_old && kl == 33 &&
-		    (vl != 12 || ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-				  (uint32_t)p[2] << 8 | p[3]) < day)) {
+		    (vl != 12 || store_get_be32(p) < day)) {
 			memcpy(ret_old, k, 33);
 			*ret_has_old = 1;
 		}
@@ -261,10 +259,7 @@ int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
 		return r; /* a damaged row is replaced */
 	}
 	row_key(KIND_BUDGET, peer, k);
-	v[0] = (uint8_t)(day >> 24);
-	v[1] = (uint8_t)(day >> 16);
-	v[2] = (uint8_t)(day >> 8);
-	v[3] = (uint8_t)day;
+	store_be32(v, day);
 	store_be64(v + 4, sent);
 	return store_put(t, ST_HEARD, k, 33, v, 12, 0);
 }

@@ -22,17 +22,15 @@
 #define META_DIGEST_LEN (sizeof(META_DIGEST) - 1)
 #define DIGEST_KEY "hamlet/digest/v2"
 
-#define sum record_digest_sum
-
 static void add256(uint8_t s[32], const uint8_t h[32]);
 
-static void sum_add(struct sum *x, const uint8_t h[32])
+static void sum_add(struct record_digest_sum *x, const uint8_t h[32])
 {
 	add256(x->s, h);
 	x->n++;
 }
 
-static void sum_sub(struct sum *x, const uint8_t h[32])
+static void sum_sub(struct record_digest_sum *x, const uint8_t h[32])
 {
 	int borrow = 0;
 	for (int i = 0; i < 32; i++) {
@@ -63,7 +61,7 @@ void record_digest_sum_final(const struct record_digest_sum *x,
 }
 
 /* A store without the row holds no records yet. */
-static int sum_get(struct store_txn *t, struct sum *x)
+static int sum_get(struct store_txn *t, struct record_digest_sum *x)
 {
 	const void *v;
 	size_t vl;
@@ -119,7 +117,7 @@ static void add256(uint8_t s[32], const uint8_t h[32])
 
 int record_digest_flush(struct store_txn *t, struct record_digest_delta *dd)
 {
-	struct sum x;
+	struct record_digest_sum x;
 	uint8_t v[40];
 	int r;
 
@@ -155,7 +153,7 @@ int record__digest_replace(struct store_txn *t, const uint8_t *old,
 
 int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
 {
-	struct sum x;
+	struct record_digest_sum x;
 	int r;
 
 	if ((r = sum_get(t, &x)) < 0)
@@ -170,7 +168,7 @@ int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
 			    uint64_t *ret_count)
 {
 	struct store_cursor *c = NULL;
-	struct sum x = { 0 };
+	struct record_digest_sum x = { 0 };
 	const void *k, *v;
 	size_t kl, vl;
 	uint8_t h[32];

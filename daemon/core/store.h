@@ -216,5 +216,17 @@ static inline uint64_t store_get_be64(const uint8_t *p)
 		v = (v << 8) | p[i];
 	return v;
 }
+static inline void store_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+static inline uint32_t store_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
 
 #endif
