@@ -268,7 +268,7 @@ int bodyz_train_maybe(struct store_txn *t, uint64_t next)
 		size_t sl, i;
 		/* a row that does not decode is for verify to name: not
 		 * learnt from, and writing goes on */
-		if (entries_row_decode(t, v, vl, &row) < 0 || !row.body ||
+		if (entries_row_decode(NULL, v, vl, &row) < 0 || !row.body ||
 		    row.compressed)
 			continue;
 		seen++;

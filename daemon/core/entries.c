@@ -229,13 +229,18 @@ int entries_row_decode(struct store_txn *t, const void *v, size_t vl,
 		    bytes_get_varint(&br, &tl) < 0 || tl == 0 ||
 		    bytes_borrow(&br, tl, &tail) < 0)
 			return HAMLET_ECORRUPT;
-		if ((r = head_of(t, (uint32_t)no, ret->buf, &hl)) < 0)
-			return r;
-		if (tl > ENTRY_MAX_ENVELOPE - hl)
-			return HAMLET_ECORRUPT;
-		memcpy(ret->buf + hl, tail, tl);
-		ret->env = ret->buf;
-		ret->env_len = hl + tl;
+		ret->env = NULL;
+		ret->env_len = 0;
+		/* t NULL: the body is wanted, not the envelope */
+		if (t) {
+			if ((r = head_of(t, (uint32_t)no, ret->buf, &hl)) < 0)
+				return r;
+			if (tl > ENTRY_MAX_ENVELOPE - hl)
+				return HAMLET_ECORRUPT;
+			memcpy(ret->buf + hl, tail, tl);
+			ret->env = ret->buf;
+			ret->env_len = hl + tl;
+		}
 	} else {
 		uint16_t el;
 		if (bytes_get_be16(&br, &el) < 0 || el == 0 ||
@@ -571,12 +576,19 @@ int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
 	struct entries_row row;
+	uint8_t lk[8];
+	const void *v;
+	size_t vl;
 	int r;
 	/* stored by this transaction, and not dropped since */
 	if (memo_get(t, id, b, ret_body, ret_len))
 		return 0;
-	if ((r = entries_at(t, lseq, &row)) < 0)
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	/* the body alone: the envelope is not rebuilt */
+	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
+		return r;
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 
@@ -592,7 +604,7 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 	store_be64(lk, lseq);
 	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	if ((r = entries_row_decode(t, v, vl, &row)) < 0)
+	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
 		return r;
 	if (!row.body)
 		return HAMLET_ENOTFOUND;

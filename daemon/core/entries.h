@@ -103,7 +103,8 @@ size_t entries_row_start(uint8_t *buf, const uint8_t *env, size_t env_len,
 			 const uint8_t *sig);
 
 /* Decode a row of the entries table read in t (v as store_get() gives
- * it), rebuilding a compact row's envelope. */
+ * it), rebuilding a compact row's envelope; t NULL: its signature, flags
+ * and body only, env NULL (what reading a body needs). */
 int entries_row_decode(struct store_txn *t, const void *v, size_t vl,
 		       struct entries_row *ret);
 
