@@ -27,7 +27,15 @@
  *    daemon's write calls passed during the sync per synced entry
  *    (/proc/PID/io wchar: the pages its commits wrote, its log). The
  *    same village
- *    store syncs to both provinces, each a session of its own.
+ *    store syncs to both provinces, each a session of its own;
+ *  - cold start: the big store's pages dropped from the page cache
+ *    (posix_fadvise DONTNEED, as after a reboot; the share still
+ *    resident is printed, from mincore), then hamletd started on it,
+ *    until it has answered "status";
+ *  - verify: the audit `hamlet verify` runs (audit_store: every
+ *    signature, chain, body and record of the big store, after the bulk
+ *    sync), its wall and CPU time, and its rate as a ratio to one core's
+ *    verify rate (the mean of one just before and one just after it).
  *
  *   bench_province [ENTRIES [HAMLETD [FEEDS [BULK]]]]
  *        (default 1000000, ../daemon/hamletd, 1300, 100000; at most
@@ -36,6 +44,7 @@
  *
  * Not run by ctest: a million entries take minutes to build.
  */
+#include "audit.h"
 #include "bench_proc.h"
 #include "bench_util.h"
 #include "daemon_proc.h"
@@ -44,6 +53,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -51,6 +61,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -355,6 +367,99 @@ static void run(struct daemon_proc *pp, struct daemon_proc *pq,
 	stop(pp);
 }
 
+/* --- a cold start, and the audit ----------------------------------------- */
+
+/* The share of path's pages in the page cache (mincore); -1 unknown. */
+static double resident_share(const char *path)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct stat sb;
+	unsigned char *vec;
+	size_t pages, in = 0;
+	void *m;
+	int fd = open(path, O_RDONLY);
+	double share = -1;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) < 0 || sb.st_size == 0) {
+		close(fd);
+		return -1;
+	}
+	pages = ((size_t)sb.st_size + (size_t)pg - 1) / (size_t)pg;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	vec = malloc(pages);
+	if (m != MAP_FAILED && vec && mincore(m, (size_t)sb.st_size, vec) == 0) {
+		for (size_t i = 0; i < pages; i++)
+			in += vec[i] & 1;
+		share = (double)in / (double)pages;
+	}
+	free(vec);
+	if (m != MAP_FAILED)
+		munmap(m, (size_t)sb.st_size);
+	close(fd);
+	return share;
+}
+
+/* Start hamletd on p's store with none of its pages cached: ms until
+ * status is answered; *ret_resident: the share cached when it started. */
+static double cold_start(struct daemon_proc *p, double *ret_resident)
+{
+	char path[4200];
+	uint64_t records;
+	double t0, ms;
+	int fd;
+	snprintf(path, sizeof(path), "%s/store/data.mdb", p->home);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		fail("cannot open %s", path);
+	/* clean pages only are dropped: the daemon stopped, its commits
+	 * synced */
+	if (fdatasync(fd) < 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		fail("cannot drop %s from the page cache", path);
+	close(fd);
+	*ret_resident = resident_share(path);
+	t0 = start_timed(p);
+	ms = (status_timed(p, &records) - t0) * 1000;
+	stop(p);
+	return ms;
+}
+
+struct audit_fig {
+	double s, cpu_s; /* wall and CPU (every thread) seconds */
+	uint64_t entries;
+};
+
+static double cpu_self(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The audit `hamlet verify` runs, on p's store (its daemon stopped). */
+static void audit_timed(const struct daemon_proc *p, struct audit_fig *ret)
+{
+	struct audit_report rep = { 0 };
+	struct node *nd;
+	char why[256];
+	double t0, c0;
+	int r;
+	if ((r = node_open(p->home, 1, &nd, why, sizeof(why))) < 0)
+		die(p->name, r, why);
+	c0 = cpu_self();
+	t0 = bench_now();
+	r = audit_store(nd->st, nd->net.id, &rep);
+	ret->s = bench_now() - t0;
+	ret->cpu_s = cpu_self() - c0;
+	ret->entries = rep.entries;
+	if (r < 0)
+		die("verify", r, p->name);
+	if (audit_failed(&rep))
+		fail("verify of %s found the store damaged", p->name);
+	audit_report_close(&rep);
+	node_close(nd);
+}
+
 /* --- bulk sync into the store ------------------------------------------- */
 
 struct bulk {
@@ -554,7 +659,9 @@ int main(int argc, char **argv)
 	unsigned feeds = FEEDS, m = BULK;
 	uint8_t vkey[32];
 	uint64_t vbody = 0;
-	double t0, build_s, verify = 0;
+	double t0, build_s, verify = 0, cold_ms, resident, av_before,
+		av_after;
+	struct audit_fig au;
 	FILE *f;
 	int r;
 
@@ -623,6 +730,7 @@ int main(int argc, char **argv)
 	}
 
 	run(&pp, &pq, cfgfile, &big);
+	cold_ms = cold_start(&pp, &resident);
 	run(&pe, &pf, cfgfile, &empty);
 	if (big.records != n || empty.records != 0)
 		fail("status counted %llu and %llu records, not %u and 0",
@@ -637,6 +745,10 @@ int main(int argc, char **argv)
 		verify_before = before;
 		verify_after = after;
 	}
+	/* the audit of the big store, between two verify rates */
+	av_before = verify_home(&pv, 20000);
+	audit_timed(&pp, &au);
+	av_after = verify_home(&pv, 20000);
 
 	printf("bench/province: %u entries over %u feeds, ~%.0f-byte bodies, hamletd on loopback, %ld cores\n",
 	       n, b.feeds, (double)b.body_bytes / n,
@@ -656,5 +768,19 @@ int main(int argc, char **argv)
 	row_pct("put at the peer", big.peer, empty.peer);
 	if (m)
 		bulk_print(m, vbody, verify, &bbig, &bempty);
+	printf("  the big store, cold (%.0f%% of its pages cached):\n",
+	       resident < 0 ? -1 : resident * 100);
+	printf("  %-31s %10.1f ms\n", "start until status answered",
+	       cold_ms);
+	{
+		double rate = bench_verify_mean(av_before, av_after);
+		printf("  verify (the audit of hamlet verify) of the big store, %llu entries:\n",
+		       (unsigned long long)au.entries);
+		printf("  %-31s %10.1f s (%.1f s CPU, %.2f cores)\n", "took",
+		       au.s, au.cpu_s, au.cpu_s / au.s);
+		printf("  %-31s %10.0f /s, %.2f x 1-core verify (mean of %.0f just before and %.0f just after)\n",
+		       "entries/s", au.entries / au.s,
+		       au.entries / au.s / rate, av_before, av_after);
+	}
 	return 0;
 }
