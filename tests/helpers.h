@@ -137,20 +137,20 @@ static __attribute__((unused)) void th_node_close(struct node *n)
  * scope for read; NULL write: none), valid from a day ago until expires_ms
  * (0: never), and write it as n's chain file as it is, valid or not.
  */
-/* th_certify, and delegate: the node is an administrator of its grant
- * (it may certify others, and erase). */
-static __attribute__((unused)) void th_certify_as(struct node *n,
-						 const char *netfile,
-						 const char *read,
-						 const char *write,
-						 uint64_t expires_ms,
-						 int delegate)
+/* A chain file (malloc'd, *ret_len bytes) of one certificate by the
+ * network's root for n: read, write (NULL: none), delegate. */
+static __attribute__((unused)) uint8_t *th_chain_for(struct node *n,
+						    const char *netfile,
+						    const char *read,
+						    const char *write,
+						    uint64_t expires_ms,
+						    int delegate,
+						    size_t *ret_len)
 {
 	char path[4096], why[256];
 	uint8_t nid[32], rpk[32], *rsk, *one, *file;
 	size_t ol, fl;
 	struct cert c;
-	FILE *f;
 	size_t k = strlen(netfile);
 
 	if (k < 8 || strcmp(netfile + k - 8, ".network") != 0)
@@ -181,13 +181,31 @@ static __attribute__((unused)) void th_certify_as(struct node *n,
 			      &fl) < 0)
 		exit(1);
 	sodium_free(rsk);
+	free(one);
+	*ret_len = fl;
+	return file;
+}
+
+/* th_certify, and delegate: the node is an administrator of its grant
+ * (it may certify others, and erase). */
+static __attribute__((unused)) void th_certify_as(struct node *n,
+						 const char *netfile,
+						 const char *read,
+						 const char *write,
+						 uint64_t expires_ms,
+						 int delegate)
+{
+	char path[4096];
+	size_t fl;
+	uint8_t *file = th_chain_for(n, netfile, read, write, expires_ms,
+				     delegate, &fl);
+	FILE *f;
 	snprintf(path, sizeof(path), "%s/" NODE_CERT_FILE, n->home);
 	if (!(f = fopen(path, "wb")) || fwrite(file, 1, fl, f) != fl ||
 	    fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}
-	free(one);
 	free(file);
 	/* every open node learns it, n first */
 	th_trust_from(n, n);

@@ -1,6 +1,7 @@
 /* Bundles: round trip, idempotence, another network, and tampering. */
 #include "audit.h"
 #include "helpers.h"
+#include "hlc.h"
 #include "run_fixture.h"
 #include "zst.h"
 
@@ -284,6 +285,38 @@ int main(void)
 		}
 		node_close(c);
 		free(p);
+	}
+
+	TEST_START("entries written before the node's certificate was installed travel with it, not held");
+	{
+		/* the peer first: it learns nothing of late's chain but by
+		 * the bundle */
+		struct node *late = th_node_bare(dir, net, "late", "bk/bt/qt/late");
+		struct node *peer = th_node(dir, net, "late-peer", "bk/bt/qt");
+		size_t fl;
+		uint8_t *file;
+		char lb[4096];
+		ASSERT_OK(th_put(late, "health_profile", "LATE-1",
+				 "person_id=001122339999;full_name=Late;birth_date=1990-04-12"));
+		file = th_chain_for(late, net, "bk/bt/qt/late", "bk/bt/qt/late", 0,
+				    0, &fl);
+		/* what `hamlet cert install` does: the file, not the store */
+		ASSERT_OK(node_cert_install(late, file, fl, hlc_wall_ms(), why,
+					    sizeof(why)));
+		free(file);
+		snprintf(lb, sizeof(lb), "%s/late.bundle", dir);
+		ASSERT_OK(bundle_create(late, lb, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(peer, lb, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.applied, 1);
+		ASSERT_EQ(rep.stats.held_new, 0);
+		ASSERT_EQ(rep.trust_added, 1);
+		ASSERT_EQ(rep.problems.total, 0);
+		bundle_report_close(&rep);
+		ASSERT_STREQ(th_field(peer, "health_profile", "LATE-1", "full_name",
+				      lb, sizeof(lb)),
+			     "Late");
+		th_node_close(peer);
+		th_node_close(late);
 	}
 
 	node_close(a);

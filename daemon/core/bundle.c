@@ -231,6 +231,41 @@ static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
 	return bundle_writer_add_trust(tw->w, kind, data, len);
 }
 
+/*
+ * This node's own chain (node.cert) when its trust set lacks a
+ * certificate of it: one installed since the store was last opened for
+ * writing (after entries of its own were written uncertified, say). The
+ * importer judges our entries by it. Nothing when the node has none, or
+ * none valid now.
+ */
+static int own_chain_write(const struct node *n, struct trust_write *tw)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char why[300];
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	r = node_cert_load(n, hlc_wall_ms(), ch, &buf, &len, why, sizeof(why));
+	if (r < 0) {
+		r = 0; /* no chain, or none valid: the trust set's alone */
+		goto out;
+	}
+	if ((r = node_chain_known(n, buf, len)) != 0) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
+	for (size_t i = 0; i < ch->n && r == 0; i++)
+		r = trust_write_cb(tw, TRUST_CERT, NULL, buf + ch->off[i],
+				   ch->len[i]);
+out:
+	free(buf);
+	free(ch);
+	return r;
+}
+
 /* The summary's own chain, when it holds for its node now and none of it
  * is revoked: 1 with *ret its leaf. */
 static int summary_leaf(struct store_txn *t, const struct summary *sum,
@@ -415,7 +450,8 @@ int bundle_create(struct node *n, const char *path,
 	{
 		/* the trust set first: it judges the entries after it */
 		struct trust_write tw = { w, 0 };
-		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0) {
+		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0 ||
+		    (r = own_chain_write(n, &tw)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
 			goto out;

@@ -95,7 +95,8 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
  * Make the chain file buf n's certificate: it must be for n's key, in n's
  * network, and valid at now_ms. Replaces any earlier one atomically. Its
  * certificates join n's trust set when the store is next opened for
- * writing, or by the running daemon at its next session.
+ * writing, or by the running daemon at its next session; a bundle n
+ * creates meanwhile carries them (bundle.c).
  */
 int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 		      uint64_t now_ms, char *why, size_t whylen);
