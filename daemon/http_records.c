@@ -69,6 +69,7 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
  * the node's own. */
 static int write_scope(struct http *h, const char *coll, const char *id,
 		       const char *given, char out[ENTRY_MAX_SCOPE + 1],
+		       char cur[ENTRY_MAX_SCOPE + 1],
 		       struct scopemap **ret_map, int *ret_exists)
 {
 	struct store_txn *t = NULL;
@@ -76,6 +77,7 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	int r;
 
 	*ret_exists = 0;
+	cur[0] = 0;
 	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", given ? given : h->d->node->scope);
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
 		return r;
@@ -91,8 +93,11 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	*ret_exists = !v.deleted && !v.erased;
 	{
 		char w[ENTRY_MAX_SCOPE + 1];
-		if ((r = scopemap_record_scope(t, &v, w)) >= 0 && !given && w[0])
-			snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", w);
+		if ((r = scopemap_record_scope(t, &v, w)) >= 0 && w[0]) {
+			snprintf(cur, ENTRY_MAX_SCOPE + 1, "%s", w);
+			if (!given)
+				snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", w);
+		}
 	}
 	record_view_close(&v);
 out:
@@ -284,7 +289,7 @@ enum MHD_Result http__put_or_delete(struct http *h,
 				     int resolve)
 {
 	const char *given = http__arg(conn, "scope");
-	char scope[ENTRY_MAX_SCOPE + 1], why[512];
+	char scope[ENTRY_MAX_SCOPE + 1], cur[ENTRY_MAX_SCOPE + 1], why[512];
 	struct scopemap *map = NULL;
 	struct call *c;
 	json_error_t e;
@@ -326,8 +331,17 @@ enum MHD_Result http__put_or_delete(struct http *h,
 			goto out;
 		}
 	}
-	if ((r = write_scope(h, s->name, id, given, scope, &map, &exists)) < 0) {
+	if ((r = write_scope(h, s->name, id, given, scope, cur, &map,
+			     &exists)) < 0) {
 		ok = http__send_fault(h, conn, r, "cannot read the store");
+		goto out;
+	}
+	/* a record outside the token's scope stays out of its reach, even
+	 * when the write would move it into that scope */
+	if (tok->scope[0] && cur[0] && !scopemap_under(map, cur, tok->scope)) {
+		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+			      "token \"%s\" covers scope %s; %s/%s is in scope %s",
+			      tok->name, tok->scope, s->name, id, cur);
 		goto out;
 	}
 	if (tok->scope[0] && !scopemap_under(map, scope, tok->scope)) {

@@ -161,6 +161,14 @@ check "reads of health data are logged with the token's name" \
 check "a read token may not write (403 role)" err 403 role PUT /v1/records/health_profile/HP-A01 "$R" '{"phone":"0912000001"}'
 check "a scoped token may not read outside its scope (403)" err 403 scope GET /v1/records/health_profile/HP-A01 "$S"
 check "a scoped token may not write outside its scope (403)" err 403 scope PUT /v1/records/health_profile/HP-A01 "$S" '{"phone":"0912000001"}'
+check "a scoped token may not take a record into its scope with ?scope= (403)" err 403 scope PUT "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S" '{"phone":"0912000002"}'
+check "a scoped token may not delete outside its scope with ?scope= (403)" err 403 scope DELETE "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S"
+check "the record it aimed at is untouched, in its own scope" python3 - "$URL" "$W" <<'EOF'
+import json, sys, urllib.request
+url, tok = sys.argv[1], sys.argv[2]
+r = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/records/health_profile/HP-A01", headers={"Authorization": "Bearer " + tok}), timeout=20))
+assert r["scope"] == "bk/c1/a" and r["fields"].get("phone") != "0912000002", r
+EOF
 check "a scoped token reads inside its scope" test "$(c GET /v1/records/health_profile/HP-B01 "$S")" = 200
 check "a scoped token lists only its scope" python3 - "$URL" "$S" $N <<'EOF'
 import json, sys, urllib.request
