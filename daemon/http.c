@@ -14,6 +14,7 @@
 #include "scopemap.h"
 #include "status.h"
 #include "tokens.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -169,6 +170,9 @@ enum MHD_Result http__send_err_allow(struct http *h,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* JSON takes UTF-8 only: a message quoting bytes a client sent, or
+	 * cut inside a character, still answers */
+	utf8_scrub(msg);
 	j = json_pack("{s:{s:s, s:s}}", "error", "code", scode, "message", msg);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -655,6 +659,9 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
+	if (rq->nul)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_url",
+				"the URL holds an encoded NUL byte (%%00), which no path or value may");
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
@@ -673,10 +680,13 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 					"the status page answers loopback clients, or a request with a valid token");
 		return http__page(h, conn);
 	}
-	if (strncmp(url, "/v1/", 4) != 0 || strlen(url) >= sizeof(buf))
+	if (strncmp(url, "/v1/", 4) != 0)
 		return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
 				"no such path: %.200s (the API is under /v1/, docs/api.md)",
 				url);
+	if (strlen(url) >= sizeof(buf))
+		return send_err(h, conn, MHD_HTTP_URI_TOO_LONG, "too_long",
+				"the path is over %zu bytes", sizeof(buf) - 1);
 	if (!token_check(h, conn, &tok))
 		return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
 				"a valid token is needed: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)");
@@ -744,6 +754,22 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			"no such path: %.200s (docs/api.md lists them)", url);
 }
 
+/* The request's URI as sent, before libmicrohttpd decodes it: an
+ * encoded NUL would end the decoded path or value early (a record id
+ * "HP-1%00x" naming HP-1). Returns the request's state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *rq = calloc(1, sizeof(*rq));
+	(void)cls;
+	(void)conn;
+	for (const char *p = uri; rq && p && (p = strchr(p, '%')); p++)
+		if (p[1] == '0' && p[2] == '0') {
+			rq->nul = 1;
+			break;
+		}
+	return rq;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -753,11 +779,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct req *rq = *con_cls;
 	(void)version;
 
-	if (!rq) {
+	if (!rq || !rq->started) {
 		const char *cl;
-		if (!(rq = calloc(1, sizeof(*rq))))
+		if (!rq && !(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
+		rq->started = 1;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
@@ -857,7 +884,8 @@ int http_start(struct daemon *d, struct http **ret)
 		ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)d->cfg.http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->mhd) {
 		dlog(DLOG_ERR, _("http: cannot listen on %s"), d->cfg.http);

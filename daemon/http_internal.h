@@ -64,6 +64,8 @@ struct req {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	int started; /* the handler saw its headers */
+	int nul;     /* its URI holds %00 */
 };
 
 /* Health records read by one answer, per logged collection. */

@@ -169,6 +169,12 @@ url, tok = sys.argv[1], sys.argv[2]
 r = json.load(urllib.request.urlopen(urllib.request.Request(url + "/v1/records/health_profile/HP-A01", headers={"Authorization": "Bearer " + tok}), timeout=20))
 assert r["scope"] == "bk/c1/a" and r["fields"].get("phone") != "0912000002", r
 EOF
+check "an encoded NUL in a record id is refused, not cut (400 bad_url)" err 400 bad_url PUT "/v1/records/health_profile/HP-A01%00x" "$W" '{"phone":"0912000004"}'
+check "an encoded NUL in a query value is refused (400 bad_url)" err 400 bad_url GET "/v1/records/health_profile?limit=1%00x" "$R"
+check "a wrong value quoted to a character boundary still answers JSON (400 schema)" err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" "{\"sex\":\"$(printf 'ệ%.0s' $(seq 14))\"}"
+check "bytes that are not UTF-8 in the path are answered in JSON (400)" err 400 bad_id GET "/v1/records/health_profile/%FF" "$R"
+ctl_named() { err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" '{"full_name":"a\u0001"}' && grep -q 'control character' "$BODY"; }
+check "a control character is named as one (400 schema)" ctl_named
 check "a scoped token reads inside its scope" test "$(c GET /v1/records/health_profile/HP-B01 "$S")" = 200
 check "a scoped token lists only its scope" python3 - "$URL" "$S" $N <<'EOF'
 import json, sys, urllib.request

@@ -4,6 +4,7 @@
 #include "entry.h"
 #include "error.h"
 #include "i18n.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -207,33 +208,7 @@ static int in_list(const char *const *vals, const char *s, size_t n)
 /* Valid UTF-8 without control characters other than tab and newline. */
 static int valid_text(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t k;
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0 && c >= 0xc2)
-			k = 1;
-		else if ((c & 0xf0) == 0xe0)
-			k = 2;
-		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
-			k = 3;
-		else
-			return 0;
-		if (i + k >= n)
-			return 0; /* truncated sequence */
-		for (size_t j = 1; j <= k; j++)
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
+	return utf8_check(s, n, 0, NULL) == UTF8_OK;
 }
 
 static int wrong_type(const struct schema *s, const struct schema_field *f,
@@ -313,14 +288,30 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 {
 	const char *str = v->via.str.ptr;
 	size_t n = v->via.str.size;
-	int shown = (int)(n > 40 ? 40 : n);
+	/* what a message quotes: whole characters */
+	int shown = (int)utf8_cut(str, n, 40);
+	size_t at = 0;
 
 	if (v->type != MSGPACK_OBJECT_STR)
 		return wrong_type(s, f, why, whylen);
-	if (n > SCHEMA_MAX_STR || !valid_text(str, n)) {
+	if (n > SCHEMA_MAX_STR) {
 		why_set(why, whylen,
 			 N_("%s.%s must be text (UTF-8) of at most %d bytes"),
 			 s->name, f->name, SCHEMA_MAX_STR);
+		return HAMLET_ESCHEMA;
+	}
+	switch (utf8_check(str, n, 0, &at)) {
+	case UTF8_OK:
+		break;
+	case UTF8_CONTROL:
+		why_set(why, whylen,
+			 N_("%s.%s holds a control character at byte %zu; text may hold tab and newline but no other"),
+			 s->name, f->name, at + 1);
+		return HAMLET_ESCHEMA;
+	default:
+		why_set(why, whylen,
+			 N_("%s.%s is not UTF-8 text (byte %zu)"), s->name,
+			 f->name, at + 1);
 		return HAMLET_ESCHEMA;
 	}
 	switch (f->type) {

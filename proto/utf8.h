@@ -1,0 +1,33 @@
+/*
+ * utf8: checking and cutting UTF-8 text (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). Nothing here allocates.
+ */
+#ifndef HAMLET_UTF8_H
+#define HAMLET_UTF8_H
+
+#include <stddef.h>
+
+/* What utf8_check() found first. */
+enum utf8_fault {
+	UTF8_OK = 0,
+	UTF8_INVALID, /* a byte that is no part of valid UTF-8 */
+	UTF8_CONTROL  /* a control character other than tab and newline */
+};
+
+/*
+ * Whether s[0..n) is text: valid UTF-8 and, unless controls, no control
+ * character (U+0000..U+001F but tab and newline, U+007F..U+009F).
+ * *ret_at (may be NULL) gets the byte offset of the first fault.
+ */
+enum utf8_fault utf8_check(const char *s, size_t n, int controls,
+			   size_t *ret_at);
+
+/* The length of the longest prefix of s[0..n) of at most max bytes that
+ * does not end inside a character. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
+
+/* s, a NUL-terminated string, made valid UTF-8 in place: each byte that
+ * is no part of valid UTF-8 becomes '?'. */
+void utf8_scrub(char *s);
+
+#endif
