@@ -525,22 +525,14 @@ static void on_async(uv_async_t *a)
 
 /* --- tokens ------------------------------------------------------------- */
 
-/* The token presented, copied into ret: 1, or 0 when it is missing, bad
- * or revoked. The file is re-read when it changed (inode, size, time). */
-static int token_check(struct http *h, struct MHD_Connection *conn,
-		       struct token *ret)
+/* Re-read the tokens file when it changed (inode, size, time); h->tmu
+ * held. */
+static void tokens_refresh(struct http *h)
 {
-	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
 	char path[4200], why[300];
-	const struct token *t;
 	struct stat s;
-	int found = 0;
 
-	if (!a || strncmp(a, "Bearer ", 7) != 0)
-		return 0;
 	snprintf(path, sizeof(path), "%s/%s", h->d->node->home, TOKENS_FILE);
-	pthread_mutex_lock(&h->tmu);
 	if (stat(path, &s) != 0) {
 		h->toks.n = 0;
 		h->tseen = 0;
@@ -554,10 +546,39 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 			dlog(DLOG_ERR, _("http: %s; every token is refused until it is fixed"),
 			     why);
 	}
+}
+
+/* The token presented, copied into ret: 1, or 0 when it is missing, bad
+ * or revoked. */
+static int token_check(struct http *h, struct MHD_Connection *conn,
+		       struct token *ret)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const struct token *t;
+	int found = 0;
+
+	if (!a || strncmp(a, "Bearer ", 7) != 0)
+		return 0;
+	pthread_mutex_lock(&h->tmu);
+	tokens_refresh(h);
 	if ((t = tokens_find(&h->toks, a + 7))) {
 		*ret = *t;
 		found = 1;
 	}
+	pthread_mutex_unlock(&h->tmu);
+	return found;
+}
+
+int http__token_held(struct http *h, const struct token *tok)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&h->tmu);
+	tokens_refresh(h);
+	for (size_t i = 0; i < h->toks.n && !found; i++)
+		found = sodium_memcmp(h->toks.v[i].hash, tok->hash,
+				      sizeof(tok->hash)) == 0;
 	pthread_mutex_unlock(&h->tmu);
 	return found;
 }

@@ -172,6 +172,13 @@ static int feed_next(struct feed *f, FILE *m)
 	size_t i;
 	int r, stop;
 
+	/* a token revoked meanwhile reads nothing more */
+	if (!http__token_held(h, &f->tok)) {
+		fprintf(m, "{\"error\":{\"code\":\"bad_token\",\"message\":\"the token was revoked\"},\"last_seq\":%llu}\n",
+			(unsigned long long)f->since);
+		f->ended = 1;
+		return 0;
+	}
 	r = changes_collect(h, &f->tok, &f->since,
 			    f->limit ? f->limit - f->sent : 0, &arr, &health);
 	if (r < 0 || feed_log(h, &f->tok, &health) < 0) {
@@ -327,6 +334,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				break;
 			json_decref(arr);
 			arr = NULL;
+			if (!http__token_held(h, tok))
+				return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
+						"bad_token",
+						"the token was revoked");
 		}
 	}
 	if (feed_log(h, tok, &health) < 0) {

@@ -75,6 +75,10 @@ struct health_count {
 
 /* --- http.c --- */
 
+/* 1 while tok (as a request presented it) is still in the tokens file:
+ * a stream checks it again before it sends more. */
+int http__token_held(struct http *h, const struct token *tok);
+
 /* Free a call (accepts NULL). */
 void http__call_free(struct call *c);
 

@@ -199,7 +199,14 @@ for _ in range(n // 1000 + 2):
 assert all(r["id"].startswith("HP-B") for r in rows) and len(rows) == n
 EOF
 check "a token works before it is revoked" test "$(c GET /v1/status "$X")" = 200
+curl -sN --max-time 30 -H "Authorization: Bearer $X" \
+	"$URL/v1/changes?feed=continuous&since=now&heartbeat=200" >"$T/gonefeed" 2>/dev/null &
+GONEFEED=$!
+sleep 1
 check "revoke" A token revoke gone
+check "a write after the revocation" test "$(c PUT /v1/records/health_profile/HP-A02 "$W" '{"phone":"0933333399"}')" = 200
+check "a revoked token's open feed ends, saying why" within 10 bash -c "! kill -0 $GONEFEED 2>/dev/null"
+check "and sends nothing written after the revocation" bash -c "grep -q bad_token '$T/gonefeed' && ! grep -q 'HP-A02' '$T/gonefeed'"
 check "a revoked token is refused (401)" err 401 bad_token GET /v1/status "$X"
 check "no token (401)" err 401 bad_token GET /v1/status ""
 check "DELETE a record" test "$(c DELETE /v1/records/health_profile/HP-A$(printf %02d $N) "$W")" = 200
