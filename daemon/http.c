@@ -219,7 +219,8 @@ int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 		return 1;
 	errno = 0;
 	x = strtoull(v, &end, 10);
-	if (!*v || *end || errno || v[0] == '-')
+	/* digits only: no sign, no blank */
+	if (!*v || *end || errno || v[0] < '0' || v[0] > '9')
 		return -1;
 	*ret = x > max ? max : x;
 	return 0;

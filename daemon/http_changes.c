@@ -282,6 +282,22 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	} else if (http__arg_u64(conn, "since", 0, UINT64_MAX, &since) < 0) {
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
 				"since must be a seq (a number) or now");
+	} else if (since > 0) {
+		/* a seq this node never gave (another node's, or from before
+		 * its store was made again) would hide every change up to it */
+		struct store_txn *t;
+		uint64_t last = 0;
+		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
+			return http__send_fault(h, conn, r, "cannot read the store");
+		r = changes_last(t, &last);
+		store_txn_abort(t);
+		if (r < 0)
+			return http__send_fault(h, conn, r, "cannot read the store");
+		if (since > last)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
+					"since %llu is past this node's last change, %llu: start again from 0",
+					(unsigned long long)since,
+					(unsigned long long)last);
 	}
 	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",

@@ -172,6 +172,8 @@ EOF
 check "an encoded NUL in a record id is refused, not cut (400 bad_url)" err 400 bad_url PUT "/v1/records/health_profile/HP-A01%00x" "$W" '{"phone":"0912000004"}'
 check "an encoded NUL in a query value is refused (400 bad_url)" err 400 bad_url GET "/v1/records/health_profile?limit=1%00x" "$R"
 check "a wrong value quoted to a character boundary still answers JSON (400 schema)" err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" "{\"sex\":\"$(printf 'ệ%.0s' $(seq 14))\"}"
+check "a since past the node's last change is refused, not echoed (400)" err 400 bad_since GET "/v1/changes?since=18446744073709551615" "$R"
+check "a limit with a sign is refused (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=%2B5" "$R"
 check "bytes that are not UTF-8 in the path are answered in JSON (400)" err 400 bad_id GET "/v1/records/health_profile/%FF" "$R"
 ctl_named() { err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" '{"full_name":"a\u0001"}' && grep -q 'control character' "$BODY"; }
 check "a control character is named as one (400 schema)" ctl_named
