@@ -12,6 +12,7 @@
 #include "vi_fold.h"
 
 #include "error.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -143,6 +144,12 @@ int cmd_find(int argc, char **argv)
 		goto out;
 	if (npos < 1) {
 		r = cli_usage_err("find", _("missing TEXT: an ID number, an insurance number or part of a name"));
+		goto out;
+	}
+	/* bytes that are not text would fold to less than was asked and
+	 * match (and log as read) records nobody asked for */
+	if (utf8_check(pos[0], strlen(pos[0]), 0, NULL) != UTF8_OK) {
+		r = cli_usage_err("find", _("TEXT is not UTF-8 text: give an ID number, an insurance number or part of a name"));
 		goto out;
 	}
 	if (vi_fold_name(pos[0], strlen(pos[0]), c->key, sizeof(c->key)) == 0) {

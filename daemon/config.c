@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct parse_ctx {
 	struct config *c;
@@ -383,9 +384,28 @@ static int parse_file(struct parse_ctx *pc, const char *path, char *why,
 			 strerror(errno));
 		return HAMLET_ECONFIG;
 	}
+	{
+		/* a directory opens, then reads as nothing */
+		struct stat sb;
+		if (fstat(fileno(pc->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fclose(pc->f);
+			pc->f = NULL;
+			snprintf(why, whylen,
+				 _("cannot read config file %s: it is a directory"),
+				 path);
+			return HAMLET_ECONFIG;
+		}
+	}
 	/* e: the first line (as inih counts) where inih or the handler
 	 * found a fault, or 0 */
 	e = ini_parse_stream(read_line, pc, cfg_ini_handler, pc);
+	if (ferror(pc->f)) {
+		fclose(pc->f);
+		pc->f = NULL;
+		snprintf(why, whylen, _("cannot read config file %s: %s"), path,
+			 strerror(EIO));
+		return HAMLET_ECONFIG;
+	}
 	fclose(pc->f);
 	pc->f = NULL;
 	if (e == 0 && !pc->fault[0])

@@ -999,8 +999,20 @@ int rpc_start(struct daemon *d)
 	r = uv_pipe_bind(&d->rpc, d->cfg.socket);
 	umask(old);
 	if (r < 0 || (r = uv_listen((uv_stream_t *)&d->rpc, 16, on_client)) < 0) {
-		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.socket,
-		     uv_strerror(r));
+		/* libuv reports a missing directory as a permission fault */
+		char dir[4200], *slash;
+		struct stat sb;
+		snprintf(dir, sizeof(dir), "%s", d->cfg.socket);
+		if ((slash = strrchr(dir, '/')))
+			*(slash == dir ? slash + 1 : slash) = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+		if (stat(dir, &sb) != 0 && errno == ENOENT)
+			dlog(DLOG_ERR, _("cannot listen on %s: the directory %s does not exist"),
+			     d->cfg.socket, dir);
+		else
+			dlog(DLOG_ERR, _("cannot listen on %s: %s"),
+			     d->cfg.socket, uv_strerror(r));
 		return r;
 	}
 	return 0;

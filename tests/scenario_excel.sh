@@ -108,5 +108,6 @@ check "the health records shown are in the access log" bash -c \
 	"'$H' --home '$T/a' access-log | grep -q 'find health_event EV-1: 1 record'"
 check "the payment is not (no health data)" bash -c "! '$H' --home '$T/a' access-log | grep -q 'find payment'"
 refuse "find needs TEXT" 2 "missing TEXT" A find
+refuse "find refuses bytes that are not text, matching nothing" 2 "not UTF-8" A find "$(printf 'n\xff')"
 
 tests_done

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/hamlet-config-XXXXXX";
@@ -143,6 +144,16 @@ int main(void)
 	     "bogus = 1\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: not a [section] or a key = value line");
+
+	TEST_START("a config file that is a directory is refused, not read as empty");
+	{
+		char d[4200];
+		snprintf(d, sizeof(d), "%s.d", path);
+		ASSERT_OK(mkdir(d, 0700));
+		ASSERT_EQ(parse("--config", d, NULL), HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, d) && strstr(why, "it is a directory"));
+		rmdir(d);
+	}
 
 	TEST_START("a key in an unknown section is named with its section and line");
 	conf("[node]\nhome = /h\n[nodes]\nlisten = 1.2.3.4:5\n");
