@@ -38,6 +38,7 @@ struct collect {
 	uint64_t last;
 	struct health_count health;
 	uint64_t limit; /* changes to return */
+	uint64_t looked; /* changes looked at */
 };
 
 static int change_one(void *ctx, const struct change *ch)
@@ -51,6 +52,7 @@ static int change_one(void *ctx, const struct change *ch)
 	if (json_array_size(c->arr) >= c->limit)
 		return 1; /* enough: c->last is the last one returned */
 	c->last = ch->seq;
+	c->looked++;
 	rec = json_null();
 	r = record_view_load(c->t, ch->collection, ch->id, &v);
 	if (r == HAMLET_ENOTFOUND)
@@ -79,12 +81,14 @@ static int change_one(void *ctx, const struct change *ch)
 }
 
 /* The changes after *since (at most limit, 0: HTTP_MAX_LIMIT) the token
- * may see; *since moves to the last seq looked at. */
+ * may see; *since moves to the last seq looked at. *ret_more: 1 when the
+ * bounded look stopped with changes left after *since (a scoped token
+ * skipping others'), so that a wait for a commit would be wrong. */
 static int changes_collect(struct http *h, const struct token *tok,
 			   uint64_t *since, uint64_t limit, json_t **ret,
-			   struct health_count *ret_health)
+			   struct health_count *ret_health, int *ret_more)
 {
-	struct collect c = { NULL, NULL, tok, json_array(), 0, { { 0 } }, 0 };
+	struct collect c = { NULL, NULL, tok, json_array(), 0, { { 0 } }, 0, 0 };
 	struct scopemap *map = NULL;
 	int r;
 
@@ -106,6 +110,7 @@ static int changes_collect(struct http *h, const struct token *tok,
 	}
 	if (c.last > *since)
 		*since = c.last;
+	*ret_more = c.looked >= 10 * limit;
 	*ret = c.arr;
 	*ret_health = c.health;
 	return 0;
@@ -170,7 +175,7 @@ static int feed_next(struct feed *f, FILE *m)
 	struct health_count health = { { 0 } };
 	json_t *arr = NULL, *o;
 	size_t i;
-	int r, stop;
+	int r, stop, more;
 
 	/* a token revoked meanwhile reads nothing more */
 	if (!http__token_held(h, &f->tok)) {
@@ -180,7 +185,8 @@ static int feed_next(struct feed *f, FILE *m)
 		return 0;
 	}
 	r = changes_collect(h, &f->tok, &f->since,
-			    f->limit ? f->limit - f->sent : 0, &arr, &health);
+			    f->limit ? f->limit - f->sent : 0, &arr, &health,
+			    &more);
 	if (r < 0 || feed_log(h, &f->tok, &health) < 0) {
 		json_decref(arr);
 		return r < 0 ? r : -EIO;
@@ -192,8 +198,8 @@ static int feed_next(struct feed *f, FILE *m)
 		f->sent++;
 	}
 	json_decref(arr);
-	if (i > 0)
-		return 0;
+	if (i > 0 || more)
+		return 0; /* more to send, or to look at */
 	now = mono_ms();
 	pthread_mutex_lock(&h->mu);
 	stop = h->stopping;
@@ -341,11 +347,14 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		uint64_t deadline = mono_ms() + timeout;
 		for (;;) {
 			uint64_t gen = commits_now(h);
+			int more;
 			if ((r = changes_collect(h, tok, &since, limit, &arr,
-						 &health)) < 0)
+						 &health, &more)) < 0)
 				return http__send_fault(h, conn, r,
 						  "cannot read the changes");
-			if (mode == 0 || json_array_size(arr) > 0 ||
+			/* changes left to look at: answer now, the reader
+			 * goes on from last_seq */
+			if (mode == 0 || json_array_size(arr) > 0 || more ||
 			    !wait_commit(h, gen, deadline))
 				break;
 			json_decref(arr);
