@@ -333,7 +333,13 @@ int cli_json_parse(const char *text, size_t len, const char *what,
 		   json_t **ret)
 {
 	json_error_t e;
-	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	json_t *j;
+	/* the byte order mark an editor on Windows may begin a file with */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
 		cli_err(_("invalid JSON in %s at line %d, column %d: %s"), what,
 			e.line, e.column, e.text);

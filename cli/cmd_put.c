@@ -55,9 +55,9 @@ int cmd_put(int argc, char **argv)
 		}
 		if ((r = cli_read_all("-", &text, &len)) < 0)
 			goto out;
-		r = cli_json_parse(text, len, "the fields (standard input)", &j);
+		r = cli_json_parse(text, len, _("the fields (standard input)"), &j);
 	} else {
-		r = cli_json_parse(src, strlen(src), "the fields", &j);
+		r = cli_json_parse(src, strlen(src), _("the fields"), &j);
 	}
 	if (r < 0)
 		goto out;

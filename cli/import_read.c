@@ -381,10 +381,16 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 	while (!im->fatal && (len = getline(&line, &cap, f)) >= 0) {
 		json_error_t e;
 		json_t *obj, *id;
+		char *at = line;
 		lineno++;
-		if (strspn(line, " \t\r\n") == (size_t)len)
+		/* a byte order mark before the first line, as CSV allows */
+		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			at += 3;
+			len -= 3;
+		}
+		if (strspn(at, " \t\r\n") == (size_t)len)
 			continue;
-		if (!(obj = json_loadb(line, (size_t)len,
+		if (!(obj = json_loadb(at, (size_t)len,
 				       JSON_REJECT_DUPLICATES, &e))) {
 			import_err(im, lineno, N_("invalid JSON at column %d: %s"),
 				e.column, e.text);

@@ -108,6 +108,10 @@ printf '{"id":"HP-1","full_name":null}\n' >"$T/clear.ndjson"
 refuse "an NDJSON line that clears a required field is named" 4 \
 	'line 1: health_profile.full_name of HP-1 is required and cannot be cleared' \
 	A import health_profile --format ndjson "$T/clear.ndjson"
+printf '\xef\xbb\xbf{"id":"HP-1","phone":"0911000077"}\n' >"$T/bom.ndjson"
+check "an NDJSON file that begins with a byte order mark imports" A import health_profile --format ndjson "$T/bom.ndjson"
+check "fields given on standard input after a byte order mark are read" bash -c \
+	"printf '\xef\xbb\xbf{\"phone\":\"0911000078\"}' | '$H' --home '$T/a' put health_profile HP-1 - && '$H' --home '$T/a' get health_profile HP-1 | grep -qx 'phone: 0911000078'"
 { echo "$HDR"; profiles 1 6000; } >"$T/good.csv"
 check "a good file of 6,000 rows imports, and says what it wrote" \
 	bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/good.csv' | grep -qx 'imported 6000 rows into health_profile: 6000 written, 0 unchanged'"
