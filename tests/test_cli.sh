@@ -26,9 +26,17 @@ PROFILE='{"person_id":"000000000001","full_name":"Lo Thi A","birth_date":"1980-0
 check "hamlet --version prints its version" bash -c "'$H' --version | grep -qx 'hamlet [0-9][0-9.]*'"
 refuse "a command where no node exists says how to make one, --scope included" 3 \
 	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
+echo x >"$T/afile"
+refuse "--home naming a file says it is not a directory" 5 'is not a directory' "$H" --home "$T/afile" status
 check "network created" "$H" network create cli --out "$T"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
 check "A certified" certify "$T/cli.root.key" a
+cp -a "$T/a" "$T/broken"
+sed -i 's/^scope = .*/scope = BAD SCOPE/' "$T/broken/node.conf"
+refuse "a damaged node.conf names the setting that is wrong" 4 'scope "BAD SCOPE" is not a scope' "$H" --home "$T/broken" status
+rm "$T/broken/node.conf"
+refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
+rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
 
 # --- status: a peer's lag ------------------------------------------------

@@ -533,10 +533,28 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		r = -ENOMEM;
 		goto fail;
 	}
+	{
+		struct stat hs;
+		if (stat(home, &hs) == 0 && !S_ISDIR(hs.st_mode)) {
+			why_set(why, whylen,
+				 N_("%s is not a directory: --home names a node's directory"),
+				 home);
+			r = -ENOTDIR;
+			goto fail;
+		}
+	}
 	if (access(p, F_OK) != 0 && errno == ENOENT) {
-		why_set(why, whylen,
-			 N_("no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)"),
-			 home, home);
+		char *k = path_join(home, "node.key");
+		int has_key = k && access(k, F_OK) == 0;
+		free(k);
+		if (has_key)
+			why_set(why, whylen,
+				 N_("%s holds a node's key (node.key) but no node.conf: restore node.conf from a backup of %s, or move node.key aside for \"hamlet init\" to make a new node"),
+				 home, home);
+		else
+			why_set(why, whylen,
+				 N_("no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)"),
+				 home, home);
 		r = -ENOENT;
 		goto fail;
 	}
@@ -552,9 +570,18 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	free(p);
 	if (node_name_check(nv[0]) < 0 || entry_scope_check(nv[1]) < 0 ||
 	    hex_decode(nv[2], n->pk, 32) < 0) {
-		why_set(why, whylen,
-			 N_("%s/node.conf: name, scope or public_key is invalid"),
-			 home);
+		if (node_name_check(nv[0]) < 0)
+			why_set(why, whylen,
+				 N_("%s/node.conf: name \"%.64s\" is not a node name (1-64 of a-z, 0-9 and '-')"),
+				 home, nv[0]);
+		else if (entry_scope_check(nv[1]) < 0)
+			why_set(why, whylen,
+				 N_("%s/node.conf: scope \"%.140s\" is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')"),
+				 home, nv[1]);
+		else
+			why_set(why, whylen,
+				 N_("%s/node.conf: public_key is not 64 hexadecimal digits"),
+				 home);
 		r = HAMLET_ECONFIG;
 		p = NULL;
 		goto fail;
