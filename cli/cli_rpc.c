@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "wire.h"
 
+#include "bundle.h"
 #include "error.h"
 #include "heard.h"
 #include "rpc_client.h"
@@ -125,6 +126,12 @@ static int bin_call(const char *sock, const char *method,
 
 	r = rpc_client_call_bin(sock, method, inner->sb.data, inner->sb.size,
 				600000, &resp, &rl);
+	if (r == -ECONNRESET || r == -EPIPE) {
+		why_set(why, wl,
+			 N_("hamletd at %s closed the connection before it answered: it stopped, or was stopped"),
+			 sock);
+		return r;
+	}
 	if (r < 0) {
 		why_set(why, wl, N_("cannot talk to hamletd at %s: %s"), sock,
 			 cli_strerror(r));
@@ -495,15 +502,15 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 			why[0] = 0;
 			struct heard_via via;
 			heard_via_bundle(&via, c->bundle);
-			r = log_ingest_via(c->n->st, c->n->net.id, in, n, out,
-					   stats, NULL, UINT64_MAX,
-					   c->bundle ? &via : NULL);
+			r = bundle_ingest_local(c->n, c->bundle ? &via : NULL,
+						in, n, out, stats);
 			if (r < 0)
 				why_set(why, wl, "%s", cli_strerror(r));
 			return r;
 		}
 		if (r < 0) {
-			if (daemon_absent(r) || r == -ETIMEDOUT)
+			if (daemon_absent(r) || r == -ETIMEDOUT ||
+			    r == -ECONNRESET || r == -EPIPE)
 				why_set(why, wl,
 					 N_("hamletd stopped answering at %s (%s); %zu of these %zu entries were stored, importing again is harmless"),
 					 sock, cli_strerror(r), done, n);

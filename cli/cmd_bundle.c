@@ -122,6 +122,12 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  bad:        %llu entr%s\n"),
 			(unsigned long long)rep->bad_entries,
 			rep->bad_entries == 1 ? "y" : "ies");
+		if (rep->duplicates)
+			fprintf(f, _("  repeated:   %llu (the same entry again: harmless)\n"),
+				(unsigned long long)rep->duplicates);
+		if (rep->gaps)
+			fprintf(f, _("  missing:    %llu (seqs between entries of a feed it carries)\n"),
+				(unsigned long long)rep->gaps);
 	}
 	fprintf(f, _("  damaged:    %llu frame%s\n"),
 		(unsigned long long)rep->damaged_frames,
@@ -211,6 +217,10 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->others));
 		json_object_set_new(j, "bad_entries",
 				    json_integer((json_int_t)rep->bad_entries));
+		json_object_set_new(j, "duplicates",
+				    json_integer((json_int_t)rep->duplicates));
+		json_object_set_new(j, "gaps",
+				    json_integer((json_int_t)rep->gaps));
 	}
 	json_object_set_new(j, "trailer",
 			    json_string(trailer_word(rep->trailer)));

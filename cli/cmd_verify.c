@@ -183,7 +183,7 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 			printf(_("report: DAMAGED: %s holds something that does not verify (see above)\n"),
 			       what);
 		else if (evidence)
-			printf(_("report: %s is intact, and holds findings an administrator must see: refused entries or forks (above)\n"),
+			printf(_("report: %s is intact, and holds findings an administrator must see: refused entries, forks or entries left out (above)\n"),
 			       what);
 		else
 			printf(_("report: nothing to report: every entry of %s verifies and stands\n"),
@@ -295,6 +295,18 @@ static void sealed_err(const char *path, const char *why,
 	(void)path;
 }
 
+/* One line per problem of kind, after the damaged or the intact lead. */
+static void findings_print(const struct problems *ps, const char *kind,
+			   int damaged, const char *if_damaged,
+			   const char *if_intact)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i].kind, kind) == 0)
+			printf(_("verify: %s: %s\n"),
+			       damaged ? if_damaged : if_intact,
+			       cli_problem_text(&ps->v[i]));
+}
+
 static int verify_bundle(const char *path, const char *netfile)
 {
 	struct node *n = NULL;
@@ -302,7 +314,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	struct bundle_report rep;
 	struct progress *prog;
 	char why[512] = "";
-	int damaged, evidence, r;
+	int damaged, evidence, gaps, r;
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&ni, 0, sizeof(ni));
@@ -328,33 +340,39 @@ static int verify_bundle(const char *path, const char *netfile)
 		} else {
 			cli_err(_("cannot check %s: %s"), path,
 				why[0] ? why : cli_strerror(r));
+			if (rep.damaged_frames) /* a sealed header */
+				r = CLI_EXIT_DAMAGED;
 		}
 		goto out;
 	}
 	damaged = bundle_damaged(&rep);
 	evidence = problems_count(&rep.problems, "fork") > 0;
+	gaps = problems_count(&rep.problems, "gap") > 0;
 	if (cli_global.json) {
 		json_t *j = cli_bundle_report_json(path, &rep, 0);
 		if (j) {
 			json_object_set_new(j, "damaged", json_boolean(damaged));
 			json_object_set_new(j, "evidence",
 					    json_boolean(evidence));
+			json_object_set_new(j, "incomplete", json_boolean(gaps));
 		}
 		cli_json_print(j);
 	} else {
 		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name);
 		if (damaged)
 			printf(_("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n"));
-		for (size_t i = 0; i < rep.problems.n; i++)
-			if (strcmp(rep.problems.v[i].kind, "fork") == 0)
-				printf(_("verify: %s: %s\n"),
-				       damaged ? _("it also carries evidence")
-					       : _("intact; carries evidence"),
-				       cli_problem_text(&rep.problems.v[i]));
-		if (!damaged && !evidence)
+		/* forks, then feeds a creator left entries out of (what
+		 * follows cannot be stored until they come) */
+		findings_print(&rep.problems, "fork", damaged,
+			       _("it also carries evidence"),
+			       _("intact; carries evidence"));
+		findings_print(&rep.problems, "gap", damaged,
+			       _("it also leaves entries out"),
+			       _("intact; leaves entries out"));
+		if (!damaged && !evidence && !gaps)
 			printf(_("verify: ok: every entry, hash chain and the trailer check out\n"));
 	}
-	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
+	r = damaged ? CLI_EXIT_DAMAGED : evidence || gaps ? CLI_EPROBLEMS : 0;
 out:
 	bundle_report_close(&rep);
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
@@ -429,7 +447,10 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		goto out;
 	}
 	damaged = bundle_damaged(&chk);
-	evidence = problems_count(&chk.problems, "fork") > 0;
+	/* entries a feed leaves out are a finding: those after them stand
+	 * nowhere until they come */
+	evidence = problems_count(&chk.problems, "fork") > 0 ||
+		   problems_count(&chk.problems, "gap") > 0;
 	snprintf(what, sizeof(what), "bundle %s", path);
 	{
 		json_t *src = json_object(), *extra = json_object();

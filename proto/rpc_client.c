@@ -52,8 +52,8 @@ static int io_all(int fd, uint8_t *p, size_t n, int writing,
 				continue;
 			return -errno;
 		}
-		if (k == 0)
-			return HAMLET_EFORMAT; /* closed early */
+		if (k == 0) /* closed early: the daemon stopped, say */
+			return writing ? -EPIPE : -ECONNRESET;
 		p += k;
 		n -= (size_t)k;
 	}

@@ -51,7 +51,7 @@ KF=$(sed -n 's/^public_key = //p' "$T/f/node.conf")
 
 # --- an entry outside its author's grant ------------------------------
 check "F, not yet certified, signs a record in its own scope" F put health_profile HP-F0 "$(hp 100)"
-check "F is certified to write only bk/qt/na-pai/clinic" certify "$T/aud.root.key" f bk/qt/na-pai bk/qt/na-pai/clinic
+check "F is certified to read the commune (G's entries reach it) and write only bk/qt/na-pai/clinic" certify "$T/aud.root.key" f bk/qt bk/qt/na-pai/clinic
 check "G certified" certify "$T/aud.root.key" g
 
 # --- a fork ----------------------------------------------------------------

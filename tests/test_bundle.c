@@ -184,6 +184,63 @@ int main(void)
 		rf_free(&f);
 	}
 
+	TEST_START("a check tells entries repeated or out of order from fork evidence, and names the seqs a feed leaves out");
+	{
+		struct rf_feed f, g;
+		rf_init(&f);
+		rf_init(&g);
+		for (int i = 3; i < RF_MAX; i++)
+			rf_add(&f, ENTRY_PUT, "HP-3", "Lo Van Ba", 0);
+		/* g: the same author's other fourth entry */
+		rf_add(&g, ENTRY_PUT, "HP-3", "Someone else", 0);
+		/* runs (first index, count); -1: g's fourth entry whole */
+		static const int plans[][8] = {
+			{ 0, 8 },		    /* in order */
+			{ 4, 4, 0, 4 },		    /* the second half first */
+			{ 0, 4, 0, 4, 4, 4 },	    /* a run twice */
+			{ 0, 3, 5, 3 },		    /* seqs 4 and 5 left out */
+			{ 0, 8, -1, 0 },	    /* another entry at seq 4 */
+		};
+		static const size_t nplan[] = { 2, 4, 6, 4, 4 };
+		for (size_t p = 0; p < 5; p++) {
+			struct bundle_header h;
+			struct bundle_writer *w;
+			char rp[4200];
+			memset(&h, 0, sizeof(h));
+			memcpy(h.network_id, f.net, 32);
+			memcpy(h.creator, f.pk, 32);
+			snprintf(rp, sizeof(rp), "%s/order%zu.bundle", dir, p);
+			ASSERT_OK(bundle_writer_open(rp, &h, &w));
+			for (size_t k = 0; k < nplan[p]; k += 2) {
+				if (plans[p][k] < 0)
+					ASSERT_OK(bundle_writer_add(w, g.env[3], g.v[3].env_len,
+								    g.sig[3], g.body[3],
+								    g.v[3].body_len));
+				else
+					ASSERT_OK(bundle_writer_add_run(
+						w, &f.v[plans[p][k]],
+						(size_t)plans[p][k + 1], NULL));
+			}
+			ASSERT_OK(bundle_writer_finish(w, f.sk));
+			ASSERT_OK(bundle_check(rp, f.net, &rep, why, sizeof(why)));
+			ASSERT_EQ(rep.bad_entries, 0);
+			ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_OK);
+			ASSERT_EQ(rep.feeds, 1);
+			ASSERT_EQ(problems_count(&rep.problems, "chain"), 0);
+			ASSERT_EQ(rep.duplicates, p == 2 ? 4 : 0);
+			ASSERT_EQ(rep.gaps, p == 3 ? 2 : 0);
+			ASSERT_EQ(problems_count(&rep.problems, "gap"), p == 3);
+			ASSERT_EQ(problems_count(&rep.problems, "fork"), p == 4);
+			ASSERT_EQ(rep.problems.total, p >= 3);
+			if (p == 3)
+				ASSERT_TRUE(strstr(rep.problems.v[0].text,
+						   "seq 4 to 5 missing") != NULL);
+			bundle_report_close(&rep);
+		}
+		rf_free(&f);
+		rf_free(&g);
+	}
+
 	TEST_START("a bundle of another network is refused whole, saying so");
 	ASSERT_EQ(bundle_import(other, bun, &rep, why, sizeof(why)),
 		  HAMLET_ENETWORK);
@@ -199,7 +256,7 @@ int main(void)
 		/* cut inside the trailer: the run before it is whole */
 		ASSERT_TRUE(th_run_span(p, len, &r0, &r1));
 		th_spit(bad, p, r1 + 10);
-		struct node *c = th_node(dir, net, "cut", "bk/bt/qt/cut");
+		struct node *c = th_node(dir, net, "cut", "bk/bt/qt");
 		ASSERT_OK(bundle_import(c, bad, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
 		ASSERT_EQ(rep.stats.applied, N);
@@ -214,7 +271,7 @@ int main(void)
 	{
 		size_t len;
 		uint8_t *p = th_slurp(bun, &len);
-		struct node *c = th_node(dir, net, "victim", "bk/bt/qt/victim");
+		struct node *c = th_node(dir, net, "victim", "bk/bt/qt");
 		ASSERT_OK(th_put(c, "health_profile", "OWN-1",
 				 "person_id=009988776655;full_name=Own;birth_date=1970-07-07"));
 		/* before: the victim's records; after: with the bundle's too */
@@ -317,6 +374,32 @@ int main(void)
 			     "Late");
 		th_node_close(peer);
 		th_node_close(late);
+	}
+
+	TEST_START("a node importing by itself keeps only what its certificate lets it read, as hamletd does");
+	{
+		/* b, the commune, holds the village's N entries */
+		struct node *k = th_node(dir, net, "khau", "bk/bt/qt/khau");
+		struct node *twin = th_node(dir, net, "na-pai-2", "bk/bt/qt/na-pai");
+		char cb[4096];
+		snprintf(cb, sizeof(cb), "%s/commune.bundle", dir);
+		ASSERT_OK(bundle_create(b, cb, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(k, cb, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.applied, 0);
+		ASSERT_EQ(rep.stats.rejected, N);
+		ASSERT_TRUE(rep.problems.total == N &&
+			    strstr(rep.problems.v[0].text,
+				   "lies outside what this node's certificate lets it read"));
+		bundle_report_close(&rep);
+		ASSERT_EQ(th_count_entries(k), 0);
+		ASSERT_EQ(th_records(k), 0);
+		/* the village's own scope is read */
+		ASSERT_OK(bundle_import(twin, cb, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.applied, N);
+		ASSERT_EQ(rep.stats.rejected, 0);
+		bundle_report_close(&rep);
+		th_node_close(twin);
+		th_node_close(k);
 	}
 
 	node_close(a);

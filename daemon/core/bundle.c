@@ -617,11 +617,17 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	int r;
 
 	if ((r = seal_header_parse(b->map, b->map_len, &h)) < 0) {
-		why_set(wk->why, wk->whylen,
-			 r == HAMLET_EVERSION
-				 ? "%s is a sealed bundle of a version this hamlet does not read; nothing imported"
-				 : "%s is a sealed bundle whose header is damaged: it cannot be opened, nothing imported",
-			 path);
+		if (r == HAMLET_EVERSION) {
+			why_set(wk->why, wk->whylen,
+				 N_("%s is a sealed bundle of a version this hamlet does not read; nothing in it can be read"),
+				 path);
+		} else {
+			/* damage, as a plain bundle's header would be */
+			rep->damaged_frames++;
+			why_set(wk->why, wk->whylen,
+				 N_("%s is a sealed bundle whose header is damaged or cut short: it cannot be opened, and nothing in it can be read"),
+				 path);
+		}
 		return r;
 	}
 	rep->sealed = 1;
@@ -1106,14 +1112,80 @@ static int trust_direct(void *ctx, const struct trustset_item *items,
 	return r;
 }
 
+/* Whether entry in may enter node n, certified by own (NULL: none): 1,
+ * or 0 with out filled as refused, its scope lying outside what own lets
+ * n read, as hamletd refuses it. An envelope that does not decode is let
+ * through: log_ingest refuses it, naming the fault. */
+static int local_admit(const struct node *n, const struct cert *own,
+		       const struct log_in *in, struct log_out *out)
+{
+	struct entry e;
+
+	if (!own || entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
+	    scopemap_may_read(n->smap, own, e.scope))
+		return 1;
+	memset(out, 0, sizeof(*out));
+	out->status = LOG_REJECTED;
+	out->err = HAMLET_ESCOPE;
+	out->seq = e.seq;
+	entry_id(in->env, in->env_len, out->id);
+	snprintf(out->why, sizeof(out->why),
+		 "seq %llu of scope %s lies outside what this node's certificate lets it read",
+		 (unsigned long long)e.seq, e.scope);
+	return 0;
+}
+
+int bundle_ingest_local(struct node *n, const struct heard_via *via,
+			const struct log_in *in, size_t count,
+			struct log_out *out, struct log_stats *stats)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_in *ok = NULL;
+	struct log_out *ok_out = NULL;
+	size_t *idx = NULL, nok = 0, m = count ? count : 1;
+	const struct cert *own = NULL;
+	char cwhy[300];
+	int r;
+
+	if (!ch || !(ok = malloc(m * sizeof(*ok))) ||
+	    !(ok_out = malloc(m * sizeof(*ok_out))) ||
+	    !(idx = malloc(m * sizeof(*idx)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* a node without a certificate valid now reads nothing from
+	 * peers; its bundles are judged as hamletd judges them */
+	if (node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, cwhy,
+			   sizeof(cwhy)) == 0)
+		own = &ch->c[0];
+	for (size_t i = 0; i < count; i++) {
+		if (local_admit(n, own, &in[i], &out[i])) {
+			ok[nok] = in[i];
+			idx[nok++] = i;
+		} else {
+			stats->rejected++;
+		}
+	}
+	r = nok ? log_ingest_via(n->st, n->net.id, ok, nok, ok_out, stats,
+				 NULL, UINT64_MAX, via)
+		: 0;
+	for (size_t k = 0; r >= 0 && k < nok; k++)
+		out[idx[k]] = ok_out[k];
+out:
+	free(ch);
+	free(ok);
+	free(ok_out);
+	free(idx);
+	return r;
+}
+
 /* The direct form: this process is the store's writer. */
 static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 			 struct log_out *out, struct log_stats *stats,
 			 char *why, size_t whylen)
 {
 	struct direct *d = ctx;
-	int r = log_ingest_via(d->n->st, d->n->net.id, in, n, out, stats, NULL,
-			       UINT64_MAX, &d->via);
+	int r = bundle_ingest_local(d->n, &d->via, in, n, out, stats);
 	if (r < 0)
 		why_set(why, whylen, "%s", hamlet_strerror(r));
 	return r;
@@ -1158,16 +1230,36 @@ int bundle_import_progress(struct node *n, const char *path,
 
 /* --- checking without a store ------------------------------------------ */
 
+/*
+ * What a check remembers of each feed: the runs of contiguous seqs the
+ * bundle carried, in seq order, each with the prev its first entry signs
+ * and the id of its last, so that entries in any order chain, and the
+ * holes left between runs are gaps; and the ids of every entry seen, so
+ * that an entry seen twice is a duplicate, and only another entry at a
+ * seq seen is fork evidence.
+ */
+#define CHECK_MAX_RUNS 1024 /* a feed's runs tracked; past them, a finding */
+
+struct seq_run {
+	uint64_t lo, hi;
+	uint8_t lo_prev[32]; /* zero when lo is 1 */
+	uint8_t hi_id[32];
+};
+
 struct chain_slot {
 	uint8_t key[32];
-	uint64_t seq;
-	uint8_t id[32];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	struct seq_run *runs;
+	size_t nruns, cap;
+	int untracked; /* over CHECK_MAX_RUNS: told once */
 	int used;
 };
 
 struct check_ctx {
 	struct chain_slot *slots;
 	size_t cap, used;
+	uint8_t (*ids)[32]; /* open addressing; all zero: empty */
+	size_t icap, iused;
 	int *res;
 };
 
@@ -1180,9 +1272,9 @@ static struct chain_slot *slot_find(struct check_ctx *c, const uint8_t key[32],
 		if (!ns)
 			return NULL;
 		for (size_t i = 0; i < c->cap; i++) {
+			size_t h;
 			if (!c->slots[i].used)
 				continue;
-			size_t h;
 			memcpy(&h, c->slots[i].key, sizeof(h));
 			for (h %= nc; ns[h].used; h = (h + 1) % nc)
 				;
@@ -1206,6 +1298,108 @@ static struct chain_slot *slot_find(struct check_ctx *c, const uint8_t key[32],
 	return &c->slots[h];
 }
 
+/* Add id to the ids seen: 1 when it is new, 0 when seen before. */
+static int id_add(struct check_ctx *c, const uint8_t id[32])
+{
+	static const uint8_t zero[32];
+	size_t h;
+	if ((c->iused + 1) * 2 > c->icap) {
+		size_t nc = c->icap ? c->icap * 2 : 4096;
+		uint8_t(*ni)[32] = calloc(nc, 32);
+		if (!ni)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->icap; i++) {
+			if (!memcmp(c->ids[i], zero, 32))
+				continue;
+			memcpy(&h, c->ids[i], sizeof(h));
+			for (h %= nc; memcmp(ni[h], zero, 32); h = (h + 1) % nc)
+				;
+			memcpy(ni[h], c->ids[i], 32);
+		}
+		free(c->ids);
+		c->ids = ni;
+		c->icap = nc;
+	}
+	memcpy(&h, id, sizeof(h));
+	for (h %= c->icap; memcmp(c->ids[h], zero, 32); h = (h + 1) % c->icap)
+		if (!memcmp(c->ids[h], id, 32))
+			return 0;
+	memcpy(c->ids[h], id, 32);
+	c->iused++;
+	return 1;
+}
+
+/* Run k and the one after it are contiguous: one run, if the second's
+ * first entry chains to the first's last (0), else HAMLET_ECHAIN (and
+ * they stay apart). */
+static int runs_join(struct chain_slot *s, size_t k)
+{
+	struct seq_run *a = &s->runs[k], *b = &s->runs[k + 1];
+	if (memcmp(b->lo_prev, a->hi_id, 32) != 0)
+		return HAMLET_ECHAIN;
+	a->hi = b->hi;
+	memcpy(a->hi_id, b->hi_id, 32);
+	memmove(b, b + 1, (s->nruns - k - 2) * sizeof(*b));
+	s->nruns--;
+	return 0;
+}
+
+/*
+ * Place entry e (id, its first sighting when fresh) in its feed's runs:
+ * 0; 1 when e is a duplicate; 2 when another entry holds its seq (fork
+ * evidence); HAMLET_ECHAIN when it does not chain to the entry before
+ * or after it; -ENOMEM.
+ */
+static int run_place(struct chain_slot *s, const struct entry *e,
+		     const uint8_t id[32], int fresh)
+{
+	size_t k = 0;
+	int r = 0;
+
+	/* the first run ending at or after e's seq, or the one it extends */
+	while (k < s->nruns && s->runs[k].hi + 1 < e->seq)
+		k++;
+	if (k < s->nruns && s->runs[k].lo <= e->seq && e->seq <= s->runs[k].hi)
+		return fresh ? 2 : 1;
+	if (!fresh)
+		return 1;
+	if (k < s->nruns && s->runs[k].hi + 1 == e->seq &&
+	    memcmp(e->prev, s->runs[k].hi_id, 32) == 0) {
+		struct seq_run *a = &s->runs[k];
+		a->hi = e->seq;
+		memcpy(a->hi_id, id, 32);
+	} else {
+		/* a run of its own; after the one it does not chain to */
+		if (k < s->nruns && s->runs[k].hi + 1 == e->seq) {
+			r = HAMLET_ECHAIN;
+			k++;
+		}
+		if (s->nruns == CHECK_MAX_RUNS) {
+			s->untracked = 1;
+			return r;
+		}
+		if (s->nruns == s->cap) {
+			size_t nc = s->cap ? s->cap * 2 : 2;
+			struct seq_run *nr = realloc(s->runs, nc * sizeof(*nr));
+			if (!nr)
+				return -ENOMEM;
+			s->runs = nr;
+			s->cap = nc;
+		}
+		memmove(&s->runs[k + 1], &s->runs[k],
+			(s->nruns - k) * sizeof(*s->runs));
+		s->nruns++;
+		s->runs[k] = (struct seq_run){ .lo = e->seq, .hi = e->seq };
+		if (e->seq > 1)
+			memcpy(s->runs[k].lo_prev, e->prev, 32);
+		memcpy(s->runs[k].hi_id, id, 32);
+	}
+	if (k + 1 < s->nruns && s->runs[k + 1].lo == e->seq + 1 &&
+	    runs_join(s, k) < 0)
+		r = HAMLET_ECHAIN;
+	return r;
+}
+
 static int check_batch(struct walk *wk, const struct log_in *in,
 		       const size_t *offs, size_t n)
 {
@@ -1217,7 +1411,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		struct entry e;
 		uint8_t id[32], fk[32];
 		char what[160];
-		int isnew;
+		int isnew, fresh, placed;
 		if (c->res[i] < 0 ||
 		    entry_decode(in[i].env, in[i].env_len, &e, NULL) < 0) {
 			rep->bad_entries++;
@@ -1251,35 +1445,77 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 				continue;
 			}
 		}
-		if (e.kind == ENTRY_PUT)
-			rep->puts++;
-		else if (e.kind == ENTRY_DELETE)
-			rep->deletes++;
-		else
-			rep->others++;
 		entry_id(in[i].env, in[i].env_len, id);
+		if ((fresh = id_add(c, id)) < 0)
+			return fresh;
 		log_feed_key(e.author, e.scope, fk);
 		struct chain_slot *s = slot_find(c, fk, &isnew);
 		if (!s)
 			return -ENOMEM;
 		if (isnew) {
 			rep->feeds++;
-		} else if (e.seq == s->seq + 1 &&
-			   memcmp(e.prev, s->id, 32) != 0) {
-			rep->bad_entries++;
-			problems_add(&rep->problems, "chain",
-				     N_("entry at byte %zu, %s does not chain to the entry before it"),
-				     offs[i], what);
-		} else if (e.seq <= s->seq) {
+			snprintf(s->scope, sizeof(s->scope), "%s", e.scope);
+		}
+		placed = run_place(s, &e, id, fresh);
+		if (placed < 0 && placed != HAMLET_ECHAIN)
+			return placed;
+		if (placed == 1) {
+			rep->duplicates++; /* the same entry again: harmless */
+			continue;
+		}
+		if (placed == 2) {
 			problems_add(&rep->problems, "fork",
 				     N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)"),
 				     offs[i], what);
 			continue;
 		}
-		s->seq = e.seq;
-		memcpy(s->id, id, 32);
+		if (placed == HAMLET_ECHAIN) {
+			rep->bad_entries++;
+			problems_add(&rep->problems, "chain",
+				     N_("entry at byte %zu, %s does not chain to the entry before it"),
+				     offs[i], what);
+		}
+		if (e.kind == ENTRY_PUT)
+			rep->puts++;
+		else if (e.kind == ENTRY_DELETE)
+			rep->deletes++;
+		else
+			rep->others++;
 	}
 	return 0;
+}
+
+/* After the walk: the seqs missing between runs of each feed. */
+static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		const struct chain_slot *s = &c->slots[i];
+		if (!s->used)
+			continue;
+		for (size_t k = 0; k + 1 < s->nruns; k++) {
+			uint64_t a = s->runs[k].hi + 1, b = s->runs[k + 1].lo - 1;
+			if (a > b)
+				continue; /* contiguous, but not chained: told */
+			rep->gaps += b - a + 1;
+			problems_add(&rep->problems, "gap",
+				     N_("feed %s: seq %llu to %llu missing between entries the bundle carries"),
+				     s->scope, (unsigned long long)a,
+				     (unsigned long long)b);
+		}
+		if (s->untracked)
+			problems_add(&rep->problems, "gap",
+				     N_("feed %s: its entries come in more than %d pieces; those past them were not checked for gaps"),
+				     s->scope, CHECK_MAX_RUNS);
+	}
+}
+
+static void check_free(struct check_ctx *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->slots[i].runs);
+	free(c->slots);
+	free(c->ids);
+	free(c->res);
 }
 
 int bundle_check(const char *path, const uint8_t *network_id,
@@ -1310,7 +1546,8 @@ int bundle_check_progress(const char *path, const uint8_t *network_id,
 	if (!c.res)
 		return -ENOMEM;
 	r = walk_file(path, &wk);
-	free(c.res);
-	free(c.slots);
+	if (r >= 0)
+		check_gaps(&c, rep);
+	check_free(&c);
 	return r;
 }

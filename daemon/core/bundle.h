@@ -68,6 +68,9 @@ struct bundle_report {
 	/* check only: counts per collection, for inspect */
 	uint64_t puts, deletes, others;
 	uint64_t feeds;
+	/* check only: entries the bundle carries twice (harmless), and seqs
+	 * missing between entries of a feed it carries (kind "gap") */
+	uint64_t duplicates, gaps;
 	/* trust items (certificates, revocations, fork proofs): read;
 	 * import only: new to the store, refused */
 	uint64_t trust_items, trust_added, trust_refused;
@@ -92,6 +95,18 @@ struct bundle_report {
  */
 int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
 		  char *why, size_t whylen);
+
+/*
+ * Store a batch of a bundle's entries in n, this process being its
+ * writer (no hamletd runs): log_ingest_via()'s contract, after the check
+ * hamletd makes of every entry a bundle brings: one whose scope lies
+ * outside what n's certificate lets it read is refused (HAMLET_ESCOPE,
+ * out[i] naming it), as the personal data law asks.
+ */
+struct heard_via;
+int bundle_ingest_local(struct node *n, const struct heard_via *via,
+			const struct log_in *in, size_t count,
+			struct log_out *out, struct log_stats *stats);
 
 /*
  * How an import stores a batch of entries: the contract of log_ingest()
