@@ -250,9 +250,38 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 }
 
+/* Long polls and continuous feeds hold their connection for minutes:
+ * they take at most half the connections, so that the other half always
+ * answers. 1 when a slot was taken. */
+static size_t feed_slots(const struct http *h)
+{
+	size_t max = h->d->cfg.http_max_conns / 2;
+	return max ? max : 1;
+}
+
+static int feed_slot_take(struct http *h)
+{
+	int ok;
+	pthread_mutex_lock(&h->mu);
+	ok = h->feeds < feed_slots(h);
+	if (ok)
+		h->feeds++;
+	pthread_mutex_unlock(&h->mu);
+	return ok;
+}
+
+static void feed_slot_give(struct http *h)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->feeds)
+		h->feeds--;
+	pthread_mutex_unlock(&h->mu);
+}
+
 static void feed_free(void *cls)
 {
 	struct feed *f = cls;
+	feed_slot_give(f->h);
 	free(f->out);
 	free(f);
 }
@@ -317,12 +346,18 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_heartbeat",
 				"heartbeat must be milliseconds, 100..%d",
 				HTTP_MAX_WAIT_MS);
+	if (mode != 0 && !feed_slot_take(h))
+		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+				"%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
+				feed_slots(h));
 	if (mode == 2) {
 		struct feed *f = calloc(1, sizeof(*f));
 		struct MHD_Response *resp;
 		enum MHD_Result ok;
-		if (!f)
+		if (!f) {
+			feed_slot_give(h);
 			return MHD_NO;
+		}
 		f->h = h;
 		f->tok = *tok;
 		f->since = since;
@@ -345,13 +380,13 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	}
 	{
 		uint64_t deadline = mono_ms() + timeout;
+		int revoked = 0;
 		for (;;) {
 			uint64_t gen = commits_now(h);
 			int more;
 			if ((r = changes_collect(h, tok, &since, limit, &arr,
 						 &health, &more)) < 0)
-				return http__send_fault(h, conn, r,
-						  "cannot read the changes");
+				break;
 			/* changes left to look at: answer now, the reader
 			 * goes on from last_seq */
 			if (mode == 0 || json_array_size(arr) > 0 || more ||
@@ -359,11 +394,17 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				break;
 			json_decref(arr);
 			arr = NULL;
-			if (!http__token_held(h, tok))
-				return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
-						"bad_token",
-						"the token was revoked");
+			if ((revoked = !http__token_held(h, tok)))
+				break;
 		}
+		if (mode != 0)
+			feed_slot_give(h);
+		if (r < 0)
+			return http__send_fault(h, conn, r,
+						"cannot read the changes");
+		if (revoked)
+			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
+					"bad_token", "the token was revoked");
 	}
 	if (feed_log(h, tok, &health) < 0) {
 		json_decref(arr);

@@ -51,6 +51,7 @@ struct http {
 	struct call *head, *tail; /* waiting for the loop */
 	size_t ncalls;		  /* queued or running on the loop */
 	int stopping;
+	size_t feeds; /* long polls and continuous feeds open */
 	uint64_t by_code[HTTP__NCODES];
 	pthread_mutex_t tmu; /* the tokens, re-read when the file changes */
 	struct tokens toks;

@@ -312,4 +312,23 @@ if command -v promtool >/dev/null; then
 else
 	echo "# promtool is not installed (Debian's prometheus package): its check is skipped"
 fi
+
+# --- long polls take half the connections at most ---
+stop a
+printf '[http]\nmax_connections = 4\n' >"$T/a-small.ini"
+if start_http a --config "$T/a-small.ini"; then
+	URL=http://127.0.0.1:$HP
+	for i in 1 2; do
+		curl -s --max-time 60 -H "Authorization: Bearer $R" \
+			"$URL/v1/changes?feed=longpoll&since=now&timeout=50000" >/dev/null 2>&1 &
+	done
+	sleep 1
+	check "a third long poll of four connections is answered 503 busy" err 503 busy GET "/v1/changes?feed=longpoll&since=now&timeout=50000" "$R"
+	check "while a plain request still answers" test "$(c GET /v1/status "$R")" = 200
+	check "a write ends the two long polls" test "$(c PUT /v1/records/health_profile/HP-A05 "$W" '{"phone":"0955555555"}')" = 200
+	check "a long poll is taken again once the others answered" within 20 bash -c \
+		"[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=now&timeout=100')\" = 200 ]"
+else
+	fail "a's daemon serves HTTP with four connections"
+fi
 tests_done
