@@ -78,6 +78,12 @@ static void take_record(struct importer *im, unsigned long where,
 	if (cli_json_body(im->s, obj, skip, &body, &len, why,
 			  sizeof(why)) < 0) {
 		import_err(im, where, "%s", why);
+		/* kept without a body, so that an id given again is named in
+		 * the same run: the file is refused, nothing of it written */
+		if (rows_add(im, id, NULL, 0, where) < 0) {
+			cli_err(_("out of memory after %zu rows"), im->n);
+			im->fatal = 1;
+		}
 		return;
 	}
 	if (rows_add(im, id, body, len, where) < 0) {

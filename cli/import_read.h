@@ -21,7 +21,7 @@
 
 struct import_row {
 	char *id;
-	uint8_t *body;
+	uint8_t *body; /* NULL: the row did not check (the file is refused) */
 	size_t len;
 	unsigned long where; /* CSV row (the header is row 1) or NDJSON line */
 };

@@ -91,6 +91,10 @@ profiles() {
 refuse "an id given twice in a CSV file refuses the file, naming both rows" 4 \
 	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat.csv"
 check "and names every repeat" grep -q 'row 6: id IM-00002 again (first on row 3)' "$T/refused"
+{ echo "$HDR"; echo 'IM-00001,000000500001,Ban Hai 1,1990-02-31,female,na-pai'; profiles 2 2; profiles 1 1; } >"$T/repeat-bad.csv"
+refuse "a repeated id is named in the same run as a bad value on its first row" 4 \
+	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat-bad.csv"
+check "and the bad value too" grep -q 'row 2: .*birth_date' "$T/refused"
 check "and says nothing was imported" grep -q 'nothing was imported' "$T/refused"
 refuse "nothing of it is in the store" 3 "not found" A get health_profile IM-00003
 printf '{"id":"NJ-1","phone":"0911000001"}\n\n{"id":"NJ-1","phone":"0911000002"}\n' >"$T/repeat.ndjson"
