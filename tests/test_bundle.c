@@ -387,7 +387,7 @@ int main(void)
 		ASSERT_OK(bundle_import(k, cb, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.stats.applied, 0);
 		ASSERT_EQ(rep.stats.rejected, N);
-		ASSERT_TRUE(rep.problems.total == N &&
+		ASSERT_TRUE(rep.problems.total == (uint64_t)N &&
 			    strstr(rep.problems.v[0].text,
 				   "lies outside what this node's certificate lets it read"));
 		bundle_report_close(&rep);
