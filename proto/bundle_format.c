@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Every frame starts with these two bytes, then its type and a zero. */
@@ -106,8 +107,16 @@ int bundle_writer_open_sealed(const char *path, const struct bundle_header *hd,
 	size_t len;
 	int r;
 
+	struct stat sb;
+
 	if (!w)
 		return -ENOMEM;
+	/* the finished file replaces path by rename: never a device's or
+	 * a directory's name */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		free(w);
+		return S_ISDIR(sb.st_mode) ? -EISDIR : -EEXIST;
+	}
 	w->path = strdup(path);
 	w->part = malloc(strlen(path) + 6);
 	if (!w->path || !w->part) {

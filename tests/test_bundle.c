@@ -5,6 +5,8 @@
 #include "run_fixture.h"
 #include "zst.h"
 
+#include <errno.h>
+
 /* A store step that counts its calls and hands the batch to a node. */
 struct counting {
 	struct node *n;
@@ -240,6 +242,13 @@ int main(void)
 		rf_free(&f);
 		rf_free(&g);
 	}
+
+	TEST_START("a directory is neither replaced by a bundle nor read as one");
+	ASSERT_EQ(bundle_create(a, dir, &o, NULL, why, sizeof(why)), -EISDIR);
+	ASSERT_TRUE(strstr(why, "a directory or a device") != NULL);
+	ASSERT_EQ(bundle_import(b, dir, &rep, why, sizeof(why)), -EISDIR);
+	ASSERT_TRUE(strstr(why, "is a directory, not a bundle") != NULL);
+	bundle_report_close(&rep);
 
 	TEST_START("a bundle of another network is refused whole, saying so");
 	ASSERT_EQ(bundle_import(other, bun, &rep, why, sizeof(why)),

@@ -436,6 +436,10 @@ int bundle_create(struct node *n, const char *path,
 			why_set(why, whylen,
 				 N_("cannot seal to %s: it is not a valid node key"),
 				 hex);
+		} else if (r == -EEXIST || r == -EISDIR) {
+			why_set(why, whylen,
+				 N_("cannot write %s: it is a directory or a device, not a file; name the bundle's file"),
+				 path);
 		} else {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
@@ -688,6 +692,13 @@ static int walk_open(const char *path, struct walk *wk,
 		if (fd >= 0)
 			close(fd);
 		return r;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		close(fd);
+		why_set(wk->why, wk->whylen,
+			 N_("%s is a directory, not a bundle: name the bundle's file in it"),
+			 path);
+		return -EISDIR;
 	}
 	wk->rep->bytes = (uint64_t)sb.st_size;
 	if (sb.st_size > 0)
