@@ -243,8 +243,14 @@ int cmd_export(int argc, char **argv)
 	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
 		goto out;
 	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
-		cli_err(_("cannot start the workbook %s: %s"), out,
-			cli_strerror(r));
+		if (r == -ENOMEM) {
+			cli_err(_("cannot start the workbook %s: %s"), out,
+				cli_strerror(r));
+		} else {
+			/* the path: a system fault, whatever errno says */
+			cli_err(_("cannot write %s: %s"), out, strerror(-r));
+			r = -EIO;
+		}
 		goto out;
 	}
 	if (c.csv) {

@@ -3,9 +3,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlsxwriter.h>
 
 /* Excel's limit on one cell's text. */
@@ -38,8 +40,24 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 				   .tmpdir = NULL };
 	lxw_col_t col = 0;
 
+	int fd;
+
 	if (!x)
 		return -ENOMEM;
+	/* the workbook is written only at its close: find out now whether
+	 * path can be, rather than after every record was read (and with
+	 * the library's own line on stderr) */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0) {
+		close(fd);
+		unlink(path);
+	} else if (errno != EEXIST ||
+		   (fd = open(path, O_WRONLY)) < 0) {
+		int e = errno;
+		free(x);
+		return -e;
+	} else {
+		close(fd);
+	}
 	x->s = s;
 	x->with_scope = with_scope;
 	if (!(x->wb = workbook_new_opt(path, &o)) ||

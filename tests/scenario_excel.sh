@@ -85,8 +85,9 @@ refuse "--format xlsx needs --out" 2 "add --out FILE.xlsx" A export health_profi
 refuse "--out only with xlsx" 2 "--out goes with --format xlsx" A export health_profile --format csv --out "$T/x"
 refuse "a workbook given to import is named, with how to save it as CSV" 4 "is an Excel workbook (.xlsx), not CSV" \
 	A import health_profile --format csv "$T/p.xlsx"
-refuse "a workbook that cannot be written names the file" 5 "cannot write $T/no/such/dir/p.xlsx" \
+refuse "a workbook that cannot be written names the file" 5 "cannot write $T/no/such/dir/p.xlsx: No such file or directory" \
 	A export health_profile --format xlsx --out "$T/no/such/dir/p.xlsx"
+check "in a sentence of ours, before anything is read, not the library's" bash -c "! grep -q ERROR '$T/refused'"
 
 # hamlet find: with and without diacritics, across collections
 check "an event of HP-001's person" A put health_event EV-1 '{"person_id":"001085012345","kind":"immunization","date":"2026-03-01"}'
