@@ -447,8 +447,17 @@ static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
 
 	if ((r = noise_hs_read_message(c->hs, msg, n, payload, sizeof(payload),
 				       &plen)) < 0) {
-		snprintf(why, wl, "handshake failed: %s (wrong network key?)",
-			 hamlet_strerror(r));
+		/* a message of no size a handshake has: not a hamlet node
+		 * (a scanner, a browser); one that does not decrypt: another
+		 * network's key */
+		if (r == -ENOBUFS || r == HAMLET_ETOOBIG || r == HAMLET_EFORMAT)
+			snprintf(why, wl,
+				 "handshake failed: a message of %zu bytes is no hamlet handshake (not a hamlet node?)",
+				 n);
+		else
+			snprintf(why, wl,
+				 "handshake failed: %s (wrong network key?)",
+				 hamlet_strerror(r));
 		return r;
 	}
 	if ((r = wire_hs_payload(c->d->node->pk, c->d->node->net.id, mine,

@@ -354,6 +354,17 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_closed(fd, 5000));
 	close(fd);
 
+	TEST_START("a first message larger than any handshake's is named as no hamlet handshake");
+	{
+		static uint8_t big[2 + 65535];
+		memset(big, 0xff, sizeof(big));
+		fd = tcp_connect(pc.port);
+		send_all(fd, big, sizeof(big));
+	}
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+	ASSERT_TRUE(wait_log(&pc, "is no hamlet handshake (not a hamlet node?)", 5000));
+
 	TEST_START("a peer with the key that sends a garbage frame is dropped, naming it, while the province keeps syncing");
 	fd = rogue_garbage(rogue, pc.port);
 	ASSERT_TRUE(wait_closed(fd, 5000));
