@@ -307,6 +307,13 @@ int cmd_import(int argc, char **argv)
 
 	if ((r = cli_parse("import", argc, argv, opts, pos, 2, &npos)) < 0)
 		goto out;
+	if (npos == 1 && !schema_find(pos[0]) && access(pos[0], F_OK) == 0) {
+		/* a file given, its collection forgotten */
+		r = cli_usage_err("import",
+				  _("name the collection before the file: hamlet import COLLECTION --format csv %s"),
+				  pos[0]);
+		goto out;
+	}
 	if (npos < 2) {
 		r = cli_usage_err("import", _("missing %s"),
 				  npos ? _("FILE (or - for standard input)")

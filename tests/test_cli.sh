@@ -91,6 +91,8 @@ profiles() {
 refuse "an id given twice in a CSV file refuses the file, naming both rows" 4 \
 	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat.csv"
 check "and names every repeat" grep -q 'row 6: id IM-00002 again (first on row 3)' "$T/refused"
+refuse "a file given without its collection is named, with the order to give them in" 2 \
+	"name the collection before the file: hamlet import COLLECTION --format csv $T/repeat.csv" A import --format csv "$T/repeat.csv"
 { echo "$HDR"; echo 'IM-00001,000000500001,Ban Hai 1,1990-02-31,female,na-pai'; profiles 2 2; profiles 1 1; } >"$T/repeat-bad.csv"
 refuse "a repeated id is named in the same run as a bad value on its first row" 4 \
 	'row 4: id IM-00001 again (first on row 2)' A import health_profile --format csv "$T/repeat-bad.csv"
