@@ -180,13 +180,7 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 			 e.collection, e.scope);
 		return HAMLET_ECERT;
 	}
-	if (j->read_grant && !scopemap_may_read(sm, j->read_grant, e.scope)) {
-		snprintf(why, wl,
-			 "seq %llu of scope %s lies outside what this node's certificate lets it read",
-			 (unsigned long long)e.seq, e.scope);
-		return HAMLET_ESCOPE;
-	}
-	return 0;
+	return scopemap_keep_check(sm, j->read_grant, &e, why, wl);
 }
 
 /*

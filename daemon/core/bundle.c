@@ -1124,25 +1124,24 @@ static int trust_direct(void *ctx, const struct trustset_item *items,
 }
 
 /* Whether entry in may enter node n, certified by own (NULL: none): 1,
- * or 0 with out filled as refused, its scope lying outside what own lets
- * n read, as hamletd refuses it. An envelope that does not decode is let
- * through: log_ingest refuses it, naming the fault. */
+ * or 0 with out filled as refused (scopemap_keep_check(), as hamletd
+ * refuses it). An envelope that does not decode is let through:
+ * log_ingest refuses it, naming the fault. */
 static int local_admit(const struct node *n, const struct cert *own,
 		       const struct log_in *in, struct log_out *out)
 {
 	struct entry e;
+	int r;
 
-	if (!own || entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
-	    scopemap_may_read(n->smap, own, e.scope))
-		return 1;
 	memset(out, 0, sizeof(*out));
+	if (!own || entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
+	    (r = scopemap_keep_check(n->smap, own, &e, out->why,
+				     sizeof(out->why))) == 0)
+		return 1;
 	out->status = LOG_REJECTED;
-	out->err = HAMLET_ESCOPE;
+	out->err = r;
 	out->seq = e.seq;
 	entry_id(in->env, in->env_len, out->id);
-	snprintf(out->why, sizeof(out->why),
-		 "seq %llu of scope %s lies outside what this node's certificate lets it read",
-		 (unsigned long long)e.seq, e.scope);
 	return 0;
 }
 

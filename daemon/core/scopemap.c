@@ -365,6 +365,18 @@ int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 	return 0;
 }
 
+int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
+			const struct entry *e, char *why, size_t whylen)
+{
+	if (!own || scopemap_may_read(m, own, e->scope))
+		return 0;
+	/* English: it is stored with the refusal (refused.h) */
+	snprintf(why, whylen,
+		 "seq %llu of scope %s lies outside what this node's certificate lets it read",
+		 (unsigned long long)e->seq, e->scope);
+	return HAMLET_ESCOPE;
+}
+
 int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 		       const char *scope, const char *collection)
 {

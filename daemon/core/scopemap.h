@@ -90,6 +90,14 @@ int scopemap_under(const struct scopemap *m, const char *scope,
 /* cert_may_read() and cert_may_write() through scopemap_under(). */
 int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope);
+/*
+ * Whether a node certified by own (NULL: none, nothing to judge by) keeps
+ * entry e, which a peer or a bundle brought: 0, or HAMLET_ESCOPE with why
+ * the sentence every way in gives (hamletd's and a bundle imported with
+ * no daemon), its scope lying outside what own lets the node read.
+ */
+int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
+			const struct entry *e, char *why, size_t whylen);
 int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 		       const char *scope, const char *collection);
 
