@@ -6,6 +6,7 @@
 #include "zst.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 /* A store step that counts its calls and hands the batch to a node. */
 struct counting {
@@ -64,7 +65,14 @@ int main(void)
 	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
 	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL };
-	ASSERT_OK(bundle_create(a, bun, &o, NULL, why, sizeof(why)));
+	{
+		struct bundle_create_result res;
+		struct stat sb;
+		ASSERT_OK(bundle_create(a, bun, &o, &res, why, sizeof(why)));
+		TEST_START("bundle create tells the size of the file as written");
+		ASSERT_OK(stat(bun, &sb));
+		ASSERT_EQ(res.bytes, (uint64_t)sb.st_size);
+	}
 	th_digest(a, da);
 
 	TEST_START("a bundle checks clean and imports everything, twice harmlessly");

@@ -491,6 +491,12 @@ int bundle_create(struct node *n, const char *path,
 			 hamlet_strerror(r));
 		goto out;
 	}
+	{
+		/* the file as finished: its signature and last frame too */
+		struct stat sb;
+		if (stat(path, &sb) == 0)
+			res.bytes = (uint64_t)sb.st_size;
+	}
 	if (ret)
 		*ret = res;
 	r = 0;
