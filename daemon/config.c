@@ -296,6 +296,18 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 					  value);
 				return 0;
 			}
+		} else if (strcmp(name, "max_per_client") == 0) {
+			if (parse_uint(value, 1, 1024, &c->http_max_per_client) < 0) {
+				fault_set(pc, _("[http] max_per_client \"%s\" must be a number 1..1024"),
+					  value);
+				return 0;
+			}
+		} else if (strcmp(name, "request_timeout") == 0) {
+			if (parse_uint(value, 2, 3600, &c->http_request_s) < 0) {
+				fault_set(pc, _("[http] request_timeout \"%s\" must be a number of seconds 2..3600"),
+					  value);
+				return 0;
+			}
 		} else {
 			goto unknown;
 		}
@@ -515,6 +527,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	c->batch = 256;
 	c->fault_backoff = 30;
 	c->http_max_conns = 64;
+	c->http_request_s = 60;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {

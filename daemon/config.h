@@ -51,6 +51,10 @@ struct config {
 	unsigned fault_backoff; /* seconds refused after a first fault */
 	char http[CONFIG_MAX_ADDR]; /* the HTTP API's HOST:PORT; "" = off */
 	unsigned http_max_conns;    /* HTTP connections at once */
+	/* connections at once from one address other than loopback; 0: half
+	 * of http_max_conns */
+	unsigned http_max_per_client;
+	unsigned http_request_s; /* a request must arrive whole within this */
 	struct config_budget budget; /* for peers not named below */
 	size_t nbudgets;
 	struct config_peer_budget budgets[CONFIG_MAX_PEERS];

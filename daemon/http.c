@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 /* The response codes counted for /metrics; the last slot counts others. */
 static const unsigned count_codes[] = { 200, 400, 401, 403, 404, 405,
 					409, 413, 500, 503, 0 };
@@ -220,9 +221,9 @@ int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 	errno = 0;
 	x = strtoull(v, &end, 10);
 	/* digits only: no sign, no blank */
-	if (!*v || *end || errno || v[0] < '0' || v[0] > '9')
+	if (!*v || *end || errno || v[0] < '0' || v[0] > '9' || x > max)
 		return -1;
-	*ret = x > max ? max : x;
+	*ret = x;
 	return 0;
 }
 
@@ -466,6 +467,19 @@ static char *metrics_build(struct http *h, int *ret_r)
 		else
 			fprintf(b, "hamlet_http_requests_total{code=\"other\"} %llu\n",
 				  (unsigned long long)codes[i]);
+	}
+	{
+		uint64_t slow, refused;
+		http__conns_counts(h, &slow, &refused);
+		metric_head(b, "hamlet_http_connections_closed_total",
+			    "counter",
+			    "HTTP connections closed or refused to keep one client from holding them all.");
+		fprintf(b,
+			"hamlet_http_connections_closed_total{reason=\"request_timeout\"} %llu\n",
+			(unsigned long long)slow);
+		fprintf(b,
+			"hamlet_http_connections_closed_total{reason=\"max_per_client\"} %llu\n",
+			(unsigned long long)refused);
 	}
 	json_decref(st);
 	if (fclose(b) != 0) {
@@ -838,6 +852,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rq->body[rq->len] = 0;
 		return MHD_YES;
 	}
+	http__conn_waiting(h, conn, 0);
 	return route(h, conn, url, method, rq);
 }
 
@@ -845,9 +860,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* the next request on this connection has its own deadline */
+	http__conn_waiting(cls, conn, 1);
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -899,22 +914,41 @@ int http_start(struct daemon *d, struct http **ret)
 	uv_async_init(d->loop, &h->async, on_async);
 	h->async.data = h;
 	h->async_open = 1;
+	if (http__conns_start(h) < 0) {
+		freeaddrinfo(ai);
+		http_stop(h);
+		*ret = h;
+		return -ENOMEM;
+	}
 	h->mhd = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
 			(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		0, http__on_accept, h, on_request, h, MHD_OPTION_SOCK_ADDR,
 		ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)d->cfg.http_max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+		MHD_OPTION_NOTIFY_CONNECTION, http__on_connection, h,
 		MHD_OPTION_END);
-	freeaddrinfo(ai);
 	if (!h->mhd) {
-		dlog(DLOG_ERR, _("http: cannot listen on %s"), d->cfg.http);
+		/* libmicrohttpd does not say why: a bind of our own does */
+		int e = 0, fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+			e = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		if (e)
+			dlog(DLOG_ERR, _("http: cannot listen on %s: %s"),
+			     d->cfg.http, hamlet_strerror(-e));
+		else
+			dlog(DLOG_ERR, _("http: cannot listen on %s"),
+			     d->cfg.http);
 		http_stop(h);
 		*ret = h;
 		return -EADDRINUSE;
 	}
+	freeaddrinfo(ai);
 	dlog(DLOG_NOTICE, _("http: API on %s"), d->cfg.http);
 	*ret = h;
 	return 0;
@@ -952,6 +986,7 @@ void http_stop(struct http *h)
 		uv_close((uv_handle_t *)&h->async, NULL);
 		h->async_open = 0;
 	}
+	http__conns_stop(h);
 }
 
 void http_free(struct http *h)
@@ -962,5 +997,6 @@ void http_free(struct http *h)
 	pthread_mutex_destroy(&h->tmu);
 	pthread_cond_destroy(&h->cv);
 	access_group_free(h->access);
+	http__conns_free(h);
 	free(h);
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +26,7 @@ struct feed {
 	uint64_t sent;
 	uint64_t deadline; /* monotonic ms; 0: none */
 	uint64_t heartbeat_ms;
+	int fd; /* the client's socket: has it left? */
 	int ended;
 	char *out; /* what is left to send: out[off..len) */
 	size_t len, off;
@@ -132,27 +134,51 @@ static uint64_t commits_now(struct http *h)
 	return g;
 }
 
-/* Wait until a commit after gen, until deadline (monotonic ms), or until
- * the daemon stops: 1 when a commit came. */
-static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline)
+/* 1 when the client on fd closed its end: nothing more to wait for. */
+static int client_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	if (fd < 0)
+		return 0;
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* The client's socket, or -1. */
+static int conn_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
+/* Wait until a commit after gen, until deadline (monotonic ms), until the
+ * daemon stops, or until the client on fd leaves (looked at every
+ * second, so that a reader gone frees its slot): 1 when a commit came,
+ * -1 when the client left, 0 otherwise. */
+static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline,
+		       int fd)
 {
 	struct timespec ts;
-	int got;
+	int got, gone = 0;
 
 	pthread_mutex_lock(&h->mu);
 	while (h->commits == gen && !h->stopping) {
-		uint64_t now = mono_ms();
+		uint64_t now = mono_ms(), wait;
 		if (now >= deadline)
 			break;
+		wait = deadline - now < 1000 ? deadline - now : 1000;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000ull;
+		uint64_t ns = (uint64_t)ts.tv_nsec + wait * 1000000ull;
 		ts.tv_sec += (time_t)(ns / 1000000000ull);
 		ts.tv_nsec = (long)(ns % 1000000000ull);
-		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+		if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) == ETIMEDOUT &&
+		    (gone = client_gone(fd)))
+			break;
 	}
 	got = h->commits != gen;
 	pthread_mutex_unlock(&h->mu);
-	return got;
+	return got ? 1 : gone ? -1 : 0;
 }
 
 static int feed_log(struct http *h, const struct token *tok,
@@ -177,6 +203,12 @@ static int feed_next(struct feed *f, FILE *m)
 	size_t i;
 	int r, stop, more;
 
+	/* limit changes sent: the stream ends */
+	if (f->limit && f->sent >= f->limit) {
+		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
+		f->ended = 1;
+		return 0;
+	}
 	/* a token revoked meanwhile reads nothing more */
 	if (!http__token_held(h, &f->tok)) {
 		fprintf(m, "{\"error\":{\"code\":\"bad_token\",\"message\":\"the token was revoked\"},\"last_seq\":%llu}\n",
@@ -213,7 +245,10 @@ static int feed_next(struct feed *f, FILE *m)
 	until = now + f->heartbeat_ms;
 	if (f->deadline && f->deadline < until)
 		until = f->deadline;
-	if (!wait_commit(h, gen, until))
+	r = wait_commit(h, gen, until, f->fd);
+	if (r < 0)
+		return -EPIPE; /* the reader left: the stream ends */
+	if (r == 0)
 		fputc('\n', m);
 	return 0;
 }
@@ -334,9 +369,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 					(unsigned long long)since,
 					(unsigned long long)last);
 	}
-	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0)
+	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0 ||
+	    (http__arg(conn, "limit") && limit == 0))
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
-				"limit must be a number");
+				"limit must be a number, 1 or more");
 	if (http__arg_u64(conn, "timeout", 60000, HTTP_MAX_WAIT_MS, &timeout) < 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_timeout",
 				"timeout must be milliseconds, at most %d",
@@ -365,6 +401,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		/* without timeout the stream runs until the client leaves */
 		f->deadline = http__arg(conn, "timeout") ? mono_ms() + timeout : 0;
 		f->heartbeat_ms = hb;
+		f->fd = conn_fd(conn);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
 							 feed_read, f, feed_free);
 		if (!resp) {
@@ -380,7 +417,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	}
 	{
 		uint64_t deadline = mono_ms() + timeout;
-		int revoked = 0;
+		int revoked = 0, fd = conn_fd(conn), w = 0;
 		for (;;) {
 			uint64_t gen = commits_now(h);
 			int more;
@@ -390,7 +427,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 			/* changes left to look at: answer now, the reader
 			 * goes on from last_seq */
 			if (mode == 0 || json_array_size(arr) > 0 || more ||
-			    !wait_commit(h, gen, deadline))
+			    (w = wait_commit(h, gen, deadline, fd)) <= 0)
 				break;
 			json_decref(arr);
 			arr = NULL;
@@ -399,6 +436,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		}
 		if (mode != 0)
 			feed_slot_give(h);
+		if (w < 0) { /* the reader left: no one to answer */
+			json_decref(arr);
+			return MHD_NO;
+		}
 		if (r < 0)
 			return http__send_fault(h, conn, r,
 						"cannot read the changes");

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #define HTTP__NCODES 11 /* response codes counted for /metrics */
@@ -59,6 +60,14 @@ struct http {
 	int tseen;
 	/* the access log, one fdatasync for the reads that overlap */
 	struct access_group *access;
+	/* the connections open (http_conns.c), under cmu */
+	pthread_mutex_t cmu;
+	int cmu_init;
+	struct http_conn *conns;
+	size_t nconns;
+	uint64_t cut_slow, refused_per_client, refused_told;
+	uv_timer_t tick; /* the request deadline, on the loop */
+	int tick_open;
 };
 
 struct req {
@@ -73,6 +82,26 @@ struct req {
 struct health_count {
 	uint64_t n[2]; /* health_profile, health_event */
 };
+
+/* --- http_conns.c: no one client holds every connection --- */
+
+/* Table and timer; on the loop thread, before libmicrohttpd starts. */
+int http__conns_start(struct http *h);
+/* Stop the timer (loop thread); free once the loop closed it. */
+void http__conns_stop(struct http *h);
+void http__conns_free(struct http *h);
+/* libmicrohttpd's accept policy and connection notifications. */
+enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
+				socklen_t len);
+void http__on_connection(void *cls, struct MHD_Connection *conn,
+			 void **socket_context,
+			 enum MHD_ConnectionNotificationCode code);
+/* conn's request arrived whole (waiting 0), or it was answered and the
+ * next one's deadline starts (waiting 1). */
+void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
+			int waiting);
+/* Connections closed for a slow request; refused per client. */
+void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused);
 
 /* --- http.c --- */
 
@@ -115,7 +144,8 @@ enum MHD_Result http__send_err_allow(struct http *h,
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 				  int r, const char *what);
 
-/* Query parameters; http__arg_u64: 0 read, 1 absent (dflt), -1 bad. */
+/* Query parameters; http__arg_u64: 0 read, 1 absent (dflt), -1 not
+ * digits only, or over max. */
 const char *http__arg(struct MHD_Connection *conn, const char *k);
 
 int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,

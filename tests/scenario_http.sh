@@ -174,6 +174,10 @@ check "an encoded NUL in a query value is refused (400 bad_url)" err 400 bad_url
 check "a wrong value quoted to a character boundary still answers JSON (400 schema)" err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" "{\"sex\":\"$(printf 'ệ%.0s' $(seq 14))\"}"
 check "a since past the node's last change is refused, not echoed (400)" err 400 bad_since GET "/v1/changes?since=18446744073709551615" "$R"
 check "a limit with a sign is refused (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=%2B5" "$R"
+check "a limit over 1,000 is refused, not cut (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=1001" "$R"
+check "a timeout over 10 min is refused, not cut (400)" err 400 bad_timeout GET "/v1/changes?feed=longpoll&since=now&timeout=600001" "$R"
+check "a changes limit of 0 is refused (400)" err 400 bad_limit GET "/v1/changes?since=0&limit=0" "$R"
+check "a continuous feed ends after limit changes, with last_seq" bash -c "curl -sN --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=continuous&since=0&limit=2' | python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin if x.strip()]; assert len(l)==3 and \"seq\" in l[1] and list(l[2])==[\"last_seq\"], l'"
 check "bytes that are not UTF-8 in the path are answered in JSON (400)" err 400 bad_id GET "/v1/records/health_profile/%FF" "$R"
 ctl_named() { err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" '{"full_name":"a\u0001"}' && grep -q 'control character' "$BODY"; }
 check "a control character is named as one (400 schema)" ctl_named
@@ -315,7 +319,7 @@ fi
 
 # --- long polls take half the connections at most ---
 stop a
-printf '[http]\nmax_connections = 4\n' >"$T/a-small.ini"
+printf '[http]\nmax_connections = 4\nrequest_timeout = 3\n' >"$T/a-small.ini"
 if start_http a --config "$T/a-small.ini"; then
 	URL=http://127.0.0.1:$HP
 	for i in 1 2; do
@@ -328,6 +332,52 @@ if start_http a --config "$T/a-small.ini"; then
 	check "a write ends the two long polls" test "$(c PUT /v1/records/health_profile/HP-A05 "$W" '{"phone":"0955555555"}')" = 200
 	check "a long poll is taken again once the others answered" within 20 bash -c \
 		"[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=now&timeout=100')\" = 200 ]"
+	# --- long polls whose readers left free their slots without a commit ---
+	gone=()
+	for i in 1 2; do
+		curl -s --max-time 1 -H "Authorization: Bearer $R" \
+			"$URL/v1/changes?feed=longpoll&since=now&timeout=600000" >/dev/null 2>&1 &
+		gone+=($!)
+	done
+	wait "${gone[@]}"
+	check "two long polls whose readers left give their slots back" within 10 bash -c \
+		"[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=now&timeout=100')\" = 200 ]"
+	# --- a client trickling its request a byte at a time loses its connection ---
+	cat >"$T/trickle.py" <<'PY'
+import socket, sys, time
+# three connections each send a header byte a second, never a whole
+# request; each must be closed within its 3 s (bounded: 20 s)
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5) for _ in range(3)]
+req = b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+start, closed = time.monotonic(), set()
+for i in range(20):
+    for k, s in enumerate(socks):
+        if k in closed:
+            continue
+        try:
+            s.sendall(req[i:i + 1])
+            s.settimeout(0.01)
+            if s.recv(1) == b"":
+                closed.add(k)
+        except socket.timeout:
+            pass
+        except OSError:
+            closed.add(k)
+    if len(closed) == 3:
+        break
+    time.sleep(1)
+took = time.monotonic() - start
+print("closed", len(closed), "after", round(took, 1), "s")
+sys.exit(0 if len(closed) == 3 and took < 15 else 1)
+PY
+	python3 "$T/trickle.py" "$HP" >"$T/trickle.out" 2>&1 &
+	TRICKLE=$!
+	sleep 1
+	check "while three clients trickle bytes, a plain request answers" test "$(c GET /v1/status "$R")" = 200
+	check "connections that send no whole request in request_timeout are closed" wait $TRICKLE
+	sed 's/^/    /' "$T/trickle.out"
+	check "/metrics counts them" bash -c "curl -s --max-time 10 '$URL/metrics' | grep -q 'hamlet_http_connections_closed_total{reason=\"request_timeout\"} [3-9]'"
+	check "the log names the slow client" grep -q "127.0.0.1 sent no whole request within 3 s\|127.0.0.1 and others) sent no whole request within 3 s" "$T/a.log"
 else
 	fail "a's daemon serves HTTP with four connections"
 fi

@@ -1,0 +1,244 @@
+/*
+ * http_conns: the HTTP API's open connections, so that no one client can
+ * hold them all. Two rules (docs/api.md "Limits"):
+ *
+ * - A request must arrive whole, headers and body, within [http]
+ *   request_timeout seconds of its connection opening or of the previous
+ *   answer on it. libmicrohttpd's idle timeout restarts with every byte,
+ *   so a client trickling a byte at a time could otherwise keep a
+ *   connection for ever. A loop timer shuts such a connection's socket
+ *   down; libmicrohttpd's thread then sees the end and closes it.
+ * - One address other than loopback holds at most [http] max_per_client
+ *   connections (half of max_connections unless set). Loopback clients,
+ *   the node's own page, sink and scripts, are not limited per client.
+ *
+ * The table has one slot per connection libmicrohttpd may hold; its
+ * callbacks (on its threads) and the timer (on the loop) share it under
+ * cmu. libmicrohttpd tells a connection closed before it closes the
+ * socket, so a socket the timer shuts down is always the connection's.
+ */
+#include "http_internal.h"
+
+#include "dlog.h"
+#include "i18n.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define TICK_MS 1000
+#define LOG_EVERY_MS 60000 /* one log line a minute for refusals */
+
+struct http_conn {
+	int used;
+	int fd;
+	int waiting; /* its next request has not arrived whole */
+	int local;   /* loopback: not limited per client */
+	uint64_t deadline; /* monotonic ms */
+	uint8_t ip[16];	   /* the client's address, IPv4 mapped */
+	char name[INET6_ADDRSTRLEN];
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The client's address as 16 bytes, whether it is loopback, and as text. */
+static void addr_key(const struct sockaddr *sa, uint8_t ip[16], int *local,
+		     char name[INET6_ADDRSTRLEN])
+{
+	memset(ip, 0, 16);
+	*local = 0;
+	snprintf(name, INET6_ADDRSTRLEN, "?");
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &a->sin_addr, 4);
+		*local = ip[12] == 127;
+		inet_ntop(AF_INET, &a->sin_addr, name, INET6_ADDRSTRLEN);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		memcpy(ip, &a->sin6_addr, 16);
+		*local = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
+			 (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && ip[12] == 127);
+		inet_ntop(AF_INET6, &a->sin6_addr, name, INET6_ADDRSTRLEN);
+	} else {
+		*local = 1; /* not an IP client: nothing to count it by */
+	}
+}
+
+static unsigned per_client(const struct http *h)
+{
+	unsigned m = h->d->cfg.http_max_per_client;
+	return m ? m : (h->d->cfg.http_max_conns + 1) / 2;
+}
+
+enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
+				socklen_t len)
+{
+	struct http *h = cls;
+	char name[INET6_ADDRSTRLEN];
+	uint8_t ip[16];
+	unsigned n = 0, max = per_client(h);
+	int local, refuse, tell = 0;
+	uint64_t now;
+	(void)len;
+
+	addr_key(sa, ip, &local, name);
+	if (local)
+		return MHD_YES;
+	now = mono_ms();
+	pthread_mutex_lock(&h->cmu);
+	for (size_t i = 0; i < h->nconns; i++)
+		n += h->conns[i].used && !memcmp(h->conns[i].ip, ip, 16);
+	refuse = n >= max;
+	if (refuse) {
+		h->refused_per_client++;
+		if (now - h->refused_told >= LOG_EVERY_MS || !h->refused_told) {
+			h->refused_told = now ? now : 1;
+			tell = 1;
+		}
+	}
+	pthread_mutex_unlock(&h->cmu);
+	if (tell)
+		dlog(DLOG_WARNING,
+		     _("http: %s already holds %u connections ([http] max_per_client): a new one is refused"),
+		     name, max);
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+void http__on_connection(void *cls, struct MHD_Connection *conn,
+			 void **socket_context,
+			 enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	struct http_conn *c = *socket_context;
+
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		if (c) {
+			pthread_mutex_lock(&h->cmu);
+			c->used = 0;
+			c->fd = -1;
+			pthread_mutex_unlock(&h->cmu);
+			*socket_context = NULL;
+		}
+		return;
+	}
+	{
+		const union MHD_ConnectionInfo *fi, *ai;
+		fi = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		ai = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		pthread_mutex_lock(&h->cmu);
+		for (size_t i = 0; i < h->nconns; i++)
+			if (!h->conns[i].used) {
+				c = &h->conns[i];
+				break;
+			}
+		if (c) {
+			c->used = 1;
+			c->fd = fi ? fi->connect_fd : -1;
+			c->waiting = 1;
+			c->deadline =
+				mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+			addr_key(ai ? ai->client_addr : NULL, c->ip, &c->local,
+				 c->name);
+		}
+		pthread_mutex_unlock(&h->cmu);
+		*socket_context = c;
+	}
+}
+
+void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
+			int waiting)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *c;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || !(c = ci->socket_context))
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->waiting = waiting;
+	if (waiting)
+		c->deadline =
+			mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+	pthread_mutex_unlock(&h->cmu);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct http *h = t->data;
+	char name[INET6_ADDRSTRLEN] = "";
+	uint64_t now = mono_ms();
+	unsigned cut = 0;
+
+	pthread_mutex_lock(&h->cmu);
+	for (size_t i = 0; i < h->nconns; i++) {
+		struct http_conn *c = &h->conns[i];
+		if (!c->used || !c->waiting || c->fd < 0 || now < c->deadline)
+			continue;
+		/* the connection's thread sees the end and closes it */
+		shutdown(c->fd, SHUT_RDWR);
+		c->waiting = 0;
+		if (!cut++)
+			memcpy(name, c->name, sizeof(name));
+	}
+	h->cut_slow += cut;
+	pthread_mutex_unlock(&h->cmu);
+	if (cut == 1)
+		dlog(DLOG_INFO,
+		     _("http: %s sent no whole request within %u s ([http] request_timeout): its connection is closed"),
+		     name, h->d->cfg.http_request_s);
+	else if (cut > 1)
+		dlog(DLOG_INFO,
+		     _("http: %u connections (%s and others) sent no whole request within %u s ([http] request_timeout): closed"),
+		     cut, name, h->d->cfg.http_request_s);
+}
+
+int http__conns_start(struct http *h)
+{
+	h->nconns = h->d->cfg.http_max_conns;
+	if (!(h->conns = calloc(h->nconns, sizeof(*h->conns))))
+		return -ENOMEM;
+	for (size_t i = 0; i < h->nconns; i++)
+		h->conns[i].fd = -1;
+	pthread_mutex_init(&h->cmu, NULL);
+	h->cmu_init = 1;
+	uv_timer_init(h->d->loop, &h->tick);
+	h->tick.data = h;
+	h->tick_open = 1;
+	uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+	return 0;
+}
+
+void http__conns_stop(struct http *h)
+{
+	if (h->tick_open) {
+		uv_timer_stop(&h->tick);
+		uv_close((uv_handle_t *)&h->tick, NULL);
+		h->tick_open = 0;
+	}
+}
+
+void http__conns_free(struct http *h)
+{
+	if (h->cmu_init)
+		pthread_mutex_destroy(&h->cmu);
+	free(h->conns);
+}
+
+void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused)
+{
+	pthread_mutex_lock(&h->cmu);
+	*slow = h->cut_slow;
+	*refused = h->refused_per_client;
+	pthread_mutex_unlock(&h->cmu);
+}
