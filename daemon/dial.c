@@ -29,7 +29,7 @@ static void on_connect(uv_connect_t *req, int status)
 	}
 	if (status < 0) {
 		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
-		     uv_strerror(status));
+		     dlog_err(status));
 		peer__conn_close(c);
 		peer_conn_unref(c);
 		return;
@@ -61,7 +61,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	}
 	if (status < 0 || !res) {
 		dlog(DLOG_INFO, _("peer %s: cannot resolve: %s"), pa->addr,
-		     uv_strerror(status));
+		     dlog_err(status));
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
 		return;
@@ -111,7 +111,7 @@ static void on_dial_timer(uv_timer_t *t)
 	pa->gai.data = pa;
 	if ((r = uv_getaddrinfo(pa->d->loop, &pa->gai, on_resolved, pa->host,
 				pa->port, &hints)) < 0) {
-		dlog(DLOG_WARNING, _("peer %s: %s"), pa->addr, uv_strerror(r));
+		dlog(DLOG_WARNING, _("peer %s: %s"), pa->addr, dlog_err(r));
 		peer__dial_later(pa);
 		return;
 	}

@@ -22,4 +22,8 @@ void dlog_set_level(int level);
 void dlog(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A libuv error code in words, in the operator's language where the C
+ * library has it (libuv's own texts are English only). */
+const char *dlog_err(int uverr);
+
 #endif

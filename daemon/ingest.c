@@ -1,4 +1,5 @@
 #include "ingest.h"
+#include "dlog.h"
 #include "heard.h"
 #include "scopemap.h"
 
@@ -406,7 +407,7 @@ static void run_next(struct ingest *q)
 			q->pending--;
 			j->r = r;
 			snprintf(j->why, sizeof(j->why),
-				 "cannot queue work: %s", uv_strerror(r));
+				 "cannot queue work: %s", dlog_err(r));
 			j->cb_(j);
 		}
 	}

@@ -107,7 +107,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct conn *c;
 
 	if (status < 0) {
-		dlog(DLOG_WARNING, _("accept: %s"), uv_strerror(status));
+		dlog(DLOG_WARNING, _("accept: %s"), dlog_err(status));
 		return;
 	}
 	if (!(c = peer__conn_new(d, 0, "incoming")))
@@ -146,7 +146,7 @@ int peer__listen(struct daemon *d)
 	    (r = uv_listen((uv_stream_t *)&d->listener, 64, on_connection)) <
 		    0) {
 		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.listen,
-		     uv_strerror(r));
+		     dlog_err(r));
 		return r;
 	}
 	dlog(DLOG_INFO, _("listening on %s"), d->cfg.listen);

@@ -202,7 +202,8 @@ void peer_conn_close(struct conn *c, const char *why)
 {
 	if (c->closing)
 		return;
-	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, why);
+	/* why: a marked literal (N_) or a sentence already translated */
+	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, _(why));
 	peer__conn_close(c);
 }
 
@@ -238,7 +239,7 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 			 (unsigned long long)(b / 1000));
 	}
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
-	     why && why[0] ? why : _(hamlet_strerror(err)), hamlet_errname(err),
+	     why && why[0] ? _(why) : _(hamlet_strerror(err)), hamlet_errname(err),
 	     ban);
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
@@ -255,7 +256,7 @@ static void write_done(uv_write_t *req, int status)
 	free(w);
 	if (!c->closing && status < 0) {
 		dlog(DLOG_INFO, _("peer %s: write failed: %s"), c->name,
-		     uv_strerror(status));
+		     dlog_err(status));
 		peer__conn_close(c);
 	} else if (!c->closing && c->state == CONN_READY) {
 		sync_session_pump(c);
@@ -374,10 +375,10 @@ static int conn_dedup(struct conn *c)
 		ci = c->initiator ? me : c->rpk;
 		oi = o->initiator ? me : o->rpk;
 		if (memcmp(ci, oi, 32) < 0 && o->initiator != c->initiator) {
-			peer_conn_close(o, "duplicate connection");
+			peer_conn_close(o, N_("duplicate connection"));
 			return 0;
 		}
-		peer_conn_close(c, "duplicate connection");
+		peer_conn_close(c, N_("duplicate connection"));
 		return -1;
 	}
 	return 0;
@@ -402,12 +403,12 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	}
 	if (pi->ban_until_ms > uv_now(c->d->loop)) {
 		/* backed off after a fault: not blamed again */
-		peer_conn_close(c, "peer is backed off after a fault");
+		peer_conn_close(c, N_("peer is backed off after a fault"));
 		return 1;
 	}
 	if (!c->initiator && peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
 		/* our limit, not the peer's fault */
-		peer_conn_close(c, "too many connections");
+		peer_conn_close(c, N_("too many connections"));
 		return 1;
 	}
 	c->info = pi;
@@ -515,8 +516,8 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 	if (c->state == CONN_HANDSHAKE)
 		return hs_read(c, p, n, why, wl);
 	if ((r = wire_frame_open(&c->rx, p, n, &frag, &fl, &more)) < 0) {
-		snprintf(why, wl, "frame %s", r == HAMLET_EDECRYPT
-			 ? "failed to decrypt" : "is malformed");
+		snprintf(why, wl, "%s", r == HAMLET_EDECRYPT
+			 ? _("a frame failed to decrypt") : _("a frame is malformed"));
 		return r;
 	}
 	if ((r = msg_append(c, frag, fl)) < 0) {
@@ -585,12 +586,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		 * own, or be stopping */
 		if (c->state == CONN_HANDSHAKE)
 			peer_conn_close(c, c->initiator && !c->has_rpk
-					   ? "closed during the handshake, before answering our first message: is it of another network (another network key)?"
-					   : "closed during the handshake");
+					   ? N_("closed during the handshake, before answering our first message: is it of another network (another network key)?")
+					   : N_("closed during the handshake"));
 		else
 			peer_conn_close(c, nread == UV_EOF
-				       ? "peer closed the connection"
-				       : uv_strerror((int)nread));
+				       ? N_("peer closed the connection")
+				       : dlog_err((int)nread));
 		return;
 	}
 	if (nread == 0)
@@ -621,8 +622,8 @@ static void on_conn_timer(uv_timer_t *t)
 		if (now - c->t_start > HAMLETD_HANDSHAKE_MS)
 			peer_conn_fault(c, HAMLET_EHANDSHAKE,
 					c->state == CONN_HANDSHAKE
-						? "handshake timed out"
-						: "no HELLO in time");
+						? N_("handshake timed out")
+						: N_("no HELLO in time"));
 		return;
 	}
 	if (c->info->ban_ms && now - c->t_ready >= HAMLETD_FORGIVE_MS) {
@@ -635,12 +636,12 @@ static void on_conn_timer(uv_timer_t *t)
 		     c->name, HAMLETD_FORGIVE_MS / 60000);
 	}
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
-		peer_conn_close(c, "silent for 90 s");
+		peer_conn_close(c, N_("silent for 90 s"));
 		return;
 	}
 	if (c->cert_end_ms && peer_wall_ms() >= c->cert_end_ms) {
 		/* the next HELLO decides again */
-		peer_conn_close(c, "a certificate of this session has expired");
+		peer_conn_close(c, N_("a certificate of this session has expired"));
 		return;
 	}
 	if (now - c->t_tx >= HAMLETD_KEEPALIVE_MS) {
@@ -716,7 +717,7 @@ void peers_stop(struct daemon *d)
 		d->listening = 0;
 	}
 	for (struct conn *c = d->conns; c; c = c->next)
-		peer_conn_close(c, "shutting down");
+		peer_conn_close(c, N_("shutting down"));
 	while (d->addrs) {
 		struct peer_addr *pa = d->addrs;
 		d->addrs = pa->next;

@@ -1012,7 +1012,7 @@ int rpc_start(struct daemon *d)
 			     d->cfg.socket, dir);
 		else
 			dlog(DLOG_ERR, _("cannot listen on %s: %s"),
-			     d->cfg.socket, uv_strerror(r));
+			     d->cfg.socket, dlog_err(r));
 		return r;
 	}
 	return 0;

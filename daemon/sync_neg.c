@@ -512,7 +512,7 @@ static void job_after(uv_work_t *w, int status)
 			reconcile_end(c);
 		dlog(DLOG_WARNING, _("peer %s: reconciliation: %s"), c->name,
 		     _(hamlet_strerror(r)));
-		peer_conn_close(c, "reconciliation failed");
+		peer_conn_close(c, N_("reconciliation failed"));
 	}
 	job_free(j);
 	if (!c->closing)
@@ -539,7 +539,7 @@ static void job_start(struct conn *c)
 		s->neg_busy = 0;
 		peer_conn_unref(c);
 		job_free(j);
-		peer_conn_close(c, "cannot queue work");
+		peer_conn_close(c, N_("cannot queue work"));
 	}
 }
 

@@ -175,7 +175,7 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 		     _("peer %s: %s: %zu entries received not stored; session closed (%d batches already wait for room)"),
 		     c->name, what, b->n, SYNC_FULL_PARKED_MAX);
 		sync__batch_free(b);
-		peer_conn_close(c, "no room to store");
+		peer_conn_close(c, N_("no room to store"));
 		return;
 	}
 	c->d->parked++;
@@ -221,7 +221,7 @@ void sync_session_tick(struct conn *c, uint64_t now)
 		sync__batch_free(b);
 		c->d->parked--;
 		s->rx_committing = 0;
-		peer_conn_close(c, "cannot queue the batch");
+		peer_conn_close(c, N_("cannot queue the batch"));
 		return;
 	}
 	c->d->parked--;
@@ -247,7 +247,7 @@ static void batch_done(struct ingest_job *job)
 	} else if (job->r < 0) {
 		/* our store failed, not the peer */
 		dlog(DLOG_ERR, _("peer %s: %s"), c->name, job->why);
-		peer_conn_close(c, "store error");
+		peer_conn_close(c, N_("store error"));
 	} else {
 		if (c->sy.rx_full_wait)
 			dlog(DLOG_NOTICE,
@@ -383,7 +383,7 @@ static int batch_submit(struct conn *c, struct sync_batch *b, char *why,
 		sync__batch_free(b);
 		if (r == -EBUSY) {
 			/* not the peer's fault: it re-sends next session */
-			peer_conn_close(c, "the node is busy storing");
+			peer_conn_close(c, N_("the node is busy storing"));
 			return 0;
 		}
 		snprintf(why, wl, "cannot queue the batch: %s",
@@ -408,7 +408,7 @@ static void batch_next(struct conn *c)
 	if ((r = batch_submit(c, b, why, sizeof(why))) < 0) {
 		/* our queue failed, not the peer */
 		dlog(DLOG_ERR, _("peer %s: %s"), c->name, why);
-		peer_conn_close(c, "store error");
+		peer_conn_close(c, N_("store error"));
 	}
 }
 
