@@ -147,6 +147,28 @@ static void budget_print(const char *who, const msgpack_object *p)
 	}
 }
 
+/* The configured peers hamletd cannot reach, and why. */
+static void unreached_print(const msgpack_object *res)
+{
+	const msgpack_object *u = cli_mp_get(res, "unreached");
+	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t i = 0; i < u->via.array.size; i++) {
+		const msgpack_object *p = &u->via.array.ptr[i];
+		char addr[128], why[256], at[32];
+		if (!peer_str(p, "addr", addr, sizeof(addr)) ||
+		    !peer_str(p, "why", why, sizeof(why)))
+			continue;
+		cli_time_text(mp_map_u64(p, "since_ms"), 0, at);
+		printf(P_("  %s: NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
+			  "  %s: NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
+			  mp_map_u64(p, "tries")),
+		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
+		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
+			       1000);
+	}
+}
+
 /* One line for peer p of hamletd's answer. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
@@ -299,6 +321,7 @@ static void status_print(const struct status_facts *st)
 	refused_print(st->res);
 	for (size_t i = 0; i < st->np; i++)
 		peer_print(st, t, &st->peers->via.array.ptr[i]);
+	unreached_print(st->res);
 	store_txn_abort(t);
 }
 

@@ -28,6 +28,10 @@ struct peer_addr {
 	uint64_t backoff_ms;
 	int has_pk;
 	uint8_t pk[32];
+	/* dials that failed since the last session: why the last one did,
+	 * for the log (once per new reason) and hamlet status */
+	uint64_t fails, failing_since_ms;
+	char why[200];
 };
 
 enum conn_state {

@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "dlog.h"
+#include "hlc.h"
 #include "error.h"
 #include "peer_internal.h"
 
@@ -30,6 +31,8 @@ static void on_connect(uv_connect_t *req, int status)
 	if (status < 0) {
 		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
 		     dlog_err(status));
+		if (c->pa)
+			peer__addr_failed(c->pa, dlog_err(status));
 		peer__conn_close(c);
 		peer_conn_unref(c);
 		return;
@@ -60,8 +63,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		return;
 	}
 	if (status < 0 || !res) {
-		dlog(DLOG_INFO, _("peer %s: cannot resolve: %s"), pa->addr,
-		     dlog_err(status));
+		char why[200];
+		snprintf(why, sizeof(why), _("cannot resolve: %s"),
+			 dlog_err(status));
+		peer__addr_failed(pa, why);
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
 		return;
@@ -116,6 +121,17 @@ static void on_dial_timer(uv_timer_t *t)
 		return;
 	}
 	pa->gai_busy = 1;
+}
+
+void peer__addr_failed(struct peer_addr *pa, const char *why)
+{
+	if (!pa->fails++)
+		pa->failing_since_ms = hlc_wall_ms();
+	if (strcmp(pa->why, why) != 0)
+		dlog(DLOG_INFO,
+		     _("peer %s: not reached: %s (hamletd tries again by itself; hamlet status shows it)"),
+		     pa->addr, why);
+	snprintf(pa->why, sizeof(pa->why), "%s", why);
 }
 
 /* Exponential backoff with +-25% jitter, from 1 s to 5 min. */

@@ -203,6 +203,8 @@ void peer_conn_close(struct conn *c, const char *why)
 	if (c->closing)
 		return;
 	/* why: a marked literal (N_) or a sentence already translated */
+	if (c->pa && c->state != CONN_READY)
+		peer__addr_failed(c->pa, _(why));
 	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, _(why));
 	peer__conn_close(c);
 }
@@ -238,6 +240,10 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 		snprintf(ban, sizeof(ban), _("; backed off for %llu s"),
 			 (unsigned long long)(b / 1000));
 	}
+	if (c->pa && c->state != CONN_READY)
+		peer__addr_failed(c->pa, why && why[0]
+					 ? _(why)
+					 : _(hamlet_strerror(err)));
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
 	     why && why[0] ? _(why) : _(hamlet_strerror(err)), hamlet_errname(err),
 	     ban);

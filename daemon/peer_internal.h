@@ -50,6 +50,9 @@ int peer__listen(struct daemon *d);
 
 /* Dial pa again after its backoff, which doubles up to a cap. */
 void peer__dial_later(struct peer_addr *pa);
+/* A dial of pa failed for why (already in the operator's language):
+ * counted for hamlet status, logged when the reason is new. */
+void peer__addr_failed(struct peer_addr *pa, const char *why);
 
 /*
  * Stop dialling pa, which the caller has unlinked from d->addrs, and close

@@ -1,4 +1,5 @@
 #include "rpc.h"
+#include "conn.h"
 #include "wire.h"
 
 #include "budget.h"
@@ -234,6 +235,30 @@ static void pack_budget(msgpack_packer *pk, const struct peer_info *p)
 	kv_u64(pk, "entries_held", p->budget_held ? p->budget_waiting : 0);
 }
 
+/* The configured peers whose dials fail: where, why, since when. */
+static void pack_unreached(msgpack_packer *pk, struct daemon *d)
+{
+	size_t n = 0;
+	struct peer_addr *pa;
+	for (pa = d->addrs; pa; pa = pa->next)
+		n += !pa->removed && pa->fails > 0;
+	mp_pack_str(pk, "unreached");
+	msgpack_pack_array(pk, n);
+	for (pa = d->addrs; pa; pa = pa->next) {
+		if (pa->removed || !pa->fails)
+			continue;
+		msgpack_pack_map(pk, 5);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, pa->addr);
+		mp_pack_str(pk, "why");
+		mp_pack_str(pk, pa->why);
+		kv_u64(pk, "tries", pa->fails);
+		kv_u64(pk, "since_ms", pa->failing_since_ms);
+		kv_u64(pk, "retry_in_ms",
+		       pa->timer_open ? uv_timer_get_due_in(&pa->timer) : 0);
+	}
+}
+
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
 	struct store_txn *t = NULL;
@@ -253,7 +278,8 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += d->known[i].used;
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 7);
+	pack_unreached(pk, d);
 	mp_pack_str(pk, "node");
 	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
 	mp_pack_str(pk, hex);

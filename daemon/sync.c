@@ -210,8 +210,11 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 	c->info->connected = 1;
 	/* the backoff is forgiven only after a clean session (peer.c) */
 	c->t_ready = uv_now(c->d->loop);
-	if (c->pa)
+	if (c->pa) {
 		c->pa->backoff_ms = 0;
+		c->pa->fails = 0; /* reached: hamlet status says no more */
+		c->pa->why[0] = 0;
+	}
 	{
 		/* named by who it is from now on, not by its address */
 		char label[NAMES_LABEL_MAX], key[17];

@@ -107,4 +107,14 @@ grep -q "outside this node's scopes" "$T/imp.out" && ok "the out-of-scope entry 
 [ $rc -ne 0 ] && ok "the import reports the refusal in its exit code" || fail "the import reports the refusal in its exit code ($rc)"
 if B get health_profile HP-X1 >/dev/null 2>&1; then fail "b does not hold x's record"; else ok "b does not hold x's record"; fi
 
+# --- a configured peer that cannot be reached is named, with why ---
+kill "${PID:-}" 2>/dev/null; wait "${PID:-}" 2>/dev/null
+# port 1 of loopback: nothing listens there, the dial is refused
+launch b --peer 127.0.0.1:1 && ok "b restarts with a peer nobody answers at" || fail "b restarts with a peer nobody answers at"
+check "hamlet status names the peer not reached, and why" within 15 bash -c \
+	"'$H' --home '$T/b' status | grep -q '127.0.0.1:1: NOT REACHED: .*refused.*tries again in'"
+check "status --json lists it under unreached, with its tries" bash -c \
+	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; u=json.load(sys.stdin)[\"unreached\"]; assert u[0][\"addr\"]==\"127.0.0.1:1\" and u[0][\"tries\"]>=1 and u[0][\"why\"], u'"
+check "the log says it once per reason, not at every try" test "$(grep -c 'peer 127.0.0.1:1: not reached' "$T/b.log")" = 1
+
 tests_done

@@ -340,6 +340,10 @@ json_t *status_json(const struct status_facts *st)
 	if (st->running) {
 		json_object_set_new(j, "digest",
 				    record_json_mp(mp_map_get(st->res, "digest")));
+		if (mp_map_get(st->res, "unreached"))
+			json_object_set_new(
+				j, "unreached",
+				record_json_mp(mp_map_get(st->res, "unreached")));
 		json_t *jp = record_json_mp(st->peers);
 		size_t k;
 		json_t *pe;
