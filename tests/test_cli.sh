@@ -27,6 +27,8 @@ check "hamlet --version prints its version" bash -c "'$H' --version | grep -qx '
 refuse "a command where no node exists says how to make one, --scope included" 3 \
 	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
 echo x >"$T/afile"
+refuse "a mistyped command suggests the one meant" 2 'did you mean "hamlet status"' "$H" stauts
+refuse "a command far from every other gets no suggestion" 2 'unknown command "xyzzy" (see' "$H" xyzzy
 refuse "--home naming a file says it is not a directory" 5 'is not a directory' "$H" --home "$T/afile" status
 check "network created" "$H" network create cli --out "$T"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
