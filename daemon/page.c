@@ -42,6 +42,7 @@ enum msg {
 	M_STORED,
 	M_PEERS,
 	M_NO_PEERS,
+	M_UNREACHED,
 	M_COL_PEER,
 	M_COL_STATE,
 	M_COL_LAST,
@@ -103,13 +104,15 @@ static const char *const texts[M__N][2] = {
 	[M_CERT_FOREVER] = { "valid", "hợp lệ" },
 	[M_CERT_BAD] = { "NONE VALID ({1}): other nodes refuse this one until it has one; ask the administrator.",
 			 "KHÔNG CÓ CHỨNG CHỈ HỢP LỆ ({1}): các nút khác từ chối nút này cho đến khi có; hãy báo quản trị viên." },
-	[M_KEY] = { "Public key", "Khoá công khai" },
+	[M_KEY] = { "Public key", "Khóa công khai" },
 	[M_KEY_SHOW] = { "show", "hiện" },
 	[M_KEY_HIDE] = { "hide", "ẩn" },
 	[M_STORED] = { "Stored", "Đã lưu" },
 	[M_PEERS] = { "Peers", "Các nút đồng bộ trực tiếp" },
-	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers</code>.",
-			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers</code>." },
+	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers list</code>.",
+			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers list</code>." },
+	[M_UNREACHED] = { "{1}: NOT REACHED after {2} tries (hamletd tries again by itself): ",
+			  "{1}: CHƯA KẾT NỐI ĐƯỢC sau {2} lần thử (hamletd tự thử lại): " },
 	[M_COL_PEER] = { "Peer", "Nút" },
 	[M_COL_STATE] = { "State", "Trạng thái" },
 	[M_COL_LAST] = { "Last synced", "Đồng bộ lần cuối" },
@@ -138,7 +141,7 @@ static const char *const texts[M__N][2] = {
 	[M_PROB_DUP] = { "<b>{1} {2}</b> duplicated: the same person (or the same payment) was entered twice.",
 			 "<b>{1} {2}</b> bị trùng: cùng một người (hoặc cùng một khoản chi) được nhập hai lần." },
 	[M_PROB_DUP_DO] = { "See the pairs with <code>hamlet conflicts</code>, then delete the wrong one:",
-			    "Xem các cặp trùng bằng <code>hamlet conflicts</code>, rồi xoá bản sai:" },
+			    "Xem các cặp trùng bằng <code>hamlet conflicts</code>, rồi xóa bản sai:" },
 	[M_PROB_OTHER] = { "{1} more not told apart here (too many to look at): <code>hamlet conflicts</code> lists them all.",
 			   "Còn {1} bản ghi chưa phân loại ở đây (quá nhiều): <code>hamlet conflicts</code> liệt kê tất cả." },
 	[M_ID_NOTE] = { "ID: the record's id, as <code>hamlet conflicts</code> shows it.",
@@ -168,7 +171,7 @@ static const char *const texts[M__N][2] = {
 	[M_VIA_DIRECT] = { "direct", "trực tiếp" },
 	[M_FOOTER] = { "The same figures: <code>hamlet status</code>, and <code>GET /v1/status</code> with a token. This page refreshes every minute.",
 		       "Cùng số liệu: <code>hamlet status</code>, và <code>GET /v1/status</code> kèm token. Trang tự làm mới mỗi phút." },
-	[M_KEYWORD] = { "key", "khoá" },
+	[M_KEYWORD] = { "key", "khóa" },
 	[M_BY_COMMUNE] = { "By commune: the commune and its villages",
 			   "Theo xã: xã và các thôn của xã" },
 	[M_COL_COMMUNE] = { "Commune", "Xã" },
@@ -181,7 +184,7 @@ static const struct {
 	const char *name, *one, *many, *vi;
 } colls[] = {
 	{ "health_profile", "health profile", "health profiles",
-	  "hồ sơ sức khoẻ" },
+	  "hồ sơ sức khỏe" },
 	{ "health_event", "health event", "health events", "sự kiện y tế" },
 	{ "payment", "payment", "payments", "khoản chi trả" },
 	{ "registration", "registration", "registrations", "hồ sơ đăng ký" },
@@ -482,6 +485,26 @@ static void node_section(const struct out *o, const struct page_in *in)
 	fputs("</dd></dl></section>\n", o->f);
 }
 
+/* The configured peers hamletd cannot reach, and the last reason. */
+static void unreached_list(const struct out *o, const json_t *st)
+{
+	const json_t *u = json_object_get(st, "unreached"), *p;
+	char buf[24];
+	size_t i;
+	if (!json_array_size(u))
+		return;
+	fputs("<ul class=\"unreached\">", o->f);
+	json_array_foreach(u, i, p)
+	{
+		num(buf, ju64(p, "tries"));
+		fputs("<li class=\"bad\">", o->f);
+		say(o, M_UNREACHED, jstr(p, "addr"), buf);
+		esc(o->f, jstr(p, "why"));
+		fputs("</li>", o->f);
+	}
+	fputs("</ul>", o->f);
+}
+
 static void peers_section(const struct out *o, const json_t *st)
 {
 	const json_t *peers = json_object_get(st, "peers"), *p;
@@ -492,8 +515,9 @@ static void peers_section(const struct out *o, const json_t *st)
 	fprintf(o->f, "<section id=\"peers\"><h2>%s (%zu)</h2>", T(o, M_PEERS),
 		json_array_size(peers));
 	if (!json_array_size(peers)) {
-		fprintf(o->f, "<p class=\"warn\">%s</p></section>\n",
-			T(o, M_NO_PEERS));
+		fprintf(o->f, "<p class=\"warn\">%s</p>", T(o, M_NO_PEERS));
+		unreached_list(o, st);
+		fputs("</section>\n", o->f);
 		return;
 	}
 	fprintf(o->f,
@@ -545,6 +569,7 @@ static void peers_section(const struct out *o, const json_t *st)
 		fputs("</tr>", o->f);
 	}
 	fputs("</tbody></table>", o->f);
+	unreached_list(o, st);
 	num(buf, most);
 	fprintf(o->f, "<p id=\"waiting\" data-count=\"%s\">", buf);
 	if (most)

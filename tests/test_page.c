@@ -144,6 +144,20 @@ int main(void)
 	ASSERT_TRUE(has(html, "hamlet conflicts resolve payment ID"));
 	free(html);
 
+	TEST_START("a configured peer not reached is named with why, escaped, in both languages");
+	json_object_set_new(
+		st, "unreached",
+		json_pack("[{s:s, s:s, s:I}]", "addr", "10.0.0.9:7450", "why",
+			  "Connection refused <b>", "tries", (json_int_t)4));
+	html = render(st, NULL, PAGE_EN, 0);
+	ASSERT_TRUE(has(html, "10.0.0.9:7450: NOT REACHED after 4 tries"));
+	ASSERT_TRUE(has(html, "Connection refused &lt;b&gt;"));
+	free(html);
+	html = render(st, NULL, PAGE_VI, 0);
+	ASSERT_TRUE(has(html, "10.0.0.9:7450: CHƯA KẾT NỐI ĐƯỢC sau 4 lần thử"));
+	free(html);
+	json_object_del(st, "unreached");
+
 	TEST_START("the node's key is shown only on request");
 	html = render(st, NULL, PAGE_EN, 1);
 	ASSERT_TRUE(has(html, "<code id=\"node-key\">" KEY "</code>"));
