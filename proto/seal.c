@@ -1,4 +1,5 @@
 #include "seal.h"
+#include "why.h"
 
 #include "bytes.h"
 #include "error.h"
@@ -302,7 +303,7 @@ static void report(seal_problem_fn problem, void *ctx, size_t off,
 	if (!problem)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(text, sizeof(text), why_translate(fmt), ap);
 	va_end(ap);
 	problem(ctx, off, text);
 }
@@ -343,11 +344,12 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 			o.damaged++;
 			lost = 1;
 			report(problem, ctx, off,
-			       "sealed frame at byte %zu does not open (damaged or altered): %zu bytes lost, %s",
+			       N_("sealed frame at byte %zu does not open (damaged or altered): %zu bytes lost, %s"),
 			       off, at - off,
-			       gave_up ? "and the rest is too damaged to search"
-			       : at < len ? "reading resumes at the next frame"
-					  : "no frame follows");
+			       why_translate(
+				       gave_up ? N_("and the rest is too damaged to search")
+				       : at < len ? N_("reading resumes at the next frame")
+						  : N_("no frame follows")));
 			if (at >= len)
 				break;
 			off = at;
@@ -355,8 +357,8 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		if (o.complete || index < next) {
 			o.damaged++;
 			report(problem, ctx, off,
-			       o.complete ? "sealed frame %u at byte %zu comes after the last frame: ignored"
-					  : "sealed frame %u at byte %zu is a repeat: ignored",
+			       o.complete ? N_("sealed frame %u at byte %zu comes after the last frame: ignored")
+					  : N_("sealed frame %u at byte %zu is a repeat: ignored"),
 			       index, off);
 			off += size;
 			continue;
@@ -364,7 +366,7 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		if (index > next && !lost) {
 			o.damaged += index - next;
 			report(problem, ctx, off,
-			       "sealed frames %llu to %llu are missing before byte %zu",
+			       N_("sealed frames %llu to %llu are missing before byte %zu"),
 			       (unsigned long long)next,
 			       (unsigned long long)index - 1, off);
 		}
@@ -377,8 +379,9 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 	}
 	if (!o.complete)
 		report(problem, ctx, len,
-		       "the sealed file ends without its last frame: it is cut short after %llu frame%s",
-		       (unsigned long long)next, next == 1 ? "" : "s");
+		       next == 1 ? N_("the sealed file ends without its last frame: it is cut short after %llu frame; copy it again from its sender")
+				 : N_("the sealed file ends without its last frame: it is cut short after %llu frames; copy it again from its sender"),
+		       (unsigned long long)next);
 	*ret = o;
 	o.plain = NULL;
 	r = 0;

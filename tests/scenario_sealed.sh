@@ -98,6 +98,11 @@ check "the intact bundle completes it" bash -c "'$H' --home '$T/b2' bundle impor
 head -c "$last" "$T/b.bundle" >"$T/cut.bundle"
 cp -a "$T/b-before" "$T/b3"
 refuse "a cut file is reported cut short" 1 "cut short" N b3 bundle import "$T/cut.bundle"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	cp -a "$T/b-before" "$T/b4"
+	refuse "in Vietnamese, a cut file is said to be cut short, with what to do" 1 \
+		"bị cắt cụt sau .* khung; hãy chép lại" env LANG=vi_VN.UTF-8 LC_ALL= "$H" --home "$T/b4" bundle import "$T/cut.bundle"
+fi
 check "what came before the cut imports" N b3 get health_profile HP-3
 
 # --- the auditor ---------------------------------------------------------
