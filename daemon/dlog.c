@@ -1,9 +1,11 @@
 #include "dlog.h"
 
 #include "error.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <uv.h>
 
 static int log_max = DLOG_INFO;
@@ -15,16 +17,26 @@ void dlog_set_level(int level)
 
 void dlog(int level, const char *fmt, ...)
 {
+	char line[DLOG_MAX_LINE];
 	va_list ap;
 	if (level > log_max)
 		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one event, one line: text a peer or a file gave (an ERROR's
+	 * message, a name) must not start a line of its own, which journald
+	 * would read with the level its "<N>" claims, nor steer a terminal */
+	utf8_scrub(line); /* also what vsnprintf cut inside a character */
+	for (unsigned char *p = (unsigned char *)line; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = ' '; /* a C1 control, U+0080..U+009F */
+	}
 	/* one line, one write: lines of two threads never interleave */
 	flockfile(stderr);
-	fprintf(stderr, "<%d>hamletd: ", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "<%d>hamletd: %s\n", level, line);
 	funlockfile(stderr);
 }
 

@@ -16,7 +16,12 @@ enum dlog_level {
 	DLOG_DEBUG = 7,
 };
 
-/* Lines above level are dropped (default DLOG_INFO). */
+/* A line longer is cut (at a character's start). */
+#define DLOG_MAX_LINE 4096
+
+/* Lines above level are dropped (default DLOG_INFO). Control characters
+ * in a line (a newline, an escape) become spaces, and bytes that are not
+ * UTF-8 '?': whatever text a line quotes, it stays one line. */
 void dlog_set_level(int level);
 
 void dlog(int level, const char *fmt, ...)

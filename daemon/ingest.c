@@ -259,10 +259,16 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 		 * relayed in good faith: refused, but not the sender's fault */
 		if (o->status == LOG_REJECTED && !j->fault &&
 		    o->err != HAMLET_EFUTURE && o->err != HAMLET_EHELDCAP) {
+			const struct log_in *in = &j->in[idx[k]];
+			struct entry e;
+			uint64_t seq = o->seq; /* 0 when not stored: its own */
+			if (!seq && entry_decode(in->env, in->env_len, &e,
+						 NULL) == 0)
+				seq = e.seq;
 			j->fault = 1;
 			snprintf(j->why, sizeof(j->why),
 				 "entry %zu (seq %llu) rejected: %s", idx[k],
-				 (unsigned long long)o->seq, o->why);
+				 (unsigned long long)seq, o->why);
 		}
 	}
 out:

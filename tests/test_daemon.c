@@ -121,6 +121,26 @@ static int rogue_garbage(struct node *n, int port)
 	return fd;
 }
 
+/* A peer with the key whose first message is an ERROR whose text holds a
+ * newline, a forged log line after it, and a terminal escape. */
+static int rogue_error(struct node *n, int port)
+{
+	static const char text[] =
+		"bye\n<2>hamletd: the disk holding the store is full\x1b[31m";
+	struct noise_cipher tx;
+	struct mp_writer w;
+	int fd = rogue_connect(n, port, NULL, &tx);
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_int(&w.pk, WIRE_ERROR);
+	msgpack_pack_int(&w.pk, -1);
+	mp_pack_str(&w.pk, text);
+	rogue_send(fd, &tx, &w);
+	mp_writer_destroy(&w);
+	noise_cipher_wipe(&tx);
+	return fd;
+}
+
 /*
  * ["ingest", inner] to sock: the answer, parsed into d (close it and free
  * *ret_buf). *ret_code is the answer's code.
@@ -365,6 +385,15 @@ int main(int argc, char **argv)
 	close(fd);
 	ASSERT_TRUE(wait_log(&pc, "is no hamlet handshake (not a hamlet node?)", 5000));
 
+	TEST_START("a peer's ERROR text cannot start a log line of its own, nor hold a terminal escape");
+	fd = rogue_error(rogue, pc.port);
+	ASSERT_TRUE(wait_closed(fd, 5000));
+	close(fd);
+	ASSERT_TRUE(wait_log(&pc, "peer reported an error: bye", 5000));
+	ASSERT_TRUE(daemon_proc_log_has(&pc, "bye <2>hamletd: the disk holding the store is full [31m"));
+	ASSERT_TRUE(!daemon_proc_log_has(&pc, "\n<2>hamletd: the disk"));
+	ASSERT_TRUE(!daemon_proc_log_has(&pc, "\x1b"));
+
 	TEST_START("a peer with the key that sends a garbage frame is dropped, naming it, while the province keeps syncing");
 	fd = rogue_garbage(rogue, pc.port);
 	ASSERT_TRUE(wait_closed(fd, 5000));
@@ -383,6 +412,8 @@ int main(int argc, char **argv)
 	hex_encode(forger->pk, 8, hex);
 	ASSERT_TRUE(wait_log(&pc, hex, 5000));
 	ASSERT_TRUE(daemon_proc_log_has(&pc, "signature does not verify"));
+	/* the entry refused is named by its own seq, not 0 */
+	ASSERT_TRUE(daemon_proc_log_has(&pc, "(seq 1) rejected"));
 	ASSERT_EQ(th_records(c), 81);
 	status_of(pc.sock, 5000, &ds);
 	ASSERT_EQ(ds.refused_invalid, 1);
