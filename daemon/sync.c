@@ -344,6 +344,14 @@ static int on_certs_want(struct conn *c, const struct wire_msg *m, char *why,
 	return r;
 }
 
+/* p's entries awaited plus d, at most 2^53 (a seq's bound): the heads
+ * a peer claims are its word only, and must not wrap the figure. */
+static void want_add(struct peer_info *p, uint64_t d)
+{
+	const uint64_t max = (uint64_t)1 << 53;
+	p->rx_want = d >= max || p->rx_want >= max - d ? max : p->rx_want + d;
+}
+
 /* Count what a WANT for feed key from seq+1 to head adds to the sync
  * under way: all of it the first time, the growth of head after. */
 static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
@@ -362,12 +370,12 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		if (memcmp(s->wants[i].key, key, 32) == 0)
 			w = &s->wants[i];
 	if (w) {
-		p->rx_want += head > w->head ? head - w->head : 0;
+		want_add(p, head > w->head ? head - w->head : 0);
 		if (head > w->head)
 			w->head = head;
 		return;
 	}
-	p->rx_want += head - seq;
+	want_add(p, head > seq ? head - seq : 0);
 	if (s->nwants == s->wants_cap && s->wants_cap < SYNC_WANTS_MAX) {
 		size_t cap = s->wants_cap ? 2 * s->wants_cap : 16;
 		struct sync_want *v = realloc(s->wants, cap * sizeof(*v));
