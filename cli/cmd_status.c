@@ -203,9 +203,13 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	const msgpack_object *bg = cli_mp_get(p, "budget");
 	const msgpack_object *bh = bg ? cli_mp_get(bg, "held_back") : NULL;
 	int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN && bh->via.boolean;
+	/* what the budget holds back waits to go out too, whatever the
+	 * peer agreed on since */
+	if (bg && cli_mp_u64(bg, "entries_held") > waiting)
+		waiting = cli_mp_u64(bg, "entries_held");
 	const char *state = !connected	? _("NOT CONNECTED")
 			    : disk_wait ? full
-			    : held ? _("connected, NOT SENDING all: a byte budget holds entries back")
+			    : held ? _("connected, HOLDING BACK entries: the byte budget for this peer is used up")
 			    : receiving ? _("connected, receiving")
 			    : last && last >= newest_ms
 				    ? _("connected, in sync")

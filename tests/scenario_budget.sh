@@ -57,7 +57,7 @@ N v1 status >"$T/status.txt" 2>&1
 N v1 status --json >"$T/status.json" 2>&1
 sed 's/^/    # /' "$T/status.txt"
 check "status says what waits for tomorrow, in words" grep -qE '^    [0-9,]+ entries wait for tomorrow.s budget \(40\.0 kB a day to c1 \(bk/c1\), [0-9.]+ kB sent today\)$' "$T/status.txt"
-check "status does not call c1 in sync" grep -q 'c1 (bk/c1): connected, NOT SENDING all: a byte budget holds entries back' "$T/status.txt"
+check "status does not call c1 in sync" grep -q 'c1 (bk/c1): connected, HOLDING BACK entries: the byte budget for this peer is used up' "$T/status.txt"
 check "nor does --json" python3 -c "import json; assert not json.load(open('$T/status.json'))['peers'][0]['in_sync']"
 check "--json: the day's budget, held by it" bash -c "[ '$(budget per_day)' = 40000 ] && [ '$(budget held_by)' = day ] && [ '$(budget per_session)' = 0 ]"
 sent=$(budget sent_today)
@@ -67,6 +67,9 @@ check "c1 holds about 40 KB's worth of entries ($n1)" test "$n1" -gt 100 -a "$n1
 check "the payments went first: c1 holds all four" bash -c "for i in 1 2 3 4; do '$H' --home '$T/c1' get payment PAY-\$i >/dev/null || exit 1; done"
 waiting=$(budget entries_held)
 check "the entries held are the rest ($waiting)" test "$waiting" = $((1504 - n1))
+wo=$(N v1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"][0]["waiting_out"])')
+check "they count as waiting to go out in the JSON ($wo)" test "$wo" -ge "$waiting"
+check "and in words, not as 0" bash -c "'$H' --home '$T/v1' status | grep -E '[0-9,]+ entries written here waiting to go out' | grep -qv '; 0 entries written here'"
 check "none more arrive while the budget is spent (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1 ]"
 
 trusted=$(grep -c "new trust items" "$T/c1.log")

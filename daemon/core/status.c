@@ -379,6 +379,9 @@ json_t *status_json(const struct status_facts *st)
 					    json_boolean(insync));
 			json_object_set_new(pe, "lag_s",
 					    lag_json(last, pv.newest_ms));
+			/* what a budget holds back waits to go out too */
+			if (bg && mp_map_u64(bg, "entries_held") > pv.waiting)
+				pv.waiting = mp_map_u64(bg, "entries_held");
 			json_object_set_new(pe, "waiting_out",
 					    json_integer((json_int_t)pv.waiting));
 			json_object_set_new(pe, "name",
