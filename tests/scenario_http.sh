@@ -159,7 +159,7 @@ check "reads of health data are logged with the token's name" \
 
 # --- roles, scopes, revocation ---
 check "a read token may not write (403 role)" err 403 role PUT /v1/records/health_profile/HP-A01 "$R" '{"phone":"0912000001"}'
-check "a scoped token may not read outside its scope (403)" err 403 scope GET /v1/records/health_profile/HP-A01 "$S"
+check "a scoped token may not read outside its scope: 404, as if absent" err 404 record_not_found GET /v1/records/health_profile/HP-A01 "$S"
 check "a scoped token may not write outside its scope (403)" err 403 scope PUT /v1/records/health_profile/HP-A01 "$S" '{"phone":"0912000001"}'
 check "a scoped token may not take a record into its scope with ?scope= (403)" err 403 scope PUT "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S" '{"phone":"0912000002"}'
 check "a scoped token may not delete outside its scope with ?scope= (403)" err 403 scope DELETE "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S"
@@ -270,6 +270,10 @@ bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0
 check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
 check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" = \"\$('$H' --home '$T/b' digest)\""
+# a record of a's scope that duplicates b's HP-B01 (the same person id)
+check "a record in a's scope duplicating one of b's" test "$(c PUT /v1/records/health_profile/HP-DUPA "$W" '{"person_id":"000001000001","full_name":"Sync 1","birth_date":"1980-01-01"}')" = 200
+check "an unscoped token sees the duplicate named" bash -c "[ \"\$(curl -s --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile/HP-B01' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"duplicates\"])')\" = \"['HP-DUPA']\" ]"
+check "a token of b's scope does not learn of a's record" bash -c "[ \"\$(curl -s --max-time 20 -H 'Authorization: Bearer $S' '$URL/v1/records/health_profile/HP-B01' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"duplicates\"])')\" = '[]' ]"
 
 # --- /metrics says what hamlet status --json says ---
 check "/metrics answers loopback without a token" test "$(c GET /metrics "")" = 200
