@@ -160,6 +160,10 @@ static void texts(void)
 	ASSERT_EQ(check1("health_profile", "full_name", 's', "", 0, why, sizeof(why)), HAMLET_ESCHEMA);
 	ASSERT_TRUE(strstr(why, "health_profile.full_name must not be empty") != NULL);
 	ASSERT_OK(check1("health_profile", "village", 's', "", 0, why, sizeof(why)));
+	ASSERT_EQ(check1("health_profile", "full_name", 's', "  \t ", 0, why, sizeof(why)), HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "health_profile.full_name must not be blank") != NULL);
+	ASSERT_OK(check1("health_profile", "full_name", 's', " Lo Thi Mai ", 0, why, sizeof(why)));
+	ASSERT_OK(check1("health_profile", "village", 's', "  ", 0, why, sizeof(why)));
 
 	TEST_START("text over 1,024 bytes, invalid UTF-8 or control characters are refused");
 	memset(big, 'a', SCHEMA_MAX_STR + 1);

@@ -158,6 +158,15 @@ const char *schema_rule_name(enum merge_rule r)
 	return "?";
 }
 
+/* 1 when s[0..n) holds nothing but spaces, tabs and newlines. */
+static int is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
 static int is_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -318,6 +327,10 @@ static int check_text(const struct schema *s, const struct schema_field *f,
 	case FT_STR:
 		if (n == 0 && f->required)
 			why_set(why, whylen, N_("%s.%s must not be empty"),
+				 s->name, f->name);
+		else if (f->required && is_blank(str, n))
+			why_set(why, whylen,
+				 N_("%s.%s must not be blank: it holds only spaces"),
 				 s->name, f->name);
 		else if (f->digits &&
 			 ((int)n != f->digits || !is_digits(str, n)))
