@@ -30,6 +30,7 @@
 #include <time.h>
 
 #define SINK_POLL_MS 500      /* between rounds once caught up */
+#define SINK_TELL_MS 60000    /* "caught up" said at most this often */
 #define SINK_BACKOFF_MAX_S 30 /* between reconnection attempts, at most */
 #define SINK_ONCE_TRIES 6     /* --once: attempts after a lost connection */
 #define SINK_NAMES 64	      /* author names remembered */
@@ -68,6 +69,7 @@ struct sink {
 	uint64_t db_seq; /* the checkpoint in PostgreSQL */
 	uint64_t cursor; /* the last seq written in this run's order */
 	uint64_t written, batches;
+	uint64_t told, told_ms; /* written when "caught up" was last said */
 	int tries; /* --once: connection attempts that failed */
 	struct author_name names[SINK_NAMES];
 	size_t nnames, next_name;
@@ -239,7 +241,17 @@ static int row_build(struct sink *s, struct store_txn *t,
 		cli_hex(ch->entry, ENTRY_ID_LEN, w->entry_id);
 	}
 	w->hlc = v.hlc;
-	cli_time_text(hlc_ms(v.hlc), 1, w->updated_at);
+	{
+		/* to the millisecond, as the record's JSON has it */
+		uint64_t ms = hlc_ms(v.hlc);
+		time_t sec = (time_t)(ms / 1000);
+		struct tm tm;
+		char day[24];
+		gmtime_r(&sec, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(w->updated_at, sizeof(w->updated_at), "%s.%03uZ", day,
+			 (unsigned)(ms % 1000));
+	}
 	r = 0;
 out:
 	json_decref(j);
@@ -462,8 +474,13 @@ static int sink_round(struct sink *s, int first)
 			break;
 		batch_clear(&b);
 	}
-	if (s->written > before) {
+	/* once a minute at most while records keep arriving */
+	if (s->written > s->told &&
+	    (!s->told_ms || hlc_wall_ms() - s->told_ms >= SINK_TELL_MS)) {
 		char line[600];
+		before = s->told;
+		s->told = s->written;
+		s->told_ms = hlc_wall_ms();
 		snprintf(line, sizeof(line),
 			 _("caught up at seq %llu: %llu records written (%llu in all, %llu batches)"),
 			 (unsigned long long)s->db_seq,

@@ -110,6 +110,7 @@ same health_profile | sed 's/^/    # /'
 same payment | sed 's/^/    # /'
 check "the sink reconnected after the restart" grep -q "reconnected to PostgreSQL at" "$T/sink.log"
 check "HP-0101's conflict is in hamlet_conflicts (10 s)" within 10 bash -c "[ \"\$('$PGBIN/psql' -X -At -h '$PGD' -U hamlet -d hamlet -c \"SELECT rule || ' ' || jsonb_array_length(candidates) FROM hamlet_conflicts WHERE collection = 'health_profile' AND id = 'HP-0101' AND field = 'phone'\")\" = 'mv 2' ]"
+check "updated_at keeps the record's milliseconds" bash -c "[ \"\$('$PGBIN/psql' -X -At -h '$PGD' -U hamlet -d hamlet -c \"SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS.MS\\\"Z\\\"') FROM health_profile WHERE id = 'HP-0101'\")\" = \"\$('$H' --home '$T/P' --json get health_profile HP-0101 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"updated\"])')\" ]"
 check "its row is marked conflicted, with both values" test "$(sql "SELECT conflicted, conflict_values::text LIKE '%0911111111%0922222222%' OR conflict_values::text LIKE '%0922222222%0911111111%' FROM health_profile WHERE id = 'HP-0101'")" = "t|t"
 check "hamlet_conflicts holds what P's conflicts holds" test "$(sql "SELECT count(DISTINCT (collection, id)) FROM hamlet_conflicts")" = "$(N P conflicts --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j if isinstance(j, list) else j["records"]))')"
 check "PAY-0101 is kept, marked deleted" test "$(sql "SELECT deleted FROM payment WHERE id = 'PAY-0101'")" = t
