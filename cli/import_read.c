@@ -57,35 +57,80 @@ void import_close(struct importer *im)
 	free(im->cells);
 }
 
-/* Check one record (id + a JSON object of fields) and keep it. */
+/*
+ * Name each field of obj that its collection refuses on its own, so that
+ * a row with two wrong values gets two messages; why (the whole object's
+ * fault, from cli_json_body()) when no field alone is at fault.
+ */
+static void field_problems(struct importer *im, unsigned long where,
+			   json_t *obj, const char *skip, const char *why)
+{
+	const char *k;
+	json_t *v;
+	int named = 0;
+
+	json_object_foreach(obj, k, v) {
+		char fwhy[512];
+		uint8_t *b;
+		size_t l;
+		json_t *one;
+
+		if (skip && strcmp(k, skip) == 0)
+			continue;
+		if (!(one = json_pack("{sO}", k, v)))
+			continue;
+		if (cli_json_body(im->s, one, NULL, &b, &l, fwhy,
+				  sizeof(fwhy)) < 0) {
+			import_err(im, where, "%s", fwhy);
+			named = 1;
+		} else {
+			free(b);
+		}
+		json_decref(one);
+	}
+	if (!named)
+		import_err(im, where, "%s", why);
+}
+
+/*
+ * Check one record (id + a JSON object of fields) and keep it, naming
+ * every problem: the id's and each field's. id NULL: the row has none
+ * (named by the caller); bad: a cell was refused already (named by the
+ * caller) and left out of obj.
+ */
 static void take_record(struct importer *im, unsigned long where,
-			const char *id, json_t *obj, const char *skip)
+			const char *id, json_t *obj, const char *skip, int bad)
 {
 	char why[512];
-	uint8_t *body;
-	size_t len;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int id_ok = id && entry_record_id_check(id) == 0;
 
-	if (entry_record_id_check(id) < 0) {
+	if (id && !id_ok)
 		import_err(im, where,
 			N_("invalid id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
 			id);
-		return;
-	}
-	if (json_object_size(obj) == (skip ? 1u : 0u)) {
-		import_err(im, where, N_("no field given for %s"), id);
+	if (!bad && json_object_size(obj) == (skip ? 1u : 0u)) {
+		if (id_ok)
+			import_err(im, where, N_("no field given for %s"), id);
 		return;
 	}
 	if (cli_json_body(im->s, obj, skip, &body, &len, why,
 			  sizeof(why)) < 0) {
-		import_err(im, where, "%s", why);
-		/* kept without a body, so that an id given again is named in
-		 * the same run: the file is refused, nothing of it written */
-		if (rows_add(im, id, NULL, 0, where) < 0) {
-			cli_err(_("out of memory after %zu rows"), im->n);
-			im->fatal = 1;
-		}
+		field_problems(im, where, obj, skip, why);
+		bad = 1;
+	}
+	if (bad) {
+		free(body);
+		body = NULL;
+		len = 0;
+	}
+	if (!id_ok) {
+		free(body);
 		return;
 	}
+	/* a bad row is kept without a body, so that an id given again is
+	 * named in the same run: the file is refused, nothing of it written */
 	if (rows_add(im, id, body, len, where) < 0) {
 		free(body);
 		cli_err(_("out of memory after %zu rows"), im->n);
@@ -239,11 +284,11 @@ static void csv_row(struct importer *im)
 	}
 	if (!id || !id[0]) {
 		import_err(im, where, N_("the id cell is empty; give each row a record id, like HP-17"));
-		goto out;
+		id = NULL;
 	}
-	if (!bad)
-		take_record(im, where, id, obj, NULL);
-out:
+	/* the other cells are checked all the same: every problem of a row
+	 * is named in one run */
+	take_record(im, where, id, obj, NULL, bad);
 	json_decref(obj);
 }
 
@@ -413,7 +458,8 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 			import_err(im, lineno,
 				N_("\"id\" must be text, like \"HP-17\""));
 		else
-			take_record(im, lineno, json_string_value(id), obj, "id");
+			take_record(im, lineno, json_string_value(id), obj, "id",
+				    0);
 		json_decref(obj);
 	}
 	if (ferror(f)) {

@@ -35,8 +35,19 @@ check "the fixed ID is stored with its zero" bash -c "'$H' --home '$T/a' get hea
 printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-9;Lo Van A;31/02/1990;nam;1234\r\nHP-10;Lo Van B;1990-01-02;x;001090000001\r\n' >"$T/two.csv"
 refuse "a row with a short ID" 4 "row 2: person_id: \"1234\" has 4 digits, 12 are needed" \
 	A import health_profile --format csv "$T/two.csv"
+check "and its impossible date, in the same run" grep -q 'row 2: .*birth_date' "$T/refused"
 check "a wrong sex is named with its row" grep -q 'row 3: health_profile.sex must be one of male, female, other, not "x"' "$T/refused"
-check "nothing else is reported" test "$(grep -c '^hamlet: row' "$T/refused")" = 2
+check "each problem once, nothing else" test "$(grep -c '^hamlet: row' "$T/refused")" = 3
+# every problem of every row: an ID short of its zeros and month 13 on
+# one row, a bad id and a wrong sex on the next (before, one of each row)
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-012;Hà Thị Lan;15/13/1999;nữ;1085010011\r\nHP 13;Lo Van C;01/01/1990;x;001090000013\r\n' >"$T/every.csv"
+refuse "a row with two problems" 4 'row 2: person_id: "1085010011" has 10 digits' \
+	A import health_profile --format csv "$T/every.csv"
+check "names its month 13 too" grep -q 'row 2: birth_date: .*month 13\|row 2: .*birth_date.*13' "$T/refused"
+check "a bad id does not hide the row's wrong sex" bash -c \
+	"grep -q 'row 3: invalid id \"HP 13\"' '$T/refused' && grep -q 'row 3: health_profile.sex must be one of' '$T/refused'"
+check "four problems, each named once" test "$(grep -c '^hamlet: row' "$T/refused")" = 4
+check "and nothing of it was imported" bash -c "! '$H' --home '$T/a' get health_profile HP-012 >/dev/null 2>&1"
 
 # --delimiter: a comma file read with ';' is refused with the hint
 tr ';' ',' <"$T/fixed.csv" >"$T/comma.csv"
