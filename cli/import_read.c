@@ -234,6 +234,7 @@ static void csv_row(struct importer *im)
 		const struct schema_field *f;
 		char why[512], iso[16];
 		json_t *v = NULL;
+		int d;
 
 		if (im->col[i] < 0) {
 			id = cell;
@@ -271,7 +272,12 @@ static void csv_row(struct importer *im)
 			continue;
 		} else if (f->type == FT_ENUM && import_map_enum(f, cell)) {
 			v = json_string(import_map_enum(f, cell));
-		} else if (import_map_date(f->type, cell, iso)) {
+		} else if ((d = import_map_date(f, cell, iso, why,
+						sizeof(why))) < 0) {
+			import_err(im, where, "%s", why);
+			bad = 1;
+			continue;
+		} else if (d > 0) {
 			v = json_string(iso);
 		} else if (!(v = json_string(cell))) {
 			import_err(im, where,

@@ -49,6 +49,19 @@ check "a bad id does not hide the row's wrong sex" bash -c \
 check "four problems, each named once" test "$(grep -c '^hamlet: row' "$T/refused")" = 4
 check "and nothing of it was imported" bash -c "! '$H' --home '$T/a' get health_profile HP-012 >/dev/null 2>&1"
 
+# an impossible date is quoted as typed, with what is wrong with it
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-20;A;31/02/2026;nam;001090000020\r\nHP-21;B;15/13/1999;nam;001090000021\r\nHP-22;C;15/03/99;nam;001090000022\r\nHP-23;D;2026-02-31;nam;001090000023\r\n' >"$T/dates.csv"
+refuse "31/02/2026 is quoted as typed, and why it is no date" 4 \
+	'row 2: birth_date: "31/02/2026" is not a date: month 2 of 2026 has 28 days, there is no day 31' \
+	A import health_profile --format csv "$T/dates.csv"
+check "never as the ISO text it would have become" bash -c "! grep -q 'must be a date YYYY-MM-DD' '$T/refused'"
+check "month 13 is named" grep -q 'row 3: birth_date: "15/13/1999" is not a date: there is no month 13' "$T/refused"
+check "a two-digit year is named" grep -q 'row 4: birth_date: "15/03/99": the year has two digits' "$T/refused"
+check "an ISO date typed is judged the same way" grep -q 'row 5: birth_date: "2026-02-31" is not a date: month 2 of 2026 has 28 days' "$T/refused"
+check "the 29th of February of a leap year is a date" bash -c \
+	"printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-24;E;29/02/2024;nam;001090000024\r\n' >'$T/leap.csv' && '$H' --home '$T/a' import health_profile --format csv '$T/leap.csv' >/dev/null && '$H' --home '$T/a' get health_profile HP-24 | grep -qx 'birth_date: 2024-02-29'"
+check "HP-24 deleted again (the exports below count four records)" A delete health_profile HP-24
+
 # --delimiter: a comma file read with ';' is refused with the hint
 tr ';' ',' <"$T/fixed.csv" >"$T/comma.csv"
 refuse "a comma file read with --delimiter ';' says which delimiter it has" 4 \

@@ -53,6 +53,13 @@ both --home "$T/a" put health_profile HP-1 '{"colour":"red"}'
 says vi 'trường không xác định "colour" trong health_profile' "put: the schema error in Vietnamese"
 says en 'unknown field "colour" in health_profile' "put: the schema error in English"
 
+# an import's impossible date: the cell as typed and why, in both languages
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-7;Hà Thị Lan;31/02/2026;nữ;001200000007\r\n' >"$T/date.csv"
+both --home "$T/a" import health_profile --format csv "$T/date.csv"
+[ "$vi_rc" = 4 ] && [ "$en_rc" = 4 ] && ok "import: an impossible date exits 4 in both" || fail "import: exit $vi_rc / $en_rc, not 4"
+says vi 'dòng 2: birth_date: "31/02/2026" không phải là ngày: tháng 2 năm 2026 có 28 ngày, không có ngày 31' "import: the date's problem in Vietnamese"
+says en 'row 2: birth_date: "31/02/2026" is not a date: month 2 of 2026 has 28 days, there is no day 31' "import: the date's problem in English"
+
 both --home "$T/a" status
 says vi "xung đột: 1 bản ghi cần được quyết định" "status: Vietnamese"
 says vi "dịch vụ hamletd: không chạy" "status: the daemon line in Vietnamese"
