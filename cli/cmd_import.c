@@ -1,5 +1,5 @@
 /*
- * hamlet import COLLECTION --format csv|ndjson [--delimiter ,|;]
+ * hamlet import COLLECTION --format csv|ndjson [--delimiter ,|;|tab]
  *               [--scope SCOPE] FILE|-
  *
  * All or nothing, as far as can be known before writing. The first pass
@@ -332,13 +332,14 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	if (delim && (strcmp(format, "csv") != 0 ||
-		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0))) {
+		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0 &&
+		       strcmp(delim, "tab") != 0 && strcmp(delim, "\t") != 0))) {
 		r = cli_usage_err("import",
-				  _("--delimiter takes ',' or ';' (quoted: --delimiter ';'), with --format csv"));
+				  _("--delimiter takes ',', ';' or tab (quoted: --delimiter ';'), with --format csv"));
 		goto out;
 	}
 	if (delim)
-		im.delim = delim[0];
+		im.delim = strcmp(delim, "tab") == 0 ? '\t' : delim[0];
 	if (!(im.s = cli_schema(pos[0]))) {
 		r = HAMLET_ECOLLECTION;
 		goto out;

@@ -6,6 +6,7 @@
 
 #include "entry.h"
 #include "import_map.h"
+#include "utf8.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -15,14 +16,30 @@
 
 void import_err(struct importer *im, unsigned long where, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 	if (im->nerr++ >= IMPORT_MAX_ERRORS)
 		return;
-	fprintf(stderr, "hamlet: %s %lu: ", im->unit, where);
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	vsnprintf(line, sizeof(line), _(fmt), ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* a cell quoted from a file in another encoding: never its bytes
+	 * on the terminal */
+	utf8_scrub(line);
+	fprintf(stderr, "hamlet: %s %lu: %s\n", im->unit, where, line);
+}
+
+/*
+ * s as a message quotes it: at most max bytes, cut between characters,
+ * "…" when cut, any byte that is not UTF-8 a '?'. Returns out.
+ */
+static const char *quoted(const char *s, size_t max, char *out, size_t cap)
+{
+	size_t n = strlen(s), k = utf8_cut(s, n, max);
+
+	snprintf(out, cap, "%.*s%s", (int)k, s, k < n ? "…" : "");
+	utf8_scrub(out);
+	return out;
 }
 
 static int rows_add(struct importer *im, const char *id, uint8_t *body,
@@ -105,11 +122,12 @@ static void take_record(struct importer *im, unsigned long where,
 	uint8_t *body = NULL;
 	size_t len = 0;
 	int id_ok = id && entry_record_id_check(id) == 0;
+	char q[96];
 
 	if (id && !id_ok)
 		import_err(im, where,
-			N_("invalid id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
-			id);
+			N_("invalid id \"%s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
+			quoted(id, 80, q, sizeof(q)));
 	if (!bad && json_object_size(obj) == (skip ? 1u : 0u)) {
 		if (id_ok)
 			import_err(im, where, N_("no field given for %s"), id);
@@ -140,10 +158,61 @@ static void take_record(struct importer *im, unsigned long where,
 
 /* --- CSV --------------------------------------------------------------- */
 
+/* How a message names delimiter c, and the --delimiter that takes it. */
+static const char *delim_name(char c)
+{
+	return c == '\t' ? "tab" : c == ';' ? "';'" : "','";
+}
+
+/*
+ * The delimiter that text (a header line, or a header read as one
+ * column) uses most outside quotes: ';' (Excel in a locale whose
+ * decimal mark is the comma, as Vietnamese), a tab (Excel's "Text (Tab
+ * delimited)"), or ','; 0 when it holds none of them.
+ */
+static char delim_guess(const char *buf, size_t n)
+{
+	size_t commas = 0, semis = 0, tabs = 0;
+	int quoted_ = 0;
+
+	for (size_t i = 0; i < n && (quoted_ || buf[i] != '\n'); i++) {
+		if (buf[i] == '"')
+			quoted_ = !quoted_;
+		else if (!quoted_ && buf[i] == ',')
+			commas++;
+		else if (!quoted_ && buf[i] == ';')
+			semis++;
+		else if (!quoted_ && buf[i] == '\t')
+			tabs++;
+	}
+	if (tabs > semis && tabs > commas)
+		return '\t';
+	if (semis > commas)
+		return ';';
+	return commas ? ',' : 0;
+}
+
+/* Refuse a header that is not UTF-8 text: the file was saved in another
+ * encoding, and its column names would be garbled on the terminal. */
+static int header_not_utf8(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncells; i++) {
+		const char *name = im->cells[i];
+		if (name && utf8_check(name, strlen(name), 1, NULL) != UTF8_OK) {
+			import_err(im, 1,
+				N_("the column names are not UTF-8 text: the file was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"));
+			im->fatal = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void csv_header(struct importer *im)
 {
 	const struct schema *s = im->s;
 	int idcol = -1;
+	char q[96];
 
 	im->have_header = 1;
 	im->ncols = im->ncells;
@@ -151,8 +220,11 @@ static void csv_header(struct importer *im)
 		im->fatal = 1;
 		return;
 	}
+	if (header_not_utf8(im))
+		return;
 	for (size_t i = 0; i < im->ncells; i++) {
 		char *name = im->cells[i];
+		char other;
 		int fi;
 		if (!name || !name[0]) {
 			import_err(im, 1,
@@ -162,19 +234,21 @@ static void csv_header(struct importer *im)
 			return;
 		}
 		fi = import_map_column(s, name);
+		other = im->ncells == 1 ? delim_guess(name, strlen(name)) : 0;
 		if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
-				import_err(im, 1, N_("column id appears twice (\"%.64s\")"),
-					   name);
+				import_err(im, 1, N_("column id appears twice (\"%s\")"),
+					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
 				return;
 			}
 			idcol = (int)i;
-		} else if (fi == IMPORT_MAP_UNKNOWN && strpbrk(name, ",;")) {
+		} else if (fi == IMPORT_MAP_UNKNOWN && other) {
+			/* the whole header read as one column */
 			import_err(im, 1,
-				N_("unknown column \"%.64s\": the columns seem separated by '%c', not '%c'; use --delimiter '%c'"),
-				name, strchr(name, ';') ? ';' : ',', im->delim,
-				strchr(name, ';') ? ';' : ',');
+				N_("unknown column \"%s\": the columns seem separated by %s, not %s; use --delimiter %s"),
+				quoted(name, 64, q, sizeof(q)), delim_name(other),
+				delim_name(im->delim), delim_name(other));
 			im->fatal = 1;
 			return;
 		} else if (fi == IMPORT_MAP_UNKNOWN) {
@@ -185,15 +259,16 @@ static void csv_header(struct importer *im)
 					sizeof(list) - strlen(list) - 1);
 			}
 			import_err(im, 1,
-				N_("unknown column \"%.64s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
-				name, s->name, list);
+				N_("unknown column \"%s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
+				quoted(name, 64, q, sizeof(q)), s->name, list);
 			im->fatal = 1;
 			return;
 		}
 		for (size_t k = 0; k < i && fi >= 0; k++) {
 			if (im->col[k] == fi) {
-				import_err(im, 1, N_("column %s appears twice (\"%.64s\")"),
-					   s->fields[fi].name, name);
+				import_err(im, 1, N_("column %s appears twice (\"%s\")"),
+					   s->fields[fi].name,
+					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
 				return;
 			}
@@ -250,8 +325,8 @@ static void csv_row(struct importer *im)
 			x = strtoll(cell, &end, 10);
 			if (errno || *end || end == cell) {
 				import_err(im, where,
-					N_("%s: \"%.40s\" is not a whole number; write digits only, like 1500000"),
-					f->name, cell);
+					N_("%s: \"%s\" is not a whole number; write digits only, like 1500000"),
+					f->name, quoted(cell, 40, why, sizeof(why)));
 				bad = 1;
 				continue;
 			}
@@ -337,27 +412,6 @@ static void csv_cb_row(int term, void *data)
 	im->ncells = 0;
 }
 
-/*
- * The delimiter of a file whose first line (the header) is at buf: ';'
- * when the line holds more semicolons than commas outside quotes (Excel
- * in a locale whose decimal mark is the comma, as Vietnamese), else ','.
- */
-static char header_delim(const char *buf, size_t n)
-{
-	size_t commas = 0, semis = 0;
-	int quoted = 0;
-
-	for (size_t i = 0; i < n && (quoted || buf[i] != '\n'); i++) {
-		if (buf[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && buf[i] == ',')
-			commas++;
-		else if (!quoted && buf[i] == ';')
-			semis++;
-	}
-	return semis > commas ? ';' : ',';
-}
-
 int import_read_csv(struct importer *im, FILE *f, const char *path)
 {
 	struct csv_parser p;
@@ -388,12 +442,23 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 				im->fatal = 1;
 				break;
 			}
+			if ((got >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 ||
+					  memcmp(buf, "\xfe\xff", 2) == 0)) ||
+			    memchr(buf, 0, got < 64 ? got : 64)) {
+				/* a byte order mark of UTF-16, or the NUL bytes
+				 * of its ASCII letters in the header */
+				cli_err(_("%s is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
+					path);
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
 			if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 				at += 3; /* the BOM Excel writes: not data */
 				got -= 3;
 			}
-			if (!im->delim)
-				im->delim = header_delim(at, got);
+			if (!im->delim && !(im->delim = delim_guess(at, got)))
+				im->delim = ',';
 			csv_set_delim(&p, (unsigned char)im->delim);
 		}
 		used = csv_parse(&p, at, got, csv_cb_cell, csv_cb_row, im);

@@ -124,12 +124,12 @@ static const struct cli_option_help conflicts_opts[] = {
 };
 
 static const char *const import_syn[] = {
-	"import COLLECTION --format csv|ndjson [--delimiter ,|;] [--scope SCOPE] FILE|-",
+	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] FILE|-",
 	NULL
 };
 static const struct cli_option_help import_opts[] = {
 	{ "--format csv|ndjson", N_("the format of FILE (required)") },
-	{ "--delimiter ,|;",
+	{ "--delimiter ,|;|tab",
 	  N_("the CSV delimiter (default: the one the header line uses most)") },
 	{ "--scope SCOPE",
 	  N_("write the entries under this scope instead of the node's own") },

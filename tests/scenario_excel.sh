@@ -70,6 +70,38 @@ refuse "a comma file read with --delimiter ';' says which delimiter it has" 4 \
 check "--delimiter ',' reads it (unchanged)" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv --delimiter ',' '$T/comma.csv' | grep -q '0 written, 4 unchanged'"
 check "and the comma is found without it" A import health_profile --format csv "$T/comma.csv"
+# a wrong --delimiter on a Vietnamese header: the quote is cut between
+# characters (before, "...;Số đi" and half of 'ệ'), and the right one named
+utf8_only() { python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$1"; }
+printf 'id;Họ tên;Ngày sinh;Giới tính;Dân tộc;Thôn;Số điện thoại;Số CCCD\r\nHP-30;A;01/01/1990;nam;Tày;Nà Pài;0912000030;001090000030\r\n' >"$T/semi.csv"
+refuse "a ';' file read with --delimiter ',' names the right delimiter" 4 \
+	"the columns seem separated by ';', not ','; use --delimiter ';'" \
+	A import health_profile --format csv --delimiter ',' "$T/semi.csv"
+check "and quotes the header cut between characters" bash -c "grep -qF '\"id;Họ tên;Ngày sinh;Giới tính;Dân tộc;Thôn;Số đi…\"' '$T/refused'"
+check "every byte printed is UTF-8" utf8_only "$T/refused"
+printf 'id\tHọ tên\tNgày sinh\tGiới tính\tSố CCCD\r\nHP-31\tA\t01/01/1990\tnam\t001090000031\r\n' >"$T/tab.csv"
+refuse "a tab-separated file read with --delimiter ';' says to use tab" 4 \
+	"the columns seem separated by tab, not ';'; use --delimiter tab" \
+	A import health_profile --format csv --delimiter ';' "$T/tab.csv"
+check "--delimiter tab reads it" A import health_profile --format csv --delimiter tab "$T/tab.csv"
+check "and the tab is found without it" bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/tab.csv' | grep -q '0 written, 1 unchanged'"
+check "HP-31 deleted again (the exports below count four records)" A delete health_profile HP-31
+
+# a file not in UTF-8: said so first, before any column, and never its bytes
+printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-40;A\r\n' >"$T/cp1258.csv"
+refuse "a Windows-1258 header is named as not UTF-8, with how to save it" 4 \
+	'the column names are not UTF-8 text: the file was saved in another encoding (Excel'"'"'s plain "CSV" uses Windows-1258). In Excel choose File > Save As > "CSV UTF-8 (Comma delimited)"' \
+	A import health_profile --format csv "$T/cp1258.csv"
+check "not as an unknown column" bash -c "! grep -q 'unknown column' '$T/refused'"
+check "its bytes are not printed" utf8_only "$T/refused"
+printf 'id\tho ten\r\nHP-41\tA\r\n' | iconv -f UTF-8 -t UTF-16 >"$T/unicode.txt"
+refuse "Excel's Unicode Text (UTF-16, FF FE) is named as such" 4 \
+	"unicode.txt is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"" \
+	A import health_profile --format csv "$T/unicode.txt"
+printf 'id;ho ten\r\nHP-41;A\r\n' | iconv -f UTF-8 -t UTF-16LE >"$T/nobom.csv"
+refuse "UTF-16 without its byte order mark too (NUL bytes)" 4 "nobom.csv is UTF-16 text" \
+	A import health_profile --format csv "$T/nobom.csv"
+check "its bytes are not printed" utf8_only "$T/refused"
 refuse "--delimiter takes , or ; only" 2 "--delimiter takes" \
 	A import health_profile --format csv --delimiter '|' "$T/comma.csv"
 
