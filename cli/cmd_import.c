@@ -304,6 +304,12 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			progress_end(prog);
 			prog = NULL;
 			write_failed(im, start, &end, r, why);
+			/* The exit code names the fault, as `hamlet import
+			 * --help` and the man pages say: the store or hamletd
+			 * failing stays 5 (a system error: fix it, import
+			 * again) however many rows were stored before; a row
+			 * hamletd refused after some were stored is 1 (a
+			 * partial import), not 4 (nothing imported). */
 			if (start + end.stored > 0 &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
 				r = CLI_EPROBLEMS;

@@ -164,6 +164,18 @@ if fake_start "$T/a"; then
 	check "the message names exactly the rows stored" \
 		grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
 	check "and where the rest begins" grep -q "nothing from row $((stored + 2)) on was: fix row 4501" "$T/refused"
+	# hamletd stops in the middle: a system error, exit 5 however many
+	# rows were stored, as import --help says (it said 1 before)
+	rm -f "$T/a.fake"
+	{ echo "$HDR"; profiles 1 4499 MID; echo "GONE-1,000000999998,Gone,1990-01-01,male,na-pai"; profiles 4501 6000 MID; } >"$T/gone.csv"
+	refuse "hamletd stopping during an import exits 5 (a system error)" 5 \
+		'Importing the whole file again is safe' A import health_profile --format csv "$T/gone.csv"
+	stored=$(awk '$1 == "stored" { n += $2 } END { print n + 0 }' "$T/a.fake")
+	check "after some rows were stored" test "$stored" -gt 0 -a "$stored" -lt 4500
+	check "which the message names" grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
+	check "import --help says the same: exit 5 when hamletd failed, even after some rows" bash -c \
+		"'$H' import --help | tr '\n' ' ' | tr -s ' ' | grep -q '5 when the store or hamletd failed, even after some rows were imported'"
+	fake_start "$T/a" || fail "fakehamletd again"
 	# a put that changes nothing comes back with seq 0 and no entry
 	{ echo "$HDR"; profiles 1 2 SAME; profiles 1 1 NEW; } >"$T/same.csv"
 	check "import counts the rows the daemon found unchanged" \
