@@ -347,6 +347,11 @@ int cli_record_problem_count(struct store_txn *t, const char *coll,
 int cli_record_warn(struct node *n, const char *cmd, const char *coll,
 		    const char *id);
 
+/* The same in read transaction t; with print 0 only their number (the
+ * caller names the first few records of many, and counts the rest). */
+int cli_record_warn_txn(struct store_txn *t, const char *cmd,
+			const char *coll, const char *id, int print);
+
 /* --- the access log (cli/cli_access.c) --------------------------------- */
 
 /*

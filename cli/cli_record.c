@@ -259,29 +259,39 @@ int cli_record_problem_count(struct store_txn *t, const char *coll,
 	return r + (int)v->conflicts->via.array.size;
 }
 
+int cli_record_warn_txn(struct store_txn *t, const char *cmd,
+			const char *coll, const char *id, int print)
+{
+	struct record_view v;
+	int r;
+
+	if ((r = record_view_load(t, coll, id, &v)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	r = cli_record_problem_count(t, coll, id, &v);
+	if (r > 0 && print && cli_access(cmd, coll, id, NULL, 1) < 0) {
+		fprintf(stderr, _("hamlet: note: %s/%s has open problems (\"%s conflicts\" shows them)\n"),
+			coll, id, cli_prog());
+	} else if (r > 0 && print) {
+		int count = r;
+		fprintf(stderr, _("hamlet: note: %s/%s has open problems:\n"),
+			coll, id);
+		r = cli_record_print_problems(stderr, t, coll, id, &v, "  ");
+		if (r >= 0)
+			r = count;
+	}
+	record_view_close(&v);
+	return r;
+}
+
 int cli_record_warn(struct node *n, const char *cmd, const char *coll,
 		    const char *id)
 {
 	struct store_txn *t = NULL;
-	struct record_view v;
 	int r;
 
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		return r;
-	if ((r = record_view_load(t, coll, id, &v)) < 0) {
-		store_txn_abort(t);
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	}
-	r = cli_record_problem_count(t, coll, id, &v);
-	if (r > 0 && cli_access(cmd, coll, id, NULL, 1) < 0) {
-		fprintf(stderr, _("hamlet: note: %s/%s has open problems (\"%s conflicts\" shows them)\n"),
-			coll, id, cli_prog());
-	} else if (r > 0) {
-		fprintf(stderr, _("hamlet: note: %s/%s has open problems:\n"),
-			coll, id);
-		r = cli_record_print_problems(stderr, t, coll, id, &v, "  ");
-	}
-	record_view_close(&v);
+	r = cli_record_warn_txn(t, cmd, coll, id, 1);
 	store_txn_abort(t);
 	return r;
 }

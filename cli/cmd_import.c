@@ -1,5 +1,5 @@
 /*
- * hamlet import COLLECTION --format csv|ndjson [--delimiter ,|;]
+ * hamlet import COLLECTION --format csv|ndjson [--delimiter ,|;|tab]
  *               [--scope SCOPE] FILE|-
  *
  * All or nothing, as far as can be known before writing. The first pass
@@ -11,7 +11,9 @@
  * second pass writes the rows through cli_write(), IMPORT_CHUNK
  * operations at a time. What no check can foresee (the store full, the
  * daemon gone, a record changed meanwhile) stops the import there, and
- * the message names the rows that are in the store.
+ * the message names the rows that are in the store. Once stored, the
+ * records left with open problems (a person twice: two rows, or a row and
+ * a stored record, with one person_id) are named as put names them.
  */
 #include "cli.h"
 #include "i18n.h"
@@ -23,6 +25,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -172,6 +175,50 @@ out:
 	return r;
 }
 
+/* --- after writing: what the rows left open ---------------------------- */
+
+#define IMPORT_NOTES_SHOWN 3 /* records whose problems are printed */
+
+/*
+ * Name, as put does, the imported records left with open problems: a
+ * duplicate (two rows of one person, or a row and a record stored
+ * before, with the same person_id) or a conflict. Neither is refused:
+ * which record is wrong is for the operator to decide. The first
+ * IMPORT_NOTES_SHOWN are printed, the rest counted, and hamlet conflicts
+ * named. Returns how many records have them, or <0 (printed).
+ */
+static int note_problems(const struct importer *im, struct node *n)
+{
+	struct store_txn *t = NULL;
+	size_t with = 0;
+	int r;
+
+	if ((r = cli_txn_read(n, &t)) < 0)
+		goto out;
+	for (size_t i = 0; i < im->n; i++) {
+		r = cli_record_warn_txn(t, "import", im->s->name,
+					im->rows[i].id,
+					with < IMPORT_NOTES_SHOWN);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			with++;
+	}
+	if (with > IMPORT_NOTES_SHOWN)
+		cli_err(_("note: and %zu more of the records imported have open problems"),
+			with - IMPORT_NOTES_SHOWN);
+	if (with)
+		cli_err(_("note: %zu of the records imported have open problems (the same person twice, or a conflict); \"%s conflicts\" lists them all and says how to settle each"),
+			with, cli_prog());
+	r = with > INT_MAX ? INT_MAX : (int)with;
+out:
+	if (r < 0)
+		cli_err(_("the rows were imported, but they could not be checked for duplicates: %s"),
+			cli_strerror(r));
+	store_txn_abort(t);
+	return r;
+}
+
 /* --- writing ----------------------------------------------------------- */
 
 struct outcome {
@@ -257,6 +304,12 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			progress_end(prog);
 			prog = NULL;
 			write_failed(im, start, &end, r, why);
+			/* The exit code names the fault, as `hamlet import
+			 * --help` and the man pages say: the store or hamletd
+			 * failing stays 5 (a system error: fix it, import
+			 * again) however many rows were stored before; a row
+			 * hamletd refused after some were stored is 1 (a
+			 * partial import), not 4 (nothing imported). */
 			if (start + end.stored > 0 &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
 				r = CLI_EPROBLEMS;
@@ -332,13 +385,14 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	if (delim && (strcmp(format, "csv") != 0 ||
-		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0))) {
+		      (strcmp(delim, ",") != 0 && strcmp(delim, ";") != 0 &&
+		       strcmp(delim, "tab") != 0 && strcmp(delim, "\t") != 0))) {
 		r = cli_usage_err("import",
-				  _("--delimiter takes ',' or ';' (quoted: --delimiter ';'), with --format csv"));
+				  _("--delimiter takes ',', ';' or tab (quoted: --delimiter ';'), with --format csv"));
 		goto out;
 	}
 	if (delim)
-		im.delim = delim[0];
+		im.delim = strcmp(delim, "tab") == 0 ? '\t' : delim[0];
 	if (!(im.s = cli_schema(pos[0]))) {
 		r = HAMLET_ECOLLECTION;
 		goto out;
@@ -379,6 +433,7 @@ int cmd_import(int argc, char **argv)
 done:
 	if (cli_global.json) {
 		json_t *j = json_object();
+		int open = n ? note_problems(&im, n) : 0;
 		json_object_set_new(j, "collection", json_string(im.s->name));
 		json_object_set_new(j, "rows", json_integer((json_int_t)im.n));
 		json_object_set_new(j, "written",
@@ -386,12 +441,17 @@ done:
 		json_object_set_new(j, "unchanged",
 				    json_integer((json_int_t)res.unchanged));
 		json_object_set_new(j, "imported", json_integer((json_int_t)im.n));
+		json_object_set_new(j, "open_problems",
+				    json_integer(open > 0 ? open : 0));
 		cli_json_print(j);
 	} else {
 		printf(_("imported %zu %s%s into %s: %zu written, %zu unchanged%s\n"),
 		       im.n, im.unit, cli_plural(im.n), im.s->name,
 		       res.written, res.unchanged,
 		       res.via_daemon ? _(", through hamletd") : "");
+		fflush(stdout); /* the notes on stderr come after */
+		if (n)
+			note_problems(&im, n);
 	}
 	r = 0;
 out:

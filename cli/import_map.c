@@ -4,6 +4,7 @@
  */
 #include "import_map.h"
 
+#include "error.h"
 #include "why.h"
 
 #include "vi_fold.h"
@@ -141,24 +142,79 @@ static int is_sep(char c)
 	return c == '/' || c == '-' || c == '.';
 }
 
-int import_map_date(enum field_type t, const char *cell, char out[16])
+/*
+ * The day (for a date), month and year of cell, written dd/mm/yyyy (d/m,
+ * dd/mm/yy) or yyyy-mm-dd; for a month mm/yyyy or yyyy-mm. Returns the
+ * number of digits of the year, 0 when cell has none of these forms.
+ */
+static int date_parts(int date, const char *cell, unsigned *ret_d,
+		      unsigned *ret_m, unsigned *ret_y)
 {
 	const char *p = cell;
-	unsigned d = 0, m, y;
+	int yl;
 
-	if (t == FT_DATE) {
-		if (!take_digits(&p, 2, &d) || !is_sep(*p++))
+	if (take_digits(&p, 4, ret_y) == 4) { /* ISO, as the schema has it */
+		if (*p++ != '-' || take_digits(&p, 2, ret_m) != 2)
 			return 0;
-	} else if (t != FT_MONTH) {
-		return 0;
+		if (date && (*p++ != '-' || take_digits(&p, 2, ret_d) != 2))
+			return 0;
+		return *p ? 0 : 4;
 	}
-	if (!take_digits(&p, 2, &m) || !is_sep(*p++) ||
-	    take_digits(&p, 4, &y) != 4 || *p)
+	p = cell;
+	if (date && (!take_digits(&p, 2, ret_d) || !is_sep(*p++)))
 		return 0;
-	if (t == FT_DATE)
-		snprintf(out, 16, "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
+	if (!take_digits(&p, 2, ret_m) || !is_sep(*p++))
+		return 0;
+	yl = take_digits(&p, 4, ret_y);
+	return !*p && (yl == 4 || yl == 2) ? yl : 0;
+}
+
+int import_map_date(const struct schema_field *f, const char *cell,
+		    char out[16], char *why, size_t whylen)
+{
+	unsigned d = 1, m, y;
+	int yl, days;
+
+	if (f->type != FT_DATE && f->type != FT_MONTH)
+		return 0;
+	if (!(yl = date_parts(f->type == FT_DATE, cell, &d, &m, &y)))
+		return 0;
+	/* the form is ours: say what is wrong with the cell as typed, not
+	 * with the ISO text it would have become */
+	if (yl == 2) {
+		why_set(why, whylen,
+			N_("%s: \"%s\": the year has two digits; write all four (1999, not 99)"),
+			f->name, cell);
+		return HAMLET_ESCHEMA;
+	}
+	if ((int)y < SCHEMA_YEAR_MIN || (int)y > SCHEMA_YEAR_MAX) {
+		why_set(why, whylen,
+			N_("%s: \"%s\" is not a date: the year must be between %d and %d"),
+			f->name, cell, SCHEMA_YEAR_MIN, SCHEMA_YEAR_MAX);
+		return HAMLET_ESCHEMA;
+	}
+	if (m < 1 || m > 12) {
+		if (f->type == FT_DATE)
+			why_set(why, whylen,
+				N_("%s: \"%s\" is not a date: there is no month %u (write day/month/year, like 15/03/1999)"),
+				f->name, cell, m);
+		else
+			why_set(why, whylen,
+				N_("%s: \"%s\" is not a month: there is no month %u (write month/year, like 03/2026)"),
+				f->name, cell, m);
+		return HAMLET_ESCHEMA;
+	}
+	days = schema_month_days((int)y, (int)m);
+	if (d < 1 || (int)d > days) {
+		why_set(why, whylen,
+			N_("%s: \"%s\" is not a date: month %u of %u has %d days, there is no day %u"),
+			f->name, cell, m, y, days, d);
+		return HAMLET_ESCHEMA;
+	}
+	if (f->type == FT_DATE)
+		snprintf(out, 16, "%04u-%02u-%02u", y, m, d);
 	else
-		snprintf(out, 16, "%04u-%02u", y % 10000, m % 100);
+		snprintf(out, 16, "%04u-%02u", y, m);
 	return 1;
 }
 

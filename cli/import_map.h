@@ -29,13 +29,17 @@ int import_map_column(const struct schema *s, const char *name);
 const char *import_map_enum(const struct schema_field *f, const char *cell);
 
 /*
- * A date written dd/mm/yyyy (or d/m/yyyy, '-' or '.' between) for a date
- * field, or mm/yyyy for a month field, rewritten into out as
- * YYYY-MM-DD or YYYY-MM. Returns 1 when cell had that form (out then
- * holds the ISO text, to be checked by the schema), 0 when not (out
- * untouched).
+ * A date written dd/mm/yyyy (or d/m/yyyy, '-' or '.' between, or ISO)
+ * for date field f, or mm/yyyy (or ISO) for a month field, rewritten
+ * into out as YYYY-MM-DD or YYYY-MM. Returns 1 when cell has that form
+ * and is a date the schema takes (out holds the ISO text); 0 when it has
+ * not that form (out untouched: the schema judges the cell as it is);
+ * HAMLET_ESCHEMA when it has that form, or dd/mm/yy, but is no date (no
+ * month 13, no 31 February, a two-digit year): why then names the field,
+ * quotes the cell as typed and says what is wrong, in plain words.
  */
-int import_map_date(enum field_type t, const char *cell, char out[16]);
+int import_map_date(const struct schema_field *f, const char *cell,
+		    char out[16], char *why, size_t whylen);
 
 /*
  * When cell is what Excel makes of an ID number typed in a General

@@ -6,6 +6,7 @@
 
 #include "entry.h"
 #include "import_map.h"
+#include "utf8.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -15,14 +16,30 @@
 
 void import_err(struct importer *im, unsigned long where, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 	if (im->nerr++ >= IMPORT_MAX_ERRORS)
 		return;
-	fprintf(stderr, "hamlet: %s %lu: ", im->unit, where);
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	vsnprintf(line, sizeof(line), _(fmt), ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* a cell quoted from a file in another encoding: never its bytes
+	 * on the terminal */
+	utf8_scrub(line);
+	fprintf(stderr, "hamlet: %s %lu: %s\n", im->unit, where, line);
+}
+
+/*
+ * s as a message quotes it: at most max bytes, cut between characters,
+ * "…" when cut, any byte that is not UTF-8 a '?'. Returns out.
+ */
+static const char *quoted(const char *s, size_t max, char *out, size_t cap)
+{
+	size_t n = strlen(s), k = utf8_cut(s, n, max);
+
+	snprintf(out, cap, "%.*s%s", (int)k, s, k < n ? "…" : "");
+	utf8_scrub(out);
+	return out;
 }
 
 static int rows_add(struct importer *im, const char *id, uint8_t *body,
@@ -57,35 +74,81 @@ void import_close(struct importer *im)
 	free(im->cells);
 }
 
-/* Check one record (id + a JSON object of fields) and keep it. */
+/*
+ * Name each field of obj that its collection refuses on its own, so that
+ * a row with two wrong values gets two messages; why (the whole object's
+ * fault, from cli_json_body()) when no field alone is at fault.
+ */
+static void field_problems(struct importer *im, unsigned long where,
+			   json_t *obj, const char *skip, const char *why)
+{
+	const char *k;
+	json_t *v;
+	int named = 0;
+
+	json_object_foreach(obj, k, v) {
+		char fwhy[512];
+		uint8_t *b;
+		size_t l;
+		json_t *one;
+
+		if (skip && strcmp(k, skip) == 0)
+			continue;
+		if (!(one = json_pack("{sO}", k, v)))
+			continue;
+		if (cli_json_body(im->s, one, NULL, &b, &l, fwhy,
+				  sizeof(fwhy)) < 0) {
+			import_err(im, where, "%s", fwhy);
+			named = 1;
+		} else {
+			free(b);
+		}
+		json_decref(one);
+	}
+	if (!named)
+		import_err(im, where, "%s", why);
+}
+
+/*
+ * Check one record (id + a JSON object of fields) and keep it, naming
+ * every problem: the id's and each field's. id NULL: the row has none
+ * (named by the caller); bad: a cell was refused already (named by the
+ * caller) and left out of obj.
+ */
 static void take_record(struct importer *im, unsigned long where,
-			const char *id, json_t *obj, const char *skip)
+			const char *id, json_t *obj, const char *skip, int bad)
 {
 	char why[512];
-	uint8_t *body;
-	size_t len;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int id_ok = id && entry_record_id_check(id) == 0;
+	char q[96];
 
-	if (entry_record_id_check(id) < 0) {
+	if (id && !id_ok)
 		import_err(im, where,
-			N_("invalid id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
-			id);
-		return;
-	}
-	if (json_object_size(obj) == (skip ? 1u : 0u)) {
-		import_err(im, where, N_("no field given for %s"), id);
+			N_("invalid id \"%s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
+			quoted(id, 80, q, sizeof(q)));
+	if (!bad && json_object_size(obj) == (skip ? 1u : 0u)) {
+		if (id_ok)
+			import_err(im, where, N_("no field given for %s"), id);
 		return;
 	}
 	if (cli_json_body(im->s, obj, skip, &body, &len, why,
 			  sizeof(why)) < 0) {
-		import_err(im, where, "%s", why);
-		/* kept without a body, so that an id given again is named in
-		 * the same run: the file is refused, nothing of it written */
-		if (rows_add(im, id, NULL, 0, where) < 0) {
-			cli_err(_("out of memory after %zu rows"), im->n);
-			im->fatal = 1;
-		}
+		field_problems(im, where, obj, skip, why);
+		bad = 1;
+	}
+	if (bad) {
+		free(body);
+		body = NULL;
+		len = 0;
+	}
+	if (!id_ok) {
+		free(body);
 		return;
 	}
+	/* a bad row is kept without a body, so that an id given again is
+	 * named in the same run: the file is refused, nothing of it written */
 	if (rows_add(im, id, body, len, where) < 0) {
 		free(body);
 		cli_err(_("out of memory after %zu rows"), im->n);
@@ -95,10 +158,61 @@ static void take_record(struct importer *im, unsigned long where,
 
 /* --- CSV --------------------------------------------------------------- */
 
+/* How a message names delimiter c, and the --delimiter that takes it. */
+static const char *delim_name(char c)
+{
+	return c == '\t' ? "tab" : c == ';' ? "';'" : "','";
+}
+
+/*
+ * The delimiter that text (a header line, or a header read as one
+ * column) uses most outside quotes: ';' (Excel in a locale whose
+ * decimal mark is the comma, as Vietnamese), a tab (Excel's "Text (Tab
+ * delimited)"), or ','; 0 when it holds none of them.
+ */
+static char delim_guess(const char *buf, size_t n)
+{
+	size_t commas = 0, semis = 0, tabs = 0;
+	int quoted_ = 0;
+
+	for (size_t i = 0; i < n && (quoted_ || buf[i] != '\n'); i++) {
+		if (buf[i] == '"')
+			quoted_ = !quoted_;
+		else if (!quoted_ && buf[i] == ',')
+			commas++;
+		else if (!quoted_ && buf[i] == ';')
+			semis++;
+		else if (!quoted_ && buf[i] == '\t')
+			tabs++;
+	}
+	if (tabs > semis && tabs > commas)
+		return '\t';
+	if (semis > commas)
+		return ';';
+	return commas ? ',' : 0;
+}
+
+/* Refuse a header that is not UTF-8 text: the file was saved in another
+ * encoding, and its column names would be garbled on the terminal. */
+static int header_not_utf8(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncells; i++) {
+		const char *name = im->cells[i];
+		if (name && utf8_check(name, strlen(name), 1, NULL) != UTF8_OK) {
+			import_err(im, 1,
+				N_("the column names are not UTF-8 text: the file was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"));
+			im->fatal = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void csv_header(struct importer *im)
 {
 	const struct schema *s = im->s;
 	int idcol = -1;
+	char q[96];
 
 	im->have_header = 1;
 	im->ncols = im->ncells;
@@ -106,8 +220,11 @@ static void csv_header(struct importer *im)
 		im->fatal = 1;
 		return;
 	}
+	if (header_not_utf8(im))
+		return;
 	for (size_t i = 0; i < im->ncells; i++) {
 		char *name = im->cells[i];
+		char other;
 		int fi;
 		if (!name || !name[0]) {
 			import_err(im, 1,
@@ -117,19 +234,21 @@ static void csv_header(struct importer *im)
 			return;
 		}
 		fi = import_map_column(s, name);
+		other = im->ncells == 1 ? delim_guess(name, strlen(name)) : 0;
 		if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
-				import_err(im, 1, N_("column id appears twice (\"%.64s\")"),
-					   name);
+				import_err(im, 1, N_("column id appears twice (\"%s\")"),
+					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
 				return;
 			}
 			idcol = (int)i;
-		} else if (fi == IMPORT_MAP_UNKNOWN && strpbrk(name, ",;")) {
+		} else if (fi == IMPORT_MAP_UNKNOWN && other) {
+			/* the whole header read as one column */
 			import_err(im, 1,
-				N_("unknown column \"%.64s\": the columns seem separated by '%c', not '%c'; use --delimiter '%c'"),
-				name, strchr(name, ';') ? ';' : ',', im->delim,
-				strchr(name, ';') ? ';' : ',');
+				N_("unknown column \"%s\": the columns seem separated by %s, not %s; use --delimiter %s"),
+				quoted(name, 64, q, sizeof(q)), delim_name(other),
+				delim_name(im->delim), delim_name(other));
 			im->fatal = 1;
 			return;
 		} else if (fi == IMPORT_MAP_UNKNOWN) {
@@ -140,15 +259,16 @@ static void csv_header(struct importer *im)
 					sizeof(list) - strlen(list) - 1);
 			}
 			import_err(im, 1,
-				N_("unknown column \"%.64s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
-				name, s->name, list);
+				N_("unknown column \"%s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
+				quoted(name, 64, q, sizeof(q)), s->name, list);
 			im->fatal = 1;
 			return;
 		}
 		for (size_t k = 0; k < i && fi >= 0; k++) {
 			if (im->col[k] == fi) {
-				import_err(im, 1, N_("column %s appears twice (\"%.64s\")"),
-					   s->fields[fi].name, name);
+				import_err(im, 1, N_("column %s appears twice (\"%s\")"),
+					   s->fields[fi].name,
+					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
 				return;
 			}
@@ -189,6 +309,7 @@ static void csv_row(struct importer *im)
 		const struct schema_field *f;
 		char why[512], iso[16];
 		json_t *v = NULL;
+		int d;
 
 		if (im->col[i] < 0) {
 			id = cell;
@@ -204,8 +325,8 @@ static void csv_row(struct importer *im)
 			x = strtoll(cell, &end, 10);
 			if (errno || *end || end == cell) {
 				import_err(im, where,
-					N_("%s: \"%.40s\" is not a whole number; write digits only, like 1500000"),
-					f->name, cell);
+					N_("%s: \"%s\" is not a whole number; write digits only, like 1500000"),
+					f->name, quoted(cell, 40, why, sizeof(why)));
 				bad = 1;
 				continue;
 			}
@@ -226,7 +347,12 @@ static void csv_row(struct importer *im)
 			continue;
 		} else if (f->type == FT_ENUM && import_map_enum(f, cell)) {
 			v = json_string(import_map_enum(f, cell));
-		} else if (import_map_date(f->type, cell, iso)) {
+		} else if ((d = import_map_date(f, cell, iso, why,
+						sizeof(why))) < 0) {
+			import_err(im, where, "%s", why);
+			bad = 1;
+			continue;
+		} else if (d > 0) {
 			v = json_string(iso);
 		} else if (!(v = json_string(cell))) {
 			import_err(im, where,
@@ -239,11 +365,11 @@ static void csv_row(struct importer *im)
 	}
 	if (!id || !id[0]) {
 		import_err(im, where, N_("the id cell is empty; give each row a record id, like HP-17"));
-		goto out;
+		id = NULL;
 	}
-	if (!bad)
-		take_record(im, where, id, obj, NULL);
-out:
+	/* the other cells are checked all the same: every problem of a row
+	 * is named in one run */
+	take_record(im, where, id, obj, NULL, bad);
 	json_decref(obj);
 }
 
@@ -286,27 +412,6 @@ static void csv_cb_row(int term, void *data)
 	im->ncells = 0;
 }
 
-/*
- * The delimiter of a file whose first line (the header) is at buf: ';'
- * when the line holds more semicolons than commas outside quotes (Excel
- * in a locale whose decimal mark is the comma, as Vietnamese), else ','.
- */
-static char header_delim(const char *buf, size_t n)
-{
-	size_t commas = 0, semis = 0;
-	int quoted = 0;
-
-	for (size_t i = 0; i < n && (quoted || buf[i] != '\n'); i++) {
-		if (buf[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && buf[i] == ',')
-			commas++;
-		else if (!quoted && buf[i] == ';')
-			semis++;
-	}
-	return semis > commas ? ';' : ',';
-}
-
 int import_read_csv(struct importer *im, FILE *f, const char *path)
 {
 	struct csv_parser p;
@@ -337,12 +442,23 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 				im->fatal = 1;
 				break;
 			}
+			if ((got >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 ||
+					  memcmp(buf, "\xfe\xff", 2) == 0)) ||
+			    memchr(buf, 0, got < 64 ? got : 64)) {
+				/* a byte order mark of UTF-16, or the NUL bytes
+				 * of its ASCII letters in the header */
+				cli_err(_("%s is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
+					path);
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
 			if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 				at += 3; /* the BOM Excel writes: not data */
 				got -= 3;
 			}
-			if (!im->delim)
-				im->delim = header_delim(at, got);
+			if (!im->delim && !(im->delim = delim_guess(at, got)))
+				im->delim = ',';
 			csv_set_delim(&p, (unsigned char)im->delim);
 		}
 		used = csv_parse(&p, at, got, csv_cb_cell, csv_cb_row, im);
@@ -413,7 +529,8 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 			import_err(im, lineno,
 				N_("\"id\" must be text, like \"HP-17\""));
 		else
-			take_record(im, lineno, json_string_value(id), obj, "id");
+			take_record(im, lineno, json_string_value(id), obj, "id",
+				    0);
 		json_decref(obj);
 	}
 	if (ferror(f)) {

@@ -34,7 +34,7 @@ struct importer {
 	unsigned long nerr;
 	int fatal; /* stop reading: the header is wrong, or out of memory */
 	/* CSV */
-	char delim; /* ',' or ';'; 0: from the header line */
+	char delim; /* ',', ';' or '\t'; 0: from the header line */
 	int have_header;
 	int *col; /* per column: field index, or -1 for id */
 	size_t ncols;
@@ -55,10 +55,12 @@ import_err(struct importer *im, unsigned long where, const char *fmt, ...);
  * (the collection's schema) and unit ("row" or "line") the caller sets
  * on a zeroed struct. Each good row is appended to im->rows, its body
  * the msgpack cli_json_body() makes. For CSV, im->delim is the
- * delimiter, or 0 to take the one the header line uses; a UTF-8 BOM at
- * the start is skipped, and the column names and values are read through
- * import_map.h (Vietnamese names, dd/mm/yyyy, "nam"/"nữ"). Returns 0 (check im->nerr and
- * im->fatal), -ENOMEM, or a negative errno when f cannot be read.
+ * delimiter (',', ';' or a tab), or 0 to take the one the header line
+ * uses most; a UTF-8 BOM at the start is skipped, a file in UTF-16 or a
+ * header that is not UTF-8 refused, and the column names and values are
+ * read through import_map.h (Vietnamese names, dd/mm/yyyy, "nam"/"nữ").
+ * Returns 0 (check im->nerr and im->fatal), -ENOMEM, or a negative errno
+ * when f cannot be read.
  */
 int import_read_csv(struct importer *im, FILE *f, const char *path);
 int import_read_ndjson(struct importer *im, FILE *f, const char *path);

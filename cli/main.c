@@ -124,12 +124,12 @@ static const struct cli_option_help conflicts_opts[] = {
 };
 
 static const char *const import_syn[] = {
-	"import COLLECTION --format csv|ndjson [--delimiter ,|;] [--scope SCOPE] FILE|-",
+	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] FILE|-",
 	NULL
 };
 static const struct cli_option_help import_opts[] = {
 	{ "--format csv|ndjson", N_("the format of FILE (required)") },
-	{ "--delimiter ,|;",
+	{ "--delimiter ,|;|tab",
 	  N_("the CSV delimiter (default: the one the header line uses most)") },
 	{ "--scope SCOPE",
 	  N_("write the entries under this scope instead of the node's own") },
@@ -484,10 +484,14 @@ const struct cli_command cli_commands[] = {
 	  "counts the rows written and those unchanged (\"imported 6000 rows\n"
 	  "into health_profile: 0 written, 6000 unchanged\"), so importing a\n"
 	  "file twice is harmless; with --json: collection, rows, written,\n"
-	  "unchanged. A fault no check can foresee (the store full, hamletd\n"
-	  "gone, a record changed meanwhile) stops the import: the message\n"
-	  "names the rows that were imported and where the rest begins (exit\n"
-	  "1 when some were)."),
+	  "unchanged, open_problems. Records left with open problems (the\n"
+	  "same person twice) are named as put names them. A fault no check\n"
+	  "can foresee (the store full, hamletd gone, a record changed\n"
+	  "meanwhile) stops the import: the message names the rows that were\n"
+	  "imported and where the rest begins. The exit code names the fault:\n"
+	  "5 when the store or hamletd failed, even after some rows were\n"
+	  "imported (importing the file again is safe); 1 when hamletd refused\n"
+	  "a row after some were imported."),
 	  import_opts,
 	  "hamlet import health_profile --format csv na-pai-profiles.csv\n"
 	  "hamlet import health_profile --format csv --delimiter ';' ho-so-na-pai.csv" },

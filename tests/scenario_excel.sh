@@ -35,8 +35,32 @@ check "the fixed ID is stored with its zero" bash -c "'$H' --home '$T/a' get hea
 printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-9;Lo Van A;31/02/1990;nam;1234\r\nHP-10;Lo Van B;1990-01-02;x;001090000001\r\n' >"$T/two.csv"
 refuse "a row with a short ID" 4 "row 2: person_id: \"1234\" has 4 digits, 12 are needed" \
 	A import health_profile --format csv "$T/two.csv"
+check "and its impossible date, in the same run" grep -q 'row 2: .*birth_date' "$T/refused"
 check "a wrong sex is named with its row" grep -q 'row 3: health_profile.sex must be one of male, female, other, not "x"' "$T/refused"
-check "nothing else is reported" test "$(grep -c '^hamlet: row' "$T/refused")" = 2
+check "each problem once, nothing else" test "$(grep -c '^hamlet: row' "$T/refused")" = 3
+# every problem of every row: an ID short of its zeros and month 13 on
+# one row, a bad id and a wrong sex on the next (before, one of each row)
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-012;Hà Thị Lan;15/13/1999;nữ;1085010011\r\nHP 13;Lo Van C;01/01/1990;x;001090000013\r\n' >"$T/every.csv"
+refuse "a row with two problems" 4 'row 2: person_id: "1085010011" has 10 digits' \
+	A import health_profile --format csv "$T/every.csv"
+check "names its month 13 too" grep -q 'row 2: birth_date: .*month 13\|row 2: .*birth_date.*13' "$T/refused"
+check "a bad id does not hide the row's wrong sex" bash -c \
+	"grep -q 'row 3: invalid id \"HP 13\"' '$T/refused' && grep -q 'row 3: health_profile.sex must be one of' '$T/refused'"
+check "four problems, each named once" test "$(grep -c '^hamlet: row' "$T/refused")" = 4
+check "and nothing of it was imported" bash -c "! '$H' --home '$T/a' get health_profile HP-012 >/dev/null 2>&1"
+
+# an impossible date is quoted as typed, with what is wrong with it
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-20;A;31/02/2026;nam;001090000020\r\nHP-21;B;15/13/1999;nam;001090000021\r\nHP-22;C;15/03/99;nam;001090000022\r\nHP-23;D;2026-02-31;nam;001090000023\r\n' >"$T/dates.csv"
+refuse "31/02/2026 is quoted as typed, and why it is no date" 4 \
+	'row 2: birth_date: "31/02/2026" is not a date: month 2 of 2026 has 28 days, there is no day 31' \
+	A import health_profile --format csv "$T/dates.csv"
+check "never as the ISO text it would have become" bash -c "! grep -q 'must be a date YYYY-MM-DD' '$T/refused'"
+check "month 13 is named" grep -q 'row 3: birth_date: "15/13/1999" is not a date: there is no month 13' "$T/refused"
+check "a two-digit year is named" grep -q 'row 4: birth_date: "15/03/99": the year has two digits' "$T/refused"
+check "an ISO date typed is judged the same way" grep -q 'row 5: birth_date: "2026-02-31" is not a date: month 2 of 2026 has 28 days' "$T/refused"
+check "the 29th of February of a leap year is a date" bash -c \
+	"printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-24;E;29/02/2024;nam;001090000024\r\n' >'$T/leap.csv' && '$H' --home '$T/a' import health_profile --format csv '$T/leap.csv' >/dev/null && '$H' --home '$T/a' get health_profile HP-24 | grep -qx 'birth_date: 2024-02-29'"
+check "HP-24 deleted again (the exports below count four records)" A delete health_profile HP-24
 
 # --delimiter: a comma file read with ';' is refused with the hint
 tr ';' ',' <"$T/fixed.csv" >"$T/comma.csv"
@@ -46,6 +70,38 @@ refuse "a comma file read with --delimiter ';' says which delimiter it has" 4 \
 check "--delimiter ',' reads it (unchanged)" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv --delimiter ',' '$T/comma.csv' | grep -q '0 written, 4 unchanged'"
 check "and the comma is found without it" A import health_profile --format csv "$T/comma.csv"
+# a wrong --delimiter on a Vietnamese header: the quote is cut between
+# characters (before, "...;Số đi" and half of 'ệ'), and the right one named
+utf8_only() { python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$1"; }
+printf 'id;Họ tên;Ngày sinh;Giới tính;Dân tộc;Thôn;Số điện thoại;Số CCCD\r\nHP-30;A;01/01/1990;nam;Tày;Nà Pài;0912000030;001090000030\r\n' >"$T/semi.csv"
+refuse "a ';' file read with --delimiter ',' names the right delimiter" 4 \
+	"the columns seem separated by ';', not ','; use --delimiter ';'" \
+	A import health_profile --format csv --delimiter ',' "$T/semi.csv"
+check "and quotes the header cut between characters" bash -c "grep -qF '\"id;Họ tên;Ngày sinh;Giới tính;Dân tộc;Thôn;Số đi…\"' '$T/refused'"
+check "every byte printed is UTF-8" utf8_only "$T/refused"
+printf 'id\tHọ tên\tNgày sinh\tGiới tính\tSố CCCD\r\nHP-31\tA\t01/01/1990\tnam\t001090000031\r\n' >"$T/tab.csv"
+refuse "a tab-separated file read with --delimiter ';' says to use tab" 4 \
+	"the columns seem separated by tab, not ';'; use --delimiter tab" \
+	A import health_profile --format csv --delimiter ';' "$T/tab.csv"
+check "--delimiter tab reads it" A import health_profile --format csv --delimiter tab "$T/tab.csv"
+check "and the tab is found without it" bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/tab.csv' | grep -q '0 written, 1 unchanged'"
+check "HP-31 deleted again (the exports below count four records)" A delete health_profile HP-31
+
+# a file not in UTF-8: said so first, before any column, and never its bytes
+printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-40;A\r\n' >"$T/cp1258.csv"
+refuse "a Windows-1258 header is named as not UTF-8, with how to save it" 4 \
+	'the column names are not UTF-8 text: the file was saved in another encoding (Excel'"'"'s plain "CSV" uses Windows-1258). In Excel choose File > Save As > "CSV UTF-8 (Comma delimited)"' \
+	A import health_profile --format csv "$T/cp1258.csv"
+check "not as an unknown column" bash -c "! grep -q 'unknown column' '$T/refused'"
+check "its bytes are not printed" utf8_only "$T/refused"
+printf 'id\tho ten\r\nHP-41\tA\r\n' | iconv -f UTF-8 -t UTF-16 >"$T/unicode.txt"
+refuse "Excel's Unicode Text (UTF-16, FF FE) is named as such" 4 \
+	"unicode.txt is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"" \
+	A import health_profile --format csv "$T/unicode.txt"
+printf 'id;ho ten\r\nHP-41;A\r\n' | iconv -f UTF-8 -t UTF-16LE >"$T/nobom.csv"
+refuse "UTF-16 without its byte order mark too (NUL bytes)" 4 "nobom.csv is UTF-16 text" \
+	A import health_profile --format csv "$T/nobom.csv"
+check "its bytes are not printed" utf8_only "$T/refused"
 refuse "--delimiter takes , or ; only" 2 "--delimiter takes" \
 	A import health_profile --format csv --delimiter '|' "$T/comma.csv"
 

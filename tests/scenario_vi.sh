@@ -53,6 +53,20 @@ both --home "$T/a" put health_profile HP-1 '{"colour":"red"}'
 says vi 'trường không xác định "colour" trong health_profile' "put: the schema error in Vietnamese"
 says en 'unknown field "colour" in health_profile' "put: the schema error in English"
 
+# an import's impossible date: the cell as typed and why, in both languages
+printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-7;Hà Thị Lan;31/02/2026;nữ;001200000007\r\n' >"$T/date.csv"
+both --home "$T/a" import health_profile --format csv "$T/date.csv"
+[ "$vi_rc" = 4 ] && [ "$en_rc" = 4 ] && ok "import: an impossible date exits 4 in both" || fail "import: exit $vi_rc / $en_rc, not 4"
+says vi 'dòng 2: birth_date: "31/02/2026" không phải là ngày: tháng 2 năm 2026 có 28 ngày, không có ngày 31' "import: the date's problem in Vietnamese"
+says en 'row 2: birth_date: "31/02/2026" is not a date: month 2 of 2026 has 28 days, there is no day 31' "import: the date's problem in English"
+
+# a file saved in Windows-1258: said so, in words, and none of its bytes
+printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-8;A\r\n' >"$T/cp1258.csv"
+both --home "$T/a" import health_profile --format csv "$T/cp1258.csv"
+says vi 'dòng 1: tên các cột không phải văn bản UTF-8' "import: a header not in UTF-8, in Vietnamese"
+says vi '"CSV UTF-8 (Comma delimited)"' "import: with how to save it as CSV UTF-8"
+if python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$T/vi"; then ok "import: no byte of it on the terminal"; else fail "import: no byte of it on the terminal"; fi
+
 both --home "$T/a" status
 says vi "xung đột: 1 bản ghi cần được quyết định" "status: Vietnamese"
 says vi "dịch vụ hamletd: không chạy" "status: the daemon line in Vietnamese"

@@ -133,6 +133,28 @@ check "a good file of 6,000 rows imports, and says what it wrote" \
 	bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/good.csv' | grep -qx 'imported 6000 rows into health_profile: 6000 written, 0 unchanged'"
 check "its last row is there" A get health_profile IM-06000
 
+# the same person twice, or a person stored before: imported (which one is
+# wrong is the operator's decision), but each named as put names it, the
+# first three printed, the rest counted, hamlet conflicts pointed to
+check "A writes the person HP-D0" A put health_profile HP-D0 '{"person_id":"000000700000","full_name":"Ha Thi Lan","birth_date":"1999-01-15","sex":"female"}'
+{ echo "$HDR"
+  echo "HP-D1,000000700000,Ha Thi Lan,1999-01-15,female,na-pai"
+  for i in 2 3 4 5; do echo "HP-D$i,000000700009,Lo Van Nam,1980-02-0$i,male,na-pai"; done
+  echo "HP-D6,000000700006,Lo Van Sau,1980-02-06,male,na-pai"; } >"$T/dup.csv"
+A import health_profile --format csv "$T/dup.csv" >"$T/dup.out" 2>"$T/dup.err"
+check "rows of persons already there import (exit 0)" test $? = 0
+check "the row of a person stored before is named with the record it repeats" bash -c \
+	"grep -q '^hamlet: note: health_profile/HP-D1 has open problems:' '$T/dup.err' && grep -q 'DUPLICATE of health_profile/HP-D0' '$T/dup.err'"
+check "the first three records with problems are printed, no more" \
+	test "$(grep -c '^hamlet: note: health_profile/' "$T/dup.err")" = 3
+check "the rest are counted" grep -qx 'hamlet: note: and 2 more of the records imported have open problems' "$T/dup.err"
+check "and hamlet conflicts is named" grep -q "^hamlet: note: 5 of the records imported have open problems .*conflicts\" lists them all" "$T/dup.err"
+check "a row of no one else is not named" bash -c "! grep -q 'HP-D6' '$T/dup.err'"
+check "import --json counts them" bash -c \
+	"'$H' --home '$T/a' --json import health_profile --format csv '$T/dup.csv' 2>/dev/null | tr -d ' \n' | grep -q '\"open_problems\":5'"
+A import health_profile --format csv "$T/good.csv" >/dev/null 2>"$T/good.err"
+check "a file with no duplicate says nothing of the kind" bash -c "! grep -q 'open problems' '$T/good.err'"
+
 # through a daemon that stores some requests, then refuses one: the
 # message names exactly the rows that are in the store
 if fake_start "$T/a"; then
@@ -144,6 +166,18 @@ if fake_start "$T/a"; then
 	check "the message names exactly the rows stored" \
 		grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
 	check "and where the rest begins" grep -q "nothing from row $((stored + 2)) on was: fix row 4501" "$T/refused"
+	# hamletd stops in the middle: a system error, exit 5 however many
+	# rows were stored, as import --help says (it said 1 before)
+	rm -f "$T/a.fake"
+	{ echo "$HDR"; profiles 1 4499 MID; echo "GONE-1,000000999998,Gone,1990-01-01,male,na-pai"; profiles 4501 6000 MID; } >"$T/gone.csv"
+	refuse "hamletd stopping during an import exits 5 (a system error)" 5 \
+		'Importing the whole file again is safe' A import health_profile --format csv "$T/gone.csv"
+	stored=$(awk '$1 == "stored" { n += $2 } END { print n + 0 }' "$T/a.fake")
+	check "after some rows were stored" test "$stored" -gt 0 -a "$stored" -lt 4500
+	check "which the message names" grep -q "row 2 to row $((stored + 1)), the first $stored records, were imported" "$T/refused"
+	check "import --help says the same: exit 5 when hamletd failed, even after some rows" bash -c \
+		"'$H' import --help | tr '\n' ' ' | tr -s ' ' | grep -q '5 when the store or hamletd failed, even after some rows were imported'"
+	fake_start "$T/a" || fail "fakehamletd again"
 	# a put that changes nothing comes back with seq 0 and no entry
 	{ echo "$HDR"; profiles 1 2 SAME; profiles 1 1 NEW; } >"$T/same.csv"
 	check "import counts the rows the daemon found unchanged" \

@@ -183,27 +183,33 @@ static int num(const char *s, size_t n)
 	return v;
 }
 
+int schema_month_days(int y, int m)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30,
+				     31, 31, 30, 31, 30, 31 };
+	if (m < 1 || m > 12)
+		return 0;
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return mdays[m - 1];
+}
+
 static int valid_month(const char *s, size_t n)
 {
 	if (n != 7 || s[4] != '-' || !is_digits(s, 4) || !is_digits(s + 5, 2))
 		return 0;
 	int y = num(s, 4), m = num(s + 5, 2);
-	return y >= 1800 && y <= 2999 && m >= 1 && m <= 12;
+	return y >= SCHEMA_YEAR_MIN && y <= SCHEMA_YEAR_MAX && m >= 1 &&
+	       m <= 12;
 }
 
 static int valid_date(const char *s, size_t n)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
-				     31, 31, 30, 31, 30, 31 };
 	if (n != 10 || s[7] != '-' || !valid_month(s, 7) ||
 	    !is_digits(s + 8, 2))
 		return 0;
-	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-	if (d < 1 || d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 0;
-	return 1;
+	int d = num(s + 8, 2);
+	return d >= 1 && d <= schema_month_days(num(s, 4), num(s + 5, 2));
 }
 
 static int in_list(const char *const *vals, const char *s, size_t n)

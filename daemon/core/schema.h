@@ -49,6 +49,14 @@ int schema_field_index(const struct schema *s, const char *name, size_t len);
 const char *schema_type_name(enum field_type t);
 const char *schema_rule_name(enum merge_rule r);
 
+/* The years a date or month field takes. */
+#define SCHEMA_YEAR_MIN 1800
+#define SCHEMA_YEAR_MAX 2999
+
+/* The number of days of month m (1-12) of year y (Gregorian), or 0 when
+ * m is no month: what a date field's day is checked against. */
+int schema_month_days(int y, int m);
+
 /*
  * Check a put's body: a msgpack map of field name -> value, where nil
  * clears a field. Unknown fields, wrong types, bad dates, enum values

@@ -12,8 +12,10 @@
  * write   each operation is "stored" with the next seq, except that a
  *         record id starting with SAME is answered with seq 0 (nothing
  *         changed) and one starting with FAIL refuses the whole request,
- *         naming that operation. Each request appends a line to LOG:
- *         "stored N" or "refused N" (N operations, the request's count).
+ *         naming that operation; one starting with GONE gets no answer:
+ *         the fake exits, as hamletd stopped in the middle of an import.
+ *         Each request appends a line to LOG: "stored N", "refused N" or
+ *         "gone N" (N operations, the request's count).
  * Anything else is refused. One request per connection, as the CLI
  * sends them; it exits after --max-seconds (default 120) or on SIGTERM.
  */
@@ -139,6 +141,10 @@ static void do_write(struct mp_writer *w, const msgpack_object *arg)
 		if (mp_get_array(&list[i], 6, 0, &op, NULL) < 0 ||
 		    mp_get_str(&op[2], 64, &id, &il) < 0)
 			goto bad;
+		if (il >= 4 && memcmp(id, "GONE", 4) == 0) {
+			note("gone", n);
+			exit(0); /* the connection closes unanswered */
+		}
 		if (il >= 4 && memcmp(id, "FAIL", 4) == 0) {
 			char msg[128];
 			snprintf(msg, sizeof(msg), "refused %.*s on purpose",
