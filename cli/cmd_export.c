@@ -9,7 +9,9 @@
  * correctly by double-click: a UTF-8 BOM (else Excel reads the bytes as
  * Windows-1258), ';' between cells (the locale's list separator, its
  * decimal mark being ','), CRLF line ends. No "sep=;" line: Excel then
- * ignores the BOM.
+ * ignores the BOM. Text beginning with = + - @ (a formula to Excel: a
+ * value planted by any writer would run when the file is opened) gets a
+ * leading ', which Excel shows as text and import takes off again.
  */
 #include "cli.h"
 
@@ -39,6 +41,17 @@ struct export_ctx {
 
 /* The cell delimiter: ';' with --excel, else ','. */
 static char csv_sep = ',';
+/* --excel: text that Excel would take for a formula gets a leading '
+ * (import takes it off again) */
+static int csv_guard;
+
+/* 1 when Excel would read text s as a formula: it begins with = + - @,
+ * or a tab or carriage return before one. */
+static int formula_like(const char *s, size_t n)
+{
+	return n && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
+		     s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+}
 
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
 static int csv_cell(const char *s, size_t n, int first)
@@ -62,8 +75,20 @@ static int csv_cell(const char *s, size_t n, int first)
 static int csv_value(const msgpack_object *o)
 {
 	int r;
-	if (o->type == MSGPACK_OBJECT_STR)
-		return csv_cell(o->via.str.ptr, o->via.str.size, 0);
+	if (o->type == MSGPACK_OBJECT_STR) {
+		const char *t = o->via.str.ptr;
+		size_t n = o->via.str.size;
+		char *q;
+		if (!csv_guard || !formula_like(t, n))
+			return csv_cell(t, n, 0);
+		if (!(q = malloc(n + 1)))
+			return -ENOMEM;
+		q[0] = '\'';
+		memcpy(q + 1, t, n);
+		r = csv_cell(q, n + 1, 0);
+		free(q);
+		return r;
+	}
 	if (o->type == MSGPACK_OBJECT_MAP) {
 		json_t *j = cli_mp_json(o);
 		char *s = json_dumps(j, JSON_COMPACT);
@@ -232,6 +257,7 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	csv_sep = c.excel ? ';' : ',';
+	csv_guard = c.excel;
 	if (since) {
 		char tm[32];
 		cli_time_text(c.since_ms, 0, tm);

@@ -282,6 +282,16 @@ static void csv_header(struct importer *im)
 	}
 }
 
+/* A text cell as export --excel wrote it: a leading ' before = + - @
+ * (or a tab or return) kept Excel from running it as a formula; the
+ * value is what follows. */
+static const char *unguard(const char *cell)
+{
+	if (cell[0] == '\'' && cell[1] && strchr("=+-@\t\r", cell[1]))
+		return cell + 1;
+	return cell;
+}
+
 static void csv_row(struct importer *im)
 {
 	const struct schema *s = im->s;
@@ -354,7 +364,7 @@ static void csv_row(struct importer *im)
 			continue;
 		} else if (d > 0) {
 			v = json_string(iso);
-		} else if (!(v = json_string(cell))) {
+		} else if (!(v = json_string(unguard(cell)))) {
 			import_err(im, where,
 				N_("%s: the text is not UTF-8; save the file as UTF-8 (CSV UTF-8 in a spreadsheet)"),
 				f->name);
