@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cert.h"
 
 #include "entry.h"
 #include "error.h"
@@ -50,6 +51,17 @@ const char *cli_strerror(int err)
 const char *cli_tr(const char *s)
 {
 	return cli_global.json ? s : _(s);
+}
+
+const char *cli_role_text(int role)
+{
+	static const char *const words[] = {
+		NULL,	       N_("village"),  N_("commune"),
+		N_("district"), N_("province"), N_("auditor"),
+	};
+	if (!cert_role_name(role))
+		return NULL;
+	return cli_tr(words[role]);
 }
 
 int cli_exit_code(int err)

@@ -111,6 +111,9 @@ __attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
 /* hamlet_strerror(err) for a person: translated, except under --json
  * (whose output and messages stay English); static. */
 const char *cli_strerror(int err);
+/* A certificate's role as a word for text output, in the user's
+ * language (English with --json); NULL when role is none. */
+const char *cli_role_text(int role);
 /* s for a person: _(s), except under --json, whose output and messages
  * stay English; also the translator of the core's sentences (why.h,
  * problems.h). For text that may end up in JSON too. */

@@ -325,7 +325,7 @@ static void print_cert(FILE *f, const struct report *rep, const char *indent,
 	who(rep, c->issuer, iss, sizeof(iss));
 	utc_text(c->not_before_ms, a);
 	fprintf(f, _("%scertificate \"%s\" (%s, id %s…), issued by %s\n"), indent,
-		c->name, cert_role_name(c->role) ? cert_role_name(c->role) : "?",
+		c->name, cli_role_text(c->role) ? cli_role_text(c->role) : "?",
 		h, iss);
 	fprintf(f, "%s  ", indent);
 	print_prefixes(f, _("may read"), c->read, c->nread);

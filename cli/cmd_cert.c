@@ -467,7 +467,7 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 {
 	char h[65], from[40], to[40];
 	cli_hex(c->subject, 32, h);
-	printf(_("  \"%s\" (%s), key %s\n"), c->name, cert_role_name(c->role), h);
+	printf(_("  \"%s\" (%s), key %s\n"), c->name, cli_role_text(c->role), h);
 	prefixes_print(_("reads"), c->read, c->nread);
 	prefixes_print(_("writes"), c->write, c->nwrite);
 	printf(_("    collections:"));

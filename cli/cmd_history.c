@@ -217,8 +217,8 @@ static int history_op(void *ctx, const struct record_op *op)
 			cli_hex_short(h->grant->id[0], cid);
 			printf(_("  allowed by certificate \"%s\" (%s), issued by %s, id %s…\n"),
 			       h->grant->c[0].name,
-			       cert_role_name(h->grant->c[0].role)
-				       ? cert_role_name(h->grant->c[0].role)
+			       cli_role_text(h->grant->c[0].role)
+				       ? cli_role_text(h->grant->c[0].role)
 				       : "?",
 			       iss, cid);
 		} else if (decoded && !nocheck) {

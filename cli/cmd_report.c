@@ -103,7 +103,7 @@ static uint64_t since(const struct lag_report *r, uint64_t ms)
 static void node_label(const struct lag_node *x, char *out, size_t n)
 {
 	char hex[65], key[80] = "";
-	const char *role = cert_role_name(x->role);
+	const char *role = cli_role_text(x->role);
 	cli_hex(x->key, 32, hex);
 	if (x->name[0]) {
 		if (cli_global.keys)

@@ -54,7 +54,7 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 	if (c->expires_ms)
 		cli_time_text(c->expires_ms, 0, until);
 	printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
-	       c->name, cert_role_name(c->role), until);
+	       c->name, cli_role_text(c->role), until);
 	for (size_t i = 0; i < c->nread; i++)
 		printf(" %s", c->read[i][0] ? c->read[i] : "*");
 	printf(_(", writes"));

@@ -31,6 +31,9 @@ refuse "a mistyped command suggests the one meant" 2 'did you mean "hamlet statu
 refuse "a command far from every other gets no suggestion" 2 'unknown command "xyzzy" (see' "$H" xyzzy
 refuse "--home naming a file says it is not a directory" 5 'is not a directory' "$H" --home "$T/afile" status
 check "network created" "$H" network create cli --out "$T"
+refuse "the root key given as the network file is named as the secret it is" 4 \
+	"cli.root.key is the network's ROOT KEY, not the file asked for" "$H" --home "$T/rootmix" init --network "$T/cli.root.key" --scope bk/x
+check "and no node is made of it" test ! -e "$T/rootmix/node.key"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
 check "A certified" certify "$T/cli.root.key" a
 cp -a "$T/a" "$T/broken"

@@ -190,7 +190,7 @@ struct ini_ctx {
 	const char *section;
 	const char *const *keys; /* NULL-ended */
 	char **vals;		 /* one per key */
-	char bad[128];
+	char bad[128]; /* the first section that is not ours */
 };
 
 static int ini_cb(void *user, const char *section, const char *name,
@@ -199,8 +199,7 @@ static int ini_cb(void *user, const char *section, const char *name,
 	struct ini_ctx *c = user;
 	if (strcmp(section, c->section) != 0) {
 		if (!c->bad[0])
-			snprintf(c->bad, sizeof(c->bad),
-				 "unexpected section [%s]", section);
+			snprintf(c->bad, sizeof(c->bad), "%s", section);
 		return 1;
 	}
 	for (size_t i = 0; c->keys[i]; i++) {
@@ -299,8 +298,18 @@ static int ini_read(const char *path, const char *section,
 			 line);
 		return HAMLET_ECONFIG;
 	}
+	if (c.bad[0] && strcmp(c.bad, "root") == 0 &&
+	    strcmp(section, "root") != 0) {
+		/* the secret beside the network file, given in its place */
+		why_set(why, whylen,
+			N_("%s is the network's ROOT KEY, not the file asked for: give the NAME.network file made beside it, and keep the root key secret, on the offline PC"),
+			path);
+		return HAMLET_ECONFIG;
+	}
 	if (c.bad[0]) {
-		why_set(why, whylen, "%s: %s", path, c.bad);
+		why_set(why, whylen,
+			N_("%s: unexpected section [%s]: is it the right file?"),
+			path, c.bad);
 		return HAMLET_ECONFIG;
 	}
 	for (size_t i = 0; keys[i]; i++) {
@@ -486,14 +495,14 @@ int node_init(const char *home, const char *network_file, const char *name,
 	}
 	if ((r = store_open(p, NULL, &st)) < 0) {
 		why_set(why, whylen, N_("cannot create the store in %s: %s"), p,
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	r = root_keep(st, ni.root_pk);
 	store_close(st);
 	if (r < 0) {
 		why_set(why, whylen, N_("cannot write the store in %s: %s"), p,
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	r = 0;
@@ -637,12 +646,12 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			if (r == HAMLET_EVERSION)
 				why_set(why, whylen,
 					N_("cannot open the store in %s: %s (it was written in another store format; this hamlet reads format %d: move the store aside, and the node fills a new one from its peers or a bundle)"),
-					p, hamlet_strerror(r),
+					p, why_translate(hamlet_strerror(r)),
 					STORE_FORMAT_VERSION);
 			else
 				why_set(why, whylen,
 					N_("cannot open the store in %s: %s"),
-					p, hamlet_strerror(r));
+					p, why_translate(hamlet_strerror(r)));
 			goto fail;
 		}
 	}
@@ -651,7 +660,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	if (!readonly && ((r = root_keep(n->st, n->net.root_pk)) < 0 ||
 			  (r = node_trust_seed(n)) < 0)) {
 		why_set(why, whylen, N_("cannot write the store in %s/store: %s"),
-			 home, hamlet_strerror(r));
+			 home, why_translate(hamlet_strerror(r)));
 		goto fail;
 	}
 	/* an erasure whose rewrite of the store did not finish: now */
@@ -812,7 +821,7 @@ static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
 
 	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
 		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	if (memcmp(ch->c[0].subject, n->pk, 32) != 0) {
@@ -844,7 +853,7 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 			r = HAMLET_ENOTFOUND;
 		} else {
 			why_set(why, whylen, N_("cannot read %s: %s"), p,
-				 hamlet_strerror(r));
+				 why_translate(hamlet_strerror(r)));
 		}
 		free(p);
 		return r;
@@ -889,7 +898,7 @@ int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 		return -ENOMEM;
 	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
 		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	for (size_t i = 0; i < ch->n; i++) {
@@ -900,7 +909,7 @@ int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 	if ((r = log_trust_ingest(n->st, n->net.id, it, ch->n, out, NULL,
 				  NULL)) < 0) {
 		why_set(why, whylen, N_("cannot add the chain to the store: %s"),
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	for (size_t i = 0; i < ch->n; i++)
