@@ -237,7 +237,7 @@ int http__may_see(struct store_txn *t, const struct scopemap *map,
 		return r;
 	if (!tok->scope[0])
 		return 1;
-	return written[0] && scopemap_under(map, written, tok->scope);
+	return written[0] && scopemap_reads(map, written, tok->scope);
 }
 
 /* Log a read of health data (access.h) by token tok; <0: do not show. */

@@ -107,6 +107,20 @@ check "HP-C reaches C2 through the new commune's grant (30 s)" within 30 holds C
 check "C2 (the new commune) edits HP-C, a record of the old commune" N C2 put health_profile HP-C '{"village":"Na Hoi"}'
 check "the edit reaches V1 (30 s)" within 30 bash -c "$(declare -f N synced); H='$H' T='$T'; synced V1; N V1 get health_profile HP-C | grep -qx 'village: Na Hoi'"
 
+# --- 4b. a village moved alone leaves its old commune's reach ------------------------
+# ban-mu (V2) moves from lc/si-ma-cai to lc/muong-khuong, a commune with no
+# node yet: the province takes its records straight from it; C2, whose
+# certificate reads lc/si-ma-cai, no longer gets what ban-mu writes
+check "V2 dials P too (its new commune has no node yet)" N V2 peers add 127.0.0.1:${PORTOF[P]}
+check "the root moves ban-mu alone to lc/muong-khuong" \
+	N P scope move lc/si-ma-cai/ban-mu lc/muong-khuong/ban-mu --root-key "$ROOT" --reason "boundary change"
+moved2() { synced "$1"; N "$1" scope list | grep -q '^lc/si-ma-cai/ban-mu -> lc/muong-khuong/ban-mu  (in effect'; }
+for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2 $n; done
+check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi D"
+check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
+check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D
+check "V2 still reads and writes its own records" N V2 put health_profile HP-D '{"village":"Ban Mu"}'
+
 # --- 5. nothing was rewritten -------------------------------------------------------
 daemons_stop
 for n in P C1 C2 V1 V2; do check "$n's store verifies: every signature holds" N "$n" verify; done

@@ -188,6 +188,43 @@ static void test_map(void)
 					    "lc/si-ma-cai"));
 		scopemap_free(m);
 	}
+
+	TEST_START("reads: a merged commune's certificates keep what they had; a village moved away leaves its old commune's reach");
+	{
+		struct scope_move a[] = {
+			mv("lc/bac-ha", "lc/si-ma-cai", T0),
+			mv("lc/si-ma-cai/ban-mu", "lc/muong-khuong/ban-mu", T0),
+		};
+		m = build(a, 2, NULL);
+		/* the merger: the new commune reads the old one's villages,
+		 * the old commune and its village keep theirs */
+		ASSERT_TRUE(scopemap_reads(m, "lc/bac-ha/na-hoi", "lc/si-ma-cai"));
+		ASSERT_TRUE(scopemap_reads(m, "lc/bac-ha/na-hoi", "lc/bac-ha"));
+		ASSERT_TRUE(scopemap_reads(m, "lc/bac-ha/na-hoi",
+					   "lc/bac-ha/na-hoi"));
+		/* but the old commune does not gain the new one's own */
+		ASSERT_TRUE(!scopemap_reads(m, "lc/si-ma-cai/ta-van",
+					    "lc/bac-ha"));
+		ASSERT_TRUE(scopemap_under(m, "lc/si-ma-cai/ta-van",
+					   "lc/bac-ha"));
+		/* ban-mu moved alone: its new commune reads it, the one it
+		 * left no longer does, it still reads itself */
+		ASSERT_TRUE(scopemap_reads(m, "lc/si-ma-cai/ban-mu",
+					   "lc/muong-khuong"));
+		ASSERT_TRUE(!scopemap_reads(m, "lc/si-ma-cai/ban-mu",
+					    "lc/si-ma-cai"));
+		ASSERT_TRUE(scopemap_under(m, "lc/si-ma-cai/ban-mu",
+					   "lc/si-ma-cai"));
+		ASSERT_TRUE(scopemap_reads(m, "lc/si-ma-cai/ban-mu",
+					   "lc/si-ma-cai/ban-mu"));
+		ASSERT_TRUE(scopemap_reads(m, "lc/si-ma-cai/ban-mu", ""));
+		ASSERT_TRUE(scopemap_reads(m, "lc/si-ma-cai/ta-van",
+					   "lc/si-ma-cai"));
+		/* no moves: as written */
+		ASSERT_TRUE(scopemap_reads(NULL, "lc/a/b", "lc/a"));
+		ASSERT_TRUE(!scopemap_reads(NULL, "lc/a/b", "lc/c"));
+		scopemap_free(m);
+	}
 }
 
 /* --- grant checks through the trust set ------------------------------- */

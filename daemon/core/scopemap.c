@@ -345,6 +345,25 @@ int scopemap_under(const struct scopemap *m, const char *scope,
 	return entry_scope_under(a, b);
 }
 
+int scopemap_reads(const struct scopemap *m, const char *scope,
+		   const char *prefix)
+{
+	char a[ENTRY_MAX_SCOPE + 1], b[ENTRY_MAX_SCOPE + 1];
+
+	if (!m || !m->neff || !prefix[0])
+		return entry_scope_under(scope, prefix);
+	scopemap_resolve(m, scope, a);
+	/* where the record is now lies under the grant */
+	if (entry_scope_under(a, prefix))
+		return 1;
+	/* written under the grant, and not moved away from where the
+	 * grant itself now is */
+	if (!entry_scope_under(scope, prefix))
+		return 0;
+	scopemap_resolve(m, prefix, b);
+	return entry_scope_under(a, b);
+}
+
 int scopemap_under_any(const struct scopemap *m, const char *scope,
 		       const char (*prefixes)[ENTRY_MAX_SCOPE + 1], size_t n)
 {
@@ -360,7 +379,7 @@ int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope)
 {
 	for (size_t i = 0; i < c->nread; i++)
-		if (scopemap_under(m, scope, c->read[i]))
+		if (scopemap_reads(m, scope, c->read[i]))
 			return 1;
 	return 0;
 }

@@ -87,7 +87,20 @@ int scopemap_resolve(const struct scopemap *m, const char *scope,
 int scopemap_under(const struct scopemap *m, const char *scope,
 		   const char *prefix);
 
-/* cert_may_read() and cert_may_write() through scopemap_under(). */
+/*
+ * 1 when a reader granted prefix may read a record written in scope: the
+ * record now lies under prefix (through the moves), or it was written
+ * under prefix and has not moved away from where prefix itself now is.
+ * Stricter than scopemap_under() for reads: when a village moves from
+ * commune A to commune B, A's certificate and tokens stop reading it,
+ * new records and old; B's read it; the village's own certificate and a
+ * merged commune's old certificate keep what they had.
+ */
+int scopemap_reads(const struct scopemap *m, const char *scope,
+		   const char *prefix);
+
+/* cert_may_read() through scopemap_reads(); cert_may_write() through
+ * scopemap_under(). */
 int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope);
 /*
