@@ -59,7 +59,9 @@ check "--since a time keeps the reads from that second on" bash -c "
 check "--since tomorrow shows none, of 4" bash -c "'$H' --home '$T/a' access-log --since $(date -u -d tomorrow +%F) | grep -q '^0 reads of health data since .*, of 4 in the log'"
 check "--since yesterday (a date alone) shows all 4" bash -c "'$H' --home '$T/a' access-log --json --since $(date -u -d yesterday +%F) | grep -q '\"shown\": 4'"
 check "--since with an offset" bash -c "'$H' --home '$T/a' access-log --json --since 2000-01-01T07:00+07:00 | grep -q '\"since\": \"2000-01-01T00:00:00Z\"'"
+check "--since takes the day as a spreadsheet writes it, DD/MM/YYYY" bash -c "'$H' --home '$T/a' access-log --since $(date -d tomorrow +%d/%m/%Y) | grep -q '^0 reads of health data since .*, of 4 in the log'"
 refuse "a bad date is named" 2 '"2026-02-30" is not a date' A access-log --since 2026-02-30
+refuse "and so is 30 February written DD/MM/YYYY" 2 '"30/02/2026" is not a date' A access-log --since 30/02/2026
 refuse "so is a bad time" 2 '"2026-01-01T25:00" is not a date' A access-log --since 2026-01-01T25:00
 
 # a read that cannot be logged is not done
