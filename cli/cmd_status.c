@@ -169,6 +169,19 @@ static void unreached_print(const msgpack_object *res)
 	}
 }
 
+/* 1 when peer p is a key that never completed a session with us (not
+ * connected, never agreed, nothing received, no name from a HELLO): a
+ * scanner or a node refused at the handshake, not a line of its own. */
+static int stranger(const msgpack_object *p)
+{
+	const msgpack_object *con = cli_mp_get(p, "connected");
+	char name[8];
+	return !(con && con->type == MSGPACK_OBJECT_BOOLEAN &&
+		 con->via.boolean) &&
+	       !cli_mp_u64(p, "last_sync_ms") && !cli_mp_u64(p, "entries_in") &&
+	       !peer_str(p, "name", name, sizeof(name));
+}
+
 /* One line for peer p of hamletd's answer. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
@@ -319,12 +332,23 @@ static void status_print(const struct status_facts *st)
 		store_txn_abort(t);
 		return;
 	}
-	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
-		  st->np),
-	       st->np);
-	refused_print(st->res);
+	size_t strangers = 0;
 	for (size_t i = 0; i < st->np; i++)
-		peer_print(st, t, &st->peers->via.array.ptr[i]);
+		strangers += stranger(&st->peers->via.array.ptr[i]);
+	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
+		  st->np - strangers),
+	       st->np - strangers);
+	refused_print(st->res);
+	for (size_t i = 0; i < st->np; i++) {
+		const msgpack_object *p = &st->peers->via.array.ptr[i];
+		if (!stranger(p))
+			peer_print(st, t, p);
+	}
+	if (strangers)
+		printf(P_("  (and %zu key that never completed a session: refused, or gone during the handshake; hamlet status --json lists it)\n",
+			  "  (and %zu keys that never completed a session: refused, or gone during the handshake; hamlet status --json lists them)\n",
+			  strangers),
+		       strangers);
 	unreached_print(st->res);
 	store_txn_abort(t);
 }

@@ -117,4 +117,14 @@ check "status --json lists it under unreached, with its tries" bash -c \
 	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; u=json.load(sys.stdin)[\"unreached\"]; assert u[0][\"addr\"]==\"127.0.0.1:1\" and u[0][\"tries\"]>=1 and u[0][\"why\"], u'"
 check "the log says it once per reason, not at every try" test "$(grep -c 'peer 127.0.0.1:1: not reached' "$T/b.log")" = 1
 
+# --- a key that never completes a session is one line, not a peer each ---
+BPORT=$PORT
+check "node z, with the network key but no certificate" "$H" --home "$T/z" init --network "$T/grow.network" --name z --scope bk/bt/qt/z
+launch z --peer 127.0.0.1:$BPORT && ok "z dials b" || fail "z dials b"
+check "b's status folds z into one line (15 s)" within 15 bash -c \
+	"'$H' --home '$T/b' status | grep -q '(and 1 key that never completed a session'"
+check "and counts no peer for it" bash -c "'$H' --home '$T/b' status | grep -q '^daemon: running; 0 peers'"
+check "status --json still lists it" bash -c \
+	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"peers\"]) == 1'"
+
 tests_done
