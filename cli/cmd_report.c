@@ -109,7 +109,8 @@ static void node_label(const struct lag_node *x, char *out, size_t n)
 		if (cli_global.keys)
 			snprintf(key, sizeof(key), _(", key %s"), hex);
 		snprintf(out, n, "%s (%s%s%s%s)", x->name, role ? role : "",
-			 role ? ", " : "", x->scope, key);
+			 role ? ", " : "",
+			 x->scope[0] ? x->scope : _("all scopes"), key);
 		return;
 	}
 	if (!cli_global.keys)

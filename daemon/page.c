@@ -43,6 +43,7 @@ enum msg {
 	M_PEERS,
 	M_NO_PEERS,
 	M_UNREACHED,
+	M_ALL_SCOPES,
 	M_COL_PEER,
 	M_COL_STATE,
 	M_COL_LAST,
@@ -111,6 +112,7 @@ static const char *const texts[M__N][2] = {
 	[M_PEERS] = { "Peers", "Các nút đồng bộ trực tiếp" },
 	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers list</code>.",
 			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers list</code>." },
+	[M_ALL_SCOPES] = { "all scopes", "mọi phạm vi" },
 	[M_UNREACHED] = { "{1}: NOT REACHED after {2} tries (hamletd tries again by itself): ",
 			  "{1}: CHƯA KẾT NỐI ĐƯỢC sau {2} lần thử (hamletd tự thử lại): " },
 	[M_COL_PEER] = { "Peer", "Nút" },
@@ -847,7 +849,7 @@ static void lag_section(const struct out *o, const struct lag_report *r)
 		fputs("</small>", o->f);
 		td_end(o);
 		td(o, NULL, M_SCOPE);
-		esc(o->f, x->scope);
+		esc(o->f, x->scope[0] || !x->role ? x->scope : T(o, M_ALL_SCOPES));
 		td_end(o);
 		td(o, NULL, M_COL_HEARD);
 		if (x->heard_ms)

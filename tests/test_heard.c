@@ -318,6 +318,26 @@ int main(void)
 		store_txn_abort(t);
 	}
 
+	TEST_START("a node whose certificate writes every scope is named with all scopes, not a scope it wrote in");
+	{
+		struct node *z = th_node_bare(dir, net, "z", "bk");
+		struct store_txn *t;
+		struct lag_report r;
+		const struct lag_node *x;
+		th_certify(z, net, "", "", 0);
+		/* z writes in bk, and p holds it: a scope it wrote in */
+		th_put_people(z, 900, 1);
+		th_sync(p, z, dir);
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(lag_report_build(t, p->pk, hlc_wall_ms(), 3600000,
+					   NULL, 0, &r));
+		ASSERT_TRUE((x = lag_report_find(&r, z->pk)) != NULL);
+		ASSERT_STREQ(x->scope, "");
+		lag_report_close(&r);
+		store_txn_abort(t);
+		th_node_close(z);
+	}
+
 	th_node_close(w);
 	th_node_close(v);
 	th_node_close(c);

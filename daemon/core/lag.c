@@ -78,7 +78,9 @@ static int cert_cb(void *ctx, int kind, const uint8_t id[32],
 	}
 	snprintf(x->name, sizeof(x->name), "%s", c->name);
 	x->role = c->role;
-	x->writes = c->nwrite > 0 && c->write[0][0] && c->role != CERT_AUDITOR;
+	/* "" when it writes every scope (a province): not a village's
+	 * scope it happened to write in last */
+	x->writes = c->nwrite > 0 && c->role != CERT_AUDITOR;
 	if (x->writes)
 		snprintf(x->scope, sizeof(x->scope), "%s", c->write[0]);
 out:
@@ -169,6 +171,12 @@ static int merge(struct store_txn *t, const struct piece *p, size_t k,
 			x->cert = LAG_CERT_VALID;
 			snprintf(x->name, sizeof(x->name), "%s", c->name);
 			x->role = c->role;
+			/* the valid one's scope too ("" for every scope) */
+			if (c->nwrite > 0 && c->role != CERT_AUDITOR) {
+				writes = 1;
+				snprintf(x->scope, sizeof(x->scope), "%s",
+					 c->write[0]);
+			}
 		}
 		free(c);
 		if (r < 0)

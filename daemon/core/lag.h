@@ -40,7 +40,8 @@ struct lag_node {
 	char name[CERT_MAX_NAME + 1]; /* "" without a certificate */
 	int role;		      /* CERT_*, 0 without */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* its certificate's first write
-					  * prefix, else its newest feed's */
+					  * prefix ("" for every scope), else
+					  * its newest feed's */
 	uint64_t newest_ms;  /* its newest entry here; 0: none */
 	uint64_t contact_ms; /* its last contact as a direct peer; 0: none */
 	uint64_t heard_ms;   /* max(newest_ms, contact_ms); 0: never heard */
