@@ -524,8 +524,16 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 			continue;
 		if (!(obj = json_loadb(at, (size_t)len,
 				       JSON_REJECT_DUPLICATES, &e))) {
-			import_err(im, lineno, N_("invalid JSON at column %d: %s"),
-				e.column, e.text);
+			if (e.column <= 0 || e.line > 1)
+				/* jansson reached the line's end: column 0 of
+				 * the next, which is nobody's column */
+				import_err(im, lineno,
+					N_("invalid JSON: the line ends before its object does (a } or a quote is missing): %s"),
+					e.text);
+			else
+				import_err(im, lineno,
+					N_("invalid JSON at column %d: %s"),
+					e.column, e.text);
 			continue;
 		}
 		id = json_object_get(obj, "id");

@@ -123,6 +123,9 @@ refuse "a row that changes an immutable field of a stored record is named before
 check "with the new record's missing fields" \
 	grep -q "row 2: PAY-2 is a new record and needs every required field; missing: program, beneficiary_id, period" "$T/refused"
 check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -qx 'status: created'"
+printf '{"id":"NJ-2","phone":"0911000001"}\n{"id":"NJ-3","phone":"0911000002"\n' >"$T/open.ndjson"
+refuse "an NDJSON line whose object is not closed says so, not column 0" 4 \
+	'line 2: invalid JSON: the line ends before its object does' A import health_profile --format ndjson "$T/open.ndjson"
 printf '{"id":"HP-1","full_name":null}\n' >"$T/clear.ndjson"
 refuse "an NDJSON line that clears a required field is named" 4 \
 	'line 1: health_profile.full_name of HP-1 is required and cannot be cleared' \
