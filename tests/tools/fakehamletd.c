@@ -6,7 +6,8 @@
  *
  *   fakehamletd SOCKET LOG [--max-seconds S]
  *
- * status  three peers: key aa.. never synced and not connected; key bb..
+ * status  three peers, each named by its certificate: key aa.. never
+ *         synced and not connected; key bb..
  *         not connected, last synced an hour ahead of the wall clock;
  *         key cc.. connected, last synced at 1 s after the epoch.
  * write   each operation is "stored" with the next seq, except that a
@@ -85,9 +86,12 @@ static void peer(struct mp_writer *w, char hexdigit, int connected,
 	char key[65];
 	memset(key, hexdigit, 64);
 	key[64] = 0;
-	msgpack_pack_map(&w->pk, 4);
+	msgpack_pack_map(&w->pk, 5);
 	mp_pack_str(&w->pk, "key");
 	mp_pack_str(&w->pk, key);
+	/* the name its HELLO's certificate gave: a peer, not a stranger */
+	mp_pack_str(&w->pk, "name");
+	mp_pack_str(&w->pk, "Fake peer");
 	mp_pack_str(&w->pk, "addr");
 	mp_pack_str(&w->pk, "127.0.0.1:9");
 	mp_pack_str(&w->pk, "connected");
