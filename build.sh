@@ -40,7 +40,7 @@ cd "$(dirname "$0")"
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
       libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
-      gettext locales libxlsxwriter-dev libpq-dev)
+      gettext locales libxlsxwriter-dev libpq-dev iproute2)
 
 install_deps() {
 	local missing=()
