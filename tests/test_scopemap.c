@@ -214,6 +214,13 @@ static void test_map(void)
 			{ "lc/si-ma-cai/ban-mu", "lc/si-ma-cai/ban-mu", 1, 1 },
 			{ "lc/si-ma-cai/ban-mu", "", 1, 1 },
 			{ "lc/si-ma-cai/ta-van", "lc/si-ma-cai", 1, 1 },
+			/* written under the new name: a village of the
+			 * merged commune reads its own area; the merged
+			 * commune's old grant does not gain the new one's */
+			{ "lc/si-ma-cai/na-hoi", "lc/bac-ha/na-hoi", 1, 1 },
+			{ "lc/si-ma-cai/na-hoi/x", "lc/bac-ha/na-hoi", 1, 1 },
+			{ "lc/si-ma-cai/ta-van", "lc/bac-ha/na-hoi", 0, 0 },
+			{ "lc/muong-khuong/ban-mu", "lc/si-ma-cai/ban-mu", 0, 1 },
 		};
 		m = build(a, 2, NULL);
 		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {

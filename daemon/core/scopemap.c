@@ -352,16 +352,24 @@ int scopemap_reads(const struct scopemap *m, const char *scope,
 
 	if (!m || !m->neff || !prefix[0])
 		return entry_scope_under(scope, prefix);
+	size_t k;
 	scopemap_resolve(m, scope, a);
 	/* where the record is now lies under the grant */
 	if (entry_scope_under(a, prefix))
 		return 1;
+	scopemap_resolve(m, prefix, b);
 	/* written under the grant, and not moved away from where the
 	 * grant itself now is */
-	if (!entry_scope_under(scope, prefix))
-		return 0;
-	scopemap_resolve(m, prefix, b);
-	return entry_scope_under(a, b);
+	if (entry_scope_under(scope, prefix))
+		return entry_scope_under(a, b);
+	/* written under the grant's new name, when the grant moved along
+	 * inside a moved scope (a village of a merged commune): its own
+	 * area under the new name. A grant that is itself the scope moved
+	 * (the merged commune, a village moved alone) is not: its new name
+	 * may hold what was never its own */
+	k = eff_longest(m, prefix);
+	return k != SIZE_MAX && strlen(m->v[k].m.from) < strlen(prefix) &&
+	       entry_scope_under(a, b);
 }
 
 int scopemap_under_any(const struct scopemap *m, const char *scope,
@@ -408,8 +416,10 @@ int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 	ok = c->ncollections == 0;
 	for (size_t i = 0; i < c->ncollections && !ok; i++)
 		ok = strcmp(collection, c->collections[i]) == 0;
+	/* as for reads: what a grant may write through the moves is what
+	 * it may read, so that what a node writes it also keeps and sends */
 	for (size_t i = 0; ok && i < c->nwrite; i++)
-		if (scopemap_under(m, scope, c->write[i]))
+		if (scopemap_reads(m, scope, c->write[i]))
 			return 1;
 	return 0;
 }

@@ -94,13 +94,17 @@ int scopemap_under(const struct scopemap *m, const char *scope,
  * Stricter than scopemap_under() for reads: when a village moves from
  * commune A to commune B, A's certificate and tokens stop reading it,
  * new records and old; B's read it; the village's own certificate and a
- * merged commune's old certificate keep what they had.
+ * merged commune's old certificate keep what they had. A grant inside a
+ * moved scope (a village of a merged commune) also reads its area under
+ * the new name; a grant that is the scope moved does not (a merged
+ * commune's new name holds the commune it joined; a village moved alone
+ * reads records written under its new name once its certificate names
+ * it).
  */
 int scopemap_reads(const struct scopemap *m, const char *scope,
 		   const char *prefix);
 
-/* cert_may_read() through scopemap_reads(); cert_may_write() through
- * scopemap_under(). */
+/* cert_may_read() and cert_may_write() through scopemap_reads(). */
 int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope);
 /*
