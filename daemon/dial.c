@@ -107,7 +107,10 @@ static void on_dial_timer(uv_timer_t *t)
 	if (pa->removed || pa->d->stopping || pa->conn || pa->gai_busy)
 		return;
 	if (pa->has_pk && established_with(pa->d, pa->pk)) {
-		/* already connected the other way: check again later */
+		/* already connected the other way: reached, so no failure
+		 * to show; check again later */
+		pa->fails = 0;
+		pa->why[0] = 0;
 		uv_timer_start(&pa->timer, on_dial_timer, HAMLETD_KEEPALIVE_MS,
 			       0);
 		return;

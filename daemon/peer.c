@@ -198,12 +198,27 @@ void peer__conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
+/* 1 when why is this node closing for reasons of its own (another
+ * connection to the same peer, stopping, its own limits), which say
+ * nothing about whether the address can be reached. */
+static int own_close(const char *why)
+{
+	static const char *const own[] = {
+		"duplicate connection", "shutting down",
+		"too many connections", "peer is backed off after a fault",
+	};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcmp(why, own[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void peer_conn_close(struct conn *c, const char *why)
 {
 	if (c->closing)
 		return;
 	/* why: a marked literal (N_) or a sentence already translated */
-	if (c->pa && c->state != CONN_READY)
+	if (c->pa && c->state != CONN_READY && !own_close(why))
 		peer__addr_failed(c->pa, _(why));
 	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, _(why));
 	peer__conn_close(c);
