@@ -46,11 +46,13 @@ static char csv_sep = ',';
 static int csv_guard;
 
 /* 1 when Excel would read text s as a formula: it begins with = + - @,
- * or a tab or carriage return before one. */
+ * or a tab or carriage return before one; or when it begins with ' (the
+ * mark itself, so that import, which takes one off, gives it back). */
 static int formula_like(const char *s, size_t n)
 {
 	return n && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
-		     s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+		     s[0] == '@' || s[0] == '\t' || s[0] == '\r' ||
+		     s[0] == '\'');
 }
 
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */

@@ -283,11 +283,11 @@ static void csv_header(struct importer *im)
 }
 
 /* A text cell as export --excel wrote it: a leading ' before = + - @
- * (or a tab or return) kept Excel from running it as a formula; the
- * value is what follows. */
+ * (or a tab or return) kept Excel from running it as a formula, and
+ * one before ' kept a value's own leading '; the value is what follows. */
 static const char *unguard(const char *cell)
 {
-	if (cell[0] == '\'' && cell[1] && strchr("=+-@\t\r", cell[1]))
+	if (cell[0] == '\'' && cell[1] && strchr("=+-@\t\r'", cell[1]))
 		return cell + 1;
 	return cell;
 }

@@ -113,12 +113,13 @@ check "every line ends CRLF" bash -c "test \"\$(grep -c \$'\\r\$' '$T/out.csv')\
 check "a name with its marks is one cell" grep -q ';Lường Thị Hoa;1992-11-21;female;' "$T/out.csv"
 check "and it imports again unchanged" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv '$T/out.csv' | grep -q '0 written, 4 unchanged'"
-check "a value Excel would run as a formula is written" A put health_profile HP-FX '{"person_id":"000000000777","full_name":"Formula","birth_date":"1990-01-01","allergies":"=HYPERLINK(\"http://x\")","chronic_conditions":"+1;-2"}'
+check "a value Excel would run as a formula is written" A put health_profile HP-FX '{"person_id":"000000000777","full_name":"Formula","birth_date":"1990-01-01","allergies":"=HYPERLINK(\"http://x\")","chronic_conditions":"+1;-2","ethnicity":"'\''=neg"}'
 A export health_profile --format csv --excel >"$T/fx.csv" 2>/dev/null
 check "export --excel writes it as text, behind a '" python3 -c "
 import csv, sys
 rows = {r[0]: r for r in csv.reader(open(sys.argv[1], encoding='utf-8-sig', newline=''), delimiter=';')}
 assert rows['HP-FX'][11:13] == ['\'=HYPERLINK(\"http://x\")', '\'+1;-2'], rows['HP-FX']
+assert rows['HP-FX'][5] == \"''=neg\", rows['HP-FX']
 " "$T/fx.csv"
 check "without --excel the value is as stored" bash -c \
 	"'$H' --home '$T/a' export health_profile --format csv | grep -F 'HP-FX,' | grep -qF ',\"=HYPERLINK('"
