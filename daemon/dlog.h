@@ -16,7 +16,7 @@ enum dlog_level {
 	DLOG_DEBUG = 7,
 };
 
-/* A line longer is cut (at a character's start). */
+/* A line longer is cut; a character cut in two shows as '?'. */
 #define DLOG_MAX_LINE 4096
 
 /* Lines above level are dropped (default DLOG_INFO). Control characters

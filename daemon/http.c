@@ -932,7 +932,12 @@ int http_start(struct daemon *d, struct http **ret)
 		MHD_OPTION_END);
 	if (!h->mhd) {
 		/* libmicrohttpd does not say why: a bind of our own does */
-		int e = 0, fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		int e = 0, one = 1;
+		int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		/* as libmicrohttpd binds: a port in TIME_WAIT is no reason */
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				   sizeof(one));
 		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
 			e = errno;
 		if (fd >= 0)

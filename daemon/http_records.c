@@ -370,9 +370,10 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	/* a record outside the token's scope stays out of its reach, even
 	 * when the write would move it into that scope */
 	if (tok->scope[0] && cur[0] && !scopemap_reads(map, cur, tok->scope)) {
+		/* not where it is: that is not the token's to learn */
 		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
-			      "token \"%s\" covers scope %s; %s/%s is in scope %s",
-			      tok->name, tok->scope, s->name, id, cur);
+			      "token \"%s\" covers scope %s; %s/%s lies outside it",
+			      tok->name, tok->scope, s->name, id);
 		goto out;
 	}
 	if (tok->scope[0] && !scopemap_reads(map, scope, tok->scope)) {
