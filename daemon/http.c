@@ -240,6 +240,51 @@ int http__may_see(struct store_txn *t, const struct scopemap *map,
 	return written[0] && scopemap_reads(map, written, tok->scope);
 }
 
+/* A scoped token sees, among j's "duplicates", only the records it may
+ * read: another village's record id is not its to learn. */
+static int dups_filter(struct store_txn *t, const struct scopemap *map,
+		       const struct token *tok, const char *coll, json_t *j)
+{
+	json_t *d = json_object_get(j, "duplicates");
+	char written[ENTRY_MAX_SCOPE + 1];
+	size_t i = 0;
+	if (!tok->scope[0] || !json_is_array(d))
+		return 0;
+	while (i < json_array_size(d)) {
+		const char *id = json_string_value(json_array_get(d, i));
+		struct record_view dv;
+		int r = id ? record_view_load(t, coll, id, &dv) : -EINVAL;
+		int see = 0;
+		if (r == 0) {
+			see = http__may_see(t, map, tok, &dv, written);
+			record_view_close(&dv);
+			if (see < 0)
+				return see;
+		} else if (r != HAMLET_ENOTFOUND && r != -EINVAL) {
+			return r;
+		}
+		if (see > 0)
+			i++;
+		else
+			json_array_remove(d, i);
+	}
+	return 0;
+}
+
+int http__record_json(struct store_txn *t, const struct scopemap *map,
+		      const struct token *tok, const char *coll,
+		      const char *id, const struct record_view *v, json_t **ret)
+{
+	int r;
+	if ((r = record_json(t, map, coll, id, v, ret)) < 0)
+		return r;
+	if ((r = dups_filter(t, map, tok, coll, *ret)) < 0) {
+		json_decref(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
 /* Log a read of health data (access.h) by token tok; <0: do not show. */
 int http__log_read(struct http *h, const struct token *tok, const char *cmd,
 		    const char *coll, const char *id, const char *query,

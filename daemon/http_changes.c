@@ -66,7 +66,8 @@ static int change_one(void *ctx, const struct change *ch)
 	if (see > 0) {
 		json_decref(rec);
 		rec = NULL;
-		r = record_json(c->t, c->map, ch->collection, ch->id, &v, &rec);
+		r = http__record_json(c->t, c->map, c->tok, ch->collection,
+				      ch->id, &v, &rec);
 	}
 	record_view_close(&v);
 	if (see <= 0 || r < 0)

@@ -151,6 +151,12 @@ const char *http__arg(struct MHD_Connection *conn, const char *k);
 int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 		   uint64_t max, uint64_t *ret);
 
+/* record_json() of coll/id for tok: a scoped token's copy lists, among
+ * its duplicates, only the records it may read. */
+int http__record_json(struct store_txn *t, const struct scopemap *map,
+		      const struct token *tok, const char *coll,
+		      const char *id, const struct record_view *v, json_t **ret);
+
 /* The record's written scope; 1 when the token may see it. */
 int http__may_see(struct store_txn *t, const struct scopemap *map,
 		   const struct token *tok, const struct record_view *v,

@@ -15,37 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A scoped token sees, among j's "duplicates", only the records it may
- * read: another village's record id is not its to learn. */
-static int dups_filter(struct store_txn *t, const struct scopemap *map,
-		       const struct token *tok, const char *coll, json_t *j)
-{
-	json_t *d = json_object_get(j, "duplicates");
-	char written[ENTRY_MAX_SCOPE + 1];
-	size_t i = 0;
-	if (!tok->scope[0] || !json_is_array(d))
-		return 0;
-	while (i < json_array_size(d)) {
-		const char *id = json_string_value(json_array_get(d, i));
-		struct record_view dv;
-		int r = id ? record_view_load(t, coll, id, &dv) : -EINVAL;
-		int see = 0;
-		if (r == 0) {
-			see = http__may_see(t, map, tok, &dv, written);
-			record_view_close(&dv);
-			if (see < 0)
-				return see;
-		} else if (r != HAMLET_ENOTFOUND && r != -EINVAL) {
-			return r;
-		}
-		if (see > 0)
-			i++;
-		else
-			json_array_remove(d, i);
-	}
-	return 0;
-}
-
 enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
 				  const struct token *tok,
 				  const struct schema *s, const char *id)
@@ -76,8 +45,8 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
 	if (r == 0) /* as if absent: where it lives is not the token's to learn */
 		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
 			      "record %s/%s not found", s->name, id);
-	else if (r < 0 || (r = record_json(t, map, s->name, id, &v, &j)) < 0 ||
-		 (r = dups_filter(t, map, tok, s->name, j)) < 0)
+	else if (r < 0 ||
+		 (r = http__record_json(t, map, tok, s->name, id, &v, &j)) < 0)
 		ok = http__send_fault(h, conn, r, "cannot read the record");
 	else if ((r = http__log_read(h, tok, "http get", s->name, id, NULL, 1, why,
 			       sizeof(why))) < 0)
@@ -484,7 +453,8 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 		r = http__may_see(t, map, tok, &v, w);
 		if (r > 0 && qscope && !(w[0] && scopemap_under(map, w, qscope)))
 			r = 0;
-		if (r > 0 && (r = record_json(t, map, s->name, id, &v, &o)) >= 0)
+		if (r > 0 &&
+		    (r = http__record_json(t, map, tok, s->name, id, &v, &o)) >= 0)
 			json_array_append_new(arr, o);
 		record_view_close(&v);
 		if (r < 0)
@@ -542,9 +512,17 @@ static int conflict_one(void *ctx, const char *coll, const char *id)
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	r = http__may_see(c->t, c->map, c->tok, &v, w);
-	if (r > 0 && (r = record_json(c->t, c->map, coll, id, &v, &o)) >= 0) {
-		json_array_append_new(c->arr, o);
-		http__health_note(&c->health, coll);
+	if (r > 0 && (r = http__record_json(c->t, c->map, c->tok, coll, id, &v,
+					    &o)) >= 0) {
+		/* a record whose only problem is a duplicate the token may
+		 * not see is no problem of the token's */
+		if (!json_array_size(json_object_get(o, "conflicts")) &&
+		    !json_array_size(json_object_get(o, "duplicates"))) {
+			json_decref(o);
+		} else {
+			json_array_append_new(c->arr, o);
+			http__health_note(&c->health, coll);
+		}
 	}
 	record_view_close(&v);
 	return r < 0 ? r : 0;

@@ -274,6 +274,19 @@ check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" 
 check "a record in a's scope duplicating one of b's" test "$(c PUT /v1/records/health_profile/HP-DUPA "$W" '{"person_id":"000001000001","full_name":"Sync 1","birth_date":"1980-01-01"}')" = 200
 check "an unscoped token sees the duplicate named" bash -c "[ \"\$(curl -s --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile/HP-B01' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"duplicates\"])')\" = \"['HP-DUPA']\" ]"
 check "a token of b's scope does not learn of a's record" bash -c "[ \"\$(curl -s --max-time 20 -H 'Authorization: Bearer $S' '$URL/v1/records/health_profile/HP-B01' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"duplicates\"])')\" = '[]' ]"
+check "nor in the record list, the changes or the conflicts" python3 - "$URL" "$S" <<'EOF'
+import json, sys, urllib.request
+url, tok = sys.argv[1:3]
+def get(p):
+    rq = urllib.request.Request(url + p, headers={"Authorization": "Bearer " + tok})
+    return json.load(urllib.request.urlopen(rq, timeout=20))
+recs = get("/v1/records/health_profile?limit=1000")["records"]
+assert all("HP-DUPA" not in r["duplicates"] for r in recs), [r for r in recs if r["duplicates"]]
+ch = get("/v1/changes?since=0&limit=1000")["results"]
+assert all("HP-DUPA" not in (c["record"] or {}).get("duplicates", []) for c in ch)
+conf = get("/v1/conflicts")
+assert all(r["id"] != "HP-B01" for r in conf["records"]), conf
+EOF
 
 # --- /metrics says what hamlet status --json says ---
 check "/metrics answers loopback without a token" test "$(c GET /metrics "")" = 200
