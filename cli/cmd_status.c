@@ -160,6 +160,23 @@ static void unreached_print(const msgpack_object *res)
 		    !peer_str(p, "why", why, sizeof(why)))
 			continue;
 		cli_time_text(mp_map_u64(p, "since_ms"), 0, at);
+		{
+			/* hamletd keeps it in English: ours, or the C
+			 * library's words for an errno */
+			static const char cr[] = "cannot resolve: ";
+			const char *t = cli_tr(why);
+			if (t == why && !cli_global.json)
+				t = dgettext("libc", why);
+			if (t != why) {
+				snprintf(why, sizeof(why), "%s", t);
+			} else if (!strncmp(why, cr, sizeof(cr) - 1)) {
+				char rest[256];
+				snprintf(rest, sizeof(rest), "%s",
+					 why + sizeof(cr) - 1);
+				snprintf(why, sizeof(why), _("cannot resolve: %s"),
+					 rest);
+			}
+		}
 		printf(P_("  %s: NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
 			  "  %s: NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
 			  mp_map_u64(p, "tries")),

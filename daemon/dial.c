@@ -32,7 +32,7 @@ static void on_connect(uv_connect_t *req, int status)
 		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
 		     dlog_err(status));
 		if (c->pa)
-			peer__addr_failed(c->pa, dlog_err(status));
+			peer__addr_failed(c->pa, dlog_err_en(status));
 		peer__conn_close(c);
 		peer_conn_unref(c);
 		return;
@@ -64,8 +64,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 	}
 	if (status < 0 || !res) {
 		char why[200];
-		snprintf(why, sizeof(why), _("cannot resolve: %s"),
-			 dlog_err(status));
+		snprintf(why, sizeof(why), "cannot resolve: %s",
+			 dlog_err_en(status));
 		peer__addr_failed(pa, why);
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
@@ -126,6 +126,7 @@ static void on_dial_timer(uv_timer_t *t)
 	pa->gai_busy = 1;
 }
 
+/* why: English (kept for status --json, the same in every locale). */
 void peer__addr_failed(struct peer_addr *pa, const char *why)
 {
 	if (!pa->fails++)
@@ -133,7 +134,7 @@ void peer__addr_failed(struct peer_addr *pa, const char *why)
 	if (strcmp(pa->why, why) != 0)
 		dlog(DLOG_INFO,
 		     _("peer %s: not reached: %s (hamletd tries again by itself; hamlet status shows it)"),
-		     pa->addr, why);
+		     pa->addr, dlog_tr(why));
 	snprintf(pa->why, sizeof(pa->why), "%s", why);
 }
 

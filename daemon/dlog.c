@@ -3,6 +3,8 @@
 #include "error.h"
 #include "utf8.h"
 
+#include <libintl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +40,25 @@ void dlog(int level, const char *fmt, ...)
 	flockfile(stderr);
 	fprintf(stderr, "<%d>hamletd: %s\n", level, line);
 	funlockfile(stderr);
+}
+
+const char *dlog_err_en(int uverr)
+{
+	static locale_t c_loc;
+	if (uverr == UV_EOF || (uverr <= UV_EAI_ADDRFAMILY && uverr > -3100))
+		return uv_strerror(uverr);
+	if (uverr <= -4096 || uverr >= 0)
+		return hamlet_strerror(uverr); /* our own codes: English */
+	if (!c_loc)
+		c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	return c_loc ? strerror_l(-uverr, c_loc) : hamlet_strerror(uverr);
+}
+
+const char *dlog_tr(const char *english)
+{
+	const char *t = _(english);
+	/* not ours: perhaps the C library's own words for an errno */
+	return t == english ? dgettext("libc", english) : t;
 }
 
 const char *dlog_err(int uverr)

@@ -30,5 +30,11 @@ void dlog(int level, const char *fmt, ...)
 /* A libuv error code in words, in the operator's language where the C
  * library has it (libuv's own texts are English only). */
 const char *dlog_err(int uverr);
+/* The same in English, whatever the locale: for what is kept and shown
+ * to others (status), translated where it is shown (dlog_tr). */
+const char *dlog_err_en(int uverr);
+/* An English reason (one of ours, marked N_, or the C library's words
+ * for an errno) in the operator's language. */
+const char *dlog_tr(const char *english);
 
 #endif

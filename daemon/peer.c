@@ -219,8 +219,8 @@ void peer_conn_close(struct conn *c, const char *why)
 		return;
 	/* why: a marked literal (N_) or a sentence already translated */
 	if (c->pa && c->state != CONN_READY && !own_close(why))
-		peer__addr_failed(c->pa, _(why));
-	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, _(why));
+		peer__addr_failed(c->pa, why);
+	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, dlog_tr(why));
 	peer__conn_close(c);
 }
 
@@ -257,10 +257,11 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	}
 	if (c->pa && c->state != CONN_READY)
 		peer__addr_failed(c->pa, why && why[0]
-					 ? _(why)
-					 : _(hamlet_strerror(err)));
+					 ? why
+					 : hamlet_strerror(err));
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
-	     why && why[0] ? _(why) : _(hamlet_strerror(err)), hamlet_errname(err),
+	     why && why[0] ? dlog_tr(why) : _(hamlet_strerror(err)),
+	     hamlet_errname(err),
 	     ban);
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
@@ -538,7 +539,7 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 		return hs_read(c, p, n, why, wl);
 	if ((r = wire_frame_open(&c->rx, p, n, &frag, &fl, &more)) < 0) {
 		snprintf(why, wl, "%s", r == HAMLET_EDECRYPT
-			 ? _("a frame failed to decrypt") : _("a frame is malformed"));
+			 ? N_("a frame failed to decrypt") : N_("a frame is malformed"));
 		return r;
 	}
 	if ((r = msg_append(c, frag, fl)) < 0) {
@@ -612,7 +613,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		else
 			peer_conn_close(c, nread == UV_EOF
 				       ? N_("peer closed the connection")
-				       : dlog_err((int)nread));
+				       : dlog_err_en((int)nread));
 		return;
 	}
 	if (nread == 0)
