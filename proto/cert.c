@@ -5,6 +5,7 @@
 #include "error.h"
 #include "mp.h"
 #include "sig.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -59,11 +60,29 @@ int cert_check_fields(const struct cert *c, char *why, size_t wl)
 			 CERT_MAX_NAME);
 		return HAMLET_EFORMAT;
 	}
-	for (size_t i = 0; i < nl; i++)
-		if ((unsigned char)c->name[i] < 0x20) {
+	{
+		/* UTF-8 (RFC 3629), no control character, as SPEC 6 says:
+		 * not even tab or newline, which text elsewhere may hold */
+		size_t at;
+		for (size_t i = 0; i < nl; i++)
+			if ((unsigned char)c->name[i] < 0x20) {
+				why_set(why, wl,
+					N_("the name holds a control character"));
+				return HAMLET_EFORMAT;
+			}
+		switch (utf8_check(c->name, nl, 0, &at)) {
+		case UTF8_OK:
+			break;
+		case UTF8_CONTROL:
 			why_set(why, wl, N_("the name holds a control character"));
 			return HAMLET_EFORMAT;
+		default:
+			why_set(why, wl,
+				N_("the name is not UTF-8 text (byte %zu)"),
+				at + 1);
+			return HAMLET_EFORMAT;
 		}
+	}
 	if (c->nread > CERT_MAX_PREFIXES || c->nwrite > CERT_MAX_PREFIXES ||
 	    c->ncollections > CERT_MAX_COLLECTIONS) {
 		why_set(why, wl, N_("more than %d prefixes or %d collections"),

@@ -218,6 +218,15 @@ int main(void)
 	free(bufs[0]);
 	free(bufs[1]);
 
+	TEST_START("a name that is not UTF-8, or holds a tab, is never signed");
+	grant(&c, &root, &other, "Evil\xff\xfe", CERT_VILLAGE, "bk", "bk", 0);
+	ASSERT_EQ(cert_sign(&c, root.sk, &bufs[0], &lens[0]), HAMLET_EFORMAT);
+	grant(&c, &root, &other, "Tab\there", CERT_VILLAGE, "bk", "bk", 0);
+	ASSERT_EQ(cert_sign(&c, root.sk, &bufs[0], &lens[0]), HAMLET_EFORMAT);
+	grant(&c, &root, &other, "Bản Nà Pài", CERT_VILLAGE, "bk", "bk", 0);
+	ASSERT_OK(cert_sign(&c, root.sk, &bufs[0], &lens[0]));
+	free(bufs[0]);
+
 	TEST_START("an auditor's certificate that grants writing is never signed");
 	grant(&c, &root, &other, "Provincial audit", CERT_AUDITOR, "", "bk", 0);
 	ASSERT_EQ(cert_sign(&c, root.sk, &bufs[0], &lens[0]), HAMLET_EFORMAT);
