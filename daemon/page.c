@@ -43,6 +43,8 @@ enum msg {
 	M_PEERS,
 	M_NO_PEERS,
 	M_UNREACHED,
+	M_STRANGERS,
+	M_ST_HELD,
 	M_ALL_SCOPES,
 	M_COL_PEER,
 	M_COL_STATE,
@@ -112,6 +114,10 @@ static const char *const texts[M__N][2] = {
 	[M_PEERS] = { "Peers", "Các nút đồng bộ trực tiếp" },
 	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers list</code>.",
 			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers list</code>." },
+	[M_STRANGERS] = { "And {1} keys that never completed a session (refused, or gone during the handshake).",
+			  "Và {1} khóa chưa từng hoàn tất một phiên (bị từ chối, hoặc rời đi khi đang bắt tay)." },
+	[M_ST_HELD] = { "connected, HOLDING BACK entries: the byte budget for this peer is used up",
+			"đã kết nối, ĐANG GIỮ LẠI các mục: đã dùng hết hạn mức dữ liệu cho nút này" },
 	[M_ALL_SCOPES] = { "all scopes", "mọi phạm vi" },
 	[M_UNREACHED] = { "{1}: NOT REACHED after {2} tries (hamletd tries again by itself): ",
 			  "{1}: CHƯA KẾT NỐI ĐƯỢC sau {2} lần thử (hamletd tự thử lại): " },
@@ -119,16 +125,16 @@ static const char *const texts[M__N][2] = {
 	[M_COL_STATE] = { "State", "Trạng thái" },
 	[M_COL_LAST] = { "Last synced", "Đồng bộ lần cuối" },
 	[M_COL_WAIT] = { "Waiting to go out", "Chờ gửi đi" },
-	[M_ST_INSYNC] = { "connected, in sync", "đang kết nối, đã đồng bộ" },
-	[M_ST_SYNCING] = { "connected, syncing", "đang kết nối, đang đồng bộ" },
+	[M_ST_INSYNC] = { "connected, in sync", "đã kết nối, đã đồng bộ" },
+	[M_ST_SYNCING] = { "connected, syncing", "đã kết nối, đang đồng bộ" },
 	[M_ST_DOWN] = { "not connected", "mất kết nối" },
 	[M_ST_FULL] = { "connected, NOT SYNCING: the disk is full",
-			"đang kết nối, KHÔNG ĐỒNG BỘ ĐƯỢC: ổ đĩa đầy" },
+			"đã kết nối, KHÔNG ĐỒNG BỘ ĐƯỢC: ổ đĩa đầy" },
 	[M_NEVER] = { "never", "chưa bao giờ" },
 	[M_WAIT_NONE] = { "Everything written here has reached every peer.",
 			  "Mọi mục viết tại đây đã đến tất cả các nút." },
-	[M_WAIT_SOME] = { "{1} entries written here are waiting to go out; they leave when the peer connects.",
-			  "{1} mục viết tại đây đang chờ gửi đi; chúng sẽ được gửi khi nút kia kết nối." },
+	[M_WAIT_SOME] = { "{1} entries written here are waiting to go out; they leave at the next sync with the peer (or, held back by a byte budget, when it allows).",
+			  "{1} mục viết tại đây đang chờ gửi đi; chúng sẽ được gửi ở lần đồng bộ kế tiếp với nút kia (hoặc, nếu bị hạn mức dữ liệu giữ lại, khi hạn mức cho phép)." },
 	[M_HELD] = { "{1} entries received wait for an earlier one that has not arrived yet.",
 		     "{1} mục nhận được đang chờ một mục trước đó chưa đến." },
 	[M_PROBLEMS] = { "Needs a decision", "Cần xử lý" },
@@ -507,6 +513,16 @@ static void unreached_list(const struct out *o, const json_t *st)
 	fputs("</ul>", o->f);
 }
 
+/* A key that never completed a session (not connected, never synced,
+ * nothing received, no name from a certificate): one line for them all,
+ * as hamlet status has it. */
+static int stranger(const json_t *p)
+{
+	return !json_is_true(json_object_get(p, "connected")) &&
+	       !ju64(p, "last_sync_ms") && !ju64(p, "entries_in") &&
+	       !jstr(p, "name");
+}
+
 static void peers_section(const struct out *o, const json_t *st)
 {
 	const json_t *peers = json_object_get(st, "peers"), *p;
@@ -514,9 +530,18 @@ static void peers_section(const struct out *o, const json_t *st)
 	char buf[24];
 	size_t i;
 
+	size_t strangers = 0;
+	json_array_foreach(peers, i, p)
+		strangers += stranger(p);
 	fprintf(o->f, "<section id=\"peers\"><h2>%s (%zu)</h2>", T(o, M_PEERS),
-		json_array_size(peers));
-	if (!json_array_size(peers)) {
+		json_array_size(peers) - strangers);
+	if (json_array_size(peers) == strangers) {
+		if (strangers) {
+			num(buf, strangers);
+			fputs("<p>", o->f);
+			say(o, M_STRANGERS, buf, NULL);
+			fputs("</p>", o->f);
+		}
 		fprintf(o->f, "<p class=\"warn\">%s</p>", T(o, M_NO_PEERS));
 		unreached_list(o, st);
 		fputs("</section>\n", o->f);
@@ -532,14 +557,20 @@ static void peers_section(const struct out *o, const json_t *st)
 		int up = json_is_true(json_object_get(p, "connected"));
 		uint64_t last = ju64(p, "last_sync_ms");
 		uint64_t wait = ju64(p, "waiting_out");
+		const json_t *bg = json_object_get(p, "budget");
 		enum msg sm = !up ? M_ST_DOWN
 			      : ju64(p, "entries_waiting_for_disk") ? M_ST_FULL
+			      : json_is_true(json_object_get(bg, "held_back"))
+				      ? M_ST_HELD
 			      : json_is_true(json_object_get(p, "in_sync"))
 				      ? M_ST_INSYNC
 				      : M_ST_SYNCING;
-		const char *cls = sm == M_ST_INSYNC    ? "ok"
-				  : sm == M_ST_SYNCING ? "warn"
-						       : "bad";
+		if (stranger(p))
+			continue;
+		const char *cls = sm == M_ST_INSYNC ? "ok"
+				  : sm == M_ST_SYNCING || sm == M_ST_HELD
+					  ? "warn"
+					  : "bad";
 		if (wait > most)
 			most = wait;
 		node_label(o, jstr(p, "name"), jstr(p, "key"), label,
@@ -571,6 +602,12 @@ static void peers_section(const struct out *o, const json_t *st)
 		fputs("</tr>", o->f);
 	}
 	fputs("</tbody></table>", o->f);
+	if (strangers) {
+		num(buf, strangers);
+		fputs("<p>", o->f);
+		say(o, M_STRANGERS, buf, NULL);
+		fputs("</p>", o->f);
+	}
 	unreached_list(o, st);
 	num(buf, most);
 	fprintf(o->f, "<p id=\"waiting\" data-count=\"%s\">", buf);

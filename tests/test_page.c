@@ -158,6 +158,33 @@ int main(void)
 	free(html);
 	json_object_del(st, "unreached");
 
+	TEST_START("keys that never completed a session are one line; a peer a budget holds back says so");
+	{
+		json_t *peers = json_object_get(st, "peers");
+		json_t *held = json_deep_copy(json_array_get(peers, 0));
+		json_object_set_new(held, "name", json_string("Held village"));
+		json_object_set_new(held, "in_sync", json_false());
+		json_object_set_new(held, "budget",
+				    json_pack("{s:b}", "held_back", 1));
+		json_array_append_new(peers, held);
+		for (int k = 0; k < 2; k++)
+			json_array_append_new(
+				peers, json_pack("{s:s, s:s, s:b, s:I}", "key",
+						 KEY, "addr", "127.0.0.1:5",
+						 "connected", 0, "last_sync_ms",
+						 (json_int_t)0));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "Peers (2)"));
+		ASSERT_TRUE(has(html, "And 2 keys that never completed a session"));
+		ASSERT_TRUE(has(html, "connected, HOLDING BACK entries: the byte budget for this peer is used up"));
+		free(html);
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "Và 2 khóa chưa từng hoàn tất một phiên"));
+		free(html);
+		while (json_array_size(peers) > 1)
+			json_array_remove(peers, json_array_size(peers) - 1);
+	}
+
 	TEST_START("the node's key is shown only on request");
 	html = render(st, NULL, PAGE_EN, 1);
 	ASSERT_TRUE(has(html, "<code id=\"node-key\">" KEY "</code>"));
