@@ -177,9 +177,16 @@ static void unreached_print(const msgpack_object *res)
 					 rest);
 			}
 		}
-		printf(P_("  %s: NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
-			  "  %s: NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
-			  mp_map_u64(p, "tries")),
+		const msgpack_object *re = cli_mp_get(p, "reached");
+		int reached = re && re->type == MSGPACK_OBJECT_BOOLEAN &&
+			      re->via.boolean;
+		printf(reached
+			       ? P_("  %s: CONNECTS, BUT NO SESSION STARTS: %s (%llu try since %s; hamletd tries again in %llu s)\n",
+				    "  %s: CONNECTS, BUT NO SESSION STARTS: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
+				    mp_map_u64(p, "tries"))
+			       : P_("  %s: NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
+				    "  %s: NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
+				    mp_map_u64(p, "tries")),
 		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
 		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
 			       1000);

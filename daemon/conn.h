@@ -31,6 +31,7 @@ struct peer_addr {
 	/* dials that failed since the last session: why the last one did,
 	 * for the log (once per new reason) and hamlet status */
 	uint64_t fails, failing_since_ms;
+	int reached; /* the last failure came after TCP connected */
 	char why[200];
 };
 

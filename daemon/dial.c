@@ -32,7 +32,7 @@ static void on_connect(uv_connect_t *req, int status)
 		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
 		     dlog_err(status));
 		if (c->pa)
-			peer__addr_failed(c->pa, dlog_err_en(status));
+			peer__addr_failed(c->pa, dlog_err_en(status), 0);
 		peer__conn_close(c);
 		peer_conn_unref(c);
 		return;
@@ -66,7 +66,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		char why[200];
 		snprintf(why, sizeof(why), "cannot resolve: %s",
 			 dlog_err_en(status));
-		peer__addr_failed(pa, why);
+		peer__addr_failed(pa, why, 0);
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
 		return;
@@ -127,14 +127,21 @@ static void on_dial_timer(uv_timer_t *t)
 }
 
 /* why: English (kept for status --json, the same in every locale). */
-void peer__addr_failed(struct peer_addr *pa, const char *why)
+void peer__addr_failed(struct peer_addr *pa, const char *why, int reached)
 {
 	if (!pa->fails++)
 		pa->failing_since_ms = hlc_wall_ms();
-	if (strcmp(pa->why, why) != 0)
-		dlog(DLOG_INFO,
-		     _("peer %s: not reached: %s (hamletd tries again by itself; hamlet status shows it)"),
-		     pa->addr, dlog_tr(why));
+	if (strcmp(pa->why, why) != 0 || pa->reached != reached) {
+		if (reached)
+			dlog(DLOG_INFO,
+			     _("peer %s: connects, but no session starts: %s (hamletd tries again by itself; hamlet status shows it)"),
+			     pa->addr, dlog_tr(why));
+		else
+			dlog(DLOG_INFO,
+			     _("peer %s: not reached: %s (hamletd tries again by itself; hamlet status shows it)"),
+			     pa->addr, dlog_tr(why));
+	}
+	pa->reached = reached;
 	snprintf(pa->why, sizeof(pa->why), "%s", why);
 }
 

@@ -44,6 +44,7 @@ enum msg {
 	M_NO_PEERS,
 	M_UNREACHED,
 	M_STRANGERS,
+	M_NOSESSION,
 	M_ST_HELD,
 	M_ALL_SCOPES,
 	M_COL_PEER,
@@ -114,6 +115,8 @@ static const char *const texts[M__N][2] = {
 	[M_PEERS] = { "Peers", "Các nút đồng bộ trực tiếp" },
 	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers list</code>.",
 			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers list</code>." },
+	[M_NOSESSION] = { "{1}: CONNECTS, BUT NO SESSION STARTS after {2} tries (hamletd tries again by itself): ",
+			  "{1}: KẾT NỐI ĐƯỢC NHƯNG KHÔNG BẮT ĐẦU ĐƯỢC PHIÊN sau {2} lần thử (hamletd tự thử lại): " },
 	[M_STRANGERS] = { "And {1} keys that never completed a session (refused, or gone during the handshake).",
 			  "Và {1} khóa chưa từng hoàn tất một phiên (bị từ chối, hoặc rời đi khi đang bắt tay)." },
 	[M_ST_HELD] = { "connected, HOLDING BACK entries: the byte budget for this peer is used up",
@@ -506,7 +509,9 @@ static void unreached_list(const struct out *o, const json_t *st)
 	{
 		num(buf, ju64(p, "tries"));
 		fputs("<li class=\"bad\">", o->f);
-		say(o, M_UNREACHED, jstr(p, "addr"), buf);
+		say(o, json_is_true(json_object_get(p, "reached")) ? M_NOSESSION
+								  : M_UNREACHED,
+		    jstr(p, "addr"), buf);
 		esc(o->f, jstr(p, "why"));
 		fputs("</li>", o->f);
 	}

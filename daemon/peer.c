@@ -219,7 +219,7 @@ void peer_conn_close(struct conn *c, const char *why)
 		return;
 	/* why: a marked literal (N_) or a sentence already translated */
 	if (c->pa && c->state != CONN_READY && !own_close(why))
-		peer__addr_failed(c->pa, why);
+		peer__addr_failed(c->pa, why, c->connected);
 	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, dlog_tr(why));
 	peer__conn_close(c);
 }
@@ -256,9 +256,9 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 			 (unsigned long long)(b / 1000));
 	}
 	if (c->pa && c->state != CONN_READY)
-		peer__addr_failed(c->pa, why && why[0]
-					 ? why
-					 : hamlet_strerror(err));
+		peer__addr_failed(c->pa,
+				  why && why[0] ? why : hamlet_strerror(err),
+				  c->connected);
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
 	     why && why[0] ? dlog_tr(why) : _(hamlet_strerror(err)),
 	     hamlet_errname(err),

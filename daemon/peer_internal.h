@@ -50,9 +50,10 @@ int peer__listen(struct daemon *d);
 
 /* Dial pa again after its backoff, which doubles up to a cap. */
 void peer__dial_later(struct peer_addr *pa);
-/* A dial of pa failed for why (already in the operator's language):
- * counted for hamlet status, logged when the reason is new. */
-void peer__addr_failed(struct peer_addr *pa, const char *why);
+/* A dial of pa failed for why (English): counted for hamlet status,
+ * logged when the reason is new. reached: the TCP connection was made,
+ * and the session failed after (the peer refused us, say). */
+void peer__addr_failed(struct peer_addr *pa, const char *why, int reached);
 
 /*
  * Stop dialling pa, which the caller has unlinked from d->addrs, and close

@@ -247,9 +247,14 @@ static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 	for (pa = d->addrs; pa; pa = pa->next) {
 		if (pa->removed || !pa->fails)
 			continue;
-		msgpack_pack_map(pk, 5);
+		msgpack_pack_map(pk, 6);
 		mp_pack_str(pk, "addr");
 		mp_pack_str(pk, pa->addr);
+		mp_pack_str(pk, "reached");
+		if (pa->reached)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
 		mp_pack_str(pk, "why");
 		mp_pack_str(pk, pa->why);
 		kv_u64(pk, "tries", pa->fails);

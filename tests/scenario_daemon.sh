@@ -124,6 +124,8 @@ launch z --peer 127.0.0.1:$BPORT && ok "z dials b" || fail "z dials b"
 check "b's status folds z into one line (15 s)" within 15 bash -c \
 	"'$H' --home '$T/b' status | grep -q '(and 1 key that never completed a session'"
 check "and counts no peer for it" bash -c "'$H' --home '$T/b' status | grep -q '^daemon: running; 0 peers'"
+check "z's status says b connects but starts no session, and why (15 s)" within 15 bash -c \
+	"'$H' --home '$T/z' status | grep -q '127.0.0.1:$BPORT: CONNECTS, BUT NO SESSION STARTS: '"
 check "status --json still lists it" bash -c \
 	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"peers\"]) == 1'"
 
