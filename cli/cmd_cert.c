@@ -798,5 +798,5 @@ int cmd_cert(int argc, char **argv)
 	if (strcmp(verb, "revoke") == 0)
 		return cli_exit_code(cert_revoke(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"cert", _("say issue, install, list, show or revoke (hamlet cert --help)")));
+		"cert", _("say issue, install, list, show or revoke")));
 }

@@ -236,5 +236,5 @@ int cmd_scope(int argc, char **argv)
 	if (strcmp(verb, "list") == 0)
 		return cli_exit_code(scope_list(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"scope", _("say move or list (hamlet scope --help)")));
+		"scope", _("say move or list")));
 }

@@ -135,5 +135,5 @@ int cmd_token(int argc, char **argv)
 	if (strcmp(verb, "revoke") == 0)
 		return cli_exit_code(token_revoke(argc - 1, argv + 1));
 	return cli_exit_code(cli_usage_err(
-		"token", _("say create, list or revoke (hamlet token --help)")));
+		"token", _("say create, list or revoke")));
 }
