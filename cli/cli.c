@@ -720,13 +720,15 @@ void cli_who_json(struct store_txn *t, const uint8_t key[32], json_t *obj,
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
 {
 	unsigned d, m, y;
-	char iso[16];
+	char iso[16], s1, s2;
 	int n = 0;
 	if (cli_date_parse(s, ret) == 0)
 		return 0;
-	/* a day as a Vietnamese spreadsheet writes it: 01/12/2026 */
-	if (sscanf(s, "%2u/%2u/%4u%n", &d, &m, &y, &n) == 3 && !s[n] &&
-	    y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+	/* a day as a Vietnamese spreadsheet writes it: 01/12/2026, or
+	 * with - or . as import takes it */
+	if (sscanf(s, "%2u%c%2u%c%4u%n", &d, &s1, &m, &s2, &y, &n) == 5 &&
+	    !s[n] && s1 == s2 && strchr("/-.", s1) && y >= 1970 && m >= 1 &&
+	    m <= 12 && d >= 1 && d <= 31) {
 		snprintf(iso, sizeof(iso), "%04u-%02u-%02u", y, m, d);
 		if (cli_date_parse(iso, ret) == 0)
 			return 0;

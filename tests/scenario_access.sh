@@ -62,6 +62,7 @@ check "--since with an offset" bash -c "'$H' --home '$T/a' access-log --json --s
 check "--since takes the day as a spreadsheet writes it, DD/MM/YYYY" bash -c "'$H' --home '$T/a' access-log --since $(date -d tomorrow +%d/%m/%Y) | grep -q '^0 reads of health data since .*, of 4 in the log'"
 refuse "a bad date is named" 2 '"2026-02-30" is not a date' A access-log --since 2026-02-30
 refuse "and so is 30 February written DD/MM/YYYY" 2 '"30/02/2026" is not a date' A access-log --since 30/02/2026
+check "DD.MM.YYYY and DD-MM-YYYY too, as import takes them" bash -c "'$H' --home '$T/a' access-log --since $(date -d tomorrow +%d.%m.%Y) >/dev/null && '$H' --home '$T/a' access-log --since $(date -d tomorrow +%d-%m-%Y) >/dev/null"
 refuse "so is a bad time" 2 '"2026-01-01T25:00" is not a date' A access-log --since 2026-01-01T25:00
 
 # a read that cannot be logged is not done
