@@ -16,12 +16,28 @@ struct cli_global cli_global;
 
 /* --- messages and exit codes ------------------------------------------- */
 
+/* fmt's message on stderr, with the control characters of what it
+ * quotes (a value the user typed, a name from a file) shown as '?', so
+ * that no message can steer the terminal; tab and newline stay. */
+static void err_vprint(const char *fmt, va_list ap)
+{
+	char msg[4096];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (unsigned char *p = (unsigned char *)msg; *p; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			*p = '?';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = '?'; /* a C1 control */
+	}
+	fputs(msg, stderr);
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("hamlet: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_vprint(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -33,7 +49,7 @@ int cli_usage_err(const char *cmd, const char *fmt, ...)
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_vprint(fmt, ap);
 	va_end(ap);
 	if (cmd)
 		fprintf(stderr, _(" (see \"hamlet %s --help\")\n"), cmd);

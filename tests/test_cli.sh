@@ -29,6 +29,8 @@ refuse "a command where no node exists says how to make one, --scope included" 3
 echo x >"$T/afile"
 refuse "a mistyped command suggests the one meant" 2 'did you mean "hamlet status"' "$H" stauts
 refuse "a command far from every other gets no suggestion" 2 'unknown command "xyzzy" (see' "$H" xyzzy
+check "an error quoting what the user typed never passes a terminal escape through" bash -c \
+	"out=\$('$H' \$'stat\\x1b[31mus' 2>&1); [ \$? = 2 ] && ! printf '%s' \"\$out\" | grep -q \$'\\x1b' && printf '%s' \"\$out\" | grep -qF 'stat?[31mus'"
 refuse "--home naming a file says it is not a directory" 5 'is not a directory' "$H" --home "$T/afile" status
 check "network created" "$H" network create cli --out "$T"
 refuse "the root key given as the network file is named as the secret it is" 4 \
