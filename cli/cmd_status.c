@@ -193,17 +193,13 @@ static void unreached_print(const msgpack_object *res)
 	}
 }
 
-/* 1 when peer p is a key that never completed a session with us (not
- * connected, never agreed, nothing received, no name from a HELLO): a
- * scanner or a node refused at the handshake, not a line of its own. */
+/* 1 when hamletd calls peer p a stranger: a key that never completed a
+ * session with us (a scanner, a node refused at the handshake), not a
+ * line of its own. */
 static int stranger(const msgpack_object *p)
 {
-	const msgpack_object *con = cli_mp_get(p, "connected");
-	char name[8];
-	return !(con && con->type == MSGPACK_OBJECT_BOOLEAN &&
-		 con->via.boolean) &&
-	       !cli_mp_u64(p, "last_sync_ms") && !cli_mp_u64(p, "entries_in") &&
-	       !peer_str(p, "name", name, sizeof(name));
+	const msgpack_object *v = cli_mp_get(p, "stranger");
+	return v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
 }
 
 /* One line for peer p of hamletd's answer. */

@@ -209,6 +209,13 @@ const char *http__arg(struct MHD_Connection *conn, const char *k)
 }
 
 /* ?k=N: 0 and the value, 1 when absent (dflt), -1 when not a number. */
+uint64_t http__mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 		   uint64_t max, uint64_t *ret)
 {

@@ -119,13 +119,6 @@ static int changes_collect(struct http *h, const struct token *tok,
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t commits_now(struct http *h)
 {
 	uint64_t g;
@@ -165,7 +158,7 @@ static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline,
 
 	pthread_mutex_lock(&h->mu);
 	while (h->commits == gen && !h->stopping) {
-		uint64_t now = mono_ms(), wait;
+		uint64_t now = http__mono_ms(), wait;
 		if (now >= deadline)
 			break;
 		wait = deadline - now < 1000 ? deadline - now : 1000;
@@ -233,7 +226,7 @@ static int feed_next(struct feed *f, FILE *m)
 	json_decref(arr);
 	if (i > 0 || more)
 		return 0; /* more to send, or to look at */
-	now = mono_ms();
+	now = http__mono_ms();
 	pthread_mutex_lock(&h->mu);
 	stop = h->stopping;
 	pthread_mutex_unlock(&h->mu);
@@ -400,7 +393,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		f->since = since;
 		f->limit = limit;
 		/* without timeout the stream runs until the client leaves */
-		f->deadline = http__arg(conn, "timeout") ? mono_ms() + timeout : 0;
+		f->deadline = http__arg(conn, "timeout") ? http__mono_ms() + timeout : 0;
 		f->heartbeat_ms = hb;
 		f->fd = conn_fd(conn);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
@@ -417,7 +410,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		return ok;
 	}
 	{
-		uint64_t deadline = mono_ms() + timeout;
+		uint64_t deadline = http__mono_ms() + timeout;
 		int revoked = 0, fd = conn_fd(conn), w = 0;
 		for (;;) {
 			uint64_t gen = commits_now(h);

@@ -43,13 +43,6 @@ struct http_conn {
 	char name[INET6_ADDRSTRLEN];
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The client's address as 16 bytes, whether it is loopback, and as text. */
 static void addr_key(const struct sockaddr *sa, uint8_t ip[16], int *local,
 		     char name[INET6_ADDRSTRLEN])
@@ -94,7 +87,7 @@ enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
 	addr_key(sa, ip, &local, name);
 	if (local)
 		return MHD_YES;
-	now = mono_ms();
+	now = http__mono_ms();
 	pthread_mutex_lock(&h->cmu);
 	for (size_t i = 0; i < h->nconns; i++)
 		n += h->conns[i].used && !memcmp(h->conns[i].ip, ip, 16);
@@ -148,7 +141,7 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
 			c->fd = fi ? fi->connect_fd : -1;
 			c->waiting = 1;
 			c->deadline =
-				mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+				http__mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
 			addr_key(ai ? ai->client_addr : NULL, c->ip, &c->local,
 				 c->name);
 		}
@@ -169,7 +162,7 @@ void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 	c->waiting = waiting;
 	if (waiting)
 		c->deadline =
-			mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+			http__mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
 	pthread_mutex_unlock(&h->cmu);
 }
 
@@ -177,7 +170,7 @@ static void on_tick(uv_timer_t *t)
 {
 	struct http *h = t->data;
 	char name[INET6_ADDRSTRLEN] = "";
-	uint64_t now = mono_ms();
+	uint64_t now = http__mono_ms();
 	unsigned cut = 0;
 
 	pthread_mutex_lock(&h->cmu);

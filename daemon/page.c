@@ -518,14 +518,11 @@ static void unreached_list(const struct out *o, const json_t *st)
 	fputs("</ul>", o->f);
 }
 
-/* A key that never completed a session (not connected, never synced,
- * nothing received, no name from a certificate): one line for them all,
- * as hamlet status has it. */
+/* A key that never completed a session, as hamletd's status calls it
+ * (json "stranger"): one line for them all, as hamlet status has it. */
 static int stranger(const json_t *p)
 {
-	return !json_is_true(json_object_get(p, "connected")) &&
-	       !ju64(p, "last_sync_ms") && !ju64(p, "entries_in") &&
-	       !jstr(p, "name");
+	return json_is_true(json_object_get(p, "stranger"));
 }
 
 static void peers_section(const struct out *o, const json_t *st)

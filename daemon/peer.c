@@ -198,30 +198,23 @@ void peer__conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
-/* 1 when why is this node closing for reasons of its own (another
+/* Close c; own: this node closes it for reasons of its own (another
  * connection to the same peer, stopping, its own limits), which say
  * nothing about whether the address can be reached. */
-static int own_close(const char *why)
-{
-	static const char *const own[] = {
-		"duplicate connection", "shutting down",
-		"too many connections", "peer is backed off after a fault",
-	};
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if (strcmp(why, own[i]) == 0)
-			return 1;
-	return 0;
-}
-
-void peer_conn_close(struct conn *c, const char *why)
+static void conn_close(struct conn *c, const char *why, int own)
 {
 	if (c->closing)
 		return;
 	/* why: a marked literal (N_) or a sentence already translated */
-	if (c->pa && c->state != CONN_READY && !own_close(why))
+	if (c->pa && c->state != CONN_READY && !own)
 		peer__addr_failed(c->pa, why, c->connected);
 	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, dlog_tr(why));
 	peer__conn_close(c);
+}
+
+void peer_conn_close(struct conn *c, const char *why)
+{
+	conn_close(c, why, 0);
 }
 
 void peer_conn_fault(struct conn *c, int err, const char *why)
@@ -397,10 +390,10 @@ static int conn_dedup(struct conn *c)
 		ci = c->initiator ? me : c->rpk;
 		oi = o->initiator ? me : o->rpk;
 		if (memcmp(ci, oi, 32) < 0 && o->initiator != c->initiator) {
-			peer_conn_close(o, N_("duplicate connection"));
+			conn_close(o, N_("duplicate connection"), 1);
 			return 0;
 		}
-		peer_conn_close(c, N_("duplicate connection"));
+		conn_close(c, N_("duplicate connection"), 1);
 		return -1;
 	}
 	return 0;
@@ -425,12 +418,12 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	}
 	if (pi->ban_until_ms > uv_now(c->d->loop)) {
 		/* backed off after a fault: not blamed again */
-		peer_conn_close(c, N_("peer is backed off after a fault"));
+		conn_close(c, N_("peer is backed off after a fault"), 1);
 		return 1;
 	}
 	if (!c->initiator && peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
 		/* our limit, not the peer's fault */
-		peer_conn_close(c, N_("too many connections"));
+		conn_close(c, N_("too many connections"), 1);
 		return 1;
 	}
 	c->info = pi;
@@ -739,7 +732,7 @@ void peers_stop(struct daemon *d)
 		d->listening = 0;
 	}
 	for (struct conn *c = d->conns; c; c = c->next)
-		peer_conn_close(c, N_("shutting down"));
+		conn_close(c, N_("shutting down"), 1);
 	while (d->addrs) {
 		struct peer_addr *pa = d->addrs;
 		d->addrs = pa->next;

@@ -301,11 +301,21 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!p->used)
 			continue;
-		msgpack_pack_map(pk, 27 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 28 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
 		pack_who(pk, &p->who);
+		/* a key that never completed a session with us (not
+		 * connected, never agreed, nothing received, no name from a
+		 * certificate): a scanner or a node refused at the handshake,
+		 * which status and the page fold into one line */
+		mp_pack_str(pk, "stranger");
+		if (!p->connected && !p->last_sync_ms && !p->entries_in &&
+		    !p->who.source)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
 		if (p->rx_want)
 			pack_progress(pk, p);
 		mp_pack_str(pk, "addr");

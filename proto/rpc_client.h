@@ -29,7 +29,8 @@
  *       err the error code (0 or negative), why "" or the fault.
  * On error the answer is [code (negative), "message"] (for "write",
  * [code, "message", index of the operation at fault]).
- * peers in status: array of maps {key (hex), addr, connected (bool),
+ * peers in status: array of maps {key (hex), stranger (bool: never
+ * completed a session), addr, connected (bool),
  * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,
  * neg_in (NEG messages received), entries_dup_in (received though already
  * stored), batches_in (batches committed), batch_credit (the most entries

@@ -169,10 +169,11 @@ int main(void)
 		json_array_append_new(peers, held);
 		for (int k = 0; k < 2; k++)
 			json_array_append_new(
-				peers, json_pack("{s:s, s:s, s:b, s:I}", "key",
-						 KEY, "addr", "127.0.0.1:5",
-						 "connected", 0, "last_sync_ms",
-						 (json_int_t)0));
+				peers, json_pack("{s:s, s:s, s:b, s:I, s:b}",
+						 "key", KEY, "addr",
+						 "127.0.0.1:5", "connected", 0,
+						 "last_sync_ms", (json_int_t)0,
+						 "stranger", 1));
 		html = render(st, NULL, PAGE_EN, 0);
 		ASSERT_TRUE(has(html, "Peers (2)"));
 		ASSERT_TRUE(has(html, "And 2 keys that never completed a session"));
