@@ -178,7 +178,7 @@ int cli_record_scope(struct store_txn *t, const struct record_view *v,
 	int r;
 
 	ret->effective[0] = ret->shown[0] = 0;
-	if ((r = scopemap_record_scope(t, v, ret->written)) < 0)
+	if ((r = scopemap_record_scope(cli_global.scopes, t, v, ret->written)) < 0)
 		return r;
 	if (!ret->written[0])
 		return 0;

@@ -239,7 +239,7 @@ int http__may_see(struct store_txn *t, const struct scopemap *map,
 		   const struct token *tok, const struct record_view *v,
 		   char written[ENTRY_MAX_SCOPE + 1])
 {
-	int r = scopemap_record_scope(t, v, written);
+	int r = scopemap_record_scope(map, t, v, written);
 	if (r < 0)
 		return r;
 	if (!tok->scope[0])

@@ -93,7 +93,7 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	*ret_exists = !v.deleted && !v.erased;
 	{
 		char w[ENTRY_MAX_SCOPE + 1];
-		if ((r = scopemap_record_scope(t, &v, w)) >= 0 && w[0]) {
+		if ((r = scopemap_record_scope(*ret_map, t, &v, w)) >= 0 && w[0]) {
 			snprintf(cur, ENTRY_MAX_SCOPE + 1, "%s", w);
 			if (!given)
 				snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", w);

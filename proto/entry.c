@@ -111,6 +111,20 @@ int entry_scope_under(const char *scope, const char *prefix)
 	return scope[n] == '\0' || scope[n] == '/';
 }
 
+void entry_scope_narrow(char *out, const char *scope)
+{
+	size_t i = 0, seg = 0;
+
+	for (;; i++) {
+		char a = out[i], b = scope[i];
+		if ((a == 0 || a == '/') && (b == 0 || b == '/'))
+			seg = i; /* both end a segment here */
+		if (a != b || a == 0)
+			break;
+	}
+	out[seg] = 0;
+}
+
 static int check_fields(const struct entry *e)
 {
 	if (entry_scope_check(e->scope) < 0)

@@ -124,4 +124,9 @@ int entry_collection_check(const char *name);
  * but "a/bc" is not under "a/b"); an empty prefix holds every scope. */
 int entry_scope_under(const char *scope, const char *prefix);
 
+/* Cut out (a scope) to the deepest scope that both it and scope lie
+ * under, segment by segment: "" when they have no first segment in
+ * common. */
+void entry_scope_narrow(char *out, const char *scope);
+
 #endif

@@ -29,6 +29,19 @@ static size_t problems_saying(const struct audit_report *ar, const char *text)
 	return n;
 }
 
+/* The scope of n's own entry for record id among p's, in *e. */
+static const char *own_scope(const struct th_pool *p, const struct node *n,
+			     const char *id, struct entry *e)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		ASSERT_OK(entry_decode(p->in[i].env, p->in[i].env_len, e, NULL));
+		if (memcmp(e->author, n->pk, 32) == 0 &&
+		    strcmp(e->record_id, id) == 0)
+			return e->scope;
+	}
+	return "(none)";
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -350,6 +363,49 @@ int main(void)
 		th_pool_free(&cp);
 		node_close(pv);
 		node_close(vv);
+	}
+
+	TEST_START("two villages that give one id to two people: a change at the commune is written in the scope both lie under, never in one village's");
+	{
+		struct node *cc = th_node(dir, net, "two-comm", "bk/qt");
+		struct node *va = th_node(dir, net, "two-va", "bk/qt/va");
+		struct node *vb = th_node(dir, net, "two-vb", "bk/qt/vb");
+		struct th_pool pa = { 0 }, pb = { 0 }, pc = { 0 };
+		struct log_out so[4];
+		struct log_stats ss = { 0 };
+		struct entry e;
+		ASSERT_OK(th_put(va, "health_profile", "HT-1",
+				 "person_id=900000000011;full_name=A;birth_date=2000-01-01"));
+		ASSERT_OK(th_put(vb, "health_profile", "HT-1",
+				 "person_id=900000000012;full_name=B;birth_date=1970-01-01"));
+		/* b's is the newer: it was the record's scope before */
+		th_pool_fill(va, &pa);
+		th_pool_fill(vb, &pb);
+		ASSERT_OK(log_ingest(cc->st, cc->net.id, pa.in, pa.n, so, &ss,
+				     NULL));
+		ASSERT_OK(log_ingest(cc->st, cc->net.id, pb.in, pb.n, so, &ss,
+				     NULL));
+		ASSERT_OK(th_put(cc, "health_profile", "HT-1", "phone=0911000011"));
+		th_pool_fill(cc, &pc);
+		ASSERT_EQ(pc.n, 3);
+		ASSERT_STREQ(own_scope(&pc, cc, "HT-1", &e), "bk/qt");
+		/* and a record of one village alone is still changed in it */
+		ASSERT_OK(th_put(va, "health_profile", "HT-2",
+				 "person_id=900000000013;full_name=C;birth_date=2000-01-01"));
+		th_pool_free(&pa);
+		th_pool_fill(va, &pa);
+		ASSERT_OK(log_ingest(cc->st, cc->net.id, pa.in, pa.n, so, &ss,
+				     NULL));
+		ASSERT_OK(th_put(cc, "health_profile", "HT-2", "phone=0911000013"));
+		th_pool_free(&pc);
+		th_pool_fill(cc, &pc);
+		ASSERT_STREQ(own_scope(&pc, cc, "HT-2", &e), "bk/qt/va");
+		th_pool_free(&pa);
+		th_pool_free(&pb);
+		th_pool_free(&pc);
+		node_close(cc);
+		node_close(va);
+		node_close(vb);
 	}
 
 	TEST_START("one sender holds no more than its budget: entries past it are refused, those held already are held again");

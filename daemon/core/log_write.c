@@ -219,11 +219,12 @@ static int view_heads(const struct record_view *v, struct local_state *ls)
 	return 0;
 }
 
-/* The record's scope: that of its newest head (highest HLC). */
-static int record_scope(struct store_txn *t, const struct log_op *op,
-			const struct local_state *ls, char *out)
+/* The record's scope (scopemap_heads_scope()): its heads' shared one. */
+static int record_scope(const struct scopemap *m, struct store_txn *t,
+			const struct log_op *op, const struct local_state *ls,
+			char *out)
 {
-	return scopemap_heads_scope(t, op->collection, op->record_id,
+	return scopemap_heads_scope(m, t, op->collection, op->record_id,
 				    (const uint8_t(*)[32])ls->heads,
 				    ls->nheads, out);
 }
@@ -233,7 +234,6 @@ static int record_scope(struct store_txn *t, const struct log_op *op,
 static int common_scope(void *ctx, const struct record_op *op)
 {
 	char *out = ctx;
-	size_t i = 0, seg = 0;
 
 	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE)
 		return 0;
@@ -241,15 +241,8 @@ static int common_scope(void *ctx, const struct record_op *op)
 		snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", op->scope);
 		return 0;
 	}
-	for (;; i++) {
-		char a = out[i], b = op->scope[i];
-		if ((a == 0 || a == '/') && (b == 0 || b == '/'))
-			seg = i; /* both end a segment here */
-		if (a != b || a == 0)
-			break;
-	}
-	out[seg] = 0;
-	if (seg == 0)
+	entry_scope_narrow(out, op->scope);
+	if (!out[0])
 		out[1] = 1; /* nothing in common, but seen */
 	return 0;
 }
@@ -259,7 +252,8 @@ static int common_scope(void *ctx, const struct record_op *op)
  * current state (arriving entries are history: the merge settles them).
  * body is the put's parsed body (NULL for a delete). Fills *ls.
  */
-static int local_write_rules(struct store_txn *t, const struct schema *s,
+static int local_write_rules(const struct scopemap *m, struct store_txn *t,
+			     const struct schema *s,
 			     const struct log_op *op,
 			     const msgpack_object *body, struct local_state *ls,
 			     char *why, size_t wl)
@@ -285,7 +279,7 @@ static int local_write_rules(struct store_txn *t, const struct schema *s,
 		live = !v.deleted;
 		r = view_heads(&v, ls);
 		if (r == 0)
-			r = record_scope(t, op, ls, ls->scope);
+			r = record_scope(m, t, op, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_ERASE) {
 			r = record_ops_each(t, op->collection, op->record_id,
 					    common_scope, ls->erase_scope);
@@ -456,7 +450,7 @@ static int write_one(struct writer *w, const struct log_op *op)
 
 	if ((r = check_op(w, op, scope, &d)) < 0)
 		return r;
-	r = local_write_rules(w->a.t, schema_find(op->collection), op,
+	r = local_write_rules(w->au->map, w->a.t, schema_find(op->collection), op,
 			      op->kind == ENTRY_PUT ? d.root : NULL, &ls,
 			      w->why, w->whylen);
 	if (op->kind == ENTRY_PUT)

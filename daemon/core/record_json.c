@@ -398,7 +398,7 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 	{
 		/* the effective scope; the written one when a move applies */
 		char written[ENTRY_MAX_SCOPE + 1], eff[ENTRY_MAX_SCOPE + 1];
-		if ((r = scopemap_record_scope(t, v, written)) < 0)
+		if ((r = scopemap_record_scope(map, t, v, written)) < 0)
 			goto fail;
 		eff[0] = 0;
 		if (written[0])

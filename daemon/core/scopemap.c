@@ -464,32 +464,61 @@ int scopemap_heads_newest(struct store_txn *t, const char *coll,
 	return found ? 0 : HAMLET_ENOTFOUND;
 }
 
-/* The scope of newest's result r, e: "" when none was held. */
-static int newest_scope(int r, const struct entry *e,
-			char out[ENTRY_MAX_SCOPE + 1])
+int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
+			 const char *coll, const char *rid,
+			 const uint8_t (*heads)[32], size_t n,
+			 char out[ENTRY_MAX_SCOPE + 1])
 {
+	char eff[ENTRY_MAX_SCOPE + 1], one[ENTRY_MAX_SCOPE + 1];
+	int found = 0, differ = 0;
+
 	out[0] = 0;
-	if (r == HAMLET_ENOTFOUND)
-		return 0;
-	if (r == 0)
-		strcpy(out, e->scope);
-	return r;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *env, *sig;
+		uint8_t eb[ENTRY_MAX_ENVELOPE];
+		size_t len;
+		struct entry e;
+		int r;
+		if ((r = log_op_entry(t, coll, rid, heads[i], eb, &env, &len,
+				      &sig)) < 0 ||
+		    (r = entry_decode(env, len, &e, NULL)) < 0) {
+			if (r == HAMLET_ENOTFOUND)
+				continue; /* held, forked: not a head here */
+			return r;
+		}
+		if (!found) {
+			strcpy(out, e.scope);
+			found = 1;
+			continue;
+		}
+		if (!differ && strcmp(out, e.scope) == 0)
+			continue;
+		/* heads in two scopes (two villages that gave one id to two
+		 * people, say): the record is the scope both lie under, by
+		 * their names after any move, so that no write or reader of
+		 * one of them is handed the other's */
+		if (!differ) {
+			if (m)
+				scopemap_resolve(m, out, eff);
+			else
+				strcpy(eff, out);
+			strcpy(out, eff);
+			differ = 1;
+		}
+		if (m)
+			scopemap_resolve(m, e.scope, one);
+		else
+			strcpy(one, e.scope);
+		entry_scope_narrow(out, one);
+	}
+	return 0;
 }
 
-int scopemap_heads_scope(struct store_txn *t, const char *coll,
-			 const char *rid, const uint8_t (*heads)[32],
-			 size_t n, char out[ENTRY_MAX_SCOPE + 1])
+/* The ids of v's heads into heads; returns how many. */
+static int view_heads(const struct record_view *v,
+		      uint8_t heads[RECORD_MAX_HEADS][32])
 {
-	struct entry e;
-	return newest_scope(scopemap_heads_newest(t, coll, rid, heads, n, &e),
-			    &e, out);
-}
-
-int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
-			   struct entry *ret)
-{
-	uint8_t heads[RECORD_MAX_HEADS][32];
-	size_t n = 0;
+	int n = 0;
 
 	for (uint32_t i = 0; v->heads && i < v->heads->via.array.size; i++) {
 		const msgpack_object *h = &v->heads->via.array.ptr[i];
@@ -498,13 +527,33 @@ int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
 			return HAMLET_ECORRUPT;
 		memcpy(heads[n++], h->via.bin.ptr, 32);
 	}
-	return scopemap_heads_newest(t, v->coll, v->id,
-				     (const uint8_t(*)[32])heads, n, ret);
+	return n;
 }
 
-int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
+			   struct entry *ret)
+{
+	uint8_t heads[RECORD_MAX_HEADS][32];
+	int n = view_heads(v, heads);
+
+	if (n < 0)
+		return n;
+	return scopemap_heads_newest(t, v->coll, v->id,
+				     (const uint8_t(*)[32])heads, (size_t)n,
+				     ret);
+}
+
+int scopemap_record_scope(const struct scopemap *m, struct store_txn *t,
+			  const struct record_view *v,
 			  char out[ENTRY_MAX_SCOPE + 1])
 {
-	struct entry e;
-	return newest_scope(scopemap_record_newest(t, v, &e), &e, out);
+	uint8_t heads[RECORD_MAX_HEADS][32];
+	int n = view_heads(v, heads);
+
+	out[0] = 0;
+	if (n < 0)
+		return n;
+	return scopemap_heads_scope(m, t, v->coll, v->id,
+				    (const uint8_t(*)[32])heads, (size_t)n,
+				    out);
 }

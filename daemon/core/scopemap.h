@@ -141,17 +141,22 @@ int scopemap_heads_newest(struct store_txn *t, const char *coll,
 int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
 			   struct entry *ret);
 
-/* The scope of the newest (highest HLC) of n heads' entries (ops of
- * record coll/rid), as written; "" when none is held. */
-int scopemap_heads_scope(struct store_txn *t, const char *coll,
-			 const char *rid, const uint8_t (*heads)[32],
-			 size_t n, char out[ENTRY_MAX_SCOPE + 1]);
-
 /*
- * A record's scope: that of its newest head's entry (highest HLC), as
- * written; "" when no head is held. out: ENTRY_MAX_SCOPE + 1 bytes.
+ * The scope of a record whose heads are heads[0..n) (ops of record
+ * coll/rid), into out (ENTRY_MAX_SCOPE + 1 bytes): the scope their
+ * entries were written in, as written, when they share one; when they
+ * differ, the deepest scope all of them lie under, by their effective
+ * names in m (m NULL: as written), "" when they share no first segment.
+ * "" when no head is held. A record is read, and changed, in its scope.
  */
-int scopemap_record_scope(struct store_txn *t, const struct record_view *v,
+int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
+			 const char *coll, const char *rid,
+			 const uint8_t (*heads)[32], size_t n,
+			 char out[ENTRY_MAX_SCOPE + 1]);
+
+/* A record's scope, as scopemap_heads_scope() has it for v's heads. */
+int scopemap_record_scope(const struct scopemap *m, struct store_txn *t,
+			  const struct record_view *v,
 			  char out[ENTRY_MAX_SCOPE + 1]);
 
 #endif

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Two villages give one record id to two different people (each numbers
+# its residents HP-1, HP-2, ...). At the commune the two meet as one
+# record in conflict; whatever the commune writes to it, and however it
+# resolves it, neither village is ever handed the other's resident
+# (personal data law: a village holds its own residents' records only).
+#   tests/scenario_one_id.sh PATH/TO/hamlet
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch one-id
+# exchange FROM TO: FROM's bundle for TO's summary, imported at TO
+exchange() {
+	N "$2" summary --out "$T/$2.sum" >/dev/null &&
+		N "$1" bundle create --for "$T/$2.sum" "$T/$1-$2.bundle" >/dev/null &&
+		N "$2" bundle import "$T/$1-$2.bundle" >/dev/null
+}
+
+check "network created" "$H" network create bk --out "$T"
+for n in c1:bk/c1 v1:bk/c1/v1 v2:bk/c1/v2; do
+	check "node ${n%%:*}" N "${n%%:*}" init --network "$T/bk.network" --name "${n%%:*}" --scope "${n#*:}"
+	check "node ${n%%:*} certified for its own scope" certify "$T/bk.root.key" "${n%%:*}"
+done
+check "v2's resident HP-20" N v2 put health_profile HP-20 '{"person_id":"009988776655","full_name":"Ha Van Ba","birth_date":"1970-04-12"}'
+check "v1's resident, also HP-20: the newer of the two" N v1 put health_profile HP-20 '{"person_id":"001122300020","full_name":"Lo Thi Mai","birth_date":"1990-01-01"}'
+check "v1 to the commune" exchange v1 c1
+check "v2 to the commune" exchange v2 c1
+check "the commune shows one record in conflict" bash -c "'$H' --home '$T/c1' conflicts | grep -q HP-20"
+check "its scope is the commune's, the one both villages lie under" \
+	bash -c "'$H' --home '$T/c1' get health_profile HP-20 --json | grep -q '\"scope\": *\"bk/c1\"'"
+check "the commune adds a phone" N c1 put health_profile HP-20 '{"phone":"0911000020"}'
+check "the commune resolves it with v2's resident" N c1 conflicts resolve health_profile HP-20 \
+	'{"full_name":"Ha Van Ba","person_id":"009988776655","birth_date":"1970-04-12"}'
+check "the commune to v1" exchange c1 v1
+check "the commune to v2" exchange c1 v2
+check "v1 still holds its own resident" \
+	bash -c "'$H' --home '$T/v1' get health_profile HP-20 --json | grep -q '001122300020'"
+check "v1 holds nothing of v2's resident" \
+	bash -c "! grep -rq 'Ha Van Ba\|009988776655' <('$H' --home '$T/v1' get health_profile HP-20 --json) <('$H' --home '$T/v1' export health_profile 2>&1)"
+check "v2 holds nothing of v1's resident" \
+	bash -c "! grep -rq 'Lo Thi Mai\|001122300020' <('$H' --home '$T/v2' get health_profile HP-20 --json) <('$H' --home '$T/v2' export health_profile 2>&1)"
+check "the commune's changes stayed with the commune: no village has the phone" \
+	bash -c "! '$H' --home '$T/v1' get health_profile HP-20 --json | grep -q 0911000020 && ! '$H' --home '$T/v2' get health_profile HP-20 --json | grep -q 0911000020"
+check "v1's store verifies" N v1 verify
+check "v2's store verifies" N v2 verify
+# a record of one village alone is still changed in that village's scope
+check "v1's resident HP-21" N v1 put health_profile HP-21 '{"person_id":"001122300021","full_name":"Lo Van Binh","birth_date":"1991-01-01"}'
+check "v1 to the commune" exchange v1 c1
+check "the commune adds HP-21's phone" N c1 put health_profile HP-21 '{"phone":"0911000021"}'
+check "the commune to v1" exchange c1 v1
+check "v1 has the phone the commune added" \
+	bash -c "'$H' --home '$T/v1' get health_profile HP-21 --json | grep -q 0911000021"
+tests_done
