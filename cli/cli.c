@@ -115,6 +115,7 @@ int cli_exit_code(int err)
 	case HAMLET_EID:
 	case HAMLET_EKEY:
 	case HAMLET_ECERT:
+	case HAMLET_EREVOKED:
 	case HAMLET_EERASED:
 		return CLI_EXIT_INVALID;
 	default:

@@ -283,12 +283,29 @@ int cli_record_warn_txn(struct store_txn *t, const char *cmd,
 	return r;
 }
 
+/* After a write: a note on stderr when this node's certificate does not
+ * hold now (expired, not yet valid): what it wrote is stored here, but
+ * other nodes take it only once a valid certificate covers it. A node
+ * not certified yet says so in status; a revoked one writes nothing. */
+static void cert_warn(const struct node *n)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	char why[512];
+
+	if (ch && node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+				 sizeof(why)) == HAMLET_ECERT)
+		cli_err(_("note: saved here, but this node's certificate does not hold now (%s): other nodes refuse what it writes until an administrator gives it a valid one"),
+			why);
+	free(ch);
+}
+
 int cli_record_warn(struct node *n, const char *cmd, const char *coll,
 		    const char *id)
 {
 	struct store_txn *t = NULL;
 	int r;
 
+	cert_warn(n);
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		return r;
 	r = cli_record_warn_txn(t, cmd, coll, id, 1);

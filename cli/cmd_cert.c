@@ -539,7 +539,11 @@ static int cert_list(int argc, char **argv)
 		cli_err("%s", why);
 	}
 	node_close(n);
-	return r == 0 ? 0 : r == HAMLET_ECERT || r == HAMLET_ENOTFOUND ? CLI_EPROBLEMS : r;
+	return r == 0 ? 0
+	       : r == HAMLET_ECERT || r == HAMLET_EREVOKED ||
+			 r == HAMLET_ENOTFOUND
+		       ? CLI_EPROBLEMS
+		       : r;
 }
 
 static int cert_show(int argc, char **argv)

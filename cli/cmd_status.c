@@ -46,6 +46,10 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 	char until[40];
 
 	snprintf(until, sizeof(until), "%s", _("never"));
+	if (cf->r == HAMLET_EREVOKED) {
+		printf(_("certificate: REVOKED: %s\n"), cf->why);
+		return;
+	}
 	if (cf->r < 0) {
 		printf(_("certificate: NONE VALID: %s; peers refuse this node until then\n"),
 		       cf->why);

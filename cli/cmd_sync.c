@@ -48,6 +48,34 @@ static int peer_named(const msgpack_object *p, const char *name)
 	       k->via.str.size >= n && !strncasecmp(k->via.str.ptr, name, n);
 }
 
+/* Mark in up[] each of the n addresses the daemon dials that peer
+ * address a (connected) is. */
+static void dialled_up(const msgpack_object *a, char **dialled, size_t n,
+		       char *up)
+{
+	for (size_t k = 0; a && a->type == MSGPACK_OBJECT_STR && k < n; k++)
+		if (strlen(dialled[k]) == a->via.str.size &&
+		    memcmp(dialled[k], a->via.str.ptr, a->via.str.size) == 0)
+			up[k] = 1;
+}
+
+/* Why the wait goes on: peer p, at address a, is not connected. */
+static void peer_down(const msgpack_object *p, const msgpack_object *a,
+		      char *reason, size_t n)
+{
+	const msgpack_object *nm = cli_mp_get(p, "name");
+	int as = a && a->type == MSGPACK_OBJECT_STR;
+	if (nm && nm->type == MSGPACK_OBJECT_STR)
+		snprintf(reason, n, _("peer \"%.*s\" (%.*s) is not connected"),
+			 (int)nm->via.str.size, nm->via.str.ptr,
+			 as ? (int)a->via.str.size : 1,
+			 as ? a->via.str.ptr : "?");
+	else
+		snprintf(reason, n, _("peer %.*s is not connected"),
+			 as ? (int)a->via.str.size : 1,
+			 as ? a->via.str.ptr : "?");
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	const char *sockopt = NULL, *timeout_s = NULL;
@@ -63,6 +91,9 @@ int cmd_sync(int argc, char **argv)
 	uint8_t *buf = NULL;
 	const msgpack_object *res;
 	struct progress *prog = NULL;
+	char **dialled = NULL; /* the addresses the daemon dials */
+	char *dialled_on = NULL; /* of them, those connected */
+	size_t ndialled = 0;
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -88,6 +119,26 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	}
 
+	/* the addresses the daemon dials: one of them down is named when
+	 * the rest are in sync */
+	if ((r = cli_rpc(sock, "peers", NULL, 0, &doc, &buf, &res)) < 0)
+		goto out;
+	if (res->type == MSGPACK_OBJECT_ARRAY && res->via.array.size &&
+	    (dialled = calloc(res->via.array.size, sizeof(*dialled)))) {
+		for (uint32_t k = 0; k < res->via.array.size; k++) {
+			const msgpack_object *a = &res->via.array.ptr[k];
+			if (a->type == MSGPACK_OBJECT_STR &&
+			    (dialled[ndialled] = strndup(a->via.str.ptr,
+							 a->via.str.size)))
+				ndialled++;
+		}
+	}
+	mp_doc_close(&doc);
+	free(buf);
+	buf = NULL;
+	if (ndialled)
+		dialled_on = calloc(ndialled, 1);
+
 	/* wait: every connected peer synced since we asked, counters still */
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
@@ -105,6 +156,8 @@ int cmd_sync(int argc, char **argv)
 		uint64_t sum = 0, got = 0, want = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
 		reason[0] = 0;
+		if (dialled_on)
+			memset(dialled_on, 0, ndialled);
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
 			const msgpack_object *c = cli_mp_get(p, "connected");
@@ -125,13 +178,15 @@ int cmd_sync(int argc, char **argv)
 			       cli_mp_u64(p, "bytes_in") +
 			       cli_mp_u64(p, "bytes_out");
 			if (!up) {
-				if ((!npos || named) && !reason[0])
-					snprintf(reason, sizeof(reason),
-						 _("peer %.*s is not connected"),
-						 a && a->type == MSGPACK_OBJECT_STR ? (int)a->via.str.size : 1,
-						 a && a->type == MSGPACK_OBJECT_STR ? a->via.str.ptr : "?");
+				/* only a peer asked for by name holds the
+				 * wait: one that dialled us and went away
+				 * cannot sync, nor can one we cannot reach */
+				if (named && !reason[0])
+					peer_down(p, a, reason, sizeof(reason));
 				continue;
 			}
+			if (dialled_on)
+				dialled_up(a, dialled, ndialled, dialled_on);
 			connected++;
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
@@ -163,6 +218,12 @@ int cmd_sync(int argc, char **argv)
 			prog = NULL;
 			printf(_("in sync with %zu connected peer%s\n"), connected,
 			       connected == 1 ? "" : "s");
+			/* those we dial and are not connected to: what is
+			 * new here waits for them */
+			for (size_t k = 0; !npos && k < ndialled; k++)
+				if (dialled_on && !dialled_on[k])
+					cli_err(_("note: %s, a peer this node dials, is not connected: what is new here waits for it (hamlet status says why)"),
+						dialled[k]);
 			r = 0;
 			goto out;
 		}
@@ -174,5 +235,9 @@ int cmd_sync(int argc, char **argv)
 out:
 	progress_end(prog);
 	free(buf);
+	for (size_t k = 0; k < ndialled; k++)
+		free(dialled[k]);
+	free(dialled);
+	free(dialled_on);
 	return cli_exit_code(r);
 }

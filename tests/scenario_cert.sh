@@ -59,4 +59,29 @@ refuse "an unknown role is named" 4 "use village, commune" \
 refuse "a bad date is named" 4 "not a date" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
 	--read bk --write bk --expires 2030-13-45 --out "$T/y.cert"
+# a node that holds the revocation of its own key knows it is revoked:
+# status and cert list say so, and it writes nothing every peer refuses
+check "the village writes while its certificate holds" V put health_profile HP-1 \
+	'{"person_id":"001122334455","full_name":"Lo Thi Mai","birth_date":"1990-04-12"}'
+check "the root revokes the village's key, at the village" \
+	V cert revoke "$(key v)" --root-key "$T/bk.root.key" --reason "PC stolen"
+refuse "cert list says the key is revoked" 1 "key is revoked" V cert list
+check "cert list --json: not valid" bash -c "'$H' --home '$T/v' cert list --json | grep -q '\"valid\": *false'"
+check "status says REVOKED" bash -c "'$H' --home '$T/v' status | grep -q '^certificate: REVOKED: this node.s key is revoked'"
+check "status --json: revoked" bash -c "'$H' --home '$T/v' status --json | grep -q '\"revoked\": *true'"
+refuse "a revoked node's put is refused, naming why" 4 "key is revoked" \
+	V put health_profile HP-2 '{"person_id":"001122334466","full_name":"Lo Van Binh","birth_date":"1991-04-12"}'
+check "and nothing was stored" bash -c "! '$H' --home '$T/v' get health_profile HP-2 >/dev/null 2>&1"
+check "what it wrote before stays" V get health_profile HP-1
+check "the root revokes the commune's key, at the commune" \
+	C cert revoke "$(key c)" --root-key "$T/bk.root.key" --reason "team disbanded"
+refuse "a revoked administrator certifies nobody" 4 "key is revoked" \
+	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name "Na Pai" --role village \
+	--read bk/bt/qt/na-pai --write bk/bt/qt/na-pai --out "$T/v2.cert"
+# a certificate that does not hold (here: another node's, put in place by
+# hand) lets the node save, with a note that others will refuse it
+check "a third node" "$H" --home "$T/x" init --network "$T/bk.network" --scope bk/bt/qt/x
+cp "$T/c.cert" "$T/x/node.cert"
+check "its put is saved, with a note that its certificate does not hold" \
+	bash -c "'$H' --home '$T/x' put health_profile HP-9 '{\"person_id\":\"001122334499\",\"full_name\":\"Lo Van Chien\",\"birth_date\":\"1992-04-12\"}' 2>&1 | grep -q 'certificate does not hold now (the certificate is for another node.s key)'"
 tests_done

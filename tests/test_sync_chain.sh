@@ -142,6 +142,14 @@ pids=("${pids[0]}" "${pids[1]}")
 check "the commune sees the province disconnected" until_ok peer_is c "$PK" connected false
 lag=$(peer_field c "$PK" lag_s)
 if [ "$lag" = 0 ]; then ok "a disconnected peer that agreed after our newest entry has lag_s 0"; else fail "a disconnected peer that agreed after our newest entry has lag_s 0 (got $lag)"; fi
+# a node that dialled us and went away holds no wait: sync --wait is about
+# the connected peers and those we dial
+check "sync --wait on the commune: in sync with the village, the province gone" \
+	bash -c "'$H' --home '$T/c' sync --wait --timeout 20 | grep -q 'in sync with 1 connected peer'"
+check "a peer the village dials and cannot reach is named when the rest are in sync" \
+	bash -c "'$H' --home '$T/v' peers add 127.0.0.1:1 >/dev/null && '$H' --home '$T/v' sync --wait --timeout 20 >'$T/w.out' 2>&1 && grep -q 'note: 127.0.0.1:1, a peer this node dials, is not connected' '$T/w.out'; r=\$?; '$H' --home '$T/v' peers remove 127.0.0.1:1 >/dev/null; exit \$r"
+refuse "sync --wait naming a peer that is not connected fails, naming it" 3 "is not a connected peer" \
+	C sync --wait --timeout 3 "$PK"
 
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 stopped=1

@@ -191,6 +191,10 @@ struct log_author {
 	 * prefixes and collections (HAMLET_ECERT). NULL: not checked (a
 	 * node not yet certified writes; no peer takes its entries) */
 	const struct cert *grant;
+	/* why the node's key or certificate is revoked, NULL when not:
+	 * every write is refused (HAMLET_EREVOKED), as every peer would
+	 * refuse it */
+	const char *revoked;
 	/* the scope moves (scopemap.h) grants are read through; NULL:
 	 * none */
 	const struct scopemap *map;

@@ -448,6 +448,10 @@ static int write_one(struct writer *w, const struct log_op *op)
 	struct log_out o;
 	int r;
 
+	if (w->au->revoked) {
+		why_set(w->why, w->whylen, "%s", w->au->revoked);
+		return HAMLET_EREVOKED;
+	}
 	if ((r = check_op(w, op, scope, &d)) < 0)
 		return r;
 	r = local_write_rules(w->au->map, w->a.t, schema_find(op->collection), op,

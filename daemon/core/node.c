@@ -701,6 +701,7 @@ void node_author(const struct node *n, struct log_author *ret)
 	ret->network_id = n->net.id;
 	ret->scope = n->scope;
 	ret->grant = n->grant;
+	ret->revoked = n->revoked[0] ? n->revoked : NULL;
 	ret->map = n->smap;
 }
 
@@ -723,14 +724,18 @@ void node_grant_refresh(struct node *n)
 	struct cert_chain *ch = malloc(sizeof(*ch));
 	char why[300];
 
+	int r;
+
 	free(n->grant);
 	n->grant = NULL;
+	n->revoked[0] = 0;
 	if (!ch)
 		return;
-	if (node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
-			   sizeof(why)) == 0 &&
-	    (n->grant = malloc(sizeof(*n->grant))))
+	r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why, sizeof(why));
+	if (r == 0 && (n->grant = malloc(sizeof(*n->grant))))
 		*n->grant = ch->c[0];
+	if (r == HAMLET_EREVOKED)
+		snprintf(n->revoked, sizeof(n->revoked), "%s", why);
 	free(ch);
 }
 
@@ -833,6 +838,32 @@ static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
 				whylen);
 }
 
+/* HAMLET_EREVOKED, with why, when n's trust set revokes n's key or an
+ * issuer of ch that does not keep the certificate below it. */
+static int own_revoked(const struct node *n, const struct cert_chain *ch,
+		       char *why, size_t whylen)
+{
+	struct store_txn *t;
+	char w[300];
+	int r;
+
+	if (!n->st || (r = store_txn_begin(n->st, 1, &t)) < 0)
+		return 0; /* no store to hold a revocation */
+	r = trustset_revoked(t, n->pk, NULL, w, sizeof(w));
+	if (r == HAMLET_EREVOKED) {
+		why_set(why, whylen,
+			 N_("this node's key is revoked: every other node refuses what it writes from now on; the node needs a new key and certificate (hamlet init on a new home, then a certificate for its new key)"));
+	} else if (r == 0 &&
+		   (r = trustset_revoked(t, n->pk, ch, w, sizeof(w))) ==
+			   HAMLET_EREVOKED) {
+		why_set(why, whylen,
+			 N_("this node's certificate no longer holds: %s; it needs a new certificate from an administrator whose key is not revoked"),
+			 why_translate(w));
+	}
+	store_txn_abort(t);
+	return r == HAMLET_EREVOKED ? r : 0;
+}
+
 int node_cert_load(const struct node *n, uint64_t now_ms,
 		   struct cert_chain *ret, uint8_t **ret_bytes,
 		   size_t *ret_len, char *why, size_t whylen)
@@ -859,6 +890,8 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 		return r;
 	}
 	r = chain_for(n, buf, len, now_ms, ret, why, whylen);
+	if (r == 0)
+		r = own_revoked(n, ret, why, whylen);
 	if (r == 0 && ret_bytes) {
 		*ret_bytes = buf;
 		*ret_len = len;

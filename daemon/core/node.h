@@ -37,6 +37,9 @@ struct node {
 	uint8_t *sk; /* 64 bytes in sodium_malloc'd memory */
 	struct store *st;
 	struct cert *grant; /* its certificate when valid at node_open */
+	/* why its key, or an issuer of its certificate, is revoked in its
+	 * trust set ("" when not): what it writes no peer takes */
+	char revoked[300];
 	struct scopemap *smap; /* the trust set's scope moves (scopemap.h) */
 };
 
@@ -83,7 +86,9 @@ int root_key_load(const char *path, uint8_t ret_network_id[32],
 /*
  * n's certificate chain (home/node.cert), decoded and checked for n's key
  * in n's network at now_ms. HAMLET_ENOTFOUND when there is none,
- * HAMLET_ECERT (why says which rule) when it is not valid; *ret holds it
+ * HAMLET_ECERT (why says which rule) when it is not valid,
+ * HAMLET_EREVOKED when n's trust set revokes n's key or an issuer of the
+ * chain (a revocation this node has received); *ret holds it
  * when it decodes, valid or not. ret_bytes (may be NULL) gets the file's
  * bytes, malloc'd.
  */
@@ -115,7 +120,7 @@ int node_trust_seed(const struct node *n);
 int node_chain_known(const struct node *n, const uint8_t *buf, size_t len);
 
 /* Read n's certificate again (one installed since node_open()): n->grant
- * is it when valid, NULL otherwise. */
+ * is it when valid, NULL otherwise; n->revoked says why when revoked. */
 void node_grant_refresh(struct node *n);
 
 /* Build n->smap again from the trust set (after it grew). */

@@ -273,6 +273,8 @@ static json_t *cert_json(const struct status_cert *cf)
 	const struct cert *c = &cf->ch.c[0];
 
 	json_object_set_new(j, "valid", json_boolean(cf->r == 0));
+	json_object_set_new(j, "revoked",
+			    json_boolean(cf->r == HAMLET_EREVOKED));
 	if (cf->r < 0) {
 		json_object_set_new(j, "why", json_string(cf->why));
 		return j;
