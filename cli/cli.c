@@ -531,8 +531,22 @@ const char *cli_problem_kind(const char *kind)
 	return kind;
 }
 
+const char *cli_why(const char *english)
+{
+	/* a few at once: one printf may show more than one */
+	static char ring[4][1024];
+	static unsigned next;
+	char *out = ring[next++ % 4];
+	return why_retranslate(english, out, sizeof(ring[0]));
+}
+
 const char *cli_problem_text(const struct problem *x)
 {
+	/* the whole English sentence, when the catalog knows it, so that
+	 * a reason it quotes is translated too */
+	const char *t = cli_why(x->text);
+	if (t != x->text)
+		return t;
 	return x->shown[0] ? x->shown : x->text;
 }
 

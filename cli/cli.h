@@ -260,6 +260,11 @@ void cli_problems_print(FILE *f, const struct problems *p);
 const char *cli_problem_kind(const char *kind);
 const char *cli_problem_text(const struct problem *x);
 
+/* A reason kept or sent in English (a refused entry's, a daemon's), in
+ * the user's language when the catalog has its sentence
+ * (why_retranslate()); valid until the fourth call after. */
+const char *cli_why(const char *english);
+
 /* s quoted for a POSIX shell when it needs quoting; malloc()ed. */
 char *cli_sh_quote(const char *s);
 

@@ -362,7 +362,7 @@ static void print_refused(FILE *f, const struct report_refused *x)
 		fprintf(f, _("    - an entry that does not decode\n"));
 	}
 	fprintf(f, _("      refused (%s): %s\n"), report_reason_name(x->err),
-		x->why[0] ? x->why : cli_strerror(x->err));
+		x->why[0] ? cli_why(x->why) : cli_strerror(x->err));
 	fprintf(f, _("      entry id %s\n"), h);
 }
 
@@ -499,7 +499,7 @@ void cli_report_print(FILE *f, const struct report *rep)
 				(unsigned long long)e->reached,
 				e->reached == 1 ? "y" : "ies");
 		else
-			fprintf(f, _("    NOT allowed: %s\n"), e->why);
+			fprintf(f, _("    NOT allowed: %s\n"), cli_why(e->why));
 	}
 	if (rep->nrefused_unknown) {
 		fprintf(f, _("\n%zu refused entr%s name no author (they do not decode):\n"),

@@ -151,7 +151,7 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 
 	*ret_seq = 0;
 	if ((r = entry_decode(in->env, in->env_len, &e, NULL)) < 0) {
-		snprintf(why, wl, "envelope: %s", hamlet_strerror(r));
+		snprintf(why, wl, N_("envelope: %s"), hamlet_strerror(r));
 		return r;
 	}
 	*ret_seq = e.seq;
@@ -159,7 +159,7 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 		log_feed_key(e.author, e.scope, k);
 		if (memcmp(k, j->feeds[i], 32) != 0) {
 			snprintf(why, wl,
-				 "seq %llu is not of the feed its message named",
+				 N_("seq %llu is not of the feed its message named"),
 				 (unsigned long long)e.seq);
 			return HAMLET_EPROTO;
 		}
@@ -169,14 +169,14 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 	const struct scopemap *sm = q->node->smap;
 	if (!scopemap_under_any(sm, e.scope, q->scopes, q->nscopes)) {
 		snprintf(why, wl,
-			 "seq %llu of scope %s lies outside this node's scopes",
+			 N_("seq %llu of scope %s lies outside this node's scopes"),
 			 (unsigned long long)e.seq, e.scope);
 		return HAMLET_ESCOPE;
 	}
 	if (j->peer && j->peer_cert && memcmp(e.author, j->peer, 32) == 0 &&
 	    !scopemap_may_write(sm, j->peer_cert, e.scope, e.collection)) {
 		snprintf(why, wl,
-			 "seq %llu: its author's certificate (\"%s\") does not let it write %s in scope %s",
+			 N_("seq %llu: its author's certificate (\"%s\") does not let it write %s in scope %s"),
 			 (unsigned long long)e.seq, j->peer_cert->name,
 			 e.collection, e.scope);
 		return HAMLET_ECERT;

@@ -1,6 +1,8 @@
 #include "why.h"
+#include "utf8.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 static why_translate_fn why_translator;
 /* process-wide: a writer's pool of checking threads shares its caller's
@@ -40,4 +42,188 @@ void why_set(char *why, size_t whylen, const char *fmt, ...)
 	/* the translation keeps fmt's conversions (msgfmt --check) */
 	vsnprintf(why, whylen, why_translate(fmt), ap);
 	va_end(ap);
+}
+
+/* --- English sentences back into the translator's language ----------- */
+
+/* The catalogs' sentences with a conversion (generated from po/). */
+static const char *const why_formats[] = {
+#include "why_formats.inc"
+	NULL,
+};
+
+#define WHY_MAX_CONV 8	     /* conversions a sentence may carry over */
+#define WHY_MAX_STEPS 20000 /* bound on one match's backtracking */
+#define WHY_MIN_LITERAL 8   /* "%s: %s" says too little to stand for one */
+
+struct why_match {
+	const char *at[WHY_MAX_CONV];
+	size_t len[WHY_MAX_CONV];
+	int n;
+	long steps;
+};
+
+/* The conversion at f (just past '%'): its letter into *conv; returns the
+ * character after it, or NULL when it is not one printf takes. */
+static const char *conv_spec(const char *f, char *conv)
+{
+	while (*f && strchr("-+ #0", *f))
+		f++;
+	while ((*f >= '0' && *f <= '9') || *f == '*' || *f == '.')
+		f++;
+	while (*f && strchr("hlzjt", *f))
+		f++;
+	if (!*f || !strchr("sdiuxXcp%", *f))
+		return NULL;
+	*conv = *f;
+	return f + 1;
+}
+
+/* Does s match format f from here on (captures into m)? */
+static int fmt_match(const char *s, const char *f, struct why_match *m)
+{
+	char conv;
+	const char *nf;
+
+	if (++m->steps > WHY_MAX_STEPS)
+		return 0;
+	while (*f && *f != '%') {
+		if (*s != *f)
+			return 0;
+		s++;
+		f++;
+	}
+	if (!*f)
+		return !*s;
+	if (!(nf = conv_spec(f + 1, &conv)))
+		return 0;
+	if (conv == '%')
+		return *s == '%' && fmt_match(s + 1, nf, m);
+	if (m->n == WHY_MAX_CONV)
+		return 0;
+	int k = m->n++;
+	m->at[k] = s;
+	if (conv == 's') {
+		/* shortest first; the text after must begin with f's next
+		 * literal character when it has one */
+		for (size_t l = 0;; l++) {
+			if ((!*nf || *nf == '%' || s[l] == *nf)) {
+				m->len[k] = l;
+				if (fmt_match(s + l, nf, m))
+					return 1;
+			}
+			if (!s[l] || m->steps > WHY_MAX_STEPS)
+				break;
+		}
+	} else {
+		size_t l = 0;
+		if (conv == 'c') {
+			l = *s ? 1 : 0;
+		} else {
+			if ((conv == 'd' || conv == 'i') && s[0] == '-')
+				l++;
+			while (s[l] && (conv == 'x' || conv == 'X' || conv == 'p'
+						? strchr("0123456789abcdefABCDEFx",
+							 s[l]) != NULL
+						: (s[l] >= '0' && s[l] <= '9')))
+				l++;
+		}
+		if (l > 0) {
+			m->len[k] = l;
+			if (fmt_match(s + l, nf, m))
+				return 1;
+		}
+	}
+	m->n--;
+	return 0;
+}
+
+/* The letters of f outside its conversions. */
+static size_t fmt_literal(const char *f)
+{
+	size_t n = 0;
+	char conv;
+	while (*f) {
+		const char *nf;
+		if (*f == '%' && (nf = conv_spec(f + 1, &conv))) {
+			f = nf;
+			continue;
+		}
+		f++;
+		n++;
+	}
+	return n;
+}
+
+static void out_add(char *out, size_t n, size_t *o, const char *p, size_t l)
+{
+	if (*o + 1 >= n)
+		return;
+	if (l > n - 1 - *o) /* cut at a character's start */
+		l = utf8_cut(p, l, n - 1 - *o);
+	memcpy(out + *o, p, l);
+	*o += l;
+	out[*o] = 0;
+}
+
+static const char *retranslate(const char *english, char *out, size_t n,
+			       int depth)
+{
+	const char *best = NULL, *t;
+	struct why_match m, bm = { 0 };
+	size_t bl = 0, o = 0;
+
+	if (!why_translator || !english || n == 0)
+		return english;
+	/* a sentence without conversions is its own msgid */
+	if ((t = why_translator(english)) && t != english) {
+		snprintf(out, n, "%s", t);
+		return out;
+	}
+	for (size_t i = 0; why_formats[i]; i++) {
+		size_t lit = fmt_literal(why_formats[i]);
+		if (lit < WHY_MIN_LITERAL || lit <= bl)
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (fmt_match(english, why_formats[i], &m)) {
+			best = why_formats[i];
+			bl = lit;
+			bm = m;
+		}
+	}
+	if (!best || !(t = why_translator(best)) || t == best)
+		return english;
+	out[0] = 0;
+	for (int k = 0; *t;) {
+		const char *nf;
+		char conv;
+		if (*t != '%' || !(nf = conv_spec(t + 1, &conv))) {
+			out_add(out, n, &o, t, 1);
+			t++;
+			continue;
+		}
+		if (conv == '%') {
+			out_add(out, n, &o, "%", 1);
+		} else if (k < bm.n) {
+			char sub[512], inner[512];
+			size_t l = bm.len[k] < sizeof(sub) - 1 ? bm.len[k]
+							      : sizeof(sub) - 1;
+			memcpy(sub, bm.at[k], l);
+			sub[l] = 0;
+			const char *tr = conv == 's' && depth < 2
+						 ? retranslate(sub, inner,
+							       sizeof(inner),
+							       depth + 1)
+						 : sub;
+			out_add(out, n, &o, tr, strlen(tr));
+			k++;
+		}
+		t = nf;
+	}
+	return out;
+}
+
+const char *why_retranslate(const char *english, char *out, size_t n)
+{
+	return retranslate(english, out, n, 0);
 }

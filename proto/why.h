@@ -38,6 +38,16 @@ __attribute__((format_arg(1))) const char *why_translate(const char *fmt);
 void why_plain_begin(void);
 void why_plain_end(void);
 
+/*
+ * A sentence kept in English (a refused entry's reason, one a daemon
+ * sent) in the installed translator's language, into out (n bytes): the
+ * catalog's sentence whose English form english is, its conversions'
+ * texts carried over in order (a text that is itself a sentence of the
+ * catalog translated too). Returns out, or english itself when there is
+ * no translator or no sentence of the catalog it is.
+ */
+const char *why_retranslate(const char *english, char *out, size_t n);
+
 /* snprintf(why, whylen, translated fmt, ...) when why is not NULL. */
 __attribute__((format(printf, 3, 4))) void why_set(char *why, size_t whylen,
 						   const char *fmt, ...);

@@ -456,7 +456,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 
 	if (e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
 		snprintf(out->why, sizeof(out->why),
-			 "not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu",
+			 N_("not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu"),
 			 e->scope, (unsigned long long)f->seq,
 			 LOG_MAX_HELD_PER_FEED, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
@@ -471,14 +471,14 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (held >= LOG_MAX_HELD) {
 		snprintf(out->why, sizeof(out->why),
-			 "not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)",
+			 N_("not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)"),
 			 LOG_MAX_HELD, e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
 	}
 	if (fresh && a->held_budget == 0) {
 		snprintf(out->why, sizeof(out->why),
-			 "not held: whoever sent it has as many entries waiting for earlier ones as one sender may (feed %s seq %llu)",
+			 N_("not held: whoever sent it has as many entries waiting for earlier ones as one sender may (feed %s seq %llu)"),
 			 e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
@@ -499,11 +499,11 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	out->status = LOG_HELD;
 	if (nocert)
 		snprintf(out->why, sizeof(out->why),
-			 "held: seq %llu of feed %s waits for its author's certificate",
+			 N_("held: seq %llu of feed %s waits for its author's certificate"),
 			 (unsigned long long)e->seq, e->scope);
 	else
 		snprintf(out->why, sizeof(out->why),
-			 "held: feed %s has entries up to %llu, this is %llu",
+			 N_("held: feed %s has entries up to %llu, this is %llu"),
 			 e->scope, (unsigned long long)f->seq,
 			 (unsigned long long)e->seq);
 	a->st.held++;
@@ -575,7 +575,7 @@ static int record_fork(struct log__applier *a, const struct entry *e,
 	out->status = LOG_FORK;
 	out->err = HAMLET_EFORK;
 	snprintf(out->why, sizeof(out->why),
-		 "fork: author signed two different entries at seq %llu of feed %s; both kept as evidence, feed frozen",
+		 N_("fork: author signed two different entries at seq %llu of feed %s; both kept as evidence, feed frozen"),
 		 (unsigned long long)at, e->scope);
 	a->st.forks++;
 	return 0;
@@ -662,7 +662,7 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 		out->status = LOG_REJECTED;
 		out->err = HAMLET_EFORKED;
 		snprintf(out->why, sizeof(out->why),
-			 "feed %s is frozen at seq %llu after a fork; entry %llu not accepted",
+			 N_("feed %s is frozen at seq %llu after a fork; entry %llu not accepted"),
 			 e->scope, (unsigned long long)f.fork_seq,
 			 (unsigned long long)e->seq);
 		a->st.rejected++;
@@ -838,7 +838,7 @@ int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
 static void why_field(char *why, size_t n, int err, int field)
 {
 	if (field >= 0)
-		snprintf(why, n, "envelope field %s: %s", entry_field_name(field),
+		snprintf(why, n, N_("envelope field %s: %s"), entry_field_name(field),
 			 hamlet_strerror(err));
 	else
 		snprintf(why, n, "%s", hamlet_strerror(err));
@@ -850,14 +850,14 @@ static int check_content(const struct entry *e, const struct log_in *in,
 			 char *why, size_t wl)
 {
 	if (memcmp(e->network_id, network_id, 32) != 0) {
-		snprintf(why, wl, "entry belongs to another network");
+		snprintf(why, wl, N_("entry belongs to another network"));
 		return HAMLET_ENETWORK;
 	}
 	if (hlc_ms(e->hlc) > wall + LOG_MAX_AHEAD_MS) {
 		char at[48];
 		hlc_format(e->hlc, at);
 		snprintf(why, wl,
-			 "dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored",
+			 N_("dated %s, more than %llu h ahead of our clock (the author's clock is wrong?); not stored"),
 			 at, (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
 		return HAMLET_EFUTURE;
 	}
@@ -865,7 +865,7 @@ static int check_content(const struct entry *e, const struct log_in *in,
 		uint8_t h[32];
 		if (!e->has_body || in->body_len != e->body_len) {
 			snprintf(why, wl,
-				 "body of %zu bytes does not match the envelope's body_len %llu",
+				 N_("body of %zu bytes does not match the envelope's body_len %llu"),
 				 in->body_len,
 				 (unsigned long long)e->body_len);
 			return HAMLET_EHASH;
@@ -873,7 +873,7 @@ static int check_content(const struct entry *e, const struct log_in *in,
 		entry_body_hash(in->body, in->body_len, h);
 		if (memcmp(h, e->body_hash, 32) != 0) {
 			snprintf(why, wl,
-				 "body does not match the signed body hash (altered)");
+				 N_("body does not match the signed body hash (altered)"));
 			return HAMLET_EHASH;
 		}
 	}
@@ -1038,7 +1038,7 @@ static void ingest_check_one(void *ctx, size_t i)
 		out->seq = g->ents[i].seq;
 	if (g->res[i] == HAMLET_ESIG)
 		snprintf(out->why, sizeof(out->why),
-			 "signature does not verify (entry altered or not signed by its author)");
+			 N_("signature does not verify (entry altered or not signed by its author)"));
 	else if (g->res[i] < 0)
 		why_field(out->why, sizeof(out->why), g->res[i], g->fields[i]);
 	else

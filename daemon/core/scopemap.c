@@ -1,6 +1,7 @@
 #include "scopemap.h"
 
 #include "error.h"
+#include "i18n.h"
 #include "log.h"
 #include "trustset.h"
 
@@ -399,7 +400,7 @@ int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
 		return 0;
 	/* English: it is stored with the refusal (refused.h) */
 	snprintf(why, whylen,
-		 "seq %llu of scope %s lies outside what this node's certificate lets it read",
+		 N_("seq %llu of scope %s lies outside what this node's certificate lets it read"),
 		 (unsigned long long)e->seq, e->scope);
 	return HAMLET_ESCOPE;
 }

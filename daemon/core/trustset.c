@@ -446,7 +446,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 	if (r < 0)
 		return r;
 	if (memcmp(nid, network_id, 32) != 0) {
-		snprintf(o->why, sizeof(o->why), "%s of another network",
+		snprintf(o->why, sizeof(o->why), N_("%s of another network"),
 			 trust_kind_name(it->kind));
 		o->status = TRUSTSET_REFUSED;
 		o->err = HAMLET_ENETWORK;
@@ -455,7 +455,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 	if (r == 0) {
 		if (it->kind == TRUST_MOVE) {
 			snprintf(o->why, sizeof(o->why),
-				 "scope move signed by a key that is not the network's root");
+				 N_("scope move signed by a key that is not the network's root"));
 			o->status = TRUSTSET_REFUSED;
 			o->err = HAMLET_ECERT;
 			return 1;
@@ -464,15 +464,15 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 			return 0; /* its signer's certificate may come later */
 		snprintf(o->why, sizeof(o->why), "%s",
 			 it->kind == TRUST_CERT
-				 ? "certificate whose issuer holds no certificate that leads to the root"
-				 : "revocation signed by a key that is neither the root nor an administrator over its subject");
+				 ? N_("certificate whose issuer holds no certificate that leads to the root")
+				 : N_("revocation signed by a key that is neither the root nor an administrator over its subject"));
 		o->status = TRUSTSET_REFUSED;
 		o->err = HAMLET_ECERT;
 		return 1;
 	}
 	if (*count >= TRUSTSET_MAX) {
 		snprintf(o->why, sizeof(o->why),
-			 "the trust set already holds TRUSTSET_MAX (%d) items",
+			 N_("the trust set already holds TRUSTSET_MAX (%d) items"),
 			 TRUSTSET_MAX);
 		o->status = TRUSTSET_REFUSED;
 		o->err = HAMLET_ETOOBIG;

@@ -1,0 +1,78 @@
+/*
+ * why: a sentence kept in English goes back into the translator's
+ * language: the catalog's sentence it is found, its conversions' texts
+ * carried over, a quoted sentence of the catalog translated too; what no
+ * sentence matches stays as it is, and nothing hangs on text full of
+ * conversions.
+ */
+#include "testlib.h"
+#include "why.h"
+
+#include <string.h>
+
+/* A translator of three sentences (all msgids of the catalogs). */
+static const char *fake(const char *fmt)
+{
+	if (strcmp(fmt, "held: feed %s has entries up to %llu, this is %llu") == 0)
+		return "CHỜ: chuỗi %s đến %llu, mục này %llu";
+	if (strcmp(fmt, "envelope: %s") == 0)
+		return "PB: %s";
+	if (strcmp(fmt, "the key is revoked") == 0)
+		return "KHÓA BỊ THU HỒI";
+	if (strcmp(fmt, "seq %llu of scope %s lies outside what this node's certificate lets it read") == 0)
+		return "seq %llu của %s: ngoài quyền đọc (100%%)";
+	return fmt;
+}
+
+int main(void)
+{
+	char out[256], small[12];
+	const char *in;
+
+	TEST_START("no translator: the sentence itself");
+	in = "held: feed ab12 has entries up to 64, this is 129";
+	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
+
+	why_translate_set(fake);
+	TEST_START("a sentence of the catalog, its numbers and names carried over");
+	ASSERT_STREQ(why_retranslate(in, out, sizeof(out)),
+		     "CHỜ: chuỗi ab12 đến 64, mục này 129");
+	ASSERT_STREQ(why_retranslate("seq 7 of scope bk/c1/v2 lies outside what this node's certificate lets it read",
+				     out, sizeof(out)),
+		     "seq 7 của bk/c1/v2: ngoài quyền đọc (100%)");
+
+	TEST_START("a sentence quoted in another is translated too");
+	ASSERT_STREQ(why_retranslate("envelope: the key is revoked", out,
+				     sizeof(out)),
+		     "PB: KHÓA BỊ THU HỒI");
+	ASSERT_STREQ(why_retranslate("the key is revoked", out, sizeof(out)),
+		     "KHÓA BỊ THU HỒI");
+
+	TEST_START("what matches no sentence, or matches only in part, stays as it is");
+	in = "held: feed ab12 has entries up to sixty, this is 129";
+	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
+	in = "held: feed ab12 has entries up to 64, this is 129 and more";
+	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
+	in = "something else entirely";
+	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
+
+	TEST_START("a small buffer is cut, never overrun");
+	memset(small, 'x', sizeof(small));
+	why_retranslate("envelope: the key is revoked", small, sizeof(small) - 1);
+	ASSERT_EQ(small[sizeof(small) - 1], 'x');
+	ASSERT_STREQ(small, "PB: KHÓA "); /* 10 bytes */
+	/* room for 7: the two bytes of Ó would end at 8, so it goes whole */
+	why_retranslate("envelope: the key is revoked", small, 8);
+	ASSERT_STREQ(small, "PB: KH");
+
+	TEST_START("text full of conversions and separators ends, unmatched");
+	{
+		char big[1024];
+		for (size_t i = 0; i < sizeof(big) - 1; i++)
+			big[i] = i % 3 == 0 ? '%' : i % 3 == 1 ? 's' : ' ';
+		big[sizeof(big) - 1] = 0;
+		ASSERT_TRUE(why_retranslate(big, out, sizeof(out)) == big);
+	}
+	why_translate_set(NULL);
+	TEST_DONE();
+}
