@@ -205,10 +205,14 @@ static void conn_close(struct conn *c, const char *why, int own)
 {
 	if (c->closing)
 		return;
-	/* why: a marked literal (N_) or a sentence already translated */
+	/* why: a marked literal (N_) or a sentence already translated. A
+	 * dial that ends before a session is logged there, once for each
+	 * new reason, not at every try */
 	if (c->pa && c->state != CONN_READY && !own)
 		peer__addr_failed(c->pa, why, c->connected);
-	dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name, dlog_tr(why));
+	else
+		dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name,
+		     dlog_tr(why));
 	peer__conn_close(c);
 }
 

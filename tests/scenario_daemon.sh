@@ -128,5 +128,8 @@ check "z's status says b connects but starts no session, and why (15 s)" within 
 	"'$H' --home '$T/z' status | grep -q '127.0.0.1:$BPORT: CONNECTS, BUT NO SESSION STARTS: '"
 check "status --json still lists it" bash -c \
 	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"peers\"]) == 1'"
+check "z tried more than once" within 15 bash -c "'$H' --home '$T/z' --json status | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"unreached\"][0][\"tries\"] >= 2'"
+check "z's log says it once for the reason, not a line at every try" \
+	bash -c "test \$(grep -c 'peer 127.0.0.1:$BPORT: connects, but no session starts' '$T/z.log') = 1 && ! grep -q 'peer 127.0.0.1:$BPORT: closed' '$T/z.log'"
 
 tests_done
