@@ -45,9 +45,35 @@ static void peer_words(struct store_txn *t, const msgpack_object *p,
 			 : _("not connected"));
 }
 
+/* 1 when hamletd calls status peer p a stranger (status --json). */
+static int stranger(const msgpack_object *p)
+{
+	const msgpack_object *v = cli_mp_get(p, "stranger");
+	return v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+}
+
+/* {"key", "name", "connected"} of status peer p (NULL: none answered). */
+static void peer_json(json_t *o, struct store_txn *t, const msgpack_object *p)
+{
+	const msgpack_object *k = p ? cli_mp_get(p, "key") : NULL;
+	const msgpack_object *c = p ? cli_mp_get(p, "connected") : NULL;
+	char hex[65] = "", who[NAMES_LABEL_MAX];
+	if (k && k->type == MSGPACK_OBJECT_STR) {
+		snprintf(hex, sizeof(hex), "%.*s", (int)k->via.str.size,
+			 k->via.str.ptr);
+		cli_who_hex(t, hex, who);
+	}
+	json_object_set_new(o, "key", hex[0] ? json_string(hex) : json_null());
+	json_object_set_new(o, "name", hex[0] ? json_string(who) : json_null());
+	json_object_set_new(o, "connected",
+			    json_boolean(c && c->type == MSGPACK_OBJECT_BOOLEAN &&
+					 c->via.boolean));
+}
+
 /*
- * The dial list, each address with who answered there when known, then
- * the peers that dialled us, by name (hamletd's status and the trust set).
+ * The dial list (res), each address with who answered there when known,
+ * then the peers that dialled us, by name (hamletd's status and the trust
+ * set), and how many keys never completed a session; as text or JSON.
  */
 static void peers_print(const char *sock, const msgpack_object *res)
 {
@@ -57,6 +83,9 @@ static void peers_print(const char *sock, const msgpack_object *res)
 	uint8_t *buf = NULL;
 	const msgpack_object *st = NULL, *peers = NULL;
 	char words[NAMES_LABEL_MAX + 40];
+	json_t *jd = json_array(), *ju = json_array();
+	size_t strangers = 0;
+	uint32_t nd = res->type == MSGPACK_OBJECT_ARRAY ? res->via.array.size : 0;
 
 	if (cli_rpc(sock, "status", NULL, 1, &doc, &buf, &st) == 0) {
 		peers = cli_mp_get(st, "peers");
@@ -67,13 +96,25 @@ static void peers_print(const char *sock, const msgpack_object *res)
 	}
 	if (cli_node_open(1, &n, NULL) == 0 && store_txn_begin(n->st, 1, &t) < 0)
 		t = NULL;
-	for (uint32_t i = 0; i < res->via.array.size; i++) {
+	if (!nd && !cli_global.json)
+		printf(_("this node dials no peer: add one with \"hamlet peers add HOST:PORT\"\n"));
+	for (uint32_t i = 0; i < nd; i++) {
 		const msgpack_object *a = &res->via.array.ptr[i];
 		const msgpack_object *p;
 		if (a->type != MSGPACK_OBJECT_STR)
 			continue;
+		p = peer_at(peers, a);
+		if (cli_global.json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "addr",
+					    json_stringn(a->via.str.ptr,
+							 a->via.str.size));
+			peer_json(o, t, p);
+			json_array_append_new(jd, o);
+			continue;
+		}
 		printf("%.*s", (int)a->via.str.size, a->via.str.ptr);
-		if ((p = peer_at(peers, a))) {
+		if (p) {
 			peer_words(t, p, words, sizeof(words));
 			printf(": %s", words);
 		}
@@ -83,14 +124,45 @@ static void peers_print(const char *sock, const msgpack_object *res)
 		const msgpack_object *p = &peers->via.array.ptr[i];
 		const msgpack_object *a = cli_mp_get(p, "addr");
 		int dialled = 0;
-		for (uint32_t j = 0; a && a->type == MSGPACK_OBJECT_STR &&
-				     j < res->via.array.size; j++)
+		for (uint32_t j = 0; a && a->type == MSGPACK_OBJECT_STR && j < nd;
+		     j++)
 			dialled |= peer_at(peers, &res->via.array.ptr[j]) == p;
 		if (dialled)
 			continue;
+		if (stranger(p)) {
+			strangers++;
+			continue;
+		}
+		if (cli_global.json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "addr",
+					    a && a->type == MSGPACK_OBJECT_STR
+						    ? json_stringn(a->via.str.ptr,
+								   a->via.str.size)
+						    : json_null());
+			peer_json(o, t, p);
+			json_array_append_new(ju, o);
+			continue;
+		}
 		peer_words(t, p, words, sizeof(words));
 		printf(_("dialled us: %s\n"), words);
 	}
+	if (cli_global.json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "dials", jd);
+		json_object_set_new(j, "dialled_us", ju);
+		json_object_set_new(j, "strangers",
+				    json_integer((json_int_t)strangers));
+		cli_json_print(j);
+		jd = ju = NULL;
+	} else if (strangers) {
+		printf(P_("and %zu key that never completed a session (a node refused at the handshake, a port scanner)\n",
+			  "and %zu keys that never completed a session (nodes refused at the handshake, port scanners)\n",
+			  strangers),
+		       strangers);
+	}
+	json_decref(jd);
+	json_decref(ju);
 	store_txn_abort(t);
 	node_close(n);
 	if (st)
@@ -119,15 +191,7 @@ int cmd_peers(int argc, char **argv)
 		if ((r = cli_rpc(sock, "peers", NULL, 0, &doc, &buf, &res)) < 0)
 			goto out;
 		have_doc = 1;
-		if (cli_global.json) {
-			cli_json_print(cli_mp_json(res));
-		} else if (res->type != MSGPACK_OBJECT_ARRAY) {
-			printf(_("no peers: add one with \"hamlet peers add HOST:PORT\"\n"));
-		} else {
-			if (res->via.array.size == 0)
-				printf("no peers: add one with \"hamlet peers add HOST:PORT\"\n");
-			peers_print(sock, res);
-		}
+		peers_print(sock, res);
 		r = 0;
 		goto out;
 	}

@@ -58,6 +58,12 @@ check "status on the commune shows both peers connected and in sync" \
 	bash -c "test \$('$H' --home '$T/c' status | grep -c 'connected, in sync') = 2"
 check "status --json says in_sync" bash -c "'$H' --home '$T/v' status --json | grep -q '\"in_sync\": true'"
 check "peers list names the village's dial target" bash -c "'$H' --home '$T/v' peers list | grep -q 127.0.0.1"
+check "peers list on the commune: it dials nobody, and both nodes dialled it" \
+	bash -c "'$H' --home '$T/c' peers list >'$T/pl.out' && grep -q '^this node dials no peer' '$T/pl.out' && test \$(grep -c '^dialled us: .*connected' '$T/pl.out') = 2"
+check "peers list --json says the same" bash -c \
+	"'$H' --home '$T/c' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"dials\"]==[] and len(j[\"dialled_us\"])==2 and all(p[\"connected\"] and p[\"name\"] for p in j[\"dialled_us\"]) and j[\"strangers\"]==0, j'"
+check "peers list --json on the village: its dial target, who answered there" bash -c \
+	"'$H' --home '$T/v' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); d=j[\"dials\"]; assert len(d)==1 and d[0][\"addr\"].startswith(\"127.0.0.1:\") and d[0][\"connected\"] and len(d[0][\"key\"])==64, j'"
 check "peers add and remove change the dial list" bash -c "'$H' --home '$T/v' peers add 127.0.0.1:9 && '$H' --home '$T/v' peers list | grep -q 127.0.0.1:9 && '$H' --home '$T/v' peers remove 127.0.0.1:9"
 # sync PEER reconciles with that peer alone: the commune, asked to sync
 # with the village, sends it FEEDS and the village answers; the province
