@@ -873,6 +873,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		*con_cls = rq;
 		rq->started = 1;
+		pthread_mutex_lock(&h->mu);
+		h->answering++;
+		pthread_mutex_unlock(&h->mu);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
@@ -911,10 +914,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct http *h = cls;
 	struct req *rq = *con_cls;
 	(void)toe;
 	/* the next request on this connection has its own deadline */
 	http__conn_waiting(cls, conn, 1);
+	if (rq && rq->started) {
+		pthread_mutex_lock(&h->mu);
+		if (h->answering)
+			h->answering--;
+		pthread_mutex_unlock(&h->mu);
+	}
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -1029,6 +1039,14 @@ void http_stop(struct http *h)
 	pthread_mutex_lock(&h->mu);
 	h->stopping = 1;
 	pthread_cond_broadcast(&h->cv);
+	/* the requests under way answer first (a long poll its last_seq, a
+	 * feed its closing line, a new request 503 stopping), for at most
+	 * HTTP_DRAIN_MS: stopping the server cuts what is still open */
+	for (int i = 0; h->answering && i < HTTP_DRAIN_MS / 10; i++) {
+		pthread_mutex_unlock(&h->mu);
+		uv_sleep(10);
+		pthread_mutex_lock(&h->mu);
+	}
 	pthread_mutex_unlock(&h->mu);
 	if (h->mhd) {
 		MHD_stop_daemon(h->mhd); /* joins the connections' threads */

@@ -23,6 +23,7 @@
 #define HTTP_MAX_BODY ((size_t)1 << 20) /* a request's body */
 #define HTTP_TIMEOUT_S 30		/* a connection idle this long */
 #define HTTP_MAX_CALLS 64		/* calls waiting for the loop */
+#define HTTP_DRAIN_MS 2000		/* at stop: requests under way answer first */
 #define HTTP_MAX_LIMIT 1000		/* records or changes in one page */
 #define HTTP_DEFAULT_LIMIT 100
 #define HTTP_MAX_WAIT_MS (10 * 60 * 1000) /* longpoll, continuous timeout */

@@ -156,19 +156,24 @@ static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline,
 	struct timespec ts;
 	int got, gone = 0;
 
+	uint64_t look = http__mono_ms() + 1000; /* the next look at fd */
 	pthread_mutex_lock(&h->mu);
 	while (h->commits == gen && !h->stopping) {
 		uint64_t now = http__mono_ms(), wait;
 		if (now >= deadline)
 			break;
-		wait = deadline - now < 1000 ? deadline - now : 1000;
+		/* every second, however often the others are woken */
+		if (now >= look) {
+			if ((gone = client_gone(fd)))
+				break;
+			look = now + 1000;
+		}
+		wait = (deadline < look ? deadline : look) - now;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t ns = (uint64_t)ts.tv_nsec + wait * 1000000ull;
 		ts.tv_sec += (time_t)(ns / 1000000000ull);
 		ts.tv_nsec = (long)(ns % 1000000000ull);
-		if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) == ETIMEDOUT &&
-		    (gone = client_gone(fd)))
-			break;
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 	}
 	got = h->commits != gen;
 	pthread_mutex_unlock(&h->mu);

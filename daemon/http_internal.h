@@ -53,6 +53,7 @@ struct http {
 	size_t ncalls;		  /* queued or running on the loop */
 	int stopping;
 	size_t feeds; /* long polls and continuous feeds open */
+	size_t answering; /* requests begun and not yet completed */
 	uint64_t by_code[HTTP__NCODES];
 	pthread_mutex_t tmu; /* the tokens, re-read when the file changes */
 	struct tokens toks;

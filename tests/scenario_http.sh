@@ -398,4 +398,27 @@ PY
 else
 	fail "a's daemon serves HTTP with four connections"
 fi
+
+# --- a long poll and a feed under way when the daemon stops get their
+# answers (the poll its last_seq, the feed its closing line), not a cut ---
+stop a
+if start_http a; then
+	URL=http://127.0.0.1:$HP
+	curl -s --max-time 30 -H "Authorization: Bearer $R" \
+		"$URL/v1/changes?feed=longpoll&since=now&timeout=60000" >"$T/stop-poll" 2>/dev/null &
+	POLL=$!
+	curl -sN --max-time 30 -H "Authorization: Bearer $R" \
+		"$URL/v1/changes?feed=continuous&since=now&heartbeat=500" >"$T/stop-feed" 2>/dev/null &
+	FEED=$!
+	sleep 1
+	stop a
+	wait $POLL
+	check "a long poll under way at stop is answered (curl exit 0)" test $? = 0
+	check "with last_seq" grep -q '"last_seq":' "$T/stop-poll"
+	wait $FEED
+	check "a continuous feed under way at stop ends cleanly (curl exit 0)" test $? = 0
+	check "with its closing last_seq line" bash -c "grep -v '^\$' '$T/stop-feed' | tail -1 | grep -q '^{\"last_seq\":'"
+else
+	fail "a's daemon serves HTTP again"
+fi
 tests_done
