@@ -57,6 +57,42 @@ fi
 check "the first daemon still answers status" B status
 check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
 
+# --- the socket: never a file that is not one, never a live daemon's ---
+echo keep >"$T/precious"
+refuse "a regular file at --socket is refused, named for what it is" 2 \
+	"$T/precious is a regular file, not a socket: hamletd will not replace it" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/precious"
+check "and the file is still there, unchanged" grep -qx keep "$T/precious"
+mkdir "$T/adir"
+refuse "a directory at --socket is refused" 2 "$T/adir is a directory, not a socket" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/adir"
+check "and the directory is still there" test -d "$T/adir"
+ln -s "$T/precious" "$T/alink"
+refuse "a symbolic link at --socket is refused" 2 "$T/alink is a symbolic link, not a socket" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/alink"
+check "and the link is still there" test -L "$T/alink"
+# with b's lock file deleted, only its live socket can stop a second daemon
+mv "$T/b/hamletd.lock" "$T/b.lock.held"
+refuse "with hamletd.lock deleted, a second hamletd on b is refused by b's live socket" 1 \
+	"another hamletd answers on the socket $T/b/hamletd.sock" \
+	timeout 10 "$D" --home "$T/b" --listen 127.0.0.1:$(port)
+mv "$T/b.lock.held" "$T/b/hamletd.lock"
+check "b's daemon still answers status" B status
+check "b's socket is still there" test -S "$T/b/hamletd.sock"
+# a socket nobody answers on is what a killed daemon leaves: replaced
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
+launch x --socket "$T/stale.sock" && ok "a stale socket at --socket is replaced" || fail "a stale socket at --socket is replaced"
+check "and the daemon answers on it" "$H" --home "$T/x" status --socket "$T/stale.sock"
+kill "$PID"; wait "$PID" 2>/dev/null
+check "and its socket goes when it stops" test ! -e "$T/stale.sock"
+long="$T/$(printf 'h%.0s' $(seq 1 100))"
+refuse "a home whose socket path would be too long is refused, naming the setting" 2 \
+	"is 1[0-9][0-9] bytes long, over the 107 a local socket path can have, because the home directory's path is long: set a shorter path with socket = in hamletd.conf" \
+	timeout 10 "$D" --home "$long"
+refuse "an over-long --socket is refused, naming --socket" 2 \
+	"--socket \"$long/s\" is 1[0-9][0-9] bytes long, over the 107" \
+	timeout 10 "$D" --home "$T/x" --socket "$long/s"
+
 # --- the map grows under a reader ---
 launch a --peer 127.0.0.1:$PB && ok "a's daemon dials b" || fail "a's daemon dials b"
 # status polled without pause, beside the sync (bounded: 3,000 polls)
@@ -106,6 +142,23 @@ grep -q "through hamletd" "$T/imp.out" && ok "the import went through b's daemon
 grep -q "outside this node's scopes" "$T/imp.out" && ok "the out-of-scope entry is refused, naming why" || fail "the out-of-scope entry is refused, naming why"
 [ $rc -ne 0 ] && ok "the import reports the refusal in its exit code" || fail "the import reports the refusal in its exit code ($rc)"
 if B get health_profile HP-X1 >/dev/null 2>&1; then fail "b does not hold x's record"; else ok "b does not hold x's record"; fi
+
+# --- a reload checks the file as the next start would ---
+cat >"$T/b.conf" <<EOF
+[node]
+scopes = bk/bt/qt
+peers = 127.0.0.1:1
+[limits]
+max_peer = 8
+EOF
+kill -HUP "$PID"
+check "a reload of a file a start would refuse is logged, naming file, line and key" within 5 \
+	grep -q "reload: $T/b.conf line 5: unknown key \"max_peer\" in \[limits\]; nothing is changed" "$T/b.log"
+check "and the daemon keeps running" B status
+check "and its peers are as they were (the file's new peer is not dialled)" never 2 \
+	grep -q "peer 127.0.0.1:1" "$T/b.log"
+refuse "the next start would indeed refuse that file" 2 "line 5: unknown key" \
+	timeout 10 "$D" --home "$T/b" --config "$T/b.conf"
 
 # --- a configured peer that cannot be reached is named, with why ---
 kill "${PID:-}" 2>/dev/null; wait "${PID:-}" 2>/dev/null
