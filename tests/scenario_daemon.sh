@@ -92,6 +92,31 @@ refuse "a home whose socket path would be too long is refused, naming the settin
 refuse "an over-long --socket is refused, naming --socket" 2 \
 	"--socket \"$long/s\" is 1[0-9][0-9] bytes long, over the 107" \
 	timeout 10 "$D" --home "$T/x" --socket "$long/s"
+refuse "hamlet names an over-long socket path and the limit" 5 \
+	"the socket path $long/s is 1[0-9][0-9] bytes long, over the 107 a local socket path can have" \
+	X sync --socket "$long/s"
+
+# --- hamlet finds a socket set outside the home ---
+mkdir "$T/run"
+S() { "$H" --home "$T/s" "$@"; }
+check "node s" S init --network "$T/grow.network" --name s --scope bk/bt/qt/s
+check "the root certifies s" certify "$T/grow.root.key" s
+launch s --socket "$T/run/s.sock" && ok "s's daemon runs with its socket outside its home" || fail "s's daemon runs with its socket outside its home"
+SPID=$PID
+check "hamletd.lock names the socket's full path" bash -c "sed -n 2p '$T/s/hamletd.lock' | grep -qx '$T/run/s.sock'"
+S put health_profile HP-S1 '{"person_id":"555555555555","full_name":"Through","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "hamlet put goes through hamletd at that socket" grep -q "through hamletd" "$T/put.out"
+check "hamlet status sees the daemon running" bash -c "'$H' --home '$T/s' status | grep -q '^daemon: running'"
+# a daemon that holds the home but cannot be reached: nothing is written
+rm "$T/run/s.sock"
+refuse "with its socket gone, hamlet refuses to write beside the running daemon, naming it" 5 \
+	"hamletd (pid $SPID) runs on $T/s, but its socket $T/run/s.sock cannot be reached" \
+	S put health_profile HP-S2 '{"person_id":"555555555556","full_name":"Beside","birth_date":"1970-01-01"}'
+if S get health_profile HP-S2 >/dev/null 2>&1; then fail "and nothing was stored"; else ok "and nothing was stored"; fi
+kill "$SPID"; wait "$SPID" 2>/dev/null
+pids=("${pids[@]/$SPID}")
+S put health_profile HP-S3 '{"person_id":"555555555557","full_name":"Alone","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "once the daemon stopped, hamlet writes the store itself" bash -c "grep -q 'saved health_profile/HP-S3' '$T/put.out' && ! grep -q 'through hamletd' '$T/put.out'"
 
 # --- the map grows under a reader ---
 launch a --peer 127.0.0.1:$PB && ok "a's daemon dials b" || fail "a's daemon dials b"
