@@ -237,11 +237,13 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 {
 	char why[512] = "";
 	const char *home = cli_home();
-	int r, daemon = 0;
+	int r = 0, daemon = 0;
 
 	/* while hamletd runs it is the writer and signs: this process only
 	 * reads, so an operator without the node's key can write too */
-	if (!readonly && cli_daemon_up())
+	if (!readonly && (r = cli_daemon_up()) < 0)
+		return r; /* a daemon runs that cannot be reached: printed */
+	if (!readonly && r > 0)
 		daemon = readonly = 1;
 	if (ret_daemon)
 		*ret_daemon = daemon;

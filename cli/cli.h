@@ -406,14 +406,19 @@ json_t *cli_report_json(const struct report *rep, json_t *source);
 
 /* --- the daemon's socket (cli_rpc.c) ----------------------------------- */
 
-/* --socket, else $HAMLET_SOCKET, else HOME/hamletd.sock; static. */
+/* --socket, else $HAMLET_SOCKET, else the socket HOME/hamletd.lock names
+ * (the last daemon started on this home wrote it there), else
+ * HOME/hamletd.sock; static. */
 const char *cli_socket_path(const char *opt);
-/* Does a daemon accept connections on the node's socket? */
+/* Does a daemon accept connections on the node's socket? 1 yes, 0 no
+ * daemon runs; negative (printed) when one holds HOME/hamletd.lock but
+ * does not answer: then nothing may be written. */
 int cli_daemon_up(void);
 /*
  * One request to hamletd. On success *ret_result is the answer's result
  * (borrowed from ret_doc, which borrows *ret_buf: close the doc, then free
- * the buffer). -ENOENT when no daemon runs (printed unless quiet_if_down).
+ * the buffer). -ENOENT when no daemon runs (printed unless quiet_if_down);
+ * -EBUSY (printed) when one runs on the home but not at sock.
  */
 int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,

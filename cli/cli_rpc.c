@@ -11,37 +11,118 @@
 #include "rpc_client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/*
+ * What HOME/hamletd.lock says (daemon/main.c writes it): the pid of the
+ * daemon that last started on this home, the full path of its socket
+ * (empty before a daemon wrote one), and whether a daemon holds the lock
+ * now. Taking the lock shared for an instant is how to learn that; a
+ * daemon starting meanwhile waits for it. Unknown (nothing held) when the
+ * file is absent or unreadable.
+ */
+static void lock_read(char *ret_pid, size_t pl, char *ret_sock, size_t sl,
+		      int *ret_held)
+{
+	char path[4200], text[4200 + 32], *nl;
+	ssize_t n;
+	int fd;
+
+	ret_pid[0] = ret_sock[0] = 0;
+	*ret_held = 0;
+	snprintf(path, sizeof(path), "%s/hamletd.lock", cli_home());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		flock(fd, LOCK_UN);
+	else if (errno == EWOULDBLOCK)
+		*ret_held = 1;
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	text[n] = 0;
+	if (!(nl = strchr(text, '\n')))
+		return;
+	*nl = 0;
+	snprintf(ret_pid, pl, "%s", text);
+	/* the socket's line whole, or nothing */
+	if ((n = (ssize_t)strcspn(nl + 1, "\n")) > 0 && nl[1 + n] == '\n' &&
+	    (size_t)n < sl)
+		snprintf(ret_sock, sl, "%.*s", (int)n, nl + 1);
+}
 
 const char *cli_socket_path(const char *opt)
 {
 	static char buf[4200];
 	const char *env = getenv("HAMLET_SOCKET");
+	char pid[32];
+	int held;
 	if (opt)
 		return opt;
 	if (env && env[0])
 		return env;
-	snprintf(buf, sizeof(buf), "%s/hamletd.sock", cli_home());
+	/* where the last daemon on this home put it (socket = outside the
+	 * home, say); its default otherwise */
+	lock_read(pid, sizeof(pid), buf, sizeof(buf), &held);
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "%s/hamletd.sock", cli_home());
 	return buf;
+}
+
+/* Why nobody answers at sock when r is what the connection got: printed,
+ * returned as a negative code. A daemon holding the home's lock still
+ * runs, and nothing may be written around it. */
+static int daemon_unreachable(const char *sock, int r, int quiet_if_down)
+{
+	char pid[32], other[4200];
+	int held;
+
+	lock_read(pid, sizeof(pid), other, sizeof(other), &held);
+	if (held) {
+		cli_err(_("hamletd (pid %s) runs on %s, but its socket %s cannot be reached (%s); nothing was done: if the socket is elsewhere, give it with --socket or $HAMLET_SOCKET; if it was deleted, restart hamletd (systemctl restart hamletd)"),
+			pid[0] ? pid : "?", cli_home(), sock, cli_strerror(r));
+		return -EBUSY;
+	}
+	if (r == -ENAMETOOLONG && !quiet_if_down) {
+		cli_err(_("the socket path %s is %zu bytes long, over the %zu a local socket path can have: give a shorter one with --socket or $HAMLET_SOCKET (and to hamletd with socket = in hamletd.conf)"),
+			sock, strlen(sock),
+			sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return r;
+	}
+	/* too long, quiet: no daemon could have bound it, as none runs */
+	if (!quiet_if_down)
+		cli_err(_("hamletd is not running for %s (no daemon at %s): start it with \"systemctl start hamletd\" or \"hamletd --home %s\""),
+			cli_home(), sock, cli_home());
+	return -ENOENT;
 }
 
 int cli_daemon_up(void)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	const char *path = cli_socket_path(NULL);
-	int fd, up;
-	if (strlen(path) >= sizeof(a.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return up;
+	int fd, r = -ENAMETOOLONG;
+
+	if (strlen(path) < sizeof(a.sun_path)) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return -errno;
+		memcpy(a.sun_path, path, strlen(path) + 1);
+		r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0
+								       : -errno;
+		close(fd);
+		if (r == 0)
+			return 1;
+	}
+	/* no daemon answers: this process may write only if none runs */
+	r = daemon_unreachable(path, r, 1);
+	return r == -ENOENT || r == -ENAMETOOLONG ? 0 : r;
 }
 
 /* The daemon answered when the node was opened, so it was opened
@@ -64,12 +145,8 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 	int64_t code;
 	int r = rpc_client_call(sock, method, arg, 10000, &buf, &len);
 
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		if (!quiet_if_down)
-			cli_err(_("hamletd is not running for %s (no daemon at %s): start it with \"systemctl start hamletd\" or \"hamletd --home %s\""),
-				cli_home(), sock, cli_home());
-		return -ENOENT;
-	}
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENAMETOOLONG)
+		return daemon_unreachable(sock, r, quiet_if_down);
 	if (r < 0) {
 		cli_err(_("cannot talk to hamletd at %s: %s"), sock,
 			cli_strerror(r));

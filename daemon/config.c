@@ -18,7 +18,6 @@
 
 struct parse_ctx {
 	struct config *c;
-	int peers_only;
 	/* the first fault found, and where: its line in the file, and the
 	 * line as inih counts them (one per read, see read_line()) */
 	char fault[256];
@@ -255,11 +254,6 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	struct parse_ctx *pc = user;
 	struct config *c = pc->c;
 
-	if (pc->peers_only) {
-		if (strcmp(section, "node") == 0 && strcmp(name, "peers") == 0)
-			return words_each(value, add_peer, pc) == 0;
-		return 1;
-	}
 	if (strcmp(section, "node") == 0) {
 		if (strcmp(name, "home") == 0) {
 			snprintf(c->home, sizeof(c->home), "%s", value);
@@ -502,8 +496,37 @@ static void help(void)
 	      stdout);
 }
 
-int config_from_args(int argc, char **argv, struct config *c, char *why,
-		     size_t whylen)
+/*
+ * The local socket's path must fit a sockaddr_un, or libuv cuts it and
+ * binds somewhere nobody looks. The setting that gave it is named: the
+ * default grows with --home, so a long home is the usual cause.
+ */
+static int socket_fits(const struct config *c, const char *flag, int from_file,
+		       char *why, size_t whylen)
+{
+	size_t len = strlen(c->socket), max = CONFIG_MAX_SOCKET;
+
+	if (len <= max)
+		return 0;
+	if (flag)
+		snprintf(why, whylen,
+			 _("--socket \"%s\" is %zu bytes long, over the %zu a local socket path can have; give a shorter path"),
+			 flag, len, max);
+	else if (from_file)
+		snprintf(why, whylen,
+			 _("%s: socket \"%s\" is %zu bytes long, over the %zu a local socket path can have; give a shorter path"),
+			 c->config_path, c->socket, len, max);
+	else
+		snprintf(why, whylen,
+			 _("the socket %s is %zu bytes long, over the %zu a local socket path can have, because the home directory's path is long: set a shorter path with socket = in hamletd.conf, or with --socket"),
+			 c->socket, len, max);
+	return -ENAMETOOLONG;
+}
+
+/* config_from_args(), for a start (quiet 0: a missing home prints the
+ * usage) or a reload (quiet 1: the log says it all). */
+static int config_parse(int argc, char **argv, struct config *c, int quiet,
+			char *why, size_t whylen)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'h' },
@@ -520,9 +543,11 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	const char *home = NULL, *listen = NULL, *sock = NULL, *cfg = NULL;
 	const char *http = NULL;
 	struct parse_ctx pc = { .c = c };
-	int o, r;
+	int o, r, from_file;
 
 	memset(c, 0, sizeof(*c));
+	c->argc = argc;
+	c->argv = argv;
 	c->max_peers = 64;
 	c->batch = 256;
 	c->fault_backoff = 30;
@@ -571,6 +596,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		}
 		snprintf(c->listen, sizeof(c->listen), "%s", listen);
 	}
+	from_file = c->socket[0] != 0;
 	if (sock)
 		snprintf(c->socket, sizeof(c->socket), "%s", sock);
 	if (http) {
@@ -582,13 +608,16 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		snprintf(c->http, sizeof(c->http), "%s", http);
 	}
 	if (!c->home[0]) {
-		usage(stderr);
+		if (!quiet)
+			usage(stderr);
 		snprintf(why, whylen, _("no home directory: give --home DIR"));
 		return -EINVAL;
 	}
 	if (!c->socket[0])
 		snprintf(c->socket, sizeof(c->socket), "%s/hamletd.sock",
 			 c->home);
+	if ((r = socket_fits(c, sock, from_file, why, whylen)) < 0)
+		return r;
 	for (size_t i = 0; i < c->ncli_peers; i++)
 		if ((r = peer_add(c->peers, &c->npeers, c->cli_peers[i])) < 0) {
 			snprintf(why, whylen, _("too many peers (limit %d)"),
@@ -598,21 +627,26 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	return 0;
 }
 
+int config_from_args(int argc, char **argv, struct config *c, char *why,
+		     size_t whylen)
+{
+	return config_parse(argc, argv, c, 0, why, whylen);
+}
+
 int config_reload_peers(struct config *c, char *why, size_t whylen)
 {
 	struct config *tmp = malloc(sizeof(*tmp));
-	struct parse_ctx pc = { .c = tmp, .peers_only = 1 };
-	int r = 0;
+	int r;
+
 	if (!tmp)
 		return -ENOMEM;
-	*tmp = *c;
-	tmp->npeers = 0;
-	if (c->config_path[0] &&
-	    (r = parse_file(&pc, c->config_path, why, whylen)) < 0)
+	/* the whole file, checked as the next start will check it: a fault
+	 * found now is one the operator can still fix before a restart */
+	if ((r = config_parse(c->argc, c->argv, tmp, 1, why, whylen)) != 0) {
+		if (r > 0) /* --help or --version: not in a started daemon */
+			r = -EINVAL;
 		goto out;
-	for (size_t i = 0; i < c->ncli_peers; i++)
-		if ((r = peer_add(tmp->peers, &tmp->npeers, c->cli_peers[i])) < 0)
-			goto out;
+	}
 	memcpy(c->peers, tmp->peers, sizeof(c->peers));
 	c->npeers = tmp->npeers;
 	r = 0;

@@ -21,6 +21,8 @@
 #define CONFIG_MAX_SCOPES 16
 #define CONFIG_MAX_ADDR 256	/* bytes of one HOST:PORT */
 #define CONFIG_MAX_PATH 4096
+/* bytes of the socket's path: sizeof(sockaddr_un.sun_path) less its NUL */
+#define CONFIG_MAX_SOCKET 107
 
 /* Bytes of entries we may send to a peer; 0 = no limit. */
 struct config_budget {
@@ -59,21 +61,29 @@ struct config {
 	size_t nbudgets;
 	struct config_peer_budget budgets[CONFIG_MAX_PEERS];
 	int verbose;
+	/* the command line, read again on reload: borrowed from main(), it
+	 * must outlive the config */
+	int argc;
+	char **argv;
 };
 
 /*
  * Parse argv into c (defaults first, then the file named by --config, then
  * the flags). On failure why names the problem (the file and line for a
- * bad or unknown key) and the return is HAMLET_ECONFIG or -EINVAL.
- * A return of 1 means --help or --version was printed (on stdout).
+ * bad or unknown key; the setting behind a socket path over
+ * CONFIG_MAX_SOCKET bytes) and the return is HAMLET_ECONFIG, -EINVAL or
+ * -ENAMETOOLONG. A return of 1 means --help or --version was printed (on
+ * stdout). c keeps argv (for config_reload_peers()): it must outlive c.
  */
 int config_from_args(int argc, char **argv, struct config *c, char *why,
 		     size_t whylen);
 
 /*
- * Re-read the peer list from the config file (SIGHUP): c->peers becomes
- * the file's peers plus those given with --peer. Other keys are ignored
- * on reload. On failure c is unchanged.
+ * Re-read the config file (SIGHUP) with c's command line, checked whole
+ * as a start would check it; then c->peers becomes the file's peers plus
+ * those given with --peer. Other settings take effect at the next start.
+ * On failure (any fault a start would refuse) why says what and where,
+ * and c is unchanged.
  */
 int config_reload_peers(struct config *c, char *why, size_t whylen);
 

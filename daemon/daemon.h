@@ -13,6 +13,7 @@
 #include "node.h"
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 /* Timeouts and backoff (SPEC.md §5.9 "Timeouts"). */
@@ -121,6 +122,10 @@ struct daemon {
 	struct ingest_job *compact_job; /* contact.c, while one is queued */
 	uv_pipe_t rpc;
 	int rpc_open;
+	/* the socket file rpc_start() made, the one rpc_stop() removes */
+	int rpc_bound;
+	dev_t rpc_dev;
+	ino_t rpc_ino;
 	struct http *http; /* the HTTP API; NULL when off */
 	int stopping;
 	struct conn *conns;

@@ -31,13 +31,16 @@
 /*
  * One daemon per home: a second would be another writer and would take
  * over the first one's socket. The lock lives as long as the process (the
- * kernel drops it on any exit, kill -9 included).
+ * kernel drops it on any exit, kill -9 included). The file says who holds
+ * it: the pid on its first line, the socket on its second, so that hamlet
+ * finds a socket set outside the home (cli_rpc.c reads it).
  */
-static int home_lock(const char *home, char *why, size_t wl)
+static int home_lock(const char *home, const char *sock, char *why, size_t wl)
 {
 	char path[CONFIG_MAX_PATH + 32], pid[32] = "";
+	char text[2 * CONFIG_MAX_PATH + 64], cwd[CONFIG_MAX_PATH] = "";
 	ssize_t n;
-	int fd;
+	int fd, tries = 0, locked;
 
 	snprintf(path, sizeof(path), "%s/hamletd.lock", home);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
@@ -51,7 +54,12 @@ static int home_lock(const char *home, char *why, size_t wl)
 				 strerror(e));
 		return -e;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* hamlet takes the lock shared for an instant to learn whether a
+	 * daemon holds it: wait that out (at most 0.5 s) */
+	while ((locked = flock(fd, LOCK_EX | LOCK_NB)) < 0 &&
+	       (errno == EWOULDBLOCK || errno == EINTR) && ++tries < 50)
+		usleep(10000);
+	if (locked < 0) {
 		int e = errno;
 		if ((n = pread(fd, pid, sizeof(pid) - 1, 0)) > 0) {
 			pid[n] = 0;
@@ -67,9 +75,13 @@ static int home_lock(const char *home, char *why, size_t wl)
 		close(fd);
 		return -e;
 	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+	/* a relative socket is relative to where hamletd started */
+	if (sock[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	snprintf(text, sizeof(text), "%ld\n%s%s%s\n", (long)getpid(), cwd,
+		 cwd[0] ? "/" : "", sock);
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text))
 		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
 	return fd;
 }
@@ -105,7 +117,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	char why[512];
 	if (signum == SIGHUP) {
 		if (config_reload_peers(&d->cfg, why, sizeof(why)) < 0) {
-			dlog(DLOG_ERR, _("reload: %s; keeping the old peer list"),
+			dlog(DLOG_ERR,
+			     _("reload: %s; nothing is changed, the peers neither: fix the file, as a restart would refuse it"),
 			     why);
 			return;
 		}
@@ -155,10 +168,20 @@ int main(int argc, char **argv)
 	}
 	if (d->cfg.verbose)
 		dlog_set_level(DLOG_DEBUG);
-	if ((lock_fd = home_lock(d->cfg.home, why, sizeof(why))) < 0) {
+	if ((lock_fd = home_lock(d->cfg.home, d->cfg.socket, why,
+				 sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);
 		free(d);
 		return 1;
+	}
+	/* before the store opens: a wrong --socket is a config error (exit
+	 * 2, which systemd does not restart), a live daemon there one more
+	 * daemon on this home */
+	if ((r = rpc_socket_claim(d->cfg.socket, why, sizeof(why))) < 0) {
+		dlog(DLOG_ERR, "%s", why);
+		close(lock_fd);
+		free(d);
+		return r == HAMLET_ECONFIG ? 2 : 1;
 	}
 	/* the core's sentences in the operator's language while starting up
 	 * (one thread); from then on they go into RPC and HTTP answers too,

@@ -20,7 +20,9 @@
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1028,21 +1030,103 @@ static void on_client(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&rc->pipe, on_alloc, on_read);
 }
 
+_Static_assert(CONFIG_MAX_SOCKET + 1 ==
+		       sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "config.c refuses the socket paths a sockaddr_un cannot hold");
+
+/* What lies at a path, in words, for a refusal that names it. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return N_("a regular file");
+	if (S_ISDIR(m))
+		return N_("a directory");
+	if (S_ISLNK(m))
+		return N_("a symbolic link");
+	if (S_ISFIFO(m))
+		return N_("a named pipe");
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return N_("a device");
+	return N_("an unknown kind of file");
+}
+
+int rpc_socket_claim(const char *path, char *why, size_t wl)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat sb;
+	int fd, e;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		e = errno;
+		snprintf(why, wl, _("cannot look at the socket path %s: %s"),
+			 path, strerror(e));
+		return -e;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		/* a typo in --socket must not cost the file it names */
+		snprintf(why, wl,
+			 _("%s is %s, not a socket: hamletd will not replace it; give another --socket (or socket = in hamletd.conf)"),
+			 path, _(file_kind(sb.st_mode)));
+		return HAMLET_ECONFIG;
+	}
+	/* a socket someone answers on is a live daemon's (another home's, or
+	 * this one's with its hamletd.lock deleted); a refused connection
+	 * is what a daemon that died leaves behind */
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG; /* config_from_args() refused it */
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		e = errno;
+		snprintf(why, wl, _("cannot check the socket %s: %s"), path,
+			 strerror(e));
+		return -e;
+	}
+	e = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : errno;
+	close(fd);
+	if (e == 0 || e == EAGAIN) { /* EAGAIN: its backlog is full */
+		snprintf(why, wl,
+			 _("another hamletd answers on the socket %s; stop it first, or give this one another --socket"),
+			 path);
+		return -EADDRINUSE;
+	}
+	if (e != ECONNREFUSED) {
+		snprintf(why, wl, _("cannot check the socket %s: %s"), path,
+			 strerror(e));
+		return -e;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		e = errno;
+		snprintf(why, wl,
+			 _("cannot remove the stale socket %s of an earlier run: %s"),
+			 path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int rpc_start(struct daemon *d)
 {
+	struct stat sb;
 	mode_t old;
 	int r;
-	unlink(d->cfg.socket); /* a stale socket of an earlier run */
 	uv_pipe_init(d->loop, &d->rpc, 0);
 	d->rpc.data = d;
 	d->rpc_open = 1;
 	old = umask(0117); /* the socket is born 0660, no window */
+	/* rpc_socket_claim() found the path free: a file there now is not
+	 * ours, and the bind fails rather than replace it */
 	r = uv_pipe_bind(&d->rpc, d->cfg.socket);
 	umask(old);
+	if (r == 0 && lstat(d->cfg.socket, &sb) == 0) {
+		d->rpc_dev = sb.st_dev;
+		d->rpc_ino = sb.st_ino;
+		d->rpc_bound = 1;
+	}
 	if (r < 0 || (r = uv_listen((uv_stream_t *)&d->rpc, 16, on_client)) < 0) {
 		/* libuv reports a missing directory as a permission fault */
 		char dir[4200], *slash;
-		struct stat sb;
 		snprintf(dir, sizeof(dir), "%s", d->cfg.socket);
 		if ((slash = strrchr(dir, '/')))
 			*(slash == dir ? slash + 1 : slash) = 0;
@@ -1062,8 +1146,14 @@ int rpc_start(struct daemon *d)
 void rpc_stop(struct daemon *d)
 {
 	if (d->rpc_open) {
+		struct stat sb;
 		uv_close((uv_handle_t *)&d->rpc, NULL);
-		unlink(d->cfg.socket);
+		/* only the socket this process made: not a file it found
+		 * there, nor one that replaced ours since */
+		if (d->rpc_bound && lstat(d->cfg.socket, &sb) == 0 &&
+		    sb.st_dev == d->rpc_dev && sb.st_ino == d->rpc_ino)
+			unlink(d->cfg.socket);
+		d->rpc_bound = 0;
 		d->rpc_open = 0;
 	}
 	for (struct rpc_conn *rc = clients; rc; rc = rc->next)

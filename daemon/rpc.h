@@ -19,7 +19,16 @@
  * refused, peers): on the loop thread; also for the HTTP API. */
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk);
 
-/* Bind cfg.socket (replacing a stale socket file) and serve requests. */
+/*
+ * Make path free for rpc_start(), before anything else starts: nothing
+ * there, or a socket nobody answers on (a daemon that died; removed).
+ * A socket someone answers on is -EADDRINUSE; anything that is not a
+ * socket (a file, a directory, a link) is left alone and is
+ * HAMLET_ECONFIG. On failure why says what lies there.
+ */
+int rpc_socket_claim(const char *path, char *why, size_t wl);
+
+/* Bind cfg.socket (made free by rpc_socket_claim()) and serve requests. */
 int rpc_start(struct daemon *d);
 /* Close the socket and every client (shutdown). Accepts a daemon that
  * never started it. */

@@ -57,6 +57,67 @@ fi
 check "the first daemon still answers status" B status
 check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
 
+# --- the socket: never a file that is not one, never a live daemon's ---
+echo keep >"$T/precious"
+refuse "a regular file at --socket is refused, named for what it is" 2 \
+	"$T/precious is a regular file, not a socket: hamletd will not replace it" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/precious"
+check "and the file is still there, unchanged" grep -qx keep "$T/precious"
+mkdir "$T/adir"
+refuse "a directory at --socket is refused" 2 "$T/adir is a directory, not a socket" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/adir"
+check "and the directory is still there" test -d "$T/adir"
+ln -s "$T/precious" "$T/alink"
+refuse "a symbolic link at --socket is refused" 2 "$T/alink is a symbolic link, not a socket" \
+	timeout 10 "$D" --home "$T/x" --socket "$T/alink"
+check "and the link is still there" test -L "$T/alink"
+# with b's lock file deleted, only its live socket can stop a second daemon
+mv "$T/b/hamletd.lock" "$T/b.lock.held"
+refuse "with hamletd.lock deleted, a second hamletd on b is refused by b's live socket" 1 \
+	"another hamletd answers on the socket $T/b/hamletd.sock" \
+	timeout 10 "$D" --home "$T/b" --listen 127.0.0.1:$(port)
+mv "$T/b.lock.held" "$T/b/hamletd.lock"
+check "b's daemon still answers status" B status
+check "b's socket is still there" test -S "$T/b/hamletd.sock"
+# a socket nobody answers on is what a killed daemon leaves: replaced
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
+launch x --socket "$T/stale.sock" && ok "a stale socket at --socket is replaced" || fail "a stale socket at --socket is replaced"
+check "and the daemon answers on it" "$H" --home "$T/x" status --socket "$T/stale.sock"
+kill "$PID"; wait "$PID" 2>/dev/null
+check "and its socket goes when it stops" test ! -e "$T/stale.sock"
+long="$T/$(printf 'h%.0s' $(seq 1 100))"
+refuse "a home whose socket path would be too long is refused, naming the setting" 2 \
+	"is 1[0-9][0-9] bytes long, over the 107 a local socket path can have, because the home directory's path is long: set a shorter path with socket = in hamletd.conf" \
+	timeout 10 "$D" --home "$long"
+refuse "an over-long --socket is refused, naming --socket" 2 \
+	"--socket \"$long/s\" is 1[0-9][0-9] bytes long, over the 107" \
+	timeout 10 "$D" --home "$T/x" --socket "$long/s"
+refuse "hamlet names an over-long socket path and the limit" 5 \
+	"the socket path $long/s is 1[0-9][0-9] bytes long, over the 107 a local socket path can have" \
+	X sync --socket "$long/s"
+
+# --- hamlet finds a socket set outside the home ---
+mkdir "$T/run"
+S() { "$H" --home "$T/s" "$@"; }
+check "node s" S init --network "$T/grow.network" --name s --scope bk/bt/qt/s
+check "the root certifies s" certify "$T/grow.root.key" s
+launch s --socket "$T/run/s.sock" && ok "s's daemon runs with its socket outside its home" || fail "s's daemon runs with its socket outside its home"
+SPID=$PID
+check "hamletd.lock names the socket's full path" bash -c "sed -n 2p '$T/s/hamletd.lock' | grep -qx '$T/run/s.sock'"
+S put health_profile HP-S1 '{"person_id":"555555555555","full_name":"Through","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "hamlet put goes through hamletd at that socket" grep -q "through hamletd" "$T/put.out"
+check "hamlet status sees the daemon running" bash -c "'$H' --home '$T/s' status | grep -q '^daemon: running'"
+# a daemon that holds the home but cannot be reached: nothing is written
+rm "$T/run/s.sock"
+refuse "with its socket gone, hamlet refuses to write beside the running daemon, naming it" 5 \
+	"hamletd (pid $SPID) runs on $T/s, but its socket $T/run/s.sock cannot be reached" \
+	S put health_profile HP-S2 '{"person_id":"555555555556","full_name":"Beside","birth_date":"1970-01-01"}'
+if S get health_profile HP-S2 >/dev/null 2>&1; then fail "and nothing was stored"; else ok "and nothing was stored"; fi
+kill "$SPID"; wait "$SPID" 2>/dev/null
+pids=("${pids[@]/$SPID}")
+S put health_profile HP-S3 '{"person_id":"555555555557","full_name":"Alone","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "once the daemon stopped, hamlet writes the store itself" bash -c "grep -q 'saved health_profile/HP-S3' '$T/put.out' && ! grep -q 'through hamletd' '$T/put.out'"
+
 # --- the map grows under a reader ---
 launch a --peer 127.0.0.1:$PB && ok "a's daemon dials b" || fail "a's daemon dials b"
 # status polled without pause, beside the sync (bounded: 3,000 polls)
@@ -106,6 +167,23 @@ grep -q "through hamletd" "$T/imp.out" && ok "the import went through b's daemon
 grep -q "outside this node's scopes" "$T/imp.out" && ok "the out-of-scope entry is refused, naming why" || fail "the out-of-scope entry is refused, naming why"
 [ $rc -ne 0 ] && ok "the import reports the refusal in its exit code" || fail "the import reports the refusal in its exit code ($rc)"
 if B get health_profile HP-X1 >/dev/null 2>&1; then fail "b does not hold x's record"; else ok "b does not hold x's record"; fi
+
+# --- a reload checks the file as the next start would ---
+cat >"$T/b.conf" <<EOF
+[node]
+scopes = bk/bt/qt
+peers = 127.0.0.1:1
+[limits]
+max_peer = 8
+EOF
+kill -HUP "$PID"
+check "a reload of a file a start would refuse is logged, naming file, line and key" within 5 \
+	grep -q "reload: $T/b.conf line 5: unknown key \"max_peer\" in \[limits\]; nothing is changed" "$T/b.log"
+check "and the daemon keeps running" B status
+check "and its peers are as they were (the file's new peer is not dialled)" never 2 \
+	grep -q "peer 127.0.0.1:1" "$T/b.log"
+refuse "the next start would indeed refuse that file" 2 "line 5: unknown key" \
+	timeout 10 "$D" --home "$T/b" --config "$T/b.conf"
 
 # --- a configured peer that cannot be reached is named, with why ---
 kill "${PID:-}" 2>/dev/null; wait "${PID:-}" 2>/dev/null

@@ -30,9 +30,12 @@ static const char *conf(const char *text)
 /* config_from_args() on the NULL-ended arguments after "hamletd". */
 static int parse(const char *first, ...)
 {
-	char *argv[32] = { "hamletd" };
+	/* static: the config keeps argv for a reload */
+	static char *argv[32];
 	int argc = 1;
 	va_list ap;
+	memset(argv, 0, sizeof(argv));
+	argv[0] = "hamletd";
 	va_start(ap, first);
 	for (const char *a = first; a; a = va_arg(ap, const char *)) {
 		ASSERT_TRUE(argc < 31);
@@ -264,6 +267,38 @@ int main(void)
 	ASSERT_EQ(parse("--home", "/h", NULL), 0);
 	ASSERT_STREQ(cfg.socket, "/h/hamletd.sock");
 
+	TEST_START("a socket path over what a sockaddr_un holds is refused, naming its setting");
+	{
+		char home[200], sock[200];
+		memset(home, 'h', sizeof(home));
+		home[0] = '/';
+		home[CONFIG_MAX_SOCKET - 12] = 0; /* + "/hamletd.sock": one over */
+		ASSERT_EQ(parse("--home", home, NULL), -ENAMETOOLONG);
+		ASSERT_TRUE(strstr(why, "because the home directory's path is long") != NULL);
+		ASSERT_TRUE(strstr(why, "socket = in hamletd.conf, or with --socket") != NULL);
+		ASSERT_TRUE(strstr(why, "is 108 bytes long, over the 107") != NULL);
+		home[CONFIG_MAX_SOCKET - 13] = 0; /* exactly 107: fits */
+		ASSERT_EQ(parse("--home", home, NULL), 0);
+		ASSERT_EQ(strlen(cfg.socket), CONFIG_MAX_SOCKET);
+		/* a short socket set for a long home is fine */
+		home[150] = 0;
+		ASSERT_EQ(parse("--home", home, "--socket", "/run/h.sock", NULL), 0);
+		memset(sock, 's', sizeof(sock));
+		sock[0] = '/';
+		sock[CONFIG_MAX_SOCKET + 1] = 0;
+		ASSERT_EQ(parse("--home", "/h", "--socket", sock, NULL), -ENAMETOOLONG);
+		ASSERT_TRUE(strncmp(why, "--socket \"/sss", 14) == 0);
+		ASSERT_TRUE(strstr(why, "is 108 bytes long, over the 107") != NULL);
+		snprintf(out, sizeof(out), "[node]\nsocket = %s\n", sock);
+		conf(out);
+		ASSERT_EQ(parse("--home", "/h", "--config", path, NULL), -ENAMETOOLONG);
+		ASSERT_TRUE(strncmp(why, path, strlen(path)) == 0);
+		ASSERT_TRUE(strstr(why, ": socket \"/sss") != NULL);
+		/* --socket overrides the file's: what counts is what is used */
+		ASSERT_EQ(parse("--home", "/h", "--config", path, "--socket",
+				"/h.sock", NULL), 0);
+	}
+
 	TEST_START("a reload re-reads the file's peers and keeps those of --peer");
 	conf("[node]\nhome = /h\npeers = a.example:1\n");
 	ASSERT_EQ(parse("--config", path, "--peer", "b.example:2", NULL), 0);
@@ -277,6 +312,38 @@ int main(void)
 	ASSERT_WHY("line 3: peer \"bad\" is not HOST:PORT (or the list is over 256)");
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "c.example:3");
+
+	TEST_START("a reload checks the whole file as a start would, and a fault changes nothing");
+	{
+		static const struct {
+			const char *text, *why;
+			int r;
+		} bad[] = {
+			{ "[node]\nhome = /h\npeers = d.example:4\n"
+			  "listen = 127.0.0.1:1\n[limits]\nbogus = 1\n",
+			  "hamletd.conf line 6: unknown key \"bogus\" in [limits]",
+			  HAMLET_ECONFIG },
+			{ "[node]\nhome = /h\npeers = d.example:4\n[limits]\nbatch = 9999\n",
+			  "hamletd.conf line 5: batch \"9999\" must be a number 1..256",
+			  HAMLET_ECONFIG },
+			/* no home: a start would refuse it too */
+			{ "[node]\npeers = d.example:4\n",
+			  "no home directory: give --home DIR", -EINVAL },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			conf(bad[i].text);
+			ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)),
+				  bad[i].r);
+			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
+			ASSERT_EQ(cfg.npeers, 2);
+			ASSERT_STREQ(cfg.peers[0], "c.example:3");
+		}
+	}
+	conf("[node]\nhome = /h\npeers = d.example:4\n");
+	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), 0);
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "d.example:4");
+	ASSERT_STREQ(cfg.peers[1], "b.example:2");
 
 	TEST_START("bad flags are refused, each named");
 	ASSERT_EQ(parse(NULL), -EINVAL);
