@@ -25,7 +25,14 @@ struct parse_ctx {
 	/* reading */
 	FILE *f;
 	int line, reads, at_line_start;
+	/* the keys of one value met so far, "section/name", and their lines */
+	struct {
+		char key[48];
+		int line;
+	} seen[24];
+	size_t nseen;
 };
+
 
 /* Keep the first fault: inih goes on past an error and reports the line
  * of the first one, which must come with its own message. */
@@ -40,6 +47,45 @@ fault_set(struct parse_ctx *pc, const char *fmt, ...)
 	va_end(ap);
 	pc->fault_line = pc->line;
 	pc->fault_read = pc->reads;
+}
+
+/* The keys that hold one value: given twice, which one is meant? */
+static const char *const single_keys[] = {
+	"node/home",		   "node/listen",	  "node/socket",
+	"http/listen",		   "http/max_connections", "http/max_per_client",
+	"http/request_timeout",	   "budget/default_per_day",
+	"budget/default_per_session", "limits/max_peers",  "limits/batch",
+	"limits/fault_backoff",
+};
+
+/* 0, or 1 (the fault set) when section/name holds one value and was
+ * given before. */
+static int given_twice(struct parse_ctx *pc, const char *section,
+		       const char *name)
+{
+	char key[48];
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s/%s", section, name);
+	for (i = 0; i < sizeof(single_keys) / sizeof(*single_keys); i++)
+		if (strcmp(key, single_keys[i]) == 0)
+			break;
+	if (i == sizeof(single_keys) / sizeof(*single_keys))
+		return 0;
+	for (i = 0; i < pc->nseen; i++)
+		if (strcmp(pc->seen[i].key, key) == 0)
+			break;
+	if (i < pc->nseen) {
+		fault_set(pc, _("%s in [%s] is given twice (first on line %d): keep one"),
+			  name, section, pc->seen[i].line);
+		return 1;
+	}
+	if (pc->nseen < sizeof(pc->seen) / sizeof(*pc->seen)) {
+		snprintf(pc->seen[pc->nseen].key, sizeof(pc->seen[0].key), "%s",
+			 key);
+		pc->seen[pc->nseen++].line = pc->line;
+	}
+	return 0;
 }
 
 int config_addr_split(const char *addr, char *host, size_t hostcap,
@@ -254,6 +300,13 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	struct parse_ctx *pc = user;
 	struct config *c = pc->c;
 
+	if (!section[0]) {
+		fault_set(pc, _("\"%s\" stands before any [section]: put it under [node], [http], [budget] or [limits]"),
+			  name);
+		return 0;
+	}
+	if (given_twice(pc, section, name))
+		return 0;
 	if (strcmp(section, "node") == 0) {
 		if (strcmp(name, "home") == 0) {
 			snprintf(c->home, sizeof(c->home), "%s", value);

@@ -163,6 +163,19 @@ int main(void)
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 4: unknown key \"listen\" in [nodes]");
 
+	TEST_START("a key before any [section] is named as such, with its line");
+	conf("listen = 1.2.3.4:5\n[node]\nhome = /h\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 1: \"listen\" stands before any [section]: put it under [node], [http], [budget] or [limits]");
+
+	TEST_START("a key of one value given twice is refused, naming both lines; peers add up");
+	conf("[node]\nhome = /h\nlisten = 1.2.3.4:5\npeers = a.example:1\n"
+	     "peers = b.example:2\nlisten = 1.2.3.4:6\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 6: listen in [node] is given twice (first on line 3): keep one");
+	conf("[node]\nhome = /h\nlisten = 1.2.3.4:5\n[http]\nlisten = 127.0.0.1:8\n");
+	ASSERT_EQ(parse("--config", path, NULL), 0);
+
 	TEST_START("a bad value is named, with its key and line");
 	{
 		static const struct {
