@@ -149,6 +149,28 @@ int peer__listen(struct daemon *d)
 		     dlog_err(r));
 		return r;
 	}
-	dlog(DLOG_INFO, _("listening on %s"), d->cfg.listen);
+	{
+		/* the port bound, which port 0 leaves to the system */
+		struct sockaddr_storage b;
+		int bl = sizeof(b);
+		char ip[INET6_ADDRSTRLEN] = "", at[CONFIG_MAX_ADDR + 8];
+		snprintf(at, sizeof(at), "%s", d->cfg.listen);
+		if (uv_tcp_getsockname(&d->listener, (struct sockaddr *)&b,
+				       &bl) == 0) {
+			if (b.ss_family == AF_INET &&
+			    uv_ip4_name((struct sockaddr_in *)&b, ip,
+					sizeof(ip)) == 0)
+				snprintf(at, sizeof(at), "%s:%u", ip,
+					 ntohs(((struct sockaddr_in *)&b)
+						       ->sin_port));
+			else if (b.ss_family == AF_INET6 &&
+				 uv_ip6_name((struct sockaddr_in6 *)&b, ip,
+					     sizeof(ip)) == 0)
+				snprintf(at, sizeof(at), "[%s]:%u", ip,
+					 ntohs(((struct sockaddr_in6 *)&b)
+						       ->sin6_port));
+		}
+		dlog(DLOG_INFO, _("listening on %s"), at);
+	}
 	return 0;
 }
