@@ -1015,8 +1015,23 @@ int http_start(struct daemon *d, struct http **ret)
 		*ret = h;
 		return -EADDRINUSE;
 	}
-	freeaddrinfo(ai);
-	dlog(DLOG_NOTICE, _("http: API on %s"), d->cfg.http);
+	{
+		/* plain HTTP: what leaves the machine can be read on the way */
+		const uint8_t *a4 =
+			(const uint8_t *)&((struct sockaddr_in *)ai->ai_addr)
+				->sin_addr;
+		int lo = ai->ai_family == AF_INET
+				 ? a4[0] == 127
+				 : IN6_IS_ADDR_LOOPBACK(
+					   &((struct sockaddr_in6 *)ai->ai_addr)
+						    ->sin6_addr);
+		freeaddrinfo(ai);
+		dlog(DLOG_NOTICE, _("http: API on %s"), d->cfg.http);
+		if (!lo)
+			dlog(DLOG_WARNING,
+			     _("http: %s can be reached from other machines, and the API speaks plain HTTP: tokens and records cross the network readable. Listen on 127.0.0.1 and put a TLS proxy in front (docs/api.md)"),
+			     d->cfg.http);
+	}
 	*ret = h;
 	return 0;
 }
