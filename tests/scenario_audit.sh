@@ -140,4 +140,47 @@ has "names the certificate" '^  allowed by certificate "g" \(village\), issued b
 rc 0 "history --json" A history health_profile HP-G2 --json
 jq_ok "with its name, role, issuer and id" '.ops[0].certificate.name == "g" and .ops[0].certificate.role == "village" and (.ops[0].certificate.id | length == 64)'
 
+# --- a bundle with a damaged run: the later entries wait ------------------
+# Village H writes 70 records: one run of 64 entries and one of 6. A byte
+# flipped in the first run loses it; a node that imports the rest holds
+# seqs 65 to 70 until 1 to 64 come.
+# u32 OFFSET FILE: the big-endian u32 at byte OFFSET of FILE
+u32() { od -An -tu1 -j "$1" -N4 "$2" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
+# run_frame FILE: the offset of the first run frame ('C') of a plain bundle
+run_frame() {
+	local f=$1 off=8 size
+	size=$(stat -c %s "$f")
+	while [ $((off + 8)) -le "$size" ]; do
+		[ "$(dd if="$f" bs=1 skip=$((off + 2)) count=1 status=none)" = C ] && { echo "$off"; return; }
+		off=$((off + 8 + $(u32 $((off + 4)) "$f")))
+	done
+}
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 0x40)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+check "village H" "$H" --home "$T/h" init --network "$T/aud.network" --name khuoi-tat --scope bk/qt/khuoi-tat
+check "H certified" certify "$T/aud.root.key" h
+{
+	echo "id,person_id,full_name,birth_date"
+	for i in $(seq 1 70); do printf 'HP-H%02d,%012d,Person %d,1980-01-01\n' "$i" $((300 + i)) "$i"; done
+} >"$T/h.csv"
+check "H writes 70 records" "$H" --home "$T/h" import health_profile --format csv "$T/h.csv"
+check "H bundles them, unsealed" "$H" --home "$T/h" bundle create --unsealed "$T/h.bundle"
+cp "$T/h.bundle" "$T/h-damaged.bundle"
+RUN=$(run_frame "$T/h.bundle")
+check "the bundle has a run frame" test -n "$RUN"
+flip "$T/h-damaged.bundle" $((RUN + 100))
+rc 6 "the report on the damaged bundle exits 6" "$H" verify --bundle "$T/h-damaged.bundle" --root "$ROOT" --report --json
+jq_ok "H's feed: 6 entries wait for 64 missing seqs" ".authors[] | select(.name == \"h\") | .feeds[0].held == 6 and .feeds[0].gaps == 64"
+jq_ok "the gaps are findings, as verify --bundle counts them" '.findings == true and .evidence == true'
+check "commune K" "$H" --home "$T/k" init --network "$T/aud.network" --name khau-ban --scope bk/qt
+check "K certified" certify "$T/aud.root.key" k
+"$H" --home "$T/k" bundle import "$T/h-damaged.bundle" >/dev/null 2>&1
+rc 1 "K's store report exits 1: entries wait for earlier ones" "$H" --home "$T/k" verify --report --json
+jq_ok "K's report counts them as findings" ".findings == true and (.authors[] | select(.name == \"h\") | .feeds[0].held == 6)"
+rc 1 "the text report on K's store (exit 1)" "$H" --home "$T/k" verify --report
+has "names the entries waiting and the seqs missing" 'scope bk/qt/khuoi-tat: 0 entries .*; 6 waiting for earlier entries not received, 64 seqs missing below the last entry held'
+
 tests_done

@@ -53,8 +53,10 @@ struct report_feed {
 	uint64_t puts, deletes, erasures, others;
 	uint64_t first_hlc, last_hlc; /* 0 when no entry */
 	uint64_t missing; /* seqs up to the head not stored: damage */
-	uint64_t held;	  /* entries past the head waiting for earlier ones */
+	uint64_t held;	  /* entries past the head waiting for earlier ones
+			   * (not those waiting for a certificate) */
 	uint64_t gaps;	  /* seqs missing below the last held entry */
+	uint64_t held_top; /* the highest seq held, of either kind */
 	int forked;
 	uint64_t fork_seq;
 };
@@ -145,7 +147,9 @@ const struct report_author *report_author_find(const struct report *rep,
 					       const uint8_t key[32]);
 
 /* 1 when the report holds something an auditor must be told: refused
- * entries, forks, erasures not allowed (damage is audit_damaged()). */
+ * entries, forks, entries waiting for a certificate or for earlier
+ * entries not received (gaps), erasures not allowed (damage is
+ * audit_damaged()). */
 int report_findings(const struct report *rep);
 
 /*
