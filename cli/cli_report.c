@@ -300,6 +300,9 @@ json_t *cli_report_json(const struct report *rep, json_t *source)
 	json_object_set_new(j, "refused_accepted_since",
 			    json_integer((json_int_t)rep->refused_accepted));
 	json_object_set_new(j, "findings", json_boolean(report_findings(rep)));
+	/* a report that was made; verify sets it when a bundle could not
+	 * be judged at all */
+	json_object_set_new(j, "not_judged", json_null());
 	return j;
 }
 

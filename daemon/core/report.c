@@ -679,3 +679,35 @@ int report_bundle_import(const char *path, const char *dir,
 	n.st = *ret_st;
 	return bundle_import(&n, path, rep, why, whylen);
 }
+
+/* Count the trust set's members that need the root to join: all but
+ * fork proofs, which join on their network alone. */
+static int rooted_cb(void *ctx, int kind, const uint8_t id[32],
+		     const uint8_t *data, size_t len)
+{
+	(void)id;
+	(void)data;
+	(void)len;
+	if (kind != TRUST_FORK)
+		(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int report_bundle_foreign(struct store *st, const struct bundle_report *rep)
+{
+	struct store_txn *t;
+	uint64_t rooted = 0;
+	int r;
+
+	/* a bundle with no trust item, or one of whose entries stands,
+	 * says nothing against the root */
+	if (!rep->trust_refused || rep->stats.applied)
+		return 0;
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = trustset_each(t, 0, rooted_cb, &rooted);
+	store_txn_abort(t);
+	if (r < 0)
+		return r;
+	return rooted == 0;
+}
