@@ -192,10 +192,15 @@ jq_ok "H's feed: 6 entries wait for 64 missing seqs" ".authors[] | select(.name 
 jq_ok "the gaps are findings, as verify --bundle counts them" '.findings == true and .evidence == true'
 check "commune K" "$H" --home "$T/k" init --network "$T/aud.network" --name khau-ban --scope bk/qt
 check "K certified" certify "$T/aud.root.key" k
-"$H" --home "$T/k" bundle import "$T/h-damaged.bundle" >/dev/null 2>&1
+rc 1 "K imports the damaged bundle (exit 1: a damaged frame)" "$H" --home "$T/k" bundle import "$T/h-damaged.bundle"
+has "the entries after the hole are held, said once" '^  held: entry at byte [0-9]+, health_profile/HP-H65 \(feed bk/qt/khuoi-tat seq 65\): feed bk/qt/khuoi-tat has entries up to 0, this is 65$'
 rc 1 "K's store report exits 1: entries wait for earlier ones" "$H" --home "$T/k" verify --report --json
 jq_ok "K's report counts them as findings" ".findings == true and (.authors[] | select(.name == \"h\") | .feeds[0].held == 6)"
 rc 1 "the text report on K's store (exit 1)" "$H" --home "$T/k" verify --report
 has "names the entries waiting and the seqs missing" 'scope bk/qt/khuoi-tat: 0 entries .*; 6 waiting for earlier entries not received, 64 seqs missing below the last entry held'
+rc 0 "K imports the intact bundle" "$H" --home "$T/k" bundle import "$T/h.bundle" --json
+jq_ok "the entries held are released, not also counted as duplicates" '.imported.applied == 70 and .imported.released == 6 and .imported.duplicate == 0 and .imported.held == 0'
+rc 0 "K imports it again" "$H" --home "$T/k" bundle import "$T/h.bundle" --json
+jq_ok "then every entry is a duplicate" '.imported.applied == 0 and .imported.duplicate == 70 and .imported.released == 0'
 
 tests_done
