@@ -324,7 +324,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	if (!n)
 		n = reader_open();
 	prog = progress_new(_("verifying"), NULL, 0);
-	r = bundle_check_progress(path, ni.id, n ? n->sk : NULL, progress_cb,
+	r = bundle_check_progress(path, ni.id, n, progress_cb,
 				  prog, &rep, why, sizeof(why));
 	progress_end(prog);
 	if (r < 0) {
@@ -470,7 +470,7 @@ static void not_judged_print(const char *path, const struct bundle_report *chk,
  */
 static int report_bundle(const char *path, const uint8_t root[32],
 			 const struct network_info *ni, const char *netfile,
-			 const struct node *reader)
+			 struct node *reader)
 {
 	const uint8_t *network_id = ni ? ni->id : NULL;
 	struct bundle_report chk, imp;
@@ -482,8 +482,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	memset(&chk, 0, sizeof(chk));
 	memset(&imp, 0, sizeof(imp));
 	dir[0] = 0;
-	if ((r = bundle_check_key(path, network_id, reader ? reader->sk : NULL,
-				  &chk, why, sizeof(why))) < 0) {
+	if ((r = bundle_check_key(path, network_id, reader, &chk, why,
+				  sizeof(why))) < 0) {
 		if (r == HAMLET_EKEY && chk.sealed) {
 			sealed_err(path, why, reader);
 		} else if (r == HAMLET_ENETWORK && chk.has_header && ni) {

@@ -661,9 +661,15 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		      BUNDLE_MAGIC_LEN, seal_problem, rep, &b->opened);
 	if (r == HAMLET_EKEY) {
 		hex_encode(wk->sk + 32, 32, mine);
-		why_set(wk->why, wk->whylen,
-			 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
-			 path, hex, name, mine);
+		/* only an import (which hands on trust items) imports */
+		if (wk->trust)
+			why_set(wk->why, wk->whylen,
+				 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
+				 path, hex, name, mine);
+		else
+			why_set(wk->why, wk->whylen,
+				 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it. Carry it to that node"),
+				 path, hex, name, mine);
 		return r;
 	}
 	if (r < 0) {
@@ -700,11 +706,12 @@ static int walk_open(const char *path, struct walk *wk,
 		return r;
 	}
 	if (S_ISDIR(sb.st_mode)) {
+		/* bad input, as an empty file is: not a fault of the system */
 		close(fd);
 		why_set(wk->why, wk->whylen,
 			 N_("%s is a directory, not a bundle: name the bundle's file in it"),
 			 path);
-		return -EISDIR;
+		return HAMLET_EFORMAT;
 	}
 	wk->rep->bytes = (uint64_t)sb.st_size;
 	if (sb.st_size > 0)
@@ -1596,21 +1603,22 @@ int bundle_check(const char *path, const uint8_t *network_id,
 }
 
 int bundle_check_key(const char *path, const uint8_t *network_id,
-		     const uint8_t *sk, struct bundle_report *rep, char *why,
+		     struct node *reader, struct bundle_report *rep, char *why,
 		     size_t whylen)
 {
-	return bundle_check_progress(path, network_id, sk, NULL, NULL, rep,
+	return bundle_check_progress(path, network_id, reader, NULL, NULL, rep,
 				     why, whylen);
 }
 
 int bundle_check_progress(const char *path, const uint8_t *network_id,
-			  const uint8_t *sk, bundle_progress_fn pfn,
+			  struct node *reader, bundle_progress_fn pfn,
 			  void *pctx, struct bundle_report *rep, char *why,
 			  size_t whylen)
 {
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL, sk, NULL, pfn, pctx };
+			   NULL, reader ? reader->sk : NULL, reader, pfn,
+			   pctx };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));
