@@ -300,6 +300,9 @@ json_t *cli_report_json(const struct report *rep, json_t *source)
 	json_object_set_new(j, "refused_accepted_since",
 			    json_integer((json_int_t)rep->refused_accepted));
 	json_object_set_new(j, "findings", json_boolean(report_findings(rep)));
+	/* a report that was made; verify sets it when a bundle could not
+	 * be judged at all */
+	json_object_set_new(j, "not_judged", json_null());
 	return j;
 }
 
@@ -409,17 +412,19 @@ static void print_author(FILE *f, const struct report *rep,
 	if (a->entries) {
 		hlc_format(a->first_hlc, t1);
 		hlc_format(a->last_hlc, t2);
-		fprintf(f, _("  %llu entr%s held here, from %s to %s (UTC)\n"),
-			(unsigned long long)a->entries,
-			a->entries == 1 ? "y" : "ies", t1, t2);
+		fprintf(f, P_("  %llu entry held here, from %s to %s (UTC)\n",
+			      "  %llu entries held here, from %s to %s (UTC)\n",
+			      a->entries),
+			(unsigned long long)a->entries, t1, t2);
 	} else {
 		fprintf(f, _("  no entry of it is held here\n"));
 	}
 	for (size_t i = 0; i < a->nfeeds; i++) {
 		const struct report_feed *fd = &a->feeds[i];
-		fprintf(f, _("    scope %s: %llu entr%s (%llu changes, %llu deletions, %llu erasures)"),
+		fprintf(f, P_("    scope %s: %llu entry (%llu changes, %llu deletions, %llu erasures)",
+			      "    scope %s: %llu entries (%llu changes, %llu deletions, %llu erasures)",
+			      fd->entries),
 			fd->scope, (unsigned long long)fd->entries,
-			fd->entries == 1 ? "y" : "ies",
 			(unsigned long long)fd->puts,
 			(unsigned long long)fd->deletes,
 			(unsigned long long)fd->erasures);
@@ -427,11 +432,14 @@ static void print_author(FILE *f, const struct report *rep,
 			fprintf(f, _("; %llu MISSING below seq %llu"),
 				(unsigned long long)fd->missing,
 				(unsigned long long)fd->head);
-		if (fd->held)
-			fprintf(f, _("; %llu waiting for %llu earlier entr%s not received"),
+		/* entries waiting for a certificate are the author's line
+		 * below; the seqs missing under them are still a hole */
+		if (fd->held || fd->gaps)
+			fprintf(f, P_("; %llu waiting for earlier entries not received, %llu seq missing below the last entry held",
+				      "; %llu waiting for earlier entries not received, %llu seqs missing below the last entry held",
+				      fd->gaps),
 				(unsigned long long)fd->held,
-				(unsigned long long)fd->gaps,
-				fd->gaps == 1 ? "y" : "ies");
+				(unsigned long long)fd->gaps);
 		if (fd->forked)
 			fprintf(f, _("; FORKED at seq %llu: two different entries signed for that place"),
 				(unsigned long long)fd->fork_seq);
@@ -457,12 +465,14 @@ static void print_author(FILE *f, const struct report *rep,
 			(unsigned long long)a->erasures_made,
 			(unsigned long long)a->entries_erased);
 	if (a->held_nocert)
-		fprintf(f, _("  %llu entr%s of it wait for a certificate that has not arrived: not accepted\n"),
-			(unsigned long long)a->held_nocert,
-			a->held_nocert == 1 ? "y" : "ies");
+		fprintf(f, P_("  %llu entry of it waits for a certificate that has not arrived: not accepted\n",
+			      "  %llu entries of it wait for a certificate that has not arrived: not accepted\n",
+			      a->held_nocert),
+			(unsigned long long)a->held_nocert);
 	if (a->nrefused) {
-		fprintf(f, _("  %zu entr%s of it REFUSED:\n"), a->nrefused,
-			a->nrefused == 1 ? "y" : "ies");
+		fprintf(f, P_("  %zu entry of it REFUSED:\n",
+			      "  %zu entries of it REFUSED:\n", a->nrefused),
+			a->nrefused);
 		for (size_t i = 0; i < a->nrefused; i++)
 			print_refused(f, &a->refused[i]);
 	}
@@ -495,16 +505,18 @@ void cli_report_print(FILE *f, const struct report *rep)
 		fprintf(f, _("  - %s erased %s/%s (scope %s and below) on %s (UTC), reason: \"%s\"\n"),
 			w, e->collection, e->record_id, e->scope, t, e->reason);
 		if (e->allowed)
-			fprintf(f, _("    allowed; it reaches %llu entr%s\n"),
-				(unsigned long long)e->reached,
-				e->reached == 1 ? "y" : "ies");
+			fprintf(f, P_("    allowed; it reaches %llu entry\n",
+				      "    allowed; it reaches %llu entries\n",
+				      e->reached),
+				(unsigned long long)e->reached);
 		else
 			fprintf(f, _("    NOT allowed: %s\n"), cli_why(e->why));
 	}
 	if (rep->nrefused_unknown) {
-		fprintf(f, _("\n%zu refused entr%s name no author (they do not decode):\n"),
-			rep->nrefused_unknown,
-			rep->nrefused_unknown == 1 ? "y" : "ies");
+		fprintf(f, P_("\n%zu refused entry names no author (it does not decode):\n",
+			      "\n%zu refused entries name no author (they do not decode):\n",
+			      rep->nrefused_unknown),
+			rep->nrefused_unknown);
 		for (size_t i = 0; i < rep->nrefused_unknown; i++)
 			print_refused(f, &rep->refused_unknown[i]);
 	}

@@ -409,7 +409,7 @@ static int bundle_inspect_run(const char *path)
 	memset(&rep, 0, sizeof(rep));
 	why[0] = 0;
 	/* a bundle sealed to this node opens with its key */
-	if ((r = bundle_check_key(path, NULL, n ? n->sk : NULL, &rep, why,
+	if ((r = bundle_check_key(path, NULL, n, &rep, why,
 				  sizeof(why))) < 0) {
 		if (rep.sealed)
 			cli_err("%s", why);
@@ -418,9 +418,6 @@ static int bundle_inspect_run(const char *path)
 				why[0] ? why : cli_strerror(r));
 		goto out;
 	}
-	if (rep.sealed)
-		bundle_node_name(n, rep.sealed_to, rep.sealed_name,
-				 sizeof(rep.sealed_name));
 	if (cli_global.json)
 		cli_json_print(cli_bundle_report_json(path, &rep, 0));
 	else

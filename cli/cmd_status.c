@@ -332,9 +332,12 @@ static void status_print(const struct status_facts *st)
 		       scopemap_in_effect(n->smap));
 	status_cert_read(n, &cf);
 	cert_line(&cf, n->name);
-	printf(_("store: %llu entries in %llu feeds (%llu written here)"),
-	       (unsigned long long)tot->entries, (unsigned long long)tot->feeds,
-	       (unsigned long long)tot->own);
+	/* two counts, each with its own plural */
+	printf(P_("store: %llu entry", "store: %llu entries", tot->entries),
+	       (unsigned long long)tot->entries);
+	printf(P_(" in %llu feed (%llu written here)",
+		  " in %llu feeds (%llu written here)", tot->feeds),
+	       (unsigned long long)tot->feeds, (unsigned long long)tot->own);
 	if (st->held)
 		printf(_(", %llu waiting for an earlier entry"),
 		       (unsigned long long)st->held);

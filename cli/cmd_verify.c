@@ -324,7 +324,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	if (!n)
 		n = reader_open();
 	prog = progress_new(_("verifying"), NULL, 0);
-	r = bundle_check_progress(path, ni.id, n ? n->sk : NULL, progress_cb,
+	r = bundle_check_progress(path, ni.id, n, progress_cb,
 				  prog, &rep, why, sizeof(why));
 	progress_end(prog);
 	if (r < 0) {
@@ -397,14 +397,82 @@ static void scratch_remove(const char *dir)
 	rmdir(dir);
 }
 
+/* What a report on a bundle is on, for --json: its path, and its
+ * header's creator and time when it has one. */
+static json_t *bundle_source_json(const char *path,
+				  const struct bundle_report *chk)
+{
+	json_t *src = json_object();
+	char h[65], t[48];
+
+	json_object_set_new(src, "kind", json_string("bundle"));
+	json_object_set_new(src, "path", json_string(path));
+	if (!chk->has_header) {
+		json_object_set_new(src, "creator", json_null());
+		json_object_set_new(src, "created", json_null());
+		json_object_set_new(src, "created_hlc", json_null());
+		return src;
+	}
+	cli_hex(chk->header.creator, 32, h);
+	json_object_set_new(src, "creator", json_string(h));
+	/* a time, as every time of the report; the HLC beside it, as
+	 * bundle import --json gives it */
+	hlc_format(chk->header.created_hlc, t);
+	json_object_set_new(src, "created", json_string(t));
+	json_object_set_new(src, "created_hlc",
+			    json_integer((json_int_t)chk->header.created_hlc));
+	return src;
+}
+
+/*
+ * A bundle that could not be judged at all (its header is unreadable, or
+ * it is of another network than root's): said in --json as a report that
+ * lists nothing, with "not_judged" naming why (reason a stable word, text
+ * the sentence in English), so that a tool reads one shape either way.
+ */
+static void not_judged_print(const char *path, const struct bundle_report *chk,
+			     const uint8_t *root, const char *reason,
+			     const char *text, int damaged)
+{
+	struct report rep;
+	json_t *j, *nj = json_object();
+
+	memset(&rep, 0, sizeof(rep));
+	if (chk->has_header)
+		memcpy(rep.network_id, chk->header.network_id, 32);
+	if (root) {
+		memcpy(rep.root, root, 32);
+		rep.has_root = 1;
+	}
+	rep.at_ms = hlc_wall_ms();
+	j = cli_report_json(&rep, bundle_source_json(path, chk));
+	if (!chk->has_header)
+		json_object_set_new(j, "network_id", json_null());
+	json_object_set_new(j, "bundle_check",
+			    cli_bundle_report_json(path, chk, 0));
+	json_object_set_new(j, "judging_problems", json_array());
+	json_object_set_new(j, "trust_items_refused", json_integer(0));
+	json_object_set_new(j, "ok", json_false());
+	json_object_set_new(j, "damaged", json_boolean(damaged));
+	json_object_set_new(j, "evidence", json_false());
+	json_object_set_new(nj, "reason", json_string(reason));
+	json_object_set_new(nj, "text", json_string(text));
+	json_object_set_new(j, "not_judged", nj);
+	cli_json_print(j);
+}
+
 /*
  * The report on a bundle, judged against root alone: the bundle is
  * checked as it is (framing, signatures, trailer), then imported into a
- * scratch store whose root is root, and the report is that store's.
+ * scratch store whose root is root, and the report is that store's. ni
+ * (NULL with --root) is the network it must be of, from netfile (NULL:
+ * the node's). A bundle of another network exits 4, saying so.
  */
 static int report_bundle(const char *path, const uint8_t root[32],
-			 const uint8_t *network_id, const struct node *reader)
+			 const struct network_info *ni, const char *netfile,
+			 struct node *reader)
 {
+	const uint8_t *network_id = ni ? ni->id : NULL;
 	struct bundle_report chk, imp;
 	struct store *st = NULL;
 	char why[512] = "", dir[PATH_MAX], sdir[PATH_MAX + 8], what[PATH_MAX + 16];
@@ -414,18 +482,43 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	memset(&chk, 0, sizeof(chk));
 	memset(&imp, 0, sizeof(imp));
 	dir[0] = 0;
-	if ((r = bundle_check_key(path, network_id, reader ? reader->sk : NULL,
-				  &chk, why, sizeof(why))) < 0) {
-		if (r == HAMLET_EKEY && chk.sealed)
+	if ((r = bundle_check_key(path, network_id, reader, &chk, why,
+				  sizeof(why))) < 0) {
+		if (r == HAMLET_EKEY && chk.sealed) {
 			sealed_err(path, why, reader);
-		else
+		} else if (r == HAMLET_ENETWORK && chk.has_header && ni) {
+			/* against a network file or the node's network: the
+			 * bundle names another one; there is no node to
+			 * import into here, only that network to judge by */
+			char a[65], b[65], text[1024];
+			cli_hex(chk.header.network_id, 32, a);
+			cli_hex(ni->id, 32, b);
+			if (netfile)
+				snprintf(text, sizeof(text),
+					 cli_tr(N_("bundle %s is of network %s, not %s of %s (%s): nothing in it can be judged against that network; judge it by its own network's file, or its root key with --root")),
+					 path, a, ni->name, netfile, b);
+			else
+				snprintf(text, sizeof(text),
+					 cli_tr(N_("bundle %s is of network %s, not this node's network %s (%s): nothing in it can be judged against it; judge it by its own network's file with --network, or its root key with --root")),
+					 path, a, ni->name, b);
+			cli_err("%s", text);
+			if (cli_global.json)
+				not_judged_print(path, &chk, root,
+						 "another_network", text, 0);
+		} else {
 			cli_err(_("cannot check %s: %s"), path,
 				why[0] ? why : cli_strerror(r));
+		}
 		goto out;
 	}
 	if (!chk.has_header) {
-		cli_err(_("%s has no readable header: it does not say which network it belongs to, so nothing in it can be judged"),
-			path);
+		char text[PATH_MAX + 200];
+		snprintf(text, sizeof(text),
+			 cli_tr(N_("%s has no readable header: it does not say which network it belongs to, so nothing in it can be judged")),
+			 path);
+		cli_err("%s", text);
+		if (cli_global.json)
+			not_judged_print(path, &chk, root, "no_header", text, 1);
 		r = CLI_EXIT_DAMAGED;
 		goto out;
 	}
@@ -446,6 +539,27 @@ static int report_bundle(const char *path, const uint8_t root[32],
 			why[0] ? why : cli_strerror(r));
 		goto out;
 	}
+	/* certificates that all lead elsewhere, and no entry standing: the
+	 * bundle's network is not this root's, and a report would only
+	 * list every entry as waiting */
+	if ((r = report_bundle_foreign(st, &imp)) < 0) {
+		cli_err(_("cannot judge %s: %s"), path, cli_strerror(r));
+		goto out;
+	}
+	if (r) {
+		char a[65], rh[65], text[1024];
+		cli_hex(chk.header.network_id, 32, a);
+		cli_hex(root, 32, rh);
+		snprintf(text, sizeof(text),
+			 cli_tr(N_("bundle %s is of another network (network id %s): nothing in it chains to root %s; judge it against its own network's root key")),
+			 path, a, rh);
+		cli_err("%s", text);
+		if (cli_global.json)
+			not_judged_print(path, &chk, root, "another_network",
+					 text, bundle_damaged(&chk));
+		r = HAMLET_ENETWORK;
+		goto out;
+	}
 	damaged = bundle_damaged(&chk);
 	/* entries a feed leaves out are a finding: those after them stand
 	 * nowhere until they come */
@@ -453,15 +567,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		   problems_count(&chk.problems, "gap") > 0;
 	snprintf(what, sizeof(what), "bundle %s", path);
 	{
-		json_t *src = json_object(), *extra = json_object();
-		json_t *probs = json_array();
-		char c[65];
-		cli_hex(chk.header.creator, 32, c);
-		json_object_set_new(src, "kind", json_string("bundle"));
-		json_object_set_new(src, "path", json_string(path));
-		json_object_set_new(src, "creator", json_string(c));
-		json_object_set_new(src, "created",
-				    json_integer((json_int_t)chk.header.created_hlc));
+		json_t *src = bundle_source_json(path, &chk);
+		json_t *extra = json_object(), *probs = json_array();
 		json_object_set_new(extra, "bundle_check",
 				    cli_bundle_report_json(path, &chk, 0));
 		for (size_t i = 0; i < imp.problems.n; i++) {
@@ -511,14 +618,14 @@ static int verify_bundle_report(const char *path, const char *netfile,
 	memset(&ni, 0, sizeof(ni));
 	if (root) {
 		n = reader_open();
-		r = report_bundle(path, root, NULL, n);
+		r = report_bundle(path, root, NULL, NULL, n);
 		goto out;
 	}
 	if ((r = network_of(netfile, &ni, &n)) < 0)
 		goto out;
 	if (!n)
 		n = reader_open();
-	r = report_bundle(path, ni.root_pk, ni.id, n);
+	r = report_bundle(path, ni.root_pk, &ni, netfile, n);
 out:
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
 	node_close(n);

@@ -650,8 +650,10 @@ const struct cli_command cli_commands[] = {
 	  "entry is judged here, by importing the bundle into a scratch store\n"
 	  "in a temporary directory (removed after) whose root is the key given\n"
 	  "with --root, or the network's; nothing in the bundle is trusted.\n"
-	  "Exits 1 also when something was refused. With --json: a versioned\n"
-	  "object (report_version 1) documented in docs/auditor-guide.md."),
+	  "Exits 1 also when something was refused or waits for a certificate\n"
+	  "or for earlier entries, and 4 when nothing in the bundle chains to\n"
+	  "the root (a bundle of another network). With --json: a versioned\n"
+	  "object (report_version 2) documented in docs/auditor-guide.md."),
 	  verify_opts,
 	  "hamlet verify\n"
 	  "hamlet verify --bundle /media/usb/na-pai.bundle\n"

@@ -78,7 +78,13 @@ check "the commune's certificates reach khuoi-tat" bash -c "'$H' --home '$T/quan
 refuse "khuoi-tat is told the bundle is sealed for another node" 4 "sealed for another node, $(key quang-thuan) (\"quang-thuan\")" \
 	N khuoi-tat bundle import "$T/b.bundle"
 check "and that it cannot read it" grep -q "this node ($(key khuoi-tat)) cannot read it: nothing imported" "$T/refused"
-refuse "inspect on khuoi-tat refuses it the same way" 4 "sealed for another node" N khuoi-tat bundle inspect "$T/b.bundle"
+refuse "inspect on khuoi-tat refuses it the same way, naming the node it is for" 4 "sealed for another node, $(key quang-thuan) (\"quang-thuan\")" \
+	N khuoi-tat bundle inspect "$T/b.bundle"
+check "and does not speak of an import" bash -c "! grep -q 'nothing imported' '$T/refused'"
+mkdir -p "$T/a-directory"
+refuse "a directory is bad input (exit 4), not a system error" 4 "is a directory, not a bundle" \
+	N khuoi-tat bundle import "$T/a-directory"
+check "na-pai's status counts its one feed in the singular" bash -c "'$H' --home '$T/na-pai' status | grep -q '^store: 3 entries in 1 feed (3 written here)'"
 check "khuoi-tat imported nothing" bash -c "! '$H' --home '$T/khuoi-tat' get health_profile HP-1 >/dev/null 2>&1"
 
 # --- damage --------------------------------------------------------------

@@ -181,9 +181,23 @@ static void test_report(const char *dir, const char *netfile)
 	ASSERT_EQ(rb->nchains, 0);
 	ASSERT_EQ(rb->held_nocert, 1);
 	ASSERT_EQ(rb->entries, 0);
-	ASSERT_EQ(rb->feeds[0].held, 1);
+	/* it waits for no earlier entry: no hole in its feed */
+	ASSERT_EQ(rb->feeds[0].held, 0);
 	ASSERT_EQ(rb->feeds[0].gaps, 0);
 	report_close(&rep);
+
+	TEST_START("entries waiting for earlier ones are findings");
+	{
+		struct report_author ga;
+		struct report gr;
+		memset(&ga, 0, sizeof(ga));
+		memset(&gr, 0, sizeof(gr));
+		gr.authors = &ga;
+		gr.nauthors = 1;
+		ASSERT_TRUE(!report_findings(&gr));
+		ga.gaps = 3;
+		ASSERT_TRUE(report_findings(&gr));
+	}
 
 	TEST_START("the certificate that allowed an entry");
 	ASSERT_OK(store_txn_begin(d->st, 1, &t));

@@ -284,7 +284,7 @@ int main(void)
 	bundle_report_close(&rep);
 
 	TEST_START("the commune opens it with its key: checked, then imported whole");
-	ASSERT_OK(bundle_check_key(bun, v->net.id, v->sk, &rep, why, sizeof(why)));
+	ASSERT_OK(bundle_check_key(bun, v->net.id, v, &rep, why, sizeof(why)));
 	ASSERT_TRUE(rep.sealed);
 	ASSERT_EQ(rep.entries, N);
 	ASSERT_EQ(rep.bad_entries, 0);

@@ -661,9 +661,15 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 		      BUNDLE_MAGIC_LEN, seal_problem, rep, &b->opened);
 	if (r == HAMLET_EKEY) {
 		hex_encode(wk->sk + 32, 32, mine);
-		why_set(wk->why, wk->whylen,
-			 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
-			 path, hex, name, mine);
+		/* only an import (which hands on trust items) imports */
+		if (wk->trust)
+			why_set(wk->why, wk->whylen,
+				 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
+				 path, hex, name, mine);
+		else
+			why_set(wk->why, wk->whylen,
+				 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it. Carry it to that node"),
+				 path, hex, name, mine);
 		return r;
 	}
 	if (r < 0) {
@@ -700,11 +706,12 @@ static int walk_open(const char *path, struct walk *wk,
 		return r;
 	}
 	if (S_ISDIR(sb.st_mode)) {
+		/* bad input, as an empty file is: not a fault of the system */
 		close(fd);
 		why_set(wk->why, wk->whylen,
 			 N_("%s is a directory, not a bundle: name the bundle's file in it"),
 			 path);
-		return -EISDIR;
+		return HAMLET_EFORMAT;
 	}
 	wk->rep->bytes = (uint64_t)sb.st_size;
 	if (sb.st_size > 0)
@@ -1023,14 +1030,113 @@ out:
 	return r;
 }
 
+/*
+ * The slot of key in the open-addressing table *ptab of *cap elements of
+ * sz bytes, each starting with its 32-byte key (a zero key: an empty
+ * slot; keys here are hashes), grown (from first_cap) to keep it at most
+ * half full. Returns the element holding key, or an empty one that now
+ * does (*ret_new 1, *used counted); NULL when out of memory.
+ */
+static void *table_slot(void *ptab, size_t *cap, size_t *used, size_t sz,
+			size_t first_cap, const uint8_t key[32], int *ret_new)
+{
+	static const uint8_t zero[32];
+	uint8_t **tab = ptab, *e;
+	size_t h;
+
+	if ((*used + 1) * 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : first_cap;
+		uint8_t *nt = calloc(nc, sz);
+		if (!nt)
+			return NULL;
+		for (size_t i = 0; i < *cap; i++) {
+			e = *tab + i * sz;
+			if (!memcmp(e, zero, 32))
+				continue;
+			memcpy(&h, e, sizeof(h));
+			for (h %= nc; memcmp(nt + h * sz, zero, 32); h = (h + 1) % nc)
+				;
+			memcpy(nt + h * sz, e, sz);
+		}
+		free(*tab);
+		*tab = nt;
+		*cap = nc;
+	}
+	memcpy(&h, key, sizeof(h));
+	for (h %= *cap; memcmp(e = *tab + h * sz, zero, 32); h = (h + 1) % *cap)
+		if (!memcmp(e, key, 32)) {
+			*ret_new = 0;
+			return e;
+		}
+	memcpy(e, key, 32);
+	(*used)++;
+	*ret_new = 1;
+	return e;
+}
+
 /* --- importing --------------------------------------------------------- */
+
+/* A feed of the bundle: the lowest seq the import stored there itself
+ * (0: none yet). In table_slot()'s table, by feed key. */
+struct feed_low {
+	uint8_t key[32];
+	uint64_t lo;
+};
 
 struct import_ctx {
 	bundle_ingest_fn fn;
 	void *fn_ctx;
 	struct log_out *out;
 	bundle_trust_fn tfn;
+	struct feed_low *lows;
+	size_t lcap, lused;
 };
+
+/*
+ * Keep the counts of one entry's fate apart. Storing an entry releases
+ * the entries held after it (an earlier, damaged copy of the bundle
+ * left them waiting): those count as applied and released. When the
+ * bundle's own copy of one of them comes next, it is found stored; but
+ * the node did not have it before this import, so it is no duplicate.
+ * A feed's entries stand contiguous from seq 1, so any seq above the
+ * lowest one this import stored in that feed was not stored before it.
+ * 0, or -ENOMEM.
+ */
+static int import_count(struct import_ctx *c, struct bundle_report *rep,
+			const struct log_in *in, const struct log_out *o)
+{
+	struct feed_low *fl;
+	struct entry e;
+	uint8_t key[32];
+	int isnew;
+
+	if ((o->status != LOG_APPLIED && o->status != LOG_DUPLICATE) ||
+	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
+		return 0;
+	log_feed_key(e.author, e.scope, key);
+	if (!(fl = table_slot(&c->lows, &c->lcap, &c->lused, sizeof(*fl), 256,
+			      key, &isnew)))
+		return -ENOMEM;
+	if (o->status == LOG_DUPLICATE) {
+		/* a feed not yet met stays in the table with lo 0: no seq
+		 * lies above it */
+		if (!isnew && fl->lo && e.seq > fl->lo && rep->stats.duplicate)
+			rep->stats.duplicate--;
+		return 0;
+	}
+	if (isnew || !fl->lo || e.seq < fl->lo)
+		fl->lo = e.seq;
+	return 0;
+}
+
+/* why past its leading "KIND: ": the problem's kind is shown before it */
+static const char *why_past(const char *why, const char *kind)
+{
+	size_t n = strlen(kind);
+	if (strncmp(why, kind, n) == 0 && why[n] == ':' && why[n + 1] == ' ')
+		return why + n + 2;
+	return why;
+}
 
 static int import_trust(struct walk *wk, const struct trustset_item *items,
 			const size_t *offs, size_t n)
@@ -1089,17 +1195,19 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 	for (size_t i = 0; i < n; i++) {
 		const struct log_out *o = &c->out[i];
 		char what[160];
+		if ((r = import_count(c, rep, &in[i], o)) < 0)
+			return r;
 		if (o->status == LOG_APPLIED || o->status == LOG_DUPLICATE)
 			continue;
 		describe(&in[i], what, sizeof(what));
 		if (o->status == LOG_HELD)
 			problems_add(&rep->problems, "held",
 				     N_("entry at byte %zu, %s: %s"), offs[i], what,
-				     o->why);
+				     why_past(o->why, "held"));
 		else if (o->status == LOG_FORK)
 			problems_add(&rep->problems, "fork",
 				     N_("entry at byte %zu, %s: %s"), offs[i], what,
-				     o->why);
+				     why_past(o->why, "fork"));
 		else
 			problems_add(&rep->problems,
 				     o->err == HAMLET_ESIG ? "signature"
@@ -1231,7 +1339,7 @@ int bundle_import_progress(struct node *n, const char *path,
 			   size_t whylen)
 {
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
-				tfn };
+				tfn, NULL, 0, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
 			   import_trust, n->sk, n, pfn, pctx };
 	int r;
@@ -1241,6 +1349,7 @@ int bundle_import_progress(struct node *n, const char *path,
 		return -ENOMEM;
 	r = walk_file(path, &wk);
 	free(c.out);
+	free(c.lows);
 	return r;
 }
 
@@ -1282,67 +1391,20 @@ struct check_ctx {
 static struct chain_slot *slot_find(struct check_ctx *c, const uint8_t key[32],
 				    int *ret_new)
 {
-	if ((c->used + 1) * 2 > c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 1024;
-		struct chain_slot *ns = calloc(nc, sizeof(*ns));
-		if (!ns)
-			return NULL;
-		for (size_t i = 0; i < c->cap; i++) {
-			size_t h;
-			if (!c->slots[i].used)
-				continue;
-			memcpy(&h, c->slots[i].key, sizeof(h));
-			for (h %= nc; ns[h].used; h = (h + 1) % nc)
-				;
-			ns[h] = c->slots[i];
-		}
-		free(c->slots);
-		c->slots = ns;
-		c->cap = nc;
-	}
-	size_t h;
-	memcpy(&h, key, sizeof(h));
-	for (h %= c->cap; c->slots[h].used; h = (h + 1) % c->cap)
-		if (memcmp(c->slots[h].key, key, 32) == 0) {
-			*ret_new = 0;
-			return &c->slots[h];
-		}
-	c->slots[h].used = 1;
-	memcpy(c->slots[h].key, key, 32);
-	c->used++;
-	*ret_new = 1;
-	return &c->slots[h];
+	struct chain_slot *sl = table_slot(&c->slots, &c->cap, &c->used,
+					   sizeof(*sl), 1024, key, ret_new);
+	if (sl)
+		sl->used = 1;
+	return sl;
 }
 
 /* Add id to the ids seen: 1 when it is new, 0 when seen before. */
 static int id_add(struct check_ctx *c, const uint8_t id[32])
 {
-	static const uint8_t zero[32];
-	size_t h;
-	if ((c->iused + 1) * 2 > c->icap) {
-		size_t nc = c->icap ? c->icap * 2 : 4096;
-		uint8_t(*ni)[32] = calloc(nc, 32);
-		if (!ni)
-			return -ENOMEM;
-		for (size_t i = 0; i < c->icap; i++) {
-			if (!memcmp(c->ids[i], zero, 32))
-				continue;
-			memcpy(&h, c->ids[i], sizeof(h));
-			for (h %= nc; memcmp(ni[h], zero, 32); h = (h + 1) % nc)
-				;
-			memcpy(ni[h], c->ids[i], 32);
-		}
-		free(c->ids);
-		c->ids = ni;
-		c->icap = nc;
-	}
-	memcpy(&h, id, sizeof(h));
-	for (h %= c->icap; memcmp(c->ids[h], zero, 32); h = (h + 1) % c->icap)
-		if (!memcmp(c->ids[h], id, 32))
-			return 0;
-	memcpy(c->ids[h], id, 32);
-	c->iused++;
-	return 1;
+	int isnew;
+	if (!table_slot(&c->ids, &c->icap, &c->iused, 32, 4096, id, &isnew))
+		return -ENOMEM;
+	return isnew;
 }
 
 /* Run k and the one after it are contiguous: one run, if the second's
@@ -1541,21 +1603,22 @@ int bundle_check(const char *path, const uint8_t *network_id,
 }
 
 int bundle_check_key(const char *path, const uint8_t *network_id,
-		     const uint8_t *sk, struct bundle_report *rep, char *why,
+		     struct node *reader, struct bundle_report *rep, char *why,
 		     size_t whylen)
 {
-	return bundle_check_progress(path, network_id, sk, NULL, NULL, rep,
+	return bundle_check_progress(path, network_id, reader, NULL, NULL, rep,
 				     why, whylen);
 }
 
 int bundle_check_progress(const char *path, const uint8_t *network_id,
-			  const uint8_t *sk, bundle_progress_fn pfn,
+			  struct node *reader, bundle_progress_fn pfn,
 			  void *pctx, struct bundle_report *rep, char *why,
 			  size_t whylen)
 {
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL, sk, NULL, pfn, pctx };
+			   NULL, reader ? reader->sk : NULL, reader, pfn,
+			   pctx };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));

@@ -151,19 +151,19 @@ int bundle_check(const char *path, const uint8_t *network_id,
 		 struct bundle_report *rep, char *why, size_t whylen);
 
 /*
- * bundle_check() that also opens a bundle sealed to sk (the Ed25519
- * secret key, 64 bytes, of the node it is sealed to: a node's
- * n->sk, or NULL for none). A bundle sealed to another key is HAMLET_EKEY,
- * with rep->sealed and rep->sealed_to set and why saying so; a plain one
- * is checked as by bundle_check(). The report says whether the bundle was
- * sealed, and counts its sealed frames.
+ * bundle_check() by reader (NULL: none), a node whose key opens a bundle
+ * sealed to it and whose trust set names the node a bundle is sealed to
+ * (rep->sealed_name), as an import does. A bundle sealed to another key
+ * is HAMLET_EKEY, with rep->sealed and rep->sealed_to set and why saying
+ * so; a plain one is checked as by bundle_check(). The report says
+ * whether the bundle was sealed, and counts its sealed frames.
  */
 int bundle_check_key(const char *path, const uint8_t *network_id,
-		     const uint8_t *sk, struct bundle_report *rep, char *why,
+		     struct node *reader, struct bundle_report *rep, char *why,
 		     size_t whylen);
 /* bundle_check_key(), telling pfn (pctx) the bytes of the file checked. */
 int bundle_check_progress(const char *path, const uint8_t *network_id,
-			  const uint8_t *sk, bundle_progress_fn pfn,
+			  struct node *reader, bundle_progress_fn pfn,
 			  void *pctx, struct bundle_report *rep, char *why,
 			  size_t whylen);
 

@@ -313,15 +313,20 @@ static int held_cb(void *ctx, const struct log_held *h)
 		return 0; /* it decoded when it was held: audit names damage */
 	if (!(a = author_get(b->rep, e.author)) || !(f = feed_get(a, e.scope)))
 		return -ENOMEM;
+	/* one waiting for its author's certificate waits for no earlier
+	 * entry: it is the author's finding, not a hole in the feed */
 	if (h->nocert)
 		a->held_nocert++;
-	f->held++;
+	else
+		f->held++;
 	/* held entries come in seq order within a feed: every seq between
-	 * the last one counted (or the head) and this one is missing */
+	 * the last one held (of either kind, or the head) and this one is
+	 * missing */
 	{
-		uint64_t from = f->head + f->held - 1 + f->gaps;
+		uint64_t from = f->held_top > f->head ? f->held_top : f->head;
 		if (e.seq > from + 1)
 			f->gaps += e.seq - from - 1;
+		f->held_top = e.seq;
 	}
 	return 0;
 }
@@ -581,9 +586,11 @@ int report_findings(const struct report *rep)
 {
 	if (rep->audit.forks || rep->nrefused_unknown || rep->refused_over)
 		return 1;
+	/* entries waiting for earlier ones not received (gaps) too: they
+	 * stand nowhere until those come (docs/auditor-guide.md) */
 	for (size_t i = 0; i < rep->nauthors; i++)
 		if (rep->authors[i].nrefused || rep->authors[i].forks ||
-		    rep->authors[i].held_nocert)
+		    rep->authors[i].held_nocert || rep->authors[i].gaps)
 			return 1;
 	for (size_t i = 0; i < rep->nerasures; i++)
 		if (!rep->erasures[i].allowed)
@@ -671,4 +678,36 @@ int report_bundle_import(const char *path, const char *dir,
 	memcpy(n.net.root_pk, root, 32);
 	n.st = *ret_st;
 	return bundle_import(&n, path, rep, why, whylen);
+}
+
+/* Count the trust set's members that need the root to join: all but
+ * fork proofs, which join on their network alone. */
+static int rooted_cb(void *ctx, int kind, const uint8_t id[32],
+		     const uint8_t *data, size_t len)
+{
+	(void)id;
+	(void)data;
+	(void)len;
+	if (kind != TRUST_FORK)
+		(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int report_bundle_foreign(struct store *st, const struct bundle_report *rep)
+{
+	struct store_txn *t;
+	uint64_t rooted = 0;
+	int r;
+
+	/* a bundle with no trust item, or one of whose entries stands,
+	 * says nothing against the root */
+	if (!rep->trust_refused || rep->stats.applied)
+		return 0;
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = trustset_each(t, 0, rooted_cb, &rooted);
+	store_txn_abort(t);
+	if (r < 0)
+		return r;
+	return rooted == 0;
 }

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REPORT_VERSION 1      /* of the JSON form; docs/auditor-guide.md */
+#define REPORT_VERSION 2      /* of the JSON form; docs/auditor-guide.md */
 #define REPORT_MAX_CHAINS 4   /* chains to the root shown per author */
 #define REPORT_REASON_MAX 200 /* bytes of an erasure's reason kept */
 
@@ -53,8 +53,10 @@ struct report_feed {
 	uint64_t puts, deletes, erasures, others;
 	uint64_t first_hlc, last_hlc; /* 0 when no entry */
 	uint64_t missing; /* seqs up to the head not stored: damage */
-	uint64_t held;	  /* entries past the head waiting for earlier ones */
+	uint64_t held;	  /* entries past the head waiting for earlier ones
+			   * (not those waiting for a certificate) */
 	uint64_t gaps;	  /* seqs missing below the last held entry */
+	uint64_t held_top; /* the highest seq held, of either kind */
 	int forked;
 	uint64_t fork_seq;
 };
@@ -145,7 +147,9 @@ const struct report_author *report_author_find(const struct report *rep,
 					       const uint8_t key[32]);
 
 /* 1 when the report holds something an auditor must be told: refused
- * entries, forks, erasures not allowed (damage is audit_damaged()). */
+ * entries, forks, entries waiting for a certificate or for earlier
+ * entries not received (gaps), erasures not allowed (damage is
+ * audit_damaged()). */
 int report_findings(const struct report *rep);
 
 /*
@@ -189,5 +193,17 @@ int report_bundle_import(const char *path, const char *dir,
 			 const uint8_t root[32], const uint8_t network_id[32],
 			 const struct node *reader, struct store **ret_st,
 			 struct bundle_report *rep, char *why, size_t whylen);
+
+/*
+ * 1 when nothing of the bundle chains to the root of st, the scratch
+ * store report_bundle_import() made (rep its report): the bundle carried
+ * trust items the store refused, none of its certificates, revocations
+ * or scope moves joined the trust set, and none of its entries was
+ * stored. A network id names its root (proto/SPEC.md section 4), so the
+ * bundle is then of another network than that root's. 0 otherwise, also
+ * when the bundle carried no trust item (that says nothing of its
+ * network); <0 when st could not be read.
+ */
+int report_bundle_foreign(struct store *st, const struct bundle_report *rep);
 
 #endif
