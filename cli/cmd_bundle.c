@@ -367,6 +367,13 @@ static int bundle_import_run(const char *path)
 			cli_hex(n->net.id, 32, b);
 			cli_err(_("bundle %s is for network %s, this node is on %s (%s); nothing imported: import it on a node of that network"),
 				path, a, n->net.name, b);
+		} else if (r == HAMLET_EDISKFULL) {
+			cli_err(_("cannot import %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
+			cli_err(_("%llu entries of it were stored before the disk filled (nothing is half stored). Free space on the disk that holds %s (\"df -h\" shows it), then import the bundle again: what is stored already is skipped"),
+				(unsigned long long)(rep.stats.applied +
+						     rep.stats.released),
+				cli_home());
 		} else if (rep.sealed || r == HAMLET_EKEY) {
 			cli_err("%s", why[0] ? why : cli_strerror(r));
 		} else {

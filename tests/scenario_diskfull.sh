@@ -22,6 +22,9 @@ check "network created" "$H" network create full --out "$T"
 		printf 'HP-%05d,%012d,Nguyen Van %d,1980-01-01,%s\n' "$i" "$i" "$i" "$pad"
 	done
 } >"$T/profiles.csv"
+# a bundle of them, made on the big disk, for the second small disk
+check "node x on the big disk imports them" bash -c "'$H' --home '$T/x' init --network '$T/full.network' --name x --scope bk/a >/dev/null && '$H' --home '$T/x' import health_profile --format csv '$T/profiles.csv' >/dev/null"
+check "and writes a bundle of them" "$H" --home "$T/x" bundle create --unsealed "$T/x.bundle"
 # everything that touches the small disk runs inside the namespace
 unshare -rm bash -c '
 	set -u
@@ -32,6 +35,13 @@ unshare -rm bash -c '
 	"$1" --home "$2/disk/a" verify >"$2/verify.out" 2>&1
 	echo $? >"$2/verify.rc"
 	"$1" --home "$2/disk/a" status >"$2/status.out" 2>&1
+	mkdir -p "$2/disk2"
+	mount -t tmpfs -o size=2m none "$2/disk2" || exit 77
+	"$1" --home "$2/disk2/b" init --network "$2/full.network" --name b --scope bk/a >/dev/null || exit 3
+	"$1" --home "$2/disk2/b" bundle import "$2/x.bundle" >"$2/bimport.out" 2>&1
+	echo $? >"$2/bimport.rc"
+	"$1" --home "$2/disk2/b" verify >"$2/bverify.out" 2>&1
+	echo $? >"$2/bverify.rc"
 ' _ "$H" "$T"
 rc=$?
 if [ $rc -eq 77 ]; then echo "skipped: cannot mount a tmpfs"; exit 77; fi
@@ -43,4 +53,10 @@ grep -q "fix row" "$T/import.out" && fail "it does not blame a row" || ok "it do
 grep -q "free space on the disk" "$T/import.out" && ok "it says what to do" || fail "it says what to do"
 [ "$(cat "$T/verify.rc")" = 0 ] && ok "the store audits clean afterwards" || { fail "the store audits clean afterwards"; cat "$T/verify.out"; }
 grep -q "store: 0 entries" "$T/status.out" && ok "nothing was stored half" || { fail "nothing was stored half"; cat "$T/status.out"; }
+sed 's/^/    /' "$T/bimport.out" | head -8
+[ "$(cat "$T/bimport.rc")" = 5 ] && ok "a bundle import that fills the disk fails (exit 5)" || fail "a bundle import that fills the disk fails (exit $(cat "$T/bimport.rc"), not 5)"
+grep -q "the disk holding the store is full" "$T/bimport.out" && ok "it says the disk is full" || fail "it says the disk is full"
+grep -q "entries of it were stored before the disk filled" "$T/bimport.out" && grep -q "then import the bundle again" "$T/bimport.out" \
+	&& ok "it says how much was stored and what to do" || fail "it says how much was stored and what to do"
+[ "$(cat "$T/bverify.rc")" = 0 ] && ok "that store audits clean afterwards" || { fail "that store audits clean afterwards"; cat "$T/bverify.out"; }
 tests_done
