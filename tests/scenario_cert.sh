@@ -78,6 +78,11 @@ check "the root revokes the commune's key, at the commune" \
 refuse "a revoked administrator certifies nobody" 4 "key is revoked" \
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name "Na Pai" --role village \
 	--read bk/bt/qt/na-pai --write bk/bt/qt/na-pai --out "$T/v2.cert"
+check "the root revokes the village's key at the commune too" \
+	C cert revoke "$(key v)" --root-key "$T/bk.root.key" --reason "PC stolen"
+check "the village writes a summary" bash -c "'$H' --home '$T/v' summary --out '$T/v.sum' 2>/dev/null"
+refuse "the commune makes no bundle for a revoked node, saying so" 4 "is revoked here" \
+	C bundle create --for "$T/v.sum" "$T/v.bundle"
 # a certificate that does not hold (here: another node's, put in place by
 # hand) lets the node save, with a note that others will refuse it
 check "a third node" "$H" --home "$T/x" init --network "$T/bk.network" --scope bk/bt/qt/x

@@ -323,11 +323,17 @@ static int feeds_readable(struct store_txn *t, const struct summary *sum,
 		goto out;
 	nl += r == 1;
 	if (nl == 0) {
-		char hex[65];
+		char hex[65], rw[200];
 		hex_encode(sum->node, 32, hex);
-		why_set(why, whylen,
-			 N_("the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read"),
-			 hex);
+		if (trustset_revoked(t, sum->node, NULL, rw, sizeof(rw)) ==
+		    HAMLET_EREVOKED)
+			why_set(why, whylen,
+				 N_("the summary's node %s is revoked here: no bundle is made for it"),
+				 hex);
+		else
+			why_set(why, whylen,
+				 N_("the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read"),
+				 hex);
 		r = HAMLET_ECERT;
 		goto out;
 	}
