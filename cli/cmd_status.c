@@ -22,6 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Why hamletd, running, did not answer status (0: it answered, or none
+ * runs). */
+static int daemon_err;
+
 static void ago(uint64_t ms, char *out, size_t n)
 {
 	uint64_t now = hlc_wall_ms(), s;
@@ -354,6 +358,13 @@ static void status_print(const struct status_facts *st)
 		       (unsigned long long)conflicts);
 	else
 		printf(_("conflicts: none\n"));
+	if (!st->running && daemon_err) {
+		printf(_("daemon: DOES NOT ANSWER (%s): it may be stopped or stuck; nothing syncs meanwhile. Restart it (systemctl restart hamletd)\n"),
+		       daemon_err == -EBUSY ? _("its socket cannot be reached")
+					    : cli_strerror(daemon_err));
+		store_txn_abort(t);
+		return;
+	}
 	if (!st->running) {
 		printf(_("daemon: not running; nothing syncs until it starts (bundles still work)\n"));
 		store_txn_abort(t);
@@ -403,19 +414,29 @@ int cmd_status(int argc, char **argv)
 	}
 	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,
 		    &st.res);
+	/* a daemon that runs but does not answer (stopped, stuck): what
+	 * the store says is still worth showing, with that */
 	if (r < 0 && r != -ENOENT)
-		goto out;
+		daemon_err = r;
 	st.running = r == 0;
 	have_doc = st.running;
 	st.peers = st.running ? cli_mp_get(st.res, "peers") : NULL;
 	st.np = st.peers && st.peers->type == MSGPACK_OBJECT_ARRAY
 			? st.peers->via.array.size
 			: 0;
-	if (cli_global.json)
-		cli_json_print(status_json(&st));
-	else
+	if (cli_global.json) {
+		json_t *j = status_json(&st);
+		if (daemon_err)
+			json_object_set_new(
+				j, "daemon_error",
+				json_string(daemon_err == -EBUSY
+						    ? _("its socket cannot be reached")
+						    : cli_strerror(daemon_err)));
+		cli_json_print(j);
+	} else {
 		status_print(&st);
-	r = 0;
+	}
+	r = daemon_err ? CLI_EPROBLEMS : 0;
 out:
 	if (have_doc)
 		mp_doc_close(&doc);

@@ -189,6 +189,7 @@ refuse "the next start would indeed refuse that file" 2 "line 5: unknown key" \
 kill "${PID:-}" 2>/dev/null; wait "${PID:-}" 2>/dev/null
 # port 1 of loopback: nothing listens there, the dial is refused
 launch b --peer 127.0.0.1:1 && ok "b restarts with a peer nobody answers at" || fail "b restarts with a peer nobody answers at"
+B2PID=$PID
 check "hamlet status names the peer not reached, and why" within 15 bash -c \
 	"'$H' --home '$T/b' status | grep -q '127.0.0.1:1: NOT REACHED: .*refused.*tries again in'"
 check "status --json lists it under unreached, with its tries" bash -c \
@@ -209,5 +210,17 @@ check "status --json still lists it" bash -c \
 check "z tried more than once" within 15 bash -c "'$H' --home '$T/z' --json status | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"unreached\"][0][\"tries\"] >= 2'"
 check "z's log says it once for the reason, not a line at every try" \
 	bash -c "test \$(grep -c 'peer 127.0.0.1:$BPORT: connects, but no session starts' '$T/z.log') = 1 && ! grep -q 'peer 127.0.0.1:$BPORT: closed' '$T/z.log'"
+
+# --- a daemon that runs but does not answer (stopped): status still shows
+# the store, and says so ---
+kill -STOP "$B2PID"
+B status >"$T/frozen.out" 2>&1
+rc=$?
+kill -CONT "$B2PID"
+sed 's/^/    /' "$T/frozen.out" | tail -3
+[ $rc = 1 ] && ok "status on a daemon that does not answer exits 1" || fail "status on a daemon that does not answer exits 1 (exit $rc)"
+check "it still shows the store" grep -q '^store: ' "$T/frozen.out"
+check "and says the daemon does not answer" grep -q '^daemon: DOES NOT ANSWER' "$T/frozen.out"
+check "b answers again once it goes on" within 10 B status
 
 tests_done
