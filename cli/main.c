@@ -236,7 +236,7 @@ static const char *const status_syn[] = { "status [--json] [--socket PATH]",
 					  NULL };
 static const struct cli_option_help daemon_opts[] = {
 	{ "--socket PATH",
-	  N_("the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)") },
+	  N_("the daemon's socket (default $HAMLET_SOCKET, else where HOME/hamletd.lock says the daemon put it, else HOME/hamletd.sock)") },
 	{ NULL, NULL },
 };
 static const char *const peers_syn[] = { "peers list [--json]",
@@ -249,7 +249,7 @@ static const struct cli_option_help sync_opts[] = {
 	{ "--wait", N_("wait until every connected peer has synced and nothing moves") },
 	{ "--timeout S", N_("with --wait: give up after S seconds (default 60)") },
 	{ "--socket PATH",
-	  N_("the daemon's socket (default HOME/hamletd.sock, or $HAMLET_SOCKET)") },
+	  N_("the daemon's socket (default $HAMLET_SOCKET, else where HOME/hamletd.lock says the daemon put it, else HOME/hamletd.sock)") },
 	{ NULL, NULL },
 };
 
