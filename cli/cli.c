@@ -546,7 +546,10 @@ const char *cli_problem_text(const struct problem *x)
 {
 	/* the whole English sentence, when the catalog knows it, so that
 	 * a reason it quotes is translated too */
-	const char *t = cli_why(x->text);
+	/* (a text cut to its buffer is no sentence to match) */
+	const char *t = strlen(x->text) + 1 < sizeof(x->text)
+				? cli_why(x->text)
+				: x->text;
 	if (t != x->text)
 		return t;
 	return x->shown[0] ? x->shown : x->text;

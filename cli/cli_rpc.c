@@ -111,13 +111,17 @@ int cli_daemon_up(void)
 	int fd, r = -ENAMETOOLONG;
 
 	if (strlen(path) < sizeof(a.sun_path)) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		/* not blocking: a daemon whose backlog is full (EAGAIN)
+		 * runs, and a blocking connect would wait for ever */
+		if ((fd = socket(AF_UNIX,
+				 SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				 0)) < 0)
 			return -errno;
 		memcpy(a.sun_path, path, strlen(path) + 1);
 		r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0
 								       : -errno;
 		close(fd);
-		if (r == 0)
+		if (r == 0 || r == -EAGAIN || r == -EINPROGRESS)
 			return 1;
 	}
 	/* no daemon answers: this process may write only if none runs */

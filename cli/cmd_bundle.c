@@ -371,8 +371,7 @@ static int bundle_import_run(const char *path)
 			cli_err(_("cannot import %s: %s"), path,
 				why[0] ? why : cli_strerror(r));
 			cli_err(_("%llu entries of it were stored before the disk filled (nothing is half stored). Free space on the disk that holds %s (\"df -h\" shows it), then import the bundle again: what is stored already is skipped"),
-				(unsigned long long)(rep.stats.applied +
-						     rep.stats.released),
+				(unsigned long long)rep.stats.applied,
 				cli_home());
 		} else if (rep.sealed || r == HAMLET_EKEY) {
 			cli_err("%s", why[0] ? why : cli_strerror(r));

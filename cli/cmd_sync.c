@@ -48,15 +48,27 @@ static int peer_named(const msgpack_object *p, const char *name)
 	       k->via.str.size >= n && !strncasecmp(k->via.str.ptr, name, n);
 }
 
-/* Mark in up[] each of the n addresses the daemon dials that peer
- * address a (connected) is. */
-static void dialled_up(const msgpack_object *a, char **dialled, size_t n,
-		       char *up)
+/* The addresses of status result res's "unreached" (those the daemon
+ * dials and has not reached since its last try) into out, one a line. */
+static void unreached_text(const msgpack_object *res, char *out, size_t n)
 {
-	for (size_t k = 0; a && a->type == MSGPACK_OBJECT_STR && k < n; k++)
-		if (strlen(dialled[k]) == a->via.str.size &&
-		    memcmp(dialled[k], a->via.str.ptr, a->via.str.size) == 0)
-			up[k] = 1;
+	const msgpack_object *u = cli_mp_get(res, "unreached");
+	size_t o = 0;
+
+	out[0] = 0;
+	for (uint32_t k = 0; u && u->type == MSGPACK_OBJECT_ARRAY &&
+			     k < u->via.array.size;
+	     k++) {
+		const msgpack_object *a = cli_mp_get(&u->via.array.ptr[k], "addr");
+		int w;
+		if (!a || a->type != MSGPACK_OBJECT_STR || o >= n)
+			continue;
+		w = snprintf(out + o, n - o, "%.*s\n", (int)a->via.str.size,
+			     a->via.str.ptr);
+		if (w < 0 || (size_t)w >= n - o)
+			break; /* the lines that fit */
+		o += (size_t)w;
+	}
 }
 
 /* Why the wait goes on: peer p, at address a, is not connected. */
@@ -91,9 +103,7 @@ int cmd_sync(int argc, char **argv)
 	uint8_t *buf = NULL;
 	const msgpack_object *res;
 	struct progress *prog = NULL;
-	char **dialled = NULL; /* the addresses the daemon dials */
-	char *dialled_on = NULL; /* of them, those connected */
-	size_t ndialled = 0;
+	char down[1024] = ""; /* addresses dialled and not reached */
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -119,26 +129,6 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	}
 
-	/* the addresses the daemon dials: one of them down is named when
-	 * the rest are in sync */
-	if ((r = cli_rpc(sock, "peers", NULL, 0, &doc, &buf, &res)) < 0)
-		goto out;
-	if (res->type == MSGPACK_OBJECT_ARRAY && res->via.array.size &&
-	    (dialled = calloc(res->via.array.size, sizeof(*dialled)))) {
-		for (uint32_t k = 0; k < res->via.array.size; k++) {
-			const msgpack_object *a = &res->via.array.ptr[k];
-			if (a->type == MSGPACK_OBJECT_STR &&
-			    (dialled[ndialled] = strndup(a->via.str.ptr,
-							 a->via.str.size)))
-				ndialled++;
-		}
-	}
-	mp_doc_close(&doc);
-	free(buf);
-	buf = NULL;
-	if (ndialled)
-		dialled_on = calloc(ndialled, 1);
-
 	/* wait: every connected peer synced since we asked, counters still */
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
@@ -156,8 +146,6 @@ int cmd_sync(int argc, char **argv)
 		uint64_t sum = 0, got = 0, want = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
 		reason[0] = 0;
-		if (dialled_on)
-			memset(dialled_on, 0, ndialled);
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
 			const msgpack_object *c = cli_mp_get(p, "connected");
@@ -185,12 +173,11 @@ int cmd_sync(int argc, char **argv)
 					peer_down(p, a, reason, sizeof(reason));
 				continue;
 			}
-			if (dialled_on)
-				dialled_up(a, dialled, ndialled, dialled_on);
 			connected++;
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
 		}
+		unreached_text(res, down, sizeof(down));
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
@@ -220,10 +207,12 @@ int cmd_sync(int argc, char **argv)
 			       connected == 1 ? "" : "s");
 			/* those we dial and are not connected to: what is
 			 * new here waits for them */
-			for (size_t k = 0; !npos && k < ndialled; k++)
-				if (dialled_on && !dialled_on[k])
-					cli_err(_("note: %s, a peer this node dials, is not connected: what is new here waits for it (hamlet status says why)"),
-						dialled[k]);
+			for (char *l = down, *e; !npos && (e = strchr(l, '\n'));
+			     l = e + 1) {
+				*e = 0;
+				cli_err(_("note: %s, a peer this node dials, is not connected: what is new here waits for it (hamlet status says why)"),
+					l);
+			}
 			r = 0;
 			goto out;
 		}
@@ -235,9 +224,5 @@ int cmd_sync(int argc, char **argv)
 out:
 	progress_end(prog);
 	free(buf);
-	for (size_t k = 0; k < ndialled; k++)
-		free(dialled[k]);
-	free(dialled);
-	free(dialled_on);
 	return cli_exit_code(r);
 }

@@ -76,7 +76,7 @@ static int given_twice(struct parse_ctx *pc, const char *section,
 		if (strcmp(pc->seen[i].key, key) == 0)
 			break;
 	if (i < pc->nseen) {
-		fault_set(pc, _("%s in [%s] is given twice (first on line %d): keep one"),
+		fault_set(pc, _("%s in [%s] is given twice (first on line %d; an indented line continues the key above it): keep one"),
 			  name, section, pc->seen[i].line);
 		return 1;
 	}

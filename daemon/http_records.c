@@ -66,17 +66,20 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
 }
 
 /* The scope a write to coll/id falls in: given, else the record's, else
- * the node's own. */
+ * the node's own; cur: the record's now ("" when none), *ret_nowhere 1
+ * when its heads share no scope at all. */
 static int write_scope(struct http *h, const char *coll, const char *id,
 		       const char *given, char out[ENTRY_MAX_SCOPE + 1],
 		       char cur[ENTRY_MAX_SCOPE + 1],
-		       struct scopemap **ret_map, int *ret_exists)
+		       struct scopemap **ret_map, int *ret_exists,
+		       int *ret_nowhere)
 {
 	struct store_txn *t = NULL;
 	struct record_view v;
 	int r;
 
 	*ret_exists = 0;
+	*ret_nowhere = 0;
 	cur[0] = 0;
 	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", given ? given : h->d->node->scope);
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
@@ -93,7 +96,10 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	*ret_exists = !v.deleted && !v.erased;
 	{
 		char w[ENTRY_MAX_SCOPE + 1];
-		if ((r = scopemap_record_scope(*ret_map, t, &v, w)) >= 0 && w[0]) {
+		r = scopemap_record_scope(*ret_map, t, &v, w);
+		/* heads of no common scope: no scoped token's */
+		*ret_nowhere = r == 1;
+		if (r >= 0 && w[0]) {
 			snprintf(cur, ENTRY_MAX_SCOPE + 1, "%s", w);
 			if (!given)
 				snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", w);
@@ -295,7 +301,7 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	json_error_t e;
 	json_t *j = NULL;
 	enum MHD_Result ok;
-	int exists, r;
+	int exists, nowhere, r;
 
 	if (tok->role != TOKEN_WRITE)
 		return send_err(h, conn, MHD_HTTP_FORBIDDEN, "role",
@@ -332,13 +338,14 @@ enum MHD_Result http__put_or_delete(struct http *h,
 		}
 	}
 	if ((r = write_scope(h, s->name, id, given, scope, cur, &map,
-			     &exists)) < 0) {
+			     &exists, &nowhere)) < 0) {
 		ok = http__send_fault(h, conn, r, "cannot read the store");
 		goto out;
 	}
 	/* a record outside the token's scope stays out of its reach, even
 	 * when the write would move it into that scope */
-	if (tok->scope[0] && cur[0] && !scopemap_reads(map, cur, tok->scope)) {
+	if (tok->scope[0] &&
+	    (nowhere || (cur[0] && !scopemap_reads(map, cur, tok->scope)))) {
 		/* not where it is: that is not the token's to learn */
 		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 			      "token \"%s\" covers scope %s; %s/%s lies outside it",

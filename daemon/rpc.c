@@ -768,10 +768,14 @@ static void do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	}
 	/* a bundle: each entry stands alone, the refused are reported;
 	 * those this node's certificate does not let it read among them */
-	if ((j->own = malloc(sizeof(*j->own))) &&
-	    node_cert_load(rc->d->node, hlc_wall_ms(), j->own, NULL, NULL, why,
-			   sizeof(why)) == 0)
-		j->job.read_grant = &j->own->c[0];
+	if ((j->own = malloc(sizeof(*j->own)))) {
+		/* a revoked node still keeps to what its certificate let it
+		 * read */
+		int cr = node_cert_load(rc->d->node, hlc_wall_ms(), j->own,
+					NULL, NULL, why, sizeof(why));
+		if (cr == 0 || cr == HAMLET_EREVOKED)
+			j->job.read_grant = &j->own->c[0];
+	}
 	j->job.kind = INGEST_ENTRIES;
 	j->job.whole = 0;
 	j->job.in = j->in;
@@ -1074,10 +1078,17 @@ int rpc_socket_claim(const char *path, char *why, size_t wl)
 	/* a socket someone answers on is a live daemon's (another home's, or
 	 * this one's with its hamletd.lock deleted); a refused connection
 	 * is what a daemon that died leaves behind */
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG; /* config_from_args() refused it */
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		/* config_from_args() refused it already */
+		snprintf(why, wl, _("cannot check the socket %s: %s"), path,
+			 strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
 	memcpy(a.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	/* not blocking: a connect to a daemon whose backlog is full would
+	 * wait for ever; it fails with EAGAIN instead */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 0)) < 0) {
 		e = errno;
 		snprintf(why, wl, _("cannot check the socket %s: %s"), path,
 			 strerror(e));
@@ -1085,7 +1096,7 @@ int rpc_socket_claim(const char *path, char *why, size_t wl)
 	}
 	e = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : errno;
 	close(fd);
-	if (e == 0 || e == EAGAIN) { /* EAGAIN: its backlog is full */
+	if (e == 0 || e == EAGAIN || e == EINPROGRESS) { /* live, or busy */
 		snprintf(why, wl,
 			 _("another hamletd answers on the socket %s; stop it first, or give this one another --socket"),
 			 path);

@@ -155,15 +155,20 @@ static size_t fmt_literal(const char *f)
 	return n;
 }
 
+/* Add p[0..l) to out (n bytes, *o used): cut at a character's start
+ * when it does not fit, and then nothing more is added. */
 static void out_add(char *out, size_t n, size_t *o, const char *p, size_t l)
 {
+	int cut = 0;
 	if (*o + 1 >= n)
 		return;
-	if (l > n - 1 - *o) /* cut at a character's start */
+	if (l > n - 1 - *o) {
 		l = utf8_cut(p, l, n - 1 - *o);
+		cut = 1;
+	}
 	memcpy(out + *o, p, l);
-	*o += l;
-	out[*o] = 0;
+	out[*o + l] = 0;
+	*o = cut ? n : *o + l;
 }
 
 static const char *retranslate(const char *english, char *out, size_t n,
@@ -177,7 +182,8 @@ static const char *retranslate(const char *english, char *out, size_t n,
 		return english;
 	/* a sentence without conversions is its own msgid */
 	if ((t = why_translator(english)) && t != english) {
-		snprintf(out, n, "%s", t);
+		out[0] = 0;
+		out_add(out, n, &o, t, strlen(t));
 		return out;
 	}
 	for (size_t i = 0; why_formats[i]; i++) {
@@ -198,8 +204,12 @@ static const char *retranslate(const char *english, char *out, size_t n,
 		const char *nf;
 		char conv;
 		if (*t != '%' || !(nf = conv_spec(t + 1, &conv))) {
-			out_add(out, n, &o, t, 1);
-			t++;
+			/* a character whole, never its first bytes alone */
+			size_t cl = 1;
+			while (t[cl] && ((unsigned char)t[cl] & 0xc0) == 0x80)
+				cl++;
+			out_add(out, n, &o, t, cl);
+			t += cl;
 			continue;
 		}
 		if (conv == '%') {
@@ -210,7 +220,12 @@ static const char *retranslate(const char *english, char *out, size_t n,
 							      : sizeof(sub) - 1;
 			memcpy(sub, bm.at[k], l);
 			sub[l] = 0;
-			const char *tr = conv == 's' && depth < 2
+			/* a quoted sentence, not a name that happens to be
+			 * a word of the catalog ("village", "record") */
+			const char *tr = conv == 's' && depth < 2 &&
+						 strchr(sub, ' ') &&
+						 fmt_literal(sub) >=
+							 WHY_MIN_LITERAL
 						 ? retranslate(sub, inner,
 							       sizeof(inner),
 							       depth + 1)

@@ -172,7 +172,7 @@ int main(void)
 	conf("[node]\nhome = /h\nlisten = 1.2.3.4:5\npeers = a.example:1\n"
 	     "peers = b.example:2\nlisten = 1.2.3.4:6\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
-	ASSERT_WHY("line 6: listen in [node] is given twice (first on line 3): keep one");
+	ASSERT_WHY("line 6: listen in [node] is given twice (first on line 3; an indented line continues the key above it): keep one");
 	conf("[node]\nhome = /h\nlisten = 1.2.3.4:5\n[http]\nlisten = 127.0.0.1:8\n");
 	ASSERT_EQ(parse("--config", path, NULL), 0);
 

@@ -3,6 +3,7 @@
 #include "changes.h"
 #include "helpers.h"
 #include "hlc.h"
+#include "scopemap.h"
 
 /* The node's clock as stored (meta "hlc"). */
 static uint64_t node_clock(struct node *n)
@@ -400,6 +401,39 @@ int main(void)
 		th_pool_free(&pc);
 		th_pool_fill(cc, &pc);
 		ASSERT_STREQ(own_scope(&pc, cc, "HT-2", &e), "bk/qt/va");
+		/* heads with no scope in common: a record of no scope, which
+		 * a writer changes in its own */
+		{
+			struct node *hx = th_node(dir, net, "two-hx", "hn/x");
+			struct th_pool px = { 0 };
+			struct record_view v;
+			struct store_txn *t;
+			char sc[ENTRY_MAX_SCOPE + 1];
+			ASSERT_OK(th_put(hx, "health_profile", "HT-3",
+					 "person_id=900000000014;full_name=D;birth_date=2000-01-01"));
+			ASSERT_OK(th_put(va, "health_profile", "HT-3",
+					 "person_id=900000000015;full_name=E;birth_date=2000-01-01"));
+			th_pool_fill(hx, &px);
+			th_pool_free(&pa);
+			th_pool_fill(va, &pa);
+			ASSERT_OK(log_ingest(cc->st, cc->net.id, px.in, px.n, so,
+					     &ss, NULL));
+			ASSERT_OK(log_ingest(cc->st, cc->net.id, pa.in, pa.n, so,
+					     &ss, NULL));
+			ASSERT_OK(store_txn_begin(cc->st, 1, &t));
+			ASSERT_OK(record_view_load(t, "health_profile", "HT-3", &v));
+			ASSERT_EQ(scopemap_record_scope(NULL, t, &v, sc), 1);
+			ASSERT_STREQ(sc, "");
+			record_view_close(&v);
+			store_txn_abort(t);
+			ASSERT_OK(th_put(cc, "health_profile", "HT-3",
+					 "phone=0911000014"));
+			th_pool_free(&pc);
+			th_pool_fill(cc, &pc);
+			ASSERT_STREQ(own_scope(&pc, cc, "HT-3", &e), "bk/qt");
+			th_pool_free(&px);
+			node_close(hx);
+		}
 		th_pool_free(&pa);
 		th_pool_free(&pb);
 		th_pool_free(&pc);

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-/* A translator of three sentences (all msgids of the catalogs). */
+/* A translator of a few sentences (all msgids of the catalogs). */
 static const char *fake(const char *fmt)
 {
 	if (strcmp(fmt, "held: feed %s has entries up to %llu, this is %llu") == 0)
@@ -19,6 +19,8 @@ static const char *fake(const char *fmt)
 		return "PB: %s";
 	if (strcmp(fmt, "the key is revoked") == 0)
 		return "KHÓA BỊ THU HỒI";
+	if (strcmp(fmt, "village") == 0)
+		return "làng";
 	if (strcmp(fmt, "seq %llu of scope %s lies outside what this node's certificate lets it read") == 0)
 		return "seq %llu của %s: ngoài quyền đọc (100%%)";
 	return fmt;
@@ -65,7 +67,22 @@ int main(void)
 	why_retranslate("envelope: the key is revoked", small, 8);
 	ASSERT_STREQ(small, "PB: KH");
 
-	TEST_START("text full of conversions and separators ends, unmatched");
+	TEST_START("a translation cut short ends at a whole character, and nothing comes after the cut");
+	/* "seq 7 của" is 10 bytes; room for 9 leaves out the two of ủ */
+	why_retranslate("seq 7 of scope bk lies outside what this node's certificate lets it read",
+			out, 10);
+	ASSERT_STREQ(out, "seq 7 c");
+
+	TEST_START("a name that is a word of the catalog is carried over as it is");
+	ASSERT_STREQ(why_retranslate("envelope: the key is revoked", out,
+				     sizeof(out)),
+		     "PB: KHÓA BỊ THU HỒI");
+	ASSERT_STREQ(why_retranslate("seq 7 of scope village lies outside what this node's certificate lets it read",
+				     out, sizeof(out)),
+		     "seq 7 của village: ngoài quyền đọc (100%)");
+	ASSERT_STREQ(why_retranslate("village", out, sizeof(out)), "làng");
+
+	TEST_START("text of conversions and separators is no sentence of the catalog");
 	{
 		char big[1024];
 		for (size_t i = 0; i < sizeof(big) - 1; i++)

@@ -1284,9 +1284,11 @@ int bundle_ingest_local(struct node *n, const struct heard_via *via,
 		goto out;
 	}
 	/* a node without a certificate valid now reads nothing from
-	 * peers; its bundles are judged as hamletd judges them */
-	if (node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, cwhy,
-			   sizeof(cwhy)) == 0)
+	 * peers; its bundles are judged as hamletd judges them. A revoked
+	 * one still keeps to what its certificate let it read */
+	int cr = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, cwhy,
+				sizeof(cwhy));
+	if (cr == 0 || cr == HAMLET_EREVOKED)
 		own = &ch->c[0];
 	for (size_t i = 0; i < count; i++) {
 		if (local_admit(n, own, &in[i], &out[i])) {

@@ -224,9 +224,12 @@ static int record_scope(const struct scopemap *m, struct store_txn *t,
 			const struct log_op *op, const struct local_state *ls,
 			char *out)
 {
-	return scopemap_heads_scope(m, t, op->collection, op->record_id,
-				    (const uint8_t(*)[32])ls->heads,
-				    ls->nheads, out);
+	/* heads of no common scope (1): as a record above ours, changed in
+	 * the writer's own scope */
+	int r = scopemap_heads_scope(m, t, op->collection, op->record_id,
+				     (const uint8_t(*)[32])ls->heads,
+				     ls->nheads, out);
+	return r == 1 ? 0 : r;
 }
 
 /* Narrow out (a scope, or "" before the first) to the deepest scope that

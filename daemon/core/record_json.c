@@ -400,6 +400,7 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 		char written[ENTRY_MAX_SCOPE + 1], eff[ENTRY_MAX_SCOPE + 1];
 		if ((r = scopemap_record_scope(map, t, v, written)) < 0)
 			goto fail;
+		r = 0; /* 1: heads of no common scope, shown without one */
 		eff[0] = 0;
 		if (written[0])
 			scopemap_resolve(map, written, eff);

@@ -473,7 +473,7 @@ int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
 	char eff[ENTRY_MAX_SCOPE + 1], one[ENTRY_MAX_SCOPE + 1];
 	int found = 0, differ = 0;
 
-	out[0] = 0;
+	out[0] = eff[0] = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env, *sig;
 		uint8_t eb[ENTRY_MAX_ENVELOPE];
@@ -487,32 +487,38 @@ int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
 				continue; /* held, forked: not a head here */
 			return r;
 		}
-		if (!found) {
-			strcpy(out, e.scope);
-			found = 1;
-			continue;
-		}
-		if (!differ && strcmp(out, e.scope) == 0)
-			continue;
-		/* heads in two scopes (two villages that gave one id to two
-		 * people, say): the record is the scope both lie under, by
-		 * their names after any move, so that no write or reader of
-		 * one of them is handed the other's */
-		if (!differ) {
-			if (m)
-				scopemap_resolve(m, out, eff);
-			else
-				strcpy(eff, out);
-			strcpy(out, eff);
-			differ = 1;
-		}
 		if (m)
 			scopemap_resolve(m, e.scope, one);
 		else
 			strcpy(one, e.scope);
-		entry_scope_narrow(out, one);
+		if (!found) {
+			strcpy(out, e.scope);
+			strcpy(eff, one);
+			found = 1;
+			continue;
+		}
+		if (strcmp(out, e.scope) == 0 && !differ)
+			continue;
+		/* heads in two scopes (two villages that gave one id to two
+		 * people, say): the record is the scope both lie under, so
+		 * that no write or reader of one of them is handed the
+		 * other's; as written, and by the names after any move */
+		differ = 1;
+		entry_scope_narrow(out, e.scope);
+		entry_scope_narrow(eff, one);
 	}
-	return 0;
+	if (!differ)
+		return 0;
+	/* the written common scope when it stands for the effective one
+	 * (a commune moved with both its villages), else the effective */
+	if (m && out[0]) {
+		scopemap_resolve(m, out, one);
+		if (strcmp(one, eff) != 0)
+			strcpy(out, eff);
+	} else if (m) {
+		strcpy(out, eff);
+	}
+	return out[0] ? 0 : 1;
 }
 
 /* The ids of v's heads into heads; returns how many. */

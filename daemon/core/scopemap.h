@@ -145,9 +145,12 @@ int scopemap_record_newest(struct store_txn *t, const struct record_view *v,
  * The scope of a record whose heads are heads[0..n) (ops of record
  * coll/rid), into out (ENTRY_MAX_SCOPE + 1 bytes): the scope their
  * entries were written in, as written, when they share one; when they
- * differ, the deepest scope all of them lie under, by their effective
- * names in m (m NULL: as written), "" when they share no first segment.
- * "" when no head is held. A record is read, and changed, in its scope.
+ * differ, the deepest scope all of them lie under (as written when that
+ * resolves in m to what their effective names share, else by the
+ * effective names). "" and 0 when no head is held; "" and 1 when the
+ * heads share no first segment: a record of no scope, which only a
+ * grant or token of every scope reaches. A record is read, and
+ * changed, in its scope.
  */
 int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
 			 const char *coll, const char *rid,
