@@ -28,6 +28,39 @@ static const msgpack_object *peer_at(const msgpack_object *peers,
 	return NULL;
 }
 
+/* The status peer dialled at addr: the one whose key last answered there
+ * (status "dials"), whichever connection to it stands; else the one whose
+ * last address is addr; NULL when none. */
+static const msgpack_object *dial_peer(const msgpack_object *st,
+				       const msgpack_object *peers,
+				       const msgpack_object *addr)
+{
+	const msgpack_object *dials = st ? cli_mp_get(st, "dials") : NULL;
+	for (uint32_t i = 0; dials && dials->type == MSGPACK_OBJECT_ARRAY &&
+			     i < dials->via.array.size;
+	     i++) {
+		const msgpack_object *d = &dials->via.array.ptr[i];
+		const msgpack_object *a = cli_mp_get(d, "addr");
+		const msgpack_object *k = cli_mp_get(d, "key");
+		if (!a || a->type != MSGPACK_OBJECT_STR ||
+		    a->via.str.size != addr->via.str.size ||
+		    memcmp(a->via.str.ptr, addr->via.str.ptr, addr->via.str.size))
+			continue;
+		for (uint32_t j = 0; k && k->type == MSGPACK_OBJECT_STR && peers &&
+				     j < peers->via.array.size;
+		     j++) {
+			const msgpack_object *pk =
+				cli_mp_get(&peers->via.array.ptr[j], "key");
+			if (pk && pk->type == MSGPACK_OBJECT_STR &&
+			    pk->via.str.size == k->via.str.size &&
+			    !memcmp(pk->via.str.ptr, k->via.str.ptr,
+				    k->via.str.size))
+				return &peers->via.array.ptr[j];
+		}
+	}
+	return peer_at(peers, addr);
+}
+
 /* "C1 (bk/c1), connected" for status peer p, names from t. */
 static void peer_words(struct store_txn *t, const msgpack_object *p,
 		       char *out, size_t n)
@@ -103,7 +136,7 @@ static void peers_print(const char *sock, const msgpack_object *res)
 		const msgpack_object *p;
 		if (a->type != MSGPACK_OBJECT_STR)
 			continue;
-		p = peer_at(peers, a);
+		p = dial_peer(st, peers, a);
 		if (cli_global.json) {
 			json_t *o = json_object();
 			json_object_set_new(o, "addr",
@@ -126,7 +159,7 @@ static void peers_print(const char *sock, const msgpack_object *res)
 		int dialled = 0;
 		for (uint32_t j = 0; a && a->type == MSGPACK_OBJECT_STR && j < nd;
 		     j++)
-			dialled |= peer_at(peers, &res->via.array.ptr[j]) == p;
+			dialled |= dial_peer(st, peers, &res->via.array.ptr[j]) == p;
 		if (dialled)
 			continue;
 		if (stranger(p)) {

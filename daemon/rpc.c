@@ -266,6 +266,34 @@ static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 	}
 }
 
+/* "dials": each address dialled, with the key that answered there last
+ * (nil before any did), so that a dial is known by its peer whichever
+ * connection to it stands (after a duplicate, the one it opened). */
+static void pack_dials(msgpack_packer *pk, struct daemon *d)
+{
+	size_t n = 0;
+	struct peer_addr *pa;
+	char hex[65];
+	for (pa = d->addrs; pa; pa = pa->next)
+		n += !pa->removed;
+	mp_pack_str(pk, "dials");
+	msgpack_pack_array(pk, n);
+	for (pa = d->addrs; pa; pa = pa->next) {
+		if (pa->removed)
+			continue;
+		msgpack_pack_map(pk, 2);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, pa->addr);
+		mp_pack_str(pk, "key");
+		if (pa->has_pk) {
+			sodium_bin2hex(hex, sizeof(hex), pa->pk, 32);
+			mp_pack_str(pk, hex);
+		} else {
+			msgpack_pack_nil(pk);
+		}
+	}
+}
+
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
 	struct store_txn *t = NULL;
@@ -285,8 +313,9 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += d->known[i].used;
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 8);
 	pack_unreached(pk, d);
+	pack_dials(pk, d);
 	mp_pack_str(pk, "node");
 	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
 	mp_pack_str(pk, hex);

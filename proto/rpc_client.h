@@ -29,6 +29,8 @@
  *       err the error code (0 or negative), why "" or the fault.
  * On error the answer is [code (negative), "message"] (for "write",
  * [code, "message", index of the operation at fault]).
+ * dials in status: array of maps {addr, key (hex of the key that last
+ * answered at addr, or nil)}, one per address the daemon dials.
  * peers in status: array of maps {key (hex), stranger (bool: never
  * completed a session), addr, connected (bool),
  * last_sync_ms, bytes_in, bytes_out, entries_in, entries_out, messages_in,

@@ -27,6 +27,7 @@ for n in c p; do check "the root certifies $n" certify "$T/chain.root.key" $n; d
 
 launch c && PC=$PORT && ok "the commune's daemon listens" || fail "the commune's daemon listens"
 launch v --peer 127.0.0.1:$PC && ok "the village's daemon listens" || fail "the village's daemon listens"
+PV=$PORT
 launch p --peer 127.0.0.1:$PC && ok "the province's daemon listens" || fail "the province's daemon listens"
 
 {
@@ -62,6 +63,12 @@ check "peers list on the commune: it dials nobody, and both nodes dialled it" \
 	bash -c "'$H' --home '$T/c' peers list >'$T/pl.out' && grep -q '^this node dials no peer' '$T/pl.out' && test \$(grep -c '^dialled us: .*connected' '$T/pl.out') = 2"
 check "peers list --json says the same" bash -c \
 	"'$H' --home '$T/c' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"dials\"]==[] and len(j[\"dialled_us\"])==2 and all(p[\"connected\"] and p[\"name\"] for p in j[\"dialled_us\"]) and j[\"strangers\"]==0, j'"
+# the commune dials the village too: one of the two connections stands,
+# perhaps the village's; the dial is known by the key that answered there
+check "the commune dials the village as well" C peers add 127.0.0.1:$PV
+check "peers list --json: the village is the commune's dial, connected, not also a node that dialled it (10 s)" within 10 bash -c \
+	"'$H' --home '$T/c' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); d=j[\"dials\"]; assert len(d)==1 and d[0][\"addr\"]==\"127.0.0.1:$PV\" and d[0][\"connected\"] and d[0][\"name\"] and len(j[\"dialled_us\"])==1, j'"
+check "the commune stops dialling the village" C peers remove 127.0.0.1:$PV
 check "peers list --json on the village: its dial target, who answered there" bash -c \
 	"'$H' --home '$T/v' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); d=j[\"dials\"]; assert len(d)==1 and d[0][\"addr\"].startswith(\"127.0.0.1:\") and d[0][\"connected\"] and len(d[0][\"key\"])==64, j'"
 check "peers add and remove change the dial list" bash -c "'$H' --home '$T/v' peers add 127.0.0.1:9 && '$H' --home '$T/v' peers list | grep -q 127.0.0.1:9 && '$H' --home '$T/v' peers remove 127.0.0.1:9"
