@@ -12,20 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The status peer whose last address is addr (addr->size bytes), or NULL. */
+/* 1 when a and b are equal strings. */
+static int str_same(const msgpack_object *a, const msgpack_object *b)
+{
+	return a && b && a->type == MSGPACK_OBJECT_STR &&
+	       b->type == MSGPACK_OBJECT_STR &&
+	       a->via.str.size == b->via.str.size &&
+	       !memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size);
+}
+
+/* The element of array v whose field k is the string want, or NULL. */
+static const msgpack_object *with(const msgpack_object *v, const char *k,
+				  const msgpack_object *want)
+{
+	for (uint32_t i = 0; v && v->type == MSGPACK_OBJECT_ARRAY &&
+			     i < v->via.array.size;
+	     i++)
+		if (str_same(cli_mp_get(&v->via.array.ptr[i], k), want))
+			return &v->via.array.ptr[i];
+	return NULL;
+}
+
+/* The status peer whose last address is addr, or NULL. */
 static const msgpack_object *peer_at(const msgpack_object *peers,
 				     const msgpack_object *addr)
 {
-	for (uint32_t i = 0; peers && i < peers->via.array.size; i++) {
-		const msgpack_object *a =
-			cli_mp_get(&peers->via.array.ptr[i], "addr");
-		if (a && a->type == MSGPACK_OBJECT_STR &&
-		    a->via.str.size == addr->via.str.size &&
-		    !memcmp(a->via.str.ptr, addr->via.str.ptr,
-			    addr->via.str.size))
-			return &peers->via.array.ptr[i];
-	}
-	return NULL;
+	return with(peers, "addr", addr);
 }
 
 /* The status peer dialled at addr: the one whose key last answered there
@@ -35,29 +47,12 @@ static const msgpack_object *dial_peer(const msgpack_object *st,
 				       const msgpack_object *peers,
 				       const msgpack_object *addr)
 {
-	const msgpack_object *dials = st ? cli_mp_get(st, "dials") : NULL;
-	for (uint32_t i = 0; dials && dials->type == MSGPACK_OBJECT_ARRAY &&
-			     i < dials->via.array.size;
-	     i++) {
-		const msgpack_object *d = &dials->via.array.ptr[i];
-		const msgpack_object *a = cli_mp_get(d, "addr");
-		const msgpack_object *k = cli_mp_get(d, "key");
-		if (!a || a->type != MSGPACK_OBJECT_STR ||
-		    a->via.str.size != addr->via.str.size ||
-		    memcmp(a->via.str.ptr, addr->via.str.ptr, addr->via.str.size))
-			continue;
-		for (uint32_t j = 0; k && k->type == MSGPACK_OBJECT_STR && peers &&
-				     j < peers->via.array.size;
-		     j++) {
-			const msgpack_object *pk =
-				cli_mp_get(&peers->via.array.ptr[j], "key");
-			if (pk && pk->type == MSGPACK_OBJECT_STR &&
-			    pk->via.str.size == k->via.str.size &&
-			    !memcmp(pk->via.str.ptr, k->via.str.ptr,
-				    k->via.str.size))
-				return &peers->via.array.ptr[j];
-		}
-	}
+	const msgpack_object *d = with(st ? cli_mp_get(st, "dials") : NULL,
+				       "addr", addr);
+	const msgpack_object *p =
+		d ? with(peers, "key", cli_mp_get(d, "key")) : NULL;
+	if (p)
+		return p;
 	return peer_at(peers, addr);
 }
 
