@@ -438,6 +438,18 @@ const char *scopemap_show(const struct scopemap *m, const char *scope,
 
 /* --- a record's scope ------------------------------------------------------------ */
 
+/* The entry of record coll/rid's head id into *e: 0, HAMLET_ENOTFOUND
+ * when it is not held here, or another fault. */
+static int head_entry(struct store_txn *t, const char *coll, const char *rid,
+		      const uint8_t id[32], struct entry *e)
+{
+	const uint8_t *env, *sig;
+	uint8_t eb[ENTRY_MAX_ENVELOPE];
+	size_t len;
+	int r = log_op_entry(t, coll, rid, id, eb, &env, &len, &sig);
+	return r < 0 ? r : entry_decode(env, len, e, NULL);
+}
+
 int scopemap_heads_newest(struct store_txn *t, const char *coll,
 			  const char *rid, const uint8_t (*heads)[32],
 			  size_t n, struct entry *ret)
@@ -445,18 +457,12 @@ int scopemap_heads_newest(struct store_txn *t, const char *coll,
 	int found = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *env, *sig;
-		uint8_t eb[ENTRY_MAX_ENVELOPE];
-		size_t len;
 		struct entry e;
-		int r;
-		if ((r = log_op_entry(t, coll, rid, heads[i], eb, &env, &len,
-				      &sig)) < 0 ||
-		    (r = entry_decode(env, len, &e, NULL)) < 0) {
-			if (r == HAMLET_ENOTFOUND)
-				continue; /* held, forked: not a head here */
+		int r = head_entry(t, coll, rid, heads[i], &e);
+		if (r == HAMLET_ENOTFOUND)
+			continue; /* held, forked: not a head here */
+		if (r < 0)
 			return r;
-		}
 		if (!found || e.hlc > ret->hlc) {
 			*ret = e;
 			found = 1;
@@ -475,18 +481,12 @@ int scopemap_heads_scope(const struct scopemap *m, struct store_txn *t,
 
 	out[0] = eff[0] = 0;
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *env, *sig;
-		uint8_t eb[ENTRY_MAX_ENVELOPE];
-		size_t len;
 		struct entry e;
-		int r;
-		if ((r = log_op_entry(t, coll, rid, heads[i], eb, &env, &len,
-				      &sig)) < 0 ||
-		    (r = entry_decode(env, len, &e, NULL)) < 0) {
-			if (r == HAMLET_ENOTFOUND)
-				continue; /* held, forked: not a head here */
+		int r = head_entry(t, coll, rid, heads[i], &e);
+		if (r == HAMLET_ENOTFOUND)
+			continue; /* held, forked: not a head here */
+		if (r < 0)
 			return r;
-		}
 		if (m)
 			scopemap_resolve(m, e.scope, one);
 		else
