@@ -9,6 +9,7 @@
  * sets every field that is in conflict.
  */
 #include "cli.h"
+#include "import_map.h"
 
 #include "error.h"
 #include "log.h"
@@ -112,7 +113,8 @@ static int override_read(const struct schema *s, const char *arg,
 	}
 	if (r < 0)
 		goto out;
-	if ((r = cli_json_body(s, j, NULL, ret, ret_len, why,
+	if ((r = import_map_fields(s, j, why, sizeof(why))) < 0 ||
+	    (r = cli_json_body(s, j, NULL, ret, ret_len, why,
 			       sizeof(why))) < 0) {
 		cli_err("%s", why);
 		goto out;

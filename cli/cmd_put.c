@@ -2,6 +2,7 @@
  * hamlet put COLLECTION ID [--scope SCOPE] [JSON|-]
  */
 #include "cli.h"
+#include "import_map.h"
 
 #include "error.h"
 #include "log.h"
@@ -66,7 +67,9 @@ int cmd_put(int argc, char **argv)
 		r = HAMLET_ESCHEMA;
 		goto out;
 	}
-	r = cli_json_body(s, j, NULL, &body, &blen, why, sizeof(why));
+	r = import_map_fields(s, j, why, sizeof(why));
+	if (r == 0)
+		r = cli_json_body(s, j, NULL, &body, &blen, why, sizeof(why));
 	if (r < 0) {
 		cli_err("%s", why);
 		goto out;

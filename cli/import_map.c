@@ -242,3 +242,33 @@ int import_map_excel_number(const struct schema_field *f, const char *cell,
 	}
 	return 0;
 }
+
+int import_map_fields(const struct schema *s, json_t *obj, char *why,
+		      size_t whylen)
+{
+	const char *name;
+	json_t *v;
+	char iso[16];
+	int r;
+
+	if (!json_is_object(obj))
+		return 0;
+	json_object_foreach(obj, name, v) {
+		int fi = schema_field_index(s, name, strlen(name));
+		const struct schema_field *f;
+		const char *text, *mapped;
+		if (fi < 0 || !json_is_string(v))
+			continue;
+		f = &s->fields[fi];
+		text = json_string_value(v);
+		if (f->type == FT_ENUM && (mapped = import_map_enum(f, text))) {
+			if (strcmp(mapped, text) != 0)
+				json_object_set_new(obj, name, json_string(mapped));
+		} else if ((r = import_map_date(f, text, iso, why, whylen)) < 0) {
+			return r;
+		} else if (r > 0 && strcmp(iso, text) != 0) {
+			json_object_set_new(obj, name, json_string(iso));
+		}
+	}
+	return 0;
+}

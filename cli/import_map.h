@@ -9,6 +9,8 @@
 #define HAMLET_CLI_IMPORT_MAP_H
 #include "schema.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 
 #define IMPORT_MAP_ID (-1)	 /* the record id column */
@@ -49,4 +51,14 @@ int import_map_date(const struct schema_field *f, const char *cell,
  */
 int import_map_excel_number(const struct schema_field *f, const char *cell,
 			    char *why, size_t whylen);
+/*
+ * What an operator typed as JSON (put, conflicts resolve), read like a
+ * spreadsheet's cells: a text value of an enum field in Vietnamese
+ * ("nữ") becomes the schema's value, and a date dd/mm/yyyy (or a month
+ * mm/yyyy) becomes ISO, in obj itself. Other values are left for the
+ * schema to judge. HAMLET_ESCHEMA when a value has a date's form but is
+ * no date: why then names the field and the value.
+ */
+int import_map_fields(const struct schema *s, json_t *obj, char *why,
+		      size_t whylen);
 #endif

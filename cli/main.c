@@ -364,7 +364,9 @@ const struct cli_command cli_commands[] = {
 	  "of text values. With - or without JSON, the object is read from\n"
 	  "standard input. The entry is signed with this node's key. A put\n"
 	  "whose fields all equal the record's values signs no entry and says\n"
-	  "\"unchanged\"."),
+	  "\"unchanged\". Values are read as import reads a spreadsheet's\n"
+	  "cells: dates as dd/mm/yyyy too, sex as nam, nữ, khác too. A birth\n"
+	  "date cannot lie in the future."),
 	  put_opts,
 	  "hamlet put health_profile HP-17 '{\"person_id\":\"001190012345\",\n"
 	  "    \"full_name\":\"Lo Thi Mai\",\"birth_date\":\"1990-04-12\",\n"

@@ -110,6 +110,24 @@ printf '{"id":"NJ-1","phone":"0911000001"}\n\n{"id":"NJ-1","phone":"0911000002"}
 refuse "an id given twice in an NDJSON file refuses it, naming both lines" 4 \
 	'line 3: id NJ-1 again (first on line 1)' A import health_profile --format ndjson "$T/repeat.ndjson"
 
+# a birth date after today: a typo in the year, refused in a put and a file
+refuse "a put with a birth date in the future is refused, naming the field and the date" 4 \
+	'health_profile.birth_date 2099-02-01 lies in the future' \
+	A put health_profile FB-1 '{"person_id":"000000700001","full_name":"Lo Van Tuong","birth_date":"2099-02-01"}'
+{ echo "$HDR"; profiles 1 1 FB; echo 'FB-00002,000000700002,Lo Van Tuong,01/02/2099,male,na-pai'; } >"$T/future.csv"
+refuse "and a file with one, naming its row" 4 \
+	'row 3 (id FB-00002): health_profile.birth_date 2099-02-01 lies in the future' A import health_profile --format csv "$T/future.csv"
+refuse "of which nothing is stored" 3 "not found" A get health_profile FB-00001
+check "a put takes a date as dd/mm/yyyy and sex in Vietnamese, as import does" \
+	A put health_profile FB-3 '{"person_id":"000000700003","full_name":"Lò Thị Hoa","birth_date":"05/03/1992","sex":"Nữ"}'
+check "and stores them as the schema's values" \
+	bash -c "'$H' --home '$T/a' get health_profile FB-3 | grep -qx 'birth_date: 1992-03-05' && '$H' --home '$T/a' get health_profile FB-3 | grep -qx 'sex: female'"
+refuse "a put with a date that does not exist quotes it as typed" 4 \
+	'birth_date: "31/02/1992" is not a date' A put health_profile FB-3 '{"birth_date":"31/02/1992"}'
+mkdir -p "$T/a-dir"
+refuse "a bundle created into a directory is named as such (exit 4, invalid input)" 4 \
+	'is a directory or a device, not a file' A bundle create --unsealed "$T/a-dir"
+
 # a new record without its required fields on row 5501: before, the
 # first 5,000 rows were written and the file was half imported
 { echo "$HDR"; profiles 1 5499; echo "IM-05500,000000505500,Ban Hai 5500,,female,na-pai"; profiles 5501 6000; } >"$T/late.csv"

@@ -347,8 +347,51 @@ static void states(void)
 	ASSERT_STREQ(buf, "received → processing → approved|rejected|returned");
 }
 
+/* A birth date after today is refused in a local write, naming the
+ * field and the date; today and earlier pass; other dates may lie ahead. */
+static int past1(const char *coll, const char *name, const char *date,
+		 const char *today, char *why, size_t wl)
+{
+	struct mp_doc d;
+	size_t len;
+	uint8_t *b = one(name, 's', date, 0, &len);
+	int r;
+	why[0] = 0;
+	ASSERT_OK(mp_doc_parse(&d, b, len, 64));
+	r = schema_check_past(schema_find(coll), d.root, today, why, wl);
+	mp_doc_close(&d);
+	free(b);
+	return r;
+}
+
+static void past(void)
+{
+	char why[256], today[11];
+
+	TEST_START("a birth date after today is refused, today's is not");
+	ASSERT_EQ(past1("health_profile", "birth_date", "2026-12-03",
+			"2026-12-02", why, sizeof(why)), HAMLET_ESCHEMA);
+	ASSERT_TRUE(strstr(why, "health_profile.birth_date 2026-12-03") != NULL);
+	ASSERT_EQ(past1("health_profile", "birth_date", "2026-12-02",
+			"2026-12-02", why, sizeof(why)), 0);
+	ASSERT_EQ(past1("health_profile", "birth_date", "1950-01-31",
+			"2026-12-02", why, sizeof(why)), 0);
+
+	TEST_START("other dates may lie ahead: a registration's due date");
+	ASSERT_EQ(past1("registration", "due_date", "2030-01-01",
+			"2026-12-02", why, sizeof(why)), 0);
+
+	TEST_START("today is the latest date on Earth (UTC+14)");
+	/* 2026-12-02 09:59:59 UTC is 23:59:59 at UTC+14; 10:00 the next day */
+	schema_today(1796205599000LL, today);
+	ASSERT_STREQ(today, "2026-12-02");
+	schema_today(1796205600000LL, today);
+	ASSERT_STREQ(today, "2026-12-03");
+}
+
 int main(void)
 {
+	past();
 	every_field();
 	texts();
 	numbers_and_maps();

@@ -265,6 +265,12 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 	int r, live;
 
 	memset(ls, 0, sizeof(*ls));
+	if (op->kind == ENTRY_PUT && body) {
+		char today[11];
+		schema_today((int64_t)hlc_wall_ms(), today);
+		if ((r = schema_check_past(s, body, today, why, wl)) < 0)
+			return r;
+	}
 	r = record_view_load(t, op->collection, op->record_id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const sex_values[] = { "male", "female", "other", NULL };
 static const char *const blood_values[] = { "A+", "A-", "B+", "B-", "AB+",
@@ -39,7 +40,8 @@ static const struct schema_field health_profile_fields[] = {
 	{ .name = "person_id", .type = FT_STR, .rule = MR_MV, .required = 1,
 	  .digits = 12 },
 	F("full_name", FT_STR, MR_MV, 1),
-	F("birth_date", FT_DATE, MR_MV, 1),
+	{ .name = "birth_date", .type = FT_DATE, .rule = MR_MV, .required = 1,
+	  .past = 1 },
 	{ .name = "sex", .type = FT_ENUM, .rule = MR_MV, .values = sex_values },
 	F("ethnicity", FT_STR, MR_LWW, 0),
 	F("household_id", FT_STR, MR_LWW, 0),
@@ -429,6 +431,39 @@ int schema_check_body(const struct schema *s, const msgpack_object *body,
 			return r;
 	}
 	return 0;
+}
+
+int schema_check_past(const struct schema *s, const msgpack_object *body,
+		      const char *today_ymd, char *why, size_t whylen)
+{
+	if (body->type != MSGPACK_OBJECT_MAP)
+		return 0;
+	for (uint32_t i = 0; i < body->via.map.size; i++) {
+		const msgpack_object *k = &body->via.map.ptr[i].key;
+		const msgpack_object *v = &body->via.map.ptr[i].val;
+		if (k->type != MSGPACK_OBJECT_STR || v->type != MSGPACK_OBJECT_STR)
+			continue;
+		int fi = schema_field_index(s, k->via.str.ptr, k->via.str.size);
+		if (fi < 0 || !s->fields[fi].past || v->via.str.size != 10)
+			continue;
+		/* YYYY-MM-DD compares as text */
+		if (memcmp(v->via.str.ptr, today_ymd, 10) > 0) {
+			why_set(why, whylen,
+				 N_("%s.%s %.10s lies in the future: check the year"),
+				 s->name, s->fields[fi].name, v->via.str.ptr);
+			return HAMLET_ESCHEMA;
+		}
+	}
+	return 0;
+}
+
+void schema_today(int64_t now_ms, char out[11])
+{
+	time_t t = (time_t)(now_ms / 1000) + 14 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, 11, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000,
+		 (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
 }
 
 int schema_state_follows(const struct schema_field *f, const char *a,

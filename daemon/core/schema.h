@@ -28,6 +28,8 @@ struct schema_field {
 	int required;
 	int digits;		   /* str: exactly this many ASCII digits */
 	int nonneg;		   /* int: >= 0 */
+	int past;		   /* date: a local write's is not after
+				    * today (schema_check_past) */
 	const char *const *values; /* enum and state: the allowed values */
 	const char *const *edges;  /* state: "from>to" transitions */
 };
@@ -65,6 +67,20 @@ int schema_month_days(int y, int m);
  */
 int schema_check_body(const struct schema *s, const msgpack_object *body,
 		      char *why, size_t whylen);
+
+/*
+ * The local write's check of what only the present can judge: a date
+ * field marked past (a birth date) is not later than today_ymd
+ * (YYYY-MM-DD). Arriving entries are not judged by it: their authors'
+ * clocks and days were theirs. HAMLET_ESCHEMA naming the field and the
+ * date in why.
+ */
+int schema_check_past(const struct schema *s, const msgpack_object *body,
+		      const char *today_ymd, char *why, size_t whylen);
+
+/* Today's date, where it is latest on Earth (UTC+14), as YYYY-MM-DD:
+ * what schema_check_past() takes, so that no node's today is refused. */
+void schema_today(int64_t now_ms, char out[11]);
 
 /*
  * The one check of an operation's content against its collection, for
