@@ -133,8 +133,12 @@ static void take_record(struct importer *im, unsigned long where,
 			import_err(im, where, N_("no field given for %s"), id);
 		return;
 	}
-	if (cli_json_body(im->s, obj, skip, &body, &len, why,
-			  sizeof(why)) < 0) {
+	/* NDJSON's values as put reads them (a CSV row's are already) */
+	if (import_map_fields(im->s, obj, why, sizeof(why)) < 0) {
+		import_err(im, where, "%s", why);
+		bad = 1;
+	} else if (cli_json_body(im->s, obj, skip, &body, &len, why,
+				 sizeof(why)) < 0) {
 		field_problems(im, where, obj, skip, why);
 		bad = 1;
 	}

@@ -124,6 +124,10 @@ check "and stores them as the schema's values" \
 	bash -c "'$H' --home '$T/a' get health_profile FB-3 | grep -qx 'birth_date: 1992-03-05' && '$H' --home '$T/a' get health_profile FB-3 | grep -qx 'sex: female'"
 refuse "a put with a date that does not exist quotes it as typed" 4 \
 	'birth_date: "31/02/1992" is not a date' A put health_profile FB-3 '{"birth_date":"31/02/1992"}'
+printf '{"id":"FB-4","person_id":"000000700004","full_name":"Lò Văn Bình","birth_date":"06/07/1985","sex":"nam"}\n' >"$T/vi.ndjson"
+check "an NDJSON line reads its values as put does" A import health_profile --format ndjson "$T/vi.ndjson"
+check "and stores the schema's values" \
+	bash -c "'$H' --home '$T/a' get health_profile FB-4 | grep -qx 'birth_date: 1985-07-06' && '$H' --home '$T/a' get health_profile FB-4 | grep -qx 'sex: male'"
 mkdir -p "$T/a-dir"
 refuse "a bundle created into a directory is named as such (exit 4, invalid input)" 4 \
 	'is a directory or a device, not a file' A bundle create --unsealed "$T/a-dir"
