@@ -139,6 +139,20 @@ static int daemon_went_away(const char *sock, char *why, size_t wl)
 	return -ECONNREFUSED;
 }
 
+/* The reason hamletd gave for a refusal (o), in the user's language when
+ * the catalog knows the sentence: hamletd words it in its own. */
+static void daemon_reason(const msgpack_object *o, char *why, size_t wl)
+{
+	char en[1024];
+	const char *s = "";
+	size_t sl = 0;
+
+	if (mp_get_str(o, sizeof(en) - 1, &s, &sl) < 0)
+		sl = 0;
+	snprintf(en, sizeof(en), "%.*s", (int)sl, s);
+	snprintf(why, wl, "%s", cli_why(en));
+}
+
 int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result)
@@ -169,10 +183,9 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 		return HAMLET_EFORMAT;
 	}
 	if (code < 0) {
-		const char *s = "";
-		size_t sl = 0;
-		mp_get_str(&a[1], 200, &s, &sl);
-		cli_err(_("hamletd refused \"%s\": %.*s"), method, (int)sl, s);
+		char why[1024];
+		daemon_reason(&a[1], why, sizeof(why));
+		cli_err(_("hamletd refused: %s"), why);
 		mp_doc_close(ret_doc);
 		free(buf);
 		return (int)code;
@@ -230,12 +243,8 @@ static int bin_call(const char *sock, const char *method,
 		why_set(why, wl, N_("hamletd sent an answer of the wrong shape"));
 		return HAMLET_EFORMAT;
 	}
-	if (*ret_code < 0) {
-		const char *s = "";
-		size_t sl = 0;
-		mp_get_str(&(*ret_a)[1], 300, &s, &sl);
-		why_set(why, wl, "%.*s", (int)sl, s);
-	}
+	if (*ret_code < 0)
+		daemon_reason(&(*ret_a)[1], why, wl);
 	*ret_buf = resp;
 	return 0;
 }

@@ -7,6 +7,7 @@
  * more; on timeout, exit 1 saying which peer is not there.
  */
 #include "cli.h"
+#include "vi_fold.h"
 #include "i18n.h"
 #include "progress.h"
 
@@ -46,6 +47,52 @@ static int peer_named(const msgpack_object *p, const char *name)
 		return 1;
 	return n >= 4 && k && k->type == MSGPACK_OBJECT_STR &&
 	       k->via.str.size >= n && !strncasecmp(k->via.str.ptr, name, n);
+}
+
+/*
+ * The key (hex) of the one connected-or-not peer in status whose
+ * certificate's name is name as people type it: case and Vietnamese marks
+ * aside ("xa quang thuan" for "Xã Quang Thuận"). 1 with key and the name
+ * as the certificate has it; 0 when none or more than one is.
+ */
+static int peer_by_folded_name(const char *sock, const char *name,
+			       char key[65], char *shown, size_t cap)
+{
+	struct mp_doc doc;
+	uint8_t *buf = NULL;
+	const msgpack_object *res, *peers;
+	char want[256], have[256];
+	int found = 0;
+
+	if (cli_rpc(sock, "status", NULL, 1, &doc, &buf, &res) < 0)
+		return 0;
+	vi_fold(name, strlen(name), want, sizeof(want));
+	peers = cli_mp_get(res, "peers");
+	for (uint32_t k = 0; peers && peers->type == MSGPACK_OBJECT_ARRAY &&
+			     k < peers->via.array.size;
+	     k++) {
+		const msgpack_object *p = &peers->via.array.ptr[k];
+		const msgpack_object *nm = cli_mp_get(p, "name");
+		const msgpack_object *ky = cli_mp_get(p, "key");
+		if (!nm || nm->type != MSGPACK_OBJECT_STR || !ky ||
+		    ky->type != MSGPACK_OBJECT_STR || ky->via.str.size != 64)
+			continue;
+		vi_fold(nm->via.str.ptr, nm->via.str.size, have, sizeof(have));
+		if (strcmp(want, have) != 0)
+			continue;
+		if (found && memcmp(key, ky->via.str.ptr, 64) != 0) {
+			found = 0; /* two peers go by that name: say none */
+			break;
+		}
+		memcpy(key, ky->via.str.ptr, 64);
+		key[64] = 0;
+		snprintf(shown, cap, "%.*s", (int)nm->via.str.size,
+			 nm->via.str.ptr);
+		found = 1;
+	}
+	mp_doc_close(&doc);
+	free(buf);
+	return found;
 }
 
 /* The addresses of status result res's "unreached" (those the daemon
@@ -104,6 +151,7 @@ int cmd_sync(int argc, char **argv)
 	const msgpack_object *res;
 	struct progress *prog = NULL;
 	char down[1024] = ""; /* addresses dialled and not reached */
+	const char *shown_name = NULL; /* the peer asked for, as named */
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -113,6 +161,13 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	}
 	const char *sock = cli_socket_path(sockopt);
+	char key[65], shown[256];
+	/* a peer named as people type its name: asked for by its key, shown
+	 * by its name */
+	if (npos && peer_by_folded_name(sock, pos[0], key, shown, sizeof(shown))) {
+		pos[0] = key;
+		shown_name = shown;
+	}
 	uint64_t asked = hlc_wall_ms();
 	if ((r = cli_rpc(sock, "sync", npos ? pos[0] : NULL, 0, &doc, &buf,
 			 &res)) < 0)
@@ -122,7 +177,8 @@ int cmd_sync(int argc, char **argv)
 	buf = NULL;
 	if (!wait) {
 		if (npos)
-			printf(_("sync started with %s\n"), pos[0]);
+			printf(_("sync started with %s\n"),
+			       shown_name ? shown_name : pos[0]);
 		else
 			printf(_("sync started with every connected peer\n"));
 		r = 0;
@@ -186,7 +242,7 @@ int cmd_sync(int argc, char **argv)
 		if (npos && !matched)
 			snprintf(reason, sizeof(reason),
 				 _("%s is not one of the daemon's peers (see hamlet peers list)"),
-				 pos[0]);
+				 shown_name ? shown_name : pos[0]);
 		if (sum == last_sum)
 			stable++;
 		else

@@ -66,11 +66,11 @@ static const struct {
 
 /* Enum values in Vietnamese, folded, by field name. */
 static const struct {
-	const char *field, *word, *value;
+	const char *field, *word, *value, *shown;
 } values[] = {
-	{ "sex", "nam", "male" },
-	{ "sex", "nu", "female" },
-	{ "sex", "khac", "other" },
+	{ "sex", "nam", "male", "nam" },
+	{ "sex", "nu", "female", "nữ" },
+	{ "sex", "khac", "other", "khác" },
 };
 
 static int field_of(const struct schema *s, const char *name)
@@ -243,6 +243,31 @@ int import_map_excel_number(const struct schema_field *f, const char *cell,
 	return 0;
 }
 
+int import_map_enum_why(const struct schema *s, const struct schema_field *f,
+			const char *cell, char *why, size_t whylen)
+{
+	char en[128] = "", vi[128] = "";
+	size_t el = 0, vl = 0;
+
+	if (f->type != FT_ENUM || import_map_enum(f, cell))
+		return 0;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		if (strcmp(f->name, values[i].field) != 0)
+			continue;
+		el += (size_t)snprintf(en + el, sizeof(en) - el, "%s%s",
+				       el ? ", " : "", values[i].value);
+		vl += (size_t)snprintf(vi + vl, sizeof(vi) - vl, "%s%s",
+				       vl ? ", " : "", values[i].shown);
+		if (el >= sizeof(en) || vl >= sizeof(vi))
+			return 0;
+	}
+	if (!vl)
+		return 0;
+	why_set(why, whylen, N_("%s.%s must be one of %s (or %s), not \"%.64s\""),
+		 s->name, f->name, en, vi, cell);
+	return 1;
+}
+
 int import_map_fields(const struct schema *s, json_t *obj, char *why,
 		      size_t whylen)
 {
@@ -264,6 +289,8 @@ int import_map_fields(const struct schema *s, json_t *obj, char *why,
 		if (f->type == FT_ENUM && (mapped = import_map_enum(f, text))) {
 			if (strcmp(mapped, text) != 0)
 				json_object_set_new(obj, name, json_string(mapped));
+		} else if (import_map_enum_why(s, f, text, why, whylen)) {
+			return HAMLET_ESCHEMA;
 		} else if ((r = import_map_date(f, text, iso, why, whylen)) < 0) {
 			return r;
 		} else if (r > 0 && strcmp(iso, text) != 0) {

@@ -52,6 +52,14 @@ int import_map_date(const struct schema_field *f, const char *cell,
 int import_map_excel_number(const struct schema_field *f, const char *cell,
 			    char *why, size_t whylen);
 /*
+ * When cell is no value of enum field f of s, and f takes Vietnamese
+ * words too (sex: nam, nữ, khác), write into why the values in both
+ * languages and return 1; otherwise 0 (the schema's message will do).
+ */
+int import_map_enum_why(const struct schema *s, const struct schema_field *f,
+			const char *cell, char *why, size_t whylen);
+
+/*
  * What an operator typed as JSON (put, conflicts resolve), read like a
  * spreadsheet's cells: a text value of an enum field in Vietnamese
  * ("nữ") becomes the schema's value, and a date dd/mm/yyyy (or a month

@@ -361,6 +361,11 @@ static void csv_row(struct importer *im)
 			continue;
 		} else if (f->type == FT_ENUM && import_map_enum(f, cell)) {
 			v = json_string(import_map_enum(f, cell));
+		} else if (import_map_enum_why(im->s, f, cell, why,
+					       sizeof(why))) {
+			import_err(im, where, "%s", why);
+			bad = 1;
+			continue;
 		} else if ((d = import_map_date(f, cell, iso, why,
 						sizeof(why))) < 0) {
 			import_err(im, where, "%s", why);

@@ -14,6 +14,8 @@
 #include "dlog.h"
 #include "hlc.h"
 #include "ingest.h"
+#include "i18n.h"
+#include "why.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -419,8 +421,8 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 	if (strlen(addr) >= CONFIG_MAX_ADDR ||
 	    config_addr_split(addr, h, sizeof(h), p, sizeof(p)) < 0 ||
 	    (add && atoi(p) == 0)) {
-		snprintf(what, sizeof(what),
-			 "\"%.64s\" is not HOST:PORT (a host name, an IPv4 address or an [IPv6] one, and a port 1-65535)",
+		why_set(what, sizeof(what),
+			 N_("\"%.64s\" is not HOST:PORT (a host name, an IPv4 address or an [IPv6] one, and a port 1-65535)"),
 			 addr);
 		reply_error(rc, -EINVAL, what);
 		return;
@@ -430,13 +432,19 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 			break;
 	if (add && i == cfg->npeers) {
 		if (cfg->npeers == CONFIG_MAX_PEERS) {
-			reply_error(rc, HAMLET_ETOOBIG, "peer list is full");
+			why_set(what, sizeof(what),
+				 N_("the list of peers to dial is full (%d): remove one first"),
+				 CONFIG_MAX_PEERS);
+			reply_error(rc, HAMLET_ETOOBIG, what);
 			return;
 		}
 		snprintf(cfg->peers[cfg->npeers++], CONFIG_MAX_ADDR, "%s", addr);
 	} else if (!add) {
 		if (i == cfg->npeers) {
-			reply_error(rc, HAMLET_ENOTFOUND, "no such peer");
+			why_set(what, sizeof(what),
+				 N_("%.64s is not in the list of peers this node dials (hamlet peers list shows them)"),
+				 addr);
+			reply_error(rc, HAMLET_ENOTFOUND, what);
 			return;
 		}
 		memmove(cfg->peers[i], cfg->peers[i + 1],
@@ -467,8 +475,8 @@ static void do_sync(struct rpc_conn *rc, const char *name)
 	size_t n = peers_reconcile(rc->d, name);
 	if (name && n == 0) {
 		char why[CONFIG_MAX_ADDR + 100];
-		snprintf(why, sizeof(why),
-			 "%s is not a connected peer (see hamlet peers list)",
+		why_set(why, sizeof(why),
+			 N_("%.64s is not a connected peer (hamlet peers list shows them)"),
 			 name);
 		reply_error(rc, HAMLET_ENOTFOUND, why);
 		return;
@@ -538,7 +546,7 @@ static int job_ended(struct rpc_conn *rc, int r)
 		return 0;
 	}
 	if (r == -ECANCELED) {
-		reply_error(rc, -ECANCELED, "the daemon is stopping");
+		reply_error(rc, -ECANCELED, why_translate(N_("the daemon is stopping")));
 		return 0;
 	}
 	return 1;

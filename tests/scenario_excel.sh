@@ -36,7 +36,7 @@ printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-9;Lo Van A;31/02/1990;nam;12
 refuse "a row with a short ID" 4 "row 2: person_id: \"1234\" has 4 digits, 12 are needed" \
 	A import health_profile --format csv "$T/two.csv"
 check "and its impossible date, in the same run" grep -q 'row 2: .*birth_date' "$T/refused"
-check "a wrong sex is named with its row" grep -q 'row 3: health_profile.sex must be one of male, female, other, not "x"' "$T/refused"
+check "a wrong sex is named with its row" grep -q 'row 3: health_profile.sex must be one of male, female, other (or nam, nữ, khác), not "x"' "$T/refused"
 check "each problem once, nothing else" test "$(grep -c '^hamlet: row' "$T/refused")" = 3
 # every problem of every row: an ID short of its zeros and month 13 on
 # one row, a bad id and a wrong sex on the next (before, one of each row)

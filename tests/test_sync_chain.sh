@@ -83,6 +83,8 @@ VK=$(node_key v); CK=$(node_key c)
 p0=$(msgs_in p "$CK"); v0=$(msgs_in v "$CK")
 check "status --json gives the node's key and per-peer message counts" test -n "$VK" -a -n "$CK" -a -n "$p0" -a -n "$v0"
 check "sync PEER by key prefix starts a sync with that peer" bash -c "'$H' --home '$T/c' sync ${VK:0:12} | grep -q 'sync started with ${VK:0:12}'"
+check "sync PEER by its certificate's name as typed, case aside" bash -c "'$H' --home '$T/v' sync C | grep -qx 'sync started with c'"
+refuse "peers remove of an address not dialled names it" 3 "127.0.0.9:9 is not in the list of peers this node dials" V peers remove 127.0.0.9:9
 check "the village hears from the commune" until_ok bash -c "test \"\$('$H' --home '$T/v' status --json | awk -v k='$CK' '/\"key\":/ { on = index(\$0, k) > 0 } on && /\"messages_in\":/ { gsub(/[^0-9]/, \"\"); print; exit }')\" -gt '$v0'"
 check "the province does not" test "$(msgs_in p "$CK")" = "$p0"
 if C sync 127.0.0.9:9 >"$T/out" 2>&1; then

@@ -506,11 +506,10 @@ static int write_one(struct writer *w, const struct log_op *op)
 				 w->au->grant->name, scope);
 		else
 			why_set(w->why, w->whylen,
-				 N_("this node's certificate (\"%s\") does not let it %s %s in scope %s"),
-				 w->au->grant->name,
-				 why_translate(op->kind == ENTRY_ERASE ? N_("erase")
-								   : N_("write")),
-				 op->collection, scope);
+				 op->kind == ENTRY_ERASE
+					 ? N_("this node's certificate (\"%s\") does not let it erase %s in scope %s")
+					 : N_("this node's certificate (\"%s\") does not let it write %s in scope %s"),
+				 w->au->grant->name, op->collection, scope);
 		return HAMLET_ECERT;
 	}
 	if (!w->au->grant && op->kind == ENTRY_ERASE) {
