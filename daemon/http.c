@@ -690,6 +690,35 @@ static enum MHD_Result loop_text(struct http *h, struct MHD_Connection *conn,
 			       NULL);
 }
 
+/*
+ * /v1/status for a token of one scope: the node's status without the
+ * counts of conflicts and duplicates, which count the records of every
+ * scope (a village's token would learn, by writing a person's ID number,
+ * whether another village holds that person). /v1/conflicts gives the
+ * token's own.
+ */
+static enum MHD_Result scoped_status(struct http *h,
+				     struct MHD_Connection *conn,
+				     const struct token *tok)
+{
+	json_error_t e;
+	json_t *j;
+	char *t;
+	int r = http__loop_text(h, CALL_STATUS, &t);
+
+	if (r < 0)
+		return http__send_fault(h, conn, r, "cannot read the status");
+	j = json_loads(t, 0, &e);
+	free(t);
+	if (!j)
+		return http__send_fault(h, conn, -ENOMEM, "cannot read the status");
+	json_object_del(j, "conflicts");
+	json_object_del(j, "duplicates");
+	json_object_del(j, "problems");
+	json_object_set_new(j, "token_scope", json_string(tok->scope));
+	return http__send_json(h, conn, MHD_HTTP_OK, j);
+}
+
 int http__loopback(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -757,6 +786,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
 					"/metrics answers loopback clients, or a request with a valid token");
+		if (!http__loopback(conn) && tok.scope[0])
+			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+					"token \"%s\" covers scope %s; /metrics counts the records of every scope, so it answers loopback clients and tokens of every scope",
+					tok.name, tok.scope);
 		return loop_text(h, conn, CALL_METRICS);
 	}
 	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
@@ -766,6 +799,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
 					"the status page answers loopback clients, or a request with a valid token");
+		if (!http__loopback(conn) && tok.scope[0])
+			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+					"token \"%s\" covers scope %s; the status page counts the records of every scope, so it answers loopback clients and tokens of every scope",
+					tok.name, tok.scope);
 		return http__page(h, conn);
 	}
 	if (strncmp(url, "/v1/", 4) != 0)
@@ -785,6 +822,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (n == 1 && strcmp(seg[0], "status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/status");
+		if (tok.scope[0])
+			return scoped_status(h, conn, &tok);
 		return loop_text(h, conn, CALL_STATUS);
 	}
 	if (n == 1 && strcmp(seg[0], "changes") == 0) {

@@ -67,7 +67,8 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
 
 /* The scope a write to coll/id falls in: given, else the record's, else
  * the node's own; cur: the record's now ("" when none), *ret_nowhere 1
- * when its heads share no scope at all. */
+ * when its heads share no scope at all; *ret_exists 1 when the record is
+ * live or erased (a write to it is refused as such). */
 static int write_scope(struct http *h, const char *coll, const char *id,
 		       const char *given, char out[ENTRY_MAX_SCOPE + 1],
 		       char cur[ENTRY_MAX_SCOPE + 1],
@@ -93,7 +94,8 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	}
 	if (r < 0)
 		goto out;
-	*ret_exists = !v.deleted && !v.erased;
+	/* an erased record is there, to be refused as erased (409) */
+	*ret_exists = v.erased || !v.deleted;
 	{
 		char w[ENTRY_MAX_SCOPE + 1];
 		r = scopemap_record_scope(*ret_map, t, &v, w);
@@ -162,6 +164,44 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 }
 
 /*
+ * Record coll/id as token tok sees it (its duplicates among those tok may
+ * read, SPEC of the API: a village does not learn another's records) into
+ * *ret, and the decisions open on it for tok: its conflicts and those
+ * duplicates. *ret NULL when only the count is wanted.
+ */
+static int seen_record(struct http *h, const struct token *tok,
+		       const char *coll, const char *id, json_t **ret,
+		       int *ret_open)
+{
+	struct store_txn *t = NULL;
+	struct scopemap *map = NULL;
+	struct record_view v;
+	json_t *j = NULL;
+	int r;
+
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
+	    (r = scopemap_load(t, &map)) < 0)
+		goto out;
+	if ((r = record_view_load(t, coll, id, &v)) < 0)
+		goto out;
+	r = http__record_json(t, map, tok, coll, id, &v, &j);
+	record_view_close(&v);
+	if (r < 0)
+		goto out;
+	*ret_open = (int)(json_array_size(json_object_get(j, "conflicts")) +
+			  json_array_size(json_object_get(j, "duplicates")));
+	if (ret) {
+		*ret = j;
+		j = NULL;
+	}
+out:
+	json_decref(j);
+	scopemap_free(map);
+	store_txn_abort(t);
+	return r;
+}
+
+/*
  * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
  * nothing: keep the values shown now), made into the resolution's body in
  * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
@@ -170,6 +210,7 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
  */
 static enum MHD_Result resolve_prepare(struct http *h,
 				       struct MHD_Connection *conn,
+				       const struct token *tok,
 				       const struct schema *s, const char *id,
 				       const struct req *rq, struct call *c,
 				       int *kind)
@@ -222,6 +263,17 @@ static enum MHD_Result resolve_prepare(struct http *h,
 				      &c->body, &c->op.body_len, why,
 				      sizeof(why));
 	store_txn_abort(t);
+	if ((r >= 0 || r == HAMLET_EDUP) && tok->scope[0]) {
+		/* a duplicate the token may not read is none of its business:
+		 * a record whose only open item is one has nothing to resolve,
+		 * as a record without duplicates */
+		int open_;
+		int sr = seen_record(h, tok, s->name, id, NULL, &open_);
+		if (sr < 0)
+			r = sr;
+		else if (open_ == 0)
+			r = 1;
+	}
 	if (r == 1)
 		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
 			      "%s/%s has no open conflict: nothing to resolve (to change a field, PUT it)",
@@ -253,35 +305,28 @@ out:
  * open, and the record. */
 static enum MHD_Result resolve_answer(struct http *h,
 				      struct MHD_Connection *conn,
-				      struct call *c)
+				      const struct token *tok, struct call *c)
 {
-	struct store_txn *t = NULL;
-	struct scopemap *map = NULL;
-	struct record_view v;
 	json_t *o, *rec = NULL;
-	char hex[65];
-	int r, open_;
+	char hex[65], why[4400];
+	int r, open_ = 0;
 
 	if (c->r < 0)
 		return write_answer(h, conn, c);
-	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
-	    (r = scopemap_load(t, &map)) < 0 ||
-	    (r = record_view_load(t, c->coll, c->id, &v)) < 0) {
-		scopemap_free(map);
-		store_txn_abort(t);
+	if ((r = seen_record(h, tok, c->coll, c->id, &rec, &open_)) < 0)
 		return http__send_fault(h, conn, r, "resolved, but cannot read the record");
+	/* the answer shows the record: a read, logged as a GET is */
+	if ((r = http__log_read(h, tok, "http resolve", c->coll, c->id, NULL, 1,
+				why, sizeof(why))) < 0) {
+		json_decref(rec);
+		return send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				"access_log",
+				"resolved (entry stored); %s; a read of health data that cannot be logged is not shown",
+				why);
 	}
-	open_ = record_duplicates(t, c->coll, &v, c->id, NULL, NULL);
-	if (open_ >= 0)
-		open_ += (int)v.conflicts->via.array.size;
-	if (record_json(t, map, c->coll, c->id, &v, &rec) < 0)
-		rec = json_null();
-	record_view_close(&v);
-	scopemap_free(map);
-	store_txn_abort(t);
 	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
 	o = json_pack("{s:s, s:s, s:s, s:i, s:o}", "collection", c->coll, "id",
-		      c->id, "entry", hex, "open", open_ < 0 ? 0 : open_,
+		      c->id, "entry", hex, "open", open_,
 		      "record", rec);
 	return http__send_json(h, conn, MHD_HTTP_OK, o);
 }
@@ -365,7 +410,7 @@ enum MHD_Result http__put_or_delete(struct http *h,
 		goto out;
 	}
 	if (resolve &&
-	    ((ok = resolve_prepare(h, conn, s, id, rq, c, &kind)) != MHD_YES ||
+	    ((ok = resolve_prepare(h, conn, tok, s, id, rq, c, &kind)) != MHD_YES ||
 	     c->done))
 		goto out;
 	if (given)
@@ -382,7 +427,8 @@ enum MHD_Result http__put_or_delete(struct http *h,
 			c = NULL; /* the loop frees it */
 		goto out;
 	}
-	ok = resolve ? resolve_answer(h, conn, c) : write_answer(h, conn, c);
+	ok = resolve ? resolve_answer(h, conn, tok, c)
+		     : write_answer(h, conn, c);
 out:
 	json_decref(j);
 	scopemap_free(map);

@@ -33,7 +33,8 @@ check "the root certifies C2 (commune, may delegate)" issue C2 commune bk/c2 --r
 check "C1 certifies V1 (village)" issue V1 village bk/c1/v1 --issuer-home "$T/C1"
 check "C1 certifies V2 (village)" issue V2 village bk/c1/v2 --issuer-home "$T/C1"
 
-launch P && PP=$PORT && ok "P listens" || fail "P listens"
+HP=$(port)
+launch P --http 127.0.0.1:$HP && PP=$PORT && ok "P listens (and serves HTTP)" || fail "P listens"
 launch C1 --peer 127.0.0.1:$PP && PC1=$PORT && ok "C1 dials P" || fail "C1 dials P"
 launch C2 --peer 127.0.0.1:$PP && ok "C2 dials P" || fail "C2 dials P"
 launch V1 --peer 127.0.0.1:$PC1 && ok "V1 dials C1" || fail "V1 dials C1"
@@ -79,6 +80,17 @@ done
 for n in $NODES; do check "$n: verify exits 0" N $n verify; done
 refuse "HP-E1 cannot be written again" 4 "erased" \
 	N V1 put health_profile HP-E1 '{"phone":"0912000009"}'
+TK=$(N P token create --name clerk --role write 2>/dev/null)
+# api CODE STABLE METHOD [BODY]: HP-E1 over P's HTTP API answers CODE, error STABLE
+api() {
+	local got
+	got=$(curl -s -o "$T/api.json" -w '%{http_code}' --max-time 20 -X "$3" \
+		-H "Authorization: Bearer $TK" ${4:+--data-binary "$4"} \
+		"http://127.0.0.1:$HP/v1/records/health_profile/HP-E1")
+	[ "$got" = "$1" ] && python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["error"]["code"] == sys.argv[2] else 1)' "$T/api.json" "$2"
+}
+check "over HTTP, a PUT to it is refused as erased (409)" api 409 erased PUT '{"phone":"0912000009"}'
+check "and a DELETE too, not answered as not found" api 409 erased DELETE
 
 # --- bundles after the erasure ---------------------------------------------
 check "C1 makes a bundle for X after the erasure" N C1 bundle create --for "$T/X.sum" "$T/after.bundle"

@@ -287,6 +287,29 @@ assert all("HP-DUPA" not in (c["record"] or {}).get("duplicates", []) for c in c
 conf = get("/v1/conflicts")
 assert all(r["id"] != "HP-B01" for r in conf["records"]), conf
 EOF
+check "nor by resolving the record: its only duplicate is not the token's, so nothing is open (409 no_conflict)" \
+	err 409 no_conflict POST /v1/conflicts/health_profile/HP-B01/resolve "$S" ''
+check "not even with fields given" \
+	err 409 no_conflict POST /v1/conflicts/health_profile/HP-B01/resolve "$S" '{"fields":{"phone":"0988888888"}}'
+# jcheck WANT METHOD PATH TOKEN BODY EXPR: the answer is WANT and the Python
+# expression EXPR holds of its JSON, d
+jcheck() {
+	local want=$1 expr=$6 got
+	got=$(c "$2" "$3" "$4" "$5")
+	[ "$got" = "$want" ] &&
+		python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$BODY"
+}
+check "nor from /v1/status, which leaves out the counts of every scope's records" \
+	jcheck 200 GET /v1/status "$S" '' 'd.get("token_scope") == "bk/c1/b" and not ({"conflicts", "duplicates", "problems"} & set(d))'
+check "which an unscoped token gets" \
+	jcheck 200 GET /v1/status "$R" '' 'd["duplicates"] >= 1 and "token_scope" not in d'
+AO=$(A token create --name a-only --role write --scope bk/c1/a 2>/dev/null)
+check "a second record of a's scope with that person id" test "$(c PUT /v1/records/health_profile/HP-DUPA2 "$AO" '{"person_id":"000001000001","full_name":"Sync 1 again","birth_date":"1980-01-01"}')" = 200
+check "resolved by a token of a's scope, the answer names only the duplicate it may read" \
+	jcheck 200 POST /v1/conflicts/health_profile/HP-DUPA/resolve "$AO" '{"fields":{"phone":"0912000009"}}' 'd["open"] == 1 and d["record"]["duplicates"] == ["HP-DUPA2"]'
+A access-log --json >"$T/alog.json" 2>&1
+check "and the resolve's answer, a read of health data, is in the access log" \
+	python3 -c 'import json,sys; es=json.load(open(sys.argv[1]))["entries"]; sys.exit(0 if any(e["who"] == "a-only" and e["command"] == "http resolve" and e["record"] == "HP-DUPA" for e in es) else 1)' "$T/alog.json"
 
 # --- /metrics says what hamlet status --json says ---
 check "/metrics answers loopback without a token" test "$(c GET /metrics "")" = 200
