@@ -311,6 +311,8 @@ static int bundle_create_run(const char *out, const char *forsum,
 		json_object_set_new(j, "body_bytes",
 				    json_integer((json_int_t)res.body_bytes));
 		json_object_set_new(j, "sealed", json_boolean(res.sealed));
+		json_object_set_new(j, "scope_matched",
+				    json_boolean(!res.scope_empty));
 		if (res.sealed) {
 			char h[65];
 			cli_hex(res.sealed_to, 32, h);
@@ -330,10 +332,16 @@ static int bundle_create_run(const char *out, const char *forsum,
 		       (unsigned long long)res.feeds, cli_plural(res.feeds),
 		       (unsigned long long)res.bytes);
 		sealed_line(&res);
-		if (res.entries == 0)
+		if (res.entries == 0 && !res.scope_empty)
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
+	if (res.scope_empty && res.held[0])
+		cli_err(_("note: this node holds nothing under scope %s (it holds %s): the bundle carries the network's certificates only; check the scope"),
+			scope, res.held);
+	else if (res.scope_empty)
+		cli_err(_("note: this node holds nothing under scope %s (it holds no entries yet): the bundle carries the network's certificates only"),
+			scope);
 	r = 0;
 out:
 	node_close(n);

@@ -521,7 +521,7 @@ int cmd_sink(int argc, char **argv)
 	struct sink s = { 0 };
 	struct sigaction sa;
 	char *pos[1], why[1024];
-	int npos, r, first = 1;
+	int npos, r, first = 1, caught_up = 0;
 	const struct cli_opt opts[] = {
 		{ "--dsn", &s.dsn, NULL },
 		{ "--once", NULL, &s.once },
@@ -580,9 +580,21 @@ int cmd_sink(int argc, char **argv)
 		first = 0;
 		if (r == 1)
 			continue; /* reconnect */
+		caught_up = !sink_stop;
 		if (s.once)
 			break;
 		nap(SINK_POLL_MS);
+	}
+	if (s.once && !caught_up) {
+		/* a job asked to copy everything: stopped before it did, it
+		 * says so and fails, so that cron and scripts know */
+		char line[600];
+		snprintf(line, sizeof(line),
+			 _("stopped before PostgreSQL held every change: %llu records written in this run; run it again"),
+			 (unsigned long long)s.written);
+		say(&s, "stopped", line);
+		r = CLI_EPROBLEMS;
+		goto out;
 	}
 	if (s.once) {
 		char line[600];

@@ -122,6 +122,14 @@ check "every row holds its own change seq, none above the checkpoint" test "$(sq
 check "hamlet_meta says layout version 1" test "$(sql "SELECT value FROM hamlet_meta WHERE key = 'schema_version'")" = 1
 check "the checkpoint names P" test "$(sql "SELECT node_name || ' ' || node_key FROM hamlet_checkpoint")" = "p $(key P)"
 
+# a cron job's sink --once, stopped while the following sink holds the
+# database: it must not say done
+"$H" --home "$T/P" --json sink postgres --dsn "$DSN" --once >"$T/once.out" 2>"$T/once.err" &
+ONCE=$!
+check "a sink --once beside the running one waits, saying so (20 s)" within 20 grep -q "trying again" "$T/once.err"
+kill -TERM "$ONCE" 2>/dev/null; wait "$ONCE"
+check "stopped while it waits, it exits 1" test $? = 1
+check "and says stopped, not done" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e and e[-1] == "stopped" and "done" not in e else 1)' "$T/once.out"
 kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
 bg=

@@ -128,6 +128,11 @@ printf '{"id":"FB-4","person_id":"000000700004","full_name":"Lò Văn Bình","bi
 check "an NDJSON line reads its values as put does" A import health_profile --format ndjson "$T/vi.ndjson"
 check "and stores the schema's values" \
 	bash -c "'$H' --home '$T/a' get health_profile FB-4 | grep -qx 'birth_date: 1985-07-06' && '$H' --home '$T/a' get health_profile FB-4 | grep -qx 'sex: male'"
+A bundle create --unsealed --scope bk/bach-thong/quang-thuan/na-pia "$T/typo.bundle" >"$T/typo.out" 2>"$T/typo.err"
+check "a bundle of a scope this node holds nothing under says so, naming what it holds" \
+	grep -q 'note: this node holds nothing under scope bk/bach-thong/quang-thuan/na-pia (it holds bk/bach-thong/quang-thuan/na-pai)' "$T/typo.err"
+check "and does not claim the recipient holds everything" bash -c "! grep -q 'nothing to send' '$T/typo.out'"
+check "--json says the scope matched nothing" bash -c "'$H' --home '$T/a' --json bundle create --unsealed --scope bk/none '$T/typo2.bundle' 2>/dev/null | grep -q '\"scope_matched\": false'"
 mkdir -p "$T/a-dir"
 refuse "a bundle created into a directory is named as such (exit 4, invalid input)" 4 \
 	'is a directory or a device, not a file' A bundle create --unsealed "$T/a-dir"

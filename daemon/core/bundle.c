@@ -45,13 +45,21 @@ struct feedlist {
 	struct log_feed *v;
 	size_t n, cap;
 	const char *prefix;
+	const struct scopemap *map; /* a prefix matches through scope moves */
+	char held[256]; /* the prefix matches nothing: the scopes held */
 };
 
 static int feed_collect(void *ctx, const struct log_feed *f)
 {
 	struct feedlist *l = ctx;
-	if (l->prefix && !entry_scope_under(f->scope, l->prefix))
+	if (l->prefix && !scopemap_under(l->map, f->scope, l->prefix)) {
+		/* the first few scopes held, for a prefix that names none */
+		size_t hl = strlen(l->held);
+		if (!strstr(l->held, f->scope) && hl + strlen(f->scope) + 8 < sizeof(l->held))
+			snprintf(l->held + hl, sizeof(l->held) - hl, "%s%s",
+				 hl ? ", " : "", f->scope);
 		return 0;
+	}
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 64;
 		void *p = realloc(l->v, nc * sizeof(*l->v));
@@ -431,8 +439,16 @@ int bundle_create(struct node *n, const char *path,
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		goto out;
 	fl.prefix = prefix;
+	fl.map = n->smap;
 	if ((r = log_feeds_each(t, feed_collect, &fl)) < 0)
 		goto out;
+	if (prefix && fl.n == 0) {
+		/* a typo in the scope would carry a stick of certificates
+		 * only: the caller says so (a bundle of the trust set alone,
+		 * --scope naming no feed, is a use of its own) */
+		res.scope_empty = 1;
+		snprintf(res.held, sizeof(res.held), "%s", fl.held);
+	}
 	if (sum && (r = feeds_readable(t, sum, &fl, why, whylen)) < 0)
 		goto out;
 	if ((r = bundle_writer_open_sealed(path, &h, seal_to, &w)) < 0) {

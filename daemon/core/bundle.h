@@ -33,6 +33,8 @@ struct bundle_create_result {
 	int sealed;
 	uint8_t sealed_to[32];
 	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */
+	int scope_empty; /* the scope prefix named no feed held here */
+	char held[256];	 /* then: the first scopes held ("" none) */
 };
 
 /*
