@@ -22,6 +22,8 @@
 
 #include "entry.h"
 #include "error.h"
+#include "hlc.h"
+#include "schema.h"
 #include "log.h"
 
 #include <errno.h>
@@ -129,9 +131,18 @@ static int check_row(struct importer *im, struct store_txn *t,
 	char missing[256];
 	int r, have_view;
 
+	if (!rw->body)
+		return 0; /* refused on its own already */
 	if ((r = mp_doc_parse(&d, rw->body, rw->len,
 			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
 		return r;
+	{
+		/* what the write would refuse: named now, with the rest */
+		char today[11], why[512];
+		schema_today((int64_t)hlc_wall_ms(), today);
+		if (schema_check_past(im->s, d.root, today, why, sizeof(why)) < 0)
+			import_err(im, rw->where, "%s", why);
+	}
 	r = record_view_load(t, im->s->name, rw->id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
@@ -415,15 +426,21 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	if (!im.fatal && (r = find_repeats(&im)) < 0)
 		goto out;
-	if (im.nerr || im.fatal) {
+	if (im.fatal) {
 		r = refuse_file(&im);
 		goto out;
 	}
-	if (im.n == 0)
+	if (im.n == 0 && !im.nerr)
 		goto done;
+	/* the rows that are right on their own are checked against the
+	 * store even when others are not, so that one run names every
+	 * problem of the file */
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
-	    (r = check_rows(&im, n)) < 0)
+	    (r = check_rows(&im, n)) < 0) {
+		if (im.nerr)
+			r = refuse_file(&im);
 		goto out;
+	}
 	if (im.nerr) {
 		r = refuse_file(&im);
 		goto out;

@@ -116,8 +116,12 @@ refuse "a put with a birth date in the future is refused, naming the field and t
 	A put health_profile FB-1 '{"person_id":"000000700001","full_name":"Lo Van Tuong","birth_date":"2099-02-01"}'
 { echo "$HDR"; profiles 1 1 FB; echo 'FB-00002,000000700002,Lo Van Tuong,01/02/2099,male,na-pai'; } >"$T/future.csv"
 refuse "and a file with one, naming its row" 4 \
-	'row 3 (id FB-00002): health_profile.birth_date 2099-02-01 lies in the future' A import health_profile --format csv "$T/future.csv"
+	'row 3: health_profile.birth_date 2099-02-01 lies in the future' A import health_profile --format csv "$T/future.csv"
 refuse "of which nothing is stored" 3 "not found" A get health_profile FB-00001
+{ echo "$HDR"; echo 'FB-00005,00000070005,Lo Van Nam,01/02/1990,male,na-pai'; echo 'FB-00006,000000700006,,01/02/1990,male,na-pai'; echo 'FB-00007,000000700007,Lo Van Bay,01/02/2099,male,na-pai'; } >"$T/rounds.csv"
+refuse "one run names every problem of a file: a cell wrong on its own" 4 'row 2: person_id: "00000070005" has 11 digits' A import health_profile --format csv "$T/rounds.csv"
+check "a new record without a required field, in the same run" grep -q 'row 3: FB-00006 is a new record and needs every required field; missing: full_name' "$T/refused"
+check "and a birth date in the future, in the same run" grep -q 'row 4: health_profile.birth_date 2099-02-01 lies in the future' "$T/refused"
 check "a put takes a date as dd/mm/yyyy and sex in Vietnamese, as import does" \
 	A put health_profile FB-3 '{"person_id":"000000700003","full_name":"Lò Thị Hoa","birth_date":"05/03/1992","sex":"Nữ"}'
 check "and stores them as the schema's values" \
