@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
 
@@ -23,7 +25,22 @@ struct xlsx_out {
 	int with_scope;
 	lxw_row_t row;
 	double width[SCHEMA_MAX_FIELDS + 3];
+	/* the workbook is written beside its path and renamed there once
+	 * whole: a full disk leaves no half a file behind */
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
 };
+
+/* The directory of path, into buf (PATH_MAX + 16 bytes). */
+static const char *dir_of(const char *path, char *buf)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return ".";
+	if (slash == path)
+		return "/";
+	snprintf(buf, PATH_MAX + 16, "%.*s", (int)(slash - path), path);
+	return buf;
+}
 
 static void widen(struct xlsx_out *x, lxw_col_t col, size_t len)
 {
@@ -60,7 +77,12 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	}
 	x->s = s;
 	x->with_scope = with_scope;
-	if (!(x->wb = workbook_new_opt(path, &o)) ||
+	if ((size_t)snprintf(x->path, sizeof(x->path), "%s", path) >= sizeof(x->path)) {
+		free(x);
+		return -ENAMETOOLONG;
+	}
+	snprintf(x->tmp, sizeof(x->tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (!(x->wb = workbook_new_opt(x->tmp, &o)) ||
 	    !(x->ws = workbook_add_worksheet(x->wb, s->name))) {
 		lxw_workbook_free(x->wb); /* accepts NULL; writes nothing */
 		free(x);
@@ -214,13 +236,46 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		worksheet_set_column(x->ws, c, c, x->width[c], NULL);
 	worksheet_autofilter(x->ws, 0, 0, x->row - 1, ncols - 1);
 	/* libxlsxwriter writes only at close: free, and nothing is written */
-	e = write ? workbook_close(x->wb) : LXW_NO_ERROR;
-	if (!write)
+	if (write) {
+		/* its own lines on stderr ("[ERROR][./src/packager.c:…]")
+		 * say nothing to an operator: the error below says it */
+		int saved = dup(2), null = open("/dev/null", O_WRONLY);
+		fflush(stderr);
+		if (saved >= 0 && null >= 0)
+			dup2(null, 2);
+		e = workbook_close(x->wb);
+		fflush(stderr);
+		if (saved >= 0 && null >= 0)
+			dup2(saved, 2);
+		if (saved >= 0)
+			close(saved);
+		if (null >= 0)
+			close(null);
+	} else {
+		e = LXW_NO_ERROR;
 		lxw_workbook_free(x->wb);
-	free(x);
+	}
+	if (write && e == LXW_NO_ERROR && rename(x->tmp, x->path) < 0) {
+		int err = errno;
+		why_set(why, wl, "%s", strerror(err));
+		unlink(x->tmp);
+		free(x);
+		return -err;
+	}
 	if (e != LXW_NO_ERROR) {
-		why_set(why, wl, "%s", lxw_strerror(e));
+		struct statvfs fs;
+		char dir[PATH_MAX + 16];
+		/* asked before the half file goes, which frees its room */
+		int full = statvfs(dir_of(x->path, dir), &fs) == 0 &&
+			   fs.f_bavail == 0;
+		unlink(x->tmp);
+		if (full)
+			why_set(why, wl, N_("the disk is full; nothing was written (free some space and export again)"));
+		else
+			why_set(why, wl, "%s", lxw_strerror(e));
+		free(x);
 		return e == LXW_ERROR_CREATING_XLSX_FILE ? -EACCES : -EIO;
 	}
+	free(x);
 	return 0;
 }

@@ -166,8 +166,8 @@ static void batch_wait_for_room(struct conn *c, struct sync_batch *b,
 	uint64_t wait = s->rx_full_wait ? s->rx_full_wait * 2
 					: SYNC_FULL_RETRY_MS;
 	const char *what = err == HAMLET_EMAPFULL
-				   ? "the store has reached its size limit"
-				   : "the disk holding the store is full";
+				   ? _("the store has reached its size limit")
+				   : _("the disk holding the store is full");
 
 	if (c->d->parked >= SYNC_FULL_PARKED_MAX) {
 		/* memory is bounded too: this peer sends it again later */

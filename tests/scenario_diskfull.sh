@@ -42,6 +42,11 @@ unshare -rm bash -c '
 	echo $? >"$2/bimport.rc"
 	"$1" --home "$2/disk2/b" verify >"$2/bverify.out" 2>&1
 	echo $? >"$2/bverify.rc"
+	mkdir -p "$2/disk3"
+	mount -t tmpfs -o size=64k none "$2/disk3" || exit 77
+	"$1" --home "$2/x" export health_profile --format xlsx --out "$2/disk3/p.xlsx" >"$2/xlsx.out" 2>&1
+	echo $? >"$2/xlsx.rc"
+	ls -A "$2/disk3" >"$2/xlsx.ls"
 ' _ "$H" "$T"
 rc=$?
 if [ $rc -eq 77 ]; then echo "skipped: cannot mount a tmpfs"; exit 77; fi
@@ -59,4 +64,9 @@ grep -q "the disk holding the store is full" "$T/bimport.out" && ok "it says the
 grep -q "entries of it were stored before the disk filled" "$T/bimport.out" && grep -q "then import the bundle again" "$T/bimport.out" \
 	&& ok "it says how much was stored and what to do" || fail "it says how much was stored and what to do"
 [ "$(cat "$T/bverify.rc")" = 0 ] && ok "that store audits clean afterwards" || { fail "that store audits clean afterwards"; cat "$T/bverify.out"; }
+sed 's/^/    /' "$T/xlsx.out" | head -4
+[ "$(cat "$T/xlsx.rc")" != 0 ] && grep -q "the disk is full; nothing was written" "$T/xlsx.out" \
+	&& ok "an Excel export onto a full disk fails, saying the disk is full" || fail "an Excel export onto a full disk fails, saying the disk is full"
+grep -q "ERROR\]" "$T/xlsx.out" && fail "without the library's own lines" || ok "without the library's own lines"
+[ ! -s "$T/xlsx.ls" ] && ok "and leaves no file behind" || { fail "and leaves no file behind"; cat "$T/xlsx.ls"; }
 tests_done
