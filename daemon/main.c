@@ -172,7 +172,9 @@ int main(int argc, char **argv)
 				 sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);
 		free(d);
-		return 1;
+		/* no such directory: a setting to fix, not a moment to wait
+		 * out (systemd does not restart on 2) */
+		return lock_fd == -ENOENT || lock_fd == -ENOTDIR ? 2 : 1;
 	}
 	/* before the store opens: a wrong --socket is a config error (exit
 	 * 2, which systemd does not restart), a live daemon there one more

@@ -59,6 +59,8 @@ check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
 
 # --- the socket: never a file that is not one, never a live daemon's ---
 echo keep >"$T/precious"
+refuse "a home that does not exist is a setting to fix (exit 2, which systemd does not restart)" 2 \
+	"no node in $T/no-such-home: the directory does not exist" "$D" --home "$T/no-such-home"
 refuse "a regular file at --socket is refused, named for what it is" 2 \
 	"$T/precious is a regular file, not a socket: hamletd will not replace it" \
 	timeout 10 "$D" --home "$T/x" --socket "$T/precious"
