@@ -744,6 +744,17 @@ int http__loopback(struct MHD_Connection *conn)
 
 /* --- routing ------------------------------------------------------------- */
 
+/* 400 bad_id: the id as given (cut at 64 bytes, "…" when cut) and the
+ * rule it breaks. */
+static enum MHD_Result bad_id(struct http *h, struct MHD_Connection *conn,
+			      const char *id)
+{
+	size_t n = strlen(id);
+	return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
+			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 letters, digits, '.', '_', ':' or '-'",
+			id, n > 64 ? "…" : "", n);
+}
+
 /* 405, naming the methods allowed on what. */
 static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
 				  const char *method, const char *allow,
@@ -841,9 +852,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 					"unknown_collection",
 					"unknown collection \"%.64s\"", seg[1]);
 		if (entry_record_id_check(seg[2]) < 0)
-			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
-					"\"%.64s\" is not a valid record id",
-					seg[2]);
+			return bad_id(h, conn, seg[2]);
 		return http__put_or_delete(h, conn, &tok, s, seg[2], ENTRY_PUT, rq, 1);
 	}
 	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
@@ -864,9 +873,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return http__list_records(h, conn, &tok, s);
 		}
 		if (entry_record_id_check(seg[2]) < 0)
-			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
-					"\"%.64s\" is not a valid record id",
-					seg[2]);
+			return bad_id(h, conn, seg[2]);
 		if (get)
 			return http__get_record(h, conn, &tok, s, seg[2]);
 		if (strcmp(method, "PUT") == 0)

@@ -268,6 +268,11 @@ check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE))
 wait $bg
 bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0
+badid() {
+	[ "$(c GET "/v1/records/payment/$(printf 'A%.0s' $(seq 1 65))" "$R")" = 400 ] &&
+		python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["error"]["message"]; sys.exit(0 if "…\" (65 bytes): use 1-64 letters" in m else 1)' "$BODY"
+}
+check "an id over 64 bytes is named cut, with its length and the rule" badid
 check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
 check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" = \"\$('$H' --home '$T/b' digest)\""
 # a record of a's scope that duplicates b's HP-B01 (the same person id)
