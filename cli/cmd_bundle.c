@@ -12,6 +12,7 @@
 #include "error.h"
 #include "hlc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,8 @@ static int bundle_create_run(const char *out, const char *forsum,
 		else
 			cli_err(_("cannot create the bundle %s: %s"), out,
 				why[0] ? why : cli_strerror(r));
+		if (r == -EISDIR)
+			r = -EINVAL; /* the path given is wrong, not the system */
 		goto out;
 	}
 	if (cli_global.json) {

@@ -296,13 +296,11 @@ int main(void)
 		uint8_t before[32], after[32], now[32];
 		th_digest(c, before);
 		{
-			char cmd[8192], home[4096];
+			char src[4096], home[4096];
 			struct node *ref;
-			snprintf(cmd, sizeof(cmd),
-				 "rm -rf '%s/ref' && cp -a '%s/victim' '%s/ref'",
-				 dir, dir, dir);
-			ASSERT_EQ(system(cmd), 0);
+			snprintf(src, sizeof(src), "%s/victim", dir);
 			snprintf(home, sizeof(home), "%s/ref", dir);
+			th_copy_tree(src, home);
 			ASSERT_OK(node_open(home, 0, &ref, why, sizeof(why)));
 			ASSERT_OK(bundle_import(ref, bun, &rep, why, sizeof(why)));
 			bundle_report_close(&rep);
@@ -315,14 +313,11 @@ int main(void)
 			th_spit(bad, p, len);
 			p[i] ^= 0x40;
 			/* a fresh copy of the victim's store for each flip */
-			char cmd[8192];
-			snprintf(cmd, sizeof(cmd),
-				 "rm -rf '%s/v2' && cp -a '%s/victim' '%s/v2'",
-				 dir, dir, dir);
-			ASSERT_EQ(system(cmd), 0);
-			char home[4096];
+			char src[4096], home[4096];
 			struct node *v;
+			snprintf(src, sizeof(src), "%s/victim", dir);
 			snprintf(home, sizeof(home), "%s/v2", dir);
+			th_copy_tree(src, home);
 			ASSERT_OK(node_open(home, 0, &v, why, sizeof(why)));
 			int r = bundle_import(v, bad, &rep, why, sizeof(why));
 			th_digest(v, now);

@@ -71,12 +71,11 @@ static int has_problem(const struct bundle_report *rep, const char *needle)
 static struct node *copy_node(const char *dir, const char *from,
 			      const char *to)
 {
-	char cmd[8192], home[4096], why[256];
+	char src[4096], home[4096], why[256];
 	struct node *n;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s' && cp -a '%s/%s' '%s/%s'",
-		 dir, to, dir, from, dir, to);
-	ASSERT_EQ(system(cmd), 0);
+	snprintf(src, sizeof(src), "%s/%s", dir, from);
 	snprintf(home, sizeof(home), "%s/%s", dir, to);
+	th_copy_tree(src, home);
 	ASSERT_OK(node_open(home, 0, &n, why, sizeof(why)));
 	return n;
 }

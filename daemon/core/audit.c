@@ -69,9 +69,10 @@ struct audit_feed_mark {
 };
 
 struct audit_batch {
-	struct audit_item *items;	/* BATCH */
+	struct audit_item *items;	/* BATCH, made when first used */
 	struct audit_feed_mark *feeds;	/* BATCH */
 	size_t n, nfeeds;
+	size_t hw; /* items ever filled: the bodies to free at the end */
 	size_t claimed, done; /* items handed to workers, items checked */
 };
 
@@ -170,6 +171,23 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* A batch's arrays, made on its first use. */
+static int batch_make(struct audit_batch *b)
+{
+	if (b->items)
+		return 0;
+	b->items = calloc(BATCH, sizeof(*b->items));
+	b->feeds = malloc(BATCH * sizeof(*b->feeds));
+	if (!b->items || !b->feeds) {
+		free(b->items);
+		free(b->feeds);
+		b->items = NULL;
+		b->feeds = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int pool_start(struct pool *p, const uint8_t *network_id)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -182,12 +200,10 @@ static int pool_start(struct pool *p, const uint8_t *network_id)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->inited = 1;
-	for (size_t i = 0; i < RING; i++) {
-		p->ring[i].items = calloc(BATCH, sizeof(*p->ring[i].items));
-		p->ring[i].feeds = malloc(BATCH * sizeof(*p->ring[i].feeds));
-		if (!p->ring[i].items || !p->ring[i].feeds)
-			return -ENOMEM;
-	}
+	/* the other batches when the store fills them: a small store's
+	 * audit touches one batch's memory, not RING's */
+	if (batch_make(&p->ring[0]) < 0)
+		return -ENOMEM;
 	if (nt > MAX_THREADS)
 		nt = MAX_THREADS;
 	/* one a core: the reader and the record thread mostly wait on the
@@ -216,8 +232,10 @@ static void pool_stop(struct pool *p)
 		pthread_cond_destroy(&p->done);
 	}
 	for (size_t i = 0; i < RING; i++) {
-		for (size_t k = 0; p->ring[i].items && k < BATCH; k++)
-			bodyz_buf_free(&p->ring[i].items[k].zb);
+		struct audit_batch *b = &p->ring[i];
+		size_t upto = b->hw > b->n ? b->hw : b->n;
+		for (size_t k = 0; b->items && k < upto && k < BATCH; k++)
+			bodyz_buf_free(&b->items[k].zb);
 		free(p->ring[i].items);
 		free(p->ring[i].feeds);
 	}
@@ -445,10 +463,12 @@ static void ring_tell_head(struct audit_ctx *c)
 
 /* Hand the batch being read to the workers and start the next one,
  * telling the oldest first when RING are out. */
-static void batch_flush(struct audit_ctx *c)
+static int batch_flush(struct audit_ctx *c)
 {
 	struct pool *p = &c->pool;
 
+	if (c->b->n > c->b->hw)
+		c->b->hw = c->b->n;
 	pthread_mutex_lock(&p->mu);
 	c->b->claimed = c->b->done = 0;
 	p->tail++;
@@ -459,6 +479,8 @@ static void batch_flush(struct audit_ctx *c)
 	pthread_mutex_unlock(&p->mu);
 	c->b = &p->ring[p->tail % RING];
 	c->b->n = c->b->nfeeds = 0;
+	/* a batch not yet used: made now, while none of it is handed out */
+	return batch_make(c->b);
 }
 
 /* Every batch handed out, told; the transaction left to the record
@@ -478,8 +500,8 @@ static void ring_drain(struct audit_ctx *c)
 static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
 {
 	struct audit_feed_mark *fm;
-	if (c->b->nfeeds == BATCH || c->b->n == BATCH)
-		batch_flush(c);
+	if ((c->b->nfeeds == BATCH || c->b->n == BATCH) && batch_flush(c) < 0)
+		return NULL;
 	fm = &c->b->feeds[c->b->nfeeds++];
 	memset(fm, 0, sizeof(*fm));
 	fm->first = begins ? c->b->n : SIZE_MAX;
@@ -491,8 +513,12 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	struct audit_ctx *c = ctx;
 	struct audit_feed_mark *fm = mark_add(c, 1);
 	uint8_t fk[32];
-	size_t mark = c->b->nfeeds - 1;
+	size_t mark;
 	int r;
+
+	if (!fm)
+		return -ENOMEM;
+	mark = c->b->nfeeds - 1;
 
 	fm->f = *f;
 	fm->wall = hlc_wall_ms();
@@ -505,8 +531,8 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			/* the feed goes on in the next batch, judged by the
 			 * same clock */
 			uint64_t wall = fm->wall;
-			batch_flush(c);
-			fm = mark_add(c, 0);
+			if (batch_flush(c) < 0 || !(fm = mark_add(c, 0)))
+				return -ENOMEM;
 			fm->f = *f;
 			fm->wall = wall;
 			mark = 0;
@@ -1010,8 +1036,8 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	rc.pool = &c.pool;
 	rc.running = pthread_create(&rc.th, NULL, records_run, &rc) == 0;
 	r = log_feeds_each(c.t, audit_feed, &c);
-	if (r >= 0 && c.b->nfeeds)
-		batch_flush(&c);
+	if (r >= 0 && c.b->nfeeds && batch_flush(&c) < 0)
+		r = -ENOMEM;
 	ring_drain(&c);
 	if (c.have_feed)
 		tell_sigs(&c);

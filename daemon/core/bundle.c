@@ -462,7 +462,6 @@ int bundle_create(struct node *n, const char *path,
 			why_set(why, whylen,
 				 N_("cannot write %s: it is a directory or a device, not a file; name the bundle's file"),
 				 path);
-			r = -EINVAL; /* the path given is wrong, not the system */
 		} else {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
 				 hamlet_strerror(r));
