@@ -33,10 +33,15 @@ N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
 # key NAME: the public key of the node in $T/NAME
 key() { sed -n 's/^public_key = //p' "$T/$1/node.conf"; }
 # within SECS COMMAND...: the command succeeds within SECS seconds (polled
-# every 0.2 s)
+# every 0.2 s, at most SECS * 5 times; a slow command is not tried past
+# SECS seconds, but at least twice)
 within() {
-	local s=$1 i; shift
-	for i in $(seq 1 $((s * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+	local s=$1 i end=$((SECONDS + $1 + 1)); shift
+	for i in $(seq 1 $((s * 5))); do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$i" -ge 2 ] && [ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
 	return 1
 }
 # never SECS COMMAND...: the command does not succeed for SECS seconds
