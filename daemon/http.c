@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -133,6 +134,9 @@ enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (code == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"hamlet\"");
 	http__count_code(h, code);
 	ok = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
@@ -623,13 +627,25 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	const struct token *t;
+	char given[256];
+	size_t n;
 	int found = 0;
 
-	if (!a || strncmp(a, "Bearer ", 7) != 0)
+	/* the scheme in any case, spaces around the token (RFC 9110 11.4) */
+	if (!a || strncasecmp(a, "Bearer", 6) != 0 || (a[6] != ' ' && a[6] != '\t'))
 		return 0;
+	for (a += 6; *a == ' ' || *a == '\t'; a++)
+		;
+	n = strlen(a);
+	while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(given))
+		return 0;
+	memcpy(given, a, n);
+	given[n] = 0;
 	pthread_mutex_lock(&h->tmu);
 	tokens_refresh(h);
-	if ((t = tokens_find(&h->toks, a + 7))) {
+	if ((t = tokens_find(&h->toks, given))) {
 		*ret = *t;
 		found = 1;
 	}
@@ -744,6 +760,58 @@ int http__loopback(struct MHD_Connection *conn)
 
 /* --- routing ------------------------------------------------------------- */
 
+/* The first query parameter of conn that allowed (NULL-ended) does not
+ * name, or NULL: a typo (?scop=) must not be taken for no parameter. */
+struct param_scan {
+	const char *const *allowed;
+	const char *unknown;
+};
+
+static enum MHD_Result param_seen(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	struct param_scan *ps = cls;
+	(void)kind;
+	(void)value;
+	for (const char *const *a = ps->allowed; *a; a++)
+		if (strcmp(*a, key) == 0)
+			return MHD_YES;
+	ps->unknown = key;
+	return MHD_NO;
+}
+
+/* 400 bad_param when conn carries a parameter what does not take;
+ * MHD_YES with *ret_sent 0 when it carries none such. */
+static enum MHD_Result params_only(struct http *h, struct MHD_Connection *conn,
+				   const char *what, const char *const *allowed,
+				   int *ret_sent)
+{
+	struct param_scan ps = { allowed, NULL };
+	char list[200] = "";
+
+	*ret_sent = 0;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_seen, &ps);
+	if (!ps.unknown)
+		return MHD_YES;
+	for (const char *const *a = allowed; *a; a++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 a == allowed ? "" : ", ", *a);
+	*ret_sent = 1;
+	return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_param",
+			"unknown parameter \"%.64s\": %s takes %s", ps.unknown,
+			what, list[0] ? list : "no parameter");
+}
+
+#define PARAMS(what, ...)                                                  \
+	do {                                                               \
+		static const char *const allowed_[] = { __VA_ARGS__ };     \
+		int sent_;                                                 \
+		enum MHD_Result ok_ = params_only(h, conn, what, allowed_, \
+						  &sent_);                 \
+		if (sent_)                                                 \
+			return ok_;                                        \
+	} while (0)
+
 /* 400 bad_id: the id as given (cut at 64 bytes, "…" when cut) and the
  * rule it breaks. */
 static enum MHD_Result bad_id(struct http *h, struct MHD_Connection *conn,
@@ -801,6 +869,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 					"token \"%s\" covers scope %s; /metrics counts the records of every scope, so it answers loopback clients and tokens of every scope",
 					tok.name, tok.scope);
+		PARAMS("/metrics", NULL);
 		return loop_text(h, conn, CALL_METRICS);
 	}
 	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
@@ -814,6 +883,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 					"token \"%s\" covers scope %s; the status page counts the records of every scope, so it answers loopback clients and tokens of every scope",
 					tok.name, tok.scope);
+		PARAMS("the status page", "lang", "key", NULL);
 		return http__page(h, conn);
 	}
 	if (strncmp(url, "/v1/", 4) != 0)
@@ -833,6 +903,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (n == 1 && strcmp(seg[0], "status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/status");
+		PARAMS("/v1/status", NULL);
 		if (tok.scope[0])
 			return scoped_status(h, conn, &tok);
 		return loop_text(h, conn, CALL_STATUS);
@@ -840,6 +911,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (n == 1 && strcmp(seg[0], "changes") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/changes");
+		PARAMS("/v1/changes", "feed", "since", "limit", "timeout",
+		       "heartbeat", NULL);
 		return http__get_changes(h, conn, &tok);
 	}
 	if (n == 4 && strcmp(seg[0], "conflicts") == 0 &&
@@ -853,11 +926,13 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 					"unknown collection \"%.64s\"", seg[1]);
 		if (entry_record_id_check(seg[2]) < 0)
 			return bad_id(h, conn, seg[2]);
+		PARAMS("a resolve", "scope", NULL);
 		return http__put_or_delete(h, conn, &tok, s, seg[2], ENTRY_PUT, rq, 1);
 	}
 	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/conflicts");
+		PARAMS("/v1/conflicts", NULL);
 		return http__get_conflicts(h, conn, &tok);
 	}
 	if ((n == 2 || n == 3) && strcmp(seg[0], "records") == 0) {
@@ -870,12 +945,17 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		if (n == 2) {
 			if (!get)
 				return method_err(h, conn, method, "GET", "a collection");
+			PARAMS("a collection's list", "scope", "limit", "after",
+			       NULL);
 			return http__list_records(h, conn, &tok, s);
 		}
 		if (entry_record_id_check(seg[2]) < 0)
 			return bad_id(h, conn, seg[2]);
-		if (get)
+		if (get) {
+			PARAMS("a record's GET", NULL);
 			return http__get_record(h, conn, &tok, s, seg[2]);
+		}
+		PARAMS("a record's PUT and DELETE", "scope", NULL);
 		if (strcmp(method, "PUT") == 0)
 			return http__put_or_delete(h, conn, &tok, s, seg[2],
 					     ENTRY_PUT, rq, 0);

@@ -268,6 +268,13 @@ check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE))
 wait $bg
 bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0
+check "a typo in a parameter is named, not taken for no parameter (400 bad_param)" \
+	err 400 bad_param PUT "/v1/records/payment/TYPO-1?scop=bk/c1/a" "$W" '{"program":"social_allowance","beneficiary_id":"B9","period":"2026-10","amount_vnd":1}'
+check "and nothing was written" err 404 record_not_found GET /v1/records/payment/TYPO-1 "$R"
+check "the scheme of Authorization is read in any case, spaces around the token aside" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: bearer  $R " "$URL/v1/status")" = 200
+check "a 401 says which scheme to use (WWW-Authenticate)" \
+	bash -c "curl -s -D - -o /dev/null --max-time 20 '$URL/v1/status' | grep -qi '^WWW-Authenticate: Bearer'"
 badid() {
 	[ "$(c GET "/v1/records/payment/$(printf 'A%.0s' $(seq 1 65))" "$R")" = 400 ] &&
 		python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["error"]["message"]; sys.exit(0 if "…\" (65 bytes): use 1-64 letters" in m else 1)' "$BODY"
