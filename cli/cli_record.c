@@ -292,10 +292,14 @@ static void cert_warn(const struct node *n)
 	struct cert_chain *ch = malloc(sizeof(*ch));
 	char why[512];
 
-	if (ch && node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
-				 sizeof(why)) == HAMLET_ECERT)
+	int r = ch ? node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+				    sizeof(why))
+		   : -ENOMEM;
+	if (r == HAMLET_ECERT)
 		cli_err(_("note: saved here, but this node's certificate does not hold now (%s): other nodes refuse what it writes until an administrator gives it a valid one"),
 			why);
+	else if (r == HAMLET_ENOTFOUND)
+		cli_err(_("note: saved here, but this node has no certificate yet: other nodes refuse what it writes until an administrator certifies it (hamlet cert install FILE)"));
 	free(ch);
 }
 

@@ -33,6 +33,11 @@ struct peer_addr {
 	uint64_t fails, failing_since_ms;
 	int reached; /* the last failure came after TCP connected */
 	char why[200];
+	/* the reasons logged since the last session that stood (peer.c),
+	 * by hash: a reason that comes back, after another or after a
+	 * session the peer closed at once, is not logged again */
+	uint32_t logged[4];
+	unsigned nlogged;
 };
 
 enum conn_state {

@@ -129,9 +129,17 @@ static void on_dial_timer(uv_timer_t *t)
 /* why: English (kept for status --json, the same in every locale). */
 void peer__addr_failed(struct peer_addr *pa, const char *why, int reached)
 {
+	uint32_t hash = (uint32_t)reached * 2654435761u;
+	int seen = 0;
+
 	if (!pa->fails++)
 		pa->failing_since_ms = hlc_wall_ms();
-	if (strcmp(pa->why, why) != 0 || pa->reached != reached) {
+	for (const char *p = why; *p; p++) /* FNV-1a */
+		hash = (hash ^ (uint8_t)*p) * 16777619u;
+	for (unsigned i = 0; i < pa->nlogged && i < 4; i++)
+		seen |= pa->logged[i] == hash;
+	if (!seen) {
+		pa->logged[pa->nlogged++ % 4] = hash;
 		if (reached)
 			dlog(DLOG_INFO,
 			     _("peer %s: connects, but no session starts: %s (hamletd tries again by itself; hamlet status shows it)"),

@@ -654,6 +654,10 @@ static void on_conn_timer(uv_timer_t *t)
 		dlog(DLOG_INFO, _("peer %s: past faults forgiven after %d min of clean session"),
 		     c->name, HAMLETD_FORGIVE_MS / 60000);
 	}
+	/* a session that stood a while: the next failures are news again
+	 * (one that a peer closes at once is not, dial.c) */
+	if (c->pa && c->pa->nlogged && now - c->t_ready >= HAMLETD_KEEPALIVE_MS)
+		c->pa->nlogged = 0;
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
 		peer_conn_close(c, N_("silent for 90 s"));
 		return;
