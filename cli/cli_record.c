@@ -128,7 +128,7 @@ static void print_duplicate(FILE *f, const struct schema *s,
 		last = s->fields[*u].name;
 	fprintf(f,
 		_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
-		indent, coll, other, where[0] ? " in " : "", where, fields, prog, coll, q ? q : other, prog,
+		indent, coll, other, where[0] ? _(" in ") : "", where, fields, prog, coll, q ? q : other, prog,
 		coll, q ? q : other, last);
 	free(q);
 }

@@ -123,6 +123,17 @@ static void date_text(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, "%s", _("never"));
 		return;
 	}
+	if (ms % DAY_MS == 0) {
+		/* --expires D ends at D's last moment, UTC: say D, not the
+		 * midnight after it, which reads as a day more */
+		time_t d = (time_t)((ms - DAY_MS) / 1000);
+		struct tm tm;
+		char day[16];
+		gmtime_r(&d, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		snprintf(out, n, _("the end of %s (UTC)"), day);
+		return;
+	}
 	cli_time_text(ms, 0, t);
 	snprintf(out, n, "%s", t);
 }
@@ -372,7 +383,7 @@ chain_out:
 		date_text(c.expires_ms, exp, sizeof(exp));
 		printf(_("certified %s (\"%s\", %s) until %s%s\n"
 		       "  written to %s; on that node run: hamlet cert install %s\n"),
-		       pkhex, c.name, role, exp,
+		       pkhex, c.name, cli_role_text(c.role), exp,
 		       c.delegate ? _("; it may certify others inside its grant")
 				  : "",
 		       out, out);

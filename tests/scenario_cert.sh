@@ -33,7 +33,7 @@ check "the village installs it" V cert install "$T/v.cert"
 check "its chain has two certificates, the commune's under it" \
 	bash -c "'$H' --home '$T/v' cert list --json | grep -c '\"subject\"' | grep -qx 2"
 check "it expires at the end of the day given" \
-	bash -c "'$H' --home '$T/v' cert list | grep -q 'until 2030-07-01 00:00:00 UTC'"
+	bash -c "'$H' --home '$T/v' cert list | grep -q 'until the end of 2030-06-30 (UTC)'"
 refuse "a delegate cannot widen its grant" 4 "grants more than its issuer" \
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name Wide --role village \
 	--read bk --write bk --out "$T/w.cert"
