@@ -383,11 +383,14 @@ struct bundle_report;
 /*
  * Print a bundle report: header, counts, trailer, each problem. import:
  * the report came from bundle_import() (else bundle_check()). net_id,
- * when not NULL, is this node's network, named net_name.
+ * when not NULL, is this node's network, named net_name. n, when not
+ * NULL, is the node whose names label the creator and the recipient (as
+ * cli_who(): names, keys under --keys); without it keys are shown whole.
  */
 void cli_bundle_report_print(FILE *f, const char *path,
 			     const struct bundle_report *rep, int import,
-			     const uint8_t *net_id, const char *net_name);
+			     const uint8_t *net_id, const char *net_name,
+			     struct node *n);
 json_t *cli_bundle_report_json(const char *path,
 			       const struct bundle_report *rep, int import);
 /* 1 when a checked bundle holds anything that fails a check. */

@@ -49,12 +49,27 @@ static int import_failed(const struct bundle_report *rep)
 	       rep->trailer != BUNDLE_TRAILER_OK;
 }
 
+/* key as n names it (cli_who), or in hex without n. */
+static void key_label(struct store_txn *t, const uint8_t key[32],
+		      char out[NAMES_LABEL_MAX])
+{
+	if (t)
+		cli_who(t, key, out);
+	else
+		cli_hex(key, 32, out);
+}
+
 void cli_bundle_report_print(FILE *f, const char *path,
 			     const struct bundle_report *rep, int import,
-			     const uint8_t *net_id, const char *net_name)
+			     const uint8_t *net_id, const char *net_name,
+			     struct node *n)
 {
-	char h[65], tm[48];
+	char h[65], tm[48], who[NAMES_LABEL_MAX];
 	const struct bundle_header *hd = &rep->header;
+	struct store_txn *t = NULL;
+
+	if (n && store_txn_begin(n->st, 1, &t) < 0)
+		t = NULL; /* keys then, whole */
 
 	fprintf(f, _("bundle %s\n"), path);
 	if (rep->has_header) {
@@ -65,17 +80,17 @@ void cli_bundle_report_print(FILE *f, const char *path,
 					   ? _(" (this node's network, %s)")
 					   : _(" (NOT this node's network, %s)"),
 				net_name);
-		cli_hex(hd->creator, 32, h);
-		fprintf(f, _("\n  creator:    %s\n"), h);
+		key_label(t, hd->creator, who);
+		fprintf(f, _("\n  creator:    %s\n"), who);
 		cli_hlc_text(hd->created_hlc, tm);
 		fprintf(f, _("  created:    %s\n"), tm);
 		fprintf(f, _("  scope:      %s\n"),
 			hd->scope[0] ? hd->scope : _("(every scope)"));
 		if (hd->has_for) {
 			char sh[17];
-			cli_hex(hd->for_node, 32, h);
+			key_label(t, hd->for_node, who);
 			cli_hex(hd->for_summary, 8, sh);
-			fprintf(f, _("  for:        node %s (summary %s...)\n"), h, sh);
+			fprintf(f, _("  for:        node %s (summary %s...)\n"), who, sh);
 		} else {
 			fprintf(f, _("  for:        %s\n"),
 				rep->sealed ? _("(not made from a summary)")
@@ -141,6 +156,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  trailer:    %s\n"),
 			_(bundle_trailer_state_text(rep->trailer)));
 	cli_problems_print(f, &rep->problems);
+	store_txn_abort(t);
 }
 
 json_t *cli_bundle_report_json(const char *path,
@@ -396,7 +412,7 @@ static int bundle_import_run(const char *path)
 		cli_json_print(cli_bundle_report_json(path, &rep, 1));
 	else
 		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
-					n->net.name);
+					n->net.name, n);
 	if (!cli_global.json && ci.via_daemon)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
 	if (import_failed(&rep)) {
@@ -440,7 +456,7 @@ static int bundle_inspect_run(const char *path)
 	else
 		cli_bundle_report_print(stdout, path, &rep, 0,
 					n ? n->net.id : NULL,
-					n ? n->net.name : NULL);
+					n ? n->net.name : NULL, n);
 	r = cli_bundle_check_failed(&rep) ? CLI_EPROBLEMS : 0;
 out:
 	bundle_report_close(&rep);

@@ -358,7 +358,7 @@ static int verify_bundle(const char *path, const char *netfile)
 		}
 		cli_json_print(j);
 	} else {
-		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name);
+		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name, NULL);
 		if (damaged)
 			printf(_("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n"));
 		/* forks, then feeds a creator left entries out of (what
@@ -588,7 +588,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 			printf(_("Auditor's report on bundle %s, judged against root key %s\n"),
 			       path, rh);
 			cli_bundle_report_print(stdout, path, &chk, 0, NULL,
-						NULL);
+						NULL, NULL);
 			if (imp.problems.n) {
 				printf(_("judging each entry against the root and the certificates in the bundle:\n"));
 				cli_problems_print(stdout, &imp.problems);

@@ -2,6 +2,13 @@
 # The checks write into $T, the test's scratch directory.
 # Messages are matched in English: the C locale, whatever the caller's LANG.
 export LC_ALL=C LANGUAGE=
+# The system's python3 where there is one: a version manager's shim
+# (pyenv) takes half a second to start, and the checks start python3
+# hundreds of times.
+if [ -x /usr/bin/python3 ]; then
+	python3() { /usr/bin/python3 "$@"; }
+	export -f python3
+fi
 passed=0 failed=0
 # tests_scratch NAME: make $T, removed at exit (unless KEEP is set), after
 # stopping the background process whose pid is in $bg, if any
