@@ -113,7 +113,7 @@ static int override_read(const struct schema *s, const char *arg,
 	}
 	if (r < 0)
 		goto out;
-	if ((r = import_map_fields(s, j, why, sizeof(why))) < 0 ||
+	if ((r = import_map_fields(s, j, why, sizeof(why), NULL, 0)) < 0 ||
 	    (r = cli_json_body(s, j, NULL, ret, ret_len, why,
 			       sizeof(why))) < 0) {
 		cli_err("%s", why);

@@ -67,7 +67,7 @@ int cmd_put(int argc, char **argv)
 		r = HAMLET_ESCHEMA;
 		goto out;
 	}
-	r = import_map_fields(s, j, why, sizeof(why));
+	r = import_map_fields(s, j, why, sizeof(why), NULL, 0);
 	if (r == 0)
 		r = cli_json_body(s, j, NULL, &body, &blen, why, sizeof(why));
 	if (r < 0) {

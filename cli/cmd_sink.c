@@ -432,16 +432,16 @@ out:
 }
 
 /*
- * One round: every change after the cursor, batch by batch. 1 when
- * PostgreSQL went away (reconnect), 0 when caught up, <0 (printed) on a
- * fault.
+ * One round: every change after the cursor, batch by batch. 2 when
+ * caught up, 1 when PostgreSQL went away (reconnect), 0 when asked to
+ * stop first, <0 (printed) on a fault.
  */
 static int sink_round(struct sink *s, int first)
 {
 	struct batch b = { .s = s };
 	uint64_t before = s->written;
 	char why[1024] = "";
-	int r = 0;
+	int r = 0, caught_up = 0;
 
 	if (!(b.rows = calloc(PG_SINK_MAX_BATCH, sizeof(*b.rows))))
 		return -ENOMEM;
@@ -450,8 +450,10 @@ static int sink_round(struct sink *s, int first)
 		if ((r = batch_read(s, &b, first)) < 0)
 			goto out;
 		first = 0;
-		if (b.looked == 0)
-			break; /* caught up */
+		if (b.looked == 0) {
+			caught_up = 1;
+			break;
+		}
 		if ((r = batch_log(s, &b, from)) < 0)
 			goto out;
 		r = pg_sink_write(s->pg, b.rows, b.n, s->db_seq, b.last, why,
@@ -470,12 +472,14 @@ static int sink_round(struct sink *s, int first)
 		s->db_seq = s->cursor = b.last;
 		s->written += b.n;
 		s->batches++;
-		if (b.looked < PG_SINK_MAX_BATCH)
+		if (b.looked < PG_SINK_MAX_BATCH) {
+			caught_up = 1;
 			break;
+		}
 		batch_clear(&b);
 	}
 	/* once a minute at most while records keep arriving */
-	if (s->written > s->told &&
+	if (caught_up && s->written > s->told &&
 	    (!s->told_ms || hlc_wall_ms() - s->told_ms >= SINK_TELL_MS)) {
 		char line[600];
 		before = s->told;
@@ -489,7 +493,7 @@ static int sink_round(struct sink *s, int first)
 			 (unsigned long long)s->batches);
 		say(s, "caught_up", line);
 	}
-	r = 0;
+	r = caught_up ? 2 : 0;
 out:
 	batch_clear(&b);
 	free(b.rows);
@@ -580,7 +584,7 @@ int cmd_sink(int argc, char **argv)
 		first = 0;
 		if (r == 1)
 			continue; /* reconnect */
-		caught_up = !sink_stop;
+		caught_up = r == 2;
 		if (s.once)
 			break;
 		nap(SINK_POLL_MS);

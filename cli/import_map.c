@@ -269,7 +269,7 @@ int import_map_enum_why(const struct schema *s, const struct schema_field *f,
 }
 
 int import_map_fields(const struct schema *s, json_t *obj, char *why,
-		      size_t whylen)
+		      size_t whylen, char *ret_field, size_t fieldcap)
 {
 	const char *name;
 	json_t *v;
@@ -290,12 +290,17 @@ int import_map_fields(const struct schema *s, json_t *obj, char *why,
 			if (strcmp(mapped, text) != 0)
 				json_object_set_new(obj, name, json_string(mapped));
 		} else if (import_map_enum_why(s, f, text, why, whylen)) {
-			return HAMLET_ESCHEMA;
+			r = HAMLET_ESCHEMA;
+			goto bad;
 		} else if ((r = import_map_date(f, text, iso, why, whylen)) < 0) {
-			return r;
+			goto bad;
 		} else if (r > 0 && strcmp(iso, text) != 0) {
 			json_object_set_new(obj, name, json_string(iso));
 		}
 	}
 	return 0;
+bad:
+	if (ret_field)
+		snprintf(ret_field, fieldcap, "%s", name);
+	return r;
 }

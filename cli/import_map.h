@@ -65,8 +65,10 @@ int import_map_enum_why(const struct schema *s, const struct schema_field *f,
  * ("nữ") becomes the schema's value, and a date dd/mm/yyyy (or a month
  * mm/yyyy) becomes ISO, in obj itself. Other values are left for the
  * schema to judge. HAMLET_ESCHEMA when a value has a date's form but is
- * no date: why then names the field and the value.
+ * no date, or is no value of an enum that takes Vietnamese words: why
+ * then names the field and the value, and ret_field (when not NULL) gets
+ * the field's name.
  */
 int import_map_fields(const struct schema *s, json_t *obj, char *why,
-		      size_t whylen);
+		      size_t whylen, char *ret_field, size_t fieldcap);
 #endif

@@ -133,12 +133,19 @@ static void take_record(struct importer *im, unsigned long where,
 			import_err(im, where, N_("no field given for %s"), id);
 		return;
 	}
-	/* NDJSON's values as put reads them (a CSV row's are already) */
-	if (import_map_fields(im->s, obj, why, sizeof(why)) < 0) {
+	/* NDJSON's values as put reads them (a CSV row's are already);
+	 * each value it cannot read is named and left out, and the rest
+	 * judged all the same */
+	for (size_t k = 0; k < SCHEMA_MAX_FIELDS + 2; k++) {
+		char field[128];
+		if (import_map_fields(im->s, obj, why, sizeof(why), field,
+				      sizeof(field)) == 0)
+			break;
 		import_err(im, where, "%s", why);
+		json_object_del(obj, field);
 		bad = 1;
-	} else if (cli_json_body(im->s, obj, skip, &body, &len, why,
-				 sizeof(why)) < 0) {
+	}
+	if (cli_json_body(im->s, obj, skip, &body, &len, why, sizeof(why)) < 0) {
 		field_problems(im, where, obj, skip, why);
 		bad = 1;
 	}

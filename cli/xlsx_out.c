@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
@@ -28,6 +29,7 @@ struct xlsx_out {
 	/* the workbook is written beside its path and renamed there once
 	 * whole: a full disk leaves no half a file behind */
 	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	int direct; /* path is no regular file: written in place */
 };
 
 /* The directory of path, into buf (PATH_MAX + 16 bytes). */
@@ -77,11 +79,31 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	}
 	x->s = s;
 	x->with_scope = with_scope;
-	if ((size_t)snprintf(x->path, sizeof(x->path), "%s", path) >= sizeof(x->path)) {
+	if ((size_t)snprintf(x->path, sizeof(x->path), "%s", path) >= sizeof(x->path) ||
+	    (size_t)snprintf(x->tmp, sizeof(x->tmp), "%s.%ld.tmp", path,
+			     (long)getpid()) >= sizeof(x->tmp)) {
 		free(x);
 		return -ENAMETOOLONG;
 	}
-	snprintf(x->tmp, sizeof(x->tmp), "%s.%ld.tmp", path, (long)getpid());
+	{
+		struct stat st;
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* a device or a pipe (/dev/stdout): written in place,
+			 * never replaced */
+			x->direct = 1;
+			snprintf(x->tmp, sizeof(x->tmp), "%s", path);
+		} else if ((fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL,
+				      0644)) < 0) {
+			/* the file beside it cannot be made: say so now,
+			 * not after every record was read */
+			int e = errno;
+			free(x);
+			return -e;
+		} else {
+			close(fd);
+			unlink(x->tmp);
+		}
+	}
 	if (!(x->wb = workbook_new_opt(x->tmp, &o)) ||
 	    !(x->ws = workbook_add_worksheet(x->wb, s->name))) {
 		lxw_workbook_free(x->wb); /* accepts NULL; writes nothing */
@@ -255,7 +277,8 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		e = LXW_NO_ERROR;
 		lxw_workbook_free(x->wb);
 	}
-	if (write && e == LXW_NO_ERROR && rename(x->tmp, x->path) < 0) {
+	if (write && e == LXW_NO_ERROR && !x->direct &&
+	    rename(x->tmp, x->path) < 0) {
 		int err = errno;
 		why_set(why, wl, "%s", strerror(err));
 		unlink(x->tmp);
@@ -268,7 +291,8 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		/* asked before the half file goes, which frees its room */
 		int full = statvfs(dir_of(x->path, dir), &fs) == 0 &&
 			   fs.f_bavail == 0;
-		unlink(x->tmp);
+		if (!x->direct)
+			unlink(x->tmp);
 		if (full)
 			why_set(why, wl, N_("the disk is full; nothing was written (free some space and export again)"));
 		else

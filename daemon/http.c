@@ -731,6 +731,7 @@ static enum MHD_Result scoped_status(struct http *h,
 	json_object_del(j, "conflicts");
 	json_object_del(j, "duplicates");
 	json_object_del(j, "problems");
+	json_object_del(j, "problems_unclassified");
 	json_object_set_new(j, "token_scope", json_string(tok->scope));
 	return http__send_json(h, conn, MHD_HTTP_OK, j);
 }

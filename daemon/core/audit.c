@@ -479,8 +479,7 @@ static int batch_flush(struct audit_ctx *c)
 	pthread_mutex_unlock(&p->mu);
 	c->b = &p->ring[p->tail % RING];
 	c->b->n = c->b->nfeeds = 0;
-	/* a batch not yet used: made now, while none of it is handed out */
-	return batch_make(c->b);
+	return 0;
 }
 
 /* Every batch handed out, told; the transaction left to the record
@@ -501,6 +500,10 @@ static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
 {
 	struct audit_feed_mark *fm;
 	if ((c->b->nfeeds == BATCH || c->b->n == BATCH) && batch_flush(c) < 0)
+		return NULL;
+	/* a batch not yet used is made when it is first filled, while none
+	 * of it is handed out */
+	if (batch_make(c->b) < 0)
 		return NULL;
 	fm = &c->b->feeds[c->b->nfeeds++];
 	memset(fm, 0, sizeof(*fm));
@@ -547,8 +550,11 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			c->b->n++;
 			continue;
 		}
-		if (r < 0)
+		if (r < 0) {
+			/* past n: pool_stop would not free it */
+			bodyz_buf_free(&it->zb);
 			return r;
+		}
 		it->env = full.env;
 		it->env_len = full.env_len;
 		it->sig = full.sig;

@@ -54,8 +54,17 @@ static int feed_collect(void *ctx, const struct log_feed *f)
 	struct feedlist *l = ctx;
 	if (l->prefix && !scopemap_under(l->map, f->scope, l->prefix)) {
 		/* the first few scopes held, for a prefix that names none */
-		size_t hl = strlen(l->held);
-		if (!strstr(l->held, f->scope) && hl + strlen(f->scope) + 8 < sizeof(l->held))
+		size_t hl = strlen(l->held), sl = strlen(f->scope);
+		const char *p = l->held;
+		int listed = 0;
+		/* each scope once: the list is "a, b, c" */
+		while (*p && !listed) {
+			const char *e = strstr(p, ", ");
+			size_t k = e ? (size_t)(e - p) : strlen(p);
+			listed = k == sl && memcmp(p, f->scope, sl) == 0;
+			p += k + (e ? 2 : 0);
+		}
+		if (!listed && hl + sl + 8 < sizeof(l->held))
 			snprintf(l->held + hl, sizeof(l->held) - hl, "%s%s",
 				 hl ? ", " : "", f->scope);
 		return 0;
@@ -77,6 +86,7 @@ struct fork_ctx {
 	const char *prefix;
 	struct store_txn *t;
 	uint64_t n;
+	const struct scopemap *map; /* as feed_collect matches the prefix */
 };
 
 static int fork_write(void *ctx, const struct log_fork *f)
@@ -86,7 +96,7 @@ static int fork_write(void *ctx, const struct log_fork *f)
 	int r;
 	if ((r = log_feed_get(c->t, f->feed, &feed)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
-	if (c->prefix && !entry_scope_under(feed.scope, c->prefix))
+	if (c->prefix && !scopemap_under(c->map, feed.scope, c->prefix))
 		return 0;
 	if ((r = bundle_writer_add(c->w, f->env, f->env_len, f->sig, NULL, 0)) < 0)
 		return r;
@@ -498,7 +508,7 @@ int bundle_create(struct node *n, const char *path,
 			goto out;
 	}
 	{
-		struct fork_ctx fc = { w, prefix, t, 0 };
+		struct fork_ctx fc = { w, prefix, t, 0, n->smap };
 		if ((r = log_forks_each(t, fork_write, &fc)) < 0)
 			goto out;
 		res.entries += fc.n;

@@ -265,12 +265,6 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 	int r, live;
 
 	memset(ls, 0, sizeof(*ls));
-	if (op->kind == ENTRY_PUT && body) {
-		char today[11];
-		schema_today((int64_t)hlc_wall_ms(), today);
-		if ((r = schema_check_past(s, body, today, why, wl)) < 0)
-			return r;
-	}
 	r = record_view_load(t, op->collection, op->record_id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
@@ -302,6 +296,15 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 		record_view_close(&v);
 		if (r < 0)
 			return r;
+	}
+	/* a date this write gives, judged against today; a resolution
+	 * carries the values of peers' entries, which are not judged so */
+	if (op->kind == ENTRY_PUT && body && !op->resolve) {
+		char today[11];
+		int pr;
+		schema_today((int64_t)hlc_wall_ms(), today);
+		if ((pr = schema_check_past(s, body, today, why, wl)) < 0)
+			return pr;
 	}
 	if (op->kind == ENTRY_ERASE && r == HAMLET_ENOTFOUND) {
 		why_set(why, wl, N_("record %s/%s not found"), op->collection,
