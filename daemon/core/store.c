@@ -197,8 +197,20 @@ static int attach(struct store *st, int created)
 		if (info.me_mapsize > st->map_size)
 			st->map_size = info.me_mapsize;
 	}
-	if ((rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
-				&txn)) != 0) {
+	rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
+	/* the writer may grow the map again between the two: adopt the new
+	 * size and try again (a few times; the writer grows it by doubling) */
+	for (int i = 0; rc == MDB_MAP_RESIZED && i < 8; i++) {
+		MDB_envinfo info;
+		mdb_env_set_mapsize(st->env, 0);
+		mdb_env_info(st->env, &info);
+		if (info.me_mapsize > st->map_size)
+			st->map_size = info.me_mapsize;
+		rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
+				   &txn);
+	}
+	if (rc != 0) {
+		txn = NULL;
 		r = map_err(rc);
 		goto fail;
 	}
@@ -550,9 +562,10 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 	t->root_undone = &t->undone;
 	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
 			      &t->txn);
-	if (rc == MDB_MAP_RESIZED) {
+	for (int i = 0; rc == MDB_MAP_RESIZED && i < 8; i++) {
 		/* another process grew the map: adopt its size, with no
-		 * transaction of ours open, as store_grow() does */
+		 * transaction of ours open, as store_grow() does (again, if
+		 * it grew once more meanwhile) */
 		pthread_rwlock_wrlock(&st->grow_lock);
 		mdb_env_set_mapsize(st->env, 0);
 		pthread_rwlock_unlock(&st->grow_lock);
