@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -104,26 +105,47 @@ static int daemon_unreachable(const char *sock, int r, int quiet_if_down)
 	return -ENOENT;
 }
 
-int cli_daemon_up(void)
+/* 1 when a daemon accepts at path, else -errno (-ENAMETOOLONG when path
+ * cannot be a socket's). */
+static int socket_answers(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	const char *path = cli_socket_path(NULL);
-	int fd, r = -ENAMETOOLONG;
+	int fd, r;
 
-	if (strlen(path) < sizeof(a.sun_path)) {
-		/* not blocking: a daemon whose backlog is full (EAGAIN)
-		 * runs, and a blocking connect would wait for ever */
-		if ((fd = socket(AF_UNIX,
-				 SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				 0)) < 0)
-			return -errno;
-		memcpy(a.sun_path, path, strlen(path) + 1);
-		r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0
-								       : -errno;
-		close(fd);
-		if (r == 0 || r == -EAGAIN || r == -EINPROGRESS)
-			return 1;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	/* not blocking: a daemon whose backlog is full (EAGAIN) runs, and a
+	 * blocking connect would wait for ever */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 0)) < 0)
+		return -errno;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
+	close(fd);
+	return r == 0 || r == -EAGAIN || r == -EINPROGRESS ? 1 : r;
+}
+
+/* A daemon that holds the home's lock and has no socket yet is starting
+ * (it opens the store first): wait for it, at most 5 s, while it holds
+ * the lock. */
+#define DAEMON_START_WAIT_MS 5000
+
+int cli_daemon_up(void)
+{
+	const char *path = cli_socket_path(NULL);
+	char pid[32], other[4200];
+	int r = socket_answers(path), held;
+
+	for (int i = 0; r == -ENOENT && i < DAEMON_START_WAIT_MS / 100; i++) {
+		struct timespec ts = { 0, 100 * 1000000L };
+		lock_read(pid, sizeof(pid), other, sizeof(other), &held);
+		if (!held)
+			break;
+		nanosleep(&ts, NULL);
+		r = socket_answers(path);
 	}
+	if (r == 1)
+		return 1;
 	/* no daemon answers: this process may write only if none runs */
 	r = daemon_unreachable(path, r, 1);
 	return r == -ENOENT || r == -ENAMETOOLONG ? 0 : r;
