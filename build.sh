@@ -126,10 +126,9 @@ test)
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	# three at once on two cores: most tests wait on daemons and links
-	(cd build && ctest --output-on-failure -j3)
+	(cd build && ctest --output-on-failure -j2)
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON
-	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j3)
+	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
 	;;
 bench)
 	[ "${2:-}" = http ] && DEPS+=(wrk bc)
