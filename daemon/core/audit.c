@@ -200,10 +200,8 @@ static int pool_start(struct pool *p, const uint8_t *network_id)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->inited = 1;
-	/* the other batches when the store fills them: a small store's
-	 * audit touches one batch's memory, not RING's */
-	if (batch_make(&p->ring[0]) < 0)
-		return -ENOMEM;
+	/* the batches are made when the store fills them (mark_add): a
+	 * small store's audit touches one batch's memory, not RING's */
 	if (nt > MAX_THREADS)
 		nt = MAX_THREADS;
 	/* one a core: the reader and the record thread mostly wait on the
@@ -463,7 +461,7 @@ static void ring_tell_head(struct audit_ctx *c)
 
 /* Hand the batch being read to the workers and start the next one,
  * telling the oldest first when RING are out. */
-static int batch_flush(struct audit_ctx *c)
+static void batch_flush(struct audit_ctx *c)
 {
 	struct pool *p = &c->pool;
 
@@ -479,7 +477,6 @@ static int batch_flush(struct audit_ctx *c)
 	pthread_mutex_unlock(&p->mu);
 	c->b = &p->ring[p->tail % RING];
 	c->b->n = c->b->nfeeds = 0;
-	return 0;
 }
 
 /* Every batch handed out, told; the transaction left to the record
@@ -499,8 +496,8 @@ static void ring_drain(struct audit_ctx *c)
 static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
 {
 	struct audit_feed_mark *fm;
-	if ((c->b->nfeeds == BATCH || c->b->n == BATCH) && batch_flush(c) < 0)
-		return NULL;
+	if (c->b->nfeeds == BATCH || c->b->n == BATCH)
+		batch_flush(c);
 	/* a batch not yet used is made when it is first filled, while none
 	 * of it is handed out */
 	if (batch_make(c->b) < 0)
@@ -534,7 +531,8 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 			/* the feed goes on in the next batch, judged by the
 			 * same clock */
 			uint64_t wall = fm->wall;
-			if (batch_flush(c) < 0 || !(fm = mark_add(c, 0)))
+			batch_flush(c);
+			if (!(fm = mark_add(c, 0)))
 				return -ENOMEM;
 			fm->f = *f;
 			fm->wall = wall;
@@ -1042,8 +1040,8 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	rc.pool = &c.pool;
 	rc.running = pthread_create(&rc.th, NULL, records_run, &rc) == 0;
 	r = log_feeds_each(c.t, audit_feed, &c);
-	if (r >= 0 && c.b->nfeeds && batch_flush(&c) < 0)
-		r = -ENOMEM;
+	if (r >= 0 && c.b->nfeeds)
+		batch_flush(&c);
 	ring_drain(&c);
 	if (c.have_feed)
 		tell_sigs(&c);
