@@ -5,6 +5,7 @@
 #include "crdt.h"
 #include "entries.h"
 #include "error.h"
+#include "uniqidx.h"
 #include "wmemo.h"
 
 #include <errno.h>
@@ -761,51 +762,6 @@ static int pack_erased(struct store_txn *t, msgpack_packer *pk,
 	return 0;
 }
 
-static int uniq_key(const char *coll, const uint8_t h[16], const char *id,
-		    uint8_t *out)
-{
-	size_t cl = strlen(coll), il = id ? strlen(id) : 0;
-	memcpy(out, coll, cl);
-	out[cl] = 0;
-	memcpy(out + cl + 1, h, 16);
-	if (id)
-		memcpy(out + cl + 17, id, il);
-	return (int)(cl + 17 + il);
-}
-
-/*
- * The shared unique keys (ST_DUPS): after coll's group of key hash h
- * changed, note it when two records or more hold it, drop the note when
- * fewer do. So listing duplicates reads the groups, not every key.
- */
-static int dups_fix(struct store_txn *t, const char *coll, const uint8_t h[16],
-		    int added)
-{
-	uint8_t pfx[RECORD_KEY_MAX + 17];
-	struct store_cursor *c = NULL;
-	const void *k;
-	size_t kl;
-	int r, n = 0, pl = uniq_key(coll, h, NULL, pfx);
-
-	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, pfx, (size_t)pl, &k, &kl, NULL, NULL);
-	     r == 1 && n < 2; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
-		if (kl < (size_t)pl || memcmp(k, pfx, (size_t)pl) != 0)
-			break;
-		n++;
-	}
-	store_cursor_close(c);
-	if (r < 0)
-		return r;
-	if (n >= 2)
-		return store_put(t, ST_DUPS, pfx, (size_t)pl, "", 0, 0);
-	if (added)
-		return 0; /* the group was empty before: no note to drop */
-	r = store_del(t, ST_DUPS, pfx, (size_t)pl);
-	return r == HAMLET_ENOTFOUND ? 0 : r;
-}
-
 /* The unique key hash a full state keeps: 1 with out, 0 when none. */
 static int state_uniq(const uint8_t *st, size_t sl, uint8_t out[16])
 {
@@ -820,33 +776,6 @@ static int state_uniq(const uint8_t *st, size_t sl, uint8_t out[16])
 		r = mp_get_bin_fixed(&f[7], 16, out) < 0 ? HAMLET_ECORRUPT : 1;
 	mp_doc_close(&d);
 	return r;
-}
-
-/* The unique-key index: drop the old key's row (oldu; NULL: none), add
- * the new one's (newu; NULL: none). */
-static int uniq_replace(struct store_txn *t, const char *coll,
-			const char *id, const uint8_t *oldu,
-			const uint8_t *newu)
-{
-	uint8_t ukey[RECORD_KEY_MAX + 17];
-	int r, ul;
-
-	if (oldu && newu && memcmp(oldu, newu, 16) == 0)
-		return 0; /* the same row, the same group */
-	if (oldu) {
-		ul = uniq_key(coll, oldu, id, ukey);
-		r = store_del(t, ST_UNIQ, ukey, (size_t)ul);
-		if (r < 0 && r != HAMLET_ENOTFOUND)
-			return r;
-		if ((r = dups_fix(t, coll, oldu, 0)) < 0)
-			return r;
-	}
-	if (!newu)
-		return 0;
-	ul = uniq_key(coll, newu, id, ukey);
-	if ((r = store_put(t, ST_UNIQ, ukey, (size_t)ul, "", 0, 0)) < 0)
-		return r;
-	return dups_fix(t, coll, newu, 1);
 }
 
 /* A record's state as its ops make it, not yet written. */
@@ -1201,7 +1130,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 			return r;
 	}
 	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
-	if ((r = uniq_replace(t, coll, id, has_oldu ? oldu : NULL, newu)) <
+	if ((r = uniqidx_set(t, coll, id, has_oldu ? oldu : NULL, newu)) <
 		    0 ||
 	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
 		return r;
@@ -1439,42 +1368,34 @@ const msgpack_object *record_view_conflict(const struct record_view *v,
 	return NULL;
 }
 
+struct dup_walk {
+	const char *self_id;
+	record_id_cb cb;
+	void *ctx;
+	int n;
+};
+
+static int dup_one(void *ctx, const char *coll, const char *id)
+{
+	struct dup_walk *w = ctx;
+	int r;
+	if (strcmp(id, w->self_id) == 0)
+		return 0;
+	w->n++;
+	return w->cb && (r = w->cb(w->ctx, coll, id)) < 0 ? r : 0;
+}
+
 int record_duplicates(struct store_txn *t, const char *coll,
 		      const struct record_view *v, const char *self_id,
 		      record_id_cb cb, void *ctx)
 {
-	uint8_t pfx[RECORD_KEY_MAX + 17];
-	struct store_cursor *c = NULL;
-	const void *k;
-	size_t kl;
-	int r, n = 0;
+	struct dup_walk w = { self_id, cb, ctx, 0 };
+	int r;
 
 	if (!v->has_uniq || v->deleted)
 		return 0;
-	int pl = uniq_key(coll, v->uniq, NULL, pfx);
-	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
-		return r;
-	for (r = store_cursor_seek(c, pfx, (size_t)pl, &k, &kl, NULL, NULL);
-	     r == 1; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
-		char other[ENTRY_MAX_RECORD_ID + 1];
-		if (kl < (size_t)pl || memcmp(k, pfx, (size_t)pl) != 0)
-			break;
-		size_t il = kl - (size_t)pl;
-		if (il > ENTRY_MAX_RECORD_ID)
-			continue;
-		memcpy(other, (const uint8_t *)k + pl, il);
-		other[il] = 0;
-		if (strcmp(other, self_id) == 0)
-			continue;
-		n++;
-		if (cb && (r = cb(ctx, coll, other)) < 0)
-			goto out;
-	}
-	if (r >= 0)
-		r = n;
-out:
-	store_cursor_close(c);
-	return r;
+	r = uniqidx_shared_each(t, coll, v->uniq, dup_one, &w);
+	return r < 0 ? r : w.n;
 }
 
 static int split_key(const void *k, size_t kl, char *coll, char *id)
@@ -1511,6 +1432,11 @@ static int idlist_add(struct idlist *l, const char *coll, const char *id)
 	return 0;
 }
 
+static int idlist_cb(void *ctx, const char *coll, const char *id)
+{
+	return idlist_add(ctx, coll, id);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -1538,41 +1464,8 @@ int record_conflicts_each(struct store_txn *t, record_id_cb cb, void *ctx)
 	c = NULL;
 	if (r < 0)
 		goto out;
-	/* duplicates: the groups of a shared unique key (ST_DUPS), each
-	 * read from the index */
-	if ((r = store_cursor_open(t, ST_DUPS, &c)) < 0)
-		goto out;
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, NULL, NULL); r == 1;
-	     r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
-		const uint8_t *p = k;
-		const uint8_t *z = memchr(p, 0, kl);
-		struct store_cursor *u = NULL;
-		const void *uk;
-		size_t ukl;
-		if (!z || kl != (size_t)(z - p) + 17 ||
-		    (size_t)(z - p) > ENTRY_MAX_COLLECTION)
-			continue;
-		memcpy(coll, p, (size_t)(z - p));
-		coll[z - p] = 0;
-		if ((r = store_cursor_open(t, ST_UNIQ, &u)) < 0)
-			goto out;
-		for (r = store_cursor_seek(u, p, kl, &uk, &ukl, NULL, NULL);
-		     r == 1; r = store_cursor_next(u, &uk, &ukl, NULL, NULL)) {
-			size_t il = ukl - kl;
-			if (ukl < kl || memcmp(uk, p, kl) != 0)
-				break;
-			if (il > ENTRY_MAX_RECORD_ID)
-				continue;
-			memcpy(id, (const uint8_t *)uk + kl, il);
-			id[il] = 0;
-			if ((r = idlist_add(&l, coll, id)) < 0)
-				break;
-		}
-		store_cursor_close(u);
-		if (r < 0)
-			goto out;
-	}
-	if (r < 0)
+	/* duplicates: every record of a shared unique key */
+	if ((r = uniqidx_shared_each(t, NULL, NULL, idlist_cb, &l)) < 0)
 		goto out;
 	if (l.n)
 		qsort(l.keys, l.n, sizeof(*l.keys), cmp_str);

@@ -59,6 +59,9 @@ struct store {
 	/* the writer's scratch tables (store_memo): write transactions
 	 * are one at a time, so only one thread ever uses them at once */
 	void *memo[STORE_MEMOS];
+	/* what the writer keeps between transactions (store_writer_keep) */
+	void *keep;
+	void (*keep_free)(void *);
 };
 
 struct store_txn {
@@ -480,6 +483,8 @@ void store_close(struct store *st)
 		pthread_rwlock_destroy(&st->grow_lock);
 	for (int i = 0; i < STORE_MEMOS; i++)
 		free(st->memo[i]);
+	if (st->keep && st->keep_free)
+		st->keep_free(st->keep);
 	free(st);
 }
 
@@ -649,6 +654,15 @@ void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make)
 	if (!st->memo[i] && make)
 		st->memo[i] = calloc(1, bytes);
 	return st->memo[i];
+}
+
+void **store_writer_keep(struct store_txn *t, void (*free_fn)(void *))
+{
+	struct store *st = t->st;
+	if (t->rdonly)
+		return NULL;
+	st->keep_free = free_fn;
+	return &st->keep;
 }
 
 void store_txn_abort(struct store_txn *t)

@@ -26,7 +26,7 @@ enum store_table {
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) ->
 		       * the entry's local seq(be64), for a record of two
 		       * ops or more */
-	ST_UNIQ,      /* collection \0 key hash(16) || record id -> empty */
+	ST_UNIQ,      /* collection \0 record id -> key hash(16) (uniqidx.h) */
 	ST_CONFLICTS, /* collection \0 record id -> conflicting field names */
 	ST_FORKS,     /* feed key(32) || seq(be64) || id(32) -> envelope + sig */
 	ST_PENDING,   /* feed key(32) || seq(be64) -> envelope + sig + body */
@@ -43,15 +43,16 @@ enum store_table {
 	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
 	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
 	ST_PEERBASE,  /* peer key(32) -> what we held when we last agreed */
-	ST_DUPS,      /* collection \0 key hash(16) -> empty: a unique key
-		       * that two live records or more share (record.c) */
+	ST_DUPS,      /* collection \0 key hash(16) || record id -> empty:
+		       * each record of a unique key that two live records
+		       * or more share (uniqidx.h) */
 	ST_FEEDNUMS,  /* 'k' || feed key(32) -> number(be32); 'n' ||
 		       * number(be32) -> author(32) || scope: the feeds
 		       * the entries table names by number (entries.h) */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 9 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 10 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -65,7 +66,9 @@ enum store_table {
 				  * network do not give (feednums), a
 				  * record of one op has no op row, its
 				  * records row keeps its change seq (no
-				  * changeidx) */
+				  * changeidx); 10: uniq keyed by record,
+				  * dups a row for each record of a shared
+				  * key (uniqidx.h) */
 
 struct store;
 struct store_txn;
@@ -140,6 +143,14 @@ uint64_t store_txn_undone(const struct store_txn *t);
  */
 #define STORE_MEMOS 4
 void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make);
+/*
+ * The one object the store's writer keeps from one write transaction to
+ * the next (the unique-key index, uniqidx.h): the slot, NULL until set,
+ * its object freed with free_fn when the store closes. NULL in a
+ * read-only transaction. What it holds may be stale (another process
+ * wrote, a transaction was aborted): its user tells.
+ */
+void **store_writer_keep(struct store_txn *t, void (*free_fn)(void *));
 
 typedef int (*store_txn_fn)(struct store_txn *t, void *ctx);
 /*

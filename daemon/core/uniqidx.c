@@ -1,0 +1,442 @@
+#include "uniqidx.h"
+
+#include "entry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GEN_NAME "uniqgen"
+#define KEY_MAX (ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID)
+#define CAP_MIN 1024
+
+/* A key: its hash, and "coll\0id" of the one record that holds it (the
+ * id means nothing once shared). rec NULL: an empty slot. */
+struct uslot {
+	uint8_t h[16];
+	char *rec;
+	uint32_t cl; /* the collection's length in rec */
+	uint8_t shared;
+};
+
+struct umap {
+	struct uslot *v;
+	size_t n, mask; /* mask + 1 slots, n of them used */
+	uint64_t gen;	/* the meta value it stands for */
+	int valid;
+};
+
+static void umap_clear(struct umap *m)
+{
+	if (m->v)
+		for (size_t i = 0; i <= m->mask; i++)
+			free(m->v[i].rec);
+	free(m->v);
+	m->v = NULL;
+	m->n = m->mask = 0;
+	m->valid = 0;
+}
+
+static void umap_free(void *p)
+{
+	struct umap *m = p;
+	if (!m)
+		return;
+	umap_clear(m);
+	free(m);
+}
+
+static size_t home(const struct umap *m, const uint8_t h[16])
+{
+	uint64_t x;
+	memcpy(&x, h, 8);
+	return (size_t)x & m->mask;
+}
+
+/* The slot of coll's key h (*found 1), or the empty one it would take. */
+static size_t find(const struct umap *m, const char *coll, size_t cl,
+		   const uint8_t h[16], int *found)
+{
+	size_t i;
+	if (!m->v) {
+		*found = 0;
+		return 0;
+	}
+	for (i = home(m, h);;) {
+		const struct uslot *s = &m->v[i];
+		if (!s->rec) {
+			*found = 0;
+			return i;
+		}
+		if (s->cl == cl && memcmp(s->h, h, 16) == 0 &&
+		    memcmp(s->rec, coll, cl) == 0) {
+			*found = 1;
+			return i;
+		}
+		i = (i + 1) & m->mask;
+	}
+}
+
+/* Room for one more, at most three quarters full. */
+static int reserve(struct umap *m)
+{
+	size_t cap = m->v ? m->mask + 1 : 0, ncap;
+	struct uslot *old = m->v, *nv;
+
+	if ((m->n + 1) * 4 <= cap * 3)
+		return 0;
+	ncap = cap ? cap * 2 : CAP_MIN;
+	if (!(nv = calloc(ncap, sizeof(*nv))))
+		return -ENOMEM;
+	m->v = nv;
+	m->mask = ncap - 1;
+	for (size_t i = 0; i < cap; i++) {
+		int found;
+		if (!old[i].rec)
+			continue;
+		size_t j = find(m, old[i].rec, old[i].cl, old[i].h, &found);
+		m->v[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* "coll\0id" in a new string. */
+static char *rec_make(const char *coll, size_t cl, const char *id)
+{
+	size_t il = strlen(id);
+	char *p = malloc(cl + 1 + il + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, coll, cl);
+	p[cl] = 0;
+	memcpy(p + cl + 1, id, il + 1);
+	return p;
+}
+
+static int add_new(struct umap *m, const char *coll, size_t cl,
+		   const uint8_t h[16], const char *id)
+{
+	int found, r;
+	size_t i;
+	char *rec;
+
+	if ((r = reserve(m)) < 0)
+		return r;
+	if (!(rec = rec_make(coll, cl, id)))
+		return -ENOMEM;
+	i = find(m, coll, cl, h, &found);
+	memcpy(m->v[i].h, h, 16);
+	m->v[i].rec = rec;
+	m->v[i].cl = (uint32_t)cl;
+	m->v[i].shared = 0;
+	m->n++;
+	return 0;
+}
+
+/* Empty slot i, moving back those that probed past it. */
+static void del_at(struct umap *m, size_t i)
+{
+	size_t j = i;
+	free(m->v[i].rec);
+	m->v[i].rec = NULL;
+	for (;;) {
+		size_t k;
+		int stays;
+		j = (j + 1) & m->mask;
+		if (!m->v[j].rec)
+			break;
+		k = home(m, m->v[j].h);
+		/* it stays when its home lies in (i, j], cyclically */
+		stays = i < j ? (k > i && k <= j) : (k > i || k <= j);
+		if (stays)
+			continue;
+		m->v[i] = m->v[j];
+		m->v[j].rec = NULL;
+		i = j;
+	}
+	m->n--;
+}
+
+/* --- the generation ---------------------------------------------------- */
+
+static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
+static uint64_t gen_base;
+static _Atomic uint64_t gen_count;
+
+static void gen_init(void)
+{
+	randombytes_buf(&gen_base, sizeof(gen_base));
+}
+
+/* A value no other change has written, in this process or another. */
+static int gen_bump(struct store_txn *t, struct umap *m)
+{
+	uint8_t v[8];
+	uint64_t g;
+	int r;
+
+	pthread_once(&gen_once, gen_init);
+	g = gen_base + atomic_fetch_add(&gen_count, 1) + 1;
+	if (g == 0)
+		g = 1;
+	store_be64(v, g);
+	if ((r = store_put(t, ST_META, GEN_NAME, strlen(GEN_NAME), v, 8, 0)) <
+	    0)
+		return r;
+	m->gen = g;
+	return 0;
+}
+
+/* --- the index as the writer keeps it ---------------------------------- */
+
+static int rebuild(struct store_txn *t, struct umap *m)
+{
+	struct store_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	int r;
+
+	umap_clear(m);
+	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		char key[KEY_MAX + 1];
+		const char *z;
+		size_t cl, i;
+		int found;
+		if (kl > KEY_MAX || vl != 16 || !(z = memchr(k, 0, kl)))
+			continue; /* not a row this index wrote */
+		cl = (size_t)(z - (const char *)k);
+		memcpy(key, k, kl);
+		key[kl] = 0;
+		i = find(m, key, cl, v, &found);
+		if (found) {
+			m->v[i].shared = 1;
+			continue;
+		}
+		if ((r = add_new(m, key, cl, v, key + cl + 1)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}
+
+/* The writer's index, as the store stands now. */
+static int umap_get(struct store_txn *t, struct umap **ret)
+{
+	void **slot = store_writer_keep(t, umap_free);
+	struct umap *m;
+	uint64_t g;
+	int r;
+
+	if (!slot)
+		return -EINVAL; /* a read-only transaction changes nothing */
+	if (!(m = *slot)) {
+		if (!(m = calloc(1, sizeof(*m))))
+			return -ENOMEM;
+		*slot = m;
+	}
+	if ((r = store_meta_u64(t, GEN_NAME, &g)) < 0)
+		return r;
+	if (!m->valid || g == 0 || m->gen != g) {
+		if ((r = rebuild(t, m)) < 0 ||
+		    (g == 0 ? (r = gen_bump(t, m)) : (m->gen = g, 0)) < 0) {
+			umap_clear(m);
+			return r;
+		}
+		m->valid = 1;
+	}
+	*ret = m;
+	return 0;
+}
+
+/* --- the tables -------------------------------------------------------- */
+
+/* coll \0 h (16) || id: a dups row (id NULL: the prefix of h's rows). */
+static size_t dups_key(const char *coll, size_t cl, const uint8_t h[16],
+		       const char *id, uint8_t *out)
+{
+	size_t il = id ? strlen(id) : 0;
+	memcpy(out, coll, cl);
+	out[cl] = 0;
+	memcpy(out + cl + 1, h, 16);
+	if (il)
+		memcpy(out + cl + 17, id, il);
+	return cl + 17 + il;
+}
+
+static int dups_put(struct store_txn *t, const char *coll, size_t cl,
+		    const uint8_t h[16], const char *id)
+{
+	uint8_t k[KEY_MAX + 17];
+	size_t kl = dups_key(coll, cl, h, id, k);
+	return store_put(t, ST_DUPS, k, kl, "", 0, 0);
+}
+
+static int dups_del(struct store_txn *t, const char *coll, size_t cl,
+		    const uint8_t h[16], const char *id)
+{
+	uint8_t k[KEY_MAX + 17];
+	size_t kl = dups_key(coll, cl, h, id, k);
+	int r = store_del(t, ST_DUPS, k, kl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
+static int holder_add(struct store_txn *t, struct umap *m, const char *coll,
+		      size_t cl, const uint8_t h[16], const char *id)
+{
+	int found, r;
+	size_t i = find(m, coll, cl, h, &found);
+	struct uslot *s = &m->v[i];
+
+	if (!found)
+		return add_new(m, coll, cl, h, id);
+	if (s->shared)
+		return dups_put(t, coll, cl, h, id);
+	if (strcmp(s->rec + cl + 1, id) == 0)
+		return 0; /* already its holder */
+	/* a second record: both are now in the group */
+	if ((r = dups_put(t, coll, cl, h, s->rec + cl + 1)) < 0 ||
+	    (r = dups_put(t, coll, cl, h, id)) < 0)
+		return r;
+	s->shared = 1;
+	return 0;
+}
+
+static int holder_drop(struct store_txn *t, struct umap *m, const char *coll,
+		       size_t cl, const uint8_t h[16], const char *id)
+{
+	uint8_t pfx[KEY_MAX + 17];
+	char left[ENTRY_MAX_RECORD_ID + 1];
+	struct store_cursor *c = NULL;
+	const void *k;
+	size_t kl, pl, i;
+	int found, r, n = 0;
+
+	i = find(m, coll, cl, h, &found);
+	if (!found)
+		return 0;
+	if (!m->v[i].shared) {
+		if (strcmp(m->v[i].rec + cl + 1, id) == 0)
+			del_at(m, i);
+		return 0;
+	}
+	if ((r = dups_del(t, coll, cl, h, id)) < 0)
+		return r;
+	/* who is left in the group: two or more stay a group */
+	pl = dups_key(coll, cl, h, NULL, pfx);
+	if ((r = store_cursor_open(t, ST_DUPS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, pfx, pl, &k, &kl, NULL, NULL);
+	     r == 1 && n < 2; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		if (kl < pl || memcmp(k, pfx, pl) != 0)
+			break;
+		if (n == 0 && kl - pl <= ENTRY_MAX_RECORD_ID) {
+			memcpy(left, (const uint8_t *)k + pl, kl - pl);
+			left[kl - pl] = 0;
+		}
+		n++;
+	}
+	store_cursor_close(c);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		del_at(m, i);
+	} else if (n == 1) {
+		char *rec = rec_make(coll, cl, left);
+		if (!rec)
+			return -ENOMEM;
+		if ((r = dups_del(t, coll, cl, h, left)) < 0) {
+			free(rec);
+			return r;
+		}
+		free(m->v[i].rec);
+		m->v[i].rec = rec;
+		m->v[i].shared = 0;
+	}
+	return 0;
+}
+
+int uniqidx_set(struct store_txn *t, const char *coll, const char *id,
+		const uint8_t *oldu, const uint8_t *newu)
+{
+	uint8_t key[KEY_MAX];
+	size_t cl = strlen(coll), il = strlen(id);
+	struct umap *m;
+	int r;
+
+	if (oldu && newu && memcmp(oldu, newu, 16) == 0)
+		return 0; /* the same key, the same group */
+	if ((!oldu && !newu) || cl > ENTRY_MAX_COLLECTION ||
+	    il > ENTRY_MAX_RECORD_ID)
+		return oldu || newu ? -EINVAL : 0;
+	if ((r = umap_get(t, &m)) < 0)
+		return r;
+	/* until every step is done, what it keeps is not to be trusted */
+	m->valid = 0;
+	memcpy(key, coll, cl);
+	key[cl] = 0;
+	memcpy(key + cl + 1, id, il);
+	if (oldu) {
+		r = store_del(t, ST_UNIQ, key, cl + 1 + il);
+		if ((r < 0 && r != HAMLET_ENOTFOUND) ||
+		    (r = holder_drop(t, m, coll, cl, oldu, id)) < 0)
+			return r;
+	}
+	if (newu &&
+	    ((r = store_put(t, ST_UNIQ, key, cl + 1 + il, newu, 16, 0)) < 0 ||
+	     (r = holder_add(t, m, coll, cl, newu, id)) < 0))
+		return r;
+	if ((r = gen_bump(t, m)) < 0)
+		return r;
+	m->valid = 1;
+	return 0;
+}
+
+int uniqidx_shared_each(struct store_txn *t, const char *coll,
+			const uint8_t h[16], uniqidx_cb cb, void *ctx)
+{
+	uint8_t pfx[KEY_MAX + 17];
+	struct store_cursor *c = NULL;
+	const void *k;
+	size_t kl, pl = 0;
+	int r;
+
+	if (coll) {
+		size_t cl = strlen(coll);
+		if (cl > ENTRY_MAX_COLLECTION)
+			return 0;
+		pl = dups_key(coll, cl, h, NULL, pfx);
+	}
+	if ((r = store_cursor_open(t, ST_DUPS, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, pl ? pfx : NULL, pl, &k, &kl, NULL,
+				   NULL);
+	     r == 1; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
+		char kc[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
+		const uint8_t *p = k;
+		const uint8_t *z;
+		size_t cl, il;
+		if (pl && (kl < pl || memcmp(k, pfx, pl) != 0))
+			break;
+		z = memchr(p, 0, kl);
+		if (!z || (cl = (size_t)(z - p)) > ENTRY_MAX_COLLECTION ||
+		    kl < cl + 17 || (il = kl - cl - 17) == 0 ||
+		    il > ENTRY_MAX_RECORD_ID)
+			continue; /* not a row this index wrote */
+		memcpy(kc, p, cl);
+		kc[cl] = 0;
+		memcpy(id, p + cl + 17, il);
+		id[il] = 0;
+		if ((r = cb(ctx, kc, id)) < 0)
+			break;
+	}
+	store_cursor_close(c);
+	return r < 0 ? r : 0;
+}

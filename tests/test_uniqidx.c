@@ -1,0 +1,215 @@
+/* The unique-key index: which records share a key, through changes,
+ * aborted transactions (whole and nested) and a store opened again. */
+#include "error.h"
+#include "helpers.h"
+#include "store.h"
+#include "uniqidx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NREC 24
+#define NKEY 5
+#define NCOLL 2
+
+static const char *const colls[NCOLL] = { "health_profile", "payment" };
+
+/* The model: each record's key (-1: none). */
+static int key_of[NCOLL][NREC];
+
+static void key_hash(int k, uint8_t h[16])
+{
+	memset(h, 0, 16);
+	/* keys alike in their first bytes, so they meet in the table */
+	h[0] = 0x5a;
+	h[15] = (uint8_t)(k + 1);
+}
+
+static void rec_id(int i, char *out, size_t n)
+{
+	snprintf(out, n, "R-%02d", i);
+}
+
+static unsigned long long rng = 88172645463325252ull;
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+struct seen {
+	int member[NCOLL][NREC];
+	int rows;
+	int bad;
+};
+
+static int seen_cb(void *ctx, const char *coll, const char *id)
+{
+	struct seen *s = ctx;
+	int c = -1, i;
+	for (int k = 0; k < NCOLL; k++)
+		if (strcmp(coll, colls[k]) == 0)
+			c = k;
+	if (c < 0 || sscanf(id, "R-%d", &i) != 1 || i < 0 || i >= NREC) {
+		s->bad++;
+		return 0;
+	}
+	s->member[c][i]++;
+	s->rows++;
+	return 0;
+}
+
+/* How many records of coll c hold key k in the model. */
+static int holders(int c, int k)
+{
+	int n = 0;
+	for (int i = 0; i < NREC; i++)
+		n += key_of[c][i] == k;
+	return n;
+}
+
+/* Every shared key's records, and only those, are listed. */
+static void check(struct store *st, const char *when)
+{
+	struct store_txn *t;
+	struct seen all = { 0 };
+	int want_rows = 0;
+
+	ASSERT_OK(store_txn_begin(st, 1, &t));
+	ASSERT_OK(uniqidx_shared_each(t, NULL, NULL, seen_cb, &all));
+	for (int c = 0; c < NCOLL; c++)
+		for (int i = 0; i < NREC; i++) {
+			int k = key_of[c][i];
+			int want = k >= 0 && holders(c, k) >= 2;
+			want_rows += want;
+			if (all.member[c][i] != want) {
+				fprintf(stderr,
+					"   %s: %s/R-%02d listed %d times, want %d\n",
+					when, colls[c], i, all.member[c][i],
+					want);
+				ASSERT_EQ(all.member[c][i], want);
+			}
+		}
+	ASSERT_EQ(all.bad, 0);
+	ASSERT_EQ(all.rows, want_rows);
+	for (int c = 0; c < NCOLL; c++)
+		for (int k = 0; k < NKEY; k++) {
+			struct seen one = { 0 };
+			uint8_t h[16];
+			int n = holders(c, k);
+			key_hash(k, h);
+			ASSERT_OK(uniqidx_shared_each(t, colls[c], h, seen_cb,
+						      &one));
+			ASSERT_EQ(one.rows, n >= 2 ? n : 0);
+		}
+	store_txn_abort(t);
+}
+
+/* Change one record's key in t and in the model m. */
+static void change(struct store_txn *t, int m[NCOLL][NREC])
+{
+	int c = (int)rnd(NCOLL), i = (int)rnd(NREC);
+	int nk = rnd(4) == 0 ? -1 : (int)rnd(NKEY);
+	uint8_t oh[16], nh[16];
+	char id[16];
+
+	rec_id(i, id, sizeof(id));
+	key_hash(m[c][i], oh);
+	key_hash(nk, nh);
+	ASSERT_OK(uniqidx_set(t, colls[c], id, m[c][i] >= 0 ? oh : NULL,
+			      nk >= 0 ? nh : NULL));
+	m[c][i] = nk;
+}
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	struct store *st;
+	int commits = 0, undone = 0, shared_seen = 0;
+
+	for (int c = 0; c < NCOLL; c++)
+		for (int i = 0; i < NREC; i++)
+			key_of[c][i] = -1;
+	ASSERT_OK(store_open(dir, NULL, &st));
+
+	TEST_START("random key changes, some undone whole or nested: only shared keys are listed, all of them");
+	for (int round = 0; round < 400; round++) {
+		int m[NCOLL][NREC], what = (int)rnd(6);
+		struct store_txn *t, *child;
+
+		memcpy(m, key_of, sizeof(m));
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		for (int k = 1 + (int)rnd(4); k > 0; k--)
+			change(t, m);
+		if (what == 0) {
+			/* a nested transaction's changes undone, the rest
+			 * kept */
+			int keep[NCOLL][NREC];
+			memcpy(keep, m, sizeof(m));
+			ASSERT_OK(store_txn_child(t, &child));
+			for (int k = 1 + (int)rnd(4); k > 0; k--)
+				change(child, m);
+			store_txn_abort(child);
+			memcpy(m, keep, sizeof(m));
+			undone++;
+			/* and a change after it, in the same transaction */
+			change(t, m);
+		} else if (what == 1) {
+			ASSERT_OK(store_txn_child(t, &child));
+			change(child, m);
+			ASSERT_OK(store_txn_commit(child));
+		}
+		if (what == 2) {
+			store_txn_abort(t);
+			undone++;
+		} else {
+			ASSERT_OK(store_txn_commit(t));
+			memcpy(key_of, m, sizeof(m));
+			commits++;
+		}
+		if (round == 200) {
+			/* a new process: the index is built from the table */
+			store_close(st);
+			ASSERT_OK(store_open(dir, NULL, &st));
+		}
+		check(st, "after a round");
+		for (int c = 0; c < NCOLL; c++)
+			for (int k = 0; k < NKEY; k++)
+				shared_seen += holders(c, k) >= 2;
+	}
+	fprintf(stderr, "   %d commits, %d undone, %d shared keys seen\n",
+		commits, undone, shared_seen);
+	ASSERT_TRUE(commits > 200 && undone > 50 && shared_seen > 100);
+
+	TEST_START("a key that no record holds any more leaves nothing behind");
+	{
+		struct store_txn *t;
+		uint64_t n;
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		for (int c = 0; c < NCOLL; c++)
+			for (int i = 0; i < NREC; i++) {
+				uint8_t h[16];
+				char id[16];
+				if (key_of[c][i] < 0)
+					continue;
+				rec_id(i, id, sizeof(id));
+				key_hash(key_of[c][i], h);
+				ASSERT_OK(uniqidx_set(t, colls[c], id, h, NULL));
+				key_of[c][i] = -1;
+			}
+		ASSERT_OK(store_txn_commit(t));
+		check(st, "all removed");
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(store_count(t, ST_UNIQ, &n));
+		ASSERT_EQ(n, 0);
+		ASSERT_OK(store_count(t, ST_DUPS, &n));
+		ASSERT_EQ(n, 0);
+		store_txn_abort(t);
+	}
+	store_close(st);
+	th_rmrf(dir);
+	free(dir);
+	TEST_DONE();
+}
