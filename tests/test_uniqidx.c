@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define NREC 24
 #define NKEY 5
@@ -123,6 +125,44 @@ static void change(struct store_txn *t, int m[NCOLL][NREC])
 	m[c][i] = nk;
 }
 
+/*
+ * Another process writes the store between two of ours: what this one
+ * keeps in memory no longer holds, and its next change must tell.
+ */
+static void other_writer(const char *dir, int *count)
+{
+	int m[NCOLL][NREC], st;
+	pid_t pid;
+
+	memcpy(m, key_of, sizeof(m));
+	/* the same choices in both processes */
+	unsigned long long saved = rng;
+	fflush(NULL);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		struct store *s2;
+		struct store_txn *t;
+		if (store_open(dir, NULL, &s2) < 0 ||
+		    store_txn_begin(s2, 0, &t) < 0)
+			_exit(2);
+		for (int k = 0; k < 6; k++)
+			change(t, m);
+		_exit(store_txn_commit(t) < 0 ? 3 : 0);
+	}
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* what the child did, in the model: the same draws again, here
+	 * only to follow them */
+	rng = saved;
+	for (int k = 0; k < 6; k++) {
+		int c = (int)rnd(NCOLL), i = (int)rnd(NREC);
+		int nk = rnd(4) == 0 ? -1 : (int)rnd(NKEY);
+		key_of[c][i] = nk;
+	}
+	(*count)++;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -174,6 +214,8 @@ int main(void)
 			store_close(st);
 			ASSERT_OK(store_open(dir, NULL, &st));
 		}
+		if (round % 50 == 25)
+			other_writer(dir, &undone);
 		check(st, "after a round");
 		for (int c = 0; c < NCOLL; c++)
 			for (int k = 0; k < NKEY; k++)

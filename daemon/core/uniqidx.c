@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GEN_NAME "uniqgen"
 #define KEY_MAX (ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID)
@@ -23,15 +23,41 @@ struct uslot {
 	uint8_t shared;
 };
 
+/* A slot as it was before a change: what undoing the change restores. */
+struct jent {
+	uint64_t gen; /* the index's value before the change */
+	uint8_t h[16];
+	char coll[ENTRY_MAX_COLLECTION + 1];
+	char *rec; /* NULL: the slot was empty */
+	uint8_t shared;
+};
+
 struct umap {
 	struct uslot *v;
 	size_t n, mask; /* mask + 1 slots, n of them used */
 	uint64_t gen;	/* the meta value it stands for */
 	int valid;
+	/* the changes of the present transaction (and its nested ones),
+	 * oldest first, so that one aborted is undone here rather than the
+	 * whole index built again */
+	struct jent *j;
+	size_t nj, capj;
+	int jfull;	/* a change not noted: nothing can be undone */
+	uint64_t jtxn;	/* store_txn_serial() of that transaction */
+	uint64_t jbase; /* gen when it began */
 };
+
+static void journal_reset(struct umap *m)
+{
+	for (size_t i = 0; i < m->nj; i++)
+		free(m->j[i].rec);
+	m->nj = 0;
+	m->jfull = 0;
+}
 
 static void umap_clear(struct umap *m)
 {
+	journal_reset(m);
 	if (m->v)
 		for (size_t i = 0; i <= m->mask; i++)
 			free(m->v[i].rec);
@@ -47,6 +73,7 @@ static void umap_free(void *p)
 	if (!m)
 		return;
 	umap_clear(m);
+	free(m->j);
 	free(m);
 }
 
@@ -81,15 +108,17 @@ static size_t find(const struct umap *m, const char *coll, size_t cl,
 	}
 }
 
-/* Room for one more, at most three quarters full. */
-static int reserve(struct umap *m)
+/* Room for more keys, up to n + more, at most three quarters full. */
+static int reserve(struct umap *m, size_t more)
 {
 	size_t cap = m->v ? m->mask + 1 : 0, ncap;
 	struct uslot *old = m->v, *nv;
 
-	if ((m->n + 1) * 4 <= cap * 3)
+	if ((m->n + more) * 4 <= cap * 3)
 		return 0;
 	ncap = cap ? cap * 2 : CAP_MIN;
+	while ((m->n + more) * 4 > ncap * 3)
+		ncap *= 2;
 	if (!(nv = calloc(ncap, sizeof(*nv))))
 		return -ENOMEM;
 	m->v = nv;
@@ -125,7 +154,7 @@ static int add_new(struct umap *m, const char *coll, size_t cl,
 	size_t i;
 	char *rec;
 
-	if ((r = reserve(m)) < 0)
+	if ((r = reserve(m, 1)) < 0)
 		return r;
 	if (!(rec = rec_make(coll, cl, id)))
 		return -ENOMEM;
@@ -162,16 +191,111 @@ static void del_at(struct umap *m, size_t i)
 	m->n--;
 }
 
+/* --- undoing ----------------------------------------------------------- */
+
+/* Note coll's slot of h as it is, before a change made at gen. */
+static void jot(struct umap *m, const char *coll, size_t cl,
+		const uint8_t h[16], uint64_t gen)
+{
+	struct jent *e;
+	size_t i;
+	int found;
+
+	if (m->jfull)
+		return;
+	if (m->nj == m->capj) {
+		size_t nc = m->capj ? m->capj * 2 : 64;
+		void *p = realloc(m->j, nc * sizeof(*m->j));
+		if (!p) {
+			m->jfull = 1;
+			return;
+		}
+		m->j = p;
+		m->capj = nc;
+	}
+	e = &m->j[m->nj];
+	e->gen = gen;
+	memcpy(e->h, h, 16);
+	memcpy(e->coll, coll, cl);
+	e->coll[cl] = 0;
+	e->rec = NULL;
+	e->shared = 0;
+	i = find(m, coll, cl, h, &found);
+	if (found) {
+		size_t len = m->v[i].cl + 1 + strlen(m->v[i].rec + cl + 1) + 1;
+		if (!(e->rec = malloc(len))) {
+			m->jfull = 1;
+			return;
+		}
+		memcpy(e->rec, m->v[i].rec, len);
+		e->shared = m->v[i].shared;
+	}
+	m->nj++;
+}
+
+/* Put the slot back as e noted it; e's string goes to the slot. */
+static int restore(struct umap *m, struct jent *e)
+{
+	size_t cl = strlen(e->coll), i;
+	int found, r;
+
+	i = find(m, e->coll, cl, e->h, &found);
+	if (!e->rec) {
+		if (found)
+			del_at(m, i);
+		return 0;
+	}
+	if (!found) {
+		if ((r = reserve(m, 1)) < 0)
+			return r;
+		i = find(m, e->coll, cl, e->h, &found);
+		memcpy(m->v[i].h, e->h, 16);
+		m->v[i].cl = (uint32_t)cl;
+		m->n++;
+	} else {
+		free(m->v[i].rec);
+	}
+	m->v[i].rec = e->rec;
+	m->v[i].shared = e->shared;
+	e->rec = NULL;
+	return 0;
+}
+
+/* Undo the changes made since the index stood for gen g: 0 when done,
+ * <0 when the journal does not reach back there (build it again). */
+static int rollback(struct umap *m, uint64_t g)
+{
+	size_t stop = m->nj;
+
+	if (m->jfull)
+		return -1;
+	if (g == m->jbase) {
+		stop = 0;
+	} else {
+		for (size_t k = 0; k < m->nj; k++)
+			if (m->j[k].gen == g) {
+				stop = k;
+				break;
+			}
+		if (stop == m->nj)
+			return -1;
+	}
+	while (m->nj > stop) {
+		struct jent *e = &m->j[--m->nj];
+		int r = restore(m, e);
+		free(e->rec);
+		if (r < 0)
+			return r;
+	}
+	m->gen = g;
+	return 0;
+}
+
 /* --- the generation ---------------------------------------------------- */
 
-static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
-static uint64_t gen_base;
-static _Atomic uint64_t gen_count;
-
-static void gen_init(void)
-{
-	randombytes_buf(&gen_base, sizeof(gen_base));
-}
+static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t gen_base, gen_count;
+static pid_t gen_pid;
 
 /* A value no other change has written, in this process or another. */
 static int gen_bump(struct store_txn *t, struct umap *m)
@@ -180,8 +304,15 @@ static int gen_bump(struct store_txn *t, struct umap *m)
 	uint64_t g;
 	int r;
 
-	pthread_once(&gen_once, gen_init);
-	g = gen_base + atomic_fetch_add(&gen_count, 1) + 1;
+	pthread_mutex_lock(&gen_mu);
+	if (gen_pid != getpid()) {
+		/* a new process (a fork too): a sequence of its own */
+		randombytes_buf(&gen_base, sizeof(gen_base));
+		gen_count = 0;
+		gen_pid = getpid();
+	}
+	g = gen_base + ++gen_count;
+	pthread_mutex_unlock(&gen_mu);
 	if (g == 0)
 		g = 1;
 	store_be64(v, g);
@@ -201,7 +332,12 @@ static int rebuild(struct store_txn *t, struct umap *m)
 	size_t kl, vl;
 	int r;
 
+	uint64_t rows;
+
 	umap_clear(m);
+	if ((r = store_count(t, ST_UNIQ, &rows)) < 0 ||
+	    (r = reserve(m, (size_t)rows)) < 0)
+		return r;
 	if ((r = store_cursor_open(t, ST_UNIQ, &c)) < 0)
 		return r;
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
@@ -244,6 +380,9 @@ static int umap_get(struct store_txn *t, struct umap **ret)
 	}
 	if ((r = store_meta_u64(t, GEN_NAME, &g)) < 0)
 		return r;
+	/* a transaction undone since: undo its changes here too */
+	if (m->valid && g != 0 && m->gen != g && rollback(m, g) < 0)
+		m->valid = 0;
 	if (!m->valid || g == 0 || m->gen != g) {
 		if ((r = rebuild(t, m)) < 0 ||
 		    (g == 0 ? (r = gen_bump(t, m)) : (m->gen = g, 0)) < 0) {
@@ -251,6 +390,13 @@ static int umap_get(struct store_txn *t, struct umap **ret)
 			return r;
 		}
 		m->valid = 1;
+		m->jtxn = 0;
+	}
+	if (m->jtxn != store_txn_serial(t)) {
+		/* a new transaction: what came before is committed */
+		journal_reset(m);
+		m->jtxn = store_txn_serial(t);
+		m->jbase = m->gen;
 	}
 	*ret = m;
 	return 0;
@@ -292,11 +438,14 @@ static int holder_add(struct store_txn *t, struct umap *m, const char *coll,
 		      size_t cl, const uint8_t h[16], const char *id)
 {
 	int found, r;
-	size_t i = find(m, coll, cl, h, &found);
-	struct uslot *s = &m->v[i];
+	size_t i;
+	struct uslot *s;
 
+	jot(m, coll, cl, h, m->gen);
+	i = find(m, coll, cl, h, &found);
 	if (!found)
 		return add_new(m, coll, cl, h, id);
+	s = &m->v[i];
 	if (s->shared)
 		return dups_put(t, coll, cl, h, id);
 	if (strcmp(s->rec + cl + 1, id) == 0)
@@ -319,6 +468,7 @@ static int holder_drop(struct store_txn *t, struct umap *m, const char *coll,
 	size_t kl, pl, i;
 	int found, r, n = 0;
 
+	jot(m, coll, cl, h, m->gen);
 	i = find(m, coll, cl, h, &found);
 	if (!found)
 		return 0;

@@ -15,10 +15,11 @@
  * in memory which record holds each key (store_writer_keep): built from
  * the uniq table by the first write transaction that needs it, then
  * changed with every change. Meta "uniqgen" names the state it stands
- * for: each change writes a value no other has had, so after a
- * transaction (or a nested one) that was aborted, or another process's
- * write, the store's value is not the one kept, and the next change
- * builds the index again from the table.
+ * for: each change writes a value no other has had. When the store's
+ * value is not the one kept, the next change undoes, from a journal of
+ * the present transaction's changes, those of a transaction (or a nested
+ * one) that was aborted; after anything else (another process wrote the
+ * store) it builds the index again from the table.
  */
 #ifndef HAMLET_UNIQIDX_H
 #define HAMLET_UNIQIDX_H
