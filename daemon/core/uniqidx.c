@@ -8,7 +8,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define GEN_NAME "uniqgen"
 #define KEY_MAX (ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID)
@@ -32,8 +31,18 @@ struct jent {
 	uint8_t shared;
 };
 
+/* The slots' strings, cut from chunks and freed all at once. */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	char data[];
+};
+#define CHUNK_BYTES (1u << 20)
+
 struct umap {
 	struct uslot *v;
+	struct chunk *chunks;
+	size_t dropped; /* bytes of strings no slot uses any more */
 	size_t n, mask; /* mask + 1 slots, n of them used */
 	uint64_t gen;	/* the meta value it stands for */
 	int valid;
@@ -58,9 +67,12 @@ static void journal_reset(struct umap *m)
 static void umap_clear(struct umap *m)
 {
 	journal_reset(m);
-	if (m->v)
-		for (size_t i = 0; i <= m->mask; i++)
-			free(m->v[i].rec);
+	while (m->chunks) {
+		struct chunk *c = m->chunks;
+		m->chunks = c->next;
+		free(c);
+	}
+	m->dropped = 0;
 	free(m->v);
 	m->v = NULL;
 	m->n = m->mask = 0;
@@ -134,13 +146,35 @@ static int reserve(struct umap *m, size_t more)
 	return 0;
 }
 
-/* "coll\0id" in a new string. */
-static char *rec_make(const char *coll, size_t cl, const char *id)
+static size_t rec_len(const char *rec, size_t cl)
 {
-	size_t il = strlen(id);
-	char *p = malloc(cl + 1 + il + 1);
-	if (!p)
-		return NULL;
+	return cl + 1 + strlen(rec + cl + 1) + 1;
+}
+
+/* A slot's string no longer used: its bytes wait for the next build. */
+static void rec_drop(struct umap *m, const char *rec, size_t cl)
+{
+	m->dropped += rec_len(rec, cl);
+}
+
+/* "coll\0id" in the slots' memory. */
+static char *rec_make(struct umap *m, const char *coll, size_t cl,
+		      const char *id)
+{
+	size_t il = strlen(id), len = cl + 1 + il + 1;
+	struct chunk *c = m->chunks;
+	char *p;
+
+	if (!c || c->cap - c->used < len) {
+		if (!(c = malloc(sizeof(*c) + CHUNK_BYTES)))
+			return NULL;
+		c->next = m->chunks;
+		c->used = 0;
+		c->cap = CHUNK_BYTES;
+		m->chunks = c;
+	}
+	p = c->data + c->used;
+	c->used += len;
 	memcpy(p, coll, cl);
 	p[cl] = 0;
 	memcpy(p + cl + 1, id, il + 1);
@@ -156,7 +190,7 @@ static int add_new(struct umap *m, const char *coll, size_t cl,
 
 	if ((r = reserve(m, 1)) < 0)
 		return r;
-	if (!(rec = rec_make(coll, cl, id)))
+	if (!(rec = rec_make(m, coll, cl, id)))
 		return -ENOMEM;
 	i = find(m, coll, cl, h, &found);
 	memcpy(m->v[i].h, h, 16);
@@ -171,7 +205,7 @@ static int add_new(struct umap *m, const char *coll, size_t cl,
 static void del_at(struct umap *m, size_t i)
 {
 	size_t j = i;
-	free(m->v[i].rec);
+	rec_drop(m, m->v[i].rec, m->v[i].cl);
 	m->v[i].rec = NULL;
 	for (;;) {
 		size_t k;
@@ -222,7 +256,7 @@ static void jot(struct umap *m, const char *coll, size_t cl,
 	e->shared = 0;
 	i = find(m, coll, cl, h, &found);
 	if (found) {
-		size_t len = m->v[i].cl + 1 + strlen(m->v[i].rec + cl + 1) + 1;
+		size_t len = rec_len(m->v[i].rec, cl);
 		if (!(e->rec = malloc(len))) {
 			m->jfull = 1;
 			return;
@@ -245,6 +279,9 @@ static int restore(struct umap *m, struct jent *e)
 			del_at(m, i);
 		return 0;
 	}
+	char *rec = rec_make(m, e->coll, cl, e->rec + cl + 1);
+	if (!rec)
+		return -ENOMEM;
 	if (!found) {
 		if ((r = reserve(m, 1)) < 0)
 			return r;
@@ -253,11 +290,10 @@ static int restore(struct umap *m, struct jent *e)
 		m->v[i].cl = (uint32_t)cl;
 		m->n++;
 	} else {
-		free(m->v[i].rec);
+		rec_drop(m, m->v[i].rec, cl);
 	}
-	m->v[i].rec = e->rec;
+	m->v[i].rec = rec;
 	m->v[i].shared = e->shared;
-	e->rec = NULL;
 	return 0;
 }
 
@@ -294,8 +330,19 @@ static int rollback(struct umap *m, uint64_t g)
 /* --- the generation ---------------------------------------------------- */
 
 static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
 static uint64_t gen_base, gen_count;
-static pid_t gen_pid;
+static int gen_fresh = 1; /* a new process (a fork too): a new sequence */
+
+static void gen_forked(void)
+{
+	gen_fresh = 1;
+}
+
+static void gen_init(void)
+{
+	pthread_atfork(NULL, NULL, gen_forked);
+}
 
 /* A value no other change has written, in this process or another. */
 static int gen_bump(struct store_txn *t, struct umap *m)
@@ -304,12 +351,12 @@ static int gen_bump(struct store_txn *t, struct umap *m)
 	uint64_t g;
 	int r;
 
+	pthread_once(&gen_once, gen_init);
 	pthread_mutex_lock(&gen_mu);
-	if (gen_pid != getpid()) {
-		/* a new process (a fork too): a sequence of its own */
+	if (gen_fresh) {
 		randombytes_buf(&gen_base, sizeof(gen_base));
 		gen_count = 0;
-		gen_pid = getpid();
+		gen_fresh = 0;
 	}
 	g = gen_base + ++gen_count;
 	pthread_mutex_unlock(&gen_mu);
@@ -382,6 +429,10 @@ static int umap_get(struct store_txn *t, struct umap **ret)
 		return r;
 	/* a transaction undone since: undo its changes here too */
 	if (m->valid && g != 0 && m->gen != g && rollback(m, g) < 0)
+		m->valid = 0;
+	/* strings dropped over many changes: their memory back, once they
+	 * outweigh the index */
+	if (m->dropped > (size_t)64 << 20 && m->dropped > m->n * 32)
 		m->valid = 0;
 	if (!m->valid || g == 0 || m->gen != g) {
 		if ((r = rebuild(t, m)) < 0 ||
@@ -499,14 +550,12 @@ static int holder_drop(struct store_txn *t, struct umap *m, const char *coll,
 	if (n == 0) {
 		del_at(m, i);
 	} else if (n == 1) {
-		char *rec = rec_make(coll, cl, left);
+		char *rec = rec_make(m, coll, cl, left);
 		if (!rec)
 			return -ENOMEM;
-		if ((r = dups_del(t, coll, cl, h, left)) < 0) {
-			free(rec);
+		if ((r = dups_del(t, coll, cl, h, left)) < 0)
 			return r;
-		}
-		free(m->v[i].rec);
+		rec_drop(m, m->v[i].rec, cl);
 		m->v[i].rec = rec;
 		m->v[i].shared = 0;
 	}
