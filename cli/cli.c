@@ -360,9 +360,94 @@ out:
 	return r;
 }
 
+/* jansson's sentences (jansson 2.14, load.c); those ending in a space
+ * are followed by what was found there, kept as it is */
+static const char *const json_reasons[] = {
+	N_("premature end of input"),
+	N_("unexpected newline"),
+	N_("invalid escape"),
+	N_("too big negative integer"),
+	N_("too big integer"),
+	N_("real number overflow"),
+	N_("maximum parsing depth reached"),
+	N_("string or '}' expected"),
+	N_("'}' expected"),
+	N_("duplicate object key"),
+	N_("':' expected"),
+	N_("invalid token"),
+	N_("unexpected token"),
+	N_("']' expected"),
+	N_("'[' or '{' expected"),
+	N_("end of file expected"),
+	N_("NUL byte in object key not supported"),
+	N_("\\u0000 is not allowed without JSON_ALLOW_NUL"),
+	N_("control character "),
+	N_("unable to decode byte "),
+	N_("invalid Unicode escape "),
+	N_("invalid Unicode "),
+};
+
+static const char *json_reason_one(const char *r, size_t len, char *out,
+				   size_t n)
+{
+	for (size_t i = 0; i < sizeof(json_reasons) / sizeof(*json_reasons);
+	     i++) {
+		const char *k = json_reasons[i];
+		size_t kl = strlen(k);
+		if (k[kl - 1] == ' ' ? len > kl && strncmp(r, k, kl) == 0
+				     : len == kl && strncmp(r, k, kl) == 0) {
+			snprintf(out, n, "%s%.*s", _(k), (int)(len - kl),
+				 r + kl);
+			return out;
+		}
+	}
+	snprintf(out, n, "%.*s", (int)len, r);
+	return out;
+}
+
+const char *cli_json_reason(const char *text, char *out, size_t n)
+{
+	static const char near[] = " near '", near_end[] = " near end of file";
+	const char *p = strstr(text, near);
+	size_t tl = strlen(text);
+	char base[160];
+
+	if (p && tl > 0 && text[tl - 1] == '\'') {
+		/* "REASON near 'TOKEN'" */
+		const char *tok = p + sizeof(near) - 1;
+		json_reason_one(text, (size_t)(p - text), base, sizeof(base));
+		snprintf(out, n, _("%s near '%.*s'"), base,
+			 (int)(text + tl - 1 - tok), tok);
+	} else if (tl > sizeof(near_end) - 1 &&
+		   strcmp(text + tl - (sizeof(near_end) - 1), near_end) == 0) {
+		json_reason_one(text, tl - (sizeof(near_end) - 1), base,
+				sizeof(base));
+		snprintf(out, n, _("%s at the end of the text"), base);
+	} else {
+		json_reason_one(text, tl, out, n);
+	}
+	return out;
+}
+
+const char *cli_csv_reason(const char *text)
+{
+	/* libcsv's sentences (csv_strerror) */
+	static const char *const csv_reasons[] = {
+		N_("error parsing data while strict checking enabled"),
+		N_("memory exhausted while increasing buffer size"),
+		N_("data size too large"),
+		N_("invalid status code"),
+	};
+	for (size_t i = 0; i < sizeof(csv_reasons) / sizeof(*csv_reasons); i++)
+		if (strcmp(text, csv_reasons[i]) == 0)
+			return _(csv_reasons[i]);
+	return text;
+}
+
 int cli_json_parse(const char *text, size_t len, const char *what,
 		   json_t **ret)
 {
+	char reason[256];
 	json_error_t e;
 	json_t *j;
 	/* the byte order mark an editor on Windows may begin a file with */
@@ -373,7 +458,8 @@ int cli_json_parse(const char *text, size_t len, const char *what,
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
 		cli_err(_("invalid JSON in %s at line %d, column %d: %s"), what,
-			e.line, e.column, e.text);
+			e.line, e.column,
+			cli_json_reason(e.text, reason, sizeof(reason)));
 		return HAMLET_EFORMAT;
 	}
 	*ret = j;

@@ -207,6 +207,15 @@ int cli_check_scope(const char *scope, const char *what);
 int cli_read_all(const char *path, char **ret, size_t *ret_len);
 
 /*
+ * jansson's reason for refusing a text (json_error_t.text), or libcsv's
+ * (csv_strerror), in the user's language: the libraries' own sentences
+ * are English. A reason this list does not know is given as it is.
+ * Returns out.
+ */
+const char *cli_json_reason(const char *text, char *out, size_t n);
+const char *cli_csv_reason(const char *text);
+
+/*
  * Parse JSON text; what names the source in messages ("the fields",
  * "row 3"). Prints "invalid JSON in WHAT at line L, column C: ...".
  */

@@ -354,11 +354,13 @@ static void csv_row(struct importer *im)
 			v = json_integer(x);
 		} else if (f->type == FT_MAP) {
 			json_error_t e;
+			char jr[256];
 			v = json_loads(cell, JSON_REJECT_DUPLICATES, &e);
 			if (!v) {
 				import_err(im, where,
 					N_("%s: invalid JSON at column %d: %s; the cell must hold an object like {\"note\":\"...\"}"),
-					f->name, e.column, e.text);
+					f->name, e.column,
+					cli_json_reason(e.text, jr, sizeof(jr)));
 				bad = 1;
 				continue;
 			}
@@ -491,7 +493,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 		if (used != got) {
 			import_err(im, im->rowno + 1,
 				N_("not valid CSV (%s): a quote (\") inside a cell must be doubled, and a quoted cell must end with a quote"),
-				csv_strerror(csv_error(&p)));
+				cli_csv_reason(csv_strerror(csv_error(&p))));
 			im->fatal = 1;
 		}
 	}
@@ -502,7 +504,7 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 		   csv_fini(&p, csv_cb_cell, csv_cb_row, im) != 0) {
 		import_err(im, im->rowno + 1,
 			N_("not valid CSV (%s): the file ends inside a quoted cell"),
-			csv_strerror(csv_error(&p)));
+			cli_csv_reason(csv_strerror(csv_error(&p))));
 		im->fatal = 1;
 	}
 	for (size_t i = 0; i < im->ncells; i++)
@@ -529,7 +531,7 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 	while (!im->fatal && (len = getline(&line, &cap, f)) >= 0) {
 		json_error_t e;
 		json_t *obj, *id;
-		char *at = line;
+		char *at = line, jr[256];
 		lineno++;
 		/* a byte order mark before the first line, as CSV allows */
 		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
@@ -545,11 +547,12 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 				 * the next, which is nobody's column */
 				import_err(im, lineno,
 					N_("invalid JSON: the line ends before its object does (a } or a quote is missing): %s"),
-					e.text);
+					cli_json_reason(e.text, jr, sizeof(jr)));
 			else
 				import_err(im, lineno,
 					N_("invalid JSON at column %d: %s"),
-					e.column, e.text);
+					e.column,
+					cli_json_reason(e.text, jr, sizeof(jr)));
 			continue;
 		}
 		id = json_object_get(obj, "id");

@@ -60,6 +60,21 @@ both --home "$T/a" import health_profile --format csv "$T/date.csv"
 says vi 'dòng 2: birth_date: "31/02/2026" không phải là ngày: tháng 2 năm 2026 có 28 ngày, không có ngày 31' "import: the date's problem in Vietnamese"
 says en 'row 2: birth_date: "31/02/2026" is not a date: month 2 of 2026 has 28 days, there is no day 31' "import: the date's problem in English"
 
+# malformed JSON and CSV: the parsers' reasons in the user's language too
+printf '{"id":"HP-9","full_name":"A"\n{"id":"HP-10","phone": tru}\n' >"$T/bad.ndjson"
+both --home "$T/a" import health_profile --format ndjson "$T/bad.ndjson"
+[ "$vi_rc" = 4 ] && [ "$en_rc" = 4 ] && ok "import: malformed JSON lines exit 4 in both" || fail "import: exit $vi_rc / $en_rc, not 4"
+says vi "dòng 1: JSON không hợp lệ: dòng kết thúc trước khi đối tượng kết thúc (thiếu một dấu } hoặc một dấu ngoặc kép): chỗ này cần dấu '}' ở cuối văn bản" "import: a line cut short, jansson's reason in Vietnamese"
+says vi "dòng 2: JSON không hợp lệ tại cột 26: có chữ không hợp lệ (chuỗi phải nằm trong ngoặc kép), gần 'tru'" "import: a bad token, jansson's reason in Vietnamese"
+says en "line 2: invalid JSON at column 26: invalid token near 'tru'" "import: the same in English"
+if grep -qE "expected|invalid token|near" "$T/vi"; then fail "import: no English from jansson in Vietnamese"; sed 's/^/    /' "$T/vi"; else ok "import: no English from jansson in Vietnamese"; fi
+both --home "$T/a" put health_profile HP-9 '{"full_name": "x",}'
+says vi "JSON không hợp lệ trong các trường tại dòng 1, cột 19: chỗ này cần một tên trường trong ngoặc kép hoặc dấu '}', gần '}'" "put: bad fields, jansson's reason in Vietnamese"
+printf 'id,ho ten\nHP-11,"ab"c\n' >"$T/quote.csv"
+both --home "$T/a" import health_profile --format csv "$T/quote.csv"
+says vi "CSV không hợp lệ (dấu ngoặc kép đặt sai chỗ)" "import: libcsv's reason in Vietnamese"
+says en "not valid CSV (error parsing data while strict checking enabled)" "import: libcsv's reason in English"
+
 # a file saved in Windows-1258: said so, in words, and none of its bytes
 printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-8;A\r\n' >"$T/cp1258.csv"
 both --home "$T/a" import health_profile --format csv "$T/cp1258.csv"
