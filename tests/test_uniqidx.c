@@ -250,6 +250,47 @@ int main(void)
 		ASSERT_EQ(n, 0);
 		store_txn_abort(t);
 	}
+	TEST_START("golden: a uniq row by record, a dups row for each member of a shared key");
+	{
+		static const uint8_t want_key[] = "payment\0R-01";
+		static const uint8_t want_dup[] = "payment\0"
+						  "\x5a\0\0\0\0\0\0\0"
+						  "\0\0\0\0\0\0\0\x03"
+						  "R-02";
+		struct store_txn *t;
+		struct seen all = { 0 };
+		const void *v;
+		size_t vl;
+		uint8_t h[16];
+		uint64_t n;
+		key_hash(2, h);
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(uniqidx_set(t, "payment", "R-01", NULL, h));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(store_get(t, ST_UNIQ, want_key, sizeof(want_key) - 1,
+				    &v, &vl));
+		ASSERT_EQ(vl, 16);
+		ASSERT_MEMEQ(v, h, 16);
+		ASSERT_OK(store_count(t, ST_DUPS, &n));
+		ASSERT_EQ(n, 0); /* one holder: no group */
+		ASSERT_OK(store_get(t, ST_META, "uniqgen", 7, &v, &vl));
+		ASSERT_EQ(vl, 8);
+		store_txn_abort(t);
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		ASSERT_OK(uniqidx_set(t, "payment", "R-02", NULL, h));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(store_get(t, ST_DUPS, want_dup, sizeof(want_dup) - 1,
+				    &v, &vl));
+		ASSERT_EQ(vl, 0);
+		ASSERT_OK(store_count(t, ST_DUPS, &n));
+		ASSERT_EQ(n, 2);
+		ASSERT_OK(uniqidx_shared_each(t, NULL, NULL, seen_cb, &all));
+		ASSERT_EQ(all.rows, 2);
+		ASSERT_EQ(all.member[1][1] + all.member[1][2], 2);
+		store_txn_abort(t);
+	}
 	store_close(st);
 	th_rmrf(dir);
 	free(dir);
