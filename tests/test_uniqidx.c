@@ -109,19 +109,45 @@ static void check(struct store *st, const char *when)
 	store_txn_abort(t);
 }
 
+/* Keys spread over the table, as real hashes are. */
+static void big_hash(int k, uint8_t h[16])
+{
+	uint64_t x = (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	memset(h, 0xb7, 16);
+	memcpy(h, &x, 8);
+}
+
+struct big_seen {
+	int member[3000];
+	int rows, bad;
+};
+
+static int big_cb(void *ctx, const char *coll, const char *id)
+{
+	struct big_seen *s = ctx;
+	int i;
+	if (strcmp(coll, "payment") != 0 || sscanf(id, "B-%d", &i) != 1 ||
+	    i < 0 || i >= 3000) {
+		s->bad += strncmp(id, "R-", 2) != 0;
+		return 0;
+	}
+	s->member[i]++;
+	s->rows++;
+	return 0;
+}
+
 /* Change one record's key in t and in the model m. */
 static void change(struct store_txn *t, int m[NCOLL][NREC])
 {
 	int c = (int)rnd(NCOLL), i = (int)rnd(NREC);
 	int nk = rnd(4) == 0 ? -1 : (int)rnd(NKEY);
-	uint8_t oh[16], nh[16];
+	uint8_t nh[16];
 	char id[16];
 
 	rec_id(i, id, sizeof(id));
-	key_hash(m[c][i], oh);
 	key_hash(nk, nh);
-	ASSERT_OK(uniqidx_set(t, colls[c], id, m[c][i] >= 0 ? oh : NULL,
-			      nk >= 0 ? nh : NULL));
+	ASSERT_OK(uniqidx_set(t, colls[c], id, nk >= 0 ? nh : NULL));
 	m[c][i] = nk;
 }
 
@@ -238,7 +264,7 @@ int main(void)
 					continue;
 				rec_id(i, id, sizeof(id));
 				key_hash(key_of[c][i], h);
-				ASSERT_OK(uniqidx_set(t, colls[c], id, h, NULL));
+				ASSERT_OK(uniqidx_set(t, colls[c], id, NULL));
 				key_of[c][i] = -1;
 			}
 		ASSERT_OK(store_txn_commit(t));
@@ -250,6 +276,74 @@ int main(void)
 		ASSERT_EQ(n, 0);
 		store_txn_abort(t);
 	}
+	TEST_START("thousands of keys: the table grows, and keys leave from the middle of their runs");
+	{
+		enum { BIG = 3000 };
+		static int bk[BIG]; /* each record's key, -1: none */
+		struct store_txn *t;
+		struct big_seen bs = { 0 };
+		for (int i = 0; i < BIG; i++) {
+			char id[16];
+			uint8_t h[16];
+			if (i % 500 == 0) {
+				if (i)
+					ASSERT_OK(store_txn_commit(t));
+				ASSERT_OK(store_txn_begin(st, 0, &t));
+			}
+			bk[i] = i / 2; /* two records a key */
+			snprintf(id, sizeof(id), "B-%04d", i);
+			big_hash(bk[i], h);
+			ASSERT_OK(uniqidx_set(t, "payment", id, h));
+		}
+		ASSERT_OK(store_txn_commit(t));
+		/* half of them leave, in an order of their own, a few
+		 * undone first */
+		for (int round = 0; round < 3; round++) {
+			ASSERT_OK(store_txn_begin(st, 0, &t));
+			for (int k = 0; k < 700; k++) {
+				int i = (int)rnd(BIG);
+				char id[16];
+				snprintf(id, sizeof(id), "B-%04d", i);
+				ASSERT_OK(uniqidx_set(t, "payment", id, NULL));
+				if (round)
+					bk[i] = -1;
+			}
+			if (round == 0)
+				store_txn_abort(t);
+			else
+				ASSERT_OK(store_txn_commit(t));
+		}
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(uniqidx_shared_each(t, NULL, NULL, big_cb, &bs));
+		store_txn_abort(t);
+		for (int i = 0; i < BIG; i++) {
+			int pair = i ^ 1, want = bk[i] >= 0 && bk[pair] >= 0;
+			if (bs.member[i] != want) {
+				fprintf(stderr, "   B-%04d listed %d times, want %d\n",
+					i, bs.member[i], want);
+				ASSERT_EQ(bs.member[i], want);
+			}
+		}
+		ASSERT_EQ(bs.bad, 0);
+		/* and every record left takes a key of its own: no group */
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		for (int i = 0; i < BIG; i++) {
+			char id[16];
+			uint8_t h[16];
+			if (bk[i] < 0)
+				continue;
+			snprintf(id, sizeof(id), "B-%04d", i);
+			big_hash(BIG + i, h);
+			ASSERT_OK(uniqidx_set(t, "payment", id, h));
+		}
+		ASSERT_OK(store_txn_commit(t));
+		memset(&bs, 0, sizeof(bs));
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(uniqidx_shared_each(t, NULL, NULL, big_cb, &bs));
+		store_txn_abort(t);
+		ASSERT_EQ(bs.rows, 0);
+	}
+
 	TEST_START("golden: a uniq row by record, a dups row for each member of a shared key");
 	{
 		static const uint8_t want_key[] = "payment\0R-01";
@@ -265,7 +359,7 @@ int main(void)
 		uint64_t n;
 		key_hash(2, h);
 		ASSERT_OK(store_txn_begin(st, 0, &t));
-		ASSERT_OK(uniqidx_set(t, "payment", "R-01", NULL, h));
+		ASSERT_OK(uniqidx_set(t, "payment", "R-01", h));
 		ASSERT_OK(store_txn_commit(t));
 		ASSERT_OK(store_txn_begin(st, 1, &t));
 		ASSERT_OK(store_get(t, ST_UNIQ, want_key, sizeof(want_key) - 1,
@@ -278,7 +372,7 @@ int main(void)
 		ASSERT_EQ(vl, 8);
 		store_txn_abort(t);
 		ASSERT_OK(store_txn_begin(st, 0, &t));
-		ASSERT_OK(uniqidx_set(t, "payment", "R-02", NULL, h));
+		ASSERT_OK(uniqidx_set(t, "payment", "R-02", h));
 		ASSERT_OK(store_txn_commit(t));
 		ASSERT_OK(store_txn_begin(st, 1, &t));
 		ASSERT_OK(store_get(t, ST_DUPS, want_dup, sizeof(want_dup) - 1,

@@ -1097,12 +1097,12 @@ static int rows_replace(struct store_txn *t, const char *coll,
 			struct record_digest_delta *dd, int fresh,
 			uint64_t cseq, uint64_t *ret_old)
 {
-	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32], oldu[16];
+	uint8_t key[RECORD_KEY_MAX], oldh[32], newh[32];
 	size_t kl = record_key(coll, id, key), vl, sl;
 	const uint8_t *newu = b->has_newu ? b->newu : NULL;
 	const void *v, *sv;
 	struct rowv rv;
-	int r, had, has_oldu = 0;
+	int r, had;
 
 	*ret_old = 0;
 	built_row(b, &sv, &sl);
@@ -1125,13 +1125,12 @@ static int rows_replace(struct store_txn *t, const char *coll,
 				       ? 0
 				       : row_put(t, key, kl, cseq, sv, sl);
 		/* v lives only until the next write */
-		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh, oldu,
-				    &has_oldu)) < 0)
+		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh, NULL,
+				    NULL)) < 0)
 			return r;
 	}
 	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
-	if ((r = uniqidx_set(t, coll, id, has_oldu ? oldu : NULL, newu)) <
-		    0 ||
+	if ((r = uniqidx_set(t, coll, id, newu)) < 0 ||
 	    (r = record__digest_replace(t, had ? oldh : NULL, newh, dd)) < 0)
 		return r;
 	if ((r = row_put(t, key, kl, cseq, sv, sl)) < 0)

@@ -46,6 +46,8 @@ struct umap {
 	size_t n, mask; /* mask + 1 slots, n of them used */
 	uint64_t gen;	/* the meta value it stands for */
 	int valid;
+	uint64_t mult; /* odd, random: where a hash's slot is */
+	unsigned bits; /* mask + 1 == 1 << bits */
 	/* the changes of the present transaction (and its nested ones),
 	 * oldest first, so that one aborted is undone here rather than the
 	 * whole index built again */
@@ -56,12 +58,20 @@ struct umap {
 	uint64_t jbase; /* gen when it began */
 };
 
+#define JOURNAL_KEEP 4096 /* entries whose room outlives a transaction */
+
 static void journal_reset(struct umap *m)
 {
 	for (size_t i = 0; i < m->nj; i++)
 		free(m->j[i].rec);
 	m->nj = 0;
 	m->jfull = 0;
+	if (m->capj > JOURNAL_KEEP) {
+		/* a large transaction's room goes with it */
+		free(m->j);
+		m->j = NULL;
+		m->capj = 0;
+	}
 }
 
 static void umap_clear(struct umap *m)
@@ -92,8 +102,10 @@ static void umap_free(void *p)
 static size_t home(const struct umap *m, const uint8_t h[16])
 {
 	uint64_t x;
+	/* the hash's bits, mixed with a key of the process's own: hashes
+	 * chosen to share their low bits do not share a slot's run */
 	memcpy(&x, h, 8);
-	return (size_t)x & m->mask;
+	return (size_t)((x * m->mult) >> (64 - m->bits));
 }
 
 /* The slot of coll's key h (*found 1), or the empty one it would take. */
@@ -135,6 +147,8 @@ static int reserve(struct umap *m, size_t more)
 		return -ENOMEM;
 	m->v = nv;
 	m->mask = ncap - 1;
+	for (m->bits = 0; ((size_t)1 << m->bits) < ncap; m->bits++)
+		;
 	for (size_t i = 0; i < cap; i++) {
 		int found;
 		if (!old[i].rec)
@@ -344,12 +358,10 @@ static void gen_init(void)
 	pthread_atfork(NULL, NULL, gen_forked);
 }
 
-/* A value no other change has written, in this process or another. */
-static int gen_bump(struct store_txn *t, struct umap *m)
+/* A value no other change has had, in this process or another. */
+static uint64_t gen_next(void)
 {
-	uint8_t v[8];
 	uint64_t g;
-	int r;
 
 	pthread_once(&gen_once, gen_init);
 	pthread_mutex_lock(&gen_mu);
@@ -360,8 +372,16 @@ static int gen_bump(struct store_txn *t, struct umap *m)
 	}
 	g = gen_base + ++gen_count;
 	pthread_mutex_unlock(&gen_mu);
-	if (g == 0)
-		g = 1;
+	return g == 0 ? 1 : g;
+}
+
+/* Write a new value, and the index stands for it. */
+static int gen_bump(struct store_txn *t, struct umap *m)
+{
+	uint64_t g = gen_next();
+	uint8_t v[8];
+	int r;
+
 	store_be64(v, g);
 	if ((r = store_put(t, ST_META, GEN_NAME, strlen(GEN_NAME), v, 8, 0)) <
 	    0)
@@ -423,6 +443,8 @@ static int umap_get(struct store_txn *t, struct umap **ret)
 	if (!(m = *slot)) {
 		if (!(m = calloc(1, sizeof(*m))))
 			return -ENOMEM;
+		randombytes_buf(&m->mult, sizeof(m->mult));
+		m->mult |= 1;
 		*slot = m;
 	}
 	if ((r = store_meta_u64(t, GEN_NAME, &g)) < 0)
@@ -538,7 +560,9 @@ static int holder_drop(struct store_txn *t, struct umap *m, const char *coll,
 	     r == 1 && n < 2; r = store_cursor_next(c, &k, &kl, NULL, NULL)) {
 		if (kl < pl || memcmp(k, pfx, pl) != 0)
 			break;
-		if (n == 0 && kl - pl <= ENTRY_MAX_RECORD_ID) {
+		if (kl == pl || kl - pl > ENTRY_MAX_RECORD_ID)
+			continue; /* not a row this index wrote */
+		if (n == 0) {
 			memcpy(left, (const uint8_t *)k + pl, kl - pl);
 			left[kl - pl] = 0;
 		}
@@ -563,38 +587,51 @@ static int holder_drop(struct store_txn *t, struct umap *m, const char *coll,
 }
 
 int uniqidx_set(struct store_txn *t, const char *coll, const char *id,
-		const uint8_t *oldu, const uint8_t *newu)
+		const uint8_t *newu)
 {
-	uint8_t key[KEY_MAX];
-	size_t cl = strlen(coll), il = strlen(id);
+	uint8_t key[KEY_MAX], had[16];
+	size_t cl = strlen(coll), il = strlen(id), kl = cl + 1 + il, vl;
+	const uint8_t *oldu = NULL;
+	const void *v;
 	struct umap *m;
-	int r;
+	int r, odd = 0;
 
-	if (oldu && newu && memcmp(oldu, newu, 16) == 0)
-		return 0; /* the same key, the same group */
-	if ((!oldu && !newu) || cl > ENTRY_MAX_COLLECTION ||
-	    il > ENTRY_MAX_RECORD_ID)
-		return oldu || newu ? -EINVAL : 0;
-	if ((r = umap_get(t, &m)) < 0)
-		return r;
-	/* until every step is done, what it keeps is not to be trusted */
-	m->valid = 0;
+	if (cl > ENTRY_MAX_COLLECTION || il > ENTRY_MAX_RECORD_ID)
+		return -EINVAL;
 	memcpy(key, coll, cl);
 	key[cl] = 0;
 	memcpy(key + cl + 1, id, il);
-	if (oldu) {
-		r = store_del(t, ST_UNIQ, key, cl + 1 + il);
-		if ((r < 0 && r != HAMLET_ENOTFOUND) ||
-		    (r = holder_drop(t, m, coll, cl, oldu, id)) < 0)
-			return r;
+	/* the key the index holds the record under, whatever the record's
+	 * state says (a damaged state may not say) */
+	r = store_get(t, ST_UNIQ, key, kl, &v, &vl);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == 0 && vl == 16) {
+		memcpy(had, v, 16);
+		oldu = had;
 	}
-	if (newu &&
-	    ((r = store_put(t, ST_UNIQ, key, cl + 1 + il, newu, 16, 0)) < 0 ||
-	     (r = holder_add(t, m, coll, cl, newu, id)) < 0))
+	odd = r == 0 && !oldu; /* a row this index did not write */
+	if (!oldu && !newu && !odd)
+		return 0;
+	if (oldu && newu && memcmp(oldu, newu, 16) == 0)
+		return 0; /* the same key, the same group */
+	if ((r = umap_get(t, &m)) < 0)
 		return r;
-	if ((r = gen_bump(t, m)) < 0)
+	if ((oldu &&
+	     ((r = store_del(t, ST_UNIQ, key, kl)) < 0 ||
+	      (r = holder_drop(t, m, coll, cl, oldu, id)) < 0)) ||
+	    (odd && (r = store_del(t, ST_UNIQ, key, kl)) < 0) ||
+	    (newu &&
+	     ((r = store_put(t, ST_UNIQ, key, kl, newu, 16, 0)) < 0 ||
+	      (r = holder_add(t, m, coll, cl, newu, id)) < 0)) ||
+	    (r = gen_bump(t, m)) < 0) {
+		/* the transaction is aborted: the copy stands for no value
+		 * the store will hold, so the next change undoes here what
+		 * this one did (each step was noted first) or builds it
+		 * again */
+		m->gen = gen_next();
 		return r;
-	m->valid = 1;
+	}
 	return 0;
 }
 

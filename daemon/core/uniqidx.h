@@ -28,10 +28,11 @@
 
 #include <stdint.h>
 
-/* Record coll/id's key changes from oldu to newu (NULL: it has none; a
- * record deleted or erased has none). In a write transaction. */
+/* Record coll/id's key is now newu (NULL: it has none; a record deleted
+ * or erased has none), whatever it was: the key it had is read from the
+ * index. In a write transaction; on failure the caller aborts it. */
 int uniqidx_set(struct store_txn *t, const char *coll, const char *id,
-		const uint8_t *oldu, const uint8_t *newu);
+		const uint8_t *newu);
 
 /* For each record of a shared key, in key order: coll NULL, every
  * shared key; else coll's key h alone. cb < 0 stops with that. */
