@@ -5,49 +5,64 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <zstd.h>
-
-/*
- * Each thread keeps its contexts from call to call: making one for a
- * message allocated and cleared its tables (a megabyte and more at
- * ZST_LEVEL) for every ENTRIES sent or received. A thread's are freed
- * when it ends.
- */
-struct ctxs {
-	ZSTD_CCtx *c;
-	ZSTD_DCtx *d;
-};
 
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
 
 static void ctxs_free(void *p)
 {
-	struct ctxs *x = p;
-	ZSTD_freeCCtx(x->c);
-	ZSTD_freeDCtx(x->d);
-	free(x);
+	struct zst_ctxs *all = p;
+	for (int i = 0; i < ZST_USES; i++) {
+		ZSTD_freeCCtx(all[i].c);
+		ZSTD_freeDCtx(all[i].d);
+	}
+	free(all);
 }
 
 static void key_make(void)
 {
-	if (pthread_key_create(&key, ctxs_free) != 0)
-		key = (pthread_key_t)-1;
+	key_ok = pthread_key_create(&key, ctxs_free) == 0;
 }
 
-static struct ctxs *ctxs_get(void)
+struct zst_ctxs *zst_thread(enum zst_use use)
 {
-	struct ctxs *x;
+	struct zst_ctxs *all, *x;
+
 	pthread_once(&key_once, key_make);
-	if (key == (pthread_key_t)-1)
+	if (!key_ok || (unsigned)use >= ZST_USES)
 		return NULL;
-	if ((x = pthread_getspecific(key)))
-		return x;
-	if (!(x = calloc(1, sizeof(*x))))
-		return NULL;
-	if (pthread_setspecific(key, x) != 0) {
-		free(x);
-		return NULL;
+	if (!(all = pthread_getspecific(key))) {
+		if (!(all = calloc(ZST_USES, sizeof(*all))))
+			return NULL;
+		if (pthread_setspecific(key, all) != 0) {
+			free(all);
+			return NULL;
+		}
+	}
+	x = &all[use];
+	if (!x->c)
+		x->c = ZSTD_createCCtx();
+	if (!x->d)
+		x->d = ZSTD_createDCtx();
+	return x->c && x->d ? x : NULL;
+}
+
+/* This thread's contexts for runs, their parameters set once. */
+static struct zst_ctxs *runs(void)
+{
+	static const char tag;
+	struct zst_ctxs *x = zst_thread(ZST_RUNS);
+
+	if (x && x->tag != &tag) {
+		/* the content size is written by default; the checksum is
+		 * not. A frame may not ask for a window larger than its
+		 * content needs */
+		ZSTD_CCtx_setParameter(x->c, ZSTD_c_compressionLevel, ZST_LEVEL);
+		ZSTD_CCtx_setParameter(x->c, ZSTD_c_checksumFlag, 1);
+		ZSTD_CCtx_setParameter(x->c, ZSTD_c_contentSizeFlag, 1);
+		ZSTD_DCtx_setParameter(x->d, ZSTD_d_windowLogMax, 23);
+		x->tag = &tag;
 	}
 	return x;
 }
@@ -55,17 +70,10 @@ static struct ctxs *ctxs_get(void)
 int zst_compress(const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_len)
 {
 	size_t cap = ZSTD_compressBound(n), got;
-	struct ctxs *x = ctxs_get();
+	struct zst_ctxs *x = runs();
 	uint8_t *out = malloc(cap ? cap : 1);
 
-	if (x && !x->c && (x->c = ZSTD_createCCtx())) {
-		/* the content size is written by default; the checksum is
-		 * not */
-		ZSTD_CCtx_setParameter(x->c, ZSTD_c_compressionLevel, ZST_LEVEL);
-		ZSTD_CCtx_setParameter(x->c, ZSTD_c_checksumFlag, 1);
-		ZSTD_CCtx_setParameter(x->c, ZSTD_c_contentSizeFlag, 1);
-	}
-	if (!x || !x->c || !out) {
+	if (!x || !out) {
 		free(out);
 		return -ENOMEM;
 	}
@@ -102,14 +110,10 @@ int zst_size(const uint8_t *in, size_t n, size_t max, size_t *ret_size)
 
 int zst_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t size)
 {
-	struct ctxs *x = ctxs_get();
+	struct zst_ctxs *x = runs();
 	size_t got;
 
-	if (x && !x->d && (x->d = ZSTD_createDCtx()))
-		/* a frame may not ask for a window larger than its content
-		 * needs */
-		ZSTD_DCtx_setParameter(x->d, ZSTD_d_windowLogMax, 23);
-	if (!x || !x->d)
+	if (!x)
 		return -ENOMEM;
 	got = ZSTD_decompressDCtx(x->d, out, size, in, n);
 	if (ZSTD_isError(got) || got != size) {

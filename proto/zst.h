@@ -15,8 +15,28 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zstd.h>
 
 #define ZST_LEVEL 3
+
+/*
+ * This thread's zstd contexts for one use, made at its first call and
+ * freed when the thread ends; NULL when memory runs out. Making a
+ * context (its tables, a megabyte and more) for every frame cost as much
+ * as compressing it, so each use sets its parameters once and keeps
+ * them: tag is the use's own, NULL until it has.
+ */
+enum zst_use {
+	ZST_RUNS,   /* wire messages and bundle runs (this module) */
+	ZST_BODIES, /* bodies with the store's dictionary (bodyz.h) */
+	ZST_USES
+};
+struct zst_ctxs {
+	ZSTD_CCtx *c;
+	ZSTD_DCtx *d;
+	const void *tag;
+};
+struct zst_ctxs *zst_thread(enum zst_use use);
 
 /*
  * Compress in[0..n) at ZST_LEVEL into a new buffer (*ret, free() it),

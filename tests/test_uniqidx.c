@@ -137,6 +137,16 @@ static int big_cb(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
+/* One record's key, in a transaction of its own. */
+static void set_one(struct store *st, const char *coll, const char *id,
+		    const uint8_t *h)
+{
+	struct store_txn *t;
+	ASSERT_OK(store_txn_begin(st, 0, &t));
+	ASSERT_OK(uniqidx_set(t, coll, id, h));
+	ASSERT_OK(store_txn_commit(t));
+}
+
 /* Change one record's key in t and in the model m. */
 static void change(struct store_txn *t, int m[NCOLL][NREC])
 {
@@ -358,9 +368,7 @@ int main(void)
 		uint8_t h[16];
 		uint64_t n;
 		key_hash(2, h);
-		ASSERT_OK(store_txn_begin(st, 0, &t));
-		ASSERT_OK(uniqidx_set(t, "payment", "R-01", h));
-		ASSERT_OK(store_txn_commit(t));
+		set_one(st, "payment", "R-01", h);
 		ASSERT_OK(store_txn_begin(st, 1, &t));
 		ASSERT_OK(store_get(t, ST_UNIQ, want_key, sizeof(want_key) - 1,
 				    &v, &vl));
@@ -371,9 +379,7 @@ int main(void)
 		ASSERT_OK(store_get(t, ST_META, "uniqgen", 7, &v, &vl));
 		ASSERT_EQ(vl, 8);
 		store_txn_abort(t);
-		ASSERT_OK(store_txn_begin(st, 0, &t));
-		ASSERT_OK(uniqidx_set(t, "payment", "R-02", h));
-		ASSERT_OK(store_txn_commit(t));
+		set_one(st, "payment", "R-02", h);
 		ASSERT_OK(store_txn_begin(st, 1, &t));
 		ASSERT_OK(store_get(t, ST_DUPS, want_dup, sizeof(want_dup) - 1,
 				    &v, &vl));

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "mp.h"
 #include "schema.h"
+#include "zst.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,48 +33,6 @@ static struct {
 } cache[CACHE];
 static size_t cache_n;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* Each thread's contexts, freed when it ends. */
-struct ctxs {
-	ZSTD_CCtx *c;
-	ZSTD_DCtx *d;
-	/* the dictionary c refers to: set once, not at every frame (which
-	 * costs as much as compressing a body); dictionaries stay cached
-	 * for the life of the process */
-	const ZSTD_CDict *cref;
-};
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-
-static void ctxs_free(void *p)
-{
-	struct ctxs *x = p;
-	ZSTD_freeCCtx(x->c);
-	ZSTD_freeDCtx(x->d);
-	free(x);
-}
-
-static void ctx_key_make(void)
-{
-	pthread_key_create(&ctx_key, ctxs_free);
-}
-
-static struct ctxs *ctxs_get(void)
-{
-	struct ctxs *x;
-	pthread_once(&ctx_once, ctx_key_make);
-	if ((x = pthread_getspecific(ctx_key)))
-		return x;
-	if (!(x = calloc(1, sizeof(*x))))
-		return NULL;
-	x->c = ZSTD_createCCtx();
-	x->d = ZSTD_createDCtx();
-	if (!x->c || !x->d || pthread_setspecific(ctx_key, x) != 0) {
-		ctxs_free(x);
-		return NULL;
-	}
-	return x;
-}
 
 void bodyz_buf_free(struct bodyz_buf *b)
 {
@@ -320,7 +279,7 @@ out:
 int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
 		   uint8_t *out, size_t *ret_len)
 {
-	struct ctxs *x;
+	struct zst_ctxs *x;
 	ZSTD_CDict *cd;
 	ZSTD_DDict *dd;
 	size_t z;
@@ -332,16 +291,19 @@ int bodyz_compress(struct store_txn *t, const uint8_t *body, size_t n,
 		ZSTD_freeDDict(dd);
 		return 0;
 	}
-	if (!(x = ctxs_get()))
+	if (!(x = zst_thread(ZST_BODIES)))
 		return -ENOMEM;
-	/* a frame without the dictionary's id: a store has one */
-	if (x->cref != cd) {
-		x->cref = NULL;
+	/* a frame without the dictionary's id: a store has one. The
+	 * dictionary c refers to is set once, not at every frame (which
+	 * costs as much as compressing a body); dictionaries stay cached
+	 * for the life of the process */
+	if (x->tag != cd) {
+		x->tag = NULL;
 		if (ZSTD_isError(ZSTD_CCtx_refCDict(x->c, cd)) ||
 		    ZSTD_isError(
 			    ZSTD_CCtx_setParameter(x->c, ZSTD_c_dictIDFlag, 0)))
 			return 0;
-		x->cref = cd;
+		x->tag = cd;
 	}
 	z = ZSTD_compress2(x->c, out, n, body, n);
 	if (ZSTD_isError(z) || z >= n) {
@@ -359,7 +321,7 @@ int bodyz_decompress(struct store_txn *t, const uint8_t *z, size_t zn,
 		     struct bodyz_buf *b, const void **ret, size_t *ret_len)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(z, zn);
-	struct ctxs *x;
+	struct zst_ctxs *x;
 	ZSTD_CDict *cd;
 	ZSTD_DDict *dd;
 	size_t got;
@@ -372,7 +334,7 @@ int bodyz_decompress(struct store_txn *t, const uint8_t *z, size_t zn,
 		r = HAMLET_ECORRUPT;
 		goto out;
 	}
-	if (!(x = ctxs_get())) {
+	if (!(x = zst_thread(ZST_BODIES))) {
 		r = -ENOMEM;
 		goto out;
 	}

@@ -762,22 +762,6 @@ static int pack_erased(struct store_txn *t, msgpack_packer *pk,
 	return 0;
 }
 
-/* The unique key hash a full state keeps: 1 with out, 0 when none. */
-static int state_uniq(const uint8_t *st, size_t sl, uint8_t out[16])
-{
-	const msgpack_object *f;
-	struct mp_doc d;
-	int r;
-
-	if (mp_doc_parse(&d, st, sl, RECORD_MAX_OPS * 4) < 0)
-		return HAMLET_ECORRUPT;
-	r = mp_get_array(d.root, 9, 0, &f, NULL) < 0 ? HAMLET_ECORRUPT : 0;
-	if (r == 0 && !mp_is_nil(&f[7]))
-		r = mp_get_bin_fixed(&f[7], 16, out) < 0 ? HAMLET_ECORRUPT : 1;
-	mp_doc_close(&d);
-	return r;
-}
-
 /* A record's state as its ops make it, not yet written. */
 struct built {
 	struct mat m;
@@ -1020,32 +1004,24 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 }
 
 /*
- * The hash (record__row_hash) of the state a stored state st stands for,
- * and its unique key hash (*ret_has 0: none; ret_u may be NULL). When
+ * The hash (record__row_hash) of the state a stored state st stands for.
+ * When
  * what it refers to cannot be read (a damaged store), the hash of the
  * state as stored, which no kept digest matches: verify says the digest
  * does not add up, and writing goes on.
  */
 static int state_hash(struct store_txn *t, const void *key, size_t kl,
-		      const uint8_t *st, size_t sl, uint8_t ret[32],
-		      uint8_t ret_u[16], int *ret_has)
+		      const uint8_t *st, size_t sl, uint8_t ret[32])
 {
 	uint64_t lseq;
 	int r = 0;
 
-	if (ret_has)
-		*ret_has = 0;
 	if (state_one(st, sl, &lseq)) {
 		struct built b;
 		r = built_one(t, key, kl, lseq, 0, &b);
-		if (r == 0) {
+		if (r == 0)
 			record__row_hash(key, kl, b.sw.sb.data, b.sw.sb.size,
 					 ret);
-			if (ret_has && b.has_newu) {
-				memcpy(ret_u, b.newu, 16);
-				*ret_has = 1;
-			}
-		}
 		built_close(&b);
 	} else if (row_is_ref(st, sl)) {
 		char coll[ENTRY_MAX_COLLECTION + 1];
@@ -1068,12 +1044,6 @@ static int state_hash(struct store_txn *t, const void *key, size_t kl,
 		record__row_hash(key, kl, st, sl, ret);
 		return 0;
 	}
-	if (r == 0 && ret_has && !state_one(st, sl, &lseq)) {
-		/* a state that does not parse keeps no unique key we know */
-		r = state_uniq(st, sl, ret_u);
-		*ret_has = r > 0;
-		r = r == HAMLET_ECORRUPT ? 0 : r;
-	}
 	return r < 0 ? r : 0;
 }
 
@@ -1085,7 +1055,7 @@ int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 		record__row_hash(key, klen, val, vlen, ret);
 		return 0;
 	}
-	return state_hash(t, key, klen, rv.s, rv.sl, ret, NULL, NULL);
+	return state_hash(t, key, klen, rv.s, rv.sl, ret);
 }
 
 /* Replace a record's derived rows: unique key, state (and with it the
@@ -1125,8 +1095,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 				       ? 0
 				       : row_put(t, key, kl, cseq, sv, sl);
 		/* v lives only until the next write */
-		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh, NULL,
-				    NULL)) < 0)
+		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh)) < 0)
 			return r;
 	}
 	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);
