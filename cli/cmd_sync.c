@@ -125,14 +125,71 @@ static void peer_down(const msgpack_object *p, const msgpack_object *a,
 	const msgpack_object *nm = cli_mp_get(p, "name");
 	int as = a && a->type == MSGPACK_OBJECT_STR;
 	if (nm && nm->type == MSGPACK_OBJECT_STR)
-		snprintf(reason, n, _("peer \"%.*s\" (%.*s) is not connected"),
+		snprintf(reason, n, cli_tr(N_("peer \"%.*s\" (%.*s) is not connected")),
 			 (int)nm->via.str.size, nm->via.str.ptr,
 			 as ? (int)a->via.str.size : 1,
 			 as ? a->via.str.ptr : "?");
 	else
-		snprintf(reason, n, _("peer %.*s is not connected"),
+		snprintf(reason, n, cli_tr(N_("peer %.*s is not connected")),
 			 as ? (int)a->via.str.size : 1,
 			 as ? a->via.str.ptr : "?");
+}
+
+/* The entries a byte budget holds back for status peer p (0: none);
+ * *ret_session 1 when it is the session's budget, 0 the day's. */
+static uint64_t budget_held(const msgpack_object *p, int *ret_session)
+{
+	const msgpack_object *b = cli_mp_get(p, "budget");
+	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
+	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
+
+	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
+		return 0;
+	*ret_session = by && by->type == MSGPACK_OBJECT_STR &&
+		       by->via.str.size == 7 &&
+		       memcmp(by->via.str.ptr, "session", 7) == 0;
+	return cli_mp_u64(b, "entries_held") ? cli_mp_u64(b, "entries_held")
+					      : 1;
+}
+
+/* Why the wait ends unfinished: a byte budget holds entries back for
+ * peer p (the first such), held entries in all. */
+static void budget_reason(const msgpack_object *p, uint64_t held,
+			  int session, char *reason, size_t n)
+{
+	const msgpack_object *nm = cli_mp_get(p, "name");
+	const msgpack_object *a = cli_mp_get(p, "addr");
+	char who[200], count[32];
+
+	if (nm && nm->type == MSGPACK_OBJECT_STR)
+		snprintf(who, sizeof(who), "%.*s", (int)nm->via.str.size,
+			 nm->via.str.ptr);
+	else if (a && a->type == MSGPACK_OBJECT_STR)
+		snprintf(who, sizeof(who), "%.*s", (int)a->via.str.size,
+			 a->via.str.ptr);
+	else
+		snprintf(who, sizeof(who), "?");
+	progress_count(held, count);
+	if (session)
+		snprintf(reason, n,
+			 cli_tr(N_("%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and restart hamletd)")),
+			 count, who);
+	else
+		snprintf(reason, n,
+			 cli_tr(N_("%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and restart hamletd)")),
+			 count, who);
+}
+
+/* --json: the outcome of the wait. */
+static void wait_json(int in_sync, size_t connected, const char *reason,
+		      uint64_t held)
+{
+	json_t *j = json_pack("{s:b, s:I, s:I}", "in_sync", in_sync,
+			      "connected", (json_int_t)connected,
+			      "entries_held_by_budget", (json_int_t)held);
+	if (j && !in_sync)
+		json_object_set_new(j, "reason", json_string(reason));
+	cli_json_print(j);
 }
 
 int cmd_sync(int argc, char **argv)
@@ -176,7 +233,13 @@ int cmd_sync(int argc, char **argv)
 	free(buf);
 	buf = NULL;
 	if (!wait) {
-		if (npos)
+		if (cli_global.json) {
+			json_t *j = json_pack("{s:b, s:s?}", "started", 1, "peer",
+					      npos ? (shown_name ? shown_name
+								 : pos[0])
+						   : NULL);
+			cli_json_print(j);
+		} else if (npos)
 			printf(_("sync started with %s\n"),
 			       shown_name ? shown_name : pos[0]);
 		else
@@ -189,8 +252,10 @@ int cmd_sync(int argc, char **argv)
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
-	char reason[256];
-	snprintf(reason, sizeof(reason), "%s", _("no answer from the daemon"));
+	char reason[512], held_why[400];
+	size_t last_connected = 0;
+	snprintf(reason, sizeof(reason), "%s",
+		 cli_tr(N_("no answer from the daemon")));
 	for (int i = 0; i < polls; i++) {
 		sleep_ms(POLL_MS);
 		if ((r = cli_rpc(sock, "status", NULL, 0, &doc, &buf, &res)) < 0)
@@ -199,8 +264,10 @@ int cmd_sync(int argc, char **argv)
 		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
 				    ? peers->via.array.size
 				    : 0;
-		uint64_t sum = 0, got = 0, want = 0;
+		uint64_t sum = 0, got = 0, want = 0, held = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
+		const msgpack_object *held_p = NULL;
+		int held_session = 0;
 		reason[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
@@ -232,8 +299,19 @@ int cmd_sync(int argc, char **argv)
 			connected++;
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
+			int sess = 0;
+			uint64_t h = budget_held(p, &sess);
+			if (h && !held_p) {
+				held_p = p;
+				held_session = sess;
+			}
+			held += h;
 		}
+		if (held_p)
+			budget_reason(held_p, held, held_session, held_why,
+				      sizeof(held_why));
 		unreached_text(res, down, sizeof(down));
+		last_connected = connected;
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
@@ -241,7 +319,7 @@ int cmd_sync(int argc, char **argv)
 			progress_cb(prog, got, want);
 		if (npos && !matched)
 			snprintf(reason, sizeof(reason),
-				 _("%s is not one of the daemon's peers (see hamlet peers list)"),
+				 cli_tr(N_("%s is not one of the daemon's peers (see hamlet peers list)")),
 				 shown_name ? shown_name : pos[0]);
 		if (sum == last_sum)
 			stable++;
@@ -249,18 +327,37 @@ int cmd_sync(int argc, char **argv)
 			stable = 0;
 		last_sum = sum;
 		if (connected == 0 && !reason[0])
-			snprintf(reason, sizeof(reason), "%s", _("no peer is connected"));
+			snprintf(reason, sizeof(reason), "%s", cli_tr(N_("no peer is connected")));
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
-				 _("%zu of %zu connected peers have not synced yet"),
+				 cli_tr(N_("%zu of %zu connected peers have not synced yet")),
 				 connected - fresh, connected);
 		if (stable < STABLE_POLLS && !reason[0])
-			snprintf(reason, sizeof(reason), "%s", _("entries are still moving"));
+			snprintf(reason, sizeof(reason), "%s",
+				 cli_tr(N_("entries are still moving")));
+		if (!reason[0] && held) {
+			/* all else done: what a budget holds does not move
+			 * before the next session or day, so waiting on is
+			 * no use */
+			progress_end(prog);
+			prog = NULL;
+			if (cli_global.json)
+				wait_json(0, connected, held_why, held);
+			else
+				cli_err(cli_tr(N_("not in sync: %s")), held_why);
+			r = CLI_EPROBLEMS;
+			goto out;
+		}
 		if (!reason[0]) {
 			progress_end(prog);
 			prog = NULL;
-			printf(_("in sync with %zu connected peer%s\n"), connected,
-			       connected == 1 ? "" : "s");
+			if (cli_global.json)
+				wait_json(1, connected, "", 0);
+			else
+				printf(P_("in sync with %zu connected peer\n",
+					  "in sync with %zu connected peers\n",
+					  connected),
+				       connected);
 			/* those we dial and are not connected to: what is
 			 * new here waits for them */
 			for (char *l = down, *e; !npos && (e = strchr(l, '\n'));
@@ -275,7 +372,10 @@ int cmd_sync(int argc, char **argv)
 	}
 	progress_end(prog);
 	prog = NULL;
-	cli_err(_("not in sync after %ld s: %s"), timeout, reason);
+	if (cli_global.json)
+		wait_json(0, last_connected, reason, 0);
+	else
+		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;
 out:
 	progress_end(prog);

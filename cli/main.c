@@ -768,7 +768,10 @@ const struct cli_command cli_commands[] = {
 	  "hamlet peers list shows them). With --wait, exit 0 once each of\n"
 	  "them has synced since the request and no entries are moving; exit\n"
 	  "1 with the reason (a peer not connected, entries still moving)\n"
-	  "when --timeout passes."),
+	  "when --timeout passes, or at once when a byte budget holds\n"
+	  "entries back for a peer (hamletd.conf [budget]), saying how many.\n"
+	  "With --json: {\"in_sync\", \"connected\", \"entries_held_by_budget\",\n"
+	  "\"reason\"}."),
 	  sync_opts, "hamlet sync --wait --timeout 120" },
 	{ "help", cmd_help, N_("show help for hamlet or for one command"), help_syn,
 	  N_("Without COMMAND: the commands, the global options, the exit status\n"

@@ -70,6 +70,9 @@ check "the entries held are the rest ($waiting)" test "$waiting" = $((1504 - n1)
 wo=$(N v1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"][0]["waiting_out"])')
 check "they count as waiting to go out in the JSON ($wo)" test "$wo" -ge "$waiting"
 check "and in words, not as 0" bash -c "'$H' --home '$T/v1' status | grep -E '[0-9,]+ entries written here waiting to go out' | grep -qv '; 0 entries written here'"
+check "sync --wait does not call it in sync: exit 1, naming the day's budget and what to do" bash -c "! '$H' --home '$T/v1' sync --wait --timeout 20 2>'$T/wait.err' && grep -qE 'not in sync: [0-9,]+ entries for c1 wait for tomorrow.s byte budget \\(or raise per_day' '$T/wait.err'"
+sed 's/^/    # /' "$T/wait.err"
+check "nor with --json: in_sync false, the entries held counted" bash -c "! '$H' --home '$T/v1' --json sync --wait --timeout 20 >'$T/wait.json' && python3 -c \"import json; j=json.load(open('$T/wait.json')); assert j['in_sync'] is False and j['entries_held_by_budget'] == $waiting and 'budget' in j['reason'], j\""
 check "none more arrive while the budget is spent (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1 ]"
 
 trusted=$(grep -c "new trust items" "$T/c1.log")
@@ -90,6 +93,7 @@ n1=$n1b
 stop v1
 start v1 --config "$T/session.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 40 KB a session" || fail "v1 restarts with 40 KB a session"
 check "v1 holds entries back for the session's budget (20 s)" within 20 bash -c "'$H' --home '$T/v1' status | grep -qE 'entries wait for the next session.s budget \(40.0 kB a session to c1'"
+check "sync --wait names the session's budget" bash -c "'$H' --home '$T/v1' sync --wait --timeout 20 2>&1 | grep -q 'wait for the next session.s byte budget'"
 n2=$(records)
 check "c1 received about another 40 KB ($n1 -> $n2)" test "$n2" -gt $((n1 + 100)) -a "$n2" -lt $((n1 + 1000))
 
@@ -97,4 +101,5 @@ stop v1
 start v1 --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with no budget" || fail "v1 restarts with no budget"
 check "the rest arrives: c1 holds all 1,504 (30 s)" within 30 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') = 1504 ]"
 check "nothing waits for a budget now" bash -c "! '$H' --home '$T/v1' status | grep -q budget"
+check "sync --wait now says in sync (exit 0), and so does --json" bash -c "'$H' --home '$T/v1' sync --wait --timeout 30 | grep -q 'in sync with 1 connected peer$' && '$H' --home '$T/v1' --json sync --wait --timeout 30 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"in_sync\"] is True'"
 tests_done
