@@ -686,11 +686,31 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 	return config_parse(argc, argv, c, 0, why, whylen);
 }
 
-int config_reload_peers(struct config *c, char *why, size_t whylen)
+static int budget_same(const struct config_budget *a,
+		       const struct config_budget *b)
+{
+	return a->per_day == b->per_day && a->per_session == b->per_session;
+}
+
+void config_budget_strays(const struct config *c,
+			  void (*cb)(void *ctx, const char *addr), void *ctx)
+{
+	for (size_t i = 0; i < c->nbudgets; i++) {
+		int found = 0;
+		for (size_t k = 0; k < c->npeers && !found; k++)
+			found = strcmp(c->peers[k], c->budgets[i].addr) == 0;
+		if (!found)
+			cb(ctx, c->budgets[i].addr);
+	}
+}
+
+int config_reload_peers(struct config *c, int *ret_budgets, char *why,
+			size_t whylen)
 {
 	struct config *tmp = malloc(sizeof(*tmp));
 	int r;
 
+	*ret_budgets = 0;
 	if (!tmp)
 		return -ENOMEM;
 	/* the whole file, checked as the next start will check it: a fault
@@ -702,6 +722,17 @@ int config_reload_peers(struct config *c, char *why, size_t whylen)
 	}
 	memcpy(c->peers, tmp->peers, sizeof(c->peers));
 	c->npeers = tmp->npeers;
+	/* budgets are read where each batch is sent: the next one takes
+	 * the new ones */
+	*ret_budgets = !budget_same(&c->budget, &tmp->budget) ||
+		       c->nbudgets != tmp->nbudgets;
+	for (size_t i = 0; i < c->nbudgets && !*ret_budgets; i++)
+		*ret_budgets =
+			strcmp(c->budgets[i].addr, tmp->budgets[i].addr) ||
+			!budget_same(&c->budgets[i].b, &tmp->budgets[i].b);
+	c->budget = tmp->budget;
+	c->nbudgets = tmp->nbudgets;
+	memcpy(c->budgets, tmp->budgets, sizeof(c->budgets));
 	r = 0;
 out:
 	free(tmp);

@@ -81,11 +81,19 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 /*
  * Re-read the config file (SIGHUP) with c's command line, checked whole
  * as a start would check it; then c->peers becomes the file's peers plus
- * those given with --peer. Other settings take effect at the next start.
- * On failure (any fault a start would refuse) why says what and where,
- * and c is unchanged.
+ * those given with --peer, and the byte budgets ([budget]) the file's
+ * (*ret_budgets 1 when they changed). Other settings take effect at the
+ * next start. On failure (any fault a start would refuse) why says what
+ * and where, and c is unchanged.
  */
-int config_reload_peers(struct config *c, char *why, size_t whylen);
+int config_reload_peers(struct config *c, int *ret_budgets, char *why,
+			size_t whylen);
+
+/* The [budget] peer lines whose HOST:PORT is none of c's peers (so they
+ * apply only to a peer that dials in from that host), each called with
+ * its address. */
+void config_budget_strays(const struct config *c,
+			  void (*cb)(void *ctx, const char *addr), void *ctx);
 
 /*
  * The budget for a peer: the [budget] peer line whose HOST:PORT is addr

@@ -17,6 +17,7 @@
 #include "sync.h"
 #include "why.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -111,12 +112,35 @@ static void daemon_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 }
 
+/* A [budget] peer line that names none of the peers we dial: it can
+ * still be for one that dials us, matched by its address (a number),
+ * never by a name such as localhost. */
+static void budget_stray(void *ctx, const char *addr)
+{
+	char host[CONFIG_MAX_ADDR], port[16];
+	uint8_t ip[16];
+	(void)ctx;
+	if (config_addr_split(addr, host, sizeof(host), port, sizeof(port)) ==
+		    0 &&
+	    (inet_pton(AF_INET, host, ip) == 1 ||
+	     inet_pton(AF_INET6, host, ip) == 1)) {
+		dlog(DLOG_NOTICE,
+		     _("[budget] peer %s is none of the peers this node dials: it limits what is sent to a peer that dials in from %s"),
+		     addr, host);
+		return;
+	}
+	dlog(DLOG_WARNING,
+	     _("[budget] peer %s limits nothing: it is none of the peers this node dials (peers, --peer), and a peer that dials in is known by its address, not a name; write the address exactly as in peers"),
+	     addr);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 	char why[512];
 	if (signum == SIGHUP) {
-		if (config_reload_peers(&d->cfg, why, sizeof(why)) < 0) {
+		int budgets;
+		if (config_reload_peers(&d->cfg, &budgets, why, sizeof(why)) < 0) {
 			dlog(DLOG_ERR,
 			     _("reload: %s; nothing is changed, the peers neither: fix the file, as a restart would refuse it"),
 			     why);
@@ -124,6 +148,11 @@ static void on_signal(uv_signal_t *s, int signum)
 		}
 		dlog(DLOG_NOTICE, _("reloaded the peer list (%zu peers)"),
 		     d->cfg.npeers);
+		if (budgets) {
+			dlog(DLOG_NOTICE,
+			     _("reloaded the byte budgets ([budget]): the next entries sent to each peer follow them"));
+			config_budget_strays(&d->cfg, budget_stray, NULL);
+		}
 		peers_sync_config(d);
 		return;
 	}
@@ -168,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	if (d->cfg.verbose)
 		dlog_set_level(DLOG_DEBUG);
+	config_budget_strays(&d->cfg, budget_stray, NULL);
 	if ((lock_fd = home_lock(d->cfg.home, d->cfg.socket, why,
 				 sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);

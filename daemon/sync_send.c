@@ -319,12 +319,22 @@ static void budget_count(struct conn *c)
 void sync__budget_tick(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
+	struct config_budget b;
+
 	if (c->closing || !s->budget_held)
 		return;
 	/* a new day: what the day's budget held may go */
 	if (s->budget_held == SYNC_HELD_DAY && c->info &&
-	    c->info->budget_day != budget_day(time(NULL)))
+	    c->info->budget_day != budget_day(time(NULL))) {
 		sync_session_pump(c);
+	} else if (c->info) {
+		/* the budgets reloaded (SIGHUP): the pump weighs the new */
+		config_budget_for(&c->d->cfg, c->pa ? c->pa->addr : NULL,
+				  c->pa ? NULL : c->host, &b);
+		if (b.per_day != c->info->budget_per_day ||
+		    b.per_session != c->info->budget_per_session)
+			sync_session_pump(c);
+	}
 	if (s->budget_held && s->held_count_stale)
 		budget_count(c);
 }

@@ -5,7 +5,7 @@
 # each time c1 receives about that much and v1's status says, in words
 # and in --json, what waits and for which budget. A revocation written on
 # v1 while its budget is spent still reaches c1. With the budget lifted
-# (a restart with a new config) the rest arrives. A bad size in [budget]
+# (a reload, SIGHUP, of a new config) the rest arrives. A bad size in [budget]
 # is refused, naming its key. The day's count outlives a restart of v1.
 #   tests/scenario_budget.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
@@ -97,8 +97,15 @@ check "sync --wait names the session's budget" bash -c "'$H' --home '$T/v1' sync
 n2=$(records)
 check "c1 received about another 40 KB ($n1 -> $n2)" test "$n2" -gt $((n1 + 100)) -a "$n2" -lt $((n1 + 1000))
 
-stop v1
-start v1 --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with no budget" || fail "v1 restarts with no budget"
+# a budget line for an address v1 does not dial is named in its log
+printf '[budget]\ndefault_per_session = 40 KB\npeer = localhost:%s per_day=1KB\n' "${PORTOF[c1]}" >"$T/session.conf"
+kill -HUP "${PIDOF[v1]}"
+check "a reload names a [budget] peer line that limits nothing (10 s)" within 10 grep -q "\[budget\] peer localhost:${PORTOF[c1]} limits nothing" "$T/v1.log"
+check "and keeps the session's budget: no more arrive (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n2 ]"
+# the budget lifted by a reload (SIGHUP), no restart: the held go now
+printf '[node]\n' >"$T/session.conf"
+kill -HUP "${PIDOF[v1]}"
+check "a reload that lifts the budget says so in the log, a second time (10 s)" within 10 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/v1.log') = 2 ]"
 check "the rest arrives: c1 holds all 1,504 (30 s)" within 30 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') = 1504 ]"
 check "nothing waits for a budget now" bash -c "! '$H' --home '$T/v1' status | grep -q budget"
 check "sync --wait now says in sync (exit 0), and so does --json" bash -c "'$H' --home '$T/v1' sync --wait --timeout 30 | grep -q 'in sync with 1 connected peer$' && '$H' --home '$T/v1' --json sync --wait --timeout 30 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"in_sync\"] is True'"

@@ -14,6 +14,7 @@ static char dir[] = "/tmp/hamlet-config-XXXXXX";
 static char path[4200];
 static struct config cfg;
 static char why[512];
+static int budgets; /* config_reload_peers: the byte budgets changed */
 
 /* Write text as the config file; returns its path. */
 static const char *conf(const char *text)
@@ -73,6 +74,13 @@ static int parse_capturing(const char *arg, char *out, size_t cap)
 		snprintf(want_, sizeof(want_), "%s %s", path, (text));     \
 		ASSERT_STREQ(why, want_);                                  \
 	} while (0)
+
+static void stray_note(void *ctx, const char *addr)
+{
+	char *seen = ctx;
+	size_t n = strlen(seen);
+	snprintf(seen + n, 256 - n, "%s;", addr);
+}
 
 int main(void)
 {
@@ -316,12 +324,12 @@ int main(void)
 	conf("[node]\nhome = /h\npeers = a.example:1\n");
 	ASSERT_EQ(parse("--config", path, "--peer", "b.example:2", NULL), 0);
 	conf("[node]\nhome = /h\npeers = c.example:3\n");
-	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), 0);
+	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), 0);
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "c.example:3");
 	ASSERT_STREQ(cfg.peers[1], "b.example:2");
 	conf("[node]\nhome = /h\npeers = c.example:3 bad\n");
-	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), HAMLET_ECONFIG);
+	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: peer \"bad\" is not HOST:PORT (or the list is over 256)");
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "c.example:3");
@@ -345,7 +353,7 @@ int main(void)
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			conf(bad[i].text);
-			ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)),
+			ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)),
 				  bad[i].r);
 			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
 			ASSERT_EQ(cfg.npeers, 2);
@@ -353,10 +361,56 @@ int main(void)
 		}
 	}
 	conf("[node]\nhome = /h\npeers = d.example:4\n");
-	ASSERT_EQ(config_reload_peers(&cfg, why, sizeof(why)), 0);
+	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), 0);
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "d.example:4");
 	ASSERT_STREQ(cfg.peers[1], "b.example:2");
+
+	TEST_START("a reload takes the file's byte budgets, and says when they changed");
+	{
+		/* file, the reload's return, budgets changed, then d.example:4's
+		 * per_day and per_session */
+		static const struct {
+			const char *text;
+			int r, changed;
+			uint64_t day, session;
+		} steps[] = {
+			{ "[node]\nhome = /h\npeers = d.example:4\n[budget]\n"
+			  "default_per_day = 5MB\npeer = d.example:4 per_session=1KB\n",
+			  0, 1, 5000000, 1000 },
+			/* the same file: nothing changed */
+			{ NULL, 0, 0, 5000000, 1000 },
+			{ "[node]\nhome = /h\npeers = d.example:4\n[budget]\n"
+			  "default_per_day = 5MB\npeer = d.example:4 per_session=2KB\n",
+			  0, 1, 5000000, 2000 },
+			/* a fault: the budgets stay as they were */
+			{ "[node]\nhome = /h\n[budget]\ndefault_per_day = lots\n",
+			  HAMLET_ECONFIG, 0, 5000000, 2000 },
+			/* none: no budget at all */
+			{ "[node]\nhome = /h\npeers = d.example:4\n", 0, 1, 0, 0 },
+		};
+		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+			struct config_budget b;
+			if (steps[i].text)
+				conf(steps[i].text);
+			ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)),
+				  steps[i].r);
+			ASSERT_EQ(budgets, steps[i].changed);
+			config_budget_for(&cfg, "d.example:4", NULL, &b);
+			ASSERT_EQ(b.per_day, steps[i].day);
+			ASSERT_EQ(b.per_session, steps[i].session);
+		}
+	}
+
+	TEST_START("a [budget] peer line for none of the peers is found (it would match only a peer dialling in)");
+	{
+		char seen[256] = "";
+		conf("[node]\nhome = /h\npeers = 127.0.0.1:7450\n[budget]\n"
+		     "peer = localhost:7450 per_day=1KB\npeer = 127.0.0.1:7450 per_day=2KB\n");
+		ASSERT_EQ(parse("--config", path, NULL), 0);
+		config_budget_strays(&cfg, stray_note, seen);
+		ASSERT_STREQ(seen, "localhost:7450;");
+	}
 
 	TEST_START("bad flags are refused, each named");
 	ASSERT_EQ(parse(NULL), -EINVAL);

@@ -9,12 +9,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config c;
+	int budgets;
 	char path[64], why[512];
 	int fd = fuzz_memfile(data, size, path, sizeof(path));
 	char *argv[] = { "hamletd", "--home", "/nonexistent", "--config", path,
 			 NULL };
 	if (config_from_args(5, argv, &c, why, sizeof(why)) == 0)
-		config_reload_peers(&c, why, sizeof(why));
+		config_reload_peers(&c, &budgets, why, sizeof(why));
 	close(fd);
 	return 0;
 }
