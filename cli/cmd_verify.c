@@ -370,7 +370,7 @@ static int verify_bundle(const char *path, const char *netfile)
 			       _("it also leaves entries out"),
 			       _("intact; leaves entries out"));
 		if (!damaged && !evidence && !gaps)
-			printf(_("verify: ok: every entry, hash chain and the trailer check out\n"));
+			printf(_("verify: ok: every entry, hash chain and the trailer check out (who may write what is not judged here: certificates and revocations are, with --report)\n"));
 	}
 	r = damaged ? CLI_EXIT_DAMAGED : evidence || gaps ? CLI_EPROBLEMS : 0;
 out:
@@ -472,7 +472,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 			 const struct network_info *ni, const char *netfile,
 			 struct node *reader)
 {
-	const uint8_t *network_id = ni ? ni->id : NULL;
+	const uint8_t *network_id = ni ? ni->id : NULL, *net;
+	uint8_t entry_net[32];
 	struct bundle_report chk, imp;
 	struct store *st = NULL;
 	char why[512] = "", dir[PATH_MAX], sdir[PATH_MAX + 8], what[PATH_MAX + 16];
@@ -522,6 +523,26 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		r = CLI_EXIT_DAMAGED;
 		goto out;
 	}
+	/* the network judged by: the one asked for; else the header's,
+	 * unless it names another than the entries do and the bundle's
+	 * signature does not hold it up: then the header is what is
+	 * damaged, and the bundle is checked again against its entries'
+	 * network, which says so */
+	if (!network_id && chk.has_entry_network &&
+	    chk.trailer != BUNDLE_TRAILER_OK &&
+	    memcmp(chk.entry_network_id, chk.header.network_id, 32) != 0) {
+		memcpy(entry_net, chk.entry_network_id, 32);
+		bundle_report_close(&chk);
+		memset(&chk, 0, sizeof(chk));
+		if ((r = bundle_check_key(path, entry_net, reader, &chk, why,
+					  sizeof(why))) < 0) {
+			cli_err(_("cannot check %s: %s"), path,
+				why[0] ? why : cli_strerror(r));
+			goto out;
+		}
+		network_id = entry_net;
+	}
+	net = network_id ? network_id : chk.header.network_id;
 	snprintf(dir, sizeof(dir), "%s/hamlet-verify-XXXXXX",
 		 tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -533,7 +554,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	}
 	snprintf(sdir, sizeof(sdir), "%s/store", dir);
 	why[0] = 0;
-	if ((r = report_bundle_import(path, sdir, root, chk.header.network_id,
+	if ((r = report_bundle_import(path, sdir, root, net,
 				      reader, &st, &imp, why, sizeof(why))) < 0) {
 		cli_err(_("cannot judge %s: %s"), path,
 			why[0] ? why : cli_strerror(r));
@@ -548,7 +569,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	}
 	if (r) {
 		char a[65], rh[65], text[1024];
-		cli_hex(chk.header.network_id, 32, a);
+		cli_hex(net, 32, a);
 		cli_hex(root, 32, rh);
 		snprintf(text, sizeof(text),
 			 cli_tr(N_("bundle %s is of another network (network id %s): nothing in it chains to root %s; judge it against its own network's root key")),
@@ -594,7 +615,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 				cli_problems_print(stdout, &imp.problems);
 			}
 		}
-		r = report_out(st, chk.header.network_id, what, src, extra,
+		r = report_out(st, net, what, src, extra,
 			       damaged, evidence);
 	}
 out:

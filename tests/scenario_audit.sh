@@ -183,6 +183,26 @@ rc 6 "a bundle cut to its magic: the report exits 6" "$H" verify --bundle "$T/cu
 jq_ok "and says in JSON that its header is unreadable" '.not_judged.reason == "no_header" and .damaged == true and .network_id == null and .source.created == null'
 rc 6 "a bundle cut inside its first frame: the report exits 6" "$H" verify --bundle "$T/cut20.bundle" --root "$ROOT" --report --json
 jq_ok "and says so in JSON too" '.not_judged.reason == "no_header" and (.not_judged.text | test("no readable header"))'
+# a bit of the header's network id flipped: the header is damaged, the
+# entries (each naming its network, signed) are judged as they are
+cp "$T/h.bundle" "$T/h-net.bundle"
+flip "$T/h-net.bundle" 30
+rc 6 "a bundle whose header names a damaged network id: the report exits 6, not 4 (another network)" "$H" verify --bundle "$T/h-net.bundle" --root "$ROOT" --report --json
+jq_ok "it is judged: H's 70 entries stand, the header is called damaged" '.not_judged == null and .damaged == true and (.authors[] | select(.name == "h") | .feeds[0].entries == 70) and (.bundle_check.problems | map(.text) | any(test("header damaged")))'
+rc 6 "and so against the network's file" "$H" verify --bundle "$T/h-net.bundle" --network "$T/aud.network" --report --json
+jq_ok "the same judgement" '.not_judged == null and .damaged == true and (.authors[] | select(.name == "h") | .feeds[0].entries == 70)'
+# the trailer's entry count (its second byte: 70 fits one byte) changed:
+# the file holds entries the creator did not count, or lacks some
+cp "$T/h.bundle" "$T/h-count.bundle"
+CNT=$(($(stat -c %s "$T/h.bundle") - 101))
+flip "$T/h-count.bundle" $CNT
+rc 6 "a trailer counting 6 entries of 70: verify exits 6" "$H" verify --bundle "$T/h-count.bundle" --network "$T/aud.network"
+has "naming both counts, and that entries were added" 'trailer: the trailer counts 6 entries, the file holds 70: entries were added'
+printf '\107' | dd of="$T/h-count.bundle" bs=1 seek=$CNT conv=notrunc status=none
+rc 6 "a trailer counting 71 entries of 70: verify exits 6" "$H" verify --bundle "$T/h-count.bundle" --network "$T/aud.network"
+has "naming both counts, and that entries were taken out" 'trailer: the trailer counts 71 entries, the file holds 70: entries were taken out'
+rc 0 "verify of the bundle as made: ok, saying certificates are judged with --report" "$H" verify --bundle "$T/h.bundle" --network "$T/aud.network"
+has "it says so" 'verify: ok: every entry, hash chain and the trailer check out \(who may write what is not judged here: certificates and revocations are, with --report\)'
 cp "$T/h.bundle" "$T/h-damaged.bundle"
 RUN=$(run_frame "$T/h.bundle")
 check "the bundle has a run frame" test -n "$RUN"

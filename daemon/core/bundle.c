@@ -28,7 +28,7 @@ const char *bundle_trailer_state_text(int s)
 	case BUNDLE_TRAILER_MISSING: return N_("no trailer: the file is cut short");
 	case BUNDLE_TRAILER_BAD_HASH: return N_("trailer hash does not match the content: the file was altered");
 	case BUNDLE_TRAILER_BAD_SIG: return N_("trailer signature does not verify");
-	case BUNDLE_TRAILER_BAD_COUNT: return N_("trailer entry count does not match: entries are missing");
+	case BUNDLE_TRAILER_BAD_COUNT: return N_("trailer entry count does not match the entries in the file");
 	default: return "?";
 	}
 }
@@ -838,7 +838,14 @@ static void walk_trailer(struct bundle_report *rep,
 		rep->trailer = BUNDLE_TRAILER_BAD_COUNT;
 	else
 		rep->trailer = BUNDLE_TRAILER_OK;
-	if (rep->trailer != BUNDLE_TRAILER_OK)
+	if (rep->trailer == BUNDLE_TRAILER_BAD_COUNT)
+		problems_add(&rep->problems, "trailer",
+			     tr.count > rep->entries
+				     ? N_("the trailer counts %llu entries, the file holds %llu: entries were taken out")
+				     : N_("the trailer counts %llu entries, the file holds %llu: entries were added"),
+			     (unsigned long long)tr.count,
+			     (unsigned long long)rep->entries);
+	else if (rep->trailer != BUNDLE_TRAILER_OK)
 		problems_add_text(&rep->problems, "trailer",
 				  bundle_trailer_state_text(rep->trailer));
 }
@@ -1539,6 +1546,10 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		snprintf(what, sizeof(what), "%s/%s (feed %s seq %llu)",
 			 e.collection, e.record_id, e.scope,
 			 (unsigned long long)e.seq);
+		if (!rep->has_entry_network) {
+			memcpy(rep->entry_network_id, e.network_id, 32);
+			rep->has_entry_network = 1;
+		}
 		if (wk->network_id && memcmp(e.network_id, wk->network_id, 32)) {
 			rep->bad_entries++;
 			problems_add(&rep->problems, "network",

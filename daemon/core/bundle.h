@@ -84,6 +84,10 @@ struct bundle_report {
 	uint8_t sealed_to[32];
 	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */
 	uint64_t sealed_frames;
+	/* check only: the network the first entry that verifies names (a
+	 * header damaged in its network id is told from it) */
+	int has_entry_network;
+	uint8_t entry_network_id[32];
 };
 
 /*
