@@ -41,6 +41,10 @@ check "A certified" certify "$T/cli.root.key" a
 cp -a "$T/a" "$T/broken"
 sed -i 's/^scope = .*/scope = BAD SCOPE/' "$T/broken/node.conf"
 refuse "a damaged node.conf names the setting that is wrong" 4 'scope "BAD SCOPE" is not a scope' "$H" --home "$T/broken" status
+cp "$T/a/node.conf" "$T/broken/node.conf"
+echo "foo = bar" >>"$T/broken/node.conf"
+refuse "a node.conf with a setting it does not know names it, its section, and those it has" 4 \
+	'node.conf: unknown setting "foo" in \[node\] .its settings: name, scope, public_key' "$H" --home "$T/broken" status
 rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"

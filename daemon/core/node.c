@@ -191,6 +191,7 @@ struct ini_ctx {
 	const char *const *keys; /* NULL-ended */
 	char **vals;		 /* one per key */
 	char bad[128]; /* the first section that is not ours */
+	char bad_key[128]; /* else the first key of ours that is unknown */
 };
 
 static int ini_cb(void *user, const char *section, const char *name,
@@ -212,9 +213,8 @@ static int ini_cb(void *user, const char *section, const char *name,
 			return 1;
 		}
 	}
-	if (!c->bad[0])
-		snprintf(c->bad, sizeof(c->bad), "unknown setting \"%s\"",
-			 name);
+	if (!c->bad_key[0])
+		snprintf(c->bad_key, sizeof(c->bad_key), "%s", name);
 	return 1;
 }
 
@@ -278,7 +278,7 @@ static int ini_read(const char *path, const char *section,
 		    const char *const *keys, char **vals, char *why,
 		    size_t whylen)
 {
-	struct ini_ctx c = { section, keys, vals, "" };
+	struct ini_ctx c = { section, keys, vals, "", "" };
 	char *text = NULL;
 	size_t tlen = 0;
 	int line, r;
@@ -310,6 +310,16 @@ static int ini_read(const char *path, const char *section,
 		why_set(why, whylen,
 			N_("%s: unexpected section [%s]: is it the right file?"),
 			path, c.bad);
+		return HAMLET_ECONFIG;
+	}
+	if (c.bad_key[0]) {
+		char known[256] = "";
+		for (size_t i = 0, o = 0; keys[i] && o < sizeof(known); i++)
+			o += (size_t)snprintf(known + o, sizeof(known) - o,
+					      "%s%s", i ? ", " : "", keys[i]);
+		why_set(why, whylen,
+			N_("%s: unknown setting \"%s\" in [%s] (its settings: %s): is it the right file?"),
+			path, c.bad_key, section, known);
 		return HAMLET_ECONFIG;
 	}
 	for (size_t i = 0; keys[i]; i++) {
