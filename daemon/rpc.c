@@ -984,7 +984,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		if (bytes_get_be32(&br, &n) < 0)
 			break; /* the length is not all here yet */
 		if (n == 0 || n > RPC_MAX_REQUEST) {
-			client_close(rc);
+			/* the framing is lost: say why, then close once it
+			 * is out (nothing after it can be read as a request) */
+			char why[160];
+			snprintf(why, sizeof(why),
+				 n == 0 ? "request of 0 bytes: each request is a 4-byte big-endian length, then that many bytes of msgpack"
+					: "request of %u bytes, over the %u a request may have",
+				 (unsigned)n, (unsigned)RPC_MAX_REQUEST);
+			dlog(DLOG_NOTICE, _("local client: %s; closed"), why);
+			uv_read_stop((uv_stream_t *)&rc->pipe);
+			rc->len = 0;
+			rc->bye = 1;
+			reply_error(rc, HAMLET_EFORMAT, why);
 			return;
 		}
 		if (bytes_borrow(&br, n, &req) < 0)

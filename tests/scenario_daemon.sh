@@ -56,6 +56,30 @@ else
 fi
 check "the first daemon still answers status" B status
 check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
+# a local client whose framing is lost (a length of 0, or over the limit)
+# is told why before it is closed, and the daemon serves on
+for len in 0 4294967295; do
+	check "a request framed with length $len is answered with the reason, then closed" python3 - "$T/b/hamletd.sock" "$len" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(struct.pack(">I", int(sys.argv[2])) + b"\x91\xa6status")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+n = struct.unpack(">I", data[:4])[0]
+body = data[4:4 + n]
+assert len(body) == n, data
+# msgpack [negative code, "request of ... bytes ..."]
+assert body[0] == 0x92 and b"request of" in body and b"bytes" in body, body
+print(body[body.index(b"request of"):].decode(errors="replace"))
+PY
+done
+check "and the daemon still answers status" B status
 
 # --- the socket: never a file that is not one, never a live daemon's ---
 echo keep >"$T/precious"
