@@ -58,8 +58,10 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	printf("\n");
 	printf(_("  wrong network:     %llu\n"),
 	       (unsigned long long)a->wrong_network);
-	printf(_("  held:              %llu (waiting for an earlier entry)\n"),
-	       (unsigned long long)a->held);
+	printf(_("  held:              %llu (%llu waiting for an earlier entry, %llu for their author's certificate)\n"),
+	       (unsigned long long)a->held,
+	       (unsigned long long)(a->held - a->held_nocert),
+	       (unsigned long long)a->held_nocert);
 	printf(_("  future timestamps: %llu\n"), (unsigned long long)a->future);
 	printf(_("  records:           %llu (%llu whose stored state is not what their entries make)\n"),
 	       (unsigned long long)a->records,
@@ -123,6 +125,7 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	json_object_set_new(j, "fork_evidence",
 			    json_integer((json_int_t)a->forks));
 	NUM(held);
+	NUM(held_nocert);
 	NUM(wrong_network);
 	NUM(future);
 	NUM(records);

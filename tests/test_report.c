@@ -4,6 +4,7 @@
  * certificate and chain, its entries, what was refused and why, what
  * waits for a certificate; the erasure rules; the table's cap.
  */
+#include "audit.h"
 #include "helpers.h"
 #include "hlc.h"
 #include "refused.h"
@@ -185,6 +186,22 @@ static void test_report(const char *dir, const char *netfile)
 	ASSERT_EQ(rb->feeds[0].held, 0);
 	ASSERT_EQ(rb->feeds[0].gaps, 0);
 	report_close(&rep);
+
+	TEST_START("the store's audit says what the held entry waits for: a certificate, not an earlier entry");
+	{
+		struct audit_report ar;
+		int said = 0;
+		ASSERT_OK(audit_store(d->st, d->net.id, &ar));
+		ASSERT_EQ(ar.held, 1);
+		ASSERT_EQ(ar.held_nocert, 1);
+		for (size_t i = 0; i < ar.problems.n; i++) {
+			ASSERT_TRUE(!strstr(ar.problems.v[i].text, "earlier entry"));
+			said += strstr(ar.problems.v[i].text,
+				       "1 entries are held waiting for their author's certificate") != NULL;
+		}
+		ASSERT_EQ(said, 1);
+		audit_report_close(&ar);
+	}
 
 	TEST_START("entries waiting for earlier ones are findings");
 	{

@@ -996,6 +996,13 @@ static int records_tell(struct audit_records *rc, struct audit_report *rep)
 	return problems_append(&rep->problems, &rc->problems);
 }
 
+static int count_nocert(void *ctx, const struct log_held *h)
+{
+	struct audit_report *rep = ctx;
+	rep->held_nocert += h->nocert != 0;
+	return 0;
+}
+
 static int count_feed(void *ctx, const struct log_feed *f)
 {
 	*(uint64_t *)ctx += f->seq;
@@ -1068,10 +1075,17 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0)
 		goto out;
-	if (rep->held)
+	/* what each waits for (the pending table is bounded) */
+	if (rep->held && (r = log_held_each(c.t, count_nocert, rep)) < 0)
+		goto out;
+	if (rep->held > rep->held_nocert)
 		problems_add(&rep->problems, "held",
 			     N_("%llu entries are held waiting for an earlier entry of their feed"),
-			     (unsigned long long)rep->held);
+			     (unsigned long long)(rep->held - rep->held_nocert));
+	if (rep->held_nocert)
+		problems_add(&rep->problems, "held",
+			     N_("%llu entries are held waiting for their author's certificate"),
+			     (unsigned long long)rep->held_nocert);
 	r = 0;
 out:
 	if (rc.running) {

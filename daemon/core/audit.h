@@ -66,6 +66,7 @@ void audit_forks_close(struct audit_forks *f);
 struct audit_report {
 	uint64_t feeds, entries, bodies, bodies_missing;
 	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
+	uint64_t held_nocert; /* of held: waiting for the author's certificate */
 	uint64_t wrong_network, future;
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
 	uint64_t records, records_mismatch; /* rows not what their ops make */
