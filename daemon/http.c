@@ -118,9 +118,11 @@ void http__count_code(struct http *h, unsigned code)
 	pthread_mutex_unlock(&h->mu);
 }
 
-enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
+/* text with code; close: "Connection: close", the connection ending
+ * after this answer. */
+static enum MHD_Result send_text(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, char *text, const char *type,
-				 const char *allow)
+				 const char *allow, int close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
@@ -137,10 +139,21 @@ enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"hamlet\"");
+	/* libmicrohttpd reads this header of ours: it keeps the connection
+	 * open for no further request */
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	http__count_code(h, code);
 	ok = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
 	return ok;
+}
+
+enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
+				 unsigned code, char *text, const char *type,
+				 const char *allow)
+{
+	return send_text(h, conn, code, text, type, allow, 0);
 }
 
 /* Send j (its reference taken) with code. */
@@ -163,18 +176,14 @@ enum MHD_Result http__send_json(struct http *h, struct MHD_Connection *conn,
 }
 
 /* {"error": {"code": scode, "message": ...}} with HTTP status code. */
-enum MHD_Result http__send_err_allow(struct http *h,
-				      struct MHD_Connection *conn,
-				      unsigned code, const char *allow,
-				      const char *scode, const char *fmt, ...)
+static enum MHD_Result send_err_v(struct http *h, struct MHD_Connection *conn,
+				  unsigned code, const char *allow, int close,
+				  const char *scode, const char *fmt, va_list ap)
 {
 	char msg[700], *s;
-	va_list ap;
 	json_t *j;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* JSON takes UTF-8 only: a message quoting bytes a client sent, or
 	 * cut inside a character, still answers */
 	utf8_scrub(msg);
@@ -183,9 +192,38 @@ enum MHD_Result http__send_err_allow(struct http *h,
 	json_decref(j);
 	if (!s)
 		return MHD_NO;
-	return http__send_text(h, conn, code, s, "application/json", allow);
+	return send_text(h, conn, code, s, "application/json", allow, close);
 }
 
+enum MHD_Result http__send_err_allow(struct http *h,
+				      struct MHD_Connection *conn,
+				      unsigned code, const char *allow,
+				      const char *scode, const char *fmt, ...)
+{
+	enum MHD_Result ok;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ok = send_err_v(h, conn, code, allow, 0, scode, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+/* The same, and the connection closed after it: what the client sends
+ * after this request cannot be told from it. */
+static enum MHD_Result send_err_close(struct http *h,
+				      struct MHD_Connection *conn,
+				      unsigned code, const char *scode,
+				      const char *fmt, ...)
+{
+	enum MHD_Result ok;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ok = send_err_v(h, conn, code, NULL, 1, scode, fmt, ap);
+	va_end(ap);
+	return ok;
+}
 
 /* A store fault or a failed call, as a response. */
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
@@ -207,12 +245,18 @@ enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 /* --- requests ------------------------------------------------------------ */
 
 
+/* ?k's value; "" for ?k without '=' (libmicrohttpd keeps it with no
+ * value), so that it is refused as ?k= is rather than taken for no
+ * parameter. A k given twice never gets here: params_only refuses it. */
 const char *http__arg(struct MHD_Connection *conn, const char *k)
 {
-	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, k);
+	const char *v = NULL;
+	if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, k,
+					  strlen(k), &v, NULL) != MHD_YES)
+		return NULL;
+	return v ? v : "";
 }
 
-/* ?k=N: 0 and the value, 1 when absent (dflt), -1 when not a number. */
 uint64_t http__mono_ms(void)
 {
 	struct timespec ts;
@@ -220,6 +264,7 @@ uint64_t http__mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* ?k=N: 0 and the value, 1 when absent (dflt), -1 when not a number. */
 int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 		   uint64_t max, uint64_t *ret)
 {
@@ -762,36 +807,53 @@ int http__loopback(struct MHD_Connection *conn)
 /* --- routing ------------------------------------------------------------- */
 
 /* The first query parameter of conn that allowed (NULL-ended) does not
- * name, or NULL: a typo (?scop=) must not be taken for no parameter. */
+ * name, or the first it names twice, or NULL: a typo (?scop=) must not be
+ * taken for no parameter, nor ?limit=1&limit=abc for whichever value one
+ * reader or another (a proxy, a cache) would pick. */
 struct param_scan {
 	const char *const *allowed;
-	const char *unknown;
+	const char *unknown, *twice;
+	unsigned long seen; /* bit i: allowed[i] given (a path takes a few) */
 };
 
 static enum MHD_Result param_seen(void *cls, enum MHD_ValueKind kind,
 				  const char *key, const char *value)
 {
 	struct param_scan *ps = cls;
+	unsigned i = 0;
 	(void)kind;
 	(void)value;
-	for (const char *const *a = ps->allowed; *a; a++)
-		if (strcmp(*a, key) == 0)
-			return MHD_YES;
+	for (const char *const *a = ps->allowed; *a; a++, i++) {
+		if (strcmp(*a, key) != 0)
+			continue;
+		if (ps->seen & (1UL << i)) {
+			ps->twice = key;
+			return MHD_NO;
+		}
+		ps->seen |= 1UL << i;
+		return MHD_YES;
+	}
 	ps->unknown = key;
 	return MHD_NO;
 }
 
-/* 400 bad_param when conn carries a parameter what does not take;
- * MHD_YES with *ret_sent 0 when it carries none such. */
+/* 400 bad_param when conn carries a parameter what does not take, or one
+ * twice; MHD_YES with *ret_sent 0 when it carries none such. */
 static enum MHD_Result params_only(struct http *h, struct MHD_Connection *conn,
 				   const char *what, const char *const *allowed,
 				   int *ret_sent)
 {
-	struct param_scan ps = { allowed, NULL };
+	struct param_scan ps = { allowed, NULL, NULL, 0 };
 	char list[200] = "";
 
 	*ret_sent = 0;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_seen, &ps);
+	if (ps.twice) {
+		*ret_sent = 1;
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_param",
+				"%s given twice: give each parameter once",
+				ps.twice);
+	}
 	if (!ps.unknown)
 		return MHD_YES;
 	for (const char *const *a = allowed; *a; a++)
@@ -985,6 +1047,63 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return rq;
 }
 
+/*
+ * How long the request's body is, as its headers say. libmicrohttpd reads
+ * the first of two Content-Lengths, and chunked over a Content-Length; a
+ * proxy in front may read the other, and the bytes between would be run
+ * as a request of their own that the proxy never saw as one (request
+ * smuggling; RFC 9112 sections 6.1 and 6.3). So a length stated twice, or
+ * two ways, or a coding other than chunked is refused before the body is
+ * read, and the connection closed after the answer.
+ */
+struct framing_scan {
+	unsigned ncl, nte;
+	const char *cl[2], *te;
+};
+
+static enum MHD_Result framing_seen(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	struct framing_scan *fs = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (fs->ncl < 2)
+			fs->cl[fs->ncl] = value ? value : "";
+		fs->ncl++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		if (!fs->nte)
+			fs->te = value ? value : "";
+		fs->nte++;
+	}
+	return MHD_YES;
+}
+
+/* 0 when conn's headers state its body's length once; -1 and why. */
+static int framing_check(struct MHD_Connection *conn, char *why, size_t wl)
+{
+	struct framing_scan fs = { 0, 0, { NULL, NULL }, NULL };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_seen, &fs);
+	if (fs.ncl > 1)
+		snprintf(why, wl,
+			 "Content-Length is given %u times (\"%.32s\", \"%.32s\"%s): state the body's length once",
+			 fs.ncl, fs.cl[0], fs.cl[1], fs.ncl > 2 ? ", …" : "");
+	else if (fs.ncl && fs.nte)
+		snprintf(why, wl,
+			 "both Content-Length and Transfer-Encoding are given: state the body's length one way, not two");
+	else if (fs.nte > 1)
+		snprintf(why, wl,
+			 "Transfer-Encoding is given %u times: give it once, as chunked",
+			 fs.nte);
+	else if (fs.nte && strcasecmp(fs.te, "chunked") != 0)
+		snprintf(why, wl,
+			 "Transfer-Encoding \"%.32s\" is not taken: send the body with Content-Length or Transfer-Encoding: chunked",
+			 fs.te);
+	else
+		return 0;
+	return -1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -996,6 +1115,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 	if (!rq || !rq->started) {
 		const char *cl;
+		char why[200];
 		if (!rq && !(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
@@ -1003,6 +1123,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		pthread_mutex_lock(&h->mu);
 		h->answering++;
 		pthread_mutex_unlock(&h->mu);
+		if (framing_check(conn, why, sizeof(why)) < 0)
+			return send_err_close(h, conn, MHD_HTTP_BAD_REQUEST,
+					      "bad_length", "%s", why);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {

@@ -148,8 +148,10 @@ enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 /* Milliseconds on CLOCK_MONOTONIC: deadlines of requests and polls. */
 uint64_t http__mono_ms(void);
 
-/* Query parameters; http__arg_u64: 0 read, 1 absent (dflt), -1 not
- * digits only, or over max. */
+/* Query parameters, once each (the router refuses one given twice):
+ * http__arg NULL when absent, "" when empty or given without '='
+ * (refused as empty, never taken for absent); http__arg_u64: 0 read, 1
+ * absent (dflt), -1 not digits only, or over max. */
 const char *http__arg(struct MHD_Connection *conn, const char *k);
 int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 		   uint64_t max, uint64_t *ret);

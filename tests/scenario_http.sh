@@ -4,7 +4,9 @@
 # (written on b) and half over HTTP, and sees every change once, in order,
 # with no gap; a client resumes from a seq in the middle; 200 bad requests
 # get their 4xx JSON errors while a sync completes; tokens' roles and
-# scopes hold; /metrics says what `hamlet status --json` says.
+# scopes hold; /metrics says what `hamlet status --json` says; a request
+# stating its body's length twice or two ways is refused and its
+# connection closed, so that what follows its body is never run.
 #   tests/scenario_http.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; everything listens on 127.0.0.1.
 set -uo pipefail
@@ -271,6 +273,74 @@ check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong
 check "a typo in a parameter is named, not taken for no parameter (400 bad_param)" \
 	err 400 bad_param PUT "/v1/records/payment/TYPO-1?scop=bk/c1/a" "$W" '{"program":"social_allowance","beneficiary_id":"B9","period":"2026-10","amount_vnd":1}'
 check "and nothing was written" err 404 record_not_found GET /v1/records/payment/TYPO-1 "$R"
+# a parameter given twice, or without '=', is not taken for one value or
+# for none
+twice() { err 400 bad_param "$@" && grep -q "given twice" "$BODY"; }
+check "a limit given twice is named (400 bad_param)" twice GET "/v1/records/health_profile?limit=1&limit=abc" "$R"
+check "a scope given twice is named (400 bad_param)" twice GET "/v1/records/health_profile?scope=bk/c1/a&scope=bk/c1/b" "$R"
+check "a since given twice, even the same, is named (400 bad_param)" twice GET "/v1/changes?since=0&since=0" "$R"
+check "a limit without a value is refused as limit= is (400 bad_limit)" err 400 bad_limit GET "/v1/records/health_profile?limit" "$R"
+check "a since without a value (400 bad_since)" err 400 bad_since GET "/v1/changes?since" "$R"
+check "a scope without a value is not taken for no scope (400 bad_scope)" \
+	err 400 bad_scope PUT "/v1/records/payment/TYPO-2?scope" "$W" '{"program":"social_allowance","beneficiary_id":"B9","period":"2026-11","amount_vnd":1}'
+check "and nothing was written" err 404 record_not_found GET /v1/records/payment/TYPO-2 "$R"
+check "the status page takes no ?lang without a value (400)" test "$(c GET "/status?lang" "")" = 400
+# --- a body whose length the headers state twice, or two ways, is
+# refused and the connection closed: the bytes after the body a first
+# Content-Length gives are never taken for a request of their own ---
+cat >"$T/smuggle.py" <<'PY'
+import json, socket, sys, time
+# smuggle.py PORT TOKEN CASE WANT: send a request (CASE, below) that
+# carries a second one, a PUT of payment SMUG-CASE, after its body; its
+# answer must be WANT and the only one, and the connection closed (5 s)
+port, tok, case, want = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+rec = b'{"program":"social_allowance","beneficiary_id":"B8","period":"2026-12","amount_vnd":1}'
+inner = (b"PUT /v1/records/payment/SMUG-" + case.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+         b"Authorization: Bearer " + tok.encode() + b"\r\nContent-Length: " +
+         str(len(rec)).encode() + b"\r\n\r\n" + rec)
+head = b"PUT /v1/records/payment/SMUG-OUTER HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok.encode() + b"\r\n"
+if case == "cl2":  # two lengths, the first taken by libmicrohttpd
+    req = head + b"Content-Length: 2\r\nContent-Length: %d\r\n\r\n{}" % (2 + len(inner)) + inner
+elif case == "cl0":  # two equal lengths
+    req = head + b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n" + inner
+elif case == "clte":  # a length and chunked
+    req = head + b"Content-Length: 200\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + inner
+elif case == "clbad":  # a length that is no number (libmicrohttpd answers)
+    req = head + b"Content-Length: abc\r\n\r\n" + inner
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(req)
+out, closed, end = b"", False, time.monotonic() + 5
+s.settimeout(0.5)
+while time.monotonic() < end:
+    try:
+        b = s.recv(65536)
+    except socket.timeout:
+        continue
+    except ConnectionResetError:
+        closed = True
+        break
+    if not b:
+        closed = True
+        break
+    out += b
+print(out.decode("latin1"))
+assert closed, "the connection was left open"
+assert out.startswith(b"HTTP/1.1 %d " % want), "not %d" % want
+assert out.count(b"HTTP/1.1 2") == 0, "a second request was answered"
+if case != "clbad":
+    hdr, body = out.split(b"\r\n\r\n", 1)
+    assert b"\r\nconnection: close" in hdr.lower(), "no Connection: close"
+    e = json.loads(body)["error"]
+    assert e["code"] == "bad_length" and e["message"], e
+PY
+check "two Content-Lengths are refused (400 bad_length), the connection closed" python3 "$T/smuggle.py" "$HP" "$W" cl2 400
+check "and the request after the first length's body was not run" err 404 record_not_found GET /v1/records/payment/SMUG-cl2 "$R"
+check "two equal Content-Lengths are refused too, the connection closed" python3 "$T/smuggle.py" "$HP" "$W" cl0 400
+check "and the request after the body was not run" err 404 record_not_found GET /v1/records/payment/SMUG-cl0 "$R"
+check "Content-Length with Transfer-Encoding is refused (400 bad_length), the connection closed" python3 "$T/smuggle.py" "$HP" "$W" clte 400
+check "and the request after the chunked body was not run" err 404 record_not_found GET /v1/records/payment/SMUG-clte "$R"
+check "a Content-Length that is no number is refused (400), the connection closed" python3 "$T/smuggle.py" "$HP" "$W" clbad 400
+check "and the request after it was not run" err 404 record_not_found GET /v1/records/payment/SMUG-clbad "$R"
 check "the scheme of Authorization is read in any case, spaces around the token aside" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: bearer  $R " "$URL/v1/status")" = 200
 check "a 401 says which scheme to use (WWW-Authenticate)" \
