@@ -500,7 +500,8 @@ struct cli_ingest {
 /* The same for trust items (a bundle_trust_fn): the daemon's "trust"
  * method, or log_trust_ingest() when no daemon runs. */
 int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
-	      struct trustset_out *out, char *why, size_t wl);
+	      struct trustset_out *out, struct log_stats *stats, char *why,
+	      size_t wl);
 int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	       struct log_out *out, struct log_stats *stats, char *why,
 	       size_t wl);

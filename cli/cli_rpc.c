@@ -436,6 +436,30 @@ static size_t entry_bytes(const void *items, size_t i)
 	return e->env_len + ENTRY_SIG_LEN + e->body_len + 16;
 }
 
+/* An answer's [applied, duplicate, held, released, forks, rejected]. */
+static int stats_get(const msgpack_object *o, uint64_t st[6])
+{
+	const msgpack_object *x;
+	if (mp_get_array(o, 6, 0, &x, NULL) < 0)
+		return HAMLET_EFORMAT;
+	for (size_t i = 0; i < 6; i++)
+		if (mp_get_uint(&x[i], UINT64_MAX, &st[i]) < 0)
+			return HAMLET_EFORMAT;
+	return 0;
+}
+
+static void stats_add(struct log_stats *stats, const uint64_t st[6])
+{
+	if (!stats)
+		return;
+	stats->applied += st[0];
+	stats->duplicate += st[1];
+	stats->held += st[2];
+	stats->released += st[3];
+	stats->forks += st[4];
+	stats->rejected += st[5];
+}
+
 /* Send in[0..n) as one "ingest" request; fills out and adds to stats. */
 static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 		      struct log_out *out, struct log_stats *stats, char *why,
@@ -474,11 +498,8 @@ static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 	why_set(why, wl, N_("hamletd sent an answer to ingest of the wrong shape"));
 	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
 	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
-	    mp_get_array(&parts[1], 6, 0, &x, NULL) < 0)
+	    stats_get(&parts[1], st) < 0)
 		goto out;
-	for (size_t i = 0; i < 6; i++)
-		if (mp_get_uint(&x[i], UINT64_MAX, &st[i]) < 0)
-			goto out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t status;
 		int64_t err;
@@ -492,14 +513,7 @@ static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 		out[i].err = (int)err;
 		entry_id(in[i].env, in[i].env_len, out[i].id);
 	}
-	if (stats) {
-		stats->applied += st[0];
-		stats->duplicate += st[1];
-		stats->held += st[2];
-		stats->released += st[3];
-		stats->forks += st[4];
-		stats->rejected += st[5];
-	}
+	stats_add(stats, st);
 	why[0] = 0;
 	r = 0;
 out:
@@ -511,13 +525,15 @@ out:
 /* --- trust items (bundle import, cert revoke) --------------------------- */
 
 static int trust_rpc(const char *sock, const struct trustset_item *items,
-		     size_t n, struct trustset_out *out, char *why, size_t wl)
+		     size_t n, struct trustset_out *out,
+		     struct log_stats *stats, char *why, size_t wl)
 {
 	struct mp_writer inner;
 	uint8_t *resp = NULL;
 	size_t rl;
 	struct mp_doc doc;
-	const msgpack_object *a, *list, *x;
+	const msgpack_object *a, *parts, *list, *x;
+	uint64_t st[6];
 	int64_t code;
 	int r;
 
@@ -539,7 +555,9 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 	}
 	r = HAMLET_EFORMAT;
 	why_set(why, wl, N_("hamletd sent an answer to trust of the wrong shape"));
-	if (mp_get_array(&a[1], n, 0, &list, NULL) < 0)
+	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
+	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
+	    stats_get(&parts[1], st) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t status;
@@ -553,6 +571,7 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 		out[i].status = (int)status;
 		out[i].err = (int)err;
 	}
+	stats_add(stats, st);
 	why[0] = 0;
 	r = 0;
 out:
@@ -562,7 +581,8 @@ out:
 }
 
 int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
-	      struct trustset_out *out, char *why, size_t wl)
+	      struct trustset_out *out, struct log_stats *stats, char *why,
+	      size_t wl)
 {
 	struct cli_ingest *c = ctx;
 	const char *sock = cli_socket_path(NULL);
@@ -575,13 +595,14 @@ int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
 		       (k == 0 || bytes + items[done + k].len + 16 <
 					  RPC_CHUNK_BYTES))
 			bytes += items[done + k++].len + 16;
-		r = trust_rpc(sock, items + done, k, out + done, why, wl);
+		r = trust_rpc(sock, items + done, k, out + done, stats, why,
+			      wl);
 		if (daemon_absent(r) && done == 0 && c->daemon)
 			return daemon_went_away(sock, why, wl);
 		if (daemon_absent(r) && done == 0) {
 			why[0] = 0;
 			r = log_trust_ingest(c->n->st, c->n->net.id, items, n,
-					     out, NULL, NULL);
+					     out, stats, NULL);
 			if (r < 0)
 				why_set(why, wl, "%s", cli_strerror(r));
 			return r;

@@ -118,7 +118,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  applied:    %llu\n"), (unsigned long long)s->applied);
 		fprintf(f, _("  duplicate:  %llu (this node had them already)\n"),
 			(unsigned long long)s->duplicate);
-		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed)\n"),
+		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
 			(unsigned long long)s->held);
 		if (s->released)
 			fprintf(f, _("  released:   %llu (held before, applied now)\n"),

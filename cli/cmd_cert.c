@@ -745,7 +745,7 @@ static int cert_revoke(int argc, char **argv)
 	it.kind = TRUST_REVOKE;
 	it.data = signed_;
 	it.len = len;
-	if ((r = cli_trust(&ci, &it, 1, &out, why, sizeof(why))) < 0) {
+	if ((r = cli_trust(&ci, &it, 1, &out, NULL, why, sizeof(why))) < 0) {
 		cli_err(_("the revocation was not stored: %s"),
 			why[0] ? why : cli_strerror(r));
 		goto out;

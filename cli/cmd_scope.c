@@ -131,7 +131,7 @@ static int scope_move(int argc, char **argv)
 	it.kind = TRUST_MOVE;
 	it.data = signed_;
 	it.len = len;
-	if ((r = cli_trust(&ci, &it, 1, &out, why, sizeof(why))) < 0) {
+	if ((r = cli_trust(&ci, &it, 1, &out, NULL, why, sizeof(why))) < 0) {
 		cli_err(_("the scope move was not stored: %s"),
 			why[0] ? why : cli_strerror(r));
 		goto out;

@@ -664,6 +664,19 @@ bad:
 	rpc_job_free(j);
 }
 
+/* [applied, duplicate, held, released, forks, rejected] of an ingest or
+ * trust answer. */
+static void pack_stats(msgpack_packer *pk, const struct log_stats *s)
+{
+	msgpack_pack_array(pk, 6);
+	msgpack_pack_uint64(pk, s->applied);
+	msgpack_pack_uint64(pk, s->duplicate);
+	msgpack_pack_uint64(pk, s->held);
+	msgpack_pack_uint64(pk, s->released);
+	msgpack_pack_uint64(pk, s->forks);
+	msgpack_pack_uint64(pk, s->rejected);
+}
+
 static void rpc_ingest_done(struct ingest_job *job)
 {
 	struct rpc_job *j = job->data;
@@ -703,13 +716,7 @@ static void rpc_ingest_done(struct ingest_job *job)
 		mp_pack_str(&w.pk, o->why);
 		msgpack_pack_uint64(&w.pk, o->seq);
 	}
-	msgpack_pack_array(&w.pk, 6);
-	msgpack_pack_uint64(&w.pk, s->applied);
-	msgpack_pack_uint64(&w.pk, s->duplicate);
-	msgpack_pack_uint64(&w.pk, s->held);
-	msgpack_pack_uint64(&w.pk, s->released);
-	msgpack_pack_uint64(&w.pk, s->forks);
-	msgpack_pack_uint64(&w.pk, s->rejected);
+	pack_stats(&w.pk, s);
 	reply(rc, &w);
 	mp_writer_destroy(&w);
 out:
@@ -837,6 +844,7 @@ static void rpc_trust_done(struct ingest_job *job)
 	mp_writer_init(&w);
 	msgpack_pack_array(&w.pk, 2);
 	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 2);
 	msgpack_pack_array(&w.pk, job->n);
 	for (size_t i = 0; i < job->n; i++) {
 		const struct trustset_out *o = &j->tout[i];
@@ -845,6 +853,8 @@ static void rpc_trust_done(struct ingest_job *job)
 		msgpack_pack_int(&w.pk, o->err);
 		mp_pack_str(&w.pk, o->why);
 	}
+	/* held entries a new certificate let in count as released */
+	pack_stats(&w.pk, &job->stats);
 	reply(rc, &w);
 	mp_writer_destroy(&w);
 out:

@@ -29,13 +29,13 @@ static int counting_ingest(void *ctx, const struct log_in *in, size_t n,
 }
 
 static int counting_trust(void *ctx, const struct trustset_item *items,
-			  size_t n, struct trustset_out *out, char *why,
-			  size_t whylen)
+			  size_t n, struct trustset_out *out,
+			  struct log_stats *stats, char *why, size_t whylen)
 {
 	struct counting *c = ctx;
 	(void)why;
 	(void)whylen;
-	return log_trust_ingest(c->n->st, c->n->net.id, items, n, out, NULL,
+	return log_trust_ingest(c->n->st, c->n->net.id, items, n, out, stats,
 				NULL);
 }
 
@@ -385,6 +385,45 @@ int main(void)
 		ASSERT_STREQ(th_field(peer, "health_profile", "LATE-1", "full_name",
 				      lb, sizeof(lb)),
 			     "Late");
+		th_node_close(peer);
+		th_node_close(late);
+	}
+
+	TEST_START("entries held for their author's certificate are counted released when a later bundle brings it");
+	{
+		struct node *late = th_node_bare(dir, net, "late2", "bk/bt/qt/late2");
+		struct node *peer = th_node(dir, net, "late2-peer", "bk/bt/qt");
+		size_t fl;
+		uint8_t *file;
+		char lb[4096];
+		ASSERT_OK(th_put(late, "health_profile", "LATE-2",
+				 "person_id=001122339998;full_name=Late Two;birth_date=1990-04-12"));
+		ASSERT_OK(th_put(late, "health_profile", "LATE-3",
+				 "person_id=001122339997;full_name=Late Three;birth_date=1990-04-12"));
+		snprintf(lb, sizeof(lb), "%s/late2-a.bundle", dir);
+		ASSERT_OK(bundle_create(late, lb, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(peer, lb, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.held_new, 2); /* no certificate yet */
+		ASSERT_EQ(rep.stats.applied, 0);
+		bundle_report_close(&rep);
+		file = th_chain_for(late, net, "bk/bt/qt/late2", "bk/bt/qt/late2",
+				    0, 0, &fl);
+		ASSERT_OK(node_cert_install(late, file, fl, hlc_wall_ms(), why,
+					    sizeof(why)));
+		free(file);
+		snprintf(lb, sizeof(lb), "%s/late2-b.bundle", dir);
+		ASSERT_OK(bundle_create(late, lb, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(peer, lb, &rep, why, sizeof(why)));
+		/* the certificate came first and let the two in: released,
+		 * then met again as the bundle's own */
+		ASSERT_EQ(rep.trust_added, 1);
+		ASSERT_EQ(rep.stats.released, 2);
+		ASSERT_EQ(rep.stats.applied, 2);
+		ASSERT_EQ(rep.stats.duplicate, 2);
+		bundle_report_close(&rep);
+		ASSERT_STREQ(th_field(peer, "health_profile", "LATE-3", "full_name",
+				      lb, sizeof(lb)),
+			     "Late Three");
 		th_node_close(peer);
 		th_node_close(late);
 	}

@@ -1186,7 +1186,8 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 	char sub[300] = "";
 	int r;
 
-	if ((r = c->tfn(c->fn_ctx, items, n, out, sub, sizeof(sub))) < 0) {
+	if ((r = c->tfn(c->fn_ctx, items, n, out, &rep->stats, sub,
+			sizeof(sub))) < 0) {
 		why_set(wk->why, wk->whylen,
 			 N_("could not store %zu trust items: %s"), n,
 			 sub[0] ? sub : hamlet_strerror(r));
@@ -1265,11 +1266,11 @@ struct direct {
 };
 
 static int trust_direct(void *ctx, const struct trustset_item *items,
-			size_t n, struct trustset_out *out, char *why,
-			size_t whylen)
+			size_t n, struct trustset_out *out,
+			struct log_stats *stats, char *why, size_t whylen)
 {
 	struct direct *d = ctx;
-	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, NULL,
+	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, stats,
 				 NULL);
 	if (r < 0)
 		why_set(why, whylen, "%s", hamlet_strerror(r));

@@ -125,9 +125,11 @@ typedef int (*bundle_ingest_fn)(void *ctx, const struct log_in *in, size_t n,
 				struct log_out *out, struct log_stats *stats,
 				char *why, size_t whylen);
 
-/* How an import stores trust items: log_trust_ingest()'s contract. */
+/* How an import stores trust items: log_trust_ingest()'s contract
+ * (stats: held entries a certificate lets in count as released). */
 typedef int (*bundle_trust_fn)(void *ctx, const struct trustset_item *items,
-			       size_t n, struct trustset_out *out, char *why,
+			       size_t n, struct trustset_out *out,
+			       struct log_stats *stats, char *why,
 			       size_t whylen);
 /*
  * bundle_import() with the storing of each batch handed to fn (trust
