@@ -760,6 +760,27 @@ int cli_date_parse(const char *s, uint64_t *ret)
 	return 0;
 }
 
+void cli_date_text(uint64_t ms, char *out, size_t n)
+{
+	const uint64_t day_ms = 86400000ull;
+	char t[32];
+	if (!ms) {
+		snprintf(out, n, "%s", _("never"));
+		return;
+	}
+	if (ms % day_ms == 0) {
+		time_t d = (time_t)((ms - day_ms) / 1000);
+		struct tm tm;
+		char day[16];
+		gmtime_r(&d, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		snprintf(out, n, _("the end of %s (UTC)"), day);
+		return;
+	}
+	cli_time_text(ms, 0, t);
+	snprintf(out, n, "%s", t);
+}
+
 void cli_time_text(uint64_t ms, int iso, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);

@@ -136,6 +136,10 @@ int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
  * 17:30:00 +07" ("... UTC" at offset 0); with iso, UTC as
  * "2026-12-01T10:30:00Z" (for JSON, unchanged by TZ). */
 void cli_time_text(uint64_t ms, int iso, char out[32]);
+/* A certificate's date (0: "never"): a whole UTC day's end, as --expires
+ * DAY makes it, as "the end of DAY (UTC)" (the midnight after it reads
+ * as a day more); any other moment as cli_time_text. */
+void cli_date_text(uint64_t ms, char *out, size_t n);
 /* A hybrid logical clock's wall time as cli_time_text() shows it. */
 void cli_hlc_text(uint64_t hlc, char out[32]);
 

@@ -116,27 +116,6 @@ static int date_end_ms(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static void date_text(uint64_t ms, char *out, size_t n)
-{
-	char t[32];
-	if (!ms) {
-		snprintf(out, n, "%s", _("never"));
-		return;
-	}
-	if (ms % DAY_MS == 0) {
-		/* --expires D ends at D's last moment, UTC: say D, not the
-		 * midnight after it, which reads as a day more */
-		time_t d = (time_t)((ms - DAY_MS) / 1000);
-		struct tm tm;
-		char day[16];
-		gmtime_r(&d, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-		snprintf(out, n, _("the end of %s (UTC)"), day);
-		return;
-	}
-	cli_time_text(ms, 0, t);
-	snprintf(out, n, "%s", t);
-}
 
 static int collections_set(const char *list, struct cert *c)
 {
@@ -380,7 +359,7 @@ chain_out:
 		cli_json_print(j);
 	} else {
 		char exp[40];
-		date_text(c.expires_ms, exp, sizeof(exp));
+		cli_date_text(c.expires_ms, exp, sizeof(exp));
 		printf(_("certified %s (\"%s\", %s) until %s%s\n"
 		       "  written to %s; on that node run: hamlet cert install %s\n"),
 		       pkhex, c.name, cli_role_text(c.role), exp,
@@ -486,8 +465,8 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 		printf(_(" every one"));
 	for (size_t i = 0; i < c->ncollections; i++)
 		printf(" %s", c->collections[i]);
-	date_text(c->not_before_ms, from, sizeof(from));
-	date_text(c->expires_ms, to, sizeof(to));
+	cli_date_text(c->not_before_ms, from, sizeof(from));
+	cli_date_text(c->expires_ms, to, sizeof(to));
 	cli_hex(c->issuer, 32, h);
 	printf(_("\n    valid from %s until %s%s\n    signed by %.16s…"), from,
 	       to, c->delegate ? _("; may certify others") : "", h);

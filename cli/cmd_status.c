@@ -47,9 +47,8 @@ static void ago(uint64_t ms, char *out, size_t n)
 static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
-	char until[40];
+	char until[64];
 
-	snprintf(until, sizeof(until), "%s", _("never"));
 	if (cf->r == HAMLET_EREVOKED) {
 		printf(_("certificate: REVOKED: %s\n"), cf->why);
 		return;
@@ -59,8 +58,7 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 		       cf->why);
 		return;
 	}
-	if (c->expires_ms)
-		cli_time_text(c->expires_ms, 0, until);
+	cli_date_text(c->expires_ms, until, sizeof(until));
 	printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
 	       c->name, cli_role_text(c->role), until);
 	for (size_t i = 0; i < c->nread; i++)

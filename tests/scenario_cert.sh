@@ -34,6 +34,8 @@ check "its chain has two certificates, the commune's under it" \
 	bash -c "'$H' --home '$T/v' cert list --json | grep -c '\"subject\"' | grep -qx 2"
 check "it expires at the end of the day given" \
 	bash -c "'$H' --home '$T/v' cert list | grep -q 'until the end of 2030-06-30 (UTC)'"
+check "and status says the same day, not the midnight after it" \
+	bash -c "'$H' --home '$T/v' status | grep -q '^certificate: \"Na Pai\" (village), valid until the end of 2030-06-30 (UTC); reads'"
 refuse "a delegate cannot widen its grant" 4 "grants more than its issuer" \
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name Wide --role village \
 	--read bk --write bk --out "$T/w.cert"

@@ -572,7 +572,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 				 home, home);
 		else
 			why_set(why, whylen,
-				 N_("no node in %s: run \"hamlet --home %s init --network FILE --scope SCOPE\" first (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)"),
+				 N_("no node in %s: if this node's files are in another directory, give it with --home DIR (or HAMLET_HOME=DIR); to make a new node here, run \"hamlet --home %s init --network FILE --scope SCOPE\" (SCOPE: where the node sits, like bk/bach-thong/quang-thuan/na-pai)"),
 				 home, home);
 		r = -ENOENT;
 		goto fail;
