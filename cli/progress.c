@@ -97,11 +97,15 @@ void progress_total(struct progress *p, uint64_t total)
 		p->total = total;
 }
 
-static void draw(struct progress *p, uint64_t now)
+/* final: the last line, once the work ended: the time it took and the
+ * rate over all of it, nothing left to guess */
+static void draw(struct progress *p, uint64_t now, int final)
 {
 	char done[32], total[32], rate[32], left[48];
 	uint64_t ms = now - p->start_ms;
-	uint64_t per_s = ms >= 500 ? p->done * 1000 / ms : 0;
+	uint64_t per_s = ms >= 500 || (final && ms > 0)
+				 ? p->done * 1000 / ms
+				 : 0;
 
 	/* " entries"; nothing after a size, which says its unit */
 	char units[48] = "";
@@ -111,7 +115,11 @@ static void draw(struct progress *p, uint64_t now)
 	figure(p, p->done, done);
 	figure(p, per_s, rate);
 	/* \r and erase-to-end: the line is redrawn in place */
-	if (p->total) {
+	if (final && (!p->total || p->done >= p->total)) {
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %s%s in %.1f s, %s/s"), p->what, done,
+			units, (double)ms / 1000, rate);
+	} else if (p->total) {
 		figure(p, p->total, total);
 		progress_left(p->total > p->done ? p->total - p->done : 0,
 			      per_s, left);
@@ -137,7 +145,7 @@ void progress_update(struct progress *p, uint64_t done)
 	p->done = done;
 	now = mono_ms();
 	if (!p->drawn || now - p->drawn_ms >= 1000 / PROGRESS_HZ)
-		draw(p, now);
+		draw(p, now, 0);
 }
 
 void progress_end(struct progress *p)
@@ -145,7 +153,7 @@ void progress_end(struct progress *p)
 	if (!p)
 		return;
 	if (p->drawn) { /* nothing shown, nothing to end */
-		draw(p, mono_ms());
+		draw(p, mono_ms(), 1);
 		fputc('\n', stderr);
 	}
 	free(p);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Progress lines on long work: CSV import, bundle create and import, and
 # verify each draw "WHAT: DONE / TOTAL UNITS, RATE/s, ..." on stderr when
-# it is a terminal (a pseudo-terminal from script(1)), and nothing at all
+# it is a terminal (a pseudo-terminal from script(1)), ending on
+# "WHAT: TOTAL UNITS in S s, RATE/s", and nothing at all
 # when stderr is a file or --json is given.
 #   tests/test_progress.sh PATH/TO/hamlet
 set -uo pipefail
@@ -41,6 +42,7 @@ check "its stderr holds no carriage return" bash -c "! grep -q $'\r' '$T/err'"
 
 check "bundle create on a terminal runs" tty a bundle create --unsealed "$T/a.bundle"
 check "it shows entries written" has 'writing the bundle: [0-9,]+ / 1,500 entries'
+check "and ends on all of them, with the time taken" has 'writing the bundle: 1,500 entries in [0-9]+\.[0-9] s, [0-9,]+/s'
 check "bundle create without a terminal runs" quiet a bundle create --unsealed "$T/a2.bundle"
 check "it prints no progress" none 'writing the bundle'
 
@@ -52,7 +54,9 @@ check "it shows no progress" bash -c "! grep -q 'importing:' '$T/tty'"
 check "verify --bundle on a terminal runs" tty b verify --bundle "$T/a.bundle"
 check "it shows bytes checked of the file's size" has 'verifying: [0-9.]+ [kMG]?B / [0-9.]+ [kMG]?B, '
 check "verify on a terminal runs" tty b verify
-check "it shows entries checked of the store's" has 'verifying: 1,500 / 1,500 entries'
+check "it shows entries checked of the store's" has 'verifying: [0-9,]+ / 1,500 entries'
+check "and ends on all of them, with the time taken and the rate, nothing left to guess" has 'verifying: 1,500 entries in [0-9]+\.[0-9] s, [0-9,]+/s'
+check "no line left says 0/s with the time left unknown at the end" bash -c "! tr '\r' '\n' <'$T/tty' | grep -E 'verifying: 1,500 / 1,500 entries, 0/s, time left unknown'"
 check "verify without a terminal runs" quiet b verify
 check "it prints no progress" none 'verifying'
 tests_done
