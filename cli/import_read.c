@@ -417,6 +417,14 @@ static void csv_cb_cell(void *s, size_t len, void *data)
 		im->cells = p;
 		im->cellcap = nc;
 	}
+	if (s && memchr(s, 0, len)) {
+		/* a zero byte is no text, and would cut the cell short */
+		import_err(im, im->rowno + 1,
+			   N_("cell %zu holds a zero byte (NUL), which is not text: remove it and save the file again"),
+			   im->ncells + 1);
+		s = "";
+		len = 0;
+	}
 	if (s && !(c = strndup(s, len))) {
 		im->fatal = 1;
 		return;
@@ -438,6 +446,14 @@ static void csv_cb_row(int term, void *data)
 	for (size_t i = 0; i < im->ncells; i++)
 		free(im->cells[i]);
 	im->ncells = 0;
+}
+
+static size_t zeros(const char *p, size_t n)
+{
+	size_t z = 0;
+	for (size_t i = 0; i < n; i++)
+		z += p[i] == 0;
+	return z;
 }
 
 int import_read_csv(struct importer *im, FILE *f, const char *path)
@@ -472,9 +488,11 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			}
 			if ((got >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 ||
 					  memcmp(buf, "\xfe\xff", 2) == 0)) ||
-			    memchr(buf, 0, got < 64 ? got : 64)) {
+			    zeros(buf, got < 64 ? got : 64) * 4 >=
+				    (got < 64 ? got : 64)) {
 				/* a byte order mark of UTF-16, or the NUL bytes
-				 * of its ASCII letters in the header */
+				 * of its ASCII letters in the header (one
+				 * byte in two; a stray NUL is the cell's) */
 				cli_err(_("%s is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
 					path);
 				im->nerr++;

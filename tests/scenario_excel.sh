@@ -102,6 +102,11 @@ printf 'id;ho ten\r\nHP-41;A\r\n' | iconv -f UTF-8 -t UTF-16LE >"$T/nobom.csv"
 refuse "UTF-16 without its byte order mark too (NUL bytes)" 4 "nobom.csv is UTF-16 text" \
 	A import health_profile --format csv "$T/nobom.csv"
 check "its bytes are not printed" utf8_only "$T/refused"
+printf 'id,full_name\nHP-42,A\000B\n' >"$T/nul.csv"
+refuse "one zero byte in a cell is named by its row and cell, not taken for UTF-16" 4 \
+	"row 2: cell 2 holds a zero byte (NUL), which is not text" \
+	A import health_profile --format csv "$T/nul.csv"
+check "and the cell is not cut short into a record" bash -c "! '$H' --home '$T/a' get health_profile HP-42 >/dev/null 2>&1"
 refuse "--delimiter takes , or ; only" 2 "--delimiter takes" \
 	A import health_profile --format csv --delimiter '|' "$T/comma.csv"
 
