@@ -50,6 +50,14 @@ static int home_lock(const char *home, const char *sock, char *why, size_t wl)
 			snprintf(why, wl,
 				 _("no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")"),
 				 home, home);
+		else if (e == EROFS)
+			snprintf(why, wl,
+				 _("cannot open %s: the file system holding %s is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck), make it writable again (mount -o remount,rw), then start hamletd"),
+				 path, home);
+		else if (e == EACCES)
+			snprintf(why, wl,
+				 _("cannot open %s: permission denied: run hamletd as the user that owns %s (systemd runs it as hamlet)"),
+				 path, home);
 		else
 			snprintf(why, wl, _("cannot open %s: %s"), path,
 				 strerror(e));

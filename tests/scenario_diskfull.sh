@@ -47,6 +47,12 @@ unshare -rm bash -c '
 	"$1" --home "$2/x" export health_profile --format xlsx --out "$2/disk3/p.xlsx" >"$2/xlsx.out" 2>&1
 	echo $? >"$2/xlsx.rc"
 	ls -A "$2/disk3" >"$2/xlsx.ls"
+	# the first disk gone read-only, as Linux leaves one after an error
+	mount -o remount,ro "$2/disk" || exit 77
+	"$1" --home "$2/disk/a" put health_profile HP-RO "{\"person_id\":\"001122334455\",\"full_name\":\"A\",\"birth_date\":\"1990-01-01\"}" >"$2/ro.out" 2>&1
+	echo $? >"$2/ro.rc"
+	"$1" --home "$2/disk/a" status >"$2/rostatus.out" 2>&1
+	echo $? >"$2/rostatus.rc"
 ' _ "$H" "$T"
 rc=$?
 if [ $rc -eq 77 ]; then echo "skipped: cannot mount a tmpfs"; exit 77; fi
@@ -69,4 +75,7 @@ sed 's/^/    /' "$T/xlsx.out" | head -4
 	&& ok "an Excel export onto a full disk fails, saying the disk is full" || fail "an Excel export onto a full disk fails, saying the disk is full"
 grep -q "ERROR\]" "$T/xlsx.out" && fail "without the library's own lines" || ok "without the library's own lines"
 [ ! -s "$T/xlsx.ls" ] && ok "and leaves no file behind" || { fail "and leaves no file behind"; cat "$T/xlsx.ls"; }
+[ "$(cat "$T/ro.rc")" = 5 ] && ok "a put on a read-only disk fails (exit 5)" || { fail "a put on a read-only disk fails (exit 5)"; cat "$T/ro.out"; }
+grep -q "the file system holding it is read-only .*: check the disk (dmesg, fsck) and make it writable again" "$T/ro.out" && ok "it says the disk is read-only, and what to do" || { fail "it says the disk is read-only, and what to do"; cat "$T/ro.out"; }
+[ "$(cat "$T/rostatus.rc")" = 0 ] && ok "status still reads the store on the read-only disk" || { fail "status still reads the store on the read-only disk"; cat "$T/rostatus.out"; }
 tests_done

@@ -658,6 +658,14 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 					N_("cannot open the store in %s: %s (it was written in another store format; this hamlet reads format %d: move the store aside, and the node fills a new one from its peers or a bundle)"),
 					p, why_translate(hamlet_strerror(r)),
 					STORE_FORMAT_VERSION);
+			else if (r == -EROFS)
+				why_set(why, whylen,
+					N_("cannot open the store in %s: the file system holding it is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck) and make it writable again (mount -o remount,rw); status, get and find still work meanwhile: they only read"),
+					p);
+			else if (r == -EACCES)
+				why_set(why, whylen,
+					N_("cannot open the store in %s: permission denied: run hamlet as the user that owns the node's directory (sudo -u hamlet hamlet ...), or as one in its group"),
+					p);
 			else
 				why_set(why, whylen,
 					N_("cannot open the store in %s: %s"),
