@@ -265,10 +265,13 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	} else {
 		printf(_(": %s, never agreed yet"), state);
 	}
-	printf(_("; %llu entr%s written here waiting to go out; sent %llu entries, received %llu (%llu / %llu bytes)\n"),
-	       (unsigned long long)waiting,
-	       waiting == 1 ? "y" : "ies",
-	       (unsigned long long)cli_mp_u64(p, "entries_out"),
+	printf(P_("; %llu entry written here waiting to go out",
+		  "; %llu entries written here waiting to go out", waiting),
+	       (unsigned long long)waiting);
+	printf(P_("; sent %llu entry", "; sent %llu entries",
+		  cli_mp_u64(p, "entries_out")),
+	       (unsigned long long)cli_mp_u64(p, "entries_out"));
+	printf(_(", received %llu (%llu / %llu bytes)\n"),
 	       (unsigned long long)cli_mp_u64(p, "entries_in"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
