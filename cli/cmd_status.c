@@ -10,6 +10,7 @@
 #include "cert.h"
 #include "scopemap.h"
 #include "error.h"
+#include "heard.h"
 #include "hlc.h"
 #include "log.h"
 #include "status.h"
@@ -208,6 +209,59 @@ static int stranger(const msgpack_object *p)
 	return v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
 }
 
+/* The peers hamletd last met, as the store keeps them (at most
+ * STOPPED_PEERS): what status can say of them with no daemon to ask. */
+#define STOPPED_PEERS 64
+struct contacts {
+	uint8_t key[STOPPED_PEERS][32];
+	uint64_t when[STOPPED_PEERS];
+	size_t n, more;
+};
+
+static int contact_note(void *ctx, const uint8_t peer[32], uint64_t when_ms)
+{
+	struct contacts *c = ctx;
+	if (c->n == STOPPED_PEERS) {
+		c->more++;
+		return 0;
+	}
+	memcpy(c->key[c->n], peer, 32);
+	c->when[c->n++] = when_ms;
+	return 0;
+}
+
+/* With hamletd stopped: each peer's last contact, and what was written
+ * here since that waits for it. */
+static void stopped_peers(const struct status_facts *st, struct store_txn *t)
+{
+	struct contacts *c = calloc(1, sizeof(*c));
+	if (!c || heard_contacts_each(t, contact_note, c) < 0) {
+		free(c);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		char who[NAMES_LABEL_MAX], at[32], when[32];
+		struct names_who w;
+		uint64_t newest = 0, waiting = 0;
+		(void)cli_who_get(t, c->key[i], &w);
+		names_label(&w, c->key[i], cli_global.keys, who);
+		cli_time_text(c->when[i], 0, at);
+		ago(c->when[i], when, sizeof(when));
+		if (status_peer_behind(st->n, c->key[i], c->when[i], &newest,
+				       &waiting) < 0)
+			waiting = status_waiting_since(st->n, c->when[i]);
+		printf(P_("  %s: last met %s (%s); %llu entry written here since waits to go out\n",
+			  "  %s: last met %s (%s); %llu entries written here since wait to go out\n",
+			  waiting),
+		       who, at, when, (unsigned long long)waiting);
+	}
+	if (c->more)
+		printf(P_("  and %zu peer more\n", "  and %zu peers more\n",
+			  c->more),
+		       c->more);
+	free(c);
+}
+
 /* One line for peer p of hamletd's answer. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
@@ -367,7 +421,8 @@ static void status_print(const struct status_facts *st)
 		return;
 	}
 	if (!st->running) {
-		printf(_("daemon: not running; nothing syncs until it starts (bundles still work)\n"));
+		printf(_("daemon: not running; nothing syncs until it starts (systemctl start hamletd; bundles still work)\n"));
+		stopped_peers(st, t);
 		store_txn_abort(t);
 		return;
 	}

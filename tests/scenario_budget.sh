@@ -109,4 +109,13 @@ check "a reload that lifts the budget says so in the log, a second time (10 s)" 
 check "the rest arrives: c1 holds all 1,504 (30 s)" within 30 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') = 1504 ]"
 check "nothing waits for a budget now" bash -c "! '$H' --home '$T/v1' status | grep -q budget"
 check "sync --wait now says in sync (exit 0), and so does --json" bash -c "'$H' --home '$T/v1' sync --wait --timeout 30 | grep -q 'in sync with 1 connected peer$' && '$H' --home '$T/v1' --json sync --wait --timeout 30 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"in_sync\"] is True'"
+
+# with v1's daemon stopped, status still says when it last met c1 and
+# what was written since, from the store
+stop v1
+check "v1 writes one more record with no daemon" N v1 put health_profile HP-LATE '{"person_id":"209999999999","full_name":"Lo Van Late","birth_date":"1990-01-01"}'
+N v1 status >"$T/stopped.txt" 2>&1
+sed 's/^/    # /' "$T/stopped.txt" | tail -3
+check "status with hamletd stopped says how to start it" grep -q '^daemon: not running; nothing syncs until it starts (systemctl start hamletd' "$T/stopped.txt"
+check "and when v1 last met c1, and the one entry written since" grep -qE '^  c1 \(bk/c1\): last met [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry written here since waits to go out$' "$T/stopped.txt"
 tests_done
