@@ -121,9 +121,12 @@ static void print_matches(const struct find_ctx *c, const char *text)
 		printf(_("\n  next: %s get %s %s\n"), cli_prog(), c->m[i].coll,
 		       c->m[i].id);
 	}
-	if (c->n == 0)
-		printf(_("no record matches \"%s\" (searched: person and beneficiary IDs, insurance numbers, names)\n"),
-		       text);
+	if (c->n == 0) {
+		/* what was typed, cut: a pasted page is not echoed back */
+		size_t tl = strlen(text), keep = utf8_cut(text, tl, 80);
+		printf(_("no record matches \"%.*s%s\" (searched: person and beneficiary IDs, insurance numbers, names)\n"),
+		       (int)keep, text, keep < tl ? "…" : "");
+	}
 	if (c->more)
 		printf(_("more than %d records match: give more of the name or the whole ID\n"),
 		       FIND_MAX);

@@ -28,19 +28,10 @@ const char *hamlet_errname(int err)
 		return #name;
 		HAMLET_ERRNO_MAP(HAMLET_X_NAME)
 #undef HAMLET_X_NAME
-	case -ENOENT:
-		return "ENOENT";
-	case -EINVAL:
-		return "EINVAL";
-	case -ENOMEM:
-		return "ENOMEM";
-	case -EIO:
-		return "EIO";
-	case -EEXIST:
-		return "EEXIST";
-	case -EACCES:
-		return "EACCES";
-	default:
-		return "E?";
+	default: {
+		/* any errno by its C library name (ENOBUFS, ECONNRESET) */
+		const char *name = err < 0 ? strerrorname_np(-err) : NULL;
+		return name ? name : "E?";
+	}
 	}
 }

@@ -179,6 +179,7 @@ check "the payment through its beneficiary_id" grep -qx 'payment PAY-1: benefici
 check "an insurance number" bash -c "'$H' --home '$T/a' find dt2010987654321 | grep -q '^health_profile HP-002: insurance_no'"
 check "--json" bash -c "'$H' --home '$T/a' --json find nong | python3 -c 'import json,sys; d=json.load(sys.stdin); m=d[\"matches\"]; assert len(m)==1 and m[0][\"collection\"]==\"health_profile\" and m[0][\"id\"]==\"HP-001\" and m[0][\"fields\"]=={\"full_name\":\"Nông Văn Dũng\"} and m[0][\"next\"].endswith(\"get health_profile HP-001\")'"
 check "nothing found says so" bash -c "'$H' --home '$T/a' find zzz | grep -q '^no record matches \"zzz\"'"
+check "and a long query is echoed cut, not whole" bash -c "'$H' --home '$T/a' find \"\$(printf 'ừ%.0s' \$(seq 1 5000))\" | grep -qE '^no record matches \"(ừ){26}…\"'"
 check "the health records shown are in the access log" bash -c \
 	"'$H' --home '$T/a' access-log | grep -q 'find health_event EV-1: 1 record'"
 check "the payment is not (no health data)" bash -c "! '$H' --home '$T/a' access-log | grep -q 'find payment'"

@@ -7,7 +7,9 @@
  */
 #include "testlib.h"
 #include "why.h"
+#include "error.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* A translator of a few sentences (all msgids of the catalogs). */
@@ -91,5 +93,11 @@ int main(void)
 		ASSERT_TRUE(why_retranslate(big, out, sizeof(out)) == big);
 	}
 	why_translate_set(NULL);
+	TEST_START("an error's name: hamlet's by its code, any errno by the C library's");
+	ASSERT_STREQ(hamlet_errname(HAMLET_EFORMAT), "EFORMAT");
+	ASSERT_STREQ(hamlet_errname(-ENOBUFS), "ENOBUFS");
+	ASSERT_STREQ(hamlet_errname(-ECONNRESET), "ECONNRESET");
+	ASSERT_STREQ(hamlet_errname(-ENOENT), "ENOENT");
+	ASSERT_STREQ(hamlet_errname(1), "E?");
 	TEST_DONE();
 }
