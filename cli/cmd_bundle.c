@@ -127,14 +127,19 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  rejected:   %llu\n"), (unsigned long long)s->rejected);
 	} else {
 		fprintf(f,
-			_("  entries:    %llu (%llu put%s, %llu delete%s, %llu other%s) in %llu feed%s\n"),
+			_("  entries:    %llu (%llu put%s, %llu delete%s, %llu erasure%s, %llu other%s) in %llu feed%s\n"),
 			(unsigned long long)rep->entries,
 			(unsigned long long)rep->puts, cli_plural(rep->puts),
 			(unsigned long long)rep->deletes,
 			cli_plural(rep->deletes),
+			(unsigned long long)rep->erasures,
+			cli_plural(rep->erasures),
 			(unsigned long long)rep->others,
 			cli_plural(rep->others), (unsigned long long)rep->feeds,
 			cli_plural(rep->feeds));
+		if (rep->fork_evidence)
+			fprintf(f, _("  forks:      %llu (a second entry at a seq: evidence, kept apart)\n"),
+				(unsigned long long)rep->fork_evidence);
 		fprintf(f, _("  bad:        %llu entr%s\n"),
 			(unsigned long long)rep->bad_entries,
 			rep->bad_entries == 1 ? "y" : "ies");
@@ -232,6 +237,10 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->deletes));
 		json_object_set_new(j, "others",
 				    json_integer((json_int_t)rep->others));
+		json_object_set_new(j, "erasures",
+				    json_integer((json_int_t)rep->erasures));
+		json_object_set_new(j, "fork_evidence",
+				    json_integer((json_int_t)rep->fork_evidence));
 		json_object_set_new(j, "bad_entries",
 				    json_integer((json_int_t)rep->bad_entries));
 		json_object_set_new(j, "duplicates",

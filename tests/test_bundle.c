@@ -241,6 +241,13 @@ int main(void)
 			ASSERT_EQ(rep.gaps, p == 3 ? 2 : 0);
 			ASSERT_EQ(problems_count(&rep.problems, "gap"), p == 3);
 			ASSERT_EQ(problems_count(&rep.problems, "fork"), p == 4);
+			/* every entry counted once: by its kind, or as the
+			 * fork evidence or the repeat it is */
+			ASSERT_EQ(rep.fork_evidence, p == 4);
+			ASSERT_EQ(rep.puts + rep.deletes + rep.erasures +
+					  rep.others + rep.fork_evidence +
+					  rep.duplicates,
+				  rep.entries);
 			ASSERT_EQ(rep.problems.total, p >= 3);
 			if (p == 3)
 				ASSERT_TRUE(strstr(rep.problems.v[0].text,

@@ -1588,6 +1588,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			continue;
 		}
 		if (placed == 2) {
+			rep->fork_evidence++;
 			problems_add(&rep->problems, "fork",
 				     N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)"),
 				     offs[i], what);
@@ -1603,6 +1604,8 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			rep->puts++;
 		else if (e.kind == ENTRY_DELETE)
 			rep->deletes++;
+		else if (e.kind == ENTRY_ERASE)
+			rep->erasures++;
 		else
 			rep->others++;
 	}

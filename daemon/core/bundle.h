@@ -67,8 +67,9 @@ struct bundle_report {
 	struct log_stats stats; /* import only */
 	uint64_t bad_entries;	/* check only: entries that do not verify */
 	struct problems problems;
-	/* check only: counts per collection, for inspect */
-	uint64_t puts, deletes, others;
+	/* check only: counts per kind, for inspect (a second entry at a
+	 * seq, fork evidence, counted apart) */
+	uint64_t puts, deletes, erasures, others, fork_evidence;
 	uint64_t feeds;
 	/* check only: entries the bundle carries twice (harmless), and seqs
 	 * missing between entries of a feed it carries (kind "gap") */
