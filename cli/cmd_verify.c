@@ -589,7 +589,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	 * nowhere until they come */
 	evidence = problems_count(&chk.problems, "fork") > 0 ||
 		   problems_count(&chk.problems, "gap") > 0;
-	snprintf(what, sizeof(what), "bundle %s", path);
+	snprintf(what, sizeof(what), cli_tr(N_("bundle %s")), path);
 	{
 		json_t *src = bundle_source_json(path, &chk);
 		json_t *extra = json_object(), *probs = json_array();

@@ -1211,7 +1211,7 @@ static void describe(const struct log_in *in, char *buf, size_t n)
 {
 	struct entry e;
 	if (entry_decode(in->env, in->env_len, &e, NULL) == 0)
-		snprintf(buf, n, "%s/%s (feed %s seq %llu)", e.collection,
+		snprintf(buf, n, N_("%s/%s (feed %s seq %llu)"), e.collection,
 			 e.record_id, e.scope, (unsigned long long)e.seq);
 	else
 		snprintf(buf, n, "undecodable entry");
@@ -1544,7 +1544,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 								    : HAMLET_EFORMAT));
 			continue;
 		}
-		snprintf(what, sizeof(what), "%s/%s (feed %s seq %llu)",
+		snprintf(what, sizeof(what), N_("%s/%s (feed %s seq %llu)"),
 			 e.collection, e.record_id, e.scope,
 			 (unsigned long long)e.seq);
 		if (!rep->has_entry_network) {
