@@ -9,6 +9,7 @@
 #include "hlc.h"
 #include "refused.h"
 #include "report.h"
+#include "scopemap.h"
 
 #include <string.h>
 #include <time.h>
@@ -291,6 +292,23 @@ json_t *cli_report_json(const struct report *rep, json_t *source)
 	}
 	json_object_set_new(j, "erasures", arr);
 	arr = json_array();
+	for (size_t i = 0; i < rep->nmoves; i++) {
+		const struct report_move *m = &rep->moves[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", hex_json(m->id));
+		json_object_set_new(o, "from", json_string(m->mv.from));
+		json_object_set_new(o, "to", json_string(m->mv.to));
+		json_object_set_new(o, "signed_ms",
+				    json_integer((json_int_t)m->mv.at_ms));
+		json_object_set_new(o, "reason", json_string(m->mv.reason));
+		json_object_set_new(o, "in_effect",
+				    json_boolean(m->status == SCOPEMAP_IN_EFFECT));
+		json_object_set_new(o, "status",
+				    json_string(scopemap_status_name(m->status)));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(j, "scope_moves", arr);
+	arr = json_array();
 	for (size_t i = 0; i < rep->nrefused_unknown; i++)
 		json_array_append_new(arr, refused_json(&rep->refused_unknown[i]));
 	json_object_set_new(j, "refused_unattributed", arr);
@@ -511,6 +529,17 @@ void cli_report_print(FILE *f, const struct report *rep)
 				(unsigned long long)e->reached);
 		else
 			fprintf(f, _("    NOT allowed: %s\n"), cli_why(e->why));
+	}
+	if (rep->nmoves)
+		fprintf(f, _("\nScope moves signed by the root (%zu): entries written under FROM are read under TO\n"),
+			rep->nmoves);
+	for (size_t i = 0; i < rep->nmoves; i++) {
+		const struct report_move *m = &rep->moves[i];
+		char t[32];
+		cli_time_text(m->mv.at_ms, 0, t);
+		fprintf(f, _("  - %s -> %s, signed %s, reason: \"%s\" (%s)\n"),
+			m->mv.from, m->mv.to, t, m->mv.reason,
+			cli_tr(scopemap_status_name(m->status)));
 	}
 	if (rep->nrefused_unknown) {
 		fprintf(f, P_("\n%zu refused entry names no author (it does not decode):\n",

@@ -44,7 +44,7 @@ static int move_effect(struct node *n, const struct scope_move *m,
 		r = HAMLET_EFORMAT;
 	} else if (st != SCOPEMAP_IN_EFFECT) {
 		cli_err(_("the move of %s would not take effect: %s"), m->from,
-			scopemap_status_name(st));
+			_(scopemap_status_name(st)));
 		r = HAMLET_EFORMAT;
 	}
 	scopemap_free(sm);
@@ -211,7 +211,7 @@ static int scope_list(int argc, char **argv)
 			json_array_append_new(arr, j);
 		} else {
 			printf(_("%s -> %s  (%s%s%s; signed %s)\n"), m->from, m->to,
-			       scopemap_status_name(st), m->reason[0] ? "; " : "",
+			       _(scopemap_status_name(st)), m->reason[0] ? "; " : "",
 			       m->reason, when);
 		}
 	}

@@ -124,5 +124,20 @@ check "V2 still reads and writes its own records" N V2 put health_profile HP-D '
 # --- 5. nothing was rewritten -------------------------------------------------------
 daemons_stop
 for n in P C1 C2 V1 V2; do check "$n's store verifies: every signature holds" N "$n" verify; done
+# the auditor's report lists the moves the root signed, each with its fate
+N P verify --report >"$T/report.txt" 2>&1
+N P verify --report --json >"$T/report.json" 2>/dev/null
+sed -n '/^Scope moves/,/^$/p' "$T/report.txt" | sed 's/^/    # /'
+check "P's report lists the two moves the root signed" grep -q '^Scope moves signed by the root (2): entries written under FROM are read under TO$' "$T/report.txt"
+check "each with its reason and whether it is in effect" grep -q '^  - lc/si-ma-cai/ban-mu -> lc/muong-khuong/ban-mu, signed .*, reason: "boundary change" (in effect)$' "$T/report.txt"
+check "--json: scope_moves, from, to, reason and in_effect" python3 -c "
+import json
+j = json.load(open('$T/report.json'))
+m = {(x['from'], x['to']): x for x in j['scope_moves']}
+assert len(j['scope_moves']) == 2, j['scope_moves']
+assert m[('lc/bac-ha', 'lc/si-ma-cai')]['reason'] == 'merger 2025' and m[('lc/bac-ha', 'lc/si-ma-cai')]['in_effect']
+assert m[('lc/si-ma-cai/ban-mu', 'lc/muong-khuong/ban-mu')]['reason'] == 'boundary change'
+assert all(len(x['id']) == 64 for x in j['scope_moves'])
+"
 
 tests_done

@@ -9,6 +9,7 @@
 #include "record.h"
 #include "refused.h"
 #include "schema.h"
+#include "scopemap.h"
 #include "trustset.h"
 
 #include <errno.h>
@@ -544,6 +545,31 @@ static int build_txn(struct build *b)
 	return 0;
 }
 
+/* The trust set's scope moves, each with what became of it. */
+static int moves_fill(struct store_txn *t, struct report *rep)
+{
+	struct scopemap *m;
+	size_t n;
+	int r;
+
+	if ((r = scopemap_load(t, &m)) < 0)
+		return r;
+	n = scopemap_size(m);
+	if (n && !(rep->moves = calloc(n, sizeof(*rep->moves)))) {
+		scopemap_free(m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *id;
+		struct report_move *o = &rep->moves[i];
+		o->mv = *scopemap_move(m, i, &id, &o->status);
+		memcpy(o->id, id, 32);
+	}
+	rep->nmoves = n;
+	scopemap_free(m);
+	return 0;
+}
+
 int report_build(struct store *st, const uint8_t network_id[32],
 		 uint64_t now_ms, struct report *ret)
 {
@@ -558,6 +584,8 @@ int report_build(struct store *st, const uint8_t network_id[32],
 	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
 		return r;
 	r = build_txn(&b);
+	if (r >= 0)
+		r = moves_fill(b.t, ret);
 	store_txn_abort(b.t);
 	return r;
 }
@@ -577,6 +605,7 @@ void report_close(struct report *rep)
 	free(rep->authors);
 	free(rep->revocations);
 	free(rep->erasures);
+	free(rep->moves);
 	free(rep->refused_unknown);
 	audit_report_close(&rep->audit);
 	memset(rep, 0, sizeof(*rep));

@@ -115,6 +115,14 @@ struct report_revocation {
 	struct revocation rv;
 };
 
+/* A scope move of the trust set (signed by the root: only such are
+ * kept), and what became of it. */
+struct report_move {
+	uint8_t id[32];
+	struct scope_move mv;
+	int status; /* enum scopemap_status */
+};
+
 struct report {
 	uint8_t network_id[32];
 	uint8_t root[32];
@@ -126,6 +134,8 @@ struct report {
 	size_t nrevocations;
 	struct report_erasure *erasures;
 	size_t nerasures;
+	struct report_move *moves; /* oldest first */
+	size_t nmoves;
 	/* refusals kept whose envelope does not decode: no author known */
 	struct report_refused *refused_unknown;
 	size_t nrefused_unknown;

@@ -297,13 +297,13 @@ const char *scopemap_status_name(int status)
 {
 	switch (status) {
 	case SCOPEMAP_IN_EFFECT:
-		return "in effect";
+		return N_("in effect");
 	case SCOPEMAP_SUPERSEDED:
-		return "superseded by a later move of the same scope";
+		return N_("superseded by a later move of the same scope");
 	case SCOPEMAP_CYCLE:
-		return "ignored: it would close a cycle with earlier moves";
+		return N_("ignored: it would close a cycle with earlier moves");
 	case SCOPEMAP_OVER:
-		return "ignored: past the limit of moves in effect";
+		return N_("ignored: past the limit of moves in effect");
 	default:
 		return "unknown";
 	}
