@@ -77,6 +77,9 @@ assert v2['feeds'] == [{'scope': 'bk/c1/v2', 'seq': 1, 'newest_entry': v2['newes
 assert v2['behind_s'] >= 2 and not v2['never_heard']
 assert b['V9']['never_heard'] and b['V9']['newest_entry'] is None and b['V9']['via'] is None
 "
+check "V1's own lag report runs" N V1 report lag --threshold 2s
+cp "$T/out" "$T/lag-v1.txt"
+check "V1 does not expect to hear from V2 or V9, villages whose records it may not read" bash -c "! grep -qE '^(V2|V9) ' '$T/lag-v1.txt'"
 refuse "a bad threshold is refused, naming it" 2 '"2x"' N P report lag --threshold 2x
 
 # --- export --since ----------------------------------------------------------

@@ -115,10 +115,25 @@ static int cmp_node(const void *a, const void *b)
 	return c ? c : memcmp(x->key, y->key, 32);
 }
 
+/* 1 when c may write somewhere own may read: only then can this node
+ * hear from it but by a direct contact. */
+static int reads_any_of(const struct cert *own, const struct cert *c)
+{
+	for (size_t i = 0; i < c->nwrite; i++)
+		for (size_t k = 0; k < own->nread; k++)
+			if (entry_scope_under(c->write[i], own->read[k]) ||
+			    entry_scope_under(own->read[k], c->write[i]))
+				return 1;
+	return 0;
+}
+
 /* The pieces of one key, p[0..k), into node x; newest_key gets the feed
- * of its newest entry. 0, or 1 when the key is not worth listing. */
+ * of its newest entry. own (NULL: not known) is this node's certificate:
+ * a writer it may read nothing of is not expected to be heard from. 0,
+ * or 1 when the key is not worth listing. */
 static int merge(struct store_txn *t, const struct piece *p, size_t k,
-		 uint64_t now_ms, struct lag_node *x, uint8_t newest_key[32])
+		 uint64_t now_ms, const struct cert *own, struct lag_node *x,
+		 uint8_t newest_key[32])
 {
 	int writes = 0, any = 0, r;
 	size_t nf = 0;
@@ -177,6 +192,9 @@ static int merge(struct store_txn *t, const struct piece *p, size_t k,
 				snprintf(x->scope, sizeof(x->scope), "%s",
 					 c->write[0]);
 			}
+			/* nothing it writes reaches this node */
+			if (own && !reads_any_of(own, c))
+				writes = 0;
 		}
 		free(c);
 		if (r < 0)
@@ -197,11 +215,23 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 		     struct lag_report *ret)
 {
 	struct pieces p = { 0 };
+	struct cert *own = NULL;
+	size_t nown = 0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->now_ms = now_ms;
 	ret->threshold_ms = threshold_ms;
+	if (!(own = malloc(sizeof(*own))))
+		return -ENOMEM;
+	if ((r = trustset_valid_leaves(t, self, now_ms, own, 1, &nown)) < 0)
+		goto out;
+	if (nown != 1) {
+		/* no certificate of ours holds: who we may hear from is not
+		 * known, so every writer is expected */
+		free(own);
+		own = NULL;
+	}
 	if ((r = log_feeds_each(t, feed_cb, &p)) < 0 ||
 	    (r = trustset_each(t, TRUST_CERT, cert_cb, &p)) < 0 ||
 	    (r = heard_contacts_each(t, contact_cb, &p)) < 0)
@@ -229,7 +259,7 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 			ret->cap = nc;
 		}
 		x = &ret->v[ret->n];
-		if ((r = merge(t, &p.v[i], k, now_ms, x, newest_key)) < 0) {
+		if ((r = merge(t, &p.v[i], k, now_ms, own, x, newest_key)) < 0) {
 			free(x->feeds);
 			goto out;
 		}
@@ -253,6 +283,7 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 	r = 0;
 out:
 	free(p.v);
+	free(own);
 	if (r < 0)
 		lag_report_close(ret);
 	return r;

@@ -3,9 +3,11 @@
  * lag`, docs/operator-guide.md "Which villages are behind").
  *
  * A node is every author of a feed this store holds, every key with a
- * certificate in the trust set that may write (auditors and certificates
- * without a write grant are left out unless they wrote or were in
- * contact), and every direct peer with a contact kept (heard.h); this
+ * certificate in the trust set that may write where this node's own
+ * certificate may read (auditors, certificates without a write grant
+ * and writers of what this node never receives are left out unless they
+ * wrote or were in contact), and every direct peer with a contact kept
+ * (heard.h); this
  * node itself is left out. Its "last heard" is the later of its newest
  * entry here (the author's clock) and its last contact as a direct peer.
  * It is behind when that is older than the threshold, or when it was
