@@ -397,6 +397,31 @@ static int frame_at(const struct bundle_reader *r, size_t off,
 	return 0;
 }
 
+int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
+			 uint32_t *ret_declared)
+{
+	struct bytes_reader b;
+	const uint8_t *magic;
+	uint8_t type, pad;
+	uint32_t n;
+
+	if (off >= r->len)
+		return 0;
+	bytes_reader_init(&b, r->buf + off, r->len - off);
+	if (bytes_borrow(&b, FRAME_MAGIC_LEN, &magic) < 0 ||
+	    bytes_get_u8(&b, &type) < 0 || bytes_get_u8(&b, &pad) < 0 ||
+	    bytes_get_be32(&b, &n) < 0 ||
+	    memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0 ||
+	    (type != BUNDLE_FRAME_HEADER && type != BUNDLE_FRAME_ENTRY &&
+	     type != BUNDLE_FRAME_TRAILER && type != BUNDLE_FRAME_TRUST &&
+	     type != BUNDLE_FRAME_RUN) ||
+	    n > (type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
+					  : BUNDLE_MAX_FRAME))
+		return 0;
+	*ret_declared = n;
+	return bytes_remaining(&b) < n;
+}
+
 int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 		       size_t *ret_bad_off)
 {

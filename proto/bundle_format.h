@@ -143,6 +143,14 @@ int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
 int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 		       size_t *ret_bad_off);
 
+/*
+ * 1 when the bytes at off are a frame header whose payload runs past the
+ * end of r's file (*ret_declared its length): a file cut inside that
+ * frame, not a damaged one; else 0.
+ */
+int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
+			 uint32_t *ret_declared);
+
 /* The frame at offset turned out damaged inside (its length may be wrong):
  * look for the next frame from the byte after its start. */
 void bundle_reader_resync_from(struct bundle_reader *r, size_t offset);

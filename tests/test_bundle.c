@@ -285,9 +285,37 @@ int main(void)
 		ASSERT_OK(bundle_import(c, bad, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
 		ASSERT_EQ(rep.stats.applied, N);
-		/* the cut is one damaged frame, not one per remaining byte */
+		/* the cut is one damaged frame, not one per remaining byte,
+		 * named as a cut: the length it declares, where the file ends */
 		ASSERT_EQ(rep.damaged_frames, 1);
+		{
+			char want[160];
+			snprintf(want, sizeof(want),
+				 "frame at byte %zu is cut short: it declares ", r1);
+			ASSERT_TRUE(strstr(rep.problems.v[0].text, want) != NULL);
+			ASSERT_TRUE(strstr(rep.problems.v[0].text,
+					   "the file ends 10 bytes after its start") != NULL);
+		}
 		bundle_report_close(&rep);
+		/* the trailer's length damaged, nothing cut: the last frame
+		 * is named, not only a cut */
+		{
+			uint8_t save = p[r1 + 4];
+			p[r1 + 4] ^= 0x40; /* its length's high byte: over any limit */
+			th_spit(bad, p, len);
+			p[r1 + 4] = save;
+			ASSERT_OK(bundle_check(bad, NULL, &rep, why, sizeof(why)));
+			ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
+			int named = 0;
+			for (size_t i = 0; i < rep.problems.n; i++) {
+				char want[120];
+				snprintf(want, sizeof(want),
+					 "the last frame, at byte %zu, is damaged", r1);
+				named += strstr(rep.problems.v[i].text, want) != NULL;
+			}
+			ASSERT_EQ(named, 1);
+			bundle_report_close(&rep);
+		}
 		node_close(c);
 		free(p);
 	}

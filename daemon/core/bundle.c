@@ -941,6 +941,7 @@ static int walk_file(const char *path, struct walk *wk)
 	struct bundle_frame fr;
 	struct log_in *in = NULL;
 	size_t *offs = NULL, nb = 0, bad, nt = 0;
+	size_t tail_bad = 0; /* 1 + the offset of a damaged last frame */
 	struct trustset_item titems[TRUST_BATCH];
 	size_t toffs[TRUST_BATCH];
 	struct walk_buf buf = { 0 };
@@ -971,12 +972,22 @@ static int walk_file(const char *path, struct walk *wk)
 		if (r == 0)
 			break;
 		if (r < 0) {
+			uint32_t declared;
 			rep->damaged_frames++;
-			problems_add(&rep->problems, "damaged",
-				     N_("damaged frame at byte %zu (%s); skipped to the next frame"),
-				     bad, hamlet_strerror(r));
+			if (bundle_reader_cut_at(&rd, bad, &declared)) {
+				problems_add(&rep->problems, "damaged",
+					     N_("frame at byte %zu is cut short: it declares %u bytes, and the file ends %zu bytes after its start"),
+					     bad, (unsigned)declared, len - bad);
+				tail_bad = 0;
+			} else {
+				problems_add(&rep->problems, "damaged",
+					     N_("damaged frame at byte %zu (%s); skipped to the next frame"),
+					     bad, hamlet_strerror(r));
+				tail_bad = bad + 1;
+			}
 			continue;
 		}
+		tail_bad = 0;
 		rep->frames++;
 		if (seen_trailer) {
 			rep->damaged_frames++;
@@ -1054,7 +1065,13 @@ static int walk_file(const char *path, struct walk *wk)
 		goto out;
 	if ((r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 		goto out;
-	if (!seen_trailer)
+	if (!seen_trailer && tail_bad)
+		/* what ends the file does not read: a damaged trailer, as
+		 * likely as a cut */
+		problems_add(&rep->problems, "trailer",
+			     N_("no trailer read: the last frame, at byte %zu, is damaged (it may have been the trailer), or the file is cut short"),
+			     tail_bad - 1);
+	else if (!seen_trailer)
 		problems_add_text(
 			&rep->problems, "trailer",
 			bundle_trailer_state_text(BUNDLE_TRAILER_MISSING));
