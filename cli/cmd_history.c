@@ -33,6 +33,11 @@ struct hctx {
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
 enum { BODY_NONE, BODY_OK, BODY_MISSING, BODY_ALTERED };
 
+/* entry_kind_name()'s words, for the catalog: history shows them */
+static const char *const kind_words[] __attribute__((unused)) = {
+	N_("put"), N_("delete"), N_("erase"),
+};
+
 static const char *const sig_text[] = { N_("signature ok"), N_("SIGNATURE BAD"),
 					N_("ENTRY MISSING from the store") };
 static const char *const sig_word[] = { "ok", "bad", "missing" };
@@ -203,7 +208,8 @@ static int history_op(void *ctx, const struct record_op *op)
 	} else {
 		cli_hlc_text(op->hlc, local);
 		cli_who(h->t, op->author, who);
-		printf("%s %s", local, entry_kind_name(op->kind));
+		/* the kind's word in the reader's language (N_ below) */
+		printf("%s %s", local, _(entry_kind_name(op->kind)));
 		if (decoded)
 			printf(_(" seq %llu"), (unsigned long long)e.seq);
 		printf(" %s\n", _(sig_text[sig]));
