@@ -277,6 +277,17 @@ static const char *jstr(const json_t *j, const char *k)
 	return json_string_value(json_object_get(j, k));
 }
 
+/* This node's name: its certificate's, as its peers know it, while one
+ * holds; else what node.conf calls it. */
+static const char *own_name(const json_t *st)
+{
+	const json_t *c = json_object_get(st, "certificate");
+	const char *n = jstr(c, "name");
+	if (json_is_true(json_object_get(c, "valid")) && n && n[0])
+		return n;
+	return jstr(st, "node");
+}
+
 static uint64_t ju64(const json_t *j, const char *k)
 {
 	json_int_t v = json_integer_value(json_object_get(j, k));
@@ -448,7 +459,7 @@ static void node_section(const struct out *o, const struct page_in *in)
 
 	fprintf(o->f, "<section id=\"node\"><h2>%s</h2><dl>", T(o, M_THIS_NODE));
 	fprintf(o->f, "<dt>%s</dt><dd id=\"node-name\">", T(o, M_NAME));
-	esc(o->f, jstr(st, "node"));
+	esc(o->f, own_name(st));
 	fprintf(o->f, "</dd><dt>%s</dt><dd id=\"node-scope\">", T(o, M_SCOPE));
 	esc(o->f, jstr(st, "scope"));
 	fputs("</dd>", o->f);
@@ -934,10 +945,10 @@ int page_render(const struct page_in *in, char **ret, size_t *ret_len)
 		"<meta http-equiv=\"refresh\" content=\"60\">"
 		"<meta name=\"robots\" content=\"noindex\"><title>",
 		o.lang == PAGE_VI ? "vi" : "en");
-	esc(o.f, jstr(in->status, "node"));
+	esc(o.f, own_name(in->status));
 	fprintf(o.f, " · %s</title><style>%s</style></head>\n<body><header><h1>",
 		T(&o, M_TITLE), page_css);
-	esc(o.f, jstr(in->status, "node"));
+	esc(o.f, own_name(in->status));
 	fputs("</h1>", o.f);
 	lang_links(&o, in->show_key);
 	fputs("</header><main><p class=\"when\">", o.f);

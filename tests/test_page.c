@@ -113,6 +113,21 @@ int main(void)
 	free(html);
 	json_decref(st);
 
+	TEST_START("the node is named by its certificate while one holds, else by node.conf");
+	st = status("c1", "commune", "V1");
+	json_object_set_new(json_object_get(st, "certificate"), "name",
+			    json_string("Xa Quang Thuan"));
+	html = render(st, NULL, PAGE_EN, 0);
+	ASSERT_TRUE(has(html, "<dd id=\"node-name\">Xa Quang Thuan</dd>"));
+	ASSERT_TRUE(has(html, "<h1>Xa Quang Thuan</h1>"));
+	free(html);
+	json_object_set_new(json_object_get(st, "certificate"), "valid",
+			    json_false());
+	html = render(st, NULL, PAGE_EN, 0);
+	ASSERT_TRUE(has(html, "<dd id=\"node-name\">c1</dd>"));
+	free(html);
+	json_decref(st);
+
 	TEST_START("Vietnamese: node, peer, waiting, conflicts and duplicates in words, times in +07");
 	st = status("c1", "commune", "V1");
 	html = render(st, NULL, PAGE_VI, 0);
