@@ -11,6 +11,13 @@
  * - One address other than loopback holds at most [http] max_per_client
  *   connections (half of max_connections unless set). Loopback clients,
  *   the node's own page, sink and scripts, are not limited per client.
+ * - When max_connections are open and another arrives, the connection
+ *   that has waited longest for a whole request, EVICT_GRACE_MS at
+ *   least, is closed to make room (an honest request arrives whole in
+ *   milliseconds): connections trickling their headers, from loopback
+ *   or not, do not shut everyone else out for request_timeout.
+ *   libmicrohttpd's own limit is EVICT_ROOM above ours, so that the
+ *   newcomer is let in while the closed one is still being closed.
  *
  * The table has one slot per connection libmicrohttpd may hold; its
  * callbacks (on its threads) and the timer (on the loop) share it under
@@ -31,6 +38,7 @@
 #include <time.h>
 
 #define TICK_MS 1000
+#define EVICT_GRACE_MS 2000
 #define LOG_EVERY_MS 60000 /* one log line a minute for refusals */
 
 struct http_conn {
@@ -73,6 +81,46 @@ static unsigned per_client(const struct http *h)
 	return m ? m : (h->d->cfg.http_max_conns + 1) / 2;
 }
 
+/*
+ * Under cmu: 1 when a new connection may come in, closing for it, when
+ * max_connections are open, the one that has waited longest for a whole
+ * request (at least EVICT_GRACE_MS); 0 when none may be closed.
+ */
+static int make_room(struct http *h, uint64_t now)
+{
+	unsigned used = 0, max = h->d->cfg.http_max_conns;
+	uint64_t wait_ms = (uint64_t)h->d->cfg.http_request_s * 1000;
+	struct http_conn *old = NULL;
+
+	for (size_t i = 0; i < h->nconns; i++) {
+		struct http_conn *c = &h->conns[i];
+		if (!c->used)
+			continue;
+		used++;
+		/* waiting since deadline - wait_ms */
+		if (c->waiting && c->fd >= 0 &&
+		    now + wait_ms >= c->deadline + EVICT_GRACE_MS &&
+		    (!old || c->deadline < old->deadline))
+			old = c;
+	}
+	if (used < max)
+		return 1;
+	if (!old || used >= h->nconns)
+		return 0;
+	/* its thread sees the end and closes it, as on_tick's do */
+	shutdown(old->fd, SHUT_RDWR);
+	old->waiting = 0;
+	h->cut_slow++;
+	if (now - h->evicted_told >= LOG_EVERY_MS || !h->evicted_told) {
+		h->evicted_told = now ? now : 1;
+		dlog(DLOG_INFO,
+		     _("http: all %u connections ([http] max_connections) are open: %s's, which sent no whole request for %llu s, is closed to make room"),
+		     max, old->name,
+		     (unsigned long long)((now + wait_ms - old->deadline) / 1000));
+	}
+	return 1;
+}
+
 enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
 				socklen_t len)
 {
@@ -85,10 +133,17 @@ enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
 	(void)len;
 
 	addr_key(sa, ip, &local, name);
-	if (local)
-		return MHD_YES;
 	now = http__mono_ms();
 	pthread_mutex_lock(&h->cmu);
+	if (!make_room(h, now)) {
+		/* every connection is busy answering, or was just closed */
+		pthread_mutex_unlock(&h->cmu);
+		return MHD_NO;
+	}
+	if (local) {
+		pthread_mutex_unlock(&h->cmu);
+		return MHD_YES;
+	}
 	for (size_t i = 0; i < h->nconns; i++)
 		n += h->conns[i].used && !memcmp(h->conns[i].ip, ip, 16);
 	refuse = n >= max;
@@ -198,7 +253,7 @@ static void on_tick(uv_timer_t *t)
 
 int http__conns_start(struct http *h)
 {
-	h->nconns = h->d->cfg.http_max_conns;
+	h->nconns = h->d->cfg.http_max_conns + HTTP_EVICT_ROOM;
 	if (!(h->conns = calloc(h->nconns, sizeof(*h->conns))))
 		return -ENOMEM;
 	for (size_t i = 0; i < h->nconns; i++)

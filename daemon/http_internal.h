@@ -41,6 +41,10 @@ struct call {
 };
 
 
+/* connections libmicrohttpd holds beyond [http] max_connections: room
+ * for newcomers while those closed to make room close (http_conns.c) */
+#define HTTP_EVICT_ROOM 8
+
 struct http {
 	struct daemon *d;
 	struct MHD_Daemon *mhd;
@@ -67,6 +71,7 @@ struct http {
 	struct http_conn *conns;
 	size_t nconns;
 	uint64_t cut_slow, refused_per_client, refused_told;
+	uint64_t evicted_told; /* when room was last made: a log line a minute */
 	uv_timer_t tick; /* the request deadline, on the loop */
 	int tick_open;
 };

@@ -504,6 +504,42 @@ else
 	fail "a's daemon serves HTTP with four connections"
 fi
 
+# --- every connection held by clients that never finish a request: the
+# one waiting longest is closed for a newcomer (from loopback too) ---
+stop a
+printf '[http]\nmax_connections = 4\nrequest_timeout = 60\n' >"$T/a-evict.ini"
+if start_http a --config "$T/a-evict.ini"; then
+	URL=http://127.0.0.1:$HP
+	cat >"$T/hold.py" <<'PY'
+import socket, sys, time
+# open up to 6 connections and send each a header byte a second, never a
+# whole request (bounded: 15 s); those refused or closed are let go
+socks = []
+for _ in range(6):
+    try:
+        socks.append(socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5))
+    except OSError:
+        pass
+req = b"GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+for i in range(15):
+    for s in list(socks):
+        try:
+            s.sendall(req[i:i + 1])
+        except OSError:
+            socks.remove(s)
+    time.sleep(1)
+PY
+	python3 "$T/hold.py" "$HP" >/dev/null 2>&1 &
+	HOLD=$!
+	sleep 3.5
+	check "with every connection held by clients that never finish a request, a plain request still answers" test "$(c GET /v1/status "$R")" = 200
+	check "the log says which was closed to make room" grep -q "all 4 connections (\[http\] max_connections) are open: 127.0.0.1's, which sent no whole request for [0-9]* s, is closed to make room" "$T/a.log"
+	kill $HOLD 2>/dev/null
+	wait $HOLD 2>/dev/null
+else
+	fail "a's daemon serves HTTP with four connections, a minute for a request"
+fi
+
 # --- a long poll and a feed under way when the daemon stops get their
 # answers (the poll its last_seq, the feed its closing line), not a cut ---
 stop a
