@@ -555,10 +555,16 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 	}
 	r = HAMLET_EFORMAT;
 	why_set(why, wl, N_("hamletd sent an answer to trust of the wrong shape"));
-	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
-	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
-	    stats_get(&parts[1], st) < 0)
+	memset(st, 0, sizeof(st));
+	if (mp_get_array(&a[1], 2, 0, &parts, NULL) == 0 &&
+	    mp_get_array(&parts[0], n, 0, &list, NULL) == 0 &&
+	    stats_get(&parts[1], st) == 0) {
+		/* [outcomes, stats] */
+	} else if (mp_get_array(&a[1], n, 0, &list, NULL) < 0) {
+		/* nor the outcomes alone, as a hamletd before the stats
+		 * answered (one still running after an upgrade) */
 		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t status;
 		int64_t err;

@@ -234,7 +234,10 @@ static int contact_note(void *ctx, const uint8_t peer[32], uint64_t when_ms)
  * here since that waits for it. */
 static void stopped_peers(const struct status_facts *st, struct store_txn *t)
 {
-	struct contacts *c = calloc(1, sizeof(*c));
+	struct contacts *c;
+	if (!t)
+		return; /* the store did not open for reading: said above */
+	c = calloc(1, sizeof(*c));
 	if (!c || heard_contacts_each(t, contact_note, c) < 0) {
 		free(c);
 		return;

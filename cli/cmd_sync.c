@@ -172,11 +172,11 @@ static void budget_reason(const msgpack_object *p, uint64_t held,
 	progress_count(held, count);
 	if (session)
 		snprintf(reason, n,
-			 cli_tr(N_("%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and restart hamletd)")),
+			 cli_tr(N_("%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)")),
 			 count, who);
 	else
 		snprintf(reason, n,
-			 cli_tr(N_("%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and restart hamletd)")),
+			 cli_tr(N_("%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)")),
 			 count, who);
 }
 
@@ -254,6 +254,7 @@ int cmd_sync(int argc, char **argv)
 	prog = progress_new(_("receiving"), _("entries"), 0);
 	char reason[512], held_why[400];
 	size_t last_connected = 0;
+	uint64_t last_held = 0;
 	snprintf(reason, sizeof(reason), "%s",
 		 cli_tr(N_("no answer from the daemon")));
 	for (int i = 0; i < polls; i++) {
@@ -312,6 +313,7 @@ int cmd_sync(int argc, char **argv)
 				      sizeof(held_why));
 		unreached_text(res, down, sizeof(down));
 		last_connected = connected;
+		last_held = held;
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
@@ -373,7 +375,7 @@ int cmd_sync(int argc, char **argv)
 	progress_end(prog);
 	prog = NULL;
 	if (cli_global.json)
-		wait_json(0, last_connected, reason, 0);
+		wait_json(0, last_connected, reason, last_held);
 	else
 		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;

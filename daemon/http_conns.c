@@ -135,7 +135,14 @@ enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
 	addr_key(sa, ip, &local, name);
 	now = http__mono_ms();
 	pthread_mutex_lock(&h->cmu);
-	if (!make_room(h, now)) {
+	if (!local)
+		for (size_t i = 0; i < h->nconns; i++)
+			n += h->conns[i].used &&
+			     !memcmp(h->conns[i].ip, ip, 16);
+	/* a client over its own limit closes nobody's connection; room is
+	 * made only for one that is let in */
+	refuse = !local && n >= max;
+	if (!refuse && !make_room(h, now)) {
 		/* every connection is busy answering, or was just closed */
 		pthread_mutex_unlock(&h->cmu);
 		return MHD_NO;
@@ -144,9 +151,6 @@ enum MHD_Result http__on_accept(void *cls, const struct sockaddr *sa,
 		pthread_mutex_unlock(&h->cmu);
 		return MHD_YES;
 	}
-	for (size_t i = 0; i < h->nconns; i++)
-		n += h->conns[i].used && !memcmp(h->conns[i].ip, ip, 16);
-	refuse = n >= max;
 	if (refuse) {
 		h->refused_per_client++;
 		if (now - h->refused_told >= LOG_EVERY_MS || !h->refused_told) {

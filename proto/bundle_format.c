@@ -419,7 +419,20 @@ int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
 					  : BUNDLE_MAX_FRAME))
 		return 0;
 	*ret_declared = n;
-	return bytes_remaining(&b) < n;
+	if (bytes_remaining(&b) >= n)
+		return 0;
+	/* a length damaged in the middle of the file runs past its end
+	 * too: only when no frame follows is the file cut there */
+	for (size_t o = off + 1; o + 1 < r->len; o++) {
+		const uint8_t *q = memchr(r->buf + o, FRAME_MAGIC[0], r->len - o);
+		struct bundle_frame f;
+		if (!q)
+			break;
+		o = (size_t)(q - r->buf);
+		if (frame_at(r, o, &f) == 0)
+			return 0;
+	}
+	return 1;
 }
 
 int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,

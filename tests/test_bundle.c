@@ -316,6 +316,26 @@ int main(void)
 			ASSERT_EQ(named, 1);
 			bundle_report_close(&rep);
 		}
+		/* a run's length damaged to run past the end, frames after
+		 * it: damage in the middle, not a cut */
+		{
+			uint8_t save[4];
+			uint32_t n = (uint32_t)(len - r0) + 100;
+			memcpy(save, p + r0 + 4, 4);
+			p[r0 + 4] = (uint8_t)(n >> 24);
+			p[r0 + 5] = (uint8_t)(n >> 16);
+			p[r0 + 6] = (uint8_t)(n >> 8);
+			p[r0 + 7] = (uint8_t)n;
+			th_spit(bad, p, len);
+			memcpy(p + r0 + 4, save, 4);
+			ASSERT_OK(bundle_check(bad, NULL, &rep, why, sizeof(why)));
+			for (size_t i = 0; i < rep.problems.n; i++)
+				ASSERT_TRUE(!strstr(rep.problems.v[i].text,
+						    "is cut short"));
+			ASSERT_TRUE(rep.damaged_frames >= 1);
+			ASSERT_TRUE(rep.trailer != BUNDLE_TRAILER_MISSING);
+			bundle_report_close(&rep);
+		}
 		node_close(c);
 		free(p);
 	}

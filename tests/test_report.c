@@ -197,7 +197,7 @@ static void test_report(const char *dir, const char *netfile)
 		for (size_t i = 0; i < ar.problems.n; i++) {
 			ASSERT_TRUE(!strstr(ar.problems.v[i].text, "earlier entry"));
 			said += strstr(ar.problems.v[i].text,
-				       "1 entries are held waiting for their author's certificate") != NULL;
+				       "1 entry is held waiting for its author's certificate") != NULL;
 		}
 		ASSERT_EQ(said, 1);
 		audit_report_close(&ar);

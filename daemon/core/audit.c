@@ -1080,11 +1080,15 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 		goto out;
 	if (rep->held > rep->held_nocert)
 		problems_add(&rep->problems, "held",
-			     N_("%llu entries are held waiting for an earlier entry of their feed"),
+			     rep->held - rep->held_nocert == 1
+				     ? N_("%llu entry is held waiting for an earlier entry of its feed")
+				     : N_("%llu entries are held waiting for an earlier entry of their feed"),
 			     (unsigned long long)(rep->held - rep->held_nocert));
 	if (rep->held_nocert)
 		problems_add(&rep->problems, "held",
-			     N_("%llu entries are held waiting for their author's certificate"),
+			     rep->held_nocert == 1
+				     ? N_("%llu entry is held waiting for its author's certificate")
+				     : N_("%llu entries are held waiting for their author's certificate"),
 			     (unsigned long long)rep->held_nocert);
 	r = 0;
 out:

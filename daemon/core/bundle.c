@@ -841,8 +841,8 @@ static void walk_trailer(struct bundle_report *rep,
 	if (rep->trailer == BUNDLE_TRAILER_BAD_COUNT)
 		problems_add(&rep->problems, "trailer",
 			     tr.count > rep->entries
-				     ? N_("the trailer counts %llu entries, the file holds %llu: entries were taken out")
-				     : N_("the trailer counts %llu entries, the file holds %llu: entries were added"),
+				     ? N_("the trailer counts %llu entries, the file holds %llu, though its hash and signature check out: its creator counted wrongly, or entries it wrote could not be read here")
+				     : N_("the trailer counts %llu entries, the file holds %llu, though its hash and signature check out: its creator counted wrongly"),
 			     (unsigned long long)tr.count,
 			     (unsigned long long)rep->entries);
 	else if (rep->trailer != BUNDLE_TRAILER_OK)
