@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -224,6 +225,65 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 #define RPC_CHUNK_BYTES ((size_t)900 << 10)
 
 /*
+ * A write waits up to 10 minutes for hamletd (a large batch takes time to
+ * store). Past SLOW_NOTICE_S with no answer, say so once on stderr, so
+ * that a daemon stopped (SIGSTOP, a frozen machine) is not taken for a
+ * hung command.
+ */
+#define SLOW_NOTICE_S 5
+#define WRITE_WAIT_MS 600000
+
+struct slow_notice {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+};
+
+static void *slow_notice_run(void *arg)
+{
+	struct slow_notice *s = arg;
+	struct timespec until;
+	int timed_out = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SLOW_NOTICE_S;
+	pthread_mutex_lock(&s->mu);
+	while (!s->done && !timed_out)
+		timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &until) ==
+			    ETIMEDOUT;
+	if (!s->done)
+		cli_err(_("hamletd has not answered for %d s: it may be storing a large batch, or be stopped (systemctl status hamletd); still waiting, %d min at most. Interrupting is safe: a write is stored whole or not at all"),
+			SLOW_NOTICE_S, WRITE_WAIT_MS / 60000);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* rpc_client_call_bin() with the notice above. */
+static int call_bin_noticed(const char *sock, const char *method,
+			    const void *arg, size_t len, uint8_t **ret,
+			    size_t *ret_len)
+{
+	struct slow_notice s = { .done = 0 };
+	pthread_t th;
+	int started, r;
+
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	started = pthread_create(&th, NULL, slow_notice_run, &s) == 0;
+	r = rpc_client_call_bin(sock, method, arg, len, WRITE_WAIT_MS, ret,
+				ret_len);
+	pthread_mutex_lock(&s.mu);
+	s.done = 1;
+	pthread_cond_signal(&s.cv);
+	pthread_mutex_unlock(&s.mu);
+	if (started)
+		pthread_join(th, NULL);
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.mu);
+	return r;
+}
+
+/*
  * Send [method, bin] (the bin is inner's bytes) and parse the answer. On
  * success doc holds it (close it, then free *ret_buf), *ret_a its 2 or 3
  * items, *ret_n their count and *ret_code its code; when the code is
@@ -240,8 +300,8 @@ static int bin_call(const char *sock, const char *method,
 	size_t rl;
 	int r;
 
-	r = rpc_client_call_bin(sock, method, inner->sb.data, inner->sb.size,
-				600000, &resp, &rl);
+	r = call_bin_noticed(sock, method, inner->sb.data, inner->sb.size,
+			     &resp, &rl);
 	if (r == -ECONNRESET || r == -EPIPE) {
 		why_set(why, wl,
 			 N_("hamletd at %s closed the connection before it answered: it stopped, or was stopped"),

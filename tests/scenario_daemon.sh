@@ -251,5 +251,12 @@ sed 's/^/    /' "$T/frozen.out" | tail -3
 check "it still shows the store" grep -q '^store: ' "$T/frozen.out"
 check "and says the daemon does not answer" grep -q '^daemon: DOES NOT ANSWER' "$T/frozen.out"
 check "b answers again once it goes on" within 10 B status
+# a write to it while it does not answer says so after 5 s rather than
+# hanging silently (up to 10 min); the daemon, let go, stores it whole
+kill -STOP "$B2PID"
+timeout 9 "$H" --home "$T/b" put health_profile HP-STOPPED '{"person_id":"001122334499","full_name":"Lo Van Stop","birth_date":"1990-01-01"}' >"$T/stopped.out" 2>"$T/stopped.err"
+kill -CONT "$B2PID"
+check "a put to a stopped hamletd says after 5 s that it has not answered, and why that may be" grep -q "hamletd has not answered for 5 s: it may be storing a large batch, or be stopped" "$T/stopped.err"
+check "the daemon, let go, answers again and stored the write sent before" within 10 B get health_profile HP-STOPPED
 
 tests_done
