@@ -363,12 +363,14 @@ int bundle_reader_init(struct bundle_reader *r, const uint8_t *buf,
 	return 0;
 }
 
-/* The frame that starts off bytes into the file; truncated is EFORMAT. */
-static int frame_at(const struct bundle_reader *r, size_t off,
-		    struct bundle_frame *ret)
+/* The head of the frame that starts off bytes into the file: its type
+ * and the length it declares (within its type's limit); *ret_rest the
+ * bytes after the head. */
+static int frame_head(const struct bundle_reader *r, size_t off,
+		      uint8_t *ret_type, uint32_t *ret_len, size_t *ret_rest)
 {
 	struct bytes_reader b;
-	const uint8_t *magic, *payload;
+	const uint8_t *magic;
 	uint8_t type, pad;
 	uint32_t n;
 	int rc;
@@ -388,51 +390,63 @@ static int frame_at(const struct bundle_reader *r, size_t off,
 	if (n > (type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
 					  : BUNDLE_MAX_FRAME))
 		return HAMLET_ETOOBIG;
-	if ((rc = bytes_borrow(&b, n, &payload)) < 0)
+	*ret_type = type;
+	*ret_len = n;
+	*ret_rest = bytes_remaining(&b);
+	return 0;
+}
+
+/* The frame that starts off bytes into the file; truncated is EFORMAT. */
+static int frame_at(const struct bundle_reader *r, size_t off,
+		    struct bundle_frame *ret)
+{
+	uint8_t type;
+	uint32_t n;
+	size_t rest;
+	int rc;
+
+	if ((rc = frame_head(r, off, &type, &n, &rest)) < 0)
 		return rc;
+	_Static_assert(FRAME_MAGIC_LEN + 2 + 4 == BUNDLE_FRAME_HDR,
+		       "a frame's head: magic, type, pad, length");
+	if (rest < n)
+		return HAMLET_EFORMAT;
 	ret->type = type;
 	ret->offset = off;
-	ret->payload = payload;
+	ret->payload = r->buf + off + BUNDLE_FRAME_HDR;
 	ret->len = n;
 	return 0;
+}
+
+/* The offset of the first "hm" after from that starts a well-formed
+ * frame, or r->len when none does. */
+static size_t next_frame(const struct bundle_reader *r, size_t from)
+{
+	struct bundle_frame f;
+	for (size_t o = from; o + 1 < r->len; o++) {
+		const uint8_t *q = memchr(r->buf + o, FRAME_MAGIC[0], r->len - o);
+		if (!q)
+			break;
+		o = (size_t)(q - r->buf);
+		if (frame_at(r, o, &f) == 0)
+			return o;
+	}
+	return r->len;
 }
 
 int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
 			 uint32_t *ret_declared)
 {
-	struct bytes_reader b;
-	const uint8_t *magic;
-	uint8_t type, pad;
-	uint32_t n;
+	uint8_t type;
+	size_t rest;
 
-	if (off >= r->len)
-		return 0;
-	bytes_reader_init(&b, r->buf + off, r->len - off);
-	if (bytes_borrow(&b, FRAME_MAGIC_LEN, &magic) < 0 ||
-	    bytes_get_u8(&b, &type) < 0 || bytes_get_u8(&b, &pad) < 0 ||
-	    bytes_get_be32(&b, &n) < 0 ||
-	    memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0 ||
-	    (type != BUNDLE_FRAME_HEADER && type != BUNDLE_FRAME_ENTRY &&
-	     type != BUNDLE_FRAME_TRAILER && type != BUNDLE_FRAME_TRUST &&
-	     type != BUNDLE_FRAME_RUN) ||
-	    n > (type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
-					  : BUNDLE_MAX_FRAME))
-		return 0;
-	*ret_declared = n;
-	if (bytes_remaining(&b) >= n)
+	if (off >= r->len ||
+	    frame_head(r, off, &type, ret_declared, &rest) < 0 ||
+	    rest >= *ret_declared)
 		return 0;
 	/* a length damaged in the middle of the file runs past its end
 	 * too: only when no frame follows is the file cut there */
-	for (size_t o = off + 1; o + 1 < r->len; o++) {
-		const uint8_t *q = memchr(r->buf + o, FRAME_MAGIC[0], r->len - o);
-		struct bundle_frame f;
-		if (!q)
-			break;
-		o = (size_t)(q - r->buf);
-		if (frame_at(r, o, &f) == 0)
-			return 0;
-	}
-	return 1;
+	return next_frame(r, off + 1) == r->len;
 }
 
 int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
@@ -444,23 +458,7 @@ int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 	if (r->resync) {
 		/* skip to the next "hm" that starts a well-formed frame */
 		r->resync = 0;
-		size_t o = r->off + 1;
-		for (; o + 1 < r->len; o++) {
-			const uint8_t *q = memchr(r->buf + o, FRAME_MAGIC[0],
-						  r->len - o);
-			if (!q) {
-				o = r->len;
-				break;
-			}
-			o = (size_t)(q - r->buf);
-			if (frame_at(r, o, &f) == 0)
-				break;
-		}
-		if (o + 1 >= r->len) {
-			r->off = r->len;
-			return 0;
-		}
-		r->off = o;
+		r->off = next_frame(r, r->off + 1);
 	}
 	if (r->off >= r->len)
 		return 0;
