@@ -510,6 +510,11 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	       struct log_out *out, struct log_stats *stats, char *why,
 	       size_t wl);
 
+/* The entries a byte budget holds back for peer p of hamletd's status
+ * answer (1 when held with no count; 0: none held); *ret_session 1 when
+ * it is the session's budget, 0 the day's. */
+uint64_t cli_budget_held(const msgpack_object *p, int *ret_session);
+
 int cmd_status(int argc, char **argv);
 int cmd_peers(int argc, char **argv);
 int cmd_sync(int argc, char **argv);

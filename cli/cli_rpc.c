@@ -720,3 +720,19 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	}
 	return 0;
 }
+
+uint64_t cli_budget_held(const msgpack_object *p, int *ret_session)
+{
+	const msgpack_object *b = cli_mp_get(p, "budget");
+	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
+	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
+
+	*ret_session = 0;
+	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
+		return 0;
+	*ret_session = by && by->type == MSGPACK_OBJECT_STR &&
+		       by->via.str.size == 7 &&
+		       memcmp(by->via.str.ptr, "session", 7) == 0;
+	return cli_mp_u64(b, "entries_held") ? cli_mp_u64(b, "entries_held")
+					      : 1;
+}

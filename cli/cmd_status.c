@@ -133,15 +133,13 @@ static void progress_print(const char *who, const msgpack_object *p)
 static void budget_print(const char *who, const msgpack_object *p)
 {
 	const msgpack_object *b = cli_mp_get(p, "budget");
-	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
-	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
 	char n[32], lim[32], sent[32];
+	int session;
 
-	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
+	if (!cli_budget_held(p, &session))
 		return;
 	progress_count(cli_mp_u64(b, "entries_held"), n);
-	if (by && by->type == MSGPACK_OBJECT_STR && by->via.str.size == 7 &&
-	    memcmp(by->via.str.ptr, "session", 7) == 0) {
+	if (session) {
 		progress_size(cli_mp_u64(b, "per_session"), lim);
 		progress_size(cli_mp_u64(b, "sent_session"), sent);
 		printf(_("    %s entries wait for the next session's budget (%s a session to %s, %s sent in this one)\n"),
@@ -297,8 +295,8 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 		waiting = last >= newest_ms ? 0
 					    : status_waiting_since(st->n, last);
 	const msgpack_object *bg = cli_mp_get(p, "budget");
-	const msgpack_object *bh = bg ? cli_mp_get(bg, "held_back") : NULL;
-	int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN && bh->via.boolean;
+	int held_session;
+	int held = cli_budget_held(p, &held_session) > 0;
 	/* what the budget holds back waits to go out too, whatever the
 	 * peer agreed on since */
 	if (bg && cli_mp_u64(bg, "entries_held") > waiting)

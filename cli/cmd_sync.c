@@ -135,23 +135,6 @@ static void peer_down(const msgpack_object *p, const msgpack_object *a,
 			 as ? a->via.str.ptr : "?");
 }
 
-/* The entries a byte budget holds back for status peer p (0: none);
- * *ret_session 1 when it is the session's budget, 0 the day's. */
-static uint64_t budget_held(const msgpack_object *p, int *ret_session)
-{
-	const msgpack_object *b = cli_mp_get(p, "budget");
-	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
-	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
-
-	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
-		return 0;
-	*ret_session = by && by->type == MSGPACK_OBJECT_STR &&
-		       by->via.str.size == 7 &&
-		       memcmp(by->via.str.ptr, "session", 7) == 0;
-	return cli_mp_u64(b, "entries_held") ? cli_mp_u64(b, "entries_held")
-					      : 1;
-}
-
 /* Why the wait ends unfinished: a byte budget holds entries back for
  * peer p (the first such), held entries in all. */
 static void budget_reason(const msgpack_object *p, uint64_t held,
@@ -301,7 +284,7 @@ int cmd_sync(int argc, char **argv)
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
 			int sess = 0;
-			uint64_t h = budget_held(p, &sess);
+			uint64_t h = cli_budget_held(p, &sess);
 			if (h && !held_p) {
 				held_p = p;
 				held_session = sess;
