@@ -223,11 +223,13 @@ static inline int bench_ingest(struct node *nd, const struct bench_entry *v,
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < chunk ? n - done : chunk;
 		for (size_t i = 0; i < k; i++)
-			in[i] = (struct log_in){ v[done + i].env,
-						 v[done + i].env_len,
-						 v[done + i].sig,
-						 v[done + i].body,
-						 v[done + i].body_len, NULL };
+			in[i] = (struct log_in){
+				.env = v[done + i].env,
+				.env_len = v[done + i].env_len,
+				.sig = v[done + i].sig,
+				.body = v[done + i].body,
+				.body_len = v[done + i].body_len
+			};
 		if ((r = log_ingest(nd->st, nd->net.id, in, k, out, NULL, NULL)) < 0)
 			goto out;
 		for (size_t i = 0; i < k; i++)

@@ -323,6 +323,7 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 		off += ENTRY_ID_LEN;
 		in->body = NULL;
 		in->body_len = 0;
+		in->body_hashed = we->body_hashed;
 		if (we->body) {
 			memcpy(buf + off, we->body, we->body_len);
 			in->body = buf + off;

@@ -274,10 +274,12 @@ static int decode_compact(const msgpack_object *x, size_t nx, int tag,
 		      i, ENTRY_MAX_BODY);
 		e->has_body = x[7].type != MSGPACK_OBJECT_NIL;
 		e->body_len = out->body_len;
-		if (e->has_body)
+		if (e->has_body) {
 			entry_body_hash(out->body ? out->body
 						  : (const uint8_t *)"",
 					out->body_len, e->body_hash);
+			out->body_hashed = 1;
+		}
 	} else {
 		CHECK(mp_get_bin_fixed(&x[7], ENTRY_HASH_LEN, e->body_hash),
 		      N_("run entry %zu: body_hash is not a 32-byte bin"), i);

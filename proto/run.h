@@ -50,6 +50,10 @@ struct run_entry {
 	size_t body_len;
 	uint8_t id[ENTRY_ID_LEN]; /* run_decode(): the id of env (run_encode
 				   * does not read it) */
+	/* run_decode(): env was rebuilt around body, its body hash made
+	 * from body itself, so a reader need not hash body again to
+	 * compare them (run_encode does not read it) */
+	int body_hashed;
 };
 
 /* What an encoding did, for the benchmarks and tests. */

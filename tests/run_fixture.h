@@ -76,8 +76,11 @@ static __attribute__((unused)) void rf_add(struct rf_feed *f, int kind,
 	ASSERT_OK(entry_encode(&e, &f->env[i], &el));
 	ASSERT_OK(entry_sign(f->env[i], el, f->sk, f->sig[i]));
 	entry_id(f->env[i], el, f->id[i]);
-	f->v[i] = (struct run_entry){ f->env[i], el, f->sig[i], f->body[i],
-				      bl, { 0 } };
+	f->v[i] = (struct run_entry){ .env = f->env[i],
+				      .env_len = el,
+				      .sig = f->sig[i],
+				      .body = f->body[i],
+				      .body_len = bl };
 	f->n++;
 }
 

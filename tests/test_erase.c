@@ -126,7 +126,7 @@ static void craft_erasure(struct node *n, const uint8_t *pk,
 /* Hand x to n as from a peer: its fate. */
 static struct log_out ingest_one(struct node *n, const struct erasure *x)
 {
-	struct log_in in = { x->env, x->el, x->sig, x->body, x->bl, NULL };
+	struct log_in in = { x->env, x->el, x->sig, x->body, x->bl, NULL, 0 };
 	struct log_out out;
 	ASSERT_OK(log_ingest(n->st, n->net.id, &in, 1, &out, NULL, NULL));
 	return out;

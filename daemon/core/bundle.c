@@ -921,8 +921,12 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 	rep->entries += run->n;
 	for (size_t i = 0; i < run->n; i++) {
 		const struct run_entry *x = &run->v[i];
-		in[*nb] = (struct log_in){ x->env, x->env_len, x->sig, x->body,
-					   x->body_len, NULL };
+		in[*nb] = (struct log_in){ .env = x->env,
+					   .env_len = x->env_len,
+					   .sig = x->sig,
+					   .body = x->body,
+					   .body_len = x->body_len,
+					   .body_hashed = x->body_hashed };
 		offs[(*nb)++] = fr->offset;
 	}
 	r = owned_add(own, run->raw);
@@ -1055,8 +1059,11 @@ static int walk_file(const char *path, struct walk *wk)
 			bundle_reader_resync_from(&rd, fr.offset);
 			continue;
 		}
-		in[nb] = (struct log_in){ be.env, be.env_len, be.sig, be.body,
-					  be.body_len, NULL };
+		in[nb] = (struct log_in){ .env = be.env,
+					  .env_len = be.env_len,
+					  .sig = be.sig,
+					  .body = be.body,
+					  .body_len = be.body_len };
 		offs[nb++] = fr.offset;
 		if (nb == BATCH && (r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 			goto out;

@@ -870,8 +870,9 @@ static int check_content(const struct entry *e, const struct log_in *in,
 				 (unsigned long long)e->body_len);
 			return HAMLET_EHASH;
 		}
-		entry_body_hash(in->body, in->body_len, h);
-		if (memcmp(h, e->body_hash, 32) != 0) {
+		if (!in->body_hashed)
+			entry_body_hash(in->body, in->body_len, h);
+		if (!in->body_hashed && memcmp(h, e->body_hash, 32) != 0) {
 			snprintf(why, wl,
 				 N_("body does not match the signed body hash (altered)"));
 			return HAMLET_EHASH;

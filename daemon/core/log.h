@@ -50,6 +50,10 @@ struct log_in {
 	/* env's id (entry_id()) when the caller has it at hand, hashed
 	 * from env itself in this process; NULL: the log hashes env */
 	const uint8_t *id;
+	/* 1: env's body hash was computed from body itself in this
+	 * process (run_decode rebuilt env around it), so the log does not
+	 * hash body again to compare them */
+	int body_hashed;
 };
 
 enum log_status {

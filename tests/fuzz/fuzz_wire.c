@@ -31,7 +31,10 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	static const int tkinds[2] = { TRUST_CERT, TRUST_FORK };
 	uint8_t key[32] = { 1 }, env[60] = { 2 }, sig[64] = { 3 };
 	struct wire_feed f = { { 4 }, 9 };
-	struct run_entry e = { env, sizeof(env), sig, env, 20, { 0 } };
+	struct run_entry e = {
+		.env = env, .env_len = sizeof(env), .sig = sig, .body = env,
+		.body_len = 20
+	};
 	struct mp_writer w;
 
 	mp_writer_init(&w);
