@@ -149,7 +149,8 @@ struct issuer {
 	uint8_t *chain; /* the issuer's chain file, or NULL for the root */
 	size_t chain_len;
 	struct cert_chain ch;
-	struct node *n;
+	struct node *n; /* the issuer's node; NULL: the root key */
+	int own_n;	/* n was opened here (issuer_close closes it) */
 };
 
 static void issuer_close(struct issuer *is)
@@ -157,13 +158,8 @@ static void issuer_close(struct issuer *is)
 	if (is->sk)
 		sodium_free(is->sk);
 	free(is->chain);
-	node_close(is->n);
-}
-
-static int issuer_open(const char *root_key, const char *home,
-		       struct issuer *is)
-{
-	return issuer_open_with(root_key, home, NULL, is);
+	if (is->own_n)
+		node_close(is->n);
 }
 
 /* open_: the node at home when this process has it open already (LMDB
@@ -187,12 +183,13 @@ static int issuer_open_with(const char *root_key, const char *home,
 		return r;
 	}
 	if (open_) {
-		n = open_;
+		n = is->n = open_;
 	} else if ((r = node_open(home, 1, &is->n, why, sizeof(why))) < 0) {
 		cli_err("%s", why);
 		return r;
 	} else {
 		n = is->n;
+		is->own_n = 1;
 	}
 	if ((r = node_cert_load(n, hlc_wall_ms(), &is->ch, &is->chain,
 				&is->chain_len, why, sizeof(why))) < 0) {
@@ -217,6 +214,31 @@ static int issuer_open_with(const char *root_key, const char *home,
 	return 0;
 }
 
+/*
+ * Keep a certificate just issued (cert, len bytes) in the issuer's own
+ * trust set, through its running hamletd or in its store: the issuer
+ * then lists the node it certified before that node first syncs (cert
+ * list, report lag), and passes the certificate on. 1 when kept (or
+ * known already); 0, said on stderr, when not: the file is written all
+ * the same, and the certificate reaches the issuer with the node's
+ * first sync.
+ */
+static int kept_add(struct cli_ingest *ci, const uint8_t *cert, size_t len,
+		    const char *name)
+{
+	struct trustset_item it = { TRUST_CERT, cert, len };
+	struct trustset_out o;
+	char why[300] = "";
+	int r = cli_trust(ci, &it, 1, &o, NULL, why, sizeof(why));
+
+	if (r < 0 || o.status == TRUSTSET_REFUSED) {
+		cli_err(_("warning: this node did not keep the certificate of \"%s\" (%s); it learns it when that node first syncs with it"),
+			 name, r < 0 ? (why[0] ? why : cli_strerror(r)) : o.why);
+		return 0;
+	}
+	return 1;
+}
+
 static int cert_issue(int argc, char **argv)
 {
 	const char *reads[CERT_MAX_PREFIXES + 1], *writes[CERT_MAX_PREFIXES + 1];
@@ -227,8 +249,11 @@ static int cert_issue(int argc, char **argv)
 	int delegate = 0, npos, r;
 	struct issuer is = { 0 };
 	struct cert c = { 0 };
+	struct node *self = NULL;
+	struct cli_ingest ci = { 0 };
 	uint8_t *signed_ = NULL, *file = NULL;
 	char why[300], pkhex[65];
+	int kept = 0;
 	const struct cli_opt opts[] = {
 		{ "--root-key", &root_key, NULL },
 		{ "--issuer-home", &issuer_home, NULL },
@@ -283,7 +308,14 @@ static int cert_issue(int argc, char **argv)
 		cli_err(_("%s already exists; choose another --out"), out);
 		return -EEXIST;
 	}
-	if ((r = issuer_open(root_key, issuer_home, &is)) < 0)
+	if (issuer_home && !root_key) {
+		/* the issuer's node keeps what it certified (kept_add) */
+		cli_global.home = issuer_home;
+		if ((r = cli_node_open(0, &self, &ci.daemon)) < 0)
+			goto out;
+		ci.n = self;
+	}
+	if ((r = issuer_open_with(root_key, issuer_home, self, &is)) < 0)
 		goto out;
 	memcpy(c.network_id, is.network_id, 32);
 	memcpy(c.issuer, is.pk, 32);
@@ -350,12 +382,15 @@ chain_out:
 		}
 	}
 	cli_hex(c.subject, 32, pkhex);
+	if (self)
+		kept = kept_add(&ci, signed_, len, c.name);
 	if (cli_global.json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "subject", json_string(pkhex));
 		json_object_set_new(j, "name", json_string(c.name));
 		json_object_set_new(j, "role", json_string(role));
 		json_object_set_new(j, "file", json_string(out));
+		json_object_set_new(j, "kept_by_issuer", json_boolean(kept));
 		cli_json_print(j);
 	} else {
 		char exp[40];
@@ -366,12 +401,16 @@ chain_out:
 		       c.delegate ? _("; it may certify others inside its grant")
 				  : "",
 		       out, out);
+		if (kept)
+			printf(_("  this node keeps it too (report lag lists \"%s\" from now on; every node it syncs with learns it)\n"),
+			       c.name);
 	}
 	r = 0;
 out:
 	free(signed_);
 	free(file);
 	issuer_close(&is);
+	node_close(self);
 	return r;
 }
 

@@ -290,6 +290,8 @@ const struct cli_command cli_commands[] = {
 	  "certifies only inside its own grant. Valid from a day before it is\n"
 	  "signed until --expires (the end of that day, UTC), three years by\n"
 	  "default. FILE holds the certificate and its issuers' certificates.\n"
+	  "With --issuer-home that node keeps the certificate too (through its\n"
+	  "daemon when it runs): it expects the new node before it first syncs.\n"
 	  "\n"
 	  "install makes FILE this node's certificate after checking it: for\n"
 	  "this node's key, in its network, valid now. A running hamletd uses\n"

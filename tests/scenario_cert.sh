@@ -29,6 +29,10 @@ check "the commune certifies a village for two collections, without the province
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name "Na Pai" --role village \
 	--read bk/bt/qt/na-pai --write bk/bt/qt/na-pai --collections health_profile,payment \
 	--expires 2030-06-30 --out "$T/v.cert"
+cp "$T/out" "$T/issued.txt"
+check "and says so when it issues" grep -q 'this node keeps it too' "$T/issued.txt"
+check "the commune keeps the certificate it issued: it expects the village before it first syncs" \
+	bash -c "'$H' --home '$T/c' report lag --threshold 1h | grep -q '^Na Pai (village, bk/bt/qt/na-pai): never heard from'"
 check "the village installs it" V cert install "$T/v.cert"
 check "its chain has two certificates, the commune's under it" \
 	bash -c "'$H' --home '$T/v' cert list --json | grep -c '\"subject\"' | grep -qx 2"

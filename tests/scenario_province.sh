@@ -142,6 +142,8 @@ stop P
 ok "P's daemon is stopped"
 check "V4 joins with scope bk/c1/v4" N V4 init --network "$T/bk.network" --name v4 --scope bk/c1/v4
 check "C1's administrator certifies V4 without the province" issue V4 village bk/c1/v4 --issuer-home "$T/C1"
+check "C1's running daemon keeps V4's certificate: C1 expects V4 before it first syncs" \
+	bash -c "'$H' --home '$T/C1' report lag --threshold 1h | grep -q '^V4 (village, bk/c1/v4): never heard from'"
 start V4 --peer 127.0.0.1:$PC1 && ok "V4's daemon dials C1" || fail "V4's daemon dials C1"
 check "V4 writes a profile" profile V4 HP-V4a 100000000401 "New MARKERV4zq"
 check "V4's record reaches C1 (15 s)" within 15 N C1 get health_profile HP-V4a
