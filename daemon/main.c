@@ -4,6 +4,8 @@
  */
 #include "access.h"
 #include "config.h"
+#include "hlc.h"
+#include "node.h"
 #include "contact.h"
 #include "daemon.h"
 #include "dlog.h"
@@ -180,6 +182,27 @@ static const char *why_translate_start(const char *fmt)
 	return _(fmt);
 }
 
+/* The line that says hamletd is ready: the node by the name its
+ * certificate gives it when one holds (node.conf's name otherwise), and
+ * why none holds when so: other nodes refuse its sessions until then. */
+static void ready_say(const struct daemon *d)
+{
+	struct cert_chain ch;
+	char why[512] = "";
+	int r = node_cert_load(d->node, hlc_wall_ms(), &ch, NULL, NULL, why,
+			       sizeof(why));
+
+	if (r == 0) {
+		dlog(DLOG_NOTICE, _("node \"%s\" ready (%s)"), ch.c[0].name,
+		     d->node->scope);
+		return;
+	}
+	dlog(DLOG_NOTICE, _("node %s ready (%s)"), d->node->name,
+	     d->node->scope);
+	dlog(DLOG_WARNING, _("no valid certificate: %s"),
+	     why[0] ? why : hamlet_strerror(r));
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon *d;
@@ -280,7 +303,7 @@ int main(int argc, char **argv)
 			uv_timer_start(&d->watchdog, on_watchdog, usec / 2000,
 				       usec / 2000);
 	}
-	dlog(DLOG_NOTICE, _("node %s ready (%s)"), d->node->name, d->node->scope);
+	ready_say(d);
 	sd_notify(0, "READY=1");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = 0;

@@ -226,6 +226,8 @@ check "the log says it once per reason, not at every try" test "$(grep -c 'peer 
 BPORT=$PORT
 check "node z, with the network key but no certificate" "$H" --home "$T/z" init --network "$T/grow.network" --name z --scope bk/bt/qt/z
 launch z --peer 127.0.0.1:$BPORT && ok "z dials b" || fail "z dials b"
+check "z's log says, when it is ready, that it holds no certificate and what to do" \
+	grep -q 'no valid certificate: this node has no certificate .*hamlet cert install FILE' "$T/z.log"
 check "b's status folds z into one line (15 s)" within 15 bash -c \
 	"'$H' --home '$T/b' status | grep -q '(and 1 key that never completed a session'"
 check "and counts no peer for it" bash -c "'$H' --home '$T/b' status | grep -q '^daemon: running; 0 peers'"

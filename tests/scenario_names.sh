@@ -42,6 +42,8 @@ check "v1 imports 2,000 more profiles, for a first sync of some length" N v1 imp
 start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
 start v1 --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 dials c1" || fail "v1 dials c1"
 start v2 --peer 127.0.0.1:${PORTOF[c1]} && ok "v2 dials c1" || fail "v2 dials c1"
+check "v1's log names it by its certificate when it is ready" grep -q '^.*node "Ban Na Pai" ready (bk/c1/v1)' "$T/v1.log"
+check "c1's too, its certificate's name being its node.conf name" grep -q 'node "c1" ready (bk/c1)' "$T/c1.log"
 check "c1 holds the conflict (20 s)" within 20 bash -c "'$H' --home '$T/c1' conflicts | grep -q HP-1"
 check "c1 holds v1's 2,000 profiles (30 s)" within 30 N c1 get health_profile HP-V2000
 check "c1 is in sync with both (20 s)" within 20 bash -c "'$H' --home '$T/c1' status | grep -c 'connected, in sync' | grep -qx 2"
