@@ -110,6 +110,9 @@ static void peer_label(struct store_txn *t, const msgpack_object *p,
 	names_label(&w, k, cli_global.keys, out);
 }
 
+/* A sync that received nothing for this long is said to stand still. */
+#define STALLED_MS 30000
+
 /* "receiving from X: 12,000 / 100,000 entries, 2,300/s, about 38 s left" */
 static void progress_print(const char *who, const msgpack_object *p)
 {
@@ -122,6 +125,13 @@ static void progress_print(const char *who, const msgpack_object *p)
 	per_s = cli_mp_u64(g, "per_s");
 	progress_count(cli_mp_u64(g, "received"), done);
 	progress_count(cli_mp_u64(g, "total"), total);
+	if (cli_mp_u64(g, "quiet_ms") >= STALLED_MS) {
+		/* a mean rate and a time left would say it still moves */
+		ago(cli_mp_u64(g, "last_ms"), left, sizeof(left));
+		printf(_("    receiving from %s: %s / %s entries; the last came %s, and none since: the link may be down or very slow, or %s's byte budget holds the rest back\n"),
+		       who, done, total, left, who);
+		return;
+	}
 	progress_count(per_s, rate);
 	progress_left(cli_mp_u64(g, "to_receive"), per_s, left);
 	printf(_("    receiving from %s: %s / %s entries, %s/s, %s\n"), who, done,

@@ -76,6 +76,7 @@ struct peer_info {
 	 * and received since it began, our wall clock then; all 0 when
 	 * nothing is awaited */
 	uint64_t rx_want, rx_got, rx_start_ms;
+	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
 	/* the byte budget (config [budget], sync_send.c): its limits as
 	 * last applied, entry bytes sent on budget_day (local YYYYMMDD) and
 	 * in the current or last session; while budget_held (SYNC_HELD_*)

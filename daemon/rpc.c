@@ -207,12 +207,17 @@ static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
 	uint64_t now = peer_wall_ms();
 	uint64_t ms = now > p->rx_start_ms ? now - p->rx_start_ms : 0;
 	mp_pack_str(pk, "progress");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 7);
 	kv_u64(pk, "received", p->rx_got);
 	kv_u64(pk, "total", p->rx_want);
 	kv_u64(pk, "to_receive", p->rx_want - p->rx_got);
 	kv_u64(pk, "started_ms", p->rx_start_ms);
 	kv_u64(pk, "per_s", ms >= 1000 ? p->rx_got * 1000 / ms : 0);
+	/* the last batch's arrival, and how long ago: a sync that stopped
+	 * (the link, or the sender's byte budget, which is not on the
+	 * wire) is told from a slow one by this, not by its mean rate */
+	kv_u64(pk, "last_ms", p->rx_last_ms);
+	kv_u64(pk, "quiet_ms", now > p->rx_last_ms ? now - p->rx_last_ms : 0);
 }
 
 /* "budget": what p's byte budget allows and what waits for it. One pair. */

@@ -74,6 +74,9 @@ check "sync --wait does not call it in sync: exit 1, naming the day's budget and
 sed 's/^/    # /' "$T/wait.err"
 check "nor with --json: in_sync false, the entries held counted" bash -c "! '$H' --home '$T/v1' --json sync --wait --timeout 20 >'$T/wait.json' && python3 -c \"import json; j=json.load(open('$T/wait.json')); assert j['in_sync'] is False and j['entries_held_by_budget'] == $waiting and 'budget' in j['reason'], j\""
 check "none more arrive while the budget is spent (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1 ]"
+check "c1's status says its sync from v1 stands still and why it may, not a rate and a time left (45 s)" \
+	within 45 bash -c "'$H' --home '$T/c1' status | grep -qE '^    receiving from v1 .*: [0-9,]+ / [0-9,]+ entries; the last came [0-9]+ s ago, and none since: .*v1.*byte budget holds the rest back$'"
+check "status --json gives how long nothing came" bash -c "'$H' --home '$T/c1' --json status | python3 -c 'import json,sys; p=json.load(sys.stdin)[\"peers\"][0][\"progress\"]; assert p[\"quiet_ms\"] >= 30000 and p[\"last_ms\"] > 0, p'"
 
 trusted=$(grep -c "new trust items" "$T/c1.log")
 check "v1 revokes x with the root's key, its budget spent" N v1 cert revoke "$(key x)" --root-key "$ROOT" --reason "lost"
