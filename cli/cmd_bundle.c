@@ -341,6 +341,10 @@ static int bundle_create_run(const char *out, const char *forsum,
 		json_object_set_new(j, "sealed", json_boolean(res.sealed));
 		json_object_set_new(j, "scope_matched",
 				    json_boolean(!res.scope_empty));
+		json_object_set_new(j, "feeds_left_out",
+				    json_integer((json_int_t)res.feeds_left_out));
+		json_object_set_new(j, "recipient_unknown",
+				    json_boolean(res.recipient_unknown));
 		if (res.sealed) {
 			char h[65];
 			cli_hex(res.sealed_to, 32, h);
@@ -360,10 +364,18 @@ static int bundle_create_run(const char *out, const char *forsum,
 		       (unsigned long long)res.feeds, cli_plural(res.feeds),
 		       (unsigned long long)res.bytes);
 		sealed_line(&res);
+		if (res.feeds_left_out)
+			printf(_("left out %llu feed%s that %s may not read (its certificate's read scopes)\n"),
+			       (unsigned long long)res.feeds_left_out,
+			       cli_plural(res.feeds_left_out),
+			       res.sealed_name[0] ? res.sealed_name
+						  : _("the recipient"));
 		if (res.entries == 0 && !res.scope_empty)
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
+	if (res.recipient_unknown)
+		cli_err(_("note: no certificate of the node sealed to is known here, so nothing was left out for it: whoever holds its key reads every entry in the bundle; give --scope with only what it may read"));
 	if (res.scope_empty && res.held[0])
 		cli_err(_("note: this node holds nothing under scope %s (it holds %s): the bundle carries the network's certificates only; check the scope"),
 			scope, res.held);

@@ -87,6 +87,17 @@ refuse "a directory is bad input (exit 4), not a system error" 4 "is a directory
 check "na-pai's status counts its one feed in the singular" bash -c "'$H' --home '$T/na-pai' status | grep -q '^store: 3 entries in 1 feed (3 written here)'"
 check "khuoi-tat imported nothing" bash -c "! '$H' --home '$T/khuoi-tat' get health_profile HP-1 >/dev/null 2>&1"
 
+# --- sealed to a key: only what that node may read ------------------------
+check "sealed to a node of which no certificate is known here, nothing is left out, and it says so" \
+	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt0.bundle' 2>&1 | grep -q 'no certificate of the node sealed to is known here, so nothing was left out'"
+check "khuoi-tat's certificate reaches the commune" bash -c "'$H' --home '$T/khuoi-tat' bundle create --unsealed --scope bk/none '$T/kt-trust.bundle' >/dev/null && '$H' --home '$T/quang-thuan' bundle import '$T/kt-trust.bundle' >/dev/null"
+check "sealed to khuoi-tat now, the commune leaves out na-pai's records, saying so" \
+	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt.bundle' | grep -qE '^left out [0-9]+ feeds? that khuoi-tat may not read'"
+check "the bundle holds none of na-pai's entries" bash -c "'$H' --home '$T/khuoi-tat' --json bundle inspect '$T/kt.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"entries\"] == 0, j'"
+check "and khuoi-tat imports it" N khuoi-tat bundle import "$T/kt.bundle"
+cp "$T/out" "$T/kt.out"
+check "with nothing refused" bash -c "! grep -qE 'rejected: *[1-9]' '$T/kt.out'"
+
 # --- damage --------------------------------------------------------------
 mapfile -t offs < <(frames "$T/b.bundle")
 last=${offs[${#offs[@]} - 1]}

@@ -317,42 +317,52 @@ out:
 }
 
 /*
- * With a summary: keep only the feeds its node may read, by the
- * certificates of that node in our trust set, valid now.
+ * Keep only the feeds node (the summary's, or the key sealed to) may
+ * read, by the certificates of that node in our trust set valid now (and
+ * the summary's own chain). With a summary, a node with none is refused;
+ * sealed to a key alone, the feeds stay as they are and *ret_unknown
+ * says that no certificate of it is known here (a revoked node is
+ * refused either way).
  */
-static int feeds_readable(struct store_txn *t, const struct summary *sum,
-			  struct feedlist *fl, char *why, size_t whylen)
+static int feeds_readable(struct store_txn *t, const uint8_t node[32],
+			  const struct summary *sum, struct feedlist *fl,
+			  int *ret_unknown, char *why, size_t whylen)
 {
 	struct cert *leaves = malloc(4 * sizeof(*leaves));
 	struct scopemap *sm = NULL;
 	size_t nl = 0, k = 0;
 	int r;
 
+	*ret_unknown = 0;
 	if (!leaves)
 		return -ENOMEM;
-	if ((r = trustset_valid_leaves(t, sum->node, hlc_wall_ms(), leaves, 3,
+	if ((r = trustset_valid_leaves(t, node, hlc_wall_ms(), leaves, 3,
 				       &nl)) < 0)
 		goto out;
 	if (r == 1) { /* the store judges nothing: no root */
 		r = 0;
 		goto out;
 	}
-	if (sum->certs_len && (r = summary_leaf(t, sum, &leaves[nl])) < 0)
+	if (sum && sum->certs_len &&
+	    (r = summary_leaf(t, sum, &leaves[nl])) < 0)
 		goto out;
-	nl += r == 1;
+	nl += sum && r == 1;
 	if (nl == 0) {
 		char hex[65], rw[200];
-		hex_encode(sum->node, 32, hex);
-		if (trustset_revoked(t, sum->node, NULL, rw, sizeof(rw)) ==
+		hex_encode(node, 32, hex);
+		r = HAMLET_ECERT;
+		if (trustset_revoked(t, node, NULL, rw, sizeof(rw)) ==
 		    HAMLET_EREVOKED)
 			why_set(why, whylen,
-				 N_("the summary's node %s is revoked here: no bundle is made for it"),
+				 sum ? N_("the summary's node %s is revoked here: no bundle is made for it")
+				     : N_("the node %s is revoked here: no bundle is sealed to it"),
 				 hex);
-		else
+		else if (sum)
 			why_set(why, whylen,
 				 N_("the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read"),
 				 hex);
-		r = HAMLET_ECERT;
+		else
+			*ret_unknown = 1, r = 0;
 		goto out;
 	}
 	/* read grants through the scope moves (scopemap.h) */
@@ -459,8 +469,14 @@ int bundle_create(struct node *n, const char *path,
 		res.scope_empty = 1;
 		snprintf(res.held, sizeof(res.held), "%s", fl.held);
 	}
-	if (sum && (r = feeds_readable(t, sum, &fl, why, whylen)) < 0)
-		goto out;
+	if (sum || seal_to) {
+		size_t before = fl.n;
+		if ((r = feeds_readable(t, sum ? sum->node : seal_to, sum,
+					&fl, &res.recipient_unknown, why,
+					whylen)) < 0)
+			goto out;
+		res.feeds_left_out = before - fl.n;
+	}
 	if ((r = bundle_writer_open_sealed(path, &h, seal_to, &w)) < 0) {
 		char hex[65];
 		if (r == HAMLET_EKEY) {

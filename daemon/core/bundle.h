@@ -34,6 +34,12 @@ struct bundle_create_result {
 	uint8_t sealed_to[32];
 	char sealed_name[CERT_MAX_NAME + 1]; /* "" when not known */
 	int scope_empty; /* the scope prefix named no feed held here */
+	/* feeds of the scope asked for that the recipient (the summary's
+	 * node, or the key sealed to) may not read, and so left out */
+	uint64_t feeds_left_out;
+	/* sealed to a key of which no certificate is known here: nothing
+	 * was left out for it */
+	int recipient_unknown;
 	char held[256];	 /* then: the first scopes held ("" none) */
 };
 
