@@ -402,7 +402,7 @@ chain_out:
 				  : "",
 		       out, out);
 		if (kept)
-			printf(_("  this node keeps it too (report lag lists \"%s\" from now on; every node it syncs with learns it)\n"),
+			printf(_("  this node keeps it too: it knows \"%s\" before that node first syncs, and passes the certificate on\n"),
 			       c.name);
 	}
 	r = 0;

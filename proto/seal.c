@@ -370,6 +370,17 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 			       (unsigned long long)next,
 			       (unsigned long long)index - 1, off);
 		}
+		if (o.nspans % 64 == 0) {
+			void *p = realloc(o.spans, (o.nspans + 64) *
+							   sizeof(*o.spans));
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			o.spans = p;
+		}
+		o.spans[o.nspans++] = (struct seal_span){ o.len,
+							  off + SEAL_FRAME_HDR };
 		o.len += size - SEAL_FRAME_HDR - SEAL_TAG;
 		o.frames++;
 		next = (uint64_t)index + 1;
@@ -384,18 +395,42 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		       (unsigned long long)next);
 	*ret = o;
 	o.plain = NULL;
+	o.spans = NULL;
 	r = 0;
 out:
 	sodium_memzero(key, sizeof(key));
 	free(o.plain);
+	free(o.spans);
 	return r;
 }
 
 void seal_opened_close(struct seal_opened *o)
 {
-	if (!o || !o->plain)
+	if (!o)
+		return;
+	free(o->spans);
+	o->spans = NULL;
+	o->nspans = 0;
+	if (!o->plain)
 		return;
 	sodium_memzero(o->plain, o->len);
 	free(o->plain);
 	o->plain = NULL;
+}
+
+size_t seal_opened_file_offset(const struct seal_opened *o, size_t plain_off)
+{
+	size_t lo = 0, hi = o->nspans;
+
+	/* the last span that begins at or before plain_off */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o->spans[mid].plain <= plain_off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	return o->spans[lo - 1].file + (plain_off - o->spans[lo - 1].plain);
 }

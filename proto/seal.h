@@ -92,6 +92,13 @@ struct seal_opened {
 	uint64_t frames;  /* that opened */
 	uint64_t damaged; /* damaged, repeated, misplaced or missing frames */
 	int complete;	  /* the last frame was read */
+	/* where each opened frame's plaintext begins in plain, and where
+	 * that plaintext lies in the sealed file, in order
+	 * (seal_opened_file_offset) */
+	struct seal_span {
+		size_t plain, file;
+	} *spans;
+	size_t nspans;
 };
 
 /*
@@ -110,5 +117,10 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 	      const void *prefix, size_t prefix_len, seal_problem_fn problem,
 	      void *ctx, struct seal_opened *ret);
 void seal_opened_close(struct seal_opened *o);
+
+/* The offset in the sealed file of byte plain_off of o->plain, so that a
+ * problem found in the plaintext is named where it lies in the file; 0
+ * for the prefix (the file's header). */
+size_t seal_opened_file_offset(const struct seal_opened *o, size_t plain_off);
 
 #endif

@@ -173,6 +173,20 @@ static void golden(const char *dir)
 	ASSERT_EQ(o.frames, 2);
 	ASSERT_EQ(o.damaged, 0);
 	ASSERT_TRUE(o.complete);
+	/* a byte of the plaintext is named where it lies in the file: the
+	 * prefix at the header, a frame's bytes after its 12-byte head */
+	{
+		size_t at0 = SEAL_HEADER_LEN,
+		       at1 = at0 + 12 + strlen(f0) + 16;
+		ASSERT_EQ(o.nspans, 2);
+		ASSERT_EQ(seal_opened_file_offset(&o, 0), 0);
+		ASSERT_EQ(seal_opened_file_offset(&o, 1), at0 + 12);
+		ASSERT_EQ(seal_opened_file_offset(&o, 4), at0 + 12 + 3);
+		ASSERT_EQ(seal_opened_file_offset(&o, 1 + strlen(f0)),
+			  at1 + 12);
+		ASSERT_EQ(seal_opened_file_offset(&o, o.len - 1),
+			  at1 + 12 + strlen(f1) - 1);
+	}
 	seal_opened_close(&o);
 
 	/* another key: refused, nothing opened */

@@ -577,7 +577,18 @@ struct walk {
 	struct node *names;  /* names nodes by its trust set; may be NULL */
 	bundle_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
+	/* a sealed file's frames as opened: offsets in its plaintext are
+	 * named by where they lie in the file (walk_at); NULL: not sealed */
+	const struct seal_opened *sealed;
 };
+
+/* Where the byte at off of the bundle walked lies in the file: off,
+ * unless the file is sealed. Only for what is reported: the reader goes
+ * on by offsets in what it reads. */
+static size_t walk_at(const struct walk *wk, size_t off)
+{
+	return wk->sealed ? seal_opened_file_offset(wk->sealed, off) : off;
+}
 
 /* The bytes walked: the file mapped, or a sealed file's plain bundle. */
 struct walk_buf {
@@ -728,6 +739,7 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	}
 	rep->sealed_frames = b->opened.frames;
 	rep->damaged_frames += b->opened.damaged;
+	wk->sealed = &b->opened;
 	b->p = b->opened.plain;
 	b->len = b->opened.len;
 	return 0;
@@ -796,7 +808,8 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 
 	if (rep->has_header || rep->entries) {
 		problems_add(&rep->problems, "damaged",
-			     N_("second header at byte %zu ignored"), fr->offset);
+			     N_("second header at byte %zu ignored"),
+			     walk_at(wk, fr->offset));
 		return 0;
 	}
 	if ((r = bundle_header_parse(fr->payload, fr->len, &h)) < 0) {
@@ -930,7 +943,7 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 		rep->damaged_frames++;
 		problems_add(&rep->problems, "damaged",
 			     N_("run frame at byte %zu is damaged (%s: %s)"),
-			     fr->offset, hamlet_strerror(r), rwhy);
+			     walk_at(wk, fr->offset), hamlet_strerror(r), rwhy);
 		bundle_reader_resync_from(rd, fr->offset);
 		return 0;
 	}
@@ -943,7 +956,7 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 					   .body = x->body,
 					   .body_len = x->body_len,
 					   .body_hashed = x->body_hashed };
-		offs[(*nb)++] = fr->offset;
+		offs[(*nb)++] = walk_at(wk, fr->offset);
 	}
 	r = owned_add(own, run->raw);
 	if (owned_add(own, run->envs) < 0)
@@ -997,13 +1010,14 @@ static int walk_file(const char *path, struct walk *wk)
 			if (bundle_reader_cut_at(&rd, bad, &declared)) {
 				problems_add(&rep->problems, "damaged",
 					     N_("frame at byte %zu is cut short: it declares %u bytes, and the file ends %zu bytes after its start"),
-					     bad, (unsigned)declared, len - bad);
+					     walk_at(wk, bad), (unsigned)declared,
+					     len - bad);
 				tail_bad = 0;
 			} else {
 				problems_add(&rep->problems, "damaged",
 					     N_("damaged frame at byte %zu (%s); skipped to the next frame"),
-					     bad, hamlet_strerror(r));
-				tail_bad = bad + 1;
+					     walk_at(wk, bad), hamlet_strerror(r));
+				tail_bad = walk_at(wk, bad) + 1;
 			}
 			continue;
 		}
@@ -1013,7 +1027,7 @@ static int walk_file(const char *path, struct walk *wk)
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
 				     N_("frame after the trailer at byte %zu ignored"),
-				     fr.offset);
+				     walk_at(wk, fr.offset));
 			continue;
 		}
 		if (fr.type == BUNDLE_FRAME_HEADER) {
@@ -1033,10 +1047,11 @@ static int walk_file(const char *path, struct walk *wk)
 				rep->damaged_frames++;
 				problems_add(&rep->problems, "damaged",
 					     N_("trust frame at byte %zu does not check (%s)"),
-					     fr.offset, hamlet_strerror(r));
+					     walk_at(wk, fr.offset),
+					     hamlet_strerror(r));
 				continue;
 			}
-			toffs[nt++] = fr.offset;
+			toffs[nt++] = walk_at(wk, fr.offset);
 			if (nt == TRUST_BATCH && wk->trust) {
 				if ((r = wk->trust(wk, titems, toffs, nt)) < 0)
 					goto out;
@@ -1070,7 +1085,7 @@ static int walk_file(const char *path, struct walk *wk)
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
 				     N_("entry frame at byte %zu is damaged (%s)"),
-				     fr.offset, hamlet_strerror(r));
+				     walk_at(wk, fr.offset), hamlet_strerror(r));
 			/* its length may be what is damaged */
 			bundle_reader_resync_from(&rd, fr.offset);
 			continue;
@@ -1080,7 +1095,7 @@ static int walk_file(const char *path, struct walk *wk)
 					  .sig = be.sig,
 					  .body = be.body,
 					  .body_len = be.body_len };
-		offs[nb++] = fr.offset;
+		offs[nb++] = walk_at(wk, fr.offset);
 		if (nb == BATCH && (r = walk_flush(wk, in, offs, &nb, &own)) < 0)
 			goto out;
 	}
@@ -1423,7 +1438,7 @@ int bundle_import_progress(struct node *n, const char *path,
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
 				tfn, NULL, 0, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
-			   import_trust, n->sk, n, pfn, pctx };
+			   import_trust, n->sk, n, pfn, pctx, NULL };
 	int r;
 
 	why[0] = 0;
@@ -1707,7 +1722,7 @@ int bundle_check_progress(const char *path, const uint8_t *network_id,
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
 			   NULL, reader ? reader->sk : NULL, reader, pfn,
-			   pctx };
+			   pctx, NULL };
 	int r;
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));
