@@ -141,6 +141,17 @@ a = json.load(open(sys.argv[1])); b = json.loads(sys.argv[2])
 a.pop("updated"); b.pop("updated")
 assert a == b, (a, b)
 EOF
+check "every record's updated is an RFC 3339 time, its hybrid clock beside it (imported in one go, many share a millisecond)" python3 - "$URL" "$R" <<'EOF'
+import datetime, json, sys, urllib.request
+url, tok = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(url + "/v1/records/health_profile?limit=1000", headers={"Authorization": "Bearer " + tok})
+recs = json.load(urllib.request.urlopen(req, timeout=20))["records"]
+assert recs
+for r in recs:
+    t = datetime.datetime.fromisoformat(r["updated"].replace("Z", "+00:00"))
+    assert r["updated"].endswith("Z") and t.tzinfo is not None, r["updated"]
+    assert isinstance(r["updated_hlc"], int) and r["updated_hlc"] >> 16 == round(t.timestamp() * 1000), r
+EOF
 check "pages of 15 by record id cover all $((2 * N))" python3 - "$URL" "$R" $((2 * N)) <<'EOF'
 import json, sys, urllib.request
 url, tok, n = sys.argv[1], sys.argv[2], int(sys.argv[3])

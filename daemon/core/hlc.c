@@ -39,14 +39,10 @@ int hlc_is_future(uint64_t hlc, uint64_t wall_ms)
 void hlc_format(uint64_t hlc, char out[48])
 {
 	uint64_t ms = hlc_ms(hlc);
-	unsigned c = (unsigned)(hlc & ((1u << HLC_COUNTER_BITS) - 1));
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	int n = snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (unsigned)(ms % 1000));
-	if (c && n > 0 && n < 40)
-		snprintf(out + n, 48 - (size_t)n, "+%u", c);
+	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
 }

@@ -32,7 +32,10 @@ uint64_t hlc_observe(uint64_t last, uint64_t remote, uint64_t wall_ms);
 /* 1 when hlc lies more than HLC_MAX_AHEAD_MS ahead of wall_ms. */
 int hlc_is_future(uint64_t hlc, uint64_t wall_ms);
 
-/* "2026-11-23T08:15:02.123Z+3" (counter after the plus when non-zero). */
+/* "2026-11-23T08:15:02.123Z": RFC 3339 in UTC, to the millisecond, as
+ * any ISO 8601 reader takes it. The counter is left out: where the order
+ * of two changes in one millisecond matters, the hlc itself goes beside
+ * it (a JSON "hlc"). */
 void hlc_format(uint64_t hlc, char out[48]);
 
 #endif

@@ -463,6 +463,7 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 	heads = NULL;
 	hlc_format(v->hlc, tm);
 	json_object_set_new(j, "updated", json_string(tm));
+	json_object_set_new(j, "updated_hlc", json_integer((json_int_t)v->hlc));
 	json_object_set_new(j, "ops", json_integer((json_int_t)v->nops));
 	*ret = j;
 	return 0;
