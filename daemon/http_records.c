@@ -1,3 +1,4 @@
+#include "import_map.h"
 #include "http_internal.h"
 
 #include "access.h"
@@ -245,7 +246,11 @@ static enum MHD_Result resolve_prepare(struct http *h,
 		goto out;
 	}
 	if (fields) {
-		if ((r = record_json_body(s, fields, NULL, &over, &over_len, why,
+		/* values as an operator types them, as hamlet conflicts
+		 * resolve reads them ("nữ", dd/mm/yyyy) */
+		if ((r = import_map_fields(s, fields, why, sizeof(why), NULL,
+					   0)) < 0 ||
+		    (r = record_json_body(s, fields, NULL, &over, &over_len, why,
 					  sizeof(why))) < 0) {
 			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
 				      "%s", why);
@@ -375,7 +380,10 @@ enum MHD_Result http__put_or_delete(struct http *h,
 				      "no field given: name at least one, like {\"phone\":\"0912345678\"}");
 			goto out;
 		}
-		if ((r = record_json_body(s, j, NULL, &c->body, &c->op.body_len,
+		/* as hamlet put reads them ("nữ", dd/mm/yyyy) */
+		if ((r = import_map_fields(s, j, why, sizeof(why), NULL, 0)) <
+			    0 ||
+		    (r = record_json_body(s, j, NULL, &c->body, &c->op.body_len,
 					  why, sizeof(why))) < 0) {
 			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
 				      "%s", why);

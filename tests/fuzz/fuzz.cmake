@@ -56,7 +56,7 @@ endif()
 if(TARGET hamlet)
   foreach(t import_csv import_ndjson)
     hamlet_fuzz(${t}
-      SOURCES ${CMAKE_SOURCE_DIR}/cli/import_read.c ${CMAKE_SOURCE_DIR}/cli/import_map.c ${CMAKE_SOURCE_DIR}/cli/vi_fold.c ${CMAKE_SOURCE_DIR}/cli/cli.c
+      SOURCES ${CMAKE_SOURCE_DIR}/cli/import_read.c ${CMAKE_SOURCE_DIR}/cli/cli.c
         ${CMAKE_SOURCE_DIR}/cli/cli_rpc.c
       LIBS hamlet_core hamlet_rpc_client PkgConfig::JANSSON ${CSV_LIB})
     target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/cli)

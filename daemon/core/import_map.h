@@ -3,10 +3,12 @@
  * the schema's terms. Column names in Vietnamese (or the schema's own
  * names in any case), with or without diacritics; the values Excel in a
  * Vietnamese locale writes (dd/mm/yyyy dates, "nam"/"nữ"). The table is
- * documented in docs/operator-guide.md ("Importing from Excel").
+ * documented in docs/operator-guide.md ("Importing from Excel"). hamlet
+ * put, import and conflicts resolve read values with it, and so do the
+ * HTTP API's PUT and resolve (docs/api.md).
  */
-#ifndef HAMLET_CLI_IMPORT_MAP_H
-#define HAMLET_CLI_IMPORT_MAP_H
+#ifndef HAMLET_IMPORT_MAP_H
+#define HAMLET_IMPORT_MAP_H
 #include "schema.h"
 
 #include <jansson.h>

@@ -5,8 +5,8 @@
  * Extended-A/B and U+1EA0..U+1EF9, plus the five combining tone marks),
  * so a table suffices; no Unicode library is needed.
  */
-#ifndef HAMLET_CLI_VI_FOLD_H
-#define HAMLET_CLI_VI_FOLD_H
+#ifndef HAMLET_VI_FOLD_H
+#define HAMLET_VI_FOLD_H
 #include <stddef.h>
 
 /*
