@@ -150,6 +150,16 @@ static int conn_fd(struct MHD_Connection *conn)
  * daemon stops, or until the client on fd leaves (looked at every
  * second, so that a reader gone frees its slot): 1 when a commit came,
  * -1 when the client left, 0 otherwise. */
+/* 1 once hamletd stops: a long poll answers at once. */
+static int http_stopping(struct http *h)
+{
+	int stop;
+	pthread_mutex_lock(&h->mu);
+	stop = h->stopping;
+	pthread_mutex_unlock(&h->mu);
+	return stop;
+}
+
 static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline,
 		       int fd)
 {
@@ -232,9 +242,7 @@ static int feed_next(struct feed *f, FILE *m)
 	if (i > 0 || more)
 		return 0; /* more to send, or to look at */
 	now = http__mono_ms();
-	pthread_mutex_lock(&h->mu);
-	stop = h->stopping;
-	pthread_mutex_unlock(&h->mu);
+	stop = http_stopping(h);
 	if (stop || (f->limit && f->sent >= f->limit) ||
 	    (f->deadline && now >= f->deadline)) {
 		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
@@ -425,9 +433,26 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				break;
 			/* changes left to look at: answer now, the reader
 			 * goes on from last_seq */
-			if (mode == 0 || json_array_size(arr) > 0 || more ||
-			    (w = wait_commit(h, gen, deadline, fd)) <= 0)
+			if (mode == 0 || json_array_size(arr) > 0 || more)
 				break;
+			/* a second at a time: a token revoked meanwhile ends
+			 * the wait within a second, not at the next commit */
+			{
+				uint64_t now = http__mono_ms(),
+					 until = now + 1000 < deadline
+							 ? now + 1000
+							 : deadline;
+				w = wait_commit(h, gen, until, fd);
+				/* wait_commit looks at the reader once a
+				 * second of its own: a second's wait does */
+				if (w == 0 && client_gone(fd))
+					w = -1;
+				if (w < 0 ||
+				    (w == 0 && (until >= deadline ||
+						http_stopping(h))))
+					break;
+			}
+			/* a commit, or a second gone by: look again */
 			json_decref(arr);
 			arr = NULL;
 			if ((revoked = !http__token_held(h, tok)))

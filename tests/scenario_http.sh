@@ -235,8 +235,13 @@ check "a token works before it is revoked" test "$(c GET /v1/status "$X")" = 200
 curl -sN --max-time 30 -H "Authorization: Bearer $X" \
 	"$URL/v1/changes?feed=continuous&since=now&heartbeat=200" >"$T/gonefeed" 2>/dev/null &
 GONEFEED=$!
+curl -s -o "$T/gonepoll" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $X" \
+	"$URL/v1/changes?feed=longpoll&since=now&timeout=25000" >"$T/gonepoll.code" 2>/dev/null &
+GONEPOLL=$!
 sleep 1
 check "revoke" A token revoke gone
+check "a revoked token's long poll ends within seconds, with nothing committed meanwhile" within 5 bash -c "! kill -0 $GONEPOLL 2>/dev/null"
+check "answered 401 bad_token" bash -c "[ \"\$(cat '$T/gonepoll.code')\" = 401 ] && grep -q bad_token '$T/gonepoll'"
 check "a write after the revocation" test "$(c PUT /v1/records/health_profile/HP-A02 "$W" '{"phone":"0933333399"}')" = 200
 check "a revoked token's open feed ends, saying why" within 10 bash -c "! kill -0 $GONEFEED 2>/dev/null"
 check "and sends nothing written after the revocation" bash -c "grep -q bad_token '$T/gonefeed' && ! grep -q 'HP-A02' '$T/gonefeed'"
