@@ -119,11 +119,15 @@ static int changes_collect(struct http *h, const struct token *tok,
 	return 0;
 }
 
-static uint64_t commits_now(struct http *h)
+/* The count of commits so far; *ret_stopping (when not NULL) 1 once
+ * hamletd stops, when a long poll answers at once. */
+static uint64_t commits_now(struct http *h, int *ret_stopping)
 {
 	uint64_t g;
 	pthread_mutex_lock(&h->mu);
 	g = h->commits;
+	if (ret_stopping)
+		*ret_stopping = h->stopping;
 	pthread_mutex_unlock(&h->mu);
 	return g;
 }
@@ -150,16 +154,6 @@ static int conn_fd(struct MHD_Connection *conn)
  * daemon stops, or until the client on fd leaves (looked at every
  * second, so that a reader gone frees its slot): 1 when a commit came,
  * -1 when the client left, 0 otherwise. */
-/* 1 once hamletd stops: a long poll answers at once. */
-static int http_stopping(struct http *h)
-{
-	int stop;
-	pthread_mutex_lock(&h->mu);
-	stop = h->stopping;
-	pthread_mutex_unlock(&h->mu);
-	return stop;
-}
-
 static int wait_commit(struct http *h, uint64_t gen, uint64_t deadline,
 		       int fd)
 {
@@ -206,7 +200,7 @@ static int feed_log(struct http *h, const struct token *tok,
 static int feed_next(struct feed *f, FILE *m)
 {
 	struct http *h = f->h;
-	uint64_t gen = commits_now(h), now, until;
+	uint64_t gen = commits_now(h, NULL), now, until;
 	struct health_count health = { { 0 } };
 	json_t *arr = NULL, *o;
 	size_t i;
@@ -242,7 +236,7 @@ static int feed_next(struct feed *f, FILE *m)
 	if (i > 0 || more)
 		return 0; /* more to send, or to look at */
 	now = http__mono_ms();
-	stop = http_stopping(h);
+	commits_now(h, &stop);
 	if (stop || (f->limit && f->sent >= f->limit) ||
 	    (f->deadline && now >= f->deadline)) {
 		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
@@ -426,7 +420,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		uint64_t deadline = http__mono_ms() + timeout;
 		int revoked = 0, fd = conn_fd(conn), w = 0;
 		for (;;) {
-			uint64_t gen = commits_now(h);
+			uint64_t gen = commits_now(h, NULL);
 			int more;
 			if ((r = changes_collect(h, tok, &since, limit, &arr,
 						 &health, &more)) < 0)
@@ -447,9 +441,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				 * second of its own: a second's wait does */
 				if (w == 0 && client_gone(fd))
 					w = -1;
-				if (w < 0 ||
-				    (w == 0 && (until >= deadline ||
-						http_stopping(h))))
+				int stop = 0;
+				if (w == 0)
+					commits_now(h, &stop);
+				if (w < 0 || (w == 0 && (until >= deadline || stop)))
 					break;
 			}
 			/* a commit, or a second gone by: look again */
