@@ -133,6 +133,21 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	free(q);
 }
 
+/* 1 when conflict c is over a field of the collection's unique key (a
+ * person's ID number) between values of different authors: two nodes
+ * most likely gave one record id to two different people. */
+static int two_of_one_id(const struct schema *s,
+			 const struct record_conflict *c)
+{
+	int key = 0;
+	for (const int *u = s ? s->unique : NULL; u && *u >= 0 && !key; u++)
+		key = strcmp(s->fields[*u].name, c->field) == 0;
+	for (size_t i = 1; key && i < c->n; i++)
+		if (memcmp(c->v[i].author, c->v[0].author, 32) != 0)
+			return 1;
+	return 0;
+}
+
 int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *id, const struct record_view *v,
 			      const char *indent)
@@ -140,6 +155,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 	const struct schema *s = schema_find(coll);
 	const msgpack_object *cs = v->conflicts;
 	struct record_idvec dups;
+	char two[64] = "";
 	int r, lines = 0;
 
 	for (uint32_t i = 0; i < cs->via.array.size; i++) {
@@ -147,7 +163,17 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		if ((r = record_conflict_parse(&cs->via.array.ptr[i], &c)) < 0)
 			return r;
 		print_conflict(f, t, s, coll, id, v, &c, indent);
+		if (!two[0] && two_of_one_id(s, &c))
+			snprintf(two, sizeof(two), "%s", c.field);
 		record_conflict_free(&c);
+		lines++;
+	}
+	if (two[0]) {
+		char *q = cli_sh_quote(id);
+		fprintf(f,
+			_("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each node, write its own person again under an id of its own (with the village's prefix, like NP-%s), then delete this one (%s delete %s %s). docs/operator-guide.md, \"One record id, two people\"\n"),
+			indent, two, id, cli_prog(), coll, q ? q : id);
+		free(q);
 		lines++;
 	}
 	if ((r = record_duplicate_ids(t, coll, id, v, &dups)) < 0)

@@ -31,6 +31,8 @@ SINCE=$(date +%Y-%m-%dT%H:%M)
 P='{"person_id":"100000000101","full_name":"Lo Van A","birth_date":"1990-01-01","phone":"0912000001"}'
 check "v1 writes HP-1" N v1 put health_profile HP-1 "$P"
 check "v2 writes HP-1 with another phone" N v2 put health_profile HP-1 "${P/0912000001/0987000002}"
+check "v1 writes HP-2 for one resident" N v1 put health_profile HP-2 '{"person_id":"100000000102","full_name":"Lo Van B","birth_date":"1991-01-01"}'
+check "v2 writes HP-2 for another (the same id, two people)" N v2 put health_profile HP-2 '{"person_id":"100000000202","full_name":"Trieu Thi C","birth_date":"1992-02-02"}'
 {
 	echo "id,person_id,full_name,birth_date,sex,village,phone"
 	for i in $(seq 1 2000); do
@@ -64,6 +66,8 @@ sed 's/^/    # /' "$T/conflicts.txt"
 check "conflicts names v1 as author, at a +07 time" grep -qE '\(by Ban Na Pai \(bk/c1/v1\) at 20[0-9-]+ [0-9:]+ \+07\)' "$T/conflicts.txt"
 check "conflicts names v2 as author, at a +07 time" grep -qE '\(by v2 \(bk/c1/v2\) at 20[0-9-]+ [0-9:]+ \+07\)' "$T/conflicts.txt"
 check "conflicts shows no key" no_keys "$T/conflicts.txt"
+check "two people under one id get a warning, once" bash -c "[ \$(grep -c 'WARNING: two nodes wrote different person_id values under this one id' '$T/conflicts.txt') = 1 ]"
+check "under HP-2, not HP-1 (one person, two phones)" bash -c "awk '/^health_profile\\//{r=\$0} /WARNING: two nodes/{print r}' '$T/conflicts.txt' | grep -qx 'health_profile/HP-2'"
 check "with --keys, conflicts shows v1's whole key" bash -c "'$H' --home '$T/c1' conflicts --keys | grep -q 'Ban Na Pai (bk/c1/v1, key $(key v1))'"
 check "history names the author in +07" bash -c "'$H' --home '$T/c1' history health_profile HP-1 | grep -qE '^  author (Ban Na Pai \(bk/c1/v1\)|v2 \(bk/c1/v2\))$'"
 check "get names who changed it last" bash -c "'$H' --home '$T/c1' get health_profile HP-1 | grep -qE '^last changed: 20[0-9-]+ [0-9:]+ \+07 by (Ban Na Pai|v2) '"
