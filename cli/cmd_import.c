@@ -262,6 +262,13 @@ static void write_failed(const struct importer *im, size_t start,
 		return;
 	}
 	cli_err(_("%s %lu (id %s): %s"), u, bad->where, bad->id, why);
+	if (stored == 0 && !end->unanswered &&
+	    (err == HAMLET_ECERT || err == HAMLET_ESCOPE)) {
+		/* where the records go, not what a row holds */
+		cli_err(_("nothing was imported: this node may not write there; check --scope (or, without it, the node's own scope) against its certificate (%s cert list)"),
+			cli_prog());
+		return;
+	}
 	if (stored == 0 && !end->unanswered) {
 		cli_err(_("nothing was imported; fix %s %lu and run the import again"),
 			u, bad->where);

@@ -13,6 +13,7 @@
 
 int cmd_summary(int argc, char **argv)
 {
+	char name[CERT_MAX_NAME + 1];
 	const char *path = NULL;
 	struct node *n = NULL;
 	uint64_t feeds = 0;
@@ -34,6 +35,7 @@ int cmd_summary(int argc, char **argv)
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
+	snprintf(name, sizeof(name), "%s", n->name);
 	{
 		/* our chain goes along: the bundle's maker sends only what
 		 * it lets us read */
@@ -49,6 +51,9 @@ int cmd_summary(int argc, char **argv)
 				cwhy);
 			certs = NULL;
 			certs_len = 0;
+		} else {
+			/* named as every other command names it */
+			snprintf(name, sizeof(name), "%s", ch->c[0].name);
 		}
 		free(ch);
 	}
@@ -62,13 +67,13 @@ int cmd_summary(int argc, char **argv)
 		json_t *j = json_object();
 		json_object_set_new(j, "file", json_string(path));
 		json_object_set_new(j, "feeds", json_integer((json_int_t)feeds));
-		json_object_set_new(j, "node", json_string(n->name));
+		json_object_set_new(j, "node", json_string(name));
 		cli_json_print(j);
 	} else {
 		char *q = cli_sh_quote(path);
 		printf(_("wrote %s: what node %s holds, %llu feed%s\n"
 		       "carry it to a node with newer data and run there: hamlet bundle create --for %s OUT\n"),
-		       path, n->name, (unsigned long long)feeds,
+		       path, name, (unsigned long long)feeds,
 		       feeds == 1 ? "" : "s", q ? q : path);
 		free(q);
 	}

@@ -34,6 +34,10 @@ check "and says so when it issues" grep -q 'this node keeps it too' "$T/issued.t
 check "the commune keeps the certificate it issued: it expects the village before it first syncs" \
 	bash -c "'$H' --home '$T/c' report lag --threshold 1h | grep -q '^Na Pai (village, bk/bt/qt/na-pai): never heard from'"
 check "the village installs it" V cert install "$T/v.cert"
+printf 'id,person_id,full_name,birth_date\nNP-HP-9,001190000009,Lo Van Chin,1990-01-01\n' >"$T/np.csv"
+refuse "an import into a scope the village may not write blames the scope, not a row" 4 "this node may not write there; check --scope" \
+	V import health_profile --format csv --scope bk/bt/qt/khuoi-ma "$T/np.csv"
+check "and does not tell it to fix a row" bash -c "! grep -q 'fix row' '$T/refused'"
 check "its chain has two certificates, the commune's under it" \
 	bash -c "'$H' --home '$T/v' cert list --json | grep -c '\"subject\"' | grep -qx 2"
 check "it expires at the end of the day given" \

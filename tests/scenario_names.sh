@@ -93,6 +93,7 @@ assert {v['author_name'] for v in vals} == {'Ban Na Pai', 'v2'}, vals
 assert all(len(v['author']) == 64 and v['time'].endswith('Z') for v in vals), vals
 \""
 
+check "v1's summary names it by its certificate" bash -c "'$H' --home '$T/v1' summary --out '$T/v1.sum' | grep -q '^wrote .*: what node Ban Na Pai holds'"
 N v1 status >"$T/v1.txt" 2>&1
 check "v1's status says its node.conf name is a claim, the certificate's is used" grep -q 'node.conf calls this node "v1": that name is its own claim' "$T/v1.txt"
 check "v1's status names its peer c1" grep -qE '^  c1 \(bk/c1\): connected' "$T/v1.txt"

@@ -1,4 +1,5 @@
 /* Bundles: round trip, idempotence, another network, and tampering. */
+#include "summary.h"
 #include "audit.h"
 #include "helpers.h"
 #include "hlc.h"
@@ -264,6 +265,16 @@ int main(void)
 	/* bad input, as a file that is no bundle: not a system error */
 	ASSERT_EQ(bundle_import(b, dir, &rep, why, sizeof(why)), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "is a directory, not a bundle") != NULL);
+	bundle_report_close(&rep);
+
+	TEST_START("a summary or an empty file given as a bundle is named for what it is");
+	th_spit(bad, (const uint8_t *)SUMMARY_MAGIC "and more", 16);
+	ASSERT_EQ(bundle_import(b, bad, &rep, why, sizeof(why)), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "is a summary, not a bundle") != NULL);
+	bundle_report_close(&rep);
+	th_spit(bad, (const uint8_t *)"", 0);
+	ASSERT_EQ(bundle_import(b, bad, &rep, why, sizeof(why)), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "is empty") != NULL);
 	bundle_report_close(&rep);
 
 	TEST_START("a bundle of another network is refused whole, saying so");

@@ -787,7 +787,17 @@ static int walk_open(const char *path, struct walk *wk,
 			return r;
 	}
 	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
-		why_set(wk->why, wk->whylen, N_("%s is not a hamlet bundle"), path);
+		if (!b->p)
+			why_set(wk->why, wk->whylen,
+				 N_("%s is empty: no hamlet bundle (copy it again from the node that made it)"),
+				 path);
+		else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 8) == 0)
+			why_set(wk->why, wk->whylen,
+				 N_("%s is a summary, not a bundle: carry it to the node that has the newer data and run there \"hamlet bundle create --for %s OUT\"; bring back OUT and import that"),
+				 path, path);
+		else
+			why_set(wk->why, wk->whylen,
+				 N_("%s is not a hamlet bundle"), path);
 		return HAMLET_EFORMAT;
 	}
 	return 0;
