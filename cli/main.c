@@ -149,7 +149,7 @@ static const struct cli_option_help export_opts[] = {
 	{ "--scope PREFIX",
 	  N_("only records whose scope lies under PREFIX, as written or through the scope moves") },
 	{ "--since DATE",
-	  N_("only records whose newest change is at or after DATE: YYYY-MM-DD (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
+	  N_("only records whose newest change is at or after DATE: YYYY-MM-DD or DD/MM/YYYY (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
 	{ "--with-scope",
 	  N_("add the record's scope: columns scope (effective) and scope_written") },
 	{ "--excel",
@@ -215,7 +215,7 @@ static const char *const access_log_syn[] = {
 };
 static const struct cli_option_help access_log_opts[] = {
 	{ "--since DATE",
-	  N_("only the reads at or after DATE: YYYY-MM-DD (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
+	  N_("only the reads at or after DATE: YYYY-MM-DD or DD/MM/YYYY (midnight) or YYYY-MM-DDTHH:MM[:SS], in the local time zone (TZ) or with Z or an offset such as +07:00") },
 	{ NULL, NULL },
 };
 
