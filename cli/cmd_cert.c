@@ -311,9 +311,16 @@ static int cert_issue(int argc, char **argv)
 	if (issuer_home && !root_key) {
 		/* the issuer's node keeps what it certified (kept_add) */
 		cli_global.home = issuer_home;
-		if ((r = cli_node_open(0, &self, &ci.daemon)) < 0)
-			goto out;
-		ci.n = self;
+		if ((r = cli_node_open(0, &self, &ci.daemon)) == -ENOENT)
+			goto out; /* no node there: said */
+		if (r < 0) {
+			/* its store cannot be written here (said above):
+			 * the certificate is issued all the same */
+			cli_err(_("note: the certificate is issued all the same, but the issuer's node does not keep it until the new node first syncs with it"));
+			self = NULL;
+		} else {
+			ci.n = self;
+		}
 	}
 	if ((r = issuer_open_with(root_key, issuer_home, self, &is)) < 0)
 		goto out;
