@@ -133,15 +133,16 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	free(q);
 }
 
-/* 1 when conflict c is over a field of the collection's unique key (a
- * person's ID number) between values of different authors: two nodes
- * most likely gave one record id to two different people. */
+/* 1 when conflict c is over a person's ID number (person_id, the key a
+ * person is told apart by) between values of different authors: two
+ * nodes most likely gave one record id to two different people. */
 static int two_of_one_id(const struct schema *s,
 			 const struct record_conflict *c)
 {
 	int key = 0;
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0 && !key; u++)
-		key = strcmp(s->fields[*u].name, c->field) == 0;
+		key = strcmp(s->fields[*u].name, c->field) == 0 &&
+		      strcmp(c->field, "person_id") == 0;
 	for (size_t i = 1; key && i < c->n; i++)
 		if (memcmp(c->v[i].author, c->v[0].author, 32) != 0)
 			return 1;

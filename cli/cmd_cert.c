@@ -250,6 +250,7 @@ static int cert_issue(int argc, char **argv)
 	struct issuer is = { 0 };
 	struct cert c = { 0 };
 	struct node *self = NULL;
+	int keep_failed = 0;
 	struct cli_ingest ci = { 0 };
 	uint8_t *signed_ = NULL, *file = NULL;
 	char why[300], pkhex[65];
@@ -315,8 +316,9 @@ static int cert_issue(int argc, char **argv)
 			goto out; /* no node there: said */
 		if (r < 0) {
 			/* its store cannot be written here (said above):
-			 * the certificate is issued all the same */
-			cli_err(_("note: the certificate is issued all the same, but the issuer's node does not keep it until the new node first syncs with it"));
+			 * the certificate is issued all the same, and that
+			 * said once it is */
+			keep_failed = 1;
 			self = NULL;
 		} else {
 			ci.n = self;
@@ -412,6 +414,8 @@ chain_out:
 			printf(_("  this node keeps it too: it knows \"%s\" before that node first syncs, and passes the certificate on\n"),
 			       c.name);
 	}
+	if (keep_failed)
+		cli_err(_("note: the certificate is issued all the same, but the issuer's node does not keep it until the new node first syncs with it"));
 	r = 0;
 out:
 	free(signed_);

@@ -128,8 +128,12 @@ static void progress_print(const char *who, const msgpack_object *p)
 	if (cli_mp_u64(g, "quiet_ms") >= STALLED_MS) {
 		/* a mean rate and a time left would say it still moves */
 		ago(cli_mp_u64(g, "last_ms"), left, sizeof(left));
-		printf(_("    receiving from %s: %s / %s entries; the last came %s, and none since: the link may be down or very slow, or %s's byte budget holds the rest back\n"),
-		       who, done, total, left, who);
+		if (cli_mp_u64(g, "received") == 0)
+			printf(_("    receiving from %s: 0 / %s entries; none has come since the sync began %s: the link may be down or very slow, or %s's byte budget holds them back\n"),
+			       who, total, left, who);
+		else
+			printf(_("    receiving from %s: %s / %s entries; the last came %s, and none since: the link may be down or very slow, or %s's byte budget holds the rest back\n"),
+			       who, done, total, left, who);
 		return;
 	}
 	progress_count(per_s, rate);

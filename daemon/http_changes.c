@@ -430,28 +430,32 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 			if (mode == 0 || json_array_size(arr) > 0 || more)
 				break;
 			/* a second at a time: a token revoked meanwhile ends
-			 * the wait within a second, not at the next commit */
-			{
+			 * the wait within a second, not at the next commit;
+			 * the store is read again only after a commit */
+			for (;;) {
 				uint64_t now = http__mono_ms(),
 					 until = now + 1000 < deadline
 							 ? now + 1000
 							 : deadline;
+				int stop = 0;
 				w = wait_commit(h, gen, until, fd);
 				/* wait_commit looks at the reader once a
 				 * second of its own: a second's wait does */
 				if (w == 0 && client_gone(fd))
 					w = -1;
-				int stop = 0;
 				if (w == 0)
 					commits_now(h, &stop);
 				if (w < 0 || (w == 0 && (until >= deadline || stop)))
 					break;
+				if ((revoked = !http__token_held(h, tok)) ||
+				    w > 0)
+					break;
 			}
-			/* a commit, or a second gone by: look again */
+			if (w <= 0 || revoked)
+				break;
+			/* a commit: look again */
 			json_decref(arr);
 			arr = NULL;
-			if ((revoked = !http__token_held(h, tok)))
-				break;
 		}
 		if (mode != 0)
 			feed_slot_give(h);
@@ -462,9 +466,11 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		if (r < 0)
 			return http__send_fault(h, conn, r,
 						"cannot read the changes");
-		if (revoked)
+		if (revoked) {
+			json_decref(arr);
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token", "the token was revoked");
+		}
 	}
 	if (feed_log(h, tok, &health) < 0) {
 		json_decref(arr);

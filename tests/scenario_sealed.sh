@@ -93,6 +93,9 @@ check "sealed to a node of which no certificate is known here, nothing is left o
 check "khuoi-tat's certificate reaches the commune" bash -c "'$H' --home '$T/khuoi-tat' bundle create --unsealed --scope bk/none '$T/kt-trust.bundle' >/dev/null && '$H' --home '$T/quang-thuan' bundle import '$T/kt-trust.bundle' >/dev/null"
 check "sealed to khuoi-tat now, the commune leaves out na-pai's records, saying so" \
 	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt.bundle' | grep -qE '^left out [0-9]+ feeds? that khuoi-tat may not read'"
+refuse "four years on, khuoi-tat's certificate has expired: nothing is sealed to it" 4 "holds no certificate valid now (expired, or its issuer revoked)" \
+	env HAMLET_CLOCK_OFFSET_MS=$((4 * 365 * 86400000)) "$H" --home "$T/quang-thuan" bundle create --seal-to "$(key khuoi-tat)" "$T/kt-late.bundle"
+check "and no file is left" test ! -e "$T/kt-late.bundle"
 check "the bundle holds none of na-pai's entries" bash -c "'$H' --home '$T/khuoi-tat' --json bundle inspect '$T/kt.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"entries\"] == 0, j'"
 check "and khuoi-tat imports it" N khuoi-tat bundle import "$T/kt.bundle"
 cp "$T/out" "$T/kt.out"

@@ -87,16 +87,24 @@ struct fork_ctx {
 	struct store_txn *t;
 	uint64_t n;
 	const struct scopemap *map; /* as feed_collect matches the prefix */
+	/* the feeds the bundle carries, when cut for a recipient: a fork
+	 * of another goes along no more than its entries do (NULL: any) */
+	const struct log_feed *feeds;
+	size_t nfeeds;
 };
 
 static int fork_write(void *ctx, const struct log_fork *f)
 {
 	struct fork_ctx *c = ctx;
 	struct log_feed feed;
-	int r;
+	int r, carried = !c->feeds;
 	if ((r = log_feed_get(c->t, f->feed, &feed)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	if (c->prefix && !scopemap_under(c->map, feed.scope, c->prefix))
+		return 0;
+	for (size_t i = 0; !carried && i < c->nfeeds; i++)
+		carried = memcmp(c->feeds[i].key, f->feed, 32) == 0;
+	if (!carried)
 		return 0;
 	if ((r = bundle_writer_add(c->w, f->env, f->env_len, f->sig, NULL, 0)) < 0)
 		return r;
@@ -316,6 +324,15 @@ out:
 	return r;
 }
 
+/* A trustset_cb that notes an item in *(int *)ctx and stops. */
+static int any_item(void *ctx, int kind, const uint8_t id[32],
+		    const uint8_t *data, size_t len)
+{
+	(void)kind, (void)id, (void)data, (void)len;
+	*(int *)ctx = 1;
+	return 1;
+}
+
 /*
  * Keep only the feeds node (the summary's, or the key sealed to) may
  * read, by the certificates of that node in our trust set valid now (and
@@ -331,7 +348,7 @@ static int feeds_readable(struct store_txn *t, const uint8_t node[32],
 	struct cert *leaves = malloc(4 * sizeof(*leaves));
 	struct scopemap *sm = NULL;
 	size_t nl = 0, k = 0;
-	int r;
+	int r, known = 0;
 
 	*ret_unknown = 0;
 	if (!leaves)
@@ -361,6 +378,15 @@ static int feeds_readable(struct store_txn *t, const uint8_t node[32],
 			why_set(why, whylen,
 				 N_("the summary's node %s holds no valid certificate known here: a bundle for it would carry what it may not read"),
 				 hex);
+		else if ((r = trustset_each_subject(t, node, TRUST_CERT,
+						    any_item, &known)) < 0)
+			goto out;
+		else if (known)
+			/* known, but expired or under a revoked issuer: what
+			 * it may read is nothing now */
+			why_set(why, whylen,
+				 N_("the node %s holds no certificate valid now (expired, or its issuer revoked): no bundle is sealed to it; certify it again first"),
+				 hex), r = HAMLET_ECERT;
 		else
 			*ret_unknown = 1, r = 0;
 		goto out;
@@ -524,7 +550,8 @@ int bundle_create(struct node *n, const char *path,
 			goto out;
 	}
 	{
-		struct fork_ctx fc = { w, prefix, t, 0, n->smap };
+		struct fork_ctx fc = { w, prefix, t, 0, n->smap,
+				       sum || seal_to ? fl.v : NULL, fl.n };
 		if ((r = log_forks_each(t, fork_write, &fc)) < 0)
 			goto out;
 		res.entries += fc.n;
@@ -787,7 +814,7 @@ static int walk_open(const char *path, struct walk *wk,
 			return r;
 	}
 	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
-		if (!b->p)
+		if (!b->p && wk->rep->bytes == 0)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is empty: no hamlet bundle (copy it again from the node that made it)"),
 				 path);
