@@ -36,6 +36,11 @@ check "network created" "$H" network create cli --out "$T"
 refuse "the root key given as the network file is named as the secret it is" 4 \
 	"cli.root.key is the network's ROOT KEY, not the file asked for" "$H" --home "$T/rootmix" init --network "$T/cli.root.key" --scope bk/x
 check "and no node is made of it" test ! -e "$T/rootmix/node.key"
+check "init makes the directories above its home that are missing, the home private" bash -c \
+	"'$H' --home '$T/deep/er/node' init --network '$T/cli.network' --scope bk/x >/dev/null && test -f '$T/deep/er/node/node.key' && [ \$(stat -c %a '$T/deep/er/node') = 700 ]"
+refuse "init under a file says what is not a directory" 5 'Not a directory' \
+	"$H" --home "$T/afile/node" init --network "$T/cli.network" --scope bk/x
+rm -rf "$T/deep"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
 check "A certified" certify "$T/cli.root.key" a
 cp -a "$T/a" "$T/broken"

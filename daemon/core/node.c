@@ -66,6 +66,30 @@ int node_name_check(const char *name)
 	return 0;
 }
 
+/* Makes the directories above path that are missing, as mkdir -p does
+ * (0755 less the umask; the home itself is made 0700 by its caller):
+ * "hamlet --home /srv/hamlet/na-pai init" on a fresh machine. */
+static int mkdir_parents(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = n ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i < n; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = '/';
+	}
+	return 0;
+}
+
 static char *path_join(const char *a, const char *b)
 {
 	size_t n = strlen(a) + strlen(b) + 2;
@@ -451,7 +475,8 @@ int node_init(const char *home, const char *network_file, const char *name,
 		r = HAMLET_ESCOPE;
 		goto out;
 	}
-	if (mkdir(home, 0700) != 0 && errno != EEXIST) {
+	if (mkdir_parents(home) != 0 ||
+	    (mkdir(home, 0700) != 0 && errno != EEXIST)) {
 		r = -errno;
 		why_set(why, whylen, N_("cannot create %s: %s"), home,
 			 strerror(errno));
