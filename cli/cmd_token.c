@@ -10,12 +10,69 @@
 #include "cli.h"
 
 #include "error.h"
+#include "node.h"
+#include "scopemap.h"
 #include "tokens.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The scopes of n's certificate (read, or write), or n's own scope when
+ * it has none valid, as "a, b" in list; 1 when scope lies under one of
+ * them or one under it, through the scope moves. */
+static int reach_of(const struct node *n, const char *scope, int write,
+		    char *list, size_t len)
+{
+	size_t nr = !n->grant ? 1 : write ? n->grant->nwrite : n->grant->nread;
+	int in = 0;
+
+	list[0] = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const char *p = !n->grant ? n->scope
+			      : write	  ? n->grant->write[i]
+					  : n->grant->read[i];
+		size_t l = strlen(list);
+		if (scopemap_under(n->smap, scope, p) ||
+		    scopemap_under(n->smap, p, scope))
+			in = 1;
+		if (l + strlen(p) + 3 < len)
+			snprintf(list + l, len - l, "%s%s", l ? ", " : "", p);
+	}
+	return in;
+}
+
+/*
+ * 0 when a token of scope can see something this node may hold: scope
+ * overlaps a scope its certificate lets it read (its own scope when it
+ * has no valid certificate). Otherwise a token for it would never see a
+ * record (another district, a province misspelt): refused, naming what
+ * the node reads. A write token whose scope the node may not write gets
+ * a note: it reads, and each of its writes is refused (what it puts is
+ * signed by the node).
+ */
+static int token_scope_reach(const char *scope, int write)
+{
+	struct node *n = NULL;
+	char reach[512];
+	int r;
+
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		return r;
+	if (!reach_of(n, scope, 0, reach, sizeof(reach))) {
+		cli_err(n->grant ? _("scope %s is outside what this node may hold (its certificate reads %s): a token for it would never see a record; give a scope under one of those")
+				 : _("scope %s is outside what this node may hold (its own scope %s; it has no valid certificate): a token for it would never see a record"),
+			scope, reach);
+		r = HAMLET_ESCOPE;
+	} else if (write && n->grant &&
+		   !reach_of(n, scope, 1, reach, sizeof(reach))) {
+		cli_err(_("note: this node may write only under %s, so every write of this token in scope %s will be refused (403); it reads there"),
+			reach, scope);
+	}
+	node_close(n);
+	return r;
+}
 
 static int token_create(int argc, char **argv)
 {
@@ -39,7 +96,8 @@ static int token_create(int argc, char **argv)
 		return cli_usage_err("token create",
 				     _("--role must be read or write, not \"%s\""),
 				     role);
-	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
+	if (scope && ((r = cli_check_scope(scope, _("scope"))) < 0 ||
+		      (r = token_scope_reach(scope, rl == TOKEN_WRITE)) < 0))
 		return r;
 	if ((r = tokens_create(cli_home(), name, rl, scope, out, why,
 			       sizeof(why))) < 0) {

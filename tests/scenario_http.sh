@@ -33,8 +33,12 @@ check "the root certifies a" certify "$T/ht.root.key" a bk/c1 bk/c1/a
 check "the root certifies b" certify "$T/ht.root.key" b bk/c1 bk/c1
 W=$(A token create --name writer --role write 2>/dev/null)
 R=$(A token create --name reader --role read 2>/dev/null)
-S=$(A token create --name b-only --role write --scope bk/c1/b 2>/dev/null)
+S=$(A token create --name b-only --role write --scope bk/c1/b 2>"$T/s.err")
+check "a write token in a scope the node reads but may not write is made, with a note that its writes will be refused" \
+	grep -q 'may write only under bk/c1/a, so every write of this token in scope bk/c1/b will be refused' "$T/s.err"
 X=$(A token create --name gone --role write 2>/dev/null)
+refuse "a token for a scope the node cannot hold is refused, naming what its certificate reads" 4 \
+	'scope lc/x is outside what this node may hold (its certificate reads bk/c1)' A token create --name far --role read --scope lc/x
 check "four tokens are listed" test "$(A token list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 4
 check "the token file keeps no token" bash -c "! grep -q '$W' '$T/a/tokens'"
 check "the token file is 0640" test "$(stat -c %a "$T/a/tokens")" = 640
