@@ -415,11 +415,19 @@ check "which an unscoped token gets" \
 	jcheck 200 GET /v1/status "$R" '' 'd["duplicates"] >= 1 and "token_scope" not in d'
 AO=$(A token create --name a-only --role write --scope bk/c1/a 2>/dev/null)
 check "a second record of a's scope with that person id" test "$(c PUT /v1/records/health_profile/HP-DUPA2 "$AO" '{"person_id":"000001000001","full_name":"Sync 1 again","birth_date":"1980-01-01"}')" = 200
-check "resolved by a token of a's scope, the answer names only the duplicate it may read" \
-	jcheck 200 POST /v1/conflicts/health_profile/HP-DUPA/resolve "$AO" '{"fields":{"phone":"0912000009"}}' 'd["open"] == 1 and d["record"]["duplicates"] == ["HP-DUPA2"]'
+# ops NAME: how many signed changes record NAME has on a
+ops() { A history health_profile "$1" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))'; }
+before=$(ops HP-DUPA)
+check "a resolve of a duplicate whose fields leave the key as it is settles nothing: refused (409 duplicate), naming the key and no other record" \
+	jcheck 409 POST /v1/conflicts/health_profile/HP-DUPA/resolve "$AO" '{"fields":{"phone":"0912000009"}}' \
+	'd["error"]["code"] == "duplicate" and "person_id" in d["error"]["message"] and "HP-B01" not in d["error"]["message"] and "HP-DUPA2" not in d["error"]["message"]'
+c POST /v1/conflicts/health_profile/HP-DUPA/resolve "$AO" '{"fields":{"phone":"0912000009"}}' >/dev/null
+check "and writes nothing, however often it is sent" test "$(ops HP-DUPA)" = "$before" -a "$before" -ge 1
+check "resolved by a token of a's scope correcting the key, the duplicate it may read is settled" \
+	jcheck 200 POST /v1/conflicts/health_profile/HP-DUPA2/resolve "$AO" '{"fields":{"person_id":"000009000009"}}' 'd["open"] == 0 and d["record"]["duplicates"] == []'
 A access-log --json >"$T/alog.json" 2>&1
 check "and the resolve's answer, a read of health data, is in the access log" \
-	python3 -c 'import json,sys; es=json.load(open(sys.argv[1]))["entries"]; sys.exit(0 if any(e["who"] == "a-only" and e["command"] == "http resolve" and e["record"] == "HP-DUPA" for e in es) else 1)' "$T/alog.json"
+	python3 -c 'import json,sys; es=json.load(open(sys.argv[1]))["entries"]; sys.exit(0 if any(e["who"] == "a-only" and e["command"] == "http resolve" and e["record"] == "HP-DUPA2" for e in es) else 1)' "$T/alog.json"
 
 # --- /metrics says what hamlet status --json says ---
 check "/metrics answers loopback without a token" test "$(c GET /metrics "")" = 200

@@ -94,6 +94,12 @@ check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/co
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+refuse "B resolves HP-1's phone: its field conflict is settled, its duplicate still open (exit 1)" 1 \
+	'still open:' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
+nops=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
+refuse "resolving it again, with only its duplicate open, settles nothing and is refused, naming the key" 2 \
+	'HP-1 is a duplicate, and the fields given leave its key (person_id) as it is' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
+check "and writes nothing: HP-1 has as many signed changes as before" test "$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nops" -a "$nops" -ge 3
 
 # --- import: repeated ids, all or nothing, what it wrote -------------------
 HDR="id,person_id,full_name,birth_date,sex,village"

@@ -544,6 +544,26 @@ void record_missing_required(const struct schema *s,
 	}
 }
 
+/* 1 when body (a map) holds the values v holds now in each field of s's
+ * unique key; names gets those fields, ", "-separated. */
+static int key_kept(const struct schema *s, const struct record_view *v,
+		    const msgpack_object *body, char *names, size_t n)
+{
+	int kept = 1;
+
+	names[0] = 0;
+	for (const int *u = s->unique; u && *u >= 0; u++) {
+		const char *f = s->fields[*u].name;
+		const msgpack_object *a = record_view_field(v, f),
+				     *b = mp_map_get(body, f);
+		size_t l = strlen(names);
+		if (!a || !b || !msgpack_object_equal(*a, *b))
+			kept = 0;
+		snprintf(names + l, n - l, "%s%s", l ? ", " : "", f);
+	}
+	return kept && names[0];
+}
+
 int record_resolution(struct store_txn *t, const struct schema *s,
 		      const char *id, int del, const msgpack_object *over,
 		      uint8_t **ret_body, size_t *ret_len, char *why,
@@ -577,7 +597,7 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 	}
 	if (!del) {
 		struct mp_doc d;
-		char missing[256];
+		char missing[256], key[256];
 		if ((r = resolution_body(s, &v, over, &body, &body_len)) < 0 ||
 		    (r = mp_doc_parse(&d, body, body_len,
 				      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
@@ -586,6 +606,18 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 		 * after an update versus a delete, the delete has cleared
 		 * every field the update did not set again */
 		record_missing_required(s, d.root, missing, sizeof(missing));
+		if (!missing[0] && nconf == 0 &&
+		    key_kept(s, &v, d.root, key, sizeof(key))) {
+			/* only a duplicate is open, and its key would stay:
+			 * writing it would settle nothing, and a script
+			 * repeating it would write an entry each time */
+			mp_doc_close(&d);
+			why_set(why, whylen,
+				 N_("%s/%s is a duplicate, and the fields given leave its key (%s) as it is, so it would stay one: correct a key field of one of the records, or delete one"),
+				 s->name, id, key);
+			r = HAMLET_EDUP;
+			goto out;
+		}
 		mp_doc_close(&d);
 		if (missing[0]) {
 			why_set(why, whylen,
