@@ -607,6 +607,15 @@ int cmd_sink(int argc, char **argv)
 			 (unsigned long long)s.db_seq,
 			 (unsigned long long)s.written);
 		say(&s, "done", line);
+	} else if (sink_stop) {
+		/* a service stopped (systemctl stop): its log says where
+		 * PostgreSQL stands, for the next start to go on from */
+		char line[600];
+		snprintf(line, sizeof(line),
+			 _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
+			 (unsigned long long)s.db_seq,
+			 (unsigned long long)s.written);
+		say(&s, "stopped", line);
 	}
 	r = 0;
 out:

@@ -132,6 +132,8 @@ check "stopped while it waits, it exits 1" test $? = 1
 check "and says stopped, not done" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e and e[-1] == "stopped" and "done" not in e else 1)' "$T/once.out"
 kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
+check "and its last line says it stopped on request and the seq PostgreSQL holds" \
+	bash -c "tail -n 1 '$T/sink.log' | grep -q '^stopped on request: PostgreSQL holds this node.s changes up to seq [1-9][0-9]* '"
 bg=
 check "another run has nothing left to write" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
 # in Vietnamese: the progress lines are, --json is not translated
