@@ -600,22 +600,16 @@ int cmd_sink(int argc, char **argv)
 		r = CLI_EPROBLEMS;
 		goto out;
 	}
-	if (s.once) {
+	if (s.once || sink_stop) {
+		/* done, or a service stopped (systemctl stop): its log says
+		 * where PostgreSQL stands, for the next start to go on from */
 		char line[600];
 		snprintf(line, sizeof(line),
-			 _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)"),
+			 s.once ? _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)")
+				: _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
 			 (unsigned long long)s.db_seq,
 			 (unsigned long long)s.written);
-		say(&s, "done", line);
-	} else if (sink_stop) {
-		/* a service stopped (systemctl stop): its log says where
-		 * PostgreSQL stands, for the next start to go on from */
-		char line[600];
-		snprintf(line, sizeof(line),
-			 _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
-			 (unsigned long long)s.db_seq,
-			 (unsigned long long)s.written);
-		say(&s, "stopped", line);
+		say(&s, s.once ? "done" : "stopped", line);
 	}
 	r = 0;
 out:
