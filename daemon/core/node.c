@@ -79,6 +79,8 @@ static int mkdir_parents(const char *path)
 		return -1;
 	}
 	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/') /* "a/b/": b is the home */
+		buf[--n] = '\0';
 	for (size_t i = 1; i < n; i++) {
 		if (buf[i] != '/')
 			continue;
