@@ -760,6 +760,31 @@ int cli_date_parse(const char *s, uint64_t *ret)
 	return 0;
 }
 
+int cli_day_end(const char *s, uint64_t *ret)
+{
+	const uint64_t day_ms = 86400000ull;
+	struct tm tm = { 0 };
+	char *end;
+	time_t t;
+
+	if (s[0] >= '1' && s[0] <= '9') {
+		unsigned long days = strtoul(s, &end, 10);
+		if (end[0] == 'd' && !end[1] && days <= 36500) {
+			uint64_t today = (uint64_t)time(NULL) * 1000 / day_ms;
+			*ret = (today + days + 1) * day_ms;
+			return 0;
+		}
+	}
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end || tm.tm_year < 100)
+		return -EINVAL;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -EINVAL;
+	*ret = (uint64_t)t * 1000 + day_ms;
+	return 0;
+}
+
 void cli_date_text(uint64_t ms, char *out, size_t n)
 {
 	const uint64_t day_ms = 86400000ull;

@@ -130,6 +130,10 @@ int cli_exit_code(int err);
  * for anything else (2026-02-30 included).
  */
 int cli_date_parse(const char *s, uint64_t *ret);
+/* An --expires: "YYYY-MM-DD", the end of that day (UTC), or "Nd", the end
+ * of the UTC day N days (1-36500) from today, in Unix ms; -EINVAL for
+ * anything else. */
+int cli_day_end(const char *s, uint64_t *ret);
 /* cli_date_parse() for cmd's --since: a usage error naming s. */
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
 /* In the system's time zone (TZ) with the zone's offset, "2026-12-01

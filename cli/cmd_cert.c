@@ -97,25 +97,16 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 	return 0;
 }
 
-/* "YYYY-MM-DD": the end of that day, UTC, in Unix ms. */
+/* --expires: cli_day_end(), or an error naming s. */
 static int date_end_ms(const char *s, uint64_t *ret)
 {
-	struct tm tm = { 0 };
-	char *end;
-	time_t t;
-
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end || tm.tm_year < 100) {
-		cli_err(_("--expires \"%s\" is not a date YYYY-MM-DD"), s);
+	if (cli_day_end(s, ret) < 0) {
+		cli_err(_("--expires \"%s\" is not a date YYYY-MM-DD or a number of days such as 365d"),
+			s);
 		return HAMLET_EFORMAT;
 	}
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return HAMLET_EFORMAT;
-	*ret = (uint64_t)t * 1000 + DAY_MS;
 	return 0;
 }
-
 
 static int collections_set(const char *list, struct cert *c)
 {

@@ -1,5 +1,6 @@
 /*
  * hamlet token create --name NAME --role read|write [--scope PREFIX]
+ *                    [--expires YYYY-MM-DD|Nd]
  * hamlet token list [--json]
  * hamlet token revoke NAME
  *
@@ -76,14 +77,16 @@ static int token_scope_reach(const char *scope, int write)
 
 static int token_create(int argc, char **argv)
 {
-	const char *name = NULL, *role = NULL, *scope = NULL;
-	char out[TOKEN_LEN + 1], why[300];
+	const char *name = NULL, *role = NULL, *scope = NULL, *expires = NULL;
+	char out[TOKEN_LEN + 1], why[300], until[64] = "";
 	char *pos[1];
+	uint64_t expires_ms = 0;
 	int npos, r, rl;
 	const struct cli_opt opts[] = {
 		{ "--name", &name, NULL },
 		{ "--role", &role, NULL },
 		{ "--scope", &scope, NULL },
+		{ "--expires", &expires, NULL },
 		{ NULL, NULL, NULL },
 	};
 
@@ -96,11 +99,20 @@ static int token_create(int argc, char **argv)
 		return cli_usage_err("token create",
 				     _("--role must be read or write, not \"%s\""),
 				     role);
+	if (expires && strcmp(expires, "never") != 0 &&
+	    cli_day_end(expires, &expires_ms) < 0)
+		return cli_usage_err(
+			"token create",
+			_("--expires \"%s\" is not a date YYYY-MM-DD, a number of days such as 90d, or never"),
+			expires);
+	if (expires_ms && expires_ms <= (uint64_t)time(NULL) * 1000)
+		return cli_usage_err("token create",
+				     _("--expires %s is already past"), expires);
 	if (scope && ((r = cli_check_scope(scope, _("scope"))) < 0 ||
 		      (r = token_scope_reach(scope, rl == TOKEN_WRITE)) < 0))
 		return r;
-	if ((r = tokens_create(cli_home(), name, rl, scope, out, why,
-			       sizeof(why))) < 0) {
+	if ((r = tokens_create(cli_home(), name, rl, scope, expires_ms, out,
+			       why, sizeof(why))) < 0) {
 		cli_err(_("cannot create token %s: %s"), name, why);
 		return r;
 	}
@@ -110,12 +122,22 @@ static int token_create(int argc, char **argv)
 		json_object_set_new(o, "role", json_string(role));
 		json_object_set_new(o, "scope", json_string(scope ? scope : ""));
 		json_object_set_new(o, "token", json_string(out));
+		if (expires_ms)
+			cli_time_text(expires_ms, 1, until);
+		json_object_set_new(o, "expires",
+				    expires_ms ? json_string(until) : json_null());
 		cli_json_print(o);
 	} else {
 		printf("%s\n", out);
 		fprintf(stderr,
 			_("token \"%s\" (%s%s%s) created; it is shown only now: give it to the application, which sends \"Authorization: Bearer TOKEN\"\n"),
 			name, role, scope ? _(", scope ") : "", scope ? scope : "");
+		if (expires_ms) {
+			cli_date_text(expires_ms, until, sizeof(until));
+			fprintf(stderr,
+				_("it works until %s; after that hamletd answers it 401 token_expired\n"),
+				until);
+		}
 	}
 	return 0;
 }
@@ -123,9 +145,10 @@ static int token_create(int argc, char **argv)
 static int token_list(int argc, char **argv)
 {
 	struct tokens *ts = calloc(1, sizeof(*ts));
-	char why[300], when[32];
+	char why[300], when[32], until[64];
 	char *pos[1];
 	json_t *arr = NULL;
+	uint64_t now = (uint64_t)time(NULL) * 1000;
 	int npos, r;
 
 	if (!ts)
@@ -141,17 +164,31 @@ static int token_list(int argc, char **argv)
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct token *t = &ts->v[i];
 		/* JSON in UTC; words in the local zone */
+		int gone = token_expired(t, now);
 		cli_time_text(t->created_ms, arr != NULL, when);
 		if (arr) {
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:s}", "name",
-					       t->name, "role",
-					       token_role_name(t->role), "scope",
-					       t->scope, "created", when));
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name",
+					      t->name, "role",
+					      token_role_name(t->role), "scope",
+					      t->scope, "created", when,
+					      "expired", gone);
+			if (t->expires_ms)
+				cli_time_text(t->expires_ms, 1, until);
+			json_object_set_new(o, "expires",
+					    t->expires_ms ? json_string(until)
+							  : json_null());
+			json_array_append_new(arr, o);
 		} else {
 			printf(_("%-24s %-5s %-32s created %s\n"), t->name,
 			       token_role_name(t->role),
 			       t->scope[0] ? t->scope : _("(every scope)"), when);
+			if (t->expires_ms) {
+				cli_date_text(t->expires_ms, until,
+					      sizeof(until));
+				printf(gone ? _("%-24s EXPIRED at %s: refused (401); revoke it and create another\n")
+					    : _("%-24s works until %s\n"),
+				       "", until);
+			}
 		}
 	}
 	if (arr)

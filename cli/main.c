@@ -79,13 +79,14 @@ static const struct cli_option_help scope_opts[] = {
 	{ NULL, NULL },
 };
 static const char *const token_syn[] = {
-	"token create --name NAME --role read|write [--scope PREFIX] [--json]",
+	"token create --name NAME --role read|write [--scope PREFIX] [--expires YYYY-MM-DD|Nd] [--json]",
 	"token list [--json]", "token revoke NAME", NULL
 };
 static const struct cli_option_help token_opts[] = {
 	{ "--name NAME", N_("create: what the token is called (1-64 of a-z, 0-9, '-', '_', '.')") },
 	{ "--role ROLE", N_("create: read (GET only) or write (also PUT, DELETE, resolve)") },
 	{ "--scope PREFIX", N_("create: the token sees and writes only records under PREFIX") },
+	{ "--expires WHEN", N_("create: the token works until the end of day YYYY-MM-DD (UTC), or for N days (90d); never (the default) keeps it until revoked") },
 	{ NULL, NULL },
 };
 static const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
@@ -347,13 +348,17 @@ const struct cli_command cli_commands[] = {
 	  "and scope, in HOME/tokens (mode 0640). A read token may GET\n"
 	  "records, conflicts, the changes feed and the status; a write token\n"
 	  "may also PUT, DELETE and resolve. With --scope the token sees and\n"
-	  "writes only records whose scope lies under PREFIX. The running\n"
-	  "daemon re-reads the file when it changes: a revoked token is\n"
-	  "refused from the next request (401). list shows the tokens (never\n"
-	  "the tokens themselves); with --json an array of name, role, scope\n"
-	  "and created."),
+	  "writes only records whose scope lies under PREFIX. With --expires\n"
+	  "it works until that day's end and is refused after (401\n"
+	  "token_expired): give one to an application made by others. The\n"
+	  "running daemon re-reads the file when it changes: a revoked token\n"
+	  "is refused from the next request (401). list shows the tokens\n"
+	  "(never the tokens themselves) and which have expired; with --json\n"
+	  "an array of name, role, scope, created, expires (null: never) and\n"
+	  "expired."),
 	  token_opts,
 	  "hamlet token create --name clinic-form --role write --scope bk/c1\n"
+	  "hamlet token create --name survey-2027 --role read --expires 2027-06-30\n"
 	  "hamlet token list\n"
 	  "hamlet token revoke clinic-form" },
 	{ "put", cmd_put, N_("set fields of a record"), put_syn,

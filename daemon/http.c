@@ -665,7 +665,7 @@ static void tokens_refresh(struct http *h)
 }
 
 /* The token presented, copied into ret: 1, or 0 when it is missing, bad
- * or revoked. */
+ * or revoked, or -1 when it has expired (ret set, to name it). */
 static int token_check(struct http *h, struct MHD_Connection *conn,
 		       struct token *ret)
 {
@@ -692,7 +692,7 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	tokens_refresh(h);
 	if ((t = tokens_find(&h->toks, given))) {
 		*ret = *t;
-		found = 1;
+		found = token_expired(t, (uint64_t)time(NULL) * 1000) ? -1 : 1;
 	}
 	pthread_mutex_unlock(&h->tmu);
 	return found;
@@ -705,10 +705,29 @@ int http__token_held(struct http *h, const struct token *tok)
 	pthread_mutex_lock(&h->tmu);
 	tokens_refresh(h);
 	for (size_t i = 0; i < h->toks.n && !found; i++)
-		found = sodium_memcmp(h->toks.v[i].hash, tok->hash,
-				      sizeof(tok->hash)) == 0;
+		if (sodium_memcmp(h->toks.v[i].hash, tok->hash,
+				  sizeof(tok->hash)) == 0)
+			found = token_expired(&h->toks.v[i],
+					      (uint64_t)time(NULL) * 1000)
+					? -1
+					: 1;
 	pthread_mutex_unlock(&h->tmu);
 	return found;
+}
+
+/* The 401 for a token that has expired, naming it and when. */
+static enum MHD_Result expired_err(struct http *h, struct MHD_Connection *conn,
+				   const struct token *tok)
+{
+	char when[32];
+	time_t s = (time_t)(tok->expires_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "token_expired",
+			"token \"%s\" expired at %s; hamlet token create makes a new one",
+			tok->name, when);
 }
 
 /* --- status, metrics ------------------------------------------------------- */
@@ -914,6 +933,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			     struct req *rq)
 {
 	struct token tok;
+	int tc = 0;
 	char buf[1024], *seg[6];
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -924,7 +944,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
-		if (!http__loopback(conn) && !token_check(h, conn, &tok))
+		if (!http__loopback(conn) &&
+		    (tc = token_check(h, conn, &tok)) < 0)
+			return expired_err(h, conn, &tok);
+		if (!http__loopback(conn) && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
 					"/metrics answers loopback clients, or a request with a valid token");
@@ -938,7 +961,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", url);
-		if (!http__loopback(conn) && !token_check(h, conn, &tok))
+		if (!http__loopback(conn) &&
+		    (tc = token_check(h, conn, &tok)) < 0)
+			return expired_err(h, conn, &tok);
+		if (!http__loopback(conn) && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
 					"the status page answers loopback clients, or a request with a valid token");
@@ -956,7 +982,9 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strlen(url) >= sizeof(buf))
 		return send_err(h, conn, MHD_HTTP_URI_TOO_LONG, "too_long",
 				"the path is over %zu bytes", sizeof(buf) - 1);
-	if (!token_check(h, conn, &tok))
+	if ((tc = token_check(h, conn, &tok)) < 0)
+		return expired_err(h, conn, &tok);
+	if (!tc)
 		return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
 				"a valid token is needed: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)");
 	if (rq->too_big)

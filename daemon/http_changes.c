@@ -204,7 +204,7 @@ static int feed_next(struct feed *f, FILE *m)
 	struct health_count health = { { 0 } };
 	json_t *arr = NULL, *o;
 	size_t i;
-	int r, stop, more;
+	int r, stop, more, held;
 
 	/* limit changes sent: the stream ends */
 	if (f->limit && f->sent >= f->limit) {
@@ -212,9 +212,11 @@ static int feed_next(struct feed *f, FILE *m)
 		f->ended = 1;
 		return 0;
 	}
-	/* a token revoked meanwhile reads nothing more */
-	if (!http__token_held(h, &f->tok)) {
-		fprintf(m, "{\"error\":{\"code\":\"bad_token\",\"message\":\"the token was revoked\"},\"last_seq\":%llu}\n",
+	/* a token revoked or expired meanwhile reads nothing more */
+	if ((held = http__token_held(h, &f->tok)) <= 0) {
+		fprintf(m, "{\"error\":{\"code\":\"%s\",\"message\":\"the token %s\"},\"last_seq\":%llu}\n",
+			held < 0 ? "token_expired" : "bad_token",
+			held < 0 ? "has expired" : "was revoked",
 			(unsigned long long)f->since);
 		f->ended = 1;
 		return 0;
@@ -418,7 +420,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	}
 	{
 		uint64_t deadline = http__mono_ms() + timeout;
-		int revoked = 0, fd = conn_fd(conn), w = 0;
+		int revoked = 0, held = 1, fd = conn_fd(conn), w = 0;
 		for (;;) {
 			uint64_t gen = commits_now(h, NULL);
 			int more;
@@ -447,7 +449,8 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 					commits_now(h, &stop);
 				if (w < 0 || (w == 0 && (until >= deadline || stop)))
 					break;
-				if ((revoked = !http__token_held(h, tok)) ||
+				if ((revoked = (held = http__token_held(
+							h, tok)) <= 0) ||
 				    w > 0)
 					break;
 			}
@@ -469,7 +472,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		if (revoked) {
 			json_decref(arr);
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
-					"bad_token", "the token was revoked");
+					held < 0 ? "token_expired"
+						 : "bad_token",
+					held < 0 ? "the token has expired"
+						 : "the token was revoked");
 		}
 	}
 	if (feed_log(h, tok, &health) < 0) {

@@ -251,6 +251,26 @@ check "a revoked token's open feed ends, saying why" within 10 bash -c "! kill -
 check "and sends nothing written after the revocation" bash -c "grep -q bad_token '$T/gonefeed' && ! grep -q 'HP-A02' '$T/gonefeed'"
 check "a revoked token is refused (401)" err 401 bad_token GET /v1/status "$X"
 check "no token (401)" err 401 bad_token GET /v1/status ""
+# --- a token with an end ---
+E=$(A token create --name short --role read --expires 30d 2>"$T/e.err")
+check "a token made with --expires says until when it works" grep -q 'works until the end of' "$T/e.err"
+check "it works before its end" test "$(c GET /v1/status "$E")" = 200
+check "token list --json gives its end, not yet passed" bash -c "A() { \"$H\" --home '$T/a' \"\$@\"; }; A token list --json | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x[\"name\"]==\"short\"][0]; assert t[\"expires\"].endswith(\"T00:00:00Z\") and t[\"expired\"] is False, t'"
+# its end moved into the past, as thirty days would
+python3 - "$T/a/tokens" <<'PY'
+import json, sys, time
+p = sys.argv[1]
+ts = json.load(open(p))
+for t in ts:
+    if t["name"] == "short":
+        t["expires"] = int(time.time() * 1000) - 1000
+json.dump(ts, open(p, "w"))
+PY
+check "past its end the token is refused (401 token_expired), naming it" bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 401 token_expired GET /v1/status '$E' && grep -q 'short' '$BODY'"
+check "token list shows it EXPIRED" bash -c "'$H' --home '$T/a' token list | grep -q 'EXPIRED'"
+refuse "an end already past is refused" 2 'already past' A token create --name late --role read --expires 2020-01-01
+refuse "an end that is not a date is refused, saying what to give" 2 'is not a date YYYY-MM-DD, a number of days such as 90d' A token create --name late --role read --expires tomorrow
+check "the expired token is revoked like any other" A token revoke short
 check "DELETE a record" test "$(c DELETE /v1/records/health_profile/HP-A$(printf %02d $N) "$W")" = 200
 c GET /v1/records/health_profile/HP-A$(printf %02d $N) "$R" >/dev/null
 check "a deleted record shows deleted" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["deleted"] is True' "$T/body"

@@ -58,15 +58,15 @@ static int one_load(json_t *o, size_t i, struct token *t, char *why,
 		    size_t wl)
 {
 	const char *name, *role, *scope, *hash;
-	json_int_t created;
+	json_int_t created, expires = 0;
 	size_t hl;
 
 	memset(t, 0, sizeof(*t));
-	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s:I}", "name", &name, "role",
-			&role, "scope", &scope, "hash", &hash, "created",
-			&created) != 0) {
+	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s:I, s?:I}", "name", &name,
+			"role", &role, "scope", &scope, "hash", &hash,
+			"created", &created, "expires", &expires) != 0) {
 		why_set(why, wl,
-			 N_("token %zu: expected name, role, scope, hash and created"),
+			 N_("token %zu: expected name, role, scope, hash and created (and expires, a number, when it has an end)"),
 			 i + 1);
 		return HAMLET_EFORMAT;
 	}
@@ -74,15 +74,16 @@ static int one_load(json_t *o, size_t i, struct token *t, char *why,
 	    (scope[0] && entry_scope_check(scope) < 0) ||
 	    sodium_hex2bin(t->hash, 32, hash, strlen(hash), NULL, &hl, NULL) !=
 		    0 ||
-	    hl != 32 || created < 0) {
+	    hl != 32 || created < 0 || expires < 0) {
 		why_set(why, wl,
-			 N_("token %zu (\"%.64s\"): a bad name, role, scope or hash"),
+			 N_("token %zu (\"%.64s\"): a bad name, role, scope, hash or end"),
 			 i + 1, name);
 		return HAMLET_EFORMAT;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	snprintf(t->scope, sizeof(t->scope), "%s", scope);
 	t->created_ms = (uint64_t)created;
+	t->expires_ms = (uint64_t)expires;
 	return 0;
 }
 
@@ -133,12 +134,16 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct token *t = &ts->v[i];
+		json_t *o;
 		sodium_bin2hex(hex, sizeof(hex), t->hash, 32);
-		json_array_append_new(
-			j, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", t->name,
-				     "role", token_role_name(t->role), "scope",
-				     t->scope, "hash", hex, "created",
-				     (json_int_t)t->created_ms));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", t->name,
+			      "role", token_role_name(t->role), "scope",
+			      t->scope, "hash", hex, "created",
+			      (json_int_t)t->created_ms);
+		if (o && t->expires_ms)
+			json_object_set_new(o, "expires",
+					    json_integer((json_int_t)t->expires_ms));
+		json_array_append_new(j, o);
 	}
 	path_of(home, TOKENS_FILE, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
@@ -200,6 +205,7 @@ out:
 struct create_ctx {
 	const char *name, *scope;
 	int role;
+	uint64_t expires_ms;
 	char *out;
 };
 
@@ -228,6 +234,7 @@ static int create_fn(struct tokens *ts, void *ctx, char *why, size_t wl)
 	snprintf(t->scope, sizeof(t->scope), "%s", c->scope);
 	t->role = c->role;
 	t->created_ms = (uint64_t)time(NULL) * 1000;
+	t->expires_ms = c->expires_ms;
 	randombytes_buf(rnd, sizeof(rnd));
 	memcpy(c->out, TOKEN_PREFIX, 4);
 	sodium_bin2hex(c->out + 4, 65, rnd, 32);
@@ -237,9 +244,11 @@ static int create_fn(struct tokens *ts, void *ctx, char *why, size_t wl)
 }
 
 int tokens_create(const char *home, const char *name, int role,
-		  const char *scope, char *out, char *why, size_t whylen)
+		  const char *scope, uint64_t expires_ms, char *out, char *why,
+		  size_t whylen)
 {
-	struct create_ctx c = { name, scope ? scope : "", role, out };
+	struct create_ctx c = { name, scope ? scope : "", role, expires_ms,
+				out };
 
 	if (name_check(name) < 0) {
 		why_set(why, whylen,
@@ -254,6 +263,10 @@ int tokens_create(const char *home, const char *name, int role,
 	if (c.scope[0] && entry_scope_check(c.scope) < 0) {
 		why_set(why, whylen, N_("bad scope \"%.128s\""), c.scope);
 		return HAMLET_ESCOPE;
+	}
+	if (expires_ms && expires_ms <= (uint64_t)time(NULL) * 1000) {
+		why_set(why, whylen, N_("the end given is already past"));
+		return HAMLET_EFORMAT;
 	}
 	return tokens_edit(home, create_fn, &c, why, whylen);
 }
@@ -292,6 +305,11 @@ const struct token *tokens_find(const struct tokens *ts, const char *token)
 		if (sodium_memcmp(ts->v[i].hash, h, 32) == 0)
 			found = &ts->v[i];
 	return found;
+}
+
+int token_expired(const struct token *t, uint64_t now_ms)
+{
+	return t->expires_ms && now_ms >= t->expires_ms;
 }
 
 int token_covers(const struct token *t, const char *scope)

@@ -1,7 +1,8 @@
 /*
  * tokens: the bearer tokens of hamletd's HTTP API (docs/api.md).
  *
- * HOME/tokens is a JSON array of {name, role, scope, hash, created}: the
+ * HOME/tokens is a JSON array of {name, role, scope, hash, created} and,
+ * for a token that ends, "expires" (ms since the epoch, UTC): the
  * token itself is shown once, at creation, and never stored; hash is
  * BLAKE2b-256 of it (libsodium crypto_generichash), in hex. The CLI
  * writes the file (a new file beside it, then rename, under a lock on
@@ -34,6 +35,7 @@ struct token {
 	char scope[ENTRY_MAX_SCOPE + 1]; /* "" : every scope */
 	uint8_t hash[32];
 	uint64_t created_ms;
+	uint64_t expires_ms; /* 0: never; refused from this instant on */
 };
 
 struct tokens {
@@ -53,20 +55,26 @@ int tokens_load(const char *home, struct tokens *ret, char *why,
 		size_t whylen);
 
 /*
- * Add a token (name unique, role, scope "" or a scope) and write the file;
- * out (TOKEN_LEN + 1 bytes) gets the token, to show once. HAMLET_EDUP for
- * a name in use, HAMLET_EFORMAT for a bad name or scope, HAMLET_ETOOBIG
- * past TOKENS_MAX.
+ * Add a token (name unique, role, scope "" or a scope, expires_ms 0 or
+ * the instant it ends, in the future) and write the file; out
+ * (TOKEN_LEN + 1 bytes) gets the token, to show once. HAMLET_EDUP for a
+ * name in use, HAMLET_EFORMAT for a bad name, scope or an end already
+ * past, HAMLET_ETOOBIG past TOKENS_MAX.
  */
 int tokens_create(const char *home, const char *name, int role,
-		  const char *scope, char *out, char *why, size_t whylen);
+		  const char *scope, uint64_t expires_ms, char *out, char *why,
+		  size_t whylen);
 
 /* Drop token name: HAMLET_ENOTFOUND when there is none. */
 int tokens_revoke(const char *home, const char *name, char *why,
 		  size_t whylen);
 
-/* The token presented (the text after "Bearer "), or NULL. */
+/* The token presented (the text after "Bearer "), or NULL; an expired
+ * one is found too (token_expired() tells). */
 const struct token *tokens_find(const struct tokens *ts, const char *token);
+
+/* 1 when t has an end and now_ms is at or past it. */
+int token_expired(const struct token *t, uint64_t now_ms);
 
 /* 1 when a record of scope lies under the token's scope (or it has none). */
 int token_covers(const struct token *t, const char *scope);
