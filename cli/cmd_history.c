@@ -6,7 +6,10 @@
  * signature against the author key inside it; the body against the
  * signed body hash; and the certificate that allowed it: the first chain of
  * its author's certificates to the root, valid at its time, that grants
- * its scope and collection.
+ * its scope and collection. Operations written without knowing of each
+ * other (neither among the other's ancestors through their deps) are
+ * marked concurrent: where they set the same field, the record shows a
+ * conflict.
  */
 #include "cli.h"
 
@@ -21,6 +24,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Records of more operations than this are not marked for concurrency
+ * (an ancestor set is a bit per operation, for each operation). */
+#define CONC_MAX_OPS 2048
+
+/* The operations' ancestry, read before they are shown: conc[i] the
+ * indices of those concurrent with op i (NULL: none, or not worked out). */
+struct ancestry {
+	size_t n, cap;
+	uint8_t (*id)[ENTRY_ID_LEN];
+	uint8_t (*deps)[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+	size_t *ndeps;
+	int too_many;
+	size_t **conc, *nconc;
+};
+
 struct hctx {
 	struct store_txn *t;
 	const char *coll, *id;
@@ -28,6 +46,7 @@ struct hctx {
 	int n, bad;
 	struct cert_chain *grant; /* the certificate that allowed an op */
 	struct bodyz_buf zb;	  /* an op's body, read one op at a time */
+	struct ancestry *an;
 };
 
 enum { SIG_OK, SIG_BAD, SIG_MISSING };
@@ -107,6 +126,102 @@ static json_t *grant_json(int found, const struct cert_chain *ch)
 	return o;
 }
 
+static int ancestry_add(void *ctx, const struct record_op *op)
+{
+	struct ancestry *a = ctx;
+
+	if (a->n == CONC_MAX_OPS) {
+		a->too_many = 1;
+		return 0;
+	}
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 16;
+		void *i = realloc(a->id, nc * sizeof(*a->id));
+		if (!i)
+			return -ENOMEM;
+		a->id = i;
+		if (!(i = realloc(a->deps, nc * sizeof(*a->deps))))
+			return -ENOMEM;
+		a->deps = i;
+		if (!(i = realloc(a->ndeps, nc * sizeof(*a->ndeps))))
+			return -ENOMEM;
+		a->ndeps = i;
+		a->cap = nc;
+	}
+	memcpy(a->id[a->n], op->id, ENTRY_ID_LEN);
+	memcpy(a->deps[a->n], op->deps, op->ndeps * ENTRY_ID_LEN);
+	a->ndeps[a->n++] = op->ndeps;
+	return 0;
+}
+
+/* The index of the op with entry id, before index before; -1: none (a
+ * dep not stored here, or out of order). */
+static long ancestry_find(const struct ancestry *a, const uint8_t *id,
+			  size_t before)
+{
+	for (size_t j = before; j-- > 0;)
+		if (memcmp(a->id[j], id, ENTRY_ID_LEN) == 0)
+			return (long)j;
+	return -1;
+}
+
+/* Fill a->conc. The ops come oldest first (by HLC, which puts every op
+ * after its deps), so each one's ancestors are known when it is reached. */
+static int ancestry_solve(struct ancestry *a)
+{
+	size_t n = a->n, w = (n + 63) / 64;
+	uint64_t *anc;
+	int r = 0;
+
+	if (a->too_many || n < 2)
+		return 0;
+	if (!(anc = calloc(n * w, sizeof(*anc))) ||
+	    !(a->conc = calloc(n, sizeof(*a->conc))) ||
+	    !(a->nconc = calloc(n, sizeof(*a->nconc)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < a->ndeps[i]; k++) {
+			long d = ancestry_find(a, a->deps[i][k], i);
+			if (d < 0)
+				continue;
+			anc[i * w + (size_t)d / 64] |= 1ull << ((size_t)d % 64);
+			for (size_t x = 0; x < w; x++)
+				anc[i * w + x] |= anc[(size_t)d * w + x];
+		}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			if (i == j ||
+			    (anc[i * w + j / 64] >> (j % 64) & 1) ||
+			    (anc[j * w + i / 64] >> (i % 64) & 1))
+				continue;
+			if (!a->conc[i] &&
+			    !(a->conc[i] = malloc(n * sizeof(**a->conc)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			a->conc[i][a->nconc[i]++] = j;
+		}
+out:
+	free(anc);
+	return r;
+}
+
+static void ancestry_free(struct ancestry *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; a->conc && i < a->n; i++)
+		free(a->conc[i]);
+	free(a->conc);
+	free(a->nconc);
+	free(a->id);
+	free(a->deps);
+	free(a->ndeps);
+	free(a);
+}
+
 static int history_op(void *ctx, const struct record_op *op)
 {
 	struct hctx *h = ctx;
@@ -116,6 +231,8 @@ static int history_op(void *ctx, const struct record_op *op)
 	struct mp_doc d;
 	char tm[48], author[65], eid[65], reason[SCHEMA_MAX_REASON + 1];
 	char local[32], who[NAMES_LABEL_MAX];
+	const size_t *conc;
+	size_t idx, nconc;
 
 	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0)
 		return r;
@@ -169,6 +286,9 @@ static int history_op(void *ctx, const struct record_op *op)
 	}
 	if (sig != SIG_OK || body == BODY_ALTERED)
 		h->bad++;
+	idx = (size_t)h->n;
+	conc = h->an && h->an->conc && idx < h->an->n ? h->an->conc[idx] : NULL;
+	nconc = conc ? h->an->nconc[idx] : 0;
 	if (h->n++ == 0 && !h->ops)
 		printf(_("%s/%s, oldest first:\n"), h->coll, h->id);
 	hlc_format(op->hlc, tm);
@@ -195,6 +315,17 @@ static int history_op(void *ctx, const struct record_op *op)
 			json_array_append_new(deps, json_string(dh));
 		}
 		json_object_set_new(o, "deps", deps);
+		if (h->an->too_many) {
+			json_object_set_new(o, "concurrent_with", json_null());
+		} else {
+			json_t *cw = json_array();
+			for (size_t i = 0; i < nconc; i++) {
+				char ch[65];
+				cli_hex(h->an->id[conc[i]], 32, ch);
+				json_array_append_new(cw, json_string(ch));
+			}
+			json_object_set_new(o, "concurrent_with", cw);
+		}
 		json_object_set_new(o, "fields",
 				    have_doc ? cli_mp_json(d.root) :
 					       json_null());
@@ -237,6 +368,17 @@ static int history_op(void *ctx, const struct record_op *op)
 			printf("%s%s", i ? ", " : "", dh);
 		}
 		printf("%s\n", op->ndeps ? "" : _("(nothing: the first operation)"));
+		if (nconc) {
+			printf(_("  CONCURRENT with "));
+			for (size_t i = 0; i < nconc && i < 4; i++) {
+				char ch[9];
+				cli_hex_short(h->an->id[conc[i]], ch);
+				printf("%s%s", i ? ", " : "", ch);
+			}
+			if (nconc > 4)
+				printf(_(" and %zu more"), nconc - 4);
+			printf(_(" (written without knowing of each other: where both set a field, the record shows a conflict)\n"));
+		}
 		if (op->kind == ENTRY_DELETE) {
 			printf(_("  deletes the record\n"));
 		} else if (op->kind == ENTRY_ERASE) {
@@ -300,9 +442,18 @@ int cmd_history(int argc, char **argv)
 	}
 	h.coll = s->name;
 	h.id = pos[1];
+	if (!(h.an = calloc(1, sizeof(*h.an)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the ancestry first, then each op with what it was concurrent with */
+	if ((r = record_ops_each(h.t, s->name, pos[1], ancestry_add, h.an)) >= 0)
+		r = ancestry_solve(h.an);
 	if (cli_global.json)
 		h.ops = json_array();
-	if ((r = record_ops_each(h.t, s->name, pos[1], history_op, &h)) < 0) {
+	if (r >= 0)
+		r = record_ops_each(h.t, s->name, pos[1], history_op, &h);
+	if (r < 0) {
 		cli_err(_("cannot read the history of %s/%s: %s"), s->name,
 			pos[1], cli_strerror(r));
 		goto out;
@@ -324,14 +475,21 @@ int cmd_history(int argc, char **argv)
 	} else if (h.bad) {
 		printf(_("%d of %d operations do NOT verify: the store was altered, or damaged\n"),
 		       h.bad, h.n);
+		if (h.an->too_many)
+			printf(_("(concurrent operations are marked only in a record of at most %d)\n"),
+			       CONC_MAX_OPS);
 	} else {
 		printf(_("%d operation%s, every signature verified\n"), h.n,
 		       h.n == 1 ? "" : "s");
+		if (h.an->too_many)
+			printf(_("(concurrent operations are marked only in a record of at most %d)\n"),
+			       CONC_MAX_OPS);
 	}
 	r = h.bad ? CLI_EPROBLEMS : 0;
 out:
 	json_decref(h.ops);
 	free(h.grant);
+	ancestry_free(h.an);
 	bodyz_buf_free(&h.zb);
 	store_txn_abort(h.t);
 	node_close(n);

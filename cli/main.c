@@ -432,8 +432,10 @@ const struct cli_command cli_commands[] = {
 	  "allowed it (name, role, issuer, id), the fields it set,\n"
 	  "and whether the stored envelope's signature verifies (\"signature\n"
 	  "ok\" or \"SIGNATURE BAD\"). A body that was erased or has not\n"
-	  "arrived yet is said so. Exits 1 when a signature or a body does\n"
-	  "not verify."),
+	  "arrived yet is said so. Operations written without knowing of each\n"
+	  "other are marked CONCURRENT (with --json, concurrent_with lists\n"
+	  "their entry ids): where both set a field, the record shows a\n"
+	  "conflict. Exits 1 when a signature or a body does not verify."),
 	  NULL, "hamlet history health_profile HP-17" },
 	{ "conflicts", cmd_conflicts, N_("list open conflicts, or resolve one"),
 	  conflicts_syn,

@@ -96,6 +96,16 @@ check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflict
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
 refuse "B resolves HP-1's phone: its field conflict is settled, its duplicate still open (exit 1)" 1 \
 	'still open:' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
+check "history marks the two phone changes concurrent with each other, and only them" bash -c "'$H' --home '$T/b' history health_profile HP-1 --json | python3 -c '
+import json, sys
+ops = json.load(sys.stdin)[\"ops\"]
+conc = [o for o in ops if o[\"concurrent_with\"]]
+assert len(ops) >= 4 and len(conc) == 2, ops
+a, b = conc
+assert a[\"concurrent_with\"] == [b[\"entry\"]] and b[\"concurrent_with\"] == [a[\"entry\"]], conc
+assert a[\"fields\"][\"phone\"] != b[\"fields\"][\"phone\"]
+'"
+check "and says so in words" bash -c "'$H' --home '$T/b' history health_profile HP-1 | grep -c '^  CONCURRENT with [0-9a-f]\{8\} (written without knowing of each other' | grep -qx 2"
 nops=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
 refuse "resolving it again, with only its duplicate open, settles nothing and is refused, naming the key" 2 \
 	'HP-1 is a duplicate, and the fields given leave its key (person_id) as it is' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
