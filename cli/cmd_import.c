@@ -124,7 +124,7 @@ static void check_update(struct importer *im, const struct import_row *rw,
 
 /* Check one row against the record it puts to. */
 static int check_row(struct importer *im, struct store_txn *t,
-		     const struct import_row *rw)
+		     struct import_row *rw)
 {
 	struct record_view v;
 	struct mp_doc d;
@@ -147,7 +147,13 @@ static int check_row(struct importer *im, struct store_txn *t,
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
 	have_view = r == 0;
-	if (!have_view || v.deleted) {
+	if (have_view && v.erased) {
+		rw->skip = IMPORT_SKIP_ERASED;
+	} else if (have_view && !v.deleted &&
+		   record_view_conflicted(im->s, d.root, &v) &&
+		   record_view_shows(im->s, d.root, &v)) {
+		rw->skip = IMPORT_SKIP_CONFLICT;
+	} else if (!have_view || v.deleted) {
 		cli_body_missing_required(im->s, d.root, missing,
 					  sizeof(missing));
 		if (missing[0])
@@ -234,17 +240,21 @@ out:
 
 struct outcome {
 	size_t written, unchanged;
+	size_t erased, left_open; /* skipped rows (IMPORT_SKIP_*) */
 	int via_daemon;
 };
 
-/* A fault no check foresaw, after end->stored rows of the file (from
- * chunk start on): say which rows are in the store. */
-static void write_failed(const struct importer *im, size_t start,
-			 const struct cli_write_end *end, int err,
+/* A fault no check foresaw, after end->stored of the m rows the write
+ * was given (at[i]: the row of its op i): say which rows are in the
+ * store. */
+static void write_failed(const struct importer *im, const size_t *at,
+			 size_t m, const struct cli_write_end *end, int err,
 			 const char *why)
 {
-	size_t stored = start + end->stored;
-	const struct import_row *bad = &im->rows[start + end->failed];
+	/* the rows before this one are done (written, or skipped) */
+	size_t stored = end->stored < m ? at[end->stored] : at[m - 1] + 1;
+	const struct import_row *bad =
+		&im->rows[at[end->failed < m ? end->failed : m - 1]];
 	const char *u = im->unit;
 
 	if (err == HAMLET_EDISKFULL || err == HAMLET_EMAPFULL) {
@@ -292,6 +302,7 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 {
 	struct log_op *ops = calloc(IMPORT_CHUNK, sizeof(*ops));
 	struct log_out *out = calloc(IMPORT_CHUNK, sizeof(*out));
+	size_t *at = calloc(IMPORT_CHUNK, sizeof(*at)); /* ops[i]'s row */
 	struct cli_write_end end;
 	char why[512];
 	int via = 0, r;
@@ -299,41 +310,54 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 					     im->n);
 
 	r = -ENOMEM;
-	if (!ops || !out)
+	if (!ops || !out || !at)
 		goto out;
 	for (size_t start = 0; start < im->n; start += IMPORT_CHUNK) {
 		size_t k = im->n - start;
 		if (k > IMPORT_CHUNK)
 			k = IMPORT_CHUNK;
+		size_t m = 0;
 		for (size_t i = 0; i < k; i++) {
 			const struct import_row *rw = &im->rows[start + i];
-			ops[i] = (struct log_op){ .kind = ENTRY_PUT,
+			if (rw->skip) {
+				if (rw->skip == IMPORT_SKIP_ERASED)
+					ret->erased++;
+				else
+					ret->left_open++;
+				continue;
+			}
+			ops[m] = (struct log_op){ .kind = ENTRY_PUT,
 						  .collection = im->s->name,
 						  .record_id = rw->id,
 						  .scope = scope,
 						  .body = rw->body,
 						  .body_len = rw->len };
+			at[m++] = start + i;
+		}
+		if (m == 0) {
+			progress_update(prog, start + k);
+			continue;
 		}
 		why[0] = 0;
-		r = cli_write(n, through_daemon, ops, k, out, &end, why,
+		r = cli_write(n, through_daemon, ops, m, out, &end, why,
 			      sizeof(why), &via);
 		ret->via_daemon |= via;
 		if (r < 0) {
 			progress_end(prog);
 			prog = NULL;
-			write_failed(im, start, &end, r, why);
+			write_failed(im, at, m, &end, r, why);
 			/* The exit code names the fault, as `hamlet import
 			 * --help` and the man pages say: the store or hamletd
 			 * failing stays 5 (a system error: fix it, import
 			 * again) however many rows were stored before; a row
 			 * hamletd refused after some were stored is 1 (a
 			 * partial import), not 4 (nothing imported). */
-			if (start + end.stored > 0 &&
+			if ((start > 0 || end.stored > 0) &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
 				r = CLI_EPROBLEMS;
 			goto out;
 		}
-		for (size_t i = 0; i < k; i++) {
+		for (size_t i = 0; i < m; i++) {
 			if (cli_write_unchanged(&out[i]))
 				ret->unchanged++;
 			else
@@ -346,6 +370,7 @@ out:
 	progress_end(prog);
 	free(ops);
 	free(out);
+	free(at);
 	return r;
 }
 
@@ -357,6 +382,35 @@ static int refuse_file(const struct importer *im)
 	cli_err(_("nothing was imported: fix the %s above and run the import again"),
 		im->nerr == 1 ? _("problem") : _("problems"));
 	return im->nerr ? HAMLET_ESCHEMA : -ENOMEM;
+}
+
+/* The rows not written because of what the store holds, named. */
+static void note_skipped(const struct importer *im, const struct outcome *o)
+{
+	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_CONFLICT;
+	     kind++) {
+		size_t k = kind == IMPORT_SKIP_ERASED ? o->erased : o->left_open;
+		char ids[200] = "";
+		size_t shown = 0;
+		if (!k)
+			continue;
+		for (size_t i = 0; i < im->n && shown < 3; i++)
+			if (im->rows[i].skip == kind) {
+				size_t l = strlen(ids);
+				snprintf(ids + l, sizeof(ids) - l, "%s%s %lu (%s)",
+					 shown ? ", " : "", im->unit,
+					 im->rows[i].where, im->rows[i].id);
+				shown++;
+			}
+		if (kind == IMPORT_SKIP_ERASED)
+			cli_err(_("note: %zu %s%s of erased records not written (%s%s): an erased record is never written again"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "");
+		else
+			cli_err(_("note: %zu %s%s equal to what records with open conflicts show (%s%s): nothing written, so the conflicts stay open; \"%s conflicts\" settles each"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "", cli_prog());
+	}
 }
 
 int cmd_import(int argc, char **argv)
@@ -463,7 +517,12 @@ done:
 		json_object_set_new(j, "written",
 				    json_integer((json_int_t)res.written));
 		json_object_set_new(j, "unchanged",
-				    json_integer((json_int_t)res.unchanged));
+				    json_integer((json_int_t)(res.unchanged +
+							      res.left_open)));
+		json_object_set_new(j, "left_in_conflict",
+				    json_integer((json_int_t)res.left_open));
+		json_object_set_new(j, "skipped_erased",
+				    json_integer((json_int_t)res.erased));
 		json_object_set_new(j, "imported", json_integer((json_int_t)im.n));
 		json_object_set_new(j, "open_problems",
 				    json_integer(open > 0 ? open : 0));
@@ -471,9 +530,10 @@ done:
 	} else {
 		printf(_("imported %zu %s%s into %s: %zu written, %zu unchanged%s\n"),
 		       im.n, im.unit, cli_plural(im.n), im.s->name,
-		       res.written, res.unchanged,
+		       res.written, res.unchanged + res.left_open,
 		       res.via_daemon ? _(", through hamletd") : "");
 		fflush(stdout); /* the notes on stderr come after */
+		note_skipped(&im, &res);
 		if (n)
 			note_problems(&im, n);
 	}

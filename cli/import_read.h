@@ -24,7 +24,13 @@ struct import_row {
 	uint8_t *body; /* NULL: the row did not check (the file is refused) */
 	size_t len;
 	unsigned long where; /* CSV row (the header is row 1) or NDJSON line */
+	int skip; /* IMPORT_SKIP_*: not written */
 };
+
+/* A row the store tells not to write: of an erased record (never written
+ * again), or equal to what a record in conflict shows (a file exported
+ * and imported again must not settle the conflict on its own). */
+enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT };
 
 struct importer {
 	const struct schema *s;

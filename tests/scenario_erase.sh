@@ -78,6 +78,13 @@ for n in V1 C1 P; do
 	check "$n: history shows the erasure, its author (P) and reason" bash -c "'$H' --home '$T/$n' history --keys health_profile HP-E1 | grep -A4 '^.* erase ' | grep -q '$(key P)' && '$H' --home '$T/$n' history health_profile HP-E1 | grep -q 'reason: request of the person'"
 done
 for n in $NODES; do check "$n: verify exits 0" N $n verify; done
+# the file the profile came from, imported again at the village: the erased
+# row is named and not written, the others import
+printf 'id,person_id,full_name,birth_date\nHP-E1,100000000101,Lo ERASEMEzq,1990-01-01\nHP-K2,100000000103,Ma Hai,1991-02-02\n' >"$T/again.csv"
+check "V1 imports a file holding the erased record again: exit 0, the other row written" bash -c "'$H' --home '$T/V1' import health_profile --format csv '$T/again.csv' >'$T/again.out' 2>'$T/again.err' && grep -q ' 1 written' '$T/again.out'"
+check "the erased row is named, not written" grep -q 'note: 1 row of erased records not written (row 2 (HP-E1)): an erased record is never written again' "$T/again.err"
+check "and HP-E1 stays erased" bash -c "'$H' --home '$T/V1' get health_profile HP-E1 | grep -q 'is erased'"
+check "without the marker in V1's state" not_in_state V1 ERASEMEzq
 refuse "HP-E1 cannot be written again" 4 "erased" \
 	N V1 put health_profile HP-E1 '{"phone":"0912000009"}'
 TK=$(N P token create --name clerk --role write 2>/dev/null)

@@ -89,6 +89,10 @@ check "A and B change HP-1's phone at the same time" bash -c "'$H' --home '$T/a'
 check "B gets A's change" send a b
 check "HP-1 has both a field conflict and a duplicate on B" \
 	bash -c "'$H' --home '$T/b' get health_profile HP-1 >'$T/get' && grep -q 'CONFLICT phone' '$T/get' && grep -q 'DUPLICATE of health_profile/HP-2' '$T/get'"
+check "B exports its profiles" bash -c "'$H' --home '$T/b' export health_profile --format csv >'$T/b-export.csv'"
+nops0=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
+check "importing the export again writes nothing, saying the conflict stays open" bash -c "'$H' --home '$T/b' import health_profile --format csv '$T/b-export.csv' >'$T/imp.out' 2>'$T/imp.err' && grep -q ' 0 written' '$T/imp.out' && grep -q 'equal to what records with open conflicts show (row [0-9]* (HP-1)).*the conflicts stay open' '$T/imp.err'"
+check "and HP-1's phone conflict is still open, with no new change" bash -c "'$H' --home '$T/b' get health_profile HP-1 | grep -q 'CONFLICT phone' && [ \"\$('$H' --home '$T/b' history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"ops\"]))')\" = $nops0 ]"
 B conflicts >"$T/conflicts.txt" 2>&1
 check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"

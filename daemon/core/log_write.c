@@ -183,25 +183,8 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 static int put_unchanged(const struct schema *s, const msgpack_object *body,
 			 const struct record_view *v)
 {
-	if (record_view_conflict(v, ""))
-		return 0;
-	for (uint32_t j = 0; j < body->via.map.size; j++) {
-		const msgpack_object *k = &body->via.map.ptr[j].key;
-		const msgpack_object *val = &body->via.map.ptr[j].val;
-		const char *name =
-			s->fields[schema_field_index(s, k->via.str.ptr,
-						     k->via.str.size)].name;
-		const msgpack_object *cur = record_view_field(v, name);
-		if (record_view_conflict(v, name))
-			return 0;
-		if (val->type == MSGPACK_OBJECT_NIL) {
-			if (cur)
-				return 0;
-		} else if (!cur || !mp_object_equal(cur, val)) {
-			return 0;
-		}
-	}
-	return 1;
+	return !record_view_conflicted(s, body, v) &&
+	       record_view_shows(s, body, v);
 }
 
 static int view_heads(const struct record_view *v, struct local_state *ls)

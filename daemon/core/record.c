@@ -1319,6 +1319,47 @@ const msgpack_object *record_view_field(const struct record_view *v,
 	return NULL;
 }
 
+int record_view_shows(const struct schema *s, const msgpack_object *body,
+		      const struct record_view *v)
+{
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		const msgpack_object *val = &body->via.map.ptr[j].val;
+		int fi = k->type == MSGPACK_OBJECT_STR
+				 ? schema_field_index(s, k->via.str.ptr,
+						      k->via.str.size)
+				 : -1;
+		const msgpack_object *cur;
+		if (fi < 0)
+			return 0;
+		cur = record_view_field(v, s->fields[fi].name);
+		if (val->type == MSGPACK_OBJECT_NIL) {
+			if (cur)
+				return 0;
+		} else if (!cur || !mp_object_equal(cur, val)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int record_view_conflicted(const struct schema *s, const msgpack_object *body,
+			   const struct record_view *v)
+{
+	if (record_view_conflict(v, ""))
+		return 1;
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		int fi = k->type == MSGPACK_OBJECT_STR
+				 ? schema_field_index(s, k->via.str.ptr,
+						      k->via.str.size)
+				 : -1;
+		if (fi >= 0 && record_view_conflict(v, s->fields[fi].name))
+			return 1;
+	}
+	return 0;
+}
+
 const msgpack_object *record_view_conflict(const struct record_view *v,
 					   const char *name)
 {

@@ -128,6 +128,20 @@ const msgpack_object *record_view_field(const struct record_view *v,
 					const char *name);
 
 /*
+ * 1 when every field that body (a map of schema s's fields) names shows
+ * that value in v already (nil: unset), conflicts not looked at: a put of
+ * it would change no value the record shows.
+ */
+int record_view_shows(const struct schema *s, const msgpack_object *body,
+		      const struct record_view *v);
+
+/* 1 when the record itself (update versus delete) or a field that body
+ * (a map of schema s's fields) names is in conflict in v: a put of body
+ * would settle it. */
+int record_view_conflicted(const struct schema *s, const msgpack_object *body,
+			   const struct record_view *v);
+
+/*
  * The candidates of field name's open conflict in v (name "" for update
  * versus delete), an array of [value, author, hlc, id, kind]; NULL when
  * the field is not in conflict. Borrows from v.
