@@ -118,6 +118,8 @@ int cli_exit_code(int err)
 	case HAMLET_EREVOKED:
 	case HAMLET_EERASED:
 		return CLI_EXIT_INVALID;
+	case HAMLET_ETWOPEOPLE:
+		return CLI_EXIT_USAGE;
 	default:
 		return CLI_EXIT_SYSTEM;
 	}

@@ -96,8 +96,12 @@ static void print_conflict(FILE *f, struct store_txn *t,
 		free(txt);
 		print_by(f, t, &c->v[i]);
 	}
-	/* the shown value (the first: newest) as the suggested resolution */
-	if (c->n) {
+	/* the shown value (the first: newest) as the suggested resolution;
+	 * none where choosing would join two people (the WARNING says what
+	 * to do) */
+	if (c->n && record_conflict_two_people(s, c)) {
+		fputs(_("; do not resolve by choosing one: see the WARNING below"), f);
+	} else if (c->n) {
 		json_t *o = json_object();
 		char *js = NULL, *q = NULL;
 		json_object_set_new(o, c->field, cli_mp_json(c->v[0].value));
@@ -133,22 +137,6 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	free(q);
 }
 
-/* 1 when conflict c is over a person's ID number (person_id, the key a
- * person is told apart by) between values of different authors: two
- * nodes most likely gave one record id to two different people. */
-static int two_of_one_id(const struct schema *s,
-			 const struct record_conflict *c)
-{
-	int key = 0;
-	for (const int *u = s ? s->unique : NULL; u && *u >= 0 && !key; u++)
-		key = strcmp(s->fields[*u].name, c->field) == 0 &&
-		      strcmp(c->field, "person_id") == 0;
-	for (size_t i = 1; key && i < c->n; i++)
-		if (memcmp(c->v[i].author, c->v[0].author, 32) != 0)
-			return 1;
-	return 0;
-}
-
 int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *id, const struct record_view *v,
 			      const char *indent)
@@ -164,7 +152,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		if ((r = record_conflict_parse(&cs->via.array.ptr[i], &c)) < 0)
 			return r;
 		print_conflict(f, t, s, coll, id, v, &c, indent);
-		if (!two[0] && two_of_one_id(s, &c))
+		if (!two[0] && record_conflict_two_people(s, &c))
 			snprintf(two, sizeof(two), "%s", c.field);
 		record_conflict_free(&c);
 		lines++;

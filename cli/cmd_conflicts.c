@@ -1,6 +1,7 @@
 /*
  * hamlet conflicts [--json]
  * hamlet conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope S]
+ *                          [--same-person]
  *
  * A resolution is an ordinary put (or delete) whose deps name every
  * current head of the record -- log_write() takes the heads as deps --
@@ -127,27 +128,21 @@ out:
 }
 
 /*
- * What resolving id writes, as read in t: the body in *ret_body (none for
- * a delete; the caller frees it). Returns 1 when the record has nothing to
- * resolve, which is said on standard output and is no failure; else 0, or
- * <0 with the reason on standard error.
+ * Say what record_resolution() returned as r (why its reason) when it
+ * writes nothing: 1, the record has nothing to resolve, is said on
+ * standard output and is no failure (0); <0 with the reason on standard
+ * error. Returns r otherwise.
  */
-static int resolution_prepare(struct store_txn *t, const struct schema *s,
-			      const char *id, int del,
-			      const msgpack_object *over, uint8_t **ret_body,
-			      size_t *ret_len)
+static int resolution_said(struct store_txn *t, const struct schema *s,
+			   const char *id, int r, const char *why)
 {
-	char why[600];
-	int r = record_resolution(t, s, id, del, over, ret_body, ret_len, why,
-				  sizeof(why));
-
 	if (r == 1) {
 		printf(_("%s/%s has no open conflict: nothing to resolve (to change a field, use \"%s put\")\n"),
 		       s->name, id, cli_prog());
 	} else if (r == HAMLET_ENOTFOUND) {
 		cli_err(_("record %s/%s not found; \"%s conflicts\" lists the records with conflicts"),
 			s->name, id, cli_prog());
-	} else if (r == HAMLET_EDUP) {
+	} else if (r == HAMLET_EDUP || r == HAMLET_ETWOPEOPLE) {
 		struct record_view v;
 		cli_err("%s", why);
 		if (record_view_load(t, s->name, id, &v) == 0) {
@@ -220,7 +215,8 @@ out:
 	return r;
 }
 
-static int resolve(char **pos, int npos, const char *scope, int del)
+static int resolve(char **pos, int npos, const char *scope, int del,
+		   int same_person)
 {
 	const struct schema *s;
 	const char *id;
@@ -264,11 +260,21 @@ static int resolve(char **pos, int npos, const char *scope, int del)
 		have_od = 1;
 	}
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
-	    (r = cli_txn_read(n, &t)) < 0 ||
-	    (r = cli_access("conflicts resolve", s->name, id, NULL, 1)) < 0)
+	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
-	if ((r = resolution_prepare(t, s, id, del, have_od ? od.root : NULL,
-				    &body, &body_len)) != 0) {
+	r = record_resolution(t, s, id, del, same_person,
+			      have_od ? od.root : NULL, &body, &body_len, why,
+			      sizeof(why));
+	/* a read of the record's data, logged before any of it is shown:
+	 * not when there is no record, or nothing to resolve */
+	if (r != HAMLET_ENOTFOUND && r != 1) {
+		int ar = cli_access("conflicts resolve", s->name, id, NULL, 1);
+		if (ar < 0) {
+			r = ar;
+			goto out;
+		}
+	}
+	if ((r = resolution_said(t, s, id, r, why)) != 0) {
 		if (r > 0)
 			r = 0;
 		goto out;
@@ -304,21 +310,22 @@ out:
 int cmd_conflicts(int argc, char **argv)
 {
 	const char *scope = NULL;
-	int del = 0, npos, r;
+	int del = 0, same = 0, npos, r;
 	char *pos[4];
 	const struct cli_opt opts[] = {
 		{ "--delete", NULL, &del },
 		{ "--scope", &scope, NULL },
+		{ "--same-person", NULL, &same },
 		{ NULL, NULL, NULL },
 	};
 
 	if ((r = cli_parse("conflicts", argc, argv, opts, pos, 4, &npos)) < 0)
 		return cli_exit_code(r);
 	if (npos == 0) {
-		if (del || scope)
+		if (del || scope || same)
 			return cli_exit_code(cli_usage_err(
 				"conflicts",
-				_("--delete and --scope belong to \"conflicts resolve\"")));
+				_("--delete, --scope and --same-person belong to \"conflicts resolve\"")));
 		return cli_exit_code(conflicts_list());
 	}
 	if (strcmp(pos[0], "resolve") != 0)
@@ -326,5 +333,5 @@ int cmd_conflicts(int argc, char **argv)
 			"conflicts",
 			_("unknown subcommand \"%s\"; the only one is \"resolve\""),
 			pos[0]));
-	return cli_exit_code(resolve(pos, npos, scope, del));
+	return cli_exit_code(resolve(pos, npos, scope, del, same));
 }

@@ -114,13 +114,15 @@ static const char *const history_syn[] = { "history COLLECTION ID [--json]",
 
 static const char *const conflicts_syn[] = {
 	"conflicts [--json]",
-	"conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope SCOPE]",
+	"conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope SCOPE] [--same-person]",
 	NULL
 };
 static const struct cli_option_help conflicts_opts[] = {
 	{ "--delete", N_("resolve by deleting the record") },
 	{ "--scope SCOPE",
 	  N_("write the resolution under this scope instead of the node's own") },
+	{ "--same-person",
+	  N_("keep a record whose person_id two nodes wrote differently, after checking that both are one person (without it such a resolve is refused, exit 2)") },
 	{ NULL, NULL },
 };
 

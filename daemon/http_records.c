@@ -217,7 +217,7 @@ static enum MHD_Result resolve_prepare(struct http *h,
 				       int *kind)
 {
 	json_error_t e;
-	json_t *j = NULL, *fields, *del;
+	json_t *j = NULL, *fields, *del, *same;
 	uint8_t *over = NULL;
 	size_t over_len = 0;
 	struct mp_doc od;
@@ -237,12 +237,13 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	}
 	fields = json_object_get(j, "fields");
 	del = json_object_get(j, "delete");
+	same = json_object_get(j, "same_person");
 	isdel = json_is_true(del);
 	if (!json_is_object(j) || (del && !json_is_boolean(del)) ||
-	    (fields && isdel) ||
-	    json_object_size(j) != (size_t)(!!fields + !!del)) {
+	    (same && !json_is_boolean(same)) || (fields && isdel) ||
+	    json_object_size(j) != (size_t)(!!fields + !!del + !!same)) {
 		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
-			      "the body is {\"fields\": {...}} (values to keep), {\"delete\": true}, or empty");
+			      "the body is {\"fields\": {...}} (values to keep, and \"same_person\": true when a person_id conflict was checked to be one person), {\"delete\": true}, or empty");
 		goto out;
 	}
 	if (fields) {
@@ -264,9 +265,9 @@ static enum MHD_Result resolve_prepare(struct http *h,
 		have_od = 1;
 	}
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) >= 0)
-		r = record_resolution(t, s, id, isdel, have_od ? od.root : NULL,
-				      &c->body, &c->op.body_len, why,
-				      sizeof(why));
+		r = record_resolution(t, s, id, isdel, json_is_true(same),
+				      have_od ? od.root : NULL, &c->body,
+				      &c->op.body_len, why, sizeof(why));
 	store_txn_abort(t);
 	if ((r >= 0 || r == HAMLET_EDUP) && tok->scope[0]) {
 		/* a duplicate the token may not read is none of its business:
@@ -288,6 +289,9 @@ static enum MHD_Result resolve_prepare(struct http *h,
 			      "record %s/%s not found", s->name, id);
 	else if (r == HAMLET_EDUP)
 		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "duplicate", "%s", why);
+	else if (r == HAMLET_ETWOPEOPLE)
+		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "two_people",
+			      "%s (here: \"same_person\": true)", why);
 	else if (r == HAMLET_ESCHEMA)
 		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
 			      "%s in \"fields\", or resolve with {\"delete\": true}",

@@ -38,6 +38,8 @@ check "the payment's get is not in it" bash -c "! grep -q PAY-1 '$T/log.json'"
 check "the text names the user and the record" bash -c "'$H' --home '$T/a' access-log | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC  $ME \(uid $(id -u)\)  get health_profile HP-1: 1 record$'"
 check "and says the chain is intact" bash -c "'$H' --home '$T/a' access-log | grep -q '^hash chain intact'"
 
+check "a resolve of a record that does not exist reads nothing (exit 3)" bash -c "'$H' --home '$T/a' conflicts resolve health_profile NOPE '{\"phone\":\"0900000000\"}'; [ \$? = 3 ]"
+check "a resolve of a record with nothing to resolve reads nothing either" bash -c "'$H' --home '$T/a' conflicts resolve health_profile HP-1 '{\"phone\":\"0900000000\"}' | grep -q 'nothing to resolve'"
 check "history, export and get --json are logged too" bash -c "
 	'$H' --home '$T/a' history health_profile HP-1 >/dev/null &&
 	'$H' --home '$T/a' export health_profile --format csv >/dev/null &&

@@ -280,6 +280,8 @@ check "DELETE of an unknown record (404)" err 404 record_not_found DELETE /v1/re
 stop b
 check "b, offline, edits HP-A01" B put health_profile HP-A01 '{"phone":"0911111111"}'
 check "a edits it over HTTP meanwhile" test "$(c PUT /v1/records/health_profile/HP-A01 "$W" '{"phone":"0922222222"}')" = 200
+check "b, offline, writes HP-TP1 for one person" B put health_profile HP-TP1 '{"person_id":"007700000001","full_name":"Lo Van Mot","birth_date":"1970-01-01"}' --scope bk/c1/a
+check "a writes HP-TP1 over HTTP for another" test "$(c PUT /v1/records/health_profile/HP-TP1 "$W" '{"person_id":"007700000002","full_name":"Ha Thi Hai","birth_date":"1980-01-01"}')" = 200
 start b --peer 127.0.0.1:$PA && ok "b's daemon dials a again" || fail "b's daemon dials a again"
 has_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q '"id":"HP-A01"' "$BODY"; }
 check "the conflict shows in GET /v1/conflicts" within 30 has_conflict
@@ -292,6 +294,11 @@ d = json.load(open(sys.argv[1]))
 assert d["open"] == 0 and len(d["entry"]) == 64, d
 assert d["record"]["fields"]["phone"] == "0933333333" and d["record"]["conflicts"] == [], d' "$BODY"
 check "resolving again: nothing to resolve (409)" err 409 no_conflict POST /v1/conflicts/health_profile/HP-A01/resolve "$W" ''
+tp_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q '"id":"HP-TP1"' "$BODY"; }
+check "HP-TP1, one id written for two people, shows in GET /v1/conflicts" within 30 tp_conflict
+check "resolving it by choosing is refused (409 two_people), naming same_person" bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 409 two_people POST /v1/conflicts/health_profile/HP-TP1/resolve '$W' '{\"fields\":{\"phone\":\"0900000001\"}}' && grep -q same_person '$BODY'"
+check "same_person must be true or false (400)" err 400 schema POST /v1/conflicts/health_profile/HP-TP1/resolve "$W" '{"fields":{"phone":"0900000001"},"same_person":"yes"}'
+check "with \"same_person\": true it is resolved" test "$(c POST /v1/conflicts/health_profile/HP-TP1/resolve "$W" '{"fields":{"person_id":"007700000002"},"same_person":true}')" = 200
 check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_profile HP-A01 | grep -q 0933333333"
 
 # --- 200 bad requests while a sync completes ---
@@ -314,7 +321,7 @@ head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
 ) &
 bg=$!
 check "b imports $LATE more profiles meanwhile" B import health_profile --format csv "$T/c.csv"
-check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE + 1)) # HP-VI1 too
+check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE + 2)) # HP-VI1 and HP-TP1 too
 wait $bg
 bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0

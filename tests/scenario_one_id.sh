@@ -29,8 +29,12 @@ check "the commune shows one record in conflict" bash -c "'$H' --home '$T/c1' co
 check "its scope is the commune's, the one both villages lie under" \
 	bash -c "'$H' --home '$T/c1' get health_profile HP-20 --json | grep -q '\"scope\": *\"bk/c1\"'"
 check "the commune adds a phone" N c1 put health_profile HP-20 '{"phone":"0911000020"}'
-check "the commune resolves it with v2's resident" N c1 conflicts resolve health_profile HP-20 \
-	'{"full_name":"Ha Van Ba","person_id":"009988776655","birth_date":"1970-04-12"}'
+check "conflicts gives no command that chooses one person_id, pointing at the warning" bash -c "'$H' --home '$T/c1' conflicts >'$T/c1.conf' && grep -q 'CONFLICT person_id.*do not resolve by choosing one: see the WARNING below' '$T/c1.conf' && ! grep -q 'resolve with: .*person_id' '$T/c1.conf' && grep -q 'WARNING: two nodes wrote different person_id values' '$T/c1.conf'"
+refuse "choosing one is refused (exit 2), saying why and how to go on" 2 'most likely two different people.*--same-person' \
+	N c1 conflicts resolve health_profile HP-20 '{"full_name":"Ha Van Ba","person_id":"009988776655","birth_date":"1970-04-12"}'
+check "and wrote nothing: the conflict is open" bash -c "'$H' --home '$T/c1' conflicts | grep -q HP-20"
+check "the commune, having checked, resolves it with v2's resident (--same-person)" N c1 conflicts resolve health_profile HP-20 \
+	'{"full_name":"Ha Van Ba","person_id":"009988776655","birth_date":"1970-04-12"}' --same-person
 check "the commune to v1" exchange c1 v1
 check "the commune to v2" exchange c1 v2
 check "v1 still holds its own resident" \

@@ -279,6 +279,38 @@ json_t *record_json_mp(const msgpack_object *o)
 }
 
 
+int record_conflict_two_people(const struct schema *s,
+			       const struct record_conflict *c)
+{
+	int key = 0;
+	for (const int *u = s ? s->unique : NULL; u && *u >= 0 && !key; u++)
+		key = strcmp(s->fields[*u].name, c->field) == 0 &&
+		      strcmp(c->field, "person_id") == 0;
+	for (size_t i = 1; key && i < c->n; i++)
+		if (memcmp(c->v[i].author, c->v[0].author, 32) != 0)
+			return 1;
+	return 0;
+}
+
+int record_view_two_people(const struct schema *s, const struct record_view *v,
+			   char *field, size_t n)
+{
+	const msgpack_object *cs = v->conflicts;
+	for (uint32_t i = 0; i < cs->via.array.size; i++) {
+		struct record_conflict c;
+		int two;
+		if (record_conflict_parse(&cs->via.array.ptr[i], &c) < 0)
+			continue;
+		two = record_conflict_two_people(s, &c);
+		if (two)
+			snprintf(field, n, "%s", c.field);
+		record_conflict_free(&c);
+		if (two)
+			return 1;
+	}
+	return 0;
+}
+
 int record_conflict_parse(const msgpack_object *o, struct record_conflict *c)
 {
 	const msgpack_object *f, *vals;
@@ -565,10 +597,11 @@ static int key_kept(const struct schema *s, const struct record_view *v,
 }
 
 int record_resolution(struct store_txn *t, const struct schema *s,
-		      const char *id, int del, const msgpack_object *over,
-		      uint8_t **ret_body, size_t *ret_len, char *why,
-		      size_t whylen)
+		      const char *id, int del, int same_person,
+		      const msgpack_object *over, uint8_t **ret_body,
+		      size_t *ret_len, char *why, size_t whylen)
 {
+	char two[SCHEMA_MAX_MAP_KEY + 1];
 	struct record_view v;
 	uint8_t *body = NULL;
 	size_t body_len = 0;
@@ -586,6 +619,14 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 	}
 	if (nconf == 0 && ndup == 0) {
 		r = 1;
+		goto out;
+	}
+	if (!del && !same_person &&
+	    record_view_two_people(s, &v, two, sizeof(two))) {
+		why_set(why, whylen,
+			 N_("%s/%s: two nodes wrote different %s values under this one id, most likely two different people; keeping the record would put one person's data under the other's ID. Write each person under an id of their own and delete this one, or, when you have checked that both values are one person's, resolve again with --same-person"),
+			 s->name, id, two);
+		r = HAMLET_ETWOPEOPLE;
 		goto out;
 	}
 	if (nconf == 0 && !del && !over) {

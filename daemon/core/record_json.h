@@ -42,6 +42,18 @@ struct record_conflict {
 int record_conflict_parse(const msgpack_object *o, struct record_conflict *c);
 void record_conflict_free(struct record_conflict *c);
 
+/*
+ * 1 when conflict c is over a person's ID number (person_id, the unique
+ * key a person is told apart by) between values of different authors:
+ * two nodes most likely gave one record id to two different people, and
+ * choosing one value would put one person's data under the other's ID.
+ */
+int record_conflict_two_people(const struct schema *s,
+			       const struct record_conflict *c);
+/* record_conflict_two_people() of any conflict of v; its field in field. */
+int record_view_two_people(const struct schema *s, const struct record_view *v,
+			   char *field, size_t n);
+
 /* Other live records with the same unique key. */
 struct record_idvec {
 	char (*ids)[ENTRY_MAX_RECORD_ID + 1];
@@ -91,11 +103,14 @@ void record_missing_required(const struct schema *s,
  * frees it). 1 when the record has nothing to resolve; HAMLET_ENOTFOUND;
  * HAMLET_EDUP for a duplicate with no value to choose (why says how);
  * HAMLET_ESCHEMA when the result would lack a required field (why names
- * them).
+ * them); HAMLET_ETWOPEOPLE when the record's person_id is in conflict
+ * between two nodes (record_view_two_people()) and the resolution keeps
+ * the record without same_person: the operator checked that the values
+ * name one person.
  */
 int record_resolution(struct store_txn *t, const struct schema *s,
-		      const char *id, int del, const msgpack_object *over,
-		      uint8_t **ret_body, size_t *ret_len, char *why,
-		      size_t whylen);
+		      const char *id, int del, int same_person,
+		      const msgpack_object *over, uint8_t **ret_body,
+		      size_t *ret_len, char *why, size_t whylen);
 
 #endif
