@@ -195,7 +195,7 @@ int main(void)
 		rf_free(&f);
 	}
 
-	TEST_START("a check tells entries repeated or out of order from fork evidence, and names the seqs a feed leaves out");
+	TEST_START("a check tells entries repeated or out of order from fork evidence (in either order), and names the seqs a feed leaves out");
 	{
 		struct rf_feed f, g;
 		rf_init(&f);
@@ -211,9 +211,13 @@ int main(void)
 			{ 0, 4, 0, 4, 4, 4 },	    /* a run twice */
 			{ 0, 3, 5, 3 },		    /* seqs 4 and 5 left out */
 			{ 0, 8, -1, 0 },	    /* another entry at seq 4 */
+			/* the other seq 4 first, then the feed from seq 4
+			 * on: evidence (the fork's other branch), not a
+			 * broken chain, as when it comes last */
+			{ 0, 3, -1, 0, 3, 5 },
 		};
-		static const size_t nplan[] = { 2, 4, 6, 4, 4 };
-		for (size_t p = 0; p < 5; p++) {
+		static const size_t nplan[] = { 2, 4, 6, 4, 4, 6 };
+		for (size_t p = 0; p < 6; p++) {
 			struct bundle_header h;
 			struct bundle_writer *w;
 			char rp[4200];
@@ -241,15 +245,16 @@ int main(void)
 			ASSERT_EQ(rep.duplicates, p == 2 ? 4 : 0);
 			ASSERT_EQ(rep.gaps, p == 3 ? 2 : 0);
 			ASSERT_EQ(problems_count(&rep.problems, "gap"), p == 3);
-			ASSERT_EQ(problems_count(&rep.problems, "fork"), p == 4);
+			ASSERT_EQ(problems_count(&rep.problems, "fork"),
+				  p == 4 ? 1 : p == 5 ? 5 : 0);
 			/* every entry counted once: by its kind, or as the
 			 * fork evidence or the repeat it is */
-			ASSERT_EQ(rep.fork_evidence, p == 4);
+			ASSERT_EQ(rep.fork_evidence, p == 4 ? 1 : p == 5 ? 5 : 0);
 			ASSERT_EQ(rep.puts + rep.deletes + rep.erasures +
 					  rep.others + rep.fork_evidence +
 					  rep.duplicates,
 				  rep.entries);
-			ASSERT_EQ(rep.problems.total, p >= 3);
+			ASSERT_EQ(rep.problems.total, p == 5 ? 5 : p >= 3);
 			if (p == 3)
 				ASSERT_TRUE(strstr(rep.problems.v[0].text,
 						   "seq 4 to 5 missing") != NULL);

@@ -1498,11 +1498,17 @@ int bundle_import_progress(struct node *n, const char *path,
  * seq seen is fork evidence.
  */
 #define CHECK_MAX_RUNS 1024 /* a feed's runs tracked; past them, a finding */
+#define CHECK_MAX_FORKED 64 /* a feed's fork evidence entries remembered */
 
 struct seq_run {
 	uint64_t lo, hi;
 	uint8_t lo_prev[32]; /* zero when lo is 1 */
 	uint8_t hi_id[32];
+};
+
+struct forked_entry {
+	uint64_t seq;
+	uint8_t id[32];
 };
 
 struct chain_slot {
@@ -1512,6 +1518,11 @@ struct chain_slot {
 	size_t nruns, cap;
 	int untracked; /* over CHECK_MAX_RUNS: told once */
 	int used;
+	/* the entries seen at a seq another entry held (fork evidence), so
+	 * that an entry chaining to one of them is the fork's other branch,
+	 * not a broken chain, wherever the two sit in the file */
+	struct forked_entry *forked; /* CHECK_MAX_FORKED, made when needed */
+	size_t nforked;
 };
 
 struct check_ctx {
@@ -1556,11 +1567,26 @@ static int runs_join(struct chain_slot *s, size_t k)
 	return 0;
 }
 
+/* Remember id, at seq, as fork evidence of s (the first
+ * CHECK_MAX_FORKED). */
+static int forked_add(struct chain_slot *s, uint64_t seq, const uint8_t id[32])
+{
+	if (s->nforked == CHECK_MAX_FORKED)
+		return 0;
+	if (!s->forked &&
+	    !(s->forked = malloc(CHECK_MAX_FORKED * sizeof(*s->forked))))
+		return -ENOMEM;
+	s->forked[s->nforked].seq = seq;
+	memcpy(s->forked[s->nforked++].id, id, 32);
+	return 0;
+}
+
 /*
  * Place entry e (id, its first sighting when fresh) in its feed's runs:
  * 0; 1 when e is a duplicate; 2 when another entry holds its seq (fork
- * evidence); HAMLET_ECHAIN when it does not chain to the entry before
- * or after it; -ENOMEM.
+ * evidence, remembered); 3 when it chains to such an entry (the fork's
+ * other branch, evidence too); HAMLET_ECHAIN when it does not chain to
+ * the entry before or after it; -ENOMEM.
  */
 static int run_place(struct chain_slot *s, const struct entry *e,
 		     const uint8_t id[32], int fresh)
@@ -1572,9 +1598,13 @@ static int run_place(struct chain_slot *s, const struct entry *e,
 	while (k < s->nruns && s->runs[k].hi + 1 < e->seq)
 		k++;
 	if (k < s->nruns && s->runs[k].lo <= e->seq && e->seq <= s->runs[k].hi)
-		return fresh ? 2 : 1;
+		return !fresh ? 1 : forked_add(s, e->seq, id) < 0 ? -ENOMEM : 2;
 	if (!fresh)
 		return 1;
+	for (size_t f = 0; f < s->nforked && e->seq > 1; f++)
+		if (s->forked[f].seq + 1 == e->seq &&
+		    memcmp(e->prev, s->forked[f].id, 32) == 0)
+			return forked_add(s, e->seq, id) < 0 ? -ENOMEM : 3;
 	if (k < s->nruns && s->runs[k].hi + 1 == e->seq &&
 	    memcmp(e->prev, s->runs[k].hi_id, 32) == 0) {
 		struct seq_run *a = &s->runs[k];
@@ -1686,6 +1716,13 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 				     offs[i], what);
 			continue;
 		}
+		if (placed == 3) {
+			rep->fork_evidence++;
+			problems_add(&rep->problems, "fork",
+				     N_("entry at byte %zu, %s: it continues the other version of a forked seq (fork evidence)"),
+				     offs[i], what);
+			continue;
+		}
 		if (placed == HAMLET_ECHAIN) {
 			rep->bad_entries++;
 			problems_add(&rep->problems, "chain",
@@ -1730,8 +1767,10 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 
 static void check_free(struct check_ctx *c)
 {
-	for (size_t i = 0; i < c->cap; i++)
+	for (size_t i = 0; i < c->cap; i++) {
 		free(c->slots[i].runs);
+		free(c->slots[i].forked);
+	}
 	free(c->slots);
 	free(c->ids);
 	free(c->res);
