@@ -118,6 +118,9 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  applied:    %llu\n"), (unsigned long long)s->applied);
 		fprintf(f, _("  duplicate:  %llu (this node had them already)\n"),
 			(unsigned long long)s->duplicate);
+		if (s->bodies_filled)
+			fprintf(f, _("  of them:    %llu brought the body this node had stored them without (their records are whole again)\n"),
+				(unsigned long long)s->bodies_filled);
 		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
 			(unsigned long long)s->held);
 		if (s->released)
@@ -222,6 +225,8 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)s->applied));
 		json_object_set_new(sj, "duplicate",
 				    json_integer((json_int_t)s->duplicate));
+		json_object_set_new(sj, "bodies_filled",
+				    json_integer((json_int_t)s->bodies_filled));
 		json_object_set_new(sj, "held", json_integer((json_int_t)s->held));
 		json_object_set_new(sj, "released",
 				    json_integer((json_int_t)s->released));

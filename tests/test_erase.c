@@ -7,6 +7,8 @@
  * theirs; the state digest stays what the records hash to.
  */
 #include "bytes.h"
+#include "bodyz.h"
+#include "entries.h"
 #include "helpers.h"
 
 #include "hlc.h"
@@ -411,6 +413,57 @@ int main(void)
 		ASSERT_TRUE(!store_compact_wanted(adm->st));
 		ASSERT_TRUE(!store_has(adm, "MARKERr5"));
 		ASSERT_TRUE(erased(adm, "health_profile", "HP-5"));
+	}
+
+	TEST_START("an entry that came without its body gets it when it comes again with it (an erased record's does not: above)");
+	{
+		struct node *r4 = th_node(dir, net, "fill", "bk");
+		uint8_t fk[32], *env, *body, sig[64];
+		size_t el, bl;
+		struct store_txn *t;
+		struct entries_row row;
+		struct bodyz_buf zb = { 0 };
+		const void *b;
+		struct log_out out;
+		struct log_in in;
+		struct log_feed f;
+		th_sync(v, r4, dir); /* everything before it, whole */
+		TH_ASSERT_SAME_STATE(v, r4);
+		ASSERT_OK(th_put(v, "health_profile", "HP-7",
+				 "person_id=000000000007;full_name=Lo FILLcc7;birth_date=1990-01-01"));
+		log_feed_key(v->pk, "bk/c1/v1", fk);
+		ASSERT_OK(store_txn_begin(v->st, 1, &t));
+		ASSERT_OK(log_feed_get(t, fk, &f));
+		ASSERT_OK(entries_get(t, fk, f.seq, &row));
+		ASSERT_OK(entries_row_body(t, &row, &zb, &b, &bl));
+		el = row.env_len;
+		env = malloc(el);
+		body = malloc(bl);
+		memcpy(env, row.env, el);
+		memcpy(sig, row.sig, 64);
+		memcpy(body, b, bl);
+		store_txn_abort(t);
+		bodyz_buf_free(&zb);
+		/* the newest entry again, as a peer sends it without its body */
+		in = (struct log_in){ env, el, sig, NULL, 0, NULL, 0 };
+		ASSERT_OK(log_ingest(r4->st, r4->net.id, &in, 1, &out, NULL, NULL));
+		ASSERT_EQ(out.status, LOG_APPLIED);
+		ASSERT_TRUE(!store_has(r4, "FILLcc7"));
+		/* and with it: a duplicate entry, whose body is kept now */
+		in = (struct log_in){ env, el, sig, body, bl, NULL, 0 };
+		ASSERT_OK(log_ingest(r4->st, r4->net.id, &in, 1, &out, NULL, NULL));
+		ASSERT_EQ(out.status, LOG_DUPLICATE);
+		ASSERT_TRUE(store_has(r4, "FILLcc7"));
+		TH_ASSERT_SAME_STATE(v, r4);
+		{
+			struct audit_report ar;
+			ASSERT_OK(audit_store(r4->st, r4->net.id, &ar));
+			ASSERT_TRUE(!audit_failed(&ar));
+			audit_report_close(&ar);
+		}
+		free(env);
+		free(body);
+		node_close(r4);
 	}
 
 	node_close(v);

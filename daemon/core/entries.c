@@ -592,6 +592,61 @@ int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
 
+int entries_body_held(struct store_txn *t, uint64_t lseq)
+{
+	uint8_t lk[8];
+	const void *v;
+	size_t vl;
+	int r;
+
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if (vl == 0)
+		return HAMLET_ECORRUPT;
+	return (((const uint8_t *)v)[0] & ROW_BODY) != 0;
+}
+
+int entries_body_fill(struct store_txn *t, const uint8_t id[32],
+		      uint64_t lseq, const uint8_t *body, size_t body_len)
+{
+	struct entries_row row;
+	uint8_t lk[8], *copy;
+	const void *v;
+	size_t vl, zl;
+	int r;
+
+	if (body_len > ENTRY_MAX_BODY)
+		return HAMLET_ETOOBIG;
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
+		return r;
+	if (row.body)
+		return 0;
+	/* the row, then the body as entries_append() writes it */
+	if (!(copy = malloc(vl + body_len)))
+		return -ENOMEM;
+	memcpy(copy, v, vl);
+	copy[0] |= ROW_BODY;
+	if ((r = bodyz_compress(t, body, body_len, copy + vl, &zl)) < 0)
+		goto out;
+	if (r) {
+		copy[0] |= ROW_ZBODY;
+	} else {
+		memcpy(copy + vl, body, body_len);
+		zl = body_len;
+	}
+	memo_forget(t, id);
+	r = store_put(t, ST_ENTRIES, lk, 8, copy, vl + zl, 0);
+	if (r == 0)
+		r = 1;
+out:
+	free(copy);
+	return r;
+}
+
 int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 		      uint64_t lseq)
 {

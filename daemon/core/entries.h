@@ -91,6 +91,16 @@ int entries_row_body(struct store_txn *t, const struct entries_row *row,
 		     struct bodyz_buf *b, const void **ret_body,
 		     size_t *ret_len);
 
+/* 1 when the entry at local seq lseq is stored with its body, 0 when
+ * without. */
+int entries_body_held(struct store_txn *t, uint64_t lseq);
+
+/* Give entry id, at local seq lseq, the body it was stored without
+ * (body already checked against its signed hash): 1 when stored, 0 when
+ * it held one. */
+int entries_body_fill(struct store_txn *t, const uint8_t id[32],
+		      uint64_t lseq, const uint8_t *body, size_t body_len);
+
 /* Drop the body of entry id, at local seq lseq: 0, or HAMLET_ENOTFOUND
  * when none was held. */
 int entries_body_drop(struct store_txn *t, const uint8_t id[32],

@@ -641,6 +641,34 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 	return 0;
 }
 
+/*
+ * An entry stored before without its body (a peer sent it so: erased
+ * there, or left out) arriving again with it: the body is stored and the
+ * record made again, unless the record is erased here. Nothing else
+ * would ever bring it, as both sides hold the entry.
+ */
+static int body_fill(struct log__applier *a, const struct entry *e,
+		     const uint8_t id[32], const struct log_feed *f,
+		     const struct entry_bytes *b)
+{
+	uint64_t lseq;
+	int r = log__erased(a->t, e->collection, e->record_id, e->scope);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if ((r = entries_lseq(a->t, f->key, e->seq, &lseq)) < 0 ||
+	    (r = entries_body_held(a->t, lseq)) != 0)
+		return r < 0 ? r : 0;
+	/* the record's row as it stands now, then made again with the
+	 * body (changes made earlier in this transaction first) */
+	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0 ||
+	    (r = record_body_coming(a->t, e->collection, e->record_id)) < 0 ||
+	    (r = entries_body_fill(a->t, id, lseq, b->body, b->body_len)) <= 0)
+		return r;
+	a->st.bodies_filled++;
+	return dirty_add(&a->dirty, e, lseq, 0);
+}
+
 /* Store one entry (log__apply_one) without releasing what it unblocks;
  * when it is applied, *ret_feed is its feed's new head. */
 static int apply_entry(struct log__applier *a, const struct entry *e,
@@ -681,7 +709,8 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 			return record_fork(a, e, id, &f, &b, out);
 		out->status = LOG_DUPLICATE;
 		a->st.duplicate++;
-		return 0;
+		return body && e->kind == ENTRY_PUT ? body_fill(a, e, id, &f, &b)
+						    : 0;
 	}
 	if (!a->local) {
 		r = trustset_entry_check(a->t, a->tc, e, id, out->why,
@@ -1206,6 +1235,7 @@ static void stats_add(struct log_stats *to, const struct log_stats *from)
 	to->held_expired += from->held_expired;
 	to->held_new += from->held_new;
 	to->erased_bodies += from->erased_bodies;
+	to->bodies_filled += from->bodies_filled;
 }
 
 int log_trust_ingest(struct store *st, const uint8_t network_id[32],

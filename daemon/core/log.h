@@ -78,6 +78,8 @@ struct log_out {
  * held_expired counts held entries dropped after LOG_MAX_HELD_AGE_MS. */
 struct log_stats {
 	uint64_t applied, duplicate, held, released, forks, rejected;
+	uint64_t bodies_filled; /* of duplicate: stored before without the
+				 * body they brought, which is kept now */
 	uint64_t refused_future, refused_held_cap, held_expired;
 	uint64_t refused_grant; /* of rejected: no certificate grants it, or
 				 * its author's key is revoked (ECERT,

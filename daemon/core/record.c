@@ -1114,6 +1114,25 @@ static int rows_replace(struct store_txn *t, const char *coll,
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
+int record_body_coming(struct store_txn *t, const char *coll,
+		       const char *id)
+{
+	uint8_t key[RECORD_KEY_MAX];
+	size_t kl = record_key(coll, id, key), vl;
+	const void *v;
+	struct rowv rv;
+	uint64_t lseq;
+	int r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (row_split(v, vl, &rv) < 0 || !state_one(rv.s, rv.sl, &lseq))
+		return 0;
+	return one_convert(t, key, kl, rv.cseq, lseq);
+}
+
 int record_materialize(struct store_txn *t, const char *coll, const char *id,
 		       struct record_digest_delta *dd, int fresh,
 		       uint64_t cseq, uint64_t *ret_old)

@@ -59,6 +59,16 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 			 const char *id);
 
 /*
+ * Before a body arrives for an entry of coll/id stored without one: a
+ * row that names the record's one op (and so stands for whatever its
+ * body holds) is made to hold the state it stands for now, the op given
+ * its own row, so that the next record_materialize() finds the state
+ * changed and the digest follows. 0 also when there is no such row.
+ */
+int record_body_coming(struct store_txn *t, const char *coll,
+		       const char *id);
+
+/*
  * Recompute one record's state, conflicts and unique key from its ops,
  * and give its row change seq cseq (changes.h). The digest change goes
  * to dd, or straight to the store when dd is NULL. fresh: some
