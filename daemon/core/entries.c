@@ -594,17 +594,11 @@ int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 
 int entries_body_held(struct store_txn *t, uint64_t lseq)
 {
-	uint8_t lk[8];
-	const void *v;
-	size_t vl;
-	int r;
-
-	store_be64(lk, lseq);
-	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
+	struct entries_row row;
+	int r = entries_at(t, lseq, &row);
+	if (r < 0)
 		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	if (vl == 0)
-		return HAMLET_ECORRUPT;
-	return (((const uint8_t *)v)[0] & ROW_BODY) != 0;
+	return row.body != NULL;
 }
 
 int entries_body_fill(struct store_txn *t, const uint8_t id[32],
