@@ -413,6 +413,13 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		}
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					"application/x-ndjson");
+		/* the stream is quiet for up to a heartbeat between lines: the
+		 * idle limit is one heartbeat past it, or a heartbeat over
+		 * HTTP_TIMEOUT_S would have the connection closed before its
+		 * first newline */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)(hb / 1000 +
+							 HTTP_TIMEOUT_S));
 		http__count_code(h, MHD_HTTP_OK);
 		ok = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 		MHD_destroy_response(resp);

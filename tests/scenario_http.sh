@@ -46,6 +46,15 @@ check "the token file is 0640" test "$(stat -c %a "$T/a/tokens")" = 640
 start_http a && ok "a's daemon serves HTTP" || { fail "a's daemon serves HTTP"; tests_done; exit 1; }
 PA=$PORT
 URL=http://127.0.0.1:$HP
+# a quiet continuous feed (a scope nothing is written in) whose heartbeat
+# is over the 30 s a connection may stay idle: it must stay open past
+# that, send its newline, and end at its timeout with last_seq (checked
+# further down, while the rest runs)
+Q=$(A token create --name quiet --role read --scope bk/c1/quiet 2>/dev/null)
+( curl -sN --max-time 60 -H "Authorization: Bearer $Q" \
+	"$URL/v1/changes?feed=continuous&since=now&heartbeat=31000&timeout=33000" >"$T/slowhb" 2>/dev/null
+  echo $? >"$T/slowhb.rc" ) &
+SLOWHB=$!
 
 # c METHOD PATH TOKEN [BODY]: the response body in $BODY, the code printed
 BODY=$T/body
@@ -502,6 +511,13 @@ else
 	echo "# promtool is not installed (Debian's prometheus package): its check is skipped"
 fi
 
+check "a continuous feed with a heartbeat of 31 s (over the idle limit) ends at its timeout, cleanly (curl exit 0)" \
+	within 45 bash -c "[ \"\$(cat '$T/slowhb.rc' 2>/dev/null)\" = 0 ]"
+wait $SLOWHB 2>/dev/null
+check "having sent its heartbeat newline, then last_seq" python3 -c '
+import sys
+t = open(sys.argv[1]).read()
+assert t.startswith("\n") and t.rstrip("\n").splitlines()[-1].startswith("{\"last_seq\":"), repr(t)' "$T/slowhb"
 # --- long polls take half the connections at most ---
 stop a
 printf '[http]\nmax_connections = 4\nrequest_timeout = 3\n' >"$T/a-small.ini"
