@@ -71,7 +71,8 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
  * when its heads share no scope at all; *ret_exists 1 when the record is
  * live or erased (a write to it is refused as such). */
 static int write_scope(struct http *h, const char *coll, const char *id,
-		       const char *given, char out[ENTRY_MAX_SCOPE + 1],
+		       const char *given, const char *dflt,
+		       char out[ENTRY_MAX_SCOPE + 1],
 		       char cur[ENTRY_MAX_SCOPE + 1],
 		       struct scopemap **ret_map, int *ret_exists,
 		       int *ret_nowhere)
@@ -83,7 +84,7 @@ static int write_scope(struct http *h, const char *coll, const char *id,
 	*ret_exists = 0;
 	*ret_nowhere = 0;
 	cur[0] = 0;
-	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", given ? given : h->d->node->scope);
+	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", given ? given : dflt);
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
 		return r;
 	if ((r = scopemap_load(t, ret_map)) < 0)
@@ -394,16 +395,31 @@ enum MHD_Result http__put_or_delete(struct http *h,
 			goto out;
 		}
 	}
-	if ((r = write_scope(h, s->name, id, given, scope, cur, &map,
-			     &exists, &nowhere)) < 0) {
+	/* a new record goes where ?scope says, else in a scoped token's
+	 * scope, else in the node's own */
+	if ((r = write_scope(h, s->name, id, given,
+			     tok->scope[0] ? tok->scope : h->d->node->scope,
+			     scope, cur, &map, &exists, &nowhere)) < 0) {
 		ok = http__send_fault(h, conn, r, "cannot read the store");
 		goto out;
 	}
 	/* a record outside the token's scope stays out of its reach, even
 	 * when the write would move it into that scope */
 	if (tok->scope[0] &&
+	    (nowhere || (cur[0] && !scopemap_reads(map, cur, tok->scope))) &&
+	    (kind == ENTRY_DELETE || resolve)) {
+		/* hidden, as from its reads: what is there is not the
+		 * token's to learn */
+		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
+			      resolve ? "record %s/%s not found"
+				      : "record %s/%s not found (or already deleted)",
+			      s->name, id);
+		goto out;
+	}
+	if (tok->scope[0] &&
 	    (nowhere || (cur[0] && !scopemap_reads(map, cur, tok->scope)))) {
-		/* not where it is: that is not the token's to learn */
+		/* not where it is: that is not the token's to learn; that
+		 * the id is taken it learns, as ids are one per collection */
 		ok = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 			      "token \"%s\" covers scope %s; %s/%s lies outside it",
 			      tok->name, tok->scope, s->name, id);
@@ -427,10 +443,13 @@ enum MHD_Result http__put_or_delete(struct http *h,
 		goto out;
 	if (given)
 		snprintf(c->scope, sizeof(c->scope), "%s", given);
+	else if (!cur[0] && !nowhere && tok->scope[0])
+		/* a new record of a scoped token: in the token's scope */
+		snprintf(c->scope, sizeof(c->scope), "%s", tok->scope);
 	c->op.kind = kind;
 	c->op.collection = c->coll;
 	c->op.record_id = c->id;
-	c->op.scope = given ? c->scope : NULL;
+	c->op.scope = c->scope[0] ? c->scope : NULL;
 	c->op.body = c->body;
 	c->op.resolve = resolve;
 	if ((r = http__call_run(h, c)) < 0) {

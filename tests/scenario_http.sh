@@ -188,7 +188,12 @@ check "a read token may not write (403 role)" err 403 role PUT /v1/records/healt
 check "a scoped token may not read outside its scope: 404, as if absent" err 404 record_not_found GET /v1/records/health_profile/HP-A01 "$S"
 check "a scoped token may not write outside its scope (403)" err 403 scope PUT /v1/records/health_profile/HP-A01 "$S" '{"phone":"0912000001"}'
 check "a scoped token may not take a record into its scope with ?scope= (403)" err 403 scope PUT "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S" '{"phone":"0912000002"}'
-check "a scoped token may not delete outside its scope with ?scope= (403)" err 403 scope DELETE "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S"
+check "a scoped token deleting outside its scope (even with ?scope=) gets 404, as for no record: it learns nothing" err 404 record_not_found DELETE "/v1/records/health_profile/HP-A01?scope=bk/c1/b" "$S"
+check "nor by resolving it" err 404 record_not_found POST /v1/conflicts/health_profile/HP-A01/resolve "$S" ''
+V9=$(A token create --name v9 --role write --scope bk/c1/a/v9 2>/dev/null)
+check "a scoped token's new record without ?scope= is written in the token's scope" test "$(c PUT /v1/records/health_profile/HP-V9 "$V9" '{"person_id":"009900000009","full_name":"Lo Van Chin","birth_date":"1999-09-09"}')" = 200
+c GET /v1/records/health_profile/HP-V9 "$W" >/dev/null
+check "there: bk/c1/a/v9" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["scope"] == "bk/c1/a/v9", d' "$BODY"
 check "the record it aimed at is untouched, in its own scope" python3 - "$URL" "$W" <<'EOF'
 import json, sys, urllib.request
 url, tok = sys.argv[1], sys.argv[2]
@@ -330,7 +335,7 @@ head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' 'x' >"$T/big"
 ) &
 bg=$!
 check "b imports $LATE more profiles meanwhile" B import health_profile --format csv "$T/c.csv"
-check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE + 2)) # HP-VI1 and HP-TP1 too
+check "the sync completes meanwhile" within $WAIT changes_is $((2 * N + LATE + 3)) # HP-VI1, HP-TP1 and HP-V9 too
 wait $bg
 bg=
 check "200 bad requests each get their 4xx and JSON error" test "$(cat "$T/wrong")" = 0
