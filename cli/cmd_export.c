@@ -274,6 +274,9 @@ int cmd_export(int argc, char **argv)
 		if (r == -ENOMEM) {
 			cli_err(_("cannot start the workbook %s: %s"), out,
 				cli_strerror(r));
+		} else if (r == -EEXIST) {
+			cli_err(_("%s exists and is not a workbook (.xlsx), so it is not replaced: name another file, or move that one away first"),
+				out);
 		} else {
 			/* the path: a system fault, whatever errno says */
 			cli_err(_("cannot write %s: %s"), out, strerror(-r));

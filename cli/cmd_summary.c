@@ -59,8 +59,12 @@ int cmd_summary(int argc, char **argv)
 	}
 	if ((r = summary_write(n->st, n->net.id, n->pk, certs, certs_len, path,
 			       &feeds)) < 0) {
-		cli_err(_("cannot write the summary to %s: %s"), path,
-			cli_strerror(r));
+		if (r == -EEXIST)
+			cli_err(_("%s exists and is not a summary, so it is not replaced: name another file, or move that one away first"),
+				path);
+		else
+			cli_err(_("cannot write the summary to %s: %s"), path,
+				cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json) {

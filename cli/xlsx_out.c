@@ -1,4 +1,5 @@
 #include "xlsx_out.h"
+#include "outfile.h"
 
 #include "cli.h"
 
@@ -63,6 +64,17 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 
 	if (!x)
 		return -ENOMEM;
+	{
+		/* an earlier workbook (a zip file) is replaced, no other
+		 * file */
+		unsigned char head[OUTFILE_HEAD];
+		size_t hn;
+		int k = outfile_at(path, head, &hn);
+		if (k == 1 && !outfile_is(head, hn, "PK\x03\x04", 4)) {
+			free(x);
+			return -EEXIST;
+		}
+	}
 	/* the workbook is written only at its close: find out now whether
 	 * path can be, rather than after every record was read (and with
 	 * the library's own line on stderr) */

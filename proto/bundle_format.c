@@ -1,4 +1,5 @@
 #include "bundle_format.h"
+#include "outfile.h"
 #include "why.h"
 #include "trust.h"
 
@@ -107,15 +108,18 @@ int bundle_writer_open_sealed(const char *path, const struct bundle_header *hd,
 	size_t len;
 	int r;
 
-	struct stat sb;
+	unsigned char head[OUTFILE_HEAD];
+	size_t hn;
 
 	if (!w)
 		return -ENOMEM;
 	/* the finished file replaces path by rename: never a device's or
-	 * a directory's name */
-	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+	 * a directory's name, nor a file that is no bundle */
+	if ((r = outfile_at(path, head, &hn)) < 0 ||
+	    (r == 1 && !outfile_is(head, hn, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) &&
+	     !outfile_is(head, hn, SEAL_MAGIC, SEAL_MAGIC_LEN))) {
 		free(w);
-		return S_ISDIR(sb.st_mode) ? -EISDIR : -EEXIST;
+		return r < 0 ? r : -EEXIST;
 	}
 	w->path = strdup(path);
 	w->part = malloc(strlen(path) + 6);

@@ -169,6 +169,22 @@ check "--json says the scope matched nothing" bash -c "'$H' --home '$T/a' --json
 mkdir -p "$T/a-dir"
 refuse "a bundle created into a directory is named as such (exit 4, invalid input)" 4 \
 	'is a directory or a device, not a file' A bundle create --unsealed "$T/a-dir"
+# a file of another kind given as the name is never replaced
+printf 'Danh sach ho dan\n' >"$T/precious.txt"
+refuse "a bundle is not written over a file that is no bundle (exit 4)" 4 \
+	'precious.txt exists and is not a hamlet bundle, so it is not replaced' A bundle create --unsealed "$T/precious.txt"
+refuse "nor a summary over one that is no summary" 4 \
+	'precious.txt exists and is not a summary, so it is not replaced' A summary --out "$T/precious.txt"
+refuse "nor a workbook over one that is no workbook" 4 \
+	'precious.txt exists and is not a workbook (.xlsx), so it is not replaced' A export health_profile --format xlsx --out "$T/precious.txt"
+check "the file is as it was" bash -c "[ \"\$(cat '$T/precious.txt')\" = 'Danh sach ho dan' ] && ! ls '$T'/precious.txt.* 2>/dev/null"
+check "an earlier bundle, summary or workbook is replaced" bash -c "
+	'$H' --home '$T/a' bundle create --unsealed '$T/again.bundle' >/dev/null 2>&1 &&
+	'$H' --home '$T/a' bundle create --unsealed '$T/again.bundle' >/dev/null 2>&1 &&
+	'$H' --home '$T/a' summary --out '$T/again.sum' >/dev/null &&
+	'$H' --home '$T/a' summary --out '$T/again.sum' >/dev/null &&
+	'$H' --home '$T/a' export health_profile --format xlsx --out '$T/again.xlsx' >/dev/null 2>&1 &&
+	'$H' --home '$T/a' export health_profile --format xlsx --out '$T/again.xlsx' >/dev/null 2>&1"
 
 # a new record without its required fields on row 5501: before, the
 # first 5,000 rows were written and the file was half imported

@@ -510,9 +510,13 @@ int bundle_create(struct node *n, const char *path,
 			why_set(why, whylen,
 				 N_("cannot seal to %s: it is not a valid node key"),
 				 hex);
-		} else if (r == -EEXIST || r == -EISDIR) {
+		} else if (r == -ENODEV || r == -EISDIR) {
 			why_set(why, whylen,
 				 N_("cannot write %s: it is a directory or a device, not a file; name the bundle's file"),
+				 path);
+		} else if (r == -EEXIST) {
+			why_set(why, whylen,
+				 N_("%s exists and is not a hamlet bundle, so it is not replaced: name another file, or move that one away first"),
 				 path);
 		} else {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,

@@ -1,4 +1,5 @@
 #include "summary.h"
+#include "outfile.h"
 #include "why.h"
 
 #include "error.h"
@@ -66,6 +67,17 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 		    certs ? certs_len : 0);
 	store_txn_abort(t);
 	t = NULL;
+	{
+		/* an earlier summary is replaced, nothing else */
+		unsigned char head[OUTFILE_HEAD];
+		size_t hn;
+		if ((r = outfile_at(path, head, &hn)) < 0)
+			goto out;
+		if (r == 1 && !outfile_is(head, hn, SUMMARY_MAGIC, 8)) {
+			r = -EEXIST;
+			goto out;
+		}
+	}
 	snprintf(tmp, sizeof(tmp), "%s.part", path);
 	if (!(f = fopen(tmp, "wb"))) {
 		r = -errno;

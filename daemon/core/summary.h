@@ -34,7 +34,9 @@ struct summary {
 
 /* Write what st holds to path (atomically), with the node's certificate
  * chain file (certs, certs_len; NULL: it has none) so the bundle's maker
- * can tell what the node may read. */
+ * can tell what the node may read. It replaces an earlier summary only:
+ * -EEXIST when path holds a file of another kind, -EISDIR or -ENODEV
+ * when it is no file. */
 int summary_write(struct store *st, const uint8_t network_id[32],
 		  const uint8_t node[32], const uint8_t *certs,
 		  size_t certs_len, const char *path, uint64_t *ret_feeds);
