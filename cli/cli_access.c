@@ -59,7 +59,7 @@ static int count_live(void *ctx, const char *coll, const char *id)
 }
 
 int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
-		   const char *query)
+		   const char *query, int if_any)
 {
 	struct count_ctx c = { t, { 0, 0 } };
 	int r;
@@ -73,6 +73,8 @@ int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
 			cli_strerror(r));
 		return r;
 	}
+	if (if_any && c.n[0] == 0)
+		return 0;
 	return cli_access(cmd, coll, NULL, query, c.n[0]);
 }
 

@@ -128,12 +128,21 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	char *q = cli_sh_quote(other);
 
 	unique_fields(s, fields, sizeof(fields));
+	/* the key field a correction may change: one not set once */
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
-		last = s->fields[*u].name;
-	fprintf(f,
-		_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
-		indent, coll, other, where[0] ? _(" in ") : "", where, fields, prog, coll, q ? q : other, prog,
-		coll, q ? q : other, last);
+		if (s->fields[*u].rule != MR_IMMUTABLE)
+			last = s->fields[*u].name;
+	if (!strcmp(last, "..."))
+		fprintf(f,
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s): its key fields are set once and cannot be corrected\n"),
+			indent, coll, other, where[0] ? _(" in ") : "", where,
+			fields, prog, coll, q ? q : other);
+	else
+		fprintf(f,
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
+			indent, coll, other, where[0] ? _(" in ") : "", where,
+			fields, prog, coll, q ? q : other, prog, coll,
+			q ? q : other, last);
 	free(q);
 }
 

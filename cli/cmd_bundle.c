@@ -320,6 +320,24 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
+	if (unsealed) {
+		/* a file anyone can read: health data in it is read out, and
+		 * logged first, as an export is (sealed bundles go to one
+		 * node's key, to be stored, not read) */
+		struct store_txn *t = NULL;
+		char q[4400];
+		snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
+			 scope && scope[0] ? ", scope " : "",
+			 scope && scope[0] ? scope : "");
+		if ((r = cli_txn_read(n, &t)) >= 0 &&
+		    (r = cli_access_all(t, "bundle create", "health_profile",
+					q, 1)) >= 0)
+			r = cli_access_all(t, "bundle create", "health_event", q,
+					   1);
+		store_txn_abort(t);
+		if (r < 0)
+			goto out;
+	}
 	o.progress_ctx = progress_new(_("writing the bundle"), _("entries"), 0);
 	r = bundle_create(n, out, &o, &res, why, sizeof(why));
 	progress_end(o.progress_ctx);

@@ -8,6 +8,7 @@
  * hamlet cert show FILE [--network NETFILE] [--json]
  */
 #include "cli.h"
+#include "scopemap.h"
 
 #include "cert.h"
 #include "error.h"
@@ -416,6 +417,31 @@ out:
 	return r;
 }
 
+/* After an install: say so when the certificate does not let the node
+ * write (or read) its own scope, where its puts go by default; every
+ * one of them would be refused. */
+static void own_scope_note(struct node *n)
+{
+	const struct cert *g;
+	char list[600] = "";
+
+	node_grant_refresh(n);
+	if (!(g = n->grant))
+		return;
+	for (size_t i = 0; i < g->nwrite; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "",
+			 g->write[i]);
+	}
+	if (g->nwrite == 0)
+		cli_err(_("note: this certificate lets the node write nowhere: it reads, and every put on it is refused"));
+	else if (!scopemap_under_any(n->smap, n->scope,
+				     (const char(*)[ENTRY_MAX_SCOPE + 1])g->write,
+				     g->nwrite))
+		cli_err(_("note: this certificate lets the node write only under %s, not in its own scope %s, where a put goes unless it gives --scope: such puts are refused. If that is a mistake, ask the administrator for a certificate of %s"),
+			list, n->scope, n->scope);
+}
+
 static int cert_install(int argc, char **argv)
 {
 	char *pos[1], why[512] = "";
@@ -443,6 +469,7 @@ static int cert_install(int argc, char **argv)
 	}
 	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
 	       pos[0]);
+	own_scope_note(n);
 	r = 0;
 out:
 	free(buf);

@@ -268,7 +268,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
 	    (r = cli_txn_read(n, &c.t)) < 0 ||
-	    (r = cli_access_all(c.t, "export", c.s->name, query)) < 0)
+	    (r = cli_access_all(c.t, "export", c.s->name, query, 0)) < 0)
 		goto out;
 	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
 		if (r == -ENOMEM) {

@@ -779,8 +779,8 @@ const struct cli_command cli_commands[] = {
 	  "hamlet peers list\nhamlet peers add 10.20.0.5:7070" },
 	{ "sync", cmd_sync, N_("sync with the daemon's peers now"), sync_syn,
 	  N_("Ask hamletd to reconcile now with every connected peer, or with\n"
-	  "PEER alone (its address, or 4 or more hex digits of its key, as\n"
-	  "hamlet peers list shows them). With --wait, exit 0 once each of\n"
+	  "PEER alone (its name, its address, or 4 or more hex digits of its\n"
+	  "key, as hamlet peers list shows them). With --wait, exit 0 once each of\n"
 	  "them has synced since the request and no entries are moving; exit\n"
 	  "1 with the reason (a peer not connected, entries still moving)\n"
 	  "when --timeout passes, or at once when a byte budget holds\n"

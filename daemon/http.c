@@ -652,20 +652,24 @@ static void tokens_refresh(struct http *h)
 	if (stat(path, &s) != 0) {
 		h->toks.n = 0;
 		h->tseen = 0;
+		h->tbad = 0;
 	} else if (!h->tseen || s.st_ino != h->tst.st_ino ||
 		   s.st_size != h->tst.st_size ||
 		   s.st_mtim.tv_sec != h->tst.st_mtim.tv_sec ||
 		   s.st_mtim.tv_nsec != h->tst.st_mtim.tv_nsec) {
 		h->tst = s;
 		h->tseen = 1;
-		if (tokens_load(h->d->node->home, &h->toks, why, sizeof(why)) < 0)
+		h->tbad = tokens_load(h->d->node->home, &h->toks, why,
+				      sizeof(why)) < 0;
+		if (h->tbad)
 			dlog(DLOG_ERR, _("http: %s; every token is refused until it is fixed"),
 			     why);
 	}
 }
 
 /* The token presented, copied into ret: 1, or 0 when it is missing, bad
- * or revoked, or -1 when it has expired (ret set, to name it). */
+ * or revoked, -1 when it has expired (ret set, to name it), or -2 when
+ * the tokens file does not read (no token can be judged). */
 static int token_check(struct http *h, struct MHD_Connection *conn,
 		       struct token *ret)
 {
@@ -690,7 +694,9 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	given[n] = 0;
 	pthread_mutex_lock(&h->tmu);
 	tokens_refresh(h);
-	if ((t = tokens_find(&h->toks, given))) {
+	if (h->tbad)
+		found = -2;
+	else if ((t = tokens_find(&h->toks, given))) {
 		*ret = *t;
 		found = token_expired(t, (uint64_t)time(NULL) * 1000) ? -1 : 1;
 	}
@@ -715,10 +721,15 @@ int http__token_held(struct http *h, const struct token *tok)
 	return found;
 }
 
-/* The 401 for a token that has expired, naming it and when. */
-static enum MHD_Result expired_err(struct http *h, struct MHD_Connection *conn,
-				   const struct token *tok)
+/* The answer for a token that has expired (401, naming it and when), or
+ * when no token can be judged (503). */
+static enum MHD_Result token_err(struct http *h, struct MHD_Connection *conn,
+				   const struct token *tok, int tc)
 {
+	if (tc == -2)
+		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				"tokens_unreadable",
+				"this node's tokens file does not read, so no token can be checked: its administrator must fix HOME/tokens (hamletd's log names the fault)");
 	char when[32];
 	time_t s = (time_t)(tok->expires_ms / 1000);
 	struct tm tm;
@@ -946,7 +957,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return method_err(h, conn, method, "GET", "/metrics");
 		if (!http__loopback(conn) &&
 		    (tc = token_check(h, conn, &tok)) < 0)
-			return expired_err(h, conn, &tok);
+			return token_err(h, conn, &tok, tc);
 		if (!http__loopback(conn) && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
@@ -963,7 +974,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return method_err(h, conn, method, "GET", url);
 		if (!http__loopback(conn) &&
 		    (tc = token_check(h, conn, &tok)) < 0)
-			return expired_err(h, conn, &tok);
+			return token_err(h, conn, &tok, tc);
 		if (!http__loopback(conn) && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
@@ -983,7 +994,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		return send_err(h, conn, MHD_HTTP_URI_TOO_LONG, "too_long",
 				"the path is over %zu bytes", sizeof(buf) - 1);
 	if ((tc = token_check(h, conn, &tok)) < 0)
-		return expired_err(h, conn, &tok);
+		return token_err(h, conn, &tok, tc);
 	if (!tc)
 		return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
 				"a valid token is needed: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)");

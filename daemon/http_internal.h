@@ -63,6 +63,7 @@ struct http {
 	struct tokens toks;
 	struct stat tst;
 	int tseen;
+	int tbad; /* the file does not read: every token refused, 503 */
 	/* the access log, one fdatasync for the reads that overlap */
 	struct access_group *access;
 	/* the connections open (http_conns.c), under cmu */

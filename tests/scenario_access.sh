@@ -84,6 +84,14 @@ check "and in the JSON" bash -c "'$H' --home '$T/a' access-log --json | grep -q 
 cp "$T/saved.log" "$T/a/access/access.log"
 check "restored, the chain is intact again" A access-log
 
+# an unsealed bundle is a file anyone can read: its health data is logged
+check "an unsealed bundle is written" A bundle create --unsealed "$T/open.bundle"
+check "and logged as a read of the health profiles, naming the file" bash -c "'$H' --home '$T/a' access-log --json | python3 -c '
+import json, sys
+e = [x for x in json.load(sys.stdin)[\"entries\"] if x[\"command\"] == \"bundle create\"]
+assert len(e) == 1 and e[0][\"collection\"] == \"health_profile\" and e[0][\"count\"] >= 1 and \"$T/open.bundle\" in e[0][\"query\"], e'"
+check "a sealed one is not (it goes to one node's key)" bash -c "'$H' --home '$T/a' bundle create --seal-to \$(sed -n 's/^public_key *= *//p' '$T/a/node.conf') '$T/sealed.bundle' >/dev/null 2>&1 && [ \$('$H' --home '$T/a' access-log --json | grep -c '\"command\": \"bundle create\"') = 1 ]"
+
 # another account, outside the node's group, is refused with the reason
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 711 "$T"

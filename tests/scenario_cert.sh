@@ -23,7 +23,13 @@ refuse "issue never replaces a file" 4 "already exists" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key c)" --name x --role commune \
 	--read bk --write bk --out "$T/c.cert"
 refuse "a certificate for another key is not installed" 4 "another node's key" V cert install "$T/c.cert"
-check "the commune installs its certificate" C cert install "$T/c.cert"
+check "the commune installs its certificate, with no note (it writes its own scope)" bash -c "'$H' --home '$T/c' cert install '$T/c.cert' 2>'$T/inst.err' && ! grep -q note '$T/inst.err'"
+# a node certified for a scope that is not its own is told at install
+check "node lech, scope bk/bt/qt/lech" "$H" --home "$T/lech" init --network "$T/bk.network" --scope bk/bt/qt/lech
+check "the root certifies lech for another village by mistake" \
+	"$H" cert issue --root-key "$T/bk.root.key" --to "$(sed -n 's/^public_key = //p' "$T/lech/node.conf")" --name "Lech" \
+	--role village --read bk/bt/qt/khac --write bk/bt/qt/khac --out "$T/lech.cert"
+check "installing it says its puts in its own scope will be refused" bash -c "'$H' --home '$T/lech' cert install '$T/lech.cert' 2>&1 | grep -q 'note: this certificate lets the node write only under bk/bt/qt/khac, not in its own scope bk/bt/qt/lech'"
 check "and lists it as valid" bash -c "'$H' --home '$T/c' cert list | grep -q '^valid: the chain holds'"
 check "the commune certifies a village for two collections, without the province" \
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name "Na Pai" --role village \

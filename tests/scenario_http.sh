@@ -285,6 +285,11 @@ check "token list shows it EXPIRED" bash -c "'$H' --home '$T/a' token list | gre
 refuse "an end already past is refused" 2 'already past' A token create --name late --role read --expires 2020-01-01
 refuse "an end that is not a date is refused, saying what to give" 2 'is not a date YYYY-MM-DD, a number of days such as 90d' A token create --name late --role read --expires tomorrow
 check "the expired token is revoked like any other" A token revoke short
+cp "$T/a/tokens" "$T/tokens.saved"
+printf 'not json' >"$T/a/tokens.new" && mv "$T/a/tokens.new" "$T/a/tokens"
+check "a tokens file that does not read: 503 tokens_unreadable, not the client's token blamed" err 503 tokens_unreadable GET /v1/status "$W"
+cp "$T/tokens.saved" "$T/a/tokens.new" && mv "$T/a/tokens.new" "$T/a/tokens"
+check "fixed, the token works again" test "$(c GET /v1/status "$W")" = 200
 check "DELETE a record" test "$(c DELETE /v1/records/health_profile/HP-A$(printf %02d $N) "$W")" = 200
 c GET /v1/records/health_profile/HP-A$(printf %02d $N) "$R" >/dev/null
 check "a deleted record shows deleted" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["deleted"] is True' "$T/body"

@@ -201,6 +201,9 @@ refuse "a row that changes an immutable field of a stored record is named before
 check "with the new record's missing fields" \
 	grep -q "row 2: PAY-2 is a new record and needs every required field; missing: program, beneficiary_id, period" "$T/refused"
 check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -qx 'status: created'"
+check "a second payment with PAY-1's key is written (paid twice must be seen)" A put payment PAY-9 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000}'
+check "its duplicate says to delete one: a payment's key fields are set once, and no correction is offered" bash -c "'$H' --home '$T/a' get payment PAY-9 >'$T/pay9' && grep -q 'DUPLICATE of payment/PAY-1.*delete payment PAY-1): its key fields are set once and cannot be corrected' '$T/pay9' && ! grep -q 'conflicts resolve payment' '$T/pay9'"
+check "the duplicate payment is deleted" A delete payment PAY-9
 printf '{"id":"NJ-2","phone":"0911000001"}\n{"id":"NJ-3","phone":"0911000002"\n' >"$T/open.ndjson"
 refuse "an NDJSON line whose object is not closed says so, not column 0" 4 \
 	'line 2: invalid JSON: the line ends before its object does' A import health_profile --format ndjson "$T/open.ndjson"
