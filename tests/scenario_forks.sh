@@ -61,6 +61,8 @@ check "the copy makes a bundle of what A lacks" bash -c "'$H' --home '$T/a' summ
 	'$H' --home '$T/copy' bundle create --for '$T/a.sum' '$T/copy.bundle' >/dev/null"
 rc 1 "A imports it: one fork" A bundle import "$T/copy.bundle"
 has "the import names the fork" 'fork'
+rc 0 "importing it again is harmless: the evidence is held already, no new fork (exit 0)" A bundle import "$T/copy.bundle"
+has "it counts as a duplicate" 'duplicate:  1'
 ID_OWN=$(A history health_profile HP-1 --json | sed -n 's/^ *"entry": "\([0-9a-f]*\)",\{0,1\}$/\1/p' | tail -1)
 
 rc 1 "verify exits 1 on an intact store that keeps a fork" A verify

@@ -562,6 +562,20 @@ static int record_fork(struct log__applier *a, const struct entry *e,
 	memcpy(fk, f->key, 32);
 	store_be64(fk + 32, e->seq);
 	memcpy(fk + 40, id, 32);
+	{
+		/* evidence held already (a bundle imported twice, a peer
+		 * sending it on): the same entry again, no new fork */
+		const void *v;
+		size_t vl;
+		r = store_get(a->t, ST_FORKS, fk, 72, &v, &vl);
+		if (r == 0) {
+			out->status = LOG_DUPLICATE;
+			a->st.duplicate++;
+			return 0;
+		}
+		if (r != HAMLET_ENOTFOUND)
+			return r;
+	}
 	if ((r = put_entry_row(a->t, ST_FORKS, fk, 72, b->env, b->env_len,
 			       b->sig, NULL, 0)) < 0 ||
 	    (r = fork_proof_make(a, e, f, b)) < 0)
