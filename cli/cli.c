@@ -296,7 +296,7 @@ const struct schema *cli_schema(const char *name)
 int cli_check_id(const char *id)
 {
 	if (entry_record_id_check(id) < 0) {
-		cli_err(_("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
+		cli_err(_("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)"),
 			id);
 		return HAMLET_EID;
 	}

@@ -127,7 +127,7 @@ static void take_record(struct importer *im, unsigned long where,
 
 	if (id && !id_ok)
 		import_err(im, where,
-			N_("invalid id \"%s\": use 1-64 letters, digits, '.', '_', ':' or '-'"),
+			N_("invalid id \"%s\": use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)"),
 			quoted(id, 80, q, sizeof(q)));
 	if (!bad && json_object_size(obj) == (skip ? 1u : 0u)) {
 		if (id_ok)

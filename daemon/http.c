@@ -912,7 +912,7 @@ static enum MHD_Result bad_id(struct http *h, struct MHD_Connection *conn,
 {
 	size_t n = strlen(id);
 	return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
-			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 letters, digits, '.', '_', ':' or '-'",
+			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)",
 			id, n > 64 ? "…" : "", n);
 }
 

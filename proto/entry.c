@@ -75,7 +75,10 @@ int entry_scope_check(const char *scope)
 int entry_record_id_check(const char *id)
 {
 	size_t n = strlen(id);
-	if (n == 0 || n > ENTRY_MAX_RECORD_ID)
+	/* "." and ".." alone name no record: in a URL path they are the
+	 * segment itself and its parent */
+	if (n == 0 || n > ENTRY_MAX_RECORD_ID || strcmp(id, ".") == 0 ||
+	    strcmp(id, "..") == 0)
 		return HAMLET_EID;
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];

@@ -232,6 +232,17 @@ int main(void)
 			ASSERT_TRUE(allocs > 0);
 	}
 
+	TEST_START("a record id is 1-64 of its alphabet, and never . or .. alone");
+	ASSERT_OK(entry_record_id_check("HP-17"));
+	ASSERT_OK(entry_record_id_check("a.b"));
+	ASSERT_OK(entry_record_id_check("..."));
+	ASSERT_OK(entry_record_id_check(".x"));
+	ASSERT_EQ(entry_record_id_check("."), HAMLET_EID);
+	ASSERT_EQ(entry_record_id_check(".."), HAMLET_EID);
+	ASSERT_EQ(entry_record_id_check(""), HAMLET_EID);
+	ASSERT_EQ(entry_record_id_check("a/b"), HAMLET_EID);
+	ASSERT_EQ(entry_record_id_check("ả"), HAMLET_EID);
+
 	TEST_START("scope prefixes match whole segments only");
 	ASSERT_TRUE(entry_scope_under("bk/bach-thong/x", "bk/bach-thong"));
 	ASSERT_TRUE(!entry_scope_under("bk/bach-thong-2", "bk/bach-thong"));
