@@ -762,11 +762,27 @@ int cli_date_parse(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* A day as a Vietnamese spreadsheet writes it, 01/12/2026 (or with -
+ * or . as import takes it), as YYYY-MM-DD in iso: 1, else 0. */
+static int dmy_iso(const char *s, char iso[16])
+{
+	unsigned d, m, y;
+	char s1, s2;
+	int n = 0;
+	if (sscanf(s, "%2u%c%2u%c%4u%n", &d, &s1, &m, &s2, &y, &n) == 5 &&
+	    !s[n] && s1 == s2 && strchr("/-.", s1) && y >= 1970 && m >= 1 &&
+	    m <= 12 && d >= 1 && d <= 31) {
+		snprintf(iso, 16, "%04u-%02u-%02u", y, m, d);
+		return 1;
+	}
+	return 0;
+}
+
 int cli_day_end(const char *s, uint64_t *ret)
 {
 	const uint64_t day_ms = 86400000ull;
 	struct tm tm = { 0 };
-	char *end;
+	char *end, iso[16];
 	time_t t;
 
 	if (s[0] >= '1' && s[0] <= '9') {
@@ -777,6 +793,8 @@ int cli_day_end(const char *s, uint64_t *ret)
 			return 0;
 		}
 	}
+	if (dmy_iso(s, iso))
+		s = iso; /* 30/06/2027, as a spreadsheet writes a day */
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (!end || *end || tm.tm_year < 100)
 		return -EINVAL;
@@ -889,20 +907,11 @@ void cli_who_json(struct store_txn *t, const uint8_t key[32], json_t *obj,
 
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
 {
-	unsigned d, m, y;
-	char iso[16], s1, s2;
-	int n = 0;
+	char iso[16];
 	if (cli_date_parse(s, ret) == 0)
 		return 0;
-	/* a day as a Vietnamese spreadsheet writes it: 01/12/2026, or
-	 * with - or . as import takes it */
-	if (sscanf(s, "%2u%c%2u%c%4u%n", &d, &s1, &m, &s2, &y, &n) == 5 &&
-	    !s[n] && s1 == s2 && strchr("/-.", s1) && y >= 1970 && m >= 1 &&
-	    m <= 12 && d >= 1 && d <= 31) {
-		snprintf(iso, sizeof(iso), "%04u-%02u-%02u", y, m, d);
-		if (cli_date_parse(iso, ret) == 0)
-			return 0;
-	}
+	if (dmy_iso(s, iso) && cli_date_parse(iso, ret) == 0)
+		return 0;
 	return cli_usage_err(
 		cmd,
 		_("--since \"%s\" is not a date: give DD/MM/YYYY, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z or +07:00)"),

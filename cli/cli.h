@@ -130,7 +130,7 @@ int cli_exit_code(int err);
  * for anything else (2026-02-30 included).
  */
 int cli_date_parse(const char *s, uint64_t *ret);
-/* An --expires: "YYYY-MM-DD", the end of that day (UTC), or "Nd", the end
+/* An --expires: "YYYY-MM-DD" (or DD/MM/YYYY), the end of that day (UTC), or "Nd", the end
  * of the UTC day N days (1-36500) from today, in Unix ms; -EINVAL for
  * anything else. */
 int cli_day_end(const char *s, uint64_t *ret);

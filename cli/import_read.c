@@ -345,6 +345,11 @@ static void csv_row(struct importer *im)
 			long long x;
 			errno = 0;
 			x = strtoll(cell, &end, 10);
+			if ((errno || *end || end == cell) &&
+			    import_map_grouped_int(cell, &x)) {
+				errno = 0;
+				end = (char *)cell + strlen(cell);
+			}
 			if (errno || *end || end == cell) {
 				import_err(im, where,
 					N_("%s: \"%s\" is not a whole number; write digits only, like 1500000"),

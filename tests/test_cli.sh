@@ -204,6 +204,11 @@ check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | g
 check "a second payment with PAY-1's key is written (paid twice must be seen)" A put payment PAY-9 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000}'
 check "its duplicate says to delete one: a payment's key fields are set once, and no correction is offered" bash -c "'$H' --home '$T/a' get payment PAY-9 >'$T/pay9' && grep -q 'DUPLICATE of payment/PAY-1.*delete payment PAY-1): its key fields are set once and cannot be corrected' '$T/pay9' && ! grep -q 'conflicts resolve payment' '$T/pay9'"
 check "the duplicate payment is deleted" A delete payment PAY-9
+printf 'id;program;beneficiary_id;period;amount_vnd\nPAY-G1;social_allowance;BG1;2026-11;1.500.000\nPAY-G2;social_allowance;BG2;2026-11;2,000,000\n' >"$T/grouped.csv"
+check "amounts as a spreadsheet groups them (1.500.000, 2,000,000) import as whole numbers" bash -c "'$H' --home '$T/a' import payment --format csv '$T/grouped.csv' >/dev/null && '$H' --home '$T/a' get payment PAY-G1 --json | grep -q '\"amount_vnd\": 1500000' && '$H' --home '$T/a' get payment PAY-G2 --json | grep -q '\"amount_vnd\": 2000000'"
+refuse "a number grouped wrongly is still refused, naming it" 4 'amount_vnd: "1.50.000" is not a whole number' \
+	A import payment --format csv /dev/stdin <<<"$(printf 'id;program;beneficiary_id;period;amount_vnd\nPAY-G3;social_allowance;BG3;2026-11;1.50.000')"
+check "a blood type in any case (o+) is read as O+" bash -c "'$H' --home '$T/a' put health_profile HP-BT '{\"person_id\":\"000000007777\",\"full_name\":\"Ban Thi Bay\",\"birth_date\":\"1977-07-07\",\"blood_type\":\"o+\"}' >/dev/null && '$H' --home '$T/a' get health_profile HP-BT --json | grep -q '\"blood_type\": \"O+\"'"
 printf '{"id":"NJ-2","phone":"0911000001"}\n{"id":"NJ-3","phone":"0911000002"\n' >"$T/open.ndjson"
 refuse "an NDJSON line whose object is not closed says so, not column 0" 4 \
 	'line 2: invalid JSON: the line ends before its object does' A import health_profile --format ndjson "$T/open.ndjson"

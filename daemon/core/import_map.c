@@ -10,8 +10,10 @@
 #include "vi_fold.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /*
  * Vietnamese column names, folded (no marks, lower case, one space
@@ -111,8 +113,9 @@ const char *import_map_enum(const struct schema_field *f, const char *cell)
 	char key[64];
 
 	vi_fold_name(cell, strlen(cell), key, sizeof(key));
+	/* a value as written, in any case: "o+" is O+ */
 	for (const char *const *p = f->values; p && *p; p++)
-		if (strcmp(key, *p) == 0)
+		if (strcasecmp(key, *p) == 0)
 			return *p;
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		if (strcmp(f->name, values[i].field) != 0 ||
@@ -243,6 +246,42 @@ int import_map_excel_number(const struct schema_field *f, const char *cell,
 	return 0;
 }
 
+int import_map_grouped_int(const char *cell, long long *ret)
+{
+	const char *p = cell;
+	char sep = 0;
+	long long v = 0;
+	int neg = 0, lead = 0, groups = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	while (isdigit((unsigned char)*p) && lead < 4) {
+		v = v * 10 + (*p++ - '0');
+		lead++;
+	}
+	if (lead == 0 || lead > 3)
+		return 0;
+	while (*p) {
+		if (!sep && (*p == '.' || *p == ',' || *p == ' '))
+			sep = *p;
+		if (*p != sep)
+			return 0;
+		p++;
+		for (int k = 0; k < 3; k++, p++) {
+			if (!isdigit((unsigned char)*p) || v > LLONG_MAX / 10 - 1)
+				return 0;
+			v = v * 10 + (*p - '0');
+		}
+		groups++;
+	}
+	if (!groups)
+		return 0;
+	*ret = neg ? -v : v;
+	return 1;
+}
+
 int import_map_enum_why(const struct schema *s, const struct schema_field *f,
 			const char *cell, char *why, size_t whylen)
 {
@@ -286,7 +325,11 @@ int import_map_fields(const struct schema *s, json_t *obj, char *why,
 			continue;
 		f = &s->fields[fi];
 		text = json_string_value(v);
-		if (f->type == FT_ENUM && (mapped = import_map_enum(f, text))) {
+		long long gi;
+		if (f->type == FT_INT && import_map_grouped_int(text, &gi)) {
+			/* "1.500.000", as a spreadsheet shows an amount */
+			json_object_set_new(obj, name, json_integer(gi));
+		} else if (f->type == FT_ENUM && (mapped = import_map_enum(f, text))) {
 			if (strcmp(mapped, text) != 0)
 				json_object_set_new(obj, name, json_string(mapped));
 		} else if (import_map_enum_why(s, f, text, why, whylen)) {

@@ -46,6 +46,14 @@ int import_map_date(const struct schema_field *f, const char *cell,
 		    char out[16], char *why, size_t whylen);
 
 /*
+ * A whole number as a spreadsheet shows it with its thousands grouped
+ * ("1.500.000" in Vietnamese, "1,500,000", "1 500 000"): one separator
+ * throughout, groups of three digits. 1 with *ret set; 0 when cell is
+ * not such a number.
+ */
+int import_map_grouped_int(const char *cell, long long *ret);
+
+/*
  * When cell is what Excel makes of an ID number typed in a General
  * column (fewer than f->digits digits: the leading zeros dropped; or
  * 1.23457E+11), write into why what happened and how to fix it, and
