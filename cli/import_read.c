@@ -247,7 +247,10 @@ static void csv_header(struct importer *im)
 		}
 		fi = import_map_column(s, name);
 		other = im->ncells == 1 ? delim_guess(name, strlen(name)) : 0;
-		if (fi == IMPORT_MAP_ID) {
+		if (fi == IMPORT_MAP_SKIP) {
+			cli_err(_("note: column \"%s\" holds row numbers: it is not imported"),
+				quoted(name, 64, q, sizeof(q)));
+		} else if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
 				import_err(im, 1, N_("column id appears twice (\"%s\")"),
 					   quoted(name, 64, q, sizeof(q)));
@@ -333,6 +336,8 @@ static void csv_row(struct importer *im)
 		json_t *v = NULL;
 		int d;
 
+		if (im->col[i] == IMPORT_MAP_SKIP)
+			continue;
 		if (im->col[i] < 0) {
 			id = cell;
 			continue;

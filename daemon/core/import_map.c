@@ -83,6 +83,9 @@ static int field_of(const struct schema *s, const char *name)
 	return fi >= 0 ? fi : IMPORT_MAP_UNKNOWN;
 }
 
+/* The headers of a column of row numbers */
+static const char *const row_numbers[] = { "stt", "tt", "số tt", "số thứ tự" };
+
 int import_map_column(const struct schema *s, const char *name)
 {
 	char key[128], own[128];
@@ -90,6 +93,13 @@ int import_map_column(const struct schema *s, const char *name)
 	vi_fold_name(name, strlen(name), key, sizeof(key));
 	if (strcmp(key, "id") == 0)
 		return IMPORT_MAP_ID;
+	for (size_t i = 0; i < sizeof(row_numbers) / sizeof(row_numbers[0]);
+	     i++) {
+		vi_fold_name(row_numbers[i], strlen(row_numbers[i]), own,
+			     sizeof(own));
+		if (strcmp(key, own) == 0)
+			return IMPORT_MAP_SKIP;
+	}
 	for (size_t i = 0; i < s->nfields; i++) {
 		const char *f = s->fields[i].name;
 		vi_fold_name(f, strlen(f), own, sizeof(own));

@@ -17,10 +17,13 @@
 
 #define IMPORT_MAP_ID (-1)	 /* the record id column */
 #define IMPORT_MAP_UNKNOWN (-2) /* no field of the collection */
+#define IMPORT_MAP_SKIP (-3)	 /* a column of row numbers (STT): not data */
 
 /*
  * The field of s that the column header name (UTF-8, NUL-terminated)
- * names: its index, IMPORT_MAP_ID or IMPORT_MAP_UNKNOWN. Matched case-
+ * names: its index, IMPORT_MAP_ID, IMPORT_MAP_SKIP (the row-number column
+ * a Vietnamese sheet begins with: STT, "số thứ tự") or
+ * IMPORT_MAP_UNKNOWN. Matched case-
  * and diacritics-insensitively, '_' and ' ' alike, against the field
  * names and the Vietnamese names of the table.
  */
