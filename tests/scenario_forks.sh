@@ -63,6 +63,8 @@ rc 1 "A imports it: one fork" A bundle import "$T/copy.bundle"
 has "the import names the fork" 'fork'
 rc 0 "importing it again is harmless: the evidence is held already, no new fork (exit 0)" A bundle import "$T/copy.bundle"
 has "it counts as a duplicate" 'duplicate:  1'
+rc 0 "get of the record the forked seq changed" A get health_profile HP-1
+has "warns that it was changed past a fork, naming the feed and the seq" "WARNING: changed by author ${KEY:0:16}… in feed $SCOPE past seq 3, where that author signed two different entries"
 ID_OWN=$(A history health_profile HP-1 --json | sed -n 's/^ *"entry": "\([0-9a-f]*\)",\{0,1\}$/\1/p' | tail -1)
 
 rc 1 "verify exits 1 on an intact store that keeps a fork" A verify
