@@ -638,6 +638,13 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 		snprintf(c->config_path, sizeof(c->config_path), "%s", cfg);
 		if ((r = parse_file(&pc, cfg, why, whylen)) < 0)
 			return r;
+		if (c->http_max_per_client > c->http_max_conns) {
+			snprintf(why, whylen,
+				 _("%s: [http] max_per_client (%u) is more than max_connections (%u): one client could hold every connection; give it at most %u"),
+				 cfg, c->http_max_per_client, c->http_max_conns,
+				 c->http_max_conns);
+			return HAMLET_ECONFIG;
+		}
 	}
 	if (home)
 		snprintf(c->home, sizeof(c->home), "%s", home);

@@ -259,6 +259,14 @@ int main(void)
 		ASSERT_WHY("line 3: the line is longer than 199 characters; continue a long list on indented lines below it");
 	}
 
+	TEST_START("[http] max_per_client over max_connections is refused, naming both");
+	ASSERT_EQ(parse("--config", conf("[http]\nmax_connections = 10\nmax_per_client = 20\n"),
+			"--home", "/h", NULL),
+		  HAMLET_ECONFIG);
+	ASSERT_TRUE(strstr(why, "max_per_client (20) is more than max_connections (10)") != NULL);
+	ASSERT_OK(parse("--config", conf("[http]\nmax_connections = 10\nmax_per_client = 10\n"),
+			"--home", "/h", NULL));
+
 	TEST_START("a file that cannot be opened is named");
 	snprintf(path, sizeof(path), "%s/absent.conf", dir);
 	ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
