@@ -27,6 +27,9 @@ check "hamlet --version prints its version" bash -c "'$H' --version | grep -qx '
 refuse "a command where no node exists says how to make one, --scope included" 3 \
 	'init --network FILE --scope SCOPE' "$H" --home "$T/none" status
 echo x >"$T/afile"
+printf 'id,person_id\nHP-1,1\n' >"$T/not-a-network.csv"
+refuse "init given a spreadsheet as the network file says it is not one" 4 'not-a-network.csv is not a hamlet \[network\] file' \
+	"$H" --home "$T/nx" init --network "$T/not-a-network.csv" --name nx --scope bk/nx
 refuse "a mistyped command suggests the one meant" 2 'did you mean "hamlet status"' "$H" stauts
 refuse "a command far from every other gets no suggestion" 2 'unknown command "xyzzy" (see' "$H" xyzzy
 check "an error quoting what the user typed never passes a terminal escape through" bash -c \

@@ -319,9 +319,17 @@ static int ini_read(const char *path, const char *section,
 	ini_file_free(text, tlen);
 	/* inih kept each line in a buffer on its stack: wipe what it used */
 	sodium_stackzero(4096);
+	if (line == 1) {
+		/* not even its first line: another kind of file */
+		why_set(why, whylen,
+			 N_("%s is not a hamlet [%s] file (its first line is not a setting): is it the right file?"),
+			 path, section);
+		return HAMLET_ECONFIG;
+	}
 	if (line != 0) {
-		why_set(why, whylen, N_("%s line %d: not a valid setting"), path,
-			 line);
+		why_set(why, whylen,
+			 N_("%s line %d: not a valid setting (a file edited by hand, or damaged: restore it from a copy)"),
+			 path, line);
 		return HAMLET_ECONFIG;
 	}
 	if (c.bad[0] && strcmp(c.bad, "root") == 0 &&
