@@ -143,8 +143,9 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 					"cannot save %s/%s: %s", c->coll, c->id,
 					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_EERASED:
+			/* the why names the record already */
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "erased",
-					"cannot save %s/%s: %s", c->coll, c->id,
+					"%s",
 					c->why[0] ? c->why : hamlet_strerror(r));
 		default:
 			return http__send_fault(h, conn, r, "cannot save the record");
