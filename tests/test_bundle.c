@@ -264,6 +264,36 @@ int main(void)
 		rf_free(&g);
 	}
 
+	TEST_START("an entry of another network is named whether the network is given or read from the header");
+	{
+		struct rf_feed f, of;
+		struct bundle_header h;
+		struct bundle_writer *w;
+		char rp[4200];
+		rf_init(&f);
+		rf_init(&of);
+		memset(of.net, 0x33, 32);
+		rf_add(&of, ENTRY_PUT, "HP-9", "Elsewhere", 0);
+		memset(&h, 0, sizeof(h));
+		memcpy(h.network_id, f.net, 32);
+		memcpy(h.creator, f.pk, 32);
+		snprintf(rp, sizeof(rp), "%s/othernet.bundle", dir);
+		ASSERT_OK(bundle_writer_open(rp, &h, &w));
+		ASSERT_OK(bundle_writer_add_run(w, &f.v[0], 3, NULL));
+		ASSERT_OK(bundle_writer_add(w, of.env[3], of.v[3].env_len, of.sig[3],
+					    of.body[3], of.v[3].body_len));
+		ASSERT_OK(bundle_writer_finish(w, f.sk));
+		for (int given = 0; given < 2; given++) {
+			ASSERT_OK(bundle_check(rp, given ? f.net : NULL, &rep,
+					       why, sizeof(why)));
+			ASSERT_EQ(rep.bad_entries, 1);
+			ASSERT_EQ(problems_count(&rep.problems, "network"), 1);
+			bundle_report_close(&rep);
+		}
+		rf_free(&f);
+		rf_free(&of);
+	}
+
 	TEST_START("a directory is neither replaced by a bundle nor read as one");
 	ASSERT_EQ(bundle_create(a, dir, &o, NULL, why, sizeof(why)), -EISDIR);
 	ASSERT_TRUE(strstr(why, "a directory or a device") != NULL);

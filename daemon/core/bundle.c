@@ -1677,7 +1677,12 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			memcpy(rep->entry_network_id, e.network_id, 32);
 			rep->has_entry_network = 1;
 		}
-		if (wk->network_id && memcmp(e.network_id, wk->network_id, 32)) {
+		/* without a network given (an auditor with the root key
+		 * alone), the bundle's own header names it */
+		const uint8_t *net = wk->network_id ? wk->network_id
+				     : rep->has_header ? rep->header.network_id
+						       : rep->entry_network_id;
+		if (memcmp(e.network_id, net, 32)) {
 			rep->bad_entries++;
 			problems_add(&rep->problems, "network",
 				     N_("entry at byte %zu, %s belongs to another network"),
