@@ -27,7 +27,7 @@ static const struct cli_option_help global_opts[] = {
 	{ "--home DIR",
 	  N_("the node's state directory (default: $HAMLET_HOME, else /var/lib/hamlet)") },
 	{ "--json",
-	  N_("machine-readable output; every read command takes it") },
+	  N_("machine-readable output; every read command takes it. A failure prints no JSON: its exit status says which kind, and standard error why") },
 	{ "--keys",
 	  N_("show whole node keys next to names (nodes are named by their certificates; a key without one shows as \"unknown node\" and its first 8 hex digits)") },
 	{ "--help, -h",
