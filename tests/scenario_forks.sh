@@ -119,6 +119,8 @@ has "and says it is damaged" '^verify: DAMAGED'
 # --- a damaged store -----------------------------------------------------
 check "B: a copy of A before the fork" cp -a "$T/copy" "$T/b"
 check "B's bytes are altered on disk" damage "$T/b"
+"$H" --home "$T/b" bundle create --unsealed "$T/b-damaged.bundle" >"$T/bd.out" 2>&1
+check "a bundle from the damaged store is refused, naming where and what to run, and no file is left" bash -c "[ $? != 0 ] && grep -q 'the store is damaged at feed $SCOPE seq [0-9]*: .*(run hamlet verify)' '$T/bd.out' && ! ls '$T'/b-damaged.bundle* 2>/dev/null"
 rc 6 "verify exits 6 on a damaged store" "$H" --home "$T/b" verify
 has "and says it is damaged" '^verify: DAMAGED'
 rc 6 "verify --json exits 6" "$H" --home "$T/b" verify --json

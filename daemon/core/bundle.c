@@ -206,6 +206,16 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 		if ((r = log_entry_read(t, f->key, seq, &zb[n], &full)) == 0 &&
 		    full.body_damaged)
 			r = HAMLET_ECORRUPT;
+		if (r == 0 && full.body) {
+			/* a body altered on the disk is never sent on: the
+			 * receiver would refuse it, and hold the feed after */
+			struct entry e;
+			uint8_t bh[32];
+			entry_body_hash(full.body, full.body_len, bh);
+			if (entry_decode(full.env, full.env_len, &e, NULL) < 0 ||
+			    !e.has_body || memcmp(bh, e.body_hash, 32) != 0)
+				r = HAMLET_ECORRUPT;
+		}
 		if (r < 0) {
 			why_set(why, whylen,
 				 N_("the store is damaged at feed %s seq %llu: %s (run hamlet verify)"),
