@@ -123,12 +123,74 @@ static void check_update(struct importer *im, const struct import_row *rw,
 }
 
 /* Check one row against the record it puts to. */
+/*
+ * A row of a record in conflict: its fields in conflict whose value is
+ * the one shown (an exported row, imported again) are left out, so that
+ * importing it settles nothing; *ret_body gets the row without them
+ * (NULL when none was). A person_id that two nodes wrote differently
+ * (two people under one id) given another value is a problem of the
+ * file. 2 when nothing is left to write.
+ */
+static int drop_shown_conflicts(struct importer *im,
+				const struct import_row *rw,
+				const msgpack_object *body,
+				const struct record_view *v, uint8_t **ret_body,
+				size_t *ret_len)
+{
+	const struct schema *s = im->s;
+	char two[SCHEMA_MAX_MAP_KEY + 1] = "";
+	int drop[SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP] = { 0 };
+	uint32_t n = body->via.map.size, kept = 0;
+	struct mp_writer w;
+
+	*ret_body = NULL;
+	record_view_two_people(s, v, two, sizeof(two));
+	for (uint32_t j = 0; j < n && j < sizeof(drop) / sizeof(drop[0]); j++) {
+		const msgpack_object_kv *kv = &body->via.map.ptr[j];
+		int fi = schema_field_index(s, kv->key.via.str.ptr,
+					    kv->key.via.str.size);
+		const msgpack_object *cur;
+		if (fi < 0 || !record_view_conflict(v, s->fields[fi].name)) {
+			kept++;
+			continue;
+		}
+		cur = record_view_field(v, s->fields[fi].name);
+		if (mp_is_nil(&kv->val) ? !cur
+					: cur && mp_object_equal(cur, &kv->val)) {
+			drop[j] = 1;
+			continue;
+		}
+		if (two[0] && strcmp(two, s->fields[fi].name) == 0)
+			import_err(im, rw->where,
+				N_("%s: %s is in conflict between two nodes (most likely two people under one id): leave that cell as exported, or settle it first (%s conflicts)"),
+				rw->id, two, cli_prog());
+		kept++;
+	}
+	if (kept == n)
+		return 0;
+	if (kept == 0)
+		return 2;
+	mp_writer_init(&w);
+	msgpack_pack_map(&w.pk, kept);
+	for (uint32_t j = 0; j < n; j++) {
+		if (drop[j])
+			continue;
+		mp_pack_object(&w.pk, &body->via.map.ptr[j].key);
+		mp_pack_object(&w.pk, &body->via.map.ptr[j].val);
+	}
+	*ret_body = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return *ret_body ? 1 : -ENOMEM;
+}
+
 static int check_row(struct importer *im, struct store_txn *t,
 		     struct import_row *rw)
 {
 	struct record_view v;
 	struct mp_doc d;
 	char missing[256];
+	uint8_t *nb = NULL;
+	size_t nl = 0;
 	int r, have_view;
 
 	if (!rw->body)
@@ -149,10 +211,22 @@ static int check_row(struct importer *im, struct store_txn *t,
 	have_view = r == 0;
 	if (have_view && v.erased) {
 		rw->skip = IMPORT_SKIP_ERASED;
+	} else if (have_view && !v.deleted && record_view_conflict(&v, "")) {
+		/* changed here, deleted elsewhere: any write would keep it,
+		 * which is for the operator to decide */
+		rw->skip = IMPORT_SKIP_CONFLICT;
 	} else if (have_view && !v.deleted &&
 		   record_view_conflicted(im->s, d.root, &v) &&
 		   record_view_shows(im->s, d.root, &v)) {
-		rw->skip = IMPORT_SKIP_CONFLICT;
+		rw->skip = IMPORT_SKIP_CONFLICT; /* the row as exported */
+	} else if (have_view && !v.deleted &&
+		   record_view_conflicted(im->s, d.root, &v)) {
+		if ((r = drop_shown_conflicts(im, rw, d.root, &v, &nb, &nl)) < 0)
+			goto out;
+		if (r == 2)
+			rw->skip = IMPORT_SKIP_CONFLICT;
+		else
+			check_update(im, rw, d.root, &v);
 	} else if (!have_view || v.deleted) {
 		cli_body_missing_required(im->s, d.root, missing,
 					  sizeof(missing));
@@ -169,6 +243,13 @@ static int check_row(struct importer *im, struct store_txn *t,
 	r = 0;
 out:
 	mp_doc_close(&d);
+	if (nb) {
+		/* the row as written: without its fields left in conflict */
+		free(rw->body);
+		rw->body = nb;
+		rw->len = nl;
+		rw->dropped = 1;
+	}
 	return r;
 }
 
@@ -387,6 +468,24 @@ static int refuse_file(const struct importer *im)
 /* The rows not written because of what the store holds, named. */
 static void note_skipped(const struct importer *im, const struct outcome *o)
 {
+	{
+		char ids[200] = "";
+		size_t k = 0, shown = 0;
+		for (size_t i = 0; i < im->n; i++) {
+			if (!im->rows[i].dropped || im->rows[i].skip)
+				continue;
+			if (k++ < 3) {
+				size_t l = strlen(ids);
+				snprintf(ids + l, sizeof(ids) - l, "%s%s %lu (%s)",
+					 shown++ ? ", " : "", im->unit,
+					 im->rows[i].where, im->rows[i].id);
+			}
+		}
+		if (k)
+			cli_err(_("note: %zu %s%s written without their fields in conflict, whose value was the one shown (%s%s): those conflicts stay open; \"%s conflicts\" settles each"),
+				k, im->unit, cli_plural(k), ids, k > 3 ? ", …" : "",
+				cli_prog());
+	}
 	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_CONFLICT;
 	     kind++) {
 		size_t k = kind == IMPORT_SKIP_ERASED ? o->erased : o->left_open;

@@ -60,6 +60,7 @@ static int rows_add(struct importer *im, const char *id, uint8_t *body,
 	r->len = len;
 	r->where = where;
 	r->skip = 0;
+	r->dropped = 0;
 	im->n++;
 	return 0;
 }

@@ -25,6 +25,8 @@ struct import_row {
 	size_t len;
 	unsigned long where; /* CSV row (the header is row 1) or NDJSON line */
 	int skip; /* IMPORT_SKIP_*: not written */
+	int dropped; /* fields in conflict left out, their value the one
+		      * shown: the rest is written */
 };
 
 /* A row the store tells not to write: of an erased record (never written

@@ -142,6 +142,10 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "not_granted",
 					"cannot save %s/%s: %s", c->coll, c->id,
 					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ETWOPEOPLE:
+			return send_err(h, conn, MHD_HTTP_CONFLICT, "two_people",
+					"%s (here: resolve with \"same_person\": true)",
+					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_EERASED:
 			/* the why names the record already */
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "erased",

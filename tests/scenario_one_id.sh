@@ -29,6 +29,21 @@ check "the commune shows one record in conflict" bash -c "'$H' --home '$T/c1' co
 check "its scope is the commune's, the one both villages lie under" \
 	bash -c "'$H' --home '$T/c1' get health_profile HP-20 --json | grep -q '\"scope\": *\"bk/c1\"'"
 check "the commune adds a phone" N c1 put health_profile HP-20 '{"phone":"0911000020"}'
+refuse "a put that sets the person_id in conflict is refused as a resolve by choosing is (exit 2)" 2 'most likely two different people; setting it would make them one' \
+	N c1 put health_profile HP-20 '{"person_id":"001122300020"}'
+check "the commune exports its profiles" bash -c "'$H' --home '$T/c1' export health_profile --format csv >'$T/c1.csv'"
+sed 's/^\(HP-20,.*\)$/\1/' "$T/c1.csv" >"$T/c1-again.csv"
+check "importing the export again writes nothing of the conflict" bash -c "'$H' --home '$T/c1' import health_profile --format csv '$T/c1-again.csv' 2>'$T/imp.err' >/dev/null && '$H' --home '$T/c1' conflicts | grep -q 'WARNING: two nodes wrote different person_id'"
+python3 - "$T/c1.csv" "$T/c1-edit.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+h = rows[0]
+for r in rows[1:]:
+    if r[0] == "HP-20":
+        r[h.index("village")] = "khuoi-ma"
+csv.writer(open(sys.argv[2], "w", newline="")).writerows(rows)
+PY
+check "a row of it edited elsewhere (village) is written without the person_id, saying so, and the conflict stays" bash -c "'$H' --home '$T/c1' import health_profile --format csv '$T/c1-edit.csv' 2>'$T/imp2.err' >/dev/null && grep -q 'written without their fields in conflict' '$T/imp2.err' && '$H' --home '$T/c1' conflicts | grep -q 'WARNING: two nodes wrote different person_id' && '$H' --home '$T/c1' get health_profile HP-20 | grep -q 'khuoi-ma'"
 check "conflicts gives no command that chooses one person_id, pointing at the warning" bash -c "'$H' --home '$T/c1' conflicts >'$T/c1.conf' && grep -q 'CONFLICT person_id.*do not resolve by choosing one: see the WARNING below' '$T/c1.conf' && ! grep -q 'resolve with: .*person_id' '$T/c1.conf' && grep -q 'WARNING: two nodes wrote different person_id values' '$T/c1.conf'"
 refuse "choosing one is refused (exit 2), saying why and how to go on" 2 'most likely two different people.*--same-person' \
 	N c1 conflicts resolve health_profile HP-20 '{"full_name":"Ha Van Ba","person_id":"009988776655","birth_date":"1970-04-12"}'

@@ -5,6 +5,7 @@
  * stored through the same log__apply_one as arriving entries.
  */
 #include "log_internal.h"
+#include "record_json.h"
 #include "why.h"
 
 #include "error.h"
@@ -187,6 +188,35 @@ static int put_unchanged(const struct schema *s, const msgpack_object *body,
 	       record_view_shows(s, body, v);
 }
 
+/*
+ * A put that sets the person_id two nodes wrote differently under this
+ * record's one id (record_view_two_people()) would settle it as one
+ * person: only a resolution may, once someone has checked
+ * (HAMLET_ETWOPEOPLE otherwise).
+ */
+static int two_people_put(const struct schema *s, const struct log_op *op,
+			  const msgpack_object *body,
+			  const struct record_view *v, char *why, size_t wl)
+{
+	char two[SCHEMA_MAX_MAP_KEY + 1];
+	size_t tl;
+
+	if (!record_view_two_people(s, v, two, sizeof(two)))
+		return 0;
+	tl = strlen(two);
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == tl &&
+		    memcmp(k->via.str.ptr, two, tl) == 0) {
+			why_set(why, wl,
+				 N_("%s/%s: two nodes wrote different %s values under this one id, most likely two different people; setting it would make them one. Write each person under an id of their own and delete this one, or, when you have checked that both values are one person's, resolve with --same-person"),
+				 op->collection, op->record_id, two);
+			return HAMLET_ETWOPEOPLE;
+		}
+	}
+	return 0;
+}
+
 static int view_heads(const struct record_view *v, struct local_state *ls)
 {
 	size_t nh = v->heads->via.array.size;
@@ -274,6 +304,8 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 		}
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
+		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
+			r = two_people_put(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
 			ls->unchanged = put_unchanged(s, body, &v);
 		record_view_close(&v);
