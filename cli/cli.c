@@ -796,11 +796,18 @@ int cli_day_end(const char *s, uint64_t *ret)
 	if (dmy_iso(s, iso))
 		s = iso; /* 30/06/2027, as a spreadsheet writes a day */
 	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end || tm.tm_year < 100)
+	if (!end || *end || tm.tm_year < 70)
 		return -EINVAL;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return -EINVAL;
+	{
+		/* 2027-02-31 comes back as March: not a day */
+		struct tm back;
+		int y = tm.tm_year, m = tm.tm_mon, d = tm.tm_mday;
+		if ((t = timegm(&tm)) == (time_t)-1 ||
+		    !gmtime_r(&t, &back) || back.tm_year != y ||
+		    back.tm_mon != m || back.tm_mday != d)
+			return -EINVAL;
+	}
 	*ret = (uint64_t)t * 1000 + day_ms;
 	return 0;
 }

@@ -42,7 +42,8 @@ static void print_conflict(FILE *f, struct store_txn *t,
 			   const struct record_conflict *c, const char *indent)
 {
 	const char *prog = cli_prog();
-	char *qid = cli_sh_quote(id);
+	char *qid = cli_sh_quote(id), two[SCHEMA_MAX_MAP_KEY + 1];
+	int tp = record_view_two_people(s, v, two, sizeof(two));
 
 	if (c->field[0] == 0) {
 		/* update versus delete: keeping the record takes every
@@ -69,7 +70,11 @@ static void print_conflict(FILE *f, struct store_txn *t,
 					: _("updated"));
 			print_by(f, t, &c->v[i]);
 		}
-		if (missing[0])
+		if (tp)
+			fprintf(f,
+				_("; resolve with: %s conflicts resolve %s %s --delete, or see the WARNING below\n"),
+				prog, coll, qid ? qid : id);
+		else if (missing[0])
 			fprintf(f,
 				_("; resolve with: %s conflicts resolve %s %s '%s}' to keep it (the delete cleared %s; the earlier values are in \"%s history %s %s\") or %s conflicts resolve %s %s --delete\n"),
 				prog, coll, qid ? qid : id, json, missing,
@@ -100,7 +105,8 @@ static void print_conflict(FILE *f, struct store_txn *t,
 	/* the shown value (the first: newest) as the suggested resolution;
 	 * none where choosing would join two people (the WARNING says what
 	 * to do) */
-	if (c->n && record_conflict_two_people(s, c)) {
+	if (c->n && (record_conflict_two_people(s, c) || tp)) {
+		/* a record of two people: no choice settles it */
 		fputs(_("; do not resolve by choosing one: see the WARNING below"), f);
 	} else if (c->n) {
 		json_t *o = json_object();

@@ -46,7 +46,7 @@ static const struct cli_option_help put_opts[] = {
 };
 
 static const char *const cert_syn[] = {
-	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--expires YYYY-MM-DD] [--delegate] --out FILE",
+	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
 	"cert install FILE", "cert list [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
 	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--json]",
@@ -63,7 +63,7 @@ static const struct cli_option_help cert_opts[] = {
 	{ "--write PREFIX",
 	  N_("issue: a scope it may write ('*': all, '' alone: none; may repeat)") },
 	{ "--collections C,...", N_("issue: the collections it may write (default: all)") },
-	{ "--expires YYYY-MM-DD", N_("issue: the last day it is valid") },
+	{ "--expires DAY", N_("issue: the last day it is valid (YYYY-MM-DD or DD/MM/YYYY), or Nd: N days from today (default: 3 years)") },
 	{ "--delegate", N_("issue: it may certify others inside its grant") },
 	{ "--out FILE", N_("issue: where to write the certificate (never replaced)") },
 	{ "--network NETFILE", N_("show: check the chain against this network") },
@@ -79,7 +79,7 @@ static const struct cli_option_help scope_opts[] = {
 	{ NULL, NULL },
 };
 static const char *const token_syn[] = {
-	"token create --name NAME --role read|write [--scope PREFIX] [--expires YYYY-MM-DD|Nd] [--json]",
+	"token create --name NAME --role read|write [--scope PREFIX] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd|never] [--json]",
 	"token list [--json]", "token revoke NAME", NULL
 };
 static const struct cli_option_help token_opts[] = {

@@ -710,6 +710,8 @@ int http__token_held(struct http *h, const struct token *tok)
 
 	pthread_mutex_lock(&h->tmu);
 	tokens_refresh(h);
+	if (h->tbad)
+		found = -2;
 	for (size_t i = 0; i < h->toks.n && !found; i++)
 		if (sodium_memcmp(h->toks.v[i].hash, tok->hash,
 				  sizeof(tok->hash)) == 0)

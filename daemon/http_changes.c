@@ -214,9 +214,13 @@ static int feed_next(struct feed *f, FILE *m)
 	}
 	/* a token revoked or expired meanwhile reads nothing more */
 	if ((held = http__token_held(h, &f->tok)) <= 0) {
-		fprintf(m, "{\"error\":{\"code\":\"%s\",\"message\":\"the token %s\"},\"last_seq\":%llu}\n",
-			held < 0 ? "token_expired" : "bad_token",
-			held < 0 ? "has expired" : "was revoked",
+		fprintf(m, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},\"last_seq\":%llu}\n",
+			held == -2   ? "tokens_unreadable"
+			: held == -1 ? "token_expired"
+				     : "bad_token",
+			held == -2   ? "the node's tokens file does not read: no token can be checked"
+			: held == -1 ? "the token has expired"
+				     : "the token was revoked",
 			(unsigned long long)f->since);
 		f->ended = 1;
 		return 0;
@@ -478,6 +482,11 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 						"cannot read the changes");
 		if (revoked) {
 			json_decref(arr);
+			if (held == -2)
+				return send_err(h, conn,
+						MHD_HTTP_SERVICE_UNAVAILABLE,
+						"tokens_unreadable",
+						"the node's tokens file does not read: no token can be checked");
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					held < 0 ? "token_expired"
 						 : "bad_token",

@@ -113,8 +113,9 @@ void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused);
 /* --- http.c --- */
 
 /* 1 while tok (as a request presented it) is still in the tokens file
- * and has not expired, -1 when it has expired, 0 when it is gone: a
- * stream checks it again before it sends more. */
+ * and has not expired, -1 when it has expired, -2 when the file does not
+ * read, 0 when it is gone: a stream checks it again before it sends
+ * more. */
 int http__token_held(struct http *h, const struct token *tok);
 
 /* Free a call (accepts NULL). */

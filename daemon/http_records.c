@@ -346,6 +346,16 @@ static enum MHD_Result resolve_answer(struct http *h,
 	return http__send_json(h, conn, MHD_HTTP_OK, o);
 }
 
+/* Where a new record of tok goes without ?scope=: the node's own scope,
+ * unless the token's lies outside it (a token of one village on a
+ * commune's node): then the token's. */
+static const char *new_scope(const struct http *h, const struct token *tok)
+{
+	const char *own = h->d->node->scope;
+	return tok->scope[0] && !entry_scope_under(own, tok->scope) ? tok->scope
+								     : own;
+}
+
 /* PUT (kind ENTRY_PUT, body the fields) or DELETE of coll/id. */
 enum MHD_Result http__put_or_delete(struct http *h,
 				     struct MHD_Connection *conn,
@@ -402,9 +412,8 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	}
 	/* a new record goes where ?scope says, else in a scoped token's
 	 * scope, else in the node's own */
-	if ((r = write_scope(h, s->name, id, given,
-			     tok->scope[0] ? tok->scope : h->d->node->scope,
-			     scope, cur, &map, &exists, &nowhere)) < 0) {
+	if ((r = write_scope(h, s->name, id, given, new_scope(h, tok), scope,
+			     cur, &map, &exists, &nowhere)) < 0) {
 		ok = http__send_fault(h, conn, r, "cannot read the store");
 		goto out;
 	}
@@ -449,8 +458,8 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	if (given)
 		snprintf(c->scope, sizeof(c->scope), "%s", given);
 	else if (!cur[0] && !nowhere && tok->scope[0])
-		/* a new record of a scoped token: in the token's scope */
-		snprintf(c->scope, sizeof(c->scope), "%s", tok->scope);
+		/* a new record of a scoped token: see new_scope() */
+		snprintf(c->scope, sizeof(c->scope), "%s", new_scope(h, tok));
 	c->op.kind = kind;
 	c->op.collection = c->coll;
 	c->op.record_id = c->id;

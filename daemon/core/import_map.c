@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /*
  * Vietnamese column names, folded (no marks, lower case, one space
@@ -84,7 +83,7 @@ static int field_of(const struct schema *s, const char *name)
 }
 
 /* The headers of a column of row numbers */
-static const char *const row_numbers[] = { "stt", "tt", "số tt", "số thứ tự" };
+static const char *const row_numbers[] = { "stt", "số tt", "số thứ tự" };
 
 int import_map_column(const struct schema *s, const char *name)
 {
@@ -123,10 +122,18 @@ const char *import_map_enum(const struct schema_field *f, const char *cell)
 	char key[64];
 
 	vi_fold_name(cell, strlen(cell), key, sizeof(key));
-	/* a value as written, in any case: "o+" is O+ */
-	for (const char *const *p = f->values; p && *p; p++)
-		if (strcasecmp(key, *p) == 0)
-			return *p;
+	/* a value as written, in any case and folded as the cell is: "o-"
+	 * is O-, "Social_Allowance" social_allowance */
+	{
+		/* letters lowered only: "o" is no blood type, "o-" is O- */
+		char low[64], fv[64];
+		vi_fold(cell, strlen(cell), low, sizeof(low));
+		for (const char *const *p = f->values; p && *p; p++) {
+			vi_fold(*p, strlen(*p), fv, sizeof(fv));
+			if (strcmp(key, *p) == 0 || strcmp(low, fv) == 0)
+				return *p;
+		}
+	}
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		if (strcmp(f->name, values[i].field) != 0 ||
 		    strcmp(key, values[i].word) != 0)
@@ -286,7 +293,8 @@ int import_map_grouped_int(const char *cell, long long *ret)
 		}
 		groups++;
 	}
-	if (!groups)
+	/* "1,500" may be one and a half, as a Vietnamese sheet writes it */
+	if (!groups || (sep == ',' && groups == 1))
 		return 0;
 	*ret = neg ? -v : v;
 	return 1;

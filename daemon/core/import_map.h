@@ -51,8 +51,9 @@ int import_map_date(const struct schema_field *f, const char *cell,
 /*
  * A whole number as a spreadsheet shows it with its thousands grouped
  * ("1.500.000" in Vietnamese, "1,500,000", "1 500 000"): one separator
- * throughout, groups of three digits. 1 with *ret set; 0 when cell is
- * not such a number.
+ * throughout, groups of three digits ("1,500" alone is not taken: a
+ * comma is the decimal mark in Vietnamese). 1 with *ret set; 0 when
+ * cell is not such a number.
  */
 int import_map_grouped_int(const char *cell, long long *ret);
 

@@ -596,6 +596,15 @@ static int key_kept(const struct schema *s, const struct record_view *v,
 	return kept && names[0];
 }
 
+/* 1 when a key field of s may be corrected: one not set once. */
+static int key_correctable(const struct schema *s)
+{
+	for (const int *u = s->unique; u && *u >= 0; u++)
+		if (s->fields[*u].rule != MR_IMMUTABLE)
+			return 1;
+	return 0;
+}
+
 int record_resolution(struct store_txn *t, const struct schema *s,
 		      const char *id, int del, int same_person,
 		      const msgpack_object *over, uint8_t **ret_body,
@@ -631,7 +640,9 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 	}
 	if (nconf == 0 && !del && !over) {
 		why_set(why, whylen,
-			 N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one"),
+			 key_correctable(s)
+				 ? N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one")
+				 : N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records (its key fields are set once)"),
 			 s->name, id);
 		r = HAMLET_EDUP;
 		goto out;
