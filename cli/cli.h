@@ -387,10 +387,10 @@ int cli_record_warn_txn(struct store_txn *t, const char *cmd,
  */
 int cli_access(const char *cmd, const char *coll, const char *id,
 	       const char *query, uint64_t count);
-/* The same for every live record of coll, counted in t; with if_any,
- * nothing when there is none. */
+/* The same for every live record of coll (under scope, unless NULL),
+ * counted in t; with if_any, nothing when there is none. */
 int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
-		   const char *query, int if_any);
+		   const char *query, const char *scope, int if_any);
 /* The same for the records with open problems that "conflicts" lists. */
 int cli_access_conflicts(struct store_txn *t);
 

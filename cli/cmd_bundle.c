@@ -6,7 +6,9 @@
  */
 #include "cli.h"
 #include "i18n.h"
+#include "outfile.h"
 #include "progress.h"
+#include "seal.h"
 
 #include "bundle.h"
 #include "error.h"
@@ -292,6 +294,18 @@ static void sealed_line(const struct bundle_create_result *res)
 	       name[0] ? " (" : "", name, name[0] ? ")" : "");
 }
 
+/* 1 when a bundle may be written at path: nothing there, or a bundle
+ * (what bundle_create() replaces). */
+static int bundle_name_ok(const char *path)
+{
+	unsigned char head[OUTFILE_HEAD];
+	size_t hn;
+	int k = outfile_at(path, head, &hn);
+	return k == 0 ||
+	       (k == 1 && (outfile_is(head, hn, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) ||
+			   outfile_is(head, hn, SEAL_MAGIC, SEAL_MAGIC_LEN)));
+}
+
 static int bundle_create_run(const char *out, const char *forsum,
 			     const char *scope, const char *seal_hex,
 			     int unsealed)
@@ -320,10 +334,11 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
-	if (unsealed) {
+	if (unsealed && bundle_name_ok(out)) {
 		/* a file anyone can read: health data in it is read out, and
 		 * logged first, as an export is (sealed bundles go to one
-		 * node's key, to be stored, not read) */
+		 * node's key, to be stored, not read); not when the name is
+		 * refused below, and nothing is written */
 		struct store_txn *t = NULL;
 		char q[4400];
 		snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
@@ -331,9 +346,9 @@ static int bundle_create_run(const char *out, const char *forsum,
 			 scope && scope[0] ? scope : "");
 		if ((r = cli_txn_read(n, &t)) >= 0 &&
 		    (r = cli_access_all(t, "bundle create", "health_profile",
-					q, 1)) >= 0)
+					q, scope, 1)) >= 0)
 			r = cli_access_all(t, "bundle create", "health_event", q,
-					   1);
+					   scope, 1);
 		store_txn_abort(t);
 		if (r < 0)
 			goto out;

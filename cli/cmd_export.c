@@ -267,9 +267,10 @@ int cmd_export(int argc, char **argv)
 			 "live records changed since %s", tm);
 	}
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
-	    (r = cli_txn_read(n, &c.t)) < 0 ||
-	    (r = cli_access_all(c.t, "export", c.s->name, query, 0)) < 0)
+	    (r = cli_txn_read(n, &c.t)) < 0)
 		goto out;
+	/* the workbook's name is checked before the read is logged: a
+	 * refused file reads nothing */
 	if (xlsx && (r = xlsx_out_open(out, c.s, c.with_scope, &c.x)) < 0) {
 		if (r == -ENOMEM) {
 			cli_err(_("cannot start the workbook %s: %s"), out,
@@ -284,6 +285,8 @@ int cmd_export(int argc, char **argv)
 		}
 		goto out;
 	}
+	if ((r = cli_access_all(c.t, "export", c.s->name, query, NULL, 0)) < 0)
+		goto out;
 	if (c.csv) {
 		if (c.excel)
 			fputs("\xef\xbb\xbf", stdout); /* the UTF-8 BOM */
@@ -314,9 +317,8 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	if (c.erased)
-		fprintf(stderr,
-			_("%s: %llu erased record(s) of %s are not in the %s (their contents were erased; --format ndjson lists them)\n"),
-			cli_prog(), (unsigned long long)c.erased, c.s->name,
+		cli_err(_("%llu erased record(s) of %s are not in the %s (their contents were erased; --format ndjson lists them)"),
+			(unsigned long long)c.erased, c.s->name,
 			xlsx ? _("workbook") : "CSV");
 	r = 0;
 out:

@@ -65,12 +65,13 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	if (!x)
 		return -ENOMEM;
 	{
-		/* an earlier workbook (a zip file) is replaced, no other
-		 * file */
+		/* an earlier workbook is replaced, no other file: not a
+		 * text, nor another zip (a .docx, an .odt) */
 		unsigned char head[OUTFILE_HEAD];
 		size_t hn;
 		int k = outfile_at(path, head, &hn);
-		if (k == 1 && !outfile_is(head, hn, "PK\x03\x04", 4)) {
+		if (k == 1 && (!outfile_is(head, hn, "PK\x03\x04", 4) ||
+			       !outfile_tail_has(path, "xl/workbook.xml"))) {
 			free(x);
 			return -EEXIST;
 		}

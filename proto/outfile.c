@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,4 +37,31 @@ int outfile_is(const unsigned char *head, size_t n, const void *magic,
 	       size_t mlen)
 {
 	return n >= mlen && memcmp(head, magic, mlen) == 0;
+}
+
+int outfile_tail_has(const char *path, const char *needle)
+{
+	enum { TAIL = 65536 };
+	char *buf;
+	size_t nl = strlen(needle);
+	struct stat sb;
+	ssize_t got;
+	off_t at;
+	int fd, found = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &sb) != 0 || !(buf = malloc(TAIL))) {
+		close(fd);
+		return 0;
+	}
+	at = sb.st_size > TAIL ? sb.st_size - TAIL : 0;
+	got = pread(fd, buf, TAIL, at);
+	close(fd);
+	for (ssize_t i = 0; got > 0 && (size_t)got >= nl &&
+			    i <= got - (ssize_t)nl && !found;
+	     i++)
+		found = memcmp(buf + i, needle, nl) == 0;
+	free(buf);
+	return found;
 }

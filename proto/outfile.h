@@ -21,6 +21,10 @@
 int outfile_at(const char *path, unsigned char head[OUTFILE_HEAD],
 	       size_t *ret_n);
 
+/* 1 when the last 64 KB of path hold needle (a zip file's directory of
+ * names, at its end: "xl/workbook.xml" in a workbook); 0 otherwise. */
+int outfile_tail_has(const char *path, const char *needle);
+
 /* 1 when head (n bytes, from outfile_at()) begins with magic (mlen). */
 int outfile_is(const unsigned char *head, size_t n, const void *magic,
 	       size_t mlen);

@@ -91,6 +91,11 @@ import json, sys
 e = [x for x in json.load(sys.stdin)[\"entries\"] if x[\"command\"] == \"bundle create\"]
 assert len(e) == 1 and e[0][\"collection\"] == \"health_profile\" and e[0][\"count\"] >= 1 and \"$T/open.bundle\" in e[0][\"query\"], e'"
 check "a sealed one is not (it goes to one node's key)" bash -c "'$H' --home '$T/a' bundle create --seal-to \$(sed -n 's/^public_key *= *//p' '$T/a/node.conf') '$T/sealed.bundle' >/dev/null 2>&1 && [ \$('$H' --home '$T/a' access-log --json | grep -c '\"command\": \"bundle create\"') = 1 ]"
+printf 'notes\n' >"$T/notes.xlsx"
+refuse "an export refused for its file name" 4 'is not a workbook' A export health_profile --format xlsx --out "$T/notes.xlsx"
+refuse "an unsealed bundle refused for its file name" 4 'is not a hamlet bundle' A bundle create --unsealed "$T/notes.xlsx"
+check "an unsealed bundle of a scope holding no profile" A bundle create --unsealed --scope bk/elsewhere "$T/none.bundle"
+check "none of the three read anything, and none is logged" bash -c "[ \$('$H' --home '$T/a' access-log --json | grep -c '\"command\": \"\(bundle create\|export\)\"') = 2 ]"
 
 # another account, outside the node's group, is refused with the reason
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -180,6 +180,8 @@ refuse "nor a summary over one that is no summary" 4 \
 	'precious.txt exists and is not a summary, so it is not replaced' A summary --out "$T/precious.txt"
 refuse "nor a workbook over one that is no workbook" 4 \
 	'precious.txt exists and is not a workbook (.xlsx), so it is not replaced' A export health_profile --format xlsx --out "$T/precious.txt"
+python3 -c "import zipfile; z=zipfile.ZipFile('$T/letter.docx','w'); z.writestr('word/document.xml','<w/>'); z.close()"
+refuse "nor a workbook over another zip file (a .docx)" 4 'letter.docx exists and is not a workbook' A export health_profile --format xlsx --out "$T/letter.docx"
 check "the file is as it was" bash -c "[ \"\$(cat '$T/precious.txt')\" = 'Danh sach ho dan' ] && ! ls '$T'/precious.txt.* 2>/dev/null"
 check "an earlier bundle, summary or workbook is replaced" bash -c "
 	'$H' --home '$T/a' bundle create --unsealed '$T/again.bundle' >/dev/null 2>&1 &&
