@@ -666,12 +666,13 @@ static int body_fill(struct log__applier *a, const struct entry *e,
 		     const struct entry_bytes *b)
 {
 	uint64_t lseq;
-	int r = log__erased(a->t, e->collection, e->record_id, e->scope);
+	int r;
 
-	if (r != 0)
-		return r < 0 ? r : 0;
+	/* the common case first: the body is held */
 	if ((r = entries_lseq(a->t, f->key, e->seq, &lseq)) < 0 ||
-	    (r = entries_body_held(a->t, lseq)) != 0)
+	    (r = entries_body_held(a->t, lseq)) != 0 ||
+	    (r = log__erased(a->t, e->collection, e->record_id, e->scope)) !=
+		    0)
 		return r < 0 ? r : 0;
 	/* the record's row as it stands now, then made again with the
 	 * body (changes made earlier in this transaction first) */
