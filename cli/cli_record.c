@@ -153,40 +153,6 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	free(q);
 }
 
-/* The first op of a record written at or past the seq where its feed
- * forked: what it set may be shown otherwise on a node that took the
- * other version first. */
-struct fork_find {
-	struct store_txn *t;
-	int found;
-	uint8_t author[ENTRY_KEY_LEN];
-	char scope[ENTRY_MAX_SCOPE + 1];
-	uint64_t at;
-};
-
-static int op_forked(void *ctx, const struct record_op *op)
-{
-	struct fork_find *ff = ctx;
-	uint8_t fk[32], buf[ENTRY_MAX_ENVELOPE];
-	const uint8_t *env, *sig;
-	size_t el;
-	struct log_feed fd;
-	struct entry e;
-
-	if (ff->found)
-		return 0;
-	log_feed_key(op->author, op->scope, fk);
-	if (log_feed_get(ff->t, fk, &fd) < 0 || !fd.forked ||
-	    log_entry_at(ff->t, op->lseq, buf, &env, &el, &sig) < 0 ||
-	    entry_decode(env, el, &e, NULL) < 0 || e.seq < fd.fork_seq)
-		return 0;
-	ff->found = 1;
-	memcpy(ff->author, op->author, ENTRY_KEY_LEN);
-	snprintf(ff->scope, sizeof(ff->scope), "%s", op->scope);
-	ff->at = fd.fork_seq;
-	return 0;
-}
-
 int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *id, const struct record_view *v,
 			      const char *indent)
@@ -208,15 +174,15 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		lines++;
 	}
 	{
-		struct fork_find ff = { .t = t };
-		if ((r = record_ops_each(t, coll, id, op_forked, &ff)) < 0)
+		struct record_fork_note fn;
+		if ((r = record_forked(t, coll, id, &fn)) < 0)
 			return r;
-		if (ff.found) {
+		if (r) {
 			char a[17];
-			cli_hex(ff.author, 8, a);
+			cli_hex(fn.author, 8, a);
 			fprintf(f,
 				_("%sWARNING: changed by author %s… in feed %s past seq %llu, where that author signed two different entries (a fork): a node that received the other version first shows something else. \"%s forks\" lists the evidence; the administrator may revoke the key\n"),
-				indent, a, ff.scope, (unsigned long long)ff.at,
+				indent, a, fn.scope, (unsigned long long)fn.at,
 				cli_prog());
 			lines++;
 		}

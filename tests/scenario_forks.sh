@@ -65,6 +65,9 @@ rc 0 "importing it again is harmless: the evidence is held already, no new fork 
 has "it counts as a duplicate" 'duplicate:  1'
 rc 0 "get of the record the forked seq changed" A get health_profile HP-1
 has "warns that it was changed past a fork, naming the feed and the seq" "WARNING: changed by author ${KEY:0:16}… in feed $SCOPE past seq 3, where that author signed two different entries"
+rc 0 "get --json of it" A get health_profile HP-1 --json
+has "names the fork too" "\"forked\": \\{"
+check "with the author, the feed and the seq" bash -c "'$H' --home '$T/a' get health_profile HP-1 --json | python3 -c 'import json,sys; f=json.load(sys.stdin)[\"forked\"]; assert f == {\"author\": \"$KEY\", \"scope\": \"$SCOPE\", \"seq\": 3}, f'"
 ID_OWN=$(A history health_profile HP-1 --json | sed -n 's/^ *"entry": "\([0-9a-f]*\)",\{0,1\}$/\1/p' | tail -1)
 
 rc 1 "verify exits 1 on an intact store that keeps a fork" A verify

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "hlc.h"
+#include "log.h"
 #include "names.h"
 #include "mp.h"
 #include "scopemap.h"
@@ -406,6 +407,43 @@ json_t *record_json_erasure(const struct record_view *v)
 	return o;
 }
 
+struct fork_find {
+	struct store_txn *t;
+	int found;
+	struct record_fork_note *note;
+};
+
+static int op_forked(void *ctx, const struct record_op *op)
+{
+	struct fork_find *ff = ctx;
+	uint8_t fk[32], buf[ENTRY_MAX_ENVELOPE];
+	const uint8_t *env, *sig;
+	size_t el;
+	struct log_feed fd;
+	struct entry e;
+
+	if (ff->found)
+		return 0;
+	log_feed_key(op->author, op->scope, fk);
+	if (log_feed_get(ff->t, fk, &fd) < 0 || !fd.forked ||
+	    log_entry_at(ff->t, op->lseq, buf, &env, &el, &sig) < 0 ||
+	    entry_decode(env, el, &e, NULL) < 0 || e.seq < fd.fork_seq)
+		return 0;
+	ff->found = 1;
+	memcpy(ff->note->author, op->author, ENTRY_KEY_LEN);
+	snprintf(ff->note->scope, sizeof(ff->note->scope), "%s", op->scope);
+	ff->note->at = fd.fork_seq;
+	return 0;
+}
+
+int record_forked(struct store_txn *t, const char *coll, const char *id,
+		  struct record_fork_note *ret)
+{
+	struct fork_find ff = { t, 0, ret };
+	int r = record_ops_each(t, coll, id, op_forked, &ff);
+	return r < 0 ? r : ff.found;
+}
+
 int record_json(struct store_txn *t, const struct scopemap *map,
 		const char *coll, const char *id, const struct record_view *v,
 		json_t **ret)
@@ -497,6 +535,21 @@ int record_json(struct store_txn *t, const struct scopemap *map,
 	json_object_set_new(j, "updated", json_string(tm));
 	json_object_set_new(j, "updated_hlc", json_integer((json_int_t)v->hlc));
 	json_object_set_new(j, "ops", json_integer((json_int_t)v->nops));
+	{
+		struct record_fork_note fn;
+		char a[65];
+		if ((r = record_forked(t, coll, id, &fn)) < 0)
+			goto fail;
+		if (r) {
+			sodium_bin2hex(a, sizeof(a), fn.author, 32);
+			json_object_set_new(j, "forked",
+					    json_pack("{s:s, s:s, s:I}", "author",
+						      a, "scope", fn.scope, "seq",
+						      (json_int_t)fn.at));
+		} else {
+			json_object_set_new(j, "forked", json_null());
+		}
+	}
 	*ret = j;
 	return 0;
 fail:

@@ -81,6 +81,18 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 /* An erased record's erasure: entry, author, hlc, time, reason. */
 json_t *record_json_erasure(const struct record_view *v);
 
+/* A record changed at or past the seq where its author's feed forked
+ * (the first such op found): what it set may show otherwise on a node
+ * that took the other version first. */
+struct record_fork_note {
+	uint8_t author[ENTRY_KEY_LEN];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t at; /* the forked seq */
+};
+/* 1 with *ret filled when coll/id has such an op, 0 when none. */
+int record_forked(struct store_txn *t, const char *coll, const char *id,
+		  struct record_fork_note *ret);
+
 /* The record as `hamlet get --json` shows it, its scope read through map
  * (the scope moves; may be NULL). */
 int record_json(struct store_txn *t, const struct scopemap *map,
