@@ -294,6 +294,28 @@ int main(void)
 		rf_free(&of);
 	}
 
+	TEST_START("an entry an import would refuse on its own (a put with no body) is named by the check too");
+	{
+		struct rf_feed f;
+		struct bundle_header h;
+		struct bundle_writer *w;
+		char rp[4200];
+		rf_init(&f);
+		rf_add(&f, ENTRY_PUT, "HP-9", NULL, 0);
+		memset(&h, 0, sizeof(h));
+		memcpy(h.network_id, f.net, 32);
+		memcpy(h.creator, f.pk, 32);
+		snprintf(rp, sizeof(rp), "%s/schema.bundle", dir);
+		ASSERT_OK(bundle_writer_open(rp, &h, &w));
+		ASSERT_OK(bundle_writer_add_run(w, &f.v[0], 4, NULL));
+		ASSERT_OK(bundle_writer_finish(w, f.sk));
+		ASSERT_OK(bundle_check(rp, f.net, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.bad_entries, 1);
+		ASSERT_EQ(problems_count(&rep.problems, "schema"), 1);
+		bundle_report_close(&rep);
+		rf_free(&f);
+	}
+
 	TEST_START("a directory is neither replaced by a bundle nor read as one");
 	ASSERT_EQ(bundle_create(a, dir, &o, NULL, why, sizeof(why)), -EISDIR);
 	ASSERT_TRUE(strstr(why, "a directory or a device") != NULL);

@@ -1545,6 +1545,7 @@ struct check_ctx {
 	uint8_t (*ids)[32]; /* open addressing; all zero: empty */
 	size_t icap, iused;
 	int *res;
+	uint64_t wall; /* this machine's clock at the start */
 };
 
 static struct chain_slot *slot_find(struct check_ctx *c, const uint8_t key[32],
@@ -1710,6 +1711,27 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 				continue;
 			}
 		}
+		{
+			/* what an import would refuse, named here too */
+			char sw[300];
+			if (hlc_ms(e.hlc) > c->wall + LOG_MAX_AHEAD_MS) {
+				rep->bad_entries++;
+				problems_add(&rep->problems, "future",
+					     N_("entry at byte %zu, %s: dated more than %llu h ahead of this machine's clock"),
+					     offs[i], what,
+					     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
+				continue;
+			}
+			if (schema_check_op(e.collection, e.kind, e.has_body,
+					    in[i].body, in[i].body_len, NULL, sw,
+					    sizeof(sw)) < 0) {
+				rep->bad_entries++;
+				problems_add(&rep->problems, "schema",
+					     N_("entry at byte %zu, %s: %s"),
+					     offs[i], what, sw);
+				continue;
+			}
+		}
 		entry_id(in[i].env, in[i].env_len, id);
 		if ((fresh = id_add(c, id)) < 0)
 			return fresh;
@@ -1819,6 +1841,7 @@ int bundle_check_progress(const char *path, const uint8_t *network_id,
 			   NULL, reader ? reader->sk : NULL, reader, pfn,
 			   pctx, NULL };
 	int r;
+	c.wall = hlc_wall_ms();
 	why[0] = 0;
 	c.res = malloc(BATCH * sizeof(int));
 	if (!c.res)
