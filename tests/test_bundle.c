@@ -50,6 +50,25 @@ static uint64_t lost_ok(const uint8_t *p, size_t len, size_t i, int n)
 	return 1;
 }
 
+/* Write rp: f's first n entries as one run (header of f's network and
+ * key), then x's entry xi whole when x is given; signed by f. */
+static void bundle_of(const char *rp, const struct rf_feed *f, size_t n,
+		      const struct rf_feed *x, size_t xi)
+{
+	struct bundle_header h;
+	struct bundle_writer *w;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.network_id, f->net, 32);
+	memcpy(h.creator, f->pk, 32);
+	ASSERT_OK(bundle_writer_open(rp, &h, &w));
+	ASSERT_OK(bundle_writer_add_run(w, &f->v[0], n, NULL));
+	if (x)
+		ASSERT_OK(bundle_writer_add(w, x->env[xi], x->v[xi].env_len,
+					    x->sig[xi], x->body[xi],
+					    x->v[xi].body_len));
+	ASSERT_OK(bundle_writer_finish(w, f->sk));
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -267,22 +286,13 @@ int main(void)
 	TEST_START("an entry of another network is named whether the network is given or read from the header");
 	{
 		struct rf_feed f, of;
-		struct bundle_header h;
-		struct bundle_writer *w;
 		char rp[4200];
 		rf_init(&f);
 		rf_init(&of);
 		memset(of.net, 0x33, 32);
 		rf_add(&of, ENTRY_PUT, "HP-9", "Elsewhere", 0);
-		memset(&h, 0, sizeof(h));
-		memcpy(h.network_id, f.net, 32);
-		memcpy(h.creator, f.pk, 32);
 		snprintf(rp, sizeof(rp), "%s/othernet.bundle", dir);
-		ASSERT_OK(bundle_writer_open(rp, &h, &w));
-		ASSERT_OK(bundle_writer_add_run(w, &f.v[0], 3, NULL));
-		ASSERT_OK(bundle_writer_add(w, of.env[3], of.v[3].env_len, of.sig[3],
-					    of.body[3], of.v[3].body_len));
-		ASSERT_OK(bundle_writer_finish(w, f.sk));
+		bundle_of(rp, &f, 3, &of, 3);
 		for (int given = 0; given < 2; given++) {
 			ASSERT_OK(bundle_check(rp, given ? f.net : NULL, &rep,
 					       why, sizeof(why)));
@@ -297,18 +307,11 @@ int main(void)
 	TEST_START("an entry an import would refuse on its own (a put with no body) is named by the check too");
 	{
 		struct rf_feed f;
-		struct bundle_header h;
-		struct bundle_writer *w;
 		char rp[4200];
 		rf_init(&f);
 		rf_add(&f, ENTRY_PUT, "HP-9", NULL, 0);
-		memset(&h, 0, sizeof(h));
-		memcpy(h.network_id, f.net, 32);
-		memcpy(h.creator, f.pk, 32);
 		snprintf(rp, sizeof(rp), "%s/schema.bundle", dir);
-		ASSERT_OK(bundle_writer_open(rp, &h, &w));
-		ASSERT_OK(bundle_writer_add_run(w, &f.v[0], 4, NULL));
-		ASSERT_OK(bundle_writer_finish(w, f.sk));
+		bundle_of(rp, &f, 4, NULL, 0);
 		ASSERT_OK(bundle_check(rp, f.net, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.bad_entries, 1);
 		ASSERT_EQ(problems_count(&rep.problems, "schema"), 1);
