@@ -575,7 +575,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		cli_hex(net, 32, a);
 		cli_hex(root, 32, rh);
 		snprintf(text, sizeof(text),
-			 cli_tr(N_("bundle %s is of another network (network id %s): nothing in it chains to root %s; judge it against its own network's root key")),
+			 cli_tr(N_("bundle %s (its header names network %s) holds nothing that chains to root %s: it is of another network, or its header was altered; judge it against its own network's root key")),
 			 path, a, rh);
 		cli_err("%s", text);
 		if (cli_global.json)

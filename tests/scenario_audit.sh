@@ -126,11 +126,11 @@ rc 2 "--root needs --report" "$H" verify --bundle "$T/f.bundle" --root "$ROOT"
 rc 4 "--root must be a key" "$H" verify --bundle "$T/f.bundle" --root 1234 --report
 rc 4 "another root: nothing in the bundle chains to it (exit 4)" "$H" verify --bundle "$T/f.bundle" --root "$KF" --report --json
 jq_ok "the report says it was not judged: another network" '.not_judged.reason == "another_network" and (.authors | length == 0) and .ok == false'
-check "and says so on standard error, naming the root" grep -q "is of another network (network id [0-9a-f]*): nothing in it chains to root $KF" "$T/err"
+check "and says so on standard error, naming the root" grep -q "(its header names network [0-9a-f]*) holds nothing that chains to root $KF: it is of another network" "$T/err"
 check "another network's root" "$H" network create other --out "$T"
 OROOT=$(sed -n 's/^root_public_key = //p' "$T/other.network")
 rc 4 "the root of another network: exit 4" "$H" verify --bundle "$T/f.bundle" --root "$OROOT" --report
-check "it says the bundle is of another network, not that it is intact" bash -c "grep -q 'is of another network (network id .*): nothing in it chains to root $OROOT' '$T/err' && ! grep -q intact '$T/out' '$T/err'"
+check "it says the bundle is of another network, not that it is intact" bash -c "grep -q '(its header names network .*) holds nothing that chains to root $OROOT: it is of another network' '$T/err' && ! grep -q intact '$T/out' '$T/err'"
 rc 4 "against another network's file: exit 4" "$H" verify --bundle "$T/f.bundle" --network "$T/other.network" --report
 check "it names both networks, and speaks of no node or import" bash -c "grep -q 'is of network [0-9a-f]*, not other of $T/other.network' '$T/err' && ! grep -q 'nothing imported\\|this node is on' '$T/err'"
 check "no scratch directory is left behind" test -z "$(ls -d "${TMPDIR:-/tmp}"/hamlet-verify-* 2>/dev/null | head -1)"
