@@ -520,6 +520,10 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			csv_set_delim(&p, (unsigned char)im->delim);
 		}
 		used = csv_parse(&p, at, got, csv_cb_cell, csv_cb_row, im);
+		/* a header refused (a wrong --delimiter, say) makes whatever
+		 * the rows then look like no news: one problem is named */
+		if (used != got && im->fatal)
+			break;
 		if (used != got) {
 			import_err(im, im->rowno + 1,
 				N_("not valid CSV (%s): a quote (\") inside a cell must be doubled, and a quoted cell must end with a quote"),

@@ -79,6 +79,10 @@ refuse "a ';' file read with --delimiter ',' names the right delimiter" 4 \
 	A import health_profile --format csv --delimiter ',' "$T/semi.csv"
 check "and quotes the header cut between characters" bash -c "grep -qF '\"id;Họ tên;Ngày sinh;Giới tính;Dân tộc;Thôn;Số đi…\"' '$T/refused'"
 check "every byte printed is UTF-8" utf8_only "$T/refused"
+printf 'id;person_id;full_name;birth_date\r\nHP-32;000000000032;"Lo; Mai";01/01/1990\r\n' >"$T/semi2.csv"
+refuse "a wrong delimiter on a file with a quoted cell is named once" 4 "use --delimiter ';'" \
+	A import health_profile --format csv --delimiter ',' "$T/semi2.csv"
+check "with no second problem made of it (a row that then reads as bad CSV)" bash -c "! grep -q 'not valid CSV' '$T/refused' && grep -q 'fix the problem above' '$T/refused'"
 printf 'id\tHọ tên\tNgày sinh\tGiới tính\tSố CCCD\r\nHP-31\tA\t01/01/1990\tnam\t001090000031\r\n' >"$T/tab.csv"
 refuse "a tab-separated file read with --delimiter ';' says to use tab" 4 \
 	"the columns seem separated by tab, not ';'; use --delimiter tab" \
