@@ -15,6 +15,25 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* The log keeps what was asked in English, as written (its JSON gives
+ * it so); words in the reader's language. */
+static void query_print(const char *q)
+{
+	static const char since[] = "live records changed since ";
+	static const char bundle[] = "unsealed bundle ";
+
+	if (strcmp(q, "all live records") == 0)
+		printf(" (%s)", _("all live records"));
+	else if (strcmp(q, "records with open conflicts") == 0)
+		printf(" (%s)", _("records with open conflicts"));
+	else if (strncmp(q, since, sizeof(since) - 1) == 0)
+		printf(_(" (live records changed since %s)"), q + sizeof(since) - 1);
+	else if (strncmp(q, bundle, sizeof(bundle) - 1) == 0)
+		printf(_(" (unsealed bundle %s)"), q + sizeof(bundle) - 1);
+	else
+		printf(" (%s)", q);
+}
+
 static int print_text(void *ctx, const struct access_entry *e)
 {
 	char tm[32], uid[32] = "";
@@ -29,7 +48,7 @@ static int print_text(void *ctx, const struct access_entry *e)
 	if (e->record)
 		printf(" %s", e->record);
 	if (e->query)
-		printf(" (%s)", e->query);
+		query_print(e->query);
 	printf(_(": %llu record%s\n"), (unsigned long long)e->count,
 	       cli_plural(e->count));
 	return 0;

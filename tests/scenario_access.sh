@@ -96,6 +96,9 @@ refuse "an export refused for its file name" 4 'is not a workbook' A export heal
 refuse "an unsealed bundle refused for its file name" 4 'is not a hamlet bundle' A bundle create --unsealed "$T/notes.xlsx"
 check "an unsealed bundle of a scope holding no profile" A bundle create --unsealed --scope bk/elsewhere "$T/none.bundle"
 check "none of the three read anything, and none is logged" bash -c "[ \$('$H' --home '$T/a' access-log --json | grep -c '\"command\": \"\(bundle create\|export\)\"') = 2 ]"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	check "in Vietnamese, what was read is said in Vietnamese" bash -c "LC_ALL=vi_VN.UTF-8 '$H' --home '$T/a' access-log | grep -q 'export health_profile (mọi bản ghi còn hiệu lực)'"
+fi
 
 # another account, outside the node's group, is refused with the reason
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
