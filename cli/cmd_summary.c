@@ -62,9 +62,14 @@ int cmd_summary(int argc, char **argv)
 		if (r == -EEXIST)
 			cli_err(_("%s exists and is not a summary, so it is not replaced: name another file, or move that one away first"),
 				path);
+		else if (r == -ENODEV || r == -EISDIR)
+			cli_err(_("cannot write %s: it is a directory or a device, not a file; name the summary's file"),
+				path);
 		else
 			cli_err(_("cannot write the summary to %s: %s"), path,
 				cli_strerror(r));
+		if (r == -ENODEV || r == -EISDIR)
+			r = -EINVAL; /* the name given is wrong, not the system */
 		goto out;
 	}
 	if (cli_global.json) {

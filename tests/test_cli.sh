@@ -182,6 +182,10 @@ refuse "nor a workbook over one that is no workbook" 4 \
 	'precious.txt exists and is not a workbook (.xlsx), so it is not replaced' A export health_profile --format xlsx --out "$T/precious.txt"
 python3 -c "import zipfile; z=zipfile.ZipFile('$T/letter.docx','w'); z.writestr('word/document.xml','<w/>'); z.close()"
 refuse "nor a workbook over another zip file (a .docx)" 4 'letter.docx exists and is not a workbook' A export health_profile --format xlsx --out "$T/letter.docx"
+mkfifo "$T/a-fifo"
+refuse "a summary is not written over a device or a pipe (exit 4)" 4 'a-fifo: it is a directory or a device, not a file' A summary --out "$T/a-fifo"
+refuse "nor a bundle" 4 'it is a directory or a device, not a file' A bundle create --unsealed "$T/a-fifo"
+check "the pipe is still one" test -p "$T/a-fifo"
 check "the file is as it was" bash -c "[ \"\$(cat '$T/precious.txt')\" = 'Danh sach ho dan' ] && ! ls '$T'/precious.txt.* 2>/dev/null"
 check "an earlier bundle, summary or workbook is replaced" bash -c "
 	'$H' --home '$T/a' bundle create --unsealed '$T/again.bundle' >/dev/null 2>&1 &&
