@@ -11,6 +11,7 @@
 #include "hlc.h"
 #include "scopemap.h"
 
+#include <limits.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,7 +89,9 @@ int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
 	}
 	if (if_any && c.n[0] == 0)
 		return 0;
-	return cli_access(cmd, coll, NULL, query, c.n[0]);
+	if ((r = cli_access(cmd, coll, NULL, query, c.n[0])) < 0)
+		return r;
+	return c.n[0] > INT_MAX ? INT_MAX : (int)c.n[0];
 }
 
 static int count_conflict(void *ctx, const char *coll, const char *id)

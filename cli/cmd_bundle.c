@@ -316,6 +316,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 					seal_hex ? seal_to : NULL, unsealed,
 					progress_cb, NULL };
 	struct bundle_create_result res = { 0 };
+	int health = 0; /* health records an unsealed bundle carries */
 	char why[512] = "";
 	int r;
 
@@ -346,9 +347,12 @@ static int bundle_create_run(const char *out, const char *forsum,
 			 scope && scope[0] ? scope : "");
 		if ((r = cli_txn_read(n, &t)) >= 0 &&
 		    (r = cli_access_all(t, "bundle create", "health_profile",
-					q, scope, 1)) >= 0)
-			r = cli_access_all(t, "bundle create", "health_event", q,
-					   scope, 1);
+					q, scope, 1)) >= 0) {
+			health = r;
+			if ((r = cli_access_all(t, "bundle create",
+						"health_event", q, scope, 1)) >= 0)
+				health += r;
+		}
 		store_txn_abort(t);
 		if (r < 0)
 			goto out;
@@ -412,6 +416,9 @@ static int bundle_create_run(const char *out, const char *forsum,
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
+	if (health > 0 && r >= 0)
+		cli_err(_("WARNING: this bundle is not sealed and carries the health data of %d record%s: whoever finds the file reads them. Make it with --for SUMMARY or --seal-to KEY instead, unless it goes no further than this office"),
+			health, cli_plural((uint64_t)health));
 	if (res.recipient_unknown)
 		cli_err(_("note: no certificate of the node sealed to is known here, so nothing was left out for it: whoever holds its key reads every entry in the bundle; give --scope with only what it may read"));
 	if (res.scope_empty && res.held[0])

@@ -85,7 +85,7 @@ cp "$T/saved.log" "$T/a/access/access.log"
 check "restored, the chain is intact again" A access-log
 
 # an unsealed bundle is a file anyone can read: its health data is logged
-check "an unsealed bundle is written" A bundle create --unsealed "$T/open.bundle"
+check "an unsealed bundle is written, warning that it carries health data anyone may read" bash -c "'$H' --home '$T/a' bundle create --unsealed '$T/open.bundle' 2>'$T/open.err' >/dev/null && grep -q 'WARNING: this bundle is not sealed and carries the health data of 1 record' '$T/open.err'"
 check "and logged as a read of the health profiles, naming the file" bash -c "'$H' --home '$T/a' access-log --json | python3 -c '
 import json, sys
 e = [x for x in json.load(sys.stdin)[\"entries\"] if x[\"command\"] == \"bundle create\"]
