@@ -9,7 +9,6 @@
 #include "error.h"
 #include "hlc.h"
 #include "i18n.h"
-#include "log.h"
 #include "scopemap.h"
 
 #include <errno.h>
@@ -36,14 +35,16 @@ static void print_by(FILE *f, struct store_txn *t,
 	fprintf(f, _(" (by %s at %s)"), who, at);
 }
 
+/* tp: the record holds two people under one id (record_view_two_people):
+ * no choice is offered. */
 static void print_conflict(FILE *f, struct store_txn *t,
 			   const struct schema *s, const char *coll,
 			   const char *id, const struct record_view *v,
-			   const struct record_conflict *c, const char *indent)
+			   const struct record_conflict *c, int tp,
+			   const char *indent)
 {
 	const char *prog = cli_prog();
-	char *qid = cli_sh_quote(id), two[SCHEMA_MAX_MAP_KEY + 1];
-	int tp = record_view_two_people(s, v, two, sizeof(two));
+	char *qid = cli_sh_quote(id);
 
 	if (c->field[0] == 0) {
 		/* update versus delete: keeping the record takes every
@@ -105,7 +106,7 @@ static void print_conflict(FILE *f, struct store_txn *t,
 	/* the shown value (the first: newest) as the suggested resolution;
 	 * none where choosing would join two people (the WARNING says what
 	 * to do) */
-	if (c->n && (record_conflict_two_people(s, c) || tp)) {
+	if (c->n && tp) {
 		/* a record of two people: no choice settles it */
 		fputs(_("; do not resolve by choosing one: see the WARNING below"), f);
 	} else if (c->n) {
@@ -131,15 +132,11 @@ static void print_duplicate(FILE *f, const struct schema *s,
 {
 	char fields[256];
 	const char *prog = cli_prog();
-	const char *last = "...";
+	const char *last = record_key_correctable(s);
 	char *q = cli_sh_quote(other);
 
 	unique_fields(s, fields, sizeof(fields));
-	/* the key field a correction may change: one not set once */
-	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
-		if (s->fields[*u].rule != MR_IMMUTABLE)
-			last = s->fields[*u].name;
-	if (!strcmp(last, "..."))
+	if (!last)
 		fprintf(f,
 			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s): its key fields are set once and cannot be corrected\n"),
 			indent, coll, other, where[0] ? _(" in ") : "", where,
@@ -160,16 +157,16 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 	const struct schema *s = schema_find(coll);
 	const msgpack_object *cs = v->conflicts;
 	struct record_idvec dups;
-	char two[64] = "";
+	char two[SCHEMA_MAX_MAP_KEY + 1] = "";
 	int r, lines = 0;
 
+	/* the field two nodes gave two people's values, if any */
+	record_view_two_people(s, v, two, sizeof(two));
 	for (uint32_t i = 0; i < cs->via.array.size; i++) {
 		struct record_conflict c;
 		if ((r = record_conflict_parse(&cs->via.array.ptr[i], &c)) < 0)
 			return r;
-		print_conflict(f, t, s, coll, id, v, &c, indent);
-		if (!two[0] && record_conflict_two_people(s, &c))
-			snprintf(two, sizeof(two), "%s", c.field);
+		print_conflict(f, t, s, coll, id, v, &c, two[0] != 0, indent);
 		record_conflict_free(&c);
 		lines++;
 	}

@@ -6,9 +6,7 @@
  */
 #include "cli.h"
 #include "i18n.h"
-#include "outfile.h"
 #include "progress.h"
-#include "seal.h"
 
 #include "bundle.h"
 #include "error.h"
@@ -294,18 +292,6 @@ static void sealed_line(const struct bundle_create_result *res)
 	       name[0] ? " (" : "", name, name[0] ? ")" : "");
 }
 
-/* 1 when a bundle may be written at path: nothing there, or a bundle
- * (what bundle_create() replaces). */
-static int bundle_name_ok(const char *path)
-{
-	unsigned char head[OUTFILE_HEAD];
-	size_t hn;
-	int k = outfile_at(path, head, &hn);
-	return k == 0 ||
-	       (k == 1 && (outfile_is(head, hn, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) ||
-			   outfile_is(head, hn, SEAL_MAGIC, SEAL_MAGIC_LEN)));
-}
-
 static int bundle_create_run(const char *out, const char *forsum,
 			     const char *scope, const char *seal_hex,
 			     int unsealed)
@@ -335,7 +321,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
-	if (unsealed && bundle_name_ok(out)) {
+	if (unsealed && bundle_file_replaceable(out) == 0) {
 		/* a file anyone can read: health data in it is read out, and
 		 * logged first, as an export is (sealed bundles go to one
 		 * node's key, to be stored, not read); not when the name is

@@ -30,11 +30,15 @@
 
 /* The operations' ancestry, read before they are shown: conc[i] the
  * indices of those concurrent with op i (NULL: none, or not worked out). */
+struct anc_op {
+	uint8_t id[ENTRY_ID_LEN];
+	size_t ndeps;
+	uint8_t deps[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+};
+
 struct ancestry {
 	size_t n, cap;
-	uint8_t (*id)[ENTRY_ID_LEN];
-	uint8_t (*deps)[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
-	size_t *ndeps;
+	struct anc_op *op;
 	int too_many;
 	size_t **conc, *nconc;
 };
@@ -136,21 +140,15 @@ static int ancestry_add(void *ctx, const struct record_op *op)
 	}
 	if (a->n == a->cap) {
 		size_t nc = a->cap ? a->cap * 2 : 16;
-		void *i = realloc(a->id, nc * sizeof(*a->id));
-		if (!i)
+		struct anc_op *p = realloc(a->op, nc * sizeof(*p));
+		if (!p)
 			return -ENOMEM;
-		a->id = i;
-		if (!(i = realloc(a->deps, nc * sizeof(*a->deps))))
-			return -ENOMEM;
-		a->deps = i;
-		if (!(i = realloc(a->ndeps, nc * sizeof(*a->ndeps))))
-			return -ENOMEM;
-		a->ndeps = i;
+		a->op = p;
 		a->cap = nc;
 	}
-	memcpy(a->id[a->n], op->id, ENTRY_ID_LEN);
-	memcpy(a->deps[a->n], op->deps, op->ndeps * ENTRY_ID_LEN);
-	a->ndeps[a->n++] = op->ndeps;
+	memcpy(a->op[a->n].id, op->id, ENTRY_ID_LEN);
+	memcpy(a->op[a->n].deps, op->deps, op->ndeps * ENTRY_ID_LEN);
+	a->op[a->n++].ndeps = op->ndeps;
 	return 0;
 }
 
@@ -160,7 +158,7 @@ static long ancestry_find(const struct ancestry *a, const uint8_t *id,
 			  size_t before)
 {
 	for (size_t j = before; j-- > 0;)
-		if (memcmp(a->id[j], id, ENTRY_ID_LEN) == 0)
+		if (memcmp(a->op[j].id, id, ENTRY_ID_LEN) == 0)
 			return (long)j;
 	return -1;
 }
@@ -182,8 +180,8 @@ static int ancestry_solve(struct ancestry *a)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < a->ndeps[i]; k++) {
-			long d = ancestry_find(a, a->deps[i][k], i);
+		for (size_t k = 0; k < a->op[i].ndeps; k++) {
+			long d = ancestry_find(a, a->op[i].deps[k], i);
 			if (d < 0)
 				continue;
 			anc[i * w + (size_t)d / 64] |= 1ull << ((size_t)d % 64);
@@ -216,9 +214,7 @@ static void ancestry_free(struct ancestry *a)
 		free(a->conc[i]);
 	free(a->conc);
 	free(a->nconc);
-	free(a->id);
-	free(a->deps);
-	free(a->ndeps);
+	free(a->op);
 	free(a);
 }
 
@@ -321,7 +317,7 @@ static int history_op(void *ctx, const struct record_op *op)
 			json_t *cw = json_array();
 			for (size_t i = 0; i < nconc; i++) {
 				char ch[65];
-				cli_hex(h->an->id[conc[i]], 32, ch);
+				cli_hex(h->an->op[conc[i]].id, 32, ch);
 				json_array_append_new(cw, json_string(ch));
 			}
 			json_object_set_new(o, "concurrent_with", cw);
@@ -372,7 +368,7 @@ static int history_op(void *ctx, const struct record_op *op)
 			printf(_("  CONCURRENT with "));
 			for (size_t i = 0; i < nconc && i < 4; i++) {
 				char ch[9];
-				cli_hex_short(h->an->id[conc[i]], ch);
+				cli_hex_short(h->an->op[conc[i]].id, ch);
 				printf("%s%s", i ? ", " : "", ch);
 			}
 			if (nconc > 4)

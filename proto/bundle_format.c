@@ -92,6 +92,20 @@ static int writer_frame(struct bundle_writer *w, int type, const uint8_t *p,
 	return w->seal ? writer_seal(w, type, hdr, p, n) : 0;
 }
 
+int bundle_file_replaceable(const char *path)
+{
+	unsigned char head[OUTFILE_HEAD];
+	size_t hn;
+	int r = outfile_at(path, head, &hn);
+
+	if (r < 0)
+		return r;
+	if (r == 1 && !outfile_is(head, hn, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) &&
+	    !outfile_is(head, hn, SEAL_MAGIC, SEAL_MAGIC_LEN))
+		return -EEXIST;
+	return 0;
+}
+
 int bundle_writer_open(const char *path, const struct bundle_header *hd,
 		       struct bundle_writer **ret)
 {
@@ -108,18 +122,13 @@ int bundle_writer_open_sealed(const char *path, const struct bundle_header *hd,
 	size_t len;
 	int r;
 
-	unsigned char head[OUTFILE_HEAD];
-	size_t hn;
-
 	if (!w)
 		return -ENOMEM;
 	/* the finished file replaces path by rename: never a device's or
 	 * a directory's name, nor a file that is no bundle */
-	if ((r = outfile_at(path, head, &hn)) < 0 ||
-	    (r == 1 && !outfile_is(head, hn, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN) &&
-	     !outfile_is(head, hn, SEAL_MAGIC, SEAL_MAGIC_LEN))) {
+	if ((r = bundle_file_replaceable(path)) < 0) {
 		free(w);
-		return r < 0 ? r : -EEXIST;
+		return r;
 	}
 	w->path = strdup(path);
 	w->part = malloc(strlen(path) + 6);

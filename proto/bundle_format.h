@@ -74,6 +74,11 @@ struct bundle_trailer {
 
 struct bundle_writer;
 
+/* 0 when a bundle may be written at path: nothing there, or an earlier
+ * bundle (plain or sealed) to replace; -EEXIST for a file of another
+ * kind, -EISDIR or -ENODEV for no file, or -errno. */
+int bundle_file_replaceable(const char *path);
+
 /*
  * Start a bundle at path. The bytes go to "path.part" and become path
  * only in bundle_writer_finish(), so an interrupted run never leaves a

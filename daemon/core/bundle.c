@@ -1750,17 +1750,12 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			rep->duplicates++; /* the same entry again: harmless */
 			continue;
 		}
-		if (placed == 2) {
+		if (placed == 2 || placed == 3) {
 			rep->fork_evidence++;
 			problems_add(&rep->problems, "fork",
-				     N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)"),
-				     offs[i], what);
-			continue;
-		}
-		if (placed == 3) {
-			rep->fork_evidence++;
-			problems_add(&rep->problems, "fork",
-				     N_("entry at byte %zu, %s: it continues the other version of a forked seq (fork evidence)"),
+				     placed == 2
+					     ? N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)")
+					     : N_("entry at byte %zu, %s: it continues the other version of a forked seq (fork evidence)"),
 				     offs[i], what);
 			continue;
 		}

@@ -572,22 +572,31 @@ int entries_body_remembered(struct store_txn *t, const uint8_t id[32],
 	return memo_get(t, id, b, ret_body, ret_len);
 }
 
+/* The stored row at lseq, its body found, its envelope not rebuilt;
+ * *v and *vl its bytes (HAMLET_ECORRUPT when none is stored there). */
+static int row_body_at(struct store_txn *t, uint64_t lseq, const void **v,
+		       size_t *vl, struct entries_row *row)
+{
+	uint8_t lk[8];
+	int r;
+
+	store_be64(lk, lseq);
+	if ((r = store_get(t, ST_ENTRIES, lk, 8, v, vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	return entries_row_decode(NULL, *v, *vl, row);
+}
+
 int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 		 struct bodyz_buf *b, const void **ret_body, size_t *ret_len)
 {
 	struct entries_row row;
-	uint8_t lk[8];
 	const void *v;
 	size_t vl;
 	int r;
 	/* stored by this transaction, and not dropped since */
 	if (memo_get(t, id, b, ret_body, ret_len))
 		return 0;
-	store_be64(lk, lseq);
-	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	/* the body alone: the envelope is not rebuilt */
-	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
+	if ((r = row_body_at(t, lseq, &v, &vl, &row)) < 0)
 		return r;
 	return entries_row_body(t, &row, b, ret_body, ret_len);
 }
@@ -595,10 +604,10 @@ int entries_body(struct store_txn *t, const uint8_t id[32], uint64_t lseq,
 int entries_body_held(struct store_txn *t, uint64_t lseq)
 {
 	struct entries_row row;
-	int r = entries_at(t, lseq, &row);
-	if (r < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	return row.body != NULL;
+	const void *v;
+	size_t vl;
+	int r = row_body_at(t, lseq, &v, &vl, &row);
+	return r < 0 ? r : row.body != NULL;
 }
 
 int entries_body_fill(struct store_txn *t, const uint8_t id[32],
@@ -612,11 +621,9 @@ int entries_body_fill(struct store_txn *t, const uint8_t id[32],
 
 	if (body_len > ENTRY_MAX_BODY)
 		return HAMLET_ETOOBIG;
-	store_be64(lk, lseq);
-	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
+	if ((r = row_body_at(t, lseq, &v, &vl, &row)) < 0)
 		return r;
+	store_be64(lk, lseq);
 	if (row.body)
 		return 0;
 	/* the row, then the body as entries_append() writes it */
@@ -650,11 +657,9 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 	size_t vl, keep;
 	int r;
 
-	store_be64(lk, lseq);
-	if ((r = store_get(t, ST_ENTRIES, lk, 8, &v, &vl)) < 0)
-		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
-	if ((r = entries_row_decode(NULL, v, vl, &row)) < 0)
+	if ((r = row_body_at(t, lseq, &v, &vl, &row)) < 0)
 		return r;
+	store_be64(lk, lseq);
 	if (!row.body)
 		return HAMLET_ENOTFOUND;
 	memo_forget(t, id);

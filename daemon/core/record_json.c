@@ -280,7 +280,8 @@ json_t *record_json_mp(const msgpack_object *o)
 }
 
 
-int record_conflict_two_people(const struct schema *s,
+/* record_view_two_people() of one conflict */
+static int conflict_two_people(const struct schema *s,
 			       const struct record_conflict *c)
 {
 	int key = 0;
@@ -302,7 +303,7 @@ int record_view_two_people(const struct schema *s, const struct record_view *v,
 		int two;
 		if (record_conflict_parse(&cs->via.array.ptr[i], &c) < 0)
 			continue;
-		two = record_conflict_two_people(s, &c);
+		two = conflict_two_people(s, &c);
 		if (two)
 			snprintf(field, n, "%s", c.field);
 		record_conflict_free(&c);
@@ -649,13 +650,13 @@ static int key_kept(const struct schema *s, const struct record_view *v,
 	return kept && names[0];
 }
 
-/* 1 when a key field of s may be corrected: one not set once. */
-static int key_correctable(const struct schema *s)
+const char *record_key_correctable(const struct schema *s)
 {
-	for (const int *u = s->unique; u && *u >= 0; u++)
+	const char *last = NULL;
+	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
 		if (s->fields[*u].rule != MR_IMMUTABLE)
-			return 1;
-	return 0;
+			last = s->fields[*u].name;
+	return last;
 }
 
 int record_resolution(struct store_txn *t, const struct schema *s,
@@ -693,7 +694,7 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 	}
 	if (nconf == 0 && !del && !over) {
 		why_set(why, whylen,
-			 key_correctable(s)
+			 record_key_correctable(s)
 				 ? N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records, or by correcting the key fields of one")
 				 : N_("%s/%s is a duplicate: there is no value to choose. Resolve it by deleting one of the records (its key fields are set once)"),
 			 s->name, id);

@@ -43,14 +43,12 @@ int record_conflict_parse(const msgpack_object *o, struct record_conflict *c);
 void record_conflict_free(struct record_conflict *c);
 
 /*
- * 1 when conflict c is over a person's ID number (person_id, the unique
- * key a person is told apart by) between values of different authors:
- * two nodes most likely gave one record id to two different people, and
- * choosing one value would put one person's data under the other's ID.
+ * 1 when a conflict of v is over a person's ID number (person_id, the
+ * unique key a person is told apart by) between values of different
+ * authors: two nodes most likely gave one record id to two different
+ * people, and choosing one value would put one person's data under the
+ * other's ID. Its field in field.
  */
-int record_conflict_two_people(const struct schema *s,
-			       const struct record_conflict *c);
-/* record_conflict_two_people() of any conflict of v; its field in field. */
 int record_view_two_people(const struct schema *s, const struct record_view *v,
 			   char *field, size_t n);
 
@@ -107,6 +105,10 @@ int record_conflicted_each(struct store_txn *t, record_id_cb cb, void *ctx);
  * out ("" when none). */
 void record_missing_required(const struct schema *s,
 			     const msgpack_object *body, char *out, size_t n);
+
+/* The last key field of s that a correction may change (one not set
+ * once), or NULL when every one is set once (a payment's). */
+const char *record_key_correctable(const struct schema *s);
 
 /*
  * What resolving the conflicts of s/id writes (a put marked as a
