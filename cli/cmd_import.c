@@ -325,15 +325,45 @@ struct outcome {
 	int via_daemon;
 };
 
+static void note_skipped(const struct importer *im, const struct outcome *o,
+			 size_t upto);
+
+/* Say which rows, of the first `stored`, are in the store: `done`
+ * records; the others were skipped on purpose (erased, or equal to
+ * what a record in conflict shows). */
+static void say_imported(const struct importer *im, size_t stored,
+			 size_t done)
+{
+	const char *u = im->unit;
+	struct outcome o = { 0 };
+
+	for (size_t i = 0; i < stored; i++) {
+		if (im->rows[i].skip == IMPORT_SKIP_ERASED)
+			o.erased++;
+		else if (im->rows[i].skip)
+			o.left_open++;
+	}
+	note_skipped(im, &o, stored);
+	if (done == stored)
+		cli_err(_("%s %lu to %s %lu, the first %zu record%s, were imported"),
+			u, im->rows[0].where, u, im->rows[stored - 1].where,
+			stored, cli_plural(stored));
+	else
+		cli_err(_("%s %lu to %s %lu were imported: %zu record%s stored, %zu skipped as the notes above say"),
+			u, im->rows[0].where, u, im->rows[stored - 1].where,
+			done, cli_plural(done), stored - done);
+}
+
 /* A fault no check foresaw, after end->stored of the m rows the write
- * was given (at[i]: the row of its op i): say which rows are in the
- * store. */
+ * was given (at[i]: the row of its op i; `before`: the records stored
+ * by the writes before this one): say which rows are in the store. */
 static void write_failed(const struct importer *im, const size_t *at,
 			 size_t m, const struct cli_write_end *end, int err,
-			 const char *why)
+			 const char *why, size_t before)
 {
 	/* the rows before this one are done (written, or skipped) */
 	size_t stored = end->stored < m ? at[end->stored] : at[m - 1] + 1;
+	size_t done = before + (end->stored < m ? end->stored : m);
 	const struct import_row *bad =
 		&im->rows[at[end->failed < m ? end->failed : m - 1]];
 	const char *u = im->unit;
@@ -341,12 +371,11 @@ static void write_failed(const struct importer *im, const size_t *at,
 	if (err == HAMLET_EDISKFULL || err == HAMLET_EMAPFULL) {
 		/* the store is at fault, not the row */
 		cli_err("%s", why);
-		if (stored)
-			cli_err(_("%s %lu to %s %lu, the first %zu record%s, were imported; nothing after"),
-				u, im->rows[0].where, u,
-				im->rows[stored - 1].where, stored,
-				cli_plural(stored));
-		else
+		if (stored) {
+			say_imported(im, stored, done);
+			cli_err(_("nothing after %s %lu was imported"), u,
+				im->rows[stored - 1].where);
+		} else
 			cli_err(_("nothing was imported"));
 		cli_err(_("free space on the disk holding %s/store, then import again: rows already stored are found unchanged"),
 			cli_home());
@@ -366,9 +395,7 @@ static void write_failed(const struct importer *im, const size_t *at,
 		return;
 	}
 	if (stored)
-		cli_err(_("%s %lu to %s %lu, the first %zu record%s, were imported"),
-			u, im->rows[0].where, u, im->rows[stored - 1].where,
-			stored, cli_plural(stored));
+		say_imported(im, stored, done);
 	if (end->unanswered)
 		cli_err(_("from %s %lu on, see above; nothing after that request was imported. Importing the whole file again is safe: rows already stored are found unchanged"),
 			u, im->rows[stored].where);
@@ -426,7 +453,8 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 		if (r < 0) {
 			progress_end(prog);
 			prog = NULL;
-			write_failed(im, at, m, &end, r, why);
+			write_failed(im, at, m, &end, r, why,
+				     ret->written + ret->unchanged);
 			/* The exit code names the fault, as `hamlet import
 			 * --help` and the man pages say: the store or hamletd
 			 * failing stays 5 (a system error: fix it, import
@@ -466,12 +494,13 @@ static int refuse_file(const struct importer *im)
 }
 
 /* The rows not written because of what the store holds, named. */
-static void note_skipped(const struct importer *im, const struct outcome *o)
+static void note_skipped(const struct importer *im, const struct outcome *o,
+			 size_t upto)
 {
 	{
 		char ids[200] = "";
 		size_t k = 0, shown = 0;
-		for (size_t i = 0; i < im->n; i++) {
+		for (size_t i = 0; i < upto; i++) {
 			if (!im->rows[i].dropped || im->rows[i].skip)
 				continue;
 			if (k++ < 3) {
@@ -493,7 +522,7 @@ static void note_skipped(const struct importer *im, const struct outcome *o)
 		size_t shown = 0;
 		if (!k)
 			continue;
-		for (size_t i = 0; i < im->n && shown < 3; i++)
+		for (size_t i = 0; i < upto && shown < 3; i++)
 			if (im->rows[i].skip == kind) {
 				size_t l = strlen(ids);
 				snprintf(ids + l, sizeof(ids) - l, "%s%s %lu (%s)",
@@ -632,7 +661,7 @@ done:
 		       res.written, res.unchanged + res.left_open,
 		       res.via_daemon ? _(", through hamletd") : "");
 		fflush(stdout); /* the notes on stderr come after */
-		note_skipped(&im, &res);
+		note_skipped(&im, &res, im.n);
 		if (n)
 			note_problems(&im, n);
 	}

@@ -101,6 +101,23 @@ check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/co
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+# a write refused part way, after a row skipped because its record is in
+# conflict: the skipped row is noted and not counted among those stored
+if fake_start "$T/b"; then
+	{ head -1 "$T/b-export.csv"; grep '^HP-1,' "$T/b-export.csv"
+	  for i in $(seq 1 4499); do printf 'SK-%05d,%012d,Ban Hai %d,1990-02-01,female,,,na-pai,,,,,\n' "$i" $((600000 + i)) "$i"; done
+	  echo "FAIL-1,000000999997,Fail,1990-01-01,male,,,na-pai,,,,,"; } >"$T/skip-mid.csv"
+	refuse "a write refused after a skipped row and some stored stops the import" 1 \
+		'refused FAIL-1 on purpose' B import health_profile --format csv "$T/skip-mid.csv"
+	stored=$(awk '$1 == "stored" { n += $2 } END { print n + 0 }' "$T/b.fake")
+	check "some requests were stored before the refusal" test "$stored" -gt 0 -a "$stored" -lt 4499
+	check "the message counts the records stored apart from the row skipped" \
+		grep -q "row 2 to row $((stored + 2)) were imported: $stored records stored, 1 skipped as the notes above say" "$T/refused"
+	check "and the skipped row is noted" grep -q 'equal to what records with open conflicts show (row 2 (HP-1))' "$T/refused"
+else
+	fail "fakehamletd on B's socket"
+fi
+fake_stop
 refuse "B resolves HP-1's phone: its field conflict is settled, its duplicate still open (exit 1)" 1 \
 	'still open:' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
 check "history marks the two phone changes concurrent with each other, and only them" bash -c "'$H' --home '$T/b' history health_profile HP-1 --json | python3 -c '
