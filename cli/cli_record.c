@@ -187,7 +187,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 	if (two[0]) {
 		char *q = cli_sh_quote(id);
 		fprintf(f,
-			_("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each node, write its own person again under an id of its own (with the village's prefix, like NP-%s), then delete this one (%s delete %s %s). docs/operator-guide.md, \"One record id, two people\"\n"),
+			_("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each village's node, write its own resident again under an id of its own (the village's name before it, like VILLAGE-%s), then delete this one once, here: the deletion reaches both villages (%s delete %s %s). docs/operator-guide.md, \"One record id, two people\"\n"),
 			indent, two, id, cli_prog(), coll, q ? q : id);
 		free(q);
 		lines++;

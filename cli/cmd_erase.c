@@ -1,5 +1,5 @@
 /*
- * hamlet erase COLLECTION ID --reason TEXT
+ * hamlet erase COLLECTION ID --reason TEXT [--scope SCOPE]
  *
  * A person's record erased (SPEC §1.6): a signed entry naming it, by an
  * administrator of its scope. Every node that receives it drops the
@@ -18,7 +18,7 @@
 
 int cmd_erase(int argc, char **argv)
 {
-	const char *reason = NULL;
+	const char *reason = NULL, *scope = NULL;
 	const struct schema *s;
 	struct node *n = NULL;
 	int through_daemon = 0, via = 0, npos, r;
@@ -29,6 +29,7 @@ int cmd_erase(int argc, char **argv)
 	char *pos[2], why[512] = "", eid[9];
 	const struct cli_opt opts[] = {
 		{ "--reason", &reason, NULL },
+		{ "--scope", &scope, NULL },
 		{ NULL, NULL, NULL },
 	};
 
@@ -48,7 +49,8 @@ int cmd_erase(int argc, char **argv)
 		r = HAMLET_ECOLLECTION;
 		goto out;
 	}
-	if ((r = cli_check_id(pos[1])) < 0)
+	if ((r = cli_check_id(pos[1])) < 0 ||
+	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
 	if ((r = schema_erase_body(reason, &body, &body_len)) < 0) {
 		if (r == HAMLET_EFORMAT)
@@ -63,6 +65,7 @@ int cmd_erase(int argc, char **argv)
 	op.kind = ENTRY_ERASE;
 	op.collection = s->name;
 	op.record_id = pos[1];
+	op.scope = scope;
 	op.body = body;
 	op.body_len = body_len;
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,

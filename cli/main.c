@@ -102,10 +102,12 @@ static const struct cli_option_help delete_opts[] = {
 };
 
 static const char *const erase_syn[] = {
-	"erase COLLECTION ID --reason TEXT [--json]", NULL
+	"erase COLLECTION ID --reason TEXT [--scope SCOPE] [--json]", NULL
 };
 static const struct cli_option_help erase_opts[] = {
 	{ "--reason TEXT", N_("why (signed and kept in the history; required)") },
+	{ "--scope SCOPE",
+	  N_("erase only the record's entries written under this scope") },
 	{ NULL, NULL },
 };
 
@@ -424,7 +426,10 @@ const struct cli_command cli_commands[] = {
 	  "files. The signed envelopes stay, so hamlet verify still passes and\n"
 	  "hamlet history shows who erased the record, when and why; get and\n"
 	  "export show it as erased. A bundle copied before the erasure still\n"
-	  "holds the contents: destroy such copies."),
+	  "holds the contents: destroy such copies. A record two villages\n"
+	  "wrote under one id (two people) is erased in each village's scope,\n"
+	  "so that the erasure reaches both; with --scope SCOPE, only the\n"
+	  "entries written under SCOPE are (one village's resident)."),
 	  erase_opts,
 	  "hamlet erase health_profile HP-17 --reason \"request of the person, 2026-11-30\"" },
 	{ "history", cmd_history, N_("every signed change of a record, with proofs"),

@@ -69,4 +69,51 @@ check "the commune adds HP-21's phone" N c1 put health_profile HP-21 '{"phone":"
 check "the commune to v1" exchange c1 v1
 check "v1 has the phone the commune added" \
 	bash -c "'$H' --home '$T/v1' get health_profile HP-21 --json | grep -q 0911000021"
+# the guide's way out: each village enters its resident under its own
+# id, then the shared id is deleted once at the commune; the delete goes
+# into each village's scope, so it reaches both (it went into the
+# commune's, which no village reads, and both kept HP-30 for good)
+check "v1's resident HP-30" N v1 put health_profile HP-30 '{"person_id":"001122300030","full_name":"Lo Thi Ba","birth_date":"1990-03-03"}'
+check "v2's resident, also HP-30" N v2 put health_profile HP-30 '{"person_id":"009988770030","full_name":"Ha Van Nam","birth_date":"1971-03-03"}'
+check "v1 to the commune" exchange v1 c1
+check "v2 to the commune" exchange v2 c1
+check "v1 enters its resident again as V1-HP-30" N v1 put health_profile V1-HP-30 '{"person_id":"001122300030","full_name":"Lo Thi Ba","birth_date":"1990-03-03"}'
+check "v2 enters its resident again as V2-HP-30" N v2 put health_profile V2-HP-30 '{"person_id":"009988770030","full_name":"Ha Van Nam","birth_date":"1971-03-03"}'
+check "the commune deletes HP-30 once" N c1 delete health_profile HP-30
+check "its history shows a delete in each village's scope" bash -c "'$H' --home '$T/c1' history health_profile HP-30 --json | python3 -c '
+import json, sys
+ops = json.load(sys.stdin)[\"ops\"]
+s = sorted(o[\"scope\"] for o in ops if o[\"kind\"] == \"delete\")
+sys.exit(0 if s == [\"bk/c1/v1\", \"bk/c1/v2\"] else 1)'"
+check "the commune to v1" exchange c1 v1
+check "the commune to v2" exchange c1 v2
+check "v1 shows HP-30 deleted" bash -c "'$H' --home '$T/v1' get health_profile HP-30 | grep -q '^health_profile/HP-30 is deleted'"
+check "and so does v2" bash -c "'$H' --home '$T/v2' get health_profile HP-30 | grep -q '^health_profile/HP-30 is deleted'"
+check "v1's resident lives on under its new id" N v1 get health_profile V1-HP-30
+check "and neither village shows a conflict" bash -c "! '$H' --home '$T/v1' conflicts | grep -q HP-30 && ! '$H' --home '$T/v2' conflicts | grep -q HP-30"
+
+# an erasure at the commune reaches both villages the same way; with
+# --scope, only the village named
+cert=$("$H" cert issue --root-key "$T/bk.root.key" --to "$(key c1)" --name c1 --role commune \
+	--read bk/c1 --write bk/c1 --delegate --out "$T/c1-admin.cert" >/dev/null &&
+	"$H" --home "$T/c1" cert install "$T/c1-admin.cert" >/dev/null && echo ok)
+check "the commune becomes an administrator of bk/c1" test "$cert" = ok
+for id in HP-31 HP-32; do
+	check "v1's resident $id" N v1 put health_profile $id '{"person_id":"001122300031","full_name":"Lo Thi Bon","birth_date":"1990-04-04"}'
+	check "v2's resident, also $id" N v2 put health_profile $id '{"person_id":"009988770031","full_name":"Ha Van Sau","birth_date":"1971-04-04"}'
+done
+check "v1 to the commune" exchange v1 c1
+check "v2 to the commune" exchange v2 c1
+check "the commune erases HP-31" N c1 erase health_profile HP-31 --reason "two people's request"
+check "the commune erases v1's part of HP-32 only" N c1 erase health_profile HP-32 --scope bk/c1/v1 --reason "v1's resident's request"
+check "the commune to v1" exchange c1 v1
+check "the commune to v2" exchange c1 v2
+for v in v1 v2; do
+	check "$v shows HP-31 erased" bash -c "'$H' --home '$T/$v' get health_profile HP-31 | grep -q '^health_profile/HP-31 is erased'"
+done
+check "v1 shows HP-32 erased" bash -c "'$H' --home '$T/v1' get health_profile HP-32 | grep -q '^health_profile/HP-32 is erased'"
+check "v2 keeps its own HP-32" bash -c "'$H' --home '$T/v2' get health_profile HP-32 | grep -q 'Ha Van Sau'"
+check "no village store holds the erased names" bash -c "! grep -aq 'Lo Thi Bon' '$T/v1/store/data.mdb' && ! grep -aq 'Ha Van Sau' <('$H' --home '$T/v2' export health_profile 2>/dev/null | grep HP-31)"
+check "v1's store verifies" N v1 verify
+check "v2's store verifies" N v2 verify
 tests_done

@@ -26,9 +26,6 @@ struct local_state {
 	uint64_t hlc; /* the record's newest op */
 	int unchanged; /* a put that would change nothing: write nothing */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* the record's, "" when new */
-	/* an erasure's: the deepest scope all the record's puts and deletes
-	 * lie under, so that it reaches every one of them (SPEC §1.6) */
-	char erase_scope[ENTRY_MAX_SCOPE + 1];
 };
 
 /* --- local write rules ------------------------------------------------- */
@@ -245,21 +242,35 @@ static int record_scope(const struct scopemap *m, struct store_txn *t,
 	return r == 1 ? 0 : r;
 }
 
-/* Narrow out (a scope, or "" before the first) to the deepest scope that
- * both it and op's scope lie under, segment-wise. */
-static int common_scope(void *ctx, const struct record_op *op)
-{
-	char *out = ctx;
+/*
+ * The distinct scopes a record's puts and deletes were written in, as
+ * written (an erasure reaches the entries under its scope by their
+ * written names, SPEC §1.6). At most LOG_MAX_WRITE_SCOPES; over says
+ * there were more.
+ */
+#define LOG_MAX_WRITE_SCOPES 8
+struct scope_set {
+	char v[LOG_MAX_WRITE_SCOPES][ENTRY_MAX_SCOPE + 1];
+	size_t n;
+	int over;
+};
 
-	if (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE)
-		return 0;
-	if (!out[0] && !out[1]) { /* the first: out[1] marks "seen" */
-		snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", op->scope);
-		return 0;
+static void scope_set_add(struct scope_set *set, const char *scope)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], scope) == 0)
+			return;
+	if (set->n == LOG_MAX_WRITE_SCOPES) {
+		set->over = 1;
+		return;
 	}
-	entry_scope_narrow(out, op->scope);
-	if (!out[0])
-		out[1] = 1; /* nothing in common, but seen */
+	snprintf(set->v[set->n++], ENTRY_MAX_SCOPE + 1, "%s", scope);
+}
+
+static int collect_scope(void *ctx, const struct record_op *op)
+{
+	if (op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE)
+		scope_set_add(ctx, op->scope);
 	return 0;
 }
 
@@ -296,12 +307,6 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 		r = view_heads(&v, ls);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
-		if (r == 0 && op->kind == ENTRY_ERASE) {
-			r = record_ops_each(t, op->collection, op->record_id,
-					    common_scope, ls->erase_scope);
-			if (r >= 0)
-				r = 0;
-		}
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
@@ -466,52 +471,16 @@ out:
 	return r;
 }
 
-static int write_one(struct writer *w, const struct log_op *op)
+/* The checks of the writer's certificate for an entry of op in scope,
+ * then the entry, signed and applied; out[i] takes the first. */
+static int write_in(struct writer *w, const struct log_op *op,
+		    const char *scope, const struct local_state *ls,
+		    int first)
 {
-	const char *scope = op->scope ? op->scope : w->au->scope;
-	struct local_state ls;
-	struct mp_doc d = { 0 };
 	struct entry e;
 	struct log_out o;
 	int r;
 
-	if (w->au->revoked) {
-		why_set(w->why, w->whylen, "%s", w->au->revoked);
-		return HAMLET_EREVOKED;
-	}
-	if ((r = check_op(w, op, scope, &d)) < 0)
-		return r;
-	r = local_write_rules(w->au->map, w->a.t, schema_find(op->collection), op,
-			      op->kind == ENTRY_PUT ? d.root : NULL, &ls,
-			      w->why, w->whylen);
-	if (op->kind == ENTRY_PUT)
-		mp_doc_close(&d);
-	if (r < 0)
-		return r;
-	if (ls.unchanged) {
-		/* no entry: status duplicate, seq 0, id zero */
-		if (w->out) {
-			memset(&w->out[w->i], 0, sizeof(w->out[w->i]));
-			w->out[w->i].status = LOG_DUPLICATE;
-		}
-		return 0;
-	}
-	/* a change to a record lives in the record's scope, so that it
-	 * reaches the nodes that hold the record (a province editing a
-	 * village's record writes in the village's scope); a record of a
-	 * scope above ours is changed in our own */
-	if (!op->scope && ls.scope[0] &&
-	    scopemap_under(w->au->map, ls.scope, scope))
-		scope = ls.scope;
-	if (op->kind == ENTRY_ERASE && !op->scope) {
-		if (!ls.erase_scope[0]) {
-			why_set(w->why, w->whylen,
-				 N_("record %s/%s has entries in scopes with nothing in common (no one erasure can reach them all)"),
-				 op->collection, op->record_id);
-			return HAMLET_ESCOPE;
-		}
-		scope = ls.erase_scope;
-	}
 	if (w->au->grant &&
 	    (!scopemap_may_write(w->au->map, w->au->grant, scope,
 				 op->collection) ||
@@ -544,14 +513,104 @@ static int write_one(struct writer *w, const struct log_op *op)
 			 w->au->scope, scope);
 		return HAMLET_ECERT;
 	}
-	if ((r = entry_for_op(w, op, scope, &ls, &e)) < 0 ||
+	if ((r = entry_for_op(w, op, scope, ls, &e)) < 0 ||
 	    (r = sign_and_apply(w, op, &e, &o)) < 0)
 		return r;
-	if (w->out)
+	if (w->out && first)
 		w->out[w->i] = o;
 	w->applied++;
-	/* later ops in this call must see this one */
+	/* later entries in this call must see this one */
 	return log__dirty_flush(w->a.t, &w->a.dirty);
+}
+
+/*
+ * Where a delete or an erasure of a record goes: every scope the
+ * record's puts and deletes were written in (a delete: each as a change
+ * would go, in the writer's own scope when the record's is above it),
+ * so that it reaches every node holding any of them. One scope, as a
+ * rule; two villages that gave one id to two people, or a village
+ * changing a commune's record, give more (SPEC §1.6, docs/records.md).
+ * Fills to; 0, or an error with why set.
+ */
+static int removal_scopes(struct writer *w, const struct log_op *op,
+			  const char *own, struct scope_set *to)
+{
+	struct scope_set set = { 0 };
+	int r;
+
+	memset(to, 0, sizeof(*to));
+	r = record_ops_each(w->a.t, op->collection, op->record_id,
+			    collect_scope, &set);
+	if (r < 0)
+		return r;
+	if (set.over) {
+		why_set(w->why, w->whylen,
+			 N_("record %s/%s was written in more than %d scopes: give --scope to %s it in one scope at a time"),
+			 op->collection, op->record_id, LOG_MAX_WRITE_SCOPES,
+			 why_translate(op->kind == ENTRY_ERASE ? N_("erase")
+							  : N_("delete")));
+		return HAMLET_ESCOPE;
+	}
+	for (size_t i = 0; i < set.n; i++)
+		scope_set_add(to, op->kind == ENTRY_ERASE ||
+					  scopemap_under(w->au->map, set.v[i],
+							 own)
+					  ? set.v[i]
+					  : own);
+	return 0;
+}
+
+static int write_one(struct writer *w, const struct log_op *op)
+{
+	const char *scope = op->scope ? op->scope : w->au->scope;
+	struct local_state ls;
+	struct mp_doc d = { 0 };
+	int r;
+
+	if (w->au->revoked) {
+		why_set(w->why, w->whylen, "%s", w->au->revoked);
+		return HAMLET_EREVOKED;
+	}
+	if ((r = check_op(w, op, scope, &d)) < 0)
+		return r;
+	r = local_write_rules(w->au->map, w->a.t, schema_find(op->collection), op,
+			      op->kind == ENTRY_PUT ? d.root : NULL, &ls,
+			      w->why, w->whylen);
+	if (op->kind == ENTRY_PUT)
+		mp_doc_close(&d);
+	if (r < 0)
+		return r;
+	if (ls.unchanged) {
+		/* no entry: status duplicate, seq 0, id zero */
+		if (w->out) {
+			memset(&w->out[w->i], 0, sizeof(w->out[w->i]));
+			w->out[w->i].status = LOG_DUPLICATE;
+		}
+		return 0;
+	}
+	if ((op->kind == ENTRY_DELETE || op->kind == ENTRY_ERASE) &&
+	    !op->scope && ls.nheads) {
+		struct scope_set to;
+		if ((r = removal_scopes(w, op, scope, &to)) < 0)
+			return r;
+		if (to.n > 1) {
+			for (size_t i = 0; i < to.n; i++)
+				if ((r = write_in(w, op, to.v[i], &ls,
+						  i == 0)) < 0)
+					return r;
+			return 0;
+		}
+		if (op->kind == ENTRY_ERASE && to.n == 1)
+			return write_in(w, op, to.v[0], &ls, 1);
+	}
+	/* a change to a record lives in the record's scope, so that it
+	 * reaches the nodes that hold the record (a province editing a
+	 * village's record writes in the village's scope); a record of a
+	 * scope above ours is changed in our own */
+	if (!op->scope && ls.scope[0] &&
+	    scopemap_under(w->au->map, ls.scope, scope))
+		scope = ls.scope;
+	return write_in(w, op, scope, &ls, 1);
 }
 
 static int write_txn(struct store_txn *t, void *ctx)
