@@ -119,6 +119,7 @@ int cli_exit_code(int err)
 	case HAMLET_EERASED:
 		return CLI_EXIT_INVALID;
 	case HAMLET_ETWOPEOPLE:
+	case HAMLET_EDELCONFLICT:
 		return CLI_EXIT_USAGE;
 	default:
 		return CLI_EXIT_SYSTEM;

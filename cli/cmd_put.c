@@ -87,6 +87,16 @@ int cmd_put(int argc, char **argv)
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
 		cli_err(_("cannot save %s/%s: %s"), s->name, pos[1], why);
+		if (r == HAMLET_EDELCONFLICT) {
+			char *q = cli_sh_quote(pos[1]);
+			char *b = strcmp(src, "-") ? cli_sh_quote(src) : NULL;
+			cli_err(_("to keep it with your change: %s conflicts resolve %s %s %s; to delete it: %s conflicts resolve %s %s --delete"),
+				cli_prog(), s->name, q ? q : pos[1],
+				b ? b : "JSON", cli_prog(), s->name,
+				q ? q : pos[1]);
+			free(q);
+			free(b);
+		}
 		goto out;
 	}
 	if (cli_global.json) {

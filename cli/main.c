@@ -41,7 +41,7 @@ static const char *const put_syn[] = {
 };
 static const struct cli_option_help put_opts[] = {
 	{ "--scope SCOPE",
-	  N_("write the entry under this scope instead of the node's own") },
+	  N_("create the record under this scope instead of the node's own (a record that exists keeps its scope: a put naming another is refused)") },
 	{ NULL, NULL },
 };
 

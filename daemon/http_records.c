@@ -146,6 +146,12 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "two_people",
 					"%s (here: resolve with \"same_person\": true)",
 					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_EDELCONFLICT:
+			return send_err(h, conn, MHD_HTTP_CONFLICT,
+					"delete_conflict",
+					"%s (here: POST /v1/conflicts/%s/%s/resolve)",
+					c->why[0] ? c->why : hamlet_strerror(r),
+					c->coll, c->id);
 		case HAMLET_EERASED:
 			/* the why names the record already */
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "erased",

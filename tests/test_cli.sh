@@ -344,6 +344,25 @@ else
 	chmod -R u+w "$RO" && rm -rf "$RO"
 fi
 
+# --- a change to a record deleted on another node --------------------------
+# while "changed here, deleted there" is open, a plain put would name the
+# delete among its deps and keep only the fields it names: refused, with
+# the resolve that keeps the record shown (it wiped the record before)
+check "A writes HP-UD" A put health_profile HP-UD '{"person_id":"000000000077","full_name":"Lo Van Bay","birth_date":"1977-07-07","allergies":"penicillin"}'
+check "B gets it" send a b
+check "B deletes HP-UD while A changes its phone" bash -c "'$H' --home '$T/b' delete health_profile HP-UD && '$H' --home '$T/a' put health_profile HP-UD '{\"phone\":\"0911000077\"}'"
+check "B gets A's change: update versus delete" send a b
+refuse "a plain put on it is refused (exit 2), naming the conflict and the way on" 2 \
+	"to keep it with your change: .*conflicts resolve health_profile HP-UD .*0922000077" \
+	B put health_profile HP-UD '{"phone":"0922000077"}'
+check "and wrote nothing: every field is still shown" bash -c "'$H' --home '$T/b' get health_profile HP-UD >'$T/ud.get' && grep -q 'allergies: penicillin' '$T/ud.get' && grep -q 'full_name: Lo Van Bay' '$T/ud.get'"
+check "the resolve it names keeps every field, with the new phone" bash -c "'$H' --home '$T/b' conflicts resolve health_profile HP-UD '{\"phone\":\"0922000077\"}' && '$H' --home '$T/b' get health_profile HP-UD >'$T/ud.get' && grep -q 'allergies: penicillin' '$T/ud.get' && grep -q 'phone: 0922000077' '$T/ud.get'"
+
+refuse "a put with --scope on an existing record of another scope is refused, naming its scope" 4 \
+	"lives in scope bk/bach-thong/quang-thuan/na-pai: a scope is given for a new record only" \
+	A put health_profile HP-UD --scope bk/bach-thong/quang-thuan '{"phone":"0933000077"}'
+check "and the record stays in its scope" bash -c "'$H' --home '$T/a' get health_profile HP-UD --json | grep -q '\"scope\": *\"bk/bach-thong/quang-thuan/na-pai\"'"
+
 # --- secrets: every copy of the network key is wiped -----------------------
 # spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
 spy() {

@@ -307,8 +307,26 @@ static int local_write_rules(const struct scopemap *m, struct store_txn *t,
 		r = view_heads(&v, ls);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
+		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve &&
+		    op->scope && ls->scope[0] && strcmp(op->scope, ls->scope)) {
+			/* a change lives in the record's scope: another
+			 * would hand the record to whoever reads that one */
+			why_set(why, wl,
+				 N_("record %s/%s lives in scope %s: a scope is given for a new record only; leave it out to change this one"),
+				 op->collection, op->record_id, ls->scope);
+			r = HAMLET_ESCOPE;
+		}
 		if (r == 0 && op->kind == ENTRY_PUT && live)
 			r = rule_update(s, op, body, &v, why, wl);
+		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve &&
+		    record_view_conflict(&v, "")) {
+			/* the put would name the delete among its deps, so
+			 * the fields it does not name would go with it */
+			why_set(why, wl,
+				 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a change now would keep only the fields it names. Settle it first: resolve it to keep the record as shown (with the values you give), or to delete it"),
+				 op->collection, op->record_id);
+			r = HAMLET_EDELCONFLICT;
+		}
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
 			r = two_people_put(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
