@@ -79,7 +79,7 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	/* the workbook is written only at its close: find out now whether
 	 * path can be, rather than after every record was read (and with
 	 * the library's own line on stderr) */
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
 		close(fd);
 		unlink(path);
 	} else if (errno != EEXIST ||
@@ -106,7 +106,7 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 			x->direct = 1;
 			snprintf(x->tmp, sizeof(x->tmp), "%s", path);
 		} else if ((fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL,
-				      0644)) < 0) {
+				      0600)) < 0) {
 			/* the file beside it cannot be made: say so now,
 			 * not after every record was read */
 			int e = errno;
@@ -290,8 +290,10 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		e = LXW_NO_ERROR;
 		lxw_workbook_free(x->wb);
 	}
+	/* readable by its owner only, whatever the umask: the workbook
+	 * holds the records in the clear (the library made it anew) */
 	if (write && e == LXW_NO_ERROR && !x->direct &&
-	    rename(x->tmp, x->path) < 0) {
+	    (chmod(x->tmp, 0600) < 0 || rename(x->tmp, x->path) < 0)) {
 		int err = errno;
 		why_set(why, wl, "%s", strerror(err));
 		unlink(x->tmp);

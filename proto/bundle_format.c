@@ -11,6 +11,7 @@
 #include "zst.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,23 @@ int bundle_file_replaceable(const char *path)
 	return 0;
 }
 
+/* path made new for writing, mode 0600; NULL with errno set. */
+static FILE *fopen_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "wb"))) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		errno = e;
+	}
+	return f;
+}
+
 int bundle_writer_open(const char *path, const struct bundle_header *hd,
 		       struct bundle_writer **ret)
 {
@@ -138,10 +156,12 @@ int bundle_writer_open_sealed(const char *path, const struct bundle_header *hd,
 	}
 	sprintf(w->part, "%s.part", path);
 	crypto_generichash_blake2b_init(&w->h, NULL, 0, 32);
-	w->f = fopen(w->part, "wbx");
+	/* readable by its owner only, whatever the umask: an unsealed
+	 * bundle carries health data in the clear */
+	w->f = fopen_private(w->part);
 	if (!w->f && errno == EEXIST) {
 		unlink(w->part);
-		w->f = fopen(w->part, "wbx");
+		w->f = fopen_private(w->part);
 	}
 	if (!w->f) {
 		r = -errno;
