@@ -128,6 +128,9 @@ void cli_bundle_report_print(FILE *f, const char *path,
 				(unsigned long long)s->released);
 		fprintf(f, _("  fork:       %llu\n"), (unsigned long long)s->forks);
 		fprintf(f, _("  rejected:   %llu\n"), (unsigned long long)s->rejected);
+		if (rep->outside)
+			fprintf(f, _("  not ours:   %llu (of scopes this node does not read: not stored, as they should not be)\n"),
+				(unsigned long long)rep->outside);
 	} else {
 		fprintf(f,
 			_("  entries:    %llu (%llu put%s, %llu delete%s, %llu erasure%s, %llu other%s) in %llu feed%s\n"),
@@ -233,6 +236,8 @@ json_t *cli_bundle_report_json(const char *path,
 		json_object_set_new(sj, "fork", json_integer((json_int_t)s->forks));
 		json_object_set_new(sj, "rejected",
 				    json_integer((json_int_t)s->rejected));
+		json_object_set_new(sj, "outside_scope",
+				    json_integer((json_int_t)rep->outside));
 		json_object_set_new(j, "imported", sj);
 	} else {
 		json_object_set_new(j, "feeds",

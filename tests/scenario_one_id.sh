@@ -116,4 +116,13 @@ check "v2 keeps its own HP-32" bash -c "'$H' --home '$T/v2' get health_profile H
 check "no village store holds the erased names" bash -c "! grep -aq 'Lo Thi Bon' '$T/v1/store/data.mdb' && ! grep -aq 'Ha Van Sau' <('$H' --home '$T/v2' export health_profile 2>/dev/null | grep HP-31)"
 check "v1's store verifies" N v1 verify
 check "v2's store verifies" N v2 verify
+# a commune's whole scope, unsealed, imported at a village: the other
+# village's entries are counted as not ours, never named, and the import
+# is no failure (it exited 1 naming them one by one)
+check "the commune writes its whole scope to an unsealed bundle" bash -c "'$H' --home '$T/c1' bundle create --unsealed '$T/c1-all.bundle' >/dev/null 2>&1"
+N v1 bundle import "$T/c1-all.bundle" >"$T/all.out" 2>&1
+check "v1 imports it (exit 0)" test $? = 0
+check "counting v2's entries as not its own" grep -qE '^  not ours: +[1-9]' "$T/all.out"
+check "without naming any of v2's records" bash -c "! grep -q 'V2-HP-30' '$T/all.out'"
+check "and --json counts them" bash -c "'$H' --home '$T/v1' --json bundle import '$T/c1-all.bundle' 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"imported\"][\"outside_scope\"] > 0 and d[\"imported\"][\"rejected\"] == 0 else 1)'"
 tests_done

@@ -1345,6 +1345,14 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 			return r;
 		if (o->status == LOG_APPLIED || o->status == LOG_DUPLICATE)
 			continue;
+		if (o->status == LOG_REJECTED && o->err == HAMLET_ESCOPE) {
+			/* not this node's to hold: counted, never named
+			 * (its record ids are another village's) */
+			rep->outside++;
+			if (rep->stats.rejected)
+				rep->stats.rejected--;
+			continue;
+		}
 		describe(&in[i], what, sizeof(what));
 		if (o->status == LOG_HELD)
 			problems_add(&rep->problems, "held",

@@ -71,6 +71,10 @@ struct bundle_report {
 	uint64_t trailer_count;
 	uint64_t frames, entries, damaged_frames, bytes;
 	struct log_stats stats; /* import only */
+	/* import only: entries of scopes this node does not read, not
+	 * stored and not counted in stats.rejected (a bundle made for
+	 * another node, a commune's whole scope at a village) */
+	uint64_t outside;
 	uint64_t bad_entries;	/* check only: entries that do not verify */
 	struct problems problems;
 	/* check only: counts per kind, for inspect (a second entry at a
