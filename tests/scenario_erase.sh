@@ -78,6 +78,10 @@ for n in V1 C1 P; do
 	check "$n: history shows the erasure, its author (P) and reason" bash -c "'$H' --home '$T/$n' history --keys health_profile HP-E1 | grep -A4 '^.* erase ' | grep -q '$(key P)' && '$H' --home '$T/$n' history health_profile HP-E1 | grep -q 'reason: request of the person'"
 done
 for n in $NODES; do check "$n: verify exits 0" N $n verify; done
+for n in P C1 V1; do # the nodes that held the record
+	check "$n: verify counts the erased bodies missing without telling them as problems" \
+		bash -c "'$H' --home '$T/$n' verify >'$T/$n.verify' && grep -qE '^  bodies: .*\([1-9][0-9]* missing' '$T/$n.verify' && ! grep -q 'body not held' '$T/$n.verify'"
+done
 # the file the profile came from, imported again at the village: the erased
 # row is named and not written, the others import
 printf 'id,person_id,full_name,birth_date\nHP-E1,100000000101,Lo ERASEMEzq,1990-01-01\nHP-K2,100000000103,Ma Hai,1991-02-02\n' >"$T/again.csv"
