@@ -25,16 +25,7 @@ static uint64_t mono_ms(void)
 
 void progress_count(uint64_t n, char out[32])
 {
-	char digits[24];
-	int len = snprintf(digits, sizeof(digits), "%llu",
-			   (unsigned long long)n);
-	size_t o = 0;
-	for (int i = 0; i < len; i++) {
-		if (i && (len - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = digits[i];
-	}
-	out[o] = 0;
+	i18n_count(n, out);
 }
 
 void progress_size(uint64_t n, char out[32])

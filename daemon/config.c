@@ -7,6 +7,7 @@
 #include "i18n.h"
 #include "version.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 struct parse_ctx {
@@ -126,10 +128,13 @@ int config_addr_split(const char *addr, char *host, size_t hostcap,
 	for (const char *d = colon + 1; *d; d++)
 		if (*d < '0' || *d > '9')
 			return -EINVAL; /* strtol would take "+7", " 7" */
+	if (colon[1] == 0)
+		return -EINVAL;
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
-	if (errno || *end || colon[1] == 0 || p < 0 || p > 65535 ||
-	    strlen(colon + 1) >= portcap)
+	if (errno || *end || p > 65535)
+		return -ERANGE; /* the form is right, the number is not */
+	if (strlen(colon + 1) >= portcap)
 		return -EINVAL;
 	memcpy(host, h, hl);
 	host[hl] = 0;
@@ -137,15 +142,80 @@ int config_addr_split(const char *addr, char *host, size_t hostcap,
 	return 0;
 }
 
-static int addr_check(const char *a)
+/*
+ * What an address is for: it decides what it may be. A peer to dial may
+ * be a host name; an address to bind is an IP address (listen.c and
+ * http.c take no names). Port 0 is no peer's; for listen it binds any
+ * free port, which the "listening on" line names (tests use it); for the
+ * HTTP API nothing would say which port it got.
+ */
+enum addr_use {
+	ADDR_PEER,
+	ADDR_LISTEN,
+	ADDR_HTTP,
+};
+
+/* Why a cannot be used as use says. */
+enum addr_fault {
+	ADDR_OK,
+	ADDR_NOT_HOST_PORT,
+	ADDR_BAD_PORT, /* 0 where it may not be, or over 65535 */
+	ADDR_NOT_IP,   /* a host name where an address is bound */
+};
+
+static enum addr_fault addr_judge(const char *a, enum addr_use use)
 {
 	char h[CONFIG_MAX_ADDR], p[8];
-	return config_addr_split(a, h, sizeof(h), p, sizeof(p));
+	unsigned char ip[16];
+	int r;
+
+	if (strlen(a) >= CONFIG_MAX_ADDR)
+		return ADDR_NOT_HOST_PORT;
+	if ((r = config_addr_split(a, h, sizeof(h), p, sizeof(p))) == -ERANGE)
+		return ADDR_BAD_PORT;
+	if (r < 0)
+		return ADDR_NOT_HOST_PORT;
+	if (strtol(p, NULL, 10) == 0 && use != ADDR_LISTEN)
+		return ADDR_BAD_PORT;
+	/* found at bind time, a name would stop the daemon with exit 1 and
+	 * no file or line named */
+	if (use != ADDR_PEER && inet_pton(AF_INET, h, ip) != 1 &&
+	    inet_pton(AF_INET6, h, ip) != 1)
+		return ADDR_NOT_IP;
+	return ADDR_OK;
+}
+
+/* Say in why what is wrong with the address a that setting gave
+ * ("listen", "--http", ...), for ADDR_BAD_PORT and ADDR_NOT_IP; the
+ * caller words ADDR_NOT_HOST_PORT for its setting. */
+static void addr_why(enum addr_fault f, const char *setting, const char *a,
+		     char *why, size_t whylen)
+{
+	if (f == ADDR_BAD_PORT)
+		snprintf(why, whylen, _("%s \"%s\": the port must be 1-65535"),
+			 setting, a);
+	else
+		snprintf(why, whylen,
+			 _("%s \"%s\" is not an IP address: give a numeric address to listen on, such as 0.0.0.0, 127.0.0.1 or [::1], not a host name"),
+			 setting, a);
+}
+
+/* The same as a fault of the file's line; 1 when it was one of those. */
+static int addr_fault_set(struct parse_ctx *pc, enum addr_fault f,
+			  const char *setting, const char *a)
+{
+	char why[CONFIG_MAX_ADDR + 200];
+
+	if (f != ADDR_BAD_PORT && f != ADDR_NOT_IP)
+		return 0;
+	addr_why(f, setting, a, why, sizeof(why));
+	fault_set(pc, "%s", why);
+	return 1;
 }
 
 static int peer_add(char list[][CONFIG_MAX_ADDR], size_t *n, const char *a)
 {
-	if (strlen(a) >= CONFIG_MAX_ADDR || addr_check(a) < 0)
+	if (addr_judge(a, ADDR_PEER) != ADDR_OK)
 		return -EINVAL;
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(list[i], a) == 0)
@@ -175,10 +245,35 @@ static int words_each(const char *value, int (*add)(struct parse_ctx *, const ch
 static int add_peer(struct parse_ctx *pc, const char *w)
 {
 	if (peer_add(pc->c->peers, &pc->c->npeers, w) < 0) {
-		fault_set(pc, _("peer \"%s\" is not HOST:PORT (or the list is over %d)"),
-			  w, CONFIG_MAX_PEERS);
+		if (!addr_fault_set(pc, addr_judge(w, ADDR_PEER), "peer", w))
+			fault_set(pc, _("peer \"%s\" is not HOST:PORT (or the list is over %d)"),
+				  w, CONFIG_MAX_PEERS);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* [http] hosts: one DNS name a request's Host may give (no port, no
+ * address: those are always answered), kept in lower case. */
+static int add_http_host(struct parse_ctx *pc, const char *w)
+{
+	struct config *c = pc->c;
+	size_t n = strlen(w), used = strlen(c->http_hosts);
+	int ok = n > 0 && n < 254 && w[0] != '.' && w[0] != '-';
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') ||
+		     (w[i] >= '0' && w[i] <= '9') || w[i] == '-' || w[i] == '.';
+	if (!ok || used + n + 2 > sizeof(c->http_hosts)) {
+		fault_set(pc, _("[http] hosts \"%s\" is not a host name (letters, digits, - and ., no port; at most %zu bytes in all)"),
+			  w, sizeof(c->http_hosts) - 1);
+		return -EINVAL;
+	}
+	snprintf(c->http_hosts + used, sizeof(c->http_hosts) - used, "%s%s",
+		 used ? " " : "", w);
+	for (char *p = c->http_hosts + used; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	return 0;
 }
 
@@ -210,11 +305,23 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *ret)
 static int budget_key(struct parse_ctx *pc, const char *name,
 		      const char *value, uint64_t *ret)
 {
-	if (budget_size_parse(value, ret) < 0) {
+	size_t n = strlen(value);
+	uint64_t v;
+
+	if (budget_size_parse(value, &v) < 0) {
 		fault_set(pc, _("[budget] %s \"%s\" is not a size like 5MB, 200KB or none"),
 			  name, value);
 		return -EINVAL;
 	}
+	/* budget_size_parse() takes bare digits as bytes: "5" meant as 5 MB
+	 * would hold back nearly everything, so the unit is required */
+	if (strcasecmp(value, "none") != 0 &&
+	    (n == 0 || (value[n - 1] != 'B' && value[n - 1] != 'b'))) {
+		fault_set(pc, _("[budget] %s \"%s\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)"),
+			  name, value);
+		return -EINVAL;
+	}
+	*ret = v;
 	return 0;
 }
 
@@ -228,15 +335,19 @@ static int budget_peer(struct parse_ctx *pc, const char *value)
 		.b = { CONFIG_BUDGET_UNSET, CONFIG_BUDGET_UNSET }
 	};
 	char buf[1024], *save = NULL, *w = NULL;
+	enum addr_fault f = ADDR_NOT_HOST_PORT;
 	size_t i;
 
 	if (strlen(value) < sizeof(buf)) {
 		snprintf(buf, sizeof(buf), "%s", value);
 		w = strtok_r(buf, " \t", &save);
 	}
-	if (!w || strlen(w) >= CONFIG_MAX_ADDR || addr_check(w) < 0) {
-		fault_set(pc, _("[budget] peer \"%s\" must start with HOST:PORT"),
-			  value);
+	if (w)
+		f = addr_judge(w, ADDR_PEER);
+	if (f != ADDR_OK) {
+		if (!addr_fault_set(pc, f, "[budget] peer", w))
+			fault_set(pc, _("[budget] peer \"%s\" must start with HOST:PORT"),
+				  value);
 		return -EINVAL;
 	}
 	snprintf(pb.addr, sizeof(pb.addr), "%s", w);
@@ -253,6 +364,12 @@ static int budget_peer(struct parse_ctx *pc, const char *value)
 			if (eq)
 				*eq = '='; /* named whole */
 			fault_set(pc, _("[budget] peer %s: \"%s\" is not per_day=SIZE or per_session=SIZE"),
+				  pb.addr, w);
+			return -EINVAL;
+		}
+		/* which of the two was meant? */
+		if (*to != CONFIG_BUDGET_UNSET) {
+			fault_set(pc, _("[budget] peer %s: %s is given twice on one line: keep one"),
 				  pb.addr, w);
 			return -EINVAL;
 		}
@@ -293,6 +410,18 @@ void config_budget_for(const struct config *c, const char *addr,
 		ret->per_session = b->per_session;
 }
 
+/* The sections cfg_ini_handler() reads (and the message for an unknown
+ * one names). */
+static int section_known(const char *section)
+{
+	static const char *const known[] = { "node", "http", "budget",
+					     "limits" };
+	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+		if (strcmp(section, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* inih handler: returning 0 makes ini_parse report this line. */
 static int cfg_ini_handler(void *user, const char *section, const char *name,
 		       const char *value)
@@ -311,9 +440,12 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		if (strcmp(name, "home") == 0) {
 			snprintf(c->home, sizeof(c->home), "%s", value);
 		} else if (strcmp(name, "listen") == 0) {
-			if (addr_check(value) < 0) {
+			enum addr_fault f = addr_judge(value, ADDR_LISTEN);
+			if (f == ADDR_NOT_HOST_PORT)
 				fault_set(pc, _("listen \"%s\" is not HOST:PORT"),
 					  value);
+			if (f != ADDR_OK) {
+				addr_fault_set(pc, f, "listen", value);
 				return 0;
 			}
 			snprintf(c->listen, sizeof(c->listen), "%s", value);
@@ -331,9 +463,12 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	}
 	if (strcmp(section, "http") == 0) {
 		if (strcmp(name, "listen") == 0) {
-			if (addr_check(value) < 0) {
+			enum addr_fault f = addr_judge(value, ADDR_HTTP);
+			if (f == ADDR_NOT_HOST_PORT)
 				fault_set(pc, _("[http] listen \"%s\" is not HOST:PORT"),
 					  value);
+			if (f != ADDR_OK) {
+				addr_fault_set(pc, f, "[http] listen", value);
 				return 0;
 			}
 			snprintf(c->http, sizeof(c->http), "%s", value);
@@ -349,6 +484,9 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 					  value);
 				return 0;
 			}
+		} else if (strcmp(name, "hosts") == 0) {
+			/* like peers: several lines add up */
+			return words_each(value, add_http_host, pc) == 0;
 		} else if (strcmp(name, "request_timeout") == 0) {
 			if (parse_uint(value, 2, 3600, &c->http_request_s) < 0) {
 				fault_set(pc, _("[http] request_timeout \"%s\" must be a number of seconds 2..3600"),
@@ -395,7 +533,11 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 unknown:
-	fault_set(pc, _("unknown key \"%s\" in [%s]"), name, section);
+	if (section_known(section))
+		fault_set(pc, _("unknown key \"%s\" in [%s]"), name, section);
+	else
+		fault_set(pc, _("unknown section [%s]: the sections are [node], [http], [budget] and [limits]"),
+			  section);
 	return 0;
 }
 
@@ -596,6 +738,7 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 	const char *home = NULL, *listen = NULL, *sock = NULL, *cfg = NULL;
 	const char *http = NULL;
 	struct parse_ctx pc = { .c = c };
+	enum addr_fault f;
 	int o, r, from_file;
 
 	memset(c, 0, sizeof(*c));
@@ -616,9 +759,19 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 		case 't': http = optarg; break;
 		case 'v': c->verbose = 1; break;
 		case 'p':
-			if (peer_add(c->cli_peers, &c->ncli_peers, optarg) < 0) {
+			if ((f = addr_judge(optarg, ADDR_PEER)) == ADDR_OK &&
+			    (r = peer_add(c->cli_peers, &c->ncli_peers, optarg)) < 0) {
+				snprintf(why, whylen, _("too many peers (limit %d)"),
+					 CONFIG_MAX_PEERS);
+				return r;
+			}
+			if (f == ADDR_NOT_HOST_PORT) {
 				snprintf(why, whylen,
 					 _("--peer \"%s\" is not HOST:PORT"), optarg);
+				return -EINVAL;
+			}
+			if (f != ADDR_OK) {
+				addr_why(f, "--peer", optarg, why, whylen);
 				return -EINVAL;
 			}
 			break;
@@ -649,9 +802,13 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 	if (home)
 		snprintf(c->home, sizeof(c->home), "%s", home);
 	if (listen) {
-		if (addr_check(listen) < 0) {
+		if ((f = addr_judge(listen, ADDR_LISTEN)) == ADDR_NOT_HOST_PORT) {
 			snprintf(why, whylen, _("--listen \"%s\" is not HOST:PORT"),
 				 listen);
+			return -EINVAL;
+		}
+		if (f != ADDR_OK) {
+			addr_why(f, "--listen", listen, why, whylen);
 			return -EINVAL;
 		}
 		snprintf(c->listen, sizeof(c->listen), "%s", listen);
@@ -660,9 +817,13 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 	if (sock)
 		snprintf(c->socket, sizeof(c->socket), "%s", sock);
 	if (http) {
-		if (addr_check(http) < 0) {
+		if ((f = addr_judge(http, ADDR_HTTP)) == ADDR_NOT_HOST_PORT) {
 			snprintf(why, whylen, _("--http \"%s\" is not HOST:PORT"),
 				 http);
+			return -EINVAL;
+		}
+		if (f != ADDR_OK) {
+			addr_why(f, "--http", http, why, whylen);
 			return -EINVAL;
 		}
 		snprintf(c->http, sizeof(c->http), "%s", http);

@@ -1,13 +1,15 @@
 /*
  * config: hamletd's settings, from an INI file and the command line.
  *
- *   [node]   home, listen (HOST:PORT), peers (space-separated HOST:PORT),
- *            scopes (space-separated scope prefixes), socket (PATH)
+ *   [node]   home, listen (IP:PORT; port 0: any free one), peers
+ *            (space-separated HOST:PORT, port 1-65535), scopes
+ *            (space-separated scope prefixes), socket (PATH)
  *   [limits] max_peers, batch, fault_backoff
- *   [http]   listen (HOST:PORT: the HTTP/JSON API, off unless set),
+ *   [http]   listen (IP:PORT: the HTTP/JSON API, off unless set),
  *            max_connections
- *   [budget] default_per_day, default_per_session (sizes: 5MB, 200KB),
- *            peer (HOST:PORT per_day=SIZE per_session=SIZE; one per line)
+ *   [budget] default_per_day, default_per_session (sizes with a unit:
+ *            5MB, 200KB; or none), peer (HOST:PORT per_day=SIZE
+ *            per_session=SIZE; one per line)
  *
  * Flags given on the command line override the file.
  */
@@ -23,6 +25,7 @@
 #define CONFIG_MAX_PATH 4096
 /* bytes of the socket's path: sizeof(sockaddr_un.sun_path) less its NUL */
 #define CONFIG_MAX_SOCKET 107
+#define CONFIG_MAX_HTTP_HOSTS 1024 /* bytes of [http] hosts, all names */
 
 /* Bytes of entries we may send to a peer; 0 = no limit. */
 struct config_budget {
@@ -57,6 +60,9 @@ struct config {
 	 * of http_max_conns */
 	unsigned http_max_per_client;
 	unsigned http_request_s; /* a request must arrive whole within this */
+	/* [http] hosts: the DNS names, besides localhost, a request's Host
+	 * may name (page_host_allowed()); space-separated, lower case */
+	char http_hosts[CONFIG_MAX_HTTP_HOSTS];
 	struct config_budget budget; /* for peers not named below */
 	size_t nbudgets;
 	struct config_peer_budget budgets[CONFIG_MAX_PEERS];
@@ -104,7 +110,9 @@ void config_budget_strays(const struct config *c,
 void config_budget_for(const struct config *c, const char *addr,
 		       const char *host, struct config_budget *ret);
 
-/* Split "host:port" or "[v6]:port" into host and port. */
+/* Split "host:port" or "[v6]:port" into host and port (0-65535: the
+ * caller decides whether 0 will do). -ERANGE when only the port is out
+ * of range, -EINVAL when addr is not of that form. */
 int config_addr_split(const char *addr, char *host, size_t hostcap,
 		      char *port, size_t portcap);
 

@@ -950,7 +950,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	char buf[1024], *seg[6];
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	enum MHD_Result ok;
 
+	if (http__host_refused(h, conn, url, &ok))
+		return ok; /* DNS rebinding: before any route reads a thing */
 	if (rq->nul)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_url",
 				"the URL holds an encoded NUL byte (%%00), which no path or value may");

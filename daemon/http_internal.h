@@ -218,6 +218,11 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 /* GET / and /status: the status page (daemon/page.h). */
 enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn);
 
+/* 1 and the answer (421) in *ret when conn's Host names none of ours
+ * (page_host_allowed(), [http] hosts): every route asks first. */
+int http__host_refused(struct http *h, struct MHD_Connection *conn,
+		       const char *url, enum MHD_Result *ret);
+
 #define send_err(h, conn, code, scode, ...) \
 	http__send_err_allow(h, conn, code, NULL, scode, __VA_ARGS__)
 

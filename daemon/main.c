@@ -35,13 +35,11 @@
  * One daemon per home: a second would be another writer and would take
  * over the first one's socket. The lock lives as long as the process (the
  * kernel drops it on any exit, kill -9 included). The file says who holds
- * it: the pid on its first line, the socket on its second, so that hamlet
- * finds a socket set outside the home (cli_rpc.c reads it).
+ * it (home_lock_say()). Returns the locked file's descriptor.
  */
-static int home_lock(const char *home, const char *sock, char *why, size_t wl)
+static int home_lock(const char *home, char *why, size_t wl)
 {
 	char path[CONFIG_MAX_PATH + 32], pid[32] = "";
-	char text[2 * CONFIG_MAX_PATH + 64], cwd[CONFIG_MAX_PATH] = "";
 	ssize_t n;
 	int fd, tries = 0, locked;
 
@@ -86,15 +84,32 @@ static int home_lock(const char *home, const char *sock, char *why, size_t wl)
 		close(fd);
 		return -e;
 	}
+	return fd;
+}
+
+/*
+ * Write who holds the lock fd: the pid on its first line, the socket on
+ * its second, so that hamlet finds a socket set outside the home
+ * (cli_rpc.c reads it). Only once the socket is ours: a daemon refused
+ * there (another one answers on it, its lock file deleted) must not
+ * leave its pid, dead a moment later, where hamlet looks for the running
+ * one's.
+ */
+static void home_lock_say(int fd, const char *home, const char *sock)
+{
+	char text[2 * CONFIG_MAX_PATH + 64], cwd[CONFIG_MAX_PATH] = "";
+	char path[CONFIG_MAX_PATH + 32];
+
 	/* a relative socket is relative to where hamletd started */
 	if (sock[0] != '/' && !getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;
 	snprintf(text, sizeof(text), "%ld\n%s%s%s\n", (long)getpid(), cwd,
 		 cwd[0] ? "/" : "", sock);
 	if (ftruncate(fd, 0) != 0 ||
-	    pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text))
+	    pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
+		snprintf(path, sizeof(path), "%s/hamletd.lock", home);
 		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
-	return fd;
+	}
 }
 
 /* Pushes follow commits: the writer tells which feeds moved. */
@@ -229,8 +244,7 @@ int main(int argc, char **argv)
 	if (d->cfg.verbose)
 		dlog_set_level(DLOG_DEBUG);
 	config_budget_strays(&d->cfg, budget_stray, NULL);
-	if ((lock_fd = home_lock(d->cfg.home, d->cfg.socket, why,
-				 sizeof(why))) < 0) {
+	if ((lock_fd = home_lock(d->cfg.home, why, sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);
 		free(d);
 		/* no such directory: a setting to fix, not a moment to wait
@@ -246,6 +260,7 @@ int main(int argc, char **argv)
 		free(d);
 		return r == HAMLET_ECONFIG ? 2 : 1;
 	}
+	home_lock_say(lock_fd, d->cfg.home, d->cfg.socket);
 	/* the core's sentences in the operator's language while starting up
 	 * (one thread); from then on they go into RPC and HTTP answers too,
 	 * which stay English */

@@ -10,10 +10,15 @@
 #include "page.h"
 
 #include "cert.h"
+#include "i18n.h"
 #include "page_css.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <libintl.h>
 #include <limits.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +95,39 @@ enum msg {
 	M_COL_COMMUNE,
 	M_COL_BEHIND,
 	M_GROUP_OF,
+	M_TRIES,
+	M_TRIES_ONE,
+	M_UNREACHED_SINCE,
+	M_NOSESSION_SINCE,
+	M_WHY_REFUSED,
+	M_WHY_DOWN,
+	M_WHY_RESOLVE,
+	M_WHY_SESSION,
+	M_WHY_OTHER,
+	M_DO_INSYNC,
+	M_DO_SYNCING,
+	M_FULL_WAIT,
+	M_FULL_WAIT_ONE,
+	M_DO_FULL,
+	M_HELD_DAY,
+	M_HELD_DAY_ONE,
+	M_HELD_SESSION,
+	M_HELD_SESSION_ONE,
+	M_DO_HELD,
+	M_DOWN_SINCE,
+	M_DOWN_LAST,
+	M_DO_DOWN,
+	M_PROB_TWO,
+	M_PROB_TWO_DO,
+	M_PROB_TWO_SEE,
+	M_LAG_ALL_OK_ONE,
+	M_LAG_SOME_ONE,
+	M_STRANGERS_ONE,
+	M_WAIT_SOME_ONE,
+	M_HELD_ONE,
+	M_PROB_COUNT_ONE,
+	M_STORED_FIG,
+	M_STORED_FIG_ONE,
 	M__N
 };
 
@@ -115,15 +153,15 @@ static const char *const texts[M__N][2] = {
 	[M_PEERS] = { "Peers", "Các nút đồng bộ trực tiếp" },
 	[M_NO_PEERS] = { "No peer has connected since hamletd started. Check the cable or the line, and the addresses in <code>hamlet peers list</code>.",
 			 "Chưa có nút nào kết nối từ khi hamletd khởi động. Kiểm tra dây mạng, đường truyền, và các địa chỉ trong <code>hamlet peers list</code>." },
-	[M_NOSESSION] = { "{1}: CONNECTS, BUT NO SESSION STARTS after {2} tries (hamletd tries again by itself): ",
-			  "{1}: KẾT NỐI ĐƯỢC NHƯNG KHÔNG BẮT ĐẦU ĐƯỢC PHIÊN sau {2} lần thử (hamletd tự thử lại): " },
+	[M_NOSESSION] = { "{1}: CONNECTS, BUT NO SESSION STARTS after {2} (hamletd tries again by itself): ",
+			  "{1}: KẾT NỐI ĐƯỢC NHƯNG KHÔNG BẮT ĐẦU ĐƯỢC PHIÊN sau {2} (hamletd tự thử lại): " },
 	[M_STRANGERS] = { "And {1} keys that never completed a session (refused, or gone during the handshake).",
 			  "Và {1} khóa chưa từng hoàn tất một phiên (bị từ chối, hoặc rời đi khi đang bắt tay)." },
 	[M_ST_HELD] = { "connected, HOLDING BACK entries: the byte budget for this peer is used up",
 			"đã kết nối, ĐANG GIỮ LẠI các mục: đã dùng hết hạn mức dữ liệu cho nút này" },
 	[M_ALL_SCOPES] = { "all scopes", "mọi phạm vi" },
-	[M_UNREACHED] = { "{1}: NOT REACHED after {2} tries (hamletd tries again by itself): ",
-			  "{1}: CHƯA KẾT NỐI ĐƯỢC sau {2} lần thử (hamletd tự thử lại): " },
+	[M_UNREACHED] = { "{1}: NOT REACHED after {2} (hamletd tries again by itself): ",
+			  "{1}: CHƯA KẾT NỐI ĐƯỢC sau {2} (hamletd tự thử lại): " },
 	[M_COL_PEER] = { "Peer", "Nút" },
 	[M_COL_STATE] = { "State", "Trạng thái" },
 	[M_COL_LAST] = { "Last synced", "Đồng bộ lần cuối" },
@@ -188,6 +226,68 @@ static const char *const texts[M__N][2] = {
 	[M_COL_COMMUNE] = { "Commune", "Xã" },
 	[M_COL_BEHIND] = { "Behind", "Chậm" },
 	[M_GROUP_OF] = { "{1} of {2}", "{1} trên {2}" },
+	[M_TRIES] = { "{1} tries", "{1} lần thử" },
+	[M_TRIES_ONE] = { "1 try", "1 lần thử" },
+	[M_UNREACHED_SINCE] = { "{1}: NOT REACHED since {2} ({3}; {4}; hamletd tries again by itself): ",
+				"{1}: CHƯA KẾT NỐI ĐƯỢC từ {2} ({3}; {4}; hamletd tự thử lại): " },
+	[M_NOSESSION_SINCE] = { "{1}: CONNECTS, BUT NO SESSION STARTS since {2} ({3}; {4}; hamletd tries again by itself): ",
+				"{1}: KẾT NỐI ĐƯỢC NHƯNG KHÔNG BẮT ĐẦU ĐƯỢC PHIÊN từ {2} ({3}; {4}; hamletd tự thử lại): " },
+	/* what each reason of docs/operator-guide.md means, and what to do */
+	[M_WHY_REFUSED] = { "The PC there is on, but hamletd is not running on it. Ask someone there to start hamletd (or to restart that PC); this node connects by itself once it runs.",
+			    "Máy tính ở đó đang bật nhưng hamletd trên máy đó không chạy. Hãy nhờ người ở đó khởi động hamletd (hoặc khởi động lại máy); nút này sẽ tự kết nối khi hamletd chạy." },
+	[M_WHY_DOWN] = { "The line or the PC there is down. Check the cable, the modem or the 3G/4G signal here, and call them to check their PC and line; hamletd connects by itself when the line is back.",
+			 "Đường truyền hoặc máy tính ở đó không hoạt động. Hãy kiểm tra dây mạng, modem hoặc sóng 3G/4G ở đây, và gọi điện nhờ bên đó kiểm tra máy và đường truyền; hamletd sẽ tự kết nối khi có đường truyền trở lại." },
+	[M_WHY_RESOLVE] = { "The name of that PC is wrong, or this line has no DNS. Ask the administrator to give its address instead of its name (<code>hamlet peers list</code> shows them).",
+			    "Tên của máy đó bị sai, hoặc đường truyền ở đây không có DNS. Hãy nhờ quản trị viên dùng địa chỉ IP thay cho tên máy (<code>hamlet peers list</code> hiển thị các địa chỉ)." },
+	[M_WHY_SESSION] = { "The PC there answers, but the session ends before it begins, most often because that node refuses this one (this node's certificate missing, expired or revoked there, or another network). Call the administrator: that node's log says why.",
+			    "Máy ở đó có trả lời nhưng phiên kết thúc trước khi bắt đầu, thường là do nút đó từ chối nút này (chứng chỉ của nút này thiếu, hết hạn hoặc bị thu hồi ở đó, hoặc khác mạng). Hãy báo quản trị viên: nhật ký của nút đó ghi lý do." },
+	[M_WHY_OTHER] = { "Nothing to do at once: hamletd tries again by itself. If it lasts more than a day, call them or the administrator.",
+			  "Chưa cần làm gì: hamletd tự thử lại. Nếu kéo dài quá một ngày, hãy gọi điện cho họ hoặc báo quản trị viên." },
+	[M_DO_INSYNC] = { "Everything has been exchanged; nothing to do.",
+			  "Đã trao đổi đủ dữ liệu; không cần làm gì." },
+	[M_DO_SYNCING] = { "Entries are being exchanged now; nothing to do, it finishes by itself.",
+			   "Đang trao đổi dữ liệu; không cần làm gì, việc này sẽ tự xong." },
+	[M_FULL_WAIT] = { "{1} entries received wait for space on this PC's disk.",
+			  "{1} mục nhận được đang chờ chỗ trống trên ổ đĩa của máy này." },
+	[M_FULL_WAIT_ONE] = { "1 entry received waits for space on this PC's disk.",
+			      "1 mục nhận được đang chờ chỗ trống trên ổ đĩa của máy này." },
+	[M_DO_FULL] = { "Free space on it (old backups, downloads); the sync goes on by itself.",
+			"Hãy giải phóng dung lượng ổ đĩa (bản sao lưu cũ, tệp tải về); việc đồng bộ sẽ tự tiếp tục." },
+	/* as hamlet status words it (cli/cmd_status.c budget_print) */
+	[M_HELD_DAY] = { "{1} entries wait for tomorrow's budget ({2} a day to {3}, {4} sent today).",
+			 "{1} mục chờ hạn mức của ngày mai ({2} mỗi ngày tới {3}, đã gửi {4} hôm nay)." },
+	[M_HELD_DAY_ONE] = { "1 entry waits for tomorrow's budget ({2} a day to {3}, {4} sent today).",
+			     "1 mục chờ hạn mức của ngày mai ({2} mỗi ngày tới {3}, đã gửi {4} hôm nay)." },
+	[M_HELD_SESSION] = { "{1} entries wait for the next session's budget ({2} a session to {3}, {4} sent in this one).",
+			     "{1} mục chờ hạn mức của phiên kết nối sau ({2} mỗi phiên tới {3}, đã gửi {4} trong phiên này)." },
+	[M_HELD_SESSION_ONE] = { "1 entry waits for the next session's budget ({2} a session to {3}, {4} sent in this one).",
+				 "1 mục chờ hạn mức của phiên kết nối sau ({2} mỗi phiên tới {3}, đã gửi {4} trong phiên này)." },
+	[M_DO_HELD] = { "Nothing is lost: they go by themselves when the budget allows. If they are needed sooner, carry them on a USB stick (<code>hamlet bundle</code>), or ask the administrator to raise the budget (<code>[budget]</code> in hamletd's configuration).",
+			"Không mất dữ liệu: các mục sẽ tự được gửi khi hạn mức cho phép. Nếu cần sớm hơn, hãy mang dữ liệu bằng USB (<code>hamlet bundle</code>), hoặc nhờ quản trị viên nâng hạn mức (<code>[budget]</code> trong cấu hình hamletd)." },
+	[M_DOWN_SINCE] = { "since {1}", "từ {1}" },
+	[M_DOWN_LAST] = { "last in touch {1}", "liên lạc lần cuối {1}" },
+	[M_DO_DOWN] = { "It connects again by itself when its PC and line are back; nothing to do here. If it stays away more than a day, call them, or carry the data on a USB stick (<code>hamlet bundle</code>).",
+			"Nút đó sẽ tự kết nối lại khi máy và đường truyền bên đó hoạt động trở lại; ở đây không cần làm gì. Nếu quá một ngày vẫn chưa kết nối, hãy gọi điện cho họ, hoặc mang dữ liệu bằng USB (<code>hamlet bundle</code>)." },
+	/* docs/operator-guide.md "One record id, two people" */
+	[M_PROB_TWO] = { "<b>{1} {2}</b> with ONE RECORD ID FOR TWO PEOPLE: two villages gave the same id to two different residents.",
+			 "<b>{1} {2}</b> có MỘT MÃ BẢN GHI CHO HAI NGƯỜI: hai thôn đã dùng cùng một mã cho hai người khác nhau." },
+	[M_PROB_TWO_DO] = { "Do not resolve by choosing a value: that would give one person the other's data. On each village's node, enter its own resident again under a new id of its own (with the village's prefix), then delete the shared id once, on any node:",
+			    "Đừng xử lý bằng cách chọn một giá trị: làm vậy sẽ gán dữ liệu của người này cho người kia. Tại nút của mỗi thôn, nhập lại người của thôn mình dưới một mã mới riêng (có tiền tố của thôn), rồi xóa mã dùng chung một lần, tại nút bất kỳ:" },
+	[M_PROB_TWO_SEE] = { "Which records: <code>hamlet conflicts</code> (WARNING: two nodes wrote different person_id values). How: docs/operator-guide.md, \"One record id, two people\".",
+			     "Bản ghi nào: <code>hamlet conflicts</code> (dòng WARNING: two nodes wrote different person_id values). Cách làm: docs/operator-guide.vi.md, \"Một mã bản ghi, hai người\"." },
+	[M_LAG_ALL_OK_ONE] = { "The one node known here was heard from within 24 hours.",
+			       "Nút duy nhất đã biết có tin trong vòng 24 giờ." },
+	[M_LAG_SOME_ONE] = { "The one node known here has not been heard from for more than 24 hours.",
+			     "Nút duy nhất đã biết không có tin quá 24 giờ." },
+	[M_STRANGERS_ONE] = { "And 1 key that never completed a session (refused, or gone during the handshake).",
+			      "Và 1 khóa chưa từng hoàn tất một phiên (bị từ chối, hoặc rời đi khi đang bắt tay)." },
+	[M_WAIT_SOME_ONE] = { "1 entry written here is waiting to go out; it leaves at the next sync with the peer (or, held back by a byte budget, when it allows).",
+			      "1 mục viết tại đây đang chờ gửi đi; mục này sẽ được gửi ở lần đồng bộ kế tiếp với nút kia (hoặc, nếu bị hạn mức dữ liệu giữ lại, khi hạn mức cho phép)." },
+	[M_HELD_ONE] = { "1 entry received waits for an earlier one that has not arrived yet.",
+			 "1 mục nhận được đang chờ một mục trước đó chưa đến." },
+	[M_PROB_COUNT_ONE] = { "1 record needs a decision.", "1 bản ghi cần xử lý." },
+	[M_STORED_FIG] = { "{1} entries, {2} written here", "{1} mục, {2} mục viết tại đây" },
+	[M_STORED_FIG_ONE] = { "1 entry, {2} written here", "1 mục, {2} mục viết tại đây" },
 };
 
 /* Collections in words: English singular, plural; Vietnamese. */
@@ -247,12 +347,13 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-/* Text t (trusted markup) with {1} and {2} replaced by a and b, escaped. */
-static void fill(FILE *f, const char *t, const char *a, const char *b)
+/* Text t (trusted markup) with {1} … {n} replaced by arg[0] … arg[n-1],
+ * escaped (NULL: nothing). */
+static void fillv(FILE *f, const char *t, const char *const *arg, int n)
 {
 	for (; *t; t++) {
-		if (t[0] == '{' && (t[1] == '1' || t[1] == '2') && t[2] == '}') {
-			esc(f, t[1] == '1' ? a : b);
+		if (t[0] == '{' && t[1] >= '1' && t[1] < '1' + n && t[2] == '}') {
+			esc(f, arg[t[1] - '1']);
 			t += 2;
 		} else {
 			fputc(*t, f);
@@ -260,9 +361,23 @@ static void fill(FILE *f, const char *t, const char *a, const char *b)
 	}
 }
 
+/* Text t with {1} and {2} replaced by a and b, escaped. */
+static void fill(FILE *f, const char *t, const char *a, const char *b)
+{
+	const char *arg[2] = { a, b };
+	fillv(f, t, arg, 2);
+}
+
 static void say(const struct out *o, enum msg m, const char *a, const char *b)
 {
 	fill(o->f, T(o, m), a, b);
+}
+
+/* m, or m_one when n is 1: the English singular (Vietnamese has the
+ * same words for both, or a sentence of its own for one). */
+static enum msg one_or(uint64_t n, enum msg m_one, enum msg m)
+{
+	return n == 1 ? m_one : m;
 }
 
 static void num(char buf[24], uint64_t v)
@@ -501,32 +616,267 @@ static void node_section(const struct out *o, const struct page_in *in)
 	num(a, ju64(st, "entries"));
 	num(b, ju64(st, "own_entries"));
 	fprintf(o->f, "</dd><dt>%s</dt><dd>", T(o, M_STORED));
-	fill(o->f, o->lang == PAGE_VI ? "{1} mục, {2} mục viết tại đây"
-				      : "{1} entries, {2} written here",
-	     a, b);
+	say(o, one_or(ju64(st, "entries"), M_STORED_FIG_ONE, M_STORED_FIG), a,
+	    b);
 	fputs("</dd></dl></section>\n", o->f);
 }
 
-/* The configured peers hamletd cannot reach, and the last reason. */
+/* --- why a peer is not reached ------------------------------------------------ */
+
+/* What a dial's failure means for an operator (docs/operator-guide.md,
+ * "connection refused" and the rest): hamletd keeps why in English, the
+ * C library's words for an errno or its own. The Vietnamese words are
+ * the C library's, as hamlet status shows them; what this table lacks is
+ * looked up as hamlet status does (why_gettext_vi). */
+static const struct {
+	const char *en, *vi;
+	enum msg what;
+} why_words[] = {
+	{ "Connection refused", "Kết nối bị từ chối", M_WHY_REFUSED },
+	{ "No route to host", "Không có đường dẫn đến máy", M_WHY_DOWN },
+	{ "Network is unreachable", "Không thể kết nối mạng", M_WHY_DOWN },
+	{ "Connection timed out", "Kết nối đã quá hạn", M_WHY_DOWN },
+	{ "Host is down", "Máy không chạy", M_WHY_DOWN },
+	{ "Connection reset by peer", "Kết nối bị đặt lại bởi ngang hàng",
+	  M_WHY_OTHER },
+};
+
+static const char why_resolve[] = "cannot resolve: ";
+
+/* Opened once, never freed: it lives as long as the process. */
+static locale_t vi_locale;
+
+static void vi_locale_open(void)
+{
+	vi_locale = newlocale(LC_MESSAGES_MASK | LC_CTYPE_MASK, "vi_VN.UTF-8",
+			      (locale_t)0);
+}
+
+/* en in Vietnamese as hamlet status finds it: hamlet's own catalog, else
+ * the C library's words for an errno; read in a vi_VN.UTF-8 locale of
+ * this thread alone (uselocale), so that hamletd's other threads keep
+ * theirs. NULL when neither has it, or that locale is not installed. */
+static const char *why_gettext_vi(const char *en)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const char *t;
+	locale_t old;
+
+	pthread_once(&once, vi_locale_open);
+	if (!vi_locale || !en || !*en)
+		return NULL;
+	old = uselocale(vi_locale);
+	t = dgettext(HAMLET_TEXTDOMAIN, en);
+	if (t == en)
+		t = dgettext("libc", en);
+	uselocale(old);
+	return t == en ? NULL : t;
+}
+
+/* One English reason (no "cannot resolve: ") in the page's language. */
+static const char *why_word(const struct out *o, const char *en)
+{
+	const char *t;
+	for (size_t i = 0; i < sizeof(why_words) / sizeof(why_words[0]); i++)
+		if (strcasecmp(why_words[i].en, en) == 0)
+			return o->lang == PAGE_VI ? why_words[i].vi : en;
+	if (o->lang == PAGE_VI && (t = why_gettext_vi(en)))
+		return t;
+	return en;
+}
+
+/* why in the page's language, into buf; and what it means (M_WHY_*). */
+static enum msg why_read(const struct out *o, const char *why, int reached,
+			 char *buf, size_t n)
+{
+	enum msg what = reached ? M_WHY_SESSION : M_WHY_OTHER;
+	if (!why)
+		why = "";
+	if (strncmp(why, why_resolve, sizeof(why_resolve) - 1) == 0) {
+		const char *rest = why + sizeof(why_resolve) - 1;
+		snprintf(buf, n,
+			 o->lang == PAGE_VI ? "không phân giải được tên: %s"
+					    : "cannot resolve: %s",
+			 why_word(o, rest));
+		return reached ? what : M_WHY_RESOLVE;
+	}
+	for (size_t i = 0; !reached && i < sizeof(why_words) / sizeof(why_words[0]); i++)
+		if (strcasecmp(why_words[i].en, why) == 0)
+			what = why_words[i].what;
+	snprintf(buf, n, "%s", why_word(o, why));
+	return what;
+}
+
+/* "01/12/2025 16:55:00 +07, 5 phút trước" */
+static void when_ago(const struct out *o, uint64_t ms, char *buf, size_t n)
+{
+	char t[64], iso[40], a[48];
+	when(o, ms, t, sizeof(t), iso, sizeof(iso));
+	ago(o, ms, a, sizeof(a));
+	snprintf(buf, n, "%s, %s", t, a);
+}
+
+/* What a state means and what to do: one plain line below it. */
+static void advice(const struct out *o, enum msg m)
+{
+	fprintf(o->f, "<br><small class=\"advice\">%s</small>", T(o, m));
+}
+
+/* The entry of status's "unreached" list for addr, or NULL. */
+static const json_t *unreached_find(const json_t *st, const char *addr)
+{
+	const json_t *u = json_object_get(st, "unreached"), *p;
+	size_t i;
+	if (!addr)
+		return NULL;
+	json_array_foreach(u, i, p)
+	{
+		const char *a = jstr(p, "addr");
+		if (a && strcmp(a, addr) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* The configured peers hamletd cannot reach: since when, how many tries,
+ * the last reason in the page's language, and what it means. */
 static void unreached_list(const struct out *o, const json_t *st)
 {
 	const json_t *u = json_object_get(st, "unreached"), *p;
-	char buf[24];
+	char buf[24], tries[48], why[300];
 	size_t i;
 	if (!json_array_size(u))
 		return;
 	fputs("<ul class=\"unreached\">", o->f);
 	json_array_foreach(u, i, p)
 	{
-		num(buf, ju64(p, "tries"));
+		int reached = json_is_true(json_object_get(p, "reached"));
+		uint64_t n = ju64(p, "tries"), from = ju64(p, "since_ms");
+		enum msg what = why_read(o, jstr(p, "why"), reached, why,
+					 sizeof(why));
+		num(buf, n);
+		{
+			const char *a[1] = { buf };
+			FILE *f = fmemopen(tries, sizeof(tries), "w");
+			if (f) {
+				fillv(f, T(o, one_or(n, M_TRIES_ONE, M_TRIES)),
+				      a, 1);
+				fclose(f);
+			} else {
+				snprintf(tries, sizeof(tries), "%s", buf);
+			}
+		}
 		fputs("<li class=\"bad\">", o->f);
-		say(o, json_is_true(json_object_get(p, "reached")) ? M_NOSESSION
-								  : M_UNREACHED,
-		    jstr(p, "addr"), buf);
-		esc(o->f, jstr(p, "why"));
+		if (from) {
+			char t[64], iso[40], ag[48];
+			when(o, from, t, sizeof(t), iso, sizeof(iso));
+			ago(o, from, ag, sizeof(ag));
+			const char *a[4] = { jstr(p, "addr"), t, ag, tries };
+			fillv(o->f,
+			      T(o, reached ? M_NOSESSION_SINCE : M_UNREACHED_SINCE),
+			      a, 4);
+		} else {
+			say(o, reached ? M_NOSESSION : M_UNREACHED,
+			    jstr(p, "addr"), tries);
+		}
+		fputs("<span class=\"why\">", o->f);
+		esc(o->f, why);
+		fputs("</span>", o->f);
+		advice(o, what);
 		fputs("</li>", o->f);
 	}
 	fputs("</ul>", o->f);
+}
+
+/* "2.0 kB", as hamlet status writes sizes (cli/progress.c). */
+static void size_text(uint64_t n, char buf[32])
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* "1,045", as hamlet status writes counts. */
+static void count_text(uint64_t n, char out[32])
+{
+	i18n_count(n, out);
+}
+	out[k] = 0;
+}
+
+/* Below a peer's state: what it means and what to do; for one a budget
+ * holds back, what hamlet status says of it; for one not connected,
+ * since when, and why when hamletd dials it and fails. */
+static void state_detail(const struct out *o, const json_t *st,
+			 const json_t *p, enum msg sm, const char *label)
+{
+	const json_t *bg = json_object_get(p, "budget");
+	char a[32], b[32], c[32], t[128], why[300];
+
+	switch (sm) {
+	case M_ST_INSYNC:
+		advice(o, M_DO_INSYNC);
+		break;
+	case M_ST_SYNCING:
+		advice(o, M_DO_SYNCING);
+		break;
+	case M_ST_FULL: {
+		uint64_t n = ju64(p, "entries_waiting_for_disk");
+		count_text(n, a);
+		fputs("<br><small class=\"facts\">", o->f);
+		say(o, one_or(n, M_FULL_WAIT_ONE, M_FULL_WAIT), a, NULL);
+		fputs("</small>", o->f);
+		advice(o, M_DO_FULL);
+		break;
+	}
+	case M_ST_HELD: {
+		const char *by = jstr(bg, "held_by");
+		int session = by && strcmp(by, "session") == 0;
+		uint64_t n = ju64(bg, "entries_held");
+		const char *arg[4] = { a, b, label, c };
+		count_text(n ? n : 1, a);
+		size_text(ju64(bg, session ? "per_session" : "per_day"), b);
+		size_text(ju64(bg, session ? "sent_session" : "sent_today"), c);
+		fputs("<br><small class=\"facts budget\">", o->f);
+		fillv(o->f,
+		      T(o, session ? one_or(n, M_HELD_SESSION_ONE, M_HELD_SESSION)
+				   : one_or(n, M_HELD_DAY_ONE, M_HELD_DAY)),
+		      arg, 4);
+		fputs("</small>", o->f);
+		advice(o, M_DO_HELD);
+		break;
+	}
+	case M_ST_DOWN: {
+		const json_t *u = unreached_find(st, jstr(p, "addr"));
+		uint64_t since = ju64(u, "since_ms"), last = ju64(p, "last_sync_ms");
+		enum msg what = M_DO_DOWN;
+		if (u && since) {
+			when_ago(o, since, t, sizeof(t));
+			fputs("<br><small class=\"since\">", o->f);
+			say(o, M_DOWN_SINCE, t, NULL);
+			what = why_read(o, jstr(u, "why"),
+					json_is_true(json_object_get(u, "reached")),
+					why, sizeof(why));
+			fputs(": ", o->f);
+			esc(o->f, why);
+			fputs("</small>", o->f);
+		} else if (last) {
+			when_ago(o, last, t, sizeof(t));
+			fputs("<br><small class=\"since\">", o->f);
+			say(o, M_DOWN_LAST, t, NULL);
+			fputs("</small>", o->f);
+		}
+		advice(o, what);
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* A key that never completed a session, as hamletd's status calls it
@@ -552,7 +902,8 @@ static void peers_section(const struct out *o, const json_t *st)
 		if (strangers) {
 			num(buf, strangers);
 			fputs("<p>", o->f);
-			say(o, M_STRANGERS, buf, NULL);
+			say(o, one_or(strangers, M_STRANGERS_ONE, M_STRANGERS),
+			    buf, NULL);
 			fputs("</p>", o->f);
 		}
 		fprintf(o->f, "<p class=\"warn\">%s</p>", T(o, M_NO_PEERS));
@@ -601,6 +952,7 @@ static void peers_section(const struct out *o, const json_t *st)
 		td(o, NULL, M_COL_STATE);
 		fprintf(o->f, "<span class=\"dot %s\"></span><span class=\"state %s\">%s</span>",
 			cls, cls, T(o, sm));
+		state_detail(o, st, p, sm, label);
 		td_end(o);
 		td(o, NULL, M_COL_LAST);
 		if (last)
@@ -618,28 +970,30 @@ static void peers_section(const struct out *o, const json_t *st)
 	if (strangers) {
 		num(buf, strangers);
 		fputs("<p>", o->f);
-		say(o, M_STRANGERS, buf, NULL);
+		say(o, one_or(strangers, M_STRANGERS_ONE, M_STRANGERS), buf,
+		    NULL);
 		fputs("</p>", o->f);
 	}
 	unreached_list(o, st);
 	num(buf, most);
 	fprintf(o->f, "<p id=\"waiting\" data-count=\"%s\">", buf);
 	if (most)
-		say(o, M_WAIT_SOME, buf, NULL);
+		say(o, one_or(most, M_WAIT_SOME_ONE, M_WAIT_SOME), buf, NULL);
 	else
 		say(o, M_WAIT_NONE, NULL, NULL);
 	fputs("</p>", o->f);
 	if (ju64(st, "held")) {
 		num(buf, ju64(st, "held"));
 		fputs("<p class=\"warn\">", o->f);
-		say(o, M_HELD, buf, NULL);
+		say(o, one_or(ju64(st, "held"), M_HELD_ONE, M_HELD), buf, NULL);
 		fputs("</p>", o->f);
 	}
 	fputs("</section>\n", o->f);
 }
 
-static void problems_section(const struct out *o, const json_t *st)
+static void problems_section(const struct out *o, const struct page_in *in)
 {
+	const json_t *st = in->status;
 	const json_t *prob = json_object_get(st, "problems"), *v;
 	uint64_t total = ju64(st, "conflicts"), other;
 	const char *coll;
@@ -653,11 +1007,28 @@ static void problems_section(const struct out *o, const json_t *st)
 		fputs("</p></section>\n", o->f);
 		return;
 	}
-	say(o, M_PROB_COUNT, buf, NULL);
+	say(o, one_or(total, M_PROB_COUNT_ONE, M_PROB_COUNT), buf, NULL);
 	fputs("</p><ul class=\"problems\">", o->f);
 	json_object_foreach((json_t *)prob, coll, v)
 	{
 		uint64_t c = ju64(v, "conflicts"), d = ju64(v, "duplicates");
+		uint64_t two = ju64(in->two_people, coll);
+		if (two > c)
+			two = c;
+		c -= two;
+		if (two) {
+			/* not to be resolved by choosing: no resolve command */
+			num(buf, two);
+			fputs("<li class=\"conflict two-people\">", o->f);
+			say(o, M_PROB_TWO, buf, coll_word(o, coll, two));
+			fputs("<br>", o->f);
+			say(o, M_PROB_TWO_DO, NULL, NULL);
+			fputs("<code class=\"cmd\">hamlet delete ", o->f);
+			esc(o->f, coll);
+			fputs(" ID</code><br><small>", o->f);
+			say(o, M_PROB_TWO_SEE, NULL, NULL);
+			fputs("</small></li>", o->f);
+		}
 		if (c) {
 			num(buf, c);
 			fputs("<li class=\"conflict\">", o->f);
@@ -837,11 +1208,11 @@ static void lag_section(const struct out *o, const struct lag_report *r)
 	fprintf(o->f, "<p id=\"lag-summary\" data-behind=\"%s\" class=\"%s\">",
 		a, r->behind ? "bad" : "ok");
 	if (r->behind) {
-		say(o, M_LAG_SOME, a, b);
+		say(o, one_or(r->n, M_LAG_SOME_ONE, M_LAG_SOME), a, b);
 		fputs("</p><p>", o->f);
 		say(o, M_LAG_DO, NULL, NULL);
 	} else {
-		say(o, M_LAG_ALL_OK, b, NULL);
+		say(o, one_or(r->n, M_LAG_ALL_OK_ONE, M_LAG_ALL_OK), b, NULL);
 	}
 	fputs("</p>", o->f);
 	groups_table(o, r);
@@ -958,7 +1329,7 @@ int page_render(const struct page_in *in, char **ret, size_t *ret_len)
 		T(&o, M_REFRESH));
 	node_section(&o, in);
 	peers_section(&o, in->status);
-	problems_section(&o, in->status);
+	problems_section(&o, in);
 	if (in->lag)
 		lag_section(&o, in->lag);
 	fprintf(o.f, "<footer>%s</footer></main></body></html>\n",
@@ -1030,7 +1401,7 @@ int page_lang_pick(const char *al)
 		for (int l = 0; l < 2; l++) {
 			const char *c = l == PAGE_VI ? "vi" : "en";
 			if (tl >= 2 && strncasecmp(tag, c, 2) == 0 &&
-			    (tl == 2 || tag[2] == '-')) {
+			    (tl == 2 || tag[2] == '-' || tag[2] == '_')) {
 				int w = weight(p, end);
 				if (w > best[l])
 					best[l] = w;
@@ -1045,6 +1416,69 @@ int page_lang_pick(const char *al)
 	     first == PAGE_VI))
 		return PAGE_VI;
 	return PAGE_EN;
+}
+
+/* --- the Host a request names ---------------------------------------------------- */
+
+/* Whether the n bytes at name are one of the space-separated names of
+ * list, case aside. */
+static int name_listed(const char *name, size_t n, const char *list)
+{
+	while (list && *list) {
+		size_t k = strcspn(list, " \t,");
+		if (k == n && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += k;
+		list += strspn(list, " \t,");
+	}
+	return 0;
+}
+
+int page_host_allowed(const char *host, const char *names)
+{
+	char name[256];
+	unsigned char ip[16];
+	const char *port;
+	size_t n;
+
+	if (!host)
+		return 1; /* HTTP/1.0: no browser leaves it out */
+	if (host[0] == '[') {
+		const char *rb = strchr(host, ']');
+		n = rb ? (size_t)(rb - host - 1) : 0;
+		if (!rb || n == 0 || n >= sizeof(name))
+			return 0;
+		memcpy(name, host + 1, n);
+		name[n] = 0;
+		port = rb + 1;
+		if (inet_pton(AF_INET6, name, ip) != 1)
+			return 0;
+	} else {
+		n = strcspn(host, ":");
+		if (n == 0 || n >= sizeof(name))
+			return 0;
+		memcpy(name, host, n);
+		name[n] = 0;
+		port = host + n;
+	}
+	if (*port) { /* ":" and digits only */
+		if (*port != ':' || !port[1] ||
+		    strspn(port + 1, "0123456789") != strlen(port + 1))
+			return 0;
+	}
+	if (host[0] == '[' || inet_pton(AF_INET, name, ip) == 1)
+		return 1;
+	if (n > 1 && name[n - 1] == '.') /* the root's dot: the same name */
+		name[--n] = 0;
+	return (n == 9 && strncasecmp(name, "localhost", 9) == 0) ||
+	       name_listed(name, n, names);
+}
+
+const char *page_host_refusal(int lang)
+{
+	return lang == PAGE_VI
+		       ? "Trang này không trả lời cho tên máy được dùng trong địa chỉ (có thể là một trang web khác đang tìm cách đọc số liệu của nút). Hãy mở bằng địa chỉ IP của máy, ví dụ http://127.0.0.1:CỔNG/, hoặc http://localhost:CỔNG/. Nếu nút cần được mở bằng một tên khác, hãy nhờ quản trị viên thêm tên đó vào hosts trong mục [http] của cấu hình hamletd.\n"
+		       : "This node does not answer to the host name in the address (it may be another web site trying to read the node's figures). Open it by the PC's IP address, like http://127.0.0.1:PORT/, or as http://localhost:PORT/. If the node must be opened by another name, ask the administrator to add that name to hosts under [http] in hamletd's configuration.\n";
 }
 
 int page_shows_lag(const json_t *status)

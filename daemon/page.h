@@ -31,17 +31,38 @@ struct page_in {
 	const struct lag_report *lag; /* NULL: not shown */
 	uint64_t now_ms;
 	int show_key; /* show the node's public key */
+	/* {"COLLECTION": N}: of the records in conflict, those whose one id
+	 * holds two people (record_view_two_people()), which must not be
+	 * resolved by choosing a value; NULL: none known */
+	const json_t *two_people;
 };
 
 /*
  * The language an Accept-Language header (may be NULL) prefers among
- * ours: PAGE_VI when it gives Vietnamese ("vi", "vi-VN") a higher weight
- * than English (or the same, listed first), else PAGE_EN.
+ * ours: PAGE_VI when it gives Vietnamese ("vi", "vi-VN", or "vi_VN" as a
+ * locale names it) a higher weight than English (or the same, listed
+ * first), else PAGE_EN. Every answer of the page, a refusal of a bad
+ * ?lang= included, is in this language unless ?lang= says otherwise.
  */
 int page_lang_pick(const char *accept_language);
 
 /* "vi" or "en" (?lang=): 0 and *ret, or -EINVAL. */
 int page_lang_parse(const char *s, int *ret);
+
+/*
+ * Whether a request naming host (its Host header: "name", "name:port",
+ * "1.2.3.4:port", "[v6]:port"; NULL when it gave none) may be answered:
+ * an IP address, localhost, or one of names (space-separated DNS names,
+ * as [http] hosts lists them; may be NULL). Any other name is refused:
+ * a web page elsewhere whose name was rebound to this address (DNS
+ * rebinding) must not read the node's names and counts in a browser on
+ * its PC. 1 allowed, 0 refused.
+ */
+int page_host_allowed(const char *host, const char *names);
+
+/* The text of the 421 answer to a request page_host_allowed() refused,
+ * in lang (static). */
+const char *page_host_refusal(int lang);
 
 /* Whether status is of a node that oversees others (commune, district,
  * province certificate): the page then shows the lag report. */

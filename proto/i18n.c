@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,4 +59,18 @@ int i18n_width(const char *s, size_t n)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			cols++;
 	return cols;
+}
+
+void i18n_count(unsigned long long n, char out[32])
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%llu", n);
+	size_t o = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
 }

@@ -36,4 +36,8 @@ void i18n_init(void);
  * translations are precomposed, NFC), so that translated help lines up. */
 int i18n_width(const char *s, size_t n);
 
+/* n with a comma between thousands ("1,045"), as counts are written for
+ * a person in both languages. */
+void i18n_count(unsigned long long n, char out[32]);
+
 #endif

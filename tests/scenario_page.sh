@@ -231,5 +231,56 @@ b = open(sys.argv[1], "rb").read()
 assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", b[16:24]) == (390, 2600)
 EOF
 
+# --- what the operator is told, and who may ask ------------------------------
+# C again, with [http] hosts and a peer nobody listens on; V1 and V2,
+# offline, give one record id to two different people
+stop V1
+check "V1 enters HP-TWO for its resident" profile V1 HP-TWO 100000000201 "Lo Thi E"
+check "V2 enters HP-TWO for another" profile V2 HP-TWO 100000000202 "Vang Thi F"
+stop C
+printf '[http]\nhosts = center.example.vn\n' >"$T/c.conf"
+DEAD=127.0.0.1:$(port) # nothing listens there: connection refused
+start_http C --config "$T/c.conf" --peer "$DEAD" && ok "C serves again, dialling $DEAD in vain" || fail "C serves again"
+URL=http://127.0.0.1:$HP
+start V1 --peer 127.0.0.1:${PORTOF[C]} && ok "V1 dials C" || fail "V1 dials C"
+start V2 --peer 127.0.0.1:${PORTOF[C]} && ok "V2 dials C" || fail "V2 dials C"
+check "C warns of two people under HP-TWO (20 s)" within 20 bash -c "'$H' --home '$T/C' conflicts 2>/dev/null | grep -q 'two nodes wrote different person_id values'"
+check "C tells $DEAD is not reached (20 s)" within 20 bash -c "curl -s '$URL/' | grep -q 'class=\"why\"'"
+curl -s -H 'Accept-Language: vi' "$URL/" >"$T/vi2.html"
+curl -s -H 'Accept-Language: en' "$URL/" >"$T/en2.html"
+check "the refused dial is named in Vietnamese on the Vietnamese page, with since when" grep -q "$DEAD: CHƯA KẾT NỐI ĐƯỢC từ [0-9/]* [0-9:]* +07 (.* trước; [0-9]* lần thử; hamletd tự thử lại): <span class=\"why\">Kết nối bị từ chối</span>" "$T/vi2.html"
+check "and what it means, as the operator guide says" grep -q "Máy tính ở đó đang bật nhưng hamletd trên máy đó không chạy" "$T/vi2.html"
+check "the English page says it in English" grep -q "$DEAD: NOT REACHED since .*Connection refused</span><br><small class=\"advice\">The PC there is on, but hamletd is not running on it" "$T/en2.html"
+check "the Vietnamese page has no English reason" bash -c "! grep -q 'Connection refused' '$T/vi2.html'"
+check "each connected peer says what to do" grep -q 'class="advice">Đã trao đổi đủ dữ liệu\|class="advice">Đang trao đổi dữ liệu' "$T/vi2.html"
+check "one record id, two people: the guide's advice and no resolve command for it" python3 - "$T/vi2.html" "$T/en2.html" <<'EOF2'
+import re, sys
+vi, en = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+two = re.findall(r'<li class="conflict two-people">(.*?)</li>', vi)
+assert len(two) == 1, two
+assert "1 hồ sơ sức khỏe</b> có MỘT MÃ BẢN GHI CHO HAI NGƯỜI" in two[0], two[0]
+assert "Đừng xử lý bằng cách chọn một giá trị" in two[0] and "hamlet delete health_profile ID" in two[0], two[0]
+assert "conflicts resolve" not in two[0], two[0]
+# the other health_profile conflict (a phone) still has its command
+other = re.findall(r'<li class="conflict">(.*?)</li>', vi)
+assert len(other) == 1 and "hamlet conflicts resolve health_profile ID" in other[0], other
+two = re.findall(r'<li class="conflict two-people">(.*?)</li>', en)
+assert len(two) == 1 and "ONE RECORD ID FOR TWO PEOPLE" in two[0] and "resolve health_profile" not in two[0], two
+EOF2
+check "?lang=xx is refused in the language Accept-Language asks for" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' -H 'Accept-Language: vi-VN,vi;q=0.9' '$URL/?lang=xx')\" = 400 && grep -q 'chỉ nhận vi (tiếng Việt)' '$T/body' && ! grep -q 'takes vi' '$T/body'"
+check "... and as a locale names it (vi_VN)" bash -c "curl -s -H 'Accept-Language: vi_VN' '$URL/?lang=xx' | grep -q 'chỉ nhận vi'"
+
+# Host: a name the node does not answer to is refused on every route
+hcode() { curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -H "Host: $1" "${@:3}" "$URL$2"; }
+for path in / /status /metrics /v1/status; do
+	check "Host: evil.example is refused on $path (421)" test "$(hcode evil.example:$HP $path -H "Authorization: Bearer $TOK")" = 421
+done
+check "the page's refusal says what to do, in Vietnamese" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' -H 'Host: evil.example' -H 'Accept-Language: vi' '$URL/')\" = 421 && grep -q 'Hãy mở bằng địa chỉ IP' '$T/body'"
+check "the API's refusal is JSON naming the setting" bash -c "curl -s -H 'Host: evil.example' -H 'Authorization: Bearer $TOK' '$URL/v1/status' | python3 -c 'import json,sys; e=json.load(sys.stdin)[\"error\"]; assert e[\"code\"]==\"misdirected\" and \"[http] hosts\" in e[\"message\"]'"
+check "a name listed in [http] hosts is answered" test "$(hcode center.example.vn:$HP /)" = 200
+check "localhost is answered" test "$(hcode localhost:$HP /)" = 200
+check "an IP address is answered" test "$(hcode 127.0.0.1:$HP /metrics)" = 200
+check "a bad [http] hosts value stops hamletd at start, naming it" bash -c "printf '[http]\nhosts = evil.example:80\n' >'$T/bad.conf'; ! '$D' --home '$T/V9' --config '$T/bad.conf' 2>'$T/bad.err'; grep -q 'hosts \"evil.example:80\" is not a host name' '$T/bad.err'"
+
 daemons_stop
 tests_done

@@ -166,10 +166,14 @@ int main(void)
 		rmdir(d);
 	}
 
-	TEST_START("a key in an unknown section is named with its section and line");
+	TEST_START("a key in an unknown section is refused for its section, naming the known ones, with its line");
 	conf("[node]\nhome = /h\n[nodes]\nlisten = 1.2.3.4:5\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
-	ASSERT_WHY("line 4: unknown key \"listen\" in [nodes]");
+	ASSERT_WHY("line 4: unknown section [nodes]: the sections are [node], [http], [budget] and [limits]");
+	/* a known section still names the unknown key */
+	conf("[node]\nhome = /h\n[http]\nlistn = 127.0.0.1:8\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: unknown key \"listn\" in [http]");
 
 	TEST_START("a key before any [section] is named as such, with its line");
 	conf("listen = 1.2.3.4:5\n[node]\nhome = /h\n");
@@ -200,7 +204,9 @@ int main(void)
 			{ "[node]\nlisten = 0.0.0.0\n",
 			  "line 2: listen \"0.0.0.0\" is not HOST:PORT" },
 			{ "[node]\n\npeers = a.example:1 b.example:99999\n",
-			  "line 3: peer \"b.example:99999\" is not HOST:PORT (or the list is over 256)" },
+			  "line 3: peer \"b.example:99999\": the port must be 1-65535" },
+			{ "[node]\n\npeers = a.example:1 b.example\n",
+			  "line 3: peer \"b.example\" is not HOST:PORT (or the list is over 256)" },
 			{ "[node]\nscopes = bk/Bach-Thong\n",
 			  "line 2: scope \"bk/Bach-Thong\" is not a valid scope (or over 16 scopes)" },
 			{ "[budget]\ndefault_per_day = 5 MiB\n",
@@ -219,6 +225,84 @@ int main(void)
 			ASSERT_WHY(bad[i].why);
 		}
 	}
+
+	TEST_START("a size without a unit is refused, in every size setting, naming the key and line");
+	{
+		static const struct {
+			const char *file, *why;
+		} bad[] = {
+			{ "[budget]\ndefault_per_day = 5\n",
+			  "line 2: [budget] default_per_day \"5\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			{ "[budget]\n\ndefault_per_session = 200000\n",
+			  "line 3: [budget] default_per_session \"200000\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			{ "[budget]\npeer = 10.0.0.2:7000 per_day=5\n",
+			  "line 2: [budget] per_day \"5\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			{ "[budget]\npeer = 10.0.0.2:7000 per_day=1KB per_session=9\n",
+			  "line 2: [budget] per_session \"9\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			conf(bad[i].file);
+			ASSERT_EQ(parse("--config", path, "--home", "/h", NULL),
+				  HAMLET_ECONFIG);
+			ASSERT_WHY(bad[i].why);
+		}
+		/* with a unit, in either case, a space in a default_ line */
+		conf("[budget]\ndefault_per_day = 200 KB\ndefault_per_session = 5b\n"
+		     "peer = 10.0.0.2:7000 per_day=1gb per_session=none\n");
+		ASSERT_OK(parse("--config", path, "--home", "/h", NULL));
+		ASSERT_EQ(cfg.budget.per_day, 200000);
+		ASSERT_EQ(cfg.budget.per_session, 5);
+		ASSERT_EQ(cfg.budgets[0].b.per_day, 1000000000);
+		ASSERT_EQ(cfg.budgets[0].b.per_session, 0);
+	}
+
+	TEST_START("a setting given twice on one [budget] peer line is refused, naming it");
+	conf("[budget]\npeer = 127.0.0.1:18250 per_day=1KB per_day=2KB\n");
+	ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: [budget] peer 127.0.0.1:18250: per_day is given twice on one line: keep one");
+	conf("[budget]\npeer = 127.0.0.1:18250 per_session=none per_day=1KB per_session=2KB\n");
+	ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: [budget] peer 127.0.0.1:18250: per_session is given twice on one line: keep one");
+
+	TEST_START("a listen address that is a host name is refused when the file is read, with its line");
+	conf("[node]\nhome = /h\nlisten = localhost:18201\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: listen \"localhost:18201\" is not an IP address: give a numeric address to listen on, such as 0.0.0.0, 127.0.0.1 or [::1], not a host name");
+	conf("[node]\nhome = /h\n[http]\nlisten = localhost:18280\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: [http] listen \"localhost:18280\" is not an IP address: give a numeric address to listen on, such as 0.0.0.0, 127.0.0.1 or [::1], not a host name");
+	/* numeric ones, v4 and v6, are taken */
+	conf("[node]\nhome = /h\nlisten = [::]:7450\n[http]\nlisten = [::1]:8080\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_STREQ(cfg.listen, "[::]:7450");
+	ASSERT_STREQ(cfg.http, "[::1]:8080");
+
+	TEST_START("a listen port over 65535 is refused as a port, with its line");
+	conf("[node]\nhome = /h\nlisten = 127.0.0.1:99999\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: listen \"127.0.0.1:99999\": the port must be 1-65535");
+	conf("[node]\nhome = /h\n[http]\nlisten = 127.0.0.1:65536\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: [http] listen \"127.0.0.1:65536\": the port must be 1-65535");
+
+	TEST_START("port 0 is refused for a peer and the HTTP API; listen = IP:0 binds any free port");
+	conf("[node]\nhome = /h\npeers = a.example:1 127.0.0.1:0\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: peer \"127.0.0.1:0\": the port must be 1-65535");
+	conf("[node]\nhome = /h\n[budget]\npeer = 127.0.0.1:0 per_day=1KB\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: [budget] peer \"127.0.0.1:0\": the port must be 1-65535");
+	conf("[node]\nhome = /h\n[http]\nlisten = 127.0.0.1:0\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 4: [http] listen \"127.0.0.1:0\": the port must be 1-65535");
+	ASSERT_EQ(parse("--home", "/h", "--peer", "127.0.0.1:0", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--peer \"127.0.0.1:0\": the port must be 1-65535");
+	ASSERT_EQ(parse("--home", "/h", "--http", "127.0.0.1:0", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--http \"127.0.0.1:0\": the port must be 1-65535");
+	conf("[node]\nhome = /h\nlisten = 127.0.0.1:0\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_STREQ(cfg.listen, "127.0.0.1:0");
+	ASSERT_OK(parse("--home", "/h", "--listen", "127.0.0.1:0", NULL));
 
 	TEST_START("[budget]: defaults, and peer lines that override part of them");
 	{
@@ -427,6 +511,12 @@ int main(void)
 	ASSERT_STREQ(why, "--listen \"nowhere\" is not HOST:PORT");
 	ASSERT_EQ(parse("--home", "/h", "--peer", "x", NULL), -EINVAL);
 	ASSERT_STREQ(why, "--peer \"x\" is not HOST:PORT");
+	ASSERT_EQ(parse("--home", "/h", "--listen", "localhost:18201", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--listen \"localhost:18201\" is not an IP address: give a numeric address to listen on, such as 0.0.0.0, 127.0.0.1 or [::1], not a host name");
+	ASSERT_EQ(parse("--home", "/h", "--http", "localhost:18280", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--http \"localhost:18280\" is not an IP address: give a numeric address to listen on, such as 0.0.0.0, 127.0.0.1 or [::1], not a host name");
+	ASSERT_EQ(parse("--home", "/h", "--listen", "127.0.0.1:99999", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--listen \"127.0.0.1:99999\": the port must be 1-65535");
 	ASSERT_EQ(parse("--home", "/h", "extra", NULL), -EINVAL);
 	ASSERT_STREQ(why, "unexpected argument \"extra\"");
 	ASSERT_EQ(parse("--home", "/h", "--bogus", NULL), -EINVAL);

@@ -37,15 +37,21 @@ static json_t *status(const char *node, const char *role, const char *peer)
 	return st;
 }
 
-static char *render(const json_t *st, const struct lag_report *lag, int lang,
-		    int show_key)
+static char *render_two(const json_t *st, const struct lag_report *lag,
+			int lang, int show_key, const json_t *two_people)
 {
-	struct page_in in = { lang, st, lag, NOW_MS, show_key };
+	struct page_in in = { lang, st, lag, NOW_MS, show_key, two_people };
 	char *html = NULL;
 	size_t len = 0;
 	ASSERT_OK(page_render(&in, &html, &len));
 	ASSERT_EQ(len, strlen(html));
 	return html;
+}
+
+static char *render(const json_t *st, const struct lag_report *lag, int lang,
+		    int show_key)
+{
+	return render_two(st, lag, lang, show_key, NULL);
 }
 
 static int has(const char *html, const char *s)
@@ -309,6 +315,288 @@ int main(void)
 		ASSERT_TRUE(!has(html, "By commune"));
 		free(html);
 		json_decref(st);
+	}
+
+	TEST_START("an unreached peer: since when, the reason in the page's language, what it means");
+	{
+		static const struct {
+			const char *why;
+			int reached;
+			const char *vi, *vi_do, *en_do;
+		} v[] = {
+			{ "Connection refused", 0, "Kết nối bị từ chối",
+			  "hamletd trên máy đó không chạy",
+			  "hamletd is not running on it" },
+			{ "No route to host", 0, "Không có đường dẫn đến máy",
+			  "Đường truyền hoặc máy tính ở đó không hoạt động",
+			  "The line or the PC there is down" },
+			{ "Connection timed out", 0, "Kết nối đã quá hạn",
+			  "Đường truyền hoặc máy tính ở đó không hoạt động",
+			  "The line or the PC there is down" },
+			{ "cannot resolve: unknown node or service", 0,
+			  "không phân giải được tên: ",
+			  "không có DNS", "this line has no DNS" },
+			{ "the session ended", 1, "the session ended",
+			  "nút đó từ chối nút này",
+			  "that node refuses this one" },
+		};
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			st = status("c1", "commune", "V1");
+			json_object_set_new(
+				st, "unreached",
+				json_pack("[{s:s, s:s, s:b, s:I, s:I}]", "addr",
+					  "127.0.0.1:18403", "why", v[i].why,
+					  "reached", v[i].reached, "tries",
+					  (json_int_t)4, "since_ms",
+					  (json_int_t)(NOW_MS - 7200000)));
+			html = render(st, NULL, PAGE_VI, 0);
+			if (!has(html, v[i].vi) || !has(html, v[i].vi_do))
+				fprintf(stderr, "  why: %s\n", v[i].why);
+			ASSERT_TRUE(has(html, v[i].vi));
+			ASSERT_TRUE(has(html, v[i].vi_do));
+			ASSERT_TRUE(has(html, "từ 01/12/2025 15:00:00 +07 (2 giờ trước; 4 lần thử; hamletd tự thử lại)"));
+			if (!v[i].reached)
+				ASSERT_TRUE(!has(html, v[i].why) ||
+					    strcmp(v[i].why, v[i].vi) == 0 ||
+					    !strncmp(v[i].why, "cannot", 6));
+			free(html);
+			html = render(st, NULL, PAGE_EN, 0);
+			ASSERT_TRUE(has(html, "since 2025-12-01 15:00:00 +07 (2 hours ago; 4 tries; hamletd tries again by itself)"));
+			ASSERT_TRUE(has(html, v[i].why));
+			ASSERT_TRUE(has(html, v[i].en_do));
+			free(html);
+			json_decref(st);
+		}
+		st = status("c1", "commune", "V1");
+		json_object_set_new(
+			st, "unreached",
+			json_pack("[{s:s, s:s, s:I, s:I}]", "addr", "10.0.0.9:7450",
+				  "why", "Connection refused", "tries",
+				  (json_int_t)1, "since_ms",
+				  (json_int_t)(NOW_MS - 60000)));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "(1 minute ago; 1 try;"));
+		free(html);
+		json_decref(st);
+	}
+
+	TEST_START("every peer state says what it means and what to do, in both languages");
+	{
+		json_t *p;
+		st = status("c1", "commune", "V1");
+		p = json_array_get(json_object_get(st, "peers"), 0);
+		json_object_set_new(p, "in_sync", json_true());
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "Đã trao đổi đủ dữ liệu; không cần làm gì."));
+		free(html);
+		json_object_set_new(p, "in_sync", json_false());
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "Entries are being exchanged now; nothing to do"));
+		free(html);
+		json_object_set_new(p, "entries_waiting_for_disk",
+				    json_integer(12));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "12 mục nhận được đang chờ chỗ trống trên ổ đĩa của máy này."));
+		ASSERT_TRUE(has(html, "Hãy giải phóng dung lượng ổ đĩa"));
+		free(html);
+		json_object_set_new(p, "entries_waiting_for_disk",
+				    json_integer(0));
+
+		/* lost, dialling in: when it was last in touch */
+		json_object_set_new(p, "connected", json_false());
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "mất kết nối"));
+		ASSERT_TRUE(has(html, "liên lạc lần cuối 01/12/2025 16:55:00 +07, 5 phút trước"));
+		ASSERT_TRUE(has(html, "Nút đó sẽ tự kết nối lại khi máy và đường truyền bên đó hoạt động trở lại"));
+		free(html);
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "last in touch 2025-12-01 16:55:00 +07, 5 minutes ago"));
+		ASSERT_TRUE(has(html, "It connects again by itself"));
+		free(html);
+		/* lost, and dialled here in vain: since then, and why */
+		json_object_set_new(
+			st, "unreached",
+			json_pack("[{s:s, s:s, s:b, s:I, s:I}]", "addr",
+				  "127.0.0.1:4100", "why", "Connection refused",
+				  "reached", 0, "tries", (json_int_t)3,
+				  "since_ms", (json_int_t)(NOW_MS - 180000)));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "từ 01/12/2025 16:57:00 +07, 3 phút trước: Kết nối bị từ chối"));
+		ASSERT_TRUE(!has(html, "Connection refused"));
+		free(html);
+		json_decref(st);
+	}
+
+	TEST_START("a byte budget holding entries back: the figures hamlet status gives, and what to do");
+	{
+		json_t *p;
+		st = status("c1", "commune", "V1");
+		p = json_array_get(json_object_get(st, "peers"), 0);
+		json_object_set_new(
+			p, "budget",
+			json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I}",
+				  "held_back", 1, "held_by", "day", "per_day",
+				  (json_int_t)2000, "per_session", (json_int_t)0,
+				  "sent_today", (json_int_t)1990,
+				  "sent_session", (json_int_t)1990,
+				  "entries_held", (json_int_t)1019));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "ĐANG GIỮ LẠI các mục"));
+		ASSERT_TRUE(has(html, "1,019 mục chờ hạn mức của ngày mai (2.0 kB mỗi ngày tới V1, đã gửi 2.0 kB hôm nay)."));
+		ASSERT_TRUE(has(html, "mang dữ liệu bằng USB"));
+		ASSERT_TRUE(has(html, "nhờ quản trị viên nâng hạn mức"));
+		free(html);
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "1,019 entries wait for tomorrow's budget (2.0 kB a day to V1, 2.0 kB sent today)."));
+		ASSERT_TRUE(has(html, "carry them on a USB stick"));
+		ASSERT_TRUE(has(html, "ask the administrator to raise the budget"));
+		free(html);
+		json_object_set_new(json_object_get(p, "budget"), "held_by",
+				    json_string("session"));
+		json_object_set_new(json_object_get(p, "budget"), "per_session",
+				    json_integer(500000));
+		json_object_set_new(json_object_get(p, "budget"), "entries_held",
+				    json_integer(1));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "1 entry waits for the next session's budget (500.0 kB a session to V1, 2.0 kB sent in this one)."));
+		free(html);
+		json_decref(st);
+	}
+
+	TEST_START("one record id for two people: the guide's advice, never a resolve command");
+	{
+		json_t *two = json_pack("{s:I}", "health_profile", (json_int_t)1);
+		st = status("c1", "commune", "V1");
+		json_object_set_new(json_object_get(st, "problems"),
+				    "health_profile",
+				    json_pack("{s:I, s:I}", "conflicts",
+					      (json_int_t)1, "duplicates",
+					      (json_int_t)0));
+		html = render_two(st, NULL, PAGE_VI, 0, two);
+		ASSERT_TRUE(has(html, "<b>1 hồ sơ sức khỏe</b> có MỘT MÃ BẢN GHI CHO HAI NGƯỜI"));
+		ASSERT_TRUE(has(html, "Đừng xử lý bằng cách chọn một giá trị"));
+		ASSERT_TRUE(has(html, "hamlet delete health_profile ID"));
+		ASSERT_TRUE(!has(html, "conflicts resolve health_profile"));
+		ASSERT_TRUE(has(html, "hamlet conflicts resolve payment ID"));
+		free(html);
+		html = render_two(st, NULL, PAGE_EN, 0, two);
+		ASSERT_TRUE(has(html, "<b>1 health profile</b> with ONE RECORD ID FOR TWO PEOPLE"));
+		ASSERT_TRUE(has(html, "Do not resolve by choosing a value"));
+		ASSERT_TRUE(has(html, "One record id, two people"));
+		ASSERT_TRUE(!has(html, "conflicts resolve health_profile"));
+		free(html);
+		/* one of two: the other still gets its resolve command */
+		json_object_set_new(json_object_get(json_object_get(st, "problems"),
+						    "health_profile"),
+				    "conflicts", json_integer(2));
+		html = render_two(st, NULL, PAGE_EN, 0, two);
+		ASSERT_TRUE(has(html, "ONE RECORD ID FOR TWO PEOPLE"));
+		ASSERT_TRUE(has(html, "<b>1 health profile</b> in conflict"));
+		ASSERT_TRUE(has(html, "hamlet conflicts resolve health_profile ID"));
+		free(html);
+		json_decref(two);
+		json_decref(st);
+	}
+
+	TEST_START("counts of one are worded as one, in both languages");
+	{
+		struct lag_report rep = { 0 };
+		struct lag_node x;
+		memset(&x, 0, sizeof(x));
+		snprintf(x.name, sizeof(x.name), "V1");
+		x.role = CERT_VILLAGE;
+		x.heard_ms = NOW_MS - 1000;
+		rep.now_ms = NOW_MS;
+		rep.threshold_ms = PAGE_LAG_THRESHOLD_MS;
+		rep.v = &x;
+		rep.n = 1;
+		st = status("c1", "commune", "V1");
+		json_object_set_new(st, "conflicts", json_integer(1));
+		json_object_set_new(st, "entries", json_integer(1));
+		json_object_set_new(st, "held", json_integer(1));
+		json_object_set_new(json_array_get(json_object_get(st, "peers"), 0),
+				    "waiting_out", json_integer(1));
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(!has(html, "All 1 nodes"));
+		ASSERT_TRUE(has(html, "The one node known here was heard from within 24 hours."));
+		ASSERT_TRUE(has(html, "1 record needs a decision."));
+		ASSERT_TRUE(has(html, "1 entry written here is waiting to go out"));
+		ASSERT_TRUE(has(html, "1 entry received waits for an earlier one"));
+		ASSERT_TRUE(has(html, "1 entry, 5 written here"));
+		free(html);
+		html = render(st, &rep, PAGE_VI, 0);
+		ASSERT_TRUE(!has(html, "Tất cả 1 nút"));
+		ASSERT_TRUE(has(html, "Nút duy nhất đã biết có tin trong vòng 24 giờ."));
+		free(html);
+		x.behind = 1;
+		rep.behind = 1;
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(!has(html, "1 of 1 nodes"));
+		ASSERT_TRUE(has(html, "The one node known here has not been heard from for more than 24 hours."));
+		free(html);
+		rep.n = 2; /* two: the plural stays */
+		{
+			struct lag_node y[2];
+			y[0] = x;
+			y[1] = x;
+			y[1].behind = 0;
+			rep.v = y;
+			html = render(st, &rep, PAGE_VI, 0);
+			ASSERT_TRUE(has(html, "1 trên 2 nút không có tin quá 24 giờ."));
+			free(html);
+		}
+		json_decref(st);
+	}
+
+	TEST_START("Accept-Language vi_VN, as a locale names it, is Vietnamese too");
+	ASSERT_EQ(page_lang_pick("vi_VN"), PAGE_VI);
+	ASSERT_EQ(page_lang_pick("vi_VN.UTF-8"), PAGE_VI);
+	ASSERT_EQ(page_lang_pick("en_US, vi_VN;q=0.5"), PAGE_EN);
+
+	TEST_START("Host: an IP address, localhost or a listed name is answered; any other name is not");
+	{
+		static const struct {
+			const char *host, *names;
+			int want;
+		} v[] = {
+			{ NULL, NULL, 1 },
+			{ "127.0.0.1:18480", NULL, 1 },
+			{ "127.0.0.1", NULL, 1 },
+			{ "10.1.2.3:80", NULL, 1 },
+			{ "[::1]:18480", NULL, 1 },
+			{ "[::1]", NULL, 1 },
+			{ "[fe80::1%eth0]:80", NULL, 0 },
+			{ "localhost:18480", NULL, 1 },
+			{ "LocalHost", NULL, 1 },
+			{ "localhost.:18480", NULL, 1 },
+			{ "evil.example:18480", NULL, 0 },
+			{ "evil.example", "", 0 },
+			{ "localhost.evil.example", NULL, 0 },
+			{ "127.0.0.1.evil.example", NULL, 0 },
+			{ "center.example.vn:8080", "center.example.vn other.vn", 1 },
+			{ "CENTER.example.vn", "center.example.vn", 1 },
+			{ "other.vn", "center.example.vn other.vn", 1 },
+			{ "center.example", "center.example.vn", 0 },
+			{ "x.center.example.vn", "center.example.vn", 0 },
+			{ "localhost:80x", NULL, 0 },
+			{ "localhost:", NULL, 0 },
+			{ "", NULL, 0 },
+			{ ":80", NULL, 0 },
+			{ "[::1", NULL, 0 },
+			{ "[evil.example]:80", NULL, 0 },
+			{ "127.0.0.1:80:80", NULL, 0 },
+		};
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			if (page_host_allowed(v[i].host, v[i].names) != v[i].want)
+				fprintf(stderr, "  Host: %s (names: %s)\n",
+					v[i].host ? v[i].host : "(none)",
+					v[i].names ? v[i].names : "(none)");
+			ASSERT_EQ(page_host_allowed(v[i].host, v[i].names),
+				  v[i].want);
+		}
+		ASSERT_TRUE(strstr(page_host_refusal(PAGE_VI), "[http]") != NULL);
+		ASSERT_TRUE(strstr(page_host_refusal(PAGE_VI), "Hãy mở bằng địa chỉ IP") != NULL);
+		ASSERT_TRUE(strstr(page_host_refusal(PAGE_EN), "Open it by the PC's IP address") != NULL);
 	}
 
 	TEST_DONE();
