@@ -102,12 +102,15 @@ static const struct cli_option_help delete_opts[] = {
 };
 
 static const char *const erase_syn[] = {
-	"erase COLLECTION ID --reason TEXT [--scope SCOPE] [--json]", NULL
+	"erase COLLECTION ID --reason TEXT [--scope SCOPE] [--json]",
+	"erase --person PERSON_ID --reason TEXT [--json]", NULL
 };
 static const struct cli_option_help erase_opts[] = {
 	{ "--reason TEXT", N_("why (signed and kept in the history; required)") },
 	{ "--scope SCOPE",
 	  N_("erase only the record's entries written under this scope") },
+	{ "--person PERSON_ID",
+	  N_("erase every record of the person held here, instead of one") },
 	{ NULL, NULL },
 };
 
@@ -414,7 +417,8 @@ const struct cli_command cli_commands[] = {
 	  "time shows up as a conflict (update versus delete), never as a\n"
 	  "silent loss."),
 	  delete_opts, "hamlet delete payment PAY-2" },
-	{ "erase", cmd_erase, N_("erase a person's record (data protection)"),
+	{ "erase", cmd_erase,
+	  N_("erase a record, or every record of a person (data protection)"),
 	  erase_syn,
 	  N_("Erase record ID for good, as a person may ask under the personal\n"
 	  "data law. Only an administrator of the record's scope (a node whose\n"
@@ -429,9 +433,26 @@ const struct cli_command cli_commands[] = {
 	  "holds the contents: destroy such copies. A record two villages\n"
 	  "wrote under one id (two people) is erased in each village's scope,\n"
 	  "so that the erasure reaches both; with --scope SCOPE, only the\n"
-	  "entries written under SCOPE are (one village's resident)."),
+	  "entries written under SCOPE are (one village's resident).\n\n"
+	  "With --person PERSON_ID, every record this node holds whose\n"
+	  "person_id is PERSON_ID (the health profile and every health\n"
+	  "event) is erased, one erasure per record, in one write: all or\n"
+	  "none when no daemon runs. Each is erased in every scope it was\n"
+	  "written in (--scope is for one record). A deleted record is\n"
+	  "erased too when its contents name the person; a record erased\n"
+	  "already is not found again. A record whose person_id is in\n"
+	  "conflict between the person and another (two people under one\n"
+	  "id) is not erased: it is named, with the erase --scope that\n"
+	  "takes the person's part alone, and the exit status is 1.\n"
+	  "Payments and registrations name people by other fields and are\n"
+	  "not erased by --person. Other nodes may hold records of the\n"
+	  "person that this one does not: run it where all of them are held\n"
+	  "(the commune or the province). With --json: person_id, erased\n"
+	  "(collection, id, entry, seq, was_deleted for each), count,\n"
+	  "left_in_conflict (collection, id, scope), more, reason."),
 	  erase_opts,
-	  "hamlet erase health_profile HP-17 --reason \"request of the person, 2026-11-30\"" },
+	  "hamlet erase --person 001085012345 --reason \"request of the person, 2026-11-30\"\n"
+	  "hamlet erase health_profile HP-17 --reason \"court order 12/2026\"" },
 	{ "history", cmd_history, N_("every signed change of a record, with proofs"),
 	  history_syn,
 	  N_("List each operation on the record, oldest first: its time, author\n"

@@ -5,7 +5,9 @@
 # sync round the marker's bytes are in no file of any node's state, in no
 # bundle made afterwards, in no export; every node's verify still passes;
 # history shows the erasure with its author and reason. A village cannot
-# erase; a bundle made before the erasure brings no body back.
+# erase; a bundle made before the erasure brings no body back. A person's
+# profile and health events are erased at once with erase --person, and
+# the erasures reach the other nodes and a bundle's recipient.
 #   tests/scenario_erase.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -124,6 +126,80 @@ check "the erasure reached X: the marker is in none of its files" not_in_state X
 check "X: HP-E1 is erased, HP-K1 kept" bash -c "'$H' --home '$T/X' get health_profile HP-E1 | grep -q 'is erased' && '$H' --home '$T/X' get health_profile HP-K1 | grep -q KEEPMEzq"
 check "X: verify exits 0" N X verify
 
+# --- erase --person: every record of one person ------------------------------
+PID=100000000201
+event() { # NODE ID PERSON VALUE
+	N "$1" put health_event "$2" "{\"person_id\":\"$3\",\"kind\":\"condition\",\"date\":\"2026-01-05\",\"code\":\"E11\",\"value\":\"$4\"}"
+}
+check "V1 writes the person's profile" profile V1 HP-P1 $PID "Lo PERSONHPzq"
+check "V1 writes the person's first health event" event V1 HE-P1 $PID PERSONEV1zq
+check "V1 writes the person's second health event" event V1 HE-P2 $PID PERSONEV2zq
+check "V1 writes another person's profile" profile V1 HP-O1 100000000202 "Ma OTHERPzq"
+p_settled() { for id in HP-P1 HP-O1; do N P get health_profile $id >/dev/null || return 1; done; N P get health_event HE-P1 >/dev/null && N P get health_event HE-P2 >/dev/null; }
+check "the person's records reach P (30 s)" within 30 p_settled
+refuse "erase with both --person and COLLECTION ID is a usage error naming both forms" 2 "COLLECTION ID (one record) or --person PERSON_ID" \
+	N P erase --person $PID health_profile HP-P1 --reason "request"
+refuse "erase with neither is a usage error naming both forms" 2 "COLLECTION ID (one record) or --person PERSON_ID" \
+	N P erase --reason "request"
+refuse "erase --person with --scope is a usage error" 2 "scope is for one record" \
+	N P erase --person $PID --scope bk --reason "request"
+refuse "erase --person without a reason is refused" 2 "reason" \
+	N P erase --person $PID
+refuse "erase --person with an empty person id is refused" 2 "person's ID number" \
+	N P erase --person "" --reason "request"
+refuse "V1 (a village) may not erase a person either" 4 "only an administrator" \
+	N V1 erase --person $PID --reason "request"
+check "and says nothing was erased" grep -q "nothing was erased" "$T/refused"
+check "and V1 erased nothing of theirs" bash -c "'$H' --home '$T/V1' get health_event HE-P1 | grep -q PERSONEV1zq"
+check "P erases the person (--person)" bash -c "'$H' --home '$T/P' erase --person $PID --reason 'request of the person, form 13/2026' >'$T/person.out'"
+check "it names the profile and both events" bash -c "grep -q '^erased health_profile/HP-P1 ' '$T/person.out' && grep -q '^erased health_event/HE-P1 ' '$T/person.out' && grep -q '^erased health_event/HE-P2 ' '$T/person.out'"
+check "and counts 3 records, nothing else" bash -c "grep -q '^3 records of person $PID erased' '$T/person.out' && [ \$(grep -c '^erased ' '$T/person.out') = 3 ]"
+check "the other person's profile is not among them" bash -c "! grep -q HP-O1 '$T/person.out'"
+check "it reminds that other nodes may hold more of the person's records" grep -q "Other nodes may hold records of this person" "$T/person.out"
+p_gone() { for n in P C1 V1; do for m in PERSONHPzq PERSONEV1zq PERSONEV2zq; do not_in_state $n $m || return 1; done; done; }
+check "within one sync round the person's data is in no state of P, C1, V1 (30 s)" within 30 p_gone
+for n in P C1 V1; do
+	check "$n: the profile and both events show as erased" bash -c "for r in 'health_profile HP-P1' 'health_event HE-P1' 'health_event HE-P2'; do '$H' --home '$T/$n' get \$r | grep -q 'is erased.*request of the person, form 13' || exit 1; done"
+	check "$n: the other person's profile is kept" bash -c "'$H' --home '$T/$n' get health_profile HP-O1 | grep -q OTHERPzq"
+done
+check "Z joins (province scope, no daemon)" N Z init --network "$T/bk.network" --name z --scope bk
+check "the root certifies Z" issue Z province bk --root-key "$ROOT"
+check "Z writes a summary" N Z summary --out "$T/Z.sum"
+check "C1 makes a bundle for Z after the person's erasure" N C1 bundle create --for "$T/Z.sum" "$T/person.bundle"
+check "Z imports it" N Z bundle import "$T/person.bundle"
+check "Z: the profile and both events show as erased" bash -c "for r in 'health_profile HP-P1' 'health_event HE-P1' 'health_event HE-P2'; do '$H' --home '$T/Z' get \$r --json | grep -q '\"erased\": true' || exit 1; done"
+check "Z: the other person's profile is kept" bash -c "'$H' --home '$T/Z' get health_profile HP-O1 | grep -q OTHERPzq"
+check "Z: none of the person's data is in its files" bash -c "! grep -rqaE 'PERSONHPzq|PERSONEV1zq|PERSONEV2zq' '$T/Z'"
+refuse "a second erase --person of the person: nothing left to erase (exit 3)" 3 "nothing left to erase" \
+	N P erase --person $PID --reason "request of the person, again"
+check "and it says other nodes may hold records of the person" grep -q "Other nodes may hold records of this person" "$T/refused"
+refuse "erase --person of a person nobody holds: exit 3" 3 "no record of person 100000000299 is held on this node" \
+	N P erase --person 100000000299 --reason "request"
+# two villages gave one id to two people: the record is not erased whole
+check "V1 writes HP-S1 for its resident" profile V1 HP-S1 100000000301 "Lo SHAREDAzq"
+check "V1 writes an event of that resident" event V1 HE-S1 100000000301 SHAREDEVzq
+check "V2 writes HP-S1 for another person" profile V2 HP-S1 100000000302 "Ma SHAREDBzq"
+check "C1 holds both values of HP-S1 (30 s)" within 30 bash -c "'$H' --home '$T/C1' get health_profile HP-S1 --json | grep -q 100000000302 && '$H' --home '$T/C1' get health_profile HP-S1 --json | grep -q 100000000301 && '$H' --home '$T/C1' get health_event HE-S1 >/dev/null"
+refuse "C1 erase --person of V1's resident: exit 1, HP-S1 named, not erased" 1 "not erased: health_profile/HP-S1 holds the ID number of person 100000000301 and of another" \
+	N C1 erase --person 100000000301 --reason "request of the person"
+check "it gives the scoped erasure of the resident's part" grep -q "erase health_profile HP-S1 --scope bk/c1/v1 --reason" "$T/refused"
+check "the resident's event was erased in the same run" bash -c "grep -q '^erased health_event/HE-S1 ' '$T/refused' && '$H' --home '$T/C1' get health_event HE-S1 | grep -q 'is erased'"
+check "HP-S1 is not erased" bash -c "! '$H' --home '$T/C1' get health_profile HP-S1 | grep -q 'is erased'"
+check "the scoped erasure it names works" N C1 erase health_profile HP-S1 --scope bk/c1/v1 --reason "request of the person"
+check "V1's resident is gone from V1's state, the other person stays at V2 (30 s)" within 30 bash -c "! grep -rqaF SHAREDAzq '$T/V1' && ! grep -rqaF SHAREDEVzq '$T/V1' && grep -rqaF SHAREDBzq '$T/V2'"
+# a deleted event still holds the person's data in its bodies: erased too
+check "V1 writes an event of a third person" event V1 HE-D1 100000000204 PERSONDELzq
+check "V1 deletes it" N V1 delete health_event HE-D1
+check "the delete reaches P (30 s)" within 30 bash -c "'$H' --home '$T/P' get health_event HE-D1 --json | grep -q '\"deleted\": true'"
+check "P erases that person (--json): the deleted event, was_deleted" bash -c "'$H' --home '$T/P' erase --person 100000000204 --reason 'request' --json >'$T/del.json' && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"count\"] == 1 and j[\"erased\"][0][\"id\"] == \"HE-D1\" and j[\"erased\"][0][\"was_deleted\"] else 1)' '$T/del.json'"
+check "its body is in no state of P, C1, V1 (30 s)" within 30 bash -c "for n in P C1 V1; do ! grep -rqaF PERSONDELzq '$T/'\$n || exit 1; done"
+
 daemons_stop
 check "offline, the same holds: P's verify exits 0" N P verify
+
+# with no daemon running, erase --person writes the store itself
+check "offline, P writes a fourth person's profile and event" bash -c "'$H' --home '$T/P' put health_profile HP-Q1 '{\"person_id\":\"100000000205\",\"full_name\":\"Lo OFFLINEzq\",\"birth_date\":\"1990-01-01\"}' && '$H' --home '$T/P' put health_event HE-Q1 '{\"person_id\":\"100000000205\",\"kind\":\"vital\",\"date\":\"2026-02-01\",\"value\":\"OFFLINEzq2\"}'"
+check "offline, P erases the person directly: 2 records" bash -c "'$H' --home '$T/P' erase --person 100000000205 --reason 'request' >'$T/offline.out' && grep -q '^2 records of person 100000000205 erased\.' '$T/offline.out'"
+check "and their data is in none of P's files" bash -c "! grep -rqaE 'OFFLINEzq' '$T/P'"
+check "offline, P's verify still exits 0" N P verify
 tests_done
