@@ -363,6 +363,19 @@ refuse "a put with --scope on an existing record of another scope is refused, na
 	A put health_profile HP-UD --scope bk/bach-thong/quang-thuan '{"phone":"0933000077"}'
 check "and the record stays in its scope" bash -c "'$H' --home '$T/a' get health_profile HP-UD --json | grep -q '\"scope\": *\"bk/bach-thong/quang-thuan/na-pai\"'"
 
+# an immutable field in conflict: a resolution keeps one of its values,
+# never a new one (a new one conflicted, and a second resolve let it in)
+check "A writes the event HE-IM" A put health_event HE-IM '{"person_id":"000000000001","kind":"vital","date":"2026-01-01"}'
+check "B gets it" send a b
+check "A and B each set its code first, at the same time" bash -c "'$H' --home '$T/a' put health_event HE-IM '{\"code\":\"a\"}' && '$H' --home '$T/b' put health_event HE-IM '{\"code\":\"b\"}'"
+check "B gets A's: the code is in conflict" bash -c "$(declare -f send); H='$H' T='$T'; send a b && '$H' --home '$T/b' get health_event HE-IM | grep -q 'CONFLICT code'"
+nim=$(B history health_event HE-IM --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
+refuse "a resolve giving the code a new value is refused (exit 4)" 4 \
+	"health_event.code is immutable: a resolution keeps one of the values in conflict, not a new one" \
+	B conflicts resolve health_event HE-IM '{"code":"c"}'
+check "and wrote nothing" test "$(B history health_event HE-IM --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nim"
+check "a resolve keeping one of the two settles it" bash -c "'$H' --home '$T/b' conflicts resolve health_event HE-IM '{\"code\":\"a\"}' && ! '$H' --home '$T/b' get health_event HE-IM | grep -q CONFLICT"
+
 # --- secrets: every copy of the network key is wiped -----------------------
 # spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
 spy() {

@@ -141,6 +141,41 @@ static int rule_state_forward(const struct schema *s,
 	return HAMLET_ESTATE;
 }
 
+/*
+ * A resolution of an immutable field keeps one of the values in its
+ * conflict, or the value shown when it is in none: never a new one (it
+ * would conflict with the values before it, and a second resolution
+ * would then let any value in). A correction is a new record.
+ */
+static int rule_immutable_resolve(const struct schema *s,
+				  const struct schema_field *f,
+				  const msgpack_object *val,
+				  const struct record_view *v, char *why,
+				  size_t wl)
+{
+	const msgpack_object *cur = record_view_field(v, f->name);
+	const msgpack_object *cands = record_view_conflict(v, f->name);
+
+	if (!cands) {
+		if (!cur || mp_object_equal(cur, val))
+			return 0;
+		why_set(why, wl,
+			 N_("%s.%s is immutable once set, and it is in no conflict: a resolution keeps its value; record a correction as a new record instead"),
+			 s->name, f->name);
+		return HAMLET_EIMMUTABLE;
+	}
+	for (uint32_t i = 0; i < cands->via.array.size; i++) {
+		const msgpack_object *c = &cands->via.array.ptr[i];
+		if (c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size &&
+		    mp_object_equal(&c->via.array.ptr[0], val))
+			return 0;
+	}
+	why_set(why, wl,
+		 N_("%s.%s is immutable: a resolution keeps one of the values in conflict, not a new one; record a correction as a new record instead"),
+		 s->name, f->name);
+	return HAMLET_EIMMUTABLE;
+}
+
 /* A later put: required fields stay set, immutable ones do not change
  * outside a resolution, states move forward. */
 static int rule_update(const struct schema *s, const struct log_op *op,
@@ -166,6 +201,10 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 				 s->name, f->name);
 			return HAMLET_EIMMUTABLE;
 		}
+		if (f->rule == MR_IMMUTABLE && op->resolve &&
+		    val->type != MSGPACK_OBJECT_NIL &&
+		    rule_immutable_resolve(s, f, val, v, why, wl) < 0)
+			return HAMLET_EIMMUTABLE;
 		if (f->rule == MR_STATE &&
 		    rule_state_forward(s, f, val, v, why, wl) < 0)
 			return HAMLET_ESTATE;
