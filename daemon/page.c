@@ -806,8 +806,6 @@ static void count_text(uint64_t n, char out[32])
 {
 	i18n_count(n, out);
 }
-	out[k] = 0;
-}
 
 /* Below a peer's state: what it means and what to do; for one a budget
  * holds back, what hamlet status says of it; for one not connected,
