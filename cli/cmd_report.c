@@ -142,6 +142,13 @@ static const char *cert_word(int c)
 				       : "none";
 }
 
+/* A node whose certificate is not valid now is behind for that reason. */
+static void cert_note(const struct lag_node *x)
+{
+	if (x->cert == LAG_CERT_INVALID)
+		printf(_("  its certificate is NOT valid now (revoked, expired, or its issuer's was): nothing it writes is accepted until an administrator certifies it again\n"));
+}
+
 static void node_print(const struct lag_report *r, const struct lag_node *x)
 {
 	char label[300], when[32], d[48];
@@ -150,6 +157,7 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 	if (!x->heard_ms) {
 		printf(_("%s: never heard from (its certificate is in the trust set)\n"),
 		       label);
+		cert_note(x);
 		return;
 	}
 	if (x->newest_ms) {
@@ -159,6 +167,7 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 	} else {
 		printf(_("%s: no entry here\n"), label);
 	}
+	cert_note(x);
 	if (x->contact_ms) {
 		duration_text(since(r, x->contact_ms), d);
 		cli_time_text(x->contact_ms, 0, when);

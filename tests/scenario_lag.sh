@@ -95,6 +95,10 @@ stop P
 ok "P's daemon is stopped"
 check "with P down, the report still names V2, last heard through C1" bash -c "'$H' --home '$T/P' report lag --threshold 2s | grep -A2 '^V2 ' | grep -q '^  last heard through C1 (commune, bk/c1)'"
 check "and C1's last contact was kept" bash -c "'$H' --home '$T/P' report lag --threshold 1h --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"nodes\"] == 4, j' && ! '$H' --home '$T/P' report lag --threshold 1h | grep -q '^C1 '"
+check "before any revocation, V2's entry says nothing of its certificate" bash -c "! '$H' --home '$T/P' report lag --threshold 2s | grep -A1 '^V2 ' | grep -q 'certificate is NOT valid'"
+check "the root revokes V2's key at P" N P cert revoke "$(key V2)" --root-key "$ROOT" --reason "PC stolen"
+check "the report says in words that V2's certificate is not valid now" bash -c "'$H' --home '$T/P' report lag --threshold 2s | grep -A1 '^V2 ' | grep -q '^  its certificate is NOT valid now'"
+check "and a revoked node never heard from (V9's key too) is no longer expected" bash -c "'$H' --home '$T/P' cert revoke \"\$(sed -n 's/^public_key = //p' '$T/V9/node.conf')\" --root-key '$ROOT' --reason gone >/dev/null && ! '$H' --home '$T/P' report lag --threshold 1h | grep -q '^V9 '"
 
 daemons_stop
 tests_done
