@@ -233,6 +233,35 @@ static void test_map(void)
 		}
 		/* no moves: as written */
 		ASSERT_TRUE(scopemap_reads(NULL, "lc/a/b", "lc/a"));
+		scopemap_free(m);
+	}
+
+	TEST_START("reads: a village moved away stays out of its old commune's reach when that commune is merged later into the one it went to");
+	{
+		struct scope_move a[] = {
+			mv("lc/c1/v1", "lc/c2/v1", T0),
+			mv("lc/c1", "lc/c2", T0 + 1),
+			mv("lc/c1/v3", "lc/c1/v3b", T0 + 2), /* renamed in c1 */
+		};
+		static const struct {
+			const char *scope, *grant;
+			int reads;
+		} c[] = {
+			{ "lc/c1/v1", "lc/c1", 0 },   /* written before it moved */
+			{ "lc/c2/v1", "lc/c1", 0 },   /* written after */
+			{ "lc/c1/v2", "lc/c1", 1 },   /* stayed: c1 keeps it */
+			{ "lc/c1/v3", "lc/c1", 1 },   /* moved inside c1 */
+			{ "lc/c1/v1", "lc/c2", 1 },
+			{ "lc/c1/v1", "lc/c1/v1", 1 }, /* the village itself */
+			{ "lc/c2/v1", "lc/c1/v1", 0 }, /* as for a village moved alone */
+			{ "lc/c2/v9", "lc/c1", 0 },   /* c2's own: nothing new */
+		};
+		m = build(a, 3, NULL);
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+			if (scopemap_reads(m, c[i].scope, c[i].grant) != c[i].reads)
+				TEST_FAIL_("%s under grant %s: reads %d", c[i].scope,
+					   c[i].grant,
+					   scopemap_reads(m, c[i].scope, c[i].grant));
 		ASSERT_TRUE(!scopemap_reads(NULL, "lc/a/b", "lc/c"));
 		scopemap_free(m);
 	}

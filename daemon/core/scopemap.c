@@ -360,9 +360,16 @@ int scopemap_reads(const struct scopemap *m, const char *scope,
 		return 1;
 	scopemap_resolve(m, prefix, b);
 	/* written under the grant, and not moved away from where the
-	 * grant itself now is */
-	if (entry_scope_under(scope, prefix))
+	 * grant itself now is: neither by a move of its part out of the
+	 * grant (a village moved alone, even when its old commune is
+	 * merged later into the one it went to) */
+	if (entry_scope_under(scope, prefix)) {
+		k = eff_longest(m, scope);
+		if (k != SIZE_MAX && strlen(m->v[k].m.from) > strlen(prefix) &&
+		    !entry_scope_under(m->v[k].m.to, prefix))
+			return 0;
 		return entry_scope_under(a, b);
+	}
 	/* written under the grant's new name, when the grant moved along
 	 * inside a moved scope (a village of a merged commune): its own
 	 * area under the new name. A grant that is itself the scope moved
