@@ -21,6 +21,7 @@ static void query_print(const char *q)
 {
 	static const char since[] = "live records changed since ";
 	static const char bundle[] = "unsealed bundle ";
+	static const char sealed[] = "bundle sealed to ";
 
 	if (strcmp(q, "all live records") == 0)
 		printf(" (%s)", _("all live records"));
@@ -30,6 +31,8 @@ static void query_print(const char *q)
 		printf(_(" (live records changed since %s)"), q + sizeof(since) - 1);
 	else if (strncmp(q, bundle, sizeof(bundle) - 1) == 0)
 		printf(_(" (unsealed bundle %s)"), q + sizeof(bundle) - 1);
+	else if (strncmp(q, sealed, sizeof(sealed) - 1) == 0)
+		printf(_(" (bundle sealed to %s)"), q + sizeof(sealed) - 1);
 	else
 		printf(" (%s)", q);
 }

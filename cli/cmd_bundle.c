@@ -326,16 +326,24 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
-	if (unsealed && bundle_file_replaceable(out) == 0) {
+	if ((unsealed || seal_hex) && bundle_file_replaceable(out) == 0) {
 		/* a file anyone can read: health data in it is read out, and
-		 * logged first, as an export is (sealed bundles go to one
-		 * node's key, to be stored, not read); not when the name is
-		 * refused below, and nothing is written */
+		 * logged first, as an export is; so is one sealed to a key
+		 * given by hand (an auditor's, say: the data goes to whoever
+		 * holds it). A bundle --for a node's summary goes to that
+		 * node, to be stored, and its reads are logged there. Not
+		 * when the name is refused below, and nothing is written */
 		struct store_txn *t = NULL;
 		char q[4400];
-		snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
-			 scope && scope[0] ? ", scope " : "",
-			 scope && scope[0] ? scope : "");
+		if (seal_hex)
+			snprintf(q, sizeof(q), "bundle sealed to %.16s… %s%s%s",
+				 seal_hex, out,
+				 scope && scope[0] ? ", scope " : "",
+				 scope && scope[0] ? scope : "");
+		else
+			snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
+				 scope && scope[0] ? ", scope " : "",
+				 scope && scope[0] ? scope : "");
 		if ((r = cli_txn_read(n, &t)) >= 0 &&
 		    (r = cli_access_all(t, "bundle create", "health_profile",
 					q, scope, 1)) >= 0) {
@@ -407,7 +415,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
-	if (health > 0 && r >= 0)
+	if (health > 0 && r >= 0 && unsealed)
 		cli_err(_("WARNING: this bundle is not sealed and carries the health data of %d record%s: whoever finds the file reads them. Make it with --for SUMMARY or --seal-to KEY instead, unless it goes no further than this office"),
 			health, cli_plural((uint64_t)health));
 	if (res.recipient_unknown)
