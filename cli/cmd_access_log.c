@@ -22,6 +22,7 @@ static void query_print(const char *q)
 	static const char since[] = "live records changed since ";
 	static const char bundle[] = "unsealed bundle ";
 	static const char sealed[] = "bundle sealed to ";
+	static const char search[] = "search \"", none[] = "\", nothing found";
 
 	if (strcmp(q, "all live records") == 0)
 		printf(" (%s)", _("all live records"));
@@ -33,6 +34,13 @@ static void query_print(const char *q)
 		printf(_(" (unsealed bundle %s)"), q + sizeof(bundle) - 1);
 	else if (strncmp(q, sealed, sizeof(sealed) - 1) == 0)
 		printf(_(" (bundle sealed to %s)"), q + sizeof(sealed) - 1);
+	else if (strncmp(q, search, sizeof(search) - 1) == 0 &&
+		 strlen(q) > sizeof(search) + sizeof(none) - 2 &&
+		 strcmp(q + strlen(q) - (sizeof(none) - 1), none) == 0)
+		printf(_(" (search for \"%.*s\": nothing found)"),
+		       (int)(strlen(q) - (sizeof(search) - 1) -
+			     (sizeof(none) - 1)),
+		       q + sizeof(search) - 1);
 	else
 		printf(" (%s)", q);
 }

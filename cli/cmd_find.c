@@ -6,7 +6,8 @@
  * diacritics- and case-insensitively (vi_fold.h), so "nong" finds
  * "Nông" and "d" matches "đ". Each match is printed with the fields that
  * matched and the command to read it. Health records shown are logged in
- * the access log first (as get does); what is not shown is not logged.
+ * the access log first (as get does); a search that finds nothing is
+ * logged with what was asked.
  */
 #include "cli.h"
 #include "vi_fold.h"
@@ -171,11 +172,20 @@ int cmd_find(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* log the health records shown before showing any */
+	/* log the health records shown before showing any; a search that
+	 * found none is logged too, with what was asked: whether a person
+	 * is held here is itself something read */
 	for (size_t i = 0; i < c->n; i++)
 		if ((r = cli_access("find", c->m[i].coll, c->m[i].id, NULL,
 				    1)) < 0)
 			goto out;
+	if (c->n == 0) {
+		char q[300];
+		snprintf(q, sizeof(q), "search \"%.256s\", nothing found",
+			 pos[0]);
+		if ((r = cli_access("find", "health_profile", NULL, q, 0)) < 0)
+			goto out;
+	}
 	print_matches(c, pos[0]);
 	r = 0;
 out:

@@ -116,6 +116,9 @@ else
 	echo "skipped: the other accounts (needs root and setpriv)"
 fi
 
+# a search that finds no one is logged with what was asked
+check "a find that matches nothing" bash -c "'$H' --home '$T/a' find 'Nobody Atall' >/dev/null"
+check "is logged, with the search" bash -c "'$H' --home '$T/a' access-log | grep -q 'find health_profile (search for \"Nobody Atall\": nothing found): 0 records'"
 # files that carry records in the clear are their owner's alone
 check "an unsealed bundle is for its owner alone (mode 600), whatever the umask" bash -c "umask 022; rm -f '$T/open2.bundle'; '$H' --home '$T/a' bundle create --unsealed '$T/open2.bundle' 2>/dev/null >/dev/null && test \"\$(stat -c %a '$T/open2.bundle')\" = 600"
 check "and so is a workbook export" bash -c "umask 022; '$H' --home '$T/a' export health_profile --format xlsx --out '$T/mode.xlsx' 2>/dev/null && test \"\$(stat -c %a '$T/mode.xlsx')\" = 600"
