@@ -347,10 +347,15 @@ int main(void)
 			      sizeof(buf)),
 		     "2026-10-01");
 
-	TEST_START("a resolution that changes an agreed immutable value is still flagged");
-	ASSERT_OK(th_write(a, ENTRY_PUT, "health_event", "EV-1",
-			   "code=OPV", 1, why, sizeof(why)));
-	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 1);
+	TEST_START("a resolution that changes an agreed immutable value is refused, writing nothing");
+	ASSERT_EQ(th_write(a, ENTRY_PUT, "health_event", "EV-1", "code=OPV", 1,
+			   why, sizeof(why)),
+		  HAMLET_EIMMUTABLE);
+	ASSERT_TRUE(strstr(why, "is in no conflict: a resolution keeps its value") != NULL);
+	ASSERT_EQ(th_conflicts(a, "health_event", "EV-1", NULL), 0);
+	ASSERT_STREQ(th_field(a, "health_event", "EV-1", "code", buf,
+			      sizeof(buf)),
+		     "BCG");
 
 	TEST_START("the kept digest follows every change: equal on equal replicas, different otherwise");
 	th_sync(a, b, dir);
