@@ -58,6 +58,14 @@ int cli_usage_err(const char *cmd, const char *fmt, ...)
 	return CLI_EUSAGE;
 }
 
+void cli_full_note(int r, const char *path)
+{
+	if (r != -ENOSPC && r != -EFBIG && r != -EDQUOT)
+		return;
+	cli_err(_("no room for %s: free space on the USB stick or disk that holds it, or use another one (a stick formatted FAT32 takes no file over 4 GB); a file of that name from before is left as it was"),
+		path);
+}
+
 const char *cli_strerror(int err)
 {
 	const char *s = hamlet_strerror(err);

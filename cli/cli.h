@@ -111,6 +111,10 @@ __attribute__((format(printf, 2, 3))) int cli_usage_err(const char *cmd,
 /* hamlet_strerror(err) for a person: translated, except under --json
  * (whose output and messages stay English); static. */
 const char *cli_strerror(int err);
+
+/* After a file at path could not be written for lack of room (ENOSPC,
+ * EFBIG, EDQUOT; r negative): what to do, in words. Nothing otherwise. */
+void cli_full_note(int r, const char *path);
 /* A certificate's role as a word for text output, in the user's
  * language (English with --json); NULL when role is none. */
 const char *cli_role_text(int role);

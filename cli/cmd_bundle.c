@@ -366,6 +366,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		else
 			cli_err(_("cannot create the bundle %s: %s"), out,
 				why[0] ? why : cli_strerror(r));
+		cli_full_note(r, out);
 		if (r == -EISDIR || r == -ENODEV)
 			r = -EINVAL; /* the path given is wrong, not the system */
 		goto out;

@@ -68,6 +68,7 @@ int cmd_summary(int argc, char **argv)
 		else
 			cli_err(_("cannot write the summary to %s: %s"), path,
 				cli_strerror(r));
+		cli_full_note(r, path);
 		if (r == -ENODEV || r == -EISDIR)
 			r = -EINVAL; /* the name given is wrong, not the system */
 		goto out;

@@ -376,6 +376,13 @@ refuse "a resolve giving the code a new value is refused (exit 4)" 4 \
 check "and wrote nothing" test "$(B history health_event HE-IM --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nim"
 check "a resolve keeping one of the two settles it" bash -c "'$H' --home '$T/b' conflicts resolve health_event HE-IM '{\"code\":\"a\"}' && ! '$H' --home '$T/b' get health_event HE-IM | grep -q CONFLICT"
 
+# a stick with no room: the file is refused by the kernel (here: a file
+# size limit standing in for a full FAT32 stick), said in words
+bash -c "trap '' XFSZ; ulimit -f 16; '$H' --home '$T/a' bundle create --unsealed '$T/full.bundle'" >/dev/null 2>"$T/full.err"
+check "a bundle with no room on its stick fails (exit 5)" test $? = 5
+check "saying what to do" grep -q "no room for $T/full.bundle: free space on the USB stick" "$T/full.err"
+check "and leaving no half file under its name" test ! -e "$T/full.bundle"
+
 # --- secrets: every copy of the network key is wiped -----------------------
 # spy COMMAND...: run it with wipe_spy, which logs to $T/spy.log
 spy() {
