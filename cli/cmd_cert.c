@@ -247,6 +247,7 @@ static int cert_issue(int argc, char **argv)
 	uint8_t *signed_ = NULL, *file = NULL;
 	char why[300], pkhex[65];
 	int kept = 0;
+	uint64_t chain_end = UINT64_MAX; /* the earliest end of its chain */
 	const struct cli_opt opts[] = {
 		{ "--root-key", &root_key, NULL },
 		{ "--issuer-home", &issuer_home, NULL },
@@ -373,6 +374,10 @@ chain_out:
 			cli_err(_("cannot issue: %s"), why);
 			goto out;
 		}
+		/* a certificate holds no longer than its issuers' */
+		for (size_t i = 1; i < ch.n; i++)
+			if (ch.c[i].expires_ms < chain_end)
+				chain_end = ch.c[i].expires_ms;
 	}
 	{
 		FILE *f = fopen(out, "wbx");
@@ -405,6 +410,12 @@ chain_out:
 		if (kept)
 			printf(_("  this node keeps it too: it knows \"%s\" before that node first syncs, and passes the certificate on\n"),
 			       c.name);
+		if (chain_end < c.expires_ms) {
+			char end[40];
+			cli_date_text(chain_end, end, sizeof(end));
+			printf(_("  note: the issuer's own certificate ends %s, so this one is valid only until then, unless the issuer's is renewed first\n"),
+			       end);
+		}
 	}
 	if (keep_failed)
 		cli_err(_("note: the certificate is issued all the same, but the issuer's node does not keep it until the new node first syncs with it"));

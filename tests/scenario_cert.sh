@@ -38,6 +38,7 @@ check "the commune certifies a village for two collections, without the province
 	--expires 2030-06-30 --out "$T/v.cert"
 cp "$T/out" "$T/issued.txt"
 check "and says so when it issues" grep -q 'this node keeps it too' "$T/issued.txt"
+check "one issued to end after the commune's own says it ends with the commune's" bash -c "'$H' cert issue --issuer-home '$T/c' --to \"\$(sed -n 's/^public_key = //p' '$T/lech/node.conf')\" --name Lech3 --role village --read bk/bt/qt/lech --write bk/bt/qt/lech --expires 2099-12-31 --out '$T/lech3.cert' 2>&1 | grep -q \"note: the issuer's own certificate ends .*, so this one is valid only until then\""
 check "the commune keeps the certificate it issued: it expects the village before it first syncs" \
 	bash -c "'$H' --home '$T/c' report lag --threshold 1h | grep -q '^Na Pai (village, bk/bt/qt/na-pai): never heard from'"
 check "the village installs it" V cert install "$T/v.cert"
