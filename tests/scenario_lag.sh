@@ -68,7 +68,7 @@ import json, sys
 j = json.load(open('$T/lag.json'))
 assert j['lag_version'] == 1 and j['threshold_s'] == 2, j
 b = {x['name']: x for x in j['behind']}
-assert set(b) == {'V2', 'V9'}, b.keys()
+assert {'V2', 'V9'} <= set(b), b.keys()  # V1 too when this runs 2 s after its write (a slow machine)
 v2 = b['V2']
 assert v2['scope'] == 'bk/c1/v2' and v2['role'] == 'village' and v2['certificate'] == 'valid'
 assert v2['via']['kind'] == 'peer' and v2['via']['peer_name'] == 'C1', v2['via']
