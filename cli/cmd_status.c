@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#define CLI_ADDR_MAX 260 /* a configured HOST:PORT (CONFIG_MAX_ADDR) */
+
 /* Why hamletd, running, did not answer status (0: it answered, or none
  * runs). */
 static int daemon_err;
@@ -209,6 +211,35 @@ static void unreached_print(const msgpack_object *res)
 		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
 		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
 			       1000);
+	}
+}
+
+/* The configured peers hamletd has met no key at yet (none answered
+ * since it was first dialled, not even before a restart) and has not
+ * failed to reach either: it is dialling them. */
+static void undialled_print(const msgpack_object *res)
+{
+	const msgpack_object *dl = cli_mp_get(res, "dials");
+	const msgpack_object *u = cli_mp_get(res, "unreached");
+	if (!dl || dl->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t i = 0; i < dl->via.array.size; i++) {
+		const msgpack_object *x = &dl->via.array.ptr[i];
+		const msgpack_object *k = cli_mp_get(x, "key");
+		char addr[CLI_ADDR_MAX], other[CLI_ADDR_MAX];
+		int failing = 0;
+		if ((k && k->type == MSGPACK_OBJECT_STR) ||
+		    !peer_str(x, "addr", addr, sizeof(addr)))
+			continue;
+		for (uint32_t j = 0; u && u->type == MSGPACK_OBJECT_ARRAY &&
+				     j < u->via.array.size;
+		     j++)
+			failing |= peer_str(&u->via.array.ptr[j], "addr", other,
+					    sizeof(other)) &&
+				   strcmp(addr, other) == 0;
+		if (!failing)
+			printf(_("  %s: not connected yet (hamletd is dialling it; no session with it is known)\n"),
+			       addr);
 	}
 }
 
@@ -459,6 +490,7 @@ static void status_print(const struct status_facts *st)
 			  strangers),
 		       strangers);
 	unreached_print(st->res);
+	undialled_print(st->res);
 	store_txn_abort(t);
 }
 

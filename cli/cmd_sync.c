@@ -2,9 +2,12 @@
  * hamlet sync [PEER] [--wait [--timeout S]] [--socket PATH]
  *
  * Ask the daemon to reconcile now with its connected peers, or with PEER
- * alone (its address or a prefix of its key). With --wait, exit 0 once
- * each of them has synced since the request and nothing is moving any
- * more; on timeout, exit 1 saying which peer is not there.
+ * alone (its address, its certificate's name or a prefix of its key),
+ * and to dial now, once, the configured peers not connected (their
+ * backoff cut short). With --wait, exit 0 once each of them has synced
+ * since the request and nothing is moving any more; exit 1 on timeout,
+ * or at once when every peer dialled has failed since, saying which
+ * peer is not there and why.
  */
 #include "cli.h"
 #include "vi_fold.h"
@@ -21,6 +24,8 @@
 
 #define POLL_MS 300
 #define STABLE_POLLS 3
+#define CLI_DIAL_MAX 256  /* addresses a daemon dials (CONFIG_MAX_PEERS) */
+#define CLI_DIAL_ADDR 256 /* bytes of one (CONFIG_MAX_ADDR) */
 
 static void sleep_ms(int ms)
 {
@@ -163,6 +168,153 @@ static void budget_reason(const msgpack_object *p, uint64_t held,
 			 count, who);
 }
 
+/* An English reason hamletd keeps (ours, or the C library's words for
+ * an errno) in the user's language, as hamlet status shows it. */
+static void why_words(const msgpack_object *w, char *out, size_t n)
+{
+	static const char cr[] = "cannot resolve: ";
+	char en[256];
+	const char *t;
+
+	snprintf(en, sizeof(en), "%.*s",
+		 w && w->type == MSGPACK_OBJECT_STR ? (int)w->via.str.size : 0,
+		 w && w->type == MSGPACK_OBJECT_STR ? w->via.str.ptr : "");
+	t = cli_tr(en);
+	if (t == en && !cli_global.json)
+		t = dgettext("libc", en);
+	if (t != en)
+		snprintf(out, n, "%s", t);
+	else if (!strncmp(en, cr, sizeof(cr) - 1))
+		snprintf(out, n, cli_tr(N_("cannot resolve: %s")),
+			 en + sizeof(cr) - 1);
+	else
+		snprintf(out, n, "%s", en);
+}
+
+/* Whom the daemon dials at addr (a, a status string): "c1 (ADDR)" when
+ * a key answered there and has a name, else the address. */
+static void dial_label(const msgpack_object *res, const msgpack_object *a,
+		       char *out, size_t n)
+{
+	const msgpack_object *dl = cli_mp_get(res, "dials");
+	const msgpack_object *peers = cli_mp_get(res, "peers");
+	const msgpack_object *key = NULL;
+
+	snprintf(out, n, "%.*s", (int)a->via.str.size, a->via.str.ptr);
+	for (uint32_t k = 0; dl && dl->type == MSGPACK_OBJECT_ARRAY &&
+			     k < dl->via.array.size;
+	     k++) {
+		const msgpack_object *x = &dl->via.array.ptr[k];
+		if (field_is(x, "addr", a->via.str.ptr, a->via.str.size))
+			key = cli_mp_get(x, "key");
+	}
+	if (!key || key->type != MSGPACK_OBJECT_STR)
+		return;
+	for (uint32_t k = 0; peers && peers->type == MSGPACK_OBJECT_ARRAY &&
+			     k < peers->via.array.size;
+	     k++) {
+		const msgpack_object *p = &peers->via.array.ptr[k];
+		const msgpack_object *nm = cli_mp_get(p, "name");
+		if (!field_is(p, "key", key->via.str.ptr, key->via.str.size) ||
+		    !nm || nm->type != MSGPACK_OBJECT_STR)
+			continue;
+		snprintf(out, n, "%.*s (%.*s)", (int)nm->via.str.size,
+			 nm->via.str.ptr, (int)a->via.str.size,
+			 a->via.str.ptr);
+	}
+}
+
+/* Is the string a one of the n addresses in list (n 0: any is)? */
+static int addr_in(const msgpack_object *a, char (*list)[CLI_DIAL_ADDR],
+		   size_t n)
+{
+	if (!n)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == a->via.str.size &&
+		    !memcmp(list[i], a->via.str.ptr, a->via.str.size))
+			return 1;
+	return 0;
+}
+
+/*
+ * The configured peers of status result res that hamletd does not reach,
+ * among the n addresses of list (all when n is 0), in words with why, at
+ * most 3 ("c1 (127.0.0.1:4000): not reached: connection refused"), into
+ * out ("" when none). Returns 1 when each of the n has failed at a try
+ * made after asked (wall clock, ms): then no dial asked for is under way.
+ */
+static int unreached_why(const msgpack_object *res,
+			 char (*list)[CLI_DIAL_ADDR], size_t n,
+			 uint64_t asked, char *out, size_t cap)
+{
+	const msgpack_object *u = cli_mp_get(res, "unreached");
+	size_t o = 0, shown = 0, failed = 0;
+
+	out[0] = 0;
+	for (uint32_t k = 0; u && u->type == MSGPACK_OBJECT_ARRAY &&
+			     k < u->via.array.size;
+	     k++) {
+		const msgpack_object *x = &u->via.array.ptr[k];
+		const msgpack_object *a = cli_mp_get(x, "addr");
+		const msgpack_object *re = cli_mp_get(x, "reached");
+		char who[300], why[256];
+		int w;
+		if (!a || a->type != MSGPACK_OBJECT_STR || !addr_in(a, list, n))
+			continue;
+		failed += n && cli_mp_u64(x, "last_ms") >= asked;
+		if (shown++ >= 3 || o >= cap)
+			continue;
+		dial_label(res, a, who, sizeof(who));
+		why_words(cli_mp_get(x, "why"), why, sizeof(why));
+		w = snprintf(out + o, cap - o, "%s", o ? "; " : "");
+		if (w > 0 && (size_t)w < cap - o)
+			o += (size_t)w;
+		w = snprintf(out + o, cap - o,
+			     re && re->type == MSGPACK_OBJECT_BOOLEAN &&
+					     re->via.boolean
+				     ? cli_tr(N_("%s: connects, but no session starts: %s"))
+				     : cli_tr(N_("%s: not reached: %s")),
+			     who, why);
+		if (w > 0)
+			o += (size_t)w < cap - o ? (size_t)w : cap - o - 1;
+	}
+	return n && failed == n;
+}
+
+/* The addresses the daemon's sync_now answer (res) says it dials now,
+ * into list (at most cap); how many, and them joined by ", " in text. */
+static size_t dialling_read(const msgpack_object *res,
+			    char (*list)[CLI_DIAL_ADDR], size_t cap,
+			    char *text, size_t tcap)
+{
+	const msgpack_object *dl =
+		res && res->type == MSGPACK_OBJECT_MAP
+			? cli_mp_get(res, "dialling")
+			: NULL;
+	size_t n = 0, o = 0;
+
+	text[0] = 0;
+	for (uint32_t k = 0; dl && dl->type == MSGPACK_OBJECT_ARRAY &&
+			     k < dl->via.array.size && n < cap;
+	     k++) {
+		const msgpack_object *a = &dl->via.array.ptr[k];
+		int w;
+		if (a->type != MSGPACK_OBJECT_STR)
+			continue;
+		snprintf(list[n++], CLI_DIAL_ADDR, "%.*s", (int)a->via.str.size,
+			 a->via.str.ptr);
+		if (o < tcap) {
+			w = snprintf(text + o, tcap - o, "%s%s", o ? ", " : "",
+				     list[n - 1]);
+			if (w > 0)
+				o += (size_t)w < tcap - o ? (size_t)w
+							  : tcap - o - 1;
+		}
+	}
+	return n;
+}
+
 /* --json: the outcome of the wait. */
 static void wait_json(int in_sync, size_t connected, const char *reason,
 		      uint64_t held)
@@ -192,6 +344,11 @@ int cmd_sync(int argc, char **argv)
 	struct progress *prog = NULL;
 	char down[1024] = ""; /* addresses dialled and not reached */
 	const char *shown_name = NULL; /* the peer asked for, as named */
+	/* the addresses hamletd dials now at our request */
+	static char dials[CLI_DIAL_MAX][CLI_DIAL_ADDR];
+	char dial_text[1024];
+	size_t ndials = 0;
+	uint64_t asked_n = 0;
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -201,41 +358,71 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	}
 	const char *sock = cli_socket_path(sockopt);
+	const char *typed = npos ? pos[0] : NULL;
 	char key[65], shown[256];
-	/* a peer named as people type its name: asked for by its key, shown
-	 * by its name */
+	/* a peer named as people type its name: matched in status by its
+	 * key, shown by its name; hamletd is asked with the name as typed
+	 * (it matches names so too), so that what it answers names it so */
 	if (npos && peer_by_folded_name(sock, pos[0], key, shown, sizeof(shown))) {
 		pos[0] = key;
 		shown_name = shown;
 	}
 	uint64_t asked = hlc_wall_ms();
-	if ((r = cli_rpc(sock, "sync", npos ? pos[0] : NULL, 0, &doc, &buf,
-			 &res)) < 0)
+	if ((r = cli_rpc(sock, "sync_now", typed, 0, &doc, &buf, &res)) < 0)
 		goto out;
+	if (res->type == MSGPACK_OBJECT_MAP)
+		asked_n = cli_mp_u64(res, "asked");
+	ndials = dialling_read(res, dials, CLI_DIAL_MAX, dial_text,
+			       sizeof(dial_text));
 	mp_doc_close(&doc);
 	free(buf);
 	buf = NULL;
 	if (!wait) {
+		const char *who = shown_name ? shown_name : typed;
 		if (cli_global.json) {
-			json_t *j = json_pack("{s:b, s:s?}", "started", 1, "peer",
-					      npos ? (shown_name ? shown_name
-								 : pos[0])
-						   : NULL);
+			json_t *j = json_pack("{s:b, s:s?, s:I}", "started",
+					      asked_n > 0, "peer", who,
+					      "connected_asked",
+					      (json_int_t)asked_n);
+			json_t *a = json_array();
+			for (size_t i = 0; i < ndials && i < CLI_DIAL_MAX; i++)
+				json_array_append_new(a, json_string(dials[i]));
+			json_object_set_new(j, "dialling", a);
 			cli_json_print(j);
-		} else if (npos)
-			printf(_("sync started with %s\n"),
-			       shown_name ? shown_name : pos[0]);
-		else
-			printf(_("sync started with every connected peer\n"));
-		r = 0;
+		} else if (npos && asked_n) {
+			printf(_("sync started with %s\n"), who);
+		} else if (npos) {
+			printf(_("%s is not connected; dialling it now (%s): it syncs once it connects (hamlet status shows it)\n"),
+			       who, dial_text);
+		} else {
+			if (asked_n)
+				printf(_("sync started with every connected peer\n"));
+			if (asked_n && ndials)
+				printf(P_("dialling %zu peer not connected now: %s\n",
+					  "dialling %zu peers not connected now: %s\n",
+					  ndials),
+				       ndials, dial_text);
+			else if (ndials)
+				printf(P_("no peer connected; dialling %zu peer now: %s (each syncs once it connects; hamlet sync --wait waits for it)\n",
+					  "no peer connected; dialling %zu peers now: %s (each syncs once it connects; hamlet sync --wait waits for them)\n",
+					  ndials),
+				       ndials, dial_text);
+			else if (!asked_n)
+				cli_err(_("no peer is connected, and this node dials none (hamlet peers list): nothing to sync with until a peer dials in"));
+		}
+		r = asked_n || ndials ? 0 : CLI_EPROBLEMS;
 		goto out;
 	}
+	if (ndials && !cli_global.json)
+		cli_err(P_("dialling %zu peer not connected now: %s",
+			   "dialling %zu peers not connected now: %s", ndials),
+			ndials, dial_text);
 
 	/* wait: every connected peer synced since we asked, counters still */
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
-	char reason[512], held_why[400];
+	char reason[1024], held_why[400], down_why[800];
 	size_t last_connected = 0;
 	uint64_t last_held = 0;
 	snprintf(reason, sizeof(reason), "%s",
@@ -251,7 +438,7 @@ int cmd_sync(int argc, char **argv)
 		uint64_t sum = 0, got = 0, want = 0, held = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
 		const msgpack_object *held_p = NULL;
-		int held_session = 0;
+		int held_session = 0, named_down = 0;
 		reason[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
@@ -276,8 +463,10 @@ int cmd_sync(int argc, char **argv)
 				/* only a peer asked for by name holds the
 				 * wait: one that dialled us and went away
 				 * cannot sync, nor can one we cannot reach */
-				if (named && !reason[0])
+				if (named && !reason[0]) {
 					peer_down(p, a, reason, sizeof(reason));
+					named_down = 1;
+				}
 				continue;
 			}
 			connected++;
@@ -295,6 +484,11 @@ int cmd_sync(int argc, char **argv)
 			budget_reason(held_p, held, held_session, held_why,
 				      sizeof(held_why));
 		unreached_text(res, down, sizeof(down));
+		/* the dials asked for that failed, and why: once each has
+		 * failed since we asked, none is under way, and the wait
+		 * ends here rather than at the timeout */
+		int dials_failed = unreached_why(res, dials, ndials, asked,
+						 down_why, sizeof(down_why));
 		last_connected = connected;
 		last_held = held;
 		mp_doc_close(&doc);
@@ -302,17 +496,37 @@ int cmd_sync(int argc, char **argv)
 		buf = NULL;
 		if (want)
 			progress_cb(prog, got, want);
-		if (npos && !matched)
+		if (npos && !matched && !ndials)
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%s is not one of the daemon's peers (see hamlet peers list)")),
-				 shown_name ? shown_name : pos[0]);
+				 shown_name ? shown_name : typed);
+		if (npos && !matched && ndials) {
+			/* a peer dialled and never met: known by address */
+			snprintf(reason, sizeof(reason), "%s",
+				 down_why[0] ? down_why
+					     : cli_tr(N_("not connected yet")));
+			named_down = 1;
+		} else if (named_down && down_why[0]) {
+			size_t l = strlen(reason);
+			snprintf(reason + l, sizeof(reason) - l, "; %s",
+				 down_why);
+		}
 		if (sum == last_sum)
 			stable++;
 		else
 			stable = 0;
 		last_sum = sum;
-		if (connected == 0 && !reason[0])
-			snprintf(reason, sizeof(reason), "%s", cli_tr(N_("no peer is connected")));
+		if (connected == 0 && !reason[0]) {
+			if (down_why[0])
+				snprintf(reason, sizeof(reason),
+					 cli_tr(N_("no peer is connected; %s")),
+					 down_why);
+			else
+				snprintf(reason, sizeof(reason), "%s",
+					 cli_tr(N_("no peer is connected")));
+		}
+		if ((connected == 0 || named_down) && dials_failed)
+			break; /* what was dialled has failed: say why now */
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%zu of %zu connected peers have not synced yet")),
@@ -359,6 +573,8 @@ int cmd_sync(int argc, char **argv)
 	prog = NULL;
 	if (cli_global.json)
 		wait_json(0, last_connected, reason, last_held);
+	else if (hlc_wall_ms() < asked + (uint64_t)timeout * 1000)
+		cli_err(cli_tr(N_("not in sync: %s")), reason);
 	else
 		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	r = CLI_EPROBLEMS;

@@ -872,6 +872,52 @@ void config_budget_strays(const struct config *c,
 	}
 }
 
+static int scopes_same(const struct config *a, const struct config *b)
+{
+	if (a->nscopes != b->nscopes)
+		return 0;
+	for (size_t i = 0; i < a->nscopes; i++)
+		if (strcmp(a->scopes[i], b->scopes[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Name in c->reload_ignored each setting a restart alone takes that
+ * differs in n, the file as read again. */
+static void restart_keys(struct config *c, const struct config *n)
+{
+	const struct {
+		const char *key;
+		int same;
+	} k[] = {
+		{ "home", !strcmp(c->home, n->home) },
+		{ "listen", !strcmp(c->listen, n->listen) },
+		{ "socket", !strcmp(c->socket, n->socket) },
+		{ "scopes", scopes_same(c, n) },
+		{ "[limits] max_peers", c->max_peers == n->max_peers },
+		{ "[limits] batch", c->batch == n->batch },
+		{ "[limits] fault_backoff", c->fault_backoff == n->fault_backoff },
+		{ "[http] listen", !strcmp(c->http, n->http) },
+		{ "[http] max_connections", c->http_max_conns == n->http_max_conns },
+		{ "[http] max_per_client",
+		  c->http_max_per_client == n->http_max_per_client },
+		{ "[http] request_timeout", c->http_request_s == n->http_request_s },
+		{ "[http] hosts", !strcmp(c->http_hosts, n->http_hosts) },
+	};
+	size_t o = 0;
+
+	c->reload_ignored[0] = 0;
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		int w;
+		if (k[i].same || o >= sizeof(c->reload_ignored))
+			continue;
+		w = snprintf(c->reload_ignored + o, sizeof(c->reload_ignored) - o,
+			     "%s%s", o ? ", " : "", k[i].key);
+		if (w > 0)
+			o += (size_t)w;
+	}
+}
+
 int config_reload_peers(struct config *c, int *ret_budgets, char *why,
 			size_t whylen)
 {
@@ -888,6 +934,7 @@ int config_reload_peers(struct config *c, int *ret_budgets, char *why,
 			r = -EINVAL;
 		goto out;
 	}
+	restart_keys(c, tmp);
 	memcpy(c->peers, tmp->peers, sizeof(c->peers));
 	c->npeers = tmp->npeers;
 	/* budgets are read where each batch is sent: the next one takes

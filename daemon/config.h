@@ -67,6 +67,9 @@ struct config {
 	size_t nbudgets;
 	struct config_peer_budget budgets[CONFIG_MAX_PEERS];
 	int verbose;
+	/* after config_reload_peers(): the keys whose new value waits for a
+	 * restart ("listen, [limits] max_peers"), "" when none changed */
+	char reload_ignored[512];
 	/* the command line, read again on reload: borrowed from main(), it
 	 * must outlive the config */
 	int argc;
@@ -89,7 +92,7 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
  * as a start would check it; then c->peers becomes the file's peers plus
  * those given with --peer, and the byte budgets ([budget]) the file's
  * (*ret_budgets 1 when they changed). Other settings take effect at the
- * next start. On failure (any fault a start would refuse) why says what
+ * next start: those whose value changed are named in c->reload_ignored. On failure (any fault a start would refuse) why says what
  * and where, and c is unchanged.
  */
 int config_reload_peers(struct config *c, int *ret_budgets, char *why,

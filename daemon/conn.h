@@ -31,6 +31,7 @@ struct peer_addr {
 	/* dials that failed since the last session: why the last one did,
 	 * for the log (once per new reason) and hamlet status */
 	uint64_t fails, failing_since_ms;
+	uint64_t last_fail_ms; /* wall clock of the last failed dial */
 	int reached; /* the last failure came after TCP connected */
 	char why[200];
 	/* the reasons logged since the last session that stood (peer.c),

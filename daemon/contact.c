@@ -1,13 +1,25 @@
 #include "contact.h"
 
+#include "budget.h"
+#include "conn.h"
 #include "dlog.h"
 #include "heard.h"
+#include "hlc.h"
 #include "ingest.h"
+#include "names.h"
+#include "peer.h"
 
 #include "error.h"
 
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIALS_FILE "peers.known"
 
 struct contact_job {
 	struct ingest_job job;
@@ -26,8 +38,10 @@ static size_t contact_collect(struct daemon *d, struct contact_job *j)
 		if (!p->used)
 			continue;
 		contact = p->last_sync_ms > p->contact_saved_ms;
-		/* only where a daily budget counts them */
-		budget = p->budget_per_day && p->budget_day && p->sent_today &&
+		/* kept whether or not a daily budget counts them, so that
+		 * one set later that day counts what went before; never
+		 * before the kept count was read (it would be saved over) */
+		budget = p->budget_loaded && p->budget_day && p->sent_today &&
 			 (p->budget_day != p->budget_saved_day ||
 			  p->sent_today != p->budget_saved_sent);
 		if (!contact && !budget)
@@ -157,4 +171,110 @@ void contact_save_final(struct daemon *d)
 		dlog(DLOG_WARNING, _("cannot keep the peers' last contact: %s"),
 		     _(hamlet_strerror(r)));
 	free(j);
+}
+
+/* --- what is known of the configured peers across a restart ----------- */
+
+void contact_budget_load(struct daemon *d, struct peer_info *p)
+{
+	struct store_txn *t;
+	uint32_t day, today = budget_day(time(NULL));
+	uint64_t sent;
+	int r;
+
+	if (p->budget_loaded || store_txn_begin(d->node->st, 1, &t) < 0)
+		return;
+	r = heard_budget_get(t, p->pk, &day, &sent);
+	if (r == 0 && day == today &&
+	    (p->budget_day != today || sent > p->sent_today)) {
+		p->budget_day = day;
+		p->sent_today = sent;
+		p->budget_saved_day = day;
+		p->budget_saved_sent = sent;
+	}
+	if (r == 0 || r == HAMLET_ENOTFOUND)
+		p->budget_loaded = 1;
+	store_txn_abort(t);
+}
+
+void contact_dials_save(struct daemon *d)
+{
+	char path[CONFIG_MAX_PATH + 32], tmp[CONFIG_MAX_PATH + 40], hex[65];
+	FILE *f;
+	int bad;
+
+	snprintf(path, sizeof(path), "%s/" DIALS_FILE, d->cfg.home);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "we"))) {
+		dlog(DLOG_WARNING, _("cannot write %s: %s"), tmp,
+		     strerror(errno));
+		return;
+	}
+	for (const struct peer_addr *pa = d->addrs; pa; pa = pa->next) {
+		if (pa->removed || !pa->has_pk)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), pa->pk, 32);
+		fprintf(f, "%s %s\n", pa->addr, hex);
+	}
+	bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		dlog(DLOG_WARNING, _("cannot write %s: %s"), path,
+		     strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* The key kept for addr in peers.known: 1 with ret_pk, else 0. */
+static int dials_lookup(const struct daemon *d, const char *addr,
+			uint8_t ret_pk[32])
+{
+	char path[CONFIG_MAX_PATH + 32], line[CONFIG_MAX_ADDR + 80], *sp;
+	uint8_t pk[32];
+	size_t len;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" DIALS_FILE, d->cfg.home);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!(sp = strrchr(line, ' ')))
+			continue;
+		*sp++ = 0;
+		if (strcmp(line, addr) != 0 ||
+		    sodium_hex2bin(pk, 32, sp, strlen(sp), NULL, &len,
+				   NULL) != 0 ||
+		    len != 32)
+			continue;
+		memcpy(ret_pk, pk, 32);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+void contact_dial_restore(struct daemon *d, struct peer_addr *pa)
+{
+	struct peer_info *p;
+	struct store_txn *t;
+	uint64_t ms;
+
+	if (pa->has_pk || !dials_lookup(d, pa->addr, pa->pk))
+		return;
+	pa->has_pk = 1;
+	/* a key with figures of this run keeps them */
+	if (!(p = peer_info_get(d, pa->pk)) || p->connected || p->seen_ms ||
+	    p->last_sync_ms)
+		return;
+	snprintf(p->addr, sizeof(p->addr), "%s", pa->addr);
+	if (store_txn_begin(d->node->st, 1, &t) == 0) {
+		if (heard_contact_get(t, p->pk, &ms) == 0)
+			p->last_sync_ms = p->contact_saved_ms = ms;
+		if (p->who.source == NAMES_UNKNOWN &&
+		    names_lookup(t, p->pk, hlc_wall_ms(), &p->who) < 0)
+			p->who.source = NAMES_UNKNOWN;
+		store_txn_abort(t);
+	}
+	contact_budget_load(d, p);
 }

@@ -21,4 +21,28 @@ void contact_stop(struct daemon *d);
 /* After the loop ended (no job runs): save what changed, directly. */
 void contact_save_final(struct daemon *d);
 
+/*
+ * The key that answered at each configured address is kept in the file
+ * HOME/peers.known ("HOST:PORT KEYHEX", a line each), so that after a
+ * restart hamlet status lists a peer that has not connected yet by its
+ * name, its last contact and what waits for it. Written (whole, through
+ * a rename) when an address answers with a key not kept yet; a failure
+ * is logged, nothing else depends on it.
+ */
+void contact_dials_save(struct daemon *d);
+
+/*
+ * For pa, just added to the dial list: its key as kept in peers.known,
+ * and, for a key with no figures yet, its last contact, name and bytes
+ * sent today from the store (as not connected).
+ */
+void contact_dial_restore(struct daemon *d, struct peer_addr *pa);
+
+/*
+ * p's entry bytes sent today, as kept in the store by an earlier run
+ * (heard.h), read once; a read that fails is tried again at the next
+ * call, so that the kept count is never saved over with a smaller one.
+ */
+void contact_budget_load(struct daemon *d, struct peer_info *p);
+
 #endif

@@ -69,6 +69,7 @@ struct peer_info {
 	uint64_t seen_ms;      /* loop time of its last handshake */
 	int connected;
 	int used;
+	int dialled_in; /* a session it dialled has started (not ours) */
 	/* who it is: its certificate's name and scope, from its last HELLO
 	 * (names.h); source NAMES_UNKNOWN before one */
 	struct names_who who;

@@ -7,6 +7,7 @@
 #include "peer.h"
 
 #include "conn.h"
+#include "contact.h"
 #include "dlog.h"
 #include "hlc.h"
 #include "error.h"
@@ -132,8 +133,9 @@ void peer__addr_failed(struct peer_addr *pa, const char *why, int reached)
 	uint32_t hash = (uint32_t)reached * 2654435761u;
 	int seen = 0;
 
+	pa->last_fail_ms = hlc_wall_ms();
 	if (!pa->fails++)
-		pa->failing_since_ms = hlc_wall_ms();
+		pa->failing_since_ms = pa->last_fail_ms;
 	for (const char *p = why; *p; p++) /* FNV-1a */
 		hash = (hash ^ (uint8_t)*p) * 16777619u;
 	for (unsigned i = 0; i < pa->nlogged && i < 4; i++)
@@ -181,9 +183,38 @@ void peer__addr_remove(struct peer_addr *pa)
 	uv_close((uv_handle_t *)&pa->timer, addr_timer_closed);
 }
 
+size_t peers_dial_now(struct daemon *d, const char *name,
+		      const struct peer_addr **ret, size_t cap)
+{
+	size_t n = 0;
+	for (struct peer_addr *pa = d->addrs; pa; pa = pa->next) {
+		const struct peer_info *p;
+		if (pa->removed || !pa->timer_open || d->stopping)
+			continue;
+		if (pa->conn && pa->conn->state == CONN_READY)
+			continue; /* connected: peers_reconcile() asks it */
+		if (pa->has_pk && established_with(d, pa->pk))
+			continue; /* connected the other way */
+		p = pa->has_pk ? peer_info_find(d, pa->pk) : NULL;
+		if (name && !peer__named(p, pa->has_pk ? pa->pk : NULL,
+					 pa->addr, name))
+			continue;
+		/* one under way (resolving, connecting, in the handshake)
+		 * is not started again; the others are dialled at once,
+		 * and a failure backs off from where the backoff was */
+		if (!pa->conn && !pa->gai_busy)
+			uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
+		if (n < cap)
+			ret[n] = pa;
+		n++;
+	}
+	return n;
+}
+
 int peers_sync_config(struct daemon *d)
 {
 	struct peer_addr **pp = &d->addrs;
+	int changes = 0;
 	/* drop addresses no longer listed */
 	while (*pp) {
 		struct peer_addr *pa = *pp;
@@ -196,6 +227,7 @@ int peers_sync_config(struct daemon *d)
 			continue;
 		}
 		*pp = pa->next;
+		changes++;
 		dlog(DLOG_INFO, _("peer %s: removed"), pa->addr);
 		peer__addr_remove(pa);
 	}
@@ -221,8 +253,12 @@ int peers_sync_config(struct daemon *d)
 		pa->timer_open = 1;
 		pa->next = d->addrs;
 		d->addrs = pa;
+		changes++;
+		/* the key met there before a restart: listed at once, with
+		 * its last contact, not only once it connects again */
+		contact_dial_restore(d, pa);
 		dlog(DLOG_INFO, _("peer %s: added"), pa->addr);
 		uv_timer_start(&pa->timer, on_dial_timer, 0, 0);
 	}
-	return 0;
+	return changes;
 }

@@ -164,21 +164,34 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct daemon *d = s->data;
 	char why[512];
 	if (signum == SIGHUP) {
-		int budgets;
+		int budgets, changes;
 		if (config_reload_peers(&d->cfg, &budgets, why, sizeof(why)) < 0) {
 			dlog(DLOG_ERR,
 			     _("reload: %s; nothing is changed, the peers neither: fix the file, as a restart would refuse it"),
 			     why);
 			return;
 		}
-		dlog(DLOG_NOTICE, _("reloaded the peer list (%zu peers)"),
-		     d->cfg.npeers);
+		if ((changes = peers_sync_config(d)) > 0)
+			dlog(DLOG_NOTICE,
+			     P_("reloaded the peer list (%zu peer)",
+				"reloaded the peer list (%zu peers)",
+				d->cfg.npeers),
+			     d->cfg.npeers);
+		else if (changes == 0)
+			dlog(DLOG_NOTICE,
+			     P_("reloaded the config: the peer list is unchanged (%zu peer)",
+				"reloaded the config: the peer list is unchanged (%zu peers)",
+				d->cfg.npeers),
+			     d->cfg.npeers);
 		if (budgets) {
 			dlog(DLOG_NOTICE,
 			     _("reloaded the byte budgets ([budget]): the next entries sent to each peer follow them"));
 			config_budget_strays(&d->cfg, budget_stray, NULL);
 		}
-		peers_sync_config(d);
+		if (d->cfg.reload_ignored[0])
+			dlog(DLOG_WARNING,
+			     _("reload: changed in the file, but used only from the next start (systemctl restart hamletd): %s"),
+			     d->cfg.reload_ignored);
 		return;
 	}
 	dlog(DLOG_NOTICE, _("%s: stopping"), strsignal(signum));

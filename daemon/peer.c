@@ -1,11 +1,13 @@
 #include "peer.h"
 
 #include "conn.h"
+#include "contact.h"
 #include "dlog.h"
 #include "bytes.h"
 #include "error.h"
 #include "noise.h"
 #include "peer_internal.h"
+#include "vi_fold.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -48,6 +50,28 @@ static int info_held(const struct daemon *d, const struct peer_info *p)
 {
 	for (const struct conn *o = d->conns; o; o = o->next)
 		if (o->info == p)
+			return 1;
+	return 0;
+}
+
+struct peer_info *peer_info_find(struct daemon *d, const uint8_t pk[32])
+{
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
+		if (d->known[i].used && memcmp(d->known[i].pk, pk, 32) == 0)
+			return &d->known[i];
+	return NULL;
+}
+
+int peer_info_listed(const struct daemon *d, const struct peer_info *p)
+{
+	if (!p->used)
+		return 0;
+	if (p->connected || p->dialled_in)
+		return 1;
+	/* one we dial: listed while it is configured, connected or not;
+	 * once removed from the list (a reload, peers remove) it goes */
+	for (const struct peer_addr *pa = d->addrs; pa; pa = pa->next)
+		if (!pa->removed && pa->has_pk && memcmp(pa->pk, p->pk, 32) == 0)
 			return 1;
 	return 0;
 }
@@ -420,6 +444,8 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		snprintf(why, wl, "too many known peers");
 		return HAMLET_ETOOBIG;
 	}
+	if (!c->initiator) /* listed (status) whatever comes of it */
+		pi->dialled_in = 1;
 	if (pi->ban_until_ms > uv_now(c->d->loop)) {
 		/* backed off after a fault: not blamed again */
 		conn_close(c, N_("peer is backed off after a fault"), 1);
@@ -444,8 +470,11 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 			 peer_key_short(c->rpk, hex));
 	}
 	if (c->pa) {
+		int news = !c->pa->has_pk || memcmp(c->pa->pk, c->rpk, 32) != 0;
 		memcpy(c->pa->pk, c->rpk, 32);
 		c->pa->has_pk = 1;
+		if (news) /* known across a restart (contact.h) */
+			contact_dials_save(c->d);
 	}
 	c->state = CONN_HELLO;
 	if (conn_dedup(c) < 0)
@@ -730,7 +759,7 @@ int peers_start(struct daemon *d)
 	int r;
 	if (d->cfg.listen[0] && (r = peer__listen(d)) < 0)
 		return r;
-	return peers_sync_config(d);
+	return (r = peers_sync_config(d)) < 0 ? r : 0;
 }
 
 void peers_stop(struct daemon *d)
@@ -748,23 +777,35 @@ void peers_stop(struct daemon *d)
 	}
 }
 
-/* Does the peer of c go by name: its configured or last address, or a
- * prefix (4 hex digits or more) of its key? */
+int peer__named(const struct peer_info *p, const uint8_t *pk,
+		const char *addr, const char *name)
+{
+	char hex[65], have[4 * CERT_MAX_NAME + 1], want[4 * CERT_MAX_NAME + 1];
+	size_t n = strlen(name);
+	if (addr && strcmp(addr, name) == 0)
+		return 1;
+	if (p && p->addr[0] && strcmp(p->addr, name) == 0)
+		return 1;
+	if (p && p->who.source != NAMES_UNKNOWN && p->who.name[0]) {
+		/* its certificate's name as people type it: case and
+		 * Vietnamese marks aside ("xa quang thuan") */
+		vi_fold(p->who.name, strlen(p->who.name), have, sizeof(have));
+		vi_fold(name, n, want, sizeof(want));
+		if (strcmp(have, want) == 0)
+			return 1;
+	}
+	if (!pk || n < 4 || n > 64)
+		return 0;
+	sodium_bin2hex(hex, sizeof(hex), pk, 32);
+	return strncasecmp(hex, name, n) == 0;
+}
+
+/* Does the peer of c go by name: its configured or last address, its
+ * certificate's name, or a prefix (4 hex digits or more) of its key? */
 static int conn_named(const struct conn *c, const char *name)
 {
-	char hex[65];
-	size_t n = strlen(name);
-	if (c->pa && strcmp(c->pa->addr, name) == 0)
-		return 1;
-	if (c->info && strcmp(c->info->addr, name) == 0)
-		return 1;
-	if (c->info && c->info->who.source != NAMES_UNKNOWN &&
-	    strcmp(c->info->who.name, name) == 0)
-		return 1; /* its certificate's name */
-	if (!c->has_rpk || n < 4 || n > 64)
-		return 0;
-	sodium_bin2hex(hex, sizeof(hex), c->rpk, 32);
-	return strncasecmp(hex, name, n) == 0;
+	return peer__named(c->info, c->has_rpk ? c->rpk : NULL,
+			   c->pa ? c->pa->addr : NULL, name);
 }
 
 size_t peers_reconcile(struct daemon *d, const char *name)

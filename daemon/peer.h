@@ -16,7 +16,8 @@
 int peers_start(struct daemon *d);
 
 /* Make the dial list equal cfg.peers: new ones are dialled, removed ones
- * stop (their connections close). */
+ * stop (their connections close). Returns how many were added or
+ * removed, or <0. */
 int peers_sync_config(struct daemon *d);
 
 /*
@@ -25,6 +26,20 @@ int peers_sync_config(struct daemon *d);
  * digits or more) of its key. Returns how many sessions were asked.
  */
 size_t peers_reconcile(struct daemon *d, const char *name);
+
+struct peer_addr;
+
+/*
+ * Dial now, once, each configured address whose peer is not connected
+ * (only the one name names, when not NULL, as peers_reconcile() names
+ * them), its backoff cut short (`hamlet sync`); a dial that fails backs
+ * off as before, so asking again and again makes no loop of dials. A
+ * dial already under way counts without another being started. The
+ * first cap of them go into ret, borrowed until the loop runs again.
+ * Returns how many.
+ */
+size_t peers_dial_now(struct daemon *d, const char *name,
+		      const struct peer_addr **ret, size_t cap);
 
 /* Close the listener, every connection and dial timer (shutdown). */
 void peers_stop(struct daemon *d);
@@ -54,6 +69,17 @@ void peer_conn_unref(struct conn *c);
  * key once no connection holds it.
  */
 struct peer_info *peer_info_get(struct daemon *d, const uint8_t pk[32]);
+
+/* The figures kept for pk, or NULL (no slot is made). */
+struct peer_info *peer_info_find(struct daemon *d, const uint8_t pk[32]);
+
+/*
+ * Whether status lists p: connected, or a peer that dialled us, or one
+ * of the configured addresses (connected or not). A peer we dialled
+ * whose address was removed (a reload, peers remove) and that is not
+ * connected is not listed, though its figures are kept.
+ */
+int peer_info_listed(const struct daemon *d, const struct peer_info *p);
 
 /* Short hex of a key for log lines ("ab12cd34"). */
 const char *peer_key_short(const uint8_t pk[32], char out[17]);

@@ -35,6 +35,15 @@ void peer__conn_close(struct conn *c);
  */
 size_t peer__conns_slotted(const struct daemon *d);
 
+/*
+ * Does name, as an operator types it, name the peer of key pk (NULL:
+ * not known) with figures p (may be NULL), dialled at addr (may be
+ * NULL): that address or its last one, its certificate's name (case and
+ * Vietnamese marks aside), or a prefix (4 hex digits or more) of its key?
+ */
+int peer__named(const struct peer_info *p, const uint8_t *pk,
+		const char *addr, const char *name);
+
 /* Read from c's socket, which is connected: the handshake starts. */
 void peer__conn_read_start(struct conn *c);
 

@@ -220,14 +220,43 @@ static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
 	kv_u64(pk, "quiet_ms", now > p->rx_last_ms ? now - p->rx_last_ms : 0);
 }
 
+/* The budget the config sets for p now (a reload shows at once, not
+ * only once the next entry is sent): by the address we dial it at, else
+ * by the host it dialled in from. */
+static void budget_now(struct daemon *d, const struct peer_info *p,
+		       struct config_budget *ret)
+{
+	char host[CONFIG_MAX_ADDR], port[16];
+	for (const struct conn *c = d->conns; c; c = c->next)
+		if (!c->closing && c->info == p) {
+			config_budget_for(&d->cfg, c->pa ? c->pa->addr : NULL,
+					  c->pa ? NULL : c->host, ret);
+			return;
+		}
+	for (const struct peer_addr *pa = d->addrs; pa; pa = pa->next)
+		if (!pa->removed && pa->has_pk && !memcmp(pa->pk, p->pk, 32)) {
+			config_budget_for(&d->cfg, pa->addr, NULL, ret);
+			return;
+		}
+	config_budget_for(&d->cfg, NULL,
+			  config_addr_split(p->addr, host, sizeof(host), port,
+					    sizeof(port)) == 0
+				  ? host
+				  : NULL,
+			  ret);
+}
+
 /* "budget": what p's byte budget allows and what waits for it. One pair. */
-static void pack_budget(msgpack_packer *pk, const struct peer_info *p)
+static void pack_budget(msgpack_packer *pk, struct daemon *d,
+			const struct peer_info *p)
 {
 	int today = p->budget_day == budget_day(time(NULL));
+	struct config_budget b;
+	budget_now(d, p, &b);
 	mp_pack_str(pk, "budget");
 	msgpack_pack_map(pk, 7);
-	kv_u64(pk, "per_day", p->budget_per_day);
-	kv_u64(pk, "per_session", p->budget_per_session);
+	kv_u64(pk, "per_day", b.per_day);
+	kv_u64(pk, "per_session", b.per_session);
 	kv_u64(pk, "sent_today", today ? p->sent_today : 0);
 	kv_u64(pk, "sent_session", p->sent_session);
 	mp_pack_str(pk, "held_back");
@@ -256,9 +285,10 @@ static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 	for (pa = d->addrs; pa; pa = pa->next) {
 		if (pa->removed || !pa->fails)
 			continue;
-		msgpack_pack_map(pk, 6);
+		msgpack_pack_map(pk, 7);
 		mp_pack_str(pk, "addr");
 		mp_pack_str(pk, pa->addr);
+		kv_u64(pk, "last_ms", pa->last_fail_ms);
 		mp_pack_str(pk, "reached");
 		if (pa->reached)
 			msgpack_pack_true(pk);
@@ -319,7 +349,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	}
 	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
-		np += d->known[i].used;
+		np += (size_t)peer_info_listed(d, &d->known[i]);
 	msgpack_pack_map(pk, 8);
 	pack_unreached(pk, d);
 	pack_dials(pk, d);
@@ -337,7 +367,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	msgpack_pack_array(pk, np);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		struct peer_info *p = &d->known[i];
-		if (!p->used)
+		if (!peer_info_listed(d, p))
 			continue;
 		msgpack_pack_map(pk, 28 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
@@ -350,7 +380,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		 * which status and the page fold into one line */
 		mp_pack_str(pk, "stranger");
 		if (!p->connected && !p->last_sync_ms && !p->entries_in &&
-		    !p->who.source)
+		    !p->who.source && p->dialled_in)
 			msgpack_pack_true(pk);
 		else
 			msgpack_pack_false(pk);
@@ -382,7 +412,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		kv_u64(pk, "batch_ceiling", sync_peer_ceiling(p));
 		kv_u64(pk, "batches_lost_in", p->batches_lost_in);
 		kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
-		pack_budget(pk, p);
+		pack_budget(pk, d, p);
 	}
 	return 0;
 }
@@ -474,11 +504,20 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 	}
 }
 
-/* Reconcile now with every connected peer, or with the one named. */
-static void do_sync(struct rpc_conn *rc, const char *name)
+/* Reconcile now with every connected peer, or with the one named, and
+ * dial now those configured that are not connected (peers_dial_now()).
+ * "sync_now" answers {"asked": sessions asked, "dialling": [addresses
+ * dialled]}; "sync" answers nil, as it always did. */
+static void do_sync(struct rpc_conn *rc, const char *name, int report)
 {
+	const struct peer_addr *dials[CONFIG_MAX_PEERS];
 	size_t n = peers_reconcile(rc->d, name);
-	if (name && n == 0) {
+	size_t nd = peers_dial_now(rc->d, name, dials, CONFIG_MAX_PEERS);
+	struct mp_writer w;
+
+	if (nd > CONFIG_MAX_PEERS)
+		nd = CONFIG_MAX_PEERS;
+	if (name && n == 0 && nd == 0) {
 		char why[CONFIG_MAX_ADDR + 100];
 		why_set(why, sizeof(why),
 			 N_("%.64s is not a connected peer (hamlet peers list shows them)"),
@@ -486,7 +525,21 @@ static void do_sync(struct rpc_conn *rc, const char *name)
 		reply_error(rc, HAMLET_ENOTFOUND, why);
 		return;
 	}
-	reply_ok_nil(rc);
+	if (!report) {
+		reply_ok_nil(rc);
+		return;
+	}
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 2);
+	kv_u64(&w.pk, "asked", n);
+	mp_pack_str(&w.pk, "dialling");
+	msgpack_pack_array(&w.pk, nd);
+	for (size_t i = 0; i < nd; i++)
+		mp_pack_str(&w.pk, dials[i]->addr);
+	reply(rc, &w);
+	mp_writer_destroy(&w);
 }
 
 /* --- writes and ingests: jobs on the node's one writer ------------- */
@@ -963,7 +1016,9 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	if (strcmp(method, "status") == 0 && na == 1)
 		do_status(rc);
 	else if (strcmp(method, "sync") == 0)
-		do_sync(rc, na == 2 ? arg : NULL);
+		do_sync(rc, na == 2 ? arg : NULL, 0);
+	else if (strcmp(method, "sync_now") == 0)
+		do_sync(rc, na == 2 ? arg : NULL, 1);
 	else if (strcmp(method, "peers") == 0 && na == 1)
 		do_peers(rc);
 	else if (strcmp(method, "peer_add") == 0 && na == 2)

@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include "conn.h"
+#include "contact.h"
 #include "daemon.h"
 #include "dlog.h"
 #include "error.h"
@@ -257,26 +258,9 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	p->budget_per_day = b.per_day;
 	p->budget_per_session = b.per_session;
 	p->sent_session = s->sent_session;
-	if (!p->budget_loaded && b.per_day) {
-		/* what a run before this one sent it today (heard.h); a
-		 * read that fails is tried again at the next check, so the
-		 * kept count is never saved over with a smaller one */
-		struct store_txn *t;
-		uint32_t day;
-		uint64_t sent;
-		if (store_txn_begin(c->d->node->st, 1, &t) == 0) {
-			int r = heard_budget_get(t, p->pk, &day, &sent);
-			if (r == 0 && day == today && sent > p->sent_today) {
-				p->budget_day = day;
-				p->sent_today = sent;
-				p->budget_saved_day = day;
-				p->budget_saved_sent = sent;
-			}
-			if (r == 0 || r == HAMLET_ENOTFOUND)
-				p->budget_loaded = 1;
-			store_txn_abort(t);
-		}
-	}
+	/* what a run before this one sent it today: counted with or
+	 * without a budget, so that one set later that day counts it */
+	contact_budget_load(c->d, p);
 	if (p->budget_day != today) {
 		p->budget_day = today;
 		p->sent_today = 0;

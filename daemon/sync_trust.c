@@ -60,7 +60,10 @@ static void trust_done(struct ingest_job *j)
 			dlog(DLOG_WARNING, _("%s: %zu trust items refused in all"),
 			     tj->from, refused);
 		if (added)
-			dlog(DLOG_INFO, _("%s: %zu new trust items (certificates, revocations, fork proofs)"),
+			dlog(DLOG_INFO,
+			     P_("%s: %zu new trust item (certificates, revocations, fork proofs)",
+				"%s: %zu new trust items (certificates, revocations, fork proofs)",
+				added),
 			     tj->from, added);
 	}
 	free(tj->blob);

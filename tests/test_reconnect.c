@@ -86,8 +86,15 @@ static void from_basis(struct daemon_proc *pa, struct daemon_proc *pb,
 	ASSERT_EQ(ret_b->neg_in - s0b->neg_in, 0);
 }
 
+/* a's figures just before the last disconnect(): a peer removed from
+ * the dial list and not connected is not listed by status (its figures
+ * kept, and listed again once it is added back), so a's figures while
+ * apart are these */
+static struct daemon_status apart_a;
+
 static void disconnect(struct daemon_proc *pa, struct daemon_proc *pb)
 {
+	status_of(pa->sock, 5000, &apart_a);
 	ASSERT_OK(daemon_proc_call(pa->sock, "peer_remove", pb->addr, 5000));
 	ASSERT_OK(wait_connected(pa->sock, 0, WAIT_MS));
 	ASSERT_OK(wait_connected(pb->sock, 0, WAIT_MS));
@@ -104,7 +111,7 @@ static void moved_reconnect(struct daemon_proc *pa, struct daemon_proc *pb,
 {
 	char why[256];
 	ASSERT_OK(bench_ingest(a, v, DIFFER, DIFFER, why, sizeof(why)));
-	status_of(pa->sock, 5000, s0a);
+	*s0a = apart_a;
 	status_of(pb->sock, 5000, s0b);
 	ASSERT_OK(daemon_proc_call(pa->sock, "peer_add", pb->addr, 5000));
 	wait_holds(b, v, DIFFER);
@@ -256,7 +263,7 @@ int main(int argc, char **argv)
 
 	TEST_START("10 of 1,000 feeds moved while apart: SINCE and TAKE, no Negentropy");
 	ASSERT_OK(bench_ingest(a, more, DIFFER, DIFFER, why, sizeof(why)));
-	status_of(pa.sock, 5000, &s0a);
+	s0a = apart_a;
 	status_of(pb.sock, 5000, &s0b);
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
 	wait_holds(b, more, DIFFER);
@@ -280,7 +287,7 @@ int main(int argc, char **argv)
 	ASSERT_OK(bench_ingest(a, third, DIFFER / 2, DIFFER, why, sizeof(why)));
 	ASSERT_OK(bench_ingest(b, third + DIFFER / 2, DIFFER / 2, DIFFER, why,
 			       sizeof(why)));
-	status_of(pa.sock, 5000, &s0a);
+	s0a = apart_a;
 	status_of(pb.sock, 5000, &s0b);
 	ASSERT_OK(daemon_proc_call(pa.sock, "peer_add", pb.addr, 5000));
 	wait_holds(a, third, DIFFER);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The peers as an operator meets them across restarts and reloads:
+# village v1 dials commune c1. A reload that changes nothing says so, and
+# one that changes a setting read only at start names it. With c1 down,
+# v1 restarted still lists c1 (last agreed, what waits for it); `hamlet
+# sync` dials c1 at once rather than after its backoff, says so, and
+# `sync --wait` names c1 and why it is not reached. A peer named as typed
+# is named so in a refusal. A peer removed by a reload is listed no more.
+#   tests/scenario_peers.sh PATH/TO/hamlet PATH/TO/hamletd
+# Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
+set -uo pipefail
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+. "$(dirname "$0")/testlib.sh"
+tests_scratch peers
+ROOT=$T/bk.root.key
+
+check "network created" "$H" network create bk --out "$T"
+for spec in c1:bk/c1 v1:bk/c1/v1; do
+	n=${spec%%:*} s=${spec#*:}
+	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
+done
+check "the root certifies c1" issue c1 commune bk/c1 --root-key "$ROOT" --delegate
+check "c1 certifies v1" issue v1 village bk/c1/v1 --issuer-home "$T/c1"
+put() { N v1 put health_profile "$1" "{\"person_id\":\"$2\",\"full_name\":\"Lo Van $1\",\"birth_date\":\"1990-01-01\"}"; }
+check "v1 writes a profile" put HP-1 200000000001
+
+# relaunch NAME PORT ARGS...: NAME's daemon again on the port it had (a
+# restarted commune PC keeps its address), at most 5 s
+relaunch() {
+	local n=$1 p=$2; shift 2
+	: >"$T/$n.log"
+	"$D" --home "$T/$n" --listen 127.0.0.1:$p "$@" 2>>"$T/$n.log" &
+	PIDOF[$n]=$!
+	pids+=("$!")
+	within 5 grep -q "ready (" "$T/$n.log"
+}
+# v1's status figure for its peers: python over status --json
+vjson() { N v1 --json status | python3 -c "import json,sys; j=json.load(sys.stdin); $1"; }
+
+start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
+PC=${PORTOF[c1]}
+printf '[node]\npeers = 127.0.0.1:%s\n' "$PC" >"$T/v1.conf"
+start v1 --config "$T/v1.conf" && ok "v1 dials c1 (its config's peers)" || fail "v1 dials c1"
+check "v1 is in sync with c1 (30 s)" N v1 sync --wait --timeout 30
+
+# --- a reload says what it did, and what waits for a restart ---
+kill -HUP "${PIDOF[v1]}"
+check "a reload that changes nothing says the peer list is unchanged, in the singular (10 s)" \
+	within 10 grep -q "reloaded the config: the peer list is unchanged (1 peer)$" "$T/v1.log"
+check "and does not say it reloaded a new peer list" bash -c "! grep -q 'reloaded the peer list' '$T/v1.log'"
+printf '[node]\npeers = 127.0.0.1:%s\n[limits]\nmax_peers = 7\n[http]\nmax_connections = 9\n' "$PC" >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "a reload names the changed settings that wait for a restart (10 s)" within 10 \
+	grep -q "reload: changed in the file, but used only from the next start (systemctl restart hamletd): \[limits\] max_peers, \[http\] max_connections$" "$T/v1.log"
+printf '[node]\npeers = 127.0.0.1:%s 127.0.0.1:1\n' "$PC" >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "a reload that adds a peer gives the new count (10 s)" within 10 grep -q "reloaded the peer list (2 peers)$" "$T/v1.log"
+printf '[node]\npeers = 127.0.0.1:%s\n' "$PC" >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "and one that removes it, in the singular (10 s)" within 10 grep -q "reloaded the peer list (1 peer)$" "$T/v1.log"
+
+# --- a restart lists the configured peers at once ---
+stop c1
+check "v1 sees c1 gone (100 s)" within 100 vjson "assert not j['peers'][0]['connected']"
+check "v1 writes a profile with c1 down" put HP-2 200000000002
+stop v1
+start v1 --config "$T/v1.conf" && ok "v1 restarts, c1 still down" || fail "v1 restarts, c1 still down"
+N v1 status >"$T/restart.txt" 2>&1
+sed 's/^/    # /' "$T/restart.txt" | tail -4
+check "right after the restart status counts c1" grep -q '^daemon: running; 1 peer$' "$T/restart.txt"
+check "and lists it not connected, with its last session and the entry waiting for it" \
+	grep -qE '^  c1 \(bk/c1\): NOT CONNECTED, last agreed [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry written here waiting to go out' "$T/restart.txt"
+check "status --json gives its key, name and last sync" vjson "p=j['peers'][0]; assert p['name']=='c1' and p['last_sync_ms']>0 and not p['connected'], p"
+
+# --- hamlet sync dials a peer not connected at once, and says so ---
+N v1 sync >"$T/sync.out" 2>&1
+rc=$?
+sed 's/^/    # /' "$T/sync.out"
+check "sync with no peer connected exits 0 and says it dials c1 now" \
+	bash -c "[ $rc = 0 ] && grep -qx 'no peer connected; dialling 1 peer now: 127.0.0.1:$PC (each syncs once it connects; hamlet sync --wait waits for it)' '$T/sync.out'"
+check "--json: not started, dialling its address" bash -c "'$H' --home '$T/v1' --json sync | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"started\"] is False and j[\"dialling\"]==[\"127.0.0.1:$PC\"], j'"
+s0=$SECONDS
+N v1 sync --wait --timeout 40 >"$T/wait.out" 2>&1
+rc=$?
+sed 's/^/    # /' "$T/wait.out"
+check "sync --wait with c1 down fails (exit 1) once the dial failed, well before its timeout ($((SECONDS - s0)) s)" \
+	test "$rc" = 1 -a $((SECONDS - s0)) -lt 20
+check "naming c1, its address, and why it is not reached" \
+	grep -qE '^hamlet: not in sync: no peer is connected; c1 \(127\.0\.0\.1:'"$PC"'\): not reached: .*refused' "$T/wait.out"
+# let v1's backoff grow: without being asked it would try again only later
+check "v1's next try at c1 is 5 s off or more (60 s)" within 60 vjson \
+	"assert [u for u in j['unreached'] if u['retry_in_ms'] >= 5000]"
+check "c1 comes back at its address" relaunch c1 "$PC"
+s0=$SECONDS
+check "sync --wait dials c1 now, cutting its backoff short: in sync within 4 s" \
+	N v1 sync --wait --timeout 4
+check "c1 holds the profile written while it was down" N c1 get health_profile HP-2
+
+# --- a peer named as typed is named so when it is not connected ---
+stop v1
+check "c1 sees v1 gone (100 s)" within 100 bash -c "'$H' --home '$T/c1' --json status | python3 -c 'import json,sys; assert not json.load(sys.stdin)[\"peers\"][0][\"connected\"]'"
+refuse "sync with a peer given by name that is not connected names it as typed" 3 \
+	"V1 is not a connected peer" N c1 sync V1
+check "not by its key" bash -c "! grep -qE '[0-9a-f]{64}' '$T/refused'"
+
+# --- a peer removed by a reload is listed no more ---
+start v1 --config "$T/v1.conf" && ok "v1 starts again" || fail "v1 starts again"
+check "v1 is in sync with c1 again (30 s)" N v1 sync --wait --timeout 30
+printf '[node]\n' >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "a reload removes c1 from v1's peers (10 s)" within 10 grep -q "peer 127.0.0.1:$PC: removed" "$T/v1.log"
+check "status no longer lists c1, nor counts it (10 s)" within 10 bash -c \
+	"'$H' --home '$T/v1' status >'$T/removed.txt' 2>&1 && grep -q '^daemon: running; 0 peers$' '$T/removed.txt' && ! grep -q 'c1 (bk/c1)' '$T/removed.txt'"
+sed 's/^/    # /' "$T/removed.txt" | tail -3
+check "peers list does not call c1 a peer that dialled us" bash -c "'$H' --home '$T/v1' peers list >'$T/plist.txt' 2>&1; ! grep -q 'dialled us' '$T/plist.txt'"
+check "nor does peers list --json" bash -c "'$H' --home '$T/v1' --json peers list | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"dialled_us\"]==[] and j[\"dials\"]==[], j'"
+check "c1 still lists v1, which dialled it" bash -c "'$H' --home '$T/c1' status | grep -q '^  v1 (bk/c1/v1): '"
+tests_done
