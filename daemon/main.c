@@ -6,6 +6,7 @@
 #include "config.h"
 #include "hlc.h"
 #include "node.h"
+#include "scopemap.h"
 #include "contact.h"
 #include "daemon.h"
 #include "dlog.h"
@@ -285,6 +286,25 @@ int main(int argc, char **argv)
 		close(lock_fd);
 		free(d);
 		return 1;
+	}
+	/* scopes that leave out the node's own: what it writes would stay
+	 * here for good while it says "in sync" (a typing mistake) */
+	if (d->cfg.nscopes &&
+	    !scopemap_under_any(d->node->smap, d->node->scope,
+				(const char(*)[ENTRY_MAX_SCOPE + 1])d->cfg.scopes,
+				d->cfg.nscopes)) {
+		char list[CONFIG_MAX_SCOPES * (ENTRY_MAX_SCOPE + 2)] = "";
+		for (size_t i = 0; i < d->cfg.nscopes; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%s", i ? " " : "", d->cfg.scopes[i]);
+		why_translate_set(NULL);
+		dlog(DLOG_ERR,
+		     _("scopes = %s leaves out this node's own scope %s: what it writes would never leave it. Add %s (or a scope above it) to scopes, or remove the setting"),
+		     list, d->node->scope, d->node->scope);
+		node_close(d->node);
+		close(lock_fd);
+		free(d);
+		return 2;
 	}
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)

@@ -179,6 +179,10 @@ check "b's store audits clean" B verify
 
 # --- the same scope check for every way in ---
 kill "$BPID"; wait "$BPID" 2>/dev/null
+printf '[node]\nscopes = bk/bt/qx\n' >"$T/b-typo.conf"
+refuse "scopes that leave out the node's own scope stop the start (exit 2), naming both" 2 \
+	"scopes = bk/bt/qx leaves out this node's own scope bk/bt/qt: what it writes would never leave it" \
+	timeout 10 "$D" --home "$T/b" --config "$T/b-typo.conf"
 cat >"$T/b.conf" <<EOF
 [node]
 scopes = bk/bt/qt
