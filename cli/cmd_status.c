@@ -479,6 +479,12 @@ static void status_print(const struct status_facts *st)
 		  st->np - strangers),
 	       st->np - strangers);
 	refused_print(st->res);
+	{
+		const msgpack_object *u = cli_mp_get(st->res, "own_scope_unread");
+		if (u && u->type == MSGPACK_OBJECT_BOOLEAN && u->via.boolean)
+			printf(_("WARNING: no connected peer takes what this node writes (its scope %s): it stays here, though each peer is in sync with it. Point this node at a peer that reads %s (hamlet peers add HOST:PORT; after a move, its new commune)\n"),
+			       n->scope, n->scope);
+	}
 	for (size_t i = 0; i < st->np; i++) {
 		const msgpack_object *p = &st->peers->via.array.ptr[i];
 		if (!stranger(p))

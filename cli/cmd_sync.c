@@ -438,7 +438,7 @@ int cmd_sync(int argc, char **argv)
 		uint64_t sum = 0, got = 0, want = 0, held = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
 		const msgpack_object *held_p = NULL;
-		int held_session = 0, named_down = 0;
+		int held_session = 0, named_down = 0, own_unread = 0;
 		reason[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
@@ -489,6 +489,12 @@ int cmd_sync(int argc, char **argv)
 		 * ends here rather than at the timeout */
 		int dials_failed = unreached_why(res, dials, ndials, asked,
 						 down_why, sizeof(down_why));
+		{
+			const msgpack_object *u =
+				cli_mp_get(res, "own_scope_unread");
+			own_unread = u && u->type == MSGPACK_OBJECT_BOOLEAN &&
+				     u->via.boolean;
+		}
 		last_connected = connected;
 		last_held = held;
 		mp_doc_close(&doc);
@@ -534,6 +540,21 @@ int cmd_sync(int argc, char **argv)
 		if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s",
 				 cli_tr(N_("entries are still moving")));
+		if (!reason[0] && own_unread && !npos) {
+			/* in sync with each peer, but none takes what this
+			 * node writes: waiting on changes nothing */
+			char why[600];
+			snprintf(why, sizeof(why), "%s",
+				 cli_tr(N_("no connected peer takes what this node writes (hamlet status names its scope): it stays here. Point this node at a peer that reads it (hamlet peers add HOST:PORT; after a move, its new commune)")));
+			progress_end(prog);
+			prog = NULL;
+			if (cli_global.json)
+				wait_json(0, connected, why, 0);
+			else
+				cli_err(cli_tr(N_("not in sync: %s")), why);
+			r = CLI_EPROBLEMS;
+			goto out;
+		}
 		if (!reason[0] && held) {
 			/* all else done: what a budget holds does not move
 			 * before the next session or day, so waiting on is

@@ -1,5 +1,6 @@
 #include "rpc.h"
 #include "conn.h"
+#include "scopemap.h"
 #include "wire.h"
 
 #include "budget.h"
@@ -331,6 +332,30 @@ static void pack_dials(msgpack_packer *pk, struct daemon *d)
 	}
 }
 
+/*
+ * "own_scope_unread": true when peers are connected and none of them may
+ * read this node's own scope (a village moved to another commune, still
+ * dialling its old one): what it writes stays here though each peer is
+ * in sync with it.
+ */
+static void pack_own_scope(msgpack_packer *pk, struct daemon *d)
+{
+	int with_cert = 0, reads = 0;
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (!c->cert || c->closing)
+			continue;
+		with_cert = 1;
+		if (scopemap_may_read(d->node->smap, c->cert, d->node->scope))
+			reads = 1;
+	}
+	mp_pack_str(pk, "own_scope_unread");
+	if (with_cert && !reads)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 {
 	struct store_txn *t = NULL;
@@ -350,7 +375,8 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += (size_t)peer_info_listed(d, &d->known[i]);
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 9);
+	pack_own_scope(pk, d);
 	pack_unreached(pk, d);
 	pack_dials(pk, d);
 	mp_pack_str(pk, "node");

@@ -120,6 +120,13 @@ check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi 
 check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
 check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D
 check "V2 still reads and writes its own records" N V2 put health_profile HP-D '{"village":"Ban Mu"}'
+# V2 dialling only C2 again: in sync with it, yet nothing of V2's goes
+# anywhere; status and sync --wait say so
+check "V2 stops dialling P" N V2 peers remove 127.0.0.1:${PORTOF[P]}
+check "V2's status warns that no connected peer takes what it writes (10 s)" within 10 bash -c \
+	"'$H' --home '$T/V2' status | grep -q 'WARNING: no connected peer takes what this node writes (its scope lc/si-ma-cai/ban-mu)'"
+refuse "and sync --wait says so, exit 1" 1 "no connected peer takes what this node writes" \
+	N V2 sync --wait --timeout 20
 
 # --- 5. nothing was rewritten -------------------------------------------------------
 daemons_stop

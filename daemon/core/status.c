@@ -346,6 +346,14 @@ json_t *status_json(const struct status_facts *st)
 			json_object_set_new(
 				j, "unreached",
 				record_json_mp(mp_map_get(st->res, "unreached")));
+		{
+			const msgpack_object *u =
+				mp_map_get(st->res, "own_scope_unread");
+			json_object_set_new(
+				j, "own_scope_unread",
+				json_boolean(u && u->type == MSGPACK_OBJECT_BOOLEAN &&
+					     u->via.boolean));
+		}
 		json_t *jp = record_json_mp(st->peers);
 		size_t k;
 		json_t *pe;
