@@ -340,7 +340,7 @@ static void pack_dials(msgpack_packer *pk, struct daemon *d)
  */
 static void pack_own_scope(msgpack_packer *pk, struct daemon *d)
 {
-	int with_cert = 0, reads = 0;
+	int with_cert = 0, reads = 0, all_below = 1;
 
 	for (struct conn *c = d->conns; c; c = c->next) {
 		if (!c->cert || c->closing)
@@ -348,9 +348,17 @@ static void pack_own_scope(msgpack_packer *pk, struct daemon *d)
 		with_cert = 1;
 		if (scopemap_may_read(d->node->smap, c->cert, d->node->scope))
 			reads = 1;
+		/* a peer below us (a province's communes): our own
+		 * scope's records are not its to take; data flows up */
+		if (c->cert->nread == 0)
+			all_below = 0;
+		for (size_t i = 0; i < c->cert->nread; i++)
+			if (!entry_scope_under(c->cert->read[i], d->node->scope) ||
+			    strcmp(c->cert->read[i], d->node->scope) == 0)
+				all_below = 0;
 	}
 	mp_pack_str(pk, "own_scope_unread");
-	if (with_cert && !reads)
+	if (with_cert && !reads && !all_below)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
