@@ -278,7 +278,11 @@ int xlsx_out_close(struct xlsx_out *x, int write, char *why, size_t wl)
 		fflush(stderr);
 		if (saved >= 0 && null >= 0)
 			dup2(null, 2);
+		/* the library makes the file with the umask's mode: its
+		 * owner's alone from the first byte, not only after */
+		mode_t um = umask(077);
 		e = workbook_close(x->wb);
+		umask(um);
 		fflush(stderr);
 		if (saved >= 0 && null >= 0)
 			dup2(saved, 2);

@@ -184,6 +184,10 @@ static void on_signal(uv_signal_t *s, int signum)
 				"reloaded the config: the peer list is unchanged (%zu peers)",
 				d->cfg.npeers),
 			     d->cfg.npeers);
+		else
+			dlog(DLOG_ERR,
+			     _("reload: the new peer list could not be taken (%s); the peers stay as they were"),
+			     _(hamlet_strerror(changes)));
 		if (budgets) {
 			dlog(DLOG_NOTICE,
 			     _("reloaded the byte budgets ([budget]): the next entries sent to each peer follow them"));

@@ -271,8 +271,8 @@ static const char *const texts[M__N][2] = {
 	/* docs/operator-guide.md "One record id, two people" */
 	[M_PROB_TWO] = { "<b>{1} {2}</b> with ONE RECORD ID FOR TWO PEOPLE: two villages gave the same id to two different residents.",
 			 "<b>{1} {2}</b> có MỘT MÃ BẢN GHI CHO HAI NGƯỜI: hai thôn đã dùng cùng một mã cho hai người khác nhau." },
-	[M_PROB_TWO_DO] = { "Do not resolve by choosing a value: that would give one person the other's data. On each village's node, enter its own resident again under a new id of its own (with the village's prefix), then delete the shared id once, on any node:",
-			    "Đừng xử lý bằng cách chọn một giá trị: làm vậy sẽ gán dữ liệu của người này cho người kia. Tại nút của mỗi thôn, nhập lại người của thôn mình dưới một mã mới riêng (có tiền tố của thôn), rồi xóa mã dùng chung một lần, tại nút bất kỳ:" },
+	[M_PROB_TWO_DO] = { "Do not resolve by choosing a value: that would give one person the other's data. On each village's node, enter its own resident again under a new id of its own (with the village's prefix), then delete the shared id once, at the commune (or any node that holds both villages' records, as this one does): the deletion reaches both villages:",
+			    "Đừng xử lý bằng cách chọn một giá trị: làm vậy sẽ gán dữ liệu của người này cho người kia. Tại nút của mỗi thôn, nhập lại người của thôn mình dưới một mã mới riêng (có tiền tố của thôn), rồi xóa mã dùng chung một lần, tại xã (hoặc tại nút nào giữ bản ghi của cả hai thôn, như nút này): việc xóa sẽ đến được cả hai thôn:" },
 	[M_PROB_TWO_SEE] = { "Which records: <code>hamlet conflicts</code> (WARNING: two nodes wrote different person_id values). How: docs/operator-guide.md, \"One record id, two people\".",
 			     "Bản ghi nào: <code>hamlet conflicts</code> (dòng WARNING: two nodes wrote different person_id values). Cách làm: docs/operator-guide.vi.md, \"Một mã bản ghi, hai người\"." },
 	[M_LAG_ALL_OK_ONE] = { "The one node known here was heard from within 24 hours.",
@@ -837,7 +837,9 @@ static void state_detail(const struct out *o, const json_t *st,
 		int session = by && strcmp(by, "session") == 0;
 		uint64_t n = ju64(bg, "entries_held");
 		const char *arg[4] = { a, b, label, c };
-		count_text(n ? n : 1, a);
+		if (!n)
+			n = 1; /* held back: at least the one waiting */
+		count_text(n, a);
 		size_text(ju64(bg, session ? "per_session" : "per_day"), b);
 		size_text(ju64(bg, session ? "sent_session" : "sent_today"), c);
 		fputs("<br><small class=\"facts budget\">", o->f);

@@ -106,6 +106,10 @@ check "v1 to the commune" exchange v1 c1
 check "v2 to the commune" exchange v2 c1
 check "the commune erases HP-31" N c1 erase health_profile HP-31 --reason "two people's request"
 check "the commune erases v1's part of HP-32 only" N c1 erase health_profile HP-32 --scope bk/c1/v1 --reason "v1's resident's request"
+refuse "an erasure under a scope the record has nothing in is refused, naming where it was written" 4 \
+	"record health_profile/HP-20 has nothing written under scope bk/c1/v9 (it was written in " \
+	N c1 erase health_profile HP-20 --scope bk/c1/v9 --reason "a typo"
+check "and HP-20 is not erased" bash -c "! '$H' --home '$T/c1' get health_profile HP-20 | grep -q 'is erased'"
 check "the commune to v1" exchange c1 v1
 check "the commune to v2" exchange c1 v2
 for v in v1 v2; do

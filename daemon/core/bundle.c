@@ -1345,7 +1345,9 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 			return r;
 		if (o->status == LOG_APPLIED || o->status == LOG_DUPLICATE)
 			continue;
-		if (o->status == LOG_REJECTED && o->err == HAMLET_ESCOPE) {
+		if (o->status == LOG_REJECTED && o->err == HAMLET_ESCOPE &&
+		    entry_decode(in[i].env, in[i].env_len, &(struct entry){ 0 },
+				 NULL) == 0) {
 			/* not this node's to hold: counted, never named
 			 * (its record ids are another village's) */
 			rep->outside++;

@@ -202,7 +202,6 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 			return HAMLET_EIMMUTABLE;
 		}
 		if (f->rule == MR_IMMUTABLE && op->resolve &&
-		    val->type != MSGPACK_OBJECT_NIL &&
 		    rule_immutable_resolve(s, f, val, v, why, wl) < 0)
 			return HAMLET_EIMMUTABLE;
 		if (f->rule == MR_STATE &&
@@ -617,6 +616,30 @@ static int removal_scopes(struct writer *w, const struct log_op *op,
 	return 0;
 }
 
+/* An erasure given its scope reaches something of the record there:
+ * else it would erase nothing here and say it had. */
+static int erase_scope_reaches(struct writer *w, const struct log_op *op)
+{
+	struct scope_set set = { 0 };
+	char list[160] = "";
+	int r;
+
+	r = record_ops_each(w->a.t, op->collection, op->record_id,
+			    collect_scope, &set);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < set.n; i++) {
+		if (entry_scope_under(set.v[i], op->scope))
+			return 0;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", i ? ", " : "", set.v[i]);
+	}
+	why_set(w->why, w->whylen,
+		 N_("record %s/%s has nothing written under scope %s (it was written in %s): an erasure there would erase nothing"),
+		 op->collection, op->record_id, op->scope, list);
+	return HAMLET_ESCOPE;
+}
+
 static int write_one(struct writer *w, const struct log_op *op)
 {
 	const char *scope = op->scope ? op->scope : w->au->scope;
@@ -645,6 +668,9 @@ static int write_one(struct writer *w, const struct log_op *op)
 		}
 		return 0;
 	}
+	if (op->kind == ENTRY_ERASE && op->scope && ls.nheads &&
+	    (r = erase_scope_reaches(w, op)) < 0)
+		return r;
 	if ((op->kind == ENTRY_DELETE || op->kind == ENTRY_ERASE) &&
 	    !op->scope && ls.nheads) {
 		struct scope_set to;
