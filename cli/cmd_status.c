@@ -211,6 +211,9 @@ static void unreached_print(const msgpack_object *res)
 		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
 		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
 			       1000);
+		if (reached)
+			printf(_("    that node refuses this one, most often because this node's certificate is revoked or expired there, or missing (%s cert list shows it here; ask the administrator); that node's log says why\n"),
+			       cli_prog());
 	}
 }
 
