@@ -30,14 +30,7 @@ void progress_count(uint64_t n, char out[32])
 
 void progress_size(uint64_t n, char out[32])
 {
-	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
-	double v = (double)n;
-	size_t u = 0;
-	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	i18n_size(n, out);
 }
 
 /* A figure in p's units. */

@@ -90,59 +90,6 @@ static enum MHD_Result send_plain(struct http *h, struct MHD_Connection *conn,
 			 "text/plain; charset=utf-8", lang);
 }
 
-/* Counting the records whose conflict is one id for two people. */
-struct two_count {
-	struct store_txn *t;
-	json_t *by_coll;
-	uint64_t looked;
-};
-
-static int two_one(void *ctx, const char *coll, const char *id)
-{
-	struct two_count *tc = ctx;
-	char field[SCHEMA_MAX_MAP_KEY + 1];
-	struct record_view v;
-	int r, two;
-
-	/* as status tells conflicts apart: past its cap, only counted */
-	if (tc->looked++ >= STATUS_MAX_CLASSIFY)
-		return 0;
-	if ((r = record_view_load(tc->t, coll, id, &v)) < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	two = v.conflicts && v.conflicts->type == MSGPACK_OBJECT_ARRAY &&
-	      record_view_two_people(schema_find(coll), &v, field,
-				     sizeof(field));
-	record_view_close(&v);
-	if (two) {
-		json_int_t n = json_integer_value(json_object_get(tc->by_coll, coll));
-		if (json_object_set_new(tc->by_coll, coll, json_integer(n + 1)) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* {"COLLECTION": N}: the records in conflict that hold two people under
- * one id, as hamlet conflicts warns of them (record_view_two_people()),
- * in *ret (the caller frees it; NULL when no record is in conflict). */
-static int two_people_count(struct store_txn *t, const json_t *st,
-			    json_t **ret)
-{
-	struct two_count tc = { t, NULL, 0 };
-	int r;
-
-	*ret = NULL;
-	if (!json_integer_value(json_object_get(st, "conflicts")))
-		return 0;
-	if (!(tc.by_coll = json_object()))
-		return -ENOMEM;
-	if ((r = record_conflicted_each(t, two_one, &tc)) < 0) {
-		json_decref(tc.by_coll);
-		return r;
-	}
-	*ret = tc.by_coll;
-	return 0;
-}
-
 int http__host_refused(struct http *h, struct MHD_Connection *conn,
 		       const char *url, enum MHD_Result *ret)
 {
@@ -172,7 +119,7 @@ enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
 	struct page_in in = { 0 };
 	struct lag_contact *live = NULL;
 	struct store_txn *t = NULL;
-	json_t *st = NULL, *two = NULL;
+	json_t *st = NULL;
 	char *text = NULL, *html = NULL;
 	size_t nlive = 0, len = 0;
 	enum MHD_Result ok;
@@ -199,10 +146,8 @@ enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
 	}
 	in.status = st;
 	in.now_ms = hlc_wall_ms();
-	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
-	    (r = two_people_count(t, st, &two)) < 0)
+	if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
 		goto out;
-	in.two_people = two;
 	if (page_shows_lag(st)) {
 		live = live_contacts(st, &nlive);
 		if ((r = lag_report_build(t, h->d->node->pk, in.now_ms,
@@ -221,7 +166,6 @@ out:
 	lag_report_close(&rep);
 	store_txn_abort(t);
 	free(live);
-	json_decref(two);
 	json_decref(st);
 	free(text);
 	return ok;

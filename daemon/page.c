@@ -788,17 +788,10 @@ static void unreached_list(const struct out *o, const json_t *st)
 	fputs("</ul>", o->f);
 }
 
-/* "2.0 kB", as hamlet status writes sizes (cli/progress.c). */
+/* "2.0 kB", as hamlet status writes sizes. */
 static void size_text(uint64_t n, char buf[32])
 {
-	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
-	double v = (double)n;
-	size_t u = 0;
-	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	i18n_size(n, buf);
 }
 
 /* "1,045", as hamlet status writes counts. */
@@ -1012,7 +1005,8 @@ static void problems_section(const struct out *o, const struct page_in *in)
 	json_object_foreach((json_t *)prob, coll, v)
 	{
 		uint64_t c = ju64(v, "conflicts"), d = ju64(v, "duplicates");
-		uint64_t two = ju64(in->two_people, coll);
+		/* one id holding two people: not resolved by choosing */
+		uint64_t two = ju64(v, "two_people");
 		if (two > c)
 			two = c;
 		c -= two;

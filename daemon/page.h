@@ -31,10 +31,6 @@ struct page_in {
 	const struct lag_report *lag; /* NULL: not shown */
 	uint64_t now_ms;
 	int show_key; /* show the node's public key */
-	/* {"COLLECTION": N}: of the records in conflict, those whose one id
-	 * holds two people (record_view_two_people()), which must not be
-	 * resolved by choosing a value; NULL: none known */
-	const json_t *two_people;
 };
 
 /*

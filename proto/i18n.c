@@ -74,3 +74,16 @@ void i18n_count(unsigned long long n, char out[32])
 	}
 	out[o] = 0;
 }
+
+void i18n_size(unsigned long long n, char out[32])
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}

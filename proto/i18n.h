@@ -40,4 +40,8 @@ int i18n_width(const char *s, size_t n);
  * a person in both languages. */
 void i18n_count(unsigned long long n, char out[32]);
 
+/* n bytes in decimal units ("2.0 kB"), as sizes are written for a
+ * person in both languages. */
+void i18n_size(unsigned long long n, char out[32]);
+
 #endif

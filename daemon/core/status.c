@@ -223,8 +223,13 @@ static int classify_one(void *ctx, const char *coll, const char *id)
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	if (v.conflicts && v.conflicts->type == MSGPACK_OBJECT_ARRAY &&
-	    v.conflicts->via.array.size)
+	    v.conflicts->via.array.size) {
+		char field[SCHEMA_MAX_MAP_KEY + 1];
 		p->conflicts++;
+		if (record_view_two_people(schema_find(coll), &v, field,
+					   sizeof(field)))
+			p->two_people++;
+	}
 	dup = record_duplicates(c->t, coll, &v, id, NULL, NULL);
 	record_view_close(&v);
 	if (dup < 0)
@@ -251,7 +256,8 @@ int status_store_read(struct status_facts *st)
 	all = schema_all(&nall);
 	st->nprob = 0;
 	for (size_t i = 0; i < nall && i < STATUS_MAX_COLLS; i++)
-		st->prob[st->nprob++] = (struct status_problem){ all[i]->name, 0, 0 };
+		st->prob[st->nprob++] =
+			(struct status_problem){ all[i]->name, 0, 0, 0 };
 	cl.t = t;
 	cl.st = st;
 	if ((r = totals_read(t, &st->tot)) >= 0 &&
@@ -286,17 +292,20 @@ static json_t *cert_json(const struct status_cert *cf)
 	return j;
 }
 
-/* {"health_profile": {"conflicts": N, "duplicates": M}, ...} */
+/* {"health_profile": {"conflicts": N, "duplicates": M, "two_people": K},
+ * ...} */
 static json_t *problems_json(const struct status_facts *st)
 {
 	json_t *j = json_object();
 	for (size_t i = 0; i < st->nprob; i++)
 		json_object_set_new(
 			j, st->prob[i].coll,
-			json_pack("{s:I, s:I}", "conflicts",
+			json_pack("{s:I, s:I, s:I}", "conflicts",
 				  (json_int_t)st->prob[i].conflicts,
 				  "duplicates",
-				  (json_int_t)st->prob[i].duplicates));
+				  (json_int_t)st->prob[i].duplicates,
+				  "two_people",
+				  (json_int_t)st->prob[i].two_people));
 	return j;
 }
 

@@ -20,6 +20,9 @@
 struct status_problem {
 	const char *coll; /* the schema's name, static */
 	uint64_t conflicts, duplicates;
+	/* of conflicts: one id holding two people (record_view_two_people()),
+	 * not to be resolved by choosing a value */
+	uint64_t two_people;
 };
 
 #define STATUS_MAX_COLLS 8	   /* collections told apart */
