@@ -8,6 +8,7 @@
  * them, and all at once when the handshake fails or is freed.
  */
 #include "noise.h"
+#include "noise_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -110,94 +111,6 @@ static void hkdf(const uint8_t ck[HASHLEN], const uint8_t *ikm, size_t ikm_len,
 }
 
 /* ------------------------------------------------------------------------
- * CipherState (section 5.1)
- */
-
-static void cipher_init_key(struct noise_cipher *c, const uint8_t *k)
-{
-	memcpy(c->k, k, NOISE_KEY_LEN);
-	c->n = 0;
-	c->has_key = 1;
-}
-
-/* ChaChaPoly nonce: 32 zero bits, then n as 64 bits little-endian. */
-static void cipher_nonce(uint8_t nonce[12], uint64_t n)
-{
-	int i;
-
-	memset(nonce, 0, 4);
-	for (i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(n >> (8 * i));
-}
-
-/*
- * EncryptWithAd with a key. 2^64-1 is reserved (section 5.1), so a cipher
- * whose nonce reached it is spent.
- */
-static int cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
-			  size_t ad_len, const uint8_t *plain, size_t len,
-			  uint8_t *out)
-{
-	uint8_t nonce[12];
-
-	if (c->n == UINT64_MAX)
-		return -EOVERFLOW;
-	cipher_nonce(nonce, c->n);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain, len, ad,
-						  ad_len, NULL, nonce, c->k);
-	c->n++;
-	return 0;
-}
-
-/* DecryptWithAd with a key; len includes the tag. */
-static int cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
-			  size_t ad_len, const uint8_t *cipher, size_t len,
-			  uint8_t *out)
-{
-	uint8_t nonce[12];
-
-	if (c->n == UINT64_MAX)
-		return -EOVERFLOW;
-	cipher_nonce(nonce, c->n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(
-		    out, NULL, NULL, cipher, len, ad, ad_len, nonce, c->k) != 0)
-		return HAMLET_EDECRYPT;
-	c->n++;
-	return 0;
-}
-
-int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *plain, size_t len,
-			 uint8_t *out)
-{
-	if (!c || !c->has_key || (!ad && ad_len) || (!plain && len) || !out)
-		return -EINVAL;
-	if (len > NOISE_MAX_MSG - NOISE_TAG_LEN)
-		return HAMLET_ETOOBIG;
-	return cipher_encrypt(c, ad, ad_len, plain, len, out);
-}
-
-int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *cipher, size_t len,
-			 uint8_t *out)
-{
-	if (!c || !c->has_key || (!ad && ad_len) || !cipher ||
-	    (!out && len > NOISE_TAG_LEN))
-		return -EINVAL;
-	if (len > NOISE_MAX_MSG)
-		return HAMLET_ETOOBIG;
-	if (len < NOISE_TAG_LEN)
-		return HAMLET_EFORMAT;
-	return cipher_decrypt(c, ad, ad_len, cipher, len, out);
-}
-
-void noise_cipher_wipe(struct noise_cipher *c)
-{
-	if (c)
-		sodium_memzero(c, sizeof(*c));
-}
-
-/* ------------------------------------------------------------------------
  * SymmetricState (section 5.2)
  */
 
@@ -231,7 +144,7 @@ static void sym_mix_key(struct symmetric *ss, const uint8_t *ikm,
 	uint8_t temp_k[HASHLEN];
 
 	hkdf(ss->ck, ikm, ikm_len, ss->ck, temp_k, NULL);
-	cipher_init_key(&ss->cs, temp_k);
+	noise__cipher_init_key(&ss->cs, temp_k);
 	sodium_memzero(temp_k, sizeof(temp_k));
 }
 
@@ -242,7 +155,7 @@ static void sym_mix_key_and_hash(struct symmetric *ss, const uint8_t *ikm,
 
 	hkdf(ss->ck, ikm, ikm_len, ss->ck, temp_h, temp_k);
 	sym_mix_hash(ss, temp_h, HASHLEN);
-	cipher_init_key(&ss->cs, temp_k);
+	noise__cipher_init_key(&ss->cs, temp_k);
 	sodium_memzero(temp_h, sizeof(temp_h));
 	sodium_memzero(temp_k, sizeof(temp_k));
 }
@@ -259,7 +172,8 @@ static int sym_encrypt_and_hash(struct symmetric *ss, const uint8_t *plain,
 	int r;
 
 	if (ss->cs.has_key) {
-		r = cipher_encrypt(&ss->cs, ss->h, HASHLEN, plain, len, out);
+		r = noise__cipher_encrypt(&ss->cs, ss->h, HASHLEN, plain, len,
+					  out);
 		if (r < 0)
 			return r;
 		len += NOISE_TAG_LEN;
@@ -277,7 +191,8 @@ static int sym_decrypt_and_hash(struct symmetric *ss, const uint8_t *cipher,
 	int r;
 
 	if (ss->cs.has_key) {
-		r = cipher_decrypt(&ss->cs, ss->h, HASHLEN, cipher, len, out);
+		r = noise__cipher_decrypt(&ss->cs, ss->h, HASHLEN, cipher, len,
+					  out);
 		if (r < 0)
 			return r;
 	} else if (len) {
@@ -730,8 +645,8 @@ int noise_hs_split(struct noise_hs *hs, struct noise_cipher *ret_send,
 
 	hkdf(hs->ss.ck, NULL, 0, k1, k2, NULL);
 	/* The first CipherState is the initiator's sending one. */
-	cipher_init_key(ret_send, hs->initiator ? k1 : k2);
-	cipher_init_key(ret_recv, hs->initiator ? k2 : k1);
+	noise__cipher_init_key(ret_send, hs->initiator ? k1 : k2);
+	noise__cipher_init_key(ret_recv, hs->initiator ? k2 : k1);
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 

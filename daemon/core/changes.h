@@ -1,8 +1,8 @@
 /*
  * changes: the node's own sequence of record changes, as CouchDB's
  * _changes. Every record materialized in a write transaction gets the
- * next seq in that same transaction (log.c calls changes_note where it
- * materializes, so arriving entries and local writes both count). A
+ * next seq in that same transaction (log_apply.c calls changes_note where
+ * it materializes, so arriving entries and local writes both count). A
  * record appears once, at its latest seq: its older row is dropped, so
  * the table holds at most one row per record.
  *

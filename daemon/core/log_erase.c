@@ -1,8 +1,8 @@
 /*
  * log_erase: what an erasure (SPEC §1.6) does to the store. Part of the
- * log module: log.c calls it for each erasure it stores and for each
- * put it stores, so that an erased record's bodies are gone and stay
- * gone, whichever order entries arrive in.
+ * log module: log_apply.c calls it for each erasure it stores and for
+ * each put it stores, so that an erased record's bodies are gone and
+ * stay gone, whichever order entries arrive in.
  */
 #include "log_internal.h"
 

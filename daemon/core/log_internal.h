@@ -1,6 +1,7 @@
 /*
- * log_internal: what log.c (arriving entries, feeds) and log_write.c
- * (local writes) share. Nothing outside the log module includes it.
+ * log_internal: what log.c (arriving entries, feeds), log_apply.c
+ * (storing one checked entry), log_write.c and log_write_rules.c (local
+ * writes) share. Nothing outside the log module includes it.
  */
 #ifndef HAMLET_LOG_INTERNAL_H
 #define HAMLET_LOG_INTERNAL_H
@@ -33,6 +34,16 @@ int log__row_decode(const void *v, size_t vl, int held,
 
 /* feed key || seq (be64): the key of entries and held entries. */
 void log__seq_key(const uint8_t feed[32], uint64_t seq, uint8_t out[40]);
+
+/* Write f's row in ST_FEEDS (its head, fork, author, scope). */
+int log__feed_put(struct store_txn *t, const struct log_feed *f);
+
+/* Write an entry row (log__entry_row) under key in tab; in ST_PENDING
+ * it is held as arriving now, with body when not NULL. */
+int log__put_entry_row(struct store_txn *t, enum store_table tab,
+		       const uint8_t *key, size_t kl, const uint8_t *env,
+		       size_t env_len, const uint8_t *sig, const uint8_t *body,
+		       size_t body_len);
 
 /* A record whose ops changed in this transaction: collection '/' id, the
  * entry that changed it, and the order of the change in the transaction
@@ -130,6 +141,29 @@ int log__erased(struct store_txn *t, const char *coll, const char *id,
  * store to be rewritten after the commit. */
 int log__erase_apply(struct log__applier *a, const struct entry *e,
 		     const uint8_t id[ENTRY_ID_LEN]);
+
+/* What a local write takes from its record's current state. */
+struct local_state {
+	uint8_t heads[ENTRY_MAX_DEPS][ENTRY_ID_LEN]; /* the new entry's deps */
+	size_t nheads;
+	uint64_t hlc; /* the record's newest op */
+	int unchanged; /* a put that would change nothing: write nothing */
+	char scope[ENTRY_MAX_SCOPE + 1]; /* the record's, "" when new */
+};
+
+struct scopemap;
+
+/*
+ * The rules only a local write is held to (log_write_rules.c), as they
+ * need the record's current state: op against its record in t, with m
+ * for scopes; body is the put's parsed body (NULL for a delete). Fills
+ * *ls; <0 with why set when op is refused.
+ */
+int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
+			   const struct schema *s,
+			   const struct log_op *op,
+			   const msgpack_object *body, struct local_state *ls,
+			   char *why, size_t wl);
 
 /*
  * Checking a batch's entries on every core while the writer applies them
