@@ -1,7 +1,7 @@
 /*
  * bundle_format: the byte layout of a bundle file (proto/SPEC.md
  * "Bundles"). This module only frames and parses; what the frames mean
- * (which entries, verifying, importing) is daemon/core/bundle.c.
+ * (which entries, verifying, importing) is daemon/core/bundle*.c.
  *
  * file    = magic frame*
  * magic   = "HAMLETB" 0x01

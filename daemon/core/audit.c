@@ -1,4 +1,4 @@
-#include "audit.h"
+#include "audit_internal.h"
 #include "trustset.h"
 
 #include "entry.h"
@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +37,8 @@
  * same order, whatever the threads' timing.
  */
 #define BATCH 4096	/* entries read and checked at once, across feeds */
-#define RING 16		/* batches in flight: read ahead while checked */
 #define CHUNK 256	/* entries a worker takes at once */
 #define SIG_GROUP 4096	/* a feed's signature findings are told by these */
-#define MAX_THREADS 16
 
 /* One stored entry, as read (pointers borrow from the read transaction)
  * and as checked by a worker. */
@@ -66,32 +63,6 @@ struct audit_feed_mark {
 	uint64_t wall;	/* our clock when the feed was read */
 	size_t first;	/* its first item in the batch (may be none) */
 	int key_ok;
-};
-
-struct audit_batch {
-	struct audit_item *items;	/* BATCH, made when first used */
-	struct audit_feed_mark *feeds;	/* BATCH */
-	size_t n, nfeeds;
-	size_t hw; /* items ever filled: the bodies to free at the end */
-	size_t claimed, done; /* items handed to workers, items checked */
-};
-
-/* Who holds the read transaction. */
-enum { TXN_FREE, TXN_READER, TXN_RECORDS };
-
-struct pool {
-	pthread_t th[MAX_THREADS];
-	size_t started; /* workers */
-	pthread_mutex_t mu;
-	pthread_cond_t work; /* items to check, or stop */
-	pthread_cond_t done; /* a batch checked; the transaction free */
-	struct audit_batch ring[RING];
-	uint64_t head, tail; /* batches [head, tail) handed out, not told */
-	uint64_t claim;	     /* the first of them with items not handed */
-	int inited, stop;
-	int txn_owner, reader_wants;
-	int quit; /* the audit failed: the record thread stops early */
-	const uint8_t *network_id;
 };
 
 static void item_check(const struct pool *p, const struct audit_batch *b,
@@ -241,7 +212,7 @@ static void pool_stop(struct pool *p)
 
 /* The transaction, for the reader (it is waited for) or, when the
  * reader does not want it, for the record thread. Under p->mu. */
-static void txn_take(struct pool *p, int who)
+void audit__txn_take(struct pool *p, int who)
 {
 	if (p->txn_owner == who)
 		return;
@@ -256,25 +227,13 @@ static void txn_take(struct pool *p, int who)
 }
 
 /* Under p->mu. */
-static void txn_give(struct pool *p, int who)
+void audit__txn_give(struct pool *p, int who)
 {
 	if (p->txn_owner != who)
 		return;
 	p->txn_owner = TXN_FREE;
 	pthread_cond_broadcast(&p->done);
 }
-
-/* What the record thread finds, told after the entries and forks. */
-struct audit_records {
-	pthread_t th;
-	int running;
-	struct pool *pool; /* NULL: run on the calling thread */
-	struct store_txn *t;
-	uint64_t records, mismatch, digest_mismatch;
-	struct record_digest_sum sum; /* of every row checked */
-	struct problems problems;
-	int r;
-};
 
 struct audit_ctx {
 	struct store_txn *t;
@@ -295,7 +254,7 @@ struct audit_ctx {
 	uint64_t total; /* entries the feeds hold */
 };
 
-static void hex8(const uint8_t *p, char out[17])
+void audit__hex8(const uint8_t *p, char out[17])
 {
 	static const char d[] = "0123456789abcdef";
 	for (int i = 0; i < 8; i++) {
@@ -322,7 +281,7 @@ static void tell_sigs(struct audit_ctx *c)
 static void tell_gap(struct audit_ctx *c, uint64_t seq)
 {
 	char a[17];
-	hex8(c->feed.author, a);
+	audit__hex8(c->feed.author, a);
 	c->rep->gaps++;
 	problems_add(&c->rep->problems, "gap",
 		     N_("feed %s by %s…: entry %llu is missing"), c->feed.scope, a,
@@ -426,7 +385,7 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 	c->have_feed = 1;
 	c->rep->feeds++;
 	if (!fm->key_ok) {
-		hex8(fm->f.author, a);
+		audit__hex8(fm->f.author, a);
 		problems_add(&c->rep->problems, "chain",
 			     N_("feed %s by %s…: its key does not match its author and scope"),
 			     fm->f.scope, a);
@@ -465,7 +424,7 @@ static void ring_tell_head(struct audit_ctx *c)
 	size_t from, to;
 
 	while (b->done < b->n) {
-		txn_give(p, TXN_READER);
+		audit__txn_give(p, TXN_READER);
 		if (!p->started && (o = chunk_claim(p, &from, &to)))
 			chunk_check(p, o, from, to);
 		else
@@ -491,7 +450,7 @@ static void batch_flush(struct audit_ctx *c)
 	pthread_cond_broadcast(&p->work);
 	while (p->tail - p->head == RING)
 		ring_tell_head(c);
-	txn_take(p, TXN_READER);
+	audit__txn_take(p, TXN_READER);
 	pthread_mutex_unlock(&p->mu);
 	c->b = &p->ring[p->tail % RING];
 	c->b->n = c->b->nfeeds = 0;
@@ -506,7 +465,7 @@ static void ring_drain(struct audit_ctx *c)
 	pthread_mutex_lock(&p->mu);
 	while (p->head < p->tail)
 		ring_tell_head(c);
-	txn_give(p, TXN_READER);
+	audit__txn_give(p, TXN_READER);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -593,427 +552,6 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
-/* --- fork evidence ----------------------------------------------------- */
-
-struct forks_ctx {
-	struct store_txn *t;
-	struct audit_forks f;
-	struct problems *damage; /* may be NULL */
-	uint8_t key[32];	 /* the feed of the rows being read */
-	int have_key, feed_found, has_cur;
-	struct log_feed feed; /* when feed_found */
-	size_t cur;	      /* its group in f.v, when has_cur */
-};
-
-__attribute__((format(printf, 2, 3))) static void
-broken(struct forks_ctx *c, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	c->f.broken++;
-	if (!c->damage)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	problems_add(c->damage, "bad-evidence", "%s", buf);
-}
-
-static int fork_entry_add(struct audit_fork *g, const uint8_t id[32],
-			  uint64_t seq, uint64_t hlc, int evidence)
-{
-	struct audit_fork_entry *v;
-
-	for (size_t i = 0; i < g->n; i++)
-		if (memcmp(g->entries[i].id, id, 32) == 0)
-			return 0;
-	if (!(v = realloc(g->entries, (g->n + 1) * sizeof(*v))))
-		return -ENOMEM;
-	g->entries = v;
-	memcpy(v[g->n].id, id, 32);
-	v[g->n].seq = seq;
-	v[g->n].hlc = hlc;
-	v[g->n].evidence = evidence;
-	g->n++;
-	return 0;
-}
-
-/* The group of the current feed, made on its first row that proves a
- * fork; NULL when out of memory. */
-static struct audit_fork *fork_group(struct forks_ctx *c)
-{
-	struct audit_fork *v, *g;
-
-	if (c->has_cur)
-		return &c->f.v[c->cur];
-	if (!(v = realloc(c->f.v, (c->f.n + 1) * sizeof(*v))))
-		return NULL;
-	c->f.v = v;
-	g = &v[c->f.n];
-	memset(g, 0, sizeof(*g));
-	memcpy(g->feed, c->feed.key, 32);
-	memcpy(g->author, c->feed.author, 32);
-	snprintf(g->scope, sizeof(g->scope), "%s", c->feed.scope);
-	g->seq = c->feed.fork_seq;
-	c->cur = c->f.n++;
-	c->has_cur = 1;
-	return g;
-}
-
-/* One evidence row: does it prove that the feed's author signed two
- * different entries at one seq? */
-static int fork_row(void *ctx, const struct log_fork *row)
-{
-	struct forks_ctx *c = ctx;
-	const struct log_feed *f = &c->feed;
-	struct audit_fork *g;
-	struct entry e, o;
-	uint8_t fk[32], id[32], oid[32];
-	const uint8_t *oenv, *osig;
-	uint8_t obuf[ENTRY_MAX_ENVELOPE];
-	size_t olen;
-	uint64_t oseq;
-	char a[17], where[200];
-	int r;
-
-	if (!c->have_key || memcmp(c->key, row->feed, 32) != 0) {
-		memcpy(c->key, row->feed, 32);
-		c->have_key = 1;
-		c->has_cur = 0;
-		r = log_feed_get(c->t, row->feed, &c->feed);
-		if (r < 0 && r != HAMLET_ENOTFOUND)
-			return r;
-		c->feed_found = r == 0;
-	}
-	if (!c->feed_found) {
-		hex8(row->feed, a);
-		broken(c, "fork evidence at seq %llu of feed key %s…: the store holds no such feed",
-		       (unsigned long long)row->seq, a);
-		return 0;
-	}
-	hex8(f->author, a);
-	snprintf(where, sizeof(where), "fork evidence at seq %llu of feed %s by %s…",
-		 (unsigned long long)row->seq, f->scope, a);
-	if (!f->forked) {
-		broken(c, "%s: the feed is not frozen at a fork", where);
-		return 0;
-	}
-	if (entry_decode(row->env, row->env_len, &e, NULL) < 0 ||
-	    entry_verify(row->env, row->env_len, row->sig, e.author) < 0) {
-		broken(c, "%s does not verify", where);
-		return 0;
-	}
-	log_feed_key(e.author, e.scope, fk);
-	entry_id(row->env, row->env_len, id);
-	if (memcmp(fk, row->feed, 32) != 0 || e.seq != row->seq ||
-	    memcmp(id, row->id, 32) != 0 ||
-	    memcmp(e.author, f->author, 32) != 0) {
-		broken(c, "%s is filed under another feed, seq or id", where);
-		return 0;
-	}
-	/* the feed's own entry it conflicts with: at its seq, or, one past
-	 * the head, the head it does not chain to (log.c record_fork()) */
-	oseq = e.seq <= f->seq ? e.seq : e.seq - 1;
-	if (e.seq > f->seq + 1 || oseq == 0) {
-		broken(c, "%s: the feed holds no entry it could conflict with",
-		       where);
-		return 0;
-	}
-	r = log_entry_get(c->t, row->feed, oseq, obuf, &oenv, &olen, &osig);
-	if (r == HAMLET_ENOTFOUND) {
-		broken(c, "%s: the feed's own entry %llu is missing", where,
-		       (unsigned long long)oseq);
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	if (entry_decode(oenv, olen, &o, NULL) < 0 ||
-	    memcmp(o.author, e.author, 32) != 0 ||
-	    entry_verify(oenv, olen, osig, e.author) < 0) {
-		broken(c, "%s: the feed's own entry %llu does not verify",
-		       where, (unsigned long long)oseq);
-		return 0;
-	}
-	entry_id(oenv, olen, oid);
-	if (oseq == e.seq ? memcmp(oid, id, 32) == 0
-			  : e.has_prev && memcmp(e.prev, oid, 32) == 0) {
-		broken(c, "%s does not conflict with the feed's own entry %llu",
-		       where, (unsigned long long)oseq);
-		return 0;
-	}
-	if (!(g = fork_group(c)) ||
-	    (r = fork_entry_add(g, oid, oseq, o.hlc, 0)) < 0 ||
-	    (r = fork_entry_add(g, id, e.seq, e.hlc, 1)) < 0)
-		return -ENOMEM;
-	c->f.rows++;
-	return 0;
-}
-
-static int fork_entry_cmp(const void *pa, const void *pb)
-{
-	const struct audit_fork_entry *x = pa, *y = pb;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	if (x->evidence != y->evidence)
-		return x->evidence - y->evidence;
-	return memcmp(x->id, y->id, 32);
-}
-
-/* A feed frozen at a fork must keep evidence of a fork at that seq: its
- * own entry there and another one its author signed. */
-static int fork_feed_check(void *ctx, const struct log_feed *f)
-{
-	struct forks_ctx *c = ctx;
-	const struct audit_fork *g = NULL;
-	char a[17];
-
-	if (!f->forked)
-		return 0;
-	for (size_t i = 0; i < c->f.n && !g; i++)
-		if (memcmp(c->f.v[i].feed, f->key, 32) == 0)
-			g = &c->f.v[i];
-	/* its own entry there kept beside evidence, or a proof of the fork
-	 * there (which proves it alone) */
-	for (size_t i = 0; g && i < g->n; i++)
-		if (g->entries[i].seq == f->fork_seq &&
-		    (!g->entries[i].evidence || g->seq == f->fork_seq))
-			return 0;
-	hex8(f->author, a);
-	broken(c, "feed %s by %s… is frozen at seq %llu, but the store keeps no evidence of a fork there",
-	       f->scope, a, (unsigned long long)f->fork_seq);
-	return 0;
-}
-
-/*
- * A fork proof of the trust set (proto/SPEC.md section 8): two entries
- * that prove the fork by themselves, whether or not the store holds the
- * feed. It joins (or makes) its feed's group.
- */
-static int fork_proof_row(void *ctx, int kind, const uint8_t pid[32],
-			  const uint8_t *data, size_t len)
-{
-	struct forks_ctx *c = ctx;
-	struct fork_proof *fp = malloc(sizeof(*fp));
-	struct audit_fork *g = NULL, *v;
-	uint8_t key[32], ida[32], idb[32];
-	char a[17];
-	int r = 0;
-
-	(void)kind;
-	if (!fp)
-		return -ENOMEM;
-	if (fork_proof_decode(data, len, fp, NULL) < 0) {
-		hex8(pid, a);
-		broken(c, "fork proof %s… does not check", a);
-		goto out;
-	}
-	log_feed_key(fp->a.author, fp->a.scope, key);
-	for (size_t i = 0; i < c->f.n && !g; i++)
-		if (memcmp(c->f.v[i].feed, key, 32) == 0)
-			g = &c->f.v[i];
-	if (!g) {
-		if (!(v = realloc(c->f.v, (c->f.n + 1) * sizeof(*v)))) {
-			r = -ENOMEM;
-			goto out;
-		}
-		c->f.v = v;
-		g = &v[c->f.n++];
-		memset(g, 0, sizeof(*g));
-		memcpy(g->feed, key, 32);
-		memcpy(g->author, fp->a.author, 32);
-		snprintf(g->scope, sizeof(g->scope), "%s", fp->a.scope);
-		g->seq = fp->at;
-	} else if (fp->at < g->seq) {
-		g->seq = fp->at;
-	}
-	entry_id(fp->env_a, fp->env_a_len, ida);
-	entry_id(fp->env_b, fp->env_b_len, idb);
-	if (fork_entry_add(g, ida, fp->a.seq, fp->a.hlc, 1) < 0 ||
-	    fork_entry_add(g, idb, fp->b.seq, fp->b.hlc, 1) < 0)
-		r = -ENOMEM;
-	else
-		c->f.rows++;
-out:
-	free(fp);
-	return r;
-}
-
-int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
-		     struct problems *damage)
-{
-	struct forks_ctx c;
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	c.t = t;
-	c.damage = damage;
-	if ((r = log_forks_each(t, fork_row, &c)) < 0 ||
-	    (r = trustset_each(t, TRUST_FORK, fork_proof_row, &c)) < 0 ||
-	    (r = log_feeds_each(t, fork_feed_check, &c)) < 0)
-		goto out;
-	for (size_t i = 0; i < c.f.n; i++)
-		qsort(c.f.v[i].entries, c.f.v[i].n, sizeof(*c.f.v[i].entries),
-		      fork_entry_cmp);
-	*ret = c.f;
-	memset(&c.f, 0, sizeof(c.f));
-	r = 0;
-out:
-	audit_forks_close(&c.f);
-	return r;
-}
-
-void audit_forks_close(struct audit_forks *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].entries);
-	free(f->v);
-	memset(f, 0, sizeof(*f));
-}
-
-/* --- records and the digest ------------------------------------------ */
-
-/* Let the reader have the transaction when it waits for it. -ECANCELED
- * when the audit failed meanwhile. */
-static int records_yield(struct audit_records *rc)
-{
-	struct pool *p = rc->pool;
-	int quit;
-
-	if (!p)
-		return 0;
-	pthread_mutex_lock(&p->mu);
-	if (p->reader_wants) {
-		txn_give(p, TXN_RECORDS);
-		txn_take(p, TXN_RECORDS);
-	}
-	quit = p->quit;
-	pthread_mutex_unlock(&p->mu);
-	return quit ? -ECANCELED : 0;
-}
-
-/* The digest status and `hamlet digest` read is kept up to date as
- * records change; compare it with the one the rows checked make (each
- * row's hash added as it was checked: the same as
- * record_digest_recompute, without building every state again). */
-static int audit_digest(struct audit_records *rc)
-{
-	uint8_t kept[32], real[32];
-	uint64_t nkept, nreal;
-	int r;
-
-	if ((r = record_digest(rc->t, kept, &nkept)) < 0 &&
-	    r != HAMLET_ECORRUPT)
-		return r;
-	record_digest_sum_final(&rc->sum, real);
-	nreal = rc->sum.n;
-	if (r == 0 && nkept == nreal && memcmp(kept, real, 32) == 0)
-		return 0;
-	rc->digest_mismatch++;
-	if (r == 0)
-		problems_add(&rc->problems, "digest",
-			     N_("the kept state digest does not match the %llu records it stands for (it counts %llu)"),
-			     (unsigned long long)nreal,
-			     (unsigned long long)nkept);
-	else
-		problems_add(&rc->problems, "digest",
-			     N_("the kept state digest is damaged"));
-	return 0;
-}
-
-/* Each stored record row against the state its ops make, recomputed. */
-static int audit_record(void *ctx, const char *coll, const char *id)
-{
-	struct audit_records *rc = ctx;
-	int differs = 0;
-	uint8_t h[32];
-	int r = record_state_check(rc->t, coll, id, &differs, h);
-	if (r == HAMLET_ECOLLECTION || r == HAMLET_ECORRUPT)
-		differs = 1;
-	else if (r < 0)
-		return r;
-	record_digest_sum_add(&rc->sum, h);
-	rc->records++;
-	if (differs) {
-		rc->mismatch++;
-		problems_add(&rc->problems, "record",
-			     N_("record %s/%s: the stored state is not what its signed entries make"),
-			     coll, id);
-	}
-	return records_yield(rc);
-}
-
-/* A record with signed ops but no stored row at all. */
-static int audit_record_missing(void *ctx, const char *coll, const char *id)
-{
-	struct audit_records *rc = ctx;
-	rc->mismatch++;
-	problems_add(&rc->problems, "record",
-		     N_("record %s/%s: its signed entries are stored but its state row is missing"),
-		     coll, id);
-	return records_yield(rc);
-}
-
-static void records_check(struct audit_records *rc)
-{
-	int r;
-
-	if ((r = record_each(rc->t, NULL, audit_record, rc)) < 0) {
-		rc->r = r;
-		return;
-	}
-	r = record_unmaterialized_each(rc->t, audit_record_missing, rc);
-	if (r == HAMLET_ECORRUPT) {
-		/* the rows that name records do not all read: said, and
-		 * the digest is still compared */
-		rc->mismatch++;
-		problems_add(&rc->problems, "record",
-			     N_("an op row or a change row does not read, or names an entry that is not stored: records whose state row is missing may go unnamed"));
-		r = 0;
-	}
-	if (r < 0 || (r = audit_digest(rc)) < 0)
-		rc->r = r;
-}
-
-static void *records_run(void *arg)
-{
-	struct audit_records *rc = arg;
-	struct pool *p = rc->pool;
-
-	pthread_mutex_lock(&p->mu);
-	txn_take(p, TXN_RECORDS);
-	pthread_mutex_unlock(&p->mu);
-	records_check(rc);
-	pthread_mutex_lock(&p->mu);
-	txn_give(p, TXN_RECORDS);
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-/* The records' findings, once checked (on a thread of their own, or
- * now), after those of the entries and forks. */
-static int records_tell(struct audit_records *rc, struct audit_report *rep)
-{
-	if (rc->running) {
-		pthread_mutex_lock(&rc->pool->mu);
-		txn_give(rc->pool, TXN_READER);
-		pthread_mutex_unlock(&rc->pool->mu);
-		pthread_join(rc->th, NULL);
-		rc->running = 0;
-	} else {
-		rc->pool = NULL;
-		records_check(rc);
-	}
-	if (rc->r < 0)
-		return rc->r;
-	rep->records = rc->records;
-	rep->records_mismatch = rc->mismatch;
-	rep->digest_mismatch = rc->digest_mismatch;
-	return problems_append(&rep->problems, &rc->problems);
-}
-
 static int count_nocert(void *ctx, const struct log_held *h)
 {
 	struct audit_report *rep = ctx;
@@ -1063,7 +601,7 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	 * transaction first */
 	rc.t = c.t;
 	rc.pool = &c.pool;
-	rc.running = pthread_create(&rc.th, NULL, records_run, &rc) == 0;
+	rc.running = pthread_create(&rc.th, NULL, audit__records_run, &rc) == 0;
 	r = log_feeds_each(c.t, audit_feed, &c);
 	if (r >= 0 && c.b->nfeeds)
 		batch_flush(&c);
@@ -1075,7 +613,7 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	if (pfn)
 		pfn(pctx, rep->entries, c.total);
 	pthread_mutex_lock(&c.pool.mu);
-	txn_take(&c.pool, TXN_READER);
+	audit__txn_take(&c.pool, TXN_READER);
 	pthread_mutex_unlock(&c.pool.mu);
 	if ((r = audit_forks_read(c.t, &rep->forked, &rep->problems)) < 0)
 		goto out;
@@ -1084,12 +622,12 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	for (size_t i = 0; i < rep->forked.n; i++) {
 		const struct audit_fork *g = &rep->forked.v[i];
 		char a[17];
-		hex8(g->author, a);
+		audit__hex8(g->author, a);
 		problems_add(&rep->problems, "fork",
 			     N_("author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there"),
 			     a, (unsigned long long)g->seq, g->scope);
 	}
-	if ((r = records_tell(&rc, rep)) < 0)
+	if ((r = audit__records_tell(&rc, rep)) < 0)
 		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0)
 		goto out;
@@ -1114,7 +652,7 @@ out:
 		/* an error: the record thread stops at its next record */
 		pthread_mutex_lock(&c.pool.mu);
 		c.pool.quit = 1;
-		txn_give(&c.pool, TXN_READER);
+		audit__txn_give(&c.pool, TXN_READER);
 		pthread_mutex_unlock(&c.pool.mu);
 		pthread_join(rc.th, NULL);
 	}

@@ -416,7 +416,7 @@ static void ingest_check_one(void *ctx, size_t i)
 /* --- arriving trust items ----------------------------------------------- */
 
 /* A new fork proof freezes its feed (the proof itself, in the trust set,
- * is the evidence: audit.c reads it there). */
+ * is the evidence: audit_forks.c reads it there). */
 static int proof_apply(struct log__applier *a, const uint8_t *data,
 		       size_t len)
 {

@@ -101,7 +101,7 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
  * network, and valid at now_ms. Replaces any earlier one atomically. Its
  * certificates join n's trust set when the store is next opened for
  * writing, or by the running daemon at its next session; a bundle n
- * creates meanwhile carries them (bundle.c).
+ * creates meanwhile carries them (bundle_create.c).
  */
 int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 		      uint64_t now_ms, char *why, size_t whylen);

@@ -1,0 +1,80 @@
+/*
+ * audit_internal: what audit.c (the reader, the workers, telling what the
+ * entries show), audit_forks.c (fork evidence) and audit_records.c (the
+ * record thread) share; audit.c says how the threads share the work.
+ * Nothing outside the audit module includes it.
+ */
+#ifndef HAMLET_AUDIT_INTERNAL_H
+#define HAMLET_AUDIT_INTERNAL_H
+
+#include "audit.h"
+#include "record.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define RING 16		/* batches in flight: read ahead while checked */
+#define MAX_THREADS 16
+
+struct audit_item;
+struct audit_feed_mark;
+
+struct audit_batch {
+	struct audit_item *items;	/* BATCH, made when first used */
+	struct audit_feed_mark *feeds;	/* BATCH */
+	size_t n, nfeeds;
+	size_t hw; /* items ever filled: the bodies to free at the end */
+	size_t claimed, done; /* items handed to workers, items checked */
+};
+
+/* Who holds the read transaction. */
+enum { TXN_FREE, TXN_READER, TXN_RECORDS };
+
+struct pool {
+	pthread_t th[MAX_THREADS];
+	size_t started; /* workers */
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* items to check, or stop */
+	pthread_cond_t done; /* a batch checked; the transaction free */
+	struct audit_batch ring[RING];
+	uint64_t head, tail; /* batches [head, tail) handed out, not told */
+	uint64_t claim;	     /* the first of them with items not handed */
+	int inited, stop;
+	int txn_owner, reader_wants;
+	int quit; /* the audit failed: the record thread stops early */
+	const uint8_t *network_id;
+};
+
+/* What the record thread finds, told after the entries and forks. */
+struct audit_records {
+	pthread_t th;
+	int running;
+	struct pool *pool; /* NULL: run on the calling thread */
+	struct store_txn *t;
+	uint64_t records, mismatch, digest_mismatch;
+	struct record_digest_sum sum; /* of every row checked */
+	struct problems problems;
+	int r;
+};
+
+/* --- audit.c --- */
+
+/* The first 8 bytes of p in hex, for naming a key short. */
+void audit__hex8(const uint8_t *p, char out[17]);
+
+/* The read transaction, for who (TXN_READER or TXN_RECORDS), and given
+ * back; the reader goes first. Under p->mu. */
+void audit__txn_take(struct pool *p, int who);
+void audit__txn_give(struct pool *p, int who);
+
+/* --- audit_records.c --- */
+
+/* The record thread (arg: its struct audit_records), taking turns with
+ * the reader for the transaction. */
+void *audit__records_run(void *arg);
+
+/* The records' findings into rep, after those of the entries and forks;
+ * the record thread joined, or the records checked now when none ran. */
+int audit__records_tell(struct audit_records *rc, struct audit_report *rep);
+
+#endif

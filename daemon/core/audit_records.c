@@ -1,0 +1,153 @@
+/* audit: the record thread, checking every record row and the kept
+ * state digest against what the entries make, while the entries are
+ * checked. */
+#include "audit_internal.h"
+
+#include "error.h"
+#include "log.h"
+#include "record.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+/* --- records and the digest ------------------------------------------ */
+
+/* Let the reader have the transaction when it waits for it. -ECANCELED
+ * when the audit failed meanwhile. */
+static int records_yield(struct audit_records *rc)
+{
+	struct pool *p = rc->pool;
+	int quit;
+
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->reader_wants) {
+		audit__txn_give(p, TXN_RECORDS);
+		audit__txn_take(p, TXN_RECORDS);
+	}
+	quit = p->quit;
+	pthread_mutex_unlock(&p->mu);
+	return quit ? -ECANCELED : 0;
+}
+
+/* The digest status and `hamlet digest` read is kept up to date as
+ * records change; compare it with the one the rows checked make (each
+ * row's hash added as it was checked: the same as
+ * record_digest_recompute, without building every state again). */
+static int audit_digest(struct audit_records *rc)
+{
+	uint8_t kept[32], real[32];
+	uint64_t nkept, nreal;
+	int r;
+
+	if ((r = record_digest(rc->t, kept, &nkept)) < 0 &&
+	    r != HAMLET_ECORRUPT)
+		return r;
+	record_digest_sum_final(&rc->sum, real);
+	nreal = rc->sum.n;
+	if (r == 0 && nkept == nreal && memcmp(kept, real, 32) == 0)
+		return 0;
+	rc->digest_mismatch++;
+	if (r == 0)
+		problems_add(&rc->problems, "digest",
+			     N_("the kept state digest does not match the %llu records it stands for (it counts %llu)"),
+			     (unsigned long long)nreal,
+			     (unsigned long long)nkept);
+	else
+		problems_add(&rc->problems, "digest",
+			     N_("the kept state digest is damaged"));
+	return 0;
+}
+
+/* Each stored record row against the state its ops make, recomputed. */
+static int audit_record(void *ctx, const char *coll, const char *id)
+{
+	struct audit_records *rc = ctx;
+	int differs = 0;
+	uint8_t h[32];
+	int r = record_state_check(rc->t, coll, id, &differs, h);
+	if (r == HAMLET_ECOLLECTION || r == HAMLET_ECORRUPT)
+		differs = 1;
+	else if (r < 0)
+		return r;
+	record_digest_sum_add(&rc->sum, h);
+	rc->records++;
+	if (differs) {
+		rc->mismatch++;
+		problems_add(&rc->problems, "record",
+			     N_("record %s/%s: the stored state is not what its signed entries make"),
+			     coll, id);
+	}
+	return records_yield(rc);
+}
+
+/* A record with signed ops but no stored row at all. */
+static int audit_record_missing(void *ctx, const char *coll, const char *id)
+{
+	struct audit_records *rc = ctx;
+	rc->mismatch++;
+	problems_add(&rc->problems, "record",
+		     N_("record %s/%s: its signed entries are stored but its state row is missing"),
+		     coll, id);
+	return records_yield(rc);
+}
+
+static void records_check(struct audit_records *rc)
+{
+	int r;
+
+	if ((r = record_each(rc->t, NULL, audit_record, rc)) < 0) {
+		rc->r = r;
+		return;
+	}
+	r = record_unmaterialized_each(rc->t, audit_record_missing, rc);
+	if (r == HAMLET_ECORRUPT) {
+		/* the rows that name records do not all read: said, and
+		 * the digest is still compared */
+		rc->mismatch++;
+		problems_add(&rc->problems, "record",
+			     N_("an op row or a change row does not read, or names an entry that is not stored: records whose state row is missing may go unnamed"));
+		r = 0;
+	}
+	if (r < 0 || (r = audit_digest(rc)) < 0)
+		rc->r = r;
+}
+
+void *audit__records_run(void *arg)
+{
+	struct audit_records *rc = arg;
+	struct pool *p = rc->pool;
+
+	pthread_mutex_lock(&p->mu);
+	audit__txn_take(p, TXN_RECORDS);
+	pthread_mutex_unlock(&p->mu);
+	records_check(rc);
+	pthread_mutex_lock(&p->mu);
+	audit__txn_give(p, TXN_RECORDS);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The records' findings, once checked (on a thread of their own, or
+ * now), after those of the entries and forks. */
+int audit__records_tell(struct audit_records *rc, struct audit_report *rep)
+{
+	if (rc->running) {
+		pthread_mutex_lock(&rc->pool->mu);
+		audit__txn_give(rc->pool, TXN_READER);
+		pthread_mutex_unlock(&rc->pool->mu);
+		pthread_join(rc->th, NULL);
+		rc->running = 0;
+	} else {
+		rc->pool = NULL;
+		records_check(rc);
+	}
+	if (rc->r < 0)
+		return rc->r;
+	rep->records = rc->records;
+	rep->records_mismatch = rc->mismatch;
+	rep->digest_mismatch = rc->digest_mismatch;
+	return problems_append(&rep->problems, &rc->problems);
+}

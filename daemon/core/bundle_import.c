@@ -1,0 +1,306 @@
+/* bundle: importing a bundle through the same verify-and-store path as
+ * the wire, here or through hamletd. */
+#include "bundle_internal.h"
+#include "why.h"
+
+#include "error.h"
+#include "heard.h"
+#include "hlc.h"
+#include "scopemap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- importing --------------------------------------------------------- */
+
+/* A feed of the bundle: the lowest seq the import stored there itself
+ * (0: none yet). In bundle__table_slot()'s table, by feed key. */
+struct feed_low {
+	uint8_t key[32];
+	uint64_t lo;
+};
+
+struct import_ctx {
+	bundle_ingest_fn fn;
+	void *fn_ctx;
+	struct log_out *out;
+	bundle_trust_fn tfn;
+	struct feed_low *lows;
+	size_t lcap, lused;
+};
+
+/*
+ * Keep the counts of one entry's fate apart. Storing an entry releases
+ * the entries held after it (an earlier, damaged copy of the bundle
+ * left them waiting): those count as applied and released. When the
+ * bundle's own copy of one of them comes next, it is found stored; but
+ * the node did not have it before this import, so it is no duplicate.
+ * A feed's entries stand contiguous from seq 1, so any seq above the
+ * lowest one this import stored in that feed was not stored before it.
+ * 0, or -ENOMEM.
+ */
+static int import_count(struct import_ctx *c, struct bundle_report *rep,
+			const struct log_in *in, const struct log_out *o)
+{
+	struct feed_low *fl;
+	struct entry e;
+	uint8_t key[32];
+	int isnew;
+
+	if ((o->status != LOG_APPLIED && o->status != LOG_DUPLICATE) ||
+	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
+		return 0;
+	log_feed_key(e.author, e.scope, key);
+	if (!(fl = bundle__table_slot(&c->lows, &c->lcap, &c->lused,
+				      sizeof(*fl), 256, key, &isnew)))
+		return -ENOMEM;
+	if (o->status == LOG_DUPLICATE) {
+		/* a feed not yet met stays in the table with lo 0: no seq
+		 * lies above it */
+		if (!isnew && fl->lo && e.seq > fl->lo && rep->stats.duplicate)
+			rep->stats.duplicate--;
+		return 0;
+	}
+	if (isnew || !fl->lo || e.seq < fl->lo)
+		fl->lo = e.seq;
+	return 0;
+}
+
+/* why past its leading "KIND: ": the problem's kind is shown before it */
+static const char *why_past(const char *why, const char *kind)
+{
+	size_t n = strlen(kind);
+	if (strncmp(why, kind, n) == 0 && why[n] == ':' && why[n + 1] == ' ')
+		return why + n + 2;
+	return why;
+}
+
+static int import_trust(struct walk *wk, const struct trustset_item *items,
+			const size_t *offs, size_t n)
+{
+	struct import_ctx *c = wk->ctx;
+	struct bundle_report *rep = wk->rep;
+	struct trustset_out out[TRUST_BATCH];
+	char sub[300] = "";
+	int r;
+
+	if ((r = c->tfn(c->fn_ctx, items, n, out, &rep->stats, sub,
+			sizeof(sub))) < 0) {
+		why_set(wk->why, wk->whylen,
+			 N_("could not store %zu trust items: %s"), n,
+			 sub[0] ? sub : hamlet_strerror(r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status == TRUSTSET_ADDED)
+			rep->trust_added++;
+		else if (out[i].status == TRUSTSET_REFUSED) {
+			rep->trust_refused++;
+			problems_add(&rep->problems, "trust",
+				     N_("%s at byte %zu refused: %s"),
+				     trust_kind_name(items[i].kind), offs[i],
+				     out[i].why);
+		}
+	}
+	return 0;
+}
+
+void bundle__describe(const struct log_in *in, char *buf, size_t n)
+{
+	struct entry e;
+	if (entry_decode(in->env, in->env_len, &e, NULL) == 0)
+		snprintf(buf, n, N_("%s/%s (feed %s seq %llu)"), e.collection,
+			 e.record_id, e.scope, (unsigned long long)e.seq);
+	else
+		snprintf(buf, n, "undecodable entry");
+}
+
+static int import_batch(struct walk *wk, const struct log_in *in,
+			const size_t *offs, size_t n)
+{
+	struct import_ctx *c = wk->ctx;
+	struct bundle_report *rep = wk->rep;
+	char sub[300] = "";
+	int r;
+
+	if ((r = c->fn(c->fn_ctx, in, n, c->out, &rep->stats, sub,
+		       sizeof(sub))) < 0) {
+		why_set(wk->why, wk->whylen,
+			 N_("could not store a batch of %zu entries: %s"), n,
+			 sub[0] ? sub : hamlet_strerror(r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct log_out *o = &c->out[i];
+		char what[160];
+		if ((r = import_count(c, rep, &in[i], o)) < 0)
+			return r;
+		if (o->status == LOG_APPLIED || o->status == LOG_DUPLICATE)
+			continue;
+		if (o->status == LOG_REJECTED && o->err == HAMLET_ESCOPE &&
+		    entry_decode(in[i].env, in[i].env_len, &(struct entry){ 0 },
+				 NULL) == 0) {
+			/* not this node's to hold: counted, never named
+			 * (its record ids are another village's) */
+			rep->outside++;
+			if (rep->stats.rejected)
+				rep->stats.rejected--;
+			continue;
+		}
+		bundle__describe(&in[i], what, sizeof(what));
+		if (o->status == LOG_HELD)
+			problems_add(&rep->problems, "held",
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
+				     why_past(o->why, "held"));
+		else if (o->status == LOG_FORK)
+			problems_add(&rep->problems, "fork",
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
+				     why_past(o->why, "fork"));
+		else
+			problems_add(&rep->problems,
+				     o->err == HAMLET_ESIG ? "signature"
+				     : o->err == HAMLET_EHASH ? "body"
+				     : "rejected",
+				     N_("entry at byte %zu, %s: %s"), offs[i], what,
+				     o->why);
+	}
+	return 0;
+}
+
+/* What the direct form writes to, and the file the entries come from. */
+struct direct {
+	struct node *n;
+	struct heard_via via;
+};
+
+static int trust_direct(void *ctx, const struct trustset_item *items,
+			size_t n, struct trustset_out *out,
+			struct log_stats *stats, char *why, size_t whylen)
+{
+	struct direct *d = ctx;
+	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, stats,
+				 NULL);
+	if (r < 0)
+		why_set(why, whylen, "%s", hamlet_strerror(r));
+	return r;
+}
+
+/* Whether entry in may enter node n, certified by own (NULL: none): 1,
+ * or 0 with out filled as refused (scopemap_keep_check(), as hamletd
+ * refuses it). An envelope that does not decode is let through:
+ * log_ingest refuses it, naming the fault. */
+static int local_admit(const struct node *n, const struct cert *own,
+		       const struct log_in *in, struct log_out *out)
+{
+	struct entry e;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!own || entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
+	    (r = scopemap_keep_check(n->smap, own, &e, out->why,
+				     sizeof(out->why))) == 0)
+		return 1;
+	out->status = LOG_REJECTED;
+	out->err = r;
+	out->seq = e.seq;
+	entry_id(in->env, in->env_len, out->id);
+	return 0;
+}
+
+int bundle_ingest_local(struct node *n, const struct heard_via *via,
+			const struct log_in *in, size_t count,
+			struct log_out *out, struct log_stats *stats)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_in *ok = NULL;
+	struct log_out *ok_out = NULL;
+	size_t *idx = NULL, nok = 0, m = count ? count : 1;
+	const struct cert *own = NULL;
+	char cwhy[300];
+	int r;
+
+	if (!ch || !(ok = malloc(m * sizeof(*ok))) ||
+	    !(ok_out = malloc(m * sizeof(*ok_out))) ||
+	    !(idx = malloc(m * sizeof(*idx)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* a node without a certificate valid now reads nothing from
+	 * peers; its bundles are judged as hamletd judges them. A revoked
+	 * one still keeps to what its certificate let it read */
+	int cr = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, cwhy,
+				sizeof(cwhy));
+	if (cr == 0 || cr == HAMLET_EREVOKED)
+		own = &ch->c[0];
+	for (size_t i = 0; i < count; i++) {
+		if (local_admit(n, own, &in[i], &out[i])) {
+			ok[nok] = in[i];
+			idx[nok++] = i;
+		} else {
+			stats->rejected++;
+		}
+	}
+	r = nok ? log_ingest_via(n->st, n->net.id, ok, nok, ok_out, stats,
+				 NULL, UINT64_MAX, via)
+		: 0;
+	for (size_t k = 0; r >= 0 && k < nok; k++)
+		out[idx[k]] = ok_out[k];
+out:
+	free(ch);
+	free(ok);
+	free(ok_out);
+	free(idx);
+	return r;
+}
+
+/* The direct form: this process is the store's writer. */
+static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
+			 struct log_out *out, struct log_stats *stats,
+			 char *why, size_t whylen)
+{
+	struct direct *d = ctx;
+	int r = bundle_ingest_local(d->n, &d->via, in, n, out, stats);
+	if (r < 0)
+		why_set(why, whylen, "%s", hamlet_strerror(r));
+	return r;
+}
+
+int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
+		  char *why, size_t whylen)
+{
+	struct direct d = { .n = n };
+	heard_via_bundle(&d.via, path);
+	return bundle_import_with(n, path, ingest_direct, trust_direct, &d,
+				  rep, why, whylen);
+}
+
+int bundle_import_with(struct node *n, const char *path, bundle_ingest_fn fn,
+		       bundle_trust_fn tfn, void *ctx,
+		       struct bundle_report *rep, char *why, size_t whylen)
+{
+	return bundle_import_progress(n, path, fn, tfn, ctx, NULL, NULL, rep,
+				      why, whylen);
+}
+
+int bundle_import_progress(struct node *n, const char *path,
+			   bundle_ingest_fn fn, bundle_trust_fn tfn, void *ctx,
+			   bundle_progress_fn pfn, void *pctx,
+			   struct bundle_report *rep, char *why,
+			   size_t whylen)
+{
+	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
+				tfn, NULL, 0, 0 };
+	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
+			   import_trust, n->sk, n, pfn, pctx, NULL };
+	int r;
+
+	why[0] = 0;
+	if (!c.out)
+		return -ENOMEM;
+	r = bundle__walk_file(path, &wk);
+	free(c.out);
+	free(c.lows);
+	return r;
+}
