@@ -1,8 +1,11 @@
 /*
  * http_internal: what the HTTP API's files share (http.c: the server,
- * its calls to the loop, tokens, responses, routing and /metrics;
- * http_records.c: records, conflicts, resolving; http_changes.c: the
- * changes feed). Nothing outside daemon/http*.c includes it.
+ * its calls to the loop, responses; http_route.c: tokens, routing, the
+ * status and /metrics answers; http_metrics.c: the status object and
+ * /metrics built on the loop; http_records.c: records, conflicts,
+ * resolving; http_changes.c: the changes feed; http_conns.c: the
+ * connections; http_page.c: the status page). Nothing outside
+ * daemon/http*.c includes it.
  */
 #ifndef HAMLETD_HTTP_INTERNAL_H
 #define HAMLETD_HTTP_INTERNAL_H
@@ -112,12 +115,6 @@ void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused);
 
 /* --- http.c --- */
 
-/* 1 while tok (as a request presented it) is still in the tokens file
- * and has not expired, -1 when it has expired, -2 when the file does not
- * read, 0 when it is gone: a stream checks it again before it sends
- * more. */
-int http__token_held(struct http *h, const struct token *tok);
-
 /* Free a call (accepts NULL). */
 void http__call_free(struct call *c);
 
@@ -126,16 +123,7 @@ void http__call_free(struct call *c);
  * first (c then the loop's to free). */
 int http__call_run(struct http *h, struct call *c);
 
-/* Ask the loop for CALL_STATUS or CALL_METRICS: 0 and the text in *ret
- * (the caller frees it), or <0 (-EBUSY, -ECANCELED, a store fault). */
-int http__loop_text(struct http *h, int kind, char **ret);
-
-/* 1 when the client is on this machine (127.0.0.0/8, ::1, ::ffff:127.x). */
-int http__loopback(struct MHD_Connection *conn);
-
-/* Responses: counted by code for /metrics; text is taken (freed). */
-void http__count_code(struct http *h, unsigned code);
-
+/* Responses: text is taken (freed). */
 enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, char *text, const char *type,
 				 const char *allow);
@@ -148,6 +136,13 @@ enum MHD_Result http__send_err_allow(struct http *h,
 				      struct MHD_Connection *conn,
 				      unsigned code, const char *allow,
 				      const char *scode, const char *fmt, ...);
+
+/* The same, and the connection closed after it (a request whose framing
+ * cannot be trusted). */
+enum MHD_Result http__send_err_close(struct http *h,
+				     struct MHD_Connection *conn,
+				     unsigned code, const char *scode,
+				     const char *fmt, ...);
 
 /* A store fault or a failed call as 503 or 500. */
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
@@ -186,6 +181,44 @@ void http__health_note(struct health_count *hc, const char *coll);
 int http__log_reads(struct http *h, const struct token *tok, const char *cmd,
 		     const char *query, const struct health_count *hc,
 		     char *why, size_t wl);
+
+/* --- http_metrics.c: on the loop thread --- */
+
+/* Count a response by its code, for /metrics. */
+void http__count_code(struct http *h, unsigned code);
+
+/* The daemon's status object (the caller owns it), or NULL and <0 in
+ * *ret_r. */
+json_t *http__status_build(struct daemon *d, int *ret_r);
+
+/* The /metrics exposition (the caller frees it), or NULL and <0 in
+ * *ret_r. */
+char *http__metrics_build(struct http *h, int *ret_r);
+
+/* --- http_route.c --- */
+
+/* 1 while tok (as a request presented it) is still in the tokens file
+ * and has not expired, -1 when it has expired, -2 when the file does not
+ * read, 0 when it is gone: a stream checks it again before it sends
+ * more. */
+int http__token_held(struct http *h, const struct token *tok);
+
+/* Ask the loop for CALL_STATUS or CALL_METRICS: 0 and the text in *ret
+ * (the caller frees it), or <0 (-EBUSY, -ECANCELED, a store fault). */
+int http__loop_text(struct http *h, int kind, char **ret);
+
+/* 1 when the client is on this machine (127.0.0.0/8, ::1, ::ffff:127.x). */
+int http__loopback(struct MHD_Connection *conn);
+
+/* libmicrohttpd's request callbacks: a request's URI as sent, its
+ * headers and body, routed once whole; its end. */
+void *http__on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const char *version, const char *upload,
+				 size_t *upload_size, void **con_cls);
+void http__on_completed(void *cls, struct MHD_Connection *conn,
+			void **con_cls, enum MHD_RequestTerminationCode toe);
 
 /* --- http_records.c --- */
 

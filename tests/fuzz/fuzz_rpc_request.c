@@ -1,6 +1,6 @@
 /*
  * Fuzz target: requests on hamletd's local socket. The daemon's request
- * handling (daemon/rpc.c) is tied to its event loop; this target feeds
+ * handling (daemon/rpc*.c) is tied to its event loop; this target feeds
  * request bytes through the same shape checks, in the same order, with the
  * same mp_doc_parse() limits and mp_get_*() readers: the outer
  * [method, string|bin], then a "write" argument's operations and an
@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-/* rpc.c write_op_decode(): [kind, collection, id, scope|nil, body|nil,
- * resolve] */
+/* rpc_jobs.c write_op_decode(): [kind, collection, id, scope|nil,
+ * body|nil, resolve] */
 static void write_ops(const uint8_t *p, size_t n)
 {
 	struct mp_doc d;
@@ -45,7 +45,7 @@ static void write_ops(const uint8_t *p, size_t n)
 	mp_doc_close(&d);
 }
 
-/* rpc.c ingest_entry_decode(): [env, sig, body|nil] */
+/* rpc_jobs.c ingest_entry_decode(): [env, sig, body|nil] */
 static void ingest_entries(const uint8_t *p, size_t n)
 {
 	struct mp_doc d;

@@ -1,0 +1,315 @@
+/*
+ * rpc_status: the map the "status" method answers, for the local socket
+ * and the HTTP API (rpc.h's rpc_status_pack): the node, its peers and
+ * their progress and budgets, the addresses dialled and those not
+ * reached.
+ */
+#include "rpc.h"
+#include "rpc_internal.h"
+
+#include "budget.h"
+#include "cert.h"
+#include "conn.h"
+#include "ingest.h"
+#include "mp.h"
+#include "peer.h"
+#include "record.h"
+#include "scopemap.h"
+#include "sync.h"
+
+#include <sodium.h>
+#include <string.h>
+#include <time.h>
+
+void rpc__kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	mp_pack_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
+{
+	mp_pack_str(pk, "refused");
+	msgpack_pack_map(pk, 8);
+	rpc__kv_u64(pk, "invalid", c->invalid);
+	rpc__kv_u64(pk, "not_granted", c->not_granted);
+	rpc__kv_u64(pk, "out_of_scope", c->out_of_scope);
+	rpc__kv_u64(pk, "too_far_ahead", c->future);
+	rpc__kv_u64(pk, "held_cap", c->held_cap);
+	rpc__kv_u64(pk, "held_expired", c->held_expired);
+	rpc__kv_u64(pk, "frozen_feed", c->frozen);
+	rpc__kv_u64(pk, "forks", c->forks);
+}
+
+/* name, scope, role (nil when unknown) and name_source: 4 pairs. */
+static void pack_who(msgpack_packer *pk, const struct names_who *w)
+{
+	const char *role = cert_role_name(w->role);
+	mp_pack_str(pk, "name");
+	if (w->source)
+		mp_pack_str(pk, w->name);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "scope");
+	if (w->source)
+		mp_pack_str(pk, w->scope);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "role");
+	if (w->source && role)
+		mp_pack_str(pk, role);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "name_source");
+	mp_pack_str(pk, names_source_word(w->source));
+}
+
+/* "progress": the sync under way with p: entries received of those
+ * asked for, since when, and at what rate. One pair. */
+static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
+{
+	uint64_t now = peer_wall_ms();
+	uint64_t ms = now > p->rx_start_ms ? now - p->rx_start_ms : 0;
+	mp_pack_str(pk, "progress");
+	msgpack_pack_map(pk, 7);
+	rpc__kv_u64(pk, "received", p->rx_got);
+	rpc__kv_u64(pk, "total", p->rx_want);
+	rpc__kv_u64(pk, "to_receive", p->rx_want - p->rx_got);
+	rpc__kv_u64(pk, "started_ms", p->rx_start_ms);
+	rpc__kv_u64(pk, "per_s", ms >= 1000 ? p->rx_got * 1000 / ms : 0);
+	/* the last batch's arrival, and how long ago: a sync that stopped
+	 * (the link, or the sender's byte budget, which is not on the
+	 * wire) is told from a slow one by this, not by its mean rate */
+	rpc__kv_u64(pk, "last_ms", p->rx_last_ms);
+	rpc__kv_u64(pk, "quiet_ms", now > p->rx_last_ms ? now - p->rx_last_ms : 0);
+}
+
+/* The budget the config sets for p now (a reload shows at once, not
+ * only once the next entry is sent): by the address we dial it at, else
+ * by the host it dialled in from. */
+static void budget_now(struct daemon *d, const struct peer_info *p,
+		       struct config_budget *ret)
+{
+	char host[CONFIG_MAX_ADDR], port[16];
+	for (const struct conn *c = d->conns; c; c = c->next)
+		if (!c->closing && c->info == p) {
+			config_budget_for(&d->cfg, c->pa ? c->pa->addr : NULL,
+					  c->pa ? NULL : c->host, ret);
+			return;
+		}
+	for (const struct peer_addr *pa = d->addrs; pa; pa = pa->next)
+		if (!pa->removed && pa->has_pk && !memcmp(pa->pk, p->pk, 32)) {
+			config_budget_for(&d->cfg, pa->addr, NULL, ret);
+			return;
+		}
+	config_budget_for(&d->cfg, NULL,
+			  config_addr_split(p->addr, host, sizeof(host), port,
+					    sizeof(port)) == 0
+				  ? host
+				  : NULL,
+			  ret);
+}
+
+/* "budget": what p's byte budget allows and what waits for it. One pair. */
+static void pack_budget(msgpack_packer *pk, struct daemon *d,
+			const struct peer_info *p)
+{
+	int today = p->budget_day == budget_day(time(NULL));
+	struct config_budget b;
+	budget_now(d, p, &b);
+	mp_pack_str(pk, "budget");
+	msgpack_pack_map(pk, 7);
+	rpc__kv_u64(pk, "per_day", b.per_day);
+	rpc__kv_u64(pk, "per_session", b.per_session);
+	rpc__kv_u64(pk, "sent_today", today ? p->sent_today : 0);
+	rpc__kv_u64(pk, "sent_session", p->sent_session);
+	mp_pack_str(pk, "held_back");
+	if (p->budget_held)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_str(pk, "held_by");
+	if (p->budget_held)
+		mp_pack_str(pk, p->budget_held == SYNC_HELD_DAY ? "day"
+								 : "session");
+	else
+		msgpack_pack_nil(pk);
+	rpc__kv_u64(pk, "entries_held", p->budget_held ? p->budget_waiting : 0);
+}
+
+/* The configured peers whose dials fail: where, why, since when. */
+static void pack_unreached(msgpack_packer *pk, struct daemon *d)
+{
+	size_t n = 0;
+	struct peer_addr *pa;
+	for (pa = d->addrs; pa; pa = pa->next)
+		n += !pa->removed && pa->fails > 0;
+	mp_pack_str(pk, "unreached");
+	msgpack_pack_array(pk, n);
+	for (pa = d->addrs; pa; pa = pa->next) {
+		if (pa->removed || !pa->fails)
+			continue;
+		msgpack_pack_map(pk, 7);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, pa->addr);
+		rpc__kv_u64(pk, "last_ms", pa->last_fail_ms);
+		mp_pack_str(pk, "reached");
+		if (pa->reached)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		mp_pack_str(pk, "why");
+		mp_pack_str(pk, pa->why);
+		rpc__kv_u64(pk, "tries", pa->fails);
+		rpc__kv_u64(pk, "since_ms", pa->failing_since_ms);
+		rpc__kv_u64(pk, "retry_in_ms",
+		       pa->timer_open ? uv_timer_get_due_in(&pa->timer) : 0);
+	}
+}
+
+/* "dials": each address dialled, with the key that answered there last
+ * (nil before any did), so that a dial is known by its peer whichever
+ * connection to it stands (after a duplicate, the one it opened). */
+static void pack_dials(msgpack_packer *pk, struct daemon *d)
+{
+	size_t n = 0;
+	struct peer_addr *pa;
+	char hex[65];
+	for (pa = d->addrs; pa; pa = pa->next)
+		n += !pa->removed;
+	mp_pack_str(pk, "dials");
+	msgpack_pack_array(pk, n);
+	for (pa = d->addrs; pa; pa = pa->next) {
+		if (pa->removed)
+			continue;
+		msgpack_pack_map(pk, 2);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, pa->addr);
+		mp_pack_str(pk, "key");
+		if (pa->has_pk) {
+			sodium_bin2hex(hex, sizeof(hex), pa->pk, 32);
+			mp_pack_str(pk, hex);
+		} else {
+			msgpack_pack_nil(pk);
+		}
+	}
+}
+
+/*
+ * "own_scope_unread": true when peers are connected and none of them may
+ * read this node's own scope (a village moved to another commune, still
+ * dialling its old one): what it writes stays here though each peer is
+ * in sync with it.
+ */
+static void pack_own_scope(msgpack_packer *pk, struct daemon *d)
+{
+	int with_cert = 0, reads = 0, all_below = 1;
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (!c->cert || c->closing)
+			continue;
+		with_cert = 1;
+		if (scopemap_may_read(d->node->smap, c->cert, d->node->scope))
+			reads = 1;
+		/* a peer below us (a province's communes): our own
+		 * scope's records are not its to take; data flows up */
+		if (c->cert->nread == 0)
+			all_below = 0;
+		for (size_t i = 0; i < c->cert->nread; i++)
+			if (!entry_scope_under(c->cert->read[i], d->node->scope) ||
+			    strcmp(c->cert->read[i], d->node->scope) == 0)
+				all_below = 0;
+	}
+	mp_pack_str(pk, "own_scope_unread");
+	if (with_cert && !reads && !all_below)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
+{
+	struct store_txn *t = NULL;
+	uint8_t digest[32];
+	char hex[65];
+	uint64_t count = 0;
+	size_t np = 0;
+	int r;
+
+	/* the digest hashes every record; fine for a village or commune, a
+	 * province should ask rarely */
+	if ((r = store_txn_begin(d->node->st, 1, &t)) < 0 ||
+	    (r = record_digest(t, digest, &count)) < 0) {
+		store_txn_abort(t);
+		return r;
+	}
+	store_txn_abort(t);
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
+		np += (size_t)peer_info_listed(d, &d->known[i]);
+	msgpack_pack_map(pk, 9);
+	pack_own_scope(pk, d);
+	pack_unreached(pk, d);
+	pack_dials(pk, d);
+	mp_pack_str(pk, "node");
+	sodium_bin2hex(hex, sizeof(hex), d->node->pk, 32);
+	mp_pack_str(pk, hex);
+	mp_pack_str(pk, "name");
+	mp_pack_str(pk, d->node->name);
+	mp_pack_str(pk, "digest");
+	sodium_bin2hex(hex, sizeof(hex), digest, 32);
+	mp_pack_str(pk, hex);
+	rpc__kv_u64(pk, "records", count);
+	pack_refused(pk, ingest_refused(d->ingest));
+	mp_pack_str(pk, "peers");
+	msgpack_pack_array(pk, np);
+	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
+		struct peer_info *p = &d->known[i];
+		if (!peer_info_listed(d, p))
+			continue;
+		msgpack_pack_map(pk, 28 + (p->rx_want > 0));
+		mp_pack_str(pk, "key");
+		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
+		mp_pack_str(pk, hex);
+		pack_who(pk, &p->who);
+		/* a key that never completed a session with us (not
+		 * connected, never agreed, nothing received, no name from a
+		 * certificate): a scanner or a node refused at the handshake,
+		 * which status and the page fold into one line */
+		mp_pack_str(pk, "stranger");
+		if (!p->connected && !p->last_sync_ms && !p->entries_in &&
+		    !p->who.source && p->dialled_in)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		if (p->rx_want)
+			pack_progress(pk, p);
+		mp_pack_str(pk, "addr");
+		mp_pack_str(pk, p->addr);
+		mp_pack_str(pk, "connected");
+		if (p->connected)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		rpc__kv_u64(pk, "last_sync_ms", p->last_sync_ms);
+		rpc__kv_u64(pk, "bytes_in", p->bytes_in);
+		rpc__kv_u64(pk, "bytes_out", p->bytes_out);
+		rpc__kv_u64(pk, "entries_in", p->entries_in);
+		rpc__kv_u64(pk, "entries_out", p->entries_out);
+		rpc__kv_u64(pk, "entries_bytes_out", p->entries_bytes_out);
+		rpc__kv_u64(pk, "messages_in", p->msgs_in);
+		rpc__kv_u64(pk, "neg_in", p->neg_in);
+		rpc__kv_u64(pk, "since_used", p->since_used);
+		rpc__kv_u64(pk, "agreed", p->agreed);
+		rpc__kv_u64(pk, "chain_ref_out", p->chain_ref_out);
+		rpc__kv_u64(pk, "certs_want_out", p->certs_want_out);
+		rpc__kv_u64(pk, "entries_dup_in", p->entries_dup_in);
+		rpc__kv_u64(pk, "batches_in", p->batches_in);
+		rpc__kv_u64(pk, "batches_in_overlap", p->batches_in_overlap);
+		rpc__kv_u64(pk, "batch_credit", p->batch_credit);
+		rpc__kv_u64(pk, "batch_ceiling", sync_peer_ceiling(p));
+		rpc__kv_u64(pk, "batches_lost_in", p->batches_lost_in);
+		rpc__kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
+		pack_budget(pk, d, p);
+	}
+	return 0;
+}
