@@ -158,7 +158,7 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 	 * Kept whatever the record holds now: the bodies an erasure reaches
 	 * (those under its scope) must go whichever order entries arrive
 	 * in. Whether the record reads as erased is decided from its ops
-	 * when it is materialized (record.c), likewise order-free.
+	 * when it is materialized (record_materialize.c), likewise order-free.
 	 */
 	if ((r = store_put(a->t, ST_ERASED, key, kl, e->scope,
 			   strlen(e->scope), 0)) < 0)

@@ -1,4 +1,4 @@
-#include "node.h"
+#include "node_internal.h"
 #include "why.h"
 
 #include "hlc.h"
@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 
 /* libsodium must be initialised before sodium_malloc and randombytes;
  * every entry point of this module that needs either calls this. */
-static int crypto_ready(void)
+int node__crypto_ready(void)
 {
 	return sodium_init() < 0 ? -EIO : 0;
 }
@@ -92,7 +91,7 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
-static char *path_join(const char *a, const char *b)
+char *node__path_join(const char *a, const char *b)
 {
 	size_t n = strlen(a) + strlen(b) + 2;
 	char *p = malloc(n);
@@ -103,8 +102,8 @@ static char *path_join(const char *a, const char *b)
 
 /* Write a whole file atomically (a temporary file, fsync, rename) with
  * the given mode. */
-static int write_bytes(const char *path, const uint8_t *buf, size_t len,
-		       mode_t mode)
+int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
+		      mode_t mode)
 {
 	char tmp[4096];
 	int fd, r = 0;
@@ -123,19 +122,21 @@ static int write_bytes(const char *path, const uint8_t *buf, size_t len,
 	return r;
 }
 
-/* write_bytes() of text; refuses to replace an existing file when excl. */
+/* node__write_bytes() of text; refuses to replace an existing file when
+ * excl. */
 static int write_file(const char *path, const char *text, mode_t mode,
 		      int excl)
 {
 	if (excl && access(path, F_OK) == 0)
 		return -EEXIST;
-	return write_bytes(path, (const uint8_t *)text, strlen(text), mode);
+	return node__write_bytes(path, (const uint8_t *)text, strlen(text),
+				 mode);
 }
 
 int network_create(const char *name, const char *dir, struct network_info *ret,
 		   char *why, size_t whylen)
 {
-	uint8_t *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
+	uint8_t *sk = node__crypto_ready() < 0 ? NULL : sodium_malloc(64);
 	char *netpath = NULL, *keypath = NULL;
 	char text[1024], idhex[65], pkhex[65], keyhex[65], skhex[129];
 	struct network_info ni;
@@ -210,214 +211,6 @@ out:
 	return r;
 }
 
-/* --- reading the small INI files --------------------------------------- */
-
-struct ini_ctx {
-	const char *section;
-	const char *const *keys; /* NULL-ended */
-	char **vals;		 /* one per key */
-	char bad[128]; /* the first section that is not ours */
-	char bad_key[128]; /* else the first key of ours that is unknown */
-};
-
-static int ini_cb(void *user, const char *section, const char *name,
-		  const char *value)
-{
-	struct ini_ctx *c = user;
-	if (strcmp(section, c->section) != 0) {
-		if (!c->bad[0])
-			snprintf(c->bad, sizeof(c->bad), "%s", section);
-		return 1;
-	}
-	for (size_t i = 0; c->keys[i]; i++) {
-		if (strcmp(c->keys[i], name) == 0) {
-			/* a key given twice: the first value may be a secret */
-			if (c->vals[i])
-				sodium_memzero(c->vals[i], strlen(c->vals[i]));
-			free(c->vals[i]);
-			c->vals[i] = strdup(value);
-			return 1;
-		}
-	}
-	if (!c->bad_key[0])
-		snprintf(c->bad_key, sizeof(c->bad_key), "%s", name);
-	return 1;
-}
-
-#define INI_MAX_FILE 65536 /* a node's INI files are a few hundred bytes */
-
-/*
- * Read a whole small file into guarded memory (sodium_malloc: wiped and
- * freed by ini_file_free), with no stdio buffer in between: the network
- * file holds the network key.
- */
-static int ini_file_read(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, e;
-
-	if (crypto_ready() < 0)
-		return -ENOMEM;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		e = -errno;
-		goto fail;
-	}
-	if (st.st_size > INI_MAX_FILE) {
-		e = -EFBIG;
-		goto fail;
-	}
-	if (!(buf = sodium_malloc((size_t)st.st_size + 1))) {
-		e = -ENOMEM;
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break; /* shorter than fstat said: take what is there */
-		got += (size_t)k;
-	}
-	buf[got] = 0;
-	close(fd);
-	*ret = buf;
-	*ret_len = (size_t)st.st_size + 1;
-	return 0;
-fail:
-	close(fd);
-	return e;
-}
-
-static void ini_file_free(char *buf, size_t len)
-{
-	if (!buf)
-		return;
-	sodium_memzero(buf, len);
-	sodium_free(buf);
-}
-
-static int ini_read(const char *path, const char *section,
-		    const char *const *keys, char **vals, char *why,
-		    size_t whylen)
-{
-	struct ini_ctx c = { section, keys, vals, "", "" };
-	char *text = NULL;
-	size_t tlen = 0;
-	int line, r;
-
-	if ((r = ini_file_read(path, &text, &tlen)) < 0) {
-		why_set(why, whylen, N_("cannot open %s: %s"), path,
-			 r == -EFBIG ? "larger than an INI file of a node"
-				     : strerror(-r));
-		return (r == -EACCES || r == -EFBIG) ? r : -ENOENT;
-	}
-	line = ini_parse_string(text, ini_cb, &c);
-	ini_file_free(text, tlen);
-	/* inih kept each line in a buffer on its stack: wipe what it used */
-	sodium_stackzero(4096);
-	if (line == 1) {
-		/* not even its first line: another kind of file */
-		why_set(why, whylen,
-			 N_("%s is not a hamlet [%s] file (its first line is not a setting): is it the right file?"),
-			 path, section);
-		return HAMLET_ECONFIG;
-	}
-	if (line != 0) {
-		why_set(why, whylen,
-			 N_("%s line %d: not a valid setting (a file edited by hand, or damaged: restore it from a copy)"),
-			 path, line);
-		return HAMLET_ECONFIG;
-	}
-	if (c.bad[0] && strcmp(c.bad, "root") == 0 &&
-	    strcmp(section, "root") != 0) {
-		/* the secret beside the network file, given in its place */
-		why_set(why, whylen,
-			N_("%s is the network's ROOT KEY, not the file asked for: give the NAME.network file made beside it, and keep the root key secret, on the offline PC"),
-			path);
-		return HAMLET_ECONFIG;
-	}
-	if (c.bad[0]) {
-		why_set(why, whylen,
-			N_("%s: unexpected section [%s]: is it the right file?"),
-			path, c.bad);
-		return HAMLET_ECONFIG;
-	}
-	if (c.bad_key[0]) {
-		char known[256] = "";
-		for (size_t i = 0, o = 0; keys[i] && o < sizeof(known); i++)
-			o += (size_t)snprintf(known + o, sizeof(known) - o,
-					      "%s%s", i ? ", " : "", keys[i]);
-		why_set(why, whylen,
-			N_("%s: unknown setting \"%s\" in [%s] (its settings: %s): is it the right file?"),
-			path, c.bad_key, section, known);
-		return HAMLET_ECONFIG;
-	}
-	for (size_t i = 0; keys[i]; i++) {
-		if (!vals[i]) {
-			why_set(why, whylen, N_("%s: missing setting \"%s\""),
-				 path, keys[i]);
-			return HAMLET_ECONFIG;
-		}
-	}
-	return 0;
-}
-
-static void ini_free(char **vals, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (vals[i]) {
-			sodium_memzero(vals[i], strlen(vals[i]));
-			free(vals[i]);
-		}
-	}
-}
-
-int network_load(const char *path, struct network_info *ret, char *why,
-		 size_t whylen)
-{
-	static const char *const keys[] = { "name", "id", "root_public_key",
-					    "key", NULL };
-	char *vals[4] = { 0 };
-	struct network_info ni;
-	uint8_t check[32];
-	int r;
-
-	memset(&ni, 0, sizeof(ni));
-	if ((r = ini_read(path, "network", keys, vals, why, whylen)) < 0)
-		goto out;
-	r = HAMLET_ECONFIG;
-	if (node_name_check(vals[0]) < 0) {
-		why_set(why, whylen, N_("%s: invalid network name"), path);
-		goto out;
-	}
-	snprintf(ni.name, sizeof(ni.name), "%s", vals[0]);
-	if (hex_decode(vals[1], ni.id, 32) < 0 ||
-	    hex_decode(vals[2], ni.root_pk, 32) < 0 ||
-	    hex_decode(vals[3], ni.key, 32) < 0) {
-		why_set(why, whylen,
-			 N_("%s: id, root_public_key and key must be 64 hex digits each"),
-			 path);
-		goto out;
-	}
-	network_id_compute(ni.root_pk, ni.name, check);
-	if (memcmp(check, ni.id, 32) != 0) {
-		why_set(why, whylen,
-			 N_("%s: the network id does not match its root key and name (file altered?)"),
-			 path);
-		goto out;
-	}
-	*ret = ni;
-	r = 0;
-out:
-	sodium_memzero(&ni, sizeof(ni));
-	ini_free(vals, 4);
-	return r;
-}
-
 static int copy_file(const char *from, const char *to, mode_t mode)
 {
 	FILE *f = fopen(from, "rb");
@@ -462,7 +255,8 @@ int node_init(const char *home, const char *network_file, const char *name,
 	      const char *scope, char *why, size_t whylen)
 {
 	struct network_info ni;
-	uint8_t pk[32], *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
+	uint8_t pk[32], *sk = node__crypto_ready() < 0 ? NULL
+						       : sodium_malloc(64);
 	char *p = NULL, text[1024], pkhex[65], skhex[129];
 	struct store *st = NULL;
 	int r;
@@ -492,7 +286,7 @@ int node_init(const char *home, const char *network_file, const char *name,
 			 strerror(errno));
 		goto out;
 	}
-	if (!(p = path_join(home, "node.key"))) {
+	if (!(p = node__path_join(home, "node.key"))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -518,14 +312,14 @@ int node_init(const char *home, const char *network_file, const char *name,
 	snprintf(text, sizeof(text),
 		 "[node]\nname = %s\nscope = %s\npublic_key = %s\n", name,
 		 scope, pkhex);
-	if (!(p = path_join(home, "node.conf"))) {
+	if (!(p = node__path_join(home, "node.conf"))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if ((r = write_file(p, text, 0644, 0)) < 0)
 		goto io;
 	free(p);
-	if (!(p = path_join(home, "network.conf"))) {
+	if (!(p = node__path_join(home, "network.conf"))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -534,7 +328,7 @@ int node_init(const char *home, const char *network_file, const char *name,
 	if ((r = copy_file(network_file, p, 0640)) < 0)
 		goto io;
 	free(p);
-	if (!(p = path_join(home, "store"))) {
+	if (!(p = node__path_join(home, "store"))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -573,7 +367,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	char *p = NULL;
 	int r;
 
-	if (!n || crypto_ready() < 0) {
+	if (!n || node__crypto_ready() < 0) {
 		free(n);
 		return -ENOMEM;
 	}
@@ -583,7 +377,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (!(p = path_join(home, "node.conf"))) {
+	if (!(p = node__path_join(home, "node.conf"))) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -598,7 +392,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		}
 	}
 	if (access(p, F_OK) != 0 && errno == ENOENT) {
-		char *k = path_join(home, "node.key");
+		char *k = node__path_join(home, "node.key");
 		int has_key = k && access(k, F_OK) == 0;
 		free(k);
 		if (has_key)
@@ -619,7 +413,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			 p, strerror(errno));
 		goto fail;
 	}
-	if ((r = ini_read(p, "node", node_keys, nv, why, whylen)) < 0)
+	if ((r = node__ini_read(p, "node", node_keys, nv, why, whylen)) < 0)
 		goto fail;
 	free(p);
 	if (node_name_check(nv[0]) < 0 || entry_scope_check(nv[1]) < 0 ||
@@ -642,11 +436,11 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	}
 	snprintf(n->name, sizeof(n->name), "%s", nv[0]);
 	snprintf(n->scope, sizeof(n->scope), "%s", nv[1]);
-	if (!(p = path_join(home, "node.key"))) {
+	if (!(p = node__path_join(home, "node.key"))) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
+	if ((r = node__ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
 		if (r == -EACCES && !readonly)
 			why_set(why, whylen,
 				 N_("cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user"),
@@ -674,14 +468,14 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		}
 	}
 	free(p);
-	if (!(p = path_join(home, "network.conf"))) {
+	if (!(p = node__path_join(home, "network.conf"))) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	if ((r = network_load(p, &n->net, why, whylen)) < 0)
 		goto fail;
 	free(p);
-	if (!(p = path_join(home, "store"))) {
+	if (!(p = node__path_join(home, "store"))) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -719,16 +513,16 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	/* an erasure whose rewrite of the store did not finish: now */
 	if (!readonly)
 		log_compact_pending(n->st);
-	ini_free(nv, 3);
-	ini_free(kv, 1);
+	node__ini_free(nv, 3);
+	node__ini_free(kv, 1);
 	node_grant_refresh(n);
 	node_scopes_refresh(n);
 	*ret = n;
 	return 0;
 fail:
 	free(p);
-	ini_free(nv, 3);
-	ini_free(kv, 1);
+	node__ini_free(nv, 3);
+	node__ini_free(kv, 1);
 	node_close(n);
 	return r;
 }
@@ -790,275 +584,4 @@ void node_grant_refresh(struct node *n)
 	if (r == HAMLET_EREVOKED)
 		snprintf(n->revoked, sizeof(n->revoked), "%s", why);
 	free(ch);
-}
-
-/* --- the root key and certificates ------------------------------------ */
-
-int root_key_load(const char *path, uint8_t ret_network_id[32],
-		  uint8_t ret_pk[32], uint8_t **ret_sk, char *why,
-		  size_t whylen)
-{
-	static const char *const keys[] = { "network", "network_id",
-					    "secret_key", NULL };
-	char *vals[3] = { 0 };
-	uint8_t *sk = crypto_ready() < 0 ? NULL : sodium_malloc(64);
-	uint8_t pk[32];
-	int r;
-
-	if (!sk)
-		return -ENOMEM;
-	if ((r = ini_read(path, "root", keys, vals, why, whylen)) < 0)
-		goto out;
-	r = HAMLET_ECONFIG;
-	if (hex_decode(vals[1], ret_network_id, 32) < 0 ||
-	    hex_decode(vals[2], sk, 64) < 0) {
-		why_set(why, whylen,
-			 N_("%s: network_id and secret_key must be 64 and 128 hex digits"),
-			 path);
-		goto out;
-	}
-	/* the secret key's second half is its public key: check the pair */
-	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	if (memcmp(pk, sk + 32, 32) != 0) {
-		why_set(why, whylen, N_("%s: secret_key is not a key pair"), path);
-		goto out;
-	}
-	memcpy(ret_pk, pk, 32);
-	*ret_sk = sk;
-	sk = NULL;
-	r = 0;
-out:
-	ini_free(vals, 3);
-	if (sk) {
-		sodium_memzero(sk, 64);
-		sodium_free(sk);
-	}
-	return r;
-}
-
-#define CERT_FILE_MAX CERT_CHAIN_MAX_BYTES
-
-static int read_small(const char *path, uint8_t **ret, size_t *ret_len)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > CERT_FILE_MAX) {
-		e = st.st_size > CERT_FILE_MAX ? HAMLET_ETOOBIG : -errno;
-		close(fd);
-		return e;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	close(fd);
-	*ret = buf;
-	*ret_len = got;
-	return 0;
-}
-
-/* Decode chain bytes and check them for n. */
-static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
-		     uint64_t now_ms, struct cert_chain *ch, char *why,
-		     size_t whylen)
-{
-	int r;
-
-	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 why_translate(hamlet_strerror(r)));
-		return r;
-	}
-	if (memcmp(ch->c[0].subject, n->pk, 32) != 0) {
-		why_set(why, whylen,
-			 N_("the certificate is for another node's key"));
-		return HAMLET_ECERT;
-	}
-	return cert_chain_check(ch, n->net.id, n->net.root_pk, now_ms, why,
-				whylen);
-}
-
-/* HAMLET_EREVOKED, with why, when n's trust set revokes n's key or an
- * issuer of ch that does not keep the certificate below it. */
-static int own_revoked(const struct node *n, const struct cert_chain *ch,
-		       char *why, size_t whylen)
-{
-	struct store_txn *t;
-	char w[300];
-	int r;
-
-	if (!n->st || (r = store_txn_begin(n->st, 1, &t)) < 0)
-		return 0; /* no store to hold a revocation */
-	r = trustset_revoked(t, n->pk, NULL, w, sizeof(w));
-	if (r == HAMLET_EREVOKED) {
-		why_set(why, whylen,
-			 N_("this node's key is revoked: every other node refuses what it writes from now on; the node needs a new key and certificate (hamlet init on a new home, then a certificate for its new key)"));
-	} else if (r == 0 &&
-		   (r = trustset_revoked(t, n->pk, ch, w, sizeof(w))) ==
-			   HAMLET_EREVOKED) {
-		why_set(why, whylen,
-			 N_("this node's certificate no longer holds: %s; it needs a new certificate from an administrator whose key is not revoked"),
-			 why_translate(w));
-	}
-	store_txn_abort(t);
-	return r == HAMLET_EREVOKED ? r : 0;
-}
-
-int node_cert_load(const struct node *n, uint64_t now_ms,
-		   struct cert_chain *ret, uint8_t **ret_bytes,
-		   size_t *ret_len, char *why, size_t whylen)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	char *p = path_join(n->home, NODE_CERT_FILE);
-	int r;
-
-	memset(ret, 0, sizeof(*ret));
-	if (!p)
-		return -ENOMEM;
-	if ((r = read_small(p, &buf, &len)) < 0) {
-		if (r == -ENOENT) {
-			why_set(why, whylen,
-				 N_("this node has no certificate (%s): an administrator signs one with \"hamlet cert issue\", then \"hamlet cert install FILE\""),
-				 p);
-			r = HAMLET_ENOTFOUND;
-		} else {
-			why_set(why, whylen, N_("cannot read %s: %s"), p,
-				 why_translate(hamlet_strerror(r)));
-		}
-		free(p);
-		return r;
-	}
-	r = chain_for(n, buf, len, now_ms, ret, why, whylen);
-	if (r == 0)
-		r = own_revoked(n, ret, why, whylen);
-	if (r == 0 && ret_bytes) {
-		*ret_bytes = buf;
-		*ret_len = len;
-		buf = NULL;
-	}
-	free(buf);
-	free(p);
-	return r;
-}
-
-int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
-		      uint64_t now_ms, char *why, size_t whylen)
-{
-	struct cert_chain ch;
-	char *p;
-	int r;
-
-	if ((r = chain_for(n, buf, len, now_ms, &ch, why, whylen)) < 0)
-		return r;
-	if (!(p = path_join(n->home, NODE_CERT_FILE)))
-		return -ENOMEM;
-	if ((r = write_bytes(p, buf, len, 0644)) < 0)
-		why_set(why, whylen, N_("cannot write %s: %s"), p, strerror(-r));
-	free(p);
-	return r;
-}
-
-int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
-		     char *why, size_t whylen)
-{
-	struct cert_chain *ch = malloc(sizeof(*ch));
-	struct trustset_item it[CERT_MAX_CHAIN];
-	struct trustset_out out[CERT_MAX_CHAIN];
-	int r;
-
-	if (!ch)
-		return -ENOMEM;
-	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 why_translate(hamlet_strerror(r)));
-		goto out;
-	}
-	for (size_t i = 0; i < ch->n; i++) {
-		it[i].kind = TRUST_CERT;
-		it[i].data = buf + ch->off[i];
-		it[i].len = ch->len[i];
-	}
-	if ((r = log_trust_ingest(n->st, n->net.id, it, ch->n, out, NULL,
-				  NULL)) < 0) {
-		why_set(why, whylen, N_("cannot add the chain to the store: %s"),
-			 why_translate(hamlet_strerror(r)));
-		goto out;
-	}
-	for (size_t i = 0; i < ch->n; i++)
-		if (out[i].status == TRUSTSET_REFUSED) {
-			why_set(why, whylen, N_("certificate %zu of the chain: %s"),
-				 i + 1, out[i].why);
-			r = out[i].err;
-			goto out;
-		}
-out:
-	free(ch);
-	return r;
-}
-
-int node_trust_seed(const struct node *n)
-{
-	char *p = path_join(n->home, NODE_CERT_FILE);
-	uint8_t *buf = NULL;
-	size_t len;
-	char why[300];
-	int r;
-
-	if (!p)
-		return -ENOMEM;
-	r = read_small(p, &buf, &len);
-	free(p);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = node_chain_known(n, buf, len);
-	if (r == 0)
-		r = node_trust_chain(n, buf, len, why, sizeof(why));
-	free(buf);
-	return r < 0 ? r : 0;
-}
-
-int node_chain_known(const struct node *n, const uint8_t *buf, size_t len)
-{
-	struct cert_chain *ch = malloc(sizeof(*ch));
-	struct store_txn *t = NULL;
-	int r;
-
-	if (!ch)
-		return -ENOMEM;
-	if ((r = cert_chain_decode(buf, len, ch)) < 0 ||
-	    (r = store_txn_begin(n->st, 1, &t)) < 0)
-		goto out;
-	r = 1;
-	for (size_t i = 0; i < ch->n && r == 1; i++) {
-		uint8_t key[TRUSTSET_KEY];
-		const uint8_t *v;
-		size_t vl;
-		key[0] = TRUST_CERT;
-		memcpy(key + 1, ch->id[i], 32);
-		int g = trustset_get(t, key, &v, &vl);
-		if (g == HAMLET_ENOTFOUND)
-			r = 0;
-		else if (g < 0)
-			r = g;
-	}
-out:
-	store_txn_abort(t);
-	free(ch);
-	return r;
 }

@@ -52,8 +52,9 @@ struct record_digest_delta {
 
 /*
  * Store coll/id's state with its fields in the row, where it refers to
- * its head's body for them (record.c): before that body is dropped. The
- * row stands for the same state either way. 0 also when there is no row.
+ * its head's body for them (record_materialize.c): before that body is
+ * dropped. The row stands for the same state either way. 0 also when
+ * there is no row.
  */
 int record_fields_inline(struct store_txn *t, const char *coll,
 			 const char *id);

@@ -19,7 +19,7 @@
 
 struct scopemap;
 
-/* One candidate value of a conflict, as record.c packs it:
+/* One candidate value of a conflict, as record_materialize.c packs it:
  * [value, author bin32, hlc, entry id bin32, kind str]. */
 struct record_cval {
 	const msgpack_object *value;

@@ -1,18 +1,14 @@
-#include "store.h"
+#include "store_internal.h"
 
 #include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 static const char *const table_names[ST__COUNT] = {
@@ -22,66 +18,7 @@ static const char *const table_names[ST__COUNT] = {
 	"feedver", "verfeed", "authfeeds", "peerbase", "dups", "feednums",
 };
 
-struct store {
-	MDB_env *env;
-	MDB_dbi dbi[ST__COUNT];
-	int readonly;
-	uint64_t map_size;
-	uint64_t map_size_max;
-	/*
-	 * Growing the map unmaps it: LMDB allows that only while no
-	 * transaction of this process is open. Every transaction holds this
-	 * lock shared; store_grow() takes it exclusively, so it waits for
-	 * the open ones to end and no new one starts until the map is
-	 * remapped (a thread-pool writer growing under an event-loop
-	 * reader is safe by construction).
-	 */
-	pthread_rwlock_t grow_lock;
-	int lock_ready;
-	/*
-	 * store/hamlet.lock, held shared by every process that has the store
-	 * open (flock): store_compact() swaps the files only while it alone
-	 * holds it (exclusive), so no other process reads or writes the old
-	 * file after the swap. -1 when it could not be opened (a reader of a
-	 * copy it may not write).
-	 */
-	int xfd;
-	int compact_pending; /* a compaction was put off: retry */
-	/*
-	 * A process killed while it read (kill -9, a crash) leaves its slot
-	 * in the lock file's reader table, and LMDB keeps every page that
-	 * reader could see: the file would grow on every write until the
-	 * slot is cleared. Writers clear dead readers' slots
-	 * (mdb_reader_check), at most once every READER_CHECK_MS (100 ms).
-	 */
-	uint64_t reader_check_ms;
-	char dir[4096]; /* to tell a full disk from other write faults */
-	/* the writer's scratch tables (store_memo): write transactions
-	 * are one at a time, so only one thread ever uses them at once */
-	void *memo[STORE_MEMOS];
-	/* what the writer keeps between transactions (store_writer_keep) */
-	void *keep;
-	void (*keep_free)(void *);
-};
-
-struct store_txn {
-	struct store *st;
-	MDB_txn *txn;
-	int child; /* nested: the parent holds the grow lock */
-	int rdonly;
-	uint64_t serial; /* store_txn_serial() */
-	uint64_t undone; /* a root's: its nested ones aborted so far */
-	uint64_t *root_undone; /* the root's count (its own for a root) */
-};
-
-static _Atomic uint64_t txn_serials;
-
-struct store_cursor {
-	struct store_txn *t;
-	MDB_cursor *c;
-};
-
-static int map_err(int rc)
+int store__map_err(int rc)
 {
 	switch (rc) {
 	case MDB_SUCCESS:
@@ -168,7 +105,7 @@ static int env_open(struct store *st, const char *dir, unsigned flags)
 
 /* Open st->dir's environment and tables, checking the format: 0 or a
  * hamlet code, st->env NULL on failure. */
-static int attach(struct store *st, int created)
+int store__attach(struct store *st, int created)
 {
 	const char *dir = st->dir;
 	MDB_txn *txn = NULL;
@@ -187,7 +124,7 @@ static int attach(struct store *st, int created)
 		rc = env_open(st, dir,
 			      MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK | MDB_NORDAHEAD);
 	if (rc != 0) {
-		r = map_err(rc);
+		r = store__map_err(rc);
 		goto fail;
 	}
 	if (created)
@@ -214,7 +151,7 @@ static int attach(struct store *st, int created)
 	}
 	if (rc != 0) {
 		txn = NULL;
-		r = map_err(rc);
+		r = store__map_err(rc);
 		goto fail;
 	}
 	for (int i = 0; i < ST__COUNT; i++) {
@@ -233,7 +170,8 @@ static int attach(struct store *st, int created)
 			goto fail;
 		}
 		if (rc != 0) {
-			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
+			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT
+					       : store__map_err(rc);
 			goto fail;
 		}
 	}
@@ -245,11 +183,12 @@ static int attach(struct store *st, int created)
 			store_be64(ver, STORE_FORMAT_VERSION);
 			MDB_val nv = { 8, ver };
 			if ((rc = mdb_put(txn, st->dbi[ST_META], &k, &nv, 0)) != 0) {
-				r = map_err(rc);
+				r = store__map_err(rc);
 				goto fail;
 			}
 		} else if (rc != 0) {
-			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT : map_err(rc);
+			r = rc == MDB_NOTFOUND ? HAMLET_ECORRUPT
+					       : store__map_err(rc);
 			goto fail;
 		} else if (v.mv_size != 8 ||
 			   store_get_be64(v.mv_data) != STORE_FORMAT_VERSION) {
@@ -259,7 +198,7 @@ static int attach(struct store *st, int created)
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
-		r = map_err(rc);
+		r = store__map_err(rc);
 		goto fail;
 	}
 	return 0;
@@ -310,15 +249,13 @@ int store_open(const char *dir, const struct store_options *opt,
 			while (flock(st->xfd, LOCK_SH) < 0 && errno == EINTR)
 				;
 	}
-	if ((r = attach(st, created)) < 0) {
+	if ((r = store__attach(st, created)) < 0) {
 		store_close(st);
 		return r;
 	}
 	*ret = st;
 	return 0;
 }
-
-static int write_err(const struct store *st, int rc);
 
 /* Copy every table of the open environment into a new one at path
  * (a file: MDB_NOSUBDIR), key by key in order; *ret_txnid is the
@@ -331,7 +268,7 @@ static int copy_tables(struct store *st, const char *path,
 	int rc;
 
 	if ((rc = mdb_env_create(&ne)) != 0)
-		return map_err(rc);
+		return store__map_err(rc);
 	mdb_env_set_maxdbs(ne, ST__COUNT + 2);
 	mdb_env_set_mapsize(ne, st->map_size);
 	if ((rc = mdb_env_open(ne, path, MDB_NOSUBDIR | MDB_NOLOCK, 0600)) ||
@@ -373,7 +310,7 @@ out:
 	if (rt)
 		mdb_txn_abort(rt);
 	mdb_env_close(ne);
-	return rc ? write_err(st, rc) : 0;
+	return rc ? store__write_err(st, rc) : 0;
 }
 
 /* Back to holding the cross-process lock shared. */
@@ -443,7 +380,7 @@ int store_compact(struct store *st)
 		}
 	}
 	for (int i = 0; i < 3 && !st->env; i++)
-		if (attach(st, 0) < 0 && i < 2)
+		if (store__attach(st, 0) < 0 && i < 2)
 			usleep(100000);
 	if (!st->env && r == 0)
 		r = HAMLET_ESTORE; /* store_txn_begin tries again */
@@ -509,377 +446,5 @@ int store_grow(struct store *st)
 	if (rc == 0)
 		st->map_size = next;
 	pthread_rwlock_unlock(&st->grow_lock);
-	return map_err(rc);
-}
-
-/* Begin a transaction holding the grow lock shared; released at its end. */
-#define READER_CHECK_MS 100
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Clear the reader slots of processes that died reading (see struct
- * store), before a write. */
-static void readers_clear(struct store *st)
-{
-	uint64_t now = mono_ms();
-	int dead = 0;
-	if (st->readonly || (st->reader_check_ms &&
-			     now - st->reader_check_ms < READER_CHECK_MS))
-		return;
-	st->reader_check_ms = now;
-	(void)mdb_reader_check(st->env, &dead);
-}
-
-static int txn_begin_locked(struct store *st, unsigned flags, MDB_txn **ret)
-{
-	int rc;
-	pthread_rwlock_rdlock(&st->grow_lock);
-	if ((rc = mdb_txn_begin(st->env, NULL, flags, ret)) != 0)
-		pthread_rwlock_unlock(&st->grow_lock);
-	return rc;
-}
-
-int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
-{
-	struct store_txn *t;
-	int rc;
-	if (!st->env) {
-		/* a compaction's reopen failed: try once more */
-		pthread_rwlock_wrlock(&st->grow_lock);
-		if (!st->env)
-			attach(st, 0);
-		pthread_rwlock_unlock(&st->grow_lock);
-		if (!st->env)
-			return HAMLET_ESTORE;
-	}
-	if (!(t = malloc(sizeof(*t))))
-		return -ENOMEM;
-	t->st = st;
-	t->child = 0;
-	t->rdonly = readonly || st->readonly;
-	t->serial = ++txn_serials;
-	t->undone = 0;
-	t->root_undone = &t->undone;
-	rc = txn_begin_locked(st, (readonly || st->readonly) ? MDB_RDONLY : 0,
-			      &t->txn);
-	for (int i = 0; rc == MDB_MAP_RESIZED && i < 8; i++) {
-		/* another process grew the map: adopt its size, with no
-		 * transaction of ours open, as store_grow() does (again, if
-		 * it grew once more meanwhile) */
-		pthread_rwlock_wrlock(&st->grow_lock);
-		mdb_env_set_mapsize(st->env, 0);
-		pthread_rwlock_unlock(&st->grow_lock);
-		rc = txn_begin_locked(st, (readonly || st->readonly)
-						  ? MDB_RDONLY : 0, &t->txn);
-	}
-	if (rc != 0) {
-		free(t);
-		return map_err(rc);
-	}
-	/* the one writer: clearing dead readers is ours alone */
-	if (!readonly && !st->readonly)
-		readers_clear(st);
-	*ret = t;
-	return 0;
-}
-
-/*
- * A commit that cannot write: ENOSPC and EDQUOT say the disk is full;
- * some file systems say EIO instead, so an EIO with under 1 MiB left on
- * the store's file system is a full disk too, not a damaged one.
- */
-static int write_err(const struct store *st, int rc)
-{
-	struct statvfs sv;
-	if (rc == ENOSPC || rc == EDQUOT)
-		return HAMLET_EDISKFULL;
-	if (rc == EIO && statvfs(st->dir, &sv) == 0 &&
-	    (uint64_t)sv.f_bavail * sv.f_frsize < (1u << 20))
-		return HAMLET_EDISKFULL;
-	return map_err(rc);
-}
-
-int store_txn_child(struct store_txn *parent, struct store_txn **ret)
-{
-	struct store_txn *t = malloc(sizeof(*t));
-	int rc;
-	if (!t)
-		return -ENOMEM;
-	t->st = parent->st;
-	t->child = 1;
-	t->rdonly = parent->rdonly;
-	t->serial = parent->serial;
-	t->undone = 0;
-	t->root_undone = parent->root_undone;
-	if ((rc = mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn))) {
-		free(t);
-		return map_err(rc);
-	}
-	*ret = t;
-	return 0;
-}
-
-int store_txn_commit(struct store_txn *t)
-{
-	struct store *st = t->st;
-	int rc = mdb_txn_commit(t->txn);
-	if (rc && t->child)
-		(*t->root_undone)++; /* its writes are gone, as if aborted */
-	if (!t->child)
-		pthread_rwlock_unlock(&st->grow_lock);
-	free(t);
-	return rc ? write_err(st, rc) : 0;
-}
-
-uint64_t store_txn_serial(const struct store_txn *t)
-{
-	return t->serial;
-}
-
-uint64_t store_txn_undone(const struct store_txn *t)
-{
-	return *t->root_undone;
-}
-
-void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make)
-{
-	struct store *st = t->st;
-	if (t->rdonly || i >= STORE_MEMOS)
-		return NULL;
-	if (!st->memo[i] && make)
-		st->memo[i] = calloc(1, bytes);
-	return st->memo[i];
-}
-
-void **store_writer_keep(struct store_txn *t, void (*free_fn)(void *))
-{
-	struct store *st = t->st;
-	if (t->rdonly)
-		return NULL;
-	st->keep_free = free_fn;
-	return &st->keep;
-}
-
-void store_txn_abort(struct store_txn *t)
-{
-	struct store *st;
-	if (!t)
-		return;
-	st = t->st;
-	mdb_txn_abort(t->txn);
-	if (t->child)
-		(*t->root_undone)++;
-	if (!t->child)
-		pthread_rwlock_unlock(&st->grow_lock);
-	free(t);
-}
-
-int store_get(struct store_txn *t, enum store_table tab, const void *key,
-	      size_t klen, const void **ret_val, size_t *ret_vlen)
-{
-	MDB_val k = { klen, (void *)key }, v;
-	int rc = mdb_get(t->txn, t->st->dbi[tab], &k, &v);
-	if (rc != 0)
-		return map_err(rc);
-	if (ret_val)
-		*ret_val = v.mv_data;
-	if (ret_vlen)
-		*ret_vlen = v.mv_size;
-	return 0;
-}
-
-int store_get_u64(struct store_txn *t, enum store_table tab, const void *key,
-		  size_t klen, uint64_t *ret)
-{
-	const void *v = NULL;
-	size_t vl = 0;
-	int r = store_get(t, tab, key, klen, &v, &vl);
-	*ret = 0;
-	if (r < 0)
-		return r;
-	if (vl != 8)
-		return HAMLET_ECORRUPT;
-	*ret = store_get_be64(v);
-	return 0;
-}
-
-int store_meta_u64(struct store_txn *t, const char *name, uint64_t *ret)
-{
-	int r = store_get_u64(t, ST_META, name, strlen(name), ret);
-	return r == HAMLET_ENOTFOUND ? 0 : r;
-}
-
-int store_put(struct store_txn *t, enum store_table tab, const void *key,
-	      size_t klen, const void *val, size_t vlen, int flags)
-{
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	unsigned mf = 0;
-	if (flags & STORE_NOOVERWRITE)
-		mf |= MDB_NOOVERWRITE;
-	if (flags & STORE_APPEND)
-		mf |= MDB_APPEND;
-	int rc = mdb_put(t->txn, t->st->dbi[tab], &k, &v, mf);
-	if (rc == MDB_KEYEXIST && (flags & STORE_APPEND) &&
-	    !(flags & STORE_NOOVERWRITE)) {
-		/* not in order after all: fall back to a normal insert */
-		rc = mdb_put(t->txn, t->st->dbi[tab], &k, &v, 0);
-	}
-	return map_err(rc);
-}
-
-int store_del(struct store_txn *t, enum store_table tab, const void *key,
-	      size_t klen)
-{
-	MDB_val k = { klen, (void *)key };
-	return map_err(mdb_del(t->txn, t->st->dbi[tab], &k, NULL));
-}
-
-int store_cursor_open(struct store_txn *t, enum store_table tab,
-		      struct store_cursor **ret)
-{
-	struct store_cursor *c = malloc(sizeof(*c));
-	int rc;
-	if (!c)
-		return -ENOMEM;
-	c->t = t;
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c->c)) != 0) {
-		free(c);
-		return map_err(rc);
-	}
-	*ret = c;
-	return 0;
-}
-
-void store_cursor_close(struct store_cursor *c)
-{
-	if (!c)
-		return;
-	mdb_cursor_close(c->c);
-	free(c);
-}
-
-static int cursor_get(struct store_cursor *c, MDB_val *k, MDB_cursor_op op,
-		      const void **ret_key, size_t *ret_klen,
-		      const void **ret_val, size_t *ret_vlen)
-{
-	MDB_val v;
-	int rc = mdb_cursor_get(c->c, k, &v, op);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return map_err(rc);
-	if (ret_key)
-		*ret_key = k->mv_data;
-	if (ret_klen)
-		*ret_klen = k->mv_size;
-	if (ret_val)
-		*ret_val = v.mv_data;
-	if (ret_vlen)
-		*ret_vlen = v.mv_size;
-	return 1;
-}
-
-int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen,
-		      const void **ret_key, size_t *ret_klen,
-		      const void **ret_val, size_t *ret_vlen)
-{
-	MDB_val k = { klen, (void *)key };
-	return cursor_get(c, &k, key ? MDB_SET_RANGE : MDB_FIRST, ret_key,
-			  ret_klen, ret_val, ret_vlen);
-}
-
-int store_cursor_next(struct store_cursor *c, const void **ret_key,
-		      size_t *ret_klen, const void **ret_val,
-		      size_t *ret_vlen)
-{
-	MDB_val k;
-	return cursor_get(c, &k, MDB_NEXT, ret_key, ret_klen, ret_val,
-			  ret_vlen);
-}
-
-int store_cursor_del(struct store_cursor *c)
-{
-	return map_err(mdb_cursor_del(c->c, 0));
-}
-
-/* The pair with the greatest key <= key (key NULL: the last) into k, v:
- * 1, 0 when none, <0 error. */
-static int get_le(struct store_txn *t, enum store_table tab, const void *key,
-		  size_t klen, MDB_val *k, MDB_val *v)
-{
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
-	if (rc != 0)
-		return map_err(rc);
-	k->mv_size = klen;
-	k->mv_data = (void *)key;
-	rc = key ? mdb_cursor_get(c, k, v, MDB_SET_RANGE) : MDB_NOTFOUND;
-	if (rc == 0 && !(k->mv_size == klen && memcmp(k->mv_data, key, klen) == 0))
-		rc = mdb_cursor_get(c, k, v, MDB_PREV); /* past it */
-	else if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, k, v, MDB_LAST); /* all before it */
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return rc != 0 ? map_err(rc) : 1;
-}
-
-int store_get_le(struct store_txn *t, enum store_table tab, const void *key,
-		 size_t klen, const void **ret_key, size_t *ret_klen,
-		 const void **ret_val, size_t *ret_vlen)
-{
-	MDB_val k, v;
-	int r = get_le(t, tab, key, klen, &k, &v);
-	if (r == 1) {
-		*ret_key = k.mv_data;
-		*ret_klen = k.mv_size;
-		*ret_val = v.mv_data;
-		*ret_vlen = v.mv_size;
-	}
-	return r;
-}
-
-int store_last_key(struct store_txn *t, enum store_table tab,
-		   const void **ret_key, size_t *ret_klen)
-{
-	MDB_val k, v;
-	int r = get_le(t, tab, NULL, 0, &k, &v);
-	if (r == 1) {
-		*ret_key = k.mv_data;
-		*ret_klen = k.mv_size;
-	}
-	return r;
-}
-
-int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
-{
-	MDB_stat s;
-	int rc = mdb_stat(t->txn, t->st->dbi[tab], &s);
-	if (rc != 0)
-		return map_err(rc);
-	*ret = s.ms_entries;
-	return 0;
-}
-
-int store_write(struct store *st, store_txn_fn fn, void *ctx)
-{
-	struct store_txn *t;
-	int r;
-
-	for (int attempt = 0;; attempt++) {
-		if ((r = store_txn_begin(st, 0, &t)) < 0)
-			return r;
-		if ((r = fn(t, ctx)) >= 0)
-			r = store_txn_commit(t);
-		else
-			store_txn_abort(t);
-		if (r == HAMLET_EMAPFULL && attempt < 4 && store_grow(st) == 0)
-			continue;
-		return r;
-	}
+	return store__map_err(rc);
 }

@@ -22,7 +22,7 @@ enum store_table {
 		       * seq(be64) || count(be64): a run (entries.h) */
 	ST_RECORDS,   /* collection \0 record id -> change seq, then the
 		       * materialized state or where its one op is
-		       * (record.c) */
+		       * (record_internal.h) */
 	ST_RECOPS,    /* collection \0 record id \0 hlc(be64) || id(32) ->
 		       * the entry's local seq(be64), for a record of two
 		       * ops or more */

@@ -1,0 +1,37 @@
+/*
+ * node_internal: what node.c (a node's home: making and opening it),
+ * node_ini.c (reading the small INI files) and node_cert.c (the root key
+ * and certificates) share. Nothing outside the node module includes it.
+ */
+#ifndef HAMLET_NODE_INTERNAL_H
+#define HAMLET_NODE_INTERNAL_H
+
+#include "node.h"
+
+#include <sys/types.h>
+
+/* libsodium must be initialised before sodium_malloc and randombytes;
+ * every entry point of this module that needs either calls this. */
+int node__crypto_ready(void);
+
+/* a/b, malloc'd; NULL when out of memory. */
+char *node__path_join(const char *a, const char *b);
+
+/* Write a whole file atomically (a temporary file, fsync, rename) with
+ * the given mode. */
+int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
+		      mode_t mode);
+
+/*
+ * Read the [section] of the small INI file at path: vals[i] gets the
+ * value of keys[i] (NULL-ended), malloc'd (node__ini_free() them,
+ * whatever this returns). Every key must be there and no other; why
+ * names the problem.
+ */
+int node__ini_read(const char *path, const char *section,
+		   const char *const *keys, char **vals, char *why,
+		   size_t whylen);
+/* Wipe and free the n values node__ini_read() gave. */
+void node__ini_free(char **vals, size_t n);
+
+#endif

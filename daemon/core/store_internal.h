@@ -1,0 +1,67 @@
+/*
+ * store_internal: what store.c (the environment: opening, growing,
+ * compacting) and store_txn.c (transactions, and the reads and writes in
+ * them) share. Nothing outside the store module includes it.
+ */
+#ifndef HAMLET_STORE_INTERNAL_H
+#define HAMLET_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[ST__COUNT];
+	int readonly;
+	uint64_t map_size;
+	uint64_t map_size_max;
+	/*
+	 * Growing the map unmaps it: LMDB allows that only while no
+	 * transaction of this process is open. Every transaction holds this
+	 * lock shared; store_grow() takes it exclusively, so it waits for
+	 * the open ones to end and no new one starts until the map is
+	 * remapped (a thread-pool writer growing under an event-loop
+	 * reader is safe by construction).
+	 */
+	pthread_rwlock_t grow_lock;
+	int lock_ready;
+	/*
+	 * store/hamlet.lock, held shared by every process that has the store
+	 * open (flock): store_compact() swaps the files only while it alone
+	 * holds it (exclusive), so no other process reads or writes the old
+	 * file after the swap. -1 when it could not be opened (a reader of a
+	 * copy it may not write).
+	 */
+	int xfd;
+	int compact_pending; /* a compaction was put off: retry */
+	/*
+	 * A process killed while it read (kill -9, a crash) leaves its slot
+	 * in the lock file's reader table, and LMDB keeps every page that
+	 * reader could see: the file would grow on every write until the
+	 * slot is cleared. Writers clear dead readers' slots
+	 * (mdb_reader_check), at most once every READER_CHECK_MS (100 ms).
+	 */
+	uint64_t reader_check_ms;
+	char dir[4096]; /* to tell a full disk from other write faults */
+	/* the writer's scratch tables (store_memo): write transactions
+	 * are one at a time, so only one thread ever uses them at once */
+	void *memo[STORE_MEMOS];
+	/* what the writer keeps between transactions (store_writer_keep) */
+	void *keep;
+	void (*keep_free)(void *);
+};
+
+/* An MDB_* code (or an errno LMDB passed on) as one of ours. */
+int store__map_err(int rc);
+
+/* A write that failed with rc as one of ours: HAMLET_EDISKFULL when the
+ * disk is full (store_txn.c). */
+int store__write_err(const struct store *st, int rc);
+
+/* Open st->dir's environment and tables, checking the format: 0 or a
+ * hamlet code, st->env NULL on failure. */
+int store__attach(struct store *st, int created);
+
+#endif
