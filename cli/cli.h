@@ -213,7 +213,7 @@ const struct schema *cli_schema(const char *name);
 int cli_check_id(const char *id);
 int cli_check_scope(const char *scope, const char *what);
 
-/* --- input and JSON ---------------------------------------------------- */
+/* --- input and JSON (cli/cli_json.c) ----------------------------------- */
 
 /* Read all of path ("-": stdin) into a NUL-terminated buffer (free()). */
 int cli_read_all(const char *path, char **ret, size_t *ret_len);

@@ -1,15 +1,19 @@
 /*
- * peer_internal: what peer.c (connections, handshake, framing) and dial.c
- * (dialling the configured addresses) share. Nothing outside the peer
- * module includes it.
+ * peer_internal: what peer.c (connections, writing, timers), peer_read.c
+ * (the handshake, reading frames) and dial.c (dialling the configured
+ * addresses) share. Nothing outside the peer module includes it.
  */
 #ifndef HAMLETD_PEER_INTERNAL_H
 #define HAMLETD_PEER_INTERNAL_H
 
 #include "conn.h"
+#include "wire.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* bytes a connection's input buffer holds: a whole frame and its length */
+#define PEER__IN_CAP (2 + WIRE_FRAME_MAX + 4096)
 
 /* --- peer.c ------------------------------------------------------------ */
 
@@ -29,6 +33,13 @@ struct conn *peer__conn_new(struct daemon *d, int initiator, const char *name);
 void peer__conn_close(struct conn *c);
 
 /*
+ * peer__conn_close() with a log line naming why (a marked literal or a
+ * sentence already translated); own: this node closes it for reasons of
+ * its own, which say nothing about whether the address can be reached.
+ */
+void peer__conn_close_why(struct conn *c, const char *why, int own);
+
+/*
  * Connections that hold a max_peers slot: sessions past the handshake and
  * our own dials. Incoming handshakes have slots of their own
  * (HAMLETD_HANDSHAKES_MAX), so a flood of them cannot lock out either.
@@ -44,11 +55,13 @@ size_t peer__conns_slotted(const struct daemon *d);
 int peer__named(const struct peer_info *p, const uint8_t *pk,
 		const char *addr, const char *name);
 
-/* Read from c's socket, which is connected: the handshake starts. */
-void peer__conn_read_start(struct conn *c);
-
 /* Send the next handshake message, carrying payload (plen may be 0). */
 int peer__hs_send(struct conn *c, const uint8_t *payload, size_t plen);
+
+/* --- peer_read.c ------------------------------------------------------- */
+
+/* Read from c's socket, which is connected: the handshake starts. */
+void peer__conn_read_start(struct conn *c);
 
 /* --- listen.c ---------------------------------------------------------- */
 

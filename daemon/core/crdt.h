@@ -6,7 +6,8 @@
  * author, entry id, deps, and a put's field values as msgpack objects --
  * and gives the record's heads and each field's state: its value, its
  * candidates, and whether they conflict. It touches no store:
- * record_materialize.c reads the operations, calls crdt_record_settle() and writes the rows.
+ * record_materialize.c reads the operations, calls crdt_record_settle()
+ * and writes the rows.
  *
  * Causality comes from deps alone. HLCs only order concurrent
  * candidates (the display winner and lww), so an operation dated before

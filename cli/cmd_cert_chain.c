@@ -1,0 +1,258 @@
+/*
+ * hamlet cert install, list and show: a certificate chain installed as
+ * this node's, the node's chain listed, a chain file shown (and checked
+ * against a network file), as text or JSON. cmd_cert.c dispatches to
+ * them.
+ */
+#include "cli.h"
+#include "cmd_cert_internal.h"
+#include "scopemap.h"
+
+#include "cert.h"
+#include "error.h"
+#include "hlc.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* After an install: say so when the certificate does not let the node
+ * write (or read) its own scope, where its puts go by default; every
+ * one of them would be refused. */
+static void own_scope_note(struct node *n)
+{
+	const struct cert *g;
+	char list[600] = "";
+
+	node_grant_refresh(n);
+	if (!(g = n->grant))
+		return;
+	for (size_t i = 0; i < g->nwrite; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "",
+			 g->write[i]);
+	}
+	if (g->nwrite == 0)
+		cli_err(_("note: this certificate lets the node write nowhere: it reads, and every put on it is refused"));
+	else if (!scopemap_under_any(n->smap, n->scope,
+				     (const char(*)[ENTRY_MAX_SCOPE + 1])g->write,
+				     g->nwrite))
+		cli_err(_("note: this certificate lets the node write only under %s, not in its own scope %s, where a put goes unless it gives --scope: such puts are refused. If that is a mistake, ask the administrator for a certificate of %s"),
+			list, n->scope, n->scope);
+}
+
+int cmd_cert__install(int argc, char **argv)
+{
+	char *pos[1], why[512] = "";
+	struct node *n = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int npos, r;
+	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+
+	if ((r = cli_parse("cert install", argc, argv, opts, pos, 1, &npos)) <
+	    0)
+		return r;
+	if (npos != 1) {
+		cli_usage_err("cert install", _("give the certificate FILE"));
+		return CLI_EUSAGE;
+	}
+	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
+		return r;
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		goto out;
+	if ((r = node_cert_install(n, buf, len, hlc_wall_ms(), why,
+				   sizeof(why))) < 0) {
+		cli_err(_("%s is not installed: %s"), pos[0], why);
+		goto out;
+	}
+	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
+	       pos[0]);
+	own_scope_note(n);
+	r = 0;
+out:
+	free(buf);
+	node_close(n);
+	return r;
+}
+
+static json_t *cert_json(const struct cert *c, const uint8_t id[32])
+{
+	json_t *j = json_object(), *a;
+	char h[65];
+
+	cli_hex(id, 32, h);
+	json_object_set_new(j, "id", json_string(h));
+	cli_hex(c->subject, 32, h);
+	json_object_set_new(j, "subject", json_string(h));
+	cli_hex(c->issuer, 32, h);
+	json_object_set_new(j, "issuer", json_string(h));
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "role", json_string(cert_role_name(c->role)));
+	a = json_array();
+	for (size_t i = 0; i < c->nread; i++)
+		json_array_append_new(a, json_string(c->read[i][0] ? c->read[i] : "*"));
+	json_object_set_new(j, "read", a);
+	a = json_array();
+	for (size_t i = 0; i < c->nwrite; i++)
+		json_array_append_new(a, json_string(c->write[i][0] ? c->write[i] : "*"));
+	json_object_set_new(j, "write", a);
+	a = json_array();
+	for (size_t i = 0; i < c->ncollections; i++)
+		json_array_append_new(a, json_string(c->collections[i]));
+	json_object_set_new(j, "collections", a);
+	json_object_set_new(j, "not_before_ms",
+			    json_integer((json_int_t)c->not_before_ms));
+	json_object_set_new(j, "expires_ms",
+			    json_integer((json_int_t)c->expires_ms));
+	json_object_set_new(j, "delegate", json_boolean(c->delegate));
+	return j;
+}
+
+static void prefixes_print(const char *what,
+			   const char (*v)[CERT_SCOPE_MAX + 1], size_t n)
+{
+	printf("    %s:", what);
+	if (!n)
+		printf(_(" nothing"));
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", v[i][0] ? v[i] : _("* (every scope)"));
+	printf("\n");
+}
+
+static void cert_print(const struct cert *c, const uint8_t id[32])
+{
+	char h[65], from[40], to[40];
+	cli_hex(c->subject, 32, h);
+	printf(_("  \"%s\" (%s), key %s\n"), c->name, cli_role_text(c->role), h);
+	prefixes_print(_("reads"), c->read, c->nread);
+	prefixes_print(_("writes"), c->write, c->nwrite);
+	printf(_("    collections:"));
+	if (!c->ncollections)
+		printf(_(" every one"));
+	for (size_t i = 0; i < c->ncollections; i++)
+		printf(" %s", c->collections[i]);
+	cli_date_text(c->not_before_ms, from, sizeof(from));
+	cli_date_text(c->expires_ms, to, sizeof(to));
+	cli_hex(c->issuer, 32, h);
+	printf(_("\n    valid from %s until %s%s\n    signed by %.16s…"), from,
+	       to, c->delegate ? _("; may certify others") : "", h);
+	cli_hex(id, 32, h);
+	printf(_(", id %.16s…\n"), h);
+}
+
+/* Print chain ch and whether it holds (check: its result, why). */
+static void chain_print(const struct cert_chain *ch, int check,
+			const char *why)
+{
+	if (cli_global.json) {
+		json_t *j = json_object(), *a = json_array();
+		for (size_t i = 0; i < ch->n; i++)
+			json_array_append_new(a, cert_json(&ch->c[i], ch->id[i]));
+		json_object_set_new(j, "chain", a);
+		json_object_set_new(j, "valid", json_boolean(check == 0));
+		if (check < 0)
+			json_object_set_new(j, "why", json_string(why));
+		cli_json_print(j);
+		return;
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
+		cert_print(&ch->c[i], ch->id[i]);
+	}
+	if (check == 0)
+		printf(_("valid: the chain holds up to the network's root key\n"));
+	else
+		printf(_("NOT VALID: %s\n"), why);
+}
+
+int cmd_cert__list(int argc, char **argv)
+{
+	char *pos[1], why[512] = "";
+	struct cert_chain ch;
+	struct node *n = NULL;
+	int npos, r;
+	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+
+	if ((r = cli_parse("cert list", argc, argv, opts, pos, 0, &npos)) < 0)
+		return r;
+	if ((r = cli_node_open(1, &n, NULL)) < 0)
+		return r;
+	r = node_cert_load(n, hlc_wall_ms(), &ch, NULL, NULL, why,
+			   sizeof(why));
+	if (r == HAMLET_ENOTFOUND) {
+		if (cli_global.json) {
+			json_t *j = json_object();
+			json_object_set_new(j, "chain", json_array());
+			json_object_set_new(j, "valid", json_false());
+			json_object_set_new(j, "why", json_string(why));
+			cli_json_print(j);
+		} else {
+			printf("%s\n", why);
+		}
+	} else if (ch.n) {
+		chain_print(&ch, r, why);
+	} else {
+		cli_err("%s", why);
+	}
+	node_close(n);
+	return r == 0 ? 0
+	       : r == HAMLET_ECERT || r == HAMLET_EREVOKED ||
+			 r == HAMLET_ENOTFOUND
+		       ? CLI_EPROBLEMS
+		       : r;
+}
+
+int cmd_cert__show(int argc, char **argv)
+{
+	const char *netfile = NULL;
+	char *pos[1], why[512] = "";
+	struct cert_chain ch;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int npos, r, check = 0;
+	const struct cli_opt opts[] = {
+		{ "--network", &netfile, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if ((r = cli_parse("cert show", argc, argv, opts, pos, 1, &npos)) < 0)
+		return r;
+	if (npos != 1) {
+		cli_usage_err("cert show", _("give the certificate FILE"));
+		return CLI_EUSAGE;
+	}
+	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
+		return r;
+	if ((r = cert_chain_decode((uint8_t *)buf, len, &ch)) < 0) {
+		cli_err(_("%s is not a certificate chain: %s"), pos[0],
+			cli_strerror(r));
+		goto out;
+	}
+	if (netfile) {
+		struct network_info ni;
+		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
+			cli_err("%s", why);
+			goto out;
+		}
+		check = cert_chain_check(&ch, ni.id, ni.root_pk, hlc_wall_ms(),
+					 why, sizeof(why));
+		sodium_memzero(&ni, sizeof(ni));
+	} else {
+		check = 1; /* not checked */
+	}
+	if (check == 1 && !cli_global.json) {
+		for (size_t i = 0; i < ch.n; i++) {
+			printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
+			cert_print(&ch.c[i], ch.id[i]);
+		}
+		printf(_("signatures verify; give --network NETFILE to check the chain against the network's root key\n"));
+	} else {
+		chain_print(&ch, check, why);
+	}
+	r = check < 0 ? CLI_EPROBLEMS : 0;
+out:
+	free(buf);
+	return r;
+}
