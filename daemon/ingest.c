@@ -115,6 +115,8 @@ static void count_refused(struct ingest *q, const struct ingest_job *j)
 {
 	struct ingest_refused *c = &q->refused;
 
+	if (j->kind == INGEST_TRUST && j->r >= 0)
+		c->not_granted += j->stats.taken_out; /* SPEC §9 */
 	if (j->kind != INGEST_ENTRIES)
 		return;
 	c->held_expired += j->stats.held_expired;

@@ -2,7 +2,9 @@
 #include "audit.h"
 #include "changes.h"
 #include "helpers.h"
+#include "heads.h"
 #include "hlc.h"
+#include "refused.h"
 #include "scopemap.h"
 
 /* The node's clock as stored (meta "hlc"). */
@@ -41,6 +43,203 @@ static const char *own_scope(const struct th_pool *p, const struct node *n,
 			return e->scope;
 	}
 	return "(none)";
+}
+
+/* --- a revocation's cut-off, whichever came first ------------------------ */
+
+/* The feeds of n: key, seq and head of each, in key order, into v. */
+struct feeds_seen {
+	struct log_feed v[16];
+	size_t n;
+};
+
+static int feed_seen(void *ctx, const struct log_feed *f)
+{
+	struct feeds_seen *s = ctx;
+	ASSERT_TRUE(s->n < 16);
+	s->v[s->n++] = *f;
+	return 0;
+}
+
+static void feeds_of(struct node *n, struct feeds_seen *s,
+		     struct heads_totals *tot)
+{
+	struct store_txn *t;
+	s->n = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(log_feeds_each(t, feed_seen, s));
+	ASSERT_OK(heads_totals_get(t, tot));
+	store_txn_abort(t);
+}
+
+/* The root's revocation of victim keeping seq keep (id head) of scope. */
+static uint8_t *revoke_by_root(const char *netfile, const struct node *victim,
+			       const char *scope, uint64_t keep,
+			       const uint8_t head[32], size_t *ret_len)
+{
+	char path[4096], why[256];
+	uint8_t nid[32], rpk[32], *rsk, *p;
+	struct revocation *r = calloc(1, sizeof(*r));
+	size_t k = strlen(netfile);
+
+	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
+	ASSERT_OK(root_key_load(path, nid, rpk, &rsk, why, sizeof(why)));
+	memcpy(r->network_id, nid, 32);
+	memcpy(r->issuer, rpk, 32);
+	memcpy(r->subject, victim->pk, 32);
+	r->issued_ms = hlc_wall_ms();
+	r->nfeeds = 1;
+	snprintf(r->feeds[0].scope, sizeof(r->feeds[0].scope), "%s", scope);
+	r->feeds[0].seq = keep;
+	memcpy(r->feeds[0].head, head, 32);
+	ASSERT_OK(revoke_sign(r, rsk, &p, ret_len));
+	sodium_free(rsk);
+	free(r);
+	return p;
+}
+
+static int refused_revoked(void *ctx, const struct refused_row *row)
+{
+	uint64_t *n = ctx;
+	*n += row->err == HAMLET_EREVOKED;
+	return 0;
+}
+
+static void test_revoke_cut(const char *dir, const char *net)
+{
+	struct node *thief = th_node(dir, net, "rv-thief", "bk/rv");
+	struct node *other = th_node(dir, net, "rv-other", "bk/rv");
+	struct node *first = th_node(dir, net, "rev-first", "bk");
+	struct node *late = th_node(dir, net, "rev-late", "bk");
+	struct log_out out[16];
+	struct log_stats st = { 0 };
+	struct th_pool po = { 0 };
+	struct trustset_item it = { TRUST_REVOKE, NULL, 0 };
+	struct trustset_out to;
+	struct feeds_seen f1, f2;
+	struct heads_totals t1, t2;
+	struct log_feed tf;
+	struct store_txn *t;
+	uint8_t key[32], *rv;
+	uint64_t nrev;
+	size_t rl;
+	char v1[64], v2[64];
+
+	TEST_START("entries a revocation cuts off go from a node that held them first, as from one that got the revocation first");
+	ASSERT_OK(th_put(thief, "health_profile", "RV-1",
+			 "person_id=001122334401;full_name=Kept;birth_date=1990-01-01"));
+	log_feed_key(thief->pk, "bk/rv", key);
+	ASSERT_OK(store_txn_begin(thief->st, 1, &t));
+	ASSERT_OK(log_feed_get(t, key, &tf));
+	store_txn_abort(t);
+	ASSERT_EQ(tf.seq, 1);
+	rv = revoke_by_root(net, thief, "bk/rv", 1, tf.head, &rl);
+	/* after the cut-off: a new record, a change of the kept one, and a
+	 * feed the revocation does not list */
+	ASSERT_OK(th_put(thief, "health_profile", "RV-2",
+			 "person_id=001122334402;full_name=Stolen;birth_date=1990-01-02"));
+	ASSERT_OK(th_put(thief, "health_profile", "RV-1",
+			 "person_id=001122334401;full_name=After Revoke;birth_date=1990-01-01"));
+	{
+		struct log_author au;
+		struct log_op op = { ENTRY_PUT, "health_profile", "RV-3",
+				     "bk/rv/x", NULL, 0, 0 };
+		size_t failed, bl;
+		char why[256];
+		uint8_t *body = th_body("person_id=001122334403;full_name=Sub;birth_date=1990-01-03", &bl);
+		op.body = body;
+		op.body_len = bl;
+		node_author(thief, &au);
+		ASSERT_OK(log_write(thief->st, &au, &op, 1, NULL, &failed, why,
+				    sizeof(why), NULL));
+		free(body);
+	}
+	/* another author builds on the thief's last change of RV-1: its
+	 * deps name an entry that is cut off */
+	th_pool_fill(thief, &po);
+	ASSERT_OK(log_ingest(other->st, other->net.id, po.in, po.n, out, NULL,
+			     NULL));
+	th_pool_free(&po);
+	ASSERT_OK(th_put(other, "health_profile", "RV-1",
+			 "person_id=001122334401;full_name=Other's;birth_date=1990-01-01"));
+	memset(&po, 0, sizeof(po));
+	th_pool_fill(other, &po);
+	ASSERT_EQ(po.n, 5);
+
+	it.data = rv;
+	it.len = rl;
+	/* first: the revocation, then everything */
+	ASSERT_OK(log_trust_ingest(first->st, first->net.id, &it, 1, &to, &st,
+				   NULL));
+	ASSERT_EQ(to.status, TRUSTSET_ADDED);
+	ASSERT_EQ(st.taken_out, 0);
+	ASSERT_OK(log_ingest(first->st, first->net.id, po.in, po.n, out, NULL,
+			     NULL));
+	/* late: everything, then the revocation */
+	ASSERT_OK(log_ingest(late->st, late->net.id, po.in, po.n, out, NULL,
+			     NULL));
+	ASSERT_STREQ(th_field(late, "health_profile", "RV-2", "full_name", v1,
+			      sizeof(v1)), "Stolen");
+	ASSERT_OK(log_trust_ingest(late->st, late->net.id, &it, 1, &to, &st,
+				   NULL));
+	ASSERT_EQ(to.status, TRUSTSET_ADDED);
+	ASSERT_EQ(st.taken_out, 3);
+	ASSERT_EQ(st.rejected, 0);
+
+	TH_ASSERT_SAME_STATE(first, late);
+	ASSERT_EQ(th_records(late), 1);
+	ASSERT_STREQ(th_field(late, "health_profile", "RV-2", "full_name", v1,
+			      sizeof(v1)), "");
+	ASSERT_STREQ(th_field(late, "health_profile", "RV-3", "full_name", v1,
+			      sizeof(v1)), "");
+	ASSERT_STREQ(th_field(first, "health_profile", "RV-1", "full_name", v1,
+			      sizeof(v1)),
+		     th_field(late, "health_profile", "RV-1", "full_name", v2,
+			      sizeof(v2)));
+	ASSERT_EQ(th_count_entries(late), th_count_entries(first));
+
+	TEST_START("after the cut-off both nodes show the same heads and totals, and keep the entries taken out as refused");
+	feeds_of(first, &f1, &t1);
+	feeds_of(late, &f2, &t2);
+	ASSERT_EQ(f1.n, f2.n);
+	ASSERT_EQ(f1.n, 2); /* the thief's bk/rv, cut back to 1, and other's */
+	for (size_t i = 0; i < f1.n; i++) {
+		ASSERT_MEMEQ(f1.v[i].key, f2.v[i].key, 32);
+		ASSERT_EQ(f1.v[i].seq, f2.v[i].seq);
+		ASSERT_MEMEQ(f1.v[i].head, f2.v[i].head, 32);
+		ASSERT_EQ(f1.v[i].hlc, f2.v[i].hlc);
+	}
+	ASSERT_EQ(t1.feeds, t2.feeds);
+	ASSERT_EQ(t1.entries, t2.entries);
+	ASSERT_EQ(t1.newest_hlc, t2.newest_hlc);
+	ASSERT_OK(store_txn_begin(late->st, 1, &t));
+	ASSERT_OK(log_feed_get(t, key, &tf));
+	ASSERT_EQ(tf.seq, 1);
+	nrev = 0;
+	ASSERT_OK(refused_each(t, refused_revoked, &nrev));
+	store_txn_abort(t);
+	ASSERT_EQ(nrev, 3);
+	ASSERT_OK(store_txn_begin(first->st, 1, &t));
+	nrev = 0;
+	ASSERT_OK(refused_each(t, refused_revoked, &nrev));
+	store_txn_abort(t);
+	ASSERT_EQ(nrev, 3);
+
+	TEST_START("the revocation again, and the entries again, change nothing");
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(log_trust_ingest(late->st, late->net.id, &it, 1, &to, &st,
+				   NULL));
+	ASSERT_EQ(to.status, TRUSTSET_KNOWN);
+	ASSERT_OK(log_ingest(late->st, late->net.id, po.in, po.n, out, &st,
+			     NULL));
+	ASSERT_EQ(st.applied, 0);
+	TH_ASSERT_SAME_STATE(first, late);
+	free(rv);
+	th_pool_free(&po);
+	node_close(thief);
+	node_close(other);
+	node_close(first);
+	node_close(late);
 }
 
 int main(void)
@@ -891,6 +1090,7 @@ int main(void)
 	}
 
 	th_pool_free(&c);
+	test_revoke_cut(dir, net);
 	node_close(a);
 	node_close(b);
 	th_rmrf(dir);

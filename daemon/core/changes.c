@@ -53,6 +53,15 @@ int changes_note(struct store_txn *t, struct changes_batch *b,
 	return store_put(t, ST_CHANGES, sk, 8, row, 8, STORE_APPEND);
 }
 
+int changes_drop(struct store_txn *t, uint64_t seq)
+{
+	uint8_t sk[8];
+	int r;
+	store_be64(sk, seq);
+	r = store_del(t, ST_CHANGES, sk, 8);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 int changes_flush(struct store_txn *t, struct changes_batch *b)
 {
 	uint8_t sk[8];

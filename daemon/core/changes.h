@@ -51,6 +51,10 @@ int changes_next(struct store_txn *t, struct changes_batch *b,
 int changes_note(struct store_txn *t, struct changes_batch *b,
 		 uint64_t seq, uint64_t old, uint64_t lseq);
 
+/* The record whose change was seq has no op left (a revocation took
+ * them out, SPEC §9): its row goes, as it was never noted. */
+int changes_drop(struct store_txn *t, uint64_t seq);
+
 /* Write the last seq b gave to meta (nothing when it gave none). */
 int changes_flush(struct store_txn *t, struct changes_batch *b);
 

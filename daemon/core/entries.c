@@ -673,3 +673,52 @@ int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 	free(copy);
 	return r;
 }
+
+/* --- taking entries out -------------------------------------------------- */
+
+int entries_truncate(struct store_txn *t, const uint8_t feed[32],
+		     uint64_t keep, uint64_t last, entries_gone_cb cb,
+		     void *ctx)
+{
+	struct append_memo *m = append_memo(t, 0);
+	uint64_t first, lfirst, count;
+	uint8_t sk[40], sv[RUN_VAL], lk[8];
+	int r;
+
+	if (last <= keep)
+		return 0;
+	/* the writer's memo may name a run about to shrink */
+	if (m)
+		m->txn = 0;
+	/* each entry, handed over before its row goes */
+	for (uint64_t seq = last; seq > keep; seq--) {
+		struct entries_row row;
+		uint64_t lseq;
+		if ((r = entries_lseq(t, feed, seq, &lseq)) < 0 ||
+		    (r = entries_at(t, lseq, &row)) < 0)
+			return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+		if ((r = cb(ctx, seq, lseq, &row)) < 0)
+			return r;
+		store_be64(lk, lseq);
+		if ((r = store_del(t, ST_ENTRIES, lk, 8)) < 0)
+			return r;
+	}
+	/* then the runs: those past keep go, the one holding it shrinks */
+	for (;;) {
+		r = run_le(t, feed, last, &first, &lfirst, &count);
+		if (r <= 0)
+			return r;
+		if (first + count - 1 <= keep)
+			return 0;
+		memcpy(sk, feed, 32);
+		store_be64(sk + 32, first);
+		if (first > keep) {
+			if ((r = store_del(t, ST_SEQS, sk, 40)) < 0)
+				return r;
+			continue;
+		}
+		store_be64(sv, lfirst);
+		store_be64(sv + 8, keep - first + 1);
+		return store_put(t, ST_SEQS, sk, 40, sv, RUN_VAL, 0);
+	}
+}

@@ -106,6 +106,19 @@ int entries_body_fill(struct store_txn *t, const uint8_t id[32],
 int entries_body_drop(struct store_txn *t, const uint8_t id[32],
 		      uint64_t lseq);
 
+/*
+ * Take entries keep + 1 ... last of feed out of the store (a revocation
+ * cut them off, SPEC §9): cb(ctx, seq, lseq, row) sees each, last first,
+ * while its row is still stored (row borrows until cb returns), then the
+ * row and the feed's runs past keep go. A cb's <0 stops and is
+ * returned. A local seq freed at the end of the table may be given again.
+ */
+typedef int (*entries_gone_cb)(void *ctx, uint64_t seq, uint64_t lseq,
+			       const struct entries_row *row);
+int entries_truncate(struct store_txn *t, const uint8_t feed[32],
+		     uint64_t keep, uint64_t last, entries_gone_cb cb,
+		     void *ctx);
+
 /* Write envelope length (be16), envelope and signature to buf: the
  * start of the log's rows of forks and held entries, and what follows
  * the flags in a whole row of entries; returns the bytes written. */

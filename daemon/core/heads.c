@@ -43,6 +43,17 @@ int heads_feed_new(struct store_txn *t, const uint8_t author[32],
 	return store_put(t, ST_AUTHFEEDS, k, 64, "", 0, 0);
 }
 
+int heads_feed_gone(struct store_txn *t, const uint8_t author[32],
+		    const uint8_t key[32])
+{
+	uint8_t k[64];
+	int r;
+	memcpy(k, author, 32);
+	memcpy(k + 32, key, 32);
+	r = store_del(t, ST_AUTHFEEDS, k, 64);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
 int heads_feed_version(struct store_txn *t, const uint8_t key[32],
 		       uint64_t *ret)
 {
@@ -91,13 +102,16 @@ int heads_commit(struct store_txn *t, struct heads_delta *d, int moved,
 	} else if (r < 0) {
 		return r;
 	}
-	if (!moved && d->entries == 0) {
+	if (!moved && d->entries == 0 && d->entries_gone == 0) {
 		*ret_version = tot.version;
 		return 0;
 	}
 	tot.feeds += d->feeds;
 	tot.entries += d->entries;
-	if (d->newest_hlc > tot.newest_hlc)
+	tot.feeds -= d->feeds_gone < tot.feeds ? d->feeds_gone : tot.feeds;
+	tot.entries -= d->entries_gone < tot.entries ? d->entries_gone
+						      : tot.entries;
+	if (d->newest_reset || d->newest_hlc > tot.newest_hlc)
 		tot.newest_hlc = d->newest_hlc;
 	if (moved)
 		tot.version++;

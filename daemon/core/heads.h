@@ -28,9 +28,13 @@ struct heads_totals {
 	uint64_t version; /* the last version given; 0: none yet */
 };
 
-/* What one commit adds, gathered while it applies entries. */
+/* What one commit adds, gathered while it applies entries, and what it
+ * takes out (a revocation's cut-off, SPEC §9): then newest_reset says
+ * newest_hlc is the newest left, not a candidate. */
 struct heads_delta {
 	uint64_t feeds, entries, newest_hlc;
+	uint64_t feeds_gone, entries_gone;
+	int newest_reset;
 };
 
 /* The totals; a store whose totals are not filled yet (an upgrade that
@@ -42,6 +46,10 @@ int heads_totals_put(struct store_txn *t, const struct heads_totals *tot);
 /* A feed of author was created: note it under its author. */
 int heads_feed_new(struct store_txn *t, const uint8_t author[32],
 		   const uint8_t key[32]);
+
+/* A feed of author has no entry left: its note under its author goes. */
+int heads_feed_gone(struct store_txn *t, const uint8_t author[32],
+		    const uint8_t key[32]);
 
 /*
  * Before the commit: add d to the totals (d is zeroed) and, when moved

@@ -546,11 +546,19 @@ static int trust_txn(struct store_txn *t, void *ctx)
 			judge = 1;
 		}
 	}
-	if (judge) {
-		trustset_cache_reset(g->a.tc);
-		if ((r = release_nocert(&g->a)) < 0)
+	if (!judge)
+		return log__applier_finish(&g->a, 0);
+	trustset_cache_reset(g->a.tc);
+	/* judged by the whole set as it now is: what a revocation cuts
+	 * off goes (log_revoke.c), then what waited for a certificate */
+	for (size_t i = 0; i < g->n; i++)
+		if (g->out[i].status == TRUSTSET_ADDED &&
+		    g->items[i].kind == TRUST_REVOKE &&
+		    (r = log__revoke_apply(&g->a, g->items[i].data,
+					   g->items[i].len)) < 0)
 			return r;
-	}
+	if ((r = release_nocert(&g->a)) < 0)
+		return r;
 	return log__applier_finish(&g->a, 0);
 }
 
@@ -572,6 +580,7 @@ static void stats_add(struct log_stats *to, const struct log_stats *from)
 	to->held_new += from->held_new;
 	to->erased_bodies += from->erased_bodies;
 	to->bodies_filled += from->bodies_filled;
+	to->taken_out += from->taken_out;
 }
 
 int log_trust_ingest(struct store *st, const uint8_t network_id[32],

@@ -88,6 +88,10 @@ struct log_stats {
 	uint64_t erased_bodies; /* bodies dropped by erasures (SPEC §1.6),
 				 * and bodies not stored as their record
 				 * is erased */
+	uint64_t taken_out; /* entries held or stored before a revocation
+			     * that cuts them off joined, taken out then
+			     * and kept as refused (SPEC §9); not among
+			     * rejected, which counts arriving entries */
 };
 
 const char *log_status_name(int status);
@@ -177,7 +181,10 @@ void log_check_free(struct log_check *k);
  * one's fate in out[i]. A new fork proof keeps both its entries as
  * evidence and freezes their feed past the fork; a new certificate or
  * revocation judges again the entries held for their author's
- * certificate, applying those it now grants. stats and adv as for
+ * certificate, applying those it now grants; a new revocation also takes
+ * out, stored or held, the entries of its subject it cuts off (SPEC §9:
+ * their feeds' heads go back, their records are made again, they are
+ * kept as refused). stats and adv as for
  * log_ingest. <0 only when the store failed: then nothing was added.
  */
 int log_trust_ingest(struct store *st, const uint8_t network_id[32],

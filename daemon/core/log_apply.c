@@ -19,8 +19,8 @@
 
 /* --- applying ---------------------------------------------------------- */
 
-static int dirty_add(struct log__dirty *d, const struct entry *e,
-		     uint64_t lseq, int fresh)
+int log__dirty_add(struct log__dirty *d, const struct entry *e,
+		   uint64_t lseq, int fresh)
 {
 	struct log__dirty_key *k;
 	if (d->n == d->cap) {
@@ -92,7 +92,7 @@ void log_advances_close(struct log_advances *a)
 	a->n = a->cap = 0;
 }
 
-static int moved_add(struct log_advances *m, const struct log_feed *f)
+int log__moved_add(struct log_advances *m, const struct log_feed *f)
 {
 	struct log_advance *x;
 	if (m->n && memcmp(m->v[m->n - 1].key, f->key, 32) == 0) {
@@ -153,7 +153,7 @@ void log__moved_publish(struct log_advances *m, struct log_advances *adv)
 		memcpy(f.key, m->v[i].key, 32);
 		f.seq = m->v[i].seq;
 		snprintf(f.scope, sizeof(f.scope), "%s", m->v[i].scope);
-		if (moved_add(adv, &f) < 0)
+		if (log__moved_add(adv, &f) < 0)
 			break;
 	}
 	qsort(adv->v, adv->n, sizeof(*adv->v), cmp_advance);
@@ -507,14 +507,14 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 	memcpy(f->head, id, 32);
 	f->hlc = e->hlc;
 	if ((r = log__feed_put(a->t, f)) < 0 ||
-	    (r = moved_add(&a->moved, f)) < 0)
+	    (r = log__moved_add(&a->moved, f)) < 0)
 		return r;
 	if (e->kind == ENTRY_PUT || e->kind == ENTRY_DELETE ||
 	    e->kind == ENTRY_ERASE) {
 		int fresh;
 		if ((r = record_op_add(a->t, e, id, lseq, &fresh)) < 0)
 			return r;
-		if ((r = dirty_add(&a->dirty, e, lseq, fresh)) < 0)
+		if ((r = log__dirty_add(&a->dirty, e, lseq, fresh)) < 0)
 			return r;
 	}
 	if (e->kind == ENTRY_ERASE && (r = log__erase_apply(a, e, id)) < 0)
@@ -552,7 +552,7 @@ static int body_fill(struct log__applier *a, const struct entry *e,
 	    (r = entries_body_fill(a->t, id, lseq, b->body, b->body_len)) <= 0)
 		return r;
 	a->st.bodies_filled++;
-	return dirty_add(&a->dirty, e, lseq, 0);
+	return log__dirty_add(&a->dirty, e, lseq, 0);
 }
 
 /* Store one entry (log__apply_one) without releasing what it unblocks;
@@ -656,12 +656,17 @@ int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 	uint64_t ver;
 	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0 ||
 	    (r = record_digest_flush(a->t, &a->dirty.dd)) < 0 ||
-	    (r = heads_commit(a->t, &a->heads, a->moved.n > 0, &ver)) < 0)
+	    (r = heads_commit(a->t, &a->heads, a->moved.n + a->cut.n > 0,
+			      &ver)) < 0)
 		return r;
 	/* in the same transaction as the heads: what moved since a version
-	 * is never missed (sync's reconnection, SPEC 5.6) */
+	 * is never missed (sync's reconnection, SPEC 5.6), nor a head taken
+	 * back */
 	for (size_t i = 0; i < a->moved.n; i++)
 		if ((r = heads_feed_moved(a->t, a->moved.v[i].key, ver)) < 0)
+			return r;
+	for (size_t i = 0; i < a->cut.n; i++)
+		if ((r = heads_feed_moved(a->t, a->cut.v[i].key, ver)) < 0)
 			return r;
 	if ((r = log__meta_hlc_get(a->t, &cur)) < 0)
 		return r;
@@ -684,6 +689,7 @@ int log__applier_begin(struct log__applier *a, struct store_txn *t)
 	a->max_hlc = 0;
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;
+	a->cut.n = 0;
 	a->held_budget = a->held_budget0;
 	a->erasures = 0;
 	memset(&a->heads, 0, sizeof(a->heads));
@@ -695,5 +701,6 @@ void log__applier_close(struct log__applier *a)
 	free(a->dirty.keys);
 	trustset_cache_free(a->tc);
 	log_advances_close(&a->moved);
+	log_advances_close(&a->cut);
 	memset(a, 0, sizeof(*a));
 }

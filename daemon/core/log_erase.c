@@ -185,3 +185,14 @@ int log__erase_apply(struct log__applier *a, const struct entry *e,
 	a->st.erased_bodies += dropped;
 	return 0;
 }
+
+int log__erase_forget(struct store_txn *t, const char *coll, const char *id,
+		      const uint8_t eid[ENTRY_ID_LEN])
+{
+	uint8_t key[RECORD_KEY_MAX + 1 + ENTRY_ID_LEN];
+	size_t kl = erased_prefix(coll, id, key);
+	int r;
+	memcpy(key + kl, eid, ENTRY_ID_LEN);
+	r = store_del(t, ST_ERASED, key, kl + ENTRY_ID_LEN);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}

@@ -77,6 +77,7 @@ struct log__applier {
 	struct trustset_cache *tc; /* made by log__applier_begin */
 	uint64_t erasures; /* erasures stored in this transaction */
 	struct heads_delta heads; /* feeds and entries added (heads.h) */
+	struct log_advances cut; /* feeds a revocation took back */
 };
 
 /* Start (again) in transaction t: forget what an aborted attempt did,
@@ -105,6 +106,9 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d);
  * wall clock) and past local_hlc, the last local entry's (0: none).
  */
 int log__applier_finish(struct log__applier *a, uint64_t local_hlc);
+
+/* Note feed f (its key, head and scope) in m, once per feed. */
+int log__moved_add(struct log_advances *m, const struct log_feed *f);
 
 /* After the commit: hand the moved heads to adv (may be NULL). */
 void log__moved_publish(struct log_advances *m, struct log_advances *adv);
@@ -141,6 +145,24 @@ int log__erased(struct store_txn *t, const char *coll, const char *id,
  * store to be rewritten after the commit. */
 int log__erase_apply(struct log__applier *a, const struct entry *e,
 		     const uint8_t id[ENTRY_ID_LEN]);
+
+/* Erasure eid of coll/id was taken out (a revocation cut it off): it
+ * reaches nothing any more. Bodies it dropped stay dropped. */
+int log__erase_forget(struct store_txn *t, const char *coll, const char *id,
+		      const uint8_t eid[ENTRY_ID_LEN]);
+
+/* Record coll/id (of e) changed in this transaction through the entry at
+ * local seq lseq: materialize it at the next flush. */
+int log__dirty_add(struct log__dirty *d, const struct entry *e,
+		   uint64_t lseq, int fresh);
+
+/*
+ * A revocation (data, len) just joined the trust set, and a->tc was
+ * reset: what of its subject's feeds it cuts off stops standing (SPEC
+ * §9), stored or held, in this transaction (log_revoke.c).
+ */
+int log__revoke_apply(struct log__applier *a, const uint8_t *data,
+		      size_t len);
 
 /* What a local write takes from its record's current state. */
 struct local_state {

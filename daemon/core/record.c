@@ -1,7 +1,9 @@
 #include "record_internal.h"
 
+#include "changes.h"
 #include "entries.h"
 #include "error.h"
+#include "uniqidx.h"
 #include "wmemo.h"
 
 #include <errno.h>
@@ -449,4 +451,61 @@ int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 {
 	int from_row = 0;
 	return record__ops_each(t, coll, id, cb, ctx, &from_row);
+}
+
+/* --- ops taken out ------------------------------------------------------- */
+
+int record_drop(struct store_txn *t, const char *coll, const char *id,
+		struct record_digest_delta *dd)
+{
+	uint8_t key[RECORD_KEY_MAX], h[32];
+	size_t kl = record_key(coll, id, key), vl;
+	struct rowv rv;
+	const void *v;
+	int r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0 || (r = record__row_hash_at(t, key, kl, v, vl, h)) < 0)
+		return r;
+	/* v lives only until the next write */
+	if (record__row_split(v, vl, &rv) < 0)
+		rv.cseq = 0;
+	if ((rv.cseq && (r = changes_drop(t, rv.cseq)) < 0) ||
+	    (r = uniqidx_set(t, coll, id, NULL)) < 0 ||
+	    (r = record__digest_drop(h, dd)) < 0 ||
+	    (r = store_del(t, ST_RECORDS, key, kl)) < 0)
+		return r;
+	r = store_del(t, ST_CONFLICTS, key, kl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
+}
+
+int record_op_remove(struct store_txn *t, const char *coll, const char *id,
+		     const uint8_t opid[ENTRY_ID_LEN], uint64_t hlc,
+		     uint64_t lseq, struct record_digest_delta *dd)
+{
+	uint8_t key[RECORD_KEY_MAX + 1 + 8 + ENTRY_ID_LEN];
+	size_t kl = record_key(coll, id, key), vl;
+	struct rowv rv;
+	uint64_t one;
+	const void *v;
+	int r = store_get(t, ST_RECORDS, key, kl, &v, &vl);
+
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	/* the record's one op: nothing is left of it */
+	if (r == 0 && record__row_split(v, vl, &rv) == 0 &&
+	    record__state_one(rv.s, rv.sl, &one) && one == lseq)
+		return record_drop(t, coll, id, dd);
+	/* its row holds the state until the record is made again; the
+	 * body it may refer to goes with the op */
+	if ((r = record_fields_inline(t, coll, id)) < 0)
+		return r;
+	key[kl++] = 0;
+	store_be64(key + kl, hlc);
+	kl += 8;
+	memcpy(key + kl, opid, ENTRY_ID_LEN);
+	kl += ENTRY_ID_LEN;
+	r = store_del(t, ST_RECOPS, key, kl);
+	return r == HAMLET_ENOTFOUND ? 0 : r;
 }

@@ -51,6 +51,23 @@ struct record_digest_delta {
 };
 
 /*
+ * Take op opid (dated hlc, its entry at local seq lseq, still stored) out
+ * of record coll/id, before its entry goes (a revocation cut it off, SPEC
+ * §9). A record whose one op it was is dropped at once (record_drop);
+ * else record_materialize() it, or record_drop() it when no op is left,
+ * once every op to go is out. The digest change goes to dd.
+ */
+int record_op_remove(struct store_txn *t, const char *coll, const char *id,
+		     const uint8_t opid[ENTRY_ID_LEN], uint64_t hlc,
+		     uint64_t lseq, struct record_digest_delta *dd);
+
+/* Drop record coll/id's rows (state, unique key, conflict mark, its row
+ * in changes) and its state from the digest (into dd), as if it had
+ * never had an op; 0 also when it has no row. */
+int record_drop(struct store_txn *t, const char *coll, const char *id,
+		struct record_digest_delta *dd);
+
+/*
  * Store coll/id's state with its fields in the row, where it refers to
  * its head's body for them (record_materialize.c): before that body is
  * dropped. The row stands for the same state either way. 0 also when

@@ -151,6 +151,14 @@ int record__digest_replace(struct store_txn *t, const uint8_t *old,
 	return dd ? 0 : record_digest_flush(t, &one);
 }
 
+int record__digest_drop(const uint8_t old[32],
+			struct record_digest_delta *dd)
+{
+	add256(dd->minus, old);
+	dd->nminus++;
+	return 0;
+}
+
 int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
 {
 	struct record_digest_sum x;

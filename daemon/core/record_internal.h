@@ -40,6 +40,10 @@ int record__digest_replace(struct store_txn *t, const uint8_t *old,
 			   const uint8_t new_hash[32],
 			   struct record_digest_delta *dd);
 
+/* A records row whose hash was old is gone: take it out of dd. */
+int record__digest_drop(const uint8_t old[32],
+			struct record_digest_delta *dd);
+
 /* --- records rows and the op index (record.c) ------------------------- */
 
 /*

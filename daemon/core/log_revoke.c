@@ -1,0 +1,334 @@
+/*
+ * log_revoke: a revocation joining the trust set takes out what it cuts
+ * off (SPEC §9). An entry stands only when no revocation of its author
+ * cuts it off; a node that held such entries before the revocation came
+ * must end where a node that got the revocation first is: the entries
+ * leave their feeds (each head goes back to the last entry that stands),
+ * their records are made again from the ops left, and they are kept as
+ * refused (EREVOKED, refused.h) for the auditor. Held entries it cuts off
+ * go the same way. Fork evidence (ST_FORKS) stays: the proof is in the
+ * trust set of every node anyway.
+ */
+#include "log_internal.h"
+
+#include "error.h"
+#include "refused.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A record an entry taken out was an op of. */
+struct cut_rec {
+	char coll[ENTRY_MAX_COLLECTION + 1];
+	char id[ENTRY_MAX_RECORD_ID + 1];
+};
+
+struct cut {
+	struct log__applier *a;
+	uint8_t (*feeds)[32];
+	size_t nfeeds, capfeeds;
+	struct cut_rec *recs;
+	size_t nrecs, caprecs;
+	uint64_t newest_gone; /* the newest HLC taken out */
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	if (n < *cap)
+		return 0;
+	if (!(p = realloc(*v, (*cap ? *cap * 2 : 16) * size)))
+		return -ENOMEM;
+	*v = p;
+	*cap = *cap ? *cap * 2 : 16;
+	return 0;
+}
+
+static int feed_collect(void *ctx, const uint8_t key[32])
+{
+	struct cut *c = ctx;
+	if (grow((void **)&c->feeds, &c->capfeeds, c->nfeeds,
+		 sizeof(*c->feeds)) < 0)
+		return -ENOMEM;
+	memcpy(c->feeds[c->nfeeds++], key, 32);
+	return 0;
+}
+
+/* Keep entry (env, sig, id) as refused by the revocation, and count it. */
+static int refuse(struct log__applier *a, const struct entry *e,
+		  const uint8_t id[32], const uint8_t *env, size_t env_len,
+		  const uint8_t *sig)
+{
+	char why[200] = "";
+	int r = trustset_entry_check(a->t, a->tc, e, id, why, sizeof(why));
+	if (r < 0 && r != HAMLET_EREVOKED && r != HAMLET_ECERT &&
+	    r != HAMLET_ENOCERT)
+		return r;
+	/* not among rejected: no entry that came in this call was */
+	a->st.taken_out++;
+	return refused_put(a->t, id, HAMLET_EREVOKED, why, env, env_len, sig);
+}
+
+/* One stored entry past the cut-off, its row still there. */
+static int entry_gone(void *ctx, uint64_t seq, uint64_t lseq,
+		      const struct entries_row *row)
+{
+	struct cut *c = ctx;
+	struct log__applier *a = c->a;
+	uint8_t env[ENTRY_MAX_ENVELOPE], sig[ENTRY_SIG_LEN], id[32];
+	size_t env_len = row->env_len;
+	struct entry e;
+	int r;
+
+	(void)seq;
+	/* copy out: the writes below may move what the row borrows */
+	if (env_len > sizeof(env))
+		return HAMLET_ECORRUPT;
+	memcpy(env, row->env, env_len);
+	memcpy(sig, row->sig, ENTRY_SIG_LEN);
+	if (entry_decode(env, env_len, &e, NULL) < 0)
+		return HAMLET_ECORRUPT;
+	entry_id(env, env_len, id);
+	a->heads.entries_gone++;
+	if (e.hlc > c->newest_gone)
+		c->newest_gone = e.hlc;
+	if (e.kind == ENTRY_PUT || e.kind == ENTRY_DELETE ||
+	    e.kind == ENTRY_ERASE) {
+		if ((r = record_op_remove(a->t, e.collection, e.record_id, id,
+					  e.hlc, lseq, &a->dirty.dd)) < 0)
+			return r;
+		if (e.kind == ENTRY_ERASE &&
+		    (r = log__erase_forget(a->t, e.collection, e.record_id,
+					   id)) < 0)
+			return r;
+		if ((r = grow((void **)&c->recs, &c->caprecs, c->nrecs,
+			      sizeof(*c->recs))) < 0)
+			return r;
+		snprintf(c->recs[c->nrecs].coll, sizeof(c->recs[0].coll), "%s",
+			 e.collection);
+		snprintf(c->recs[c->nrecs].id, sizeof(c->recs[0].id), "%s",
+			 e.record_id);
+		c->nrecs++;
+	}
+	return refuse(a, &e, id, env, env_len, sig);
+}
+
+/* How many of feed f's entries revocation rv keeps (SPEC §9: below the
+ * listed seq, or at it with the listed head as its id). */
+static int feed_keep(struct store_txn *t, const struct revocation *rv,
+		     const struct log_feed *f, uint64_t *ret)
+{
+	struct entries_row row;
+	uint8_t id[32];
+	int r;
+
+	for (size_t i = 0; i < rv->nfeeds; i++) {
+		const struct revoke_feed *lf = &rv->feeds[i];
+		if (strcmp(lf->scope, f->scope) != 0)
+			continue;
+		if (f->seq < lf->seq || lf->seq == 0) {
+			*ret = f->seq < lf->seq ? f->seq : 0;
+			return 0;
+		}
+		if ((r = entries_get(t, f->key, lf->seq, &row)) < 0)
+			return r;
+		entry_id(row.env, row.env_len, id);
+		*ret = memcmp(id, lf->head, 32) == 0 ? lf->seq : lf->seq - 1;
+		return 0;
+	}
+	*ret = 0; /* a feed not listed keeps nothing */
+	return 0;
+}
+
+/* Feed f keeps its first keep entries: the rest go, its head goes back. */
+static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
+{
+	struct log__applier *a = c->a;
+	struct entries_row row;
+	struct entry e;
+	int r;
+
+	if ((r = entries_truncate(a->t, f->key, keep, f->seq, entry_gone,
+				  c)) < 0)
+		return r;
+	if (keep == 0) {
+		/* as a node that never held any of it: no feed */
+		a->heads.feeds_gone++;
+		if ((r = store_del(a->t, ST_FEEDS, f->key, 32)) < 0 ||
+		    (r = heads_feed_gone(a->t, f->author, f->key)) < 0)
+			return r;
+		f->seq = 0;
+		return log__moved_add(&a->cut, f);
+	}
+	if ((r = entries_get(a->t, f->key, keep, &row)) < 0)
+		return r;
+	if (entry_decode(row.env, row.env_len, &e, NULL) < 0)
+		return HAMLET_ECORRUPT;
+	entry_id(row.env, row.env_len, f->head);
+	f->seq = keep;
+	f->hlc = e.hlc;
+	if ((r = log__feed_put(a->t, f)) < 0)
+		return r;
+	return log__moved_add(&a->cut, f);
+}
+
+/* Held entries of subject that no longer may stand: dropped, refused. */
+static int held_cut(struct cut *c, const uint8_t subject[32])
+{
+	struct log__applier *a = c->a;
+	struct store_cursor *cur;
+	const void *k, *v;
+	size_t kl, vl, n = 0, cap = 0;
+	uint8_t (*keys)[40] = NULL;
+	int r;
+
+	/* the keys first: the table changes below (at most LOG_MAX_HELD) */
+	if ((r = store_cursor_open(a->t, ST_PENDING, &cur)) < 0)
+		return r;
+	for (r = store_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(cur, &k, &kl, &v, &vl)) {
+		if (kl != 40) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if ((r = grow((void **)&keys, &cap, n, sizeof(*keys))) < 0)
+			break;
+		memcpy(keys[n++], k, 40);
+	}
+	store_cursor_close(cur);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		uint8_t env[ENTRY_MAX_ENVELOPE], sig[ENTRY_SIG_LEN], id[32];
+		struct log__entry_row er;
+		struct entry e;
+		char why[200];
+		if ((r = store_get(a->t, ST_PENDING, keys[i], 40, &v, &vl)) < 0)
+			break;
+		if (log__row_decode(v, vl, 1, &er) < 0 ||
+		    er.env_len > sizeof(env) ||
+		    entry_decode(er.env, er.env_len, &e, NULL) < 0) {
+			r = HAMLET_ECORRUPT;
+			break;
+		}
+		if (memcmp(e.author, subject, 32) != 0)
+			continue;
+		memcpy(env, er.env, er.env_len);
+		memcpy(sig, er.sig, ENTRY_SIG_LEN);
+		entry_id(env, er.env_len, id);
+		r = trustset_entry_check(a->t, a->tc, &e, id, why, sizeof(why));
+		if (r != HAMLET_EREVOKED) {
+			r = r < 0 && r != HAMLET_ECERT && r != HAMLET_ENOCERT
+				    ? r
+				    : 0;
+			continue;
+		}
+		if ((r = store_del(a->t, ST_PENDING, keys[i], 40)) < 0 ||
+		    (r = refuse(a, &e, id, env, er.env_len, sig)) < 0)
+			break;
+	}
+	free(keys);
+	return r < 0 ? r : 0;
+}
+
+/* The newest HLC of any feed head: the totals' newest once the newest
+ * entry was taken out. */
+static int newest_cb(void *ctx, const struct log_feed *f)
+{
+	uint64_t *m = ctx;
+	if (f->hlc > *m)
+		*m = f->hlc;
+	return 0;
+}
+
+/* Each record an op was taken from: made again from the ops left, or
+ * dropped when none is. */
+struct last_op {
+	uint64_t n, lseq;
+};
+
+static int last_op_cb(void *ctx, const struct record_op *op)
+{
+	struct last_op *l = ctx;
+	l->n++;
+	if (op->lseq > l->lseq)
+		l->lseq = op->lseq;
+	return 0;
+}
+
+static int records_redo(struct cut *c)
+{
+	struct log__applier *a = c->a;
+	struct entry *e = calloc(1, sizeof(*e));
+	int r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < c->nrecs; i++) {
+		struct last_op l = { 0, 0 };
+		if ((r = record_ops_each(a->t, c->recs[i].coll, c->recs[i].id,
+					 last_op_cb, &l)) < 0)
+			break;
+		if (l.n == 0) {
+			r = record_drop(a->t, c->recs[i].coll, c->recs[i].id,
+					&a->dirty.dd);
+			continue;
+		}
+		snprintf(e->collection, sizeof(e->collection), "%s",
+			 c->recs[i].coll);
+		snprintf(e->record_id, sizeof(e->record_id), "%s",
+			 c->recs[i].id);
+		r = log__dirty_add(&a->dirty, e, l.lseq, 0);
+	}
+	free(e);
+	return r < 0 ? r : 0;
+}
+
+int log__revoke_apply(struct log__applier *a, const uint8_t *data,
+		      size_t len)
+{
+	struct revocation *rv = malloc(sizeof(*rv));
+	struct cut c = { .a = a };
+	struct heads_totals tot;
+	int r;
+
+	if (!rv)
+		return -ENOMEM;
+	if (revoke_decode(data, len, rv, NULL) < 0) {
+		r = HAMLET_ECORRUPT; /* it decoded when it was added */
+		goto out;
+	}
+	/* what is materialized so far reads its ops as they are */
+	if ((r = log__dirty_flush(a->t, &a->dirty)) < 0 ||
+	    (r = heads_author_feeds(a->t, rv->subject, feed_collect, &c)) < 0)
+		goto out;
+	for (size_t i = 0; i < c.nfeeds; i++) {
+		struct log_feed f;
+		uint64_t keep;
+		if ((r = log_feed_get(a->t, c.feeds[i], &f)) == HAMLET_ENOTFOUND)
+			continue;
+		if (r < 0 || (r = feed_keep(a->t, rv, &f, &keep)) < 0)
+			goto out;
+		if (keep < f.seq && (r = feed_cut(&c, &f, keep)) < 0)
+			goto out;
+	}
+	if ((r = held_cut(&c, rv->subject)) < 0 || (r = records_redo(&c)) < 0)
+		goto out;
+	r = heads_totals_get(a->t, &tot);
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		goto out;
+	r = 0;
+	if (c.newest_gone && (tot.newest_hlc <= c.newest_gone ||
+			      a->heads.newest_reset)) {
+		uint64_t m = a->heads.newest_hlc;
+		if ((r = log_feeds_each(a->t, newest_cb, &m)) < 0)
+			goto out;
+		a->heads.newest_hlc = m;
+		a->heads.newest_reset = 1;
+	}
+out:
+	free(c.feeds);
+	free(c.recs);
+	free(rv);
+	return r;
+}
