@@ -321,7 +321,7 @@ const char *cli_problem_kind(const char *kind)
 const char *cli_why(const char *english)
 {
 	/* a few at once: one printf may show more than one */
-	static char ring[4][1024];
+	static char ring[4][LOG_WHY_MAX];
 	static unsigned next;
 	char *out = ring[next++ % 4];
 	return why_retranslate(english, out, sizeof(ring[0]));

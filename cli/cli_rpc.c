@@ -166,7 +166,7 @@ static int daemon_went_away(const char *sock, char *why, size_t wl)
  * the catalog knows the sentence: hamletd words it in its own. */
 static void daemon_reason(const msgpack_object *o, char *why, size_t wl)
 {
-	char en[1024];
+	char en[LOG_WHY_MAX];
 	const char *s = "";
 	size_t sl = 0;
 
@@ -206,7 +206,7 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 		return HAMLET_EFORMAT;
 	}
 	if (code < 0) {
-		char why[1024];
+		char why[LOG_WHY_MAX];
 		daemon_reason(&a[1], why, sizeof(why));
 		cli_err(_("hamletd refused: %s"), why);
 		mp_doc_close(ret_doc);
@@ -461,7 +461,7 @@ int cli_write(struct node *n, int daemon, const struct log_op *ops,
 				 sock, cli_strerror(r));
 		} else if (r < 0 && !refused) {
 			/* sent, but no answer: it may have been stored */
-			char cause[300];
+			char cause[LOG_WHY_MAX];
 			if (r == -ETIMEDOUT)
 				snprintf(cause, sizeof(cause),
 					 cli_tr(N_("hamletd stopped answering at %s (%s)")),

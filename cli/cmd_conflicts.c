@@ -99,7 +99,7 @@ out:
 static int override_read(const struct schema *s, const char *arg,
 			 uint8_t **ret, size_t *ret_len)
 {
-	char *text = NULL, why[512] = "";
+	char *text = NULL, why[LOG_WHY_MAX] = "";
 	json_t *j = NULL;
 	size_t len;
 	int r;
@@ -220,7 +220,7 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 {
 	const struct schema *s;
 	const char *id;
-	char why[512] = "";
+	char why[LOG_WHY_MAX] = "";
 	uint8_t *over = NULL, *body = NULL;
 	size_t over_len = 0, body_len = 0;
 	struct mp_doc od;

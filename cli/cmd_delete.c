@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_delete(int argc, char **argv)
@@ -18,7 +19,7 @@ int cmd_delete(int argc, char **argv)
 	int via = 0;
 	struct log_op op;
 	struct log_out out;
-	char *pos[2], why[512] = "", eid[9];
+	char *pos[2], why[LOG_WHY_MAX] = "", eid[9];
 	int npos, r;
 	const struct cli_opt opts[] = {
 		{ "--scope", &scope, NULL },
@@ -54,6 +55,14 @@ int cmd_delete(int argc, char **argv)
 				why);
 		else
 			cli_err(_("cannot delete %s/%s: %s"), s->name, pos[1], why);
+		if (r == HAMLET_EDELCONFLICT) {
+			char *q = cli_sh_quote(pos[1]);
+			const char *id = q ? q : pos[1];
+			cli_err(_("to delete it: %s conflicts resolve %s %s --delete; to keep it as shown: %s conflicts resolve %s %s"),
+				cli_prog(), s->name, id, cli_prog(), s->name,
+				id);
+			free(q);
+		}
 		goto out;
 	}
 	if (cli_global.json) {

@@ -302,7 +302,7 @@ static int erase_person(const char *pid, const char *reason)
 	struct cli_write_end end = { 0 };
 	uint8_t *body = NULL;
 	size_t body_len = 0, nall;
-	char why[512] = "";
+	char why[LOG_WHY_MAX] = "";
 	int through_daemon = 0, via = 0, r;
 
 	if (c.pid_len == 0 || c.pid_len > SCHEMA_MAX_STR ||
@@ -406,7 +406,7 @@ int cmd_erase(int argc, char **argv)
 	struct log_out out;
 	uint8_t *body = NULL;
 	size_t body_len = 0;
-	char *pos[2], why[512] = "", eid[9];
+	char *pos[2], why[LOG_WHY_MAX] = "", eid[9];
 	const struct cli_opt opts[] = {
 		{ "--reason", &reason, NULL },
 		{ "--scope", &scope, NULL },

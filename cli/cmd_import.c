@@ -412,7 +412,7 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 	struct log_out *out = calloc(IMPORT_CHUNK, sizeof(*out));
 	size_t *at = calloc(IMPORT_CHUNK, sizeof(*at)); /* ops[i]'s row */
 	struct cli_write_end end;
-	char why[512];
+	char why[LOG_WHY_MAX];
 	int via = 0, r;
 	struct progress *prog = progress_new(_("importing"), _("records"),
 					     im->n);

@@ -16,7 +16,7 @@ int cmd_put(int argc, char **argv)
 {
 	const char *scope = NULL, *src;
 	const struct schema *s;
-	char *pos[3], *text = NULL, why[512] = "", eid[9];
+	char *pos[3], *text = NULL, why[LOG_WHY_MAX] = "", eid[9];
 	size_t len;
 	uint8_t *body = NULL;
 	size_t blen = 0;

@@ -157,14 +157,17 @@ static enum MHD_Result send_err_v(struct http *h, struct MHD_Connection *conn,
 				  unsigned code, const char *allow, int close,
 				  const char *scode, const char *fmt, va_list ap)
 {
-	char msg[700], *s;
+	char *msg = NULL, *s;
 	json_t *j;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* JSON takes UTF-8 only: a message quoting bytes a client sent, or
-	 * cut inside a character, still answers */
+	/* whole, however long the reason it quotes (LOG_WHY_MAX and more) */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return MHD_NO;
+	/* JSON takes UTF-8 only: a message quoting bytes a client sent
+	 * still answers */
 	utf8_scrub(msg);
 	j = json_pack("{s:{s:s, s:s}}", "error", "code", scode, "message", msg);
+	free(msg);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!s)

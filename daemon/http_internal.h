@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#define HTTP__NCODES 11 /* response codes counted for /metrics */
+#define HTTP__NCODES 13 /* response codes counted for /metrics */
 
 enum call_kind { CALL_WRITE = 1, CALL_STATUS, CALL_METRICS };
 
@@ -38,7 +38,7 @@ struct call {
 	uint8_t *body;
 	int done, abandoned, r;
 	size_t failed;
-	char why[300];
+	char why[LOG_WHY_MAX];
 	char *text; /* STATUS: the JSON; METRICS: the exposition */
 	struct call *next;
 };

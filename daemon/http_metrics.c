@@ -20,7 +20,7 @@
 
 /* The response codes counted for /metrics; the last slot counts others. */
 static const unsigned count_codes[] = { 200, 400, 401, 403, 404, 405,
-					409, 413, 500, 503, 0 };
+					409, 413, 414, 421, 500, 503, 0 };
 _Static_assert(sizeof(count_codes) / sizeof(count_codes[0]) == HTTP__NCODES,
 	       "one counter per code");
 #define NCODES HTTP__NCODES
@@ -99,7 +99,10 @@ static json_int_t jint(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-/* One family with a sample per peer, from the status's peer key k. */
+/* One family with a sample per peer, from the status's peer key k. A
+ * peer is labelled by its node key and the name its certificate gives
+ * (empty when none holds), never by its address: a peer that dials in
+ * comes from a new port each time, and each would make a new series. */
 static void peer_family(FILE *b, json_t *peers, const char *name,
 			const char *type, const char *help, const char *k)
 {
@@ -111,8 +114,8 @@ static void peer_family(FILE *b, json_t *peers, const char *name,
 		json_t *v = json_object_get(p, k);
 		fprintf(b, "%s{peer=\"", name);
 		sb_label(b, json_string_value(json_object_get(p, "key")) ?: "");
-		fprintf(b, "\",addr=\"");
-		sb_label(b, json_string_value(json_object_get(p, "addr")) ?: "");
+		fprintf(b, "\",name=\"");
+		sb_label(b, json_string_value(json_object_get(p, "name")) ?: "");
 		if (json_is_boolean(v))
 			fprintf(b, "\"} %d\n", json_is_true(v));
 		else if (json_is_integer(v))

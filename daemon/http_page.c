@@ -95,11 +95,14 @@ int http__host_refused(struct http *h, struct MHD_Connection *conn,
 {
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_HOST);
+	const char *ls = http__arg(conn, "lang");
 	int lang;
 
 	if (page_host_allowed(host, h->d->cfg.http_hosts))
 		return 0;
-	if (strncmp(url, "/v1/", 4) == 0) {
+	/* the status page answers people in plain words; every other path
+	 * (the API, /metrics, a path of none) programs, in JSON */
+	if (strcmp(url, "/") != 0 && strcmp(url, "/status") != 0) {
 		*ret = send_err(h, conn, HTTP_MISDIRECTED, "misdirected",
 				"this node does not answer to the host name \"%.100s\": use its IP address or localhost, or list the name in [http] hosts (docs/api.md \"Host names\")",
 				host);
@@ -107,6 +110,10 @@ int http__host_refused(struct http *h, struct MHD_Connection *conn,
 	}
 	lang = page_lang_pick(MHD_lookup_connection_value(
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	/* ?lang= chooses, as on the page itself; one it does not take
+	 * leaves Accept-Language's choice (the host is what is wrong) */
+	if (ls)
+		(void)page_lang_parse(ls, &lang);
 	*ret = send_plain(h, conn, HTTP_MISDIRECTED, lang,
 			  page_host_refusal(lang));
 	return 1;

@@ -115,6 +115,41 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Which rule of entry_scope_check() scope breaks (it breaks one), for a
+ * client to fix it: the first one met from its start.
+ */
+static const char *scope_fault(const char *scope)
+{
+	size_t n = strlen(scope), seg = 0, nseg = 1;
+
+	if (n == 0)
+		return "it is empty; give one like bk/c1/a, or leave ?scope= out";
+	if (scope[n - 1] == '/')
+		return "it ends with '/': leave the last '/' out";
+	for (size_t i = 0; i < n; i++) {
+		char c = scope[i];
+		if (c == '/') {
+			if (seg == 0)
+				return i == 0 ? "it begins with '/': leave it out"
+					      : "it has an empty part (\"//\")";
+			if (++nseg > 8)
+				return "it has more than 8 parts";
+			seg = 0;
+		} else if (c >= 'A' && c <= 'Z') {
+			return "it has an upper-case letter: write it in lower case";
+		} else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			     c == '-')) {
+			return "a part may hold only a-z, 0-9 and '-' (no spaces, no accents)";
+		} else if (++seg > 32) {
+			return "a part is longer than 32 characters";
+		}
+	}
+	if (n > ENTRY_MAX_SCOPE)
+		return "it is longer than 128 bytes";
+	return "use 1-8 parts of a-z, 0-9 and '-' joined by '/'";
+}
+
 static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 				    struct call *c)
 {
@@ -124,11 +159,17 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 
 	if (r < 0) {
 		switch (r) {
+		case HAMLET_ESCOPE:
+			/* a ?scope= the record does not live in, as a bad
+			 * ?scope= is refused before the write */
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_scope", "cannot save %s/%s: %s",
+					c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_ESCHEMA:
 		case HAMLET_EIMMUTABLE:
 		case HAMLET_ESTATE:
 		case HAMLET_EID:
-		case HAMLET_ESCOPE:
 		case HAMLET_ECOLLECTION:
 		case HAMLET_EFORMAT:
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
@@ -147,6 +188,12 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 					"%s (here: resolve with \"same_person\": true)",
 					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_EDELCONFLICT:
+			if (c->op.kind == ENTRY_DELETE)
+				return send_err(h, conn, MHD_HTTP_CONFLICT,
+						"delete_conflict",
+						"%s (here: POST /v1/conflicts/%s/%s/resolve with {\"delete\":true} to delete it, or with an empty body to keep it as shown)",
+						c->why[0] ? c->why : hamlet_strerror(r),
+						c->coll, c->id);
 			return send_err(h, conn, MHD_HTTP_CONFLICT,
 					"delete_conflict",
 					"%s (here: POST /v1/conflicts/%s/%s/resolve)",
@@ -385,7 +432,8 @@ enum MHD_Result http__put_or_delete(struct http *h,
 				tok->name);
 	if (given && entry_scope_check(given) < 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_scope",
-				"scope \"%.128s\" is not a valid scope", given);
+				"scope \"%.128s\" is not a valid scope: %s",
+				given, scope_fault(given));
 	if (!(c = calloc(1, sizeof(*c))))
 		return MHD_NO;
 	c->kind = CALL_WRITE;
@@ -515,7 +563,8 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	if (qscope && entry_scope_check(qscope) < 0) {
 		json_decref(arr);
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_scope",
-				"scope \"%.128s\" is not a valid scope", qscope);
+				"scope \"%.128s\" is not a valid scope: %s",
+				qscope, scope_fault(qscope));
 	}
 	if (after && entry_record_id_check(after) < 0) {
 		json_decref(arr);

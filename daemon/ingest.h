@@ -115,7 +115,7 @@ struct ingest_job {
 			  * store); with r == 0 the others were stored. why
 			  * names the first refused */
 	size_t failed;	 /* INGEST_WRITE with r < 0: the operation at fault */
-	char why[300];	 /* with r < 0: a sentence naming the fault */
+	char why[LOG_WHY_MAX]; /* with r < 0: a sentence naming the fault */
 	struct log_stats stats;
 
 	/* --- private --- */

@@ -224,7 +224,7 @@ static void rpc_ingest_done(struct ingest_job *job)
 	if (!job_ended(rc, job->r))
 		goto out;
 	if (job->r < 0) {
-		char why[400];
+		char why[LOG_WHY_MAX + 16];
 		snprintf(why, sizeof(why), "ingest: %s", job->why);
 		rpc__reply_error(rc, job->r, why);
 		goto out;
@@ -373,7 +373,7 @@ static void rpc_trust_done(struct ingest_job *job)
 	if (!job_ended(rc, job->r))
 		goto out;
 	if (job->r < 0) {
-		char why[400];
+		char why[LOG_WHY_MAX + 16];
 		snprintf(why, sizeof(why), "trust: %s", job->why);
 		rpc__reply_error(rc, job->r, why);
 		goto out;

@@ -33,15 +33,44 @@ const char *why_translate(const char *fmt)
 	return t ? t : fmt;
 }
 
+/* The mark a sentence cut to its buffer ends with. */
+#define WHY_CUT "\u2026"
+
+/*
+ * why (n bytes of text, more than its whylen) cut to fit: at the last
+ * space of its last 40 bytes when there is one, else between two
+ * characters, and marked with an ellipsis, so that a reader sees that
+ * something was left out and never takes half a word for a whole one.
+ */
+static void why_cut(char *why, size_t whylen)
+{
+	size_t mark = sizeof(WHY_CUT) - 1, l;
+
+	if (whylen <= mark) {
+		why[0] = 0;
+		return;
+	}
+	l = utf8_cut(why, whylen - 1, whylen - 1 - mark);
+	for (size_t i = l; i > 0 && l - i < 40; i--)
+		if (why[i - 1] == ' ') {
+			l = i - 1;
+			break;
+		}
+	memcpy(why + l, WHY_CUT, mark + 1);
+}
+
 void why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 	if (!why || whylen == 0)
 		return;
 	va_start(ap, fmt);
 	/* the translation keeps fmt's conversions (msgfmt --check) */
-	vsnprintf(why, whylen, why_translate(fmt), ap);
+	n = vsnprintf(why, whylen, why_translate(fmt), ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n >= whylen)
+		why_cut(why, whylen);
 }
 
 /* --- English sentences back into the translator's language ----------- */

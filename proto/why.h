@@ -48,7 +48,9 @@ void why_plain_end(void);
  */
 const char *why_retranslate(const char *english, char *out, size_t n);
 
-/* snprintf(why, whylen, translated fmt, ...) when why is not NULL. */
+/* snprintf(why, whylen, translated fmt, ...) when why is not NULL; a
+ * sentence longer than whylen is cut at a space (or between two
+ * characters) and ends with "…". */
 __attribute__((format(printf, 3, 4))) void why_set(char *why, size_t whylen,
 						   const char *fmt, ...);
 

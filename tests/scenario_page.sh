@@ -277,6 +277,10 @@ for path in / /status /metrics /v1/status; do
 done
 check "the page's refusal says what to do, in Vietnamese" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' -H 'Host: evil.example' -H 'Accept-Language: vi' '$URL/')\" = 421 && grep -q 'Hãy mở bằng địa chỉ IP' '$T/body'"
 check "the API's refusal is JSON naming the setting" bash -c "curl -s -H 'Host: evil.example' -H 'Authorization: Bearer $TOK' '$URL/v1/status' | python3 -c 'import json,sys; e=json.load(sys.stdin)[\"error\"]; assert e[\"code\"]==\"misdirected\" and \"[http] hosts\" in e[\"message\"]'"
+check "/metrics, for programs, refuses it in JSON as the API does" bash -c "curl -s -H 'Host: evil.example' '$URL/metrics' | python3 -c 'import json,sys; e=json.load(sys.stdin)[\"error\"]; assert e[\"code\"]==\"misdirected\" and \"[http] hosts\" in e[\"message\"]'"
+check "the page's refusal takes ?lang=vi as the page does" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' -H 'Host: evil.example' '$URL/status?lang=vi')\" = 421 && grep -q 'Hãy mở bằng địa chỉ IP' '$T/body'"
+check "... and ?lang=en over Accept-Language" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' -H 'Host: evil.example' -H 'Accept-Language: vi' '$URL/?lang=en')\" = 421 && grep -q 'Open it by the PC' '$T/body'"
+check "/metrics counts the 421s by their code, not as other" bash -c "curl -s '$URL/metrics' | grep -qE '^hamlet_http_requests_total\{code=\"421\"\} [1-9]'"
 check "a name listed in [http] hosts is answered" test "$(hcode center.example.vn:$HP /)" = 200
 check "localhost is answered" test "$(hcode localhost:$HP /)" = 200
 check "an IP address is answered" test "$(hcode 127.0.0.1:$HP /metrics)" = 200

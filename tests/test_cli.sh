@@ -352,6 +352,12 @@ check "A writes HP-UD" A put health_profile HP-UD '{"person_id":"000000000077","
 check "B gets it" send a b
 check "B deletes HP-UD while A changes its phone" bash -c "'$H' --home '$T/b' delete health_profile HP-UD && '$H' --home '$T/a' put health_profile HP-UD '{\"phone\":\"0911000077\"}'"
 check "B gets A's change: update versus delete" send a b
+# a plain delete would name both heads and settle it as --delete does,
+# A's change gone unseen: refused as the put is, naming both resolves
+refuse "a plain delete on it is refused (exit 2), naming the resolves that delete it or keep it" 2 \
+	"to delete it: .*conflicts resolve health_profile HP-UD --delete; to keep it as shown: .*conflicts resolve health_profile HP-UD$" \
+	B delete health_profile HP-UD
+check "and deleted nothing: the record and its conflict are still shown" bash -c "'$H' --home '$T/b' get health_profile HP-UD >'$T/ud.get' && grep -q 'allergies: penicillin' '$T/ud.get' && '$H' --home '$T/b' conflicts | grep -q '^health_profile/HP-UD$'"
 refuse "a plain put on it is refused (exit 2), naming the conflict and the way on" 2 \
 	"to keep it with your change: .*conflicts resolve health_profile HP-UD .*0922000077" \
 	B put health_profile HP-UD '{"phone":"0922000077"}'

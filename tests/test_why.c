@@ -93,6 +93,17 @@ int main(void)
 		ASSERT_TRUE(why_retranslate(big, out, sizeof(out)) == big);
 	}
 	why_translate_set(NULL);
+	TEST_START("a sentence longer than its buffer is cut at a space and marked, never mid-word");
+	{
+		char w[40];
+		why_set(w, sizeof(w), "%s", "record health_profile/HP-1 is erased: it cannot be written");
+		ASSERT_STREQ(w, "record health_profile/HP-1 is\u2026");
+		/* one long word: cut between two characters, never inside one */
+		why_set(w, sizeof(w), "%s", "ĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐ");
+		ASSERT_STREQ(w, "ĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐ\u2026");
+		why_set(w, sizeof(w), "%s", "fits whole");
+		ASSERT_STREQ(w, "fits whole");
+	}
 	TEST_START("an error's name: hamlet's by its code, any errno by the C library's");
 	ASSERT_STREQ(hamlet_errname(HAMLET_EFORMAT), "EFORMAT");
 	ASSERT_STREQ(hamlet_errname(-ENOBUFS), "ENOBUFS");

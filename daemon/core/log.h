@@ -239,6 +239,17 @@ struct log_op {
  * wrong; nothing was stored. out (may be NULL) gets each new entry's id;
  * adv (may be NULL) the feeds the commit advanced.
  */
+/*
+ * Room for the sentence a refused write gets (why, whylen): the longest
+ * reason a write can return, with the longest collection, id, scope and
+ * field names and values, fits with room to spare, in English and in a
+ * translation (tests/scenario_http.sh sends the two_people one with a
+ * 64-byte id through hamletd to the CLI and HTTP). Every buffer a
+ * reason passes through (the writer's queue, the local socket, the CLI,
+ * HTTP) holds at least this much.
+ */
+#define LOG_WHY_MAX 2048
+
 int log_write(struct store *st, const struct log_author *a,
 	      const struct log_op *ops, size_t n, struct log_out *out,
 	      size_t *ret_failed, char *why, size_t whylen,

@@ -3,7 +3,7 @@
  * check, as they look at the record's current state: a first put's
  * required fields, immutable fields, states that move forward, a
  * record's scope, erased records, a delete or two people's ids in
- * conflict. Arriving entries are history, which the merge settles.
+ * conflict (a put or a delete that would settle it unseen). Arriving entries are history, which the merge settles.
  */
 #include "log_internal.h"
 #include "record_json.h"
@@ -292,11 +292,17 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		live = 0;
 	} else if (v.erased) {
 		record_view_close(&v);
-		why_set(why, wl,
-			 N_("record %s/%s is erased: it cannot be %s"), op->collection,
-			 op->record_id,
-			 why_translate(op->kind == ENTRY_ERASE ? N_("erased again")
-							  : N_("written")));
+		/* two whole sentences, not one with a word put in: a
+		 * daemon's English reason is matched whole against the
+		 * catalog to be shown in the CLI's language (why.h) */
+		if (op->kind == ENTRY_ERASE)
+			why_set(why, wl,
+				 N_("record %s/%s is erased: it cannot be erased again"),
+				 op->collection, op->record_id);
+		else
+			why_set(why, wl,
+				 N_("record %s/%s is erased: it cannot be written"),
+				 op->collection, op->record_id);
 		return HAMLET_EERASED;
 	} else {
 		live = !v.deleted;
@@ -320,6 +326,16 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 			 * the fields it does not name would go with it */
 			why_set(why, wl,
 				 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a change now would keep only the fields it names. Settle it first: resolve it to keep the record as shown (with the values you give), or to delete it"),
+				 op->collection, op->record_id);
+			r = HAMLET_EDELCONFLICT;
+		}
+		if (r == 0 && op->kind == ENTRY_DELETE && live &&
+		    !op->resolve && record_view_conflict(&v, "")) {
+			/* naming both heads, it would settle the conflict
+			 * as a resolution does, and the change made on the
+			 * other node would go without anyone looking at it */
+			why_set(why, wl,
+				 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a plain delete would drop that change unseen. Settle it with a resolution: one that deletes the record, or one that keeps it as shown"),
 				 op->collection, op->record_id);
 			r = HAMLET_EDELCONFLICT;
 		}
