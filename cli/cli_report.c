@@ -247,6 +247,10 @@ static json_t *author_json(const struct report *rep,
 			    json_integer((json_int_t)a->entries_erased));
 	json_object_set_new(o, "held_for_certificate",
 			    json_integer((json_int_t)a->held_nocert));
+	json_object_set_new(o, "past_cutoff",
+			    json_integer((json_int_t)a->past_cutoff));
+	json_object_set_new(o, "home_revocations",
+			    json_integer((json_int_t)a->home_revocations));
 	arr = json_array();
 	for (size_t i = 0; i < a->nrefused; i++)
 		json_array_append_new(arr, refused_json(&a->refused[i]));
@@ -400,12 +404,17 @@ static void print_author(FILE *f, const struct report *rep,
 		fprintf(f, _("\n%s%s%s\n  key %s\n"), a->name[0] ? "\"" : "",
 			a->name[0] ? a->name : _("An author with no certificate here"),
 			a->name[0] ? "\"" : "", h);
-	if (!strcmp(st, "valid"))
+	if (!strcmp(st, "valid") && rep->of_bundle)
+		fprintf(f, _("  its certificate is valid now; no revocation of it is in the bundle\n"));
+	else if (!strcmp(st, "valid"))
 		fprintf(f, _("  its certificate is valid now and not revoked\n"));
 	else if (!strcmp(st, "revoked"))
 		fprintf(f, _("  its key is REVOKED\n"));
 	else if (!strcmp(st, "not_valid_now"))
-		fprintf(f, _("  its certificate is NOT valid now (expired, or not yet valid)\n"));
+		/* the first chain's reason: expired, not yet valid, or a
+		 * certificate granting more than its issuer holds */
+		fprintf(f, _("  its certificate is NOT valid now: %s\n"),
+			a->chains[0].invalid_why);
 	else if (!strcmp(st, "issuer_revoked"))
 		fprintf(f, _("  its certificate was signed by an administrator whose key is revoked\n"));
 	else if (!strcmp(st, "no_chain_to_root"))
@@ -423,7 +432,9 @@ static void print_author(FILE *f, const struct report *rep,
 			c->valid_now ? _("valid now") : _("NOT valid now ("),
 			c->valid_now ? "" : c->invalid_why,
 			c->valid_now ? "" : ")",
-			c->revoked ? _("; REVOKED") : _("; not revoked"));
+			c->revoked	  ? _("; REVOKED")
+			: rep->of_bundle ? _("; no revocation in the bundle")
+					 : _("; not revoked"));
 		for (size_t k = 1; k < c->ch.n; k++)
 			print_cert(f, rep, "    ", c->ch.id[k], &c->ch.c[k]);
 	}
@@ -478,6 +489,20 @@ static void print_author(FILE *f, const struct report *rep,
 				(unsigned long long)rv->rv.feeds[k].seq);
 		fprintf(f, _("    every other scope of it: nothing stays valid\n"));
 	}
+	if (a->home_revocations) {
+		char iss[120], at[32];
+		who(rep, a->home_revoked_by, iss, sizeof(iss));
+		utc_text(a->home_revoked_ms, at);
+		fprintf(f, P_("  this home's trust set holds %zu revocation of it (by %s on %s) that the bundle does not carry: the bundle is judged without it\n",
+			      "  this home's trust set holds %zu revocations of it (the first by %s on %s) that the bundle does not carry: the bundle is judged without them\n",
+			      a->home_revocations),
+			a->home_revocations, iss, at);
+	}
+	if (a->past_cutoff)
+		fprintf(f, P_("  %llu entry of it held here was signed past its revocation's cut-off: it should not stand\n",
+			      "  %llu entries of it held here were signed past its revocation's cut-off: they should not stand\n",
+			      a->past_cutoff),
+			(unsigned long long)a->past_cutoff);
 	if (a->erasures_made || a->entries_erased)
 		fprintf(f, _("  erasures: it made %llu; %llu of its entries were erased\n"),
 			(unsigned long long)a->erasures_made,

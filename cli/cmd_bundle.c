@@ -155,6 +155,12 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		if (rep->gaps)
 			fprintf(f, _("  missing:    %llu (seqs between entries of a feed it carries)\n"),
 				(unsigned long long)rep->gaps);
+		fprintf(f, _("  bodies:     %llu (%llu missing: erased, or left out by its creator)\n"),
+			(unsigned long long)rep->bodies,
+			(unsigned long long)rep->bodies_missing);
+		if (rep->bodies_erased)
+			fprintf(f, _("  erased:     %llu bodies sent again with the erasure that erased them\n"),
+				(unsigned long long)rep->bodies_erased);
 	}
 	fprintf(f, _("  damaged:    %llu frame%s\n"),
 		(unsigned long long)rep->damaged_frames,
@@ -257,6 +263,12 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->duplicates));
 		json_object_set_new(j, "gaps",
 				    json_integer((json_int_t)rep->gaps));
+		json_object_set_new(j, "bodies",
+				    json_integer((json_int_t)rep->bodies));
+		json_object_set_new(j, "bodies_missing",
+				    json_integer((json_int_t)rep->bodies_missing));
+		json_object_set_new(j, "bodies_erased_sent",
+				    json_integer((json_int_t)rep->bodies_erased));
 	}
 	json_object_set_new(j, "trailer",
 			    json_string(trailer_word(rep->trailer)));

@@ -66,6 +66,8 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	printf(_("  records:           %llu (%llu whose stored state is not what their entries make)\n"),
 	       (unsigned long long)a->records,
 	       (unsigned long long)a->records_mismatch);
+	printf(_("  past revocation:   %llu (signed past their author's revocation cut-off)\n"),
+	       (unsigned long long)a->past_cutoff);
 	cli_problems_print(stdout, p);
 	if (audit_damaged(a))
 		printf(_("verify: DAMAGED: the store holds entries or records that do not verify or do not add up; restore it from a peer or a backup\n"));
@@ -81,6 +83,13 @@ static void print_audit(const struct node *n, const struct audit_report *a)
 	if (!audit_damaged(a) && audit_evidence(a))
 		printf(_("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n"),
 		       cli_prog());
+	if (a->past_cutoff)
+		printf(P_("verify: %s: %llu entry signed past its author's revocation cut-off is stored; it should not stand (%s verify --report names it)\n",
+			  "verify: %s: %llu entries signed past their author's revocation cut-off are stored; they should not stand (%s verify --report names them)\n",
+			  a->past_cutoff),
+		       audit_damaged(a) ? _("it also holds")
+					: _("intact; holds findings"),
+		       (unsigned long long)a->past_cutoff, cli_prog());
 	if (!audit_failed(a))
 		printf(_("verify: ok: every signature, hash chain and seq checks out\n"));
 }
@@ -108,9 +117,23 @@ static json_t *forks_json(const struct audit_forks *fs)
 	return arr;
 }
 
+/* Problems as verify --json lists them: "kind" and "text" each. */
+static json_t *problems_json(const struct problems *ps)
+{
+	json_t *probs = json_array();
+
+	for (size_t i = 0; i < ps->n; i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "kind", json_string(ps->v[i].kind));
+		json_object_set_new(p, "text", json_string(ps->v[i].text));
+		json_array_append_new(probs, p);
+	}
+	return probs;
+}
+
 static json_t *audit_json(const struct node *n, const struct audit_report *a)
 {
-	json_t *j = json_object(), *probs = json_array();
+	json_t *j = json_object();
 #define NUM(name) \
 	json_object_set_new(j, #name, json_integer((json_int_t)a->name))
 	json_object_set_new(j, "node", json_string(n->name));
@@ -132,14 +155,9 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 	NUM(records_mismatch);
 	NUM(digest_mismatch);
 	NUM(bad_evidence);
+	NUM(past_cutoff);
 #undef NUM
-	for (size_t i = 0; i < a->problems.n; i++) {
-		json_t *p = json_object();
-		json_object_set_new(p, "kind", json_string(a->problems.v[i].kind));
-		json_object_set_new(p, "text", json_string(a->problems.v[i].text));
-		json_array_append_new(probs, p);
-	}
-	json_object_set_new(j, "problems", probs);
+	json_object_set_new(j, "problems", problems_json(&a->problems));
 	json_object_set_new(j, "problems_total",
 			    json_integer((json_int_t)a->problems.total));
 	json_object_set_new(j, "forks", forks_json(&a->forked));
@@ -151,10 +169,15 @@ static json_t *audit_json(const struct node *n, const struct audit_report *a)
 
 /* The report on a store (its own or a scratch one): printed, and the
  * exit code. source (taken) says what it is on, for --json; extra (taken,
- * may be NULL) is merged into the JSON. */
+ * may be NULL) is merged into the JSON. damaged, evidence (a fork) and
+ * findings are what was found before (in a bundle, by its check);
+ * reader (may be NULL) is the auditor's own node, whose revocations the
+ * report names beside the bundle's. store_problems: the audit's problems
+ * are the reported store's own (not a scratch store's) and are listed. */
 static int report_out(struct store *st, const uint8_t network_id[32],
 		      const char *what, json_t *source, json_t *extra,
-		      int damaged, int evidence)
+		      int damaged, int evidence, int findings,
+		      struct node *reader, int store_problems)
 {
 	struct report rep;
 	int r;
@@ -166,33 +189,56 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 		json_decref(extra);
 		goto out;
 	}
+	rep.of_bundle = !store_problems;
+	if (reader && (r = report_reader_revocations(&rep, reader->st)) < 0) {
+		cli_err(_("cannot read the revocations of %s: %s"),
+			reader->home, cli_strerror(r));
+		json_decref(source);
+		json_decref(extra);
+		goto out;
+	}
 	damaged |= audit_damaged(&rep.audit);
-	evidence |= audit_evidence(&rep.audit) || report_findings(&rep);
+	/* evidence is a fork, as in verify --json; findings all that
+	 * exits 1 */
+	evidence |= audit_evidence(&rep.audit);
+	for (size_t i = 0; i < rep.nauthors; i++)
+		evidence |= rep.authors[i].forks > 0;
+	findings |= evidence || report_findings(&rep);
 	if (cli_global.json) {
 		json_t *j = cli_report_json(&rep, source);
+		/* what verify finds in the store reported on */
+		json_object_set_new(j, "problems",
+				    problems_json(&rep.audit.problems));
+		json_object_set_new(j, "problems_total",
+				    json_integer((json_int_t)rep.audit.problems.total));
 		if (extra)
 			json_object_update_new(j, extra);
 		json_object_set_new(j, "damaged", json_boolean(damaged));
 		json_object_set_new(j, "evidence", json_boolean(evidence));
-		json_object_set_new(j, "ok", json_boolean(!damaged && !evidence));
+		json_object_set_new(j, "findings", json_boolean(findings));
+		json_object_set_new(j, "ok", json_boolean(!damaged && !findings));
 		cli_json_print(j);
 	} else {
 		json_decref(source);
 		json_decref(extra);
+		if (store_problems && rep.audit.problems.n) {
+			printf(_("what verify finds in %s:\n"), what);
+			cli_problems_print(stdout, &rep.audit.problems);
+		}
 		printf("\n");
 		cli_report_print(stdout, &rep);
 		printf("\n");
 		if (damaged)
 			printf(_("report: DAMAGED: %s holds something that does not verify (see above)\n"),
 			       what);
-		else if (evidence)
-			printf(_("report: %s is intact, and holds findings an administrator must see: refused entries, forks or entries left out (above)\n"),
+		else if (findings)
+			printf(_("report: %s is intact, and holds findings an administrator must see (listed above)\n"),
 			       what);
 		else
 			printf(_("report: nothing to report: every entry of %s verifies and stands\n"),
 			       what);
 	}
-	r = damaged ? CLI_EXIT_DAMAGED : evidence ? CLI_EPROBLEMS : 0;
+	r = damaged ? CLI_EXIT_DAMAGED : findings ? CLI_EPROBLEMS : 0;
 out:
 	report_close(&rep);
 	return r;
@@ -223,7 +269,8 @@ static int verify_store(int report)
 		if (!cli_global.json)
 			printf(_("Auditor's report on the store of node \"%s\" (%s), network %s\n"),
 			       n->name, n->home, n->net.name);
-		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0);
+		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0, 0,
+			       NULL, 1);
 		goto out;
 	}
 	prog = progress_new(_("verifying"), _("entries"), 0);
@@ -240,7 +287,7 @@ static int verify_store(int report)
 		print_audit(n, &a);
 	/* an exit code of its own, which cli_exit_code() passes through */
 	r = audit_damaged(&a) ? CLI_EXIT_DAMAGED
-	    : audit_evidence(&a) ? CLI_EPROBLEMS
+	    : audit_findings(&a) ? CLI_EPROBLEMS
 				 : 0;
 out:
 	prefetch_stop(pf);
@@ -298,6 +345,40 @@ static void sealed_err(const char *path, const char *why,
 	(void)path;
 }
 
+/* What verify --bundle finds besides damage, each exiting 1: a fork
+ * (evidence), seqs left out, a body sent again with its erasure. */
+static int bundle_findings(const struct bundle_report *rep)
+{
+	return problems_count(&rep->problems, "fork") > 0 ||
+	       problems_count(&rep->problems, "gap") > 0 ||
+	       problems_count(&rep->problems, "erased-body") > 0;
+}
+
+/* The bundle as verify --bundle --json gives it (NULL when it cannot be
+ * made): "ok" true only when the check finds nothing, damage or a
+ * finding; alone, or as the report's "bundle_check". */
+static json_t *bundle_check_json(const char *path,
+				 const struct bundle_report *rep)
+{
+	json_t *j = cli_bundle_report_json(path, rep, 0);
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "damaged", json_boolean(bundle_damaged(rep)));
+	json_object_set_new(j, "evidence",
+			    json_boolean(problems_count(&rep->problems,
+							"fork") > 0));
+	json_object_set_new(j, "incomplete",
+			    json_boolean(problems_count(&rep->problems,
+							"gap") > 0));
+	json_object_set_new(j, "erased_bodies_sent",
+			    json_boolean(problems_count(&rep->problems,
+							"erased-body") > 0));
+	json_object_set_new(j, "ok", json_boolean(!bundle_damaged(rep) &&
+						  !bundle_findings(rep)));
+	return j;
+}
+
 /* One line per problem of kind, after the damaged or the intact lead. */
 static void findings_print(const struct problems *ps, const char *kind,
 			   int damaged, const char *if_damaged,
@@ -317,7 +398,7 @@ static int verify_bundle(const char *path, const char *netfile)
 	struct bundle_report rep;
 	struct progress *prog;
 	char why[512] = "";
-	int damaged, evidence, gaps, r;
+	int damaged, r;
 
 	memset(&rep, 0, sizeof(rep));
 	memset(&ni, 0, sizeof(ni));
@@ -349,17 +430,8 @@ static int verify_bundle(const char *path, const char *netfile)
 		goto out;
 	}
 	damaged = bundle_damaged(&rep);
-	evidence = problems_count(&rep.problems, "fork") > 0;
-	gaps = problems_count(&rep.problems, "gap") > 0;
 	if (cli_global.json) {
-		json_t *j = cli_bundle_report_json(path, &rep, 0);
-		if (j) {
-			json_object_set_new(j, "damaged", json_boolean(damaged));
-			json_object_set_new(j, "evidence",
-					    json_boolean(evidence));
-			json_object_set_new(j, "incomplete", json_boolean(gaps));
-		}
-		cli_json_print(j);
+		cli_json_print(bundle_check_json(path, &rep));
 	} else {
 		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name, NULL);
 		if (damaged)
@@ -372,10 +444,15 @@ static int verify_bundle(const char *path, const char *netfile)
 		findings_print(&rep.problems, "gap", damaged,
 			       _("it also leaves entries out"),
 			       _("intact; leaves entries out"));
-		if (!damaged && !evidence && !gaps)
+		findings_print(&rep.problems, "erased-body", damaged,
+			       _("it also sends an erased body again"),
+			       _("intact; sends an erased body again"));
+		if (!damaged && !bundle_findings(&rep))
 			printf(_("verify: ok: every entry, hash chain and the trailer check out (who may write what is not judged here: certificates and revocations are, with --report)\n"));
 	}
-	r = damaged ? CLI_EXIT_DAMAGED : evidence || gaps ? CLI_EPROBLEMS : 0;
+	r = damaged		     ? CLI_EXIT_DAMAGED
+	    : bundle_findings(&rep) ? CLI_EPROBLEMS
+				     : 0;
 out:
 	bundle_report_close(&rep);
 	sodium_memzero(&ni, sizeof(ni)); /* it holds the network key */
@@ -451,8 +528,7 @@ static void not_judged_print(const char *path, const struct bundle_report *chk,
 	j = cli_report_json(&rep, bundle_source_json(path, chk));
 	if (!chk->has_header)
 		json_object_set_new(j, "network_id", json_null());
-	json_object_set_new(j, "bundle_check",
-			    cli_bundle_report_json(path, chk, 0));
+	json_object_set_new(j, "bundle_check", bundle_check_json(path, chk));
 	json_object_set_new(j, "judging_problems", json_array());
 	json_object_set_new(j, "trust_items_refused", json_integer(0));
 	json_object_set_new(j, "ok", json_false());
@@ -481,7 +557,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	struct store *st = NULL;
 	char why[512] = "", dir[PATH_MAX], sdir[PATH_MAX + 8], what[PATH_MAX + 16];
 	const char *tmp = getenv("TMPDIR");
-	int damaged, evidence, r;
+	int damaged, evidence, findings, r;
 
 	memset(&chk, 0, sizeof(chk));
 	memset(&imp, 0, sizeof(imp));
@@ -512,6 +588,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		} else {
 			cli_err(_("cannot check %s: %s"), path,
 				why[0] ? why : cli_strerror(r));
+			if (chk.damaged_frames) /* a sealed header: damage */
+				r = CLI_EXIT_DAMAGED;
 		}
 		goto out;
 	}
@@ -565,8 +643,14 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	}
 	/* certificates that all lead elsewhere, and no entry standing: the
 	 * bundle's network is not this root's, and a report would only
-	 * list every entry as waiting */
-	if ((r = report_bundle_foreign(st, &imp)) < 0) {
+	 * list every entry as waiting. Not when a network file (or the
+	 * node's network) names the header's network: its id names this
+	 * root, so such certificates are forged and are judged; nor when
+	 * the bundle is damaged: damage wins, and what failed to chain may
+	 * be what was damaged */
+	r = 0;
+	if (!ni && !bundle_damaged(&chk) &&
+	    (r = report_bundle_foreign(st, &imp)) < 0) {
 		cli_err(_("cannot judge %s: %s"), path, cli_strerror(r));
 		goto out;
 	}
@@ -587,23 +671,16 @@ static int report_bundle(const char *path, const uint8_t root[32],
 	damaged = bundle_damaged(&chk);
 	/* entries a feed leaves out are a finding: those after them stand
 	 * nowhere until they come */
-	evidence = problems_count(&chk.problems, "fork") > 0 ||
-		   problems_count(&chk.problems, "gap") > 0;
+	evidence = problems_count(&chk.problems, "fork") > 0;
+	findings = bundle_findings(&chk);
 	snprintf(what, sizeof(what), cli_tr(N_("bundle %s")), path);
 	{
 		json_t *src = bundle_source_json(path, &chk);
-		json_t *extra = json_object(), *probs = json_array();
+		json_t *extra = json_object();
 		json_object_set_new(extra, "bundle_check",
-				    cli_bundle_report_json(path, &chk, 0));
-		for (size_t i = 0; i < imp.problems.n; i++) {
-			json_t *p = json_object();
-			json_object_set_new(p, "kind",
-					    json_string(imp.problems.v[i].kind));
-			json_object_set_new(p, "text",
-					    json_string(imp.problems.v[i].text));
-			json_array_append_new(probs, p);
-		}
-		json_object_set_new(extra, "judging_problems", probs);
+				    bundle_check_json(path, &chk));
+		json_object_set_new(extra, "judging_problems",
+				    problems_json(&imp.problems));
 		json_object_set_new(extra, "trust_items_refused",
 				    json_integer((json_int_t)imp.trust_refused));
 		if (!cli_global.json) {
@@ -618,8 +695,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 				cli_problems_print(stdout, &imp.problems);
 			}
 		}
-		r = report_out(st, net, what, src, extra,
-			       damaged, evidence);
+		r = report_out(st, net, what, src, extra, damaged, evidence,
+			       findings, reader, 0);
 	}
 out:
 	store_close(st);

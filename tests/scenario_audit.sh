@@ -13,9 +13,12 @@
 # revocation does; F takes it out when the revocation comes (SPEC 9) and
 # keeps it as refused. F's bundle of everything then carries the fork and
 # the entry outside the grant; F's store report names the revoked one.
-#   tests/scenario_audit.sh PATH/TO/hamlet
+# Bundles no node sends (a forged certificate, entries left out, an
+# erased body sent again) are written by tests/tools/bundle_craft.c.
+#   tests/scenario_audit.sh PATH/TO/hamlet PATH/TO/bundle_craft
 set -uo pipefail
-H=${1:?usage: $0 PATH/TO/hamlet}
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/bundle_craft}
+CRAFT=${2:?usage: $0 PATH/TO/hamlet PATH/TO/bundle_craft}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch audit
 # verify --report makes its scratch stores here, so that what it leaves
@@ -63,6 +66,11 @@ check "F writes seq 2" F put --scope bk/qt/na-pai/clinic health_profile HP-F2 "$
 check "the copy signs another seq 2" "$H" --home "$T/f2" put --scope bk/qt/na-pai/clinic health_profile HP-F3 "$(hp 103)"
 check "the copy's bundle reaches F" bash -c "'$H' --home '$T/f2' bundle create --seal-to '$KF' '$T/f2.bundle' >/dev/null &&
 	{ '$H' --home '$T/f' bundle import '$T/f2.bundle' >/dev/null; test \$? = 1; }"
+# a bundle that carries the fork only as a proof among its trust items
+check "F bundles all it holds, unsealed" F bundle create --unsealed "$T/fu.bundle"
+check "a bundle of F's trust items alone: the fork proof, no entry" "$CRAFT" "$T/f" "$T/fp.bundle" --no-entries "$T/fu.bundle"
+rc 1 "verify --bundle: the fork proof is evidence (exit 1), as --report says" "$H" verify --bundle "$T/fp.bundle" --network "$T/aud.network" --json
+jq_ok "evidence, not ok, not damaged; the proof named" '.evidence == true and .ok == false and .damaged == false and .entries == 0 and (.problems | map(select(.kind == "fork")) | .[0].text | test("^fork proof at byte [0-9]+: author .* signed two different entries at seq 2 of feed bk/qt/na-pai/clinic"))'
 
 # --- a revoked key's later entry ---------------------------------------
 check "G writes seq 1 and 2" bash -c "'$H' --home '$T/g' put health_profile HP-G1 '$(hp 201)' &&
@@ -74,6 +82,34 @@ check "A revokes G (the root's key; cut-off: what A holds)" A cert revoke "$KG" 
 check "G, not yet told, signs seq 3" G put health_profile HP-G3 "$(hp 203)"
 check "G's seq 3 reaches F before the revocation" bash -c "'$H' --home '$T/g' bundle create --seal-to '$KF' '$T/g2.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/g2.bundle' >/dev/null"
 check "A erases HP-G1 at the person's request" A erase health_profile HP-G1 --reason "request of the person"
+
+# --- bundles no node sends ------------------------------------------------
+# an erased body sent again along with its erasure (SPEC 1.6)
+check "G bundles all it holds, unsealed: HP-G1's body too (the erasure has not reached G)" G bundle create --unsealed "$T/gu.bundle"
+check "A bundles all it holds, unsealed: the erasure, without HP-G1's body" A bundle create --unsealed "$T/au.bundle"
+rc 0 "verify --bundle on A's bundle: ok" "$H" verify --bundle "$T/au.bundle" --network "$T/aud.network" --json
+jq_ok "the erased body counted missing" '.ok == true and .bodies_missing == 1 and .bodies_erased_sent == 0'
+check "a bundle of both, signed by G" "$CRAFT" "$T/g" "$T/erased.bundle" "$T/gu.bundle" "$T/au.bundle"
+rc 1 "verify --bundle: HP-G1's body sent with the erasure that erased it is a finding (exit 1)" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network"
+has "naming the entry and the erasure" '^verify: intact; sends an erased body again: entry at byte [0-9]+ \(feed bk/qt/ban-ho seq 1\) carries the body that the erasure at byte [0-9]+ erased'
+rc 1 "and --json" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network" --json
+jq_ok "not ok, no fork" '.ok == false and .evidence == false and .damaged == false and .erased_bodies_sent == true and .bodies_erased_sent == 1'
+# certificates no administrator signed: village S, never certified
+S() { "$H" --home "$T/s" "$@"; }
+check "village S, never certified, writes a record" bash -c "'$H' --home '$T/s' init --network '$T/aud.network' --name s --scope bk/qt/s >/dev/null && '$H' --home '$T/s' put health_profile HP-S1 '$(hp 901)' 2>/dev/null"
+KS=$(key s)
+check "S bundles it" S bundle create --unsealed "$T/su.bundle"
+check "a bundle whose only certificate S signed itself" "$CRAFT" "$T/s" "$T/self.bundle" --no-trust --self-cert "$T/su.bundle"
+rc 1 "judged against the network's file, whose network the header names: judged (exit 1), not \"another network\" (4)" \
+	"$H" verify --bundle "$T/self.bundle" --network "$T/aud.network" --report
+has "the certificate refused, named by subject, issuer and why" "^  trust: certificate \"self-signed\" at byte [0-9]+ \(for key ${KS:0:16}.*, issued by key ${KS:0:16}.*\) refused: certificate whose issuer holds no certificate that leads to the root$"
+has "S's entry is not accepted: it waits for a certificate" 'entry of it waits for a certificate that has not arrived: not accepted'
+rc 1 "and --json" "$H" verify --bundle "$T/self.bundle" --network "$T/aud.network" --report --json
+jq_ok "judged, a finding: S's entry held for a certificate" ".not_judged == null and .findings == true and .ok == false and (.authors[] | select(.key == \"$KS\") | .held_for_certificate == 1) and .trust_items_refused == 1"
+check "a bundle of S's entry under a certificate A signed granting all of bk (A holds bk/qt)" "$CRAFT" "$T/s" "$T/wide.bundle" --no-trust --widen "$T/a" bk "$T/su.bundle"
+rc 1 "the report on it exits 1" "$H" verify --bundle "$T/wide.bundle" --network "$T/aud.network" --report
+has "S's certificate is not valid for the real reason" '^  its certificate is NOT valid now: certificate 1 of the chain \("widened"\) grants more than its issuer "a" holds$'
+check "not that it expired" bash -c "! grep -q 'expired, or not yet valid' '$T/out'"
 check "then A's bundle (with the revocation and the erasure) reaches F" bash -c "'$H' --home '$T/a' bundle create --seal-to '$KF' '$T/a.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/a.bundle' >/dev/null"
 check "the auditor U has a home of its own (its key)" "$H" --home "$T/u" init --network "$T/aud.network" --name auditor --scope bk
 KU=$(key u)
@@ -87,7 +123,7 @@ check "it names the key it is sealed to, and how to open it" bash -c "grep -q 's
 export HAMLET_HOME="$T/u" # the auditor's home: its key opens the bundle
 rc 1 "verify --bundle --root --report --json exits 1 (findings)" \
 	"$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report --json
-jq_ok "it is a version 2 report" '.report_version == 2'
+jq_ok "it is a version 3 report" '.report_version == 3'
 jq_ok "on the bundle" '.source.kind == "bundle"'
 jq_ok "its creation time is a UTC time, with the HLC beside it" '(.source.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z")) and (.source.created_hlc | type == "number")'
 jq_ok "it was judged" '.not_judged == null'
@@ -158,13 +194,25 @@ jq_ok "with its name, role, issuer and id" '.ops[0].certificate.name == "g" and 
 # seqs 65 to 70 until 1 to 64 come.
 # u32 OFFSET FILE: the big-endian u32 at byte OFFSET of FILE
 u32() { od -An -tu1 -j "$1" -N4 "$2" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
-# run_frame FILE: the offset of the first run frame ('C') of a plain bundle
-run_frame() {
-	local f=$1 off=8 size
+# frames_of TYPE FILE: the offset of each frame of TYPE ('C' a run, 'R'
+# a trust item) of a plain bundle, one a line
+frames_of() {
+	local f=$2 off=8 size
 	size=$(stat -c %s "$f")
 	while [ $((off + 8)) -le "$size" ]; do
-		[ "$(dd if="$f" bs=1 skip=$((off + 2)) count=1 status=none)" = C ] && { echo "$off"; return; }
+		[ "$(dd if="$f" bs=1 skip=$((off + 2)) count=1 status=none)" = "$1" ] && echo "$off"
 		off=$((off + 8 + $(u32 $((off + 4)) "$f")))
+	done
+}
+run_frame() { frames_of C "$1" | head -1; }
+# sealed_frames FILE: the offset of each sealed frame, one a line (the
+# header's first, then the trust items' in the order of a plain bundle)
+sealed_frames() {
+	local f=$1 off=169 size
+	size=$(stat -c %s "$f")
+	while [ $((off + 12)) -le "$size" ]; do
+		echo "$off"
+		off=$((off + 12 + $(u32 $((off + 8)) "$f")))
 	done
 }
 flip() {
@@ -206,13 +254,61 @@ rc 6 "a trailer counting 71 entries of 70: verify exits 6" "$H" verify --bundle 
 has "naming both counts, and what may explain it" 'trailer: the trailer counts 71 entries, the file holds 70, though its hash and signature check out: its creator counted wrongly, or entries it wrote could not be read here'
 rc 0 "verify of the bundle as made: ok, saying certificates are judged with --report" "$H" verify --bundle "$T/h.bundle" --network "$T/aud.network"
 has "it says so" 'verify: ok: every entry, hash chain and the trailer check out \(who may write what is not judged here: certificates and revocations are, with --report\)'
+# seq 2 left out, the rest signed again by H: intact, with a gap
+check "H's bundle without seq 2, signed by H" "$CRAFT" "$T/h" "$T/h-gap.bundle" --drop-seq 2 "$T/h.bundle"
+rc 1 "verify --bundle --json on a bundle with a gap exits 1" "$H" verify --bundle "$T/h-gap.bundle" --network "$T/aud.network" --json
+jq_ok "and says it is not ok" '.ok == false and .incomplete == true and .gaps == 1 and .evidence == false and .damaged == false'
+rc 1 "its report exits 1" "$H" verify --bundle "$T/h-gap.bundle" --root "$ROOT" --report --json
+jq_ok "the bundle's check says not ok either; no fork" '.ok == false and .findings == true and .evidence == false and .bundle_check.ok == false'
+rc 0 "the report on the bundle as made: nothing to report" "$H" verify --bundle "$T/h.bundle" --root "$ROOT" --report --json
+jq_ok "its check ok" '.ok == true and .bundle_check.ok == true'
+# damage to the certificate the root issued: damage (6), though what is
+# left does not chain to the root (another network, 4, were it intact).
+# Village V is certified by A, whose certificate the root issued: V's
+# bundle carries V's certificate, then A's.
+check "village V" "$H" --home "$T/v" init --network "$T/aud.network" --name ban-vang --scope bk/qt/ban-vang
+check "V certified by A" issue v village bk/qt/ban-vang --issuer-home "$T/a"
+check "V writes a record" "$H" --home "$T/v" put health_profile HP-V1 "$(hp 911)"
+check "V bundles it, unsealed" "$H" --home "$T/v" bundle create --unsealed "$T/v.bundle"
+mapfile -t ROFFS < <(frames_of R "$T/v.bundle")
+check "it carries two certificates" test "${#ROFFS[@]}" = 2
+# the one signed by the root (its key in the clear, as the issuer)
+RI=0
+dd if="$T/v.bundle" bs=1 skip="${ROFFS[1]}" count=240 status=none | od -An -tx1 -v | tr -d ' \n' | grep -q "$ROOT" && RI=1
+cp "$T/v.bundle" "$T/v-cert.bundle"
+flip "$T/v-cert.bundle" $((ROFFS[RI] + 40))
+rc 6 "a byte flipped in A's certificate: the report exits 6, not 4" "$H" verify --bundle "$T/v-cert.bundle" --root "$ROOT" --report --json
+jq_ok "judged, and damaged" '.not_judged == null and .damaged == true and .ok == false'
+KU=$(key u)
+check "V's bundle sealed to the auditor" bash -c "'$H' --home '$T/v' bundle create --seal-to '$KU' '$T/vs.bundle' >/dev/null 2>&1"
+mapfile -t SOFFS < <(sealed_frames "$T/vs.bundle")
+cp "$T/vs.bundle" "$T/vs-cert.bundle"
+flip "$T/vs-cert.bundle" $((SOFFS[RI + 1] + 40))
+rc 6 "sealed, its frame holding A's certificate damaged: the report exits 6, not 4" "$H" --home "$T/u" verify --bundle "$T/vs-cert.bundle" --root "$ROOT" --report --json
+jq_ok "judged, and damaged" '.not_judged == null and .damaged == true'
+cp "$T/vs.bundle" "$T/hs-head.bundle"
+flip "$T/hs-head.bundle" 100
+rc 6 "sealed, its header damaged: the report exits 6" "$H" --home "$T/u" verify --bundle "$T/hs-head.bundle" --root "$ROOT" --report
+check "saying so" grep -q "is a sealed bundle whose header is damaged or cut short" "$T/err"
+# a byte of a stored body altered: the store report says what verify finds
+cp -a "$T/h" "$T/hd"
+for off in $(grep -obaF "Person 42" "$T/hd/store/data.mdb" | cut -d: -f1); do
+	printf 5 | dd of="$T/hd/store/data.mdb" bs=1 seek=$((off + 7)) conv=notrunc status=none
+done
+rc 6 "verify on H's store with a body altered exits 6" "$H" --home "$T/hd" verify
+has "naming the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'
+rc 6 "so does verify --report" "$H" --home "$T/hd" verify --report
+has "listing what verify finds" '^what verify finds in the store of node khuoi-tat:$'
+has "the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'
+rc 6 "verify --report --json" "$H" --home "$T/hd" verify --report --json
+jq_ok "its problems are verify's" '.damaged == true and (.problems | map(select(.kind == "body")) | .[0].text == "feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash")'
 cp "$T/h.bundle" "$T/h-damaged.bundle"
 RUN=$(run_frame "$T/h.bundle")
 check "the bundle has a run frame" test -n "$RUN"
 flip "$T/h-damaged.bundle" $((RUN + 100))
 rc 6 "the report on the damaged bundle exits 6" "$H" verify --bundle "$T/h-damaged.bundle" --root "$ROOT" --report --json
 jq_ok "H's feed: 6 entries wait for 64 missing seqs" ".authors[] | select(.name == \"h\") | .feeds[0].held == 6 and .feeds[0].gaps == 64"
-jq_ok "the gaps are findings, as verify --bundle counts them" '.findings == true and .evidence == true'
+jq_ok "the gaps are findings, as verify --bundle counts them; evidence is a fork only" '.findings == true and .evidence == false and .ok == false'
 check "commune K" "$H" --home "$T/k" init --network "$T/aud.network" --name khau-ban --scope bk/qt
 check "K certified" certify "$T/aud.root.key" k
 rc 1 "K imports the damaged bundle (exit 1: a damaged frame)" "$H" --home "$T/k" bundle import "$T/h-damaged.bundle"
@@ -225,5 +321,14 @@ rc 0 "K imports the intact bundle" "$H" --home "$T/k" bundle import "$T/h.bundle
 jq_ok "the entries held are released, not also counted as duplicates" '.imported.applied == 70 and .imported.released == 6 and .imported.duplicate == 0 and .imported.held == 0'
 rc 0 "K imports it again" "$H" --home "$T/k" bundle import "$T/h.bundle" --json
 jq_ok "then every entry is a duplicate" '.imported.applied == 0 and .imported.duplicate == 70 and .imported.released == 0'
+
+# --- a bundle judged from a home that holds a revocation it lacks -------
+rc 1 "A judges G's first bundle (sealed to A), made before A revoked G: exit 1" "$H" --home "$T/a" verify --bundle "$T/g1.bundle" --report --json
+jq_ok "G's status is judged by the bundle alone, and A's revocation of G is named" ".findings == true and .evidence == false and (.authors[] | select(.key == \"$KG\") | .status == \"valid\" and .home_revocations == 1)"
+rc 1 "the text report says so, not \"not revoked\"" "$H" --home "$T/a" verify --bundle "$T/g1.bundle" --report
+has "no revocation in the bundle" 'its certificate is valid now; no revocation of it is in the bundle'
+has "the home's revocation" "this home's trust set holds 1 revocation of it \\(by the network's root key on .*\\) that the bundle does not carry"
+rc 0 "verify --bundle counts the bodies the entries sign" "$H" verify --bundle "$T/h.bundle" --network "$T/aud.network" --json
+jq_ok "70 bodies, none missing, ok" '.bodies == 70 and .bodies_missing == 0 and .ok == true'
 
 tests_done

@@ -11,6 +11,8 @@
 #include "audit.h"
 #include "entries.h"
 #include "helpers.h"
+#include "report.h"
+#include "trust.h"
 
 enum { SIG, BODY, PREV };
 
@@ -73,6 +75,44 @@ static void findings(struct node *n, char out[16][48], size_t *ret_n)
 	*ret_n = k;
 }
 
+/*
+ * Put in n's trust set, as a node that took it would hold it, a
+ * revocation of author (signed by a key of its own: the audit checks
+ * its signature and network, whoever let it in) that keeps feed's
+ * entries up to seq kept. Returns its trust set key in ret_key.
+ */
+static void revocation_put(struct node *n, const uint8_t author[32],
+			   const char *scope, const uint8_t feed[32],
+			   uint64_t kept, uint8_t ret_key[33])
+{
+	static struct revocation rv;
+	struct store_txn *t;
+	uint8_t pk[32], sk[64], eb[ENTRY_MAX_ENVELOPE], *p;
+	const uint8_t *env, *sig;
+	size_t el, len;
+
+	crypto_sign_keypair(pk, sk);
+	memset(&rv, 0, sizeof(rv));
+	memcpy(rv.network_id, n->net.id, 32);
+	memcpy(rv.issuer, pk, 32);
+	memcpy(rv.subject, author, 32);
+	rv.issued_ms = 1700000000000ULL;
+	snprintf(rv.reason, sizeof(rv.reason), "PC stolen");
+	rv.nfeeds = 1;
+	snprintf(rv.feeds[0].scope, sizeof(rv.feeds[0].scope), "%s", scope);
+	rv.feeds[0].seq = kept;
+	ASSERT_OK(store_txn_begin(n->st, 0, &t));
+	ASSERT_OK(log_entry_get(t, feed, kept, eb, &env, &el, &sig));
+	entry_id(env, el, rv.feeds[0].head);
+	ASSERT_OK(revoke_sign(&rv, sk, &p, &len));
+	ret_key[0] = TRUST_REVOKE;
+	ASSERT_OK(revoke_decode(p, len, &rv, ret_key + 1));
+	ASSERT_OK(store_put(t, ST_TRUST, ret_key, 33, p, len, 0));
+	ASSERT_OK(store_txn_commit(t));
+	free(p);
+	sodium_memzero(sk, sizeof(sk));
+}
+
 int main(void)
 {
 	struct node *a, *b;
@@ -98,6 +138,43 @@ int main(void)
 		ASSERT_TRUE(!audit_failed(&ar));
 		ASSERT_EQ(ar.entries, 5003);
 		ASSERT_EQ(ar.feeds, 2);
+		audit_report_close(&ar);
+	}
+
+	TEST_START("entries stored past their author's revocation cut-off are a finding, named by feed and seqs");
+	{
+		/* b's seq 2 and 3 reached a before the revocation did (a
+		 * node may hold them so): the auditor trusts no node */
+		struct audit_report ar;
+		struct report rep;
+		const struct report_author *ra;
+		struct store_txn *t;
+		uint8_t key[33];
+		int seen = 0;
+
+		revocation_put(a, b->pk, b->scope, fb, 1, key);
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_EQ(ar.past_cutoff, 2);
+		ASSERT_TRUE(!audit_damaged(&ar));
+		ASSERT_TRUE(audit_findings(&ar));
+		for (size_t i = 0; i < ar.problems.n; i++)
+			seen += !strcmp(ar.problems.v[i].kind, "revoked") &&
+				strstr(ar.problems.v[i].text, b->scope) &&
+				strstr(ar.problems.v[i].text, "seq 2 to 3");
+		ASSERT_EQ(seen, 1);
+		audit_report_close(&ar);
+		ASSERT_OK(report_build(a->st, a->net.id, 1700000000000ULL, &rep));
+		ASSERT_TRUE((ra = report_author_find(&rep, b->pk)) != NULL);
+		ASSERT_EQ(ra->past_cutoff, 2);
+		ASSERT_TRUE(report_findings(&rep));
+		report_close(&rep);
+		/* the store as it was, for the checks below */
+		ASSERT_OK(store_txn_begin(a->st, 0, &t));
+		ASSERT_OK(store_del(t, ST_TRUST, key, 33));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
+		ASSERT_EQ(ar.past_cutoff, 0);
+		ASSERT_TRUE(!audit_failed(&ar));
 		audit_report_close(&ar);
 	}
 

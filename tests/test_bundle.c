@@ -319,6 +319,43 @@ int main(void)
 		rf_free(&f);
 	}
 
+	TEST_START("an entry whose body was altered, the bundle signed again by its creator, is named in its place: not also as seqs left out");
+	{
+		struct rf_feed f;
+		struct bundle_header h;
+		struct bundle_writer *w;
+		char rp[4200];
+		size_t bl;
+		uint8_t *alt;
+		rf_init(&f);
+		rf_add(&f, ENTRY_PUT, "HP-4", "Lo Van Bon", 0);
+		alt = rf_body("Someone else", &bl);
+		memset(&h, 0, sizeof(h));
+		memcpy(h.network_id, f.net, 32);
+		memcpy(h.creator, f.pk, 32);
+		snprintf(rp, sizeof(rp), "%s/altered.bundle", dir);
+		ASSERT_OK(bundle_writer_open(rp, &h, &w));
+		ASSERT_OK(bundle_writer_add_run(w, &f.v[0], 1, NULL));
+		/* seq 2 with another body than the one it signs */
+		ASSERT_OK(bundle_writer_add(w, f.env[1], f.v[1].env_len,
+					    f.sig[1], alt, bl));
+		ASSERT_OK(bundle_writer_add_run(w, &f.v[2], 2, NULL));
+		ASSERT_OK(bundle_writer_finish(w, f.sk));
+		ASSERT_OK(bundle_check(rp, f.net, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_OK);
+		ASSERT_EQ(rep.bad_entries, 1);
+		ASSERT_EQ(problems_count(&rep.problems, "body"), 1);
+		ASSERT_TRUE(strstr(rep.problems.v[0].text,
+				   "seq 2): body does not match its signed hash") != NULL);
+		ASSERT_EQ(rep.gaps, 0);
+		ASSERT_EQ(problems_count(&rep.problems, "gap"), 0);
+		ASSERT_EQ(problems_count(&rep.problems, "chain"), 0);
+		ASSERT_EQ(rep.problems.total, 1);
+		bundle_report_close(&rep);
+		free(alt);
+		rf_free(&f);
+	}
+
 	TEST_START("a directory is neither replaced by a bundle nor read as one");
 	ASSERT_EQ(bundle_create(a, dir, &o, NULL, why, sizeof(why)), -EISDIR);
 	ASSERT_TRUE(strstr(why, "a directory or a device") != NULL);

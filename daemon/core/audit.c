@@ -627,6 +627,8 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			     N_("author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there"),
 			     a, (unsigned long long)g->seq, g->scope);
 	}
+	if ((r = audit__cutoff_check(c.t, network_id, rep)) < 0)
+		goto out;
 	if ((r = audit__records_tell(&rc, rep)) < 0)
 		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0)
@@ -676,9 +678,14 @@ int audit_evidence(const struct audit_report *rep)
 	return rep->forks > 0;
 }
 
+int audit_findings(const struct audit_report *rep)
+{
+	return audit_evidence(rep) || rep->past_cutoff > 0;
+}
+
 int audit_failed(const struct audit_report *rep)
 {
-	return audit_damaged(rep) || audit_evidence(rep);
+	return audit_damaged(rep) || audit_findings(rep);
 }
 
 void audit_report_close(struct audit_report *rep)

@@ -71,8 +71,11 @@ struct audit_report {
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
 	uint64_t records, records_mismatch; /* rows not what their ops make */
 	uint64_t bad_evidence; /* fork evidence that proves nothing: damage */
+	/* entries stored past a cut-off of their author's revocation: a
+	 * finding (they should not stand), not damage */
+	uint64_t past_cutoff;
 	struct audit_forks forked; /* the forked feeds (forks: their rows) */
-	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record */
+	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record, revoked */
 };
 
 /* 0 when the audit ran (look at the report), <0 when it could not. */
@@ -90,9 +93,18 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 int audit_damaged(const struct audit_report *rep);
 /* 1 when the store keeps evidence of an author's misbehaviour (forks). */
 int audit_evidence(const struct audit_report *rep);
-/* audit_damaged() || audit_evidence(), for callers that need not tell
- * the two apart. */
+/* 1 when an intact store still holds something an administrator must
+ * see: evidence, or entries past a revocation's cut-off (exit 1). */
+int audit_findings(const struct audit_report *rep);
+/* audit_damaged() || audit_findings(), for callers that need not tell
+ * them apart. */
 int audit_failed(const struct audit_report *rep);
+/* 1 when revocation rv cuts off the entry id at seq of its subject's
+ * feed scope (proto/SPEC.md section 9): its feed is not listed, or the
+ * entry lies past the listed seq, or at it with another id. */
+struct revocation;
+int audit_entry_past_cutoff(const struct revocation *rv, const char *scope,
+			    uint64_t seq, const uint8_t id[32]);
 /* Free what audit_store() allocated; NULL is fine. */
 void audit_report_close(struct audit_report *rep);
 

@@ -77,4 +77,10 @@ void *audit__records_run(void *arg);
  * the record thread joined, or the records checked now when none ran. */
 int audit__records_tell(struct audit_records *rc, struct audit_report *rep);
 
+/* Every stored entry past a cut-off of a revocation of its author in
+ * t's trust set (of network_id): counted in rep->past_cutoff and told
+ * (kind "revoked") by feed and seqs (audit_revoked.c). */
+int audit__cutoff_check(struct store_txn *t, const uint8_t network_id[32],
+			struct audit_report *rep);
+
 #endif

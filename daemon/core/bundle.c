@@ -174,7 +174,7 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	if (r == HAMLET_EKEY) {
 		hex_encode(wk->sk + 32, 32, mine);
 		/* only an import (which hands on trust items) imports */
-		if (wk->trust)
+		if (wk->trust && !wk->check_only)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is sealed for another node, %s%s; this node (%s) cannot read it: nothing imported. Carry it to that node"),
 				 path, hex, name, mine);

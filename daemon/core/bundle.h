@@ -84,6 +84,12 @@ struct bundle_report {
 	/* check only: entries the bundle carries twice (harmless), and seqs
 	 * missing between entries of a feed it carries (kind "gap") */
 	uint64_t duplicates, gaps;
+	/* check only: bodies the entries sign, carried or not (a body
+	 * erased is never sent again: one carried with an erasure that
+	 * reaches it is a finding, kind "erased-body") */
+	uint64_t bodies, bodies_missing, bodies_erased;
+	/* check only: fork proofs among the trust items (kind "fork") */
+	uint64_t fork_proofs;
 	/* trust items (certificates, revocations, fork proofs): read;
 	 * import only: new to the store, refused */
 	uint64_t trust_items, trust_added, trust_refused;

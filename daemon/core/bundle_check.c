@@ -7,7 +7,10 @@
 #include "hlc.h"
 #include "schema.h"
 
+#include "trust.h"
+
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +53,26 @@ struct chain_slot {
 	size_t nforked;
 };
 
+/* An erasure the bundle carries, and a put whose body it carries: an
+ * erasure reaching such a put shows a body sent again that SPEC 1.6
+ * says is never sent again. Both kept up to CHECK_MAX_ERASED. */
+#define CHECK_MAX_ERASED 65536
+
+struct erased_ref {
+	uint8_t record[32]; /* BLAKE2b of collection, 0, record id */
+	char scope[ENTRY_MAX_SCOPE + 1];
+	size_t off;
+	uint64_t seq;
+};
+
+struct erased_refs {
+	struct erased_ref *v;
+	size_t n, cap;
+	int over; /* past CHECK_MAX_ERASED: not checked, told once */
+};
+
 struct check_ctx {
+	struct erased_refs erasures, bodies;
 	struct chain_slot *slots;
 	size_t cap, used;
 	uint8_t (*ids)[32]; /* open addressing; all zero: empty */
@@ -169,6 +191,85 @@ static int run_place(struct chain_slot *s, const struct entry *e,
 	return r;
 }
 
+/* Remember e (at byte off) in refs. */
+static int erased_ref_add(struct erased_refs *refs, const struct entry *e,
+			  size_t off)
+{
+	struct erased_ref *x;
+	crypto_generichash_state h;
+
+	if (refs->n == CHECK_MAX_ERASED) {
+		refs->over = 1;
+		return 0;
+	}
+	if (refs->n == refs->cap) {
+		size_t nc = refs->cap ? refs->cap * 2 : 16;
+		struct erased_ref *nv = realloc(refs->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		refs->v = nv;
+		refs->cap = nc;
+	}
+	x = &refs->v[refs->n++];
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, (const uint8_t *)e->collection,
+				  strlen(e->collection) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)e->record_id,
+				  strlen(e->record_id));
+	crypto_generichash_final(&h, x->record, 32);
+	snprintf(x->scope, sizeof(x->scope), "%s", e->scope);
+	x->off = off;
+	x->seq = e->seq;
+	return 0;
+}
+
+/* After the walk: each body carried that an erasure carried reaches. */
+static void check_erased(struct check_ctx *c, struct bundle_report *rep)
+{
+	for (size_t i = 0; i < c->erasures.n; i++) {
+		const struct erased_ref *er = &c->erasures.v[i];
+		for (size_t k = 0; k < c->bodies.n; k++) {
+			const struct erased_ref *b = &c->bodies.v[k];
+			if (memcmp(b->record, er->record, 32) != 0 ||
+			    !entry_scope_under(b->scope, er->scope))
+				continue;
+			rep->bodies_erased++;
+			problems_add(&rep->problems, "erased-body",
+				     N_("entry at byte %zu (feed %s seq %llu) carries the body that the erasure at byte %zu erased: an erased body is never sent again (SPEC 1.6)"),
+				     b->off, b->scope, (unsigned long long)b->seq,
+				     er->off);
+		}
+	}
+	if (c->erasures.over || c->bodies.over)
+		problems_add(&rep->problems, "erased-body",
+			     N_("more than %d erasures or bodies: those past them were not checked for bodies sent again after their erasure"),
+			     CHECK_MAX_ERASED);
+}
+
+/* A fork proof among the trust items proves its author forked a feed:
+ * evidence, as a second entry at a seq is. Other items are judged by
+ * --report, against the root. */
+static int check_trust(struct walk *wk, const struct trustset_item *items,
+		       const size_t *offs, size_t n)
+{
+	struct bundle_report *rep = wk->rep;
+
+	for (size_t i = 0; i < n; i++) {
+		struct fork_proof fp;
+		char a[17];
+		if (items[i].kind != TRUST_FORK ||
+		    fork_proof_decode(items[i].data, items[i].len, &fp,
+				      NULL) < 0)
+			continue; /* it was checked when read */
+		rep->fork_proofs++;
+		hex_encode(fp.a.author, 8, a);
+		problems_add(&rep->problems, "fork",
+			     N_("fork proof at byte %zu: author %s… signed two different entries at seq %llu of feed %s (fork evidence)"),
+			     offs[i], a, (unsigned long long)fp.at, fp.a.scope);
+	}
+	return 0;
+}
+
 static int check_batch(struct walk *wk, const struct log_in *in,
 		       const size_t *offs, size_t n)
 {
@@ -180,7 +281,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		struct entry e;
 		uint8_t id[32], fk[32];
 		char what[160];
-		int isnew, fresh, placed;
+		int isnew, fresh, placed, bad;
 		if (c->res[i] < 0 ||
 		    entry_decode(in[i].env, in[i].env_len, &e, NULL) < 0) {
 			rep->bad_entries++;
@@ -212,38 +313,40 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 				     offs[i], what);
 			continue;
 		}
+		/* an entry that verifies but an import would refuse (its
+		 * body altered, dated ahead, against its schema) still holds
+		 * its place in its feed: it is named, not left out */
+		bad = 0;
 		if (in[i].body) {
 			uint8_t bh[32];
 			entry_body_hash(in[i].body, in[i].body_len, bh);
 			if (!e.has_body || memcmp(bh, e.body_hash, 32) != 0) {
-				rep->bad_entries++;
+				bad = 1;
 				problems_add(&rep->problems, "body",
 					     N_("entry at byte %zu, %s: body does not match its signed hash"),
 					     offs[i], what);
-				continue;
 			}
 		}
-		{
+		if (!bad && hlc_ms(e.hlc) > c->wall + LOG_MAX_AHEAD_MS) {
+			bad = 1;
+			problems_add(&rep->problems, "future",
+				     N_("entry at byte %zu, %s: dated more than %llu h ahead of this machine's clock"),
+				     offs[i], what,
+				     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
+		}
+		if (!bad) {
 			/* what an import would refuse, named here too */
 			char sw[300];
-			if (hlc_ms(e.hlc) > c->wall + LOG_MAX_AHEAD_MS) {
-				rep->bad_entries++;
-				problems_add(&rep->problems, "future",
-					     N_("entry at byte %zu, %s: dated more than %llu h ahead of this machine's clock"),
-					     offs[i], what,
-					     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
-				continue;
-			}
 			if (schema_check_op(e.collection, e.kind, e.has_body,
 					    in[i].body, in[i].body_len, NULL, sw,
 					    sizeof(sw)) < 0) {
-				rep->bad_entries++;
+				bad = 1;
 				problems_add(&rep->problems, "schema",
 					     N_("entry at byte %zu, %s: %s"),
 					     offs[i], what, sw);
-				continue;
 			}
 		}
+		rep->bad_entries += bad;
 		entry_id(in[i].env, in[i].env_len, id);
 		if ((fresh = id_add(c, id)) < 0)
 			return fresh;
@@ -272,11 +375,24 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			continue;
 		}
 		if (placed == HAMLET_ECHAIN) {
-			rep->bad_entries++;
+			rep->bad_entries += !bad;
 			problems_add(&rep->problems, "chain",
 				     N_("entry at byte %zu, %s does not chain to the entry before it"),
 				     offs[i], what);
 		}
+		if (bad)
+			continue;
+		if (e.has_body) {
+			if (!in[i].body)
+				rep->bodies_missing++;
+			else
+				rep->bodies++;
+		}
+		if ((e.kind == ENTRY_ERASE &&
+		     erased_ref_add(&c->erasures, &e, offs[i]) < 0) ||
+		    (e.kind == ENTRY_PUT && in[i].body &&
+		     erased_ref_add(&c->bodies, &e, offs[i]) < 0))
+			return -ENOMEM;
 		if (e.kind == ENTRY_PUT)
 			rep->puts++;
 		else if (e.kind == ENTRY_DELETE)
@@ -320,6 +436,8 @@ static void check_free(struct check_ctx *c)
 		free(c->slots[i].forked);
 	}
 	free(c->slots);
+	free(c->erasures.v);
+	free(c->bodies.v);
 	free(c->ids);
 	free(c->res);
 }
@@ -345,8 +463,8 @@ int bundle_check_progress(const char *path, const uint8_t *network_id,
 {
 	struct check_ctx c = { 0 };
 	struct walk wk = { rep, network_id, check_batch, &c, why, whylen,
-			   NULL, reader ? reader->sk : NULL, reader, pfn,
-			   pctx, NULL };
+			   check_trust, reader ? reader->sk : NULL, reader, pfn,
+			   pctx, NULL, 1 };
 	int r;
 	c.wall = hlc_wall_ms();
 	why[0] = 0;
@@ -354,8 +472,10 @@ int bundle_check_progress(const char *path, const uint8_t *network_id,
 	if (!c.res)
 		return -ENOMEM;
 	r = bundle__walk_file(path, &wk);
-	if (r >= 0)
+	if (r >= 0) {
 		check_gaps(&c, rep);
+		check_erased(&c, rep);
+	}
 	check_free(&c);
 	return r;
 }

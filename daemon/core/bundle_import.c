@@ -6,6 +6,7 @@
 #include "error.h"
 #include "heard.h"
 #include "hlc.h"
+#include "node.h"
 #include "scopemap.h"
 
 #include <errno.h>
@@ -97,7 +98,22 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 		if (out[i].status == TRUSTSET_ADDED)
 			rep->trust_added++;
 		else if (out[i].status == TRUSTSET_REFUSED) {
+			struct cert ce;
+			char sh[17], ih[17];
 			rep->trust_refused++;
+			/* a certificate is named by whom it is for and who
+			 * signed it: the auditor looks for those keys */
+			if (items[i].kind == TRUST_CERT &&
+			    cert_decode(items[i].data, items[i].len, &ce,
+					NULL) == 0) {
+				hex_encode(ce.subject, 8, sh);
+				hex_encode(ce.issuer, 8, ih);
+				problems_add(&rep->problems, "trust",
+					     N_("certificate \"%s\" at byte %zu (for key %s…, issued by key %s…) refused: %s"),
+					     ce.name, offs[i], sh, ih,
+					     out[i].why);
+				continue;
+			}
 			problems_add(&rep->problems, "trust",
 				     N_("%s at byte %zu refused: %s"),
 				     trust_kind_name(items[i].kind), offs[i],
@@ -293,7 +309,7 @@ int bundle_import_progress(struct node *n, const char *path,
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
 				tfn, NULL, 0, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
-			   import_trust, n->sk, n, pfn, pctx, NULL };
+			   import_trust, n->sk, n, pfn, pctx, NULL, 0 };
 	int r;
 
 	why[0] = 0;

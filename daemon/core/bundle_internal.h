@@ -37,6 +37,9 @@ struct walk {
 	/* a sealed file's frames as opened: offsets in its plaintext are
 	 * named by where they lie in the file (walk_at); NULL: not sealed */
 	const struct seal_opened *sealed;
+	/* 1: a check, whose trust callback judges items without storing
+	 * them (nothing is imported) */
+	int check_only;
 };
 
 /* Walk the bundle at path (bundle.c): wk->rep is filled, wk->why says

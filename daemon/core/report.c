@@ -21,6 +21,7 @@ struct build {
 	struct store_txn *t;
 	struct report *rep;
 	int err; /* -ENOMEM met inside a callback */
+	struct report_author *author; /* the author a trust set walk is for */
 };
 
 /* --- authors, kept sorted by key ----------------------------------------- */
@@ -286,6 +287,14 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 		if (entry_decode(env, el, &e, NULL) < 0)
 			continue; /* audit_store names it */
 		span_add(&f->first_hlc, &f->last_hlc, e.hlc);
+		entry_id(env, el, id);
+		for (size_t k = 0; k < a->nrevocations; k++)
+			if (audit_entry_past_cutoff(
+				    &b->rep->revocations[a->revocations[k]].rv,
+				    lf->scope, seq, id)) {
+				a->past_cutoff++;
+				break;
+			}
 		if (e.kind == ENTRY_PUT)
 			f->puts++;
 		else if (e.kind == ENTRY_DELETE)
@@ -296,7 +305,6 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 			f->others++;
 		if (e.kind != ENTRY_ERASE)
 			continue;
-		entry_id(env, el, id);
 		if ((r = erasure_add(b, a, &e, id, lf->key, seq)) < 0)
 			return r;
 	}
@@ -573,7 +581,7 @@ static int moves_fill(struct store_txn *t, struct report *rep)
 int report_build(struct store *st, const uint8_t network_id[32],
 		 uint64_t now_ms, struct report *ret)
 {
-	struct build b = { NULL, ret, 0 };
+	struct build b = { NULL, ret, 0, NULL };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -619,12 +627,51 @@ int report_findings(const struct report *rep)
 	 * stand nowhere until those come (docs/auditor-guide.md) */
 	for (size_t i = 0; i < rep->nauthors; i++)
 		if (rep->authors[i].nrefused || rep->authors[i].forks ||
-		    rep->authors[i].held_nocert || rep->authors[i].gaps)
+		    rep->authors[i].held_nocert || rep->authors[i].gaps ||
+		    rep->authors[i].past_cutoff ||
+		    rep->authors[i].home_revocations)
 			return 1;
 	for (size_t i = 0; i < rep->nerasures; i++)
 		if (!rep->erasures[i].allowed)
 			return 1;
 	return 0;
+}
+
+static int home_revoke_cb(void *ctx, int kind, const uint8_t id[32],
+			  const uint8_t *data, size_t len)
+{
+	struct build *b = ctx;
+	struct report_author *a = b->author;
+	struct revocation rv;
+
+	(void)kind;
+	for (size_t i = 0; i < b->rep->nrevocations; i++)
+		if (memcmp(b->rep->revocations[i].id, id, 32) == 0)
+			return 0; /* the bundle carries it too */
+	if (revoke_decode(data, len, &rv, NULL) < 0 ||
+	    memcmp(rv.network_id, b->rep->network_id, 32) != 0)
+		return 0;
+	if (!a->home_revocations++) {
+		memcpy(a->home_revoked_by, rv.issuer, 32);
+		a->home_revoked_ms = rv.issued_ms;
+	}
+	return 0;
+}
+
+int report_reader_revocations(struct report *rep, struct store *st)
+{
+	struct build b = { NULL, rep, 0, NULL };
+	int r = 0;
+
+	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
+		return r;
+	for (size_t i = 0; i < rep->nauthors && r >= 0; i++) {
+		b.author = &rep->authors[i];
+		r = trustset_each_subject(b.t, rep->authors[i].key,
+					  TRUST_REVOKE, home_revoke_cb, &b);
+	}
+	store_txn_abort(b.t);
+	return r < 0 ? r : 0;
 }
 
 const char *report_reason_name(int err)

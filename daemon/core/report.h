@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REPORT_VERSION 2      /* of the JSON form; docs/auditor-guide.md */
+#define REPORT_VERSION 3      /* of the JSON form; docs/auditor-guide.md */
 #define REPORT_MAX_CHAINS 4   /* chains to the root shown per author */
 #define REPORT_REASON_MAX 200 /* bytes of an erasure's reason kept */
 
@@ -108,6 +108,15 @@ struct report_author {
 	struct report_refused *refused;
 	size_t nrefused;
 	uint64_t held_nocert; /* held for its certificate: judged by none */
+	/* entries held past the cut-off of a revocation of it in the
+	 * store's trust set: they should not stand */
+	uint64_t past_cutoff;
+	/* revocations of it that the auditor's own home holds (a bundle is
+	 * judged by its own trust items only): how many, and the first's
+	 * issuer and date */
+	size_t home_revocations;
+	uint8_t home_revoked_by[32];
+	uint64_t home_revoked_ms;
 };
 
 struct report_revocation {
@@ -141,6 +150,8 @@ struct report {
 	size_t nrefused_unknown;
 	uint64_t refused, refused_over; /* kept, and counted past the cap */
 	uint64_t refused_accepted; /* kept, but stored since (re-judged) */
+	int of_bundle; /* a bundle judged in a scratch store: its trust
+			* items are the only ones judged by */
 	struct audit_report audit;
 };
 
@@ -152,13 +163,22 @@ int report_build(struct store *st, const uint8_t network_id[32],
 		 uint64_t now_ms, struct report *ret);
 void report_close(struct report *rep);
 
+/*
+ * Note in rep, per author, the revocations of it in the trust set of
+ * st (the auditor's own home, when a bundle is reported on): they do
+ * not judge the bundle, but an auditor must see them (a finding). 0 or
+ * <0 when st could not be read.
+ */
+int report_reader_revocations(struct report *rep, struct store *st);
+
 /* The author of that key in rep, or NULL. */
 const struct report_author *report_author_find(const struct report *rep,
 					       const uint8_t key[32]);
 
 /* 1 when the report holds something an auditor must be told: refused
  * entries, forks, entries waiting for a certificate or for earlier
- * entries not received (gaps), erasures not allowed (damage is
+ * entries not received (gaps), erasures not allowed, entries past a
+ * revocation's cut-off, revocations the auditor's home holds (damage is
  * audit_damaged()). */
 int report_findings(const struct report *rep);
 
