@@ -475,6 +475,46 @@ static int cutoff_keep(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
+/* The subject's certificate: was it issued by the root key? */
+struct by_root {
+	const uint8_t *root;
+	int found, root_issued;
+};
+
+static int by_root_cert(void *ctx, int kind, const uint8_t id[32],
+			const uint8_t *data, size_t len)
+{
+	struct by_root *b = ctx;
+	struct cert *ce = malloc(sizeof(*ce));
+	(void)kind;
+	(void)id;
+	if (!ce)
+		return -ENOMEM;
+	if (cert_decode(data, len, ce, NULL) == 0) {
+		b->found = 1;
+		b->root_issued |= memcmp(ce->issuer, b->root, 32) == 0;
+	}
+	free(ce);
+	return 0;
+}
+
+/* A revocation refused for its signer: say which key may sign it. */
+static void revoke_advice(struct node *n, const struct revocation *rv,
+			  const char *key)
+{
+	struct store_txn *t = NULL;
+	struct by_root b = { n->net.root_pk, 0, 0 };
+	if (cli_txn_read(n, &t) == 0)
+		trustset_each_subject(t, rv->subject, TRUST_CERT, by_root_cert,
+				      &b);
+	store_txn_abort(t);
+	if (b.root_issued)
+		cli_err(_("the root key certified this node: revoke it with the root key (hamlet cert revoke %s --root-key ROOT.key, where the root key is kept)"),
+			key);
+	else
+		cli_err(_("revoke it with the key that issued its certificate (hamlet cert list shows the issuer): --root-key ROOT.key if the root certified it, or --issuer-home of the commune that did"));
+}
+
 /*
  * hamlet [--home H] cert revoke PUBKEY (--root-key F | --issuer-home D)
  * [--reason TEXT]: the cut-off is what node H holds of PUBKEY's feeds;
@@ -571,6 +611,8 @@ static int cert_revoke(int argc, char **argv)
 	}
 	if (out.status == TRUSTSET_REFUSED) {
 		cli_err(_("the revocation is refused: %s"), out.why);
+		if (out.err == HAMLET_ECERT && is.n)
+			revoke_advice(n, rv, pos[0]);
 		r = out.err;
 		goto out;
 	}

@@ -1,5 +1,8 @@
 /*
- * hamlet find TEXT [--json]
+ * hamlet find TEXT... [--json]
+ *
+ * Words given apart are one search text, joined by a space: `hamlet find
+ * nong van` is `hamlet find "nong van"`.
  *
  * A person, by ID number, insurance number or part of the name, across
  * the collections: the fields that name a person are compared with TEXT
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #define FIND_MAX 100 /* matches shown; more and the search is too wide */
+#define FIND_WORDS 16 /* words of TEXT given apart */
 
 /* The fields that name a person, by collection. */
 static const struct {
@@ -137,18 +141,35 @@ int cmd_find(int argc, char **argv)
 {
 	struct find_ctx *c = calloc(1, sizeof(*c));
 	struct node *n = NULL;
-	char *pos[1];
+	char *pos[FIND_WORDS], *text = NULL;
 	int npos, r;
+	size_t tl = 0;
 
 	if (!c) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = cli_parse("find", argc, argv, NULL, pos, 1, &npos)) < 0)
+	if ((r = cli_parse("find", argc, argv, NULL, pos, FIND_WORDS,
+			   &npos)) < 0)
 		goto out;
 	if (npos < 1) {
 		r = cli_usage_err("find", _("missing TEXT: an ID number, an insurance number or part of a name"));
 		goto out;
+	}
+	for (int i = 0; i < npos; i++)
+		tl += strlen(pos[i]) + 1;
+	if (npos > 1) { /* the words given apart, as one text */
+		if (!(text = malloc(tl))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		text[0] = 0;
+		for (int i = 0; i < npos; i++) {
+			if (i)
+				strcat(text, " ");
+			strcat(text, pos[i]);
+		}
+		pos[0] = text;
 	}
 	/* bytes that are not text would fold to less than was asked and
 	 * match (and log as read) records nobody asked for */
@@ -198,5 +219,6 @@ out:
 		free(c);
 	}
 	node_close(n);
+	free(text);
 	return cli_exit_code(r);
 }

@@ -209,6 +209,8 @@ static int check_row(struct importer *im, struct store_txn *t,
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
 	have_view = r == 0;
+	if (!have_view || v.deleted)
+		rw->blanks = 0; /* a blank cell of a new record: not given */
 	if (have_view && v.erased) {
 		rw->skip = IMPORT_SKIP_ERASED;
 	} else if (have_view && !v.deleted && record_view_conflict(&v, "")) {
@@ -541,6 +543,21 @@ static void note_skipped(const struct importer *im, const struct outcome *o,
 	}
 }
 
+/* One note for the rows written to records already stored with blank
+ * cells: a blank cell leaves its field as it was, which someone who
+ * emptied it in a spreadsheet would not expect. */
+static void note_blanks(const struct importer *im)
+{
+	size_t rows = 0;
+	for (size_t i = 0; i < im->n; i++)
+		rows += im->rows[i].blanks > 0 && !im->rows[i].skip;
+	if (rows)
+		cli_err(P_("note: %zu row has blank cells for a record already stored: a blank cell leaves its field as it was, it does not clear it (to clear one: %s put %s ID '{\"FIELD\": null}')",
+			   "note: %zu rows have blank cells for records already stored: a blank cell leaves its field as it was, it does not clear it (to clear one: %s put %s ID '{\"FIELD\": null}')",
+			   rows),
+			rows, cli_prog(), im->s->name);
+}
+
 int cmd_import(int argc, char **argv)
 {
 	const char *format = NULL, *scope = NULL, *delim = NULL, *path;
@@ -662,6 +679,7 @@ done:
 		       res.via_daemon ? _(", through hamletd") : "");
 		fflush(stdout); /* the notes on stderr come after */
 		note_skipped(&im, &res, im.n);
+		note_blanks(&im);
 		if (n)
 			note_problems(&im, n);
 	}

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAG_JSON_VERSION 1
+#define LAG_JSON_VERSION 2 /* 2: revoked nodes apart from behind */
 #define LAG_DEFAULT_THRESHOLD_MS (24ull * 3600 * 1000)
 #define LAG_MAX_THRESHOLD_MS (3650ull * 24 * 3600 * 1000)
 
@@ -98,9 +98,20 @@ static uint64_t since(const struct lag_report *r, uint64_t ms)
 	return r->now_ms > ms ? r->now_ms - ms : 0;
 }
 
+/* Does another node of r go by x's name (a PC replaced, say)? */
+static int name_shared(const struct lag_report *r, const struct lag_node *x)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (&r->v[i] != x && strcmp(r->v[i].name, x->name) == 0)
+			return 1;
+	return 0;
+}
+
 /* "v2 (village, bk/c1/v2)", or an unknown key's prefix when no
- * certificate names it; the whole key under --keys. */
-static void node_label(const struct lag_node *x, char *out, size_t n)
+ * certificate names it; the whole key under --keys, its start when
+ * another node goes by the same name. */
+static void node_label(const struct lag_report *r, const struct lag_node *x,
+		       char *out, size_t n)
 {
 	char hex[65], key[80] = "";
 	const char *role = cli_role_text(x->role);
@@ -108,6 +119,8 @@ static void node_label(const struct lag_node *x, char *out, size_t n)
 	if (x->name[0]) {
 		if (cli_global.keys)
 			snprintf(key, sizeof(key), _(", key %s"), hex);
+		else if (name_shared(r, x))
+			snprintf(key, sizeof(key), _(", key %.8s…"), hex);
 		snprintf(out, n, "%s (%s%s%s%s)", x->name, role ? role : "",
 			 role ? ", " : "",
 			 x->scope[0] ? x->scope : _("all scopes"), key);
@@ -126,7 +139,7 @@ static void peer_label(const struct lag_report *r, const uint8_t key[32],
 	const struct lag_node *p = lag_report_find(r, key);
 	char hex[65];
 	if (p) {
-		node_label(p, out, n);
+		node_label(r, p, out, n);
 		return;
 	}
 	cli_hex(key, 32, hex);
@@ -153,7 +166,7 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 {
 	char label[300], when[32], d[48];
 
-	node_label(x, label, sizeof(label));
+	node_label(r, x, label, sizeof(label));
 	if (!x->heard_ms) {
 		printf(_("%s: never heard from (its certificate is in the trust set)\n"),
 		       label);
@@ -202,16 +215,26 @@ static void report_print(const struct lag_report *r)
 		printf(_("no other node is known here yet (at %s)\n"), when);
 		return;
 	}
-	if (r->behind == 0) {
+	if (r->behind == 0)
 		printf(_("no node is behind: all %zu heard from within %s (at %s)\n"),
-		       r->n, d, when);
-		return;
-	}
-	printf(_("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n"),
-	       r->behind, r->n, cli_plural(r->n), d, when);
+		       r->n - r->revoked, d, when);
+	else
+		printf(_("%zu of %zu node%s behind: not heard from for more than %s (at %s)\n"),
+		       r->behind, r->n - r->revoked,
+		       cli_plural(r->n - r->revoked), d, when);
 	for (size_t i = 0; i < r->n && r->v[i].behind; i++) {
 		putchar('\n');
 		node_print(r, &r->v[i]);
+	}
+	if (r->revoked)
+		putchar('\n');
+	for (size_t i = 0; i < r->n; i++) {
+		/* not expected to report again: named, not counted */
+		char label[300];
+		if (!r->v[i].revoked)
+			continue;
+		node_label(r, &r->v[i], label, sizeof(label));
+		printf(_("%s: REVOKED, not counted\n"), label);
 	}
 }
 
@@ -298,9 +321,14 @@ static void report_json(const struct lag_report *r)
 	json_object_set_new(o, "threshold_s",
 			    json_integer((json_int_t)(r->threshold_ms / 1000)));
 	json_object_set_new(o, "nodes", json_integer((json_int_t)r->n));
+	json_t *rv = json_array();
 	for (size_t i = 0; i < r->n && r->v[i].behind; i++)
 		json_array_append_new(b, node_json(r, &r->v[i]));
 	json_object_set_new(o, "behind", b);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].revoked)
+			json_array_append_new(rv, node_json(r, &r->v[i]));
+	json_object_set_new(o, "revoked", rv);
 	cli_json_print(o);
 }
 

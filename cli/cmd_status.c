@@ -168,8 +168,9 @@ static void budget_print(const char *who, const msgpack_object *p)
 	}
 }
 
-/* The configured peers hamletd cannot reach, and why. */
-static void unreached_print(const msgpack_object *res)
+/* The configured peers hamletd cannot reach, and why; cert_ok: this
+ * node's own certificate holds. */
+static void unreached_print(const msgpack_object *res, int cert_ok)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
 	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
@@ -211,8 +212,12 @@ static void unreached_print(const msgpack_object *res)
 		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
 		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
 			       1000);
-		if (reached)
-			printf(_("    that node refuses this one, most often because this node's certificate is revoked or expired there, or missing (%s cert list shows it here; ask the administrator); that node's log says why\n"),
+		/* what this node knows: its own certificate; what the
+		 * other node holds against it, it does not say */
+		if (reached && !cert_ok)
+			printf(_("    that node refuses this one because this node shows no valid certificate (the certificate line above says why); once one is installed, hamlet sync gets through at once\n"));
+		else if (reached)
+			printf(_("    that node closes the connection before any session and does not say why: this node's certificate may be unknown, expired or revoked there, or that node may still back this node off after an earlier refused try (its log says which); hamlet sync tries again now. If it goes on, ask the administrator (%s cert list shows the certificate here)\n"),
 			       cli_prog());
 	}
 }
@@ -476,6 +481,7 @@ static void status_print(const struct status_facts *st)
 		return;
 	}
 	size_t strangers = 0;
+	char who[300];
 	for (size_t i = 0; i < st->np; i++)
 		strangers += stranger(&st->peers->via.array.ptr[i]);
 	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
@@ -487,6 +493,9 @@ static void status_print(const struct status_facts *st)
 		if (u && u->type == MSGPACK_OBJECT_BOOLEAN && u->via.boolean)
 			printf(_("WARNING: no connected peer takes what this node writes (its scope %s): it stays here, though each peer is in sync with it. Point this node at a peer that reads %s (hamlet peers add HOST:PORT; after a move, its new commune)\n"),
 			       n->scope, n->scope);
+		else if (cli_writes_stuck(n, st->res, who, sizeof(who)))
+			printf(_("WARNING: what this node writes waits for %s, which is not connected, and no connected peer takes it: it reaches no one until that peer is back (its line below says why)\n"),
+			       who);
 	}
 	for (size_t i = 0; i < st->np; i++) {
 		const msgpack_object *p = &st->peers->via.array.ptr[i];
@@ -498,7 +507,7 @@ static void status_print(const struct status_facts *st)
 			  "  (and %zu keys that never completed a session: refused, or gone during the handshake; hamlet status --json lists them)\n",
 			  strangers),
 		       strangers);
-	unreached_print(st->res);
+	unreached_print(st->res, cf.r >= 0);
 	undialled_print(st->res);
 	store_txn_abort(t);
 }

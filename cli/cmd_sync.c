@@ -140,6 +140,27 @@ static void peer_down(const msgpack_object *p, const msgpack_object *a,
 			 as ? a->via.str.ptr : "?");
 }
 
+/* Append peer p's name (else its address, else the start of its key) to
+ * the list in out, comma-separated, as far as it fits. */
+static void stale_add(const msgpack_object *p, const msgpack_object *a,
+		      char *out, size_t n)
+{
+	const msgpack_object *nm = cli_mp_get(p, "name");
+	const msgpack_object *k = cli_mp_get(p, "key");
+	const msgpack_object *l = nm && nm->type == MSGPACK_OBJECT_STR ? nm
+				  : a && a->type == MSGPACK_OBJECT_STR ? a
+									: k;
+	size_t o = strlen(out);
+	int w = 0;
+	if (l && l->type == MSGPACK_OBJECT_STR)
+		w = (int)l->via.str.size;
+	if (l == k && w > 8)
+		w = 8;
+	if (o < n)
+		snprintf(out + o, n - o, "%s%.*s", o ? ", " : "", w,
+			 w ? l->via.str.ptr : "");
+}
+
 /* Why the wait ends unfinished: a byte budget holds entries back for
  * peer p (the first such), held entries in all. */
 static void budget_reason(const msgpack_object *p, uint64_t held,
@@ -349,6 +370,7 @@ int cmd_sync(int argc, char **argv)
 	char dial_text[1024];
 	size_t ndials = 0;
 	uint64_t asked_n = 0;
+	struct node *node = NULL; /* to tell where this node's writes wait */
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
@@ -422,9 +444,12 @@ int cmd_sync(int argc, char **argv)
 	uint64_t last_sum = 0;
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
-	char reason[1024], held_why[400], down_why[800];
+	char reason[1024], held_why[400], down_why[800], stale[400];
 	size_t last_connected = 0;
 	uint64_t last_held = 0;
+	char stuck[300];
+	if (!npos && cli_node_open(1, &node, NULL) < 0)
+		node = NULL; /* the check is skipped, not the wait */
 	snprintf(reason, sizeof(reason), "%s",
 		 cli_tr(N_("no answer from the daemon")));
 	for (int i = 0; i < polls; i++) {
@@ -439,7 +464,9 @@ int cmd_sync(int argc, char **argv)
 		size_t connected = 0, fresh = 0, matched = 0;
 		const msgpack_object *held_p = NULL;
 		int held_session = 0, named_down = 0, own_unread = 0;
-		reason[0] = 0;
+		int is_stuck = node && cli_writes_stuck(node, res, stuck,
+							 sizeof(stuck));
+		reason[0] = stale[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
 			const msgpack_object *c = cli_mp_get(p, "connected");
@@ -472,6 +499,8 @@ int cmd_sync(int argc, char **argv)
 			connected++;
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
+			else
+				stale_add(p, a, stale, sizeof(stale));
 			int sess = 0;
 			uint64_t h = cli_budget_held(p, &sess);
 			if (h && !held_p) {
@@ -535,17 +564,24 @@ int cmd_sync(int argc, char **argv)
 			break; /* what was dialled has failed: say why now */
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
-				 cli_tr(N_("%zu of %zu connected peers have not synced yet")),
-				 connected - fresh, connected);
+				 cli_tr(N_("%zu of %zu connected peers have not synced yet: %s")),
+				 connected - fresh, connected, stale);
 		if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s",
 				 cli_tr(N_("entries are still moving")));
-		if (!reason[0] && own_unread && !npos) {
-			/* in sync with each peer, but none takes what this
-			 * node writes: waiting on changes nothing */
+		if (!reason[0] && !npos && (own_unread || is_stuck)) {
+			/* in sync with each connected peer, but none takes
+			 * what this node writes (own_unread), or it waits for
+			 * one that is not connected: waiting on changes
+			 * nothing */
 			char why[600];
-			snprintf(why, sizeof(why), "%s",
-				 cli_tr(N_("no connected peer takes what this node writes (hamlet status names its scope): it stays here. Point this node at a peer that reads it (hamlet peers add HOST:PORT; after a move, its new commune)")));
+			if (own_unread)
+				snprintf(why, sizeof(why), "%s",
+					 cli_tr(N_("no connected peer takes what this node writes (hamlet status names its scope): it stays here. Point this node at a peer that reads it (hamlet peers add HOST:PORT; after a move, its new commune)")));
+			else
+				snprintf(why, sizeof(why),
+					 cli_tr(N_("what this node writes waits for %s, which is not connected, and no connected peer takes it (hamlet status says why it is not reached)")),
+					 stuck);
 			progress_end(prog);
 			prog = NULL;
 			if (cli_global.json)
@@ -602,5 +638,6 @@ int cmd_sync(int argc, char **argv)
 out:
 	progress_end(prog);
 	free(buf);
+	node_close(node);
 	return cli_exit_code(r);
 }

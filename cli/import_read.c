@@ -61,6 +61,7 @@ static int rows_add(struct importer *im, const char *id, uint8_t *body,
 	r->where = where;
 	r->skip = 0;
 	r->dropped = 0;
+	r->blanks = 0;
 	im->n++;
 	return 0;
 }
@@ -314,7 +315,8 @@ static void csv_row(struct importer *im)
 	unsigned long where = im->rowno;
 	const char *id = NULL;
 	json_t *obj;
-	int empty = 1, bad = 0;
+	int empty = 1, bad = 0, blanks = 0;
+	size_t before = im->n;
 
 	for (size_t i = 0; i < im->ncells; i++)
 		if (im->cells[i] && im->cells[i][0])
@@ -343,8 +345,10 @@ static void csv_row(struct importer *im)
 			id = cell;
 			continue;
 		}
-		if (!cell || !cell[0])
+		if (!cell || !cell[0]) {
+			blanks++;
 			continue; /* an empty cell: the field is not given */
+		}
 		f = &s->fields[im->col[i]];
 		if (f->type == FT_INT) {
 			char *end;
@@ -410,6 +414,8 @@ static void csv_row(struct importer *im)
 	/* the other cells are checked all the same: every problem of a row
 	 * is named in one run */
 	take_record(im, where, id, obj, NULL, bad);
+	if (im->n > before)
+		im->rows[im->n - 1].blanks = blanks;
 	json_decref(obj);
 }
 

@@ -27,6 +27,8 @@ struct import_row {
 	int skip; /* IMPORT_SKIP_*: not written */
 	int dropped; /* fields in conflict left out, their value the one
 		      * shown: the rest is written */
+	int blanks; /* CSV: field cells left blank, those fields not given
+		     * (cmd_import.c keeps it only for records stored) */
 };
 
 /* A row the store tells not to write: of an erased record (never written

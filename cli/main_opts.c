@@ -82,7 +82,7 @@ const struct cli_option_help token_opts[] = {
 	{ NULL, NULL },
 };
 const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };
-const char *const find_syn[] = { "find TEXT [--json]", NULL };
+const char *const find_syn[] = { "find TEXT... [--json]", NULL };
 
 const char *const delete_syn[] = {
 	"delete COLLECTION ID [--scope SCOPE]", NULL

@@ -11,17 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void lag_label(const struct out *o, const struct lag_node *x,
-		      char *buf, size_t n)
+/* x's name, or its key's start without one; with its key's start too
+ * when another node of r goes by the same name (a PC replaced, say). */
+static void lag_label(const struct out *o, const struct lag_report *r,
+		      const struct lag_node *x, char *buf, size_t n)
 {
 	char hex[65];
 	static const char digits[] = "0123456789abcdef";
+	size_t l;
 	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = digits[x->key[i] >> 4];
 		hex[2 * i + 1] = digits[x->key[i] & 15];
 	}
 	hex[64] = 0;
 	page__node_label(o, x->name, hex, buf, n);
+	if (!x->name[0])
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (&r->v[i] != x && strcmp(r->v[i].name, x->name) == 0) {
+			l = strlen(buf);
+			snprintf(buf + l, n - l, " (%s %.8s…)",
+				 page__T(o, M_KEYWORD), hex);
+			break;
+		}
 }
 
 /* Through whom x's newest entry came. */
@@ -36,7 +48,7 @@ static void lag_via(const struct out *o, const struct lag_report *r,
 	if (x->via.via.kind == HEARD_PEER) {
 		const struct lag_node *p = lag_report_find(r, x->via.via.peer);
 		if (p) {
-			lag_label(o, p, label, sizeof(label));
+			lag_label(o, r, p, label, sizeof(label));
 			page__esc(o->f, label);
 		} else {
 			fputs(page__T(o, M_COL_PEER), o->f);
@@ -97,8 +109,8 @@ static void groups_table(const struct out *o, const struct lag_report *r)
 		const struct lag_node *x = &r->v[i];
 		char sc[ENTRY_MAX_SCOPE + 1];
 		size_t k = 0;
-		if (!group_scope(x, sc))
-			continue;
+		if (x->revoked || !group_scope(x, sc))
+			continue; /* not expected to report again */
 		while (k < ng && strcmp(g[k].scope, sc) != 0)
 			k++;
 		if (k == ng) {
@@ -155,15 +167,19 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		return;
 	}
 	page__num(a, r->behind);
-	page__num(b, r->n);
+	page__num(b, r->n - r->revoked); /* the revoked are not counted */
 	fprintf(o->f, "<p id=\"lag-summary\" data-behind=\"%s\" class=\"%s\">",
 		a, r->behind ? "bad" : "ok");
 	if (r->behind) {
-		page__say(o, page__one_or(r->n, M_LAG_SOME_ONE, M_LAG_SOME), a, b);
+		page__say(o, page__one_or(r->n - r->revoked, M_LAG_SOME_ONE,
+					  M_LAG_SOME),
+			  a, b);
 		fputs("</p><p>", o->f);
 		page__say(o, M_LAG_DO, NULL, NULL);
 	} else {
-		page__say(o, page__one_or(r->n, M_LAG_ALL_OK_ONE, M_LAG_ALL_OK), b, NULL);
+		page__say(o, page__one_or(r->n - r->revoked, M_LAG_ALL_OK_ONE,
+					  M_LAG_ALL_OK),
+			  b, NULL);
 	}
 	fputs("</p>", o->f);
 	groups_table(o, r);
@@ -186,7 +202,7 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		unsigned pct = x->heard_ms ? (unsigned)(silent * 100 / scale)
 					   : 100;
 		char ag[48];
-		lag_label(o, x, label, sizeof(label));
+		lag_label(o, r, x, label, sizeof(label));
 		if (pct < 1)
 			pct = 1;
 		fputs("<div class=\"bar-row\"><span class=\"bar-label\">", o->f);
@@ -210,9 +226,9 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		page__T(o, M_COL_VIA), page__T(o, M_COL_STATE));
 	for (size_t i = 0; i < rows; i++) {
 		const struct lag_node *x = &r->v[i];
-		lag_label(o, x, label, sizeof(label));
+		lag_label(o, r, x, label, sizeof(label));
 		fprintf(o->f, "<tr class=\"lag-node%s\">",
-			x->behind ? " behind" : "");
+			x->behind ? " behind" : x->revoked ? " revoked" : "");
 		page__td(o, NULL, M_COL_NODE);
 		fputs("<span class=\"lag-name\">", o->f);
 		page__esc(o->f, label);
@@ -234,8 +250,10 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		page__td_end(o);
 		page__td(o, NULL, M_COL_STATE);
 		fprintf(o->f, "<span class=\"%s\">%s</span>",
-			x->behind ? "bad" : "ok",
-			page__T(o, x->behind ? M_BEHIND : M_ON_TIME));
+			x->behind ? "bad" : x->revoked ? "revoked" : "ok",
+			page__T(o, x->behind    ? M_BEHIND
+				   : x->revoked ? M_LAG_REVOKED
+						: M_ON_TIME));
 		page__td_end(o);
 		fputs("</tr>", o->f);
 	}

@@ -97,6 +97,7 @@ static const char *const texts[M__N][2] = {
 	[M_NEVER_HEARD] = { "never heard from", "chưa bao giờ có tin" },
 	[M_BEHIND] = { "behind", "chậm" },
 	[M_ON_TIME] = { "on time", "bình thường" },
+	[M_LAG_REVOKED] = { "revoked: not counted", "đã thu hồi: không tính" },
 	[M_CHART] = { "Time since last heard (dashed line: 24 hours)",
 		      "Thời gian từ tin mới nhất (vạch đứt: 24 giờ)" },
 	[M_MORE] = { "… and {1} more: <code>hamlet report lag</code> lists them.",

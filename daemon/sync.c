@@ -204,8 +204,28 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 			int join, char *why, size_t wl)
 {
 	int r;
-	if ((r = hello_chain(c, certs, len, join, why, wl)) < 0)
+	if ((r = hello_chain(c, certs, len, join, why, wl)) < 0 &&
+	    r == HAMLET_ECERT && len == 0) {
+		/* a node that shows no certificate (none yet, or its own
+		 * expired) is refused, not backed off: it is most often
+		 * waiting for one, and once installed `hamlet sync` there
+		 * must get through at once. Its own dial backoff spaces
+		 * its tries; a stranger changes keys at will, so a ban on
+		 * the key would spare nothing */
+		peer_conn_close(c, why);
+		return 0;
+	}
+	if (r < 0)
 		return r;
+	if (!c->own) {
+		/* we showed no certificate: the peer refuses the session
+		 * (above, on its side), so none starts here either. Not a
+		 * fault of the peer's, whom we know by name now: this dial
+		 * failed, and backs off */
+		names_from_cert(c->cert, NAMES_CERT, &c->info->who);
+		peer_conn_close(c, N_("this node shows no valid certificate, and peers refuse it until it has one (hamlet cert list says why)"));
+		return 0;
+	}
 	c->state = CONN_READY;
 	c->info->connected = 1;
 	/* the backoff is forgiven only after a clean session (peer.c) */

@@ -74,6 +74,10 @@ int sync__on_take(struct conn *c, const struct wire_msg *m, char *why,
 /* Each second: send STATE when the session is idle and our heads moved
  * since the last one (not more often than its cost allows). */
 void sync__state_tick(struct conn *c, uint64_t now);
+/* Asked to sync with nothing shared to announce: if the last STATEs
+ * agree, count it as a sync now (1), else 0 (the peer's reconciliation
+ * brings what it holds). */
+int sync__state_agree_now(struct conn *c);
 
 /* Drop queued steps and the reconciliation state (the session ends). */
 void sync__neg_close(struct conn *c);

@@ -478,6 +478,12 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 			c->info->last_sync_ms = peer_wall_ms();
 		return j->out_len ? send_neg(c, j->out, j->out_len) : 0;
 	case NJ_ANNOUNCE:
+		/* no shared head to announce draws no answer: the STATEs
+		 * say whether the two sides agree */
+		if (!j->nfeeds) {
+			sync__state_agree_now(c);
+			return 0;
+		}
 		return sync__send_feeds(c, j->feeds, j->nfeeds, NULL, 0);
 	case NJ_IDS:
 		return sync__feeds_answer(c, j->reply, j->nreply, j->wanted, 1);

@@ -312,13 +312,16 @@ static void save_done(struct ingest_job *job)
 	free(j);
 }
 
-/* Both digests are the same: keep the basis, once per version and
+/* Both digests are the same: the two sides agree, which counts as a
+ * sync whatever either holds; keep the basis, once per version and
  * sharing context. */
 static void agreed(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
 	struct save_job *j;
 
+	if (c->info)
+		c->info->last_sync_ms = peer_wall_ms();
 	if (s->saved_any && s->saved_version == s->state_version &&
 	    memcmp(s->saved_ctx, s->ctx, 32) == 0)
 		return;
@@ -341,10 +344,18 @@ static void agreed(struct conn *c)
 	s->saved_any = 1;
 	s->saved_version = s->state_version;
 	memcpy(s->saved_ctx, s->ctx, 32);
-	if (c->info) {
+	if (c->info)
 		c->info->agreed++;
-		c->info->last_sync_ms = peer_wall_ms();
-	}
+}
+
+int sync__state_agree_now(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	if (!s->state_mine_ok || !s->state_peer_ok ||
+	    memcmp(s->state_mine, s->state_peer, 32) != 0)
+		return 0;
+	agreed(c);
+	return 1;
 }
 
 int sync__state_ready(struct conn *c, const uint8_t digest[32],

@@ -129,7 +129,7 @@ int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
 		it[i].data = buf + ch->off[i];
 		it[i].len = ch->len[i];
 	}
-	snprintf(from, sizeof(from), "peer %s", c->name);
+	snprintf(from, sizeof(from), _("peer %s"), c->name);
 	return sync_trust_submit(c->d, from, it, ch->n);
 }
 
@@ -280,7 +280,7 @@ int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
 		it[i].data = m->trust_items.v[i].data;
 		it[i].len = m->trust_items.v[i].len;
 	}
-	snprintf(from, sizeof(from), "peer %s", c->name);
+	snprintf(from, sizeof(from), _("peer %s"), c->name);
 	r = sync_trust_submit(c->d, from, it, m->trust_items.n);
 	if (r == -EBUSY) {
 		/* the writer is full: they come again with the next digest */

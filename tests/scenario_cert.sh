@@ -77,6 +77,11 @@ refuse "an unknown role is named" 4 "use village, commune" \
 refuse "a bad date is named" 4 "not a date" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
 	--read bk --write bk --expires 2030-13-45 --out "$T/y.cert"
+# the commune may not revoke a node the root certified: it is told to
+# use the root key
+refuse "the commune revoking a node the root certified is told to use the root key" 4 \
+	"the root key certified this node: revoke it with the root key (hamlet cert revoke $(key lech) --root-key" \
+	"$H" --home "$T/lech" cert revoke "$(key lech)" --issuer-home "$T/c"
 # a node that holds the revocation of its own key knows it is revoked:
 # status and cert list say so, and it writes nothing every peer refuses
 check "the village writes while its certificate holds" V put health_profile HP-1 \

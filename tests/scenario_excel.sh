@@ -174,6 +174,8 @@ check "find nong: Nông Văn Dũng, with the command to read it" bash -c \
 	"'$H' --home '$T/a' find nong | tr '\n' '|' | grep -q '^health_profile HP-001: full_name \"Nông Văn Dũng\"|  next: .* get health_profile HP-001|\$'"
 check "find with the marks finds the same" bash -c \
 	"'$H' --home '$T/a' find 'NÔNG văn' | grep -qx 'health_profile HP-001: full_name \"Nông Văn Dũng\"'"
+check "words given apart are one text, as the guide shows (find nong van)" bash -c \
+	"'$H' --home '$T/a' find nong van | grep -qx 'health_profile HP-001: full_name \"Nông Văn Dũng\"'"
 check "d matches đ" bash -c "'$H' --home '$T/a' find 'dinh van duc' | grep -q '^health_profile HP-003: full_name \"Đinh Văn Đức\"'"
 check "đ matches d too" bash -c "'$H' --home '$T/a' find 'Đung' | grep -q '^health_profile HP-001:'"
 A find 001085012345 >"$T/byid" 2>&1

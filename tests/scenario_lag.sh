@@ -5,6 +5,9 @@
 # names V2, how far behind, and that it was last heard through C1, names
 # V9 as never heard, and leaves V1 (still writing) and C1 out. It says the
 # same with P's daemon down. `export --since` keeps only recent records.
+# V1 does not expect to hear from P, whose own records it never receives;
+# a revoked node is marked so and not counted as behind; two nodes of one
+# name are told apart by their keys.
 #   tests/scenario_lag.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -66,7 +69,7 @@ cp "$T/out" "$T/lag.json"
 check "the JSON names V2 with via peer C1 and its seq" python3 -c "
 import json, sys
 j = json.load(open('$T/lag.json'))
-assert j['lag_version'] == 1 and j['threshold_s'] == 2, j
+assert j['lag_version'] == 2 and j['threshold_s'] == 2 and j['revoked'] == [], j
 b = {x['name']: x for x in j['behind']}
 assert {'V2', 'V9'} <= set(b), b.keys()  # V1 too when this runs 2 s after its write (a slow machine)
 v2 = b['V2']
@@ -80,6 +83,7 @@ assert b['V9']['never_heard'] and b['V9']['newest_entry'] is None and b['V9']['v
 check "V1's own lag report runs" N V1 report lag --threshold 2s
 cp "$T/out" "$T/lag-v1.txt"
 check "V1 does not expect to hear from V2 or V9, villages whose records it may not read" bash -c "! grep -qE '^(V2|V9) ' '$T/lag-v1.txt'"
+check "nor from P, whose own records (bk) it never receives" bash -c "! grep -qE '^P ' '$T/lag-v1.txt'"
 refuse "a bad threshold is refused, naming it" 2 '"2x"' N P report lag --threshold 2x
 
 # --- export --since ----------------------------------------------------------
@@ -97,8 +101,22 @@ check "with P down, the report still names V2, last heard through C1" bash -c "'
 check "and C1's last contact was kept" bash -c "'$H' --home '$T/P' report lag --threshold 1h --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"nodes\"] == 4, j' && ! '$H' --home '$T/P' report lag --threshold 1h | grep -q '^C1 '"
 check "before any revocation, V2's entry says nothing of its certificate" bash -c "! '$H' --home '$T/P' report lag --threshold 2s | grep -A1 '^V2 ' | grep -q 'certificate is NOT valid'"
 check "the root revokes V2's key at P" N P cert revoke "$(key V2)" --root-key "$ROOT" --reason "PC stolen"
-check "the report says in words that V2's certificate is not valid now" bash -c "'$H' --home '$T/P' report lag --threshold 2s | grep -A1 '^V2 ' | grep -q '^  its certificate is NOT valid now'"
+N P report lag --threshold 2s >"$T/revoked.txt" 2>&1
+sed 's/^/    # /' "$T/revoked.txt"
+check "the report marks V2 REVOKED, not as behind" grep -q '^V2 (village, bk/c1/v2): REVOKED, not counted$' "$T/revoked.txt"
+check "and does not count it" bash -c "! grep -q '^V2 .*behind' '$T/revoked.txt' && grep -q '^1 of 3 nodes behind' '$T/revoked.txt'"
+check "the JSON lists V2 under revoked, not behind" bash -c "'$H' --home '$T/P' report lag --threshold 2s --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert [x[\"name\"] for x in j[\"revoked\"]] == [\"V2\"] and \"V2\" not in [x[\"name\"] for x in j[\"behind\"]], j'"
 check "and a revoked node never heard from (V9's key too) is no longer expected" bash -c "'$H' --home '$T/P' cert revoke \"\$(sed -n 's/^public_key = //p' '$T/V9/node.conf')\" --root-key '$ROOT' --reason gone >/dev/null && ! '$H' --home '$T/P' report lag --threshold 1h | grep -q '^V9 '"
+
+# --- a replacement PC under the same name is told apart by its key ---
+check "V2B joins (V2's replacement PC)" N V2B init --network "$T/bk.network" --name v2 --scope bk/c1/v2
+check "P certifies it under V2's name" "$H" cert issue --issuer-home "$T/P" --to "$(key V2B)" --name V2 \
+	--role village --read bk/c1/v2 --write bk/c1/v2 --out "$T/V2B.cert"
+N P report lag --threshold 1h >"$T/same.txt" 2>&1
+sed 's/^/    # /' "$T/same.txt"
+K2=$(key V2) K2B=$(key V2B)
+check "the new V2 is named with the start of its key" grep -q "^V2 (village, bk/c1/v2, key ${K2B:0:8}…): never heard from" "$T/same.txt"
+check "the revoked V2 too" grep -q "^V2 (village, bk/c1/v2, key ${K2:0:8}…): REVOKED, not counted$" "$T/same.txt"
 
 daemons_stop
 tests_done

@@ -41,6 +41,13 @@ check "one entry more" test "$(entries)" = "$((n0 + 1))"
 check "put of a value the record has writes nothing" \
 	says "unchanged health_profile/HP-00007: the field is already as given; nothing written" A put health_profile HP-00007 '{"full_name":"Nguyen Van Bay"}'
 check "and signs no entry" test "$(entries)" = "$((n0 + 1))"
+# a blank cell does not clear a field: the import says so, once
+printf 'id,person_id,full_name,birth_date,sex,village\nHP-00001,%012d,Nguyen Van 1,1980-01-02,,\nHP-00002,%012d,Nguyen Van 2,1980-01-03,,na-pai\n' 1 2 >"$T/blank.csv"
+A import health_profile --format csv "$T/blank.csv" >"$T/blank.out" 2>"$T/blank.err"
+sed 's/^/    # /' "$T/blank.err"
+check "an import with blank cells for stored records notes once that they leave fields as they were" \
+	bash -c "[ \$(grep -c 'note: ' '$T/blank.err') = 1 ] && grep -q 'note: 2 rows have blank cells for records already stored: a blank cell leaves its field as it was, it does not clear it (to clear one: .*put health_profile ID .{.FIELD.: null}.)' '$T/blank.err'"
+check "and the field is as it was" bash -c "A() { '$H' --home '$T/a' \"\$@\"; }; A get health_profile HP-00001 | grep -q male"
 
 "$D" --home "$T/a" 2>"$T/d.log" &
 bg=$!

@@ -115,16 +115,32 @@ static int cmp_node(const void *a, const void *b)
 	return c ? c : memcmp(x->key, y->key, 32);
 }
 
-/* 1 when c may write somewhere own may read: only then can this node
- * hear from it but by a direct contact. */
+/* 1 when c may write within what own may read: only then is this node
+ * to hear from it but by a direct contact. A node writes its own records
+ * at the top of its grant, so a grant that covers ours only from above
+ * (a province's `bk`, seen from a village of bk/c1/v1) is that of a node
+ * whose records this node never receives: it is not expected to report
+ * here. A grant of every scope ("") says nothing of where its holder
+ * writes: it is expected, as before. */
 static int reads_any_of(const struct cert *own, const struct cert *c)
 {
 	for (size_t i = 0; i < c->nwrite; i++)
 		for (size_t k = 0; k < own->nread; k++)
-			if (entry_scope_under(c->write[i], own->read[k]) ||
-			    entry_scope_under(own->read[k], c->write[i]))
+			if (!c->write[i][0] ||
+			    entry_scope_under(c->write[i], own->read[k]))
 				return 1;
 	return 0;
+}
+
+static int revoked_cb(void *ctx, int kind, const uint8_t id[32],
+		      const uint8_t *data, size_t len)
+{
+	(void)kind;
+	(void)id;
+	(void)data;
+	(void)len;
+	*(int *)ctx = 1;
+	return 1; /* one is enough */
 }
 
 /* The pieces of one key, p[0..k), into node x; newest_key gets the feed
@@ -206,7 +222,9 @@ static int merge(struct store_txn *t, const struct piece *p, size_t k,
 	}
 	x->heard_ms = x->newest_ms > x->contact_ms ? x->newest_ms
 						   : x->contact_ms;
-	return 0;
+	r = trustset_each_subject(t, x->key, TRUST_REVOKE, revoked_cb,
+				  &x->revoked);
+	return r < 0 ? r : 0;
 }
 
 int lag_report_build(struct store_txn *t, const uint8_t self[32],
@@ -274,10 +292,12 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 				goto out;
 			x->has_via = r == 0;
 		}
-		x->behind = x->heard_ms == 0 ||
-			    (now_ms > x->heard_ms &&
-			     now_ms - x->heard_ms > threshold_ms);
+		x->behind = !x->revoked &&
+			    (x->heard_ms == 0 ||
+			     (now_ms > x->heard_ms &&
+			      now_ms - x->heard_ms > threshold_ms));
 		ret->behind += x->behind;
+		ret->revoked += x->revoked != 0;
 	}
 	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_node);
 	r = 0;

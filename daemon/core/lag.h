@@ -3,15 +3,17 @@
  * lag`, docs/operator-guide.md "Which villages are behind").
  *
  * A node is every author of a feed this store holds, every key with a
- * certificate in the trust set that may write where this node's own
- * certificate may read (auditors, certificates without a write grant
- * and writers of what this node never receives are left out unless they
- * wrote or were in contact), and every direct peer with a contact kept
+ * certificate in the trust set that may write within what this node's
+ * own certificate may read (auditors, certificates without a write
+ * grant and writers of what this node never receives, such as a
+ * province seen from a village, are left out unless they wrote here or
+ * were in contact), and every direct peer with a contact kept
  * (heard.h); this
  * node itself is left out. Its "last heard" is the later of its newest
  * entry here (the author's clock) and its last contact as a direct peer.
  * It is behind when that is older than the threshold, or when it was
- * never heard from at all.
+ * never heard from at all; a node whose key is revoked never is (it is
+ * not expected to report again), and is marked so.
  */
 #ifndef HAMLET_LAG_H
 #define HAMLET_LAG_H
@@ -51,6 +53,7 @@ struct lag_node {
 	struct heard_feed via; /* the delivery that brought its newest entry */
 	struct lag_feed *feeds;
 	size_t nfeeds;
+	int revoked; /* its key is revoked in the trust set: never behind */
 	int behind;
 };
 
@@ -60,6 +63,7 @@ struct lag_report {
 			     * then the others by name */
 	size_t n, cap;
 	size_t behind;
+	size_t revoked; /* nodes whose key is revoked (not behind) */
 };
 
 /* A contact not yet in the store (a running daemon's peer table). */
