@@ -552,13 +552,4 @@ int cmd_help(int argc, char **argv);
 int cmd_access_log(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/*
- * 1 when what node n writes waits for a peer it dials that is not
- * connected (status result res says which are), and no connected peer
- * takes it: that peer's name and address into ret_who. 0 otherwise,
- * a province's case among them (every peer lies below it).
- */
-int cli_writes_stuck(struct node *n, const msgpack_object *res,
-		     char *ret_who, size_t wl);
-
 #endif

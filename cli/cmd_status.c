@@ -493,7 +493,7 @@ static void status_print(const struct status_facts *st)
 		if (u && u->type == MSGPACK_OBJECT_BOOLEAN && u->via.boolean)
 			printf(_("WARNING: no connected peer takes what this node writes (its scope %s): it stays here, though each peer is in sync with it. Point this node at a peer that reads %s (hamlet peers add HOST:PORT; after a move, its new commune)\n"),
 			       n->scope, n->scope);
-		else if (cli_writes_stuck(n, st->res, who, sizeof(who)))
+		else if (status_writes_stuck(n, st->res, who, sizeof(who)))
 			printf(_("WARNING: what this node writes waits for %s, which is not connected, and no connected peer takes it: it reaches no one until that peer is back (its line below says why)\n"),
 			       who);
 	}

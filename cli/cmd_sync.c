@@ -13,6 +13,7 @@
 #include "vi_fold.h"
 #include "i18n.h"
 #include "progress.h"
+#include "status.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -464,7 +465,7 @@ int cmd_sync(int argc, char **argv)
 		size_t connected = 0, fresh = 0, matched = 0;
 		const msgpack_object *held_p = NULL;
 		int held_session = 0, named_down = 0, own_unread = 0;
-		int is_stuck = node && cli_writes_stuck(node, res, stuck,
+		int is_stuck = node && status_writes_stuck(node, res, stuck,
 							 sizeof(stuck));
 		reason[0] = stale[0] = 0;
 		for (size_t k = 0; k < np; k++) {

@@ -285,6 +285,16 @@ void page__peers_section(const struct out *o, const json_t *st)
 		strangers += stranger(p);
 	fprintf(o->f, "<section id=\"peers\"><h2>%s (%zu)</h2>", page__T(o, M_PEERS),
 		json_array_size(peers) - strangers);
+	if (json_is_true(json_object_get(st, "own_scope_unread"))) {
+		fputs("<p class=\"bad\" id=\"own-unread\">", o->f);
+		page__say(o, M_OWN_UNREAD, page__jstr(st, "scope"), NULL);
+		fputs("</p>", o->f);
+	} else if (json_is_string(json_object_get(st, "writes_wait_for"))) {
+		fputs("<p class=\"bad\" id=\"writes-wait\">", o->f);
+		page__say(o, M_WRITES_WAIT, page__jstr(st, "writes_wait_for"),
+			  NULL);
+		fputs("</p>", o->f);
+	}
 	if (json_array_size(peers) == strangers) {
 		if (strangers) {
 			page__num(buf, strangers);

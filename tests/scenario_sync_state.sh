@@ -70,6 +70,8 @@ refuse "C's sync --wait fails, naming P, which its writes wait for" 1 \
 	"not in sync: what this node writes waits for P (127.0.0.1:${PORTOF[P]}), which is not connected, and no connected peer takes it" \
 	N C sync --wait --timeout 10
 check "C's status warns of it" bash -c "'$H' --home '$T/C' status | grep -q '^WARNING: what this node writes waits for P (127.0.0.1:${PORTOF[P]}), which is not connected'"
+check "C's status --json names P in writes_wait_for" bash -c "'$H' --home '$T/C' --json status | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"writes_wait_for\"] == \"P (127.0.0.1:${PORTOF[P]})\", j.get(\"writes_wait_for\")'"
+check "V's status --json: writes_wait_for is null" bash -c "'$H' --home '$T/V' --json status | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"writes_wait_for\"] is None, j[\"writes_wait_for\"]'"
 check "V's status does not (C, connected, takes what V writes)" bash -c "! '$H' --home '$T/V' status | grep -q '^WARNING'"
 check "V writes a profile" profile V HP-V1 200000000002
 check "V's sync --wait is in sync" N V sync --wait --timeout 10

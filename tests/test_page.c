@@ -374,6 +374,29 @@ int main(void)
 		json_decref(st);
 	}
 
+	TEST_START("what this node writes reaching no one is said above the peers, in both languages");
+	{
+		st = status("c1", "commune", "V1");
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(!has(html, "id=\"writes-wait\""));
+		ASSERT_TRUE(!has(html, "id=\"own-unread\""));
+		free(html);
+		json_object_set_new(st, "writes_wait_for",
+				    json_string("P (127.0.0.1:18401)"));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "What this node writes waits for P (127.0.0.1:18401), which is not connected"));
+		free(html);
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "Những gì nút này ghi đang chờ P (127.0.0.1:18401)"));
+		free(html);
+		json_object_set_new(st, "own_scope_unread", json_true());
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "id=\"own-unread\""));
+		ASSERT_TRUE(has(html, "No connected peer takes what this node writes"));
+		free(html);
+		json_decref(st);
+	}
+
 	TEST_START("every peer state says what it means and what to do, in both languages");
 	{
 		json_t *p;

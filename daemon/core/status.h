@@ -74,6 +74,13 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
 int status_peer_behind(struct node *n, const uint8_t key[32],
 		       uint64_t since_ms, uint64_t *ret_newest_ms,
 		       uint64_t *ret_waiting);
+/*
+ * Is what n writes stuck: no connected peer in res (hamletd's status
+ * answer) takes it, and a peer n dials that would is down with entries
+ * waiting for it? 1 with that peer's name and address in ret_who, else 0.
+ */
+int status_writes_stuck(struct node *n, const msgpack_object *res,
+			char *ret_who, size_t wl);
 /* The object `hamlet status --json` prints. New reference. */
 json_t *status_json(const struct status_facts *st);
 
