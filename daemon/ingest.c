@@ -258,9 +258,12 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 		const struct log_out *o = &ok_out[k];
 		j->out[idx[k]] = *o;
 		/* an entry dated far ahead or past the held caps may be
-		 * relayed in good faith: refused, but not the sender's fault */
+		 * relayed in good faith: refused, but not the sender's fault;
+		 * so may one this node's trust set refuses (a revocation or
+		 * a revoked issuer the sender has not heard of yet) */
 		if (o->status == LOG_REJECTED && !j->fault &&
-		    o->err != HAMLET_EFUTURE && o->err != HAMLET_EHELDCAP) {
+		    o->err != HAMLET_EFUTURE && o->err != HAMLET_EHELDCAP &&
+		    o->err != HAMLET_EREVOKED && o->err != HAMLET_ECERT) {
 			const struct log_in *in = &j->in[idx[k]];
 			struct entry e;
 			uint64_t seq = o->seq; /* 0 when not stored: its own */

@@ -15,6 +15,8 @@
 #include "record.h"
 #include "summary.h"
 #include "testlib.h"
+#include "trust.h"
+#include "hlc.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -671,6 +673,33 @@ static __attribute__((unused)) void th_pool_free(struct th_pool *p)
 	free(p->in);
 	free(p->bufs);
 	memset(p, 0, sizeof(*p));
+}
+
+/* The root's revocation of victim keeping seq keep (id head) of scope. */
+static __attribute__((unused)) uint8_t *
+th_revoke_by_root(const char *netfile, const struct node *victim,
+		  const char *scope, uint64_t keep, const uint8_t head[32],
+		  size_t *ret_len)
+{
+	char path[4096], why[256];
+	uint8_t nid[32], rpk[32], *rsk, *p;
+	struct revocation *r = calloc(1, sizeof(*r));
+	size_t k = strlen(netfile);
+
+	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
+	ASSERT_OK(root_key_load(path, nid, rpk, &rsk, why, sizeof(why)));
+	memcpy(r->network_id, nid, 32);
+	memcpy(r->issuer, rpk, 32);
+	memcpy(r->subject, victim->pk, 32);
+	r->issued_ms = hlc_wall_ms();
+	r->nfeeds = 1;
+	snprintf(r->feeds[0].scope, sizeof(r->feeds[0].scope), "%s", scope);
+	r->feeds[0].seq = keep;
+	memcpy(r->feeds[0].head, head, 32);
+	ASSERT_OK(revoke_sign(r, rsk, &p, ret_len));
+	sodium_free(rsk);
+	free(r);
+	return p;
 }
 
 #endif

@@ -464,4 +464,26 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	return fd;
 }
 
+/* Log in as n, say HELLO, then send entry 1 of another author's feed key
+ * that n holds: a relay passing on what it received. */
+static inline int rogue_relay(struct node *n, int port,
+			      const uint8_t feed[32])
+{
+	struct noise_cipher tx;
+	struct mp_writer w;
+	struct store_txn *t;
+	struct run_entry we;
+	uint8_t key[32];
+	int fd = rogue_login(n, port, &tx, &w, key);
+
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	rogue_entry_get(t, feed, 1, &we);
+	ASSERT_OK(wire_put_entries(&w, feed, NULL, &we, 1, 1, NULL));
+	store_txn_abort(t);
+	rogue_send(fd, &tx, &w);
+	mp_writer_destroy(&w);
+	noise_cipher_wipe(&tx);
+	return fd;
+}
+
 #endif

@@ -119,6 +119,19 @@ printf X | dd of="$T/bad.bundle" bs=1 seek=300 conv=notrunc status=none
 rc 6 "verify --bundle exits 6 on a damaged bundle" A verify --bundle "$T/bad.bundle"
 has "and says it is damaged" '^verify: DAMAGED'
 
+# --- a revocation that takes the forked feed out -------------------------
+# B, which holds none of A's feed, revokes A's key with the root key: the
+# cut-off keeps nothing, so a copy of A's store takes the whole feed out
+# when the revocation arrives, the evidence with it; the fork proof stays
+# in the trust set. The store is intact and keeps evidence, as one that
+# got the revocation first (exit 1, not 6).
+check "A's store copied, to take the revocation" cp -a "$T/a" "$T/a-rev"
+check "B revokes A's key with the root key, holding none of its feed" \
+	N kma cert revoke "$KEY" --root-key "$T/forks.root.key" --reason "key copied"
+check "the revocation reaches the copy" bash -c "'$H' --home '$T/kma' bundle create --unsealed --scope bk/none '$T/rev.bundle' >/dev/null && '$H' --home '$T/a-rev' bundle import '$T/rev.bundle' >/dev/null"
+rc 1 "the copy's verify: intact, keeps evidence (exit 1), not damaged" N a-rev verify
+check "and no broken evidence" bash -c "! grep -q 'bad-evidence\\|DAMAGED' '$T/out'"
+
 # --- a damaged store -----------------------------------------------------
 check "B: a copy of A before the fork" cp -a "$T/copy" "$T/b"
 check "B's bytes are altered on disk" damage "$T/b"

@@ -783,6 +783,68 @@ int main(int argc, char **argv)
 		node_close(s);
 	}
 
+	TEST_START("an entry a revocation here refuses, relayed by a peer that has not heard of it, is refused and counted, the peer kept");
+	{
+		struct daemon_proc pr;
+		struct node *wr = th_node(dir, net, "rv-writer", "bk/rw");
+		struct node *relay = th_node(dir, net, "rv-relay", "bk");
+		struct node *rd = th_node(dir, net, "rv-node", "bk");
+		struct th_pool pool = { 0 };
+		struct log_out lo[4];
+		struct trustset_item it = { TRUST_REVOKE, NULL, 0 };
+		struct trustset_out to;
+		uint8_t wkey[32], zero[32] = { 0 }, *rv;
+		size_t rl;
+		ASSERT_OK(th_put(wr, "health_profile", "HP-RV",
+				 "person_id=666666666666;full_name=Revoked;birth_date=1970-01-01"));
+		th_pool_fill(wr, &pool);
+		ASSERT_OK(log_ingest(relay->st, relay->net.id, pool.in, pool.n,
+				     lo, NULL, NULL));
+		ASSERT_EQ(lo[0].status, LOG_APPLIED);
+		th_pool_free(&pool);
+		/* the node learns the revocation, keeping nothing; the relay
+		 * has not heard of it */
+		rv = th_revoke_by_root(net, wr, "bk/rw", 0, zero, &rl);
+		it.data = rv;
+		it.len = rl;
+		ASSERT_OK(log_trust_ingest(rd->st, rd->net.id, &it, 1, &to, NULL,
+					   NULL));
+		ASSERT_EQ(to.status, TRUSTSET_ADDED);
+		free(rv);
+		node_close(rd); /* its daemon opens it */
+		daemon_proc_init(&pr, dir, "rv-node");
+		ASSERT_OK(daemon_proc_start_listening(&pr, hamletd, NULL, 5));
+		log_feed_key(wr->pk, "bk/rw", wkey);
+		fd = rogue_relay(relay, pr.port, wkey);
+		/* counted among the refusals (bounded: 250 x 20 ms) */
+		for (int i = 0; i < 250; i++) {
+			status_of(pr.sock, 5000, &ds);
+			if (ds.refused_not_granted)
+				break;
+			sleep_ms(20);
+		}
+		fprintf(stderr, "   refused, not granted: %llu\n",
+			(unsigned long long)ds.refused_not_granted);
+		ASSERT_EQ(ds.refused_not_granted, 1);
+		ASSERT_EQ(ds.refused_invalid, 0);
+		/* refused, not a fault: the relay is not dropped nor backed
+		 * off, and nothing of the entry is stored */
+		ASSERT_TRUE(!daemon_proc_log_has(&pr, "dropped:"));
+		ASSERT_TRUE(!daemon_proc_log_has(&pr, "backed off"));
+		close(fd);
+		ASSERT_EQ(stop(&pr), 0);
+		{
+			struct node *back;
+			char h[4200], w2[256];
+			snprintf(h, sizeof(h), "%s/rv-node", dir);
+			ASSERT_OK(node_open(h, 1, &back, w2, sizeof(w2)));
+			ASSERT_EQ(th_records(back), 0);
+			node_close(back);
+		}
+		node_close(relay);
+		node_close(wr);
+	}
+
 	TEST_START("a flood of connections without the network key locks out neither a dial nor its sync");
 	{
 		struct daemon_proc pf, ph;

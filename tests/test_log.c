@@ -72,32 +72,6 @@ static void feeds_of(struct node *n, struct feeds_seen *s,
 	store_txn_abort(t);
 }
 
-/* The root's revocation of victim keeping seq keep (id head) of scope. */
-static uint8_t *revoke_by_root(const char *netfile, const struct node *victim,
-			       const char *scope, uint64_t keep,
-			       const uint8_t head[32], size_t *ret_len)
-{
-	char path[4096], why[256];
-	uint8_t nid[32], rpk[32], *rsk, *p;
-	struct revocation *r = calloc(1, sizeof(*r));
-	size_t k = strlen(netfile);
-
-	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
-	ASSERT_OK(root_key_load(path, nid, rpk, &rsk, why, sizeof(why)));
-	memcpy(r->network_id, nid, 32);
-	memcpy(r->issuer, rpk, 32);
-	memcpy(r->subject, victim->pk, 32);
-	r->issued_ms = hlc_wall_ms();
-	r->nfeeds = 1;
-	snprintf(r->feeds[0].scope, sizeof(r->feeds[0].scope), "%s", scope);
-	r->feeds[0].seq = keep;
-	memcpy(r->feeds[0].head, head, 32);
-	ASSERT_OK(revoke_sign(r, rsk, &p, ret_len));
-	sodium_free(rsk);
-	free(r);
-	return p;
-}
-
 static int refused_revoked(void *ctx, const struct refused_row *row)
 {
 	uint64_t *n = ctx;
@@ -133,7 +107,7 @@ static void test_revoke_cut(const char *dir, const char *net)
 	ASSERT_OK(log_feed_get(t, key, &tf));
 	store_txn_abort(t);
 	ASSERT_EQ(tf.seq, 1);
-	rv = revoke_by_root(net, thief, "bk/rv", 1, tf.head, &rl);
+	rv = th_revoke_by_root(net, thief, "bk/rv", 1, tf.head, &rl);
 	/* after the cut-off: a new record, a change of the kept one, and a
 	 * feed the revocation does not list */
 	ASSERT_OK(th_put(thief, "health_profile", "RV-2",

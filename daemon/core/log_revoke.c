@@ -6,8 +6,9 @@
  * leave their feeds (each head goes back to the last entry that stands),
  * their records are made again from the ops left, and they are kept as
  * refused (EREVOKED, refused.h) for the auditor. Held entries it cuts off
- * go the same way. Fork evidence (ST_FORKS) stays: the proof is in the
- * trust set of every node anyway.
+ * go the same way. Fork evidence (ST_FORKS) past the cut-off goes with
+ * the entries it conflicts with; the proof stays in the trust set of
+ * every node anyway.
  */
 #include "log_internal.h"
 
@@ -142,6 +143,38 @@ static int feed_keep(struct store_txn *t, const struct revocation *rv,
 	return 0;
 }
 
+/* Fork evidence of feed key past seq keep has nothing left in the feed
+ * to conflict with: it goes with the entries (the proof it made stays in
+ * the trust set, as on a node that refused them from the start). */
+static int evidence_cut(struct store_txn *t, const uint8_t key[32],
+			uint64_t keep)
+{
+	struct store_cursor *cur;
+	const void *k, *v;
+	size_t kl, vl, n = 0, cap = 0;
+	uint8_t from[40], (*keys)[72] = NULL;
+	int r;
+
+	memcpy(from, key, 32);
+	store_be64(from + 32, keep + 1);
+	if ((r = store_cursor_open(t, ST_FORKS, &cur)) < 0)
+		return r;
+	for (r = store_cursor_seek(cur, from, sizeof(from), &k, &kl, &v, &vl);
+	     r == 1 && kl == 72 && memcmp(k, key, 32) == 0;
+	     r = store_cursor_next(cur, &k, &kl, &v, &vl)) {
+		if ((r = grow((void **)&keys, &cap, n, sizeof(*keys))) < 0)
+			break;
+		memcpy(keys[n++], k, 72);
+	}
+	store_cursor_close(cur);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		if ((r = store_del(t, ST_FORKS, keys[i], 72)) ==
+		    HAMLET_ENOTFOUND)
+			r = 0;
+	free(keys);
+	return r < 0 ? r : 0;
+}
+
 /* Feed f keeps its first keep entries: the rest go, its head goes back. */
 static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
 {
@@ -151,7 +184,8 @@ static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
 	int r;
 
 	if ((r = entries_truncate(a->t, f->key, keep, f->seq, entry_gone,
-				  c)) < 0)
+				  c)) < 0 ||
+	    (r = evidence_cut(a->t, f->key, keep)) < 0)
 		return r;
 	if (keep == 0) {
 		/* as a node that never held any of it: no feed */
