@@ -64,6 +64,15 @@ static void item_add(struct item **v, size_t *n, struct item it)
 	(*v)[(*n)++] = it;
 }
 
+static void items_free(struct item *v, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		free(v[i].data);
+		free(v[i].sig);
+		free(v[i].body);
+	}
+}
+
 /* The import's store steps: take a copy of everything, store nothing. */
 #define UNUSED __attribute__((unused))
 
@@ -245,8 +254,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			bundle_report_close(&rep);
-			if (!trust) /* the INs' items only */
+			if (!trust) { /* the INs' items only */
+				items_free(c.trust, nt, c.ntrust);
 				c.ntrust = nt;
+			}
 		}
 	}
 	memset(&h, 0, sizeof(h));
@@ -266,5 +277,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "bundle_craft: %s: error %d\n", argv[2], r);
 	node_close(n);
+	items_free(c.trust, 0, c.ntrust);
+	items_free(c.ents, 0, c.nents);
+	free(c.trust);
+	free(c.ents);
 	return r < 0;
 }
