@@ -69,7 +69,9 @@ static int refuse(struct log__applier *a, const struct entry *e,
 		return r;
 	/* not among rejected: no entry that came in this call was */
 	a->st.taken_out++;
-	return refused_put(a->t, id, HAMLET_EREVOKED, why, env, env_len, sig);
+	return refused_put(a->t, id,
+			   r == HAMLET_ECERT ? HAMLET_ECERT : HAMLET_EREVOKED,
+			   why, env, env_len, sig);
 }
 
 /* One stored entry past the cut-off, its row still there. */
@@ -251,7 +253,7 @@ static int held_cut(struct cut *c, const uint8_t subject[32])
 		memcpy(sig, er.sig, ENTRY_SIG_LEN);
 		entry_id(env, er.env_len, id);
 		r = trustset_entry_check(a->t, a->tc, &e, id, why, sizeof(why));
-		if (r != HAMLET_EREVOKED) {
+		if (r != HAMLET_EREVOKED && r != HAMLET_ECERT) {
 			r = r < 0 && r != HAMLET_ECERT && r != HAMLET_ENOCERT
 				    ? r
 				    : 0;
@@ -262,6 +264,120 @@ static int held_cut(struct cut *c, const uint8_t subject[32])
 			break;
 	}
 	free(keys);
+	return r < 0 ? r : 0;
+}
+
+/* --- authors below the revoked key ------------------------------------ */
+
+/* Keys certified by the revoked subject, at any depth (a commune's
+ * villages, the administrators it made and theirs): their chains may go
+ * through the revoked key, so their entries are judged again. */
+struct below {
+	uint8_t (*keys)[32];
+	size_t n, cap;
+	int grew;
+};
+
+static int below_has(const struct below *b, const uint8_t k[32])
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (memcmp(b->keys[i], k, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static int below_cb(void *ctx, int kind, const uint8_t id[32],
+		    const uint8_t *data, size_t len)
+{
+	struct below *b = ctx;
+	struct cert *ce = malloc(sizeof(*ce));
+	int r = 0;
+
+	(void)kind;
+	(void)id;
+	if (!ce)
+		return -ENOMEM;
+	if (cert_decode(data, len, ce, NULL) == 0 &&
+	    below_has(b, ce->issuer) && !below_has(b, ce->subject)) {
+		if ((r = grow((void **)&b->keys, &b->cap, b->n,
+			      sizeof(*b->keys))) == 0) {
+			memcpy(b->keys[b->n++], ce->subject, 32);
+			b->grew = 1;
+		}
+	}
+	free(ce);
+	return r;
+}
+
+/* The first entry of feed f the trust set as it now is refuses (ECERT,
+ * EREVOKED), or 0: from there on the feed does not stand, as on a node
+ * that judged it with this set from the start (the entries after a
+ * refused one wait for it for ever). */
+static int first_refused(struct log__applier *a, const struct log_feed *f,
+			 uint64_t *ret)
+{
+	struct entries_row row;
+	struct entry e;
+	uint8_t id[32];
+	char why[200];
+	int r;
+
+	*ret = 0;
+	for (uint64_t seq = 1; seq <= f->seq; seq++) {
+		if ((r = entries_get(a->t, f->key, seq, &row)) < 0)
+			return r;
+		if (entry_decode(row.env, row.env_len, &e, NULL) < 0)
+			return HAMLET_ECORRUPT;
+		entry_id(row.env, row.env_len, id);
+		r = trustset_entry_check(a->t, a->tc, &e, id, why,
+					 sizeof(why));
+		if (r == HAMLET_ECERT || r == HAMLET_EREVOKED) {
+			*ret = seq;
+			return 0;
+		}
+		if (r < 0 && r != HAMLET_ENOCERT)
+			return r;
+	}
+	return 0;
+}
+
+/* Entries of keys the subject certified that no longer stand go too. */
+static int below_cut(struct cut *c, const uint8_t subject[32])
+{
+	struct log__applier *a = c->a;
+	struct below b = { 0 };
+	int r;
+
+	if ((r = grow((void **)&b.keys, &b.cap, 0, sizeof(*b.keys))) < 0)
+		return r;
+	memcpy(b.keys[b.n++], subject, 32);
+	/* to a fixpoint: at most one pass per level of delegation */
+	do {
+		b.grew = 0;
+		r = trustset_each(a->t, TRUST_CERT, below_cb, &b);
+	} while (r >= 0 && b.grew);
+	for (size_t i = 1; r >= 0 && i < b.n; i++) {
+		c->nfeeds = 0;
+		if ((r = heads_author_feeds(a->t, b.keys[i], feed_collect,
+					    c)) < 0)
+			break;
+		for (size_t k = 0; r >= 0 && k < c->nfeeds; k++) {
+			struct log_feed f;
+			uint64_t bad;
+			r = log_feed_get(a->t, c->feeds[k], &f);
+			if (r == HAMLET_ENOTFOUND) {
+				r = 0;
+				continue;
+			}
+			if (r < 0 || (r = first_refused(a, &f, &bad)) < 0)
+				break;
+			if (bad)
+				r = feed_cut(c, &f, bad - 1);
+		}
+		if (r >= 0)
+			r = held_cut(c, b.keys[i]);
+	}
+	free(b.keys);
 	return r < 0 ? r : 0;
 }
 
@@ -346,7 +462,9 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 		if (keep < f.seq && (r = feed_cut(&c, &f, keep)) < 0)
 			goto out;
 	}
-	if ((r = held_cut(&c, rv->subject)) < 0 || (r = records_redo(&c)) < 0)
+	if ((r = held_cut(&c, rv->subject)) < 0 ||
+	    (r = below_cut(&c, rv->subject)) < 0 ||
+	    (r = records_redo(&c)) < 0)
 		goto out;
 	r = heads_totals_get(a->t, &tot);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
