@@ -387,7 +387,7 @@ int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
 
 int store_write(struct store *st, store_txn_fn fn, void *ctx)
 {
-	struct store_txn *t;
+	struct store_txn *t = NULL;
 	int r;
 
 	for (int attempt = 0;; attempt++) {
