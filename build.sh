@@ -3,7 +3,8 @@
 #   ./build.sh demo   install what is missing, build, run the main job (a
 #                     local network of three daemons, then a USB-stick sync)
 #   ./build.sh test   install what is missing, build twice (normal, and
-#                     AddressSanitizer + UndefinedBehaviorSanitizer), run every test
+#                     AddressSanitizer + UndefinedBehaviorSanitizer), run every
+#                     test in both, then compile the optimised build bench uses
 #   ./build.sh bench [ENTRIES]
 #                     build optimised and print the core benchmark
 #   ./build.sh bench sync [ENTRIES]
@@ -129,6 +130,9 @@ test)
 	(cd build && ctest --output-on-failure -j2)
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON
 	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+	# the optimised build bench/ uses: -O3 inlines further, and gcc's
+	# warnings (-Werror) differ with it, so it is compiled here too
+	build build-release -DCMAKE_BUILD_TYPE=Release
 	;;
 bench)
 	[ "${2:-}" = http ] && DEPS+=(wrk bc)
