@@ -310,7 +310,9 @@ static int transient(int r)
  * Connect (again). Transient failures are retried with a doubling
  * backoff: for ever when following, SINK_ONCE_TRIES times with --once
  * (the first connection of --once is not retried when refused: a wrong
- * DSN should say so at once). Prints each failure.
+ * DSN should say so at once). Prints each failure. Another sink holding
+ * the database is waited for, no fault of the connection: stopped or
+ * given up while waiting, 0 with s->pg NULL, as for a stop.
  */
 static int sink_connect(struct sink *s, int first)
 {
@@ -340,13 +342,24 @@ static int sink_connect(struct sink *s, int first)
 			cli_err("%s", why);
 			return CLI_EUSAGE;
 		}
-		if (!transient(r) || sink_stop ||
-		    (s->once && first && r == -ECONNREFUSED) ||
-		    (s->once && ++s->tries >= SINK_ONCE_TRIES)) {
+		if (r == -EBUSY) {
+			if (sink_stop)
+				return 0;
+			if (s->once && ++s->tries >= SINK_ONCE_TRIES) {
+				cli_err(_("%s: this run stops waiting for it"),
+					why);
+				return 0;
+			}
+			cli_err(_("%s: waiting until it stops; trying again in %u s"),
+				why, backoff);
+		} else if (!transient(r) || sink_stop ||
+			   (s->once && first && r == -ECONNREFUSED) ||
+			   (s->once && ++s->tries >= SINK_ONCE_TRIES)) {
 			cli_err("%s", why);
 			return r;
+		} else {
+			cli_err(_("%s; trying again in %u s"), why, backoff);
 		}
-		cli_err(_("%s; trying again in %u s"), why, backoff);
 		nap(backoff * 1000);
 		if (sink_stop)
 			return 0;

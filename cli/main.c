@@ -354,11 +354,14 @@ const struct cli_command cli_commands[] = {
 	  "store open only while it reads the changes. When the connection is lost, it\n"
 	  "says so and tries again, 1 s later, then 2, 4 ... up to every 30 s\n"
 	  "(with --once, 5 times; a first connection refused ends it at once,\n"
-	  "exit 5).\n"
+	  "exit 5). A second sink on the same database says so and waits until\n"
+	  "the first stops (with --once, 5 times too).\n"
 	  "Reads of health records are logged in the access log, one line a\n"
 	  "batch. Runs until SIGTERM or SIGINT; with --once it catches up and\n"
-	  "exits. With --json, each progress line is a JSON object: event\n"
-	  "(started, caught_up, reconnected, done), seq, written, batches."),
+	  "exits, or, stopped first (or given up waiting for another sink),\n"
+	  "says it stopped before PostgreSQL held every change and exits 1.\n"
+	  "With --json, each progress line is a JSON object: event (started,\n"
+	  "caught_up, reconnected, done, stopped), seq, written, batches."),
 	  sink_opts,
 	  "hamlet sink postgres --dsn 'host=/run/postgresql dbname=hamlet'\n"
 	  "hamlet sink postgres --dsn postgresql://hamlet@db.example/hamlet --once" },

@@ -89,7 +89,7 @@ const char *const delete_syn[] = {
 };
 const struct cli_option_help delete_opts[] = {
 	{ "--scope SCOPE",
-	  N_("write the entry under this scope instead of the node's own") },
+	  N_("delete it under this one scope, one the record was written in (another is refused); without it, the delete goes to every scope the record was written in") },
 	{ NULL, NULL },
 };
 
@@ -117,7 +117,7 @@ const char *const conflicts_syn[] = {
 const struct cli_option_help conflicts_opts[] = {
 	{ "--delete", N_("resolve by deleting the record") },
 	{ "--scope SCOPE",
-	  N_("write the resolution under this scope instead of the node's own") },
+	  N_("write the resolution under this scope: the record's own (with --delete, one it was written in); another is refused, as it would move the record") },
 	{ "--same-person",
 	  N_("keep a record whose person_id two nodes wrote differently, after checking that both are one person (without it such a resolve is refused, exit 2)") },
 	{ NULL, NULL },

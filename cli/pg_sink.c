@@ -252,6 +252,37 @@ static int tables_create(struct pg_sink *p, char *why, size_t whylen)
 		    N_("writing hamlet_meta"), NULL, why, whylen);
 }
 
+/*
+ * The layout version hamlet_meta's schema_version row (res) holds into
+ * *ret; a missing row or one that holds no version is said as such
+ * (HAMLET_EVERSION, why set): the tables are damaged, not of a version.
+ */
+static int meta_version(const struct pg_sink *p, PGresult *res, long *ret,
+			char *why, size_t whylen)
+{
+	const char *v;
+	char *end;
+	long ver;
+
+	if (PQntuples(res) == 0) {
+		snprintf(why, whylen,
+			 _("hamlet_meta in PostgreSQL at %s has no schema_version row, so the layout of the hamlet tables there is unknown (damaged): drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)"),
+			 p->where);
+		return HAMLET_EVERSION;
+	}
+	v = PQgetvalue(res, 0, 0);
+	errno = 0;
+	ver = strtol(v, &end, 10);
+	if (!v[0] || *end || errno || ver < 1) {
+		snprintf(why, whylen,
+			 _("hamlet_meta in PostgreSQL at %s gives schema_version \"%.32s\", which is not a layout version (damaged): drop the hamlet tables and let the sink fill the database again from seq 0 (docs/center-guide.md)"),
+			 p->where, v);
+		return HAMLET_EVERSION;
+	}
+	*ret = ver;
+	return 0;
+}
+
 /* Tables made (or found), of our version; the checkpoint of node. */
 static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			uint64_t *ret_seq, char *why, size_t whylen)
@@ -276,7 +307,8 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			      0, NULL, N_("reading hamlet_meta"), &res, why,
 			      whylen)) < 0)
 			goto out;
-		ver = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+		if ((r = meta_version(p, res, &ver, why, whylen)) < 0)
+			goto out;
 		if (ver != PG_SINK_SCHEMA_VERSION) {
 			snprintf(why, whylen,
 				 _("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s"),
@@ -372,7 +404,7 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 		goto out;
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		snprintf(why, whylen,
-			 _("another hamlet sink is writing to PostgreSQL at %s (one sink a database): stop it first"),
+			 _("another hamlet sink is writing to PostgreSQL at %s (one sink a database)"),
 			 p->where);
 		r = -EBUSY;
 		goto out;

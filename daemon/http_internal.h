@@ -246,6 +246,13 @@ enum MHD_Result http__get_conflicts(struct http *h,
 enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				   const struct token *tok);
 
+/* The first query parameter of conn that allowed (NULL-ended) does not
+ * name into *ret_unknown, the first it names twice into *ret_twice (NULL
+ * when none); both live as long as the request (http_route.c). */
+void http__params_scan(struct MHD_Connection *conn,
+		       const char *const *allowed, const char **ret_unknown,
+		       const char **ret_twice);
+
 /* --- http_page.c --- */
 
 /* GET / and /status: the status page (daemon/page.h). */

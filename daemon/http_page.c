@@ -13,6 +13,7 @@
 #include "record_json.h"
 #include "schema.h"
 #include "status.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -119,6 +120,35 @@ int http__host_refused(struct http *h, struct MHD_Connection *conn,
 	return 1;
 }
 
+/* 400 in plain words, in lang, for a parameter the page does not take
+ * or one given twice: 1 and the answer in *ret, else 0. */
+static int page_params_refused(struct http *h, struct MHD_Connection *conn,
+			       int lang, enum MHD_Result *ret)
+{
+	static const char *const allowed[] = { "lang", "key", NULL };
+	const char *unknown, *twice;
+	char t[256];
+
+	http__params_scan(conn, allowed, &unknown, &twice);
+	if (twice)
+		snprintf(t, sizeof(t),
+			 lang == PAGE_VI
+				 ? "tham số %s xuất hiện hai lần: mỗi tham số chỉ ghi một lần\n"
+				 : "%s given twice: give each parameter once\n",
+			 twice);
+	else if (unknown)
+		snprintf(t, sizeof(t),
+			 lang == PAGE_VI
+				 ? "tham số \"%.64s\" không xác định: trang trạng thái chỉ nhận lang và key\n"
+				 : "unknown parameter \"%.64s\": the status page takes lang and key\n",
+			 unknown);
+	else
+		return 0;
+	utf8_scrub(t); /* a name cut, or bytes a client sent */
+	*ret = send_plain(h, conn, MHD_HTTP_BAD_REQUEST, lang, t);
+	return 1;
+}
+
 enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
 {
 	const char *ls = http__arg(conn, "lang"), *ks = http__arg(conn, "key");
@@ -134,6 +164,10 @@ enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
 
 	in.lang = page_lang_pick(MHD_lookup_connection_value(
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	if (ls)
+		(void)page_lang_parse(ls, &in.lang); /* refused below */
+	if (page_params_refused(h, conn, in.lang, &ok))
+		return ok;
 	if (ls && page_lang_parse(ls, &in.lang) < 0)
 		return send_plain(h, conn, MHD_HTTP_BAD_REQUEST, in.lang,
 				  in.lang == PAGE_VI

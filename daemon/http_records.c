@@ -262,6 +262,52 @@ out:
 }
 
 /*
+ * What is wrong with a resolve's body j, named as a PUT's faults are
+ * (docs/api.md), into why: -1, or 0 when nothing is.
+ */
+static int resolve_body_fault(json_t *j, char *why, size_t wl)
+{
+	const char *k;
+	json_t *v;
+	char *val;
+
+	if (!json_is_object(j)) {
+		snprintf(why, wl,
+			 "the body is a JSON object: {\"fields\": {...}} (values to keep, and \"same_person\": true when a person_id conflict was checked to be one person), {\"delete\": true}, or empty");
+		return -1;
+	}
+	json_object_foreach(j, k, v) {
+		int flag = strcmp(k, "delete") == 0 ||
+			   strcmp(k, "same_person") == 0;
+		if (!flag && strcmp(k, "fields") != 0) {
+			snprintf(why, wl,
+				 "unknown key \"%.64s\" in the body: it takes fields, delete and same_person",
+				 k);
+			return -1;
+		}
+		if (flag ? json_is_boolean(v) : json_is_object(v))
+			continue;
+		val = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (flag)
+			snprintf(why, wl, "\"%s\" must be true or false, not %.64s",
+				 k, val ? val : "that");
+		else
+			snprintf(why, wl,
+				 "\"fields\" must be an object of the values to keep, like {\"fields\": {\"phone\": \"0912345678\"}}, not %.64s",
+				 val ? val : "that");
+		free(val);
+		return -1;
+	}
+	if (json_object_get(j, "fields") &&
+	    json_is_true(json_object_get(j, "delete"))) {
+		snprintf(why, wl,
+			 "give \"fields\" (to keep the record with those values) or \"delete\": true, not both");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
  * nothing: keep the values shown now), made into the resolution's body in
  * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
@@ -298,11 +344,9 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	del = json_object_get(j, "delete");
 	same = json_object_get(j, "same_person");
 	isdel = json_is_true(del);
-	if (!json_is_object(j) || (del && !json_is_boolean(del)) ||
-	    (same && !json_is_boolean(same)) || (fields && isdel) ||
-	    json_object_size(j) != (size_t)(!!fields + !!del + !!same)) {
-		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema",
-			      "the body is {\"fields\": {...}} (values to keep, and \"same_person\": true when a person_id conflict was checked to be one person), {\"delete\": true}, or empty");
+	if (resolve_body_fault(j, why, sizeof(why)) < 0) {
+		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "schema", "%s",
+			      why);
 		goto out;
 	}
 	if (fields) {

@@ -251,6 +251,17 @@ static enum MHD_Result param_seen(void *cls, enum MHD_ValueKind kind,
 	return MHD_NO;
 }
 
+void http__params_scan(struct MHD_Connection *conn,
+		       const char *const *allowed, const char **ret_unknown,
+		       const char **ret_twice)
+{
+	struct param_scan ps = { allowed, NULL, NULL, 0 };
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_seen, &ps);
+	*ret_unknown = ps.unknown;
+	*ret_twice = ps.twice;
+}
+
 /* 400 bad_param when conn carries a parameter what does not take, or one
  * twice; MHD_YES with *ret_sent 0 when it carries none such. */
 static enum MHD_Result params_only(struct http *h, struct MHD_Connection *conn,
@@ -261,7 +272,7 @@ static enum MHD_Result params_only(struct http *h, struct MHD_Connection *conn,
 	char list[200] = "";
 
 	*ret_sent = 0;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_seen, &ps);
+	http__params_scan(conn, allowed, &ps.unknown, &ps.twice);
 	if (ps.twice) {
 		*ret_sent = 1;
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_param",
@@ -370,7 +381,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 					"token \"%s\" covers scope %s; the status page counts the records of every scope, so it answers loopback clients and tokens of every scope",
 					tok.name, tok.scope);
-		PARAMS("the status page", "lang", "key", NULL);
+		/* its parameters are checked by the page, which answers a
+		 * person in plain words in the page's language */
 		return http__page(h, conn);
 	}
 	if (strncmp(url, "/v1/", 4) != 0)

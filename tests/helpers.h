@@ -425,12 +425,14 @@ static __attribute__((unused)) void th_put_people(struct node *n, int from,
 	}
 }
 
-static __attribute__((unused)) int th_write(struct node *n, int kind, const char *coll,
-		    const char *id, const char *spec, int resolve, char *why,
-		    size_t wl)
+/* One op of kind on coll/id, written by n in scope (NULL: the node's
+ * own, or the record's), the body from spec for a put. */
+static __attribute__((unused)) int th_write_in(struct node *n, int kind,
+		    const char *coll, const char *id, const char *spec,
+		    const char *scope, int resolve, char *why, size_t wl)
 {
 	struct log_author a;
-	struct log_op op = { kind, coll, id, NULL, NULL, 0, resolve };
+	struct log_op op = { kind, coll, id, scope, NULL, 0, resolve };
 	uint8_t *body = NULL;
 	size_t failed;
 	int r;
@@ -442,6 +444,13 @@ static __attribute__((unused)) int th_write(struct node *n, int kind, const char
 	r = log_write(n->st, &a, &op, 1, NULL, &failed, why, wl, NULL);
 	free(body);
 	return r;
+}
+
+static __attribute__((unused)) int th_write(struct node *n, int kind, const char *coll,
+		    const char *id, const char *spec, int resolve, char *why,
+		    size_t wl)
+{
+	return th_write_in(n, kind, coll, id, spec, NULL, resolve, why, wl);
 }
 
 static __attribute__((unused)) int th_put(struct node *n, const char *coll, const char *id,

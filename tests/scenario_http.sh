@@ -315,6 +315,23 @@ has_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q '"id":"HP-A01"' 
 check "the conflict shows in GET /v1/conflicts" within 30 has_conflict
 check "a read token may not resolve (403)" err 403 role POST /v1/conflicts/health_profile/HP-A01/resolve "$R" '{"fields":{"phone":"0933333333"}}'
 check "resolve names a bad field (400)" err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"fone":"0933333333"}}'
+# a bad resolve body is named as a PUT's is: the key, the value, the clash
+rbody() { err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" "$1" && says "$2"; }
+check "resolve names an unknown key of its body (400)" rbody '{"feilds":{"phone":"0933333333"}}' 'unknown key "feilds" in the body: it takes fields, delete and same_person'
+check "resolve names a delete that is not true or false (400)" rbody '{"delete":"yes"}' '"delete" must be true or false, not "yes"'
+check "resolve names a same_person that is not true or false (400)" rbody '{"same_person":1}' '"same_person" must be true or false, not 1'
+check "resolve names fields that are not an object (400)" rbody '{"fields":["phone"]}' '"fields" must be an object of the values to keep'
+check "resolve names fields given with delete (400)" rbody '{"fields":{},"delete":true}' 'give "fields" (to keep the record with those values) or "delete": true, not both'
+# a resolve or a DELETE naming a scope other than the record's would move
+# it there, out of the reach of the nodes that hold it: refused as a PUT is
+# (b changed HP-A01 in its own scope: the record lives in the scope both
+# lie under)
+check "a resolve with ?scope= of another scope is refused (400 bad_scope), naming the record's" \
+	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope POST '/v1/conflicts/health_profile/HP-A01/resolve?scope=bk/c1/a/x' '$W' '{\"fields\":{\"phone\":\"0933333333\"}}' && says 'lives in scope bk/c1: a scope is given for a new record only'"
+check "a DELETE with ?scope= of a scope the record was not written in is refused (400 bad_scope), naming where it was" \
+	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope DELETE '/v1/records/health_profile/HP-A03?scope=bk/c1/a/x' '$W' && says 'was written in bk/c1/a, not in scope bk/c1/a/x'"
+c GET /v1/records/health_profile/HP-A03 "$R" >/dev/null
+check "and HP-A03 is neither deleted nor moved" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["deleted"] is False and d["scope"] == "bk/c1/a", d' "$BODY"
 check "resolve over HTTP" test "$(c POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"phone":"0933333333"}}')" = 200
 check "the resolution leaves nothing open and keeps the value chosen" python3 -c '
 import json, sys
@@ -333,6 +350,8 @@ check "and deleted nothing: HP-A02 is shown with a's change" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["deleted"] is False and d["fields"]["phone"] == "0944444444", d' "$BODY"
+check "a resolve deleting it with ?scope= of a scope it was not written in is refused (400 bad_scope)" \
+	err 400 bad_scope POST "/v1/conflicts/health_profile/HP-A02/resolve?scope=bk/c1/a/x" "$W" '{"delete":true}'
 check "the resolve it names deletes it" test "$(c POST /v1/conflicts/health_profile/HP-A02/resolve "$W" '{"delete":true}')" = 200
 c GET /v1/records/health_profile/HP-A02 "$R" >/dev/null
 check "HP-A02 is deleted now" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["deleted"] is True' "$BODY"
@@ -356,6 +375,8 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 else
 	echo "# the locale vi_VN.UTF-8 is not generated here: the Vietnamese checks are skipped"
 fi
+check "a same_person resolve with ?scope= of another scope is refused (400 bad_scope)" \
+	err 400 bad_scope POST "/v1/conflicts/health_profile/HP-TP1/resolve?scope=bk/c1/a/x" "$W" '{"fields":{"person_id":"007700000002"},"same_person":true}'
 check "with \"same_person\": true it is resolved" test "$(c POST /v1/conflicts/health_profile/HP-TP1/resolve "$W" '{"fields":{"person_id":"007700000002"},"same_person":true}')" = 200
 check "b gets the resolution" within 30 bash -c "'$H' --home '$T/b' get health_profile HP-A01 | grep -q 0933333333"
 
@@ -406,6 +427,15 @@ check "a ?scope= of another scope than an existing record's is refused as a scop
 	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope PUT '/v1/records/health_profile/HP-A03?scope=bk/c1/a/x' '$W' '{\"phone\":\"0955555555\"}' && says 'lives in scope bk/c1/a'"
 check "a path of 1,024 bytes or more is refused (414 too_long)" err 414 too_long GET "/v1/records/health_profile/$(printf 'x%.0s' $(seq 1 1100))" "$R"
 check "the status page takes no ?lang without a value (400)" test "$(c GET "/status?lang" "")" = 400
+# the page answers people: an unknown or repeated parameter in plain words,
+# in the page's language, as a bad ?lang= is
+plain400() { [ "$(curl -s -o "$BODY" -w '%{http_code} %{content_type}' "${@:2}" "$URL$1")" = "400 text/plain; charset=utf-8" ]; }
+check "the status page names an unknown parameter in plain Vietnamese with ?lang=vi (400)" \
+	bash -c "$(declare -f plain400); URL='$URL' BODY='$BODY' plain400 '/?lang=vi&fresh=1' && grep -q 'tham số \"fresh\" không xác định: trang trạng thái chỉ nhận lang và key' '$BODY'"
+check "and in English by Accept-Language" \
+	bash -c "$(declare -f plain400); URL='$URL' BODY='$BODY' plain400 '/status?utm_source=x' -H 'Accept-Language: en' && grep -q 'unknown parameter \"utm_source\": the status page takes lang and key' '$BODY'"
+check "a parameter of the page given twice, in plain words (400)" \
+	bash -c "$(declare -f plain400); URL='$URL' BODY='$BODY' plain400 '/status?lang=vi&lang=en' && grep -q 'tham số lang xuất hiện hai lần' '$BODY'"
 # --- a body whose length the headers state twice, or two ways, is
 # refused and the connection closed: the bytes after the body a first
 # Content-Length gives are never taken for a request of their own ---

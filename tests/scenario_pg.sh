@@ -126,10 +126,23 @@ check "the checkpoint names P" test "$(sql "SELECT node_name || ' ' || node_key 
 # database: it must not say done
 "$H" --home "$T/P" --json sink postgres --dsn "$DSN" --once >"$T/once.out" 2>"$T/once.err" &
 ONCE=$!
-check "a sink --once beside the running one waits, saying so (20 s)" within 20 grep -q "trying again" "$T/once.err"
+# two more wait it out (five tries, about 30 s) and give up: a stop, not
+# a connection that fails (exit 5), in words and in JSON
+timeout 120 "$H" --home "$T/P" sink postgres --dsn "$DSN" --once >"$T/once2.out" 2>"$T/once2.err" &
+ONCE2=$!
+timeout 120 "$H" --home "$T/P" --json sink postgres --dsn "$DSN" --once >"$T/once3.out" 2>"$T/once3.err" &
+ONCE3=$!
+check "a sink --once beside the running one waits, saying so (20 s)" within 20 grep -q "another hamlet sink is writing to PostgreSQL at .*: waiting until it stops; trying again in 1 s" "$T/once.err"
 kill -TERM "$ONCE" 2>/dev/null; wait "$ONCE"
 check "stopped while it waits, it exits 1" test $? = 1
 check "and says stopped, not done" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e and e[-1] == "stopped" and "done" not in e else 1)' "$T/once.out"
+wait "$ONCE2"
+check "a sink --once that gives up waiting exits 1, not 5" test $? = 1
+check "saying it stops waiting" bash -c "tail -n 1 '$T/once2.err' | grep -q 'another hamlet sink is writing to PostgreSQL at .*: this run stops waiting for it\$'"
+check "and that it stopped before PostgreSQL held every change" grep -q "^stopped before PostgreSQL held every change: 0 records written in this run; run it again\$" "$T/once2.out"
+wait "$ONCE3"
+check "with --json it exits 1 too" test $? = 1
+check "its last event is stopped" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e == ["stopped"] else 1)' "$T/once3.out"
 kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
 check "and its last line says it stopped on request and the seq PostgreSQL holds" \
@@ -155,7 +168,11 @@ refuse "P restored with an empty store: the sink stops, says why and what to do 
 sql "UPDATE hamlet_meta SET value = '2' WHERE key = 'schema_version'"
 refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 2, this hamlet writes version 1: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
 [ -z "${VI:-}" ] || refuse "... and say so in Vietnamese" 4 "có cấu trúc phiên bản 2, còn hamlet này ghi phiên bản 1: hãy nâng cấp hamlet" $VI "$H" --home "$T/P" sink postgres --dsn "$DSN" --once
-sql "UPDATE hamlet_meta SET value = '1' WHERE key = 'schema_version'"
+sql "UPDATE hamlet_meta SET value = 'abc' WHERE key = 'schema_version'"
+refuse "a schema_version that is no number is named as such, not as a version (exit 4)" 4 "gives schema_version \"abc\", which is not a layout version (damaged): drop the hamlet tables" N P sink postgres --dsn "$DSN" --once
+sql "DELETE FROM hamlet_meta"
+refuse "a hamlet_meta without its schema_version row is named as such (exit 4)" 4 "has no schema_version row, so the layout of the hamlet tables there is unknown (damaged)" N P sink postgres --dsn "$DSN" --once
+sql "INSERT INTO hamlet_meta VALUES ('schema_version', '1')"
 refuse "the database refuses another node's home (exit 4)" 4 "follows node p" N V1 sink postgres --dsn "$DSN" --once
 check "health reads by the sink are in P's access log" bash -c "'$H' --home '$T/P' access-log | grep -q 'sink postgres'"
 

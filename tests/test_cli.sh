@@ -368,6 +368,10 @@ refuse "a put with --scope on an existing record of another scope is refused, na
 	"lives in scope bk/bach-thong/quang-thuan/na-pai: a scope is given for a new record only" \
 	A put health_profile HP-UD --scope bk/bach-thong/quang-thuan '{"phone":"0933000077"}'
 check "and the record stays in its scope" bash -c "'$H' --home '$T/a' get health_profile HP-UD --json | grep -q '\"scope\": *\"bk/bach-thong/quang-thuan/na-pai\"'"
+refuse "a delete with --scope of a scope the record was not written in is refused, naming where it was (exit 4)" 4 \
+	"was written in bk/bach-thong/quang-thuan/na-pai, not in scope bk/bach-thong/quang-thuan/na-pai/x" \
+	A delete health_profile HP-UD --scope bk/bach-thong/quang-thuan/na-pai/x
+check "and deleted nothing" bash -c "'$H' --home '$T/a' get health_profile HP-UD --json | grep -q '\"deleted\": *false'"
 
 # an immutable field in conflict: a resolution keeps one of its values,
 # never a new one (a new one conflicted, and a second resolve let it in)

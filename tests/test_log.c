@@ -45,6 +45,27 @@ static const char *own_scope(const struct th_pool *p, const struct node *n,
 	return "(none)";
 }
 
+/* op on record id of health_profile by n, in scope (NULL: as the log
+ * chooses); spec as th_body's for a put. */
+static int scoped_write(struct node *n, int kind, const char *id,
+			const char *spec, const char *scope, int resolve,
+			char *why, size_t wl)
+{
+	return th_write_in(n, kind, "health_profile", id, spec, scope,
+			   resolve, why, wl);
+}
+
+/* Every entry of from, ingested by to. */
+static void hand_over(struct node *from, struct node *to)
+{
+	struct th_pool p = { 0 };
+	struct log_out o[64];
+	th_pool_fill(from, &p);
+	ASSERT_TRUE(p.n <= 64);
+	ASSERT_OK(log_ingest(to->st, to->net.id, p.in, p.n, o, NULL, NULL));
+	th_pool_free(&p);
+}
+
 /* --- a revocation's cut-off, whichever came first ------------------------ */
 
 /* The feeds of n: key, seq and head of each, in key order, into v. */
@@ -949,6 +970,99 @@ int main(void)
 			free(bodies[i]);
 		node_close(u);
 		node_close(v2);
+	}
+
+	TEST_START("a delete or a resolution naming a scope the record was not written in is refused: it would move the record there");
+	{
+		struct node *pv = th_node(dir, net, "sprov", "bk");
+		struct node *v1 = th_node(dir, net, "sv1", "bk/c1/v1");
+		struct node *v2 = th_node(dir, net, "sv2", "bk/c1/v2");
+		struct node *hg = th_node(dir, net, "shg", "hg/c1/v1");
+		const char *full =
+			"person_id=001122330001;full_name=Lo Thi Mai;birth_date=1990-04-12;phone=0912000001";
+		uint64_t before;
+		char buf[64];
+
+		ASSERT_OK(th_put(v1, "health_profile", "HP-S1", full));
+		ASSERT_OK(th_put(v1, "health_profile", "HP-S2",
+				 "person_id=001122330002;full_name=Hoang Van Tu;birth_date=1984-11-02"));
+		hand_over(v1, pv);
+		before = th_count_entries(pv);
+		ASSERT_EQ(scoped_write(pv, ENTRY_DELETE, "HP-S2", NULL,
+				       "bk/c1/v2", 0, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		ASSERT_TRUE(strstr(why, "was written in bk/c1/v1, not in scope bk/c1/v2") != NULL);
+		ASSERT_EQ(th_count_entries(pv), before);
+
+		TEST_START("a delete naming the scope the record was written in is written");
+		ASSERT_OK(scoped_write(pv, ENTRY_DELETE, "HP-S2", NULL,
+				       "bk/c1/v1", 0, why, sizeof(why)));
+		ASSERT_EQ(th_count_entries(pv), before + 1);
+
+		TEST_START("a resolution, keeping or deleting, naming another scope is refused; naming the record's is written");
+		ASSERT_OK(th_put(v1, "health_profile", "HP-S1", "phone=0987111222"));
+		ASSERT_OK(th_put(pv, "health_profile", "HP-S1", "phone=0912999888"));
+		hand_over(v1, pv);
+		ASSERT_EQ(th_conflicts(pv, "health_profile", "HP-S1", NULL), 1);
+		before = th_count_entries(pv);
+		ASSERT_EQ(scoped_write(pv, ENTRY_PUT, "HP-S1",
+				       "full_name=Lo Thi Mai;phone=0987111222",
+				       "bk/c1/v2", 1, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		ASSERT_TRUE(strstr(why, "lives in scope bk/c1/v1") != NULL);
+		ASSERT_EQ(scoped_write(pv, ENTRY_DELETE, "HP-S1", NULL,
+				       "bk/c1/v2", 1, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		ASSERT_TRUE(strstr(why, "not in scope bk/c1/v2") != NULL);
+		ASSERT_EQ(th_count_entries(pv), before);
+		ASSERT_EQ(th_conflicts(pv, "health_profile", "HP-S1", NULL), 1);
+		ASSERT_OK(scoped_write(pv, ENTRY_PUT, "HP-S1",
+				       "full_name=Lo Thi Mai;phone=0987111222",
+				       "bk/c1/v1", 1, why, sizeof(why)));
+		ASSERT_EQ(th_conflicts(pv, "health_profile", "HP-S1", NULL), 0);
+
+		TEST_START("two villages' one id: a resolution naming one village is refused (it would hand that village the other's resident); a delete may name either village, not a scope neither wrote in");
+		ASSERT_OK(th_put(v1, "health_profile", "HP-S3",
+				 "person_id=001122330003;full_name=Lo Van Mot;birth_date=1970-01-01"));
+		ASSERT_OK(th_put(v2, "health_profile", "HP-S3",
+				 "person_id=001122330004;full_name=Lo Van Hai;birth_date=1971-01-01"));
+		hand_over(v1, pv);
+		hand_over(v2, pv);
+		before = th_count_entries(pv);
+		ASSERT_EQ(scoped_write(pv, ENTRY_PUT, "HP-S3",
+				       "person_id=001122330003;full_name=Lo Van Mot;birth_date=1970-01-01",
+				       "bk/c1/v1", 1, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		ASSERT_TRUE(strstr(why, "lives in scope bk/c1") != NULL);
+		ASSERT_EQ(scoped_write(pv, ENTRY_DELETE, "HP-S3", NULL, "bk/c9",
+				       1, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		/* both named, in no set order (the ops' order follows their ids) */
+		ASSERT_TRUE(strstr(why, "bk/c1/v1") != NULL);
+		ASSERT_TRUE(strstr(why, "bk/c1/v2") != NULL);
+		ASSERT_EQ(th_count_entries(pv), before);
+		ASSERT_OK(scoped_write(pv, ENTRY_DELETE, "HP-S3", NULL,
+				       "bk/c1/v2", 1, why, sizeof(why)));
+		ASSERT_EQ(th_count_entries(pv), before + 1);
+		ASSERT_STREQ(th_field(pv, "health_profile", "HP-S3", "full_name",
+				      buf, sizeof(buf)),
+			     "(deleted)");
+
+		TEST_START("a record whose newest changes share no scope takes no scope for a change");
+		ASSERT_OK(th_put(v1, "health_profile", "HP-S4",
+				 "person_id=001122330005;full_name=A;birth_date=1970-01-01"));
+		ASSERT_OK(th_put(hg, "health_profile", "HP-S4",
+				 "person_id=001122330005;full_name=A;birth_date=1970-01-01;phone=0911"));
+		hand_over(v1, pv);
+		hand_over(hg, pv);
+		ASSERT_EQ(scoped_write(pv, ENTRY_PUT, "HP-S4", "phone=0922",
+				       "bk/c1/v1", 0, why, sizeof(why)),
+			  HAMLET_ESCOPE);
+		ASSERT_TRUE(strstr(why, "share no part") != NULL);
+		node_close(pv);
+		node_close(v1);
+		node_close(v2);
+		node_close(hg);
 	}
 
 	TEST_START("writes grouped in one commit: one that fails leaves nothing, the others apply in order");

@@ -294,6 +294,57 @@ static int erase_scope_reaches(struct writer *w, const struct log_op *op)
 	return HAMLET_ESCOPE;
 }
 
+/* Whether a record's puts and deletes were written in one scope. */
+struct scope_find {
+	const char *scope;
+	int found;
+};
+
+static int find_scope(void *ctx, const struct record_op *op)
+{
+	struct scope_find *f = ctx;
+	if ((op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE) &&
+	    strcmp(op->scope, f->scope) == 0)
+		f->found = 1;
+	return 0;
+}
+
+/*
+ * A delete (a resolution's too) given its scope goes where the record
+ * was written, or to the record's scope (two villages' common one): a
+ * delete elsewhere would move the record out of the reach of the nodes
+ * that hold it, and they would never learn of it (ls: the record's).
+ */
+static int delete_scope_reaches(struct writer *w, const struct log_op *op,
+				const struct local_state *ls)
+{
+	struct scope_find f = { op->scope, 0 };
+	struct scope_set set = { 0 };
+	char list[400] = "";
+	int r;
+
+	if (ls->scope[0] && strcmp(op->scope, ls->scope) == 0)
+		return 0;
+	if ((r = record_ops_each(w->a.t, op->collection, op->record_id,
+				 find_scope, &f)) < 0)
+		return r;
+	if (f.found)
+		return 0;
+	if ((r = record_ops_each(w->a.t, op->collection, op->record_id,
+				 collect_scope, &set)) < 0)
+		return r;
+	for (size_t i = 0; i < set.n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", i ? ", " : "", set.v[i]);
+	if (set.over)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 ", …");
+	why_set(w->why, w->whylen,
+		 N_("record %s/%s was written in %s, not in scope %s: a delete goes where the record was written; leave the scope out to delete it in every scope it was written in"),
+		 op->collection, op->record_id, list, op->scope);
+	return HAMLET_ESCOPE;
+}
+
 static int write_one(struct writer *w, const struct log_op *op)
 {
 	const char *scope = op->scope ? op->scope : w->au->scope;
@@ -325,6 +376,9 @@ static int write_one(struct writer *w, const struct log_op *op)
 	}
 	if (op->kind == ENTRY_ERASE && op->scope && ls.nheads &&
 	    (r = erase_scope_reaches(w, op)) < 0)
+		return r;
+	if (op->kind == ENTRY_DELETE && op->scope && ls.nheads &&
+	    (r = delete_scope_reaches(w, op, &ls)) < 0)
 		return r;
 	if ((op->kind == ENTRY_DELETE || op->kind == ENTRY_ERASE) &&
 	    !op->scope && ls.nheads) {

@@ -309,13 +309,22 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		r = view_heads(&v, ls);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
-		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve &&
-		    op->scope && ls->scope[0] && strcmp(op->scope, ls->scope)) {
-			/* a change lives in the record's scope: another
-			 * would hand the record to whoever reads that one */
-			why_set(why, wl,
-				 N_("record %s/%s lives in scope %s: a scope is given for a new record only; leave it out to change this one"),
-				 op->collection, op->record_id, ls->scope);
+		if (r == 0 && op->kind == ENTRY_PUT && live && op->scope &&
+		    strcmp(op->scope, ls->scope)) {
+			/* a change, a resolution too (it carries every
+			 * field shown), lives in the record's scope: another
+			 * would hand the record to whoever reads that one.
+			 * A delete is judged in log_write.c, against every
+			 * scope the record was written in */
+			if (ls->scope[0])
+				why_set(why, wl,
+					 N_("record %s/%s lives in scope %s: a scope is given for a new record only; leave it out to change this one"),
+					 op->collection, op->record_id,
+					 ls->scope);
+			else
+				why_set(why, wl,
+					 N_("record %s/%s has its newest changes in scopes that share no part: a scope is given for a new record only; leave it out to change this one"),
+					 op->collection, op->record_id);
 			r = HAMLET_ESCOPE;
 		}
 		if (r == 0 && op->kind == ENTRY_PUT && live)
