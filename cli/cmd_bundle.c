@@ -397,6 +397,8 @@ static int bundle_create_run(const char *out, const char *forsum,
 				    json_boolean(!res.scope_empty));
 		json_object_set_new(j, "feeds_left_out",
 				    json_integer((json_int_t)res.feeds_left_out));
+		json_object_set_new(j, "nothing_readable",
+				    json_boolean(res.nothing_readable));
 		json_object_set_new(j, "recipient_unknown",
 				    json_boolean(res.recipient_unknown));
 		if (res.sealed) {
@@ -424,7 +426,10 @@ static int bundle_create_run(const char *out, const char *forsum,
 			       cli_plural(res.feeds_left_out),
 			       res.sealed_name[0] ? res.sealed_name
 						  : _("the recipient"));
-		if (res.entries == 0 && !res.scope_empty)
+		/* (all left out: said below; the recipient's holdings are
+		 * not what kept them out) */
+		if (res.entries == 0 && !res.scope_empty &&
+		    !res.nothing_readable)
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
@@ -440,6 +445,20 @@ static int bundle_create_run(const char *out, const char *forsum,
 		cli_err(_("note: this node holds nothing under scope %s (it holds no entries yet): the bundle carries the network's certificates only"),
 			scope);
 	r = 0;
+	if (res.nothing_readable) {
+		/* the file is a good bundle of the trust set, and stays; but
+		 * no record the operator meant to carry is in it, which a
+		 * script must not take for success (exit 1) */
+		cli_err(P_("nothing to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only. To send records, give --scope with what that node may read, or have an administrator widen its certificate",
+			   "nothing to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only. To send records, give --scope with what that node may read, or have an administrator widen its certificate",
+			   res.feeds_left_out),
+			res.sealed_name[0] ? res.sealed_name
+					   : _("the recipient"),
+			(unsigned long long)res.feeds_left_out,
+			scope && scope[0] ? _(" under scope ") : "",
+			scope && scope[0] ? scope : "");
+		r = CLI_EPROBLEMS;
+	}
 out:
 	node_close(n);
 	return r;

@@ -27,6 +27,7 @@
 #define STABLE_POLLS 3
 #define CLI_DIAL_MAX 256  /* addresses a daemon dials (CONFIG_MAX_PEERS) */
 #define CLI_DIAL_ADDR 256 /* bytes of one (CONFIG_MAX_ADDR) */
+#define MOTION_MAX 64	  /* peers whose movement a wait follows */
 
 static void sleep_ms(int ms)
 {
@@ -160,6 +161,46 @@ static void stale_add(const msgpack_object *p, const msgpack_object *a,
 	if (o < n)
 		snprintf(out + o, n - o, "%s%.*s", o ? ", " : "", w,
 			 w ? l->via.str.ptr : "");
+}
+
+/*
+ * Which peers entries still move with: each peer's counters (sum) at
+ * the last poll, by key, and the poll they last changed at.
+ */
+struct motion {
+	char key[65];
+	uint64_t sum;
+	int moved_at;
+};
+
+/* Peer p's counters are sum at poll: note it in m (n of MOTION_MAX);
+ * returns 1 when they changed in the last STABLE_POLLS polls (a peer
+ * first seen with entries moved counts as changed, as the total does). */
+static int motion_note(struct motion *m, size_t *n, const msgpack_object *p,
+		       uint64_t sum, int poll)
+{
+	const msgpack_object *k = cli_mp_get(p, "key");
+	struct motion *x = NULL;
+
+	if (!k || k->type != MSGPACK_OBJECT_STR || k->via.str.size > 64)
+		return 0;
+	for (size_t i = 0; i < *n && !x; i++)
+		if (strlen(m[i].key) == k->via.str.size &&
+		    !memcmp(m[i].key, k->via.str.ptr, k->via.str.size))
+			x = &m[i];
+	if (!x) {
+		if (*n == MOTION_MAX)
+			return 0;
+		x = &m[(*n)++];
+		snprintf(x->key, sizeof(x->key), "%.*s", (int)k->via.str.size,
+			 k->via.str.ptr);
+		x->sum = 0;
+		x->moved_at = -STABLE_POLLS;
+	}
+	if (sum != x->sum)
+		x->moved_at = poll;
+	x->sum = sum;
+	return poll - x->moved_at < STABLE_POLLS;
 }
 
 /* Why the wait ends unfinished: a byte budget holds entries back for
@@ -449,6 +490,10 @@ int cmd_sync(int argc, char **argv)
 	size_t last_connected = 0;
 	uint64_t last_held = 0;
 	char stuck[300];
+	/* the peers entries still move with, named when the wait ends so */
+	static struct motion motion[MOTION_MAX];
+	size_t nmotion = 0;
+	char moving[400];
 	if (!npos && cli_node_open(1, &node, NULL) < 0)
 		node = NULL; /* the check is skipped, not the wait */
 	snprintf(reason, sizeof(reason), "%s",
@@ -467,7 +512,7 @@ int cmd_sync(int argc, char **argv)
 		int held_session = 0, named_down = 0, own_unread = 0;
 		int is_stuck = node && status_writes_stuck(node, res, stuck,
 							 sizeof(stuck));
-		reason[0] = stale[0] = 0;
+		reason[0] = stale[0] = moving[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
 			const msgpack_object *c = cli_mp_get(p, "connected");
@@ -483,10 +528,13 @@ int cmd_sync(int argc, char **argv)
 				got += cli_mp_u64(g, "received");
 				want += cli_mp_u64(g, "total");
 			}
-			sum += cli_mp_u64(p, "entries_in") +
-			       cli_mp_u64(p, "entries_out") +
-			       cli_mp_u64(p, "bytes_in") +
-			       cli_mp_u64(p, "bytes_out");
+			uint64_t psum = cli_mp_u64(p, "entries_in") +
+					cli_mp_u64(p, "entries_out") +
+					cli_mp_u64(p, "bytes_in") +
+					cli_mp_u64(p, "bytes_out");
+			sum += psum;
+			if (motion_note(motion, &nmotion, p, psum, i))
+				stale_add(p, a, moving, sizeof(moving));
 			if (!up) {
 				/* only a peer asked for by name holds the
 				 * wait: one that dialled us and went away
@@ -567,7 +615,11 @@ int cmd_sync(int argc, char **argv)
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%zu of %zu connected peers have not synced yet: %s")),
 				 connected - fresh, connected, stale);
-		if (stable < STABLE_POLLS && !reason[0])
+		if (stable < STABLE_POLLS && !reason[0] && moving[0])
+			snprintf(reason, sizeof(reason),
+				 cli_tr(N_("entries are still moving with %s")),
+				 moving);
+		else if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s",
 				 cli_tr(N_("entries are still moving")));
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {

@@ -386,7 +386,9 @@ const struct cli_command cli_commands[] = {
 	  "read when its certificate is known here. A bundle for nobody needs\n"
 	  "--unsealed, and then anyone who holds it can read it: use it only\n"
 	  "for public, non-personal data. create says whether it sealed the\n"
-	  "bundle, and to whom.\n"
+	  "bundle, and to whom. It exits 1 when that node may read none of the\n"
+	  "feeds it would carry: the bundle then holds the network's\n"
+	  "certificates only.\n"
 	  "\n"
 	  "import verifies every entry of a bundle and stores what verifies,\n"
 	  "by the same path as entries from the network; importing twice is\n"
@@ -586,7 +588,7 @@ const struct cli_command cli_commands[] = {
 const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_OK, N_("success") },
 	{ CLI_EXIT_PROBLEMS,
-	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open") },
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it") },
 	{ CLI_EXIT_USAGE,
 	  N_("usage error: unknown command or option, missing argument") },
 	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },

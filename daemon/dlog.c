@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "utf8.h"
+#include "why.h"
 
 #include <libintl.h>
 #include <locale.h>
@@ -54,11 +55,26 @@ const char *dlog_err_en(int uverr)
 	return c_loc ? strerror_l(-uverr, c_loc) : hamlet_strerror(uverr);
 }
 
+static const char *dlog_gettext(const char *fmt)
+{
+	return _(fmt);
+}
+
 const char *dlog_tr(const char *english)
 {
+	/* a few at once, per thread: one line may show more than one */
+	static __thread char ring[4][1024];
+	static __thread unsigned next;
 	const char *t = _(english);
+	if (t != english)
+		return t;
 	/* not ours: perhaps the C library's own words for an errno */
-	return t == english ? dgettext("libc", english) : t;
+	if ((t = dgettext("libc", english)) != english)
+		return t;
+	/* one of ours with its conversions filled in ("this node has no
+	 * certificate (n/node.cert): ...") */
+	return why_retranslate_by(dlog_gettext, english, ring[next++ % 4],
+				  sizeof(ring[0]));
 }
 
 const char *dlog_err(int uverr)

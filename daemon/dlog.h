@@ -33,8 +33,10 @@ const char *dlog_err(int uverr);
 /* The same in English, whatever the locale: for what is kept and shown
  * to others (status), translated where it is shown (dlog_tr). */
 const char *dlog_err_en(int uverr);
-/* An English reason (one of ours, marked N_, or the C library's words
- * for an errno) in the operator's language. */
+/* An English reason (one of ours, marked N_, with its conversions filled
+ * in or not, or the C library's words for an errno) in the operator's
+ * language; english itself when there is none. Valid until the thread's
+ * fourth call after this one. */
 const char *dlog_tr(const char *english);
 
 #endif

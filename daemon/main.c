@@ -233,7 +233,7 @@ static void ready_say(const struct daemon *d)
 	dlog(DLOG_NOTICE, _("node %s ready (%s)"), d->node->name,
 	     d->node->scope);
 	dlog(DLOG_WARNING, _("no valid certificate: %s"),
-	     why[0] ? why : hamlet_strerror(r));
+	     dlog_tr(why[0] ? why : hamlet_strerror(r)));
 }
 
 int main(int argc, char **argv)

@@ -116,27 +116,27 @@ static int hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 	int r;
 
 	if (len == 0) {
-		snprintf(why, wl, "no valid certificate: it showed none");
+		snprintf(why, wl, N_("no valid certificate: it showed none"));
 		return HAMLET_ECERT;
 	}
 	if (!(ch = malloc(sizeof(*ch))))
 		return -ENOMEM;
 	if ((r = cert_chain_decode(certs, len, ch)) < 0) {
-		snprintf(why, wl, "no valid certificate: its chain does not decode (%s)",
+		snprintf(why, wl, N_("no valid certificate: its chain does not decode (%s)"),
 			 hamlet_strerror(r));
 		r = HAMLET_ECERT;
 	} else if (memcmp(ch->c[0].subject, c->rpk, 32) != 0) {
 		snprintf(why, wl,
-			 "no valid certificate: it showed one for another key");
+			 N_("no valid certificate: it showed one for another key"));
 		r = HAMLET_ECERT;
 	} else if ((r = cert_chain_check(ch, n->net.id, n->net.root_pk,
 					 peer_wall_ms(), cwhy,
 					 sizeof(cwhy))) < 0) {
-		snprintf(why, wl, "no valid certificate: %s", cwhy);
+		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
 	} else if ((r = chain_revoked(c, ch, cwhy, sizeof(cwhy))) < 0) {
-		snprintf(why, wl, "no valid certificate: %s", cwhy);
+		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
 		if (r != HAMLET_EREVOKED)
-			snprintf(why, wl, "cannot read the store: %s",
+			snprintf(why, wl, N_("cannot read the store: %s"),
 				 hamlet_strerror(r));
 		else
 			r = HAMLET_ECERT;
@@ -668,7 +668,7 @@ int sync_session_start(struct conn *c)
 	if (node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &certs_len,
 			   why, sizeof(why)) < 0) {
 		dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
-		     c->name, why);
+		     c->name, dlog_tr(why));
 		certs = NULL;
 		certs_len = 0;
 	} else {
@@ -686,7 +686,7 @@ int sync_session_start(struct conn *c)
 				it[i].data = certs + ch->off[i];
 				it[i].len = ch->len[i];
 			}
-			sync_trust_submit(c->d, "this node's certificate", it,
+			sync_trust_submit(c->d, _("this node's certificate"), it,
 					  ch->n);
 		}
 	}

@@ -247,7 +247,7 @@ static void batch_done(struct ingest_job *job)
 				job->why);
 	} else if (job->r < 0) {
 		/* our store failed, not the peer */
-		dlog(DLOG_ERR, _("peer %s: %s"), c->name, job->why);
+		dlog(DLOG_ERR, _("peer %s: %s"), c->name, dlog_tr(job->why));
 		peer_conn_close(c, N_("store error"));
 	} else {
 		if (c->sy.rx_full_wait)
@@ -409,7 +409,7 @@ static void batch_next(struct conn *c)
 	s->rx_next = NULL;
 	if ((r = batch_submit(c, b, why, sizeof(why))) < 0) {
 		/* our queue failed, not the peer */
-		dlog(DLOG_ERR, _("peer %s: %s"), c->name, why);
+		dlog(DLOG_ERR, _("peer %s: %s"), c->name, dlog_tr(why));
 		peer_conn_close(c, N_("store error"));
 	}
 }

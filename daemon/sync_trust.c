@@ -44,7 +44,7 @@ static void trust_done(struct ingest_job *j)
 	if (j->r < 0) {
 		if (j->r != -ECANCELED)
 			dlog(DLOG_WARNING, _("%s: trust items not stored: %s"),
-			     tj->from, j->why);
+			     tj->from, dlog_tr(j->why));
 	} else {
 		for (size_t i = 0; i < j->n; i++) {
 			const struct trustset_out *o = &tj->out[i];
@@ -53,8 +53,9 @@ static void trust_done(struct ingest_job *j)
 			else if (o->status == TRUSTSET_REFUSED &&
 				 ++refused <= 3) /* the first few name why */
 				dlog(DLOG_WARNING, _("%s: %s refused: %s"),
-				     tj->from, trust_kind_name(tj->items[i].kind),
-				     o->why);
+				     tj->from,
+				     dlog_tr(trust_kind_name(tj->items[i].kind)),
+				     dlog_tr(o->why));
 		}
 		if (refused > 3)
 			dlog(DLOG_WARNING, _("%s: %zu trust items refused in all"),
@@ -305,10 +306,10 @@ void sync_trust_changed(void *ctx)
 			continue;
 		if (trustset_revoked(t, c->rpk, c->chain, why, sizeof(why)) ==
 		    HAMLET_EREVOKED) {
-			snprintf(msg, sizeof(msg), "no valid certificate: %s",
+			snprintf(msg, sizeof(msg), N_("no valid certificate: %s"),
 				 why);
 			dlog(DLOG_WARNING, _("peer %s: %s; session closed"), c->name,
-			     msg);
+			     dlog_tr(msg));
 			peer_conn_close(c, msg);
 			continue;
 		}

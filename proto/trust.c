@@ -637,13 +637,13 @@ const char *trust_kind_name(int kind)
 {
 	switch (kind) {
 	case TRUST_CERT:
-		return "certificate";
+		return N_("certificate");
 	case TRUST_REVOKE:
-		return "revocation";
+		return N_("revocation");
 	case TRUST_FORK:
-		return "fork proof";
+		return N_("fork proof");
 	case TRUST_MOVE:
-		return "scope move";
+		return N_("scope move");
 	default:
 		return "?";
 	}

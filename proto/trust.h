@@ -185,7 +185,8 @@ enum trust_kind {
 int trust_item_key(int kind, const uint8_t *buf, size_t len,
 		   uint8_t ret_key[TRUST_KEY_LEN], char *why, size_t wl);
 
-/* "certificate", "revocation", "fork proof", "scope move", or "?". */
+/* "certificate", "revocation", "fork proof", "scope move", or "?" (English,
+ * marked N_(): a program translates it where it shows it). */
 const char *trust_kind_name(int kind);
 
 #endif

@@ -200,33 +200,72 @@ static void out_add(char *out, size_t n, size_t *o, const char *p, size_t l)
 	*o = cut ? n : *o + l;
 }
 
-static const char *retranslate(const char *english, char *out, size_t n,
-			       int depth)
+#define WHY_MAX_KIND 12 /* bytes of a kind: "held", "not held", "fork" */
+
+/*
+ * A stored reason often goes without its leading "KIND: " (a report
+ * shows the kind apart: bundle import's "held: feed %s has ..." is kept
+ * as "feed %s has ..."). The English format past such a kind (one or two
+ * short lower-case words and ": "), or NULL when it has none: a longer
+ * lead is a clause of the sentence, which its translation may place
+ * elsewhere.
+ */
+static const char *fmt_past_kind(const char *f)
+{
+	size_t i = 0, spaces = 0;
+	while (i <= WHY_MAX_KIND &&
+	       ((f[i] >= 'a' && f[i] <= 'z') || (i > 0 && f[i] == ' ')))
+		spaces += f[i++] == ' ';
+	return i > 0 && i <= WHY_MAX_KIND && spaces <= 1 && f[i] == ':' &&
+			       f[i + 1] == ' '
+		       ? f + i + 2
+		       : NULL;
+}
+
+/* The translation t past its kind: past the first ": " before any
+ * conversion; NULL when there is none. */
+static const char *tr_past_kind(const char *t)
+{
+	const char *c = strstr(t, ": "), *pct = strchr(t, '%');
+	return c && (!pct || c < pct) ? c + 2 : NULL;
+}
+
+static const char *retranslate(why_translate_fn xl, const char *english,
+			       char *out, size_t n, int depth)
 {
 	const char *best = NULL, *t;
 	struct why_match m, bm = { 0 };
 	size_t bl = 0, o = 0;
+	int past_kind = 0;
 
-	if (!why_translator || !english || n == 0)
+	if (!xl || !english || n == 0)
 		return english;
 	/* a sentence without conversions is its own msgid */
-	if ((t = why_translator(english)) && t != english) {
+	if ((t = xl(english)) && t != english) {
 		out[0] = 0;
 		out_add(out, n, &o, t, strlen(t));
 		return out;
 	}
 	for (size_t i = 0; why_formats[i]; i++) {
-		size_t lit = fmt_literal(why_formats[i]);
-		if (lit < WHY_MIN_LITERAL || lit <= bl)
-			continue;
-		memset(&m, 0, sizeof(m));
-		if (fmt_match(english, why_formats[i], &m)) {
-			best = why_formats[i];
-			bl = lit;
-			bm = m;
+		/* the whole format, then the format past its kind */
+		for (int past = 0; past < 2; past++) {
+			const char *f = past ? fmt_past_kind(why_formats[i])
+					     : why_formats[i];
+			size_t lit = f ? fmt_literal(f) : 0;
+			if (lit < WHY_MIN_LITERAL || lit <= bl)
+				continue;
+			memset(&m, 0, sizeof(m));
+			if (fmt_match(english, f, &m)) {
+				best = why_formats[i];
+				past_kind = past;
+				bl = lit;
+				bm = m;
+			}
 		}
 	}
-	if (!best || !(t = why_translator(best)) || t == best)
+	if (!best || !(t = xl(best)) || t == best)
+		return english;
+	if (past_kind && !(t = tr_past_kind(t)))
 		return english;
 	out[0] = 0;
 	for (int k = 0; *t;) {
@@ -255,7 +294,7 @@ static const char *retranslate(const char *english, char *out, size_t n,
 						 strchr(sub, ' ') &&
 						 fmt_literal(sub) >=
 							 WHY_MIN_LITERAL
-						 ? retranslate(sub, inner,
+						 ? retranslate(xl, sub, inner,
 							       sizeof(inner),
 							       depth + 1)
 						 : sub;
@@ -269,5 +308,11 @@ static const char *retranslate(const char *english, char *out, size_t n,
 
 const char *why_retranslate(const char *english, char *out, size_t n)
 {
-	return retranslate(english, out, n, 0);
+	return retranslate(why_translator, english, out, n, 0);
+}
+
+const char *why_retranslate_by(why_translate_fn fn, const char *english,
+			       char *out, size_t n)
+{
+	return retranslate(fn, english, out, n, 0);
 }

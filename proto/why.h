@@ -43,10 +43,17 @@ void why_plain_end(void);
  * sent) in the installed translator's language, into out (n bytes): the
  * catalog's sentence whose English form english is, its conversions'
  * texts carried over in order (a text that is itself a sentence of the
- * catalog translated too). Returns out, or english itself when there is
- * no translator or no sentence of the catalog it is.
+ * catalog translated too). A sentence kept without its leading "KIND: "
+ * ("held: ", "fork: ": a report shows the kind apart) is found too, and
+ * comes back without the translated kind. Returns out, or english itself
+ * when there is no translator or no sentence of the catalog it is.
  */
 const char *why_retranslate(const char *english, char *out, size_t n);
+/* The same through fn rather than the installed translator: for a
+ * program that keeps the core's sentences English (hamletd, whose
+ * answers to others stay English) but logs in its operator's language. */
+const char *why_retranslate_by(why_translate_fn fn, const char *english,
+			       char *out, size_t n);
 
 /* snprintf(why, whylen, translated fmt, ...) when why is not NULL; a
  * sentence longer than whylen is cut at a space (or between two

@@ -150,6 +150,41 @@ help_parts() {
 	}' "$1"
 }
 
+# The English messages with a translation that the Vietnamese text in
+# TEXTFILE quotes ("..."), one a line: what it quotes as the program's
+# output must be what the program prints in that language. Only quotes
+# of more than one word: one word may be a JSON field, which stays.
+english_quotes() { # CATALOG TEXTFILE
+	awk '
+	function unq(s) {
+		s = substr(s, 2, length(s) - 2)
+		gsub(/\\"/, "\"", s); gsub(/\\n/, "\n", s)
+		return s
+	}
+	function done() {
+		if (k == "str" && id != "" && str != "" && str != id) tr[id] = 1
+		k = ""
+	}
+	FNR == NR {
+		if (/^msgid "/) { done(); k = "id"; id = unq(substr($0, 7)); next }
+		if (/^msgstr(\[0\])? "/) { k = "str"; sub(/^msgstr(\[0\])? /, ""); str = unq($0); next }
+		if (/^"/) { if (k == "id") id = id unq($0); else if (k == "str") str = str unq($0); next }
+		if (/^msgid_plural/) { next }
+		if (/^msgstr\[/) { done(); k = "pl"; next }
+		done(); next
+	}
+	{ text = text " " $0 }
+	END {
+		gsub(/  +/, " ", text)
+		while (match(text, /"[^"]+"/)) {
+			q = substr(text, RSTART + 1, RLENGTH - 2)
+			if (q ~ / / && ((q in tr) || ((q "\n") in tr)))
+				print q
+			text = substr(text, RSTART + RLENGTH)
+		}
+	}' "$1" "$2"
+}
+
 cli() {
 	hamlet=${3:?hamlet program}
 	hamletd=${4:-}
@@ -173,8 +208,11 @@ cli() {
 	grep -q '^  --delete$' "$tmp/conflicts.vi" ||
 		bad "LANG=vi_VN.UTF-8: the option names must stay as they are"
 
+	msgcat --use-first --no-wrap -o "$tmp/vi.cat.po" "$src"/po/vi/*.po ||
+		bad "po/vi: msgcat failed"
 	# every command's --help: description and text translated, synopsis
-	# and option names as they are
+	# and option names as they are; what it quotes of the output, as
+	# printed in that language
 	cmds=$(awk '/^commands:$/ { on = 1; next } on && /^$/ { exit }
 		on && /^  [a-z]/ { print $1 }' "$tmp/help.C" | uniq)
 	[ "$(echo "$cmds" | wc -w)" -ge 20 ] ||
@@ -186,6 +224,10 @@ cli() {
 			{ bad "LANG=vi_VN.UTF-8 hamlet $cmd --help failed"; continue; }
 		help_parts "$tmp/cmd.C" "$tmp/C"
 		help_parts "$tmp/cmd.vi" "$tmp/vi"
+		english_quotes "$tmp/vi.cat.po" "$tmp/vi.text" >"$tmp/quotes"
+		while IFS= read -r q; do
+			bad "LANG=vi_VN.UTF-8 hamlet $cmd --help quotes the English output \"$q\": quote its translation, as the program prints it (po/vi/help.po)"
+		done <"$tmp/quotes"
 		for part in desc text; do
 			[ -s "$tmp/C.$part" ] ||
 				bad "hamlet $cmd --help: no $part found (the layout changed?)"

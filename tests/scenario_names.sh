@@ -73,6 +73,11 @@ check "history names the author in +07" bash -c "'$H' --home '$T/c1' history hea
 check "get names who changed it last" bash -c "'$H' --home '$T/c1' get health_profile HP-1 | grep -qE '^last changed: 20[0-9-]+ [0-9:]+ \+07 by (Ban Na Pai|v2) '"
 check "peers on v1 names who answers at c1's address" bash -c "'$H' --home '$T/v1' peers | grep -qx '127.0.0.1:${PORTOF[c1]}: c1 (bk/c1), connected'"
 check "peers on c1 names the villages that dialled it" bash -c "'$H' --home '$T/c1' peers | grep -qx 'dialled us: v2 (bk/c1/v2), connected'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	# "dialled us" is who starts the link, not whether it is up now
+	check "in Vietnamese too, the one dialling c1 said so, apart from whether it is connected" bash -c \
+		"LC_ALL=vi_VN.UTF-8 LANGUAGE= '$H' --home '$T/c1' peers | grep -qx 'nút ngang hàng chủ động kết nối tới nút này: v2 (bk/c1/v2), đã kết nối'"
+fi
 
 check "status --json keeps keys and UTC, adds names" bash -c "'$H' --home '$T/c1' status --json >'$T/status.json'"
 check "the JSON peers carry key, name, scope and source, and no progress once in sync" python3 -c "

@@ -93,6 +93,10 @@ check "sealed to a node of which no certificate is known here, nothing is left o
 check "khuoi-tat's certificate reaches the commune" bash -c "'$H' --home '$T/khuoi-tat' bundle create --unsealed --scope bk/none '$T/kt-trust.bundle' >/dev/null && '$H' --home '$T/quang-thuan' bundle import '$T/kt-trust.bundle' >/dev/null"
 check "sealed to khuoi-tat now, the commune leaves out na-pai's records, saying so" \
 	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt.bundle' | grep -qE '^left out [0-9]+ feeds? that khuoi-tat may not read'"
+refuse "sealed to khuoi-tat with a scope it may read none of: nothing is sent, said so, and exit 1" 1 \
+	"nothing to send: khuoi-tat may read none of the [0-9]* feeds\? this node holds under scope bk/qt/na-pai (its certificate's read scopes), so the bundle carries the network's certificates only" \
+	N quang-thuan bundle create --seal-to "$(key khuoi-tat)" --scope bk/qt/na-pai "$T/kt-none.bundle"
+check "and it does not say khuoi-tat holds everything already" bash -c "! grep -q 'holds everything' '$T/refused'"
 refuse "four years on, khuoi-tat's certificate has expired: nothing is sealed to it" 4 "holds no certificate valid now (expired, or its issuer revoked)" \
 	env HAMLET_CLOCK_OFFSET_MS=$((4 * 365 * 86400000)) "$H" --home "$T/quang-thuan" bundle create --seal-to "$(key khuoi-tat)" "$T/kt-late.bundle"
 check "and no file is left" test ! -e "$T/kt-late.bundle"

@@ -47,6 +47,21 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 	check "W, under LANG=vi, logs the trust items C sends it in Vietnamese, the peer too (20 s)" \
 		within 20 grep -q 'nút ngang hàng .*: [0-9]* mục tin cậy mới' "$T/W.log"
 	check "with no English word for the peer" bash -c "! grep -q 'peer .*mục tin cậy mới' '$T/W.log'"
+	# a node's first day: hamletd runs before its certificate comes
+	check "X joins with scope bk/c1/x, no certificate yet" N X init --network "$T/bk.network" --name x --scope bk/c1/x
+	XP=$(port)
+	LC_ALL=vi_VN.UTF-8 LANGUAGE= "$D" --home "$T/X" --listen 127.0.0.1:$XP \
+		--peer 127.0.0.1:${PORTOF[C]} 2>>"$T/X.log" &
+	pids+=("$!")
+	check "X, under LANG=vi, logs in Vietnamese that it has no certificate, and how to get one (15 s)" \
+		within 15 grep -q 'không có chứng chỉ hợp lệ: nút này chưa có chứng chỉ (.*): quản trị viên ký' "$T/X.log"
+	check "and so for the peer it dials (15 s)" \
+		within 15 grep -q 'nút ngang hàng .*: nút này chưa có chứng chỉ (.*; các nút ngang hàng từ chối nút này' "$T/X.log"
+	check "C certifies X, installed while X's hamletd runs" issue X village bk/c1/x --issuer-home "$T/C"
+	check "X's sync --wait gets through" N X sync --wait --timeout 10
+	check "X logs its own certificate joining its trust set in Vietnamese (15 s)" \
+		within 15 grep -q 'chứng chỉ của nút này: [0-9]* mục tin cậy mới' "$T/X.log"
+	check "with no English sentence in X's log" bash -c "! grep -E 'this node|certificate' '$T/X.log'"
 else
 	echo "skipped: the Vietnamese log (no vi_VN.UTF-8 locale)"
 fi

@@ -11,10 +11,11 @@ F=${2:?$usage}
 S=${3:?$usage}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch cli
-# fake_start HOME: fakehamletd on HOME's socket, its requests logged to HOME.fake
+# fake_start HOME [--moving]: fakehamletd on HOME's socket, its requests
+# logged to HOME.fake
 fake_start() {
 	rm -f "$1.fake"
-	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 2>/dev/null &
+	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 "${@:2}" 2>/dev/null &
 	bg=$!
 	for _ in $(seq 1 100); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
 	return 1
@@ -57,6 +58,15 @@ rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
+# the recovery step of the guide: the store moved aside, hamletd not yet
+# started again
+cp -a "$T/a" "$T/nostore" && mv "$T/nostore/store" "$T/nostore-store.old"
+refuse "status with the store moved aside says there is none yet and how to fill one" 3 \
+	"this node has no store yet ($T/nostore/store is missing: never made, or moved aside): start hamletd, which makes a new one and fills it from its peers, or import a bundle made for this node (hamlet bundle import FILE)" \
+	"$H" --home "$T/nostore" status
+refuse "and so does get, which reads it too" 3 "this node has no store yet" \
+	"$H" --home "$T/nostore" get health_profile HP-1
+rm -rf "$T/nostore" "$T/nostore-store.old"
 
 # --- status: a peer's lag ------------------------------------------------
 # peer_field NAME: the value of "NAME" in each peer of status.json, in order
@@ -73,6 +83,15 @@ if fake_start "$T/a" && A status --json >"$T/status.json" 2>"$T/out"; then
 		bash -c "'$H' --home '$T/a' status >'$T/status.txt' && grep -q 'never agreed yet' '$T/status.txt' && grep -qE 'last agreed [0-9-]+ [0-9:]+ [^ ]+ \(0 s ago\)' '$T/status.txt'"
 else
 	fail "status --json against the fake daemon"; sed 's/^/    /' "$T/out"
+fi
+fake_stop
+
+# --- sync --wait: time is up while entries still move with a peer ---------
+if fake_start "$T/a" --moving; then
+	refuse "sync --wait that ends while entries still move names the peer they move with" 1 \
+		'not in sync.*: entries are still moving with Fake peer$' A sync --wait --timeout 1
+else
+	fail "fakehamletd --moving on A's socket"
 fi
 fake_stop
 

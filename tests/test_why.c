@@ -17,6 +17,8 @@ static const char *fake(const char *fmt)
 {
 	if (strcmp(fmt, "held: feed %s has entries up to %llu, this is %llu") == 0)
 		return "CHỜ: chuỗi %s đến %llu, mục này %llu";
+	if (strcmp(fmt, "entry at byte %zu, %s: %s") == 0)
+		return "MỤC tại byte %zu, %s: %s";
 	if (strcmp(fmt, "envelope: %s") == 0)
 		return "PB: %s";
 	if (strcmp(fmt, "the key is revoked") == 0)
@@ -51,6 +53,14 @@ int main(void)
 		     "PB: KHÓA BỊ THU HỒI");
 	ASSERT_STREQ(why_retranslate("the key is revoked", out, sizeof(out)),
 		     "KHÓA BỊ THU HỒI");
+
+	TEST_START("a sentence kept without its kind (\"held: \") is found, and comes back without it");
+	ASSERT_STREQ(why_retranslate("feed ab12 has entries up to 64, this is 129",
+				     out, sizeof(out)),
+		     "chuỗi ab12 đến 64, mục này 129");
+	ASSERT_STREQ(why_retranslate("entry at byte 5, health_profile/NP-1: feed ab12 has entries up to 64, this is 129",
+				     out, sizeof(out)),
+		     "MỤC tại byte 5, health_profile/NP-1: chuỗi ab12 đến 64, mục này 129");
 
 	TEST_START("what matches no sentence, or matches only in part, stays as it is");
 	in = "held: feed ab12 has entries up to sixty, this is 129";

@@ -37,6 +37,9 @@ struct bundle_create_result {
 	/* feeds of the scope asked for that the recipient (the summary's
 	 * node, or the key sealed to) may not read, and so left out */
 	uint64_t feeds_left_out;
+	/* feeds of the scope were held here, and the recipient may read
+	 * none of them: the bundle carries the trust set alone */
+	int nothing_readable;
 	/* sealed to a key of which no certificate is known here: nothing
 	 * was left out for it */
 	int recipient_unknown;

@@ -488,6 +488,7 @@ int bundle_create(struct node *n, const char *path,
 					whylen)) < 0)
 			goto out;
 		res.feeds_left_out = before - fl.n;
+		res.nothing_readable = before > 0 && fl.n == 0;
 	}
 	if ((r = bundle_writer_open_sealed(path, &h, seal_to, &w)) < 0) {
 		char hex[65];

@@ -495,6 +495,13 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 				why_set(why, whylen,
 					N_("cannot open the store in %s: permission denied: run hamlet as the user that owns the node's directory (sudo -u hamlet hamlet ...), or as one in its group"),
 					p);
+			else if (r == -ENOENT && readonly)
+				/* a reader makes no store (a writer does): a
+				 * new node, or one whose store was moved
+				 * aside to be filled again */
+				why_set(why, whylen,
+					N_("this node has no store yet (%s is missing: never made, or moved aside): start hamletd, which makes a new one and fills it from its peers, or import a bundle made for this node (hamlet bundle import FILE)"),
+					p);
 			else
 				why_set(why, whylen,
 					N_("cannot open the store in %s: %s"),

@@ -4,12 +4,15 @@
  * synced, a last sync dated ahead of us, a write that changes nothing, a
  * write refused in the middle of an import).
  *
- *   fakehamletd SOCKET LOG [--max-seconds S]
+ *   fakehamletd SOCKET LOG [--max-seconds S] [--moving]
  *
  * status  three peers, each named by its certificate: key aa.. never
  *         synced and not connected; key bb..
  *         not connected, last synced an hour ahead of the wall clock;
- *         key cc.. connected, last synced at 1 s after the epoch.
+ *         key cc.. connected, last synced at 1 s after the epoch. With
+ *         --moving, cc.. synced just now, and entries keep moving with
+ *         it: its entries_in grows by one at each status asked.
+ * sync_now  asked the connected peer; dials none.
  * write   each operation is "stored" with the next seq, except that a
  *         record id starting with SAME is answered with seq 0 (nothing
  *         changed) and one starting with FAIL refuses the whole request,
@@ -37,6 +40,8 @@
 
 static const char *log_path;
 static uint64_t next_seq = 1;
+static int moving;	      /* --moving */
+static uint64_t status_asked; /* status requests so far */
 
 static int io_all(int fd, uint8_t *p, size_t n, int writing)
 {
@@ -81,12 +86,12 @@ static void note(const char *what, size_t n)
 }
 
 static void peer(struct mp_writer *w, char hexdigit, int connected,
-		 uint64_t last_ms)
+		 uint64_t last_ms, uint64_t entries_in)
 {
 	char key[65];
 	memset(key, hexdigit, 64);
 	key[64] = 0;
-	msgpack_pack_map(&w->pk, 5);
+	msgpack_pack_map(&w->pk, 6);
 	mp_pack_str(&w->pk, "key");
 	mp_pack_str(&w->pk, key);
 	/* the name its HELLO's certificate gave: a peer, not a stranger */
@@ -101,6 +106,8 @@ static void peer(struct mp_writer *w, char hexdigit, int connected,
 		msgpack_pack_false(&w->pk);
 	mp_pack_str(&w->pk, "last_sync_ms");
 	msgpack_pack_uint64(&w->pk, last_ms);
+	mp_pack_str(&w->pk, "entries_in");
+	msgpack_pack_uint64(&w->pk, entries_in);
 }
 
 static void do_status(struct mp_writer *w)
@@ -109,6 +116,7 @@ static void do_status(struct mp_writer *w)
 	char zeros[65];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t now_ms = (uint64_t)ts.tv_sec * 1000;
+	status_asked++;
 	memset(zeros, '0', 64);
 	zeros[64] = 0;
 	msgpack_pack_array(&w->pk, 2);
@@ -120,9 +128,20 @@ static void do_status(struct mp_writer *w)
 	mp_pack_str(&w->pk, zeros);
 	mp_pack_str(&w->pk, "peers");
 	msgpack_pack_array(&w->pk, 3);
-	peer(w, 'a', 0, 0);
-	peer(w, 'b', 0, now_ms + 3600 * 1000);
-	peer(w, 'c', 1, 1000);
+	peer(w, 'a', 0, 0, 0);
+	peer(w, 'b', 0, now_ms + 3600 * 1000, 0);
+	peer(w, 'c', 1, moving ? now_ms : 1000, moving ? status_asked : 0);
+}
+
+static void do_sync_now(struct mp_writer *w)
+{
+	msgpack_pack_array(&w->pk, 2);
+	msgpack_pack_int(&w->pk, 0);
+	msgpack_pack_map(&w->pk, 2);
+	mp_pack_str(&w->pk, "asked");
+	msgpack_pack_uint64(&w->pk, 1);
+	mp_pack_str(&w->pk, "dialling");
+	msgpack_pack_array(&w->pk, 0);
 }
 
 static void do_write(struct mp_writer *w, const msgpack_object *arg)
@@ -209,10 +228,12 @@ static void serve(int fd)
 		refuse(&w, "not a request", -1);
 	else if (ml == 6 && memcmp(m, "status", 6) == 0)
 		do_status(&w);
+	else if (ml == 8 && memcmp(m, "sync_now", 8) == 0)
+		do_sync_now(&w);
 	else if (ml == 5 && memcmp(m, "write", 5) == 0 && na == 2)
 		do_write(&w, &a[1]);
 	else
-		refuse(&w, "this fake knows only status and write", -1);
+		refuse(&w, "this fake knows only status, sync_now and write", -1);
 	reply(fd, &w);
 	mp_writer_destroy(&w);
 	mp_doc_close(&d);
@@ -225,12 +246,19 @@ int main(int argc, char **argv)
 	unsigned max_s = 120;
 	int fd;
 
-	if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--max-seconds") == 0)) {
-		fprintf(stderr, "usage: fakehamletd SOCKET LOG [--max-seconds S]\n");
+	if (argc < 3) {
+usage:
+		fprintf(stderr, "usage: fakehamletd SOCKET LOG [--max-seconds S] [--moving]\n");
 		return 2;
 	}
-	if (argc == 5)
-		max_s = (unsigned)atoi(argv[4]);
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--max-seconds") == 0 && i + 1 < argc)
+			max_s = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--moving") == 0)
+			moving = 1;
+		else
+			goto usage;
+	}
 	log_path = argv[2];
 	if (strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "fakehamletd: socket path too long\n");
