@@ -303,14 +303,16 @@ static void join_values(const char *const *vals, char *out, size_t cap)
 static int check_text(const struct schema *s, const struct schema_field *f,
 		      const msgpack_object *v, char *why, size_t whylen)
 {
-	const char *str = v->via.str.ptr;
-	size_t n = v->via.str.size;
-	/* what a message quotes: whole characters */
-	int shown = (int)utf8_cut(str, n, 40);
-	size_t at = 0;
+	const char *str;
+	size_t n, at = 0;
+	int shown;
 
 	if (v->type != MSGPACK_OBJECT_STR)
 		return wrong_type(s, f, why, whylen);
+	str = v->via.str.ptr;
+	n = v->via.str.size;
+	/* what a message quotes: whole characters */
+	shown = (int)utf8_cut(str, n, 40);
 	if (n > SCHEMA_MAX_STR) {
 		why_set(why, whylen,
 			 N_("%s.%s must be text (UTF-8) of at most %d bytes"),
