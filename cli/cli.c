@@ -129,6 +129,8 @@ int cli_exit_code(int err)
 	case HAMLET_ETWOPEOPLE:
 	case HAMLET_EDELCONFLICT:
 		return CLI_EXIT_USAGE;
+	case HAMLET_EBEHIND:
+		return CLI_EXIT_LATER;
 	default:
 		return CLI_EXIT_SYSTEM;
 	}

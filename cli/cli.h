@@ -39,6 +39,7 @@ enum cli_exit {
 	CLI_EXIT_INVALID = 4,  /* schema, JSON, CSV, another network */
 	CLI_EXIT_SYSTEM = 5,   /* store or system error */
 	CLI_EXIT_DAMAGED = 6,  /* verify: the store or bundle is damaged */
+	CLI_EXIT_LATER = 7,    /* a write waits for the node's own entries */
 };
 
 /* The CLI's own error codes, next to errno and HAMLET_*: both mean "the
@@ -542,6 +543,7 @@ int cmd_summary(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_forks(int argc, char **argv);
+int cmd_own_feeds(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
 int cmd_token(int argc, char **argv);

@@ -446,10 +446,17 @@ int cli_write(struct node *n, int daemon, const struct log_op *ops,
 		if (daemon_absent(r) && done == 0) {
 			/* no daemon: this process writes the store itself */
 			struct log_author au;
+			struct log_advances adv = { 0 };
+			char fw[1024];
 			why[0] = 0;
 			node_author(n, &au);
 			r = log_write(n->st, &au, ops, nops, out, &end.failed,
-				      why, wl, NULL);
+				      why, wl, &adv);
+			/* what it signed, kept outside the store (node.h) */
+			if (r == 0 &&
+			    node_feeds_advance(n, &adv, fw, sizeof(fw)) < 0)
+				cli_err(_("warning: %s"), fw);
+			log_advances_close(&adv);
 			if (r < 0)
 				goto fail;
 			return 0;

@@ -356,6 +356,19 @@ static void say_imported(const struct importer *im, size_t stored,
 			done, cli_plural(done), stored - done);
 }
 
+/* The store stopped the import, not a row: why, and what was stored. */
+static void say_stopped(const struct importer *im, const char *why,
+			size_t stored, size_t done)
+{
+	cli_err("%s", why);
+	if (stored) {
+		say_imported(im, stored, done);
+		cli_err(_("nothing after %s %lu was imported"), im->unit,
+			im->rows[stored - 1].where);
+	} else
+		cli_err(_("nothing was imported"));
+}
+
 /* A fault no check foresaw, after end->stored of the m rows the write
  * was given (at[i]: the row of its op i; `before`: the records stored
  * by the writes before this one): say which rows are in the store. */
@@ -372,15 +385,17 @@ static void write_failed(const struct importer *im, const size_t *at,
 
 	if (err == HAMLET_EDISKFULL || err == HAMLET_EMAPFULL) {
 		/* the store is at fault, not the row */
-		cli_err("%s", why);
-		if (stored) {
-			say_imported(im, stored, done);
-			cli_err(_("nothing after %s %lu was imported"), u,
-				im->rows[stored - 1].where);
-		} else
-			cli_err(_("nothing was imported"));
+		say_stopped(im, why, stored, done);
 		cli_err(_("free space on the disk holding %s/store, then import again: rows already stored are found unchanged"),
 			cli_home());
+		return;
+	}
+	if (err == HAMLET_EBEHIND || err == HAMLET_ECONFIG) {
+		/* the node may not write now (own-feeds), whatever the row */
+		say_stopped(im, why, stored, done);
+		cli_err(err == HAMLET_EBEHIND
+				? _("import the file again once hamlet status no longer says that own writes wait: rows already stored are found unchanged")
+				: _("import the file again once own-feeds is mended: rows already stored are found unchanged"));
 		return;
 	}
 	cli_err(_("%s %lu (id %s): %s"), u, bad->where, bad->id, why);

@@ -422,6 +422,31 @@ static void refused_print(const msgpack_object *res)
 	printf("%s\n", *sep ? "" : _(" nothing"));
 }
 
+/* Own writes that wait for the node's own earlier entries (a store
+ * restored or replaced), and an own-feeds file that does not read. */
+static void restoring_print(const struct status_facts *st)
+{
+	if (st->feeds_problem == 1)
+		printf(_("own writes: REFUSED: %s\n"), st->feeds_why);
+	else if (st->feeds_problem == 2)
+		printf(_("WARNING: %s\n"), st->feeds_why);
+	if (!st->nrestoring)
+		return;
+	printf(P_("own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feed; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
+		  "own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feeds; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
+		  st->nrestoring),
+	       st->nrestoring);
+	for (size_t i = 0; i < st->nrestoring && i < STATUS_MAX_RESTORING; i++)
+		printf(_("  feed %s: signed up to seq %llu, the store holds up to seq %llu\n"),
+		       st->restoring[i].scope,
+		       (unsigned long long)st->restoring[i].signed_seq,
+		       (unsigned long long)st->restoring[i].stored);
+	if (st->nrestoring > STATUS_MAX_RESTORING)
+		printf(_("  and %zu more: hamlet own-feeds lists them\n"),
+		       st->nrestoring - STATUS_MAX_RESTORING);
+	printf(_("  if no node holds them (the store was lost before they were synced): hamlet own-feeds forget-lost\n"));
+}
+
 static void status_print(const struct status_facts *st)
 {
 	const struct status_totals *tot = &st->tot;
@@ -467,6 +492,7 @@ static void status_print(const struct status_facts *st)
 		       (unsigned long long)conflicts);
 	else
 		printf(_("conflicts: none\n"));
+	restoring_print(st);
 	if (!st->running && daemon_err) {
 		printf(_("daemon: DOES NOT ANSWER (%s): it may be stopped or stuck; nothing syncs meanwhile. Restart it (systemctl restart hamletd)\n"),
 		       daemon_err == -EBUSY ? _("its socket cannot be reached")

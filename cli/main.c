@@ -474,6 +474,33 @@ const struct cli_command cli_commands[] = {
 	  "either way. With --json: forks, each with author, scope, seq and\n"
 	  "entries (id, seq, hlc, time, evidence)."),
 	  NULL, "hamlet forks" },
+	{ "own-feeds", cmd_own_feeds,
+	  N_("what this node signed in its own feeds, and what its store holds of it"),
+	  own_feeds_syn,
+	  N_("HOME/own-feeds keeps, beside node.key and outside the store, the\n"
+	  "highest seq this node has signed in each of its own feeds (its key\n"
+	  "and a scope). A store restored from a backup, or moved aside to be\n"
+	  "filled again from the peers, holds less of them than the peers do:\n"
+	  "a write there would sign a seq they hold already, a fork of the\n"
+	  "node's own feed. Such a write is refused (exit 7, HTTP 503\n"
+	  "\"restoring\") until the peers have sent those entries back; then\n"
+	  "writes go on by themselves, and hamlet status says which feeds wait.\n"
+	  "Without arguments: each feed, what the node signed in it, what the\n"
+	  "store holds, and WAITING where it holds less. With --json: file,\n"
+	  "problem (null, or why the file cannot be used) and feeds, each with\n"
+	  "scope, signed, stored and waiting.\n"
+	  "\n"
+	  "forget-lost gives up the entries the store lacks, in every feed or\n"
+	  "in --scope's: for a node whose store was lost before those entries\n"
+	  "ever reached another node. It prints what it gave up; the next\n"
+	  "write in that feed takes the first seq given up. Only when no node\n"
+	  "holds them: wait for hamlet status to show the peers connected and\n"
+	  "in sync first, for an entry given up that a peer does hold makes a\n"
+	  "fork at the next write. While hamletd runs it does this itself, and\n"
+	  "its next write uses the new seqs. With --json: given_up (scope,\n"
+	  "signed, stored) and total."),
+	  own_feeds_opts,
+	  "hamlet own-feeds\nhamlet own-feeds forget-lost --scope bk/c1" },
 	{ "access-log", cmd_access_log, N_("who read health data on this node, and when"),
 	  access_log_syn,
 	  N_("Every read of health_profile and health_event records by get,\n"
@@ -597,6 +624,8 @@ const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_SYSTEM, N_("store or system error") },
 	{ CLI_EXIT_DAMAGED,
 	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
+	{ CLI_EXIT_LATER,
+	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back (hamlet status says so)") },
 	{ 0, NULL },
 };
 

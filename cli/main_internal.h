@@ -46,6 +46,8 @@ extern const struct cli_option_help bundle_opts[];
 extern const char *const verify_syn[];
 extern const struct cli_option_help verify_opts[];
 extern const char *const forks_syn[];
+extern const char *const own_feeds_syn[];
+extern const struct cli_option_help own_feeds_opts[];
 extern const char *const access_log_syn[];
 extern const struct cli_option_help access_log_opts[];
 extern const char *const report_syn[];

@@ -210,6 +210,16 @@ const struct cli_option_help verify_opts[] = {
 
 const char *const forks_syn[] = { "forks [--json]", NULL };
 
+const char *const own_feeds_syn[] = {
+	"own-feeds [--json]", "own-feeds forget-lost [--scope SCOPE] [--json]",
+	NULL
+};
+const struct cli_option_help own_feeds_opts[] = {
+	{ "--scope SCOPE",
+	  N_("forget-lost: in this one feed only (the node's key and this scope), not in every feed") },
+	{ NULL, NULL },
+};
+
 const char *const access_log_syn[] = {
 	"access-log [--since DATE] [--json]", NULL
 };

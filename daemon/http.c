@@ -96,10 +96,10 @@ static void write_done(struct ingest_job *job)
 /* --- responses ------------------------------------------------------------ */
 
 /* text with code; close: "Connection: close", the connection ending
- * after this answer. */
+ * after this answer; retry_s (0: none): "Retry-After", seconds. */
 static enum MHD_Result send_text(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, char *text, const char *type,
-				 const char *allow, int close)
+				 const char *allow, int close, unsigned retry_s)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
@@ -120,6 +120,11 @@ static enum MHD_Result send_text(struct http *h, struct MHD_Connection *conn,
 	 * open for no further request */
 	if (close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (retry_s) {
+		char v[16];
+		snprintf(v, sizeof(v), "%u", retry_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
 	http__count_code(h, code);
 	ok = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
@@ -130,7 +135,7 @@ enum MHD_Result http__send_text(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, char *text, const char *type,
 				 const char *allow)
 {
-	return send_text(h, conn, code, text, type, allow, 0);
+	return send_text(h, conn, code, text, type, allow, 0, 0);
 }
 
 /* Send j (its reference taken) with code. */
@@ -155,7 +160,8 @@ enum MHD_Result http__send_json(struct http *h, struct MHD_Connection *conn,
 /* {"error": {"code": scode, "message": ...}} with HTTP status code. */
 static enum MHD_Result send_err_v(struct http *h, struct MHD_Connection *conn,
 				  unsigned code, const char *allow, int close,
-				  const char *scode, const char *fmt, va_list ap)
+				  unsigned retry_s, const char *scode,
+				  const char *fmt, va_list ap)
 {
 	char *msg = NULL, *s;
 	json_t *j;
@@ -172,7 +178,8 @@ static enum MHD_Result send_err_v(struct http *h, struct MHD_Connection *conn,
 	json_decref(j);
 	if (!s)
 		return MHD_NO;
-	return send_text(h, conn, code, s, "application/json", allow, close);
+	return send_text(h, conn, code, s, "application/json", allow, close,
+			 retry_s);
 }
 
 enum MHD_Result http__send_err_allow(struct http *h,
@@ -184,7 +191,7 @@ enum MHD_Result http__send_err_allow(struct http *h,
 	va_list ap;
 
 	va_start(ap, fmt);
-	ok = send_err_v(h, conn, code, allow, 0, scode, fmt, ap);
+	ok = send_err_v(h, conn, code, allow, 0, 0, scode, fmt, ap);
 	va_end(ap);
 	return ok;
 }
@@ -200,7 +207,23 @@ enum MHD_Result http__send_err_close(struct http *h,
 	va_list ap;
 
 	va_start(ap, fmt);
-	ok = send_err_v(h, conn, code, NULL, 1, scode, fmt, ap);
+	ok = send_err_v(h, conn, code, NULL, 1, 0, scode, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+/* The same, with "Retry-After: retry_s": an answer that will change by
+ * itself. */
+enum MHD_Result http__send_err_retry(struct http *h,
+				     struct MHD_Connection *conn,
+				     unsigned code, unsigned retry_s,
+				     const char *scode, const char *fmt, ...)
+{
+	enum MHD_Result ok;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ok = send_err_v(h, conn, code, NULL, 0, retry_s, scode, fmt, ap);
 	va_end(ap);
 	return ok;
 }

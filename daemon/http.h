@@ -28,6 +28,9 @@
 #define HTTP_DEFAULT_LIMIT 100
 #define HTTP_MAX_WAIT_MS (10 * 60 * 1000) /* longpoll, continuous timeout */
 #define HTTP_HEARTBEAT_MS 10000 /* continuous: a newline when idle */
+/* Retry-After of 503 "restoring": a sync round with a peer is seconds
+ * to minutes; a client asking every minute does not crowd the node */
+#define HTTP_RESTORING_RETRY_S 60
 
 struct http;
 

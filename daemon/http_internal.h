@@ -144,6 +144,13 @@ enum MHD_Result http__send_err_close(struct http *h,
 				     unsigned code, const char *scode,
 				     const char *fmt, ...);
 
+/* The same, with "Retry-After: retry_s" (an answer that changes by
+ * itself, like a node waiting for its own entries from its peers). */
+__attribute__((format(printf, 6, 7))) enum MHD_Result
+http__send_err_retry(struct http *h, struct MHD_Connection *conn,
+		     unsigned code, unsigned retry_s, const char *scode,
+		     const char *fmt, ...);
+
 /* A store fault or a failed call as 503 or 500. */
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 				  int r, const char *what);

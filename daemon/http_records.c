@@ -199,6 +199,22 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 					"%s (here: POST /v1/conflicts/%s/%s/resolve)",
 					c->why[0] ? c->why : hamlet_strerror(r),
 					c->coll, c->id);
+		case HAMLET_EBEHIND:
+			/* the node's store was restored or replaced: it
+			 * writes again once its peers have sent its own
+			 * entries back, with no one's help */
+			return http__send_err_retry(h, conn,
+					MHD_HTTP_SERVICE_UNAVAILABLE,
+					HTTP_RESTORING_RETRY_S, "restoring",
+					"cannot save %s/%s: %s", c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ECONFIG:
+			/* HOME/own-feeds does not read: the why says what
+			 * its administrator does */
+			return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"own_feeds_unreadable",
+					"cannot save %s/%s: %s", c->coll, c->id,
+					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_EERASED:
 			/* the why names the record already */
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "erased",

@@ -25,6 +25,9 @@ struct ingest {
 	void *trust_ctx;
 	struct ingest_refused refused;
 	struct ingest_hist hist;
+	/* why the running job could not write HOME/own-feeds: logged after
+	 * it, on the loop */
+	char feeds_why[1024];
 };
 
 const double INGEST_HIST_MS[INGEST_HIST_N] = { 1,   2,	 5,    10,   25,
@@ -291,8 +294,10 @@ static void run_write(struct ingest *q, struct ingest_job *j)
 	size_t n = 0;
 	int r;
 
-	/* a certificate installed since the daemon started counts */
+	/* a certificate installed since the daemon started counts, and an
+	 * own-feeds file mended since */
 	node_grant_refresh(q->node);
+	node_feeds_refresh(q->node);
 	node_author(q->node, &au);
 	for (g = j; g && n < INGEST_WRITE_GROUP; g = g->group_)
 		reqs[n++] = (struct log_write_req){ .ops = g->ops, .n = g->n,
@@ -333,6 +338,12 @@ static void job_work(uv_work_t *w)
 		run_write(j->q_, j);
 	else if (j->kind == INGEST_PEERBASE)
 		j->r = peerbase_save(j->q_->node->st, j->peer, j->base);
+	/* the node's own feeds as the commit left them, kept outside the
+	 * store (node.h): here, not on the loop, as the file is synced */
+	if (j->adv_.n &&
+	    node_feeds_advance(j->q_->node, &j->adv_, j->q_->feeds_why,
+			       sizeof(j->q_->feeds_why)) == 0)
+		j->q_->feeds_why[0] = 0;
 	j->ns_ = uv_hrtime() - t0;
 	/* an erasure's rewrite of the store put off while another process
 	 * had it open: now, if it is alone */
@@ -372,6 +383,10 @@ static void job_after(uv_work_t *w, int status)
 	}
 	if (trusted && q->trust_cb)
 		q->trust_cb(q->trust_ctx);
+	if (q->feeds_why[0]) {
+		dlog(DLOG_WARNING, "%s", q->feeds_why);
+		q->feeds_why[0] = 0;
+	}
 	if (adv.n && q->commit_cb)
 		q->commit_cb(q->commit_ctx, &adv);
 	log_advances_close(&adv);

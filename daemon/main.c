@@ -236,6 +236,33 @@ static void ready_say(const struct daemon *d)
 	     dlog_tr(why[0] ? why : hamlet_strerror(r)));
 }
 
+/* An own-feeds file that cannot be used, and the node's own feeds its
+ * store holds less of than it signed (a store restored or replaced):
+ * own writes wait for its peers to send them back (node.h). */
+static void own_feeds_say(struct node *n)
+{
+	struct node_feed_lag lag[4];
+	char why[1024];
+	size_t k = 0;
+	int p = node_feeds_problem(n, why, sizeof(why));
+
+	if (p)
+		dlog(p == 1 ? DLOG_ERR : DLOG_WARNING, "%s", why);
+	if (node_feeds_behind(n, lag, 4, &k) < 0)
+		return;
+	for (size_t i = 0; i < k && i < 4; i++)
+		dlog(DLOG_WARNING,
+		     _("this node signed up to seq %llu in its feed %s, and its store (restored or replaced) holds up to seq %llu: own writes there are refused until its peers send the rest back"),
+		     (unsigned long long)lag[i].signed_seq, lag[i].scope,
+		     (unsigned long long)lag[i].stored);
+	if (k > 4)
+		dlog(DLOG_WARNING,
+		     P_("and %zu more feed (hamlet own-feeds lists it)",
+			"and %zu more feeds (hamlet own-feeds lists them)",
+			k - 4),
+		     k - 4);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon *d;
@@ -313,6 +340,7 @@ int main(int argc, char **argv)
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
 		dlog(DLOG_WARNING, "%s", why);
+	own_feeds_say(d->node);
 	why_translate_set(NULL);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {
 		dlog(DLOG_ERR, _("node key cannot be used for Noise"));

@@ -164,6 +164,43 @@ static void node_section(const struct out *o, const struct page_in *in)
 	fputs("</dd></dl></section>\n", o->f);
 }
 
+/* Own writes that wait for the node's own entries from its peers (a
+ * store restored or replaced), and an own-feeds file that does not
+ * read: status "restoring" and "own_feeds_problem". */
+static void restoring_note(const struct out *o, const struct page_in *in)
+{
+	const json_t *st = in->status, *a = json_object_get(st, "restoring");
+	const char *why = page__jstr(st, "own_feeds_problem");
+	char list[4 * (128 + 2) + 8] = "";
+	size_t i;
+	json_t *v;
+
+	if (why) {
+		fputs("<p class=\"bad\" id=\"own-feeds\">", o->f);
+		page__say(o, M_FEEDS_PROBLEM, why, NULL);
+		fputs("</p>\n", o->f);
+	}
+	if (!json_array_size(a))
+		return;
+	json_array_foreach(a, i, v)
+	{
+		const char *s = page__jstr(v, "scope");
+		if (i == 4 || !s) {
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 ", …");
+			break;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%.128s", i ? ", " : "", s);
+	}
+	if (i < 4 && page__ju64(st, "restoring_more"))
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 ", …");
+	fputs("<p class=\"bad\" id=\"restoring\">", o->f);
+	page__say(o, M_RESTORING, list, NULL);
+	fputs("</p>\n", o->f);
+}
+
 static void problems_section(const struct out *o, const struct page_in *in)
 {
 	const json_t *st = in->status;
@@ -264,6 +301,7 @@ int page_render(const struct page_in *in, char **ret, size_t *ret_len)
 		o.lang == PAGE_VI ? "vi" : "en", in->show_key ? "&amp;key=1" : "",
 		page__T(&o, M_REFRESH));
 	node_section(&o, in);
+	restoring_note(&o, in);
 	page__peers_section(&o, in->status);
 	problems_section(&o, in);
 	if (in->lag)

@@ -258,6 +258,65 @@ static void do_sync(struct rpc_conn *rc, const char *name, int report)
 	mp_writer_destroy(&w);
 }
 
+/* Feeds an "own_feeds_forget" answer names one by one (it counts all). */
+#define RPC_FORGET_SHOWN 1000
+
+/*
+ * `hamlet own-feeds forget-lost [--scope SCOPE]` while the daemon runs:
+ * the daemon's own table is the one its writer reads (node_feeds_forget
+ * takes its lock), so the next write uses the lowered seqs. Answers
+ * [total, [[scope, signed, stored], ...]].
+ */
+static void do_feeds_forget(struct rpc_conn *rc, const char *scope)
+{
+	struct node_feed_lag *v = calloc(RPC_FORGET_SHOWN, sizeof(*v));
+	struct mp_writer w;
+	char why[1024];
+	size_t n = 0;
+	int r;
+
+	if (!v) {
+		rpc__reply_error(rc, -ENOMEM, hamlet_strerror(-ENOMEM));
+		return;
+	}
+	if (scope && entry_scope_check(scope) < 0) {
+		why_set(why, sizeof(why),
+			N_("invalid scope \"%.128s\": use lower-case segments like province/district/commune/village"),
+			scope);
+		rpc__reply_error(rc, HAMLET_ESCOPE, why);
+		free(v);
+		return;
+	}
+	r = node_feeds_forget(rc->d->node, scope, v, RPC_FORGET_SHOWN, &n, why,
+			      sizeof(why));
+	if (r < 0) {
+		rpc__reply_error(rc, r, why);
+		free(v);
+		return;
+	}
+	for (size_t i = 0; i < n && i < RPC_FORGET_SHOWN; i++)
+		dlog(DLOG_NOTICE,
+		     _("gave up seqs %llu-%llu of this node's feed %s, which no node holds (hamlet own-feeds forget-lost): its next entry there is seq %llu"),
+		     (unsigned long long)v[i].stored + 1,
+		     (unsigned long long)v[i].signed_seq, v[i].scope,
+		     (unsigned long long)v[i].stored + 1);
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_uint64(&w.pk, n);
+	msgpack_pack_array(&w.pk, n < RPC_FORGET_SHOWN ? n : RPC_FORGET_SHOWN);
+	for (size_t i = 0; i < n && i < RPC_FORGET_SHOWN; i++) {
+		msgpack_pack_array(&w.pk, 3);
+		mp_pack_str(&w.pk, v[i].scope);
+		msgpack_pack_uint64(&w.pk, v[i].signed_seq);
+		msgpack_pack_uint64(&w.pk, v[i].stored);
+	}
+	rpc__reply(rc, &w);
+	mp_writer_destroy(&w);
+	free(v);
+}
+
 /* Methods whose argument is a bin; each handler copies what it keeps. */
 static const struct {
 	const char *name;
@@ -316,6 +375,8 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 		do_peer_edit(rc, arg, 1);
 	else if (strcmp(method, "peer_remove") == 0 && na == 2)
 		do_peer_edit(rc, arg, 0);
+	else if (strcmp(method, "own_feeds_forget") == 0)
+		do_feeds_forget(rc, na == 2 ? arg : NULL);
 	else
 		rpc__reply_error(rc, HAMLET_EPROTO, "unknown method or arguments");
 }

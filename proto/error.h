@@ -46,7 +46,8 @@
 	X(ENOCERT, -1034, N_("the author's certificate has not arrived yet"))      \
 	X(EERASED, -1035, N_("the record is erased"))                             \
 	X(ETWOPEOPLE, -1036, N_("one record id holds two people"))               \
-	X(EDELCONFLICT, -1037, N_("the record was deleted on one node and changed on another"))
+	X(EDELCONFLICT, -1037, N_("the record was deleted on one node and changed on another")) \
+	X(EBEHIND, -1038, N_("this node waits for its own earlier entries from its peers"))
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

@@ -9,6 +9,12 @@
  *   ["peers"]              -> [0, [addr, ...]]  the dial list
  *   ["peer_add", "H:P"]    -> [0, nil]
  *   ["peer_remove", "H:P"] -> [0, nil]
+ *   ["own_feeds_forget"], ["own_feeds_forget", "SCOPE"]
+ *                          -> [0, [total, [[scope, signed, stored], ...]]]
+ *       lowers HOME/own-feeds to what the store holds (every own feed,
+ *       or SCOPE's alone), giving up the entries no node holds any more
+ *       (`hamlet own-feeds forget-lost`); at most 1,000 feeds named,
+ *       total counts them all.
  *   ["write", bin]         -> [0, [[entry id bin(32), seq], ...]]
  *       bin: msgpack array of operations [kind (1 put, 2 delete),
  *       collection, record id, scope or nil, body bin or nil, resolve

@@ -194,6 +194,21 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 
 struct scopemap;
 
+/*
+ * The highest seq the author has signed in each of its feeds, as kept
+ * outside the store (node.h, node_feeds): a store restored or replaced
+ * holds less of the author's own feeds than its peers do, and an entry
+ * signed at a seq it already used would fork its own feed. get gives
+ * the recorded seq of the author's feed in scope (0: none recorded), or
+ * <0 with why set when the record cannot be read: then every write is
+ * refused with it. It may be called from the writer's thread.
+ */
+struct log_floors {
+	int (*get)(void *ctx, const char *scope, uint64_t *ret_seq, char *why,
+		   size_t whylen);
+	void *ctx;
+};
+
 /* Who signs local writes. */
 struct log_author {
 	const uint8_t *pk; /* 32 */
@@ -211,6 +226,10 @@ struct log_author {
 	/* the scope moves (scopemap.h) grants are read through; NULL:
 	 * none */
 	const struct scopemap *map;
+	/* what the author signed before (above): a write in a feed whose
+	 * head in the store lies below it is refused (HAMLET_EBEHIND) and
+	 * writes nothing. NULL: not checked */
+	const struct log_floors *floors;
 };
 
 struct log_op {
@@ -234,7 +253,9 @@ struct log_op {
  * none of them is in conflict, and it is not a resolution) writes no
  * entry: its out[i] has status LOG_DUPLICATE, seq 0 and a zero id; the
  * other operations still apply, and when none is left nothing is
- * committed. On failure,
+ * committed. An entry in a feed whose head in the store lies below what
+ * a->floors says the author signed is refused (HAMLET_EBEHIND: a store
+ * restored or replaced; the author's peers hold the rest). On failure,
  * *ret_failed is the index of the operation at fault and why says what is
  * wrong; nothing was stored. out (may be NULL) gets each new entry's id;
  * adv (may be NULL) the feeds the commit advanced.

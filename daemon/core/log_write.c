@@ -97,6 +97,33 @@ static int check_op(struct writer *w, const struct log_op *op,
 			       w->whylen);
 }
 
+/*
+ * The author signed more of its feed in scope than the store holds (a
+ * store restored from a backup, or moved aside to be filled again from
+ * peers): the next entry would take a seq its peers hold already, a fork
+ * of its own feed that freezes it everywhere (docs/decisions.md, "A
+ * restored node's own feeds"). Once the store has its entries back up
+ * to that seq, from a peer or a bundle, it writes again.
+ */
+static int floor_check(struct writer *w, const char *scope, uint64_t head)
+{
+	uint64_t seq = 0;
+	int r;
+
+	if (!w->au->floors)
+		return 0;
+	r = w->au->floors->get(w->au->floors->ctx, scope, &seq, w->why,
+			       w->whylen);
+	if (r < 0)
+		return r;
+	if (head >= seq)
+		return 0;
+	why_set(w->why, w->whylen,
+		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: writing now would fork its own feed. Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back) and write again. If no node holds them (the store was lost before they were ever synced), \"hamlet own-feeds forget-lost\" gives them up"),
+		 (unsigned long long)seq, scope, (unsigned long long)head);
+	return HAMLET_EBEHIND;
+}
+
 /* The entry for op: next in the author's feed for scope, deps the
  * record's heads. */
 static int entry_for_op(struct writer *w, const struct log_op *op,
@@ -125,6 +152,8 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 			 scope);
 		return HAMLET_EFORKED;
 	}
+	if ((r = floor_check(w, scope, f.seq)) < 0)
+		return r;
 	e->seq = f.seq + 1;
 	e->has_prev = f.seq > 0;
 	if (e->has_prev)

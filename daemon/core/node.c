@@ -328,6 +328,11 @@ int node_init(const char *home, const char *network_file, const char *name,
 	if ((r = copy_file(network_file, p, 0640)) < 0)
 		goto io;
 	free(p);
+	/* what it signs, kept outside the store from the start */
+	if ((r = node__feeds_create(home, pk)) < 0) {
+		p = node__path_join(home, NODE_FEEDS_FILE);
+		goto io;
+	}
 	if (!(p = node__path_join(home, "store"))) {
 		r = -ENOMEM;
 		goto out;
@@ -520,6 +525,10 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	/* an erasure whose rewrite of the store did not finish: now */
 	if (!readonly)
 		log_compact_pending(n->st);
+	/* what it signed before: a store restored or moved aside since must
+	 * not sign those seqs again */
+	if ((r = node__feeds_open(n, readonly)) < 0)
+		goto fail;
 	node__ini_free(nv, 3);
 	node__ini_free(kv, 1);
 	node_grant_refresh(n);
@@ -539,6 +548,7 @@ void node_close(struct node *n)
 	if (!n)
 		return;
 	store_close(n->st);
+	node__feeds_close(n->feeds);
 	if (n->sk)
 		sodium_free(n->sk); /* sodium_free wipes */
 	sodium_memzero(&n->net, sizeof(n->net));
@@ -557,6 +567,7 @@ void node_author(const struct node *n, struct log_author *ret)
 	ret->grant = n->grant;
 	ret->revoked = n->revoked[0] ? n->revoked : NULL;
 	ret->map = n->smap;
+	ret->floors = node__feeds_floors(n->feeds);
 }
 
 void node_scopes_refresh(struct node *n)

@@ -6,6 +6,7 @@
  * home/node.conf     [node] name, scope, public_key
  * home/node.key      [key] secret_key (mode 0600)
  * home/network.conf  copy of the network file
+ * home/own-feeds     the highest seq signed in each own feed (below)
  * home/store/        the LMDB environment
  */
 #ifndef HAMLET_NODE_H
@@ -41,6 +42,7 @@ struct node {
 	 * trust set ("" when not): what it writes no peer takes */
 	char revoked[300];
 	struct scopemap *smap; /* the trust set's scope moves (scopemap.h) */
+	struct node_feeds *feeds; /* what it signed (node_feeds, below) */
 };
 
 /* The network id: BLAKE2b-256("hamlet/network/v1" || root pk || name). */
@@ -128,6 +130,88 @@ void node_scopes_refresh(struct node *n);
 
 /* The author for log_write(): borrows from n. */
 void node_author(const struct node *n, struct log_author *ret);
+
+/* --- what this node signed (node_feeds.c) ----------------------------------
+ *
+ * HOME/own-feeds keeps, outside the store, the highest seq this node has
+ * signed in each of its own feeds (its key and a scope). node_open()
+ * reads it; node_author() hands it to the writer, which refuses a write
+ * (HAMLET_EBEHIND) in a feed whose head in the store lies below it: a
+ * store restored or moved aside would sign again seqs its peers hold,
+ * a fork of its own feed. Once the store has those entries back (a sync,
+ * a bundle) writes go on by themselves. docs/decisions.md, "A restored
+ * node's own feeds".
+ */
+#define NODE_FEEDS_FILE "own-feeds"
+#define NODE_FEEDS_MAX 65536 /* feeds the file lists at most */
+#define NODE_FEEDS_MAX_BYTES (64 + 400 + NODE_FEEDS_MAX * 150)
+
+struct node_feed {
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t seq;  /* the highest seq signed in it */
+	size_t line;   /* where the file lists it (node_feeds_parse) */
+};
+
+/* A feed of this node's that its store holds less of than it signed. */
+struct node_feed_lag {
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t signed_seq; /* the highest seq it signed */
+	uint64_t stored;     /* the store's head of the feed */
+};
+
+/*
+ * The own-feeds file's text (buf, len bytes) for the node of key pk:
+ * every feed in *ret (malloc'd, sorted by scope), *ret_n of them. On a
+ * fault why names the line and what is wrong with it (English).
+ */
+int node_feeds_parse(const char *buf, size_t len, const uint8_t pk[32],
+		     struct node_feed **ret, size_t *ret_n, char *why,
+		     size_t whylen);
+
+/*
+ * 1 when n's own-feeds cannot be used (damaged, unreadable): every write
+ * is refused, and buf says why and what to do; 2 when it could not be
+ * written last time (the node goes on; buf says why); 0 when all is
+ * well. buf is in the installed translator's language (why.h).
+ */
+int node_feeds_problem(struct node *n, char *buf, size_t len);
+
+/* Read own-feeds again when it could not be used (mended since). */
+void node_feeds_refresh(struct node *n);
+
+/*
+ * After a commit: raise the recorded seq of each of n's own feeds among
+ * adv (others' feeds are passed over) and write the file when one rose.
+ * <0 with why when the file cannot be written, said once until a write
+ * works again; the table in memory is raised all the same.
+ */
+int node_feeds_advance(struct node *n, const struct log_advances *adv,
+		       char *why, size_t whylen);
+
+/*
+ * n's own feeds its store holds less of than it signed, the first max
+ * into ret; *ret_n counts them all. 0 when the file cannot be used
+ * (node_feeds_problem() says so).
+ */
+int node_feeds_behind(struct node *n, struct node_feed_lag *ret, size_t max,
+		      size_t *ret_n);
+
+/* Every feed own-feeds records, as node_feeds_behind() gives those
+ * behind. */
+int node_feeds_list(struct node *n, struct node_feed_lag *ret, size_t max,
+		    size_t *ret_n);
+
+/*
+ * Give up the entries n signed that no node holds any more: lower the
+ * recorded seq of each of its feeds (scope's alone when not NULL) to its
+ * head in the store, and write the file. The feeds lowered, the first
+ * max into ret with the seqs given up; *ret_n counts them (0: nothing to
+ * give up). An entry given up that some node does hold makes a fork at
+ * n's next write there.
+ */
+int node_feeds_forget(struct node *n, const char *scope,
+		      struct node_feed_lag *ret, size_t max, size_t *ret_n,
+		      char *why, size_t whylen);
 
 /* Hex helpers. out gets 2n+1 bytes. */
 void hex_encode(const uint8_t *p, size_t n, char *out);

@@ -34,4 +34,21 @@ int node__ini_read(const char *path, const char *section,
 /* Wipe and free the n values node__ini_read() gave. */
 void node__ini_free(char **vals, size_t n);
 
+/* --- node_feeds.c --------------------------------------------------------- */
+
+/*
+ * Read n's HOME/own-feeds into n->feeds; when not readonly, raise it to
+ * the heads of n's own feeds in its store and write it when that changed
+ * it or it was missing. A file that cannot be used is not an error here:
+ * node_feeds_problem() says why, and every write is refused with it.
+ * <0 only when out of memory.
+ */
+int node__feeds_open(struct node *n, int readonly);
+/* A new node's own-feeds in home: its key, no feed yet. */
+int node__feeds_create(const char *home, const uint8_t pk[32]);
+/* Free what node__feeds_open() made; accepts NULL. */
+void node__feeds_close(struct node_feeds *f);
+/* The floors for log_author (borrowed from f); NULL when f is. */
+const struct log_floors *node__feeds_floors(const struct node_feeds *f);
+
 #endif

@@ -266,6 +266,11 @@ int status_store_read(struct status_facts *st)
 	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
+	if (r >= 0)
+		r = node_feeds_behind(st->n, st->restoring,
+				      STATUS_MAX_RESTORING, &st->nrestoring);
+	st->feeds_problem = node_feeds_problem(st->n, st->feeds_why,
+					       sizeof(st->feeds_why));
 	return r < 0 ? r : 0;
 }
 
@@ -438,6 +443,28 @@ json_t *status_json(const struct status_facts *st)
 	json_object_set_new(j, "duplicates",
 			    json_integer((json_int_t)st->duplicates));
 	json_object_set_new(j, "problems", problems_json(st));
+	{
+		/* own writes wait for these to come back from the peers */
+		json_t *a = json_array();
+		for (size_t i = 0;
+		     i < st->nrestoring && i < STATUS_MAX_RESTORING; i++)
+			json_array_append_new(
+				a, json_pack("{s:s, s:I, s:I}", "scope",
+					     st->restoring[i].scope, "signed",
+					     (json_int_t)st->restoring[i].signed_seq,
+					     "stored",
+					     (json_int_t)st->restoring[i].stored));
+		json_object_set_new(j, "restoring", a);
+		if (st->nrestoring > STATUS_MAX_RESTORING)
+			json_object_set_new(
+				j, "restoring_more",
+				json_integer((json_int_t)(st->nrestoring -
+							  STATUS_MAX_RESTORING)));
+		json_object_set_new(j, "own_feeds_problem",
+				    st->feeds_problem
+					    ? json_string(st->feeds_why)
+					    : json_null());
+	}
 	if (st->unclassified)
 		json_object_set_new(j, "problems_unclassified",
 				    json_integer((json_int_t)st->unclassified));

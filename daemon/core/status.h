@@ -26,6 +26,7 @@ struct status_problem {
 };
 
 #define STATUS_MAX_COLLS 8	   /* collections told apart */
+#define STATUS_MAX_RESTORING 8	   /* own feeds waiting, named one by one */
 #define STATUS_MAX_CLASSIFY 10000 /* records looked at to tell them apart */
 
 struct status_totals {
@@ -44,6 +45,16 @@ struct status_facts {
 	struct status_problem prob[STATUS_MAX_COLLS];
 	size_t nprob;
 	uint64_t duplicates, unclassified;
+	/* the node's own feeds its store holds less of than it signed
+	 * (node.h, node_feeds): own writes there wait for them to come
+	 * back from the peers. The first STATUS_MAX_RESTORING; nrestoring
+	 * counts them all */
+	struct node_feed_lag restoring[STATUS_MAX_RESTORING];
+	size_t nrestoring;
+	/* node_feeds_problem(): 0, 1 (own-feeds does not read: no write) or
+	 * 2 (it could not be written), and what it says */
+	int feeds_problem;
+	char feeds_why[1024];
 	int running;
 	const msgpack_object *res, *peers;
 	size_t np;

@@ -1,0 +1,391 @@
+/*
+ * node_feeds: HOME/own-feeds, the highest seq a node signed in each of
+ * its own feeds, and the writer's refusal to sign below it. A node whose
+ * store is moved aside (or restored from an older copy) must not sign
+ * again the seqs its peers hold: it writes once they are back, or once
+ * its operator gives them up.
+ */
+#include "helpers.h"
+
+#include "why.h"
+
+#include <errno.h>
+
+/* A put in scope (NULL: the node's) through log_write, and HOME/own-feeds
+ * raised after its commit as hamletd and the CLI do; the write's result,
+ * its seq in *ret_seq. */
+static int put_in(struct node *n, const char *scope, const char *id,
+		  uint64_t *ret_seq, char *why, size_t wl)
+{
+	static int people;
+	char spec[200], fw[1024];
+	struct log_author au;
+	struct log_advances adv = { 0 };
+	struct log_out out;
+	struct log_op op = { ENTRY_PUT, "health_profile", id, scope, NULL, 0,
+			     0 };
+	size_t failed = 0;
+	uint8_t *body;
+	int r;
+
+	snprintf(spec, sizeof(spec),
+		 "person_id=0011223%05d;full_name=Person %s;birth_date=1990-01-01",
+		 ++people, id);
+	body = th_body(spec, &op.body_len);
+	op.body = body;
+	node_author(n, &au);
+	memset(&out, 0, sizeof(out));
+	r = log_write(n->st, &au, &op, 1, &out, &failed, why, wl, &adv);
+	if (r == 0) {
+		ASSERT_OK(node_feeds_advance(n, &adv, fw, sizeof(fw)));
+		if (ret_seq)
+			*ret_seq = out.seq;
+	}
+	log_advances_close(&adv);
+	free(body);
+	return r;
+}
+
+static int put(struct node *n, const char *id, uint64_t *ret_seq,
+	       char *why, size_t wl)
+{
+	return put_in(n, NULL, id, ret_seq, why, wl);
+}
+
+/* The head of n's own feed in scope in its store (0: none). */
+static uint64_t head(struct node *n, const char *scope)
+{
+	struct store_txn *t;
+	struct log_feed f;
+	uint8_t key[32];
+	int r;
+
+	log_feed_key(n->pk, scope, key);
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	r = log_feed_get(t, key, &f);
+	store_txn_abort(t);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	ASSERT_OK(r);
+	return f.seq;
+}
+
+/* What own-feeds records for scope (0: none). */
+static uint64_t recorded(struct node *n, const char *scope)
+{
+	struct node_feed_lag v[16];
+	size_t k;
+	ASSERT_OK(node_feeds_list(n, v, 16, &k));
+	for (size_t i = 0; i < k && i < 16; i++)
+		if (strcmp(v[i].scope, scope) == 0)
+			return v[i].signed_seq;
+	return 0;
+}
+
+/* Close n, move its store aside to STORE.TAG, open it again: a store
+ * lost and started again empty, node.key and own-feeds kept. */
+static struct node *store_lost(struct node *n, const char *tag)
+{
+	char home[4096], a[4200], b[4200], why[512];
+	struct node *m;
+
+	snprintf(home, sizeof(home), "%s", n->home);
+	node_close(n);
+	snprintf(a, sizeof(a), "%s/store", home);
+	snprintf(b, sizeof(b), "%s/store.%s", home, tag);
+	ASSERT_EQ(rename(a, b), 0);
+	if (node_open(home, 0, &m, why, sizeof(why)) < 0) {
+		fprintf(stderr, "node_open: %s\n", why);
+		exit(1);
+	}
+	th_live_add(m);
+	return m;
+}
+
+static struct node *reopen(struct node *n, int readonly)
+{
+	char home[4096], why[512];
+	struct node *m;
+
+	snprintf(home, sizeof(home), "%s", n->home);
+	node_close(n);
+	if (node_open(home, readonly, &m, why, sizeof(why)) < 0) {
+		fprintf(stderr, "node_open: %s\n", why);
+		exit(1);
+	}
+	th_live_add(m);
+	return m;
+}
+
+/* The own-feeds file of n with its text replaced by text. */
+static void feeds_write(struct node *n, const char *text)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/" NODE_FEEDS_FILE, n->home);
+	th_spit(p, (const uint8_t *)text, strlen(text));
+}
+
+/* node_feeds_parse() of text for n's key: its result, why in why. */
+static int parse(struct node *n, const char *text, size_t *ret_n, char *why,
+		 size_t wl)
+{
+	struct node_feed *v = NULL;
+	size_t k = 0;
+	int r = node_feeds_parse(text, strlen(text), n->pk, &v, &k, why, wl);
+	free(v);
+	if (ret_n)
+		*ret_n = k;
+	return r;
+}
+
+static void parser_cases(struct node *a)
+{
+	char key[65], t[4096], why[512];
+	size_t k;
+
+	hex_encode(a->pk, 32, key);
+	TEST_START("own-feeds: comments, the key line and one line a feed parse, in scope order");
+	snprintf(t, sizeof(t), "# c\n\nkey %s\nbk/c1/v2 7\n# x\nbk/c1 12\n",
+		 key);
+	ASSERT_OK(parse(a, t, &k, why, sizeof(why)));
+	ASSERT_EQ(k, 2);
+
+	TEST_START("own-feeds: a damaged file is refused, naming the line and what is wrong");
+	{
+		static const struct {
+			const char *body, *says;
+		} bad[] = {
+			{ "bk/c1 0\n", "line 2: the seq is not a number" },
+			{ "bk/c1 012\n", "line 2: the seq is not a number" },
+			{ "bk/c1 18446744073709551616\n", "line 2: the seq" },
+			{ "bk/c1 -1\n", "line 2: the seq" },
+			{ "bk/c1  3\n", "line 2 is not \"SCOPE SEQ\"" },
+			{ "bk/c1 3 \n", "line 2 is not \"SCOPE SEQ\"" },
+			{ "bk/c1\n", "line 2 is not \"SCOPE SEQ\"" },
+			{ "BK/c1 3\n", "line 2: the scope is not a scope" },
+			{ "bk//c1 3\n", "line 2: the scope is not a scope" },
+			{ "bk/c1 3\nbk/c2 4\nbk/c1 5\n",
+			  "line 4: scope bk/c1 is listed on line 2 already" },
+			{ "bk/c1 3", "does not end with a newline" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(t, sizeof(t), "key %s\n%s", key, bad[i].body);
+			ASSERT_TRUE(parse(a, t, NULL, why, sizeof(why)) < 0);
+			if (!strstr(why, bad[i].says)) {
+				fprintf(stderr, "case %zu: %s\n", i, why);
+				ASSERT_TRUE(strstr(why, bad[i].says) != NULL);
+			}
+		}
+		ASSERT_TRUE(parse(a, "", NULL, why, sizeof(why)) < 0);
+		ASSERT_TRUE(strstr(why, "no \"key\" line") != NULL);
+		ASSERT_TRUE(parse(a, "bk/c1 3\n", NULL, why, sizeof(why)) < 0);
+		ASSERT_TRUE(strstr(why, "line 1: the file's first line") != NULL);
+		snprintf(t, sizeof(t), "key %064d\nbk/c1 3\n", 7);
+		ASSERT_EQ(parse(a, t, NULL, why, sizeof(why)), HAMLET_EKEY);
+		ASSERT_TRUE(strstr(why, "another node's file") != NULL);
+		/* a NUL inside a line */
+		snprintf(t, sizeof(t), "key %s\nbk/c1 3\n", key);
+		{
+			size_t len = strlen(t);
+			struct node_feed *v = NULL;
+			t[len - 3] = 0;
+			ASSERT_TRUE(node_feeds_parse(t, len, a->pk, &v, &k, why,
+						     sizeof(why)) < 0);
+			ASSERT_TRUE(strstr(why, "line 2") != NULL);
+		}
+	}
+
+	TEST_START("own-feeds: a file over its size cap is refused before it is read line by line");
+	{
+		size_t len = NODE_FEEDS_MAX_BYTES + 1;
+		char *big = malloc(len + 1);
+		struct node_feed *v = NULL;
+		ASSERT_TRUE(big != NULL);
+		memset(big, '#', len);
+		big[len - 1] = '\n';
+		ASSERT_EQ(node_feeds_parse(big, len, a->pk, &v, &k, why,
+					   sizeof(why)),
+			  HAMLET_ETOOBIG);
+		free(big);
+	}
+}
+
+int main(void)
+{
+	char *dir = th_tmpdir();
+	char *net = th_network(dir, "net");
+	struct node *a = th_node(dir, net, "a", "bk/c1");
+	/* a peer that holds what A writes, as A's commune or province does */
+	struct node *p = th_node(dir, net, "p", "bk/c1");
+	char why[LOG_WHY_MAX], path[4200];
+	uint64_t seq = 0;
+	size_t k;
+
+	parser_cases(a);
+
+	TEST_START("a new node's own-feeds is made when it opens, holding no feed yet");
+	snprintf(path, sizeof(path), "%s/" NODE_FEEDS_FILE, a->home);
+	ASSERT_EQ(access(path, F_OK), 0);
+	ASSERT_EQ(recorded(a, "bk/c1"), 0);
+
+	TEST_START("each write raises what own-feeds records to the feed's head");
+	ASSERT_OK(put(a, "HP-1", &seq, why, sizeof(why)));
+	ASSERT_OK(put(a, "HP-2", &seq, why, sizeof(why)));
+	ASSERT_OK(put(a, "HP-3", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 3);
+	ASSERT_EQ(recorded(a, "bk/c1"), 3);
+	th_sync(a, p, dir);
+	ASSERT_EQ(th_count_entries(p), 3);
+
+	TEST_START("what own-feeds records never goes back: a lower head does not lower it");
+	{
+		struct log_advances adv = { 0 };
+		struct log_advance one = { .seq = 1 };
+		char fw[512];
+		log_feed_key(a->pk, "bk/c1", one.key);
+		snprintf(one.scope, sizeof(one.scope), "bk/c1");
+		adv.v = &one;
+		adv.n = 1;
+		ASSERT_OK(node_feeds_advance(a, &adv, fw, sizeof(fw)));
+		ASSERT_EQ(recorded(a, "bk/c1"), 3);
+	}
+
+	TEST_START("with its store moved aside, a write is refused (EBEHIND), says why and what to do, and writes nothing");
+	a = store_lost(a, "lost1");
+	ASSERT_EQ(head(a, "bk/c1"), 0);
+	ASSERT_EQ(recorded(a, "bk/c1"), 3);
+	ASSERT_EQ(put(a, "HP-4", NULL, why, sizeof(why)), HAMLET_EBEHIND);
+	ASSERT_TRUE(strstr(why, "signed up to seq 3 in its feed bk/c1") != NULL);
+	ASSERT_TRUE(strstr(why, "the store holds up to seq 0") != NULL);
+	ASSERT_TRUE(strstr(why, "would fork its own feed") != NULL);
+	ASSERT_TRUE(strstr(why, "hamlet own-feeds forget-lost") != NULL);
+	ASSERT_EQ(head(a, "bk/c1"), 0);
+	ASSERT_EQ(th_count_entries(a), 0);
+	{
+		struct node_feed_lag lag[4];
+		ASSERT_OK(node_feeds_behind(a, lag, 4, &k));
+		ASSERT_EQ(k, 1);
+		ASSERT_STREQ(lag[0].scope, "bk/c1");
+		ASSERT_EQ(lag[0].signed_seq, 3);
+		ASSERT_EQ(lag[0].stored, 0);
+	}
+
+	TEST_START("a write in a feed the node never wrote in goes on meanwhile");
+	ASSERT_OK(put_in(a, "bk/c1/x", "HP-SUB", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 1);
+	ASSERT_EQ(recorded(a, "bk/c1/x"), 1);
+	th_sync(a, p, dir);
+
+	TEST_START("once the peer sends its own entries back, the write goes on, with the next seq");
+	th_sync(p, a, dir);
+	ASSERT_EQ(head(a, "bk/c1"), 3);
+	ASSERT_OK(node_feeds_behind(a, NULL, 0, &k));
+	ASSERT_EQ(k, 0);
+	ASSERT_OK(put(a, "HP-4", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 4);
+	ASSERT_EQ(recorded(a, "bk/c1"), 4);
+
+	TEST_START("a store restored from an older copy is held to what the node signed since");
+	a = store_lost(a, "lost2");
+	th_sync(p, a, dir); /* P holds 3 of A's 4 */
+	ASSERT_EQ(head(a, "bk/c1"), 3);
+	ASSERT_EQ(head(a, "bk/c1/x"), 1);
+	ASSERT_EQ(put(a, "HP-5", NULL, why, sizeof(why)), HAMLET_EBEHIND);
+	ASSERT_TRUE(strstr(why, "signed up to seq 4 in its feed bk/c1") != NULL);
+	ASSERT_TRUE(strstr(why, "the store holds up to seq 3") != NULL);
+	ASSERT_EQ(head(a, "bk/c1"), 3);
+
+	TEST_START("forget-lost gives up what no node holds: it says what, and the next write takes the first seq given up");
+	{
+		struct node_feed_lag lag[4];
+		ASSERT_OK(node_feeds_forget(a, "bk/other", lag, 4, &k, why,
+					    sizeof(why)));
+		ASSERT_EQ(k, 0); /* not a feed of it that waits */
+		ASSERT_EQ(recorded(a, "bk/c1"), 4);
+		ASSERT_OK(node_feeds_forget(a, NULL, lag, 4, &k, why,
+					    sizeof(why)));
+		ASSERT_EQ(k, 1);
+		ASSERT_STREQ(lag[0].scope, "bk/c1");
+		ASSERT_EQ(lag[0].signed_seq, 4);
+		ASSERT_EQ(lag[0].stored, 3);
+		ASSERT_EQ(recorded(a, "bk/c1"), 3);
+	}
+	ASSERT_OK(put(a, "HP-5", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 4);
+	a = reopen(a, 0);
+	ASSERT_EQ(recorded(a, "bk/c1"), 4);
+
+	TEST_START("forget-lost with the store empty gives up the whole feed: the next write is seq 1");
+	a = store_lost(a, "lost3");
+	{
+		struct node_feed_lag lag[4];
+		ASSERT_OK(node_feeds_forget(a, "bk/c1", lag, 4, &k, why,
+					    sizeof(why)));
+		ASSERT_EQ(k, 1);
+		ASSERT_EQ(lag[0].stored, 0);
+		ASSERT_EQ(recorded(a, "bk/c1"), 0);
+	}
+	ASSERT_OK(put(a, "HP-6", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 1);
+
+	TEST_START("a missing own-feeds (a node made by an older hamlet) is made again from the store when the node opens to write");
+	ASSERT_EQ(unlink(path), 0);
+	a = reopen(a, 1);
+	ASSERT_EQ(access(path, F_OK), -1); /* read-only: nothing written */
+	ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+	a = reopen(a, 0);
+	ASSERT_EQ(access(path, F_OK), 0);
+	ASSERT_EQ(recorded(a, "bk/c1"), 1);
+	/* what the store lost with the file is not known any more */
+	ASSERT_EQ(recorded(a, "bk/c1/x"), 0);
+
+	TEST_START("a file that does not read: the node opens, says which line, and refuses every write until it is mended");
+	{
+		char key[65], t[512];
+		hex_encode(a->pk, 32, key);
+		snprintf(t, sizeof(t), "key %s\nbk/c1 1\nbk/c1/x one\n", key);
+		feeds_write(a, t);
+		a = reopen(a, 0);
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 1);
+		ASSERT_TRUE(strstr(why, NODE_FEEDS_FILE " does not read (line 3: the seq is not a number") != NULL);
+		ASSERT_TRUE(strstr(why, "writes nothing") != NULL);
+		ASSERT_EQ(put(a, "HP-7", NULL, why, sizeof(why)),
+			  HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "line 3") != NULL);
+		ASSERT_EQ(head(a, "bk/c1"), 1);
+		/* nothing is written over the damaged file */
+		{
+			size_t len;
+			uint8_t *b = th_slurp(path, &len);
+			ASSERT_EQ(len, strlen(t));
+			free(b);
+		}
+		snprintf(t, sizeof(t), "key %s\nbk/c1 1\nbk/c1/x 9\n", key);
+		feeds_write(a, t);
+		node_feeds_refresh(a);
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+		ASSERT_OK(put(a, "HP-7", &seq, why, sizeof(why)));
+		ASSERT_EQ(seq, 2);
+	}
+
+	TEST_START("another node's own-feeds is refused, naming both keys");
+	{
+		char t[512];
+		feeds_write(a, "key 0000000000000000000000000000000000000000000000000000000000000000\n");
+		a = reopen(a, 0);
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 1);
+		ASSERT_TRUE(strstr(why, "another node's file") != NULL);
+		ASSERT_EQ(unlink(path), 0);
+		node_feeds_refresh(a); /* moved aside: made again from the store */
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+		ASSERT_EQ(recorded(a, "bk/c1"), 2);
+		(void)t;
+	}
+
+	node_close(a);
+	node_close(p);
+	th_rmrf(dir);
+	free(dir);
+	free(net);
+	TEST_DONE();
+}
