@@ -450,6 +450,10 @@ int cli_daemon_up(void);
 int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result);
+/* cli_rpc(), waiting up to timeout_ms for the answer (cli_rpc: 10 s). */
+int cli_rpc_wait(const char *sock, const char *method, const char *arg,
+		 int timeout_ms, int quiet_if_down, struct mp_doc *ret_doc,
+		 uint8_t **ret_buf, const msgpack_object **ret_result);
 /* A value of a msgpack map by key, or NULL; a uint (0 when absent). */
 static inline const msgpack_object *cli_mp_get(const msgpack_object *map,
 					       const char *key)
@@ -513,7 +517,7 @@ struct cli_ingest {
  * says so; importing again is harmless).
  */
 /* The same for trust items (a bundle_trust_fn): the daemon's "trust"
- * method, or log_trust_ingest() when no daemon runs. */
+ * method, or bundle_trust_local() when no daemon runs. */
 int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
 	      struct trustset_out *out, struct log_stats *stats, char *why,
 	      size_t wl);

@@ -180,11 +180,19 @@ int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result)
 {
+	return cli_rpc_wait(sock, method, arg, 10000, quiet_if_down, ret_doc,
+			    ret_buf, ret_result);
+}
+
+int cli_rpc_wait(const char *sock, const char *method, const char *arg,
+		 int timeout_ms, int quiet_if_down, struct mp_doc *ret_doc,
+		 uint8_t **ret_buf, const msgpack_object **ret_result)
+{
 	uint8_t *buf = NULL;
 	size_t len;
 	const msgpack_object *a;
 	int64_t code;
-	int r = rpc_client_call(sock, method, arg, 10000, &buf, &len);
+	int r = rpc_client_call(sock, method, arg, timeout_ms, &buf, &len);
 
 	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENAMETOOLONG)
 		return daemon_unreachable(sock, r, quiet_if_down);
@@ -674,8 +682,7 @@ int cli_trust(void *ctx, const struct trustset_item *items, size_t n,
 			return daemon_went_away(sock, why, wl);
 		if (daemon_absent(r) && done == 0) {
 			why[0] = 0;
-			r = log_trust_ingest(c->n->st, c->n->net.id, items, n,
-					     out, stats, NULL);
+			r = bundle_trust_local(c->n, items, n, out, stats);
 			if (r < 0)
 				why_set(why, wl, "%s", cli_strerror(r));
 			return r;

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "hlc.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,86 @@ static void own_scope_note(struct node *n)
 			list, n->scope, n->scope);
 }
 
+/* The take-out's counts as hamletd answered them (cli_mp_u64). */
+static void keep_from_map(const msgpack_object *m, struct log_keep_result *k,
+			  uint64_t *ret_sessions)
+{
+	k->entries = cli_mp_u64(m, "entries");
+	k->feeds = cli_mp_u64(m, "feeds");
+	k->held = cli_mp_u64(m, "held");
+	k->records = cli_mp_u64(m, "records");
+	k->proofs = cli_mp_u64(m, "proofs");
+	*ret_sessions = cli_mp_u64(m, "sessions");
+}
+
+/*
+ * After an install (file, the certificate's path): the node keeps only
+ * what its certificate lets it read (log_keep_reads), through hamletd
+ * when it runs, and says what went. Printed on failure.
+ */
+static int keep_after_install(const char *file)
+{
+	struct log_keep_result k = { 0 };
+	struct cert_chain *ch = NULL;
+	struct node *n = NULL;
+	uint64_t sessions = 0, gone;
+	int daemon = 0, r;
+
+	if ((r = cli_node_open(0, &n, &daemon)) < 0)
+		goto out;
+	if (daemon) {
+		struct mp_doc doc;
+		uint8_t *buf = NULL;
+		const msgpack_object *res;
+		/* closed first: hamletd rewrites the store before it answers
+		 * (a large one takes a while), which it does only while no
+		 * other program has it open */
+		node_close(n);
+		n = NULL;
+		r = cli_rpc_wait(cli_socket_path(NULL), "keep", NULL, 600000, 0,
+				 &doc, &buf, &res);
+		if (r == HAMLET_EPROTO)
+			cli_err(_("this hamletd is older than this hamlet: restart it (systemctl restart hamletd)"));
+		if (r < 0)
+			goto out;
+		keep_from_map(res, &k, &sessions);
+		mp_doc_close(&doc);
+		free(buf);
+	} else {
+		struct log_reader rd;
+		if (!(ch = malloc(sizeof(*ch)))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		node_reader(n, ch, &rd);
+		if ((r = log_keep_reads(n->st, &rd, &k)) < 0) {
+			cli_err(_("cannot read or write the store in %s/store: %s"),
+				n->home, cli_strerror(r));
+			goto out;
+		}
+	}
+	gone = k.entries + k.held;
+	if (gone || k.proofs)
+		printf(P_("took out %llu entry that this certificate does not let the node read (records no longer held here: %llu; fork proofs: %llu), as a node that never received it; the store was rewritten so that none of it is left in its files\n",
+			  "took out %llu entries that this certificate does not let the node read (records no longer held here: %llu; fork proofs: %llu), as a node that never received them; the store was rewritten so that none of them is left in its files\n",
+			  gone),
+		       (unsigned long long)gone, (unsigned long long)k.records,
+		       (unsigned long long)k.proofs);
+	if (sessions)
+		printf(P_("hamletd's %llu session starts again under the new certificate\n",
+			  "hamletd's %llu sessions start again under the new certificate\n",
+			  sessions),
+		       (unsigned long long)sessions);
+	r = 0;
+out:
+	if (r < 0)
+		cli_err(_("%s is installed, but what it does not let this node read may still be held: run \"hamlet cert install %s\" again once the fault above is mended"),
+			file, file);
+	free(ch);
+	node_close(n);
+	return r;
+}
+
 int cmd_cert__install(int argc, char **argv)
 {
 	char *pos[1], why[512] = "";
@@ -70,7 +151,10 @@ int cmd_cert__install(int argc, char **argv)
 	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
 	       pos[0]);
 	own_scope_note(n);
-	r = 0;
+	/* the store is opened again as the writer (or hamletd is asked) */
+	node_close(n);
+	n = NULL;
+	r = keep_after_install(pos[0]);
 out:
 	free(buf);
 	node_close(n);

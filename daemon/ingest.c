@@ -186,7 +186,8 @@ static int entry_admit(const struct ingest *q, const struct ingest_job *j,
 			 e.collection, e.scope);
 		return HAMLET_ECERT;
 	}
-	return scopemap_keep_check(sm, j->read_grant, &e, why, wl);
+	return scopemap_keep_check(sm, j->read_grant, q->node->scope, &e, why,
+				   wl);
 }
 
 /*
@@ -315,11 +316,44 @@ static void run_write(struct ingest *q, struct ingest_job *j)
 
 static void run_trust(struct ingest *q, struct ingest_job *j)
 {
-	j->r = log_trust_ingest(q->node->st, q->node->net.id, j->items, j->n,
-				j->tout, &j->stats, &j->adv_);
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_reader rd;
+
+	if (!ch) {
+		j->r = -ENOMEM;
+		snprintf(j->why, sizeof(j->why), "out of memory");
+		return;
+	}
+	/* what this node keeps, now: a fork proof of a feed it may not
+	 * read is not stored, from a peer or a bundle */
+	node_reader(q->node, ch, &rd);
+	j->r = log_trust_ingest_read(q->node->st, q->node->net.id, &rd,
+				     j->items, j->n, j->tout, &j->stats,
+				     &j->adv_);
+	free(ch);
 	if (j->r < 0)
 		snprintf(j->why, sizeof(j->why),
 			 "nothing of the %zu trust items was stored: %s", j->n,
+			 hamlet_strerror(j->r));
+}
+
+/* What the node's certificate (installed since it was last read) does
+ * not let it read leaves the store (log_keep_reads). */
+static void run_keep(struct ingest *q, struct ingest_job *j)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_reader rd;
+
+	if (!ch) {
+		j->r = -ENOMEM;
+		snprintf(j->why, sizeof(j->why), "out of memory");
+		return;
+	}
+	node_reader(q->node, ch, &rd);
+	j->r = log_keep_reads(q->node->st, &rd, &j->keep);
+	free(ch);
+	if (j->r < 0)
+		snprintf(j->why, sizeof(j->why), "nothing was taken out: %s",
 			 hamlet_strerror(j->r));
 }
 
@@ -338,6 +372,8 @@ static void job_work(uv_work_t *w)
 		run_write(j->q_, j);
 	else if (j->kind == INGEST_PEERBASE)
 		j->r = peerbase_save(j->q_->node->st, j->peer, j->base);
+	else if (j->kind == INGEST_KEEP)
+		run_keep(j->q_, j);
 	/* the node's own feeds as the commit left them, kept outside the
 	 * store (node.h): here, not on the loop, as the file is synced */
 	if (j->adv_.n &&
@@ -362,6 +398,11 @@ static void job_after(uv_work_t *w, int status)
 	if (j->kind == INGEST_TRUST && j->r == 0)
 		for (size_t i = 0; i < j->n && !trusted; i++)
 			trusted = j->tout[i].status == TRUSTSET_ADDED;
+	/* feeds and fork proofs taken out: sessions state again what they
+	 * hold */
+	if (j->kind == INGEST_KEEP && j->r == 0)
+		trusted = j->keep.entries || j->keep.feeds || j->keep.held ||
+			  j->keep.proofs;
 	/* no job runs now: the next one and the loop see the new map */
 	if (trusted)
 		node_scopes_refresh(q->node);
@@ -451,7 +492,7 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 	} else if (j->kind == INGEST_CONTACT) {
 		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contacts)
 			return -EINVAL;
-	} else if (j->kind == INGEST_COMPACT) {
+	} else if (j->kind == INGEST_COMPACT || j->kind == INGEST_KEEP) {
 		if (j->n != 0)
 			return -EINVAL;
 	} else if (j->kind == INGEST_PEERBASE) {
@@ -468,6 +509,7 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 	j->failed = 0;
 	j->why[0] = 0;
 	memset(&j->stats, 0, sizeof(j->stats));
+	memset(&j->keep, 0, sizeof(j->keep));
 	memset(&j->adv_, 0, sizeof(j->adv_));
 	j->q_ = q;
 	j->cb_ = cb;

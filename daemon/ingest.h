@@ -38,6 +38,8 @@ enum ingest_kind {
 	INGEST_COMPACT,	    /* n = 0: the store's rewrite after an erasure,
 			     * put off while another process had it open */
 	INGEST_PEERBASE,    /* n = 1: a peer's sync basis (peerbase.h) */
+	INGEST_KEEP,	    /* n = 0: keep only what the node's certificate,
+			     * installed since, lets it read (log_keep_reads) */
 };
 
 struct ingest;
@@ -97,7 +99,8 @@ struct ingest_job {
 	 * for an earlier one), or NULL for no limit but the store's */
 	const uint64_t *held_budget;
 	/* INGEST_ENTRIES: this node's certificate; an entry of a scope it
-	 * may not read is refused (ESCOPE). NULL: no such check */
+	 * may not read is refused (ESCOPE). NULL: the node has none, and
+	 * keeps only its own scope (scopemap_keeps()) */
 	const struct cert *read_grant;
 	/* INGEST_ENTRIES from a peer: its key and certificate; an entry it
 	 * signed itself outside its write grant is refused (ECERT). The
@@ -117,6 +120,7 @@ struct ingest_job {
 	size_t failed;	 /* INGEST_WRITE with r < 0: the operation at fault */
 	char why[LOG_WHY_MAX]; /* with r < 0: a sentence naming the fault */
 	struct log_stats stats;
+	struct log_keep_result keep; /* INGEST_KEEP: what went */
 
 	/* --- private --- */
 	uv_work_t work_;

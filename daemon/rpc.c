@@ -377,6 +377,13 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 		do_peer_edit(rc, arg, 0);
 	else if (strcmp(method, "own_feeds_forget") == 0)
 		do_feeds_forget(rc, na == 2 ? arg : NULL);
+	else if (strcmp(method, "keep") == 0 && na == 1) {
+		if (rc->refs >= RPC_MAX_JOBS)
+			rpc__reply_error(rc, -EBUSY,
+				    "too many requests in progress on this connection: wait for their answers");
+		else
+			rpc__do_keep(rc);
+	}
 	else
 		rpc__reply_error(rc, HAMLET_EPROTO, "unknown method or arguments");
 }

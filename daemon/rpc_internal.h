@@ -53,5 +53,9 @@ void rpc__kv_u64(msgpack_packer *pk, const char *k, uint64_t v);
 void rpc__do_write(struct rpc_conn *rc, const uint8_t *p, size_t n);
 void rpc__do_ingest(struct rpc_conn *rc, const uint8_t *p, size_t n);
 void rpc__do_trust(struct rpc_conn *rc, const uint8_t *p, size_t n);
+/* ["keep"]: the node keeps only what its certificate (installed since
+ * the daemon last read it) lets it read (log_keep_reads), and its
+ * sessions start again under it; answers what went. */
+void rpc__do_keep(struct rpc_conn *rc);
 
 #endif

@@ -1,18 +1,20 @@
 /*
  * rpc_jobs: the local socket's methods whose work is a job on the node's
- * one writer (daemon/ingest.h): "write", "ingest" and "trust", their
- * arguments checked and decoded here, their answers sent once the job
- * is done.
+ * one writer (daemon/ingest.h): "write", "ingest", "trust" and "keep",
+ * their arguments checked and decoded here, their answers sent once the
+ * job is done.
  */
 #include "rpc.h"
 #include "rpc_internal.h"
 
 #include "cert.h"
+#include "conn.h"
 #include "dlog.h"
 #include "error.h"
 #include "hlc.h"
 #include "ingest.h"
 #include "mp.h"
+#include "peer.h"
 #include "rpc_client.h"
 #include "why.h"
 #include "wire.h"
@@ -444,4 +446,56 @@ bad:
 	rpc__reply_error(rc, HAMLET_EFORMAT,
 		    "trust: expected a list of 1 to 256 [kind (1 certificate, 2 revocation, 3 fork proof, 4 scope move), item bytes]");
 	rpc_job_free(j);
+}
+
+/* --- keep: what a certificate installed since lets the node read ------ */
+
+static void rpc_keep_done(struct ingest_job *job)
+{
+	struct rpc_job *j = job->data;
+	struct rpc_conn *rc = j->rc;
+	const struct log_keep_result *k = &job->keep;
+	struct mp_writer w;
+	uint64_t closed = 0;
+
+	if (!job_ended(rc, job->r))
+		goto out;
+	if (job->r < 0) {
+		rpc__reply_error(rc, job->r, job->why);
+		goto out;
+	}
+	/* a session reads under the certificate it began with: each starts
+	 * again under the new one (a clean close, no backoff) */
+	for (struct conn *c = rc->d->conns; c; c = c->next)
+		if (!c->closing && c->state == CONN_READY) {
+			peer_conn_close(c, N_("this node's certificate was replaced: the session starts again under it"));
+			closed++;
+		}
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 6);
+	rpc__kv_u64(&w.pk, "entries", k->entries);
+	rpc__kv_u64(&w.pk, "feeds", k->feeds);
+	rpc__kv_u64(&w.pk, "held", k->held);
+	rpc__kv_u64(&w.pk, "records", k->records);
+	rpc__kv_u64(&w.pk, "proofs", k->proofs);
+	rpc__kv_u64(&w.pk, "sessions", closed);
+	rpc__reply(rc, &w);
+	mp_writer_destroy(&w);
+out:
+	rpc_job_free(j);
+}
+
+void rpc__do_keep(struct rpc_conn *rc)
+{
+	struct rpc_job *j = rpc_job_new((const uint8_t *)"", 0);
+
+	if (!j) {
+		rpc__reply_error(rc, -ENOMEM, "out of memory");
+		return;
+	}
+	j->job.kind = INGEST_KEEP;
+	j->job.n = 0;
+	rpc_job_submit(rc, j, rpc_keep_done);
 }

@@ -51,6 +51,10 @@ static void trust_done(struct ingest_job *j)
 			if (o->status == TRUSTSET_ADDED)
 				added++;
 			else if (o->status == TRUSTSET_REFUSED &&
+				 o->err == HAMLET_ESCOPE)
+				continue; /* not ours (a fork proof of a feed
+					   * we do not read): no fault */
+			else if (o->status == TRUSTSET_REFUSED &&
 				 ++refused <= 3) /* the first few name why */
 				dlog(DLOG_WARNING, _("%s: %s refused: %s"),
 				     tj->from,
@@ -146,7 +150,8 @@ int sync__trust_have_send(struct conn *c)
 
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
-	r = trustset_digest(t, digest, &n);
+	r = trustset_digest_shared(t, c->d->node->smap, c->own, c->cert,
+				   digest, &n);
 	store_txn_abort(t);
 	if (r < 0)
 		return r;
@@ -171,7 +176,10 @@ int sync__on_trust_have(struct conn *c, const struct wire_msg *m, char *why,
 	(void)wl;
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
-	if ((r = trustset_digest(t, digest, &n)) < 0 ||
+	/* the members both keep: a fork proof of a feed one of us may not
+	 * read is in neither's digest (SPEC §9) */
+	if ((r = trustset_digest_shared(t, c->d->node->smap, c->own, c->cert,
+					digest, &n)) < 0 ||
 	    (n == m->trust_have.count &&
 	     memcmp(digest, m->trust_have.digest, 32) == 0))
 		goto out; /* the same set */
@@ -246,6 +254,11 @@ int sync__on_trust_ids(struct conn *c, const struct wire_msg *m, char *why,
 			continue; /* it has it */
 		if ((r = trustset_get(t, mine[i], &item, &il)) < 0)
 			break;
+		/* a fork proof names records of its feed: not to a peer
+		 * that may not read them */
+		if (trustset_proof_unread(c->d->node->smap, c->cert,
+					  mine[i][0], item, il))
+			continue;
 		if (n == WIRE_MAX_TRUST_ITEMS || bytes + il > ITEMS_BYTES) {
 			if ((r = wire_put_trust_items(&w, kinds, data, lens,
 						      n)) < 0 ||

@@ -33,6 +33,11 @@
  *       in order: status is enum
  *       log_status (0 applied, 1 duplicate, 2 held, 3 fork, 4 rejected),
  *       err the error code (0 or negative), why "" or the fault.
+ *   ["keep"]               -> [0, {entries, feeds, held, records, proofs,
+ *                                   sessions}]
+ *       the node takes out what its certificate (installed since) does
+ *       not let it read (log_keep_reads), then its sessions start again
+ *       under it: what went, and the sessions closed.
  * On error the answer is [code (negative), "message"] (for "write",
  * [code, "message", index of the operation at fault]).
  * dials in status: array of maps {addr, key (hex of the key that last

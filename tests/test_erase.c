@@ -287,6 +287,9 @@ int main(void)
 						  "health_profile", "HP-4");
 		ASSERT_EQ(o.status, LOG_APPLIED);
 		ASSERT_TRUE(ops_consistent(r4, "health_profile", "HP-4"));
+		/* known by its erasure alone: erased, not a live record of
+		 * no fields (SPEC §1.6) */
+		ASSERT_TRUE(erased(r4, "health_profile", "HP-4"));
 		ASSERT_OK(th_put(v, "health_profile", "HP-4",
 				 "person_id=000000000004;full_name=MARKERdd4;birth_date=1990-01-01"));
 		th_sync(v, r4, dir);
@@ -303,6 +306,54 @@ int main(void)
 			audit_report_close(&ar);
 		}
 		node_close(r4);
+	}
+
+	TEST_START("a store an earlier release filled with a record of its erasures alone is made again once, its digest summed again");
+	{
+		struct node *r6 = th_node(dir, net, "r6", "bk");
+		struct node *r7 = th_node(dir, net, "r7", "bk");
+		struct store_txn *t;
+		struct audit_report ar;
+		uint8_t junk[40];
+		struct erasure x1, x2;
+		/* two erasures of HP-6, in two scopes, and no write of it */
+		craft_erasure(r6, adm->pk, adm->sk, "bk/c1", "health_profile",
+			      "HP-6", &x1);
+		ASSERT_EQ(ingest_one(r6, &x1).status, LOG_APPLIED);
+		craft_erasure(r6, adm->pk, adm->sk, "bk/c1", "health_profile",
+			      "HP-6", &x2);
+		ASSERT_EQ(ingest_one(r6, &x2).status, LOG_APPLIED);
+		ASSERT_EQ(ingest_one(r7, &x1).status, LOG_APPLIED);
+		ASSERT_EQ(ingest_one(r7, &x2).status, LOG_APPLIED);
+		ASSERT_TRUE(erased(r6, "health_profile", "HP-6"));
+		/* as an earlier release left it: a digest summed under the
+		 * earlier rule, and no mark of the pass */
+		memset(junk, 0x5a, sizeof(junk));
+		ASSERT_OK(store_txn_begin(r6->st, 0, &t));
+		ASSERT_OK(store_put(t, ST_META, "digest", 6, junk, 40, 0));
+		ASSERT_OK(store_del(t, ST_META, "erased_alone_v1", 15));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(r6->st, r6->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		audit_report_close(&ar);
+		ASSERT_OK(log_erased_alone_upgrade(r6->st));
+		ASSERT_OK(audit_store(r6->st, r6->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+		TH_ASSERT_SAME_STATE(r6, r7);
+		ASSERT_TRUE(erased(r6, "health_profile", "HP-6"));
+		/* once: the mark stays, and a later opening does nothing */
+		ASSERT_OK(store_txn_begin(r6->st, 0, &t));
+		ASSERT_OK(store_put(t, ST_META, "digest", 6, junk, 40, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(log_erased_alone_upgrade(r6->st));
+		ASSERT_OK(audit_store(r6->st, r6->net.id, &ar));
+		ASSERT_TRUE(audit_failed(&ar));
+		audit_report_close(&ar);
+		erasure_free(&x1);
+		erasure_free(&x2);
+		node_close(r6);
+		node_close(r7);
 	}
 
 	TEST_START("an erasure reaches only entries under its scope");

@@ -1,5 +1,6 @@
 /* The ingest path: chains, holds, forks, audit, a full store. */
 #include "audit.h"
+#include "bundle.h"
 #include "changes.h"
 #include "helpers.h"
 #include "heads.h"
@@ -235,6 +236,189 @@ static void test_revoke_cut(const char *dir, const char *net)
 	node_close(other);
 	node_close(first);
 	node_close(late);
+}
+
+/* 1 when the bytes of s are in n's store file (data.mdb). */
+static int store_holds(struct node *n, const char *s)
+{
+	char path[4200];
+	size_t len;
+	uint8_t *b;
+	int found;
+	snprintf(path, sizeof(path), "%s/store/data.mdb", n->home);
+	b = th_slurp(path, &len);
+	found = memmem(b, len, s, strlen(s)) != NULL;
+	free(b);
+	return found;
+}
+
+/* 1 when n's trust set holds a fork proof. */
+static int any_proof(void *ctx, int kind, const uint8_t id[32],
+		     const uint8_t *data, size_t len)
+{
+	(void)kind, (void)id, (void)data, (void)len;
+	*(int *)ctx = 1;
+	return 1;
+}
+static int holds_proof(struct node *n)
+{
+	struct store_txn *t;
+	int found = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(trustset_each(t, TRUST_FORK, any_proof, &found));
+	store_txn_abort(t);
+	return found;
+}
+
+/* What a node keeps of what reaches it, before and after its
+ * certificate: its own scope alone without one; what a certificate
+ * installed over a store does not let it read leaves it (log_keep_reads);
+ * a fork proof of a feed it does not read is neither stored nor counted
+ * in the trust digest it shares. */
+static void test_keep_reads(const char *dir, const char *net)
+{
+	struct node *va = th_node(dir, net, "kr-va", "bk/k/va");
+	struct node *vb = th_node(dir, net, "kr-vb", "bk/k/vb");
+	struct node *ref = th_node(dir, net, "kr-ref", "bk/k/va");
+	struct node *bare = th_node_bare(dir, net, "kr-bare", "bk/k/va");
+	struct node *wide = th_node_bare(dir, net, "kr-wide", "bk/k");
+	struct node *vbc;
+	struct th_pool pa = { 0 }, pb = { 0 }, pc = { 0 };
+	struct log_out out[16];
+	struct log_stats st = { 0 };
+	struct trustset_item it = { TRUST_FORK, NULL, 0 };
+	struct trustset_out to;
+	struct log_keep_result kr;
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_reader rd;
+	uint8_t *proof;
+	size_t pl;
+	char cmd[8400], home[4200], why[256];
+
+	ASSERT_OK(th_put(va, "health_profile", "KA-1",
+			 "person_id=002200000001;full_name=OURSmarker;birth_date=1990-01-01"));
+	ASSERT_OK(th_put(vb, "health_profile", "KB-1",
+			 "person_id=002200000002;full_name=THEIRSmarker;birth_date=1990-01-01"));
+	/* vb's key copied to a second PC, which writes at vb's next seq */
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/kr-vb' '%s/kr-vbc'", dir, dir);
+	ASSERT_EQ(system(cmd), 0);
+	snprintf(home, sizeof(home), "%s/kr-vbc", dir);
+	ASSERT_OK(node_open(home, 0, &vbc, why, sizeof(why)));
+	ASSERT_OK(th_put(vb, "health_profile", "KB-2",
+			 "person_id=002200000003;full_name=Two;birth_date=1990-01-01"));
+	ASSERT_OK(th_put(vbc, "health_profile", "KB-3",
+			 "person_id=002200000004;full_name=Three;birth_date=1990-01-01"));
+	th_pool_fill(va, &pa);
+	th_pool_fill(vb, &pb);
+	th_pool_fill(vbc, &pc);
+	ASSERT_EQ(pb.n, 2);
+	ASSERT_OK(fork_proof_encode(pb.in[1].env, pb.in[1].env_len,
+				    pb.in[1].sig, pc.in[1].env,
+				    pc.in[1].env_len, pc.in[1].sig, &proof,
+				    &pl));
+	it.data = proof;
+	it.len = pl;
+	ASSERT_OK(log_ingest(ref->st, ref->net.id, pa.in, pa.n, out, NULL,
+			     NULL));
+
+	TEST_START("a node without a certificate keeps of a bundle its own scope alone, and no fork proof of another's");
+	ASSERT_OK(bundle_ingest_local(bare, NULL, pa.in, pa.n, out, &st));
+	ASSERT_EQ(out[0].status, LOG_APPLIED);
+	ASSERT_OK(bundle_ingest_local(bare, NULL, pb.in, pb.n, out, &st));
+	ASSERT_EQ(out[0].status, LOG_REJECTED);
+	ASSERT_EQ(out[0].err, HAMLET_ESCOPE);
+	ASSERT_TRUE(strstr(out[0].why, "own scope bk/k/va") != NULL);
+	ASSERT_OK(bundle_trust_local(bare, &it, 1, &to, &st));
+	ASSERT_EQ(to.status, TRUSTSET_REFUSED);
+	ASSERT_EQ(to.err, HAMLET_ESCOPE);
+	ASSERT_TRUE(!holds_proof(bare));
+	ASSERT_TRUE(!store_holds(bare, "THEIRSmarker"));
+	TH_ASSERT_SAME_STATE(bare, ref);
+
+	TEST_START("a certified node stores no fork proof of a feed it does not read; one that reads it does");
+	ASSERT_OK(bundle_trust_local(ref, &it, 1, &to, &st));
+	ASSERT_EQ(to.status, TRUSTSET_REFUSED);
+	ASSERT_EQ(to.err, HAMLET_ESCOPE);
+	ASSERT_OK(bundle_trust_local(vb, &it, 1, &to, &st));
+	ASSERT_EQ(to.status, TRUSTSET_ADDED);
+	ASSERT_TRUE(holds_proof(vb));
+
+	TEST_START("the trust digest two nodes share leaves out a fork proof one of them may not read");
+	{
+		struct store_txn *t;
+		uint8_t d1[32], d2[32];
+		uint64_t n1, n2;
+		node_grant_refresh(vb);
+		node_grant_refresh(ref);
+		ASSERT_TRUE(vb->grant && ref->grant);
+		ASSERT_OK(store_txn_begin(vb->st, 1, &t));
+		ASSERT_OK(trustset_digest_shared(t, vb->smap, vb->grant,
+						 ref->grant, d1, &n1));
+		store_txn_abort(t);
+		ASSERT_OK(store_txn_begin(ref->st, 1, &t));
+		ASSERT_OK(trustset_digest_shared(t, ref->smap, ref->grant,
+						 vb->grant, d2, &n2));
+		store_txn_abort(t);
+		ASSERT_EQ(n1, n2);
+		ASSERT_MEMEQ(d1, d2, 32);
+		ASSERT_OK(store_txn_begin(vb->st, 1, &t));
+		ASSERT_OK(trustset_digest(t, d1, &n1));
+		store_txn_abort(t);
+		ASSERT_EQ(n1, n2 + 1);
+	}
+
+	TEST_START("a certificate installed over what it does not let the node read takes it out, keeping the node's own writing");
+	/* filled before any check (an earlier version): every scope */
+	ASSERT_OK(log_ingest(wide->st, wide->net.id, pa.in, pa.n, out, NULL,
+			     NULL));
+	ASSERT_OK(log_ingest(wide->st, wide->net.id, pb.in, pb.n, out, NULL,
+			     NULL));
+	ASSERT_OK(log_trust_ingest(wide->st, wide->net.id, &it, 1, &to, NULL,
+				   NULL));
+	ASSERT_EQ(to.status, TRUSTSET_ADDED);
+	ASSERT_OK(th_put(wide, "health_profile", "KW-1",
+			 "person_id=002200000009;full_name=OWNmarker;birth_date=1990-01-01"));
+	ASSERT_TRUE(store_holds(wide, "THEIRSmarker"));
+	/* its own scope keeps all of bk/k: nothing goes yet */
+	node_reader(wide, ch, &rd);
+	ASSERT_OK(log_keep_reads(wide->st, &rd, &kr));
+	ASSERT_EQ(kr.entries, 0);
+	th_certify(wide, net, "bk/k/va", "bk/k/va", 0);
+	node_grant_refresh(wide);
+	node_reader(wide, ch, &rd);
+	ASSERT_TRUE(rd.grant != NULL);
+	ASSERT_OK(log_keep_reads(wide->st, &rd, &kr));
+	ASSERT_EQ(kr.entries, 2);
+	ASSERT_EQ(kr.feeds, 1);
+	ASSERT_EQ(kr.records, 2);
+	ASSERT_EQ(kr.proofs, 1);
+	ASSERT_TRUE(!holds_proof(wide));
+	ASSERT_TRUE(!store_holds(wide, "THEIRSmarker"));
+	ASSERT_TRUE(store_holds(wide, "OURSmarker"));
+	ASSERT_TRUE(store_holds(wide, "OWNmarker"));
+	ASSERT_EQ(th_records(wide), 2);
+	{
+		struct audit_report ar;
+		ASSERT_OK(audit_store(wide->st, wide->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+	}
+
+	TEST_START("and again, nothing more goes");
+	ASSERT_OK(log_keep_reads(wide->st, &rd, &kr));
+	ASSERT_EQ(kr.entries + kr.feeds + kr.held + kr.records + kr.proofs, 0);
+
+	free(ch);
+	free(proof);
+	th_pool_free(&pa);
+	th_pool_free(&pb);
+	th_pool_free(&pc);
+	node_close(vbc);
+	node_close(va);
+	node_close(vb);
+	node_close(ref);
+	node_close(bare);
+	node_close(wide);
 }
 
 int main(void)
@@ -1179,6 +1363,7 @@ int main(void)
 
 	th_pool_free(&c);
 	test_revoke_cut(dir, net);
+	test_keep_reads(dir, net);
 	node_close(a);
 	node_close(b);
 	th_rmrf(dir);

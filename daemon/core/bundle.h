@@ -126,13 +126,23 @@ int bundle_import(struct node *n, const char *path, struct bundle_report *rep,
  * Store a batch of a bundle's entries in n, this process being its
  * writer (no hamletd runs): log_ingest_via()'s contract, after the check
  * hamletd makes of every entry a bundle brings: one whose scope lies
- * outside what n's certificate lets it read is refused (HAMLET_ESCOPE,
- * out[i] naming it), as the personal data law asks.
+ * outside what n's certificate lets it read (without one, outside its
+ * own scope) is refused (HAMLET_ESCOPE, out[i] naming it), as the
+ * personal data law asks.
  */
 struct heard_via;
 int bundle_ingest_local(struct node *n, const struct heard_via *via,
 			const struct log_in *in, size_t count,
 			struct log_out *out, struct log_stats *stats);
+
+/*
+ * Store trust items of a bundle in n, this process being its writer:
+ * log_trust_ingest_read() for what n keeps (node_reader()), so that a
+ * fork proof of a feed n may not read is not stored.
+ */
+int bundle_trust_local(struct node *n, const struct trustset_item *items,
+		       size_t count, struct trustset_out *out,
+		       struct log_stats *stats);
 
 /*
  * How an import stores a batch of entries: the contract of log_ingest()

@@ -232,13 +232,24 @@ out:
 struct trust_write {
 	struct bundle_writer *w;
 	uint64_t n;
+	/* the recipient's certificates, when known (nl > 0): a fork proof
+	 * of a feed none of them reads is left out, as the feed is */
+	const struct cert *leaves;
+	size_t nl;
+	const struct scopemap *map;
 };
 
 static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
 			  const uint8_t *data, size_t len)
 {
 	struct trust_write *tw = ctx;
+	size_t unread = 0;
 	(void)id;
+	for (size_t i = 0; i < tw->nl; i++)
+		unread += (size_t)trustset_proof_unread(tw->map, &tw->leaves[i],
+							kind, data, len);
+	if (tw->nl && unread == tw->nl)
+		return 0;
 	tw->n++;
 	return bundle_writer_add_trust(tw->w, kind, data, len);
 }
@@ -322,23 +333,23 @@ static int any_item(void *ctx, int kind, const uint8_t id[32],
 /*
  * Keep only the feeds node (the summary's, or the key sealed to) may
  * read, by the certificates of that node in our trust set valid now (and
- * the summary's own chain). With a summary, a node with none is refused;
+ * the summary's own chain), which go into leaves (room for 4; *ret_nl of
+ * them, 0 when none is known). With a summary, a node with none is refused;
  * sealed to a key alone, the feeds stay as they are and *ret_unknown
  * says that no certificate of it is known here (a revoked node is
  * refused either way).
  */
 static int feeds_readable(struct store_txn *t, const uint8_t node[32],
 			  const struct summary *sum, struct feedlist *fl,
+			  struct cert *leaves, size_t *ret_nl,
 			  int *ret_unknown, char *why, size_t whylen)
 {
-	struct cert *leaves = malloc(4 * sizeof(*leaves));
 	struct scopemap *sm = NULL;
 	size_t nl = 0, k = 0;
 	int r, known = 0;
 
 	*ret_unknown = 0;
-	if (!leaves)
-		return -ENOMEM;
+	*ret_nl = 0;
 	if ((r = trustset_valid_leaves(t, node, hlc_wall_ms(), leaves, 3,
 				       &nl)) < 0)
 		goto out;
@@ -388,10 +399,10 @@ static int feeds_readable(struct store_txn *t, const uint8_t node[32],
 			fl->v[k++] = fl->v[i];
 	}
 	fl->n = k;
+	*ret_nl = nl;
 	r = 0;
 out:
 	scopemap_free(sm);
-	free(leaves);
 	return r;
 }
 
@@ -452,6 +463,8 @@ int bundle_create(struct node *n, const char *path,
 				     ? o->scope_prefix
 				     : NULL;
 	const uint8_t *seal_to = NULL;
+	struct cert *leaves = NULL; /* the recipient's, nl of them */
+	size_t nl = 0;
 	int r;
 
 	why[0] = 0;
@@ -483,8 +496,13 @@ int bundle_create(struct node *n, const char *path,
 	}
 	if (sum || seal_to) {
 		size_t before = fl.n;
+		if (!(leaves = malloc(4 * sizeof(*leaves)))) {
+			r = -ENOMEM;
+			goto out;
+		}
 		if ((r = feeds_readable(t, sum ? sum->node : seal_to, sum,
-					&fl, &res.recipient_unknown, why,
+					&fl, leaves, &nl,
+					&res.recipient_unknown, why,
 					whylen)) < 0)
 			goto out;
 		res.feeds_left_out = before - fl.n;
@@ -518,7 +536,7 @@ int bundle_create(struct node *n, const char *path,
 	}
 	{
 		/* the trust set first: it judges the entries after it */
-		struct trust_write tw = { w, 0 };
+		struct trust_write tw = { w, 0, leaves, nl, n->smap };
 		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0 ||
 		    (r = own_chain_write(n, &tw)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
@@ -571,5 +589,6 @@ out:
 	store_txn_abort(t);
 	summary_free(sum);
 	free(fl.v);
+	free(leaves);
 	return r;
 }

@@ -5,7 +5,6 @@
 
 #include "error.h"
 #include "heard.h"
-#include "hlc.h"
 #include "node.h"
 #include "scopemap.h"
 
@@ -95,9 +94,29 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
+		struct fork_proof fp;
+		char a[17];
 		if (out[i].status == TRUSTSET_ADDED)
 			rep->trust_added++;
-		else if (out[i].status == TRUSTSET_REFUSED) {
+		/* a new fork proof counts as a fork: named, as the fork
+		 * evidence among entries is (and as verify --bundle names
+		 * it) */
+		if (out[i].status == TRUSTSET_ADDED &&
+		    items[i].kind == TRUST_FORK &&
+		    fork_proof_decode(items[i].data, items[i].len, &fp,
+				      NULL) == 0) {
+			hex_encode(fp.a.author, 8, a);
+			problems_add(&rep->problems, "fork",
+				     N_("fork proof at byte %zu: author %s… signed two different entries at seq %llu of feed %s (fork evidence)"),
+				     offs[i], a, (unsigned long long)fp.at,
+				     fp.a.scope);
+		} else if (out[i].status == TRUSTSET_REFUSED &&
+			   out[i].err == HAMLET_ESCOPE) {
+			/* a fork proof of a feed this node does not read:
+			 * not ours, never named (its record ids are
+			 * another village's) */
+			rep->outside++;
+		} else if (out[i].status == TRUSTSET_REFUSED) {
 			struct cert ce;
 			char sh[17], ih[17];
 			rep->trust_refused++;
@@ -191,32 +210,48 @@ struct direct {
 	struct heard_via via;
 };
 
+int bundle_trust_local(struct node *n, const struct trustset_item *items,
+		       size_t count, struct trustset_out *out,
+		       struct log_stats *stats)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_reader rd;
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	node_reader(n, ch, &rd);
+	r = log_trust_ingest_read(n->st, n->net.id, &rd, items, count, out,
+				  stats, NULL);
+	free(ch);
+	return r;
+}
+
 static int trust_direct(void *ctx, const struct trustset_item *items,
 			size_t n, struct trustset_out *out,
 			struct log_stats *stats, char *why, size_t whylen)
 {
 	struct direct *d = ctx;
-	int r = log_trust_ingest(d->n->st, d->n->net.id, items, n, out, stats,
-				 NULL);
+	int r = bundle_trust_local(d->n, items, n, out, stats);
 	if (r < 0)
 		why_set(why, whylen, "%s", hamlet_strerror(r));
 	return r;
 }
 
-/* Whether entry in may enter node n, certified by own (NULL: none): 1,
- * or 0 with out filled as refused (scopemap_keep_check(), as hamletd
- * refuses it). An envelope that does not decode is let through:
- * log_ingest refuses it, naming the fault. */
-static int local_admit(const struct node *n, const struct cert *own,
-		       const struct log_in *in, struct log_out *out)
+/* Whether entry in may enter the node rd describes: 1, or 0 with out
+ * filled as refused (scopemap_keep_check(), as hamletd refuses it). An
+ * envelope that does not decode is let through: log_ingest refuses it,
+ * naming the fault. */
+static int local_admit(const struct log_reader *rd, const struct log_in *in,
+		       struct log_out *out)
 {
 	struct entry e;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (!own || entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
-	    (r = scopemap_keep_check(n->smap, own, &e, out->why,
-				     sizeof(out->why))) == 0)
+	if (entry_decode(in->env, in->env_len, &e, NULL) < 0 ||
+	    (r = scopemap_keep_check(rd->map, rd->grant, rd->scope, &e,
+				     out->why, sizeof(out->why))) == 0)
 		return 1;
 	out->status = LOG_REJECTED;
 	out->err = r;
@@ -233,8 +268,7 @@ int bundle_ingest_local(struct node *n, const struct heard_via *via,
 	struct log_in *ok = NULL;
 	struct log_out *ok_out = NULL;
 	size_t *idx = NULL, nok = 0, m = count ? count : 1;
-	const struct cert *own = NULL;
-	char cwhy[300];
+	struct log_reader rd;
 	int r;
 
 	if (!ch || !(ok = malloc(m * sizeof(*ok))) ||
@@ -244,14 +278,12 @@ int bundle_ingest_local(struct node *n, const struct heard_via *via,
 		goto out;
 	}
 	/* a node without a certificate valid now reads nothing from
-	 * peers; its bundles are judged as hamletd judges them. A revoked
-	 * one still keeps to what its certificate let it read */
-	int cr = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, cwhy,
-				sizeof(cwhy));
-	if (cr == 0 || cr == HAMLET_EREVOKED)
-		own = &ch->c[0];
+	 * peers; its bundles are judged as hamletd judges them: it keeps
+	 * its own scope only. A revoked one still keeps to what its
+	 * certificate let it read */
+	node_reader(n, ch, &rd);
 	for (size_t i = 0; i < count; i++) {
-		if (local_admit(n, own, &in[i], &out[i])) {
+		if (local_admit(&rd, &in[i], &out[i])) {
 			ok[nok] = in[i];
 			idx[nok++] = i;
 		} else {

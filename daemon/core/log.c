@@ -9,6 +9,7 @@
 #include "hlc.h"
 #include "refused.h"
 #include "schema.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -606,6 +607,52 @@ int log_trust_ingest(struct store *st, const uint8_t network_id[32],
 		stats_add(stats, &g.a.st);
 	}
 	log__applier_close(&g.a);
+	return r;
+}
+
+int log_trust_ingest_read(struct store *st, const uint8_t network_id[32],
+			  const struct log_reader *rd,
+			  const struct trustset_item *items, size_t n,
+			  struct trustset_out *out, struct log_stats *stats,
+			  struct log_advances *adv)
+{
+	struct trustset_item *keep = NULL;
+	struct trustset_out *kout = NULL;
+	size_t *idx = NULL, nk = 0;
+	int r;
+
+	if (n > LOG_MAX_BATCH)
+		return -EINVAL;
+	if (!(keep = malloc((n ? n : 1) * sizeof(*keep))) ||
+	    !(kout = malloc((n ? n : 1) * sizeof(*kout))) ||
+	    !(idx = malloc((n ? n : 1) * sizeof(*idx)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		r = scopemap_keep_trust(rd->map, rd->grant, rd->scope,
+					items[i].kind, items[i].data,
+					items[i].len, out[i].why,
+					sizeof(out[i].why));
+		if (r == 0) {
+			keep[nk] = items[i];
+			idx[nk++] = i;
+			continue;
+		}
+		if (r != HAMLET_ESCOPE)
+			goto out;
+		out[i].status = TRUSTSET_REFUSED;
+		out[i].err = r;
+	}
+	r = nk ? log_trust_ingest(st, network_id, keep, nk, kout, stats, adv)
+	       : 0;
+	for (size_t k = 0; r >= 0 && k < nk; k++)
+		out[idx[k]] = kout[k];
+out:
+	free(keep);
+	free(kout);
+	free(idx);
 	return r;
 }
 

@@ -105,6 +105,16 @@ const char *log_status_name(int status);
  */
 int log_compact_pending(struct store *st);
 
+/*
+ * Once per store (meta "erased_alone_v1"): the records an earlier
+ * release made of their erasures alone, as live records of no fields,
+ * are made again (they read as erased, SPEC §1.6, and their change is
+ * noted), and the state digest is summed again from the rows. 0 when
+ * done or nothing to do; on failure nothing changed and the next
+ * opening for writing tries again.
+ */
+int log_erased_alone_upgrade(struct store *st);
+
 
 /* A feed whose contiguous head a commit moved: what a daemon pushes. */
 struct log_advance {
@@ -208,6 +218,56 @@ struct log_floors {
 		   size_t whylen);
 	void *ctx;
 };
+
+/*
+ * What a node keeps of what reaches it (scopemap_keeps()): the scope
+ * moves, its certificate (NULL: none valid, so only its own scope), its
+ * own scope and its key. Borrowed for a call.
+ */
+struct log_reader {
+	const struct scopemap *map;
+	const struct cert *grant;
+	const char *scope;
+	const uint8_t *pk; /* 32 */
+};
+
+/*
+ * log_trust_ingest() of items from elsewhere (a peer, a bundle): a fork
+ * proof of a feed rd keeps nothing of is not stored (out[i]:
+ * TRUSTSET_REFUSED, HAMLET_ESCOPE, as an entry of that feed is refused):
+ * its two entries name records of a scope the node may not read.
+ */
+int log_trust_ingest_read(struct store *st, const uint8_t network_id[32],
+			  const struct log_reader *rd,
+			  const struct trustset_item *items, size_t n,
+			  struct trustset_out *out, struct log_stats *stats,
+			  struct log_advances *adv);
+
+/* What log_keep_reads() took out. */
+struct log_keep_result {
+	uint64_t entries; /* stored entries, out of their feeds */
+	uint64_t feeds;	  /* feeds left with none */
+	uint64_t held;	  /* held entries dropped */
+	uint64_t records; /* records left with no op, gone */
+	uint64_t proofs;  /* fork proofs and fork evidence */
+};
+
+/*
+ * Make the store hold only what rd keeps (its certificate, installed or
+ * replaced, reads less than it holds; or it was filled before it had
+ * one), in one write transaction, as a revocation's take-out does (SPEC
+ * §9): every feed of a scope rd keeps nothing of leaves the store, with
+ * its records (made again from the ops left, or gone), changes, held
+ * entries and fork evidence, and the trust set's fork proofs of it. Not
+ * kept as refused: the node ends where one that never received them is.
+ * What the node wrote itself (author rd->pk) stays: it is nowhere else.
+ * When anything went, the store is rewritten after the commit so that
+ * its bytes are in none of its files (as after an erasure). ret (may be
+ * NULL) gets the counts. <0 only when the store failed: then nothing
+ * was taken out.
+ */
+int log_keep_reads(struct store *st, const struct log_reader *rd,
+		   struct log_keep_result *ret);
 
 /* Who signs local writes. */
 struct log_author {

@@ -196,3 +196,153 @@ int log__erase_forget(struct store_txn *t, const char *coll, const char *id,
 	r = store_del(t, ST_ERASED, key, kl + ENTRY_ID_LEN);
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
+
+/* --- records an earlier release made of their erasures alone ----------- */
+
+/* Meta: present once the records below were made again (a store made by
+ * this release never needs it, and gets it at its first opening). */
+#define META_ALONE "erased_alone_v1"
+
+/* A record whose ops are erasures alone: its latest op. */
+struct alone_rec {
+	char coll[ENTRY_MAX_COLLECTION + 1];
+	char id[ENTRY_MAX_RECORD_ID + 1];
+};
+
+struct alone_ops {
+	int writes; /* a put or delete held */
+	uint64_t n, lseq;
+};
+
+static int alone_op(void *ctx, const struct record_op *op)
+{
+	struct alone_ops *o = ctx;
+	o->writes |= op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE;
+	o->n++;
+	if (op->lseq > o->lseq)
+		o->lseq = op->lseq;
+	return 0;
+}
+
+/* The records ST_ERASED names (collection \0 id \0 erasure id), once
+ * each. */
+static int alone_collect(struct store_txn *t, struct alone_rec **ret,
+			 size_t *ret_n)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, n = 0, cap = 0;
+	struct alone_rec *recs = NULL;
+	int r;
+
+	if ((r = store_cursor_open(t, ST_ERASED, &c)) < 0)
+		return r;
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		const char *kb = k;
+		size_t cl = strnlen(kb, kl), il;
+		if (kl < ENTRY_ID_LEN + 3 || cl > ENTRY_MAX_COLLECTION ||
+		    cl + 1 + ENTRY_ID_LEN + 1 > kl)
+			continue; /* not a row this release writes */
+		il = kl - ENTRY_ID_LEN - 1 - (cl + 1);
+		if (il > ENTRY_MAX_RECORD_ID)
+			continue;
+		if (n && strcmp(recs[n - 1].coll, kb) == 0 &&
+		    strlen(recs[n - 1].id) == il &&
+		    memcmp(recs[n - 1].id, kb + cl + 1, il) == 0)
+			continue; /* its second erasure */
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *q = realloc(recs, nc * sizeof(*recs));
+			if (!q) {
+				r = -ENOMEM;
+				break;
+			}
+			recs = q;
+			cap = nc;
+		}
+		memcpy(recs[n].coll, kb, cl);
+		recs[n].coll[cl] = 0;
+		memcpy(recs[n].id, kb + cl + 1, il);
+		recs[n++].id[il] = 0;
+	}
+	store_cursor_close(c);
+	if (r < 0) {
+		free(recs);
+		return r;
+	}
+	*ret = recs;
+	*ret_n = n;
+	return 0;
+}
+
+struct alone_in {
+	struct log__applier a;
+};
+
+static int alone_txn(struct store_txn *t, void *ctx)
+{
+	struct alone_in *g = ctx;
+	struct alone_rec *recs = NULL;
+	struct entry *e = calloc(1, sizeof(*e));
+	size_t n = 0, found = 0;
+	const void *v;
+	size_t vl;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	r = store_get(t, ST_META, META_ALONE, strlen(META_ALONE), &v, &vl);
+	if (r == 0) {
+		r = LOG__NOTHING;
+		goto out;
+	}
+	if (r != HAMLET_ENOTFOUND || (r = log__applier_begin(&g->a, t)) < 0 ||
+	    (r = alone_collect(t, &recs, &n)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct alone_ops o = { 0, 0, 0 };
+		if ((r = record_ops_each(t, recs[i].coll, recs[i].id, alone_op,
+					 &o)) < 0)
+			goto out;
+		if (o.writes || !o.n)
+			continue;
+		snprintf(e->collection, sizeof(e->collection), "%s",
+			 recs[i].coll);
+		snprintf(e->record_id, sizeof(e->record_id), "%s", recs[i].id);
+		if ((r = log__dirty_add(&g->a.dirty, e, o.lseq, 0)) < 0)
+			goto out;
+		found++;
+	}
+	/* made again; a record of one op was hashed in the kept digest by
+	 * the earlier rule: the digest is summed again from the rows */
+	if ((r = log__applier_finish(&g->a, 0)) < 0 ||
+	    (found && (r = record_digest_reset(t)) < 0))
+		goto out;
+	r = store_put(t, ST_META, META_ALONE, strlen(META_ALONE), "", 0, 0);
+out:
+	free(recs);
+	free(e);
+	return r;
+}
+
+int log_erased_alone_upgrade(struct store *st)
+{
+	struct alone_in g = { 0 };
+	struct store_txn *t;
+	const void *v;
+	size_t vl;
+	int r;
+
+	/* done already, as a rule: no need of the writer's lock */
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = store_get(t, ST_META, META_ALONE, strlen(META_ALONE), &v, &vl);
+	store_txn_abort(t);
+	if (r != HAMLET_ENOTFOUND)
+		return r < 0 ? r : 0;
+	g.a.held_budget0 = UINT64_MAX;
+	r = log__write_txn(st, alone_txn, &g);
+	log__applier_close(&g.a);
+	return r;
+}

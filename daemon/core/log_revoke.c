@@ -9,11 +9,18 @@
  * go the same way. Fork evidence (ST_FORKS) past the cut-off goes with
  * the entries it conflicts with; the proof stays in the trust set of
  * every node anyway.
+ *
+ * A node's read grant takes out the same way (log_keep_reads): what a
+ * certificate installed over a store does not let the node read leaves
+ * it, feed by feed, so that it ends where a node that refused those
+ * entries from the start is; being no one's fault, they are not kept as
+ * refused, and the store is rewritten so that their bytes are gone.
  */
 #include "log_internal.h"
 
 #include "error.h"
 #include "refused.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +40,10 @@ struct cut {
 	struct cut_rec *recs;
 	size_t nrecs, caprecs;
 	uint64_t newest_gone; /* the newest HLC taken out */
+	/* a read grant's take-out (log_keep_reads): what it keeps, and
+	 * what went; NULL for a revocation's */
+	const struct log_reader *rd;
+	struct log_keep_result *kr;
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -115,6 +126,10 @@ static int entry_gone(void *ctx, uint64_t seq, uint64_t lseq,
 			 e.record_id);
 		c->nrecs++;
 	}
+	if (c->rd) { /* not this node's to read: no one's fault */
+		c->kr->entries++;
+		return 0;
+	}
 	return refuse(a, &e, id, env, env_len, sig);
 }
 
@@ -192,6 +207,8 @@ static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
 	if (keep == 0) {
 		/* as a node that never held any of it: no feed */
 		a->heads.feeds_gone++;
+		if (c->kr)
+			c->kr->feeds++;
 		if ((r = store_del(a->t, ST_FEEDS, f->key, 32)) < 0 ||
 		    (r = heads_feed_gone(a->t, f->author, f->key)) < 0)
 			return r;
@@ -210,8 +227,19 @@ static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
 	return log__moved_add(&a->cut, f);
 }
 
-/* Held entries of subject that no longer may stand: dropped, refused. */
-static int held_cut(struct cut *c, const uint8_t subject[32])
+/* 1 when the node c->rd describes keeps entry e, which arrived: its
+ * own writing, or of a scope it reads. */
+static int kept(const struct cut *c, const struct entry *e)
+{
+	const struct log_reader *rd = c->rd;
+	return memcmp(e->author, rd->pk, 32) == 0 ||
+	       scopemap_keeps(rd->map, rd->grant, rd->scope, e->scope);
+}
+
+/* Held entries of subject that no longer may stand: dropped, refused.
+ * For a read grant's take-out (c->rd; subject NULL), those of a scope it
+ * does not keep: dropped. */
+static int held_cut(struct cut *c, const uint8_t *subject)
 {
 	struct log__applier *a = c->a;
 	struct store_cursor *cur;
@@ -246,6 +274,14 @@ static int held_cut(struct cut *c, const uint8_t subject[32])
 		    entry_decode(er.env, er.env_len, &e, NULL) < 0) {
 			r = HAMLET_ECORRUPT;
 			break;
+		}
+		if (c->rd) {
+			if (kept(c, &e))
+				continue;
+			if ((r = store_del(a->t, ST_PENDING, keys[i], 40)) < 0)
+				break;
+			c->kr->held++;
+			continue;
 		}
 		if (memcmp(e.author, subject, 32) != 0)
 			continue;
@@ -406,6 +442,27 @@ static int last_op_cb(void *ctx, const struct record_op *op)
 	return 0;
 }
 
+/* The totals' newest HLC again, when the newest entry was taken out. */
+static int newest_again(struct cut *c)
+{
+	struct log__applier *a = c->a;
+	struct heads_totals tot;
+	int r = heads_totals_get(a->t, &tot);
+
+	if (r < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (c->newest_gone && (r == HAMLET_ENOTFOUND ||
+			       tot.newest_hlc <= c->newest_gone ||
+			       a->heads.newest_reset)) {
+		uint64_t m = a->heads.newest_hlc;
+		if ((r = log_feeds_each(a->t, newest_cb, &m)) < 0)
+			return r;
+		a->heads.newest_hlc = m;
+		a->heads.newest_reset = 1;
+	}
+	return 0;
+}
+
 static int records_redo(struct cut *c)
 {
 	struct log__applier *a = c->a;
@@ -422,6 +479,8 @@ static int records_redo(struct cut *c)
 		if (l.n == 0) {
 			r = record_drop(a->t, c->recs[i].coll, c->recs[i].id,
 					&a->dirty.dd);
+			if (c->kr)
+				c->kr->records++;
 			continue;
 		}
 		snprintf(e->collection, sizeof(e->collection), "%s",
@@ -439,7 +498,6 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 {
 	struct revocation *rv = malloc(sizeof(*rv));
 	struct cut c = { .a = a };
-	struct heads_totals tot;
 	int r;
 
 	if (!rv)
@@ -466,21 +524,124 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 	    (r = below_cut(&c, rv->subject)) < 0 ||
 	    (r = records_redo(&c)) < 0)
 		goto out;
-	r = heads_totals_get(a->t, &tot);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		goto out;
-	r = 0;
-	if (c.newest_gone && (tot.newest_hlc <= c.newest_gone ||
-			      a->heads.newest_reset)) {
-		uint64_t m = a->heads.newest_hlc;
-		if ((r = log_feeds_each(a->t, newest_cb, &m)) < 0)
-			goto out;
-		a->heads.newest_hlc = m;
-		a->heads.newest_reset = 1;
-	}
+	r = newest_again(&c);
 out:
 	free(c.feeds);
 	free(c.recs);
 	free(rv);
+	return r;
+}
+
+/* --- a read grant's take-out -------------------------------------------- */
+
+/* A feed of a scope the node does not keep, and not its own writing. */
+static int feed_out_collect(void *ctx, const struct log_feed *f)
+{
+	struct cut *c = ctx;
+	struct entry e;
+
+	memcpy(e.author, f->author, 32);
+	snprintf(e.scope, sizeof(e.scope), "%s", f->scope);
+	return kept(c, &e) ? 0 : feed_collect(c, f->key);
+}
+
+/* Fork proofs in the trust set of feeds the node does not keep: their
+ * keys and authors. */
+struct proofs_out {
+	struct cut *c;
+	uint8_t (*v)[TRUSTSET_KEY + 32];
+	size_t n, cap;
+};
+
+static int proof_out_collect(void *ctx, int kind, const uint8_t id[32],
+			     const uint8_t *data, size_t len)
+{
+	struct proofs_out *po = ctx;
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	int r = 0;
+
+	if (!fp)
+		return -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) == 0 &&
+	    !kept(po->c, &fp->a) &&
+	    (r = grow((void **)&po->v, &po->cap, po->n, sizeof(*po->v))) ==
+		    0) {
+		po->v[po->n][0] = (uint8_t)kind;
+		memcpy(po->v[po->n] + 1, id, 32);
+		memcpy(po->v[po->n++] + TRUSTSET_KEY, fp->a.author, 32);
+	}
+	free(fp);
+	return r;
+}
+
+struct keep_in {
+	struct log__applier a;
+	const struct log_reader *rd;
+	struct log_keep_result kr;
+};
+
+static int keep_txn(struct store_txn *t, void *ctx)
+{
+	struct keep_in *g = ctx;
+	struct cut c = { .a = &g->a, .rd = g->rd, .kr = &g->kr };
+	struct proofs_out po = { &c, NULL, 0, 0 };
+	int r;
+
+	memset(&g->kr, 0, sizeof(g->kr));
+	if ((r = log__applier_begin(&g->a, t)) < 0 ||
+	    (r = log__dirty_flush(t, &g->a.dirty)) < 0 ||
+	    (r = log_feeds_each(t, feed_out_collect, &c)) < 0)
+		goto out;
+	for (size_t i = 0; i < c.nfeeds; i++) {
+		struct log_feed f;
+		if ((r = log_feed_get(t, c.feeds[i], &f)) == HAMLET_ENOTFOUND)
+			continue;
+		if (r < 0 || (r = feed_cut(&c, &f, 0)) < 0)
+			goto out;
+	}
+	if ((r = held_cut(&c, NULL)) < 0 || (r = records_redo(&c)) < 0 ||
+	    (r = newest_again(&c)) < 0 ||
+	    (r = trustset_each(t, TRUST_FORK, proof_out_collect, &po)) < 0)
+		goto out;
+	for (size_t i = 0; i < po.n; i++)
+		if ((r = trustset_forget(t, po.v[i],
+					 po.v[i] + TRUSTSET_KEY)) < 0)
+			goto out;
+	g->kr.proofs = po.n;
+	if (!g->kr.entries && !g->kr.held && !g->kr.proofs && !c.nfeeds) {
+		r = LOG__NOTHING;
+		goto out;
+	}
+	/* their bytes go from the files too, as an erasure's (log.c) */
+	if ((r = store_put(t, ST_META, "erase_pending", 13, "", 0, 0)) < 0)
+		goto out;
+	g->a.erasures++;
+	r = log__applier_finish(&g->a, 0);
+out:
+	free(c.feeds);
+	free(c.recs);
+	free(po.v);
+	return r;
+}
+
+int log_keep_reads(struct store *st, const struct log_reader *rd,
+		   struct log_keep_result *ret)
+{
+	struct keep_in g = { .rd = rd };
+	int r;
+
+	g.a.held_budget0 = UINT64_MAX;
+	r = log__write_txn(st, keep_txn, &g);
+	/* a->erasures: something went (else nothing was committed); the
+	 * feeds taken back count as moved for reconnection, as a
+	 * revocation's (heads_feed_moved), and push nothing */
+	if (r == 0 && g.a.erasures)
+		log__after_commit(st, &g.a);
+	if (r == 0 && ret) {
+		memset(ret, 0, sizeof(*ret));
+		if (g.a.erasures)
+			*ret = g.kr;
+	}
+	log__applier_close(&g.a);
 	return r;
 }

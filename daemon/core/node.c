@@ -522,9 +522,12 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			 home, why_translate(hamlet_strerror(r)));
 		goto fail;
 	}
-	/* an erasure whose rewrite of the store did not finish: now */
-	if (!readonly)
+	/* an erasure whose rewrite of the store did not finish: now; and
+	 * records an earlier release made of their erasures alone, once */
+	if (!readonly) {
 		log_compact_pending(n->st);
+		log_erased_alone_upgrade(n->st);
+	}
 	/* what it signed before: a store restored or moved aside since must
 	 * not sign those seqs again */
 	if ((r = node__feeds_open(n, readonly)) < 0)

@@ -125,6 +125,15 @@ int node_chain_known(const struct node *n, const uint8_t *buf, size_t len);
  * is it when valid, NULL otherwise; n->revoked says why when revoked. */
 void node_grant_refresh(struct node *n);
 
+/*
+ * What n keeps of what reaches it (log_reader, borrowing n and ch): its
+ * certificate, read into *ch, when it has one valid now or revoked (a
+ * revoked node still keeps to what it let it read); else none, and it
+ * keeps its own scope alone.
+ */
+void node_reader(const struct node *n, struct cert_chain *ch,
+		 struct log_reader *ret);
+
 /* Build n->smap again from the trust set (after it grew). */
 void node_scopes_refresh(struct node *n);
 

@@ -7,6 +7,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "hlc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,6 +178,19 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 	free(buf);
 	free(p);
 	return r;
+}
+
+void node_reader(const struct node *n, struct cert_chain *ch,
+		 struct log_reader *ret)
+{
+	char why[300];
+	int r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+			       sizeof(why));
+
+	ret->map = n->smap;
+	ret->grant = r == 0 || r == HAMLET_EREVOKED ? &ch->c[0] : NULL;
+	ret->scope = n->scope;
+	ret->pk = n->pk;
 }
 
 int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,

@@ -172,26 +172,48 @@ int record_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_count)
 	return 0;
 }
 
-int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
-			    uint64_t *ret_count)
+/* Every records row's hash, summed: what the kept digest stands for. */
+static int sum_rows(struct store_txn *t, struct record_digest_sum *x)
 {
 	struct store_cursor *c = NULL;
-	struct record_digest_sum x = { 0 };
 	const void *k, *v;
 	size_t kl, vl;
 	uint8_t h[32];
 	int r;
 
+	memset(x, 0, sizeof(*x));
 	if ((r = store_cursor_open(t, ST_RECORDS, &c)) < 0)
 		return r;
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
 		if ((r = record__row_hash_at(t, k, kl, v, vl, h)) < 0)
 			break;
-		sum_add(&x, h);
+		sum_add(x, h);
 	}
 	store_cursor_close(c);
-	if (r < 0)
+	return r < 0 ? r : 0;
+}
+
+int record_digest_reset(struct store_txn *t)
+{
+	struct record_digest_sum x;
+	uint8_t v[40];
+	int r;
+
+	if ((r = sum_rows(t, &x)) < 0)
+		return r;
+	memcpy(v, x.s, 32);
+	store_be64(v + 32, x.n);
+	return store_put(t, ST_META, META_DIGEST, META_DIGEST_LEN, v, 40, 0);
+}
+
+int record_digest_recompute(struct store_txn *t, uint8_t ret[32],
+			    uint64_t *ret_count)
+{
+	struct record_digest_sum x;
+	int r;
+
+	if ((r = sum_rows(t, &x)) < 0)
 		return r;
 	record_digest_sum_final(&x, ret);
 	if (ret_count)

@@ -343,16 +343,23 @@ int record__head_body(struct store_txn *t, const char *coll, const char *rid,
 }
 
 /* 1 when erasure ops[ei] reaches the record: one of its puts or deletes
- * lies under the erasure's scope (SPEC §1.6). Decided from the ops alone,
- * so every node that holds the same ops decides the same. */
+ * lies under the erasure's scope, or the record has no put or delete
+ * here at all, only erasures (SPEC §1.6: known by its erasure alone, it
+ * is no live record of no fields). Decided from the ops alone, so every
+ * node that holds the same ops decides the same. */
 static int erasure_reaches(const struct mat *m, size_t ei)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if ((m->ops[i].kind == ENTRY_PUT ||
-		     m->ops[i].kind == ENTRY_DELETE) &&
-		    entry_scope_under(m->scopes[i], m->scopes[ei]))
+	int writes = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->ops[i].kind != ENTRY_PUT &&
+		    m->ops[i].kind != ENTRY_DELETE)
+			continue;
+		if (entry_scope_under(m->scopes[i], m->scopes[ei]))
 			return 1;
-	return 0;
+		writes = 1;
+	}
+	return !writes;
 }
 
 /* The state b's ops (b->m) make. */

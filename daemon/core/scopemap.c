@@ -400,16 +400,53 @@ int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 	return 0;
 }
 
-int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
-			const struct entry *e, char *why, size_t whylen)
+int scopemap_keeps(const struct scopemap *m, const struct cert *own,
+		   const char *own_scope, const char *scope)
 {
-	if (!own || scopemap_may_read(m, own, e->scope))
+	if (own)
+		return scopemap_may_read(m, own, scope);
+	return scopemap_reads(m, scope, own_scope);
+}
+
+int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
+			const char *own_scope, const struct entry *e,
+			char *why, size_t whylen)
+{
+	if (scopemap_keeps(m, own, own_scope, e->scope))
 		return 0;
 	/* English: it is stored with the refusal (refused.h) */
-	snprintf(why, whylen,
-		 N_("seq %llu of scope %s lies outside what this node's certificate lets it read"),
-		 (unsigned long long)e->seq, e->scope);
+	if (own)
+		snprintf(why, whylen,
+			 N_("seq %llu of scope %s lies outside what this node's certificate lets it read"),
+			 (unsigned long long)e->seq, e->scope);
+	else
+		snprintf(why, whylen,
+			 N_("seq %llu of scope %s lies outside this node's own scope %s, all that a node without a certificate keeps"),
+			 (unsigned long long)e->seq, e->scope, own_scope);
 	return HAMLET_ESCOPE;
+}
+
+int scopemap_keep_trust(const struct scopemap *m, const struct cert *own,
+			const char *own_scope, int kind, const uint8_t *data,
+			size_t len, char *why, size_t whylen)
+{
+	struct fork_proof *fp;
+	int r = 0;
+
+	if (kind != TRUST_FORK)
+		return 0;
+	if (!(fp = malloc(sizeof(*fp))))
+		return -ENOMEM;
+	/* one that does not decode is the trust set's to refuse */
+	if (fork_proof_decode(data, len, fp, NULL) == 0 &&
+	    !scopemap_keeps(m, own, own_scope, fp->a.scope)) {
+		snprintf(why, whylen,
+			 N_("fork proof of feed %s, which lies outside what this node keeps"),
+			 fp->a.scope);
+		r = HAMLET_ESCOPE;
+	}
+	free(fp);
+	return r;
 }
 
 int scopemap_may_write(const struct scopemap *m, const struct cert *c,

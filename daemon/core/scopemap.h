@@ -108,13 +108,31 @@ int scopemap_reads(const struct scopemap *m, const char *scope,
 int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope);
 /*
- * Whether a node certified by own (NULL: none, nothing to judge by) keeps
- * entry e, which a peer or a bundle brought: 0, or HAMLET_ESCOPE with why
- * the sentence every way in gives (hamletd's and a bundle imported with
- * no daemon), its scope lying outside what own lets the node read.
+ * The one read filter of what reaches a node, whichever way (a peer, a
+ * bundle through hamletd or imported with no daemon, a certificate
+ * installed over what it held): 1 when a node certified by own keeps
+ * what was written in scope, else 0. A node without a certificate
+ * (own NULL) keeps only its own scope own_scope (node.conf), judged as
+ * a certificate reading that one prefix.
+ */
+int scopemap_keeps(const struct scopemap *m, const struct cert *own,
+		   const char *own_scope, const char *scope);
+/*
+ * scopemap_keeps() of entry e, which a peer or a bundle brought: 0, or
+ * HAMLET_ESCOPE with why the sentence every way in gives.
  */
 int scopemap_keep_check(const struct scopemap *m, const struct cert *own,
-			const struct entry *e, char *why, size_t whylen);
+			const char *own_scope, const struct entry *e,
+			char *why, size_t whylen);
+/*
+ * scopemap_keeps() of a trust item of kind (data, len) that a peer or a
+ * bundle brought: 0, or HAMLET_ESCOPE with why when it is a fork proof
+ * of a feed the node keeps nothing of (its two entries name records of a
+ * scope it may not read). Other kinds concern every node: 0.
+ */
+int scopemap_keep_trust(const struct scopemap *m, const struct cert *own,
+			const char *own_scope, int kind, const uint8_t *data,
+			size_t len, char *why, size_t whylen);
 int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 		       const char *scope, const char *collection);
 

@@ -48,31 +48,6 @@ int trustset_get(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
 	return r;
 }
 
-int trustset_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_n)
-{
-	crypto_generichash_blake2b_state h;
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t kl, vl;
-	uint64_t n = 0;
-	int r;
-
-	if ((r = store_cursor_open(t, ST_TRUST, &c)) < 0)
-		return r;
-	crypto_generichash_blake2b_init(&h, NULL, 0, 32);
-	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
-	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		crypto_generichash_blake2b_update(&h, k, kl);
-		n++;
-	}
-	store_cursor_close(c);
-	if (r < 0)
-		return r;
-	crypto_generichash_blake2b_final(&h, ret, 32);
-	*ret_n = n;
-	return 0;
-}
-
 int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
 		  uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n, int *ret_more)
 {

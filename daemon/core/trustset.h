@@ -12,9 +12,10 @@
  * proof's author). meta "root" is the network's root key; a store without
  * it (a bare store in a unit test) checks no author.
  *
- * Only log.c writes the set (log_trust_ingest), so that adding a
- * certificate releases the entries that waited for it in the same
- * transaction.
+ * Only the log module writes the set (log_trust_ingest; log_keep_reads
+ * takes out the fork proofs of feeds a node no longer reads), so that
+ * adding a certificate releases the entries that waited for it in the
+ * same transaction.
  */
 #ifndef HAMLET_TRUSTSET_H
 #define HAMLET_TRUSTSET_H
@@ -75,6 +76,28 @@ int trustset_get(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
 /* BLAKE2b-256 over every key in order, and their number: equal digests,
  * equal sets. */
 int trustset_digest(struct store_txn *t, uint8_t ret[32], uint64_t *ret_n);
+
+/*
+ * trustset_digest() of the members a node certified by a shares with a
+ * peer certified by b: all but the fork proofs of a feed that one of
+ * them may not read (through the scope moves m), which neither keeps
+ * from the other (SPEC §9). a or b NULL: not judged by it.
+ */
+struct scopemap;
+int trustset_digest_shared(struct store_txn *t, const struct scopemap *m,
+			   const struct cert *a, const struct cert *b,
+			   uint8_t ret[32], uint64_t *ret_n);
+
+/* 1 when (kind, data, len), a member, is a fork proof of a feed that c
+ * may not read (through m); else 0 (c NULL: 0). */
+int trustset_proof_unread(const struct scopemap *m, const struct cert *c,
+			  int kind, const uint8_t *data, size_t len);
+
+/* Take member key, whose subject (a fork proof's author) is subject, out
+ * of the set: a fork proof of a feed the node no longer reads
+ * (log_keep_reads()). The only way a member leaves. */
+int trustset_forget(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
+		    const uint8_t subject[32]);
 
 /*
  * Up to max keys >= from (NULL: from the start), in order, into keys;
