@@ -17,6 +17,7 @@ int budget_size_parse(const char *s, uint64_t *ret)
 		      { "GB", 1000 * 1000 * 1000 } };
 	uint64_t v = 0;
 	const char *p = s;
+	int big = 0;
 
 	if (strcasecmp(s, "none") == 0) {
 		*ret = 0;
@@ -24,18 +25,20 @@ int budget_size_parse(const char *s, uint64_t *ret)
 	}
 	if (*p < '0' || *p > '9')
 		return -EINVAL;
+	/* read on past a number too large, so that its form is judged too */
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (v > BUDGET_MAX)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
+			big = 1;
+		else
+			v = v * 10 + (uint64_t)(*p - '0');
 	}
 	while (*p == ' ')
 		p++;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(p, units[i].unit) != 0)
 			continue;
-		if (v == 0 || v > BUDGET_MAX / units[i].mult)
-			return -EINVAL;
+		if (big || v == 0 || v > BUDGET_MAX / units[i].mult)
+			return -ERANGE;
 		*ret = v * units[i].mult;
 		return 0;
 	}

@@ -23,7 +23,8 @@
 /*
  * Parse a size: digits, then optionally spaces and a unit B, KB, MB or GB
  * (any case; 1 KB = 1000 bytes), e.g. "5MB", "1500 KB", "200000". "none"
- * (no budget) gives 0. -EINVAL for anything else, 0 bytes, or over 1000 GB.
+ * (no budget) gives 0. -ERANGE for 0 bytes or over 1000 GB, -EINVAL for
+ * anything else.
  */
 int budget_size_parse(const char *s, uint64_t *ret);
 

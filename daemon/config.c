@@ -6,6 +6,7 @@
 #include "entry.h"
 #include "error.h"
 #include "i18n.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -204,11 +205,17 @@ static int words_each(const char *value, int (*add)(struct parse_ctx *, const ch
 
 static int add_peer(struct parse_ctx *pc, const char *w)
 {
-	if (config__peer_add(pc->c->peers, &pc->c->npeers, w) < 0) {
+	int r = config__peer_add(pc->c->peers, &pc->c->npeers, w);
+
+	if (r == HAMLET_ETOOBIG) {
+		fault_set(pc, _("peers: the list is too long: it holds at most %d addresses, and \"%s\" is one more; remove the peers this node need not dial"),
+			  CONFIG_MAX_PEERS, w);
+		return r;
+	}
+	if (r < 0) {
 		if (!addr_fault_set(pc, config__addr_judge(w, ADDR_PEER), "peer", w))
-			fault_set(pc, _("peer \"%s\" is not HOST:PORT (or the list is over %d)"),
-				  w, CONFIG_MAX_PEERS);
-		return -EINVAL;
+			fault_set(pc, _("peer \"%s\" is not HOST:PORT"), w);
+		return r;
 	}
 	return 0;
 }
@@ -240,11 +247,18 @@ static int add_http_host(struct parse_ctx *pc, const char *w)
 static int add_scope(struct parse_ctx *pc, const char *w)
 {
 	struct config *c = pc->c;
-	if (entry_scope_check(w) < 0 || c->nscopes == CONFIG_MAX_SCOPES) {
-		fault_set(pc, _("scope \"%s\" is not a valid scope (or over %d scopes)"),
-			  w, CONFIG_MAX_SCOPES);
+	if (entry_scope_check(w) < 0) {
+		fault_set(pc, _("scope \"%s\" is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')"),
+			  w);
 		return -EINVAL;
 	}
+	if (c->nscopes == CONFIG_MAX_SCOPES) {
+		fault_set(pc, _("scopes: the list is too long: it holds at most %d scopes, and \"%s\" is one more; give a scope above several of them instead"),
+			  CONFIG_MAX_SCOPES, w);
+		return HAMLET_ETOOBIG;
+	}
+	if (!c->scopes_line)
+		c->scopes_line = pc->line;
 	snprintf(c->scopes[c->nscopes++], sizeof(c->scopes[0]), "%s", w);
 	return 0;
 }
@@ -267,11 +281,17 @@ static int budget_key(struct parse_ctx *pc, const char *name,
 {
 	size_t n = strlen(value);
 	uint64_t v;
+	int r;
 
-	if (budget_size_parse(value, &v) < 0) {
+	if ((r = budget_size_parse(value, &v)) == -ERANGE) {
+		fault_set(pc, _("[budget] %s \"%s\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)"),
+			  name, value);
+		return r;
+	}
+	if (r < 0) {
 		fault_set(pc, _("[budget] %s \"%s\" is not a size like 5MB, 200KB or none"),
 			  name, value);
-		return -EINVAL;
+		return r;
 	}
 	/* budget_size_parse() takes bare digits as bytes: "5" meant as 5 MB
 	 * would hold back nearly everything, so the unit is required */
@@ -511,14 +531,21 @@ unknown:
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *pc = stream;
+	const char *text;
 	size_t n;
 
+	/* no NUL where fgets() writes none: the last NUL ends what it read,
+	 * and one before it came from the file */
+	memset(str, '\n', (size_t)num);
 	if (!fgets(str, num, pc->f))
 		return NULL;
 	pc->reads++;
 	if (pc->at_line_start)
 		pc->line++;
-	n = strlen(str);
+	n = (size_t)((char *)memrchr(str, 0, (size_t)num) - str);
+	/* inih would read a line only up to a NUL: a value cut short */
+	if ((text = utf8_line_fault(str, n, pc->reads == 1)))
+		fault_set(pc, "%s", _(text));
 	pc->at_line_start = n > 0 && str[n - 1] == '\n';
 	if (!pc->at_line_start) {
 		/* cut: harmless when only the newline is left */

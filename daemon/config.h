@@ -51,6 +51,7 @@ struct config {
 	char cli_peers[CONFIG_MAX_PEERS][CONFIG_MAX_ADDR];
 	size_t nscopes;
 	char scopes[CONFIG_MAX_SCOPES][129];
+	int scopes_line;    /* the file's first scopes line (0: none) */
 	unsigned max_peers; /* sessions, in and out, and our dials */
 	unsigned batch;	    /* entries per ENTRIES message */
 	unsigned fault_backoff; /* seconds refused after a first fault */
@@ -88,15 +89,25 @@ int config_from_args(int argc, char **argv, struct config *c, char *why,
 		     size_t whylen);
 
 /*
- * Re-read the config file (SIGHUP) with c's command line, checked whole
- * as a start would check it; then c->peers becomes the file's peers plus
- * those given with --peer, and the byte budgets ([budget]) the file's
- * (*ret_budgets 1 when they changed). Other settings take effect at the
- * next start: those whose value changed are named in c->reload_ignored. On failure (any fault a start would refuse) why says what
- * and where, and c is unchanged.
+ * What a start checks of a config beyond the file and the flags, where
+ * the daemon knows more than the config module (the node's own scope,
+ * what lies at the socket's path): 0, or a negative code with why.
  */
-int config_reload_peers(struct config *c, int *ret_budgets, char *why,
-			size_t whylen);
+typedef int (*config_check_cb)(void *ctx, const struct config *c, char *why,
+			       size_t whylen);
+
+/*
+ * Re-read the config file (SIGHUP) with c's command line, checked whole
+ * as a start would check it: the file and the flags, then check (may be
+ * NULL), the start's own check, on what was read. Then c->peers becomes
+ * the file's peers plus those given with --peer, and the byte budgets
+ * ([budget]) the file's (*ret_budgets 1 when they changed). Other
+ * settings take effect at the next start: those whose value changed are
+ * named in c->reload_ignored. On failure (any fault a start would
+ * refuse) why says what and where, and c is unchanged.
+ */
+int config_reload_peers(struct config *c, config_check_cb check, void *ctx,
+			int *ret_budgets, char *why, size_t whylen);
 
 /* The [budget] peer lines whose HOST:PORT is none of c's peers (so they
  * apply only to a peer that dials in from that host), each called with

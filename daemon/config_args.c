@@ -311,8 +311,8 @@ static void restart_keys(struct config *c, const struct config *n)
 	}
 }
 
-int config_reload_peers(struct config *c, int *ret_budgets, char *why,
-			size_t whylen)
+int config_reload_peers(struct config *c, config_check_cb check, void *ctx,
+			int *ret_budgets, char *why, size_t whylen)
 {
 	struct config *tmp = malloc(sizeof(*tmp));
 	int r;
@@ -327,6 +327,8 @@ int config_reload_peers(struct config *c, int *ret_budgets, char *why,
 			r = -EINVAL;
 		goto out;
 	}
+	if (check && (r = check(ctx, tmp, why, whylen)) < 0)
+		goto out;
 	restart_keys(c, tmp);
 	memcpy(c->peers, tmp->peers, sizeof(c->peers));
 	c->npeers = tmp->npeers;

@@ -160,13 +160,44 @@ static void budget_stray(void *ctx, const char *addr)
 	     addr);
 }
 
+/*
+ * What a start refuses of the config c beyond the file and the flags, for
+ * the node ctx (a struct node) it serves: scopes that leave out the
+ * node's own scope (what it writes would stay here for good while it says
+ * "in sync": a typing mistake), and a socket path where no socket can be
+ * (rpc_socket_check()). The start runs it, and so does a reload on the
+ * file read again: a file a start would refuse changes nothing then.
+ */
+static int start_check(void *ctx, const struct config *c, char *why, size_t wl)
+{
+	const struct node *n = ctx;
+	char list[CONFIG_MAX_SCOPES * (ENTRY_MAX_SCOPE + 2)] = "";
+
+	if (c->nscopes &&
+	    !scopemap_under_any(n->smap, n->scope,
+				(const char(*)[ENTRY_MAX_SCOPE + 1])c->scopes,
+				c->nscopes)) {
+		for (size_t i = 0; i < c->nscopes; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%s", i ? " " : "", c->scopes[i]);
+		/* scopes is set in the file alone */
+		snprintf(why, wl,
+			 _("%s line %d: scopes = %s leaves out this node's own scope %s: what it writes would never leave it. Add %s (or a scope above it) to scopes, or remove the setting"),
+			 c->config_path, c->scopes_line, list, n->scope,
+			 n->scope);
+		return HAMLET_ECONFIG;
+	}
+	return rpc_socket_check(c->socket, why, wl);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
-	char why[512];
+	char why[1024];
 	if (signum == SIGHUP) {
 		int budgets, changes;
-		if (config_reload_peers(&d->cfg, &budgets, why, sizeof(why)) < 0) {
+		if (config_reload_peers(&d->cfg, start_check, d->node, &budgets,
+					why, sizeof(why)) < 0) {
 			dlog(DLOG_ERR,
 			     _("reload: %s; nothing is changed, the peers neither: fix the file, as a restart would refuse it"),
 			     why);
@@ -266,7 +297,7 @@ static void own_feeds_say(struct node *n)
 int main(int argc, char **argv)
 {
 	struct daemon *d;
-	char why[512];
+	char why[1024];
 	uv_loop_t loop;
 	int r, ret = 1, lock_fd;
 
@@ -318,20 +349,11 @@ int main(int argc, char **argv)
 		free(d);
 		return 1;
 	}
-	/* scopes that leave out the node's own: what it writes would stay
-	 * here for good while it says "in sync" (a typing mistake) */
-	if (d->cfg.nscopes &&
-	    !scopemap_under_any(d->node->smap, d->node->scope,
-				(const char(*)[ENTRY_MAX_SCOPE + 1])d->cfg.scopes,
-				d->cfg.nscopes)) {
-		char list[CONFIG_MAX_SCOPES * (ENTRY_MAX_SCOPE + 2)] = "";
-		for (size_t i = 0; i < d->cfg.nscopes; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "%s%s", i ? " " : "", d->cfg.scopes[i]);
+	/* what a reload checks too (rpc_socket_claim() above made the
+	 * socket's part of it) */
+	if (start_check(d->node, &d->cfg, why, sizeof(why)) < 0) {
 		why_translate_set(NULL);
-		dlog(DLOG_ERR,
-		     _("scopes = %s leaves out this node's own scope %s: what it writes would never leave it. Add %s (or a scope above it) to scopes, or remove the setting"),
-		     list, d->node->scope, d->node->scope);
+		dlog(DLOG_ERR, "%s", why);
 		node_close(d->node);
 		close(lock_fd);
 		free(d);

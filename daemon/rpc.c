@@ -531,27 +531,52 @@ static const char *file_kind(mode_t m)
 	return N_("an unknown kind of file");
 }
 
-int rpc_socket_claim(const char *path, char *why, size_t wl)
+int rpc_socket_check(const char *path, char *why, size_t wl)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char dir[CONFIG_MAX_PATH], *slash;
 	struct stat sb;
-	int fd, e;
+	int e;
 
-	if (lstat(path, &sb) != 0) {
-		if (errno == ENOENT)
+	if (lstat(path, &sb) == 0) {
+		if (S_ISSOCK(sb.st_mode))
 			return 0;
-		e = errno;
-		snprintf(why, wl, _("cannot look at the socket path %s: %s"),
-			 path, strerror(e));
-		return -e;
-	}
-	if (!S_ISSOCK(sb.st_mode)) {
 		/* a typo in --socket must not cost the file it names */
 		snprintf(why, wl,
 			 _("%s is %s, not a socket: hamletd will not replace it; give another --socket (or socket = in hamletd.conf)"),
 			 path, _(file_kind(sb.st_mode)));
 		return HAMLET_ECONFIG;
 	}
+	if (errno != ENOENT) {
+		e = errno;
+		snprintf(why, wl, _("cannot look at the socket path %s: %s"),
+			 path, strerror(e));
+		return -e;
+	}
+	/* nothing there: the socket is made in its directory */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')))
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		snprintf(why, wl,
+			 _("the socket %s cannot be made: the directory %s does not exist; create it, or give another --socket (or socket = in hamletd.conf)"),
+			 path, dir);
+		return HAMLET_ECONFIG;
+	}
+	return 0;
+}
+
+int rpc_socket_claim(const char *path, char *why, size_t wl)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat sb;
+	int fd, e;
+
+	if ((e = rpc_socket_check(path, why, wl)) < 0)
+		return e;
+	if (lstat(path, &sb) != 0)
+		return 0; /* nothing there */
 	/* a socket someone answers on is a live daemon's (another home's, or
 	 * this one's with its hamletd.lock deleted); a refused connection
 	 * is what a daemon that died leaves behind */

@@ -20,11 +20,20 @@
 int rpc_status_pack(struct daemon *d, msgpack_packer *pk);
 
 /*
- * Make path free for rpc_start(), before anything else starts: nothing
- * there, or a socket nobody answers on (a daemon that died; removed).
- * A socket someone answers on is -EADDRINUSE; anything that is not a
- * socket (a file, a directory, a link) is left alone and is
- * HAMLET_ECONFIG. On failure why says what lies there.
+ * Whether path can be the daemon's socket as far as the config goes:
+ * nothing there (and its directory exists), or a socket. Anything that
+ * is not a socket (a file, a directory, a link), or a directory that
+ * does not exist, is HAMLET_ECONFIG, with why naming it. A start checks
+ * it (rpc_socket_claim()), and so does a reload, on the path read again.
+ */
+int rpc_socket_check(const char *path, char *why, size_t wl);
+
+/*
+ * Make path free for rpc_start(), before anything else starts:
+ * rpc_socket_check(), then nothing there, or a socket nobody answers on
+ * (a daemon that died; removed). A socket someone answers on is
+ * -EADDRINUSE; anything that is not a socket is left alone. On failure
+ * why says what lies there.
  */
 int rpc_socket_claim(const char *path, char *why, size_t wl);
 

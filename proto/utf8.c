@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include "i18n.h"
+
 #include <string.h>
 
 /* The length of the valid UTF-8 character at p[0..n), or 0 when p does
@@ -95,4 +97,16 @@ void utf8_scrub(char *s)
 		}
 		i += k;
 	}
+}
+
+const char *utf8_line_fault(const char *s, size_t n, int first)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (first && n >= 2 &&
+	    ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+		return N_("the file is saved as UTF-16 (\"Unicode\" in Notepad), not as UTF-8 text: save it again as UTF-8");
+	if (memchr(s, 0, n))
+		return N_("it holds a NUL byte, so the file is not UTF-8 text (saved as UTF-16, \"Unicode\"? or damaged): save it again as UTF-8");
+	return NULL;
 }

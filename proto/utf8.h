@@ -30,4 +30,14 @@ size_t utf8_cut(const char *s, size_t n, size_t max);
  * is no part of valid UTF-8 becomes '?'. */
 void utf8_scrub(char *s);
 
+/*
+ * Why a line of a text file, as read (s[0..n), NUL bytes included; first:
+ * the file's first line), shows the file is not UTF-8 text: a UTF-16 byte
+ * order mark at its start, or a NUL byte (a file saved as UTF-16, or
+ * damaged), which a reader of C strings would take for the line's end.
+ * A sentence marked N_() for the caller to translate and show after
+ * "FILE line N: "; NULL when the line is text.
+ */
+const char *utf8_line_fault(const char *s, size_t n, int first);
+
 #endif

@@ -180,8 +180,8 @@ check "b's store audits clean" B verify
 # --- the same scope check for every way in ---
 kill "$BPID"; wait "$BPID" 2>/dev/null
 printf '[node]\nscopes = bk/bt/qx\n' >"$T/b-typo.conf"
-refuse "scopes that leave out the node's own scope stop the start (exit 2), naming both" 2 \
-	"scopes = bk/bt/qx leaves out this node's own scope bk/bt/qt: what it writes would never leave it" \
+refuse "scopes that leave out the node's own scope stop the start (exit 2), naming both, and the file and line" 2 \
+	"$T/b-typo.conf line 2: scopes = bk/bt/qx leaves out this node's own scope bk/bt/qt: what it writes would never leave it" \
 	timeout 10 "$D" --home "$T/b" --config "$T/b-typo.conf"
 cat >"$T/b.conf" <<EOF
 [node]
@@ -216,6 +216,39 @@ check "and its peers are as they were (the file's new peer is not dialled)" neve
 	grep -q "peer 127.0.0.1:1" "$T/b.log"
 refuse "the next start would indeed refuse that file" 2 "line 5: unknown key" \
 	timeout 10 "$D" --home "$T/b" --config "$T/b.conf"
+# what a start checks beyond the file's own syntax, a reload checks too:
+# scopes that leave out the node's own, a socket path where none can be
+printf '[node]\npeers = 127.0.0.1:1\nscopes = bk/bt/qx\n' >"$T/b.conf"
+kill -HUP "$PID"
+check "a reload of scopes that leave out the node's own is refused, naming file and line" within 5 \
+	grep -q "reload: $T/b.conf line 3: scopes = bk/bt/qx leaves out this node's own scope bk/bt/qt: .*; nothing is changed" "$T/b.log"
+mkdir -p "$T/adir"
+printf '[node]\nscopes = bk/bt/qt\npeers = 127.0.0.1:1\nsocket = %s\n' "$T/adir" >"$T/b.conf"
+kill -HUP "$PID"
+check "a reload of a socket path that names a directory is refused" within 5 \
+	grep -q "reload: $T/adir is a directory, not a socket: .*; nothing is changed" "$T/b.log"
+printf '[node]\nscopes = bk/bt/qt\npeers = 127.0.0.1:1\nsocket = %s\n' "$T/nodir/b.sock" >"$T/b.conf"
+kill -HUP "$PID"
+check "and so is one in a directory that does not exist" within 5 \
+	grep -q "reload: the socket $T/nodir/b.sock cannot be made: the directory $T/nodir does not exist; .*nothing is changed" "$T/b.log"
+check "each refused reload left the peers as they were" never 2 \
+	grep -q "peer 127.0.0.1:1" "$T/b.log"
+check "and the daemon still answers on its socket" B status
+
+# --- a node.cert cut short (a copy that stopped half-way): the daemon
+# starts as with none, and names the file, not the store ---
+check "node y" "$H" --home "$T/y" init --network "$T/grow.network" --name y --scope bk/bt/qt/y
+check "the root certifies y" certify "$T/grow.root.key" y
+head -c 200 "$T/y.cert" >"$T/y/node.cert"
+BRUN=$PID # b's daemon, reloaded above, runs on
+launch y && ok "y's daemon starts with its node.cert cut short" || { fail "y's daemon starts with its node.cert cut short"; sed 's/^/    /' "$T/y.log"; }
+YPID=$PID
+check "its log names node.cert, what is wrong with it and what to do" \
+	grep -q "no valid certificate: $T/y/node.cert is damaged: it is not a certificate chain (.*): install this node's certificate again with \"hamlet cert install FILE\"" "$T/y.log"
+check "and does not blame the store" bash -c "! grep -q 'cannot write the store' '$T/y.log'"
+check "a good certificate installs over it while the daemon runs" "$H" --home "$T/y" cert install "$T/y.cert"
+kill "$YPID"; wait "$YPID" 2>/dev/null
+PID=$BRUN
 
 # --- a configured peer that cannot be reached is named, with why ---
 kill "${PID:-}" 2>/dev/null; wait "${PID:-}" 2>/dev/null

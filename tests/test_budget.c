@@ -32,12 +32,25 @@ int main(void)
 	TEST_START("anything else is refused and leaves the value alone");
 	{
 		static const char *const bad[] = {
-			"", "MB", "0", "0MB", "-1", "+5MB", " 5MB", "5 MiB",
-			"5TB", "5.5MB", "5MBs", "1001GB", "99999999999999999999",
+			"", "MB", "-1", "+5MB", " 5MB", "5 MiB",
+			"5TB", "5.5MB", "5MBs", "99999999999999999999MiB",
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			v = 12345;
 			ASSERT_EQ(budget_size_parse(bad[i], &v), -EINVAL);
+			ASSERT_EQ(v, 12345);
+		}
+	}
+
+	TEST_START("a size of the right form but zero or over 1000 GB is out of range, not of a wrong form");
+	{
+		static const char *const big[] = {
+			"0", "0MB", "0 kb", "1001GB", "1000001MB",
+			"99999999999999999999", "99999999999999999999999KB",
+		};
+		for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+			v = 12345;
+			ASSERT_EQ(budget_size_parse(big[i], &v), -ERANGE);
 			ASSERT_EQ(v, 12345);
 		}
 	}

@@ -53,7 +53,11 @@ refuse "a damaged node.conf names the setting that is wrong" 4 'scope "BAD SCOPE
 cp "$T/a/node.conf" "$T/broken/node.conf"
 echo "foo = bar" >>"$T/broken/node.conf"
 refuse "a node.conf with a setting it does not know names it, its section, and those it has" 4 \
-	'node.conf: unknown setting "foo" in \[node\] .its settings: name, scope, public_key' "$H" --home "$T/broken" status
+	'node.conf line 5: unknown setting "foo" in \[node\] .its settings: name, scope, public_key' "$H" --home "$T/broken" status
+cp "$T/a/node.conf" "$T/broken/node.conf"
+sed -i 's/^name = \(.*\)$/name = \1\nname = other/' "$T/broken/node.conf"
+refuse "a node.conf that gives the name twice is refused, naming both lines, rather than one of them taken" 4 \
+	'node.conf line 3: name in \[node\] is given twice (first on line 2;' "$H" --home "$T/broken" status
 rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"

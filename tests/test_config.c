@@ -28,6 +28,35 @@ static const char *conf(const char *text)
 	return path;
 }
 
+/* Write n bytes, NUL bytes included, as the config file; returns its
+ * path. */
+static const char *conf_bytes(const char *bytes, size_t n)
+{
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/hamletd.conf", dir);
+	f = fopen(path, "wb");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(fwrite(bytes, 1, n, f), n);
+	ASSERT_EQ(fclose(f), 0);
+	return path;
+}
+
+/* A start's own check (config_check_cb) that refuses any scopes, and
+ * counts its calls with the peers of the config it was given. */
+static int checks, checked_peers;
+static int refuse_scopes(void *ctx, const struct config *c, char *w,
+			 size_t wl)
+{
+	(void)ctx;
+	checks++;
+	checked_peers = (int)c->npeers;
+	if (!c->nscopes)
+		return 0;
+	snprintf(w, wl, "%s line %d: scopes refused", c->config_path,
+		 c->scopes_line);
+	return HAMLET_ECONFIG;
+}
+
 /* config_from_args() on the NULL-ended arguments after "hamletd". */
 static int parse(const char *first, ...)
 {
@@ -206,9 +235,9 @@ int main(void)
 			{ "[node]\n\npeers = a.example:1 b.example:99999\n",
 			  "line 3: peer \"b.example:99999\": the port must be 1-65535" },
 			{ "[node]\n\npeers = a.example:1 b.example\n",
-			  "line 3: peer \"b.example\" is not HOST:PORT (or the list is over 256)" },
+			  "line 3: peer \"b.example\" is not HOST:PORT" },
 			{ "[node]\nscopes = bk/Bach-Thong\n",
-			  "line 2: scope \"bk/Bach-Thong\" is not a valid scope (or over 16 scopes)" },
+			  "line 2: scope \"bk/Bach-Thong\" is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')" },
 			{ "[budget]\ndefault_per_day = 5 MiB\n",
 			  "line 2: [budget] default_per_day \"5 MiB\" is not a size like 5MB, 200KB or none" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_session=-1\n",
@@ -343,6 +372,78 @@ int main(void)
 		ASSERT_WHY("line 3: the line is longer than 199 characters; continue a long list on indented lines below it");
 	}
 
+	TEST_START("a list of peers or scopes over its limit is refused as too long, not as a bad address, with its line");
+	{
+		static char text[8192];
+		size_t o = (size_t)snprintf(text, sizeof(text),
+					    "[node]\nhome = /h\npeers = 10.0.0.1:1000\n");
+		for (int i = 1; i <= CONFIG_MAX_PEERS; i++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o,
+					      "  10.0.0.1:%d\n", 1000 + i);
+		conf(text);
+		ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 259: peers: the list is too long: it holds at most 256 addresses, and \"10.0.0.1:1256\" is one more; remove the peers this node need not dial");
+		o = (size_t)snprintf(text, sizeof(text), "[node]\nhome = /h\nscopes = bk/c0\n");
+		for (int i = 1; i <= CONFIG_MAX_SCOPES; i++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o,
+					      "scopes = bk/c%d\n", i);
+		conf(text);
+		ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 19: scopes: the list is too long: it holds at most 16 scopes, and \"bk/c16\" is one more; give a scope above several of them instead");
+	}
+
+	TEST_START("a size zero or over the maximum is refused as out of range, naming the range");
+	{
+		static const struct {
+			const char *file, *why;
+		} bad[] = {
+			{ "[budget]\ndefault_per_day = 1001GB\n",
+			  "line 2: [budget] default_per_day \"1001GB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
+			{ "[budget]\ndefault_per_session = 0MB\n",
+			  "line 2: [budget] default_per_session \"0MB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
+			{ "[budget]\npeer = 10.0.0.2:7000 per_day=0KB\n",
+			  "line 2: [budget] per_day \"0KB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			conf(bad[i].file);
+			ASSERT_EQ(parse("--config", path, "--home", "/h", NULL),
+				  HAMLET_ECONFIG);
+			ASSERT_WHY(bad[i].why);
+		}
+		conf("[budget]\ndefault_per_day = 1000GB\n");
+		ASSERT_OK(parse("--config", path, "--home", "/h", NULL));
+	}
+
+	TEST_START("a file saved as UTF-16, or holding a NUL byte, is named as not UTF-8 text with its line; a NUL never cuts a value");
+	{
+		static const char u16[] = "\xff\xfe[\0n\0o\0d\0e\0]\0\r\0\n\0";
+		static const char nul[] = "[limits]\nmax_peers = 1\0junk\n";
+		static const char nul2[] = "[node]\nhome = /h\n; a comment\0\n";
+		static const char bom8[] = "\xef\xbb\xbf[node]\r\nhome = /h\r\n";
+		conf_bytes(u16, sizeof(u16) - 1);
+		ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 1: the file is saved as UTF-16 (\"Unicode\" in Notepad), not as UTF-8 text: save it again as UTF-8");
+		conf_bytes(nul, sizeof(nul) - 1);
+		ASSERT_EQ(parse("--config", path, "--home", "/h", NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 2: it holds a NUL byte, so the file is not UTF-8 text (saved as UTF-16, \"Unicode\"? or damaged): save it again as UTF-8");
+		conf_bytes(nul2, sizeof(nul2) - 1);
+		ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+		ASSERT_WHY("line 3: it holds a NUL byte, so the file is not UTF-8 text (saved as UTF-16, \"Unicode\"? or damaged): save it again as UTF-8");
+		/* UTF-8 with its byte order mark and CRLF line ends is text */
+		conf_bytes(bom8, sizeof(bom8) - 1);
+		ASSERT_OK(parse("--config", path, NULL));
+		ASSERT_STREQ(cfg.home, "/h");
+	}
+
+	TEST_START("the line of the first scopes is kept, for the start's check to name");
+	conf("[node]\nhome = /h\n\nscopes = bk/a\n  bk/b\nscopes = bk/c\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_EQ(cfg.nscopes, 3);
+	ASSERT_EQ(cfg.scopes_line, 4);
+	conf("[node]\nhome = /h\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_EQ(cfg.scopes_line, 0);
+
 	TEST_START("[http] max_per_client over max_connections is refused, naming both");
 	ASSERT_EQ(parse("--config", conf("[http]\nmax_connections = 10\nmax_per_client = 20\n"),
 			"--home", "/h", NULL),
@@ -416,13 +517,13 @@ int main(void)
 	conf("[node]\nhome = /h\npeers = a.example:1\n");
 	ASSERT_EQ(parse("--config", path, "--peer", "b.example:2", NULL), 0);
 	conf("[node]\nhome = /h\npeers = c.example:3\n");
-	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), 0);
+	ASSERT_EQ(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)), 0);
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "c.example:3");
 	ASSERT_STREQ(cfg.peers[1], "b.example:2");
 	conf("[node]\nhome = /h\npeers = c.example:3 bad\n");
-	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), HAMLET_ECONFIG);
-	ASSERT_WHY("line 3: peer \"bad\" is not HOST:PORT (or the list is over 256)");
+	ASSERT_EQ(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: peer \"bad\" is not HOST:PORT");
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "c.example:3");
 
@@ -445,7 +546,7 @@ int main(void)
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			conf(bad[i].text);
-			ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)),
+			ASSERT_EQ(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)),
 				  bad[i].r);
 			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
 			ASSERT_EQ(cfg.npeers, 2);
@@ -453,10 +554,38 @@ int main(void)
 		}
 	}
 	conf("[node]\nhome = /h\npeers = d.example:4\n");
-	ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)), 0);
+	ASSERT_EQ(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)), 0);
 	ASSERT_EQ(cfg.npeers, 2);
 	ASSERT_STREQ(cfg.peers[0], "d.example:4");
 	ASSERT_STREQ(cfg.peers[1], "b.example:2");
+
+	TEST_START("a reload runs the start's own check on the file read again, and its refusal changes nothing");
+	checks = 0;
+	conf("[node]\nhome = /h\npeers = e.example:5 f.example:6\nscopes = bk/x\n");
+	ASSERT_EQ(config_reload_peers(&cfg, refuse_scopes, NULL, &budgets, why,
+				      sizeof(why)),
+		  HAMLET_ECONFIG);
+	ASSERT_EQ(checks, 1);
+	ASSERT_EQ(checked_peers, 3); /* the file's two, and --peer's */
+	ASSERT_WHY("line 4: scopes refused");
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "d.example:4");
+	ASSERT_EQ(cfg.reload_ignored[0], 0);
+	/* a file the check takes is taken */
+	conf("[node]\nhome = /h\npeers = e.example:5\n");
+	ASSERT_OK(config_reload_peers(&cfg, refuse_scopes, NULL, &budgets, why,
+				      sizeof(why)));
+	ASSERT_EQ(checks, 2);
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[0], "e.example:5");
+	/* a file a start refuses is refused before the check is asked */
+	conf("[node]\nhome = /h\nbogus = 1\n");
+	ASSERT_EQ(config_reload_peers(&cfg, refuse_scopes, NULL, &budgets, why,
+				      sizeof(why)),
+		  HAMLET_ECONFIG);
+	ASSERT_EQ(checks, 2);
+	conf("[node]\nhome = /h\npeers = d.example:4\n");
+	ASSERT_OK(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)));
 
 	TEST_START("a reload takes the file's byte budgets, and says when they changed");
 	{
@@ -485,7 +614,7 @@ int main(void)
 			struct config_budget b;
 			if (steps[i].text)
 				conf(steps[i].text);
-			ASSERT_EQ(config_reload_peers(&cfg, &budgets, why, sizeof(why)),
+			ASSERT_EQ(config_reload_peers(&cfg, NULL, NULL, &budgets, why, sizeof(why)),
 				  steps[i].r);
 			ASSERT_EQ(budgets, steps[i].changed);
 			config_budget_for(&cfg, "d.example:4", NULL, &b);

@@ -63,6 +63,126 @@ int main(void)
 		ASSERT_TRUE(node_open(home, 1, &b, why, sizeof(why)) < 0);
 		ASSERT_TRUE(strstr(why, "network.conf") != NULL);
 	}
+	TEST_START("node.conf: a setting given twice is refused, naming both lines, and every fault names its line");
+	{
+		struct node *c = th_node_bare(dir, net, "conf", "bk/bt/qt/conf");
+		char conf[4300], keep[512], text[1024];
+		size_t kl;
+		uint8_t *orig;
+		static const struct {
+			const char *edit; /* sed-like: appended after line 1 */
+			const char *why;
+		} bad[] = {
+			{ "name = other\n",
+			  "node.conf line 3: name in [node] is given twice (first on line 2; an indented line continues the key above it): keep one" },
+			{ "  more\n",
+			  "node.conf line 3: name in [node] is given twice (first on line 2; an indented line continues the key above it): keep one" },
+			{ "foo = 1\n",
+			  "node.conf line 3: unknown setting \"foo\" in [node] (its settings: name, scope, public_key): is it the right file?" },
+			{ "[other]\nx = 1\n[node]\n",
+			  "node.conf line 3: unexpected section [other]: is it the right file?" },
+		};
+		snprintf(home, sizeof(home), "%s/conf", dir);
+		snprintf(conf, sizeof(conf), "%s/node.conf", home);
+		th_node_close(c);
+		orig = th_slurp(conf, &kl);
+		ASSERT_TRUE(kl < sizeof(keep));
+		memcpy(keep, orig, kl);
+		keep[kl] = 0;
+		free(orig);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			/* the edit goes after "[node]\nname = conf\n" */
+			const char *after = strstr(keep, "name = conf\n");
+			size_t head;
+			ASSERT_TRUE(after != NULL);
+			head = (size_t)(after - keep) + strlen("name = conf\n");
+			snprintf(text, sizeof(text), "%.*s%s%s", (int)head, keep,
+				 bad[i].edit, keep + head);
+			th_spit(conf, (const uint8_t *)text, strlen(text));
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
+		}
+		/* a bad value: its line */
+		snprintf(text, sizeof(text), "%s", keep);
+		memcpy(strstr(text, "scope = ") + 8, "BAD/", 4);
+		th_spit(conf, (const uint8_t *)text, strlen(text));
+		ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)), HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "/node.conf line 3: scope \"BAD/") != NULL);
+
+		TEST_START("node.conf saved as UTF-16, or holding a NUL byte, is named as not UTF-8 text; a NUL never cuts a value");
+		{
+			uint8_t u16[1024];
+			size_t n = 0;
+			u16[n++] = 0xff;
+			u16[n++] = 0xfe;
+			for (size_t k = 0; keep[k] && n + 2 < sizeof(u16); k++) {
+				u16[n++] = (uint8_t)keep[k];
+				u16[n++] = 0;
+			}
+			th_spit(conf, u16, n);
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf line 1: the file is saved as UTF-16 (\"Unicode\" in Notepad), not as UTF-8 text: save it again as UTF-8") != NULL);
+			/* "name = conf\0xx": inih would read "conf" */
+			memcpy(text, keep, kl + 1);
+			n = (size_t)(strstr(text, "name = conf\n") - text) +
+			    strlen("name = conf");
+			memmove(text + n + 3, text + n, kl + 1 - n);
+			memcpy(text + n, "\0xx", 3);
+			th_spit(conf, (const uint8_t *)text, kl + 3);
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf line 2: it holds a NUL byte, so the file is not UTF-8 text") != NULL);
+		}
+		th_spit(conf, (const uint8_t *)keep, kl);
+		ASSERT_OK(node_open(home, 1, &b, why, sizeof(why)));
+		node_close(b);
+	}
+
+	TEST_START("a damaged node.cert opens the node as with none, and the certificate's fault names the file");
+	{
+		struct node *c = th_node(dir, net, "cut", "bk/bt/qt/cut");
+		char other_dir[4200], cert[4300];
+		char *other;
+		struct cert_chain *ch = malloc(sizeof(*ch));
+		uint8_t *chain;
+		size_t cl;
+
+		ASSERT_TRUE(ch != NULL);
+		snprintf(home, sizeof(home), "%s/cut", dir);
+		snprintf(cert, sizeof(cert), "%s/" NODE_CERT_FILE, home);
+		th_node_close(c);
+		/* cut short, as by a copy that stopped half-way */
+		chain = th_slurp(cert, &cl);
+		ASSERT_TRUE(cl > 100);
+		th_spit(cert, chain, cl / 2);
+		free(chain);
+		why[0] = 0;
+		ASSERT_OK(node_open(home, 0, &b, why, sizeof(why)));
+		ASSERT_EQ(b->grant == NULL, 1);
+		ASSERT_TRUE(node_cert_load(b, hlc_wall_ms(), ch, NULL, NULL, why,
+					   sizeof(why)) < 0);
+		ASSERT_TRUE(strstr(why, cert) != NULL);
+		ASSERT_TRUE(strstr(why, "is damaged: it is not a certificate chain") != NULL);
+		ASSERT_TRUE(strstr(why, "hamlet cert install FILE") != NULL);
+		/* one of another network: refused by the trust set, still no
+		 * fault of the store */
+		snprintf(other_dir, sizeof(other_dir), "%s/elsewhere", dir);
+		ASSERT_OK(mkdir(other_dir, 0700));
+		other = th_network(other_dir, "other");
+		chain = th_chain_for(b, other, "bk/bt/qt/cut", NULL, 0, 0, &cl);
+		node_close(b);
+		th_spit(cert, chain, cl);
+		free(chain);
+		ASSERT_OK(node_open(home, 0, &b, why, sizeof(why)));
+		ASSERT_TRUE(node_cert_load(b, hlc_wall_ms(), ch, NULL, NULL, why,
+					   sizeof(why)) < 0);
+		node_close(b);
+		free(other);
+		free(ch);
+	}
+
 	node_close(a);
 	th_rmrf(dir);
 	free(dir);

@@ -368,6 +368,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 						 NULL };
 	static const char *const key_keys[] = { "secret_key", NULL };
 	char *nv[3] = { 0 }, *kv[1] = { 0 };
+	int nl[3] = { 0 }; /* node.conf's line of each of nv */
 	struct node *n = calloc(1, sizeof(*n));
 	char *p = NULL;
 	int r;
@@ -418,23 +419,23 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			 p, strerror(errno));
 		goto fail;
 	}
-	if ((r = node__ini_read(p, "node", node_keys, nv, why, whylen)) < 0)
+	if ((r = node__ini_read(p, "node", node_keys, nv, nl, why, whylen)) < 0)
 		goto fail;
 	free(p);
 	if (node_name_check(nv[0]) < 0 || entry_scope_check(nv[1]) < 0 ||
 	    hex_decode(nv[2], n->pk, 32) < 0) {
 		if (node_name_check(nv[0]) < 0)
 			why_set(why, whylen,
-				 N_("%s/node.conf: name \"%.64s\" is not a node name (1-64 of a-z, 0-9 and '-')"),
-				 home, nv[0]);
+				 N_("%s/node.conf line %d: name \"%.64s\" is not a node name (1-64 of a-z, 0-9 and '-')"),
+				 home, nl[0], nv[0]);
 		else if (entry_scope_check(nv[1]) < 0)
 			why_set(why, whylen,
-				 N_("%s/node.conf: scope \"%.140s\" is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')"),
-				 home, nv[1]);
+				 N_("%s/node.conf line %d: scope \"%.140s\" is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')"),
+				 home, nl[1], nv[1]);
 		else
 			why_set(why, whylen,
-				 N_("%s/node.conf: public_key is not 64 hexadecimal digits"),
-				 home);
+				 N_("%s/node.conf line %d: public_key is not 64 hexadecimal digits"),
+				 home, nl[2]);
 		r = HAMLET_ECONFIG;
 		p = NULL;
 		goto fail;
@@ -445,7 +446,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = node__ini_read(p, "key", key_keys, kv, why, whylen)) < 0) {
+	if ((r = node__ini_read(p, "key", key_keys, kv, NULL, why, whylen)) < 0) {
 		if (r == -EACCES && !readonly)
 			why_set(why, whylen,
 				 N_("cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user"),

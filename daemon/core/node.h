@@ -115,7 +115,10 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 		     char *why, size_t whylen);
 /* node_trust_chain() of n's own chain file, when it has one and its
- * trust set lacks a certificate of it. */
+ * trust set lacks a certificate of it. A file that cannot be read, is
+ * damaged or is refused seeds nothing and returns 0 (node_cert_load()
+ * names its fault, as it does a missing one); <0 only when the store
+ * failed. */
 int node_trust_seed(const struct node *n);
 /* 1 when n's trust set holds every certificate of the chain file buf, 0
  * when not, <0 when it does not decode or the store failed. */

@@ -32,7 +32,7 @@ int root_key_load(const char *path, uint8_t ret_network_id[32],
 
 	if (!sk)
 		return -ENOMEM;
-	if ((r = node__ini_read(path, "root", keys, vals, why, whylen)) < 0)
+	if ((r = node__ini_read(path, "root", keys, vals, NULL, why, whylen)) < 0)
 		goto out;
 	r = HAMLET_ECONFIG;
 	if (hex_decode(vals[1], ret_network_id, 32) < 0 ||
@@ -167,7 +167,14 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 		free(p);
 		return r;
 	}
-	r = chain_for(n, buf, len, now_ms, ret, why, whylen);
+	/* the file itself damaged (cut short by a copy that stopped, say):
+	 * named, since it is what to replace */
+	if ((r = cert_chain_decode(buf, len, ret)) < 0)
+		why_set(why, whylen,
+			N_("%s is damaged: it is not a certificate chain (%s; a copy cut short?): install this node's certificate again with \"hamlet cert install FILE\""),
+			p, why_translate(hamlet_strerror(r)));
+	else
+		r = chain_for(n, buf, len, now_ms, ret, why, whylen);
 	if (r == 0)
 		r = own_revoked(n, ret, why, whylen);
 	if (r == 0 && ret_bytes) {
@@ -210,21 +217,18 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 	return r;
 }
 
-int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
-		     char *why, size_t whylen)
+/* Add the certificates of ch, decoded from buf, to n's trust set;
+ * *ret_refused 1 when the trust set refused one (why says which and
+ * why), rather than the store failing. */
+static int trust_chain_add(const struct node *n, const uint8_t *buf,
+			   const struct cert_chain *ch, int *ret_refused,
+			   char *why, size_t whylen)
 {
-	struct cert_chain *ch = malloc(sizeof(*ch));
 	struct trustset_item it[CERT_MAX_CHAIN];
 	struct trustset_out out[CERT_MAX_CHAIN];
 	int r;
 
-	if (!ch)
-		return -ENOMEM;
-	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 why_translate(hamlet_strerror(r)));
-		goto out;
-	}
+	*ret_refused = 0;
 	for (size_t i = 0; i < ch->n; i++) {
 		it[i].kind = TRUST_CERT;
 		it[i].data = buf + ch->off[i];
@@ -234,16 +238,31 @@ int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
 				  NULL)) < 0) {
 		why_set(why, whylen, N_("cannot add the chain to the store: %s"),
 			 why_translate(hamlet_strerror(r)));
-		goto out;
+		return r;
 	}
 	for (size_t i = 0; i < ch->n; i++)
 		if (out[i].status == TRUSTSET_REFUSED) {
 			why_set(why, whylen, N_("certificate %zu of the chain: %s"),
 				 i + 1, out[i].why);
-			r = out[i].err;
-			goto out;
+			*ret_refused = 1;
+			return out[i].err;
 		}
-out:
+	return 0;
+}
+
+int node_trust_chain(const struct node *n, const uint8_t *buf, size_t len,
+		     char *why, size_t whylen)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	int r, refused;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = cert_chain_decode(buf, len, ch)) < 0)
+		why_set(why, whylen, N_("not a certificate chain: %s"),
+			why_translate(hamlet_strerror(r)));
+	else
+		r = trust_chain_add(n, buf, ch, &refused, why, whylen);
 	free(ch);
 	return r;
 }
@@ -251,23 +270,35 @@ out:
 int node_trust_seed(const struct node *n)
 {
 	char *p = node__path_join(n->home, NODE_CERT_FILE);
+	struct cert_chain *ch = malloc(sizeof(*ch));
 	uint8_t *buf = NULL;
 	size_t len;
 	char why[300];
-	int r;
+	int r, refused = 0;
 
-	if (!p)
-		return -ENOMEM;
-	r = read_small(p, &buf, &len);
-	free(p);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
+	if (!p || !ch) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* a file that cannot be read or decoded seeds nothing, and is no
+	 * fault of the store: node_cert_load() names it to whoever looks
+	 * (hamletd's ready line, hamlet status), as with no file at all */
+	if ((r = read_small(p, &buf, &len)) < 0 ||
+	    (r = cert_chain_decode(buf, len, ch)) < 0) {
+		r = r == -ENOMEM ? r : 0;
+		goto out;
+	}
 	r = node_chain_known(n, buf, len);
 	if (r == 0)
-		r = node_trust_chain(n, buf, len, why, sizeof(why));
+		r = trust_chain_add(n, buf, ch, &refused, why, sizeof(why));
+	/* a certificate the trust set refuses (another network's, say):
+	 * likewise named by node_cert_load() */
+	if (refused)
+		r = 0;
+out:
 	free(buf);
+	free(ch);
+	free(p);
 	return r < 0 ? r : 0;
 }
 

@@ -4,6 +4,7 @@
  * guarded memory that is wiped after; and the network file itself.
  */
 #include "node_internal.h"
+#include "utf8.h"
 #include "why.h"
 
 #include "error.h"
@@ -24,31 +25,88 @@ struct ini_ctx {
 	const char *section;
 	const char *const *keys; /* NULL-ended */
 	char **vals;		 /* one per key */
+	int *lines;		 /* one per key: the line that gave it */
+	/* the text read (ini_read_line()), where, and the line it is at */
+	const char *text;
+	size_t len, at;
+	int line, section_line; /* section_line: of the last [section] */
+	/* the first of each kind of fault, and its line */
+	const char *not_text; /* utf8_line_fault()'s sentence */
+	int not_text_line, long_line;
 	char bad[128]; /* the first section that is not ours */
-	char bad_key[128]; /* else the first key of ours that is unknown */
+	int bad_line;
+	/* else the first key of ours that is unknown, or given twice */
+	char bad_key[128];
+	int bad_key_line, twice_line; /* twice_line: its first line */
 };
+
+/*
+ * inih's reader over the file's text: one line per call, counted, so
+ * that a fault names its line. A line longer than inih takes is cut
+ * there and its rest skipped (never read as a line of its own): a fault
+ * of its own, named by its line.
+ */
+static char *ini_read_line(char *str, int num, void *stream)
+{
+	struct ini_ctx *c = stream;
+	const char *p = c->text + c->at, *nl, *why;
+	size_t n, max = (size_t)num - 1;
+
+	if (c->at >= c->len)
+		return NULL;
+	c->line++;
+	nl = memchr(p, '\n', c->len - c->at);
+	n = nl ? (size_t)(nl - p) + 1 : c->len - c->at;
+	c->at += n;
+	if (n > 0 && p[strspn(p, " \t")] == '[')
+		c->section_line = c->line;
+	if (!c->not_text && (why = utf8_line_fault(p, n, c->line == 1))) {
+		c->not_text = why;
+		c->not_text_line = c->line;
+	}
+	if (n > max) {
+		if (!c->long_line)
+			c->long_line = c->line;
+		n = max;
+	}
+	memcpy(str, p, n);
+	str[n] = 0;
+	return str;
+}
 
 static int ini_cb(void *user, const char *section, const char *name,
 		  const char *value)
 {
 	struct ini_ctx *c = user;
 	if (strcmp(section, c->section) != 0) {
-		if (!c->bad[0])
+		if (!c->bad[0]) {
 			snprintf(c->bad, sizeof(c->bad), "%s", section);
+			c->bad_line = c->section_line;
+		}
 		return 1;
 	}
 	for (size_t i = 0; c->keys[i]; i++) {
 		if (strcmp(c->keys[i], name) == 0) {
-			/* a key given twice: the first value may be a secret */
-			if (c->vals[i])
-				sodium_memzero(c->vals[i], strlen(c->vals[i]));
-			free(c->vals[i]);
+			/* given twice (or continued on an indented line):
+			 * which one was meant? */
+			if (c->vals[i]) {
+				if (!c->bad_key[0]) {
+					snprintf(c->bad_key, sizeof(c->bad_key),
+						 "%s", name);
+					c->bad_key_line = c->line;
+					c->twice_line = c->lines[i];
+				}
+				return 1;
+			}
 			c->vals[i] = strdup(value);
+			c->lines[i] = c->line;
 			return 1;
 		}
 	}
-	if (!c->bad_key[0])
+	if (!c->bad_key[0]) {
 		snprintf(c->bad_key, sizeof(c->bad_key), "%s", name);
+		c->bad_key_line = c->line;
+	}
 	return 1;
 }
 
@@ -57,9 +115,10 @@ static int ini_cb(void *user, const char *section, const char *name,
 /*
  * Read a whole small file into guarded memory (sodium_malloc: wiped and
  * freed by ini_file_free), with no stdio buffer in between: the network
- * file holds the network key.
+ * file holds the network key. *ret_got: the bytes read.
  */
-static int ini_file_read(const char *path, char **ret, size_t *ret_len)
+static int ini_file_read(const char *path, char **ret, size_t *ret_len,
+			 size_t *ret_got)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -94,6 +153,7 @@ static int ini_file_read(const char *path, char **ret, size_t *ret_len)
 	close(fd);
 	*ret = buf;
 	*ret_len = (size_t)st.st_size + 1;
+	*ret_got = got;
 	return 0;
 fail:
 	close(fd);
@@ -109,24 +169,39 @@ static void ini_file_free(char *buf, size_t len)
 }
 
 int node__ini_read(const char *path, const char *section,
-		   const char *const *keys, char **vals, char *why,
-		   size_t whylen)
+		   const char *const *keys, char **vals, int *ret_lines,
+		   char *why, size_t whylen)
 {
-	struct ini_ctx c = { section, keys, vals, "", "" };
-	char *text = NULL;
-	size_t tlen = 0;
+	int lines[8] = { 0 };
+	struct ini_ctx c = { .section = section, .keys = keys, .vals = vals,
+			     .lines = lines };
+	char *text = NULL, w[300];
+	size_t tlen = 0, nkeys = 0;
 	int line, r;
 
-	if ((r = ini_file_read(path, &text, &tlen)) < 0) {
+	while (keys[nkeys])
+		nkeys++;
+	if (nkeys > sizeof(lines) / sizeof(*lines))
+		return -EINVAL;
+	if ((r = ini_file_read(path, &text, &tlen, &c.len)) < 0) {
 		why_set(why, whylen, N_("cannot open %s: %s"), path,
 			 r == -EFBIG ? "larger than an INI file of a node"
 				     : strerror(-r));
 		return (r == -EACCES || r == -EFBIG) ? r : -ENOENT;
 	}
-	line = ini_parse_string(text, ini_cb, &c);
+	c.text = text;
+	line = ini_parse_stream(ini_read_line, &c, ini_cb, &c);
 	ini_file_free(text, tlen);
 	/* inih kept each line in a buffer on its stack: wipe what it used */
 	sodium_stackzero(4096);
+	if (c.not_text) {
+		/* saved as UTF-16, or damaged: nothing else in it means much */
+		why_set(why, whylen, N_("%s line %d: %s"), path,
+			c.not_text_line, why_translate(c.not_text));
+		return HAMLET_ECONFIG;
+	}
+	if (c.long_line && (line == 0 || c.long_line < line))
+		line = c.long_line; /* cut there: not a setting as written */
 	if (line == 1) {
 		/* not even its first line: another kind of file */
 		why_set(why, whylen,
@@ -150,8 +225,17 @@ int node__ini_read(const char *path, const char *section,
 	}
 	if (c.bad[0]) {
 		why_set(why, whylen,
-			N_("%s: unexpected section [%s]: is it the right file?"),
-			path, c.bad);
+			N_("%s line %d: unexpected section [%s]: is it the right file?"),
+			path, c.bad_line, c.bad);
+		return HAMLET_ECONFIG;
+	}
+	if (c.bad_key[0] && c.twice_line) {
+		/* hamletd.conf's sentence for the same fault */
+		why_set(w, sizeof(w),
+			N_("%s in [%s] is given twice (first on line %d; an indented line continues the key above it): keep one"),
+			c.bad_key, section, c.twice_line);
+		why_set(why, whylen, N_("%s line %d: %s"), path,
+			c.bad_key_line, w);
 		return HAMLET_ECONFIG;
 	}
 	if (c.bad_key[0]) {
@@ -160,8 +244,8 @@ int node__ini_read(const char *path, const char *section,
 			o += (size_t)snprintf(known + o, sizeof(known) - o,
 					      "%s%s", i ? ", " : "", keys[i]);
 		why_set(why, whylen,
-			N_("%s: unknown setting \"%s\" in [%s] (its settings: %s): is it the right file?"),
-			path, c.bad_key, section, known);
+			N_("%s line %d: unknown setting \"%s\" in [%s] (its settings: %s): is it the right file?"),
+			path, c.bad_key_line, c.bad_key, section, known);
 		return HAMLET_ECONFIG;
 	}
 	for (size_t i = 0; keys[i]; i++) {
@@ -171,6 +255,8 @@ int node__ini_read(const char *path, const char *section,
 			return HAMLET_ECONFIG;
 		}
 	}
+	if (ret_lines)
+		memcpy(ret_lines, lines, nkeys * sizeof(*lines));
 	return 0;
 }
 
@@ -195,7 +281,8 @@ int network_load(const char *path, struct network_info *ret, char *why,
 	int r;
 
 	memset(&ni, 0, sizeof(ni));
-	if ((r = node__ini_read(path, "network", keys, vals, why, whylen)) < 0)
+	if ((r = node__ini_read(path, "network", keys, vals, NULL, why,
+				whylen)) < 0)
 		goto out;
 	r = HAMLET_ECONFIG;
 	if (node_name_check(vals[0]) < 0) {

@@ -24,13 +24,15 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 
 /*
  * Read the [section] of the small INI file at path: vals[i] gets the
- * value of keys[i] (NULL-ended), malloc'd (node__ini_free() them,
- * whatever this returns). Every key must be there and no other; why
- * names the problem.
+ * value of keys[i] (NULL-ended, at most 8), malloc'd (node__ini_free()
+ * them, whatever this returns), and ret_lines[i] (may be NULL) the line
+ * that gave it. Every key must be there, once, and no other; the file
+ * must be text (no NUL byte, not UTF-16); why names the problem and its
+ * line.
  */
 int node__ini_read(const char *path, const char *section,
-		   const char *const *keys, char **vals, char *why,
-		   size_t whylen);
+		   const char *const *keys, char **vals, int *ret_lines,
+		   char *why, size_t whylen);
 /* Wipe and free the n values node__ini_read() gave. */
 void node__ini_free(char **vals, size_t n);
 

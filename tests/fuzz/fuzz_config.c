@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *argv[] = { "hamletd", "--home", "/nonexistent", "--config", path,
 			 NULL };
 	if (config_from_args(5, argv, &c, why, sizeof(why)) == 0)
-		config_reload_peers(&c, &budgets, why, sizeof(why));
+		config_reload_peers(&c, NULL, NULL, &budgets, why, sizeof(why));
 	close(fd);
 	return 0;
 }
