@@ -123,6 +123,10 @@ const char *cli_role_text(int role);
  * stay English; also the translator of the core's sentences (why.h,
  * problems.h). For text that may end up in JSON too. */
 __attribute__((format_arg(1))) const char *cli_tr(const char *s);
+/* P_(s, p, n) as cli_tr() gives _(): English under --json. xgettext
+ * takes it as P_ (tests/i18n_check.sh: --keyword=CLI_P_:1,2). */
+#define CLI_P_(s, p, n)                                                    \
+	(cli_global.json ? ((n) == 1 ? (s) : (p)) : P_(s, p, n))
 /* 0..5 for err (CLI_E*, -errno or HAMLET_*); a positive err is returned
  * as it is. */
 int cli_exit_code(int err);
@@ -525,10 +529,13 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	       struct log_out *out, struct log_stats *stats, char *why,
 	       size_t wl);
 
-/* The entries a byte budget holds back for peer p of hamletd's status
- * answer (1 when held with no count; 0: none held); *ret_session 1 when
- * it is the session's budget, 0 the day's. */
-uint64_t cli_budget_held(const msgpack_object *p, int *ret_session);
+/* The budgets of a peer's "budget" map b (hamletd's status answer) that
+ * an entry of size bytes is larger than: in words into lim ("1.0 kB a
+ * day"), and the [budget] keys to raise into keys ("per_day"). */
+#define CLI_BUDGET_WORDS 96
+void cli_budget_too_small(const msgpack_object *b, uint64_t size,
+			  char lim[CLI_BUDGET_WORDS],
+			  char keys[CLI_BUDGET_WORDS]);
 
 int cmd_status(int argc, char **argv);
 int cmd_peers(int argc, char **argv);

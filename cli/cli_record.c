@@ -331,13 +331,23 @@ int cli_record_warn_txn(struct store_txn *t, const char *cmd,
  * not certified yet says so in status; a revoked one writes nothing. */
 static void cert_warn(const struct node *n)
 {
-	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct cert_chain *ch = calloc(1, sizeof(*ch));
+	uint64_t now = hlc_wall_ms();
 	char why[512];
+	int early = 0;
 
-	int r = ch ? node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
-				    sizeof(why))
+	int r = ch ? node_cert_load(n, now, ch, NULL, NULL, why, sizeof(why))
 		   : -ENOMEM;
-	if (r == HAMLET_ECERT)
+	/* a certificate not valid yet: most often this PC's clock is
+	 * behind, and setting it right is the cure, not a new one */
+	for (size_t i = 0; r == HAMLET_ECERT && i < ch->n &&
+			   i < CERT_MAX_CHAIN;
+	     i++)
+		early |= now < ch->c[i].not_before_ms;
+	if (r == HAMLET_ECERT && early)
+		cli_err(_("note: saved here, but this node's certificate does not hold now (%s): other nodes refuse what it writes until this PC's date and time are set right"),
+			why);
+	else if (r == HAMLET_ECERT)
 		cli_err(_("note: saved here, but this node's certificate does not hold now (%s): other nodes refuse what it writes until an administrator gives it a valid one"),
 			why);
 	else if (r == HAMLET_ENOTFOUND)

@@ -735,18 +735,26 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	return 0;
 }
 
-uint64_t cli_budget_held(const msgpack_object *p, int *ret_session)
+void cli_budget_too_small(const msgpack_object *b, uint64_t size,
+			  char lim[CLI_BUDGET_WORDS],
+			  char keys[CLI_BUDGET_WORDS])
 {
-	const msgpack_object *b = cli_mp_get(p, "budget");
-	const msgpack_object *h = b ? cli_mp_get(b, "held_back") : NULL;
-	const msgpack_object *by = b ? cli_mp_get(b, "held_by") : NULL;
+	uint64_t day = b ? cli_mp_u64(b, "per_day") : 0;
+	uint64_t session = b ? cli_mp_u64(b, "per_session") : 0;
+	int d = day && size > day, se = session && size > session;
+	char a[32], c[32];
 
-	*ret_session = 0;
-	if (!h || h->type != MSGPACK_OBJECT_BOOLEAN || !h->via.boolean)
-		return 0;
-	*ret_session = by && by->type == MSGPACK_OBJECT_STR &&
-		       by->via.str.size == 7 &&
-		       memcmp(by->via.str.ptr, "session", 7) == 0;
-	return cli_mp_u64(b, "entries_held") ? cli_mp_u64(b, "entries_held")
-					      : 1;
+	i18n_size(day, a);
+	i18n_size(session, c);
+	if (d && se) {
+		snprintf(lim, CLI_BUDGET_WORDS, _("%s a day, %s a session"), a,
+			 c);
+		snprintf(keys, CLI_BUDGET_WORDS, "per_day, per_session");
+	} else if (se) {
+		snprintf(lim, CLI_BUDGET_WORDS, _("%s a session"), c);
+		snprintf(keys, CLI_BUDGET_WORDS, "per_session");
+	} else {
+		snprintf(lim, CLI_BUDGET_WORDS, _("%s a day"), a);
+		snprintf(keys, CLI_BUDGET_WORDS, "per_day");
+	}
 }

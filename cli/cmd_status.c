@@ -127,6 +127,13 @@ static void progress_print(const char *who, const msgpack_object *p)
 	per_s = cli_mp_u64(g, "per_s");
 	progress_count(cli_mp_u64(g, "received"), done);
 	progress_count(cli_mp_u64(g, "total"), total);
+	if (cli_mp_u64(p, "entries_waiting_for_disk")) {
+		/* stopped here, by this disk: no rate, no time left, and
+		 * not the peer's budget */
+		printf(_("    receiving from %s: %s / %s entries; the rest waits for space on the disk holding this node's store (free space on it; hamletd tries again by itself)\n"),
+		       who, done, total);
+		return;
+	}
 	if (cli_mp_u64(g, "quiet_ms") >= STALLED_MS) {
 		/* a mean rate and a time left would say it still moves */
 		ago(cli_mp_u64(g, "last_ms"), left, sizeof(left));
@@ -145,27 +152,60 @@ static void progress_print(const char *who, const msgpack_object *p)
 }
 
 /* "142 entries wait for tomorrow's budget (5.0 MB a day to X, 5.0 MB
- * sent today)": only while a byte budget holds entries back. */
-static void budget_print(const char *who, const msgpack_object *p)
+ * sent today)": only while a byte budget holds entries back; or, when
+ * the entry that stopped them is larger than a whole budget, that it
+ * waits until the budget is raised. */
+static void budget_print(const char *who, const msgpack_object *p,
+			 const struct status_peer *sp)
 {
 	const msgpack_object *b = cli_mp_get(p, "budget");
-	char n[32], lim[32], sent[32];
-	int session;
+	char n[32], lim[CLI_BUDGET_WORDS], sent[32], big[32];
+	char raise[CLI_BUDGET_WORDS];
 
-	if (!cli_budget_held(p, &session))
+	if (!sp->held)
 		return;
-	progress_count(cli_mp_u64(b, "entries_held"), n);
-	if (session) {
+	progress_count(sp->held, n);
+	if (sp->too_big) {
+		progress_size(sp->too_big, big);
+		cli_budget_too_small(b, sp->too_big, lim, raise);
+		printf(P_("    %s entry waits: one of %s is larger than the whole budget (%s to %s), and nothing goes after it until %s is raised in [budget] of the daemon's config (then: systemctl reload hamletd)\n",
+			  "    %s entries wait: one of %s is larger than the whole budget (%s to %s), and nothing goes after it until %s is raised in [budget] of the daemon's config (then: systemctl reload hamletd)\n",
+			  sp->held),
+		       n, big, lim, who, raise);
+	} else if (sp->held_session) {
 		progress_size(cli_mp_u64(b, "per_session"), lim);
 		progress_size(cli_mp_u64(b, "sent_session"), sent);
-		printf(_("    %s entries wait for the next session's budget (%s a session to %s, %s sent in this one)\n"),
+		printf(P_("    %s entry waits for the next session's budget (%s a session to %s, %s sent in this one)\n",
+			  "    %s entries wait for the next session's budget (%s a session to %s, %s sent in this one)\n",
+			  sp->held),
 		       n, lim, who, sent);
 	} else {
 		progress_size(cli_mp_u64(b, "per_day"), lim);
 		progress_size(cli_mp_u64(b, "sent_today"), sent);
-		printf(_("    %s entries wait for tomorrow's budget (%s a day to %s, %s sent today)\n"),
+		printf(P_("    %s entry waits for tomorrow's budget (%s a day to %s, %s sent today)\n",
+			  "    %s entries wait for tomorrow's budget (%s a day to %s, %s sent today)\n",
+			  sp->held),
 		       n, lim, who, sent);
 	}
+}
+
+/* Entries refused as dated too far ahead on this session: ours by the
+ * peer (this PC's clock, most often), its by us (its clock). */
+static void ahead_print(const char *who, const msgpack_object *p,
+			const struct status_peer *sp)
+{
+	uint64_t in = cli_mp_u64(p, "entries_refused_ahead_in");
+
+	if (sp->ahead)
+		printf(P_("    %s refused %llu entry sent to it as dated more than 24 h ahead of its clock: it has not arrived. Check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it\n",
+			  "    %s refused %llu entries sent to it as dated more than 24 h ahead of its clock: they have not arrived. Check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it\n",
+			  sp->ahead),
+		       who, (unsigned long long)sp->ahead);
+	if (in)
+		printf(P_("    refused %llu entry from %s as dated more than 24 h ahead of this PC's clock: the clock there (or here) is wrong; call them to check it\n",
+			  "    refused %llu entries from %s as dated more than 24 h ahead of this PC's clock: the clock there (or here) is wrong; call them to check it\n",
+			  in),
+		       (unsigned long long)in, who);
 }
 
 /* The configured peers hamletd cannot reach, and why; cert_ok: this
@@ -316,51 +356,51 @@ static void stopped_peers(const struct status_facts *st, struct store_txn *t)
 	free(c);
 }
 
-/* One line for peer p of hamletd's answer. */
+/* One line for peer p of hamletd's answer, and what holds it below. */
 static void peer_print(const struct status_facts *st, struct store_txn *t,
 		       const msgpack_object *p)
 {
 	const msgpack_object *addr = cli_mp_get(p, "addr");
-	const msgpack_object *con = cli_mp_get(p, "connected");
 	int has_addr = addr && addr->type == MSGPACK_OBJECT_STR;
-	uint64_t newest_ms = st->tot.newest_ms;
-	char when[32], at[32], who[NAMES_LABEL_MAX];
-	int connected = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
-			con->via.boolean;
-	uint64_t last = cli_mp_u64(p, "last_sync_ms");
-	/* in sync: the peer agreed with us after our newest entry */
-	uint64_t disk_wait = cli_mp_u64(p, "entries_waiting_for_disk");
-	char full[120];
+	char when[32], at[32], who[NAMES_LABEL_MAX], full[160];
+	struct status_peer sp;
+	uint64_t last;
+	const char *state;
+
+	/* the judgement --json and sync --wait make too; waiting counts
+	 * only what the peer may read, as they do */
+	status_peer_judge(st->n, p, &sp);
+	last = sp.last_sync_ms;
 	snprintf(full, sizeof(full),
-		 _("connected, NOT SYNCING: the disk is full; %llu entries received wait for space"),
-		 (unsigned long long)disk_wait);
-	/* entries asked for still on their way: not in sync, whatever the
-	 * clocks say */
-	int receiving = cli_mp_get(p, "progress") != NULL;
-	/* behind only on what the peer may read, as status --json says */
-	uint64_t waiting = 0;
-	const msgpack_object *ko = cli_mp_get(p, "key");
-	uint8_t key[32];
-	if (!ko || ko->type != MSGPACK_OBJECT_STR ||
-	    sodium_hex2bin(key, 32, ko->via.str.ptr, ko->via.str.size, NULL,
-			   NULL, NULL) != 0 ||
-	    status_peer_behind(st->n, key, last, &newest_ms, &waiting) < 0)
-		waiting = last >= newest_ms ? 0
-					    : status_waiting_since(st->n, last);
-	const msgpack_object *bg = cli_mp_get(p, "budget");
-	int held_session;
-	int held = cli_budget_held(p, &held_session) > 0;
-	/* what the budget holds back waits to go out too, whatever the
-	 * peer agreed on since */
-	if (bg && cli_mp_u64(bg, "entries_held") > waiting)
-		waiting = cli_mp_u64(bg, "entries_held");
-	const char *state = !connected	? _("NOT CONNECTED")
-			    : disk_wait ? full
-			    : held ? _("connected, HOLDING BACK entries: the byte budget for this peer is used up")
-			    : receiving ? _("connected, receiving")
-			    : last && last >= newest_ms
-				    ? _("connected, in sync")
-				    : _("connected, syncing");
+		 P_("connected, NOT SYNCING: the disk is full; %llu entry received waits for space",
+		    "connected, NOT SYNCING: the disk is full; %llu entries received wait for space",
+		    sp.disk_wait),
+		 (unsigned long long)sp.disk_wait);
+	switch (sp.state) {
+	case STATUS_PEER_DOWN:
+		state = _("NOT CONNECTED");
+		break;
+	case STATUS_PEER_DISK_FULL:
+		state = full;
+		break;
+	case STATUS_PEER_AHEAD:
+		state = _("connected, NOT IN SYNC: it refuses entries sent to it, dated too far ahead of its clock");
+		break;
+	case STATUS_PEER_TOO_BIG:
+		state = _("connected, HOLDING BACK entries: one is larger than the whole byte budget for this peer");
+		break;
+	case STATUS_PEER_HELD:
+		state = _("connected, HOLDING BACK entries: the byte budget for this peer is used up");
+		break;
+	case STATUS_PEER_RECEIVING:
+		state = _("connected, receiving");
+		break;
+	case STATUS_PEER_BEHIND:
+		state = _("connected, syncing");
+		break;
+	default:
+		state = _("connected, in sync");
+	}
 	ago(last, when, sizeof(when));
 	peer_label(t, p, who);
 	printf("  %s", who);
@@ -374,8 +414,8 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 		printf(_(": %s, never agreed yet"), state);
 	}
 	printf(P_("; %llu entry written here waiting to go out",
-		  "; %llu entries written here waiting to go out", waiting),
-	       (unsigned long long)waiting);
+		  "; %llu entries written here waiting to go out", sp.waiting),
+	       (unsigned long long)sp.waiting);
 	printf(P_("; sent %llu entry", "; sent %llu entries",
 		  cli_mp_u64(p, "entries_out")),
 	       (unsigned long long)cli_mp_u64(p, "entries_out"));
@@ -384,7 +424,8 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
 	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
 	progress_print(who, p);
-	budget_print(who, p);
+	budget_print(who, p, &sp);
+	ahead_print(who, p, &sp);
 }
 
 /* hamletd's count of arriving entries it refused, by reason, as words. */

@@ -5,9 +5,11 @@
  * alone (its address, its certificate's name or a prefix of its key),
  * and to dial now, once, the configured peers not connected (their
  * backoff cut short). With --wait, exit 0 once each of them has synced
- * since the request and nothing is moving any more; exit 1 on timeout,
- * or at once when every peer dialled has failed since, saying which
- * peer is not there and why.
+ * since the request, nothing is moving any more and status judges each
+ * in sync (status_peer_judge); exit 1 on timeout, or at once when every
+ * peer dialled has failed since, saying which peer is not there and
+ * why, or when waiting changes nothing (this node's disk full, entries
+ * refused as dated ahead, a byte budget), saying what to do.
  */
 #include "cli.h"
 #include "vi_fold.h"
@@ -203,32 +205,93 @@ static int motion_note(struct motion *m, size_t *n, const msgpack_object *p,
 	return poll - x->moved_at < STABLE_POLLS;
 }
 
-/* Why the wait ends unfinished: a byte budget holds entries back for
- * peer p (the first such), held entries in all. */
-static void budget_reason(const msgpack_object *p, uint64_t held,
-			  int session, char *reason, size_t n)
+/* Peer p's name, else its address, else "?", into who. */
+static void peer_who(const msgpack_object *p, char *who, size_t n)
 {
 	const msgpack_object *nm = cli_mp_get(p, "name");
 	const msgpack_object *a = cli_mp_get(p, "addr");
-	char who[200], count[32];
 
 	if (nm && nm->type == MSGPACK_OBJECT_STR)
-		snprintf(who, sizeof(who), "%.*s", (int)nm->via.str.size,
+		snprintf(who, n, "%.*s", (int)nm->via.str.size,
 			 nm->via.str.ptr);
 	else if (a && a->type == MSGPACK_OBJECT_STR)
-		snprintf(who, sizeof(who), "%.*s", (int)a->via.str.size,
-			 a->via.str.ptr);
+		snprintf(who, n, "%.*s", (int)a->via.str.size, a->via.str.ptr);
 	else
-		snprintf(who, sizeof(who), "?");
+		snprintf(who, n, "?");
+}
+
+/* Why the wait ends unfinished: a byte budget holds entries back for
+ * peer p (the first such, judged sp), held entries in all. */
+static void budget_reason(const msgpack_object *p,
+			  const struct status_peer *sp, uint64_t held,
+			  char *reason, size_t n)
+{
+	char who[200], count[32], big[32], lim[CLI_BUDGET_WORDS];
+	char keys[CLI_BUDGET_WORDS];
+
+	peer_who(p, who, sizeof(who));
 	progress_count(held, count);
-	if (session)
+	if (sp->too_big) {
+		/* no day or session to wait for: only a larger budget */
+		progress_size(sp->too_big, big);
+		cli_budget_too_small(cli_mp_get(p, "budget"), sp->too_big, lim,
+				     keys);
 		snprintf(reason, n,
-			 cli_tr(N_("%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)")),
+			 CLI_P_("%s entry for %s waits, as one of %s is larger than the whole byte budget (%s) and nothing goes past it: raise %s in [budget] of the daemon's config and reload it (systemctl reload hamletd)",
+				 "%s entries for %s wait, as one of %s is larger than the whole byte budget (%s) and nothing goes past it: raise %s in [budget] of the daemon's config and reload it (systemctl reload hamletd)",
+				 held),
+			 count, who, big, lim, keys);
+	} else if (sp->held_session)
+		snprintf(reason, n,
+			 CLI_P_("%s entry for %s waits for the next session's byte budget (it goes when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
+				 "%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
+				 held),
 			 count, who);
 	else
 		snprintf(reason, n,
-			 cli_tr(N_("%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)")),
+			 CLI_P_("%s entry for %s waits for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
+				 "%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
+				 held),
 			 count, who);
+}
+
+/* Why the wait goes on: entries asked of peer p have not all come. */
+static void receiving_reason(const msgpack_object *p, char *reason, size_t n)
+{
+	const msgpack_object *g = cli_mp_get(p, "progress");
+	char who[200], done[32], total[32];
+
+	peer_who(p, who, sizeof(who));
+	progress_count(cli_mp_u64(g, "received"), done);
+	progress_count(cli_mp_u64(g, "total"), total);
+	snprintf(reason, n,
+		 cli_tr(N_("entries asked of %s are still on their way (%s of %s have come; hamlet status says more)")),
+		 who, done, total);
+}
+
+/* Why waiting on is no use with peer p, judged sp: this node's disk is
+ * full, or p refuses what it is sent as dated too far ahead. */
+static void stuck_reason(const msgpack_object *p, const struct status_peer *sp,
+			 char *reason, size_t n)
+{
+	char who[200], count[32];
+
+	peer_who(p, who, sizeof(who));
+	if (sp->state == STATUS_PEER_DISK_FULL) {
+		progress_count(sp->disk_wait, count);
+		snprintf(reason, n,
+			 CLI_P_("the disk holding this node's store is full: %s entry received from %s waits for space, and nothing more comes until there is room. Free space on that disk (old backups, downloads); hamletd tries again by itself, then run hamlet sync --wait again",
+				 "the disk holding this node's store is full: %s entries received from %s wait for space, and nothing more comes until there is room. Free space on that disk (old backups, downloads); hamletd tries again by itself, then run hamlet sync --wait again",
+				 sp->disk_wait),
+			 count, who);
+		return;
+	}
+	progress_count(sp->ahead, count);
+	snprintf(reason, n,
+		 CLI_P_("%s refused %s entry sent to it as dated more than 24 h ahead of its clock: check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it",
+			"%s refused %s entries sent to it as dated more than 24 h ahead of its clock: check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it",
+			sp->ahead),
+		 who, count);
 }
 
 /* An English reason hamletd keeps (ours, or the C library's words for
@@ -508,8 +571,13 @@ int cmd_sync(int argc, char **argv)
 				    : 0;
 		uint64_t sum = 0, got = 0, want = 0, held = 0;
 		size_t connected = 0, fresh = 0, matched = 0;
-		const msgpack_object *held_p = NULL;
-		int held_session = 0, named_down = 0, own_unread = 0;
+		/* the first peer a budget holds entries for; the first whose
+		 * state waiting on does not change (this disk full, entries
+		 * refused as dated ahead); the first still sending */
+		const msgpack_object *held_p = NULL, *hard_p = NULL;
+		const msgpack_object *recv_p = NULL;
+		struct status_peer sp, held_sp = { 0 }, hard_sp = { 0 };
+		int named_down = 0, own_unread = 0, disk_full = 0;
 		int is_stuck = node && status_writes_stuck(node, res, stuck,
 							 sizeof(stuck));
 		reason[0] = stale[0] = moving[0] = 0;
@@ -524,6 +592,12 @@ int cmd_sync(int argc, char **argv)
 				continue; /* only the peer asked for counts */
 			matched += named;
 			const msgpack_object *g = cli_mp_get(p, "progress");
+			/* the judgement status makes of it, but for how
+			 * its last agreement stands to our newest entry
+			 * (below): that reads every feed, too much to do
+			 * at each poll */
+			status_peer_judge(NULL, p, &sp);
+			disk_full |= sp.state == STATUS_PEER_DISK_FULL;
 			if (g && g->type == MSGPACK_OBJECT_MAP) {
 				got += cli_mp_u64(g, "received");
 				want += cli_mp_u64(g, "total");
@@ -533,7 +607,8 @@ int cmd_sync(int argc, char **argv)
 					cli_mp_u64(p, "bytes_in") +
 					cli_mp_u64(p, "bytes_out");
 			sum += psum;
-			if (motion_note(motion, &nmotion, p, psum, i))
+			int moves = motion_note(motion, &nmotion, p, psum, i);
+			if (moves)
 				stale_add(p, a, moving, sizeof(moving));
 			if (!up) {
 				/* only a peer asked for by name holds the
@@ -550,16 +625,27 @@ int cmd_sync(int argc, char **argv)
 				fresh++;
 			else
 				stale_add(p, a, stale, sizeof(stale));
-			int sess = 0;
-			uint64_t h = cli_budget_held(p, &sess);
-			if (h && !held_p) {
-				held_p = p;
-				held_session = sess;
+			if ((sp.state == STATUS_PEER_DISK_FULL ||
+			     sp.state == STATUS_PEER_AHEAD) &&
+			    !moves && !hard_p) {
+				hard_p = p;
+				hard_sp = sp;
 			}
-			held += h;
+			if (sp.held && !held_p) {
+				held_p = p;
+				held_sp = sp;
+			}
+			held += sp.held;
+			if (sp.state == STATUS_PEER_RECEIVING && !recv_p)
+				recv_p = p;
+			/* STATUS_PEER_BEHIND holds no wait: a peer that
+			 * agreed since we asked has what was here then, and
+			 * an entry dated ahead by another PC's clock (by
+			 * less than a day) would keep it "behind" until our
+			 * clock passes that date */
 		}
 		if (held_p)
-			budget_reason(held_p, held, held_session, held_why,
+			budget_reason(held_p, &held_sp, held, held_why,
 				      sizeof(held_why));
 		unreached_text(res, down, sizeof(down));
 		/* the dials asked for that failed, and why: once each has
@@ -578,7 +664,7 @@ int cmd_sync(int argc, char **argv)
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
-		if (want)
+		if (want && !disk_full) /* no rate while the disk stops it */
 			progress_cb(prog, got, want);
 		if (npos && !matched && !ndials)
 			snprintf(reason, sizeof(reason),
@@ -611,6 +697,19 @@ int cmd_sync(int argc, char **argv)
 		}
 		if ((connected == 0 || named_down) && dials_failed)
 			break; /* what was dialled has failed: say why now */
+		if (!reason[0] && hard_p) {
+			/* waiting on changes nothing until someone acts */
+			char why[800];
+			stuck_reason(hard_p, &hard_sp, why, sizeof(why));
+			progress_end(prog);
+			prog = NULL;
+			if (cli_global.json)
+				wait_json(0, connected, why, held);
+			else
+				cli_err(cli_tr(N_("not in sync: %s")), why);
+			r = CLI_EPROBLEMS;
+			goto out;
+		}
 		if (fresh < connected && !reason[0])
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%zu of %zu connected peers have not synced yet: %s")),
@@ -622,6 +721,8 @@ int cmd_sync(int argc, char **argv)
 		else if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s",
 				 cli_tr(N_("entries are still moving")));
+		if (!reason[0] && recv_p)
+			receiving_reason(recv_p, reason, sizeof(reason));
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {
 			/* in sync with each connected peer, but none takes
 			 * what this node writes (own_unread), or it waits for

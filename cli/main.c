@@ -602,10 +602,13 @@ const struct cli_command cli_commands[] = {
 	  N_("Ask hamletd to reconcile now with every connected peer, or with\n"
 	  "PEER alone (its name, its address, or 4 or more hex digits of its\n"
 	  "key, as hamlet peers list shows them). With --wait, exit 0 once each of\n"
-	  "them has synced since the request and no entries are moving; exit\n"
-	  "1 with the reason (a peer not connected, entries still moving)\n"
-	  "when --timeout passes, or at once when a byte budget holds\n"
-	  "entries back for a peer (hamletd.conf [budget]), saying how many.\n"
+	  "them has synced since the request, no entries are moving, and\n"
+	  "hamlet status calls each in sync; exit 1 with the reason (a peer not\n"
+	  "connected, entries still moving or on their way) when --timeout\n"
+	  "passes, or at once when waiting changes nothing: this node's disk is\n"
+	  "full, a peer refuses entries as dated too far ahead (a clock to set\n"
+	  "right), or a byte budget holds entries back for a peer (hamletd.conf\n"
+	  "[budget]), saying how many.\n"
 	  "With --json: {\"in_sync\", \"connected\", \"entries_held_by_budget\",\n"
 	  "\"reason\"}."),
 	  sync_opts, "hamlet sync --wait --timeout 120" },

@@ -62,6 +62,9 @@ struct peer_info {
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */
+	/* on the current or last session: its entries we refused as dated
+	 * too far ahead, and ours it refused so (its ACKs say: SPEC 5.7) */
+	uint64_t ahead_in, ahead_out;
 	uint64_t held_in;      /* of its entries, held for an earlier one */
 	uint64_t held_since_ms; /* loop time the count started */
 	uint64_t ban_until_ms; /* loop time */
@@ -92,6 +95,10 @@ struct peer_info {
 	uint64_t budget_saved_sent;
 	int budget_held;
 	uint64_t budget_waiting;
+	/* while held: the bytes of the entry that stopped the stream when
+	 * it is larger than a whole budget (it never goes until that budget
+	 * is raised), else 0 */
+	uint64_t budget_too_big;
 };
 
 /* Faults remembered per source address of incoming connections, so a

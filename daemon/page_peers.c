@@ -219,14 +219,40 @@ static void state_detail(const struct out *o, const json_t *st,
 		advice(o, M_DO_FULL);
 		break;
 	}
+	case M_ST_AHEAD: {
+		uint64_t n = page__ju64(p, "entries_refused_ahead_out");
+		count_text(n, a);
+		fputs("<br><small class=\"facts\">", o->f);
+		page__say(o, page__one_or(n, M_AHEAD_OUT_ONE, M_AHEAD_OUT), a, NULL);
+		fputs("</small>", o->f);
+		advice(o, M_DO_AHEAD);
+		break;
+	}
 	case M_ST_HELD: {
 		const char *by = page__jstr(bg, "held_by");
 		int session = by && strcmp(by, "session") == 0;
 		uint64_t n = page__ju64(bg, "entries_held");
+		uint64_t big = page__ju64(bg, "entry_too_big");
 		const char *arg[4] = { a, b, label, c };
 		if (!n)
 			n = 1; /* held back: at least the one waiting */
 		count_text(n, a);
+		if (big) {
+			/* no day or session to wait for */
+			const char *barg[4] = { a, c, b, label };
+			uint64_t day = page__ju64(bg, "per_day");
+			size_text(big, c);
+			size_text(day && big > day ? day
+				  : page__ju64(bg, "per_session"), b);
+			fputs("<br><small class=\"facts budget\">", o->f);
+			page__fillv(o->f,
+				    page__T(o, page__one_or(n, M_HELD_BIG_ONE,
+							    M_HELD_BIG)),
+				    barg, 4);
+			fputs("</small>", o->f);
+			advice(o, M_DO_HELD_BIG);
+			break;
+		}
 		size_text(page__ju64(bg, session ? "per_session" : "per_day"), b);
 		size_text(page__ju64(bg, session ? "sent_session" : "sent_today"), c);
 		fputs("<br><small class=\"facts budget\">", o->f);
@@ -321,6 +347,9 @@ void page__peers_section(const struct out *o, const json_t *st)
 		const json_t *bg = json_object_get(p, "budget");
 		enum msg sm = !up ? M_ST_DOWN
 			      : page__ju64(p, "entries_waiting_for_disk") ? M_ST_FULL
+			      /* in the order of status_peer_judge() */
+			      : page__ju64(p, "entries_refused_ahead_out")
+				      ? M_ST_AHEAD
 			      : json_is_true(json_object_get(bg, "held_back"))
 				      ? M_ST_HELD
 			      : json_is_true(json_object_get(p, "in_sync"))

@@ -118,7 +118,7 @@ static void pack_budget(msgpack_packer *pk, struct daemon *d,
 	struct config_budget b;
 	budget_now(d, p, &b);
 	mp_pack_str(pk, "budget");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 8);
 	rpc__kv_u64(pk, "per_day", b.per_day);
 	rpc__kv_u64(pk, "per_session", b.per_session);
 	rpc__kv_u64(pk, "sent_today", today ? p->sent_today : 0);
@@ -135,6 +135,9 @@ static void pack_budget(msgpack_packer *pk, struct daemon *d,
 	else
 		msgpack_pack_nil(pk);
 	rpc__kv_u64(pk, "entries_held", p->budget_held ? p->budget_waiting : 0);
+	/* the entry that stopped the stream is larger than a whole budget:
+	 * it goes only once that budget is raised */
+	rpc__kv_u64(pk, "entry_too_big", p->budget_held ? p->budget_too_big : 0);
 }
 
 /* The configured peers whose dials fail: where, why, since when. */
@@ -266,7 +269,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!peer_info_listed(d, p))
 			continue;
-		msgpack_pack_map(pk, 28 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 30 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -309,6 +312,10 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		rpc__kv_u64(pk, "batch_ceiling", sync_peer_ceiling(p));
 		rpc__kv_u64(pk, "batches_lost_in", p->batches_lost_in);
 		rpc__kv_u64(pk, "entries_waiting_for_disk", p->disk_wait);
+		/* this session's entries refused as dated too far ahead:
+		 * its by us, ours by it (its ACKs say) */
+		rpc__kv_u64(pk, "entries_refused_ahead_in", p->ahead_in);
+		rpc__kv_u64(pk, "entries_refused_ahead_out", p->ahead_out);
 		pack_budget(pk, d, p);
 	}
 	return 0;

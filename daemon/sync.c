@@ -228,6 +228,7 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 	}
 	c->state = CONN_READY;
 	c->info->connected = 1;
+	c->info->ahead_in = c->info->ahead_out = 0; /* counted per session */
 	/* the backoff is forgiven only after a clean session (peer.c) */
 	c->t_ready = uv_now(c->d->loop);
 	if (c->pa) {
@@ -381,10 +382,12 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	struct peer_info *p = c->info;
 	struct sync_want *w = NULL;
 
+	/* the feeds asked for are kept for the session: a WANT again for
+	 * entries that came (refused ones too: dated ahead, say) and that
+	 * the peer sends no second time on a session awaits nothing */
 	if (!p->rx_want) {
 		p->rx_got = 0;
 		p->rx_start_ms = p->rx_last_ms = peer_wall_ms();
-		s->nwants = 0;
 	}
 	for (size_t i = 0; i < s->nwants && !w; i++)
 		if (memcmp(s->wants[i].key, key, 32) == 0)

@@ -51,6 +51,9 @@
 #define SYNC_FULL_RETRY_MS 5000
 #define SYNC_FULL_RETRY_MAX_MS (5 * 60 * 1000)
 #define SYNC_FULL_PARKED_MAX 4 /* batches kept so, node-wide */
+/* entries of a peer's refused as dated too far ahead are logged at most
+ * once in this long on a session (the first at once) */
+#define SYNC_AHEAD_SAY_MS (10 * 60 * 1000)
 
 /* why a session's entries wait (peer_info.budget_held) */
 #define SYNC_HELD_NONE 0
@@ -119,6 +122,9 @@ struct sync_session {
 	struct sync_batch *rx_full; /* refused by a full disk; tried again */
 	uint64_t damaged_said_ms; /* when a stream last stopped at a damaged
 				   * body in the log (uv_now), 0 never */
+	/* when the log last said that entries were refused as dated too
+	 * far ahead (uv_now; 0 never): the peer's by us, ours by it */
+	uint64_t ahead_said_ms, ahead_told_ms;
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	/* feeds to stream: those just asked for (streams), then by the rank
@@ -144,10 +150,9 @@ struct sync_session {
 	struct sync_item *items; /* by id */
 	size_t nitems_n;
 	uint64_t last_reconcile;
-	/* the feeds asked for in the sync under way and the head each was
-	 * asked up to, so that asking again counts only what is new
-	 * (peer_info.rx_want); at most SYNC_WANTS_MAX, cleared when all
-	 * asked for has come */
+	/* the feeds asked for on this session and the head each was asked
+	 * up to, so that asking again counts only what is new
+	 * (peer_info.rx_want); at most SYNC_WANTS_MAX */
 	struct sync_want *wants;
 	size_t nwants, wants_cap;
 	/* the reconnection in proportion (SPEC 5.6, sync_since.c) */

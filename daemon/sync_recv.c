@@ -109,6 +109,26 @@ void sync__ceiling_lost(struct peer_info *p)
 	p->batches_lost_in++;
 }
 
+/* Log, naming the peer, that n of its entries were refused as dated too
+ * far ahead: at once the first time on a session, then at most once in
+ * SYNC_AHEAD_SAY_MS, with the session's count, so a peer that sends
+ * them again and again fills no log. */
+static void ahead_say(struct conn *c, uint64_t n, uint64_t now)
+{
+	struct sync_session *s = &c->sy;
+	uint64_t total = c->info ? c->info->ahead_in : n;
+	if (s->ahead_said_ms && now - s->ahead_said_ms < SYNC_AHEAD_SAY_MS)
+		return;
+	s->ahead_said_ms = now ? now : 1;
+	dlog(DLOG_WARNING,
+	     P_("peer %s: refused %llu entry it sent, dated more than %llu h ahead of this node's clock (%llu on this session): that PC's clock, or this one's, is wrong",
+		"peer %s: refused %llu entries it sent, dated more than %llu h ahead of this node's clock (%llu on this session): that PC's clock, or this one's, is wrong",
+		n),
+	     c->name, (unsigned long long)n,
+	     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000),
+	     (unsigned long long)total);
+}
+
 /* The batch is committed: acknowledge it with the next credit. */
 static void batch_acked(struct conn *c, const struct sync_batch *b)
 {
@@ -116,6 +136,8 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	const struct log_stats *st = &b->job.stats;
 	struct mp_writer w;
 	uint64_t now = uv_now(c->d->loop);
+	/* the sender learns of them only from the ACK (SPEC 5.7) */
+	uint64_t ahead = st->refused_future < b->n ? st->refused_future : b->n;
 
 	if (st->forks)
 		dlog(DLOG_WARNING,
@@ -144,13 +166,16 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		p->rx_last_ms = c->info->last_sync_ms;
 		if (p->rx_got >= p->rx_want) /* all that was asked for */
 			p->rx_want = p->rx_got = 0;
+		p->ahead_in += ahead;
 	}
+	if (ahead)
+		ahead_say(c, ahead, now);
 	if (st->duplicate)
 		dlog(DLOG_DEBUG,
 		     _("peer %s: %llu of %zu entries received were already stored"),
 		     c->name, (unsigned long long)st->duplicate, b->n);
 	mp_writer_init(&w);
-	if (wire_put_ack(&w, b->n, s->rx_credit) == 0)
+	if (wire_put_ack(&w, b->n, s->rx_credit, ahead) == 0)
 		sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
 }

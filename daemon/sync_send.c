@@ -106,6 +106,26 @@ int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 	return r;
 }
 
+/* The peer refused n entries we sent as dated too far ahead of its
+ * clock: logged at once the first time on a session, then at most once
+ * in SYNC_AHEAD_SAY_MS (status says it each time it is asked). */
+static void ahead_told(struct conn *c, uint64_t n)
+{
+	struct sync_session *s = &c->sy;
+	uint64_t now = uv_now(c->d->loop);
+	if (s->ahead_told_ms && now - s->ahead_told_ms < SYNC_AHEAD_SAY_MS)
+		return;
+	s->ahead_told_ms = now ? now : 1;
+	dlog(DLOG_WARNING,
+	     P_("peer %s: refused %llu entry sent to it, as dated more than %llu h ahead of its clock (%llu on this session): check the date and time of this PC (and of that one); what was written with the wrong date goes once the clock there is within %llu h of it",
+		"peer %s: refused %llu entries sent to it, as dated more than %llu h ahead of its clock (%llu on this session): check the date and time of this PC (and of that one); what was written with the wrong date goes once the clock there is within %llu h of it",
+		n),
+	     c->name, (unsigned long long)n,
+	     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000),
+	     (unsigned long long)(c->info ? c->info->ahead_out : n),
+	     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
+}
+
 int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl)
 {
@@ -126,8 +146,12 @@ int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 	s->tx_count[k] = 0;
 	s->tx_grant[k] = m->ack.credit;
 	s->tx_acked++;
-	if (c->info)
+	if (c->info) {
 		c->info->last_sync_ms = peer_wall_ms();
+		c->info->ahead_out += m->ack.ahead;
+	}
+	if (m->ack.ahead)
+		ahead_told(c, m->ack.ahead);
 	sync_session_pump(c);
 	return 0;
 }
@@ -279,6 +303,21 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	return room;
 }
 
+/* size when an entry of that size is larger than a whole budget for c (a
+ * day's or a session's), so that it never goes until one is raised;
+ * else 0. */
+static uint64_t budget_over_whole(const struct conn *c, uint64_t size)
+{
+	const struct peer_info *p = c->info;
+	if (!p)
+		return 0;
+	return (p->budget_per_day && size > p->budget_per_day) ||
+			       (p->budget_per_session &&
+				size > p->budget_per_session)
+		       ? size
+		       : 0;
+}
+
 /* What waits for the budget: the entries of every queued feed. */
 static void budget_count(struct conn *c)
 {
@@ -344,7 +383,7 @@ void sync_session_pump(struct conn *c)
 	struct run_entry *v = NULL;
 	struct bodyz_buf *zb = NULL; /* the batch's bodies kept compressed */
 	int blocked = 0, why, sent = 0;
-	uint64_t room;
+	uint64_t room, too_big = 0;
 
 	if (maxb > WIRE_MAX_BATCH)
 		maxb = WIRE_MAX_BATCH;
@@ -438,6 +477,7 @@ void sync_session_pump(struct conn *c)
 			size = we->env_len + we->body_len + 80;
 			if (bytes + size > room) {
 				s->budget_held = why;
+				too_big = budget_over_whole(c, size);
 				break;
 			}
 			bytes += size;
@@ -508,6 +548,7 @@ void sync_session_pump(struct conn *c)
 	if (c->info) {
 		int was = c->info->budget_held;
 		c->info->budget_held = s->budget_held;
+		c->info->budget_too_big = s->budget_held ? too_big : 0;
 		if (!s->budget_held)
 			c->info->budget_waiting = 0;
 		else if (!was || sent)

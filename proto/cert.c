@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CERT_SIG_PREFIX "hamlet cert v1\0"
 #define CERT_SIG_PREFIX_LEN 15
@@ -394,6 +395,16 @@ static int collections_within(const struct cert *child,
 	return 1;
 }
 
+/* ms since 1970 as "2026-12-05 17:00 UTC". */
+static void utc_text(uint64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, 32, "?");
+}
+
 int cert_chain_check(const struct cert_chain *ch,
 		     const uint8_t network_id[32], const uint8_t root[32],
 		     uint64_t now_ms, char *why, size_t wl)
@@ -414,7 +425,14 @@ int cert_chain_check(const struct cert_chain *ch,
 			return HAMLET_ECERT;
 		}
 		if (now_ms < c->not_before_ms) {
-			why_set(why, wl, N_("%s is not valid yet"), who);
+			/* days early is most often a clock days behind:
+			 * both dates tell the reader which */
+			char from[32], clock[32];
+			utc_text(c->not_before_ms, from);
+			utc_text(now_ms, clock);
+			why_set(why, wl,
+				N_("%s is not valid yet: it holds from %s, and this PC's clock says %s; check this PC's date and time"),
+				who, from, clock);
 			return HAMLET_ECERT;
 		}
 		if (c->expires_ms && now_ms >= c->expires_ms) {

@@ -29,7 +29,7 @@ static const char *const type_names[] = {
 /* Number of fields after the type, per message type. */
 const size_t wire__type_fields[] = {
 	[WIRE_HELLO] = 5,   [WIRE_NEG] = 1, [WIRE_FEEDS] = 2,
-	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 2,
+	[WIRE_WANT] = 2,    [WIRE_ENTRIES] = 4, [WIRE_ACK] = 3,
 	[WIRE_KEEPALIVE] = 0, [WIRE_ERROR] = 2,
 	[WIRE_TRUST_HAVE] = 2, [WIRE_TRUST_IDS] = 3, [WIRE_TRUST_ITEMS] = 1,
 	[WIRE_SINCE] = 2,   [WIRE_STATE] = 1, [WIRE_TAKE] = 1,
@@ -437,6 +437,13 @@ int wire_decode(const uint8_t *buf, size_t len, struct mp_doc *d,
 		      WIRE_MAX_CREDIT);
 		if (m->ack.credit == 0)
 			FAULT(HAMLET_EFORMAT, "ACK.credit is 0");
+		CHECK(mp_get_uint(&f[2], WIRE_MAX_CREDIT, &m->ack.ahead),
+		      "ACK.ahead is not an unsigned integer up to %d",
+		      WIRE_MAX_CREDIT);
+		if (m->ack.ahead > m->ack.count)
+			FAULT(HAMLET_EFORMAT, "ACK.ahead %llu is over ACK.count %llu",
+			      (unsigned long long)m->ack.ahead,
+			      (unsigned long long)m->ack.count);
 		break;
 	case WIRE_KEEPALIVE:
 		break;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 7
+#define WIRE_VERSION 8
 #define WIRE_PROLOGUE "hamlet/sync/v1"
 
 /* Limits; every one is in SPEC.md §5.11 "Limits". */
@@ -156,6 +156,10 @@ struct wire_msg {
 	struct {
 		uint64_t count;	 /* entries of the batch committed */
 		uint64_t credit; /* the most entries the next batch may hold */
+		/* of count, those the receiver refused as dated too far
+		 * ahead of its clock (SPEC 5.7): the sender's clock, or the
+		 * receiver's, is wrong */
+		uint64_t ahead;
 	} ack;
 	struct {
 		int64_t code;
@@ -271,7 +275,10 @@ int wire_put_entries(struct mp_writer *w, const uint8_t key[32],
 		     const struct run_head *h, const struct run_entry *v,
 		     size_t n, int last, struct run_stats *st);
 void wire_entries_set_last(uint8_t *msg, size_t len, int last);
-int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit);
+/* ACK: count entries committed, of which ahead (<= count) were refused
+ * as dated too far ahead; credit for the batch two after it. */
+int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit,
+		 uint64_t ahead);
 int wire_put_keepalive(struct mp_writer *w);
 int wire_put_error(struct mp_writer *w, int64_t code, const char *text);
 

@@ -237,15 +237,17 @@ void wire_entries_set_last(uint8_t *msg, size_t len, int last)
 		msg[len - 1] = last ? 0xc3 : 0xc2;
 }
 
-int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit)
+int wire_put_ack(struct mp_writer *w, uint64_t count, uint64_t credit,
+		 uint64_t ahead)
 {
 	if (count > WIRE_MAX_CREDIT || credit > WIRE_MAX_CREDIT)
 		return HAMLET_ETOOBIG;
-	if (credit == 0)
+	if (credit == 0 || ahead > count)
 		return -EINVAL;
 	put_head(w, WIRE_ACK);
 	msgpack_pack_uint64(&w->pk, count);
 	msgpack_pack_uint64(&w->pk, credit);
+	msgpack_pack_uint64(&w->pk, ahead);
 	return 0;
 }
 

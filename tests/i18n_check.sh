@@ -51,7 +51,8 @@ complete() {
 	cd "$src" || exit 1
 	find cli daemon proto -name '*.[ch]' | LC_ALL=C sort >"$tmp/files"
 	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
-		--keyword=P_:1,2 --no-wrap -f "$tmp/files" -o "$tmp/hamlet.pot" ||
+		--keyword=P_:1,2 --keyword=CLI_P_:1,2 --no-wrap -f "$tmp/files" \
+		-o "$tmp/hamlet.pot" ||
 		{ bad "xgettext failed"; return; }
 	[ -s "$tmp/hamlet.pot" ] || { bad "no marked message found"; return; }
 	nlang=0

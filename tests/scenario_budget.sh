@@ -7,6 +7,8 @@
 # v1 while its budget is spent still reaches c1. With the budget lifted
 # (a reload, SIGHUP, of a new config) the rest arrives. A bad size in [budget]
 # is refused, naming its key. The day's count outlives a restart of v1.
+# An entry larger than a whole budget is said to wait until the budget is
+# raised, not for the next day or session.
 #   tests/scenario_budget.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -137,4 +139,25 @@ N v1 status >"$T/stopped.txt" 2>&1
 sed 's/^/    # /' "$T/stopped.txt" | tail -3
 check "status with hamletd stopped says how to start it" grep -q '^daemon: not running; nothing syncs until it starts (systemctl start hamletd' "$T/stopped.txt"
 check "and when v1 last met c1, and the one entry written since" grep -qE '^  c1 \(bk/c1\): last met [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry written here since waits to go out$' "$T/stopped.txt"
+
+# an entry larger than a whole budget: no day or session brings it; it
+# waits, with what follows it, until the budget is raised, and status and
+# sync --wait say so
+big=$(python3 -c 'import random,string; random.seed(1); print("".join(random.choice(string.ascii_letters) for _ in range(1000)))')
+check "v1 writes a profile of over 2 kB that does not compress" N v1 put health_profile HP-BIG \
+	"{\"person_id\":\"209999999998\",\"full_name\":\"Lo Van Big\",\"birth_date\":\"1990-01-01\",\"allergies\":\"$big\",\"chronic_conditions\":\"$big\"}"
+printf '[budget]\ndefault_per_session = 1KB\n' >"$T/big.conf"
+start v1 --config "$T/big.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 1 KB a session" || fail "v1 restarts with 1 KB a session"
+check "the small entry before it goes: c1 holds HP-LATE (20 s)" within 20 N c1 get health_profile HP-LATE
+check "v1 holds the big one back (20 s)" within 20 held
+check "--json: the entry over the whole budget, by its size" bash -c "[ '$(budget entry_too_big)' -gt 2000 ]"
+N v1 status >"$T/big.txt" 2>&1
+sed 's/^/    # /' "$T/big.txt" | tail -2
+check "status says an entry is larger than the whole budget" grep -q 'c1 (bk/c1): connected, HOLDING BACK entries: one is larger than the whole byte budget for this peer' "$T/big.txt"
+check "and that it waits until per_session is raised, in the singular" \
+	grep -qE '^    1 entry waits: one of [0-9.]+ kB is larger than the whole budget \(1\.0 kB a session to c1 \(bk/c1\)\), and nothing goes after it until per_session is raised' "$T/big.txt"
+check "not that it waits for the next session" bash -c "! grep -q 'next session' '$T/big.txt'"
+check "sync --wait exits 1, saying the budget must be raised" bash -c "! '$H' --home '$T/v1' sync --wait --timeout 20 2>'$T/bigwait.err' && grep -qE 'not in sync: 1 entry for c1 waits, as one of [0-9.]+ kB is larger than the whole byte budget \(1\.0 kB a session\) and nothing goes past it: raise per_session' '$T/bigwait.err'"
+sed 's/^/    # /' "$T/bigwait.err"
+check "c1 does not hold it" bash -c "! '$H' --home '$T/c1' get health_profile HP-BIG"
 tests_done

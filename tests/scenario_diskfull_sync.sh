@@ -3,7 +3,9 @@
 # full, keeps the batch it could not store and tries it again later,
 # waiting longer each time, while the sender sends nothing again; once
 # space is freed the sync completes on the same session and the store
-# audits clean. The receiver's disk is an 8 MiB tmpfs in a private mount
+# audits clean. While the disk is full, hamlet sync --wait on the receiver
+# exits 1 naming the full disk, as status does, and status's progress
+# line foretells no rate. The receiver's disk is an 8 MiB tmpfs in a private mount
 # namespace (unshare) holding the node's home, filled up by a file; skipped (exit 77) where that
 # cannot be made.
 #   tests/scenario_diskfull_sync.sh PATH/TO/hamlet PATH/TO/hamletd
@@ -60,6 +62,19 @@ check "the commune tried at most three times in that time" test "$(tries)" -le 3
 check "the commune's daemon still answers, with the village connected" \
 	bash -c "'$H' --home '$T/r' status >'$T/rstatus' 2>&1; grep -q 'connected, NOT SYNCING: the disk is full; [0-9]* entries received wait for space' '$T/rstatus' || { cat '$T/rstatus'; exit 1; }"
 check "the village's daemon still answers" S status
+R sync --wait --timeout 20 >"$T/rwait.out" 2>"$T/rwait.err"
+rc=$?
+sed 's/^/    # /' "$T/rwait.err"
+check "sync --wait on the commune does not call it in sync (exit 1)" test "$rc" = 1
+check "it names the full disk, what waits, and what to do" \
+	grep -qE "not in sync: the disk holding this node's store is full: [0-9,]+ entries received from s wait for space, .*Free space on that disk" "$T/rwait.err"
+check "nor does --json: in_sync false, naming the full disk" bash -c "! '$H' --home '$T/r' --json sync --wait --timeout 20 >'$T/rwait.json' && python3 -c \"import json; j=json.load(open('$T/rwait.json')); assert j['in_sync'] is False and 'disk' in j['reason'] and 'full' in j['reason'], j\""
+check "status --json agrees: in_sync false" bash -c "'$H' --home '$T/r' status --json | python3 -c 'import json,sys; p=json.load(sys.stdin)[\"peers\"][0]; assert p[\"in_sync\"] is False and p[\"entries_waiting_for_disk\"] > 0, p'"
+R status >"$T/rstatus2" 2>&1
+sed 's/^/    # /' "$T/rstatus2" | tail -2
+check "status says the rest waits for disk space" grep -qE '^    receiving from s .*: [0-9,]+ / [0-9,]+ entries; the rest waits for space on the disk holding this node.s store' "$T/rstatus2"
+check "and neither foretells a rate or a time left nor blames the village's byte budget" \
+	bash -c "! grep -E 'receiving from .*(/s,|left|byte budget)' '$T/rstatus2'"
 rm -f "$T/r/filler"
 until_ok() { for _ in $(seq 1 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 check "space freed, the sync completes on the same session" until_ok same_digest

@@ -477,6 +477,42 @@ int main(void)
 		html = render(st, NULL, PAGE_EN, 0);
 		ASSERT_TRUE(has(html, "1 entry waits for the next session's budget (500.0 kB a session to V1, 2.0 kB sent in this one)."));
 		free(html);
+		/* one entry larger than the whole budget: not "next session" */
+		json_object_set_new(json_object_get(p, "budget"), "held_by",
+				    json_string("day"));
+		json_object_set_new(json_object_get(p, "budget"), "entry_too_big",
+				    json_integer(2300));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "1 entry waits: it is 2.3 kB, larger than the whole budget for V1 (2.0 kB), and goes only once the budget is raised."));
+		ASSERT_TRUE(has(html, "Waiting changes nothing."));
+		ASSERT_TRUE(!has(html, "tomorrow"));
+		free(html);
+		json_object_set_new(json_object_get(p, "budget"), "entries_held",
+				    json_integer(3));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "3 mục đang chờ: có một mục 2.3 kB lớn hơn toàn bộ hạn mức cho V1 (2.0 kB)"));
+		free(html);
+		json_decref(st);
+	}
+
+	TEST_START("a peer that refuses what it is sent as dated too far ahead: said, with the clock to check");
+	{
+		json_t *p;
+		st = status("c1", "commune", "V1");
+		p = json_array_get(json_object_get(st, "peers"), 0);
+		json_object_set_new(p, "in_sync", json_false());
+		json_object_set_new(p, "entries_refused_ahead_out",
+				    json_integer(2));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "connected, NOT IN SYNC: it refuses entries sent to it, dated too far ahead of its clock"));
+		ASSERT_TRUE(has(html, "2 entries sent to it were refused as dated more than 24 h ahead of its clock: they have not arrived."));
+		ASSERT_TRUE(has(html, "Check the date and time of this PC"));
+		free(html);
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "CHƯA ĐỒNG BỘ"));
+		ASSERT_TRUE(has(html, "hãy kiểm tra ngày giờ của máy này") ||
+			    has(html, "Hãy kiểm tra ngày giờ của máy này"));
+		free(html);
 		json_decref(st);
 	}
 

@@ -288,12 +288,28 @@ static void b_trust_have_neg(msgpack_packer *pk)
 }
 static void b_ack_over(msgpack_packer *pk)
 {
-	uint8_t k[32] = { 0 };
 	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint8(pk, WIRE_ACK);
-	mp_pack_bin(pk, k, 32);
-	msgpack_pack_uint64(pk, WIRE_MAX_BATCH + 1);
+	msgpack_pack_uint64(pk, WIRE_MAX_CREDIT + 1);
 	msgpack_pack_uint64(pk, 5);
+	msgpack_pack_uint64(pk, 0);
+}
+/* ACK of version 7: no `ahead` */
+static void b_ack_v7(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_uint8(pk, WIRE_ACK);
+	msgpack_pack_uint64(pk, 5);
+	msgpack_pack_uint64(pk, 64);
+}
+/* more refused than acknowledged */
+static void b_ack_ahead_over(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_uint8(pk, WIRE_ACK);
+	msgpack_pack_uint64(pk, 5);
+	msgpack_pack_uint64(pk, 64);
+	msgpack_pack_uint64(pk, 6);
 }
 
 int main(void)
@@ -311,7 +327,7 @@ int main(void)
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(net, sizeof(net));
 
-	TEST_START("HELLO (version 7) encodes to the pinned bytes");
+	TEST_START("HELLO (version 8) encodes to the pinned bytes");
 	{
 		uint8_t pr[64], cs[3] = { 'C', 'R', 'T' };
 		const char *one[1] = { "bk" };
@@ -324,9 +340,9 @@ int main(void)
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
 		ASSERT_STREQ(hx,
-			     /* [type 1, version 7, ["bk"], credit 64, proof,
+			     /* [type 1, version 8, ["bk"], credit 64, proof,
 			      * certs] */
-			     "96" "01" "07"
+			     "96" "01" "08"
 			     "91a2626b" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "c403435254");
@@ -435,11 +451,19 @@ int main(void)
 	ASSERT_EQ(m.want.seq, 41);
 	free(p);
 	mp_writer_init(&w);
-	ASSERT_OK(wire_put_ack(&w, 1200, 4096));
+	ASSERT_OK(wire_put_ack(&w, 1200, 4096, 3));
 	p = take(&w, &n);
 	ASSERT_OK(decode(p, n));
 	ASSERT_EQ(m.ack.count, 1200);
 	ASSERT_EQ(m.ack.credit, 4096);
+	ASSERT_EQ(m.ack.ahead, 3);
+	free(p);
+	mp_writer_init(&w);
+	/* the bytes: [6, 1200, 4096, 3] */
+	ASSERT_OK(wire_put_ack(&w, 1200, 4096, 3));
+	p = take(&w, &n);
+	ASSERT_EQ(n, 9);
+	ASSERT_MEMEQ(p, "\x94\x06\xcd\x04\xb0\xcd\x10\x00\x03", 9);
 	free(p);
 	mp_writer_init(&w);
 	ASSERT_OK(wire_put_neg(&w, (const uint8_t *)"\x61", 1));
@@ -571,10 +595,11 @@ int main(void)
 
 	TEST_START("ACK and HELLO grant at least one entry");
 	mp_writer_init(&w);
-	ASSERT_EQ(wire_put_ack(&w, 5, 0), -EINVAL);
-	msgpack_pack_array(&w.pk, 3);
+	ASSERT_EQ(wire_put_ack(&w, 5, 0, 0), -EINVAL);
+	msgpack_pack_array(&w.pk, 4);
 	msgpack_pack_uint8(&w.pk, WIRE_ACK);
 	msgpack_pack_uint8(&w.pk, 5);
+	msgpack_pack_uint8(&w.pk, 0);
 	msgpack_pack_uint8(&w.pk, 0);
 	p = take(&w, &n);
 	ASSERT_EQ(decode(p, n), HAMLET_EFORMAT);
@@ -598,8 +623,9 @@ int main(void)
 	ASSERT_EQ(wire_put_entries(&w, key, NULL, NULL, WIRE_MAX_BATCH + 1, 1,
 				   NULL),
 		  HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_ack(&w, WIRE_MAX_CREDIT + 1, 1), HAMLET_ETOOBIG);
-	ASSERT_EQ(wire_put_ack(&w, 1, WIRE_MAX_CREDIT + 1), HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_ack(&w, WIRE_MAX_CREDIT + 1, 1, 0), HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_ack(&w, 1, WIRE_MAX_CREDIT + 1, 0), HAMLET_ETOOBIG);
+	ASSERT_EQ(wire_put_ack(&w, 1, 1, 2), -EINVAL);
 	mp_writer_destroy(&w);
 
 	TEST_START("an unknown type is EPROTO");
@@ -646,6 +672,14 @@ int main(void)
 	TEST_START("an ACK count over the batch limit is ETOOBIG");
 	ASSERT_EQ(decode_built(b_ack_over), HAMLET_ETOOBIG);
 
+	TEST_START("an ACK without ahead (version 7) is EFORMAT");
+	ASSERT_EQ(decode_built(b_ack_v7), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "ACK has 2 fields, expected 3") != NULL);
+
+	TEST_START("an ACK refusing more entries than it acknowledges is EFORMAT");
+	ASSERT_EQ(decode_built(b_ack_ahead_over), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "ACK.ahead 6 is over ACK.count 5") != NULL);
+
 	TEST_START("bytes that are not msgpack are EFORMAT");
 	ASSERT_EQ(decode((const uint8_t *)"\xc1\xc1", 2), HAMLET_EFORMAT);
 	ASSERT_EQ(decode((const uint8_t *)"", 0), HAMLET_EFORMAT);
@@ -655,7 +689,7 @@ int main(void)
 
 	TEST_START("version 2's HELLO is EVERSION");
 	ASSERT_EQ(decode_built(b_hello_v2), HAMLET_EVERSION);
-	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 7") != NULL);
+	ASSERT_TRUE(strstr(why, "HELLO.version 2, we speak 8") != NULL);
 
 	TEST_START("SINCE and STATE encode to the pinned bytes and round-trip");
 	{
@@ -762,10 +796,10 @@ int main(void)
 					     (const uint8_t(*)[32])ref, 2));
 		g = take(&w, &gl);
 		sodium_bin2hex(hx, sizeof(hx), g, gl);
-		/* [type 1, version 7, [], credit 64, proof, [the leaf's id,
+		/* [type 1, version 8, [], credit 64, proof, [the leaf's id,
 		 * its issuer's id: 16 bytes each]] */
 		ASSERT_STREQ(hx,
-			     "96" "01" "07"
+			     "96" "01" "08"
 			     "90" "40"
 			     "c440" "33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"
 			     "92"

@@ -124,7 +124,8 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 
 /* A peer as this store sees it: its certificate's name and role, and,
  * of the feeds that certificate lets it read (every feed when none holds
- * here), the newest entry and the entries written here since since_ms. */
+ * here, or key is NULL), the newest entry and the entries written here
+ * since since_ms. */
 struct peer_view {
 	int named;
 	char name[CERT_MAX_NAME + 1];
@@ -145,8 +146,8 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 		return -ENOMEM;
 	if ((r = store_txn_begin(n->st, 1, &w.t)) < 0)
 		goto out;
-	if ((r = trustset_valid_leaves(w.t, key, hlc_wall_ms(), c, 1, &nc)) <
-	    0)
+	if (key && (r = trustset_valid_leaves(w.t, key, hlc_wall_ms(), c, 1,
+					      &nc)) < 0)
 		goto out;
 	if (r == 0 && nc == 1) {
 		ret->named = 1;
@@ -176,6 +177,63 @@ int status_peer_behind(struct node *n, const uint8_t key[32],
 	*ret_newest_ms = pv.newest_ms;
 	*ret_waiting = pv.waiting;
 	return 0;
+}
+
+/* A boolean field k of map p is true. */
+static int mp_true(const msgpack_object *p, const char *k)
+{
+	const msgpack_object *v = p ? mp_map_get(p, k) : NULL;
+	return v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+}
+
+int status_peer_judge(struct node *n, const msgpack_object *p,
+		      struct status_peer *ret)
+{
+	const msgpack_object *k = mp_map_get(p, "key");
+	const msgpack_object *bg = mp_map_get(p, "budget");
+	const msgpack_object *by = bg ? mp_map_get(bg, "held_by") : NULL;
+	struct peer_view pv = { 0 };
+	uint8_t key[32];
+	int r = 0, haskey;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->last_sync_ms = mp_map_u64(p, "last_sync_ms");
+	ret->disk_wait = mp_map_u64(p, "entries_waiting_for_disk");
+	ret->ahead = mp_map_u64(p, "entries_refused_ahead_out");
+	if (bg && mp_true(bg, "held_back")) {
+		/* held back: at least the one entry waiting */
+		ret->held = mp_map_u64(bg, "entries_held");
+		if (!ret->held)
+			ret->held = 1;
+		ret->held_session = by && by->type == MSGPACK_OBJECT_STR &&
+				    by->via.str.size == 7 &&
+				    memcmp(by->via.str.ptr, "session", 7) == 0;
+		ret->too_big = mp_map_u64(bg, "entry_too_big");
+	}
+	haskey = k && k->type == MSGPACK_OBJECT_STR &&
+		 sodium_hex2bin(key, 32, k->via.str.ptr, k->via.str.size, NULL,
+				NULL, NULL) == 0;
+	/* a key not told: every feed counts */
+	if (n && (r = peer_view_read(n, haskey ? key : NULL,
+				     ret->last_sync_ms, &pv)) < 0)
+		memset(&pv, 0, sizeof(pv));
+	ret->newest_ms = pv.newest_ms;
+	/* what a budget holds back waits to go out too */
+	ret->waiting = ret->held > pv.waiting ? ret->held : pv.waiting;
+	ret->named = pv.named;
+	memcpy(ret->name, pv.name, sizeof(ret->name));
+	ret->role = pv.role;
+	ret->state = !mp_true(p, "connected")	 ? STATUS_PEER_DOWN
+		     : ret->disk_wait		 ? STATUS_PEER_DISK_FULL
+		     : ret->ahead		 ? STATUS_PEER_AHEAD
+		     : ret->held && ret->too_big ? STATUS_PEER_TOO_BIG
+		     : ret->held		 ? STATUS_PEER_HELD
+		     : mp_map_get(p, "progress") ? STATUS_PEER_RECEIVING
+		     : !ret->last_sync_ms ||
+				     ret->last_sync_ms < ret->newest_ms
+			     ? STATUS_PEER_BEHIND
+			     : STATUS_PEER_IN_SYNC;
+	return r;
 }
 
 /*
@@ -497,47 +555,24 @@ json_t *status_json(const struct status_facts *st)
 		json_t *pe;
 		json_array_foreach(jp, k, pe)
 		{
-			const msgpack_object *p = &st->peers->via.array.ptr[k];
-			const msgpack_object *con = mp_map_get(p, "connected");
-			const char *hex =
-				json_string_value(json_object_get(pe, "key"));
-			uint64_t last = mp_map_u64(p, "last_sync_ms");
-			int up = con && con->type == MSGPACK_OBJECT_BOOLEAN &&
-				 con->via.boolean;
-			uint8_t key[32];
-			struct peer_view pv = { 0 };
+			struct status_peer sp;
 			/* a peer is behind only on what it may read: a village
 			 * never gets the commune's own feed */
-			if (!hex ||
-			    sodium_hex2bin(key, 32, hex, strlen(hex), NULL, NULL,
-					   NULL) != 0 ||
-			    peer_view_read(n, key, last, &pv) < 0) {
-				pv.newest_ms = tot->newest_ms;
-				pv.waiting = status_waiting_since(n, last);
-			}
-			const msgpack_object *bg = mp_map_get(p, "budget");
-			const msgpack_object *bh =
-				bg ? mp_map_get(bg, "held_back") : NULL;
-			int held = bh && bh->type == MSGPACK_OBJECT_BOOLEAN &&
-				   bh->via.boolean;
-			int insync = up && last && last >= pv.newest_ms &&
-				     !mp_map_u64(p, "entries_waiting_for_disk") &&
-				     !mp_map_get(p, "progress") && !held;
+			status_peer_judge(n, &st->peers->via.array.ptr[k], &sp);
 			json_object_set_new(pe, "in_sync",
-					    json_boolean(insync));
+					    json_boolean(sp.state ==
+							 STATUS_PEER_IN_SYNC));
 			json_object_set_new(pe, "lag_s",
-					    lag_json(last, pv.newest_ms));
-			/* what a budget holds back waits to go out too */
-			if (bg && mp_map_u64(bg, "entries_held") > pv.waiting)
-				pv.waiting = mp_map_u64(bg, "entries_held");
+					    lag_json(sp.last_sync_ms,
+						     sp.newest_ms));
 			json_object_set_new(pe, "waiting_out",
-					    json_integer((json_int_t)pv.waiting));
+					    json_integer((json_int_t)sp.waiting));
 			json_object_set_new(pe, "name",
-					    pv.named ? json_string(pv.name)
+					    sp.named ? json_string(sp.name)
 						     : json_null());
 			json_object_set_new(pe, "role",
-					    pv.named ? json_string(cert_role_name(
-							       pv.role))
+					    sp.named ? json_string(cert_role_name(
+							       sp.role))
 						     : json_null());
 		}
 		json_object_set_new(j, "peers", jp);

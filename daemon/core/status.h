@@ -86,6 +86,53 @@ int status_peer_behind(struct node *n, const uint8_t key[32],
 		       uint64_t since_ms, uint64_t *ret_newest_ms,
 		       uint64_t *ret_waiting);
 /*
+ * Where a peer of hamletd's status answer stands with this node: the first
+ * of these that holds. `hamlet status` words its line by it, --json's
+ * `in_sync` is STATUS_PEER_IN_SYNC, and `hamlet sync --wait` waits for it
+ * or fails naming the cause: judged here alone, so that all say the same.
+ */
+enum status_peer_state {
+	STATUS_PEER_IN_SYNC = 0,
+	STATUS_PEER_DOWN,      /* not connected */
+	STATUS_PEER_DISK_FULL, /* entries received from it wait for disk space */
+	STATUS_PEER_AHEAD,     /* it refused entries sent to it as dated too
+				* far ahead of its clock (this session) */
+	STATUS_PEER_TOO_BIG,   /* an entry larger than a whole byte budget
+				* holds back what is queued for it */
+	STATUS_PEER_HELD,      /* a byte budget holds entries back */
+	STATUS_PEER_RECEIVING, /* entries asked of it are still on their way */
+	STATUS_PEER_BEHIND,    /* it last agreed before this node's newest
+				* entry it may read (or never) */
+};
+
+struct status_peer {
+	enum status_peer_state state;
+	uint64_t last_sync_ms;
+	/* of the feeds its certificate lets it read here (every feed when
+	 * none holds): the newest entry, and the entries written here since
+	 * its last agreement or held back by a budget, whichever is more */
+	uint64_t newest_ms, waiting;
+	uint64_t disk_wait;	/* entries from it waiting for disk space */
+	uint64_t ahead;		/* ours it refused as dated too far ahead */
+	uint64_t held;		/* entries a budget holds back for it */
+	int held_session;	/* by the session's budget, not the day's */
+	uint64_t too_big;	/* bytes of the entry over a whole budget */
+	/* its certificate in the trust set, when one holds */
+	int named;
+	char name[CERT_MAX_NAME + 1];
+	int role;
+};
+
+/*
+ * Judge peer p (one of the "peers" of hamletd's status answer) for node n
+ * into ret. n NULL: the store is not read (then a connected peer with
+ * nothing else to say is judged in sync). 0, or <0 when the store
+ * cannot be read (ret still judged, as without n).
+ */
+int status_peer_judge(struct node *n, const msgpack_object *p,
+		      struct status_peer *ret);
+
+/*
  * Is what n writes stuck: no connected peer in res (hamletd's status
  * answer) takes it, and a peer n dials that would is down with entries
  * waiting for it? 1 with that peer's name and address in ret_who, else 0.

@@ -49,7 +49,7 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 		wire_put_entries(&w, key, &h, &e, 1, 1, NULL);
 	}
 	seeds[2] = mp_writer_take(&w, &lens[2]);
-	wire_put_ack(&w, 3, 7);
+	wire_put_ack(&w, 3, 7, 1);
 	seeds[3] = mp_writer_take(&w, &lens[3]);
 	wire_put_neg(&w, (const uint8_t *)"\x61\x00\x00", 3);
 	seeds[4] = mp_writer_take(&w, &lens[4]);
