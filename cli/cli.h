@@ -424,6 +424,18 @@ json_t *cli_bundle_report_json(const char *path,
 /* 1 when a checked bundle holds anything that fails a check. */
 int cli_bundle_check_failed(const struct bundle_report *rep);
 
+/* --- what verify finds in a store (cli/cli_audit.c) -------------------- */
+
+struct audit_report;
+/* The audit of n's store as text, for a person: counts, problems, the
+ * verdict lines. */
+void cli_audit_print(FILE *f, const struct node *n,
+		     const struct audit_report *a);
+/* The same as verify --json gives it (docs/auditor-guide.md). */
+json_t *cli_audit_json(const struct node *n, const struct audit_report *a);
+/* Problems as verify --json lists them: "kind" and "text" each. */
+json_t *cli_problems_json(const struct problems *ps);
+
 /* --- the auditor's report (cli/cli_report.c) --------------------------- */
 
 struct report;

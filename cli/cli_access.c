@@ -11,6 +11,7 @@
 #include "hlc.h"
 #include "scopemap.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <string.h>
@@ -37,7 +38,15 @@ int cli_access(const char *cmd, const char *coll, const char *id,
 	}
 	r = access_append(cli_home(), &who, &what, hlc_wall_ms(), 0, why,
 			  sizeof(why));
-	if (r < 0)
+	/* where the log cannot be written at all, the way around: the read
+	 * is done where it can be logged */
+	if (r == -EROFS)
+		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done. The home is on read-only media: copy it (its files and store/) to a disk you may write, and run the command there with --home COPY; the read is logged in the copy"),
+			why, coll);
+	else if (r == -EACCES)
+		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done. Run it as an account that may write %s/access (the node's user, or a member of its group); or, on a copy of a node, copy the home (its files and store/) to a directory you may write, and run the command there with --home COPY"),
+			why, coll, cli_home());
+	else if (r < 0)
 		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done (see \"hamlet help access-log\")"),
 			why, coll);
 	return r;

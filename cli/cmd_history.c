@@ -48,6 +48,7 @@ struct hctx {
 	const char *coll, *id;
 	json_t *ops; /* --json */
 	int n, bad;
+	int unlogged; /* the read could not be logged: said already */
 	struct cert_chain *grant; /* the certificate that allowed an op */
 	struct bodyz_buf zb;	  /* an op's body, read one op at a time */
 	struct ancestry *an;
@@ -230,8 +231,10 @@ static int history_op(void *ctx, const struct record_op *op)
 	const size_t *conc;
 	size_t idx, nconc;
 
-	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0)
+	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0) {
+		h->unlogged = 1;
 		return r;
+	}
 	memset(&e, 0, sizeof(e));
 	if ((r = check_entry(h->t, op, &e, &sig, &decoded)) < 0)
 		return r;
@@ -450,8 +453,9 @@ int cmd_history(int argc, char **argv)
 	if (r >= 0)
 		r = record_ops_each(h.t, s->name, pos[1], history_op, &h);
 	if (r < 0) {
-		cli_err(_("cannot read the history of %s/%s: %s"), s->name,
-			pos[1], cli_strerror(r));
+		if (!h.unlogged)
+			cli_err(_("cannot read the history of %s/%s: %s"),
+				s->name, pos[1], cli_strerror(r));
 		goto out;
 	}
 	if (h.n == 0) {

@@ -18,6 +18,7 @@
  * directory removed afterwards; findings there (refused entries) exit 1.
  */
 #include "cli.h"
+#include "guard.h"
 #include "i18n.h"
 #include "prefetch.h"
 #include "progress.h"
@@ -35,136 +36,21 @@
 #include <string.h>
 #include <unistd.h>
 
-static void print_audit(const struct node *n, const struct audit_report *a)
+/* The audit moved on: the watching parent's clock starts again
+ * (cli/guard.h), and the progress shown (ctx, may be NULL) moves. */
+static void store_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	const struct problems *p = &a->problems;
-
-	printf(_("store of node %s (%s), network %s\n"), n->name, n->home,
-	       n->net.name);
-	printf(_("  feeds:             %llu\n"), (unsigned long long)a->feeds);
-	printf(_("  entries:           %llu\n"), (unsigned long long)a->entries);
-	printf(_("  bodies:            %llu (%llu missing: erased or not received)\n"),
-	       (unsigned long long)a->bodies,
-	       (unsigned long long)a->bodies_missing);
-	printf(_("  bad signatures:    %llu\n"),
-	       (unsigned long long)a->bad_signatures);
-	printf(_("  chain breaks:      %llu\n"), (unsigned long long)a->chain_breaks);
-	printf(_("  gaps:              %llu\n"), (unsigned long long)a->gaps);
-	printf(_("  forks:             %llu"), (unsigned long long)a->forks);
-	if (a->forks)
-		printf(P_(" (evidence kept, in %zu feed)",
-			  " (evidence kept, in %zu feeds)", a->forked.n),
-		       a->forked.n);
-	printf("\n");
-	printf(_("  wrong network:     %llu\n"),
-	       (unsigned long long)a->wrong_network);
-	printf(_("  held:              %llu (%llu waiting for an earlier entry, %llu for their author's certificate)\n"),
-	       (unsigned long long)a->held,
-	       (unsigned long long)(a->held - a->held_nocert),
-	       (unsigned long long)a->held_nocert);
-	printf(_("  future timestamps: %llu\n"), (unsigned long long)a->future);
-	printf(_("  records:           %llu (%llu whose stored state is not what their entries make)\n"),
-	       (unsigned long long)a->records,
-	       (unsigned long long)a->records_mismatch);
-	printf(_("  past revocation:   %llu (signed past their author's revocation cut-off)\n"),
-	       (unsigned long long)a->past_cutoff);
-	cli_problems_print(stdout, p);
-	if (audit_damaged(a))
-		printf(_("verify: DAMAGED: the store holds entries or records that do not verify or do not add up; restore it from a peer or a backup\n"));
-	for (size_t i = 0; i < a->forked.n; i++) {
-		const struct audit_fork *f = &a->forked.v[i];
-		char h[65];
-		cli_hex(f->author, 32, h);
-		printf(_("verify: %s: author %s forked feed %s at seq %llu\n"),
-		       audit_damaged(a) ? _("it also keeps evidence")
-					: _("intact; keeps evidence"),
-		       h, f->scope, (unsigned long long)f->seq);
-	}
-	if (!audit_damaged(a) && audit_evidence(a))
-		printf(_("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n"),
-		       cli_prog());
-	if (a->past_cutoff)
-		printf(P_("verify: %s: %llu entry signed past its author's revocation cut-off is stored; it should not stand (%s verify --report names it)\n",
-			  "verify: %s: %llu entries signed past their author's revocation cut-off are stored; they should not stand (%s verify --report names them)\n",
-			  a->past_cutoff),
-		       audit_damaged(a) ? _("it also holds")
-					: _("intact; holds findings"),
-		       (unsigned long long)a->past_cutoff, cli_prog());
-	if (!audit_failed(a))
-		printf(_("verify: ok: every signature, hash chain and seq checks out\n"));
+	guard_progress();
+	progress_cb(ctx, done, total);
 }
 
-/* The forked feeds as the "forks" of verify --json. */
-static json_t *forks_json(const struct audit_forks *fs)
+/* Say that the store in home is damaged (why: what failed reading it),
+ * and what to do; the exit code. */
+static int store_damaged(const char *home, const char *why)
 {
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct audit_fork *f = &fs->v[i];
-		json_t *o = json_object(), *ids = json_array();
-		char h[65];
-		cli_hex(f->author, 32, h);
-		json_object_set_new(o, "author", json_string(h));
-		json_object_set_new(o, "scope", json_string(f->scope));
-		json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
-		for (size_t k = 0; k < f->n; k++) {
-			cli_hex(f->entries[k].id, 32, h);
-			json_array_append_new(ids, json_string(h));
-		}
-		json_object_set_new(o, "entries", ids);
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
-
-/* Problems as verify --json lists them: "kind" and "text" each. */
-static json_t *problems_json(const struct problems *ps)
-{
-	json_t *probs = json_array();
-
-	for (size_t i = 0; i < ps->n; i++) {
-		json_t *p = json_object();
-		json_object_set_new(p, "kind", json_string(ps->v[i].kind));
-		json_object_set_new(p, "text", json_string(ps->v[i].text));
-		json_array_append_new(probs, p);
-	}
-	return probs;
-}
-
-static json_t *audit_json(const struct node *n, const struct audit_report *a)
-{
-	json_t *j = json_object();
-#define NUM(name) \
-	json_object_set_new(j, #name, json_integer((json_int_t)a->name))
-	json_object_set_new(j, "node", json_string(n->name));
-	json_object_set_new(j, "network", json_string(n->net.name));
-	NUM(feeds);
-	NUM(entries);
-	NUM(bodies);
-	NUM(bodies_missing);
-	NUM(bad_signatures);
-	NUM(chain_breaks);
-	NUM(gaps);
-	json_object_set_new(j, "fork_evidence",
-			    json_integer((json_int_t)a->forks));
-	NUM(held);
-	NUM(held_nocert);
-	NUM(wrong_network);
-	NUM(future);
-	NUM(records);
-	NUM(records_mismatch);
-	NUM(digest_mismatch);
-	NUM(bad_evidence);
-	NUM(past_cutoff);
-#undef NUM
-	json_object_set_new(j, "problems", problems_json(&a->problems));
-	json_object_set_new(j, "problems_total",
-			    json_integer((json_int_t)a->problems.total));
-	json_object_set_new(j, "forks", forks_json(&a->forked));
-	json_object_set_new(j, "ok", json_boolean(!audit_failed(a)));
-	json_object_set_new(j, "damaged", json_boolean(audit_damaged(a)));
-	json_object_set_new(j, "evidence", json_boolean(audit_evidence(a)));
-	return j;
+	cli_err(_("the store in %s/store is DAMAGED: %s; nothing in it is judged. Verify another copy of it, or the store of one of the node's peers; the node itself is restored from a peer or a backup (operator guide, \"Checking\")"),
+		home, why);
+	return CLI_EXIT_DAMAGED;
 }
 
 /* The report on a store (its own or a scratch one): printed, and the
@@ -182,9 +68,13 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 	struct report rep;
 	int r;
 
-	if ((r = report_build(st, network_id, hlc_wall_ms(), &rep)) < 0) {
-		cli_err(_("cannot build the report on %s: %s"), what,
-			cli_strerror(r));
+	/* a store of its own is watched as it is read (verify_guarded) */
+	if ((r = report_build(st, network_id, hlc_wall_ms(),
+			      store_problems ? store_progress : NULL, NULL,
+			      &rep)) < 0) {
+		if (r != HAMLET_ECORRUPT || !store_problems)
+			cli_err(_("cannot build the report on %s: %s"), what,
+				cli_strerror(r));
 		json_decref(source);
 		json_decref(extra);
 		goto out;
@@ -208,7 +98,7 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 		json_t *j = cli_report_json(&rep, source);
 		/* what verify finds in the store reported on */
 		json_object_set_new(j, "problems",
-				    problems_json(&rep.audit.problems));
+				    cli_problems_json(&rep.audit.problems));
 		json_object_set_new(j, "problems_total",
 				    json_integer((json_int_t)rep.audit.problems.total));
 		if (extra)
@@ -254,7 +144,17 @@ static int verify_store(int report)
 	int r;
 
 	memset(&a, 0, sizeof(a));
-	if ((r = cli_node_open(1, &n, NULL)) < 0)
+	if ((r = cli_node_open(1, &n, NULL)) == HAMLET_EVERSION)
+		/* a damaged byte where the format is kept looks the same */
+		cli_err(_("the same is said of a store whose files are damaged where the format is kept: if %s/store should be of the format this hamlet reads, it is damaged; verify another copy of it"),
+			cli_home());
+	if (r == HAMLET_ECORRUPT)
+		return store_damaged(cli_home(),
+				     _("a page or a row of its files does not read"));
+	if (r == -ENOMEM) /* LMDB maps as much as the header says */
+		return store_damaged(cli_home(),
+				     _("the database library cannot map its files as their header asks: a damaged header asks for more than any machine has (on a 32-bit system, or under a ulimit -v, a store larger than the machine can map is told the same)"));
+	if (r < 0)
 		return r;
 	/* the audit reads nearly the whole store: read it ahead, in order */
 	snprintf(path, sizeof(path), "%s/store/data.mdb", n->home);
@@ -274,26 +174,85 @@ static int verify_store(int report)
 		goto out;
 	}
 	prog = progress_new(_("verifying"), _("entries"), 0);
-	r = audit_store_progress(n->st, n->net.id, progress_cb, prog, &a);
+	r = audit_store_progress(n->st, n->net.id, store_progress, prog, &a);
 	progress_end(prog);
 	if (r < 0) {
-		cli_err(_("cannot audit the store in %s/store: %s"), n->home,
-			cli_strerror(r));
+		if (r != HAMLET_ECORRUPT) /* said below */
+			cli_err(_("cannot audit the store in %s/store: %s"),
+				n->home, cli_strerror(r));
 		goto out;
 	}
 	if (cli_global.json)
-		cli_json_print(audit_json(n, &a));
+		cli_json_print(cli_audit_json(n, &a));
 	else
-		print_audit(n, &a);
+		cli_audit_print(stdout, n, &a);
 	/* an exit code of its own, which cli_exit_code() passes through */
 	r = audit_damaged(&a) ? CLI_EXIT_DAMAGED
 	    : audit_findings(&a) ? CLI_EPROBLEMS
 				 : 0;
 out:
+	/* a store that does not read is damaged (exit 6); 5 is for one
+	 * that cannot be read at all (missing, not permitted) */
+	if (r == HAMLET_ECORRUPT)
+		r = store_damaged(n->home,
+				  _("a page or a row of its files does not read"));
 	prefetch_stop(pf);
 	audit_report_close(&a);
 	node_close(n);
 	return r;
+}
+
+/* Seconds the audit of a store may go without progress (256 entries or
+ * some records checked) before it is stopped: far more than a healthy
+ * store needs on the slowest disk (docs/auditor-guide.md). */
+#define STALL_S 60
+
+static int store_job(void *ctx)
+{
+	return cli_exit_code(verify_store(*(const int *)ctx));
+}
+
+/* verify_store() in a watched child (cli/guard.h): a copy whose damage
+ * makes LMDB crash or loop is told as damaged, exit 6, never a crash. */
+static int verify_guarded(int report)
+{
+	const char *e = getenv("HAMLET_VERIFY_STALL_S");
+	unsigned long stall = STALL_S;
+	enum guard_end end;
+	char why[1024], *x;
+	int code, r;
+
+	if (e && *e) {
+		stall = strtoul(e, &x, 10);
+		if (*x || stall < 1 || stall > 86400) {
+			cli_err(_("HAMLET_VERIFY_STALL_S=\"%s\" is not a number of seconds from 1 to 86400"),
+				e);
+			return HAMLET_ECONFIG;
+		}
+	}
+	if ((r = guard_run(store_job, &report, stall, &end, &code)) < 0) {
+		cli_err(_("cannot start the audit: %s"), strerror(-r));
+		return r;
+	}
+	if (end == GUARD_EXITED)
+		return code;
+	if (isatty(STDERR_FILENO) && !cli_global.json)
+		fputs("\r\033[K", stderr); /* the child's progress line */
+	if (end == GUARD_CRASHED && code)
+		snprintf(why, sizeof(why),
+			 _("the database library crashed reading its files (signal %d, %s)"),
+			 code, strsignal(code));
+	else if (end == GUARD_CRASHED)
+		snprintf(why, sizeof(why), "%s",
+			 _("the database library failed reading its files: the audit's process ended before its audit did"));
+	else if (end == GUARD_STALLED)
+		snprintf(why, sizeof(why),
+			 _("its audit made no progress for %lu s and was stopped: a damaged file can send the database library, or the audit, round a loop (on a medium that slow, set HAMLET_VERIFY_STALL_S to more seconds)"),
+			 stall);
+	else
+		snprintf(why, sizeof(why), "%s",
+			 _("its audit printed more than can be kept, and was stopped"));
+	return store_damaged(cli_home(), why);
 }
 
 /* What cli_bundle_check_failed() counts, but a fork: a bundle may carry
@@ -680,7 +639,7 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		json_object_set_new(extra, "bundle_check",
 				    bundle_check_json(path, &chk));
 		json_object_set_new(extra, "judging_problems",
-				    problems_json(&imp.problems));
+				    cli_problems_json(&imp.problems));
 		json_object_set_new(extra, "trust_items_refused",
 				    json_integer((json_int_t)imp.trust_refused));
 		if (!cli_global.json) {
@@ -768,5 +727,5 @@ int cmd_verify(int argc, char **argv)
 								   : NULL));
 	if (bundle)
 		return cli_exit_code(verify_bundle(bundle, netfile));
-	return cli_exit_code(verify_store(report));
+	return cli_exit_code(verify_guarded(report));
 }

@@ -116,6 +116,22 @@ else
 	echo "skipped: the other accounts (needs root and setpriv)"
 fi
 
+# a copy on read-only media (mounted so in a namespace of our own, where
+# one may): verify reads it; history of a health record is refused, as
+# its read cannot be logged, and the refusal names the way around
+if unshare -rm true 2>/dev/null; then
+	mkdir -p "$T/ro/n/store" && cp "$T/a/node.conf" "$T/a/network.conf" "$T/ro/n/" &&
+		cp "$T/a/store/data.mdb" "$T/ro/n/store/"
+	ro() { unshare -rm sh -c "mount --bind '$T/ro' '$T/ro' && mount -o remount,bind,ro '$T/ro' && exec \"\$@\"" sh "$@"; }
+	check "verify reads a copy on read-only media" ro "$H" --home "$T/ro/n" verify
+	refuse "history of a health record there is refused, naming the way around" 5 "read-only media: copy it (its files and store/) to a disk you may write, and run the command there with --home COPY" \
+		ro "$H" --home "$T/ro/n" history health_profile HP-1
+	check "once, and showing nothing of the record" bash -c "! grep -q -e 'cannot read the history' -e 'Lo Thi Mai' '$T/refused'"
+	check "history of a payment there is shown (not logged)" ro "$H" --home "$T/ro/n" history payment PAY-1
+else
+	echo "skipped: a read-only copy (needs unshare -rm)"
+fi
+
 # a search that finds no one is logged with what was asked
 check "a find that matches nothing" bash -c "'$H' --home '$T/a' find 'Nobody Atall' >/dev/null"
 check "is logged, with the search" bash -c "'$H' --home '$T/a' access-log | grep -q 'find health_profile (search for \"Nobody Atall\": nothing found): 0 records'"

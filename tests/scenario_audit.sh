@@ -297,6 +297,11 @@ for off in $(grep -obaF "Person 42" "$T/hd/store/data.mdb" | cut -d: -f1); do
 done
 rc 6 "verify on H's store with a body altered exits 6" "$H" --home "$T/hd" verify
 has "naming the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'
+has "counting it a bad body" '^  bad bodies:        1 \(not matching the hash their entry signs\)$'
+has "not a chain break" '^  chain breaks:      0$'
+has "the digest line saying what differs" '^  digest: the kept state digest does not match the stored records: they are as many as it counts \([0-9]+\), but what some of them hold is not what it was kept for'
+rc 6 "verify --json" "$H" --home "$T/hd" verify --json
+jq_ok "counts a bad body, no chain break" '.damaged == true and .bad_bodies == 1 and .chain_breaks == 0'
 rc 6 "so does verify --report" "$H" --home "$T/hd" verify --report
 has "listing what verify finds" '^what verify finds in the store of node khuoi-tat:$'
 has "the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'

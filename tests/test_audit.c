@@ -71,6 +71,11 @@ static void findings(struct node *n, char out[16][48], size_t *ret_n)
 			 strtoull(s + 5, NULL, 10));
 	}
 	ASSERT_EQ(ar.bad_signatures, 3);
+	/* an altered body is counted as such: its entry and the chain
+	 * verify */
+	ASSERT_EQ(ar.bad_bodies, 2);
+	ASSERT_EQ(ar.chain_breaks, 0);
+	ASSERT_TRUE(audit_damaged(&ar));
 	audit_report_close(&ar);
 	*ret_n = k;
 }
@@ -163,7 +168,8 @@ int main(void)
 				strstr(ar.problems.v[i].text, "seq 2 to 3");
 		ASSERT_EQ(seen, 1);
 		audit_report_close(&ar);
-		ASSERT_OK(report_build(a->st, a->net.id, 1700000000000ULL, &rep));
+		ASSERT_OK(report_build(a->st, a->net.id, 1700000000000ULL, NULL,
+				       NULL, &rep));
 		ASSERT_TRUE((ra = report_author_find(&rep, b->pk)) != NULL);
 		ASSERT_EQ(ra->past_cutoff, 2);
 		ASSERT_TRUE(report_findings(&rep));

@@ -359,7 +359,9 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 		} else {
 			rep->bodies++;
 			if (!it->body_ok) {
-				rep->chain_breaks++;
+				/* its entry and chain verify: the body alone
+				 * was altered */
+				rep->bad_bodies++;
 				problems_add(&rep->problems, "body",
 					     N_("feed %s seq %llu: stored body does not match its signed hash"),
 					     f->scope, (unsigned long long)seq);
@@ -629,6 +631,10 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	}
 	if ((r = audit__cutoff_check(c.t, network_id, rep)) < 0)
 		goto out;
+	rc.pfn = pfn;
+	rc.pctx = pctx;
+	rc.entries = rep->entries;
+	rc.total = c.total;
 	if ((r = audit__records_tell(&rc, rep)) < 0)
 		goto out;
 	if ((r = log_held_count(c.t, &rep->held)) < 0)
@@ -668,8 +674,8 @@ out:
 
 int audit_damaged(const struct audit_report *rep)
 {
-	return rep->bad_signatures || rep->chain_breaks || rep->gaps ||
-	       rep->wrong_network || rep->digest_mismatch ||
+	return rep->bad_signatures || rep->chain_breaks || rep->bad_bodies ||
+	       rep->gaps || rep->wrong_network || rep->digest_mismatch ||
 	       rep->records_mismatch || rep->bad_evidence;
 }
 

@@ -66,6 +66,9 @@ void audit_forks_close(struct audit_forks *f);
 struct audit_report {
 	uint64_t feeds, entries, bodies, bodies_missing;
 	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
+	/* bodies held that do not match the hash their entry signs (the
+	 * entry and its chain may verify: not a chain break) */
+	uint64_t bad_bodies;
 	uint64_t held_nocert; /* of held: waiting for the author's certificate */
 	uint64_t wrong_network, future;
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
@@ -83,12 +86,17 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 		struct audit_report *rep);
 /* How far an audit has come: done of total entries checked. */
 typedef void (*audit_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-/* audit_store(), telling pfn (may be NULL) with pctx as it goes. */
+/* audit_store(), telling pfn (may be NULL) with pctx as it goes, on the
+ * calling thread: every 256 entries checked, at their end, and then about
+ * once a second while the records are still being checked, with the
+ * same figures. It is told only when work was done since it was last
+ * told, so a watcher can stop an audit that tells nothing for long (a
+ * damaged store can send LMDB round a loop: cli/guard.h). */
 int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			 audit_progress_fn pfn, void *pctx,
 			 struct audit_report *rep);
-/* 1 when the store itself is damaged: a bad signature, a broken chain or
- * body, a gap, an entry of another network, fork evidence that proves
+/* 1 when the store itself is damaged: a bad signature, a broken chain, a
+ * body not matching its signed hash, a gap, an entry of another network, fork evidence that proves
  * nothing, a record or the kept digest not what the entries make. */
 int audit_damaged(const struct audit_report *rep);
 /* 1 when the store keeps evidence of an author's misbehaviour (forks). */

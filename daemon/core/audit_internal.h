@@ -42,6 +42,8 @@ struct pool {
 	int inited, stop;
 	int txn_owner, reader_wants;
 	int quit; /* the audit failed: the record thread stops early */
+	uint64_t records_checked; /* by the record thread, so far */
+	int records_over;	  /* the record thread is done */
 	const uint8_t *network_id;
 };
 
@@ -55,6 +57,11 @@ struct audit_records {
 	struct record_digest_sum sum; /* of every row checked */
 	struct problems problems;
 	int r;
+	/* told while the records are checked after the entries: the
+	 * entries' figures again, each time more records were checked */
+	audit_progress_fn pfn; /* NULL: none */
+	void *pctx;
+	uint64_t entries, total;
 };
 
 /* --- audit.c --- */
@@ -74,7 +81,8 @@ void audit__txn_give(struct pool *p, int who);
 void *audit__records_run(void *arg);
 
 /* The records' findings into rep, after those of the entries and forks;
- * the record thread joined, or the records checked now when none ran. */
+ * the record thread joined (rc->pfn told as it goes on), or the records
+ * checked now when none ran. */
 int audit__records_tell(struct audit_records *rc, struct audit_report *rep);
 
 /* Every stored entry past a cut-off of a revocation of its author in

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 /* --- records and the digest ------------------------------------------ */
 
@@ -20,9 +21,14 @@ static int records_yield(struct audit_records *rc)
 	struct pool *p = rc->pool;
 	int quit;
 
-	if (!p)
+	if (!p) {
+		/* checked on the calling thread: it tells */
+		if (rc->pfn && (rc->records + rc->mismatch) % 256 == 0)
+			rc->pfn(rc->pctx, rc->entries, rc->total);
 		return 0;
+	}
 	pthread_mutex_lock(&p->mu);
+	p->records_checked++;
 	if (p->reader_wants) {
 		audit__txn_give(p, TXN_RECORDS);
 		audit__txn_take(p, TXN_RECORDS);
@@ -50,11 +56,20 @@ static int audit_digest(struct audit_records *rc)
 	if (r == 0 && nkept == nreal && memcmp(kept, real, 32) == 0)
 		return 0;
 	rc->digest_mismatch++;
-	if (r == 0)
+	/* what differs, said plainly: how many records, or (as many as it
+	 * counts) what they hold. The core chooses the plural itself: it
+	 * calls no gettext (why.h) */
+	if (r == 0 && nkept == nreal)
 		problems_add(&rc->problems, "digest",
-			     N_("the kept state digest does not match the %llu records it stands for (it counts %llu)"),
-			     (unsigned long long)nreal,
-			     (unsigned long long)nkept);
+			     N_("the kept state digest does not match the stored records: they are as many as it counts (%llu), but what some of them hold is not what it was kept for (a body or a record row was altered, or the digest itself)"),
+			     (unsigned long long)nreal);
+	else if (r == 0)
+		problems_add(&rc->problems, "digest",
+			     nkept == 1
+				     ? N_("the kept state digest does not match the stored records: it counts %llu record, the store holds %llu")
+				     : N_("the kept state digest does not match the stored records: it counts %llu records, the store holds %llu"),
+			     (unsigned long long)nkept,
+			     (unsigned long long)nreal);
 	else
 		problems_add(&rc->problems, "digest",
 			     N_("the kept state digest is damaged"));
@@ -125,9 +140,37 @@ void *audit__records_run(void *arg)
 	pthread_mutex_unlock(&p->mu);
 	records_check(rc);
 	pthread_mutex_lock(&p->mu);
+	p->records_over = 1;
 	audit__txn_give(p, TXN_RECORDS);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+/* Wait for the record thread to end, telling rc->pfn (on this thread)
+ * each second in which it checked more records: a watcher sees the audit
+ * move on while only records are left (cli/guard.h). */
+static void records_wait(struct audit_records *rc)
+{
+	struct pool *p = rc->pool;
+	uint64_t seen = 0;
+
+	pthread_mutex_lock(&p->mu);
+	audit__txn_give(p, TXN_READER);
+	while (!p->records_over) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec++;
+		pthread_cond_timedwait(&p->done, &p->mu, &ts);
+		if (rc->pfn && !p->records_over &&
+		    p->records_checked != seen) {
+			seen = p->records_checked;
+			pthread_mutex_unlock(&p->mu);
+			rc->pfn(rc->pctx, rc->entries, rc->total);
+			pthread_mutex_lock(&p->mu);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(rc->th, NULL);
 }
 
 /* The records' findings, once checked (on a thread of their own, or
@@ -135,10 +178,7 @@ void *audit__records_run(void *arg)
 int audit__records_tell(struct audit_records *rc, struct audit_report *rep)
 {
 	if (rc->running) {
-		pthread_mutex_lock(&rc->pool->mu);
-		audit__txn_give(rc->pool, TXN_READER);
-		pthread_mutex_unlock(&rc->pool->mu);
-		pthread_join(rc->th, NULL);
+		records_wait(rc);
 		rc->running = 0;
 	} else {
 		rc->pool = NULL;

@@ -22,6 +22,9 @@ struct build {
 	struct report *rep;
 	int err; /* -ENOMEM met inside a callback */
 	struct report_author *author; /* the author a trust set walk is for */
+	audit_progress_fn pfn; /* told every 256 entries read; may be NULL */
+	void *pctx;
+	uint64_t read;
 };
 
 /* --- authors, kept sorted by key ----------------------------------------- */
@@ -284,6 +287,8 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 		if (r < 0)
 			return r;
 		f->entries++;
+		if (b->pfn && ++b->read % 256 == 0)
+			b->pfn(b->pctx, b->read, 0);
 		if (entry_decode(env, el, &e, NULL) < 0)
 			continue; /* audit_store names it */
 		span_add(&f->first_hlc, &f->last_hlc, e.hlc);
@@ -579,15 +584,17 @@ static int moves_fill(struct store_txn *t, struct report *rep)
 }
 
 int report_build(struct store *st, const uint8_t network_id[32],
-		 uint64_t now_ms, struct report *ret)
+		 uint64_t now_ms, audit_progress_fn pfn, void *pctx,
+		 struct report *ret)
 {
-	struct build b = { NULL, ret, 0, NULL };
+	struct build b = { NULL, ret, 0, NULL, pfn, pctx, 0 };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	memcpy(ret->network_id, network_id, 32);
 	ret->at_ms = now_ms;
-	if ((r = audit_store(st, network_id, &ret->audit)) < 0)
+	if ((r = audit_store_progress(st, network_id, pfn, pctx,
+				      &ret->audit)) < 0)
 		return r;
 	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
 		return r;
@@ -660,7 +667,7 @@ static int home_revoke_cb(void *ctx, int kind, const uint8_t id[32],
 
 int report_reader_revocations(struct report *rep, struct store *st)
 {
-	struct build b = { NULL, rep, 0, NULL };
+	struct build b = { NULL, rep, 0, NULL, NULL, NULL, 0 };
 	int r = 0;
 
 	if ((r = store_txn_begin(st, 1, &b.t)) < 0)

@@ -157,10 +157,14 @@ struct report {
 
 /*
  * Build the report of st (network network_id) as of now_ms. 0, or <0 when
- * the store could not be read; free with report_close() either way.
+ * the store could not be read; free with report_close() either way. pfn
+ * (may be NULL) is told with pctx as the work goes on: as
+ * audit_store_progress() tells it, then with the entries read again for
+ * the report (total 0).
  */
 int report_build(struct store *st, const uint8_t network_id[32],
-		 uint64_t now_ms, struct report *ret);
+		 uint64_t now_ms, audit_progress_fn pfn, void *pctx,
+		 struct report *ret);
 void report_close(struct report *rep);
 
 /*

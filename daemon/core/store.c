@@ -33,6 +33,10 @@ int store__map_err(int rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
+	/* a table's flags, or a tree deeper than any LMDB builds: read
+	 * from a damaged page, as our tables are fixed */
+	case MDB_INCOMPATIBLE:
+	case MDB_CURSOR_FULL:
 		return HAMLET_ECORRUPT;
 	case MDB_VERSION_MISMATCH:
 		return HAMLET_EVERSION;
@@ -151,7 +155,11 @@ int store__attach(struct store *st, int created)
 	}
 	if (rc != 0) {
 		txn = NULL;
-		r = store__map_err(rc);
+		/* still resized after every try: a writer does not grow the
+		 * map that often; a header whose map cannot be adopted is
+		 * damaged (a reader's copy has no writer at all) */
+		r = rc == MDB_MAP_RESIZED && st->readonly ? HAMLET_ECORRUPT
+							  : store__map_err(rc);
 		goto fail;
 	}
 	for (int i = 0; i < ST__COUNT; i++) {

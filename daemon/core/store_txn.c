@@ -26,6 +26,15 @@ struct store_txn {
 
 static _Atomic uint64_t txn_serials;
 
+/* A read's LMDB code as ours. A read-only transaction turns bad only
+ * when a read in it met a damaged page (LMDB marks it so): what it
+ * reads after that is damage too, whoever ignored the first fault. */
+static int read_err(const struct store_txn *t, int rc)
+{
+	return rc == MDB_BAD_TXN && t->rdonly ? HAMLET_ECORRUPT
+					      : store__map_err(rc);
+}
+
 struct store_cursor {
 	struct store_txn *t;
 	MDB_cursor *c;
@@ -204,7 +213,7 @@ int store_get(struct store_txn *t, enum store_table tab, const void *key,
 	MDB_val k = { klen, (void *)key }, v;
 	int rc = mdb_get(t->txn, t->st->dbi[tab], &k, &v);
 	if (rc != 0)
-		return store__map_err(rc);
+		return read_err(t, rc);
 	if (ret_val)
 		*ret_val = v.mv_data;
 	if (ret_vlen)
@@ -268,7 +277,7 @@ int store_cursor_open(struct store_txn *t, enum store_table tab,
 	c->t = t;
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c->c)) != 0) {
 		free(c);
-		return store__map_err(rc);
+		return read_err(t, rc);
 	}
 	*ret = c;
 	return 0;
@@ -291,7 +300,7 @@ static int cursor_get(struct store_cursor *c, MDB_val *k, MDB_cursor_op op,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return store__map_err(rc);
+		return read_err(c->t, rc);
 	if (ret_key)
 		*ret_key = k->mv_data;
 	if (ret_klen)
@@ -334,7 +343,7 @@ static int get_le(struct store_txn *t, enum store_table tab, const void *key,
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, t->st->dbi[tab], &c);
 	if (rc != 0)
-		return store__map_err(rc);
+		return read_err(t, rc);
 	k->mv_size = klen;
 	k->mv_data = (void *)key;
 	rc = key ? mdb_cursor_get(c, k, v, MDB_SET_RANGE) : MDB_NOTFOUND;
@@ -345,7 +354,7 @@ static int get_le(struct store_txn *t, enum store_table tab, const void *key,
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	return rc != 0 ? store__map_err(rc) : 1;
+	return rc != 0 ? read_err(t, rc) : 1;
 }
 
 int store_get_le(struct store_txn *t, enum store_table tab, const void *key,
@@ -380,7 +389,7 @@ int store_count(struct store_txn *t, enum store_table tab, uint64_t *ret)
 	MDB_stat s;
 	int rc = mdb_stat(t->txn, t->st->dbi[tab], &s);
 	if (rc != 0)
-		return store__map_err(rc);
+		return read_err(t, rc);
 	*ret = s.ms_entries;
 	return 0;
 }
