@@ -577,6 +577,7 @@ int cmd_sync(int argc, char **argv)
 		const msgpack_object *held_p = NULL, *hard_p = NULL;
 		const msgpack_object *recv_p = NULL;
 		struct status_peer sp, held_sp = { 0 }, hard_sp = { 0 };
+		char hard_why[800], recv_why[sizeof(reason)];
 		int named_down = 0, own_unread = 0, disk_full = 0;
 		int is_stuck = node && status_writes_stuck(node, res, stuck,
 							 sizeof(stuck));
@@ -661,6 +662,13 @@ int cmd_sync(int argc, char **argv)
 		}
 		last_connected = connected;
 		last_held = held;
+		/* what the peers found say, while the answer is open */
+		hard_why[0] = recv_why[0] = 0;
+		if (hard_p)
+			stuck_reason(hard_p, &hard_sp, hard_why,
+				     sizeof(hard_why));
+		if (recv_p)
+			receiving_reason(recv_p, recv_why, sizeof(recv_why));
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
@@ -697,16 +705,14 @@ int cmd_sync(int argc, char **argv)
 		}
 		if ((connected == 0 || named_down) && dials_failed)
 			break; /* what was dialled has failed: say why now */
-		if (!reason[0] && hard_p) {
+		if (!reason[0] && hard_why[0]) {
 			/* waiting on changes nothing until someone acts */
-			char why[800];
-			stuck_reason(hard_p, &hard_sp, why, sizeof(why));
 			progress_end(prog);
 			prog = NULL;
 			if (cli_global.json)
-				wait_json(0, connected, why, held);
+				wait_json(0, connected, hard_why, held);
 			else
-				cli_err(cli_tr(N_("not in sync: %s")), why);
+				cli_err(cli_tr(N_("not in sync: %s")), hard_why);
 			r = CLI_EPROBLEMS;
 			goto out;
 		}
@@ -721,8 +727,8 @@ int cmd_sync(int argc, char **argv)
 		else if (stable < STABLE_POLLS && !reason[0])
 			snprintf(reason, sizeof(reason), "%s",
 				 cli_tr(N_("entries are still moving")));
-		if (!reason[0] && recv_p)
-			receiving_reason(recv_p, reason, sizeof(reason));
+		if (!reason[0] && recv_why[0])
+			snprintf(reason, sizeof(reason), "%s", recv_why);
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {
 			/* in sync with each connected peer, but none takes
 			 * what this node writes (own_unread), or it waits for

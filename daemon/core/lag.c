@@ -299,7 +299,8 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 		ret->behind += x->behind;
 		ret->revoked += x->revoked != 0;
 	}
-	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_node);
+	if (ret->n) /* none on an empty store: qsort takes no NULL */
+		qsort(ret->v, ret->n, sizeof(*ret->v), cmp_node);
 	r = 0;
 out:
 	free(p.v);
