@@ -67,7 +67,8 @@ static int find_repeats(struct importer *im)
 		v[i] = (struct id_at){ im->rows[i].id, i };
 		first[i] = SIZE_MAX;
 	}
-	qsort(v, im->n, sizeof(*v), cmp_id_at);
+	if (im->n > 1)
+		qsort(v, im->n, sizeof(*v), cmp_id_at);
 	for (size_t k = 1; k < im->n; k++)
 		if (strcmp(v[k].id, v[k - 1].id) == 0)
 			first[v[k].i] = first[v[k - 1].i] != SIZE_MAX

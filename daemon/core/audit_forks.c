@@ -273,8 +273,9 @@ int audit_forks_read(struct store_txn *t, struct audit_forks *ret,
 	    (r = log_feeds_each(t, fork_feed_check, &c)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.f.n; i++)
-		qsort(c.f.v[i].entries, c.f.v[i].n, sizeof(*c.f.v[i].entries),
-		      fork_entry_cmp);
+		if (c.f.v[i].n > 1)
+			qsort(c.f.v[i].entries, c.f.v[i].n,
+			      sizeof(*c.f.v[i].entries), fork_entry_cmp);
 	*ret = c.f;
 	memset(&c.f, 0, sizeof(c.f));
 	r = 0;

@@ -161,7 +161,8 @@ static int graph_build(const struct crdt_op *ops, size_t n,
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = i;
-	qsort_r(sorted, n, sizeof(*sorted), cmp_idx, (void *)ops);
+	if (n > 1)
+		qsort_r(sorted, n, sizeof(*sorted), cmp_idx, (void *)ops);
 	for (size_t i = 0; i < n; i++)
 		for (size_t d = 0; d < ops[i].ndeps; d++)
 			dep[i * ENTRY_MAX_DEPS + d] =
@@ -440,8 +441,9 @@ static int find_heads(struct crdt_record *r)
 	for (size_t i = 0; i < g->n; i++)
 		if (!bit_has(sup, i))
 			r->heads[r->nheads++] = i;
-	qsort_r(r->heads, r->nheads, sizeof(*r->heads), cmp_idx,
-		(void *)g->ops);
+	if (r->nheads > 1)
+		qsort_r(r->heads, r->nheads, sizeof(*r->heads), cmp_idx,
+			(void *)g->ops);
 	rc = 0;
 out:
 	free(sup);

@@ -257,7 +257,8 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 	for (size_t i = 0; i < nlive; i++)
 		if ((r = contact_cb(&p, live[i].key, live[i].ms)) < 0)
 			goto out;
-	qsort(p.v, p.n, sizeof(*p.v), cmp_piece);
+	if (p.n > 1)
+		qsort(p.v, p.n, sizeof(*p.v), cmp_piece);
 	for (size_t i = 0, k; i < p.n; i += k) {
 		uint8_t newest_key[32];
 		struct lag_node *x;

@@ -156,7 +156,8 @@ void log__moved_publish(struct log_advances *m, struct log_advances *adv)
 		if (log__moved_add(adv, &f) < 0)
 			break;
 	}
-	qsort(adv->v, adv->n, sizeof(*adv->v), cmp_advance);
+	if (adv->n > 1)
+		qsort(adv->v, adv->n, sizeof(*adv->v), cmp_advance);
 }
 
 static int put_row(struct store_txn *t, enum store_table tab,

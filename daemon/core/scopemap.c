@@ -154,7 +154,8 @@ int scopemap_build(const struct scope_move *moves, const uint8_t (*ids)[32],
 		m->v[i].m = moves[i];
 		memcpy(m->v[i].id, ids[i], 32);
 	}
-	qsort(m->v, n, sizeof(*m->v), older);
+	if (n > 1)
+		qsort(m->v, n, sizeof(*m->v), older);
 	for (size_t i = 0; i < n; i++) {
 		const char *from = m->v[i].m.from;
 		size_t pos, prev = SIZE_MAX;

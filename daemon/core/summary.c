@@ -194,7 +194,8 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		}
 	}
 	s->n = n;
-	qsort(s->feeds, n, sizeof(*s->feeds), cmp_feed);
+	if (n > 1)
+		qsort(s->feeds, n, sizeof(*s->feeds), cmp_feed);
 	mp_doc_close(&d);
 	munmap(map, (size_t)sb.st_size);
 	close(fd);
