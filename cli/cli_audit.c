@@ -127,8 +127,10 @@ json_t *cli_problems_json(const struct problems *ps)
 json_t *cli_audit_json(const struct node *n, const struct audit_report *a)
 {
 	json_t *j = json_object();
-#define NUM(name) \
-	json_object_set_new(j, #name, json_integer((json_int_t)a->name))
+#define NUM(name) /* a count a damaged store makes huge stays positive */ \
+	json_object_set_new(j, #name,                                      \
+			    json_integer(a->name > INT64_MAX ? INT64_MAX :   \
+					 (json_int_t)a->name))
 	json_object_set_new(j, "node", json_string(n->name));
 	json_object_set_new(j, "network", json_string(n->net.name));
 	NUM(feeds);

@@ -40,7 +40,7 @@ int guard_run(guard_fn fn, void *ctx, unsigned stall_s,
 /*
  * In the child: the work moved on (call it only for work done, never from
  * a timer: a child stuck in a loop must tell nothing). Any thread; cheap
- * (at most one write a second); nothing outside guard_run().
+ * (at most four writes a second); nothing outside guard_run().
  */
 void guard_progress(void);
 

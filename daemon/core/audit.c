@@ -44,6 +44,7 @@
  * and as checked by a worker. */
 struct audit_item {
 	uint64_t seq;
+	uint64_t gap_to; /* no envelope: the last seq missing from seq on */
 	size_t feed; /* its mark in the batch */
 	const uint8_t *env, *sig, *body;
 	size_t env_len, body_len;
@@ -278,14 +279,20 @@ static void tell_sigs(struct audit_ctx *c)
 	c->sig_n = 0;
 }
 
-static void tell_gap(struct audit_ctx *c, uint64_t seq)
+static void tell_gap(struct audit_ctx *c, uint64_t seq, uint64_t to)
 {
 	char a[17];
 	audit__hex8(c->feed.author, a);
-	c->rep->gaps++;
-	problems_add(&c->rep->problems, "gap",
-		     N_("feed %s by %s…: entry %llu is missing"), c->feed.scope, a,
-		     (unsigned long long)seq);
+	c->rep->gaps += to - seq < UINT64_MAX ? to - seq + 1 : to - seq;
+	if (to == seq)
+		problems_add(&c->rep->problems, "gap",
+			     N_("feed %s by %s…: entry %llu is missing"),
+			     c->feed.scope, a, (unsigned long long)seq);
+	else
+		problems_add(&c->rep->problems, "gap",
+			     N_("feed %s by %s…: entries %llu to %llu are missing"),
+			     c->feed.scope, a, (unsigned long long)seq,
+			     (unsigned long long)to);
 }
 
 /* What one checked entry shows, told in the order entries are stored. */
@@ -407,7 +414,8 @@ static void tell_batch(struct audit_ctx *c, struct audit_batch *b)
 		for (; i < end; i++) {
 			/* gaps are told as items with no envelope */
 			if (!b->items[i].env)
-				tell_gap(c, b->items[i].seq);
+				tell_gap(c, b->items[i].seq,
+					 b->items[i].gap_to);
 			else
 				tell_item(c, &b->items[i]);
 		}
@@ -523,8 +531,20 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		it->feed = mark;
 		r = log_entry_read(c->t, f->key, seq, &it->zb, &full);
 		if (r == HAMLET_ENOTFOUND) {
+			/* one item for the whole gap, however long: a head
+			 * damaged to a huge seq is not walked seq by seq */
+			uint64_t next;
 			it->env = NULL;
+			it->gap_to = seq;
 			c->b->n++;
+			if ((r = log_entry_next(c->t, f->key, seq, &next)) < 0)
+				return r;
+			if (r == 0 || next > f->seq) {
+				it->gap_to = f->seq;
+				break;
+			}
+			it->gap_to = next - 1;
+			seq = next - 1;
 			continue;
 		}
 		if (r < 0) {

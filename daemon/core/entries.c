@@ -413,6 +413,37 @@ int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
+int entries_next_seq(struct store_txn *t, const uint8_t feed[32],
+		     uint64_t seq, uint64_t *ret)
+{
+	struct store_cursor *c;
+	uint8_t sk[40];
+	const void *k, *v;
+	size_t kl, vl;
+	int r;
+
+	if ((r = entries_lseq(t, feed, seq, &(uint64_t){ 0 })) !=
+	    HAMLET_ENOTFOUND) {
+		if (r == 0)
+			*ret = seq;
+		return r < 0 ? r : 1;
+	}
+	/* not in a run: the first run of feed that begins after seq */
+	memcpy(sk, feed, 32);
+	store_be64(sk + 32, seq);
+	if ((r = store_cursor_open(t, ST_SEQS, &c)) < 0)
+		return r;
+	r = store_cursor_seek(c, sk, 40, &k, &kl, &v, &vl);
+	if (r > 0 && (kl != 40 || vl != RUN_VAL))
+		r = HAMLET_ECORRUPT;
+	else if (r > 0 && memcmp(k, feed, 32) != 0)
+		r = 0; /* another feed's */
+	else if (r > 0)
+		*ret = store_get_be64((const uint8_t *)k + 32);
+	store_cursor_close(c);
+	return r;
+}
+
 /*
  * The row's envelope into buf (after the flags): compact, and 1, when
  * env begins with the head its feed's number and the store's network

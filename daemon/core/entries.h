@@ -73,6 +73,10 @@ int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret);
 /* The local seq of entry seq of feed: HAMLET_ENOTFOUND when not stored. */
 int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		 uint64_t *ret_lseq);
+/* The first seq >= seq of feed stored here: 1 with it in *ret, 0 when
+ * feed holds none from seq on. */
+int entries_next_seq(struct store_txn *t, const uint8_t feed[32],
+		     uint64_t seq, uint64_t *ret);
 /* The body of entry id, stored at local seq lseq: HAMLET_ENOTFOUND when
  * its body is not held, HAMLET_ECORRUPT when no entry is stored there.
  * *ret_body borrows from the store, or from b when it was stored

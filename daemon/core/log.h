@@ -412,6 +412,10 @@ struct log_entry_full {
 };
 int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		   struct bodyz_buf *b, struct log_entry_full *ret);
+/* The first seq >= seq of feed stored here: 1 with it in *ret, 0 when
+ * the feed holds none from seq on (an audit steps over a gap with it). */
+int log_entry_next(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		   uint64_t *ret);
 
 /* The body of entry id, a record op stored at local seq lseq:
  * HAMLET_ENOTFOUND when it did not come along or was erased

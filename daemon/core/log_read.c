@@ -168,6 +168,12 @@ int log_entry_read(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
+int log_entry_next(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
+		   uint64_t *ret)
+{
+	return entries_next_seq(t, feed, seq, ret);
+}
+
 int log_entry_at(struct store_txn *t, uint64_t lseq,
 		 uint8_t buf[ENTRY_MAX_ENVELOPE], const uint8_t **ret_env,
 		 size_t *ret_env_len, const uint8_t **ret_sig)
