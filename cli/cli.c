@@ -5,6 +5,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "i18n.h"
+#include "import_map.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -449,6 +450,30 @@ int cli_day_end(const char *s, uint64_t *ret)
 	}
 	*ret = (uint64_t)t * 1000 + day_ms;
 	return 0;
+}
+
+int cli_expires_parse(const char *cmd, const char *s, int never,
+		      uint64_t *ret)
+{
+	/* the forms cli_day_end() takes, which a person may not know */
+	const char *forms =
+		never ? _("DD/MM/YYYY, YYYY-MM-DD, a number of days such as 90d, or never")
+		      : _("DD/MM/YYYY, YYYY-MM-DD or a number of days such as 365d");
+	const struct schema_field f = { .name = "--expires", .type = FT_DATE };
+	char iso[16], why[300] = "";
+
+	if (never && strcmp(s, "never") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	if (cli_day_end(s, ret) == 0)
+		return 0;
+	/* a day that is not one (31/02/2027, a two-digit year) is told as
+	 * import tells it of a cell */
+	if (import_map_date(&f, s, iso, why, sizeof(why)) < 0)
+		return cli_usage_err(cmd, _("%s; give %s"), why, forms);
+	return cli_usage_err(cmd, _("--expires \"%s\" is not a date: give %s"),
+			     s, forms);
 }
 
 void cli_date_text(uint64_t ms, char *out, size_t n)

@@ -143,6 +143,11 @@ int cli_date_parse(const char *s, uint64_t *ret);
  * of the UTC day N days (1-36500) from today, in Unix ms; -EINVAL for
  * anything else. */
 int cli_day_end(const char *s, uint64_t *ret);
+/* cli_day_end() for cmd's --expires ("never", 0, too when never): a usage
+ * error (exit 2) naming s, the forms taken and, for a day that is none
+ * (31/02/2027), why. */
+int cli_expires_parse(const char *cmd, const char *s, int never,
+		      uint64_t *ret);
 /* cli_date_parse() for cmd's --since: a usage error naming s. */
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
 /* In the system's time zone (TZ) with the zone's offset, "2026-12-01

@@ -99,17 +99,6 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 	return 0;
 }
 
-/* --expires: cli_day_end(), or an error naming s. */
-static int date_end_ms(const char *s, uint64_t *ret)
-{
-	if (cli_day_end(s, ret) < 0) {
-		cli_err(_("--expires \"%s\" is not a date YYYY-MM-DD or a number of days such as 365d"),
-			s);
-		return HAMLET_EFORMAT;
-	}
-	return 0;
-}
-
 static int collections_set(const char *list, struct cert *c)
 {
 	char buf[1024], *save = NULL, *tok;
@@ -295,7 +284,8 @@ static int cert_issue(int argc, char **argv)
 		return r;
 	c.not_before_ms = hlc_wall_ms() - CERT_BACKDATE_MS;
 	c.expires_ms = hlc_wall_ms() + CERT_DEFAULT_LIFE_MS;
-	if (expires && (r = date_end_ms(expires, &c.expires_ms)) < 0)
+	if (expires &&
+	    (r = cli_expires_parse("cert issue", expires, 0, &c.expires_ms)) < 0)
 		return r;
 	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));

@@ -11,6 +11,8 @@
 #include "cert.h"
 #include "error.h"
 #include "hlc.h"
+#include "trust.h"
+#include "trustset.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -226,10 +228,104 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 	printf(_(", id %.16s…\n"), h);
 }
 
-/* Print chain ch and whether it holds (check: its result, why). */
-static void chain_print(const struct cert_chain *ch, int check,
-			const char *why)
+/* --- the revocations behind a chain that no longer holds -------------- */
+
+struct revs {
+	struct store_txn *t;
+	const uint8_t *root;	 /* the network's root key */
+	const struct cert *of;	 /* the revoked key's certificate */
+	const uint8_t *below;	 /* the certificate it signed in the chain
+				  * (NULL: of is the node's own) */
+	json_t *arr;		 /* --json: collected here, else printed */
+};
+
+/* One revocation of revs->of's key: shown unless it keeps the
+ * certificate below (an issuer's revocation that does so cuts nothing). */
+static int revs_one(void *ctx, int kind, const uint8_t id[32],
+		    const uint8_t *data, size_t len)
 {
+	struct revs *c = ctx;
+	struct revocation *rv;
+	char who[NAMES_LABEL_MAX], at[32], h[65];
+
+	(void)kind;
+	(void)id;
+	if (!(rv = malloc(sizeof(*rv))))
+		return -ENOMEM;
+	/* verified when it joined the set: one that no longer decodes is
+	 * verify's to report, not cert list's */
+	if (revoke_decode(data, len, rv, NULL) < 0)
+		goto out;
+	for (size_t k = 0; c->below && k < rv->nkeep; k++)
+		if (memcmp(rv->keep[k], c->below, 32) == 0)
+			goto out;
+	if (memcmp(rv->issuer, c->root, 32) == 0)
+		snprintf(who, sizeof(who), "%s", _("the network's root key"));
+	else
+		cli_who(c->t, rv->issuer, who);
+	if (c->arr) {
+		json_t *o = json_object();
+		cli_hex(rv->subject, 32, h);
+		json_object_set_new(o, "key", json_string(h));
+		json_object_set_new(o, "name", json_string(c->of->name));
+		json_object_set_new(o, "own", json_boolean(!c->below));
+		cli_hex(rv->issuer, 32, h);
+		json_object_set_new(o, "issuer", json_string(h));
+		json_object_set_new(o, "issuer_is_root",
+				    json_boolean(!memcmp(rv->issuer, c->root, 32)));
+		cli_time_text(rv->issued_ms, 1, at);
+		json_object_set_new(o, "issued", json_string(at));
+		json_object_set_new(o, "reason", json_string(rv->reason));
+		json_array_append_new(c->arr, o);
+	} else {
+		cli_time_text(rv->issued_ms, 0, at);
+		if (c->below)
+			printf(_("  the key of its issuer \"%s\" was revoked by %s on %s"),
+			       c->of->name, who, at);
+		else
+			printf(_("  this node's key was revoked by %s on %s"), who,
+			       at);
+		if (rv->reason[0])
+			printf(_(", reason: \"%s\"\n"), rv->reason);
+		else
+			printf(_(", no reason given\n"));
+	}
+out:
+	free(rv);
+	return 0;
+}
+
+/*
+ * The revocations that make n's chain ch fail: of n's key, and of an
+ * issuer's that does not keep the certificate below it, with who signed
+ * each, when and why (the --reason of cert revoke). Into arr with --json,
+ * else printed. A store that does not read shows none: the chain's
+ * verdict is said already.
+ */
+static void revocations_show(struct node *n, const struct cert_chain *ch,
+			     json_t *arr)
+{
+	struct revs c = { .root = n->net.root_pk, .arr = arr };
+
+	if (cli_txn_read(n, &c.t) < 0)
+		return;
+	for (size_t i = 0; i < ch->n; i++) {
+		c.of = &ch->c[i];
+		c.below = i ? ch->id[i - 1] : NULL;
+		if (trustset_each_subject(c.t, ch->c[i].subject, TRUST_REVOKE,
+					  revs_one, &c) < 0)
+			break;
+	}
+	store_txn_abort(c.t);
+}
+
+/* Print chain ch and whether it holds (check: its result, why); when it
+ * is n's and revoked, the revocations too (n NULL: a file's chain). */
+static void chain_print(const struct cert_chain *ch, int check,
+			const char *why, struct node *n)
+{
+	int revoked = n && check == HAMLET_EREVOKED;
+
 	if (cli_global.json) {
 		json_t *j = json_object(), *a = json_array();
 		for (size_t i = 0; i < ch->n; i++)
@@ -238,6 +334,11 @@ static void chain_print(const struct cert_chain *ch, int check,
 		json_object_set_new(j, "valid", json_boolean(check == 0));
 		if (check < 0)
 			json_object_set_new(j, "why", json_string(why));
+		if (revoked) {
+			a = json_array();
+			revocations_show(n, ch, a);
+			json_object_set_new(j, "revocations", a);
+		}
 		cli_json_print(j);
 		return;
 	}
@@ -245,10 +346,13 @@ static void chain_print(const struct cert_chain *ch, int check,
 		printf("%s\n", i == 0 ? _("certificate:") : _("issued under:"));
 		cert_print(&ch->c[i], ch->id[i]);
 	}
-	if (check == 0)
+	if (check == 0) {
 		printf(_("valid: the chain holds up to the network's root key\n"));
-	else
+	} else {
 		printf(_("NOT VALID: %s\n"), why);
+		if (revoked)
+			revocations_show(n, ch, NULL);
+	}
 }
 
 int cmd_cert__list(int argc, char **argv)
@@ -276,7 +380,7 @@ int cmd_cert__list(int argc, char **argv)
 			printf("%s\n", why);
 		}
 	} else if (ch.n) {
-		chain_print(&ch, r, why);
+		chain_print(&ch, r, why, n);
 	} else {
 		cli_err("%s", why);
 	}
@@ -333,7 +437,7 @@ int cmd_cert__show(int argc, char **argv)
 		}
 		printf(_("signatures verify; give --network NETFILE to check the chain against the network's root key\n"));
 	} else {
-		chain_print(&ch, check, why);
+		chain_print(&ch, check, why, NULL);
 	}
 	r = check < 0 ? CLI_EPROBLEMS : 0;
 out:

@@ -162,13 +162,16 @@ static int resolution_said(struct store_txn *t, const struct schema *s,
 }
 
 /*
- * Say that id was resolved by the entry whose id is entry, and what is left
- * open: a resolution names at most ENTRY_MAX_DEPS heads, and a duplicate
- * may remain. Returns CLI_EPROBLEMS when something is.
+ * Say that id was resolved by the entry out, written through hamletd when
+ * via (as put and delete say), and what is left open: a resolution names
+ * at most ENTRY_MAX_DEPS heads, and a duplicate may remain. Returns
+ * CLI_EPROBLEMS when something is.
  */
 static int resolve_report(struct node *n, const struct schema *s,
-			  const char *id, int del, const uint8_t entry[32])
+			  const char *id, int del, const struct log_out *out,
+			  int via)
 {
+	const uint8_t *entry = out->id;
 	struct store_txn *t = NULL;
 	struct record_view v;
 	char eid[9];
@@ -189,16 +192,20 @@ static int resolve_report(struct node *n, const struct schema *s,
 		json_object_set_new(o, "collection", json_string(s->name));
 		json_object_set_new(o, "id", json_string(id));
 		json_object_set_new(o, "entry", json_string(h));
+		json_object_set_new(o, "seq", json_integer((json_int_t)out->seq));
 		json_object_set_new(o, "open", json_integer(r));
 		if (cli_record_json(t, s->name, id, &v, &rec) == 0)
 			json_object_set_new(o, "record", rec);
 		cli_json_print(o);
 	} else {
 		if (del)
-			printf(_("resolved %s/%s by deleting it (entry %s)\n"),
-			       s->name, id, eid);
+			printf(_("resolved %s/%s by deleting it (entry %s, seq %llu)%s\n"),
+			       s->name, id, eid, (unsigned long long)out->seq,
+			       via ? _(" through hamletd") : "");
 		else
-			printf(_("resolved %s/%s (entry %s):\n"), s->name, id, eid);
+			printf(_("resolved %s/%s (entry %s, seq %llu%s):\n"),
+			       s->name, id, eid, (unsigned long long)out->seq,
+			       via ? _(", through hamletd") : "");
 		if (!del)
 			cli_record_print_fields(stdout, t, s->name, id, &v);
 		if (r > 0) {
@@ -296,7 +303,7 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 		cli_err(_("cannot resolve %s/%s: %s"), s->name, id, why);
 		goto out;
 	}
-	r = resolve_report(n, s, id, del, out.id);
+	r = resolve_report(n, s, id, del, &out, via);
 out:
 	store_txn_abort(t);
 	node_close(n);

@@ -44,6 +44,21 @@ static int reach_of(const struct node *n, const char *scope, int write,
 	return in;
 }
 
+/* s padded with spaces to cols terminal columns in out: printf's %-32s
+ * counts bytes, and "(mọi phạm vi)" has more bytes than letters. A
+ * string already that wide is copied as it is. */
+static void cols_pad(const char *s, int cols, char *out, size_t len)
+{
+	int w = i18n_width(s, strlen(s));
+	size_t l;
+
+	snprintf(out, len, "%s", s);
+	l = strlen(out);
+	while (w++ < cols && l + 1 < len)
+		out[l++] = ' ';
+	out[l] = 0;
+}
+
 /*
  * 0 when a token of scope can see something this node may hold: scope
  * overlaps a scope its certificate lets it read (its own scope when it
@@ -99,12 +114,9 @@ static int token_create(int argc, char **argv)
 		return cli_usage_err("token create",
 				     _("--role must be read or write, not \"%s\""),
 				     role);
-	if (expires && strcmp(expires, "never") != 0 &&
-	    cli_day_end(expires, &expires_ms) < 0)
-		return cli_usage_err(
-			"token create",
-			_("--expires \"%s\" is not a date YYYY-MM-DD, a number of days such as 90d, or never"),
-			expires);
+	if (expires &&
+	    (r = cli_expires_parse("token create", expires, 1, &expires_ms)) < 0)
+		return r;
 	if (expires_ms && expires_ms <= (uint64_t)time(NULL) * 1000)
 		return cli_usage_err("token create",
 				     _("--expires %s is already past"), expires);
@@ -179,9 +191,11 @@ static int token_list(int argc, char **argv)
 							  : json_null());
 			json_array_append_new(arr, o);
 		} else {
+			char col[ENTRY_MAX_SCOPE + 64];
+			cols_pad(t->scope[0] ? t->scope : _("(every scope)"),
+				 32, col, sizeof(col));
 			printf(_("%-24s %-5s %-32s created %s\n"), t->name,
-			       token_role_name(t->role),
-			       t->scope[0] ? t->scope : _("(every scope)"), when);
+			       token_role_name(t->role), col, when);
 			if (t->expires_ms) {
 				cli_date_text(t->expires_ms, until,
 					      sizeof(until));

@@ -192,7 +192,8 @@ static int verify_store(int report)
 				 : 0;
 out:
 	/* a store that does not read is damaged (exit 6); 5 is for one
-	 * that cannot be read at all (missing, not permitted) */
+	 * that cannot be read at all (not permitted); a missing one is
+	 * "no store yet", 3, as for the other commands that read */
 	if (r == HAMLET_ECORRUPT)
 		r = store_damaged(n->home,
 				  _("a page or a row of its files does not read"));

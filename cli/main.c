@@ -62,7 +62,8 @@ const struct cli_command cli_commands[] = {
 	  "before it had one) is taken out, and install says how much. A\n"
 	  "running hamletd does that, and uses the certificate at once: its\n"
 	  "sessions start again under it. list shows this node's certificate\n"
-	  "and whether it holds (exit 1 when it does not, or there is none).\n"
+	  "and whether it holds (exit 1 when it does not, or there is none);\n"
+	  "when a revocation cuts it, who signed that, when and why.\n"
 	  "show prints any certificate file; with --network it checks the\n"
 	  "chain against that network's root key, offline.\n"
 	  "\n"
@@ -628,7 +629,7 @@ const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_PROBLEMS,
 	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it") },
 	{ CLI_EXIT_USAGE,
-	  N_("usage error: unknown command or option, missing argument") },
+	  N_("usage error: unknown command or option, missing argument, an option's value in none of the forms it takes (a date that is no date)") },
 	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },
 	{ CLI_EXIT_INVALID,
 	  N_("invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists") },

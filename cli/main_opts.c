@@ -45,9 +45,10 @@ const char *const cert_syn[] = {
 	NULL
 };
 const struct cli_option_help cert_opts[] = {
-	{ "--root-key FILE", N_("issue: sign with the network's root key file") },
+	{ "--root-key FILE",
+	  N_("issue, revoke: sign with the network's root key file") },
 	{ "--issuer-home DIR",
-	  N_("issue: sign as the node in DIR, whose certificate may delegate") },
+	  N_("issue, revoke: sign as the node in DIR, whose certificate may delegate") },
 	{ "--to PUBKEY", N_("issue: the node key to certify (64 hex digits)") },
 	{ "--name NAME", N_("issue: who or what the node is, as people say it") },
 	{ "--role ROLE", N_("issue: village, commune, district, province or auditor") },
@@ -59,6 +60,8 @@ const struct cli_option_help cert_opts[] = {
 	{ "--delegate", N_("issue: it may certify others inside its grant") },
 	{ "--out FILE", N_("issue: where to write the certificate (never replaced)") },
 	{ "--network NETFILE", N_("show: check the chain against this network") },
+	{ "--reason TEXT",
+	  N_("revoke: why (at most 200 bytes), kept with the revocation: cert list on the revoked node shows it") },
 	{ NULL, NULL },
 };
 const char *const scope_syn[] = {
@@ -78,7 +81,7 @@ const struct cli_option_help token_opts[] = {
 	{ "--name NAME", N_("create: what the token is called (1-64 of a-z, 0-9, '-', '_', '.')") },
 	{ "--role ROLE", N_("create: read (GET only) or write (also PUT, DELETE, resolve)") },
 	{ "--scope PREFIX", N_("create: the token sees and writes only records under PREFIX") },
-	{ "--expires WHEN", N_("create: the token works until the end of day YYYY-MM-DD (UTC), or for N days (90d); never (the default) keeps it until revoked") },
+	{ "--expires WHEN", N_("create: the token works until the end of day YYYY-MM-DD or DD/MM/YYYY (UTC), or for N days (90d); never (the default) keeps it until revoked") },
 	{ NULL, NULL },
 };
 const char *const get_syn[] = { "get COLLECTION ID [--json]", NULL };

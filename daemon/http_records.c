@@ -453,9 +453,9 @@ static enum MHD_Result resolve_answer(struct http *h,
 				why);
 	}
 	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
-	o = json_pack("{s:s, s:s, s:s, s:i, s:o}", "collection", c->coll, "id",
-		      c->id, "entry", hex, "open", open_,
-		      "record", rec);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:i, s:o}", "collection", c->coll,
+		      "id", c->id, "entry", hex, "seq", (json_int_t)c->out.seq,
+		      "open", open_, "record", rec);
 	return http__send_json(h, conn, MHD_HTTP_OK, o);
 }
 

@@ -74,9 +74,13 @@ refuse "a file that is not a chain is named" 4 "not a certificate chain" "$H" ce
 refuse "an unknown role is named" 4 "use village, commune" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role mayor \
 	--read bk --write bk --out "$T/y.cert"
-refuse "a bad date is named" 4 "not a date" \
+refuse "a bad date is named, a usage error as token create's" 2 "not a date: there is no month 13" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
 	--read bk --write bk --expires 2030-13-45 --out "$T/y.cert"
+refuse "a day that is none (31/02) says why, and every form taken" 2 \
+	'"31/02/2027" is not a date: month 2 of 2027 has 28 days, there is no day 31; give DD/MM/YYYY, YYYY-MM-DD or a number of days such as 365d' \
+	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
+	--read bk --write bk --expires 31/02/2027 --out "$T/y.cert"
 # the commune may not revoke a node the root certified: it is told to
 # use the root key
 refuse "the commune revoking a node the root certified is told to use the root key" 4 \
@@ -89,6 +93,14 @@ check "the village writes while its certificate holds" V put health_profile HP-1
 check "the root revokes the village's key, at the village" \
 	V cert revoke "$(key v)" --root-key "$T/bk.root.key" --reason "PC stolen"
 refuse "cert list says the key is revoked" 1 "key is revoked" V cert list
+check "and who revoked it, when and why (cert revoke --reason)" \
+	grep -q '^  this node.s key was revoked by .* on [0-9-]* [0-9:]*.*, reason: "PC stolen"$' "$T/refused"
+V cert list --json >"$T/list.json"
+check "cert list --json gives the revocation and its reason" python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))['revocations']
+assert len(r) == 1 and r[0]['reason'] == 'PC stolen' and r[0]['own'], r
+assert r[0]['issued'].endswith('Z'), r" "$T/list.json"
 check "cert list --json: not valid" bash -c "'$H' --home '$T/v' cert list --json | grep -q '\"valid\": *false'"
 check "status says REVOKED" bash -c "'$H' --home '$T/v' status | grep -q '^certificate: REVOKED: this node.s key is revoked'"
 check "status --json: revoked" bash -c "'$H' --home '$T/v' status --json | grep -q '\"revoked\": *true'"

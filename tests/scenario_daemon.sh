@@ -133,6 +133,10 @@ SPID=$PID
 check "hamletd.lock names the socket's full path" bash -c "sed -n 2p '$T/s/hamletd.lock' | grep -qx '$T/run/s.sock'"
 S put health_profile HP-S1 '{"person_id":"555555555555","full_name":"Through","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
 check "hamlet put goes through hamletd at that socket" grep -q "through hamletd" "$T/put.out"
+# a resolve is a write like the others: it says so, with its seq
+S put health_profile HP-S1B '{"person_id":"555555555555","full_name":"Through","birth_date":"1970-01-01"}' >/dev/null 2>&1
+check "a resolve of the duplicate goes through hamletd and says so, with its seq" bash -c \
+	"'$H' --home '$T/s' conflicts resolve health_profile HP-S1B '{\"person_id\":\"555555555558\"}' | grep -q '^resolved health_profile/HP-S1B (entry [0-9a-f]*, seq [1-9][0-9]*, through hamletd):$'"
 check "hamlet status sees the daemon running" bash -c "'$H' --home '$T/s' status | grep -q '^daemon: running'"
 # a daemon that holds the home but cannot be reached: nothing is written
 rm "$T/run/s.sock"

@@ -91,7 +91,7 @@ check "V1 imports a file holding the erased record again: exit 0, the other row 
 check "the erased row is named, not written" grep -q 'note: 1 row of erased records not written (row 2 (HP-E1)): an erased record is never written again' "$T/again.err"
 check "and HP-E1 stays erased" bash -c "'$H' --home '$T/V1' get health_profile HP-E1 | grep -q 'is erased'"
 check "without the marker in V1's state" not_in_state V1 ERASEMEzq
-refuse "HP-E1 cannot be written again" 4 "erased" \
+refuse "HP-E1 cannot be written again, and the message says to register the person under a new id" 4 "is erased: it cannot be written again; if the person comes back, register them anew under a new record id" \
 	N V1 put health_profile HP-E1 '{"phone":"0912000009"}'
 TK=$(N P token create --name clerk --role write 2>/dev/null)
 # api CODE STABLE METHOD [BODY]: HP-E1 over P's HTTP API answers CODE, error STABLE

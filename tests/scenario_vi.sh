@@ -126,6 +126,17 @@ else
 	fail "the stored reason is English"; grep -n 'why' "$T/en.json" | head -5
 fi
 
+# token list: the columns line up in Vietnamese too, "(mọi phạm vi)"
+# padded by its letters, not its bytes
+check "a token of every scope" N a token create --name wr2 --role write
+check "and one of a scope" N a token create --name reconciler --role read --scope bk/bt/qt
+vi --home "$T/a" token list >"$T/vi" 2>&1
+check "token list: the column after the scope starts at the same place on both rows" python3 -c "
+import sys
+rows = [l for l in open(sys.argv[1], encoding='utf-8') if 'tạo lúc' in l]
+cols = {l.index('tạo lúc') for l in rows}
+assert len(rows) == 2 and len(cols) == 1, rows" "$T/vi"
+
 same_json "status --json is the same in both locales" --home "$T/a" status
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify

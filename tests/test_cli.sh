@@ -234,6 +234,28 @@ check "an earlier bundle, summary or workbook is replaced" bash -c "
 	'$H' --home '$T/a' summary --out '$T/again.sum' >/dev/null &&
 	'$H' --home '$T/a' export health_profile --format xlsx --out '$T/again.xlsx' >/dev/null 2>&1 &&
 	'$H' --home '$T/a' export health_profile --format xlsx --out '$T/again.xlsx' >/dev/null 2>&1"
+# another of hamlet's files taken off the stick for the one asked for is
+# named for what it is, with the file to give (never UTF-16 advice)
+refuse "a certificate given as the network file is named" 4 \
+	'a.cert is a certificate (made by hamlet cert issue), not the network file asked for: give the NAME.network file' \
+	"$H" --home "$T/mix" init --network "$T/a.cert" --scope bk/x
+refuse "a bundle given as the network file is named" 4 \
+	'again.bundle is a bundle (made by hamlet bundle create), not the network file asked for' \
+	"$H" --home "$T/mix" init --network "$T/again.bundle" --scope bk/x
+refuse "a summary given as the network file is named" 4 \
+	'again.sum is a summary (made by hamlet summary), not the network file asked for' \
+	"$H" --home "$T/mix" init --network "$T/again.sum" --scope bk/x
+refuse "a node key given as the network file is named" 4 \
+	"node.key is a node's secret key (node.key), not the network file asked for" \
+	"$H" --home "$T/mix" init --network "$T/a/node.key" --scope bk/x
+refuse "the network file given as the root key is named, with the file to give" 4 \
+	'cli.network is a network file, not the root key asked for: give NAME.root.key' \
+	"$H" cert issue --root-key "$T/cli.network" --to "$(sed -n 's/^public_key = //p' "$T/a/node.conf")" \
+	--name x --role village --read bk/x --write bk/x --out "$T/mix.cert"
+refuse "a node key given as the root key is named" 4 \
+	"node.key is a node's secret key (node.key), not the root key asked for: give NAME.root.key" \
+	A scope move bk/q bk/r --root-key "$T/a/node.key"
+check "and no node was made of any of them" test ! -e "$T/mix/node.key"
 
 # a new record without its required fields on row 5501: before, the
 # first 5,000 rows were written and the file was half imported

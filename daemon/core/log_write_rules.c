@@ -301,7 +301,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 				 op->collection, op->record_id);
 		else
 			why_set(why, wl,
-				 N_("record %s/%s is erased: it cannot be written"),
+				 N_("record %s/%s is erased: it cannot be written again; if the person comes back, register them anew under a new record id"),
 				 op->collection, op->record_id);
 		return HAMLET_EERASED;
 	} else {

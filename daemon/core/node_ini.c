@@ -112,6 +112,76 @@ static int ini_cb(void *user, const char *section, const char *name,
 
 #define INI_MAX_FILE 65536 /* a node's INI files are a few hundred bytes */
 
+/* --- another of hamlet's files, given for the one asked for ------------ */
+
+/* What each of our INI files is, by its section: what a person calls it,
+ * and what to give when another file was given in its place. */
+static const struct {
+	const char *section, *is, *asked, *give;
+} ini_kinds[] = {
+	{ "network", N_("a network file"), N_("the network file"),
+	  N_("give the NAME.network file that hamlet network create made") },
+	{ "root", N_("the network's root key"), N_("the root key"),
+	  N_("give NAME.root.key, the root key file that hamlet network create made beside NAME.network (kept on the offline PC)") },
+	{ "key", N_("a node's secret key (node.key)"),
+	  N_("the node's secret key"),
+	  N_("put this node's own node.key back from a copy") },
+	{ "node", N_("a node's settings (node.conf)"), N_("the node's settings"),
+	  N_("put this node's own node.conf back from a copy") },
+};
+
+/* Our binary files, by the magic they start with ("HAMLET" and a
+ * letter, then version 1: proto/cert.h, bundle_format.h, seal.h,
+ * summary.h). */
+static const struct {
+	char letter;
+	const char *is;
+} magic_kinds[] = {
+	{ 'C', N_("a certificate (made by hamlet cert issue)") },
+	{ 'B', N_("a bundle (made by hamlet bundle create)") },
+	{ 'E', N_("a bundle (made by hamlet bundle create)") },
+	{ 'S', N_("a summary (made by hamlet summary)") },
+};
+
+static size_t ini_kind(const char *section)
+{
+	size_t i = 0;
+	while (i < sizeof(ini_kinds) / sizeof(*ini_kinds) &&
+	       strcmp(ini_kinds[i].section, section) != 0)
+		i++;
+	return i; /* past the end: not one of ours */
+}
+
+/* What the file that starts with text (len bytes) is, when it is one of
+ * our binary files; else NULL. */
+static const char *magic_kind(const char *text, size_t len)
+{
+	if (len < 8 || memcmp(text, "HAMLET", 6) != 0 || text[7] != 1)
+		return NULL;
+	for (size_t i = 0; i < sizeof(magic_kinds) / sizeof(*magic_kinds); i++)
+		if (magic_kinds[i].letter == text[6])
+			return magic_kinds[i].is;
+	return NULL;
+}
+
+/* "PATH is a certificate, not the network file asked for: give ...",
+ * the file's kind is (translated here), section the one asked for. */
+static int wrong_file(const char *path, const char *section, const char *is,
+		      char *why, size_t whylen)
+{
+	size_t k = ini_kind(section);
+	if (k == sizeof(ini_kinds) / sizeof(*ini_kinds))
+		why_set(why, whylen,
+			N_("%s is %s, not a hamlet [%s] file: is it the right file?"),
+			path, why_translate(is), section);
+	else
+		why_set(why, whylen,
+			N_("%s is %s, not %s asked for: %s"), path,
+			why_translate(is), why_translate(ini_kinds[k].asked),
+			why_translate(ini_kinds[k].give));
+	return HAMLET_ECONFIG;
+}
+
 /*
  * Read a whole small file into guarded memory (sodium_malloc: wiped and
  * freed by ini_file_free), with no stdio buffer in between: the network
@@ -190,6 +260,16 @@ int node__ini_read(const char *path, const char *section,
 		return (r == -EACCES || r == -EFBIG) ? r : -ENOENT;
 	}
 	c.text = text;
+	{
+		/* a certificate, bundle or summary taken off the stick by
+		 * mistake: named, not read as text (a NUL in it would be
+		 * told as UTF-16) */
+		const char *is = magic_kind(text, c.len);
+		if (is) {
+			ini_file_free(text, tlen);
+			return wrong_file(path, section, is, why, whylen);
+		}
+	}
 	line = ini_parse_stream(ini_read_line, &c, ini_cb, &c);
 	ini_file_free(text, tlen);
 	/* inih kept each line in a buffer on its stack: wipe what it used */
@@ -216,12 +296,22 @@ int node__ini_read(const char *path, const char *section,
 		return HAMLET_ECONFIG;
 	}
 	if (c.bad[0] && strcmp(c.bad, "root") == 0 &&
-	    strcmp(section, "root") != 0) {
+	    strcmp(section, "network") == 0) {
 		/* the secret beside the network file, given in its place */
 		why_set(why, whylen,
 			N_("%s is the network's ROOT KEY, not the file asked for: give the NAME.network file made beside it, and keep the root key secret, on the offline PC"),
 			path);
 		return HAMLET_ECONFIG;
+	}
+	if (c.bad[0] && ini_kind(c.bad) < sizeof(ini_kinds) / sizeof(*ini_kinds)) {
+		/* another of our files, with nothing of the one asked for */
+		int ours = 0;
+		for (size_t i = 0; keys[i]; i++)
+			ours |= vals[i] != NULL;
+		if (!ours)
+			return wrong_file(path, section,
+					  ini_kinds[ini_kind(c.bad)].is, why,
+					  whylen);
 	}
 	if (c.bad[0]) {
 		why_set(why, whylen,
