@@ -497,6 +497,26 @@ void cli_date_text(uint64_t ms, char *out, size_t n)
 	snprintf(out, n, "%s", t);
 }
 
+void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l)
+{
+	char first[32], last[32], day[16];
+	time_t d = (time_t)(l->first_ms / 1000);
+	struct tm tm;
+
+	if (!l->entries)
+		return;
+	cli_time_text(l->first_ms, 0, first);
+	cli_time_text(l->last_ms, 0, last);
+	gmtime_r(&d, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	fprintf(f, "%s", lead);
+	fprintf(f,
+		P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
+		   "%llu entries this node saved from %s to %s, when no certificate of it held, are refused by every other node, and hold back everything this node wrote after them in their feeds. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
+		   l->entries),
+		(unsigned long long)l->entries, first, last, day, day);
+}
+
 void cli_time_text(uint64_t ms, int iso, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);

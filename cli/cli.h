@@ -158,6 +158,11 @@ void cli_time_text(uint64_t ms, int iso, char out[32]);
  * DAY makes it, as "the end of DAY (UTC)" (the midnight after it reads
  * as a day more); any other moment as cli_time_text. */
 void cli_date_text(uint64_t ms, char *out, size_t n);
+/* Own entries no certificate of the node covers (node_lapse_find()):
+ * when l counts some, say on f, after lead ("WARNING: "), what becomes
+ * of them and what to ask the administrator for. */
+struct node_lapse;
+void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l);
 /* A hybrid logical clock's wall time as cli_time_text() shows it. */
 void cli_hlc_text(uint64_t hlc, char out[32]);
 

@@ -1,7 +1,8 @@
 /*
  * hamlet cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY
  *                   --name NAME --role ROLE --read PREFIX... --write PREFIX...
- *                   [--collections C,...] [--expires YYYY-MM-DD] [--delegate]
+ *                   [--collections C,...] [--from YYYY-MM-DD]
+ *                   [--expires YYYY-MM-DD] [--delegate]
  *                   --out FILE
  * hamlet cert install FILE
  * hamlet cert list [--json]
@@ -97,6 +98,75 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 	}
 	*ret_n = k;
 	return 0;
+}
+
+/* --from: the start (00:00 UTC) of the day s names, or an error naming s. */
+static int date_start_ms(const char *s, uint64_t *ret)
+{
+	size_t l = strlen(s);
+	uint64_t end;
+
+	if (l == 0 || s[l - 1] == 'd' || cli_day_end(s, &end) < 0) {
+		cli_err(_("--from \"%s\" is not a day: give YYYY-MM-DD or DD/MM/YYYY, a day that exists"),
+			s);
+		return HAMLET_EFORMAT;
+	}
+	*ret = end - DAY_MS;
+	return 0;
+}
+
+/* The spans of the certificates of one key the issuer's store knows. */
+#define KNOWN_MAX 32
+struct known {
+	size_t n;
+	uint64_t from[KNOWN_MAX], to[KNOWN_MAX]; /* to UINT64_MAX: never ends */
+};
+
+static int known_add(void *ctx, int kind, const uint8_t id[32],
+		     const uint8_t *data, size_t len)
+{
+	struct known *k = ctx;
+	struct cert *ce = malloc(sizeof(*ce));
+	(void)kind;
+	(void)id;
+	if (!ce)
+		return -ENOMEM;
+	if (k->n < KNOWN_MAX && cert_decode(data, len, ce, NULL) == 0) {
+		k->from[k->n] = ce->not_before_ms;
+		k->to[k->n++] = ce->expires_ms ? ce->expires_ms : UINT64_MAX;
+	}
+	free(ce);
+	return 0;
+}
+
+/*
+ * A renewal's start: the start of the latest time before start that no
+ * certificate of subject known to n covers, after one did (0: none).
+ * What the node saved then, while its certificate had lapsed, is refused
+ * everywhere unless a certificate covers it.
+ */
+static uint64_t lapse_start(struct node *n, const uint8_t subject[32],
+			    uint64_t start)
+{
+	struct store_txn *t = NULL;
+	struct known k = { 0 };
+	uint64_t best = 0;
+
+	if (n && cli_txn_read(n, &t) == 0)
+		trustset_each_subject(t, subject, TRUST_CERT, known_add, &k);
+	store_txn_abort(t);
+	/* an end before start that no certificate covers begins a gap */
+	for (size_t i = 0; i < k.n; i++) {
+		uint64_t e = k.to[i];
+		int covered = 0;
+		if (e >= start || e <= best)
+			continue;
+		for (size_t j = 0; j < k.n && !covered; j++)
+			covered = k.from[j] <= e && e < k.to[j];
+		if (!covered)
+			best = e;
+	}
+	return best;
 }
 
 static int collections_set(const char *list, struct cert *c)
@@ -226,7 +296,8 @@ static int cert_issue(int argc, char **argv)
 	const char *reads[CERT_MAX_PREFIXES + 1], *writes[CERT_MAX_PREFIXES + 1];
 	const char *root_key = NULL, *issuer_home = NULL, *to = NULL,
 		   *name = NULL, *role = NULL, *collections = NULL,
-		   *expires = NULL, *out = NULL;
+		   *expires = NULL, *from = NULL, *out = NULL;
+	uint64_t earlier = 0; /* the end of an earlier certificate of the key */
 	size_t nr = 0, nw = 0, len = 0, flen = 0;
 	int delegate = 0, npos, r;
 	struct issuer is = { 0 };
@@ -246,6 +317,7 @@ static int cert_issue(int argc, char **argv)
 		{ "--role", &role, NULL },
 		{ "--collections", &collections, NULL },
 		{ "--expires", &expires, NULL },
+		{ "--from", &from, NULL },
 		{ "--delegate", NULL, &delegate },
 		{ "--out", &out, NULL },
 		{ NULL, NULL, NULL },
@@ -287,6 +359,8 @@ static int cert_issue(int argc, char **argv)
 	if (expires &&
 	    (r = cli_expires_parse("cert issue", expires, 0, &c.expires_ms)) < 0)
 		return r;
+	if (from && (r = date_start_ms(from, &c.not_before_ms)) < 0)
+		return r;
 	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));
 	if (access(out, F_OK) == 0) {
@@ -310,6 +384,10 @@ static int cert_issue(int argc, char **argv)
 	}
 	if ((r = issuer_open_with(root_key, issuer_home, self, &is)) < 0)
 		goto out;
+	/* a renewal: valid from where the key's earlier certificate ended,
+	 * so that what the node saved while it had lapsed goes through */
+	if (!from && (earlier = lapse_start(self, c.subject, c.not_before_ms)))
+		c.not_before_ms = earlier;
 	memcpy(c.network_id, is.network_id, 32);
 	memcpy(c.issuer, is.pk, 32);
 	if ((r = cert_check_fields(&c, why, sizeof(why))) < 0) {
@@ -398,6 +476,15 @@ chain_out:
 		       c.delegate ? _("; it may certify others inside its grant")
 				  : "",
 		       out, out);
+		if (earlier || from) {
+			char start[32];
+			cli_time_text(c.not_before_ms, 0, start);
+			if (earlier)
+				printf(_("  valid from %s, when the earlier certificate of this key ended: what the node saved since then goes through (give --from DATE to choose the start)\n"),
+				       start);
+			else
+				printf(_("  valid from %s\n"), start);
+		}
 		if (kept)
 			printf(_("  this node keeps it too: it knows \"%s\" before that node first syncs, and passes the certificate on\n"),
 			       c.name);

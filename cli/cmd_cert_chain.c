@@ -153,6 +153,15 @@ int cmd_cert__install(int argc, char **argv)
 	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
 	       pos[0]);
 	own_scope_note(n);
+	{
+		/* a renewal that starts after what the node saved while its
+		 * certificate had lapsed leaves that refused everywhere */
+		struct node_lapse l;
+		if (node_lapse_find(n, NULL, &l) == 0)
+			cli_lapse_print(stderr,
+					_("warning: this certificate does not cover what the node saved while it had none valid: "),
+					&l);
+	}
 	/* the store is opened again as the writer (or hamletd is asked) */
 	node_close(n);
 	n = NULL;
@@ -219,7 +228,7 @@ static void cert_print(const struct cert *c, const uint8_t id[32])
 		printf(_(" every one"));
 	for (size_t i = 0; i < c->ncollections; i++)
 		printf(" %s", c->collections[i]);
-	cli_date_text(c->not_before_ms, from, sizeof(from));
+	cli_time_text(c->not_before_ms, 0, from);
 	cli_date_text(c->expires_ms, to, sizeof(to));
 	cli_hex(c->issuer, 32, h);
 	printf(_("\n    valid from %s until %s%s\n    signed by %.16s…"), from,

@@ -362,7 +362,7 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 {
 	const msgpack_object *addr = cli_mp_get(p, "addr");
 	int has_addr = addr && addr->type == MSGPACK_OBJECT_STR;
-	char when[32], at[32], who[NAMES_LABEL_MAX], full[160];
+	char when[32], at[32], who[NAMES_LABEL_MAX], full[400];
 	struct status_peer sp;
 	uint64_t last;
 	const char *state;
@@ -397,6 +397,14 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 		break;
 	case STATUS_PEER_BEHIND:
 		state = _("connected, syncing");
+		break;
+	case STATUS_PEER_LAPSED:
+		snprintf(full, sizeof(full),
+			 P_("connected, NOT IN SYNC: it refuses %llu entry this node saved when no certificate of it held, and what this node wrote after it (the warning above says what to do)",
+			    "connected, NOT IN SYNC: it refuses %llu entries this node saved when no certificate of it held, and what this node wrote after them (the warning above says what to do)",
+			    sp.lapsed),
+			 (unsigned long long)sp.lapsed);
+		state = full;
 		break;
 	default:
 		state = _("connected, in sync");
@@ -511,6 +519,7 @@ static void status_print(const struct status_facts *st)
 		       scopemap_in_effect(n->smap));
 	status_cert_read(n, &cf);
 	cert_line(&cf, n->name);
+	cli_lapse_print(stdout, _("WARNING: "), &st->lapse);
 	/* two counts, each with its own plural */
 	printf(P_("store: %llu entry", "store: %llu entries", tot->entries),
 	       (unsigned long long)tot->entries);

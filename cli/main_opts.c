@@ -38,7 +38,7 @@ const struct cli_option_help put_opts[] = {
 };
 
 const char *const cert_syn[] = {
-	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
+	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
 	"cert install FILE", "cert list [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
 	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--json]",
@@ -56,6 +56,7 @@ const struct cli_option_help cert_opts[] = {
 	{ "--write PREFIX",
 	  N_("issue: a scope it may write ('*': all, '' alone: none; may repeat)") },
 	{ "--collections C,...", N_("issue: the collections it may write (default: all)") },
+	{ "--from DAY", N_("issue: the first day it is valid (YYYY-MM-DD or DD/MM/YYYY, from 00:00 UTC); a renewal must start before what the node saved while its certificate had lapsed (default: a day before signing, or with --issuer-home where the key's earlier certificate ended)") },
 	{ "--expires DAY", N_("issue: the last day it is valid (YYYY-MM-DD or DD/MM/YYYY), or Nd: N days from today (default: 3 years)") },
 	{ "--delegate", N_("issue: it may certify others inside its grant") },
 	{ "--out FILE", N_("issue: where to write the certificate (never replaced)") },

@@ -124,6 +124,23 @@ int node_trust_seed(const struct node *n);
  * when not, <0 when it does not decode or the store failed. */
 int node_chain_known(const struct node *n, const uint8_t *buf, size_t len);
 
+/*
+ * The node's own entries that no certificate chain of its key covers at
+ * their date (saved while its certificate had lapsed, or before its
+ * first began): every other node refuses them, and they hold back the
+ * later entries of their feeds. Chains looked at: n's chain file, those
+ * of n's trust set, and extra (may be NULL: one about to be installed).
+ * ret->chains 0 (and no entries counted) when none holds at any time.
+ * 0, or <0 when the store cannot be read.
+ */
+struct node_lapse {
+	uint64_t entries;	    /* how many */
+	uint64_t first_ms, last_ms; /* the dates of the first and the last */
+	size_t chains;		    /* chains that hold at some time */
+};
+int node_lapse_find(const struct node *n, const struct cert_chain *extra,
+		    struct node_lapse *ret);
+
 /* Read n's certificate again (one installed since node_open()): n->grant
  * is it when valid, NULL otherwise; n->revoked says why when revoked. */
 void node_grant_refresh(struct node *n);

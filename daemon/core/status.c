@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct own {
 	struct store_txn *t;
@@ -130,6 +131,7 @@ struct peer_view {
 	int named;
 	char name[CERT_MAX_NAME + 1];
 	int role;
+	int reads_own; /* it may read this node's scope */
 	uint64_t newest_ms, waiting;
 };
 
@@ -155,6 +157,8 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 		ret->role = c->role;
 		w.reader = c;
 	}
+	ret->reads_own = !w.reader || scopemap_may_read(w.map, w.reader,
+							  n->scope);
 	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
 		goto out;
 	ret->newest_ms = w.newest_ms;
@@ -233,6 +237,15 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 				     ret->last_sync_ms < ret->newest_ms
 			     ? STATUS_PEER_BEHIND
 			     : STATUS_PEER_IN_SYNC;
+	/* in sync but for own entries it refuses for their dates: it
+	 * refuses every later one of their feeds with them */
+	if (ret->state == STATUS_PEER_IN_SYNC && n && pv.reads_own) {
+		struct node_lapse nl;
+		if (node_lapse_find(n, NULL, &nl) == 0 && nl.entries) {
+			ret->lapsed = nl.entries;
+			ret->state = STATUS_PEER_LAPSED;
+		}
+	}
 	return r;
 }
 
@@ -329,6 +342,8 @@ int status_store_read(struct status_facts *st)
 				      STATUS_MAX_RESTORING, &st->nrestoring);
 	st->feeds_problem = node_feeds_problem(st->n, st->feeds_why,
 					       sizeof(st->feeds_why));
+	if (r >= 0)
+		r = node_lapse_find(st->n, NULL, &st->lapse);
 	return r < 0 ? r : 0;
 }
 
@@ -523,6 +538,22 @@ json_t *status_json(const struct status_facts *st)
 					    ? json_string(st->feeds_why)
 					    : json_null());
 	}
+	if (st->lapse.entries) {
+		/* the day a renewal must start from (cert issue --from) */
+		char day[16];
+		time_t d = (time_t)(st->lapse.first_ms / 1000);
+		struct tm tm;
+		gmtime_r(&d, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		json_object_set_new(
+			j, "lapsed",
+			json_pack("{s:I, s:I, s:I, s:s}", "entries",
+				  (json_int_t)st->lapse.entries, "first_ms",
+				  (json_int_t)st->lapse.first_ms, "last_ms",
+				  (json_int_t)st->lapse.last_ms, "from", day));
+	} else {
+		json_object_set_new(j, "lapsed", json_null());
+	}
 	if (st->unclassified)
 		json_object_set_new(j, "problems_unclassified",
 				    json_integer((json_int_t)st->unclassified));
@@ -562,6 +593,10 @@ json_t *status_json(const struct status_facts *st)
 			json_object_set_new(pe, "in_sync",
 					    json_boolean(sp.state ==
 							 STATUS_PEER_IN_SYNC));
+			if (sp.lapsed)
+				json_object_set_new(
+					pe, "refuses_lapsed",
+					json_integer((json_int_t)sp.lapsed));
 			json_object_set_new(pe, "lag_s",
 					    lag_json(sp.last_sync_ms,
 						     sp.newest_ms));

@@ -55,6 +55,8 @@ struct status_facts {
 	 * 2 (it could not be written), and what it says */
 	int feeds_problem;
 	char feeds_why[1024];
+	/* own entries no certificate of the node covers (node.h) */
+	struct node_lapse lapse;
 	int running;
 	const msgpack_object *res, *peers;
 	size_t np;
@@ -103,6 +105,9 @@ enum status_peer_state {
 	STATUS_PEER_RECEIVING, /* entries asked of it are still on their way */
 	STATUS_PEER_BEHIND,    /* it last agreed before this node's newest
 				* entry it may read (or never) */
+	STATUS_PEER_LAPSED,    /* it reads this node's scope, and this node
+				* holds own entries no certificate of its
+				* covers (node_lapse_find): it refuses them */
 };
 
 struct status_peer {
@@ -117,6 +122,7 @@ struct status_peer {
 	uint64_t held;		/* entries a budget holds back for it */
 	int held_session;	/* by the session's budget, not the day's */
 	uint64_t too_big;	/* bytes of the entry over a whole budget */
+	uint64_t lapsed;	/* own entries it refuses for their dates */
 	/* its certificate in the trust set, when one holds */
 	int named;
 	char name[CERT_MAX_NAME + 1];

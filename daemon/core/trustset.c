@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CACHE_AUTHORS 4
 #define CACHE_CHAINS 4	    /* chains kept per author */
@@ -597,6 +598,16 @@ static int cut_off(const struct revocation *rv, const struct entry *e,
 	return HAMLET_EREVOKED;
 }
 
+/* ms since 1970 as "2026-12-05 17:00:04 UTC"; 0: "never". */
+static void utc_secs(uint64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!ms || !gmtime_r(&t, &tm) ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, 32, "%s", ms ? "?" : "never");
+}
+
 int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			 const struct entry *e, const uint8_t id[32],
 			 char *why, size_t wl)
@@ -637,12 +648,38 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 	for (size_t i = 0; i < ai->revokes.n; i++)
 		if ((r = cut_off(ai->revokes.v[i], e, id, why, wl)) < 0)
 			return r;
+	char spans[120] = "";
+	int dates_only = 1;
 	for (size_t i = 0; i < ai->chains.n; i++) {
 		const struct cert_chain *ch = &ai->chains.v[i];
 		/* the chain's network and dates, at the entry's time */
 		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
-				     sizeof(cwhy)) < 0)
+				     sizeof(cwhy)) < 0) {
+			/* one that holds at its own start fails on dates
+			 * alone: the entry's, not this PC's clock */
+			uint64_t from = 0, to = UINT64_MAX;
+			for (size_t k = 0; k < ch->n; k++) {
+				if (ch->c[k].not_before_ms > from)
+					from = ch->c[k].not_before_ms;
+				if (ch->c[k].expires_ms && ch->c[k].expires_ms < to)
+					to = ch->c[k].expires_ms;
+			}
+			if (from < to && cert_chain_check(ch, e->network_id,
+							  c->root, from, NULL,
+							  0) == 0) {
+				char a[32], b[32];
+				size_t l = strlen(spans);
+				utc_secs(from, a);
+				utc_secs(to == UINT64_MAX ? 0 : to, b);
+				snprintf(spans + l, sizeof(spans) - l,
+					 "%s\"%s\" %s - %s", l ? "; " : "",
+					 ch->c[0].name, a, b);
+			} else {
+				dates_only = 0;
+			}
 			continue;
+		}
+		dates_only = 0;
 		/* a scope moved into the grant counts (scopemap_under); an
 		 * erasure needs an administrator, SPEC §1.6 */
 		if (scopemap_may_write(c->map, &ch->c[0], e->scope,
@@ -659,6 +696,14 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 							e->collection)
 				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
 				 : "");
+	}
+	if (dates_only && spans[0]) {
+		char when[32];
+		utc_secs(at, when);
+		why_set(why, wl,
+			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s): its author needs one valid from that date"),
+			(unsigned long long)e->seq, e->scope, when, spans);
+		return HAMLET_ECERT;
 	}
 	why_set(why, wl, N_("seq %llu of feed %s: %s"), (unsigned long long)e->seq,
 		 e->scope, cwhy);
