@@ -460,7 +460,9 @@ int cli_write(struct node *n, int daemon, const struct log_op *ops,
 			node_author(n, &au);
 			r = log_write(n->st, &au, ops, nops, out, &end.failed,
 				      why, wl, &adv);
-			/* what it signed, kept outside the store (node.h) */
+			/* what it signed, kept outside the store (node.h); a
+			 * file merged with another writer's is not worth a
+			 * warning here (two hamlet processes write in turn) */
 			if (r == 0 &&
 			    node_feeds_advance(n, &adv, fw, sizeof(fw)) < 0)
 				cli_err(_("warning: %s"), fw);

@@ -14,13 +14,19 @@
 #include "error.h"
 #include "hlc.h"
 #include "lag.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LAG_JSON_VERSION 2 /* 2: revoked nodes apart from behind */
+/* 2: revoked nodes apart from behind; 3: scope is the effective scope
+ * after a scope move, scope_written the one as written */
+#define LAG_JSON_VERSION 3
+/* a node's label: its name, role, scope (effective and as written) and
+ * key */
+#define LAG_LABEL_MAX (CERT_MAX_NAME + SCOPEMAP_SHOW_MAX + 160)
 #define LAG_DEFAULT_THRESHOLD_MS (24ull * 3600 * 1000)
 #define LAG_MAX_THRESHOLD_MS (3650ull * 24 * 3600 * 1000)
 
@@ -113,23 +119,25 @@ static int name_shared(const struct lag_report *r, const struct lag_node *x)
 static void node_label(const struct lag_report *r, const struct lag_node *x,
 		       char *out, size_t n)
 {
-	char hex[65], key[80] = "";
+	char hex[65], key[80] = "", scope[SCOPEMAP_SHOW_MAX];
 	const char *role = cli_role_text(x->role);
 	cli_hex(x->key, 32, hex);
+	/* effective, with the scope as written after a move, as get shows */
+	scopemap_show_resolved(x->scope, x->written, scope, sizeof(scope));
 	if (x->name[0]) {
 		if (cli_global.keys)
 			snprintf(key, sizeof(key), _(", key %s"), hex);
 		else if (name_shared(r, x))
 			snprintf(key, sizeof(key), _(", key %.8s…"), hex);
 		snprintf(out, n, "%s (%s%s%s%s)", x->name, role ? role : "",
-			 role ? ", " : "",
-			 x->scope[0] ? x->scope : _("all scopes"), key);
+			 role ? ", " : "", scope[0] ? scope : _("all scopes"),
+			 key);
 		return;
 	}
 	if (!cli_global.keys)
 		snprintf(hex + 8, sizeof(hex) - 8, "…");
 	snprintf(out, n, _("unknown node %s (no certificate%s%s)"), hex,
-		 x->scope[0] ? ", " : "", x->scope);
+		 scope[0] ? ", " : "", scope);
 }
 
 /* The peer of a delivery, named as the report names nodes. */
@@ -164,7 +172,7 @@ static void cert_note(const struct lag_node *x)
 
 static void node_print(const struct lag_report *r, const struct lag_node *x)
 {
-	char label[300], when[32], d[48];
+	char label[LAG_LABEL_MAX], when[32], d[48];
 
 	node_label(r, x, label, sizeof(label));
 	if (!x->heard_ms) {
@@ -187,7 +195,7 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 		printf(_("  last contact as a direct peer: %s (%s ago)\n"), when, d);
 	}
 	if (x->has_via) {
-		char via[300];
+		char via[LAG_LABEL_MAX];
 		cli_time_text(x->via.when_ms, 0, when);
 		if (x->via.via.kind == HEARD_PEER)
 			peer_label(r, x->via.via.peer, via, sizeof(via));
@@ -201,9 +209,13 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 	} else if (x->nfeeds) {
 		printf(_("  last heard through: not recorded (stored before this node kept it)\n"));
 	}
-	for (size_t i = 0; i < x->nfeeds; i++)
-		printf(_("  feed %s: head seq %llu\n"), x->feeds[i].scope,
+	for (size_t i = 0; i < x->nfeeds; i++) {
+		char scope[SCOPEMAP_SHOW_MAX];
+		scopemap_show_resolved(x->feeds[i].scope, x->feeds[i].written,
+				       scope, sizeof(scope));
+		printf(_("  feed %s: head seq %llu\n"), scope,
 		       (unsigned long long)x->feeds[i].seq);
+	}
 }
 
 static void report_print(const struct lag_report *r)
@@ -230,7 +242,7 @@ static void report_print(const struct lag_report *r)
 		putchar('\n');
 	for (size_t i = 0; i < r->n; i++) {
 		/* not expected to report again: named, not counted */
-		char label[300];
+		char label[LAG_LABEL_MAX];
 		if (!r->v[i].revoked)
 			continue;
 		node_label(r, &r->v[i], label, sizeof(label));
@@ -286,6 +298,9 @@ static json_t *node_json(const struct lag_report *r, const struct lag_node *x)
 	json_object_set_new(o, "role", role ? json_string(role) : json_null());
 	json_object_set_new(o, "scope", x->scope[0] ? json_string(x->scope)
 						    : json_null());
+	if (x->written[0])
+		json_object_set_new(o, "scope_written",
+				    json_string(x->written));
 	json_object_set_new(o, "certificate", json_string(cert_word(x->cert)));
 	json_object_set_new(o, "never_heard", json_boolean(!x->heard_ms));
 	json_object_set_new(o, "newest_entry", time_json(x->newest_ms));
@@ -303,6 +318,9 @@ static json_t *node_json(const struct lag_report *r, const struct lag_node *x)
 	for (size_t i = 0; i < x->nfeeds; i++) {
 		json_t *f = json_object();
 		json_object_set_new(f, "scope", json_string(x->feeds[i].scope));
+		if (x->feeds[i].written[0])
+			json_object_set_new(f, "scope_written",
+					    json_string(x->feeds[i].written));
 		json_object_set_new(f, "seq",
 				    json_integer((json_int_t)x->feeds[i].seq));
 		json_object_set_new(f, "newest_entry",

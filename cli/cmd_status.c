@@ -89,7 +89,8 @@ static const char *peer_str(const msgpack_object *p, const char *k,
 }
 
 /* Who peer p is: its name in our trust set, else the name its HELLO's
- * certificate gave hamletd, else an unknown key. */
+ * certificate gave hamletd, else an unknown key; its scope effective
+ * after a scope move, with the one as written, as get shows a record's. */
 static void peer_label(struct store_txn *t, const msgpack_object *p,
 		       char out[NAMES_LABEL_MAX])
 {
@@ -109,6 +110,7 @@ static void peer_label(struct store_txn *t, const msgpack_object *p,
 		if (!peer_str(p, "scope", w.scope, sizeof(w.scope)))
 			w.scope[0] = 0;
 	}
+	names_moved(&w, cli_global.scopes);
 	names_label(&w, k, cli_global.keys, out);
 }
 
@@ -338,6 +340,7 @@ static void stopped_peers(const struct status_facts *st, struct store_txn *t)
 		struct names_who w;
 		uint64_t newest = 0, waiting = 0;
 		(void)cli_who_get(t, c->key[i], &w);
+		names_moved(&w, cli_global.scopes); /* as peer_label() */
 		names_label(&w, c->key[i], cli_global.keys, who);
 		cli_time_text(c->when[i], 0, at);
 		ago(c->when[i], when, sizeof(when));

@@ -25,9 +25,11 @@ struct ingest {
 	void *trust_ctx;
 	struct ingest_refused refused;
 	struct ingest_hist hist;
-	/* why the running job could not write HOME/own-feeds: logged after
-	 * it, on the loop */
+	/* what the running job found of HOME/own-feeds (it could not be
+	 * written; it was changed since, and merged or no longer reads):
+	 * logged after the job, on the loop, at feeds_level (0: nothing) */
 	char feeds_why[1024];
+	int feeds_level;
 };
 
 const double INGEST_HIST_MS[INGEST_HIST_N] = { 1,   2,	 5,    10,   25,
@@ -296,9 +298,11 @@ static void run_write(struct ingest *q, struct ingest_job *j)
 	int r;
 
 	/* a certificate installed since the daemon started counts, and an
-	 * own-feeds file mended since */
+	 * own-feeds file mended, or changed, since */
 	node_grant_refresh(q->node);
-	node_feeds_refresh(q->node);
+	r = node_feeds_refresh(q->node, q->feeds_why, sizeof(q->feeds_why));
+	if (r)
+		q->feeds_level = r == 1 ? DLOG_ERR : DLOG_WARNING;
 	node_author(q->node, &au);
 	for (g = j; g && n < INGEST_WRITE_GROUP; g = g->group_)
 		reqs[n++] = (struct log_write_req){ .ops = g->ops, .n = g->n,
@@ -376,10 +380,16 @@ static void job_work(uv_work_t *w)
 		run_keep(j->q_, j);
 	/* the node's own feeds as the commit left them, kept outside the
 	 * store (node.h): here, not on the loop, as the file is synced */
-	if (j->adv_.n &&
-	    node_feeds_advance(j->q_->node, &j->adv_, j->q_->feeds_why,
-			       sizeof(j->q_->feeds_why)) == 0)
-		j->q_->feeds_why[0] = 0;
+	if (j->adv_.n) {
+		char why[sizeof(j->q_->feeds_why)];
+		int r = node_feeds_advance(j->q_->node, &j->adv_, why,
+					   sizeof(why));
+		if (r && !j->q_->feeds_level) { /* the first said */
+			memcpy(j->q_->feeds_why, why, sizeof(why));
+			j->q_->feeds_level = r == HAMLET_ECONFIG ? DLOG_ERR
+								 : DLOG_WARNING;
+		}
+	}
 	j->ns_ = uv_hrtime() - t0;
 	/* an erasure's rewrite of the store put off while another process
 	 * had it open: now, if it is alone */
@@ -424,9 +434,9 @@ static void job_after(uv_work_t *w, int status)
 	}
 	if (trusted && q->trust_cb)
 		q->trust_cb(q->trust_ctx);
-	if (q->feeds_why[0]) {
-		dlog(DLOG_WARNING, "%s", q->feeds_why);
-		q->feeds_why[0] = 0;
+	if (q->feeds_level) {
+		dlog(q->feeds_level, "%s", dlog_tr(q->feeds_why));
+		q->feeds_level = 0;
 	}
 	if (adv.n && q->commit_cb)
 		q->commit_cb(q->commit_ctx, &adv);

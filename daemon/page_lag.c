@@ -6,6 +6,7 @@
 #include "page_internal.h"
 
 #include "cert.h"
+#include "scopemap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,8 @@ struct group {
 };
 
 /* The commune x belongs to: its own scope for a commune, the parent of a
- * village's; 0 for any other node. */
+ * village's (effective: after a merger, the commune it was merged into);
+ * 0 for any other node. */
 static int group_scope(const struct lag_node *x, char out[ENTRY_MAX_SCOPE + 1])
 {
 	char *slash;
@@ -159,7 +161,7 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 {
 	size_t rows = r->n < PAGE_MAX_LAG_ROWS ? r->n : PAGE_MAX_LAG_ROWS;
 	uint64_t scale = 2 * r->threshold_ms;
-	char a[24], b[24], label[CERT_MAX_NAME + 32];
+	char a[24], b[24], label[CERT_MAX_NAME + 32], shown[SCOPEMAP_SHOW_MAX];
 
 	fprintf(o->f, "<section id=\"lag\"><h2>%s</h2>", page__T(o, M_LAG));
 	if (!r->n) {
@@ -237,7 +239,12 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		fputs("</small>", o->f);
 		page__td_end(o);
 		page__td(o, NULL, M_SCOPE);
-		page__esc(o->f, x->scope[0] || !x->role ? x->scope : page__T(o, M_ALL_SCOPES));
+		/* effective, with the scope as written after a move, as
+		 * get shows a record's */
+		page__esc(o->f, x->scope[0] || !x->role
+					? scopemap_show_resolved(x->scope, x->written,
+								 shown, sizeof(shown))
+					: page__T(o, M_ALL_SCOPES));
 		page__td_end(o);
 		page__td(o, NULL, M_COL_HEARD);
 		if (x->heard_ms)

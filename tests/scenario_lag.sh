@@ -69,7 +69,7 @@ cp "$T/out" "$T/lag.json"
 check "the JSON names V2 with via peer C1 and its seq" python3 -c "
 import json, sys
 j = json.load(open('$T/lag.json'))
-assert j['lag_version'] == 2 and j['threshold_s'] == 2 and j['revoked'] == [], j
+assert j['lag_version'] == 3 and j['threshold_s'] == 2 and j['revoked'] == [], j
 b = {x['name']: x for x in j['behind']}
 assert {'V2', 'V9'} <= set(b), b.keys()  # V1 too when this runs 2 s after its write (a slow machine)
 v2 = b['V2']

@@ -8,7 +8,10 @@
 # says why. Once the commune has sent them back, nothing was forked and
 # writes go on at the next seq. Entries that no node holds (written
 # while the commune was away, then the store lost) are given up with
-# `hamlet own-feeds forget-lost`, through the running daemon.
+# `hamlet own-feeds forget-lost`, through the running daemon. An
+# own-feeds damaged while hamletd runs is not written over: every write
+# is refused, naming the line, as when it is damaged at start; an older
+# copy put back while it runs does not lower what it signed.
 #   tests/scenario_restore.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -141,13 +144,40 @@ check "own-feeds is mended" sed -i 's/^bk\/c1 five$/bk\/c1 5/' "$T/P/own-feeds"
 check "the next write goes through, no restart, as seq 6" test "$(pay C1-PAY-1007)" = 200
 check "(seq 6)" holds "$T/body" 'j["seq"] == 6'
 
+# --- own-feeds damaged while hamletd runs: seen, never written over ---
+check "own-feeds is damaged by hand while P's daemon runs" \
+	bash -c "echo 'bk/c1/x twelve' >>'$T/P/own-feeds'"
+refuse "hamlet put through the daemon names the file and the line (exit 4)" 4 \
+	'own-feeds does not read (line 8: the seq is not a number' put_cli C1-PAY-1008
+check "the API answers 503 own_feeds_unreadable" test "$(pay C1-PAY-1008)" = 503
+check "nothing was written" bash -c "! '$H' --home '$T/P' get payment C1-PAY-1008 >/dev/null 2>&1"
+check "the damaged line is left as it is" grep -qx 'bk/c1/x twelve' "$T/P/own-feeds"
+check "hamletd logs what is wrong, naming the line (10 s)" within 10 \
+	grep -q 'own-feeds does not read (line 8: the seq is not a number' "$T/P.log"
+check "hamlet status says own writes are refused, and why" bash -c \
+	"'$H' --home '$T/P' status | grep -q '^own writes: REFUSED: .*own-feeds does not read (line 8'"
+check "the status page says so" bash -c "curl -s '$URL/' | grep -q 'id=\"own-feeds\"'"
+check "own-feeds is mended by hand" sed -i '/^bk\/c1\/x twelve$/d' "$T/P/own-feeds"
+check "the next write goes through, no restart, as seq 7" test "$(pay C1-PAY-1008)" = 200
+check "(seq 7)" holds "$T/body" 'j["seq"] == 7'
+check "the status page no longer says so" bash -c "! curl -s '$URL/' | grep -q 'id=\"own-feeds\"'"
+
+# --- an older own-feeds put back while hamletd runs: the higher seq kept ---
+check "a copy of own-feeds is kept (bk/c1 7)" cp "$T/P/own-feeds" "$T/own-feeds.copy"
+check "P writes seq 8" put_says C1-PAY-1009 'seq 8, through hamletd'
+check "the older copy is put back while P's daemon runs" cp "$T/own-feeds.copy" "$T/P/own-feeds"
+check "the next write goes through as seq 9" put_says C1-PAY-1010 'seq 9, through hamletd'
+check "hamletd logs that the file was changed, and what it kept (10 s)" within 10 \
+	grep -q 'own-feeds was changed since this node last wrote it (a copy put back from a backup?): it lists seq 7 for feed bk/c1, where this node signed up to seq 8' "$T/P.log"
+check "own-feeds records seq 9" grep -qx 'bk/c1 9' "$T/P/own-feeds"
+
 # --- in Vietnamese ---
 if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 	stop P
 	mv "$T/P/store" "$T/P/store.lost3"
-	refuse "the refusal in Vietnamese" 7 'nút này đã ký đến seq 6 trong chuỗi bk/c1' put_vi C1-PAY-1008
+	refuse "the refusal in Vietnamese" 7 'nút này đã ký đến seq 9 trong chuỗi bk/c1' put_vi C1-PAY-1011
 	check "status in Vietnamese" bash -c \
-		"LC_ALL=vi_VN.UTF-8 LANGUAGE= '$H' --home '$T/P' status | grep -q '^  chuỗi bk/c1: đã ký đến seq 6, kho dữ liệu giữ đến seq 0$'"
+		"LC_ALL=vi_VN.UTF-8 LANGUAGE= '$H' --home '$T/P' status | grep -q '^  chuỗi bk/c1: đã ký đến seq 9, kho dữ liệu giữ đến seq 0$'"
 else
 	echo "skipped: the Vietnamese checks (no vi_VN.UTF-8 locale)"
 fi

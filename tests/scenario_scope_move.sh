@@ -7,7 +7,9 @@
 # bac-ha's records, export and conflicts show them under the new scope
 # everywhere, the duplicate across the two old communes is found on C2,
 # V1's old certificate still writes, and every store still verifies (no
-# signed entry was rewritten). Refusals: a key that is not the root's, a
+# signed entry was rewritten). P's status peer lines, report lag and its
+# status page (the lag table and its by-commune grouping) name nodes by
+# their effective scope. Refusals: a key that is not the root's, a
 # malformed scope, a cycle.
 #   tests/scenario_scope_move.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
@@ -15,6 +17,7 @@ set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
+command -v curl >/dev/null || { echo "curl is missing: skipped"; exit 77; }
 tests_scratch scopemove
 ROOT=$T/lc.root.key
 N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
@@ -44,7 +47,11 @@ check "C2 certified for lc/si-ma-cai" issue C2 commune lc/si-ma-cai
 check "V1 certified for lc/bac-ha/na-hoi" issue V1 village lc/bac-ha/na-hoi
 check "V2 certified for lc/si-ma-cai/ban-mu" issue V2 village lc/si-ma-cai/ban-mu
 
-start P && ok "P's daemon listens" || fail "P's daemon listens"
+start_http P && ok "P's daemon listens, with its status page" || fail "P's daemon listens, with its status page"
+URL=http://127.0.0.1:$HP
+# page: P's status page; groups: its lag report counts nodes by commune
+page() { curl -s --max-time 10 "$URL/?lang=en"; }
+groups() { page | grep -q 'class="cards groups"'; }
 start C1 --peer 127.0.0.1:${PORTOF[P]} && ok "C1 dials P" || fail "C1 dials P"
 start C2 --peer 127.0.0.1:${PORTOF[P]} && ok "C2 dials P" || fail "C2 dials P"
 start V1 --peer 127.0.0.1:${PORTOF[C1]} && ok "V1 dials C1" || fail "V1 dials C1"
@@ -54,6 +61,8 @@ check "V1 registers Lo Thi A (HP-A)" profile V1 HP-A 300000000001 "Lo Thi A"
 check "V2 registers the same person again (HP-B): a duplicate across communes" profile V2 HP-B 300000000001 "Lo Thi A"
 check "P holds both (30 s)" within 30 bash -c "$(declare -f N synced holds); H='$H' T='$T'; holds P health_profile HP-A && holds P health_profile HP-B"
 check "C1 holds V1's record (30 s)" within 30 holds C1 health_profile HP-A
+check "before the merger P's page counts bac-ha's nodes under lc/bac-ha" bash -c \
+	"$(declare -f page); URL='$URL'; page | grep -q '<small>lc/bac-ha</small>'"
 
 # a conflict on the old commune's record: V1 (offline) and C1 both change
 # HP-A's phone
@@ -85,6 +94,28 @@ refuse "moving lc/si-ma-cai back under lc/bac-ha would close a cycle: refused" 4
 moved() { synced "$1"; N "$1" scope list | grep -q '^lc/bac-ha -> lc/si-ma-cai  (in effect'; }
 for n in P C1 C2 V1 V2; do check "$n holds the move (30 s)" within 30 moved $n; done
 check "C1's status shows its scope as moved" bash -c "'$H' --home '$T/C1' status | grep -q '^node c1 (lc/si-ma-cai (was lc/bac-ha))'"
+# report lag, the status page's lag table and status's peer lines name
+# nodes by their effective scope too, as get does
+check "P's status names its peer C1 under the new scope" bash -c \
+	"'$H' --home '$T/P' status | grep -q '^  C1 (lc/si-ma-cai (was lc/bac-ha)): connected'"
+check "P's report lag names V1 under the new scope (10 s)" within 10 bash -c \
+	"'$H' --home '$T/P' report lag --threshold 1s | grep -q '^V1 (village, lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi)): '"
+check "and V1's feed" bash -c \
+	"'$H' --home '$T/P' report lag --threshold 1s | grep -q '^  feed lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi): head seq [1-9]'"
+N P report lag --threshold 1s --json >"$T/lag.json" 2>/dev/null
+check "report lag --json: scope is the effective scope, scope_written the one as written" python3 -c "
+import json
+j = json.load(open('$T/lag.json'))
+assert j['lag_version'] == 3, j['lag_version']
+v = [x for x in j['behind'] if x['name'] == 'V1'][0]
+assert v['scope'] == 'lc/si-ma-cai/na-hoi' and v['scope_written'] == 'lc/bac-ha/na-hoi', v
+assert v['feeds'][0]['scope'] == 'lc/si-ma-cai/na-hoi' and v['feeds'][0]['scope_written'] == 'lc/bac-ha/na-hoi', v
+assert all('scope_written' not in x for x in j['behind'] if x['name'] in ('C2', 'V2')), j['behind']
+"
+check "P's page lists V1 under the new scope" bash -c \
+	"$(declare -f page); URL='$URL'; page | grep -q '>lc/si-ma-cai/na-hoi (was lc/bac-ha/na-hoi)<'"
+check "and counts bac-ha's nodes under si-ma-cai: one commune, no by-commune table" \
+	bash -c "$(declare -f page groups); URL='$URL'; ! groups"
 
 check "C2 now takes the old commune's records (30 s)" within 30 holds C2 health_profile HP-A
 for n in P C1 C2 V1; do
@@ -116,6 +147,8 @@ check "the root moves ban-mu alone to lc/muong-khuong" \
 	N P scope move lc/si-ma-cai/ban-mu lc/muong-khuong/ban-mu --root-key "$ROOT" --reason "boundary change"
 moved2() { synced "$1"; N "$1" scope list | grep -q '^lc/si-ma-cai/ban-mu -> lc/muong-khuong/ban-mu  (in effect'; }
 for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2 $n; done
+check "P's page counts ban-mu under its new commune lc/muong-khuong" bash -c \
+	"$(declare -f page); URL='$URL'; page >'$T/page.html'; grep -q 'class=\"cards groups\"' '$T/page.html' && grep -q '<small>lc/muong-khuong</small>' '$T/page.html' && grep -q '<small>lc/si-ma-cai</small>' '$T/page.html' && ! grep -q '<small>lc/bac-ha</small>' '$T/page.html'"
 check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi D"
 check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
 check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D

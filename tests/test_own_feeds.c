@@ -210,6 +210,135 @@ static void parser_cases(struct node *a)
 	}
 }
 
+/* A put as hamletd makes it: own-feeds checked first (its writer's
+ * node_feeds_refresh()), what that says into note (level in *ret_said). */
+static int put_daemon(struct node *n, const char *id, uint64_t *ret_seq,
+		      int *ret_said, char *note, size_t nl, char *why,
+		      size_t wl)
+{
+	*ret_said = node_feeds_refresh(n, note, nl);
+	return put(n, id, ret_seq, why, wl);
+}
+
+/* n's own-feeds holds text, byte for byte. */
+static int file_is(const char *path, const char *text)
+{
+	size_t len;
+	uint8_t *b = th_slurp(path, &len);
+	int same = len == strlen(text) && memcmp(b, text, len) == 0;
+	free(b);
+	return same;
+}
+
+/* Own-feeds changed while the node is open to write (hamletd running):
+ * never written over unseen (docs/admin-guide.md, "Own feeds"). */
+static void changed_while_open(struct node *a, const char *path)
+{
+	char key[65], t[1024], note[1024], why[LOG_WHY_MAX];
+	uint64_t seq = 0;
+	int said;
+
+	hex_encode(a->pk, 32, key);
+	TEST_START("own-feeds left alone while the node writes: nothing is said, each write goes through");
+	ASSERT_OK(put_daemon(a, "HP-8", &seq, &said, note, sizeof(note), why,
+			     sizeof(why)));
+	ASSERT_EQ(said, 0);
+	ASSERT_EQ(seq, 3);
+	ASSERT_EQ(put_daemon(a, "HP-9", &seq, &said, note, sizeof(note), why,
+			     sizeof(why)),
+		  0);
+	ASSERT_EQ(said, 0);
+	ASSERT_EQ(seq, 4);
+
+	TEST_START("own-feeds damaged while the node is open to write: the next write is refused, naming the file and the line, and the file is left as it is");
+	snprintf(t, sizeof(t), "key %s\nbk/c1 4\nbk/c1/x twelve\n", key);
+	feeds_write(a, t);
+	ASSERT_EQ(put_daemon(a, "HP-10", NULL, &said, note, sizeof(note), why,
+			     sizeof(why)),
+		  HAMLET_ECONFIG);
+	ASSERT_EQ(said, 1); /* for the log, once */
+	ASSERT_TRUE(strstr(note, NODE_FEEDS_FILE " does not read (line 3: the seq is not a number") != NULL);
+	ASSERT_TRUE(strstr(why, NODE_FEEDS_FILE " does not read (line 3: the seq is not a number") != NULL);
+	ASSERT_TRUE(strstr(why, "writes nothing") != NULL);
+	ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 1); /* status */
+	ASSERT_TRUE(strstr(why, "line 3") != NULL);
+	ASSERT_EQ(head(a, "bk/c1"), 4);
+	ASSERT_TRUE(file_is(path, t));
+	ASSERT_EQ(put_daemon(a, "HP-10", NULL, &said, note, sizeof(note), why,
+			     sizeof(why)),
+		  HAMLET_ECONFIG);
+	ASSERT_EQ(said, 0); /* said already */
+	ASSERT_TRUE(file_is(path, t));
+
+	TEST_START("... mended by hand, the next write goes through, no restart");
+	snprintf(t, sizeof(t), "key %s\nbk/c1 4\nbk/c1/x 12\n", key);
+	feeds_write(a, t);
+	ASSERT_OK(put_daemon(a, "HP-10", &seq, &said, note, sizeof(note), why,
+			     sizeof(why)));
+	ASSERT_EQ(seq, 5);
+	ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+	ASSERT_EQ(recorded(a, "bk/c1/x"), 12);
+
+	TEST_START("damaged between a commit and the file's rewrite: not written over, and said");
+	{
+		struct log_advances adv = { 0 };
+		struct log_advance one = { .seq = 6 };
+		log_feed_key(a->pk, "bk/c1", one.key);
+		snprintf(one.scope, sizeof(one.scope), "bk/c1");
+		adv.v = &one;
+		adv.n = 1;
+		snprintf(t, sizeof(t), "key %s\nbk/c1 5\nbk/c1/x 12\n", key);
+		t[strlen(t) - 1] = 0; /* cut short */
+		feeds_write(a, t);
+		ASSERT_EQ(node_feeds_advance(a, &adv, note, sizeof(note)),
+			  HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(note, "does not end with a newline") != NULL);
+		ASSERT_TRUE(file_is(path, t));
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 1);
+		/* moved aside: made again from the store and from what the
+		 * node knew it signed before the file stopped reading */
+		ASSERT_EQ(unlink(path), 0);
+		ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 0);
+		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+		ASSERT_EQ(recorded(a, "bk/c1"), 5);
+		ASSERT_EQ(recorded(a, "bk/c1/x"), 12);
+	}
+
+	TEST_START("an older copy put back while the node is open to write: the higher seq of each feed is kept, the file written again, and said");
+	snprintf(t, sizeof(t), "key %s\nbk/c1 2\nbk/c1/y 7\n", key);
+	feeds_write(a, t);
+	ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 2);
+	ASSERT_TRUE(strstr(note, "it lists seq 2 for feed bk/c1, where this node signed up to seq 5") != NULL);
+	ASSERT_TRUE(strstr(note, "forget-lost") != NULL);
+	ASSERT_EQ(recorded(a, "bk/c1"), 5);
+	ASSERT_EQ(recorded(a, "bk/c1/x"), 12);
+	ASSERT_EQ(recorded(a, "bk/c1/y"), 7); /* the copy's higher seq */
+	snprintf(t, sizeof(t), "key %s\nbk/c1 5\nbk/c1/x 12\nbk/c1/y 7\n", key);
+	{
+		size_t len;
+		uint8_t *b = th_slurp(path, &len);
+		ASSERT_TRUE(len > strlen(t) &&
+			    memcmp(b + len - strlen(t), t, strlen(t)) == 0);
+		free(b);
+	}
+	ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 0);
+	ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
+	/* seq 7 of bk/c1/y is taken as signed: not signed again */
+	ASSERT_EQ(put_in(a, "bk/c1/y", "HP-Y", NULL, why, sizeof(why)),
+		  HAMLET_EBEHIND);
+	ASSERT_OK(put(a, "HP-11", &seq, why, sizeof(why)));
+	ASSERT_EQ(seq, 6);
+
+	TEST_START("a copy that lists more is taken as it is, and said");
+	snprintf(t, sizeof(t), "# put back\nkey %s\nbk/c1 6\nbk/c1/x 12\nbk/c1/y 7\nbk/c1/z 4\n", key);
+	feeds_write(a, t);
+	ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 2);
+	ASSERT_TRUE(strstr(note, "it lists seq 4 for feed bk/c1/z, where this node knew of seq 0") != NULL);
+	ASSERT_EQ(recorded(a, "bk/c1/z"), 4);
+	ASSERT_TRUE(file_is(path, t)); /* nothing to write */
+	ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 0);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -362,7 +491,7 @@ int main(void)
 		}
 		snprintf(t, sizeof(t), "key %s\nbk/c1 1\nbk/c1/x 9\n", key);
 		feeds_write(a, t);
-		node_feeds_refresh(a);
+		ASSERT_EQ(node_feeds_refresh(a, why, sizeof(why)), 0);
 		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
 		ASSERT_OK(put(a, "HP-7", &seq, why, sizeof(why)));
 		ASSERT_EQ(seq, 2);
@@ -376,11 +505,14 @@ int main(void)
 		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 1);
 		ASSERT_TRUE(strstr(why, "another node's file") != NULL);
 		ASSERT_EQ(unlink(path), 0);
-		node_feeds_refresh(a); /* moved aside: made again from the store */
+		/* moved aside: made again from the store */
+		ASSERT_EQ(node_feeds_refresh(a, why, sizeof(why)), 0);
 		ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
 		ASSERT_EQ(recorded(a, "bk/c1"), 2);
 		(void)t;
 	}
+
+	changed_while_open(a, path);
 
 	node_close(a);
 	node_close(p);

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
+#include "scopemap.h"
 #include "trustset.h"
 
 #include <errno.h>
@@ -227,12 +228,28 @@ static int merge(struct store_txn *t, const struct piece *p, size_t k,
 	return r < 0 ? r : 0;
 }
 
+/* scope effective through m, as written into written when a move
+ * applies ("" else). */
+static void scope_move(const struct scopemap *m,
+		       char scope[ENTRY_MAX_SCOPE + 1],
+		       char written[ENTRY_MAX_SCOPE + 1])
+{
+	char e[ENTRY_MAX_SCOPE + 1];
+
+	written[0] = 0;
+	if (!scope[0] || !scopemap_resolve(m, scope, e))
+		return;
+	memcpy(written, scope, ENTRY_MAX_SCOPE + 1);
+	memcpy(scope, e, ENTRY_MAX_SCOPE + 1);
+}
+
 int lag_report_build(struct store_txn *t, const uint8_t self[32],
 		     uint64_t now_ms, uint64_t threshold_ms,
 		     const struct lag_contact *live, size_t nlive,
 		     struct lag_report *ret)
 {
 	struct pieces p = { 0 };
+	struct scopemap *map = NULL;
 	struct cert *own = NULL;
 	size_t nown = 0;
 	int r;
@@ -242,6 +259,8 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 	ret->threshold_ms = threshold_ms;
 	if (!(own = malloc(sizeof(*own))))
 		return -ENOMEM;
+	if ((r = scopemap_load(t, &map)) < 0)
+		goto out;
 	if ((r = trustset_valid_leaves(t, self, now_ms, own, 1, &nown)) < 0)
 		goto out;
 	if (nown != 1) {
@@ -287,6 +306,9 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 			continue;
 		}
 		ret->n++;
+		scope_move(map, x->scope, x->written);
+		for (size_t f = 0; f < x->nfeeds; f++)
+			scope_move(map, x->feeds[f].scope, x->feeds[f].written);
 		if (x->nfeeds) {
 			r = heard_feed_get(t, newest_key, &x->via);
 			if (r < 0 && r != HAMLET_ENOTFOUND && r != HAMLET_ECORRUPT)
@@ -304,6 +326,7 @@ int lag_report_build(struct store_txn *t, const uint8_t self[32],
 		qsort(ret->v, ret->n, sizeof(*ret->v), cmp_node);
 	r = 0;
 out:
+	scopemap_free(map);
 	free(p.v);
 	free(own);
 	if (r < 0)

@@ -13,7 +13,9 @@
  * entry here (the author's clock) and its last contact as a direct peer.
  * It is behind when that is older than the threshold, or when it was
  * never heard from at all; a node whose key is revoked never is (it is
- * not expected to report again), and is marked so.
+ * not expected to report again), and is marked so. Scopes are given as
+ * get gives a record's: effective through the scope moves of the trust
+ * set (scopemap.h), with the scope as written beside.
  */
 #ifndef HAMLET_LAG_H
 #define HAMLET_LAG_H
@@ -27,7 +29,9 @@
 #include <stdint.h>
 
 struct lag_feed {
-	char scope[ENTRY_MAX_SCOPE + 1];
+	char scope[ENTRY_MAX_SCOPE + 1]; /* effective (scopemap.h) */
+	char written[ENTRY_MAX_SCOPE + 1]; /* as written when a scope move
+					    * maps it to scope, else "" */
 	uint64_t seq;	    /* its head here */
 	uint64_t newest_ms; /* the head's time (author's clock) */
 };
@@ -45,7 +49,10 @@ struct lag_node {
 	int role;		      /* CERT_*, 0 without */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* its certificate's first write
 					  * prefix ("" for every scope), else
-					  * its newest feed's */
+					  * its newest feed's; effective
+					  * through the scope moves */
+	char written[ENTRY_MAX_SCOPE + 1]; /* that scope as written when a
+					    * move maps it, else "" */
 	uint64_t newest_ms;  /* its newest entry here; 0: none */
 	uint64_t contact_ms; /* its last contact as a direct peer; 0: none */
 	uint64_t heard_ms;   /* max(newest_ms, contact_ms); 0: never heard */

@@ -1,6 +1,7 @@
 #include "names.h"
 
 #include "i18n.h"
+#include "scopemap.h"
 #include "trust.h"
 #include "trustset.h"
 
@@ -21,6 +22,16 @@ void names_from_cert(const struct cert *c, int source, struct names_who *ret)
 		snprintf(ret->scope, sizeof(ret->scope), "%s", c->write[0]);
 	else if (c->nread)
 		snprintf(ret->scope, sizeof(ret->scope), "%s", c->read[0]);
+}
+
+void names_moved(struct names_who *w, const struct scopemap *m)
+{
+	char e[ENTRY_MAX_SCOPE + 1];
+
+	if (w->written[0] || !w->scope[0] || !scopemap_resolve(m, w->scope, e))
+		return; /* mapped already, every scope, or not moved */
+	memcpy(w->written, w->scope, sizeof(w->written));
+	memcpy(w->scope, e, sizeof(w->scope));
 }
 
 static int first_cert_cb(void *ctx, int kind, const uint8_t id[32],
@@ -141,8 +152,11 @@ done:
 void names_label(const struct names_who *w, const uint8_t key[32], int keys,
 		 char out[NAMES_LABEL_MAX])
 {
-	char hex[65], tail[100] = "";
-	const char *scope = w->scope[0] ? w->scope : _("all scopes");
+	char hex[65], tail[100] = "", shown[SCOPEMAP_SHOW_MAX];
+	const char *scope =
+		w->scope[0] ? scopemap_show_resolved(w->scope, w->written,
+						     shown, sizeof(shown))
+			    : _("all scopes");
 
 	sodium_bin2hex(hex, sizeof(hex), key, 32);
 	if (keys && w->source != NAMES_UNKNOWN)

@@ -33,6 +33,8 @@ struct names_who {
 	int role;			 /* CERT_*, 0 unknown */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* first write prefix, else first
 					  * read prefix; "" for all */
+	char written[ENTRY_MAX_SCOPE + 1]; /* scope as written when
+					    * names_moved() mapped it, else "" */
 };
 
 /*
@@ -45,6 +47,15 @@ int names_lookup(struct store_txn *t, const uint8_t key[32], uint64_t now_ms,
 
 /* Who a certificate (a peer's, shown in its HELLO) says its subject is. */
 void names_from_cert(const struct cert *c, int source, struct names_who *ret);
+
+/*
+ * w's scope made effective through the scope moves of m (scopemap.h;
+ * NULL: none), the scope as written kept in w->written when a move
+ * applies: names_label() then shows "EFFECTIVE (was WRITTEN)", as get
+ * shows a record's scope.
+ */
+struct scopemap;
+void names_moved(struct names_who *w, const struct scopemap *m);
 
 /*
  * A cache of lookups for one reader (a command, a report): self, when
@@ -63,10 +74,11 @@ int names_get(struct names *nm, struct store_txn *t, const uint8_t key[32],
 /*
  * The label of key, known as w: "C1 (bk/c1)"; "c1 (bk/c1, own claim, no
  * certificate)" for a claim; "C1 (bk/c1, certificate no longer valid)";
- * "unknown node 1a2b3c4d…" without a name. keys: the whole key too. Text
- * for a person (translated); out holds NAMES_LABEL_MAX bytes.
+ * "unknown node 1a2b3c4d…" without a name; the scope as "bk/c2 (was
+ * bk/c1)" after names_moved(). keys: the whole key too. Text for a
+ * person (translated); out holds NAMES_LABEL_MAX bytes.
  */
-#define NAMES_LABEL_MAX 320
+#define NAMES_LABEL_MAX 512
 void names_label(const struct names_who *w, const uint8_t key[32], int keys,
 		 char out[NAMES_LABEL_MAX]);
 

@@ -205,14 +205,27 @@ int node_feeds_parse(const char *buf, size_t len, const uint8_t pk[32],
  */
 int node_feeds_problem(struct node *n, char *buf, size_t len);
 
-/* Read own-feeds again when it could not be used (mended since). */
-void node_feeds_refresh(struct node *n);
+/*
+ * Before a write: read own-feeds again when it could not be used (mended
+ * since), or, when it could, compare it with what this process last read
+ * or wrote. 0: nothing to say. 1: it was changed and no longer reads:
+ * from now on every write is refused, as when it is damaged at start
+ * (node_feeds_problem() says so), and the file is left as it is. 2: it
+ * was changed and reads (a copy put back while hamletd runs): the higher
+ * seq of each feed is kept, the file written again when it listed less.
+ * why (1, 2) says so, for the log, in the installed translator's
+ * language.
+ */
+int node_feeds_refresh(struct node *n, char *why, size_t whylen);
 
 /*
  * After a commit: raise the recorded seq of each of n's own feeds among
  * adv (others' feeds are passed over) and write the file when one rose.
  * <0 with why when the file cannot be written, said once until a write
- * works again; the table in memory is raised all the same.
+ * works again; the table in memory is raised all the same. A file
+ * changed since it was last written is checked first, as
+ * node_feeds_refresh() does: HAMLET_ECONFIG with why when it no longer
+ * reads (not written over), 2 with why when it was merged.
  */
 int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		       char *why, size_t whylen);

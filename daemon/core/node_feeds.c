@@ -8,14 +8,20 @@
  * asks this table through log_author.floors and refuses such a write
  * until the store has the entries back.
  *
- * The file, written whole (a temporary file, fsync, rename):
- *
- *   # comment lines and empty lines
- *   key HEX          the node's public key, 64 hex digits
- *   SCOPE SEQ        one line per feed, in scope order
+ * The file is written whole (a temporary file, fsync, rename); its
+ * format and parser are in node_feeds_file.c.
  *
  * One mutex guards the table: hamletd's writer thread reads it while its
  * loop thread raises it after a commit or lowers it (forget-lost).
+ *
+ * A process open to write keeps the file's bytes as it last read or
+ * wrote them, and compares the file with them before each write and
+ * before it writes the file again: a file changed meanwhile (by hand,
+ * or put back from a backup while hamletd runs) is never written over
+ * unseen. One that no longer reads is treated as at start (every write
+ * refused, the file left alone); one that reads is merged, the higher
+ * seq of each feed kept (docs/decisions.md, "A restored node's own
+ * feeds").
  */
 #include "node_internal.h"
 #include "why.h"
@@ -24,17 +30,12 @@
 #include "heads.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define FEEDS_WHY 1024 /* an English sentence kept for later */
-/* "SCOPE SEQ": the longest scope, a space, 20 digits */
-#define FEEDS_MAX_LINE (ENTRY_MAX_SCOPE + 1 + 20)
 
 struct node_feeds {
 	pthread_mutex_t mu;
@@ -50,194 +51,35 @@ struct node_feeds {
 	 * not. The table is right; the file lags it until the next write */
 	char warn[FEEDS_WHY];
 	int unsaved;
+	/* the file's bytes as this process last read or wrote them (NULL:
+	 * missing, or not read yet) */
+	char *disk;
+	size_t disk_len;
 	struct log_floors floors;
 };
-
-/* --- the file's text ----------------------------------------------------- */
-
-static int feed_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct node_feed *)a)->scope,
-		      ((const struct node_feed *)b)->scope);
-}
-
-/* Digits only, no leading zero, 1..UINT64_MAX. */
-static int seq_parse(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0;
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 20 || s[0] == '0')
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d;
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
-int node_feeds_parse(const char *buf, size_t len, const uint8_t pk[32],
-		     struct node_feed **ret, size_t *ret_n, char *why,
-		     size_t whylen)
-{
-	struct node_feed *v = NULL;
-	size_t nv = 0, cap = 0, at = 0, line = 0;
-	char l[FEEDS_MAX_LINE + 1];
-	int have_key = 0, r;
-
-	if (len > NODE_FEEDS_MAX_BYTES)
-		FAULT(HAMLET_ETOOBIG, N_("the file is larger than %d bytes"),
-		      NODE_FEEDS_MAX_BYTES);
-	if (len && buf[len - 1] != '\n')
-		FAULT(HAMLET_EFORMAT,
-		      N_("its last line does not end with a newline: the file was cut short"));
-	while (at < len) {
-		const char *s = buf + at, *nl = memchr(s, '\n', len - at);
-		size_t ll = (size_t)(nl - s);
-		char *sp;
-		uint8_t key[32];
-
-		at += ll + 1;
-		line++;
-		if (ll == 0 || s[0] == '#')
-			continue;
-		if (ll > FEEDS_MAX_LINE || memchr(s, 0, ll))
-			FAULT(HAMLET_EFORMAT,
-			      N_("line %zu is not \"SCOPE SEQ\" (a scope and a seq, one space between, like \"bk/c1 12\")"),
-			      line);
-		memcpy(l, s, ll);
-		l[ll] = 0;
-		if (!have_key) {
-			if (strncmp(l, "key ", 4) != 0 ||
-			    hex_decode(l + 4, key, 32) < 0)
-				FAULT(HAMLET_EFORMAT,
-				      N_("line %zu: the file's first line (after comments) is \"key\" and the node's public key, 64 hexadecimal digits"),
-				      line);
-			if (memcmp(key, pk, 32) != 0) {
-				char a[65], b[65];
-				hex_encode(key, 32, a);
-				hex_encode(pk, 32, b);
-				FAULT(HAMLET_EKEY,
-				      N_("line %zu: the file was written for key %.16s…, not for this node's key %.16s… (node.conf): it is another node's file"),
-				      line, a, b);
-			}
-			have_key = 1;
-			continue;
-		}
-		if (!(sp = strchr(l, ' ')) || strchr(sp + 1, ' '))
-			FAULT(HAMLET_EFORMAT,
-			      N_("line %zu is not \"SCOPE SEQ\" (a scope and a seq, one space between, like \"bk/c1 12\")"),
-			      line);
-		*sp = 0;
-		if (entry_scope_check(l) < 0)
-			FAULT(HAMLET_EFORMAT,
-			      N_("line %zu: the scope is not a scope (1-8 parts of a-z, 0-9 and '-', joined by '/')"),
-			      line);
-		if (nv == NODE_FEEDS_MAX)
-			FAULT(HAMLET_ETOOBIG, N_("line %zu: more than %d feeds"),
-			      line, NODE_FEEDS_MAX);
-		if (nv == cap) {
-			size_t nc = cap ? 2 * cap : 16;
-			struct node_feed *p = realloc(v, nc * sizeof(*v));
-			if (!p)
-				FAULT(-ENOMEM, "%s", hamlet_strerror(-ENOMEM));
-			v = p;
-			cap = nc;
-		}
-		if (seq_parse(sp + 1, &v[nv].seq) < 0)
-			FAULT(HAMLET_EFORMAT,
-			      N_("line %zu: the seq is not a number from 1 to 18446744073709551615"),
-			      line);
-		snprintf(v[nv].scope, sizeof(v[nv].scope), "%s", l);
-		v[nv].line = line;
-		nv++;
-	}
-	if (!have_key)
-		FAULT(HAMLET_EFORMAT,
-		      N_("the file holds no \"key\" line: it is empty or was cut short"));
-	if (nv)
-		qsort(v, nv, sizeof(*v), feed_cmp);
-	for (size_t i = 1; i < nv; i++)
-		if (strcmp(v[i - 1].scope, v[i].scope) == 0) {
-			size_t a = v[i - 1].line, b = v[i].line;
-			FAULT(HAMLET_EFORMAT,
-			      N_("line %zu: scope %s is listed on line %zu already"),
-			      a > b ? a : b, v[i].scope, a > b ? b : a);
-		}
-	*ret = v;
-	*ret_n = nv;
-	v = NULL;
-	r = 0;
-out:
-	free(v);
-	return r;
-}
-
-/* The file's text for table v, malloc'd. */
-static char *feeds_text(const uint8_t pk[32], const struct node_feed *v,
-			size_t nv, size_t *ret_len)
-{
-	static const char head[] =
-		"# hamlet: the highest seq this node has signed in each of its own\n"
-		"# feeds (SCOPE SEQ), kept beside node.key, outside the store: a store\n"
-		"# restored or moved aside must not sign those seqs again. hamlet and\n"
-		"# hamletd rewrite it whole; read docs/admin-guide.md (\"Own feeds\")\n"
-		"# before changing it by hand.\n";
-	size_t cap = sizeof(head) + 70 + nv * (FEEDS_MAX_LINE + 1), o;
-	char *buf = malloc(cap), hex[65];
-
-	if (!buf)
-		return NULL;
-	hex_encode(pk, 32, hex);
-	o = (size_t)snprintf(buf, cap, "%skey %s\n", head, hex);
-	for (size_t i = 0; i < nv; i++)
-		if (v[i].seq)
-			o += (size_t)snprintf(buf + o, cap - o, "%s %llu\n",
-					      v[i].scope,
-					      (unsigned long long)v[i].seq);
-	*ret_len = o;
-	return buf;
-}
 
 /* Write table v to the file; why (English) says why not. */
 static int feeds_save(struct node_feeds *f, const struct node_feed *v,
 		      size_t nv, char *why, size_t whylen)
 {
 	size_t len;
-	char *text = feeds_text(f->n->pk, v, nv, &len);
+	char *text = node__feeds_text(f->n->pk, v, nv, &len);
 	int r;
 
 	if (!text)
 		return -ENOMEM;
 	r = node__write_bytes(f->path, (const uint8_t *)text, len, 0640);
-	free(text);
-	if (r < 0)
+	if (r < 0) {
+		free(text);
 		why_set(why, whylen,
 			N_("cannot write %s: %s; the node still knows what it signed while it runs, but a store lost before the file is written again would not"),
 			f->path, strerror(-r));
-	return r;
-}
-
-int node__feeds_create(const char *home, const uint8_t pk[32])
-{
-	char *path = node__path_join(home, NODE_FEEDS_FILE), *text;
-	size_t len;
-	int r;
-
-	if (!path || !(text = feeds_text(pk, NULL, 0, &len))) {
-		free(path);
-		return -ENOMEM;
+		return r;
 	}
-	r = node__write_bytes(path, (const uint8_t *)text, len, 0640);
-	free(text);
-	free(path);
-	return r;
+	free(f->disk);
+	f->disk = text;
+	f->disk_len = len;
+	return 0;
 }
 
 /* --- the table ------------------------------------------------------------ */
@@ -342,110 +184,98 @@ static int feeds_merge_store(struct node_feeds *f, int *ret_changed)
 	return r;
 }
 
-/* The whole file at path, malloc'd (NUL-terminated); HAMLET_ETOOBIG
- * past NODE_FEEDS_MAX_BYTES, or -errno. */
-static int file_read(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat sb;
-	char *buf = NULL;
-	size_t got = 0, size;
-	int fd, r = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &sb) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (sb.st_size > NODE_FEEDS_MAX_BYTES) {
-		r = HAMLET_ETOOBIG;
-		goto out;
-	}
-	size = (size_t)sb.st_size;
-	if (!(buf = malloc(size + 1))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < size) {
-		ssize_t k = read(fd, buf + got, size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break; /* cut while read: the parser says so */
-		got += (size_t)k;
-	}
-	buf[got] = 0;
-	*ret = buf;
-	*ret_len = got;
-	buf = NULL;
-out:
-	close(fd);
-	free(buf);
-	return r;
-}
-
-/* Read the file into the table (f->err says why not), then, when the
- * node may write, raise it to the store's own feeds and write it when
- * that changed it or it was missing. Called with f->mu held. */
-static int feeds_load(struct node_feeds *f)
+/* The file's bytes into *ret_buf (NULL when it is missing) and its
+ * table into *ret: 0; or 1 with f->err (English: call between
+ * why_plain_begin() and why_plain_end()) saying why it cannot be used;
+ * <0 when out of memory. */
+static int feeds_read(struct node_feeds *f, char **ret_buf, size_t *ret_len,
+		      struct node_feed **ret, size_t *ret_n)
 {
 	char *buf = NULL, why[512];
-	struct node_feed *v = NULL;
-	size_t nv = 0, len = 0;
-	int r, changed = 0;
+	size_t len = 0;
+	int r = node__feeds_file_read(f->path, &buf, &len);
 
-	why_plain_begin(); /* kept in English: why_retranslate() shows it */
-	f->err[0] = 0;
-	r = file_read(f->path, &buf, &len);
+	*ret_buf = NULL;
+	*ret_len = *ret_n = 0;
+	*ret = NULL;
+	if (r == -ENOENT)
+		return 0;
+	if (r == -ENOMEM)
+		return r;
 	if (r == HAMLET_ETOOBIG) {
 		why_set(why, sizeof(why), N_("the file is larger than %d bytes"),
 			NODE_FEEDS_MAX_BYTES);
 		goto damaged;
 	}
-	if (r < 0 && r != -ENOENT) {
+	if (r < 0) {
 		why_set(f->err, sizeof(f->err),
 			N_("cannot read %s (%s), so this node does not know which seqs it signed before and writes nothing: make the file readable by the node's user"),
 			f->path, strerror(-r));
-		r = 0;
+		return 1;
+	}
+	if (node_feeds_parse(buf, len, f->n->pk, ret, ret_n, why,
+			     sizeof(why)) < 0)
+		goto damaged;
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+damaged:
+	free(buf);
+	why_set(f->err, sizeof(f->err),
+		N_("%s does not read (%s), so this node does not know which seqs it signed before and writes nothing. Mend that line (after \"key\", each line is a scope and the highest seq this node signed in it) or put the file back from a backup. If the store holds everything this node ever signed, moving the file aside is enough: the node writes it again from the store"),
+		f->path, why);
+	return 1;
+}
+
+/* Read the file into the table (f->err says why not), then, when the
+ * node may write, raise it to the store's own feeds and write it when
+ * that changed it or it was missing. A table held before (the file
+ * damaged while the node was open, mended since) counts too: what this
+ * process knew it signed. Called with f->mu held. */
+static int feeds_load(struct node_feeds *f)
+{
+	struct node_feed *v = NULL, *old = NULL;
+	size_t nv = 0, len = 0, nold = 0;
+	char *buf = NULL;
+	int r, changed = 0, merged = 0;
+
+	why_plain_begin(); /* kept in English: why_retranslate() shows it */
+	f->err[0] = 0;
+	if ((r = feeds_read(f, &buf, &len, &v, &nv)) != 0) {
+		r = r < 0 ? r : 0; /* f->err says why; the table stays */
 		goto out;
 	}
-	if (r == 0 && node_feeds_parse(buf, len, f->n->pk, &v, &nv, why,
-				       sizeof(why)) < 0)
-		goto damaged;
-	/* missing (a node made before the file was, or the file lost): the
-	 * store's own feeds are all there is to know */
-	free(f->v);
+	old = f->v;
+	nold = f->nv;
 	f->v = v;
 	f->nv = f->cap = nv;
 	v = NULL;
-	if (f->readonly) {
-		r = 0;
-		goto out;
+	free(f->disk);
+	f->disk = buf;
+	f->disk_len = len;
+	for (size_t i = 0; i < nold; i++) {
+		r = feeds_raise(f, old[i].scope, old[i].seq);
+		if (r < 0 && r != HAMLET_ETOOBIG)
+			goto out;
+		changed |= r > 0;
 	}
+	r = 0;
+	if (f->readonly)
+		goto out;
 	f->warn[0] = 0;
-	if ((r = feeds_merge_store(f, &changed)) < 0) {
+	if ((r = feeds_merge_store(f, &merged)) < 0) {
 		why_set(f->err, sizeof(f->err),
 			N_("cannot read this node's own feeds in its store (%s): it writes nothing until it can"),
 			hamlet_strerror(r));
 		r = 0;
 		goto out;
 	}
-	if (!buf || changed || f->unsaved)
+	if (!buf || changed || merged || f->unsaved)
 		f->unsaved = feeds_save(f, f->v, f->nv, f->warn,
 					sizeof(f->warn)) < 0;
-	goto out;
-damaged:
-	why_set(f->err, sizeof(f->err),
-		N_("%s does not read (%s), so this node does not know which seqs it signed before and writes nothing. Mend that line (after \"key\", each line is a scope and the highest seq this node signed in it) or put the file back from a backup. If the store holds everything this node ever signed, moving the file aside is enough: the node writes it again from the store"),
-		f->path, why);
-	r = 0;
 out:
 	why_plain_end();
-	free(buf);
+	free(old);
 	free(v);
 	return r;
 }
@@ -455,6 +285,100 @@ static void show(const char *s, char *out, size_t n)
 {
 	if (why_retranslate(s, out, n) == s)
 		snprintf(out, n, "%s", s);
+}
+
+/* The first feed of table a (na) that b (nb) lists lower, or not at
+ * all, with both seqs; the number of them. */
+static size_t feeds_above(const struct node_feed *a, size_t na,
+			  const struct node_feed *b, size_t nb,
+			  const char **ret_scope, uint64_t *ret_a,
+			  uint64_t *ret_b)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < na; i++) {
+		int found;
+		size_t j = feeds_find(b, nb, a[i].scope, &found);
+		uint64_t other = found ? b[j].seq : 0;
+		if (other >= a[i].seq)
+			continue;
+		if (k++ == 0) {
+			*ret_scope = a[i].scope;
+			*ret_a = a[i].seq;
+			*ret_b = other;
+		}
+	}
+	return k;
+}
+
+/*
+ * Before a write, and before the file is written again: the file as it
+ * is now against its bytes as this process last read or wrote them.
+ * Unchanged: 0. Changed and no longer read: f->err set as at start
+ * (every write refused, the file left as it is), 1 and note says so.
+ * Changed and read (an administrator put a copy back, or edited it):
+ * the higher seq of each feed is kept, so the node never signs a seq it
+ * signed before and takes a higher seq it is told of; the file is
+ * written again when it listed less than the table, and 2 with note
+ * saying what was kept. A missing file is written again from the table
+ * (moving it aside is a way to mend it). Called with f->mu held, f->err
+ * empty, the node open to write.
+ */
+static int feeds_check(struct node_feeds *f, char *note, size_t notelen)
+{
+	struct node_feed *v = NULL;
+	size_t nv = 0, len = 0, up, down;
+	const char *scope = NULL;
+	uint64_t a = 0, b = 0;
+	char *buf = NULL;
+	int r;
+
+	why_plain_begin();
+	r = feeds_read(f, &buf, &len, &v, &nv);
+	why_plain_end();
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		show(f->err, note, notelen);
+		return 1;
+	}
+	if (buf && f->disk && len == f->disk_len &&
+	    memcmp(buf, f->disk, len) == 0) {
+		r = 0;
+		goto out;
+	}
+	/* what the file lists less of than the table, then more of; a
+	 * missing file (moved aside) is written again, with no more said */
+	down = buf ? feeds_above(f->v, f->nv, v, nv, &scope, &a, &b) : 0;
+	if (down)
+		why_set(note, notelen,
+			N_("%s was changed since this node last wrote it (a copy put back from a backup?): it lists seq %llu for feed %s, where this node signed up to seq %llu. The node keeps the higher seq of each feed and wrote the file again, so that it never signs a seq twice; to give up seqs that no node holds, use \"hamlet own-feeds forget-lost\""),
+			f->path, (unsigned long long)b, scope,
+			(unsigned long long)a);
+	up = buf ? feeds_above(v, nv, f->v, f->nv, &scope, &a, &b) : 0;
+	if (up && !down)
+		why_set(note, notelen,
+			N_("%s was changed since this node last wrote it: it lists seq %llu for feed %s, where this node knew of seq %llu. The node takes the higher seq of each feed and signs nothing at or below it (\"hamlet own-feeds\" lists them)"),
+			f->path, (unsigned long long)a, scope,
+			(unsigned long long)b);
+	for (size_t i = 0; i < nv; i++)
+		if ((r = feeds_raise(f, v[i].scope, v[i].seq)) < 0 &&
+		    r != HAMLET_ETOOBIG)
+			goto out;
+	free(f->disk);
+	f->disk = buf; /* the file as read: what the table holds when !down */
+	f->disk_len = len;
+	buf = NULL;
+	r = up || down ? 2 : 0;
+	if (f->disk && !down)
+		goto out;
+	why_plain_begin();
+	f->unsaved = feeds_save(f, f->v, f->nv, f->warn, sizeof(f->warn)) < 0;
+	why_plain_end();
+out:
+	free(buf);
+	free(v);
+	return r;
 }
 
 /* log_floors.get: the recorded seq of the node's feed in scope. */
@@ -506,6 +430,7 @@ void node__feeds_close(struct node_feeds *f)
 		return;
 	pthread_mutex_destroy(&f->mu);
 	free(f->v);
+	free(f->disk);
 	free(f->path);
 	free(f);
 }
@@ -536,29 +461,43 @@ int node_feeds_problem(struct node *n, char *buf, size_t len)
 	return r;
 }
 
-void node_feeds_refresh(struct node *n)
+int node_feeds_refresh(struct node *n, char *why, size_t whylen)
 {
 	struct node_feeds *f = n->feeds;
+	int r = 0;
 
 	if (!f)
-		return;
+		return 0;
 	pthread_mutex_lock(&f->mu);
 	if (f->err[0])
 		feeds_load(f);
+	else if (!f->readonly)
+		r = feeds_check(f, why, whylen);
 	pthread_mutex_unlock(&f->mu);
+	return r < 0 ? 0 : r; /* out of memory: the write says so */
 }
 
 int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		       char *why, size_t whylen)
 {
 	struct node_feeds *f = n->feeds;
-	int changed = 0, r = 0, was = 0;
+	int changed = 0, r = 0, was = 0, noted;
 
 	if (!f || f->readonly || !adv)
 		return 0;
 	pthread_mutex_lock(&f->mu);
 	if (f->err[0])
 		goto out; /* not over a file that does not read */
+	/* nor over one changed since it was last written */
+	if ((noted = feeds_check(f, why, whylen)) < 0) {
+		r = noted;
+		why_set(why, whylen, "%s", hamlet_strerror(r));
+		goto out;
+	}
+	if (noted == 1) {
+		r = HAMLET_ECONFIG;
+		goto out;
+	}
 	for (size_t i = 0; i < adv->n; i++) {
 		const struct log_advance *a = &adv->v[i];
 		uint8_t key[32];
@@ -581,7 +520,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		}
 		changed |= r;
 	}
-	r = 0;
+	r = noted;
 	if (!changed && !f->unsaved)
 		goto out;
 	was = f->warn[0] != 0;
@@ -591,10 +530,11 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 	f->unsaved = r < 0;
 	if (r == 0) {
 		f->warn[0] = 0;
+		r = noted;
 	} else if (!was) {
 		show(f->warn, why, whylen); /* said once, until it works */
 	} else {
-		r = 0;
+		r = noted;
 	}
 out:
 	pthread_mutex_unlock(&f->mu);
@@ -688,6 +628,11 @@ int node_feeds_forget(struct node *n, const char *scope,
 		return -EROFS;
 	}
 	pthread_mutex_lock(&f->mu);
+	/* a file changed since it was last written is read first: one
+	 * that no longer reads refuses this as every write (what a copy
+	 * put back raised is merged, and lowered below like the rest) */
+	if (!f->err[0] && (r = feeds_check(f, why, whylen)) < 0)
+		goto out;
 	if (f->err[0]) {
 		show(f->err, why, whylen);
 		r = HAMLET_ECONFIG;

@@ -53,4 +53,15 @@ void node__feeds_close(struct node_feeds *f);
 /* The floors for log_author (borrowed from f); NULL when f is. */
 const struct log_floors *node__feeds_floors(const struct node_feeds *f);
 
+/* --- node_feeds_file.c ---------------------------------------------------- */
+
+/* The file's text for table v (feeds of seq 0 left out), malloc'd; its
+ * length in *ret_len. NULL when out of memory. */
+char *node__feeds_text(const uint8_t pk[32], const struct node_feed *v,
+		       size_t nv, size_t *ret_len);
+/* The whole file at path into *ret, malloc'd (NUL-terminated; the
+ * caller frees it): 0, HAMLET_ETOOBIG past NODE_FEEDS_MAX_BYTES, or
+ * -errno (-ENOENT: missing). */
+int node__feeds_file_read(const char *path, char **ret, size_t *ret_len);
+
 #endif

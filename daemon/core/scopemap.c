@@ -475,9 +475,17 @@ const char *scopemap_show(const struct scopemap *m, const char *scope,
 {
 	char e[ENTRY_MAX_SCOPE + 1];
 	if (scopemap_resolve(m, scope, e))
-		snprintf(out, ol, "%s (was %s)", e, scope);
+		return scopemap_show_resolved(e, scope, out, ol);
+	return scopemap_show_resolved(scope, "", out, ol);
+}
+
+const char *scopemap_show_resolved(const char *effective, const char *written,
+				   char *out, size_t ol)
+{
+	if (written[0])
+		snprintf(out, ol, "%s (was %s)", effective, written);
 	else
-		snprintf(out, ol, "%s", scope);
+		snprintf(out, ol, "%s", effective);
 	return out;
 }
 

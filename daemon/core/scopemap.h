@@ -149,6 +149,10 @@ int scopemap_under_any(const struct scopemap *m, const char *scope,
 #define SCOPEMAP_SHOW_MAX (2 * ENTRY_MAX_SCOPE + 16)
 const char *scopemap_show(const struct scopemap *m, const char *scope,
 			  char *out, size_t ol);
+/* The same for a scope resolved already: "EFFECTIVE (was WRITTEN)" when
+ * written is not "", else EFFECTIVE. */
+const char *scopemap_show_resolved(const char *effective, const char *written,
+				   char *out, size_t ol);
 
 /* The newest (highest HLC) of n heads' entries, ops of record
  * coll/rid: 0, or HAMLET_ENOTFOUND when none is held here. */
