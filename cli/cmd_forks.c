@@ -2,10 +2,12 @@
  * hamlet forks [--json]
  *
  * The fork evidence the store keeps, one forked feed per block: whose key
- * signed two different entries at one seq, in which scope, where the feed
- * is frozen, and the conflicting entries. A report: exit 0 whether or not
- * there are forks. The store is opened read-only; `hamlet verify` is what
- * says whether the store itself is intact.
+ * signed two different entries at one seq (saying so plainly when it is
+ * this node's own: a copy of its key writes on another PC), in which
+ * scope, where the feed is frozen, and the conflicting entries. A
+ * report: exit 0 whether or not there are forks. The store is opened
+ * read-only; `hamlet verify` is what says whether the store itself is
+ * intact.
  */
 #include "cli.h"
 
@@ -15,7 +17,7 @@
 
 #include <string.h>
 
-static void forks_print(const struct audit_forks *fs)
+static void forks_print(const struct audit_forks *fs, const uint8_t *own)
 {
 	if (fs->n == 0) {
 		printf(_("no forks\n"));
@@ -28,6 +30,8 @@ static void forks_print(const struct audit_forks *fs)
 		char h[65], tm[48];
 		cli_hex(f->author, 32, h);
 		printf(_("\nauthor %s\n"), h);
+		if (memcmp(f->author, own, 32) == 0)
+			printf(_("  THIS NODE'S KEY: another PC uses this key. Stop that PC and call the administrator\n"));
 		printf(_("  scope  %s\n"), f->scope);
 		printf(_("  frozen at seq %llu: nothing this author signs after it in this feed is taken\n"),
 		       (unsigned long long)f->seq);
@@ -43,7 +47,7 @@ static void forks_print(const struct audit_forks *fs)
 	}
 }
 
-static json_t *forks_json(const struct audit_forks *fs)
+static json_t *forks_json(const struct audit_forks *fs, const uint8_t *own)
 {
 	json_t *j = json_object(), *arr = json_array();
 
@@ -53,6 +57,8 @@ static json_t *forks_json(const struct audit_forks *fs)
 		char h[65], tm[48];
 		cli_hex(f->author, 32, h);
 		json_object_set_new(o, "author", json_string(h));
+		json_object_set_new(o, "own",
+				    json_boolean(memcmp(f->author, own, 32) == 0));
 		json_object_set_new(o, "scope", json_string(f->scope));
 		json_object_set_new(o, "seq", json_integer((json_int_t)f->seq));
 		for (size_t k = 0; k < f->n; k++) {
@@ -109,9 +115,9 @@ int cmd_forks(int argc, char **argv)
 			(unsigned long long)fs.broken, cli_plural(fs.broken),
 			fs.broken == 1 ? "s" : "", cli_prog());
 	if (cli_global.json)
-		cli_json_print(forks_json(&fs));
+		cli_json_print(forks_json(&fs, n->pk));
 	else
-		forks_print(&fs);
+		forks_print(&fs, n->pk);
 	r = 0;
 out:
 	problems_close(&damage);

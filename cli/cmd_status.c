@@ -499,6 +499,24 @@ static void restoring_print(const struct status_facts *st)
 	printf(_("  if no node holds them (the store was lost before they were synced): hamlet own-feeds forget-lost\n"));
 }
 
+/* This node's key signed two different entries at one seq of its own
+ * feed: a copy of the key writes on another PC. Said before anything
+ * else, as nothing here can mend it. */
+static void own_forks_print(const struct status_facts *st)
+{
+	for (size_t i = 0; i < st->nown_forks && i < STATUS_MAX_OWN_FORKS;
+	     i++)
+		printf(_("WARNING: this node's key signed two different entries at seq %llu of its feed %s: another PC uses this key. Stop that PC and call the administrator. This node writes nothing more in that feed, and what it wrote there after seq %llu reaches no other node (hamlet forks shows both entries)\n"),
+		       (unsigned long long)st->own_forks[i].seq,
+		       st->own_forks[i].scope,
+		       (unsigned long long)st->own_forks[i].seq);
+	if (st->nown_forks > STATUS_MAX_OWN_FORKS)
+		printf(P_("  and %zu more feed of this node's (hamlet forks lists it)\n",
+			  "  and %zu more feeds of this node's (hamlet forks lists them)\n",
+			  st->nown_forks - STATUS_MAX_OWN_FORKS),
+		       st->nown_forks - STATUS_MAX_OWN_FORKS);
+}
+
 static void status_print(const struct status_facts *st)
 {
 	const struct status_totals *tot = &st->tot;
@@ -523,6 +541,7 @@ static void status_print(const struct status_facts *st)
 	status_cert_read(n, &cf);
 	cert_line(&cf, n->name);
 	cli_lapse_print(stdout, _("WARNING: "), &st->lapse);
+	own_forks_print(st);
 	/* two counts, each with its own plural */
 	printf(P_("store: %llu entry", "store: %llu entries", tot->entries),
 	       (unsigned long long)tot->entries);

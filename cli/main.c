@@ -485,9 +485,11 @@ const struct cli_command cli_commands[] = {
 	  "where the feed is frozen (nothing the author signs after it in\n"
 	  "that feed is taken), and the conflicting entries kept, each with\n"
 	  "its seq, time and id: the feed's own entry and the one kept as\n"
-	  "evidence. Prints \"no forks\" when there are none, and exits 0\n"
-	  "either way. With --json: forks, each with author, scope, seq and\n"
-	  "entries (id, seq, hlc, time, evidence)."),
+	  "evidence. A fork of this node's own key is marked THIS NODE'S KEY:\n"
+	  "another PC uses the key; stop that PC and call the administrator.\n"
+	  "Prints \"no forks\" when there are none, and exits 0 either way.\n"
+	  "With --json: forks, each with author, own (true for this node's\n"
+	  "key), scope, seq and entries (id, seq, hlc, time, evidence)."),
 	  NULL, "hamlet forks" },
 	{ "own-feeds", cmd_own_feeds,
 	  N_("what this node signed in its own feeds, and what its store holds of it"),

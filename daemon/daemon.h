@@ -143,6 +143,8 @@ struct daemon {
 	struct peer_info known[HAMLETD_MAX_KNOWN];
 	struct peer_faulty faulty[HAMLETD_MAX_FAULTY];
 	size_t parked; /* batches waiting for room on the disk */
+	/* this node's own feeds a fork froze, as last logged (sync_trust.c) */
+	size_t own_forks_said;
 };
 
 #endif

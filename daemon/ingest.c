@@ -266,10 +266,14 @@ static void run_entries(struct ingest *q, struct ingest_job *j)
 		/* an entry dated far ahead or past the held caps may be
 		 * relayed in good faith: refused, but not the sender's fault;
 		 * so may one this node's trust set refuses (a revocation or
-		 * a revoked issuer the sender has not heard of yet) */
+		 * a revoked issuer the sender has not heard of yet), and one
+		 * of a feed frozen here after a fork whose proof the sender
+		 * has not received yet (its author most often: the real PC
+		 * of a copied key, which hears of it by that proof) */
 		if (o->status == LOG_REJECTED && !j->fault &&
 		    o->err != HAMLET_EFUTURE && o->err != HAMLET_EHELDCAP &&
-		    o->err != HAMLET_EREVOKED && o->err != HAMLET_ECERT) {
+		    o->err != HAMLET_EREVOKED && o->err != HAMLET_ECERT &&
+		    o->err != HAMLET_EFORKED) {
 			const struct log_in *in = &j->in[idx[k]];
 			struct entry e;
 			uint64_t seq = o->seq; /* 0 when not stored: its own */
@@ -408,6 +412,10 @@ static void job_after(uv_work_t *w, int status)
 	if (j->kind == INGEST_TRUST && j->r == 0)
 		for (size_t i = 0; i < j->n && !trusted; i++)
 			trusted = j->tout[i].status == TRUSTSET_ADDED;
+	/* a fork found among arriving entries: its proof joined the set,
+	 * and goes to the sessions (SPEC §9, "Forks") */
+	if (j->kind == INGEST_ENTRIES && j->r == 0 && j->stats.forks)
+		trusted = 1;
 	/* feeds and fork proofs taken out: sessions state again what they
 	 * hold */
 	if (j->kind == INGEST_KEEP && j->r == 0)

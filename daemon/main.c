@@ -406,6 +406,7 @@ int main(int argc, char **argv)
 				       usec / 2000);
 	}
 	ready_say(d);
+	sync_own_forks_say(d); /* a copy of this node's key, found before */
 	sd_notify(0, "READY=1");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = 0;

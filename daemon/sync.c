@@ -472,18 +472,19 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		const struct wire_feed *wf = &m->feeds.feeds[i];
 		struct log_feed f;
 		uint64_t mine = 0;
-		int shared = 1;
+		int shared = 1, closed = 0;
 		r = log_feed_get(t, wf->key, &f);
 		if (r == 0) {
 			mine = f.seq;
 			shared = sync__scope_shared(c, f.scope);
+			closed = sync__feed_closed(&f); /* nothing to ask */
 		} else if (r != HAMLET_ENOTFOUND) {
 			break;
 		}
 		r = 0;
 		if (!shared)
 			continue;
-		if (mine < wf->seq) {
+		if (mine < wf->seq && !closed) {
 			r = want_send(c, wf->key, mine, wf->seq);
 			wanted++;
 		} else if (mine > wf->seq) {

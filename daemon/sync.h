@@ -232,5 +232,12 @@ int sync_trust_submit(struct daemon *d, const char *from,
 		      const struct trustset_item *items, size_t n);
 /* The writer's hook after the trust set grew (ingest_on_trust). */
 void sync_trust_changed(void *d);
+/*
+ * Log, plainly, each of this node's own feeds that a fork froze (its key
+ * signed two different entries at one seq: another PC uses the key), when
+ * there are more of them than were last logged: at start, and as the trust
+ * set grows.
+ */
+void sync_own_forks_say(struct daemon *d);
 
 #endif

@@ -22,6 +22,11 @@ void sync__budget_tick(struct conn *c);
 int sync__send_writer(struct conn *c, struct mp_writer *w);
 /* A feed of this scope is replicated by both ends of c. */
 int sync__scope_shared(struct conn *c, const char *scope);
+/* 1 when this node takes nothing more of feed f: a fork froze it at or
+ * below its head (SPEC §8), so WANT or TAKE would only bring entries to
+ * refuse (sync_send.c). */
+struct log_feed;
+int sync__feed_closed(const struct log_feed *f);
 
 /* Send FEEDS (heads and ids) in chunks the receiver accepts. */
 int sync__send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,

@@ -129,6 +129,29 @@ static void ahead_say(struct conn *c, uint64_t n, uint64_t now)
 	     (unsigned long long)total);
 }
 
+/* Log, naming the peer, the entries of b refused as of a feed frozen here
+ * after a fork: no fault of the peer, which may not hold the fork's proof
+ * yet (the real PC of a copied key writes on until the proof reaches it).
+ * It sends them once a session (SPEC 5.7), so one line a batch is
+ * bounded. */
+static void frozen_say(struct conn *c, const struct sync_batch *b)
+{
+	const struct log_out *first = NULL;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->out[i].status == LOG_REJECTED &&
+		    b->out[i].err == HAMLET_EFORKED && !n++)
+			first = &b->out[i];
+	if (!n)
+		return;
+	dlog(DLOG_WARNING,
+	     P_("peer %s: refused %llu entry it sent: %s; not the peer's fault, the session goes on, and the fork's proof goes to it",
+		"peer %s: refused %llu entries it sent, the first: %s; not the peer's fault, the session goes on, and the fork's proof goes to it",
+		n),
+	     c->name, (unsigned long long)n, dlog_tr(first->why));
+}
+
 /* The batch is committed: acknowledge it with the next credit. */
 static void batch_acked(struct conn *c, const struct sync_batch *b)
 {
@@ -143,6 +166,8 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		dlog(DLOG_WARNING,
 		     _("peer %s: a feed's author signed two histories; evidence kept"),
 		     c->name);
+	if (b->n)
+		frozen_say(c, b);
 	if (b->n)
 		ceiling_committed(c->info);
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms,

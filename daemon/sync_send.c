@@ -97,6 +97,11 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 	return 0;
 }
 
+int sync__feed_closed(const struct log_feed *f)
+{
+	return f->forked && f->seq >= f->fork_seq;
+}
+
 int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl)
 {
@@ -425,6 +430,10 @@ void sync_session_pump(struct conn *c)
 		r = log_feed_get(t, st->key, &f);
 		if (r == 0 && !sync__scope_shared(c, f.scope))
 			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
+		/* nothing past a fork: no node that holds its proof takes it,
+		 * and the proof goes to every node that reads the feed */
+		if (r == 0 && f.forked && f.fork_seq < f.seq)
+			f.seq = f.fork_seq;
 		if (r == 0 && !s->tx_open && s->nstreams == 1 &&
 		    f.seq >= st->next) {
 			/* the last feed queued: a batch of at most half of

@@ -182,7 +182,9 @@ static int since_decide(struct conn *c)
 		uint64_t mine = 0;
 		r = log_feed_get(t, wf->key, &f);
 		if (r == 0) {
-			if (!sync__scope_shared(c, f.scope))
+			/* frozen by a fork: nothing more to ask for */
+			if (!sync__scope_shared(c, f.scope) ||
+			    sync__feed_closed(&f))
 				continue;
 			mine = f.seq;
 		} else if (r != HAMLET_ENOTFOUND) {

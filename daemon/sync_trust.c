@@ -17,6 +17,7 @@
 #include "log.h"
 #include "node.h"
 #include "peer.h"
+#include "status.h"
 #include "trustset.h"
 
 #include <errno.h>
@@ -305,6 +306,32 @@ int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
 	return r;
 }
 
+void sync_own_forks_say(struct daemon *d)
+{
+	struct status_own_fork v[STATUS_MAX_OWN_FORKS];
+	struct store_txn *t;
+	size_t n = 0;
+	int r;
+
+	if (store_txn_begin(d->node->st, 1, &t) < 0)
+		return;
+	r = status_own_forks(t, d->node->pk, v, STATUS_MAX_OWN_FORKS, &n);
+	store_txn_abort(t);
+	if (r < 0 || n <= d->own_forks_said)
+		return;
+	d->own_forks_said = n;
+	for (size_t i = 0; i < n && i < STATUS_MAX_OWN_FORKS; i++)
+		dlog(DLOG_ERR,
+		     _("this node's key signed two different entries at seq %llu of its feed %s: another PC uses this key. Stop that PC and call the administrator; this node writes nothing more in that feed (hamlet forks shows both entries)"),
+		     (unsigned long long)v[i].seq, v[i].scope);
+	if (n > STATUS_MAX_OWN_FORKS)
+		dlog(DLOG_ERR,
+		     P_("and %zu more feed of this node's (hamlet forks lists it)",
+			"and %zu more feeds of this node's (hamlet forks lists them)",
+			n - STATUS_MAX_OWN_FORKS),
+		     n - STATUS_MAX_OWN_FORKS);
+}
+
 /* The set grew: sessions with a key now revoked end; the others hear. */
 void sync_trust_changed(void *ctx)
 {
@@ -312,7 +339,10 @@ void sync_trust_changed(void *ctx)
 	struct store_txn *t;
 	char why[200], msg[300];
 
-	if (d->stopping || store_txn_begin(d->node->st, 1, &t) < 0)
+	if (d->stopping)
+		return;
+	sync_own_forks_say(d); /* a proof of this node's own feed among them? */
+	if (store_txn_begin(d->node->st, 1, &t) < 0)
 		return;
 	for (struct conn *c = d->conns; c; c = c->next) {
 		if (c->closing || c->state != CONN_READY)

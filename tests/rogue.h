@@ -464,10 +464,10 @@ static inline int rogue_entry(struct node *n, int port, int tamper)
 	return fd;
 }
 
-/* Log in as n, say HELLO, then send entry 1 of another author's feed key
- * that n holds: a relay passing on what it received. */
-static inline int rogue_relay(struct node *n, int port,
-			      const uint8_t feed[32])
+/* Log in as n, say HELLO, then send entry seq of another author's feed
+ * key that n holds: a relay passing on what it received. */
+static inline int rogue_relay_seq(struct node *n, int port,
+				  const uint8_t feed[32], uint64_t seq)
 {
 	struct noise_cipher tx;
 	struct mp_writer w;
@@ -477,13 +477,20 @@ static inline int rogue_relay(struct node *n, int port,
 	int fd = rogue_login(n, port, &tx, &w, key);
 
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
-	rogue_entry_get(t, feed, 1, &we);
+	rogue_entry_get(t, feed, seq, &we);
 	ASSERT_OK(wire_put_entries(&w, feed, NULL, &we, 1, 1, NULL));
 	store_txn_abort(t);
 	rogue_send(fd, &tx, &w);
 	mp_writer_destroy(&w);
 	noise_cipher_wipe(&tx);
 	return fd;
+}
+
+/* The same, entry 1. */
+static inline int rogue_relay(struct node *n, int port,
+			      const uint8_t feed[32])
+{
+	return rogue_relay_seq(n, port, feed, 1);
 }
 
 #endif

@@ -845,6 +845,74 @@ int main(int argc, char **argv)
 		node_close(wr);
 	}
 
+	TEST_START("an entry of a feed frozen here after a fork, sent by a peer that has not heard of the fork, is refused and counted, the peer kept");
+	{
+		struct daemon_proc pz;
+		struct node *wr = th_node(dir, net, "fz-writer", "bk/fz");
+		struct node *relay = th_node(dir, net, "fz-relay", "bk");
+		struct node *rd = th_node(dir, net, "fz-node", "bk");
+		struct node *clone;
+		struct th_pool pw = { 0 }, pcl = { 0 };
+		struct log_out lo[4];
+		uint8_t wkey[32];
+		char cmd[8600], h[4200], w2[256];
+		ASSERT_OK(th_put(wr, "health_profile", "HP-FZ",
+				 "person_id=777777777777;full_name=Forked;birth_date=1970-01-01"));
+		/* the writer's key copied to a second PC: both sign a seq 2,
+		 * and the writer goes on to seq 3 */
+		node_close(wr);
+		snprintf(cmd, sizeof(cmd), "cp -a '%s/fz-writer' '%s/fz-clone'",
+			 dir, dir);
+		ASSERT_EQ(system(cmd), 0);
+		snprintf(h, sizeof(h), "%s/fz-writer", dir);
+		ASSERT_OK(node_open(h, 0, &wr, w2, sizeof(w2)));
+		snprintf(h, sizeof(h), "%s/fz-clone", dir);
+		ASSERT_OK(node_open(h, 0, &clone, w2, sizeof(w2)));
+		ASSERT_OK(th_put(wr, "health_profile", "HP-FZ", "phone=0900000001"));
+		ASSERT_OK(th_put(clone, "health_profile", "HP-FZ", "phone=0900000002"));
+		ASSERT_OK(th_put(wr, "health_profile", "HP-FZ", "phone=0900000003"));
+		th_pool_fill(wr, &pw);
+		th_pool_fill(clone, &pcl);
+		ASSERT_EQ(pw.n, 3);
+		/* the relay holds the writer's three; the node holds seq 1
+		 * and 2 and the clone's seq 2: frozen at seq 2 */
+		ASSERT_OK(log_ingest(relay->st, relay->net.id, pw.in, pw.n, lo,
+				     NULL, NULL));
+		ASSERT_OK(log_ingest(rd->st, rd->net.id, pw.in, 2, lo, NULL,
+				     NULL));
+		ASSERT_OK(log_ingest(rd->st, rd->net.id, &pcl.in[1], 1, lo, NULL,
+				     NULL));
+		ASSERT_EQ(lo[0].status, LOG_FORK);
+		th_pool_free(&pw);
+		th_pool_free(&pcl);
+		node_close(rd); /* its daemon opens it */
+		daemon_proc_init(&pz, dir, "fz-node");
+		ASSERT_OK(daemon_proc_start_listening(&pz, hamletd, NULL, 5));
+		log_feed_key(wr->pk, "bk/fz", wkey);
+		fd = rogue_relay_seq(relay, pz.port, wkey, 3);
+		/* counted among the refusals (bounded: 250 x 20 ms) */
+		for (int i = 0; i < 250; i++) {
+			status_of(pz.sock, 5000, &ds);
+			if (ds.refused_frozen)
+				break;
+			sleep_ms(20);
+		}
+		fprintf(stderr, "   refused, frozen feed: %llu\n",
+			(unsigned long long)ds.refused_frozen);
+		ASSERT_EQ(ds.refused_frozen, 1);
+		ASSERT_EQ(ds.refused_invalid, 0);
+		/* refused, not a fault: the relay neither dropped nor backed
+		 * off, and the refusal logged with the peer and the feed */
+		ASSERT_TRUE(!daemon_proc_log_has(&pz, "dropped:"));
+		ASSERT_TRUE(!daemon_proc_log_has(&pz, "backed off"));
+		ASSERT_TRUE(wait_log(&pz, "refused 1 entry it sent: feed bk/fz is frozen at seq 2 after a fork", 5000));
+		close(fd);
+		ASSERT_EQ(stop(&pz), 0);
+		node_close(clone);
+		node_close(relay);
+		node_close(wr);
+	}
+
 	TEST_START("a flood of connections without the network key locks out neither a dial nor its sync");
 	{
 		struct daemon_proc pf, ph;

@@ -314,6 +314,56 @@ static int classify_one(void *ctx, const char *coll, const char *id)
 	return 0;
 }
 
+struct own_forks {
+	struct status_own_fork *v;
+	size_t max, n;
+};
+
+static int own_fork_one(void *ctx, int kind, const uint8_t id[32],
+			const uint8_t *data, size_t len)
+{
+	struct own_forks *o = ctx;
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	size_t i;
+
+	(void)kind;
+	(void)id;
+	if (!fp)
+		return -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) < 0) {
+		free(fp);
+		return 0; /* damage: verify's business, not status's */
+	}
+	for (i = 0; i < o->n && i < o->max; i++)
+		if (strcmp(o->v[i].scope, fp->a.scope) == 0)
+			break;
+	if (i < o->n && i < o->max) { /* a second proof of one feed */
+		if (fp->at < o->v[i].seq)
+			o->v[i].seq = fp->at;
+	} else {
+		if (o->n < o->max) {
+			snprintf(o->v[o->n].scope, sizeof(o->v[o->n].scope),
+				 "%s", fp->a.scope);
+			o->v[o->n].seq = fp->at;
+		}
+		o->n++;
+	}
+	free(fp);
+	return 0;
+}
+
+int status_own_forks(struct store_txn *t, const uint8_t pk[32],
+		     struct status_own_fork *v, size_t max, size_t *ret_n)
+{
+	struct own_forks o = { v, max, 0 };
+	int r = trustset_each_subject(t, pk, TRUST_FORK, own_fork_one, &o);
+
+	if (r < 0)
+		return r;
+	*ret_n = o.n;
+	return 0;
+}
+
 int status_store_read(struct status_facts *st)
 {
 	struct classify cl = { 0 };
@@ -334,7 +384,9 @@ int status_store_read(struct status_facts *st)
 	cl.t = t;
 	cl.st = st;
 	if ((r = totals_read(t, &st->tot)) >= 0 &&
-	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0)
+	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0 &&
+	    (r = status_own_forks(t, st->n->pk, st->own_forks,
+				  STATUS_MAX_OWN_FORKS, &st->nown_forks)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
 	if (r >= 0)
@@ -553,6 +605,22 @@ json_t *status_json(const struct status_facts *st)
 				  (json_int_t)st->lapse.last_ms, "from", day));
 	} else {
 		json_object_set_new(j, "lapsed", json_null());
+	}
+	{
+		/* this node's key signed two entries at one seq: a copy */
+		json_t *a = json_array();
+		for (size_t i = 0;
+		     i < st->nown_forks && i < STATUS_MAX_OWN_FORKS; i++)
+			json_array_append_new(
+				a, json_pack("{s:s, s:I}", "scope",
+					     st->own_forks[i].scope, "seq",
+					     (json_int_t)st->own_forks[i].seq));
+		json_object_set_new(j, "own_forks", a);
+		if (st->nown_forks > STATUS_MAX_OWN_FORKS)
+			json_object_set_new(
+				j, "own_forks_more",
+				json_integer((json_int_t)(st->nown_forks -
+							  STATUS_MAX_OWN_FORKS)));
 	}
 	if (st->unclassified)
 		json_object_set_new(j, "problems_unclassified",

@@ -28,6 +28,14 @@ struct status_problem {
 #define STATUS_MAX_COLLS 8	   /* collections told apart */
 #define STATUS_MAX_RESTORING 8	   /* own feeds waiting, named one by one */
 #define STATUS_MAX_CLASSIFY 10000 /* records looked at to tell them apart */
+#define STATUS_MAX_OWN_FORKS 4	   /* own forked feeds, named one by one */
+
+/* One of this node's own feeds that a fork froze: this node's key signed
+ * two different entries at seq (another PC uses the key). */
+struct status_own_fork {
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t seq;
+};
 
 struct status_totals {
 	uint64_t feeds, entries, own, newest_ms;
@@ -57,6 +65,10 @@ struct status_facts {
 	char feeds_why[1024];
 	/* own entries no certificate of the node covers (node.h) */
 	struct node_lapse lapse;
+	/* this node's own feeds a fork froze (status_own_forks): the
+	 * first STATUS_MAX_OWN_FORKS; nown_forks counts them all */
+	struct status_own_fork own_forks[STATUS_MAX_OWN_FORKS];
+	size_t nown_forks;
 	int running;
 	const msgpack_object *res, *peers;
 	size_t np;
@@ -71,6 +83,14 @@ struct status_cert {
 
 /* Fill st's store figures from st->n's store. */
 int status_store_read(struct status_facts *st);
+/*
+ * The feeds of key pk (this node's) that a fork froze, from the fork
+ * proofs of t's trust set: one per feed, at the lowest seq where two
+ * entries part, the first max of them in v (by proof id); *ret_n counts
+ * them all. 0, or <0 when the store cannot be read.
+ */
+int status_own_forks(struct store_txn *t, const uint8_t pk[32],
+		     struct status_own_fork *v, size_t max, size_t *ret_n);
 void status_cert_read(struct node *n, struct status_cert *cf);
 /* Entries written on n after since_ms (waiting to go out to a peer),
  * whatever the peer may read. status_json counts, per peer, only those
