@@ -460,7 +460,8 @@ json_t *cli_report_json(const struct report *rep, json_t *source);
 /* --- the daemon's socket (cli_rpc.c) ----------------------------------- */
 
 /* --socket, else $HAMLET_SOCKET, else the socket HOME/hamletd.lock names
- * (the last daemon started on this home wrote it there), else
+ * while a daemon holds that lock (the daemon running on this home wrote
+ * it there; a copied home's file names another home's), else
  * HOME/hamletd.sock; static. */
 const char *cli_socket_path(const char *opt);
 /* Does a daemon accept connections on the node's socket? 1 yes, 0 no

@@ -61,21 +61,65 @@ static void lock_read(char *ret_pid, size_t pl, char *ret_sock, size_t sl,
 		snprintf(ret_sock, sl, "%.*s", (int)n, nl + 1);
 }
 
+/* 1 when a daemon accepts at path, else -errno (-ENAMETOOLONG when path
+ * cannot be a socket's). */
+static int socket_answers(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	/* not blocking: a daemon whose backlog is full (EAGAIN) runs, and a
+	 * blocking connect would wait for ever */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 0)) < 0)
+		return -errno;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
+	close(fd);
+	return r == 0 || r == -EAGAIN || r == -EINPROGRESS ? 1 : r;
+}
+
+/*
+ * The lock names a socket, but no daemon holds it: that is the socket of
+ * the daemon that last ran on this home, or, in a copy of a running
+ * node's home (cp -a, a backup put back elsewhere), the original's, which
+ * serves the original's store. Neither serves this home: say so (once)
+ * when something answers there.
+ */
+static void lock_foreign_note(const char *sock)
+{
+	static int said;
+
+	if (said || socket_answers(sock) != 1)
+		return;
+	said = 1;
+	cli_err(_("note: %s/hamletd.lock names the socket %s, but the hamletd answering there does not run on %s (none holds its lock): it serves another home, of which this one may be a copy, so this command leaves it alone and works on %s by itself; to act on that node, give its own home with --home"),
+		cli_home(), sock, cli_home(), cli_home());
+}
+
 const char *cli_socket_path(const char *opt)
 {
 	static char buf[4200];
 	const char *env = getenv("HAMLET_SOCKET");
-	char pid[32];
+	char pid[32], def[4200];
 	int held;
 	if (opt)
 		return opt;
 	if (env && env[0])
 		return env;
-	/* where the last daemon on this home put it (socket = outside the
-	 * home, say); its default otherwise */
+	/* where the daemon running on this home put it (socket = outside
+	 * the home, say), trusted only while that daemon holds the lock: a
+	 * copied home carries the original's lock file, a new file nobody
+	 * locks, whose socket is the original daemon's; the default
+	 * otherwise */
 	lock_read(pid, sizeof(pid), buf, sizeof(buf), &held);
-	if (!buf[0])
-		snprintf(buf, sizeof(buf), "%s/hamletd.sock", cli_home());
+	snprintf(def, sizeof(def), "%s/hamletd.sock", cli_home());
+	if (buf[0] && !held && strcmp(buf, def) != 0)
+		lock_foreign_note(buf);
+	if (!buf[0] || !held)
+		snprintf(buf, sizeof(buf), "%s", def);
 	return buf;
 }
 
@@ -106,26 +150,6 @@ static int daemon_unreachable(const char *sock, int r, int quiet_if_down)
 	return -ENOENT;
 }
 
-/* 1 when a daemon accepts at path, else -errno (-ENAMETOOLONG when path
- * cannot be a socket's). */
-static int socket_answers(const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd, r;
-
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	/* not blocking: a daemon whose backlog is full (EAGAIN) runs, and a
-	 * blocking connect would wait for ever */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			 0)) < 0)
-		return -errno;
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
-	close(fd);
-	return r == 0 || r == -EAGAIN || r == -EINPROGRESS ? 1 : r;
-}
-
 /* A daemon that holds the home's lock and has no socket yet is starting
  * (it opens the store first): wait for it, at most 5 s, while it holds
  * the lock. */
@@ -143,6 +167,8 @@ int cli_daemon_up(void)
 		if (!held)
 			break;
 		nanosleep(&ts, NULL);
+		/* it writes where its socket is once it has claimed it */
+		path = cli_socket_path(NULL);
 		r = socket_answers(path);
 	}
 	if (r == 1)

@@ -85,6 +85,11 @@ static int home_lock(const char *home, char *why, size_t wl)
 		close(fd);
 		return -e;
 	}
+	/* what the file says is its holder's word: hamlet trusts it only
+	 * while the lock is held, and what an earlier daemon (or the
+	 * original's, in a copied home) wrote is not ours */
+	if (ftruncate(fd, 0) != 0)
+		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
 	return fd;
 }
 

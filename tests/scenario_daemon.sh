@@ -106,6 +106,20 @@ check "and the refused daemon left no pid of its own in the new lock file" test 
 mv "$T/b.lock.held" "$T/b/hamletd.lock"
 check "b's daemon still answers status" B status
 check "b's socket is still there" test -S "$T/b/hamletd.sock"
+# a copy of b's home made while b's daemon runs carries b's hamletd.lock,
+# which names b's socket; no daemon holds the copy's lock, so hamlet on
+# the copy works without a daemon and leaves b's alone
+cp -a "$T/b" "$T/bcopy"
+C() { "$H" --home "$T/bcopy" "$@"; }
+C put health_profile HP-C1 '{"person_id":"444444444444","full_name":"Copy","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "a put on a copy of a running node's home is saved in the copy, not through the original's daemon" \
+	bash -c "grep -q 'saved health_profile/HP-C1' '$T/put.out' && ! grep -q 'through hamletd' '$T/put.out'"
+check "and it names the daemon it left alone" grep -q "hamletd.lock names the socket $T/b/hamletd.sock, but the hamletd answering there does not run on $T/bcopy" "$T/put.out"
+check "the copy's store holds it" C get health_profile HP-C1
+if B get health_profile HP-C1 >/dev/null 2>&1; then fail "and the original's store does not"; else ok "and the original's store does not"; fi
+check "status of the copy says its daemon is not running" bash -c "'$H' --home '$T/bcopy' status 2>/dev/null | grep -q '^daemon: not running'"
+check "and its JSON says daemon: false" bash -c "'$H' --home '$T/bcopy' status --json 2>/dev/null | grep -q '\"daemon\": false'"
+rm -rf "$T/bcopy"
 # a socket nobody answers on is what a killed daemon leaves: replaced
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
 launch x --socket "$T/stale.sock" && ok "a stale socket at --socket is replaced" || fail "a stale socket at --socket is replaced"
