@@ -131,6 +131,7 @@ int cli_exit_code(int err)
 	case HAMLET_EDELCONFLICT:
 		return CLI_EXIT_USAGE;
 	case HAMLET_EBEHIND:
+	case CLI_ELATER:
 		return CLI_EXIT_LATER;
 	default:
 		return CLI_EXIT_SYSTEM;

@@ -46,6 +46,7 @@ enum cli_exit {
  * message was printed already". */
 #define CLI_EUSAGE (-2000)    /* wrong command line */
 #define CLI_EPROBLEMS (-2001) /* the command ran and found problems */
+#define CLI_ELATER (-2002)    /* not all done: do it again later (exit 7) */
 
 /* --- the dispatch table (cli/main.c) ---------------------------------- */
 

@@ -303,10 +303,10 @@ char *cli_sh_quote(const char *s)
 
 /* The kinds of problems (problems_add() in the core), for a person. */
 static const char *const problem_kinds[] = {
-	N_("bad-evidence"), N_("body"),	   N_("chain"),	 N_("damaged"),
-	N_("digest"),	    N_("fork"),	   N_("future"), N_("gap"),
-	N_("held"),	    N_("network"), N_("record"), N_("signature"),
-	N_("trailer"),	    N_("trust"),   N_("rejected"),
+	N_("bad-evidence"), N_("body"),	   N_("chain"),	   N_("damaged"),
+	N_("digest"),	    N_("fork"),	   N_("future"),   N_("gap"),
+	N_("held"),	    N_("network"), N_("record"),   N_("signature"),
+	N_("trailer"),	    N_("trust"),   N_("rejected"), N_("ahead"),
 };
 
 const char *cli_problem_kind(const char *kind)

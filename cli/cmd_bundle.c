@@ -123,8 +123,11 @@ void cli_bundle_report_print(FILE *f, const char *path,
 				(unsigned long long)s->bodies_filled);
 		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
 			(unsigned long long)s->held);
+		if (rep->ahead)
+			fprintf(f, _("  ahead:      %llu (sound, but too far ahead of what this node holds of their feed to wait here: not stored; import the earlier bundle first, then this file again)\n"),
+				(unsigned long long)rep->ahead);
 		if (s->released)
-			fprintf(f, _("  released:   %llu (held before, applied now)\n"),
+			fprintf(f, _("  released:   %llu (held here before, stored now that the entries before them came: of this file, or of a bundle or sync before it)\n"),
 				(unsigned long long)s->released);
 		fprintf(f, _("  fork:       %llu\n"), (unsigned long long)s->forks);
 		fprintf(f, _("  rejected:   %llu\n"), (unsigned long long)s->rejected);
@@ -242,6 +245,8 @@ json_t *cli_bundle_report_json(const char *path,
 		json_object_set_new(sj, "fork", json_integer((json_int_t)s->forks));
 		json_object_set_new(sj, "rejected",
 				    json_integer((json_int_t)s->rejected));
+		json_object_set_new(sj, "ahead",
+				    json_integer((json_int_t)rep->ahead));
 		json_object_set_new(sj, "outside_scope",
 				    json_integer((json_int_t)rep->outside));
 		json_object_set_new(j, "imported", sj);
@@ -287,8 +292,8 @@ json_t *cli_bundle_report_json(const char *path,
 			    json_integer((json_int_t)rep->problems.total));
 	json_object_set_new(
 		j, "ok",
-		json_boolean(import ? !import_failed(rep) :
-				      !cli_bundle_check_failed(rep)));
+		json_boolean(import ? !import_failed(rep) && !rep->ahead
+				    : !cli_bundle_check_failed(rep)));
 	return j;
 }
 
@@ -512,13 +517,16 @@ static int bundle_import_run(const char *path)
 					n->net.name, n);
 	if (!cli_global.json && ci.via_daemon)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
-	if (import_failed(&rep)) {
-		if (!cli_global.json)
-			printf(_("what verified was imported; the rest was not (see the problems above)\n"));
-		r = CLI_EPROBLEMS;
-	} else {
-		r = 0;
-	}
+	if (import_failed(&rep) && !cli_global.json)
+		printf(_("what verified was imported; the rest was not (see the problems above)\n"));
+	if (rep.ahead && !cli_global.json)
+		printf(P_("%llu sound entry came too far ahead of what this node holds of its feed and was not stored: import the earlier bundle first (or let a sync bring the entries before it), then this file again\n",
+			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored: import the earlier bundle first (or let a sync bring the entries before them), then this file again\n",
+			  rep.ahead),
+		       (unsigned long long)rep.ahead);
+	/* a sound file imported too early is no damaged one (exit 1):
+	 * exit 7, to be done again later */
+	r = import_failed(&rep) ? CLI_EPROBLEMS : rep.ahead ? CLI_ELATER : 0;
 out:
 	bundle_report_close(&rep);
 	node_close(n);

@@ -406,15 +406,18 @@ const struct cli_command cli_commands[] = {
 	  "read scopes; its own scope before it has one): the rest counts as\n"
 	  "not ours and is not stored. It reports how many entries were\n"
 	  "applied, already held (duplicate), held back until an earlier entry\n"
-	  "arrives, found to be forks, or rejected; whether the trailer (the\n"
-	  "creator's signature over the whole file) is intact; then each\n"
-	  "problem. Exits 0 when everything verified, 1 when anything was\n"
-	  "damaged, rejected or forked (what verified is imported all the\n"
-	  "same), 3 or 4 when nothing could be imported (no such file, not a\n"
-	  "bundle, a bundle of another network, a bundle sealed for another\n"
-	  "node: the message names that node's key, and its name when its\n"
-	  "certificate is known here). A damaged sealed frame is reported and\n"
-	  "loses only what it held; a file cut short is reported so.\n"
+	  "arrives, too far ahead of what the node holds of their feed to be\n"
+	  "held (not stored), found to be forks, or rejected; whether the\n"
+	  "trailer (the creator's signature over the whole file) is intact;\n"
+	  "then each problem. Exits 0 when everything verified, 1 when\n"
+	  "anything was damaged, rejected or forked (what verified is imported\n"
+	  "all the same), 7 when the file is sound but entries of it came too\n"
+	  "far ahead (import the earlier bundle first, then this one again), 3\n"
+	  "or 4 when nothing could be imported (no such file, not a bundle, a\n"
+	  "bundle of another network, a bundle sealed for another node: the\n"
+	  "message names that node's key, and its name when its certificate\n"
+	  "is known here). A damaged sealed frame is reported and loses only\n"
+	  "what it held; a file cut short is reported so.\n"
 	  "\n"
 	  "inspect reads a bundle without importing it, and needs no node: the\n"
 	  "header (network, creator, creation time, scope, the node it was\n"
@@ -646,7 +649,7 @@ const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_DAMAGED,
 	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
 	{ CLI_EXIT_LATER,
-	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back (hamlet status says so)") },
+	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back (hamlet status says so). bundle import: sound entries came too far ahead of what this node holds of their feed and were not stored; import the earlier bundle first, then this one again") },
 	{ 0, NULL },
 };
 

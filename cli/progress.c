@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "rate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ struct progress {
 	uint64_t total, done;
 	uint64_t start_ms, drawn_ms;
 	int drawn;
+	struct rate rate; /* of done: the speed now, not since the start */
 };
 
 static uint64_t mono_ms(void)
@@ -72,6 +74,7 @@ struct progress *progress_new(const char *what, const char *units,
 	p->units = units;
 	p->total = total;
 	p->start_ms = mono_ms();
+	rate_start(&p->rate, p->start_ms, 0);
 	return p;
 }
 
@@ -82,14 +85,15 @@ void progress_total(struct progress *p, uint64_t total)
 }
 
 /* final: the last line, once the work ended: the time it took and the
- * rate over all of it, nothing left to guess */
+ * rate over all of it, nothing left to guess. Before, the rate of the
+ * last seconds: a stall a while ago does not slow the time left */
 static void draw(struct progress *p, uint64_t now, int final)
 {
 	char done[32], total[32], rate[32], left[48];
 	uint64_t ms = now - p->start_ms;
-	uint64_t per_s = ms >= 500 || (final && ms > 0)
-				 ? p->done * 1000 / ms
-				 : 0;
+	uint64_t per_s = !final	  ? rate_per_s(&p->rate, now)
+			 : ms > 0 ? p->done * 1000 / ms
+				  : 0;
 
 	/* " entries"; nothing after a size, which says its unit */
 	char units[48] = "";
@@ -128,6 +132,7 @@ void progress_update(struct progress *p, uint64_t done)
 		return;
 	p->done = done;
 	now = mono_ms();
+	rate_note(&p->rate, now, done);
 	if (!p->drawn || now - p->drawn_ms >= 1000 / PROGRESS_HZ)
 		draw(p, now, 0);
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "names.h"
 #include "node.h"
+#include "rate.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,6 +82,7 @@ struct peer_info {
 	 * nothing is awaited */
 	uint64_t rx_want, rx_got, rx_start_ms;
 	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
+	struct rate rx_rate; /* rx_got's growth, for the rate status shows */
 	/* the byte budget (config [budget], sync_send.c): its limits as
 	 * last applied, entry bytes sent on budget_day (local YYYYMMDD) and
 	 * in the current or last session; while budget_held (SYNC_HELD_*)

@@ -65,18 +65,19 @@ static void pack_who(msgpack_packer *pk, const struct names_who *w)
 }
 
 /* "progress": the sync under way with p: entries received of those
- * asked for, since when, and at what rate. One pair. */
+ * asked for, since when, and at what rate now (over the last seconds of
+ * it, not since it began: a link that stalled and came back shows the
+ * speed it has again). One pair. */
 static void pack_progress(msgpack_packer *pk, const struct peer_info *p)
 {
 	uint64_t now = peer_wall_ms();
-	uint64_t ms = now > p->rx_start_ms ? now - p->rx_start_ms : 0;
 	mp_pack_str(pk, "progress");
 	msgpack_pack_map(pk, 7);
 	rpc__kv_u64(pk, "received", p->rx_got);
 	rpc__kv_u64(pk, "total", p->rx_want);
 	rpc__kv_u64(pk, "to_receive", p->rx_want - p->rx_got);
 	rpc__kv_u64(pk, "started_ms", p->rx_start_ms);
-	rpc__kv_u64(pk, "per_s", ms >= 1000 ? p->rx_got * 1000 / ms : 0);
+	rpc__kv_u64(pk, "per_s", rate_per_s(&p->rx_rate, now));
 	/* the last batch's arrival, and how long ago: a sync that stopped
 	 * (the link, or the sender's byte budget, which is not on the
 	 * wire) is told from a slow one by this, not by its mean rate */

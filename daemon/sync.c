@@ -388,6 +388,7 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	if (!p->rx_want) {
 		p->rx_got = 0;
 		p->rx_start_ms = p->rx_last_ms = peer_wall_ms();
+		rate_start(&p->rx_rate, p->rx_start_ms, 0);
 	}
 	for (size_t i = 0; i < s->nwants && !w; i++)
 		if (memcmp(s->wants[i].key, key, 32) == 0)

@@ -189,6 +189,7 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		c->info->last_sync_ms = peer_wall_ms();
 		p->rx_got += b->n;
 		p->rx_last_ms = c->info->last_sync_ms;
+		rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
 		if (p->rx_got >= p->rx_want) /* all that was asked for */
 			p->rx_want = p->rx_got = 0;
 		p->ahead_in += ahead;

@@ -72,6 +72,46 @@ check "approved vs disbursed merged to disbursed on B" bash -c "'$H' --home '$T/
 check "and is no conflict" bash -c "! '$H' --home '$T/b' conflicts | grep -q PAY-0001"
 check "digests equal" digests_equal
 
+# sticks out of order: a village's second trip reaches the commune first
+check "village V" "$H" --home "$T/v" init --network "$T/demo.network" --name ban-v --scope bk/bach-thong/quang-thuan/ban-v
+check "V certified" certify "$T/demo.root.key" v
+check "commune C" "$H" --home "$T/c" init --network "$T/demo.network" --name xa-c --scope bk/bach-thong/quang-thuan
+check "C certified" certify "$T/demo.root.key" c
+csv() { # FROM TO: health profiles HP-V-FROM..TO-1
+	echo "id,person_id,full_name,birth_date,sex"
+	for i in $(seq "$1" $(($2 - 1))); do printf 'HP-V-%d,0022%08d,Lo Thi %d,1990-04-12,female\n' "$i" "$i" "$i"; done
+}
+trip() { # N FROM TO: V writes FROM..TO-1; the stick for what C held after trip N-1
+	csv "$2" "$3" >"$T/v$1.csv" &&
+	"$H" --home "$T/v" import health_profile --format csv "$T/v$1.csv" >/dev/null &&
+	"$H" --home "$T/c.after" summary --out "$T/c$1.sum" >/dev/null &&
+	"$H" --home "$T/v" bundle create --for "$T/c$1.sum" "$T/trip$1.bundle" >/dev/null &&
+	"$H" --home "$T/c.after" bundle import "$T/trip$1.bundle" >/dev/null
+}
+cp -a "$T/c" "$T/c.after"
+check "trip 1 carries 300 entries" trip 1 0 300
+check "trip 2 carries 50 more" trip 2 300 350
+cp -a "$T/c" "$T/c.empty"
+check "C imports trip 2 first: held" bash -c "'$H' --home '$T/c' bundle import '$T/trip2.bundle' | grep -q '^  held:       50 '"
+check "then trip 1" bash -c "'$H' --home '$T/c' bundle import '$T/trip1.bundle' >'$T/imp1'"
+check "applied counts the file's entries only, released those let in" bash -c "grep -q '^  entries:    300\$' '$T/imp1' && grep -q '^  applied:    300\$' '$T/imp1' && grep -q '^  released:   50 (held here before, stored now' '$T/imp1'"
+check "C holds all 350" bash -c "'$H' --home '$T/c' status | grep -q 'store: 350 entries'"
+# a first trip of more than 4,096 entries still on the road
+rm -rf "$T/c" "$T/c.after"; cp -a "$T/c.empty" "$T/c"; cp -a "$T/c.empty" "$T/c.after"
+check "trip 3 carries all 4,500 of V's entries (this C holds none)" trip 3 350 4500
+check "trip 4 carries 4501..4510" trip 4 4500 4510
+refuse "trip 4 imported first: exit 7, sound but too far ahead, not damaged" 7 '^10 sound entries came too far ahead of what this node holds of their feed and were not stored: import the earlier bundle first' "$H" --home "$T/c" bundle import "$T/trip4.bundle"
+check "counted on their own line, none rejected" bash -c "grep -q '^  ahead:      10 (sound, but too far ahead' '$T/refused' && grep -q '^  rejected:   0\$' '$T/refused' && ! grep -q 'the rest was not' '$T/refused'"
+check "each named in plain words" bash -c "grep -q '^  ahead: entry at byte [0-9]*, health_profile/HP-V-4500 (feed bk/bach-thong/quang-thuan/ban-v seq 4501): too far ahead: this node holds feed bk/bach-thong/quang-thuan/ban-v up to seq 0 and keeps waiting only entries less than 4096 past that; this is seq 4501' '$T/refused' && ! grep -q LOG_MAX '$T/refused'"
+check "--json counts them, and is not ok" bash -c "'$H' --home '$T/c' --json bundle import '$T/trip4.bundle' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"imported\"][\"ahead\"] == 10 and d[\"imported\"][\"rejected\"] == 0 and not d[\"ok\"] else 1)'"
+check "trip 3, then trip 4 again" bash -c "'$H' --home '$T/c' bundle import '$T/trip3.bundle' >/dev/null && '$H' --home '$T/c' bundle import '$T/trip4.bundle' | grep -q '^  applied:    10\$'"
+check "C holds all 4,510" bash -c "'$H' --home '$T/c' status | grep -q 'store: 4510 entries'"
+# what the stick did to the files
+head -c 200 "$T/c3.sum" >"$T/cut.sum"
+refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
+head -c 7 "$T/trip4.bundle" >"$T/cut.bundle"
+refuse "a bundle cut inside its first 8 bytes is cut short, not another file" 4 'cut.bundle is cut short: only its first 7 bytes are there (copy it again from the node that made it)' "$H" --home "$T/c" bundle import "$T/cut.bundle"
+
 # audit: clean store passes; a planted fork fails
 check "verify passes on a clean store" B verify
 cp -a "$T/a" "$T/a-clone"

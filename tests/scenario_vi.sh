@@ -137,6 +137,16 @@ rows = [l for l in open(sys.argv[1], encoding='utf-8') if 'tạo lúc' in l]
 cols = {l.index('tạo lúc') for l in rows}
 assert len(rows) == 2 and len(cols) == 1, rows" "$T/vi"
 
+# files cut short on the stick: said so, in the reader's language
+N a summary --out "$T/a.sum" >/dev/null
+head -c 200 "$T/a.sum" >"$T/cut.sum"
+both --home "$T/b" bundle create --for "$T/cut.sum" "$T/x.bundle"
+says vi "bản tóm tắt $T/cut.sum bị cắt cụt hoặc bị hỏng. Hãy ghi lại bản tóm tắt tại nút đã tạo ra nó" "a summary cut short: Vietnamese, the reason too"
+says en "summary $T/cut.sum is cut short or damaged. Write it again at the node that made it" "a summary cut short: English"
+head -c 7 "$T/c.bundle" >"$T/cut.bundle"
+both --home "$T/a" bundle import "$T/cut.bundle"
+says vi "$T/cut.bundle bị cắt cụt: chỉ còn 7 byte đầu (hãy chép lại từ nút đã tạo ra nó)" "a bundle cut inside its first bytes: Vietnamese"
+
 same_json "status --json is the same in both locales" --home "$T/a" status
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify

@@ -4,6 +4,7 @@
 #include "helpers.h"
 #include "hlc.h"
 #include "run_fixture.h"
+#include "seal.h"
 #include "zst.h"
 
 #include <errno.h>
@@ -374,6 +375,66 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "is empty") != NULL);
 	bundle_report_close(&rep);
 
+	TEST_START("a bundle cut inside its first 8 bytes is called cut short, sealed or not");
+	{
+		char want[4200];
+		th_spit(bad, (const uint8_t *)BUNDLE_MAGIC, 7);
+		ASSERT_EQ(bundle_import(b, bad, &rep, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		snprintf(want, sizeof(want),
+			 "%s is cut short: only its first 7 bytes are there (copy it again from the node that made it)",
+			 bad);
+		ASSERT_STREQ(why, want);
+		bundle_report_close(&rep);
+		th_spit(bad, (const uint8_t *)SEAL_MAGIC, 3);
+		ASSERT_EQ(bundle_check(bad, NULL, &rep, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is cut short: only its first 3 bytes") !=
+			    NULL);
+		bundle_report_close(&rep);
+		/* seven bytes of something else are not */
+		th_spit(bad, (const uint8_t *)"PK\x03\x04" "abc", 7);
+		ASSERT_EQ(bundle_import(b, bad, &rep, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is not a hamlet bundle") != NULL);
+		bundle_report_close(&rep);
+	}
+
+	TEST_START("a summary cut short on the stick says so, and to write it again at its node");
+	{
+		char sp[4096], want[4400];
+		size_t len;
+		uint8_t *p;
+		struct summary *sm;
+		snprintf(sp, sizeof(sp), "%s/b.summary", dir);
+		ASSERT_OK(summary_write(b->st, b->net.id, b->pk, NULL, 0, sp,
+					NULL));
+		p = th_slurp(sp, &len);
+		ASSERT_TRUE(len > 40);
+		th_spit(bad, p, len - 20);
+		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		snprintf(want, sizeof(want),
+			 "summary %s is cut short or damaged. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file",
+			 bad);
+		ASSERT_STREQ(why, want);
+		/* cut inside its magic, or empty: how much is left */
+		th_spit(bad, p, 5);
+		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is cut short: only its first 5 bytes are there. Write it again") != NULL);
+		th_spit(bad, p, 0);
+		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is empty. Write it again") != NULL);
+		/* and something else is not a summary */
+		th_spit(bad, (const uint8_t *)"PK\x03\x04" "abcdefgh", 12);
+		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is not a hamlet summary file") != NULL);
+		free(p);
+	}
+
 	TEST_START("a bundle of another network is refused whole, saying so");
 	ASSERT_EQ(bundle_import(other, bun, &rep, why, sizeof(why)),
 		  HAMLET_ENETWORK);
@@ -581,14 +642,108 @@ int main(void)
 		 * then met again as the bundle's own */
 		ASSERT_EQ(rep.trust_added, 1);
 		ASSERT_EQ(rep.stats.released, 2);
+		/* the file's two, stored by this import: applied, not
+		 * duplicates, and counted once */
 		ASSERT_EQ(rep.stats.applied, 2);
-		ASSERT_EQ(rep.stats.duplicate, 2);
+		ASSERT_EQ(rep.stats.duplicate, 0);
 		bundle_report_close(&rep);
 		ASSERT_STREQ(th_field(peer, "health_profile", "LATE-3", "full_name",
 				      lb, sizeof(lb)),
 			     "Late Three");
 		th_node_close(peer);
 		th_node_close(late);
+	}
+
+	TEST_START("sticks imported out of order: applied counts the file's own entries, released those let in");
+	{
+		struct node *v = th_node(dir, net, "ban-v", "bk/bt/qt/ban-v");
+		struct node *c = th_node(dir, net, "xa-c", "bk/bt/qt");
+		struct node *c1 = th_node(dir, net, "xa-c1", "bk/bt/qt");
+		char t1[4096], t2[4096];
+		snprintf(t1, sizeof(t1), "%s/trip1.bundle", dir);
+		snprintf(t2, sizeof(t2), "%s/trip2.bundle", dir);
+		/* trip 1: seq 1..300; trip 2: 301..350, for a commune that
+		 * holds trip 1 */
+		th_put_people(v, 0, 300);
+		ASSERT_OK(bundle_create(v, t1, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(c1, t1, &rep, why, sizeof(why)));
+		bundle_report_close(&rep);
+		th_put_people(v, 300, 50);
+		{
+			/* what the village sends when it knows the commune
+			 * holds the first 300 */
+			char sp[4096];
+			struct bundle_create_opts fo = o;
+			snprintf(sp, sizeof(sp), "%s/c1.summary", dir);
+			ASSERT_OK(summary_write(c1->st, c1->net.id, c1->pk, NULL,
+						0, sp, NULL));
+			fo.for_summary = sp;
+			fo.unsealed = 1; /* read at another node than c1 */
+			ASSERT_OK(bundle_create(v, t2, &fo, NULL, why,
+						sizeof(why)));
+		}
+		ASSERT_OK(bundle_import(c, t2, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.entries, 50);
+		ASSERT_EQ(rep.stats.held, 50);
+		ASSERT_EQ(rep.stats.applied, 0);
+		bundle_report_close(&rep);
+		ASSERT_OK(bundle_import(c, t1, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.entries, 300);
+		ASSERT_EQ(rep.stats.applied, 300);
+		ASSERT_EQ(rep.stats.released, 50);
+		ASSERT_EQ(rep.stats.duplicate, 0);
+		bundle_report_close(&rep);
+		ASSERT_EQ(th_count_entries(c), 350);
+		th_node_close(c1);
+		th_node_close(c);
+
+		TEST_START("a later trip's sound entries too far ahead are neither rejected nor stored, and come in when the file is imported again");
+		c = th_node(dir, net, "xa-c2", "bk/bt/qt");
+		c1 = th_node(dir, net, "xa-c3", "bk/bt/qt");
+		/* trip 1 now carries seq 1..4200, trip 2 seq 4201..4210 */
+		th_put_people(v, 350, 4200 - 350);
+		ASSERT_OK(bundle_create(v, t1, &o, NULL, why, sizeof(why)));
+		ASSERT_OK(bundle_import(c1, t1, &rep, why, sizeof(why)));
+		bundle_report_close(&rep);
+		th_put_people(v, 4200, 10);
+		{
+			char sp[4096];
+			struct bundle_create_opts fo = o;
+			snprintf(sp, sizeof(sp), "%s/c3.summary", dir);
+			ASSERT_OK(summary_write(c1->st, c1->net.id, c1->pk, NULL,
+						0, sp, NULL));
+			fo.for_summary = sp;
+			fo.unsealed = 1; /* read at another node than c1 */
+			ASSERT_OK(bundle_create(v, t2, &fo, NULL, why,
+						sizeof(why)));
+		}
+		ASSERT_OK(bundle_import(c, t2, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.entries, 10);
+		ASSERT_EQ(rep.ahead, 10);
+		ASSERT_EQ(rep.stats.rejected, 0);
+		ASSERT_EQ(rep.stats.held, 0);
+		ASSERT_EQ(rep.stats.applied, 0);
+		ASSERT_EQ(problems_count(&rep.problems, "ahead"), 10);
+		ASSERT_EQ(problems_count(&rep.problems, "rejected"), 0);
+		/* in plain words: what is held here, no constant's name */
+		ASSERT_TRUE(strstr(rep.problems.v[0].text,
+				   "too far ahead: this node holds feed bk/bt/qt/ban-v up to seq 0 and keeps waiting only entries less than 4096 past that; this is seq 4201") != NULL);
+		ASSERT_TRUE(strstr(rep.problems.v[0].text, "LOG_MAX") == NULL);
+		bundle_report_close(&rep);
+		ASSERT_EQ(th_count_entries(c), 0);
+		ASSERT_OK(bundle_import(c, t1, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.applied, 4200);
+		ASSERT_EQ(rep.ahead, 0);
+		bundle_report_close(&rep);
+		/* imported again, the later trip comes in */
+		ASSERT_OK(bundle_import(c, t2, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.stats.applied, 10);
+		ASSERT_EQ(rep.ahead, 0);
+		bundle_report_close(&rep);
+		ASSERT_EQ(th_count_entries(c), 4210);
+		th_node_close(c1);
+		th_node_close(c);
+		th_node_close(v);
 	}
 
 	TEST_START("a node importing by itself keeps only what its certificate lets it read, as hamletd does");

@@ -244,6 +244,14 @@ static int walk_open(const char *path, struct walk *wk,
 			why_set(wk->why, wk->whylen,
 				 N_("%s is empty: no hamlet bundle (copy it again from the node that made it)"),
 				 path);
+		else if (b->len < BUNDLE_MAGIC_LEN &&
+			 (memcmp(b->p, BUNDLE_MAGIC, b->len) == 0 ||
+			  memcmp(b->p, SEAL_MAGIC, b->len) == 0))
+			/* cut inside the magic: a bundle cut short, as one
+			 * empty or cut later is, not some other file */
+			why_set(wk->why, wk->whylen,
+				 N_("%s is cut short: only its first %zu bytes are there (copy it again from the node that made it)"),
+				 path, b->len);
 		else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 8) == 0)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is a summary, not a bundle: carry it to the node that has the newer data and run there \"hamlet bundle create --for %s OUT\"; bring back OUT and import that"),

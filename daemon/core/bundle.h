@@ -73,11 +73,20 @@ struct bundle_report {
 	int trailer;
 	uint64_t trailer_count;
 	uint64_t frames, entries, damaged_frames, bytes;
-	struct log_stats stats; /* import only */
+	/* import only. stats.applied counts the file's own entries that
+	 * this import stored, those it found held here from before and let
+	 * in too; stats.released counts every held entry it let in, of the
+	 * file or not (a later bundle imported first, or a sync) */
+	struct log_stats stats;
 	/* import only: entries of scopes this node does not read, not
 	 * stored and not counted in stats.rejected (a bundle made for
 	 * another node, a commune's whole scope at a village) */
 	uint64_t outside;
+	/* import only: sound entries too far ahead of what this node holds
+	 * of their feed to be held (EHELDCAP): not stored and not counted
+	 * in stats.rejected; they come in when the file is imported again
+	 * after the entries before them (kind "ahead") */
+	uint64_t ahead;
 	uint64_t bad_entries;	/* check only: entries that do not verify */
 	struct problems problems;
 	/* check only: counts per kind, for inspect (a second entry at a

@@ -15,11 +15,10 @@
 
 /* --- importing --------------------------------------------------------- */
 
-/* A feed of the bundle: the lowest seq the import stored there itself
- * (0: none yet). In bundle__table_slot()'s table, by feed key. */
-struct feed_low {
-	uint8_t key[32];
-	uint64_t lo;
+/* An entry held in the store when the import began. */
+struct held_key {
+	uint8_t feed[32];
+	uint64_t seq;
 };
 
 struct import_ctx {
@@ -27,44 +26,81 @@ struct import_ctx {
 	void *fn_ctx;
 	struct log_out *out;
 	bundle_trust_fn tfn;
-	struct feed_low *lows;
-	size_t lcap, lused;
+	/* the entries held before the import, in key order (the store's) */
+	struct held_key *held;
+	size_t nheld, heldcap;
+	uint64_t applied; /* of the file's entries, those stored by it */
 };
 
+static int held_note(void *ctx, const struct log_held *h)
+{
+	struct import_ctx *c = ctx;
+	if (c->nheld == c->heldcap) {
+		size_t nc = c->heldcap ? c->heldcap * 2 : 256;
+		void *v = realloc(c->held, nc * sizeof(*c->held));
+		if (!v)
+			return -ENOMEM;
+		c->held = v;
+		c->heldcap = nc;
+	}
+	memcpy(c->held[c->nheld].feed, h->feed, 32);
+	c->held[c->nheld++].seq = h->seq;
+	return 0;
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held_key *x = a, *y = b;
+	int d = memcmp(x->feed, y->feed, 32);
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Note the entries held in n before the import: at most LOG_MAX_HELD.
+ * 0, or <0 when the store could not be read. */
+static int held_before(struct node *n, struct import_ctx *c)
+{
+	struct store_txn *t;
+	int r;
+
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		return r;
+	r = log_held_each(t, held_note, c);
+	store_txn_abort(t);
+	return r;
+}
+
 /*
- * Keep the counts of one entry's fate apart. Storing an entry releases
- * the entries held after it (an earlier, damaged copy of the bundle
- * left them waiting): those count as applied and released. When the
- * bundle's own copy of one of them comes next, it is found stored; but
- * the node did not have it before this import, so it is no duplicate.
- * A feed's entries stand contiguous from seq 1, so any seq above the
- * lowest one this import stored in that feed was not stored before it.
- * 0, or -ENOMEM.
+ * Count the file's entries this import stored. Storing an entry releases
+ * the entries held after it (an earlier, damaged copy of the bundle, or
+ * a later trip's bundle imported first, left them waiting), and a
+ * certificate among the trust items releases those that waited for it:
+ * the log counts them applied and released, of this file or not. When
+ * the file's own copy of one of them comes next it is found stored; but
+ * the node did not have it before this import, so it is no duplicate,
+ * and it is the file's entry applied. 0, or -ENOMEM.
  */
 static int import_count(struct import_ctx *c, struct bundle_report *rep,
 			const struct log_in *in, const struct log_out *o)
 {
-	struct feed_low *fl;
+	struct held_key k;
 	struct entry e;
-	uint8_t key[32];
-	int isnew;
 
-	if ((o->status != LOG_APPLIED && o->status != LOG_DUPLICATE) ||
-	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
-		return 0;
-	log_feed_key(e.author, e.scope, key);
-	if (!(fl = bundle__table_slot(&c->lows, &c->lcap, &c->lused,
-				      sizeof(*fl), 256, key, &isnew)))
-		return -ENOMEM;
-	if (o->status == LOG_DUPLICATE) {
-		/* a feed not yet met stays in the table with lo 0: no seq
-		 * lies above it */
-		if (!isnew && fl->lo && e.seq > fl->lo && rep->stats.duplicate)
-			rep->stats.duplicate--;
+	if (o->status == LOG_APPLIED) {
+		c->applied++;
 		return 0;
 	}
-	if (isnew || !fl->lo || e.seq < fl->lo)
-		fl->lo = e.seq;
+	if (o->status != LOG_DUPLICATE || !c->nheld ||
+	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
+		return 0;
+	log_feed_key(e.author, e.scope, k.feed);
+	k.seq = e.seq;
+	if (!bsearch(&k, c->held, c->nheld, sizeof(k), held_cmp))
+		return 0;
+	c->applied++;
+	if (rep->stats.duplicate)
+		rep->stats.duplicate--;
 	return 0;
 }
 
@@ -185,6 +221,18 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 			continue;
 		}
 		bundle__describe(&in[i], what, sizeof(what));
+		if (o->status == LOG_REJECTED && o->err == HAMLET_EHELDCAP) {
+			/* sound, only too early: not refused for a fault,
+			 * and stored when the file comes again after the
+			 * entries before them */
+			rep->ahead++;
+			if (rep->stats.rejected)
+				rep->stats.rejected--;
+			problems_add(&rep->problems, "ahead",
+				     N_("entry at byte %zu, %s: %s"), offs[i],
+				     what, o->why);
+			continue;
+		}
 		if (o->status == LOG_HELD)
 			problems_add(&rep->problems, "held",
 				     N_("entry at byte %zu, %s: %s"), offs[i], what,
@@ -339,7 +387,7 @@ int bundle_import_progress(struct node *n, const char *path,
 			   size_t whylen)
 {
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
-				tfn, NULL, 0, 0 };
+				tfn, NULL, 0, 0, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
 			   import_trust, n->sk, n, pfn, pctx, NULL, 0 };
 	int r;
@@ -347,8 +395,16 @@ int bundle_import_progress(struct node *n, const char *path,
 	why[0] = 0;
 	if (!c.out)
 		return -ENOMEM;
+	if ((r = held_before(n, &c)) < 0) {
+		why_set(why, whylen, N_("cannot read the store: %s"),
+			hamlet_strerror(r));
+		goto out;
+	}
 	r = bundle__walk_file(path, &wk);
+	/* the file's own: not the entries it let in from elsewhere */
+	rep->stats.applied = c.applied;
+out:
 	free(c.out);
-	free(c.lows);
+	free(c.held);
 	return r;
 }

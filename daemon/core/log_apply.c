@@ -327,7 +327,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 
 	if (e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
 		snprintf(out->why, sizeof(out->why),
-			 N_("not held: feed %s has entries up to %llu and holds only entries less than LOG_MAX_HELD_PER_FEED (%d) past that, this is %llu"),
+			 N_("too far ahead: this node holds feed %s up to seq %llu and keeps waiting only entries less than %d past that; this is seq %llu"),
 			 e->scope, (unsigned long long)f->seq,
 			 LOG_MAX_HELD_PER_FEED, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
@@ -342,7 +342,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (held >= LOG_MAX_HELD) {
 		snprintf(out->why, sizeof(out->why),
-			 N_("not held: the store already holds LOG_MAX_HELD (%d) entries waiting for earlier ones (feed %s seq %llu)"),
+			 N_("not held: this node already keeps %d entries waiting for earlier ones, as many as it may (feed %s seq %llu)"),
 			 LOG_MAX_HELD, e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;

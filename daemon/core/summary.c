@@ -133,8 +133,27 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		why_set(why, whylen, N_("cannot read %s: %s"), path, strerror(errno));
 		goto fail;
 	}
-	if (sb.st_size < 8 || (map = mmap(NULL, (size_t)sb.st_size, PROT_READ,
-					   MAP_PRIVATE, fd, 0)) == MAP_FAILED ||
+	if (sb.st_size > 0)
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+			   0);
+	if (S_ISREG(sb.st_mode) && sb.st_size < 8 &&
+	    (sb.st_size == 0 ||
+	     (map != MAP_FAILED &&
+	      memcmp(map, SUMMARY_MAGIC, (size_t)sb.st_size) == 0))) {
+		/* empty, or cut inside the magic: a summary cut short on
+		 * the stick, not some other file */
+		if (sb.st_size == 0)
+			why_set(why, whylen,
+				N_("summary %s is empty. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
+				path);
+		else
+			why_set(why, whylen,
+				N_("summary %s is cut short: only its first %zu bytes are there. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
+				path, (size_t)sb.st_size);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (sb.st_size < 8 || map == MAP_FAILED ||
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
 		why_set(why, whylen, N_("%s is not a hamlet summary file"), path);
 		r = HAMLET_EFORMAT;
@@ -144,9 +163,17 @@ int summary_read(const char *path, struct summary **ret, char *why,
 				   NULL, 0);
 	r = mp_doc_parse(&d, map + 8, (size_t)sb.st_size - 8,
 			 SUMMARY_MAX_FEEDS);
+	if (r == -ENOMEM) {
+		why_set(why, whylen, N_("cannot read %s: %s"), path,
+			hamlet_strerror(r));
+		goto fail;
+	}
 	if (r < 0) {
-		why_set(why, whylen, N_("summary %s is damaged: %s"), path,
-			 hamlet_strerror(r));
+		/* the file ends inside its data (a copy that did not finish)
+		 * or holds bytes that are not a summary's */
+		why_set(why, whylen,
+			N_("summary %s is cut short or damaged. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
+			path);
 		goto fail;
 	}
 	have_doc = 1;
