@@ -314,6 +314,79 @@ static void sealed_line(const struct bundle_create_result *res)
 	       name[0] ? " (" : "", name, name[0] ? ")" : "");
 }
 
+/*
+ * The summary holds more of this node's own feeds, or other entries of
+ * them, than its store does (res->own): say so, and what to do. Each
+ * feed it holds more of is recorded in own-feeds, so that a write there
+ * waits (exit 7) as after a store lost, until a bundle from the
+ * recipient brings those entries: not while hamletd runs (its own table
+ * is the one its writer asks; it learns nothing from a summary), nor
+ * when the node cannot be opened to write. n is closed first: a process
+ * opens the store once at a time.
+ */
+static void own_feeds_say(struct node **n, const struct bundle_create_result *res)
+{
+	struct log_advance a[BUNDLE_OWN_SHOWN];
+	struct log_advances adv = { a, 0, BUNDLE_OWN_SHOWN };
+	const char *who = res->sealed_name[0] ? res->sealed_name
+					      : _("the summary's node");
+	size_t shown = res->own_n < BUNDLE_OWN_SHOWN ? res->own_n
+						     : BUNDLE_OWN_SHOWN;
+	char why[1024];
+	int ahead = 0;
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct bundle_own_feed *o = &res->own[i];
+		if (o->forked) {
+			cli_err(_("FORK: %s and this node now hold different entries at seq %llu of this node's own feed %s, a fork of that feed (a store put back from a backup and written to since, or this node's key copied to another machine). Call the administrator before anything more is written here"),
+				who, (unsigned long long)o->theirs, o->scope);
+			continue;
+		}
+		ahead = 1;
+		cli_err(_("this node's store lacks entries of its own feed %s that %s holds (up to seq %llu there, up to seq %llu here): was it put back from a backup?"),
+			o->scope, who, (unsigned long long)o->theirs,
+			(unsigned long long)o->stored);
+	}
+	if (res->own_n > shown)
+		cli_err(P_("and %zu more feed of this node's, the same way",
+			   "and %zu more feeds of this node's, the same way",
+			   res->own_n - shown),
+			res->own_n - shown);
+	if (!ahead)
+		return;
+	cli_err(_("import a bundle from %s first (hamlet summary here, carried there, hamlet bundle create --for it there, hamlet bundle import here), and write nothing here meanwhile: a write would take a seq %s holds already, a fork of this node's feed. If anything was written here since the store was put back, that import shows a fork: then call the administrator"),
+		who, who);
+	if (cli_daemon_up() != 0)
+		return;
+	node_close(*n);
+	*n = NULL;
+	cli_global.node = NULL;
+	if (node_open(cli_home(), 0, n, why, sizeof(why)) < 0) {
+		*n = NULL;
+		return; /* not this user's to write, say: the words above stand */
+	}
+	for (size_t i = 0; i < shown; i++) {
+		const struct bundle_own_feed *o = &res->own[i];
+		if (o->forked)
+			continue;
+		log_feed_key((*n)->pk, o->scope, a[adv.n].key);
+		a[adv.n].seq = o->theirs;
+		snprintf(a[adv.n].scope, sizeof(a[adv.n].scope), "%s", o->scope);
+		adv.n++;
+	}
+	/* node_feeds_advance() raises the seqs this node signed, as after
+	 * a write: the summary's node holds them signed by this key */
+	if (node_feeds_advance(*n, &adv, why, sizeof(why)) < 0) {
+		cli_err(_("cannot record that in %s/%s: %s"), (*n)->home,
+			NODE_FEEDS_FILE, why);
+		return;
+	}
+	for (size_t i = 0; i < adv.n; i++)
+		cli_err(_("%s/%s now records seq %llu in feed %s: writes there wait (exit 7) until that bundle is imported"),
+			(*n)->home, NODE_FEEDS_FILE,
+			(unsigned long long)a[i].seq, a[i].scope);
+}
+
 static int bundle_create_run(const char *out, const char *forsum,
 			     const char *scope, const char *seal_hex,
 			     int unsealed)
@@ -406,6 +479,22 @@ static int bundle_create_run(const char *out, const char *forsum,
 				    json_boolean(res.nothing_readable));
 		json_object_set_new(j, "recipient_unknown",
 				    json_boolean(res.recipient_unknown));
+		{
+			json_t *a = json_array();
+			for (size_t i = 0;
+			     i < res.own_n && i < BUNDLE_OWN_SHOWN; i++)
+				json_array_append_new(
+					a, json_pack("{s:s, s:I, s:I, s:b}",
+						     "scope", res.own[i].scope,
+						     "stored",
+						     (json_int_t)res.own[i].stored,
+						     "theirs",
+						     (json_int_t)res.own[i].theirs,
+						     "forked", res.own[i].forked));
+			json_object_set_new(j, "own_feeds_behind", a);
+			json_object_set_new(j, "own_feeds_behind_total",
+					    json_integer((json_int_t)res.own_n));
+		}
 		if (res.sealed) {
 			char h[65];
 			cli_hex(res.sealed_to, 32, h);
@@ -434,7 +523,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		/* (all left out: said below; the recipient's holdings are
 		 * not what kept them out) */
 		if (res.entries == 0 && !res.scope_empty &&
-		    !res.nothing_readable)
+		    !res.nothing_readable && !res.own_n)
 			printf(_("nothing to send: the recipient holds everything%s already\n"),
 			       scope && scope[0] ? _(" in that scope") : "");
 	}
@@ -462,6 +551,13 @@ static int bundle_create_run(const char *out, const char *forsum,
 			(unsigned long long)res.feeds_left_out,
 			scope && scope[0] ? _(" under scope ") : "",
 			scope && scope[0] ? scope : "");
+		r = CLI_EPROBLEMS;
+	}
+	if (res.own_n) {
+		/* the file is sound, but the recipient holds what this node
+		 * lacks of its own: a script must not take that for success
+		 * (exit 1) */
+		own_feeds_say(&n, &res);
 		r = CLI_EPROBLEMS;
 	}
 out:

@@ -195,7 +195,7 @@ static int list(void)
 			printf("\n");
 		}
 		if (waiting)
-			printf(_("writes in a feed marked WAITING are refused until the peers send those entries back (hamletd fetches them by itself); if no node holds them, hamlet own-feeds forget-lost gives them up\n"));
+			printf(_("writes in a feed marked WAITING are refused until those entries are back: hamletd fetches them from its peers by itself; with no network, get a bundle from the commune or another node that holds them (hamlet summary here, carried there, hamlet bundle create --for it there, hamlet bundle import here). hamlet own-feeds forget-lost is only for entries no node holds: given up while a node holds them, they make a fork\n"));
 	}
 	r = problem == 1 ? CLI_EPROBLEMS : 0;
 out:

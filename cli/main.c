@@ -398,7 +398,11 @@ const struct cli_command cli_commands[] = {
 	  "for public, non-personal data. create says whether it sealed the\n"
 	  "bundle, and to whom. It exits 1 when that node may read none of the\n"
 	  "feeds it would carry: the bundle then holds the network's\n"
-	  "certificates only.\n"
+	  "certificates only; and when the summary's node holds more of this\n"
+	  "node's own feeds than its store does, or another entry at a seq the\n"
+	  "store holds (a store put back from a backup): it says so and, unless\n"
+	  "hamletd runs, records those seqs in own-feeds, so that writes there\n"
+	  "wait (exit 7) until a bundle from that node is imported.\n"
 	  "\n"
 	  "import verifies every entry of a bundle and stores what verifies, by\n"
 	  "the same path as entries from the network; importing twice is\n"
@@ -503,7 +507,8 @@ const struct cli_command cli_commands[] = {
 	  "filled again from the peers, holds less of them than the peers do:\n"
 	  "a write there would sign a seq they hold already, a fork of the\n"
 	  "node's own feed. Such a write is refused (exit 7, HTTP 503\n"
-	  "\"restoring\") until the peers have sent those entries back; then\n"
+	  "\"restoring\") until the peers have sent those entries back (by\n"
+	  "sync, or a bundle from one of them where there is no network); then\n"
 	  "writes go on by themselves, and hamlet status says which feeds wait.\n"
 	  "Without arguments: each feed, what the node signed in it, what the\n"
 	  "store holds, and WAITING where it holds less. With --json: file,\n"
@@ -515,7 +520,8 @@ const struct cli_command cli_commands[] = {
 	  "ever reached another node. It prints what it gave up; the next\n"
 	  "write in that feed takes the first seq given up. Only when no node\n"
 	  "holds them: wait for hamlet status to show the peers connected and\n"
-	  "in sync first, for an entry given up that a peer does hold makes a\n"
+	  "in sync first (with no network, import a bundle from a peer\n"
+	  "first), for an entry given up that a peer does hold makes a\n"
 	  "fork at the next write. While hamletd runs it does this itself, and\n"
 	  "its next write uses the new seqs. With --json: given_up (scope,\n"
 	  "signed, stored) and total."),
@@ -639,7 +645,7 @@ const struct cli_command cli_commands[] = {
 const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_OK, N_("success") },
 	{ CLI_EXIT_PROBLEMS,
-	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it") },
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it, or for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
 	{ CLI_EXIT_USAGE,
 	  N_("usage error: unknown command or option, missing argument, an option's value in none of the forms it takes (a date that is no date)") },
 	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },
@@ -649,7 +655,7 @@ const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_DAMAGED,
 	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
 	{ CLI_EXIT_LATER,
-	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back (hamlet status says so). bundle import: sound entries came too far ahead of what this node holds of their feed and were not stored; import the earlier bundle first, then this one again") },
+	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back, by sync or a bundle (hamlet status says so). bundle import: sound entries came too far ahead of what this node holds of their feed and were not stored; import the earlier bundle first, then this one again") },
 	{ 0, NULL },
 };
 

@@ -211,7 +211,11 @@ check "V3's home is copied, key and all" cp -a "$T/V3" "$T/V3copy"
 rm -f "$T/V3copy/hamletd.sock" "$T/V3copy/hamletd.lock"
 check "V3 signs a change" N V3 put health_profile HP-V3a '{"phone":"0900000001"}'
 check "the copy signs another at the same seq" N V3copy put health_profile HP-V3a '{"phone":"0900000002"}'
-check "the copy bundles what V3 lacks" bash -c "'$H' --home '$T/V3' summary --out '$T/V3.sum' >/dev/null && '$H' --home '$T/V3copy' bundle create --for '$T/V3.sum' '$T/V3copy.bundle' >/dev/null"
+check "V3 writes a summary" N V3 summary --out "$T/V3.sum"
+# written all the same: it carries the copy's entry, the evidence
+refuse "the copy bundles what V3 lacks, naming the fork (exit 1)" 1 \
+	"FORK: V3 and this node now hold different entries at seq [0-9]* of this node's own feed bk/c2/v3" \
+	N V3copy bundle create --for "$T/V3.sum" "$T/V3copy.bundle"
 N V3 bundle import "$T/V3copy.bundle" >"$T/out" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -q fork "$T/out" && ok "V3 imports it: one fork" || { fail "V3 imports it: one fork (exit $rc)"; sed 's/^/    /' "$T/out" | head; }

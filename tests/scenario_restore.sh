@@ -64,8 +64,8 @@ check "P's store is moved aside" mv "$T/P/store" "$T/P/store.lost"
 refuse "with no daemon, hamlet put on P is refused (exit 7), saying why and what to do" 7 \
 	'this node signed up to seq 2 in its feed bk/c1 before its store was restored or replaced, and the store holds up to seq 0: writing now would fork its own feed' \
 	put_cli C1-PAY-1003
-check "the refusal says the peers hold the rest and names forget-lost" \
-	grep -q 'Its peers hold the rest: let hamletd sync with them .* "hamlet own-feeds forget-lost" gives them up' "$T/refused"
+check "the refusal says the peers hold the rest, the stick way, and what forget-lost is for" \
+	grep -q 'Its peers hold the rest: let hamletd sync with them .* With no network, get a bundle from the commune .* "hamlet own-feeds forget-lost" is only for entries no node holds' "$T/refused"
 check "nothing was written" bash -c "! '$H' --home '$T/P' get payment C1-PAY-1003 >/dev/null 2>&1"
 start_http P && ok "P starts again on the empty store, C away" || fail "P starts again on the empty store, C away"
 PP=${PORTOF[P]} URL=http://127.0.0.1:$HP

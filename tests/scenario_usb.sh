@@ -117,7 +117,14 @@ check "verify passes on a clean store" B verify
 cp -a "$T/a" "$T/a-clone"
 check "A writes seq n+1" A put health_profile HP-0001 '{"phone":"0900000011"}'
 check "a copy of A's key writes another seq n+1" "$H" --home "$T/a-clone" put health_profile HP-0001 '{"phone":"0900000002"}'
-check "B receives both" bash -c "$(declare -f exchange); H='$H' T='$T'; exchange a b && exchange a-clone b; true"
+check "B receives A's" bash -c "$(declare -f exchange); H='$H' T='$T'; exchange a b"
+B summary --out "$T/b.sum" >/dev/null
+# the copy's bundle is written all the same: it carries the evidence
+refuse "the copy's bundle create names the fork and exits 1" 1 \
+	"FORK: b and this node now hold different entries at seq [0-9]* of this node's own feed bk/bach-thong/quang-thuan/na-pai, a fork of that feed" \
+	"$H" --home "$T/a-clone" bundle create --for "$T/b.sum" "$T/a-clone-b.bundle"
+check "and tells to call the administrator" grep -q 'Call the administrator' "$T/refused"
+check "B imports the copy's bundle" bash -c "'$H' --home '$T/b' bundle import '$T/a-clone-b.bundle'; true"
 if B verify >"$T/out" 2>&1; then fail "verify must fail on a planted fork"; else
 	if grep -qi fork "$T/out"; then ok "verify reports the fork and exits non-zero"; else fail "verify output names the fork"; cat "$T/out"; fi
 fi

@@ -26,6 +26,24 @@ struct bundle_create_opts {
 	void *progress_ctx;
 };
 
+/*
+ * One of the creator's own feeds (its key and a scope) of which the
+ * recipient's summary holds more than the creator's store does, or
+ * another entry at a seq the store holds: the store was put back from a
+ * backup (or the node's key copied). The recipient's entries of it are
+ * not to be sent but fetched.
+ */
+struct bundle_own_feed {
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t stored; /* the creator's store's head of the feed */
+	uint64_t theirs; /* the summary's head of it */
+	/* the summary's entry at seq theirs is not the store's there: a
+	 * fork (else theirs > stored, and whether the entries below differ
+	 * cannot be told from a summary) */
+	int forked;
+};
+#define BUNDLE_OWN_SHOWN 16
+
 struct bundle_create_result {
 	uint64_t feeds, entries, bytes, body_bytes;
 	uint64_t trust_items; /* certificates, revocations, fork proofs */
@@ -44,13 +62,19 @@ struct bundle_create_result {
 	 * was left out for it */
 	int recipient_unknown;
 	char held[256];	 /* then: the first scopes held ("" none) */
+	/* made for a summary: the creator's own feeds it holds more of, or
+	 * other entries of (above), the first BUNDLE_OWN_SHOWN in own */
+	struct bundle_own_feed own[BUNDLE_OWN_SHOWN];
+	size_t own_n;
 };
 
 /*
  * Write a bundle of the entries n holds that the recipient lacks, in feed
  * and seq order, with their bodies, after every item of n's trust set.
  * With a summary, only feeds the summary's node may read go in (by its
- * certificates in n's trust set: none valid is HAMLET_ECERT). Sealed as
+ * certificates in n's trust set: none valid is HAMLET_ECERT), and
+ * ret->own names n's own feeds of which it holds more, or other entries,
+ * than n's store (the caller tells the operator). Sealed as
  * o says; seal_to naming another key than the summary's node is
  * HAMLET_EKEY. why names the problem on failure.
  */

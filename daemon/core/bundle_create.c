@@ -4,6 +4,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "heads.h"
 #include "hlc.h"
 #include "scopemap.h"
 #include "summary.h"
@@ -447,6 +448,122 @@ static void sealed_name(struct node *n, const struct summary *sum,
 	free(ch);
 }
 
+/* --- the creator's own feeds in the summary ------------------------------ */
+
+struct own_scopes {
+	struct store_txn *t;
+	char (*v)[ENTRY_MAX_SCOPE + 1];
+	size_t n, cap;
+};
+
+static int own_scope_add(struct own_scopes *s, const char *scope)
+{
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? 2 * s->cap : 16;
+		void *p = realloc(s->v, nc * sizeof(*s->v));
+		if (!p)
+			return -ENOMEM;
+		s->v = p;
+		s->cap = nc;
+	}
+	snprintf(s->v[s->n++], sizeof(*s->v), "%s", scope);
+	return 0;
+}
+
+/* heads_author_feeds(): the scope of each feed the store holds of n. */
+static int own_scope_held(void *ctx, const uint8_t key[32])
+{
+	struct own_scopes *s = ctx;
+	struct log_feed lf;
+	int r = log_feed_get(s->t, key, &lf);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	return r < 0 ? r : own_scope_add(s, lf.scope);
+}
+
+static int scope_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Each of n's own feeds of which sum holds more than n's store, or
+ * another entry at a seq the store holds, into res: a store put back
+ * from a backup, whose next write would sign a seq the recipient holds
+ * (a fork of n's feed), or has done so. n's own feeds are those its
+ * store holds, its own scope's, and those own-feeds records (a feed the
+ * store lost whole). A summary names feeds by key alone, so a feed in
+ * none of these scopes is not found.
+ */
+static int own_feeds_check(struct node *n, const struct summary *sum,
+			   struct bundle_create_result *res)
+{
+	struct own_scopes s = { 0 };
+	struct node_feed_lag *rec = NULL;
+	size_t nrec = 0;
+	int r;
+
+	/* before the transaction below: node_feeds_list() reads the store
+	 * in one of its own */
+	if ((r = node_feeds_list(n, NULL, 0, &nrec)) < 0 ||
+	    (nrec && !(rec = calloc(nrec, sizeof(*rec)))) ||
+	    (nrec && (r = node_feeds_list(n, rec, nrec, &nrec)) < 0)) {
+		r = r < 0 ? r : -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nrec; i++)
+		if ((r = own_scope_add(&s, rec[i].scope)) < 0)
+			goto out;
+	if (n->scope[0] && (r = own_scope_add(&s, n->scope)) < 0)
+		goto out;
+	if ((r = store_txn_begin(n->st, 1, &s.t)) < 0)
+		goto out;
+	if ((r = heads_author_feeds(s.t, n->pk, own_scope_held, &s)) < 0)
+		goto out;
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), scope_cmp);
+	for (size_t i = 0; i < s.n; i++) {
+		const struct summary_feed *sf;
+		struct bundle_own_feed o = { 0 };
+		struct log_feed lf;
+		uint8_t key[32];
+
+		if (i && strcmp(s.v[i], s.v[i - 1]) == 0)
+			continue; /* sorted: each scope once */
+		log_feed_key(n->pk, s.v[i], key);
+		if (!(sf = summary_find(sum, key)) || sf->seq == 0)
+			continue;
+		r = log_feed_get(s.t, key, &lf);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			goto out;
+		o.stored = r == 0 ? lf.seq : 0;
+		o.theirs = sf->seq;
+		if (sf->seq <= o.stored) {
+			const uint8_t *env, *sig;
+			size_t el;
+			uint8_t id[32], eb[ENTRY_MAX_ENVELOPE];
+			if ((r = log_entry_get(s.t, key, sf->seq, eb, &env,
+					       &el, &sig)) < 0)
+				goto out;
+			entry_id(env, el, id);
+			if (memcmp(id, sf->head, 32) == 0)
+				continue; /* it holds what this store does */
+			o.forked = 1;
+		}
+		snprintf(o.scope, sizeof(o.scope), "%s", s.v[i]);
+		if (res->own_n < BUNDLE_OWN_SHOWN)
+			res->own[res->own_n] = o;
+		res->own_n++;
+	}
+	r = 0;
+out:
+	store_txn_abort(s.t);
+	free(s.v);
+	free(rec);
+	return r;
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -481,6 +598,12 @@ int bundle_create(struct node *n, const char *path,
 		goto out;
 	if ((r = create_seal_to(o, sum, &seal_to, why, whylen)) < 0)
 		goto out;
+	if (sum && (r = own_feeds_check(n, sum, &res)) < 0) {
+		why_set(why, whylen,
+			 N_("cannot read this node's own feeds in its store: %s"),
+			 hamlet_strerror(r));
+		goto out;
+	}
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		goto out;
 	fl.prefix = prefix;

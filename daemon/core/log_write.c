@@ -119,7 +119,7 @@ static int floor_check(struct writer *w, const char *scope, uint64_t head)
 	if (head >= seq)
 		return 0;
 	why_set(w->why, w->whylen,
-		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: writing now would fork its own feed. Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back) and write again. If no node holds them (the store was lost before they were ever synced), \"hamlet own-feeds forget-lost\" gives them up"),
+		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: writing now would fork its own feed. Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back) and write again. With no network, get a bundle from the commune or another node that holds them (hamlet summary here, carried there, hamlet bundle create --for it there, hamlet bundle import here). \"hamlet own-feeds forget-lost\" is only for entries no node holds (the store was lost before they ever left this node): given up while a node holds them, they make a fork"),
 		 (unsigned long long)seq, scope, (unsigned long long)head);
 	return HAMLET_EBEHIND;
 }
