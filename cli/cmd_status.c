@@ -323,8 +323,8 @@ static int contact_note(void *ctx, const uint8_t peer[32], uint64_t when_ms)
 	return 0;
 }
 
-/* With hamletd stopped: each peer's last contact, and what was written
- * here since that waits for it. */
+/* With hamletd stopped: each peer's last contact, and what waits for it
+ * (status_peer_behind()). */
 static void stopped_peers(const struct status_facts *st, struct store_txn *t)
 {
 	struct contacts *c;
@@ -344,11 +344,11 @@ static void stopped_peers(const struct status_facts *st, struct store_txn *t)
 		names_label(&w, c->key[i], cli_global.keys, who);
 		cli_time_text(c->when[i], 0, at);
 		ago(c->when[i], when, sizeof(when));
-		if (status_peer_behind(st->n, c->key[i], c->when[i], &newest,
+		if (status_peer_behind(st->n, c->key[i], c->when[i], 0, &newest,
 				       &waiting) < 0)
 			waiting = status_waiting_since(st->n, c->when[i]);
-		printf(P_("  %s: last met %s (%s); %llu entry written here since waits to go out\n",
-			  "  %s: last met %s (%s); %llu entries written here since wait to go out\n",
+		printf(P_("  %s: last met %s (%s); %llu entry waits to go out to it\n",
+			  "  %s: last met %s (%s); %llu entries wait to go out to it\n",
 			  waiting),
 		       who, at, when, (unsigned long long)waiting);
 	}
@@ -398,6 +398,9 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	case STATUS_PEER_RECEIVING:
 		state = _("connected, receiving");
 		break;
+	case STATUS_PEER_SENDING:
+		state = _("connected, sending");
+		break;
 	case STATUS_PEER_BEHIND:
 		state = _("connected, syncing");
 		break;
@@ -424,8 +427,8 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	} else {
 		printf(_(": %s, never agreed yet"), state);
 	}
-	printf(P_("; %llu entry written here waiting to go out",
-		  "; %llu entries written here waiting to go out", sp.waiting),
+	printf(P_("; %llu entry waiting to go out",
+		  "; %llu entries waiting to go out", sp.waiting),
 	       (unsigned long long)sp.waiting);
 	printf(P_("; sent %llu entry", "; sent %llu entries",
 		  cli_mp_u64(p, "entries_out")),

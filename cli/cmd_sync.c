@@ -5,8 +5,9 @@
  * alone (its address, its certificate's name or a prefix of its key),
  * and to dial now, once, the configured peers not connected (their
  * backoff cut short). With --wait, exit 0 once each of them has synced
- * since the request, nothing is moving any more and status judges each
- * in sync (status_peer_judge); exit 1 on timeout, or at once when every
+ * since the request, nothing is moving any more, nothing is left to send
+ * to it or unacknowledged by it, and status judges each in sync
+ * (status_peer_judge); exit 1 on timeout, or at once when every
  * peer dialled has failed since, saying which peer is not there and
  * why, or when waiting changes nothing (this node's disk full, entries
  * refused as dated ahead, a byte budget), saying what to do.
@@ -16,6 +17,7 @@
 #include "i18n.h"
 #include "progress.h"
 #include "status.h"
+#include "sync_why.h"
 
 #include "error.h"
 #include "hlc.h"
@@ -203,95 +205,6 @@ static int motion_note(struct motion *m, size_t *n, const msgpack_object *p,
 		x->moved_at = poll;
 	x->sum = sum;
 	return poll - x->moved_at < STABLE_POLLS;
-}
-
-/* Peer p's name, else its address, else "?", into who. */
-static void peer_who(const msgpack_object *p, char *who, size_t n)
-{
-	const msgpack_object *nm = cli_mp_get(p, "name");
-	const msgpack_object *a = cli_mp_get(p, "addr");
-
-	if (nm && nm->type == MSGPACK_OBJECT_STR)
-		snprintf(who, n, "%.*s", (int)nm->via.str.size,
-			 nm->via.str.ptr);
-	else if (a && a->type == MSGPACK_OBJECT_STR)
-		snprintf(who, n, "%.*s", (int)a->via.str.size, a->via.str.ptr);
-	else
-		snprintf(who, n, "?");
-}
-
-/* Why the wait ends unfinished: a byte budget holds entries back for
- * peer p (the first such, judged sp), held entries in all. */
-static void budget_reason(const msgpack_object *p,
-			  const struct status_peer *sp, uint64_t held,
-			  char *reason, size_t n)
-{
-	char who[200], count[32], big[32], lim[CLI_BUDGET_WORDS];
-	char keys[CLI_BUDGET_WORDS];
-
-	peer_who(p, who, sizeof(who));
-	progress_count(held, count);
-	if (sp->too_big) {
-		/* no day or session to wait for: only a larger budget */
-		progress_size(sp->too_big, big);
-		cli_budget_too_small(cli_mp_get(p, "budget"), sp->too_big, lim,
-				     keys);
-		snprintf(reason, n,
-			 CLI_P_("%s entry for %s waits, as one of %s is larger than the whole byte budget (%s) and nothing goes past it: raise %s in [budget] of the daemon's config and reload it (systemctl reload hamletd)",
-				 "%s entries for %s wait, as one of %s is larger than the whole byte budget (%s) and nothing goes past it: raise %s in [budget] of the daemon's config and reload it (systemctl reload hamletd)",
-				 held),
-			 count, who, big, lim, keys);
-	} else if (sp->held_session)
-		snprintf(reason, n,
-			 CLI_P_("%s entry for %s waits for the next session's byte budget (it goes when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
-				 "%s entries for %s wait for the next session's byte budget (they go when the link connects again, or raise per_session in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
-				 held),
-			 count, who);
-	else
-		snprintf(reason, n,
-			 CLI_P_("%s entry for %s waits for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
-				 "%s entries for %s wait for tomorrow's byte budget (or raise per_day in [budget] of the daemon's config and reload it: systemctl reload hamletd)",
-				 held),
-			 count, who);
-}
-
-/* Why the wait goes on: entries asked of peer p have not all come. */
-static void receiving_reason(const msgpack_object *p, char *reason, size_t n)
-{
-	const msgpack_object *g = cli_mp_get(p, "progress");
-	char who[200], done[32], total[32];
-
-	peer_who(p, who, sizeof(who));
-	progress_count(cli_mp_u64(g, "received"), done);
-	progress_count(cli_mp_u64(g, "total"), total);
-	snprintf(reason, n,
-		 cli_tr(N_("entries asked of %s are still on their way (%s of %s have come; hamlet status says more)")),
-		 who, done, total);
-}
-
-/* Why waiting on is no use with peer p, judged sp: this node's disk is
- * full, or p refuses what it is sent as dated too far ahead. */
-static void stuck_reason(const msgpack_object *p, const struct status_peer *sp,
-			 char *reason, size_t n)
-{
-	char who[200], count[32];
-
-	peer_who(p, who, sizeof(who));
-	if (sp->state == STATUS_PEER_DISK_FULL) {
-		progress_count(sp->disk_wait, count);
-		snprintf(reason, n,
-			 CLI_P_("the disk holding this node's store is full: %s entry received from %s waits for space, and nothing more comes until there is room. Free space on that disk (old backups, downloads); hamletd tries again by itself, then run hamlet sync --wait again",
-				 "the disk holding this node's store is full: %s entries received from %s wait for space, and nothing more comes until there is room. Free space on that disk (old backups, downloads); hamletd tries again by itself, then run hamlet sync --wait again",
-				 sp->disk_wait),
-			 count, who);
-		return;
-	}
-	progress_count(sp->ahead, count);
-	snprintf(reason, n,
-		 CLI_P_("%s refused %s entry sent to it as dated more than 24 h ahead of its clock: check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it",
-			"%s refused %s entries sent to it as dated more than 24 h ahead of its clock: check the date and time of this PC (and of that one) and set them right; what was written with the wrong date goes once the clock there is within a day of it",
-			sp->ahead),
-		 who, count);
 }
 
 /* An English reason hamletd keeps (ours, or the C library's words for
@@ -575,9 +488,11 @@ int cmd_sync(int argc, char **argv)
 		 * state waiting on does not change (this disk full, entries
 		 * refused as dated ahead); the first still sending */
 		const msgpack_object *held_p = NULL, *hard_p = NULL;
-		const msgpack_object *recv_p = NULL;
+		const msgpack_object *recv_p = NULL, *send_p = NULL;
 		struct status_peer sp, held_sp = { 0 }, hard_sp = { 0 };
+		struct status_peer send_sp = { 0 };
 		char hard_why[800], recv_why[sizeof(reason)];
+		char send_why[sizeof(reason)];
 		int named_down = 0, own_unread = 0, disk_full = 0;
 		int is_stuck = node && status_writes_stuck(node, res, stuck,
 							 sizeof(stuck));
@@ -639,6 +554,13 @@ int cmd_sync(int argc, char **argv)
 			held += sp.held;
 			if (sp.state == STATUS_PEER_RECEIVING && !recv_p)
 				recv_p = p;
+			/* the sender's side: nothing is in sync while
+			 * entries are queued for the peer or not
+			 * acknowledged by it, however still the link */
+			if (sp.state == STATUS_PEER_SENDING && !send_p) {
+				send_p = p;
+				send_sp = sp;
+			}
 			/* STATUS_PEER_BEHIND holds no wait: a peer that
 			 * agreed since we asked has what was here then, and
 			 * an entry dated ahead by another PC's clock (by
@@ -646,7 +568,7 @@ int cmd_sync(int argc, char **argv)
 			 * clock passes that date */
 		}
 		if (held_p)
-			budget_reason(held_p, &held_sp, held, held_why,
+			sync_why_budget(held_p, &held_sp, held, held_why,
 				      sizeof(held_why));
 		unreached_text(res, down, sizeof(down));
 		/* the dials asked for that failed, and why: once each has
@@ -663,12 +585,15 @@ int cmd_sync(int argc, char **argv)
 		last_connected = connected;
 		last_held = held;
 		/* what the peers found say, while the answer is open */
-		hard_why[0] = recv_why[0] = 0;
+		hard_why[0] = recv_why[0] = send_why[0] = 0;
 		if (hard_p)
-			stuck_reason(hard_p, &hard_sp, hard_why,
+			sync_why_stuck(hard_p, &hard_sp, hard_why,
 				     sizeof(hard_why));
 		if (recv_p)
-			receiving_reason(recv_p, recv_why, sizeof(recv_why));
+			sync_why_receiving(recv_p, recv_why, sizeof(recv_why));
+		if (send_p)
+			sync_why_sending(send_p, &send_sp, send_why,
+				       sizeof(send_why));
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
@@ -729,6 +654,8 @@ int cmd_sync(int argc, char **argv)
 				 cli_tr(N_("entries are still moving")));
 		if (!reason[0] && recv_why[0])
 			snprintf(reason, sizeof(reason), "%s", recv_why);
+		if (!reason[0] && send_why[0])
+			snprintf(reason, sizeof(reason), "%s", send_why);
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {
 			/* in sync with each connected peer, but none takes
 			 * what this node writes (own_unread), or it waits for

@@ -607,11 +607,18 @@ const struct cli_command cli_commands[] = {
 	  "the entries and bytes sent and received. Without a running daemon\n"
 	  "it says so and shows the store alone.\n"
 	  "\n"
-	  "With --json each peer also has in_sync, waiting_out (entries\n"
-	  "written here since its last agreement) and lag_s: the seconds from\n"
-	  "its last agreement back to this node's newest entry; 0 when it\n"
-	  "agreed after that entry (a last sync dated ahead of it included),\n"
-	  "null when it never synced."),
+	  "Each peer's entries waiting to go out are those this node holds and\n"
+	  "the peer may lack: those that arrived here since the two last\n"
+	  "agreed, whatever their date (written here, from another peer or\n"
+	  "from a USB stick), less those it acknowledged since, and those the\n"
+	  "session still has to send it. A peer is in sync only when none is\n"
+	  "left to send it and it acknowledged all those sent.\n"
+	  "\n"
+	  "With --json each peer also has in_sync, waiting_out (that count)\n"
+	  "and lag_s: the seconds from its last agreement back to this node's\n"
+	  "newest entry (or to the arrival of the newest one waiting for it);\n"
+	  "0 when it agreed after that entry (a last sync dated ahead of it\n"
+	  "included), null when it never synced."),
 	  daemon_opts, "hamlet status\nhamlet status --json" },
 	{ "peers", cmd_peers, N_("list, add or remove the daemon's peers"),
 	  peers_syn,
@@ -624,8 +631,9 @@ const struct cli_command cli_commands[] = {
 	  N_("Ask hamletd to reconcile now with every connected peer, or with\n"
 	  "PEER alone (its name, its address, or 4 or more hex digits of its\n"
 	  "key, as hamlet peers list shows them). With --wait, exit 0 once each of\n"
-	  "them has synced since the request, no entries are moving, and\n"
-	  "hamlet status calls each in sync; exit 1 with the reason (a peer not\n"
+	  "them has synced since the request, no entries are moving, none is\n"
+	  "left to send it or unacknowledged by it, and hamlet status calls\n"
+	  "each in sync; exit 1 with the reason (a peer not\n"
 	  "connected, entries still moving or on their way) when --timeout\n"
 	  "passes, or at once when waiting changes nothing: this node's disk is\n"
 	  "full, a peer refuses entries as dated too far ahead (a clock to set\n"

@@ -61,6 +61,11 @@ struct peer_info {
 	uint64_t batch_ceiling, batches_since_ceiling;
 	uint64_t batches_lost_in; /* sessions ended with a batch of its lost */
 	uint64_t last_sync_ms; /* wall clock, 0 = never */
+	/* entries of ours it acknowledged (those it refused as dated ahead
+	 * aside), and how many of them it had when the two agreed on the
+	 * basis kept now: status counts what arrived here since that basis,
+	 * less what it acknowledged since (status.h) */
+	uint64_t acked_out, acked_base;
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */
 	/* on the current or last session: its entries we refused as dated

@@ -141,6 +141,25 @@ static void pack_budget(msgpack_packer *pk, struct daemon *d,
 	rpc__kv_u64(pk, "entry_too_big", p->budget_held ? p->budget_too_big : 0);
 }
 
+/* What the session with p still has to send it (sync_session_outgoing),
+ * and what it acknowledged since the basis status counts from (daemon.h
+ * acked_base): 3 pairs. */
+static void pack_outgoing(msgpack_packer *pk, struct daemon *d,
+			  const struct peer_info *p)
+{
+	uint64_t to_send = 0, unacked = 0;
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (!c->closing && c->info == p && c->state == CONN_READY) {
+			sync_session_outgoing(c, &to_send, &unacked);
+			break;
+		}
+	rpc__kv_u64(pk, "entries_to_send", to_send);
+	rpc__kv_u64(pk, "entries_unacked", unacked);
+	rpc__kv_u64(pk, "entries_acked_since_agreed",
+		    p->acked_out > p->acked_base ? p->acked_out - p->acked_base
+						 : 0);
+}
+
 /* The configured peers whose dials fail: where, why, since when. */
 static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 {
@@ -270,7 +289,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!peer_info_listed(d, p))
 			continue;
-		msgpack_pack_map(pk, 30 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 33 + (p->rx_want > 0));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -317,6 +336,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		 * its by us, ours by it (its ACKs say) */
 		rpc__kv_u64(pk, "entries_refused_ahead_in", p->ahead_in);
 		rpc__kv_u64(pk, "entries_refused_ahead_out", p->ahead_out);
+		pack_outgoing(pk, d, p);
 		pack_budget(pk, d, p);
 	}
 	return 0;

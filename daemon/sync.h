@@ -170,6 +170,7 @@ struct sync_session {
 	int state_busy, state_mine_ok, state_peer_ok;
 	uint8_t state_mine[32], state_peer[32];
 	uint64_t state_version; /* our store's version under state_mine */
+	uint64_t state_lseq;	/* and its last local seq then */
 	uint64_t state_at;	/* loop ms of our last STATE; 0: none */
 	uint64_t state_cost_ms; /* what reading the heads took then */
 	uint64_t saved_version; /* the basis last kept, this session */
@@ -207,6 +208,15 @@ int sync_session_reconcile(struct conn *c);
  * NULL. */
 struct peer_info;
 uint64_t sync_peer_ceiling(const struct peer_info *p);
+
+/*
+ * What c's session still has to send the peer: the entries of the feeds
+ * queued for it, to their heads now (a budget's held ones among them),
+ * and the entries sent in batches it has not acknowledged yet. Costs a
+ * feed head read per feed queued.
+ */
+void sync_session_outgoing(struct conn *c, uint64_t *ret_to_send,
+			   uint64_t *ret_unacked);
 
 /* Send more entries if credit and the socket allow. */
 void sync_session_pump(struct conn *c);

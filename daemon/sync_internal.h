@@ -65,11 +65,12 @@ void sync__heads_digest(const struct sync_item *v, size_t n,
 int sync__since_ready(struct conn *c, const uint8_t *basis,
 		      const uint8_t ctx[32], uint64_t ver,
 		      const struct wire_feed *f, size_t n);
-/* Our digest of the shared heads, read at store version ver under
- * sharing context ctx: send it, and keep the basis when the peer's is
- * the same. */
+/* Our digest of the shared heads, read at store version ver (its last
+ * local seq lseq) under sharing context ctx: send it, and keep the basis
+ * when the peer's is the same. */
 int sync__state_ready(struct conn *c, const uint8_t digest[32],
-		      const uint8_t ctx[32], uint64_t ver, uint64_t cost_ms);
+		      const uint8_t ctx[32], uint64_t ver, uint64_t lseq,
+		      uint64_t cost_ms);
 int sync__on_since(struct conn *c, const struct wire_msg *m, char *why,
 		   size_t wl);
 int sync__on_state(struct conn *c, const struct wire_msg *m, char *why,

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "dlog.h"
+#include "entries.h"
 #include "error.h"
 #include "heads.h"
 #include "hlc.h"
@@ -58,12 +59,12 @@ struct sync_neg_job {
 	struct neg_idlist need; /* ids to ask for */
 	int finished;		/* client: the reconciliation is over */
 	/* NJ_SINCE: the basis named (has_basis) and its version; NJ_STATE:
-	 * the digest (in basis) and the store's version; both: the sharing
-	 * context */
+	 * the digest (in basis), the store's version and its last local
+	 * seq; both: the sharing context */
 	int has_basis;
 	uint8_t basis[32];
 	uint8_t ctx[32];
-	uint64_t version;
+	uint64_t version, lseq;
 	uint64_t cost_ns; /* how long the step ran */
 };
 
@@ -376,8 +377,8 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* The digest of every shared head, and the store version it was read
- * at, in one read transaction. */
+/* The digest of every shared head, and the store version and last local
+ * seq it was read at, in one read transaction. */
 static int step_state(struct sync_neg_job *j)
 {
 	struct store_txn *t = NULL;
@@ -391,6 +392,7 @@ static int step_state(struct sync_neg_job *j)
 	if ((r = heads_totals_get(t, &tot)) < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
 	if ((r = sync__context(j->c, t, j->ctx)) < 0 ||
+	    (r = entries_last_lseq(t, &j->lseq)) < 0 ||
 	    (r = items_collect(j->c, t, 1, &v, &n)) < 0)
 		goto out;
 	sync__heads_digest(v, n, j->basis);
@@ -493,7 +495,7 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 					 j->nfeeds);
 	case NJ_STATE:
 		return sync__state_ready(c, j->basis, j->ctx, j->version,
-					 j->cost_ns / 1000000);
+					 j->lseq, j->cost_ns / 1000000);
 	}
 	return 0;
 }

@@ -154,11 +154,46 @@ int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 	if (c->info) {
 		c->info->last_sync_ms = peer_wall_ms();
 		c->info->ahead_out += m->ack.ahead;
+		/* held by the peer now (status counts what waits for it) */
+		c->info->acked_out += m->ack.count > m->ack.ahead
+					      ? m->ack.count - m->ack.ahead
+					      : 0;
 	}
 	if (m->ack.ahead)
 		ahead_told(c, m->ack.ahead);
 	sync_session_pump(c);
 	return 0;
+}
+
+void sync_session_outgoing(struct conn *c, uint64_t *ret_to_send,
+			   uint64_t *ret_unacked)
+{
+	const struct sync_session *s = &c->sy;
+	struct store_txn *t = NULL;
+	struct log_feed f;
+	uint64_t queued = 0, unacked = 0;
+
+	for (uint64_t b = s->tx_acked; b < s->tx_begun; b++)
+		unacked += s->tx_open && b + 1 == s->tx_begun
+				   ? s->tx_batch_n
+				   : s->tx_count[b % SYNC_INFLIGHT];
+	/* a feed queued counts to its head now (one gone, none: the pump
+	 * drops it); with no store to read, each counts one entry, so that
+	 * something is still said to wait */
+	if (s->nstreams && store_txn_begin(c->d->node->st, 1, &t) < 0)
+		t = NULL;
+	for (int k = -1; k < BUDGET_RANKS; k++)
+		for (const struct sync_stream *st =
+			     k < 0 ? s->streams : s->ranked[k];
+		     st; st = st->link)
+			if (!t)
+				queued++;
+			else if (log_feed_get(t, st->key, &f) == 0 &&
+				 f.seq >= st->next)
+				queued += f.seq - st->next + 1;
+	store_txn_abort(t);
+	*ret_to_send = queued;
+	*ret_unacked = unacked;
 }
 
 /* --- sending entries --------------------------------------------------- */

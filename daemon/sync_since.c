@@ -300,17 +300,24 @@ int sync__on_since(struct conn *c, const struct wire_msg *m, char *why,
 
 struct save_job {
 	struct ingest_job job;
+	struct daemon *d;
 	uint8_t peer[32];
 	struct peerbase base;
+	uint64_t acked; /* peer_info.acked_out when the two agreed */
 };
 
 static void save_done(struct ingest_job *job)
 {
 	struct save_job *j = job->data;
+	struct peer_info *p;
 	if (job->r < 0 && job->r != -ECANCELED)
 		dlog(DLOG_WARNING,
 		     _("cannot keep what this node held when it last agreed with a peer (the next session reconciles in full): %s"),
 		     hamlet_strerror(job->r));
+	/* the basis status reads is this one now: what the peer
+	 * acknowledged after the two agreed is subtracted from it */
+	if (job->r == 0 && (p = peer_info_find(j->d, j->peer)))
+		p->acked_base = j->acked;
 	free(j);
 }
 
@@ -329,8 +336,16 @@ static void agreed(struct conn *c)
 		return;
 	if (!(j = calloc(1, sizeof(*j))))
 		return;
+	j->d = c->d;
 	memcpy(j->peer, c->rpk, 32);
+	/* what it acknowledged up to now it holds: entries it acknowledges
+	 * from now on are subtracted from what arrived after the basis (an
+	 * entry that arrived after our heads were read and was acknowledged
+	 * before the peer's STATE came is counted until the next agreement:
+	 * too many rather than too few) */
+	j->acked = c->info ? c->info->acked_out : 0;
 	j->base.version = s->state_version;
+	j->base.lseq = s->state_lseq;
 	memcpy(j->base.digest, s->state_mine, 32);
 	memcpy(j->base.ctx, s->ctx, 32);
 	j->base.used_ms = peer_wall_ms();
@@ -361,7 +376,8 @@ int sync__state_agree_now(struct conn *c)
 }
 
 int sync__state_ready(struct conn *c, const uint8_t digest[32],
-		      const uint8_t ctx[32], uint64_t ver, uint64_t cost_ms)
+		      const uint8_t ctx[32], uint64_t ver, uint64_t lseq,
+		      uint64_t cost_ms)
 {
 	struct sync_session *s = &c->sy;
 	struct mp_writer w;
@@ -372,6 +388,7 @@ int sync__state_ready(struct conn *c, const uint8_t digest[32],
 	s->state_cost_ms = cost_ms;
 	memcpy(s->state_mine, digest, 32);
 	s->state_version = ver;
+	s->state_lseq = lseq;
 	s->state_mine_ok = 1;
 	s->state_at = uv_now(c->d->loop);
 	mp_writer_init(&w);

@@ -71,7 +71,7 @@ waiting=$(budget entries_held)
 check "the entries held are the rest ($waiting)" test "$waiting" = $((1504 - n1))
 wo=$(N v1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"][0]["waiting_out"])')
 check "they count as waiting to go out in the JSON ($wo)" test "$wo" -ge "$waiting"
-check "and in words, not as 0" bash -c "'$H' --home '$T/v1' status | grep -E '[0-9,]+ entries written here waiting to go out' | grep -qv '; 0 entries written here'"
+check "and in words, not as 0" bash -c "'$H' --home '$T/v1' status | grep -E '[0-9,]+ entries waiting to go out' | grep -qv '; 0 entries waiting'"
 check "sync --wait does not call it in sync: exit 1, naming the day's budget and what to do" bash -c "! '$H' --home '$T/v1' sync --wait --timeout 20 2>'$T/wait.err' && grep -qE 'not in sync: [0-9,]+ entries for c1 wait for tomorrow.s byte budget \\(or raise per_day' '$T/wait.err'"
 sed 's/^/    # /' "$T/wait.err"
 check "nor with --json: in_sync false, the entries held counted" bash -c "! '$H' --home '$T/v1' --json sync --wait --timeout 20 >'$T/wait.json' && python3 -c \"import json; j=json.load(open('$T/wait.json')); assert j['in_sync'] is False and j['entries_held_by_budget'] == $waiting and 'budget' in j['reason'], j\""
@@ -138,7 +138,7 @@ check "v1 writes one more record with no daemon" N v1 put health_profile HP-LATE
 N v1 status >"$T/stopped.txt" 2>&1
 sed 's/^/    # /' "$T/stopped.txt" | tail -3
 check "status with hamletd stopped says how to start it" grep -q '^daemon: not running; nothing syncs until it starts (systemctl start hamletd' "$T/stopped.txt"
-check "and when v1 last met c1, and the one entry written since" grep -qE '^  c1 \(bk/c1\): last met [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry written here since waits to go out$' "$T/stopped.txt"
+check "and when v1 last met c1, and the one entry written since" grep -qE '^  c1 \(bk/c1\): last met [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry waits to go out to it$' "$T/stopped.txt"
 
 # an entry larger than a whole budget: no day or session brings it; it
 # waits, with what follows it, until the budget is raised, and status and

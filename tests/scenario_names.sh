@@ -114,7 +114,7 @@ check "c1 writes a profile in its own scope" N c1 put health_profile HP-C1 '{"pe
 N c1 status >"$T/status2.txt" 2>&1
 N c1 status --json >"$T/status2.json" 2>&1
 sed 's/^/    # /' "$T/status2.txt"
-check "status: nothing written here waits for v2, which may not read it" grep -qE '^  v2 \(bk/c1/v2\): NOT CONNECTED, .*; 0 entries written here waiting to go out' "$T/status2.txt"
+check "status: nothing written here waits for v2, which may not read it" grep -qE '^  v2 \(bk/c1/v2\): NOT CONNECTED, .*; 0 entries waiting to go out' "$T/status2.txt"
 check "status --json says the same" python3 -c "
 import json
 j = json.load(open('$T/status2.json'))

@@ -70,7 +70,7 @@ N v1 status >"$T/restart.txt" 2>&1
 sed 's/^/    # /' "$T/restart.txt" | tail -4
 check "right after the restart status counts c1" grep -q '^daemon: running; 1 peer$' "$T/restart.txt"
 check "and lists it not connected, with its last session and the entry waiting for it" \
-	grep -qE '^  c1 \(bk/c1\): NOT CONNECTED, last agreed [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry written here waiting to go out' "$T/restart.txt"
+	grep -qE '^  c1 \(bk/c1\): NOT CONNECTED, last agreed [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry waiting to go out' "$T/restart.txt"
 check "status --json gives its key, name and last sync" vjson "p=j['peers'][0]; assert p['name']=='c1' and p['last_sync_ms']>0 and not p['connected'], p"
 
 # --- hamlet sync dials a peer not connected at once, and says so ---

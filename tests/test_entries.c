@@ -4,6 +4,7 @@
  * a body, with deps, at seq 1 and after, come back byte for byte with
  * their ids; an envelope encoded otherwise than this node encodes it is
  * stored whole and comes back as it came; a compact row is smaller.
+ * The entries a feed holds past a local seq are counted from its runs.
  */
 #include "entries.h"
 #include "error.h"
@@ -152,6 +153,39 @@ int main(void)
 		for (int i = 0; i < 5; i++)
 			reads_back(t, feed[memcmp(m[i].e.author, pk[0], 32) != 0],
 				   &m[i], 1);
+		store_txn_abort(t);
+	}
+
+	TEST_START("entries stored after a local seq are counted by feed, from its runs, to a head inside a run too");
+	{
+		uint64_t n, last;
+		uint8_t none[32];
+		memset(none, 0x77, 32);
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		ASSERT_OK(entries_last_lseq(t, &last));
+		ASSERT_EQ(last, lseq[4]);
+		/* a: seq 1 at lseq[0], seqs 2 and 3 at lseq[2], lseq[3] */
+		ASSERT_OK(entries_count_after(t, feed[0], 3, 0, &n));
+		ASSERT_EQ(n, 3);
+		ASSERT_OK(entries_count_after(t, feed[0], 3, lseq[0], &n));
+		ASSERT_EQ(n, 2);
+		ASSERT_OK(entries_count_after(t, feed[0], 3, lseq[1], &n));
+		ASSERT_EQ(n, 2);
+		ASSERT_OK(entries_count_after(t, feed[0], 3, lseq[2], &n));
+		ASSERT_EQ(n, 1);
+		ASSERT_OK(entries_count_after(t, feed[0], 3, lseq[3], &n));
+		ASSERT_EQ(n, 0);
+		ASSERT_OK(entries_count_after(t, feed[0], 2, lseq[0], &n));
+		ASSERT_EQ(n, 1);
+		/* b: seq 1 at lseq[1], seq 2 at lseq[4] */
+		ASSERT_OK(entries_count_after(t, feed[1], 2, lseq[0], &n));
+		ASSERT_EQ(n, 2);
+		ASSERT_OK(entries_count_after(t, feed[1], 2, lseq[3], &n));
+		ASSERT_EQ(n, 1);
+		ASSERT_OK(entries_count_after(t, feed[1], 2, last, &n));
+		ASSERT_EQ(n, 0);
+		ASSERT_OK(entries_count_after(t, none, 5, 0, &n));
+		ASSERT_EQ(n, 0);
 		store_txn_abort(t);
 	}
 

@@ -413,6 +413,45 @@ int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 	return 0;
 }
 
+int entries_last_lseq(struct store_txn *t, uint64_t *ret)
+{
+	const void *k;
+	size_t kl;
+	int r = store_last_key(t, ST_ENTRIES, &k, &kl);
+	if (r < 0)
+		return r;
+	if (r > 0 && kl != 8)
+		return HAMLET_ECORRUPT;
+	*ret = r > 0 ? store_get_be64(k) : 0;
+	return 0;
+}
+
+int entries_count_after(struct store_txn *t, const uint8_t feed[32],
+			uint64_t head, uint64_t lseq, uint64_t *ret)
+{
+	uint64_t n = 0, seq = head, first, lfirst, count;
+	int r = 0;
+
+	/* a feed's entries are stored in seq order: its runs from the
+	 * head back, while their local seqs are past lseq */
+	while (seq >= 1 &&
+	       (r = run_le(t, feed, seq, &first, &lfirst, &count)) == 1) {
+		uint64_t last = lfirst + count - 1;
+		if (first + count - 1 > seq)
+			last -= first + count - 1 - seq; /* past head: not counted */
+		if (last <= lseq)
+			break;
+		n += last - (lfirst > lseq ? lfirst : lseq + 1) + 1;
+		if (lfirst <= lseq)
+			break;
+		seq = first - 1;
+	}
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
 int entries_next_seq(struct store_txn *t, const uint8_t feed[32],
 		     uint64_t seq, uint64_t *ret)
 {

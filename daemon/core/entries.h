@@ -73,6 +73,13 @@ int entries_at(struct store_txn *t, uint64_t lseq, struct entries_row *ret);
 /* The local seq of entry seq of feed: HAMLET_ENOTFOUND when not stored. */
 int entries_lseq(struct store_txn *t, const uint8_t feed[32], uint64_t seq,
 		 uint64_t *ret_lseq);
+/* The last local seq given (0: the table is empty). */
+int entries_last_lseq(struct store_txn *t, uint64_t *ret);
+/* How many of feed's entries up to seq head are stored at local seqs
+ * after lseq (arrived after it): the feed's runs walked back from head,
+ * so it costs the runs counted. */
+int entries_count_after(struct store_txn *t, const uint8_t feed[32],
+			uint64_t head, uint64_t lseq, uint64_t *ret);
 /* The first seq >= seq of feed stored here: 1 with it in *ret, 0 when
  * feed holds none from seq on. */
 int entries_next_seq(struct store_txn *t, const uint8_t feed[32],

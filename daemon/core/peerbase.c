@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-#define VAL_LEN (8 + 32 + 32 + 8)
+#define VAL_OLD (8 + 32 + 32 + 8) /* a row kept before lseq was */
+#define VAL_LEN (VAL_OLD + 8)
 
 int peerbase_get(struct store_txn *t, const uint8_t peer[32],
 		 struct peerbase *ret)
@@ -14,12 +15,14 @@ int peerbase_get(struct store_txn *t, const uint8_t peer[32],
 	int r = store_get(t, ST_PEERBASE, peer, 32, (const void **)&v, &vl);
 	if (r < 0)
 		return r;
-	if (vl != VAL_LEN)
+	if (vl != VAL_LEN && vl != VAL_OLD)
 		return HAMLET_ECORRUPT;
 	ret->version = store_get_be64(v);
 	memcpy(ret->digest, v + 8, 32);
 	memcpy(ret->ctx, v + 40, 32);
 	ret->used_ms = store_get_be64(v + 72);
+	ret->lseq_known = vl == VAL_LEN;
+	ret->lseq = ret->lseq_known ? store_get_be64(v + 80) : 0;
 	return 0;
 }
 
@@ -37,8 +40,9 @@ static int drop_oldest(struct store_txn *t)
 		return r;
 	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
-		uint64_t u = vl == VAL_LEN ? store_get_be64((const uint8_t *)v + 72)
-					   : 0; /* damaged: first to go */
+		uint64_t u = vl == VAL_LEN || vl == VAL_OLD
+				     ? store_get_be64((const uint8_t *)v + 72)
+				     : 0; /* damaged: first to go */
 		if (kl == 32 && u < when) {
 			when = u;
 			memcpy(oldest, k, 32);
@@ -72,6 +76,7 @@ int peerbase_put(struct store_txn *t, const uint8_t peer[32],
 	memcpy(v + 8, b->digest, 32);
 	memcpy(v + 40, b->ctx, 32);
 	store_be64(v + 72, b->used_ms);
+	store_be64(v + 80, b->lseq);
 	return store_put(t, ST_PEERBASE, peer, 32, v, VAL_LEN, 0);
 }
 

@@ -10,10 +10,15 @@
  *   - ctx: a hash of what decided which feeds were shared then (both
  *     sides' scopes and read grants, our trust set): a basis is used only
  *     under the same;
- *   - used_ms: when it was last written, to drop the least recently used.
+ *   - used_ms: when it was last written, to drop the least recently used;
+ *   - lseq: the last local seq of our store (entries.h) at that version:
+ *     every entry the peer may have lacked since arrived after it, which
+ *     is what `hamlet status` counts as waiting for the peer (status.h).
+ *     A row kept before it was has none (lseq_known 0): then status
+ *     counts as before (own entries dated after the last sync).
  *
  *   peerbase  peer key (32) -> version (be64) || digest (32) || ctx (32)
- *             || used_ms (be64)
+ *             || used_ms (be64) [|| lseq (be64)]
  *
  * At most PEERBASE_MAX peers: a new one past that replaces the least
  * recently used.
@@ -32,6 +37,8 @@ struct peerbase {
 	uint8_t digest[32];
 	uint8_t ctx[32];
 	uint64_t used_ms;
+	uint64_t lseq;
+	int lseq_known; /* peerbase_get(): the row holds lseq */
 };
 
 /* The basis kept for peer: HAMLET_ENOTFOUND when none. */

@@ -5,12 +5,15 @@
  */
 #include "status.h"
 
+#include "entries.h"
 #include "entry.h"
 #include "error.h"
 #include "heads.h"
+#include "heard.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
+#include "peerbase.h"
 #include "record.h"
 #include "record_json.h"
 #include "schema.h"
@@ -67,6 +70,7 @@ struct waiting {
 	const struct scopemap *map;
 	const struct cert *reader; /* NULL: every feed counts */
 	uint64_t newest_ms;	   /* the newest entry of a feed counted */
+	int own;		   /* count own entries dated after since_ms */
 };
 
 /* Entries of own feed f written here after since_ms: walk it back from
@@ -86,8 +90,8 @@ static void count_back(struct waiting *w, const struct log_feed *f)
 	}
 }
 
-/* Over every feed: the entries written here after since_ms in the feeds
- * reader may read, and the newest entry of those feeds. */
+/* Over every feed: the newest entry of the feeds reader may read, and,
+ * when w->own, the entries written here after since_ms in them. */
 static int count_waiting(void *ctx, const struct log_feed *f)
 {
 	struct waiting *w = ctx;
@@ -95,7 +99,7 @@ static int count_waiting(void *ctx, const struct log_feed *f)
 		return 0;
 	if (hlc_ms(f->hlc) > w->newest_ms)
 		w->newest_ms = hlc_ms(f->hlc);
-	if (memcmp(f->author, w->pk, 32) == 0)
+	if (w->own && memcmp(f->author, w->pk, 32) == 0)
 		count_back(w, f);
 	return 0;
 }
@@ -114,7 +118,7 @@ static int count_waiting_own(void *ctx, const uint8_t key[32])
 
 uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 {
-	struct waiting w = { .pk = n->pk, .since_ms = since_ms };
+	struct waiting w = { .pk = n->pk, .since_ms = since_ms, .own = 1 };
 	if (store_txn_begin(n->st, 1, &w.t) < 0)
 		return 0;
 	/* this node's own feeds only (heads.h), not every feed */
@@ -123,23 +127,104 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms)
 	return w.n;
 }
 
+/* --- what waits for a peer, from the basis kept with it ------------------
+ * When this node last agreed with a peer (SPEC 5.6) it kept the basis:
+ * its store's version and last local seq then (peerbase.h). The peer held
+ * every entry shared with it that had arrived here by then; what arrived
+ * after (written here, from another peer, from a USB stick, whatever its
+ * date) it may lack. So the feeds moved since that version are read, and
+ * of those the peer may read, the entries stored after that local seq are
+ * counted, but for a feed the peer writes, or whose head came last from
+ * that very peer (it holds the feed, heard.h). What the peer acknowledged
+ * since is subtracted by the caller. The cost is that of the feeds moved
+ * since, at most STATUS_MAX_MOVED of them. What a bundle from the peer
+ * brought, of feeds others write, counts until the two agree again.
+ */
+#define STATUS_MAX_MOVED 65536
+
+struct moved {
+	struct store_txn *t;
+	const uint8_t *pk, *peer;
+	const struct scopemap *map;
+	const struct cert *reader; /* NULL: every feed counts */
+	uint64_t lseq, n;
+	uint64_t arrival_ms; /* when the newest of those counted arrived */
+	size_t looked;
+};
+
+static int count_moved(void *ctx, const uint8_t key[32])
+{
+	struct moved *m = ctx;
+	struct log_feed f;
+	struct heard_feed h;
+	uint64_t n, at;
+	int r, heard;
+
+	if (++m->looked > STATUS_MAX_MOVED)
+		return 1; /* enough read: what is counted is the least */
+	if ((r = log_feed_get(m->t, key, &f)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if ((m->reader && !scopemap_may_read(m->map, m->reader, f.scope)) ||
+	    memcmp(f.author, m->peer, 32) == 0)
+		return 0; /* not its to read, or its own: it holds them */
+	/* this node's own writes note no delivery */
+	heard = memcmp(f.author, m->pk, 32) != 0 &&
+		heard_feed_get(m->t, key, &h) == 0;
+	if (heard && h.via.kind == HEARD_PEER &&
+	    memcmp(h.via.peer, m->peer, 32) == 0)
+		return 0;
+	/* a feed frozen by a fork: what lies past the fork goes nowhere */
+	if (f.forked && f.fork_seq <= f.seq)
+		f.seq = f.fork_seq ? f.fork_seq - 1 : 0;
+	if ((r = entries_count_after(m->t, key, f.seq, m->lseq, &n)) < 0)
+		return r;
+	if (!n)
+		return 0;
+	m->n += n;
+	at = heard ? h.when_ms : hlc_ms(f.hlc);
+	if (at > m->arrival_ms)
+		m->arrival_ms = at;
+	return 0;
+}
+
+/* The basis kept with peer, when it names its local seq and the store
+ * has not gone back before it (restored from a copy): 1, else 0. */
+static int basis_get(struct store_txn *t, const uint8_t peer[32],
+		     struct peerbase *ret)
+{
+	struct heads_totals tot;
+	uint64_t last;
+	if (peerbase_get(t, peer, ret) < 0 || !ret->lseq_known ||
+	    heads_totals_get(t, &tot) < 0 || tot.version < ret->version ||
+	    entries_last_lseq(t, &last) < 0 || last < ret->lseq)
+		return 0;
+	return 1;
+}
+
 /* A peer as this store sees it: its certificate's name and role, and,
  * of the feeds that certificate lets it read (every feed when none holds
- * here, or key is NULL), the newest entry and the entries written here
- * since since_ms. */
+ * here, or key is NULL), the newest entry and the entries that wait for
+ * it: those arrived since the basis kept with it, less acked, the
+ * entries it acknowledged since (based); with no basis (key NULL, or
+ * none kept) or own_only, the entries written here since since_ms. */
 struct peer_view {
 	int named;
 	char name[CERT_MAX_NAME + 1];
 	int role;
 	int reads_own; /* it may read this node's scope */
 	uint64_t newest_ms, waiting;
+	int based;
+	uint64_t agreed_ms, arrival_ms; /* when based and waiting */
 };
 
 static int peer_view_read(struct node *n, const uint8_t key[32],
-			  uint64_t since_ms, struct peer_view *ret)
+			  uint64_t since_ms, uint64_t acked, int own_only,
+			  struct peer_view *ret)
 {
 	struct waiting w = { .pk = n->pk, .since_ms = since_ms, .map = n->smap };
+	struct moved m = { .pk = n->pk, .peer = key, .map = n->smap };
 	struct cert *c = malloc(sizeof(*c));
+	struct peerbase b;
 	size_t nc = 0;
 	int r;
 
@@ -155,12 +240,23 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 		ret->named = 1;
 		snprintf(ret->name, sizeof(ret->name), "%s", c->name);
 		ret->role = c->role;
-		w.reader = c;
+		w.reader = m.reader = c;
 	}
 	ret->reads_own = !w.reader || scopemap_may_read(w.map, w.reader,
 							  n->scope);
+	ret->based = key && !own_only && basis_get(w.t, key, &b);
+	w.own = !ret->based;
 	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
 		goto out;
+	if (ret->based) {
+		m.t = w.t;
+		m.lseq = b.lseq;
+		if ((r = heads_moved_since(w.t, b.version, count_moved, &m)) < 0)
+			goto out;
+		w.n = m.n > acked ? m.n - acked : 0;
+		ret->agreed_ms = b.used_ms;
+		ret->arrival_ms = w.n ? m.arrival_ms : 0;
+	}
 	ret->newest_ms = w.newest_ms;
 	ret->waiting = w.n;
 	r = 0;
@@ -171,11 +267,11 @@ out:
 }
 
 int status_peer_behind(struct node *n, const uint8_t key[32],
-		       uint64_t since_ms, uint64_t *ret_newest_ms,
-		       uint64_t *ret_waiting)
+		       uint64_t since_ms, uint64_t acked,
+		       uint64_t *ret_newest_ms, uint64_t *ret_waiting)
 {
 	struct peer_view pv;
-	int r = peer_view_read(n, key, since_ms, &pv);
+	int r = peer_view_read(n, key, since_ms, acked, 0, &pv);
 	if (r < 0)
 		return r;
 	*ret_newest_ms = pv.newest_ms;
@@ -202,6 +298,8 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 
 	memset(ret, 0, sizeof(*ret));
 	ret->last_sync_ms = mp_map_u64(p, "last_sync_ms");
+	ret->to_send = mp_map_u64(p, "entries_to_send");
+	ret->unacked = mp_map_u64(p, "entries_unacked");
 	ret->disk_wait = mp_map_u64(p, "entries_waiting_for_disk");
 	ret->ahead = mp_map_u64(p, "entries_refused_ahead_out");
 	if (bg && mp_true(bg, "held_back")) {
@@ -219,11 +317,21 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 				NULL, NULL) == 0;
 	/* a key not told: every feed counts */
 	if (n && (r = peer_view_read(n, haskey ? key : NULL,
-				     ret->last_sync_ms, &pv)) < 0)
+				     ret->last_sync_ms,
+				     mp_map_u64(p, "entries_acked_since_agreed"),
+				     0, &pv)) < 0)
 		memset(&pv, 0, sizeof(pv));
 	ret->newest_ms = pv.newest_ms;
-	/* what a budget holds back waits to go out too */
-	ret->waiting = ret->held > pv.waiting ? ret->held : pv.waiting;
+	/* what the session still has to send it, and what a budget holds
+	 * back, wait to go out too */
+	ret->waiting = pv.waiting;
+	if (ret->held > ret->waiting)
+		ret->waiting = ret->held;
+	if (ret->to_send + ret->unacked > ret->waiting)
+		ret->waiting = ret->to_send + ret->unacked;
+	ret->based = pv.based;
+	ret->agreed_ms = pv.agreed_ms;
+	ret->arrival_ms = pv.arrival_ms;
 	ret->named = pv.named;
 	memcpy(ret->name, pv.name, sizeof(ret->name));
 	ret->role = pv.role;
@@ -233,8 +341,10 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 		     : ret->held && ret->too_big ? STATUS_PEER_TOO_BIG
 		     : ret->held		 ? STATUS_PEER_HELD
 		     : mp_map_get(p, "progress") ? STATUS_PEER_RECEIVING
+		     : ret->to_send || ret->unacked ? STATUS_PEER_SENDING
 		     : !ret->last_sync_ms ||
-				     ret->last_sync_ms < ret->newest_ms
+				     ret->last_sync_ms < ret->newest_ms ||
+				     (pv.based && pv.waiting)
 			     ? STATUS_PEER_BEHIND
 			     : STATUS_PEER_IN_SYNC;
 	/* in sync but for own entries it refuses for their dates: it
@@ -253,15 +363,21 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
  * How far a peer trails this node: the seconds from its last agreement to
  * the newest entry here it may read. A peer that agreed after that entry (its clock ahead
  * of ours included) trails by nothing, whether connected or not; one that
- * never synced has no lag to tell, which JSON says as null.
+ * never synced has no lag to tell, which JSON says as null. Entries that
+ * arrived here after the basis kept with it and wait for it (a USB
+ * stick's, dated before that agreement) count from their arrival.
  */
-static json_t *lag_json(uint64_t last_sync_ms, uint64_t newest_ms)
+static json_t *lag_json(const struct status_peer *sp)
 {
-	if (!last_sync_ms)
+	uint64_t lag = 0;
+	if (!sp->last_sync_ms)
 		return json_null();
-	if (last_sync_ms >= newest_ms)
-		return json_integer(0);
-	return json_integer((json_int_t)((newest_ms - last_sync_ms) / 1000));
+	if (sp->newest_ms > sp->last_sync_ms)
+		lag = sp->newest_ms - sp->last_sync_ms;
+	if (sp->arrival_ms > sp->agreed_ms &&
+	    sp->arrival_ms - sp->agreed_ms > lag)
+		lag = sp->arrival_ms - sp->agreed_ms;
+	return json_integer((json_int_t)(lag / 1000));
 }
 
 struct classify {
@@ -507,14 +623,16 @@ int status_writes_stuck(struct node *n, const msgpack_object *res,
 		const msgpack_object *nm = mp_map_get(p, "name");
 		const msgpack_object *a = mp_map_get(p, "addr");
 		uint8_t key[32];
-		uint64_t newest = 0, waiting = 0;
+		struct peer_view pv;
+		/* what this node writes: its own entries dated after the
+		 * last sync, whatever else waits for the peer */
 		if (peer_up(p) || !takes(p, n->scope) || !dialled(res, p) || !k ||
 		    k->type != MSGPACK_OBJECT_STR ||
 		    sodium_hex2bin(key, 32, k->via.str.ptr, k->via.str.size,
 				   NULL, NULL, NULL) != 0 ||
-		    status_peer_behind(n, key, mp_map_u64(p, "last_sync_ms"),
-				       &newest, &waiting) < 0 ||
-		    !waiting)
+		    peer_view_read(n, key, mp_map_u64(p, "last_sync_ms"), 0, 1,
+				   &pv) < 0 ||
+		    !pv.waiting)
 			continue;
 		if (nm && nm->type == MSGPACK_OBJECT_STR &&
 		    a && a->type == MSGPACK_OBJECT_STR)
@@ -655,6 +773,21 @@ json_t *status_json(const struct status_facts *st)
 		json_array_foreach(jp, k, pe)
 		{
 			struct status_peer sp;
+			if (mp_true(&st->peers->via.array.ptr[k], "stranger")) {
+				/* a key that never completed a session: up
+				 * to HAMLETD_MAX_KNOWN of them, anyone's with
+				 * the network key; judging each reads the
+				 * store, so none is (hamlet status and the
+				 * page count them on one line) */
+				json_object_set_new(pe, "in_sync",
+						    json_false());
+				json_object_set_new(pe, "lag_s", json_null());
+				json_object_set_new(pe, "waiting_out",
+						    json_null());
+				json_object_set_new(pe, "name", json_null());
+				json_object_set_new(pe, "role", json_null());
+				continue;
+			}
 			/* a peer is behind only on what it may read: a village
 			 * never gets the commune's own feed */
 			status_peer_judge(n, &st->peers->via.array.ptr[k], &sp);
@@ -665,9 +798,7 @@ json_t *status_json(const struct status_facts *st)
 				json_object_set_new(
 					pe, "refuses_lapsed",
 					json_integer((json_int_t)sp.lapsed));
-			json_object_set_new(pe, "lag_s",
-					    lag_json(sp.last_sync_ms,
-						     sp.newest_ms));
+			json_object_set_new(pe, "lag_s", lag_json(&sp));
 			json_object_set_new(pe, "waiting_out",
 					    json_integer((json_int_t)sp.waiting));
 			json_object_set_new(pe, "name",

@@ -100,13 +100,20 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
 /*
  * What peer key (32 bytes) trails by, as this store sees it: of the feeds
  * its certificate lets it read (every feed when it holds none here), the
- * newest entry and the entries written here since since_ms. The text and
- * JSON of status both judge "in sync" and "waiting" by it. 0, or <0 when
- * the store cannot be read.
+ * newest entry and the entries that wait for it. Those are the entries
+ * that arrived here after the basis kept when the two last agreed
+ * (peerbase.h: written here, from other peers or from a USB stick,
+ * however old their date), but for feeds whose head came last from that
+ * peer, less acked, the entries it acknowledged since (the status RPC's
+ * entries_acked_since_agreed; 0 when hamletd does not run); with no
+ * basis kept, the entries written here since since_ms. The text and JSON
+ * of status both judge "in sync" and "waiting" by it. Costs the feeds
+ * moved since that basis, not a walk of the entries. 0, or <0 when the
+ * store cannot be read.
  */
 int status_peer_behind(struct node *n, const uint8_t key[32],
-		       uint64_t since_ms, uint64_t *ret_newest_ms,
-		       uint64_t *ret_waiting);
+		       uint64_t since_ms, uint64_t acked,
+		       uint64_t *ret_newest_ms, uint64_t *ret_waiting);
 /*
  * Where a peer of hamletd's status answer stands with this node: the first
  * of these that holds. `hamlet status` words its line by it, --json's
@@ -123,8 +130,11 @@ enum status_peer_state {
 				* holds back what is queued for it */
 	STATUS_PEER_HELD,      /* a byte budget holds entries back */
 	STATUS_PEER_RECEIVING, /* entries asked of it are still on their way */
+	STATUS_PEER_SENDING,   /* this session still has entries to send it,
+				* or sent ones it has not acknowledged */
 	STATUS_PEER_BEHIND,    /* it last agreed before this node's newest
-				* entry it may read (or never) */
+				* entry it may read (or never), or entries
+				* that arrived here since wait for it */
 	STATUS_PEER_LAPSED,    /* it reads this node's scope, and this node
 				* holds own entries no certificate of its
 				* covers (node_lapse_find): it refuses them */
@@ -134,9 +144,17 @@ struct status_peer {
 	enum status_peer_state state;
 	uint64_t last_sync_ms;
 	/* of the feeds its certificate lets it read here (every feed when
-	 * none holds): the newest entry, and the entries written here since
-	 * its last agreement or held back by a budget, whichever is more */
+	 * none holds): the newest entry, and the entries that wait for it
+	 * (status_peer_behind()), held back by a budget, or that the
+	 * session still has to send it, whichever is most */
 	uint64_t newest_ms, waiting;
+	/* this session: entries queued for it, and sent but not
+	 * acknowledged (the status RPC's entries_to_send, entries_unacked) */
+	uint64_t to_send, unacked;
+	/* waiting counted from a basis kept with it (based): when that was
+	 * kept, and when the newest entry counted arrived (0: none) */
+	int based;
+	uint64_t agreed_ms, arrival_ms;
 	uint64_t disk_wait;	/* entries from it waiting for disk space */
 	uint64_t ahead;		/* ours it refused as dated too far ahead */
 	uint64_t held;		/* entries a budget holds back for it */
