@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the longest host name DNS allows, and the longest HOST:PORT hamletd
+ * keeps (its CONFIG_MAX_ADDR less the NUL) */
+#define PEERS_HOST_MAX 253
+#define PEERS_ADDR_MAX 255
+
 /* 1 when a and b are equal strings. */
 static int str_same(const msgpack_object *a, const msgpack_object *b)
 {
@@ -226,6 +231,16 @@ int cmd_peers(int argc, char **argv)
 	if ((strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0) &&
 	    npos == 2) {
 		int add = verb[0] == 'a';
+		const char *colon = strrchr(pos[1], ':');
+		size_t hl = colon ? (size_t)(colon - pos[1]) : strlen(pos[1]);
+		if (hl > PEERS_HOST_MAX || strlen(pos[1]) > PEERS_ADDR_MAX) {
+			/* said here: the daemon takes no more either */
+			r = cli_usage_err("peers",
+					  _("\"%.64s…\" is too long (a host name of %zu bytes, %zu in all): a host name has at most %d bytes, HOST:PORT at most %d"),
+					  pos[1], hl, strlen(pos[1]),
+					  PEERS_HOST_MAX, PEERS_ADDR_MAX);
+			goto out;
+		}
 		if ((r = cli_rpc(sock, add ? "peer_add" : "peer_remove", pos[1],
 				 0, &doc, &buf, &res)) < 0)
 			goto out;

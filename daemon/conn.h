@@ -59,6 +59,7 @@ struct conn {
 	int closing;
 	int connected; /* TCP is up */
 	int spoke;     /* a byte has come from the peer */
+	int framed;    /* a frame has come since the handshake ended */
 	struct daemon *d;
 	struct conn *next, *prev;
 	struct peer_addr *pa; /* outbound: the address dialled */

@@ -24,6 +24,7 @@
 #define HAMLETD_BACKOFF_MIN_MS 1000
 #define HAMLETD_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define HAMLETD_FAULT_BACKOFF_MS 30000
+#define HAMLETD_FULL_SAY_MS 60000 /* "max_peers reached" said once in it */
 #define HAMLETD_MAX_KNOWN 1024 /* peers we keep figures for */
 #define HAMLETD_BAN_MAX_MS (60 * 60 * 1000) /* a fault backoff doubles to */
 #define HAMLETD_FORGIVE_MS (10 * 60 * 1000) /* clean session that resets it */
@@ -31,12 +32,13 @@
 
 /* Limits on what one peer can make us hold (docs/hamletd.md "Limits"). */
 #define HAMLETD_OUT_QUEUE_MAX ((size_t)4 << 20) /* bytes not yet written */
-/* incoming connections still in the handshake: apart from max_peers, which
- * counts sessions and our own dials only */
 /* entries one peer (by key) may have held waiting for earlier ones, a
  * quarter of LOG_MAX_HELD; the count is lowered as they are released and
  * starts again after LOG_MAX_HELD_AGE_MS, when they would have aged out */
 #define HAMLETD_HELD_PER_PEER 4096
+/* incoming connections before their session (the handshake, then HELLO
+ * until its certificate holds): apart from max_peers, which counts
+ * sessions and our own dials only */
 #define HAMLETD_HANDSHAKES_MAX 16
 #define HAMLETD_HANDSHAKES_PER_ADDR 4
 
@@ -146,6 +148,9 @@ struct daemon {
 	int stopping;
 	struct conn *conns;
 	size_t nconns;
+	/* incoming sessions refused for max_peers since the last line that
+	 * said so, and when that was (loop time): one line a minute */
+	uint64_t full_refused, full_said_ms;
 	struct peer_addr *addrs;
 	struct peer_info known[HAMLETD_MAX_KNOWN];
 	struct peer_faulty faulty[HAMLETD_MAX_FAULTY];

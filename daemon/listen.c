@@ -1,6 +1,8 @@
 /*
  * listen: taking incoming connections into the handshake, within slots of
  * their own so that a flood of them locks out neither sessions nor dials.
+ * A connection keeps its slot here until its HELLO holds and its session
+ * starts: the network key alone (no certificate) gets no further.
  *
  * An honest peer sends its first handshake message as soon as its TCP
  * connection is up; a flood that holds connections open sends nothing.
@@ -21,15 +23,18 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Has c's peer sent anything, read or still in the kernel's buffer? A
- * connection the peer closed or reset has not: it is spared nothing. */
+/* Has c's peer sent anything of its present step, read or still in the
+ * kernel's buffer: a handshake message, or once the handshake is done, a
+ * frame (its HELLO)? A connection the peer closed or reset has not: it
+ * is spared nothing. One that holds the network key but shows nothing
+ * after the handshake is silent as a socket that sends nothing. */
 static int conn_spoke(const struct conn *c)
 {
 	uv_os_fd_t fd;
 	ssize_t k;
 	char b;
 
-	if (c->spoke)
+	if (c->state == CONN_HANDSHAKE ? c->spoke : c->framed)
 		return 1;
 	if (uv_fileno((const uv_handle_t *)&c->tcp, &fd) < 0)
 		return 1; /* cannot tell: spare it */
@@ -50,7 +55,7 @@ static int handshake_slot(struct daemon *d, struct conn *c)
 
 	for (struct conn *o = d->conns; o; o = o->next) {
 		if (o == c || o->closing || o->initiator ||
-		    o->state != CONN_HANDSHAKE)
+		    o->state == CONN_READY)
 			continue;
 		hs++;
 		here += strcmp(o->host, c->host) == 0;
@@ -60,7 +65,7 @@ static int handshake_slot(struct daemon *d, struct conn *c)
 	per_addr = here >= HAMLETD_HANDSHAKES_PER_ADDR;
 	for (struct conn *o = d->conns; o; o = o->next) {
 		if (o == c || o->closing || o->initiator ||
-		    o->state != CONN_HANDSHAKE ||
+		    o->state == CONN_READY ||
 		    (per_addr && strcmp(o->host, c->host) != 0) ||
 		    (victim && victim->t_start <= o->t_start) || conn_spoke(o))
 			continue;

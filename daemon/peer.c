@@ -134,7 +134,7 @@ static struct peer_faulty *faulty_get(struct daemon *d, const char *host,
 
 static int conn_slotted(const struct conn *c)
 {
-	return !c->closing && (c->initiator || c->state != CONN_HANDSHAKE);
+	return !c->closing && (c->initiator || c->state == CONN_READY);
 }
 
 size_t peer__conns_slotted(const struct daemon *d)
@@ -234,6 +234,30 @@ void peer__conn_close_why(struct conn *c, const char *why, int own)
 void peer_conn_close(struct conn *c, const char *why)
 {
 	peer__conn_close_why(c, why, 0);
+}
+
+int peer_conn_admit(struct conn *c)
+{
+	struct daemon *d = c->d;
+	uint64_t now = uv_now(d->loop);
+	if (c->initiator || peer__conns_slotted(d) < d->cfg.max_peers)
+		return 1;
+	/* our limit, not the peer's fault; said once a minute, as a flood
+	 * of certified peers would fill the log */
+	d->full_refused++;
+	if (!d->full_said_ms || now - d->full_said_ms >= HAMLETD_FULL_SAY_MS) {
+		dlog(DLOG_INFO,
+		     P_("%llu incoming session refused since the last such line: max_peers (%u) sessions and dials are up (raise [limits] max_peers if they should all be served)",
+			"%llu incoming sessions refused since the last such line: max_peers (%u) sessions and dials are up (raise [limits] max_peers if they should all be served)",
+			d->full_refused),
+		     (unsigned long long)d->full_refused, d->cfg.max_peers);
+		d->full_refused = 0;
+		d->full_said_ms = now;
+	}
+	dlog(DLOG_DEBUG, _("peer %s: closed: %s"), c->name,
+	     _("too many connections"));
+	peer__conn_close(c);
+	return 0;
 }
 
 void peer_conn_fault(struct conn *c, int err, const char *why)
@@ -373,11 +397,22 @@ static void on_conn_timer(uv_timer_t *t)
 	if (c->closing)
 		return;
 	if (c->state != CONN_READY) {
-		if (now - c->t_start > HAMLETD_HANDSHAKE_MS)
+		if (now - c->t_start <= HAMLETD_HANDSHAKE_MS)
+			return;
+		if (!c->initiator && c->state == CONN_HELLO) {
+			/* a key that showed no certificate: keys cost
+			 * nothing, so a backoff on one spares nothing (a
+			 * flood changes keys at will) and a line each
+			 * would fill the log */
+			dlog(DLOG_DEBUG, _("peer %s: closed: %s"), c->name,
+			     _("no HELLO in time"));
+			peer__conn_close(c);
+		} else {
 			peer_conn_fault(c, HAMLET_EHANDSHAKE,
 					c->state == CONN_HANDSHAKE
-						? N_("handshake timed out")
-						: N_("no HELLO in time"));
+					? N_("handshake timed out")
+					: N_("no HELLO in time"));
+		}
 		return;
 	}
 	if (c->info->ban_ms && now - c->t_ready >= HAMLETD_FORGIVE_MS) {

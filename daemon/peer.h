@@ -58,6 +58,15 @@ void peer_conn_fault(struct conn *c, int err, const char *why);
 /* Close c without blame (shutdown, duplicate, removed from config). */
 void peer_conn_close(struct conn *c, const char *why);
 
+/*
+ * c's peer has shown a HELLO whose certificate holds: may its session
+ * start? Ours and our dials always may; an incoming one only within
+ * [limits] max_peers, else c is closed (not the peer's fault: logged at
+ * debug level, with one line a minute at info that counts them) and 0
+ * is returned. 1 when the session may start.
+ */
+int peer_conn_admit(struct conn *c);
+
 /* Work requests hold a reference so the conn outlives them. */
 void peer_conn_ref(struct conn *c);
 void peer_conn_unref(struct conn *c);

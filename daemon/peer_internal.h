@@ -40,9 +40,10 @@ void peer__conn_close(struct conn *c);
 void peer__conn_close_why(struct conn *c, const char *why, int own);
 
 /*
- * Connections that hold a max_peers slot: sessions past the handshake and
- * our own dials. Incoming handshakes have slots of their own
- * (HAMLETD_HANDSHAKES_MAX), so a flood of them cannot lock out either.
+ * Connections that hold a max_peers slot: sessions whose HELLO held and
+ * our own dials. Incoming connections before that (the handshake, then
+ * HELLO) have slots of their own (HAMLETD_HANDSHAKES_MAX), so a flood of
+ * them, even with the network key, cannot lock out either.
  */
 size_t peer__conns_slotted(const struct daemon *d);
 

@@ -105,11 +105,9 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 		peer__conn_close_why(c, N_("peer is backed off after a fault"), 1);
 		return 1;
 	}
-	if (!c->initiator && peer__conns_slotted(c->d) >= c->d->cfg.max_peers) {
-		/* our limit, not the peer's fault */
-		peer__conn_close_why(c, N_("too many connections"), 1);
-		return 1;
-	}
+	/* an incoming one takes a max_peers slot only once its HELLO holds
+	 * (peer_conn_admit()): until then it stays within the handshake
+	 * slots (listen.c), so a key with no certificate locks out no one */
 	c->info = pi;
 	pi->seen_ms = uv_now(c->d->loop);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
@@ -217,6 +215,7 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 
 	if (c->state == CONN_HANDSHAKE)
 		return hs_read(c, p, n, why, wl);
+	c->framed = 1; /* not silent after the handshake (listen.c) */
 	if ((r = wire_frame_open(&c->rx, p, n, &frag, &fl, &more)) < 0) {
 		snprintf(why, wl, "%s", r == HAMLET_EDECRYPT
 			 ? N_("a frame failed to decrypt") : N_("a frame is malformed"));

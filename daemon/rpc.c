@@ -169,6 +169,14 @@ static void do_peer_edit(struct rpc_conn *rc, const char *addr, int add)
 	struct config *cfg = &rc->d->cfg;
 	char h[CONFIG_MAX_ADDR], p[8], what[CONFIG_MAX_ADDR + 80];
 	size_t i;
+	if (strlen(addr) < CONFIG_MAX_ADDR && strrchr(addr, ':') &&
+	    strrchr(addr, ':') - addr > 253) {
+		why_set(what, sizeof(what),
+			N_("\"%.64s…\" is too long (a host name of %d bytes): a host name has at most 253 bytes"),
+			addr, (int)(strrchr(addr, ':') - addr));
+		rpc__reply_error(rc, -EINVAL, what);
+		return;
+	}
 	if (strlen(addr) >= CONFIG_MAX_ADDR ||
 	    config_addr_split(addr, h, sizeof(h), p, sizeof(p)) < 0 ||
 	    (add && atoi(p) == 0)) {
@@ -353,6 +361,26 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 			mp_doc_close(&doc);
 			return;
 		}
+	}
+	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) == 0 && na == 2 &&
+	    mp_get_cstr(&a[0], method, sizeof(method)) == 0 &&
+	    a[1].type == MSGPACK_OBJECT_STR &&
+	    a[1].via.str.size >= sizeof(arg)) {
+		/* a string, but longer than any argument: said so */
+		char what[CONFIG_MAX_ADDR + 160];
+		if (strcmp(method, "peer_add") == 0 ||
+		    strcmp(method, "peer_remove") == 0)
+			why_set(what, sizeof(what),
+				N_("\"%.64s…\" is too long (%u bytes): a host name has at most 253 bytes, HOST:PORT at most %d"),
+				a[1].via.str.ptr, a[1].via.str.size,
+				CONFIG_MAX_ADDR - 1);
+		else
+			why_set(what, sizeof(what),
+				N_("the argument is too long (%u bytes): at most %d"),
+				a[1].via.str.size, CONFIG_MAX_ADDR - 1);
+		mp_doc_close(&doc);
+		rpc__reply_error(rc, -EINVAL, what);
+		return;
 	}
 	if (mp_get_array(doc.root, SIZE_MAX, 2, &a, &na) < 0 || na < 1 ||
 	    mp_get_cstr(&a[0], method, sizeof(method)) < 0 ||

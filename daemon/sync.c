@@ -226,6 +226,9 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 		peer_conn_close(c, N_("this node shows no valid certificate, and peers refuse it until it has one (hamlet cert list says why)"));
 		return 0;
 	}
+	/* an incoming session takes its max_peers slot only now */
+	if (!peer_conn_admit(c))
+		return 0;
 	c->state = CONN_READY;
 	c->info->connected = 1;
 	c->info->ahead_in = c->info->ahead_out = 0; /* counted per session */

@@ -125,6 +125,9 @@ struct sync_session {
 	/* when the log last said that entries were refused as dated too
 	 * far ahead (uv_now; 0 never): the peer's by us, ours by it */
 	uint64_t ahead_said_ms, ahead_told_ms;
+	/* loop time its entries refused over the held cap were last logged
+	 * (sync_recv.c, at most once in SYNC_AHEAD_SAY_MS) */
+	uint64_t heldcap_said_ms;
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	/* feeds to stream: those just asked for (streams), then by the rank

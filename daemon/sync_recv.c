@@ -152,6 +152,32 @@ static void frozen_say(struct conn *c, const struct sync_batch *b)
 	     c->name, (unsigned long long)n, dlog_tr(first->why));
 }
 
+/* Log, naming the peer, the entries of b refused as held entries over a
+ * cap (of one sender, of the store, of one feed: SPEC 5.7): refused and
+ * counted, not a fault, so at most once in SYNC_AHEAD_SAY_MS a session,
+ * else a peer that sends them again and again would fill the log. */
+static void heldcap_say(struct conn *c, const struct sync_batch *b,
+			uint64_t now)
+{
+	struct sync_session *s = &c->sy;
+	const struct log_out *first = NULL;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->out[i].status == LOG_REJECTED &&
+		    b->out[i].err == HAMLET_EHELDCAP && !n++)
+			first = &b->out[i];
+	if (!n || (s->heldcap_said_ms &&
+		   now - s->heldcap_said_ms < SYNC_AHEAD_SAY_MS))
+		return;
+	s->heldcap_said_ms = now ? now : 1;
+	dlog(DLOG_WARNING,
+	     P_("peer %s: refused %llu entry it sent that would wait for earlier ones of its feed: %s; not a fault, the session goes on (held_cap in hamlet status --json counts them)",
+		"peer %s: refused %llu entries it sent that would wait for earlier ones of their feed, the first: %s; not a fault, the session goes on (held_cap in hamlet status --json counts them)",
+		n),
+	     c->name, (unsigned long long)n, dlog_tr(first->why));
+}
+
 /* The batch is committed: acknowledge it with the next credit. */
 static void batch_acked(struct conn *c, const struct sync_batch *b)
 {
@@ -166,8 +192,10 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 		dlog(DLOG_WARNING,
 		     _("peer %s: a feed's author signed two histories; evidence kept"),
 		     c->name);
-	if (b->n)
+	if (b->n) {
 		frozen_say(c, b);
+		heldcap_say(c, b, now);
+	}
 	if (b->n)
 		ceiling_committed(c->info);
 	s->rx_credit = next_credit(s->rx_credit, b, now - s->rx_grant_ms,

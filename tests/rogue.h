@@ -364,6 +364,105 @@ static inline pid_t flood_start(int port, int n, int limit_ms)
 	return pid;
 }
 
+/*
+ * One handshake with the network key of n as a fresh random key with no
+ * certificate, then nothing: the socket, or -1 when the daemon refused
+ * it (no assertion: a flood's child calls it).
+ */
+static inline int rogue_stranger(struct node *n, int port)
+{
+	struct noise_hs *hs = NULL;
+	struct noise_cipher tx, rx;
+	uint8_t pk[32], sk[64], x[32], buf[1024], pay[256], out[2 + 1024];
+	size_t len, pl;
+	int fd, k, ok = 0;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	crypto_sign_keypair(pk, sk);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    noise_key_from_ed25519_sk(sk, x) < 0 ||
+	    noise_hs_new_psk(1, (const uint8_t *)WIRE_PROLOGUE,
+			     strlen(WIRE_PROLOGUE), x, n->net.key, 0, NULL,
+			     &hs) < 0 ||
+	    noise_hs_write_message(hs, NULL, 0, out + 2, 1024, &len) < 0)
+		goto out;
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	if ((k = recv_frame(fd, buf, sizeof(buf))) <= 0 ||
+	    noise_hs_read_message(hs, buf, (size_t)k, pay, sizeof(pay),
+				  &pl) < 0 ||
+	    wire_hs_payload(pk, n->net.id, pay, sizeof(pay), &pl) < 0 ||
+	    noise_hs_write_message(hs, pay, pl, out + 2, 1024, &len) < 0 ||
+	    noise_hs_split(hs, &tx, &rx) < 0)
+		goto out;
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	send_all(fd, out, len + 2);
+	noise_cipher_wipe(&tx);
+	noise_cipher_wipe(&rx);
+	ok = 1;
+out:
+	noise_hs_free(hs);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(x, sizeof(x));
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * In a child process, for limit_ms: keep n connections to port open that
+ * complete the handshake with n's network key, each as a fresh random key
+ * with no certificate, and then send nothing; a new one is opened each
+ * time one is closed. Returns the child's pid, which exits 0 when at
+ * least n handshakes completed.
+ */
+static inline pid_t flood_strangers_start(struct node *nd, int port, int n,
+					  int limit_ms)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		int fds[256], done = 0;
+		long long t0 = now_ms();
+		if (n > 256)
+			n = 256;
+		for (int i = 0; i < n; i++)
+			fds[i] = -1;
+		while (now_ms() - t0 < limit_ms) {
+			for (int i = 0; i < n && now_ms() - t0 < limit_ms;
+			     i++) {
+				uint8_t b[4096];
+				ssize_t k;
+				if (fds[i] < 0) {
+					if ((fds[i] = rogue_stranger(nd, port)) >= 0)
+						done++;
+					continue;
+				}
+				/* its HELLO read and dropped; closed: again */
+				while ((k = recv(fds[i], b, sizeof(b),
+						 MSG_DONTWAIT)) > 0)
+					;
+				if (k == 0 || (errno != EAGAIN &&
+					       errno != EWOULDBLOCK)) {
+					close(fds[i]);
+					fds[i] = -1;
+				}
+			}
+			daemon_proc_sleep_ms(5);
+		}
+		_exit(done >= n ? 0 : 1);
+	}
+	return pid;
+}
+
 /* A raw connection to a daemon's local socket (no request sent). */
 static inline int unix_connect(const char *path)
 {

@@ -9,7 +9,12 @@
  * - for 60 s, a peer that asks and never reads and a local-socket client
  *   that asks and never reads, both coming back each time they are
  *   dropped: both are dropped with a log line and the daemon's RSS stays
- *   under 64 MB.
+ *   under 64 MB;
+ * - for 20 s, 40 connections that hold the network key but no
+ *   certificate, each a fresh key that completes the handshake and then
+ *   sends nothing, re-opened as they are closed, against a daemon with
+ *   max_peers = 8: a certified peer still gets its session meanwhile,
+ *   and the flood is neither logged line by line nor backed off.
  *
  * usage: test_flood PATH-TO-HAMLETD
  * Under AddressSanitizer the bound is on the growth of the memory not
@@ -27,6 +32,8 @@
 #define FLOOD_CONNS 200
 #define SYNC_ENTRIES 20000
 #define HOARD_MS 60000
+#define STRANGERS_MS 20000
+#define STRANGERS 40
 
 static const char *hamletd;
 static char *dir;
@@ -270,6 +277,47 @@ int main(int argc, char **argv)
 			ASSERT_EQ(ds.records, 50);
 		}
 		ASSERT_EQ(proc_stop(&ph, SIGTERM, 5000), 0);
+	}
+
+	TEST_START("40 silent connections with the network key and no certificate, max_peers = 8: a certified peer gets its session while they are held open");
+	{
+		const char *extra[] = { "--config", NULL, NULL };
+		char conf[4096];
+		long long t0;
+		int in = 0;
+		pid_t flood;
+		FILE *f;
+		snprintf(conf, sizeof(conf), "%s/strangers.conf", dir);
+		ASSERT_TRUE((f = fopen(conf, "w")) != NULL);
+		fprintf(f, "[limits]\nmax_peers = 8\n");
+		fclose(f);
+		extra[1] = conf;
+		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, extra, 5));
+		flood = flood_strangers_start(dst, pd.port, STRANGERS,
+					      STRANGERS_MS);
+		t0 = now_ms();
+		sleep_ms(2000); /* the flood is in full swing */
+		ASSERT_OK(daemon_proc_start(
+			&pt, hamletd, 0,
+			(const char *const[]){ "--peer", pd.addr, NULL }));
+		/* in while the flood still runs; before the fix every
+		 * max_peers slot was held by a stranger until its 10 s
+		 * HELLO limit, and the peer was refused "too many
+		 * connections" for as long as the flood went on */
+		while (!in && now_ms() - t0 < STRANGERS_MS - 1000)
+			in = daemon_proc_wait_connected(pt.sock, 1, 500) == 0;
+		ASSERT_EQ(waitpid(flood, &st, 0), flood);
+		/* it completed a handshake for each of its 40 and more */
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		ASSERT_TRUE(in);
+		/* a key that never showed a certificate is not backed off,
+		 * and refusals are not logged one by one */
+		ASSERT_TRUE(!daemon_proc_log_has(&pd, "no HELLO in time"));
+		ASSERT_TRUE(!daemon_proc_log_has(&pd, "backed off"));
+		ASSERT_TRUE(!daemon_proc_log_has(&pd, "too many connections"));
+		ASSERT_TRUE(!daemon_proc_log_has(&pt, "dropped:"));
+		ASSERT_EQ(proc_stop(&pt, SIGTERM, 5000), 0);
+		ASSERT_EQ(proc_stop(&pd, SIGTERM, 5000), 0);
 	}
 
 	node_close(src);

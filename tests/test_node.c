@@ -135,6 +135,39 @@ int main(void)
 				  HAMLET_ECONFIG);
 			ASSERT_TRUE(strstr(why, "node.conf line 2: it holds a NUL byte, so the file is not UTF-8 text") != NULL);
 		}
+		TEST_START("node.conf that is a directory, a link to /dev/zero, saved with CR-only line ends or with a line too long says so, not \"missing setting\"");
+		{
+			char *p;
+			size_t n;
+			ASSERT_OK(unlink(conf));
+			ASSERT_OK(mkdir(conf, 0700));
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf is a directory, not a file") != NULL);
+			ASSERT_OK(rmdir(conf));
+			ASSERT_OK(symlink("/dev/zero", conf));
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf is not a regular file") != NULL);
+			ASSERT_OK(unlink(conf));
+			memcpy(text, keep, kl + 1);
+			for (p = text; *p; p++)
+				if (*p == '\n')
+					*p = '\r';
+			th_spit(conf, (const uint8_t *)text, kl);
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf uses CR-only line ends (an old Mac format): save it with LF or CRLF line ends") != NULL);
+			/* name = aaa…a (300 bytes) on line 2 */
+			n = (size_t)(strstr(keep, "name = conf\n") - keep) +
+			    strlen("name = ");
+			snprintf(text, sizeof(text), "%.*s%0300d%s", (int)n, keep,
+				 0, keep + n + strlen("conf"));
+			th_spit(conf, (const uint8_t *)text, strlen(text));
+			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "node.conf line 2 is longer than 198 bytes") != NULL);
+		}
 		th_spit(conf, (const uint8_t *)keep, kl);
 		ASSERT_OK(node_open(home, 1, &b, why, sizeof(why)));
 		node_close(b);

@@ -73,6 +73,20 @@ check "the commune stops dialling the village" C peers remove 127.0.0.1:$PV
 check "peers list --json on the village: its dial target, who answered there (15 s)" within 15 bash -c \
 	"'$H' --home '$T/v' peers list --json | python3 -c 'import json,sys; j=json.load(sys.stdin); d=j[\"dials\"]; assert len(d)==1 and d[0][\"addr\"].startswith(\"127.0.0.1:\") and d[0][\"connected\"] and len(d[0][\"key\"])==64, j'"
 check "peers add and remove change the dial list" bash -c "'$H' --home '$T/v' peers add 127.0.0.1:9 && '$H' --home '$T/v' peers list | grep -q 127.0.0.1:9 && '$H' --home '$T/v' peers remove 127.0.0.1:9"
+# a host name longer than DNS allows: said by the CLI, and by the daemon
+# to a client that sends it anyway (it is a string, not a malformed request)
+cat >"$T/longpeer.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+a = b"a" * 300 + b":1"
+m = b"\x92\xa8peer_add\xda" + struct.pack(">H", len(a)) + a
+s.sendall(struct.pack(">I", len(m)) + m)
+r = s.recv(65536)
+sys.exit(0 if b"a host name has at most 253 bytes" in r else 1)
+PY
+check "peers add with a 300-byte host name says it is too long (253 bytes at most)" bash -c "! '$H' --home '$T/v' peers add \$(printf 'a%.0s' \$(seq 300)):7450 2>'$T/long.err' && grep -q 'too long (a host name of 300 bytes, 305 in all): a host name has at most 253 bytes' '$T/long.err'"
+check "and so does the daemon, to a client that sends it anyway" python3 "$T/longpeer.py" "$T/v/hamletd.sock"
 # sync PEER reconciles with that peer alone: the commune, asked to sync
 # with the village, sends it FEEDS and the village answers; the province
 # hears nothing (its counter of messages from the commune stays)

@@ -551,8 +551,8 @@ int bundle__walk_file(const char *path, struct walk *wk)
 		}
 		/* an entry */
 		struct bundle_entry be;
-		rep->entries++;
 		if ((r = bundle_entry_parse(fr.payload, fr.len, &be)) < 0) {
+			/* a damaged frame, counted as one: not an entry */
 			rep->damaged_frames++;
 			problems_add(&rep->problems, "damaged",
 				     N_("entry frame at byte %zu is damaged (%s)"),
@@ -561,6 +561,7 @@ int bundle__walk_file(const char *path, struct walk *wk)
 			bundle_reader_resync_from(&rd, fr.offset);
 			continue;
 		}
+		rep->entries++;
 		in[nb] = (struct log_in){ .env = be.env,
 					  .env_len = be.env_len,
 					  .sig = be.sig,

@@ -203,6 +203,11 @@ static int ini_file_read(const char *path, char **ret, size_t *ret_len,
 		e = -errno;
 		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a directory reads as nothing, /dev/zero as no end */
+		e = S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
+		goto fail;
+	}
 	if (st.st_size > INI_MAX_FILE) {
 		e = -EFBIG;
 		goto fail;
@@ -253,7 +258,15 @@ int node__ini_read(const char *path, const char *section,
 		nkeys++;
 	if (nkeys > sizeof(lines) / sizeof(*lines))
 		return -EINVAL;
-	if ((r = ini_file_read(path, &text, &tlen, &c.len)) < 0) {
+	if ((r = ini_file_read(path, &text, &tlen, &c.len)) == -EISDIR ||
+	    r == -ENODEV) {
+		why_set(why, whylen, r == -EISDIR
+			? N_("%s is a directory, not a file: put the file itself there (from a copy)")
+			: N_("%s is not a regular file (a device, a pipe, a socket, or a link to one): put the file itself there (from a copy)"),
+			path);
+		return HAMLET_ECONFIG;
+	}
+	if (r < 0) {
 		why_set(why, whylen, N_("cannot open %s: %s"), path,
 			 r == -EFBIG ? "larger than an INI file of a node"
 				     : strerror(-r));
@@ -270,6 +283,15 @@ int node__ini_read(const char *path, const char *section,
 			return wrong_file(path, section, is, why, whylen);
 		}
 	}
+	if (!memchr(text, '\n', c.len) && memchr(text, '\r', c.len) &&
+	    (char *)memchr(text, '\r', c.len) + 1 < text + c.len) {
+		/* lines ended by CR alone read as one line of nothing */
+		ini_file_free(text, tlen);
+		why_set(why, whylen,
+			N_("%s uses CR-only line ends (an old Mac format): save it with LF or CRLF line ends"),
+			path);
+		return HAMLET_ECONFIG;
+	}
 	line = ini_parse_stream(ini_read_line, &c, ini_cb, &c);
 	ini_file_free(text, tlen);
 	/* inih kept each line in a buffer on its stack: wipe what it used */
@@ -280,8 +302,13 @@ int node__ini_read(const char *path, const char *section,
 			c.not_text_line, why_translate(c.not_text));
 		return HAMLET_ECONFIG;
 	}
-	if (c.long_line && (line == 0 || c.long_line < line))
-		line = c.long_line; /* cut there: not a setting as written */
+	if (c.long_line && (line == 0 || c.long_line <= line)) {
+		/* cut there: not a setting as written */
+		why_set(why, whylen,
+			N_("%s line %d is longer than %d bytes (a file edited by hand, or damaged: restore it from a copy)"),
+			path, c.long_line, INI_MAX_LINE - 2);
+		return HAMLET_ECONFIG;
+	}
 	if (line == 1) {
 		/* not even its first line: another kind of file */
 		why_set(why, whylen,
