@@ -499,7 +499,8 @@ static void restoring_print(const struct status_facts *st)
 	if (st->nrestoring > STATUS_MAX_RESTORING)
 		printf(_("  and %zu more: hamlet own-feeds lists them\n"),
 		       st->nrestoring - STATUS_MAX_RESTORING);
-	printf(_("  if no node holds them (the store was lost before they were synced): hamlet own-feeds forget-lost\n"));
+	printf(_("  with no network: a bundle from the commune or another node that holds them brings them (hamlet summary here, carried there, hamlet bundle create --for it there, hamlet bundle import here)\n"));
+	printf(_("  only if no node holds them (the store was lost before they were synced): hamlet own-feeds forget-lost; given up while a node holds them, they make a fork\n"));
 }
 
 /* This node's key signed two different entries at one seq of its own

@@ -80,6 +80,8 @@ check "P's status says own writes wait, naming the feed and the seqs" bash -c \
 	"'$H' --home '$T/P' status | grep -q '^  feed bk/c1: signed up to seq 2, the store holds up to seq 0$'"
 check "and what they wait for" bash -c \
 	"'$H' --home '$T/P' status | grep -q '^own writes: WAITING for this node.s own earlier entries'"
+check "and status names the stick way back and what forget-lost is for" bash -c \
+	"'$H' --home '$T/P' status >'$T/st' && grep -q '^  with no network: a bundle from the commune' '$T/st' && grep -q '^  only if no node holds them.*they make a fork' '$T/st'"
 N P --json status >"$T/st.json"
 check "status --json: restoring lists the feed" holds "$T/st.json" \
 	'j["restoring"] == [{"scope": "bk/c1", "signed": 2, "stored": 0}] and j["own_feeds_problem"] is None'
