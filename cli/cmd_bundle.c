@@ -613,8 +613,15 @@ static int bundle_import_run(const char *path)
 					n->net.name, n);
 	if (!cli_global.json && ci.via_daemon)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
-	if (import_failed(&rep) && !cli_global.json)
-		printf(_("what verified was imported; the rest was not (see the problems above)\n"));
+	if (import_failed(&rep) && !cli_global.json) {
+		if (!rep.damaged_frames && !rep.stats.rejected &&
+		    !rep.stats.forks && !rep.stats.held)
+			/* the file fails as a whole (its trailer), yet every
+			 * entry it carries is stored */
+			printf(_("every entry the file carries verified and was imported, but the file as a whole does not check (see the problems above): if its sender holds more, make a new copy there\n"));
+		else
+			printf(_("what verified was imported; the rest was not (see the problems above)\n"));
+	}
 	if (rep.ahead && !cli_global.json)
 		printf(P_("%llu sound entry came too far ahead of what this node holds of its feed and was not stored: import the earlier bundle first (or let a sync bring the entries before it), then this file again\n",
 			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored: import the earlier bundle first (or let a sync bring the entries before them), then this file again\n",

@@ -44,6 +44,31 @@ check "bundle B to A" exchange b a
 check "digests equal after exchange" digests_equal
 check "B holds A's profiles" B get health_profile HP-0500
 
+# a file whose runs come in reverse order: every entry verifies, the later
+# runs wait for the earlier ones and are let in by them in the same import;
+# none is told as held, and the end line says nothing was left out
+check "A bundles its village, unsealed" A bundle create --unsealed --scope bk/bach-thong/quang-thuan/na-pai "$T/a-all.bundle"
+python3 - "$T/a-all.bundle" "$T/a-rev.bundle" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+frames, off = [], 8
+while off < len(b):
+    n = struct.unpack('>I', b[off + 4:off + 8])[0]
+    frames.append(b[off:off + 8 + n]); off += 8 + n
+runs = [f for f in frames if f[2:3] == b'C']
+assert len(runs) >= 2, len(runs)
+it = iter(reversed(runs))
+out = b[:8] + b''.join(next(it) if f[2:3] == b'C' else f for f in frames)
+open(sys.argv[2], 'wb').write(out)
+PY
+check "commune node R, elsewhere" "$H" --home "$T/r" init --network "$T/demo.network" --name other --scope bk/bach-thong/quang-thuan
+check "R certified" certify "$T/demo.root.key" r
+"$H" --home "$T/r" bundle import "$T/a-rev.bundle" >"$T/rev.out" 2>&1
+check "R imports the reversed file: exit 1, as the file as a whole does not check" [ $? = 1 ]
+check "all 1,000 entries applied, none held" bash -c "grep -q '^  applied:    1000' '$T/rev.out' && grep -q '^  held:       0' '$T/rev.out' && ! grep -q '^  held: entry' '$T/rev.out'"
+check "the end line says every entry was imported" grep -q '^every entry the file carries verified and was imported' "$T/rev.out"
+check "R holds A's last profile" "$H" --home "$T/r" get health_profile HP-1000
+
 check "A edits HP-0007's phone" A put health_profile HP-0007 '{"phone":"0912000001"}'
 check "B edits HP-0007's phone" B put health_profile HP-0007 '{"phone":"0987000002"}'
 check "exchange both ways" bash -c "$(declare -f exchange A B); H='$H' T='$T'; exchange a b && exchange b a"

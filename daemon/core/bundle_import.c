@@ -21,6 +21,18 @@ struct held_key {
 	uint64_t seq;
 };
 
+/* An entry of the file the log held: told as a problem at the end only
+ * if it is held still (an entry later in the file may release it). */
+struct held_later {
+	uint8_t feed[32];
+	uint64_t seq;
+	size_t off;
+	char *what, *why;
+};
+
+/* held entries kept to be judged at the end; past it, told at once */
+#define HELD_LATER_MAX 4096
+
 struct import_ctx {
 	bundle_ingest_fn fn;
 	void *fn_ctx;
@@ -30,7 +42,70 @@ struct import_ctx {
 	struct held_key *held;
 	size_t nheld, heldcap;
 	uint64_t applied; /* of the file's entries, those stored by it */
+	struct held_later *later;
+	size_t nlater;
 };
+
+/* Keep held entry in to be told at the end: 1, or 0 when it cannot be
+ * kept (told at once then). */
+static int held_keep(struct import_ctx *c, const struct log_in *in,
+		     size_t off, const char *what, const char *why)
+{
+	struct held_later *h;
+	struct entry e;
+
+	if (c->nlater == HELD_LATER_MAX ||
+	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
+		return 0;
+	if (!c->later &&
+	    !(c->later = calloc(HELD_LATER_MAX, sizeof(*c->later))))
+		return 0;
+	h = &c->later[c->nlater];
+	log_feed_key(e.author, e.scope, h->feed);
+	h->seq = e.seq;
+	h->off = off;
+	h->what = strdup(what);
+	h->why = strdup(why);
+	if (!h->what || !h->why) {
+		free(h->what);
+		free(h->why);
+		return 0;
+	}
+	c->nlater++;
+	return 1;
+}
+
+/* At the end: the entries kept by held_keep that are held still are told;
+ * those a later entry of the file (or a certificate in it) let in are
+ * not, no longer count as held, and count as the file's applied. */
+static void held_tell(struct node *n, struct import_ctx *c,
+		      struct bundle_report *rep)
+{
+	struct store_txn *t = NULL;
+
+	if (c->nlater && store_txn_begin(n->st, 1, &t) < 0)
+		t = NULL;
+	for (size_t i = 0; i < c->nlater; i++) {
+		struct held_later *h = &c->later[i];
+		struct log_feed f;
+		if (t && log_feed_get(t, h->feed, &f) == 0 && f.seq >= h->seq) {
+			/* the file's own, stored by this import after all */
+			c->applied++;
+			if (rep->stats.held)
+				rep->stats.held--;
+		} else {
+			problems_add(&rep->problems, "held",
+				     N_("entry at byte %zu, %s: %s"), h->off,
+				     h->what, h->why);
+		}
+		free(h->what);
+		free(h->why);
+	}
+	store_txn_abort(t);
+	free(c->later);
+	c->later = NULL;
+	c->nlater = 0;
+}
 
 static int held_note(void *ctx, const struct log_held *h)
 {
@@ -233,11 +308,14 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 				     what, o->why);
 			continue;
 		}
-		if (o->status == LOG_HELD)
-			problems_add(&rep->problems, "held",
-				     N_("entry at byte %zu, %s: %s"), offs[i], what,
-				     why_past(o->why, "held"));
-		else if (o->status == LOG_FORK)
+		if (o->status == LOG_HELD) {
+			if (!held_keep(c, &in[i], offs[i], what,
+				       why_past(o->why, "held")))
+				problems_add(&rep->problems, "held",
+					     N_("entry at byte %zu, %s: %s"),
+					     offs[i], what,
+					     why_past(o->why, "held"));
+		} else if (o->status == LOG_FORK)
 			problems_add(&rep->problems, "fork",
 				     N_("entry at byte %zu, %s: %s"), offs[i], what,
 				     why_past(o->why, "fork"));
@@ -387,7 +465,7 @@ int bundle_import_progress(struct node *n, const char *path,
 			   size_t whylen)
 {
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
-				tfn, NULL, 0, 0, 0 };
+				tfn, NULL, 0, 0, 0, NULL, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
 			   import_trust, n->sk, n, pfn, pctx, NULL, 0 };
 	int r;
@@ -402,6 +480,7 @@ int bundle_import_progress(struct node *n, const char *path,
 	}
 	r = bundle__walk_file(path, &wk);
 	/* the file's own: not the entries it let in from elsewhere */
+	held_tell(n, &c, rep);
 	rep->stats.applied = c.applied;
 out:
 	free(c.out);
