@@ -285,7 +285,7 @@ static int kept_add(struct cli_ingest *ci, const uint8_t *cert, size_t len,
 
 	if (r < 0 || o.status == TRUSTSET_REFUSED) {
 		cli_err(_("warning: this node did not keep the certificate of \"%s\" (%s); it learns it when that node first syncs with it"),
-			 name, r < 0 ? (why[0] ? why : cli_strerror(r)) : o.why);
+			 name, r < 0 ? (why[0] ? why : cli_strerror(r)) : cli_why(o.why));
 		return 0;
 	}
 	return 1;
@@ -585,7 +585,10 @@ static void revoke_advice(struct node *n, const struct revocation *rv,
 		trustset_each_subject(t, rv->subject, TRUST_CERT, by_root_cert,
 				      &b);
 	store_txn_abort(t);
-	if (b.root_issued)
+	if (!b.found)
+		cli_err(_("no certificate of key %s is known here: check the key (public_key in that node's node.conf), or revoke it from a node that holds its certificate (one that has synced with it)"),
+			key);
+	else if (b.root_issued)
 		cli_err(_("the root key certified this node: revoke it with the root key (hamlet cert revoke %s --root-key ROOT.key, where the root key is kept)"),
 			key);
 	else
@@ -687,7 +690,7 @@ static int cert_revoke(int argc, char **argv)
 		goto out;
 	}
 	if (out.status == TRUSTSET_REFUSED) {
-		cli_err(_("the revocation is refused: %s"), out.why);
+		cli_err(_("the revocation is refused: %s"), cli_why(out.why));
 		if (out.err == HAMLET_ECERT && is.n)
 			revoke_advice(n, rv, pos[0]);
 		r = out.err;

@@ -137,7 +137,7 @@ static int scope_move(int argc, char **argv)
 		goto out;
 	}
 	if (out.status == TRUSTSET_REFUSED) {
-		cli_err(_("the scope move is refused: %s"), out.why);
+		cli_err(_("the scope move is refused: %s"), cli_why(out.why));
 		r = out.err;
 		goto out;
 	}

@@ -47,6 +47,17 @@ static void ago(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, _("%llu days ago"), (unsigned long long)(s / 86400));
 }
 
+/* 1 when a certificate of ch (decoded, maybe refused) has ended. */
+static int chain_expired(const struct cert_chain *ch)
+{
+	uint64_t now = hlc_wall_ms();
+
+	for (size_t i = 0; i < ch->n && i < CERT_MAX_CHAIN; i++)
+		if (ch->c[i].expires_ms && now >= ch->c[i].expires_ms)
+			return 1;
+	return 0;
+}
+
 static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
@@ -56,8 +67,13 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 		printf(_("certificate: REVOKED: %s\n"), cf->why);
 		return;
 	}
+	if (cf->r < 0 && chain_expired(&cf->ch)) {
+		printf(_("certificate: NONE VALID: %s; peers refuse this node until it has a new one: ask the administrator for a new certificate, then hamlet cert install FILE\n"),
+		       cf->why);
+		return;
+	}
 	if (cf->r < 0) {
-		printf(_("certificate: NONE VALID: %s; peers refuse this node until then\n"),
+		printf(_("certificate: NONE VALID: %s; peers refuse this node until it has a valid one\n"),
 		       cf->why);
 		return;
 	}
@@ -448,6 +464,7 @@ static const struct {
 } refusal[] = {
 	{ "invalid", N_("malformed or forged") },
 	{ "not_granted", N_("outside what their author's certificate lets it write") },
+	{ "revoked", N_("past their author's revocation") },
 	{ "out_of_scope", N_("outside this node's scopes") },
 	{ "too_far_ahead", N_("dated too far ahead") },
 	{ "held_cap", N_("past the limit on entries waiting") },

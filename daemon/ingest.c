@@ -107,8 +107,10 @@ static void count_refusal(struct ingest_refused *c, int err)
 		c->frozen++;
 		break;
 	case HAMLET_ECERT:
-	case HAMLET_EREVOKED:
 		c->not_granted++;
+		break;
+	case HAMLET_EREVOKED:
+		c->revoked++;
 		break;
 	default:
 		c->invalid++;
@@ -121,7 +123,7 @@ static void count_refused(struct ingest *q, const struct ingest_job *j)
 	struct ingest_refused *c = &q->refused;
 
 	if (j->kind == INGEST_TRUST && j->r >= 0)
-		c->not_granted += j->stats.taken_out; /* SPEC §9 */
+		c->revoked += j->stats.taken_out; /* SPEC §9 */
 	if (j->kind != INGEST_ENTRIES)
 		return;
 	c->held_expired += j->stats.held_expired;

@@ -55,6 +55,7 @@ struct ingest_refused {
 	uint64_t held_expired; /* held LOG_MAX_HELD_AGE_MS, then dropped */
 	uint64_t frozen;       /* for a feed frozen after a fork */
 	uint64_t not_granted;  /* outside its author's write grant */
+	uint64_t revoked;      /* past its author's revocation */
 	uint64_t forks;	       /* second entries at one seq: kept, feed frozen */
 };
 

@@ -30,9 +30,10 @@ void rpc__kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
 static void pack_refused(msgpack_packer *pk, const struct ingest_refused *c)
 {
 	mp_pack_str(pk, "refused");
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 9);
 	rpc__kv_u64(pk, "invalid", c->invalid);
 	rpc__kv_u64(pk, "not_granted", c->not_granted);
+	rpc__kv_u64(pk, "revoked", c->revoked);
 	rpc__kv_u64(pk, "out_of_scope", c->out_of_scope);
 	rpc__kv_u64(pk, "too_far_ahead", c->future);
 	rpc__kv_u64(pk, "held_cap", c->held_cap);

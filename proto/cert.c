@@ -363,18 +363,74 @@ out:
 }
 
 /* 1 when every prefix of child lies under one of parent's. */
-static int prefixes_within(const char (*child)[CERT_SCOPE_MAX + 1], size_t nc,
-			   const char (*parent)[CERT_SCOPE_MAX + 1],
-			   size_t np)
+/* The first of child's prefixes that none of parent's holds, or NULL. */
+static const char *prefix_outside(const char (*child)[CERT_SCOPE_MAX + 1],
+				  size_t nc,
+				  const char (*parent)[CERT_SCOPE_MAX + 1],
+				  size_t np)
 {
 	for (size_t i = 0; i < nc; i++) {
 		int in = 0;
 		for (size_t j = 0; j < np && !in; j++)
 			in = entry_scope_under(child[i], parent[j]);
 		if (!in)
-			return 0;
+			return child[i];
 	}
-	return 1;
+	return NULL;
+}
+
+/* Prefixes as "bk/a, bk/b" ("*": the whole network), cut to n bytes. */
+static void prefixes_text(const char (*p)[CERT_SCOPE_MAX + 1], size_t np,
+			  char *out, size_t n)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < np && k < n; i++) {
+		int w = snprintf(out + k, n - k, "%s%s", i ? ", " : "",
+				 p[i][0] ? p[i] : "*");
+		if (w < 0)
+			break;
+		k += (size_t)w;
+	}
+}
+
+/* why: which scope or collection of c lies outside up's grant. */
+static void grant_outside(const struct cert *c, const struct cert *up,
+			  const char *who, char *why, size_t wl)
+{
+	char held[CERT_MAX_PREFIXES * (CERT_SCOPE_MAX + 3)];
+	const char *s;
+
+	if ((s = prefix_outside(c->read, c->nread, up->read, up->nread))) {
+		prefixes_text(up->read, up->nread, held, sizeof(held));
+		why_set(why, wl,
+			N_("%s lets its holder read %s, outside what its issuer \"%s\" may read (%s)"),
+			who, s[0] ? s : "*", up->name, held);
+	} else if ((s = prefix_outside(c->write, c->nwrite, up->write,
+				       up->nwrite))) {
+		prefixes_text(up->write, up->nwrite, held, sizeof(held));
+		why_set(why, wl,
+			N_("%s lets its holder write %s, outside what its issuer \"%s\" may write (%s)"),
+			who, s[0] ? s : "*", up->name, held);
+	} else if (c->ncollections == 0) {
+		why_set(why, wl,
+			N_("%s lets its holder write every collection, but its issuer \"%s\" may write only some"),
+			who, up->name);
+	} else {
+		for (size_t i = 0; i < c->ncollections; i++) {
+			int in = 0;
+			for (size_t j = 0; j < up->ncollections && !in; j++)
+				in = strcmp(c->collections[i],
+					    up->collections[j]) == 0;
+			if (!in) {
+				why_set(why, wl,
+					N_("%s lets its holder write the collection %s, which its issuer \"%s\" may not write"),
+					who, c->collections[i], up->name);
+				return;
+			}
+		}
+	}
 }
 
 static int collections_within(const struct cert *child,
@@ -436,7 +492,10 @@ int cert_chain_check(const struct cert_chain *ch,
 			return HAMLET_ECERT;
 		}
 		if (c->expires_ms && now_ms >= c->expires_ms) {
-			why_set(why, wl, N_("%s has expired"), who);
+			char until[32];
+			utc_text(c->expires_ms, until);
+			why_set(why, wl, N_("%s has expired: it held until %s"),
+				who, until);
 			return HAMLET_ECERT;
 		}
 		if (!up) {
@@ -460,13 +519,11 @@ int cert_chain_check(const struct cert_chain *ch,
 				 who, up->name);
 			return HAMLET_ECERT;
 		}
-		if (!prefixes_within(c->read, c->nread, up->read, up->nread) ||
-		    !prefixes_within(c->write, c->nwrite, up->write,
-				     up->nwrite) ||
+		if (prefix_outside(c->read, c->nread, up->read, up->nread) ||
+		    prefix_outside(c->write, c->nwrite, up->write,
+				   up->nwrite) ||
 		    !collections_within(c, up)) {
-			why_set(why, wl,
-				 N_("%s grants more than its issuer \"%s\" holds"),
-				 who, up->name);
+			grant_outside(c, up, who, why, wl);
 			return HAMLET_ECERT;
 		}
 	}

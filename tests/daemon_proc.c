@@ -448,6 +448,7 @@ static int status_refused(const msgpack_object *o, struct daemon_status *ret)
 	} counts[] = {
 		{ "invalid", offsetof(struct daemon_status, refused_invalid) },
 		{ "not_granted", offsetof(struct daemon_status, refused_not_granted) },
+		{ "revoked", offsetof(struct daemon_status, refused_revoked) },
 		{ "out_of_scope", offsetof(struct daemon_status, refused_scope) },
 		{ "too_far_ahead",
 		  offsetof(struct daemon_status, refused_future) },

@@ -158,7 +158,7 @@ struct daemon_status {
 	/* arriving entries refused since the daemon started, by reason */
 	uint64_t refused_invalid, refused_scope, refused_future;
 	uint64_t refused_held_cap, held_expired, refused_frozen, forks;
-	uint64_t refused_not_granted;
+	uint64_t refused_not_granted, refused_revoked;
 };
 
 /*

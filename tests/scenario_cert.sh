@@ -52,7 +52,7 @@ check "it expires at the end of the day given" \
 	bash -c "'$H' --home '$T/v' cert list | grep -q 'until the end of 2030-06-30 (UTC)'"
 check "and status says the same day, not the midnight after it" \
 	bash -c "'$H' --home '$T/v' status | grep -q '^certificate: \"Na Pai\" (village), valid until the end of 2030-06-30 (UTC); reads'"
-refuse "a delegate cannot widen its grant" 4 "grants more than its issuer" \
+refuse "a delegate cannot widen its grant, and is told which scope" 4 'lets its holder read bk, outside what its issuer "Quang Thuan team" may read (bk/bt/qt)' \
 	"$H" cert issue --issuer-home "$T/c" --to "$(key v)" --name Wide --role village \
 	--read bk --write bk --out "$T/w.cert"
 refuse "a node that may not delegate cannot certify" 4 "does not let it certify others" \

@@ -196,7 +196,7 @@ check "C1's log drops EX: no valid certificate (10 s)" within 10 grep -qE "\(${K
 grep -E "${K_EX:0:16}" "$T/C1.log" | head -2 | sed 's/^/    # /'
 # EX's daemon withholds its expired certificate, so C1 sees none; EX's own
 # log names the expiry
-check "EX's own log names its expired certificate" grep -q 'has expired; peers refuse this node' "$T/EX.log"
+check "EX's own log names its expired certificate" grep -q 'has expired: it held until 20[0-9-]* [0-9:]* UTC; peers refuse this node' "$T/EX.log"
 sleep 2
 for n in NC EX; do
 	check "$n's record never reaches C1" lacks C1 MARKER${n}zq

@@ -147,6 +147,24 @@ head -c 7 "$T/c.bundle" >"$T/cut.bundle"
 both --home "$T/a" bundle import "$T/cut.bundle"
 says vi "$T/cut.bundle bị cắt cụt: chỉ còn 7 byte đầu (hãy chép lại từ nút đã tạo ra nó)" "a bundle cut inside its first bytes: Vietnamese"
 
+# a revocation the trust set refuses: its reason in the reader's language,
+# and a key no node knows named as such (from a commune that may certify)
+check "commune node" en --home "$T/com" init --network "$T/demo.network" --name com --scope bk/bt
+check "commune certified, may delegate" bash -c "'$H' cert issue --root-key '$T/demo.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/com/node.conf')\" --name com --role commune --read bk/bt --write bk/bt --delegate --out '$T/com.cert' >/dev/null && '$H' --home '$T/com' cert install '$T/com.cert' >/dev/null"
+both --home "$T/com" cert revoke "$(printf 'ab%.0s' $(seq 32))" --issuer-home "$T/com"
+[ "$vi_rc" != 0 ] && [ "$en_rc" != 0 ] && ok "revoke by a village: refused in both" || fail "revoke: exit $vi_rc / $en_rc"
+says vi "lệnh thu hồi bị từ chối: việc thu hồi được ký bằng một khóa không phải khóa gốc" "revoke: the trust set's reason in Vietnamese"
+says en "the revocation is refused: revocation signed by a key that is neither the root nor an administrator over its subject" "revoke: the trust set's reason in English"
+says vi "ở đây không biết chứng chỉ nào của khóa abab" "revoke of an unknown key: said so, in Vietnamese"
+says en "no certificate of key abab" "revoke of an unknown key: said so, in English"
+
+# status with a certificate that has ended: its date, and what to do
+HAMLET_CLOCK_OFFSET_MS=$((20 * 365 * 86400000)) both --home "$T/a" status
+says vi "đã hết hạn: nó có hiệu lực đến 20" "status, expired: the end date, in Vietnamese"
+says vi "hãy xin quản trị viên một chứng chỉ mới, rồi chạy hamlet cert install TỆP" "status, expired: the remedy, in Vietnamese"
+says en "has expired: it held until 20" "status, expired: the end date, in English"
+says en "ask the administrator for a new certificate, then hamlet cert install FILE" "status, expired: the remedy, in English"
+
 same_json "status --json is the same in both locales" --home "$T/a" status
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify

@@ -819,13 +819,14 @@ int main(int argc, char **argv)
 		/* counted among the refusals (bounded: 250 x 20 ms) */
 		for (int i = 0; i < 250; i++) {
 			status_of(pr.sock, 5000, &ds);
-			if (ds.refused_not_granted)
+			if (ds.refused_revoked)
 				break;
 			sleep_ms(20);
 		}
-		fprintf(stderr, "   refused, not granted: %llu\n",
-			(unsigned long long)ds.refused_not_granted);
-		ASSERT_EQ(ds.refused_not_granted, 1);
+		fprintf(stderr, "   refused, revoked: %llu\n",
+			(unsigned long long)ds.refused_revoked);
+		ASSERT_EQ(ds.refused_revoked, 1);
+		ASSERT_EQ(ds.refused_not_granted, 0);
 		ASSERT_EQ(ds.refused_invalid, 0);
 		/* refused, not a fault: the relay is not dropped nor backed
 		 * off, and nothing of the entry is stored */

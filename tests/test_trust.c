@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 		} bad[] = {
 			{ "an expired certificate", "(\"expired\") has expired" },
 			{ "a chain whose delegate widens its issuer's grant",
-			  "grants more than its issuer" },
+			  "outside what its issuer" },
 			{ "another node's certificate, shown by a key it does not name",
 			  "it showed one for another key" },
 		};

@@ -476,7 +476,7 @@ int trustset_add(struct store_txn *t, const uint8_t network_id[32],
 			out[i].status = TRUSTSET_REFUSED;
 			out[i].err = HAMLET_ECERT;
 			snprintf(out[i].why, sizeof(out[i].why),
-				 "this store knows no root key");
+				 N_("this store knows no root key"));
 		}
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	}
