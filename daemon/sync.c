@@ -494,6 +494,10 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		} else if (mine > wf->seq) {
 			memcpy(reply[nreply].key, wf->key, 32);
 			reply[nreply++].seq = mine;
+		} else if (mine && !closed && sync__diff_take(c, wf->key, mine)) {
+			/* its head at our seq is another entry: a fork */
+			r = want_send(c, wf->key, mine - 1, mine);
+			wanted++;
 		}
 	}
 	store_txn_abort(t);

@@ -93,6 +93,21 @@ struct sync_want {
 };
 #define SYNC_WANTS_MAX 4096
 
+/* A feed whose head here our reconciliation found the peer lacks
+ * (SPEC 5.6, "equal seq"): when the peer then names the same seq, it
+ * holds another entry there, asked for once on the session. */
+enum {
+	SYNC_DIFF_OPEN,	 /* to ask for if the peer names seq */
+	SYNC_DIFF_ASKED, /* asked for: never again on the session */
+	SYNC_DIFF_GONE,	 /* the peer asked for it: it was behind */
+};
+struct sync_diff {
+	uint8_t key[32];
+	uint64_t seq;
+	int state; /* SYNC_DIFF_* */
+};
+#define SYNC_DIFF_MAX 4096
+
 struct sync_session {
 	size_t nscopes;
 	char scopes[WIRE_MAX_SCOPES][ENTRY_MAX_SCOPE + 1]; /* the peer's */
@@ -158,6 +173,10 @@ struct sync_session {
 	 * (peer_info.rx_want); at most SYNC_WANTS_MAX */
 	struct sync_want *wants;
 	size_t nwants, wants_cap;
+	/* the feeds whose head here the peer lacks (client side), by key;
+	 * at most SYNC_DIFF_MAX, kept for the session (sync_neg.c) */
+	struct sync_diff *diff;
+	size_t ndiff;
 	/* the reconnection in proportion (SPEC 5.6, sync_since.c) */
 	int since_sent, since_got, since_done;
 	int since_ours, since_theirs; /* each SINCE named a basis */

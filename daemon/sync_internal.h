@@ -87,6 +87,12 @@ int sync__state_agree_now(struct conn *c);
 
 /* Drop queued steps and the reconciliation state (the session ends). */
 void sync__neg_close(struct conn *c);
+/* 1 when the peer names seq of feed key, our head there, after our
+ * reconciliation found it lacks our head: another entry at that seq,
+ * to ask for (once on the session; SPEC 5.6). */
+int sync__diff_take(struct conn *c, const uint8_t key[32], uint64_t seq);
+/* The peer asked for feed key: it is behind there, not forked. */
+void sync__diff_drop(struct conn *c, const uint8_t key[32]);
 
 int sync__on_entries(struct conn *c, const struct wire_msg *m, char *why,
 		     size_t wl);

@@ -455,6 +455,79 @@ static void reconcile_end(struct conn *c)
 	s->reconciling = 0;
 }
 
+/* --- heads that differ at one seq (SPEC 5.6) --------------------------- */
+
+static int diff_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct sync_diff *)a)->key,
+		      ((const struct sync_diff *)b)->key, 32);
+}
+
+static struct sync_diff *diff_find(struct sync_session *s,
+				   const uint8_t key[32])
+{
+	struct sync_diff k;
+	if (!s->ndiff)
+		return NULL;
+	memcpy(k.key, key, 32);
+	return bsearch(&k, s->diff, s->ndiff, sizeof(k), diff_cmp);
+}
+
+/* Keep the heads of ours the peer lacks, as this reconciliation step
+ * found them; those the peer was behind on are dropped first. Past
+ * SYNC_DIFF_MAX the rest wait for a later reconciliation. */
+static void diff_note(struct sync_session *s, const struct wire_feed *v,
+		      size_t n)
+{
+	size_t k = 0, old;
+	struct sync_diff *d;
+	for (size_t i = 0; i < s->ndiff; i++)
+		if (s->diff[i].state != SYNC_DIFF_GONE)
+			s->diff[k++] = s->diff[i];
+	s->ndiff = old = k;
+	if (n && k < SYNC_DIFF_MAX) {
+		size_t cap = k + n < SYNC_DIFF_MAX ? k + n : SYNC_DIFF_MAX;
+		if (!(d = realloc(s->diff, cap * sizeof(*d))))
+			return; /* found later, by the next reconciliation */
+		s->diff = d;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sync_diff key;
+		memcpy(key.key, v[i].key, 32);
+		d = old ? bsearch(&key, s->diff, old, sizeof(key), diff_cmp)
+			: NULL;
+		if (d) {
+			if (d->state == SYNC_DIFF_OPEN)
+				d->seq = v[i].seq;
+			continue;
+		}
+		if (s->ndiff == SYNC_DIFF_MAX || s->ndiff == old + n)
+			break;
+		d = &s->diff[s->ndiff++];
+		memcpy(d->key, v[i].key, 32);
+		d->seq = v[i].seq;
+		d->state = SYNC_DIFF_OPEN;
+	}
+	if (s->ndiff > 1)
+		qsort(s->diff, s->ndiff, sizeof(*s->diff), diff_cmp);
+}
+
+int sync__diff_take(struct conn *c, const uint8_t key[32], uint64_t seq)
+{
+	struct sync_diff *d = diff_find(&c->sy, key);
+	if (!d || d->state != SYNC_DIFF_OPEN || d->seq != seq)
+		return 0;
+	d->state = SYNC_DIFF_ASKED;
+	return 1;
+}
+
+void sync__diff_drop(struct conn *c, const uint8_t key[32])
+{
+	struct sync_diff *d = diff_find(&c->sy, key);
+	if (d && d->state == SYNC_DIFF_OPEN)
+		d->state = SYNC_DIFF_GONE;
+}
+
 /* Send what a finished step produced. */
 static int job_answer(struct conn *c, struct sync_neg_job *j)
 {
@@ -465,6 +538,7 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 	case NJ_INITIATE:
 		return send_neg(c, j->out, j->out_len);
 	case NJ_CLIENT:
+		diff_note(s, j->feeds, j->nfeeds);
 		if ((r = sync__send_feeds(c, j->feeds, j->nfeeds,
 					  (const uint8_t(*)[32])j->need.ids,
 					  j->need.n)) < 0)
@@ -658,6 +732,9 @@ void sync__neg_close(struct conn *c)
 	s->neg_tail = NULL;
 	s->neg_n = 0;
 	reconcile_end(c);
+	free(s->diff);
+	s->diff = NULL;
+	s->ndiff = 0;
 }
 
 int sync__since_start(struct conn *c)

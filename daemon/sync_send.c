@@ -106,6 +106,7 @@ int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl)
 {
 	int r = sync__want_queue(c, m->want.key, m->want.seq, why, wl);
+	sync__diff_drop(c, m->want.key);
 	if (r == 0)
 		sync_session_pump(c);
 	return r;

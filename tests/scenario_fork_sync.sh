@@ -14,6 +14,11 @@
 #     of the fork (once C dropped the session as a protocol fault, backed
 #     W off and dropped it again at each try, and W never heard why).
 # In both, what C then writes in the village's scope still reaches it.
+#  3. X (bk/c1/x) writes seq 2 and C has it; X's copy signs another seq
+#     2 offline, and dials C once X has stopped. Both sides hold the feed
+#     at the same seq, with another head: sync finds the fork (it used to
+#     find nothing, both saying "in sync" while holding other data, until
+#     one wrote again): C's and the copy's `hamlet forks` list it.
 #   tests/scenario_fork_sync.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -45,17 +50,20 @@ bundle_to_c() {
 }
 
 check "network created" "$H" network create bk --out "$T"
-for spec in C:bk/c1 V:bk/c1/v1 W:bk/c1/w; do
+for spec in C:bk/c1 V:bk/c1/v1 W:bk/c1/w X:bk/c1/x; do
 	n=${spec%%:*} s=${spec#*:}
 	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
 done
 check "the root certifies C" issue C commune bk/c1 --root-key "$ROOT" --delegate
 check "the root certifies V" issue V village bk/c1/v1 --root-key "$ROOT"
 check "the root certifies W" issue W village bk/c1/w --root-key "$ROOT"
+check "the root certifies X" issue X village bk/c1/x --root-key "$ROOT"
 check "V writes seq 1" profile V V-1 001000000001
 check "W writes seq 1" profile W W-1 002000000001
 check "V's home, key and all, is copied to a second PC" cp -a "$T/V" "$T/V2"
 check "so is W's" cp -a "$T/W" "$T/W2"
+check "X writes seq 1" profile X X-1 003000000001
+check "and X's" cp -a "$T/X" "$T/X2"
 
 start C && ok "C's daemon listens" || fail "C's daemon listens"
 start V --peer 127.0.0.1:${PORTOF[C]} && ok "V dials C" || fail "V dials C"
@@ -104,6 +112,23 @@ check "W's sync --wait: in sync, though C takes nothing past the fork" N W sync 
 has W "W's status: connected, in sync" '^  C \(bk/c1\): connected, in sync' status
 check "C did not drop W for it, nor back it off" bash -c "! grep -q 'dropped:\\|backed off' '$T/C.log'"
 check "W's session with C was never closed" bash -c "! grep -q 'closed:' '$T/W.log'"
+
+# --- 3. two heads at one seq, met by sync --------------------------------
+start X --peer 127.0.0.1:${PORTOF[C]} && ok "X dials C" || fail "X dials C"
+check "X writes seq 2, through its hamletd" N X put health_profile X-1 '{"phone":"0900000005"}'
+check "and C has it" N X sync --wait --timeout 10
+stop X
+check "the copy of X signs another seq 2" N X2 put health_profile X-1 '{"phone":"0900000006"}'
+check "C holds no fork of X's feed yet" bash -c "! '$H' --home '$T/C' forks | grep -q 'bk/c1/x'"
+start X2 --peer 127.0.0.1:${PORTOF[C]} && ok "X's copy dials C" || fail "X's copy dials C"
+N X2 sync --wait --timeout 10 >/dev/null 2>&1
+check "C's forks lists the fork of X's feed (15 s)" \
+	within 15 bash -c "'$H' --home '$T/C' forks | grep -q 'bk/c1/x'"
+check "C's sync --wait then finds the forked feed frozen, not data apart" \
+	N C sync --wait --timeout 10
+check "the copy's log names the fork as this node's key's (15 s)" \
+	within 15 grep -q "this node's key signed two different entries at seq 2 of its feed bk/c1/x" "$T/X2.log"
+has X2 "the copy's forks says it is this node's key" "^  THIS NODE'S KEY: another PC uses this key" forks
 
 daemons_stop
 tests_done
