@@ -129,6 +129,19 @@ static void ahead_say(struct conn *c, uint64_t n, uint64_t now)
 	     (unsigned long long)total);
 }
 
+/* How many entries of b were refused for err; the first in *first. */
+static uint64_t refused_for(const struct sync_batch *b, int err,
+			    const struct log_out **first)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->out[i].status == LOG_REJECTED && b->out[i].err == err &&
+		    !n++)
+			*first = &b->out[i];
+	return n;
+}
+
 /* Log, naming the peer, the entries of b refused as of a feed frozen here
  * after a fork: no fault of the peer, which may not hold the fork's proof
  * yet (the real PC of a copied key writes on until the proof reaches it).
@@ -137,12 +150,8 @@ static void ahead_say(struct conn *c, uint64_t n, uint64_t now)
 static void frozen_say(struct conn *c, const struct sync_batch *b)
 {
 	const struct log_out *first = NULL;
-	uint64_t n = 0;
+	uint64_t n = refused_for(b, HAMLET_EFORKED, &first);
 
-	for (size_t i = 0; i < b->n; i++)
-		if (b->out[i].status == LOG_REJECTED &&
-		    b->out[i].err == HAMLET_EFORKED && !n++)
-			first = &b->out[i];
 	if (!n)
 		return;
 	dlog(DLOG_WARNING,
@@ -161,12 +170,8 @@ static void heldcap_say(struct conn *c, const struct sync_batch *b,
 {
 	struct sync_session *s = &c->sy;
 	const struct log_out *first = NULL;
-	uint64_t n = 0;
+	uint64_t n = refused_for(b, HAMLET_EHELDCAP, &first);
 
-	for (size_t i = 0; i < b->n; i++)
-		if (b->out[i].status == LOG_REJECTED &&
-		    b->out[i].err == HAMLET_EHELDCAP && !n++)
-			first = &b->out[i];
 	if (!n || (s->heldcap_said_ms &&
 		   now - s->heldcap_said_ms < SYNC_AHEAD_SAY_MS))
 		return;
