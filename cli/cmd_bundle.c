@@ -90,7 +90,7 @@ void cli_bundle_report_print(FILE *f, const char *path,
 			char sh[17];
 			key_label(t, hd->for_node, who);
 			cli_hex(hd->for_summary, 8, sh);
-			fprintf(f, _("  for:        node %s (summary %s...)\n"), who, sh);
+			fprintf(f, _("  for:        %s (summary %s...)\n"), who, sh);
 		} else {
 			fprintf(f, _("  for:        %s\n"),
 				rep->sealed ? _("(not made from a summary)")
