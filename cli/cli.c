@@ -498,24 +498,38 @@ void cli_date_text(uint64_t ms, char *out, size_t n)
 	snprintf(out, n, "%s", t);
 }
 
-void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l)
+void cli_lapse_text(const struct node_lapse *l, char *out, size_t n)
 {
 	char first[32], last[32], day[16];
 	time_t d = (time_t)(l->first_ms / 1000);
 	struct tm tm;
+	size_t len;
 
+	out[0] = 0;
 	if (!l->entries)
 		return;
 	cli_time_text(l->first_ms, 0, first);
 	cli_time_text(l->last_ms, 0, last);
 	gmtime_r(&d, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	fprintf(f, "%s", lead);
-	fprintf(f,
-		P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
-		   "%llu entries this node saved from %s to %s, when no certificate of it held, are refused by every other node, and hold back everything this node wrote after them in their feeds. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
-		   l->entries),
-		(unsigned long long)l->entries, first, last, day, day);
+	snprintf(out, n,
+		 P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
+		    "%llu entries this node saved from %s to %s, when no certificate of it held, are refused by every other node, and hold back everything this node wrote after them in their feeds. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
+		    l->entries),
+		 (unsigned long long)l->entries, first, last, day, day);
+	len = strlen(out);
+	if (len && out[len - 1] == '\n')
+		out[len - 1] = 0;
+}
+
+void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l)
+{
+	char text[1024];
+
+	if (!l->entries)
+		return;
+	cli_lapse_text(l, text, sizeof(text));
+	fprintf(f, "%s%s\n", lead, text);
 }
 
 void cli_time_text(uint64_t ms, int iso, char out[32])

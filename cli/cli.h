@@ -164,6 +164,9 @@ void cli_date_text(uint64_t ms, char *out, size_t n);
  * of them and what to ask the administrator for. */
 struct node_lapse;
 void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l);
+/* The same sentence, without its line end, into out (empty when l
+ * counts none). */
+void cli_lapse_text(const struct node_lapse *l, char *out, size_t n);
 /* A hybrid logical clock's wall time as cli_time_text() shows it. */
 void cli_hlc_text(uint64_t hlc, char out[32]);
 

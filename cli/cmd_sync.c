@@ -470,8 +470,8 @@ int cmd_sync(int argc, char **argv)
 	static struct motion motion[MOTION_MAX];
 	size_t nmotion = 0;
 	char moving[400];
-	if (!npos && cli_node_open(1, &node, NULL) < 0)
-		node = NULL; /* the check is skipped, not the wait */
+	if (cli_node_open(1, &node, NULL) < 0)
+		node = NULL; /* the checks are skipped, not the wait */
 	snprintf(reason, sizeof(reason), "%s",
 		 cli_tr(N_("no answer from the daemon")));
 	for (int i = 0; i < polls; i++) {
@@ -494,8 +494,15 @@ int cmd_sync(int argc, char **argv)
 		char hard_why[800], recv_why[sizeof(reason)];
 		char send_why[sizeof(reason)];
 		int named_down = 0, own_unread = 0, disk_full = 0;
-		int is_stuck = node && status_writes_stuck(node, res, stuck,
-							 sizeof(stuck));
+		int is_stuck = !npos && node &&
+			       status_writes_stuck(node, res, stuck,
+						   sizeof(stuck));
+		/* own entries no certificate covered at their date: every
+		 * peer that reads this node's scope refuses them */
+		struct node_lapse lapse = { 0 };
+		int lapse_seen = 0;
+		if (node && node_lapse_find(node, NULL, &lapse) < 0)
+			lapse.entries = 0;
 		reason[0] = stale[0] = moving[0] = 0;
 		for (size_t k = 0; k < np; k++) {
 			const msgpack_object *p = &peers->via.array.ptr[k];
@@ -537,6 +544,8 @@ int cmd_sync(int argc, char **argv)
 				continue;
 			}
 			connected++;
+			if (lapse.entries && !lapse_seen)
+				lapse_seen = status_peer_reads_own(node, p) == 1;
 			if (cli_mp_u64(p, "last_sync_ms") + 1000 >= asked)
 				fresh++;
 			else
@@ -656,6 +665,20 @@ int cmd_sync(int argc, char **argv)
 			snprintf(reason, sizeof(reason), "%s", recv_why);
 		if (!reason[0] && send_why[0])
 			snprintf(reason, sizeof(reason), "%s", send_why);
+		if (!reason[0] && lapse_seen) {
+			/* waiting on changes nothing: the peer refuses them
+			 * until the node has a certificate from their date */
+			char why[1024];
+			cli_lapse_text(&lapse, why, sizeof(why));
+			progress_end(prog);
+			prog = NULL;
+			if (cli_global.json)
+				wait_json(0, connected, why, 0);
+			else
+				cli_err(cli_tr(N_("not in sync: %s")), why);
+			r = CLI_EPROBLEMS;
+			goto out;
+		}
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {
 			/* in sync with each connected peer, but none takes
 			 * what this node writes (own_unread), or it waits for

@@ -637,8 +637,10 @@ const struct cli_command cli_commands[] = {
 	  "connected, entries still moving or on their way) when --timeout\n"
 	  "passes, or at once when waiting changes nothing: this node's disk is\n"
 	  "full, a peer refuses entries as dated too far ahead (a clock to set\n"
-	  "right), or a byte budget holds entries back for a peer (hamletd.conf\n"
-	  "[budget]), saying how many.\n"
+	  "right) or as saved when no certificate of this node held (a\n"
+	  "certificate to ask for, from the day hamlet status names), or a byte\n"
+	  "budget holds entries back for a peer (hamletd.conf [budget]), saying\n"
+	  "how many.\n"
 	  "With --json: {\"in_sync\", \"connected\", \"entries_held_by_budget\",\n"
 	  "\"reason\"}."),
 	  sync_opts, "hamlet sync --wait --timeout 120" },

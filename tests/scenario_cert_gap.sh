@@ -49,6 +49,10 @@ start v --peer 127.0.0.1:${PORTOF[c]} || fail "the village's daemon starts"
 check "the village's status does not call the commune in sync: it refuses G-2" \
 	within 30 bash -c "'$H' --home '$T/v' status | grep -q 'connected, NOT IN SYNC: it refuses 1 entry this node saved when no certificate of it held'"
 check "--json: not in_sync" bash -c "'$H' --home '$T/v' status --json | python3 -c 'import json,sys; p=json.load(sys.stdin)[\"peers\"]; assert any(x.get(\"refuses_lapsed\")==1 and x[\"in_sync\"] is False for x in p), p'"
+refuse "sync --wait does not call it in sync either, and says what to do at once" 1 "not in sync: 1 entry this node saved from $day.*--from $day" \
+	V sync --wait --timeout 60
+refuse "nor when asked about the commune alone" 1 "not in sync: 1 entry this node saved" \
+	V sync "$(key c | cut -c1-8)" --wait --timeout 60
 check "the commune holds G-1" C get health_profile G-1
 check "but not G-2" bash -c "! '$H' --home '$T/c' get health_profile G-2"
 # (the certificates are named in the trust set's order, V1 first or not)
@@ -63,6 +67,7 @@ V sync >/dev/null 2>&1
 check "the commune takes G-2" within 30 C get health_profile G-2
 check "and G-3 after it" within 30 C get health_profile G-3
 check "the village is in sync with it" within 30 bash -c "'$H' --home '$T/v' status | grep -q 'connected, in sync'"
+check "and sync --wait says so" V sync --wait --timeout 60
 check "a start given with --from is the start of that day" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to '$(key v)' --name V1d --role village --read bk/c1/v1 --write bk/c1/v1 --from $day --out '$T/v1d.cert' | grep -q 'valid from $day 00:00:00 UTC'"
 daemons_stop
 tests_done

@@ -177,6 +177,14 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 		      struct status_peer *ret);
 
 /*
+ * May peer p (one of the "peers" of hamletd's status answer) read what n
+ * writes, by the certificate of its key valid now? 1 when it may, or when
+ * no certificate of it is known here (as status_peer_judge() takes it);
+ * 0 when it may not; <0 when the store cannot be read.
+ */
+int status_peer_reads_own(struct node *n, const msgpack_object *p);
+
+/*
  * Is what n writes stuck: no connected peer in res (hamletd's status
  * answer) takes it, and a peer n dials that would is down with entries
  * waiting for it? 1 with that peer's name and address in ret_who, else 0.

@@ -243,6 +243,32 @@ int status_peer_behind(struct node *n, const uint8_t key[32],
 	return 0;
 }
 
+int status_peer_reads_own(struct node *n, const msgpack_object *p)
+{
+	const msgpack_object *k = mp_map_get(p, "key");
+	struct store_txn *t;
+	struct cert *c;
+	uint8_t key[32];
+	size_t nc = 0;
+	int r;
+
+	if (!k || k->type != MSGPACK_OBJECT_STR ||
+	    sodium_hex2bin(key, 32, k->via.str.ptr, k->via.str.size, NULL,
+			   NULL, NULL) != 0)
+		return 1;
+	if (!(c = malloc(sizeof(*c))))
+		return -ENOMEM;
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	r = trustset_valid_leaves(t, key, hlc_wall_ms(), c, 1, &nc);
+	store_txn_abort(t);
+	if (r >= 0)
+		r = nc != 1 || scopemap_may_read(n->smap, c, n->scope);
+out:
+	free(c);
+	return r;
+}
+
 /* A boolean field k of map p is true. */
 static int mp_true(const msgpack_object *p, const char *k)
 {
