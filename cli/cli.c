@@ -513,7 +513,7 @@ void cli_lapse_text(const struct node_lapse *l, char *out, size_t n)
 	gmtime_r(&d, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	snprintf(out, n,
-		 P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
+		 CLI_P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
 		    "%llu entries this node saved from %s to %s, when no certificate of it held, are refused by every other node, and hold back everything this node wrote after them in their feeds. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
 		    l->entries),
 		 (unsigned long long)l->entries, first, last, day, day);

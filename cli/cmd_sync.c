@@ -366,6 +366,20 @@ static void wait_json(int in_sync, size_t connected, const char *reason,
 	cli_json_print(j);
 }
 
+/* The wait ends now, not in sync, for why: said on stderr (or in JSON);
+ * CLI_EPROBLEMS. */
+static int wait_fail(struct progress **prog, size_t connected,
+		     const char *why, uint64_t held)
+{
+	progress_end(*prog);
+	*prog = NULL;
+	if (cli_global.json)
+		wait_json(0, connected, why, held);
+	else
+		cli_err(cli_tr(N_("not in sync: %s")), why);
+	return CLI_EPROBLEMS;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	const char *sockopt = NULL, *timeout_s = NULL;
@@ -641,13 +655,7 @@ int cmd_sync(int argc, char **argv)
 			break; /* what was dialled has failed: say why now */
 		if (!reason[0] && hard_why[0]) {
 			/* waiting on changes nothing until someone acts */
-			progress_end(prog);
-			prog = NULL;
-			if (cli_global.json)
-				wait_json(0, connected, hard_why, held);
-			else
-				cli_err(cli_tr(N_("not in sync: %s")), hard_why);
-			r = CLI_EPROBLEMS;
+			r = wait_fail(&prog, connected, hard_why, held);
 			goto out;
 		}
 		if (fresh < connected && !reason[0])
@@ -670,13 +678,7 @@ int cmd_sync(int argc, char **argv)
 			 * until the node has a certificate from their date */
 			char why[1024];
 			cli_lapse_text(&lapse, why, sizeof(why));
-			progress_end(prog);
-			prog = NULL;
-			if (cli_global.json)
-				wait_json(0, connected, why, 0);
-			else
-				cli_err(cli_tr(N_("not in sync: %s")), why);
-			r = CLI_EPROBLEMS;
+			r = wait_fail(&prog, connected, why, 0);
 			goto out;
 		}
 		if (!reason[0] && !npos && (own_unread || is_stuck)) {
@@ -692,26 +694,14 @@ int cmd_sync(int argc, char **argv)
 				snprintf(why, sizeof(why),
 					 cli_tr(N_("what this node writes waits for %s, which is not connected, and no connected peer takes it (hamlet status says why it is not reached)")),
 					 stuck);
-			progress_end(prog);
-			prog = NULL;
-			if (cli_global.json)
-				wait_json(0, connected, why, 0);
-			else
-				cli_err(cli_tr(N_("not in sync: %s")), why);
-			r = CLI_EPROBLEMS;
+			r = wait_fail(&prog, connected, why, 0);
 			goto out;
 		}
 		if (!reason[0] && held) {
 			/* all else done: what a budget holds does not move
 			 * before the next session or day, so waiting on is
 			 * no use */
-			progress_end(prog);
-			prog = NULL;
-			if (cli_global.json)
-				wait_json(0, connected, held_why, held);
-			else
-				cli_err(cli_tr(N_("not in sync: %s")), held_why);
-			r = CLI_EPROBLEMS;
+			r = wait_fail(&prog, connected, held_why, held);
 			goto out;
 		}
 		if (!reason[0]) {
