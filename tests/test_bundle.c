@@ -70,6 +70,55 @@ static void bundle_of(const char *rp, const struct rf_feed *f, size_t n,
 	ASSERT_OK(bundle_writer_finish(w, f->sk));
 }
 
+/* Write to dst the plain bundle src with its run frames in reverse order
+ * (its other frames in place): every entry still verifies, and each run
+ * waits for the runs before it in its feed. */
+static void reverse_runs(const char *src, const char *dst)
+{
+	size_t len, off = 8, nr = 0, cap = 0;
+	uint8_t *b = th_slurp(src, &len), *out;
+	size_t *runs = NULL;
+	ASSERT_TRUE(b != NULL && len > 8);
+	for (off = 8; off + 8 <= len;) {
+		size_t n = (size_t)b[off + 4] << 24 | (size_t)b[off + 5] << 16 |
+			   (size_t)b[off + 6] << 8 | b[off + 7];
+		if (b[off + 2] == 'C') {
+			if (nr == cap) {
+				cap = cap ? cap * 2 : 64;
+				runs = realloc(runs, cap * sizeof(*runs));
+				ASSERT_TRUE(runs != NULL);
+			}
+			runs[nr++] = off;
+		}
+		off += 8 + n;
+	}
+	ASSERT_EQ(off, len);
+	ASSERT_TRUE(nr >= 2);
+	out = malloc(len);
+	ASSERT_TRUE(out != NULL);
+	memcpy(out, b, 8);
+	size_t w = 8, k = nr;
+	for (off = 8; off < len;) {
+		size_t n = (size_t)b[off + 4] << 24 | (size_t)b[off + 5] << 16 |
+			   (size_t)b[off + 6] << 8 | b[off + 7];
+		size_t from = off, fl = 8 + n;
+		if (b[off + 2] == 'C') {
+			from = runs[--k];
+			fl = 8 + ((size_t)b[from + 4] << 24 |
+				  (size_t)b[from + 5] << 16 |
+				  (size_t)b[from + 6] << 8 | b[from + 7]);
+		}
+		memcpy(out + w, b + from, fl);
+		w += fl;
+		off += 8 + n;
+	}
+	ASSERT_EQ(w, len);
+	th_spit(dst, out, len);
+	free(out);
+	free(runs);
+	free(b);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -744,6 +793,40 @@ int main(void)
 		th_node_close(c1);
 		th_node_close(c);
 		th_node_close(v);
+	}
+
+	TEST_START("a file whose runs come in reverse order, over 4,096 entries held on the way: none is told as held, all count as applied");
+	{
+		const char *vs[3] = { "ban-x", "ban-y", "ban-z" };
+		struct node *c = th_node(dir, net, "xa-r", "bk/bt/qr");
+		struct node *d = th_node(dir, net, "xa-r2", "bk/bt/qr");
+		char vb[4096], all[4096], rev[4096];
+		snprintf(vb, sizeof(vb), "%s/v.bundle", dir);
+		snprintf(all, sizeof(all), "%s/r-all.bundle", dir);
+		snprintf(rev, sizeof(rev), "%s/r-rev.bundle", dir);
+		for (int i = 0; i < 3; i++) {
+			char sc[64];
+			snprintf(sc, sizeof(sc), "bk/bt/qr/%s", vs[i]);
+			struct node *v = th_node(dir, net, vs[i], sc);
+			th_put_people(v, 0, 2600);
+			ASSERT_OK(bundle_create(v, vb, &o, NULL, why,
+						sizeof(why)));
+			ASSERT_OK(bundle_import(c, vb, &rep, why, sizeof(why)));
+			bundle_report_close(&rep);
+			th_node_close(v);
+		}
+		ASSERT_OK(bundle_create(c, all, &o, NULL, why, sizeof(why)));
+		reverse_runs(all, rev);
+		/* the file as a whole no longer checks: its entries do */
+		(void)bundle_import(d, rev, &rep, why, sizeof(why));
+		ASSERT_EQ(rep.entries, 3 * 2600);
+		ASSERT_EQ(rep.stats.applied, 3 * 2600);
+		ASSERT_EQ(rep.stats.held, 0);
+		ASSERT_EQ(problems_count(&rep.problems, "held"), 0);
+		bundle_report_close(&rep);
+		ASSERT_EQ(th_count_entries(d), 3 * 2600);
+		th_node_close(d);
+		th_node_close(c);
 	}
 
 	TEST_START("a node importing by itself keeps only what its certificate lets it read, as hamletd does");

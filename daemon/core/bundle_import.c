@@ -30,8 +30,9 @@ struct held_later {
 	char *what, *why;
 };
 
-/* held entries kept to be judged at the end; past it, told at once */
-#define HELD_LATER_MAX 4096
+/* held entries kept to be judged at the end: as many as the store may
+ * hold (past LOG_MAX_HELD an entry is refused, EHELDCAP, never held) */
+#define HELD_LATER_MAX LOG_MAX_HELD
 
 struct import_ctx {
 	bundle_ingest_fn fn;
@@ -43,7 +44,7 @@ struct import_ctx {
 	size_t nheld, heldcap;
 	uint64_t applied; /* of the file's entries, those stored by it */
 	struct held_later *later;
-	size_t nlater;
+	size_t nlater, latercap;
 };
 
 /* Keep held entry in to be told at the end: 1, or 0 when it cannot be
@@ -57,9 +58,16 @@ static int held_keep(struct import_ctx *c, const struct log_in *in,
 	if (c->nlater == HELD_LATER_MAX ||
 	    entry_decode(in->env, in->env_len, &e, NULL) < 0)
 		return 0;
-	if (!c->later &&
-	    !(c->later = calloc(HELD_LATER_MAX, sizeof(*c->later))))
-		return 0;
+	if (c->nlater == c->latercap) {
+		size_t nc = c->latercap ? c->latercap * 2 : 64;
+		void *v;
+		if (nc > HELD_LATER_MAX)
+			nc = HELD_LATER_MAX;
+		if (!(v = realloc(c->later, nc * sizeof(*c->later))))
+			return 0;
+		c->later = v;
+		c->latercap = nc;
+	}
 	h = &c->later[c->nlater];
 	log_feed_key(e.author, e.scope, h->feed);
 	h->seq = e.seq;
@@ -104,7 +112,7 @@ static void held_tell(struct node *n, struct import_ctx *c,
 	store_txn_abort(t);
 	free(c->later);
 	c->later = NULL;
-	c->nlater = 0;
+	c->nlater = c->latercap = 0;
 }
 
 static int held_note(void *ctx, const struct log_held *h)
@@ -465,7 +473,7 @@ int bundle_import_progress(struct node *n, const char *path,
 			   size_t whylen)
 {
 	struct import_ctx c = { fn, ctx, malloc(BATCH * sizeof(struct log_out)),
-				tfn, NULL, 0, 0, 0, NULL, 0 };
+				tfn, NULL, 0, 0, 0, NULL, 0, 0 };
 	struct walk wk = { rep, n->net.id, import_batch, &c, why, whylen,
 			   import_trust, n->sk, n, pfn, pctx, NULL, 0 };
 	int r;
