@@ -233,6 +233,15 @@ char *http__metrics_build(struct http *h, int *ret_r)
 				  (unsigned long long)codes[i]);
 	}
 	{
+		size_t feeds;
+		pthread_mutex_lock(&h->mu);
+		feeds = h->feeds;
+		pthread_mutex_unlock(&h->mu);
+		metric_head(b, "hamlet_http_feeds_open", "gauge",
+			    "Long polls and continuous changes feeds holding a connection now (at most half of [http] max_connections).");
+		fprintf(b, "hamlet_http_feeds_open %zu\n", feeds);
+	}
+	{
 		uint64_t slow, refused;
 		http__conns_counts(h, &slow, &refused);
 		metric_head(b, "hamlet_http_connections_closed_total",

@@ -621,7 +621,8 @@ if start_http a --config "$T/a-small.ini"; then
 		curl -s --max-time 60 -H "Authorization: Bearer $R" \
 			"$URL/v1/changes?feed=longpoll&since=now&timeout=50000" >/dev/null 2>&1 &
 	done
-	sleep 1
+	check "/metrics counts the two long polls open" within 20 bash -c \
+		"curl -s '$URL/metrics' | grep -q '^hamlet_http_feeds_open 2\$'"
 	check "a third long poll of four connections is answered 503 busy" err 503 busy GET "/v1/changes?feed=longpoll&since=now&timeout=50000" "$R"
 	check "while a plain request still answers" test "$(c GET /v1/status "$R")" = 200
 	check "a write ends the two long polls" test "$(c PUT /v1/records/health_profile/HP-A05 "$W" '{"phone":"0955555555"}')" = 200
