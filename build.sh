@@ -41,7 +41,7 @@ cd "$(dirname "$0")"
 DEPS=(build-essential cmake pkg-config libuv1-dev libsodium-dev liblmdb-dev
       libmsgpack-dev libzstd-dev libjansson-dev libinih-dev libcsv-dev
       libsystemd-dev systemd python3 jq zstd libmicrohttpd-dev curl
-      gettext locales libxlsxwriter-dev libpq-dev iproute2)
+      gettext locales libxlsxwriter-dev libpq-dev iproute2 libutf8proc-dev)
 
 install_deps() {
 	local missing=()

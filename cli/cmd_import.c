@@ -22,7 +22,6 @@
 
 #include "entry.h"
 #include "error.h"
-#include "hlc.h"
 #include "schema.h"
 #include "log.h"
 
@@ -184,6 +183,23 @@ static int drop_shown_conflicts(struct importer *im,
 	return *ret_body ? 1 : -ENOMEM;
 }
 
+/* The required fields body lacks, ", "-separated ("" when none), but
+ * those in refused: given, and named already as wrong. */
+static void missing_required(const struct schema *s,
+			     const msgpack_object *body, uint32_t refused,
+			     char *out, size_t n)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const msgpack_object *o = mp_map_get(body, s->fields[i].name);
+		if (!s->fields[i].required || (o && !mp_is_nil(o)) ||
+		    (refused & (UINT32_C(1) << i)))
+			continue;
+		snprintf(out + strlen(out), n - strlen(out), "%s%s",
+			 out[0] ? ", " : "", s->fields[i].name);
+	}
+}
+
 static int check_row(struct importer *im, struct store_txn *t,
 		     struct import_row *rw)
 {
@@ -199,13 +215,6 @@ static int check_row(struct importer *im, struct store_txn *t,
 	if ((r = mp_doc_parse(&d, rw->body, rw->len,
 			      SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP)) < 0)
 		return r;
-	{
-		/* what the write would refuse: named now, with the rest */
-		char today[11], why[512];
-		schema_today((int64_t)hlc_wall_ms(), today);
-		if (schema_check_past(im->s, d.root, today, why, sizeof(why)) < 0)
-			import_err(im, rw->where, "%s", why);
-	}
 	r = record_view_load(t, im->s->name, rw->id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
@@ -231,8 +240,8 @@ static int check_row(struct importer *im, struct store_txn *t,
 		else
 			check_update(im, rw, d.root, &v);
 	} else if (!have_view || v.deleted) {
-		cli_body_missing_required(im->s, d.root, missing,
-					  sizeof(missing));
+		missing_required(im->s, d.root, rw->refused, missing,
+				 sizeof(missing));
 		if (missing[0])
 			import_err(im, rw->where,
 				N_("%s is %s and needs every required field; missing: %s"),

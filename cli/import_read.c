@@ -5,7 +5,9 @@
 #include "import_read.h"
 
 #include "entry.h"
+#include "hlc.h"
 #include "import_map.h"
+#include "textnorm.h"
 #include "utf8.h"
 
 #include <csv.h>
@@ -62,6 +64,7 @@ static int rows_add(struct importer *im, const char *id, uint8_t *body,
 	r->skip = 0;
 	r->dropped = 0;
 	r->blanks = 0;
+	r->refused = 0;
 	im->n++;
 	return 0;
 }
@@ -79,21 +82,27 @@ void import_close(struct importer *im)
 
 /*
  * Name each field of obj that its collection refuses on its own, so that
- * a row with two wrong values gets two messages; why (the whole object's
- * fault, from cli_json_body()) when no field alone is at fault.
+ * a row with two wrong values gets two messages, and take it out of obj
+ * (its bit set in *refused when it is a field of the collection), so
+ * that the rest can be judged further; why (the whole object's fault,
+ * from cli_json_body()) when no field alone is at fault. Returns 1 when
+ * a field was named.
  */
-static void field_problems(struct importer *im, unsigned long where,
-			   json_t *obj, const char *skip, const char *why)
+static int field_problems(struct importer *im, unsigned long where,
+			  json_t *obj, const char *skip, const char *why,
+			  uint32_t *refused)
 {
 	const char *k;
 	json_t *v;
+	void *tmp;
 	int named = 0;
 
-	json_object_foreach(obj, k, v) {
+	json_object_foreach_safe(obj, tmp, k, v) {
 		char fwhy[512];
 		uint8_t *b;
 		size_t l;
 		json_t *one;
+		int fi;
 
 		if (skip && strcmp(k, skip) == 0)
 			continue;
@@ -103,6 +112,9 @@ static void field_problems(struct importer *im, unsigned long where,
 				  sizeof(fwhy)) < 0) {
 			import_err(im, where, "%s", fwhy);
 			named = 1;
+			if ((fi = schema_field_index(im->s, k, strlen(k))) >= 0)
+				*refused |= UINT32_C(1) << fi;
+			json_object_del(obj, k);
 		} else {
 			free(b);
 		}
@@ -110,20 +122,49 @@ static void field_problems(struct importer *im, unsigned long where,
 	}
 	if (!named)
 		import_err(im, where, "%s", why);
+	return named;
+}
+
+/* NDJSON's phone numbers as a spreadsheet left them, named as a CSV
+ * cell's are (import_map_phone_lost_zero()) and taken out of obj. */
+static void lost_zeros(struct importer *im, unsigned long where, json_t *obj,
+		       uint32_t *refused)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(obj, tmp, k, v) {
+		char why[512];
+		int fi = schema_field_index(im->s, k, strlen(k));
+		if (fi < 0 || !json_is_string(v) ||
+		    !import_map_phone_lost_zero(&im->s->fields[fi],
+						json_string_value(v), why,
+						sizeof(why)))
+			continue;
+		import_err(im, where, "%s", why);
+		*refused |= UINT32_C(1) << fi;
+		json_object_del(obj, k);
+	}
 }
 
 /*
  * Check one record (id + a JSON object of fields) and keep it, naming
  * every problem: the id's and each field's. id NULL: the row has none
  * (named by the caller); bad: a cell was refused already (named by the
- * caller) and left out of obj.
+ * caller) and left out of obj, its field's bit set in refused. A row
+ * with problems is kept all the same, its body the fields that checked
+ * (cmd_import.c judges them against the store too, so that one run
+ * names every problem of the row), and is never written: the file is
+ * refused.
  */
 static void take_record(struct importer *im, unsigned long where,
-			const char *id, json_t *obj, const char *skip, int bad)
+			const char *id, json_t *obj, const char *skip, int bad,
+			uint32_t refused)
 {
 	char why[512];
-	uint8_t *body = NULL;
-	size_t len = 0;
+	uint8_t *body = NULL, *nb;
+	size_t len = 0, nl;
 	int id_ok = id && entry_record_id_check(id) == 0;
 	char q[96];
 
@@ -141,33 +182,66 @@ static void take_record(struct importer *im, unsigned long where,
 	 * judged all the same */
 	for (size_t k = 0; k < SCHEMA_MAX_FIELDS + 2; k++) {
 		char field[128];
+		int fi;
 		if (import_map_fields(im->s, obj, why, sizeof(why), field,
 				      sizeof(field)) == 0)
 			break;
 		import_err(im, where, "%s", why);
+		if ((fi = schema_field_index(im->s, field, strlen(field))) >= 0)
+			refused |= UINT32_C(1) << fi;
 		json_object_del(obj, field);
-		bad = 1;
 	}
-	if (cli_json_body(im->s, obj, skip, &body, &len, why, sizeof(why)) < 0) {
-		field_problems(im, where, obj, skip, why);
-		bad = 1;
-	}
-	if (bad) {
-		free(body);
+	if (skip)
+		lost_zeros(im, where, obj, &refused);
+	if (cli_json_body(im->s, obj, skip, &body, &len, why, sizeof(why)) < 0 &&
+	    /* the fields that check, for the checks still to come */
+	    (!field_problems(im, where, obj, skip, why, &refused) ||
+	     cli_json_body(im->s, obj, skip, &body, &len, why,
+			   sizeof(why)) < 0))
 		body = NULL;
-		len = 0;
+	/* the text in NFC, as the write will store it (textnorm.h): a row
+	 * is compared with the record in the form it will have */
+	if (body) {
+		struct mp_doc d;
+		int r = mp_doc_parse(&d, body, len,
+				     SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
+		if (r == 0) {
+			r = textnorm_body_nfc(d.root, &nb, &nl);
+			mp_doc_close(&d);
+		}
+		if (r > 0) {
+			free(body);
+			body = nb;
+			len = nl;
+		}
+	}
+	if (body) {
+		/* a date after today, named now with the rest */
+		char today[11];
+		struct mp_doc d;
+		schema_today((int64_t)hlc_wall_ms(), today);
+		if (mp_doc_parse(&d, body, len,
+				 SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP) == 0) {
+			if (schema_check_past(im->s, d.root, today, why,
+					      sizeof(why)) < 0)
+				import_err(im, where, "%s", why);
+			mp_doc_close(&d);
+		}
 	}
 	if (!id_ok) {
 		free(body);
 		return;
 	}
-	/* a bad row is kept without a body, so that an id given again is
-	 * named in the same run: the file is refused, nothing of it written */
+	/* a bad row is kept, so that an id given again, and what the store
+	 * says of the row, are named in the same run: the file is refused,
+	 * nothing of it written */
 	if (rows_add(im, id, body, len, where) < 0) {
 		free(body);
 		cli_err(_("out of memory after %zu rows"), im->n);
 		im->fatal = 1;
+		return;
 	}
+	im->rows[im->n - 1].refused = refused;
 }
 
 /* --- CSV --------------------------------------------------------------- */
@@ -316,6 +390,7 @@ static void csv_row(struct importer *im)
 	const char *id = NULL;
 	json_t *obj;
 	int empty = 1, bad = 0, blanks = 0;
+	uint32_t refused = 0; /* the fields whose cell was refused */
 	size_t before = im->n;
 
 	for (size_t i = 0; i < im->ncells; i++)
@@ -411,9 +486,14 @@ static void csv_row(struct importer *im)
 		import_err(im, where, N_("the id cell is empty; give each row a record id, like HP-17"));
 		id = NULL;
 	}
+	/* a field whose cell was refused is not missing: it was named */
+	for (size_t i = 0; i < im->ncells; i++)
+		if (im->col[i] >= 0 && im->cells[i] && im->cells[i][0] &&
+		    !json_object_get(obj, s->fields[im->col[i]].name))
+			refused |= UINT32_C(1) << im->col[i];
 	/* the other cells are checked all the same: every problem of a row
 	 * is named in one run */
-	take_record(im, where, id, obj, NULL, bad);
+	take_record(im, where, id, obj, NULL, bad, refused);
 	if (im->n > before)
 		im->rows[im->n - 1].blanks = blanks;
 	json_decref(obj);
@@ -607,7 +687,7 @@ int import_read_ndjson(struct importer *im, FILE *f, const char *path)
 				N_("\"id\" must be text, like \"HP-17\""));
 		else
 			take_record(im, lineno, json_string_value(id), obj, "id",
-				    0);
+				    0, 0);
 		json_decref(obj);
 	}
 	if (ferror(f)) {

@@ -21,7 +21,9 @@
 
 struct import_row {
 	char *id;
-	uint8_t *body; /* NULL: the row did not check (the file is refused) */
+	uint8_t *body; /* its text in NFC (textnorm.h); of a row with a
+			* problem named (the file is refused), the fields
+			* that checked; NULL: none can be judged further */
 	size_t len;
 	unsigned long where; /* CSV row (the header is row 1) or NDJSON line */
 	int skip; /* IMPORT_SKIP_*: not written */
@@ -29,6 +31,8 @@ struct import_row {
 		      * shown: the rest is written */
 	int blanks; /* CSV: field cells left blank, those fields not given
 		     * (cmd_import.c keeps it only for records stored) */
+	uint32_t refused; /* bit i: field i was given, and refused (named;
+			   * not missing) */
 };
 
 /* A row the store tells not to write: of an erased record (never written

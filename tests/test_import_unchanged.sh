@@ -2,7 +2,9 @@
 # Importing a file again that changes nothing writes nothing: each row is
 # reported unchanged and no entry is signed, with no daemon running and
 # through hamletd. This rests on log_write() storing no entry for a put
-# whose fields all equal the record's state (LOG_DUPLICATE, seq 0).
+# whose fields all equal the record's state (LOG_DUPLICATE, seq 0). A
+# sheet saved in the other Unicode form (NFD or NFC) is unchanged too:
+# text is stored in NFC (docs/records.md, "Text: Unicode NFC").
 #   tests/test_import_unchanged.sh PATH/TO/hamlet PATH/TO/hamletd
 set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
@@ -49,6 +51,25 @@ check "an import with blank cells for stored records notes once that they leave 
 	bash -c "[ \$(grep -c 'note: ' '$T/blank.err') = 1 ] && grep -q 'note: 2 rows have blank cells for records already stored: a blank cell leaves its field as it was, it does not clear it (to clear one: .*put health_profile ID .{.FIELD.: null}.)' '$T/blank.err'"
 check "and the field is as it was" bash -c "A() { '$H' --home '$T/a' \"\$@\"; }; A get health_profile HP-00001 | grep -q male"
 
+# one sheet saved in the two Unicode forms of Vietnamese: NFD ("Unicode tổ
+# hợp", a Mac, some web forms) and NFC ("Unicode dựng sẵn"). The text is
+# stored in NFC, so the row is one value whichever form comes first
+python3 - "$T" <<'P'
+import sys, unicodedata
+t = "Mã bản ghi;Họ và tên;Ngày sinh;Số CCCD;Bệnh mãn tính\r\nNP-HP-7;Đặng Thị Huyền;12/06/1999;001199000005;Tiểu đường\r\n"
+for form in ("NFC", "NFD"):
+    open(f"{sys.argv[1]}/{form.lower()}.csv", "wb").write(b"\xef\xbb\xbf" + unicodedata.normalize(form, t).encode())
+P
+check "a sheet in NFD (Unicode tổ hợp) is written once" \
+	says "imported 1 row into health_profile: 1 written, 0 unchanged" A import health_profile --format csv "$T/nfd.csv"
+check "and stored in NFC" bash -c "'$H' --home '$T/a' get health_profile NP-HP-7 --json | python3 -c 'import json,sys,unicodedata; f=json.load(sys.stdin)[\"fields\"]; sys.exit(not all(unicodedata.is_normalized(\"NFC\", v) and v != unicodedata.normalize(\"NFD\", v) for v in (f[\"full_name\"], f[\"chronic_conditions\"])))'"
+n1=$(entries)
+check "the same sheet in NFC (Unicode dựng sẵn) is unchanged" \
+	says "imported 1 row into health_profile: 0 written, 1 unchanged" A import health_profile --format csv "$T/nfc.csv"
+check "and in NFD again, unchanged too" \
+	says "imported 1 row into health_profile: 0 written, 1 unchanged" A import health_profile --format csv "$T/nfd.csv"
+check "no entry was signed for either" test "$(entries)" = "$n1"
+
 "$D" --home "$T/a" 2>"$T/d.log" &
 bg=$!
 for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
@@ -57,7 +78,9 @@ check "through hamletd, the same file again writes nothing" \
 	says "imported 6000 rows into health_profile: 0 written, 6000 unchanged, through hamletd" A import health_profile --format csv "$T/one.csv"
 check "put through hamletd of a value the record has writes nothing" \
 	says "unchanged health_profile/HP-00007: the field is already as given; nothing written (checked by hamletd)" A put health_profile HP-00007 '{"full_name":"Nguyen Van Bay"}'
-check "and no entry was signed" test "$(entries)" = "$((n0 + 1))"
+check "through hamletd, the sheet in the other form is unchanged too" \
+	says "imported 1 row into health_profile: 0 written, 1 unchanged, through hamletd" A import health_profile --format csv "$T/nfc.csv"
+check "and no entry was signed" test "$(entries)" = "$n1"
 kill "$bg" && wait "$bg"
 check "hamletd stops cleanly" test $? = 0
 bg=

@@ -32,6 +32,8 @@ static const struct {
 	{ "gioi tinh", { "sex" } },
 	{ "ma dinh danh", { "person_id", "beneficiary_id", "applicant_id" } },
 	{ "ma dinh danh ca nhan", { "person_id", "beneficiary_id", "applicant_id" } },
+	/* as the CCCD card and the 2023 Identification Law name it */
+	{ "so dinh danh ca nhan", { "person_id", "beneficiary_id", "applicant_id" } },
 	{ "so dinh danh", { "person_id", "beneficiary_id", "applicant_id" } },
 	{ "so cccd", { "person_id", "beneficiary_id", "applicant_id" } },
 	{ "cccd", { "person_id", "beneficiary_id", "applicant_id" } },
@@ -238,11 +240,32 @@ int import_map_date(const struct schema_field *f, const char *cell,
 	return 1;
 }
 
+int import_map_phone_lost_zero(const struct schema_field *f,
+			       const char *cell, char *why, size_t whylen)
+{
+	size_t n = strlen(cell);
+
+	/* A Vietnamese number begins with 0: a mobile has 10 digits, a
+	 * landline 11 (02x...), so 9 or 10 digits without the 0 are what
+	 * Excel leaves of them in a Number column. 1800 and 1900 numbers
+	 * (8 or 10 digits, no 0) and +84... are numbers as they are. */
+	if (strcmp(f->name, "phone") != 0 || (n != 9 && n != 10) ||
+	    strspn(cell, "0123456789") != n || cell[0] == '0' ||
+	    (n == 10 && cell[0] == '1'))
+		return 0;
+	why_set(why, whylen,
+		 N_("%s: \"%s\" has %zu digits and no leading 0, which a Vietnamese phone number begins with (0%s): Excel dropped it. Format the column as Text in Excel (Format Cells > Text), type the numbers again with their leading 0, and save as CSV UTF-8"),
+		 f->name, cell, n, cell);
+	return 1;
+}
+
 int import_map_excel_number(const struct schema_field *f, const char *cell,
 			    char *why, size_t whylen)
 {
 	size_t n = strlen(cell);
 
+	if (import_map_phone_lost_zero(f, cell, why, whylen))
+		return 1;
 	if (!f->digits)
 		return 0;
 	if (strspn(cell, "0123456789") == n && n > 0 && (int)n < f->digits) {

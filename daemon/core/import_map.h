@@ -60,11 +60,22 @@ int import_map_grouped_int(const char *cell, long long *ret);
 /*
  * When cell is what Excel makes of an ID number typed in a General
  * column (fewer than f->digits digits: the leading zeros dropped; or
- * 1.23457E+11), write into why what happened and how to fix it, and
- * return 1; otherwise 0.
+ * 1.23457E+11), or of a phone number (import_map_phone_lost_zero()),
+ * write into why what happened and how to fix it, and return 1;
+ * otherwise 0.
  */
 int import_map_excel_number(const struct schema_field *f, const char *cell,
 			    char *why, size_t whylen);
+
+/*
+ * When f is a phone field and cell all digits, 9 or 10 of them, not
+ * beginning with 0 (912345678: 0912345678 in a Number column, its 0
+ * dropped), write into why what happened and how to fix it (the
+ * Format Cells > Text of an ID number) and return 1; otherwise 0.
+ * International forms (+84912345678) and 1800/1900 numbers pass.
+ */
+int import_map_phone_lost_zero(const struct schema_field *f,
+			       const char *cell, char *why, size_t whylen);
 /*
  * When cell is no value of enum field f of s, and f takes Vietnamese
  * words too (sex: nam, nữ, khác), write into why the values in both

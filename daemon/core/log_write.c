@@ -1,5 +1,6 @@
 /*
- * log_write: local writes. An operation passes the same content check
+ * log_write: local writes. A put's text is put in Unicode NFC
+ * (textnorm.h); then an operation passes the same content check
  * as an arriving entry (schema_check_op), then the local write rules,
  * which look at the record's current state; then it is signed and
  * stored through the same log__apply_one as arriving entries.
@@ -13,6 +14,7 @@
 #include "mp.h"
 #include "schema.h"
 #include "scopemap.h"
+#include "textnorm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -374,7 +376,7 @@ static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 	return HAMLET_ESCOPE;
 }
 
-static int write_one(struct writer *w, const struct log_op *op)
+static int write_op(struct writer *w, const struct log_op *op)
 {
 	const char *scope = op->scope ? op->scope : w->au->scope;
 	struct local_state ls;
@@ -432,6 +434,39 @@ static int write_one(struct writer *w, const struct log_op *op)
 	    scopemap_under(w->au->map, ls.scope, scope))
 		scope = ls.scope;
 	return write_in(w, op, scope, &ls, 1);
+}
+
+/*
+ * A put's text in NFC before anything judges it (textnorm.h): every
+ * local write, from put, import, a resolution or the HTTP API, comes
+ * here, so that one name typed in either Unicode form is one value,
+ * and a put of the value a record holds, in the other form, changes
+ * nothing. The rest of the operation is op's.
+ */
+static int write_one(struct writer *w, const struct log_op *op)
+{
+	struct log_op nfc;
+	struct mp_doc d;
+	uint8_t *nb = NULL;
+	size_t nl = 0;
+	int r;
+
+	if (op->kind != ENTRY_PUT || !op->body ||
+	    mp_doc_parse(&d, op->body, op->body_len,
+			 SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP) < 0)
+		return write_op(w, op); /* check_op() names what is wrong */
+	r = textnorm_body_nfc(d.root, &nb, &nl);
+	mp_doc_close(&d);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return write_op(w, op);
+	nfc = *op;
+	nfc.body = nb;
+	nfc.body_len = nl;
+	r = write_op(w, &nfc);
+	free(nb);
+	return r;
 }
 
 static int write_txn(struct store_txn *t, void *ctx)
