@@ -1,0 +1,217 @@
+/*
+ * trustset_check: judging an entry by its author's certificate chains at
+ * the entry's own date, its revocations and the scope moves
+ * (trustset_entry_check()), with a small cache of authors.
+ */
+#include "trustset.h"
+#include "trustset_internal.h"
+#include "why.h"
+
+#include "error.h"
+#include "hlc.h"
+#include "scopemap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* --- judging entries -------------------------------------------------------- */
+
+struct author_info {
+	int used;
+	uint8_t key[32];
+	struct chains chains;
+	struct revokes_of revokes;
+};
+
+struct trustset_cache {
+	int root_known; /* 0 not looked, 1 yes, -1 the store has none */
+	uint8_t root[32];
+	struct scopemap *map; /* the scope moves, loaded with the root */
+	size_t next; /* round robin */
+	struct author_info a[CACHE_AUTHORS];
+};
+
+struct trustset_cache *trustset_cache_new(void)
+{
+	return calloc(1, sizeof(struct trustset_cache));
+}
+
+void trustset_cache_reset(struct trustset_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_AUTHORS; i++) {
+		trustset__revokes_free(&c->a[i].revokes);
+		c->a[i].used = 0;
+	}
+	scopemap_free(c->map);
+	c->map = NULL;
+	c->root_known = 0;
+}
+
+void trustset_cache_free(struct trustset_cache *c)
+{
+	trustset_cache_reset(c);
+	free(c);
+}
+
+static int author_load(struct store_txn *t, struct trustset_cache *c,
+		       const uint8_t key[32], struct author_info **ret)
+{
+	struct author_info *ai;
+	int r;
+
+	for (size_t i = 0; i < CACHE_AUTHORS; i++)
+		if (c->a[i].used && memcmp(c->a[i].key, key, 32) == 0) {
+			*ret = &c->a[i];
+			return 0;
+		}
+	ai = &c->a[c->next];
+	c->next = (c->next + 1) % CACHE_AUTHORS;
+	trustset__revokes_free(&ai->revokes);
+	ai->used = 0;
+	memcpy(ai->key, key, 32);
+	if ((r = trustset__chains_find(t, c->root, key, &ai->chains)) < 0 ||
+	    (r = trustset__revokes_load(t, key, &ai->revokes)) < 0)
+		return r;
+	ai->used = 1;
+	*ret = ai;
+	return 0;
+}
+
+/* The cut-off of one revocation for e: 0 when e is kept. */
+static int cut_off(const struct revocation *rv, const struct entry *e,
+		   const uint8_t id[32], char *why, size_t wl)
+{
+	for (size_t i = 0; i < rv->nfeeds; i++) {
+		const struct revoke_feed *f = &rv->feeds[i];
+		if (strcmp(f->scope, e->scope) != 0)
+			continue;
+		if (e->seq < f->seq ||
+		    (e->seq == f->seq && memcmp(id, f->head, 32) == 0))
+			return 0;
+		why_set(why, wl,
+			 N_("seq %llu of feed %s: its author's key is revoked, keeping entries up to seq %llu"),
+			 (unsigned long long)e->seq, e->scope,
+			 (unsigned long long)f->seq);
+		return HAMLET_EREVOKED;
+	}
+	why_set(why, wl,
+		 N_("seq %llu of feed %s: its author's key is revoked, keeping nothing of that feed"),
+		 (unsigned long long)e->seq, e->scope);
+	return HAMLET_EREVOKED;
+}
+
+/* ms since 1970 as "2026-12-05 17:00:04 UTC"; 0: "never". */
+static void utc_secs(uint64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!ms || !gmtime_r(&t, &tm) ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, 32, "%s", ms ? "?" : "never");
+}
+
+int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
+			 const struct entry *e, const uint8_t id[32],
+			 char *why, size_t wl)
+{
+	struct author_info *ai;
+	uint64_t at = hlc_ms(e->hlc);
+	char cwhy[200] = "";
+	int r;
+
+	if (c->root_known == 0) {
+		r = trustset_root_get(t, c->root);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		c->root_known = r == 0 ? 1 : -1;
+		if (r == 0 && (r = scopemap_load(t, &c->map)) < 0) {
+			c->root_known = 0;
+			return r;
+		}
+	}
+	if (c->root_known < 0)
+		return 0;
+	if (e->kind == ENTRY_ERASE && memcmp(e->author, c->root, 32) == 0)
+		return 0; /* the root may erase anywhere */
+	if ((r = author_load(t, c, e->author, &ai)) < 0)
+		return r;
+	if (ai->chains.n == 0) {
+		if (ai->chains.revoked_link) {
+			why_set(why, wl,
+				 N_("seq %llu of feed %s: its author's certificate was signed by an administrator since revoked"),
+				 (unsigned long long)e->seq, e->scope);
+			return HAMLET_EREVOKED;
+		}
+		why_set(why, wl,
+			 N_("seq %llu of feed %s: its author's certificate has not arrived yet"),
+			 (unsigned long long)e->seq, e->scope);
+		return HAMLET_ENOCERT;
+	}
+	for (size_t i = 0; i < ai->revokes.n; i++)
+		if ((r = cut_off(ai->revokes.v[i], e, id, why, wl)) < 0)
+			return r;
+	char spans[120] = "";
+	int dates_only = 1;
+	for (size_t i = 0; i < ai->chains.n; i++) {
+		const struct cert_chain *ch = &ai->chains.v[i];
+		/* the chain's network and dates, at the entry's time */
+		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
+				     sizeof(cwhy)) < 0) {
+			/* one that holds at its own start fails on dates
+			 * alone: the entry's, not this PC's clock */
+			uint64_t from = 0, to = UINT64_MAX;
+			for (size_t k = 0; k < ch->n; k++) {
+				if (ch->c[k].not_before_ms > from)
+					from = ch->c[k].not_before_ms;
+				if (ch->c[k].expires_ms && ch->c[k].expires_ms < to)
+					to = ch->c[k].expires_ms;
+			}
+			if (from < to && cert_chain_check(ch, e->network_id,
+							  c->root, from, NULL,
+							  0) == 0) {
+				char a[32], b[32];
+				size_t l = strlen(spans);
+				utc_secs(from, a);
+				utc_secs(to == UINT64_MAX ? 0 : to, b);
+				snprintf(spans + l, sizeof(spans) - l,
+					 "%s\"%s\" %s - %s", l ? "; " : "",
+					 ch->c[0].name, a, b);
+			} else {
+				dates_only = 0;
+			}
+			continue;
+		}
+		dates_only = 0;
+		/* a scope moved into the grant counts (scopemap_under); an
+		 * erasure needs an administrator, SPEC §1.6 */
+		if (scopemap_may_write(c->map, &ch->c[0], e->scope,
+				       e->collection) &&
+		    (e->kind != ENTRY_ERASE || ch->c[0].delegate))
+			return 0;
+		snprintf(cwhy, sizeof(cwhy),
+			 "its author's certificate (\"%s\") does not let it %s %s in scope %s%s",
+			 ch->c[0].name,
+			 e->kind == ENTRY_ERASE ? "erase" : "write",
+			 e->collection, e->scope,
+			 e->kind == ENTRY_ERASE &&
+					 cert_may_write(&ch->c[0], e->scope,
+							e->collection)
+				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
+				 : "");
+	}
+	if (dates_only && spans[0]) {
+		char when[32];
+		utc_secs(at, when);
+		why_set(why, wl,
+			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s): its author needs one valid from that date"),
+			(unsigned long long)e->seq, e->scope, when, spans);
+		return HAMLET_ECERT;
+	}
+	why_set(why, wl, N_("seq %llu of feed %s: %s"), (unsigned long long)e->seq,
+		 e->scope, cwhy);
+	return HAMLET_ECERT;
+}
