@@ -189,6 +189,9 @@ int cli_parse(const char *cmd, int argc, char **argv,
 {
 	int npos = 0, only_pos = 0;
 
+	for (const struct cli_opt *o = opts; o && o->name; o++)
+		if (strcmp(o->name, "--socket") == 0)
+			cli_global.socket_opt = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *inl;
 		const char **val_dst = NULL;

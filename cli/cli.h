@@ -86,6 +86,9 @@ struct cli_global {
 	const char *home; /* --home; NULL: HAMLET_HOME or the default */
 	int json;	  /* --json */
 	int keys;	  /* --keys: whole keys next to names */
+	/* the command takes --socket (cli_parse() found it among its
+	 * options): a message about the socket may suggest it */
+	int socket_opt;
 	/* the node cli_node_open() opened; NULL before */
 	const struct node *node;
 	/* the scope moves of the node cli_node_open() opened (scopemap.h);

@@ -150,6 +150,40 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	free(q);
 }
 
+/*
+ * Is this node a village by its certificate? A village holds only its own
+ * part of an id two villages gave to two people, and sees the resident it
+ * entered again under a new id as a duplicate of it; the commune deletes
+ * the shared id for both (docs/operator-guide.md "One record id, two
+ * people"), as a village's delete reaches only its own part.
+ */
+static int node_is_village(void)
+{
+	static int known = -1;
+	struct cert_chain *ch;
+	char why[256];
+
+	if (known >= 0 || !cli_global.node)
+		return known > 0;
+	known = 0;
+	if (!(ch = calloc(1, sizeof(*ch))))
+		return 0;
+	node_cert_load(cli_global.node, hlc_wall_ms(), ch, NULL, NULL, why,
+		       sizeof(why));
+	known = ch->n > 0 && ch->c[0].role == CERT_VILLAGE;
+	free(ch);
+	return known;
+}
+
+/* Does the schema tell people apart by person_id (its unique key)? */
+static int keyed_by_person(const struct schema *s)
+{
+	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++)
+		if (strcmp(s->fields[*u].name, "person_id") == 0)
+			return 1;
+	return 0;
+}
+
 int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			      const char *id, const struct record_view *v,
 			      const char *indent)
@@ -208,6 +242,12 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			return r;
 		}
 		print_duplicate(f, s, coll, dups.ids[i], sc.shown, indent);
+		lines++;
+	}
+	if (dups.n && keyed_by_person(s) && node_is_village()) {
+		fprintf(f,
+			_("%sbut if one of the two is an id the commune found given to two people (its hamlet conflicts warns of it), and the other this village's resident entered again under a new id, delete neither here: the commune deletes the shared id once, for both villages (a delete here would reach only this village's part). docs/operator-guide.md, \"One record id, two people\"\n"),
+			indent);
 		lines++;
 	}
 	free(dups.ids);

@@ -132,13 +132,23 @@ static int daemon_unreachable(const char *sock, int r, int quiet_if_down)
 	int held;
 
 	lock_read(pid, sizeof(pid), other, sizeof(other), &held);
-	if (held) {
+	/* --socket only where the command takes it (status, sync, peers);
+	 * $HAMLET_SOCKET everywhere */
+	if (held && cli_global.socket_opt) {
 		cli_err(_("hamletd (pid %s) runs on %s, but its socket %s cannot be reached (%s); nothing was done: if the socket is elsewhere, give it with --socket or $HAMLET_SOCKET; if it was deleted, restart hamletd (systemctl restart hamletd)"),
 			pid[0] ? pid : "?", cli_home(), sock, cli_strerror(r));
 		return -EBUSY;
 	}
+	if (held) {
+		cli_err(_("hamletd (pid %s) runs on %s, but its socket %s cannot be reached (%s); nothing was done: if the socket is elsewhere, give it with $HAMLET_SOCKET, set before the command (HAMLET_SOCKET=PATH %s …); if it was deleted, restart hamletd (systemctl restart hamletd)"),
+			pid[0] ? pid : "?", cli_home(), sock, cli_strerror(r),
+			cli_prog());
+		return -EBUSY;
+	}
 	if (r == -ENAMETOOLONG && !quiet_if_down) {
-		cli_err(_("the socket path %s is %zu bytes long, over the %zu a local socket path can have: give a shorter one with --socket or $HAMLET_SOCKET (and to hamletd with socket = in hamletd.conf)"),
+		cli_err(cli_global.socket_opt
+				? _("the socket path %s is %zu bytes long, over the %zu a local socket path can have: give a shorter one with --socket or $HAMLET_SOCKET (and to hamletd with socket = in hamletd.conf)")
+				: _("the socket path %s is %zu bytes long, over the %zu a local socket path can have: give a shorter one with $HAMLET_SOCKET (and to hamletd with socket = in hamletd.conf)"),
 			sock, strlen(sock),
 			sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return r;

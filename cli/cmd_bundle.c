@@ -387,6 +387,29 @@ static void own_feeds_say(struct node **n, const struct bundle_create_result *re
 			(unsigned long long)a[i].seq, a[i].scope);
 }
 
+/*
+ * A bundle of no entry: the certificates and revocations it carries
+ * still teach the recipient what it lacks of them (a new node's name, a
+ * revoked key), so "nothing to send" only when its summary says it holds
+ * them all. in: " in that scope", or "".
+ */
+static void nothing_to_send(const struct bundle_create_result *res,
+			    int for_summary, const char *in)
+{
+	if (!for_summary)
+		printf(_("this node holds no entries%s yet: the file carries only the network's certificates and revocations (%llu)\n"),
+		       in, (unsigned long long)res->trust_items);
+	else if (res->trust_unknown)
+		printf(_("no entries to send: the recipient holds every one%s already. The file carries only the network's certificates and revocations (%llu), and the summary, from an older hamlet, does not say which of them the recipient holds: carry it if a node was certified or revoked since its last bundle\n"),
+		       in, (unsigned long long)res->trust_items);
+	else if (res->trust_new)
+		printf(_("no entries to send: the recipient holds every one%s already. The file carries only certificates and revocations, %llu of them new to the recipient: carry it all the same, so that it learns them (a new node's name, a revoked key)\n"),
+		       in, (unsigned long long)res->trust_new);
+	else
+		printf(_("nothing to send: the recipient holds everything%s already\n"),
+		       in);
+}
+
 static int bundle_create_run(const char *out, const char *forsum,
 			     const char *scope, const char *seal_hex,
 			     int unsealed)
@@ -479,6 +502,12 @@ static int bundle_create_run(const char *out, const char *forsum,
 				    json_boolean(res.nothing_readable));
 		json_object_set_new(j, "recipient_unknown",
 				    json_boolean(res.recipient_unknown));
+		json_object_set_new(j, "trust_items",
+				    json_integer((json_int_t)res.trust_items));
+		json_object_set_new(j, "trust_items_new",
+				    res.trust_unknown
+					    ? json_null()
+					    : json_integer((json_int_t)res.trust_new));
 		{
 			json_t *a = json_array();
 			for (size_t i = 0;
@@ -524,8 +553,9 @@ static int bundle_create_run(const char *out, const char *forsum,
 		 * not what kept them out) */
 		if (res.entries == 0 && !res.scope_empty &&
 		    !res.nothing_readable && !res.own_n)
-			printf(_("nothing to send: the recipient holds everything%s already\n"),
-			       scope && scope[0] ? _(" in that scope") : "");
+			nothing_to_send(&res, forsum != NULL,
+					scope && scope[0] ? _(" in that scope")
+							  : "");
 	}
 	if (health > 0 && r >= 0 && unsealed)
 		cli_err(_("WARNING: this bundle is not sealed and carries the health data of %d record%s: whoever finds the file reads them. Make it with --for SUMMARY or --seal-to KEY instead, unless it goes no further than this office"),

@@ -36,8 +36,13 @@ static const struct cli_option_help global_opts[] = {
 	{ NULL, NULL },
 };
 
-static const char *const env_text =
-	N_("the node's state directory when --home is not given (default: /var/lib/hamlet)");
+static const struct cli_option_help env[] = {
+	{ "HAMLET_HOME",
+	  N_("the node's state directory when --home is not given (default: /var/lib/hamlet)") },
+	{ "HAMLET_SOCKET",
+	  N_("the daemon's socket, for every command that talks to a running hamletd (status, sync, peers, and the writes: put, import, delete and the others, which go through it); --socket, where a command takes it, comes first (default: where HOME/hamletd.lock says the daemon put it, else HOME/hamletd.sock)") },
+	{ NULL, NULL },
+};
 
 static const struct cli_option_help files[] = {
 	{ "HOME/node.conf", N_("the node's name, scope and public key") },
@@ -243,8 +248,11 @@ void cli_usage(FILE *f)
 		fprintf(f, "  %d ", e->code);
 		wrap_from(f, _(e->text), 5, 78, 4);
 	}
-	fprintf(f, "\n%s\n  HAMLET_HOME\n", _("environment:"));
-	wrap(f, _(env_text), 6, 78);
+	fprintf(f, "\n%s\n", _("environment:"));
+	for (const struct cli_option_help *o = env; o->flag; o++) {
+		fprintf(f, "  %s\n", o->flag);
+		wrap(f, _(o->text), 6, 78);
+	}
 	fputc('\n', f);
 	wrap(f, _("Run \"hamlet COMMAND --help\" for a command's options and an example."),
 	     0, 78);
@@ -424,9 +432,11 @@ static void man_page(FILE *f)
 		fputc('\n', f);
 	}
 	roff_section(f, _("ENVIRONMENT"));
-	fputs(".TP\n.B HAMLET_HOME\n", f);
-	roff_s(f, _(env_text));
-	fputc('\n', f);
+	for (const struct cli_option_help *o = env; o->flag; o++) {
+		fprintf(f, ".TP\n.B %s\n", o->flag);
+		roff_s(f, _(o->text));
+		fputc('\n', f);
+	}
 	roff_section(f, _("FILES"));
 	for (const struct cli_option_help *o = files; o->flag; o++) {
 		fputs(".TP\n.I ", f);

@@ -153,11 +153,18 @@ check "a resolve of the duplicate goes through hamletd and says so, with its seq
 	"'$H' --home '$T/s' conflicts resolve health_profile HP-S1B '{\"person_id\":\"555555555558\"}' | grep -q '^resolved health_profile/HP-S1B (entry [0-9a-f]*, seq [1-9][0-9]*, through hamletd):$'"
 check "hamlet status sees the daemon running" bash -c "'$H' --home '$T/s' status | grep -q '^daemon: running'"
 # a daemon that holds the home but cannot be reached: nothing is written
-rm "$T/run/s.sock"
+mv "$T/run/s.sock" "$T/run/moved.sock"
 refuse "with its socket gone, hamlet refuses to write beside the running daemon, naming it" 5 \
 	"hamletd (pid $SPID) runs on $T/s, but its socket $T/run/s.sock cannot be reached" \
 	S put health_profile HP-S2 '{"person_id":"555555555556","full_name":"Beside","birth_date":"1970-01-01"}'
+check "put's hint names \$HAMLET_SOCKET, not --socket, which put refuses" bash -c "grep -q 'give it with \\\$HAMLET_SOCKET, set before the command (HAMLET_SOCKET=PATH hamlet --home $T/s …)' '$T/refused' && ! grep -q -- '--socket' '$T/refused'"
 if S get health_profile HP-S2 >/dev/null 2>&1; then fail "and nothing was stored"; else ok "and nothing was stored"; fi
+refuse "sync, which takes --socket, names it too" 5 \
+	'give it with --socket or \$HAMLET_SOCKET' S sync
+# the hint followed: the socket given by $HAMLET_SOCKET reaches hamletd
+HAMLET_SOCKET="$T/run/moved.sock" S put health_profile HP-S2 '{"person_id":"555555555556","full_name":"Beside","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1
+check "with \$HAMLET_SOCKET the put goes through hamletd" grep -q "through hamletd" "$T/put.out"
+check "hamlet help lists HAMLET_SOCKET under environment" bash -c "'$H' help | sed -n '/^environment:/,\$p' | grep -q '^  HAMLET_SOCKET\$'"
 kill "$SPID"; wait "$SPID" 2>/dev/null
 pids=("${pids[@]/$SPID}")
 S put health_profile HP-S3 '{"person_id":"555555555557","full_name":"Alone","birth_date":"1970-01-01"}' >"$T/put.out" 2>&1

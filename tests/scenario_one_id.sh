@@ -79,6 +79,9 @@ check "v1 to the commune" exchange v1 c1
 check "v2 to the commune" exchange v2 c1
 check "v1 enters its resident again as V1-HP-30" N v1 put health_profile V1-HP-30 '{"person_id":"001122300030","full_name":"Lo Thi Ba","birth_date":"1990-03-03"}'
 check "v2 enters its resident again as V2-HP-30" N v2 put health_profile V2-HP-30 '{"person_id":"009988770030","full_name":"Ha Van Nam","birth_date":"1971-03-03"}'
+# a village sees its new id as a duplicate of its part of the shared one:
+# its hint gives the guide's way, not a delete of the shared id there
+check "at v1, V1-HP-30 is a duplicate of HP-30, and the hint says the commune deletes the shared id, not v1" bash -c "'$H' --home '$T/v1' conflicts >'$T/v1.conf' && grep -q 'DUPLICATE of health_profile/HP-30' '$T/v1.conf' && grep -q 'but if one of the two is an id the commune found given to two people .*delete neither here: the commune deletes the shared id once, for both villages' '$T/v1.conf'"
 check "the commune deletes HP-30 once" N c1 delete health_profile HP-30
 check "its history shows a delete in each village's scope" bash -c "'$H' --home '$T/c1' history health_profile HP-30 --json | python3 -c '
 import json, sys

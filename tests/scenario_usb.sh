@@ -131,6 +131,25 @@ check "each named in plain words" bash -c "grep -q '^  ahead: entry at byte [0-9
 check "--json counts them, and is not ok" bash -c "'$H' --home '$T/c' --json bundle import '$T/trip4.bundle' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"imported\"][\"ahead\"] == 10 and d[\"imported\"][\"rejected\"] == 0 and not d[\"ok\"] else 1)'"
 check "trip 3, then trip 4 again" bash -c "'$H' --home '$T/c' bundle import '$T/trip3.bundle' >/dev/null && '$H' --home '$T/c' bundle import '$T/trip4.bundle' | grep -q '^  applied:    10\$'"
 check "C holds all 4,510" bash -c "'$H' --home '$T/c' status | grep -q 'store: 4510 entries'"
+# a village certified since, with no records yet: its stick carries only
+# its certificate, which C lacks, so it is worth carrying, not "nothing"
+check "village W, certified, no records" bash -c "'$H' --home '$T/w' init --network '$T/demo.network' --name ban-w --scope bk/bach-thong/quang-thuan/ban-w >/dev/null"
+check "W certified" certify "$T/demo.root.key" w
+check "C does not know W" bash -c "! '$H' --home '$T/c' report lag | grep -q ban-w"
+C() { "$H" --home "$T/c" "$@"; }
+check "C's summary" C summary --out "$T/cw.sum"
+"$H" --home "$T/w" bundle create --for "$T/cw.sum" "$T/w.bundle" >"$T/w.out" 2>&1
+check "W's bundle for C: exit 0" [ $? = 0 ]
+check "it says the file carries only certificates, 1 new to C, worth carrying" grep -q '^no entries to send: the recipient holds every one already. The file carries only certificates and revocations, 1 of them new to the recipient: carry it all the same' "$T/w.out"
+check "and not that C holds everything" bash -c "! grep -q 'nothing to send' '$T/w.out'"
+check "--json counts the new ones" bash -c "'$H' --home '$T/w' --json bundle create --for '$T/cw.sum' '$T/w.bundle' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"entries\"] == 0 and d[\"trust_items\"] >= 1 and d[\"trust_items_new\"] == 1 else 1)'"
+check "C imports it" C bundle import "$T/w.bundle"
+check "and now knows W by name" bash -c "'$H' --home '$T/c' report lag | grep -q ban-w"
+check "C's summary again" C summary --out "$T/cw.sum"
+check "now nothing to send: C holds everything" bash -c "'$H' --home '$T/w' bundle create --for '$T/cw.sum' '$T/w.bundle' | grep -q '^nothing to send: the recipient holds everything already\$'"
+check "--json: none new" bash -c "'$H' --home '$T/w' --json bundle create --for '$T/cw.sum' '$T/w.bundle' | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"trust_items_new\"] == 0 else 1)'"
+check "without a summary, no claim on what the recipient holds" bash -c "'$H' --home '$T/w' bundle create --unsealed '$T/wu.bundle' | grep -q '^this node holds no entries yet: the file carries only the network.s certificates and revocations ([1-9][0-9]*)\$'"
+
 # what the stick did to the files
 head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"

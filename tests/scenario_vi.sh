@@ -47,6 +47,15 @@ check "B to A" exchange b a
 both help
 says vi "Cách dùng" "help: Vietnamese"
 says en "usage:" "help: English"
+# help quotes what the program prints in Vietnamese, not its English
+says vi 'hiện là "nút không xác định"' "help: --keys quotes the Vietnamese label of a key without a certificate"
+says vi "HAMLET_SOCKET" "help: the environment lists HAMLET_SOCKET"
+# (as one line: help wraps its text)
+vi help report 2>&1 | tr -s '\n ' '  ' >"$T/vi.report"
+vi help access-log 2>&1 | tr -s '\n ' '  ' >"$T/vi.access"
+check "help report quotes \"chưa từng nhận tin\", as report lag prints it" grep -qF '"chưa từng nhận tin"' "$T/vi.report"
+check "help access-log quotes \"chuỗi băm nguyên vẹn\", as access-log prints it" grep -qF '"chuỗi băm nguyên vẹn"' "$T/vi.access"
+check "and no English output is quoted in them" bash -c "! cat '$T/vi' '$T/vi.report' '$T/vi.access' | grep -qE 'unknown node|never heard from|hash chain intact|một WARNING'"
 
 both --home "$T/a" put health_profile HP-1 '{"colour":"red"}'
 [ "$vi_rc" = 4 ] && [ "$en_rc" = 4 ] && ok "put: a bad field exits 4 in both" || fail "put: exit $vi_rc / $en_rc, not 4"

@@ -119,6 +119,56 @@ static void reverse_runs(const char *src, const char *dst)
 	free(b);
 }
 
+/* A summary file of version 3 (proto/SPEC.md section 3), byte for byte:
+ * network 0x11.., node 0x22.., hlc 0x0102030405060708, one feed 0x33..
+ * at seq 7 with head 0x44.., no certificate chain, one trust key
+ * 0x01 0x55... */
+static const char summary_golden_hex[] =
+	"48414d4c455453019703c4201111111111111111111111111111111111111111"
+	"111111111111111111111111c420222222222222222222222222222222222222"
+	"2222222222222222222222222222cf01020304050607089193c4203333333333"
+	"33333333333333333333333333333333333333333333333333333307c4204444"
+	"444444444444444444444444444444444444444444444444444444444444c400"
+	"91c4210155555555555555555555555555555555555555555555555555555555"
+	"55555555";
+
+static void summary_golden(const char *dir)
+{
+	uint8_t b[sizeof(summary_golden_hex) / 2], k[32], tk[TRUST_KEY_LEN];
+	char path[4096], why[256];
+	struct summary *sm = NULL;
+	size_t bl;
+
+	ASSERT_OK(sodium_hex2bin(b, sizeof(b), summary_golden_hex,
+				 strlen(summary_golden_hex), NULL, &bl, NULL));
+	snprintf(path, sizeof(path), "%s/golden.summary", dir);
+	th_spit(path, b, bl);
+	ASSERT_OK(summary_read(path, &sm, why, sizeof(why)));
+	memset(k, 0x11, 32);
+	ASSERT_TRUE(memcmp(sm->network_id, k, 32) == 0);
+	memset(k, 0x22, 32);
+	ASSERT_TRUE(memcmp(sm->node, k, 32) == 0);
+	ASSERT_EQ(sm->hlc, 0x0102030405060708ull);
+	ASSERT_EQ(sm->n, 1);
+	memset(k, 0x33, 32);
+	ASSERT_EQ(summary_seq(sm, k), 7);
+	memset(k, 0x44, 32);
+	ASSERT_TRUE(memcmp(sm->feeds[0].head, k, 32) == 0);
+	ASSERT_EQ(sm->certs_len, 0);
+	ASSERT_EQ(sm->ntrust, 1);
+	tk[0] = 0x01;
+	memset(tk + 1, 0x55, 32);
+	ASSERT_EQ(summary_has_trust(sm, tk), 1);
+	tk[0] = 0x02;
+	ASSERT_EQ(summary_has_trust(sm, tk), 0);
+	summary_free(sm);
+	/* the version is the first field: another one is refused */
+	b[9] = 0x04;
+	th_spit(path, b, bl);
+	ASSERT_EQ(summary_read(path, &sm, why, sizeof(why)), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "of another version") != NULL);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -414,6 +464,9 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "is a directory, not a bundle") != NULL);
 	bundle_report_close(&rep);
 
+	TEST_START("a summary file's bytes, version 3, read as SPEC section 3 says (golden)");
+	summary_golden(dir);
+
 	TEST_START("a summary or an empty file given as a bundle is named for what it is");
 	th_spit(bad, (const uint8_t *)SUMMARY_MAGIC "and more", 16);
 	ASSERT_EQ(bundle_import(b, bad, &rep, why, sizeof(why)), HAMLET_EFORMAT);
@@ -660,6 +713,79 @@ int main(void)
 			     "Late");
 		th_node_close(peer);
 		th_node_close(late);
+	}
+
+	TEST_START("a bundle for a summary counts the certificates its node lacks; a summary of version 2 (an older hamlet) is read and does not say");
+	{
+		/* the village first, so that it learns the peer's
+		 * certificate; the peer learns the village's by the stick */
+		struct node *w = th_node_bare(dir, net, "nv", "bk/bt/qt/nv");
+		struct node *peer = th_node(dir, net, "nv-peer", "bk/bt/qt");
+		struct bundle_create_opts fo = { NULL, NULL, NULL, 0, NULL,
+						 NULL };
+		struct bundle_create_result res;
+		struct summary *sm;
+		struct mp_writer mw;
+		uint8_t key[TRUST_KEY_LEN] = { TRUST_CERT }, *file, *body, *v2;
+		char sp[4096], sp2[4096], wb[4096];
+		size_t fl, bl;
+		file = th_chain_for(w, net, "bk/bt/qt/nv", "bk/bt/qt/nv", 0, 0,
+				    &fl);
+		ASSERT_OK(node_cert_install(w, file, fl, hlc_wall_ms(), why,
+					    sizeof(why)));
+		free(file);
+		snprintf(sp, sizeof(sp), "%s/nv-peer.summary", dir);
+		snprintf(sp2, sizeof(sp2), "%s/nv-peer-v2.summary", dir);
+		snprintf(wb, sizeof(wb), "%s/nv.bundle", dir);
+		ASSERT_OK(summary_write(peer->st, peer->net.id, peer->pk, NULL, 0,
+					sp, NULL));
+		ASSERT_OK(summary_read(sp, &sm, why, sizeof(why)));
+		ASSERT_EQ(sm->trust_known, 1);
+		ASSERT_TRUE(sm->ntrust >= 1); /* its own certificate */
+		ASSERT_EQ(summary_has_trust(sm, sm->trust[0]), 1);
+		ASSERT_EQ(summary_has_trust(sm, key), 0);
+		summary_free(sm);
+		fo.for_summary = sp;
+		ASSERT_OK(bundle_create(w, wb, &fo, &res, why, sizeof(why)));
+		ASSERT_EQ(res.entries, 0);
+		ASSERT_EQ(res.trust_unknown, 0);
+		ASSERT_EQ(res.trust_new, 1); /* the village's certificate */
+		ASSERT_TRUE(res.trust_items >= 2);
+		ASSERT_OK(bundle_import(peer, wb, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.trust_added, 1);
+		bundle_report_close(&rep);
+		ASSERT_OK(summary_write(peer->st, peer->net.id, peer->pk, NULL, 0,
+					sp, NULL));
+		ASSERT_OK(bundle_create(w, wb, &fo, &res, why, sizeof(why)));
+		ASSERT_EQ(res.trust_new, 0);
+		ASSERT_EQ(res.trust_unknown, 0);
+		/* version 2: the same fields, without the trust set's keys */
+		mp_writer_init(&mw);
+		msgpack_pack_array(&mw.pk, 6);
+		msgpack_pack_uint64(&mw.pk, 2);
+		mp_pack_bin(&mw.pk, peer->net.id, 32);
+		mp_pack_bin(&mw.pk, peer->pk, 32);
+		msgpack_pack_uint64(&mw.pk, hlc_wall_ms() << HLC_COUNTER_BITS);
+		msgpack_pack_array(&mw.pk, 0);
+		mp_pack_bin(&mw.pk, (const uint8_t *)"", 0);
+		body = mp_writer_take(&mw, &bl);
+		mp_writer_destroy(&mw);
+		ASSERT_TRUE(body != NULL && (v2 = malloc(8 + bl)) != NULL);
+		memcpy(v2, SUMMARY_MAGIC, 8);
+		memcpy(v2 + 8, body, bl);
+		th_spit(sp2, v2, 8 + bl);
+		free(v2);
+		free(body);
+		ASSERT_OK(summary_read(sp2, &sm, why, sizeof(why)));
+		ASSERT_EQ(sm->trust_known, 0);
+		ASSERT_EQ(summary_has_trust(sm, key), -1);
+		summary_free(sm);
+		fo.for_summary = sp2;
+		ASSERT_OK(bundle_create(w, wb, &fo, &res, why, sizeof(why)));
+		ASSERT_EQ(res.trust_unknown, 1);
+		ASSERT_EQ(res.trust_new, 0);
+		th_node_close(peer);
+		th_node_close(w);
 	}
 
 	TEST_START("entries held for their author's certificate are counted released when a later bundle brings it");

@@ -387,7 +387,9 @@ int main(void)
 		ASSERT_TRUE(has(html, "What this node writes waits for P (127.0.0.1:18401), which is not connected"));
 		free(html);
 		html = render(st, NULL, PAGE_VI, 0);
-		ASSERT_TRUE(has(html, "Những gì nút này ghi đang chờ P (127.0.0.1:18401)"));
+		/* the peer is down, not this node */
+		ASSERT_TRUE(has(html, "Những gì nút này ghi đang chờ P (127.0.0.1:18401), nút đó hiện không kết nối"));
+		ASSERT_TRUE(!has(html, "nút này hiện không kết nối"));
 		free(html);
 		json_object_set_new(st, "own_scope_unread", json_true());
 		html = render(st, NULL, PAGE_EN, 0);
@@ -459,6 +461,9 @@ int main(void)
 				  "entries_held", (json_int_t)1019));
 		html = render(st, NULL, PAGE_VI, 0);
 		ASSERT_TRUE(has(html, "ĐANG GIỮ LẠI các mục"));
+		/* the budget of that peer, not of this node */
+		ASSERT_TRUE(has(html, "đã dùng hết hạn mức dữ liệu cho nút đó"));
+		ASSERT_TRUE(!has(html, "hạn mức dữ liệu cho nút này"));
 		ASSERT_TRUE(has(html, "1,019 mục chờ hạn mức của ngày mai (2.0 kB mỗi ngày tới V1, đã gửi 2.0 kB hôm nay)."));
 		ASSERT_TRUE(has(html, "mang dữ liệu bằng USB"));
 		ASSERT_TRUE(has(html, "nhờ quản trị viên nâng hạn mức"));
@@ -531,6 +536,9 @@ int main(void)
 		ASSERT_TRUE(has(html, "hamlet delete health_profile ID"));
 		ASSERT_TRUE(!has(html, "conflicts resolve health_profile"));
 		ASSERT_TRUE(has(html, "hamlet conflicts resolve payment ID"));
+		/* the line hamlet conflicts prints in Vietnamese */
+		ASSERT_TRUE(has(html, "(dòng CẢNH BÁO: hai nút đã ghi giá trị person_id khác nhau dưới cùng một mã này)"));
+		ASSERT_TRUE(!has(html, "WARNING"));
 		free(html);
 		html = render(st, NULL, PAGE_EN, 0);
 		ASSERT_TRUE(has(html, "<b>1 health profile</b> with ONE RECORD ID FOR TWO PEOPLE"));

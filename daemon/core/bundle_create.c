@@ -238,6 +238,10 @@ struct trust_write {
 	const struct cert *leaves;
 	size_t nl;
 	const struct scopemap *map;
+	/* the recipient's summary (NULL: none), and the items written
+	 * that it says its node lacks */
+	const struct summary *sum;
+	uint64_t fresh;
 };
 
 static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
@@ -245,12 +249,26 @@ static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
 {
 	struct trust_write *tw = ctx;
 	size_t unread = 0;
-	(void)id;
 	for (size_t i = 0; i < tw->nl; i++)
 		unread += (size_t)trustset_proof_unread(tw->map, &tw->leaves[i],
 							kind, data, len);
 	if (tw->nl && unread == tw->nl)
 		return 0;
+	if (tw->sum && tw->sum->trust_known) {
+		/* new to the recipient? (this node's own chain comes
+		 * without its id) */
+		uint8_t key[TRUST_KEY_LEN];
+		int r = 0;
+		key[0] = (uint8_t)kind;
+		if (id)
+			memcpy(key + 1, id, 32);
+		else
+			r = trust_item_key(kind, data, len, key, NULL, 0);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 || summary_has_trust(tw->sum, key) == 0)
+			tw->fresh++;
+	}
 	tw->n++;
 	return bundle_writer_add_trust(tw->w, kind, data, len);
 }
@@ -659,7 +677,7 @@ int bundle_create(struct node *n, const char *path,
 	}
 	{
 		/* the trust set first: it judges the entries after it */
-		struct trust_write tw = { w, 0, leaves, nl, n->smap };
+		struct trust_write tw = { w, 0, leaves, nl, n->smap, sum, 0 };
 		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0 ||
 		    (r = own_chain_write(n, &tw)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
@@ -667,6 +685,8 @@ int bundle_create(struct node *n, const char *path,
 			goto out;
 		}
 		res.trust_items = tw.n;
+		res.trust_new = tw.fresh;
+		res.trust_unknown = !sum || !sum->trust_known;
 	}
 	for (size_t i = 0; o && o->progress && i < fl.n; i++) {
 		uint64_t from;

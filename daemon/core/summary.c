@@ -6,6 +6,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
+#include "trustset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,13 +40,33 @@ static int pack_feed(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
+static int count_trust(void *ctx, int kind, const uint8_t id[32],
+		       const uint8_t *data, size_t len)
+{
+	(void)kind, (void)id, (void)data, (void)len;
+	((struct collect *)ctx)->n++;
+	return 0;
+}
+
+static int pack_trust(void *ctx, int kind, const uint8_t id[32],
+		      const uint8_t *data, size_t len)
+{
+	struct collect *c = ctx;
+	uint8_t key[TRUST_KEY_LEN];
+	(void)data, (void)len;
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, id, 32);
+	mp_pack_bin(&c->w->pk, key, sizeof(key));
+	return 0;
+}
+
 int summary_write(struct store *st, const uint8_t network_id[32],
 		  const uint8_t node[32], const uint8_t *certs,
 		  size_t certs_len, const char *path, uint64_t *ret_feeds)
 {
 	struct store_txn *t = NULL;
 	struct mp_writer w;
-	struct collect c = { &w, 0 };
+	struct collect c = { &w, 0 }, tc = { &w, 0 };
 	char tmp[4096];
 	FILE *f = NULL;
 	int r;
@@ -53,9 +74,10 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 	mp_writer_init(&w);
 	if ((r = store_txn_begin(st, 1, &t)) < 0)
 		goto out;
-	if ((r = log_feeds_each(t, count_feed, &c)) < 0)
+	if ((r = log_feeds_each(t, count_feed, &c)) < 0 ||
+	    (r = trustset_each(t, 0, count_trust, &tc)) < 0)
 		goto out;
-	msgpack_pack_array(&w.pk, 6);
+	msgpack_pack_array(&w.pk, 7);
 	msgpack_pack_uint64(&w.pk, SUMMARY_VERSION);
 	mp_pack_bin(&w.pk, network_id, 32);
 	mp_pack_bin(&w.pk, node, 32);
@@ -65,6 +87,10 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 		goto out;
 	mp_pack_bin(&w.pk, certs ? certs : (const uint8_t *)"",
 		    certs ? certs_len : 0);
+	/* in key order: the same transaction counted them */
+	msgpack_pack_array(&w.pk, tc.n);
+	if ((r = trustset_each(t, 0, pack_trust, &tc)) < 0)
+		goto out;
 	store_txn_abort(t);
 	t = NULL;
 	{
@@ -114,6 +140,31 @@ static int cmp_feed(const void *a, const void *b)
 		      ((const struct summary_feed *)b)->key, 32);
 }
 
+static int cmp_trust(const void *a, const void *b)
+{
+	return memcmp(a, b, TRUST_KEY_LEN);
+}
+
+/* Version 3's last field: the keys of the node's trust set. */
+static int trust_read(const msgpack_object *o, struct summary *s)
+{
+	const msgpack_object *keys;
+	size_t n;
+
+	if (mp_get_array(o, SIZE_MAX, TRUSTSET_MAX, &keys, &n) < 0)
+		return HAMLET_EFORMAT;
+	if (!(s->trust = calloc(n ? n : 1, TRUST_KEY_LEN)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (mp_get_bin_fixed(&keys[i], TRUST_KEY_LEN, s->trust[i]) < 0)
+			return HAMLET_EFORMAT;
+	s->ntrust = n;
+	if (n > 1)
+		qsort(s->trust, n, TRUST_KEY_LEN, cmp_trust);
+	s->trust_known = 1;
+	return 0;
+}
+
 int summary_read(const char *path, struct summary **ret, char *why,
 		 size_t whylen)
 {
@@ -124,7 +175,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	uint8_t *map = MAP_FAILED;
 	struct stat sb;
 	uint64_t v;
-	size_t n;
+	size_t n, nf;
 
 	if (!s)
 		return -ENOMEM;
@@ -178,8 +229,10 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	}
 	have_doc = 1;
 	r = HAMLET_EFORMAT;
-	if (mp_get_array(d.root, 6, 0, &f, NULL) < 0 ||
-	    mp_get_uint(&f[0], 255, &v) < 0 || v != SUMMARY_VERSION ||
+	/* version 2, of an older hamlet, lacks the trust set's keys */
+	if (mp_get_array(d.root, SIZE_MAX, 7, &f, &nf) < 0 || nf < 6 ||
+	    mp_get_uint(&f[0], 255, &v) < 0 ||
+	    !((v == 2 && nf == 6) || (v == SUMMARY_VERSION && nf == 7)) ||
 	    mp_get_bin_fixed(&f[1], 32, s->network_id) < 0 ||
 	    mp_get_bin_fixed(&f[2], 32, s->node) < 0 ||
 	    mp_get_uint(&f[3], UINT64_MAX, &s->hlc) < 0 ||
@@ -205,6 +258,14 @@ int summary_read(const char *path, struct summary **ret, char *why,
 			memcpy(s->certs, cb, cl);
 		s->certs_len = cl;
 	}
+	if (nf == 7 && (r = trust_read(&f[6], s)) < 0) {
+		if (r == HAMLET_EFORMAT)
+			why_set(why, whylen,
+				 N_("summary %s: its trust set's keys are damaged"),
+				 path);
+		goto fail;
+	}
+	r = HAMLET_EFORMAT;
 	s->feeds = calloc(n ? n : 1, sizeof(*s->feeds));
 	if (!s->feeds) {
 		r = -ENOMEM;
@@ -245,6 +306,7 @@ void summary_free(struct summary *s)
 		return;
 	free(s->feeds);
 	free(s->certs);
+	free(s->trust);
 	free(s);
 }
 
@@ -269,4 +331,14 @@ const struct summary_feed *summary_find(const struct summary *s,
 			hi = mid;
 	}
 	return NULL;
+}
+
+int summary_has_trust(const struct summary *s,
+		      const uint8_t key[TRUST_KEY_LEN])
+{
+	if (!s->trust_known)
+		return -1;
+	return s->ntrust &&
+	       bsearch(key, s->trust, s->ntrust, TRUST_KEY_LEN, cmp_trust) !=
+		       NULL;
 }

@@ -6,6 +6,7 @@
 #define HAMLET_SUMMARY_H
 
 #include "store.h"
+#include "trust.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,19 +29,28 @@ struct summary {
 	uint8_t file_hash[32]; /* BLAKE2b-256 of the file */
 	uint8_t *certs;	       /* the node's certificate chain file, or NULL */
 	size_t certs_len;
+	/* the keys of the node's trust set, sorted, ntrust of them;
+	 * trust_known 0: a version 2 summary, which does not say */
+	uint8_t (*trust)[TRUST_KEY_LEN];
+	size_t ntrust;
+	int trust_known;
 };
 
-#define SUMMARY_VERSION 2 /* 2: the node's certificate chain */
+/* 2: the node's certificate chain; 3: the keys of its trust set */
+#define SUMMARY_VERSION 3
 
 /* Write what st holds to path (atomically), with the node's certificate
  * chain file (certs, certs_len; NULL: it has none) so the bundle's maker
- * can tell what the node may read. It replaces an earlier summary only:
+ * can tell what the node may read, and the keys of its trust set so that
+ * it can tell what of its own the node lacks. It replaces an earlier
+ * summary only:
  * -EEXIST when path holds a file of another kind, -EISDIR or -ENODEV
  * when it is no file. */
 int summary_write(struct store *st, const uint8_t network_id[32],
 		  const uint8_t node[32], const uint8_t *certs,
 		  size_t certs_len, const char *path, uint64_t *ret_feeds);
-/* Read and check a summary file; free with summary_free(). */
+/* Read and check a summary file (version 2 or 3); free with
+ * summary_free(). */
 int summary_read(const char *path, struct summary **ret, char *why,
 		 size_t whylen);
 void summary_free(struct summary *s);
@@ -49,5 +59,10 @@ uint64_t summary_seq(const struct summary *s, const uint8_t key[32]);
 /* The summary's entry for feed key, or NULL. */
 const struct summary_feed *summary_find(const struct summary *s,
 					const uint8_t key[32]);
+
+/* Does the summary's node hold the trust item key: 1 yes, 0 no, -1 the
+ * summary does not say (version 2). */
+int summary_has_trust(const struct summary *s,
+		      const uint8_t key[TRUST_KEY_LEN]);
 
 #endif

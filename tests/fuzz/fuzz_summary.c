@@ -15,25 +15,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		summary_seq(s, key);
 		if (s->n)
 			summary_find(s, s->feeds[0].key);
+		if (s->ntrust)
+			summary_has_trust(s, s->trust[s->ntrust - 1]);
 		summary_free(s);
 	}
 	close(fd);
 	return 0;
 }
 
-/* Summaries of no feed and of two, as summary_write() lays them out. */
+/* Summaries of no feed and of two, as summary_write() lays them out, and
+ * one of version 2 (no trust set's keys) as an older hamlet did. */
 size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
-	static uint8_t *seeds[2];
-	static size_t lens[2];
+	static uint8_t *seeds[3];
+	static size_t lens[3];
 	uint8_t id[32] = { 7 }, node[32] = { 8 }, k[32] = { 1 }, h[32] = { 9 };
-	for (int i = 0; i < 2; i++) {
+	uint8_t tk[TRUST_KEY_LEN] = { 1, 5 };
+	for (int i = 0; i < 3; i++) {
 		struct mp_writer w;
 		size_t len;
 		uint8_t *body;
+		int v2 = i == 2;
 		mp_writer_init(&w);
-		msgpack_pack_array(&w.pk, 6);
-		msgpack_pack_uint64(&w.pk, SUMMARY_VERSION);
+		msgpack_pack_array(&w.pk, v2 ? 6 : 7);
+		msgpack_pack_uint64(&w.pk, v2 ? 2 : SUMMARY_VERSION);
 		mp_pack_bin(&w.pk, id, 32);
 		mp_pack_bin(&w.pk, node, 32);
 		msgpack_pack_uint64(&w.pk, 1234567);
@@ -46,6 +51,13 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 			mp_pack_bin(&w.pk, h, 32);
 		}
 		mp_pack_bin(&w.pk, h, (size_t)i * 16); /* a chain, or none */
+		if (!v2) {
+			msgpack_pack_array(&w.pk, (size_t)i * 2);
+			for (int t = 0; t < i * 2; t++) {
+				tk[1] = (uint8_t)(9 - t); /* out of order */
+				mp_pack_bin(&w.pk, tk, sizeof(tk));
+			}
+		}
 		body = mp_writer_take(&w, &len);
 		mp_writer_destroy(&w);
 		if (!body || !(seeds[i] = malloc(8 + len)))
@@ -57,5 +69,5 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	}
 	*ret_seeds = seeds;
 	*ret_lens = lens;
-	return 2;
+	return 3;
 }
