@@ -422,6 +422,8 @@ static int dmy_iso(const char *s, char iso[16])
 	return 0;
 }
 
+#define CLI_MAX_DAYS 36500 /* an --expires of Nd: 100 years */
+
 int cli_day_end(const char *s, uint64_t *ret)
 {
 	const uint64_t day_ms = 86400000ull;
@@ -431,7 +433,7 @@ int cli_day_end(const char *s, uint64_t *ret)
 
 	if (s[0] >= '1' && s[0] <= '9') {
 		unsigned long days = strtoul(s, &end, 10);
-		if (end[0] == 'd' && !end[1] && days <= 36500) {
+		if (end[0] == 'd' && !end[1] && days <= CLI_MAX_DAYS) {
 			uint64_t today = (uint64_t)time(NULL) * 1000 / day_ms;
 			*ret = (today + days + 1) * day_ms;
 			return 0;
@@ -465,6 +467,7 @@ int cli_expires_parse(const char *cmd, const char *s, int never,
 		      : _("DD/MM/YYYY, YYYY-MM-DD or a number of days such as 365d");
 	const struct schema_field f = { .name = "--expires", .type = FT_DATE };
 	char iso[16], why[300] = "";
+	size_t nd = strspn(s, "0123456789");
 
 	if (never && strcmp(s, "never") == 0) {
 		*ret = 0;
@@ -472,6 +475,16 @@ int cli_expires_parse(const char *cmd, const char *s, int never,
 	}
 	if (cli_day_end(s, ret) == 0)
 		return 0;
+	/* a number of days, but none cli_day_end() takes: say which are */
+	if (nd && s[nd] == 'd' && !s[nd + 1]) {
+		unsigned long days = strtoul(s, NULL, 10); /* ULONG_MAX past it */
+		if (days == 0)
+			return cli_usage_err(cmd, _("--expires \"%s\": give at least 1 day, such as 1d (the end of tomorrow, UTC)"),
+					     s);
+		if (days > CLI_MAX_DAYS)
+			return cli_usage_err(cmd, _("--expires \"%s\": give at most %d days"),
+					     s, CLI_MAX_DAYS);
+	}
 	/* a day that is not one (31/02/2027, a two-digit year) is told as
 	 * import tells it of a cell */
 	if (import_map_date(&f, s, iso, why, sizeof(why)) < 0)

@@ -79,16 +79,31 @@ static const char *const json_reasons[] = {
 	N_("'[' or '{' expected"),
 	N_("end of file expected"),
 	N_("NUL byte in object key not supported"),
-	N_("\\u0000 is not allowed without JSON_ALLOW_NUL"),
 	N_("control character "),
 	N_("unable to decode byte "),
 	N_("invalid Unicode escape "),
 	N_("invalid Unicode "),
 };
 
+/* jansson's sentences that name an option of its own, which no user can
+ * set: said without it */
+static const struct {
+	const char *says, *ours;
+} json_renamed[] = {
+	{ "\\u0000 is not allowed without JSON_ALLOW_NUL",
+	  N_("\\u0000 is not allowed") },
+};
+
 static const char *json_reason_one(const char *r, size_t len, char *out,
 				   size_t n)
 {
+	for (size_t i = 0; i < sizeof(json_renamed) / sizeof(*json_renamed);
+	     i++)
+		if (len == strlen(json_renamed[i].says) &&
+		    strncmp(r, json_renamed[i].says, len) == 0) {
+			snprintf(out, n, "%s", _(json_renamed[i].ours));
+			return out;
+		}
 	for (size_t i = 0; i < sizeof(json_reasons) / sizeof(*json_reasons);
 	     i++) {
 		const char *k = json_reasons[i];

@@ -344,6 +344,17 @@ int http__record_json(struct store_txn *t, const struct scopemap *map,
 	return r;
 }
 
+const char *http__json_reason(const json_error_t *e, char *out, size_t n)
+{
+	/* jansson names its option, which no client can set */
+	static const char nul[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+
+	if (strncmp(e->text, nul, sizeof(nul) - 1) != 0)
+		return e->text;
+	snprintf(out, n, "\\u0000 is not allowed%s", e->text + sizeof(nul) - 1);
+	return out;
+}
+
 /* Log a read of health data (access.h) by token tok; <0: do not show. */
 int http__log_read(struct http *h, const struct token *tok, const char *cmd,
 		    const char *coll, const char *id, const char *query,

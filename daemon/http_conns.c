@@ -49,6 +49,7 @@ struct http_conn {
 	uint64_t deadline; /* monotonic ms */
 	uint8_t ip[16];	   /* the client's address, IPv4 mapped */
 	char name[INET6_ADDRSTRLEN];
+	struct req *rq; /* the request it is answering, or NULL */
 };
 
 /* The client's address as 16 bytes, whether it is loopback, and as text. */
@@ -174,13 +175,20 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
 	struct http_conn *c = *socket_context;
 
 	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		struct req *rq = NULL;
 		if (c) {
 			pthread_mutex_lock(&h->cmu);
 			c->used = 0;
 			c->fd = -1;
+			rq = c->rq;
+			c->rq = NULL;
 			pthread_mutex_unlock(&h->cmu);
 			*socket_context = NULL;
 		}
+		/* libmicrohttpd closed it without NOTIFY_COMPLETED (it does
+		 * when it fails to answer an error of its own); its thread
+		 * has ended, so nothing else holds rq */
+		http__req_free(h, rq);
 		return;
 	}
 	{
@@ -197,6 +205,7 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
 			}
 		if (c) {
 			c->used = 1;
+			c->rq = NULL;
 			c->fd = fi ? fi->connect_fd : -1;
 			c->waiting = 1;
 			c->deadline =
@@ -222,6 +231,19 @@ void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 	if (waiting)
 		c->deadline =
 			http__mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+	pthread_mutex_unlock(&h->cmu);
+}
+
+void http__conn_req(struct http *h, struct MHD_Connection *conn,
+		    struct req *rq)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *c;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || !(c = ci->socket_context))
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->rq = rq;
 	pthread_mutex_unlock(&h->cmu);
 }
 

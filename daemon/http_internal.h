@@ -84,8 +84,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	int too_big;
-	int started; /* the handler saw its headers */
-	int nul;     /* its URI holds %00 */
+	int nul; /* its URI holds %00 */
 };
 
 /* Health records read by one answer, per logged collection. */
@@ -110,6 +109,11 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
  * next one's deadline starts (waiting 1). */
 void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 			int waiting);
+/* The request conn is answering (NULL: none now), so that its state is
+ * freed (http__req_free) when the connection closes without
+ * libmicrohttpd calling NOTIFY_COMPLETED. */
+void http__conn_req(struct http *h, struct MHD_Connection *conn,
+		    struct req *rq);
 /* Connections closed for a slow request; refused per client. */
 void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused);
 
@@ -154,6 +158,10 @@ http__send_err_retry(struct http *h, struct MHD_Connection *conn,
 /* A store fault or a failed call as 503 or 500. */
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 				  int r, const char *what);
+
+/* jansson's reason e->text, in words a client can act on; in out (n
+ * bytes) when reworded. */
+const char *http__json_reason(const json_error_t *e, char *out, size_t n);
 
 /* Milliseconds on CLOCK_MONOTONIC: deadlines of requests and polls. */
 uint64_t http__mono_ms(void);
@@ -226,6 +234,8 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 				 size_t *upload_size, void **con_cls);
 void http__on_completed(void *cls, struct MHD_Connection *conn,
 			void **con_cls, enum MHD_RequestTerminationCode toe);
+/* A request's state, no longer answering (accepts NULL). */
+void http__req_free(struct http *h, struct req *rq);
 
 /* --- http_records.c --- */
 
@@ -265,8 +275,10 @@ void http__params_scan(struct MHD_Connection *conn,
 /* GET / and /status: the status page (daemon/page.h). */
 enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn);
 
-/* 1 and the answer (421) in *ret when conn's Host names none of ours
- * (page_host_allowed(), [http] hosts): every route asks first. */
+/* 1 and the answer in *ret when conn's Host names none of ours
+ * (page_host_allowed(), [http] hosts: 421), or when it carries two Host
+ * headers (400 bad_host); the connection is closed after either. Every
+ * request asks first, before its length is checked. */
 int http__host_refused(struct http *h, struct MHD_Connection *conn,
 		       const char *url, enum MHD_Result *ret);
 

@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef MHD_HTTP_MISDIRECTED_REQUEST
 #define HTTP_MISDIRECTED MHD_HTTP_MISDIRECTED_REQUEST
@@ -52,9 +53,10 @@ static struct lag_contact *live_contacts(const json_t *st, size_t *ret_n)
 	return v;
 }
 
+/* close: the connection closed after the answer */
 static enum MHD_Result send_page(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, char *body, size_t len,
-				 const char *type, int lang)
+				 const char *type, int lang, int close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
@@ -74,6 +76,8 @@ static enum MHD_Result send_page(struct http *h, struct MHD_Connection *conn,
 				"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	http__count_code(h, code);
 	ok = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
@@ -82,31 +86,65 @@ static enum MHD_Result send_page(struct http *h, struct MHD_Connection *conn,
 
 /* A plain-text answer naming what is wrong, in the page's language. */
 static enum MHD_Result send_plain(struct http *h, struct MHD_Connection *conn,
-				  unsigned code, int lang, const char *text)
+				  unsigned code, int lang, const char *text,
+				  int close)
 {
 	char *t = strdup(text);
 	if (!t)
 		return MHD_NO;
 	return send_page(h, conn, code, t, strlen(t),
-			 "text/plain; charset=utf-8", lang);
+			 "text/plain; charset=utf-8", lang, close);
+}
+
+/* How many Host headers a request carries, and the first two. */
+struct host_scan {
+	unsigned n;
+	const char *v[2];
+};
+
+static enum MHD_Result host_seen(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	struct host_scan *hs = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		if (hs->n < 2)
+			hs->v[hs->n] = value ? value : "";
+		hs->n++;
+	}
+	return MHD_YES;
 }
 
 int http__host_refused(struct http *h, struct MHD_Connection *conn,
 		       const char *url, enum MHD_Result *ret)
 {
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_HOST);
-	const char *ls = http__arg(conn, "lang");
+	struct host_scan hs = { 0, { NULL, NULL } };
+	const char *host, *ls = http__arg(conn, "lang");
 	int lang;
 
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, host_seen, &hs);
+	host = hs.v[0];
+	/* a proxy in front may have judged the other one (RFC 9112, 3.2);
+	 * no browser sends two, so programs are answered, in JSON */
+	if (hs.n > 1) {
+		*ret = http__send_err_close(
+			h, conn, MHD_HTTP_BAD_REQUEST, "bad_host",
+			"Host is given %u times (\"%.100s\", \"%.100s\"%s): give it once",
+			hs.n, hs.v[0], hs.v[1], hs.n > 2 ? ", …" : "");
+		return 1;
+	}
 	if (page_host_allowed(host, h->d->cfg.http_hosts))
 		return 0;
 	/* the status page answers people in plain words; every other path
-	 * (the API, /metrics, a path of none) programs, in JSON */
+	 * (the API, /metrics, a path of none) programs, in JSON. The
+	 * connection is closed after it: the client may retry on another
+	 * (RFC 9110, 15.5.20), and the body this request may carry, its
+	 * length not yet checked, is never read as a request of its own */
 	if (strcmp(url, "/") != 0 && strcmp(url, "/status") != 0) {
-		*ret = send_err(h, conn, HTTP_MISDIRECTED, "misdirected",
-				"this node does not answer to the host name \"%.100s\": use its IP address or localhost, or list the name in [http] hosts (docs/api.md \"Host names\")",
-				host);
+		*ret = http__send_err_close(
+			h, conn, HTTP_MISDIRECTED, "misdirected",
+			"this node does not answer to the host name \"%.100s\": use its IP address or localhost, or list the name in [http] hosts (docs/api.md \"Host names\")",
+			host);
 		return 1;
 	}
 	lang = page_lang_pick(MHD_lookup_connection_value(
@@ -116,7 +154,7 @@ int http__host_refused(struct http *h, struct MHD_Connection *conn,
 	if (ls)
 		(void)page_lang_parse(ls, &lang);
 	*ret = send_plain(h, conn, HTTP_MISDIRECTED, lang,
-			  page_host_refusal(lang));
+			  page_host_refusal(lang), 1);
 	return 1;
 }
 
@@ -145,7 +183,7 @@ static int page_params_refused(struct http *h, struct MHD_Connection *conn,
 	else
 		return 0;
 	utf8_scrub(t); /* a name cut, or bytes a client sent */
-	*ret = send_plain(h, conn, MHD_HTTP_BAD_REQUEST, lang, t);
+	*ret = send_plain(h, conn, MHD_HTTP_BAD_REQUEST, lang, t, 0);
 	return 1;
 }
 
@@ -172,12 +210,14 @@ enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn)
 		return send_plain(h, conn, MHD_HTTP_BAD_REQUEST, in.lang,
 				  in.lang == PAGE_VI
 					  ? "?lang= chỉ nhận vi (tiếng Việt) hoặc en (English)\n"
-					  : "?lang= takes vi (Vietnamese) or en (English)\n");
+					  : "?lang= takes vi (Vietnamese) or en (English)\n",
+				  0);
 	if (ks && strcmp(ks, "1") != 0 && strcmp(ks, "0") != 0)
 		return send_plain(h, conn, MHD_HTTP_BAD_REQUEST, in.lang,
 				  in.lang == PAGE_VI
 					  ? "?key= chỉ nhận 1 (hiện khoá) hoặc 0\n"
-					  : "?key= takes 1 (show the key) or 0\n");
+					  : "?key= takes 1 (show the key) or 0\n",
+				  0);
 	in.show_key = ks && strcmp(ks, "1") == 0;
 	if ((r = http__loop_text(h, CALL_STATUS, &text)) < 0)
 		return http__send_fault(h, conn, r, "cannot read the status");
@@ -203,7 +243,7 @@ out:
 		ok = http__send_fault(h, conn, r, "cannot make the status page");
 	else
 		ok = send_page(h, conn, MHD_HTTP_OK, html, len,
-			       "text/html; charset=utf-8", in.lang);
+			       "text/html; charset=utf-8", in.lang, 0);
 	lag_report_close(&rep);
 	store_txn_abort(t);
 	free(live);

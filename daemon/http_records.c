@@ -9,6 +9,7 @@
 #include "mp.h"
 #include "record_json.h"
 #include "schema.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -353,7 +354,8 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	if (!j) {
 		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "malformed_json",
 			      "invalid JSON in the body at line %d, column %d: %s",
-			      e.line, e.column, e.text);
+			      e.line, e.column,
+			      http__json_reason(&e, why, sizeof(why)));
 		goto out;
 	}
 	fields = json_object_get(j, "fields");
@@ -436,26 +438,35 @@ static enum MHD_Result resolve_answer(struct http *h,
 				      const struct token *tok, struct call *c)
 {
 	json_t *o, *rec = NULL;
-	char hex[65], why[4400];
+	char hex[65], why[4400], fault[4600];
 	int r, open_ = 0;
 
 	if (c->r < 0)
 		return write_answer(h, conn, c);
 	if ((r = seen_record(h, tok, c->coll, c->id, &rec, &open_)) < 0)
 		return http__send_fault(h, conn, r, "resolved, but cannot read the record");
-	/* the answer shows the record: a read, logged as a GET is */
+	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:i}", "collection", c->coll, "id",
+		      c->id, "entry", hex, "seq", (json_int_t)c->out.seq, "open",
+		      open_);
+	if (!o) {
+		json_decref(rec);
+		return MHD_NO;
+	}
+	/* the answer shows the record: a read, logged as a GET is. One
+	 * that cannot be logged is not shown, but the resolve is stored:
+	 * still 200, so that a script does not send it again (docs/api.md) */
 	if ((r = http__log_read(h, tok, "http resolve", c->coll, c->id, NULL, 1,
 				why, sizeof(why))) < 0) {
 		json_decref(rec);
-		return send_err(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				"access_log",
-				"resolved (entry stored); %s; a read of health data that cannot be logged is not shown",
-				why);
+		rec = json_null();
+		snprintf(fault, sizeof(fault),
+			 "resolved (entry stored), but the record is not shown: %s; a read of health data that cannot be logged is not done, so GET it once the access log is fixed",
+			 why);
+		utf8_scrub(fault); /* a path cut short */
+		json_object_set_new(o, "access_log_error", json_string(fault));
 	}
-	sodium_bin2hex(hex, sizeof(hex), c->out.id, 32);
-	o = json_pack("{s:s, s:s, s:s, s:I, s:i, s:o}", "collection", c->coll,
-		      "id", c->id, "entry", hex, "seq", (json_int_t)c->out.seq,
-		      "open", open_, "record", rec);
+	json_object_set_new(o, "record", rec);
 	return http__send_json(h, conn, MHD_HTTP_OK, o);
 }
 
@@ -506,7 +517,8 @@ enum MHD_Result http__put_or_delete(struct http *h,
 			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST,
 				      "malformed_json",
 				      "invalid JSON in the body at line %d, column %d: %s",
-				      e.line, e.column, e.text);
+				      e.line, e.column,
+				      http__json_reason(&e, why, sizeof(why)));
 			goto out;
 		}
 		if (json_is_object(j) && json_object_size(j) == 0) {

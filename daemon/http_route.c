@@ -343,10 +343,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	char buf[1024], *seg[6];
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-	enum MHD_Result ok;
-
-	if (http__host_refused(h, conn, url, &ok))
-		return ok; /* DNS rebinding: before any route reads a thing */
+	/* the Host was checked first, on the request's first call */
 	if (rq->nul)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_url",
 				"the URL holds an encoded NUL byte (%%00), which no path or value may");
@@ -469,20 +466,26 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			"no such path: %.200s (docs/api.md lists them)", url);
 }
 
-/* The request's URI as sent, before libmicrohttpd decodes it: an
+/*
+ * The request's URI as sent, before libmicrohttpd decodes it: an
  * encoded NUL would end the decoded path or value early (a record id
- * "HP-1%00x" naming HP-1). Returns the request's state. */
+ * "HP-1%00x" naming HP-1). Nothing is allocated here: libmicrohttpd
+ * 0.9.75 calls this before it parses the query, and when the query has
+ * more parameters than its memory pool holds (about 500) it drops the
+ * connection without calling NOTIFY_COMPLETED, so anything made here
+ * would leak (docs/api.md "Errors"). The answer is a mark, or NULL;
+ * http__on_request makes the request's state.
+ */
+static const char uri_has_nul;
+
 void *http__on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct req *rq = calloc(1, sizeof(*rq));
 	(void)cls;
 	(void)conn;
-	for (const char *p = uri; rq && p && (p = strchr(p, '%')); p++)
-		if (p[1] == '0' && p[2] == '0') {
-			rq->nul = 1;
-			break;
-		}
-	return rq;
+	for (const char *p = uri; p && (p = strchr(p, '%')); p++)
+		if (p[1] == '0' && p[2] == '0')
+			return (void *)&uri_has_nul;
+	return NULL;
 }
 
 /*
@@ -551,16 +554,25 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 	struct req *rq = *con_cls;
 	(void)version;
 
-	if (!rq || !rq->started) {
+	if (!rq || (void *)rq == &uri_has_nul) {
 		const char *cl;
 		char why[200];
-		if (!rq && !(rq = calloc(1, sizeof(*rq))))
+		int nul = (void *)rq == &uri_has_nul;
+		enum MHD_Result ok;
+		if (!(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
-		rq->started = 1;
+		rq->nul = nul;
 		pthread_mutex_lock(&h->mu);
 		h->answering++;
 		pthread_mutex_unlock(&h->mu);
+		/* freed by http__on_completed, or when the connection closes
+		 * without it */
+		http__conn_req(h, conn, rq);
+		/* before anything else is checked or read, its length
+		 * included (DNS rebinding; docs/api.md "Host names") */
+		if (http__host_refused(h, conn, url, &ok))
+			return ok;
 		if (framing_check(conn, why, sizeof(why)) < 0)
 			return http__send_err_close(h, conn, MHD_HTTP_BAD_REQUEST,
 					      "bad_length", "%s", why);
@@ -599,23 +611,26 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 	return route(h, conn, url, method, rq);
 }
 
+void http__req_free(struct http *h, struct req *rq)
+{
+	if (!rq || (void *)rq == &uri_has_nul)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (h->answering)
+		h->answering--;
+	pthread_mutex_unlock(&h->mu);
+	free(rq->body);
+	free(rq);
+}
+
 void http__on_completed(void *cls, struct MHD_Connection *conn,
 			void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct http *h = cls;
-	struct req *rq = *con_cls;
 	(void)toe;
 	/* the next request on this connection has its own deadline */
 	http__conn_waiting(cls, conn, 1);
-	if (rq && rq->started) {
-		pthread_mutex_lock(&h->mu);
-		if (h->answering)
-			h->answering--;
-		pthread_mutex_unlock(&h->mu);
-	}
-	if (rq) {
-		free(rq->body);
-		free(rq);
-		*con_cls = NULL;
-	}
+	http__conn_req(h, conn, NULL);
+	http__req_free(h, *con_cls);
+	*con_cls = NULL;
 }

@@ -200,6 +200,21 @@ check "and stores them as the schema's values" \
 	bash -c "'$H' --home '$T/a' get health_profile FB-3 | grep -qx 'birth_date: 1992-03-05' && '$H' --home '$T/a' get health_profile FB-3 | grep -qx 'sex: female'"
 refuse "a put with a date that does not exist quotes it as typed" 4 \
 	'birth_date: "31/02/1992" is not a date' A put health_profile FB-3 '{"birth_date":"31/02/1992"}'
+# a map past the cap of a body's containers is named as one just over it
+# is: the field and its count
+DETAILS=$(python3 -c 'import json; print(json.dumps({"procedure_code":"1.001","applicant_id":"000000700009","submitted_at":"2026-11-01","details":{"k%d" % i: "v" for i in range(50)}}))')
+refuse "a put of registration.details with 50 entries names the field and the count" 4 \
+	'registration.details has 50 entries; at most 32 are allowed' A put registration RG-50 "$DETAILS"
+refuse "a \\u0000 in a value is refused in words a user can act on" 4 \
+	'\\u0000 is not allowed near' A put health_profile FB-3 '{"allergies":"a\u0000b"}'
+check "without the name of a JSON library's option" bash -c "! grep -q JSON_ALLOW_NUL '$T/refused'"
+refuse "token create --expires 0d asks for at least 1 day" 2 \
+	'--expires "0d": give at least 1 day, such as 1d' A token create --name zero --role read --expires 0d
+refuse "and names the most days taken" 2 '--expires "36501d": give at most 36500 days' \
+	A token create --name far --role read --expires 36501d
+refuse "cert issue --expires 0d likewise" 2 '--expires "0d": give at least 1 day' \
+	"$H" cert issue --root-key "$T/cli.root.key" --to "$(key a)" --name zero --role village \
+	--read bk --write bk --expires 0d --out "$T/zero.cert"
 printf '{"id":"FB-4","person_id":"000000700004","full_name":"Lò Văn Bình","birth_date":"06/07/1985","sex":"nam"}\n' >"$T/vi.ndjson"
 check "an NDJSON line reads its values as put does" A import health_profile --format ndjson "$T/vi.ndjson"
 check "and stores the schema's values" \

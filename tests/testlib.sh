@@ -115,11 +115,13 @@ start_http() {
 	done
 	return 1
 }
-# stop NAME: stop NAME's daemon alone
+# stop NAME: stop NAME's daemon alone (SIGTERM); its exit status in
+# STOPPED_RC
 stop() {
 	local n=$1 p=${PIDOF[$1]:-} keep=() q
+	STOPPED_RC=
 	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+	kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; STOPPED_RC=$?
 	for q in "${pids[@]}"; do [ "$q" != "$p" ] && keep+=("$q"); done
 	pids=("${keep[@]}")
 	PIDOF[$n]=

@@ -191,6 +191,17 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 			r = HAMLET_ESCHEMA;
 			goto out;
 		}
+		/* named here: past the cap the packed body does not parse
+		 * (below), and schema_check_body() never sees it */
+		if (s->fields[fi].type == FT_MAP && json_is_object(val) &&
+		    json_object_size(val) > SCHEMA_MAX_MAP) {
+			why_set(why, whylen,
+				 N_("%s.%s has %u entries; at most %d are allowed"),
+				 s->name, key, (unsigned)json_object_size(val),
+				 SCHEMA_MAX_MAP);
+			r = HAMLET_ESCHEMA;
+			goto out;
+		}
 		mp_pack_str(&w.pk, key);
 		if ((r = pack_field_value(&w.pk, &s->fields[fi], key, val, why,
 					  whylen)) < 0)
