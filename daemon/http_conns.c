@@ -218,13 +218,20 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+/* The slot libmicrohttpd keeps for conn (made by http__on_connection),
+ * or NULL. */
+static struct http_conn *conn_slot(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 			int waiting)
 {
-	const union MHD_ConnectionInfo *ci;
-	struct http_conn *c;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (!ci || !(c = ci->socket_context))
+	struct http_conn *c = conn_slot(conn);
+	if (!c)
 		return;
 	pthread_mutex_lock(&h->cmu);
 	c->waiting = waiting;
@@ -237,10 +244,8 @@ void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 void http__conn_req(struct http *h, struct MHD_Connection *conn,
 		    struct req *rq)
 {
-	const union MHD_ConnectionInfo *ci;
-	struct http_conn *c;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (!ci || !(c = ci->socket_context))
+	struct http_conn *c = conn_slot(conn);
+	if (!c)
 		return;
 	pthread_mutex_lock(&h->cmu);
 	c->rq = rq;
