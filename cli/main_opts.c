@@ -266,3 +266,22 @@ const struct cli_option_help sync_opts[] = {
 	  N_("the daemon's socket (default $HAMLET_SOCKET, else where HOME/hamletd.lock says the daemon put it, else HOME/hamletd.sock)") },
 	{ NULL, NULL },
 };
+
+/* --- the exit status, for hamlet help ------------------------------------ */
+
+const struct cli_exit_help cli_exit_help[] = {
+	{ CLI_EXIT_OK, N_("success") },
+	{ CLI_EXIT_PROBLEMS,
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it, or for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
+	{ CLI_EXIT_USAGE,
+	  N_("usage error: unknown command or option, missing argument, an option's value in none of the forms it takes (a date that is no date)") },
+	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },
+	{ CLI_EXIT_INVALID,
+	  N_("invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists") },
+	{ CLI_EXIT_SYSTEM, N_("store or system error") },
+	{ CLI_EXIT_DAMAGED,
+	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
+	{ CLI_EXIT_LATER,
+	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back, by sync or a bundle (hamlet status says so). bundle import: sound entries came too far ahead of what this node holds of their feed and were not stored; import the earlier bundle first, then this one again") },
+	{ 0, NULL },
+};
