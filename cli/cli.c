@@ -548,6 +548,55 @@ void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l)
 	fprintf(f, "%s%s\n", lead, text);
 }
 
+/* 1 when path's name ends in ".part". */
+static int part_name(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 5 && strcmp(path + n - 5, ".part") == 0;
+}
+
+int cli_part_refuse(const char *path)
+{
+	if (!part_name(path))
+		return 0;
+	cli_err(_("%s is an unfinished file, not a bundle or a summary: its name ends in .part, the name a \"bundle create\" or a \"summary --out\" writes under until it has finished, and this one was stopped before (a power cut, a stick pulled out). Nothing was read. Delete it, and make the bundle or the summary again"),
+		path);
+	return HAMLET_EFORMAT;
+}
+
+int cli_part_out(const char *cmd, const char *out)
+{
+	if (!part_name(out))
+		return 0;
+	return cli_usage_err(cmd,
+			     _("\"%s\" ends in .part, the name of a file left unfinished: nothing would read it. Name it otherwise (like na-pai.bundle or na-pai.summary)"),
+			     out);
+}
+
+void cli_unrecorded_print(const char *home, const struct node_feed_lag *v,
+			  size_t shown, size_t total)
+{
+	if (!total)
+		return;
+	printf(P_("WARNING: %s/%s records less than this node signed in %zu feed of its own: its guard against signing a seq twice is behind, and were the store lost or put back from a backup now, the node would sign those seqs again (a fork of its own feed). hamletd writes the file again by itself as soon as it can (its log says why it could not, often a full disk); with hamletd stopped, starting it, or any write, writes it from the store\n",
+		  "WARNING: %s/%s records less than this node signed in %zu feeds of its own: its guard against signing a seq twice is behind, and were the store lost or put back from a backup now, the node would sign those seqs again (a fork of its own feed). hamletd writes the file again by itself as soon as it can (its log says why it could not, often a full disk); with hamletd stopped, starting it, or any write, writes it from the store\n",
+		  total),
+	       home, NODE_FEEDS_FILE, total);
+	for (size_t i = 0; i < shown && i < total; i++) {
+		if (v[i].recorded)
+			printf(_("  feed %s: the file records up to seq %llu, this node signed up to seq %llu\n"),
+			       v[i].scope, (unsigned long long)v[i].recorded,
+			       (unsigned long long)v[i].signed_seq);
+		else
+			printf(_("  feed %s: the file records none of it, this node signed up to seq %llu\n"),
+			       v[i].scope,
+			       (unsigned long long)v[i].signed_seq);
+	}
+	if (total > shown)
+		printf(_("  and %zu more: hamlet own-feeds lists them\n"),
+		       total - shown);
+}
+
 void cli_time_text(uint64_t ms, int iso, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);

@@ -170,6 +170,22 @@ void cli_lapse_print(FILE *f, const char *lead, const struct node_lapse *l);
 /* The same sentence, without its line end, into out (empty when l
  * counts none). */
 void cli_lapse_text(const struct node_lapse *l, char *out, size_t n);
+/*
+ * A bundle or a summary is written to NAME.part, then renamed to NAME: a
+ * NAME.part left behind (a power cut, a stick pulled out) is an
+ * unfinished file. For a file to read (path): when its name ends in
+ * ".part", say so and what to do, and return HAMLET_EFORMAT (exit 4);
+ * else 0. For a file to write (out, cmd its command): such a name is a
+ * usage error (CLI_EUSAGE), said.
+ */
+int cli_part_refuse(const char *path);
+int cli_part_out(const char *cmd, const char *out);
+/* What node_feeds_unrecorded() found, the first shown of total in v:
+ * when total is not 0, a WARNING on stdout naming HOME/own-feeds, each
+ * feed with its seqs, and what to do (hamlet status, hamlet own-feeds). */
+struct node_feed_lag;
+void cli_unrecorded_print(const char *home, const struct node_feed_lag *v,
+			  size_t shown, size_t total);
 /* A hybrid logical clock's wall time as cli_time_text() shows it. */
 void cli_hlc_text(uint64_t hlc, char out[32]);
 

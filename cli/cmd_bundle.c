@@ -437,6 +437,9 @@ static int bundle_create_run(const char *out, const char *forsum,
 				     _("create: say whom the bundle is for. --for SUMMARY or --seal-to KEY seals it to that node, so that a lost stick exposes nothing; --unsealed writes it readable by anyone who finds it (public, non-personal data only)"));
 	if (scope && scope[0] && (r = cli_check_scope(scope, _("scope prefix"))) < 0)
 		return r;
+	if ((r = cli_part_out("bundle", out)) < 0 ||
+	    (forsum && (r = cli_part_refuse(forsum)) < 0))
+		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
 	if ((unsealed || seal_hex) && bundle_file_replaceable(out) == 0) {
@@ -605,6 +608,8 @@ static int bundle_import_run(const char *path)
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
+	if ((r = cli_part_refuse(path)) < 0)
+		return r;
 	if ((r = cli_node_open(0, &n, &ci.daemon)) < 0)
 		return r;
 	/* this process reads the file (the daemon may not see its path);
@@ -673,6 +678,8 @@ static int bundle_inspect_run(const char *path)
 	char why[512] = "";
 	int r;
 
+	if ((r = cli_part_refuse(path)) < 0)
+		return r;
 	/* inspect needs no node; when there is one, say whether the bundle
 	 * belongs to its network */
 	if (node_open(cli_home(), 1, &n, why, sizeof(why)) < 0)

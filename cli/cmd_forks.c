@@ -3,7 +3,8 @@
  *
  * The fork evidence the store keeps, one forked feed per block: whose key
  * signed two different entries at one seq (saying so plainly when it is
- * this node's own: a copy of its key writes on another PC), in which
+ * this node's own: a copy of its key writes on another PC, or its store
+ * was put back from a backup and written in before it synced), in which
  * scope, where the feed is frozen, and the conflicting entries. A
  * report: exit 0 whether or not there are forks. The store is opened
  * read-only; `hamlet verify` is what says whether the store itself is
@@ -31,7 +32,7 @@ static void forks_print(const struct audit_forks *fs, const uint8_t *own)
 		cli_hex(f->author, 32, h);
 		printf(_("\nauthor %s\n"), h);
 		if (memcmp(f->author, own, 32) == 0)
-			printf(_("  THIS NODE'S KEY: another PC uses this key. Stop that PC and call the administrator\n"));
+			printf(_("  THIS NODE'S KEY: either another PC uses this key (stop that PC), or this PC's store was put back from a backup and written in before it had synced; either way, call the administrator (a new key and certificate)\n"));
 		printf(_("  scope  %s\n"), f->scope);
 		printf(_("  frozen at seq %llu: nothing this author signs after it in this feed is taken\n"),
 		       (unsigned long long)f->seq);

@@ -135,27 +135,58 @@ out:
 	return r;
 }
 
+/* The feeds unrecorded (u, nu) names that list v (*nv of them, room for
+ * *nv + nu) lacks, added; one it lists gets the seq the node signed. */
+static void unrecorded_merge(struct node_feed_lag *v, size_t *nv,
+			     const struct node_feed_lag *u, size_t nu)
+{
+	size_t n = *nv;
+
+	for (size_t k = 0; k < nu; k++) {
+		size_t i = 0;
+		while (i < n && strcmp(v[i].scope, u[k].scope) != 0)
+			i++;
+		if (i == n) {
+			v[n] = u[k];
+			v[n++].recorded = 0;
+		} else if (v[i].signed_seq < u[k].signed_seq) {
+			v[i].signed_seq = u[k].signed_seq;
+		}
+	}
+	*nv = n;
+}
+
 static int list(void)
 {
 	struct node *n = NULL;
-	struct node_feed_lag *v = NULL;
-	size_t total = 0, waiting = 0;
+	struct node_feed_lag *v = NULL, *u = NULL;
+	size_t total = 0, waiting = 0, nu = 0, shown;
 	char why[1024];
 	int r, problem;
 
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
 	problem = node_feeds_problem(n, why, sizeof(why));
-	if ((r = node_feeds_list(n, NULL, 0, &total)) < 0 ||
-	    (total && !(v = calloc(total, sizeof(*v)))) ||
+	/* what the file records less of than the node signed (its last
+	 * write failed): said, and listed with the rest */
+	if (!(u = calloc(FORGET_SHOWN, sizeof(*u)))) {
+		r = -ENOMEM;
+		cli_err(_("cannot read the store: %s"), cli_strerror(r));
+		goto out;
+	}
+	if ((r = node_feeds_unrecorded(n, u, FORGET_SHOWN, &nu)) < 0 ||
+	    (r = node_feeds_list(n, NULL, 0, &total)) < 0 ||
+	    !(v = calloc(total + nu + 1, sizeof(*v))) ||
 	    (total && (r = node_feeds_list(n, v, total, &total)) < 0)) {
 		if (r >= 0)
 			r = -ENOMEM;
 		cli_err(_("cannot read the store: %s"), cli_strerror(r));
 		goto out;
 	}
+	shown = nu < FORGET_SHOWN ? nu : FORGET_SHOWN;
+	unrecorded_merge(v, &total, u, shown);
 	if (cli_global.json) {
-		json_t *a = json_array();
+		json_t *a = json_array(), *ua = json_array();
 		char file[4200];
 		snprintf(file, sizeof(file), "%s/%s", n->home,
 			 NODE_FEEDS_FILE);
@@ -167,8 +198,17 @@ static int list(void)
 					     "stored", (json_int_t)v[i].stored,
 					     "waiting",
 					     v[i].stored < v[i].signed_seq));
-		cli_json_print(json_pack("{s:s, s:o, s:o}", "file", file,
-					 "feeds", a, "problem",
+		for (size_t i = 0; i < shown; i++)
+			json_array_append_new(
+				ua, json_pack("{s:s, s:I, s:I, s:I}", "scope",
+					      u[i].scope, "recorded",
+					      (json_int_t)u[i].recorded,
+					      "signed",
+					      (json_int_t)u[i].signed_seq,
+					      "stored", (json_int_t)u[i].stored));
+		cli_json_print(json_pack("{s:s, s:o, s:o, s:o}", "file", file,
+					 "feeds", a, "unrecorded", ua,
+					 "problem",
 					 problem ? json_string(why)
 						 : json_null()));
 	} else {
@@ -176,6 +216,7 @@ static int list(void)
 			printf(problem == 1 ? _("own writes: REFUSED: %s\n")
 					    : _("WARNING: %s\n"),
 			       why);
+		cli_unrecorded_print(n->home, u, shown, nu);
 		if (!problem || problem == 2)
 			printf(P_("%zu feed this node signed in (%s/%s):\n",
 				  "%zu feeds this node signed in (%s/%s):\n",
@@ -199,6 +240,7 @@ static int list(void)
 	}
 	r = problem == 1 ? CLI_EPROBLEMS : 0;
 out:
+	free(u);
 	free(v);
 	node_close(n);
 	return r;

@@ -502,6 +502,11 @@ static void restoring_print(const struct status_facts *st)
 		printf(_("own writes: REFUSED: %s\n"), st->feeds_why);
 	else if (st->feeds_problem == 2)
 		printf(_("WARNING: %s\n"), st->feeds_why);
+	cli_unrecorded_print(st->n->home, st->unrecorded,
+			     st->nunrecorded < STATUS_MAX_RESTORING
+				     ? st->nunrecorded
+				     : STATUS_MAX_RESTORING,
+			     st->nunrecorded);
 	if (!st->nrestoring)
 		return;
 	printf(P_("own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feed; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
@@ -521,13 +526,14 @@ static void restoring_print(const struct status_facts *st)
 }
 
 /* This node's key signed two different entries at one seq of its own
- * feed: a copy of the key writes on another PC. Said before anything
- * else, as nothing here can mend it. */
+ * feed: a copy of the key writes on another PC, or this PC's store was
+ * put back from a backup and written in before it synced. Said before
+ * anything else, as nothing here can mend it. */
 static void own_forks_print(const struct status_facts *st)
 {
 	for (size_t i = 0; i < st->nown_forks && i < STATUS_MAX_OWN_FORKS;
 	     i++)
-		printf(_("WARNING: this node's key signed two different entries at seq %llu of its feed %s: another PC uses this key. Stop that PC and call the administrator. This node writes nothing more in that feed, and what it wrote there after seq %llu reaches no other node (hamlet forks shows both entries)\n"),
+		printf(_("WARNING: this node's key signed two different entries at seq %llu of its feed %s: this node writes nothing more in that feed, and what it wrote there after seq %llu reaches no other node (hamlet forks shows both entries). Either another PC uses this key (a copy of this node's files): stop that PC. Or this PC's store was put back from a backup and written in before it had synced with its peers: there is nothing to stop. Either way, call the administrator: the node needs a new key and certificate, and what it wrote in that feed since the fork must then be entered again\n"),
 		       (unsigned long long)st->own_forks[i].seq,
 		       st->own_forks[i].scope,
 		       (unsigned long long)st->own_forks[i].seq);

@@ -33,7 +33,8 @@ int cmd_summary(int argc, char **argv)
 				  _("missing --out FILE: where to write the summary"));
 		goto out;
 	}
-	if ((r = cli_node_open(1, &n, NULL)) < 0)
+	if ((r = cli_part_out("summary", path)) < 0 ||
+	    (r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
 	snprintf(name, sizeof(name), "%s", n->name);
 	{

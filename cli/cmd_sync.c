@@ -366,6 +366,28 @@ static void wait_json(int in_sync, size_t connected, const char *reason,
 	cli_json_print(j);
 }
 
+/* This node's own feeds a fork froze (status_own_forks()): what it writes
+ * there reaches no node, whatever the peers say, and waiting changes
+ * nothing. 1 with why saying so (the first of them), else 0. */
+static int own_forked(struct node *n, char *why, size_t wl)
+{
+	struct status_own_fork v[STATUS_MAX_OWN_FORKS];
+	struct store_txn *t;
+	size_t k = 0;
+	int r;
+
+	if (!n || store_txn_begin(n->st, 1, &t) < 0)
+		return 0;
+	r = status_own_forks(t, n->pk, v, STATUS_MAX_OWN_FORKS, &k);
+	store_txn_abort(t);
+	if (r < 0 || k == 0)
+		return 0;
+	snprintf(why, wl,
+		 cli_tr(N_("this node's own feed %s is frozen after a fork at seq %llu (its key signed two different entries there): what it wrote there after that seq reaches no other node, and waiting changes nothing. Either another PC uses this key, or this PC's store was put back from a backup and written in before it had synced: hamlet status says what to do")),
+		 v[0].scope, (unsigned long long)v[0].seq);
+	return 1;
+}
+
 /* The wait ends now, not in sync, for why: said on stderr (or in JSON);
  * CLI_EPROBLEMS. */
 static int wait_fail(struct progress **prog, size_t connected,
@@ -673,6 +695,15 @@ int cmd_sync(int argc, char **argv)
 			snprintf(reason, sizeof(reason), "%s", recv_why);
 		if (!reason[0] && send_why[0])
 			snprintf(reason, sizeof(reason), "%s", send_why);
+		if (!reason[0]) {
+			/* in sync with its peers, but its own feed frozen:
+			 * what it wrote there reaches none of them */
+			char why[1024];
+			if (own_forked(node, why, sizeof(why))) {
+				r = wait_fail(&prog, connected, why, 0);
+				goto out;
+			}
+		}
 		if (!reason[0] && lapse_seen) {
 			/* waiting on changes nothing: the peer refuses them
 			 * until the node has a certificate from their date */

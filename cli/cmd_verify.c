@@ -722,6 +722,8 @@ int cmd_verify(int argc, char **argv)
 			root_hex);
 		return cli_exit_code(HAMLET_EFORMAT);
 	}
+	if (bundle && (r = cli_part_refuse(bundle)) < 0)
+		return cli_exit_code(r);
 	if (bundle && report)
 		return cli_exit_code(verify_bundle_report(bundle, netfile,
 							  root_hex ? root

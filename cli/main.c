@@ -495,7 +495,9 @@ const struct cli_command cli_commands[] = {
 	  "that feed is taken), and the conflicting entries kept, each with\n"
 	  "its seq, time and id: the feed's own entry and the one kept as\n"
 	  "evidence. A fork of this node's own key is marked THIS NODE'S KEY:\n"
-	  "another PC uses the key; stop that PC and call the administrator.\n"
+	  "another PC uses the key (stop that PC), or this PC's store was put\n"
+	  "back from a backup and written in before it synced; either way,\n"
+	  "call the administrator.\n"
 	  "Prints \"no forks\" when there are none, and exits 0 either way.\n"
 	  "With --json: forks, each with author, own (true for this node's\n"
 	  "key), scope, seq and entries (id, seq, hlc, time, evidence)."),

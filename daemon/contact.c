@@ -74,6 +74,8 @@ static void contact_saved(struct daemon *d, const struct contact_job *j)
 		}
 }
 
+static int contact_save_start(struct daemon *d);
+
 static void contact_done(struct ingest_job *job)
 {
 	struct contact_job *j = job->data;
@@ -86,25 +88,82 @@ static void contact_done(struct ingest_job *job)
 		dlog(DLOG_WARNING, _("cannot keep the peers' last contact: %s"),
 		     _(hamlet_strerror(job->r)));
 	free(j);
+	if (d->contact_again) {
+		d->contact_again = 0;
+		contact_save_start(d);
+	}
 }
 
-static void on_contact_timer(uv_timer_t *t)
+/* A job saving what changed: 1 started (or to start again once the
+ * running one is done), 0 nothing to save, <0 not now (the writer is
+ * busy, or out of memory: the next tick tries again). */
+static int contact_save_start(struct daemon *d)
 {
-	struct daemon *d = t->data;
 	struct contact_job *j;
 
-	if (d->contact_saving || d->stopping || !(j = calloc(1, sizeof(*j))))
-		return;
+	if (d->stopping)
+		return 0;
+	if (d->contact_saving) {
+		d->contact_again = 1;
+		return 1;
+	}
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ENOMEM;
 	j->d = d;
 	j->job.kind = INGEST_CONTACT;
 	j->job.contacts = j->v;
 	j->job.data = j;
-	if ((j->job.n = contact_collect(d, j)) == 0 ||
-	    ingest_submit(d->ingest, &j->job, contact_done) < 0) {
+	if ((j->job.n = contact_collect(d, j)) == 0) {
 		free(j);
-		return; /* busy: the next tick tries again */
+		return 0;
+	}
+	if (ingest_submit(d->ingest, &j->job, contact_done) < 0) {
+		free(j);
+		return -EBUSY;
 	}
 	d->contact_saving = 1;
+	return 1;
+}
+
+static void on_contact_timer(uv_timer_t *t)
+{
+	contact_save_start(t->data);
+}
+
+void contact_budget_sent(struct daemon *d, int held)
+{
+	if (held)
+		contact_save_start(d); /* at once: see contact.h */
+	else
+		d->budget_dirty = 1; /* within a second */
+}
+
+static void feeds_done(struct ingest_job *job)
+{
+	struct daemon *d = job->data;
+	d->feeds_retrying = 0;
+	free(job);
+}
+
+/* HOME/own-feeds could not be written (a full disk): a job on the writer
+ * tries again every HAMLETD_FEEDS_RETRY_S seconds until it is, rather than
+ * at the next own write, which may never come. */
+static void feeds_retry(struct daemon *d)
+{
+	struct ingest_job *j;
+
+	if (++d->feeds_ticks < HAMLETD_FEEDS_RETRY_S)
+		return;
+	d->feeds_ticks = 0;
+	if (d->feeds_retrying || d->stopping || !node_feeds_unsaved(d->node) ||
+	    !(j = calloc(1, sizeof(*j))))
+		return;
+	j->kind = INGEST_FEEDS;
+	j->data = d;
+	if (ingest_submit(d->ingest, j, feeds_done) == 0)
+		d->feeds_retrying = 1;
+	else
+		free(j); /* busy: the next try */
 }
 
 static void compact_done(struct ingest_job *job)
@@ -115,12 +174,17 @@ static void compact_done(struct ingest_job *job)
 	free(job);
 }
 
-/* Each second: when an erasure's rewrite of the store was put off
+/* Each second: the day's count of a peer's budget, when bytes went out
+ * to it since it was saved; own-feeds when a write of it failed, every
+ * few seconds; and when an erasure's rewrite of the store was put off
  * (another process had it open), a job on the writer tries it again. */
 static void on_compact_timer(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
+	if (d->budget_dirty && !d->stopping && contact_save_start(d) >= 0)
+		d->budget_dirty = 0;
+	feeds_retry(d);
 	if (d->compacting || d->stopping ||
 	    !store_compact_wanted(d->node->st))
 		return;

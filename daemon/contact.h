@@ -1,9 +1,11 @@
 /*
  * contact: hamletd keeps when each peer was last in contact (its
  * peer_info's last_sync_ms) in the store (heard.h), so `hamlet report
- * lag` knows it while the daemon is down too. Saved every
- * HAMLETD_CONTACT_SAVE_MS through the writer queue when something
- * changed, and once more when the loop has ended.
+ * lag` knows it while the daemon is down too, with each peer's bytes
+ * sent today (its day's budget). Saved every HAMLETD_CONTACT_SAVE_MS
+ * through the writer queue when something changed, sooner when a day's
+ * budget counted bytes (contact_budget_sent()), and once more when the
+ * loop has ended.
  */
 #ifndef HAMLETD_CONTACT_H
 #define HAMLETD_CONTACT_H
@@ -11,10 +13,15 @@
 #include "daemon.h"
 
 #define HAMLETD_CONTACT_SAVE_MS 30000
+/* HOME/own-feeds that could not be written is tried again this often */
+#define HAMLETD_FEEDS_RETRY_S 5
 
 /* Start the timer (after the ingest queue exists). */
 /* Also starts a 1 s timer that retries an erasure's rewrite of the store
- * put off while another process had it open (store_compact_wanted). */
+ * put off while another process had it open (store_compact_wanted),
+ * saves the day's budget counts contact_budget_sent() marked, and writes
+ * HOME/own-feeds again when a write of it failed (a full disk), every
+ * HAMLETD_FEEDS_RETRY_S s until it is (node_feeds_retry). */
 void contact_start(struct daemon *d);
 /* Close the timer (daemon_stop). */
 void contact_stop(struct daemon *d);
@@ -37,6 +44,15 @@ void contact_dials_save(struct daemon *d);
  * sent today from the store (as not connected).
  */
 void contact_dial_restore(struct daemon *d, struct peer_addr *pa);
+
+/*
+ * Entry bytes went out to a peer whose day's budget counts them: the
+ * count is saved in the store within a second (the 1 s timer), and at
+ * once when held (the budget now holds entries back), so that a power
+ * cut gives the peer at most about a second's sending again, never the
+ * day's budget (docs/hamletd.md, "Byte budgets").
+ */
+void contact_budget_sent(struct daemon *d, int held);
 
 /*
  * p's entry bytes sent today, as kept in the store by an earlier run

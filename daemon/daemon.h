@@ -135,9 +135,16 @@ struct daemon {
 	uv_timer_t watchdog;
 	uv_timer_t contact_timer; /* contact.h */
 	int contact_timer_open, contact_saving;
+	/* contact.c: save again once the running save is done; a day's
+	 * budget counted bytes since the last save (contact_budget_sent) */
+	int contact_again, budget_dirty;
 	uv_timer_t compact_timer; /* contact.h: an erasure's rewrite put off */
 	int compact_timer_open, compacting;
 	struct ingest_job *compact_job; /* contact.c, while one is queued */
+	/* contact.c: HOME/own-feeds written again after a write of it
+	 * failed (node_feeds_retry), one job at a time, every few ticks */
+	int feeds_retrying;
+	unsigned feeds_ticks;
 	uv_pipe_t rpc;
 	int rpc_open;
 	/* the socket file rpc_start() made, the one rpc_stop() removes */

@@ -367,6 +367,22 @@ static void run_keep(struct ingest *q, struct ingest_job *j)
 			 hamlet_strerror(j->r));
 }
 
+/* HOME/own-feeds again, after a write of it failed: what came of it is
+ * logged after the job, as the file's other findings are; a try that
+ * fails again says nothing (the first failure was said). */
+static void run_feeds(struct ingest *q)
+{
+	char why[sizeof(q->feeds_why)];
+	int r = node_feeds_retry(q->node, why, sizeof(why));
+
+	if (r == 0 || (r < 0 && r != HAMLET_ECONFIG) || q->feeds_level)
+		return;
+	memcpy(q->feeds_why, why, sizeof(why));
+	q->feeds_level = r == 1	  ? DLOG_NOTICE
+			 : r == 2 ? DLOG_WARNING
+				  : DLOG_ERR;
+}
+
 /* On a thread-pool thread: the only writer while the job runs. */
 static void job_work(uv_work_t *w)
 {
@@ -384,6 +400,8 @@ static void job_work(uv_work_t *w)
 		j->r = peerbase_save(j->q_->node->st, j->peer, j->base);
 	else if (j->kind == INGEST_KEEP)
 		run_keep(j->q_, j);
+	else if (j->kind == INGEST_FEEDS)
+		run_feeds(j->q_);
 	/* the node's own feeds as the commit left them, kept outside the
 	 * store (node.h): here, not on the loop, as the file is synced */
 	if (j->adv_.n) {
@@ -512,7 +530,8 @@ int ingest_submit(struct ingest *q, struct ingest_job *j, ingest_done_cb cb)
 	} else if (j->kind == INGEST_CONTACT) {
 		if (j->n == 0 || j->n > HEARD_MAX_PEERS || !j->contacts)
 			return -EINVAL;
-	} else if (j->kind == INGEST_COMPACT || j->kind == INGEST_KEEP) {
+	} else if (j->kind == INGEST_COMPACT || j->kind == INGEST_KEEP ||
+		   j->kind == INGEST_FEEDS) {
 		if (j->n != 0)
 			return -EINVAL;
 	} else if (j->kind == INGEST_PEERBASE) {

@@ -40,6 +40,8 @@ enum ingest_kind {
 	INGEST_PEERBASE,    /* n = 1: a peer's sync basis (peerbase.h) */
 	INGEST_KEEP,	    /* n = 0: keep only what the node's certificate,
 			     * installed since, lets it read (log_keep_reads) */
+	INGEST_FEEDS,	    /* n = 0: write HOME/own-feeds again after a
+			     * write of it failed (node_feeds_retry) */
 };
 
 struct ingest;

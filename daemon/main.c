@@ -299,6 +299,31 @@ static void own_feeds_say(struct node *n)
 		     k - 4);
 }
 
+/* At a clean stop (no job runs): HOME/own-feeds, when its last write
+ * failed (a full disk), written once more; when it still cannot be,
+ * said, as the node no longer guards what it signed once it stops. */
+static void own_feeds_final(struct node *n)
+{
+	char why[1024], path[CONFIG_MAX_PATH + 32];
+	int r;
+
+	if (!node_feeds_unsaved(n))
+		return;
+	r = node_feeds_retry(n, why, sizeof(why));
+	if (r == 1)
+		dlog(DLOG_NOTICE, "%s", dlog_tr(why));
+	else if (r == 2)
+		dlog(DLOG_WARNING, "%s", dlog_tr(why));
+	else if (r == HAMLET_ECONFIG)
+		dlog(DLOG_ERR, "%s", dlog_tr(why));
+	else if (r < 0) {
+		snprintf(path, sizeof(path), "%s/%s", n->home, NODE_FEEDS_FILE);
+		dlog(DLOG_ERR,
+		     _("cannot write %s as hamletd stops (%s): it records less than this node signed (hamlet own-feeds names the feeds). Once there is room, starting hamletd again, or any write, writes it from the store; until then, do not move, restore or replace the store"),
+		     path, strerror(-r));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon *d;
@@ -419,6 +444,7 @@ out_loop:
 	if (uv_loop_close(&loop) != 0)
 		dlog(DLOG_WARNING, _("event loop closed with handles open"));
 	contact_save_final(d);
+	own_feeds_final(d->node);
 	ingest_free(d->ingest);
 	http_free(d->http);
 out_node:

@@ -164,38 +164,77 @@ static void node_section(const struct out *o, const struct page_in *in)
 	fputs("</dd></dl></section>\n", o->f);
 }
 
+/* The scopes of the feeds a (objects with "scope"), the first four and
+ * "…" past them or when more (a count) are left out, into list: 0 when
+ * a holds none. */
+static int scope_list(const json_t *a, uint64_t more, char *list, size_t n)
+{
+	size_t i;
+	json_t *v;
+
+	list[0] = 0;
+	if (!json_array_size(a))
+		return 0;
+	json_array_foreach(a, i, v)
+	{
+		const char *s = page__jstr(v, "scope");
+		if (i == 4 || !s) {
+			snprintf(list + strlen(list), n - strlen(list), ", …");
+			break;
+		}
+		snprintf(list + strlen(list), n - strlen(list), "%s%.128s",
+			 i ? ", " : "", s);
+	}
+	if (i < 4 && more)
+		snprintf(list + strlen(list), n - strlen(list), ", …");
+	return 1;
+}
+
+/* This node's own feeds a fork froze (status "own_forks"): its key
+ * signed two entries at one seq, on another PC or in a store put back
+ * from a backup and written in before it synced. */
+static void own_forks_note(const struct out *o, const struct page_in *in)
+{
+	const json_t *a = json_object_get(in->status, "own_forks");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+	{
+		char seq[24];
+		snprintf(seq, sizeof(seq), "%llu",
+			 (unsigned long long)page__ju64(v, "seq"));
+		fputs("<p class=\"bad\" id=\"own-fork\">", o->f);
+		page__say(o, M_OWN_FORK, page__jstr(v, "scope"), seq);
+		fputs("</p>\n", o->f);
+	}
+}
+
 /* Own writes that wait for the node's own entries from its peers (a
- * store restored or replaced), and an own-feeds file that does not
- * read: status "restoring" and "own_feeds_problem". */
+ * store restored or replaced), an own-feeds file that does not read or
+ * records less than the node signed: status "restoring",
+ * "own_feeds_problem" and "own_feeds_unrecorded". */
 static void restoring_note(const struct out *o, const struct page_in *in)
 {
 	const json_t *st = in->status, *a = json_object_get(st, "restoring");
 	const char *why = page__jstr(st, "own_feeds_problem");
 	char list[4 * (128 + 2) + 8] = "";
-	size_t i;
-	json_t *v;
 
 	if (why) {
 		fputs("<p class=\"bad\" id=\"own-feeds\">", o->f);
 		page__say(o, M_FEEDS_PROBLEM, why, NULL);
 		fputs("</p>\n", o->f);
 	}
-	if (!json_array_size(a))
-		return;
-	json_array_foreach(a, i, v)
-	{
-		const char *s = page__jstr(v, "scope");
-		if (i == 4 || !s) {
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 ", …");
-			break;
-		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list),
-			 "%s%.128s", i ? ", " : "", s);
+	if (scope_list(json_object_get(st, "own_feeds_unrecorded"),
+		       page__ju64(st, "own_feeds_unrecorded_more"), list,
+		       sizeof(list))) {
+		fputs("<p class=\"bad\" id=\"unrecorded\">", o->f);
+		page__say(o, M_UNRECORDED, list, NULL);
+		fputs("</p>\n", o->f);
 	}
-	if (i < 4 && page__ju64(st, "restoring_more"))
-		snprintf(list + strlen(list), sizeof(list) - strlen(list),
-			 ", …");
+	if (!scope_list(a, page__ju64(st, "restoring_more"), list,
+			sizeof(list)))
+		return;
 	fputs("<p class=\"bad\" id=\"restoring\">", o->f);
 	page__say(o, M_RESTORING, list, NULL);
 	fputs("</p>\n", o->f);
@@ -301,6 +340,7 @@ int page_render(const struct page_in *in, char **ret, size_t *ret_len)
 		o.lang == PAGE_VI ? "vi" : "en", in->show_key ? "&amp;key=1" : "",
 		page__T(&o, M_REFRESH));
 	node_section(&o, in);
+	own_forks_note(&o, in);
 	restoring_note(&o, in);
 	page__peers_section(&o, in->status);
 	problems_section(&o, in);

@@ -266,7 +266,8 @@ int sync_trust_submit(struct daemon *d, const char *from,
 void sync_trust_changed(void *d);
 /*
  * Log, plainly, each of this node's own feeds that a fork froze (its key
- * signed two different entries at one seq: another PC uses the key), when
+ * signed two different entries at one seq: another PC uses the key, or
+ * this PC's store was put back and written in before it synced), when
  * there are more of them than were last logged: at start, and as the trust
  * set grows.
  */

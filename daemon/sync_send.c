@@ -600,5 +600,11 @@ void sync_session_pump(struct conn *c)
 			budget_count(c); /* newly held, or less waits */
 		else
 			s->held_count_stale = 1; /* a WANT: at the next tick */
+		/* the day's count into the store soon after it moves, and
+		 * at once when a budget holds entries back: a power cut
+		 * must not give the peer the day's budget again at the
+		 * next start */
+		if (c->info->budget_per_day && (sent || (s->budget_held && !was)))
+			contact_budget_sent(c->d, s->budget_held != 0);
 	}
 }

@@ -322,7 +322,7 @@ void sync_own_forks_say(struct daemon *d)
 	d->own_forks_said = n;
 	for (size_t i = 0; i < n && i < STATUS_MAX_OWN_FORKS; i++)
 		dlog(DLOG_ERR,
-		     _("this node's key signed two different entries at seq %llu of its feed %s: another PC uses this key. Stop that PC and call the administrator; this node writes nothing more in that feed (hamlet forks shows both entries)"),
+		     _("this node's key signed two different entries at seq %llu of its feed %s: either another PC uses this key (stop that PC), or this PC's store was put back from a backup and written in before it had synced. Either way, call the administrator: the node needs a new key and certificate; this node writes nothing more in that feed (hamlet forks shows both entries)"),
 		     (unsigned long long)v[i].seq, v[i].scope);
 	if (n > STATUS_MAX_OWN_FORKS)
 		dlog(DLOG_ERR,

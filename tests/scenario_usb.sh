@@ -155,6 +155,19 @@ head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
 head -c 7 "$T/trip4.bundle" >"$T/cut.bundle"
 refuse "a bundle cut inside its first 8 bytes is cut short, not another file" 4 'cut.bundle is cut short: only its first 7 bytes are there (copy it again from the node that made it)' "$H" --home "$T/c" bundle import "$T/cut.bundle"
+# a bundle create (or summary --out) stopped before it finished, by a
+# power cut or a pulled stick, leaves NAME.part: called unfinished, to be
+# deleted and made again, by whatever would read it
+head -c 5000 "$T/trip4.bundle" >"$T/trip5.bundle.part"
+refuse "bundle import of an unfinished NAME.part: exit 4, called so" 4 'trip5.bundle.part is an unfinished file, not a bundle or a summary: its name ends in .part' "$H" --home "$T/c" bundle import "$T/trip5.bundle.part"
+check "and told to delete it and make the bundle again" grep -q 'Nothing was read. Delete it, and make the bundle or the summary again' "$T/refused"
+check "nothing of it was imported" bash -c "'$H' --home '$T/c' status | grep -q 'store: 4510 entries'"
+refuse "bundle inspect of it too" 4 'trip5.bundle.part is an unfinished file' "$H" --home "$T/c" bundle inspect "$T/trip5.bundle.part"
+refuse "verify --bundle of it too" 4 'trip5.bundle.part is an unfinished file' "$H" --home "$T/c" verify --bundle "$T/trip5.bundle.part"
+head -c 100 "$T/c3.sum" >"$T/c5.sum.part"
+refuse "bundle create --for an unfinished summary's NAME.part too" 4 'c5.sum.part is an unfinished file' "$H" --home "$T/v" bundle create --for "$T/c5.sum.part" "$T/y.bundle"
+refuse "bundle create does not write a bundle named NAME.part" 2 'z.bundle.part" ends in .part, the name of a file left unfinished' "$H" --home "$T/v" bundle create --unsealed "$T/z.bundle.part"
+refuse "nor does summary --out" 2 'z.sum.part" ends in .part' "$H" --home "$T/c" summary --out "$T/z.sum.part"
 
 # audit: clean store passes; a planted fork fails
 check "verify passes on a clean store" B verify

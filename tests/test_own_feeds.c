@@ -512,6 +512,42 @@ int main(void)
 		(void)t;
 	}
 
+	TEST_START("own-feeds behind the store (its last write failed): read-only, the feed is named with both seqs; opened to write, the file is written from the store and the warning goes");
+	{
+		char key[65], t[512];
+		struct node_feed_lag v[8];
+		size_t nu = 9, i;
+		uint64_t h;
+		h = head(a, "bk/c1");
+		ASSERT_TRUE(h >= 2);
+		/* open to write, the file as last written records it all */
+		ASSERT_OK(node_feeds_unrecorded(a, v, 8, &nu));
+		ASSERT_EQ(nu, 0);
+		ASSERT_EQ(node_feeds_unsaved(a), 0);
+		ASSERT_EQ(node_feeds_retry(a, why, sizeof(why)), 0);
+		hex_encode(a->pk, 32, key);
+		snprintf(t, sizeof(t), "key %s\nbk/c1 1\n", key);
+		a = reopen(a, 0);
+		feeds_write(a, t); /* as a write that failed leaves it */
+		a = reopen(a, 1);
+		ASSERT_OK(node_feeds_unrecorded(a, v, 8, &nu));
+		ASSERT_TRUE(nu >= 1);
+		for (i = 0; i < nu && strcmp(v[i].scope, "bk/c1") != 0; i++)
+			;
+		ASSERT_TRUE(i < nu);
+		ASSERT_EQ(v[i].recorded, 1);
+		ASSERT_EQ(v[i].signed_seq, h);
+		ASSERT_EQ(v[i].stored, h);
+		/* read-only: nothing written, no retry */
+		ASSERT_EQ(node_feeds_unsaved(a), 0);
+		a = reopen(a, 0);
+		ASSERT_EQ(recorded(a, "bk/c1"), h);
+		a = reopen(a, 1);
+		ASSERT_OK(node_feeds_unrecorded(a, v, 8, &nu));
+		ASSERT_EQ(nu, 0);
+		a = reopen(a, 0);
+	}
+
 	changed_while_open(a, path);
 
 	node_close(a);

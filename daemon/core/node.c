@@ -111,8 +111,20 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) != 0 || write(fd, buf, len) != (ssize_t)len ||
-	    fsync(fd) != 0)
+	if (fchmod(fd, mode) != 0)
+		r = -errno;
+	/* a disk that fills part-way through takes some bytes, then none
+	 * (ENOSPC): never rename a file cut short into place */
+	for (size_t o = 0; r == 0 && o < len;) {
+		ssize_t k = write(fd, buf + o, len - o);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			r = k < 0 ? -errno : -EIO;
+		else
+			o += (size_t)k;
+	}
+	if (r == 0 && fsync(fd) != 0)
 		r = -errno;
 	close(fd);
 	if (r == 0 && rename(tmp, path) != 0)

@@ -181,11 +181,13 @@ struct node_feed {
 	size_t line;   /* where the file lists it (node_feeds_parse) */
 };
 
-/* A feed of this node's that its store holds less of than it signed. */
+/* A feed of this node's that its store holds less of than it signed
+ * (or, node_feeds_unrecorded(), that own-feeds records less of). */
 struct node_feed_lag {
 	char scope[ENTRY_MAX_SCOPE + 1];
 	uint64_t signed_seq; /* the highest seq it signed */
 	uint64_t stored;     /* the store's head of the feed */
+	uint64_t recorded;   /* node_feeds_unrecorded(): what the file says */
 };
 
 /*
@@ -229,6 +231,38 @@ int node_feeds_refresh(struct node *n, char *why, size_t whylen);
  */
 int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		       char *why, size_t whylen);
+
+/*
+ * 1 when the last write of n's own-feeds failed (a full disk) and the
+ * file records less than n signed: node_feeds_retry() is due. 0 too
+ * while another thread holds the table (it does not wait).
+ */
+int node_feeds_unsaved(struct node *n);
+
+/*
+ * Write n's own-feeds again after a write of it failed, once the file
+ * is checked as node_feeds_refresh() does. 0: nothing to do; 1: written
+ * now (why says so); 2: written, the file had changed and was merged
+ * (why says how); HAMLET_ECONFIG: it was changed and no longer reads
+ * (why says so; not written over); <0 otherwise: it still cannot be
+ * written (why says why). why is in the installed translator's language.
+ */
+int node_feeds_retry(struct node *n, char *why, size_t whylen);
+
+/*
+ * n's own feeds that HOME/own-feeds records less of than n signed: the
+ * file could not be written (a full disk), so a store lost now would make
+ * n sign those seqs again. For a process open to write, the table it
+ * keeps against the file as it last wrote it; for one open read-only
+ * (another process may write), the heads of n's own feeds in its store
+ * against the file as it is now. Each with signed_seq and stored (the
+ * store's head; for read-only, both the head) and recorded (the file's
+ * seq, 0 when it lists none); the first max into ret, *ret_n counts
+ * them. 0 (none) when the file cannot be used (node_feeds_problem()
+ * says so); <0 when the store cannot be read or out of memory.
+ */
+int node_feeds_unrecorded(struct node *n, struct node_feed_lag *ret,
+			  size_t max, size_t *ret_n);
 
 /*
  * n's own feeds its store holds less of than it signed, the first max

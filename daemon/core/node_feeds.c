@@ -541,6 +541,102 @@ out:
 	return r;
 }
 
+int node_feeds_unsaved(struct node *n)
+{
+	struct node_feeds *f = n->feeds;
+	int r;
+
+	if (!f || f->readonly)
+		return 0;
+	/* asked from hamletd's loop: never waiting out a writer that syncs
+	 * the file (it is asked again at the next tick) */
+	if (pthread_mutex_trylock(&f->mu) != 0)
+		return 0;
+	r = f->unsaved && !f->err[0];
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
+int node_feeds_retry(struct node *n, char *why, size_t whylen)
+{
+	struct node_feeds *f = n->feeds;
+	int r = 0, noted;
+
+	if (!f || f->readonly)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	if (f->err[0] || !f->unsaved)
+		goto out;
+	/* never over a file changed since it was last written: one that
+	 * reads is merged (and written when it listed less) */
+	if ((noted = feeds_check(f, why, whylen)) < 0)
+		goto out; /* out of memory: the next try */
+	if (noted == 1) {
+		r = HAMLET_ECONFIG;
+		goto out;
+	}
+	if (f->unsaved) {
+		why_plain_begin();
+		r = feeds_save(f, f->v, f->nv, f->warn, sizeof(f->warn));
+		why_plain_end();
+		f->unsaved = r < 0;
+	}
+	if (f->unsaved) {
+		show(f->warn, why, whylen);
+		if (r >= 0)
+			r = -EIO;
+		goto out;
+	}
+	f->warn[0] = 0;
+	if (noted == 2) {
+		r = 2; /* why says what was merged */
+		goto out;
+	}
+	why_set(why, whylen,
+		N_("wrote %s again: it records every seq this node signed"),
+		f->path);
+	r = 1;
+out:
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
+int node__feeds_copy(struct node_feeds *f, struct node_feed **ret_table,
+		     size_t *ret_n, char **ret_disk, size_t *ret_len,
+		     int *ret_readonly)
+{
+	struct node_feed *v = NULL;
+	char *d = NULL;
+	int r = 1;
+
+	pthread_mutex_lock(&f->mu);
+	*ret_readonly = f->readonly;
+	if (f->err[0])
+		goto out; /* node_feeds_problem() says why */
+	r = -ENOMEM;
+	if ((f->nv && !(v = malloc(f->nv * sizeof(*v)))) ||
+	    (f->disk && !(d = malloc(f->disk_len + 1))))
+		goto out;
+	if (f->nv)
+		memcpy(v, f->v, f->nv * sizeof(*v));
+	if (f->disk) {
+		memcpy(d, f->disk, f->disk_len);
+		d[f->disk_len] = 0;
+	}
+	*ret_table = v;
+	*ret_n = f->nv;
+	*ret_disk = d;
+	*ret_len = f->disk ? f->disk_len : 0;
+	v = NULL;
+	d = NULL;
+	r = 0;
+out:
+	pthread_mutex_unlock(&f->mu);
+	free(v);
+	free(d);
+	return r;
+}
+
 /* Of the table (every feed, or scope's alone), those the store holds
  * less of (every one when all): into ret[0..max), their number in
  * *ret_n. */
@@ -568,6 +664,7 @@ static int feeds_scan(struct node_feeds *f, const char *scope, int all,
 		if (head >= f->v[i].seq && !all)
 			continue;
 		if (k < max) {
+			memset(&ret[k], 0, sizeof(ret[k]));
 			snprintf(ret[k].scope, sizeof(ret[k].scope), "%s",
 				 f->v[i].scope);
 			ret[k].signed_seq = f->v[i].seq;

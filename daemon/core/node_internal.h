@@ -52,6 +52,13 @@ int node__feeds_create(const char *home, const uint8_t pk[32]);
 void node__feeds_close(struct node_feeds *f);
 /* The floors for log_author (borrowed from f); NULL when f is. */
 const struct log_floors *node__feeds_floors(const struct node_feeds *f);
+/* A copy of f's table (*ret_table, malloc'd, may be NULL when *ret_n is
+ * 0) and of the file's bytes as f last read or wrote them (*ret_disk,
+ * malloc'd and NUL-terminated, NULL when missing): 0; 1 when the file
+ * cannot be used (nothing copied); -ENOMEM. *ret_readonly always. */
+int node__feeds_copy(struct node_feeds *f, struct node_feed **ret_table,
+		     size_t *ret_n, char **ret_disk, size_t *ret_len,
+		     int *ret_readonly);
 
 /* --- node_feeds_file.c ---------------------------------------------------- */
 

@@ -219,6 +219,10 @@ int status_store_read(struct status_facts *st)
 	if (r >= 0)
 		r = node_feeds_behind(st->n, st->restoring,
 				      STATUS_MAX_RESTORING, &st->nrestoring);
+	if (r >= 0)
+		r = node_feeds_unrecorded(st->n, st->unrecorded,
+					  STATUS_MAX_RESTORING,
+					  &st->nunrecorded);
 	st->feeds_problem = node_feeds_problem(st->n, st->feeds_why,
 					       sizeof(st->feeds_why));
 	if (r >= 0)
@@ -329,6 +333,26 @@ json_t *status_json(const struct status_facts *st)
 			json_object_set_new(
 				j, "restoring_more",
 				json_integer((json_int_t)(st->nrestoring -
+							  STATUS_MAX_RESTORING)));
+		/* own-feeds records less than the node signed (a full
+		 * disk): its guard against signing a seq twice is behind */
+		a = json_array();
+		for (size_t i = 0;
+		     i < st->nunrecorded && i < STATUS_MAX_RESTORING; i++)
+			json_array_append_new(
+				a, json_pack("{s:s, s:I, s:I, s:I}", "scope",
+					     st->unrecorded[i].scope,
+					     "recorded",
+					     (json_int_t)st->unrecorded[i].recorded,
+					     "signed",
+					     (json_int_t)st->unrecorded[i].signed_seq,
+					     "stored",
+					     (json_int_t)st->unrecorded[i].stored));
+		json_object_set_new(j, "own_feeds_unrecorded", a);
+		if (st->nunrecorded > STATUS_MAX_RESTORING)
+			json_object_set_new(
+				j, "own_feeds_unrecorded_more",
+				json_integer((json_int_t)(st->nunrecorded -
 							  STATUS_MAX_RESTORING)));
 		json_object_set_new(j, "own_feeds_problem",
 				    st->feeds_problem

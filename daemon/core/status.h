@@ -31,7 +31,8 @@ struct status_problem {
 #define STATUS_MAX_OWN_FORKS 4	   /* own forked feeds, named one by one */
 
 /* One of this node's own feeds that a fork froze: this node's key signed
- * two different entries at seq (another PC uses the key). */
+ * two different entries at seq (another PC uses the key, or this PC's
+ * store was put back from a backup and written in before it synced). */
 struct status_own_fork {
 	char scope[ENTRY_MAX_SCOPE + 1];
 	uint64_t seq;
@@ -59,6 +60,11 @@ struct status_facts {
 	 * counts them all */
 	struct node_feed_lag restoring[STATUS_MAX_RESTORING];
 	size_t nrestoring;
+	/* the node's own feeds HOME/own-feeds records less of than it
+	 * signed (node_feeds_unrecorded(): the file could not be written),
+	 * the first STATUS_MAX_RESTORING; nunrecorded counts them all */
+	struct node_feed_lag unrecorded[STATUS_MAX_RESTORING];
+	size_t nunrecorded;
 	/* node_feeds_problem(): 0, 1 (own-feeds does not read: no write) or
 	 * 2 (it could not be written), and what it says */
 	int feeds_problem;
