@@ -56,6 +56,14 @@ void cli_audit_print(FILE *f, const struct node *n,
 	fprintf(f,
 		_("  past revocation:   %llu (signed past their author's revocation cut-off)\n"),
 		(unsigned long long)a->past_cutoff);
+	if (a->trust_index)
+		fprintf(f,
+			_("  trust set index:   %llu (rows missing from, or wrong in, its index of subjects)\n"),
+			(unsigned long long)a->trust_index);
+	if (a->erased_bodies)
+		fprintf(f,
+			_("  erased bodies:     %llu (still stored, though an erasure reaches their entries)\n"),
+			(unsigned long long)a->erased_bodies);
 	cli_problems_print(f, p);
 	if (audit_damaged(a))
 		fprintf(f,
@@ -82,6 +90,14 @@ void cli_audit_print(FILE *f, const struct node *n,
 			audit_damaged(a) ? _("it also holds")
 					 : _("intact; holds findings"),
 			(unsigned long long)a->past_cutoff, cli_prog());
+	if (a->erased_bodies)
+		fprintf(f,
+			P_("verify: %s: %llu body of an entry that an erasure it holds reaches is still stored, where a node deletes it (SPEC 1.6): an erased person's data is on this copy; each is named by an erased-body line. The store's index of erasures was damaged or edited: restore the node from a peer (operator guide, \"Checking\")\n",
+			   "verify: %s: %llu bodies of entries that an erasure it holds reaches are still stored, where a node deletes them (SPEC 1.6): an erased person's data is on this copy; each is named by an erased-body line. The store's index of erasures was damaged or edited: restore the node from a peer (operator guide, \"Checking\")\n",
+			   a->erased_bodies),
+			audit_damaged(a) ? _("it also holds")
+					 : _("intact; holds findings"),
+			(unsigned long long)a->erased_bodies);
 	if (!audit_failed(a))
 		fprintf(f,
 			_("verify: ok: every signature, hash chain and seq checks out\n"));
@@ -152,6 +168,8 @@ json_t *cli_audit_json(const struct node *n, const struct audit_report *a)
 	NUM(digest_mismatch);
 	NUM(bad_evidence);
 	NUM(past_cutoff);
+	NUM(erased_bodies);
+	NUM(trust_index);
 #undef NUM
 	json_object_set_new(j, "problems", cli_problems_json(&a->problems));
 	json_object_set_new(j, "problems_total",

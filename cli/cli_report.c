@@ -65,6 +65,21 @@ static void who(const struct report *rep, const uint8_t key[32], char *out,
 		snprintf(out, n, cli_tr(N_("key %s… (no certificate)")), h);
 }
 
+/* Its first chain that holds at some date but not now (dated), or
+ * that holds at none (!dated); NULL when none is. */
+static const struct report_chain *chain_failing(const struct report_author *a,
+						int dated)
+{
+	for (size_t i = 0; i < a->nchains; i++)
+		if (!a->chains[i].valid_now && !a->chains[i].revoked &&
+		    a->chains[i].never_valid == !dated)
+			return &a->chains[i];
+	return NULL;
+}
+
+/* A chain that never held (a certificate signed by a key that may not
+ * certify, one granting more than its issuer holds) leads nowhere: it
+ * is not "not valid now", and no revocation of its issuers cut it. */
 static const char *author_status(const struct report_author *a)
 {
 	int valid = 0, revoked = a->nrevocations > 0;
@@ -81,7 +96,7 @@ static const char *author_status(const struct report_author *a)
 		return "revoked";
 	if (valid)
 		return "valid";
-	if (a->nchains)
+	if (chain_failing(a, 1))
 		return "not_valid_now";
 	if (a->chain_cut)
 		return "issuer_revoked";
@@ -177,6 +192,8 @@ static json_t *author_json(const struct report *rep,
 							       &c->ch.c[k]));
 		json_object_set_new(co, "certificates", certs);
 		json_object_set_new(co, "valid_now", json_boolean(c->valid_now));
+		json_object_set_new(co, "never_valid",
+				    json_boolean(c->never_valid));
 		json_object_set_new(co, "invalid_why",
 				    c->valid_now ? json_null()
 						 : json_string(c->invalid_why));
@@ -411,12 +428,16 @@ static void print_author(FILE *f, const struct report *rep,
 	else if (!strcmp(st, "revoked"))
 		fprintf(f, _("  its key is REVOKED\n"));
 	else if (!strcmp(st, "not_valid_now"))
-		/* the first chain's reason: expired, not yet valid, or a
-		 * certificate granting more than its issuer holds */
+		/* the first such chain's reason: expired, or not yet
+		 * valid */
 		fprintf(f, _("  its certificate is NOT valid now: %s\n"),
-			a->chains[0].invalid_why);
+			chain_failing(a, 1)->invalid_why);
 	else if (!strcmp(st, "issuer_revoked"))
 		fprintf(f, _("  its certificate was signed by an administrator whose key is revoked\n"));
+	else if (!strcmp(st, "no_chain_to_root") && chain_failing(a, 0))
+		/* why the first chain never held */
+		fprintf(f, _("  its certificates do NOT lead to the network's root key: %s\n"),
+			chain_failing(a, 0)->invalid_why);
 	else if (!strcmp(st, "no_chain_to_root"))
 		fprintf(f, _("  its certificates do NOT lead to the network's root key\n"));
 	else if (!strcmp(st, "no_certificate"))
@@ -429,7 +450,9 @@ static void print_author(FILE *f, const struct report *rep,
 		for (size_t k = 0; k < c->ch.n; k++)
 			fprintf(f, " \"%s\" ←", c->ch.c[k].name);
 		fprintf(f, _(" the root key: %s%s%s%s\n"),
-			c->valid_now ? _("valid now") : _("NOT valid now ("),
+			c->valid_now	 ? _("valid now")
+			: c->never_valid ? _("NEVER valid (")
+					 : _("NOT valid now ("),
 			c->valid_now ? "" : c->invalid_why,
 			c->valid_now ? "" : ")",
 			c->revoked	  ? _("; REVOKED")

@@ -183,7 +183,7 @@ int cmd_access_log(int argc, char **argv)
 			printf(_("WARNING: the log was altered or damaged (%llu break%s in the hash chain, %llu damaged line%s); first: %s. Keep a copy of the files and tell the network's administrator\n"),
 			       (unsigned long long)c.breaks, cli_plural(c.breaks),
 			       (unsigned long long)c.damaged,
-			       cli_plural(c.damaged), c.problem);
+			       cli_plural(c.damaged), cli_why(c.problem));
 		else
 			printf(_("hash chain intact: no line removed or changed; newest line's hash %s\n"),
 			       c.head);

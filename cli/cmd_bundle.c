@@ -40,7 +40,7 @@ int cli_bundle_check_failed(const struct bundle_report *rep)
 {
 	return rep->bad_entries || rep->damaged_frames ||
 	       rep->trailer != BUNDLE_TRAILER_OK ||
-	       problems_count(&rep->problems, "fork") > 0;
+	       problems_count(&rep->problems, "fork") > 0 || rep->future;
 }
 
 static int import_failed(const struct bundle_report *rep)
@@ -152,6 +152,9 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  bad:        %llu entr%s\n"),
 			(unsigned long long)rep->bad_entries,
 			rep->bad_entries == 1 ? "y" : "ies");
+		if (rep->future)
+			fprintf(f, _("  future:     %llu (dated more than 24 h ahead of this machine's clock: sound, but an import refuses them until then)\n"),
+				(unsigned long long)rep->future);
 		if (rep->duplicates)
 			fprintf(f, _("  repeated:   %llu (the same entry again: harmless)\n"),
 				(unsigned long long)rep->duplicates);
@@ -264,6 +267,8 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->fork_evidence));
 		json_object_set_new(j, "bad_entries",
 				    json_integer((json_int_t)rep->bad_entries));
+		json_object_set_new(j, "future",
+				    json_integer((json_int_t)rep->future));
 		json_object_set_new(j, "duplicates",
 				    json_integer((json_int_t)rep->duplicates));
 		json_object_set_new(j, "gaps",

@@ -306,12 +306,14 @@ static void sealed_err(const char *path, const char *why,
 }
 
 /* What verify --bundle finds besides damage, each exiting 1: a fork
- * (evidence), seqs left out, a body sent again with its erasure. */
+ * (evidence), seqs left out, a body sent again with its erasure, an
+ * entry dated ahead (its author's clock). */
 static int bundle_findings(const struct bundle_report *rep)
 {
 	return problems_count(&rep->problems, "fork") > 0 ||
 	       problems_count(&rep->problems, "gap") > 0 ||
-	       problems_count(&rep->problems, "erased-body") > 0;
+	       problems_count(&rep->problems, "erased-body") > 0 ||
+	       problems_count(&rep->problems, "future") > 0;
 }
 
 /* The bundle as verify --bundle --json gives it (NULL when it cannot be
@@ -334,6 +336,9 @@ static json_t *bundle_check_json(const char *path,
 	json_object_set_new(j, "erased_bodies_sent",
 			    json_boolean(problems_count(&rep->problems,
 							"erased-body") > 0));
+	json_object_set_new(j, "dated_ahead",
+			    json_boolean(problems_count(&rep->problems,
+							"future") > 0));
 	json_object_set_new(j, "ok", json_boolean(!bundle_damaged(rep) &&
 						  !bundle_findings(rep)));
 	return j;
@@ -407,6 +412,9 @@ static int verify_bundle(const char *path, const char *netfile)
 		findings_print(&rep.problems, "erased-body", damaged,
 			       _("it also sends an erased body again"),
 			       _("intact; sends an erased body again"));
+		findings_print(&rep.problems, "future", damaged,
+			       _("it also carries an entry dated ahead"),
+			       _("intact; carries an entry dated ahead"));
 		if (!damaged && !bundle_findings(&rep))
 			printf(_("verify: ok: every entry, hash chain and the trailer check out (who may write what is not judged here: certificates and revocations are, with --report)\n"));
 	}

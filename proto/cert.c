@@ -551,3 +551,27 @@ int cert_may_write(const struct cert *c, const char *scope,
 			return 1;
 	return 0;
 }
+
+void cert_chain_span(const struct cert_chain *ch, uint64_t *from,
+		     uint64_t *to)
+{
+	*from = 0;
+	*to = UINT64_MAX;
+	for (size_t k = 0; k < ch->n; k++) {
+		if (ch->c[k].not_before_ms > *from)
+			*from = ch->c[k].not_before_ms;
+		if (ch->c[k].expires_ms && ch->c[k].expires_ms < *to)
+			*to = ch->c[k].expires_ms;
+	}
+}
+
+int cert_chain_never_valid(const struct cert_chain *ch,
+			   const uint8_t network_id[32],
+			   const uint8_t root[32])
+{
+	uint64_t from, to;
+
+	cert_chain_span(ch, &from, &to);
+	return from >= to ||
+	       cert_chain_check(ch, network_id, root, from, NULL, 0) < 0;
+}

@@ -101,6 +101,19 @@ int cert_chain_check(const struct cert_chain *ch,
 		     const uint8_t network_id[32], const uint8_t root[32],
 		     uint64_t now_ms, char *why, size_t wl);
 
+/* The span the chain's certificates all hold in: from the latest start
+ * to the earliest end (*to UINT64_MAX: none ends). Empty when
+ * *from >= *to. */
+void cert_chain_span(const struct cert_chain *ch, uint64_t *from,
+		     uint64_t *to);
+
+/* 1 when cert_chain_check() fails at every date: its certificates' dates
+ * never all hold at once, or it fails where they do (a rule broken, as
+ * a certificate signed by a key that may not delegate); else 0. */
+int cert_chain_never_valid(const struct cert_chain *ch,
+			   const uint8_t network_id[32],
+			   const uint8_t root[32]);
+
 /* 1 when scope lies under one of c's read (write) prefixes. */
 int cert_may_read(const struct cert *c, const char *scope);
 int cert_may_write(const struct cert *c, const char *scope,

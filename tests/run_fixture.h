@@ -25,6 +25,7 @@ struct rf_feed {
 	uint8_t id[RF_MAX][32];
 	uint8_t *body[RF_MAX];
 	struct run_entry v[RF_MAX];
+	uint64_t next_hlc; /* when not 0: the next entry's hlc (then 0) */
 };
 
 /* A body {"full_name": name}. */
@@ -58,7 +59,9 @@ static __attribute__((unused)) void rf_add(struct rf_feed *f, int kind,
 	e.has_prev = i > 0;
 	if (i > 0)
 		memcpy(e.prev, f->id[i - 1], 32);
-	e.hlc = ((uint64_t)1700000000000 + 1000 * i) << 16;
+	e.hlc = f->next_hlc ? f->next_hlc
+			    : ((uint64_t)1700000000000 + 1000 * i) << 16;
+	f->next_hlc = 0;
 	e.kind = kind;
 	strcpy(e.collection, "health_profile");
 	strcpy(e.record_id, rid);

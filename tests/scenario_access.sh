@@ -81,6 +81,12 @@ cp "$T/a/access/access.log" "$T/saved.log"
 sed -i '2d' "$T/a/access/access.log"
 refuse "a line removed from the middle is reported (exit 1)" 1 "WARNING: the log was altered or damaged (1 break in the hash chain, 0 damaged lines); first: access.log line 2 does not follow" A access-log
 check "and in the JSON" bash -c "'$H' --home '$T/a' access-log --json | grep -q '\"intact\": false'"
+check "the JSON names the line in English, in any language" bash -c "LC_ALL=\$(locale -a 2>/dev/null | grep -im1 '^vi_VN\.utf-\?8\$' || echo C) '$H' --home '$T/a' access-log --json | grep -q '\"problem\": \"access.log line 2 does not follow the line before it'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	check "in Vietnamese, the warning names the line in Vietnamese" bash -c "LC_ALL=vi_VN.UTF-8 '$H' --home '$T/a' access-log | grep -q 'chỗ đầu tiên: access.log dòng 2 không nối tiếp dòng trước nó: một dòng đã bị xóa, thay đổi hoặc chèn vào ở đó\. Hãy giữ'"
+	head -1 "$T/saved.log" >"$T/a/access/access.log" && printf 'not an entry\n' >>"$T/a/access/access.log"
+	check "and so a line that is no entry" bash -c "LC_ALL=vi_VN.UTF-8 '$H' --home '$T/a' access-log | grep -q 'chỗ đầu tiên: access.log dòng 2 không phải là một mục của nhật ký truy cập (bị cắt ngắn do sự cố, hoặc đã bị sửa)\. Hãy giữ'"
+fi
 cp "$T/saved.log" "$T/a/access/access.log"
 check "restored, the chain is intact again" A access-log
 

@@ -108,8 +108,22 @@ rc 1 "and --json" "$H" verify --bundle "$T/self.bundle" --network "$T/aud.networ
 jq_ok "judged, a finding: S's entry held for a certificate" ".not_judged == null and .findings == true and .ok == false and (.authors[] | select(.key == \"$KS\") | .held_for_certificate == 1) and .trust_items_refused == 1"
 check "a bundle of S's entry under a certificate A signed granting all of bk (A holds bk/qt)" "$CRAFT" "$T/s" "$T/wide.bundle" --no-trust --widen "$T/a" bk "$T/su.bundle"
 rc 1 "the report on it exits 1" "$H" verify --bundle "$T/wide.bundle" --network "$T/aud.network" --report
-has "S's certificate is not valid for the real reason" '^  its certificate is NOT valid now: certificate 1 of the chain \("widened"\) lets its holder (read|write) bk, outside what its issuer "a" may (read|write) \(bk/qt\)$'
-check "not that it expired" bash -c "! grep -q 'expired, or not yet valid' '$T/out'"
+has "S's certificate leads nowhere, for the real reason: it never held" '^  its certificates do NOT lead to the network.s root key: certificate 1 of the chain \("widened"\) lets its holder (read|write) bk, outside what its issuer "a" may (read|write) \(bk/qt\)$'
+has "its chain was valid at no date" '^  chain to the root: "widened" ← "a" ← the root key: NEVER valid \(certificate 1 of the chain'
+check "not that it expired, nor that it is not valid now" bash -c "! grep -qE 'expired, or not yet valid|its certificate is NOT valid now' '$T/out'"
+rc 1 "--json" "$H" verify --bundle "$T/wide.bundle" --network "$T/aud.network" --report --json
+jq_ok "status no_chain_to_root, the chain never valid" ".authors[] | select(.key == \"$KS\") | .status == \"no_chain_to_root\" and .chains[0].never_valid and (.chains[0].valid_now | not)"
+# a certificate for S signed by village G, which may certify no one and
+# is revoked: the forgery is named, not hidden behind the revocation
+check "a bundle of S's entry under a certificate village G signed, with G's revocation" "$CRAFT" "$T/s" "$T/forged.bundle" --widen "$T/g" bk/qt/s "$T/su.bundle" "$T/au.bundle"
+rc 1 "the report on it exits 1" "$H" verify --bundle "$T/forged.bundle" --network "$T/aud.network" --report --json
+jq_ok "S: no chain to the root (not issuer_revoked), its entry refused as not granted, naming G" ".authors[] | select(.key == \"$KS\") | .status == \"no_chain_to_root\" and .chain_cut_by_revocation == false and .chains[0].never_valid and (.chains[0].invalid_why | test(\"signed by .g., which may not certify others\")) and .refused[0].reason == \"not_granted\""
+rc 1 "the text report" "$H" verify --bundle "$T/forged.bundle" --network "$T/aud.network" --report
+has "says so" '^  its certificates do NOT lead to the network.s root key: certificate 1 of the chain \("widened"\) is signed by "g", which may not certify others$'
+check "and not that an administrator's key was revoked" bash -c "! grep -qE 'signed by an administrator (whose key is|since) revoked' '$T/out'"
+check "the same bundle without G's revocation" "$CRAFT" "$T/s" "$T/forged2.bundle" --widen "$T/g" bk/qt/s "$T/su.bundle"
+rc 1 "the report on it: the same status" "$H" verify --bundle "$T/forged2.bundle" --network "$T/aud.network" --report --json
+jq_ok "no_chain_to_root, not not_valid_now" ".authors[] | select(.key == \"$KS\") | .status == \"no_chain_to_root\" and .refused[0].reason == \"not_granted\""
 check "then A's bundle (with the revocation and the erasure) reaches F" bash -c "'$H' --home '$T/a' bundle create --seal-to '$KF' '$T/a.bundle' >/dev/null && '$H' --home '$T/f' bundle import '$T/a.bundle' >/dev/null"
 check "the auditor U has a home of its own (its key)" "$H" --home "$T/u" init --network "$T/aud.network" --name auditor --scope bk
 KU=$(key u)
@@ -335,5 +349,43 @@ has "no revocation in the bundle" 'its certificate is valid now; no revocation o
 has "the home's revocation" "this home's trust set holds 1 revocation of it \\(by the network's root key on .*\\) that the bundle does not carry"
 rc 0 "verify --bundle counts the bodies the entries sign" "$H" verify --bundle "$T/h.bundle" --network "$T/aud.network" --json
 jq_ok "70 bodies, none missing, ok" '.bodies == 70 and .bodies_missing == 0 and .ok == true'
+
+# --- an honest bundle carrying a fork whose evidence does not chain ------
+# Village W's key is copied to W2 after seq 1; W writes seq 2, W2 its own
+# seq 2 and 3. A holds W's seqs 1 and 2 when W2's seq 3 reaches it alone
+# (W2's seq 2 left out: any node may forward entries): its prev is not
+# the seq 2 A holds, a fork (SPEC 1.5, 8 case 2). A's bundle then carries
+# seq 3 as evidence: the bundle is intact and carries evidence, as the
+# import and A's store say, not damaged.
+check "village W" "$H" --home "$T/w" init --network "$T/aud.network" --name ban-wa --scope bk/qt/ban-wa
+check "W certified" certify "$T/aud.root.key" w
+check "W writes seq 1" "$H" --home "$T/w" put health_profile HP-W1 "$(hp 501)"
+check "W's home is copied, key and all" cp -a "$T/w" "$T/w2"
+check "W writes seq 2" "$H" --home "$T/w" put health_profile HP-W2 "$(hp 502)"
+check "the copy writes its own seq 2 and 3" bash -c "'$H' --home '$T/w2' put health_profile HP-W3 '$(hp 503)' && '$H' --home '$T/w2' put health_profile HP-W4 '$(hp 504)'"
+check "W's bundle reaches A" bash -c "'$H' --home '$T/w' bundle create --seal-to '$KA' '$T/w.bundle' >/dev/null 2>&1 && '$H' --home '$T/a' bundle import '$T/w.bundle' >/dev/null"
+check "the copy's bundle without its seq 2" bash -c "'$H' --home '$T/w2' bundle create --unsealed '$T/w2u.bundle' >/dev/null 2>&1 && '$CRAFT' '$T/w2' '$T/w2-3.bundle' --drop-seq 2 '$T/w2u.bundle'"
+rc 1 "A imports it: a fork (exit 1)" "$H" --home "$T/a" bundle import "$T/w2-3.bundle"
+has "seq 3 kept as evidence" '^  fork: .*HP-W4 \(feed bk/qt/ban-wa seq 3\): author signed two different entries at seq 2 of feed bk/qt/ban-wa; both kept as evidence'
+check "A bundles all it holds, unsealed" A bundle create --unsealed "$T/aw.bundle"
+rc 1 "verify --bundle on it: intact, carries evidence (exit 1), not damaged" "$H" verify --bundle "$T/aw.bundle" --network "$T/aud.network"
+has "seq 3 named as evidence" '^verify: intact; carries evidence: entry at byte [0-9]+, health_profile/HP-W4 \(feed bk/qt/ban-wa seq 3\): it names as the entry before it another entry than the one the bundle carries at that seq \(fork evidence\)$'
+check "nothing called damaged or a broken chain" bash -c "! grep -qE 'DAMAGED|^  chain:' '$T/out'"
+rc 1 "--json" "$H" verify --bundle "$T/aw.bundle" --network "$T/aud.network" --json
+jq_ok "evidence, not damaged, no bad entry" '.evidence == true and .damaged == false and .bad_entries == 0'
+rc 1 "its report exits 1, not 6" "$H" verify --bundle "$T/aw.bundle" --root "$ROOT" --report --json
+jq_ok "evidence, not damaged" '.evidence == true and .damaged == false and .bundle_check.damaged == false'
+
+# --- an entry dated ahead: its author's clock, not damage ----------------
+check "village X" "$H" --home "$T/x" init --network "$T/aud.network" --name ban-xa --scope bk/qt/ban-xa
+check "X certified" certify "$T/aud.root.key" x
+check "X, its clock three days ahead, writes a record" env HAMLET_CLOCK_OFFSET_MS=259200000 "$H" --home "$T/x" put health_profile HP-X1 "$(hp 601)"
+check "X bundles it" bash -c "HAMLET_CLOCK_OFFSET_MS=259200000 '$H' --home '$T/x' bundle create --unsealed '$T/x.bundle' >/dev/null 2>&1"
+rc 1 "verify --bundle here: a finding on X's clock (exit 1), not damage (6)" "$H" verify --bundle "$T/x.bundle" --network "$T/aud.network"
+has "named, with the author's clock" '^verify: intact; carries an entry dated ahead: entry at byte [0-9]+, health_profile/HP-X1 \(feed bk/qt/ban-xa seq 1\): dated more than 24 h ahead of this machine.s clock \(its author.s clock ahead'
+has "counted" '^  future:     1 '
+has "no entry called bad" '^  bad:        0 entries$'
+rc 1 "--json" "$H" verify --bundle "$T/x.bundle" --network "$T/aud.network" --json
+jq_ok "dated ahead, not damaged" '.dated_ahead == true and .damaged == false and .future == 1 and .ok == false'
 
 tests_done

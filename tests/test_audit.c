@@ -80,6 +80,14 @@ static void findings(struct node *n, char out[16][48], size_t *ret_n)
 	*ret_n = k;
 }
 
+/* The key of item key's row in the index of subjects (ST_TRUSTSUBJ). */
+static void subj_key(const uint8_t subject[32], const uint8_t key[33],
+		     uint8_t ret[65])
+{
+	memcpy(ret, subject, 32);
+	memcpy(ret + 32, key, 33);
+}
+
 /*
  * Put in n's trust set, as a node that took it would hold it, a
  * revocation of author (signed by a key of its own: the audit checks
@@ -92,7 +100,7 @@ static void revocation_put(struct node *n, const uint8_t author[32],
 {
 	static struct revocation rv;
 	struct store_txn *t;
-	uint8_t pk[32], sk[64], eb[ENTRY_MAX_ENVELOPE], *p;
+	uint8_t pk[32], sk[64], eb[ENTRY_MAX_ENVELOPE], *p, sk_row[65];
 	const uint8_t *env, *sig;
 	size_t el, len;
 
@@ -113,6 +121,10 @@ static void revocation_put(struct node *n, const uint8_t author[32],
 	ret_key[0] = TRUST_REVOKE;
 	ASSERT_OK(revoke_decode(p, len, &rv, ret_key + 1));
 	ASSERT_OK(store_put(t, ST_TRUST, ret_key, 33, p, len, 0));
+	/* and its row in the index of subjects, as trustset_add() writes
+	 * it (an audit holds the index to the items) */
+	subj_key(author, ret_key, sk_row);
+	ASSERT_OK(store_put(t, ST_TRUSTSUBJ, sk_row, sizeof(sk_row), "", 0, 0));
 	ASSERT_OK(store_txn_commit(t));
 	free(p);
 	sodium_memzero(sk, sizeof(sk));
@@ -154,7 +166,7 @@ int main(void)
 		struct report rep;
 		const struct report_author *ra;
 		struct store_txn *t;
-		uint8_t key[33];
+		uint8_t key[33], row[65];
 		int seen = 0;
 
 		revocation_put(a, b->pk, b->scope, fb, 1, key);
@@ -177,6 +189,8 @@ int main(void)
 		/* the store as it was, for the checks below */
 		ASSERT_OK(store_txn_begin(a->st, 0, &t));
 		ASSERT_OK(store_del(t, ST_TRUST, key, 33));
+		subj_key(b->pk, key, row);
+		ASSERT_OK(store_del(t, ST_TRUSTSUBJ, row, sizeof(row)));
 		ASSERT_OK(store_txn_commit(t));
 		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
 		ASSERT_EQ(ar.past_cutoff, 0);

@@ -321,9 +321,12 @@ int main(void)
 		rf_init(&g);
 		for (int i = 3; i < RF_MAX; i++)
 			rf_add(&f, ENTRY_PUT, "HP-3", "Lo Van Ba", 0);
-		/* g: the same author's other fourth entry */
+		/* g: the same author's other fourth entry, and a fifth
+		 * after it */
 		rf_add(&g, ENTRY_PUT, "HP-3", "Someone else", 0);
-		/* runs (first index, count); -1: g's fourth entry whole */
+		rf_add(&g, ENTRY_PUT, "HP-3", "Someone else again", 0);
+		/* runs (first index, count); -1: g's fourth entry whole, -2
+		 * its fifth */
 		static const int plans[][8] = {
 			{ 0, 8 },		    /* in order */
 			{ 4, 4, 0, 4 },		    /* the second half first */
@@ -334,9 +337,15 @@ int main(void)
 			 * on: evidence (the fork's other branch), not a
 			 * broken chain, as when it comes last */
 			{ 0, 3, -1, 0, 3, 5 },
+			/* seq 5 of the other branch after seqs 1 to 4 (its
+			 * seq 4 not carried): its prev is not the seq 4 the
+			 * bundle carries, SPEC 8 case 2: evidence, not a
+			 * broken chain; and in the other order */
+			{ 0, 4, -2, 0 },
+			{ -2, 0, 0, 4 },
 		};
-		static const size_t nplan[] = { 2, 4, 6, 4, 4, 6 };
-		for (size_t p = 0; p < 6; p++) {
+		static const size_t nplan[] = { 2, 4, 6, 4, 4, 6, 4, 4 };
+		for (size_t p = 0; p < 8; p++) {
 			struct bundle_header h;
 			struct bundle_writer *w;
 			char rp[4200];
@@ -346,10 +355,12 @@ int main(void)
 			snprintf(rp, sizeof(rp), "%s/order%zu.bundle", dir, p);
 			ASSERT_OK(bundle_writer_open(rp, &h, &w));
 			for (size_t k = 0; k < nplan[p]; k += 2) {
-				if (plans[p][k] < 0)
-					ASSERT_OK(bundle_writer_add(w, g.env[3], g.v[3].env_len,
-								    g.sig[3], g.body[3],
-								    g.v[3].body_len));
+				if (plans[p][k] < 0) {
+					int gi = 2 - plans[p][k];
+					ASSERT_OK(bundle_writer_add(w, g.env[gi], g.v[gi].env_len,
+								    g.sig[gi], g.body[gi],
+								    g.v[gi].body_len));
+				}
 				else
 					ASSERT_OK(bundle_writer_add_run(
 						w, &f.v[plans[p][k]],
@@ -365,15 +376,20 @@ int main(void)
 			ASSERT_EQ(rep.gaps, p == 3 ? 2 : 0);
 			ASSERT_EQ(problems_count(&rep.problems, "gap"), p == 3);
 			ASSERT_EQ(problems_count(&rep.problems, "fork"),
-				  p == 4 ? 1 : p == 5 ? 5 : 0);
+				  p == 4 || p >= 6 ? 1 : p == 5 ? 5 : 0);
 			/* every entry counted once: by its kind, or as the
-			 * fork evidence or the repeat it is */
-			ASSERT_EQ(rep.fork_evidence, p == 4 ? 1 : p == 5 ? 5 : 0);
+			 * fork evidence or the repeat it is (the other
+			 * branch's seq 5 placed first is its kind's) */
+			ASSERT_EQ(rep.fork_evidence,
+				  p == 4 || p == 6 ? 1 : p == 5 ? 5 : 0);
 			ASSERT_EQ(rep.puts + rep.deletes + rep.erasures +
 					  rep.others + rep.fork_evidence +
 					  rep.duplicates,
 				  rep.entries);
 			ASSERT_EQ(rep.problems.total, p == 5 ? 5 : p >= 3);
+			if (p >= 6)
+				ASSERT_TRUE(strstr(rep.problems.v[0].text,
+						   "fork evidence") != NULL);
 			if (p == 3)
 				ASSERT_TRUE(strstr(rep.problems.v[0].text,
 						   "seq 4 to 5 missing") != NULL);
@@ -402,6 +418,27 @@ int main(void)
 		}
 		rf_free(&f);
 		rf_free(&of);
+	}
+
+	TEST_START("an entry signed as it is but dated more than 24 h ahead is a finding on its author's clock, not an entry that does not verify");
+	{
+		struct rf_feed f;
+		char rp[4200];
+		rf_init(&f);
+		f.next_hlc = (hlc_wall_ms() + 3 * 86400000ull) << 16;
+		rf_add(&f, ENTRY_PUT, "HP-9", "Clock Ahead", 0);
+		snprintf(rp, sizeof(rp), "%s/ahead.bundle", dir);
+		bundle_of(rp, &f, 4, NULL, 0);
+		ASSERT_OK(bundle_check(rp, f.net, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.bad_entries, 0);
+		ASSERT_EQ(rep.future, 1);
+		ASSERT_EQ(rep.puts, 3);
+		ASSERT_EQ(problems_count(&rep.problems, "future"), 1);
+		ASSERT_TRUE(strstr(rep.problems.v[0].text,
+				   "author's clock ahead") != NULL);
+		ASSERT_EQ(rep.problems.total, 1);
+		bundle_report_close(&rep);
+		rf_free(&f);
 	}
 
 	TEST_START("an entry an import would refuse on its own (a put with no body) is named by the check too");

@@ -565,6 +565,8 @@ static uint64_t req_uint(json_t *o, const char *k, int *ok)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* The first problem, in English (as --json gives it; fmt is marked N_()
+ * so that a program shows it translated, with why_retranslate()). */
 static void problem(struct access_check *c, const char *fmt,
 		    const char *file, uint64_t line)
 {
@@ -617,14 +619,14 @@ static int reader_line(struct reader *rd, const char *file, uint64_t lineno,
 	}
 	if (!ok) {
 		c->damaged++;
-		problem(c, "%s line %llu is not an access-log entry (cut short by a crash, or edited)",
+		problem(c, N_("%s line %llu is not an access-log entry (cut short by a crash, or edited)"),
 			file, lineno);
 	} else if (!rd->started) {
 		if (!sodium_is_zero(prev, HASH_LEN))
 			c->continues = 1;
 	} else if (memcmp(prev, rd->expect, HASH_LEN) != 0) {
 		c->breaks++;
-		problem(c, "%s line %llu does not follow the line before it: a line was removed, changed or inserted there",
+		problem(c, N_("%s line %llu does not follow the line before it: a line was removed, changed or inserted there"),
 			file, lineno);
 	}
 	rd->started = 1;

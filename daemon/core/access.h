@@ -122,7 +122,9 @@ struct access_check {
 	uint64_t damaged;    /* lines that are no access-log entry */
 	int continues;	     /* the oldest file present continues an older
 				one, archived or removed */
-	char problem[256];   /* the first break or damaged line, or "" */
+	char problem[256];   /* the first break or damaged line, or "";
+			      * English (why_retranslate() shows it
+			      * translated) */
 	char head[65];	     /* hash of the last line (hex), "" if none */
 };
 

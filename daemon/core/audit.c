@@ -1,6 +1,7 @@
 #include "audit_internal.h"
 #include "trustset.h"
 
+#include "entries.h"
 #include "entry.h"
 #include "error.h"
 #include "hlc.h"
@@ -54,6 +55,7 @@ struct audit_item {
 	int dec_r, sig_r;
 	uint8_t prev[32];
 	uint8_t has_prev, signs_body, body_ok, misplaced, foreign, future;
+	uint8_t erase; /* an erasure: remembered when it verifies */
 	/* last: kept from batch to batch (the reader zeroes what is above) */
 	struct bodyz_buf zb; /* its body, when the store keeps it compressed */
 };
@@ -86,6 +88,7 @@ static void item_check(const struct pool *p, const struct audit_batch *b,
 	it->foreign = memcmp(e.network_id, p->network_id, 32) != 0;
 	it->future = hlc_is_future(e.hlc, fm->wall) != 0;
 	it->signs_body = e.has_body != 0;
+	it->erase = e.kind == ENTRY_ERASE;
 	if (e.has_body && it->has_body) {
 		uint8_t h[32];
 		entry_body_hash(it->body, it->body_len, h);
@@ -253,6 +256,8 @@ struct audit_ctx {
 	audit_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
 	uint64_t total; /* entries the feeds hold */
+	struct audit_erasures erasures; /* the erase entries met */
+	int r; /* a failure while telling (-ENOMEM) */
 };
 
 void audit__hex8(const uint8_t *p, char out[17])
@@ -378,6 +383,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 	if (it->sig_r < 0) {
 		c->bad_seq[c->nbad] = seq;
 		c->bad_r[c->nbad++] = it->sig_r;
+	} else if (it->erase && !it->misplaced && !c->r) {
+		c->r = audit__erasure_add(&c->erasures, it->env, it->env_len);
 	}
 	/* signature findings are told every SIG_GROUP entries of a feed */
 	if (++c->sig_n == SIG_GROUP)
@@ -495,6 +502,17 @@ static struct audit_feed_mark *mark_add(struct audit_ctx *c, int begins)
 	return fm;
 }
 
+/* 1 when the seq index names a row for entry seq of feed that the
+ * entries table does not hold: one row deleted, every page intact. */
+static int row_missing(struct store_txn *t, const uint8_t feed[32],
+		       uint64_t seq)
+{
+	struct entries_row row;
+	uint64_t lseq;
+	return entries_lseq(t, feed, seq, &lseq) == 0 &&
+	       entries_at(t, lseq, &row) == HAMLET_ENOTFOUND;
+}
+
 static int audit_feed(void *ctx, const struct log_feed *f)
 {
 	struct audit_ctx *c = ctx;
@@ -530,6 +548,15 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		it->seq = seq;
 		it->feed = mark;
 		r = log_entry_read(c->t, f->key, seq, &it->zb, &full);
+		if (r == HAMLET_ECORRUPT && row_missing(c->t, f->key, seq)) {
+			/* its row deleted: the entry is missing (history
+			 * removed), told as a gap as when its seq index
+			 * went too; the rest is judged */
+			it->env = NULL;
+			it->gap_to = seq;
+			c->b->n++;
+			continue;
+		}
 		if (r == HAMLET_ENOTFOUND) {
 			/* one item for the whole gap, however long: a head
 			 * damaged to a huge seq is not walked seq by seq */
@@ -649,7 +676,10 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			     N_("author %s… signed two different entries at seq %llu of feed %s: both kept as evidence, the feed frozen there"),
 			     a, (unsigned long long)g->seq, g->scope);
 	}
-	if ((r = audit__cutoff_check(c.t, network_id, rep)) < 0)
+	if ((r = audit__trust_index_check(c.t, rep)) < 0 ||
+	    (r = audit__cutoff_check(c.t, network_id, rep)) < 0 ||
+	    (r = c.r) < 0 ||
+	    (r = audit__erased_check(c.t, &c.erasures, rep)) < 0)
 		goto out;
 	rc.pfn = pfn;
 	rc.pctx = pctx;
@@ -687,6 +717,7 @@ out:
 	problems_close(&rc.problems);
 	pool_stop(&c.pool);
 	store_txn_abort(c.t);
+	audit__erasures_close(&c.erasures);
 	free(c.bad_seq);
 	free(c.bad_r);
 	return r;
@@ -696,7 +727,7 @@ int audit_damaged(const struct audit_report *rep)
 {
 	return rep->bad_signatures || rep->chain_breaks || rep->bad_bodies ||
 	       rep->gaps || rep->wrong_network || rep->digest_mismatch ||
-	       rep->records_mismatch || rep->bad_evidence;
+	       rep->records_mismatch || rep->bad_evidence || rep->trust_index;
 }
 
 int audit_evidence(const struct audit_report *rep)
@@ -706,7 +737,8 @@ int audit_evidence(const struct audit_report *rep)
 
 int audit_findings(const struct audit_report *rep)
 {
-	return audit_evidence(rep) || rep->past_cutoff > 0;
+	return audit_evidence(rep) || rep->past_cutoff > 0 ||
+	       rep->erased_bodies > 0;
 }
 
 int audit_failed(const struct audit_report *rep)

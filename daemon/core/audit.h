@@ -77,8 +77,16 @@ struct audit_report {
 	/* entries stored past a cut-off of their author's revocation: a
 	 * finding (they should not stand), not damage */
 	uint64_t past_cutoff;
+	/* bodies still stored of entries that an erasure the store holds
+	 * reaches (SPEC 1.6: they are deleted, and never stored again): a
+	 * finding, kind "erased-body" */
+	uint64_t erased_bodies;
+	/* rows of the trust set's index of subjects missing, or naming no
+	 * item of theirs, and items that do not decode: damage (kind
+	 * "trust"); the report reads chains through that index */
+	uint64_t trust_index;
 	struct audit_forks forked; /* the forked feeds (forks: their rows) */
-	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record, revoked */
+	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record, revoked, erased-body, trust */
 };
 
 /* 0 when the audit ran (look at the report), <0 when it could not. */
@@ -97,12 +105,14 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			 struct audit_report *rep);
 /* 1 when the store itself is damaged: a bad signature, a broken chain, a
  * body not matching its signed hash, a gap, an entry of another network, fork evidence that proves
- * nothing, a record or the kept digest not what the entries make. */
+ * nothing, a record or the kept digest not what the entries make, the
+ * trust set's index not what its items make. */
 int audit_damaged(const struct audit_report *rep);
 /* 1 when the store keeps evidence of an author's misbehaviour (forks). */
 int audit_evidence(const struct audit_report *rep);
 /* 1 when an intact store still holds something an administrator must
- * see: evidence, or entries past a revocation's cut-off (exit 1). */
+ * see: evidence, entries past a revocation's cut-off, or bodies an
+ * erasure it holds reaches (exit 1). */
 int audit_findings(const struct audit_report *rep);
 /* audit_damaged() || audit_findings(), for callers that need not tell
  * them apart. */

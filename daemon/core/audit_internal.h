@@ -64,6 +64,24 @@ struct audit_records {
 	uint64_t entries, total;
 };
 
+/* The erase entries the walk of the feeds meets (audit_erased.c): the
+ * first AUDIT_MAX_ERASURES, each as signed. */
+#define AUDIT_MAX_ERASURES 65536
+
+struct audit_erasure {
+	char coll[ENTRY_MAX_COLLECTION + 1];
+	char id[ENTRY_MAX_RECORD_ID + 1];
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint8_t author[ENTRY_KEY_LEN];
+	uint64_t seq;
+};
+
+struct audit_erasures {
+	struct audit_erasure *v;
+	size_t n, cap;
+	int over; /* past AUDIT_MAX_ERASURES: told once */
+};
+
 /* --- audit.c --- */
 
 /* The first 8 bytes of p in hex, for naming a key short. */
@@ -89,6 +107,27 @@ int audit__records_tell(struct audit_records *rc, struct audit_report *rep);
  * t's trust set (of network_id): counted in rep->past_cutoff and told
  * (kind "revoked") by feed and seqs (audit_revoked.c). */
 int audit__cutoff_check(struct store_txn *t, const uint8_t network_id[32],
+			struct audit_report *rep);
+
+/* --- audit_trust.c --- */
+
+/* The trust set's index of subjects held to its signed items: each
+ * fault counted in rep->trust_index and told (kind "trust"). */
+int audit__trust_index_check(struct store_txn *t, struct audit_report *rep);
+
+/* --- audit_erased.c --- */
+
+/* Remember the erasure whose envelope env is (one that does not decode
+ * as an erasure is left out): 0, or -ENOMEM. */
+int audit__erasure_add(struct audit_erasures *es, const uint8_t *env,
+		       size_t env_len);
+/* Free what es holds; zeroed is fine. */
+void audit__erasures_close(struct audit_erasures *es);
+
+/* Every stored body that an erasure of es (sorted here) reaches, found
+ * by its record's op rows and read back from its entry: counted in
+ * rep->erased_bodies and told (kind "erased-body") by feed and seq. */
+int audit__erased_check(struct store_txn *t, struct audit_erasures *es,
 			struct audit_report *rep);
 
 #endif

@@ -80,7 +80,9 @@ static int feed_past(struct cut_ctx *c, const struct log_feed *f,
 		if (seq <= f->seq) {
 			r = log_entry_get(c->t, f->key, seq, eb, &env, &el,
 					  &sig);
-			if (r < 0 && r != HAMLET_ENOTFOUND)
+			/* a row missing is told by the walk, as a gap */
+			if (r < 0 && r != HAMLET_ENOTFOUND &&
+			    r != HAMLET_ECORRUPT)
 				return r;
 			if (r == 0) {
 				entry_id(env, el, id);

@@ -128,6 +128,10 @@ struct bundle_report {
 	 * erased is never sent again: one carried with an erasure that
 	 * reaches it is a finding, kind "erased-body") */
 	uint64_t bodies, bodies_missing, bodies_erased;
+	/* check only: entries that verify but are dated more than
+	 * LOG_MAX_AHEAD_MS ahead of this machine's clock (kind "future"):
+	 * an import refuses them until then */
+	uint64_t future;
 	/* check only: fork proofs among the trust items (kind "fork") */
 	uint64_t fork_proofs;
 	/* trust items (certificates, revocations, fork proofs): read;

@@ -134,8 +134,11 @@ static int forked_add(struct chain_slot *s, uint64_t seq, const uint8_t id[32])
  * Place entry e (id, its first sighting when fresh) in its feed's runs:
  * 0; 1 when e is a duplicate; 2 when another entry holds its seq (fork
  * evidence, remembered); 3 when it chains to such an entry (the fork's
- * other branch, evidence too); HAMLET_ECHAIN when it does not chain to
- * the entry before or after it; -ENOMEM.
+ * other branch, evidence too); 4 when its prev names another entry than
+ * the one at seq - 1 (fork evidence, remembered); 5 when the entry after
+ * it names another entry than e. Every entry placed verified under its
+ * author's key, so a link that does not hold is that author's two
+ * signed versions of the feed (SPEC 8, case 2), never damage. -ENOMEM.
  */
 static int run_place(struct chain_slot *s, const struct entry *e,
 		     const uint8_t id[32], int fresh)
@@ -155,16 +158,14 @@ static int run_place(struct chain_slot *s, const struct entry *e,
 		    memcmp(e->prev, s->forked[f].id, 32) == 0)
 			return forked_add(s, e->seq, id) < 0 ? -ENOMEM : 3;
 	if (k < s->nruns && s->runs[k].hi + 1 == e->seq &&
-	    memcmp(e->prev, s->runs[k].hi_id, 32) == 0) {
+	    memcmp(e->prev, s->runs[k].hi_id, 32) != 0)
+		return forked_add(s, e->seq, id) < 0 ? -ENOMEM : 4;
+	if (k < s->nruns && s->runs[k].hi + 1 == e->seq) {
 		struct seq_run *a = &s->runs[k];
 		a->hi = e->seq;
 		memcpy(a->hi_id, id, 32);
 	} else {
-		/* a run of its own; after the one it does not chain to */
-		if (k < s->nruns && s->runs[k].hi + 1 == e->seq) {
-			r = HAMLET_ECHAIN;
-			k++;
-		}
+		/* a run of its own, before the first that ends after it */
 		if (s->nruns == CHECK_MAX_RUNS) {
 			s->untracked = 1;
 			return r;
@@ -187,7 +188,7 @@ static int run_place(struct chain_slot *s, const struct entry *e,
 	}
 	if (k + 1 < s->nruns && s->runs[k + 1].lo == e->seq + 1 &&
 	    runs_join(s, k) < 0)
-		r = HAMLET_ECHAIN;
+		r = 5;
 	return r;
 }
 
@@ -327,10 +328,13 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 					     offs[i], what);
 			}
 		}
+		/* signed as it is, but dated ahead: its author's clock (or
+		 * this machine's) is wrong; an import refuses it until then.
+		 * A finding, not damage: nothing in it fails to verify */
 		if (!bad && hlc_ms(e.hlc) > c->wall + LOG_MAX_AHEAD_MS) {
-			bad = 1;
+			rep->future++;
 			problems_add(&rep->problems, "future",
-				     N_("entry at byte %zu, %s: dated more than %llu h ahead of this machine's clock"),
+				     N_("entry at byte %zu, %s: dated more than %llu h ahead of this machine's clock (its author's clock ahead, or this machine's behind?): an import refuses it until then"),
 				     offs[i], what,
 				     (unsigned long long)(LOG_MAX_AHEAD_MS / 3600000));
 		}
@@ -359,27 +363,29 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			snprintf(s->scope, sizeof(s->scope), "%s", e.scope);
 		}
 		placed = run_place(s, &e, id, fresh);
-		if (placed < 0 && placed != HAMLET_ECHAIN)
+		if (placed < 0)
 			return placed;
 		if (placed == 1) {
 			rep->duplicates++; /* the same entry again: harmless */
 			continue;
 		}
-		if (placed == 2 || placed == 3) {
+		if (placed >= 2 && placed <= 4) {
 			rep->fork_evidence++;
 			problems_add(&rep->problems, "fork",
 				     placed == 2
 					     ? N_("entry at byte %zu, %s: a second entry at a seq already seen (fork evidence)")
-					     : N_("entry at byte %zu, %s: it continues the other version of a forked seq (fork evidence)"),
+				     : placed == 3
+					     ? N_("entry at byte %zu, %s: it continues the other version of a forked seq (fork evidence)")
+					     : N_("entry at byte %zu, %s: it names as the entry before it another entry than the one the bundle carries at that seq (fork evidence)"),
 				     offs[i], what);
 			continue;
 		}
-		if (placed == HAMLET_ECHAIN) {
-			rep->bad_entries += !bad;
-			problems_add(&rep->problems, "chain",
-				     N_("entry at byte %zu, %s does not chain to the entry before it"),
+		if (placed == 5)
+			/* the entry after it, placed before: the fork's
+			 * other version, counted by its kind already */
+			problems_add(&rep->problems, "fork",
+				     N_("entry at byte %zu, %s: the entry the bundle carries after it names another entry before it (fork evidence)"),
 				     offs[i], what);
-		}
 		if (bad)
 			continue;
 		if (e.has_body) {

@@ -42,12 +42,7 @@ static int chain_span(const struct node *n, const struct cert_chain *ch,
 	ret->to = UINT64_MAX;
 	if (ch->n == 0 || memcmp(ch->c[0].subject, n->pk, 32) != 0)
 		return -1;
-	for (size_t i = 0; i < ch->n; i++) {
-		if (ch->c[i].not_before_ms > ret->from)
-			ret->from = ch->c[i].not_before_ms;
-		if (ch->c[i].expires_ms && ch->c[i].expires_ms < ret->to)
-			ret->to = ch->c[i].expires_ms;
-	}
+	cert_chain_span(ch, &ret->from, &ret->to);
 	if (ret->from >= ret->to)
 		return -1;
 	return cert_chain_check(ch, n->net.id, n->net.root_pk, ret->from,

@@ -280,7 +280,9 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 		uint8_t id[32], eb[ENTRY_MAX_ENVELOPE];
 		struct entry e;
 		r = log_entry_get(b->t, lf->key, seq, eb, &env, &el, &sig);
-		if (r == HAMLET_ENOTFOUND) {
+		/* not stored, or its row alone deleted (audit_store names
+		 * it as missing too) */
+		if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT) {
 			f->missing++;
 			continue;
 		}
@@ -417,8 +419,14 @@ static int chains_load(struct build *b, struct report_author *a)
 						rep->root, rep->at_ms,
 						c->invalid_why,
 						sizeof(c->invalid_why)) == 0;
-		r = trustset_revoked(b->t, a->key, &c->ch, c->revoked_why,
-				     sizeof(c->revoked_why));
+		c->never_valid = !c->valid_now &&
+				 cert_chain_never_valid(&c->ch, rep->network_id,
+							rep->root);
+		/* a chain that never held is not cut by its issuers'
+		 * revocations: only the author's own counts */
+		r = trustset_revoked(b->t, a->key,
+				     c->never_valid ? NULL : &c->ch,
+				     c->revoked_why, sizeof(c->revoked_why));
 		if (r < 0 && r != HAMLET_EREVOKED)
 			goto out;
 		c->revoked = r == HAMLET_EREVOKED;
@@ -457,7 +465,7 @@ static int refused_row_cb(void *ctx, const struct refused_row *row)
 	if (row->env_len && entry_decode(row->env, row->env_len, &e, NULL) == 0) {
 		log_feed_key(e.author, e.scope, feed);
 		r = log_entry_get(b->t, feed, e.seq, eb, &env, &el, &sig);
-		if (r < 0 && r != HAMLET_ENOTFOUND)
+		if (r < 0 && r != HAMLET_ENOTFOUND && r != HAMLET_ECORRUPT)
 			return r;
 		if (r == 0) {
 			entry_id(env, el, sid);
@@ -628,7 +636,8 @@ void report_close(struct report *rep)
 
 int report_findings(const struct report *rep)
 {
-	if (rep->audit.forks || rep->nrefused_unknown || rep->refused_over)
+	if (rep->audit.forks || rep->audit.erased_bodies ||
+	    rep->nrefused_unknown || rep->refused_over)
 		return 1;
 	/* entries waiting for earlier ones not received (gaps) too: they
 	 * stand nowhere until those come (docs/auditor-guide.md) */

@@ -42,6 +42,10 @@ struct report_chain {
 	struct cert_chain ch;
 	int valid_now;	/* cert_chain_check at the report's time */
 	char invalid_why[200];
+	/* not valid at any date (a rule broken, as a certificate signed
+	 * by a key that may not certify others, not its dates): no chain
+	 * to the root, whatever its issuers' revocations say */
+	int never_valid;
 	int revoked;	/* the author, or an issuer not keeping it, revoked */
 	char revoked_why[200];
 };

@@ -208,6 +208,23 @@ static int kept_by(const struct revokes_of *ro, const uint8_t id[32])
 	return 1;
 }
 
+/* 1 when a certificate of key in the set lets it certify others
+ * (delegate), 0 when none does. */
+static int may_certify(struct store_txn *t, const uint8_t key[32])
+{
+	struct certs_of *co = malloc(sizeof(*co));
+	int r, any = 0;
+
+	if (!co)
+		return -ENOMEM;
+	co->n = 0;
+	r = trustset_each_subject(t, key, TRUST_CERT, certs_of_cb, co);
+	for (size_t i = 0; r >= 0 && i < co->n; i++)
+		any |= co->c[i].delegate != 0;
+	free(co);
+	return r < 0 ? r : any;
+}
+
 /*
  * Complete the chain ch (certificates 0..depth-1 known; the last one's
  * issuer still to find) from the set, adding every complete one to out.
@@ -234,7 +251,12 @@ static int extend(struct store_txn *t, const uint8_t root[32],
 		return r;
 	int kept = kept_by(&ro, ch->id[depth - 1]);
 	trustset__revokes_free(&ro);
-	if (!kept) {
+	/* an issuer that may certify no one never signed a link of a valid
+	 * chain, revoked or not: the chain is completed, and its check
+	 * names that (the revocation would hide it) */
+	if (!kept && (r = may_certify(t, last->issuer)) != 0) {
+		if (r < 0)
+			return r;
 		out->revoked_link = 1;
 		return 0;
 	}

@@ -115,6 +115,27 @@ int trustset_each(struct store_txn *t, int kind, trustset_cb cb, void *ctx);
 int trustset_each_subject(struct store_txn *t, const uint8_t key[32],
 			  int kind, trustset_cb cb, void *ctx);
 
+/*
+ * Hold the index of subjects (ST_TRUSTSUBJ) to the signed items
+ * (ST_TRUST), for an audit (trustset_index.c): every item must have its
+ * row (subject || kind || id) and every row must name an item held
+ * whose subject it is, or chains and revocations are read wrong. cb
+ * (may be NULL) is told of each fault with what (below), key the item's
+ * kind || id and subject the row's or item's key (either NULL when a row
+ * is too damaged to say); a cb returning non-zero stops the check with
+ * that value. *ret_faults: how many. <0 when the store fails.
+ */
+enum {
+	TRUSTSET_INDEX_MISSING = 1, /* an item without its row */
+	TRUSTSET_INDEX_EXTRA,	    /* a row of no item held, or of another
+				     * subject than its item's */
+	TRUSTSET_INDEX_UNREADABLE,  /* an item that does not decode */
+};
+typedef int (*trustset_index_cb)(void *ctx, int what,
+				 const uint8_t *key, const uint8_t *subject);
+int trustset_index_check(struct store_txn *t, trustset_index_cb cb,
+			 void *ctx, uint64_t *ret_faults);
+
 /* --- judging entries and peers ------------------------------------------ */
 
 /* What one transaction learnt of authors, so a batch of one feed builds

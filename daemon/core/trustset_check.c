@@ -163,13 +163,8 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 				     sizeof(cwhy)) < 0) {
 			/* one that holds at its own start fails on dates
 			 * alone: the entry's, not this PC's clock */
-			uint64_t from = 0, to = UINT64_MAX;
-			for (size_t k = 0; k < ch->n; k++) {
-				if (ch->c[k].not_before_ms > from)
-					from = ch->c[k].not_before_ms;
-				if (ch->c[k].expires_ms && ch->c[k].expires_ms < to)
-					to = ch->c[k].expires_ms;
-			}
+			uint64_t from, to;
+			cert_chain_span(ch, &from, &to);
 			if (from < to && cert_chain_check(ch, e->network_id,
 							  c->root, from, NULL,
 							  0) == 0) {

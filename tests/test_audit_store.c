@@ -1,0 +1,213 @@
+/*
+ * audit: a store copy whose indexes were damaged or edited, every signed
+ * row intact. The auditor trusts no index: an erasure the store holds is
+ * found from its signed entry, so a body it reaches that is stored again
+ * is named (SPEC 1.6); the trust set's index of subjects is held to the
+ * signed items; an entry whose row alone was deleted is a gap, named by
+ * feed and seq, and the rest is judged.
+ */
+#include "audit.h"
+#include "entries.h"
+#include "helpers.h"
+#include "report.h"
+#include "schema.h"
+
+/* Erase coll/id as n, writing the entry. */
+static void erase(struct node *n, const char *coll, const char *id)
+{
+	struct log_author a;
+	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0 };
+	uint8_t *body;
+	size_t failed;
+	char why[256];
+
+	ASSERT_OK(schema_erase_body("request of the person", &body,
+				    &op.body_len));
+	op.body = body;
+	node_author(n, &a);
+	ASSERT_OK(log_write(n->st, &a, &op, 1, NULL, &failed, why, sizeof(why),
+			    NULL));
+	free(body);
+}
+
+/* Delete every row of table tab in n's store. */
+static void table_clear(struct node *n, enum store_table tab)
+{
+	struct store_txn *t;
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	uint8_t keys[64][128];
+	size_t kls[64], nk = 0;
+	int r;
+
+	ASSERT_OK(store_txn_begin(n->st, 0, &t));
+	ASSERT_OK(store_cursor_open(t, tab, &c));
+	for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		ASSERT_TRUE(nk < 64 && kl <= 128);
+		memcpy(keys[nk], k, kl);
+		kls[nk++] = kl;
+	}
+	ASSERT_OK(r);
+	store_cursor_close(c);
+	ASSERT_TRUE(nk > 0);
+	for (size_t i = 0; i < nk; i++)
+		ASSERT_OK(store_del(t, tab, keys[i], kls[i]));
+	ASSERT_OK(store_txn_commit(t));
+}
+
+/* How many problems of kind rep names whose text holds s. */
+static int named(const struct problems *p, const char *kind, const char *s)
+{
+	int n = 0;
+	for (size_t i = 0; i < p->n; i++)
+		n += !strcmp(p->v[i].kind, kind) && strstr(p->v[i].text, s);
+	return n;
+}
+
+int main(void)
+{
+	struct node *v, *adm;
+	struct bundle_report brep;
+	char *dir, *net, why[256], old[4200];
+
+	dir = th_tmpdir();
+	net = th_network(dir, "bk");
+	v = th_node(dir, net, "v", "bk/c1/v1");
+	adm = th_node_bare(dir, net, "adm", "bk/c1");
+	th_certify_as(adm, net, "bk/c1", "bk/c1", 0, 1);
+	node_grant_refresh(adm);
+	ASSERT_OK(th_put(v, "health_profile", "HP-1",
+			 "person_id=000000000001;full_name=Lo Van Mot;birth_date=1990-01-01"));
+	ASSERT_OK(th_put(v, "health_profile", "HP-1", "allergies=none"));
+	ASSERT_OK(th_put(v, "health_profile", "HP-2",
+			 "person_id=000000000002;full_name=Ma Thi Hai;birth_date=1990-01-01"));
+	th_sync(v, adm, dir);
+	/* the bundle v made, as an old stick holds it */
+	snprintf(old, sizeof(old), "%s/bundle-v-adm", dir);
+
+	TEST_START("an erasure's bodies stored again behind a damaged index of erasures are named from the signed erasure: a finding, not ok");
+	{
+		struct audit_report ar;
+		erase(adm, "health_profile", "HP-1");
+		ASSERT_OK(audit_store(adm->st, adm->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		ASSERT_EQ(ar.erased_bodies, 0);
+		audit_report_close(&ar);
+		/* the index of erasures lost; the old stick imported again
+		 * brings the bodies back as duplicates */
+		table_clear(adm, ST_ERASED);
+		ASSERT_OK(bundle_import(adm, old, &brep, why, sizeof(why)));
+		bundle_report_close(&brep);
+		ASSERT_OK(audit_store(adm->st, adm->net.id, &ar));
+		ASSERT_EQ(ar.erased_bodies, 2);
+		ASSERT_TRUE(!audit_damaged(&ar));
+		ASSERT_TRUE(audit_findings(&ar));
+		ASSERT_EQ(named(&ar.problems, "erased-body",
+				"seq 1 (health_profile/HP-1): its body is still stored"),
+			  1);
+		ASSERT_EQ(named(&ar.problems, "erased-body",
+				"seq 2 (health_profile/HP-1): its body is still stored"),
+			  1);
+		ASSERT_EQ(named(&ar.problems, "erased-body", "HP-2"), 0);
+		audit_report_close(&ar);
+	}
+
+	TEST_START("the report on that store holds findings too");
+	{
+		struct report rep;
+		ASSERT_OK(report_build(adm->st, adm->net.id, hlc_wall_ms(), NULL,
+				       NULL, &rep));
+		ASSERT_EQ(rep.audit.erased_bodies, 2);
+		ASSERT_TRUE(report_findings(&rep));
+		report_close(&rep);
+	}
+
+	TEST_START("the trust set's index of subjects with rows missing, or one too many, is damage named item by item");
+	{
+		struct audit_report ar;
+		struct report rep;
+		struct store_txn *t;
+		uint64_t items = th_count_rows(adm, ST_TRUST);
+		uint8_t row[65];
+
+		ASSERT_TRUE(items >= 2);
+		table_clear(adm, ST_TRUSTSUBJ);
+		ASSERT_OK(audit_store(adm->st, adm->net.id, &ar));
+		ASSERT_EQ(ar.trust_index, items);
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "trust",
+				"has no row in the set's index of subjects"),
+			  (int)items);
+		audit_report_close(&ar);
+		/* a row lending a key no item is about an item */
+		ASSERT_OK(store_txn_begin(adm->st, 0, &t));
+		{
+			struct store_cursor *c;
+			const void *k, *val;
+			size_t kl, vl;
+			ASSERT_OK(store_cursor_open(t, ST_TRUST, &c));
+			ASSERT_EQ(store_cursor_seek(c, NULL, 0, &k, &kl, &val,
+						    &vl), 1);
+			ASSERT_EQ(kl, 33);
+			memset(row, 0x5a, 32);
+			memcpy(row + 32, k, 33);
+			store_cursor_close(c);
+		}
+		ASSERT_OK(store_put(t, ST_TRUSTSUBJ, row, sizeof(row), "", 0, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(adm->st, adm->net.id, &ar));
+		ASSERT_EQ(ar.trust_index, items + 1);
+		ASSERT_EQ(named(&ar.problems, "trust",
+				"and the set holds no such item about that key"),
+			  1);
+		audit_report_close(&ar);
+		/* the report on it is damaged: its accusations rest on it */
+		ASSERT_OK(report_build(adm->st, adm->net.id, hlc_wall_ms(), NULL,
+				       NULL, &rep));
+		ASSERT_TRUE(audit_damaged(&rep.audit));
+		report_close(&rep);
+	}
+
+	TEST_START("one entry row deleted, every page intact: a gap named by feed and seq, and the rest judged");
+	{
+		struct audit_report ar;
+		struct report rep;
+		struct store_txn *t;
+		uint8_t feed[32], lk[8];
+		uint64_t lseq;
+		const struct report_author *ra;
+
+		log_feed_key(v->pk, v->scope, feed);
+		ASSERT_OK(store_txn_begin(v->st, 0, &t));
+		ASSERT_OK(entries_lseq(t, feed, 2, &lseq));
+		store_be64(lk, lseq);
+		ASSERT_OK(store_del(t, ST_ENTRIES, lk, 8));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(v->st, v->net.id, &ar));
+		ASSERT_EQ(ar.entries, 2);
+		ASSERT_EQ(ar.gaps, 1);
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "gap", "bk/c1/v1 by "), 1);
+		ASSERT_EQ(named(&ar.problems, "gap", "entry 2 is missing"), 1);
+		/* the record it was an op of, judged too */
+		ASSERT_EQ(named(&ar.problems, "record", "health_profile/HP-1"),
+			  1);
+		audit_report_close(&ar);
+		ASSERT_OK(report_build(v->st, v->net.id, hlc_wall_ms(), NULL,
+				       NULL, &rep));
+		ASSERT_TRUE((ra = report_author_find(&rep, v->pk)) != NULL);
+		ASSERT_EQ(ra->nfeeds, 1);
+		ASSERT_EQ(ra->feeds[0].entries, 2);
+		ASSERT_EQ(ra->feeds[0].missing, 1);
+		report_close(&rep);
+	}
+
+	node_close(v);
+	node_close(adm);
+	th_rmrf(dir);
+	free(net);
+	free(dir);
+	TEST_DONE();
+}
