@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 
 struct cli_global cli_global;
@@ -133,6 +134,8 @@ int cli_exit_code(int err)
 	case HAMLET_EBEHIND:
 	case CLI_ELATER:
 		return CLI_EXIT_LATER;
+	case CLI_EDAMAGED:
+		return CLI_EXIT_DAMAGED;
 	default:
 		return CLI_EXIT_SYSTEM;
 	}
@@ -277,7 +280,17 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon)
 			cli_err(_("cannot open the node in %s: %s"), home,
 				cli_strerror(r));
 	}
-	return r;
+	/* files that do not read: the store is damaged, as verify says */
+	return r == HAMLET_ECORRUPT ? CLI_EDAMAGED : r;
+}
+
+void cli_store_damaged_exit(const char *dir, const char *what)
+{
+	cli_err(_("the store in %s is DAMAGED: the database library met a page of it that is missing or does not fit with the others (%s), and the command stopped there: what it was writing at that moment is not stored. Stop hamletd, run hamlet verify, and restore the store from a peer or a backup (operator guide, \"Checking\")"),
+		dir, cli_tr(what));
+	/* not exit(): another thread may be in the store, and what is
+	 * buffered for standard output is cut short anyway */
+	_exit(CLI_EXIT_DAMAGED);
 }
 
 int cli_txn_read(struct node *n, struct store_txn **ret)

@@ -38,7 +38,7 @@ enum cli_exit {
 	CLI_EXIT_NOTFOUND = 3, /* record, file or node not found */
 	CLI_EXIT_INVALID = 4,  /* schema, JSON, CSV, another network */
 	CLI_EXIT_SYSTEM = 5,   /* store or system error */
-	CLI_EXIT_DAMAGED = 6,  /* verify: the store or bundle is damaged */
+	CLI_EXIT_DAMAGED = 6,  /* the store or bundle is damaged */
 	CLI_EXIT_LATER = 7,    /* a write waits for the node's own entries */
 };
 
@@ -47,6 +47,7 @@ enum cli_exit {
 #define CLI_EUSAGE (-2000)    /* wrong command line */
 #define CLI_EPROBLEMS (-2001) /* the command ran and found problems */
 #define CLI_ELATER (-2002)    /* not all done: do it again later (exit 7) */
+#define CLI_EDAMAGED (-2003)  /* the store's files do not read (exit 6) */
 
 /* --- the dispatch table (cli/main.c) ---------------------------------- */
 
@@ -239,8 +240,15 @@ int cli_parse(const char *cmd, int argc, char **argv,
  * hamletd answers on the node's socket: then the store is opened
  * read-only and every write goes through the daemon (cli_write(),
  * cli_ingest()); otherwise this process writes the store itself.
+ * A store whose files do not read is CLI_EDAMAGED (exit 6), said so.
  */
 int cli_node_open(int readonly, struct node **ret, int *ret_daemon);
+
+/* For store_on_damaged() (store.h): the database library met a page of
+ * the store at dir that is missing or damaged. Says so and what to do,
+ * and ends the process with exit 6 rather than the library's abort or a
+ * SIGBUS. */
+void cli_store_damaged_exit(const char *dir, const char *what);
 
 /* A read transaction on n's store; prints on failure. */
 int cli_txn_read(struct node *n, struct store_txn **ret);

@@ -238,7 +238,7 @@ static int issuer_open_with(const char *root_key, const char *home,
 		n = is->n = open_;
 	} else if ((r = node_open(home, 1, &is->n, why, sizeof(why))) < 0) {
 		cli_err("%s", why);
-		return r;
+		return r == HAMLET_ECORRUPT ? CLI_EDAMAGED : r;
 	} else {
 		n = is->n;
 		is->own_n = 1;

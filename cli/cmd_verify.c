@@ -148,9 +148,10 @@ static int verify_store(int report)
 		/* a damaged byte where the format is kept looks the same */
 		cli_err(_("the same is said of a store whose files are damaged where the format is kept: if %s/store should be of the format this hamlet reads, it is damaged; verify another copy of it"),
 			cli_home());
-	if (r == HAMLET_ECORRUPT)
-		return store_damaged(cli_home(),
-				     _("a page or a row of its files does not read"));
+	if (r == CLI_EDAMAGED) { /* said so: the files do not read */
+		cli_err(_("nothing in it is judged: verify another copy of it, or the store of one of the node's peers"));
+		return CLI_EXIT_DAMAGED;
+	}
 	if (r == -ENOMEM) /* LMDB maps as much as the header says */
 		return store_damaged(cli_home(),
 				     _("the database library cannot map its files as their header asks: a damaged header asks for more than any machine has (on a 32-bit system, or under a ulimit -v, a store larger than the machine can map is told the same)"));
@@ -208,8 +209,18 @@ out:
  * store needs on the slowest disk (docs/auditor-guide.md). */
 #define STALL_S 60
 
+/* In the audit's child: a damaged page the database library finds ends
+ * the child, and the parent names the store damaged. */
+static void damaged_quiet_exit(const char *dir, const char *what)
+{
+	(void)dir;
+	(void)what;
+	_exit(CLI_EXIT_DAMAGED);
+}
+
 static int store_job(void *ctx)
 {
+	store_on_damaged(damaged_quiet_exit);
 	return cli_exit_code(verify_store(*(const int *)ctx));
 }
 

@@ -742,6 +742,7 @@ int main(int argc, char **argv)
 
 	i18n_init();
 	why_translate_set(cli_tr);
+	store_on_damaged(cli_store_damaged_exit);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--home") == 0) {

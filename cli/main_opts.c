@@ -280,7 +280,7 @@ const struct cli_exit_help cli_exit_help[] = {
 	  N_("invalid input: schema, JSON, CSV, a bundle or summary of another network, a bundle sealed for another node, a file that already exists") },
 	{ CLI_EXIT_SYSTEM, N_("store or system error") },
 	{ CLI_EXIT_DAMAGED,
-	  N_("verify: the store or bundle is damaged (restore it from a peer or a backup)") },
+	  N_("the store or bundle is damaged: verify found it so, or the store's files do not read (cut short, empty, a damaged page), which every command says (restore it from a peer or a backup)") },
 	{ CLI_EXIT_LATER,
 	  N_("not written yet: the node's store was restored or replaced and holds less of its own feeds than it signed; it writes again once its peers have sent them back, by sync or a bundle (hamlet status says so). bundle import: sound entries came too far ahead of what this node holds of their feed and were not stored; import the earlier bundle first, then this one again") },
 	{ 0, NULL },

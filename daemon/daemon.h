@@ -133,6 +133,11 @@ struct daemon {
 	int listening;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t watchdog;
+	/* HOME/hamletd.lock, and the timer that writes the pid and socket
+	 * into it again while they could not be (main.c) */
+	int lock_fd;
+	uv_timer_t lock_timer;
+	int lock_timer_open;
 	uv_timer_t contact_timer; /* contact.h */
 	int contact_timer_open, contact_saving;
 	/* contact.c: save again once the running save is done; a day's

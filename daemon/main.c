@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -45,9 +46,20 @@ static int home_lock(const char *home, char *why, size_t wl)
 	int fd, tries = 0, locked;
 
 	snprintf(path, sizeof(path), "%s/hamletd.lock", home);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+	/* never through a symbolic link: the file it points to would be
+	 * overwritten with the pid */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		       0640)) < 0) {
 		int e = errno;
-		if (e == ENOENT)
+		if (e == ELOOP)
+			snprintf(why, wl,
+				 _("%s is a symbolic link: hamletd will not write its pid through it, into the file it points to; remove the link (hamletd makes the file itself), then start hamletd"),
+				 path);
+		else if (e == EISDIR)
+			snprintf(why, wl,
+				 _("%s is a directory, not hamletd's lock file: hamletd will not use it; move it away, then start hamletd"),
+				 path);
+		else if (e == ENOENT)
 			snprintf(why, wl,
 				 _("no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")"),
 				 home, home);
@@ -63,6 +75,16 @@ static int home_lock(const char *home, char *why, size_t wl)
 			snprintf(why, wl, _("cannot open %s: %s"), path,
 				 strerror(e));
 		return -e;
+	}
+	{
+		struct stat sb;
+		if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			snprintf(why, wl,
+				 _("%s is not a regular file (a pipe, a socket or a device), not hamletd's lock file: hamletd will not use it; move it away, then start hamletd"),
+				 path);
+			close(fd);
+			return -EINVAL;
+		}
 	}
 	/* hamlet takes the lock shared for an instant to learn whether a
 	 * daemon holds it: wait that out (at most 0.5 s) */
@@ -89,7 +111,8 @@ static int home_lock(const char *home, char *why, size_t wl)
 	 * while the lock is held, and what an earlier daemon (or the
 	 * original's, in a copied home) wrote is not ours */
 	if (ftruncate(fd, 0) != 0)
-		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
+		dlog(DLOG_WARNING, _("cannot empty %s: %s"), path,
+		     strerror(errno));
 	return fd;
 }
 
@@ -99,23 +122,61 @@ static int home_lock(const char *home, char *why, size_t wl)
  * (cli_rpc.c reads it). Only once the socket is ours: a daemon refused
  * there (another one answers on it, its lock file deleted) must not
  * leave its pid, dead a moment later, where hamlet looks for the running
- * one's.
+ * one's. 0, or a negative errno (-ENOSPC: the disk is full).
  */
-static void home_lock_say(int fd, const char *home, const char *sock)
+static int home_lock_say(int fd, const char *sock)
 {
 	char text[2 * CONFIG_MAX_PATH + 64], cwd[CONFIG_MAX_PATH] = "";
-	char path[CONFIG_MAX_PATH + 32];
+	size_t len;
+	ssize_t n;
 
 	/* a relative socket is relative to where hamletd started */
 	if (sock[0] != '/' && !getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;
 	snprintf(text, sizeof(text), "%ld\n%s%s%s\n", (long)getpid(), cwd,
 		 cwd[0] ? "/" : "", sock);
-	if (ftruncate(fd, 0) != 0 ||
-	    pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text)) {
-		snprintf(path, sizeof(path), "%s/hamletd.lock", home);
-		dlog(DLOG_WARNING, _("cannot write the pid into %s"), path);
-	}
+	len = strlen(text);
+	if (ftruncate(fd, 0) != 0)
+		return -errno;
+	/* a line cut short by a full disk is no line: hamlet reads whole
+	 * lines only */
+	if ((n = pwrite(fd, text, len, 0)) != (ssize_t)len)
+		return n < 0 ? -errno : -ENOSPC;
+	return 0;
+}
+
+/* The pid and socket could not be written into HOME/hamletd.lock (a full
+ * disk): tried again every LOCK_SAY_RETRY_MS until they are. */
+#define LOCK_SAY_RETRY_MS 5000
+
+static void on_lock_say_retry(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	if (home_lock_say(d->lock_fd, d->cfg.socket) < 0)
+		return; /* said once, at start */
+	uv_timer_stop(t);
+	dlog(DLOG_NOTICE,
+	     _("wrote the pid and the socket into %s/hamletd.lock: hamlet finds this daemon again"),
+	     d->cfg.home);
+}
+
+/* The exit status of a stop for a damaged store: systemd does not
+ * restart it (RestartPreventExitStatus), as a restart would find the
+ * same pages again. */
+#define HAMLETD_EXIT_DAMAGED 6
+
+/* For store_on_damaged() (store.h): the database library met a page of
+ * the store that is missing (the file cut short: SIGBUS) or does not fit
+ * with the others (its assertion). It would end the daemon with its own
+ * words or none; this says what they mean and stops it, on whichever
+ * thread read the page. */
+static void store_damaged_stop(const char *dir, const char *what)
+{
+	dlog(DLOG_ERR,
+	     _("the store in %s is DAMAGED: the database library met a page of it that is missing or does not fit with the others (%s). hamletd stops (exit 6; systemd does not restart it): what was being written at that moment is not stored. Run hamlet verify, and restore the store from a peer or a backup (operator guide, \"Checking\")"),
+	     dir, _(what));
+	/* not exit(): the other threads are in the store and the loop */
+	_exit(HAMLETD_EXIT_DAMAGED);
 }
 
 /* Pushes follow commits: the writer tells which feeds moved. */
@@ -137,6 +198,8 @@ static void daemon_stop(struct daemon *d)
 	peers_stop(d);
 	rpc_stop(d);
 	uv_close((uv_handle_t *)&d->watchdog, NULL);
+	if (d->lock_timer_open)
+		uv_close((uv_handle_t *)&d->lock_timer, NULL);
 	contact_stop(d);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -329,10 +392,11 @@ int main(int argc, char **argv)
 	struct daemon *d;
 	char why[1024];
 	uv_loop_t loop;
-	int r, ret = 1, lock_fd;
+	int r, ret = 1, lock_fd, lock_unsaid = 0;
 
 	i18n_init();
 	signal(SIGPIPE, SIG_IGN);
+	store_on_damaged(store_damaged_stop);
 	if (sodium_init() < 0) {
 		dlog(DLOG_ERR, _("libsodium cannot start"));
 		return 1;
@@ -353,9 +417,14 @@ int main(int argc, char **argv)
 	if ((lock_fd = home_lock(d->cfg.home, why, sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);
 		free(d);
-		/* no such directory: a setting to fix, not a moment to wait
-		 * out (systemd does not restart on 2) */
-		return lock_fd == -ENOENT || lock_fd == -ENOTDIR ? 2 : 1;
+		/* no such directory, or a lock path that is no file of
+		 * ours: a setting to fix, not a moment to wait out
+		 * (systemd does not restart on 2) */
+		r = lock_fd;
+		return r == -ENOENT || r == -ENOTDIR || r == -ELOOP ||
+			       r == -EISDIR || r == -EINVAL
+			       ? 2
+			       : 1;
 	}
 	/* before the store opens: a wrong --socket is a config error (exit
 	 * 2, which systemd does not restart), a live daemon there one more
@@ -366,7 +435,13 @@ int main(int argc, char **argv)
 		free(d);
 		return r == HAMLET_ECONFIG ? 2 : 1;
 	}
-	home_lock_say(lock_fd, d->cfg.home, d->cfg.socket);
+	d->lock_fd = lock_fd;
+	if ((r = home_lock_say(lock_fd, d->cfg.socket)) < 0) {
+		dlog(DLOG_WARNING,
+		     _("cannot write the pid and the socket into %s/hamletd.lock: %s. hamlet reads there whether this daemon runs and on which socket: until they are written, a hamlet command may not find the daemon (it says the daemon does not answer). hamletd tries again every %d s"),
+		     d->cfg.home, strerror(-r), LOCK_SAY_RETRY_MS / 1000);
+		lock_unsaid = 1;
+	}
 	/* the core's sentences in the operator's language while starting up
 	 * (one thread); from then on they go into RPC and HTTP answers too,
 	 * which stay English */
@@ -377,7 +452,9 @@ int main(int argc, char **argv)
 		dlog(DLOG_ERR, _("cannot open node %s: %s"), d->cfg.home, why);
 		close(lock_fd);
 		free(d);
-		return 1;
+		/* a damaged store does not mend itself: no restart (the
+		 * unit's RestartPreventExitStatus) */
+		return r == HAMLET_ECORRUPT ? HAMLETD_EXIT_DAMAGED : 1;
 	}
 	/* what a reload checks too (rpc_socket_claim() above made the
 	 * socket's part of it) */
@@ -414,6 +491,13 @@ int main(int argc, char **argv)
 		dlog(DLOG_WARNING, _("cannot add this node's certificate to its store: %s"),
 		     _(hamlet_strerror(r)));
 	uv_timer_init(&loop, &d->watchdog);
+	if (lock_unsaid) {
+		uv_timer_init(&loop, &d->lock_timer);
+		d->lock_timer.data = d;
+		d->lock_timer_open = 1;
+		uv_timer_start(&d->lock_timer, on_lock_say_retry,
+			       LOCK_SAY_RETRY_MS, LOCK_SAY_RETRY_MS);
+	}
 	contact_start(d);
 	uv_signal_init(&loop, &d->sigint);
 	uv_signal_init(&loop, &d->sigterm);

@@ -62,4 +62,8 @@ if(TARGET hamletd AND TARGET hamlet)
   add_test(NAME scenario_daemon
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenario_daemon.sh $<TARGET_FILE:hamlet> $<TARGET_FILE:hamletd>)
   set_tests_properties(scenario_daemon PROPERTIES TIMEOUT 300 RESOURCE_LOCK loopback_ports)
+  # a store cut short, emptied or with zeroed pages: DAMAGED, exit 6, no crash
+  add_test(NAME scenario_store_damaged
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenario_store_damaged.sh $<TARGET_FILE:hamlet> $<TARGET_FILE:hamletd>)
+  set_tests_properties(scenario_store_damaged PROPERTIES TIMEOUT 300 RESOURCE_LOCK loopback_ports)
 endif()

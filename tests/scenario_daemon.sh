@@ -97,6 +97,23 @@ ln -s "$T/precious" "$T/alink"
 refuse "a symbolic link at --socket is refused" 2 "$T/alink is a symbolic link, not a socket" \
 	timeout 10 "$D" --home "$T/x" --socket "$T/alink"
 check "and the link is still there" test -L "$T/alink"
+# nor HOME/hamletd.lock through a link, or one that is no file
+rm -f "$T/x/hamletd.lock"
+ln -s "$T/precious" "$T/x/hamletd.lock"
+refuse "a symbolic link at HOME/hamletd.lock is refused (exit 2), not written through" 2 \
+	"$T/x/hamletd.lock is a symbolic link: hamletd will not write its pid through it" \
+	timeout 10 "$D" --home "$T/x" --listen 127.0.0.1:$(port)
+check "and the file it points to is unchanged" grep -qx keep "$T/precious"
+rm "$T/x/hamletd.lock"
+ln -s "$T/nothing-here" "$T/x/hamletd.lock"
+refuse "a link to nothing at HOME/hamletd.lock is refused too" 2 "is a symbolic link" \
+	timeout 10 "$D" --home "$T/x" --listen 127.0.0.1:$(port)
+check "and it made no file where the link points" test ! -e "$T/nothing-here"
+rm "$T/x/hamletd.lock"
+mkfifo "$T/x/hamletd.lock"
+refuse "a pipe at HOME/hamletd.lock is refused" 2 "hamletd.lock is not a regular file" \
+	timeout 10 "$D" --home "$T/x" --listen 127.0.0.1:$(port)
+rm "$T/x/hamletd.lock"
 # with b's lock file deleted, only its live socket can stop a second daemon
 mv "$T/b/hamletd.lock" "$T/b.lock.held"
 refuse "with hamletd.lock deleted, a second hamletd on b is refused by b's live socket" 1 \

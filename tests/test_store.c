@@ -99,6 +99,141 @@ static int write_values(struct store *st, int n, int *ret_grown)
 	return 0;
 }
 
+/* Fill ST_FORKS with n rows of key be64(i) and 1000 bytes of i. */
+static void fill_rows(struct store *st, int n)
+{
+	static uint8_t val[1000];
+	struct store_txn *t;
+	ASSERT_OK(store_txn_begin(st, 0, &t));
+	for (int i = 0; i < n; i++) {
+		uint8_t key[32] = { 0 };
+		store_be64(key, (uint64_t)i);
+		memset(val, i & 0xff, sizeof(val));
+		ASSERT_OK(store_put(t, ST_FORKS, key, sizeof(key), val,
+				    sizeof(val), 0));
+	}
+	ASSERT_OK(store_txn_commit(t));
+}
+
+/* Copy file from to to; 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out, r = 0;
+	if (in < 0)
+		return -1;
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0640)) < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			r = -1;
+	close(in);
+	close(out);
+	return n < 0 ? -1 : r;
+}
+
+/* store_on_damaged() in the children below: 42 when told of the store
+ * expected, 43 of another. */
+static const char *damaged_expect;
+static void damaged_seen(const char *dir, const char *what)
+{
+	(void)what;
+	_exit(strcmp(dir, damaged_expect) == 0 ? 42 : 43);
+}
+
+/* Every row of ST_FORKS read: 0, or the error. */
+static int read_all(struct store *s)
+{
+	struct store_txn *t;
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl;
+	int r;
+	if ((r = store_txn_begin(s, 1, &t)) < 0)
+		return r;
+	if ((r = store_cursor_open(t, ST_FORKS, &c)) == 0) {
+		for (r = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
+		     r = store_cursor_next(c, &k, &kl, &v, &vl))
+			;
+		store_cursor_close(c);
+	}
+	store_txn_abort(t);
+	return r;
+}
+
+/* The store in dir opened (readonly or not) and read whole in a child,
+ * with store_on_damaged() set: 0 when it opened and read, 1 when the
+ * open said HAMLET_ECORRUPT, 42 when the damaged function was told (a
+ * read past the end: SIGBUS), 2 for another error, 1000 + a signal. */
+static int open_in_child(const char *dir, int readonly)
+{
+	int status = 0;
+	pid_t pid;
+	damaged_expect = dir;
+	if ((pid = fork()) == 0) {
+		struct store_options o = { .readonly = readonly };
+		struct store *s;
+		int r;
+		store_on_damaged(damaged_seen);
+		if ((r = store_open(dir, &o, &s)) < 0)
+			_exit(r == HAMLET_ECORRUPT ? 1 : 2);
+		r = read_all(s);
+		store_close(s);
+		_exit(r < 0 ? 2 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+				 : 1000 + WTERMSIG(status);
+}
+
+/* The last page LMDB's newer meta page counts in dir's data.mdb (the
+ * meta after the 16-byte page header: magic, version, address, map size,
+ * two table records of 48 bytes, last page, transaction id). */
+static uint64_t last_page(const char *dir)
+{
+	char f[4300];
+	uint64_t last[2] = { 0, 0 }, txn[2] = { 0, 0 };
+	int fd;
+	snprintf(f, sizeof(f), "%s/data.mdb", dir);
+	if ((fd = open(f, O_RDONLY)) < 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		(void)!pread(fd, &last[i], 8, i * 4096 + 16 + 24 + 96);
+		(void)!pread(fd, &txn[i], 8, i * 4096 + 16 + 24 + 96 + 8);
+	}
+	close(fd);
+	return txn[1] > txn[0] ? last[1] : last[0];
+}
+
+/* Zero the leaf page of the store in dir that holds row i of fill_rows():
+ * what a power cut can leave of a page. 0, or -1 when none was found. */
+static int zero_leaf_of(const char *dir, int i)
+{
+	char f[4300];
+	uint8_t key[32] = { 0 }, page[4096];
+	int fd, r = -1;
+	snprintf(f, sizeof(f), "%s/data.mdb", dir);
+	if ((fd = open(f, O_RDWR)) < 0)
+		return -1;
+	store_be64(key, (uint64_t)i);
+	for (off_t off = 2 * 4096; pread(fd, page, sizeof(page), off) ==
+				   (ssize_t)sizeof(page);
+	     off += 4096) {
+		uint16_t flags = (uint16_t)(page[10] | page[11] << 8);
+		if (!(flags & 0x02) || !memmem(page, sizeof(page), key, 32))
+			continue; /* not a leaf (P_LEAF), or not its row */
+		memset(page, 0, sizeof(page));
+		r = pwrite(fd, page, sizeof(page), off) == 4096 ? 0 : -1;
+		break;
+	}
+	close(fd);
+	return r;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -380,6 +515,159 @@ int main(void)
 			(long long)sb.st_size / 1024);
 		ASSERT_TRUE(sb.st_size < (4 << 20));
 		store_close(w);
+	}
+
+	TEST_START("a store LMDB left shorter than its header counts (free pages it never wrote) opens and reads whole");
+	{
+		char h[4300], f[4400];
+		static uint8_t val[20000];
+		struct store *w;
+		struct stat sb;
+		int found = 0;
+		snprintf(h, sizeof(h), "%s/holes", dir);
+		snprintf(f, sizeof(f), "%s/data.mdb", h);
+		ASSERT_OK(store_open(h, NULL, &w));
+		srand(1);
+		/* puts and deletes of rows small and large, in transactions
+		 * of up to 400, until a commit leaves pages it took and freed
+		 * at the end of the file, unwritten */
+		for (int round = 0; round < 1000 && !found; round++) {
+			struct store_txn *t;
+			int ops = rand() % 400;
+			ASSERT_OK(store_txn_begin(w, 0, &t));
+			for (int o = 0; o < ops; o++) {
+				char key[8];
+				int op;
+				snprintf(key, sizeof(key), "%06d", rand() % 3000);
+				op = rand() % 10;
+				if (op < 5) {
+					size_t len = rand() % 4 == 0
+							     ? 4000 + rand() % 16000
+							     : 10 + rand() % 1500;
+					memset(val, o, len);
+					ASSERT_OK(store_put(t, ST_FORKS, key, 6,
+							    val, len, 0));
+				} else if (op < 9) {
+					int r = store_del(t, ST_FORKS, key, 6);
+					ASSERT_TRUE(r == 0 || r == HAMLET_ENOTFOUND);
+				} else { /* a run of rows from key on */
+					struct store_cursor *c;
+					const void *k, *v;
+					size_t kl, vl;
+					int n = rand() % 200;
+					ASSERT_OK(store_cursor_open(t, ST_FORKS, &c));
+					while (n-- > 0 &&
+					       store_cursor_seek(c, key, 6, &k, &kl,
+								 &v, &vl) == 1)
+						ASSERT_OK(store_cursor_del(c));
+					store_cursor_close(c);
+				}
+			}
+			ASSERT_OK(store_txn_commit(t));
+			ASSERT_OK(stat(f, &sb));
+			found = (uint64_t)sb.st_size / 4096 <= last_page(h);
+		}
+		store_close(w);
+		fprintf(stderr, "   data.mdb %lld bytes, its header counts %llu pages\n",
+			(long long)sb.st_size,
+			(unsigned long long)last_page(h) + 1);
+		ASSERT_TRUE(found);
+		ASSERT_EQ(open_in_child(h, 1), 0);
+		ASSERT_EQ(open_in_child(h, 0), 0);
+	}
+
+	TEST_START("a data file cut short (a copy stopped half-way) is damaged, never a crash");
+	{
+		char a[4300], cut[4300], f[4400], g[4400];
+		struct store *w, *r = NULL;
+		struct store_options ro = { .readonly = 1 };
+		struct stat sb;
+		int status = 0;
+		pid_t pid;
+		snprintf(a, sizeof(a), "%s/whole", dir);
+		snprintf(cut, sizeof(cut), "%s/cut", dir);
+		ASSERT_OK(store_open(a, NULL, &w));
+		fill_rows(w, 600);
+		store_close(w);
+		ASSERT_OK(mkdir(cut, 0750));
+		snprintf(f, sizeof(f), "%s/data.mdb", a);
+		snprintf(g, sizeof(g), "%s/data.mdb", cut);
+		ASSERT_OK(copy_file(f, g));
+		ASSERT_OK(stat(g, &sb));
+		ASSERT_TRUE(sb.st_size > (256 << 10));
+		/* a whole copy opens */
+		ASSERT_EQ(open_in_child(cut, 1), 0);
+		/* cut: LMDB would fault (SIGBUS) at the first page past the
+		 * end; the open says so, whether the pages lost are the
+		 * tables' or the free list's */
+		for (int k = 1; k <= 3; k++) {
+			ASSERT_OK(copy_file(f, g));
+			ASSERT_OK(truncate(g, sb.st_size * k / 4));
+			ASSERT_EQ(open_in_child(cut, 1), 1);
+			ASSERT_EQ(open_in_child(cut, 0), 1);
+		}
+
+		TEST_START("a read past the end of a file cut short after it opened is told to the store's damaged function, not a bare SIGBUS");
+		ASSERT_OK(copy_file(f, g));
+		damaged_expect = cut;
+		if ((pid = fork()) == 0) {
+			struct store *s;
+			store_on_damaged(damaged_seen);
+			if (store_open(cut, &ro, &s) < 0 ||
+			    truncate(g, 4 * 4096) < 0)
+				_exit(1);
+			_exit(read_all(s) < 0 ? 2 : 3);
+		}
+		ASSERT_TRUE(pid > 0);
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 42);
+
+		TEST_START("an empty data file is damaged to a reader; a writer makes a new store of it, as of a missing one");
+		ASSERT_OK(truncate(g, 0));
+		ASSERT_EQ(store_open(cut, &ro, &r), HAMLET_ECORRUPT);
+		ASSERT_TRUE(r == NULL);
+		ASSERT_OK(store_open(cut, NULL, &r));
+		store_close(r);
+		r = NULL;
+		ASSERT_OK(store_open(cut, &ro, &r));
+		store_close(r);
+	}
+
+	TEST_START("a zeroed page the library asserts on is told to the store's damaged function, with the store's directory");
+	{
+		char z[4300];
+		struct store *w;
+		int status = 0;
+		pid_t pid;
+		snprintf(z, sizeof(z), "%s/zeroed", dir);
+		ASSERT_OK(store_open(z, NULL, &w));
+		fill_rows(w, 600);
+		store_close(w);
+		ASSERT_OK(zero_leaf_of(z, 300));
+		damaged_expect = z;
+		if ((pid = fork()) == 0) {
+			struct store_options ro = { .readonly = 1 };
+			struct store *r;
+			struct store_txn *t;
+			struct store_cursor *c;
+			const void *k, *v;
+			size_t kl, vl;
+			int g;
+			store_on_damaged(damaged_seen);
+			if (store_open(z, &ro, &r) < 0 ||
+			    store_txn_begin(r, 1, &t) < 0 ||
+			    store_cursor_open(t, ST_FORKS, &c) < 0)
+				_exit(1);
+			for (g = store_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+			     g == 1; g = store_cursor_next(c, &k, &kl, &v, &vl))
+				;
+			_exit(g == 0 ? 2 : 3); /* walked past the page */
+		}
+		ASSERT_TRUE(pid > 0);
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 42);
 	}
 
 	store_close(st);

@@ -116,7 +116,8 @@ int audit__erased_check(struct store_txn *t, struct audit_erasures *es,
 	struct erased_ctx c = { t, rep, NULL, 0 };
 	int r = 0;
 
-	qsort(es->v, es->n, sizeof(*es->v), erasure_cmp);
+	if (es->n > 1)
+		qsort(es->v, es->n, sizeof(*es->v), erasure_cmp);
 	for (size_t i = 0, j; i < es->n; i = j) {
 		for (j = i + 1;
 		     j < es->n && erasure_cmp(&es->v[i], &es->v[j]) == 0; j++)

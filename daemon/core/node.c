@@ -505,6 +505,10 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 					N_("cannot open the store in %s: %s (it was written in another store format; this hamlet reads format %d: move the store aside, and the node fills a new one from its peers or a bundle)"),
 					p, why_translate(hamlet_strerror(r)),
 					STORE_FORMAT_VERSION);
+			else if (r == HAMLET_ECORRUPT)
+				why_set(why, whylen,
+					N_("the store in %s is DAMAGED: its files do not read (data.mdb cut short or empty, as a copy that stopped half-way or a power cut leaves it, or its header damaged): with hamletd stopped, move the store aside and restore it from a peer or a backup (operator guide, \"Checking\")"),
+					p);
 			else if (r == -EROFS)
 				why_set(why, whylen,
 					N_("cannot open the store in %s: the file system holding it is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck) and make it writable again (mount -o remount,rw); status, get and find still work meanwhile: they only read"),

@@ -98,6 +98,8 @@ static int env_open(struct store *st, const char *dir, unsigned flags)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return rc;
+	mdb_env_set_userctx(st->env, st);
+	mdb_env_set_assert(st->env, store__assert);
 	mdb_env_set_maxdbs(st->env, ST__COUNT + 2);
 	mdb_env_set_mapsize(st->env, st->map_size);
 	if ((rc = mdb_env_open(st->env, dir, flags, 0600)) != 0) {
@@ -105,6 +107,100 @@ static int env_open(struct store *st, const char *dir, unsigned flags)
 		st->env = NULL;
 	}
 	return rc;
+}
+
+/* What free_pages_past() works on: the pages from have to last, and the
+ * transaction and cursor it holds (released by free_pages_check()). */
+struct free_walk {
+	MDB_env *env;
+	uint64_t have, last, free_there;
+	MDB_txn *txn;
+	MDB_cursor *c;
+};
+
+/* Count the pages from w->have to w->last in LMDB's free list (table 0,
+ * read in a read transaction only): 0 or a hamlet code. */
+static int free_pages_past(void *ctx)
+{
+	struct free_walk *w = ctx;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &w->txn)) != 0) {
+		w->txn = NULL;
+		return store__map_err(rc);
+	}
+	if ((rc = mdb_cursor_open(w->txn, 0, &w->c)) != 0) {
+		w->c = NULL;
+		return store__map_err(rc);
+	}
+	for (rc = mdb_cursor_get(w->c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(w->c, &k, &v, MDB_NEXT)) {
+		/* a count, then that many page numbers */
+		size_t n, pg;
+		if (v.mv_size < sizeof(n))
+			return HAMLET_ECORRUPT;
+		memcpy(&n, v.mv_data, sizeof(n));
+		if (n > v.mv_size / sizeof(pg) - 1)
+			return HAMLET_ECORRUPT;
+		for (size_t i = 1; i <= n; i++) {
+			memcpy(&pg, (const char *)v.mv_data + i * sizeof(pg),
+			       sizeof(pg));
+			if (pg >= w->have && pg <= w->last)
+				w->free_there++;
+		}
+	}
+	return rc == MDB_NOTFOUND ? 0 : store__map_err(rc);
+}
+
+/*
+ * LMDB maps data.mdb and reads its pages wherever its header says they
+ * are: a file cut short (a copy that stopped half-way, a power cut before
+ * the file system kept its length) is a SIGBUS at the first read past its
+ * end. Before the tables are read, the file must reach the last page the
+ * header counts, but for free pages: LMDB does not write a page it took
+ * and freed in one transaction, and a sound file may end before such
+ * pages. So every page past the end must be in its free list, whose own
+ * pages past the end are found by the SIGBUS their read is
+ * (store__guarded()). 0, or HAMLET_ECORRUPT.
+ */
+static int env_check_length(MDB_env *env)
+{
+	struct free_walk w = { .env = env };
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	struct stat sb;
+	int r;
+
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &ms) != 0 ||
+	    mdb_env_get_fd(env, &fd) != 0)
+		return HAMLET_ESTORE;
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	w.have = (uint64_t)sb.st_size / ms.ms_psize; /* whole pages */
+	w.last = info.me_last_pgno;
+	if (w.have > w.last)
+		return 0;
+	r = store__guarded(free_pages_past, &w);
+	if (w.c)
+		mdb_cursor_close(w.c);
+	if (w.txn)
+		mdb_txn_abort(w.txn);
+	if (r < 0) /* a free list that does not read */
+		return r;
+	return w.free_there >= w.last + 1 - w.have ? 0 : HAMLET_ECORRUPT;
+}
+
+/* An open that failed (rc) on data.mdb of 0 bytes, a copy that stopped
+ * before its first byte: LMDB takes it for a new store, which a reader
+ * cannot make (a writer makes one, as when data.mdb is missing). */
+static int empty_file(const char *dir)
+{
+	char p[4200];
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0;
 }
 
 /* Open st->dir's environment and tables, checking the format: 0 or a
@@ -128,9 +224,11 @@ int store__attach(struct store *st, int created)
 		rc = env_open(st, dir,
 			      MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK | MDB_NORDAHEAD);
 	if (rc != 0) {
-		r = store__map_err(rc);
+		r = st->readonly && empty_file(dir) ? HAMLET_ECORRUPT
+						    : store__map_err(rc);
 		goto fail;
 	}
+	store__mapped(st); /* a read past the end from here on: told */
 	if (created)
 		share_with_group(dir);
 	/* another process may have grown the map: adopt its size */
@@ -162,6 +260,9 @@ int store__attach(struct store *st, int created)
 							  : store__map_err(rc);
 		goto fail;
 	}
+	store__mapped(st); /* the size adopted: maybe mapped elsewhere */
+	if ((r = env_check_length(st->env)) < 0)
+		goto fail;
 	for (int i = 0; i < ST__COUNT; i++) {
 		rc = mdb_dbi_open(txn, table_names[i],
 				  st->readonly ? 0 : MDB_CREATE, &st->dbi[i]);
@@ -213,6 +314,7 @@ int store__attach(struct store *st, int created)
 fail:
 	if (txn)
 		mdb_txn_abort(txn);
+	store__unmapped(st, 0);
 	if (st->env)
 		mdb_env_close(st->env);
 	st->env = NULL;
@@ -225,6 +327,7 @@ int store_open(const char *dir, const struct store_options *opt,
 	struct store *st = calloc(1, sizeof(*st));
 	int r, created = 0;
 
+	store__bus_watch();
 	if (!st)
 		return -ENOMEM;
 	if (pthread_rwlock_init(&st->grow_lock, NULL) != 0) {
@@ -371,6 +474,7 @@ int store_compact(struct store *st)
 	 * environment closes, the copy takes data.mdb's name, and the old
 	 * lock file goes (a new one is made for the copy).
 	 */
+	store__unmapped(st, 0);
 	mdb_env_close(st->env);
 	st->env = NULL;
 	if (rename(tmp, data) != 0) {
@@ -420,6 +524,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store__unmapped(st, 1);
 	if (st->env)
 		mdb_env_close(st->env);
 	if (st->xfd >= 0)
@@ -451,8 +556,10 @@ int store_grow(struct store *st)
 	if (next > st->map_size_max)
 		next = st->map_size_max;
 	rc = mdb_env_set_mapsize(st->env, next);
-	if (rc == 0)
+	if (rc == 0) {
 		st->map_size = next;
+		store__mapped(st); /* remapped: maybe elsewhere */
+	}
 	pthread_rwlock_unlock(&st->grow_lock);
 	return store__map_err(rc);
 }

@@ -82,11 +82,33 @@ struct store_options {
 
 /*
  * Open (creating when writable) the store in directory dir. A store of
- * another format version is HAMLET_EVERSION. Free with store_close().
+ * another format version is HAMLET_EVERSION. One whose files do not
+ * read is HAMLET_ECORRUPT: data.mdb ending before pages its header
+ * counts that are in use (cut short by a copy or a power cut), its
+ * header damaged, or (opened read-only) data.mdb empty; a writer makes a
+ * new store of an empty one, as of a missing one. Checking the length
+ * reads the free list, which may itself be past the end: the SIGBUS
+ * store_on_damaged() tells. Free with store_close().
  */
 int store_open(const char *dir, const struct store_options *opt,
 	       struct store **ret);
 void store_close(struct store *st);
+
+/*
+ * Called when the database library meets a page of a store's files that
+ * is missing (data.mdb cut short: the read past its end is a SIGBUS) or
+ * not what the pages around it say (zeroed or mixed up on disk: one of
+ * its assertions fails), on the thread that read it, as the process is
+ * about to end: dir is the store's directory, what says which (English,
+ * marked for translation, or the library's own words; borrowed for the
+ * call). The process's one function, set before any store opens (it
+ * installs a SIGBUS handler, which passes faults outside a store's map
+ * to the one before it): it says so where the user sees it and ends the
+ * process itself (_exit). When it returns, the library aborts, or the
+ * signal ends the process. NULL: none.
+ */
+typedef void (*store_damaged_fn)(const char *dir, const char *what);
+void store_on_damaged(store_damaged_fn fn);
 
 /*
  * Grow the map (double it, up to map_size_max) after HAMLET_EMAPFULL.

@@ -10,6 +10,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdint.h>
 
 struct store {
 	MDB_env *env;
@@ -44,6 +45,12 @@ struct store {
 	 * (mdb_reader_check), at most once every READER_CHECK_MS (100 ms).
 	 */
 	uint64_t reader_check_ms;
+	/* where the kernel mapped data.mdb while the environment is open
+	 * (every mapping of the file in this process; none when closed), for
+	 * a SIGBUS there to be told as the store's (store_damage.c) */
+	struct {
+		uintptr_t lo, hi;
+	} maps[4];
 	char dir[4096]; /* to tell a full disk from other write faults */
 	/* the writer's scratch tables (store_memo): write transactions
 	 * are one at a time, so only one thread ever uses them at once */
@@ -63,5 +70,22 @@ int store__write_err(const struct store *st, int rc);
 /* Open st->dir's environment and tables, checking the format: 0 or a
  * hamlet code, st->env NULL on failure. */
 int store__attach(struct store *st, int created);
+
+/* LMDB's assertion function (mdb_env_set_assert) for a store's
+ * environment, whose user context is the store (store_damage.c). */
+void store__assert(MDB_env *env, const char *msg);
+/* The SIGBUS handler of store_damage.c installed, once for the process
+ * (before the first store opens). */
+void store__bus_watch(void);
+/* fn(ctx), on this thread: a SIGBUS in a store's map while it runs (a
+ * page past the end of a file cut short) ends fn there and is
+ * HAMLET_ECORRUPT. fn only reads (nothing it holds is left half-made but
+ * what its ctx records, for the caller to release). */
+int store__guarded(int (*fn)(void *ctx), void *ctx);
+/* st's environment is open, or its map moved (grown): a SIGBUS there is
+ * the store's. */
+void store__mapped(struct store *st);
+/* st's environment is about to close; forget: for good (store_close). */
+void store__unmapped(struct store *st, int forget);
 
 #endif

@@ -101,6 +101,7 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 		 * it grew once more meanwhile) */
 		pthread_rwlock_wrlock(&st->grow_lock);
 		mdb_env_set_mapsize(st->env, 0);
+		store__mapped(st); /* remapped: maybe elsewhere */
 		pthread_rwlock_unlock(&st->grow_lock);
 		rc = txn_begin_locked(st, (readonly || st->readonly)
 						  ? MDB_RDONLY : 0, &t->txn);
