@@ -155,6 +155,6 @@ has "evidence is true" '"evidence": true'
 # --- the help and the man page tell the exit codes -----------------------
 rc 0 "hamlet help" "$H" help
 has "lists the forks command" '^  forks \[--json\]$'
-has "lists exit status 6" '^  6 +verify: the store or bundle is damaged'
+has "lists exit status 6" '^  6 +the store or bundle is damaged: verify found it so'
 
 tests_done
