@@ -103,27 +103,56 @@ static void print_conflict(FILE *f, struct store_txn *t,
 		free(txt);
 		print_by(f, t, &c->v[i]);
 	}
-	/* the shown value (the first: newest) as the suggested resolution;
-	 * none where choosing would join two people (the WARNING says what
-	 * to do) */
-	if (c->n && tp) {
-		/* a record of two people: no choice settles it */
+	/* none where choosing would join two people (the WARNING says what
+	 * to do); else one command for all the record's conflicting
+	 * fields follows them (print_resolve_all) */
+	if (c->n && tp)
 		fputs(_("; do not resolve by choosing one: see the WARNING below"), f);
-	} else if (c->n) {
-		json_t *o = json_object();
-		char *js = NULL, *q = NULL;
-		json_object_set_new(o, c->field, cli_mp_json(c->v[0].value));
-		js = json_dumps(o, JSON_COMPACT);
-		if (js)
-			q = cli_sh_quote(js);
-		fprintf(f, _("; resolve with: %s conflicts resolve %s %s %s"),
-			prog, coll, qid ? qid : id, q ? q : "'{...}'");
-		free(q);
-		free(js);
-		json_decref(o);
-	}
 	fputc('\n', f);
 	free(qid);
+}
+
+/*
+ * One "resolve with:" line for every field conflict of v, naming each
+ * field with the value shown (the first candidate: newest): one resolve
+ * settles them all, so a command per field would settle the others with
+ * whatever was shown and leave the next command nothing to do.
+ */
+static int print_resolve_all(FILE *f, const char *coll, const char *id,
+			     const msgpack_object *cs, const char *indent)
+{
+	json_t *o = json_object();
+	char *js = NULL, *q = NULL, *qid = cli_sh_quote(id);
+	int r = 0, n = 0;
+
+	for (uint32_t i = 0; o && i < cs->via.array.size; i++) {
+		struct record_conflict c;
+		if ((r = record_conflict_parse(&cs->via.array.ptr[i], &c)) < 0)
+			goto out;
+		if (c.field[0] && c.n) {
+			json_object_set_new(o, c.field,
+					    cli_mp_json(c.v[0].value));
+			n++;
+		}
+		record_conflict_free(&c);
+	}
+	if (!n)
+		goto out;
+	js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (js)
+		q = cli_sh_quote(js);
+	fprintf(f,
+		P_("%sresolve with (the value shown; put the one you choose in its place): %s conflicts resolve %s %s %s\n",
+		   "%sresolve with (every field in conflict, with the values shown; put the ones you choose in their place, all in this one command): %s conflicts resolve %s %s %s\n",
+		   n),
+		indent, cli_prog(), coll, qid ? qid : id, q ? q : "'{...}'");
+	r = 1;
+out:
+	free(q);
+	free(js);
+	free(qid);
+	json_decref(o);
+	return r;
 }
 
 static void print_duplicate(FILE *f, const struct schema *s,
@@ -203,6 +232,11 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		print_conflict(f, t, s, coll, id, v, &c, two[0] != 0, indent);
 		record_conflict_free(&c);
 		lines++;
+	}
+	if (!two[0]) {
+		if ((r = print_resolve_all(f, coll, id, cs, indent)) < 0)
+			return r;
+		lines += r;
 	}
 	{
 		struct record_fork_note fn;

@@ -121,6 +121,8 @@ check "importing the export again writes nothing, saying the conflict stays open
 check "and HP-1's phone conflict is still open, with no new change" bash -c "'$H' --home '$T/b' get health_profile HP-1 | grep -q 'CONFLICT phone' && [ \"\$('$H' --home '$T/b' history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"ops\"]))')\" = $nops0 ]"
 B conflicts >"$T/conflicts.txt" 2>&1
 check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
+check "conflicts ends HP-1's conflicts with one resolve command of its own, naming the field in conflict" \
+	bash -c "grep -A6 '^health_profile/HP-1\$' '$T/conflicts.txt' | grep -c '^  resolve with (.*conflicts resolve health_profile HP-1 .{\"phone\":\"09[0-9]*\"}.\$' | grep -qx 1 && ! grep -q 'CONFLICT phone.*resolve with' '$T/conflicts.txt'"
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"

@@ -82,6 +82,31 @@ static int erased(struct node *n, const char *coll, const char *id)
 	return r;
 }
 
+/* 1 when coll/id is live and its field name holds the string val. */
+static int field_is(struct node *n, const char *coll, const char *id,
+		    const char *name, const char *val)
+{
+	struct store_txn *t;
+	struct record_view v;
+	int r = 0;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_view_load(t, coll, id, &v));
+	for (uint32_t i = 0; !v.erased && v.fields &&
+			     i < v.fields->via.map.size; i++) {
+		const msgpack_object_kv *kv = &v.fields->via.map.ptr[i];
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->val.type == MSGPACK_OBJECT_STR &&
+		    kv->key.via.str.size == strlen(name) &&
+		    memcmp(kv->key.via.str.ptr, name, strlen(name)) == 0 &&
+		    kv->val.via.str.size == strlen(val) &&
+		    memcmp(kv->val.via.str.ptr, val, strlen(val)) == 0)
+			r = 1;
+	}
+	record_view_close(&v);
+	store_txn_abort(t);
+	return r;
+}
+
 /* An erasure as it travels: envelope, signature, body (malloc'd). */
 struct erasure {
 	uint8_t *env, sig[64], *body;
@@ -331,7 +356,7 @@ int main(void)
 		memset(junk, 0x5a, sizeof(junk));
 		ASSERT_OK(store_txn_begin(r6->st, 0, &t));
 		ASSERT_OK(store_put(t, ST_META, "digest", 6, junk, 40, 0));
-		ASSERT_OK(store_del(t, ST_META, "erased_alone_v1", 15));
+		ASSERT_OK(store_del(t, ST_META, "erased_parts_v2", 15));
 		ASSERT_OK(store_txn_commit(t));
 		ASSERT_OK(audit_store(r6->st, r6->net.id, &ar));
 		ASSERT_TRUE(audit_failed(&ar));
@@ -375,7 +400,7 @@ int main(void)
 		node_close(c2);
 	}
 
-	TEST_START("an erasure reaches the same entries whatever order they arrive in");
+	TEST_START("an erasure reaches the same entries whatever order they arrive in, and erases only the part written under its scope");
 	{
 		struct node *w = th_node(dir, net, "w", "bk/c2/v2");
 		struct node *n1 = th_node(dir, net, "n1", "bk");
@@ -400,8 +425,15 @@ int main(void)
 		th_sync(v, n2, dir);
 		th_sync(w, n2, dir);
 		th_sync(adm, n2, dir);
-		ASSERT_TRUE(erased(n1, "health_profile", "HP-9"));
-		ASSERT_TRUE(erased(n2, "health_profile", "HP-9"));
+		/* the other commune's part is live, at every node that
+		 * holds it, as at the village that wrote it */
+		ASSERT_TRUE(!erased(n1, "health_profile", "HP-9"));
+		ASSERT_TRUE(!erased(n2, "health_profile", "HP-9"));
+		ASSERT_TRUE(field_is(n1, "health_profile", "HP-9", "full_name",
+				     "MARKERp2"));
+		ASSERT_TRUE(field_is(n2, "health_profile", "HP-9", "full_name",
+				     "MARKERp2"));
+		ASSERT_TRUE(erased(adm, "health_profile", "HP-9"));
 		ASSERT_TRUE(!store_has(n1, "MARKERp1"));
 		ASSERT_TRUE(!store_has(n2, "MARKERp1"));
 		ASSERT_TRUE(store_has(n1, "MARKERp2"));

@@ -106,10 +106,11 @@ const char *log_status_name(int status);
 int log_compact_pending(struct store *st);
 
 /*
- * Once per store (meta "erased_alone_v1"): the records an earlier
- * release made of their erasures alone, as live records of no fields,
- * are made again (they read as erased, SPEC §1.6, and their change is
- * noted), and the state digest is summed again from the rows. 0 when
+ * Once per store (meta "erased_parts_v2"): the records with an erasure
+ * an earlier release made are made again (one of its erasures alone
+ * reads as erased, and an erasure of one scope erases only the part
+ * written under it, SPEC §1.6; their change is noted), and the state
+ * digest is summed again from the rows. 0 when
  * done or nothing to do; on failure nothing changed and the next
  * opening for writing tries again.
  */

@@ -197,27 +197,28 @@ int log__erase_forget(struct store_txn *t, const char *coll, const char *id,
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
-/* --- records an earlier release made of their erasures alone ----------- */
+/* --- records an earlier release made of their erasures --------------- */
 
 /* Meta: present once the records below were made again (a store made by
- * this release never needs it, and gets it at its first opening). */
-#define META_ALONE "erased_alone_v1"
+ * this release never needs it, and gets it at its first opening). v1
+ * made again the records of erasures alone; v2 every record with an
+ * erasure, since an erasure of one scope now erases that scope's part
+ * only (an earlier release read the whole record as erased). */
+#define META_ALONE "erased_parts_v2"
 
-/* A record whose ops are erasures alone: its latest op. */
+/* A record with an erasure. */
 struct alone_rec {
 	char coll[ENTRY_MAX_COLLECTION + 1];
 	char id[ENTRY_MAX_RECORD_ID + 1];
 };
 
 struct alone_ops {
-	int writes; /* a put or delete held */
 	uint64_t n, lseq;
 };
 
 static int alone_op(void *ctx, const struct record_op *op)
 {
 	struct alone_ops *o = ctx;
-	o->writes |= op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE;
 	o->n++;
 	if (op->lseq > o->lseq)
 		o->lseq = op->lseq;
@@ -301,11 +302,11 @@ static int alone_txn(struct store_txn *t, void *ctx)
 	    (r = alone_collect(t, &recs, &n)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct alone_ops o = { 0, 0, 0 };
+		struct alone_ops o = { 0, 0 };
 		if ((r = record_ops_each(t, recs[i].coll, recs[i].id, alone_op,
 					 &o)) < 0)
 			goto out;
-		if (o.writes || !o.n)
+		if (!o.n)
 			continue;
 		snprintf(e->collection, sizeof(e->collection), "%s",
 			 recs[i].coll);

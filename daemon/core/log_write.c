@@ -376,6 +376,126 @@ static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 	return HAMLET_ESCOPE;
 }
 
+/* The scopes the candidates of a record's open conflicts were written
+ * in, each as a change would go (in own when it is above their scope). */
+struct cand_scopes {
+	const struct writer *w;
+	const char *own;
+	uint8_t ids[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+	size_t n;
+	struct scope_set set;
+	struct local_state ls; /* the resolution's deps */
+};
+
+static int collect_cand_scope(void *ctx, const struct record_op *op)
+{
+	struct cand_scopes *c = ctx;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (memcmp(op->id, c->ids[i], ENTRY_ID_LEN) == 0) {
+			scope_set_add(&c->set,
+				      scopemap_under(c->w->au->map, op->scope,
+						     c->own)
+					      ? op->scope
+					      : c->own);
+			break;
+		}
+	return 0;
+}
+
+/* The entry ids of v's conflict candidates ([field, rule, [[value,
+ * author, hlc, id, kind]...]] each), at most ENTRY_MAX_DEPS, into c. */
+static void cand_ids(const struct record_view *v, struct cand_scopes *c)
+{
+	const msgpack_object *cs = v->conflicts;
+
+	for (uint32_t i = 0; cs && cs->type == MSGPACK_OBJECT_ARRAY &&
+			     i < cs->via.array.size; i++) {
+		const msgpack_object *k = &cs->via.array.ptr[i];
+		if (k->type != MSGPACK_OBJECT_ARRAY || k->via.array.size < 3 ||
+		    k->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY)
+			continue;
+		const msgpack_object *cands = &k->via.array.ptr[2];
+		for (uint32_t j = 0; j < cands->via.array.size; j++) {
+			const msgpack_object *cd = &cands->via.array.ptr[j];
+			uint8_t id[ENTRY_ID_LEN];
+			size_t x;
+			if (cd->type != MSGPACK_OBJECT_ARRAY ||
+			    cd->via.array.size < 4 ||
+			    mp_get_bin_fixed(&cd->via.array.ptr[3],
+					     ENTRY_ID_LEN, id) < 0)
+				continue;
+			for (x = 0; x < c->n; x++)
+				if (memcmp(c->ids[x], id, ENTRY_ID_LEN) == 0)
+					break;
+			if (x == c->n && c->n < ENTRY_MAX_DEPS)
+				memcpy(c->ids[c->n++], id, ENTRY_ID_LEN);
+		}
+	}
+}
+
+/*
+ * A resolution that keeps a record whose values in conflict were written
+ * in several scopes (two villages under one id, settled with
+ * --same-person) goes to each of those scopes this writer may write, with
+ * the same deps and body, so that it reaches every node that holds one
+ * of those values: in the record's scope, above them, no village would
+ * get it, and the one holding the value set aside would keep it for good.
+ * 1 when written so; 0 when those values share one scope, or the writer
+ * may write none of them (written in the record's scope, as any change;
+ * the CLI names what each village left must do).
+ */
+static int resolve_in_value_scopes(struct writer *w, const struct log_op *op,
+				   const struct local_state *ls,
+				   const char *own)
+{
+	struct cand_scopes *c;
+	struct record_view v;
+	int r, wrote = 0;
+
+	if (op->kind != ENTRY_PUT || !op->resolve || op->scope || !ls->nheads)
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
+		return -ENOMEM;
+	c->w = w;
+	c->own = own;
+	if ((r = record_view_load(w->a.t, op->collection, op->record_id,
+				  &v)) < 0)
+		goto out;
+	cand_ids(&v, c);
+	record_view_close(&v);
+	if (c->n < 2 ||
+	    (r = record_ops_each(w->a.t, op->collection, op->record_id,
+				 collect_cand_scope, c)) < 0)
+		goto out;
+	/* deps: the heads, and the values it settles, which a village
+	 * holds though not the heads above them (a dep not held is no
+	 * ancestor there: its own value would stay in conflict) */
+	c->ls = *ls;
+	for (size_t i = 0; i < c->n && c->ls.nheads < ENTRY_MAX_DEPS; i++) {
+		size_t x;
+		for (x = 0; x < c->ls.nheads; x++)
+			if (memcmp(c->ls.heads[x], c->ids[i], ENTRY_ID_LEN) == 0)
+				break;
+		if (x == c->ls.nheads)
+			memcpy(c->ls.heads[c->ls.nheads++], c->ids[i],
+			       ENTRY_ID_LEN);
+	}
+	for (size_t i = 0; c->set.n > 1 && i < c->set.n; i++) {
+		if (w->au->grant &&
+		    !scopemap_may_write(w->au->map, w->au->grant, c->set.v[i],
+					op->collection))
+			continue;
+		if ((r = write_in(w, op, c->set.v[i], &c->ls, !wrote)) < 0)
+			goto out;
+		wrote = 1;
+	}
+	r = wrote;
+out:
+	free(c);
+	return r;
+}
+
 static int write_op(struct writer *w, const struct log_op *op)
 {
 	const char *scope = op->scope ? op->scope : w->au->scope;
@@ -426,6 +546,8 @@ static int write_op(struct writer *w, const struct log_op *op)
 		if (op->kind == ENTRY_ERASE && to.n == 1)
 			return write_in(w, op, to.v[0], &ls, 1);
 	}
+	if ((r = resolve_in_value_scopes(w, op, &ls, scope)) != 0)
+		return r < 0 ? r : 0;
 	/* a change to a record lives in the record's scope, so that it
 	 * reaches the nodes that hold the record (a province editing a
 	 * village's record writes in the village's scope); a record of a

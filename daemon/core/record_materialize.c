@@ -342,41 +342,110 @@ int record__head_body(struct store_txn *t, const char *coll, const char *rid,
 	return entries_body(t, head, lseq, zb, ret_body, ret_len);
 }
 
-/* 1 when erasure ops[ei] reaches the record: one of its puts or deletes
- * lies under the erasure's scope, or the record has no put or delete
- * here at all, only erasures (SPEC §1.6: known by its erasure alone, it
- * is no live record of no fields). Decided from the ops alone, so every
- * node that holds the same ops decides the same. */
-static int erasure_reaches(const struct mat *m, size_t ei)
+/* The erasures among m's ops (their indexes, in order), *ret_n of them;
+ * the caller frees *ret. */
+static int erasures_list(const struct mat *m, size_t **ret, size_t *ret_n)
 {
+	size_t n = 0, *v;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += m->ops[i].kind == ENTRY_ERASE;
+	*ret = NULL;
+	*ret_n = 0;
+	if (!n)
+		return 0;
+	if (!(v = malloc(n * sizeof(*v))))
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->ops[i].kind == ENTRY_ERASE)
+			v[n++] = i;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The first of the erasures es that reaches ops[i] (it lies under the
+ * erasure's scope, SPEC §1.6), or -1. */
+static long op_erased_by(const struct mat *m, const size_t *es, size_t nes,
+			 size_t i)
+{
+	for (size_t k = 0; k < nes; k++)
+		if (entry_scope_under(m->scopes[i], m->scopes[es[k]]))
+			return (long)es[k];
+	return -1;
+}
+
+/*
+ * The erasure the record reads as erased by, or -1 when it is live.
+ * Erased when an erasure reaches every put and delete held (or none is
+ * held: known by its erasure alone, it is no live record of no fields),
+ * by the earliest erasure that reaches one of them. An erasure of one
+ * scope erases that scope's part only: a record with a put or delete no
+ * erasure reaches is made of those alone (mat_unerased), as on a node
+ * that holds only them (the village that wrote them). Decided from the
+ * ops alone, so every node that holds the same ops decides the same.
+ */
+static long erased_by(const struct mat *m, const size_t *es, size_t nes)
+{
+	long first = -1;
 	int writes = 0;
 
+	if (!nes)
+		return -1;
 	for (size_t i = 0; i < m->n; i++) {
+		long e;
 		if (m->ops[i].kind != ENTRY_PUT &&
 		    m->ops[i].kind != ENTRY_DELETE)
 			continue;
-		if (entry_scope_under(m->scopes[i], m->scopes[ei]))
-			return 1;
 		writes = 1;
+		if ((e = op_erased_by(m, es, nes, i)) < 0)
+			return -1;
+		if (first < 0 || e < first)
+			first = e;
 	}
-	return !writes;
+	return writes ? first : (long)es[0];
+}
+
+/* Keep of m's ops the puts and deletes no erasure es reaches, in order:
+ * the part of the record no erasure erased. */
+static void mat_unerased(struct mat *m, const size_t *es, size_t nes)
+{
+	size_t k = 0;
+
+	if (!nes)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->ops[i].kind == ENTRY_ERASE ||
+		    op_erased_by(m, es, nes, i) >= 0)
+			continue;
+		if (k != i) {
+			m->ops[k] = m->ops[i];
+			m->mops[k] = m->mops[i];
+			memcpy(m->scopes[k], m->scopes[i], sizeof(m->scopes[k]));
+		}
+		k++;
+	}
+	m->n = k;
 }
 
 /* The state b's ops (b->m) make. */
 static int built_finish(struct store_txn *t, const struct schema *s,
 			struct built *b)
 {
-	size_t foff, fend;
+	size_t foff, fend, *es = NULL, nes;
+	long ei;
 	int r;
 
-	for (size_t i = 0; i < b->m.n; i++) {
-		if (b->m.ops[i].kind != ENTRY_ERASE)
-			continue;
-		/* the earliest that reaches the record */
-		if (erasure_reaches(&b->m, i))
-			return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, i,
-					   b->m.mops[i].lseq);
-	}
+	if ((r = erasures_list(&b->m, &es, &nes)) < 0)
+		return r;
+	ei = erased_by(&b->m, es, nes);
+	if (ei < 0)
+		mat_unerased(&b->m, es, nes);
+	free(es);
+	if (ei >= 0)
+		return pack_erased(t, &b->sw.pk, b->m.ops, b->m.n, (size_t)ei,
+				   b->m.mops[ei].lseq);
 	if ((r = mat_bodies(&b->m)) < 0 ||
 	    (r = crdt_record_settle(b->m.ops, b->m.n, s, &b->cr)) < 0)
 		return r;
