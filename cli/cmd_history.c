@@ -41,6 +41,7 @@ struct ancestry {
 	struct anc_op *op;
 	int too_many;
 	size_t **conc, *nconc;
+	uint8_t *partial; /* partial[i]: an ancestor of op i is not held here */
 };
 
 struct hctx {
@@ -176,22 +177,30 @@ static int ancestry_solve(struct ancestry *a)
 		return 0;
 	if (!(anc = calloc(n * w, sizeof(*anc))) ||
 	    !(a->conc = calloc(n, sizeof(*a->conc))) ||
-	    !(a->nconc = calloc(n, sizeof(*a->nconc)))) {
+	    !(a->nconc = calloc(n, sizeof(*a->nconc))) ||
+	    !(a->partial = calloc(n, 1))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < a->op[i].ndeps; k++) {
 			long d = ancestry_find(a, a->op[i].deps[k], i);
-			if (d < 0)
+			if (d < 0) {
+				a->partial[i] = 1;
 				continue;
+			}
+			a->partial[i] |= a->partial[d];
 			anc[i * w + (size_t)d / 64] |= 1ull << ((size_t)d % 64);
 			for (size_t x = 0; x < w; x++)
 				anc[i * w + x] |= anc[(size_t)d * w + x];
 		}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
-			if (i == j ||
+			/* an older op may be an ancestor through an entry
+			 * not held here: their order is unknown, not
+			 * concurrent */
+			size_t newer = i > j ? i : j;
+			if (i == j || a->partial[newer] ||
 			    (anc[i * w + j / 64] >> (j % 64) & 1) ||
 			    (anc[j * w + i / 64] >> (i % 64) & 1))
 				continue;
@@ -215,6 +224,7 @@ static void ancestry_free(struct ancestry *a)
 		free(a->conc[i]);
 	free(a->conc);
 	free(a->nconc);
+	free(a->partial);
 	free(a->op);
 	free(a);
 }
@@ -230,6 +240,7 @@ static int history_op(void *ctx, const struct record_op *op)
 	char local[32], who[NAMES_LABEL_MAX];
 	const size_t *conc;
 	size_t idx, nconc;
+	int partial;
 
 	if (h->n == 0 && (r = cli_access("history", h->coll, h->id, NULL, 1)) < 0) {
 		h->unlogged = 1;
@@ -288,6 +299,8 @@ static int history_op(void *ctx, const struct record_op *op)
 	idx = (size_t)h->n;
 	conc = h->an && h->an->conc && idx < h->an->n ? h->an->conc[idx] : NULL;
 	nconc = conc ? h->an->nconc[idx] : 0;
+	partial = h->an && h->an->partial && idx < h->an->n &&
+		  h->an->partial[idx];
 	if (h->n++ == 0 && !h->ops)
 		printf(_("%s/%s, oldest first:\n"), h->coll, h->id);
 	hlc_format(op->hlc, tm);
@@ -314,6 +327,7 @@ static int history_op(void *ctx, const struct record_op *op)
 			json_array_append_new(deps, json_string(dh));
 		}
 		json_object_set_new(o, "deps", deps);
+		json_object_set_new(o, "deps_held", json_boolean(!partial));
 		if (h->an->too_many) {
 			json_object_set_new(o, "concurrent_with", json_null());
 		} else {
@@ -367,6 +381,8 @@ static int history_op(void *ctx, const struct record_op *op)
 			printf("%s%s", i ? ", " : "", dh);
 		}
 		printf("%s\n", op->ndeps ? "" : _("(nothing: the first operation)"));
+		if (partial)
+			printf(_("  (it follows operations not held here: its order against the ones above is not known here)\n"));
 		if (nconc) {
 			printf(_("  CONCURRENT with "));
 			for (size_t i = 0; i < nconc && i < 4; i++) {

@@ -194,6 +194,19 @@ check "the delete reaches P (30 s)" within 30 bash -c "'$H' --home '$T/P' get he
 check "P erases that person (--json): the deleted event, was_deleted" bash -c "'$H' --home '$T/P' erase --person 100000000204 --reason 'request' --json >'$T/del.json' && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"count\"] == 1 and j[\"erased\"][0][\"id\"] == \"HE-D1\" and j[\"erased\"][0][\"was_deleted\"] else 1)' '$T/del.json'"
 check "its body is in no state of P, C1, V1 (30 s)" within 30 bash -c "for n in P C1 V1; do ! grep -rqaF PERSONDELzq '$T/'\$n || exit 1; done"
 
+# a record C1 wrote into the wrong village, moved and the leftover erased:
+# it stays live from V1's part at C1 and P; V2 holds only its own part, so
+# its history does not call the erasure concurrent with what came before
+check "C1 writes HP-W1 into V2's scope by mistake" N C1 put health_profile HP-W1 --scope bk/c1/v2 '{"person_id":"100000000401","full_name":"Ma WRONGVzq","birth_date":"1959-01-15"}'
+check "C1 deletes it" N C1 delete health_profile HP-W1
+check "C1 writes it again into V1's scope" N C1 put health_profile HP-W1 --scope bk/c1/v1 '{"person_id":"100000000401","full_name":"Ma WRONGVzq","birth_date":"1959-01-15"}'
+check "C1 erases V2's part (--scope bk/c1/v2)" N C1 erase health_profile HP-W1 --scope bk/c1/v2 --reason "entered in the wrong village"
+check "V2 holds the erasure, and none of the person's data (30 s)" within 30 bash -c "'$H' --home '$T/V2' get health_profile HP-W1 | grep -q 'is erased' && ! grep -rqaF WRONGVzq '$T/V2'"
+check "the record stays live at C1, V1 and P from V1's part (30 s)" within 30 bash -c "for n in C1 V1 P; do '$H' --home '$T/'\$n get health_profile HP-W1 | grep -q WRONGVzq || exit 1; done"
+check "V2's history calls nothing concurrent" bash -c "'$H' --home '$T/V2' history health_profile HP-W1 >'$T/w1.hist' && ! grep -q CONCURRENT '$T/w1.hist'"
+check "it says the erasure's order against the others is not known there" grep -q "its order against the ones above is not known here" "$T/w1.hist"
+check "--json: deps_held false for the erasure alone" bash -c "'$H' --home '$T/V2' history health_profile HP-W1 --json | python3 -c 'import json,sys; o=json.load(sys.stdin)[\"ops\"]; h=[x[\"deps_held\"] for x in o]; sys.exit(0 if h.count(False) == 1 and o[[x[\"kind\"] for x in o].index(\"erase\")][\"deps_held\"] is False else 1)'"
+
 daemons_stop
 check "offline, the same holds: P's verify exits 0" N P verify
 
