@@ -356,6 +356,15 @@ static inline json_t *cli_erasure_json(const struct record_view *v)
  * (by whom: names from t). */
 void cli_record_print_fields(FILE *f, struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v);
+/* The live records of coll whose correction field (schema corrects:
+ * health_event.corrects, payment.reversal_of) names id: ret->ids is
+ * malloc'd, the caller frees it. Reads every record of coll. 0 or <0. */
+int cli_record_corrected_by(struct store_txn *t, const char *coll,
+			    const char *id, struct record_idvec *ret);
+/* "at T by WHO" of a deleted record v's delete (its newest change) into
+ * out; "" when it cannot be read. */
+void cli_record_deleted_at(struct store_txn *t, const struct record_view *v,
+			   char *out, size_t n);
 /* "last changed: TIME by WHO" on f, after indent: the newest head's
  * author and time, when a head is held. 0 or <0 (store). */
 int cli_record_print_changed(FILE *f, struct store_txn *t,

@@ -15,13 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void unique_fields(const struct schema *s, char *out, size_t n)
+/* The unique key's fields; for a correction record (v has reversal_of
+ * set), the field naming the record it corrects too: part of its key. */
+static void unique_fields(const struct schema *s, const struct record_view *v,
+			  char *out, size_t n)
 {
 	out[0] = 0;
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++) {
 		if (out[0])
 			strncat(out, ", ", n - strlen(out) - 1);
 		strncat(out, s->fields[*u].name, n - strlen(out) - 1);
+	}
+	if (out[0] && s->corrects && record_view_field(v, s->corrects)) {
+		strncat(out, ", ", n - strlen(out) - 1);
+		strncat(out, s->corrects, n - strlen(out) - 1);
 	}
 }
 
@@ -156,6 +163,7 @@ out:
 }
 
 static void print_duplicate(FILE *f, const struct schema *s,
+			    const struct record_view *v,
 			    const char *coll, const char *other,
 			    const char *where, const char *indent)
 {
@@ -164,7 +172,7 @@ static void print_duplicate(FILE *f, const struct schema *s,
 	const char *last = record_key_correctable(s);
 	char *q = cli_sh_quote(other);
 
-	unique_fields(s, fields, sizeof(fields));
+	unique_fields(s, v, fields, sizeof(fields));
 	if (!last)
 		fprintf(f,
 			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s): its key fields are set once and cannot be corrected\n"),
@@ -275,7 +283,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			free(dups.ids);
 			return r;
 		}
-		print_duplicate(f, s, coll, dups.ids[i], sc.shown, indent);
+		print_duplicate(f, s, v, coll, dups.ids[i], sc.shown, indent);
 		lines++;
 	}
 	if (dups.n && keyed_by_person(s) && node_is_village()) {
@@ -319,6 +327,20 @@ int cli_record_print_changed(FILE *f, struct store_txn *t,
 	cli_hlc_text(e.hlc, at);
 	fprintf(f, _("%slast changed: %s by %s\n"), indent, at, who);
 	return 0;
+}
+
+void cli_record_deleted_at(struct store_txn *t, const struct record_view *v,
+			   char *out, size_t n)
+{
+	char who[NAMES_LABEL_MAX], at[32];
+	struct entry e;
+
+	out[0] = 0;
+	if (scopemap_record_newest(t, v, &e) < 0)
+		return;
+	cli_who(t, e.author, who);
+	cli_hlc_text(e.hlc, at);
+	snprintf(out, n, _("at %s by %s"), at, who);
 }
 
 int cli_record_print_scope(FILE *f, struct store_txn *t,
@@ -441,4 +463,57 @@ int cli_record_warn(struct node *n, const char *cmd, const char *coll,
 	r = cli_record_warn_txn(t, cmd, coll, id, 1);
 	store_txn_abort(t);
 	return r;
+}
+
+struct corrected {
+	const struct schema *s;
+	struct store_txn *t;
+	const char *id;
+	struct record_idvec by;
+	int err;
+};
+
+static int corrected_one(void *ctx, const char *coll, const char *id)
+{
+	struct corrected *c = ctx;
+	struct record_view v;
+	const msgpack_object *o;
+	size_t il = strlen(c->id);
+	char(*p)[ENTRY_MAX_RECORD_ID + 1];
+	int hit;
+
+	if (strcmp(id, c->id) == 0 ||
+	    record_view_load(c->t, coll, id, &v) < 0)
+		return 0;
+	o = record_view_field(&v, c->s->corrects);
+	hit = !v.deleted && o && o->type == MSGPACK_OBJECT_STR &&
+	      o->via.str.size == il && memcmp(o->via.str.ptr, c->id, il) == 0;
+	record_view_close(&v);
+	if (!hit)
+		return 0;
+	if (!(p = realloc(c->by.ids, (c->by.n + 1) * sizeof(*p))))
+		return -ENOMEM;
+	c->by.ids = p;
+	snprintf(p[c->by.n++], sizeof(*p), "%s", id);
+	return 0;
+}
+
+int cli_record_corrected_by(struct store_txn *t, const char *coll,
+			    const char *id, struct record_idvec *ret)
+{
+	struct corrected c = { .s = schema_find(coll), .t = t, .id = id };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!c.s || !c.s->corrects)
+		return 0;
+	/* no index names what corrects a record: one pass over the
+	 * collection's records, for the one record get shows */
+	r = record_each(t, coll, corrected_one, &c);
+	if (r < 0) {
+		free(c.by.ids);
+		return r;
+	}
+	*ret = c.by;
+	return 0;
 }

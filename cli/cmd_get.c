@@ -11,6 +11,7 @@ int cmd_get(int argc, char **argv)
 	struct node *n = NULL;
 	struct store_txn *t = NULL;
 	struct record_view v;
+	struct record_idvec by = { 0 };
 	int have_view = 0, npos, r;
 	char *pos[2];
 
@@ -42,13 +43,26 @@ int cmd_get(int argc, char **argv)
 	have_view = 1;
 	if ((r = cli_access("get", s->name, pos[1], NULL, 1)) < 0)
 		goto out;
+	if (!v.erased &&
+	    (r = cli_record_corrected_by(t, s->name, pos[1], &by)) < 0)
+		goto bad;
 	if (cli_global.json) {
-		json_t *j;
-		if ((r = cli_record_json(t, s->name, pos[1], &v, &j)) < 0)
+		json_t *j, *a = json_array();
+		if ((r = cli_record_json(t, s->name, pos[1], &v, &j)) < 0) {
+			json_decref(a);
 			goto bad;
+		}
+		for (size_t i = 0; i < by.n; i++)
+			json_array_append_new(a, json_string(by.ids[i]));
+		json_object_set_new(j, "corrected_by", a);
 		cli_json_print(j);
 	} else {
 		cli_record_print_fields(stdout, t, s->name, pos[1], &v);
+		/* a correction record names this one: its values are not
+		 * to be used (docs/records.md "Correction records") */
+		for (size_t i = 0; i < by.n; i++)
+			printf(_("corrected by %s/%s (its %s names this record): use that record's values\n"),
+			       s->name, by.ids[i], s->corrects);
 		if ((r = cli_record_print_scope(stdout, t, &v, "")) < 0 ||
 		    (r = cli_record_print_changed(stdout, t, &v, "")) < 0 ||
 		    (r = cli_record_print_problems(stdout, t, s->name, pos[1],
@@ -60,6 +74,7 @@ int cmd_get(int argc, char **argv)
 bad:
 	cli_err(_("cannot read %s/%s: %s"), s->name, pos[1], cli_strerror(r));
 out:
+	free(by.ids);
 	if (have_view)
 		record_view_close(&v);
 	store_txn_abort(t);

@@ -114,9 +114,17 @@ static void check_update(struct importer *im, const struct import_row *rw,
 			   !mp_object_equal(cur, &kv->val)) {
 			now = cli_access("import", s->name, rw->id, NULL, 1) == 0
 				      ? cli_value_text(cur, 1) : NULL;
-			import_err(im, rw->where,
-				N_("%s.%s of %s is %s already and cannot change; record a correction as a new record instead"),
-				s->name, f->name, rw->id, now ? now : "set");
+			if (s->corrects)
+				import_err(im, rw->where,
+					N_("%s.%s of %s is %s already and cannot change; record a correction as a new %s record naming this one (\"%s\":\"%s\")"),
+					s->name, f->name, rw->id,
+					now ? now : "set", s->name,
+					s->corrects, rw->id);
+			else
+				import_err(im, rw->where,
+					N_("%s.%s of %s is %s already and cannot change; record a correction as a new record instead"),
+					s->name, f->name, rw->id,
+					now ? now : "set");
 			free(now);
 		}
 	}
@@ -200,6 +208,25 @@ static void missing_required(const struct schema *s,
 	}
 }
 
+/* --scope places new records only: a row of a record stored in another
+ * scope is named, each one, with a way out that puts no row in the wrong
+ * scope (without --scope, a new row would go to the node's own). */
+static int check_scope(struct importer *im, struct store_txn *t,
+		       const struct import_row *rw,
+		       const struct record_view *v)
+{
+	struct cli_scope sc;
+	int r = cli_record_scope(t, v, &sc);
+
+	if (r < 0 || strcmp(sc.written, im->scope) == 0)
+		return r;
+	import_err(im, rw->where,
+		   N_("%s is stored in scope %s, not in %s: --scope places new records only. Import the rows of records already stored in a file of their own without --scope (they stay where they are), and the new rows with --scope"),
+		   rw->id, sc.written[0] ? sc.shown : _("(scopes that share no part)"),
+		   im->scope);
+	return 0;
+}
+
 static int check_row(struct importer *im, struct store_txn *t,
 		     struct import_row *rw)
 {
@@ -221,8 +248,20 @@ static int check_row(struct importer *im, struct store_txn *t,
 	have_view = r == 0;
 	if (!have_view || v.deleted)
 		rw->blanks = 0; /* a blank cell of a new record: not given */
+	if (have_view && !v.erased && !v.deleted && im->scope &&
+	    (r = check_scope(im, t, rw, &v)) < 0) {
+		record_view_close(&v);
+		goto out;
+	}
 	if (have_view && v.erased) {
 		rw->skip = IMPORT_SKIP_ERASED;
+	} else if (have_view && v.deleted && !im->recreate) {
+		/* deleted on purpose, most often: a file imported again
+		 * must not bring it back unseen */
+		char at[128];
+		rw->skip = IMPORT_SKIP_DELETED;
+		cli_record_deleted_at(t, &v, at, sizeof(at));
+		rw->gone = strdup(at);
 	} else if (have_view && !v.deleted && record_view_conflict(&v, "")) {
 		/* changed here, deleted elsewhere: any write would keep it,
 		 * which is for the operator to decide */
@@ -240,6 +279,12 @@ static int check_row(struct importer *im, struct store_txn *t,
 		else
 			check_update(im, rw, d.root, &v);
 	} else if (!have_view || v.deleted) {
+		if (have_view) {
+			/* --recreate-deleted: named once written */
+			char at[128];
+			cli_record_deleted_at(t, &v, at, sizeof(at));
+			rw->gone = strdup(at);
+		}
 		missing_required(im->s, d.root, rw->refused, missing,
 				 sizeof(missing));
 		if (missing[0])
@@ -333,12 +378,66 @@ out:
 
 struct outcome {
 	size_t written, unchanged;
-	size_t erased, left_open; /* skipped rows (IMPORT_SKIP_*) */
+	size_t erased, left_open, deleted; /* skipped rows (IMPORT_SKIP_*) */
 	int via_daemon;
 };
 
+/* The rows not written because of what the store holds, named. */
 static void note_skipped(const struct importer *im, const struct outcome *o,
-			 size_t upto);
+			 size_t upto)
+{
+	char dids[200] = "";
+	size_t dk = 0, dshown = 0;
+
+	for (size_t i = 0; i < upto; i++) {
+		if (!im->rows[i].dropped || im->rows[i].skip)
+			continue;
+		if (dk++ < 3) {
+			size_t l = strlen(dids);
+			snprintf(dids + l, sizeof(dids) - l, "%s%s %lu (%s)",
+				 dshown++ ? ", " : "", im->unit,
+				 im->rows[i].where, im->rows[i].id);
+		}
+	}
+	if (dk)
+		cli_err(_("note: %zu %s%s written without their fields in conflict, whose value was the one shown (%s%s): those conflicts stay open; \"%s conflicts\" settles each"),
+			dk, im->unit, cli_plural(dk), dids, dk > 3 ? ", …" : "",
+			cli_prog());
+	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_DELETED;
+	     kind++) {
+		size_t k = kind == IMPORT_SKIP_ERASED	? o->erased
+			   : kind == IMPORT_SKIP_DELETED ? o->deleted
+							 : o->left_open;
+		char ids[400] = "";
+		size_t shown = 0;
+		if (!k)
+			continue;
+		for (size_t i = 0; i < upto && shown < 3; i++)
+			if (im->rows[i].skip == kind) {
+				const char *g = im->rows[i].gone;
+				size_t l = strlen(ids);
+				snprintf(ids + l, sizeof(ids) - l,
+					 g ? _("%s%s %lu (%s, deleted %s)")
+					   : "%s%s %lu (%s)%.0s",
+					 shown ? ", " : "", im->unit,
+					 im->rows[i].where, im->rows[i].id,
+					 g ? g : "");
+				shown++;
+			}
+		if (kind == IMPORT_SKIP_DELETED)
+			cli_err(_("note: %zu %s%s of deleted records not written (%s%s): an import does not bring back a record deleted here; to re-create them, import again with --recreate-deleted"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "");
+		else if (kind == IMPORT_SKIP_ERASED)
+			cli_err(_("note: %zu %s%s of erased records not written (%s%s): an erased record is never written again"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "");
+		else
+			cli_err(_("note: %zu %s%s equal to what records with open conflicts show (%s%s): nothing written, so the conflicts stay open; \"%s conflicts\" settles each"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "", cli_prog());
+	}
+}
 
 /* Say which rows, of the first `stored`, are in the store: `done`
  * records; the others were skipped on purpose (erased, or equal to
@@ -352,6 +451,8 @@ static void say_imported(const struct importer *im, size_t stored,
 	for (size_t i = 0; i < stored; i++) {
 		if (im->rows[i].skip == IMPORT_SKIP_ERASED)
 			o.erased++;
+		else if (im->rows[i].skip == IMPORT_SKIP_DELETED)
+			o.deleted++;
 		else if (im->rows[i].skip)
 			o.left_open++;
 	}
@@ -457,6 +558,8 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			if (rw->skip) {
 				if (rw->skip == IMPORT_SKIP_ERASED)
 					ret->erased++;
+				else if (rw->skip == IMPORT_SKIP_DELETED)
+					ret->deleted++;
 				else
 					ret->left_open++;
 				continue;
@@ -520,52 +623,25 @@ static int refuse_file(const struct importer *im)
 	return im->nerr ? HAMLET_ESCHEMA : -ENOMEM;
 }
 
-/* The rows not written because of what the store holds, named. */
-static void note_skipped(const struct importer *im, const struct outcome *o,
-			 size_t upto)
+/* With --recreate-deleted: the deleted records the rows brought back. */
+static void note_recreated(const struct importer *im)
 {
-	{
-		char ids[200] = "";
-		size_t k = 0, shown = 0;
-		for (size_t i = 0; i < upto; i++) {
-			if (!im->rows[i].dropped || im->rows[i].skip)
-				continue;
-			if (k++ < 3) {
-				size_t l = strlen(ids);
-				snprintf(ids + l, sizeof(ids) - l, "%s%s %lu (%s)",
-					 shown++ ? ", " : "", im->unit,
-					 im->rows[i].where, im->rows[i].id);
-			}
-		}
-		if (k)
-			cli_err(_("note: %zu %s%s written without their fields in conflict, whose value was the one shown (%s%s): those conflicts stay open; \"%s conflicts\" settles each"),
-				k, im->unit, cli_plural(k), ids, k > 3 ? ", …" : "",
-				cli_prog());
-	}
-	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_CONFLICT;
-	     kind++) {
-		size_t k = kind == IMPORT_SKIP_ERASED ? o->erased : o->left_open;
-		char ids[200] = "";
-		size_t shown = 0;
-		if (!k)
+	char ids[400] = "";
+	size_t k = 0;
+
+	for (size_t i = 0; i < im->n; i++) {
+		const struct import_row *rw = &im->rows[i];
+		size_t l = strlen(ids);
+		if (!rw->gone || rw->skip)
 			continue;
-		for (size_t i = 0; i < upto && shown < 3; i++)
-			if (im->rows[i].skip == kind) {
-				size_t l = strlen(ids);
-				snprintf(ids + l, sizeof(ids) - l, "%s%s %lu (%s)",
-					 shown ? ", " : "", im->unit,
-					 im->rows[i].where, im->rows[i].id);
-				shown++;
-			}
-		if (kind == IMPORT_SKIP_ERASED)
-			cli_err(_("note: %zu %s%s of erased records not written (%s%s): an erased record is never written again"),
-				k, im->unit, cli_plural(k), ids,
-				k > shown ? ", …" : "");
-		else
-			cli_err(_("note: %zu %s%s equal to what records with open conflicts show (%s%s): nothing written, so the conflicts stay open; \"%s conflicts\" settles each"),
-				k, im->unit, cli_plural(k), ids,
-				k > shown ? ", …" : "", cli_prog());
+		if (k++ < 3)
+			snprintf(ids + l, sizeof(ids) - l, _("%s%s %lu (%s, deleted %s)"),
+				 l ? ", " : "", im->unit, rw->where, rw->id,
+				 rw->gone);
 	}
+	if (k)
+		cli_err(_("note: %zu deleted record%s re-created (%s%s)"), k,
+			cli_plural(k), ids, k > 3 ? ", …" : "");
 }
 
 /* One note for the rows written to records already stored with blank
@@ -597,6 +673,7 @@ int cmd_import(int argc, char **argv)
 		{ "--format", &format, NULL },
 		{ "--scope", &scope, NULL },
 		{ "--delimiter", &delim, NULL },
+		{ "--recreate-deleted", NULL, &im.recreate },
 		{ NULL, NULL, NULL },
 	};
 
@@ -641,6 +718,7 @@ int cmd_import(int argc, char **argv)
 	}
 	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
+	im.scope = scope;
 	path = pos[1];
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f) {
@@ -693,6 +771,8 @@ done:
 				    json_integer((json_int_t)res.left_open));
 		json_object_set_new(j, "skipped_erased",
 				    json_integer((json_int_t)res.erased));
+		json_object_set_new(j, "skipped_deleted",
+				    json_integer((json_int_t)res.deleted));
 		json_object_set_new(j, "imported", json_integer((json_int_t)im.n));
 		json_object_set_new(j, "open_problems",
 				    json_integer(open > 0 ? open : 0));
@@ -704,6 +784,7 @@ done:
 		       res.via_daemon ? _(", through hamletd") : "");
 		fflush(stdout); /* the notes on stderr come after */
 		note_skipped(&im, &res, im.n);
+		note_recreated(&im);
 		note_blanks(&im);
 		if (n)
 			note_problems(&im, n);

@@ -12,6 +12,31 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A put refused on a deleted record: who deleted it and when, and where
+ * its last values are (docs/operator-guide.md "A record deleted by
+ * mistake"). Nothing when the record is not deleted. */
+static void deleted_hint(struct node *n, const char *coll, const char *id)
+{
+	struct store_txn *t = NULL;
+	struct record_view v;
+	char at[128];
+	char *q;
+
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		return;
+	if (record_view_load(t, coll, id, &v) == 0) {
+		if (v.deleted && !v.erased) {
+			q = cli_sh_quote(id);
+			cli_record_deleted_at(t, &v, at, sizeof(at));
+			cli_err(_("%s/%s was deleted %s; to restore it, put it again with every required field (its last values: %s history %s %s)"),
+				coll, id, at, cli_prog(), coll, q ? q : id);
+			free(q);
+		}
+		record_view_close(&v);
+	}
+	store_txn_abort(t);
+}
+
 int cmd_put(int argc, char **argv)
 {
 	const char *scope = NULL, *src;
@@ -97,6 +122,8 @@ int cmd_put(int argc, char **argv)
 			free(q);
 			free(b);
 		}
+		if (r == HAMLET_ESCHEMA)
+			deleted_hint(n, s->name, pos[1]);
 		goto out;
 	}
 	if (cli_global.json) {

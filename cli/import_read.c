@@ -65,6 +65,7 @@ static int rows_add(struct importer *im, const char *id, uint8_t *body,
 	r->dropped = 0;
 	r->blanks = 0;
 	r->refused = 0;
+	r->gone = NULL;
 	im->n++;
 	return 0;
 }
@@ -74,6 +75,7 @@ void import_close(struct importer *im)
 	for (size_t i = 0; i < im->n; i++) {
 		free(im->rows[i].id);
 		free(im->rows[i].body);
+		free(im->rows[i].gone);
 	}
 	free(im->rows);
 	free(im->col);

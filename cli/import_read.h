@@ -33,12 +33,14 @@ struct import_row {
 		     * (cmd_import.c keeps it only for records stored) */
 	uint32_t refused; /* bit i: field i was given, and refused (named;
 			   * not missing) */
+	char *gone; /* of a deleted record's row: "at T by WHO", malloc'd */
 };
 
 /* A row the store tells not to write: of an erased record (never written
  * again), or equal to what a record in conflict shows (a file exported
- * and imported again must not settle the conflict on its own). */
-enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT };
+ * and imported again must not settle the conflict on its own), or of a
+ * deleted record (brought back only with --recreate-deleted). */
+enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT, IMPORT_SKIP_DELETED };
 
 struct importer {
 	const struct schema *s;
@@ -47,6 +49,9 @@ struct importer {
 	size_t n, cap;
 	unsigned long nerr;
 	int fatal; /* stop reading: the header is wrong, or out of memory */
+	int recreate; /* --recreate-deleted: rows of deleted records are
+		       * written, re-creating them */
+	const char *scope; /* --scope, or NULL */
 	/* CSV */
 	char delim; /* ',', ';' or '\t'; 0: from the header line */
 	int have_header;

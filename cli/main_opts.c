@@ -128,7 +128,7 @@ const struct cli_option_help conflicts_opts[] = {
 };
 
 const char *const import_syn[] = {
-	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] FILE|-",
+	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] [--recreate-deleted] FILE|-",
 	NULL
 };
 const struct cli_option_help import_opts[] = {
@@ -137,6 +137,8 @@ const struct cli_option_help import_opts[] = {
 	  N_("the CSV delimiter (default: the one the header line uses most)") },
 	{ "--scope SCOPE",
 	  N_("write the entries under this scope instead of the node's own") },
+	{ "--recreate-deleted",
+	  N_("write the rows of records deleted here too, re-creating them (without it they are skipped and named)") },
 	{ NULL, NULL },
 };
 

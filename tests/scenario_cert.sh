@@ -46,6 +46,19 @@ printf 'id,person_id,full_name,birth_date\nNP-HP-9,001190000009,Lo Van Chin,1990
 refuse "an import into a scope the village may not write blames the scope, not a row" 4 "this node may not write there; check --scope" \
 	V import health_profile --format csv --scope bk/bt/qt/khuoi-ma "$T/np.csv"
 check "and does not tell it to fix a row" bash -c "! grep -q 'fix row' '$T/refused'"
+# the commune imports two rows into the wrong village, then the whole
+# sheet into the right one: every stored row is named with the real
+# cause, and the advice does not put the new row in the commune's scope
+printf 'id,person_id,full_name,birth_date\nNP-HP-21,001190000021,Lo Van A,1990-01-01\nNP-HP-22,001190000022,Lo Van B,1990-01-02\n' >"$T/two.csv"
+{ cat "$T/two.csv"; printf 'NP-HP-23,001190000023,Lo Van C,1990-01-03\n'; } >"$T/three.csv"
+check "the commune imports two rows with --scope of the wrong village" C import health_profile --format csv --scope bk/bt/qt/khuoi-ma "$T/two.csv"
+refuse "the whole sheet with --scope of the right village names the first stored row and its scope" 4 \
+	"row 2: NP-HP-21 is stored in scope bk/bt/qt/khuoi-ma, not in bk/bt/qt/na-pai: --scope places new records only" \
+	C import health_profile --format csv --scope bk/bt/qt/na-pai "$T/three.csv"
+check "and the second, each once" bash -c "grep -c 'row 3: NP-HP-22 is stored in scope' '$T/refused' | grep -qx 1"
+check "without blaming the certificate" bash -c "! grep -q 'may not write there' '$T/refused'"
+check "nor telling to leave --scope out for the new row" bash -c "grep -q 'in a file of their own without --scope .*, and the new rows with --scope' '$T/refused' && ! grep -q 'leave it out' '$T/refused'"
+check "and nothing was written" bash -c "! '$H' --home '$T/c' get health_profile NP-HP-23 >/dev/null 2>&1"
 check "its chain has two certificates, the commune's under it" \
 	bash -c "'$H' --home '$T/v' cert list --json | grep -c '\"subject\"' | grep -qx 2"
 check "it expires at the end of the day given" \

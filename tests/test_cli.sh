@@ -292,6 +292,17 @@ check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | g
 check "a second payment with PAY-1's key is written (paid twice must be seen)" A put payment PAY-9 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000}'
 check "its duplicate says to delete one: a payment's key fields are set once, and no correction is offered" bash -c "'$H' --home '$T/a' get payment PAY-9 >'$T/pay9' && grep -q 'DUPLICATE of payment/PAY-1.*delete payment PAY-1): its key fields are set once and cannot be corrected' '$T/pay9' && ! grep -q 'conflicts resolve payment' '$T/pay9'"
 check "the duplicate payment is deleted" A delete payment PAY-9
+refuse "a put of one field to the deleted payment says it was deleted, by whom, and how to restore it" 4 \
+	"payment/PAY-9 was deleted at .* by .*; to restore it, put it again with every required field (its last values: .*history payment PAY-9)" \
+	A put payment PAY-9 '{"status":"approved"}'
+refuse "a reversal naming a payment this node does not hold is refused, naming the id" 4 \
+	"payment.reversal_of names payment/PAY-NONE, which this node does not hold" \
+	A put payment PAY-9R '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000,"reversal_of":"PAY-NONE"}'
+check "the reversal of PAY-1 is written, and is no duplicate of it" bash -c "'$H' --home '$T/a' put payment PAY-1R '{\"program\":\"social_allowance\",\"beneficiary_id\":\"B1\",\"period\":\"2026-10\",\"amount_vnd\":500000,\"reversal_of\":\"PAY-1\"}' >/dev/null 2>'$T/rev.err' && ! grep -q DUPLICATE '$T/rev.err' && ! '$H' --home '$T/a' get payment PAY-1 | grep -q DUPLICATE"
+check "get of PAY-1 says it was corrected by its reversal" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -q '^corrected by payment/PAY-1R (its reversal_of names this record)' && '$H' --home '$T/a' get payment PAY-1 --json | grep -q '\"PAY-1R\"'"
+refuse "changing an immutable field names the correction field and the id to give" 4 \
+	'payment.amount_vnd is immutable once set; record a correction as a new payment record naming this one ("reversal_of":"PAY-1")' \
+	A put payment PAY-1 '{"amount_vnd":1}'
 printf 'id;program;beneficiary_id;period;amount_vnd\nPAY-G1;social_allowance;BG1;2026-11;1.500.000\nPAY-G2;social_allowance;BG2;2026-11;2,000,000\n' >"$T/grouped.csv"
 check "amounts as a spreadsheet groups them (1.500.000, 2,000,000) import as whole numbers" bash -c "'$H' --home '$T/a' import payment --format csv '$T/grouped.csv' >/dev/null && '$H' --home '$T/a' get payment PAY-G1 --json | grep -q '\"amount_vnd\": 1500000' && '$H' --home '$T/a' get payment PAY-G2 --json | grep -q '\"amount_vnd\": 2000000'"
 refuse "a number grouped wrongly is still refused, naming it" 4 'amount_vnd: "1.50.000" is not a whole number' \

@@ -70,6 +70,26 @@ check "and in NFD again, unchanged too" \
 	says "imported 1 row into health_profile: 0 written, 1 unchanged" A import health_profile --format csv "$T/nfd.csv"
 check "no entry was signed for either" test "$(entries)" = "$n1"
 
+# a record deleted here (as a duplicate, or by mistake) is not brought
+# back by importing its sheet again: the row is skipped and named, and
+# --recreate-deleted re-creates it, named too
+check "NP-HP-7 deleted" A delete health_profile NP-HP-7
+check "importing its sheet again writes nothing" \
+	says "imported 1 row into health_profile: 0 written, 0 unchanged" A import health_profile --format csv "$T/nfc.csv"
+A import health_profile --format csv "$T/nfc.csv" >/dev/null 2>"$T/del.err"
+sed 's/^/    # /' "$T/del.err"
+check "and names the row of the deleted record, who deleted it and the option" \
+	grep -q "note: 1 row of deleted records not written (row 2 (NP-HP-7, deleted at .* by .*)): .*--recreate-deleted" "$T/del.err"
+check "the record stays deleted" bash -c "'$H' --home '$T/a' get health_profile NP-HP-7 | grep -q 'is deleted'"
+check "with --recreate-deleted the row is written" \
+	says "imported 1 row into health_profile: 1 written, 0 unchanged" A import health_profile --format csv --recreate-deleted "$T/nfd.csv"
+A delete health_profile NP-HP-7 >/dev/null
+A import health_profile --format csv --recreate-deleted "$T/nfc.csv" >/dev/null 2>"$T/re.err"
+check "and names the record it re-created" \
+	grep -q "note: 1 deleted record re-created (row 2 (NP-HP-7, deleted at .* by .*))" "$T/re.err"
+check "which is live again" bash -c "'$H' --home '$T/a' get health_profile NP-HP-7 | grep -q '^full_name: '"
+n1=$(entries)
+
 "$D" --home "$T/a" 2>"$T/d.log" &
 bg=$!
 for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done

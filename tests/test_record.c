@@ -216,6 +216,44 @@ int main(void)
 	th_conflicts(a, "payment", "PAY-A", &dups);
 	ASSERT_EQ(dups, 0);
 
+	TEST_START("a reversal (reversal_of) is no duplicate of the payment it reverses");
+	{
+		const char *key = "program=social_allowance;beneficiary_id=B5;period=2026-10;amount_vnd=#100000;status=created";
+		char spec[256];
+		ASSERT_OK(th_put(a, "payment", "PAY-R1", key));
+		snprintf(spec, sizeof(spec), "%s;reversal_of=PAY-R1", key);
+		ASSERT_OK(th_put(a, "payment", "PAY-R1-REV", spec));
+		th_conflicts(a, "payment", "PAY-R1", &dups);
+		ASSERT_EQ(dups, 0);
+		th_conflicts(a, "payment", "PAY-R1-REV", &dups);
+		ASSERT_EQ(dups, 0);
+		TEST_START("two reversals of one payment are duplicates of each other");
+		ASSERT_OK(th_put(a, "payment", "PAY-R1-REV2", spec));
+		th_conflicts(a, "payment", "PAY-R1-REV2", &dups);
+		ASSERT_EQ(dups, 1);
+		th_conflicts(a, "payment", "PAY-R1", &dups);
+		ASSERT_EQ(dups, 0);
+		ASSERT_OK(th_write(a, ENTRY_DELETE, "payment", "PAY-R1-REV2",
+				   NULL, 0, why, sizeof(why)));
+		TEST_START("a put to a deleted record without every required field says it was deleted");
+		ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-R1-REV2",
+				   "status=approved", 0, why, sizeof(why)),
+			  HAMLET_ESCHEMA);
+		ASSERT_TRUE(strstr(why, "was deleted") != NULL);
+		ASSERT_TRUE(strstr(why, "program") != NULL);
+		TEST_START("a reversal naming a payment this node does not hold is refused, naming it");
+		snprintf(spec, sizeof(spec), "%s;reversal_of=PAY-NO-SUCH", key);
+		ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-R2", spec, 0,
+				   why, sizeof(why)),
+			  HAMLET_ESCHEMA);
+		ASSERT_TRUE(strstr(why, "PAY-NO-SUCH") != NULL);
+		TEST_START("changing an immutable field names the correction field");
+		ASSERT_EQ(th_write(a, ENTRY_PUT, "payment", "PAY-R1",
+				   "amount_vnd=#1", 0, why, sizeof(why)),
+			  HAMLET_EIMMUTABLE);
+		ASSERT_TRUE(strstr(why, "\"reversal_of\":\"PAY-R1\"") != NULL);
+	}
+
 	TEST_START("the index of shared unique keys follows writes and deletions");
 	{
 		const char *same = "program=forest_service;beneficiary_id=S1;period=2026-10;amount_vnd=#1000;status=created";

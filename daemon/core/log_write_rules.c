@@ -33,10 +33,11 @@ static int body_sets(const msgpack_object *body, const char *name)
 	return 0;
 }
 
-/* A record's first put (or the first after a delete) carries every
- * required field. */
-static int rule_first_put(const struct schema *s, const msgpack_object *body,
-			  char *why, size_t wl)
+/* A record's first put (or the first after a delete, which restores a
+ * deleted record: deleted set) carries every required field. */
+static int rule_first_put(const struct schema *s, const struct log_op *op,
+			  const msgpack_object *body, int deleted, char *why,
+			  size_t wl)
 {
 	char missing[256] = "";
 
@@ -50,6 +51,12 @@ static int rule_first_put(const struct schema *s, const msgpack_object *body,
 	}
 	if (!missing[0])
 		return 0;
+	if (deleted) {
+		why_set(why, wl,
+			 N_("%s/%s was deleted: a put restores it only with every required field again (the fields it does not name stay empty); missing: %s"),
+			 op->collection, op->record_id, missing);
+		return HAMLET_ESCHEMA;
+	}
 	why_set(why, wl,
 		 N_("a new %s record needs every required field; missing: %s"),
 		 s->name, missing);
@@ -185,6 +192,15 @@ static int rule_update(const struct schema *s, const struct log_op *op,
 			return HAMLET_ESCHEMA;
 		}
 		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
+		    !mp_object_equal(cur, val) && s->corrects) {
+			/* name the field a correction names this one by */
+			why_set(why, wl,
+				 N_("%s.%s is immutable once set; record a correction as a new %s record naming this one (\"%s\":\"%s\")"),
+				 s->name, f->name, s->name, s->corrects,
+				 op->record_id);
+			return HAMLET_EIMMUTABLE;
+		}
+		if (f->rule == MR_IMMUTABLE && cur && !op->resolve &&
 		    !mp_object_equal(cur, val)) {
 			why_set(why, wl,
 				 N_("%s.%s is immutable once set; record a correction as a new record instead"),
@@ -242,6 +258,51 @@ static int two_people_put(const struct schema *s, const struct log_op *op,
 	return 0;
 }
 
+/*
+ * A correction record (health_event.corrects, payment.reversal_of) names
+ * a record of its collection this node holds, not itself: a mistyped id
+ * would correct nothing, unseen. Only the local write is judged so; held
+ * is 1 when the record shows that value already (written before).
+ */
+static int rule_corrects(struct store_txn *t, const struct schema *s,
+			 const struct log_op *op, const msgpack_object *body,
+			 int held, char *why, size_t wl)
+{
+	size_t nl = s->corrects ? strlen(s->corrects) : 0;
+	const msgpack_object *val = NULL;
+	struct record_view tv;
+	char target[SCHEMA_MAX_STR + 1];
+	int r;
+
+	for (uint32_t j = 0; nl && j < body->via.map.size; j++) {
+		const msgpack_object *k = &body->via.map.ptr[j].key;
+		if (k->via.str.size == nl &&
+		    memcmp(k->via.str.ptr, s->corrects, nl) == 0)
+			val = &body->via.map.ptr[j].val;
+	}
+	if (!val || val->type != MSGPACK_OBJECT_STR || held)
+		return 0;
+	snprintf(target, sizeof(target), "%.*s", (int)val->via.str.size,
+		 val->via.str.ptr);
+	if (strcmp(target, op->record_id) == 0) {
+		why_set(why, wl,
+			 N_("%s.%s names this record itself: give the id of the %s record it corrects"),
+			 s->name, s->corrects, s->name);
+		return HAMLET_ESCHEMA;
+	}
+	r = record_view_load(t, s->name, target, &tv);
+	if (r == HAMLET_ENOTFOUND) {
+		why_set(why, wl,
+			 N_("%s.%s names %s/%s, which this node does not hold: check the id; a correction is written on a node that holds the record it corrects"),
+			 s->name, s->corrects, s->name, target);
+		return HAMLET_ESCHEMA;
+	}
+	if (r < 0)
+		return r;
+	record_view_close(&tv);
+	return 0;
+}
+
 static int view_heads(const struct record_view *v, struct local_state *ls)
 {
 	size_t nh = v->heads->via.array.size;
@@ -282,7 +343,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 			   char *why, size_t wl)
 {
 	struct record_view v;
-	int r, live;
+	int r, live, corr_held = 0, was = 0;
 
 	memset(ls, 0, sizeof(*ls));
 	r = record_view_load(t, op->collection, op->record_id, &v);
@@ -306,6 +367,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		return HAMLET_EERASED;
 	} else {
 		live = !v.deleted;
+		was = v.deleted;
 		r = view_heads(&v, ls);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
@@ -352,6 +414,8 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 			r = two_people_put(s, op, body, &v, why, wl);
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)
 			ls->unchanged = put_unchanged(s, body, &v);
+		if (r == 0 && op->kind == ENTRY_PUT && live && s->corrects)
+			corr_held = record_view_field(&v, s->corrects) != NULL;
 		record_view_close(&v);
 		if (r < 0)
 			return r;
@@ -362,7 +426,9 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		char today[11];
 		int pr;
 		schema_today((int64_t)hlc_wall_ms(), today);
-		if ((pr = schema_check_past(s, body, today, why, wl)) < 0)
+		if ((pr = schema_check_past(s, body, today, why, wl)) < 0 ||
+		    (pr = rule_corrects(t, s, op, body, corr_held, why,
+					wl)) < 0)
 			return pr;
 	}
 	if (op->kind == ENTRY_ERASE && r == HAMLET_ENOTFOUND) {
@@ -376,6 +442,6 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		return HAMLET_ENOTFOUND;
 	}
 	if (op->kind == ENTRY_PUT && !live)
-		return rule_first_put(s, body, why, wl);
+		return rule_first_put(s, op, body, was, why, wl);
 	return 0;
 }

@@ -28,6 +28,9 @@ void record__row_hash3(const void *key, size_t klen, const void *a,
  * that holds its fields by reference, record_materialize.c, stands for
  * the row with them); of the row as stored when the body it refers to
  * cannot be read (a damaged store: no kept digest matches it). */
+/* The hash of the state a stored state st stands for (record_digest.c). */
+int record__state_hash(struct store_txn *t, const void *key, size_t kl,
+		       const uint8_t *st, size_t sl, uint8_t ret[32]);
 int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
 			const void *val, size_t vlen, uint8_t ret[32]);
 
@@ -64,6 +67,9 @@ int record__digest_drop(const uint8_t old[32],
  */
 #define ONE_OP 0x01
 #define ONE_MAX (1 + BYTES_VARINT_MAX)
+/* where nil stands in a state stored by reference: after the array,
+ * version, deleted, the array of one head and its bin header */
+#define REF_AT 38 /* 1 + 1 + 1 + 1 + 2 + 32 */
 
 struct rowv {
 	uint64_t cseq;

@@ -23,7 +23,6 @@
  * that row with the head's body, as stored in its entry, where nil is.
  * The head, a bin of 32 in an array of one, makes nil's offset fixed.
  */
-#define REF_AT 38 /* 1 + 1 + 1 + 1 + 2 + 32 */
 
 /* --- materializing ----------------------------------------------------- */
 
@@ -167,22 +166,36 @@ static void pack_conflicts(msgpack_packer *pk, const struct schema *s,
 }
 
 /* The unique key's hash; 0 when the collection has none or a part of
- * it is unset. */
+ * it is unset. A correction record (a payment's reversal_of set) has
+ * the record it corrects as one more part of its key: a reversal carries
+ * the key of the payment it reverses and is no duplicate of it, while
+ * two reversals of one payment are (docs/records.md "Correction
+ * records"). A record without one hashes its key alone, as before. */
 static int uniq_hash(const struct schema *s, const struct crdt_record *cr,
 		     uint8_t out[16])
 {
+	const msgpack_object *corr = NULL;
 	struct mp_writer w;
 	size_t nu = 0;
+	int ci;
 
 	if (cr->deleted || !s->unique)
 		return 0;
 	for (const int *u = s->unique; *u >= 0; u++, nu++)
 		if (!cr->fields[*u].value)
 			return 0;
+	ci = s->corrects ? schema_field_index(s, s->corrects,
+					      strlen(s->corrects))
+			 : -1;
+	if (ci >= 0 && cr->fields[ci].value &&
+	    cr->fields[ci].value->type != MSGPACK_OBJECT_NIL)
+		corr = cr->fields[ci].value;
 	mp_writer_init(&w);
-	msgpack_pack_array(&w.pk, nu);
+	msgpack_pack_array(&w.pk, nu + (corr != NULL));
 	for (const int *u = s->unique; *u >= 0; u++)
 		mp_pack_object(&w.pk, cr->fields[*u].value);
+	if (corr)
+		mp_pack_object(&w.pk, corr);
 	crypto_generichash_blake2b(out, 16, (const uint8_t *)w.sb.data,
 				   w.sb.size, NULL, 0);
 	mp_writer_destroy(&w);
@@ -583,62 +596,6 @@ int record_fields_inline(struct store_txn *t, const char *coll,
 	return r;
 }
 
-/*
- * The hash (record__row_hash) of the state a stored state st stands for.
- * When
- * what it refers to cannot be read (a damaged store), the hash of the
- * state as stored, which no kept digest matches: verify says the digest
- * does not add up, and writing goes on.
- */
-static int state_hash(struct store_txn *t, const void *key, size_t kl,
-		      const uint8_t *st, size_t sl, uint8_t ret[32])
-{
-	uint64_t lseq;
-	int r = 0;
-
-	if (record__state_one(st, sl, &lseq)) {
-		struct built b;
-		r = record__built_one(t, key, kl, lseq, 0, &b);
-		if (r == 0)
-			record__row_hash(key, kl, b.sw.sb.data, b.sw.sb.size,
-					 ret);
-		record__built_close(&b);
-	} else if (record__row_is_ref(st, sl)) {
-		char coll[ENTRY_MAX_COLLECTION + 1];
-		char rid[ENTRY_MAX_RECORD_ID + 1];
-		struct bodyz_buf zb = { 0 };
-		const void *body;
-		size_t bl;
-		r = record__split_key(key, kl, coll, rid) < 0
-			    ? HAMLET_ECORRUPT
-			    : record__head_body(t, coll, rid, st + 6, &zb,
-						&body, &bl);
-		if (r == 0)
-			record__row_hash3(key, kl, st, REF_AT, body, bl,
-					  st + REF_AT + 1, sl - REF_AT - 1,
-					  ret);
-		bodyz_buf_free(&zb);
-	} else {
-		record__row_hash(key, kl, st, sl, ret);
-	}
-	if (r == HAMLET_ENOTFOUND || r == HAMLET_ECORRUPT) {
-		record__row_hash(key, kl, st, sl, ret);
-		return 0;
-	}
-	return r < 0 ? r : 0;
-}
-
-int record__row_hash_at(struct store_txn *t, const void *key, size_t klen,
-			const void *val, size_t vlen, uint8_t ret[32])
-{
-	struct rowv rv;
-	if (record__row_split(val, vlen, &rv) < 0) {
-		record__row_hash(key, klen, val, vlen, ret);
-		return 0;
-	}
-	return state_hash(t, key, klen, rv.s, rv.sl, ret);
-}
-
 /* Replace a record's derived rows: unique key, state (and with it the
  * state digest), conflict mark; the row gets change seq cseq. fresh: its
  * row, if any, was first written in this transaction and not counted
@@ -677,7 +634,7 @@ static int rows_replace(struct store_txn *t, const char *coll,
 				       : record__row_put(t, key, kl, cseq,
 							 sv, sl);
 		/* v lives only until the next write */
-		if ((r = state_hash(t, key, kl, rv.s, rv.sl, oldh)) < 0)
+		if ((r = record__state_hash(t, key, kl, rv.s, rv.sl, oldh)) < 0)
 			return r;
 	}
 	record__row_hash(key, kl, b->sw.sb.data, b->sw.sb.size, newh);

@@ -100,13 +100,13 @@ static const struct schema_field registration_fields[] = {
 
 static const struct schema builtin[] = {
 	{ "health_profile", N_("profile id"), health_profile_fields,
-	  NELEM(health_profile_fields), health_profile_unique },
+	  NELEM(health_profile_fields), health_profile_unique, NULL },
 	{ "health_event", N_("event id"), health_event_fields,
-	  NELEM(health_event_fields), NULL },
+	  NELEM(health_event_fields), NULL, "corrects" },
 	{ "payment", N_("payment id"), payment_fields, NELEM(payment_fields),
-	  payment_unique },
+	  payment_unique, "reversal_of" },
 	{ "registration", N_("registration id"), registration_fields,
-	  NELEM(registration_fields), NULL },
+	  NELEM(registration_fields), NULL, NULL },
 };
 
 static const struct schema *const builtin_list[] = {

@@ -41,6 +41,12 @@ struct schema {
 	const struct schema_field *fields;
 	size_t nfields;
 	const int *unique; /* indexes of the unique key's fields, -1 ended */
+	/* the field a correction record names the record it corrects by
+	 * (health_event.corrects, payment.reversal_of), or NULL: a local
+	 * write must name a record this node holds, and in the unique key
+	 * a correction is told apart from the record it corrects
+	 * (docs/records.md "Correction records") */
+	const char *corrects;
 };
 
 const struct schema *schema_find(const char *name);

@@ -52,7 +52,7 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 10 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 11 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -68,7 +68,8 @@ enum store_table {
 				  * records row keeps its change seq (no
 				  * changeidx); 10: uniq keyed by record,
 				  * dups a row for each record of a shared
-				  * key (uniqidx.h) */
+				  * key (uniqidx.h); 11: a reversal's
+				  * unique key holds what it reverses */
 
 struct store;
 struct store_txn;
