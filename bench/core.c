@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	/* bundle out, and in on another node */
 	snprintf(path, sizeof(path), "%s/all.bundle", dir);
 	struct bundle_create_result cres;
-	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL };
 	t0 = bench_now();
 	if ((r = bundle_create(a, path, &o, &cres, why, sizeof(why))) < 0)
 		die("bundle create", r, why);

@@ -484,7 +484,7 @@ static void record_bytes(const char *netfile, const char *label,
 {
 	struct daemon_proc pa, pb;
 	struct daemon_status fa, fb;
-	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL };
 	struct bundle_create_result res;
 	char na[64], nb[64], path[4200], cfg[4200], why[256];
 	struct node *a, *b;

@@ -454,6 +454,24 @@ int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
 /* The same for the records with open problems that "conflicts" lists. */
 int cli_access_conflicts(struct store_txn *t);
 
+/*
+ * The health records a bundle carries the contents of, gathered while it
+ * is written (cli_carried_note, a bundle_carried_fn on a struct
+ * cli_carried zeroed by the caller), then logged once each as command cmd
+ * with query (cli_carried_log), for each collection that holds any:
+ * the log counts what the file holds, not what the node holds. Returns
+ * the records logged, or <0 (printed). cli_carried_free releases them.
+ */
+struct cli_carried {
+	char **v; /* "coll/id", malloc'd */
+	size_t n, cap;
+	int nomem;
+};
+void cli_carried_note(void *ctx, const char *coll, const char *id);
+int cli_carried_log(struct cli_carried *c, const char *cmd,
+		    const char *query);
+void cli_carried_free(struct cli_carried *c);
+
 /* --- bundle reports (cli/cmd_bundle.c) --------------------------------- */
 
 struct bundle_report;

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,7 +69,8 @@ static int count_live(void *ctx, const char *coll, const char *id)
 	int r = record_view_load(c->t, coll, id, &v);
 	if (r < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
-	if (!v.deleted &&
+	/* an erased record has no contents: it is not printed, nor read */
+	if (!v.deleted && !v.erased &&
 	    (!c->scope ||
 	     (scopemap_record_scope(c->map, c->t, &v, in) >= 0 && in[0] &&
 	      scopemap_under(c->map, in, c->scope))))
@@ -129,4 +132,76 @@ int cli_access_conflicts(struct store_txn *t)
 					      c.n[i])) < 0)
 			return r;
 	return 0;
+}
+
+/* --- what a bundle carries ------------------------------------------------ */
+
+void cli_carried_note(void *ctx, const char *coll, const char *id)
+{
+	struct cli_carried *c = ctx;
+	size_t l;
+	char *x;
+
+	if (c->nomem || !access_logged(coll))
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 256;
+		char **v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			c->nomem = 1;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	l = strlen(coll) + 1 + strlen(id) + 1;
+	if (!(x = malloc(l))) {
+		c->nomem = 1;
+		return;
+	}
+	snprintf(x, l, "%s/%s", coll, id);
+	c->v[c->n++] = x;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_carried_log(struct cli_carried *c, const char *cmd, const char *query)
+{
+	static const char *const colls[] = { "health_profile", "health_event" };
+	uint64_t n[2] = { 0, 0 };
+	int r;
+
+	if (c->nomem) {
+		cli_err(_("cannot count the health records the bundle carries: %s"),
+			cli_strerror(-ENOMEM));
+		return -ENOMEM;
+	}
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), str_cmp);
+	/* one count per record, however many of its entries went in */
+	for (size_t i = 0; i < c->n; i++) {
+		if (i > 0 && strcmp(c->v[i], c->v[i - 1]) == 0)
+			continue;
+		for (size_t k = 0; k < 2; k++) {
+			size_t l = strlen(colls[k]);
+			if (strncmp(c->v[i], colls[k], l) == 0 &&
+			    c->v[i][l] == '/')
+				n[k]++;
+		}
+	}
+	for (size_t k = 0; k < 2; k++)
+		if (n[k] && (r = cli_access(cmd, colls[k], NULL, query, n[k])) < 0)
+			return r;
+	return n[0] + n[1] > INT_MAX ? INT_MAX : (int)(n[0] + n[1]);
+}
+
+void cli_carried_free(struct cli_carried *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* --- reports ----------------------------------------------------------- */
 
@@ -423,9 +424,11 @@ static int bundle_create_run(const char *out, const char *forsum,
 	uint8_t seal_to[32];
 	struct bundle_create_opts o = { scope, forsum,
 					seal_hex ? seal_to : NULL, unsealed,
-					progress_cb, NULL };
+					progress_cb, NULL, NULL, NULL };
 	struct bundle_create_result res = { 0 };
-	int health = 0; /* health records an unsealed bundle carries */
+	int health = 0; /* health records the bundle carries, when logged */
+	struct cli_carried carried = { 0 };
+	int log_reads;
 	char why[512] = "";
 	int r;
 
@@ -447,35 +450,18 @@ static int bundle_create_run(const char *out, const char *forsum,
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
-	if ((unsealed || seal_hex) && bundle_file_replaceable(out) == 0) {
-		/* a file anyone can read: health data in it is read out, and
-		 * logged first, as an export is; so is one sealed to a key
-		 * given by hand (an auditor's, say: the data goes to whoever
-		 * holds it). A bundle --for a node's summary goes to that
-		 * node, to be stored, and its reads are logged there. Not
-		 * when the name is refused below, and nothing is written */
-		struct store_txn *t = NULL;
-		char q[4400];
-		if (seal_hex)
-			snprintf(q, sizeof(q), "bundle sealed to %.16s… %s%s%s",
-				 seal_hex, out,
-				 scope && scope[0] ? ", scope " : "",
-				 scope && scope[0] ? scope : "");
-		else
-			snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
-				 scope && scope[0] ? ", scope " : "",
-				 scope && scope[0] ? scope : "");
-		if ((r = cli_txn_read(n, &t)) >= 0 &&
-		    (r = cli_access_all(t, "bundle create", "health_profile",
-					q, scope, 1)) >= 0) {
-			health = r;
-			if ((r = cli_access_all(t, "bundle create",
-						"health_event", q, scope, 1)) >= 0)
-				health += r;
-		}
-		store_txn_abort(t);
-		if (r < 0)
-			goto out;
+	/* a file anyone can read: the health data in it is read out, and
+	 * logged, as an export is; so is one sealed to a key given by hand
+	 * (an auditor's, say: the data goes to whoever holds it). A bundle
+	 * --for a node's summary goes to that node, to be stored, and its
+	 * reads are logged there. Not when the name is refused below, and
+	 * nothing is written. What is logged is what the file carries:
+	 * records of the recipient's scope it lacks, once the file is
+	 * written (it is removed when the log cannot be written) */
+	log_reads = (unsealed || seal_hex) && bundle_file_replaceable(out) == 0;
+	if (log_reads) {
+		o.carried = cli_carried_note;
+		o.carried_ctx = &carried;
 	}
 	o.progress_ctx = progress_new(_("writing the bundle"), _("entries"), 0);
 	r = bundle_create(n, out, &o, &res, why, sizeof(why));
@@ -491,6 +477,27 @@ static int bundle_create_run(const char *out, const char *forsum,
 		if (r == -EISDIR || r == -ENODEV)
 			r = -EINVAL; /* the path given is wrong, not the system */
 		goto out;
+	}
+	if (log_reads) {
+		char q[4400];
+		if (seal_hex)
+			snprintf(q, sizeof(q), "bundle sealed to %.16s… %s%s%s",
+				 seal_hex, out,
+				 scope && scope[0] ? ", scope " : "",
+				 scope && scope[0] ? scope : "");
+		else
+			snprintf(q, sizeof(q), "unsealed bundle %s%s%s", out,
+				 scope && scope[0] ? ", scope " : "",
+				 scope && scope[0] ? scope : "");
+		if ((health = cli_carried_log(&carried, "bundle create", q)) <
+		    0) {
+			r = health;
+			health = 0;
+			unlink(out);
+			cli_err(_("%s was removed: it carried health data whose read could not be logged"),
+				out);
+			goto out;
+		}
 	}
 	if (cli_global.json) {
 		json_t *j = json_object();
@@ -565,8 +572,11 @@ static int bundle_create_run(const char *out, const char *forsum,
 					scope && scope[0] ? _(" in that scope")
 							  : "");
 	}
-	if (health > 0 && r >= 0 && unsealed)
+	if (health > 0 && r >= 0 && unsealed && !forsum)
 		cli_err(_("WARNING: this bundle is not sealed and carries the health data of %d record%s: whoever finds the file reads them. Make it with --for SUMMARY or --seal-to KEY instead, unless it goes no further than this office"),
+			health, cli_plural((uint64_t)health));
+	else if (health > 0 && r >= 0 && unsealed)
+		cli_err(_("WARNING: this bundle is not sealed and carries the health data of %d record%s: whoever finds the file reads them. Leave out --unsealed, and --for seals it to the summary's node, unless it goes no further than this office"),
 			health, cli_plural((uint64_t)health));
 	if (res.recipient_unknown)
 		cli_err(_("note: no certificate of the node sealed to is known here, so nothing was left out for it: whoever holds its key reads every entry in the bundle; give --scope with only what it may read"));
@@ -599,6 +609,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		r = CLI_EPROBLEMS;
 	}
 out:
+	cli_carried_free(&carried);
 	node_close(n);
 	return r;
 }
@@ -651,7 +662,8 @@ static int bundle_import_run(const char *path)
 	else
 		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
 					n->net.name, n);
-	if (!cli_global.json && ci.via_daemon)
+	if (!cli_global.json && ci.via_daemon &&
+	    rep.stats.applied + rep.stats.released > 0)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
 	if (import_failed(&rep) && !cli_global.json) {
 		if (!rep.damaged_frames && !rep.stats.rejected &&

@@ -54,7 +54,12 @@ int cmd_get(int argc, char **argv)
 		}
 		for (size_t i = 0; i < by.n; i++)
 			json_array_append_new(a, json_string(by.ids[i]));
-		json_object_set_new(j, "corrected_by", a);
+		/* only when some record names it: the record's JSON is
+		 * otherwise the one GET /v1/records gives */
+		if (by.n)
+			json_object_set_new(j, "corrected_by", a);
+		else
+			json_decref(a);
 		cli_json_print(j);
 	} else {
 		cli_record_print_fields(stdout, t, s->name, pos[1], &v);

@@ -22,6 +22,7 @@
 #include "i18n.h"
 #include "prefetch.h"
 #include "progress.h"
+#include "scratch.h"
 
 #include "audit.h"
 #include "bundle.h"
@@ -439,23 +440,6 @@ out:
 	return r;
 }
 
-/* Remove the scratch store's directory (dir/store, then dir): the
- * files LMDB made, nothing else. */
-static void scratch_remove(const char *dir)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb",
-					     "hamlet.lock" };
-	char p[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/store/%s", dir, files[i]);
-		unlink(p);
-	}
-	snprintf(p, sizeof(p), "%s/store", dir);
-	rmdir(p);
-	rmdir(dir);
-}
-
 /* What a report on a bundle is on, for --json: its path, and its
  * header's creator and time when it has one. */
 static json_t *bundle_source_json(const char *path,
@@ -603,15 +587,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 		network_id = entry_net;
 	}
 	net = network_id ? network_id : chk.header.network_id;
-	snprintf(dir, sizeof(dir), "%s/hamlet-verify-XXXXXX",
-		 tmp && tmp[0] ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		r = -errno;
-		cli_err(_("cannot make a scratch directory %s: %s"), dir,
-			strerror(errno));
-		dir[0] = 0;
+	if ((r = scratch_make(tmp, dir, sizeof(dir))) < 0)
 		goto out;
-	}
 	snprintf(sdir, sizeof(sdir), "%s/store", dir);
 	why[0] = 0;
 	if ((r = report_bundle_import(path, sdir, root, net,

@@ -286,36 +286,56 @@ int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 	return 0;
 }
 
-/* A record's written scope and whether the token may see it. */
-int http__may_see(struct store_txn *t, const struct scopemap *map,
-		   const struct token *tok, const struct record_view *v,
-		   char written[ENTRY_MAX_SCOPE + 1])
+/* 1 when the node itself reads what was written in scope, through the
+ * moves: what its certificate grants (a village moved away from its
+ * commune is no longer the commune's), or its own scope without one. */
+static int node_reads(struct http *h, const struct scopemap *map,
+		      const char *scope)
+{
+	int ok;
+
+	pthread_mutex_lock(&h->tmu);
+	ok = h->has_grant ? scopemap_may_read(map, &h->grant, scope)
+			  : scopemap_reads(map, scope, h->d->node->scope);
+	pthread_mutex_unlock(&h->tmu);
+	return ok;
+}
+
+/* A record's written scope and whether the token may see it: a token
+ * reads no more than the node's certificate, whatever its own scope. */
+int http__may_see(struct http *h, struct store_txn *t,
+		  const struct scopemap *map, const struct token *tok,
+		  const struct record_view *v,
+		  char written[ENTRY_MAX_SCOPE + 1])
 {
 	int r = scopemap_record_scope(map, t, v, written);
 	if (r < 0)
 		return r;
+	if (written[0] && !node_reads(h, map, written))
+		return 0;
 	if (!tok->scope[0])
 		return 1;
 	return written[0] && scopemap_reads(map, written, tok->scope);
 }
 
-/* A scoped token sees, among j's "duplicates", only the records it may
- * read: another village's record id is not its to learn. */
-static int dups_filter(struct store_txn *t, const struct scopemap *map,
-		       const struct token *tok, const char *coll, json_t *j)
+/* A token sees, among j's "duplicates", only the records it may read:
+ * another village's record id is not its to learn. */
+static int dups_filter(struct http *h, struct store_txn *t,
+		       const struct scopemap *map, const struct token *tok,
+		       const char *coll, json_t *j)
 {
 	json_t *d = json_object_get(j, "duplicates");
 	char written[ENTRY_MAX_SCOPE + 1];
 	size_t i = 0;
-	if (!tok->scope[0] || !json_is_array(d))
+	if (!json_is_array(d))
 		return 0;
 	while (i < json_array_size(d)) {
 		const char *id = json_string_value(json_array_get(d, i));
 		struct record_view dv;
 		int r = id ? record_view_load(t, coll, id, &dv) : -EINVAL;
-		int see = 0;
+		int see = !tok->scope[0]; /* one it cannot load: as before */
 		if (r == 0) {
-			see = http__may_see(t, map, tok, &dv, written);
+			see = http__may_see(h, t, map, tok, &dv, written);
 			record_view_close(&dv);
 			if (see < 0)
 				return see;
@@ -330,14 +350,15 @@ static int dups_filter(struct store_txn *t, const struct scopemap *map,
 	return 0;
 }
 
-int http__record_json(struct store_txn *t, const struct scopemap *map,
-		      const struct token *tok, const char *coll,
+int http__record_json(struct http *h, struct store_txn *t,
+		      const struct scopemap *map, const struct token *tok,
+		      const char *coll,
 		      const char *id, const struct record_view *v, json_t **ret)
 {
 	int r;
 	if ((r = record_json(t, map, coll, id, v, ret)) < 0)
 		return r;
-	if ((r = dups_filter(t, map, tok, coll, *ret)) < 0) {
+	if ((r = dups_filter(h, t, map, tok, coll, *ret)) < 0) {
 		json_decref(*ret);
 		*ret = NULL;
 	}

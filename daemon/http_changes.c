@@ -33,6 +33,7 @@ struct feed {
 };
 
 struct collect {
+	struct http *h;
 	struct store_txn *t;
 	const struct scopemap *map;
 	const struct token *tok;
@@ -61,12 +62,12 @@ static int change_one(void *ctx, const struct change *ch)
 		return 0;
 	if (r < 0)
 		return r;
-	int see = http__may_see(c->t, c->map, c->tok, &v, w);
+	int see = http__may_see(c->h, c->t, c->map, c->tok, &v, w);
 	r = see;
 	if (see > 0) {
 		json_decref(rec);
 		rec = NULL;
-		r = http__record_json(c->t, c->map, c->tok, ch->collection,
+		r = http__record_json(c->h, c->t, c->map, c->tok, ch->collection,
 				      ch->id, &v, &rec);
 	}
 	record_view_close(&v);
@@ -91,7 +92,7 @@ static int changes_collect(struct http *h, const struct token *tok,
 			   uint64_t *since, uint64_t limit, json_t **ret,
 			   struct health_count *ret_health, int *ret_more)
 {
-	struct collect c = { NULL, NULL, tok, json_array(), 0, { { 0 } }, 0, 0 };
+	struct collect c = { h, NULL, NULL, tok, json_array(), 0, { { 0 } }, 0, 0 };
 	struct scopemap *map = NULL;
 	int r;
 

@@ -67,6 +67,14 @@ struct http {
 	struct stat tst;
 	int tseen;
 	int tbad; /* the file does not read: every token refused, 503 */
+	/* what the node itself reads, under tmu, re-read when node.cert
+	 * changes and once a minute (an end passed): its certificate's
+	 * grant (has_grant), else its own scope. A token reads no more. */
+	struct cert grant;
+	int has_grant;
+	struct stat gst;
+	int gseen;
+	uint64_t gat_ms;
 	/* the access log, one fdatasync for the reads that overlap */
 	struct access_group *access;
 	/* the connections open (http_conns.c), under cmu */
@@ -176,14 +184,17 @@ int http__arg_u64(struct MHD_Connection *conn, const char *k, uint64_t dflt,
 
 /* record_json() of coll/id for tok: a scoped token's copy lists, among
  * its duplicates, only the records it may read. */
-int http__record_json(struct store_txn *t, const struct scopemap *map,
-		      const struct token *tok, const char *coll,
+int http__record_json(struct http *h, struct store_txn *t,
+		      const struct scopemap *map, const struct token *tok,
+		      const char *coll,
 		      const char *id, const struct record_view *v, json_t **ret);
 
-/* The record's written scope; 1 when the token may see it. */
-int http__may_see(struct store_txn *t, const struct scopemap *map,
-		   const struct token *tok, const struct record_view *v,
-		   char written[ENTRY_MAX_SCOPE + 1]);
+/* The record's written scope; 1 when the token may see it: the token's
+ * scope and the node's own read grant (h->grant) both read it. */
+int http__may_see(struct http *h, struct store_txn *t,
+		  const struct scopemap *map, const struct token *tok,
+		  const struct record_view *v,
+		  char written[ENTRY_MAX_SCOPE + 1]);
 
 /* Reads of health data into the access log, by the token's name; <0:
  * the read must not be shown. */

@@ -43,12 +43,12 @@ enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
 					"record %s/%s not found", s->name, id);
 		return http__send_fault(h, conn, r, "cannot read the record");
 	}
-	r = http__may_see(t, map, tok, &v, written);
+	r = http__may_see(h, t, map, tok, &v, written);
 	if (r == 0) /* as if absent: where it lives is not the token's to learn */
 		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
 			      "record %s/%s not found", s->name, id);
 	else if (r < 0 ||
-		 (r = http__record_json(t, map, tok, s->name, id, &v, &j)) < 0)
+		 (r = http__record_json(h, t, map, tok, s->name, id, &v, &j)) < 0)
 		ok = http__send_fault(h, conn, r, "cannot read the record");
 	else if ((r = http__log_read(h, tok, "http get", s->name, id, NULL, 1, why,
 			       sizeof(why))) < 0)
@@ -261,7 +261,7 @@ static int seen_record(struct http *h, const struct token *tok,
 		goto out;
 	if ((r = record_view_load(t, coll, id, &v)) < 0)
 		goto out;
-	r = http__record_json(t, map, tok, coll, id, &v, &j);
+	r = http__record_json(h, t, map, tok, coll, id, &v, &j);
 	record_view_close(&v);
 	if (r < 0)
 		goto out;
@@ -675,11 +675,11 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 				continue;
 			goto fault;
 		}
-		r = http__may_see(t, map, tok, &v, w);
+		r = http__may_see(h, t, map, tok, &v, w);
 		if (r > 0 && qscope && !(w[0] && scopemap_under(map, w, qscope)))
 			r = 0;
 		if (r > 0 &&
-		    (r = http__record_json(t, map, tok, s->name, id, &v, &o)) >= 0)
+		    (r = http__record_json(h, t, map, tok, s->name, id, &v, &o)) >= 0)
 			json_array_append_new(arr, o);
 		record_view_close(&v);
 		if (r < 0)
@@ -736,8 +736,8 @@ static int conflict_one(void *ctx, const char *coll, const char *id)
 		return 1;
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
-	r = http__may_see(c->t, c->map, c->tok, &v, w);
-	if (r > 0 && (r = http__record_json(c->t, c->map, c->tok, coll, id, &v,
+	r = http__may_see(c->h, c->t, c->map, c->tok, &v, w);
+	if (r > 0 && (r = http__record_json(c->h, c->t, c->map, c->tok, coll, id, &v,
 					    &o)) >= 0) {
 		/* a record whose only problem is a duplicate the token may
 		 * not see is no problem of the token's */

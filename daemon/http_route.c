@@ -6,6 +6,9 @@
 #include "http_internal.h"
 
 #include "dlog.h"
+#include "error.h"
+#include "hlc.h"
+#include "node.h"
 #include "schema.h"
 #include "tokens.h"
 
@@ -49,6 +52,45 @@ static void tokens_refresh(struct http *h)
 	}
 }
 
+/* Re-read what the node itself may read when node.cert changed, or a
+ * minute on (its end may have passed); h->tmu held, and no store
+ * transaction open on this thread (node_cert_load opens one). As
+ * node_reader(): a revoked certificate still bounds what is read; one
+ * that does not hold leaves the node its own scope. */
+static void grant_refresh(struct http *h)
+{
+	char path[4200], why[300];
+	struct cert_chain *ch;
+	struct stat s;
+	uint64_t now = hlc_wall_ms();
+	int r, same;
+
+	snprintf(path, sizeof(path), "%s/%s", h->d->node->home,
+		 NODE_CERT_FILE);
+	r = stat(path, &s);
+	same = h->gseen && (r != 0 ? h->gst.st_ino == 0
+				   : s.st_ino == h->gst.st_ino &&
+					     s.st_size == h->gst.st_size &&
+					     s.st_mtim.tv_sec ==
+						     h->gst.st_mtim.tv_sec &&
+					     s.st_mtim.tv_nsec ==
+						     h->gst.st_mtim.tv_nsec);
+	if (same && now - h->gat_ms < 60000)
+		return;
+	if (!(ch = malloc(sizeof(*ch))))
+		return; /* keep what it had */
+	if (r != 0)
+		memset(&s, 0, sizeof(s));
+	r = node_cert_load(h->d->node, now, ch, NULL, NULL, why, sizeof(why));
+	h->has_grant = r == 0 || r == HAMLET_EREVOKED;
+	if (h->has_grant)
+		h->grant = ch->c[0];
+	h->gst = s;
+	h->gseen = 1;
+	h->gat_ms = now;
+	free(ch);
+}
+
 /* The token presented, copied into ret: 1, or 0 when it is missing, bad
  * or revoked, -1 when it has expired (ret set, to name it), or -2 when
  * the tokens file does not read (no token can be judged). */
@@ -76,6 +118,7 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	given[n] = 0;
 	pthread_mutex_lock(&h->tmu);
 	tokens_refresh(h);
+	grant_refresh(h);
 	if (h->tbad)
 		found = -2;
 	else if ((t = tokens_find(&h->toks, given))) {

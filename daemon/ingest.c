@@ -139,7 +139,10 @@ static void count_refused(struct ingest *q, const struct ingest_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->out[i].status == LOG_FORK)
 			c->forks++;
-		else if (j->out[i].status == LOG_REJECTED)
+		else if (j->out[i].status == LOG_REJECTED &&
+			 (j->whole || j->out[i].err != HAMLET_ESCOPE))
+			/* a bundle's entries of other scopes are "not
+			 * ours", not refused; a peer's are refused */
 			count_refusal(c, j->out[i].err);
 	}
 }

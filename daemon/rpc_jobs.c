@@ -232,15 +232,26 @@ static void rpc_ingest_done(struct ingest_job *job)
 		goto out;
 	}
 	{
-		/* what a bundle brought and was refused: named in the log */
-		size_t nref = 0;
-		for (size_t i = 0; i < job->n; i++)
-			if (j->out[i].status == LOG_REJECTED && ++nref <= 3)
+		/* what a bundle brought and was refused: named in the log.
+		 * Entries of scopes this node does not read are "not
+		 * ours", as they should be: counted on one line, naming no
+		 * scope or seq of another village (docs/decisions.md) */
+		size_t nref = 0, nours = 0;
+		for (size_t i = 0; i < job->n; i++) {
+			if (j->out[i].status != LOG_REJECTED)
+				continue;
+			if (j->out[i].err == HAMLET_ESCOPE)
+				nours++;
+			else if (++nref <= 3)
 				dlog(DLOG_WARNING, _("import: entry refused: %s"),
 				     j->out[i].why);
+		}
 		if (nref > 3)
 			dlog(DLOG_WARNING, _("import: %zu entries refused in all"),
 			     nref);
+		if (nours)
+			dlog(DLOG_INFO, _("import: not ours: %zu entries of scopes this node does not read, not stored, as they should not be"),
+			     nours);
 	}
 	mp_writer_init(&w);
 	msgpack_pack_array(&w.pk, 2);

@@ -510,7 +510,7 @@ static __attribute__((unused)) void th_sync(struct node *a, struct node *b, cons
 	snprintf(sum, sizeof(sum), "%s/sum-%s", dir, b->name);
 	snprintf(bun, sizeof(bun), "%s/bundle-%s-%s", dir, a->name, b->name);
 	ASSERT_OK(summary_write(b->st, b->net.id, b->pk, NULL, 0, sum, NULL));
-	struct bundle_create_opts o = { NULL, sum, NULL, 0, NULL, NULL };
+	struct bundle_create_opts o = { NULL, sum, NULL, 0, NULL, NULL, NULL, NULL };
 	if (bundle_create(a, bun, &o, NULL, why, sizeof(why)) < 0) {
 		fprintf(stderr, "bundle_create: %s\n", why);
 		exit(1);

@@ -186,6 +186,54 @@ check "it says the bundle is of another network, not that it is intact" bash -c 
 rc 4 "against another network's file: exit 4" "$H" verify --bundle "$T/f.bundle" --network "$T/other.network" --report
 check "it names both networks, and speaks of no node or import" bash -c "grep -q 'is of network [0-9a-f]*, not other of $T/other.network' '$T/err' && ! grep -q 'nothing imported\\|this node is on' '$T/err'"
 check "no scratch directory is left behind" test -z "$(ls -d "${TMPDIR:-/tmp}"/hamlet-verify-* 2>/dev/null | head -1)"
+
+# --- the scratch directory holds a clear copy: gone on Ctrl-C too ------------
+# a bundle big enough that its report is caught while it runs: stopped
+# (SIGSTOP) as soon as its scratch store exists, then interrupted
+"$H" network create big --out "$T" >/dev/null
+"$H" --home "$T/big" init --network "$T/big.network" --name big --scope bk >/dev/null
+"$H" cert issue --root-key "$T/big.root.key" --to "$(sed -n 's/^public_key = //p' "$T/big/node.conf")" \
+	--name big --role province --read bk --write bk --out "$T/big.cert" >/dev/null
+"$H" --home "$T/big" cert install "$T/big.cert" >/dev/null
+python3 -c "
+print('id,person_id,full_name,birth_date')
+for i in range(10000): print(f'B{i},{200000000000 + i},Secretname B{i},1990-01-01')" >"$T/big.csv"
+"$H" --home "$T/big" import health_profile --format csv "$T/big.csv" >/dev/null
+"$H" --home "$T/big" bundle create --unsealed "$T/big.bundle" >/dev/null 2>&1
+BROOT=$(sed -n 's/^root_public_key = //p' "$T/big.network")
+for sig in INT TERM; do
+	"$H" verify --bundle "$T/big.bundle" --root "$BROOT" --report >/dev/null 2>&1 &
+	VP=$!
+	caught=0
+	while kill -0 "$VP" 2>/dev/null; do
+		if ls "$TMPDIR"/hamlet-verify-*/store/data.mdb >/dev/null 2>&1; then
+			kill -STOP "$VP" && ls "$TMPDIR"/hamlet-verify-*/store/data.mdb >/dev/null 2>&1 && caught=1
+			kill -"$sig" "$VP"; kill -CONT "$VP"
+			break
+		fi
+		sleep 0.01
+	done
+	wait "$VP"
+	vrc=$?
+	if [ "$caught" = 1 ]; then
+		check "SIG$sig during a report on a bundle ends it (exit $vrc)" test "$vrc" -gt 128
+		check "and removes its scratch directory, the bundle's clear copy" \
+			test -z "$(ls -d "$TMPDIR"/hamlet-verify-* 2>/dev/null | head -1)"
+	else
+		echo "# SIG$sig: the report ended before its scratch store was seen; not checked"
+	fi
+done
+# one a SIGKILL left (its process is gone) is removed by the next report;
+# one of no known process is named
+sh -c 'exit 0' & DEAD=$!; wait "$DEAD"
+mkdir -p "$TMPDIR/hamlet-verify-$DEAD-Ab1234/store" "$TMPDIR/hamlet-verify-oldrun" &&
+	echo Secretname >"$TMPDIR/hamlet-verify-$DEAD-Ab1234/store/data.mdb"
+rc 1 "a report after a killed one" "$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report
+check "removes the scratch directory the killed one left, and says so" bash -c \
+	"! test -e '$TMPDIR/hamlet-verify-$DEAD-Ab1234' && grep -q 'removed $TMPDIR/hamlet-verify-$DEAD-Ab1234, left by an earlier report' '$T/err'"
+check "names one it cannot tell is left over, and leaves it" bash -c \
+	"test -d '$TMPDIR/hamlet-verify-oldrun' && grep -q 'WARNING: $TMPDIR/hamlet-verify-oldrun was left by an earlier report on a bundle and holds a clear copy' '$T/err'"
+rmdir "$TMPDIR/hamlet-verify-oldrun"
 unset HAMLET_HOME
 
 # --- the store's own report: A kept what it refused ----------------------

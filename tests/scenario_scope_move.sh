@@ -53,7 +53,8 @@ URL=http://127.0.0.1:$HP
 page() { curl -s --max-time 10 "$URL/?lang=en"; }
 groups() { page | grep -q 'class="cards groups"'; }
 start C1 --peer 127.0.0.1:${PORTOF[P]} && ok "C1 dials P" || fail "C1 dials P"
-start C2 --peer 127.0.0.1:${PORTOF[P]} && ok "C2 dials P" || fail "C2 dials P"
+start_http C2 --peer 127.0.0.1:${PORTOF[P]} && ok "C2 dials P, serving HTTP" || fail "C2 dials P, serving HTTP"
+URL2=http://127.0.0.1:$HP
 start V1 --peer 127.0.0.1:${PORTOF[C1]} && ok "V1 dials C1" || fail "V1 dials C1"
 start V2 --peer 127.0.0.1:${PORTOF[C2]} && ok "V2 dials C2" || fail "V2 dials C2"
 
@@ -142,6 +143,12 @@ check "the edit reaches V1 (30 s)" within 30 bash -c "$(declare -f N synced); H=
 # ban-mu (V2) moves from lc/si-ma-cai to lc/muong-khuong, a commune with no
 # node yet: the province takes its records straight from it; C2, whose
 # certificate reads lc/si-ma-cai, no longer gets what ban-mu writes
+# C2's tokens: one of every scope, one of ban-mu's, one that writes
+tok() { N C2 token create --name "$1" --role "$2" ${3:+--scope "$3"} | grep -o 'hmt_[A-Za-z0-9_]*'; }
+TR=$(tok t-all read); TS=$(tok t-banmu read lc/si-ma-cai/ban-mu); TW=$(tok t-w write)
+get2() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$URL2/v1/records/health_profile/HP-B"; }
+check "before the move, C2's token of every scope reads ban-mu's HP-B" test "$(get2 "$TR")" = 200
+check "and so does its token of ban-mu" test "$(get2 "$TS")" = 200
 check "V2 dials P too (its new commune has no node yet)" N V2 peers add 127.0.0.1:${PORTOF[P]}
 check "the root moves ban-mu alone to lc/muong-khuong" \
 	N P scope move lc/si-ma-cai/ban-mu lc/muong-khuong/ban-mu --root-key "$ROOT" --reason "boundary change"
@@ -149,6 +156,19 @@ moved2() { synced "$1"; N "$1" scope list | grep -q '^lc/si-ma-cai/ban-mu -> lc/
 for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2 $n; done
 check "P's page counts ban-mu under its new commune lc/muong-khuong" bash -c \
 	"$(declare -f page); URL='$URL'; page >'$T/page.html'; grep -q 'class=\"cards groups\"' '$T/page.html' && grep -q '<small>lc/muong-khuong</small>' '$T/page.html' && grep -q '<small>lc/si-ma-cai</small>' '$T/page.html' && ! grep -q '<small>lc/bac-ha</small>' '$T/page.html'"
+# C2's node and its tokens no longer read ban-mu (docs/admin-guide.md),
+# and C2 writes there no more: what it wrote it would neither keep nor send
+check "C2's token of every scope gets 404 for ban-mu's HP-B" test "$(get2 "$TR")" = 404
+check "and so does its token of ban-mu" test "$(get2 "$TS")" = 404
+check "nor lists it" bash -c "! curl -s -H 'Authorization: Bearer $TR' '$URL2/v1/records/health_profile' | grep -q HP-B"
+check "nor sees it among the changes" bash -c "! curl -s -H 'Authorization: Bearer $TR' '$URL2/v1/changes' | grep -q HP-B"
+refuse "C2 no longer writes ban-mu's HP-B, naming the move" 4 \
+	'no longer lets it write in scope lc/si-ma-cai/ban-mu: the network.s root moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu (reason: boundary change)' \
+	N C2 put health_profile HP-B '{"village":"Ban Mu"}'
+refuse "nor deletes it" 4 'moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu' N C2 delete health_profile HP-B
+check "nor through HTTP: 403 naming the move" bash -c \
+	"curl -s -w ' %{http_code}' -X PUT -H 'Authorization: Bearer $TW' '$URL2/v1/records/health_profile/HP-X?scope=lc/si-ma-cai/ban-mu' -d '{\"person_id\":\"300000000009\",\"full_name\":\"Nobody\",\"birth_date\":\"2000-01-01\"}' | grep -q 'moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu.* 403$'"
+check "C2 still writes in its own commune" profile C2 HP-E 300000000005 "Giang Van E"
 check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi D"
 check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
 check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D

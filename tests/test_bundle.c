@@ -184,7 +184,7 @@ int main(void)
 	th_put_profiles(a, N, "Person");
 	snprintf(bun, sizeof(bun), "%s/all.bundle", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.bundle", dir);
-	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL };
+	struct bundle_create_opts o = { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL };
 	{
 		struct bundle_create_result res;
 		struct stat sb;
@@ -759,7 +759,7 @@ int main(void)
 		struct node *w = th_node_bare(dir, net, "nv", "bk/bt/qt/nv");
 		struct node *peer = th_node(dir, net, "nv-peer", "bk/bt/qt");
 		struct bundle_create_opts fo = { NULL, NULL, NULL, 0, NULL,
-						 NULL };
+						 NULL, NULL, NULL };
 		struct bundle_create_result res;
 		struct summary *sm;
 		struct mp_writer mw;

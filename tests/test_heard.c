@@ -169,7 +169,7 @@ int main(void)
 	{
 		struct node *q = th_node(dir, net, "q", "bk");
 		struct bundle_report rep;
-		struct bundle_create_opts o = { NULL, NULL, NULL, 1, NULL, NULL };
+		struct bundle_create_opts o = { NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL };
 		char bun[4096], why[256];
 		snprintf(bun, sizeof(bun), "%s/v1.bundle", dir);
 		ASSERT_OK(bundle_create(v, bun, &o, NULL, why, sizeof(why)));

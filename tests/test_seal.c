@@ -270,7 +270,7 @@ int main(void)
 	v = copy_node(dir, "commune-orig", "commune");
 
 	TEST_START("a bundle made for a summary is sealed to its node by default, and its bytes show nothing");
-	struct bundle_create_opts o = { NULL, sum, NULL, 0, NULL, NULL };
+	struct bundle_create_opts o = { NULL, sum, NULL, 0, NULL, NULL, NULL, NULL };
 	struct bundle_create_result res;
 	ASSERT_OK(bundle_create(a, bun, &o, &res, why, sizeof(why)));
 	ASSERT_TRUE(res.sealed);
@@ -318,23 +318,23 @@ int main(void)
 	{
 		char b2[4200];
 		snprintf(b2, sizeof(b2), "%s/c.bundle", dir);
-		struct bundle_create_opts o2 = { NULL, NULL, c->pk, 0, NULL, NULL };
+		struct bundle_create_opts o2 = { NULL, NULL, c->pk, 0, NULL, NULL, NULL, NULL };
 		ASSERT_OK(bundle_create(a, b2, &o2, &res, why, sizeof(why)));
 		ASSERT_TRUE(res.sealed);
 		ASSERT_OK(bundle_import(c, b2, &rep, why, sizeof(why)));
 		ASSERT_EQ(rep.stats.applied, N);
 		bundle_report_close(&rep);
-		struct bundle_create_opts o3 = { NULL, sum, c->pk, 0, NULL, NULL };
+		struct bundle_create_opts o3 = { NULL, sum, c->pk, 0, NULL, NULL, NULL, NULL };
 		ASSERT_EQ(bundle_create(a, b2, &o3, &res, why, sizeof(why)),
 			  HAMLET_EKEY);
 		ASSERT_TRUE(strstr(why, "not the summary's node") != NULL);
 		uint8_t nokey[32];
 		memset(nokey, 0xff, 32);
-		struct bundle_create_opts o4 = { NULL, NULL, nokey, 0, NULL, NULL };
+		struct bundle_create_opts o4 = { NULL, NULL, nokey, 0, NULL, NULL, NULL, NULL };
 		ASSERT_EQ(bundle_create(a, b2, &o4, &res, why, sizeof(why)),
 			  HAMLET_EKEY);
 		ASSERT_TRUE(strstr(why, "not a valid node key") != NULL);
-		struct bundle_create_opts o5 = { NULL, sum, NULL, 1, NULL, NULL };
+		struct bundle_create_opts o5 = { NULL, sum, NULL, 1, NULL, NULL, NULL, NULL };
 		ASSERT_OK(bundle_create(a, b2, &o5, &res, why, sizeof(why)));
 		ASSERT_TRUE(!res.sealed);
 		p = th_slurp(b2, &len);

@@ -13,6 +13,11 @@
 /* How far long work has come: done of total (entries for a create,
  * bytes of the file for an import); called often, the callee throttles. */
 typedef void (*bundle_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* A record whose contents (an entry's body) went into the bundle; once
+ * per entry with a body, so a record may come more than once. coll and
+ * id live only for the call. */
+typedef void (*bundle_carried_fn)(void *ctx, const char *coll,
+				  const char *id);
 
 struct bundle_create_opts {
 	const char *scope_prefix; /* NULL or "": every scope */
@@ -24,6 +29,8 @@ struct bundle_create_opts {
 	int unsealed;
 	bundle_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
+	bundle_carried_fn carried; /* NULL: none */
+	void *carried_ctx;
 };
 
 /*

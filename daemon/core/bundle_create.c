@@ -164,6 +164,8 @@ struct create_progress {
 	bundle_progress_fn fn; /* NULL: none */
 	void *ctx;
 	uint64_t total;
+	bundle_carried_fn carried; /* NULL: none */
+	void *carried_ctx;
 };
 
 static int feed_write(struct bundle_writer *w, struct store_txn *t,
@@ -192,6 +194,9 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 			if (entry_decode(full.env, full.env_len, &e, NULL) < 0 ||
 			    !e.has_body || memcmp(bh, e.body_hash, 32) != 0)
 				r = HAMLET_ECORRUPT;
+			else if (cp->carried)
+				cp->carried(cp->carried_ctx, e.collection,
+					    e.record_id);
 		}
 		if (r < 0) {
 			why_set(why, whylen,
@@ -593,7 +598,9 @@ int bundle_create(struct node *n, const char *path,
 	struct feedlist fl = { 0 };
 	struct bundle_create_result res = { 0 };
 	struct create_progress cp = { o ? o->progress : NULL,
-				      o ? o->progress_ctx : NULL, 0 };
+				      o ? o->progress_ctx : NULL, 0,
+				      o ? o->carried : NULL,
+				      o ? o->carried_ctx : NULL };
 	const char *prefix = o && o->scope_prefix && o->scope_prefix[0]
 				     ? o->scope_prefix
 				     : NULL;

@@ -218,10 +218,24 @@ static int write_in(struct writer *w, const struct log_op *op,
 		    const char *scope, const struct local_state *ls,
 		    int first)
 {
+	const struct scope_move *mv;
 	struct entry e;
 	struct log_out o;
 	int r;
 
+	/* a scope moved out of the grant (a village moved alone to another
+	 * commune): what this node wrote there it would neither keep nor
+	 * send, so it does not write there at all (docs/decisions.md,
+	 * "Reads through a scope move") */
+	if (w->au->grant &&
+	    (mv = scopemap_moved_away(w->au->map, w->au->grant, scope,
+				      op->collection))) {
+		why_set(w->why, w->whylen,
+			N_("this node's certificate (\"%s\") no longer lets it write in scope %s: the network's root moved %s to %s (reason: %s), out of this node's reach. The nodes that hold %s now (its own PC, and those whose certificates grant it) write its records; \"hamlet scope list\" shows the move"),
+			w->au->grant->name, scope, mv->from, mv->to,
+			mv->reason, mv->to);
+		return HAMLET_ECERT;
+	}
 	if (w->au->grant &&
 	    (!scopemap_may_write(w->au->map, w->au->grant, scope,
 				 op->collection) ||

@@ -470,6 +470,22 @@ int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 	return 0;
 }
 
+const struct scope_move *scopemap_moved_away(const struct scopemap *m,
+					     const struct cert *c,
+					     const char *scope,
+					     const char *collection)
+{
+	size_t k;
+
+	if (!m || !m->neff || !cert_may_write(c, scope, collection))
+		return NULL;
+	for (size_t i = 0; i < c->nwrite; i++)
+		if (scopemap_reads(m, scope, c->write[i]))
+			return NULL;
+	k = eff_longest(m, scope);
+	return k == SIZE_MAX ? NULL : &m->v[k].m;
+}
+
 const char *scopemap_show(const struct scopemap *m, const char *scope,
 			  char *out, size_t ol)
 {

@@ -135,6 +135,19 @@ int scopemap_keep_trust(const struct scopemap *m, const struct cert *own,
 			size_t len, char *why, size_t whylen);
 int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 		       const char *scope, const char *collection);
+/*
+ * The move that took scope out of c's write grant: c lets its holder
+ * write collection in scope as written, but not through the moves (a
+ * village moved alone out of the commune c grants), so that what it
+ * wrote there it would neither keep nor send. NULL when c may write
+ * there through the moves, or not even as written. Borrowed from m.
+ * An entry already signed is judged by scopemap_may_write(), which keeps
+ * what was written before the move; a node's own writing by this too.
+ */
+const struct scope_move *scopemap_moved_away(const struct scopemap *m,
+					     const struct cert *c,
+					     const char *scope,
+					     const char *collection);
 
 /* scope_under_any: 1 when scope lies under one of n prefixes (n 0:
  * every scope), through scopemap_under(). */
