@@ -150,8 +150,8 @@ check "the tampered bundle differs from the original" bash -c "! cmp -s '$T/banh
 V bundle import "$T/tampered.bundle" >"$T/tamp.out" 2>&1
 rc=$?
 if [ $rc != 0 ]; then ok "a tampered bundle's import through the daemon exits non-zero"; else fail "a tampered bundle's import through the daemon exits non-zero"; fi
-check "the daemon's verdicts name the altered entry and the altered file" \
-	bash -c "grep -q '^stored through hamletd' '$T/tamp.out' && grep -q '^  rejected:   47\$' '$T/tamp.out' && grep -q '^  duplicate:  4953 ' '$T/tamp.out' && grep -q 'signature: entry at byte .*BH-01235 (feed .* seq 1234)' '$T/tamp.out' && grep -q 'the file was altered' '$T/tamp.out'"
+check "the daemon's verdicts name the altered entry and the altered file, and claim nothing stored" \
+	bash -c "! grep -q '^stored through hamletd' '$T/tamp.out' && grep -q '^  rejected:   47\$' '$T/tamp.out' && grep -q '^  duplicate:  4953 ' '$T/tamp.out' && grep -q 'signature: entry at byte .*BH-01235 (feed .* seq 1234)' '$T/tamp.out' && grep -q 'the file was altered' '$T/tamp.out'"
 X bundle import "$T/tampered.bundle" >"$T/tamp-direct.out" 2>&1
 check "the direct path reports the tampered bundle the same way" \
 	diff -u "$T/tamp-direct.out" <(grep -v '^stored through hamletd' "$T/tamp.out")
