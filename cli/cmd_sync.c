@@ -495,7 +495,7 @@ int cmd_sync(int argc, char **argv)
 			ndials, dial_text);
 
 	/* wait: every connected peer synced since we asked, counters still */
-	uint64_t last_sum = 0;
+	uint64_t last_sum = 0, out_base = 0; /* out_acked at the start, + 1 */
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
 	char reason[1024], held_why[400], down_why[800], stale[400];
@@ -518,7 +518,8 @@ int cmd_sync(int argc, char **argv)
 		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
 				    ? peers->via.array.size
 				    : 0;
-		uint64_t sum = 0, got = 0, want = 0, held = 0;
+		uint64_t sum = 0, got = 0, want = 0, held = 0, per_s = 0;
+		uint64_t out_acked = 0, out_left = 0; /* the sending side */
 		size_t connected = 0, fresh = 0, matched = 0;
 		/* the first peer a budget holds entries for; the first whose
 		 * state waiting on does not change (this disk full, entries
@@ -530,6 +531,7 @@ int cmd_sync(int argc, char **argv)
 		char hard_why[800], recv_why[sizeof(reason)];
 		char send_why[sizeof(reason)];
 		int named_down = 0, own_unread = 0, disk_full = 0;
+		int recv_stalled = 0;
 		int is_stuck = !npos && node &&
 			       status_writes_stuck(node, res, stuck,
 						   sizeof(stuck));
@@ -560,6 +562,7 @@ int cmd_sync(int argc, char **argv)
 			if (g && g->type == MSGPACK_OBJECT_MAP) {
 				got += cli_mp_u64(g, "received");
 				want += cli_mp_u64(g, "total");
+				per_s += cli_mp_u64(g, "per_s");
 			}
 			uint64_t psum = cli_mp_u64(p, "entries_in") +
 					cli_mp_u64(p, "entries_out") +
@@ -606,6 +609,11 @@ int cmd_sync(int argc, char **argv)
 				send_p = p;
 				send_sp = sp;
 			}
+			if (sp.state == STATUS_PEER_SENDING) {
+				out_left += sp.to_send + sp.unacked;
+				out_acked += cli_mp_u64(p, "entries_out") -
+					     sp.unacked;
+			}
 			/* STATUS_PEER_BEHIND holds no wait: a peer that
 			 * agreed since we asked has what was here then, and
 			 * an entry dated ahead by another PC's clock (by
@@ -635,15 +643,27 @@ int cmd_sync(int argc, char **argv)
 			sync_why_stuck(hard_p, &hard_sp, hard_why,
 				     sizeof(hard_why));
 		if (recv_p)
-			sync_why_receiving(recv_p, recv_why, sizeof(recv_why));
+			recv_stalled = sync_why_receiving(recv_p, recv_why,
+							  sizeof(recv_why));
 		if (send_p)
 			sync_why_sending(send_p, &send_sp, send_why,
 				       sizeof(send_why));
 		mp_doc_close(&doc);
 		free(buf);
 		buf = NULL;
-		if (want && !disk_full) /* no rate while the disk stops it */
+		if (want && !disk_full) { /* no rate while the disk stops it */
+			progress_what(prog, _("receiving"));
+			progress_rate(prog, per_s); /* the one status shows */
 			progress_cb(prog, got, want);
+		} else if (out_left) {
+			/* acknowledged since the wait began, of those and
+			 * what is still on its way */
+			if (!out_base || out_acked < out_base - 1)
+				out_base = out_acked + 1;
+			progress_what(prog, _("sending"));
+			progress_cb(prog, out_acked + 1 - out_base,
+				    out_acked + 1 - out_base + out_left);
+		}
 		if (npos && !matched && !ndials)
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%s is not one of the daemon's peers (see hamlet peers list)")),
@@ -680,7 +700,12 @@ int cmd_sync(int argc, char **argv)
 			r = wait_fail(&prog, connected, hard_why, held);
 			goto out;
 		}
-		if (fresh < connected && !reason[0])
+		if (!reason[0] && recv_stalled) {
+			/* nothing comes: the link, or the sender's budget */
+			r = wait_fail(&prog, connected, recv_why, held);
+			goto out;
+		}
+		if (fresh < connected && !reason[0] && !recv_why[0])
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%zu of %zu connected peers have not synced yet: %s")),
 				 connected - fresh, connected, stale);

@@ -16,6 +16,9 @@ struct progress {
 	uint64_t start_ms, drawn_ms;
 	int drawn;
 	struct rate rate; /* of done: the speed now, not since the start */
+	int noted;	  /* rate started, at the first done told */
+	int ext;	  /* the rate is ext_per_s, told by the caller */
+	uint64_t ext_per_s;
 };
 
 static uint64_t mono_ms(void)
@@ -74,8 +77,23 @@ struct progress *progress_new(const char *what, const char *units,
 	p->units = units;
 	p->total = total;
 	p->start_ms = mono_ms();
-	rate_start(&p->rate, p->start_ms, 0);
 	return p;
+}
+
+void progress_what(struct progress *p, const char *what)
+{
+	if (!p || p->what == what)
+		return;
+	p->what = what;
+	p->noted = p->ext = 0; /* another count: its rate starts again */
+}
+
+void progress_rate(struct progress *p, uint64_t per_s)
+{
+	if (!p)
+		return;
+	p->ext = 1;
+	p->ext_per_s = per_s;
 }
 
 void progress_total(struct progress *p, uint64_t total)
@@ -91,9 +109,10 @@ static void draw(struct progress *p, uint64_t now, int final)
 {
 	char done[32], total[32], rate[32], left[48];
 	uint64_t ms = now - p->start_ms;
-	uint64_t per_s = !final	  ? rate_per_s(&p->rate, now)
-			 : ms > 0 ? p->done * 1000 / ms
-				  : 0;
+	uint64_t per_s = !final && p->ext ? p->ext_per_s
+			 : !final	  ? rate_per_s(&p->rate, now)
+			 : ms > 0	  ? p->done * 1000 / ms
+					  : 0;
 
 	/* " entries"; nothing after a size, which says its unit */
 	char units[48] = "";
@@ -132,7 +151,14 @@ void progress_update(struct progress *p, uint64_t done)
 		return;
 	p->done = done;
 	now = mono_ms();
-	rate_note(&p->rate, now, done);
+	/* the rate from the first count told: what was done before this
+	 * started watching (sync --wait joins a sync under way) is no
+	 * growth of its first seconds */
+	if (!p->noted)
+		rate_start(&p->rate, now, done);
+	else
+		rate_note(&p->rate, now, done);
+	p->noted = 1;
 	if (!p->drawn || now - p->drawn_ms >= 1000 / PROGRESS_HZ)
 		draw(p, now, 0);
 }

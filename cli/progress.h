@@ -23,6 +23,11 @@ struct progress;
  */
 struct progress *progress_new(const char *what, const char *units,
 			      uint64_t total);
+/* The work shown is now what (another count: its rate starts again). */
+void progress_what(struct progress *p, const char *what);
+/* The rate now is per_s, as measured where the work is done (hamletd's,
+ * which hamlet status shows), not from the counts told here. */
+void progress_rate(struct progress *p, uint64_t per_s);
 /* The total became known, or changed. */
 void progress_total(struct progress *p, uint64_t total);
 /* done units so far; redraws when the last draw is old enough. */

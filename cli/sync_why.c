@@ -81,18 +81,33 @@ void sync_why_budget(const msgpack_object *p, const struct status_peer *sp,
 }
 
 /* Why the wait goes on: entries asked of peer p have not all come. */
-void sync_why_receiving(const msgpack_object *p, char *reason, size_t n)
+int sync_why_receiving(const msgpack_object *p, char *reason, size_t n)
 {
 	const msgpack_object *g = cli_mp_get(p, "progress");
+	uint64_t quiet = cli_mp_u64(g, "quiet_ms");
 	char who[200], done[32], total[32];
 
 	peer_who(p, who, sizeof(who));
 	progress_count(cli_mp_u64(g, "received"), done);
 	progress_count(cli_mp_u64(g, "total"), total);
+	if (quiet >= SYNC_WHY_QUIET_MS) {
+		/* the sender's budget is not on the wire: name it beside
+		 * the link, as status does */
+		snprintf(reason, n,
+			 cli_tr(N_("%s of %s entries asked of %s have come, and "
+				   "none for %llu s: the link may be down or "
+				   "very slow, or %s's byte budget holds the "
+				   "rest back until its next session or day "
+				   "(hamlet status says more)")),
+			 done, total, who,
+			 (unsigned long long)(quiet / 1000), who);
+		return quiet >= SYNC_WHY_STALLED_MS;
+	}
 	snprintf(reason, n,
 		 cli_tr(N_("entries asked of %s are still on their way (%s of "
 			   "%s have come; hamlet status says more)")),
 		 who, done, total);
+	return 0;
 }
 
 /* Why peer p, judged sp, is not in sync yet: entries are still to be

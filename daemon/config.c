@@ -305,6 +305,28 @@ static int budget_key(struct parse_ctx *pc, const char *name,
 	return 0;
 }
 
+/* On a peer line, key=SIZE ends at a space: "per_day=1 KB" (digits, then
+ * a unit as the next word, rest) is a unit set apart, which the defaults
+ * allow and this line does not. Said, naming the peer: 1. */
+static int unit_apart(struct parse_ctx *pc, const char *addr, const char *key,
+		      const char *digits, const char *rest)
+{
+	static const char *const units[] = { "B", "KB", "MB", "GB" };
+	size_t n = strspn(digits, "0123456789"), u;
+	if (!n || digits[n] || !rest)
+		return 0;
+	rest += strspn(rest, " \t");
+	u = strcspn(rest, " \t");
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
+		if (u == strlen(units[i]) && strncasecmp(rest, units[i], u) == 0) {
+			fault_set(pc, _("[budget] peer %s: %s=%s %.*s has a space before its unit: on a peer line write it without one, %s=%s%.*s"),
+				  addr, key, digits, (int)u, rest, key,
+				  digits, (int)u, rest);
+			return 1;
+		}
+	return 0;
+}
+
 /* "[budget] peer = HOST:PORT per_day=SIZE per_session=SIZE": what is not
  * given is the default's (CONFIG_BUDGET_UNSET until asked). A second line
  * for one address replaces the first. */
@@ -353,7 +375,12 @@ static int budget_peer(struct parse_ctx *pc, const char *value)
 				  pb.addr, w);
 			return -EINVAL;
 		}
-		if (budget_key(pc, w, eq + 1, to) < 0)
+		if (unit_apart(pc, pb.addr, w, eq + 1, save))
+			return -EINVAL;
+		/* its faults name the peer, as the others of the line do */
+		char nm[CONFIG_MAX_ADDR + 32];
+		snprintf(nm, sizeof(nm), "peer %s %s", pb.addr, w);
+		if (budget_key(pc, nm, eq + 1, to) < 0)
 			return -EINVAL;
 	}
 	for (i = 0; i < c->nbudgets; i++)

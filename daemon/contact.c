@@ -8,6 +8,7 @@
 #include "ingest.h"
 #include "names.h"
 #include "peer.h"
+#include "peerbase.h"
 
 #include "error.h"
 
@@ -34,9 +35,16 @@ static size_t contact_collect(struct daemon *d, struct contact_job *j)
 	size_t n = 0;
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++) {
 		const struct peer_info *p = &d->known[i];
-		int contact, budget;
+		int contact, budget, acked;
+		uint64_t since;
 		if (!p->used)
 			continue;
+		since = p->acked_out > p->acked_base
+				? p->acked_out - p->acked_base
+				: 0;
+		acked = p->acked_loaded &&
+			(since != p->acked_saved ||
+			 p->acked_version != p->acked_saved_version);
 		contact = p->last_sync_ms > p->contact_saved_ms;
 		/* kept whether or not a daily budget counts them, so that
 		 * one set later that day counts what went before; never
@@ -44,8 +52,11 @@ static size_t contact_collect(struct daemon *d, struct contact_job *j)
 		budget = p->budget_loaded && p->budget_day && p->sent_today &&
 			 (p->budget_day != p->budget_saved_day ||
 			  p->sent_today != p->budget_saved_sent);
-		if (!contact && !budget)
+		if (!contact && !budget && !acked)
 			continue;
+		j->v[n].acked_set = acked;
+		j->v[n].acked_version = p->acked_version;
+		j->v[n].acked = since;
 		memcpy(j->v[n].peer, p->pk, 32);
 		j->v[n].when_ms = contact ? p->last_sync_ms : 0;
 		j->v[n].day = budget ? p->budget_day : 0;
@@ -69,6 +80,10 @@ static void contact_saved(struct daemon *d, const struct contact_job *j)
 			if (x->day) {
 				p->budget_saved_day = x->day;
 				p->budget_saved_sent = x->sent;
+			}
+			if (x->acked_set) {
+				p->acked_saved_version = x->acked_version;
+				p->acked_saved = x->acked;
 			}
 			break;
 		}
@@ -261,6 +276,32 @@ void contact_budget_load(struct daemon *d, struct peer_info *p)
 	store_txn_abort(t);
 }
 
+void contact_acked_load(struct daemon *d, struct peer_info *p)
+{
+	struct store_txn *t;
+	struct peerbase b;
+	uint64_t version, acked, cur = 0;
+	int r;
+
+	if (p->acked_loaded || store_txn_begin(d->node->st, 1, &t) < 0)
+		return;
+	if ((r = peerbase_get(t, p->pk, &b)) == 0)
+		cur = b.version;
+	if (r == 0 || r == HAMLET_ENOTFOUND)
+		r = heard_acked_get(t, p->pk, &version, &acked);
+	store_txn_abort(t);
+	if (r == 0) {
+		p->acked_saved_version = version;
+		p->acked_saved = acked;
+	}
+	if (r == 0 && version == cur && !p->acked_version)
+		p->acked_out += acked; /* of the same basis: goes on */
+	if (!p->acked_version)
+		p->acked_version = cur;
+	if (r == 0 || r == HAMLET_ENOTFOUND)
+		p->acked_loaded = 1;
+}
+
 void contact_dials_save(struct daemon *d)
 {
 	char path[CONFIG_MAX_PATH + 32], tmp[CONFIG_MAX_PATH + 40], hex[65];
@@ -341,4 +382,5 @@ void contact_dial_restore(struct daemon *d, struct peer_addr *pa)
 		store_txn_abort(t);
 	}
 	contact_budget_load(d, p);
+	contact_acked_load(d, p);
 }

@@ -61,4 +61,12 @@ void contact_budget_sent(struct daemon *d, int held);
  */
 void contact_budget_load(struct daemon *d, struct peer_info *p);
 
+/*
+ * What p acknowledged since the basis kept with it, as kept in the store
+ * by an earlier run (heard.h), added to its count once, so that what
+ * waits for it goes on from there; kept again every 30 s while it moves
+ * and when hamletd stops. Read once; a read that fails is tried again.
+ */
+void contact_acked_load(struct daemon *d, struct peer_info *p);
+
 #endif

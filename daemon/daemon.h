@@ -68,6 +68,12 @@ struct peer_info {
 	 * basis kept now: status counts what arrived here since that basis,
 	 * less what it acknowledged since (status.h) */
 	uint64_t acked_out, acked_base;
+	/* the version of the basis acked_base counts from (0: none kept);
+	 * what it acknowledged since, as read from the store once (and
+	 * added to acked_out) and as last kept there (contact.c) */
+	uint64_t acked_version;
+	int acked_loaded;
+	uint64_t acked_saved_version, acked_saved;
 	uint64_t contact_saved_ms; /* last_sync_ms as kept in the store */
 	uint64_t disk_wait;    /* entries received that wait for disk space */
 	/* on the current or last session: its entries we refused as dated

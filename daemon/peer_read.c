@@ -109,6 +109,7 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	 * (peer_conn_admit()): until then it stays within the handshake
 	 * slots (listen.c), so a key with no certificate locks out no one */
 	c->info = pi;
+	contact_acked_load(c->d, pi); /* before it acknowledges any */
 	pi->seen_ms = uv_now(c->d->loop);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
 	if (pi->who.source != NAMES_UNKNOWN) {

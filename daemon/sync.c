@@ -80,83 +80,6 @@ int sync__send_feeds(struct conn *c, const struct wire_feed *f, size_t nf,
 
 /* --- message handlers -------------------------------------------------- */
 
-/* Lower *end to the first expiry of chain ch (0: none yet). */
-static void chain_end(const struct cert_chain *ch, uint64_t *end)
-{
-	for (size_t i = 0; i < ch->n; i++)
-		if (ch->c[i].expires_ms &&
-		    (!*end || ch->c[i].expires_ms < *end))
-			*end = ch->c[i].expires_ms;
-}
-
-/* Is the peer's key, or an issuer in its chain, revoked in our set? */
-static int chain_revoked(struct conn *c, const struct cert_chain *ch,
-			 char *why, size_t wl)
-{
-	struct store_txn *t;
-	int r;
-	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
-		return r;
-	r = trustset_revoked(t, c->rpk, ch, why, wl);
-	store_txn_abort(t);
-	return r;
-}
-
-/*
- * The peer's certificate chain certs (a chain file, len bytes) holds for
- * its key in our network now and is not revoked in our trust set; when
- * join, its certificates are queued for our set too.
- */
-static int hello_chain(struct conn *c, const uint8_t *certs, size_t len,
-		       int join, char *why, size_t wl)
-{
-	const struct node *n = c->d->node;
-	struct cert_chain *ch;
-	char cwhy[256];
-	int r;
-
-	if (len == 0) {
-		snprintf(why, wl, N_("no valid certificate: it showed none"));
-		return HAMLET_ECERT;
-	}
-	if (!(ch = malloc(sizeof(*ch))))
-		return -ENOMEM;
-	if ((r = cert_chain_decode(certs, len, ch)) < 0) {
-		snprintf(why, wl, N_("no valid certificate: its chain does not decode (%s)"),
-			 hamlet_strerror(r));
-		r = HAMLET_ECERT;
-	} else if (memcmp(ch->c[0].subject, c->rpk, 32) != 0) {
-		snprintf(why, wl,
-			 N_("no valid certificate: it showed one for another key"));
-		r = HAMLET_ECERT;
-	} else if ((r = cert_chain_check(ch, n->net.id, n->net.root_pk,
-					 peer_wall_ms(), cwhy,
-					 sizeof(cwhy))) < 0) {
-		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
-	} else if ((r = chain_revoked(c, ch, cwhy, sizeof(cwhy))) < 0) {
-		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
-		if (r != HAMLET_EREVOKED)
-			snprintf(why, wl, N_("cannot read the store: %s"),
-				 hamlet_strerror(r));
-		else
-			r = HAMLET_ECERT;
-	} else if (!(c->cert = malloc(sizeof(*c->cert)))) {
-		r = -ENOMEM;
-	} else {
-		*c->cert = ch->c[0];
-		chain_end(ch, &c->cert_end_ms);
-		/* its chain joins our trust set: what it signs is judged
-		 * by it, here and wherever we relay it */
-		if (join && sync__trust_chain(c, certs, len, ch) < 0)
-			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
-			     c->name);
-		c->chain = ch;
-		ch = NULL;
-	}
-	free(ch);
-	return r;
-}
-
 /*
  * The chain file of the certificates ref[0..n) names by the first bytes
  * of their ids, from our trust set (*ret for the caller to free):
@@ -204,7 +127,7 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 			int join, char *why, size_t wl)
 {
 	int r;
-	if ((r = hello_chain(c, certs, len, join, why, wl)) < 0 &&
+	if ((r = sync__hello_chain(c, certs, len, join, why, wl)) < 0 &&
 	    r == HAMLET_ECERT && len == 0) {
 		/* a node that shows no certificate (none yet, or its own
 		 * expired) is refused, not backed off: it is most often
@@ -443,8 +366,10 @@ int sync__feeds_answer(struct conn *c, const struct wire_feed *reply,
 {
 	struct mp_writer w;
 	int r = 0;
-	if (nreply)
+	if (nreply) { /* ours are ahead there, or named by ids it lacks */
+		sync__offered(c, reply, nreply);
 		return sync__send_feeds(c, reply, nreply, NULL, 0);
+	}
 	if (wanted)
 		return 0;
 	if (c->info)
@@ -477,6 +402,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		struct log_feed f;
 		uint64_t mine = 0;
 		int shared = 1, closed = 0;
+		sync__offer_answered(c, wf->key); /* it named its head */
 		r = log_feed_get(t, wf->key, &f);
 		if (r == 0) {
 			mine = f.seq;
@@ -687,7 +613,7 @@ int sync_session_start(struct conn *c)
 		if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
 			/* what we may read, for this session */
 			*c->own = ch->c[0];
-			chain_end(ch, &c->cert_end_ms);
+			sync__chain_end(ch, &c->cert_end_ms);
 		}
 		/* one installed while we run joins our trust set */
 		known = node_chain_known(c->d->node, certs, certs_len);

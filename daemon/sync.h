@@ -84,7 +84,13 @@ struct sync_sent {
 	uint8_t key[32];
 	uint64_t upto;
 	int used;
+	int offered; /* named in our FEEDS as ahead, not yet answered */
 };
+/* Under a byte budget, streaming waits for the answers (WANT, or FEEDS)
+ * to the feeds we offered, so that the peer's WANTs are all queued and
+ * ranked before the budget is spent; this long at most (a feed the peer
+ * does not ask for draws no answer). */
+#define SYNC_OFFER_WAIT_MS 15000
 
 /* A feed asked for (WANT) and the peer's head it was asked up to. */
 struct sync_want {
@@ -154,6 +160,11 @@ struct sync_session {
 	 * session, and why sending stopped (SYNC_HELD_*) */
 	uint64_t sent_session;
 	int budget_held;
+	/* feeds offered and not answered (sync_sent.offered), when the
+	 * last was, and whether the pump waits for them */
+	size_t offered_n;
+	uint64_t offered_ms;
+	int offer_wait;
 	int held_count_stale; /* peer_info.budget_waiting needs a recount */
 	struct sync_sent *sent; /* open-addressing table */
 	size_t sent_n, sent_cap;

@@ -103,6 +103,13 @@ size_t sync__batch_n(const struct sync_batch *b);
 void sync__ceiling_lost(struct peer_info *p);
 int sync__on_want(struct conn *c, const struct wire_msg *m, char *why,
 		  size_t wl);
+/* Under a byte budget, feeds f[0..n) were named in a FEEDS of ours as
+ * ahead of the peer: the pump waits for the peer's answers (at most
+ * SYNC_OFFER_WAIT_MS), so that what goes first is known first. */
+void sync__offered(struct conn *c, const struct wire_feed *f, size_t n);
+/* The peer answered for feed key (it asked for it, or named its head);
+ * the pump goes on at its WANT or the next tick. */
+void sync__offer_answered(struct conn *c, const uint8_t key[32]);
 /* Queue feed key to stream from seq + 1 (WANT, TAKE); the caller pumps. */
 int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     char *why, size_t wl);
@@ -110,6 +117,13 @@ int sync__on_ack(struct conn *c, const struct wire_msg *m, char *why,
 		 size_t wl);
 /* The trust exchange (sync_trust.c). */
 struct cert_chain;
+/* Lower *end to the first expiry of chain ch (0: none yet). */
+void sync__chain_end(const struct cert_chain *ch, uint64_t *end);
+/* The peer's certificate chain certs (a chain file) holds for its key
+ * in our network now and is not revoked here; join: queue it for our
+ * trust set. The session keeps it (c->cert, c->chain). */
+int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
+		      int join, char *why, size_t wl);
 int sync__trust_have_send(struct conn *c);
 int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
 		      const struct cert_chain *ch);

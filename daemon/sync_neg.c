@@ -539,6 +539,8 @@ static int job_answer(struct conn *c, struct sync_neg_job *j)
 		return send_neg(c, j->out, j->out_len);
 	case NJ_CLIENT:
 		diff_note(s, j->feeds, j->nfeeds);
+		/* the server lacks our heads there: it asks for them */
+		sync__offered(c, j->feeds, j->nfeeds);
 		if ((r = sync__send_feeds(c, j->feeds, j->nfeeds,
 					  (const uint8_t(*)[32])j->need.ids,
 					  j->need.n)) < 0)

@@ -65,6 +65,59 @@ static struct sync_sent *sent_find(struct sync_session *s,
 	return &s->sent[i];
 }
 
+/* --- what goes first under a budget ------------------------------------ */
+
+/* A byte budget applies to c's peer. */
+static int budget_set(const struct conn *c)
+{
+	struct config_budget b;
+	config_budget_for(&c->d->cfg, c->pa ? c->pa->addr : NULL,
+			  c->pa ? NULL : c->host, &b);
+	return b.per_day || b.per_session;
+}
+
+void sync__offered(struct conn *c, const struct wire_feed *f, size_t n)
+{
+	struct sync_session *s = &c->sy;
+	struct sync_sent *ss;
+	/* the peer asks for the feeds one WANT at a time: without a budget
+	 * each starts at once, as nothing that goes first can be crowded
+	 * out */
+	if (!n || !budget_set(c))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((ss = sent_find(s, f[i].key, 1)) && !ss->offered) {
+			ss->offered = 1;
+			s->offered_n++;
+		}
+	s->offered_ms = uv_now(c->d->loop);
+}
+
+void sync__offer_answered(struct conn *c, const uint8_t key[32])
+{
+	struct sync_session *s = &c->sy;
+	struct sync_sent *ss;
+	if (s->offered_n && (ss = sent_find(s, key, 0)) && ss->offered) {
+		ss->offered = 0;
+		s->offered_n--;
+	}
+}
+
+/* Feeds offered and not answered yet, for less than SYNC_OFFER_WAIT_MS:
+ * 1. Past that they are forgotten (the peer wants none of them). */
+static int offers_pending(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	if (!s->offered_n)
+		return 0;
+	if (uv_now(c->d->loop) - s->offered_ms < SYNC_OFFER_WAIT_MS)
+		return 1;
+	for (size_t i = 0; i < s->sent_cap; i++)
+		s->sent[i].offered = 0;
+	s->offered_n = 0;
+	return 0;
+}
+
 int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     char *why, size_t wl)
 {
@@ -72,6 +125,8 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 	struct sync_stream *st;
 	struct sync_sent *ss;
 	uint64_t from = seq + 1;
+
+	sync__offer_answered(c, key);
 	/* a WANT can be stale: entries in flight are not committed yet */
 	if ((ss = sent_find(s, key, 0)) && ss->upto >= from)
 		from = ss->upto + 1;
@@ -198,6 +253,60 @@ void sync_session_outgoing(struct conn *c, uint64_t *ret_to_send,
 }
 
 /* --- sending entries --------------------------------------------------- */
+
+/* The ENTRIES message of v[0..n) of feed key, not closing its batch, in
+ * *ret (len bytes, the caller frees). */
+static int entries_encode(const uint8_t key[32], const struct run_entry *v,
+			  size_t n, uint8_t **ret, size_t *ret_len)
+{
+	struct mp_writer w;
+	uint8_t *p;
+	size_t len;
+	int r;
+	mp_writer_init(&w);
+	r = wire_put_entries(&w, key, NULL, v, n, 0, NULL);
+	p = r < 0 ? NULL : mp_writer_take(&w, &len);
+	mp_writer_destroy(&w);
+	if (r < 0)
+		return r;
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	*ret_len = len;
+	return 0;
+}
+
+/* The most of v[0..n) whose message, compressed as it goes, is at most
+ * room bytes (the message of all n is larger): that number, with the
+ * message in *ret; 0 (*ret NULL) when not even one fits. A handful of
+ * encodings, only when a budget is about to be spent. */
+static size_t entries_fit(const uint8_t key[32], const struct run_entry *v,
+			  size_t n, uint64_t room, uint8_t **ret,
+			  size_t *ret_len)
+{
+	size_t lo = 0, hi = n; /* lo entries fit (none is nothing), hi not */
+	*ret = NULL;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2, len;
+		uint8_t *p;
+		if (entries_encode(key, v, mid, &p, &len) < 0)
+			break;
+		if (len <= room) {
+			free(*ret);
+			*ret = p;
+			*ret_len = len;
+			lo = mid;
+		} else {
+			free(p);
+			hi = mid;
+		}
+	}
+	if (!lo) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return lo;
+}
 
 /* Send the held ENTRIES message, closing the batch or not. */
 static int send_held(struct conn *c, int last)
@@ -385,6 +494,9 @@ void sync__budget_tick(struct conn *c)
 	struct sync_session *s = &c->sy;
 	struct config_budget b;
 
+	/* offered feeds the peer never answered: wait no longer */
+	if (!c->closing && s->offer_wait)
+		sync_session_pump(c);
 	if (c->closing || !s->budget_held)
 		return;
 	/* a new day: what the day's budget held may go */
@@ -413,9 +525,11 @@ void sync__budget_tick(struct conn *c)
  * a batch carries last = true and no empty message is needed.
  *
  * Feeds go by the rank of their next entry (payments, registrations,
- * health events, the rest), each in seq order. A byte budget stops the
- * stream before an entry that would pass it; the feeds stay queued until
- * the day turns (sync__budget_tick) or the session ends.
+ * health events, the rest), each in seq order; under a byte budget, not
+ * before the peer has answered every feed offered to it (sync__offered).
+ * A byte budget stops the stream before an entry whose message, as it
+ * goes on the wire (compressed), would pass it; the feeds stay queued
+ * until the day turns (sync__budget_tick) or the session ends.
  */
 void sync_session_pump(struct conn *c)
 {
@@ -433,15 +547,19 @@ void sync_session_pump(struct conn *c)
 	if (s->streams)
 		streams_rank(c);
 	room = budget_room(c, &why);
+	/* under a budget, the WANTs of every feed offered first, so that
+	 * the first to go is the first by rank, not the first asked for */
+	s->offer_wait = room != UINT64_MAX && offers_pending(c);
+	if (s->offer_wait)
+		return;
 	s->budget_held = SYNC_HELD_NONE;
 	while (!c->closing && s->nstreams && !s->budget_held) {
 		uint64_t credit = batch_room(s);
 		struct sync_stream *st = NULL;
 		struct store_txn *t = NULL;
 		struct log_feed f;
-		struct mp_writer w;
 		struct sync_sent *ss;
-		size_t n = 0, bytes = 0, lim = maxb, len;
+		size_t n = 0, bytes = 0, lim = maxb, len, cap;
 		int rank = 0, next_rank;
 		uint8_t *p;
 		int r;
@@ -483,11 +601,16 @@ void sync_session_pump(struct conn *c)
 					lim = (size_t)credit;
 			}
 		}
+		/* what a message of them would be charged is known once it
+		 * is compressed: read no more than a budget's room could
+		 * take at 16 to 1 */
+		cap = WIRE_BATCH_BYTES;
+		if (room < cap / 16)
+			cap = (size_t)room * 16 + 1;
 		while (r == 0 && n < lim && st->next + n <= f.seq &&
-		       bytes < WIRE_BATCH_BYTES) {
+		       bytes < cap) {
 			struct run_entry *we = &v[n];
 			struct log_entry_full x;
-			size_t size;
 			/* a body not held (erased) goes without; one
 			 * damaged here stops the feed's stream: sent
 			 * without, the peer would take it for erased */
@@ -519,21 +642,31 @@ void sync_session_pump(struct conn *c)
 			we->sig = x.sig;
 			we->body = x.body;
 			we->body_len = x.body_len;
-			size = we->env_len + we->body_len + 80;
-			if (bytes + size > room) {
-				s->budget_held = why;
-				too_big = budget_over_whole(c, size);
-				break;
-			}
-			bytes += size;
+			bytes += we->env_len + we->body_len + 80;
 			n++;
 		}
 		next_rank = rank;
+		p = NULL;
+		if (n > 0 && entries_encode(st->key, v, n, &p, &len) < 0)
+			p = NULL;
+		if (p && len > room) {
+			/* the budget is judged by what goes on the wire */
+			free(p);
+			n = entries_fit(st->key, v, n, room, &p, &len);
+			s->budget_held = why;
+			if (!n) {
+				/* not even one: held for good when it is
+				 * over a whole budget */
+				if (entries_encode(st->key, v, 1, &p, &len) == 0)
+					too_big = budget_over_whole(c, len);
+				free(p);
+				p = NULL;
+			}
+			bytes = 0;
+			for (size_t i = 0; i < n; i++)
+				bytes += v[i].env_len + v[i].body_len + 80;
+		}
 		if (n > 0) {
-			mp_writer_init(&w);
-			r = wire_put_entries(&w, st->key, NULL, v, n, 0, NULL);
-			p = r < 0 ? NULL : mp_writer_take(&w, &len);
-			mp_writer_destroy(&w);
 			if (!p || send_held(c, 0) < 0) {
 				free(p);
 				store_txn_abort(t);
@@ -552,7 +685,8 @@ void sync_session_pump(struct conn *c)
 			s->tx_batch_bytes += bytes;
 			if ((ss = sent_find(s, st->key, 1)))
 				ss->upto = st->next - 1;
-			room = room > bytes ? room - bytes : 0;
+			if (room != UINT64_MAX) /* charged as it goes */
+				room = room > len ? room - len : 0;
 			sent = 1;
 			s->sent_session += len;
 			if (c->info) {
@@ -579,7 +713,7 @@ void sync_session_pump(struct conn *c)
 		} else if (next_rank != rank) {
 			rank_pop(s, rank);
 			rank_append(s, next_rank, st);
-		} else if (n < lim && bytes < WIRE_BATCH_BYTES) {
+		} else if (n < lim && bytes < cap) {
 			break;
 		}
 	}

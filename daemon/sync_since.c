@@ -316,8 +316,10 @@ static void save_done(struct ingest_job *job)
 		     hamlet_strerror(job->r));
 	/* the basis status reads is this one now: what the peer
 	 * acknowledged after the two agreed is subtracted from it */
-	if (job->r == 0 && (p = peer_info_find(j->d, j->peer)))
+	if (job->r == 0 && (p = peer_info_find(j->d, j->peer))) {
 		p->acked_base = j->acked;
+		p->acked_version = j->base.version; /* kept so (contact.c) */
+	}
 	free(j);
 }
 

@@ -363,3 +363,82 @@ void sync_trust_changed(void *ctx)
 	}
 	store_txn_abort(t);
 }
+
+/* --- the peer's certificate chain, at HELLO ----------------------------- */
+
+/* Lower *end to the first expiry of chain ch (0: none yet). */
+void sync__chain_end(const struct cert_chain *ch, uint64_t *end)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->c[i].expires_ms &&
+		    (!*end || ch->c[i].expires_ms < *end))
+			*end = ch->c[i].expires_ms;
+}
+
+/* Is the peer's key, or an issuer in its chain, revoked in our set? */
+static int chain_revoked(struct conn *c, const struct cert_chain *ch,
+			 char *why, size_t wl)
+{
+	struct store_txn *t;
+	int r;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = trustset_revoked(t, c->rpk, ch, why, wl);
+	store_txn_abort(t);
+	return r;
+}
+
+/*
+ * The peer's certificate chain certs (a chain file, len bytes) holds for
+ * its key in our network now and is not revoked in our trust set; when
+ * join, its certificates are queued for our set too.
+ */
+int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
+		      int join, char *why, size_t wl)
+{
+	const struct node *n = c->d->node;
+	struct cert_chain *ch;
+	char cwhy[256];
+	int r;
+
+	if (len == 0) {
+		snprintf(why, wl, N_("no valid certificate: it showed none"));
+		return HAMLET_ECERT;
+	}
+	if (!(ch = malloc(sizeof(*ch))))
+		return -ENOMEM;
+	if ((r = cert_chain_decode(certs, len, ch)) < 0) {
+		snprintf(why, wl, N_("no valid certificate: its chain does not decode (%s)"),
+			 hamlet_strerror(r));
+		r = HAMLET_ECERT;
+	} else if (memcmp(ch->c[0].subject, c->rpk, 32) != 0) {
+		snprintf(why, wl,
+			 N_("no valid certificate: it showed one for another key"));
+		r = HAMLET_ECERT;
+	} else if ((r = cert_chain_check(ch, n->net.id, n->net.root_pk,
+					 peer_wall_ms(), cwhy,
+					 sizeof(cwhy))) < 0) {
+		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
+	} else if ((r = chain_revoked(c, ch, cwhy, sizeof(cwhy))) < 0) {
+		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
+		if (r != HAMLET_EREVOKED)
+			snprintf(why, wl, N_("cannot read the store: %s"),
+				 hamlet_strerror(r));
+		else
+			r = HAMLET_ECERT;
+	} else if (!(c->cert = malloc(sizeof(*c->cert)))) {
+		r = -ENOMEM;
+	} else {
+		*c->cert = ch->c[0];
+		sync__chain_end(ch, &c->cert_end_ms);
+		/* its chain joins our trust set: what it signs is judged
+		 * by it, here and wherever we relay it */
+		if (join && sync__trust_chain(c, certs, len, ch) < 0)
+			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
+			     c->name);
+		c->chain = ch;
+		ch = NULL;
+	}
+	free(ch);
+	return r;
+}

@@ -14,11 +14,7 @@ D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 tests_scratch budgetcut
 ROOT=$T/bk.root.key
 
-check "network created" "$H" network create bk --out "$T"
-for spec in c1:bk/c1 v1:bk/c1/v1; do
-	n=${spec%%:*} s=${spec#*:}
-	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
-done
+network_bk c1:bk/c1 v1:bk/c1/v1
 check "the root certifies c1" issue c1 commune bk/c1 --root-key "$ROOT" --delegate
 check "c1 certifies v1" issue v1 village bk/c1/v1 --issuer-home "$T/c1"
 {

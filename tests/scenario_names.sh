@@ -18,11 +18,7 @@ tests_scratch names
 export TZ=Asia/Ho_Chi_Minh
 ROOT=$T/bk.root.key
 
-check "network created" "$H" network create bk --out "$T"
-for spec in c1:bk/c1 v1:bk/c1/v1 v2:bk/c1/v2; do
-	n=${spec%%:*} s=${spec#*:}
-	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
-done
+network_bk c1:bk/c1 v1:bk/c1/v1 v2:bk/c1/v2
 check "the root certifies c1" issue c1 commune bk/c1 --root-key "$ROOT" --delegate
 check "c1 certifies v1 as \"Ban Na Pai\"" bash -c "'$H' cert issue --issuer-home '$T/c1' --to '$(key v1)' --name 'Ban Na Pai' --role village --read bk/c1/v1 --write bk/c1/v1 --out '$T/v1.cert' >/dev/null && '$H' --home '$T/v1' cert install '$T/v1.cert' >/dev/null"
 check "c1 certifies v2" issue v2 village bk/c1/v2 --issuer-home "$T/c1"

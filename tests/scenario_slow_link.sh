@@ -21,11 +21,7 @@ FP=${3:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd PATH/TO/faultproxy}
 tests_scratch slow_link
 ROOT=$T/bk.root.key
 
-check "network created" "$H" network create bk --out "$T"
-for spec in p:bk c1:bk/c1 v1:bk/c1/v1 w1:bk/c1/w1; do
-	n=${spec%%:*} s=${spec#*:}
-	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
-done
+network_bk p:bk c1:bk/c1 v1:bk/c1/v1 w1:bk/c1/w1
 check "the root certifies p" issue p province bk --root-key "$ROOT" --delegate
 check "the root certifies c1" issue c1 commune bk/c1 --root-key "$ROOT" --delegate
 check "c1 certifies v1" issue v1 village bk/c1/v1 --issuer-home "$T/c1"
@@ -46,19 +42,7 @@ start p && ok "p's daemon listens" || fail "p's daemon listens"
 start c1 --peer 127.0.0.1:${PORTOF[p]} && ok "c1 dials p" || fail "c1 dials p"
 
 # the 2G link: v1 -> proxy -> c1
-proxy_start() {
-	local _
-	for _ in 1 2 3 4 5; do
-		PX=$(port)
-		: >"$T/proxy.log"
-		"$FP" "$PX" "${PORTOF[c1]}" --rate 20000 --delay 300 --max-seconds 600 >>"$T/proxy.log" 2>&1 &
-		PXPID=$!
-		within 5 grep -q "listening on" "$T/proxy.log" && return 0
-		kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null
-	done
-	return 1
-}
-proxy_start && ok "a 20 kB/s link with 300 ms each way stands before c1" || fail "the proxy listens"
+proxy_start "${PORTOF[c1]}" --rate 20000 --delay 300 --max-seconds 600 && ok "a 20 kB/s link with 300 ms each way stands before c1" || fail "the proxy listens"
 start v1 --peer 127.0.0.1:$PX && ok "v1 dials c1 through it" || fail "v1 dials c1 through it"
 check "v1 and c1 are in sync before anything is written (60 s)" within 60 N v1 sync --wait --timeout 20
 
@@ -89,7 +73,7 @@ check "it says it is sending, and what still waits" grep -qE '^  c1 \(bk/c1\): c
 sed 's/^/    # /' "$T/sending.txt" | grep 'c1 (bk/c1)'
 
 # --- 2. the link is cut mid-transfer ---
-kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null
+proxy_stop
 check "v1 sees c1 gone (30 s)" within 30 bash -c "[ \$('$H' --home '$T/v1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"peers\"][0][\"connected\"])') = False ]"
 n=$(entries c1)
 w=$(peer v1 c1 waiting_out)

@@ -241,7 +241,7 @@ int main(void)
 			{ "[budget]\ndefault_per_day = 5 MiB\n",
 			  "line 2: [budget] default_per_day \"5 MiB\" is not a size like 5MB, 200KB or none" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_session=-1\n",
-			  "line 2: [budget] per_session \"-1\" is not a size like 5MB, 200KB or none" },
+			  "line 2: [budget] peer 10.0.0.2:7000 per_session \"-1\" is not a size like 5MB, 200KB or none" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_week=1MB\n",
 			  "line 2: [budget] peer 10.0.0.2:7000: \"per_week=1MB\" is not per_day=SIZE or per_session=SIZE" },
 			{ "[budget]\npeer = per_day=1MB\n",
@@ -265,9 +265,15 @@ int main(void)
 			{ "[budget]\n\ndefault_per_session = 200000\n",
 			  "line 3: [budget] default_per_session \"200000\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_day=5\n",
-			  "line 2: [budget] per_day \"5\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			  "line 2: [budget] peer 10.0.0.2:7000 per_day \"5\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_day=1KB per_session=9\n",
-			  "line 2: [budget] per_session \"9\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			  "line 2: [budget] peer 10.0.0.2:7000 per_session \"9\" has no unit: write B, KB, MB or GB after the number, like 5MB or 200KB (or none for no limit)" },
+			/* a unit set apart by a space, which a peer line ends
+			 * its key=SIZE at: said so, not that none is given */
+			{ "[budget]\npeer = 127.0.0.1:9 per_day=1 KB\n",
+			  "line 2: [budget] peer 127.0.0.1:9: per_day=1 KB has a space before its unit: on a peer line write it without one, per_day=1KB" },
+			{ "[budget]\npeer = 127.0.0.1:9 per_day=1KB per_session=2 mb\n",
+			  "line 2: [budget] peer 127.0.0.1:9: per_session=2 mb has a space before its unit: on a peer line write it without one, per_session=2mb" },
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			conf(bad[i].file);
@@ -402,7 +408,7 @@ int main(void)
 			{ "[budget]\ndefault_per_session = 0MB\n",
 			  "line 2: [budget] default_per_session \"0MB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
 			{ "[budget]\npeer = 10.0.0.2:7000 per_day=0KB\n",
-			  "line 2: [budget] per_day \"0KB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
+			  "line 2: [budget] peer 10.0.0.2:7000 per_day \"0KB\" is out of range: a size is more than 0 and at most 1000GB (none: no limit)" },
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			conf(bad[i].file);

@@ -219,6 +219,37 @@ int main(void)
 		store_txn_abort(t);
 	}
 
+	TEST_START("what a peer acknowledged is kept with the version of its basis, and only when asked");
+	{
+		struct heard_contact hc = { .acked_set = 1, .acked_version = 0,
+					    .acked = 352 };
+		struct store_txn *t;
+		uint32_t day;
+		uint64_t ver, a, sent;
+		memset(hc.peer, 0x45, 32);
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(heard_acked_get(t, hc.peer, &ver, &a));
+		ASSERT_EQ(ver, 0);
+		ASSERT_EQ(a, 352);
+		/* day 0: no budget is made up for it */
+		ASSERT_EQ(heard_budget_get(t, hc.peer, &day, &sent),
+			  HAMLET_ENOTFOUND);
+		store_txn_abort(t);
+		hc.acked_version = 17; /* the two agreed since */
+		hc.acked = 3;
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		hc.acked_set = 0; /* not asked: left as it is */
+		hc.acked = 9;
+		hc.when_ms = 1000;
+		ASSERT_OK(heard_contacts_save(p->st, &hc, 1));
+		ASSERT_OK(store_txn_begin(p->st, 1, &t));
+		ASSERT_OK(heard_acked_get(t, hc.peer, &ver, &a));
+		ASSERT_EQ(ver, 17);
+		ASSERT_EQ(a, 3);
+		store_txn_abort(t);
+	}
+
 	TEST_START("at most HEARD_MAX_PEERS contacts are kept; those kept still move");
 	{
 		static struct heard_contact hc[HEARD_MAX_PEERS];
@@ -249,8 +280,9 @@ int main(void)
 			  HAMLET_ENOTFOUND);
 		store_txn_abort(t);
 		/* HEARD_MAX_PEERS contacts (0x22's among them), as many
-		 * budgets (0x44's among them), and one feed row (v1's) */
-		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 1);
+		 * budgets (0x44's among them), one feed row (v1's) and
+		 * one of what a peer acknowledged (0x45's) */
+		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 2);
 
 		TEST_START("full, a new peer's budget takes the place of one counted on an earlier day");
 		extra.day = 20261203;
@@ -261,7 +293,7 @@ int main(void)
 		ASSERT_EQ(day, 20261203);
 		ASSERT_OK(store_count(t, ST_HEARD, &rows));
 		store_txn_abort(t);
-		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 1);
+		ASSERT_EQ(rows, 2 * HEARD_MAX_PEERS + 2);
 	}
 
 	TEST_START("the lag report names who is behind, since when and through whom");

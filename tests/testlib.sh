@@ -63,6 +63,17 @@ issue() {
 		N "$n" cert install "$T/$n.cert" >/dev/null
 }
 
+# network_bk NAME:SCOPE...: network bk is created in $T ($T/bk.network,
+# its root key $T/bk.root.key) and each NAME joins it with SCOPE
+network_bk() {
+	local spec n s
+	check "network created" "$H" network create bk --out "$T"
+	for spec; do
+		n=${spec%%:*} s=${spec#*:}
+		check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "$n" --scope "$s"
+	done
+}
+
 # --- daemons: $D is hamletd's path; each logs to $T/NAME.log ---
 pids=()
 daemons_stop() {
@@ -126,6 +137,25 @@ stop() {
 	pids=("${keep[@]}")
 	PIDOF[$n]=
 }
+# proxy_start TO-PORT FAULTPROXY-ARGS...: $FP (tests/tools/faultproxy)
+# listens on a free port $PX and forwards to TO-PORT as the arguments
+# say; its pid is $PXPID, its log $T/proxy.log. Five ports are tried.
+PXPID=
+proxy_start() {
+	local to=$1 _
+	shift
+	for _ in 1 2 3 4 5; do
+		PX=$(port)
+		: >"$T/proxy.log"
+		"$FP" "$PX" "$to" "$@" >>"$T/proxy.log" 2>&1 &
+		PXPID=$!
+		within 5 grep -q "listening on" "$T/proxy.log" && return 0
+		kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null
+	done
+	return 1
+}
+proxy_stop() { kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null; }
+
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
 # check DESCRIPTION COMMAND...: the command succeeds

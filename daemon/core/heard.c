@@ -10,6 +10,7 @@
 #define KIND_FEED 'f'
 #define KIND_PEER 'p'
 #define KIND_BUDGET 'b'
+#define KIND_ACKED 'a'
 
 static void row_key(int kind, const uint8_t k[32], uint8_t out[33])
 {
@@ -264,6 +265,58 @@ int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
 	return store_put(t, ST_HEARD, k, 33, v, 12, 0);
 }
 
+int heard_acked_get(struct store_txn *t, const uint8_t peer[32],
+		    uint64_t *ret_version, uint64_t *ret_acked)
+{
+	uint8_t k[33];
+	const void *v;
+	size_t vl;
+	int r;
+
+	row_key(KIND_ACKED, peer, k);
+	if ((r = store_get(t, ST_HEARD, k, 33, &v, &vl)) < 0)
+		return r;
+	if (vl != 16)
+		return HAMLET_ECORRUPT;
+	*ret_version = store_get_be64(v);
+	*ret_acked = store_get_be64((const uint8_t *)v + 8);
+	return 0;
+}
+
+int heard_acked_put(struct store_txn *t, const uint8_t peer[32],
+		    uint64_t version, uint64_t acked)
+{
+	uint8_t k[33], v[16], from = KIND_ACKED;
+	uint64_t ov, oa;
+	int r = heard_acked_get(t, peer, &ov, &oa);
+
+	if (r == 0 && ov == version && oa == acked)
+		return 0;
+	if (r == HAMLET_ENOTFOUND) {
+		struct store_cursor *c;
+		const void *ck, *cv;
+		size_t kl, vl, n = 0;
+		if ((r = store_cursor_open(t, ST_HEARD, &c)) < 0)
+			return r;
+		for (r = store_cursor_seek(c, &from, 1, &ck, &kl, &cv, &vl);
+		     r == 1 && ((const uint8_t *)ck)[0] == KIND_ACKED &&
+		     n < HEARD_MAX_PEERS;
+		     r = store_cursor_next(c, &ck, &kl, &cv, &vl))
+			n++;
+		store_cursor_close(c);
+		if (r < 0)
+			return r;
+		if (n >= HEARD_MAX_PEERS)
+			return 0;
+	} else if (r < 0 && r != HAMLET_ECORRUPT) {
+		return r; /* a damaged row is replaced */
+	}
+	row_key(KIND_ACKED, peer, k);
+	store_be64(v, version);
+	store_be64(v + 8, acked);
+	return store_put(t, ST_HEARD, k, 33, v, 16, 0);
+}
+
 struct contacts {
 	const struct heard_contact *v;
 	size_t n;
@@ -279,6 +332,10 @@ static int contacts_put(struct store_txn *t, void *ctx)
 		if (r >= 0 && c->v[i].day)
 			r = heard_budget_put(t, c->v[i].peer, c->v[i].day,
 					     c->v[i].sent);
+		if (r >= 0 && c->v[i].acked_set)
+			r = heard_acked_put(t, c->v[i].peer,
+					    c->v[i].acked_version,
+					    c->v[i].acked);
 	}
 	return r;
 }

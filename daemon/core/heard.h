@@ -18,6 +18,11 @@
  *       the bytes of ENTRIES sent to that peer on that day, which its
  *       daily byte budget counts (hamletd's [budget]), so that a restart
  *       does not hand a metered link the day's budget again.
+ *   'a' || peer key(32) -> version(be64) || acked(be64)
+ *       the entries that peer acknowledged since the basis kept with it
+ *       at that store version (peerbase.h; 0: none kept, since the
+ *       first session), so that what waits for it (status.h) is known
+ *       across a restart and with hamletd stopped.
  *
  * Feed rows are written in the transaction that stores the entries
  * (log_ingest_via), so they never disagree with the feeds; there is at
@@ -100,13 +105,25 @@ int heard_budget_get(struct store_txn *t, const uint8_t peer[32],
 int heard_budget_put(struct store_txn *t, const uint8_t peer[32],
 		     uint32_t day, uint64_t sent);
 
-/* A peer's contact and budget to keep (heard_contacts_save): when_ms 0
- * keeps no contact, day 0 no budget. */
+/* The entries peer acknowledged since the basis of version (0: none):
+ * 0, or HAMLET_ENOTFOUND. */
+int heard_acked_get(struct store_txn *t, const uint8_t peer[32],
+		    uint64_t *ret_version, uint64_t *ret_acked);
+/* Keep them (at most HEARD_MAX_PEERS peers: past that a new one is not
+ * kept, and status counts too many for it, never too few). */
+int heard_acked_put(struct store_txn *t, const uint8_t peer[32],
+		    uint64_t version, uint64_t acked);
+
+/* A peer's contact, budget and acknowledgements to keep
+ * (heard_contacts_save): when_ms 0 keeps no contact, day 0 no budget,
+ * acked_set 0 no acknowledgements. */
 struct heard_contact {
 	uint8_t peer[32];
 	uint64_t when_ms;
 	uint32_t day;
 	uint64_t sent;
+	int acked_set;
+	uint64_t acked_version, acked;
 };
 
 /*

@@ -112,7 +112,8 @@ uint64_t status_waiting_since(struct node *n, uint64_t since_ms);
  * however old their date), but for feeds whose head came last from that
  * peer, less acked, the entries it acknowledged since (the status RPC's
  * entries_acked_since_agreed; 0 when hamletd does not run); with no
- * basis kept, the entries written here since since_ms. The text and JSON
+ * basis kept (the two never agreed), every entry it may read but of
+ * those feeds, less acked. The text and JSON
  * of status both judge "in sync" and "waiting" by it. Costs the feeds
  * moved since that basis, not a walk of the entries. 0, or <0 when the
  * store cannot be read.

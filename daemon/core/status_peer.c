@@ -169,8 +169,11 @@ static int basis_get(struct store_txn *t, const uint8_t peer[32],
  * of the feeds that certificate lets it read (every feed when none holds
  * here, or key is NULL), the newest entry and the entries that wait for
  * it: those arrived since the basis kept with it, less acked, the
- * entries it acknowledged since (based); with no basis (key NULL, or
- * none kept) or own_only, the entries written here since since_ms. */
+ * entries it acknowledged since (based; or as the store keeps them,
+ * heard.h, when that says more); with none kept, every entry
+ * it may read but of the feeds it writes or that came last from it,
+ * less acked; with key NULL or own_only, the entries written here since
+ * since_ms. */
 struct peer_view {
 	int named;
 	char name[CERT_MAX_NAME + 1];
@@ -209,17 +212,32 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 	ret->reads_own = !w.reader || scopemap_may_read(w.map, w.reader,
 							  n->scope);
 	ret->based = key && !own_only && basis_get(w.t, key, &b);
-	w.own = !ret->based;
+	/* with no basis kept (the two never agreed, or this store went
+	 * back before it), nothing is known to be at the peer but what it
+	 * writes and what came from it: every other entry it may read
+	 * counts, less what it acknowledged, never the entries dated
+	 * after the last sync (a sync cut short dates it after them all) */
+	w.own = !key || own_only;
 	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
 		goto out;
-	if (ret->based) {
+	if (!w.own) {
+		uint64_t kv, ka;
+		/* what it acknowledged since that basis as the store keeps
+		 * it (heard.h): with hamletd stopped, or not yet read by it
+		 * since it started, hamletd's figure is short of it */
+		if (heard_acked_get(w.t, key, &kv, &ka) == 0 &&
+		    kv == (ret->based ? b.version : 0) && ka > acked)
+			acked = ka;
 		m.t = w.t;
-		m.lseq = b.lseq;
-		if ((r = heads_moved_since(w.t, b.version, count_moved, &m)) < 0)
+		m.lseq = ret->based ? b.lseq : 0;
+		if ((r = heads_moved_since(w.t, ret->based ? b.version : 0,
+					   count_moved, &m)) < 0)
 			goto out;
 		w.n = m.n > acked ? m.n - acked : 0;
-		ret->agreed_ms = b.used_ms;
-		ret->arrival_ms = w.n ? m.arrival_ms : 0;
+		if (ret->based) {
+			ret->agreed_ms = b.used_ms;
+			ret->arrival_ms = w.n ? m.arrival_ms : 0;
+		}
 	}
 	ret->newest_ms = w.newest_ms;
 	ret->waiting = w.n;
@@ -334,7 +352,7 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 		     : ret->to_send || ret->unacked ? STATUS_PEER_SENDING
 		     : !ret->last_sync_ms ||
 				     ret->last_sync_ms < ret->newest_ms ||
-				     (pv.based && pv.waiting)
+				     pv.waiting
 			     ? STATUS_PEER_BEHIND
 			     : STATUS_PEER_IN_SYNC;
 	/* in sync but for own entries it refuses for their dates: it
