@@ -32,6 +32,8 @@ static const char *trailer_word(int s)
 		return "bad_signature";
 	case BUNDLE_TRAILER_BAD_COUNT:
 		return "bad_count";
+	case BUNDLE_TRAILER_UNCHECKED:
+		return "unchecked";
 	default:
 		return "unknown";
 	}

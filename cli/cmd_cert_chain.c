@@ -422,9 +422,9 @@ int cmd_cert__show(int argc, char **argv)
 	}
 	if ((r = cli_read_all(pos[0], (char **)&buf, &len)) < 0)
 		return r;
-	if ((r = cert_chain_decode((uint8_t *)buf, len, &ch)) < 0) {
-		cli_err(_("%s is not a certificate chain: %s"), pos[0],
-			cli_strerror(r));
+	if ((r = cert_chain_decode_why((uint8_t *)buf, len, &ch, why,
+				       sizeof(why))) < 0) {
+		cli_err(_("%s is not a certificate chain: %s"), pos[0], why);
 		goto out;
 	}
 	if (netfile) {

@@ -223,27 +223,33 @@ int bundle_writer_add_trust(struct bundle_writer *w, int kind,
 }
 
 int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
-		       const uint8_t **ret_data, size_t *ret_len)
+		       const uint8_t **ret_data, size_t *ret_len, char *why,
+		       size_t whylen)
 {
 	struct mp_doc d;
 	const msgpack_object *f;
 	uint64_t kind;
-	int r;
+	int r, parsed = 0;
 
-	if ((r = mp_doc_parse(&d, p, len, 2)) < 0)
-		return r;
-	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_uint(&f[0], TRUST_KIND_MAX, &kind)) < 0 ||
-	    (r = mp_get_bin(&f[1], TRUST_ITEM_MAX, ret_data, ret_len)) < 0)
-		goto out;
-	if (kind < TRUST_CERT) {
-		r = HAMLET_EFORMAT;
-		goto out;
-	}
+	CHECK(mp_doc_parse(&d, p, len, 4),
+	      N_("trust frame is not one msgpack value"));
+	parsed = 1;
+	CHECK(mp_get_array(d.root, 2, 0, &f, NULL),
+	      N_("trust frame is not [kind, bin]"));
+	CHECK(mp_get_uint(&f[0], UINT64_MAX, &kind),
+	      N_("trust frame's kind is not a uint"));
+	if (kind < TRUST_CERT || kind > TRUST_KIND_MAX)
+		FAULT(HAMLET_EFORMAT,
+		      N_("trust frame's kind %llu is not 1 (certificate), 2 (revocation), 3 (fork proof) or 4 (scope move)"),
+		      (unsigned long long)kind);
+	CHECK(mp_get_bin(&f[1], TRUST_ITEM_MAX, ret_data, ret_len),
+	      N_("trust frame's item is not a bin of at most %d bytes"),
+	      TRUST_ITEM_MAX);
 	*ret_kind = (int)kind;
 	r = 0;
 out:
-	mp_doc_close(&d);
+	if (parsed)
+		mp_doc_close(&d);
 	return r;
 }
 
@@ -467,6 +473,35 @@ static size_t next_frame(const struct bundle_reader *r, size_t from)
 	return r->len;
 }
 
+int bundle_reader_oversize_at(const struct bundle_reader *r, size_t off,
+			      int *ret_type, uint32_t *ret_declared,
+			      size_t *ret_limit)
+{
+	struct bytes_reader b;
+	const uint8_t *magic;
+	uint8_t type, pad;
+	uint32_t n;
+	size_t limit;
+
+	if (off >= r->len)
+		return 0;
+	bytes_reader_init(&b, r->buf + off, r->len - off);
+	if (bytes_borrow(&b, FRAME_MAGIC_LEN, &magic) < 0 ||
+	    bytes_get_u8(&b, &type) < 0 || bytes_get_u8(&b, &pad) < 0 ||
+	    bytes_get_be32(&b, &n) < 0)
+		return 0;
+	/* the head frame_head() reads, refused for its length alone */
+	limit = type == BUNDLE_FRAME_RUN ? BUNDLE_MAX_RUN_FRAME
+					 : BUNDLE_MAX_FRAME;
+	if (memcmp(magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0 || pad != 0 ||
+	    !strchr("HETRC", type) || type == 0 || n <= limit)
+		return 0;
+	*ret_type = type;
+	*ret_declared = n;
+	*ret_limit = limit;
+	return 1;
+}
+
 int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
 			 uint32_t *ret_declared)
 {
@@ -512,44 +547,55 @@ void bundle_reader_resync_from(struct bundle_reader *r, size_t offset)
 }
 
 int bundle_header_parse(const uint8_t *p, size_t len,
-			struct bundle_header *ret)
+			struct bundle_header *ret, char *why, size_t whylen)
 {
 	struct mp_doc d;
 	const msgpack_object *f;
 	struct bundle_header h;
 	uint64_t v;
-	int r;
+	int r, parsed = 0;
 
-	if ((r = mp_doc_parse(&d, p, len, 16)) < 0)
-		return r;
+	CHECK(mp_doc_parse(&d, p, len, 16),
+	      N_("the header is not one msgpack value"));
+	parsed = 1;
 	memset(&h, 0, sizeof(h));
-	if ((r = mp_get_array(d.root, 7, 0, &f, NULL)) < 0)
-		goto out;
-	if ((r = mp_get_uint(&f[0], UINT32_MAX, &v)) < 0)
-		goto out;
-	if (v != BUNDLE_VERSION) {
-		r = HAMLET_EVERSION;
-		goto out;
-	}
-	if ((r = mp_get_bin_fixed(&f[1], 32, h.network_id)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[2], 32, h.creator)) < 0 ||
-	    (r = mp_get_uint(&f[3], UINT64_MAX, &h.created_hlc)) < 0 ||
-	    (r = mp_get_cstr(&f[4], h.scope, sizeof(h.scope))) < 0)
-		goto out;
+	/* the version first, whatever follows it: a later version may
+	 * have other fields */
+	if (d.root->type != MSGPACK_OBJECT_ARRAY || d.root->via.array.size < 1)
+		FAULT(HAMLET_EFORMAT, N_("the header is not an array"));
+	CHECK(mp_get_uint(&d.root->via.array.ptr[0], UINT64_MAX, &v),
+	      N_("the header's version is not a uint"));
+	if (v != BUNDLE_VERSION)
+		FAULT(HAMLET_EVERSION,
+		      N_("the bundle is of format version %llu; this hamlet reads version %d: read it with a hamlet of that version"),
+		      (unsigned long long)v, BUNDLE_VERSION);
+	CHECK(mp_get_array(d.root, 7, 0, &f, NULL),
+	      N_("the header is not an array of 7 fields"));
+	CHECK(mp_get_bin_fixed(&f[1], 32, h.network_id),
+	      N_("the header's network_id is not a 32-byte bin"));
+	CHECK(mp_get_bin_fixed(&f[2], 32, h.creator),
+	      N_("the header's creator is not a 32-byte bin"));
+	CHECK(mp_get_uint(&f[3], UINT64_MAX, &h.created_hlc),
+	      N_("the header's created_hlc is not a uint"));
+	CHECK(mp_get_cstr(&f[4], h.scope, sizeof(h.scope)),
+	      N_("the header's scope_prefix is not a string of at most %d bytes"),
+	      ENTRY_MAX_SCOPE);
 	if (h.scope[0] && (r = entry_scope_check(h.scope)) < 0)
-		goto out;
+		FAULT(r, N_("the header's scope_prefix is not a valid scope"));
 	if (mp_is_nil(&f[5]) && mp_is_nil(&f[6])) {
 		h.has_for = 0;
 	} else {
-		if ((r = mp_get_bin_fixed(&f[5], 32, h.for_node)) < 0 ||
-		    (r = mp_get_bin_fixed(&f[6], 32, h.for_summary)) < 0)
-			goto out;
+		CHECK(mp_get_bin_fixed(&f[5], 32, h.for_node),
+		      N_("the header's for_node is not nil or a 32-byte bin"));
+		CHECK(mp_get_bin_fixed(&f[6], 32, h.for_summary),
+		      N_("the header's for_summary is not nil or a 32-byte bin"));
 		h.has_for = 1;
 	}
 	*ret = h;
 	r = 0;
 out:
-	mp_doc_close(&d);
+	if (parsed)
+		mp_doc_close(&d);
 	return r;
 }
 
@@ -610,10 +656,16 @@ int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
 		why_set(why, whylen, N_("run frame is not one msgpack value"));
 		return r;
 	}
-	if ((r = mp_get_array(d.root, 2, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_uint(&f[0], 1, &codec)) < 0 ||
-	    (r = mp_get_bin(&f[1], BUNDLE_MAX_RUN_FRAME, &data, &dl)) < 0) {
+	if (mp_get_array(d.root, 2, 0, &f, NULL) < 0 ||
+	    mp_get_bin(&f[1], BUNDLE_MAX_RUN_FRAME, &data, &dl) < 0) {
+		r = HAMLET_EFORMAT;
 		why_set(why, whylen, N_("run frame is not [codec 0 or 1, bin]"));
+		goto out;
+	}
+	if (mp_get_uint(&f[0], UINT64_MAX, &codec) < 0 || codec > 1) {
+		r = HAMLET_EFORMAT;
+		why_set(why, whylen,
+			N_("run frame's codec is not 0 (none) or 1 (zstd)"));
 		goto out;
 	}
 	if (codec == 1) {
@@ -629,8 +681,8 @@ int bundle_run_parse(const uint8_t *p, size_t len, struct bundle_run *ret,
 		}
 		if ((r = zst_decompress(data, dl, ret->raw, raw_len)) < 0) {
 			why_set(why, whylen,
-				 N_("run frame does not decompress to the %zu bytes it declares"),
-				 raw_len);
+				N_("run frame's zstd data or checksum is damaged, or it does not decompress to the %zu bytes it declares"),
+				raw_len);
 			goto out;
 		}
 		data = ret->raw;

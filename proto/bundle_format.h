@@ -156,15 +156,30 @@ int bundle_reader_next(struct bundle_reader *r, struct bundle_frame *ret,
 int bundle_reader_cut_at(const struct bundle_reader *r, size_t off,
 			 uint32_t *ret_declared);
 
+/*
+ * 1 when the bytes at off are a well-formed frame head whose declared
+ * length is over its type's limit: *ret_type, *ret_declared and
+ * *ret_limit (BUNDLE_MAX_RUN_FRAME or BUNDLE_MAX_FRAME) say so; else 0.
+ */
+int bundle_reader_oversize_at(const struct bundle_reader *r, size_t off,
+			      int *ret_type, uint32_t *ret_declared,
+			      size_t *ret_limit);
+
 /* The frame at offset turned out damaged inside (its length may be wrong):
  * look for the next frame from the byte after its start. */
 void bundle_reader_resync_from(struct bundle_reader *r, size_t offset);
 
+/* The header frame's payload. HAMLET_EVERSION for a version other than
+ * BUNDLE_VERSION (read before the other fields); why (may be NULL)
+ * names the field at fault, or the version found and the one read. */
 int bundle_header_parse(const uint8_t *p, size_t len,
-			struct bundle_header *ret);
-/* A trust frame's payload, msgpack [kind, bin]: data borrows from p. */
+			struct bundle_header *ret, char *why, size_t whylen);
+/* A trust frame's payload, msgpack [kind, bin]: data borrows from p.
+ * HAMLET_EFORMAT for a kind this version does not know; why (may be
+ * NULL) names the field at fault. */
 int bundle_trust_parse(const uint8_t *p, size_t len, int *ret_kind,
-		       const uint8_t **ret_data, size_t *ret_len);
+		       const uint8_t **ret_data, size_t *ret_len, char *why,
+		       size_t whylen);
 int bundle_entry_parse(const uint8_t *p, size_t len,
 		       struct bundle_entry *ret);
 /* A run frame's entries; v[] borrows from p and from raw and envs,

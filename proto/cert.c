@@ -205,82 +205,125 @@ static int get_strs(const msgpack_object *o, size_t max, char *v,
 	return 0;
 }
 
-static int decode_body(const uint8_t *b, size_t len, struct cert *c)
+/* The body's fields into c, naming the one at fault (SPEC 6, 1.3). */
+static int decode_body(const uint8_t *b, size_t len, struct cert *c,
+		       char *why, size_t whylen)
 {
 	struct mp_doc d;
 	const msgpack_object *f;
 	uint64_t v, role;
-	int r;
+	size_t nf;
+	int r, parsed = 0;
 
-	if ((r = mp_doc_parse(&d, b, len, 64)) < 0)
-		return r;
-	if ((r = mp_get_array(d.root, SIZE_MAX, 64, &f, &v)) < 0)
-		goto out;
-	if (v < 1 || mp_get_uint(&f[0], UINT64_MAX, &v) < 0) {
-		r = HAMLET_EFORMAT;
-		goto out;
-	}
-	if (v != CERT_VERSION) {
-		r = HAMLET_EVERSION;
-		goto out;
-	}
-	if ((r = mp_get_array(d.root, CERT_FIELDS, 0, &f, NULL)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[1], 32, c->network_id)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[2], 32, c->issuer)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[3], 32, c->subject)) < 0 ||
-	    (r = mp_get_cstr(&f[4], c->name, sizeof(c->name))) < 0 ||
-	    (r = mp_get_uint(&f[5], CERT_AUDITOR, &role)) < 0 ||
-	    (r = get_strs(&f[6], CERT_MAX_PREFIXES, c->read[0],
-			  sizeof(c->read[0]), &c->nread)) < 0 ||
-	    (r = get_strs(&f[7], CERT_MAX_PREFIXES, c->write[0],
-			  sizeof(c->write[0]), &c->nwrite)) < 0 ||
-	    (r = get_strs(&f[8], CERT_MAX_COLLECTIONS, c->collections[0],
-			  sizeof(c->collections[0]), &c->ncollections)) < 0 ||
-	    (r = mp_get_uint(&f[9], UINT64_MAX, &c->not_before_ms)) < 0 ||
-	    (r = mp_get_uint(&f[10], UINT64_MAX, &c->expires_ms)) < 0 ||
-	    (r = mp_get_bool(&f[11], &c->delegate)) < 0 ||
-	    (r = mp_get_bin_fixed(&f[12], 16, c->serial)) < 0)
-		goto out;
-	if (!mp_is_nil(&f[13])) {
-		r = HAMLET_EFORMAT;
-		goto out;
-	}
+	CHECK(mp_doc_parse(&d, b, len, 64),
+	      N_("the certificate's body is not one msgpack value of at most 64 items"));
+	parsed = 1;
+	CHECK(mp_get_array(d.root, SIZE_MAX, 64, &f, &nf),
+	      N_("the certificate's body is not an array"));
+	/* the version first, whatever follows it */
+	if (nf < 1)
+		FAULT(HAMLET_EFORMAT, N_("the certificate's body is empty"));
+	CHECK(mp_get_uint(&f[0], UINT64_MAX, &v),
+	      N_("the certificate's version is not a uint"));
+	if (v != CERT_VERSION)
+		FAULT(HAMLET_EVERSION,
+		      N_("the certificate is of version %llu; this hamlet reads version %d"),
+		      (unsigned long long)v, CERT_VERSION);
+	if (nf != CERT_FIELDS)
+		FAULT(HAMLET_EFORMAT,
+		      N_("the certificate's body has %zu fields, not %d"), nf,
+		      CERT_FIELDS);
+	CHECK(mp_get_bin_fixed(&f[1], 32, c->network_id),
+	      N_("the certificate's network_id is not a 32-byte bin"));
+	CHECK(mp_get_bin_fixed(&f[2], 32, c->issuer),
+	      N_("the certificate's issuer is not a 32-byte bin"));
+	CHECK(mp_get_bin_fixed(&f[3], 32, c->subject),
+	      N_("the certificate's subject is not a 32-byte bin"));
+	CHECK(mp_get_cstr(&f[4], c->name, sizeof(c->name)),
+	      N_("the certificate's name is not a string of at most %d bytes"),
+	      CERT_MAX_NAME);
+	CHECK(mp_get_uint(&f[5], UINT64_MAX, &role),
+	      N_("the certificate's role is not a uint"));
+	if (role < CERT_VILLAGE || role > CERT_AUDITOR)
+		FAULT(HAMLET_EFORMAT,
+		      N_("the certificate's role %llu is not 1 (village), 2 (commune), 3 (district), 4 (province) or 5 (auditor)"),
+		      (unsigned long long)role);
+	CHECK(get_strs(&f[6], CERT_MAX_PREFIXES, c->read[0],
+		       sizeof(c->read[0]), &c->nread),
+	      N_("the certificate's read is not a list of at most %d prefixes of at most %d bytes"),
+	      CERT_MAX_PREFIXES, CERT_SCOPE_MAX);
+	CHECK(get_strs(&f[7], CERT_MAX_PREFIXES, c->write[0],
+		       sizeof(c->write[0]), &c->nwrite),
+	      N_("the certificate's write is not a list of at most %d prefixes of at most %d bytes"),
+	      CERT_MAX_PREFIXES, CERT_SCOPE_MAX);
+	CHECK(get_strs(&f[8], CERT_MAX_COLLECTIONS, c->collections[0],
+		       sizeof(c->collections[0]), &c->ncollections),
+	      N_("the certificate's collections is not a list of at most %d names of at most %d bytes"),
+	      CERT_MAX_COLLECTIONS, ENTRY_MAX_COLLECTION);
+	CHECK(mp_get_uint(&f[9], UINT64_MAX, &c->not_before_ms),
+	      N_("the certificate's not_before is not a uint"));
+	CHECK(mp_get_uint(&f[10], UINT64_MAX, &c->expires_ms),
+	      N_("the certificate's expires is not a uint"));
+	CHECK(mp_get_bool(&f[11], &c->delegate),
+	      N_("the certificate's delegate is not a bool"));
+	CHECK(mp_get_bin_fixed(&f[12], 16, c->serial),
+	      N_("the certificate's serial is not a 16-byte bin"));
+	if (!mp_is_nil(&f[13]))
+		FAULT(HAMLET_EFORMAT,
+		      N_("the certificate's last field (reserved) is not nil"));
 	c->role = (int)role;
 	r = 0;
 out:
-	mp_doc_close(&d);
+	if (parsed)
+		mp_doc_close(&d);
 	return r;
 }
 
 int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
 		uint8_t ret_id[32])
 {
+	return cert_decode_why(buf, len, ret, ret_id, NULL, 0);
+}
+
+int cert_decode_why(const uint8_t *buf, size_t len, struct cert *ret,
+		    uint8_t ret_id[32], char *why, size_t whylen)
+{
 	struct mp_doc d;
 	const msgpack_object *a;
 	const uint8_t *body, *sig;
 	size_t bl, sl;
-	char why[160];
-	int r;
+	int r, parsed = 0;
 
 	memset(ret, 0, sizeof(*ret));
+	if (why && whylen)
+		why[0] = 0;
 	if (len > CERT_MAX_BYTES)
-		return HAMLET_ETOOBIG;
-	if ((r = mp_doc_parse(&d, buf, len, 4)) < 0)
-		return r;
-	if ((r = mp_get_array(d.root, 2, 0, &a, NULL)) < 0 ||
-	    (r = mp_get_bin(&a[0], CERT_MAX_BYTES, &body, &bl)) < 0 ||
-	    (r = mp_get_bin(&a[1], 64, &sig, &sl)) < 0)
+		FAULT(HAMLET_ETOOBIG,
+		      N_("the certificate is %zu bytes, over its limit of %d"),
+		      len, CERT_MAX_BYTES);
+	CHECK(mp_doc_parse(&d, buf, len, 4),
+	      N_("the certificate is not one msgpack value"));
+	parsed = 1;
+	CHECK(mp_get_array(d.root, 2, 0, &a, NULL),
+	      N_("the certificate is not [body, signature]"));
+	CHECK(mp_get_bin(&a[0], CERT_MAX_BYTES, &body, &bl),
+	      N_("the certificate's body is not a bin of at most %d bytes"),
+	      CERT_MAX_BYTES);
+	CHECK(mp_get_bin(&a[1], 64, &sig, &sl),
+	      N_("the certificate's signature is not a 64-byte bin"));
+	if (sl != 64)
+		FAULT(HAMLET_EFORMAT,
+		      N_("the certificate's signature is not a 64-byte bin"));
+	if ((r = decode_body(body, bl, ret, why, whylen)) < 0)
 		goto out;
-	if (sl != 64) {
-		r = HAMLET_EFORMAT;
-		goto out;
+	{
+		char fw[160];
+		if ((r = cert_check_fields(ret, fw, sizeof(fw))) < 0)
+			FAULT(r, N_("the certificate breaks a rule: %s"), fw);
 	}
-	if ((r = decode_body(body, bl, ret)) < 0 ||
-	    (r = cert_check_fields(ret, why, sizeof(why))) < 0)
-		goto out;
 	if ((r = sig_verify(CERT_SIG_PREFIX, CERT_SIG_PREFIX_LEN, body, bl,
 			    sig, ret->issuer)) < 0)
-		goto out;
+		FAULT(r, N_("the certificate's signature does not verify under its issuer's key"));
 	if (ret_id) {
 		/* over the signed body and the signature, not the outer
 		 * msgpack, so a re-encoding cannot make a new id */
@@ -292,7 +335,8 @@ int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
 	}
 	r = 0;
 out:
-	mp_doc_close(&d);
+	if (parsed)
+		mp_doc_close(&d);
 	if (r < 0)
 		memset(ret, 0, sizeof(*ret));
 	return r;
@@ -319,44 +363,68 @@ int cert_chain_encode(const uint8_t *const *certs, const size_t *lens,
 
 int cert_chain_decode(const uint8_t *buf, size_t len, struct cert_chain *ret)
 {
+	return cert_chain_decode_why(buf, len, ret, NULL, 0);
+}
+
+int cert_chain_decode_why(const uint8_t *buf, size_t len,
+			  struct cert_chain *ret, char *why, size_t whylen)
+{
 	struct mp_doc d;
 	const msgpack_object *it;
 	size_t n;
-	int r;
+	int r, parsed = 0;
 
 	memset(ret, 0, sizeof(*ret));
+	if (why && whylen)
+		why[0] = 0;
 	if (len > CERT_CHAIN_MAX_BYTES)
-		return HAMLET_ETOOBIG;
+		FAULT(HAMLET_ETOOBIG,
+		      N_("the chain file is %zu bytes, over its limit of %d"),
+		      len, (int)CERT_CHAIN_MAX_BYTES);
 	if (len < CHAIN_MAGIC_LEN || memcmp(buf, CHAIN_MAGIC, 7) != 0)
-		return HAMLET_EFORMAT;
+		FAULT(HAMLET_EFORMAT,
+		      N_("it does not start with \"HAMLETC\": it is not a chain file"));
 	if (buf[7] != CHAIN_MAGIC[7])
-		return HAMLET_EVERSION;
+		FAULT(HAMLET_EVERSION,
+		      N_("the chain file is of version %d; this hamlet reads version %d"),
+		      buf[7], CHAIN_MAGIC[7]);
 	if ((r = mp_doc_parse(&d, buf + CHAIN_MAGIC_LEN, len - CHAIN_MAGIC_LEN,
 			      CERT_MAX_CHAIN)) < 0)
-		return r;
+		FAULT(r, r == HAMLET_ETOOBIG
+				 ? N_("the chain holds more than %d certificates")
+				 : N_("the chain is not one msgpack list (of at most %d certificates)"),
+		      CERT_MAX_CHAIN);
+	parsed = 1;
 	if ((r = mp_get_array(d.root, SIZE_MAX, CERT_MAX_CHAIN, &it, &n)) < 0)
-		goto out;
-	if (n == 0) {
-		r = HAMLET_EFORMAT;
-		goto out;
-	}
+		FAULT(r, r == HAMLET_ETOOBIG
+				 ? N_("the chain holds more than %d certificates")
+				 : N_("the chain is not a list of at most %d certificates"),
+		      CERT_MAX_CHAIN);
+	if (n == 0)
+		FAULT(HAMLET_EFORMAT, N_("the chain holds no certificate"));
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *b;
 		size_t bl;
-		if ((r = mp_get_bin(&it[i], CERT_MAX_BYTES, &b, &bl)) < 0 ||
-		    (r = cert_decode(b, bl, &ret->c[i], ret->id[i])) < 0)
-			goto out;
-		if (b < buf || b + bl > buf + len) {
-			r = HAMLET_EFORMAT; /* the parser borrows from buf */
-			goto out;
-		}
+		char cw[200];
+		CHECK(mp_get_bin(&it[i], CERT_MAX_BYTES, &b, &bl),
+		      N_("certificate %zu of the chain is not a bin of at most %d bytes"),
+		      i + 1, CERT_MAX_BYTES);
+		if ((r = cert_decode_why(b, bl, &ret->c[i], ret->id[i], cw,
+					 sizeof(cw))) < 0)
+			FAULT(r, N_("certificate %zu of the chain: %s"), i + 1,
+			      cw);
+		if (b < buf || b + bl > buf + len) /* the parser borrows from buf */
+			FAULT(HAMLET_EFORMAT,
+			      N_("the chain is not one msgpack list (of at most %d certificates)"),
+			      CERT_MAX_CHAIN);
 		ret->off[i] = (size_t)(b - buf);
 		ret->len[i] = bl;
 	}
 	ret->n = n;
 	r = 0;
 out:
-	mp_doc_close(&d);
+	if (parsed)
+		mp_doc_close(&d);
 	if (r < 0)
 		memset(ret, 0, sizeof(*ret));
 	return r;

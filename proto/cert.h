@@ -67,6 +67,12 @@ int cert_sign(const struct cert *c, const uint8_t sk[64], uint8_t **ret,
  */
 int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
 		uint8_t ret_id[32]);
+/* cert_decode(), why (may be NULL) naming the field at fault and its
+ * limit (SPEC 6, 1.3): HAMLET_ETYPE a wrong type, HAMLET_ETOOBIG a field
+ * or the certificate over its limit, HAMLET_EFORMAT another count of
+ * fields or a broken rule, HAMLET_EVERSION, HAMLET_ESIG. */
+int cert_decode_why(const uint8_t *buf, size_t len, struct cert *ret,
+		    uint8_t ret_id[32], char *why, size_t whylen);
 
 /* The rules a certificate's fields follow whoever signed it: names,
  * scopes and collections well formed, an auditor writes nothing,
@@ -89,6 +95,10 @@ int cert_chain_encode(const uint8_t *const *certs, const size_t *lens,
 
 /* Decode (and verify the signature of each certificate of) a chain. */
 int cert_chain_decode(const uint8_t *buf, size_t len, struct cert_chain *ret);
+/* cert_chain_decode(), why (may be NULL) naming the certificate (by its
+ * place, from 1) and the field at fault, as cert_decode_why(). */
+int cert_chain_decode_why(const uint8_t *buf, size_t len,
+			  struct cert_chain *ret, char *why, size_t whylen);
 
 /*
  * Does the chain give its leaf a valid grant in network network_id under

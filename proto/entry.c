@@ -245,6 +245,7 @@ int entry_decode(const uint8_t *env, size_t len, struct entry *ret,
 	if ((r = mp_doc_parse(&d, env, len, ENTRY_FIELDS + ENTRY_MAX_DEPS)) < 0)
 		goto out_noclose;
 	memset(&e, 0, sizeof(e));
+	field = ENTRY_FIELDS; /* the array itself */
 	if ((r = mp_get_array(d.root, ENTRY_FIELDS, 0, &f, NULL)) < 0) {
 		if (r == HAMLET_ETOOBIG)
 			r = HAMLET_EFORMAT; /* an extra field */

@@ -84,8 +84,10 @@ size_t entry_head_encode(const uint8_t network_id[32],
  * Strictly decode an envelope: wrong types are HAMLET_ETYPE, a field over
  * its limit HAMLET_ETOOBIG, extra or missing fields HAMLET_EFORMAT,
  * trailing bytes HAMLET_ETRAILING, another version HAMLET_EVERSION.
- * If ret_field is not NULL, it receives the index of the field at fault
- * (-1 when the fault is not in one field).
+ * If ret_field is not NULL, it receives the index of the field at fault,
+ * ENTRY_FIELDS when the envelope is not an array of ENTRY_FIELDS
+ * elements, -1 when the fault is not in one field (not msgpack, cut
+ * short, trailing bytes, over ENTRY_MAX_ENVELOPE).
  */
 int entry_decode(const uint8_t *env, size_t len, struct entry *ret,
 		 int *ret_field);

@@ -293,6 +293,64 @@ out:
 	return r;
 }
 
+/*
+ * A whole entry (tag 0) i of the run: one whose envelope decodes must
+ * lie where the run says, at its network, feed and seq (SPEC 1.7); its
+ * prev is the log's to judge (another prev than entry i - 1's id is a
+ * fork). One that does not decode is taken as is: the log refuses it
+ * alone.
+ */
+static int whole_check(const struct run_head *h, const struct run_entry *o,
+		       size_t i, char *why, size_t whylen)
+{
+	struct entry e;
+	int r;
+
+	if (entry_decode(o->env, o->env_len, &e, NULL) < 0)
+		return 0;
+	if (memcmp(e.network_id, h->network_id, 32) != 0)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu (whole) is of another network than the run"),
+		      i);
+	if (memcmp(e.author, h->author, ENTRY_KEY_LEN) != 0 ||
+	    strcmp(e.scope, h->scope) != 0)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu (whole) is of another feed (scope %s) than the run's (scope %s)"),
+		      i, e.scope, h->scope);
+	if (e.seq != h->first_seq + i)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu (whole) has seq %llu, not first_seq + %zu = %llu"),
+		      i, (unsigned long long)e.seq, i,
+		      (unsigned long long)(h->first_seq + i));
+	r = 0;
+out:
+	return r;
+}
+
+/* The fields of compact entry i that the run gives (e, rebuilt) within
+ * the envelope's limits (SPEC 1.1), naming the one that is not. */
+static int rebuilt_check(const struct entry *e, size_t i, char *why,
+			 size_t whylen)
+{
+	int r;
+
+	if (e->seq > ENTRY_MAX_SEQ)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu: its seq, first_seq + %zu, is over 2^53"),
+		      i, i);
+	if (entry_collection_check(e->collection) < 0)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu: collection \"%s\" is not 1 to %d bytes of a-z, 0-9 and _"),
+		      i, e->collection, ENTRY_MAX_COLLECTION);
+	if (entry_record_id_check(e->record_id) < 0)
+		FAULT(HAMLET_EFORMAT,
+		      N_("run entry %zu: record_id \"%s\" is not 1 to %d bytes of A-Z, a-z, 0-9 and ._:- (nor . or .. alone)"),
+		      i, e->record_id, ENTRY_MAX_RECORD_ID);
+	r = 0;
+out:
+	return r;
+}
+
 int run_decode(const uint8_t *buf, size_t len, size_t max,
 	       run_alloc_fn alloc, void *ctx, struct run_head *ret_head,
 	       struct run_entry *out, size_t *ret_n, char *why, size_t whylen)
@@ -330,8 +388,11 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		      N_("run entry %zu is not an array of at most 9 fields"), i);
 		if (nx < 1)
 			FAULT(HAMLET_EFORMAT, N_("run entry %zu is empty"), i);
-		CHECK(mp_get_uint(&x[0], RUN_WITHHELD, &tag),
-		      N_("run entry %zu: the tag is not 0, 1 or 2"), i);
+		if (x[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    x[0].via.u64 > RUN_WITHHELD)
+			FAULT(HAMLET_EFORMAT,
+			      N_("run entry %zu: the tag is not 0, 1 or 2"), i);
+		tag = x[0].via.u64;
 		memset(o, 0, sizeof(*o));
 		if (tag == RUN_FULL) {
 			if (nx != 4)
@@ -347,6 +408,8 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 			CHECK(get_body(&x[3], &o->body, &o->body_len),
 			      N_("run entry %zu: body is not nil or a bin of at most %d bytes"),
 			      i, ENTRY_MAX_BODY);
+			if ((r = whole_check(&h, o, i, why, whylen)) < 0)
+				goto out;
 			entry_id(o->env, o->env_len, ids[i]);
 			memcpy(o->id, ids[i], ENTRY_ID_LEN);
 			continue;
@@ -361,10 +424,14 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		e.seq = h.first_seq + i;
 		e.has_prev = i > 0 || h.has_prev;
 		memcpy(e.prev, i > 0 ? ids[i - 1] : h.prev, ENTRY_ID_LEN);
-		if ((r = entry_encode(&e, &p, &pl)) < 0)
-			FAULT(r == -ENOMEM ? r : HAMLET_EFORMAT,
-			      N_("run entry %zu makes no valid envelope: %s"), i,
-			      hamlet_strerror(r));
+		if ((r = rebuilt_check(&e, i, why, whylen)) < 0)
+			goto out;
+		if ((r = entry_encode(&e, &p, &pl)) == -ENOMEM)
+			FAULT(r, N_("out of memory"));
+		if (r < 0) /* the fields are checked: only its size is left */
+			FAULT(HAMLET_EFORMAT,
+			      N_("run entry %zu: its envelope would be over %d bytes"),
+			      i, ENTRY_MAX_ENVELOPE);
 		memcpy(envs + off, p, pl);
 		free(p);
 		o->env = envs + off;
@@ -377,6 +444,10 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 	*ret_n = n;
 	r = 0;
 out:
+	/* SPEC 1.7: a wrong type, a count over a limit, a field out of its
+	 * alphabet make the run malformed; why names which and the limit */
+	if (r < 0 && r != -ENOMEM && r != HAMLET_ECHAIN)
+		r = HAMLET_EFORMAT;
 	free(ids);
 	if (parsed)
 		mp_doc_close(&d);

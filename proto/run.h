@@ -81,11 +81,14 @@ int run_encode(const struct run_head *h, const struct run_entry *v, size_t n,
  * Decode a run of at most max entries. Rebuilt envelopes are written to
  * memory from alloc(ctx, bytes) (called once, NULL: -ENOMEM), which must
  * live as long as out[]; the other pointers of out[] borrow from buf.
- * Strict like entry_decode(): a field of the wrong type or over its
- * limit, a compact entry whose fields make no valid envelope, a dep index
- * that is not an earlier entry, too many entries or trailing bytes are
- * HAMLET_EFORMAT / HAMLET_ETYPE / HAMLET_ETOOBIG, why naming the field.
- * Nothing is verified here: the caller verifies every entry as usual.
+ * Strict (SPEC 1.7): a field of the wrong type or over its limit, a
+ * compact entry whose fields make no valid envelope, a whole entry whose
+ * envelope decodes but lies at another network, feed or seq than the
+ * run's, a dep index that is not an earlier entry, a tag other than 0,
+ * 1, 2, too many entries or trailing bytes are HAMLET_EFORMAT, why
+ * naming the entry, the field and its limit; a prev that contradicts
+ * first_seq is HAMLET_ECHAIN. Nothing is verified here: the caller
+ * verifies every entry as usual.
  */
 typedef void *(*run_alloc_fn)(void *ctx, size_t bytes);
 int run_decode(const uint8_t *buf, size_t len, size_t max,

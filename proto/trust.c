@@ -87,14 +87,14 @@ static int signed_unpack(struct mp_doc *d, const uint8_t *buf, size_t len,
 	}
 	if ((e = mp_doc_parse(d, buf, len, 4)) < 0) {
 		WHY("the %s is not one msgpack object: %s", what,
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		return e;
 	}
 	if ((e = mp_get_array(d->root, 2, 0, &a, NULL)) < 0 ||
 	    (e = mp_get_bin(&a[0], max, body, bl)) < 0 ||
 	    (e = mp_get_bin(&a[1], 64, sig, &sl)) < 0) {
 		WHY("the %s is not [body, signature]: %s", what,
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		mp_doc_close(d);
 		return e;
 	}
@@ -305,7 +305,7 @@ static int revoke_decode_why(const uint8_t *buf, size_t len,
 		return e;
 	if ((e = revoke_decode_body(body, bl, ret)) < 0) {
 		WHY("the revocation's body does not decode: %s",
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		goto out;
 	}
 	if ((e = revoke_check_fields(ret, why, wl)) < 0)
@@ -348,12 +348,12 @@ static int fork_check(const uint8_t *env1, size_t len1, const uint8_t *sig1,
 
 	if ((e = entry_decode(env1, len1, e1, &field)) < 0) {
 		WHY("entry 1 does not decode (%s): %s", entry_field_name(field),
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		return e;
 	}
 	if ((e = entry_decode(env2, len2, e2, &field)) < 0) {
 		WHY("entry 2 does not decode (%s): %s", entry_field_name(field),
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		return e;
 	}
 	if ((e = entry_verify(env1, len1, sig1, e1->author)) < 0) {
@@ -465,7 +465,7 @@ static int fork_proof_decode_why(const uint8_t *buf, size_t len,
 	}
 	if ((e = mp_doc_parse(&d, buf, len, FORKPROOF_FIELDS)) < 0) {
 		WHY("the fork proof is not one msgpack object: %s",
-		    hamlet_strerror(e));
+		    why_translate(hamlet_strerror(e)));
 		return e;
 	}
 	if ((e = mp_get_array(d.root, SIZE_MAX, FORKPROOF_FIELDS, &f, &v)) < 0)
@@ -516,7 +516,7 @@ static int fork_proof_decode_why(const uint8_t *buf, size_t len,
 	goto out;
 bad:
 	WHY("the fork proof is not [1, env, sig(64), env, sig(64)]: %s",
-	    hamlet_strerror(e));
+	    why_translate(hamlet_strerror(e)));
 out:
 	mp_doc_close(&d);
 	if (e < 0)
@@ -621,7 +621,7 @@ int move_decode(const uint8_t *buf, size_t len, struct scope_move *ret,
 	e = 0;
 	goto out;
 bad:
-	WHY("the scope move's body does not decode: %s", hamlet_strerror(e));
+	WHY("the scope move's body does not decode: %s", why_translate(hamlet_strerror(e)));
 out:
 	if (have_bd)
 		mp_doc_close(&bd);
@@ -671,9 +671,7 @@ int trust_item_key(int kind, const uint8_t *buf, size_t len,
 		struct cert *c = malloc(sizeof(*c));
 		if (!c)
 			return -ENOMEM;
-		if ((e = cert_decode(buf, len, c, id)) < 0)
-			WHY("the certificate does not decode or verify: %s",
-			    hamlet_strerror(e));
+		e = cert_decode_why(buf, len, c, id, why, wl);
 		free(c);
 		break;
 	}

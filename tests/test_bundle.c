@@ -310,6 +310,52 @@ int main(void)
 			free(zeros);
 			free(z);
 		}
+		TEST_START("a run frame of codec 2, a trust frame of kind 9 and a header of version 4 are named, with SPEC's error class");
+		{
+			struct mp_writer mw;
+			struct bundle_header bh;
+			const uint8_t *td;
+			size_t tl;
+			int kind;
+			uint8_t b32[32] = { 0 };
+			mp_writer_init(&mw);
+			msgpack_pack_array(&mw.pk, 2);
+			msgpack_pack_uint8(&mw.pk, 2);
+			mp_pack_bin(&mw.pk, "x", 1);
+			ASSERT_EQ(bundle_run_parse((const uint8_t *)mw.sb.data,
+						   mw.sb.size, run, rwhy,
+						   sizeof(rwhy)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(rwhy, "codec is not 0 (none) or 1 (zstd)") != NULL);
+			mp_writer_destroy(&mw);
+
+			mp_writer_init(&mw);
+			msgpack_pack_array(&mw.pk, 2);
+			msgpack_pack_uint8(&mw.pk, 9);
+			mp_pack_bin(&mw.pk, "x", 1);
+			ASSERT_EQ(bundle_trust_parse((const uint8_t *)mw.sb.data,
+						     mw.sb.size, &kind, &td, &tl,
+						     rwhy, sizeof(rwhy)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(rwhy, "kind 9 is not 1 (certificate)") != NULL);
+			mp_writer_destroy(&mw);
+
+			mp_writer_init(&mw);
+			msgpack_pack_array(&mw.pk, 7);
+			msgpack_pack_uint8(&mw.pk, 4);
+			mp_pack_bin(&mw.pk, b32, 32);
+			mp_pack_bin(&mw.pk, b32, 32);
+			msgpack_pack_uint8(&mw.pk, 1);
+			mp_pack_str(&mw.pk, "");
+			msgpack_pack_nil(&mw.pk);
+			msgpack_pack_nil(&mw.pk);
+			ASSERT_EQ(bundle_header_parse((const uint8_t *)mw.sb.data,
+						      mw.sb.size, &bh, rwhy,
+						      sizeof(rwhy)),
+				  HAMLET_EVERSION);
+			ASSERT_TRUE(strstr(rwhy, "format version 4; this hamlet reads version 3") != NULL);
+			mp_writer_destroy(&mw);
+		}
 		free(run);
 		rf_free(&f);
 	}

@@ -2,6 +2,7 @@
  * (root, delegation, no widening, dates, network), tampering. */
 #include "cert.h"
 #include "error.h"
+#include "mp.h"
 #include "sig.h"
 #include "testlib.h"
 
@@ -70,6 +71,53 @@ static int check(const struct cert_chain *ch, const struct key *root,
 	if (r < 0)
 		fprintf(stderr, "   refused: %s\n", why);
 	return r;
+}
+
+/* A certificate body that cert_sign() would never write: the golden
+ * grant's fields with one changed, signed by issuer. */
+struct odd {
+	const char *name;
+	int role, nread, extra;
+	size_t serial_len;
+	uint64_t not_before, expires;
+};
+
+static uint8_t *odd_cert(const struct odd *o, const struct key *issuer,
+			 const struct key *subject, size_t *ret_len)
+{
+	struct mp_writer b, w;
+	uint8_t serial[16], sig[64], *p;
+
+	memset(serial, 0x4e, sizeof(serial));
+	mp_writer_init(&b);
+	msgpack_pack_array(&b.pk, 14 + o->extra);
+	msgpack_pack_uint8(&b.pk, 1);
+	mp_pack_bin(&b.pk, net_id, 32);
+	mp_pack_bin(&b.pk, issuer->pk, 32);
+	mp_pack_bin(&b.pk, subject->pk, 32);
+	mp_pack_str(&b.pk, o->name);
+	msgpack_pack_uint64(&b.pk, (uint64_t)o->role);
+	msgpack_pack_array(&b.pk, (size_t)o->nread);
+	for (int i = 0; i < o->nread; i++)
+		mp_pack_str(&b.pk, "bk");
+	msgpack_pack_array(&b.pk, 0);
+	msgpack_pack_array(&b.pk, 0);
+	msgpack_pack_uint64(&b.pk, o->not_before);
+	msgpack_pack_uint64(&b.pk, o->expires);
+	msgpack_pack_false(&b.pk);
+	mp_pack_bin(&b.pk, serial, o->serial_len);
+	for (int i = 0; i <= o->extra; i++)
+		msgpack_pack_nil(&b.pk);
+	ASSERT_OK(sig_sign("hamlet cert v1", 15, (const uint8_t *)b.sb.data,
+			   b.sb.size, issuer->sk, sig));
+	mp_writer_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	mp_pack_bin(&w.pk, b.sb.data, b.sb.size);
+	mp_pack_bin(&w.pk, sig, 64);
+	mp_writer_destroy(&b);
+	p = mp_writer_take(&w, ret_len);
+	mp_writer_destroy(&w);
+	return p;
 }
 
 #define GOLDEN_ID "1739612caa16576852b213285f2d445566856003c1bd5b256c78a567466f1b90"
@@ -241,6 +289,85 @@ int main(void)
 	TEST_START("a certificate signed by a key that is not its issuer is refused");
 	grant(&c, &root, &village, "Na Pai", CERT_VILLAGE, "bk", "bk", 0);
 	ASSERT_TRUE(cert_sign(&c, other.sk, &bufs[0], &lens[0]) < 0);
+
+	TEST_START("a certificate that breaks a rule names the field and its limit, with SPEC 1.3's error class");
+	{
+		static const struct {
+			struct odd o;
+			int err;
+			const char *why;
+		} bad[] = {
+			{ { "PC", 6, 1, 0, 16, T0, T0 + DAY }, HAMLET_EFORMAT,
+			  "the certificate's role 6 is not 1 (village)" },
+			{ { "PC", 1, 1, 0, 15, T0, T0 + DAY }, HAMLET_EFORMAT,
+			  "the certificate's serial is not a 16-byte bin" },
+			{ { "", 1, 1, 0, 16, T0, T0 + DAY }, HAMLET_EFORMAT,
+			  "the name must be 1 to 64 bytes" },
+			{ { "PC", 1, 1, 0, 16, T0 + DAY, T0 }, HAMLET_EFORMAT,
+			  "it expires before it is valid" },
+			{ { "PC", 1, 17, 0, 16, T0, T0 + DAY }, HAMLET_ETOOBIG,
+			  "the certificate's read is not a list of at most 16 prefixes" },
+			{ { "PC", 1, 1, 1, 16, T0, T0 + DAY }, HAMLET_EFORMAT,
+			  "the certificate's body has 15 fields, not 14" },
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			size_t l;
+			uint8_t *p = odd_cert(&bad[i].o, &root, &village, &l);
+			why[0] = 0;
+			ASSERT_EQ(cert_decode_why(p, l, &d, NULL, why,
+						  sizeof(why)),
+				  bad[i].err);
+			if (!strstr(why, bad[i].why))
+				fprintf(stderr, "   got: %s\n", why);
+			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
+			free(p);
+		}
+		{
+			uint8_t big[CERT_MAX_BYTES + 1] = { 0 };
+			ASSERT_EQ(cert_decode_why(big, sizeof(big), &d, NULL, why,
+						  sizeof(why)),
+				  HAMLET_ETOOBIG);
+			ASSERT_TRUE(strstr(why, "4097 bytes, over its limit of 4096") != NULL);
+		}
+	}
+
+	TEST_START("a chain of 5 certificates, or one with a bad certificate, names the limit or the certificate");
+	{
+		struct odd ok = { "PC", 1, 1, 0, 16, T0, T0 + DAY };
+		struct odd role = { "PC", 9, 1, 0, 16, T0, T0 + DAY };
+		uint8_t *cs[5];
+		size_t cl[5];
+		const uint8_t *cp[5];
+		struct mp_writer w;
+		uint8_t *chain;
+		size_t chl;
+		for (size_t i = 0; i < 5; i++) {
+			cs[i] = odd_cert(i == 1 ? &role : &ok, &root, &village,
+					 &cl[i]);
+			cp[i] = cs[i];
+		}
+		/* cert_chain_encode() writes no more than 4 */
+		mp_writer_init(&w);
+		msgpack_sbuffer_write(&w.sb, "HAMLETC\x01", 8);
+		msgpack_pack_array(&w.pk, 5);
+		for (size_t i = 0; i < 5; i++)
+			mp_pack_bin(&w.pk, cs[i], cl[i]);
+		chain = mp_writer_take(&w, &chl);
+		mp_writer_destroy(&w);
+		ASSERT_EQ(cert_chain_decode_why(chain, chl, &ch, why, sizeof(why)),
+			  HAMLET_ETOOBIG);
+		if (!strstr(why, "the chain holds more than 4 certificates"))
+			fprintf(stderr, "   got: %s\n", why);
+		ASSERT_TRUE(strstr(why, "the chain holds more than 4 certificates") != NULL);
+		free(chain);
+		ASSERT_OK(cert_chain_encode(cp, cl, 2, &chain, &chl));
+		ASSERT_EQ(cert_chain_decode_why(chain, chl, &ch, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "certificate 2 of the chain: the certificate's role 9") != NULL);
+		free(chain);
+		for (size_t i = 0; i < 5; i++)
+			free(cs[i]);
+	}
 
 	fprintf(stderr, "all cases passed in %s\n", __FILE__);
 	return testlib_failures ? 1 : 0;

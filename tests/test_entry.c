@@ -177,6 +177,22 @@ int main(void)
 		free(bad);
 	}
 
+	TEST_START("an envelope of 14 elements is EFORMAT and names the array, not a field (SPEC 1.3)");
+	{
+		uint8_t *env14, *bad;
+		size_t el;
+		ASSERT_OK(entry_encode(&e, &env14, &el));
+		bad = malloc(el + 1);
+		memcpy(bad, env14, el);
+		ASSERT_EQ(bad[0], 0x9d); /* fixarray of 13 */
+		bad[0] = 0x9e;
+		bad[el] = 0xc0; /* a 14th element, nil */
+		ASSERT_EQ(entry_decode(bad, el + 1, &d, &field), HAMLET_EFORMAT);
+		ASSERT_EQ(field, ENTRY_FIELDS);
+		free(bad);
+		free(env14);
+	}
+
 	TEST_START("oversize fields are refused when encoding and decoding");
 	{
 		struct entry x = e;

@@ -216,6 +216,53 @@ int main(void)
 		free(ch);
 	}
 
+	TEST_START("a network file whose key, root_public_key or id is damaged is refused, naming the setting (SPEC 4)");
+	{
+		static const struct {
+			const char *key, *why;
+		} bad[] = {
+			{ "key", "\"key\" must be 64 hex digits" },
+			{ "id", "\"id\" must be 64 hex digits" },
+			{ "root_public_key", "\"root_public_key\" must be 64 hex digits" },
+		};
+		struct network_info ni;
+		size_t fl;
+		uint8_t *f = th_slurp(net, &fl);
+		char *txt = malloc(fl + 1), copy[4300];
+
+		ASSERT_TRUE(f != NULL && txt != NULL);
+		snprintf(copy, sizeof(copy), "%s/copy.network", dir);
+		ASSERT_OK(network_load(net, &ni, why, sizeof(why)));
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			char line[64], *at;
+			memcpy(txt, f, fl);
+			txt[fl] = 0;
+			snprintf(line, sizeof(line), "\n%s = ", bad[i].key);
+			ASSERT_TRUE((at = strstr(txt, line)) != NULL);
+			at[strlen(line)] = 'x'; /* not a hex digit */
+			th_spit(copy, (const uint8_t *)txt, fl);
+			ASSERT_EQ(network_load(copy, &ni, why, sizeof(why)),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
+		}
+		/* a hex digit changed in root_public_key: the id no longer
+		 * matches it and the name */
+		memcpy(txt, f, fl);
+		txt[fl] = 0;
+		{
+			char *at = strstr(txt, "\nroot_public_key = ");
+			ASSERT_TRUE(at != NULL);
+			at += strlen("\nroot_public_key = ");
+			*at = *at == '0' ? '1' : '0';
+		}
+		th_spit(copy, (const uint8_t *)txt, fl);
+		ASSERT_EQ(network_load(copy, &ni, why, sizeof(why)),
+			  HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "does not match its root_public_key and name") != NULL);
+		free(txt);
+		free(f);
+	}
+
 	node_close(a);
 	th_rmrf(dir);
 	free(dir);

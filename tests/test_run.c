@@ -213,8 +213,9 @@ int main(void)
 	for (size_t k = 0; k < n; k++)
 		ASSERT_TRUE(decode_only(p, k, RF_MAX) < 0);
 
-	TEST_START("a run of more entries than allowed is ETOOBIG");
-	ASSERT_EQ(decode_only(p, n, 2), HAMLET_ETOOBIG);
+	TEST_START("a run of more entries than allowed is EFORMAT (SPEC 1.7), naming the limit");
+	ASSERT_EQ(decode_only(p, n, 2), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "run.entries is not an array of at most 2") != NULL);
 
 	TEST_START("a flipped byte is refused or rebuilds other bytes, never a crash");
 	for (size_t k = 0; k < n; k++) {
@@ -258,6 +259,95 @@ int main(void)
 		ASSERT_EQ(decode_only(p, n, RF_MAX), HAMLET_ECHAIN);
 		ASSERT_TRUE(strstr(why, "run.prev") != NULL);
 		free(p);
+	}
+
+	TEST_START("a tag of 3 or a collection outside its alphabet is EFORMAT naming the entry and the field");
+	{
+		static const struct {
+			int tag;
+			const char *collection, *why;
+		} bad[] = {
+			{ 3, "health_profile", "run entry 0: the tag is not 0, 1 or 2" },
+			{ RUN_COMPACT, "Health",
+			  "run entry 0: collection \"Health\" is not 1 to 32 bytes" },
+		};
+		for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+			struct mp_writer w;
+			uint8_t sig[64] = { 0 };
+			mp_writer_init(&w);
+			pack_head(&w.pk, &f, NULL, 1);
+			msgpack_pack_array(&w.pk, 8);
+			msgpack_pack_uint8(&w.pk, (uint8_t)bad[k].tag);
+			msgpack_pack_uint8(&w.pk, 5);
+			msgpack_pack_uint8(&w.pk, ENTRY_PUT);
+			mp_pack_str(&w.pk, bad[k].collection);
+			mp_pack_str(&w.pk, "HP-1");
+			msgpack_pack_array(&w.pk, 0);
+			mp_pack_bin(&w.pk, sig, 64);
+			msgpack_pack_nil(&w.pk);
+			p = mp_writer_take(&w, &n);
+			mp_writer_destroy(&w);
+			ASSERT_EQ(decode_only(p, n, RF_MAX), HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(why, bad[k].why) != NULL);
+			free(p);
+		}
+	}
+
+	TEST_START("a whole entry of another feed or at another seq than the run says makes the run EFORMAT, naming it (SPEC 1.7)");
+	{
+		/* entry 1 of the feed, its scope or seq changed: the envelope
+		 * still decodes (its signature is not checked here) */
+		static const char *const want[] = {
+			"run entry 1 (whole) is of another feed (scope bk/bt/x)",
+			"run entry 1 (whole) has seq 3, not first_seq + 1 = 2",
+		};
+		for (size_t k = 0; k < 2; k++) {
+			struct mp_writer w;
+			struct entry e;
+			uint8_t *env;
+			size_t el;
+			ASSERT_OK(entry_decode(f.v[1].env, f.v[1].env_len, &e, NULL));
+			if (k == 0)
+				strcpy(e.scope, "bk/bt/x");
+			else
+				e.seq = 3;
+			ASSERT_OK(entry_encode(&e, &env, &el));
+			mp_writer_init(&w);
+			pack_head(&w.pk, &f, NULL, 2);
+			msgpack_pack_array(&w.pk, 4);
+			msgpack_pack_uint8(&w.pk, RUN_FULL);
+			mp_pack_bin(&w.pk, f.v[0].env, f.v[0].env_len);
+			mp_pack_bin(&w.pk, f.v[0].sig, 64);
+			msgpack_pack_nil(&w.pk);
+			msgpack_pack_array(&w.pk, 4);
+			msgpack_pack_uint8(&w.pk, RUN_FULL);
+			mp_pack_bin(&w.pk, env, el);
+			mp_pack_bin(&w.pk, f.v[1].sig, 64);
+			msgpack_pack_nil(&w.pk);
+			p = mp_writer_take(&w, &n);
+			mp_writer_destroy(&w);
+			ASSERT_EQ(decode_only(p, n, RF_MAX), HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(why, want[k]) != NULL);
+			free(p);
+			free(env);
+		}
+		/* the same entries whole and in place decode */
+		{
+			struct mp_writer w;
+			mp_writer_init(&w);
+			pack_head(&w.pk, &f, NULL, 2);
+			for (size_t i = 0; i < 2; i++) {
+				msgpack_pack_array(&w.pk, 4);
+				msgpack_pack_uint8(&w.pk, RUN_FULL);
+				mp_pack_bin(&w.pk, f.v[i].env, f.v[i].env_len);
+				mp_pack_bin(&w.pk, f.v[i].sig, 64);
+				msgpack_pack_nil(&w.pk);
+			}
+			p = mp_writer_take(&w, &n);
+			mp_writer_destroy(&w);
+			ASSERT_OK(decode_only(p, n, RF_MAX));
+			free(p);
+		}
 	}
 
 	TEST_START("zstd round-trips and declares its size");

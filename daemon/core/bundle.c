@@ -23,6 +23,7 @@ const char *bundle_trailer_state_text(int s)
 	case BUNDLE_TRAILER_BAD_HASH: return N_("trailer hash does not match the content: the file was altered");
 	case BUNDLE_TRAILER_BAD_SIG: return N_("trailer signature does not verify");
 	case BUNDLE_TRAILER_BAD_COUNT: return N_("trailer entry count does not match the entries in the file");
+	case BUNDLE_TRAILER_UNCHECKED: return N_("cannot check the trailer's signature: the header, which names the bundle's creator, is unreadable");
 	default: return "?";
 	}
 }
@@ -275,6 +276,7 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 {
 	struct bundle_report *rep = wk->rep;
 	struct bundle_header h;
+	char hwhy[200];
 	int r;
 
 	if (rep->has_header || rep->entries) {
@@ -283,11 +285,19 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 			     walk_at(wk, fr->offset));
 		return 0;
 	}
-	if ((r = bundle_header_parse(fr->payload, fr->len, &h)) < 0) {
+	if ((r = bundle_header_parse(fr->payload, fr->len, &h, hwhy,
+				     sizeof(hwhy))) < 0) {
 		rep->damaged_frames++;
-		problems_add(&rep->problems, "damaged",
-			     N_("header is damaged (%s); each entry is still checked on its own"),
-			     hamlet_strerror(r));
+		if (r == HAMLET_EVERSION) {
+			/* a newer hamlet's bundle, not a tampered one */
+			problems_add(&rep->problems, "damaged",
+				     N_("header unreadable: %s; each entry is still checked on its own"),
+				     hwhy);
+		} else {
+			problems_add(&rep->problems, "damaged",
+				     N_("header is damaged (%s: %s); each entry is still checked on its own"),
+				     hamlet_strerror(r), hwhy);
+		}
 		bundle_reader_resync_from(rd, fr->offset);
 		return 0;
 	}
@@ -331,8 +341,9 @@ static void walk_trailer(struct bundle_report *rep,
 	crypto_generichash_blake2b(hash, 32, map, fr->offset, NULL, 0);
 	if (memcmp(hash, tr.content_hash, 32) != 0)
 		rep->trailer = BUNDLE_TRAILER_BAD_HASH;
-	else if (!rep->has_header ||
-		 bundle_trailer_verify(&tr, rep->header.creator) < 0)
+	else if (!rep->has_header) /* no creator key to check it with */
+		rep->trailer = BUNDLE_TRAILER_UNCHECKED;
+	else if (bundle_trailer_verify(&tr, rep->header.creator) < 0)
 		rep->trailer = BUNDLE_TRAILER_BAD_SIG;
 	else if (tr.count != rep->entries)
 		rep->trailer = BUNDLE_TRAILER_BAD_COUNT;
@@ -477,6 +488,8 @@ int bundle__walk_file(const char *path, struct walk *wk)
 			break;
 		if (r < 0) {
 			uint32_t declared;
+			size_t olimit;
+			int otype;
 			rep->damaged_frames++;
 			if (bundle_reader_cut_at(&rd, bad, &declared)) {
 				problems_add(&rep->problems, "damaged",
@@ -484,6 +497,13 @@ int bundle__walk_file(const char *path, struct walk *wk)
 					     walk_at(wk, bad), (unsigned)declared,
 					     len - bad);
 				tail_bad = 0;
+			} else if (bundle_reader_oversize_at(&rd, bad, &otype,
+							     &declared, &olimit)) {
+				problems_add(&rep->problems, "damaged",
+					     N_("damaged frame at byte %zu: its type '%c' allows at most %zu bytes and it declares %u; skipped to the next frame"),
+					     walk_at(wk, bad), otype, olimit,
+					     (unsigned)declared);
+				tail_bad = walk_at(wk, bad) + 1;
 			} else {
 				problems_add(&rep->problems, "damaged",
 					     N_("damaged frame at byte %zu (%s); skipped to the next frame"),
@@ -512,14 +532,15 @@ int bundle__walk_file(const char *path, struct walk *wk)
 			char twhy[200];
 			rep->trust_items++;
 			if ((r = bundle_trust_parse(fr.payload, fr.len, &it->kind,
-						    &it->data, &it->len)) < 0 ||
+						    &it->data, &it->len, twhy,
+						    sizeof(twhy))) < 0 ||
 			    (r = trust_item_key(it->kind, it->data, it->len,
 						key, twhy, sizeof(twhy))) < 0) {
 				rep->damaged_frames++;
 				problems_add(&rep->problems, "damaged",
-					     N_("trust frame at byte %zu does not check (%s)"),
+					     N_("trust frame at byte %zu does not check (%s: %s)"),
 					     walk_at(wk, fr.offset),
-					     hamlet_strerror(r));
+					     hamlet_strerror(r), twhy);
 				continue;
 			}
 			toffs[nt++] = walk_at(wk, fr.offset);

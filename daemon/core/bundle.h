@@ -99,6 +99,9 @@ enum bundle_trailer_state {
 	BUNDLE_TRAILER_BAD_HASH,
 	BUNDLE_TRAILER_BAD_SIG,
 	BUNDLE_TRAILER_BAD_COUNT,
+	/* its hash holds, but no header names the creator whose signature
+	 * it is (a damaged header, or one of a later version) */
+	BUNDLE_TRAILER_UNCHECKED,
 };
 const char *bundle_trailer_state_text(int s);
 

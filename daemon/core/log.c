@@ -202,7 +202,10 @@ int log__write_txn(struct store *st, log__txn_fn fn, void *ctx)
  * translator. */
 static void why_field(char *why, size_t n, int err, int field)
 {
-	if (field >= 0)
+	if (field == ENTRY_FIELDS)
+		snprintf(why, n, N_("the envelope is not an array of %d fields: %s"),
+			 ENTRY_FIELDS, hamlet_strerror(err));
+	else if (field >= 0)
 		snprintf(why, n, N_("envelope field %s: %s"), entry_field_name(field),
 			 hamlet_strerror(err));
 	else

@@ -100,11 +100,11 @@ static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
 		     uint64_t now_ms, struct cert_chain *ch, char *why,
 		     size_t whylen)
 {
+	char cw[200];
 	int r;
 
-	if ((r = cert_chain_decode(buf, len, ch)) < 0) {
-		why_set(why, whylen, N_("not a certificate chain: %s"),
-			 why_translate(hamlet_strerror(r)));
+	if ((r = cert_chain_decode_why(buf, len, ch, cw, sizeof(cw))) < 0) {
+		why_set(why, whylen, N_("not a certificate chain: %s"), cw);
 		return r;
 	}
 	if (memcmp(ch->c[0].subject, n->pk, 32) != 0) {
@@ -148,7 +148,7 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	char *p = node__path_join(n->home, NODE_CERT_FILE);
+	char *p = node__path_join(n->home, NODE_CERT_FILE), cw[200];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -169,10 +169,10 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 	}
 	/* the file itself damaged (cut short by a copy that stopped, say):
 	 * named, since it is what to replace */
-	if ((r = cert_chain_decode(buf, len, ret)) < 0)
+	if ((r = cert_chain_decode_why(buf, len, ret, cw, sizeof(cw))) < 0)
 		why_set(why, whylen,
 			N_("%s is damaged: it is not a certificate chain (%s; a copy cut short?): install this node's certificate again with \"hamlet cert install FILE\""),
-			p, why_translate(hamlet_strerror(r)));
+			p, cw);
 	else
 		r = chain_for(n, buf, len, now_ms, ret, why, whylen);
 	if (r == 0)

@@ -407,18 +407,21 @@ int network_load(const char *path, struct network_info *ret, char *why,
 		goto out;
 	}
 	snprintf(ni.name, sizeof(ni.name), "%s", vals[0]);
-	if (hex_decode(vals[1], ni.id, 32) < 0 ||
-	    hex_decode(vals[2], ni.root_pk, 32) < 0 ||
-	    hex_decode(vals[3], ni.key, 32) < 0) {
-		why_set(why, whylen,
-			 N_("%s: id, root_public_key and key must be 64 hex digits each"),
-			 path);
-		goto out;
+	for (size_t i = 1; i < 4; i++) {
+		uint8_t *to = i == 1 ? ni.id : i == 2 ? ni.root_pk : ni.key;
+		if (hex_decode(vals[i], to, 32) < 0) {
+			why_set(why, whylen,
+				N_("%s: \"%s\" must be 64 hex digits (32 bytes), and it is not: copy the network file again from the one the network's administrator gave"),
+				path, keys[i]);
+			goto out;
+		}
 	}
+	/* SPEC 4: the id covers root_public_key and name, not key (the
+	 * pre-shared key has nothing to check it against here) */
 	network_id_compute(ni.root_pk, ni.name, check);
 	if (memcmp(check, ni.id, 32) != 0) {
 		why_set(why, whylen,
-			 N_("%s: the network id does not match its root key and name (file altered?)"),
+			 N_("%s: the network id does not match its root_public_key and name (file altered?): copy the network file again from the one the network's administrator gave"),
 			 path);
 		goto out;
 	}

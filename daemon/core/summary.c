@@ -151,6 +151,8 @@ static int trust_read(const msgpack_object *o, struct summary *s)
 	const msgpack_object *keys;
 	size_t n;
 
+	if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size > TRUSTSET_MAX)
+		return HAMLET_ETOOBIG; /* a trust set holds no more */
 	if (mp_get_array(o, SIZE_MAX, TRUSTSET_MAX, &keys, &n) < 0)
 		return HAMLET_EFORMAT;
 	if (!(s->trust = calloc(n ? n : 1, TRUST_KEY_LEN)))
@@ -259,9 +261,13 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		s->certs_len = cl;
 	}
 	if (nf == 7 && (r = trust_read(&f[6], s)) < 0) {
-		if (r == HAMLET_EFORMAT)
+		if (r == HAMLET_ETOOBIG)
 			why_set(why, whylen,
-				 N_("summary %s: its trust set's keys are damaged"),
+				N_("summary %s: it lists %zu trust set keys, more than a trust set holds (%d)"),
+				path, (size_t)f[6].via.array.size, TRUSTSET_MAX);
+		else if (r == HAMLET_EFORMAT)
+			why_set(why, whylen,
+				 N_("summary %s: its trust set's keys are damaged (not a list of 33-byte keys)"),
 				 path);
 		goto fail;
 	}

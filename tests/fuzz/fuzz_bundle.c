@@ -27,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static struct bundle_run run;
 		char why[200];
 		if (fr.type == BUNDLE_FRAME_HEADER)
-			bundle_header_parse(fr.payload, fr.len, &h);
+			bundle_header_parse(fr.payload, fr.len, &h, why,
+					    sizeof(why));
 		else if (fr.type == BUNDLE_FRAME_ENTRY &&
 			 bundle_entry_parse(fr.payload, fr.len, &e) < 0)
 			bundle_reader_resync_from(&rd, fr.offset);
