@@ -446,11 +446,6 @@ int cli_record_warn_txn(struct store_txn *t, const char *cmd,
  */
 int cli_access(const char *cmd, const char *coll, const char *id,
 	       const char *query, uint64_t count);
-/* The same for every live record of coll (under scope, unless NULL),
- * counted in t; with if_any, nothing when there is none. Returns the
- * count (of a collection that is logged; 0 for one that is not), or <0. */
-int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
-		   const char *query, const char *scope, int if_any);
 /* The same for the records with open problems that "conflicts" lists. */
 int cli_access_conflicts(struct store_txn *t);
 

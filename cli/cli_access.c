@@ -9,7 +9,6 @@
 #include "access.h"
 #include "error.h"
 #include "hlc.h"
-#include "scopemap.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -57,54 +56,7 @@ int cli_access(const char *cmd, const char *coll, const char *id,
 struct count_ctx {
 	struct store_txn *t;
 	uint64_t n[2]; /* health_profile, health_event */
-	const char *scope; /* NULL: every record */
-	struct scopemap *map;
 };
-
-static int count_live(void *ctx, const char *coll, const char *id)
-{
-	struct count_ctx *c = ctx;
-	struct record_view v;
-	char in[ENTRY_MAX_SCOPE + 1];
-	int r = record_view_load(c->t, coll, id, &v);
-	if (r < 0)
-		return r == HAMLET_ENOTFOUND ? 0 : r;
-	/* an erased record has no contents: it is not printed, nor read */
-	if (!v.deleted && !v.erased &&
-	    (!c->scope ||
-	     (scopemap_record_scope(c->map, c->t, &v, in) >= 0 && in[0] &&
-	      scopemap_under(c->map, in, c->scope))))
-		c->n[0]++;
-	record_view_close(&v);
-	return 0;
-}
-
-int cli_access_all(struct store_txn *t, const char *cmd, const char *coll,
-		   const char *query, const char *scope, int if_any)
-{
-	struct count_ctx c = { t, { 0, 0 }, scope && scope[0] ? scope : NULL,
-			       NULL };
-	int r;
-
-	if (!access_logged(coll))
-		return 0;
-	if (c.scope && (r = scopemap_load(t, &c.map)) < 0)
-		return r;
-	/* the same read transaction as the output: the count is what it
-	 * prints */
-	r = record_each(t, coll, count_live, &c);
-	scopemap_free(c.map);
-	if (r < 0) {
-		cli_err(_("cannot read the records of %s: %s"), coll,
-			cli_strerror(r));
-		return r;
-	}
-	if (if_any && c.n[0] == 0)
-		return 0;
-	if ((r = cli_access(cmd, coll, NULL, query, c.n[0])) < 0)
-		return r;
-	return c.n[0] > INT_MAX ? INT_MAX : (int)c.n[0];
-}
 
 static int count_conflict(void *ctx, const char *coll, const char *id)
 {
@@ -119,7 +71,7 @@ int cli_access_conflicts(struct store_txn *t)
 {
 	static const char *const colls[2] = { "health_profile",
 					      "health_event" };
-	struct count_ctx c = { t, { 0, 0 }, NULL, NULL };
+	struct count_ctx c = { t, { 0, 0 } };
 	int r;
 
 	if ((r = cli_conflicts_each(t, count_conflict, &c)) < 0) {

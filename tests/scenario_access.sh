@@ -2,7 +2,8 @@
 # Reads of health data are logged (Law 91/2025): hamlet get on a
 # health_profile shows in hamlet access-log with the user and the time; a
 # get of a payment does not; --since filters; a read that cannot be logged
-# shows nothing; an edited log is reported.
+# shows nothing; an edited log is reported; a bundle or an export counts
+# the records it carries or shows, not erased ones.
 #   tests/scenario_access.sh PATH/TO/hamlet
 set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet}
@@ -144,4 +145,26 @@ check "is logged, with the search" bash -c "'$H' --home '$T/a' access-log | grep
 # files that carry records in the clear are their owner's alone
 check "an unsealed bundle is for its owner alone (mode 600), whatever the umask" bash -c "umask 022; rm -f '$T/open2.bundle'; '$H' --home '$T/a' bundle create --unsealed '$T/open2.bundle' 2>/dev/null >/dev/null && test \"\$(stat -c %a '$T/open2.bundle')\" = 600"
 check "and so is a workbook export" bash -c "umask 022; '$H' --home '$T/a' export health_profile --format xlsx --out '$T/mode.xlsx' 2>/dev/null && test \"\$(stat -c %a '$T/mode.xlsx')\" = 600"
+
+# an export counts the records it shows: a deleted record is not shown,
+# nor is an erased one, whose contents are gone (E, an administrator of
+# its scope, may erase)
+E() { "$H" --home "$T/e" "$@"; }
+check "node E" E init --network "$T/demo.network" --name e --scope bk/e
+check "the root makes E an administrator of bk/e" issue e commune bk/e --root-key "$T/demo.root.key" --delegate
+for i in 1 2 3; do
+	check "E writes HP-E$i" E put health_profile "HP-E$i" "{\"person_id\":\"00119001230$i\",\"full_name\":\"Lo Van E$i\",\"birth_date\":\"1990-04-12\"}"
+done
+check "E deletes HP-E2" E delete health_profile HP-E2
+check "E erases HP-E3" E erase health_profile HP-E3 --reason "request of the person"
+check "E's export (csv) shows HP-E1 alone" bash -c "'$H' --home '$T/e' export health_profile --format csv 2>/dev/null | cut -d, -f1 | grep '^HP-' | tr '\n' ' ' | grep -qx 'HP-E1 '"
+check "and is logged as a read of 1 record, not of the erased one" bash -c "'$H' --home '$T/e' access-log | grep -q 'export health_profile (all live records): 1 record\$'"
+check "an export (ndjson), naming the erased record without its contents, is logged as 1 record too" bash -c "'$H' --home '$T/e' export health_profile --format ndjson >/dev/null && '$H' --home '$T/e' access-log --json | python3 -c '
+import json, sys
+c = [x[\"count\"] for x in json.load(sys.stdin)[\"entries\"] if x[\"command\"] == \"export\"]
+assert c == [1, 1], c'"
+check "an export --since after every change prints no row" bash -c "test \"\$('$H' --home '$T/e' export health_profile --format csv --since 2099-01-01 | grep -c '^HP-')\" = 0"
+check "and is logged as a read of no record, naming the date" bash -c "'$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records changed since 2099-01-01.*): 0 records\$'"
+check "an export --scope of another scope is logged as no record, naming it" bash -c "'$H' --home '$T/e' export health_profile --format csv --scope bk/zz >/dev/null && '$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records under bk/zz): 0 records\$'"
+check "an export --scope of E's own is logged as the 1 record it shows" bash -c "'$H' --home '$T/e' export health_profile --format csv --scope bk/e | grep -q '^HP-E1,' && '$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records under bk/e): 1 record\$'"
 tests_done

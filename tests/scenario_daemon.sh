@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hamletd as an operator meets it: one daemon per home, a store that grows
 # while `hamlet status` is polled through a sync, and a bundle carrying a
-# feed outside the node's scopes, refused through the daemon.
+# feed outside the node's scopes, imported through the daemon: not ours,
+# not stored, and neither logged nor counted as refused.
 #   tests/scenario_daemon.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -233,10 +234,19 @@ launch b --config "$T/b.conf" && ok "b restarts holding only bk/bt/qt" || fail "
 check "x writes a record of its own commune" X put health_profile HP-X1 '{"person_id":"777777777777","full_name":"Outside","birth_date":"1970-01-01"}'
 check "b writes a summary" B summary --out "$T/b.summary"
 check "x makes a bundle for b" X bundle create --for "$T/b.summary" "$T/x.bundle"
+logged=$(wc -l <"$T/b.log")
 B bundle import "$T/x.bundle" >"$T/imp.out" 2>&1
 rc=$?
 sed 's/^/    /' "$T/imp.out"
-grep -q "through hamletd" "$T/imp.out" && ok "the import went through b's daemon" || fail "the import went through b's daemon"
+tail -n +$((logged + 1)) "$T/b.log" >"$T/imp.log"
+# an entry of another commune's scope, brought by a bundle, is not ours:
+# not stored, as it should not be, and no refusal (docs/operator-guide.md)
+check "the import went through b's daemon, whose journal counts the entry as not ours" \
+	grep -q "import: not ours: 1 entries of scopes this node does not read, not stored, as they should not be" "$T/imp.log"
+check "and does not log it as refused" bash -c "! grep -q 'import: .*refused' '$T/imp.log'"
+check "b's status counts nothing refused since the daemon started" bash -c \
+	"'$H' --home '$T/b' status | grep -qx 'refused since the daemon started: nothing'"
+check "the import does not say hamletd stored anything and sends it on" bash -c "! grep -q 'stored through hamletd' '$T/imp.out'"
 grep -qE "^  not ours: +1 " "$T/imp.out" && ok "the out-of-scope entry is counted as not this node's, not stored" || fail "the out-of-scope entry is counted as not this node's, not stored"
 ! grep -q "HP-X1" "$T/imp.out" && ok "without naming its record" || fail "without naming its record"
 [ $rc -eq 0 ] && ok "which is no failure of the import (docs/decisions.md)" || fail "which is no failure of the import ($rc)"

@@ -30,6 +30,23 @@ flip() {
 	printf "$(printf '\\%03o' $((b ^ 0x40)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# reads NODE: how many reads of health data NODE's access log holds
+reads() { N "$1" access-log --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)['entries']))"; }
+# logged NODE K WANT: the reads NODE logged past its first K are WANT, as
+# COLLECTION:COUNT words ("" for none)
+logged() {
+	local got
+	got=$(N "$1" access-log --json | python3 -c "import json,sys; print(' '.join('%s:%d' % (e['collection'], e['count']) for e in json.load(sys.stdin)['entries'][$2:]))")
+	[ "$got" = "$3" ] || { echo "logged: \"$got\", not \"$3\""; return 1; }
+}
+# to_commune NODE: what NODE holds reaches the commune, in a bundle made
+# for the commune's summary
+to_commune() {
+	N quang-thuan summary --out "$T/qt.sum" >/dev/null &&
+		N "$1" bundle create --for "$T/qt.sum" "$T/$1-qt.bundle" >/dev/null 2>&1 &&
+		N quang-thuan bundle import "$T/$1-qt.bundle" >/dev/null
+}
+
 MARK="SEALMARK-$$-$RANDOM"
 check "network created" "$H" network create bk --out "$T"
 check "village na-pai" N na-pai init --network "$T/bk.network" --name na-pai --scope bk/qt/na-pai
@@ -53,7 +70,9 @@ else fail "create --for says it is sealed, and to whom"; sed 's/^/    /' "$T/cre
 check "the marker is not in the sealed file's bytes" bash -c "[ \"\$(grep -ac -- '$MARK' '$T/b.bundle')\" = 0 ]"
 check "nor is the collection's name" bash -c "[ \"\$(grep -ac health_profile '$T/b.bundle')\" = 0 ]"
 check "an --unsealed bundle for the same summary says it is not sealed" \
-	bash -c "'$H' --home '$T/na-pai' bundle create --for '$T/b.sum' --unsealed '$T/plain.bundle' | grep -q '^NOT sealed'"
+	bash -c "'$H' --home '$T/na-pai' bundle create --for '$T/b.sum' --unsealed '$T/plain.bundle' 2>'$T/plain.err' | grep -q '^NOT sealed'"
+check "and warns of the 3 records of health data it carries, saying to leave out --unsealed" \
+	grep -q 'WARNING: this bundle is not sealed and carries the health data of 3 records: whoever finds the file reads them. Leave out --unsealed, and --for seals it' "$T/plain.err"
 # Its frames are compressed, so the marker need not be in its bytes as
 # such; another node than the one it is for reads the record from it.
 check "the auditor, not the node it is for, imports the unsealed bundle" \
@@ -93,22 +112,52 @@ check "na-pai's status counts its one feed in the singular" bash -c "'$H' --home
 check "khuoi-tat imported nothing" bash -c "! '$H' --home '$T/khuoi-tat' get health_profile HP-1 >/dev/null 2>&1"
 
 # --- sealed to a key: only what that node may read ------------------------
+# a bundle sealed to a key given by hand is logged as a read of the health
+# records the file carries: none of those left out for the recipient
+K=$(reads quang-thuan)
 check "sealed to a node of which no certificate is known here, nothing is left out, and it says so" \
 	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt0.bundle' 2>&1 | grep -q 'no certificate of the node sealed to is known here, so nothing was left out'"
+check "and it is logged as a read of the 3 profiles it carries" logged quang-thuan "$K" "health_profile:3"
 check "khuoi-tat's certificate reaches the commune" bash -c "'$H' --home '$T/khuoi-tat' bundle create --unsealed --scope bk/none '$T/kt-trust.bundle' >/dev/null && '$H' --home '$T/quang-thuan' bundle import '$T/kt-trust.bundle' >/dev/null"
+K=$(reads quang-thuan)
 check "sealed to khuoi-tat now, the commune leaves out na-pai's records, saying so" \
 	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt.bundle' | grep -qE '^left out [0-9]+ feeds? that khuoi-tat may not read'"
+check "and logs no read of them: the file carries none" logged quang-thuan "$K" ""
 refuse "sealed to khuoi-tat with a scope it may read none of: nothing is sent, said so, and exit 1" 1 \
 	"nothing to send: khuoi-tat may read none of the [0-9]* feeds\? this node holds under scope bk/qt/na-pai (its certificate's read scopes), so the bundle carries the network's certificates only" \
 	N quang-thuan bundle create --seal-to "$(key khuoi-tat)" --scope bk/qt/na-pai "$T/kt-none.bundle"
 check "and it does not say khuoi-tat holds everything already" bash -c "! grep -q 'holds everything' '$T/refused'"
+check "nor logs a read" logged quang-thuan "$K" ""
 refuse "four years on, khuoi-tat's certificate has expired: nothing is sealed to it" 4 "holds no certificate valid now (expired, or its issuer revoked)" \
 	env HAMLET_CLOCK_OFFSET_MS=$((4 * 365 * 86400000)) "$H" --home "$T/quang-thuan" bundle create --seal-to "$(key khuoi-tat)" "$T/kt-late.bundle"
 check "and no file is left" test ! -e "$T/kt-late.bundle"
+check "nor a read logged" logged quang-thuan "$K" ""
 check "the bundle holds none of na-pai's entries" bash -c "'$H' --home '$T/khuoi-tat' --json bundle inspect '$T/kt.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"entries\"] == 0, j'"
 check "and khuoi-tat imports it" N khuoi-tat bundle import "$T/kt.bundle"
 cp "$T/out" "$T/kt.out"
 check "with nothing refused" bash -c "! grep -qE 'rejected: *[1-9]' '$T/kt.out'"
+
+# the commune holds na-pai's profiles and event and khuoi-tat's profile:
+# sealed to khuoi-tat, only khuoi-tat's profile goes in, and only it is
+# logged; a bundle for a node that holds all it may read carries nothing,
+# logs nothing, and warns of no health data
+check "na-pai records an event" N na-pai put health_event EV-1 '{"person_id":"001122334401","kind":"immunization","date":"2026-03-01"}'
+check "khuoi-tat records a profile" N khuoi-tat put health_profile KT-1 '{"person_id":"001122334409","full_name":"Hoang Van Kt","birth_date":"1990-02-02"}'
+check "na-pai's event reaches the commune" to_commune na-pai
+check "khuoi-tat's profile reaches the commune" to_commune khuoi-tat
+K=$(reads quang-thuan)
+check "sealed to khuoi-tat, the commune's bundle carries khuoi-tat's 1 entry" bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt2.bundle' >/dev/null 2>&1 && '$H' --home '$T/khuoi-tat' --json bundle inspect '$T/kt2.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"entries\"] == 1, j'"
+check "and logs the read of that 1 profile, not of na-pai's 3 profiles and event left out" logged quang-thuan "$K" "health_profile:1"
+K=$(reads quang-thuan)
+refuse "sealed to khuoi-tat, of na-pai's scope: nothing to send (exit 1)" 1 "nothing to send: khuoi-tat may read none" \
+	N quang-thuan bundle create --seal-to "$(key khuoi-tat)" --scope bk/qt/na-pai "$T/kt3.bundle"
+check "and no read is logged" logged quang-thuan "$K" ""
+check "khuoi-tat imports the bundle" N khuoi-tat bundle import "$T/kt2.bundle"
+check "and writes its summary" N khuoi-tat summary --out "$T/kt.sum"
+K=$(reads quang-thuan)
+check "an unsealed bundle for khuoi-tat's summary carries nothing: it holds all it may read" bash -c "'$H' --home '$T/quang-thuan' bundle create --for '$T/kt.sum' --unsealed '$T/kt4.bundle' >'$T/kt4.out' 2>'$T/kt4.err' && grep -q '^nothing to send: the recipient holds everything already' '$T/kt4.out'"
+check "and does not warn that it carries health data" bash -c "! grep -q 'carries the health data' '$T/kt4.err'"
+check "nor logs a read" logged quang-thuan "$K" ""
 
 # --- damage --------------------------------------------------------------
 mapfile -t offs < <(frames "$T/b.bundle")
