@@ -35,6 +35,19 @@ FILE *fopen64(const char *path, const char *mode)
 	return real(path, mode);
 }
 
+/* Change hex digit `at` of setting `name` in the text of a network file
+ * (0 when the file has no such setting). */
+static int flip_digit(char *txt, const char *name, size_t at)
+{
+	char line[64], *p;
+	snprintf(line, sizeof(line), "\n%s = ", name);
+	if (!(p = strstr(txt, line)))
+		return 0;
+	p += strlen(line) + at;
+	*p = *p == '0' ? '1' : '0';
+	return 1;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -216,7 +229,7 @@ int main(void)
 		free(ch);
 	}
 
-	TEST_START("a network file whose key, root_public_key or id is damaged is refused, naming the setting (SPEC 4)");
+	TEST_START("a network file whose key, key_check, root_public_key or id is damaged is refused, naming the setting (SPEC 4)");
 	{
 		static const struct {
 			const char *key, *why;
@@ -224,6 +237,7 @@ int main(void)
 			{ "key", "\"key\" must be 64 hex digits" },
 			{ "id", "\"id\" must be 64 hex digits" },
 			{ "root_public_key", "\"root_public_key\" must be 64 hex digits" },
+			{ "key_check", "\"key_check\" must be 16 hex digits" },
 		};
 		struct network_info ni;
 		size_t fl;
@@ -249,16 +263,32 @@ int main(void)
 		 * matches it and the name */
 		memcpy(txt, f, fl);
 		txt[fl] = 0;
-		{
-			char *at = strstr(txt, "\nroot_public_key = ");
-			ASSERT_TRUE(at != NULL);
-			at += strlen("\nroot_public_key = ");
-			*at = *at == '0' ? '1' : '0';
-		}
+		ASSERT_TRUE(flip_digit(txt, "root_public_key", 0));
 		th_spit(copy, (const uint8_t *)txt, fl);
 		ASSERT_EQ(network_load(copy, &ni, why, sizeof(why)),
 			  HAMLET_ECONFIG);
 		ASSERT_TRUE(strstr(why, "does not match its root_public_key and name") != NULL);
+		/* a hex digit changed in key (the id does not cover it):
+		 * key_check no longer matches; nor does the file load
+		 * without key_check */
+		memcpy(txt, f, fl);
+		txt[fl] = 0;
+		ASSERT_TRUE(flip_digit(txt, "key", 7));
+		th_spit(copy, (const uint8_t *)txt, fl);
+		ASSERT_EQ(network_load(copy, &ni, why, sizeof(why)),
+			  HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "the network key does not match its key_check") != NULL);
+		memcpy(txt, f, fl);
+		txt[fl] = 0;
+		{
+			char *at = strstr(txt, "\nkey_check = ");
+			ASSERT_TRUE(at != NULL);
+			th_spit(copy, (const uint8_t *)txt,
+				(size_t)(at + 1 - txt));
+		}
+		ASSERT_EQ(network_load(copy, &ni, why, sizeof(why)),
+			  HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "missing setting \"key_check\"") != NULL);
 		free(txt);
 		free(f);
 	}

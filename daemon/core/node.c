@@ -51,6 +51,22 @@ void network_id_compute(const uint8_t root_pk[32], const char *name,
 	crypto_generichash_blake2b_final(&h, ret, 32);
 }
 
+void network_key_check(const uint8_t id[32], const uint8_t key[32],
+		       uint8_t ret[NETWORK_KEY_CHECK_LEN])
+{
+	crypto_generichash_blake2b_state h;
+	uint8_t out[32];
+
+	crypto_generichash_blake2b_init(&h, NULL, 0, sizeof(out));
+	crypto_generichash_blake2b_update(
+		&h, (const uint8_t *)"hamlet/network-key/v1", 21);
+	crypto_generichash_blake2b_update(&h, id, 32);
+	crypto_generichash_blake2b_update(&h, key, 32);
+	crypto_generichash_blake2b_final(&h, out, sizeof(out));
+	memcpy(ret, out, NETWORK_KEY_CHECK_LEN);
+	sodium_memzero(&h, sizeof(h));
+}
+
 int node_name_check(const char *name)
 {
 	size_t n = strlen(name);
@@ -151,6 +167,8 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 	uint8_t *sk = node__crypto_ready() < 0 ? NULL : sodium_malloc(64);
 	char *netpath = NULL, *keypath = NULL;
 	char text[1024], idhex[65], pkhex[65], keyhex[65], skhex[129];
+	char kchex[2 * NETWORK_KEY_CHECK_LEN + 1];
+	uint8_t kc[NETWORK_KEY_CHECK_LEN];
 	struct network_info ni;
 	int r;
 
@@ -187,10 +205,12 @@ int network_create(const char *name, const char *dir, struct network_info *ret,
 	hex_encode(ni.root_pk, 32, pkhex);
 	hex_encode(ni.key, 32, keyhex);
 	hex_encode(sk, 64, skhex);
+	network_key_check(ni.id, ni.key, kc);
+	hex_encode(kc, sizeof(kc), kchex);
 	snprintf(text, sizeof(text),
 		 "# hamlet network file. It holds the network key: give it only to member nodes.\n"
-		 "[network]\nname = %s\nid = %s\nroot_public_key = %s\nkey = %s\n",
-		 name, idhex, pkhex, keyhex);
+		 "[network]\nname = %s\nid = %s\nroot_public_key = %s\nkey = %s\nkey_check = %s\n",
+		 name, idhex, pkhex, keyhex, kchex);
 	if ((r = write_file(netpath, text, 0600, 1)) < 0) {
 		why_set(why, whylen, N_("cannot write %s: %s"), netpath,
 			 strerror(-r));

@@ -48,6 +48,12 @@ struct node {
 /* The network id: BLAKE2b-256("hamlet/network/v1" || root pk || name). */
 void network_id_compute(const uint8_t root_pk[32], const char *name,
 			uint8_t ret[32]);
+/* The network file's key_check: the first 8 bytes of
+ * BLAKE2b-256("hamlet/network-key/v1" || id || key), which tells a key
+ * damaged or mistyped without saying anything of it (SPEC 4). */
+#define NETWORK_KEY_CHECK_LEN 8
+void network_key_check(const uint8_t id[32], const uint8_t key[32],
+		       uint8_t ret[NETWORK_KEY_CHECK_LEN]);
 
 /* Names of networks and nodes: 1-64 of [a-z0-9-]. */
 int node_name_check(const char *name);

@@ -391,10 +391,10 @@ int network_load(const char *path, struct network_info *ret, char *why,
 		 size_t whylen)
 {
 	static const char *const keys[] = { "name", "id", "root_public_key",
-					    "key", NULL };
-	char *vals[4] = { 0 };
+					    "key", "key_check", NULL };
+	char *vals[5] = { 0 };
 	struct network_info ni;
-	uint8_t check[32];
+	uint8_t check[32], kc[NETWORK_KEY_CHECK_LEN];
 	int r;
 
 	memset(&ni, 0, sizeof(ni));
@@ -416,8 +416,15 @@ int network_load(const char *path, struct network_info *ret, char *why,
 			goto out;
 		}
 	}
-	/* SPEC 4: the id covers root_public_key and name, not key (the
-	 * pre-shared key has nothing to check it against here) */
+	if (hex_decode(vals[4], kc, sizeof(kc)) < 0) {
+		why_set(why, whylen,
+			N_("%s: \"%s\" must be %d hex digits (%d bytes), and it is not: copy the network file again from the one the network's administrator gave"),
+			path, keys[4], 2 * NETWORK_KEY_CHECK_LEN,
+			NETWORK_KEY_CHECK_LEN);
+		goto out;
+	}
+	/* SPEC 4: the id covers root_public_key and name; key_check covers
+	 * the key, which would otherwise show only as failed handshakes */
 	network_id_compute(ni.root_pk, ni.name, check);
 	if (memcmp(check, ni.id, 32) != 0) {
 		why_set(why, whylen,
@@ -425,10 +432,18 @@ int network_load(const char *path, struct network_info *ret, char *why,
 			 path);
 		goto out;
 	}
+	network_key_check(ni.id, ni.key, check);
+	if (sodium_memcmp(check, kc, sizeof(kc)) != 0) {
+		why_set(why, whylen,
+			 N_("%s: the network key does not match its key_check (file altered, or the key mistyped?): copy the network file again from the one the network's administrator gave"),
+			 path);
+		goto out;
+	}
 	*ret = ni;
 	r = 0;
 out:
 	sodium_memzero(&ni, sizeof(ni));
-	node__ini_free(vals, 4);
+	sodium_memzero(check, sizeof(check));
+	node__ini_free(vals, 5);
 	return r;
 }
