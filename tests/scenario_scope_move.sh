@@ -10,7 +10,9 @@
 # signed entry was rewritten). P's status peer lines, report lag and its
 # status page (the lag table and its by-commune grouping) name nodes by
 # their effective scope. Refusals: a key that is not the root's, a
-# malformed scope, a cycle.
+# malformed scope, a cycle. A village moved alone (ban-mu) leaves C2's
+# reach; what C2 wrote there after the move, while offline and not
+# knowing of it, is refused at P (carried on a bundle), naming the move.
 #   tests/scenario_scope_move.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -150,8 +152,22 @@ get2() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$
 check "before the move, C2's token of every scope reads ban-mu's HP-B" test "$(get2 "$TR")" = 200
 check "and so does its token of ban-mu" test "$(get2 "$TS")" = 200
 check "V2 dials P too (its new commune has no node yet)" N V2 peers add 127.0.0.1:${PORTOF[P]}
+# C2 is offline while the root moves ban-mu: not knowing of the move, it
+# still writes there, dated after it; every other node refuses that
+OLDC2=${PORTOF[C2]}
+stop C2
 check "the root moves ban-mu alone to lc/muong-khuong" \
 	N P scope move lc/si-ma-cai/ban-mu lc/muong-khuong/ban-mu --root-key "$ROOT" --reason "boundary change"
+check "C2, offline and not knowing of the move, edits ban-mu's HP-B after it" \
+	N C2 put health_profile HP-B '{"phone":"0933000003"}'
+check "C2 carries its edit on a bundle sealed to P" \
+	N C2 bundle create --seal-to "$(key P)" --scope lc/si-ma-cai/ban-mu "$T/c2.bundle"
+refuse "P's import refuses it, naming the move" 1 \
+	"rejected: .*seq 1 of feed lc/si-ma-cai/ban-mu: the network.s root moved that scope to lc/muong-khuong/ban-mu on .*; its author.s certificate (.C2.)" \
+	N P bundle import "$T/c2.bundle"
+start_http C2 --peer 127.0.0.1:${PORTOF[P]} && ok "C2 back online" || fail "C2 back online"
+URL2=http://127.0.0.1:$HP
+check "V2 dials C2 where it listens now" bash -c "'$H' --home '$T/V2' peers remove 127.0.0.1:$OLDC2 >/dev/null && '$H' --home '$T/V2' peers add 127.0.0.1:${PORTOF[C2]} >/dev/null"
 moved2() { synced "$1"; N "$1" scope list | grep -q '^lc/si-ma-cai/ban-mu -> lc/muong-khuong/ban-mu  (in effect'; }
 for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2 $n; done
 check "P's page counts ban-mu under its new commune lc/muong-khuong" bash -c \
@@ -169,6 +185,23 @@ refuse "nor deletes it" 4 'moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu' 
 check "nor through HTTP: 403 naming the move" bash -c \
 	"curl -s -w ' %{http_code}' -X PUT -H 'Authorization: Bearer $TW' '$URL2/v1/records/health_profile/HP-X?scope=lc/si-ma-cai/ban-mu' -d '{\"person_id\":\"300000000009\",\"full_name\":\"Nobody\",\"birth_date\":\"2000-01-01\"}' | grep -q 'moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu.* 403$'"
 check "C2 still writes in its own commune" profile C2 HP-E 300000000005 "Giang Van E"
+# refused_move JSON: the report (verify --report --json) lists C2's edit
+# of ban-mu as refused, naming the move
+refused_move() {
+	python3 - "$1" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+r = [x for a in j['authors'] if a.get('name') == 'C2' for x in a['refused']]
+why = (r"seq 1 of feed lc/si-ma-cai/ban-mu: the network's root moved that scope"
+       r" to lc/muong-khuong/ban-mu on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC;"
+       r' its author\'s certificate \("C2"\) no longer lets it write there')
+assert any(x['reason'] == 'not_granted' and re.fullmatch(why, x['why'])
+           for x in r), r
+PY
+}
+N P verify --report --json >"$T/refused.json" 2>/dev/null
+check "P's report lists it as refused, naming the move" refused_move "$T/refused.json"
+check "and does not take it: HP-B has no such phone on P" bash -c "! '$H' --home '$T/P' get health_profile HP-B | grep -q 0933000003"
 check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi D"
 check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
 check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D
@@ -184,6 +217,12 @@ refuse "and sync --wait says so, exit 1" 1 "no connected peer takes what this no
 # --- 5. nothing was rewritten -------------------------------------------------------
 daemons_stop
 for n in P C1 C2 V1 V2; do check "$n's store verifies: every signature holds" N "$n" verify; done
+# an auditor judges a bundle by its own trust items: C2's, made now that
+# it holds the move, carries its edit of ban-mu, refused the same way
+check "C2, told of the move, carries its edit and the move on a bundle" \
+	N C2 bundle create --seal-to "$(key P)" --scope lc/si-ma-cai/ban-mu "$T/c2b.bundle"
+N P verify --report --bundle "$T/c2b.bundle" --json >"$T/c2b.json" 2>/dev/null
+check "the auditor's report on it refuses the edit, naming the move" refused_move "$T/c2b.json"
 # the auditor's report lists the moves the root signed, each with its fate
 N P verify --report >"$T/report.txt" 2>&1
 N P verify --report --json >"$T/report.json" 2>/dev/null

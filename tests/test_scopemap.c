@@ -2,6 +2,7 @@
  * arrival), and the trust set's grant checks before and after a move. */
 #include "error.h"
 #include "hlc.h"
+#include "report.h"
 #include "scopemap.h"
 #include "sig.h"
 #include "store.h"
@@ -267,6 +268,125 @@ static void test_map(void)
 	}
 }
 
+/* A certificate of write prefixes "a,b" (not signed: the map alone). */
+static struct cert grant_of(const char *prefixes)
+{
+	struct cert c;
+	memset(&c, 0, sizeof(c));
+	for (const char *s = prefixes; *s; c.nwrite++) {
+		size_t l = strcspn(s, ",");
+		snprintf(c.write[c.nwrite], sizeof(c.write[0]), "%.*s", (int)l,
+			 s);
+		s += l + (s[l] == ',');
+	}
+	return c;
+}
+
+/* scopemap_moved_away()'s FROM for grant g and scope, or "" for none. */
+static const char *away_from(const struct scopemap *m, const char *g,
+			     const char *scope)
+{
+	struct cert c = grant_of(g);
+	const struct scope_move *mv =
+		scopemap_moved_away(m, &c, scope, "health_profile");
+	static char from[CERT_SCOPE_MAX + 1];
+	snprintf(from, sizeof(from), "%s", mv ? mv->from : "");
+	return from;
+}
+
+/* scopemap_may_write_at() for grant g, scope, at */
+static int write_at(const struct scopemap *m, const char *g,
+		    const char *scope, uint64_t at)
+{
+	struct cert c = grant_of(g);
+	const struct scope_move *mv;
+	int r = scopemap_may_write_at(m, &c, scope, "health_profile", at, &mv);
+	ASSERT_TRUE(r ? mv == NULL : 1);
+	return r;
+}
+
+static void test_moved_away(void)
+{
+	/* a merger, a village moved alone out of the merged commune, a
+	 * hamlet moved inside a commune and then out with its village */
+	struct scope_move a[] = {
+		mv("lc/si-ma-cai/ban-mu", "lc/muong-khuong/ban-mu", T0 + 10000),
+		mv("lc/bac-ha", "lc/si-ma-cai", T0 + 1000),
+		mv("lc/si-ma-cai/na-hoi", "lc/muong-khuong/na-hoi", T0 + 30000),
+		mv("lc/si-ma-cai/ta-van/thon-1", "lc/si-ma-cai/lung-sui/thon-1",
+		   T0 + 2000),
+		mv("lc/si-ma-cai/lung-sui", "lc/muong-khuong/lung-sui",
+		   T0 + 40000),
+	};
+	struct scopemap *m = build(a, 5, NULL);
+
+	ASSERT_EQ(scopemap_in_effect(m), 5);
+	TEST_START("moved away: a village moved alone leaves its old commune's write grant from the move's date on");
+	ASSERT_STREQ(away_from(m, "lc/si-ma-cai", "lc/si-ma-cai/ban-mu"),
+		     "lc/si-ma-cai/ban-mu");
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ban-mu",
+			   T0 + 9999), 1);
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ban-mu",
+			   T0 + 10000), 0);
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ban-mu/thon-2",
+			   T0 + 20000), 0);
+	ASSERT_STREQ(away_from(m, "lc/si-ma-cai", "lc/si-ma-cai/ta-chai"), "");
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ta-chai",
+			   T0 + 50000), 1);
+
+	TEST_START("moved away: the grant of the new place, of both, and the village's own keep writing");
+	ASSERT_EQ(write_at(m, "lc/muong-khuong", "lc/si-ma-cai/ban-mu",
+			   T0 + 20000), 1);
+	ASSERT_EQ(write_at(m, "lc/muong-khuong", "lc/muong-khuong/ban-mu",
+			   T0 + 20000), 1);
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai,lc/muong-khuong",
+			   "lc/si-ma-cai/ban-mu", T0 + 20000), 1);
+	ASSERT_STREQ(away_from(m, "lc/si-ma-cai/ban-mu", "lc/si-ma-cai/ban-mu"),
+		     "");
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai/ban-mu", "lc/si-ma-cai/ban-mu",
+			   T0 + 20000), 1);
+
+	TEST_START("moved away: a merger only renames the grant; a village moved later out of the merged commune leaves at its own move");
+	ASSERT_STREQ(away_from(m, "lc/bac-ha", "lc/bac-ha/na-hoi"),
+		     "lc/si-ma-cai/na-hoi");
+	ASSERT_EQ(write_at(m, "lc/bac-ha", "lc/bac-ha/na-hoi", T0 + 20000), 1);
+	ASSERT_EQ(write_at(m, "lc/bac-ha", "lc/bac-ha/na-hoi", T0 + 30000), 0);
+	ASSERT_EQ(write_at(m, "lc/bac-ha", "lc/bac-ha/ta-chai", T0 + 50000), 1);
+
+	TEST_START("moved away: a hamlet moved inside its commune leaves it when its new village moves out");
+	ASSERT_STREQ(away_from(m, "lc/si-ma-cai", "lc/si-ma-cai/ta-van/thon-1"),
+		     "lc/si-ma-cai/lung-sui");
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ta-van/thon-1",
+			   T0 + 39999), 1);
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai", "lc/si-ma-cai/ta-van/thon-1",
+			   T0 + 40000), 0);
+
+	TEST_START("moved away: of two prefixes that covered a scope, the grant holds until the later move took it from both");
+	ASSERT_STREQ(away_from(m, "lc/si-ma-cai/ta-van,lc/si-ma-cai",
+			       "lc/si-ma-cai/ta-van/thon-1"),
+		     "lc/si-ma-cai/lung-sui");
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai/ta-van",
+			   "lc/si-ma-cai/ta-van/thon-1", T0 + 3000), 0);
+	ASSERT_EQ(write_at(m, "lc/si-ma-cai/ta-van,lc/si-ma-cai",
+			   "lc/si-ma-cai/ta-van/thon-1", T0 + 3000), 1);
+
+	TEST_START("moved away: a village moved into the commune its old one is merged into later still left the old one");
+	scopemap_free(m);
+	{
+		struct scope_move b[] = {
+			mv("lc/c1/v1", "lc/c2/v1", T0 + 1000),
+			mv("lc/c1", "lc/c2", T0 + 5000),
+		};
+		m = build(b, 2, NULL);
+		ASSERT_STREQ(away_from(m, "lc/c1", "lc/c1/v1"), "lc/c1/v1");
+		ASSERT_EQ(write_at(m, "lc/c1", "lc/c1/v1", T0 + 999), 1);
+		ASSERT_EQ(write_at(m, "lc/c1", "lc/c1/v1", T0 + 2000), 0);
+		ASSERT_EQ(write_at(m, "lc/c1", "lc/c1/v2", T0 + 9000), 1);
+	}
+	ASSERT_EQ(write_at(NULL, "lc/c1", "lc/c1/v1", T0), 1);
+	scopemap_free(m);
+}
+
 /* --- grant checks through the trust set ------------------------------- */
 
 static uint8_t *cert_for(const struct key *root, const struct key *subj,
@@ -280,9 +400,15 @@ static uint8_t *cert_for(const struct key *root, const struct key *subj,
 	memcpy(c.subject, subj->pk, 32);
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.role = CERT_VILLAGE;
-	snprintf(c.read[0], sizeof(c.read[0]), "%s", prefix);
-	snprintf(c.write[0], sizeof(c.write[0]), "%s", prefix);
-	c.nread = c.nwrite = 1;
+	/* prefix: one scope, or several "a,b" */
+	for (const char *s = prefix; *s; c.nwrite++) {
+		size_t l = strcspn(s, ",");
+		snprintf(c.write[c.nwrite], sizeof(c.write[0]), "%.*s", (int)l,
+			 s);
+		strcpy(c.read[c.nwrite], c.write[c.nwrite]);
+		s += l + (s[l] == ',');
+	}
+	c.nread = c.nwrite;
 	c.not_before_ms = T0 - 86400000ull;
 	ASSERT_OK(cert_sign(&c, root->sk, &p, len));
 	return p;
@@ -301,8 +427,41 @@ static int add(struct store *st, int kind, const uint8_t *p, size_t n,
 	return o.status;
 }
 
-static int check(struct store *st, const struct key *author,
-		 const char *scope, char *why, size_t wl)
+/* A store in a new directory under $TMPDIR (*ret_dir, to free) whose
+ * trust set has root's key as its root. */
+static struct store *store_rooted(const struct key *root, char **ret_dir)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct store *st;
+	struct store_txn *t;
+	char *dir = malloc(4096);
+
+	ASSERT_TRUE(dir != NULL);
+	snprintf(dir, 4096, "%s/hamlet-scopemap-XXXXXX", tmp ? tmp : "/tmp");
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_OK(store_open(dir, NULL, &st));
+	ASSERT_OK(store_txn_begin(st, 0, &t));
+	ASSERT_OK(trustset_root_set(t, root->pk));
+	ASSERT_OK(store_txn_commit(t));
+	*ret_dir = dir;
+	return st;
+}
+
+/* root certifies subj to read and write prefix, into st's trust set. */
+static void certify(struct store *st, const struct key *root,
+		    const struct key *subj, const char *name,
+		    const char *prefix)
+{
+	char why[256];
+	size_t n;
+	uint8_t *p = cert_for(root, subj, name, prefix, &n);
+	ASSERT_EQ(add(st, TRUST_CERT, p, n, why, sizeof(why)), TRUSTSET_ADDED);
+	free(p);
+}
+
+/* trustset_entry_check() of an entry of author in scope dated at (ms) */
+static int check_at(struct store *st, const struct key *author,
+		    const char *scope, uint64_t at, char *why, size_t wl)
 {
 	struct store_txn *t;
 	struct trustset_cache *c = trustset_cache_new();
@@ -315,12 +474,18 @@ static int check(struct store *st, const struct key *author,
 	snprintf(e.scope, sizeof(e.scope), "%s", scope);
 	snprintf(e.collection, sizeof(e.collection), "health_profile");
 	e.seq = 1;
-	e.hlc = (T0 + 1000) << 16;
+	e.hlc = at << 16;
 	ASSERT_OK(store_txn_begin(st, 1, &t));
 	r = trustset_entry_check(t, c, &e, id, why, wl);
 	store_txn_abort(t);
 	trustset_cache_free(c);
 	return r;
+}
+
+static int check(struct store *st, const struct key *author,
+		 const char *scope, char *why, size_t wl)
+{
+	return check_at(st, author, scope, T0 + 1000, why, wl);
 }
 
 static void test_grants(void)
@@ -332,25 +497,14 @@ static void test_grants(void)
 	uint8_t *p;
 	size_t n;
 	char why[256], *dir, cmd[4200];
-	const char *tmp = getenv("TMPDIR");
 
 	key_from(0x01, &root);
 	key_from(0x02, &village);
 	key_from(0x03, &commune);
 	key_from(0x04, &other);
-	dir = malloc(4096);
-	snprintf(dir, 4096, "%s/hamlet-scopemap-XXXXXX", tmp ? tmp : "/tmp");
-	ASSERT_TRUE(mkdtemp(dir) != NULL);
-	ASSERT_OK(store_open(dir, NULL, &st));
-	ASSERT_OK(store_txn_begin(st, 0, &t));
-	ASSERT_OK(trustset_root_set(t, root.pk));
-	ASSERT_OK(store_txn_commit(t));
-	p = cert_for(&root, &village, "na-hoi", "lc/bac-ha/na-hoi", &n);
-	ASSERT_EQ(add(st, TRUST_CERT, p, n, why, sizeof(why)), TRUSTSET_ADDED);
-	free(p);
-	p = cert_for(&root, &commune, "si-ma-cai", "lc/si-ma-cai", &n);
-	ASSERT_EQ(add(st, TRUST_CERT, p, n, why, sizeof(why)), TRUSTSET_ADDED);
-	free(p);
+	st = store_rooted(&root, &dir);
+	certify(st, &root, &village, "na-hoi", "lc/bac-ha/na-hoi");
+	certify(st, &root, &commune, "si-ma-cai", "lc/si-ma-cai");
 
 	TEST_START("before the move: the village writes its own scope, the new commune cannot write the old one's");
 	ASSERT_OK(check(st, &village, "lc/bac-ha/na-hoi", why, sizeof(why)));
@@ -400,11 +554,93 @@ static void test_grants(void)
 	free(dir);
 }
 
+static void test_moved_grants(void)
+{
+	struct key root, c2, c3, v2, both;
+	struct store *st;
+	struct store_txn *t;
+	struct scope_move m;
+	uint8_t *p;
+	size_t n;
+	/* the size a refusal's reason has (struct log_out) */
+	char why[200], *dir, cmd[4200];
+	const uint64_t tm = T0 + 10000; /* the move: 2027-01-01 00:00:10 */
+	const char *bm = "lc/si-ma-cai/ban-mu";
+
+	key_from(0x11, &root);
+	key_from(0x12, &c2);
+	key_from(0x13, &c3);
+	key_from(0x14, &v2);
+	key_from(0x15, &both);
+	st = store_rooted(&root, &dir);
+	certify(st, &root, &c2, "si-ma-cai", "lc/si-ma-cai");
+	certify(st, &root, &c3, "muong-khuong", "lc/muong-khuong");
+	certify(st, &root, &v2, "ban-mu", bm);
+	certify(st, &root, &both, "district", "lc/si-ma-cai,lc/muong-khuong");
+	m = mv(bm, "lc/muong-khuong/ban-mu", tm);
+	memcpy(m.issuer, root.pk, 32);
+	snprintf(m.reason, sizeof(m.reason), "boundary change");
+	ASSERT_OK(move_sign(&m, root.sk, &p, &n));
+	ASSERT_EQ(add(st, TRUST_MOVE, p, n, why, sizeof(why)), TRUSTSET_ADDED);
+	free(p);
+
+	TEST_START("an entry of the old commune in a village moved away, dated at or after the move, is refused naming the move");
+	ASSERT_EQ(check_at(st, &c2, bm, tm + 60000, why, sizeof(why)),
+		  HAMLET_ECERT);
+	ASSERT_STREQ(why, "seq 1 of feed lc/si-ma-cai/ban-mu: the network's root moved that scope to lc/muong-khuong/ban-mu on 2027-01-01 00:00:10 UTC; its author's certificate (\"si-ma-cai\") no longer lets it write there");
+	ASSERT_EQ(check_at(st, &c2, bm, tm, why, sizeof(why)), HAMLET_ECERT);
+	ASSERT_EQ(check_at(st, &c2, "lc/si-ma-cai/ban-mu/thon-2", tm + 1, why,
+			   sizeof(why)),
+		  HAMLET_ECERT);
+	/* a long one is cut to the reason's size, the move named first */
+	ASSERT_TRUE(strncmp(why, "seq 1 of feed lc/si-ma-cai/ban-mu/thon-2: the network's root moved lc/si-ma-cai/ban-mu to lc/muong-khuong/ban-mu on 2027-01-01 00:00:10 UTC; its author's certificate (\"si-ma-cai\") no longer",
+			    189) == 0);
+
+	TEST_START("what the old commune wrote there before the move stands, and it keeps writing its own villages");
+	ASSERT_OK(check_at(st, &c2, bm, tm - 1, why, sizeof(why)));
+	ASSERT_OK(check_at(st, &c2, "lc/si-ma-cai/ta-chai", tm + 60000, why,
+			   sizeof(why)));
+
+	TEST_START("the new commune writes the village under either name; the village's own and a grant of both keep writing");
+	ASSERT_OK(check_at(st, &c3, "lc/muong-khuong/ban-mu", tm + 60000, why,
+			   sizeof(why)));
+	ASSERT_OK(check_at(st, &c3, bm, tm + 60000, why, sizeof(why)));
+	ASSERT_OK(check_at(st, &v2, bm, tm + 60000, why, sizeof(why)));
+	ASSERT_OK(check_at(st, &both, bm, tm + 60000, why, sizeof(why)));
+
+	TEST_START("the auditor's grant check (verify --report, history) judges the same");
+	{
+		struct cert_chain ch;
+		struct entry e;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.network_id, net_id, 32);
+		memcpy(e.author, c2.pk, 32);
+		snprintf(e.scope, sizeof(e.scope), "%s", bm);
+		snprintf(e.collection, sizeof(e.collection), "health_profile");
+		e.seq = 1;
+		ASSERT_OK(store_txn_begin(st, 1, &t));
+		e.hlc = (tm - 1) << 16;
+		ASSERT_OK(report_entry_grant(t, &e, &ch));
+		e.hlc = (tm + 60000) << 16;
+		ASSERT_EQ(report_entry_grant(t, &e, &ch), HAMLET_ECERT);
+		memcpy(e.author, c3.pk, 32);
+		ASSERT_OK(report_entry_grant(t, &e, &ch));
+		store_txn_abort(t);
+	}
+
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	free(dir);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	test_map();
+	test_moved_away();
 	test_grants();
+	test_moved_grants();
 	TEST_DONE();
 }

@@ -125,13 +125,19 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 		      struct cert_chain *ret, char *why, size_t wl)
 {
 	struct cert_chain *cs;
+	struct scopemap *map = NULL;
+	const struct scope_move *mv;
 	size_t n = 0;
 	char cwhy[200] = "its author holds no certificate that leads to the network's root";
+	char when[48];
 	int r;
 
 	if (!(cs = malloc(REPORT_MAX_CHAINS * sizeof(*cs))))
 		return -ENOMEM;
-	if ((r = trustset_chains(t, e->author, cs, REPORT_MAX_CHAINS, &n,
+	/* judged through the scope moves, as a node judges it on arrival
+	 * (trustset_entry_check()) */
+	if ((r = scopemap_load(t, &map)) < 0 ||
+	    (r = trustset_chains(t, e->author, cs, REPORT_MAX_CHAINS, &n,
 				 NULL)) < 0)
 		goto out;
 	r = HAMLET_ECERT;
@@ -140,15 +146,24 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 		if (cert_chain_check(&cs[i], e->network_id, root,
 				     hlc_ms(e->hlc), cwhy, sizeof(cwhy)) < 0)
 			continue;
-		if (delegate && !leaf->delegate)
+		if (delegate && !leaf->delegate) {
 			snprintf(cwhy, sizeof(cwhy),
 				 "its author's certificate (\"%s\") may not delegate, and only an administrator may erase",
 				 leaf->name);
-		else if (!cert_may_write(leaf, e->scope, e->collection))
-			snprintf(cwhy, sizeof(cwhy),
-				 "its author's certificate (\"%s\") does not let it write %s in scope %s",
-				 leaf->name, e->collection, e->scope);
-		else {
+		} else if (!scopemap_may_write_at(map, leaf, e->scope,
+						  e->collection,
+						  hlc_ms(e->hlc), &mv)) {
+			if (mv) {
+				hlc_format(mv->at_ms << 16, when);
+				snprintf(cwhy, sizeof(cwhy),
+					 "the network's root moved %s to %s on %s; its author's certificate (\"%s\") no longer lets it write there",
+					 mv->from, mv->to, when, leaf->name);
+			} else {
+				snprintf(cwhy, sizeof(cwhy),
+					 "its author's certificate (\"%s\") does not let it write %s in scope %s",
+					 leaf->name, e->collection, e->scope);
+			}
+		} else {
 			r = 0;
 			if (ret)
 				*ret = cs[i];
@@ -157,6 +172,7 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 	if (r)
 		why_set(why, wl, "%s", cwhy);
 out:
+	scopemap_free(map);
 	free(cs);
 	return r;
 }

@@ -312,24 +312,32 @@ const char *scopemap_status_name(int status)
 
 /* --- mapping ------------------------------------------------------------------ */
 
+/* One hop of scope: the move in effect whose FROM is the longest at or
+ * above scope, and scope through it into out (ENTRY_MAX_SCOPE + 1
+ * bytes). SIZE_MAX, out untouched, when no move applies or the result
+ * would not be a valid scope. */
+static size_t hop(const struct scopemap *m, const char *scope, char *out)
+{
+	char next[2 * ENTRY_MAX_SCOPE + 2];
+	size_t k = eff_longest(m, scope);
+
+	if (k == SIZE_MAX)
+		return SIZE_MAX;
+	snprintf(next, sizeof(next), "%s%s", m->v[k].m.to,
+		 scope + strlen(m->v[k].m.from));
+	if (strlen(next) > ENTRY_MAX_SCOPE || entry_scope_check(next) < 0)
+		return SIZE_MAX;
+	strcpy(out, next);
+	return k;
+}
+
 int scopemap_resolve(const struct scopemap *m, const char *scope,
 		     char out[ENTRY_MAX_SCOPE + 1])
 {
-	char next[2 * ENTRY_MAX_SCOPE + 2];
-
 	snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", scope);
-	for (int hop = 0; m && m->neff && hop < SCOPEMAP_MAX_HOPS; hop++) {
-		size_t k = eff_longest(m, out);
-		if (k == SIZE_MAX)
+	for (int h = 0; m && m->neff && h < SCOPEMAP_MAX_HOPS; h++)
+		if (hop(m, out, out) == SIZE_MAX)
 			break;
-		const struct scope_move *mv = &m->v[k].m;
-		snprintf(next, sizeof(next), "%s%s", mv->to,
-			 out + strlen(mv->from));
-		if (strlen(next) > ENTRY_MAX_SCOPE ||
-		    entry_scope_check(next) < 0)
-			break;
-		strcpy(out, next);
-	}
 	return strcmp(out, scope) != 0;
 }
 
@@ -470,20 +478,81 @@ int scopemap_may_write(const struct scopemap *m, const struct cert *c,
 	return 0;
 }
 
+/*
+ * The move through which scope, written under prefix, left it: walking
+ * scope's hops, the first whose FROM lies strictly under one of the
+ * names prefix goes by (itself, then each of its own hops) and whose TO
+ * does not lie under that name. A hop that only renames the grant (its
+ * commune merged) keeps scope inside; a village moved alone out of it
+ * leaves, even into the commune the grant is merged into later.
+ * SIZE_MAX when no hop does.
+ */
+static size_t left_by(const struct scopemap *m, const char *scope,
+		      const char *prefix)
+{
+	char names[SCOPEMAP_MAX_HOPS + 1][ENTRY_MAX_SCOPE + 1];
+	char cur[ENTRY_MAX_SCOPE + 1];
+	size_t nn = 1, k;
+
+	snprintf(names[0], sizeof(names[0]), "%s", prefix);
+	while (nn <= SCOPEMAP_MAX_HOPS &&
+	       hop(m, names[nn - 1], names[nn]) != SIZE_MAX)
+		nn++;
+	snprintf(cur, sizeof(cur), "%s", scope);
+	for (int h = 0; h < SCOPEMAP_MAX_HOPS; h++) {
+		if ((k = hop(m, cur, cur)) == SIZE_MAX)
+			break;
+		const struct scope_move *mv = &m->v[k].m;
+		for (size_t i = 0; i < nn; i++)
+			if (entry_scope_under(mv->from, names[i]) &&
+			    strcmp(mv->from, names[i]) != 0 &&
+			    !entry_scope_under(mv->to, names[i]))
+				return k;
+	}
+	return SIZE_MAX;
+}
+
 const struct scope_move *scopemap_moved_away(const struct scopemap *m,
 					     const struct cert *c,
 					     const char *scope,
 					     const char *collection)
 {
-	size_t k;
+	size_t k, last = SIZE_MAX;
 
 	if (!m || !m->neff || !cert_may_write(c, scope, collection))
 		return NULL;
 	for (size_t i = 0; i < c->nwrite; i++)
 		if (scopemap_reads(m, scope, c->write[i]))
 			return NULL;
-	k = eff_longest(m, scope);
-	return k == SIZE_MAX ? NULL : &m->v[k].m;
+	/* of the write prefixes that cover scope as written, the one that
+	 * lost it last: the moves are kept oldest first */
+	for (size_t i = 0; i < c->nwrite; i++) {
+		if (!entry_scope_under(scope, c->write[i]))
+			continue;
+		k = left_by(m, scope, c->write[i]);
+		if (k == SIZE_MAX)
+			k = eff_longest(m, scope);
+		if (k != SIZE_MAX && (last == SIZE_MAX || k > last))
+			last = k;
+	}
+	return last == SIZE_MAX ? NULL : &m->v[last].m;
+}
+
+int scopemap_may_write_at(const struct scopemap *m, const struct cert *c,
+			  const char *scope, const char *collection,
+			  uint64_t at_ms, const struct scope_move **ret_mv)
+{
+	const struct scope_move *mv;
+
+	*ret_mv = NULL;
+	if (!scopemap_may_write(m, c, scope, collection))
+		return 0;
+	mv = scopemap_moved_away(m, c, scope, collection);
+	if (mv && at_ms >= mv->at_ms) {
+		*ret_mv = mv;
+		return 0;
+	}
+	return 1;
 }
 
 const char *scopemap_show(const struct scopemap *m, const char *scope,

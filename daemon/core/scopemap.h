@@ -139,15 +139,29 @@ int scopemap_may_write(const struct scopemap *m, const struct cert *c,
  * The move that took scope out of c's write grant: c lets its holder
  * write collection in scope as written, but not through the moves (a
  * village moved alone out of the commune c grants), so that what it
- * wrote there it would neither keep nor send. NULL when c may write
- * there through the moves, or not even as written. Borrowed from m.
- * An entry already signed is judged by scopemap_may_write(), which keeps
- * what was written before the move; a node's own writing by this too.
+ * wrote there it would neither keep nor send. Of scope's hops, the one
+ * that left the grant's prefix (a merger that only renames the grant
+ * does not); of several prefixes that cover scope, the move that took
+ * it from the last of them. NULL when c may write there through the
+ * moves, or not even as written. Borrowed from m. A node's own writing
+ * is refused by this; an entry already signed by
+ * scopemap_may_write_at().
  */
 const struct scope_move *scopemap_moved_away(const struct scopemap *m,
 					     const struct cert *c,
 					     const char *scope,
 					     const char *collection);
+/*
+ * May an entry of collection in scope, dated at_ms (Unix ms) and signed
+ * under c, stand (proto/SPEC.md section 10, "Moved away")? As
+ * scopemap_may_write(), but where c covers scope only as written and a
+ * move took it away (scopemap_moved_away()), only for an entry dated
+ * before that move's `at`. 1 when it may; 0 when not, with *ret_mv that
+ * move (borrowed from m) when it is why, else NULL.
+ */
+int scopemap_may_write_at(const struct scopemap *m, const struct cert *c,
+			  const char *scope, const char *collection,
+			  uint64_t at_ms, const struct scope_move **ret_mv);
 
 /* scope_under_any: 1 when scope lies under one of n prefixes (n 0:
  * every scope), through scopemap_under(). */

@@ -114,6 +114,27 @@ static void utc_secs(uint64_t ms, char out[32])
 		snprintf(out, 32, "%s", ms ? "?" : "never");
 }
 
+/* Why e, which its author's certificate (name) covers only as written,
+ * is refused since mv took its scope away: HAMLET_ECERT. */
+static int moved_why(const struct entry *e, const struct scope_move *mv,
+		     const char *name, char *why, size_t wl)
+{
+	char when[32];
+
+	utc_secs(mv->at_ms, when);
+	if (strcmp(mv->from, e->scope) == 0)
+		why_set(why, wl,
+			N_("seq %llu of feed %s: the network's root moved that scope to %s on %s; its author's certificate (\"%s\") no longer lets it write there"),
+			(unsigned long long)e->seq, e->scope, mv->to, when,
+			name);
+	else
+		why_set(why, wl,
+			N_("seq %llu of feed %s: the network's root moved %s to %s on %s; its author's certificate (\"%s\") no longer lets it write there"),
+			(unsigned long long)e->seq, e->scope, mv->from, mv->to,
+			when, name);
+	return HAMLET_ECERT;
+}
+
 int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			 const struct entry *e, const uint8_t id[32],
 			 char *why, size_t wl)
@@ -156,6 +177,8 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			return r;
 	char spans[120] = "";
 	int dates_only = 1;
+	const struct scope_move *mv, *moved = NULL;
+	const char *mname = "";
 	for (size_t i = 0; i < ai->chains.n; i++) {
 		const struct cert_chain *ch = &ai->chains.v[i];
 		/* the chain's network and dates, at the entry's time */
@@ -181,12 +204,18 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			continue;
 		}
 		dates_only = 0;
-		/* a scope moved into the grant counts (scopemap_under); an
+		/* a scope moved into the grant counts (scopemap_under), one
+		 * moved out of it only before the move (SPEC §10); an
 		 * erasure needs an administrator, SPEC §1.6 */
-		if (scopemap_may_write(c->map, &ch->c[0], e->scope,
-				       e->collection) &&
+		if (scopemap_may_write_at(c->map, &ch->c[0], e->scope,
+					  e->collection, at, &mv) &&
 		    (e->kind != ENTRY_ERASE || ch->c[0].delegate))
 			return 0;
+		if (mv) {
+			moved = mv;
+			mname = ch->c[0].name;
+			continue;
+		}
 		snprintf(cwhy, sizeof(cwhy),
 			 "its author's certificate (\"%s\") does not let it %s %s in scope %s%s",
 			 ch->c[0].name,
@@ -198,6 +227,8 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
 				 : "");
 	}
+	if (moved)
+		return moved_why(e, moved, mname, why, wl);
 	if (dates_only && spans[0]) {
 		char when[32];
 		utc_secs(at, when);
