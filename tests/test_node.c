@@ -229,6 +229,19 @@ int main(void)
 		free(ch);
 	}
 
+	TEST_START("key_check is the first 8 bytes of BLAKE2b-256(\"hamlet/network-key/v1\" || id || key) (SPEC 4, golden bytes)");
+	{
+		uint8_t id[32], k[32], kc[NETWORK_KEY_CHECK_LEN];
+		char hex[2 * NETWORK_KEY_CHECK_LEN + 1];
+		for (int i = 0; i < 32; i++) {
+			id[i] = (uint8_t)i;
+			k[i] = 0xaa;
+		}
+		network_key_check(id, k, kc);
+		hex_encode(kc, sizeof(kc), hex);
+		ASSERT_STREQ(hex, "bf8f3fec3b9ef5fc");
+	}
+
 	TEST_START("a network file whose key, key_check, root_public_key or id is damaged is refused, naming the setting (SPEC 4)");
 	{
 		static const struct {
