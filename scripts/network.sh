@@ -44,6 +44,14 @@ say "Daemons start: village -> commune ($PC) -> province ($PP), on 127.0.0.1"
 "$HD" --home "$D/province" --listen "127.0.0.1:$PP" 2>"$D/province.log" & PIDS+=($!)
 "$HD" --home "$D/commune" --listen "127.0.0.1:$PC" --peer "127.0.0.1:$PP" 2>"$D/commune.log" & PIDS+=($!)
 "$HD" --home "$D/village" --peer "127.0.0.1:$PC" 2>"$D/village.log" & PIDS+=($!)
+# each daemon answers on its socket before anything is written there
+# (at most 10 s each)
+for n in province commune village; do
+	for _ in $(seq 1 100); do
+		[ -S "$D/$n/hamletd.sock" ] && "$H" --home "$D/$n" status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+done
 
 say "The village enters health profiles, the commune a payment"
 cat >"$D/profiles.csv" <<'CSV'
