@@ -261,9 +261,14 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		}
 	}
 	if (two[0]) {
+		/* one village deleted its part already: a plain delete is
+		 * refused (a conflict not settled), a resolution deletes */
+		int one_deleted = record_view_conflict(v, "") != NULL;
 		char *q = cli_sh_quote(id);
 		fprintf(f,
-			_("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each village's node, write its own resident again under an id of its own (the village's name before it, like VILLAGE-%s), then delete this one once, here: the deletion reaches both villages (%s delete %s %s). docs/operator-guide.md, \"One record id, two people\"\n"),
+			one_deleted
+				? _("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each village's node, write its own resident again under an id of its own (the village's name before it, like VILLAGE-%s) if it has not yet, then delete this one once, here. One village deleted its part already, so a plain delete is refused: delete it with a resolution, which reaches both villages (%s conflicts resolve %s %s --delete). docs/operator-guide.md, \"One record id, two people\"\n")
+				: _("%sWARNING: two nodes wrote different %s values under this one id: most likely two different people, not one to correct. Do not resolve by choosing: on each village's node, write its own resident again under an id of its own (the village's name before it, like VILLAGE-%s), then delete this one once, here: the deletion reaches both villages (%s delete %s %s). docs/operator-guide.md, \"One record id, two people\"\n"),
 			indent, two, id, cli_prog(), coll, q ? q : id);
 		free(q);
 		lines++;

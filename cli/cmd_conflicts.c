@@ -222,6 +222,102 @@ out:
 	return r;
 }
 
+/*
+ * The village scopes a --same-person resolution settles values of that
+ * this node may not write (log_value_scopes()): it does not reach them,
+ * and each keeps the value it wrote until that village puts the settled
+ * one itself. put: the settled values of the fields in conflict, as the
+ * JSON of that put (NULL when none is left out).
+ */
+struct left_out {
+	char v[LOG_MAX_VALUE_SCOPES][ENTRY_MAX_SCOPE + 1];
+	size_t n;
+	char *put;
+};
+
+/* The settled values (body) of v's fields in conflict, as put JSON. */
+static char *settled_json(const struct record_view *v, const uint8_t *body,
+			  size_t body_len)
+{
+	const msgpack_object *cs = v->conflicts;
+	json_t *o = json_object();
+	struct mp_doc d;
+	char *ret = NULL;
+
+	if (!o || mp_doc_parse(&d, body, body_len,
+			       SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < cs->via.array.size; i++) {
+		struct record_conflict c;
+		const msgpack_object *val = NULL;
+		if (record_conflict_parse(&cs->via.array.ptr[i], &c) < 0)
+			continue;
+		size_t fl = strlen(c.field);
+		for (uint32_t j = 0; fl && d.root->type == MSGPACK_OBJECT_MAP &&
+				     j < d.root->via.map.size; j++) {
+			const msgpack_object *k = &d.root->via.map.ptr[j].key;
+			if (k->type == MSGPACK_OBJECT_STR &&
+			    k->via.str.size == fl &&
+			    memcmp(k->via.str.ptr, c.field, fl) == 0)
+				val = &d.root->via.map.ptr[j].val;
+		}
+		if (fl)
+			json_object_set_new(o, c.field,
+					    val ? record_json_mp(val)
+						: json_null());
+		record_conflict_free(&c);
+	}
+	mp_doc_close(&d);
+	ret = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return ret;
+}
+
+static int left_scopes(struct node *n, struct store_txn *t,
+		       const struct schema *s, const char *id,
+		       const uint8_t *body, size_t body_len,
+		       struct left_out *lo)
+{
+	struct log_value_scopes *vs = calloc(1, sizeof(*vs));
+	struct log_author au;
+	struct record_view v;
+	int r;
+
+	if (!vs)
+		return -ENOMEM;
+	node_author(n, &au);
+	if ((r = log_value_scopes(au.map, t, s->name, id, au.scope, vs)) < 0)
+		goto out;
+	for (size_t i = 0; vs->n > 1 && i < vs->n; i++)
+		if (!log_may_write_in(&au, vs->v[i], s->name))
+			memcpy(lo->v[lo->n++], vs->v[i], sizeof(lo->v[0]));
+	if (lo->n && (r = record_view_load(t, s->name, id, &v)) == 0) {
+		lo->put = settled_json(&v, body, body_len);
+		record_view_close(&v);
+	}
+out:
+	free(vs);
+	return r < 0 ? r : 0;
+}
+
+/* After the resolution: what each village it does not reach must do. */
+static void left_say(const struct schema *s, const char *id,
+		     const struct left_out *lo)
+{
+	char *qid = cli_sh_quote(id);
+	char *qput = lo->put ? cli_sh_quote(lo->put) : NULL;
+
+	for (size_t i = 0; i < lo->n; i++)
+		fprintf(stderr,
+			_("hamlet: note: this node may not write in scope %s, so the resolution does not reach that village: it keeps the value it wrote. That village must correct its own copy; on its node, run: hamlet put %s %s %s\n"),
+			lo->v[i], s->name, qid ? qid : id,
+			qput ? qput : "'{...}'");
+	free(qid);
+	free(qput);
+}
+
 static int resolve(char **pos, int npos, const char *scope, int del,
 		   int same_person)
 {
@@ -239,6 +335,7 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	int via = 0;
 	struct log_op op;
 	struct log_out out;
+	struct left_out left = { .n = 0 };
 
 	if (npos < 3) {
 		r = cli_usage_err("conflicts", _("resolve: missing %s"),
@@ -286,6 +383,10 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 			r = 0;
 		goto out;
 	}
+	/* written into each village's scope it may write, not scoped */
+	if (same_person && !del && !scope &&
+	    (r = left_scopes(n, t, s, id, body, body_len, &left)) < 0)
+		goto out;
 	store_txn_abort(t);
 	t = NULL;
 
@@ -304,7 +405,9 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 		goto out;
 	}
 	r = resolve_report(n, s, id, del, &out, via);
+	left_say(s, id, &left);
 out:
+	free(left.put);
 	store_txn_abort(t);
 	node_close(n);
 	if (have_od)

@@ -9,6 +9,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Two people under one id (record_view_two_people()): keeping the
+ * record is refused, so only the deleting resolution is offered. */
+static int two_people(struct node *n, const struct schema *s, const char *id,
+		      char *field, size_t len)
+{
+	struct store_txn *t = NULL;
+	struct record_view v;
+	int two = 0;
+
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		return 0;
+	if (record_view_load(t, s->name, id, &v) == 0) {
+		two = record_view_two_people(s, &v, field, len);
+		record_view_close(&v);
+	}
+	store_txn_abort(t);
+	return two;
+}
+
+/* A delete refused as a conflict not settled yet: the resolutions that
+ * settle it, the one that keeps the record only when it may */
+static void refused_hint(struct node *n, const struct schema *s,
+			 const char *raw)
+{
+	char *q = cli_sh_quote(raw), two[SCHEMA_MAX_MAP_KEY + 1];
+	const char *id = q ? q : raw;
+
+	if (two_people(n, s, raw, two, sizeof(two)))
+		cli_err(_("to delete it: %s conflicts resolve %s %s --delete (keeping it as shown is refused: two nodes wrote different %s values under this one id; \"%s conflicts\" shows the warning)"),
+			cli_prog(), s->name, id, two, cli_prog());
+	else
+		cli_err(_("to delete it: %s conflicts resolve %s %s --delete; to keep it as shown: %s conflicts resolve %s %s"),
+			cli_prog(), s->name, id, cli_prog(), s->name, id);
+	free(q);
+}
+
 int cmd_delete(int argc, char **argv)
 {
 	const char *scope = NULL;
@@ -55,14 +91,8 @@ int cmd_delete(int argc, char **argv)
 				why);
 		else
 			cli_err(_("cannot delete %s/%s: %s"), s->name, pos[1], why);
-		if (r == HAMLET_EDELCONFLICT) {
-			char *q = cli_sh_quote(pos[1]);
-			const char *id = q ? q : pos[1];
-			cli_err(_("to delete it: %s conflicts resolve %s %s --delete; to keep it as shown: %s conflicts resolve %s %s"),
-				cli_prog(), s->name, id, cli_prog(), s->name,
-				id);
-			free(q);
-		}
+		if (r == HAMLET_EDELCONFLICT)
+			refused_hint(n, s, pos[1]);
 		goto out;
 	}
 	if (cli_global.json) {

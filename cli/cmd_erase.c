@@ -396,6 +396,112 @@ out:
 
 /* --- erase COLLECTION ID --------------------------------------------------- */
 
+/*
+ * After an erasure of one scope's part: the scopes of the record's puts
+ * and deletes no erasure reaches (SPEC §1.6), from which the record
+ * stays (live, or deleted with its old contents), into list ("" when the
+ * record reads as erased); *deleted 1 when it reads as deleted.
+ */
+#define REST_MAX 8
+struct rest {
+	char erase[REST_MAX][ENTRY_MAX_SCOPE + 1]; /* the erasures' scopes */
+	char left[REST_MAX][ENTRY_MAX_SCOPE + 1];  /* the rest's */
+	size_t nerase, nleft;
+	int pass; /* 0: the erasures, 1: the rest */
+};
+
+static int scope_in(char (*v)[ENTRY_MAX_SCOPE + 1], size_t n,
+		    const char *scope, int under)
+{
+	for (size_t i = 0; i < n; i++)
+		if (under ? entry_scope_under(scope, v[i])
+			  : strcmp(scope, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int rest_one(void *ctx, const struct record_op *op)
+{
+	struct rest *c = ctx;
+
+	if (c->pass == 0 && op->kind == ENTRY_ERASE &&
+	    c->nerase < REST_MAX &&
+	    !scope_in(c->erase, c->nerase, op->scope, 0))
+		snprintf(c->erase[c->nerase++], ENTRY_MAX_SCOPE + 1, "%s",
+			 op->scope);
+	if (c->pass == 1 &&
+	    (op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE) &&
+	    c->nleft < REST_MAX &&
+	    !scope_in(c->erase, c->nerase, op->scope, 1) &&
+	    !scope_in(c->left, c->nleft, op->scope, 0))
+		snprintf(c->left[c->nleft++], ENTRY_MAX_SCOPE + 1, "%s",
+			 op->scope);
+	return 0;
+}
+
+static int erase_rest(struct node *n, const char *coll, const char *id,
+		      char *list, size_t len, int *deleted)
+{
+	struct rest *c = calloc(1, sizeof(*c));
+	struct store_txn *t = NULL;
+	struct record_view v;
+	int r;
+
+	list[0] = 0;
+	*deleted = 0;
+	if (!c)
+		return -ENOMEM;
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	if ((r = record_view_load(t, coll, id, &v)) < 0)
+		goto out;
+	*deleted = v.deleted;
+	if (!v.erased &&
+	    (r = record_ops_each(t, coll, id, rest_one, c)) >= 0) {
+		c->pass = 1;
+		r = record_ops_each(t, coll, id, rest_one, c);
+	}
+	record_view_close(&v);
+	for (size_t i = 0; r >= 0 && i < c->nleft; i++)
+		snprintf(list + strlen(list), len - strlen(list), "%s%s",
+			 i ? ", " : "", c->left[i]);
+out:
+	store_txn_abort(t);
+	free(c);
+	return r;
+}
+
+/* "a, b" as ["a", "b"] */
+static json_t *scope_array(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list, *e;
+
+	for (; a && *p; p = *e ? e + 2 : e) {
+		e = strstr(p, ", ");
+		if (!e)
+			e = p + strlen(p);
+		json_array_append_new(a, json_stringn(p, (size_t)(e - p)));
+	}
+	return a;
+}
+
+/* What a scoped erasure left of the record, in plain words. */
+static void erase_rest_say(const char *coll, const char *id,
+			   const char *rest, int deleted)
+{
+	char *q = cli_sh_quote(id);
+	const char *qid = q ? q : id;
+
+	if (deleted)
+		printf(_("The record is NOT erased: its part written in %s, which this erasure does not reach, keeps its earlier contents (it reads as deleted; \"%s history %s %s\" shows them). If you meant to erase the whole record, erase it in every scope: %s erase %s %s --reason TEXT\n"),
+		       rest, cli_prog(), coll, qid, cli_prog(), coll, qid);
+	else
+		printf(_("The record is NOT erased: it stays live from its part written in %s, which this erasure does not reach (\"%s get %s %s\" shows it). If you meant to erase the whole record, erase it in every scope: %s erase %s %s --reason TEXT\n"),
+		       rest, cli_prog(), coll, qid, cli_prog(), coll, qid);
+	free(q);
+}
+
 int cmd_erase(int argc, char **argv)
 {
 	const char *reason = NULL, *scope = NULL, *person = NULL;
@@ -406,7 +512,8 @@ int cmd_erase(int argc, char **argv)
 	struct log_out out;
 	uint8_t *body = NULL;
 	size_t body_len = 0;
-	char *pos[2], why[LOG_WHY_MAX] = "", eid[9];
+	char *pos[2], why[LOG_WHY_MAX] = "", eid[9], rest[400] = "";
+	int deleted = 0;
 	const struct cli_opt opts[] = {
 		{ "--reason", &reason, NULL },
 		{ "--scope", &scope, NULL },
@@ -471,6 +578,9 @@ int cmd_erase(int argc, char **argv)
 			cli_err(_("cannot erase %s/%s: %s"), s->name, pos[1], why);
 		goto out;
 	}
+	if (scope && erase_rest(n, s->name, pos[1], rest, sizeof(rest),
+				&deleted) < 0)
+		rest[0] = 0; /* what is left is not known: said as before */
 	if (cli_global.json) {
 		json_t *o = json_object();
 		char h[65];
@@ -478,10 +588,24 @@ int cmd_erase(int argc, char **argv)
 		json_object_set_new(o, "collection", json_string(s->name));
 		json_object_set_new(o, "id", json_string(pos[1]));
 		json_object_set_new(o, "erased", json_true());
+		if (scope)
+			json_object_set_new(o, "record_erased",
+					    json_boolean(!rest[0]));
+		if (rest[0])
+			json_object_set_new(o, "not_reached",
+					    scope_array(rest));
 		json_object_set_new(o, "reason", json_string(reason));
 		json_object_set_new(o, "entry", json_string(h));
 		json_object_set_new(o, "seq", json_integer((json_int_t)out.seq));
 		cli_json_print(o);
+	} else if (rest[0]) {
+		cli_hex_short(out.id, eid);
+		printf(_("erased the part of %s/%s written under scope %s (entry %s, seq %llu)%s\n"
+		       "That part's contents are gone from this node's files; each node that\n"
+		       "receives the erasure removes them too.\n"),
+		       s->name, pos[1], scope, eid, (unsigned long long)out.seq,
+		       via ? _(" through hamletd") : "");
+		erase_rest_say(s->name, pos[1], rest, deleted);
 	} else {
 		cli_hex_short(out.id, eid);
 		printf(_("erased %s/%s (entry %s, seq %llu)%s\n"

@@ -365,6 +365,24 @@ int http__record_json(struct http *h, struct store_txn *t,
 	return r;
 }
 
+int http__two_people(struct http *h, const char *coll, const char *id)
+{
+	struct store_txn *t = NULL;
+	struct record_view v;
+	char two[SCHEMA_MAX_MAP_KEY + 1];
+	int r = 0;
+
+	if (store_txn_begin(h->d->node->st, 1, &t) < 0)
+		return 0;
+	if (record_view_load(t, coll, id, &v) == 0) {
+		r = record_view_two_people(schema_find(coll), &v, two,
+					   sizeof(two));
+		record_view_close(&v);
+	}
+	store_txn_abort(t);
+	return r;
+}
+
 const char *http__json_reason(const json_error_t *e, char *out, size_t n)
 {
 	/* jansson names its option, which no client can set */

@@ -189,6 +189,10 @@ int http__record_json(struct http *h, struct store_txn *t,
 		      const char *coll,
 		      const char *id, const struct record_view *v, json_t **ret);
 
+/* 1 when coll/id holds two people under one id (record_view_two_people():
+ * a resolution keeping it is refused), 0 when not or unread. */
+int http__two_people(struct http *h, const char *coll, const char *id);
+
 /* The record's written scope; 1 when the token may see it: the token's
  * scope and the node's own read grant (h->grant) both read it. */
 int http__may_see(struct http *h, struct store_txn *t,

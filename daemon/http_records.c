@@ -192,9 +192,13 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 			if (c->op.kind == ENTRY_DELETE)
 				return send_err(h, conn, MHD_HTTP_CONFLICT,
 						"delete_conflict",
-						"%s (here: POST /v1/conflicts/%s/%s/resolve with {\"delete\":true} to delete it, or with an empty body to keep it as shown)",
+						"%s (here: POST /v1/conflicts/%s/%s/resolve with {\"delete\":true} to delete it%s)",
 						c->why[0] ? c->why : hamlet_strerror(r),
-						c->coll, c->id);
+						c->coll, c->id,
+						http__two_people(h, c->coll,
+								 c->id)
+							? ""
+							: ", or with an empty body to keep it as shown");
 			return send_err(h, conn, MHD_HTTP_CONFLICT,
 					"delete_conflict",
 					"%s (here: POST /v1/conflicts/%s/%s/resolve)",

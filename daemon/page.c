@@ -240,6 +240,36 @@ static void restoring_note(const struct out *o, const struct page_in *in)
 	fputs("</p>\n", o->f);
 }
 
+/*
+ * n records holding two people under one id: not to be resolved by
+ * choosing, so no resolve command that keeps them. A plain delete
+ * settles them, or, when one village deleted its part already (del), a
+ * deleting resolution: a plain delete is refused then.
+ */
+static void two_people(const struct out *o, const char *coll, uint64_t n,
+		       int del)
+{
+	char buf[24];
+
+	if (!n)
+		return;
+	page__num(buf, n);
+	fprintf(o->f, "<li class=\"conflict two-people%s\">",
+		del ? " one-deleted" : "");
+	page__say(o, del ? M_PROB_TWO_DEL : M_PROB_TWO, buf,
+		  coll_word(o, coll, n));
+	fputs("<br>", o->f);
+	page__say(o, del ? M_PROB_TWO_DEL_DO : M_PROB_TWO_DO, NULL, NULL);
+	fputs(del ? "<code class=\"cmd\">hamlet conflicts resolve "
+		  : "<code class=\"cmd\">hamlet delete ",
+	      o->f);
+	page__esc(o->f, coll);
+	fputs(del ? " ID --delete</code><br><small>" : " ID</code><br><small>",
+	      o->f);
+	page__say(o, M_PROB_TWO_SEE, NULL, NULL);
+	fputs("</small></li>", o->f);
+}
+
 static void problems_section(const struct out *o, const struct page_in *in)
 {
 	const json_t *st = in->status;
@@ -261,24 +291,17 @@ static void problems_section(const struct out *o, const struct page_in *in)
 	json_object_foreach((json_t *)prob, coll, v)
 	{
 		uint64_t c = page__ju64(v, "conflicts"), d = page__ju64(v, "duplicates");
-		/* one id holding two people: not resolved by choosing */
+		/* one id holding two people: not resolved by choosing; of
+		 * them, those one village deleted its part of already */
 		uint64_t two = page__ju64(v, "two_people");
+		uint64_t del = page__ju64(v, "two_people_one_deleted");
 		if (two > c)
 			two = c;
+		if (del > two)
+			del = two;
 		c -= two;
-		if (two) {
-			/* not to be resolved by choosing: no resolve command */
-			page__num(buf, two);
-			fputs("<li class=\"conflict two-people\">", o->f);
-			page__say(o, M_PROB_TWO, buf, coll_word(o, coll, two));
-			fputs("<br>", o->f);
-			page__say(o, M_PROB_TWO_DO, NULL, NULL);
-			fputs("<code class=\"cmd\">hamlet delete ", o->f);
-			page__esc(o->f, coll);
-			fputs(" ID</code><br><small>", o->f);
-			page__say(o, M_PROB_TWO_SEE, NULL, NULL);
-			fputs("</small></li>", o->f);
-		}
+		two_people(o, coll, two - del, 0);
+		two_people(o, coll, del, 1);
 		if (c) {
 			page__num(buf, c);
 			fputs("<li class=\"conflict\">", o->f);

@@ -104,20 +104,58 @@ check "and so does v2" bash -c "'$H' --home '$T/v2' get health_profile HP-30 | g
 check "v1's resident lives on under its new id" N v1 get health_profile V1-HP-30
 check "and neither village shows a conflict" bash -c "! '$H' --home '$T/v1' conflicts | grep -q HP-30 && ! '$H' --home '$T/v2' conflicts | grep -q HP-30"
 
+# a village deletes its part of a shared id before the commune does: the
+# commune's plain delete is refused then (a conflict not settled), and
+# the resolve that keeps the record is refused too (two people): the
+# warning, the refusal and status name the deleting resolution instead
+check "v1's resident HP-40" N v1 put health_profile HP-40 '{"person_id":"001122300040","full_name":"Lo Thi Nam","birth_date":"1990-05-05"}'
+check "v2's resident, also HP-40" N v2 put health_profile HP-40 '{"person_id":"009988770040","full_name":"Ha Van Bay","birth_date":"1971-05-05"}'
+check "v1 to the commune" exchange v1 c1
+check "v2 to the commune" exchange v2 c1
+check "v1 enters its resident again as V1-HP-40" N v1 put health_profile V1-HP-40 '{"person_id":"001122300040","full_name":"Lo Thi Nam","birth_date":"1990-05-05"}'
+check "v1 deletes its part of HP-40 itself" N v1 delete health_profile HP-40
+check "v1 to the commune" exchange v1 c1
+check "the commune's warning names the deleting resolution, not a plain delete" bash -c "'$H' --home '$T/c1' conflicts >'$T/c40.conf'; grep 'WARNING: two nodes' '$T/c40.conf' | grep -q 'One village deleted its part already, so a plain delete is refused: delete it with a resolution, which reaches both villages (.* conflicts resolve health_profile HP-40 --delete)' && ! grep -q 'delete health_profile HP-40)' '$T/c40.conf'"
+refuse "the commune's plain delete is refused (exit 2), offering the deleting resolution" 2 \
+	'to delete it: .* conflicts resolve health_profile HP-40 --delete (keeping it as shown is refused: two nodes wrote different person_id values' \
+	N c1 delete health_profile HP-40
+check "and not the resolve that keeps it, which is refused" bash -c "! grep -q 'to keep it as shown\|one that keeps it as shown' '$T/refused'"
+check "status counts it apart: one village's part deleted already" bash -c "'$H' --home '$T/c1' status --json | python3 -c 'import json,sys; p=json.load(sys.stdin)[\"problems\"][\"health_profile\"]; sys.exit(0 if p[\"two_people\"] == 1 and p[\"two_people_one_deleted\"] == 1 else 1)'"
+check "the deleting resolution the warning names works" N c1 conflicts resolve health_profile HP-40 --delete
+check "the commune to v2" exchange c1 v2
+check "v2 shows HP-40 deleted" bash -c "'$H' --home '$T/v2' get health_profile HP-40 | grep -q '^health_profile/HP-40 is deleted'"
+check "and the commune shows no conflict" bash -c "! '$H' --home '$T/c1' conflicts | grep -q HP-40"
+
+# a node that reads both villages but may write only v1's scope settles
+# a --same-person conflict: its resolution reaches v1 alone, and it says
+# that v2 must correct its own copy, with the put to run there
+check "node cw (bk/c1)" N cw init --network "$T/bk.network" --name cw --scope bk/c1
+check "cw reads bk/c1, writes bk/c1/v1 only" certify "$T/bk.root.key" cw bk/c1 bk/c1/v1
+check "v1's resident HP-41" N v1 put health_profile HP-41 '{"person_id":"001122300041","full_name":"Lo Van Tam","birth_date":"1990-06-06"}'
+check "v2 types the same person's number wrong" N v2 put health_profile HP-41 '{"person_id":"001122300014","full_name":"Lo Van Tam","birth_date":"1990-06-06"}'
+check "v1 to cw" exchange v1 cw
+check "v2 to cw" exchange v2 cw
+check "cw resolves it --same-person, naming v2's scope it does not reach and the put to run there" bash -c "'$H' --home '$T/cw' conflicts resolve health_profile HP-41 '{\"person_id\":\"001122300041\"}' --same-person 2>'$T/cw.err' >/dev/null && grep -q '^hamlet: note: this node may not write in scope bk/c1/v2, so the resolution does not reach that village: .* That village must correct its own copy; on its node, run: hamlet put health_profile HP-41 '\\''{\"person_id\":\"001122300041\"}'\\''\$' '$T/cw.err' && ! grep -q 'bk/c1/v1' '$T/cw.err'"
+check "v2 runs the put it was given" N v2 put health_profile HP-41 '{"person_id":"001122300041"}'
+check "v2 to cw" exchange v2 cw
+check "cw shows no conflict, and the one number" bash -c "! '$H' --home '$T/cw' conflicts | grep -q HP-41 && '$H' --home '$T/cw' get health_profile HP-41 --json | grep -q '\"person_id\": *\"001122300041\"'"
+
 # an erasure at the commune reaches both villages the same way; with
 # --scope, only the village named
 cert=$("$H" cert issue --root-key "$T/bk.root.key" --to "$(key c1)" --name c1 --role commune \
 	--read bk/c1 --write bk/c1 --delegate --out "$T/c1-admin.cert" >/dev/null &&
 	"$H" --home "$T/c1" cert install "$T/c1-admin.cert" >/dev/null && echo ok)
 check "the commune becomes an administrator of bk/c1" test "$cert" = ok
-for id in HP-31 HP-32; do
+for id in HP-31 HP-32 HP-33; do
 	check "v1's resident $id" N v1 put health_profile $id '{"person_id":"001122300031","full_name":"Lo Thi Bon","birth_date":"1990-04-04"}'
 	check "v2's resident, also $id" N v2 put health_profile $id '{"person_id":"009988770031","full_name":"Ha Van Sau","birth_date":"1971-04-04"}'
 done
 check "v1 to the commune" exchange v1 c1
 check "v2 to the commune" exchange v2 c1
 check "the commune erases HP-31" N c1 erase health_profile HP-31 --reason "two people's request"
-check "the commune erases v1's part of HP-32 only" N c1 erase health_profile HP-32 --scope bk/c1/v1 --reason "v1's resident's request"
+check "the commune erases v1's part of HP-32 only, saying the record stays live from v2's part and how to erase it whole" bash -c "'$H' --home '$T/c1' erase health_profile HP-32 --scope bk/c1/v1 --reason \"v1's resident's request\" >'$T/e32.out' && grep -q '^erased the part of health_profile/HP-32 written under scope bk/c1/v1 ' '$T/e32.out' && grep -q '^The record is NOT erased: it stays live from its part written in bk/c1/v2, which this erasure does not reach .* erase health_profile HP-32 --reason TEXT\$' '$T/e32.out' && ! grep -q '^Its contents are gone' '$T/e32.out'"
+check "--json says so too: the record not erased, v2's part not reached" bash -c "'$H' --home '$T/c1' --json erase health_profile HP-33 --scope bk/c1/v1 --reason 'a request' | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"record_erased\"] is False and j[\"not_reached\"] == [\"bk/c1/v2\"] else 1)'"
+check "HP-33 stays live at the commune, from v2's part" bash -c "'$H' --home '$T/c1' get health_profile HP-33 | grep -q 'Ha Van Sau'"
 refuse "an erasure under a scope the record has nothing in is refused, naming where it was written" 4 \
 	"record health_profile/HP-20 has nothing written under scope bk/c1/v9 (it was written in " \
 	N c1 erase health_profile HP-20 --scope bk/c1/v9 --reason "a typo"

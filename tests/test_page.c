@@ -558,6 +558,38 @@ int main(void)
 		json_decref(st);
 	}
 
+	TEST_START("one record id for two people, one village's part deleted: the deleting resolution, not a plain delete");
+	{
+		st = status("c1", "commune", "V1");
+		json_object_set_new(json_object_get(st, "problems"),
+				    "health_profile",
+				    json_pack("{s:I, s:I, s:I, s:I}", "conflicts",
+					      (json_int_t)3, "duplicates",
+					      (json_int_t)0, "two_people",
+					      (json_int_t)3,
+					      "two_people_one_deleted",
+					      (json_int_t)1));
+		html = render(st, NULL, PAGE_EN, 0);
+		/* the two whose parts both live: a plain delete */
+		ASSERT_TRUE(has(html, "<b>2 health profiles</b> with ONE RECORD ID FOR TWO PEOPLE:"));
+		ASSERT_TRUE(has(html, "hamlet delete health_profile ID"));
+		/* the one a village deleted its part of: a plain delete is
+		 * refused there, the deleting resolution works */
+		ASSERT_TRUE(has(html, "<b>1 health profile</b> with ONE RECORD ID FOR TWO PEOPLE, one village's part deleted already"));
+		ASSERT_TRUE(has(html, "a plain delete is refused there"));
+		ASSERT_TRUE(has(html, "hamlet conflicts resolve health_profile ID --delete</code>"));
+		/* never a resolve that keeps it */
+		ASSERT_TRUE(!has(html, "hamlet conflicts resolve health_profile ID</code>"));
+		ASSERT_TRUE(!has(html, "health_profile ID '{"));
+		free(html);
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "<b>1 hồ sơ sức khỏe</b> có MỘT MÃ BẢN GHI CHO HAI NGƯỜI, phần của một thôn đã bị xóa"));
+		ASSERT_TRUE(has(html, "lệnh xóa thông thường sẽ bị từ chối"));
+		ASSERT_TRUE(has(html, "hamlet conflicts resolve health_profile ID --delete</code>"));
+		free(html);
+		json_decref(st);
+	}
+
 	TEST_START("counts of one are worded as one, in both languages");
 	{
 		struct lag_report rep = { 0 };

@@ -362,6 +362,32 @@ int log_write_group(struct store *st, const struct log_author *a,
 		    struct log_write_req *reqs, size_t n,
 		    struct log_advances *adv);
 
+/*
+ * The scopes a resolution of coll/id settles values of: those the
+ * candidates of its open conflicts were written in, each as a change by
+ * a node of scope own goes (own itself when it lies above theirs), and
+ * the candidates' entry ids (at most ENTRY_MAX_DEPS). A resolution that
+ * keeps the record (--same-person) is written into each of those its
+ * author may write (log_may_write_in()) when there are two or more, so
+ * that it reaches every village that holds one of the values; a village
+ * scope it may not write keeps its value until that village changes it.
+ */
+#define LOG_MAX_VALUE_SCOPES 8
+struct log_value_scopes {
+	uint8_t ids[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+	size_t nids;
+	char v[LOG_MAX_VALUE_SCOPES][ENTRY_MAX_SCOPE + 1];
+	size_t n;
+};
+int log_value_scopes(const struct scopemap *m, struct store_txn *t,
+		     const char *coll, const char *id, const char *own,
+		     struct log_value_scopes *ret);
+
+/* 1 when a's certificate lets it write coll in scope, through the scope
+ * moves (not moved away out of its reach); 1 without a certificate. */
+int log_may_write_in(const struct log_author *a, const char *scope,
+		     const char *coll);
+
 /* --- reading feeds ----------------------------------------------------- */
 
 struct log_feed {

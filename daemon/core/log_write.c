@@ -390,36 +390,37 @@ static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 	return HAMLET_ESCOPE;
 }
 
-/* The scopes the candidates of a record's open conflicts were written
- * in, each as a change would go (in own when it is above their scope). */
+/* log_value_scopes() being collected */
 struct cand_scopes {
-	const struct writer *w;
+	const struct scopemap *m;
 	const char *own;
-	uint8_t ids[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
-	size_t n;
-	struct scope_set set;
-	struct local_state ls; /* the resolution's deps */
+	struct log_value_scopes *vs;
 };
 
 static int collect_cand_scope(void *ctx, const struct record_op *op)
 {
 	struct cand_scopes *c = ctx;
+	struct log_value_scopes *vs = c->vs;
+	const char *sc;
 
-	for (size_t i = 0; i < c->n; i++)
-		if (memcmp(op->id, c->ids[i], ENTRY_ID_LEN) == 0) {
-			scope_set_add(&c->set,
-				      scopemap_under(c->w->au->map, op->scope,
-						     c->own)
-					      ? op->scope
-					      : c->own);
+	for (size_t i = 0; i < vs->nids; i++)
+		if (memcmp(op->id, vs->ids[i], ENTRY_ID_LEN) == 0) {
+			sc = scopemap_under(c->m, op->scope, c->own) ? op->scope
+								     : c->own;
+			for (size_t x = 0; x < vs->n; x++)
+				if (strcmp(vs->v[x], sc) == 0)
+					return 0;
+			if (vs->n < LOG_MAX_VALUE_SCOPES)
+				snprintf(vs->v[vs->n++], ENTRY_MAX_SCOPE + 1,
+					 "%s", sc);
 			break;
 		}
 	return 0;
 }
 
 /* The entry ids of v's conflict candidates ([field, rule, [[value,
- * author, hlc, id, kind]...]] each), at most ENTRY_MAX_DEPS, into c. */
-static void cand_ids(const struct record_view *v, struct cand_scopes *c)
+ * author, hlc, id, kind]...]] each), at most ENTRY_MAX_DEPS, into vs. */
+static void cand_ids(const struct record_view *v, struct log_value_scopes *vs)
 {
 	const msgpack_object *cs = v->conflicts;
 
@@ -439,13 +440,39 @@ static void cand_ids(const struct record_view *v, struct cand_scopes *c)
 			    mp_get_bin_fixed(&cd->via.array.ptr[3],
 					     ENTRY_ID_LEN, id) < 0)
 				continue;
-			for (x = 0; x < c->n; x++)
-				if (memcmp(c->ids[x], id, ENTRY_ID_LEN) == 0)
+			for (x = 0; x < vs->nids; x++)
+				if (memcmp(vs->ids[x], id, ENTRY_ID_LEN) == 0)
 					break;
-			if (x == c->n && c->n < ENTRY_MAX_DEPS)
-				memcpy(c->ids[c->n++], id, ENTRY_ID_LEN);
+			if (x == vs->nids && vs->nids < ENTRY_MAX_DEPS)
+				memcpy(vs->ids[vs->nids++], id, ENTRY_ID_LEN);
 		}
 	}
+}
+
+int log_value_scopes(const struct scopemap *m, struct store_txn *t,
+		     const char *coll, const char *id, const char *own,
+		     struct log_value_scopes *ret)
+{
+	struct cand_scopes c = { m, own, ret };
+	struct record_view v;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = record_view_load(t, coll, id, &v)) < 0)
+		return r;
+	cand_ids(&v, ret);
+	record_view_close(&v);
+	if (ret->nids < 2)
+		return 0;
+	return record_ops_each(t, coll, id, collect_cand_scope, &c);
+}
+
+int log_may_write_in(const struct log_author *a, const char *scope,
+		     const char *coll)
+{
+	return !a->grant ||
+	       (scopemap_may_write(a->map, a->grant, scope, coll) &&
+		!scopemap_moved_away(a->map, a->grant, scope, coll));
 }
 
 /*
@@ -463,50 +490,40 @@ static int resolve_in_value_scopes(struct writer *w, const struct log_op *op,
 				   const struct local_state *ls,
 				   const char *own)
 {
-	struct cand_scopes *c;
-	struct record_view v;
+	struct log_value_scopes *vs;
+	struct local_state dl;
 	int r, wrote = 0;
 
 	if (op->kind != ENTRY_PUT || !op->resolve || op->scope || !ls->nheads)
 		return 0;
-	if (!(c = calloc(1, sizeof(*c))))
+	if (!(vs = calloc(1, sizeof(*vs))))
 		return -ENOMEM;
-	c->w = w;
-	c->own = own;
-	if ((r = record_view_load(w->a.t, op->collection, op->record_id,
-				  &v)) < 0)
-		goto out;
-	cand_ids(&v, c);
-	record_view_close(&v);
-	if (c->n < 2 ||
-	    (r = record_ops_each(w->a.t, op->collection, op->record_id,
-				 collect_cand_scope, c)) < 0)
+	if ((r = log_value_scopes(w->au->map, w->a.t, op->collection,
+				  op->record_id, own, vs)) < 0)
 		goto out;
 	/* deps: the heads, and the values it settles, which a village
 	 * holds though not the heads above them (a dep not held is no
 	 * ancestor there: its own value would stay in conflict) */
-	c->ls = *ls;
-	for (size_t i = 0; i < c->n && c->ls.nheads < ENTRY_MAX_DEPS; i++) {
+	dl = *ls;
+	for (size_t i = 0; i < vs->nids && dl.nheads < ENTRY_MAX_DEPS; i++) {
 		size_t x;
-		for (x = 0; x < c->ls.nheads; x++)
-			if (memcmp(c->ls.heads[x], c->ids[i], ENTRY_ID_LEN) == 0)
+		for (x = 0; x < dl.nheads; x++)
+			if (memcmp(dl.heads[x], vs->ids[i], ENTRY_ID_LEN) == 0)
 				break;
-		if (x == c->ls.nheads)
-			memcpy(c->ls.heads[c->ls.nheads++], c->ids[i],
+		if (x == dl.nheads)
+			memcpy(dl.heads[dl.nheads++], vs->ids[i],
 			       ENTRY_ID_LEN);
 	}
-	for (size_t i = 0; c->set.n > 1 && i < c->set.n; i++) {
-		if (w->au->grant &&
-		    !scopemap_may_write(w->au->map, w->au->grant, c->set.v[i],
-					op->collection))
+	for (size_t i = 0; vs->n > 1 && i < vs->n; i++) {
+		if (!log_may_write_in(w->au, vs->v[i], op->collection))
 			continue;
-		if ((r = write_in(w, op, c->set.v[i], &c->ls, !wrote)) < 0)
+		if ((r = write_in(w, op, vs->v[i], &dl, !wrote)) < 0)
 			goto out;
 		wrote = 1;
 	}
 	r = wrote;
 out:
-	free(c);
+	free(vs);
 	return r;
 }
 

@@ -404,10 +404,17 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		    !op->resolve && record_view_conflict(&v, "")) {
 			/* naming both heads, it would settle the conflict
 			 * as a resolution does, and the change made on the
-			 * other node would go without anyone looking at it */
-			why_set(why, wl,
-				 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a plain delete would drop that change unseen. Settle it with a resolution: one that deletes the record, or one that keeps it as shown"),
-				 op->collection, op->record_id);
+			 * other node would go without anyone looking at it.
+			 * Two people under the id: keeping it is refused */
+			char two[SCHEMA_MAX_MAP_KEY + 1];
+			if (record_view_two_people(s, &v, two, sizeof(two)))
+				why_set(why, wl,
+					 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a plain delete would drop that change unseen. Settle it with a resolution that deletes the record (one that keeps it is refused: two nodes wrote different %s values under this one id)"),
+					 op->collection, op->record_id, two);
+			else
+				why_set(why, wl,
+					 N_("%s/%s was deleted on one node and changed on another, a conflict not settled yet: a plain delete would drop that change unseen. Settle it with a resolution: one that deletes the record, or one that keeps it as shown"),
+					 op->collection, op->record_id);
 			r = HAMLET_EDELCONFLICT;
 		}
 		if (r == 0 && op->kind == ENTRY_PUT && live && !op->resolve)

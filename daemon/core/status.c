@@ -127,8 +127,11 @@ static int classify_one(void *ctx, const char *coll, const char *id)
 		char field[SCHEMA_MAX_MAP_KEY + 1];
 		p->conflicts++;
 		if (record_view_two_people(schema_find(coll), &v, field,
-					   sizeof(field)))
+					   sizeof(field))) {
 			p->two_people++;
+			if (record_view_conflict(&v, ""))
+				p->two_people_one_deleted++;
+		}
 	}
 	dup = record_duplicates(c->t, coll, &v, id, NULL, NULL);
 	record_view_close(&v);
@@ -207,7 +210,7 @@ int status_store_read(struct status_facts *st)
 	st->nprob = 0;
 	for (size_t i = 0; i < nall && i < STATUS_MAX_COLLS; i++)
 		st->prob[st->nprob++] =
-			(struct status_problem){ all[i]->name, 0, 0, 0 };
+			(struct status_problem){ .coll = all[i]->name };
 	cl.t = t;
 	cl.st = st;
 	if ((r = totals_read(t, &st->tot)) >= 0 &&
@@ -255,20 +258,22 @@ static json_t *cert_json(const struct status_cert *cf)
 	return j;
 }
 
-/* {"health_profile": {"conflicts": N, "duplicates": M, "two_people": K},
- * ...} */
+/* {"health_profile": {"conflicts": N, "duplicates": M, "two_people": K,
+ * "two_people_one_deleted": L}, ...} */
 static json_t *problems_json(const struct status_facts *st)
 {
 	json_t *j = json_object();
-	for (size_t i = 0; i < st->nprob; i++)
+	for (size_t i = 0; i < st->nprob; i++) {
+		const struct status_problem *p = &st->prob[i];
 		json_object_set_new(
-			j, st->prob[i].coll,
-			json_pack("{s:I, s:I, s:I}", "conflicts",
-				  (json_int_t)st->prob[i].conflicts,
-				  "duplicates",
-				  (json_int_t)st->prob[i].duplicates,
-				  "two_people",
-				  (json_int_t)st->prob[i].two_people));
+			j, p->coll,
+			json_pack("{s:I, s:I, s:I, s:I}", "conflicts",
+				  (json_int_t)p->conflicts, "duplicates",
+				  (json_int_t)p->duplicates, "two_people",
+				  (json_int_t)p->two_people,
+				  "two_people_one_deleted",
+				  (json_int_t)p->two_people_one_deleted));
+	}
 	return j;
 }
 

@@ -23,6 +23,9 @@ struct status_problem {
 	/* of conflicts: one id holding two people (record_view_two_people()),
 	 * not to be resolved by choosing a value */
 	uint64_t two_people;
+	/* of two_people: one village deleted its part already (update
+	 * versus delete open), so only a deleting resolution settles it */
+	uint64_t two_people_one_deleted;
 };
 
 #define STATUS_MAX_COLLS 8	   /* collections told apart */
