@@ -6,9 +6,11 @@
 # (personal data law: a village holds its own residents' records only),
 # unless the commune checked that both are one person (--same-person):
 # then both villages get the values it settled on.
-#   tests/scenario_one_id.sh PATH/TO/hamlet
+#   tests/scenario_one_id.sh PATH/TO/hamlet PATH/TO/hamletd
+# (hamletd serves the commune's HTTP API once, on 127.0.0.1)
 set -uo pipefail
-H=${1:?usage: $0 PATH/TO/hamlet}
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch one-id
 # exchange FROM TO: FROM's bundle for TO's summary, imported at TO
@@ -121,6 +123,12 @@ refuse "the commune's plain delete is refused (exit 2), offering the deleting re
 	N c1 delete health_profile HP-40
 check "and not the resolve that keeps it, which is refused" bash -c "! grep -q 'to keep it as shown\|one that keeps it as shown' '$T/refused'"
 check "status counts it apart: one village's part deleted already" bash -c "'$H' --home '$T/c1' status --json | python3 -c 'import json,sys; p=json.load(sys.stdin)[\"problems\"][\"health_profile\"]; sys.exit(0 if p[\"two_people\"] == 1 and p[\"two_people_one_deleted\"] == 1 else 1)'"
+# the HTTP API says the same to a script
+start_http c1 && ok "the commune serves HTTP" || fail "the commune serves HTTP"
+TW=$(N c1 token create --name w40 --role write | grep -o 'hmt_[A-Za-z0-9_]*')
+check "an HTTP DELETE of HP-40 is 409 delete_conflict, naming the deleting resolution and not the keeping one" bash -c \
+	"curl -s -w ' %{http_code}' -X DELETE -H 'Authorization: Bearer $TW' 'http://127.0.0.1:$HP/v1/records/health_profile/HP-40' >'$T/d40.http'; grep -q 'delete_conflict' '$T/d40.http' && grep -q 'resolve with {.\\{0,1\\}\"delete.\\{0,1\\}\":true}' '$T/d40.http' && ! grep -q 'empty body to keep' '$T/d40.http' && grep -q ' 409\$' '$T/d40.http'"
+stop c1
 check "the deleting resolution the warning names works" N c1 conflicts resolve health_profile HP-40 --delete
 check "the commune to v2" exchange c1 v2
 check "v2 shows HP-40 deleted" bash -c "'$H' --home '$T/v2' get health_profile HP-40 | grep -q '^health_profile/HP-40 is deleted'"
@@ -179,4 +187,5 @@ check "v1 imports it (exit 0)" test $? = 0
 check "counting v2's entries as not its own" grep -qE '^  not ours: +[1-9]' "$T/all.out"
 check "without naming any of v2's records" bash -c "! grep -q 'V2-HP-30' '$T/all.out'"
 check "and --json counts them" bash -c "'$H' --home '$T/v1' --json bundle import '$T/c1-all.bundle' 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"imported\"][\"outside_scope\"] > 0 and d[\"imported\"][\"rejected\"] == 0 else 1)'"
+daemons_stop
 tests_done
