@@ -108,7 +108,9 @@ fuzz_cov() {
 
 build() { # dir, extra cmake args...
 	local dir=$1; shift
-	cmake -S . -B "$dir" "$@" >/dev/null
+	# $HAMLET_VECTORS: the external test vectors, when they are not in
+	# ../shared/vectors beside the clone
+	cmake -S . -B "$dir" ${HAMLET_VECTORS:+-DHAMLET_VECTORS="$HAMLET_VECTORS"} "$@" >/dev/null
 	cmake --build "$dir" -j"$(nproc)"
 }
 

@@ -273,7 +273,9 @@ int main(void)
 			 vd ? vd : "../shared/vectors");
 		json_error_t jerr;
 		json_t *root = json_load_file(path, 0, &jerr);
-		ASSERT_TRUE(root != NULL);
+		if (!root)
+			TEST_FAIL_("cannot load %s: %s (the external vectors: cmake -DHAMLET_VECTORS=DIR)",
+				   path, jerr.text);
 		json_t *vecs = json_object_get(root, "vectors");
 		size_t i, count = 0;
 		json_t *v;
