@@ -23,8 +23,10 @@ void cli_audit_print(FILE *f, const struct node *n,
 		_("  bodies:            %llu (%llu missing: erased or not received)\n"),
 		(unsigned long long)a->bodies,
 		(unsigned long long)a->bodies_missing);
-	fprintf(f, _("  bad signatures:    %llu\n"),
-		(unsigned long long)a->bad_signatures);
+	fprintf(f,
+		_("  bad signatures:    %llu (%llu checked one by one; each other entry is signed through its feed's hash chain)\n"),
+		(unsigned long long)a->bad_signatures,
+		(unsigned long long)a->signatures_checked);
 	fprintf(f, _("  chain breaks:      %llu\n"),
 		(unsigned long long)a->chain_breaks);
 	fprintf(f,
@@ -154,6 +156,7 @@ json_t *cli_audit_json(const struct node *n, const struct audit_report *a)
 	NUM(bodies);
 	NUM(bodies_missing);
 	NUM(bad_signatures);
+	NUM(signatures_checked);
 	NUM(chain_breaks);
 	NUM(bad_bodies);
 	NUM(gaps);

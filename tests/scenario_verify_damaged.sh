@@ -112,10 +112,10 @@ python3 - "$T" "$(key v)" <<'EOF'
 import re, sys
 t, pk = sys.argv[1], bytes.fromhex(sys.argv[2])
 b = bytearray(open(f"{t}/orig.mdb", "rb").read())
-# a feed row ends with its author and scope; its seq (8 bytes, big
-# endian) is 89 bytes before the scope
-for m in re.finditer(re.escape(pk + b"bk/c/v"), bytes(b)):
-	b[m.start() + 32 - 89] ^= 0xFF
+# a feed row ends with its author, the mark of its signatures and its
+# scope; its seq (8 bytes, big endian) is 57 bytes before the author
+for m in re.finditer(re.escape(pk) + b".{32}" + re.escape(b"bk/c/v"), bytes(b), re.S):
+	b[m.start() - 57] ^= 0xFF
 open(f"{t}/c/store/data.mdb", "wb").write(b)
 EOF
 rm -f "$T/c/store/lock.mdb"

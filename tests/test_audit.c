@@ -1,8 +1,10 @@
 /*
  * audit: the checks run on every core, and the report is told in the
  * order the entries are stored, as one thread told it: within a feed,
- * each entry's findings in seq order, and its signature findings after
- * every 4,096 entries checked and at the feed's end; feeds in key order.
+ * each entry's findings in seq order, and its signature findings at the
+ * feed's end; feeds in key order. An intact feed has one signature
+ * checked, its last entry's, which signs the rest through the chain; a
+ * signature altered anywhere, or the row's mark of them, is found.
  * A feed of 5,000 entries and one of 3, with signatures and bodies
  * altered in both, give exactly that sequence, run after run. The
  * records, checked on a thread of their own while the entries are, are
@@ -148,13 +150,14 @@ int main(void)
 	log_feed_key(a->pk, a->scope, fa);
 	log_feed_key(b->pk, b->scope, fb);
 
-	TEST_START("an intact store of 5,003 entries audits clean on every core");
+	TEST_START("an intact store of 5,003 entries audits clean on every core, one signature checked a feed");
 	{
 		struct audit_report ar;
 		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
 		ASSERT_TRUE(!audit_failed(&ar));
 		ASSERT_EQ(ar.entries, 5003);
 		ASSERT_EQ(ar.feeds, 2);
+		ASSERT_EQ(ar.signatures_checked, 2);
 		audit_report_close(&ar);
 	}
 
@@ -198,7 +201,7 @@ int main(void)
 		audit_report_close(&ar);
 	}
 
-	TEST_START("findings are told in store order, signatures by groups of 4,096");
+	TEST_START("findings are told in store order, a feed's signatures after its other findings");
 	tamper(a, fa, 10, SIG);
 	tamper(a, fa, 20, BODY);
 	tamper(a, fa, 4500, SIG);
@@ -206,8 +209,8 @@ int main(void)
 	tamper(a, fb, 2, SIG);
 	findings(a, got, &n);
 	{
-		static const char *big[] = { "body 20", "signature 10",
-					     "body 4600", "signature 4500" };
+		static const char *big[] = { "body 20", "body 4600",
+					     "signature 10", "signature 4500" };
 		size_t at = memcmp(fb, fa, 32) < 0; /* b's feed first? */
 		ASSERT_EQ(n, 5);
 		if (at)
@@ -281,6 +284,70 @@ int main(void)
 				strstr(ar.problems.v[i].text, " seq 30") != NULL;
 		ASSERT_EQ(seen, 1);
 		audit_report_close(&ar);
+	}
+
+	TEST_START("a feed's last signature altered is found, and then each of its signatures is checked");
+	{
+		struct node *c = th_node(dir, net, "c", "au");
+		struct audit_report ar;
+		uint64_t entries;
+		uint8_t fc[32];
+		int seen = 0;
+
+		th_put_people(c, 0, 40);
+		log_feed_key(c->pk, c->scope, fc);
+		ASSERT_OK(audit_store(c->st, c->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		ASSERT_EQ(ar.signatures_checked, 1);
+		entries = ar.entries;
+		ASSERT_TRUE(entries >= 40);
+		audit_report_close(&ar);
+
+		tamper(c, fc, entries, SIG);
+		ASSERT_OK(audit_store(c->st, c->net.id, &ar));
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(ar.bad_signatures, 1);
+		ASSERT_EQ(ar.signatures_checked, 1 + entries);
+		for (size_t i = 0; i < ar.problems.n; i++)
+			seen += !strcmp(ar.problems.v[i].kind, "signature");
+		ASSERT_EQ(seen, 1);
+		audit_report_close(&ar);
+		tamper(c, fc, entries, SIG); /* flipped back */
+		ASSERT_OK(audit_store(c->st, c->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+
+		TEST_START("the row's mark of a feed's signatures altered alone is damage, every signature verifying");
+		{
+			struct store_txn *t;
+			const void *v;
+			size_t vl;
+			uint8_t *copy;
+
+			ASSERT_OK(store_txn_begin(c->st, 0, &t));
+			ASSERT_OK(store_get(t, ST_FEEDS, fc, 32, &v, &vl));
+			/* seq, head, hlc, forked, fork seq, author, then the
+			 * mark (log_internal.h) */
+			ASSERT_TRUE(vl > 89 + 32);
+			copy = malloc(vl);
+			memcpy(copy, v, vl);
+			copy[89 + 7] ^= 0x40;
+			ASSERT_OK(store_put(t, ST_FEEDS, fc, 32, copy, vl, 0));
+			free(copy);
+			ASSERT_OK(store_txn_commit(t));
+		}
+		ASSERT_OK(audit_store(c->st, c->net.id, &ar));
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(ar.bad_signatures, 0);
+		ASSERT_EQ(ar.chain_breaks, 1);
+		ASSERT_EQ(ar.signatures_checked, 1 + entries);
+		seen = 0;
+		for (size_t i = 0; i < ar.problems.n; i++)
+			seen += !strcmp(ar.problems.v[i].kind, "chain") &&
+				strstr(ar.problems.v[i].text, "mark") != NULL;
+		ASSERT_EQ(seen, 1);
+		audit_report_close(&ar);
+		node_close(c);
 	}
 
 	node_close(a);

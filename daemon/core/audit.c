@@ -23,9 +23,10 @@
  * - the calling thread reads entries and their bodies into batches of
  *   BATCH, up to RING batches ahead, and tells what each checked batch
  *   shows, in store order;
- * - the workers (one a core) decode each entry, hash its body and check
- *   its signature: pure functions of the bytes, so which thread checks
- *   an item changes nothing;
+ * - the workers (one a core) decode each entry and hash its body and
+ *   its signature's mark, and check the signature of each feed's last
+ *   entry and of every erasure: pure functions of the bytes, so which
+ *   thread checks an item changes nothing;
  * - one thread checks every record row and the kept digest against what
  *   the entries make, while the batches are checked.
  *
@@ -39,7 +40,20 @@
  */
 #define BATCH 4096	/* entries read and checked at once, across feeds */
 #define CHUNK 256	/* entries a worker takes at once */
-#define SIG_GROUP 4096	/* a feed's signature findings are told by these */
+
+/*
+ * Which signatures are checked (docs/decisions.md "verify: a feed's
+ * signatures through its chain"). An entry's id is the hash of its
+ * envelope, and each envelope names the id of the one before it: the
+ * author's signature on a feed's last entry signs, through that chain,
+ * every envelope before it. So when every link of a feed holds, its last
+ * entry's signature verifies and the XOR of its signatures' marks is the
+ * one its row keeps (log_feed.sigs: a stored signature altered since
+ * the node checked it would show there), each of its entries is the
+ * author's and each signature is the one that was checked on arrival.
+ * A feed where anything of that fails is walked again with every
+ * signature checked, so the findings name each bad one as before.
+ */
 
 /* One stored entry, as read (pointers borrow from the read transaction)
  * and as checked by a worker. */
@@ -56,6 +70,9 @@ struct audit_item {
 	uint8_t prev[32];
 	uint8_t has_prev, signs_body, body_ok, misplaced, foreign, future;
 	uint8_t erase; /* an erasure: remembered when it verifies */
+	uint8_t need_sig; /* the reader asks: its signature is checked */
+	uint8_t sig_checked; /* sig_r says how that went */
+	uint8_t mark[32]; /* its signature's mark (log_sig_mix) */
 	/* last: kept from batch to batch (the reader zeroes what is above) */
 	struct bodyz_buf zb; /* its body, when the store keeps it compressed */
 };
@@ -89,13 +106,18 @@ static void item_check(const struct pool *p, const struct audit_batch *b,
 	it->future = hlc_is_future(e.hlc, fm->wall) != 0;
 	it->signs_body = e.has_body != 0;
 	it->erase = e.kind == ENTRY_ERASE;
+	log_sig_mix(it->mark, it->seq, it->sig);
 	if (e.has_body && it->has_body) {
 		uint8_t h[32];
 		entry_body_hash(it->body, it->body_len, h);
 		it->body_ok = memcmp(h, e.body_hash, 32) == 0 &&
 			      it->body_len == e.body_len;
 	}
-	it->sig_r = entry_verify(it->env, it->env_len, it->sig, e.author);
+	if (it->need_sig || it->erase) {
+		it->sig_r = entry_verify(it->env, it->env_len, it->sig,
+					 e.author);
+		it->sig_checked = 1;
+	}
 }
 
 /* Hand out the next CHUNK items of the oldest batch that has some;
@@ -249,10 +271,12 @@ struct audit_ctx {
 	int have_feed;
 	struct log_feed feed;
 	uint8_t prev[32];
-	size_t sig_n;	 /* entries since its signatures were last told */
-	uint64_t *bad_seq; /* their signature failures */
-	int *bad_r;
-	size_t nbad;
+	uint8_t sigs[32]; /* the marks of its signatures so far */
+	/* its signatures must each be checked: a link, an entry or a
+	 * signature checked failed, or the marks or its last entry do not
+	 * show every signature as checked on arrival */
+	int doubt;
+	int anchored; /* no entry since its last checked signature */
 	audit_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
 	uint64_t total; /* entries the feeds hold */
@@ -270,23 +294,92 @@ void audit__hex8(const uint8_t *p, char out[17])
 	out[16] = 0;
 }
 
-/* The signature findings of the feed being told, so far. */
-static void tell_sigs(struct audit_ctx *c)
+/* The read transaction, for the reader while it tells. */
+static void txn_mine(struct audit_ctx *c)
 {
-	for (size_t i = 0; i < c->nbad; i++) {
-		c->rep->bad_signatures++;
-		problems_add(&c->rep->problems, "signature",
-			     N_("feed %s seq %llu: %s"), c->feed.scope,
-			     (unsigned long long)c->bad_seq[i],
-			     hamlet_strerror(c->bad_r[i]));
+	pthread_mutex_lock(&c->pool.mu);
+	audit__txn_take(&c->pool, TXN_READER);
+	pthread_mutex_unlock(&c->pool.mu);
+}
+
+/* Every signature of the feed told, checked one by one: each that
+ * fails, told (and counted in *ret_bad). An entry that is not there or
+ * does not decode was told already. */
+static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
+{
+	const struct log_feed *f = &c->feed;
+	struct bodyz_buf zb = { 0 };
+	int r = 0;
+
+	txn_mine(c);
+	for (uint64_t seq = 1; seq <= f->seq; seq++) {
+		struct log_entry_full full;
+		struct entry e;
+		int v;
+		if (c->progress && seq % 256 == 0)
+			c->progress(c->progress_ctx, c->rep->entries, c->total);
+		r = log_entry_read(c->t, f->key, seq, &zb, &full);
+		if (r == HAMLET_ENOTFOUND) {
+			uint64_t next;
+			if ((r = log_entry_next(c->t, f->key, seq, &next)) <= 0)
+				break; /* none from here on */
+			seq = next - 1;
+			r = 0;
+			continue;
+		}
+		if (r == HAMLET_ECORRUPT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (entry_decode(full.env, full.env_len, &e, NULL) < 0)
+			continue;
+		c->rep->signatures_checked++;
+		if ((v = entry_verify(full.env, full.env_len, full.sig,
+				      e.author)) < 0) {
+			c->rep->bad_signatures++;
+			(*ret_bad)++;
+			problems_add(&c->rep->problems, "signature",
+				     N_("feed %s seq %llu: %s"), f->scope,
+				     (unsigned long long)seq,
+				     hamlet_strerror(v));
+		}
 	}
-	c->nbad = 0;
-	c->sig_n = 0;
+	bodyz_buf_free(&zb);
+	return r < 0 ? r : 0;
+}
+
+/* The feed told is over: its signatures judged. */
+static void feed_over(struct audit_ctx *c)
+{
+	int marks = memcmp(c->sigs, c->feed.sigs, 32) != 0;
+	int alone = marks && !c->doubt && c->anchored;
+	uint64_t bad = 0;
+	char a[17];
+	int r;
+
+	if (!c->doubt && c->anchored && !marks)
+		return; /* each entry signed through the chain: as checked */
+	if ((r = sigs_walk(c, &bad)) < 0) {
+		if (!c->r)
+			c->r = r;
+		return;
+	}
+	if (alone && bad == 0) {
+		/* every signature verifies: the row's mark alone is off */
+		c->rep->chain_breaks++;
+		audit__hex8(c->feed.author, a);
+		problems_add(&c->rep->problems, "chain",
+			     N_("feed %s by %s…: the mark of its signatures its row keeps is not theirs (each signature checked: all verify)"),
+			     c->feed.scope, a);
+	}
 }
 
 static void tell_gap(struct audit_ctx *c, uint64_t seq, uint64_t to)
 {
 	char a[17];
+	c->doubt = 1; /* the entries before it: no later signature */
 	audit__hex8(c->feed.author, a);
 	c->rep->gaps += to - seq < UINT64_MAX ? to - seq + 1 : to - seq;
 	if (to == seq)
@@ -308,6 +401,8 @@ static int body_erased(struct audit_ctx *c, const struct audit_item *it)
 	struct entry e;
 	int erased;
 
+	if (c->t)
+		txn_mine(c);
 	if (!c->t || entry_decode(it->env, it->env_len, &e, NULL) < 0 ||
 	    record_view_load(c->t, e.collection, e.record_id, &v) < 0)
 		return 0;
@@ -326,6 +421,7 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 	if (c->progress && rep->entries % 256 == 0)
 		c->progress(c->progress_ctx, rep->entries, c->total);
 	if (it->dec_r < 0) {
+		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
 			     N_("feed %s seq %llu: envelope does not decode (%s)"),
@@ -334,12 +430,14 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 		return;
 	}
 	if (it->misplaced) {
+		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
 			     N_("feed %s seq %llu: entry stored under the wrong feed or seq"),
 			     f->scope, (unsigned long long)seq);
 	}
 	if (seq > 1 && (!it->has_prev || memcmp(it->prev, c->prev, 32) != 0)) {
+		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
 			     N_("feed %s seq %llu: prev does not name entry %llu"),
@@ -359,6 +457,10 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 			     f->scope, (unsigned long long)seq);
 	}
 	memcpy(c->prev, it->id, 32);
+	for (int i = 0; i < 32; i++)
+		c->sigs[i] ^= it->mark[i];
+	c->anchored = it->sig_checked;
+	rep->signatures_checked += it->sig_checked;
 	if (it->signs_body) {
 		if (!it->has_body) {
 			rep->bodies_missing++;
@@ -380,15 +482,10 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 			}
 		}
 	}
-	if (it->sig_r < 0) {
-		c->bad_seq[c->nbad] = seq;
-		c->bad_r[c->nbad++] = it->sig_r;
-	} else if (it->erase && !it->misplaced && !c->r) {
+	if (it->sig_checked && it->sig_r < 0)
+		c->doubt = 1; /* told by feed_over(), with any other */
+	else if (it->sig_checked && it->erase && !it->misplaced && !c->r)
 		c->r = audit__erasure_add(&c->erasures, it->env, it->env_len);
-	}
-	/* signature findings are told every SIG_GROUP entries of a feed */
-	if (++c->sig_n == SIG_GROUP)
-		tell_sigs(c);
 }
 
 /* The feed fm begins: the one before is over. */
@@ -396,9 +493,12 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 {
 	char a[17];
 	if (c->have_feed)
-		tell_sigs(c);
+		feed_over(c);
 	c->feed = fm->f;
 	c->have_feed = 1;
+	memset(c->sigs, 0, 32);
+	c->doubt = 0;
+	c->anchored = 1; /* none yet */
 	c->rep->feeds++;
 	if (!fm->key_ok) {
 		audit__hex8(fm->f.author, a);
@@ -547,6 +647,7 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 		memset(it, 0, offsetof(struct audit_item, zb));
 		it->seq = seq;
 		it->feed = mark;
+		it->need_sig = seq == f->seq; /* its last signs the rest */
 		r = log_entry_read(c->t, f->key, seq, &it->zb, &full);
 		if (r == HAMLET_ECORRUPT && row_missing(c->t, f->key, seq)) {
 			/* its row deleted: the entry is missing (history
@@ -633,12 +734,6 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	c.progress_ctx = pctx;
 	c.network_id = network_id;
 	c.rep = rep;
-	c.bad_seq = malloc(SIG_GROUP * sizeof(*c.bad_seq));
-	c.bad_r = malloc(SIG_GROUP * sizeof(*c.bad_r));
-	if (!c.bad_seq || !c.bad_r) {
-		r = -ENOMEM;
-		goto out;
-	}
 	if ((r = store_txn_begin(st, 1, &c.t)) < 0)
 		goto out;
 	if (pfn && (r = log_feeds_each(c.t, count_feed, &c.total)) < 0)
@@ -655,8 +750,8 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	if (r >= 0 && c.b->nfeeds)
 		batch_flush(&c);
 	ring_drain(&c);
-	if (c.have_feed)
-		tell_sigs(&c);
+	if (r >= 0 && c.have_feed)
+		feed_over(&c);
 	if (r < 0)
 		goto out;
 	if (pfn)
@@ -718,8 +813,6 @@ out:
 	pool_stop(&c.pool);
 	store_txn_abort(c.t);
 	audit__erasures_close(&c.erasures);
-	free(c.bad_seq);
-	free(c.bad_r);
 	return r;
 }
 

@@ -66,6 +66,10 @@ void audit_forks_close(struct audit_forks *f);
 struct audit_report {
 	uint64_t feeds, entries, bodies, bodies_missing;
 	uint64_t bad_signatures, chain_breaks, gaps, forks, held;
+	/* signatures checked one by one: each feed's last entry's (it
+	 * signs the rest through the chain), every erasure's, and all of a
+	 * feed where anything failed (audit.c says why that is enough) */
+	uint64_t signatures_checked;
 	/* bodies held that do not match the hash their entry signs (the
 	 * entry and its chain may verify: not a chain break) */
 	uint64_t bad_bodies;

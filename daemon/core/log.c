@@ -77,8 +77,20 @@ int log__feed_put(struct store_txn *t, const struct log_feed *f)
 	v[48] = (uint8_t)f->forked;
 	store_be64(v + 49, f->fork_seq);
 	memcpy(v + 57, f->author, 32);
-	memcpy(v + 89, f->scope, sl);
-	return store_put(t, ST_FEEDS, f->key, 32, v, 89 + sl, 0);
+	memcpy(v + 89, f->sigs, 32);
+	memcpy(v + 121, f->scope, sl);
+	return store_put(t, ST_FEEDS, f->key, 32, v, FEED_VAL_MIN + sl, 0);
+}
+
+void log_sig_mix(uint8_t sigs[32], uint64_t seq,
+		 const uint8_t sig[ENTRY_SIG_LEN])
+{
+	uint8_t in[8 + ENTRY_SIG_LEN], h[32];
+	store_be64(in, seq);
+	memcpy(in + 8, sig, ENTRY_SIG_LEN);
+	crypto_generichash_blake2b(h, 32, in, sizeof(in), NULL, 0);
+	for (int i = 0; i < 32; i++)
+		sigs[i] ^= h[i];
 }
 
 /* --- verification on all cores ----------------------------------------- */

@@ -399,7 +399,15 @@ struct log_feed {
 	uint64_t hlc;
 	int forked;
 	uint64_t fork_seq;
+	/* the XOR of log_sig_mark() of every entry stored in it: a stored
+	 * signature altered since it was checked shows (an audit's check
+	 * that the bytes it does not verify are the ones verified) */
+	uint8_t sigs[32];
 };
+
+/* Mix entry seq's signature into (or out of) a feed's sigs. */
+void log_sig_mix(uint8_t sigs[32], uint64_t seq,
+		 const uint8_t sig[ENTRY_SIG_LEN]);
 
 void log_feed_key(const uint8_t author[ENTRY_KEY_LEN], const char *scope,
 		  uint8_t ret[32]);

@@ -507,6 +507,7 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 	f->seq = e->seq;
 	memcpy(f->head, id, 32);
 	f->hlc = e->hlc;
+	log_sig_mix(f->sigs, e->seq, b->sig);
 	if ((r = log__feed_put(a->t, f)) < 0 ||
 	    (r = log__moved_add(&a->moved, f)) < 0)
 		return r;

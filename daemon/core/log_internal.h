@@ -13,8 +13,9 @@
 #include "record.h"
 #include "trustset.h"
 
-/* A feed row: seq, head, hlc, forked, fork seq, author (fixed), scope. */
-#define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32)
+/* A feed row: seq, head, hlc, forked, fork seq, author, sigs (fixed),
+ * scope. */
+#define FEED_VAL_MIN (8 + 32 + 8 + 1 + 8 + 32 + 32)
 
 /* An entry row (entries, forks, pending): u16 envelope length, the
  * envelope, the signature; a held entry adds a flag byte (LOG__HELD_*),

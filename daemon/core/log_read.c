@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* seq, head, hlc, forked, fork seq, author, scope (the rest). */
+/* seq, head, hlc, forked, fork seq, author, sigs, scope (the rest). */
 static int feed_decode(const uint8_t key[32], const uint8_t *v, size_t vl,
 		       struct log_feed *f)
 {
@@ -25,7 +25,8 @@ static int feed_decode(const uint8_t key[32], const uint8_t *v, size_t vl,
 	    bytes_get_be64(&r, &f->hlc) < 0 ||
 	    bytes_get_u8(&r, &forked) < 0 ||
 	    bytes_get_be64(&r, &f->fork_seq) < 0 ||
-	    bytes_get_bytes(&r, f->author, 32) < 0)
+	    bytes_get_bytes(&r, f->author, 32) < 0 ||
+	    bytes_get_bytes(&r, f->sigs, 32) < 0)
 		return HAMLET_ECORRUPT;
 	sl = bytes_remaining(&r);
 	if (bytes_get_bytes(&r, f->scope, sl) < 0)

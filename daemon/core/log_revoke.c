@@ -40,6 +40,7 @@ struct cut {
 	struct cut_rec *recs;
 	size_t nrecs, caprecs;
 	uint64_t newest_gone; /* the newest HLC taken out */
+	uint8_t *sigs; /* the sigs of the feed being cut (log_feed) */
 	/* a read grant's take-out (log_keep_reads): what it keeps, and
 	 * what went; NULL for a revocation's */
 	const struct log_reader *rd;
@@ -96,12 +97,12 @@ static int entry_gone(void *ctx, uint64_t seq, uint64_t lseq,
 	struct entry e;
 	int r;
 
-	(void)seq;
 	/* copy out: the writes below may move what the row borrows */
 	if (env_len > sizeof(env))
 		return HAMLET_ECORRUPT;
 	memcpy(env, row->env, env_len);
 	memcpy(sig, row->sig, ENTRY_SIG_LEN);
+	log_sig_mix(c->sigs, seq, sig);
 	if (entry_decode(env, env_len, &e, NULL) < 0)
 		return HAMLET_ECORRUPT;
 	entry_id(env, env_len, id);
@@ -200,6 +201,7 @@ static int feed_cut(struct cut *c, struct log_feed *f, uint64_t keep)
 	struct entry e;
 	int r;
 
+	c->sigs = f->sigs; /* each entry that goes, mixed out */
 	if ((r = entries_truncate(a->t, f->key, keep, f->seq, entry_gone,
 				  c)) < 0 ||
 	    (r = evidence_cut(a->t, f->key, keep)) < 0)

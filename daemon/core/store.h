@@ -52,7 +52,7 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 11 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 12 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -69,7 +69,9 @@ enum store_table {
 				  * changeidx); 10: uniq keyed by record,
 				  * dups a row for each record of a shared
 				  * key (uniqidx.h); 11: a reversal's
-				  * unique key holds what it reverses */
+				  * unique key holds what it reverses; 12:
+				  * a feed's row keeps its signatures'
+				  * mark (log_feed.sigs) */
 
 struct store;
 struct store_txn;
