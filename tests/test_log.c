@@ -183,6 +183,15 @@ static void test_revoke_cut(const char *dir, const char *net)
 	ASSERT_EQ(st.rejected, 0);
 
 	TH_ASSERT_SAME_STATE(first, late);
+	{
+		/* the feed cut short keeps the mark of the signatures it
+		 * keeps: the audit checks its last one, and walks none */
+		struct audit_report ar;
+		ASSERT_OK(audit_store(late->st, late->net.id, &ar));
+		ASSERT_TRUE(!audit_damaged(&ar));
+		ASSERT_EQ(ar.signatures_checked, ar.feeds);
+		audit_report_close(&ar);
+	}
 	ASSERT_EQ(th_records(late), 1);
 	ASSERT_STREQ(th_field(late, "health_profile", "RV-2", "full_name", v1,
 			      sizeof(v1)), "");
@@ -470,6 +479,59 @@ int main(void)
 		th_digest(a, da);
 		th_digest(b, db);
 		ASSERT_MEMEQ(da, db, 32);
+	}
+
+	TEST_START("a held entry whose signature was damaged while held is dropped when released, and comes again");
+	{
+		struct node *h = th_node(dir, net, "held-dmg", "bk/bt/qt");
+		struct store_txn *t;
+		struct audit_report ar;
+		struct log_feed f;
+		struct log_stats hs = { 0 };
+		uint8_t fk[32], k[40], *row, *at;
+		const void *v;
+		size_t vl;
+
+		/* seqs 2..5 arrive first and are held */
+		ASSERT_OK(log_ingest(h->st, h->net.id, &c.in[1], 4, out, &hs,
+				     NULL));
+		ASSERT_EQ(hs.held, 4);
+		memset(&hs, 0, sizeof(hs));
+		log_feed_key(a->pk, "bk/bt/qt/na-pai", fk);
+		memcpy(k, fk, 32);
+		store_be64(k + 32, 3);
+		ASSERT_OK(store_txn_begin(h->st, 0, &t));
+		ASSERT_OK(store_get(t, ST_PENDING, k, 40, &v, &vl));
+		row = malloc(vl);
+		memcpy(row, v, vl);
+		ASSERT_TRUE((at = memmem(row, vl, c.in[2].sig, 64)) != NULL);
+		at[10] ^= 1;
+		ASSERT_OK(store_put(t, ST_PENDING, k, 40, row, vl, 0));
+		free(row);
+		ASSERT_OK(store_txn_commit(t));
+		/* seq 1: seq 2 is released, seq 3 is not stored */
+		ASSERT_OK(log_ingest(h->st, h->net.id, &c.in[0], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(hs.released, 1);
+		memset(&hs, 0, sizeof(hs));
+		ASSERT_OK(store_txn_begin(h->st, 1, &t));
+		ASSERT_OK(log_feed_get(t, fk, &f));
+		store_txn_abort(t);
+		ASSERT_EQ(f.seq, 2);
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_TRUE(!audit_damaged(&ar));
+		ASSERT_EQ(ar.bad_signatures, 0);
+		audit_report_close(&ar);
+		/* seq 3 comes again, whole: 4 and 5 follow */
+		ASSERT_OK(log_ingest(h->st, h->net.id, &c.in[2], 1, out, &hs,
+				     NULL));
+		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_EQ(hs.released, 2);
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		ASSERT_EQ(ar.entries, 5);
+		audit_report_close(&ar);
+		node_close(h);
 	}
 
 	TEST_START("re-ingesting changes nothing and advances no feed");

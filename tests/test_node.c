@@ -64,6 +64,28 @@ int main(void)
 	ASSERT_EQ(network_fopens, 0);
 	node_close(b);
 
+	TEST_START("a node.key whose seed no longer makes the node's public key is refused, naming the file");
+	{
+		char kf[4300], text[1024];
+		uint8_t *orig;
+		size_t kl;
+		snprintf(kf, sizeof(kf), "%s/node.key", home);
+		orig = th_slurp(kf, &kl);
+		ASSERT_TRUE(kl < sizeof(text));
+		memcpy(text, orig, kl);
+		text[kl] = 0;
+		/* a digit of the seed (the first 32 bytes), the public key
+		 * the file carries after it left as it was */
+		ASSERT_TRUE(flip_digit(text, "secret_key", 5));
+		th_spit(kf, (const uint8_t *)text, kl);
+		ASSERT_EQ(node_open(home, 0, &b, why, sizeof(why)), HAMLET_EKEY);
+		ASSERT_TRUE(strstr(why, "node.key does not belong") != NULL);
+		th_spit(kf, orig, kl);
+		free(orig);
+		ASSERT_OK(node_open(home, 0, &b, why, sizeof(why)));
+		node_close(b);
+	}
+
 	TEST_START("an oversized network file is refused, naming it");
 	{
 		char p[4300];

@@ -277,6 +277,8 @@ struct audit_ctx {
 	 * show every signature as checked on arrival */
 	int doubt;
 	int anchored; /* no entry since its last checked signature */
+	uint64_t checked; /* its signatures the workers checked */
+	uint64_t last;	  /* the seq of its last entry told, 0 for none */
 	audit_progress_fn progress; /* NULL: none */
 	void *progress_ctx;
 	uint64_t total; /* entries the feeds hold */
@@ -308,17 +310,21 @@ static void txn_mine(struct audit_ctx *c)
 static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 {
 	const struct log_feed *f = &c->feed;
-	struct bodyz_buf zb = { 0 };
+	uint8_t *eb = malloc(ENTRY_MAX_ENVELOPE);
 	int r = 0;
 
+	if (!eb)
+		return -ENOMEM;
 	txn_mine(c);
-	for (uint64_t seq = 1; seq <= f->seq; seq++) {
-		struct log_entry_full full;
+	/* seq != 0: a damaged head of 2^64 - 1 does not wrap round */
+	for (uint64_t seq = 1; seq <= f->seq && seq != 0; seq++) {
+		const uint8_t *env, *sig;
+		size_t env_len;
 		struct entry e;
 		int v;
 		if (c->progress && seq % 256 == 0)
 			c->progress(c->progress_ctx, c->rep->entries, c->total);
-		r = log_entry_read(c->t, f->key, seq, &zb, &full);
+		r = log_entry_get(c->t, f->key, seq, eb, &env, &env_len, &sig);
 		if (r == HAMLET_ENOTFOUND) {
 			uint64_t next;
 			if ((r = log_entry_next(c->t, f->key, seq, &next)) <= 0)
@@ -333,11 +339,10 @@ static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 		}
 		if (r < 0)
 			break;
-		if (entry_decode(full.env, full.env_len, &e, NULL) < 0)
+		if (entry_decode(env, env_len, &e, NULL) < 0)
 			continue;
 		c->rep->signatures_checked++;
-		if ((v = entry_verify(full.env, full.env_len, full.sig,
-				      e.author)) < 0) {
+		if ((v = entry_verify(env, env_len, sig, e.author)) < 0) {
 			c->rep->bad_signatures++;
 			(*ret_bad)++;
 			problems_add(&c->rep->problems, "signature",
@@ -346,7 +351,7 @@ static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 				     hamlet_strerror(v));
 		}
 	}
-	bodyz_buf_free(&zb);
+	free(eb);
 	return r < 0 ? r : 0;
 }
 
@@ -359,8 +364,20 @@ static void feed_over(struct audit_ctx *c)
 	char a[17];
 	int r;
 
+	if (c->last == c->feed.seq && c->feed.seq &&
+	    memcmp(c->prev, c->feed.head, 32) != 0) {
+		/* the row's head is not its last entry (the entries are
+		 * judged as they are) */
+		c->rep->chain_breaks++;
+		audit__hex8(c->feed.author, a);
+		problems_add(&c->rep->problems, "chain",
+			     N_("feed %s by %s…: the head its row keeps is not its entry %llu"),
+			     c->feed.scope, a, (unsigned long long)c->feed.seq);
+	}
 	if (!c->doubt && c->anchored && !marks)
 		return; /* each entry signed through the chain: as checked */
+	/* each is checked, and counted, once more */
+	c->rep->signatures_checked -= c->checked;
 	if ((r = sigs_walk(c, &bad)) < 0) {
 		if (!c->r)
 			c->r = r;
@@ -460,6 +477,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 	for (int i = 0; i < 32; i++)
 		c->sigs[i] ^= it->mark[i];
 	c->anchored = it->sig_checked;
+	c->last = seq;
+	c->checked += it->sig_checked;
 	rep->signatures_checked += it->sig_checked;
 	if (it->signs_body) {
 		if (!it->has_body) {
@@ -499,6 +518,8 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 	memset(c->sigs, 0, 32);
 	c->doubt = 0;
 	c->anchored = 1; /* none yet */
+	c->checked = 0;
+	c->last = 0;
 	c->rep->feeds++;
 	if (!fm->key_ok) {
 		audit__hex8(fm->f.author, a);
@@ -629,7 +650,8 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	fm->wall = hlc_wall_ms();
 	log_feed_key(f->author, f->scope, fk);
 	fm->key_ok = memcmp(fk, f->key, 32) == 0;
-	for (uint64_t seq = 1; seq <= f->seq; seq++) {
+	/* seq != 0: a damaged head of 2^64 - 1 does not wrap round */
+	for (uint64_t seq = 1; seq <= f->seq && seq != 0; seq++) {
 		struct audit_item *it;
 		struct log_entry_full full;
 		if (c->b->n == BATCH) {

@@ -524,6 +524,12 @@ static int release_nocert(struct log__applier *a)
 			r = HAMLET_ECORRUPT;
 			break;
 		}
+		if (entry_verify(er.env, er.env_len, er.sig, e.author) < 0) {
+			/* damaged while held: dropped, and asked for again
+			 * (a signature is stored only checked) */
+			free(row);
+			continue;
+		}
 		entry_id(er.env, er.env_len, id);
 		r = log__apply_one(a, &e, id, er.env, er.env_len, er.sig,
 				   er.body, er.body_len, &o);

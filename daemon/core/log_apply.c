@@ -230,6 +230,14 @@ static int release_held(struct log__applier *a, struct log_feed *f)
 			return HAMLET_ECORRUPT;
 		}
 		struct log_out o;
+		if (entry_verify(er.env, er.env_len, er.sig, e.author) < 0) {
+			/* damaged while held (its row was checked on
+			 * arrival): dropped, and asked for again as the
+			 * feed's next entry; a signature is stored only
+			 * checked (an audit relies on it) */
+			free(row);
+			return 0;
+		}
 		entry_id(er.env, er.env_len, id);
 		r = apply_entry(a, &e, id, er.env, er.env_len, er.sig,
 				er.body, er.body_len, &o, f);

@@ -496,8 +496,13 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 			r = HAMLET_EKEY;
 			goto fail;
 		}
-		crypto_sign_ed25519_sk_to_pk(pk2, n->sk);
-		if (memcmp(pk2, n->pk, 32) != 0) {
+		uint8_t sk2[64];
+		/* the key its seed makes, not only the one it carries:
+		 * what it signs verifies, and is stored unchecked */
+		crypto_sign_seed_keypair(pk2, sk2, n->sk);
+		sodium_memzero(sk2, sizeof(sk2));
+		if (memcmp(pk2, n->pk, 32) != 0 ||
+		    memcmp(n->sk + 32, n->pk, 32) != 0) {
 			why_set(why, whylen,
 				 N_("%s does not belong to the public key in node.conf"),
 				 p);
