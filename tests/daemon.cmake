@@ -17,9 +17,16 @@ if(TARGET hamletd)
   target_link_libraries(test_faults PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
   # it bounds what a killed receiver may lose by sync.h's batch size
   target_include_directories(test_faults PRIVATE ${CMAKE_SOURCE_DIR}/daemon)
-  add_test(NAME daemon_faults
+  # two tests, so that ctest -j runs them side by side: the links (a 2G
+  # link; drops, stalls and delays), and the receiver killed 20 times
+  add_test(NAME daemon_faults_links
     COMMAND test_faults $<TARGET_FILE:hamletd> $<TARGET_FILE:faultproxy>)
-  set_tests_properties(daemon_faults PROPERTIES TIMEOUT 900)
+  set_tests_properties(daemon_faults_links PROPERTIES TIMEOUT 900
+    ENVIRONMENT HAMLET_TEST_CASES=12)
+  add_test(NAME daemon_faults_kills
+    COMMAND test_faults $<TARGET_FILE:hamletd> $<TARGET_FILE:faultproxy>)
+  set_tests_properties(daemon_faults_kills PROPERTIES TIMEOUT 900
+    ENVIRONMENT HAMLET_TEST_CASES=3)
 
   # certificates at the handshake
   add_executable(test_trust test_trust.c)
@@ -50,8 +57,15 @@ if(TARGET hamletd AND TARGET hamlet)
 endif()
 
 # Tests that start daemons pick free loopback ports; run them one at a
-# time so that two of them never race for the same port.
-foreach(t daemon_chain daemon_faults daemon_flood daemon_trust daemon_reconnect sync_chain_cli)
+# time so that two of them never race for the same port. The two
+# daemon_faults tests need no turn: each daemon and proxy they start
+# binds a port found free, on a new one if it was taken meanwhile
+# (daemon_proc_start_listening), and no port is bound again once its
+# process ended (the killed commune restarts on a new port; the village
+# and the proxies run throughout a case). Nor do they churn through
+# ports as the floods of daemon_flood and daemon_chain do, which could
+# take the port daemon_trust restarts a daemon on.
+foreach(t daemon_chain daemon_flood daemon_trust daemon_reconnect sync_chain_cli)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
   endif()

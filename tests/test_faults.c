@@ -13,7 +13,8 @@
  * usage: test_faults PATH-TO-HAMLETD PATH-TO-FAULTPROXY
  * HAMLET_TEST_SCALE=N (default 1) divides the entry counts, for slow
  * (sanitizer) builds. HAMLET_TEST_SEED=N fixes the random choices.
- * HAMLET_TEST_CASES=13 runs only cases 1 and 3.
+ * HAMLET_TEST_CASES=13 runs only cases 1 and 3. ctest runs it twice:
+ * daemon_faults_links (cases 1 and 2) and daemon_faults_kills (case 3).
  */
 #include "audit.h"
 #include "daemon_util.h"
