@@ -129,9 +129,13 @@ test)
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	(cd build && ctest --output-on-failure -j2)
+	# two tests a core: most of them wait on daemons (timers, the disk,
+	# loopback) more than they compute; those that must not share the
+	# loopback ports take turns (RESOURCE_LOCK), and none asserts time
+	jobs=$(( $(nproc) * 2 ))
+	(cd build && ctest --output-on-failure -j"$jobs")
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON
-	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 	# the optimised build bench/ uses: -O3 inlines further, and gcc's
 	# warnings (-Werror) differ with it, so it is compiled here too
 	build build-release -DCMAKE_BUILD_TYPE=Release

@@ -125,6 +125,7 @@ field() { # LINE-PREFIX: the first number after it in bench_sync's output
 	echo "$v"
 }
 verify=$(field 'verify (1 core)')
+verify_all=$(field 'verify (every core)')
 h_rate=$(field 'end to end (durable)')
 h_ab=$(field 'wire bytes per entry')
 h_ba=$(sed -n '/wire bytes per entry/{n;s/^ *\([0-9.]*\) B->A.*/\1/p}' "$W/hamlet.log")
@@ -177,3 +178,6 @@ row "hamlet (hamletd -> hamletd)" "$h_rate" "$h_wire"
 row "Hypercore $(version hypercore)" "$hc_rate" "$hc_wire"
 row "PouchDB $(version pouchdb-node) (express-pouchdb)" "$pd_rate" "$pd_wire"
 printf '%-34s %10.0f %16s\n' "one core's verify rate (hamlet)" "$verify" "1.00"
+# what no transfer that verifies each entry can pass on this machine
+awk -v s="every core's verify rate, at once" -v r="$verify_all" -v v="$verify" \
+	'BEGIN { printf "%-34s %10.0f %16.2f\n", s, r, r / v }'

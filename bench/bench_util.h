@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,22 +68,14 @@ static inline uint8_t *bench_profile_body(unsigned i, size_t *ret_len)
 	return p;
 }
 
-/*
- * One core: sign, then verify, a sample of real envelopes written by a.
- * Fills sign and verify rates (per second); <0 on failure.
- */
-static inline int bench_sign_verify(const struct node *a, unsigned sample,
-				    double *ret_sign, double *ret_verify)
+/* sample envelopes of a's, as a village writes health profiles, each
+ * in envs[i * ENTRY_MAX_ENVELOPE] (lens[i] bytes), unsigned. */
+static inline int bench_sample_make(const struct node *a, unsigned sample,
+				    uint8_t *envs, size_t *lens)
 {
-	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
-	size_t *lens = malloc(sample * sizeof(size_t));
-	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
 	struct entry e;
-	double t0;
-	int r = -1;
+	int r;
 
-	if (!envs || !lens || !sigs)
-		goto out;
 	memset(&e, 0, sizeof(e));
 	memcpy(e.network_id, a->net.id, 32);
 	memcpy(e.author, a->pk, 32);
@@ -99,10 +92,29 @@ static inline int bench_sign_verify(const struct node *a, unsigned sample,
 		snprintf(e.record_id, sizeof(e.record_id), "HP-%u", i);
 		randombytes_buf(e.body_hash, 32);
 		if ((r = entry_encode(&e, &p, &lens[i])) < 0)
-			goto out;
+			return r;
 		memcpy(envs + (size_t)i * ENTRY_MAX_ENVELOPE, p, lens[i]);
 		free(p);
 	}
+	return 0;
+}
+
+/*
+ * One core: sign, then verify, a sample of real envelopes written by a.
+ * Fills sign and verify rates (per second); <0 on failure.
+ */
+static inline int bench_sign_verify(const struct node *a, unsigned sample,
+				    double *ret_sign, double *ret_verify)
+{
+	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
+	size_t *lens = malloc(sample * sizeof(size_t));
+	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
+	double t0;
+	int r = -1;
+
+	if (!envs || !lens || !sigs ||
+	    (r = bench_sample_make(a, sample, envs, lens)) < 0)
+		goto out;
 	t0 = bench_now();
 	for (unsigned i = 0; i < sample; i++)
 		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
@@ -115,6 +127,67 @@ static inline int bench_sign_verify(const struct node *a, unsigned sample,
 			goto out;
 	*ret_verify = sample / (bench_now() - t0);
 	r = 0;
+out:
+	free(envs);
+	free(lens);
+	free(sigs);
+	return r;
+}
+
+struct bench_vjob {
+	const uint8_t *envs;
+	const size_t *lens;
+	const uint8_t (*sigs)[64];
+	const uint8_t *pk;
+	unsigned n;
+	int r;
+};
+
+static void *bench_vjob_run(void *arg)
+{
+	struct bench_vjob *j = arg;
+	for (unsigned i = 0; i < j->n && j->r == 0; i++)
+		j->r = entry_verify(j->envs + (size_t)i * ENTRY_MAX_ENVELOPE,
+				    j->lens[i], j->sigs[i], j->pk);
+	return NULL;
+}
+
+/* Verifications a second on every core at once (one thread a core, each
+ * verifying sample envelopes of a's, signed first). */
+static inline int bench_verify_all(const struct node *a, unsigned sample,
+				   double *ret)
+{
+	long nc = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = nc > 1 ? (size_t)(nc > 64 ? 64 : nc) : 1, started = 0;
+	uint8_t *envs = malloc((size_t)sample * ENTRY_MAX_ENVELOPE);
+	size_t *lens = malloc(sample * sizeof(size_t));
+	uint8_t(*sigs)[64] = malloc((size_t)sample * 64);
+	struct bench_vjob jobs[64];
+	pthread_t th[64];
+	double t0;
+	int r = -1;
+
+	if (!envs || !lens || !sigs ||
+	    (r = bench_sample_make(a, sample, envs, lens)) < 0)
+		goto out;
+	for (unsigned i = 0; i < sample; i++)
+		entry_sign(envs + (size_t)i * ENTRY_MAX_ENVELOPE, lens[i], a->sk,
+			   sigs[i]);
+	for (size_t t = 0; t < nt; t++)
+		jobs[t] = (struct bench_vjob){ envs, lens,
+					       (const uint8_t(*)[64])sigs,
+					       a->pk, sample, 0 };
+	t0 = bench_now();
+	for (; started < nt; started++)
+		if (pthread_create(&th[started], NULL, bench_vjob_run,
+				   &jobs[started]) != 0)
+			break;
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	*ret = (double)started * sample / (bench_now() - t0);
+	r = started == nt ? 0 : -1;
+	for (size_t t = 0; t < started && r == 0; t++)
+		r = jobs[t].r;
 out:
 	free(envs);
 	free(lens);

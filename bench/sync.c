@@ -582,7 +582,9 @@ static double cpu_s(pid_t pid)
 /* The end-to-end lines: the rates, the transfer, its bytes, and the CPU
  * each daemon used (cpu_a, cpu_b: seconds, <0 not known). */
 static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
-		      double verify_before, double verify_after, double judged, double unjudged, double e2e_s,
+		      double verify_before, double verify_after,
+		      double verify_all, double judged, double unjudged,
+		      double e2e_s,
 		      const struct daemon_status *fa,
 		      const struct daemon_status *fb, double cpu_a,
 		      double cpu_b)
@@ -591,6 +593,8 @@ static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
 	       n, (double)body_bytes / n, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  verify (1 core)          %9.0f entries/s (mean of %.0f just before the transfer and %.0f just after)\n",
 	       verify_rate, verify_before, verify_after);
+	printf("  verify (every core)      %9.0f entries/s (%.2f x one core: what this machine's cores verify at once)\n",
+	       verify_all, verify_all / verify_rate);
 	printf("  store, author judged     %9.0f entries/s (verify, certificate checks, commit; %u entries)\n",
 	       judged, n < 20000 ? n : 20000);
 	printf("  store, nobody judged     %9.0f entries/s (the same without certificate checks)\n",
@@ -599,6 +603,8 @@ static void e2e_print(unsigned n, uint64_t body_bytes, double verify_rate,
 	printf("  end to end (durable)     %9.0f entries/s (%.2f s from the dial to B holding all)\n",
 	       n / e2e_s, e2e_s);
 	printf("  end to end / 1-core verify %7.2f\n", n / e2e_s / verify_rate);
+	printf("  end to end / every-core verify %3.2f (the share of the machine's verifying the transfer reaches)\n",
+	       n / e2e_s / verify_all);
 	if (cpu_a >= 0 && cpu_b >= 0)
 		printf("  CPU per entry            %9.1f us A (sends), %.1f us B (receives); one verify %.1f us\n",
 		       cpu_a * 1e6 / n, cpu_b * 1e6 / n, 1e6 / verify_rate);
@@ -636,7 +642,8 @@ int main(int argc, char **argv)
 	int e2e_only = argc > 3 && strcmp(argv[3], "e2e") == 0;
 	uint8_t akey[32];
 	uint64_t body_bytes, hlc = 0, more_bytes = 0;
-	double verify_rate, verify_before, verify_after, t0, e2e_s, cpu_a,
+	double verify_rate, verify_before, verify_after, verify_all, t0, e2e_s,
+		cpu_a,
 		cpu_b;
 	int r;
 
@@ -685,6 +692,7 @@ int main(int argc, char **argv)
 	wait_idle(&pa, &pb, &fa, &fb);
 	verify_after = bench_verify_rate(b, n < 20000 ? n : 20000);
 	verify_rate = bench_verify_mean(verify_before, verify_after);
+	verify_all = bench_verify_rate_all(b, n < 20000 ? n : 20000);
 	cpu_a = cpu_s(pa.pid);
 	cpu_b = cpu_s(pb.pid);
 	if (e2e_only) {
@@ -692,7 +700,7 @@ int main(int argc, char **argv)
 		stop(&pb);
 		node_close(b);
 		e2e_print(n, body_bytes, verify_rate, verify_before,
-			  verify_after, judged, unjudged, e2e_s,
+			  verify_after, verify_all, judged, unjudged, e2e_s,
 			  &fa, &fb, cpu_a, cpu_b);
 		return 0;
 	}
@@ -807,7 +815,7 @@ int main(int argc, char **argv)
 	node_close(d);
 
 	e2e_print(n, body_bytes, verify_rate, verify_before,
-			  verify_after, judged, unjudged, e2e_s, &fa,
+		  verify_after, verify_all, judged, unjudged, e2e_s, &fa,
 		  &fb, cpu_a, cpu_b);
 	printf("  live push: %d puts through A's socket, one at a time, A -> B -> C\n",
 	       PUSHES);
