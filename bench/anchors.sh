@@ -2,7 +2,9 @@
 # hamlet's bulk rate beside Hypercore's and PouchDB's, from one run on one
 # machine, each as a ratio to one core's verify rate measured in the same run:
 #   bench/anchors.sh BENCH_SYNC HAMLETD [N [PROVINCE]]
-# 1. BENCH_SYNC HAMLETD N e2e: one core's verify rate, and hamlet's end to
+# 1. BENCH_SYNC HAMLETD N e2e: one core's verify rate, every core's at
+#    once (the most a transfer that verifies each entry could reach on
+#    this machine), and hamlet's end to
 #    end bulk rate (N entries from node A into an empty node B, durable);
 #    with PROVINCE (entries, 0: skip), also bench_province (beside
 #    BENCH_SYNC) PROVINCE HAMLETD 1300 N: N entries from a village into a
