@@ -114,6 +114,21 @@ build() { # dir, extra cmake args...
 	cmake --build "$dir" -j"$(nproc)"
 }
 
+# run_tests DIR: its tests, $jobs at once; when one fails, the checks that
+# failed are repeated at the end, where a log cut in its middle keeps them
+run_tests() {
+	local rc=0
+	(cd "$1" && ctest --output-on-failure -j"$jobs") || rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "== the checks that failed in $1 (from $1/Testing/Temporary/LastTest.log) =="
+		awk '/^[0-9]+\/[0-9]+ Testing: / { t = $3 }
+			/^FAILED - |: FAILED in "/ { n = 9 }
+			/^<end of output>/ { n = 0 }
+			n > 0 { print t ": " $0; n-- }' "$1/Testing/Temporary/LastTest.log" | head -n 200
+		return "$rc"
+	fi
+}
+
 case "${1:-}" in
 demo)
 	install_deps
@@ -133,9 +148,9 @@ test)
 	# loopback) more than they compute; those that must not share the
 	# loopback ports take turns (RESOURCE_LOCK), and none asserts time
 	jobs=$(( $(nproc) * 2 ))
-	(cd build && ctest --output-on-failure -j"$jobs")
+	run_tests build
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_SANITIZE=ON
-	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+	ASAN_OPTIONS=detect_leaks=1 run_tests build-asan
 	# the optimised build bench/ uses: -O3 inlines further, and gcc's
 	# warnings (-Werror) differ with it, so it is compiled here too
 	build build-release -DCMAKE_BUILD_TYPE=Release

@@ -82,8 +82,23 @@ daemons_stop() {
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pids=()
 }
-# below the ephemeral range, so outgoing connections do not take them
-port() { echo $((20000 + RANDOM % 12000)); }
+# port: a loopback port for one of this test's daemons or proxies. Under
+# ctest each test has 96 of its own from $HAMLET_TEST_PORT_BASE
+# (tests/CMakeLists.txt), given out in turn, so none is another test's
+# and none of this test's is given twice while it runs (a peer still
+# redialing a stopped daemon's port finds nobody there). Run alone, a
+# random one. Both below the ephemeral range, which outgoing
+# connections take ports from.
+port() {
+	local n=0
+	if [ -n "${HAMLET_TEST_PORT_BASE:-}" ] && [ -d "${T:-}" ]; then
+		[ -s "$T/.ports" ] && n=$(cat "$T/.ports")
+		echo $((n + 1)) >"$T/.ports"
+		echo $((HAMLET_TEST_PORT_BASE + n % 96))
+	else
+		echo $((20000 + RANDOM % 12000))
+	fi
+}
 # launch NAME ARGS...: start hamletd on home $T/NAME and a fresh port (5
 # tries, in case the port is taken) and wait, at most 5 s a try, until it
 # listens and its socket answers ("ready"); sets PORT and PID
