@@ -26,6 +26,10 @@ struct feed {
 	uint64_t sent;
 	uint64_t deadline; /* monotonic ms; 0: none */
 	uint64_t heartbeat_ms;
+	/* monotonic ms when the stream last got a line: the heartbeat is
+	 * due heartbeat_ms after it, however often commits of changes the
+	 * token does not read wake the feed meanwhile */
+	uint64_t said;
 	int fd; /* the client's socket: has it left? */
 	int ended;
 	char *out; /* what is left to send: out[off..len) */
@@ -240,9 +244,11 @@ static int feed_next(struct feed *f, FILE *m)
 		f->sent++;
 	}
 	json_decref(arr);
+	now = http__mono_ms();
+	if (i > 0)
+		f->said = now;
 	if (i > 0 || more)
 		return 0; /* more to send, or to look at */
-	now = http__mono_ms();
 	commits_now(h, &stop);
 	if (stop || (f->limit && f->sent >= f->limit) ||
 	    (f->deadline && now >= f->deadline)) {
@@ -250,14 +256,20 @@ static int feed_next(struct feed *f, FILE *m)
 		f->ended = 1;
 		return 0;
 	}
-	until = now + f->heartbeat_ms;
-	if (f->deadline && f->deadline < until)
-		until = f->deadline;
-	r = wait_commit(h, gen, until, f->fd);
-	if (r < 0)
-		return -EPIPE; /* the reader left: the stream ends */
-	if (r == 0)
+	until = f->said + f->heartbeat_ms;
+	if (now < until) {
+		if (f->deadline && f->deadline < until)
+			until = f->deadline;
+		r = wait_commit(h, gen, until, f->fd);
+		if (r < 0)
+			return -EPIPE; /* the reader left: the stream ends */
+		now = http__mono_ms();
+	}
+	/* a heartbeat when due, whether a commit woke the feed or not */
+	if (now >= f->said + f->heartbeat_ms) {
 		fputc('\n', m);
+		f->said = now;
+	}
 	return 0;
 }
 
@@ -409,6 +421,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		/* without timeout the stream runs until the client leaves */
 		f->deadline = http__arg(conn, "timeout") ? http__mono_ms() + timeout : 0;
 		f->heartbeat_ms = hb;
+		f->said = http__mono_ms();
 		f->fd = conn_fd(conn);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
 							 feed_read, f, feed_free);

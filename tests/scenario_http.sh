@@ -665,6 +665,25 @@ else
 	echo "# promtool is not installed (Debian's prometheus package): its check is skipped"
 fi
 
+# a quiet feed's heartbeat comes on time while changes its token does not
+# read are committed more often than that: they wake the feed, and must
+# not put its heartbeat off (the idle limit would close a busy node's
+# quiet feeds); 12 writes 0.3 s apart under a heartbeat of 1 s
+curl -sN --max-time 30 -H "Authorization: Bearer $Q" \
+	"$URL/v1/changes?feed=continuous&since=now&heartbeat=1000&timeout=4500" >"$T/busyhb" 2>/dev/null &
+BUSYHB=$!
+sleep 0.5
+for i in $(seq 1 12); do
+	c PUT /v1/records/health_profile/HP-A06 "$W" "{\"phone\":\"09000000$(printf %02d $i)\"}" >/dev/null
+	sleep 0.3
+done
+wait $BUSYHB
+check "a quiet feed's heartbeats come on time while other scopes' writes keep waking it" python3 -c '
+import sys
+t = open(sys.argv[1]).read()
+lines = t.split("\n")
+assert lines[-1] == "" and lines[-2].startswith("{\"last_seq\":"), repr(t)
+assert t.count("\n") - 1 >= 2 and not any(lines[:-2]), repr(t)' "$T/busyhb"
 check "a continuous feed with a heartbeat of 31 s (over the idle limit) ends at its timeout, cleanly (curl exit 0)" \
 	within 45 bash -c "[ \"\$(cat '$T/slowhb.rc' 2>/dev/null)\" = 0 ]"
 wait $SLOWHB 2>/dev/null
