@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Which villages are behind: a province P (bk) hears its commune C1
 # (bk/c1), which hears the villages V1 and V2; V9 is certified but never
-# comes online. V2 stops; past a 2 s threshold `hamlet report lag` on P
+# comes online. V2 stops; past a 5 s threshold `hamlet report lag` on P
 # names V2, how far behind, and that it was last heard through C1, names
 # V9 as never heard, and leaves V1 (still writing) and C1 out. It says the
 # same with P's daemon down. `export --since` keeps only recent records.
@@ -49,35 +49,44 @@ stop V2
 ok "V2's daemon is stopped"
 sleep 1
 SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-sleep 2 # past the 2 s threshold for V2
+sleep 5 # past the 5 s threshold for V2
+T0=$(date +%s%3N)
 check "V1 writes another profile" profile V1 HP-V1b 100000000102 "Lo Van C"
 check "P holds it (30 s)" within 30 N P get health_profile HP-V1b
 
-check "P's lag report runs" N P report lag --threshold 2s
+check "P's lag report runs" N P report lag --threshold 5s
 cp "$T/out" "$T/lag.txt"
+# V1 was heard at its write or after: within the threshold when the
+# report ran less than 5 s after it (not so on a machine slowed that far)
+V1_RECENT=$(($(date +%s%3N) - T0 < 5000))
 sed 's/^/    # /' "$T/lag.txt"
 check "it names V2 by name, scope and how far behind" grep -qE '^V2 \(village, bk/c1/v2\): [0-9]+ s behind, newest entry here [0-9-]+ [0-9:]+ UTC$' "$T/lag.txt"
 check "it says V2 was last heard through C1, when (UTC)" grep -qE '^  last heard through C1 \(commune, bk/c1\), [0-9-]+ [0-9:]+ UTC$' "$T/lag.txt"
 check "it gives V2's head seq" grep -qE '^  feed bk/c1/v2: head seq 1$' "$T/lag.txt"
 check "it names V9 as never heard from" grep -q '^V9 (village, bk/c1/v9): never heard from' "$T/lag.txt"
-check "it leaves V1 out (it wrote within 2 s)" bash -c "! grep -q '^V1 ' '$T/lag.txt'"
 check "it leaves C1 out (a direct peer in contact)" bash -c "! grep -q '^C1 ' '$T/lag.txt'"
-check "it counts 2 behind" grep -q '^2 of [0-9]* nodes behind: not heard from for more than 2 s' "$T/lag.txt"
+if [ "$V1_RECENT" = 1 ]; then
+	check "it leaves V1 out (it wrote within 5 s)" bash -c "! grep -q '^V1 ' '$T/lag.txt'"
+	check "it counts 2 behind" grep -q '^2 of [0-9]* nodes behind: not heard from for more than 5 s' "$T/lag.txt"
+else
+	echo "# the report ran 5 s or more after V1's write: V1 may be behind as well"
+	check "it counts 2 or 3 behind" grep -qE '^[23] of [0-9]* nodes behind: not heard from for more than 5 s' "$T/lag.txt"
+fi
 
-check "the JSON report runs" N P report lag --threshold 2s --json
+check "the JSON report runs" N P report lag --threshold 5s --json
 cp "$T/out" "$T/lag.json"
 check "the JSON names V2 with via peer C1 and its seq" python3 -c "
 import json, sys
 j = json.load(open('$T/lag.json'))
-assert j['lag_version'] == 3 and j['threshold_s'] == 2 and j['revoked'] == [], j
+assert j['lag_version'] == 3 and j['threshold_s'] == 5 and j['revoked'] == [], j
 b = {x['name']: x for x in j['behind']}
-assert {'V2', 'V9'} <= set(b), b.keys()  # V1 too when this runs 2 s after its write (a slow machine)
+assert {'V2', 'V9'} <= set(b), b.keys()  # V1 too when this runs 5 s after its write (a slow machine)
 v2 = b['V2']
 assert v2['scope'] == 'bk/c1/v2' and v2['role'] == 'village' and v2['certificate'] == 'valid'
 assert v2['via']['kind'] == 'peer' and v2['via']['peer_name'] == 'C1', v2['via']
 assert v2['via']['peer'] == '$(key C1)'
 assert v2['feeds'] == [{'scope': 'bk/c1/v2', 'seq': 1, 'newest_entry': v2['newest_entry']}]
-assert v2['behind_s'] >= 2 and not v2['never_heard']
+assert v2['behind_s'] >= 5 and not v2['never_heard']
 assert b['V9']['never_heard'] and b['V9']['newest_entry'] is None and b['V9']['via'] is None
 "
 check "V1's own lag report runs" N V1 report lag --threshold 2s
