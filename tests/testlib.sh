@@ -85,7 +85,7 @@ daemons_stop() {
 # port: a loopback port for one of this test's daemons or proxies. Under
 # ctest each test has 96 of its own from $HAMLET_TEST_PORT_BASE
 # (tests/CMakeLists.txt), given out in turn, so none is another test's
-# and none of this test's is given twice while it runs (a peer still
+# and none of this test's is given twice in its first 96 (a peer still
 # redialing a stopped daemon's port finds nobody there). Run alone, a
 # random one. Both below the ephemeral range, which outgoing
 # connections take ports from.
