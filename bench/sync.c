@@ -628,7 +628,7 @@ int main(int argc, char **argv)
 {
 	static char found[4200];
 	struct daemon_proc pa, pb, pe, pc, pd;
-	struct daemon_status fa, fb, fc0, fd0, fc1, fd1;
+	struct daemon_status fa, fb, fc0, fd0, fc1, fd1, apart;
 	struct session agree, reconn, differ;
 	struct node *a, *b, *e, *c, *d;
 	struct pushes push;
@@ -706,7 +706,9 @@ int main(int argc, char **argv)
 	}
 
 	/* 2. live push on the same, now idle, pair and C dialling B */
-	node_make(&pe, "province", netfile, "bk", 0);
+	/* its own scope the live one: a node takes in its own scope (hamletd
+	 * refuses scopes that leave it out) and nothing else here */
+	node_make(&pe, "province", netfile, LIVE_SCOPE, 0);
 	snprintf(cfgfile, sizeof(cfgfile), "%s/province.ini", dir);
 	write_file(cfgfile, "[node]\nscopes = " LIVE_SCOPE "\n");
 	if ((r = daemon_proc_start_listening(
@@ -776,23 +778,29 @@ int main(int argc, char **argv)
 	wait_idle(&pc, &pd, &fc1, &fd1);
 	session_diff(&fc0, &fc1, &fd0, &fd1, &agree);
 
-	/* a new connection, stores agreeing: handshake, HELLO, reconcile */
+	/* a new connection, stores agreeing: handshake, HELLO, reconcile.
+	 * A's figures are those from just before the removal: a peer
+	 * removed from the dial list and not connected is not listed by
+	 * status while apart (its figures are kept, and listed again once
+	 * it is added back), so A's figures then read as none */
+	fc0 = fc1;
 	rpc(&pc, "peer_remove", pd.addr);
 	wait_connected(&pc, 0);
 	wait_connected(&pd, 0);
-	wait_idle(&pc, &pd, &fc0, &fd0);
+	wait_idle(&pc, &pd, &apart, &fd0);
 	rpc(&pc, "peer_add", pd.addr);
 	wait_connected(&pc, 1);
 	wait_idle(&pc, &pd, &fc1, &fd1);
 	session_diff(&fc0, &fc1, &fd0, &fd1, &reconn);
 
 	/* a new connection after FEEDS_DIFFER feeds moved on while apart */
+	fc0 = fc1; /* as above */
 	rpc(&pc, "peer_remove", pd.addr);
 	wait_connected(&pc, 0);
 	wait_connected(&pd, 0);
 	ingest(c, more, FEEDS_DIFFER);
 	daemon_proc_sleep_ms(500); /* the head watcher has seen them, with no one to tell */
-	wait_idle(&pc, &pd, &fc0, &fd0);
+	wait_idle(&pc, &pd, &apart, &fd0);
 	rpc(&pc, "peer_add", pd.addr);
 	t0 = bench_now();
 	for (unsigned i = 0; i < FEEDS_DIFFER; i++)
