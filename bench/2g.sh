@@ -29,7 +29,7 @@ certify "$T/g.root.key" a
 certify "$T/g.root.key" b bk/c1 bk/c1
 start a || { echo "a's daemon did not start" >&2; exit 1; }
 LP=$(port)
-python3 "$HERE/link2g.py" "$LP" "${PORTOF[a]}" --log "$T/link.json" ${LINK_ARGS:-} &
+"$PYTHON3" "$HERE/link2g.py" "$LP" "${PORTOF[a]}" --log "$T/link.json" ${LINK_ARGS:-} &
 LINK=$!
 sleep 0.5
 start b --peer 127.0.0.1:$LP || { echo "b's daemon did not start" >&2; exit 1; }

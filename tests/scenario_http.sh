@@ -752,7 +752,7 @@ took = time.monotonic() - start
 print("closed", len(closed), "after", round(took, 1), "s")
 sys.exit(0 if len(closed) == 3 and took < 15 else 1)
 PY
-	python3 "$T/trickle.py" "$HP" >"$T/trickle.out" 2>&1 &
+	"$PYTHON3" "$T/trickle.py" "$HP" >"$T/trickle.out" 2>&1 &
 	TRICKLE=$!
 	sleep 1
 	check "while three clients trickle bytes, a plain request answers" test "$(c GET /v1/status "$R")" = 200
@@ -789,7 +789,7 @@ for i in range(15):
             socks.remove(s)
     time.sleep(1)
 PY
-	python3 "$T/hold.py" "$HP" >/dev/null 2>&1 &
+	"$PYTHON3" "$T/hold.py" "$HP" >/dev/null 2>&1 &
 	HOLD=$!
 	sleep 3.5
 	check "with every connection held by clients that never finish a request, a plain request still answers" test "$(c GET /v1/status "$R")" = 200

@@ -5,7 +5,12 @@ export LC_ALL=C LANGUAGE=
 # The system's python3 where there is one: a version manager's shim
 # (pyenv) takes half a second to start, and the checks start python3
 # hundreds of times.
+# A python3 started in the background whose pid is kept (to signal or
+# stop it) is started as "$PYTHON3": the function below runs in a subshell
+# of its own there, and $! would be that subshell's pid, not python's.
+PYTHON3=python3
 if [ -x /usr/bin/python3 ]; then
+	PYTHON3=/usr/bin/python3
 	python3() { /usr/bin/python3 "$@"; }
 	export -f python3
 fi
