@@ -142,6 +142,7 @@ test)
 	DEPS+=(prometheus chromium) # promtool checks /metrics in scenario_http;
 	# headless chromium loads the status page in scenario_page
 	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
+	DEPS+=(bc) # bench/2g.sh's sums, run by bench_smoke
 	install_deps
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -158,6 +159,7 @@ test)
 	;;
 bench)
 	[ "${2:-}" = http ] && DEPS+=(wrk bc)
+	[ "${2:-}" = 2g ] && DEPS+=(bc)
 	[ "${2:-}" = pg ] && DEPS+=(postgresql)
 	install_deps
 	build build-release -DCMAKE_BUILD_TYPE=Release
