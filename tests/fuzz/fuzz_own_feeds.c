@@ -33,12 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 {
 	static const char *text[] = {
-		"# hamlet: own feeds\n"
-		"key 078d0e9400000000000000000000000000000000000000000000000000000000\n"
-		"bk/c1 12\nbk/c1/v1 3\n",
+		/* each seed in parentheses: clang's -Wstring-concatenation
+		 * takes two lines of one seed for a missing comma */
+		("# hamlet: own feeds\n"
+		 "key 078d0e9400000000000000000000000000000000000000000000000000000000\n"
+		 "bk/c1 12\nbk/c1/v1 3\n"),
 		"key 078d0e9400000000000000000000000000000000000000000000000000000000\n",
-		"key 078d0e9400000000000000000000000000000000000000000000000000000000\n"
-		"bk/c1 18446744073709551615\nbk/c1 2\n",
+		("key 078d0e9400000000000000000000000000000000000000000000000000000000\n"
+		 "bk/c1 18446744073709551615\nbk/c1 2\n"),
 		"bk/c1 1\n",
 		"",
 	};
