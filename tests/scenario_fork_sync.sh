@@ -83,6 +83,10 @@ check "V's log names it, as this node's own key's, while connected (15 s)" \
 has V "V's forks lists the fork" '^1 forked feed' forks
 has V "and says it is this node's key, what it means and what to do" "^  THIS NODE'S KEY: either another PC uses this key \(stop that PC\), or this PC's store was put back from a backup and written in before it had synced; either way, call the administrator \(a new key and certificate\)\$" forks
 has V "forks --json marks it as this node's own" '"own": true' forks --json
+# V learnt of the fork from its proof alone: of the two entries, the one
+# V holds is the feed's own, the copy's the evidence
+has V "V's forks marks the seq 2 V holds as the feed's own entry" "^  seq 2 .*the feed's own entry\$" forks
+has V "and the copy's seq 2 as the one kept as evidence" "^  seq 2 .*kept as evidence\$" forks
 has V "V's status warns of it first, naming both causes" "^WARNING: this node's key signed two different entries at seq 2 of its feed bk/c1/v1: .* Either another PC uses this key .*: stop that PC. Or this PC's store was put back from a backup" status
 has V "status --json lists it in own_forks" '"scope": "bk/c1/v1"' status --json
 check "V's next write in that feed is refused, naming the fork" bash -c "! '$H' --home '$T/V' put health_profile V-2 '{\"person_id\":\"001000000002\",\"full_name\":\"B\",\"birth_date\":\"1990-01-01\"}' >'$T/out' 2>&1 && grep -q 'frozen after a fork' '$T/out'"
@@ -128,6 +132,14 @@ check "C's forks lists the fork of X's feed (15 s)" \
 	within 15 bash -c "'$H' --home '$T/C' forks | grep -q 'bk/c1/x'"
 check "C's sync --wait then finds the forked feed frozen, not data apart" \
 	N C sync --wait --timeout 10
+# C learnt of this fork from its proof: of the two entries, the one C
+# applied is the feed's own, the copy's is the evidence (both used to
+# read "kept as evidence")
+N C forks >"$T/cforks" 2>&1
+check "C's forks marks X's seq 2 that C holds as the feed's own entry" \
+	grep -q "^  seq 2 .*the feed's own entry\$" "$T/cforks"
+check "and the copy's seq 2 as the one kept as evidence" \
+	grep -q "^  seq 2 .*kept as evidence\$" "$T/cforks"
 check "the copy's log names the fork as this node's key's (15 s)" \
 	within 15 grep -q "this node's key signed two different entries at seq 2 of its feed bk/c1/x" "$T/X2.log"
 has X2 "the copy's forks says it is this node's key" "^  THIS NODE'S KEY: either another PC uses this key" forks

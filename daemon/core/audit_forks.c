@@ -46,8 +46,11 @@ static int fork_entry_add(struct audit_fork *g, const uint8_t id[32],
 	struct audit_fork_entry *v;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (memcmp(g->entries[i].id, id, 32) == 0)
+		if (memcmp(g->entries[i].id, id, 32) == 0) {
+			/* the feed's own entry, whichever row named it first */
+			g->entries[i].evidence &= evidence;
 			return 0;
+		}
 	if (!(v = realloc(g->entries, (g->n + 1) * sizeof(*v))))
 		return -ENOMEM;
 	g->entries = v;
@@ -205,10 +208,31 @@ static int fork_feed_check(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
+/* 1 when the store holds entry id at seq of feed key as the feed's own
+ * (the one it applied), 0 when not, or an error. */
+static int own_entry(struct store_txn *t, const uint8_t key[32],
+		     uint64_t seq, const uint8_t id[32])
+{
+	uint8_t buf[ENTRY_MAX_ENVELOPE], oid[32];
+	const uint8_t *env, *sig;
+	size_t len;
+	int r = log_entry_get(t, key, seq, buf, &env, &len, &sig);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	entry_id(env, len, oid);
+	return memcmp(oid, id, 32) == 0;
+}
+
 /*
  * A fork proof of the trust set (proto/SPEC.md section 8): two entries
  * that prove the fork by themselves, whether or not the store holds the
- * feed. It joins (or makes) its feed's group.
+ * feed. It joins (or makes) its feed's group; of its two entries, one the
+ * store holds as the feed's own is marked so (a node that learnt of the
+ * fork from the proof alone keeps no evidence row beside it), the other
+ * is evidence.
  */
 static int fork_proof_row(void *ctx, int kind, const uint8_t pid[32],
 			  const uint8_t *data, size_t len)
@@ -218,7 +242,7 @@ static int fork_proof_row(void *ctx, int kind, const uint8_t pid[32],
 	struct audit_fork *g = NULL, *v;
 	uint8_t key[32], ida[32], idb[32];
 	char a[17];
-	int r = 0;
+	int r = 0, own_a = 0, own_b = 0;
 
 	(void)kind;
 	if (!fp)
@@ -249,8 +273,13 @@ static int fork_proof_row(void *ctx, int kind, const uint8_t pid[32],
 	}
 	entry_id(fp->env_a, fp->env_a_len, ida);
 	entry_id(fp->env_b, fp->env_b_len, idb);
-	if (fork_entry_add(g, ida, fp->a.seq, fp->a.hlc, 1) < 0 ||
-	    fork_entry_add(g, idb, fp->b.seq, fp->b.hlc, 1) < 0)
+	if ((own_a = own_entry(c->t, key, fp->a.seq, ida)) < 0 ||
+	    (own_b = own_entry(c->t, key, fp->b.seq, idb)) < 0) {
+		r = own_a < 0 ? own_a : own_b;
+		goto out;
+	}
+	if (fork_entry_add(g, ida, fp->a.seq, fp->a.hlc, !own_a) < 0 ||
+	    fork_entry_add(g, idb, fp->b.seq, fp->b.hlc, !own_b) < 0)
 		r = -ENOMEM;
 	else
 		c->f.rows++;
