@@ -328,7 +328,7 @@ check "resolve names fields given with delete (400)" rbody '{"fields":{},"delete
 # (b changed HP-A01 in its own scope: the record lives in the scope both
 # lie under)
 check "a resolve with ?scope= of another scope is refused (400 bad_scope), naming the record's" \
-	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope POST '/v1/conflicts/health_profile/HP-A01/resolve?scope=bk/c1/a/x' '$W' '{\"fields\":{\"phone\":\"0933333333\"}}' && says 'lives in scope bk/c1: a scope is given for a new record only'"
+	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope POST '/v1/conflicts/health_profile/HP-A01/resolve?scope=bk/c1/a/x' '$W' '{\"fields\":{\"phone\":\"0933333333\"}}' && says 'lives in scope bk/c1: a change to it names that scope or none'"
 check "a DELETE with ?scope= of a scope the record was not written in is refused (400 bad_scope), naming where it was" \
 	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope DELETE '/v1/records/health_profile/HP-A03?scope=bk/c1/a/x' '$W' && says 'was written in bk/c1/a, not in scope bk/c1/a/x'"
 c GET /v1/records/health_profile/HP-A03 "$R" >/dev/null

@@ -438,7 +438,7 @@ check "and wrote nothing: every field is still shown" bash -c "'$H' --home '$T/b
 check "the resolve it names keeps every field, with the new phone" bash -c "'$H' --home '$T/b' conflicts resolve health_profile HP-UD '{\"phone\":\"0922000077\"}' && '$H' --home '$T/b' get health_profile HP-UD >'$T/ud.get' && grep -q 'allergies: penicillin' '$T/ud.get' && grep -q 'phone: 0922000077' '$T/ud.get'"
 
 refuse "a put with --scope on an existing record of another scope is refused, naming its scope" 4 \
-	"lives in scope bk/bach-thong/quang-thuan/na-pai: a scope is given for a new record only" \
+	"lives in scope bk/bach-thong/quang-thuan/na-pai: a change to it names that scope or none" \
 	A put health_profile HP-UD --scope bk/bach-thong/quang-thuan '{"phone":"0933000077"}'
 check "and the record stays in its scope" bash -c "'$H' --home '$T/a' get health_profile HP-UD --json | grep -q '\"scope\": *\"bk/bach-thong/quang-thuan/na-pai\"'"
 refuse "a delete with --scope of a scope the record was not written in is refused, naming where it was (exit 4)" 4 \

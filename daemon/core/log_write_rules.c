@@ -380,7 +380,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 			 * scope the record was written in */
 			if (ls->scope[0])
 				why_set(why, wl,
-					 N_("record %s/%s lives in scope %s: a scope is given for a new record only; leave it out to change this one"),
+					 N_("record %s/%s lives in scope %s: a change to it names that scope or none (another would move it out of the reach of the nodes that hold it)"),
 					 op->collection, op->record_id,
 					 ls->scope);
 			else
