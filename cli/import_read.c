@@ -603,6 +603,19 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 				at += 3; /* the BOM Excel writes: not data */
 				got -= 3;
 			}
+			/* Excel's plain "CSV" (Windows-1258): refused whole
+			 * before any row is read, not row by row, also when
+			 * its header is plain ASCII (a file whose first 64 KiB
+			 * are UTF-8 and whose later rows are not still has
+			 * those rows named one by one) */
+			if (utf8_check(at, utf8_cut(at, got, got), 1, NULL) !=
+			    UTF8_OK) {
+				cli_err(_("%s is not UTF-8 text: it was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
+					path);
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
 			if (!im->delim && !(im->delim = delim_guess(at, got)))
 				im->delim = ',';
 			csv_set_delim(&p, (unsigned char)im->delim);

@@ -133,11 +133,19 @@ check "HP-31 deleted again (the exports below count four records)" A delete heal
 
 # a file not in UTF-8: said so first, before any column, and never its bytes
 printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-40;A\r\n' >"$T/cp1258.csv"
-refuse "a Windows-1258 header is named as not UTF-8, with how to save it" 4 \
-	'the column names are not UTF-8 text: the file was saved in another encoding (Excel'"'"'s plain "CSV" uses Windows-1258). In Excel choose File > Save As > "CSV UTF-8 (Comma delimited)"' \
+refuse "a Windows-1258 file is named as not UTF-8, with how to save it" 4 \
+	'cp1258.csv is not UTF-8 text: it was saved in another encoding (Excel'"'"'s plain "CSV" uses Windows-1258). In Excel choose File > Save As > "CSV UTF-8 (Comma delimited)"' \
 	A import health_profile --format csv "$T/cp1258.csv"
 check "not as an unknown column" bash -c "! grep -q 'unknown column' '$T/refused'"
 check "its bytes are not printed" utf8_only "$T/refused"
+# the header plain ASCII, the names in Windows-1258: the same, once, not
+# a "not UTF-8" for each row
+printf 'id,person_id,full_name,birth_date\r\nHP-43,001090000043,Nguy\xd2n A,1990-01-01\r\nHP-44,001090000044,L\xea B,1990-01-01\r\n' >"$T/cp1258b.csv"
+refuse "a Windows-1258 file with an ASCII header is refused whole, before any row" 4 \
+	'cp1258b.csv is not UTF-8 text: it was saved in another encoding (Excel'"'"'s plain "CSV" uses Windows-1258)' \
+	A import health_profile --format csv "$T/cp1258b.csv"
+check "and no row is named on its own" bash -c "! grep -q '^hamlet: row' '$T/refused'"
+check "and nothing is stored" bash -c "! '$H' --home '$T/a' get health_profile HP-43 >/dev/null 2>&1"
 printf 'id\tho ten\r\nHP-41\tA\r\n' | iconv -f UTF-8 -t UTF-16 >"$T/unicode.txt"
 refuse "Excel's Unicode Text (UTF-16, FF FE) is named as such" 4 \
 	"unicode.txt is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\"" \
