@@ -87,7 +87,7 @@ says en "not valid CSV (error parsing data while strict checking enabled)" "impo
 # a file saved in Windows-1258: said so, in words, and none of its bytes
 printf 'M\x61\xde b\x61\xd2n ghi;H\xd2 t\xean\r\nHP-8;A\r\n' >"$T/cp1258.csv"
 both --home "$T/a" import health_profile --format csv "$T/cp1258.csv"
-says vi 'dòng 1: tên các cột không phải văn bản UTF-8' "import: a header not in UTF-8, in Vietnamese"
+says vi 'cp1258.csv không phải văn bản UTF-8: tệp được lưu bằng bảng mã khác' "import: a file not in UTF-8, in Vietnamese"
 says vi '"CSV UTF-8 (Comma delimited)"' "import: with how to save it as CSV UTF-8"
 if python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$T/vi"; then ok "import: no byte of it on the terminal"; else fail "import: no byte of it on the terminal"; fi
 
