@@ -109,7 +109,8 @@ static int date_start_ms(const char *s, uint64_t *ret)
 	if (l == 0 || s[l - 1] == 'd' || cli_day_end(s, &end) < 0) {
 		cli_err(_("--from \"%s\" is not a day: give YYYY-MM-DD or DD/MM/YYYY, a day that exists"),
 			s);
-		return HAMLET_EFORMAT;
+		return CLI_EUSAGE; /* exit 2, as --expires: a value in none
+				    * of the forms the option takes */
 	}
 	*ret = end - DAY_MS;
 	return 0;
