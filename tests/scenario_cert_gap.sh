@@ -60,6 +60,7 @@ check "the commune's reason for G-2 is the entry's own date, to the second, not 
 check "nor G-3, which waits for it" bash -c "! '$H' --home '$T/c' get health_profile G-3"
 
 check "--from takes DD/MM/YYYY and refuses a day that does not exist" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to '$(key v)' --name X --role village --read bk/c1/v1 --write bk/c1/v1 --from 31/02/2027 --out '$T/x.cert' 2>&1 | grep -q 'from \"31/02/2027\" is not a day'"
+check "a day that does not exist is a usage error (exit 2), as for --expires" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to '$(key v)' --name X --role village --read bk/c1/v1 --write bk/c1/v1 --from 31/02/2027 --out '$T/x.cert' >/dev/null 2>&1; [ \$? = 2 ]"
 check "the commune's renewal starts where the earlier certificate ended, by itself" bash -c "'$H' --home '$T/c' cert issue --issuer-home '$T/c' --to '$(key v)' --name V1c --role village --read bk/c1/v1 --write bk/c1/v1 --out '$T/v1c.cert' | grep -q \"valid from $(date -u -d '-19 days' +%F) 00:00:00 UTC, when the earlier certificate of this key ended\""
 check "installed, it leaves no warning" bash -c "'$H' --home '$T/v' cert install '$T/v1c.cert' 2>&1 | { ! grep -q 'does not cover'; }"
 check "status neither" bash -c "! '$H' --home '$T/v' status | grep -q 'when no certificate of it held'"
