@@ -20,7 +20,7 @@ command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 2; }
 . "$HERE/../tests/testlib.sh"
 tests_scratch 2g
 LINK=
-trap '[ -n "$LINK" ] && kill $LINK 2>/dev/null; tests_cleanup' EXIT
+trap 'if [ -n "$LINK" ]; then kill "$LINK" 2>/dev/null || true; fi; tests_cleanup' EXIT
 
 "$H" network create g --out "$T" >/dev/null
 N a init --network "$T/g.network" --name a --scope bk/c1/a >/dev/null
