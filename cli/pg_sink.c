@@ -283,6 +283,45 @@ static int meta_version(const struct pg_sink *p, PGresult *res, long *ret,
 	return 0;
 }
 
+/* The refusal of a database whose checkpoint names another node. */
+static int not_ours(struct pg_sink *p, PGresult *res,
+		    const struct pg_sink_node *node, char *why, size_t whylen)
+{
+	snprintf(why, whylen,
+		 _("PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)"),
+		 p->where, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		 PQgetvalue(res, 0, 0), node->name, node->network,
+		 node->key_hex);
+	return -EEXIST;
+}
+
+/* -EEXIST when the database holds a checkpoint of another node; 0 when
+ * it holds ours, none, or no hamlet tables at all. */
+static int owner_check(struct pg_sink *p, const struct pg_sink_node *node,
+		       char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if ((r = exec(p, "SELECT to_regclass('hamlet_checkpoint') IS NOT NULL",
+		      0, NULL, N_("looking for hamlet_checkpoint"), &res, why,
+		      whylen)) < 0)
+		return r;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		PQclear(res);
+		res = NULL;
+		if ((r = exec(p, "SELECT node_key, node_name, network FROM hamlet_checkpoint",
+			      0, NULL, N_("reading hamlet_checkpoint"), &res,
+			      why, whylen)) < 0)
+			return r;
+		if (PQntuples(res) > 0 &&
+		    strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0)
+			r = not_ours(p, res, node, why, whylen);
+	}
+	PQclear(res);
+	return r;
+}
+
 /* Tables made (or found), of our version; the checkpoint of node. */
 static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			uint64_t *ret_seq, char *why, size_t whylen)
@@ -334,12 +373,7 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			goto out;
 		*ret_seq = 0;
 	} else if (strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0) {
-		snprintf(why, whylen,
-			 _("PostgreSQL at %s follows node %s (network %s, key %.16s...), not this node %s (network %s, key %.16s...): a database holds one node's records; give this node its own database, or drop the hamlet tables there to start over (docs/center-guide.md)"),
-			 p->where, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			 PQgetvalue(res, 0, 0), node->name, node->network,
-			 node->key_hex);
-		r = -EEXIST;
+		r = not_ours(p, res, node, why, whylen);
 		goto out;
 	} else {
 		*ret_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
@@ -399,6 +433,11 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 			      whylen);
 		goto out;
 	}
+	/* a database that follows another node says so at once, not
+	 * after waiting for the sink that holds it (checked again under
+	 * the lock, where the checkpoint may be written) */
+	if ((r = owner_check(p, node, why, whylen)) < 0)
+		goto out;
 	if ((r = exec(p, "SELECT pg_try_advisory_lock(" SINK_LOCK_KEY ")", 0,
 		      NULL, N_("taking the sink lock"), &res, why, whylen)) < 0)
 		goto out;

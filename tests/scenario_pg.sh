@@ -133,6 +133,7 @@ ONCE2=$!
 timeout 120 "$H" --home "$T/P" --json sink postgres --dsn "$DSN" --once >"$T/once3.out" 2>"$T/once3.err" &
 ONCE3=$!
 check "a sink --once beside the running one waits, saying so (20 s)" within 20 grep -q "another hamlet sink is writing to PostgreSQL at .*: waiting until it stops; trying again in 1 s" "$T/once.err"
+refuse "another node's home is refused at once while P's sink holds the database, not waited for (exit 4)" 4 "follows node p" timeout 20 "$H" --home "$T/V1" sink postgres --dsn "$DSN" --once
 kill -TERM "$ONCE" 2>/dev/null; wait "$ONCE"
 check "stopped while it waits, it exits 1" test $? = 1
 check "and says stopped, not done" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e and e[-1] == "stopped" and "done" not in e else 1)' "$T/once.out"
