@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* --- words ----------------------------------------------------------------- */
@@ -132,10 +133,22 @@ static void node_section(const struct out *o, const struct page_in *in)
 	if (json_is_true(json_object_get(cert, "valid"))) {
 		uint64_t exp = page__ju64(cert, "expires_ms");
 		if (exp) {
+			const uint64_t day_ms = 86400000ull;
 			char t[64], iso[40];
-			page__when(o, exp, t, sizeof(t), iso, sizeof(iso));
 			fputs("<span class=\"ok\">", o->f);
-			page__say(o, M_CERT_OK, t, NULL);
+			if (exp % day_ms == 0) {
+				time_t d = (time_t)((exp - day_ms) / 1000);
+				struct tm tm;
+				gmtime_r(&d, &tm);
+				strftime(t, sizeof(t),
+					 o->lang == PAGE_VI ? "%d/%m/%Y" : "%Y-%m-%d",
+					 &tm);
+				page__say(o, M_CERT_END, t, NULL);
+			} else {
+				page__when(o, exp, t, sizeof(t), iso,
+					   sizeof(iso));
+				page__say(o, M_CERT_OK, t, NULL);
+			}
 			fputs("</span>", o->f);
 		} else {
 			fprintf(o->f, "<span class=\"ok\">%s</span>",

@@ -28,6 +28,7 @@ enum msg {
 	M_NETWORK,
 	M_CERT,
 	M_CERT_OK,
+	M_CERT_END,
 	M_CERT_FOREVER,
 	M_CERT_BAD,
 	M_KEY,

@@ -29,6 +29,9 @@ static const char *const texts[M__N][2] = {
 	[M_NETWORK] = { "Network", "Mạng" },
 	[M_CERT] = { "Certificate", "Chứng chỉ" },
 	[M_CERT_OK] = { "valid until {1}", "hợp lệ đến {1}" },
+	/* an end at midnight UTC is the end of the day before, as hamlet
+	 * cert and hamlet status say it: not a time the next morning */
+	[M_CERT_END] = { "valid until the end of {1} (UTC)", "hợp lệ đến hết ngày {1} (UTC)" },
 	[M_CERT_FOREVER] = { "valid", "hợp lệ" },
 	[M_CERT_BAD] = { "NONE VALID ({1}): other nodes refuse this one until it has one; ask the administrator.",
 			 "KHÔNG CÓ CHỨNG CHỈ HỢP LỆ ({1}): các nút khác từ chối nút này cho đến khi có; hãy báo quản trị viên." },

@@ -47,7 +47,8 @@ for spec in C:bk/c1 V1:bk/c1/v1 V2:bk/c1/v2 V9:bk/c1/v9; do
 	n=${spec%%:*} s=${spec#*:}
 	check "$n joins with scope $s" N "$n" init --network "$T/bk.network" --name "${n,,}" --scope "$s"
 done
-check "the root certifies C, a commune" issue C commune bk/c1 --root-key "$ROOT" --delegate
+# until a day: its end is midnight UTC after it, which Hanoi sees at 07:00
+check "the root certifies C, a commune, until the end of 2099-12-30" issue C commune bk/c1 --root-key "$ROOT" --delegate --expires 2099-12-30
 for n in V1 V2 V9; do
 	check "C certifies $n" issue $n village bk/c1/${n,,} --issuer-home "$T/C"
 done
@@ -203,6 +204,9 @@ check "Accept-Language: fr, vi;q=0.5 gets Vietnamese" bash -c "curl -s -H 'Accep
 check "Accept-Language: en-GB, vi;q=0.8 gets English" bash -c "curl -s -H 'Accept-Language: en-GB, vi;q=0.8' '$URL/' | grep -q '<html lang=\"en\"'"
 check "the page loads nothing from elsewhere (CSP default-src 'none')" bash -c "curl -s -D - -o /dev/null '$URL/' | grep -qi \"^content-security-policy: default-src 'none'\""
 check "the page has no script" bash -c "! grep -qi '<script' '$T/vi.html'"
+check "the certificate ends on the day hamlet status says, not at 07:00 the day after" bash -c \
+	"'$H' --home '$T/C' status | grep -q 'valid until the end of 2099-12-30 (UTC)' && curl -s -H 'Accept-Language: en' '$URL/' | grep -q 'valid until the end of 2099-12-30 (UTC)'"
+check "and in Vietnamese" grep -q 'hợp lệ đến hết ngày 30/12/2099 (UTC)' "$T/vi.html"
 
 mkdir -p "$OUT"
 SHOT=$OUT/page-phone-vi.png
