@@ -392,7 +392,8 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0 ||
 	    (http__arg(conn, "limit") && limit == 0))
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
-				"limit must be a number, 1 or more");
+				"limit must be a whole number from 1 to %llu (a number that large takes every change)",
+				(unsigned long long)UINT64_MAX);
 	if (http__arg_u64(conn, "timeout", 60000, HTTP_MAX_WAIT_MS, &timeout) < 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_timeout",
 				"timeout must be milliseconds, at most %d",

@@ -224,6 +224,8 @@ check "a limit with a sign is refused (400)" err 400 bad_limit GET "/v1/records/
 check "a limit over 1,000 is refused, not cut (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=1001" "$R"
 check "a timeout over 10 min is refused, not cut (400)" err 400 bad_timeout GET "/v1/changes?feed=longpoll&since=now&timeout=600001" "$R"
 check "a changes limit of 0 is refused (400)" err 400 bad_limit GET "/v1/changes?since=0&limit=0" "$R"
+huge_limit() { err 400 bad_limit GET "/v1/changes?since=0&limit=99999999999999999999999" "$R" && says "from 1 to 18446744073709551615"; }
+check "a changes limit past 2^64 - 1 is refused, naming the bound (400)" huge_limit
 check "a continuous feed ends after limit changes, with last_seq" bash -c "curl -sN --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=continuous&since=0&limit=2' | python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin if x.strip()]; assert len(l)==3 and \"seq\" in l[1] and list(l[2])==[\"last_seq\"], l'"
 check "bytes that are not UTF-8 in the path are answered in JSON (400)" err 400 bad_id GET "/v1/records/health_profile/%FF" "$R"
 ctl_named() { err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" '{"full_name":"a\u0001"}' && grep -q 'control character' "$BODY"; }
