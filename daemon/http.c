@@ -383,15 +383,32 @@ int http__two_people(struct http *h, const char *coll, const char *id)
 	return r;
 }
 
-const char *http__json_reason(const json_error_t *e, char *out, size_t n)
+json_t *http__body_json(const char *body, size_t len, int empty_obj,
+			char *why, size_t n)
 {
 	/* jansson names its option, which no client can set */
 	static const char nul[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+	const char *z = len ? memchr(body, 0, len) : NULL;
+	json_error_t e;
+	json_t *j;
 
-	if (strncmp(e->text, nul, sizeof(nul) - 1) != 0)
-		return e->text;
-	snprintf(out, n, "\\u0000 is not allowed%s", e->text + sizeof(nul) - 1);
-	return out;
+	if (!len && empty_obj)
+		return json_object();
+	/* jansson would read a raw NUL as the text's end, and blame what
+	 * follows it */
+	if (z) {
+		snprintf(why, n,
+			 "invalid JSON in the body: a NUL byte at byte %zu of %zu, which JSON text never holds (send \\u0000 inside a string, if anything)",
+			 (size_t)(z - body) + 1, len);
+		return NULL;
+	}
+	if ((j = json_loadb(len ? body : "", len, JSON_REJECT_DUPLICATES, &e)))
+		return j;
+	snprintf(why, n, "invalid JSON in the body at line %d, column %d: %s%s",
+		 e.line, e.column,
+		 strncmp(e.text, nul, sizeof(nul) - 1) == 0 ? "\\u0000 is not allowed" : e.text,
+		 strncmp(e.text, nul, sizeof(nul) - 1) == 0 ? e.text + sizeof(nul) - 1 : "");
+	return NULL;
 }
 
 /* Log a read of health data (access.h) by token tok; <0: do not show. */

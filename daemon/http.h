@@ -21,6 +21,8 @@
 #include "log.h"
 
 #define HTTP_MAX_BODY ((size_t)1 << 20) /* a request's body */
+/* a chunked body past HTTP_MAX_BODY read on (for its 413) this far */
+#define HTTP_MAX_DISCARD ((size_t)4 << 20)
 #define HTTP_TIMEOUT_S 30		/* a connection idle this long */
 #define HTTP_MAX_CALLS 64		/* calls waiting for the loop */
 #define HTTP_DRAIN_MS 2000		/* at stop: requests under way answer first */

@@ -347,7 +347,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 	const char *feed = http__arg(conn, "feed"), *sincea = http__arg(conn, "since");
 	uint64_t since = 0, limit, timeout, hb;
 	struct health_count health = { { 0 } };
-	int mode;
+	int mode, over = 0;
 	json_t *arr = NULL;
 	int r;
 
@@ -369,10 +369,14 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				return http__send_fault(h, conn, r, "cannot read the store");
 		}
 		store_txn_abort(t);
-	} else if (http__arg_u64(conn, "since", 0, UINT64_MAX, &since) < 0) {
+	} else if ((over = http__arg_u64(conn, "since", 0, UINT64_MAX,
+					&since) < 0) &&
+		   !(sincea[0] &&
+		     strspn(sincea, "0123456789") == strlen(sincea))) {
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
 				"since must be a seq (a number) or now");
-	} else if (since > 0) {
+	} else if (since > 0 || over) {
+		/* over: digits past 2^64 - 1, past every change too */
 		/* a seq this node never gave (another node's, or from before
 		 * its store was made again) would hide every change up to it */
 		struct store_txn *t;
@@ -383,10 +387,10 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		store_txn_abort(t);
 		if (r < 0)
 			return http__send_fault(h, conn, r, "cannot read the store");
-		if (since > last)
+		if (since > last || over)
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
-					"since %llu is past this node's last change, %llu: start again from 0",
-					(unsigned long long)since,
+					"since %.32s%s is past this node's last change, %llu: start again from 0",
+					sincea, strlen(sincea) > 32 ? "…" : "",
 					(unsigned long long)last);
 	}
 	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0 ||

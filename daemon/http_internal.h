@@ -92,6 +92,7 @@ struct req {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	size_t discarded; /* of a body too big: read on, not kept */
 	int nul; /* its URI holds %00 */
 };
 
@@ -167,9 +168,10 @@ http__send_err_retry(struct http *h, struct MHD_Connection *conn,
 enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 				  int r, const char *what);
 
-/* jansson's reason e->text, in words a client can act on; in out (n
- * bytes) when reworded. */
-const char *http__json_reason(const json_error_t *e, char *out, size_t n);
+/* The JSON of a request's body (len bytes; none is {} when empty_obj):
+ * NULL with why naming the fault, line and column or the NUL byte. */
+json_t *http__body_json(const char *body, size_t len, int empty_obj,
+			char *why, size_t n);
 
 /* Milliseconds on CLOCK_MONOTONIC: deadlines of requests and polls. */
 uint64_t http__mono_ms(void);

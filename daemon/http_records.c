@@ -342,7 +342,6 @@ static enum MHD_Result resolve_prepare(struct http *h,
 				       const struct req *rq, struct call *c,
 				       int *kind)
 {
-	json_error_t e;
 	json_t *j = NULL, *fields, *del, *same;
 	uint8_t *over = NULL;
 	size_t over_len = 0;
@@ -353,13 +352,9 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	enum MHD_Result ok = MHD_YES;
 
 	c->done = 1; /* an answer is sent here unless cleared below */
-	j = rq->len ? json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &e)
-		    : json_object();
-	if (!j) {
+	if (!(j = http__body_json(rq->body, rq->len, 1, why, sizeof(why)))) {
 		ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST, "malformed_json",
-			      "invalid JSON in the body at line %d, column %d: %s",
-			      e.line, e.column,
-			      http__json_reason(&e, why, sizeof(why)));
+			      "%s", why);
 		goto out;
 	}
 	fields = json_object_get(j, "fields");
@@ -496,7 +491,6 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	char scope[ENTRY_MAX_SCOPE + 1], cur[ENTRY_MAX_SCOPE + 1], why[512];
 	struct scopemap *map = NULL;
 	struct call *c;
-	json_error_t e;
 	json_t *j = NULL;
 	enum MHD_Result ok;
 	int exists, nowhere, r;
@@ -515,14 +509,10 @@ enum MHD_Result http__put_or_delete(struct http *h,
 	snprintf(c->coll, sizeof(c->coll), "%s", s->name);
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	if (kind == ENTRY_PUT && !resolve) {
-		j = json_loadb(rq->body ? rq->body : "", rq->len,
-			       JSON_REJECT_DUPLICATES, &e);
-		if (!j) {
+		if (!(j = http__body_json(rq->body, rq->len, 0, why,
+					  sizeof(why)))) {
 			ok = send_err(h, conn, MHD_HTTP_BAD_REQUEST,
-				      "malformed_json",
-				      "invalid JSON in the body at line %d, column %d: %s",
-				      e.line, e.column,
-				      http__json_reason(&e, why, sizeof(why)));
+				      "malformed_json", "%s", why);
 			goto out;
 		}
 		if (json_is_object(j) && json_object_size(j) == 0) {

@@ -91,9 +91,22 @@ static void grant_refresh(struct http *h)
 	free(ch);
 }
 
+/* Counts the Authorization headers. */
+static enum MHD_Result auth_seen(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		++*(unsigned *)cls;
+	return MHD_YES;
+}
+
 /* The token presented, copied into ret: 1, or 0 when it is missing, bad
- * or revoked, -1 when it has expired (ret set, to name it), or -2 when
- * the tokens file does not read (no token can be judged). */
+ * or revoked, -1 when it has expired (ret set, to name it), -2 when the
+ * tokens file does not read (no token can be judged), or -3 when
+ * Authorization is given more than once (a proxy in front may have
+ * judged the other). */
 static int token_check(struct http *h, struct MHD_Connection *conn,
 		       struct token *ret)
 {
@@ -103,7 +116,11 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	char given[256];
 	size_t n;
 	int found = 0;
+	unsigned nauth = 0;
 
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, auth_seen, &nauth);
+	if (nauth > 1)
+		return -3;
 	/* the scheme in any case, spaces around the token (RFC 9110 11.4) */
 	if (!a || strncasecmp(a, "Bearer", 6) != 0 || (a[6] != ' ' && a[6] != '\t'))
 		return 0;
@@ -153,6 +170,9 @@ int http__token_held(struct http *h, const struct token *tok)
 static enum MHD_Result token_err(struct http *h, struct MHD_Connection *conn,
 				   const struct token *tok, int tc)
 {
+	if (tc == -3)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_token",
+				"Authorization is given more than once: send one token");
 	if (tc == -2)
 		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"tokens_unreadable",
@@ -280,6 +300,8 @@ static enum MHD_Result param_seen(void *cls, enum MHD_ValueKind kind,
 	unsigned i = 0;
 	(void)kind;
 	(void)value;
+	if (!key[0] && (!value || !value[0]))
+		return MHD_YES; /* "?&limit=2", "?&": an empty pair, nothing */
 	for (const char *const *a = ps->allowed; *a; a++, i++) {
 		if (strcmp(*a, key) != 0)
 			continue;
@@ -350,7 +372,7 @@ static enum MHD_Result bad_id(struct http *h, struct MHD_Connection *conn,
 {
 	size_t n = strlen(id);
 	return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
-			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)",
+			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 ASCII letters (a-z, A-Z, without accents), digits, '.', '_', ':' or '-' (not . or .. alone)",
 			id, n > 64 ? "…" : "", n);
 }
 
@@ -595,7 +617,6 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct http *h = cls;
 	struct req *rq = *con_cls;
-	(void)version;
 
 	if (!rq || (void *)rq == &uri_has_nul) {
 		const char *cl;
@@ -614,6 +635,12 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 		http__conn_req(h, conn, rq);
 		/* before anything else is checked or read, its length
 		 * included (DNS rebinding; docs/api.md "Host names") */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+		    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_HOST))
+			return http__send_err_close(
+				h, conn, MHD_HTTP_BAD_REQUEST, "bad_host",
+				"an HTTP/1.1 request names its Host (RFC 9112, 3.2): send Host: and the address you reach this node at");
 		if (http__host_refused(h, conn, url, &ok))
 			return ok;
 		if (framing_check(conn, why, sizeof(why)) < 0)
@@ -634,8 +661,15 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 		size_t n = *upload_size;
 		*upload_size = 0;
 		if (rq->too_big || rq->len + n > HTTP_MAX_BODY) {
+			/* a body without Content-Length (chunked) is known to
+			 * be too big only now; the 413 goes once it ends, and
+			 * what comes past HTTP_MAX_DISCARD closes the
+			 * connection unanswered (libmicrohttpd answers only
+			 * a whole request) */
 			rq->too_big = 1;
-			return MHD_YES;
+			rq->discarded += n;
+			return rq->discarded > HTTP_MAX_DISCARD ? MHD_NO
+								: MHD_YES;
 		}
 		if (rq->len + n + 1 > rq->cap) {
 			size_t nc = (rq->len + n + 1) * 2;

@@ -542,13 +542,83 @@ assert out.startswith(b"HTTP/1.1 400 "), out[:100]
 e = json.loads(out.split(b"\r\n\r\n", 1)[1])["error"]
 assert e["code"] == "bad_host" and '"127.0.0.1", "evil.example"' in e["message"], e
 PY
+# raw.py PORT REQUEST(python bytes literal) WANT [CODE [TEXT]]: the answer to one raw
+# request is WANT, with the JSON error CODE whose message holds TEXT (5 s)
+cat >"$T/raw.py" <<'PY'
+import ast, json, socket, sys, time
+port, req, want = int(sys.argv[1]), ast.literal_eval(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(req)
+out, end = b"", time.monotonic() + 5
+s.settimeout(0.5)
+def whole(o):  # the headers and as many body bytes as Content-Length says
+    if b"\r\n\r\n" not in o:
+        return False
+    hdr, body = o.split(b"\r\n\r\n", 1)
+    for l in hdr.split(b"\r\n"):
+        if l.lower().startswith(b"content-length:"):
+            return len(body) >= int(l.split(b":", 1)[1])
+    return False
+while time.monotonic() < end and not whole(out):
+    try:
+        b = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not b:
+        break
+    out += b
+assert out.startswith(b"HTTP/1.1 %d " % want), out[:200]
+if len(sys.argv) > 4:
+    e = json.loads(out.split(b"\r\n\r\n", 1)[1])["error"]
+    assert e["code"] == sys.argv[4], e
+    assert len(sys.argv) < 6 or sys.argv[5] in e["message"], e
+    print(e["message"])
+PY
+check "an HTTP/1.1 request without Host is refused (400 bad_host, RFC 9112 3.2)" python3 "$T/raw.py" "$HP" \
+	"b'GET /v1/status HTTP/1.1\\r\\nAuthorization: Bearer $R\\r\\n\\r\\n'" 400 bad_host "names its Host"
+check "an HTTP/1.0 request without Host is answered" python3 "$T/raw.py" "$HP" \
+	"b'GET /v1/status HTTP/1.0\\r\\nAuthorization: Bearer $R\\r\\n\\r\\n'" 200
+check "two Authorization headers are refused (400 bad_token), not the first one taken" python3 "$T/raw.py" "$HP" \
+	"b'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer $R\\r\\nAuthorization: Bearer $W\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_token "more than once"
+nul_body() { printf '{"phone":"0912000009"}\000junk' >"$T/nul.json" && err 400 malformed_json PUT /v1/records/health_profile/HP-A01 "$W" "@$T/nul.json" && says "a NUL byte at byte 23 of 27"; }
+check "a NUL byte after the JSON is named as one (400 malformed_json)" nul_body
+check "an empty pair in the query is nothing (?&limit=2)" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile?&limit=2')\" = 200"
+past_since() { err 400 bad_since GET "/v1/changes?since=99999999999999999999999" "$R" && says "is past this node's last change"; }
+check "a since past 2^64 - 1 is past the last change, and named so (400)" past_since
+ascii_id() { err 400 bad_id GET "/v1/records/payment/Ph%E1%BA%A1m" "$R" && says "ASCII letters"; }
+check "an id with an accented letter is told the letters are ASCII (400 bad_id)" ascii_id
+cat >"$T/chunked.py" <<'PY'
+import socket, sys, time
+# chunked.py PORT TOKEN MIB: a PUT whose chunked body is MIB MiB; prints
+# the status line, or "closed" when the connection closed unanswered
+port, tok, mib = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port), 5)
+s.sendall(b"PUT /v1/records/payment/BIG HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+          tok.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+chunk = b"%x\r\n" % 65536 + b" " * 65536 + b"\r\n"
+try:
+    for _ in range(mib * 16):
+        s.sendall(chunk)
+    s.sendall(b"0\r\n\r\n")
+except (BrokenPipeError, ConnectionResetError):
+    pass
+s.settimeout(10)
+try:
+    out = s.recv(200)
+except (ConnectionResetError, socket.timeout):
+    out = b""
+print(out.split(b"\r\n", 1)[0].decode() if out else "closed")
+PY
+check "a chunked body of 2 MiB is read to its end and refused (413)" bash -c "python3 '$T/chunked.py' '$HP' '$W' 2 | grep -q '^HTTP/1.1 413 '"
+check "one of 64 MiB is cut off past 5 MiB, unanswered, not read on" bash -c "python3 '$T/chunked.py' '$HP' '$W' 64 | grep -qx closed"
+check "and the daemon answers the next request" bash -c "curl -s -H 'Authorization: Bearer $R' '$URL/v1/status' | grep -q '\"node\"'"
 check "the scheme of Authorization is read in any case, spaces around the token aside" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: bearer  $R " "$URL/v1/status")" = 200
 check "a 401 says which scheme to use (WWW-Authenticate)" \
 	bash -c "curl -s -D - -o /dev/null --max-time 20 '$URL/v1/status' | grep -qi '^WWW-Authenticate: Bearer'"
 badid() {
 	[ "$(c GET "/v1/records/payment/$(printf 'A%.0s' $(seq 1 65))" "$R")" = 400 ] &&
-		python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["error"]["message"]; sys.exit(0 if "…\" (65 bytes): use 1-64 letters" in m else 1)' "$BODY"
+		python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["error"]["message"]; sys.exit(0 if "…\" (65 bytes): use 1-64 ASCII letters" in m else 1)' "$BODY"
 }
 check "an id over 64 bytes is named cut, with its length and the rule" badid
 check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
