@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Keep the first fault: inih goes on past an error and reports the line
  * of the first one, which must come with its own message. */
@@ -429,6 +431,31 @@ static int section_known(const char *section)
 	return 0;
 }
 
+/* A [section] header of a section not known is a fault at its own line,
+ * keys under it or none (inih calls the handler for keys only). The name
+ * is what inih takes: what stands between the first [ and the next ]. */
+static void section_line(struct parse_ctx *pc, const char *str, size_t n)
+{
+	char name[64];
+	const char *p = str, *end = str + n, *close;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p != '[' ||
+	    !(close = memchr(p + 1, ']', (size_t)(end - p - 1))))
+		return;
+	if ((size_t)(close - p - 1) >= sizeof(name)) {
+		fault_set(pc, _("unknown section [%.*s…]: the sections are [node], [http], [budget] and [limits]"),
+			  32, p + 1);
+		return;
+	}
+	memcpy(name, p + 1, (size_t)(close - p - 1));
+	name[close - p - 1] = 0;
+	if (!section_known(name))
+		fault_set(pc, _("unknown section [%s]: the sections are [node], [http], [budget] and [limits]"),
+			  name);
+}
+
 /* inih handler: returning 0 makes ini_parse report this line. */
 static int cfg_ini_handler(void *user, const char *section, const char *name,
 		       const char *value)
@@ -573,6 +600,8 @@ static char *read_line(char *str, int num, void *stream)
 	/* inih would read a line only up to a NUL: a value cut short */
 	if ((text = utf8_line_fault(str, n, pc->reads == 1)))
 		fault_set(pc, "%s", _(text));
+	if (pc->at_line_start)
+		section_line(pc, str, n);
 	pc->at_line_start = n > 0 && str[n - 1] == '\n';
 	if (!pc->at_line_start) {
 		/* cut: harmless when only the newline is left */
@@ -594,20 +623,44 @@ int config__parse_file(struct parse_ctx *pc, const char *path, char *why,
 	pc->fault[0] = 0;
 	pc->line = pc->reads = 0;
 	pc->at_line_start = 1;
-	if (!(pc->f = fopen(path, "r"))) {
-		snprintf(why, whylen, _("cannot open config file %s: %s"), path,
-			 strerror(errno));
-		return HAMLET_ECONFIG;
-	}
 	{
-		/* a directory opens, then reads as nothing */
+		/* not blocking in open() on a FIFO; a directory opens, then
+		 * reads as nothing, /dev/zero as no end, a FIFO never ends
+		 * without a writer: a regular file only, of a bounded size
+		 * (a reload runs on the daemon's loop) */
 		struct stat sb;
-		if (fstat(fileno(pc->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			fclose(pc->f);
-			pc->f = NULL;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
 			snprintf(why, whylen,
-				 _("cannot read config file %s: it is a directory"),
-				 path);
+				 _("cannot open config file %s: %s"), path,
+				 strerror(errno));
+			return HAMLET_ECONFIG;
+		}
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+		    sb.st_size > CONFIG_MAX_FILE) {
+			int dir = S_ISDIR(sb.st_mode);
+			int reg = S_ISREG(sb.st_mode);
+			close(fd);
+			if (dir)
+				snprintf(why, whylen,
+					 _("cannot read config file %s: it is a directory"),
+					 path);
+			else if (!reg)
+				snprintf(why, whylen,
+					 _("cannot read config file %s: it is not a regular file (a device, a pipe or a socket); give the path of the file itself"),
+					 path);
+			else
+				snprintf(why, whylen,
+					 _("cannot read config file %s: it is %lld bytes, more than the %d a config file may have"),
+					 path, (long long)sb.st_size,
+					 CONFIG_MAX_FILE);
+			return HAMLET_ECONFIG;
+		}
+		if (!(pc->f = fdopen(fd, "r"))) {
+			snprintf(why, whylen,
+				 _("cannot open config file %s: %s"), path,
+				 strerror(errno));
+			close(fd);
 			return HAMLET_ECONFIG;
 		}
 	}

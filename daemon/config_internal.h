@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* A config file's size at most: a regular file no larger is read, a
+ * device or a pipe never (a reload runs on the daemon's loop). */
+#define CONFIG_MAX_FILE (1 << 20)
+
 /* The state of reading one config file (config__parse_file()). */
 struct parse_ctx {
 	struct config *c;

@@ -283,6 +283,13 @@ printf '[node]\nscopes = bk/bt/qt\npeers = 127.0.0.1:1\nsocket = %s\n' "$T/nodir
 kill -HUP "$PID"
 check "and so is one in a directory that does not exist" within 5 \
 	grep -q "reload: the socket $T/nodir/b.sock cannot be made: the directory $T/nodir does not exist; .*nothing is changed" "$T/b.log"
+# a config path that became a pipe (or a device) is never read: a read
+# would wait on the daemon's loop for a writer that never comes
+rm -f "$T/b.conf" && mkfifo "$T/b.conf"
+kill -HUP "$PID"
+check "a reload of a config path that became a pipe is refused, not waited on" within 5 \
+	grep -q "reload: cannot read config file $T/b.conf: it is not a regular file (a device, a pipe or a socket).*; nothing is changed" "$T/b.log"
+rm -f "$T/b.conf"
 check "each refused reload left the peers as they were" never 2 \
 	grep -q "peer 127.0.0.1:1" "$T/b.log"
 check "and the daemon still answers on its socket" B status

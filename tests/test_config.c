@@ -195,10 +195,42 @@ int main(void)
 		rmdir(d);
 	}
 
+	TEST_START("a config path that is a device or a pipe is refused, not read (it would never end)");
+	ASSERT_EQ(parse("--config", "/dev/zero", NULL), HAMLET_ECONFIG);
+	ASSERT_TRUE(strstr(why, "/dev/zero") && strstr(why, "not a regular file"));
+	{
+		char fifo[4200];
+		snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+		ASSERT_OK(mkfifo(fifo, 0600));
+		/* opened without blocking for a writer that never comes */
+		ASSERT_EQ(parse("--config", fifo, NULL), HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, fifo) && strstr(why, "not a regular file"));
+		unlink(fifo);
+	}
+
+	TEST_START("a config file over 1 MiB is refused, naming its size");
+	{
+		char *big = malloc((1 << 20) + 2);
+		ASSERT_TRUE(big != NULL);
+		memset(big, '#', (1 << 20) + 1);
+		big[(1 << 20) + 1] = 0;
+		conf(big);
+		free(big);
+		ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, path) && strstr(why, "it is 1048577 bytes, more than the 1048576 a config file may have"));
+	}
+
 	TEST_START("a key in an unknown section is refused for its section, naming the known ones, with its line");
 	conf("[node]\nhome = /h\n[nodes]\nlisten = 1.2.3.4:5\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
-	ASSERT_WHY("line 4: unknown section [nodes]: the sections are [node], [http], [budget] and [limits]");
+	ASSERT_WHY("line 3: unknown section [nodes]: the sections are [node], [http], [budget] and [limits]");
+	/* at its header, with no key under it too */
+	conf("[node]\nhome = /h\n[limts]\n# max_peers = 8\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: unknown section [limts]: the sections are [node], [http], [budget] and [limits]");
+	conf("[node]\nhome = /h\n  [Node]  ; indented, a comment after it\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: unknown section [Node]: the sections are [node], [http], [budget] and [limits]");
 	/* a known section still names the unknown key */
 	conf("[node]\nhome = /h\n[http]\nlistn = 127.0.0.1:8\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
