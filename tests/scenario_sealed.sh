@@ -108,6 +108,11 @@ check "and does not speak of an import" bash -c "! grep -q 'nothing imported' '$
 mkdir -p "$T/a-directory"
 refuse "a directory is bad input (exit 4), not a system error" 4 "is a directory, not a bundle" \
 	N khuoi-tat bundle import "$T/a-directory"
+mkfifo "$T/a-pipe.bundle"
+refuse "a pipe is refused at once (exit 4), not waited on for a writer" 4 "is not a file but a device, a pipe or a socket" \
+	timeout 20 "$H" --home "$T/khuoi-tat" bundle import "$T/a-pipe.bundle"
+refuse "and a device is not called an empty file" 4 "/dev/zero is not a file but a device" \
+	N khuoi-tat verify --bundle /dev/zero
 check "na-pai's status counts its one feed in the singular" bash -c "'$H' --home '$T/na-pai' status | grep -q '^store: 3 entries in 1 feed (3 written here)'"
 check "khuoi-tat imported nothing" bash -c "! '$H' --home '$T/khuoi-tat' get health_profile HP-1 >/dev/null 2>&1"
 

@@ -185,6 +185,13 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 				 path, hex, name, mine);
 		return r;
 	}
+	if (r == -ENOMEM) {
+		/* opened whole in memory: the header is not at fault */
+		why_set(wk->why, wk->whylen,
+			 N_("%s is sealed for this node, but this computer has not the memory to open it (%zu bytes, opened whole): nothing imported; close other programs, or have its sender make smaller bundles"),
+			 path, b->map_len);
+		return r;
+	}
 	if (r < 0) {
 		why_set(wk->why, wk->whylen,
 			 N_("%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported"),
@@ -211,7 +218,9 @@ static int walk_open(const char *path, struct walk *wk,
 	struct stat sb;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+	/* not blocking in open() on a FIFO, which is refused below */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+	    fstat(fd, &sb) != 0) {
 		r = errno == ENOENT ? -ENOENT : -errno;
 		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
 			 strerror(errno));
@@ -227,10 +236,24 @@ static int walk_open(const char *path, struct walk *wk,
 			 path);
 		return HAMLET_EFORMAT;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* a pipe never ends without a writer, /dev/zero never */
+		close(fd);
+		why_set(wk->why, wk->whylen,
+			 N_("%s is not a file but a device, a pipe or a socket: name the bundle's file"),
+			 path);
+		return HAMLET_EFORMAT;
+	}
 	wk->rep->bytes = (uint64_t)sb.st_size;
-	if (sb.st_size > 0)
-		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
-			   0);
+	if (sb.st_size > 0 &&
+	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+			0)) == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
+			 strerror(-r));
+		return r;
+	}
 	close(fd);
 	if (map != MAP_FAILED) {
 		b->map = map;
