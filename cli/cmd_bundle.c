@@ -668,8 +668,15 @@ static int bundle_import_run(const char *path)
 	    rep.stats.applied + rep.stats.released > 0)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
 	if (import_failed(&rep) && !cli_global.json) {
-		if (!rep.damaged_frames && !rep.stats.rejected &&
-		    !rep.stats.forks && !rep.stats.held)
+		if (rep.trailer == BUNDLE_TRAILER_MISSING && !rep.entries)
+			/* cut before any entry: nothing verified to speak of */
+			printf(_("the file is cut short before any entry it was to carry: nothing imported; copy it again from its sender\n"));
+		else if (rep.trailer == BUNDLE_TRAILER_MISSING &&
+			 !rep.damaged_frames && !rep.stats.rejected &&
+			 !rep.stats.forks && !rep.stats.held)
+			printf(_("the file is cut short: the entries that came before the cut verified and were imported; copy it again from its sender for the rest\n"));
+		else if (!rep.damaged_frames && !rep.stats.rejected &&
+			 !rep.stats.forks && !rep.stats.held)
 			/* the file fails as a whole (its trailer), yet every
 			 * entry it carries is stored */
 			printf(_("every entry the file carries verified and was imported, but the file as a whole does not check (see the problems above): if its sender holds more, make a new copy there\n"));

@@ -69,6 +69,31 @@ check "all 1,000 entries applied, none held" bash -c "grep -q '^  applied:    10
 check "the end line says every entry was imported" grep -q '^every entry the file carries verified and was imported' "$T/rev.out"
 check "R holds A's last profile" "$H" --home "$T/r" get health_profile HP-1000
 
+# the same file cut on the stick at a frame's end: before its first run,
+# and just after it. Each says it is cut short and to be copied again;
+# the first that nothing was imported, not that every entry verified
+python3 - "$T/a-all.bundle" "$T/a-cut0.bundle" "$T/a-cut1.bundle" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+ends, kinds, off = [], [], 8
+while off < len(b):
+    n = struct.unpack('>I', b[off + 4:off + 8])[0]
+    kinds.append(b[off + 2:off + 3]); off += 8 + n; ends.append(off)
+first = kinds.index(b'C')
+open(sys.argv[2], 'wb').write(b[:ends[first - 1]])
+open(sys.argv[3], 'wb').write(b[:ends[first]])
+PY
+check "node Q, elsewhere" "$H" --home "$T/q" init --network "$T/demo.network" --name q --scope bk/bach-thong/quang-thuan
+check "Q certified" certify "$T/demo.root.key" q
+refuse "a file cut before its first run: exit 1, nothing imported, copy it again" 1 \
+	'^the file is cut short before any entry it was to carry: nothing imported; copy it again from its sender$' \
+	"$H" --home "$T/q" bundle import "$T/a-cut0.bundle"
+check "and it does not say every entry verified" bash -c "! grep -q 'every entry the file carries' '$T/refused'"
+refuse "a file cut after its first run: exit 1, what came before the cut is imported" 1 \
+	'^the file is cut short: the entries that came before the cut verified and were imported; copy it again from its sender for the rest$' \
+	"$H" --home "$T/q" bundle import "$T/a-cut1.bundle"
+check "Q holds A's first profile" "$H" --home "$T/q" get health_profile HP-0001
+
 check "A edits HP-0007's phone" A put health_profile HP-0007 '{"phone":"0912000001"}'
 check "B edits HP-0007's phone" B put health_profile HP-0007 '{"phone":"0987000002"}'
 check "exchange both ways" bash -c "$(declare -f exchange A B); H='$H' T='$T'; exchange a b && exchange b a"
