@@ -388,7 +388,13 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		lost = 0;
 		off += size;
 	}
-	if (!o.complete)
+	if (!o.complete && lost)
+		/* what follows the last good frame does not open: a frame
+		 * cut short, or a whole one damaged (a full-length file) */
+		report(problem, ctx, len,
+		       N_("the sealed file ends without its last frame: what follows frame %llu is cut short or damaged (see above); copy it again from its sender"),
+		       (unsigned long long)next);
+	else if (!o.complete)
 		report(problem, ctx, len,
 		       next == 1 ? N_("the sealed file ends without its last frame: it is cut short after %llu frame; copy it again from its sender")
 				 : N_("the sealed file ends without its last frame: it is cut short after %llu frames; copy it again from its sender"),

@@ -413,6 +413,27 @@ int main(void)
 		}
 	}
 
+	TEST_START("a full-length file whose last frame is damaged is not called cut short after its frames");
+	{
+		size_t offs[64], nf = frame_offsets(p, len, offs, 64);
+		p[len - 1] ^= 0x40;
+		th_spit(bad, p, len);
+		p[len - 1] ^= 0x40;
+		v = copy_node(dir, "commune-orig", "v2");
+		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
+		ASSERT_TRUE(has_problem(&rep, "is cut short or damaged"));
+		ASSERT_TRUE(!has_problem(&rep, "it is cut short after"));
+		bundle_report_close(&rep);
+		node_close(v);
+		/* cut at a frame's end, the file is cut short, and says so */
+		th_spit(bad, p, offs[nf - 1]);
+		v = copy_node(dir, "commune-orig", "v2");
+		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
+		ASSERT_TRUE(has_problem(&rep, "it is cut short after"));
+		bundle_report_close(&rep);
+		node_close(v);
+	}
+
 	TEST_START("a repeated frame and frames out of order are reported, and not applied twice");
 	{
 		size_t offs[64], nf = frame_offsets(p, len, offs, 64);
