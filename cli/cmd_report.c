@@ -59,10 +59,8 @@ static int duration_parse(const char *s, uint64_t *ret)
 			unit = 1000;
 			break;
 		case 0:
-			if (d != s)
-				return -EINVAL; /* "1h30": 30 what? */
-			unit = 1000;
-			break;
+			/* "1h30": 30 what? "5": 5 days, or seconds? */
+			return d == s ? -EDOM : -EINVAL;
 		default:
 			return -EINVAL;
 		}
@@ -415,7 +413,14 @@ int cmd_report(int argc, char **argv)
 				  pos[0]);
 		goto out;
 	}
-	if (thr && duration_parse(thr, &threshold_ms) < 0) {
+	if (thr && (r = duration_parse(thr, &threshold_ms)) == -EDOM) {
+		r = cli_usage_err(
+			"report",
+			_("--threshold \"%s\" has no unit: give %ss for seconds, %sm for minutes, %sh for hours or %sd for days"),
+			thr, thr, thr, thr, thr);
+		goto out;
+	}
+	if (thr && r < 0) {
 		r = cli_usage_err(
 			"report",
 			_("--threshold \"%s\" is not a duration: give a number with s, m, h or d, e.g. 2s, 90m, 24h, 7d, 1d12h (at most 3650d)"),

@@ -94,6 +94,7 @@ cp "$T/out" "$T/lag-v1.txt"
 check "V1 does not expect to hear from V2 or V9, villages whose records it may not read" bash -c "! grep -qE '^(V2|V9) ' '$T/lag-v1.txt'"
 check "nor from P, whose own records (bk) it never receives" bash -c "! grep -qE '^P ' '$T/lag-v1.txt'"
 refuse "a bad threshold is refused, naming it" 2 '"2x"' N P report lag --threshold 2x
+refuse "a threshold without a unit is refused, not taken as seconds: 5 days or 5 seconds?" 2 '"5" has no unit: give 5s for seconds, 5m for minutes, 5h for hours or 5d for days' N P report lag --threshold 5
 
 # --- export --since ----------------------------------------------------------
 check "P exports the profiles changed since $SINCE" N P export health_profile --format ndjson --since "$SINCE"
