@@ -431,6 +431,26 @@ static int section_known(const char *section)
 	return 0;
 }
 
+/* A line that is neither a [section], a comment, blank, nor indented (a
+ * value continued) holds "=": inih takes ":" too, so that "listen
+ * 127.0.0.1:7450" would be a key "listen 127.0.0.1" of value "7450". */
+static void setting_line(struct parse_ctx *pc, const char *str, size_t n)
+{
+	const char *p = str, *end = str + n;
+
+	if (pc->reads == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3; /* a byte order mark */
+	if (p < end && (*p == ' ' || *p == '\t'))
+		return;
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
+			   end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p == end || *p == ';' || *p == '#' || *p == '[')
+		return;
+	if (!memchr(p, '=', (size_t)(end - p)))
+		fault_set(pc, _("not a [section] or a key = value line: it has no \"=\""));
+}
+
 /* A [section] header of a section not known is a fault at its own line,
  * keys under it or none (inih calls the handler for keys only). The name
  * is what inih takes: what stands between the first [ and the next ]. */
@@ -465,6 +485,13 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 
 	if (!section[0]) {
 		fault_set(pc, _("\"%s\" stands before any [section]: put it under [node], [http], [budget] or [limits]"),
+			  name);
+		return 0;
+	}
+	if (strstr(name, "\xc2\xa0") || strstr(value, "\xc2\xa0")) {
+		/* pasted from a web page or a document: it looks like a
+		 * space, and the value read would hold it */
+		fault_set(pc, _("%s holds a non-breaking space (U+00A0, as pasted from a web page or a document), which looks like a space but is none: type the line again"),
 			  name);
 		return 0;
 	}
@@ -600,8 +627,10 @@ static char *read_line(char *str, int num, void *stream)
 	/* inih would read a line only up to a NUL: a value cut short */
 	if ((text = utf8_line_fault(str, n, pc->reads == 1)))
 		fault_set(pc, "%s", _(text));
-	if (pc->at_line_start)
+	if (pc->at_line_start) {
 		section_line(pc, str, n);
+		setting_line(pc, str, n);
+	}
 	pc->at_line_start = n > 0 && str[n - 1] == '\n';
 	if (!pc->at_line_start) {
 		/* cut: harmless when only the newline is left */

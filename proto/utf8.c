@@ -108,5 +108,15 @@ const char *utf8_line_fault(const char *s, size_t n, int first)
 		return N_("the file is saved as UTF-16 (\"Unicode\" in Notepad), not as UTF-8 text: save it again as UTF-8");
 	if (memchr(s, 0, n))
 		return N_("it holds a NUL byte, so the file is not UTF-8 text (saved as UTF-16, \"Unicode\"? or damaged): save it again as UTF-8");
+	/* a character cut at the end of what was read is the next read's:
+	 * back over its continuation bytes to its lead byte */
+	size_t k = n, m = n;
+	while (k > 0 && n - k < 3 && (u[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k > 0 && u[k - 1] >= 0xc0 &&
+	    (size_t)(u[k - 1] >= 0xf0 ? 4 : u[k - 1] >= 0xe0 ? 3 : 2) > n - (k - 1))
+		m = k - 1;
+	if (utf8_check(s, m, 1, NULL) == UTF8_INVALID)
+		return N_("it holds bytes that are not UTF-8 (a letter saved in another encoding, such as Windows-1258?): the file must be UTF-8 text; save it again as UTF-8");
 	return NULL;
 }

@@ -33,8 +33,9 @@ void utf8_scrub(char *s);
 /*
  * Why a line of a text file, as read (s[0..n), NUL bytes included; first:
  * the file's first line), shows the file is not UTF-8 text: a UTF-16 byte
- * order mark at its start, or a NUL byte (a file saved as UTF-16, or
- * damaged), which a reader of C strings would take for the line's end.
+ * order mark at its start, a NUL byte (a file saved as UTF-16, or
+ * damaged), which a reader of C strings would take for the line's end,
+ * or a byte that is no part of UTF-8 (a character cut at n aside).
  * A sentence marked N_() for the caller to translate and show after
  * "FILE line N: "; NULL when the line is text.
  */

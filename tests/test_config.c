@@ -183,6 +183,10 @@ int main(void)
 	     "this is not a setting\n"
 	     "bogus = 1\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: not a [section] or a key = value line: it has no \"=\"");
+	/* a section header left open: inih's own refusal, by its line */
+	conf("[node]\nhome = /h\n[http\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: not a [section] or a key = value line");
 
 	TEST_START("a config file that is a directory is refused, not read as empty");
@@ -194,6 +198,25 @@ int main(void)
 		ASSERT_TRUE(strstr(why, d) && strstr(why, "it is a directory"));
 		rmdir(d);
 	}
+
+	TEST_START("a line without \"=\" is refused at its line, \":\" not taken for it");
+	conf("[node]\nhome = /h\nlisten 127.0.0.1:7450\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: not a [section] or a key = value line: it has no \"=\"");
+	conf("[node]\nhome = /h\nlisten: 127.0.0.1:7450\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 3: not a [section] or a key = value line: it has no \"=\"");
+	/* a BOM, CRLF, comments, blank and continued lines are no such */
+	conf("\xef\xbb\xbf[node]\r\nhome = /h\r\n\r\n; a comment\r\n# another\r\npeers = a.example:1\r\n  b.example:2\r\n");
+	ASSERT_OK(parse("--config", path, NULL));
+
+	TEST_START("bytes that are not UTF-8 are named so, and a pasted non-breaking space is named");
+	conf("[limits]\nmax_peers = 8\xff\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: it holds bytes that are not UTF-8 (a letter saved in another encoding, such as Windows-1258?): the file must be UTF-8 text; save it again as UTF-8");
+	conf("[limits]\nmax_peers = 64\xc2\xa0\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: max_peers holds a non-breaking space (U+00A0, as pasted from a web page or a document), which looks like a space but is none: type the line again");
 
 	TEST_START("a config path that is a device or a pipe is refused, not read (it would never end)");
 	ASSERT_EQ(parse("--config", "/dev/zero", NULL), HAMLET_ECONFIG);
