@@ -592,10 +592,16 @@ static void status_print(const struct status_facts *st)
 	else
 		printf(_("conflicts: none\n"));
 	restoring_print(st);
+	if (!st->running && daemon_err == -EBUSY) {
+		/* it holds the node: this command missed its socket, which
+		 * the line before says */
+		printf(_("daemon: RUNNING, but this command cannot reach its socket (the line above says which socket, and what to do); its peers and what waits for them are not shown\n"));
+		store_txn_abort(t);
+		return;
+	}
 	if (!st->running && daemon_err) {
 		printf(_("daemon: DOES NOT ANSWER (%s): it may be stopped or stuck; nothing syncs meanwhile. Restart it (systemctl restart hamletd)\n"),
-		       daemon_err == -EBUSY ? _("its socket cannot be reached")
-					    : cli_strerror(daemon_err));
+		       cli_strerror(daemon_err));
 		store_txn_abort(t);
 		return;
 	}
@@ -676,7 +682,7 @@ int cmd_status(int argc, char **argv)
 			json_object_set_new(
 				j, "daemon_error",
 				json_string(daemon_err == -EBUSY
-						    ? _("its socket cannot be reached")
+						    ? cli_tr(N_("its socket cannot be reached"))
 						    : cli_strerror(daemon_err)));
 		cli_json_print(j);
 	} else {

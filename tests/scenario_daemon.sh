@@ -142,6 +142,11 @@ rm -rf "$T/bcopy"
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/stale.sock"
 launch x --socket "$T/stale.sock" && ok "a stale socket at --socket is replaced" || fail "a stale socket at --socket is replaced"
 check "and the daemon answers on it" "$H" --home "$T/x" status --socket "$T/stale.sock"
+"$H" --home "$T/x" status --socket "$T/nosuch.sock" >"$T/wrongsock.out" 2>&1
+check "status with a --socket it does not listen on: exit 1" test $? = 1
+check "it says the daemon runs and this command missed its socket, naming it" bash -c \
+	"grep -q '^daemon: RUNNING, but this command cannot reach its socket' '$T/wrongsock.out' && grep -q 'its socket $T/nosuch.sock cannot be reached' '$T/wrongsock.out'"
+check "and does not tell to restart a daemon that runs" bash -c "! grep -q 'Restart it' '$T/wrongsock.out'"
 kill "$PID"; wait "$PID" 2>/dev/null
 check "and its socket goes when it stops" test ! -e "$T/stale.sock"
 long="$T/$(printf 'h%.0s' $(seq 1 100))"
