@@ -337,7 +337,9 @@ int cli_check_scope(const char *scope, const char *what)
 	if (entry_scope_check(scope) < 0) {
 		cli_err(_("invalid %s \"%.140s\": use 1-8 lower-case segments of a-z, 0-9 and '-' joined by '/', like bk/bach-thong/quang-thuan/na-pai"),
 			what, scope);
-		return HAMLET_ESCOPE;
+		/* a value given on the command line in none of the forms
+		 * it takes: a usage error, as --expires 31/02/2027 is */
+		return CLI_EUSAGE;
 	}
 	return 0;
 }

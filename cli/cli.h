@@ -255,7 +255,9 @@ int cli_txn_read(struct node *n, struct store_txn **ret);
 
 /* The collection's schema, or NULL after printing the known ones. */
 const struct schema *cli_schema(const char *name);
-/* Check a record id and a scope; print what is wrong. 0 or HAMLET_*. */
+/* Check a record id (0 or HAMLET_*) and a scope given on the command
+ * line (0 or CLI_EUSAGE: a value in none of the forms it takes); print
+ * what is wrong. */
 int cli_check_id(const char *id);
 int cli_check_scope(const char *scope, const char *what);
 

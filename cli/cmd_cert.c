@@ -84,7 +84,7 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 			if (n > 1) {
 				cli_err(_("--%s '' (none) cannot go with other prefixes"),
 					what);
-				return HAMLET_ESCOPE;
+				return CLI_EUSAGE;
 			}
 			continue;
 		}
@@ -92,8 +92,10 @@ static int prefixes_set(const char *what, const char **v, size_t n,
 			out[k++][0] = 0;
 			continue;
 		}
-		if (cli_check_scope(v[i], what) < 0)
-			return HAMLET_ESCOPE;
+		char opt[16];
+		snprintf(opt, sizeof(opt), "--%s", what);
+		if (cli_check_scope(v[i], opt) < 0)
+			return CLI_EUSAGE;
 		snprintf(out[k++], CERT_SCOPE_MAX + 1, "%s", v[i]);
 	}
 	*ret_n = k;
@@ -332,25 +334,38 @@ static int cert_issue(int argc, char **argv)
 	    (r = cli_parse("cert issue", argc, argv, opts, pos, 0, &npos)) < 0)
 		return r;
 	if (!to || !name || !role || !out || nr == 0 || nw == 0) {
+		/* each one missing named: "--read" alone is easy to miss
+		 * among six */
+		char missing[80] = "";
+		const char *const names[] = { "--to", "--name", "--role",
+					      "--read", "--write", "--out" };
+		const int gone[] = { !to, !name, !role, nr == 0, nw == 0, !out };
+		for (size_t i = 0; i < 6; i++)
+			if (gone[i])
+				snprintf(missing + strlen(missing),
+					 sizeof(missing) - strlen(missing),
+					 "%s%s", missing[0] ? ", " : "",
+					 names[i]);
 		cli_usage_err("cert issue",
-			      _("--to, --name, --role, --read, --write and --out are required"));
+			      _("missing: %s (--to, --name, --role, --read, --write and --out are required; --write '' grants no writing)"),
+			      missing);
 		return CLI_EUSAGE;
 	}
-	if (hex_decode(to, c.subject, 32) < 0) {
-		cli_err(_("--to \"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf"),
-			to);
-		return HAMLET_EFORMAT;
-	}
-	if (!(c.role = cert_role_parse(role))) {
-		cli_err(_("--role \"%s\": use village, commune, district, province or auditor"),
-			role);
-		return HAMLET_EFORMAT;
-	}
+	/* an option's value in none of the forms it takes: a usage error
+	 * (exit 2), as --expires 31/02/2027 is */
+	if (hex_decode(to, c.subject, 32) < 0)
+		return cli_usage_err("cert issue",
+				     _("--to \"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf"),
+				     to);
+	if (!(c.role = cert_role_parse(role)))
+		return cli_usage_err("cert issue",
+				     _("--role \"%s\": use village, commune, district, province or auditor"),
+				     role);
 	snprintf(c.name, sizeof(c.name), "%s", name);
-	if (strlen(name) > CERT_MAX_NAME) {
-		cli_err(_("--name is longer than %d bytes"), CERT_MAX_NAME);
-		return HAMLET_EFORMAT;
-	}
+	if (strlen(name) > CERT_MAX_NAME)
+		return cli_usage_err("cert issue",
+				     _("--name is longer than %d bytes"),
+				     CERT_MAX_NAME);
 	if ((r = prefixes_set("read", reads, nr, c.read, &c.nread)) < 0 ||
 	    (r = prefixes_set("write", writes, nw, c.write, &c.nwrite)) < 0 ||
 	    (r = collections_set(collections, &c)) < 0)
@@ -360,6 +375,9 @@ static int cert_issue(int argc, char **argv)
 	if (expires &&
 	    (r = cli_expires_parse("cert issue", expires, 0, &c.expires_ms)) < 0)
 		return r;
+	if (expires && c.expires_ms <= hlc_wall_ms())
+		return cli_usage_err("cert issue",
+				     _("--expires %s is already past"), expires);
 	if (from && (r = date_start_ms(from, &c.not_before_ms)) < 0)
 		return r;
 	c.delegate = delegate;

@@ -110,6 +110,10 @@ static int token_create(int argc, char **argv)
 	if (!name || !role)
 		return cli_usage_err("token create",
 				     _("give --name NAME and --role read|write"));
+	if (tokens_name_check(name) < 0)
+		return cli_usage_err("token create",
+				     _("--name \"%.64s\" is not a token name: 1-%d of a-z, 0-9, '-', '_' and '.'"),
+				     name, TOKEN_MAX_NAME);
 	if (!(rl = token_role_parse(role)))
 		return cli_usage_err("token create",
 				     _("--role must be read or write, not \"%s\""),

@@ -84,9 +84,20 @@ refuse "a chain of another network does not hold" 1 "another network" \
 	"$H" cert show "$T/v.cert" --network "$T/o/other.network"
 printf 'garbage' >"$T/g.cert"
 refuse "a file that is not a chain is named" 4 "not a certificate chain" "$H" cert show "$T/g.cert"
-refuse "an unknown role is named" 4 "use village, commune" \
+refuse "an unknown role is named, a usage error (exit 2) as a bad --expires is" 2 "use village, commune" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role mayor \
 	--read bk --write bk --out "$T/y.cert"
+refuse "a --to that is no key is a usage error too" 2 '--to "abc" is not a node key' \
+	"$H" cert issue --root-key "$T/bk.root.key" --to abc --name x --role village \
+	--read bk --write bk --out "$T/y.cert"
+refuse "so is a scope in none of the forms a scope takes" 2 'invalid --read "BK"' \
+	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
+	--read BK --write bk --out "$T/y.cert"
+refuse "an --expires already past is named so, not as ending before it begins" 2 "\-\-expires 2020-01-01 is already past" \
+	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
+	--read bk --write bk --expires 2020-01-01 --out "$T/y.cert"
+refuse "the options missing are each named" 2 "missing: --read, --out" \
+	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village --write bk
 refuse "a bad date is named, a usage error as token create's" 2 "not a date: there is no month 13" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key v)" --name x --role village \
 	--read bk --write bk --expires 2030-13-45 --out "$T/y.cert"

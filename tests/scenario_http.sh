@@ -293,6 +293,7 @@ PY
 check "past its end the token is refused (401 token_expired), naming it" bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 401 token_expired GET /v1/status '$E' && grep -q 'short' '$BODY'"
 check "token list shows it EXPIRED" bash -c "'$H' --home '$T/a' token list | grep -q 'EXPIRED'"
 refuse "an end already past is refused" 2 'already past' A token create --name late --role read --expires 2020-01-01
+refuse "a name in none of the forms a token name takes is a usage error (exit 2), named" 2 '"a b" is not a token name' A token create --name 'a b' --role read
 refuse "an end that is not a date is refused, saying what to give" 2 'is not a date: give DD/MM/YYYY, YYYY-MM-DD, a number of days such as 90d, or never' A token create --name late --role read --expires tomorrow
 refuse "a day that is none (31/02) is refused, saying why" 2 'month 2 of 2027 has 28 days, there is no day 31; give DD/MM/YYYY' A token create --name late --role read --expires 31/02/2027
 check "the expired token is revoked like any other" A token revoke short

@@ -82,7 +82,7 @@ check "before the merger export shows HP-A in lc/bac-ha/na-hoi" bash -c "'$H' --
 check "another network's root key" "$H" network create other --out "$T/other"
 refuse "a move signed by a key that is not the root's is refused" 4 "not the root key" \
 	N P scope move lc/bac-ha lc/si-ma-cai --root-key "$T/other/other.root.key"
-refuse "a malformed scope is refused, named" 4 "invalid OLD scope" \
+refuse "a malformed scope is refused, named: a usage error (exit 2)" 2 "invalid OLD scope" \
 	N P scope move LC/Bac-Ha lc/si-ma-cai --root-key "$ROOT"
 refuse "a move under itself is refused" 4 "onto itself" \
 	N P scope move lc/bac-ha lc/bac-ha/x --root-key "$ROOT"

@@ -29,7 +29,7 @@ int token_role_parse(const char *s)
 	return 0;
 }
 
-static int name_check(const char *s)
+int tokens_name_check(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > TOKEN_MAX_NAME)
@@ -70,7 +70,7 @@ static int one_load(json_t *o, size_t i, struct token *t, char *why,
 			 i + 1);
 		return HAMLET_EFORMAT;
 	}
-	if (name_check(name) < 0 || !(t->role = token_role_parse(role)) ||
+	if (tokens_name_check(name) < 0 || !(t->role = token_role_parse(role)) ||
 	    (scope[0] && entry_scope_check(scope) < 0) ||
 	    sodium_hex2bin(t->hash, 32, hash, strlen(hash), NULL, &hl, NULL) !=
 		    0 ||
@@ -250,7 +250,7 @@ int tokens_create(const char *home, const char *name, int role,
 	struct create_ctx c = { name, scope ? scope : "", role, expires_ms,
 				out };
 
-	if (name_check(name) < 0) {
+	if (tokens_name_check(name) < 0) {
 		why_set(why, whylen,
 			 N_("bad token name \"%.64s\": 1-%d of a-z, 0-9, '-', '_' and '.'"),
 			 name, TOKEN_MAX_NAME);

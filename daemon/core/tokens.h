@@ -54,6 +54,9 @@ int token_role_parse(const char *s);
 int tokens_load(const char *home, struct tokens *ret, char *why,
 		size_t whylen);
 
+/* 0 when s is a token name: 1-TOKEN_MAX_NAME of a-z, 0-9, '-', '_', '.' */
+int tokens_name_check(const char *s);
+
 /*
  * Add a token (name unique, role, scope "" or a scope, expires_ms 0 or
  * the instant it ends, in the future) and write the file; out
