@@ -246,6 +246,9 @@ int cli_parse(const char *cmd, int argc, char **argv,
 						     _("option %s needs a value"), a);
 			inl = argv[++i];
 		}
+		/* "--out ''": no file at all, not a file named "" */
+		if (!inl[0] && strncmp(a, "--out", 5) == 0)
+			return cli_usage_err(cmd, _("option --out is empty: give the file to write"));
 		*val_dst = inl;
 	}
 	*ret_npos = npos;

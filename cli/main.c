@@ -771,8 +771,19 @@ int main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	if (cli_global.home && !cli_global.home[0]) {
+		/* not the default home, which "" would quietly become */
+		cli_usage_err(NULL, _("--home is empty: give the node's directory, such as --home /var/lib/hamlet"));
+		return CLI_EXIT_USAGE;
+	}
 	if (i >= argc) {
 		cli_usage(stderr);
+		/* "hamlet --home status": the command taken for the home */
+		if (i > 1 && cli_global.home && cli_command_find(cli_global.home))
+			cli_usage_err(NULL, _("no command: \"%s\" was taken for --home's directory; give the directory after --home, then the command"),
+				      cli_global.home);
+		else
+			cli_usage_err(NULL, _("no command given"));
 		return CLI_EXIT_USAGE;
 	}
 	if (!(c = cli_command_find(argv[i]))) {
