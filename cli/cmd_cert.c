@@ -197,8 +197,9 @@ static int collections_set(const char *list, struct cert *c)
 
 /* The issuer: the root key file, or a node holding a delegating chain. */
 struct issuer;
-static int issuer_open_with(const char *root_key, const char *home,
-			    struct node *open_, struct issuer *is);
+static int issuer_open_with(const char *cmd, const char *root_key,
+			    const char *home, struct node *open_,
+			    struct issuer *is);
 struct issuer {
 	uint8_t pk[32], *sk, network_id[32];
 	uint8_t *chain; /* the issuer's chain file, or NULL for the root */
@@ -219,8 +220,9 @@ static void issuer_close(struct issuer *is)
 
 /* open_: the node at home when this process has it open already (LMDB
  * allows one open of a store per process); it stays the caller's. */
-static int issuer_open_with(const char *root_key, const char *home,
-			    struct node *open_, struct issuer *is)
+static int issuer_open_with(const char *cmd, const char *root_key,
+			    const char *home, struct node *open_,
+			    struct issuer *is)
 {
 	struct node *n;
 	char why[512] = "";
@@ -228,7 +230,7 @@ static int issuer_open_with(const char *root_key, const char *home,
 
 	memset(is, 0, sizeof(*is));
 	if (!!root_key == !!home) {
-		cli_usage_err("cert", _("give --root-key FILE or --issuer-home DIR"));
+		cli_usage_err(cmd, _("give --root-key FILE or --issuer-home DIR"));
 		return CLI_EUSAGE;
 	}
 	if (root_key) {
@@ -401,7 +403,8 @@ static int cert_issue(int argc, char **argv)
 			ci.n = self;
 		}
 	}
-	if ((r = issuer_open_with(root_key, issuer_home, self, &is)) < 0)
+	if ((r = issuer_open_with("cert issue", root_key, issuer_home, self,
+				  &is)) < 0)
 		goto out;
 	/* a renewal: valid from where the key's earlier certificate ended,
 	 * so that what the node saved while it had lapsed goes through */
@@ -667,8 +670,8 @@ static int cert_revoke(int argc, char **argv)
 		char a[PATH_MAX], b[PATH_MAX];
 		int same = issuer_home && realpath(issuer_home, a) &&
 			   realpath(n->home, b) && strcmp(a, b) == 0;
-		if ((r = issuer_open_with(root_key, issuer_home,
-					  same ? n : NULL, &is)) < 0)
+		if ((r = issuer_open_with("cert revoke", root_key,
+					  issuer_home, same ? n : NULL, &is)) < 0)
 			goto out;
 	}
 	if (memcmp(n->net.id, is.network_id, 32) != 0) {

@@ -450,7 +450,7 @@ static void man_page(FILE *f)
 int cmd_help(int argc, char **argv)
 {
 	int man = 0, help = 0, npos = 0, r;
-	char *pos[1];
+	char *pos[2]; /* "help cert issue": cert's help, which has issue's */
 	const struct cli_opt opts[] = {
 		{ "--man", NULL, &man },
 		{ "--help", NULL, &help },
@@ -459,7 +459,7 @@ int cmd_help(int argc, char **argv)
 	};
 	const struct cli_command *c;
 
-	if ((r = cli_parse("help", argc, argv, opts, pos, 1, &npos)) < 0)
+	if ((r = cli_parse("help", argc, argv, opts, pos, 2, &npos)) < 0)
 		return cli_exit_code(r);
 	if (man) {
 		man_page(stdout);

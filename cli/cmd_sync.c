@@ -433,6 +433,10 @@ int cmd_sync(int argc, char **argv)
 		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400"));
 		goto out;
 	}
+	if (npos && !pos[0][0]) {
+		r = cli_usage_err("sync", _("the peer given is empty: give its name, its key or its HOST:PORT (hamlet peers list shows them), or none for every peer"));
+		goto out;
+	}
 	const char *sock = cli_socket_path(sockopt);
 	const char *typed = npos ? pos[0] : NULL;
 	char key[65], shown[256];

@@ -383,7 +383,7 @@ int cert_chain_decode_why(const uint8_t *buf, size_t len,
 		      len, (int)CERT_CHAIN_MAX_BYTES);
 	if (len < CHAIN_MAGIC_LEN || memcmp(buf, CHAIN_MAGIC, 7) != 0)
 		FAULT(HAMLET_EFORMAT,
-		      N_("it does not start with \"HAMLETC\": it is not a chain file"));
+		      N_("it does not start as a certificate does (with the bytes HAMLETC that \"hamlet cert issue --out FILE\" writes): a network file, a key or a bundle is no certificate"));
 	if (buf[7] != CHAIN_MAGIC[7])
 		FAULT(HAMLET_EVERSION,
 		      N_("the chain file is of version %d; this hamlet reads version %d"),

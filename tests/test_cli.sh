@@ -214,6 +214,9 @@ refuse "an empty --home is a usage error, not the default home" 2 '--home is emp
 check "and names no other directory" bash -c "! grep -q /var/lib/hamlet '$T/refused' || grep -q 'such as --home /var/lib/hamlet' '$T/refused'"
 refuse "a command taken for --home's directory is told so" 2 '"status" was taken for --home.s directory' "$H" --home status
 refuse "an empty --out is a usage error naming --out" 2 'option --out is empty: give the file to write' A summary --out ''
+check "help cert issue shows cert's help, issue's with it" bash -c "'$H' help cert issue | grep -q '^usage: hamlet cert issue '"
+refuse "sync of an empty peer name is a usage error, not a peer named ''" 2 'the peer given is empty' A sync ''
+refuse "the network file given to cert install is told to be no certificate" 4 'a network file, a key or a bundle is no certificate' A cert install "$T/cli.network"
 refuse "token create --expires 0d asks for at least 1 day" 2 \
 	'--expires "0d": give at least 1 day, such as 1d' A token create --name zero --role read --expires 0d
 refuse "and names the most days taken" 2 '--expires "36501d": give at most 36500 days' \
