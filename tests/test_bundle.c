@@ -651,6 +651,20 @@ int main(void)
 					   "the file ends 10 bytes after its start") != NULL);
 		}
 		bundle_report_close(&rep);
+		/* cut inside the trailer's 8-byte start: a cut too, not
+		 * "malformed data" */
+		th_spit(bad, p, r1 + 5);
+		ASSERT_OK(bundle_check(bad, NULL, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.trailer, BUNDLE_TRAILER_MISSING);
+		ASSERT_EQ(rep.damaged_frames, 1);
+		{
+			char want[160];
+			snprintf(want, sizeof(want),
+				 "the file ends 5 bytes into the start of a frame at byte %zu (a frame's start is 8 bytes): it is cut short",
+				 r1);
+			ASSERT_TRUE(strstr(rep.problems.v[0].text, want) != NULL);
+		}
+		bundle_report_close(&rep);
 		/* the trailer's length damaged, nothing cut: the last frame
 		 * is named, not only a cut */
 		{

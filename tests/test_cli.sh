@@ -249,6 +249,11 @@ refuse "nor a workbook over another zip file (a .docx)" 4 'letter.docx exists an
 mkfifo "$T/a-fifo"
 refuse "a summary is not written over a device or a pipe (exit 4)" 4 'a-fifo: it is a directory or a device, not a file' A summary --out "$T/a-fifo"
 refuse "nor a bundle" 4 'it is a directory or a device, not a file' A bundle create --unsealed "$T/a-fifo"
+refuse "a pipe given as the summary to read is refused at once, not waited on" 4 'a-fifo is not a file but a device, a pipe or a socket: name the summary' \
+	timeout 20 "$H" --home "$T/a" bundle create --for "$T/a-fifo" "$T/from-fifo.bundle"
+check "a bundle for the summary" A bundle create --unsealed "$T/for-mixup.bundle"
+refuse "a bundle given where the summary goes is named a bundle, and told where it goes" 4 'for-mixup.bundle is a bundle, not a summary: import it with "hamlet bundle import' \
+	A bundle create --for "$T/for-mixup.bundle" "$T/from-mixup.bundle"
 check "the pipe is still one" test -p "$T/a-fifo"
 check "the file is as it was" bash -c "[ \"\$(cat '$T/precious.txt')\" = 'Danh sach ho dan' ] && ! ls '$T'/precious.txt.* 2>/dev/null"
 check "an earlier bundle, summary or workbook is replaced" bash -c "

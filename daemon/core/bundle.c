@@ -514,7 +514,14 @@ int bundle__walk_file(const char *path, struct walk *wk)
 			size_t olimit;
 			int otype;
 			rep->damaged_frames++;
-			if (bundle_reader_cut_at(&rd, bad, &declared)) {
+			if (len - bad < BUNDLE_FRAME_HDR) {
+				/* not even a frame's start is whole */
+				problems_add(&rep->problems, "damaged",
+					     N_("the file ends %zu bytes into the start of a frame at byte %zu (a frame's start is %d bytes): it is cut short"),
+					     len - bad, walk_at(wk, bad),
+					     BUNDLE_FRAME_HDR);
+				tail_bad = 0;
+			} else if (bundle_reader_cut_at(&rd, bad, &declared)) {
 				problems_add(&rep->problems, "damaged",
 					     N_("frame at byte %zu is cut short: it declares %u bytes, and the file ends %zu bytes after its start"),
 					     walk_at(wk, bad), (unsigned)declared,

@@ -2,10 +2,12 @@
 #include "outfile.h"
 #include "why.h"
 
+#include "bundle_format.h"
 #include "error.h"
 #include "hlc.h"
 #include "log.h"
 #include "mp.h"
+#include "seal.h"
 #include "trustset.h"
 
 #include <errno.h>
@@ -181,9 +183,20 @@ int summary_read(const char *path, struct summary **ret, char *why,
 
 	if (!s)
 		return -ENOMEM;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+	/* not blocking in open() on a FIFO, which is refused below */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+	    fstat(fd, &sb) != 0) {
 		r = -errno;
 		why_set(why, whylen, N_("cannot read %s: %s"), path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		why_set(why, whylen,
+			S_ISDIR(sb.st_mode)
+				? N_("%s is a directory, not a summary: name the summary's file in it")
+				: N_("%s is not a file but a device, a pipe or a socket: name the summary's file"),
+			path);
+		r = HAMLET_EFORMAT;
 		goto fail;
 	}
 	if (sb.st_size > 0)
@@ -203,6 +216,16 @@ int summary_read(const char *path, struct summary **ret, char *why,
 			why_set(why, whylen,
 				N_("summary %s is cut short: only its first %zu bytes are there. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
 				path, (size_t)sb.st_size);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (sb.st_size >= 8 && map != MAP_FAILED &&
+	    (memcmp(map, BUNDLE_MAGIC, 8) == 0 ||
+	     memcmp(map, SEAL_MAGIC, 8) == 0)) {
+		/* the other file of the trip, taken for this one */
+		why_set(why, whylen,
+			N_("%s is a bundle, not a summary: import it with \"hamlet bundle import %s\"; a summary is what \"hamlet summary --out FILE\" writes at the node the bundle is for"),
+			path, path);
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}
