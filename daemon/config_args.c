@@ -144,6 +144,24 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 	c->http_request_s = 60;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const char **one = o == 'h'   ? &home
+				   : o == 'c' ? &cfg
+				   : o == 'l' ? &listen
+				   : o == 's' ? &sock
+				   : o == 't' ? &http
+					      : NULL;
+		if (one && *one) {
+			/* which of the two was meant? (--peer adds up) */
+			snprintf(why, whylen,
+				 _("--%s is given twice (\"%s\", then \"%s\"): give it once"),
+				 o == 'h'   ? "home"
+				 : o == 'c' ? "config"
+				 : o == 'l' ? "listen"
+				 : o == 's' ? "socket"
+					    : "http",
+				 *one, optarg);
+			return -EINVAL;
+		}
 		switch (o) {
 		case 'h': home = optarg; break;
 		case 'c': cfg = optarg; break;

@@ -389,6 +389,14 @@ int main(void)
 	ASSERT_STREQ(why, "--peer \"127.0.0.1:0\": the port must be 1-65535");
 	ASSERT_EQ(parse("--home", "/h", "--http", "127.0.0.1:0", NULL), -EINVAL);
 	ASSERT_STREQ(why, "--http \"127.0.0.1:0\": the port must be 1-65535");
+	/* one value given twice on the command line: which was meant? */
+	ASSERT_EQ(parse("--home", "/h", "--listen", "127.0.0.1:7450",
+			"--listen", "127.0.0.1:7451", NULL), -EINVAL);
+	ASSERT_STREQ(why, "--listen is given twice (\"127.0.0.1:7450\", then \"127.0.0.1:7451\"): give it once");
+	ASSERT_EQ(parse("--home", "/h", "--home", "/i", NULL), -EINVAL);
+	/* --peer adds up */
+	ASSERT_OK(parse("--home", "/h", "--peer", "a.example:1", "--peer",
+			"b.example:2", NULL));
 	conf("[node]\nhome = /h\nlisten = 127.0.0.1:0\n");
 	ASSERT_OK(parse("--config", path, NULL));
 	ASSERT_STREQ(cfg.listen, "127.0.0.1:0");
