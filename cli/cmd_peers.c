@@ -241,6 +241,32 @@ int cmd_peers(int argc, char **argv)
 					  PEERS_HOST_MAX, PEERS_ADDR_MAX);
 			goto out;
 		}
+		if (add) {
+			/* one already in the list is said so, not "added" */
+			int there = 0;
+			if ((r = cli_rpc(sock, "peers", NULL, 0, &doc, &buf,
+					 &res)) < 0)
+				goto out;
+			for (uint32_t i = 0;
+			     res->type == MSGPACK_OBJECT_ARRAY &&
+			     i < res->via.array.size;
+			     i++) {
+				const msgpack_object *a = &res->via.array.ptr[i];
+				there |= a->type == MSGPACK_OBJECT_STR &&
+					 a->via.str.size == strlen(pos[1]) &&
+					 memcmp(a->via.str.ptr, pos[1],
+						a->via.str.size) == 0;
+			}
+			mp_doc_close(&doc);
+			free(buf);
+			buf = NULL;
+			if (there) {
+				printf(_("%s is already among the daemon's peers: nothing changed\n"),
+				       pos[1]);
+				r = 0;
+				goto out;
+			}
+		}
 		if ((r = cli_rpc(sock, add ? "peer_add" : "peer_remove", pos[1],
 				 0, &doc, &buf, &res)) < 0)
 			goto out;
