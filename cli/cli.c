@@ -136,6 +136,8 @@ int cli_exit_code(int err)
 		return CLI_EXIT_LATER;
 	case CLI_EDAMAGED:
 		return CLI_EXIT_DAMAGED;
+	case CLI_EUNREACHED:
+		return CLI_EXIT_SYSTEM;
 	default:
 		return CLI_EXIT_SYSTEM;
 	}
@@ -246,9 +248,12 @@ int cli_parse(const char *cmd, int argc, char **argv,
 						     _("option %s needs a value"), a);
 			inl = argv[++i];
 		}
-		/* "--out ''": no file at all, not a file named "" */
+		/* "--out ''": no file at all, not a file named ""; "--home
+		 * ''": not the default home */
 		if (!inl[0] && strncmp(a, "--out", 5) == 0)
 			return cli_usage_err(cmd, _("option --out is empty: give the file to write"));
+		if (!inl[0] && val_dst == &cli_global.home)
+			return cli_usage_err(cmd, _("--home is empty: give the node's directory, such as --home /var/lib/hamlet"));
 		*val_dst = inl;
 	}
 	*ret_npos = npos;

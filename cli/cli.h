@@ -48,6 +48,8 @@ enum cli_exit {
 #define CLI_EPROBLEMS (-2001) /* the command ran and found problems */
 #define CLI_ELATER (-2002)    /* not all done: do it again later (exit 7) */
 #define CLI_EDAMAGED (-2003)  /* the store's files do not read (exit 6) */
+/* hamletd runs on the home, but its socket is not reached (exit 5) */
+#define CLI_EUNREACHED (-2004)
 
 /* --- the dispatch table (cli/main.c) ---------------------------------- */
 
@@ -527,7 +529,7 @@ int cli_daemon_up(void);
  * One request to hamletd. On success *ret_result is the answer's result
  * (borrowed from ret_doc, which borrows *ret_buf: close the doc, then free
  * the buffer). -ENOENT when no daemon runs (printed unless quiet_if_down);
- * -EBUSY (printed) when one runs on the home but not at sock.
+ * CLI_EUNREACHED (printed) when one runs on the home but not at sock.
  */
 int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,

@@ -137,13 +137,13 @@ static int daemon_unreachable(const char *sock, int r, int quiet_if_down)
 	if (held && cli_global.socket_opt) {
 		cli_err(_("hamletd (pid %s) runs on %s, but its socket %s cannot be reached (%s); nothing was done: if the socket is elsewhere, give it with --socket or $HAMLET_SOCKET; if it was deleted, restart hamletd (systemctl restart hamletd)"),
 			pid[0] ? pid : "?", cli_home(), sock, cli_strerror(r));
-		return -EBUSY;
+		return CLI_EUNREACHED;
 	}
 	if (held) {
 		cli_err(_("hamletd (pid %s) runs on %s, but its socket %s cannot be reached (%s); nothing was done: if the socket is elsewhere, give it with $HAMLET_SOCKET, set before the command (HAMLET_SOCKET=PATH %s …); if it was deleted, restart hamletd (systemctl restart hamletd)"),
 			pid[0] ? pid : "?", cli_home(), sock, cli_strerror(r),
 			cli_prog());
-		return -EBUSY;
+		return CLI_EUNREACHED;
 	}
 	if (r == -ENAMETOOLONG && !quiet_if_down) {
 		cli_err(cli_global.socket_opt

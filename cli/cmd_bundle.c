@@ -668,7 +668,8 @@ static int bundle_import_run(const char *path)
 	    rep.stats.applied + rep.stats.released > 0)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
 	if (import_failed(&rep) && !cli_global.json) {
-		if (rep.trailer == BUNDLE_TRAILER_MISSING && !rep.entries)
+		if (rep.trailer == BUNDLE_TRAILER_MISSING && !rep.entries &&
+		    !rep.damaged_frames)
 			/* cut before any entry: nothing verified to speak of */
 			printf(_("the file is cut short before any entry it was to carry: nothing imported; copy it again from its sender\n"));
 		else if (rep.trailer == BUNDLE_TRAILER_MISSING &&

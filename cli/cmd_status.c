@@ -592,7 +592,7 @@ static void status_print(const struct status_facts *st)
 	else
 		printf(_("conflicts: none\n"));
 	restoring_print(st);
-	if (!st->running && daemon_err == -EBUSY) {
+	if (!st->running && daemon_err == CLI_EUNREACHED) {
 		/* it holds the node: this command missed its socket, which
 		 * the line before says */
 		printf(_("daemon: RUNNING, but this command cannot reach its socket (the line above says which socket, and what to do); its peers and what waits for them are not shown\n"));
@@ -681,7 +681,7 @@ int cmd_status(int argc, char **argv)
 		if (daemon_err)
 			json_object_set_new(
 				j, "daemon_error",
-				json_string(daemon_err == -EBUSY
+				json_string(daemon_err == CLI_EUNREACHED
 						    ? cli_tr(N_("its socket cannot be reached"))
 						    : cli_strerror(daemon_err)));
 		cli_json_print(j);

@@ -246,7 +246,7 @@ const struct cli_option_help report_opts[] = {
 
 const char *const digest_syn[] = { "digest [--json]", NULL };
 
-const char *const help_syn[] = { "help [COMMAND]", NULL };
+const char *const help_syn[] = { "help [COMMAND [SUBCOMMAND]]", NULL };
 
 const char *const status_syn[] = { "status [--json] [--socket PATH]",
 					  NULL };

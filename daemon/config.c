@@ -461,9 +461,13 @@ static void section_line(struct parse_ctx *pc, const char *str, size_t n)
 
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
+	/* an indented "[fe80::1]:7450" under peers = continues it */
+	if (p > str && pc->key_seen)
+		return;
 	if (p == end || *p != '[' ||
 	    !(close = memchr(p + 1, ']', (size_t)(end - p - 1))))
 		return;
+	pc->key_seen = 0;
 	if ((size_t)(close - p - 1) >= sizeof(name)) {
 		fault_set(pc, _("unknown section [%.*s…]: the sections are [node], [http], [budget] and [limits]"),
 			  32, p + 1);
@@ -483,6 +487,7 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 	struct parse_ctx *pc = user;
 	struct config *c = pc->c;
 
+	pc->key_seen = 1;
 	if (!section[0]) {
 		fault_set(pc, _("\"%s\" stands before any [section]: put it under [node], [http], [budget] or [limits]"),
 			  name);
@@ -625,7 +630,8 @@ static char *read_line(char *str, int num, void *stream)
 		pc->line++;
 	n = (size_t)((char *)memrchr(str, 0, (size_t)num) - str);
 	/* inih would read a line only up to a NUL: a value cut short */
-	if ((text = utf8_line_fault(str, n, pc->reads == 1)))
+	if ((text = utf8_line_fault(str, n, pc->reads == 1,
+				    n == (size_t)num - 1 && str[n - 1] != '\n')))
 		fault_set(pc, "%s", _(text));
 	if (pc->at_line_start) {
 		section_line(pc, str, n);
@@ -652,6 +658,7 @@ int config__parse_file(struct parse_ctx *pc, const char *path, char *why,
 	pc->fault[0] = 0;
 	pc->line = pc->reads = 0;
 	pc->at_line_start = 1;
+	pc->key_seen = 0;
 	{
 		/* not blocking in open() on a FIFO; a directory opens, then
 		 * reads as nothing, /dev/zero as no end, a FIFO never ends
@@ -665,8 +672,14 @@ int config__parse_file(struct parse_ctx *pc, const char *path, char *why,
 				 strerror(errno));
 			return HAMLET_ECONFIG;
 		}
-		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-		    sb.st_size > CONFIG_MAX_FILE) {
+		if (fstat(fd, &sb) < 0) {
+			snprintf(why, whylen,
+				 _("cannot read config file %s: %s"), path,
+				 strerror(errno));
+			close(fd);
+			return HAMLET_ECONFIG;
+		}
+		if (!S_ISREG(sb.st_mode) || sb.st_size > CONFIG_MAX_FILE) {
 			int dir = S_ISDIR(sb.st_mode);
 			int reg = S_ISREG(sb.st_mode);
 			close(fd);

@@ -25,6 +25,9 @@ struct parse_ctx {
 	/* reading */
 	FILE *f;
 	int line, reads, at_line_start;
+	/* a key was given since the last [section] header: an indented
+	 * line then continues its value, as inih reads it */
+	int key_seen;
 	/* the keys of one value met so far, "section/name", and their lines */
 	struct {
 		char key[48];

@@ -392,7 +392,8 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		/* what follows the last good frame does not open: a frame
 		 * cut short, or a whole one damaged (a full-length file) */
 		report(problem, ctx, len,
-		       N_("the sealed file ends without its last frame: what follows frame %llu is cut short or damaged (see above); copy it again from its sender"),
+		       next == 0 ? N_("the sealed file ends without its last frame: none of its frames opens, from the first on (cut short or damaged, see above); copy it again from its sender")
+				 : N_("the sealed file ends without its last frame: what follows its first %llu frames is cut short or damaged (see above); copy it again from its sender"),
 		       (unsigned long long)next);
 	else if (!o.complete)
 		report(problem, ctx, len,

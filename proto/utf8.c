@@ -99,7 +99,7 @@ void utf8_scrub(char *s)
 	}
 }
 
-const char *utf8_line_fault(const char *s, size_t n, int first)
+const char *utf8_line_fault(const char *s, size_t n, int first, int cut)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
@@ -113,7 +113,7 @@ const char *utf8_line_fault(const char *s, size_t n, int first)
 	size_t k = n, m = n;
 	while (k > 0 && n - k < 3 && (u[k - 1] & 0xc0) == 0x80)
 		k--;
-	if (k > 0 && u[k - 1] >= 0xc0 &&
+	if (cut && k > 0 && u[k - 1] >= 0xc0 &&
 	    (size_t)(u[k - 1] >= 0xf0 ? 4 : u[k - 1] >= 0xe0 ? 3 : 2) > n - (k - 1))
 		m = k - 1;
 	if (utf8_check(s, m, 1, NULL) == UTF8_INVALID)

@@ -35,10 +35,11 @@ void utf8_scrub(char *s);
  * the file's first line), shows the file is not UTF-8 text: a UTF-16 byte
  * order mark at its start, a NUL byte (a file saved as UTF-16, or
  * damaged), which a reader of C strings would take for the line's end,
- * or a byte that is no part of UTF-8 (a character cut at n aside).
+ * or a byte that is no part of UTF-8 (cut: the read stopped at n, not
+ * at the line's end, so that a character begun there ends in the next).
  * A sentence marked N_() for the caller to translate and show after
  * "FILE line N: "; NULL when the line is text.
  */
-const char *utf8_line_fault(const char *s, size_t n, int first);
+const char *utf8_line_fault(const char *s, size_t n, int first, int cut);
 
 #endif

@@ -211,6 +211,7 @@ refuse "a \\u0000 in a value is refused in words a user can act on" 4 \
 	'\\u0000 is not allowed near' A put health_profile FB-3 '{"allergies":"a\u0000b"}'
 check "without the name of a JSON library's option" bash -c "! grep -q JSON_ALLOW_NUL '$T/refused'"
 refuse "an empty --home is a usage error, not the default home" 2 '--home is empty' "$H" --home '' status
+refuse "after the command too" 2 '--home is empty' "$H" status --home ''
 check "and names no other directory" bash -c "! grep -q /var/lib/hamlet '$T/refused' || grep -q 'such as --home /var/lib/hamlet' '$T/refused'"
 refuse "a command taken for --home's directory is told so" 2 '"status" was taken for --home.s directory' "$H" --home status
 refuse "an empty --out is a usage error naming --out" 2 'option --out is empty: give the file to write' A summary --out ''

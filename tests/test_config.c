@@ -214,6 +214,10 @@ int main(void)
 	conf("[limits]\nmax_peers = 8\xff\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 2: it holds bytes that are not UTF-8 (a letter saved in another encoding, such as Windows-1258?): the file must be UTF-8 text; save it again as UTF-8");
+	/* a stray byte ending a last line without its newline too */
+	conf("[limits]\nmax_peers = 8\xea");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: it holds bytes that are not UTF-8 (a letter saved in another encoding, such as Windows-1258?): the file must be UTF-8 text; save it again as UTF-8");
 	conf("[limits]\nmax_peers = 64\xc2\xa0\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 2: max_peers holds a non-breaking space (U+00A0, as pasted from a web page or a document), which looks like a space but is none: type the line again");
@@ -251,9 +255,15 @@ int main(void)
 	conf("[node]\nhome = /h\n[limts]\n# max_peers = 8\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: unknown section [limts]: the sections are [node], [http], [budget] and [limits]");
-	conf("[node]\nhome = /h\n  [Node]  ; indented, a comment after it\n");
+	conf("[node]\nhome = /h\n[Node]  ; a comment after it\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: unknown section [Node]: the sections are [node], [http], [budget] and [limits]");
+	/* an indented line under a key continues its value, as inih reads
+	 * it: an IPv6 peer there is no header */
+	conf("[node]\nhome = /h\npeers = 10.0.0.2:7450\n        [fe80::1]:7450\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_EQ(cfg.npeers, 2);
+	ASSERT_STREQ(cfg.peers[1], "[fe80::1]:7450");
 	/* a known section still names the unknown key */
 	conf("[node]\nhome = /h\n[http]\nlistn = 127.0.0.1:8\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);

@@ -514,7 +514,9 @@ int bundle__walk_file(const char *path, struct walk *wk)
 			size_t olimit;
 			int otype;
 			rep->damaged_frames++;
-			if (len - bad < BUNDLE_FRAME_HDR) {
+			if (len - bad < BUNDLE_FRAME_HDR && !seen_trailer &&
+			    /* a frame starts 'h' 'm' (bundle_format.h) */
+			    memcmp(map + bad, "hm", len - bad < 2 ? len - bad : 2) == 0) {
 				/* not even a frame's start is whole */
 				problems_add(&rep->problems, "damaged",
 					     N_("the file ends %zu bytes into the start of a frame at byte %zu (a frame's start is %d bytes): it is cut short"),

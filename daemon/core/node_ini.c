@@ -60,7 +60,7 @@ static char *ini_read_line(char *str, int num, void *stream)
 	c->at += n;
 	if (n > 0 && p[strspn(p, " \t")] == '[')
 		c->section_line = c->line;
-	if (!c->not_text && (why = utf8_line_fault(p, n, c->line == 1))) {
+	if (!c->not_text && (why = utf8_line_fault(p, n, c->line == 1, 0))) {
 		c->not_text = why;
 		c->not_text_line = c->line;
 	}

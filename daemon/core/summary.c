@@ -220,8 +220,9 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		goto fail;
 	}
 	if (sb.st_size >= 8 && map != MAP_FAILED &&
-	    (memcmp(map, BUNDLE_MAGIC, 8) == 0 ||
-	     memcmp(map, SEAL_MAGIC, 8) == 0)) {
+	    (memcmp(map, BUNDLE_MAGIC, 7) == 0 ||
+	     memcmp(map, SEAL_MAGIC, 7) == 0)) {
+		/* of any version: the magic less its version byte */
 		/* the other file of the trip, taken for this one */
 		why_set(why, whylen,
 			N_("%s is a bundle, not a summary: import it with \"hamlet bundle import %s\"; a summary is what \"hamlet summary --out FILE\" writes at the node the bundle is for"),
