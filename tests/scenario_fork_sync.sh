@@ -89,7 +89,8 @@ has V "V's forks marks the seq 2 V holds as the feed's own entry" "^  seq 2 .*th
 has V "and the copy's seq 2 as the one kept as evidence" "^  seq 2 .*kept as evidence\$" forks
 has V "V's status warns of it first, naming both causes" "^WARNING: this node's key signed two different entries at seq 2 of its feed bk/c1/v1: .* Either another PC uses this key .*: stop that PC. Or this PC's store was put back from a backup" status
 has V "status --json lists it in own_forks" '"scope": "bk/c1/v1"' status --json
-check "V's next write in that feed is refused, naming the fork" bash -c "! '$H' --home '$T/V' put health_profile V-2 '{\"person_id\":\"001000000002\",\"full_name\":\"B\",\"birth_date\":\"1990-01-01\"}' >'$T/out' 2>&1 && grep -q 'frozen after a fork' '$T/out'"
+check "V's next write in that feed is refused, naming the fork" bash -c "! '$H' --home '$T/V' put health_profile V-2 '{\"person_id\":\"001000000002\",\"full_name\":\"B\",\"birth_date\":\"1990-01-01\"}' >'$T/frozen.out' 2>&1 && grep -q 'frozen after a fork' '$T/frozen.out'"
+check "and told what to do: a new key and certificate from the administrator" grep -q 'the administrator gives this node a new key and certificate' "$T/frozen.out"
 check "C writes a record in V's scope" N C put health_profile C-V --scope bk/c1/v1 '{"person_id":"001000000009","full_name":"From C","birth_date":"1990-01-01"}'
 check "and V receives it (15 s)" within 15 N V get health_profile C-V
 check "V's sync --wait: not in sync (exit 1), its own feed frozen" bash -c "'$H' --home '$T/V' sync --wait --timeout 10 2>'$T/out'; [ \$? = 1 ] && grep -q \"this node's own feed bk/c1/v1 is frozen after a fork at seq 2\" '$T/out'"

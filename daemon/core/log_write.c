@@ -150,7 +150,7 @@ static int entry_for_op(struct writer *w, const struct log_op *op,
 	}
 	if (f.forked) {
 		why_set(w->why, w->whylen,
-			 N_("this node's feed %s is frozen after a fork (was this node's key copied to another machine?)"),
+			 N_("this node's feed %s is frozen after a fork (its key signed two entries at one seq: copied to another machine, or this store put back from a backup and written again): nothing more is written in it; the administrator gives this node a new key and certificate (docs/admin-guide.md, \"A PC breaks or is replaced\")"),
 			 scope);
 		return HAMLET_EFORKED;
 	}
