@@ -6,6 +6,7 @@
 #include "entry.h"
 #include "error.h"
 #include "i18n.h"
+#include "infile.h"
 #include "utf8.h"
 
 #include <arpa/inet.h>
@@ -660,42 +661,33 @@ int config__parse_file(struct parse_ctx *pc, const char *path, char *why,
 	pc->at_line_start = 1;
 	pc->key_seen = 0;
 	{
-		/* not blocking in open() on a FIFO; a directory opens, then
-		 * reads as nothing, /dev/zero as no end, a FIFO never ends
-		 * without a writer: a regular file only, of a bounded size
-		 * (a reload runs on the daemon's loop) */
+		/* a regular file only (infile.h), of a bounded size: a
+		 * reload runs on the daemon's loop */
 		struct stat sb;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		int fd = infile_open(path, &sb);
+		if (fd == -EISDIR) {
+			snprintf(why, whylen,
+				 _("cannot read config file %s: it is a directory"),
+				 path);
+			return HAMLET_ECONFIG;
+		}
+		if (fd == -ENODEV) {
+			snprintf(why, whylen,
+				 _("cannot read config file %s: it is not a regular file (a device, a pipe or a socket); give the path of the file itself"),
+				 path);
+			return HAMLET_ECONFIG;
+		}
 		if (fd < 0) {
 			snprintf(why, whylen,
 				 _("cannot open config file %s: %s"), path,
-				 strerror(errno));
+				 strerror(-fd));
 			return HAMLET_ECONFIG;
 		}
-		if (fstat(fd, &sb) < 0) {
+		if (sb.st_size > CONFIG_MAX_FILE) {
+			close(fd);
 			snprintf(why, whylen,
-				 _("cannot read config file %s: %s"), path,
-				 strerror(errno));
-			close(fd);
-			return HAMLET_ECONFIG;
-		}
-		if (!S_ISREG(sb.st_mode) || sb.st_size > CONFIG_MAX_FILE) {
-			int dir = S_ISDIR(sb.st_mode);
-			int reg = S_ISREG(sb.st_mode);
-			close(fd);
-			if (dir)
-				snprintf(why, whylen,
-					 _("cannot read config file %s: it is a directory"),
-					 path);
-			else if (!reg)
-				snprintf(why, whylen,
-					 _("cannot read config file %s: it is not a regular file (a device, a pipe or a socket); give the path of the file itself"),
-					 path);
-			else
-				snprintf(why, whylen,
-					 _("cannot read config file %s: it is %lld bytes, more than the %d a config file may have"),
-					 path, (long long)sb.st_size,
-					 CONFIG_MAX_FILE);
+				 _("cannot read config file %s: it is %lld bytes, more than the %d a config file may have"),
+				 path, (long long)sb.st_size, CONFIG_MAX_FILE);
 			return HAMLET_ECONFIG;
 		}
 		if (!(pc->f = fdopen(fd, "r"))) {

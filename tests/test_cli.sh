@@ -212,6 +212,8 @@ refuse "a \\u0000 in a value is refused in words a user can act on" 4 \
 check "without the name of a JSON library's option" bash -c "! grep -q JSON_ALLOW_NUL '$T/refused'"
 refuse "an empty --home is a usage error, not the default home" 2 '--home is empty' "$H" --home '' status
 refuse "after the command too" 2 '--home is empty' "$H" status --home ''
+check "node P, whose node.conf becomes a pipe" bash -c "'$H' --home '$T/piped' init --network '$T/cli.network' --scope bk/p >/dev/null && mv '$T/piped/node.conf' '$T/piped-node.conf' && mkfifo '$T/piped/node.conf'"
+refuse "a node.conf that is a pipe is refused at once, not waited on for a writer" 4 'node.conf is not a regular file' timeout 20 "$H" --home "$T/piped" status
 check "and names no other directory" bash -c "! grep -q /var/lib/hamlet '$T/refused' || grep -q 'such as --home /var/lib/hamlet' '$T/refused'"
 refuse "a command taken for --home's directory is told so" 2 '"status" was taken for --home.s directory' "$H" --home status
 refuse "an empty --out is a usage error naming --out" 2 'option --out is empty: give the file to write' A summary --out ''

@@ -76,6 +76,13 @@ static int parse(const char *first, ...)
 	return config_from_args(argc, argv, &cfg, why, sizeof(why));
 }
 
+/* 1 when --config p is refused, the message naming p and holding text */
+static int refused_as(const char *p, const char *text)
+{
+	return parse("--config", p, NULL) == HAMLET_ECONFIG && strstr(why, p) &&
+	       strstr(why, text);
+}
+
 /* The same, with stdout going to a file whose text lands in out. */
 static int parse_capturing(const char *arg, char *out, size_t cap)
 {
@@ -194,8 +201,7 @@ int main(void)
 		char d[4200];
 		snprintf(d, sizeof(d), "%s.d", path);
 		ASSERT_OK(mkdir(d, 0700));
-		ASSERT_EQ(parse("--config", d, NULL), HAMLET_ECONFIG);
-		ASSERT_TRUE(strstr(why, d) && strstr(why, "it is a directory"));
+		ASSERT_TRUE(refused_as(d, "it is a directory"));
 		rmdir(d);
 	}
 
@@ -223,15 +229,13 @@ int main(void)
 	ASSERT_WHY("line 2: max_peers holds a non-breaking space (U+00A0, as pasted from a web page or a document), which looks like a space but is none: type the line again");
 
 	TEST_START("a config path that is a device or a pipe is refused, not read (it would never end)");
-	ASSERT_EQ(parse("--config", "/dev/zero", NULL), HAMLET_ECONFIG);
-	ASSERT_TRUE(strstr(why, "/dev/zero") && strstr(why, "not a regular file"));
+	ASSERT_TRUE(refused_as("/dev/zero", "not a regular file"));
 	{
 		char fifo[4200];
 		snprintf(fifo, sizeof(fifo), "%s.fifo", path);
 		ASSERT_OK(mkfifo(fifo, 0600));
 		/* opened without blocking for a writer that never comes */
-		ASSERT_EQ(parse("--config", fifo, NULL), HAMLET_ECONFIG);
-		ASSERT_TRUE(strstr(why, fifo) && strstr(why, "not a regular file"));
+		ASSERT_TRUE(refused_as(fifo, "not a regular file"));
 		unlink(fifo);
 	}
 

@@ -2,6 +2,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "infile.h"
 #include "seal.h"
 #include "summary.h"
 
@@ -218,31 +219,24 @@ static int walk_open(const char *path, struct walk *wk,
 	struct stat sb;
 	int fd, r;
 
-	/* not blocking in open() on a FIFO, which is refused below */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
-	    fstat(fd, &sb) != 0) {
-		r = errno == ENOENT ? -ENOENT : -errno;
-		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	if (S_ISDIR(sb.st_mode)) {
+	if ((fd = infile_open(path, &sb)) == -EISDIR) {
 		/* bad input, as an empty file is: not a fault of the system */
-		close(fd);
 		why_set(wk->why, wk->whylen,
 			 N_("%s is a directory, not a bundle: name the bundle's file in it"),
 			 path);
 		return HAMLET_EFORMAT;
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	if (fd == -ENODEV) {
 		/* a pipe never ends without a writer, /dev/zero never */
-		close(fd);
 		why_set(wk->why, wk->whylen,
 			 N_("%s is not a file but a device, a pipe or a socket: name the bundle's file"),
 			 path);
 		return HAMLET_EFORMAT;
+	}
+	if (fd < 0) {
+		why_set(wk->why, wk->whylen, N_("cannot read %s: %s"), path,
+			 strerror(-fd));
+		return fd;
 	}
 	wk->rep->bytes = (uint64_t)sb.st_size;
 	if (sb.st_size > 0 &&

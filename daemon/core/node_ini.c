@@ -8,6 +8,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,17 +198,10 @@ static int ini_file_read(const char *path, char **ret, size_t *ret_len,
 
 	if (node__crypto_ready() < 0)
 		return -ENOMEM;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		e = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		/* a directory reads as nothing, /dev/zero as no end */
-		e = S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
-		goto fail;
-	}
+	/* a directory reads as nothing, /dev/zero as no end, a pipe
+	 * waits for a writer: -EISDIR, -ENODEV */
+	if ((fd = infile_open(path, &st)) < 0)
+		return fd;
 	if (st.st_size > INI_MAX_FILE) {
 		e = -EFBIG;
 		goto fail;

@@ -5,6 +5,7 @@
 #include "bundle_format.h"
 #include "error.h"
 #include "hlc.h"
+#include "infile.h"
 #include "log.h"
 #include "mp.h"
 #include "seal.h"
@@ -183,20 +184,18 @@ int summary_read(const char *path, struct summary **ret, char *why,
 
 	if (!s)
 		return -ENOMEM;
-	/* not blocking in open() on a FIFO, which is refused below */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
-	    fstat(fd, &sb) != 0) {
-		r = -errno;
-		why_set(why, whylen, N_("cannot read %s: %s"), path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(sb.st_mode)) {
+	if ((fd = infile_open(path, &sb)) == -EISDIR || fd == -ENODEV) {
 		why_set(why, whylen,
-			S_ISDIR(sb.st_mode)
+			fd == -EISDIR
 				? N_("%s is a directory, not a summary: name the summary's file in it")
 				: N_("%s is not a file but a device, a pipe or a socket: name the summary's file"),
 			path);
 		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (fd < 0) {
+		r = fd;
+		why_set(why, whylen, N_("cannot read %s: %s"), path, strerror(-r));
 		goto fail;
 	}
 	if (sb.st_size > 0)
