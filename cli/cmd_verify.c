@@ -549,10 +549,19 @@ static int report_bundle(const char *path, const uint8_t root[32],
 				not_judged_print(path, &chk, root,
 						 "another_network", text, 0);
 		} else {
-			cli_err(_("cannot check %s: %s"), path,
-				why[0] ? why : cli_strerror(r));
-			if (chk.damaged_frames) /* a sealed header: damage */
+			char text[1024];
+			snprintf(text, sizeof(text),
+				 cli_tr(N_("cannot check %s: %s")), path,
+				 why[0] ? why : cli_strerror(r));
+			cli_err("%s", text);
+			/* a sealed header damaged, or a file cut inside its
+			 * first bytes: damage, and no header to judge by */
+			if (chk.damaged_frames) {
 				r = CLI_EXIT_DAMAGED;
+				if (cli_global.json && !chk.sealed)
+					not_judged_print(path, &chk, root,
+							 "no_header", text, 1);
+			}
 		}
 		goto out;
 	}

@@ -180,6 +180,8 @@ head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
 head -c 7 "$T/trip4.bundle" >"$T/cut.bundle"
 refuse "a bundle cut inside its first 8 bytes is cut short, not another file" 4 'cut.bundle is cut short: only its first 7 bytes are there (copy it again from the node that made it)' "$H" --home "$T/c" bundle import "$T/cut.bundle"
+refuse "verify --bundle calls it damaged, as a cut anywhere later (exit 6)" 6 'cut.bundle is cut short: only its first 7 bytes are there' "$H" --home "$T/c" verify --bundle "$T/cut.bundle"
+check "its report says: damaged, no header to judge by" bash -c "'$H' --home '$T/c' --json verify --bundle '$T/cut.bundle' --report | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"damaged\"] and d[\"not_judged\"][\"reason\"] == \"no_header\" else 1)'"
 # a bundle create (or summary --out) stopped before it finished, by a
 # power cut or a pulled stick, leaves NAME.part: called unfinished, to be
 # deleted and made again, by whatever would read it

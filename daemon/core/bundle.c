@@ -264,13 +264,16 @@ static int walk_open(const char *path, struct walk *wk,
 				 path);
 		else if (b->len < BUNDLE_MAGIC_LEN &&
 			 (memcmp(b->p, BUNDLE_MAGIC, b->len) == 0 ||
-			  memcmp(b->p, SEAL_MAGIC, b->len) == 0))
+			  memcmp(b->p, SEAL_MAGIC, b->len) == 0)) {
 			/* cut inside the magic: a bundle cut short, as one
-			 * empty or cut later is, not some other file */
+			 * empty or cut later is, not some other file; its
+			 * first frame damaged (verify --bundle: exit 6, as
+			 * for a cut anywhere later) */
+			wk->rep->damaged_frames++;
 			why_set(wk->why, wk->whylen,
-				 N_("%s is cut short: only its first %zu bytes are there (copy it again from the node that made it)"),
-				 path, b->len);
-		else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 8) == 0)
+				N_("%s is cut short: only its first %zu bytes are there (copy it again from the node that made it)"),
+				path, b->len);
+		} else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 8) == 0)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is a summary, not a bundle: carry it to the node that has the newer data and run there \"hamlet bundle create --for %s OUT\"; bring back OUT and import that"),
 				 path, path);
