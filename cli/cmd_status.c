@@ -309,6 +309,23 @@ static void undialled_print(const msgpack_object *res)
 	}
 }
 
+/* Addresses hamletd dials where no peer has answered yet, failing or
+ * not connected yet: no peer of the count stands for them (one that
+ * answered once is counted, and its own line says it is down). */
+static size_t dialled_waiting(const msgpack_object *res)
+{
+	const msgpack_object *dl = cli_mp_get(res, "dials");
+	size_t n = 0;
+	if (!dl || dl->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	for (uint32_t i = 0; i < dl->via.array.size; i++) {
+		const msgpack_object *k = cli_mp_get(&dl->via.array.ptr[i],
+						     "key");
+		n += !k || k->type != MSGPACK_OBJECT_STR;
+	}
+	return n;
+}
+
 /* 1 when hamletd calls peer p a stranger: a key that never completed a
  * session with us (a scanner, a node refused at the handshake), not a
  * line of its own. */
@@ -615,9 +632,20 @@ static void status_print(const struct status_facts *st)
 	char who[300];
 	for (size_t i = 0; i < st->np; i++)
 		strangers += stranger(&st->peers->via.array.ptr[i]);
-	printf(P_("daemon: running; %zu peer\n", "daemon: running; %zu peers\n",
+	printf(P_("daemon: running; %zu peer", "daemon: running; %zu peers",
 		  st->np - strangers),
 	       st->np - strangers);
+	{
+		/* "0 peers" alone reads as none set up, while the daemon
+		 * dials one it cannot reach: the lines below say which */
+		size_t w = dialled_waiting(st->res);
+		if (w)
+			printf(P_("; %zu address it dials is not connected (below)",
+				  "; %zu addresses it dials are not connected (below)",
+				  w),
+			       w);
+	}
+	printf("\n");
 	refused_print(st->res);
 	{
 		const msgpack_object *u = cli_mp_get(st->res, "own_scope_unread");

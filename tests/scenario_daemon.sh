@@ -321,6 +321,8 @@ launch b --peer 127.0.0.1:1 && ok "b restarts with a peer nobody answers at" || 
 B2PID=$PID
 check "hamlet status names the peer not reached, and why" within 15 bash -c \
 	"'$H' --home '$T/b' status | grep -q '127.0.0.1:1: NOT REACHED: .*refused.*tries again in'"
+check "the daemon's line counts it, so that 0 peers does not read as none set up" bash -c \
+	"'$H' --home '$T/b' status | grep -q '^daemon: running; 0 peers; 1 address it dials is not connected (below)\$'"
 check "status --json lists it under unreached, with its tries" bash -c \
 	"'$H' --home '$T/b' --json status | python3 -c 'import json,sys; u=json.load(sys.stdin)[\"unreached\"]; assert u[0][\"addr\"]==\"127.0.0.1:1\" and u[0][\"tries\"]>=1 and u[0][\"why\"], u'"
 check "the log says it once per reason, not at every try" test "$(grep -c 'peer 127.0.0.1:1: not reached' "$T/b.log")" = 1
