@@ -386,16 +386,30 @@ static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
 			      method, what, allow);
 }
 
-/* Split path (after the prefix) into at most max segments, in buf. */
+#define SPLIT_EMPTY ((size_t)-1)
+
+/* Split path (after the prefix) into at most max + 1 segments, in buf;
+ * SPLIT_EMPTY when one is empty ("//", or a "/" at the end): a path
+ * means one resource, not every spelling of it. */
 static size_t split(const char *path, char *buf, size_t cap, char **seg,
 		    size_t max)
 {
 	size_t n = 0;
-	char *p, *save = NULL;
+	char *p;
 	snprintf(buf, cap, "%s", path);
-	for (p = strtok_r(buf, "/", &save); p && n <= max;
-	     p = strtok_r(NULL, "/", &save))
+	if (!*buf)
+		return 0; /* the prefix alone */
+	for (p = buf; n <= max;) {
+		char *e = strchr(p, '/');
+		if (e)
+			*e = 0;
+		if (!*p)
+			return SPLIT_EMPTY;
 		seg[n++] = p;
+		if (!e)
+			break;
+		p = e + 1;
+	}
 	return n;
 }
 
@@ -463,6 +477,10 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		return send_err(h, conn, 413, "too_large",
 				"the body is over %zu bytes", HTTP_MAX_BODY);
 	n = split(url + 4, buf, sizeof(buf), seg, 5);
+	if (n == SPLIT_EMPTY)
+		return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
+				"no such path: %.200s has an empty segment (\"//\", or a \"/\" at its end); docs/api.md lists the paths",
+				url);
 	if (n == 1 && strcmp(seg[0], "status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/status");

@@ -65,7 +65,7 @@ SLOWHB=$!
 BODY=$T/body
 c() {
 	local m=$1 p=$2 tok=$3 body=${4:-}
-	local args=(-s -o "$BODY" -w '%{http_code}' -X "$m" --max-time 20)
+	local args=(-s --path-as-is -o "$BODY" -w '%{http_code}' -X "$m" --max-time 20)
 	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
 	[ -n "$body" ] && args+=(--data-binary "$body")
 	curl "${args[@]}" "$URL$p"
@@ -586,6 +586,9 @@ check "a NUL byte after the JSON is named as one (400 malformed_json)" nul_body
 check "an empty pair in the query is nothing (?&limit=2)" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile?&limit=2')\" = 200"
 past_since() { err 400 bad_since GET "/v1/changes?since=99999999999999999999999" "$R" && says "is past this node's last change"; }
 check "a since past 2^64 - 1 is past the last change, and named so (400)" past_since
+empty_seg() { err 404 no_route GET "$1" "$R" && says "has an empty segment"; }
+check "a path with an empty segment is no path (404 no_route, named), not another spelling of one" empty_seg "/v1//status"
+check "nor one ending in a slash" empty_seg "/v1/records/payment/"
 ascii_id() { err 400 bad_id GET "/v1/records/payment/Ph%E1%BA%A1m" "$R" && says "ASCII letters"; }
 check "an id with an accented letter is told the letters are ASCII (400 bad_id)" ascii_id
 cat >"$T/chunked.py" <<'PY'
