@@ -94,6 +94,7 @@ struct req {
 	int too_big;
 	size_t discarded; /* of a body too big: read on, not kept */
 	int nul; /* its URI holds %00 */
+	int slash; /* its path holds %2F */
 };
 
 /* Health records read by one answer, per logged collection. */

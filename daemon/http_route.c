@@ -426,6 +426,9 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (rq->nul)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_url",
 				"the URL holds an encoded NUL byte (%%00), which no path or value may");
+	if (rq->slash)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_url",
+				"the path holds an encoded \"/\" (%%2F): no collection or record id has one (an id is ASCII letters, digits, \"-\", \"_\", \".\" and \":\")");
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
@@ -559,16 +562,29 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
  * would leak (docs/api.md "Errors"). The answer is a mark, or NULL;
  * http__on_request makes the request's state.
  */
-static const char uri_has_nul;
+static const char uri_has_nul, uri_has_slash;
 
+/* Also an encoded '/' (%2F) in the path, before any '?': decoded, it
+ * would split a segment in two (a record id "a%2Fb" routed as a/b). */
 void *http__on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	const char *q = uri ? strchr(uri, '?') : NULL;
+	const void *mark = NULL;
 	(void)cls;
 	(void)conn;
-	for (const char *p = uri; p && (p = strchr(p, '%')); p++)
+	for (const char *p = uri; p && (p = strchr(p, '%')); p++) {
 		if (p[1] == '0' && p[2] == '0')
 			return (void *)&uri_has_nul;
-	return NULL;
+		if (p[1] == '2' && (p[2] == 'F' || p[2] == 'f') &&
+		    (!q || p < q))
+			mark = &uri_has_slash;
+	}
+	return (void *)mark;
+}
+
+static int uri_marked(const void *rq)
+{
+	return rq == &uri_has_nul || rq == &uri_has_slash;
 }
 
 /*
@@ -636,15 +652,17 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 	struct http *h = cls;
 	struct req *rq = *con_cls;
 
-	if (!rq || (void *)rq == &uri_has_nul) {
+	if (!rq || uri_marked(rq)) {
 		const char *cl;
 		char why[200];
 		int nul = (void *)rq == &uri_has_nul;
+		int slash = (void *)rq == &uri_has_slash;
 		enum MHD_Result ok;
 		if (!(rq = calloc(1, sizeof(*rq))))
 			return MHD_NO;
 		*con_cls = rq;
 		rq->nul = nul;
+		rq->slash = slash;
 		pthread_mutex_lock(&h->mu);
 		h->answering++;
 		pthread_mutex_unlock(&h->mu);
@@ -708,7 +726,7 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 
 void http__req_free(struct http *h, struct req *rq)
 {
-	if (!rq || (void *)rq == &uri_has_nul)
+	if (!rq || uri_marked(rq))
 		return;
 	pthread_mutex_lock(&h->mu);
 	if (h->answering)

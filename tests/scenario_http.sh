@@ -589,6 +589,9 @@ check "a since past 2^64 - 1 is past the last change, and named so (400)" past_s
 empty_seg() { err 404 no_route GET "$1" "$R" && says "has an empty segment"; }
 check "a path with an empty segment is no path (404 no_route, named), not another spelling of one" empty_seg "/v1//status"
 check "nor one ending in a slash" empty_seg "/v1/records/payment/"
+enc_slash() { err 400 bad_url GET "/v1/records/payment/a%2Fb" "$R" && says 'encoded "/" (%2F)'; }
+check "an encoded slash in a record id is named (400 bad_url), not routed as two segments" enc_slash
+check "one in a query value is no fault (?scope=bk%2Fc1 is bk/c1)" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile?scope=bk%2Fc1')\" = 200"
 ascii_id() { err 400 bad_id GET "/v1/records/payment/Ph%E1%BA%A1m" "$R" && says "ASCII letters"; }
 check "an id with an accented letter is told the letters are ASCII (400 bad_id)" ascii_id
 cat >"$T/chunked.py" <<'PY'
