@@ -608,8 +608,13 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			 * its header is plain ASCII (a file whose first 64 KiB
 			 * are UTF-8 and whose later rows are not still has
 			 * those rows named one by one) */
-			if (utf8_check(at, utf8_cut(at, got, got), 1, NULL) !=
-			    UTF8_OK) {
+			/* a full read may end inside a character, which
+			 * the next read ends: not a fault */
+			if (utf8_check(at,
+				       at + got == buf + sizeof(buf)
+					       ? utf8_whole(at, got)
+					       : got,
+				       1, NULL) != UTF8_OK) {
 				cli_err(_("%s is not UTF-8 text: it was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
 					path);
 				im->nerr++;

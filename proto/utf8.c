@@ -83,6 +83,20 @@ size_t utf8_cut(const char *s, size_t n, size_t max)
 	return (p[i] & 0xc0) == 0x80 ? max : i;
 }
 
+size_t utf8_whole(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = n, need;
+
+	/* back over up to 3 continuation bytes to the byte that leads */
+	while (i > 0 && n - i < 3 && (p[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || p[i - 1] < 0xc0)
+		return n; /* ends with a whole character, or is no UTF-8 */
+	need = p[i - 1] >= 0xf0 ? 4 : p[i - 1] >= 0xe0 ? 3 : 2;
+	return n - (i - 1) < need ? i - 1 : n;
+}
+
 void utf8_scrub(char *s)
 {
 	unsigned char *p = (unsigned char *)s;

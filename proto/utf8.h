@@ -26,6 +26,11 @@ enum utf8_fault utf8_check(const char *s, size_t n, int controls,
  * does not end inside a character. */
 size_t utf8_cut(const char *s, size_t n, size_t max);
 
+/* s[0..n), the part of a file read so far (more follows): n less the
+ * bytes of a character begun at its end and not ended there, which the
+ * next read brings. */
+size_t utf8_whole(const char *s, size_t n);
+
 /* s, a NUL-terminated string, made valid UTF-8 in place: each byte that
  * is no part of valid UTF-8 becomes '?'. */
 void utf8_scrub(char *s);

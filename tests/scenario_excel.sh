@@ -33,6 +33,30 @@ check "dd/mm/yyyy became ISO, nữ female, Thôn/Bản the village" bash -c \
 check "Nam is male" bash -c "'$H' --home '$T/a' get health_profile HP-001 | grep -qx 'sex: male'"
 check "the fixed ID is stored with its zero" bash -c "'$H' --home '$T/a' get health_profile HP-003 | grep -qx 'person_id: 019078001122'"
 
+# a UTF-8 file whose "ă" falls across the 64 KiB the importer reads at a
+# time: UTF-8 all the same, imported whole
+python3 - "$T/edge.csv" <<'PY'
+import sys
+out = bytearray(b'\xef\xbb\xbf' + 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\n'.encode())
+row = lambda i, name: f'HP-E{i:05d};{name};01/02/1990;nam;001090{i:06d}\r\n'.encode()
+i = 0
+while len(out) + 200 < 65536:
+    i += 1
+    out += row(i, 'Lo Van A')
+i += 1
+head = f'HP-E{i:05d};'.encode()
+pad = 65535 - len(out) - len(head)  # "ă" begins at byte 65535, ends at 65536
+out += head + b'L' * pad + 'ăm;01/02/1990;nam;'.encode() + f'001090{i:06d}\r\n'.encode()
+assert out[65535:65537] == 'ă'.encode()
+for k in range(i + 1, i + 20):
+    out += row(k, 'Lò Văn Bằng')
+open(sys.argv[1], 'wb').write(out)
+PY
+check "node E, for it" "$H" --home "$T/e" init --network "$T/demo.network" --scope bk/na-pai
+check "a UTF-8 file with a letter across the 64 KiB the importer reads at once imports" \
+	"$H" --home "$T/e" import health_profile --format csv "$T/edge.csv"
+check "and that row's name is whole" bash -c "'$H' --home '$T/e' find 'ăm' | grep -q 'LLLLăm'"
+
 # two problems in one row, each reported once with the row
 printf 'id;ho ten;ngay sinh;gioi tinh;so cccd\r\nHP-9;Lo Van A;31/02/1990;nam;1234\r\nHP-10;Lo Van B;1990-01-02;x;001090000001\r\n' >"$T/two.csv"
 refuse "a row with a short ID" 4 "row 2: person_id: \"1234\" has 4 digits, 12 are needed" \

@@ -61,6 +61,17 @@ int main(void)
 		ASSERT_EQ(utf8_cut(s, 4, 0), 0);
 		/* not UTF-8 after the cut: cut where asked */
 		ASSERT_EQ(utf8_cut("ab\x80\x80\x80\x80", 6, 5), 5);
+		/* a read that ends inside a character: it ends in the next */
+		ASSERT_EQ(utf8_whole("ab\xc4", 3), 2);
+		ASSERT_EQ(utf8_whole("ab\xc4\x83", 4), 4);
+		ASSERT_EQ(utf8_whole("a\xe1\xba", 3), 1);
+		ASSERT_EQ(utf8_whole("a\xe1\xba\xa1", 4), 4);
+		ASSERT_EQ(utf8_whole("a\xf0\x9f\x98", 4), 1);
+		ASSERT_EQ(utf8_whole("a\xf0\x9f\x98\x80", 5), 5);
+		ASSERT_EQ(utf8_whole("abc", 3), 3);
+		ASSERT_EQ(utf8_whole("", 0), 0);
+		/* stray continuation bytes are left for the check to find */
+		ASSERT_EQ(utf8_whole("a\x80\x80\x80\x80", 5), 5);
 	}
 
 	TEST_START("scrubbing makes any bytes valid, and leaves valid text alone");
