@@ -589,18 +589,58 @@ static int bundle_create_run(const char *out, const char *forsum,
 		cli_err(_("note: this node holds nothing under scope %s (it holds no entries yet): the bundle carries the network's certificates only"),
 			scope);
 	r = 0;
-	if (res.nothing_readable) {
-		/* the file is a good bundle of the trust set, and stays; but
-		 * no record the operator meant to carry is in it, which a
-		 * script must not take for success (exit 1) */
-		cli_err(P_("nothing to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only. To send records, give --scope with what that node may read, or have an administrator widen its certificate",
-			   "nothing to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only. To send records, give --scope with what that node may read, or have an administrator widen its certificate",
-			   res.feeds_left_out),
-			res.sealed_name[0] ? res.sealed_name
-					   : _("the recipient"),
-			(unsigned long long)res.feeds_left_out,
-			scope && scope[0] ? _(" under scope ") : "",
-			scope && scope[0] ? scope : "");
+	if (res.nothing_readable && forsum && cli_global.json) {
+		/* --json says nothing_readable; the exit is as without */
+	} else if (res.nothing_readable && forsum) {
+		/* a node with nothing here for it (a new village, most
+		 * often): what it reads, and what the file is still worth;
+		 * exit 0, as when it holds everything already */
+		const char *who = res.sealed_name[0] ? res.sealed_name
+						     : _("the recipient");
+		const char *under = scope && scope[0] ? _(" under scope ") : "";
+		if (res.reads[0])
+			printf(P_("no entries to send: %s reads %s, and this node holds none there (its %llu feed%s%s is of another scope). ",
+				  "no entries to send: %s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes). ",
+				  res.feeds_left_out),
+			       who, res.reads,
+			       (unsigned long long)res.feeds_left_out, under,
+			       scope && scope[0] ? scope : "");
+		else
+			printf(P_("no entries to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes). ",
+				  "no entries to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes). ",
+				  res.feeds_left_out),
+			       who, (unsigned long long)res.feeds_left_out,
+			       under, scope && scope[0] ? scope : "");
+		if (res.trust_unknown)
+			printf(_("The file carries only the network's certificates and revocations (%llu), and the summary, from an older hamlet, does not say which of them the recipient holds: carry it if a node was certified or revoked since its last bundle\n"),
+			       (unsigned long long)res.trust_items);
+		else if (res.trust_new)
+			printf(_("The file carries only certificates and revocations, %llu of them new to the recipient: carry it all the same, so that it learns them (a new node's name, a revoked key)\n"),
+			       (unsigned long long)res.trust_new);
+		else
+			printf(_("The recipient holds every certificate and revocation already: the stick can stay home\n"));
+	} else if (res.nothing_readable) {
+		/* sealed to a key, with no summary: the file is a good
+		 * bundle of the trust set, and stays; but no record the
+		 * operator meant to carry is in it, which a script must not
+		 * take for success (exit 1) */
+		const char *who = res.sealed_name[0] ? res.sealed_name
+						     : _("the recipient");
+		if (res.reads[0])
+			cli_err(P_("nothing to send: %s reads %s, and this node holds none there (its %llu feed%s%s is of another scope), so the bundle carries the network's certificates only",
+				   "nothing to send: %s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes), so the bundle carries the network's certificates only",
+				   res.feeds_left_out),
+				who, res.reads,
+				(unsigned long long)res.feeds_left_out,
+				scope && scope[0] ? _(" under scope ") : "",
+				scope && scope[0] ? scope : "");
+		else
+			cli_err(P_("nothing to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only",
+				   "nothing to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only",
+				   res.feeds_left_out),
+				who, (unsigned long long)res.feeds_left_out,
+				scope && scope[0] ? _(" under scope ") : "",
+				scope && scope[0] ? scope : "");
 		r = CLI_EPROBLEMS;
 	}
 	if (res.own_n) {

@@ -129,8 +129,16 @@ check "sealed to khuoi-tat now, the commune leaves out na-pai's records, saying 
 	bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt.bundle' | grep -qE '^left out [0-9]+ feeds? that khuoi-tat may not read'"
 check "and logs no read of them: the file carries none" logged quang-thuan "$K" ""
 refuse "sealed to khuoi-tat with a scope it may read none of: nothing is sent, said so, and exit 1" 1 \
-	"nothing to send: khuoi-tat may read none of the [0-9]* feeds\? this node holds under scope bk/qt/na-pai (its certificate's read scopes), so the bundle carries the network's certificates only" \
+	"nothing to send: khuoi-tat reads bk/qt/khuoi-tat, and this node holds none there (its [0-9]* feeds\? under scope bk/qt/na-pai \(is of another scope\|are of other scopes\)), so the bundle carries the network's certificates only" \
 	N quang-thuan bundle create --seal-to "$(key khuoi-tat)" --scope bk/qt/na-pai "$T/kt-none.bundle"
+# khuoi-tat, with no records and every certificate already, sends its
+# summary: nothing of the commune's is for it, which is no fault (exit 0)
+check "khuoi-tat's summary" N khuoi-tat summary --out "$T/kt.sum"
+"$H" --home "$T/quang-thuan" bundle create --for "$T/kt.sum" "$T/kt-for.bundle" >"$T/kt-for.out" 2>&1
+check "the commune's bundle for it: exit 0" [ $? = 0 ]
+check "it says what khuoi-tat reads, that nothing is held there, and that the stick can stay home" \
+	grep -q "^no entries to send: khuoi-tat reads bk/qt/khuoi-tat, and this node holds none there (its [0-9]* feeds\? \(is of another scope\|are of other scopes\))\. The recipient holds every certificate and revocation already: the stick can stay home" "$T/kt-for.out"
+check "and does not send the operator to widen a certificate" bash -c "! grep -q 'widen' '$T/kt-for.out'"
 check "and it does not say khuoi-tat holds everything already" bash -c "! grep -q 'holds everything' '$T/refused'"
 check "nor logs a read" logged quang-thuan "$K" ""
 refuse "four years on, khuoi-tat's certificate has expired: nothing is sealed to it" 4 "holds no certificate valid now (expired, or its issuer revoked)" \
@@ -154,7 +162,7 @@ K=$(reads quang-thuan)
 check "sealed to khuoi-tat, the commune's bundle carries khuoi-tat's 1 entry" bash -c "'$H' --home '$T/quang-thuan' bundle create --seal-to '$(key khuoi-tat)' '$T/kt2.bundle' >/dev/null 2>&1 && '$H' --home '$T/khuoi-tat' --json bundle inspect '$T/kt2.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"entries\"] == 1, j'"
 check "and logs the read of that 1 profile, not of na-pai's 3 profiles and event left out" logged quang-thuan "$K" "health_profile:1"
 K=$(reads quang-thuan)
-refuse "sealed to khuoi-tat, of na-pai's scope: nothing to send (exit 1)" 1 "nothing to send: khuoi-tat may read none" \
+refuse "sealed to khuoi-tat, of na-pai's scope: nothing to send (exit 1)" 1 "nothing to send: khuoi-tat reads bk/qt/khuoi-tat, and this node holds none there" \
 	N quang-thuan bundle create --seal-to "$(key khuoi-tat)" --scope bk/qt/na-pai "$T/kt3.bundle"
 check "and no read is logged" logged quang-thuan "$K" ""
 check "khuoi-tat imports the bundle" N khuoi-tat bundle import "$T/kt2.bundle"

@@ -170,6 +170,13 @@ check "and not that C holds everything" bash -c "! grep -q 'nothing to send' '$T
 check "--json counts the new ones" bash -c "'$H' --home '$T/w' --json bundle create --for '$T/cw.sum' '$T/w.bundle' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"entries\"] == 0 and d[\"trust_items\"] >= 1 and d[\"trust_items_new\"] == 1 else 1)'"
 check "C imports it" C bundle import "$T/w.bundle"
 check "and now knows W by name" bash -c "'$H' --home '$T/c' report lag | grep -q ban-w"
+# back the other way: C holds V's records, none of W's scope; W lacks
+# the certificates C holds, so the stick is worth carrying (exit 0)
+check "W's summary" "$H" --home "$T/w" summary --out "$T/wc.sum"
+C bundle create --for "$T/wc.sum" "$T/to-w.bundle" >"$T/to-w.out" 2>&1
+check "C's bundle for new W: exit 0" [ $? = 0 ]
+check "it says what W reads and that C holds none of it, and to carry the file" grep -q '^no entries to send: w reads bk/bach-thong/quang-thuan/ban-w, and this node holds none there (its 1 feed is of another scope)\. The file carries only certificates and revocations, [1-9][0-9]* of them new to the recipient: carry it all the same' "$T/to-w.out"
+check "W imports it and learns V's certificate" bash -c "'$H' --home '$T/w' bundle import '$T/to-w.bundle' >/dev/null"
 check "C's summary again" C summary --out "$T/cw.sum"
 check "now nothing to send: C holds everything" bash -c "'$H' --home '$T/w' bundle create --for '$T/cw.sum' '$T/w.bundle' | grep -q '^nothing to send: the recipient holds everything already\$'"
 check "--json: none new" bash -c "'$H' --home '$T/w' --json bundle create --for '$T/cw.sum' '$T/w.bundle' | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"trust_items_new\"] == 0 else 1)'"

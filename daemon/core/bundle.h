@@ -69,6 +69,7 @@ struct bundle_create_result {
 	/* feeds of the scope were held here, and the recipient may read
 	 * none of them: the bundle carries the trust set alone */
 	int nothing_readable;
+	char reads[256]; /* then: the scopes it reads ("" not known) */
 	/* sealed to a key of which no certificate is known here: nothing
 	 * was left out for it */
 	int recipient_unknown;

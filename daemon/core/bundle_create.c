@@ -587,6 +587,34 @@ out:
 	return r;
 }
 
+/* The scopes the recipient's certificates read, each once, "a, b" (cut
+ * at a whole scope within cap). */
+static void reads_join(const struct cert *c, size_t nc, char *out,
+		       size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < nc; i++)
+		for (size_t k = 0; k < c[i].nread; k++) {
+			const char *s = c[i].read[k];
+			int seen = 0, w;
+			for (size_t j = 0; j <= i && !seen; j++)
+				for (size_t m = 0;
+				     m < (j < i ? c[j].nread : k) && !seen; m++)
+					seen = strcmp(c[j].read[m], s) == 0;
+			if (seen || !s[0])
+				continue;
+			w = snprintf(out + used, cap - used, "%s%s",
+				     used ? ", " : "", s);
+			if (w < 0 || (size_t)w >= cap - used) {
+				out[used] = 0;
+				return;
+			}
+			used += (size_t)w;
+		}
+}
+
 int bundle_create(struct node *n, const char *path,
 		  const struct bundle_create_opts *o,
 		  struct bundle_create_result *ret, char *why, size_t whylen)
@@ -655,6 +683,8 @@ int bundle_create(struct node *n, const char *path,
 			goto out;
 		res.feeds_left_out = before - fl.n;
 		res.nothing_readable = before > 0 && fl.n == 0;
+		if (res.nothing_readable)
+			reads_join(leaves, nl, res.reads, sizeof(res.reads));
 	}
 	if ((r = bundle_writer_open_sealed(path, &h, seal_to, &w)) < 0) {
 		char hex[65];
