@@ -418,6 +418,32 @@ static void nothing_to_send(const struct bundle_create_result *res,
 		       in);
 }
 
+/* Why the recipient gets no entry (res->nothing_readable): what it
+ * reads, when its certificate is known, and that none of the feeds held
+ * here (under scope) is there. */
+static void unreadable_say(const struct bundle_create_result *res,
+			   const char *scope, char *out, size_t cap)
+{
+	const char *who = res->sealed_name[0] ? res->sealed_name
+					      : _("the recipient");
+	const char *under = scope && scope[0] ? _(" under scope ") : "";
+	unsigned long long nf = (unsigned long long)res->feeds_left_out;
+
+	if (res->reads[0])
+		snprintf(out, cap,
+			 P_("%s reads %s, and this node holds none there (its %llu feed%s%s is of another scope)",
+			    "%s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes)",
+			    nf),
+			 who, res->reads, nf, under,
+			 scope && scope[0] ? scope : "");
+	else
+		snprintf(out, cap,
+			 P_("%s may read none of the %llu feed this node holds%s%s (its certificate's read scopes)",
+			    "%s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes)",
+			    nf),
+			 who, nf, under, scope && scope[0] ? scope : "");
+}
+
 static int bundle_create_run(const char *out, const char *forsum,
 			     const char *scope, const char *seal_hex,
 			     int unsealed)
@@ -595,22 +621,9 @@ static int bundle_create_run(const char *out, const char *forsum,
 		/* a node with nothing here for it (a new village, most
 		 * often): what it reads, and what the file is still worth;
 		 * exit 0, as when it holds everything already */
-		const char *who = res.sealed_name[0] ? res.sealed_name
-						     : _("the recipient");
-		const char *under = scope && scope[0] ? _(" under scope ") : "";
-		if (res.reads[0])
-			printf(P_("no entries to send: %s reads %s, and this node holds none there (its %llu feed%s%s is of another scope). ",
-				  "no entries to send: %s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes). ",
-				  res.feeds_left_out),
-			       who, res.reads,
-			       (unsigned long long)res.feeds_left_out, under,
-			       scope && scope[0] ? scope : "");
-		else
-			printf(P_("no entries to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes). ",
-				  "no entries to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes). ",
-				  res.feeds_left_out),
-			       who, (unsigned long long)res.feeds_left_out,
-			       under, scope && scope[0] ? scope : "");
+		char what[768];
+		unreadable_say(&res, scope, what, sizeof(what));
+		printf(_("no entries to send: %s. "), what);
 		if (res.trust_unknown)
 			printf(_("The file carries only the network's certificates and revocations (%llu), and the summary, from an older hamlet, does not say which of them the recipient holds: carry it if a node was certified or revoked since its last bundle\n"),
 			       (unsigned long long)res.trust_items);
@@ -624,23 +637,10 @@ static int bundle_create_run(const char *out, const char *forsum,
 		 * bundle of the trust set, and stays; but no record the
 		 * operator meant to carry is in it, which a script must not
 		 * take for success (exit 1) */
-		const char *who = res.sealed_name[0] ? res.sealed_name
-						     : _("the recipient");
-		if (res.reads[0])
-			cli_err(P_("nothing to send: %s reads %s, and this node holds none there (its %llu feed%s%s is of another scope), so the bundle carries the network's certificates only",
-				   "nothing to send: %s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes), so the bundle carries the network's certificates only",
-				   res.feeds_left_out),
-				who, res.reads,
-				(unsigned long long)res.feeds_left_out,
-				scope && scope[0] ? _(" under scope ") : "",
-				scope && scope[0] ? scope : "");
-		else
-			cli_err(P_("nothing to send: %s may read none of the %llu feed this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only",
-				   "nothing to send: %s may read none of the %llu feeds this node holds%s%s (its certificate's read scopes), so the bundle carries the network's certificates only",
-				   res.feeds_left_out),
-				who, (unsigned long long)res.feeds_left_out,
-				scope && scope[0] ? _(" under scope ") : "",
-				scope && scope[0] ? scope : "");
+		char what[768];
+		unreadable_say(&res, scope, what, sizeof(what));
+		cli_err(_("nothing to send: %s, so the bundle carries the network's certificates only"),
+			what);
 		r = CLI_EPROBLEMS;
 	}
 	if (res.own_n) {
