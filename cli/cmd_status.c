@@ -601,12 +601,21 @@ static void status_print(const struct status_facts *st)
 		cli_time_text(tot->newest_ms, 0, at);
 		printf(_("newest entry: %s\n"), at);
 	}
-	if (conflicts)
-		printf(P_("conflicts: %llu record needs a decision: hamlet conflicts\n",
-			  "conflicts: %llu records need a decision: hamlet conflicts\n",
+	if (conflicts) {
+		printf(P_("conflicts: %llu record needs a decision",
+			  "conflicts: %llu records need a decision",
 			  conflicts),
 		       (unsigned long long)conflicts);
-	else
+		/* duplicates are records of their own, each holding a key
+		 * another holds: told apart from values in conflict, as the
+		 * status page tells them */
+		if (st->duplicates)
+			printf(P_(" (of them, %llu a duplicate: a record whose key another record holds too)",
+				  " (of them, %llu duplicates: records whose key another record holds too)",
+				  st->duplicates),
+			       (unsigned long long)st->duplicates);
+		printf(_(": %s conflicts\n"), cli_prog());
+	} else
 		printf(_("conflicts: none\n"));
 	restoring_print(st);
 	if (!st->running && daemon_err == CLI_EUNREACHED) {

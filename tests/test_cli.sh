@@ -126,6 +126,7 @@ check "conflicts ends HP-1's conflicts with one resolve command of its own, nami
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
+check "tells the duplicates apart, and names this home in the command to run" bash -c "'$H' --home '$T/b' status | grep -qF \"conflicts: 2 records need a decision (of them, 2 duplicates: records whose key another record holds too): hamlet --home $T/b conflicts\""
 # a write refused part way, after a row skipped because its record is in
 # conflict: the skipped row is noted and not counted among those stored
 if fake_start "$T/b"; then
