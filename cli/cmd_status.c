@@ -586,6 +586,11 @@ static void status_print(const struct status_facts *st)
 	cert_line(&cf, n->name);
 	cli_lapse_print(stdout, _("WARNING: "), &st->lapse);
 	own_forks_print(st);
+	if (st->nother_forks)
+		printf(P_("forks: %zu feed of another node frozen after a fork (its key signed two different entries at one seq: a copied key, or a store put back): %s forks shows both entries; the administrator revokes that key and certifies that PC anew\n",
+			  "forks: %zu feeds of other nodes frozen after a fork (each one's key signed two different entries at one seq: a copied key, or a store put back): %s forks shows both entries; the administrator revokes those keys and certifies those PCs anew\n",
+			  st->nother_forks),
+		       st->nother_forks, cli_prog());
 	/* two counts, each with its own plural */
 	printf(P_("store: %llu entry", "store: %llu entries", tot->entries),
 	       (unsigned long long)tot->entries);

@@ -98,6 +98,8 @@ check "V's session with C was never closed" bash -c "! grep -q 'closed:' '$T/V.l
 has C "C's forks does not call it its own key" '^1 forked feed' forks
 check "and says nothing of it being this node's" bash -c "! '$H' --home '$T/C' forks | grep -q \"THIS NODE'S KEY\""
 check "C's status has no such warning" bash -c "! '$H' --home '$T/C' status | grep -q \"this node's key signed\""
+has C "but C's status counts the village's feed frozen after a fork, and says what to do" "^forks: 1 feed of another node frozen after a fork \(its key signed two different entries at one seq: a copied key, or a store put back\): hamlet --home [^ ]+ forks shows both entries; the administrator revokes that key" status
+has C "status --json counts it in other_forks" '"other_forks": 1' status --json
 
 # --- 2. the village wrote past the fork before it knew -------------------
 check "W writes seq 2, through its hamletd" N W put health_profile W-1 '{"phone":"0900000003"}'

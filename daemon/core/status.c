@@ -194,6 +194,53 @@ int status_own_forks(struct store_txn *t, const uint8_t pk[32],
 	return 0;
 }
 
+/* Other nodes' forked feeds, each once, by feed key. */
+struct other_forks {
+	const uint8_t *own;
+	uint8_t (*keys)[32];
+	size_t n;
+};
+
+static int other_fork_one(void *ctx, int kind, const uint8_t id[32],
+			  const uint8_t *data, size_t len)
+{
+	struct other_forks *o = ctx;
+	struct fork_proof *fp;
+	uint8_t key[32];
+	size_t i;
+
+	(void)kind;
+	(void)id;
+	if (o->n >= STATUS_MAX_OTHER_FORKS || !(fp = malloc(sizeof(*fp))))
+		return o->n >= STATUS_MAX_OTHER_FORKS ? 0 : -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) < 0 ||
+	    memcmp(fp->a.author, o->own, 32) == 0) {
+		free(fp); /* damage is verify's; this node's own, above */
+		return 0;
+	}
+	log_feed_key(fp->a.author, fp->a.scope, key);
+	free(fp);
+	for (i = 0; i < o->n && memcmp(o->keys[i], key, 32) != 0; i++)
+		;
+	if (i == o->n)
+		memcpy(o->keys[o->n++], key, 32);
+	return 0;
+}
+
+static int other_forks_count(struct store_txn *t, const uint8_t own[32],
+			     size_t *ret_n)
+{
+	struct other_forks o = { own, NULL, 0 };
+	int r;
+
+	if (!(o.keys = malloc(STATUS_MAX_OTHER_FORKS * sizeof(*o.keys))))
+		return -ENOMEM;
+	r = trustset_each(t, TRUST_FORK, other_fork_one, &o);
+	free(o.keys);
+	*ret_n = o.n;
+	return r < 0 ? r : 0;
+}
+
 int status_store_read(struct status_facts *st)
 {
 	struct classify cl = { 0 };
@@ -216,7 +263,8 @@ int status_store_read(struct status_facts *st)
 	if ((r = totals_read(t, &st->tot)) >= 0 &&
 	    (r = record_conflicted_each(t, classify_one, &cl)) >= 0 &&
 	    (r = status_own_forks(t, st->n->pk, st->own_forks,
-				  STATUS_MAX_OWN_FORKS, &st->nown_forks)) >= 0)
+				  STATUS_MAX_OWN_FORKS, &st->nown_forks)) >= 0 &&
+	    (r = other_forks_count(t, st->n->pk, &st->nother_forks)) >= 0)
 		r = log_held_count(t, &st->held);
 	store_txn_abort(t);
 	if (r >= 0)
@@ -390,6 +438,8 @@ json_t *status_json(const struct status_facts *st)
 					     st->own_forks[i].scope, "seq",
 					     (json_int_t)st->own_forks[i].seq));
 		json_object_set_new(j, "own_forks", a);
+		json_object_set_new(j, "other_forks",
+				    json_integer((json_int_t)st->nother_forks));
 		if (st->nown_forks > STATUS_MAX_OWN_FORKS)
 			json_object_set_new(
 				j, "own_forks_more",

@@ -29,6 +29,7 @@ struct status_problem {
 };
 
 #define STATUS_MAX_COLLS 8	   /* collections told apart */
+#define STATUS_MAX_OTHER_FORKS 1024 /* other nodes' forked feeds counted */
 #define STATUS_MAX_RESTORING 8	   /* own feeds waiting, named one by one */
 #define STATUS_MAX_CLASSIFY 10000 /* records looked at to tell them apart */
 #define STATUS_MAX_OWN_FORKS 4	   /* own forked feeds, named one by one */
@@ -78,6 +79,9 @@ struct status_facts {
 	 * first STATUS_MAX_OWN_FORKS; nown_forks counts them all */
 	struct status_own_fork own_forks[STATUS_MAX_OWN_FORKS];
 	size_t nown_forks;
+	/* other nodes' feeds a fork froze, kept here as evidence (counted
+	 * up to STATUS_MAX_OTHER_FORKS) */
+	size_t nother_forks;
 	int running;
 	const msgpack_object *res, *peers;
 	size_t np;
