@@ -222,6 +222,22 @@ static void own_forks_note(const struct out *o, const struct page_in *in)
 	}
 }
 
+/* Other nodes' feeds a fork froze, kept here as evidence (status
+ * "other_forks"). */
+static void other_forks_note(const struct out *o, const struct page_in *in)
+{
+	uint64_t n = page__ju64(in->status, "other_forks");
+	char buf[32];
+
+	if (!n)
+		return;
+	page__num(buf, n);
+	fputs("<p class=\"bad\" id=\"other-forks\">", o->f);
+	page__say(o, page__one_or(n, M_OTHER_FORKS_ONE, M_OTHER_FORKS), buf,
+		  NULL);
+	fputs("</p>\n", o->f);
+}
+
 /* Own writes that wait for the node's own entries from its peers (a
  * store restored or replaced), an own-feeds file that does not read or
  * records less than the node signed: status "restoring",
@@ -376,6 +392,7 @@ int page_render(const struct page_in *in, char **ret, size_t *ret_len)
 		page__T(&o, M_REFRESH));
 	node_section(&o, in);
 	own_forks_note(&o, in);
+	other_forks_note(&o, in);
 	restoring_note(&o, in);
 	page__peers_section(&o, in->status);
 	problems_section(&o, in);

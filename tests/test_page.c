@@ -640,6 +640,24 @@ int main(void)
 		json_decref(st);
 	}
 
+	TEST_START("other nodes' feeds frozen after a fork are said, with what to do, in both languages");
+	{
+		st = status("c1", "commune", "V1");
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(!has(html, "id=\"other-forks\""));
+		free(html);
+		json_object_set_new(st, "other_forks", json_integer(1));
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "1 feed of another node is frozen after a fork"));
+		ASSERT_TRUE(has(html, "it revokes that key and certifies that PC anew"));
+		free(html);
+		json_object_set_new(st, "other_forks", json_integer(2));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "2 chuỗi của các nút khác bị đóng băng sau khi rẽ nhánh"));
+		free(html);
+		json_decref(st);
+	}
+
 	TEST_START("Accept-Language vi_VN, as a locale names it, is Vietnamese too");
 	ASSERT_EQ(page_lang_pick("vi_VN"), PAGE_VI);
 	ASSERT_EQ(page_lang_pick("vi_VN.UTF-8"), PAGE_VI);
