@@ -268,6 +268,8 @@ static json_t *author_json(const struct report *rep,
 			    json_integer((json_int_t)a->past_cutoff));
 	json_object_set_new(o, "home_revocations",
 			    json_integer((json_int_t)a->home_revocations));
+	json_object_set_new(o, "home_forks",
+			    json_integer((json_int_t)a->home_forks));
 	arr = json_array();
 	for (size_t i = 0; i < a->nrefused; i++)
 		json_array_append_new(arr, refused_json(&a->refused[i]));
@@ -521,6 +523,15 @@ static void print_author(FILE *f, const struct report *rep,
 			      a->home_revocations),
 			a->home_revocations, iss, at);
 	}
+	if (a->home_forks == 1)
+		fprintf(f, _("  this home keeps evidence that it signed two different entries at seq %llu of its feed %s (hamlet forks shows both): the bundle shows one history of that feed at most, and is judged without the other\n"),
+			(unsigned long long)a->home_fork_seq, a->home_fork_scope);
+	else if (a->home_forks)
+		fprintf(f, P_("  this home keeps evidence that it forked %zu feed, the first at seq %llu of its feed %s (hamlet forks shows both entries of each): the bundle shows one history of each at most, and is judged without the other\n",
+			      "  this home keeps evidence that it forked %zu feeds, the first at seq %llu of its feed %s (hamlet forks shows both entries of each): the bundle shows one history of each at most, and is judged without the other\n",
+			      a->home_forks),
+			a->home_forks, (unsigned long long)a->home_fork_seq,
+			a->home_fork_scope);
 	if (a->past_cutoff)
 		fprintf(f, P_("  %llu entry of it held here was signed past its revocation's cut-off: it should not stand\n",
 			      "  %llu entries of it held here were signed past its revocation's cut-off: they should not stand\n",

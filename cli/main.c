@@ -490,7 +490,7 @@ const struct cli_command cli_commands[] = {
 	  "Exits 1 also when something was refused or waits for a certificate\n"
 	  "or for earlier entries, and 4 when nothing in the bundle chains to\n"
 	  "the root (a bundle of another network). With --json: a versioned\n"
-	  "object (report_version 3) documented in docs/auditor-guide.md."),
+	  "object (report_version 4) documented in docs/auditor-guide.md."),
 	  verify_opts,
 	  "hamlet verify\n"
 	  "hamlet verify --bundle /media/usb/na-pai.bundle\n"

@@ -66,6 +66,12 @@ check "F writes seq 2" F put --scope bk/qt/na-pai/clinic health_profile HP-F2 "$
 check "the copy signs another seq 2" "$H" --home "$T/f2" put --scope bk/qt/na-pai/clinic health_profile HP-F3 "$(hp 103)"
 check "the copy's bundle reaches F" bash -c "'$H' --home '$T/f2' bundle create --seal-to '$KF' '$T/f2.bundle' >/dev/null &&
 	{ '$H' --home '$T/f' bundle import '$T/f2.bundle' >/dev/null; test \$? = 1; }"
+# the copy's bundle shows one history only: judged from F's home, which
+# keeps the fork's proof, the fork is named all the same (a finding)
+rc 1 "F judges the copy's bundle from its home, which keeps the fork: exit 1" "$H" --home "$T/f" verify --bundle "$T/f2.bundle" --report --json
+jq_ok "the home's proof of F's fork is counted" ".findings == true and (.authors[] | select(.key == \"$KF\") | .forks == 0 and .home_forks == 1)"
+rc 1 "the text report names the feed and seq" "$H" --home "$T/f" verify --bundle "$T/f2.bundle" --report
+has "the home's fork evidence" "this home keeps evidence that it signed two different entries at seq 2 of its feed bk/qt/na-pai/clinic \\(hamlet forks shows both\\)"
 # a bundle that carries the fork only as a proof among its trust items
 check "F bundles all it holds, unsealed" F bundle create --unsealed "$T/fu.bundle"
 check "a bundle of F's trust items alone: the fork proof, no entry" "$CRAFT" "$T/f" "$T/fp.bundle" --no-entries "$T/fu.bundle"
@@ -137,7 +143,7 @@ check "it names the key it is sealed to, and how to open it" bash -c "grep -q 's
 export HAMLET_HOME="$T/u" # the auditor's home: its key opens the bundle
 rc 1 "verify --bundle --root --report --json exits 1 (findings)" \
 	"$H" verify --bundle "$T/f.bundle" --root "$ROOT" --report --json
-jq_ok "it is a version 3 report" '.report_version == 3'
+jq_ok "it is a version 4 report" '.report_version == 4'
 jq_ok "on the bundle" '.source.kind == "bundle"'
 jq_ok "its creation time is a UTC time, with the HLC beside it" '(.source.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z")) and (.source.created_hlc | type == "number")'
 jq_ok "it was judged" '.not_judged == null'

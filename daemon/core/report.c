@@ -661,7 +661,8 @@ int report_findings(const struct report *rep)
 		if (rep->authors[i].nrefused || rep->authors[i].forks ||
 		    rep->authors[i].held_nocert || rep->authors[i].gaps ||
 		    rep->authors[i].past_cutoff ||
-		    rep->authors[i].home_revocations)
+		    rep->authors[i].home_revocations ||
+		    rep->authors[i].home_forks)
 			return 1;
 	for (size_t i = 0; i < rep->nerasures; i++)
 		if (!rep->erasures[i].allowed)
@@ -690,6 +691,36 @@ static int home_revoke_cb(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
+/* A fork proof of the author the home holds: the bundle carries one of
+ * that feed's two histories at most, which alone looks sound. */
+static int home_fork_cb(void *ctx, int kind, const uint8_t id[32],
+			const uint8_t *data, size_t len)
+{
+	struct build *b = ctx;
+	struct report_author *a = b->author;
+	struct fork_proof *fp = malloc(sizeof(*fp));
+	int same = 0;
+
+	(void)kind;
+	(void)id;
+	if (!fp)
+		return -ENOMEM;
+	if (fork_proof_decode(data, len, fp, NULL) < 0 ||
+	    memcmp(fp->a.network_id, b->rep->network_id, 32) != 0) {
+		free(fp);
+		return 0;
+	}
+	/* one proof a feed: another of a feed counted is the same fork */
+	same = a->home_forks && strcmp(a->home_fork_scope, fp->a.scope) == 0;
+	if (!same && !a->home_forks++) {
+		snprintf(a->home_fork_scope, sizeof(a->home_fork_scope), "%s",
+			 fp->a.scope);
+		a->home_fork_seq = fp->at;
+	}
+	free(fp);
+	return 0;
+}
+
 int report_reader_revocations(struct report *rep, struct store *st)
 {
 	struct build b = { NULL, rep, 0, NULL, NULL, NULL, 0 };
@@ -701,6 +732,10 @@ int report_reader_revocations(struct report *rep, struct store *st)
 		b.author = &rep->authors[i];
 		r = trustset_each_subject(b.t, rep->authors[i].key,
 					  TRUST_REVOKE, home_revoke_cb, &b);
+		/* a fork the bundle shows is its own finding already */
+		if (r >= 0 && !rep->authors[i].forks)
+			r = trustset_each_subject(b.t, rep->authors[i].key,
+						  TRUST_FORK, home_fork_cb, &b);
 	}
 	store_txn_abort(b.t);
 	return r < 0 ? r : 0;

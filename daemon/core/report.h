@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REPORT_VERSION 3      /* of the JSON form; docs/auditor-guide.md */
+#define REPORT_VERSION 4      /* of the JSON form; docs/auditor-guide.md */
 #define REPORT_MAX_CHAINS 4   /* chains to the root shown per author */
 #define REPORT_REASON_MAX 200 /* bytes of an erasure's reason kept */
 
@@ -121,6 +121,12 @@ struct report_author {
 	size_t home_revocations;
 	uint8_t home_revoked_by[32];
 	uint64_t home_revoked_ms;
+	/* fork proofs of it that the auditor's own home holds and the
+	 * bundle does not show: how many feeds, and the first's scope and
+	 * the seq where its two histories part */
+	size_t home_forks;
+	char home_fork_scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t home_fork_seq;
 };
 
 struct report_revocation {
@@ -173,9 +179,10 @@ void report_close(struct report *rep);
 
 /*
  * Note in rep, per author, the revocations of it in the trust set of
- * st (the auditor's own home, when a bundle is reported on): they do
- * not judge the bundle, but an auditor must see them (a finding). 0 or
- * <0 when st could not be read.
+ * st (the auditor's own home, when a bundle is reported on), and the
+ * proofs that it forked a feed (unless the bundle shows that fork
+ * itself): they do not judge the bundle, but an auditor must see them
+ * (a finding). 0 or <0 when st could not be read.
  */
 int report_reader_revocations(struct report *rep, struct store *st);
 
