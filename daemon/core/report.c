@@ -698,26 +698,20 @@ static int home_fork_cb(void *ctx, int kind, const uint8_t id[32],
 {
 	struct build *b = ctx;
 	struct report_author *a = b->author;
-	struct fork_proof *fp = malloc(sizeof(*fp));
-	int same = 0;
+	struct fork_proof fp; /* two entries: some 2 KB */
 
-	(void)kind;
-	(void)id;
-	if (!fp)
-		return -ENOMEM;
-	if (fork_proof_decode(data, len, fp, NULL) < 0 ||
-	    memcmp(fp->a.network_id, b->rep->network_id, 32) != 0) {
-		free(fp);
+	(void)kind, (void)id;
+	if (fork_proof_decode(data, len, &fp, NULL) < 0 ||
+	    memcmp(fp.a.network_id, b->rep->network_id, 32) != 0)
 		return 0;
-	}
-	/* one proof a feed: another of a feed counted is the same fork */
-	same = a->home_forks && strcmp(a->home_fork_scope, fp->a.scope) == 0;
-	if (!same && !a->home_forks++) {
+	/* one proof a feed: another of the feed counted is its fork too */
+	if (a->home_forks && strcmp(a->home_fork_scope, fp.a.scope) == 0)
+		return 0;
+	if (!a->home_forks++) {
 		snprintf(a->home_fork_scope, sizeof(a->home_fork_scope), "%s",
-			 fp->a.scope);
-		a->home_fork_seq = fp->at;
+			 fp.a.scope);
+		a->home_fork_seq = fp.at;
 	}
-	free(fp);
 	return 0;
 }
 
