@@ -97,7 +97,7 @@ rc 0 "verify --bundle on A's bundle: ok" "$H" verify --bundle "$T/au.bundle" --n
 jq_ok "the erased body counted missing" '.ok == true and .bodies_missing == 1 and .bodies_erased_sent == 0'
 check "a bundle of both, signed by G" "$CRAFT" "$T/g" "$T/erased.bundle" "$T/gu.bundle" "$T/au.bundle"
 rc 1 "verify --bundle: HP-G1's body sent with the erasure that erased it is a finding (exit 1)" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network"
-has "naming the entry and the erasure" '^verify: intact; sends an erased body again: entry at byte [0-9]+ \(feed bk/qt/ban-ho seq 1\) carries the body that the erasure at byte [0-9]+ erased'
+has "naming the entry and the erasure" '^verify: intact; sends an erased body again: entry at byte [0-9]+ \(feed bk/qt/ban-ho seq 1\) carries the body that the erasure at byte [0-9]+ names: an erased body is never sent again \(SPEC 1.6\); whether its signer may erase is judged with --report'
 rc 1 "and --json" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network" --json
 jq_ok "not ok, no fork" '.ok == false and .evidence == false and .damaged == false and .erased_bodies_sent == true and .bodies_erased_sent == 1'
 # certificates no administrator signed: village S, never certified

@@ -236,7 +236,7 @@ static void check_erased(struct check_ctx *c, struct bundle_report *rep)
 				continue;
 			rep->bodies_erased++;
 			problems_add(&rep->problems, "erased-body",
-				     N_("entry at byte %zu (feed %s seq %llu) carries the body that the erasure at byte %zu erased: an erased body is never sent again (SPEC 1.6)"),
+				     N_("entry at byte %zu (feed %s seq %llu) carries the body that the erasure at byte %zu names: an erased body is never sent again (SPEC 1.6); whether its signer may erase is judged with --report"),
 				     b->off, b->scope, (unsigned long long)b->seq,
 				     er->off);
 		}
