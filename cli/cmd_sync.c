@@ -283,14 +283,38 @@ static int addr_in(const msgpack_object *a, char (*list)[CLI_DIAL_ADDR],
  * out ("" when none). Returns 1 when each of the n has failed at a try
  * made after asked (wall clock, ms): then no dial asked for is under way.
  */
+/* What the operator does about a dial that fails for why (hamletd's
+ * English words), as the status page advises; NULL when nothing is to
+ * be done here but wait. */
+static const char *dial_advice(const msgpack_object *why, int reached)
+{
+	char w[256];
+
+	if (reached || !why || why->type != MSGPACK_OBJECT_STR ||
+	    why->via.str.size >= sizeof(w))
+		return NULL;
+	memcpy(w, why->via.str.ptr, why->via.str.size);
+	w[why->via.str.size] = 0;
+	if (strcmp(w, "Connection refused") == 0)
+		return _("The PC there is on, but hamletd is not running on it: ask someone there to start it (systemctl start hamletd). hamletd here keeps trying by itself");
+	if (strncmp(w, "cannot resolve", 14) == 0)
+		return _("The name of that PC is wrong, or this line has no DNS: give its address instead (hamlet peers list; hamlet peers add HOST:PORT)");
+	if (strstr(w, "timed out") || strstr(w, "unreachable") ||
+	    strstr(w, "No route"))
+		return _("The line or that PC is down: hamletd here keeps trying by itself; meanwhile a USB stick carries the records (hamlet summary there, hamlet bundle create --for it here)");
+	return NULL;
+}
+
 static int unreached_why(const msgpack_object *res,
 			 char (*list)[CLI_DIAL_ADDR], size_t n,
-			 uint64_t asked, char *out, size_t cap)
+			 uint64_t asked, char *out, size_t cap,
+			 const char **advice)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
 	size_t o = 0, shown = 0, failed = 0;
 
 	out[0] = 0;
+	*advice = NULL;
 	for (uint32_t k = 0; u && u->type == MSGPACK_OBJECT_ARRAY &&
 			     k < u->via.array.size;
 	     k++) {
@@ -306,6 +330,11 @@ static int unreached_why(const msgpack_object *res,
 			continue;
 		dial_label(res, a, who, sizeof(who));
 		why_words(cli_mp_get(x, "why"), why, sizeof(why));
+		if (!*advice)
+			*advice = dial_advice(
+				cli_mp_get(x, "why"),
+				re && re->type == MSGPACK_OBJECT_BOOLEAN &&
+					re->via.boolean);
 		w = snprintf(out + o, cap - o, "%s", o ? "; " : "");
 		if (w > 0 && (size_t)w < cap - o)
 			o += (size_t)w;
@@ -503,6 +532,7 @@ int cmd_sync(int argc, char **argv)
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
 	char reason[1024], held_why[400], down_why[800], stale[400];
+	const char *advice = NULL; /* for a dial that failed: what to do */
 	size_t last_connected = 0;
 	uint64_t last_held = 0;
 	char stuck[300];
@@ -632,7 +662,8 @@ int cmd_sync(int argc, char **argv)
 		 * failed since we asked, none is under way, and the wait
 		 * ends here rather than at the timeout */
 		int dials_failed = unreached_why(res, dials, ndials, asked,
-						 down_why, sizeof(down_why));
+						 down_why, sizeof(down_why),
+						 &advice);
 		{
 			const msgpack_object *u =
 				cli_mp_get(res, "own_scope_unread");
@@ -794,6 +825,8 @@ int cmd_sync(int argc, char **argv)
 		cli_err(cli_tr(N_("not in sync: %s")), reason);
 	else
 		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
+	if (!cli_global.json && advice)
+		cli_err("%s", advice);
 	r = CLI_EPROBLEMS;
 out:
 	progress_end(prog);

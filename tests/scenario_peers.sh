@@ -84,6 +84,8 @@ check "sync --wait with c1 down fails (exit 1) once the dial failed, well before
 	test "$rc" = 1 -a $((SECONDS - s0)) -lt 20
 check "naming c1, its address, and why it is not reached" \
 	grep -qE '^hamlet: not in sync: no peer is connected; c1 \(127\.0\.0\.1:'"$PC"'\): not reached: .*refused' "$T/wait.out"
+check "and what to do about it: start hamletd there" \
+	grep -q '^hamlet: The PC there is on, but hamletd is not running on it: ask someone there to start it (systemctl start hamletd)' "$T/wait.out"
 # let v1's backoff grow: without being asked it would try again only later
 check "v1's next try at c1 is 5 s off or more (60 s)" within 60 vjson \
 	"assert [u for u in j['unreached'] if u['retry_in_ms'] >= 5000]"
