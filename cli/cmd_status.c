@@ -228,56 +228,126 @@ static void ahead_print(const char *who, const msgpack_object *p,
 
 /* The configured peers hamletd cannot reach, and why; cert_ok: this
  * node's own certificate holds. */
+/* The key hamletd last met at dialled address addr (its "dials"), or
+ * NULL when none answered there yet. */
+static const msgpack_object *dial_key(const msgpack_object *res,
+				      const char *addr)
+{
+	const msgpack_object *dl = cli_mp_get(res, "dials");
+	char a[CLI_ADDR_MAX];
+
+	for (uint32_t i = 0; dl && dl->type == MSGPACK_OBJECT_ARRAY &&
+			     i < dl->via.array.size;
+	     i++) {
+		const msgpack_object *x = &dl->via.array.ptr[i];
+		const msgpack_object *k = cli_mp_get(x, "key");
+		if (peer_str(x, "addr", a, sizeof(a)) && strcmp(a, addr) == 0)
+			return k && k->type == MSGPACK_OBJECT_STR ? k : NULL;
+	}
+	return NULL;
+}
+
+static int same_str(const msgpack_object *a, const msgpack_object *b)
+{
+	return a && b && a->type == MSGPACK_OBJECT_STR &&
+	       b->type == MSGPACK_OBJECT_STR &&
+	       a->via.str.size == b->via.str.size &&
+	       memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0;
+}
+
+/* 1 when the key at address addr is that of a peer in the list: its
+ * failing dial is told under its line (peer_print), not on its own. */
+static int dial_of_peer(const msgpack_object *res, const char *addr)
+{
+	const msgpack_object *k = dial_key(res, addr);
+	const msgpack_object *ps = cli_mp_get(res, "peers");
+
+	for (uint32_t i = 0; k && ps && ps->type == MSGPACK_OBJECT_ARRAY &&
+			     i < ps->via.array.size;
+	     i++)
+		if (same_str(cli_mp_get(&ps->via.array.ptr[i], "key"), k))
+			return 1;
+	return 0;
+}
+
+/* One failing dial: where (under a peer's line: indent, "at ADDR"), why,
+ * since when, and the next try. */
+static void unreached_one(const msgpack_object *p, int cert_ok, int under)
+{
+	char addr[128], why[256], at[32];
+	if (!peer_str(p, "addr", addr, sizeof(addr)) ||
+	    !peer_str(p, "why", why, sizeof(why)))
+		return;
+	cli_time_text(mp_map_u64(p, "since_ms"), 0, at);
+	{
+		/* hamletd keeps it in English: ours, or the C
+		 * library's words for an errno */
+		static const char cr[] = "cannot resolve: ";
+		const char *t = cli_tr(why);
+		if (t == why && !cli_global.json)
+			t = dgettext("libc", why);
+		if (t != why) {
+			snprintf(why, sizeof(why), "%s", t);
+		} else if (!strncmp(why, cr, sizeof(cr) - 1)) {
+			char rest[256];
+			snprintf(rest, sizeof(rest), "%s",
+				 why + sizeof(cr) - 1);
+			snprintf(why, sizeof(why), _("cannot resolve: %s"),
+				 rest);
+		}
+	}
+	const msgpack_object *re = cli_mp_get(p, "reached");
+	int reached = re && re->type == MSGPACK_OBJECT_BOOLEAN &&
+		      re->via.boolean;
+	if (under)
+		printf(_("    at %s: "), addr);
+	else
+		printf("  %s: ", addr);
+	printf(reached
+		       ? P_("CONNECTS, BUT NO SESSION STARTS: %s (%llu try since %s; hamletd tries again in %llu s)\n",
+			    "CONNECTS, BUT NO SESSION STARTS: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
+			    mp_map_u64(p, "tries"))
+		       : P_("NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
+			    "NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
+			    mp_map_u64(p, "tries")),
+	       why, (unsigned long long)mp_map_u64(p, "tries"), at,
+	       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
+		       1000);
+	/* what this node knows: its own certificate; what the
+	 * other node holds against it, it does not say */
+	if (reached && !cert_ok)
+		printf(_("    that node refuses this one because this node shows no valid certificate (the certificate line above says why); once one is installed, hamlet sync gets through at once\n"));
+	else if (reached)
+		printf(_("    that node closes the connection before any session and does not say why: this node's certificate may be unknown, expired or revoked there, or that node may still back this node off after an earlier refused try (its log says which); hamlet sync tries again now. If it goes on, ask the administrator (%s cert list shows the certificate here)\n"),
+		       cli_prog());
+}
+
+/* The failing dials no peer of the list stands for. */
 static void unreached_print(const msgpack_object *res, int cert_ok)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
+	char addr[128];
 	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	for (uint32_t i = 0; i < u->via.array.size; i++) {
-		const msgpack_object *p = &u->via.array.ptr[i];
-		char addr[128], why[256], at[32];
-		if (!peer_str(p, "addr", addr, sizeof(addr)) ||
-		    !peer_str(p, "why", why, sizeof(why)))
-			continue;
-		cli_time_text(mp_map_u64(p, "since_ms"), 0, at);
-		{
-			/* hamletd keeps it in English: ours, or the C
-			 * library's words for an errno */
-			static const char cr[] = "cannot resolve: ";
-			const char *t = cli_tr(why);
-			if (t == why && !cli_global.json)
-				t = dgettext("libc", why);
-			if (t != why) {
-				snprintf(why, sizeof(why), "%s", t);
-			} else if (!strncmp(why, cr, sizeof(cr) - 1)) {
-				char rest[256];
-				snprintf(rest, sizeof(rest), "%s",
-					 why + sizeof(cr) - 1);
-				snprintf(why, sizeof(why), _("cannot resolve: %s"),
-					 rest);
-			}
-		}
-		const msgpack_object *re = cli_mp_get(p, "reached");
-		int reached = re && re->type == MSGPACK_OBJECT_BOOLEAN &&
-			      re->via.boolean;
-		printf(reached
-			       ? P_("  %s: CONNECTS, BUT NO SESSION STARTS: %s (%llu try since %s; hamletd tries again in %llu s)\n",
-				    "  %s: CONNECTS, BUT NO SESSION STARTS: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
-				    mp_map_u64(p, "tries"))
-			       : P_("  %s: NOT REACHED: %s (%llu try since %s; hamletd tries again in %llu s)\n",
-				    "  %s: NOT REACHED: %s (%llu tries since %s; hamletd tries again in %llu s)\n",
-				    mp_map_u64(p, "tries")),
-		       addr, why, (unsigned long long)mp_map_u64(p, "tries"), at,
-		       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
-			       1000);
-		/* what this node knows: its own certificate; what the
-		 * other node holds against it, it does not say */
-		if (reached && !cert_ok)
-			printf(_("    that node refuses this one because this node shows no valid certificate (the certificate line above says why); once one is installed, hamlet sync gets through at once\n"));
-		else if (reached)
-			printf(_("    that node closes the connection before any session and does not say why: this node's certificate may be unknown, expired or revoked there, or that node may still back this node off after an earlier refused try (its log says which); hamlet sync tries again now. If it goes on, ask the administrator (%s cert list shows the certificate here)\n"),
-			       cli_prog());
-	}
+	for (uint32_t i = 0; i < u->via.array.size; i++)
+		if (peer_str(&u->via.array.ptr[i], "addr", addr, sizeof(addr)) &&
+		    !dial_of_peer(res, addr))
+			unreached_one(&u->via.array.ptr[i], cert_ok, 0);
+}
+
+/* Peer p's own failing dials, under its line. */
+static void peer_unreached(const msgpack_object *res,
+			   const msgpack_object *p, int cert_ok)
+{
+	const msgpack_object *u = cli_mp_get(res, "unreached");
+	const msgpack_object *k = cli_mp_get(p, "key");
+	char addr[128];
+	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t i = 0; i < u->via.array.size; i++)
+		if (peer_str(&u->via.array.ptr[i], "addr", addr, sizeof(addr)) &&
+		    same_str(dial_key(res, addr), k))
+			unreached_one(&u->via.array.ptr[i], cert_ok, 1);
 }
 
 /* The configured peers hamletd has met no key at yet (none answered
@@ -672,8 +742,10 @@ static void status_print(const struct status_facts *st)
 	}
 	for (size_t i = 0; i < st->np; i++) {
 		const msgpack_object *p = &st->peers->via.array.ptr[i];
-		if (!stranger(p))
+		if (!stranger(p)) {
 			peer_print(st, t, p);
+			peer_unreached(st->res, p, cf.r >= 0);
+		}
 	}
 	if (strangers)
 		printf(P_("  (and %zu key that never completed a session: refused, or gone during the handshake; hamlet status --json lists it)\n",
