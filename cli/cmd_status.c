@@ -322,32 +322,22 @@ static void unreached_one(const msgpack_object *p, int cert_ok, int under)
 		       cli_prog());
 }
 
-/* The failing dials no peer of the list stands for. */
-static void unreached_print(const msgpack_object *res, int cert_ok)
+/* The failing dials: with key NULL, those no peer of the list stands
+ * for, each on a line of its own; else peer key's own, under its line. */
+static void unreached_print(const msgpack_object *res,
+			    const msgpack_object *key, int cert_ok)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
 	char addr[128];
 	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	for (uint32_t i = 0; i < u->via.array.size; i++)
-		if (peer_str(&u->via.array.ptr[i], "addr", addr, sizeof(addr)) &&
-		    !dial_of_peer(res, addr))
-			unreached_one(&u->via.array.ptr[i], cert_ok, 0);
-}
-
-/* Peer p's own failing dials, under its line. */
-static void peer_unreached(const msgpack_object *res,
-			   const msgpack_object *p, int cert_ok)
-{
-	const msgpack_object *u = cli_mp_get(res, "unreached");
-	const msgpack_object *k = cli_mp_get(p, "key");
-	char addr[128];
-	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	for (uint32_t i = 0; i < u->via.array.size; i++)
-		if (peer_str(&u->via.array.ptr[i], "addr", addr, sizeof(addr)) &&
-		    same_str(dial_key(res, addr), k))
-			unreached_one(&u->via.array.ptr[i], cert_ok, 1);
+	for (uint32_t i = 0; i < u->via.array.size; i++) {
+		if (!peer_str(&u->via.array.ptr[i], "addr", addr, sizeof(addr)))
+			continue;
+		if (key ? same_str(dial_key(res, addr), key)
+			: !dial_of_peer(res, addr))
+			unreached_one(&u->via.array.ptr[i], cert_ok, key != NULL);
+	}
 }
 
 /* The configured peers hamletd has met no key at yet (none answered
@@ -744,7 +734,8 @@ static void status_print(const struct status_facts *st)
 		const msgpack_object *p = &st->peers->via.array.ptr[i];
 		if (!stranger(p)) {
 			peer_print(st, t, p);
-			peer_unreached(st->res, p, cf.r >= 0);
+			unreached_print(st->res, cli_mp_get(p, "key"),
+					cf.r >= 0);
 		}
 	}
 	if (strangers)
@@ -752,7 +743,7 @@ static void status_print(const struct status_facts *st)
 			  "  (and %zu keys that never completed a session: refused, or gone during the handshake; hamlet status --json lists them)\n",
 			  strangers),
 		       strangers);
-	unreached_print(st->res, cf.r >= 0);
+	unreached_print(st->res, NULL, cf.r >= 0);
 	undialled_print(st->res);
 	store_txn_abort(t);
 }
