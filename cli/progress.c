@@ -123,9 +123,12 @@ static void draw(struct progress *p, uint64_t now, int final)
 	figure(p, per_s, rate);
 	/* \r and erase-to-end: the line is redrawn in place */
 	if (final && (!p->total || p->done >= p->total)) {
+		char secs[32];
+		snprintf(secs, sizeof(secs), "%.1f", (double)ms / 1000);
+		i18n_decimal(secs);
 		fputc('\r', stderr);
-		fprintf(stderr, _("%s: %s%s in %.1f s, %s/s"), p->what, done,
-			units, (double)ms / 1000, rate);
+		fprintf(stderr, _("%s: %s%s in %s s, %s/s"), p->what, done,
+			units, secs, rate);
 	} else if (p->total) {
 		figure(p, p->total, total);
 		progress_left(p->total > p->done ? p->total - p->done : 0,

@@ -182,16 +182,17 @@ static void unreached_list(const struct out *o, const json_t *st)
 	fputs("</ul>", o->f);
 }
 
-/* "2.0 kB", as hamlet status writes sizes. */
-static void size_text(uint64_t n, char buf[32])
+/* "2.0 kB", as hamlet status writes sizes in the page's language ("2,0
+ * kB" in Vietnamese). */
+static void size_text(const struct out *o, uint64_t n, char buf[32])
 {
-	i18n_size(n, buf);
+	i18n_size_as(n, buf, o->lang == PAGE_VI);
 }
 
-/* "1,045", as hamlet status writes counts. */
-static void count_text(uint64_t n, char out[32])
+/* "1,045", as hamlet status writes counts ("1.045" in Vietnamese). */
+static void count_text(const struct out *o, uint64_t n, char out[32])
 {
-	i18n_count(n, out);
+	i18n_count_as(n, out, o->lang == PAGE_VI);
 }
 
 /* Below a peer's state: what it means and what to do; for one a budget
@@ -212,7 +213,7 @@ static void state_detail(const struct out *o, const json_t *st,
 		break;
 	case M_ST_FULL: {
 		uint64_t n = page__ju64(p, "entries_waiting_for_disk");
-		count_text(n, a);
+		count_text(o, n, a);
 		fputs("<br><small class=\"facts\">", o->f);
 		page__say(o, page__one_or(n, M_FULL_WAIT_ONE, M_FULL_WAIT), a, NULL);
 		fputs("</small>", o->f);
@@ -221,7 +222,7 @@ static void state_detail(const struct out *o, const json_t *st,
 	}
 	case M_ST_AHEAD: {
 		uint64_t n = page__ju64(p, "entries_refused_ahead_out");
-		count_text(n, a);
+		count_text(o, n, a);
 		fputs("<br><small class=\"facts\">", o->f);
 		page__say(o, page__one_or(n, M_AHEAD_OUT_ONE, M_AHEAD_OUT), a, NULL);
 		fputs("</small>", o->f);
@@ -236,13 +237,13 @@ static void state_detail(const struct out *o, const json_t *st,
 		const char *arg[4] = { a, b, label, c };
 		if (!n)
 			n = 1; /* held back: at least the one waiting */
-		count_text(n, a);
+		count_text(o, n, a);
 		if (big) {
 			/* no day or session to wait for */
 			const char *barg[4] = { a, c, b, label };
 			uint64_t day = page__ju64(bg, "per_day");
-			size_text(big, c);
-			size_text(day && big > day ? day
+			size_text(o, big, c);
+			size_text(o, day && big > day ? day
 				  : page__ju64(bg, "per_session"), b);
 			fputs("<br><small class=\"facts budget\">", o->f);
 			page__fillv(o->f,
@@ -253,8 +254,8 @@ static void state_detail(const struct out *o, const json_t *st,
 			advice(o, M_DO_HELD_BIG);
 			break;
 		}
-		size_text(page__ju64(bg, session ? "per_session" : "per_day"), b);
-		size_text(page__ju64(bg, session ? "sent_session" : "sent_today"), c);
+		size_text(o, page__ju64(bg, session ? "per_session" : "per_day"), b);
+		size_text(o, page__ju64(bg, session ? "sent_session" : "sent_today"), c);
 		fputs("<br><small class=\"facts budget\">", o->f);
 		page__fillv(o->f,
 		      page__T(o, session ? page__one_or(n, M_HELD_SESSION_ONE, M_HELD_SESSION)

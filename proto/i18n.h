@@ -36,12 +36,23 @@ void i18n_init(void);
  * translations are precomposed, NFC), so that translated help lines up. */
 int i18n_width(const char *s, size_t n);
 
-/* n with a comma between thousands ("1,045"), as counts are written for
- * a person in both languages. */
+/* n with its thousands apart, as the person's locale writes them:
+ * "1,045" in English, "1.045" in Vietnamese (whose decimal mark is a
+ * comma). */
 void i18n_count(unsigned long long n, char out[32]);
 
-/* n bytes in decimal units ("2.0 kB"), as sizes are written for a
- * person in both languages. */
+/* n bytes in decimal units ("2.0 kB"; "2,0 kB" where the decimal mark
+ * is a comma). */
 void i18n_size(unsigned long long n, char out[32]);
+
+/* The same in a language's way that need not be the locale's (a page
+ * in the language its reader asked for): comma_decimal, as Vietnamese,
+ * "1.045" and "2,0 kB"; else "1,045" and "2.0 kB". */
+void i18n_count_as(unsigned long long n, char out[32], int comma_decimal);
+void i18n_size_as(unsigned long long n, char out[32], int comma_decimal);
+
+/* The first '.' of s, a number printed for a person, made the locale's
+ * decimal mark. */
+void i18n_decimal(char *s);
 
 #endif

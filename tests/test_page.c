@@ -464,7 +464,7 @@ int main(void)
 		/* the budget of that peer, not of this node */
 		ASSERT_TRUE(has(html, "đã dùng hết hạn mức dữ liệu cho nút đó"));
 		ASSERT_TRUE(!has(html, "hạn mức dữ liệu cho nút này"));
-		ASSERT_TRUE(has(html, "1,019 mục chờ hạn mức của ngày mai (2.0 kB mỗi ngày tới V1, đã gửi 2.0 kB hôm nay)."));
+		ASSERT_TRUE(has(html, "1.019 mục chờ hạn mức của ngày mai (2,0 kB mỗi ngày tới V1, đã gửi 2,0 kB hôm nay)."));
 		ASSERT_TRUE(has(html, "mang dữ liệu bằng USB"));
 		ASSERT_TRUE(has(html, "nhờ quản trị viên nâng hạn mức"));
 		free(html);
@@ -495,7 +495,7 @@ int main(void)
 		json_object_set_new(json_object_get(p, "budget"), "entries_held",
 				    json_integer(3));
 		html = render(st, NULL, PAGE_VI, 0);
-		ASSERT_TRUE(has(html, "3 mục đang chờ: có một mục 2.3 kB lớn hơn toàn bộ hạn mức cho V1 (2.0 kB)"));
+		ASSERT_TRUE(has(html, "3 mục đang chờ: có một mục 2,3 kB lớn hơn toàn bộ hạn mức cho V1 (2,0 kB)"));
 		free(html);
 		json_decref(st);
 	}

@@ -58,5 +58,9 @@ check "it shows entries checked of the store's" has 'verifying: [0-9,]+ / 1,500 
 check "and ends on all of them, with the time taken and the rate, nothing left to guess" has 'verifying: 1,500 entries in [0-9]+\.[0-9] s, [0-9,]+/s'
 check "no line left says 0/s with the time left unknown at the end" bash -c "! tr '\r' '\n' <'$T/tty' | grep -E 'verifying: 1,500 / 1,500 entries, 0/s, time left unknown'"
 check "verify without a terminal runs" quiet b verify
+# Vietnamese writes thousands apart with '.' and decimals with ','
+vtty() { local LC_ALL=vi_VN.UTF-8; export LC_ALL; tty "$@"; }
+check "verify on a terminal in Vietnamese runs" vtty b verify
+check "its figures are written the Vietnamese way: 1.500, 0,3 giây" has 'đang kiểm tra: 1\.500 mục nhập trong [0-9]+,[0-9] giây, [0-9.]+/giây'
 check "it prints no progress" none 'verifying'
 tests_done
