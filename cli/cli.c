@@ -8,6 +8,8 @@
 #include "import_map.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -587,10 +589,46 @@ int cli_part_refuse(const char *path)
 	return HAMLET_EFORMAT;
 }
 
+int cli_out_dir(const char *out)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(out, '/');
+	struct stat st;
+	size_t n;
+
+	if (!slash)
+		return 0; /* the working directory, which exists */
+	n = slash == out ? 1 : (size_t)(slash - out);
+	if (n >= sizeof(dir))
+		return 0; /* the write names what is wrong */
+	memcpy(dir, out, n);
+	dir[n] = 0;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (stat(dir, &st) == 0) {
+		cli_err(_("cannot write %s: %s is a file, not a folder; nothing was written"),
+			out, dir);
+		return HAMLET_EFORMAT;
+	}
+	if (errno != ENOENT)
+		return 0; /* not permitted, say: the write says so */
+	{
+		/* where the folder would be: what ls shows there */
+		char up[PATH_MAX];
+		const char *u = strrchr(dir, '/');
+		size_t ul = u ? (u == dir ? 1 : (size_t)(u - dir)) : 1;
+		memcpy(up, u ? dir : ".", ul);
+		up[ul] = 0;
+		cli_err(_("cannot write %s: the folder %s does not exist (a USB stick not plugged in, or not mounted yet? \"ls %s\" shows what is there); nothing was written"),
+			out, dir, up);
+	}
+	return HAMLET_ENOTFOUND;
+}
+
 int cli_part_out(const char *cmd, const char *out)
 {
 	if (!part_name(out))
-		return 0;
+		return cli_out_dir(out);
 	return cli_usage_err(cmd,
 			     _("\"%s\" ends in .part, the name of a file left unfinished: nothing would read it. Name it otherwise (like na-pai.bundle or na-pai.summary)"),
 			     out);

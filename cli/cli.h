@@ -183,6 +183,10 @@ void cli_lapse_text(const struct node_lapse *l, char *out, size_t n);
  */
 int cli_part_refuse(const char *path);
 int cli_part_out(const char *cmd, const char *out);
+/* The folder of out, a file about to be written, is there: 0; else said
+ * (a USB stick not mounted, most often: exit 3) and <0. cli_part_out()
+ * checks it too. */
+int cli_out_dir(const char *out);
 /* What node_feeds_unrecorded() found, the first shown of total in v:
  * when total is not 0, a WARNING on stdout naming HOME/own-feeds, each
  * feed with its seqs, and what to do (hamlet status, hamlet own-feeds). */

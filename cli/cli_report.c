@@ -475,8 +475,8 @@ static void print_author(FILE *f, const struct report *rep,
 	}
 	for (size_t i = 0; i < a->nfeeds; i++) {
 		const struct report_feed *fd = &a->feeds[i];
-		fprintf(f, P_("    scope %s: %llu entry (%llu changes, %llu deletions, %llu erasures)",
-			      "    scope %s: %llu entries (%llu changes, %llu deletions, %llu erasures)",
+		fprintf(f, P_("    scope %s: %llu entry (changes %llu, deletions %llu, erasures %llu)",
+			      "    scope %s: %llu entries (changes %llu, deletions %llu, erasures %llu)",
 			      fd->entries),
 			fd->scope, (unsigned long long)fd->entries,
 			(unsigned long long)fd->puts,

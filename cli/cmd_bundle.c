@@ -178,6 +178,11 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		fprintf(f, _("  trailer:    ok, signed by the creator over %llu entr%s\n"),
 			(unsigned long long)rep->trailer_count,
 			rep->trailer_count == 1 ? "y" : "ies");
+	else if (rep->trailer == BUNDLE_TRAILER_MISSING && rep->sealed &&
+		 rep->damaged_frames)
+		/* a sealed frame that does not open may be the last one:
+		 * the file may be whole, and damaged at its end */
+		fprintf(f, _("  trailer:    none read: the file is cut short, or its last sealed frame is damaged\n"));
 	else
 		fprintf(f, _("  trailer:    %s\n"),
 			_(bundle_trailer_state_text(rep->trailer)));

@@ -745,7 +745,9 @@ static int cert_revoke(int argc, char **argv)
 		if (rv->nfeeds == 0)
 			printf(_("  no entry of it is kept: this node held none\n"));
 		if (rv->nkeep)
-			printf(_("  the %zu certificates it signed stay valid\n"),
+			printf(P_("  the %zu certificate it signed stays valid\n",
+				  "  the %zu certificates it signed stay valid\n",
+				  rv->nkeep),
 			       rv->nkeep);
 		printf(_("  %s; every node that syncs with it learns of it and closes that key's sessions\n"),
 		       ci.via_daemon ? _("the running daemon has it")

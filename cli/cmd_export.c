@@ -251,6 +251,8 @@ int cmd_export(int argc, char **argv)
 				  _("--out goes with --format xlsx; the other formats go to standard output (> FILE)"));
 		goto out;
 	}
+	if (out && (r = cli_out_dir(out)) < 0)
+		goto out;
 	if (!(c.s = cli_schema(pos[0]))) {
 		r = HAMLET_ECOLLECTION;
 		goto out;

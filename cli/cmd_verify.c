@@ -723,9 +723,12 @@ int cmd_verify(int argc, char **argv)
 			_("--root goes with --bundle FILE and --report, without --network")));
 	if (root_hex && (strlen(root_hex) != 64 ||
 			 hex_decode(root_hex, root, 32) < 0)) {
-		cli_err(_("--root \"%s\" is not a public key: 64 hex digits, as root_public_key in the network file"),
-			root_hex);
-		return cli_exit_code(HAMLET_EFORMAT);
+		/* a value in none of the forms it takes: exit 2, as
+		 * bundle create --seal-to's */
+		return cli_exit_code(cli_usage_err(
+			"verify",
+			_("--root \"%s\" is not a public key: 64 hex digits, as root_public_key in the network file"),
+			root_hex));
 	}
 	if (bundle && (r = cli_part_refuse(bundle)) < 0)
 		return cli_exit_code(r);

@@ -181,7 +181,7 @@ has "times marked UTC" 'All times are UTC'
 has "names the erasure and its reason" 'HP-G1.*request of the person|request of the person.*HP-G1'
 
 rc 2 "--root needs --report" "$H" verify --bundle "$T/f.bundle" --root "$ROOT"
-rc 4 "--root must be a key" "$H" verify --bundle "$T/f.bundle" --root 1234 --report
+rc 2 "--root must be a key: a usage error (exit 2), as --seal-to's" "$H" verify --bundle "$T/f.bundle" --root 1234 --report
 rc 4 "another root: nothing in the bundle chains to it (exit 4)" "$H" verify --bundle "$T/f.bundle" --root "$KF" --report --json
 jq_ok "the report says it was not judged: another network" '.not_judged.reason == "another_network" and (.authors | length == 0) and .ok == false'
 check "and says so on standard error, naming the root" grep -q "(its header names network [0-9a-f]*) holds nothing that chains to root $KF: it is of another network" "$T/err"

@@ -235,7 +235,7 @@ refuse "--format xlsx needs --out" 2 "add --out FILE.xlsx" A export health_profi
 refuse "--out only with xlsx" 2 "--out goes with --format xlsx" A export health_profile --format csv --out "$T/x"
 refuse "a workbook given to import is named, with how to save it as CSV" 4 "is an Excel workbook (.xlsx), not CSV" \
 	A import health_profile --format csv "$T/p.xlsx"
-refuse "a workbook that cannot be written names the file" 5 "cannot write $T/no/such/dir/p.xlsx: No such file or directory" \
+refuse "a workbook that cannot be written names the file, and the folder not there (exit 3)" 3 "cannot write $T/no/such/dir/p.xlsx: the folder $T/no/such/dir does not exist" \
 	A export health_profile --format xlsx --out "$T/no/such/dir/p.xlsx"
 check "in a sentence of ours, before anything is read, not the library's" bash -c "! grep -q ERROR '$T/refused'"
 

@@ -185,6 +185,10 @@ check "without a summary, no claim on what the recipient holds" bash -c "'$H' --
 # what the stick did to the files
 head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
+# a stick not mounted: the folder it would be is not there
+refuse "summary --out into a folder that is not there names it, and the stick" 3 'the folder .*/no-stick does not exist (a USB stick not plugged in, or not mounted yet?' "$H" --home "$T/c" summary --out "$T/no-stick/c.sum"
+refuse "bundle create too" 3 'the folder .*/no-stick does not exist' "$H" --home "$T/c" bundle create --unsealed "$T/no-stick/c.bundle"
+check "and nothing was made there" test ! -e "$T/no-stick"
 head -c 7 "$T/trip4.bundle" >"$T/cut.bundle"
 refuse "a bundle cut inside its first 8 bytes is cut short, not another file" 4 'cut.bundle is cut short: only its first 7 bytes are there (copy it again from the node that made it)' "$H" --home "$T/c" bundle import "$T/cut.bundle"
 refuse "verify --bundle calls it damaged, as a cut anywhere later (exit 6)" 6 'cut.bundle is cut short: only its first 7 bytes are there' "$H" --home "$T/c" verify --bundle "$T/cut.bundle"
