@@ -114,6 +114,12 @@ static void draw(struct progress *p, uint64_t now, int final)
 			 : ms > 0	  ? p->done * 1000 / ms
 					  : 0;
 
+	/* the rate of the last seconds is not known yet in the first ones:
+	 * the rate since the start stands for it (not "0/s, time left
+	 * unknown", which reads as a stall) */
+	if (!final && !p->ext && !per_s && p->done && ms >= 100)
+		per_s = p->done * 1000 / ms;
+
 	/* " entries"; nothing after a size, which says its unit */
 	char units[48] = "";
 	if (p->units)
