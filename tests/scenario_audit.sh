@@ -328,6 +328,14 @@ rc 1 "verify --bundle --json on a bundle with a gap exits 1" "$H" verify --bundl
 jq_ok "and says it is not ok" '.ok == false and .incomplete == true and .gaps == 1 and .evidence == false and .damaged == false'
 rc 1 "its report exits 1" "$H" verify --bundle "$T/h-gap.bundle" --root "$ROOT" --report --json
 jq_ok "the bundle's check says not ok either; no fork" '.ok == false and .findings == true and .evidence == false and .bundle_check.ok == false'
+# seq 2 carried with a signature that does not verify: damage, named
+# once, and not also a seq "missing" (it is there)
+check "H's bundle with seq 2's signature altered, signed by H" "$CRAFT" "$T/h" "$T/h-sig.bundle" --bad-sig-seq 2 "$T/h.bundle"
+rc 6 "verify --bundle on it exits 6" "$H" verify --bundle "$T/h-sig.bundle" --network "$T/aud.network" --json
+jq_ok "damaged, one bad entry, no gap" '.damaged == true and .gaps == 0 and .incomplete == false'
+rc 6 "the text names the bad signature" "$H" verify --bundle "$T/h-sig.bundle" --network "$T/aud.network"
+has "a signature line" '^  signature: entry at byte [0-9]+'
+check "and no line of seqs left out" bash -c "! grep -q 'leaves entries out\|missing between entries' '$T/out'"
 rc 0 "the report on the bundle as made: nothing to report" "$H" verify --bundle "$T/h.bundle" --root "$ROOT" --report --json
 jq_ok "its check ok" '.ok == true and .bundle_check.ok == true'
 # damage to the certificate the root issued: damage (6), though what is

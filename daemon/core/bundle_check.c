@@ -71,7 +71,17 @@ struct erased_refs {
 	int over; /* past CHECK_MAX_ERASED: not checked, told once */
 };
 
+/* An entry carried whose envelope decodes but whose signature does not
+ * verify: its seq is no gap (it is there, and named as damaged). */
+#define CHECK_MAX_BADSEQ 4096
+struct bad_seq {
+	uint8_t feed[32];
+	uint64_t seq;
+};
+
 struct check_ctx {
+	struct bad_seq *bad; /* CHECK_MAX_BADSEQ, made when needed */
+	size_t nbad;
 	struct erased_refs erasures, bodies;
 	struct chain_slot *slots;
 	size_t cap, used;
@@ -271,6 +281,17 @@ static int check_trust(struct walk *wk, const struct trustset_item *items,
 	return 0;
 }
 
+static int bad_seq_add(struct check_ctx *c, const struct entry *e)
+{
+	if (!c->bad && !(c->bad = malloc(CHECK_MAX_BADSEQ * sizeof(*c->bad))))
+		return -ENOMEM;
+	if (c->nbad == CHECK_MAX_BADSEQ)
+		return 0; /* past them, a gap may name one: it is named too */
+	log_feed_key(e->author, e->scope, c->bad[c->nbad].feed);
+	c->bad[c->nbad++].seq = e->seq;
+	return 0;
+}
+
 static int check_batch(struct walk *wk, const struct log_in *in,
 		       const size_t *offs, size_t n)
 {
@@ -286,6 +307,11 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		if (c->res[i] < 0 ||
 		    entry_decode(in[i].env, in[i].env_len, &e, NULL) < 0) {
 			rep->bad_entries++;
+			if (c->res[i] == HAMLET_ESIG &&
+			    entry_decode(in[i].env, in[i].env_len, &e, NULL) ==
+				    0 &&
+			    bad_seq_add(c, &e) < 0)
+				return -ENOMEM;
 			bundle__describe(&in[i], what, sizeof(what));
 			problems_add(&rep->problems,
 				     c->res[i] == HAMLET_ESIG ? "signature"
@@ -411,6 +437,17 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 	return 0;
 }
 
+/* 1 when every seq of a..b of feed key was carried, damaged. */
+static int gap_all_bad(const struct check_ctx *c, const uint8_t key[32],
+		       uint64_t a, uint64_t b)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < c->nbad; i++)
+		n += c->bad[i].seq >= a && c->bad[i].seq <= b &&
+		     memcmp(c->bad[i].feed, key, 32) == 0;
+	return n >= b - a + 1;
+}
+
 /* After the walk: the seqs missing between runs of each feed. */
 static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 {
@@ -422,6 +459,8 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 			uint64_t a = s->runs[k].hi + 1, b = s->runs[k + 1].lo - 1;
 			if (a > b)
 				continue; /* contiguous, but not chained: told */
+			if (gap_all_bad(c, s->key, a, b))
+				continue; /* carried, and named as damaged */
 			rep->gaps += b - a + 1;
 			problems_add(&rep->problems, "gap",
 				     N_("feed %s: seq %llu to %llu missing between entries the bundle carries"),
@@ -437,6 +476,7 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 
 static void check_free(struct check_ctx *c)
 {
+	free(c->bad);
 	for (size_t i = 0; i < c->cap; i++) {
 		free(c->slots[i].runs);
 		free(c->slots[i].forked);

@@ -9,6 +9,8 @@
  *
  * HOME is the creator's home (its key signs the header and trailer).
  *   --drop-seq N         leave out seq N of each feed of HOME's key
+ *   --bad-sig-seq N      carry seq N of each feed of HOME's key with one
+ *                        bit of its signature flipped
  *   --no-trust           leave out the trust items of the INs
  *   --no-entries         leave out every entry (trust items alone)
  *   --self-cert          add a certificate of HOME's key signed by itself
@@ -177,8 +179,9 @@ static void widen_add(struct crafted *c, const struct node *n,
 /* The entries, runs of consecutive seqs of a feed, seq drop of n's
  * feeds left out (0: none). */
 static int entries_write(struct bundle_writer *w, const struct crafted *c,
-			 const struct node *n, uint64_t drop)
+			 const struct node *n, uint64_t drop, uint64_t badsig)
 {
+	uint8_t sigs[RUN_MAX][ENTRY_SIG_LEN];
 	struct run_entry run[RUN_MAX];
 	struct entry last, e;
 	size_t k = 0;
@@ -201,11 +204,16 @@ static int entries_write(struct bundle_writer *w, const struct crafted *c,
 		}
 		if (!it)
 			break;
-		run[k++] = (struct run_entry){ .env = it->data,
-					       .env_len = it->len,
-					       .sig = it->sig,
-					       .body = it->body,
-					       .body_len = it->body_len };
+		memcpy(sigs[k], it->sig, ENTRY_SIG_LEN);
+		if (badsig && e.seq == badsig &&
+		    memcmp(e.author, n->pk, 32) == 0)
+			sigs[k][7] ^= 0x10;
+		run[k] = (struct run_entry){ .env = it->data,
+					     .env_len = it->len,
+					     .sig = sigs[k],
+					     .body = it->body,
+					     .body_len = it->body_len };
+		k++;
 		last = e;
 	}
 	return r;
@@ -219,7 +227,7 @@ int main(int argc, char **argv)
 	struct bundle_writer *w;
 	struct bundle_report rep;
 	char why[512];
-	uint64_t drop = 0;
+	uint64_t drop = 0, badsig = 0;
 	int trust = 1, entries = 1, r;
 
 	if (argc < 4) {
@@ -234,6 +242,8 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--drop-seq") && i + 1 < argc) {
 			drop = strtoull(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--bad-sig-seq") && i + 1 < argc) {
+			badsig = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--no-trust")) {
 			trust = 0;
 		} else if (!strcmp(argv[i], "--no-entries")) {
@@ -269,7 +279,7 @@ int main(int argc, char **argv)
 		r = bundle_writer_add_trust(w, c.trust[i].kind, c.trust[i].data,
 					    c.trust[i].len);
 	if (r >= 0 && entries)
-		r = entries_write(w, &c, n, drop);
+		r = entries_write(w, &c, n, drop, badsig);
 	if (r >= 0)
 		r = bundle_writer_finish(w, n->sk);
 	else
