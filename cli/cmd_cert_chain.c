@@ -403,6 +403,7 @@ int cmd_cert__list(int argc, char **argv)
 
 int cmd_cert__show(int argc, char **argv)
 {
+	struct node *n = NULL;
 	const char *netfile = NULL;
 	char *pos[1], why[512] = "";
 	struct cert_chain ch;
@@ -427,6 +428,13 @@ int cmd_cert__show(int argc, char **argv)
 		cli_err(_("%s is not a certificate chain: %s"), pos[0], why);
 		goto out;
 	}
+	/* a home, when there is one (quietly: a file needs none): its
+	 * network when none is given, and the revocations it holds */
+	{
+		char nwhy[512];
+		if (node_open(cli_home(), 1, &n, nwhy, sizeof(nwhy)) < 0)
+			n = NULL;
+	}
 	if (netfile) {
 		struct network_info ni;
 		if ((r = network_load(netfile, &ni, why, sizeof(why))) < 0) {
@@ -435,9 +443,26 @@ int cmd_cert__show(int argc, char **argv)
 		}
 		check = cert_chain_check(&ch, ni.id, ni.root_pk, hlc_wall_ms(),
 					 why, sizeof(why));
+		/* the home's revocations judge it only on the home's
+		 * network */
+		if (n && memcmp(ni.id, n->net.id, 32) != 0) {
+			node_close(n);
+			n = NULL;
+		}
 		sodium_memzero(&ni, sizeof(ni));
+	} else if (n) {
+		check = cert_chain_check(&ch, n->net.id, n->net.root_pk,
+					 hlc_wall_ms(), why, sizeof(why));
 	} else {
 		check = 1; /* not checked */
+	}
+	if (check == 0 && n) {
+		struct store_txn *t;
+		if (cli_txn_read(n, &t) == 0) {
+			check = trustset_revoked(t, ch.c[0].subject, &ch, why,
+						 sizeof(why));
+			store_txn_abort(t);
+		}
 	}
 	if (check == 1 && !cli_global.json) {
 		for (size_t i = 0; i < ch.n; i++) {
@@ -446,10 +471,11 @@ int cmd_cert__show(int argc, char **argv)
 		}
 		printf(_("signatures verify; give --network NETFILE to check the chain against the network's root key\n"));
 	} else {
-		chain_print(&ch, check, why, NULL);
+		chain_print(&ch, check, why, n);
 	}
 	r = check < 0 ? CLI_EPROBLEMS : 0;
 out:
+	node_close(n);
 	free(buf);
 	return r;
 }

@@ -119,6 +119,10 @@ check "the root revokes the village's key, at the village" \
 refuse "cert list says the key is revoked" 1 "key is revoked" V cert list
 check "and who revoked it, when and why (cert revoke --reason)" \
 	grep -q '^  this node.s key was revoked by .* on [0-9-]* [0-9:]*.*, reason: "PC stolen"$' "$T/refused"
+refuse "cert show of its file, from the home, judges it by the home's network and revocations" 1 "NOT VALID: its key is revoked" \
+	V cert show "$T/v.cert"
+refuse "with --network of that network too" 1 "NOT VALID: its key is revoked" \
+	V cert show "$T/v.cert" --network "$T/bk.network"
 V cert list --json >"$T/list.json"
 check "cert list --json gives the revocation and its reason" python3 -c "
 import json, sys
