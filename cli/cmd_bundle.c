@@ -434,13 +434,19 @@ static void unreadable_say(const struct bundle_create_result *res,
 	const char *under = scope && scope[0] ? _(" under scope ") : "";
 	unsigned long long nf = (unsigned long long)res->feeds_left_out;
 
-	if (res->reads[0])
+	if (res->reads[0] && scope && scope[0])
+		/* it may read feeds held here outside the scope asked */
 		snprintf(out, cap,
-			 P_("%s reads %s, and this node holds none there (its %llu feed%s%s is of another scope)",
-			    "%s reads %s, and this node holds none there (its %llu feeds%s%s are of other scopes)",
+			 P_("%s reads %s, and the %llu feed this node holds under scope %s is not there (give --scope with what it reads)",
+			    "%s reads %s, and none of the %llu feeds this node holds under scope %s is there (give --scope with what it reads)",
 			    nf),
-			 who, res->reads, nf, under,
-			 scope && scope[0] ? scope : "");
+			 who, res->reads, nf, scope);
+	else if (res->reads[0])
+		snprintf(out, cap,
+			 P_("%s reads %s, and this node holds none there (its %llu feed is of another scope)",
+			    "%s reads %s, and this node holds none there (its %llu feeds are of other scopes)",
+			    nf),
+			 who, res->reads, nf);
 	else
 		snprintf(out, cap,
 			 P_("%s may read none of the %llu feed this node holds%s%s (its certificate's read scopes)",

@@ -255,8 +255,11 @@ static int same_str(const msgpack_object *a, const msgpack_object *b)
 	       memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0;
 }
 
-/* 1 when the key at address addr is that of a peer in the list: its
- * failing dial is told under its line (peer_print), not on its own. */
+static int stranger(const msgpack_object *p);
+
+/* 1 when the key at address addr is that of a peer with a line of its
+ * own (no stranger, which is folded into one line): its failing dial is
+ * told under that line, not on its own. */
 static int dial_of_peer(const msgpack_object *res, const char *addr)
 {
 	const msgpack_object *k = dial_key(res, addr);
@@ -265,7 +268,8 @@ static int dial_of_peer(const msgpack_object *res, const char *addr)
 	for (uint32_t i = 0; k && ps && ps->type == MSGPACK_OBJECT_ARRAY &&
 			     i < ps->via.array.size;
 	     i++)
-		if (same_str(cli_mp_get(&ps->via.array.ptr[i], "key"), k))
+		if (!stranger(&ps->via.array.ptr[i]) &&
+		    same_str(cli_mp_get(&ps->via.array.ptr[i], "key"), k))
 			return 1;
 	return 0;
 }
@@ -274,7 +278,7 @@ static int dial_of_peer(const msgpack_object *res, const char *addr)
  * since when, and the next try. */
 static void unreached_one(const msgpack_object *p, int cert_ok, int under)
 {
-	char addr[128], why[256], at[32];
+	char addr[CLI_ADDR_MAX], why[256], at[32];
 	if (!peer_str(p, "addr", addr, sizeof(addr)) ||
 	    !peer_str(p, "why", why, sizeof(why)))
 		return;
@@ -328,7 +332,7 @@ static void unreached_print(const msgpack_object *res,
 			    const msgpack_object *key, int cert_ok)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
-	char addr[128];
+	char addr[CLI_ADDR_MAX];
 	if (!u || u->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	for (uint32_t i = 0; i < u->via.array.size; i++) {
@@ -369,9 +373,10 @@ static void undialled_print(const msgpack_object *res)
 	}
 }
 
-/* Addresses hamletd dials where no peer has answered yet, failing or
- * not connected yet: no peer of the count stands for them (one that
- * answered once is counted, and its own line says it is down). */
+/* Addresses hamletd dials where no peer of the count has answered yet
+ * (none, or a key that never completed a session), failing or not
+ * connected yet: one that answered once is counted, and its own line
+ * says it is down. */
 static size_t dialled_waiting(const msgpack_object *res)
 {
 	const msgpack_object *dl = cli_mp_get(res, "dials");
@@ -379,9 +384,10 @@ static size_t dialled_waiting(const msgpack_object *res)
 	if (!dl || dl->type != MSGPACK_OBJECT_ARRAY)
 		return 0;
 	for (uint32_t i = 0; i < dl->via.array.size; i++) {
-		const msgpack_object *k = cli_mp_get(&dl->via.array.ptr[i],
-						     "key");
-		n += !k || k->type != MSGPACK_OBJECT_STR;
+		char addr[CLI_ADDR_MAX];
+		n += peer_str(&dl->via.array.ptr[i], "addr", addr,
+			      sizeof(addr)) &&
+		     !dial_of_peer(res, addr);
 	}
 	return n;
 }

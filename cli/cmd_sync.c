@@ -533,6 +533,7 @@ int cmd_sync(int argc, char **argv)
 	prog = progress_new(_("receiving"), _("entries"), 0);
 	char reason[1024], held_why[400], down_why[800], stale[400];
 	const char *advice = NULL; /* for a dial that failed: what to do */
+	int down_said = 0; /* the reason names the dials that failed */
 	size_t last_connected = 0;
 	uint64_t last_held = 0;
 	char stuck[300];
@@ -703,16 +704,21 @@ int cmd_sync(int argc, char **argv)
 			snprintf(reason, sizeof(reason),
 				 cli_tr(N_("%s is not one of the daemon's peers (see hamlet peers list)")),
 				 shown_name ? shown_name : typed);
+		/* the advice for a failed dial goes with a reason that names
+		 * it, and no other */
+		down_said = 0;
 		if (npos && !matched && ndials) {
 			/* a peer dialled and never met: known by address */
 			snprintf(reason, sizeof(reason), "%s",
 				 down_why[0] ? down_why
 					     : cli_tr(N_("not connected yet")));
 			named_down = 1;
+			down_said = down_why[0] != 0;
 		} else if (named_down && down_why[0]) {
 			size_t l = strlen(reason);
 			snprintf(reason + l, sizeof(reason) - l, "; %s",
 				 down_why);
+			down_said = 1;
 		}
 		if (sum == last_sum)
 			stable++;
@@ -720,6 +726,7 @@ int cmd_sync(int argc, char **argv)
 			stable = 0;
 		last_sum = sum;
 		if (connected == 0 && !reason[0]) {
+			down_said = down_why[0] != 0;
 			if (down_why[0])
 				snprintf(reason, sizeof(reason),
 					 cli_tr(N_("no peer is connected; %s")),
@@ -825,7 +832,7 @@ int cmd_sync(int argc, char **argv)
 		cli_err(cli_tr(N_("not in sync: %s")), reason);
 	else
 		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
-	if (!cli_global.json && advice)
+	if (!cli_global.json && advice && down_said)
 		cli_err("%s", advice);
 	r = CLI_EPROBLEMS;
 out:

@@ -274,7 +274,7 @@ const struct cli_option_help sync_opts[] = {
 const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_OK, N_("success") },
 	{ CLI_EXIT_PROBLEMS,
-	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was created for a node that may read none of it, or for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was sealed with --seal-to to a key that may read none of it, or created for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
 	{ CLI_EXIT_USAGE,
 	  N_("usage error: unknown command or option, missing argument, an option's value in none of the forms it takes (a date that is no date)") },
 	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },

@@ -17,6 +17,11 @@ struct progress {
 	int drawn;
 	struct rate rate; /* of done: the speed now, not since the start */
 	int noted;	  /* rate started, at the first done told */
+	/* where the rate since the count began starts: the progress's
+	 * start at 0 for its first count; when and where the first done
+	 * was told for a count named since (progress_what) */
+	uint64_t noted_ms, noted_n;
+	int switched;
 	int ext;	  /* the rate is ext_per_s, told by the caller */
 	uint64_t ext_per_s;
 };
@@ -86,6 +91,7 @@ void progress_what(struct progress *p, const char *what)
 		return;
 	p->what = what;
 	p->noted = p->ext = 0; /* another count: its rate starts again */
+	p->switched = 1;
 }
 
 void progress_rate(struct progress *p, uint64_t per_s)
@@ -114,11 +120,13 @@ static void draw(struct progress *p, uint64_t now, int final)
 			 : ms > 0	  ? p->done * 1000 / ms
 					  : 0;
 
-	/* the rate of the last seconds is not known yet in the first ones:
-	 * the rate since the start stands for it (not "0/s, time left
-	 * unknown", which reads as a stall) */
-	if (!final && !p->ext && !per_s && p->done && ms >= 100)
-		per_s = p->done * 1000 / ms;
+	/* the rate of the last seconds is not known yet in the first ones
+	 * of a count: the rate since it began stands for it (not "0/s, time
+	 * left unknown", which reads as a stall); later, a 0 is a stall */
+	if (!final && !p->ext && !per_s && p->noted && now > p->noted_ms &&
+	    now - p->noted_ms >= 100 && now - p->noted_ms < 5000 &&
+	    p->done > p->noted_n)
+		per_s = (p->done - p->noted_n) * 1000 / (now - p->noted_ms);
 
 	/* " entries"; nothing after a size, which says its unit */
 	char units[48] = "";
@@ -163,9 +171,11 @@ void progress_update(struct progress *p, uint64_t done)
 	/* the rate from the first count told: what was done before this
 	 * started watching (sync --wait joins a sync under way) is no
 	 * growth of its first seconds */
-	if (!p->noted)
+	if (!p->noted) {
 		rate_start(&p->rate, now, done);
-	else
+		p->noted_ms = p->switched ? now : p->start_ms;
+		p->noted_n = p->switched ? done : 0;
+	} else
 		rate_note(&p->rate, now, done);
 	p->noted = 1;
 	if (!p->drawn || now - p->drawn_ms >= 1000 / PROGRESS_HZ)

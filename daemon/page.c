@@ -168,8 +168,8 @@ static void node_section(const struct out *o, const struct page_in *in)
 		fprintf(o->f, "<a href=\"?lang=%s&amp;key=1\">%s</a>", lc,
 			page__T(o, M_KEY_SHOW));
 	}
-	page__num(a, page__ju64(st, "entries"));
-	page__num(b, page__ju64(st, "own_entries"));
+	page__num(o, a, page__ju64(st, "entries"));
+	page__num(o, b, page__ju64(st, "own_entries"));
 	fprintf(o->f, "</dd><dt>%s</dt><dd>", page__T(o, M_STORED));
 	page__say(o, page__one_or(page__ju64(st, "entries"), M_STORED_FIG_ONE, M_STORED_FIG), a,
 	    b);
@@ -231,7 +231,7 @@ static void other_forks_note(const struct out *o, const struct page_in *in)
 
 	if (!n)
 		return;
-	page__num(buf, n);
+	page__num(o, buf, n);
 	fputs("<p class=\"bad\" id=\"other-forks\">", o->f);
 	page__say(o, page__one_or(n, M_OTHER_FORKS_ONE, M_OTHER_FORKS), buf,
 		  NULL);
@@ -281,7 +281,7 @@ static void two_people(const struct out *o, const char *coll, uint64_t n,
 
 	if (!n)
 		return;
-	page__num(buf, n);
+	page__num(o, buf, n);
 	fprintf(o->f, "<li class=\"conflict two-people%s\">",
 		del ? " one-deleted" : "");
 	page__say(o, del ? M_PROB_TWO_DEL : M_PROB_TWO, buf,
@@ -306,7 +306,7 @@ static void problems_section(const struct out *o, const struct page_in *in)
 	const char *coll;
 	char buf[24];
 
-	page__num(buf, total);
+	page__num(o, buf, total);
 	fprintf(o->f, "<section id=\"problems\"><h2>%s</h2><p id=\"conflicts\" data-count=\"%s\" class=\"%s\">",
 		page__T(o, M_PROBLEMS), buf, total ? "bad" : "ok");
 	if (!total) {
@@ -331,7 +331,7 @@ static void problems_section(const struct out *o, const struct page_in *in)
 		two_people(o, coll, two - del, 0);
 		two_people(o, coll, del, 1);
 		if (c) {
-			page__num(buf, c);
+			page__num(o, buf, c);
 			fputs("<li class=\"conflict\">", o->f);
 			page__say(o, M_PROB_CONF, buf, coll_word(o, coll, c));
 			fputs("<br>", o->f);
@@ -341,7 +341,7 @@ static void problems_section(const struct out *o, const struct page_in *in)
 			fputs(" ID '{\"field\":\"value\"}'</code></li>", o->f);
 		}
 		if (d) {
-			page__num(buf, d);
+			page__num(o, buf, d);
 			fputs("<li class=\"duplicate\">", o->f);
 			page__say(o, M_PROB_DUP, buf, coll_word(o, coll, d));
 			fputs("<br>", o->f);
@@ -352,7 +352,7 @@ static void problems_section(const struct out *o, const struct page_in *in)
 		}
 	}
 	if ((other = page__ju64(st, "problems_unclassified"))) {
-		page__num(buf, other);
+		page__num(o, buf, other);
 		fputs("<li>", o->f);
 		page__say(o, M_PROB_OTHER, buf, NULL);
 		fputs("</li>", o->f);

@@ -165,7 +165,7 @@ void page__say(const struct out *o, enum msg m, const char *a, const char *b);
 enum msg page__one_or(uint64_t n, enum msg m_one, enum msg m);
 
 /* v in digits. */
-void page__num(char buf[24], uint64_t v);
+void page__num(const struct out *o, char buf[24], uint64_t v);
 
 /* j's member k, as a string (NULL when none), as a count (0 when none). */
 const char *page__jstr(const json_t *j, const char *k);

@@ -141,8 +141,8 @@ static void groups_table(const struct out *o, const struct lag_report *r)
 			page__esc(o->f, g[k].scope);
 			fputs("</small>", o->f);
 			page__td_end(o);
-			page__num(a, g[k].behind);
-			page__num(b, g[k].n);
+			page__num(o, a, g[k].behind);
+			page__num(o, b, g[k].n);
 			page__td(o, "num", M_COL_BEHIND);
 			fprintf(o->f, "<span class=\"group-behind %s\">",
 				g[k].behind ? "bad" : "ok");
@@ -168,8 +168,8 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 		fprintf(o->f, "<p>%s</p></section>\n", page__T(o, M_LAG_NONE_KNOWN));
 		return;
 	}
-	page__num(a, r->behind);
-	page__num(b, r->n - r->revoked); /* the revoked are not counted */
+	page__num(o, a, r->behind);
+	page__num(o, b, r->n - r->revoked); /* the revoked are not counted */
 	fprintf(o->f, "<p id=\"lag-summary\" data-behind=\"%s\" class=\"%s\">",
 		a, r->behind ? "bad" : "ok");
 	if (r->behind) {
@@ -266,7 +266,7 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 	}
 	fputs("</tbody></table>", o->f);
 	if (r->n > rows) {
-		page__num(a, r->n - rows);
+		page__num(o, a, r->n - rows);
 		fputs("<p>", o->f);
 		page__say(o, M_MORE, a, NULL);
 		fputs("</p>", o->f);

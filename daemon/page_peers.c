@@ -148,7 +148,7 @@ static void unreached_list(const struct out *o, const json_t *st)
 		uint64_t n = page__ju64(p, "tries"), from = page__ju64(p, "since_ms");
 		enum msg what = why_read(o, page__jstr(p, "why"), reached, why,
 					 sizeof(why));
-		page__num(buf, n);
+		page__num(o, buf, n);
 		{
 			const char *a[1] = { buf };
 			FILE *f = fmemopen(tries, sizeof(tries), "w");
@@ -324,7 +324,7 @@ void page__peers_section(const struct out *o, const json_t *st)
 	}
 	if (json_array_size(peers) == strangers) {
 		if (strangers) {
-			page__num(buf, strangers);
+			page__num(o, buf, strangers);
 			fputs("<p>", o->f);
 			page__say(o, page__one_or(strangers, M_STRANGERS_ONE, M_STRANGERS),
 			    buf, NULL);
@@ -387,7 +387,7 @@ void page__peers_section(const struct out *o, const json_t *st)
 		else
 			fputs(page__T(o, M_NEVER), o->f);
 		page__td_end(o);
-		page__num(buf, wait);
+		page__num(o, buf, wait);
 		page__td(o, "num", M_COL_WAIT);
 		fprintf(o->f, "<span class=\"waiting\">%s</span>", buf);
 		page__td_end(o);
@@ -395,14 +395,14 @@ void page__peers_section(const struct out *o, const json_t *st)
 	}
 	fputs("</tbody></table>", o->f);
 	if (strangers) {
-		page__num(buf, strangers);
+		page__num(o, buf, strangers);
 		fputs("<p>", o->f);
 		page__say(o, page__one_or(strangers, M_STRANGERS_ONE, M_STRANGERS), buf,
 		    NULL);
 		fputs("</p>", o->f);
 	}
 	unreached_list(o, st);
-	page__num(buf, most);
+	page__num(o, buf, most);
 	fprintf(o->f, "<p id=\"waiting\" data-count=\"%s\">", buf);
 	if (most)
 		page__say(o, page__one_or(most, M_WAIT_SOME_ONE, M_WAIT_SOME), buf, NULL);
@@ -410,7 +410,7 @@ void page__peers_section(const struct out *o, const json_t *st)
 		page__say(o, M_WAIT_NONE, NULL, NULL);
 	fputs("</p>", o->f);
 	if (page__ju64(st, "held")) {
-		page__num(buf, page__ju64(st, "held"));
+		page__num(o, buf, page__ju64(st, "held"));
 		fputs("<p class=\"warn\">", o->f);
 		page__say(o, page__one_or(page__ju64(st, "held"), M_HELD_ONE, M_HELD), buf, NULL);
 		fputs("</p>", o->f);

@@ -11,6 +11,8 @@
  */
 #include "page_internal.h"
 
+#include "i18n.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -288,9 +290,16 @@ enum msg page__one_or(uint64_t n, enum msg m_one, enum msg m)
 	return n == 1 ? m_one : m;
 }
 
-void page__num(char buf[24], uint64_t v)
+void page__num(const struct out *o, char buf[24], uint64_t v)
 {
-	snprintf(buf, 24, "%llu", (unsigned long long)v);
+	char t[32];
+	/* thousands apart as the page's language writes them: 65.000 in
+	 * Vietnamese, 65,000 in English (plain digits past what fits) */
+	i18n_count_as(v, t, o->lang == PAGE_VI);
+	if (strlen(t) < 24)
+		memcpy(buf, t, strlen(t) + 1);
+	else
+		snprintf(buf, 24, "%llu", (unsigned long long)v);
 }
 
 /* --- JSON ------------------------------------------------------------------ */

@@ -655,6 +655,14 @@ int main(void)
 		html = render(st, NULL, PAGE_VI, 0);
 		ASSERT_TRUE(has(html, "2 chuỗi của các nút khác bị đóng băng sau khi rẽ nhánh"));
 		free(html);
+		/* counts as each language writes them */
+		json_object_set_new(st, "other_forks", json_integer(1200));
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "1.200 chuỗi của các nút khác"));
+		free(html);
+		html = render(st, NULL, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "1,200 feeds of other nodes"));
+		free(html);
 		json_decref(st);
 	}
 

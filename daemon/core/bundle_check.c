@@ -437,15 +437,31 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 	return 0;
 }
 
-/* 1 when every seq of a..b of feed key was carried, damaged. */
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* 1 when every seq of a..b of feed key was carried, damaged: as many
+ * distinct such seqs as the gap is long (one carried twice counts once). */
 static int gap_all_bad(const struct check_ctx *c, const uint8_t key[32],
 		       uint64_t a, uint64_t b)
 {
-	uint64_t n = 0;
+	uint64_t *v, n = 0, distinct = 0;
+
+	if (!c->nbad || b - a + 1 > c->nbad ||
+	    !(v = malloc(c->nbad * sizeof(*v))))
+		return 0;
 	for (size_t i = 0; i < c->nbad; i++)
-		n += c->bad[i].seq >= a && c->bad[i].seq <= b &&
-		     memcmp(c->bad[i].feed, key, 32) == 0;
-	return n >= b - a + 1;
+		if (c->bad[i].seq >= a && c->bad[i].seq <= b &&
+		    memcmp(c->bad[i].feed, key, 32) == 0)
+			v[n++] = c->bad[i].seq;
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (uint64_t i = 0; i < n; i++)
+		distinct += i == 0 || v[i] != v[i - 1];
+	free(v);
+	return distinct == b - a + 1;
 }
 
 /* After the walk: the seqs missing between runs of each feed. */

@@ -691,22 +691,39 @@ static int home_revoke_cb(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
-/* A fork proof of the author the home holds: the bundle carries one of
- * that feed's two histories at most, which alone looks sound. */
+/* The home's fork proofs of one author, each feed once (up to
+ * HOME_FORKS_KEPT told apart; past them each proof counts). */
+#define HOME_FORKS_KEPT 64
+struct home_forks {
+	struct build *b;
+	uint8_t keys[HOME_FORKS_KEPT][32];
+	size_t n;
+};
+
+/* A fork proof of the author the home holds, of a feed the bundle does
+ * not show forked: the bundle carries one of that feed's two histories
+ * at most, which alone looks sound. */
 static int home_fork_cb(void *ctx, int kind, const uint8_t id[32],
 			const uint8_t *data, size_t len)
 {
-	struct build *b = ctx;
-	struct report_author *a = b->author;
+	struct home_forks *h = ctx;
+	struct report_author *a = h->b->author;
 	struct fork_proof fp; /* two entries: some 2 KB */
+	uint8_t key[32];
 
 	(void)kind, (void)id;
 	if (fork_proof_decode(data, len, &fp, NULL) < 0 ||
-	    memcmp(fp.a.network_id, b->rep->network_id, 32) != 0)
+	    memcmp(fp.a.network_id, h->b->rep->network_id, 32) != 0)
 		return 0;
-	/* one proof a feed: another of the feed counted is its fork too */
-	if (a->home_forks && strcmp(a->home_fork_scope, fp.a.scope) == 0)
-		return 0;
+	for (size_t k = 0; k < a->nfeeds; k++)
+		if (a->feeds[k].forked && strcmp(a->feeds[k].scope, fp.a.scope) == 0)
+			return 0; /* the bundle shows it: its own finding */
+	log_feed_key(fp.a.author, fp.a.scope, key);
+	for (size_t k = 0; k < h->n; k++)
+		if (memcmp(h->keys[k], key, 32) == 0)
+			return 0; /* another proof of a feed counted */
+	if (h->n < HOME_FORKS_KEPT)
+		memcpy(h->keys[h->n++], key, 32);
 	if (!a->home_forks++) {
 		snprintf(a->home_fork_scope, sizeof(a->home_fork_scope), "%s",
 			 fp.a.scope);
@@ -726,10 +743,18 @@ int report_reader_revocations(struct report *rep, struct store *st)
 		b.author = &rep->authors[i];
 		r = trustset_each_subject(b.t, rep->authors[i].key,
 					  TRUST_REVOKE, home_revoke_cb, &b);
-		/* a fork the bundle shows is its own finding already */
-		if (r >= 0 && !rep->authors[i].forks)
+		if (r >= 0) {
+			struct home_forks *h = malloc(sizeof(*h));
+			if (!h) {
+				r = -ENOMEM;
+				break;
+			}
+			h->b = &b;
+			h->n = 0;
 			r = trustset_each_subject(b.t, rep->authors[i].key,
-						  TRUST_FORK, home_fork_cb, &b);
+						  TRUST_FORK, home_fork_cb, h);
+			free(h);
+		}
 	}
 	store_txn_abort(b.t);
 	return r < 0 ? r : 0;
