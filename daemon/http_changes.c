@@ -22,6 +22,7 @@ struct feed {
 	struct http *h;
 	struct token tok;
 	uint64_t since;	   /* the last seq looked at */
+	uint64_t epoch;	   /* of the seqs (changes_epoch) */
 	uint64_t limit;	   /* 0: none */
 	uint64_t sent;
 	uint64_t deadline; /* monotonic ms; 0: none */
@@ -213,7 +214,9 @@ static int feed_next(struct feed *f, FILE *m)
 
 	/* limit changes sent: the stream ends */
 	if (f->limit && f->sent >= f->limit) {
-		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
+		fprintf(m, "{\"last_seq\":%llu,\"epoch\":\"%016llx\"}\n",
+			(unsigned long long)f->since,
+			(unsigned long long)f->epoch);
 		f->ended = 1;
 		return 0;
 	}
@@ -252,7 +255,9 @@ static int feed_next(struct feed *f, FILE *m)
 	commits_now(h, &stop);
 	if (stop || (f->limit && f->sent >= f->limit) ||
 	    (f->deadline && now >= f->deadline)) {
-		fprintf(m, "{\"last_seq\":%llu}\n", (unsigned long long)f->since);
+		fprintf(m, "{\"last_seq\":%llu,\"epoch\":\"%016llx\"}\n",
+			(unsigned long long)f->since,
+			(unsigned long long)f->epoch);
 		f->ended = 1;
 		return 0;
 	}
@@ -345,7 +350,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				   const struct token *tok)
 {
 	const char *feed = http__arg(conn, "feed"), *sincea = http__arg(conn, "since");
-	uint64_t since = 0, limit, timeout, hb;
+	uint64_t since = 0, limit, timeout, hb, epoch = 0;
 	struct health_count health = { { 0 } };
 	int mode, over = 0;
 	json_t *arr = NULL;
@@ -361,6 +366,34 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_feed",
 				"feed must be normal, longpoll or continuous, not \"%.32s\"",
 				feed);
+	/* the numbering the reader's since is of: another (the store made
+	 * again since) hides changes under seqs it reads as seen */
+	{
+		const char *ea = http__arg(conn, "epoch");
+		struct store_txn *t;
+		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
+			return http__send_fault(h, conn, r, "cannot read the store");
+		r = changes_epoch(t, &epoch);
+		store_txn_abort(t);
+		if (r < 0)
+			return http__send_fault(h, conn, r, "cannot read the store");
+		if (ea) {
+			char now_hex[17];
+			snprintf(now_hex, sizeof(now_hex), "%016llx",
+				 (unsigned long long)epoch);
+			if (strlen(ea) != 16 ||
+			    strspn(ea, "0123456789abcdef") != 16)
+				return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+						"bad_epoch",
+						"epoch must be the 16 hex digits a changes answer gave (\"epoch\"), not \"%.32s\"",
+						ea);
+			if (strcmp(ea, now_hex) != 0)
+				return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+						"epoch_changed",
+						"this node's store was made again since epoch %s (now %s): its seqs are numbered anew, so start over from since=0 with the new epoch",
+						ea, now_hex);
+		}
+	}
 	if (sincea && strcmp(sincea, "now") == 0) {
 		struct store_txn *t;
 		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
@@ -422,6 +455,7 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		f->h = h;
 		f->tok = *tok;
 		f->since = since;
+		f->epoch = epoch;
 		f->limit = limit;
 		/* without timeout the stream runs until the client leaves */
 		f->deadline = http__arg(conn, "timeout") ? http__mono_ms() + timeout : 0;
@@ -519,8 +553,15 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				"access_log",
 				"the access log cannot be written; a read of health data that cannot be logged is not done");
 	}
-	return http__send_json(h, conn, MHD_HTTP_OK,
-			 json_pack("{s:o, s:I}", "results", arr, "last_seq",
-				   (json_int_t)since));
+	{
+		char ehex[17];
+		snprintf(ehex, sizeof(ehex), "%016llx",
+			 (unsigned long long)epoch);
+		return http__send_json(h, conn, MHD_HTTP_OK,
+				       json_pack("{s:o, s:I, s:s}", "results",
+						 arr, "last_seq",
+						 (json_int_t)since, "epoch",
+						 ehex));
+	}
 }
 

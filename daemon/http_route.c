@@ -496,7 +496,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/changes");
 		PARAMS("/v1/changes", "feed", "since", "limit", "timeout",
-		       "heartbeat", NULL);
+		       "heartbeat", "epoch", NULL);
 		return http__get_changes(h, conn, &tok);
 	}
 	if (n == 4 && strcmp(seg[0], "conflicts") == 0 &&

@@ -226,7 +226,7 @@ check "a timeout over 10 min is refused, not cut (400)" err 400 bad_timeout GET 
 check "a changes limit of 0 is refused (400)" err 400 bad_limit GET "/v1/changes?since=0&limit=0" "$R"
 huge_limit() { err 400 bad_limit GET "/v1/changes?since=0&limit=99999999999999999999999" "$R" && says "from 1 to 18446744073709551615"; }
 check "a changes limit past 2^64 - 1 is refused, naming the bound (400)" huge_limit
-check "a continuous feed ends after limit changes, with last_seq" bash -c "curl -sN --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=continuous&since=0&limit=2' | python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin if x.strip()]; assert len(l)==3 and \"seq\" in l[1] and list(l[2])==[\"last_seq\"], l'"
+check "a continuous feed ends after limit changes, with last_seq" bash -c "curl -sN --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=continuous&since=0&limit=2' | python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin if x.strip()]; assert len(l)==3 and \"seq\" in l[1] and list(l[2])==[\"last_seq\", \"epoch\"], l'"
 check "bytes that are not UTF-8 in the path are answered in JSON (400)" err 400 bad_id GET "/v1/records/health_profile/%FF" "$R"
 ctl_named() { err 400 schema PUT /v1/records/health_profile/HP-A01 "$W" '{"full_name":"a\u0001"}' && grep -q 'control character' "$BODY"; }
 check "a control character is named as one (400 schema)" ctl_named
@@ -584,6 +584,13 @@ check "two Authorization headers are refused (400 bad_token), not the first one 
 nul_body() { printf '{"phone":"0912000009"}\000junk' >"$T/nul.json" && err 400 malformed_json PUT /v1/records/health_profile/HP-A01 "$W" "@$T/nul.json" && says "a NUL byte at byte 23 of 27"; }
 check "a NUL byte after the JSON is named as one (400 malformed_json)" nul_body
 check "an empty pair in the query is nothing (?&limit=2)" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile?&limit=2')\" = 200"
+# the epoch of the seqs: kept by the reader, passed back, checked
+EPOCH=$(curl -s -H "Authorization: Bearer $R" "$URL/v1/changes?since=0&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])')
+LASTSEQ=$(curl -s -H "Authorization: Bearer $R" "$URL/v1/changes?since=now" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])')
+check "a changes answer names the epoch of its seqs: 16 hex digits, not 0" bash -c "[[ '$EPOCH' =~ ^[0-9a-f]{16}\$ ]] && [ '$EPOCH' != 0000000000000000 ]"
+check "given back, it is taken" test "$(c GET "/v1/changes?since=$LASTSEQ&epoch=$EPOCH" "$R")" = 200
+check "another is refused (400 epoch_changed), saying to start over from 0" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 epoch_changed GET '/v1/changes?since=1&epoch=0123456789abcdef' '$R' && URL='$URL' BODY='$BODY' says 'start over from since=0'"
+check "one not 16 hex digits is named (400 bad_epoch)" bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 400 bad_epoch GET '/v1/changes?since=1&epoch=xyz' '$R'"
 past_since() { err 400 bad_since GET "/v1/changes?since=99999999999999999999999" "$R" && says "is past this node's last change"; }
 check "a since past 2^64 - 1 is past the last change, and named so (400)" past_since
 empty_seg() { err 404 no_route GET "$1" "$R" && says "has an empty segment"; }
@@ -924,7 +931,18 @@ PY
 	check "with last_seq" grep -q '"last_seq":' "$T/stop-poll"
 	wait $FEED
 	check "a continuous feed under way at stop ends cleanly (curl exit 0)" test $? = 0
-	check "with its closing last_seq line" bash -c "grep -v '^\$' '$T/stop-feed' | tail -1 | grep -q '^{\"last_seq\":'"
+	check "with its closing last_seq line, and the epoch" bash -c "grep -v '^\$' '$T/stop-feed' | tail -1 | grep -q '^{\"last_seq\":[0-9]*,\"epoch\":\"$EPOCH\"}'"
+	# the store made again (moved aside, as after damage): its seqs are
+	# numbered anew, and a reader with the old epoch is told so
+	mv "$T/a/store" "$T/a/store.old"
+	if start_http a; then
+		URL=http://127.0.0.1:$HP
+		check "after the store is made again, the old epoch is refused (400 epoch_changed), not read as seen up to its seq" \
+			bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 400 epoch_changed GET '/v1/changes?since=0&epoch=$EPOCH' '$R'"
+		stop a
+	else
+		fail "a's daemon starts on a store made again"
+	fi
 else
 	fail "a's daemon serves HTTP again"
 fi

@@ -5,6 +5,7 @@
 #include "record.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,11 +66,31 @@ int changes_drop(struct store_txn *t, uint64_t seq)
 int changes_flush(struct store_txn *t, struct changes_batch *b)
 {
 	uint8_t sk[8];
+	uint64_t epoch;
+	int r;
 	if (!b->dirty)
 		return 0;
+	/* the store's first change names its numbering: a store made
+	 * again numbers its changes anew, under another epoch */
+	if ((r = changes_epoch(t, &epoch)) < 0)
+		return r;
+	if (!epoch) {
+		do
+			randombytes_buf(&epoch, sizeof(epoch));
+		while (!epoch);
+		store_be64(sk, epoch);
+		if ((r = store_put(t, ST_META, "changes_epoch", 13, sk, 8,
+				   0)) < 0)
+			return r;
+	}
 	store_be64(sk, b->last);
 	b->dirty = 0;
 	return store_put(t, ST_META, "changes_seq", 11, sk, 8, 0);
+}
+
+int changes_epoch(struct store_txn *t, uint64_t *ret)
+{
+	return store_meta_u64(t, "changes_epoch", ret);
 }
 
 /* seq -> the local seq (be64) of the entry that made the change: the

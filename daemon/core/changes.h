@@ -9,6 +9,7 @@
  *   changes    seq (be64) -> the local seq (be64) of the entry that
  *              caused it (entries.h), whose envelope names the record
  *   meta "changes_seq" -> the last seq given (be64)
+ *   meta "changes_epoch" -> the numbering's epoch (be64, random)
  *
  * A record's row in `records` keeps its seq (record.h), so its older
  * row here is found without an index of its own.
@@ -60,6 +61,12 @@ int changes_flush(struct store_txn *t, struct changes_batch *b);
 
 /* The last seq given (0: none yet). */
 int changes_last(struct store_txn *t, uint64_t *ret);
+
+/* The epoch of this store's seqs: a random number the store's first
+ * change gives it (meta "changes_epoch"), 0 before. A store made again
+ * (moved aside, rebuilt from its peers) numbers its changes anew under
+ * another: a reader that kept a seq of the old one starts over. */
+int changes_epoch(struct store_txn *t, uint64_t *ret);
 
 /* The seq at which coll/id last changed: HAMLET_ENOTFOUND when never. */
 int changes_of(struct store_txn *t, const char *coll, const char *id,
