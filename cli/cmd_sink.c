@@ -425,7 +425,7 @@ static int batch_read(struct sink *s, struct batch *b, int first)
 		goto out;
 	if ((r = changes_last(b->t, &newest)) >= 0 && first &&
 	    newest < s->cursor) {
-		cli_err(_("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --resync\" once to write every record again (docs/center-guide.md)"),
+		cli_err(_("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --dsn DSN --resync --once\" (DSN: the one given here) to write every record again (docs/center-guide.md)"),
 			pg_sink_where(s->pg), (unsigned long long)s->cursor,
 			(unsigned long long)newest, cli_prog());
 		r = -EINVAL;

@@ -350,7 +350,8 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				   const struct token *tok)
 {
 	const char *feed = http__arg(conn, "feed"), *sincea = http__arg(conn, "since");
-	uint64_t since = 0, limit, timeout, hb, epoch = 0;
+	uint64_t since = 0, limit, timeout, hb, epoch = 0, last = 0;
+	const char *ea = http__arg(conn, "epoch");
 	struct health_count health = { { 0 } };
 	int mode, over = 0;
 	json_t *arr = NULL;
@@ -366,65 +367,50 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_feed",
 				"feed must be normal, longpoll or continuous, not \"%.32s\"",
 				feed);
-	/* the numbering the reader's since is of: another (the store made
-	 * again since) hides changes under seqs it reads as seen */
+	/* the store's numbering of its changes, and its last, read once */
 	{
-		const char *ea = http__arg(conn, "epoch");
 		struct store_txn *t;
 		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
 			return http__send_fault(h, conn, r, "cannot read the store");
-		r = changes_epoch(t, &epoch);
+		if ((r = changes_epoch(t, &epoch)) >= 0)
+			r = changes_last(t, &last);
 		store_txn_abort(t);
 		if (r < 0)
 			return http__send_fault(h, conn, r, "cannot read the store");
-		if (ea) {
-			char now_hex[17];
-			snprintf(now_hex, sizeof(now_hex), "%016llx",
-				 (unsigned long long)epoch);
-			if (strlen(ea) != 16 ||
-			    strspn(ea, "0123456789abcdef") != 16)
-				return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
-						"bad_epoch",
-						"epoch must be the 16 hex digits a changes answer gave (\"epoch\"), not \"%.32s\"",
-						ea);
-			if (strcmp(ea, now_hex) != 0)
-				return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
-						"epoch_changed",
-						"this node's store was made again since epoch %s (now %s): its seqs are numbered anew, so start over from since=0 with the new epoch",
-						ea, now_hex);
-		}
+	}
+	/* the numbering the reader's since is of: another (the store made
+	 * again since) hides changes under seqs it reads as seen */
+	if (ea) {
+		char now_hex[17];
+		snprintf(now_hex, sizeof(now_hex), "%016llx",
+			 (unsigned long long)epoch);
+		if (strlen(ea) != 16 || strspn(ea, "0123456789abcdef") != 16)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_epoch",
+					"epoch must be the 16 hex digits a changes answer gave (\"epoch\"), not \"%.32s\"",
+					ea);
+		if (strcmp(ea, now_hex) != 0)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+					"epoch_changed",
+					"this node's store was made again since epoch %s (now %s): its seqs are numbered anew, so start over from since=0 with the new epoch",
+					ea, now_hex);
 	}
 	if (sincea && strcmp(sincea, "now") == 0) {
-		struct store_txn *t;
-		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0 ||
-		    (r = changes_last(t, &since)) < 0) {
-			if (r != 0)
-				return http__send_fault(h, conn, r, "cannot read the store");
-		}
-		store_txn_abort(t);
+		since = last;
 	} else if ((over = http__arg_u64(conn, "since", 0, UINT64_MAX,
 					&since) < 0) &&
 		   !(sincea[0] &&
 		     strspn(sincea, "0123456789") == strlen(sincea))) {
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
 				"since must be a seq (a number) or now");
-	} else if (since > 0 || over) {
-		/* over: digits past 2^64 - 1, past every change too */
-		/* a seq this node never gave (another node's, or from before
-		 * its store was made again) would hide every change up to it */
-		struct store_txn *t;
-		uint64_t last = 0;
-		if ((r = store_txn_begin(h->d->node->st, 1, &t)) < 0)
-			return http__send_fault(h, conn, r, "cannot read the store");
-		r = changes_last(t, &last);
-		store_txn_abort(t);
-		if (r < 0)
-			return http__send_fault(h, conn, r, "cannot read the store");
-		if (since > last || over)
-			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
-					"since %.32s%s is past this node's last change, %llu: start again from 0",
-					sincea, strlen(sincea) > 32 ? "…" : "",
-					(unsigned long long)last);
+	} else if ((since > 0 || over) && (since > last || over)) {
+		/* over: digits past 2^64 - 1, past every change too; a seq
+		 * this node never gave (another node's, or from before its
+		 * store was made again) would hide every change up to it */
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
+				"since %.32s%s is past this node's last change, %llu: start again from 0",
+				sincea, strlen(sincea) > 32 ? "…" : "",
+				(unsigned long long)last);
 	}
 	if (http__arg_u64(conn, "limit", 0, UINT64_MAX, &limit) < 0 ||
 	    (http__arg(conn, "limit") && limit == 0))

@@ -165,7 +165,7 @@ check "after it the tables still equal the export" same health_profile
 # P's home restored with an empty store: its changes are numbered anew
 check "an empty store" N R0 init --network "$T/bk.network" --name r0 --scope bk
 mkdir -p "$T/R" && cp -a "$T/P/node.conf" "$T/P/node.key" "$T/P/network.conf" "$T/P/access" "$T/R0/store" "$T/R/"
-refuse "P restored with an empty store: the sink stops, says why and what to do (exit 4)" 4 "its store was restored or rebuilt since; run .* --resync\" once" N R sink postgres --dsn "$DSN" --once
+refuse "P restored with an empty store: the sink stops, says why and what to do (exit 4)" 4 "its store was restored or rebuilt since; run .* sink postgres --dsn DSN --resync --once\" (DSN: the one given here)" N R sink postgres --dsn "$DSN" --once
 sql "UPDATE hamlet_meta SET value = '2' WHERE key = 'schema_version'"
 refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 2, this hamlet writes version 1: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
 [ -z "${VI:-}" ] || refuse "... and say so in Vietnamese" 4 "có cấu trúc phiên bản 2, còn hamlet này ghi phiên bản 1: hãy nâng cấp hamlet" $VI "$H" --home "$T/P" sink postgres --dsn "$DSN" --once
