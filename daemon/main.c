@@ -3,6 +3,7 @@
  * store, bind, handle signals, run the loop, tear down.
  */
 #include "access.h"
+#include "changes.h"
 #include "config.h"
 #include "hlc.h"
 #include "node.h"
@@ -338,7 +339,7 @@ static void ready_say(const struct daemon *d)
 /* An own-feeds file that cannot be used, and the node's own feeds its
  * store holds less of than it signed (a store restored or replaced):
  * own writes wait for its peers to send them back (node.h). */
-static void own_feeds_say(struct node *n)
+static size_t own_feeds_say(struct node *n)
 {
 	struct node_feed_lag lag[4];
 	char why[1024];
@@ -348,7 +349,7 @@ static void own_feeds_say(struct node *n)
 	if (p)
 		dlog(p == 1 ? DLOG_ERR : DLOG_WARNING, "%s", why);
 	if (node_feeds_behind(n, lag, 4, &k) < 0)
-		return;
+		return 0;
 	for (size_t i = 0; i < k && i < 4; i++)
 		dlog(DLOG_WARNING,
 		     _("this node signed up to seq %llu in its feed %s, and its store (restored or replaced) holds up to seq %llu: own writes there are refused until its peers send the rest back"),
@@ -360,6 +361,7 @@ static void own_feeds_say(struct node *n)
 			"and %zu more feeds (hamlet own-feeds lists them)",
 			k - 4),
 		     k - 4);
+	return k;
 }
 
 /* At a clean stop (no job runs): HOME/own-feeds, when its last write
@@ -469,7 +471,19 @@ int main(int argc, char **argv)
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
 		dlog(DLOG_WARNING, "%s", why);
-	own_feeds_say(d->node);
+	/* a store restored or replaced: its next changes are numbered
+	 * again from its last seq, which readers of the changes feed may
+	 * have passed on the store it replaced; a new epoch tells them
+	 * (docs/api.md, "epoch"). Before the loop, as the trust seed below */
+	if (own_feeds_say(d->node)) {
+		if ((r = changes_epoch_renew(d->node->st)) < 0)
+			dlog(DLOG_WARNING,
+			     _("cannot give the store's changes a new epoch: %s"),
+			     _(hamlet_strerror(r)));
+		else
+			dlog(DLOG_NOTICE,
+			     _("the store's changes are numbered under a new epoch: readers of /v1/changes start over from 0"));
+	}
 	why_translate_set(NULL);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {
 		dlog(DLOG_ERR, _("node key cannot be used for Noise"));

@@ -57,6 +57,9 @@ check "P is in sync with C (30 s)" within 30 N P sync --wait --timeout 10
 check "C holds both (30 s)" within 30 N C get payment C1-PAY-1002
 check "P's own-feeds says it signed up to seq 2 in bk/c1" grep -qx 'bk/c1 2' "$T/P/own-feeds"
 
+E1=$(curl -s -H "Authorization: Bearer $TOK" "$URL/v1/changes?since=0&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])')
+check "P's changes have an epoch" bash -c "[[ '$E1' =~ ^[0-9a-f]{16}\$ ]]"
+
 # --- the store is lost: moved aside, node.key and own-feeds kept ---
 stop P
 stop C
@@ -71,6 +74,10 @@ start_http P && ok "P starts again on the empty store, C away" || fail "P starts
 PP=${PORTOF[P]} URL=http://127.0.0.1:$HP
 check "P's log says its own writes wait for the rest of feed bk/c1" \
 	grep -q 'this node signed up to seq 2 in its feed bk/c1, and its store (restored or replaced) holds up to seq 0: own writes there are refused until its peers send the rest back' "$T/P.log"
+check "P's log says its changes are numbered under a new epoch" \
+	grep -q 'the store.s changes are numbered under a new epoch: readers of /v1/changes start over from 0' "$T/P.log"
+check "a reader with the old epoch is told to start over (400 epoch_changed)" bash -c \
+	"curl -s -H 'Authorization: Bearer $TOK' '$URL/v1/changes?since=0&epoch=$E1' | grep -q '\"code\":\"epoch_changed\"'"
 check "the application's write gets 503" test "$(pay C1-PAY-1003)" = 503
 check "with the code restoring, naming the seqs" holds "$T/body" \
 	'j["error"]["code"] == "restoring" and "signed up to seq 2 in its feed bk/c1" in j["error"]["message"] and "holds up to seq 0" in j["error"]["message"]'

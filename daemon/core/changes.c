@@ -63,6 +63,22 @@ int changes_drop(struct store_txn *t, uint64_t seq)
 	return r == HAMLET_ENOTFOUND ? 0 : r;
 }
 
+static int epoch_put_new(struct store_txn *t, void *ctx)
+{
+	uint64_t epoch, old = 0;
+	uint8_t v[8];
+	int r;
+
+	(void)ctx;
+	if ((r = changes_epoch(t, &old)) < 0)
+		return r;
+	do
+		randombytes_buf(&epoch, sizeof(epoch));
+	while (!epoch || epoch == old);
+	store_be64(v, epoch);
+	return store_put(t, ST_META, "changes_epoch", 13, v, 8, 0);
+}
+
 int changes_flush(struct store_txn *t, struct changes_batch *b)
 {
 	uint8_t sk[8];
@@ -74,15 +90,8 @@ int changes_flush(struct store_txn *t, struct changes_batch *b)
 	 * again numbers its changes anew, under another epoch */
 	if ((r = changes_epoch(t, &epoch)) < 0)
 		return r;
-	if (!epoch) {
-		do
-			randombytes_buf(&epoch, sizeof(epoch));
-		while (!epoch);
-		store_be64(sk, epoch);
-		if ((r = store_put(t, ST_META, "changes_epoch", 13, sk, 8,
-				   0)) < 0)
-			return r;
-	}
+	if (!epoch && (r = epoch_put_new(t, NULL)) < 0)
+		return r;
 	store_be64(sk, b->last);
 	b->dirty = 0;
 	return store_put(t, ST_META, "changes_seq", 11, sk, 8, 0);
@@ -91,6 +100,11 @@ int changes_flush(struct store_txn *t, struct changes_batch *b)
 int changes_epoch(struct store_txn *t, uint64_t *ret)
 {
 	return store_meta_u64(t, "changes_epoch", ret);
+}
+
+int changes_epoch_renew(struct store *st)
+{
+	return store_write(st, epoch_put_new, NULL);
 }
 
 /* seq -> the local seq (be64) of the entry that made the change: the

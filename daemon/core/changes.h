@@ -68,6 +68,12 @@ int changes_last(struct store_txn *t, uint64_t *ret);
  * another: a reader that kept a seq of the old one starts over. */
 int changes_epoch(struct store_txn *t, uint64_t *ret);
 
+/* A new epoch for st's numbering, in a write transaction of its own: a
+ * store put back from a backup numbers its next changes again from the
+ * backup's last seq, which readers may have passed on the store it
+ * replaced (hamletd does this when it finds itself restoring). */
+int changes_epoch_renew(struct store *st);
+
 /* The seq at which coll/id last changed: HAMLET_ENOTFOUND when never. */
 int changes_of(struct store_txn *t, const char *coll, const char *id,
 	       uint64_t *ret);
