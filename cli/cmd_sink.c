@@ -67,6 +67,7 @@ struct sink {
 	char name[NODE_MAX_NAME + 1], network[NODE_MAX_NAME + 1];
 	struct pg_sink *pg;
 	uint64_t db_seq; /* the checkpoint in PostgreSQL */
+	int db_read;	 /* db_seq was read from it (not before it opens) */
 	uint64_t cursor; /* the last seq written in this run's order */
 	uint64_t written, batches;
 	uint64_t told, told_ms; /* written when "caught up" was last said */
@@ -82,10 +83,15 @@ struct sink {
 static void say(struct sink *s, const char *event, const char *text)
 {
 	if (s->json) {
-		json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "event", event,
-				      "seq", (json_int_t)s->db_seq, "written",
-				      (json_int_t)s->written, "batches",
-				      (json_int_t)s->batches);
+		/* seq: where PostgreSQL stands; null before it was read (a
+		 * run that waited for another sink's lock and gave up) */
+		json_t *j = json_pack("{s:s, s:o, s:I, s:I}", "event", event,
+				      "seq",
+				      s->db_read ? json_integer((json_int_t)
+								s->db_seq)
+						 : json_null(),
+				      "written", (json_int_t)s->written,
+				      "batches", (json_int_t)s->batches);
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -326,6 +332,7 @@ static int sink_connect(struct sink *s, int first)
 				 sizeof(why));
 		if (r == 0) {
 			s->db_seq = seq;
+			s->db_read = 1;
 			if (!s->resync || !first)
 				s->cursor = seq;
 			if (!first) {

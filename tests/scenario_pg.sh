@@ -144,6 +144,7 @@ check "and that it stopped before PostgreSQL held every change" grep -q "^stoppe
 wait "$ONCE3"
 check "with --json it exits 1 too" test $? = 1
 check "its last event is stopped" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e == ["stopped"] else 1)' "$T/once3.out"
+check "its seq is null, not 0: it never read where PostgreSQL stands" python3 -c 'import json,sys; ls=[json.loads(l) for l in open(sys.argv[1]).read().splitlines() if l.strip()]; sys.exit(0 if ls and ls[-1]["seq"] is None else 1)' "$T/once3.out"
 kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
 check "and its last line says it stopped on request and the seq PostgreSQL holds" \
