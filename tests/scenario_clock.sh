@@ -5,6 +5,7 @@
 # (SPEC 5.7), so v5's status and sync --wait do not call it in sync but
 # say that c1 refused the entry and that the clock must be checked; c1's
 # log and status name v5, and c1 does not wait for the refused entry.
+# Its clock set right, v5 dates what it writes from then on by it.
 # Village v6's clock is two days behind: its certificate is "not valid
 # yet", and status and a write say to check this PC's date and time.
 #   tests/scenario_clock.sh PATH/TO/hamlet PATH/TO/hamletd
@@ -62,6 +63,13 @@ check "c1's status --json counts it for v5" bash -c "'$H' --home '$T/c1' status 
 check "c1 does not go on waiting for the refused entry (10 s)" \
 	within 10 bash -c "! '$H' --home '$T/c1' status | grep -q 'receiving from v5'"
 daemons_stop
+
+# v5's clock set right: what it writes from then on carries today's
+# date, not the date its clock had reached while two days ahead
+check "v5, its clock set right, writes another record" \
+	N v5 put health_profile HP-F2 '{"person_id":"600000000003","full_name":"Now","birth_date":"1990-01-01"}'
+check "that record is dated today, not two days ahead" bash -c "'$H' --home '$T/v5' get health_profile HP-F2 --json | python3 -c 'import json,sys,datetime; u=json.load(sys.stdin)[\"updated\"]; t=datetime.datetime.fromisoformat(u.replace(\"Z\",\"+00:00\")); d=abs((t-datetime.datetime.now(datetime.timezone.utc)).total_seconds()); assert d < 3600, (u, d)'"
+check "the first, written while two days ahead, keeps its date" bash -c "'$H' --home '$T/v5' get health_profile HP-F1 --json | python3 -c 'import json,sys,datetime; u=json.load(sys.stdin)[\"updated\"]; t=datetime.datetime.fromisoformat(u.replace(\"Z\",\"+00:00\")); d=(t-datetime.datetime.now(datetime.timezone.utc)).total_seconds(); assert d > 86400, (u, d)'"
 
 # two days behind: v6's certificate is not valid yet by its clock
 V6 status >"$T/v6.status" 2>&1

@@ -47,6 +47,14 @@ int main(void)
 	/* a full counter carries into the milliseconds: still later */
 	ASSERT_EQ(hlc_next(MS(wall) | 0xffff, wall), MS(wall + 1));
 
+	TEST_START("hlc_next counts on from a clock up to HLC_MAX_AHEAD_MS ahead");
+	ASSERT_EQ(hlc_next(MS(wall + HLC_MAX_AHEAD_MS) | 4, wall),
+		  MS(wall + HLC_MAX_AHEAD_MS) | 5);
+
+	TEST_START("hlc_next goes back to the wall clock from one left days ahead (a clock set right)");
+	ASSERT_EQ(hlc_next(MS(wall + HLC_MAX_AHEAD_MS + 1), wall), MS(wall));
+	ASSERT_EQ(hlc_next(MS(wall + 3 * 86400000ull) | 9, wall), MS(wall));
+
 	TEST_START("hlc_observe moves to a later remote time and never back");
 	ASSERT_EQ(hlc_observe(MS(wall), MS(wall + 5) | 2, wall), MS(wall + 5) | 2);
 	ASSERT_EQ(hlc_observe(MS(wall + 5), MS(wall), wall), MS(wall + 5));

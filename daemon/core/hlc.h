@@ -22,7 +22,10 @@ static inline uint64_t hlc_ms(uint64_t hlc)
  * tests give a node a wrong clock. */
 uint64_t hlc_wall_ms(void);
 
-/* The timestamp of a new local event after last. */
+/* The timestamp of a new local event after last; the wall clock itself
+ * when last lies more than HLC_MAX_AHEAD_MS ahead of it (this PC's clock
+ * was wrong and has been set right: docs/decisions.md "Clocks far
+ * ahead"). */
 uint64_t hlc_next(uint64_t last, uint64_t wall_ms);
 
 /* Our clock after seeing remote: max(last, remote), but never more than
