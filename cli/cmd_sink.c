@@ -66,9 +66,12 @@ struct sink {
 	char key_hex[2 * ENTRY_KEY_LEN + 1];
 	char name[NODE_MAX_NAME + 1], network[NODE_MAX_NAME + 1];
 	struct pg_sink *pg;
-	uint64_t db_seq; /* the checkpoint in PostgreSQL */
-	int db_read;	 /* db_seq was read from it (not before it opens) */
-	uint64_t cursor; /* the last seq written in this run's order */
+	struct pg_sink_checkpoint db; /* the checkpoint in PostgreSQL */
+	int db_read; /* db was read from it (not before it opens) */
+	/* the last seq written in this run's order, and the epoch of the
+	 * store's numbering it is of (0: not known yet, as in a new
+	 * database or a --resync: the store's next batch gives it) */
+	struct pg_sink_checkpoint cursor;
 	uint64_t written, batches;
 	uint64_t told, told_ms; /* written when "caught up" was last said */
 	int tries; /* --once: connection attempts that failed */
@@ -88,7 +91,7 @@ static void say(struct sink *s, const char *event, const char *text)
 		json_t *j = json_pack("{s:s, s:o, s:I, s:I}", "event", event,
 				      "seq",
 				      s->db_read ? json_integer((json_int_t)
-								s->db_seq)
+								s->db.seq)
 						 : json_null(),
 				      "written", (json_int_t)s->written,
 				      "batches", (json_int_t)s->batches);
@@ -273,6 +276,7 @@ struct batch {
 	struct pg_sink_row *rows;
 	size_t n;
 	uint64_t last;	  /* the last seq looked at */
+	uint64_t epoch;	  /* of the store's numbering (changes_epoch) */
 	size_t looked;	  /* changes looked at */
 	uint64_t health[2]; /* rows of health_profile, health_event */
 };
@@ -327,20 +331,20 @@ static int sink_connect(struct sink *s, int first)
 	int r;
 
 	for (;;) {
-		uint64_t seq = 0;
-		r = pg_sink_open(s->dsn, &s->who, &s->pg, &seq, why,
+		struct pg_sink_checkpoint cp = { 0, 0 };
+		r = pg_sink_open(s->dsn, &s->who, &s->pg, &cp, why,
 				 sizeof(why));
 		if (r == 0) {
-			s->db_seq = seq;
+			s->db = cp;
 			s->db_read = 1;
 			if (!s->resync || !first)
-				s->cursor = seq;
+				s->cursor = cp;
 			if (!first) {
 				char line[600];
 				snprintf(line, sizeof(line),
 					 _("reconnected to PostgreSQL at %s; resuming after seq %llu"),
 					 pg_sink_where(s->pg),
-					 (unsigned long long)s->cursor);
+					 (unsigned long long)s->cursor.seq);
 				say(s, "reconnected", line);
 			}
 			return 0;
@@ -416,31 +420,65 @@ static int node_open_same(struct sink *s, struct node **ret)
 }
 
 /*
+ * Does the store still number its changes as the cursor counts them?
+ * Not when, on the first batch of a run, its newest change is older than
+ * the cursor, nor, on any batch, when it numbers them under another
+ * epoch than the cursor's (a store whose epoch is 0 has none yet: it
+ * gets one with its first change): it was restored or made again since,
+ * and its seqs up to the cursor are not the ones PostgreSQL holds. 1
+ * when refused (printed), <0 on a fault of the store; b->epoch is the
+ * store's.
+ */
+static int store_same(struct sink *s, struct batch *b, int first)
+{
+	uint64_t newest = 0;
+	char what[600];
+	int r;
+
+	if ((r = changes_last(b->t, &newest)) < 0 ||
+	    (r = changes_epoch(b->t, &b->epoch)) < 0)
+		return r;
+	if (first && newest < s->cursor.seq)
+		snprintf(what, sizeof(what),
+			 _("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu"),
+			 pg_sink_where(s->pg),
+			 (unsigned long long)s->cursor.seq,
+			 (unsigned long long)newest);
+	else if (s->cursor.epoch && b->epoch != s->cursor.epoch)
+		snprintf(what, sizeof(what),
+			 _("PostgreSQL at %s holds this node's changes up to seq %llu numbered under epoch %016llx, but the node's store now numbers its changes under epoch %016llx"),
+			 pg_sink_where(s->pg),
+			 (unsigned long long)s->cursor.seq,
+			 (unsigned long long)s->cursor.epoch,
+			 (unsigned long long)b->epoch);
+	else
+		return 0;
+	cli_err(_("%s: its store was restored or rebuilt since; run \"%s sink postgres --dsn DSN --resync --once\" (DSN: the one given here) to write every record again (docs/center-guide.md)"),
+		what, cli_prog());
+	return 1;
+}
+
+/*
  * Read the next batch after the cursor into b: the node opened, one read
  * transaction, the node closed again, so that nothing of the store is
- * held while PostgreSQL is written or waited for. On the first batch of
- * a run, a node whose newest change is older than the cursor had its
- * store restored: refused (-EINVAL, printed).
+ * held while PostgreSQL is written or waited for. A store that no longer
+ * numbers its changes as the cursor counts them (store_same()) is
+ * refused (-EINVAL, printed).
  */
 static int batch_read(struct sink *s, struct batch *b, int first)
 {
 	struct node *n = NULL;
-	uint64_t newest = 0;
 	int r;
 
 	if ((r = node_open_same(s, &n)) < 0 || (r = cli_txn_read(n, &b->t)) < 0)
 		goto out;
-	if ((r = changes_last(b->t, &newest)) >= 0 && first &&
-	    newest < s->cursor) {
-		cli_err(_("PostgreSQL at %s holds this node's changes up to seq %llu, but the node's newest change is seq %llu: its store was restored or rebuilt since; run \"%s sink postgres --dsn DSN --resync --once\" (DSN: the one given here) to write every record again (docs/center-guide.md)"),
-			pg_sink_where(s->pg), (unsigned long long)s->cursor,
-			(unsigned long long)newest, cli_prog());
+	if ((r = store_same(s, b, first)) == 1) {
 		r = -EINVAL;
 		goto out;
 	}
 	if (r >= 0)
-		r = changes_each(b->t, s->cursor, PG_SINK_MAX_BATCH, batch_add,
-				 b);
+		r = changes_each(b->t, s->cursor.seq, PG_SINK_MAX_BATCH,
+				 batch_add, b);
 	if (r < 0)
 		cli_err(_("cannot read the changes of %s/store: %s"), n->home,
 			hamlet_strerror(r));
@@ -452,6 +490,33 @@ out:
 }
 
 /*
+ * Write b's rows and move the checkpoint to where b ends (the cursor when
+ * b looked at nothing), under the store's epoch. 0, 1 when PostgreSQL
+ * went away (reconnect), <0 (printed) on a fault.
+ */
+static int batch_write(struct sink *s, const struct batch *b)
+{
+	struct pg_sink_checkpoint to = { b->looked ? b->last : s->cursor.seq,
+					 b->epoch };
+	char why[1024] = "";
+	int r = pg_sink_write(s->pg, b->rows, b->n, &s->db, &to, why,
+			      sizeof(why));
+
+	if (r == -EPIPE) {
+		cli_err(_("%s; reconnecting"), why);
+		pg_sink_free(s->pg);
+		s->pg = NULL;
+		return 1;
+	}
+	if (r < 0) {
+		cli_err("%s", why);
+		return r;
+	}
+	s->db = s->cursor = to;
+	return 0;
+}
+
+/*
  * One round: every change after the cursor, batch by batch. 2 when
  * caught up, 1 when PostgreSQL went away (reconnect), 0 when asked to
  * stop first, <0 (printed) on a fault.
@@ -460,36 +525,30 @@ static int sink_round(struct sink *s, int first)
 {
 	struct batch b = { .s = s };
 	uint64_t before = s->written;
-	char why[1024] = "";
 	int r = 0, caught_up = 0;
 
 	if (!(b.rows = calloc(PG_SINK_MAX_BATCH, sizeof(*b.rows))))
 		return -ENOMEM;
 	while (!sink_stop) {
-		uint64_t from = s->cursor;
+		uint64_t from = s->cursor.seq;
 		if ((r = batch_read(s, &b, first)) < 0)
 			goto out;
 		first = 0;
 		if (b.looked == 0) {
+			/* nothing to write, but the checkpoint still takes
+			 * the store's epoch when it has none (a new database,
+			 * tables of an older layout), and a --resync of a
+			 * store with no change yet starts it over */
+			if ((s->db.seq != s->cursor.seq ||
+			     s->db.epoch != b.epoch) &&
+			    (r = batch_write(s, &b)) != 0)
+				goto out;
 			caught_up = 1;
 			break;
 		}
-		if ((r = batch_log(s, &b, from)) < 0)
+		if ((r = batch_log(s, &b, from)) < 0 ||
+		    (r = batch_write(s, &b)) != 0)
 			goto out;
-		r = pg_sink_write(s->pg, b.rows, b.n, s->db_seq, b.last, why,
-				  sizeof(why));
-		if (r == -EPIPE) {
-			cli_err(_("%s; reconnecting"), why);
-			pg_sink_free(s->pg);
-			s->pg = NULL;
-			r = 1;
-			goto out;
-		}
-		if (r < 0) {
-			cli_err("%s", why);
-			goto out;
-		}
-		s->db_seq = s->cursor = b.last;
 		s->written += b.n;
 		s->batches++;
 		if (b.looked < PG_SINK_MAX_BATCH) {
@@ -507,7 +566,7 @@ static int sink_round(struct sink *s, int first)
 		s->told_ms = hlc_wall_ms();
 		snprintf(line, sizeof(line),
 			 _("caught up at seq %llu: %llu records written (%llu in all, %llu batches)"),
-			 (unsigned long long)s->db_seq,
+			 (unsigned long long)s->db.seq,
 			 (unsigned long long)(s->written - before),
 			 (unsigned long long)s->written,
 			 (unsigned long long)s->batches);
@@ -595,7 +654,7 @@ int cmd_sink(int argc, char **argv)
 				snprintf(line, sizeof(line),
 					 _("following node %s (network %s) into PostgreSQL at %s from seq %llu"),
 					 s.name, s.network, pg_sink_where(s.pg),
-					 (unsigned long long)s.cursor);
+					 (unsigned long long)s.cursor.seq);
 				say(&s, "started", line);
 			}
 		}
@@ -627,7 +686,7 @@ int cmd_sink(int argc, char **argv)
 		snprintf(line, sizeof(line),
 			 s.once ? _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)")
 				: _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
-			 (unsigned long long)s.db_seq,
+			 (unsigned long long)s.db.seq,
 			 (unsigned long long)s.written);
 		say(&s, s.once ? "done" : "stopped", line);
 	}

@@ -192,13 +192,20 @@ static char *table_ddl(const struct schema *s)
 	return buf;
 }
 
+/* The epoch of the store's numbering the checkpoint's seq is of, as
+ * /v1/changes shows it (16 hex digits); NULL until one is known. Last,
+ * so that tables made at this version and tables brought up to it have
+ * the same columns in the same order. */
+#define CHECKPOINT_EPOCH_COLUMN "epoch text CHECK (epoch ~ '^[0-9a-f]{16}$')"
+
 static const char meta_ddl[] =
 	"CREATE TABLE hamlet_meta (key text PRIMARY KEY, value text NOT NULL);\n"
 	"CREATE TABLE hamlet_checkpoint (\n"
 	"  one boolean PRIMARY KEY DEFAULT true CHECK (one),\n"
 	"  node_key text NOT NULL, node_name text NOT NULL,\n"
 	"  network text NOT NULL, seq bigint NOT NULL,\n"
-	"  updated_at timestamptz NOT NULL DEFAULT now());\n"
+	"  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+	"  " CHECKPOINT_EPOCH_COLUMN ");\n"
 	"CREATE TABLE hamlet_conflicts (\n"
 	"  collection text NOT NULL, id text NOT NULL, field text NOT NULL,\n"
 	"  rule text NOT NULL, candidates jsonb NOT NULL, seq bigint NOT NULL,\n"
@@ -283,6 +290,69 @@ static int meta_version(const struct pg_sink *p, PGresult *res, long *ret,
 	return 0;
 }
 
+/* What brings the tables of version i + 1 up to version i + 2, run in
+ * the transaction that checks the version. */
+static const char *const upgrades[PG_SINK_SCHEMA_VERSION - 1] = {
+	/* 2: the checkpoint's epoch, unknown (NULL) until the sink's next
+	 * run records the store's */
+	"ALTER TABLE hamlet_checkpoint ADD COLUMN " CHECKPOINT_EPOCH_COLUMN,
+};
+
+/* Bring tables of layout version ver up to ours in the open transaction. */
+static int tables_upgrade(struct pg_sink *p, long ver, char *why,
+			  size_t whylen)
+{
+	char v[16];
+	const char *vals[1] = { v };
+	int r;
+
+	for (; ver < PG_SINK_SCHEMA_VERSION; ver++)
+		if ((r = exec(p, upgrades[ver - 1], 0, NULL,
+			      N_("upgrading the hamlet tables"), NULL, why,
+			      whylen)) < 0)
+			return r;
+	snprintf(v, sizeof(v), "%d", PG_SINK_SCHEMA_VERSION);
+	return exec(p, "UPDATE hamlet_meta SET value = $1 WHERE key = 'schema_version'",
+		    1, vals, N_("writing hamlet_meta"), NULL, why, whylen);
+}
+
+/* Tables found: of our version, or brought up to it; a newer layout is
+ * refused (HAMLET_EVERSION). */
+static int tables_check(struct pg_sink *p, char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	long ver;
+	int r;
+
+	if ((r = exec(p, "SELECT value FROM hamlet_meta WHERE key = 'schema_version'",
+		      0, NULL, N_("reading hamlet_meta"), &res, why,
+		      whylen)) < 0)
+		return r;
+	r = meta_version(p, res, &ver, why, whylen);
+	PQclear(res);
+	if (r < 0)
+		return r;
+	if (ver < PG_SINK_SCHEMA_VERSION)
+		return tables_upgrade(p, ver, why, whylen);
+	if (ver > PG_SINK_SCHEMA_VERSION) {
+		snprintf(why, whylen,
+			 _("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d: upgrade hamlet"),
+			 p->where, ver, PG_SINK_SCHEMA_VERSION);
+		return HAMLET_EVERSION;
+	}
+	return 0;
+}
+
+/* An epoch as the checkpoint keeps it: 16 hex digits into buf, or NULL
+ * (SQL null) for 0, none. */
+static const char *epoch_text(uint64_t epoch, char buf[17])
+{
+	if (!epoch)
+		return NULL;
+	snprintf(buf, 17, "%016llx", (unsigned long long)epoch);
+	return buf;
+}
+
 /* The refusal of a database whose checkpoint names another node. */
 static int not_ours(struct pg_sink *p, PGresult *res,
 		    const struct pg_sink_node *node, char *why, size_t whylen)
@@ -322,9 +392,11 @@ static int owner_check(struct pg_sink *p, const struct pg_sink_node *node,
 	return r;
 }
 
-/* Tables made (or found), of our version; the checkpoint of node. */
+/* Tables made (or found and brought up to our version); the
+ * checkpoint of node. */
 static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
-			uint64_t *ret_seq, char *why, size_t whylen)
+			struct pg_sink_checkpoint *ret_cp, char *why,
+			size_t whylen)
 {
 	PGresult *res = NULL;
 	int r;
@@ -335,33 +407,14 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 	if ((r = exec(p, "SELECT to_regclass('hamlet_meta') IS NOT NULL", 0,
 		      NULL, N_("looking for hamlet_meta"), &res, why, whylen)) < 0)
 		goto out;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		if ((r = tables_create(p, why, whylen)) < 0)
-			goto out;
-	} else {
-		long ver;
-		PQclear(res);
-		res = NULL;
-		if ((r = exec(p, "SELECT value FROM hamlet_meta WHERE key = 'schema_version'",
-			      0, NULL, N_("reading hamlet_meta"), &res, why,
-			      whylen)) < 0)
-			goto out;
-		if ((r = meta_version(p, res, &ver, why, whylen)) < 0)
-			goto out;
-		if (ver != PG_SINK_SCHEMA_VERSION) {
-			snprintf(why, whylen,
-				 _("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d%s"),
-				 p->where, ver, PG_SINK_SCHEMA_VERSION,
-				 ver > PG_SINK_SCHEMA_VERSION
-					 ? _(": upgrade hamlet")
-					 : _(": drop them and let the sink fill the database again from seq 0 (docs/center-guide.md)"));
-			r = HAMLET_EVERSION;
-			goto out;
-		}
-	}
+	r = strcmp(PQgetvalue(res, 0, 0), "t") != 0
+		    ? tables_create(p, why, whylen)
+		    : tables_check(p, why, whylen);
+	if (r < 0)
+		goto out;
 	PQclear(res);
 	res = NULL;
-	if ((r = exec(p, "SELECT node_key, node_name, network, seq FROM hamlet_checkpoint",
+	if ((r = exec(p, "SELECT node_key, node_name, network, seq, epoch FROM hamlet_checkpoint",
 		      0, NULL, N_("reading hamlet_checkpoint"), &res, why,
 		      whylen)) < 0)
 		goto out;
@@ -371,12 +424,14 @@ static int tables_setup(struct pg_sink *p, const struct pg_sink_node *node,
 			      3, v, N_("writing hamlet_checkpoint"), NULL, why,
 			      whylen)) < 0)
 			goto out;
-		*ret_seq = 0;
+		ret_cp->seq = ret_cp->epoch = 0;
 	} else if (strcmp(PQgetvalue(res, 0, 0), node->key_hex) != 0) {
 		r = not_ours(p, res, node, why, whylen);
 		goto out;
 	} else {
-		*ret_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+		/* the column's CHECK keeps it 16 hex digits, or NULL ("") */
+		ret_cp->seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+		ret_cp->epoch = strtoull(PQgetvalue(res, 0, 4), NULL, 16);
 	}
 	r = exec(p, "COMMIT", 0, NULL, N_("committing the tables"), NULL, why,
 		 whylen);
@@ -388,13 +443,13 @@ out:
 }
 
 int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
-		 struct pg_sink **ret, uint64_t *ret_seq, char *why,
-		 size_t whylen)
+		 struct pg_sink **ret, struct pg_sink_checkpoint *ret_cp,
+		 char *why, size_t whylen)
 {
 	struct pg_sink *p = calloc(1, sizeof(*p));
+	struct pg_sink_checkpoint cp = { 0, 0 };
 	PGresult *res = NULL;
 	const char *host, *db;
-	uint64_t seq = 0;
 	int r;
 
 	*ret = NULL;
@@ -448,10 +503,10 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 		r = -EBUSY;
 		goto out;
 	}
-	if ((r = tables_setup(p, node, &seq, why, whylen)) < 0)
+	if ((r = tables_setup(p, node, &cp, why, whylen)) < 0)
 		goto out;
 	*ret = p;
-	*ret_seq = seq;
+	*ret_cp = cp;
 	p = NULL;
 	r = 0;
 out:
@@ -656,13 +711,15 @@ out:
 }
 
 int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
-		  size_t n, uint64_t from_seq, uint64_t to_seq, char *why,
+		  size_t n, const struct pg_sink_checkpoint *from,
+		  const struct pg_sink_checkpoint *to, char *why,
 		  size_t whylen)
 {
 	size_t nall;
 	const struct schema *const *all = schema_all(&nall);
-	char a[24], b[24];
-	const char *v[2] = { a, b };
+	char a[24], b[24], ae[17], be[17];
+	const char *v[4] = { a, epoch_text(from->epoch, ae), b,
+			     epoch_text(to->epoch, be) };
 	PGresult *res = NULL;
 	int r;
 
@@ -674,15 +731,15 @@ int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
 	for (size_t i = 0; i < nall; i++)
 		if ((r = write_collection(p, all[i], rows, n, why, whylen)) < 0)
 			goto out;
-	snprintf(a, sizeof(a), "%llu", (unsigned long long)from_seq);
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)to_seq);
-	if ((r = exec(p, "UPDATE hamlet_checkpoint SET seq = $2, updated_at = now() WHERE seq = $1",
-		      2, v, N_("moving the checkpoint"), &res, why, whylen)) < 0)
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)from->seq);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)to->seq);
+	if ((r = exec(p, "UPDATE hamlet_checkpoint SET seq = $3, epoch = $4, updated_at = now() WHERE seq = $1 AND epoch IS NOT DISTINCT FROM $2",
+		      4, v, N_("moving the checkpoint"), &res, why, whylen)) < 0)
 		goto out;
 	if (strcmp(PQcmdTuples(res), "1") != 0) {
 		snprintf(why, whylen,
 			 _("the checkpoint in PostgreSQL at %s is no longer at seq %llu: something else changed hamlet_checkpoint"),
-			 p->where, (unsigned long long)from_seq);
+			 p->where, (unsigned long long)from->seq);
 		r = -ESTALE;
 		goto out;
 	}

@@ -3,9 +3,10 @@
  * file that includes libpq-fe.h). It owns the tables' layout (documented
  * in docs/center-guide.md): one table per collection with a typed column
  * per schema field plus provenance, conflict and deletion columns, the
- * table of open conflicts, the checkpoint and hamlet_meta with the
- * layout's version. It knows nothing of the store: the caller hands it
- * rows as text.
+ * table of open conflicts, the checkpoint (seq and the epoch of the
+ * store's numbering it is of) and hamlet_meta with the layout's
+ * version. It knows nothing of the store: the caller hands it rows as
+ * text.
  *
  * Every batch of rows is written with the checkpoint in one PostgreSQL
  * transaction, so what is committed and the seq it reached never part.
@@ -29,8 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The tables' layout; hamlet_meta's schema_version. */
-#define PG_SINK_SCHEMA_VERSION 1
+/* The tables' layout; hamlet_meta's schema_version. Tables of an older
+ * version are brought up to it in place when the sink opens them. */
+#define PG_SINK_SCHEMA_VERSION 2
 /* Rows in one transaction, at most. */
 #define PG_SINK_MAX_BATCH 500
 
@@ -77,6 +79,14 @@ struct pg_sink_node {
 	const char *network;
 };
 
+/* Where the database stands: the last seq written, and the epoch of the
+ * store's numbering that seq is of (changes_epoch(); 0: none recorded,
+ * as in a new database). */
+struct pg_sink_checkpoint {
+	uint64_t seq;
+	uint64_t epoch;
+};
+
 /*
  * Check that dsn parses (a libpq connection string or URI); nothing is
  * connected. -EINVAL with libpq's reason in why.
@@ -85,25 +95,27 @@ int pg_sink_dsn_check(const char *dsn, char *why, size_t whylen);
 
 /*
  * Connect, take the database's sink lock (one sink a database), create
- * the tables when missing, check their version and that they follow
- * node (a new database takes it), and read the checkpoint: the last seq
- * written into *ret_seq (0 when none). On failure *ret is NULL.
- * pg_sink_free() closes.
+ * the tables when missing (or bring an older layout up to this one),
+ * check their version and that they follow node (a new database takes
+ * it), and read the checkpoint into *ret_cp ({0, 0} when none). On
+ * failure *ret is NULL. pg_sink_free() closes.
  */
 int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
-		 struct pg_sink **ret, uint64_t *ret_seq, char *why,
-		 size_t whylen);
+		 struct pg_sink **ret, struct pg_sink_checkpoint *ret_cp,
+		 char *why, size_t whylen);
 void pg_sink_free(struct pg_sink *p);
 
 /*
- * Write rows[0..n) (n <= PG_SINK_MAX_BATCH; each record at most once)
- * and move the checkpoint from from_seq to to_seq, in one transaction:
- * either all of it is committed or none. -ESTALE when the checkpoint is
- * no longer from_seq (someone else moved it). On any failure nothing is
- * written; after -EPIPE reconnect with pg_sink_open().
+ * Write rows[0..n) (n <= PG_SINK_MAX_BATCH; each record at most once;
+ * none: the checkpoint alone) and move the checkpoint from *from to
+ * *to, in one transaction: either all of it is committed or none.
+ * -ESTALE when the checkpoint is no longer *from (someone else moved
+ * it). On any failure nothing is written; after -EPIPE reconnect with
+ * pg_sink_open().
  */
 int pg_sink_write(struct pg_sink *p, const struct pg_sink_row *rows,
-		  size_t n, uint64_t from_seq, uint64_t to_seq, char *why,
+		  size_t n, const struct pg_sink_checkpoint *from,
+		  const struct pg_sink_checkpoint *to, char *why,
 		  size_t whylen);
 
 /* The server's name for messages: "host:port/db" or "socket dir/db";

@@ -10,7 +10,11 @@
 # writes every record once more. A database that follows P refuses another
 # node, P's home restored with an empty store, and tables of a newer
 # layout; a bad DSN, a refused connection and a missing permission are
-# named.
+# named. P's store moved aside and filled again (a bundle from P, then
+# more records) past PostgreSQL's checkpoint numbers its changes under
+# another epoch: the sink refuses it, at start and while it follows, and
+# --resync makes PostgreSQL equal to it again; tables of layout 1 (no
+# epoch) are brought up to layout 2.
 #   tests/scenario_pg.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1, PostgreSQL on a
 # socket only; both are stopped at exit. Exit 77 (skip) without PostgreSQL.
@@ -103,7 +107,8 @@ check "P holds every record (30 s)" within 30 bash -c "[ \$('$H' --home '$T/P' e
 
 # same COLLECTION: PostgreSQL's live rows equal P's export, cell by cell,
 # and so their checksums
-same() { python3 "$(dirname "$0")/tools/pg_same.py" "$H" "$T/P" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
+# (the node's home: $T/${OF:-P})
+same() { python3 "$(dirname "$0")/tools/pg_same.py" "$H" "$T/${OF:-P}" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
 check "the sink catches up: health_profile equals the export (30 s)" within 30 same health_profile
 check "payment equals the export" same payment
 same health_profile | sed 's/^/    # /'
@@ -119,7 +124,13 @@ check "columns are typed" test "$(sql "SELECT pg_typeof(birth_date)::text || ' '
 check "the amounts add up as in the export" test "$(sql "SELECT sum(amount_vnd) FROM payment WHERE NOT deleted")" = "$(N P export payment --format ndjson | python3 -c 'import json,sys; print(sum(json.loads(l)["amount_vnd"] for l in sys.stdin))')"
 check "provenance: V1's rows name V1, its key and scope" test "$(sql "SELECT DISTINCT author_name || ' ' || author_key || ' ' || scope FROM health_profile WHERE id <> 'HP-0101' AND NOT erased")" = "V1 $(key V1) bk/c1/v1"
 check "every row holds its own change seq, none above the checkpoint" test "$(sql "SELECT count(*) = count(DISTINCT seq) AND max(seq) <= (SELECT seq FROM hamlet_checkpoint) FROM (SELECT seq FROM health_profile UNION ALL SELECT seq FROM payment) s")" = t
-check "hamlet_meta says layout version 1" test "$(sql "SELECT value FROM hamlet_meta WHERE key = 'schema_version'")" = 1
+check "hamlet_meta says layout version 2" test "$(sql "SELECT value FROM hamlet_meta WHERE key = 'schema_version'")" = 2
+# the checkpoint's columns, as docs/center-guide.md lists them
+cp_columns() { sql "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'hamlet_checkpoint'"; }
+CP_COLUMNS="one boolean, node_key text, node_name text, network text, seq bigint, updated_at timestamp with time zone, epoch text"
+check "hamlet_checkpoint has the columns of layout 2" test "$(cp_columns)" = "$CP_COLUMNS"
+EP=$(sql "SELECT epoch FROM hamlet_checkpoint")
+check "the checkpoint keeps the epoch of P's numbering, 16 hex digits" bash -c "[[ '$EP' =~ ^[0-9a-f]{16}\$ ]]"
 check "the checkpoint names P" test "$(sql "SELECT node_name || ' ' || node_key FROM hamlet_checkpoint")" = "p $(key P)"
 
 # a cron job's sink --once, stopped while the following sink holds the
@@ -167,16 +178,62 @@ check "after it the tables still equal the export" same health_profile
 check "an empty store" N R0 init --network "$T/bk.network" --name r0 --scope bk
 mkdir -p "$T/R" && cp -a "$T/P/node.conf" "$T/P/node.key" "$T/P/network.conf" "$T/P/access" "$T/R0/store" "$T/R/"
 refuse "P restored with an empty store: the sink stops, says why and what to do (exit 4)" 4 "its store was restored or rebuilt since; run .* sink postgres --dsn DSN --resync --once\" (DSN: the one given here)" N R sink postgres --dsn "$DSN" --once
-sql "UPDATE hamlet_meta SET value = '2' WHERE key = 'schema_version'"
-refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 2, this hamlet writes version 1: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
-[ -z "${VI:-}" ] || refuse "... and say so in Vietnamese" 4 "có cấu trúc phiên bản 2, còn hamlet này ghi phiên bản 1: hãy nâng cấp hamlet" $VI "$H" --home "$T/P" sink postgres --dsn "$DSN" --once
+sql "UPDATE hamlet_meta SET value = '3' WHERE key = 'schema_version'"
+refuse "tables of a newer layout are refused (exit 4)" 4 "layout version 3, this hamlet writes version 2: upgrade hamlet" N P sink postgres --dsn "$DSN" --once
+[ -z "${VI:-}" ] || refuse "... and say so in Vietnamese" 4 "có cấu trúc phiên bản 3, còn hamlet này ghi phiên bản 2: hãy nâng cấp hamlet" $VI "$H" --home "$T/P" sink postgres --dsn "$DSN" --once
 sql "UPDATE hamlet_meta SET value = 'abc' WHERE key = 'schema_version'"
 refuse "a schema_version that is no number is named as such, not as a version (exit 4)" 4 "gives schema_version \"abc\", which is not a layout version (damaged): drop the hamlet tables" N P sink postgres --dsn "$DSN" --once
 sql "DELETE FROM hamlet_meta"
 refuse "a hamlet_meta without its schema_version row is named as such (exit 4)" 4 "has no schema_version row, so the layout of the hamlet tables there is unknown (damaged)" N P sink postgres --dsn "$DSN" --once
-sql "INSERT INTO hamlet_meta VALUES ('schema_version', '1')"
+sql "INSERT INTO hamlet_meta VALUES ('schema_version', '2')"
 refuse "the database refuses another node's home (exit 4)" 4 "follows node p" N V1 sink postgres --dsn "$DSN" --once
 check "health reads by the sink are in P's access log" bash -c "'$H' --home '$T/P' access-log | grep -q 'sink postgres'"
+
+# --- P's store lost, moved aside, and filled again past the checkpoint ---
+# (docs/center-guide.md, "Restoring"): Q is P's home with its store moved
+# aside; a bundle of everything P holds fills it again, then as many new
+# records as PostgreSQL's checkpoint seq, so that its new numbering has
+# passed the old one and only the epoch tells them apart
+CP=$(sql "SELECT seq FROM hamlet_checkpoint")
+mkdir -p "$T/Q" && cp -a "$T/P/node.conf" "$T/P/node.key" "$T/P/node.cert" "$T/P/network.conf" "$T/P/own-feeds" "$T/P/access" "$T/Q/"
+check "P writes a bundle of everything it holds, sealed to its own key" N P bundle create --seal-to "$(key P)" "$T/p.bundle"
+check "P's home with its store moved aside imports it" N Q bundle import "$T/p.bundle"
+{ echo "id,person_id,full_name,birth_date,village"
+  for k in $(seq 1 "$CP"); do printf 'HP-Q%05d,8%011d,Ha Van %d,1980-01-01,Na Pai\n' "$k" "$k" "$k"; done
+} >"$T/q.csv"
+check "and writes $CP new profiles: its changes are numbered past seq $CP" N Q import health_profile --format csv "$T/q.csv"
+refuse "the sink stops: the store numbers its changes under another epoch, and it says what to do (exit 4)" 4 \
+	"holds this node's changes up to seq $CP numbered under epoch $EP, but the node's store now numbers its changes under epoch [0-9a-f]\{16\}: its store was restored or rebuilt since; run .* sink postgres --dsn DSN --resync --once\" (DSN: the one given here)" \
+	N Q sink postgres --dsn "$DSN" --once
+check "having written nothing" test "$(sql "SELECT seq || ' ' || epoch FROM hamlet_checkpoint")" = "$CP $EP"
+[ -z "${VI:-}" ] || refuse "... and says so in Vietnamese" 4 "theo kỷ nguyên (epoch) $EP, nhưng kho dữ liệu của nút nay đánh số" $VI "$H" --home "$T/Q" sink postgres --dsn "$DSN" --once
+check "--resync --once writes every record again" N Q sink postgres --dsn "$DSN" --resync --once
+OF=Q check "then health_profile equals the refilled node's export" same health_profile
+OF=Q check "and payment too" same payment
+CQ=$(sql "SELECT seq FROM hamlet_checkpoint") EQ=$(sql "SELECT epoch FROM hamlet_checkpoint")
+check "the checkpoint holds the new epoch" bash -c "[[ '$EQ' =~ ^[0-9a-f]{16}\$ && '$EQ' != '$EP' ]]"
+check "the next run goes on from there, with nothing to write" bash -c "'$H' --home '$T/Q' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
+# tables of layout 1, as the hamlet before the epoch made them
+sql "ALTER TABLE hamlet_checkpoint DROP COLUMN epoch; UPDATE hamlet_meta SET value = '1' WHERE key = 'schema_version'"
+check "tables of layout 1 are brought up to layout 2 in place" N Q sink postgres --dsn "$DSN" --once
+check "hamlet_meta says so" test "$(sql "SELECT value FROM hamlet_meta WHERE key = 'schema_version'")" = 2
+check "hamlet_checkpoint has the columns of tables made at layout 2" test "$(cp_columns)" = "$CP_COLUMNS"
+check "and the checkpoint takes the store's epoch" test "$(sql "SELECT seq || ' ' || epoch FROM hamlet_checkpoint")" = "$CQ $EQ"
+# the store made again under a following sink: held still while its store
+# is swapped for an empty one, so that it never finds none
+cp -a "$T/R0/store" "$T/Q/store.empty"
+"$H" --home "$T/Q" sink postgres --dsn "$DSN" >"$T/qsink.log" 2>&1 &
+QSINK=$!; bg=$QSINK
+check "a sink follows the refilled store" within 10 grep -q "^following node p" "$T/qsink.log"
+kill -STOP "$QSINK"
+mv "$T/Q/store" "$T/Q/store.refilled" && mv "$T/Q/store.empty" "$T/Q/store"
+kill -CONT "$QSINK"
+check "when the store is made again under it, it stops (10 s)" within 10 bash -c "! kill -0 $QSINK"
+kill "$QSINK" 2>/dev/null # one that went on following
+wait "$QSINK"
+check "with exit 4" test $? = 4
+bg=
+check "saying the store now numbers its changes under another epoch" grep -q "numbered under epoch $EQ, but the node's store now numbers its changes under epoch 0000000000000000: its store was restored or rebuilt since" "$T/qsink.log"
 
 daemons_stop
 tests_done
