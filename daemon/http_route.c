@@ -26,8 +26,8 @@
 
 /* --- tokens ------------------------------------------------------------- */
 
-/* Re-read the tokens file when it changed (inode, size, time); h->tmu
- * held. */
+/* Re-read the tokens file when it changed (inode, size, times: a chown
+ * or chmod too); h->tmu held. */
 static void tokens_refresh(struct http *h)
 {
 	char path[4200], why[300];
@@ -41,7 +41,11 @@ static void tokens_refresh(struct http *h)
 	} else if (!h->tseen || s.st_ino != h->tst.st_ino ||
 		   s.st_size != h->tst.st_size ||
 		   s.st_mtim.tv_sec != h->tst.st_mtim.tv_sec ||
-		   s.st_mtim.tv_nsec != h->tst.st_mtim.tv_nsec) {
+		   s.st_mtim.tv_nsec != h->tst.st_mtim.tv_nsec ||
+		   /* its owner or mode changed (chown, chmod): one that
+		    * could not be read may now be */
+		   s.st_ctim.tv_sec != h->tst.st_ctim.tv_sec ||
+		   s.st_ctim.tv_nsec != h->tst.st_ctim.tv_nsec) {
 		h->tst = s;
 		h->tseen = 1;
 		h->tbad = tokens_load(h->d->node->home, &h->toks, why,

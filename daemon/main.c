@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -33,6 +34,40 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+
+/* Run as root on a node's directory that is another user's: whatever
+ * hamletd made there (its socket, the store's files after a compaction)
+ * would be root's, which that user's hamletd cannot use after. 1, with
+ * why, to refuse. */
+static int root_on_users_home(const char *home, char *why, size_t wl)
+{
+	struct stat hs;
+	struct passwd *pw;
+
+	if (geteuid() != 0 || stat(home, &hs) != 0 || hs.st_uid == 0)
+		return 0;
+	pw = getpwuid(hs.st_uid);
+	if (pw)
+		snprintf(why, wl,
+			 _("hamletd is running as root, but the node in %s belongs to the user %s: run it as that user (sudo -u %s hamletd ..., as the systemd unit does with User=%s), so that what it writes there stays that user's"),
+			 home, pw->pw_name, pw->pw_name, pw->pw_name);
+	else
+		snprintf(why, wl,
+			 _("hamletd is running as root, but the node in %s belongs to user id %u: run it as that user, so that what it writes there stays that user's"),
+			 home, (unsigned)hs.st_uid);
+	return 1;
+}
+
+/* A node that cannot open for a reason a restart does not change: a
+ * file missing, damaged, of another format or not readable by this
+ * user. */
+static int node_file_fault(int r)
+{
+	return r == -ENOENT || r == -ENOTDIR || r == -EACCES ||
+	       r == -EPERM || r == HAMLET_EFORMAT || r == HAMLET_ETYPE ||
+	       r == HAMLET_ECONFIG || r == HAMLET_EKEY ||
+	       r == HAMLET_EVERSION || r == HAMLET_ENETWORK;
+}
 
 /*
  * One daemon per home: a second would be another writer and would take
@@ -416,6 +451,11 @@ int main(int argc, char **argv)
 	if (d->cfg.verbose)
 		dlog_set_level(DLOG_DEBUG);
 	config_budget_strays(&d->cfg, budget_stray, NULL);
+	if (root_on_users_home(d->cfg.home, why, sizeof(why))) {
+		dlog(DLOG_ERR, "%s", why);
+		free(d);
+		return 2;
+	}
 	if ((lock_fd = home_lock(d->cfg.home, why, sizeof(why))) < 0) {
 		dlog(DLOG_ERR, "%s", why);
 		free(d);
@@ -454,9 +494,12 @@ int main(int argc, char **argv)
 		dlog(DLOG_ERR, _("cannot open node %s: %s"), d->cfg.home, why);
 		close(lock_fd);
 		free(d);
-		/* a damaged store does not mend itself: no restart (the
-		 * unit's RestartPreventExitStatus) */
-		return r == HAMLET_ECORRUPT ? HAMLETD_EXIT_DAMAGED : 1;
+		/* a damaged store does not mend itself, nor does a node's
+		 * file missing, damaged or not readable by this user: no
+		 * restart (the unit's RestartPreventExitStatus) */
+		if (r == HAMLET_ECORRUPT)
+			return HAMLETD_EXIT_DAMAGED;
+		return node_file_fault(r) ? 2 : 1;
 	}
 	/* what a reload checks too (rpc_socket_claim() above made the
 	 * socket's part of it) */

@@ -86,6 +86,9 @@ check "and the daemon still answers status" B status
 echo keep >"$T/precious"
 refuse "a home that does not exist is a setting to fix (exit 2, which systemd does not restart)" 2 \
 	"no node in $T/no-such-home: the directory does not exist" "$D" --home "$T/no-such-home"
+mkdir -p "$T/empty-home"
+refuse "a home with no node in it yet is one too (exit 2): systemd does not restart it into the same error" 2 \
+	"no node in $T/empty-home" timeout 10 "$D" --home "$T/empty-home"
 refuse "a regular file at --socket is refused, named for what it is" 2 \
 	"$T/precious is a regular file, not a socket: hamletd will not replace it" \
 	timeout 10 "$D" --home "$T/x" --socket "$T/precious"

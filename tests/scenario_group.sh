@@ -53,13 +53,18 @@ refuse "without the daemon an operator cannot sign, and is told so" "only the no
 refuse "someone outside the group is told why the node cannot be read" "Permission denied" \
 	as_out "$H" --home "$T/home" status
 
-# setpriv itself in the background (not a function: that would fork a
-# subshell and $! would not be the daemon's pid)
-setpriv --reuid=$OWNER --regid=$G --clear-groups -- \
-	sh -c "umask 027; exec '$D' --home '$T/home' --listen 127.0.0.1:0" \
-	</dev/null 2>"$T/d.log" &
-pid=$!
-for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
+# owner_daemon LOG [ARGS]: hamletd as the node's user, in the
+# background, until it is ready (5 s at most); its pid in $pid. setpriv
+# itself goes to the background (not a subshell: $! is the daemon's pid)
+owner_daemon() {
+	local log=$1; shift
+	setpriv --reuid=$OWNER --regid=$G --clear-groups -- \
+		sh -c "umask 027; exec '$D' --home '$T/home' --listen 127.0.0.1:0 $*" \
+		</dev/null 2>"$log" &
+	pid=$!
+	for _ in $(seq 1 100); do grep -q "ready" "$log" && break; sleep 0.05; done
+}
+owner_daemon "$T/d.log"
 check "the daemon runs as the node's user" grep -q "ready" "$T/d.log"
 check "its socket is for the group" bash -c "stat -c '%a' '$T/home/hamletd.sock' | grep -qx 660"
 check "an operator writes through the daemon" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$G -- '$H' --home '$T/home' put health_profile HP-1 '{\"phone\":\"0912000001\"}' | grep -q 'through hamletd'"
@@ -70,6 +75,36 @@ refuse "someone outside the group still cannot" "Permission denied" \
 check "the daemon stops on SIGTERM" bash -c "kill $pid && for _ in \$(seq 1 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 wait "$pid" 2>/dev/null; pid=
 check "the store audits clean afterwards" as_owner "$H" --home "$T/home" verify
+
+# An administrator runs hamlet as root on the node (sudo hamlet ...):
+# what it makes there stays the node's user's, or that user's hamletd
+# could not read it after
+TOKEN=$("$H" --home "$T/home" token create --name root-made --role read 2>/dev/null | head -1)
+check "root makes an HTTP token for the node" test -n "$TOKEN"
+check "root writes a record, hamletd stopped" "$H" --home "$T/home" put health_profile HP-2 "$PROFILE"
+check "the files root made or replaced are the node's user's" bash -c "stat -c '%u:%g' '$T/home/tokens' '$T/home/tokens.lock' '$T/home/own-feeds' '$T/home/store' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' | sort -u | tr '\\n' ' ' | grep -qx '$OWNER:$G '"
+check "the node's user reads the tokens root made" bash -c "as_owner() { setpriv --reuid=$OWNER --regid=$G --clear-groups -- \"\$@\"; }; as_owner '$H' --home '$T/home' token list | grep -q root-made"
+check "and writes again" as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000003"}'
+refuse "hamletd run as root on the user's node refuses, naming the user to run it as" "belongs to user id $OWNER\|belongs to the user" \
+	timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+"$D" --home "$T/home" --listen 127.0.0.1:0 >/dev/null 2>&1; rc=$?
+check "with exit 2, which systemd does not restart" test "$rc" = 2
+# a store copied back as root: named, with the command that mends it
+chown 0:0 "$T/home/store/data.mdb"
+refuse "a store file left root's is named, with the chown that gives it back" "data.mdb belongs to user id 0, not to user id $OWNER" \
+	as_owner "$H" --home "$T/home" status
+chown --reference="$T/home" "$T/home/store/data.mdb"
+# a tokens file left root's: hamletd says why it cannot read it, and
+# reads it as soon as it is given back (a chown changes no content)
+HTTP_PORT=$((20000 + RANDOM % 20000))
+chown 0:0 "$T/home/tokens" && chmod 600 "$T/home/tokens"
+owner_daemon "$T/d2.log" --http 127.0.0.1:$HTTP_PORT
+check "the daemon runs again as the node's user" grep -q "ready" "$T/d2.log"
+check "a tokens file it cannot read: every token refused (503)" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/status)\" = 503 ]"
+check "and its log says why: the file cannot be read, and how to give it back" grep -q "cannot read $T/home/tokens: Permission denied: the node's user, who runs hamletd, must read it" "$T/d2.log"
+chown --reference="$T/home" "$T/home/tokens" && chmod 640 "$T/home/tokens"
+check "given back with chown alone, it is read at the next request (200)" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/status)\" = 200 ]"
+kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

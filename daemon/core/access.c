@@ -1,5 +1,6 @@
 #include "access.h"
 #include "why.h"
+#include "homefile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +63,7 @@ int access_dir_create(const char *home, char *why, size_t wl)
 			return 0;
 		return fail(why, wl, -errno, N_("create the directory of"), dir);
 	}
+	(void)homefile_own(-1, dir);
 	/* whatever the umask: the node's group appends and rotates */
 	if (chmod(dir, 02770) != 0)
 		return fail(why, wl, -errno, N_("set the mode of"), dir);
@@ -290,6 +292,7 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 			close(fd);
 			return fail(why, wl, r, N_("lock"), path);
 		}
+		(void)homefile_own(fd, path);
 		/* created here: for the group whatever the umask (only the
 		 * file's owner may, and needs to) */
 		if (ret_st->st_size == 0 && ret_st->st_uid == geteuid() &&

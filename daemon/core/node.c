@@ -2,6 +2,7 @@
 #include "why.h"
 
 #include "hlc.h"
+#include "homefile.h"
 #include "scopemap.h"
 
 #include "error.h"
@@ -116,6 +117,31 @@ char *node__path_join(const char *a, const char *b)
 	return p;
 }
 
+/* Why the store in dir (of the node in home) cannot be opened: a file
+ * of it that is not the home's user's (put back from a backup as root),
+ * or else who may open it. */
+static void store_denied_why(const char *home, const char *dir, char *why,
+			     size_t whylen)
+{
+	static const char *const names[] = { "", "/data.mdb", "/lock.mdb" };
+	struct stat hs, fs;
+	char f[4200];
+
+	for (size_t i = 0; stat(home, &hs) == 0 && i < 3; i++) {
+		snprintf(f, sizeof(f), "%s%s", dir, names[i]);
+		if (stat(f, &fs) != 0 || fs.st_uid == hs.st_uid)
+			continue;
+		why_set(why, whylen,
+			 N_("cannot open the store in %s: permission denied: %s belongs to user id %u, not to user id %u, who owns the node's directory (copied back from a backup as root?): give the store back to the node's user (as root: chown -R --reference=%s %s), then start again"),
+			 dir, f, (unsigned)fs.st_uid, (unsigned)hs.st_uid,
+			 home, dir);
+		return;
+	}
+	why_set(why, whylen,
+		 N_("cannot open the store in %s: permission denied: run hamlet as the user that owns the node's directory (sudo -u hamlet hamlet ...), or as one in its group"),
+		 dir);
+}
+
 /* Write a whole file atomically (a temporary file, fsync, rename) with
  * the given mode. */
 int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
@@ -127,7 +153,7 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) != 0)
+	if (fchmod(fd, mode) != 0 || homefile_own(fd, path) < 0)
 		r = -errno;
 	/* a disk that fills part-way through takes some bytes, then none
 	 * (ENOSPC): never rename a file cut short into place */
@@ -539,9 +565,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 					N_("cannot open the store in %s: the file system holding it is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck) and make it writable again (mount -o remount,rw); status, get and find still work meanwhile: they only read"),
 					p);
 			else if (r == -EACCES)
-				why_set(why, whylen,
-					N_("cannot open the store in %s: permission denied: run hamlet as the user that owns the node's directory (sudo -u hamlet hamlet ...), or as one in its group"),
-					p);
+				store_denied_why(home, p, why, whylen);
 			else if (r == -ENOENT && readonly)
 				/* a reader makes no store (a writer does): a
 				 * new node, or one whose store was moved

@@ -1,6 +1,7 @@
 #include "store_internal.h"
 
 #include "error.h"
+#include "homefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,21 @@ static void share_with_group(const char *dir)
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i].name);
 		if (chmod(p, files[i].mode) != 0)
 			return;
+	}
+}
+
+/* Run as root on a node's home: the store's directory and files are the
+ * home's user's (homefile.h), those made now and any left root's. */
+static void own_files(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb",
+					     "hamlet.lock" };
+	char p[4096];
+	if (homefile_own(-1, dir) < 0)
+		return;
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		(void)homefile_own(-1, p);
 	}
 }
 
@@ -231,6 +247,8 @@ int store__attach(struct store *st, int created)
 	store__mapped(st); /* a read past the end from here on: told */
 	if (created)
 		share_with_group(dir);
+	if (!st->readonly)
+		own_files(dir);
 	/* another process may have grown the map: adopt its size */
 	mdb_env_set_mapsize(st->env, 0);
 	{

@@ -2,6 +2,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "homefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,13 @@ int tokens_load(const char *home, struct tokens *ret, char *why,
 	if (!j) {
 		if (access(path, F_OK) != 0 && errno == ENOENT)
 			return 0;
+		if (access(path, R_OK) != 0) {
+			int er = errno;
+			why_set(why, whylen,
+				 N_("cannot read %s: %s: the node's user, who runs hamletd, must read it (one written as root is root's: give it back, chown --reference=%s %s)"),
+				 path, strerror(er), home, path);
+			return -er;
+		}
 		why_set(why, whylen, N_("%s: line %d: %s"), path, e.line, e.text);
 		return HAMLET_EFORMAT;
 	}
@@ -148,7 +156,7 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 	path_of(home, TOKENS_FILE, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || fchmod(fd, 0640) != 0 ||
+	if (fd < 0 || fchmod(fd, 0640) != 0 || homefile_own(fd, path) < 0 ||
 	    json_dumpfd(j, fd, JSON_INDENT(1)) != 0 || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
 		r = errno ? -errno : -EIO;
@@ -185,9 +193,17 @@ static int tokens_edit(const char *home,
 		return -ENOMEM;
 	path_of(home, "tokens.lock", lp, sizeof(lp));
 	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd >= 0)
+		(void)homefile_own(fd, lp);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		r = -errno;
-		why_set(why, whylen, N_("cannot lock %s: %s"), lp, strerror(-r));
+		if (r == -EACCES || r == -EPERM)
+			why_set(why, whylen,
+				 N_("cannot lock %s: %s: the node's user makes and revokes tokens (sudo -u OWNER hamlet ..., OWNER being the user that owns %s)"),
+				 lp, strerror(-r), home);
+		else
+			why_set(why, whylen, N_("cannot lock %s: %s"), lp,
+				 strerror(-r));
 		goto out;
 	}
 	if ((r = tokens_load(home, ts, why, whylen)) < 0)
