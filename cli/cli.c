@@ -529,9 +529,9 @@ void cli_date_text(uint64_t ms, char *out, size_t n)
 	if (ms % day_ms == 0) {
 		time_t d = (time_t)((ms - day_ms) / 1000);
 		struct tm tm;
-		char day[16];
+		char day[I18N_WHEN_MAX];
 		gmtime_r(&d, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		i18n_when_as(&tm, I18N_DATE, cli_day_first(), day, sizeof(day));
 		snprintf(out, n, _("the end of %s (UTC)"), day);
 		return;
 	}
@@ -658,20 +658,26 @@ void cli_unrecorded_print(const char *home, const struct node_feed_lag *v,
 		       total - shown);
 }
 
-void cli_time_text(uint64_t ms, int iso, char out[32])
+int cli_day_first(void)
+{
+	return !cli_global.json && i18n_day_first();
+}
+
+void cli_time_text(uint64_t ms, int form, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 	long off;
 	size_t n;
 
-	if (iso) {
+	if (form == CLI_TIME_ISO) {
 		gmtime_r(&t, &tm);
 		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return;
 	}
 	localtime_r(&t, &tm);
-	n = strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	n = i18n_when_as(&tm, I18N_TIME,
+			 form == CLI_TIME_READER && cli_day_first(), out, 32);
 	off = tm.tm_gmtoff;
 	if (off == 0) {
 		snprintf(out + n, 32 - n, " UTC");

@@ -157,13 +157,26 @@ int cli_expires_parse(const char *cmd, const char *s, int never,
 		      uint64_t *ret);
 /* cli_date_parse() for cmd's --since: a usage error naming s. */
 int cli_since_parse(const char *cmd, const char *s, uint64_t *ret);
+/* cli_time_text()'s forms */
+enum {
+	CLI_TIME_READER, /* local, the date in the reader's order */
+	CLI_TIME_ISO,	 /* UTC, ISO 8601: JSON */
+	CLI_TIME_FILE,	 /* local, ISO's order in any language: text kept
+			  * in a file (the access log) */
+};
 /* In the system's time zone (TZ) with the zone's offset, "2026-12-01
- * 17:30:00 +07" ("... UTC" at offset 0); with iso, UTC as
- * "2026-12-01T10:30:00Z" (for JSON, unchanged by TZ). */
-void cli_time_text(uint64_t ms, int iso, char out[32]);
+ * 17:30:00 +07" ("... UTC" at offset 0), the date day first where the
+ * reader's language writes it so (cli_day_first(): "01/12/2026 17:30:00
+ * +07"); CLI_TIME_FILE always in the first form; CLI_TIME_ISO, UTC as
+ * "2026-12-01T10:30:00Z" (for JSON, unchanged by TZ and language). */
+void cli_time_text(uint64_t ms, int form, char out[32]);
+/* 1 when dates for the reader are written day first (i18n_day_first()),
+ * never under --json. */
+int cli_day_first(void);
 /* A certificate's date (0: "never"): a whole UTC day's end, as --expires
  * DAY makes it, as "the end of DAY (UTC)" (the midnight after it reads
- * as a day more); any other moment as cli_time_text. */
+ * as a day more), DAY in the reader's order; any other moment as
+ * cli_time_text. */
 void cli_date_text(uint64_t ms, char *out, size_t n);
 /* Own entries no certificate of the node covers (node_lapse_find()):
  * when l counts some, say on f, after lead ("WARNING: "), what becomes
@@ -360,10 +373,36 @@ static inline json_t *cli_erasure_json(const struct record_view *v)
 	return record_json_erasure(v);
 }
 
-/* Print "field: value" lines, or that the record is deleted or erased
- * (by whom: names from t). */
+/* Print "field: value" lines (cli_fields_print()), or that the record
+ * is deleted or erased (by whom: names from t). */
 void cli_record_print_fields(FILE *f, struct store_txn *t, const char *coll,
 			     const char *id, const struct record_view *v);
+
+/*
+ * A record's fields for a person to read (docs/decisions.md "Field labels
+ * and dates for the reader"). Where the reader's language labels a field
+ * (the catalog translates its schema label; never under --json), it is
+ * shown as "Họ và tên (full_name)", the name kept for what one types;
+ * elsewhere (English) as its name alone. CLI_FIELD_MAX bytes.
+ */
+#define CLI_FIELD_MAX 160
+/* field name (n bytes) of s (NULL: no schema) as shown; 1 when labelled */
+int cli_field_head(const struct schema *s, const char *name, size_t n,
+		   char out[CLI_FIELD_MAX]);
+/* A value o of field name of s as shown, malloc'd: an enum value its
+ * reader's label first ("nữ (female)"), a date or month in the reader's
+ * order (04/03/1990), as stored where there is nothing to say;
+ * otherwise cli_value_text(o, quote). With quote, the label (else the
+ * value) is quoted: "'nữ' (female)". nil: "(cleared)". */
+char *cli_field_value(const struct schema *s, const char *name, size_t n,
+		      const msgpack_object *o, int quote);
+/* 1 when a field of map m (name -> value) has a label shown. */
+int cli_fields_labelled(const struct schema *s, const msgpack_object *m);
+/* The fields of map m one a line, "head: value", the first after lead
+ * and the others after as many spaces as lead has columns; labelled,
+ * the values line up. */
+void cli_fields_print(FILE *f, const struct schema *s, const msgpack_object *m,
+		      const char *lead);
 /* The live records of coll whose correction field (schema corrects:
  * health_event.corrects, payment.reversal_of) names id: ret->ids is
  * malloc'd, the caller frees it. Reads every record of coll. 0 or <0. */

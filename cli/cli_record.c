@@ -15,6 +15,109 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* --- fields for a person ----------------------------------------------- */
+
+static const struct schema_field *field_of(const struct schema *s,
+					   const char *name, size_t n)
+{
+	int fi = s ? schema_field_index(s, name, n) : -1;
+	return fi < 0 ? NULL : &s->fields[fi];
+}
+
+/* label (marked NC_(ctx, ...)) in the reader's language; NULL where it
+ * has no translation (English: the name or value reads as it is) */
+static const char *label_shown(const char *ctx, const char *label)
+{
+	const char *t;
+
+	if (!label || cli_global.json)
+		return NULL;
+	t = i18n_ctx(ctx, label);
+	return t == label ? NULL : t;
+}
+
+int cli_field_head(const struct schema *s, const char *name, size_t n,
+		   char out[CLI_FIELD_MAX])
+{
+	const struct schema_field *f = field_of(s, name, n);
+	const char *l = f ? label_shown("field", f->label) : NULL;
+
+	if (l)
+		snprintf(out, CLI_FIELD_MAX, "%s (%.*s)", l, (int)n, name);
+	else
+		snprintf(out, CLI_FIELD_MAX, "%.*s", (int)n, name);
+	return l != NULL;
+}
+
+char *cli_field_value(const struct schema *s, const char *name, size_t n,
+		      const msgpack_object *o, int quote)
+{
+	const struct schema_field *f = field_of(s, name, n);
+	const char *q = quote ? "'" : "", *l = NULL, *v;
+	char day[I18N_WHEN_MAX], *out;
+	int vn;
+
+	if (o->type == MSGPACK_OBJECT_NIL)
+		return strdup(_("(cleared)"));
+	if (!f || o->type != MSGPACK_OBJECT_STR)
+		return cli_value_text(o, quote);
+	v = o->via.str.ptr;
+	vn = (int)o->via.str.size;
+	if (f->type == FT_ENUM)
+		l = label_shown("enum", schema_value_label(f, v, (size_t)vn));
+	/* the reader's word, then the value one types */
+	if (l && asprintf(&out, "%s%s%s (%.*s)", q, l, q, vn, v) >= 0)
+		return out;
+	if ((f->type == FT_DATE || f->type == FT_MONTH) && cli_day_first() &&
+	    i18n_ymd_as(v, (size_t)vn, 1, day, sizeof(day)) &&
+	    asprintf(&out, "%s%s%s", q, day, q) >= 0)
+		return out;
+	return cli_value_text(o, quote);
+}
+
+int cli_fields_labelled(const struct schema *s, const msgpack_object *m)
+{
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		const msgpack_object *k = &m->via.map.ptr[i].key;
+		const struct schema_field *f =
+			field_of(s, k->via.str.ptr, k->via.str.size);
+		if (f && label_shown("field", f->label))
+			return 1;
+	}
+	return 0;
+}
+
+void cli_fields_print(FILE *f, const struct schema *s, const msgpack_object *m,
+		      const char *lead)
+{
+	char head[CLI_FIELD_MAX];
+	int labelled = cli_fields_labelled(s, m), w = 0;
+	int lead_cols = i18n_width(lead, strlen(lead));
+
+	/* labelled, the values start in one column: the heads vary more
+	 * than the names did */
+	for (uint32_t i = 0; labelled && i < m->via.map.size; i++) {
+		const msgpack_object *k = &m->via.map.ptr[i].key;
+		cli_field_head(s, k->via.str.ptr, k->via.str.size, head);
+		if (i18n_width(head, strlen(head)) > w)
+			w = i18n_width(head, strlen(head));
+	}
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		const msgpack_object_kv *kv = &m->via.map.ptr[i];
+		char *val = cli_field_value(s, kv->key.via.str.ptr,
+					    kv->key.via.str.size, &kv->val, 0);
+		int pad;
+		cli_field_head(s, kv->key.via.str.ptr, kv->key.via.str.size,
+			       head);
+		pad = labelled ? w - i18n_width(head, strlen(head)) : 0;
+		fprintf(f, "%s%*s%s:%*s %s\n", i ? "" : lead, i ? lead_cols : 0,
+			"", head, pad, "", val ? val : "?");
+		free(val);
+	}
+}
+
+/* --- problems ---------------------------------------------------------- */
+
 /* The unique key's fields; for a correction record (v has reversal_of
  * set), the field naming the record it corrects too: part of its key. */
 static void unique_fields(const struct schema *s, const struct record_view *v,
@@ -51,7 +154,7 @@ static void print_conflict(FILE *f, struct store_txn *t,
 			   const char *indent)
 {
 	const char *prog = cli_prog();
-	char *qid = cli_sh_quote(id);
+	char *qid = cli_sh_quote(id), head[CLI_FIELD_MAX];
 
 	if (c->field[0] == 0) {
 		/* update versus delete: keeping the record takes every
@@ -96,16 +199,16 @@ static void print_conflict(FILE *f, struct store_txn *t,
 		free(qid);
 		return;
 	}
-	fprintf(f, _("%sCONFLICT %s"), indent, c->field);
+	cli_field_head(s, c->field, strlen(c->field), head);
+	fprintf(f, _("%sCONFLICT %s"), indent, head);
 	if (strcmp(c->rule, "immutable") == 0)
 		fputs(_(" (set once, but written with different values)"), f);
 	else if (strcmp(c->rule, "state") == 0)
 		fputs(_(" (states that do not follow one another)"), f);
 	fputc(':', f);
 	for (size_t i = 0; i < c->n; i++) {
-		char *txt = c->v[i].value->type == MSGPACK_OBJECT_NIL
-				    ? strdup(_("(cleared)"))
-				    : cli_value_text(c->v[i].value, 1);
+		char *txt = cli_field_value(s, c->field, strlen(c->field),
+					    c->v[i].value, 1);
 		fprintf(f, "%s %s", i ? _(" vs") : "", txt ? txt : "?");
 		free(txt);
 		print_by(f, t, &c->v[i]);
@@ -383,13 +486,7 @@ void cli_record_print_fields(FILE *f, struct store_txn *txn, const char *coll,
 		free(q);
 		return;
 	}
-	for (uint32_t i = 0; i < v->fields->via.map.size; i++) {
-		const msgpack_object_kv *kv = &v->fields->via.map.ptr[i];
-		char *val = cli_value_text(&kv->val, 0);
-		fprintf(f, "%.*s: %s\n", (int)kv->key.via.str.size,
-			kv->key.via.str.ptr, val ? val : "?");
-		free(val);
-	}
+	cli_fields_print(f, schema_find(coll), v->fields, "");
 }
 
 

@@ -271,8 +271,8 @@ int cmd_export(int argc, char **argv)
 	csv_guard = c.excel;
 	if (since || c.scope) {
 		char tm[32] = "";
-		if (since)
-			cli_time_text(c.since_ms, 0, tm);
+		if (since) /* the access log's text: in any language */
+			cli_time_text(c.since_ms, CLI_TIME_FILE, tm);
 		snprintf(query, sizeof(query), "live records%s%s%s%s",
 			 c.scope ? " under " : "", c.scope ? c.scope : "",
 			 since ? " changed since " : "", tm);

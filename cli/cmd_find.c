@@ -118,11 +118,15 @@ static void print_matches(const struct find_ctx *c, const char *text)
 		return;
 	}
 	for (size_t i = 0; i < c->n; i++) {
+		const struct schema *s = schema_find(c->m[i].coll);
+		char head[CLI_FIELD_MAX];
 		const char *k;
 		json_t *v;
 		printf("%s %s:", c->m[i].coll, c->m[i].id);
-		json_object_foreach(c->m[i].fields, k, v)
-			printf(" %s \"%s\"", k, json_string_value(v));
+		json_object_foreach(c->m[i].fields, k, v) {
+			cli_field_head(s, k, strlen(k), head);
+			printf(" %s \"%s\"", head, json_string_value(v));
+		}
 		printf(_("\n  next: %s get %s %s\n"), cli_prog(), c->m[i].coll,
 		       c->m[i].id);
 	}

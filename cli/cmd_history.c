@@ -46,6 +46,7 @@ struct ancestry {
 
 struct hctx {
 	struct store_txn *t;
+	const struct schema *s;
 	const char *coll, *id;
 	json_t *ops; /* --json */
 	int n, bad;
@@ -403,6 +404,10 @@ static int history_op(void *ctx, const struct record_op *op)
 			printf(_("  set    (body erased, or not received yet)\n"));
 		} else if (body == BODY_ALTERED) {
 			printf(_("  set    BODY ALTERED: it does not match the signed hash\n"));
+		} else if (have_doc && cli_fields_labelled(h->s, d.root)) {
+			/* labelled fields one a line: as a comma list
+			 * they would run over several lines */
+			cli_fields_print(stdout, h->s, d.root, _("  set    "));
 		} else if (have_doc) {
 			const msgpack_object *m = d.root;
 			printf(_("  set    "));
@@ -455,6 +460,7 @@ int cmd_history(int argc, char **argv)
 		r = -ENOMEM;
 		goto out;
 	}
+	h.s = s;
 	h.coll = s->name;
 	h.id = pos[1];
 	if (!(h.an = calloc(1, sizeof(*h.an)))) {

@@ -11,6 +11,8 @@
 #include "page_css.h"
 #include "page_internal.h"
 
+#include "i18n.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -139,9 +141,8 @@ static void node_section(const struct out *o, const struct page_in *in)
 				time_t d = (time_t)((exp - day_ms) / 1000);
 				struct tm tm;
 				gmtime_r(&d, &tm);
-				strftime(t, sizeof(t),
-					 o->lang == PAGE_VI ? "%d/%m/%Y" : "%Y-%m-%d",
-					 &tm);
+				i18n_when_as(&tm, I18N_DATE, o->lang == PAGE_VI,
+					     t, sizeof(t));
 				page__say(o, M_CERT_END, t, NULL);
 			} else {
 				page__when(o, exp, t, sizeof(t), iso,

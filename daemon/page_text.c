@@ -357,14 +357,14 @@ void page__when(const struct out *o, uint64_t ms, char *buf, size_t n,
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
+	size_t k;
 	if (!localtime_r(&t, &tm)) {
 		snprintf(buf, n, "?");
 		snprintf(iso, in, "?");
 		return;
 	}
-	strftime(buf, n,
-		 o->lang == PAGE_VI ? "%d/%m/%Y %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S %Z",
-		 &tm);
+	k = i18n_when_as(&tm, I18N_TIME, o->lang == PAGE_VI, buf, n);
+	strftime(buf + k, n - k, " %Z", &tm);
 	strftime(iso, in, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 

@@ -145,3 +145,74 @@ void i18n_size_as(unsigned long long n, char out[32], int comma_decimal)
 {
 	size_as(n, out, comma_decimal ? ',' : '.');
 }
+
+const char *i18n_ctx(const char *ctx, const char *s)
+{
+	char key[256];
+	size_t cl = strlen(ctx), sl = strlen(s);
+	const char *t;
+
+	/* pgettext's key: the context, EOT, the message */
+	if (cl + 1 + sl + 1 > sizeof(key))
+		return s;
+	memcpy(key, ctx, cl);
+	key[cl] = '\004';
+	memcpy(key + cl + 1, s, sl + 1);
+	t = dgettext(HAMLET_TEXTDOMAIN, key);
+	return t == key ? s : t;
+}
+
+int i18n_day_first(void)
+{
+	/* The translator's switch: "dd/mm/yyyy" where the language writes
+	 * the day first, else the msgid as it is. */
+	static const char *const order = NC_("date order", "yyyy-mm-dd");
+	return strcmp(i18n_ctx("date order", order), "dd/mm/yyyy") == 0;
+}
+
+size_t i18n_when_as(const struct tm *tm, enum i18n_when what, int day_first,
+		    char *out, size_t n)
+{
+	static const char *const form[2][3] = {
+		{ "%Y-%m", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S" },
+		{ "%m/%Y", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S" },
+	};
+	size_t k = n ? strftime(out, n, form[day_first != 0][what], tm) : 0;
+
+	if (!k && n)
+		out[0] = 0;
+	return k;
+}
+
+/* n ASCII digits at s as a number; -1 when one is not a digit */
+static int digits(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int i18n_ymd_as(const char *s, size_t n, int day_first, char *out,
+		size_t cap)
+{
+	struct tm tm = { 0 };
+	int y, m, d = 1;
+
+	if ((n != 7 && n != 10) || s[4] != '-' || (n == 10 && s[7] != '-'))
+		return 0;
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	if (n == 10)
+		d = digits(s + 8, 2);
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return i18n_when_as(&tm, n == 10 ? I18N_DATE : I18N_MONTH, day_first,
+			    out, cap) > 0;
+}

@@ -13,6 +13,7 @@
 
 #include <libintl.h>
 #include <stddef.h>
+#include <time.h>
 
 #define HAMLET_TEXTDOMAIN "hamlet"
 
@@ -22,6 +23,10 @@
 #define N_(s) (s)
 /* singular/plural by n */
 #define P_(s, p, n) dngettext(HAMLET_TEXTDOMAIN, s, p, n)
+/* mark for translation in context ctx (a msgctxt, as pgettext has it: the
+ * same English word may be a field's label in one place and an enum
+ * value's in another), translate later with i18n_ctx() */
+#define NC_(ctx, s) (s)
 
 /*
  * Take the locale from the environment (numbers stay in the C locale, so
@@ -54,5 +59,40 @@ void i18n_size_as(unsigned long long n, char out[32], int comma_decimal);
 /* The first '.' of s, a number printed for a person, made the locale's
  * decimal mark. */
 void i18n_decimal(char *s);
+
+/*
+ * s translated in context ctx (marked NC_(ctx, s)), or s itself when the
+ * catalog has no translation of it: the result is s exactly when it is
+ * not translated. A translation lives as long as the program.
+ */
+const char *i18n_ctx(const char *ctx, const char *s);
+
+/*
+ * Dates and times for a person. English (and any language that says
+ * nothing else) writes ISO 8601's order, 2026-12-05; Vietnamese the day
+ * first, 05/12/2026, as the status page and a Vietnamese spreadsheet do.
+ * Files, JSON and the wire keep ISO whatever the language.
+ */
+enum i18n_when {
+	I18N_MONTH, /* 2026-12, 12/2026 */
+	I18N_DATE,  /* 2026-12-05, 05/12/2026 */
+	I18N_TIME,  /* 2026-12-05 08:10:51, 05/12/2026 08:10:51 */
+};
+#define I18N_WHEN_MAX 24 /* what i18n_when_as() writes, with its NUL */
+
+/* 1 when the language messages are shown in (the catalog gettext chose)
+ * writes the day first, as its translator says; 0 for English. */
+int i18n_day_first(void);
+
+/* tm as what says, day first or not; returns the length written into
+ * out (n bytes, at least I18N_WHEN_MAX), 0 when it did not fit. */
+size_t i18n_when_as(const struct tm *tm, enum i18n_when what, int day_first,
+		    char *out, size_t n);
+
+/* A date or a month as the schema stores it ("1990-03-04", "2026-01", n
+ * bytes at s) written as i18n_when_as() writes it: 1; 0 when s is
+ * neither (out untouched). */
+int i18n_ymd_as(const char *s, size_t n, int day_first, char *out,
+		size_t cap);
 
 #endif

@@ -2,7 +2,7 @@
 # The translations: are they complete, and do the programs use them?
 #
 #   i18n_check.sh complete SRCDIR
-#       every message marked in cli/, daemon/ and proto/ (_, N_, P_) has a
+#       every message marked in cli/, daemon/ and proto/ (_, N_, P_, NC_) has a
 #       translation in every po/LANG/ (all its .po files merged), none of
 #       them fuzzy, and each catalog passes msgfmt --check; fails naming
 #       each message that does not
@@ -51,7 +51,8 @@ complete() {
 	cd "$src" || exit 1
 	find cli daemon proto -name '*.[ch]' | LC_ALL=C sort >"$tmp/files"
 	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
-		--keyword=P_:1,2 --keyword=CLI_P_:1,2 --no-wrap -f "$tmp/files" \
+		--keyword=P_:1,2 --keyword=CLI_P_:1,2 --keyword=NC_:1c,2 \
+		--no-wrap -f "$tmp/files" \
 		-o "$tmp/hamlet.pot" ||
 		{ bad "xgettext failed"; return; }
 	[ -s "$tmp/hamlet.pot" ] || { bad "no marked message found"; return; }

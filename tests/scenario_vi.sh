@@ -98,7 +98,7 @@ says en "conflicts: 1 record needs a decision" "status: English"
 
 both --home "$T/a" conflicts
 says vi "1 bản ghi có xung đột chưa giải quyết" "conflicts: Vietnamese"
-says vi "XUNG ĐỘT phone" "conflicts: the field's line in Vietnamese"
+says vi "XUNG ĐỘT Số điện thoại (phone): '0" "conflicts: the field's line in Vietnamese, its label beside its name"
 says en "1 record with open conflicts" "conflicts: English"
 
 both --home "$T/a" verify

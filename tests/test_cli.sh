@@ -305,6 +305,35 @@ refuse "a row that changes an immutable field of a stored record is named before
 check "with the new record's missing fields" \
 	grep -q "row 2: PAY-2 is a new record and needs every required field; missing: program, beneficiary_id, period" "$T/refused"
 check "and PAY-1 is as it was" bash -c "'$H' --home '$T/a' get payment PAY-1 | grep -qx 'status: created'"
+
+# a record for a person to read: in Vietnamese, each field's label beside
+# its name (what put takes), enum values the same way, dates and months
+# day first; --json and English keep the stored names and values
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
+	vi() { LC_ALL=vi_VN.UTF-8 LANGUAGE= "$H" --home "$T/a" "$@"; }
+	vi get health_profile FB-3 >"$T/get.vi" 2>&1
+	check "a Vietnamese get shows a field's label beside its name" grep -q '^Họ và tên (full_name): *Lò Thị Hoa$' "$T/get.vi"
+	check "and an enum value's label beside the value" grep -q '^Giới tính (sex): *nữ (female)$' "$T/get.vi"
+	check "and a date field day first, as the status page writes it" grep -q '^Ngày sinh (birth_date): *05/03/1992$' "$T/get.vi"
+	check "and when it last changed day first" grep -qE '^thay đổi lần cuối: [0-3][0-9]/[01][0-9]/[0-9]{4} [0-2][0-9]:' "$T/get.vi"
+	check "the values start in one column" python3 -c "
+import re, sys
+cols = {m.end() for l in open(sys.argv[1], encoding='utf-8') for m in [re.match(r'.* \([a-z_]+\): +', l)] if m}
+assert len(cols) == 1, cols" "$T/get.vi"
+	check "get --json is the same bytes in Vietnamese as in English, the stored names and values" bash -c \
+		"vi() { LC_ALL=vi_VN.UTF-8 LANGUAGE= '$H' --home '$T/a' \"\$@\"; }; vi --json get health_profile FB-3 >'$T/get.vi.json' && '$H' --home '$T/a' --json get health_profile FB-3 >'$T/get.en.json' && cmp '$T/get.vi.json' '$T/get.en.json' && grep -q '\"sex\": \"female\"' '$T/get.en.json' && grep -q '\"birth_date\": \"1992-03-05\"' '$T/get.en.json'"
+	check "an English get keeps name: value as stored" bash -c \
+		"'$H' --home '$T/a' get health_profile FB-3 >'$T/get.en' && grep -qx 'full_name: Lò Thị Hoa' '$T/get.en' && grep -qx 'sex: female' '$T/get.en' && grep -qx 'birth_date: 1992-03-05' '$T/get.en' && grep -qE '^last changed: [0-9]{4}-[01][0-9]-[0-3][0-9] ' '$T/get.en'"
+	vi get payment PAY-1 >"$T/pay.vi" 2>&1
+	check "a month day first too, and a state's label" bash -c "grep -q '^Kỳ chi trả (period): *10/2026$' '$T/pay.vi' && grep -q '^Trạng thái (status): *đã lập (created)$' '$T/pay.vi'"
+	vi history health_profile FB-3 >"$T/hist.vi" 2>&1
+	check "history sets a field a line, labelled" bash -c "grep -q '^  đặt     Số định danh cá nhân (person_id): 000000700003$' '$T/hist.vi' && grep -q '^ *Giới tính (sex): *nữ (female)$' '$T/hist.vi' && grep -qE '^[0-3][0-9]/[01][0-9]/[0-9]{4} ' '$T/hist.vi'"
+	check "and in English one line of name=value as before" bash -c "'$H' --home '$T/a' history health_profile FB-3 | grep -q \"^  set    person_id='000000700003', full_name='Lò Thị Hoa', .*sex='female'\""
+	vi find hoa >"$T/find.vi" 2>&1
+	check "find names the field that matched by its label and its name" grep -q '^health_profile FB-3: Họ và tên (full_name) "Lò Thị Hoa"$' "$T/find.vi"
+else
+	echo "note: no vi_VN.UTF-8 locale (locale -a): the checks of a record read in Vietnamese are skipped"
+fi
 check "a second payment with PAY-1's key is written (paid twice must be seen)" A put payment PAY-9 '{"program":"social_allowance","beneficiary_id":"B1","period":"2026-10","amount_vnd":500000}'
 check "its duplicate says to delete one: a payment's key fields are set once, and no correction is offered" bash -c "'$H' --home '$T/a' get payment PAY-9 >'$T/pay9' && grep -q 'DUPLICATE of payment/PAY-1.*delete payment PAY-1): its key fields are set once and cannot be corrected' '$T/pay9' && ! grep -q 'conflicts resolve payment' '$T/pay9'"
 check "the duplicate payment is deleted" A delete payment PAY-9

@@ -12,16 +12,38 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * Each value's label (NC_("enum", ...)) follows its list, in the same
+ * order; blood groups read the same in every language and have none.
+ */
 static const char *const sex_values[] = { "male", "female", "other", NULL };
+static const char *const sex_labels[] = {
+	NC_("enum", "male"), NC_("enum", "female"), NC_("enum", "other"), NULL
+};
 static const char *const blood_values[] = { "A+", "A-", "B+", "B-", "AB+",
 					    "AB-", "O+", "O-", NULL };
 static const char *const event_kinds[] = { "immunization", "encounter",
 					   "vital", "condition", "allergy",
 					   NULL };
+static const char *const event_kind_labels[] = {
+	NC_("enum", "immunization"), NC_("enum", "visit"),
+	NC_("enum", "vital signs"), NC_("enum", "condition"),
+	NC_("enum", "allergy"), NULL
+};
 static const char *const programs[] = { "social_allowance", "forest_service",
 					"forest_contract", NULL };
+static const char *const program_labels[] = {
+	NC_("enum", "social allowance"),
+	NC_("enum", "forest environment services"),
+	NC_("enum", "forest protection contract"), NULL
+};
 static const char *const pay_states[] = { "created", "approved", "disbursed",
 					  "confirmed", "failed", NULL };
+static const char *const pay_state_labels[] = {
+	NC_("enum", "created"), NC_("enum", "approved"),
+	NC_("enum", "disbursed"), NC_("enum", "confirmed"),
+	NC_("enum", "failed"), NULL
+};
 static const char *const pay_edges[] = { "created>approved",
 					 "approved>disbursed",
 					 "disbursed>confirmed",
@@ -29,71 +51,100 @@ static const char *const pay_edges[] = { "created>approved",
 static const char *const reg_states[] = { "received", "processing",
 					  "approved", "rejected", "returned",
 					  NULL };
+static const char *const reg_state_labels[] = {
+	NC_("enum", "received"), NC_("enum", "being processed"),
+	NC_("enum", "approved"), NC_("enum", "rejected"),
+	NC_("enum", "returned for completion"), NULL
+};
 static const char *const reg_edges[] = { "received>processing",
 					 "processing>approved",
 					 "processing>rejected",
 					 "processing>returned", NULL };
 
-#define F(n, t, r, req) { .name = n, .type = t, .rule = r, .required = req }
+/* Each field's label (NC_("field", ...)) is what a person reads beside
+ * its name: docs/decisions.md "Field labels and dates for the reader". */
+#define F(n, l, t, r, req) \
+	{ .name = n, .label = l, .type = t, .rule = r, .required = req }
 
 static const struct schema_field health_profile_fields[] = {
-	{ .name = "person_id", .type = FT_STR, .rule = MR_MV, .required = 1,
-	  .digits = 12 },
-	F("full_name", FT_STR, MR_MV, 1),
-	{ .name = "birth_date", .type = FT_DATE, .rule = MR_MV, .required = 1,
-	  .past = 1 },
-	{ .name = "sex", .type = FT_ENUM, .rule = MR_MV, .values = sex_values },
-	F("ethnicity", FT_STR, MR_LWW, 0),
-	F("household_id", FT_STR, MR_LWW, 0),
-	F("village", FT_STR, MR_LWW, 0),
-	F("phone", FT_STR, MR_MV, 0),
-	F("insurance_no", FT_STR, MR_LWW, 0),
-	{ .name = "blood_type", .type = FT_ENUM, .rule = MR_MV,
-	  .values = blood_values },
-	F("allergies", FT_STR, MR_MV, 0),
-	F("chronic_conditions", FT_STR, MR_MV, 0),
+	{ .name = "person_id", .label = NC_("field", "Personal ID number"),
+	  .type = FT_STR, .rule = MR_MV, .required = 1, .digits = 12 },
+	F("full_name", NC_("field", "Full name"), FT_STR, MR_MV, 1),
+	{ .name = "birth_date", .label = NC_("field", "Date of birth"),
+	  .type = FT_DATE, .rule = MR_MV, .required = 1, .past = 1 },
+	{ .name = "sex", .label = NC_("field", "Sex"), .type = FT_ENUM,
+	  .rule = MR_MV, .values = sex_values, .labels = sex_labels },
+	F("ethnicity", NC_("field", "Ethnicity"), FT_STR, MR_LWW, 0),
+	F("household_id", NC_("field", "Household code"), FT_STR, MR_LWW, 0),
+	F("village", NC_("field", "Village"), FT_STR, MR_LWW, 0),
+	F("phone", NC_("field", "Phone number"), FT_STR, MR_MV, 0),
+	F("insurance_no", NC_("field", "Health insurance card number"),
+	  FT_STR, MR_LWW, 0),
+	{ .name = "blood_type", .label = NC_("field", "Blood group"),
+	  .type = FT_ENUM, .rule = MR_MV, .values = blood_values },
+	F("allergies", NC_("field", "Allergies"), FT_STR, MR_MV, 0),
+	F("chronic_conditions", NC_("field", "Chronic diseases"), FT_STR,
+	  MR_MV, 0),
 };
 static const int health_profile_unique[] = { 0, -1 };
 
 static const struct schema_field health_event_fields[] = {
-	F("person_id", FT_STR, MR_IMMUTABLE, 1),
-	{ .name = "kind", .type = FT_ENUM, .rule = MR_IMMUTABLE, .required = 1,
-	  .values = event_kinds },
-	F("date", FT_DATE, MR_IMMUTABLE, 1),
-	F("code", FT_STR, MR_IMMUTABLE, 0),
-	F("value", FT_STR, MR_IMMUTABLE, 0),
-	F("note", FT_STR, MR_LWW, 0),
-	F("corrects", FT_STR, MR_IMMUTABLE, 0),
+	F("person_id", NC_("field", "Personal ID number"), FT_STR,
+	  MR_IMMUTABLE, 1),
+	{ .name = "kind", .label = NC_("field", "Kind of event"),
+	  .type = FT_ENUM, .rule = MR_IMMUTABLE, .required = 1,
+	  .values = event_kinds, .labels = event_kind_labels },
+	F("date", NC_("field", "Date"), FT_DATE, MR_IMMUTABLE, 1),
+	F("code", NC_("field", "Code"), FT_STR, MR_IMMUTABLE, 0),
+	F("value", NC_("field", "Value"), FT_STR, MR_IMMUTABLE, 0),
+	F("note", NC_("field", "Note"), FT_STR, MR_LWW, 0),
+	F("corrects", NC_("field", "Corrects record"), FT_STR, MR_IMMUTABLE,
+	  0),
 };
 
 static const struct schema_field payment_fields[] = {
-	{ .name = "program", .type = FT_ENUM, .rule = MR_IMMUTABLE,
-	  .required = 1, .values = programs },
-	F("beneficiary_id", FT_STR, MR_IMMUTABLE, 1),
-	F("household_id", FT_STR, MR_IMMUTABLE, 0),
-	F("period", FT_MONTH, MR_IMMUTABLE, 1),
-	{ .name = "amount_vnd", .type = FT_INT, .rule = MR_IMMUTABLE,
-	  .required = 1, .nonneg = 1 },
-	F("wallet_provider", FT_STR, MR_IMMUTABLE, 0),
-	{ .name = "status", .type = FT_ENUM, .rule = MR_STATE,
-	  .values = pay_states, .edges = pay_edges },
-	F("wallet_txn_ref", FT_STR, MR_MV, 0),
-	F("reversal_of", FT_STR, MR_IMMUTABLE, 0),
+	{ .name = "program", .label = NC_("field", "Programme"),
+	  .type = FT_ENUM, .rule = MR_IMMUTABLE, .required = 1,
+	  .values = programs, .labels = program_labels },
+	F("beneficiary_id", NC_("field", "Beneficiary's ID number"), FT_STR,
+	  MR_IMMUTABLE, 1),
+	F("household_id", NC_("field", "Household code"), FT_STR,
+	  MR_IMMUTABLE, 0),
+	F("period", NC_("field", "Payment period"), FT_MONTH, MR_IMMUTABLE,
+	  1),
+	{ .name = "amount_vnd", .label = NC_("field", "Amount"),
+	  .type = FT_INT, .rule = MR_IMMUTABLE, .required = 1, .nonneg = 1 },
+	F("wallet_provider", NC_("field", "Mobile money provider"), FT_STR,
+	  MR_IMMUTABLE, 0),
+	{ .name = "status", .label = NC_("field", "Status"), .type = FT_ENUM,
+	  .rule = MR_STATE, .values = pay_states, .labels = pay_state_labels,
+	  .edges = pay_edges },
+	F("wallet_txn_ref", NC_("field", "Wallet transaction reference"),
+	  FT_STR, MR_MV, 0),
+	F("reversal_of", NC_("field", "Reverses payment"), FT_STR,
+	  MR_IMMUTABLE, 0),
 };
 /* beneficiary_id, program, period */
 static const int payment_unique[] = { 1, 0, 3, -1 };
 
 static const struct schema_field registration_fields[] = {
-	F("procedure_code", FT_STR, MR_IMMUTABLE, 1),
-	F("applicant_id", FT_STR, MR_IMMUTABLE, 1),
-	F("subject_id", FT_STR, MR_IMMUTABLE, 0),
-	F("submitted_at", FT_DATE, MR_IMMUTABLE, 1),
-	{ .name = "status", .type = FT_ENUM, .rule = MR_STATE,
-	  .values = reg_states, .edges = reg_edges },
-	F("dossier_no", FT_STR, MR_MV, 0),
-	F("due_date", FT_DATE, MR_LWW, 0),
-	F("result_doc_no", FT_STR, MR_MV, 0),
-	F("details", FT_MAP, MR_MV, 0),
+	F("procedure_code", NC_("field", "Procedure code"), FT_STR,
+	  MR_IMMUTABLE, 1),
+	F("applicant_id", NC_("field", "Applicant's ID number"), FT_STR,
+	  MR_IMMUTABLE, 1),
+	F("subject_id", NC_("field", "ID number of the person registered"),
+	  FT_STR, MR_IMMUTABLE, 0),
+	F("submitted_at", NC_("field", "Date submitted"), FT_DATE,
+	  MR_IMMUTABLE, 1),
+	{ .name = "status", .label = NC_("field", "Status"), .type = FT_ENUM,
+	  .rule = MR_STATE, .values = reg_states, .labels = reg_state_labels,
+	  .edges = reg_edges },
+	F("dossier_no", NC_("field", "Dossier number"), FT_STR, MR_MV, 0),
+	F("due_date", NC_("field", "Date the result is due"), FT_DATE,
+	  MR_LWW, 0),
+	F("result_doc_no", NC_("field", "Result document number"), FT_STR,
+	  MR_MV, 0),
+	F("details", NC_("field", "Details"), FT_MAP, MR_MV, 0),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -134,6 +185,16 @@ int schema_field_index(const struct schema *s, const char *name, size_t len)
 		    memcmp(s->fields[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
+}
+
+const char *schema_value_label(const struct schema_field *f, const char *v,
+			       size_t len)
+{
+	for (size_t i = 0; f->labels && f->values && f->values[i]; i++)
+		if (strlen(f->values[i]) == len &&
+		    memcmp(f->values[i], v, len) == 0)
+			return f->labels[i];
+	return NULL;
 }
 
 const char *schema_type_name(enum field_type t)

@@ -23,6 +23,10 @@ enum merge_rule { MR_LWW, MR_MV, MR_IMMUTABLE, MR_STATE };
 
 struct schema_field {
 	const char *name;
+	/* what a person reads for the name ("Full name"), marked
+	 * NC_("field", ...) and translated where printed; the name itself
+	 * stays what one types and what JSON carries */
+	const char *label;
 	enum field_type type;
 	enum merge_rule rule;
 	int required;
@@ -31,6 +35,9 @@ struct schema_field {
 	int past;		   /* date: a local write's is not after
 				    * today (schema_check_past) */
 	const char *const *values; /* enum and state: the allowed values */
+	const char *const *labels; /* their labels, in the same order,
+				    * marked NC_("enum", ...); NULL: the
+				    * values read as they are (A+) */
 	const char *const *edges;  /* state: "from>to" transitions */
 };
 
@@ -54,6 +61,11 @@ const struct schema *schema_find(const char *name);
 const struct schema *const *schema_all(size_t *ret_n);
 /* Field index, or -1. */
 int schema_field_index(const struct schema *s, const char *name, size_t len);
+/* The label of value v (len bytes) of enum field f, in English, to be
+ * translated in context "enum" where printed; NULL when f labels none
+ * or v is none of its values. */
+const char *schema_value_label(const struct schema_field *f, const char *v,
+			       size_t len);
 const char *schema_type_name(enum field_type t);
 const char *schema_rule_name(enum merge_rule r);
 
