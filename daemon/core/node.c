@@ -142,8 +142,27 @@ static void store_denied_why(const char *home, const char *dir, char *why,
 		 dir);
 }
 
-/* Write a whole file atomically (a temporary file, fsync, rename) with
- * the given mode. */
+/* The rename into path made durable: a power cut right after it leaves
+ * the new file, not the old one, under the name (own-feeds says what the
+ * node signed: an older one back would let a restored store sign again).
+ * A directory that cannot be synced is no error of the write. */
+static void dir_sync(const char *path)
+{
+	char dir[4200];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
+	if ((fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
+			       O_CLOEXEC)) < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+/* Write a whole file atomically (a temporary file, fsync, rename, the
+ * directory synced) with the given mode. */
 int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 		      mode_t mode)
 {
@@ -173,6 +192,8 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
+	else
+		dir_sync(path);
 	return r;
 }
 
