@@ -172,7 +172,7 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	/* the directory is not synced after: own-feeds is written at every
 	 * local write, after the store's commit, and a rename a power cut
 	 * loses leaves the seq before, which the store's own head raises
-	 * again when the node opens (node_feeds.h); a sync of the directory
+	 * again when the node opens (feeds_merge_store()); a sync of the directory
 	 * would cost every write one more journal commit */
 	if (r == 0 && rename(tmp, path) != 0)
 		r = -errno;
