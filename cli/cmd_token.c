@@ -161,8 +161,9 @@ static int token_create(int argc, char **argv)
 static int token_list(int argc, char **argv)
 {
 	struct tokens *ts = calloc(1, sizeof(*ts));
-	char why[300], when[32], until[64];
+	char why[300], when[32], until[64], to[ENTRY_MAX_SCOPE + 1];
 	char *pos[1];
+	struct node *n = NULL;
 	json_t *arr = NULL;
 	uint64_t now = (uint64_t)time(NULL) * 1000;
 	int npos, r;
@@ -177,10 +178,15 @@ static int token_list(int argc, char **argv)
 	}
 	if (cli_global.json)
 		arr = json_array();
+	/* for the scope moves (none known without the node's store) */
+	if (cli_node_open(1, &n, NULL) < 0)
+		n = NULL;
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct token *t = &ts->v[i];
 		/* JSON in UTC; words in the local zone */
 		int gone = token_expired(t, now);
+		int moved = n && t->scope[0] &&
+			    scopemap_resolve(n->smap, t->scope, to) == 1;
 		cli_time_text(t->created_ms, arr != NULL, when);
 		if (arr) {
 			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name",
@@ -193,6 +199,9 @@ static int token_list(int argc, char **argv)
 			json_object_set_new(o, "expires",
 					    t->expires_ms ? json_string(until)
 							  : json_null());
+			json_object_set_new(o, "moved_to",
+					    moved ? json_string(to)
+						  : json_null());
 			json_array_append_new(arr, o);
 		} else {
 			char col[ENTRY_MAX_SCOPE + 64];
@@ -207,8 +216,12 @@ static int token_list(int argc, char **argv)
 					    : _("%-24s works until %s\n"),
 				       "", until);
 			}
+			if (moved)
+				printf(_("%-24s its scope %s was moved to %s (hamlet scope list): it no longer reads the records moved there; for them, make a token of scope %s on a node that holds it, and revoke this one when it has nothing else to read\n"),
+				       "", t->scope, to, to);
 		}
 	}
+	node_close(n);
 	if (arr)
 		cli_json_print(arr);
 	else if (ts->n == 0)

@@ -176,6 +176,10 @@ check "P's page counts ban-mu under its new commune lc/muong-khuong" bash -c \
 # and C2 writes there no more: what it wrote it would neither keep nor send
 check "C2's token of every scope gets 404 for ban-mu's HP-B" test "$(get2 "$TR")" = 404
 check "and so does its token of ban-mu" test "$(get2 "$TS")" = 404
+check "token list says the token of ban-mu's old scope no longer reads it there, and what to do" bash -c \
+	"'$H' --home '$T/C2' token list | grep -q 'its scope lc/si-ma-cai/ban-mu was moved to lc/muong-khuong/ban-mu (hamlet scope list): it no longer reads the records moved there; for them, make a token of scope lc/muong-khuong/ban-mu on a node that holds it'"
+check "token list --json: moved_to for that token alone" bash -c \
+	"'$H' --home '$T/C2' --json token list | python3 -c 'import json,sys; t={x[\"name\"]: x[\"moved_to\"] for x in json.load(sys.stdin)}; assert t[\"t-banmu\"] == \"lc/muong-khuong/ban-mu\" and t[\"t-all\"] is None, t'"
 check "nor lists it" bash -c "! curl -s -H 'Authorization: Bearer $TR' '$URL2/v1/records/health_profile' | grep -q HP-B"
 check "nor sees it among the changes" bash -c "! curl -s -H 'Authorization: Bearer $TR' '$URL2/v1/changes' | grep -q HP-B"
 refuse "C2 no longer writes ban-mu's HP-B, naming the move" 4 \
