@@ -58,6 +58,30 @@ static int chain_expired(const struct cert_chain *ch)
 	return 0;
 }
 
+/* Within STATUS_CERT_WARN_DAYS of the chain's end (until, as text):
+ * when, which certificate, and who renews it. */
+static void cert_soon_print(const struct status_cert *cf, const char *until)
+{
+	const uint64_t day_ms = 86400000ull, now = hlc_wall_ms();
+	unsigned long long days;
+
+	if (!cf->end_soon)
+		return;
+	days = (unsigned long long)((cf->end_ms - now + day_ms - 1) / day_ms);
+	if (cf->end_at == 0) {
+		printf(P_("WARNING: this node's certificate is valid only until %s (%llu day from now): from then every other node refuses this node and what it writes. Ask the administrator who issued it for a renewal, a new certificate for the same key (administrator's guide, \"Renew a certificate\"), and install it here with hamlet cert install FILE\n",
+			  "WARNING: this node's certificate is valid only until %s (%llu days from now): from then every other node refuses this node and what it writes. Ask the administrator who issued it for a renewal, a new certificate for the same key (administrator's guide, \"Renew a certificate\"), and install it here with hamlet cert install FILE\n",
+			  days),
+		       until, days);
+		return;
+	}
+	printf(P_("WARNING: this node's certificate chain is valid only until %s (%llu day from now), when the certificate of \"%s\" (certificate %zu of the chain, above this node's own) ends: from then every other node refuses this node and what it writes. Whoever certified \"%s\" renews that certificate for the same key (administrator's guide, \"Renew a certificate\"); this node needs nothing new: the renewal reaches it with the next sync or USB bundle\n",
+		  "WARNING: this node's certificate chain is valid only until %s (%llu days from now), when the certificate of \"%s\" (certificate %zu of the chain, above this node's own) ends: from then every other node refuses this node and what it writes. Whoever certified \"%s\" renews that certificate for the same key (administrator's guide, \"Renew a certificate\"); this node needs nothing new: the renewal reaches it with the next sync or USB bundle\n",
+		  days),
+	       until, days, cf->ch.c[cf->end_at].name, cf->end_at + 1,
+	       cf->ch.c[cf->end_at].name);
+}
+
 static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
@@ -77,9 +101,16 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 		       cf->why);
 		return;
 	}
-	cli_date_text(c->expires_ms, until, sizeof(until));
-	printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
-	       c->name, cli_role_text(c->role), until);
+	/* the chain's end, not the node's own certificate's: a commune's
+	 * certificate above it may end first */
+	cli_date_text(cf->end_ms, until, sizeof(until));
+	if (cf->end_at > 0 && cf->end_at < cf->ch.n)
+		printf(_("certificate: \"%s\" (%s), valid until %s, when the certificate of \"%s\" above it in the chain ends; reads"),
+		       c->name, cli_role_text(c->role), until,
+		       cf->ch.c[cf->end_at].name);
+	else
+		printf(_("certificate: \"%s\" (%s), valid until %s; reads"),
+		       c->name, cli_role_text(c->role), until);
 	for (size_t i = 0; i < c->nread; i++)
 		printf(" %s", c->read[i][0] ? c->read[i] : "*");
 	printf(_(", writes"));
@@ -91,6 +122,7 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 	if (strcmp(c->name, node_name) != 0)
 		printf(_("  (node.conf calls this node \"%s\": that name is its own claim; peers know it by the certificate's)\n"),
 		       node_name);
+	cert_soon_print(cf, until);
 }
 
 /* A string of a status peer, or NULL. */

@@ -1,6 +1,7 @@
 #include "contact.h"
 
 #include "budget.h"
+#include "certwarn.h"
 #include "conn.h"
 #include "dlog.h"
 #include "heard.h"
@@ -192,7 +193,7 @@ static void compact_done(struct ingest_job *job)
 
 /* Each second: the day's count of a peer's budget, when bytes went out
  * to it since it was saved; own-feeds when a write of it failed, every
- * few seconds; and when an erasure's rewrite of the store was put off
+ * few seconds; the certificate chain's end, every minute (certwarn.h); and when an erasure's rewrite of the store was put off
  * (another process had it open), a job on the writer tries it again. */
 static void on_compact_timer(uv_timer_t *t)
 {
@@ -201,6 +202,7 @@ static void on_compact_timer(uv_timer_t *t)
 	if (d->budget_dirty && !d->stopping && contact_save_start(d) >= 0)
 		d->budget_dirty = 0;
 	feeds_retry(d);
+	certwarn_tick(d);
 	if (d->compacting || d->stopping ||
 	    !store_compact_wanted(d->node->st))
 		return;

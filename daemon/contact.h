@@ -21,7 +21,8 @@
  * put off while another process had it open (store_compact_wanted),
  * saves the day's budget counts contact_budget_sent() marked, and writes
  * HOME/own-feeds again when a write of it failed (a full disk), every
- * HAMLETD_FEEDS_RETRY_S s until it is (node_feeds_retry). */
+ * HAMLETD_FEEDS_RETRY_S s until it is (node_feeds_retry), and looks at
+ * the certificate chain's end (certwarn_tick()). */
 void contact_start(struct daemon *d);
 /* Close the timer (daemon_stop). */
 void contact_stop(struct daemon *d);

@@ -156,6 +156,10 @@ struct daemon {
 	 * failed (node_feeds_retry), one job at a time, every few ticks */
 	int feeds_retrying;
 	unsigned feeds_ticks;
+	/* certwarn.c: ticks counted, and when the log last warned that the
+	 * certificate chain ends soon (0: not while it holds) */
+	unsigned certwarn_ticks;
+	uint64_t certwarn_ms;
 	uv_pipe_t rpc;
 	int rpc_open;
 	/* the socket file rpc_start() made, the one rpc_stop() removes */

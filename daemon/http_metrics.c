@@ -6,6 +6,7 @@
  */
 #include "http_internal.h"
 
+#include "hlc.h"
 #include "ingest.h"
 #include "mp.h"
 #include "rpc.h"
@@ -170,6 +171,23 @@ char *http__metrics_build(struct http *h, int *ret_r)
 		    "lag_s");
 	metric_head(b, "hamlet_sessions", "gauge", "Open replication sessions.");
 	fprintf(b, "hamlet_sessions %llu\n", (unsigned long long)sessions);
+	{
+		/* the chain's effective end (status.c): an alert on it
+		 * below 30 days is status's warning */
+		json_t *cert = json_object_get(st, "certificate");
+		uint64_t end = (uint64_t)jint(cert, "expires_ms"),
+			 now = hlc_wall_ms();
+		metric_head(b, "hamlet_certificate_expires_seconds", "gauge",
+			    "Seconds until this node's certificate chain ends: the earliest end of its certificates, an issuer's renewal counted (0: none holds now; +Inf: none ends).");
+		if (!json_is_true(json_object_get(cert, "valid")))
+			fprintf(b, "hamlet_certificate_expires_seconds 0\n");
+		else if (!end)
+			fprintf(b, "hamlet_certificate_expires_seconds +Inf\n");
+		else
+			fprintf(b, "hamlet_certificate_expires_seconds %llu\n",
+				(unsigned long long)(end > now ? (end - now) / 1000
+							       : 0));
+	}
 	metric_head(b, "hamlet_refused_entries_total", "counter",
 		    "Arriving entries refused since the daemon started, by reason.");
 	ref = json_object_get(st, "refused");

@@ -111,6 +111,25 @@ static void lang_links(const struct out *o, int show_key)
 	fputs("</nav>", o->f);
 }
 
+/* The chain ends within STATUS_CERT_WARN_DAYS: in how many days, on
+ * `when` (as the line before shows it), and who renews it. */
+static void cert_soon(const struct out *o, const json_t *cert, uint64_t end,
+		      const char *when)
+{
+	const uint64_t day_ms = 86400000ull;
+	char days[24];
+
+	page__num(o, days,
+		  end > o->now_ms ? (end - o->now_ms + day_ms - 1) / day_ms : 0);
+	fputs("<br><span class=\"bad\" id=\"cert-soon\">", o->f);
+	if (page__ju64(cert, "expires_cert") > 1)
+		page__say(o, M_CERT_SOON_ABOVE,
+			  page__jstr(cert, "expires_cert_name"), days);
+	else
+		page__say(o, M_CERT_SOON, when, days);
+	fputs("</span>", o->f);
+}
+
 static void node_section(const struct out *o, const struct page_in *in)
 {
 	const json_t *st = in->status, *cert = json_object_get(st, "certificate");
@@ -149,7 +168,14 @@ static void node_section(const struct out *o, const struct page_in *in)
 					   sizeof(iso));
 				page__say(o, M_CERT_OK, t, NULL);
 			}
+			/* the chain's end may be an issuer's */
+			if (page__ju64(cert, "expires_cert") > 1)
+				page__say(o, M_CERT_ABOVE,
+					  page__jstr(cert, "expires_cert_name"),
+					  NULL);
 			fputs("</span>", o->f);
+			if (json_is_true(json_object_get(cert, "expires_soon")))
+				cert_soon(o, cert, exp, t);
 		} else {
 			fprintf(o->f, "<span class=\"ok\">%s</span>",
 				page__T(o, M_CERT_FOREVER));

@@ -37,6 +37,13 @@ static const char *const texts[M__N][2] = {
 	[M_CERT_FOREVER] = { "valid", "hợp lệ" },
 	[M_CERT_BAD] = { "NONE VALID ({1}): other nodes refuse this one until it has one; ask the administrator.",
 			 "KHÔNG CÓ CHỨNG CHỈ HỢP LỆ ({1}): các nút khác từ chối nút này cho đến khi có; hãy báo quản trị viên." },
+	[M_CERT_ABOVE] = { ", when the certificate of {1} above it in the chain ends",
+			   ", khi chứng chỉ của {1} ở trên nó trong chuỗi hết hạn" },
+	/* within STATUS_CERT_WARN_DAYS of the chain's end ({2}: days) */
+	[M_CERT_SOON] = { "ENDS SOON: in {2} days ({1}); then every other node refuses this one. Ask the administrator who issued it for a renewal (a new certificate for the same key), then <code>hamlet cert install FILE</code>.",
+			  "SẮP HẾT HẠN: còn {2} ngày ({1}); sau đó mọi nút khác từ chối nút này. Hãy đề nghị quản trị viên đã cấp chứng chỉ gia hạn (một chứng chỉ mới cho cùng khóa), rồi <code>hamlet cert install FILE</code>." },
+	[M_CERT_SOON_ABOVE] = { "ENDS SOON: the chain ends in {2} days, with the certificate of {1}; then every other node refuses this one. Whoever certified {1} renews that certificate for the same key; this node needs nothing new: the renewal reaches it by sync or USB bundle.",
+				"SẮP HẾT HẠN: chuỗi chứng chỉ hết hạn sau {2} ngày, cùng với chứng chỉ của {1}; sau đó mọi nút khác từ chối nút này. Người đã cấp chứng chỉ cho {1} gia hạn chứng chỉ đó cho cùng khóa; nút này không cần gì mới: bản gia hạn đến nút này qua đồng bộ hoặc gói dữ liệu USB." },
 	[M_KEY] = { "Public key", "Khóa công khai" },
 	[M_KEY_SHOW] = { "show", "hiện" },
 	[M_KEY_HIDE] = { "hide", "ẩn" },

@@ -605,10 +605,23 @@ int sync_session_start(struct conn *c)
 		return -ENOMEM;
 	if (node_cert_load(c->d->node, peer_wall_ms(), ch, &certs, &certs_len,
 			   why, sizeof(why)) < 0) {
-		dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
-		     c->name, dlog_tr(why));
 		certs = NULL;
 		certs_len = 0;
+		if (node_cert_stale(c->d->node, peer_wall_ms(), ch, &certs,
+				    &certs_len) == 0) {
+			/* only an issuer's certificate above ours has ended:
+			 * shown as installed, for a peer that holds its
+			 * renewal to judge by that (SPEC 6), whose trust
+			 * set then brings the renewal here. What we may
+			 * read is our own certificate's grant meanwhile */
+			dlog(DLOG_WARNING, _("peer %s: %s; showing it all the same, for a peer that holds a renewal of that certificate"),
+			     c->name, dlog_tr(why));
+			if (!c->own && (c->own = malloc(sizeof(*c->own))))
+				*c->own = ch->c[0];
+		} else {
+			dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
+			     c->name, dlog_tr(why));
+		}
 	} else {
 		if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
 			/* what we may read, for this session */

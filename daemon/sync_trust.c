@@ -388,6 +388,21 @@ static int chain_revoked(struct conn *c, const struct cert_chain *ch,
 	return r;
 }
 
+/* The chain to judge the peer's ch by: with an issuer's certificate our
+ * set holds a renewal of, when that holds now or ends later
+ * (trustset_chain_best()); ch itself otherwise. 1 when *ret is not ch. */
+static int chain_best(struct conn *c, const struct cert_chain *ch,
+		      struct cert_chain *ret)
+{
+	struct store_txn *t;
+	int r;
+	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+		return r;
+	r = trustset_chain_best(t, ch, peer_wall_ms(), ret);
+	store_txn_abort(t);
+	return r;
+}
+
 /*
  * The peer's certificate chain certs (a chain file, len bytes) holds for
  * its key in our network now and is not revoked in our trust set; when
@@ -397,7 +412,9 @@ int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 		      int join, char *why, size_t wl)
 {
 	const struct node *n = c->d->node;
-	struct cert_chain *ch;
+	/* ch: the chain as shown; jd: as judged, through the renewals of
+	 * its issuers' certificates our set holds (SPEC 6) */
+	struct cert_chain *ch, *jd = NULL;
 	char cwhy[256];
 	int r;
 
@@ -405,8 +422,10 @@ int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 		snprintf(why, wl, N_("no valid certificate: it showed none"));
 		return HAMLET_ECERT;
 	}
-	if (!(ch = malloc(sizeof(*ch))))
+	if (!(ch = malloc(sizeof(*ch))) || !(jd = malloc(sizeof(*jd)))) {
+		free(ch);
 		return -ENOMEM;
+	}
 	if ((r = cert_chain_decode(certs, len, ch)) < 0) {
 		snprintf(why, wl, N_("no valid certificate: its chain does not decode (%s)"),
 			 hamlet_strerror(r));
@@ -415,11 +434,14 @@ int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 		snprintf(why, wl,
 			 N_("no valid certificate: it showed one for another key"));
 		r = HAMLET_ECERT;
-	} else if ((r = cert_chain_check(ch, n->net.id, n->net.root_pk,
+	} else if ((r = chain_best(c, ch, jd)) < 0) {
+		snprintf(why, wl, N_("cannot read the store: %s"),
+			 hamlet_strerror(r));
+	} else if ((r = cert_chain_check(jd, n->net.id, n->net.root_pk,
 					 peer_wall_ms(), cwhy,
 					 sizeof(cwhy))) < 0) {
 		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
-	} else if ((r = chain_revoked(c, ch, cwhy, sizeof(cwhy))) < 0) {
+	} else if ((r = chain_revoked(c, jd, cwhy, sizeof(cwhy))) < 0) {
 		snprintf(why, wl, N_("no valid certificate: %s"), cwhy);
 		if (r != HAMLET_EREVOKED)
 			snprintf(why, wl, N_("cannot read the store: %s"),
@@ -429,16 +451,17 @@ int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 	} else if (!(c->cert = malloc(sizeof(*c->cert)))) {
 		r = -ENOMEM;
 	} else {
-		*c->cert = ch->c[0];
-		sync__chain_end(ch, &c->cert_end_ms);
+		*c->cert = jd->c[0];
+		sync__chain_end(jd, &c->cert_end_ms);
 		/* its chain joins our trust set: what it signs is judged
 		 * by it, here and wherever we relay it */
 		if (join && sync__trust_chain(c, certs, len, ch) < 0)
 			dlog(DLOG_WARNING, _("peer %s: its certificates could not be queued for the store"),
 			     c->name);
-		c->chain = ch;
-		ch = NULL;
+		c->chain = jd;
+		jd = NULL;
 	}
+	free(jd);
 	free(ch);
 	return r;
 }

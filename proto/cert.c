@@ -633,6 +633,17 @@ void cert_chain_span(const struct cert_chain *ch, uint64_t *from,
 	}
 }
 
+size_t cert_chain_first_end(const struct cert_chain *ch)
+{
+	size_t at = ch->n;
+
+	for (size_t k = 0; k < ch->n; k++)
+		if (ch->c[k].expires_ms &&
+		    (at == ch->n || ch->c[k].expires_ms <= ch->c[at].expires_ms))
+			at = k;
+	return at;
+}
+
 int cert_chain_never_valid(const struct cert_chain *ch,
 			   const uint8_t network_id[32],
 			   const uint8_t root[32])

@@ -117,6 +117,12 @@ int cert_chain_check(const struct cert_chain *ch,
 void cert_chain_span(const struct cert_chain *ch, uint64_t *from,
 		     uint64_t *to);
 
+/* The place (from 0, leaf first) of the certificate whose end is the
+ * chain's: the earliest expires of them all, an issuer's over the leaf's
+ * on the same date (renewing the leaf alone would not move it). ch->n
+ * when none ends. */
+size_t cert_chain_first_end(const struct cert_chain *ch);
+
 /* 1 when cert_chain_check() fails at every date: its certificates' dates
  * never all hold at once, or it fails where they do (a rule broken, as
  * a certificate signed by a key that may not delegate); else 0. */

@@ -97,12 +97,29 @@ int root_key_load(const char *path, uint8_t ret_network_id[32],
  * HAMLET_ECERT (why says which rule) when it is not valid,
  * HAMLET_EREVOKED when n's trust set revokes n's key or an issuer of the
  * chain (a revocation this node has received); *ret holds it
- * when it decodes, valid or not. ret_bytes (may be NULL) gets the file's
- * bytes, malloc'd.
+ * when it decodes, valid or not. ret_bytes (may be NULL) gets the
+ * chain's bytes, malloc'd. An issuer's certificate that n's trust set
+ * holds a renewal of (a newer certificate of the same key, to the same
+ * root) is judged by that renewal when it holds at now_ms or ends later
+ * (trustset_chain_best()): *ret and the bytes are then the renewed
+ * chain, as peers are shown it; the file is left as installed.
  */
 int node_cert_load(const struct node *n, uint64_t now_ms,
 		   struct cert_chain *ret, uint8_t **ret_bytes,
 		   size_t *ret_len, char *why, size_t whylen);
+
+/*
+ * n's installed chain file as it is (*ret_bytes, malloc'd; *ret
+ * decoded), when node_cert_load() refuses it at now_ms only because the
+ * certificate of an issuer above n's own has ended: n's own certificate
+ * holds, the chain held once, nothing of it is revoked here. A peer that
+ * holds that issuer's renewal judges it by that (SPEC "Renewed issuer
+ * certificates") and so lets the renewal reach n. HAMLET_ECERT when not
+ * so, or node_cert_load()'s other errors.
+ */
+int node_cert_stale(const struct node *n, uint64_t now_ms,
+		    struct cert_chain *ret, uint8_t **ret_bytes,
+		    size_t *ret_len);
 
 /*
  * Make the chain file buf n's certificate: it must be for n's key, in n's

@@ -142,6 +142,62 @@ static int own_revoked(const struct node *n, const struct cert_chain *ch,
 	return r == HAMLET_EREVOKED ? r : 0;
 }
 
+/*
+ * The chain in *buf (a chain file, this node's installed one) with each
+ * issuer's certificate replaced by a renewal of it the trust set holds,
+ * when that makes it hold at now_ms, or hold longer
+ * (trustset_chain_best()): *buf and *len are then the new chain's
+ * bytes (the old ones freed). Without a store, or nothing better, they
+ * stay. node.cert itself is not rewritten: what it carries is what the
+ * administrator installed.
+ */
+static int chain_renewed(const struct node *n, uint64_t now_ms,
+			 uint8_t **buf, size_t *len)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch)),
+			  *best = malloc(sizeof(*best));
+	const uint8_t *certs[CERT_MAX_CHAIN];
+	size_t lens[CERT_MAX_CHAIN];
+	struct store_txn *t = NULL;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	int r;
+
+	if (!ch || !best) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!n->st || cert_chain_decode(*buf, *len, ch) < 0) {
+		r = 0;
+		goto out;
+	}
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	if ((r = trustset_chain_best(t, ch, now_ms, best)) <= 0)
+		goto out;
+	/* the leaf from the file (it need not be in the set), the rest
+	 * from the set; the bytes borrow from t: encoded before it ends */
+	certs[0] = *buf + ch->off[0];
+	lens[0] = ch->len[0];
+	for (size_t i = 1; i < best->n; i++) {
+		uint8_t key[TRUSTSET_KEY] = { TRUST_CERT };
+		memcpy(key + 1, best->id[i], 32);
+		if ((r = trustset_get(t, key, &certs[i], &lens[i])) < 0)
+			goto out;
+	}
+	if ((r = cert_chain_encode(certs, lens, best->n, &out, &out_len)) < 0)
+		goto out;
+	free(*buf);
+	*buf = out;
+	*len = out_len;
+	r = 0;
+out:
+	store_txn_abort(t);
+	free(best);
+	free(ch);
+	return r;
+}
+
 int node_cert_load(const struct node *n, uint64_t now_ms,
 		   struct cert_chain *ret, uint8_t **ret_bytes,
 		   size_t *ret_len, char *why, size_t whylen)
@@ -169,12 +225,23 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 	}
 	/* the file itself damaged (cut short by a copy that stopped, say):
 	 * named, since it is what to replace */
-	if ((r = cert_chain_decode_why(buf, len, ret, cw, sizeof(cw))) < 0)
+	if ((r = cert_chain_decode_why(buf, len, ret, cw, sizeof(cw))) < 0) {
 		why_set(why, whylen,
 			N_("%s is damaged: it is not a certificate chain (%s; a copy cut short?): install this node's certificate again with \"hamlet cert install FILE\""),
 			p, cw);
-	else
+	} else {
+		/* an issuer's certificate renewed since the install: the
+		 * chain runs through the renewal the trust set holds */
+		if (memcmp(ret->c[0].subject, n->pk, 32) == 0 &&
+		    (r = chain_renewed(n, now_ms, &buf, &len)) < 0) {
+			free(buf);
+			free(p);
+			why_set(why, whylen, N_("cannot read the store: %s"),
+				why_translate(hamlet_strerror(r)));
+			return r;
+		}
 		r = chain_for(n, buf, len, now_ms, ret, why, whylen);
+	}
 	if (r == 0)
 		r = own_revoked(n, ret, why, whylen);
 	if (r == 0 && ret_bytes) {
@@ -184,6 +251,44 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 	}
 	free(buf);
 	free(p);
+	return r;
+}
+
+int node_cert_stale(const struct node *n, uint64_t now_ms,
+		    struct cert_chain *ret, uint8_t **ret_bytes,
+		    size_t *ret_len)
+{
+	const struct cert *own = &ret->c[0];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char *p = node__path_join(n->home, NODE_CERT_FILE), why[300];
+	int r, ended = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!p)
+		return -ENOMEM;
+	r = read_small(p, &buf, &len);
+	free(p);
+	if (r < 0)
+		return r;
+	if ((r = cert_chain_decode(buf, len, ret)) < 0)
+		goto out;
+	r = HAMLET_ECERT;
+	if (memcmp(own->subject, n->pk, 32) != 0 || now_ms < own->not_before_ms ||
+	    (own->expires_ms && now_ms >= own->expires_ms))
+		goto out;
+	for (size_t i = 1; i < ret->n; i++)
+		ended |= ret->c[i].expires_ms && now_ms >= ret->c[i].expires_ms;
+	if (!ended ||
+	    cert_chain_never_valid(ret, n->net.id, n->net.root_pk) ||
+	    own_revoked(n, ret, why, sizeof(why)) != 0)
+		goto out;
+	*ret_bytes = buf;
+	*ret_len = len;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
 	return r;
 }
 

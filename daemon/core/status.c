@@ -283,8 +283,20 @@ int status_store_read(struct status_facts *st)
 
 void status_cert_read(struct node *n, struct status_cert *cf)
 {
-	cf->r = node_cert_load(n, hlc_wall_ms(), &cf->ch, NULL, NULL, cf->why,
+	uint64_t now = hlc_wall_ms();
+
+	cf->r = node_cert_load(n, now, &cf->ch, NULL, NULL, cf->why,
 			       sizeof(cf->why));
+	cf->end_ms = 0;
+	cf->end_soon = 0;
+	cf->end_at = cf->ch.n;
+	if (cf->r < 0)
+		return;
+	cf->end_at = cert_chain_first_end(&cf->ch);
+	if (cf->end_at < cf->ch.n) {
+		cf->end_ms = cf->ch.c[cf->end_at].expires_ms;
+		cf->end_soon = cf->end_ms - now <= STATUS_CERT_WARN_MS;
+	}
 }
 
 static json_t *cert_json(const struct status_cert *cf)
@@ -301,8 +313,17 @@ static json_t *cert_json(const struct status_cert *cf)
 	}
 	json_object_set_new(j, "name", json_string(c->name));
 	json_object_set_new(j, "role", json_string(cert_role_name(c->role)));
+	/* the chain's effective end: the certificate that ends first,
+	 * whichever place it has (1: this node's own) */
 	json_object_set_new(j, "expires_ms",
-			    json_integer((json_int_t)c->expires_ms));
+			    json_integer((json_int_t)cf->end_ms));
+	if (cf->end_at < cf->ch.n) {
+		json_object_set_new(j, "expires_cert",
+				    json_integer((json_int_t)cf->end_at + 1));
+		json_object_set_new(j, "expires_cert_name",
+				    json_string(cf->ch.c[cf->end_at].name));
+	}
+	json_object_set_new(j, "expires_soon", json_boolean(cf->end_soon));
 	return j;
 }
 

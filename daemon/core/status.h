@@ -92,7 +92,20 @@ struct status_cert {
 	int r; /* node_cert_load's result */
 	struct cert_chain ch;
 	char why[300];
+	/* when r is 0: the chain's effective end, the earliest expires of
+	 * its certificates after any renewal of a link (0: none ends), the
+	 * place of that certificate in ch (cert_chain_first_end()), and 1
+	 * when it is at most STATUS_CERT_WARN_MS away (status says so) */
+	uint64_t end_ms;
+	size_t end_at;
+	int end_soon;
 };
+
+/* How long before a chain's effective end status, hamletd's log and the
+ * status page warn: 30 days, time for a USB stick to go to the issuer
+ * and back, and for a renewal to sync down to every village below it. */
+#define STATUS_CERT_WARN_DAYS 30
+#define STATUS_CERT_WARN_MS ((uint64_t)STATUS_CERT_WARN_DAYS * 86400000)
 
 /* Fill st's store figures from st->n's store. */
 int status_store_read(struct status_facts *st);
@@ -104,6 +117,8 @@ int status_store_read(struct status_facts *st);
  */
 int status_own_forks(struct store_txn *t, const uint8_t pk[32],
 		     struct status_own_fork *v, size_t max, size_t *ret_n);
+/* n's certificate (node_cert_load() at hlc_wall_ms()), and its chain's
+ * effective end and how near it is. */
 void status_cert_read(struct node *n, struct status_cert *cf);
 /* Entries written on n after since_ms (waiting to go out to a peer),
  * whatever the peer may read. status_json counts, per peer, only those

@@ -608,3 +608,77 @@ int trustset_chains(struct store_txn *t, const uint8_t key[32],
 	free(cs);
 	return r;
 }
+
+/* Does chain cand hold at now_ms, unrevoked? Its end in *ret_end. */
+static int chain_holds(struct store_txn *t, const uint8_t root[32],
+		       const struct cert_chain *cand, uint64_t now_ms,
+		       uint64_t *ret_end)
+{
+	uint64_t from;
+	char why[200];
+	int r;
+
+	if (cert_chain_check(cand, cand->c[0].network_id, root, now_ms, why,
+			     sizeof(why)) < 0)
+		return 0;
+	if ((r = trustset_revoked(t, cand->c[0].subject, cand, why,
+				  sizeof(why))) < 0)
+		return r == HAMLET_EREVOKED ? 0 : r;
+	cert_chain_span(cand, &from, ret_end);
+	return 1;
+}
+
+int trustset_chain_best(struct store_txn *t, const struct cert_chain *ch,
+			uint64_t now_ms, struct cert_chain *ret)
+{
+	struct chains *cs = NULL;
+	struct cert_chain *seed = NULL;
+	uint8_t root[32];
+	uint64_t end, best_end = 0;
+	size_t best = SIZE_MAX;
+	int r;
+
+	*ret = *ch;
+	if (ch->n == 0)
+		return 0;
+	if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if ((r = chain_holds(t, root, ch, now_ms, &end)) < 0)
+		return r;
+	if (r == 1)
+		best_end = end;
+	cs = malloc(sizeof(*cs));
+	seed = malloc(sizeof(*seed));
+	if (!cs || !seed) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cs->n = 0;
+	cs->revoked_link = 0;
+	memset(seed, 0, sizeof(*seed));
+	seed->c[0] = ch->c[0];
+	memcpy(seed->id[0], ch->id[0], 32);
+	if ((r = extend(t, root, seed, 1, cs)) < 0)
+		goto out;
+	for (size_t i = 0; i < cs->n; i++) {
+		if ((r = chain_holds(t, root, &cs->v[i], now_ms, &end)) < 0)
+			goto out;
+		if (r == 1 && end > best_end) {
+			best_end = end;
+			best = i;
+		}
+	}
+	r = 0;
+	if (best != SIZE_MAX) {
+		*ret = cs->v[best];
+		memset(ret->off, 0, sizeof(ret->off));
+		memset(ret->len, 0, sizeof(ret->len));
+		r = 1;
+	}
+out:
+	free(seed);
+	free(cs);
+	return r;
+}

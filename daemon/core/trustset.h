@@ -181,6 +181,21 @@ int trustset_chains(struct store_txn *t, const uint8_t key[32],
 		    int *ret_cut);
 
 /*
+ * The chain to judge ch (leaf first: a node's installed chain, or the one
+ * a peer showed) by at now_ms: of ch and of every chain the set completes
+ * from ch's leaf certificate to the root, the one that holds at now_ms,
+ * unrevoked, and ends last (cert_chain_span()); ch itself on a tie. So
+ * an issuer's certificate renewed for the same key (a new certificate of
+ * that key in the set) takes the place of the one ch carries, without a
+ * new leaf. The leaf itself is never replaced. *ret is ch when none
+ * holds (its check names the fault); its off and len are 0 when it is
+ * not ch (re-encode from the set's bytes, trustset_get()). 1 when *ret
+ * is not ch, 0 when it is, <0 when the store failed.
+ */
+int trustset_chain_best(struct store_txn *t, const struct cert_chain *ch,
+			uint64_t now_ms, struct cert_chain *ret);
+
+/*
  * Is key (whose chain ch, leaf first, may be NULL) revoked: a revocation
  * of key, or of an issuer in ch that does not keep the certificate below
  * it? 0, or HAMLET_EREVOKED with why.
