@@ -6,7 +6,6 @@
 #include "dlog.h"
 #include "heard.h"
 #include "hlc.h"
-#include "homefile.h"
 #include "ingest.h"
 #include "names.h"
 #include "peer.h"
@@ -318,7 +317,6 @@ void contact_dials_save(struct daemon *d)
 		     strerror(errno));
 		return;
 	}
-	(void)homefile_own(fileno(f), path);
 	for (const struct peer_addr *pa = d->addrs; pa; pa = pa->next) {
 		if (pa->removed || !pa->has_pk)
 			continue;

@@ -79,10 +79,18 @@ check "the store audits clean afterwards" as_owner "$H" --home "$T/home" verify
 # An administrator runs hamlet as root on the node (sudo hamlet ...):
 # what it makes there stays the node's user's, or that user's hamletd
 # could not read it after
+# links the home's user left for root to write through or hand over:
+# each is left alone, and what it names stays root's and as it was
+echo keep >"$T/secret" && echo keep >"$T/secret2" && chmod 600 "$T/secret" "$T/secret2"
+ln -s "$T/secret" "$T/home/tokens.new"
+ln -s "$T/secret" "$T/home/own-feeds.tmp"
+rm -f "$T/home/tokens.lock" && ln "$T/secret2" "$T/home/tokens.lock"
 TOKEN=$("$H" --home "$T/home" token create --name root-made --role read 2>/dev/null | head -1)
 check "root makes an HTTP token for the node" test -n "$TOKEN"
 check "root writes a record, hamletd stopped" "$H" --home "$T/home" put health_profile HP-2 "$PROFILE"
-check "the files root made or replaced are the node's user's" bash -c "stat -c '%u:%g' '$T/home/tokens' '$T/home/tokens.lock' '$T/home/own-feeds' '$T/home/store' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' | sort -u | tr '\\n' ' ' | grep -qx '$OWNER:$G '"
+check "a file a link in the home names is neither written nor handed over" bash -c "[ \"\$(stat -c '%u %s' '$T/secret' '$T/secret2' | sort -u)\" = '0 5' ] && grep -qx keep '$T/secret' && grep -qx keep '$T/secret2'"
+rm -f "$T/home/tokens.lock" # the link; the node's user makes it again
+check "the files root made or replaced are the node's user's" bash -c "set -o pipefail; stat -c '%u:%g' '$T/home/tokens' '$T/home/own-feeds' '$T/home/store' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' | sort -u | tr '\\n' ' ' | grep -qx '$OWNER:$G '"
 check "the node's user reads the tokens root made" bash -c "as_owner() { setpriv --reuid=$OWNER --regid=$G --clear-groups -- \"\$@\"; }; as_owner '$H' --home '$T/home' token list | grep -q root-made"
 check "and writes again" as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000003"}'
 refuse "hamletd run as root on the user's node refuses, naming the user to run it as" "belongs to user id $OWNER\|belongs to the user" \

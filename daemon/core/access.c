@@ -283,7 +283,9 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 {
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		struct stat now;
-		int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+		int fd = open(path,
+			      O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
+				      O_CLOEXEC,
 			      0660);
 		if (fd < 0)
 			return fail(why, wl, -errno, N_("open"), path);

@@ -14,9 +14,13 @@
 #ifndef HAMLET_HOMEFILE_H
 #define HAMLET_HOMEFILE_H
 
-/* fd, open on the file at path (or path itself when fd < 0): its owner
- * and group become those of path's directory, when this process runs as
- * root and that directory is not root's. 0, or -errno of chown. */
+/* fd, open on the file at path (or path itself when fd < 0, never
+ * followed if a symbolic link): its owner and group become those of
+ * path's directory, when this process runs as root and that directory
+ * is not root's, and it is a directory or a regular file of one name (a
+ * link the home's user made is left as it is). 0, or -errno. Files made
+ * for it are opened with O_NOFOLLOW, and a temporary one made anew
+ * (O_EXCL), so that root never writes through a link either. */
 int homefile_own(int fd, const char *path);
 
 #endif

@@ -150,7 +150,12 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	char tmp[4096];
 	int fd, r = 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* made anew, never through a link left at its name: as root, in a
+	 * home another user owns, that would write (and give) the file the
+	 * link names */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
 	if (fd < 0)
 		return -errno;
 	if (fchmod(fd, mode) != 0 || homefile_own(fd, path) < 0)

@@ -371,7 +371,8 @@ int store_open(const char *dir, const struct store_options *opt,
 		char lp[4200];
 		snprintf(lp, sizeof(lp), "%s/hamlet.lock", dir);
 		st->xfd = open(lp, st->readonly ? O_RDONLY | O_CLOEXEC
-						: O_RDWR | O_CREAT | O_CLOEXEC,
+						: O_RDWR | O_CREAT | O_NOFOLLOW |
+							  O_CLOEXEC,
 			       0640);
 		/* waits while another process compacts the store */
 		if (st->xfd >= 0)

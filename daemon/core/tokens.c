@@ -155,7 +155,9 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 	}
 	path_of(home, TOKENS_FILE, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	unlink(tmp); /* made anew, never through a link (homefile.h) */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0640);
 	if (fd < 0 || fchmod(fd, 0640) != 0 || homefile_own(fd, path) < 0 ||
 	    json_dumpfd(j, fd, JSON_INDENT(1)) != 0 || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
@@ -192,7 +194,7 @@ static int tokens_edit(const char *home,
 	if (!ts)
 		return -ENOMEM;
 	path_of(home, "tokens.lock", lp, sizeof(lp));
-	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd >= 0)
 		(void)homefile_own(fd, lp);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
