@@ -153,7 +153,8 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	/* made anew, never through a link left at its name: as root, in a
 	 * home another user owns, that would write (and give) the file the
 	 * link names */
-	unlink(tmp);
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return -errno; /* a directory there, say: named as it is */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)

@@ -155,9 +155,14 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 	}
 	path_of(home, TOKENS_FILE, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	unlink(tmp); /* made anew, never through a link (homefile.h) */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0640);
+	/* made anew, never through a link (homefile.h) */
+	errno = 0;
+	if (unlink(tmp) == 0 || errno == ENOENT)
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0640);
+	else
+		fd = -1;
 	if (fd < 0 || fchmod(fd, 0640) != 0 || homefile_own(fd, path) < 0 ||
 	    json_dumpfd(j, fd, JSON_INDENT(1)) != 0 || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
