@@ -188,6 +188,23 @@ char *http__metrics_build(struct http *h, int *ret_r)
 				(unsigned long long)(end > now ? (end - now) / 1000
 							       : 0));
 	}
+	{
+		/* what status says first, for an alert: writes refused */
+		json_t *rs = json_object_get(st, "restoring");
+		json_t *un = json_object_get(st, "unreached");
+		metric_head(b, "hamlet_own_feeds_waiting", "gauge",
+			    "The node's own feeds its store holds less of than it signed (a store restored or replaced): writes there wait until its peers send them back.");
+		fprintf(b, "hamlet_own_feeds_waiting %lld\n",
+			(long long)(json_array_size(rs) +
+				    jint(st, "restoring_more")));
+		metric_head(b, "hamlet_own_feeds_problem", "gauge",
+			    "1 while HOME/own-feeds cannot be read or written (hamlet status says why): the node's writes are refused or unguarded.");
+		fprintf(b, "hamlet_own_feeds_problem %d\n",
+			json_is_string(json_object_get(st, "own_feeds_problem")));
+		metric_head(b, "hamlet_dials_unreached", "gauge",
+			    "Addresses this node dials that it cannot reach now (hamlet status names each, and why).");
+		fprintf(b, "hamlet_dials_unreached %zu\n", json_array_size(un));
+	}
 	metric_head(b, "hamlet_refused_entries_total", "counter",
 		    "Arriving entries refused since the daemon started, by reason.");
 	ref = json_object_get(st, "refused");

@@ -139,6 +139,8 @@ enum msg {
 	M_HELD_BIG,
 	M_HELD_BIG_ONE,
 	M_DO_HELD_BIG,
+	M_ST_CERT_OLD,
+	M_DO_CERT_OLD,
 	M__N
 };
 

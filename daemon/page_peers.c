@@ -265,6 +265,9 @@ static void state_detail(const struct out *o, const json_t *st,
 		advice(o, M_DO_HELD);
 		break;
 	}
+	case M_ST_CERT_OLD:
+		advice(o, M_DO_CERT_OLD);
+		break;
 	case M_ST_DOWN: {
 		const json_t *u = unreached_find(st, page__jstr(p, "addr"));
 		uint64_t since = page__ju64(u, "since_ms"), last = page__ju64(p, "last_sync_ms");
@@ -346,7 +349,10 @@ void page__peers_section(const struct out *o, const json_t *st)
 		uint64_t last = page__ju64(p, "last_sync_ms");
 		uint64_t wait = page__ju64(p, "waiting_out");
 		const json_t *bg = json_object_get(p, "budget");
-		enum msg sm = !up ? M_ST_DOWN
+		const char *src = page__jstr(p, "name_source");
+		int cert_old = src && strcmp(src, "certificate_invalid") == 0;
+		enum msg sm = !up && cert_old ? M_ST_CERT_OLD
+			      : !up ? M_ST_DOWN
 			      : page__ju64(p, "entries_waiting_for_disk") ? M_ST_FULL
 			      /* in the order of status_peer_judge() */
 			      : page__ju64(p, "entries_refused_ahead_out")
@@ -359,7 +365,8 @@ void page__peers_section(const struct out *o, const json_t *st)
 		if (stranger(p))
 			continue;
 		const char *cls = sm == M_ST_INSYNC ? "ok"
-				  : sm == M_ST_SYNCING || sm == M_ST_HELD
+				  : sm == M_ST_SYNCING || sm == M_ST_HELD ||
+						  sm == M_ST_CERT_OLD
 					  ? "warn"
 					  : "bad";
 		if (wait > most)

@@ -95,6 +95,8 @@ check "status --json: restoring lists the feed" holds "$T/st.json" \
 check "GET /v1/status says the same" bash -c \
 	"curl -s -H 'Authorization: Bearer $TOK' '$URL/v1/status' | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"restoring\"] == [{\"scope\": \"bk/c1\", \"signed\": 2, \"stored\": 0}] else 1)'"
 check "the status page says so, with the USB stick's way too" bash -c "curl -s '$URL/' | grep 'id=\"restoring\"' | grep -q 'hamlet bundle import'"
+check "/metrics too, for an alert: one own feed waiting, own-feeds readable" bash -c \
+	"curl -s '$URL/metrics' >'$T/metrics' && grep -qx 'hamlet_own_feeds_waiting 1' '$T/metrics' && grep -qx 'hamlet_own_feeds_problem 0' '$T/metrics' && grep -q '^# TYPE hamlet_dials_unreached gauge' '$T/metrics'"
 check "hamlet own-feeds marks the feed WAITING" bash -c \
 	"'$H' --home '$T/P' own-feeds | grep -q '^  bk/c1: signed up to seq 2, the store holds up to seq 0: WAITING for seqs 1-2 from the peers$'"
 

@@ -53,6 +53,15 @@ static int has(const char *html, const char *s)
 	return strstr(html, s) != NULL;
 }
 
+/* st's page in lang says yes, and not no (when given). */
+static void says(const json_t *st, int lang, const char *yes, const char *no)
+{
+	char *html = render(st, NULL, lang, 0);
+	ASSERT_TRUE(has(html, yes));
+	ASSERT_TRUE(!no || !has(html, no));
+	free(html);
+}
+
 int main(void)
 {
 	char *html;
@@ -432,6 +441,16 @@ int main(void)
 		ASSERT_TRUE(has(html, "last in touch 2025-12-01 16:55:00 +07, 5 minutes ago"));
 		ASSERT_TRUE(has(html, "It connects again by itself"));
 		free(html);
+		/* its certificate revoked or ended: no outage to call about */
+		json_object_set_new(p, "name_source",
+				    json_string("certificate_invalid"));
+		says(st, PAGE_EN, "not connected: its certificate no longer holds",
+		     "It connects again by itself");
+		says(st, PAGE_EN, "Its certificate was revoked or has ended: every node refuses it, and nothing here waits for it. Nothing to do here, and no need to call them.",
+		     NULL);
+		says(st, PAGE_VI, "chứng chỉ của nút đó không còn hiệu lực",
+		     "hãy gọi điện cho họ");
+		json_object_del(p, "name_source");
 		/* lost, and dialled here in vain: since then, and why */
 		json_object_set_new(
 			st, "unreached",
