@@ -192,12 +192,14 @@ static int list(void)
 			 NODE_FEEDS_FILE);
 		for (size_t i = 0; i < total; i++)
 			json_array_append_new(
-				a, json_pack("{s:s, s:I, s:I, s:b}", "scope",
-					     v[i].scope, "signed",
+				a, json_pack("{s:s, s:I, s:I, s:b, s:b}",
+					     "scope", v[i].scope, "signed",
 					     (json_int_t)v[i].signed_seq,
 					     "stored", (json_int_t)v[i].stored,
 					     "waiting",
-					     v[i].stored < v[i].signed_seq));
+					     v[i].stored < v[i].signed_seq &&
+						     !v[i].gone,
+					     "out_of_reach", v[i].gone));
 		for (size_t i = 0; i < shown; i++)
 			json_array_append_new(
 				ua, json_pack("{s:s, s:I, s:I, s:I}", "scope",
@@ -227,7 +229,9 @@ static int list(void)
 			       v[i].scope,
 			       (unsigned long long)v[i].signed_seq,
 			       (unsigned long long)v[i].stored);
-			if (v[i].stored < v[i].signed_seq) {
+			if (v[i].stored < v[i].signed_seq && v[i].gone) {
+				printf(_(": out of this node's reach (its scope moved, or is no longer in its certificate): these never come back here, and nothing waits for them"));
+			} else if (v[i].stored < v[i].signed_seq) {
 				waiting++;
 				printf(_(": WAITING for seqs %llu-%llu from the peers"),
 				       (unsigned long long)v[i].stored + 1,

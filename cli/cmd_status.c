@@ -609,6 +609,19 @@ static void refused_print(const msgpack_object *res)
 	printf("%s\n", *sep ? "" : _(" nothing"));
 }
 
+/* Each of the first STATUS_MAX_RESTORING of n own feeds in v by fmt
+ * (scope, signed, stored), then how many more. */
+static void lags_print(const struct node_feed_lag *v, size_t n,
+		       const char *fmt)
+{
+	for (size_t i = 0; i < n && i < STATUS_MAX_RESTORING; i++)
+		printf(fmt, v[i].scope, (unsigned long long)v[i].signed_seq,
+		       (unsigned long long)v[i].stored);
+	if (n > STATUS_MAX_RESTORING)
+		printf(_("  and %zu more: hamlet own-feeds lists them\n"),
+		       n - STATUS_MAX_RESTORING);
+}
+
 /* Own writes that wait for the node's own earlier entries (a store
  * restored or replaced), and an own-feeds file that does not read. */
 static void restoring_print(const struct status_facts *st)
@@ -622,20 +635,16 @@ static void restoring_print(const struct status_facts *st)
 				     ? st->nunrecorded
 				     : STATUS_MAX_RESTORING,
 			     st->nunrecorded);
+	lags_print(st->gone, st->ngone,
+		   _("own feed %s: signed up to seq %llu, the store holds up to seq %llu; its scope is no longer this node's to keep (moved, or no longer in its certificate): those entries stay with the nodes that keep it, and this node writes nothing there: nothing to do\n"));
 	if (!st->nrestoring)
 		return;
 	printf(P_("own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feed; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
 		  "own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feeds; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
 		  st->nrestoring),
 	       st->nrestoring);
-	for (size_t i = 0; i < st->nrestoring && i < STATUS_MAX_RESTORING; i++)
-		printf(_("  feed %s: signed up to seq %llu, the store holds up to seq %llu\n"),
-		       st->restoring[i].scope,
-		       (unsigned long long)st->restoring[i].signed_seq,
-		       (unsigned long long)st->restoring[i].stored);
-	if (st->nrestoring > STATUS_MAX_RESTORING)
-		printf(_("  and %zu more: hamlet own-feeds lists them\n"),
-		       st->nrestoring - STATUS_MAX_RESTORING);
+	lags_print(st->restoring, st->nrestoring,
+		   _("  feed %s: signed up to seq %llu, the store holds up to seq %llu\n"));
 	printf(_("  with no network: a bundle from the commune or another node that holds them brings them (hamlet summary here, carried there, hamlet bundle create --for it there, hamlet bundle import here)\n"));
 	printf(_("  only if no node holds them (the store was lost before they were synced): hamlet own-feeds forget-lost; given up while a node holds them, they make a fork\n"));
 }

@@ -211,6 +211,11 @@ struct node_feed_lag {
 	uint64_t signed_seq; /* the highest seq it signed */
 	uint64_t stored;     /* the store's head of the feed */
 	uint64_t recorded;   /* node_feeds_unrecorded(): what the file says */
+	/* the node no longer keeps what is written in the feed's scope
+	 * (its certificate, through the scope moves, no longer reads it):
+	 * its peers never send those entries back, and it writes nothing
+	 * there either */
+	int gone;
 };
 
 /*
@@ -288,12 +293,18 @@ int node_feeds_unrecorded(struct node *n, struct node_feed_lag *ret,
 			  size_t max, size_t *ret_n);
 
 /*
- * n's own feeds its store holds less of than it signed, the first max
- * into ret; *ret_n counts them all. 0 when the file cannot be used
+ * n's own feeds its store holds less of than it signed and whose scope
+ * it still keeps (what its writes there wait for), the first max into
+ * ret; *ret_n counts them all. 0 when the file cannot be used
  * (node_feeds_problem() says so).
  */
 int node_feeds_behind(struct node *n, struct node_feed_lag *ret, size_t max,
 		      size_t *ret_n);
+
+/* As node_feeds_behind(), those whose scope n no longer keeps (gone):
+ * nothing waits for them, and they never come back to n. */
+int node_feeds_gone(struct node *n, struct node_feed_lag *ret, size_t max,
+		    size_t *ret_n);
 
 /* Every feed own-feeds records, as node_feeds_behind() gives those
  * behind. */

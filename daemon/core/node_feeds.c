@@ -28,6 +28,7 @@
 
 #include "error.h"
 #include "heads.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -640,28 +641,37 @@ out:
 /* Of the table (every feed, or scope's alone), those the store holds
  * less of (every one when all): into ret[0..max), their number in
  * *ret_n. */
-static int feeds_scan(struct node_feeds *f, const char *scope, int all,
+/* Which feeds feeds_scan() reports. */
+enum scan { SCAN_BEHIND, SCAN_ALL, SCAN_GONE, SCAN_BEHIND_ANY };
+
+static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
 		      struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {
+	const struct node *n = f->n;
 	struct store_txn *t;
 	size_t k = 0;
 	int r;
 
-	if ((r = store_txn_begin(f->n->st, 1, &t)) < 0)
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
 		return r;
 	for (size_t i = 0; i < f->nv; i++) {
 		struct log_feed lf;
 		uint8_t key[32];
 		uint64_t head = 0;
+		int gone;
 		if (scope && strcmp(scope, f->v[i].scope) != 0)
 			continue;
-		log_feed_key(f->n->pk, f->v[i].scope, key);
+		log_feed_key(n->pk, f->v[i].scope, key);
 		r = log_feed_get(t, key, &lf);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
 			goto out;
 		if (r == 0)
 			head = lf.seq;
-		if (head >= f->v[i].seq && !all)
+		if (head >= f->v[i].seq && all != SCAN_ALL)
+			continue;
+		gone = !scopemap_keeps(n->smap, n->grant, n->scope,
+				       f->v[i].scope);
+		if ((all == SCAN_BEHIND && gone) || (all == SCAN_GONE && !gone))
 			continue;
 		if (k < max) {
 			memset(&ret[k], 0, sizeof(ret[k]));
@@ -669,6 +679,7 @@ static int feeds_scan(struct node_feeds *f, const char *scope, int all,
 				 f->v[i].scope);
 			ret[k].signed_seq = f->v[i].seq;
 			ret[k].stored = head;
+			ret[k].gone = gone;
 		}
 		k++;
 	}
@@ -679,9 +690,9 @@ out:
 	return r;
 }
 
-/* Every recorded feed (all 1) or those the store holds less of. */
-static int feeds_report(struct node *n, int all, struct node_feed_lag *ret,
-			size_t max, size_t *ret_n)
+/* The recorded feeds feeds_scan() picks by all. */
+static int feeds_report(struct node *n, enum scan all,
+			struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {
 	struct node_feeds *f = n->feeds;
 	int r;
@@ -698,13 +709,19 @@ static int feeds_report(struct node *n, int all, struct node_feed_lag *ret,
 int node_feeds_behind(struct node *n, struct node_feed_lag *ret, size_t max,
 		      size_t *ret_n)
 {
-	return feeds_report(n, 0, ret, max, ret_n);
+	return feeds_report(n, SCAN_BEHIND, ret, max, ret_n);
+}
+
+int node_feeds_gone(struct node *n, struct node_feed_lag *ret, size_t max,
+		    size_t *ret_n)
+{
+	return feeds_report(n, SCAN_GONE, ret, max, ret_n);
 }
 
 int node_feeds_list(struct node *n, struct node_feed_lag *ret, size_t max,
 		    size_t *ret_n)
 {
-	return feeds_report(n, 1, ret, max, ret_n);
+	return feeds_report(n, SCAN_ALL, ret, max, ret_n);
 }
 
 int node_feeds_forget(struct node *n, const char *scope,
@@ -735,14 +752,15 @@ int node_feeds_forget(struct node *n, const char *scope,
 		r = HAMLET_ECONFIG;
 		goto out;
 	}
-	if ((r = feeds_scan(f, scope, 0, NULL, 0, &nlag)) < 0 || nlag == 0)
+	if ((r = feeds_scan(f, scope, SCAN_BEHIND_ANY, NULL, 0, &nlag)) < 0 ||
+	    nlag == 0)
 		goto out;
 	if (!(lag = calloc(nlag, sizeof(*lag))) ||
 	    !(v = malloc(f->nv * sizeof(*v)))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = feeds_scan(f, scope, 0, lag, nlag, &nlag)) < 0)
+	if ((r = feeds_scan(f, scope, SCAN_BEHIND_ANY, lag, nlag, &nlag)) < 0)
 		goto out;
 	/* the table with each of those lowered to what the store holds */
 	for (size_t i = 0, k = 0; i < f->nv; i++) {

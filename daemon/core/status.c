@@ -271,6 +271,9 @@ int status_store_read(struct status_facts *st)
 		r = node_feeds_behind(st->n, st->restoring,
 				      STATUS_MAX_RESTORING, &st->nrestoring);
 	if (r >= 0)
+		r = node_feeds_gone(st->n, st->gone, STATUS_MAX_RESTORING,
+				    &st->ngone);
+	if (r >= 0)
 		r = node_feeds_unrecorded(st->n, st->unrecorded,
 					  STATUS_MAX_RESTORING,
 					  &st->nunrecorded);
@@ -355,6 +358,19 @@ static json_t *problems_json(const struct status_facts *st)
  */
 
 
+/* The first STATUS_MAX_RESTORING of n own feeds in v, as JSON:
+ * [{"scope", "signed", "stored"}]. */
+static json_t *lags_json(const struct node_feed_lag *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n && i < STATUS_MAX_RESTORING; i++)
+		json_array_append_new(
+			a, json_pack("{s:s, s:I, s:I}", "scope", v[i].scope,
+				     "signed", (json_int_t)v[i].signed_seq,
+				     "stored", (json_int_t)v[i].stored));
+	return a;
+}
+
 json_t *status_json(const struct status_facts *st)
 {
 	const struct status_totals *tot = &st->tot;
@@ -393,21 +409,17 @@ json_t *status_json(const struct status_facts *st)
 	json_object_set_new(j, "problems", problems_json(st));
 	{
 		/* own writes wait for these to come back from the peers */
-		json_t *a = json_array();
-		for (size_t i = 0;
-		     i < st->nrestoring && i < STATUS_MAX_RESTORING; i++)
-			json_array_append_new(
-				a, json_pack("{s:s, s:I, s:I}", "scope",
-					     st->restoring[i].scope, "signed",
-					     (json_int_t)st->restoring[i].signed_seq,
-					     "stored",
-					     (json_int_t)st->restoring[i].stored));
-		json_object_set_new(j, "restoring", a);
+		json_t *a;
+		json_object_set_new(j, "restoring",
+				    lags_json(st->restoring, st->nrestoring));
 		if (st->nrestoring > STATUS_MAX_RESTORING)
 			json_object_set_new(
 				j, "restoring_more",
 				json_integer((json_int_t)(st->nrestoring -
 							  STATUS_MAX_RESTORING)));
+		/* behind too, but out of the node's reach: never back */
+		json_object_set_new(j, "own_feeds_out_of_reach",
+				    lags_json(st->gone, st->ngone));
 		/* own-feeds records less than the node signed (a full
 		 * disk): its guard against signing a seq twice is behind */
 		a = json_array();

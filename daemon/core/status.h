@@ -64,6 +64,11 @@ struct status_facts {
 	 * counts them all */
 	struct node_feed_lag restoring[STATUS_MAX_RESTORING];
 	size_t nrestoring;
+	/* those whose scope the node no longer keeps (node_feeds_gone():
+	 * moved out of its reach): nothing waits for them, and they never
+	 * come back here. The first STATUS_MAX_RESTORING; ngone counts */
+	struct node_feed_lag gone[STATUS_MAX_RESTORING];
+	size_t ngone;
 	/* the node's own feeds HOME/own-feeds records less of than it
 	 * signed (node_feeds_unrecorded(): the file could not be written),
 	 * the first STATUS_MAX_RESTORING; nunrecorded counts them all */
