@@ -51,8 +51,15 @@ int main(void)
 	ASSERT_EQ(hlc_next(MS(wall + HLC_MAX_AHEAD_MS) | 4, wall),
 		  MS(wall + HLC_MAX_AHEAD_MS) | 5);
 
+	TEST_START("hlc_next counts on from a clock another's entry dragged ahead, the wall clock stepped back since");
+	/* dragged to wall + HLC_MAX_AHEAD_MS, then NTP steps back 200 ms */
+	ASSERT_EQ(hlc_next(MS(wall + HLC_MAX_AHEAD_MS + 200) | 3, wall),
+		  MS(wall + HLC_MAX_AHEAD_MS + 200) | 4);
+	ASSERT_EQ(hlc_next(MS(wall + HLC_RESET_AHEAD_MS), wall),
+		  MS(wall + HLC_RESET_AHEAD_MS) | 1);
+
 	TEST_START("hlc_next goes back to the wall clock from one left days ahead (a clock set right)");
-	ASSERT_EQ(hlc_next(MS(wall + HLC_MAX_AHEAD_MS + 1), wall), MS(wall));
+	ASSERT_EQ(hlc_next(MS(wall + HLC_RESET_AHEAD_MS + 1), wall), MS(wall));
 	ASSERT_EQ(hlc_next(MS(wall + 3 * 86400000ull) | 9, wall), MS(wall));
 
 	TEST_START("hlc_observe moves to a later remote time and never back");

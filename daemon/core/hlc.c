@@ -19,9 +19,9 @@ uint64_t hlc_next(uint64_t last, uint64_t wall_ms)
 {
 	uint64_t wall = wall_ms << HLC_COUNTER_BITS;
 	/* a clock far ahead came from this PC's own wall clock, set wrong
-	 * and since set right (hlc_observe() never takes another's there):
-	 * counting on from it would date every later write days ahead */
-	if (wall > last || hlc_is_future(last, wall_ms))
+	 * and since set right (hlc.h): counting on from it would date
+	 * every later write days ahead */
+	if (wall > last || hlc_ms(last) > wall_ms + HLC_RESET_AHEAD_MS)
 		return wall;
 	return last + 1;
 }

@@ -22,9 +22,15 @@ static inline uint64_t hlc_ms(uint64_t hlc)
  * tests give a node a wrong clock. */
 uint64_t hlc_wall_ms(void);
 
+/* Past this lead over the wall clock, only this PC's own wall clock,
+ * set wrong and since set right, can have put our clock: hlc_observe()
+ * takes another's to HLC_MAX_AHEAD_MS at most, and a wall clock stepped
+ * back a little (NTP) afterwards leaves it just past that. */
+#define HLC_RESET_AHEAD_MS (HLC_MAX_AHEAD_MS + 60ull * 60 * 1000)
+
 /* The timestamp of a new local event after last; the wall clock itself
- * when last lies more than HLC_MAX_AHEAD_MS ahead of it (this PC's clock
- * was wrong and has been set right: docs/decisions.md "Clocks far
+ * when last lies more than HLC_RESET_AHEAD_MS ahead of it (this PC's
+ * clock was wrong and has been set right: docs/decisions.md "Clocks far
  * ahead"). */
 uint64_t hlc_next(uint64_t last, uint64_t wall_ms);
 
