@@ -178,8 +178,9 @@ static int token_list(int argc, char **argv)
 	}
 	if (cli_global.json)
 		arr = json_array();
-	/* for the scope moves (none known without the node's store) */
-	if (cli_node_open(1, &n, NULL) < 0)
+	/* for the scope moves (none known without the node's store, and
+	 * nothing said of it: the list is what was asked for) */
+	if (node_open(cli_home(), 1, &n, why, sizeof(why)) < 0)
 		n = NULL;
 	for (size_t i = 0; i < ts->n; i++) {
 		const struct token *t = &ts->v[i];

@@ -616,8 +616,16 @@ int sync_session_start(struct conn *c)
 			 * read is our own certificate's grant meanwhile */
 			dlog(DLOG_WARNING, _("peer %s: %s; showing it all the same, for a peer that holds a renewal of that certificate"),
 			     c->name, dlog_tr(why));
-			if (!c->own && (c->own = malloc(sizeof(*c->own))))
+			if (!c->own && (c->own = malloc(sizeof(*c->own)))) {
 				*c->own = ch->c[0];
+				/* the session ends with our own certificate
+				 * at the latest (the ended issuer's is what
+				 * the peer judges through its renewal) */
+				if (ch->c[0].expires_ms &&
+				    (!c->cert_end_ms ||
+				     ch->c[0].expires_ms < c->cert_end_ms))
+					c->cert_end_ms = ch->c[0].expires_ms;
+			}
 		} else {
 			dlog(DLOG_WARNING, _("peer %s: %s; peers refuse this node until it has one"),
 			     c->name, dlog_tr(why));

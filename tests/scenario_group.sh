@@ -88,6 +88,12 @@ rm -f "$T/home/tokens.lock" && ln "$T/secret2" "$T/home/tokens.lock"
 TOKEN=$("$H" --home "$T/home" token create --name root-made --role read 2>/dev/null | head -1)
 check "root makes an HTTP token for the node" test -n "$TOKEN"
 check "root writes a record, hamletd stopped" "$H" --home "$T/home" put health_profile HP-2 "$PROFILE"
+mv "$T/home/store/hamlet.lock" "$T/hamlet.lock.kept"
+ln -s "$T/secret" "$T/home/store/hamlet.lock"
+mkdir -p "$T/home/access" && rm -f "$T/home/access/access.log" && ln -s "$T/secret2" "$T/home/access/access.log"
+"$H" --home "$T/home" get health_profile HP-1 >/dev/null 2>&1
+"$H" --home "$T/home" put health_profile HP-3 "$PROFILE" >/dev/null 2>&1
+rm -f "$T/home/store/hamlet.lock" "$T/home/access/access.log" && mv "$T/hamlet.lock.kept" "$T/home/store/hamlet.lock"
 check "a file a link in the home names is neither written nor handed over" bash -c "[ \"\$(stat -c '%u %s' '$T/secret' '$T/secret2' | sort -u)\" = '0 5' ] && grep -qx keep '$T/secret' && grep -qx keep '$T/secret2'"
 rm -f "$T/home/tokens.lock" # the link; the node's user makes it again
 check "the files root made or replaced are the node's user's" bash -c "set -o pipefail; stat -c '%u:%g' '$T/home/tokens' '$T/home/own-feeds' '$T/home/store' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' | sort -u | tr '\\n' ' ' | grep -qx '$OWNER:$G '"

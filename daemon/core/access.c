@@ -63,10 +63,19 @@ int access_dir_create(const char *home, char *why, size_t wl)
 			return 0;
 		return fail(why, wl, -errno, N_("create the directory of"), dir);
 	}
-	(void)homefile_own(-1, dir);
-	/* whatever the umask: the node's group appends and rotates */
-	if (chmod(dir, 02770) != 0)
-		return fail(why, wl, -errno, N_("set the mode of"), dir);
+	{
+		/* whatever the umask: the node's group appends and
+		 * rotates; through the directory made, never a link put in
+		 * its place since */
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
+		int r = dfd < 0 || fchmod(dfd, 02770) != 0 ? -errno : 0;
+		homefile_own(dfd, dir);
+		if (dfd >= 0)
+			close(dfd);
+		if (r < 0)
+			return fail(why, wl, r, N_("set the mode of"), dir);
+	}
 	return 0;
 }
 
@@ -283,10 +292,7 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 {
 	for (int i = 0; i < OPEN_TRIES; i++) {
 		struct stat now;
-		int fd = open(path,
-			      O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
-				      O_CLOEXEC,
-			      0660);
+		int fd = homefile_open(path, O_RDWR | O_APPEND, 0660);
 		if (fd < 0)
 			return fail(why, wl, -errno, N_("open"), path);
 		if (flock(fd, LOCK_EX) != 0 || fstat(fd, ret_st) != 0) {
@@ -294,10 +300,10 @@ static int open_locked(const char *path, int *ret_fd, struct stat *ret_st,
 			close(fd);
 			return fail(why, wl, r, N_("lock"), path);
 		}
-		(void)homefile_own(fd, path);
 		/* created here: for the group whatever the umask (only the
 		 * file's owner may, and needs to) */
-		if (ret_st->st_size == 0 && ret_st->st_uid == geteuid() &&
+		if (ret_st->st_size == 0 &&
+		    (ret_st->st_uid == geteuid() || geteuid() == 0) &&
 		    (ret_st->st_mode & 0777) != 0660)
 			(void)fchmod(fd, 0660);
 		if (stat(path, &now) == 0 && now.st_ino == ret_st->st_ino &&

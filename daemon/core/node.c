@@ -159,8 +159,9 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 		  mode);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, mode) != 0 || homefile_own(fd, path) < 0)
+	if (fchmod(fd, mode) != 0)
 		r = -errno;
+	homefile_own(fd, path);
 	/* a disk that fills part-way through takes some bytes, then none
 	 * (ENOSPC): never rename a file cut short into place */
 	for (size_t o = 0; r == 0 && o < len;) {
@@ -175,11 +176,12 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	if (r == 0 && fsync(fd) != 0)
 		r = -errno;
 	close(fd);
-	/* the directory is not synced after: own-feeds is written at every
-	 * local write, after the store's commit, and a rename a power cut
-	 * loses leaves the seq before, which the store's own head raises
-	 * again when the node opens (feeds_merge_store()); a sync of the directory
-	 * would cost every write one more journal commit */
+	/* the directory is synced by the callers that write once
+	 * (node__dir_sync()), not here: own-feeds is written at every local
+	 * write, after the store's commit, and a rename a power cut loses
+	 * leaves the seq before, which the store's own head raises again
+	 * when the node opens (feeds_merge_store()); a sync of the
+	 * directory would cost every write one more journal commit */
 	if (r == 0 && rename(tmp, path) != 0)
 		r = -errno;
 	if (r < 0)
@@ -187,15 +189,38 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	return r;
 }
 
+void node__dir_sync(const char *path)
+{
+	char dir[4200];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash == path ? 1 : (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
 /* node__write_bytes() of text; refuses to replace an existing file when
  * excl. */
 static int write_file(const char *path, const char *text, mode_t mode,
 		      int excl)
 {
+	int r;
+
 	if (excl && access(path, F_OK) == 0)
 		return -EEXIST;
-	return node__write_bytes(path, (const uint8_t *)text, strlen(text),
-				 mode);
+	/* written once (init): the name made durable too, or a power cut
+	 * right after could lose node.key */
+	if ((r = node__write_bytes(path, (const uint8_t *)text, strlen(text),
+				   mode)) == 0)
+		node__dir_sync(path);
+	return r;
 }
 
 int network_create(const char *name, const char *dir, struct network_info *ret,

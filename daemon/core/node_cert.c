@@ -232,14 +232,10 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 	} else {
 		/* an issuer's certificate renewed since the install: the
 		 * chain runs through the renewal the trust set holds */
-		if (memcmp(ret->c[0].subject, n->pk, 32) == 0 &&
-		    (r = chain_renewed(n, now_ms, &buf, &len)) < 0) {
-			free(buf);
-			free(p);
-			why_set(why, whylen, N_("cannot read the store: %s"),
-				why_translate(hamlet_strerror(r)));
-			return r;
-		}
+		/* a store that cannot be read for it: the chain as
+		 * installed, as before any renewal (never no chain at all) */
+		if (memcmp(ret->c[0].subject, n->pk, 32) == 0)
+			(void)chain_renewed(n, now_ms, &buf, &len);
 		r = chain_for(n, buf, len, now_ms, ret, why, whylen);
 	}
 	if (r == 0)
@@ -318,6 +314,8 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 		return -ENOMEM;
 	if ((r = node__write_bytes(p, buf, len, 0644)) < 0)
 		why_set(why, whylen, N_("cannot write %s: %s"), p, strerror(-r));
+	else
+		node__dir_sync(p);
 	free(p);
 	return r;
 }

@@ -76,19 +76,15 @@ static void share_with_group(const char *dir)
 	}
 }
 
-/* Run as root on a node's home: the store's directory and files are the
- * home's user's (homefile.h), those made now and any left root's. */
-static void own_files(const char *dir)
+/* A file this process just made in the store (a compaction's copy, the
+ * lock file made again): the home's user's (homefile.h). */
+static void give_made(const char *path)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb",
-					     "hamlet.lock" };
-	char p[4096];
-	if (homefile_own(-1, dir) < 0)
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		(void)homefile_own(-1, p);
-	}
+	homefile_own(fd, path);
+	close(fd);
 }
 
 /* 64 MiB, or HAMLET_STORE_INITIAL_MAP bytes (at least 1 MiB), which is
@@ -247,8 +243,6 @@ int store__attach(struct store *st, int created)
 	store__mapped(st); /* a read past the end from here on: told */
 	if (created)
 		share_with_group(dir);
-	if (!st->readonly)
-		own_files(dir);
 	/* another process may have grown the map: adopt its size */
 	mdb_env_set_mapsize(st->env, 0);
 	{
@@ -370,10 +364,8 @@ int store_open(const char *dir, const struct store_options *opt,
 	{
 		char lp[4200];
 		snprintf(lp, sizeof(lp), "%s/hamlet.lock", dir);
-		st->xfd = open(lp, st->readonly ? O_RDONLY | O_CLOEXEC
-						: O_RDWR | O_CREAT | O_NOFOLLOW |
-							  O_CLOEXEC,
-			       0640);
+		st->xfd = st->readonly ? open(lp, O_RDONLY | O_CLOEXEC)
+				       : homefile_open(lp, O_RDWR, 0640);
 		/* waits while another process compacts the store */
 		if (st->xfd >= 0)
 			while (flock(st->xfd, LOCK_SH) < 0 && errno == EINTR)
@@ -382,6 +374,11 @@ int store_open(const char *dir, const struct store_options *opt,
 	if ((r = store__attach(st, created)) < 0) {
 		store_close(st);
 		return r;
+	}
+	if (created) {
+		static const char *const made[] = { "data.mdb", "lock.mdb",
+						    "hamlet.lock" };
+		homefile_own_made(dir, made, 3);
 	}
 	*ret = st;
 	return 0;
@@ -487,6 +484,7 @@ int store_compact(struct store *st)
 	}
 	if (stat(data, &ds) == 0)
 		chmod(tmp, ds.st_mode & 07777);
+	give_made(tmp);
 	have_ls = stat(lock, &ls) == 0;
 	/*
 	 * The swap, with no other process holding the store: our
@@ -517,6 +515,8 @@ int store_compact(struct store *st)
 		r = HAMLET_ESTORE; /* store_txn_begin tries again */
 	if (st->env && have_ls)
 		chmod(lock, ls.st_mode & 07777);
+	if (st->env)
+		give_made(lock);
 	pthread_rwlock_unlock(&st->grow_lock);
 	if (r == 0)
 		__atomic_store_n(&st->compact_pending, 0, __ATOMIC_RELAXED);

@@ -163,7 +163,8 @@ static int tokens_save(const char *home, const struct tokens *ts, char *why,
 			  0640);
 	else
 		fd = -1;
-	if (fd < 0 || fchmod(fd, 0640) != 0 || homefile_own(fd, path) < 0 ||
+	homefile_own(fd, path);
+	if (fd < 0 || fchmod(fd, 0640) != 0 ||
 	    json_dumpfd(j, fd, JSON_INDENT(1)) != 0 || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
 		r = errno ? -errno : -EIO;
@@ -199,9 +200,7 @@ static int tokens_edit(const char *home,
 	if (!ts)
 		return -ENOMEM;
 	path_of(home, "tokens.lock", lp, sizeof(lp));
-	fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd >= 0)
-		(void)homefile_own(fd, lp);
+	fd = homefile_open(lp, O_RDWR, 0640);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		r = -errno;
 		if (r == -EACCES || r == -EPERM)
