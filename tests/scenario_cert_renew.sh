@@ -8,7 +8,10 @@
 # with no new certificate for the village, past the old end as well.
 # A renewal made only after the old certificate ended reaches a village
 # too: it shows its chain as installed, and the commune, holding the
-# renewal, judges it by that. Days pass by HAMLET_CLOCK_OFFSET_MS, and a
+# renewal, judges it by that. A renewal that does not hold is never
+# taken: one narrowed so that it no longer covers the village, or one of
+# a commune whose key the root revoked, each carried to the village on a
+# USB bundle, leaves its chain ended or revoked. Days pass by HAMLET_CLOCK_OFFSET_MS, and a
 # certificate ended for real is one issued on a clock set back.
 #   tests/scenario_cert_renew.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every daemon listens on 127.0.0.1; every wait is bounded.
@@ -25,7 +28,7 @@ V() { "$H" --home "$T/v" "$@"; }
 # py JSON-FILE EXPR: a python assertion on the JSON in the file, as j
 py() { python3 -c "import json,sys; j=json.load(open('$1')); assert $2, j"; }
 
-network_bk c:bk/c1 v:bk/c1/v1 c2:bk/c2 v2:bk/c2/v2
+network_bk c:bk/c1 v:bk/c1/v1 c2:bk/c2 v2:bk/c2/v2 c3:bk/c3 v3:bk/c3/v3
 END=$(date -u -d '+45 days' +%F) # the commune's certificate, the end of that day
 check "the root certifies the commune (delegate) until $END" "$H" cert issue --root-key "$T/bk.root.key" \
 	--to "$(key c)" --name Com --role commune --read bk/c1 --write bk/c1 --delegate --expires "$END" --out "$T/c.cert"
@@ -113,4 +116,43 @@ check "c2 judges it by the renewal and the session starts; the renewal reaches v
 check "v2's status calls its certificate valid" bash -c "'$H' --home '$T/v2' status | grep -q '^certificate: \"Vil2\" (village), valid until'"
 check "and v2 is in sync with c2" N v2 sync --wait --timeout 60
 daemons_stop
+
+# --- renewals that do not hold are not taken (carried by USB bundle) ----
+# to_v3 FROM: a bundle FROM makes for v3 (its trust set goes whole), imported
+to_v3() {
+	N v3 summary --out "$T/v3.summary" >/dev/null &&
+		N "$1" bundle create --for "$T/v3.summary" "$T/to-v3.bundle" >/dev/null 2>&1 &&
+		N v3 bundle import "$T/to-v3.bundle"
+}
+check "the root certifies commune c3 (delegate) until $END" "$H" cert issue --root-key "$T/bk.root.key" \
+	--to "$(key c3)" --name Com3 --role commune --read bk/c3 --write bk/c3 --delegate --expires "$END" --out "$T/c3.cert"
+check "c3 installs it" N c3 cert install "$T/c3.cert"
+check "c3 certifies village v3" N c3 cert issue --issuer-home "$T/c3" \
+	--to "$(key v3)" --name Vil3 --role village --read bk/c3/v3 --write bk/c3/v3 --out "$T/v3.cert"
+check "v3 installs it" N v3 cert install "$T/v3.cert"
+check "the root 'renews' c3 narrowed to bk/c3/x, which does not hold v3" "$H" cert issue --root-key "$T/bk.root.key" \
+	--to "$(key c3)" --name Com3 --role commune --read bk/c3/x --write bk/c3/x --delegate --out "$T/c3-narrow.cert"
+# frames FILE: how many frames the import in FILE read
+frames() { sed -n 's/^  size: .*, \([0-9]*\) frames$/\1/p' "$1"; }
+check "a bundle from c3 before: v3 holds what c3 holds" bash -c "$(declare -f N to_v3); H='$H' T='$T'; to_v3 c3 >'$T/imp0' 2>&1"
+check "c3 installs that" N c3 cert install "$T/c3-narrow.cert"
+to_v3 c3 >"$T/imp1" 2>&1
+check "a bundle from c3 after brings v3 one more item: the narrowed certificate" \
+	test "$(frames "$T/imp1")" = "$(( $(frames "$T/imp0") + 1 ))"
+refuse "50 days on, past c3's first end, v3's chain does not hold through the narrowed one" 1 \
+	"NOT VALID: certificate 2 of the chain (\"Com3\") has expired" at 50 N v3 cert list
+check "the root renews c3 in full" "$H" cert issue --root-key "$T/bk.root.key" \
+	--to "$(key c3)" --name Com3 --role commune --read bk/c3 --write bk/c3 --delegate --out "$T/c3-full.cert"
+check "c3 installs it" N c3 cert install "$T/c3-full.cert"
+check "a bundle from c3 brings v3 the full renewal" to_v3 c3
+check "50 days on, v3's chain holds through the full renewal" at 50 N v3 cert list
+# the revocation made where v3's certificate is not held (commune c's
+# home), so that it keeps none of what c3 signed (a revocation keeps
+# what the node that records it holds: docs/admin-guide.md)
+check "the root revokes c3's key, at commune c" N c cert revoke "$(key c3)" --root-key "$T/bk.root.key" --reason "PC stolen"
+check "an unsealed bundle of c's (certificates and revocations) brings v3 the revocation" \
+	bash -c "'$H' --home '$T/c' bundle create --unsealed '$T/from-c.bundle' >/dev/null 2>&1 && '$H' --home '$T/v3' bundle import '$T/from-c.bundle' >/dev/null"
+refuse "v3's chain no longer holds, renewal or not: its issuer's key is revoked" 1 "revoked" N v3 cert list
+refuse "nor 50 days on: the revoked key's renewal is not taken, and the chain as installed has ended" 1 \
+	"NOT VALID: certificate 2 of the chain (\"Com3\") has expired" at 50 N v3 cert list
 tests_done
