@@ -21,7 +21,7 @@ uint64_t hlc_next(uint64_t last, uint64_t wall_ms)
 	/* a clock far ahead came from this PC's own wall clock, set wrong
 	 * and since set right (hlc.h): counting on from it would date
 	 * every later write days ahead */
-	if (wall > last || hlc_ms(last) > wall_ms + HLC_RESET_AHEAD_MS)
+	if (wall > last || hlc_left_ahead(last, wall_ms))
 		return wall;
 	return last + 1;
 }

@@ -38,6 +38,14 @@ uint64_t hlc_next(uint64_t last, uint64_t wall_ms);
  * HLC_MAX_AHEAD_MS ahead of wall_ms. */
 uint64_t hlc_observe(uint64_t last, uint64_t remote, uint64_t wall_ms);
 
+/* 1 when our clock hlc lies more than HLC_RESET_AHEAD_MS ahead of
+ * wall_ms: left there by this PC's wall clock, set wrong and since set
+ * right, it goes back to the wall clock. */
+static inline int hlc_left_ahead(uint64_t hlc, uint64_t wall_ms)
+{
+	return hlc_ms(hlc) > wall_ms + HLC_RESET_AHEAD_MS;
+}
+
 /* 1 when hlc lies more than HLC_MAX_AHEAD_MS ahead of wall_ms. */
 int hlc_is_future(uint64_t hlc, uint64_t wall_ms);
 

@@ -92,3 +92,15 @@ void homefile_own_made(const char *dir, const char *const *names, size_t n)
 	give(dfd, p.st_uid, p.st_gid);
 	close(dfd);
 }
+
+void homefile_dir_sync(const char *path)
+{
+	char dir[4200];
+	int fd;
+
+	dir_of(path, dir, sizeof(dir));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}

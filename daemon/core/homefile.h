@@ -38,4 +38,8 @@ int homefile_open(const char *path, int flags, mode_t mode);
  * directory last, so that nobody else can put anything there before. */
 void homefile_own_made(const char *dir, const char *const *names, size_t n);
 
+/* path's directory synced: a rename into it made durable (a power cut
+ * right after keeps the new name). Best effort. */
+void homefile_dir_sync(const char *path);
+
 #endif

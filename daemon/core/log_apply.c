@@ -683,9 +683,8 @@ int log__applier_finish(struct log__applier *a, uint64_t local_hlc)
 	uint64_t wall = hlc_wall_ms();
 	/* a clock left far ahead by this PC's wall clock, since set right,
 	 * goes back to it (hlc_next()) */
-	uint64_t next = hlc_observe(
-		hlc_ms(cur) > wall + HLC_RESET_AHEAD_MS ? 0 : cur, a->max_hlc,
-		wall);
+	uint64_t next = hlc_observe(hlc_left_ahead(cur, wall) ? 0 : cur,
+				    a->max_hlc, wall);
 	if (local_hlc > next)
 		next = local_hlc;
 	if (next != cur && (r = meta_hlc_put(a->t, next)) < 0)

@@ -177,7 +177,7 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 		r = -errno;
 	close(fd);
 	/* the directory is synced by the callers that write once
-	 * (node__dir_sync()), not here: own-feeds is written at every local
+	 * (homefile_dir_sync()), not here: own-feeds is written at every local
 	 * write, after the store's commit, and a rename a power cut loses
 	 * leaves the seq before, which the store's own head raises again
 	 * when the node opens (feeds_merge_store()); a sync of the
@@ -187,23 +187,6 @@ int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 	if (r < 0)
 		unlink(tmp);
 	return r;
-}
-
-void node__dir_sync(const char *path)
-{
-	char dir[4200];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s",
-			 slash == path ? 1 : (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
 }
 
 /* node__write_bytes() of text; refuses to replace an existing file when
@@ -219,7 +202,7 @@ static int write_file(const char *path, const char *text, mode_t mode,
 	 * right after could lose node.key */
 	if ((r = node__write_bytes(path, (const uint8_t *)text, strlen(text),
 				   mode)) == 0)
-		node__dir_sync(path);
+		homefile_dir_sync(path);
 	return r;
 }
 

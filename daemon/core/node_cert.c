@@ -4,6 +4,7 @@
  * adding its certificates to the node's trust set.
  */
 #include "node_internal.h"
+#include "homefile.h"
 #include "why.h"
 
 #include "error.h"
@@ -315,7 +316,7 @@ int node_cert_install(const struct node *n, const uint8_t *buf, size_t len,
 	if ((r = node__write_bytes(p, buf, len, 0644)) < 0)
 		why_set(why, whylen, N_("cannot write %s: %s"), p, strerror(-r));
 	else
-		node__dir_sync(p);
+		homefile_dir_sync(p);
 	free(p);
 	return r;
 }

@@ -22,10 +22,6 @@ char *node__path_join(const char *a, const char *b);
 int node__write_bytes(const char *path, const uint8_t *buf, size_t len,
 		      mode_t mode);
 
-/* path's directory synced: a rename into it made durable (a power cut
- * right after keeps the new name). Best effort. */
-void node__dir_sync(const char *path);
-
 /*
  * Read the [section] of the small INI file at path: vals[i] gets the
  * value of keys[i] (NULL-ended, at most 8), malloc'd (node__ini_free()
