@@ -183,6 +183,39 @@ static void heldcap_say(struct conn *c, const struct sync_batch *b,
 	     c->name, (unsigned long long)n, dlog_tr(first->why));
 }
 
+/* What committed batch b stored, counted in the peer's figures: also
+ * when its session ended while it committed (the entries are stored and
+ * the peer will not send them again). */
+static void batch_count(struct conn *c, const struct sync_batch *b,
+			uint64_t ahead)
+{
+	const struct log_stats *st = &b->job.stats;
+	struct peer_info *p = c->info;
+
+	if (!p)
+		return;
+	p->held_in += st->held_new;
+	p->held_in -= st->released < p->held_in ? st->released : p->held_in;
+	p->entries_in += st->applied;
+	p->entries_dup_in += st->duplicate;
+	p->batches_in++;
+	p->last_sync_ms = peer_wall_ms();
+	p->rx_got += b->n;
+	p->rx_last_ms = p->last_sync_ms;
+	rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
+	if (p->rx_got >= p->rx_want) /* all that was asked for */
+		p->rx_want = p->rx_got = 0;
+	p->ahead_in += ahead;
+}
+
+/* The sender learns of entries held as too far ahead only from the ACK
+ * (SPEC 5.7): how many of b's. */
+static uint64_t batch_ahead(const struct sync_batch *b)
+{
+	const struct log_stats *st = &b->job.stats;
+	return st->refused_future < b->n ? st->refused_future : b->n;
+}
+
 /* The batch is committed: acknowledge it with the next credit. */
 static void batch_acked(struct conn *c, const struct sync_batch *b)
 {
@@ -190,8 +223,7 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	const struct log_stats *st = &b->job.stats;
 	struct mp_writer w;
 	uint64_t now = uv_now(c->d->loop);
-	/* the sender learns of them only from the ACK (SPEC 5.7) */
-	uint64_t ahead = st->refused_future < b->n ? st->refused_future : b->n;
+	uint64_t ahead = batch_ahead(b);
 
 	if (st->forks)
 		dlog(DLOG_WARNING,
@@ -210,23 +242,9 @@ static void batch_acked(struct conn *c, const struct sync_batch *b)
 	 * after it */
 	s->rx_grant[s->rx_acked % SYNC_INFLIGHT] = s->rx_credit;
 	s->rx_acked++;
-	if (c->info) {
-		struct peer_info *p = c->info;
-		p->held_in += st->held_new;
-		p->held_in -= st->released < p->held_in ? st->released
-							  : p->held_in;
-		c->info->entries_in += st->applied;
-		c->info->entries_dup_in += st->duplicate;
-		c->info->batches_in++;
+	batch_count(c, b, ahead);
+	if (c->info)
 		c->info->batch_credit = s->rx_credit;
-		c->info->last_sync_ms = peer_wall_ms();
-		p->rx_got += b->n;
-		p->rx_last_ms = c->info->last_sync_ms;
-		rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
-		if (p->rx_got >= p->rx_want) /* all that was asked for */
-			p->rx_want = p->rx_got = 0;
-		p->ahead_in += ahead;
-	}
 	if (ahead)
 		ahead_say(c, ahead, now);
 	if (st->duplicate)
@@ -319,8 +337,13 @@ static void batch_done(struct ingest_job *job)
 	struct conn *c = b->c;
 
 	c->sy.rx_committing = 0;
-	if (job->r == -ECANCELED || c->closing) {
-		/* the session ended: the peer sends it again next time */
+	if (job->r == -ECANCELED) {
+		/* the session ended first: the peer sends it again next time */
+	} else if (c->closing) {
+		/* the session ended while it committed: nothing to answer,
+		 * but what is stored is counted */
+		if (!job->fault && job->r >= 0)
+			batch_count(c, b, batch_ahead(b));
 	} else if (!job->fault &&
 		   (job->r == HAMLET_EDISKFULL || job->r == HAMLET_EMAPFULL)) {
 		batch_wait_for_room(c, b, job->r);

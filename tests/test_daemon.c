@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 	uint8_t dv[32];
 	long long ms;
 	int fd;
-	uint64_t sent_before;
+	uint64_t sent_before, c_start = 0;
 	long long silent_t0;
 	int silent;
 	int bulk = getenv("HAMLET_TEST_ENTRIES")
@@ -286,6 +286,12 @@ int main(int argc, char **argv)
 	 * times */
 	for (int attempt = 0;; attempt++) {
 		ASSERT_TRUE(attempt < 5);
+		if (attempt)
+			fprintf(stderr, "   a daemon did not start: again on new ports (%d)\n",
+				attempt);
+		/* what the commune holds before this try's daemons run: a try
+		 * given up may have synced some of the village's entries */
+		c_start = th_records(c);
 		pv.port = free_port();
 		pc.port = free_port();
 		pp.port = free_port();
@@ -675,10 +681,13 @@ int main(int argc, char **argv)
 	ASSERT_TRUE(wait_connected(pc.sock, 2, 10000));
 	status_of(pc.sock, 5000, &ds);
 	ASSERT_EQ(ds.connected, 2);
-	if (ds.entries_in < 80)
-		fprintf(stderr, "   entries_in %llu\n",
-			(unsigned long long)ds.entries_in);
-	ASSERT_TRUE(ds.entries_in >= 80);
+	/* the 90 of the village and the province's none, less what an
+	 * earlier try stored */
+	if (ds.entries_in + 10 < 91 - c_start)
+		fprintf(stderr, "   entries_in %llu, the commune held %llu at the start\n",
+			(unsigned long long)ds.entries_in,
+			(unsigned long long)c_start);
+	ASSERT_TRUE(ds.entries_in + 10 >= 91 - c_start);
 	th_digest(c, dv);
 	hex_encode(dv, 32, hex);
 	ASSERT_STREQ(ds.digest, hex);
