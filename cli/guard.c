@@ -126,26 +126,33 @@ static enum guard_end watch(const int out[2], const int beat[2],
 
 	while (open_out || open_beat) {
 		int64_t left = deadline - mono_ms();
-		int k;
-		if (left <= 0)
-			return GUARD_STALLED;
+		int k, beat_seen = 0;
 		pf[0].fd = open_out ? out[0] : -1;
 		pf[1].fd = open_beat ? beat[0] : -1;
-		k = poll(pf, 2, left > 1000 ? 1000 : (int)left);
-		if (k < 0 && errno != EINTR)
-			return GUARD_STALLED;
-		if (k <= 0)
+		/* past the deadline, one more look that does not wait: the
+		 * child may have told progress while we were not looking
+		 * (descheduled, or reading its output), and what waits in
+		 * the pipe counts. A stall is declared only when that look
+		 * finds none */
+		k = poll(pf, 2, left <= 0 ? 0 : left > 1000 ? 1000 : (int)left);
+		if (k < 0) {
+			if (errno != EINTR)
+				return GUARD_STALLED;
 			continue;
-		if (pf[0].revents) {
+		}
+		if (k > 0 && pf[0].revents) {
 			int r = out_read(out[0], buf, len, &cap);
 			if (r < 0)
 				return GUARD_TOOBIG;
 			open_out = !r;
 		}
-		if (pf[1].revents) {
+		if (k > 0 && pf[1].revents) {
 			open_beat = !beat_read(beat[0], done);
 			deadline = mono_ms() + (int64_t)stall_s * 1000;
+			beat_seen = 1;
 		}
+		if (left <= 0 && !beat_seen)
+			return GUARD_STALLED;
 	}
 	return GUARD_EXITED;
 }

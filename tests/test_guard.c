@@ -25,11 +25,16 @@ static int stuck(void *ctx)
 	return 0;
 }
 
-/* slow (4 s), but telling its progress as it goes */
+/* the stall bound slow_but_moving runs under: 3 s, as a loaded machine
+ * may deschedule either process for a second or more */
+#define MOVING_STALL_S 3
+
+/* slow (12 s: four times MOVING_STALL_S), but telling its progress as it
+ * goes */
 static int slow_but_moving(void *ctx)
 {
 	(void)ctx;
-	for (int i = 0; i < 80; i++) {
+	for (int i = 0; i < 80 * MOVING_STALL_S; i++) {
 		guard_progress();
 		usleep(50 * 1000);
 	}
@@ -84,7 +89,8 @@ int main(void)
 	ASSERT_STREQ(out, "");
 
 	TEST_START("a child that tells progress is let run past the stall bound");
-	run_captured(slow_but_moving, 1, &end, &code, out, sizeof(out));
+	run_captured(slow_but_moving, MOVING_STALL_S, &end, &code, out,
+		     sizeof(out));
 	ASSERT_EQ(end, GUARD_EXITED);
 	ASSERT_EQ(code, 0);
 
