@@ -251,6 +251,32 @@ int daemon_proc_start(struct daemon_proc *p, const char *hamletd, int port,
 	return daemon_proc_spawn(p, hamletd, av);
 }
 
+int daemon_proc_wait_started(struct daemon_proc *p, int limit_ms)
+{
+	long long t0 = daemon_proc_now_ms(), left;
+	for (;;) {
+		/* ended: what it logged is all there will be */
+		int gone = reaped(p, NULL);
+		if (daemon_proc_log_has(p, "listening on"))
+			break;
+		/* hamletd's words when its port is taken (EADDRINUSE), as
+		 * for any other fault binding it; it exits next */
+		if (daemon_proc_log_has(p, "cannot listen on")) {
+			daemon_proc_kill(p);
+			return -EADDRINUSE;
+		}
+		if (gone)
+			return -ESRCH;
+		if (daemon_proc_now_ms() - t0 >= limit_ms)
+			return -ETIMEDOUT;
+		daemon_proc_sleep_ms(POLL_MS);
+	}
+	/* bound to its port, then serving its local socket (opened after
+	 * the port: a status asked in between is refused) */
+	left = limit_ms - (daemon_proc_now_ms() - t0);
+	return daemon_proc_wait_socket(p, left > 0 ? (int)left : 1);
+}
+
 int daemon_proc_start_listening(struct daemon_proc *p, const char *hamletd,
 				const char *const *extra, int attempts)
 {
@@ -259,15 +285,13 @@ int daemon_proc_start_listening(struct daemon_proc *p, const char *hamletd,
 		if ((r = daemon_proc_free_port(&port)) < 0 ||
 		    (r = daemon_proc_start(p, hamletd, port, extra)) < 0)
 			return r;
-		/* bound to its port, then serving its local socket (opened
-		 * after the port: a status asked in between is refused) */
-		r = daemon_proc_wait_log(p, "listening on",
-					 DAEMON_PROC_START_MS);
-		if (r == 0)
-			r = daemon_proc_wait_socket(p, DAEMON_PROC_START_MS);
+		r = daemon_proc_wait_started(p, DAEMON_PROC_START_MS);
 		if (r == 0)
 			return 0;
 		daemon_proc_kill(p);
+		/* slow, or not answering: a new port would not help */
+		if (r != -EADDRINUSE && r != -ESRCH)
+			return r;
 	}
 	return r;
 }

@@ -24,7 +24,10 @@
 #include <sys/types.h>
 
 #define DAEMON_PROC_MAX 16 /* children running at once */
-#define DAEMON_PROC_START_MS 5000 /* bound on "listening on" at start */
+/* bound on a start: "listening on", then the local socket answering. A
+ * daemon merely slow to start (a sanitizer, a loaded machine) is waited
+ * for, not killed: only one that could not bind its port is tried again */
+#define DAEMON_PROC_START_MS 60000
 
 /* A child process. The caller owns the memory; daemon_proc_init() fills
  * it. */
@@ -78,11 +81,24 @@ int daemon_proc_start(struct daemon_proc *p, const char *hamletd, int port,
 		      const char *const *extra);
 
 /*
+ * After daemon_proc_start(): wait at most limit_ms for p to log
+ * "listening on" and then answer on its local socket. Returns 0;
+ * -EADDRINUSE when it logged that it cannot listen on its address (the
+ * port was taken: it is killed and reaped); -ESRCH when it exited first
+ * (reaped); -ETIMEDOUT (it is left running: the caller kills it), or
+ * daemon_proc_wait_socket()'s error.
+ */
+int daemon_proc_wait_started(struct daemon_proc *p, int limit_ms);
+
+/*
  * daemon_proc_start() on a free port until p logs "listening on" and
- * then answers on its local socket (each within DAEMON_PROC_START_MS),
- * trying new ports up to attempts times: a port found free may be taken
- * before the daemon binds it. Returns 0, or the last attempt's error
- * (-ETIMEDOUT, -ESRCH: it exited).
+ * then answers on its local socket (daemon_proc_wait_started(), within
+ * DAEMON_PROC_START_MS), trying new ports up to attempts times while a
+ * daemon could not listen or exited: a port found free may be taken
+ * before the daemon binds it. One that is only slow is waited for, not
+ * restarted (which would reset what it counts). Returns 0, or the last
+ * attempt's error (-ETIMEDOUT: it is killed; -EADDRINUSE, -ESRCH: it
+ * could not listen, it exited).
  */
 int daemon_proc_start_listening(struct daemon_proc *p, const char *hamletd,
 				const char *const *extra, int attempts);

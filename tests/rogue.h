@@ -17,10 +17,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static inline void put_profiles(struct node *n, int from, int count)
@@ -308,16 +311,90 @@ static inline int rogue_hoard(struct node *n, int port, const uint8_t key[32],
 }
 
 /*
- * In a child process, for limit_ms: keep n connections to port open that
- * never send the network key (nothing at all), opening a new one each time
- * one is closed. Returns the child's pid, which exits 0 when it opened
- * at least one connection.
+ * A flood run by a child process (flood_start(), flood_strangers_start()):
+ * it goes on until the test ends it (flood_end()) or for limit_ms at most,
+ * so that a test can hold it until what it waits for has happened, and
+ * then tell whether the flood was still on (flood_running()), however
+ * slow the machine. The test holds the write end of a pipe; the child
+ * ends once that is closed.
  */
-static inline pid_t flood_start(int port, int n, int limit_ms)
+struct flood {
+	pid_t pid;
+	int stop_fd; /* the test's end of the pipe: closed by flood_end() */
+	int ended;   /* reaped: status is its wait status */
+	int status;
+};
+
+/* Fork the flood's child: 0 in the child, with *ret_stop its end of the
+ * pipe; the child's pid in the test. */
+static inline pid_t flood_fork(struct flood *f, int *ret_stop)
 {
-	pid_t pid = fork();
+	int p[2];
+	pid_t pid;
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	fflush(NULL); /* nothing buffered is written twice */
+	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
+		close(p[1]);
+		*ret_stop = p[0];
+		return 0;
+	}
+	close(p[0]);
+	f->pid = pid;
+	f->stop_fd = p[1];
+	f->ended = 0;
+	f->status = 0;
+	return pid;
+}
+
+/* In the child: 1 while it has not been told to end and limit_ms since
+ * t0 have not passed. */
+static inline int flood_go_on(int stop, long long t0, int limit_ms)
+{
+	struct pollfd pf = { stop, POLLIN, 0 };
+	/* the test's end closed: readable (at its end) */
+	return now_ms() - t0 < limit_ms && poll(&pf, 1, 0) <= 0;
+}
+
+/* 1 while the flood's child runs (it did not end at its bound, nor
+ * otherwise); once it has ended, it is reaped. */
+static inline int flood_running(struct flood *f)
+{
+	pid_t r;
+	if (f->ended)
+		return 0;
+	r = waitpid(f->pid, &f->status, WNOHANG);
+	ASSERT_TRUE(r == 0 || r == f->pid);
+	f->ended = r == f->pid;
+	return !f->ended;
+}
+
+/* Tell the flood to end, and reap its child (it ends within a round of
+ * its loop, or at its bound); returns its wait status. */
+static inline int flood_end(struct flood *f)
+{
+	if (f->stop_fd >= 0) {
+		close(f->stop_fd);
+		f->stop_fd = -1;
+	}
+	if (!f->ended) {
+		ASSERT_EQ(waitpid(f->pid, &f->status, 0), f->pid);
+		f->ended = 1;
+	}
+	return f->status;
+}
+
+/*
+ * In a child process, until flood_end() and for limit_ms at most: keep n
+ * connections to port open that never send the network key (nothing at
+ * all), opening a new one each time one is closed. The child exits 0
+ * when it opened at least one connection.
+ */
+static inline void flood_start(struct flood *f, int port, int n, int limit_ms)
+{
+	int stop = -1;
+	if (flood_fork(f, &stop) == 0) {
 		int fds[256], opened = 0;
 		long long t0 = now_ms();
 		struct timeval tv = { 0, 200000 };
@@ -325,7 +402,7 @@ static inline pid_t flood_start(int port, int n, int limit_ms)
 			n = 256;
 		for (int i = 0; i < n; i++)
 			fds[i] = -1;
-		while (now_ms() - t0 < limit_ms) {
+		while (flood_go_on(stop, t0, limit_ms)) {
 			for (int i = 0; i < n; i++) {
 				struct sockaddr_in a = { .sin_family = AF_INET };
 				uint8_t b[64];
@@ -361,7 +438,6 @@ static inline pid_t flood_start(int port, int n, int limit_ms)
 		}
 		_exit(opened > 0 ? 0 : 1);
 	}
-	return pid;
 }
 
 /*
@@ -418,25 +494,26 @@ out:
 }
 
 /*
- * In a child process, for limit_ms: keep n connections to port open that
- * complete the handshake with n's network key, each as a fresh random key
- * with no certificate, and then send nothing; a new one is opened each
- * time one is closed. Returns the child's pid, which exits 0 when at
- * least n handshakes completed.
+ * In a child process, until flood_end() and for limit_ms at most: keep n
+ * connections to port open that complete the handshake with n's network
+ * key, each as a fresh random key with no certificate, and then send
+ * nothing; a new one is opened each time one is closed. Told to end
+ * before n handshakes completed, it goes on until they have (within
+ * limit_ms). The child exits 0 when at least n handshakes completed.
  */
-static inline pid_t flood_strangers_start(struct node *nd, int port, int n,
-					  int limit_ms)
+static inline void flood_strangers_start(struct flood *f, struct node *nd,
+					 int port, int n, int limit_ms)
 {
-	pid_t pid = fork();
-	ASSERT_TRUE(pid >= 0);
-	if (pid == 0) {
+	int stop = -1;
+	if (flood_fork(f, &stop) == 0) {
 		int fds[256], done = 0;
 		long long t0 = now_ms();
 		if (n > 256)
 			n = 256;
 		for (int i = 0; i < n; i++)
 			fds[i] = -1;
-		while (now_ms() - t0 < limit_ms) {
+		while (now_ms() - t0 < limit_ms &&
+		       (done < n || flood_go_on(stop, t0, limit_ms))) {
 			for (int i = 0; i < n && now_ms() - t0 < limit_ms;
 			     i++) {
 				uint8_t b[4096];
@@ -460,7 +537,6 @@ static inline pid_t flood_strangers_start(struct node *nd, int port, int n,
 		}
 		_exit(done >= n ? 0 : 1);
 	}
-	return pid;
 }
 
 /* A raw connection to a daemon's local socket (no request sent). */

@@ -12,6 +12,11 @@
 
 #include <signal.h>
 
+#define WAIT_MS 30000 /* for what must happen, on a loaded machine too */
+/* a certificate's life in the test of its end: long enough for a session
+ * to start within it, however slow the machine */
+#define BRIEF_MS 20000
+
 static const char *hamletd;
 
 
@@ -135,10 +140,10 @@ int main(int argc, char **argv)
 				    (const char *const[]){ "--peer", ph.addr,
 							   NULL }));
 	hex_encode(bare->pk, 8, hex);
-	ASSERT_TRUE(wait_log(&ph, "no valid certificate: it showed none", 10000));
+	ASSERT_TRUE(wait_log(&ph, "no valid certificate: it showed none", WAIT_MS));
 	ASSERT_TRUE(daemon_proc_log_has(&ph, hex));
 	/* it is told why too, in its own log */
-	ASSERT_TRUE(wait_log(&pb, "this node has no certificate", 10000));
+	ASSERT_TRUE(wait_log(&pb, "this node has no certificate", WAIT_MS));
 	/* a daemon sends no chain that does not hold for itself; a rogue
 	 * peer sends what it likes: the hub checks what comes */
 	{
@@ -165,9 +170,9 @@ int main(int argc, char **argv)
 			rogue_send(fd, &tx, &w);
 			mp_writer_destroy(&w);
 			noise_cipher_wipe(&tx);
-			ASSERT_TRUE(wait_closed(fd, 5000));
+			ASSERT_TRUE(wait_closed(fd, WAIT_MS));
 			close(fd);
-			ASSERT_TRUE(wait_log(&ph, bad[i].log, 5000));
+			ASSERT_TRUE(wait_log(&ph, bad[i].log, WAIT_MS));
 		}
 		TEST_START("a HELLO whose proof is not over this session is dropped: the key is bound to the session");
 		{
@@ -181,15 +186,17 @@ int main(int argc, char **argv)
 			rogue_send(fd, &tx, &w);
 			mp_writer_destroy(&w);
 			noise_cipher_wipe(&tx);
-			ASSERT_TRUE(wait_closed(fd, 5000));
+			ASSERT_TRUE(wait_closed(fd, WAIT_MS));
 			close(fd);
-			ASSERT_TRUE(wait_log(&ph, "HELLO.proof does not verify", 5000));
+			ASSERT_TRUE(wait_log(&ph, "HELLO.proof does not verify", WAIT_MS));
 		}
 	}
 
 	TEST_START("a certified node gets in and syncs what both may read; the others stored nothing and got nothing");
-	ASSERT_TRUE(wait_connected(pg.sock, 1, 10000));
-	for (int i = 0; i < 100 && th_records(hub) < 10; i++)
+	ASSERT_TRUE(wait_connected(pg.sock, 1, WAIT_MS));
+	/* bounded: WAIT_MS, in 300 rounds at most */
+	for (long long t0 = now_ms(), i = 0;
+	     i < 300 && th_records(hub) < 10 && now_ms() - t0 < WAIT_MS; i++)
 		sleep_ms(100);
 	ASSERT_EQ(th_records(hub), 10); /* its 5 and the good node's 5 */
 	sleep_ms(500);
@@ -210,15 +217,15 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/node.cert", hub->home);
 		ASSERT_EQ(unlink(path), 0);
 		ASSERT_OK(daemon_proc_call(ph.sock, "sync", NULL, 5000));
-		ASSERT_EQ(proc_stop(&pg, SIGTERM, 5000), 0);
+		ASSERT_EQ(proc_stop(&pg, SIGTERM, WAIT_MS), 0);
 		ASSERT_OK(daemon_proc_start(
 			&pg, hamletd, pg.port, NULL));
-		ASSERT_TRUE(wait_log(&pg, "no valid certificate: it showed none", 15000));
+		ASSERT_TRUE(wait_log(&pg, "no valid certificate: it showed none", WAIT_MS));
 	}
 
-	ASSERT_EQ(proc_stop(&pg, SIGTERM, 5000), 0);
-	ASSERT_EQ(proc_stop(&pb, SIGTERM, 5000), 0);
-	ASSERT_EQ(proc_stop(&ph, SIGTERM, 5000), 0);
+	ASSERT_EQ(proc_stop(&pg, SIGTERM, WAIT_MS), 0);
+	ASSERT_EQ(proc_stop(&pb, SIGTERM, WAIT_MS), 0);
+	ASSERT_EQ(proc_stop(&ph, SIGTERM, WAIT_MS), 0);
 
 	TEST_START("a peer's own entry outside its write grant is refused by sync, named in the log and counted in status");
 	{
@@ -236,9 +243,9 @@ int main(int argc, char **argv)
 		}
 		ASSERT_OK(daemon_proc_start_listening(&dh, hamletd, NULL, 5));
 		fd = rogue_entry(sly, dh.port, 0);
-		ASSERT_TRUE(wait_closed(fd, 5000));
+		ASSERT_TRUE(wait_closed(fd, WAIT_MS));
 		close(fd);
-		ASSERT_TRUE(wait_log(&dh, "does not let it write health_profile in scope bk/qt/elsewhere", 5000));
+		ASSERT_TRUE(wait_log(&dh, "does not let it write health_profile in scope bk/qt/elsewhere", WAIT_MS));
 		status_of(dh.sock, 5000, &ds);
 		ASSERT_EQ(ds.refused_not_granted, 1);
 		ASSERT_EQ(ds.records, 0);
@@ -267,7 +274,7 @@ int main(int argc, char **argv)
 			status_of(dh.sock, 5000, &ds);
 			ASSERT_EQ(ds.records, 0);
 		}
-		ASSERT_EQ(proc_stop(&dh, SIGTERM, 5000), 0);
+		ASSERT_EQ(proc_stop(&dh, SIGTERM, WAIT_MS), 0);
 		node_close(sly);
 	}
 
@@ -276,33 +283,50 @@ int main(int argc, char **argv)
 		struct node *brief = th_node_bare(dir, net, "brief", "bk/qt/brief");
 		struct node *h3 = th_node(dir, net, "hub3", "bk/qt");
 		struct daemon_proc d3, dbr;
-		/* valid for eight more seconds */
-		th_certify(brief, net, "bk/qt/brief", "bk/qt/brief",
-			   (uint64_t)time(NULL) * 1000 + 8000);
+		long long t0, expires_ms;
+		int in;
 		node_close(h3);
 		daemon_proc_init(&d3, dir, "hub3");
 		daemon_proc_init(&dbr, dir, "brief");
+		/* both running before the certificate is made, so that a
+		 * slow start does not eat its time: the brief node dials
+		 * only once it has one */
 		ASSERT_OK(daemon_proc_start_listening(&d3, hamletd, NULL, 5));
-		ASSERT_OK(daemon_proc_start(&dbr, hamletd, 0,
-					    (const char *const[]){ "--peer",
-								   d3.addr,
-								   NULL }));
-		ASSERT_TRUE(wait_connected(d3.sock, 1, 6000));
-		/* whichever side's clock ticks first ends it */
+		ASSERT_OK(daemon_proc_start_listening(&dbr, hamletd, NULL, 5));
+		/* valid for BRIEF_MS more; installed while the daemon runs,
+		 * it is shown from the next connection */
+		expires_ms = (long long)time(NULL) * 1000 + BRIEF_MS;
+		th_certify(brief, net, "bk/qt/brief", "bk/qt/brief",
+			   (uint64_t)expires_ms);
+		t0 = now_ms();
+		ASSERT_OK(daemon_proc_call(dbr.sock, "peer_add", d3.addr,
+					   WAIT_MS));
+		/* in while the certificate holds (a second short of its
+		 * end, at the latest) */
+		in = wait_connected(d3.sock, 1, BRIEF_MS - 1000);
+		fprintf(stderr, "   in after %lld ms\n", now_ms() - t0);
+		ASSERT_TRUE(in);
+		/* whichever side's clock ticks first ends it (bounded: its
+		 * end and WAIT_MS more, 600 x 100 ms at least) */
 		{
 			int ended = 0;
-			for (int i = 0; i < 200 && !ended; i++) {
+			for (int i = 0; i < 600 && !ended &&
+					now_ms() - t0 < BRIEF_MS + WAIT_MS;
+			     i++) {
 				ended = daemon_proc_log_has(&d3, "a certificate of this session has expired") ||
 					daemon_proc_log_has(&dbr, "a certificate of this session has expired");
 				if (!ended)
 					sleep_ms(100);
 			}
 			ASSERT_TRUE(ended);
+			/* not before its end */
+			ASSERT_TRUE((long long)time(NULL) * 1000 >=
+				    expires_ms - 1000);
 		}
 		/* and it is refused from then on */
-		ASSERT_TRUE(wait_log(&d3, "no valid certificate", 15000));
-		ASSERT_EQ(proc_stop(&dbr, SIGTERM, 5000), 0);
-		ASSERT_EQ(proc_stop(&d3, SIGTERM, 5000), 0);
+		ASSERT_TRUE(wait_log(&d3, "no valid certificate", WAIT_MS));
+		ASSERT_EQ(proc_stop(&dbr, SIGTERM, WAIT_MS), 0);
+		ASSERT_EQ(proc_stop(&d3, SIGTERM, WAIT_MS), 0);
 		node_close(brief);
 	}
 
@@ -335,8 +359,11 @@ int main(int argc, char **argv)
 					    (const char *const[]){ "--peer",
 								   dq.addr,
 								   NULL }));
-		ASSERT_TRUE(wait_connected(dq.sock, 3, 10000));
-		for (int i = 0; i < 100 && (th_records(qt) < 2 || th_records(prov) < 2);
+		ASSERT_TRUE(wait_connected(dq.sock, 3, WAIT_MS));
+		/* bounded: WAIT_MS, in 300 rounds at most */
+		for (long long t0 = now_ms(), i = 0;
+		     i < 300 && (th_records(qt) < 2 || th_records(prov) < 2) &&
+		     now_ms() - t0 < WAIT_MS;
 		     i++)
 			sleep_ms(100);
 		ASSERT_EQ(th_records(qt), 2);
@@ -346,10 +373,10 @@ int main(int argc, char **argv)
 		sleep_ms(1500);
 		ASSERT_EQ(th_records(pa), 1);
 		ASSERT_EQ(th_records(pb2), 1);
-		ASSERT_EQ(proc_stop(&da, SIGTERM, 5000), 0);
-		ASSERT_EQ(proc_stop(&db, SIGTERM, 5000), 0);
-		ASSERT_EQ(proc_stop(&dp, SIGTERM, 5000), 0);
-		ASSERT_EQ(proc_stop(&dq, SIGTERM, 5000), 0);
+		ASSERT_EQ(proc_stop(&da, SIGTERM, WAIT_MS), 0);
+		ASSERT_EQ(proc_stop(&db, SIGTERM, WAIT_MS), 0);
+		ASSERT_EQ(proc_stop(&dp, SIGTERM, WAIT_MS), 0);
+		ASSERT_EQ(proc_stop(&dq, SIGTERM, WAIT_MS), 0);
 		/* the bytes of the stores themselves */
 		snprintf(path, sizeof(path), "%s/store/data.mdb", pa->home);
 		ASSERT_TRUE(file_has(path, "MARKER-PA-7Q2"));
