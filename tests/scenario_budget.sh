@@ -39,6 +39,10 @@ done
 records() { N c1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
 budget() { N v1 status --json | python3 -c "import json,sys; print(json.load(sys.stdin)['peers'][0]['budget']['$1'])"; }
 held() { [ "$(budget held_back)" = True ]; }
+# c1 has stored every entry v1 sent it in this session (acknowledged
+# each batch): with the budget holding the rest, c1's count stands still
+# from then on, not while the last batches commit
+caught_up() { [ "$(N v1 status --json | python3 -c 'import json,sys; p=json.load(sys.stdin)["peers"][0]; print(p["connected"] and p["entries_unacked"])')" = 0 ]; }
 
 printf '[budget]\ndefault_per_day = 40KB\n' >"$T/day.conf"
 printf '[budget]\ndefault_per_session = 40 KB\n' >"$T/session.conf"
@@ -60,6 +64,7 @@ check "nor does --json" python3 -c "import json; assert not json.load(open('$T/s
 check "--json: the day's budget, held by it" bash -c "[ '$(budget per_day)' = 40000 ] && [ '$(budget held_by)' = day ] && [ '$(budget per_session)' = 0 ]"
 sent=$(budget sent_today)
 check "at most the budget was sent, and most of it ($sent bytes)" test "$sent" -le 40000 -a "$sent" -gt 30000
+check "c1 has stored all v1 sent before the budget held the rest (60 s)" within 60 caught_up
 n1=$(records)
 check "c1 holds about 40 KB's worth of entries ($n1)" test "$n1" -gt 100 -a "$n1" -lt 1000
 check "the payments went first: c1 holds all four" bash -c "for i in 1 2 3 4; do '$H' --home '$T/c1' get payment PAY-\$i >/dev/null || exit 1; done"
@@ -88,6 +93,7 @@ start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restart
 check "after the restart v1 holds entries back for the day's budget still (20 s)" within 20 held
 sent2=$(budget sent_today)
 check "its count of today's bytes went on from before the restart ($sent -> $sent2)" test "$sent2" -ge "$sent" -a "$sent2" -le 40000
+check "c1 has stored all v1 sent since the restart (60 s)" within 60 caught_up
 n1b=$(records)
 check "no more than the day's budget reached c1 across the restart ($n1 -> $n1b)" test "$n1b" -lt $((n1 + 50))
 check "none more arrive after the restart either (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n1b ]"
@@ -97,6 +103,7 @@ stop v1
 start v1 --config "$T/session.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 40 KB a session" || fail "v1 restarts with 40 KB a session"
 check "v1 holds entries back for the session's budget (20 s)" within 20 bash -c "'$H' --home '$T/v1' status | grep -qE 'entries wait for the next session.s budget \(40.0 kB a session to c1'"
 check "sync --wait names the session's budget" bash -c "'$H' --home '$T/v1' sync --wait --timeout 20 2>&1 | grep -q 'wait for the next session.s byte budget'"
+check "c1 has stored all v1 sent in this session (60 s)" within 60 caught_up
 n2=$(records)
 check "c1 received about another 40 KB ($n1 -> $n2)" test "$n2" -gt $((n1 + 100)) -a "$n2" -lt $((n1 + 1000))
 

@@ -54,15 +54,23 @@ refuse "someone outside the group is told why the node cannot be read" "Permissi
 	as_out "$H" --home "$T/home" status
 
 # owner_daemon LOG [ARGS]: hamletd as the node's user, in the
-# background, until it is ready (5 s at most); its pid in $pid. setpriv
-# itself goes to the background (not a subshell: $! is the daemon's pid)
+# background, until it is ready (60 s at most: a sanitized daemon on a
+# loaded machine starts slowly; not once it exited); its pid in $pid.
+# setpriv itself goes to the background (not a subshell: $! is the
+# daemon's pid)
 owner_daemon() {
 	local log=$1; shift
 	setpriv --reuid=$OWNER --regid=$G --clear-groups -- \
 		sh -c "umask 027; exec '$D' --home '$T/home' --listen 127.0.0.1:0 $*" \
 		</dev/null 2>"$log" &
 	pid=$!
-	for _ in $(seq 1 100); do grep -q "ready" "$log" && break; sleep 0.05; done
+	local end=$((SECONDS + 61))
+	for _ in $(seq 1 1200); do
+		grep -q "ready (" "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.05
+	done
 }
 owner_daemon "$T/d.log"
 check "the daemon runs as the node's user" grep -q "ready" "$T/d.log"

@@ -915,13 +915,16 @@ for q in (b"&".join([b"x"] * 600), b"&" * 900):
         assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
 PY
 	check "and the daemon goes on answering" test "$(c GET /v1/status "$R")" = 200
-	curl -s --max-time 30 -H "Authorization: Bearer $R" \
-		"$URL/v1/changes?feed=longpoll&since=now&timeout=60000" >"$T/stop-poll" 2>/dev/null &
+	curl -s --max-time 120 -H "Authorization: Bearer $R" \
+		"$URL/v1/changes?feed=longpoll&since=now&timeout=100000" >"$T/stop-poll" 2>/dev/null &
 	POLL=$!
-	curl -sN --max-time 30 -H "Authorization: Bearer $R" \
+	curl -sN --max-time 120 -H "Authorization: Bearer $R" \
 		"$URL/v1/changes?feed=continuous&since=now&heartbeat=500" >"$T/stop-feed" 2>/dev/null &
 	FEED=$!
-	sleep 1
+	# both under way before the stop (not yet connected, curl would be
+	# refused), however slowly the two curls start
+	check "/metrics counts the long poll and the feed open (30 s)" within 30 bash -c \
+		"curl -s '$URL/metrics' | grep -q '^hamlet_http_feeds_open 2\$'"
 	stop a
 	check "hamletd, stopped by SIGTERM, exits 0" test "$STOPPED_RC" = 0
 	check "and reports no leak nor other fault of a sanitizer (in a sanitizer build)" \

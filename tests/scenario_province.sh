@@ -23,22 +23,27 @@ mdb() { echo "$T/$1/store/data.mdb"; }
 has() { grep -qaF -- "$2" "$(mdb "$1")"; }
 lacks() { ! grep -qaF -- "$2" "$(mdb "$1")"; }
 # restart_on NAME PORT ARGS...: NAME's daemon again on the port it had,
-# so the peers that dial it find it (at most 10 tries over ~5 s)
+# so the peers that dial it find it: ready within 60 s (a sanitized
+# daemon on a loaded machine starts slowly); tried again (10 tries in
+# all) only when it exited, the port not free yet
 restart_on() {
-	local n=$1 port=$2 i; shift 2
+	local n=$1 port=$2 i end gone; shift 2
 	: >>"$T/$n.log"
 	for _ in $(seq 1 10); do
 		local before; before=$(wc -l <"$T/$n.log")
 		"$D" --home "$T/$n" --listen 127.0.0.1:$port "$@" 2>>"$T/$n.log" &
 		PID=$!
-		for i in $(seq 1 100); do
-			if tail -n +$((before + 1)) "$T/$n.log" | grep -q "ready ("; then
+		end=$((SECONDS + 61)) gone=0
+		for i in $(seq 1 1200); do
+			if logged_since "$before" "ready (" "$T/$n.log"; then
 				pids+=("$PID"); PIDOF[$n]=$PID; return 0
 			fi
-			kill -0 "$PID" 2>/dev/null || break
+			kill -0 "$PID" 2>/dev/null || { gone=1; break; }
+			[ "$SECONDS" -ge "$end" ] && break
 			sleep 0.05
 		done
 		kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
+		[ "$gone" = 1 ] || return 1 # running, never ready
 		sleep 0.4
 	done
 	return 1
@@ -95,7 +100,7 @@ settled() {
 		N P get health_profile HP-C2
 }
 check "the network settles: C1, C2 and P hold their branches' records (30 s)" within 30 settled
-check "C1, C2 and P report their peers in sync" within 10 bash -c "for n in C1 C2 P; do '$H' --home '$T/'\$n sync --wait --timeout 5 >/dev/null || exit 1; done"
+check "C1, C2 and P report their peers in sync" within 60 bash -c "for n in C1 C2 P; do '$H' --home '$T/'\$n sync --wait --timeout 30 >/dev/null || exit 1; done"
 check "V1's marker is in C1's store" has C1 MARKERV1zq
 check "V1's marker is in P's store" has P MARKERV1zq
 for n in V2 V3 C2; do check "V1's marker is not in $n's store" lacks $n MARKERV1zq; done
@@ -151,7 +156,10 @@ check "V4 writes a profile" profile V4 HP-V4a 100000000401 "New MARKERV4zq"
 check "V4's record reaches C1 (15 s)" within 15 N C1 get health_profile HP-V4a
 check "P does not hold it while down" lacks P MARKERV4zq
 restart_on P $PP && ok "P's daemon is back on its port" || fail "P's daemon is back on its port"
-check "P ends up holding V4's record (40 s)" within 40 N P get health_profile HP-V4a
+# C1 would dial P again only after its backoff, grown while P was down:
+# asked to sync, it dials at once
+check "C1 is asked to sync, and dials P now" N C1 sync
+check "P ends up holding V4's record (60 s)" within 60 N P get health_profile HP-V4a
 check "V4's marker is in P's store" has P MARKERV4zq
 check "and not in C2's" lacks C2 MARKERV4zq
 
@@ -159,8 +167,8 @@ check "and not in C2's" lacks C2 MARKERV4zq
 check "V2 is connected to C1 before" within 10 connected C1 "$K_V2"
 check "C1 revokes V2 (issuer: C1)" N C1 cert revoke "$K_V2" --issuer-home "$T/C1" --reason "PC stolen"
 sed 's/^/    # /' "$T/out" | head -4
-check "within 5 s C1 no longer shows V2 connected" within 5 bash -c "$(declare -f N connected); H='$H' T='$T'; ! connected C1 $K_V2"
-check "C1's log says V2's session closed, revoked (V2 named by its certificate)" within 5 grep -qE "peer V2 \(bk/c1/v2\): .*revoked.*session closed" "$T/C1.log"
+check "C1 no longer shows V2 connected (30 s)" within 30 bash -c "$(declare -f N connected); H='$H' T='$T'; ! connected C1 $K_V2"
+check "C1's log says V2's session closed, revoked (V2 named by its certificate) (30 s)" within 30 grep -qE "peer V2 \(bk/c1/v2\): .*revoked.*session closed" "$T/C1.log"
 grep -E "peer V2 .*revoked" "$T/C1.log" | head -2 | sed 's/^/    # /'
 check "V2 writes a new record" profile V2 HP-V2c 100000000203 "Late MARKERV2late"
 check "it never reaches C1 (5 s)" never 5 has C1 MARKERV2late

@@ -26,8 +26,7 @@ check "F makes a bundle for A" bash -c "'$H' --home '$T/a' summary --out '$T/a.s
 
 "$D" --home "$T/a" 2>"$T/d.log" &
 bg=$!
-for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
-check "hamletd runs on A" grep -q "ready" "$T/d.log"
+check "hamletd runs on A" ready_wait "$T/d.log" "$bg"
 check "status before: nothing refused" bash -c "'$H' --home '$T/a' status | grep -qx 'refused since the daemon started: nothing'"
 A bundle import "$T/f-a.bundle" >"$T/import.out" 2>&1
 check "the import names the entry dated ahead" grep -q "ahead of our clock" "$T/import.out"

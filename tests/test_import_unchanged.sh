@@ -92,8 +92,7 @@ n1=$(entries)
 
 "$D" --home "$T/a" 2>"$T/d.log" &
 bg=$!
-for _ in $(seq 1 100); do grep -q "ready" "$T/d.log" && break; sleep 0.05; done
-check "hamletd runs on A (no listening port: its socket is enough)" grep -q "ready" "$T/d.log"
+check "hamletd runs on A (no listening port: its socket is enough)" ready_wait "$T/d.log" "$bg"
 check "through hamletd, the same file again writes nothing" \
 	says "imported 6000 rows into health_profile: 0 written, 6000 unchanged, through hamletd" A import health_profile --format csv "$T/one.csv"
 check "put through hamletd of a value the record has writes nothing" \

@@ -104,30 +104,58 @@ port() {
 		echo $((20000 + RANDOM % 12000))
 	fi
 }
-# launch NAME ARGS...: start hamletd on home $T/NAME and a fresh port (5
-# tries, in case the port is taken) and wait, at most 5 s a try, until it
-# listens and its socket answers ("ready"); sets PORT and PID
+# logged_since N STRING FILE: STRING is on a line of FILE after its first
+# N (read whole: no pipe that a grep -q closes early, which pipefail
+# would count a failure)
+logged_since() { awk -v n="$1" -v s="$2" 'NR > n && index($0, s) { f = 1 } END { exit !f }' "$3"; }
+# launch NAME ARGS...: start hamletd on home $T/NAME and a fresh port and
+# wait until it listens and its socket answers ("ready"); sets PORT and
+# PID. A daemon that is merely slow (sanitizers, a loaded machine) is
+# waited for, up to 60 s; another port is tried (5 in all) only when
+# the daemon exited or could not listen (the port taken).
 launch() {
-	local n=$1; shift
+	local n=$1 end gone before; shift
 	for _ in 1 2 3 4 5; do
 		PORT=$(port)
 		: >>"$T/$n.log" # there before the daemon opens it, for the greps below
+		# this start's lines alone: an earlier start's "ready" is not this one's
+		before=$(wc -l <"$T/$n.log")
 		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
 		PID=$!
-		for _ in $(seq 1 100); do
-			if grep -q "listening on 127.0.0.1:$PORT" "$T/$n.log" &&
-			   grep -q "ready (" "$T/$n.log"; then
+		end=$((SECONDS + 61)) gone=0
+		for _ in $(seq 1 1200); do
+			if logged_since "$before" "listening on 127.0.0.1:$PORT" "$T/$n.log" &&
+			   logged_since "$before" "ready (" "$T/$n.log"; then
 				pids+=("$PID")
 				return 0
 			fi
-			kill -0 "$PID" 2>/dev/null || break
+			if ! kill -0 "$PID" 2>/dev/null ||
+			   grep -q "cannot listen on 127.0.0.1:$PORT" "$T/$n.log"; then
+				gone=1
+				break
+			fi
+			[ "$SECONDS" -ge "$end" ] && break
 			sleep 0.05
 		done
 		kill "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
+		[ "$gone" = 1 ] || return 1 # running but never ready: no port's fault
 		: >"$T/$n.log" # the next try's lines alone
 	done
 	return 1
+}
+# ready_wait LOG PID: the daemon PID (started by the caller, logging to
+# LOG) says it is ready; waited for up to 60 s (sanitizers, a loaded
+# machine), not once it has exited
+ready_wait() {
+	local end=$((SECONDS + 61))
+	for _ in $(seq 1 1200); do
+		grep -q "ready (" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.05
+	done
+	grep -q "ready (" "$1"
 }
 declare -A PIDOF PORTOF
 # start NAME ARGS...: launch NAME's daemon, remembering its pid and port
