@@ -54,7 +54,7 @@ refuse "a bad size in [budget] is refused, naming the key and value" 2 \
 
 start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
 start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 dials c1 with 40 KB a day" || fail "v1 dials c1 with 40 KB a day"
-check "v1 holds entries back for the day's budget (20 s)" within 20 held
+check "v1 holds entries back for the day's budget (60 s)" within 60 held
 N v1 status >"$T/status.txt" 2>&1
 N v1 status --json >"$T/status.json" 2>&1
 sed 's/^/    # /' "$T/status.txt"
@@ -90,7 +90,7 @@ check "the revocation reaches c1 all the same (20 s)" within 20 bash -c "[ \$(gr
 # the day's count outlives a restart: stopped, v1 keeps it in its store
 stop v1
 start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with the same 40 KB a day" || fail "v1 restarts with the same 40 KB a day"
-check "after the restart v1 holds entries back for the day's budget still (20 s)" within 20 held
+check "after the restart v1 holds entries back for the day's budget still (60 s)" within 60 held
 sent2=$(budget sent_today)
 check "its count of today's bytes went on from before the restart ($sent -> $sent2)" test "$sent2" -ge "$sent" -a "$sent2" -le 40000
 check "c1 has stored all v1 sent since the restart (60 s)" within 60 caught_up
@@ -110,12 +110,12 @@ check "c1 received about another 40 KB ($n1 -> $n2)" test "$n2" -gt $((n1 + 100)
 # a budget line for an address v1 does not dial is named in its log
 printf '[budget]\ndefault_per_session = 40 KB\npeer = localhost:%s per_day=1KB\n' "${PORTOF[c1]}" >"$T/session.conf"
 kill -HUP "${PIDOF[v1]}"
-check "a reload names a [budget] peer line that limits nothing (10 s)" within 10 grep -q "\[budget\] peer localhost:${PORTOF[c1]} limits nothing" "$T/v1.log"
+check "a reload names a [budget] peer line that limits nothing (30 s)" within 30 grep -q "\[budget\] peer localhost:${PORTOF[c1]} limits nothing" "$T/v1.log"
 check "and keeps the session's budget: no more arrive (3 s)" never 3 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt $n2 ]"
 # the budget lifted by a reload (SIGHUP), no restart: the held go now
 printf '[node]\n' >"$T/session.conf"
 kill -HUP "${PIDOF[v1]}"
-check "a reload that lifts the budget says so in the log, a second time (10 s)" within 10 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/v1.log') = 2 ]"
+check "a reload that lifts the budget says so in the log, a second time (30 s)" within 30 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/v1.log') = 2 ]"
 check "the rest arrives: c1 holds all 1,504 (30 s)" within 30 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') = 1504 ]"
 check "nothing waits for a budget now" bash -c "! '$H' --home '$T/v1' status | grep -q budget"
 check "sync --wait now says in sync (exit 0), and so does --json" bash -c "'$H' --home '$T/v1' sync --wait --timeout 30 | grep -q 'in sync with 1 connected peer$' && '$H' --home '$T/v1' --json sync --wait --timeout 30 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"in_sync\"] is True'"
@@ -131,7 +131,7 @@ check "v1 is in sync with c1 again (30 s)" N v1 sync --wait --timeout 30
 reloads=$(grep -c 'reloaded the byte budgets' "$T/v1.log")
 printf '[budget]\ndefault_per_day = 1KB\n' >"$T/session.conf"
 kill -HUP "${PIDOF[v1]}"
-check "a reload sets 1 KB a day (10 s)" within 10 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/v1.log') -gt $reloads ]"
+check "a reload sets 1 KB a day (30 s)" within 30 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/v1.log') -gt $reloads ]"
 check "status --json shows the new budget at once, before anything is sent" test "$(budget per_day)" = 1000
 sent4=$(budget sent_today)
 check "and counts what was sent today before the restart, with no budget ($sent3 -> $sent4)" test "$sent4" -ge "$sent3"
@@ -154,7 +154,7 @@ check "v1 writes a profile of over 1 kB on the wire, compressed" N v1 put health
 printf '[budget]\ndefault_per_session = 1KB\n' >"$T/big.conf"
 start v1 --config "$T/big.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 restarts with 1 KB a session" || fail "v1 restarts with 1 KB a session"
 check "the small entry before it goes: c1 holds HP-LATE (20 s)" within 20 N c1 get health_profile HP-LATE
-check "v1 holds the big one back (20 s)" within 20 held
+check "v1 holds the big one back (60 s)" within 60 held
 check "--json: the entry over the whole budget, by its size on the wire" bash -c "[ '$(budget entry_too_big)' -gt 1000 ]"
 N v1 status >"$T/big.txt" 2>&1
 sed 's/^/    # /' "$T/big.txt" | tail -2

@@ -33,7 +33,7 @@ check "the disk is full" bash -c "! echo x >'$T/disk/probe' 2>/dev/null || [ ! -
 "$D" --home "$T/disk/v" --listen 127.0.0.1:$(port) --socket "$T/run/h.sock" 2>"$T/d.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-check "hamletd starts all the same" within 20 grep -q "ready (" "$T/d.log"
+check "hamletd starts all the same" within 60 grep -q "ready (" "$T/d.log"
 sed -n '/hamletd.lock/p' "$T/d.log" | sed 's/^/    # /' | cut -c1-220
 check "it says it cannot write the pid and socket, and why: the disk is full" \
 	grep -q "cannot write the pid and the socket into $T/disk/v/hamletd.lock: No space left on device" "$T/d.log"

@@ -66,14 +66,15 @@ check "a read token" test -n "$R"
 
 HP=8080
 # launch_a LOG INI: hamletd on $T/a in namespace A, as INI says, logging
-# to $T/LOG; waits (10 s at most) until it is ready and serves HTTP
+# to $T/LOG; waits (60 s at most: sanitizers, a loaded machine) until
+# it is ready and serves HTTP
 launch_a() {
 	local log=$T/$1 p _
 	: >"$log"
 	ip netns exec "$NA" "$D" --home "$T/a" --listen 127.0.0.1:7450 --config "$2" 2>>"$log" &
 	p=$!
 	pids+=("$p")
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 1200); do
 		grep -q "ready (" "$log" && grep -q "http: API on $IPA:$HP" "$log" && return 0
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.05

@@ -153,7 +153,7 @@ check "C1's running daemon keeps V4's certificate: C1 expects V4 before it first
 	bash -c "'$H' --home '$T/C1' report lag --threshold 1h | grep -q '^V4 (village, bk/c1/v4): never heard from'"
 start V4 --peer 127.0.0.1:$PC1 && ok "V4's daemon dials C1" || fail "V4's daemon dials C1"
 check "V4 writes a profile" profile V4 HP-V4a 100000000401 "New MARKERV4zq"
-check "V4's record reaches C1 (15 s)" within 15 N C1 get health_profile HP-V4a
+check "V4's record reaches C1 (60 s)" within 60 N C1 get health_profile HP-V4a
 check "P does not hold it while down" lacks P MARKERV4zq
 restart_on P $PP && ok "P's daemon is back on its port" || fail "P's daemon is back on its port"
 # C1 would dial P again only after its backoff, grown while P was down:
@@ -164,7 +164,7 @@ check "V4's marker is in P's store" has P MARKERV4zq
 check "and not in C2's" lacks C2 MARKERV4zq
 
 # --- 5. a connected village is revoked --------------------------------------
-check "V2 is connected to C1 before" within 10 connected C1 "$K_V2"
+check "V2 is connected to C1 before" within 60 connected C1 "$K_V2"
 check "C1 revokes V2 (issuer: C1)" N C1 cert revoke "$K_V2" --issuer-home "$T/C1" --reason "PC stolen"
 sed 's/^/    # /' "$T/out" | head -4
 check "C1 no longer shows V2 connected (30 s)" within 30 bash -c "$(declare -f N connected); H='$H' T='$T'; ! connected C1 $K_V2"
@@ -198,9 +198,9 @@ check "EX writes a profile" profile EX HP-EX 100000000601 "Expired MARKEREXzq"
 start NC --peer 127.0.0.1:$PC1 && ok "NC's daemon dials C1" || fail "NC's daemon dials C1"
 start EX --peer 127.0.0.1:$PC1 && ok "EX's daemon dials C1" || fail "EX's daemon dials C1"
 K_NC=$(key NC) K_EX=$(key EX)
-check "C1's log drops NC: no valid certificate (10 s)" within 10 grep -qE "\(${K_NC:0:16}\).*no valid certificate" "$T/C1.log"
+check "C1's log drops NC: no valid certificate (30 s)" within 30 grep -qE "\(${K_NC:0:16}\).*no valid certificate" "$T/C1.log"
 grep -E "${K_NC:0:16}" "$T/C1.log" | head -2 | sed 's/^/    # /'
-check "C1's log drops EX: no valid certificate (10 s)" within 10 grep -qE "\(${K_EX:0:16}\).*no valid certificate" "$T/C1.log"
+check "C1's log drops EX: no valid certificate (30 s)" within 30 grep -qE "\(${K_EX:0:16}\).*no valid certificate" "$T/C1.log"
 grep -E "${K_EX:0:16}" "$T/C1.log" | head -2 | sed 's/^/    # /'
 # EX's daemon withholds its expired certificate, so C1 sees none; EX's own
 # log names the expiry

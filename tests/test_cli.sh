@@ -17,7 +17,7 @@ fake_start() {
 	rm -f "$1.fake"
 	"$F" "$1/hamletd.sock" "$1.fake" --max-seconds 120 "${@:2}" 2>/dev/null &
 	bg=$!
-	for _ in $(seq 1 100); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
+	for _ in $(seq 1 600); do [ -S "$1/hamletd.sock" ] && return 0; sleep 0.05; done
 	return 1
 }
 fake_stop() { kill "$bg" && wait "$bg" 2>/dev/null; bg=; }
