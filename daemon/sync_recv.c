@@ -341,7 +341,8 @@ static void batch_done(struct ingest_job *job)
 		/* the session ended first: the peer sends it again next time */
 	} else if (c->closing) {
 		/* the session ended while it committed: nothing to answer,
-		 * but what is stored is counted */
+		 * but a batch committed whole is counted, as in a session
+		 * still open */
 		if (!job->fault && job->r >= 0)
 			batch_count(c, b, batch_ahead(b));
 	} else if (!job->fault &&

@@ -46,7 +46,7 @@ if(TARGET hamletd)
   add_executable(test_flood test_flood.c)
   target_link_libraries(test_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
   add_test(NAME daemon_flood COMMAND test_flood $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_flood PROPERTIES TIMEOUT 300)
+  set_tests_properties(daemon_flood PROPERTIES TIMEOUT 500)
 endif()
 
 # the same chain driven through the hamlet CLI, writing while the daemons run

@@ -119,6 +119,10 @@ void daemon_proc_kill_all(void)
 
 static void on_fatal_signal(int sig)
 {
+	static const char late[] =
+		"FAILED: the test ran past its time guard (daemon_proc_guard); its daemons are killed\n";
+	if (sig == SIGALRM) /* said, so the log shows why it ended */
+		(void)!write(2, late, sizeof(late) - 1);
 	daemon_proc_kill_all();
 	_exit(128 + sig);
 }

@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 	daemon_proc_init(&pd, dir, "dst");
 	daemon_proc_init(&pt, dir, "third");
 	daemon_proc_init(&ph, dir, "target");
-	ASSERT_OK(daemon_proc_guard(280));
+	ASSERT_OK(daemon_proc_guard(480));
 
 	TEST_START("200 connections without the network key for 12 s: a 20,000-entry sync completes, a third peer gets in while the flood goes on, RSS stays under 64 MB");
 	{

@@ -105,12 +105,13 @@ VK=$(node_key v); CK=$(node_key c)
 ps0=$(peer_field p "$CK" last_sync_ms); pn0=$(peer_field p "$CK" neg_in); vs0=$(peer_field v "$CK" last_sync_ms)
 check "status --json gives the node's key and per-peer figures" test -n "$VK" -a -n "$CK" -a -n "$ps0" -a -n "$pn0" -a -n "$vs0"
 check "sync PEER by key prefix starts a sync with that peer" bash -c "'$H' --home '$T/c' sync ${VK:0:12} | grep -q 'sync started with ${VK:0:12}'"
-check "sync PEER by its certificate's name as typed, case aside" bash -c "'$H' --home '$T/v' sync C | grep -qx 'sync started with c'"
-refuse "peers remove of an address not dialled names it" 3 "127.0.0.9:9 is not in the list of peers this node dials" V peers remove 127.0.0.9:9
-# the village syncs with the commune: its last sync with it moves (a
+# the village syncs with the commune, asked by the commune alone (before
+# the village is asked itself, below): its last sync with it moves (a
 # keepalive would move its count of messages, not this)
 village_synced() { local s; s=$(peer_field v "$CK" last_sync_ms) && [ -n "$s" ] && [ "$s" -gt "$vs0" ]; }
 check "the village hears from the commune (its last sync with it moves)" until_ok village_synced
+check "sync PEER by its certificate's name as typed, case aside" bash -c "'$H' --home '$T/v' sync C | grep -qx 'sync started with c'"
+refuse "peers remove of an address not dialled names it" 3 "127.0.0.9:9 is not in the list of peers this node dials" V peers remove 127.0.0.9:9
 # the province does not: no sync with the commune since (unless its own
 # reconciliation, which moves neg_in, came in between)
 province_not_synced() {
