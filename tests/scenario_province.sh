@@ -27,23 +27,18 @@ lacks() { ! grep -qaF -- "$2" "$(mdb "$1")"; }
 # daemon on a loaded machine starts slowly); tried again (10 tries in
 # all) only when it exited, the port not free yet
 restart_on() {
-	local n=$1 port=$2 i end gone; shift 2
+	local n=$1 port=$2 before r; shift 2
 	: >>"$T/$n.log"
 	for _ in $(seq 1 10); do
-		local before; before=$(wc -l <"$T/$n.log")
+		before=$(wc -l <"$T/$n.log")
 		"$D" --home "$T/$n" --listen 127.0.0.1:$port "$@" 2>>"$T/$n.log" &
 		PID=$!
-		end=$((SECONDS + 61)) gone=0
-		for i in $(seq 1 1200); do
-			if logged_since "$before" "ready (" "$T/$n.log"; then
-				pids+=("$PID"); PIDOF[$n]=$PID; return 0
-			fi
-			kill -0 "$PID" 2>/dev/null || { gone=1; break; }
-			[ "$SECONDS" -ge "$end" ] && break
-			sleep 0.05
-		done
+		ready_wait "$T/$n.log" "$PID" "$before" && r=0 || r=$?
+		if [ "$r" = 0 ]; then
+			pids+=("$PID"); PIDOF[$n]=$PID; return 0
+		fi
 		kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
-		[ "$gone" = 1 ] || return 1 # running, never ready
+		[ "$r" = 1 ] || return 1 # running, never ready
 		sleep 0.4
 	done
 	return 1

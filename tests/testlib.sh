@@ -108,13 +108,35 @@ port() {
 # N (read whole: no pipe that a grep -q closes early, which pipefail
 # would count a failure)
 logged_since() { awk -v n="$1" -v s="$2" 'NR > n && index($0, s) { f = 1 } END { exit !f }' "$3"; }
+# ready_wait LOG PID [FROM [PORT]]: wait until the daemon PID (started by
+# the caller, logging to LOG) says it is ready in a line after LOG's
+# first FROM, and, with PORT, that it listens on 127.0.0.1:PORT. A
+# daemon merely slow (sanitizers, a loaded machine) is waited for, up to
+# 60 s. Returns 0 once ready; 1 when it exited first, or could not
+# listen on PORT (taken); 2 when it runs but was not ready in time.
+ready_wait() {
+	local log=$1 pid=$2 from=${3:-0} port=${4:-} end=$((SECONDS + 61))
+	for _ in $(seq 1 1200); do
+		if logged_since "$from" "ready (" "$log" &&
+		   { [ -z "$port" ] || logged_since "$from" "listening on 127.0.0.1:$port" "$log"; }; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null ||
+		   { [ -n "$port" ] && logged_since "$from" "cannot listen on 127.0.0.1:$port" "$log"; }; then
+			return 1
+		fi
+		[ "$SECONDS" -ge "$end" ] && return 2
+		sleep 0.05
+	done
+	return 2
+}
 # launch NAME ARGS...: start hamletd on home $T/NAME and a fresh port and
 # wait until it listens and its socket answers ("ready"); sets PORT and
-# PID. A daemon that is merely slow (sanitizers, a loaded machine) is
-# waited for, up to 60 s; another port is tried (5 in all) only when
-# the daemon exited or could not listen (the port taken).
+# PID. Another port is tried (5 in all) only when the daemon exited or
+# could not listen (the port taken); one that runs but is not ready
+# within ready_wait's bound is a failure, no port's fault.
 launch() {
-	local n=$1 end gone before; shift
+	local n=$1 before r; shift
 	for _ in 1 2 3 4 5; do
 		PORT=$(port)
 		: >>"$T/$n.log" # there before the daemon opens it, for the greps below
@@ -122,40 +144,17 @@ launch() {
 		before=$(wc -l <"$T/$n.log")
 		"$D" --home "$T/$n" --listen 127.0.0.1:$PORT "$@" 2>>"$T/$n.log" &
 		PID=$!
-		end=$((SECONDS + 61)) gone=0
-		for _ in $(seq 1 1200); do
-			if logged_since "$before" "listening on 127.0.0.1:$PORT" "$T/$n.log" &&
-			   logged_since "$before" "ready (" "$T/$n.log"; then
-				pids+=("$PID")
-				return 0
-			fi
-			if ! kill -0 "$PID" 2>/dev/null ||
-			   grep -q "cannot listen on 127.0.0.1:$PORT" "$T/$n.log"; then
-				gone=1
-				break
-			fi
-			[ "$SECONDS" -ge "$end" ] && break
-			sleep 0.05
-		done
+		ready_wait "$T/$n.log" "$PID" "$before" "$PORT" && r=0 || r=$?
+		if [ "$r" = 0 ]; then
+			pids+=("$PID")
+			return 0
+		fi
 		kill "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
-		[ "$gone" = 1 ] || return 1 # running but never ready: no port's fault
+		[ "$r" = 1 ] || return 1
 		: >"$T/$n.log" # the next try's lines alone
 	done
 	return 1
-}
-# ready_wait LOG PID: the daemon PID (started by the caller, logging to
-# LOG) says it is ready; waited for up to 60 s (sanitizers, a loaded
-# machine), not once it has exited
-ready_wait() {
-	local end=$((SECONDS + 61))
-	for _ in $(seq 1 1200); do
-		grep -q "ready (" "$1" && return 0
-		kill -0 "$2" 2>/dev/null || break
-		[ "$SECONDS" -ge "$end" ] && break
-		sleep 0.05
-	done
-	grep -q "ready (" "$1"
 }
 declare -A PIDOF PORTOF
 # start NAME ARGS...: launch NAME's daemon, remembering its pid and port
