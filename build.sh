@@ -171,6 +171,7 @@ bench)
 	pg)       bench/pg.sh build-release/cli/hamlet build-release/daemon/hamletd "${3:-100000}" ;;
 	province) build-release/bench/bench_province "${3:-1000000}" build-release/daemon/hamletd ;;
 	anchors)  bench/anchors.sh build-release/bench/bench_sync build-release/daemon/hamletd "${3:-100000}" "${4:-1000000}" ;;
+	core)     build-release/bench/bench_core "${3:-100000}" ;;
 	*)        build-release/bench/bench_core "${2:-100000}" ;;
 	esac
 	;;

@@ -16,6 +16,7 @@
 #include "record.h"
 #include "bench_util.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static void die(const char *what, int r, const char *why)
 
 int main(int argc, char **argv)
 {
-	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 100000;
+	unsigned n = 100000;
 	const char *base = getenv("TMPDIR");
 	char dir[4096];
 	char path[4200], why[256];
@@ -44,7 +45,23 @@ int main(int argc, char **argv)
 	 * tests') then holds what a run that stops early leaves */
 	snprintf(dir, sizeof(dir), "%s/hamlet-bench-XXXXXX",
 		 base && *base ? base : "/tmp");
-	if (n == 0 || sodium_init() < 0 || !mkdtemp(dir))
+	if (argc > 1) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(argv[1], &end, 10);
+		if (errno || end == argv[1] || *end || v == 0 ||
+		    v > 100000000) {
+			fprintf(stderr,
+				"usage: bench_core [ENTRIES]: ENTRIES is a "
+				"number from 1 to 100000000, not \"%s\"\n",
+				argv[1]);
+			return 2;
+		}
+		n = (unsigned)v;
+	}
+	if (sodium_init() < 0 || !mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/bench.network", dir);
 	if ((r = network_create("bench", dir, NULL, why, sizeof(why))) < 0)
