@@ -301,7 +301,7 @@ static int node_is_village(void)
 {
 	static int known = -1;
 	struct cert_chain *ch;
-	char why[256];
+	char why[1024];
 
 	if (known >= 0 || !cli_global.node)
 		return known > 0;

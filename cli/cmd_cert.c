@@ -285,7 +285,7 @@ static int kept_add(struct cli_ingest *ci, const uint8_t *cert, size_t len,
 {
 	struct trustset_item it = { TRUST_CERT, cert, len };
 	struct trustset_out o;
-	char why[300] = "";
+	char why[1024] = "";
 	int r = cli_trust(ci, &it, 1, &o, NULL, why, sizeof(why));
 
 	if (r < 0 || o.status == TRUSTSET_REFUSED) {
@@ -311,7 +311,7 @@ static int cert_issue(int argc, char **argv)
 	int keep_failed = 0;
 	struct cli_ingest ci = { 0 };
 	uint8_t *signed_ = NULL, *file = NULL;
-	char why[300], pkhex[65];
+	char why[1024], pkhex[65];
 	int kept = 0;
 	uint64_t chain_end = UINT64_MAX; /* the earliest end of its chain */
 	const struct cli_opt opts[] = {

@@ -161,7 +161,7 @@ static int token_create(int argc, char **argv)
 static int token_list(int argc, char **argv)
 {
 	struct tokens *ts = calloc(1, sizeof(*ts));
-	char why[300], when[32], until[64], to[ENTRY_MAX_SCOPE + 1];
+	char why[1024], when[32], until[64], to[ENTRY_MAX_SCOPE + 1];
 	char *pos[1];
 	struct node *n = NULL;
 	json_t *arr = NULL;
@@ -235,7 +235,7 @@ out:
 
 static int token_revoke(int argc, char **argv)
 {
-	char why[300], *pos[1];
+	char why[1024], *pos[1];
 	int npos, r;
 
 	if ((r = cli_parse("token revoke", argc, argv, NULL, pos, 1, &npos)) < 0)

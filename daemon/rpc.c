@@ -443,7 +443,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		if (n == 0 || n > RPC_MAX_REQUEST) {
 			/* the framing is lost: say why, then close once it
 			 * is out (nothing after it can be read as a request) */
-			char why[160];
+			char why[512];
 			snprintf(why, sizeof(why),
 				 n == 0 ? "request of 0 bytes: each request is a 4-byte big-endian length, then that many bytes of msgpack"
 					: "request of %u bytes, over the %u a request may have",
@@ -526,7 +526,7 @@ static void on_client(uv_stream_t *server, int status)
 		if ((old = client_evictable()) && old != rc) {
 			client_close(old);
 		} else {
-			char why[160];
+			char why[512];
 			snprintf(why, sizeof(why),
 				 "hamletd serves %d local clients at once and all are busy: try again",
 				 RPC_MAX_CLIENTS);

@@ -590,7 +590,7 @@ int sync_session_start(struct conn *c)
 	uint8_t proof[64], *certs = NULL;
 	size_t certs_len = 0;
 	struct cert_chain *ch;
-	char why[300];
+	char why[1024];
 	int known = 0;
 
 	c->sy.rx_credit = SYNC_BATCH_FIRST;

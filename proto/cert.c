@@ -158,7 +158,7 @@ int cert_sign(const struct cert *c, const uint8_t sk[64], uint8_t **ret,
 {
 	struct mp_writer body, out;
 	uint8_t sig[64];
-	char why[160];
+	char why[512];
 	int r;
 
 	if ((r = cert_check_fields(c, why, sizeof(why))) < 0)
@@ -405,7 +405,7 @@ int cert_chain_decode_why(const uint8_t *buf, size_t len,
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *b;
 		size_t bl;
-		char cw[200];
+		char cw[512];
 		CHECK(mp_get_bin(&it[i], CERT_MAX_BYTES, &b, &bl),
 		      N_("certificate %zu of the chain is not a bin of at most %d bytes"),
 		      i + 1, CERT_MAX_BYTES);

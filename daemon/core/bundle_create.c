@@ -290,7 +290,7 @@ static int own_chain_write(const struct node *n, struct trust_write *tw)
 	struct cert_chain *ch = malloc(sizeof(*ch));
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	char why[300];
+	char why[1024];
 	int r;
 
 	if (!ch)

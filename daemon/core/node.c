@@ -675,7 +675,7 @@ void node_scopes_refresh(struct node *n)
 void node_grant_refresh(struct node *n)
 {
 	struct cert_chain *ch = malloc(sizeof(*ch));
-	char why[300];
+	char why[1024];
 
 	int r;
 

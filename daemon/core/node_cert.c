@@ -101,7 +101,7 @@ static int chain_for(const struct node *n, const uint8_t *buf, size_t len,
 		     uint64_t now_ms, struct cert_chain *ch, char *why,
 		     size_t whylen)
 {
-	char cw[200];
+	char cw[512];
 	int r;
 
 	if ((r = cert_chain_decode_why(buf, len, ch, cw, sizeof(cw))) < 0) {
@@ -123,7 +123,7 @@ static int own_revoked(const struct node *n, const struct cert_chain *ch,
 		       char *why, size_t whylen)
 {
 	struct store_txn *t;
-	char w[300];
+	char w[1024];
 	int r;
 
 	if (!n->st || (r = store_txn_begin(n->st, 1, &t)) < 0)
@@ -205,7 +205,7 @@ int node_cert_load(const struct node *n, uint64_t now_ms,
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	char *p = node__path_join(n->home, NODE_CERT_FILE), cw[200];
+	char *p = node__path_join(n->home, NODE_CERT_FILE), cw[512];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -292,7 +292,7 @@ out:
 void node_reader(const struct node *n, struct cert_chain *ch,
 		 struct log_reader *ret)
 {
-	char why[300];
+	char why[1024];
 	int r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
 			       sizeof(why));
 
@@ -377,7 +377,7 @@ int node_trust_seed(const struct node *n)
 	struct cert_chain *ch = malloc(sizeof(*ch));
 	uint8_t *buf = NULL;
 	size_t len;
-	char why[300];
+	char why[1024];
 	int r, refused = 0;
 
 	if (!p || !ch) {

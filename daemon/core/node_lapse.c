@@ -153,7 +153,7 @@ int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 	struct span spans[LAPSE_CHAINS + 2], gaps[LAPSE_CHAINS + 3];
 	struct lapse_walk w = { 0 };
 	size_t nch = 0, ns = 0;
-	char why[300];
+	char why[1024];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));

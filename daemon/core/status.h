@@ -96,7 +96,7 @@ struct status_facts {
 struct status_cert {
 	int r; /* node_cert_load's result */
 	struct cert_chain ch;
-	char why[300];
+	char why[1024];
 	/* when r is 0: the chain's effective end, the earliest expires of
 	 * its certificates after any renewal of a link (0: none ends), the
 	 * place of that certificate in ch (cert_chain_first_end()), and 1
