@@ -62,6 +62,9 @@ void cli_audit_print(FILE *f, const struct node *n,
 		fprintf(f,
 			_("  trust set index:   %llu (rows missing from, or wrong in, its index of subjects)\n"),
 			(unsigned long long)a->trust_index);
+	if (a->wrong_root)
+		fprintf(f,
+			_("  root key:          not the network's (the store judges certificates by another key)\n"));
 	if (a->erased_bodies)
 		fprintf(f,
 			_("  erased bodies:     %llu (still stored, though an erasure reaches their entries)\n"),
@@ -173,6 +176,7 @@ json_t *cli_audit_json(const struct node *n, const struct audit_report *a)
 	NUM(past_cutoff);
 	NUM(erased_bodies);
 	NUM(trust_index);
+	NUM(wrong_root);
 #undef NUM
 	json_object_set_new(j, "problems", cli_problems_json(&a->problems));
 	json_object_set_new(j, "problems_total",

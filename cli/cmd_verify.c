@@ -62,7 +62,8 @@ static int store_damaged(const char *home, const char *why)
  * report names beside the bundle's. store_problems: the audit's problems
  * are the reported store's own (not a scratch store's) and are listed. */
 static int report_out(struct store *st, const uint8_t network_id[32],
-		      const char *what, json_t *source, json_t *extra,
+		      const uint8_t *root, const char *what, json_t *source,
+		      json_t *extra,
 		      int damaged, int evidence, int findings,
 		      struct node *reader, int store_problems)
 {
@@ -70,7 +71,7 @@ static int report_out(struct store *st, const uint8_t network_id[32],
 	int r;
 
 	/* a store of its own is watched as it is read (verify_guarded) */
-	if ((r = report_build(st, network_id, hlc_wall_ms(),
+	if ((r = report_build(st, network_id, root, hlc_wall_ms(),
 			      store_problems ? store_progress : NULL, NULL,
 			      &rep)) < 0) {
 		if (r != HAMLET_ECORRUPT || !store_problems)
@@ -171,12 +172,17 @@ static int verify_store(int report)
 		if (!cli_global.json)
 			printf(_("Auditor's report on the store of node \"%s\" (%s), network %s\n"),
 			       n->name, n->home, n->net.name);
-		r = report_out(n->st, n->net.id, what, src, NULL, 0, 0, 0,
+		/* judged by the network file's root (its id is that key's),
+		 * never by the key the store keeps, which a copy may alter */
+		r = report_out(n->st, n->net.id, n->net.root_pk, what, src,
+			       NULL, 0, 0, 0,
 			       NULL, 1);
 		goto out;
 	}
 	prog = progress_new(_("verifying"), _("entries"), 0);
 	r = audit_store_progress(n->st, n->net.id, store_progress, prog, &a);
+	if (r >= 0)
+		r = audit_root_check(n->st, n->net.root_pk, &a);
 	progress_end(prog);
 	if (r < 0) {
 		if (r != HAMLET_ECORRUPT) /* said below */
@@ -660,7 +666,8 @@ static int report_bundle(const char *path, const uint8_t root[32],
 				cli_problems_print(stdout, &imp.problems);
 			}
 		}
-		r = report_out(st, net, what, src, extra, damaged, evidence,
+		r = report_out(st, net, NULL, what, src, extra, damaged,
+			       evidence,
 			       findings, reader, 0);
 	}
 out:

@@ -224,7 +224,8 @@ int main(void)
 				strstr(ar.problems.v[i].text, "seq 2 to 3");
 		ASSERT_EQ(seen, 1);
 		audit_report_close(&ar);
-		ASSERT_OK(report_build(a->st, a->net.id, 1700000000000ULL, NULL,
+		ASSERT_OK(report_build(a->st, a->net.id, a->net.root_pk,
+				       1700000000000ULL, NULL,
 				       NULL, &rep));
 		ASSERT_TRUE((ra = report_author_find(&rep, b->pk)) != NULL);
 		ASSERT_EQ(ra->past_cutoff, 2);

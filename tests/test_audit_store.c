@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "report.h"
 #include "schema.h"
+#include "trustset.h"
 
 /* Erase coll/id as n, writing the entry. */
 static void erase(struct node *n, const char *coll, const char *id)
@@ -117,7 +118,8 @@ int main(void)
 	TEST_START("the report on that store holds findings too");
 	{
 		struct report rep;
-		ASSERT_OK(report_build(adm->st, adm->net.id, hlc_wall_ms(), NULL,
+		ASSERT_OK(report_build(adm->st, adm->net.id, adm->net.root_pk,
+				       hlc_wall_ms(), NULL,
 				       NULL, &rep));
 		ASSERT_EQ(rep.audit.erased_bodies, 2);
 		ASSERT_TRUE(report_findings(&rep));
@@ -164,10 +166,52 @@ int main(void)
 			  1);
 		audit_report_close(&ar);
 		/* the report on it is damaged: its accusations rest on it */
-		ASSERT_OK(report_build(adm->st, adm->net.id, hlc_wall_ms(), NULL,
+		ASSERT_OK(report_build(adm->st, adm->net.id, adm->net.root_pk,
+				       hlc_wall_ms(), NULL,
 				       NULL, &rep));
 		ASSERT_TRUE(audit_damaged(&rep.audit));
 		report_close(&rep);
+	}
+
+	TEST_START("a store whose root row names another key is damage, and its report judges by the network's root");
+	{
+		struct audit_report ar;
+		struct report rep;
+		struct store_txn *t;
+		uint8_t forged[32];
+
+		memset(forged, 0x77, sizeof(forged));
+		ASSERT_OK(audit_store(v->st, v->net.id, &ar));
+		ASSERT_OK(audit_root_check(v->st, v->net.root_pk, &ar));
+		ASSERT_EQ(ar.wrong_root, 0);
+		ASSERT_TRUE(!audit_damaged(&ar));
+		audit_report_close(&ar);
+		ASSERT_OK(store_txn_begin(v->st, 0, &t));
+		ASSERT_OK(trustset_root_set(t, forged));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(v->st, v->net.id, &ar));
+		ASSERT_OK(audit_root_check(v->st, v->net.root_pk, &ar));
+		ASSERT_EQ(ar.wrong_root, 1);
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "trust",
+				"the store judges certificates by root key 7777777777777777…, not by the network's"),
+			  1);
+		audit_report_close(&ar);
+		ASSERT_OK(report_build(v->st, v->net.id, v->net.root_pk,
+				       hlc_wall_ms(), NULL, NULL, &rep));
+		ASSERT_TRUE(rep.has_root);
+		ASSERT_TRUE(memcmp(rep.root, v->net.root_pk, 32) == 0);
+		ASSERT_TRUE(audit_damaged(&rep.audit));
+		report_close(&rep);
+		/* a scratch store's report (root NULL) reads the row */
+		ASSERT_OK(report_build(v->st, v->net.id, NULL, hlc_wall_ms(),
+				       NULL, NULL, &rep));
+		ASSERT_TRUE(memcmp(rep.root, forged, 32) == 0);
+		ASSERT_TRUE(!audit_damaged(&rep.audit));
+		report_close(&rep);
+		ASSERT_OK(store_txn_begin(v->st, 0, &t));
+		ASSERT_OK(trustset_root_set(t, v->net.root_pk));
+		ASSERT_OK(store_txn_commit(t));
 	}
 
 	TEST_START("one entry row deleted, every page intact: a gap named by feed and seq, and the rest judged");
@@ -195,7 +239,8 @@ int main(void)
 		ASSERT_EQ(named(&ar.problems, "record", "health_profile/HP-1"),
 			  1);
 		audit_report_close(&ar);
-		ASSERT_OK(report_build(v->st, v->net.id, hlc_wall_ms(), NULL,
+		ASSERT_OK(report_build(v->st, v->net.id, v->net.root_pk,
+				       hlc_wall_ms(), NULL,
 				       NULL, &rep));
 		ASSERT_TRUE((ra = report_author_find(&rep, v->pk)) != NULL);
 		ASSERT_EQ(ra->nfeeds, 1);

@@ -140,7 +140,8 @@ static void test_report(const char *dir, const char *netfile)
 		free(env2);
 	}
 
-	ASSERT_OK(report_build(d->st, d->net.id, hlc_wall_ms(), NULL, NULL, &rep));
+	ASSERT_OK(report_build(d->st, d->net.id, d->net.root_pk, hlc_wall_ms(),
+			       NULL, NULL, &rep));
 	ASSERT_TRUE(rep.has_root);
 	ASSERT_EQ(rep.nauthors, 3);
 	ra = author(&rep, a);

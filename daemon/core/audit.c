@@ -842,7 +842,8 @@ int audit_damaged(const struct audit_report *rep)
 {
 	return rep->bad_signatures || rep->chain_breaks || rep->bad_bodies ||
 	       rep->gaps || rep->wrong_network || rep->digest_mismatch ||
-	       rep->records_mismatch || rep->bad_evidence || rep->trust_index;
+	       rep->records_mismatch || rep->bad_evidence || rep->trust_index ||
+	       rep->wrong_root;
 }
 
 int audit_evidence(const struct audit_report *rep)

@@ -89,6 +89,9 @@ struct audit_report {
 	 * item of theirs, and items that do not decode: damage (kind
 	 * "trust"); the report reads chains through that index */
 	uint64_t trust_index;
+	/* 1 when the store's root row names another key than the network's
+	 * root (audit_root_check()): damage, kind "trust" */
+	uint64_t wrong_root;
 	struct audit_forks forked; /* the forked feeds (forks: their rows) */
 	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record, revoked, erased-body, trust */
 };
@@ -107,10 +110,21 @@ typedef void (*audit_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			 audit_progress_fn pfn, void *pctx,
 			 struct audit_report *rep);
+/*
+ * Hold the root key st keeps (the trust set's root row, what a node
+ * judges certificates by) to root, the network's (its network file's,
+ * whose id is that key's, or the one an auditor brings): a row naming
+ * another key is damage, counted in rep->wrong_root with a "trust"
+ * problem naming both keys. Call after audit_store(); 0 or <0 when st
+ * could not be read. A store with no root row yet is not damaged.
+ */
+int audit_root_check(struct store *st, const uint8_t root[32],
+		     struct audit_report *rep);
 /* 1 when the store itself is damaged: a bad signature, a broken chain, a
  * body not matching its signed hash, a gap, an entry of another network, fork evidence that proves
  * nothing, a record or the kept digest not what the entries make, the
- * trust set's index not what its items make. */
+ * trust set's index not what its items make, its root row not the
+ * network's root. */
 int audit_damaged(const struct audit_report *rep);
 /* 1 when the store keeps evidence of an author's misbehaviour (forks). */
 int audit_evidence(const struct audit_report *rep);

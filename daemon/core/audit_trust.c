@@ -11,6 +11,8 @@
 #include "error.h"
 #include "trust.h"
 
+#include <string.h>
+
 static int index_fault(void *ctx, int what, const uint8_t *key,
 		       const uint8_t *subject)
 {
@@ -45,4 +47,31 @@ static int index_fault(void *ctx, int what, const uint8_t *key,
 int audit__trust_index_check(struct store_txn *t, struct audit_report *rep)
 {
 	return trustset_index_check(t, index_fault, rep, &rep->trust_index);
+}
+
+int audit_root_check(struct store *st, const uint8_t root[32],
+		     struct audit_report *rep)
+{
+	struct store_txn *t;
+	uint8_t have[32];
+	char h[17], w[17];
+	int r;
+
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = trustset_root_get(t, have);
+	store_txn_abort(t);
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	if (memcmp(have, root, 32) == 0)
+		return 0;
+	rep->wrong_root = 1;
+	audit__hex8(have, h);
+	audit__hex8(root, w);
+	problems_add(&rep->problems, "trust",
+		     N_("the store judges certificates by root key %s…, not by the network's, %s…: altered to pass forged certificates, or of another network; judged here by the network's"),
+		     h, w);
+	return 0;
 }

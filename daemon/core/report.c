@@ -528,10 +528,13 @@ static int build_txn(struct build *b)
 	struct report *rep = b->rep;
 	int r;
 
-	r = trustset_root_get(b->t, rep->root);
-	if (r < 0 && r != HAMLET_ENOTFOUND)
-		return r;
-	rep->has_root = r == 0;
+	/* the root given to report_build(), else the store's own */
+	if (!rep->has_root) {
+		r = trustset_root_get(b->t, rep->root);
+		if (r < 0 && r != HAMLET_ENOTFOUND)
+			return r;
+		rep->has_root = r == 0;
+	}
 	if ((r = trustset_each(b->t, TRUST_CERT, cert_cb, b)) < 0 ||
 	    (r = trustset_each(b->t, TRUST_REVOKE, revoke_cb, b)) < 0 ||
 	    (r = log_feeds_each(b->t, feed_cb, b)) < 0 ||
@@ -608,8 +611,8 @@ static int moves_fill(struct store_txn *t, struct report *rep)
 }
 
 int report_build(struct store *st, const uint8_t network_id[32],
-		 uint64_t now_ms, audit_progress_fn pfn, void *pctx,
-		 struct report *ret)
+		 const uint8_t *root, uint64_t now_ms, audit_progress_fn pfn,
+		 void *pctx, struct report *ret)
 {
 	struct build b = { NULL, ret, 0, NULL, pfn, pctx, 0 };
 	int r;
@@ -620,6 +623,12 @@ int report_build(struct store *st, const uint8_t network_id[32],
 	if ((r = audit_store_progress(st, network_id, pfn, pctx,
 				      &ret->audit)) < 0)
 		return r;
+	if (root) {
+		if ((r = audit_root_check(st, root, &ret->audit)) < 0)
+			return r;
+		memcpy(ret->root, root, 32);
+		ret->has_root = 1;
+	}
 	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
 		return r;
 	r = build_txn(&b);

@@ -166,15 +166,19 @@ struct report {
 };
 
 /*
- * Build the report of st (network network_id) as of now_ms. 0, or <0 when
+ * Build the report of st (network network_id) as of now_ms, judging
+ * certificates by root (the network's root key: its network file's, or
+ * the auditor's), held to the store's own root row (audit_root_check());
+ * root NULL: by the store's row (a scratch store whose row was set to the
+ * root judged by). 0, or <0 when
  * the store could not be read; free with report_close() either way. pfn
  * (may be NULL) is told with pctx as the work goes on: as
  * audit_store_progress() tells it, then with the entries read again for
  * the report (total 0).
  */
 int report_build(struct store *st, const uint8_t network_id[32],
-		 uint64_t now_ms, audit_progress_fn pfn, void *pctx,
-		 struct report *ret);
+		 const uint8_t *root, uint64_t now_ms, audit_progress_fn pfn,
+		 void *pctx, struct report *ret);
 void report_close(struct report *rep);
 
 /*
