@@ -100,6 +100,9 @@ rc 1 "verify --bundle: HP-G1's body sent with the erasure that erased it is a fi
 has "naming the entry and the erasure" '^verify: intact; sends an erased body again: entry at byte [0-9]+ \(feed bk/qt/ban-ho seq 1\) carries the body that the erasure at byte [0-9]+ names: an erased body is never sent again \(SPEC 1.6\); whether its signer may erase is judged with --report'
 rc 1 "and --json" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network" --json
 jq_ok "not ok, no fork" '.ok == false and .evidence == false and .damaged == false and .erased_bodies_sent == true and .bodies_erased_sent == 1'
+check "the same two, the erasure and the body-less copy first" "$CRAFT" "$T/g" "$T/erased2.bundle" "$T/au.bundle" "$T/gu.bundle"
+rc 1 "verify --bundle: the body in the repeat that follows is a finding all the same (exit 1)" "$H" verify --bundle "$T/erased2.bundle" --network "$T/aud.network" --json
+jq_ok "a repeat, and the body it carries counted sent again" '.ok == false and .damaged == false and .duplicates >= 1 and .bodies_erased_sent == 1'
 # certificates no administrator signed: village S, never certified
 S() { "$H" --home "$T/s" "$@"; }
 check "village S, never certified, writes a record" bash -c "'$H' --home '$T/s' init --network '$T/aud.network' --name s --scope bk/qt/s >/dev/null && '$H' --home '$T/s' put health_profile HP-S1 '$(hp 901)' 2>/dev/null"

@@ -393,6 +393,12 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 			return placed;
 		if (placed == 1) {
 			rep->duplicates++; /* the same entry again: harmless */
+			/* but a body it carries is carried all the same: an
+			 * erased one is sent again wherever it sits (after the
+			 * same entry without it, say) */
+			if (!bad && e.kind == ENTRY_PUT && in[i].body &&
+			    erased_ref_add(&c->bodies, &e, offs[i]) < 0)
+				return -ENOMEM;
 			continue;
 		}
 		if (placed >= 2 && placed <= 4) {
