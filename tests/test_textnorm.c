@@ -9,6 +9,8 @@
 #include "entries.h"
 #include "error.h"
 #include "helpers.h"
+#include "record_json.h"
+#include "schema.h"
 #include "textnorm.h"
 
 /* "Lò Thị Mai Anh" in both forms */
@@ -113,6 +115,47 @@ int main(void)
 		mp_doc_close(&d);
 		free(nb);
 		free(b);
+	}
+
+	TEST_START("a field typed in NFD is judged by its length in NFC: "
+		   "a JSON body at the limit as stored is taken, in NFC");
+	{
+		/* "ệ" 340 times: 1,020 bytes precomposed, 1,700 decomposed */
+		char nfd[340 * 5 + 1], why2[512];
+		const struct schema *sc = schema_find("health_profile");
+		json_t *obj = json_object();
+		struct mp_doc d;
+		const msgpack_object *v;
+		uint8_t *body = NULL;
+		size_t bl = 0;
+
+		for (int i = 0; i < 340; i++)
+			memcpy(nfd + 5 * i, "e\xcc\xa3\xcc\x82", 5);
+		nfd[340 * 5] = 0;
+		ASSERT_TRUE(sc != NULL);
+		json_object_set_new(obj, "allergies", json_string(nfd));
+		ASSERT_OK(record_json_body(sc, obj, NULL, &body, &bl, why2,
+					   sizeof(why2)));
+		ASSERT_OK(mp_doc_parse(&d, body, bl, 64));
+		v = mp_map_get(d.root, "allergies");
+		ASSERT_TRUE(v && v->type == MSGPACK_OBJECT_STR);
+		ASSERT_EQ(v->via.str.size, 340 * 3);
+		ASSERT_TRUE(memcmp(v->via.str.ptr, "\xe1\xbb\x87", 3) == 0);
+		mp_doc_close(&d);
+		free(body);
+		/* and one more, past the limit in either form: refused */
+		{
+			char big[343 * 3 + 1];
+			for (int i = 0; i < 343; i++)
+				memcpy(big + 3 * i, "\xe1\xbb\x87", 3);
+			big[343 * 3] = 0;
+			json_object_set_new(obj, "allergies", json_string(big));
+		}
+		ASSERT_EQ(record_json_body(sc, obj, NULL, &body, &bl, why2,
+					   sizeof(why2)),
+			  HAMLET_ESCHEMA);
+		ASSERT_TRUE(strstr(why2, "at most 1024 bytes") != NULL);
+		json_decref(obj);
 	}
 
 	TEST_START("a put typed in NFD is stored in NFC");

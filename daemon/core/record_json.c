@@ -13,6 +13,7 @@
 #include "names.h"
 #include "mp.h"
 #include "scopemap.h"
+#include "textnorm.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -218,6 +219,27 @@ int record_json_body(const struct schema *s, json_t *obj, const char *skip,
 			 s->name, s->nfields, SCHEMA_MAX_MAP);
 		r = HAMLET_ESCHEMA;
 		goto out;
+	}
+	/* its text in NFC before the schema judges it, as a write stores
+	 * it (textnorm.h): a name typed decomposed is judged by its
+	 * length as stored, not as typed */
+	{
+		uint8_t *nb = NULL;
+		size_t nl = 0;
+		r = textnorm_body_nfc(d.root, &nb, &nl);
+		if (r > 0) {
+			mp_doc_close(&d);
+			free(body);
+			body = nb;
+			blen = nl;
+			if ((r = mp_doc_parse(&d, body, blen,
+					      SCHEMA_MAX_FIELDS +
+						      SCHEMA_MAX_MAP)) < 0)
+				goto out;
+		} else if (r < 0) {
+			mp_doc_close(&d);
+			goto out;
+		}
 	}
 	r = schema_check_body(s, d.root, why, whylen);
 	mp_doc_close(&d);
