@@ -529,6 +529,21 @@ static void csv_cb_cell(void *s, size_t len, void *data)
 		im->fatal = 1;
 		return;
 	}
+	/* a line break inside a quoted cell as Windows tools write it
+	 * (CR LF), or an old Mac's (CR alone), is the newline text holds */
+	if (c && memchr(c, '\r', len)) {
+		size_t o = 0;
+		for (size_t i = 0; i < len; i++) {
+			if (c[i] == '\r') {
+				c[o++] = '\n';
+				if (i + 1 < len && c[i + 1] == '\n')
+					i++;
+			} else {
+				c[o++] = c[i];
+			}
+		}
+		c[o] = 0;
+	}
 	im->cells[im->ncells++] = c;
 }
 

@@ -101,6 +101,13 @@ printf 'id;ho ten;ngay sinh;so cccd;SĐT\r\nHP-50;Lo Van D;01/01/1990;0010900000
 check "with its 0, as +84..., or a 1900 number, a phone imports" A import health_profile --format csv "$T/phone-ok.csv"
 check "as written" bash -c "'$H' --home '$T/a' get health_profile HP-51 | grep -qx 'phone: +84912345678'"
 
+# a line break inside a quoted cell as Windows tools write it (CR LF), or
+# an old Mac's (CR): the text's newline
+printf 'Mã bản ghi;Họ tên;Ngày sinh;CCCD;Bệnh mãn tính\r\nHP-60;La Văn A;9/9/1999;001099000060;"Tiểu đường\r\nHuyết áp"\r\nHP-61;La Văn B;9/9/1999;001099000061;"Hen\rGút"\r\n' >"$T/cellbreak.csv"
+check "a CR LF or a CR inside a quoted cell is read as a line break" A import health_profile --format csv "$T/cellbreak.csv"
+check "stored as a newline" bash -c "'$H' --home '$T/a' --json get health_profile HP-60 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"fields\"][\"chronic_conditions\"] == \"Tiểu đường\\nHuyết áp\"'"
+check "a CR alone too" bash -c "'$H' --home '$T/a' --json get health_profile HP-61 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"fields\"][\"chronic_conditions\"] == \"Hen\\nGút\"'"
+check "(deleted again: the exports below hold one line a record)" bash -c "'$H' --home '$T/a' delete health_profile HP-60 && '$H' --home '$T/a' delete health_profile HP-61"
 # "Số định danh cá nhân", as the CCCD card labels the number, with or
 # without its marks
 printf 'Mã bản ghi;Họ và tên;Ngày sinh;Số định danh cá nhân\r\nHP-53;Hà Văn Hai;01/01/1990;001190000053\r\n' >"$T/cccd.csv"
