@@ -457,9 +457,17 @@ int cmd_sync(int argc, char **argv)
 
 	if ((r = cli_parse("sync", argc, argv, opts, pos, 1, &npos)) < 0)
 		goto out;
-	long timeout = timeout_s ? strtol(timeout_s, NULL, 10) : 60;
+	char *tend = NULL;
+	long timeout = timeout_s ? strtol(timeout_s, &tend, 10) : 60;
+	if (timeout_s && (tend == timeout_s || *tend))
+		timeout = 0; /* "5x", "": said as out of range */
 	if (timeout <= 0 || timeout > 86400) {
 		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400"));
+		goto out;
+	}
+	if (timeout_s && !wait) {
+		/* without --wait, sync only asks, and returns at once */
+		r = cli_usage_err("sync", _("--timeout goes with --wait: hamlet sync --wait --timeout S"));
 		goto out;
 	}
 	if (npos && !pos[0][0]) {

@@ -90,6 +90,12 @@ else
 fi
 fake_stop
 
+# --- sync's options, checked before anything is asked ----------------------
+refuse "sync --timeout without --wait is a usage error, not ignored" 2 \
+	'--timeout goes with --wait' A sync --timeout 5
+refuse "sync --wait --timeout that is not a number of seconds" 2 \
+	'--timeout takes seconds, 1 to 86400' A sync --wait --timeout 5x
+
 # --- sync --wait: time is up while entries still move with a peer ---------
 if fake_start "$T/a" --moving; then
 	refuse "sync --wait that ends while entries still move names the peer they move with" 1 \
