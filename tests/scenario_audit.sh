@@ -374,8 +374,9 @@ cp -a "$T/h" "$T/hd"
 for off in $(grep -obaF "Person 42" "$T/hd/store/data.mdb" | cut -d: -f1); do
 	printf 5 | dd of="$T/hd/store/data.mdb" bs=1 seek=$((off + 7)) conv=notrunc status=none
 done
+KH8=$(key h | cut -c1-16)
 rc 6 "verify on H's store with a body altered exits 6" "$H" --home "$T/hd" verify
-has "naming the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'
+has "naming the entry, by its feed's scope and author" "^  body: feed bk/qt/khuoi-tat by $KH8… seq 42: stored body does not match its signed hash\$"
 has "counting it a bad body" '^  bad bodies:        1 \(not matching the hash their entry signs\)$'
 has "not a chain break" '^  chain breaks:      0$'
 has "the digest line saying what differs" '^  digest: the kept state digest does not match the stored records: they are as many as it counts \([0-9]+\), but what some of them hold is not what it was kept for'
@@ -383,9 +384,9 @@ rc 6 "verify --json" "$H" --home "$T/hd" verify --json
 jq_ok "counts a bad body, no chain break" '.damaged == true and .bad_bodies == 1 and .chain_breaks == 0'
 rc 6 "so does verify --report" "$H" --home "$T/hd" verify --report
 has "listing what verify finds" '^what verify finds in the store of node khuoi-tat:$'
-has "the entry" '^  body: feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash$'
+has "the entry" "^  body: feed bk/qt/khuoi-tat by $KH8… seq 42: stored body does not match its signed hash\$"
 rc 6 "verify --report --json" "$H" --home "$T/hd" verify --report --json
-jq_ok "its problems are verify's" '.damaged == true and (.problems | map(select(.kind == "body")) | .[0].text == "feed bk/qt/khuoi-tat seq 42: stored body does not match its signed hash")'
+jq_ok "its problems are verify's" ".damaged == true and (.problems | map(select(.kind == \"body\")) | .[0].text == \"feed bk/qt/khuoi-tat by $KH8… seq 42: stored body does not match its signed hash\")"
 cp "$T/h.bundle" "$T/h-damaged.bundle"
 RUN=$(run_frame "$T/h.bundle")
 check "the bundle has a run frame" test -n "$RUN"

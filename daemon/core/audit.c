@@ -311,10 +311,12 @@ static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 {
 	const struct log_feed *f = &c->feed;
 	uint8_t *eb = malloc(ENTRY_MAX_ENVELOPE);
+	char a[17];
 	int r = 0;
 
 	if (!eb)
 		return -ENOMEM;
+	audit__hex8(f->author, a);
 	txn_mine(c);
 	/* seq != 0: a damaged head of 2^64 - 1 does not wrap round */
 	for (uint64_t seq = 1; seq <= f->seq && seq != 0; seq++) {
@@ -346,8 +348,8 @@ static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 			c->rep->bad_signatures++;
 			(*ret_bad)++;
 			problems_add(&c->rep->problems, "signature",
-				     N_("feed %s seq %llu: %s"), f->scope,
-				     (unsigned long long)seq,
+				     N_("feed %s by %s… seq %llu: %s"), f->scope,
+				     a, (unsigned long long)seq,
 				     hamlet_strerror(v));
 		}
 	}
@@ -433,7 +435,9 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 	struct audit_report *rep = c->rep;
 	const struct log_feed *f = &c->feed;
 	uint64_t seq = it->seq;
+	char a[17];
 
+	audit__hex8(f->author, a);
 	rep->entries++;
 	if (c->progress && rep->entries % 256 == 0)
 		c->progress(c->progress_ctx, rep->entries, c->total);
@@ -441,8 +445,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     N_("feed %s seq %llu: envelope does not decode (%s)"),
-			     f->scope, (unsigned long long)seq,
+			     N_("feed %s by %s… seq %llu: envelope does not decode (%s)"),
+			     f->scope, a, (unsigned long long)seq,
 			     hamlet_strerror(it->dec_r));
 		return;
 	}
@@ -450,28 +454,28 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     N_("feed %s seq %llu: entry stored under the wrong feed or seq"),
-			     f->scope, (unsigned long long)seq);
+			     N_("feed %s by %s… seq %llu: entry stored under the wrong feed or seq"),
+			     f->scope, a, (unsigned long long)seq);
 	}
 	if (seq > 1 && (!it->has_prev || memcmp(it->prev, c->prev, 32) != 0)) {
 		c->doubt = 1;
 		rep->chain_breaks++;
 		problems_add(&rep->problems, "chain",
-			     N_("feed %s seq %llu: prev does not name entry %llu"),
-			     f->scope, (unsigned long long)seq,
+			     N_("feed %s by %s… seq %llu: prev does not name entry %llu"),
+			     f->scope, a, (unsigned long long)seq,
 			     (unsigned long long)(seq - 1));
 	}
 	if (it->foreign) {
 		rep->wrong_network++;
 		problems_add(&rep->problems, "network",
-			     N_("feed %s seq %llu belongs to another network"),
-			     f->scope, (unsigned long long)seq);
+			     N_("feed %s by %s… seq %llu belongs to another network"),
+			     f->scope, a, (unsigned long long)seq);
 	}
 	if (it->future) {
 		rep->future++;
 		problems_add(&rep->problems, "future",
-			     N_("feed %s seq %llu is dated in the future (author's clock ahead?)"),
-			     f->scope, (unsigned long long)seq);
+			     N_("feed %s by %s… seq %llu is dated in the future (author's clock ahead?)"),
+			     f->scope, a, (unsigned long long)seq);
 	}
 	memcpy(c->prev, it->id, 32);
 	for (int i = 0; i < 32; i++)
@@ -487,8 +491,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 			 * counted, not told as a problem */
 			if (!body_erased(c, it))
 				problems_add(&rep->problems, "body",
-					     N_("feed %s seq %llu: body not held (not received yet, or left out by its sender)"),
-					     f->scope, (unsigned long long)seq);
+					     N_("feed %s by %s… seq %llu: body not held (not received yet, or left out by its sender)"),
+					     f->scope, a, (unsigned long long)seq);
 		} else {
 			rep->bodies++;
 			if (!it->body_ok) {
@@ -496,8 +500,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 				 * was altered */
 				rep->bad_bodies++;
 				problems_add(&rep->problems, "body",
-					     N_("feed %s seq %llu: stored body does not match its signed hash"),
-					     f->scope, (unsigned long long)seq);
+					     N_("feed %s by %s… seq %llu: stored body does not match its signed hash"),
+					     f->scope, a, (unsigned long long)seq);
 			}
 		}
 	}

@@ -41,6 +41,7 @@ struct forked_entry {
 
 struct chain_slot {
 	uint8_t key[32];
+	uint8_t author[32]; /* the feed's, named with its scope */
 	char scope[ENTRY_MAX_SCOPE + 1];
 	struct seq_run *runs;
 	size_t nruns, cap;
@@ -387,6 +388,7 @@ static int check_batch(struct walk *wk, const struct log_in *in,
 		if (isnew) {
 			rep->feeds++;
 			snprintf(s->scope, sizeof(s->scope), "%s", e.scope);
+			memcpy(s->author, e.author, 32);
 		}
 		placed = run_place(s, &e, id, fresh);
 		if (placed < 0)
@@ -475,8 +477,10 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 {
 	for (size_t i = 0; i < c->cap; i++) {
 		const struct chain_slot *s = &c->slots[i];
+		char au[17];
 		if (!s->used)
 			continue;
+		hex_encode(s->author, 8, au);
 		for (size_t k = 0; k + 1 < s->nruns; k++) {
 			uint64_t a = s->runs[k].hi + 1, b = s->runs[k + 1].lo - 1;
 			if (a > b)
@@ -485,14 +489,14 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 				continue; /* carried, and named as damaged */
 			rep->gaps += b - a + 1;
 			problems_add(&rep->problems, "gap",
-				     N_("feed %s: seq %llu to %llu missing between entries the bundle carries"),
-				     s->scope, (unsigned long long)a,
+				     N_("feed %s by %s…: seq %llu to %llu missing between entries the bundle carries"),
+				     s->scope, au, (unsigned long long)a,
 				     (unsigned long long)b);
 		}
 		if (s->untracked)
 			problems_add(&rep->problems, "gap",
-				     N_("feed %s: its entries come in more than %d pieces; those past them were not checked for gaps"),
-				     s->scope, CHECK_MAX_RUNS);
+				     N_("feed %s by %s…: its entries come in more than %d pieces; those past them were not checked for gaps"),
+				     s->scope, au, CHECK_MAX_RUNS);
 	}
 }
 
