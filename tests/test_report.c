@@ -10,6 +10,7 @@
 #include "refused.h"
 #include "report.h"
 #include "trustset.h"
+#include "utf8.h"
 
 static void put(struct node *n, const char *id, const char *scope)
 {
@@ -243,6 +244,21 @@ static void test_report(const char *dir, const char *netfile)
 	node_close(d);
 }
 
+struct cut_seen {
+	int rows;
+	size_t len;
+	char why[REFUSED_WHY_MAX + 1];
+};
+
+static int cut_row(void *ctx, const struct refused_row *row)
+{
+	struct cut_seen *s = ctx;
+	s->rows++;
+	s->len = strlen(row->why);
+	memcpy(s->why, row->why, s->len + 1);
+	return 0;
+}
+
 static void test_refused_cap(const char *dir)
 {
 	char path[4200];
@@ -270,6 +286,35 @@ static void test_refused_cap(const char *dir)
 	ASSERT_EQ(over, 3);
 	ASSERT_OK(store_txn_commit(t));
 	store_close(st);
+
+	TEST_START("a reason longer than the table keeps is cut between two characters, never inside one");
+	{
+		char why[REFUSED_WHY_MAX * 2];
+		struct cut_seen seen = { 0 };
+		size_t o = 0;
+
+		snprintf(path, sizeof(path), "%s/cut", dir);
+		ASSERT_OK(store_open(path, NULL, &st));
+		/* "x" then "ệ" (3 bytes) over and over: byte REFUSED_WHY_MAX
+		 * falls inside one */
+		why[o++] = 'x';
+		while (o + 3 < sizeof(why)) {
+			memcpy(why + o, "\xe1\xbb\x87", 3);
+			o += 3;
+		}
+		why[o] = 0;
+		ASSERT_TRUE(REFUSED_WHY_MAX % 3 != 1); /* a cut inside one */
+		ASSERT_OK(store_txn_begin(st, 0, &t));
+		memset(id, 7, 32);
+		ASSERT_OK(refused_put(t, id, HAMLET_ECERT, why, env, 3, sig));
+		ASSERT_OK(refused_each(t, cut_row, &seen));
+		store_txn_abort(t);
+		ASSERT_EQ(seen.rows, 1);
+		ASSERT_TRUE(seen.len <= REFUSED_WHY_MAX &&
+			    seen.len >= REFUSED_WHY_MAX - 2);
+		ASSERT_TRUE(utf8_check(seen.why, seen.len, 0, NULL) == UTF8_OK);
+		store_close(st);
+	}
 }
 
 int main(void)

@@ -4,6 +4,7 @@
 #include "entry.h"
 #include "error.h"
 #include "hlc.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -48,8 +49,8 @@ int refused_put(struct store_txn *t, const uint8_t id[32], int err,
 		return r;
 	if (n >= REFUSED_MAX)
 		return over_add(t);
-	if (wl > REFUSED_WHY_MAX)
-		wl = REFUSED_WHY_MAX;
+	if (wl > REFUSED_WHY_MAX) /* between two characters, never in one */
+		wl = utf8_cut(why, wl, REFUSED_WHY_MAX);
 	if (env_len > ENTRY_MAX_ENVELOPE)
 		env_len = 0;
 	row[o++] = (uint8_t)((uint32_t)-err >> 24);
