@@ -58,7 +58,7 @@ struct conn {
 	int refs;    /* work requests holding the conn */
 	int closing;
 	int connected; /* TCP is up */
-	int spoke;     /* a byte has come from the peer */
+	int spoke;     /* a whole handshake message of it held */
 	int framed;    /* a frame has come since the handshake ended */
 	struct daemon *d;
 	struct conn *next, *prev;

@@ -4,13 +4,16 @@
  * A connection keeps its slot here until its HELLO holds and its session
  * starts: the network key alone (no certificate) gets no further.
  *
- * An honest peer sends its first handshake message as soon as its TCP
- * connection is up; a flood that holds connections open sends nothing.
- * So when the slots for handshakes (in all, or from one address) are
- * full, the newcomer takes the slot of the oldest connection that has
- * sent nothing yet, and is refused only when every slot holds one that
- * has spoken. A peer sharing its address with a flood (behind the same
- * NAT, or on the same host) thus still gets through.
+ * An honest peer sends its first handshake message whole as soon as its
+ * TCP connection is up, and that message holds only under the network
+ * key (Noise XXpsk0); a flood that holds connections open sends nothing,
+ * or a message begun and never finished. So when the slots for
+ * handshakes (in all, or from one address) are full, the newcomer takes
+ * the slot of the oldest connection that has not yet sent a whole
+ * message that held (nor has one waiting, unread, in the kernel), and is
+ * refused only when every slot holds one that has. A peer sharing its
+ * address with a flood (behind the same NAT, or on the same host) thus
+ * still gets through, and a flood without the key holds no slot.
  */
 #include "conn.h"
 #include "daemon.h"
@@ -23,23 +26,46 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Has c's peer sent anything of its present step, read or still in the
- * kernel's buffer: a handshake message, or once the handshake is done, a
- * frame (its HELLO)? A connection the peer closed or reset has not: it
+/* Has c's peer shown itself in its present step: a whole handshake
+ * message that held under the network key, or once the handshake is
+ * done a frame (its HELLO); or are bytes of it waiting, unread, in the
+ * kernel's buffer (a message that has just come)? Bytes read that make
+ * no whole message are not enough: a flood sends a message's first
+ * bytes and no more. A connection the peer closed or reset has not: it
  * is spared nothing. One that holds the network key but shows nothing
  * after the handshake is silent as a socket that sends nothing. */
+/* Bytes of a handshake message looked at in the kernel's buffer: more
+ * than any handshake message of hamlet's (Noise XX messages with their
+ * payloads), so that one whole message is seen. */
+#define HS_PEEK 1024
+
 static int conn_spoke(const struct conn *c)
 {
+	uint8_t b[HS_PEEK];
 	uv_os_fd_t fd;
 	ssize_t k;
-	char b;
+	size_t have, need;
 
 	if (c->state == CONN_HANDSHAKE ? c->spoke : c->framed)
 		return 1;
 	if (uv_fileno((const uv_handle_t *)&c->tcp, &fd) < 0)
 		return 1; /* cannot tell: spare it */
-	k = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return k > 0;
+	if (c->state != CONN_HANDSHAKE) {
+		k = recv(fd, b, 1, MSG_PEEK | MSG_DONTWAIT);
+		return k > 0;
+	}
+	/* in the handshake: a whole message, of what is read and what
+	 * waits in the kernel (u16 length, then that many bytes) */
+	k = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
+	if (k <= 0)
+		return 0;
+	have = c->in_len + (size_t)k;
+	if (have < 2)
+		return 0;
+	need = 2 + ((size_t)(c->in_len > 0 ? c->in[0] : b[0]) << 8 |
+		    (c->in_len > 1 ? c->in[1]
+				   : b[c->in_len == 1 ? 0 : 1]));
+	return have >= need;
 }
 
 /*

@@ -162,6 +162,10 @@ static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
 				 hamlet_strerror(r));
 		return r;
 	}
+	/* a whole message that holds under the network key: a peer of
+	 * this network, never taken for a flood (listen.c); bytes alone,
+	 * a message begun and never finished, are not */
+	c->spoke = 1;
 	if ((r = wire_hs_payload(c->d->node->pk, c->d->node->net.id, mine,
 				 sizeof(mine), &mlen)) < 0)
 		return r;
@@ -299,7 +303,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	c->in_len += (size_t)nread;
-	c->spoke = 1;
 	c->t_rx = uv_now(c->d->loop);
 	if (c->info)
 		c->info->bytes_in += (uint64_t)nread;

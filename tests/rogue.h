@@ -395,10 +395,13 @@ static inline int flood_end(struct flood *f)
 /*
  * In a child process, until flood_end() and for limit_ms at most: keep n
  * connections to port open that never send the network key (nothing at
- * all), opening a new one each time one is closed. The child exits 0
- * when it opened at least one connection.
+ * all, or the len bytes of begin once connected: a handshake message
+ * begun and never finished, say), opening a new one each time one is
+ * closed. The child exits 0 when it opened at least one connection.
  */
-static inline void flood_start(struct flood *f, int port, int n, int limit_ms)
+static inline void flood_start_with(struct flood *f, int port, int n,
+				    int limit_ms, const void *begin,
+				    size_t len)
 {
 	int stop = -1;
 	if (flood_fork(f, &stop) == 0) {
@@ -439,12 +442,23 @@ static inline void flood_start(struct flood *f, int port, int n, int limit_ms)
 					fds[i] = -1;
 				} else {
 					opened++;
+					if (len && send(fds[i], begin, len,
+							MSG_NOSIGNAL) < 0) {
+						close(fds[i]);
+						fds[i] = -1;
+					}
 				}
 			}
 			daemon_proc_sleep_ms(5);
 		}
 		_exit(opened > 0 ? 0 : 1);
 	}
+}
+
+/* flood_start_with() of connections that send nothing. */
+static inline void flood_start(struct flood *f, int port, int n, int limit_ms)
+{
+	flood_start_with(f, port, n, limit_ms, NULL, 0);
 }
 
 /*

@@ -333,6 +333,40 @@ int main(int argc, char **argv)
 		ASSERT_EQ(proc_stop(&ph, SIGTERM, STOP_MS), 0);
 	}
 
+	TEST_START("64 connections that each begin a handshake message and never finish it: a peer gets in while they go on");
+	{
+		/* a length of 48 bytes, then 5 of them: no key needed */
+		static const uint8_t begun[] = { 0x00, 0x30, 'A', 'A', 'A',
+						 'A', 'A' };
+		struct flood flood;
+		long long t0 = now_ms();
+		int in = 0, flooding_at_in = 0;
+		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
+		flood_start_with(&flood, pd.port, 64, FLOOD_MAX_MS, begun,
+				 sizeof(begun));
+		sleep_ms(2000); /* every handshake slot held by one of them */
+		ASSERT_OK(daemon_proc_start(
+			&pt, hamletd, 0,
+			(const char *const[]){ "--peer", pd.addr, NULL }));
+		/* bounded: the flood's longest; rounds of 100 ms at least */
+		for (int i = 0; i < 600 && now_ms() - t0 < FLOOD_MAX_MS; i++) {
+			if (daemon_proc_wait_connected(pt.sock, 1, 1000) == 0) {
+				in = 1;
+				flooding_at_in = flood_running(&flood);
+				break;
+			}
+			if (!flood_running(&flood))
+				break;
+			sleep_ms(100);
+		}
+		st = flood_end(&flood);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* it flooded */
+		ASSERT_TRUE(in);
+		ASSERT_TRUE(flooding_at_in);
+		ASSERT_EQ(proc_stop(&pt, SIGTERM, STOP_MS), 0);
+		ASSERT_EQ(proc_stop(&pd, SIGTERM, STOP_MS), 0);
+	}
+
 	TEST_START("40 silent connections with the network key and no certificate, max_peers = 8: a certified peer gets its session while they are held open");
 	{
 		const char *extra[] = { "--config", NULL, NULL };
