@@ -577,9 +577,12 @@ enum MHD_Result http__put_or_delete(struct http *h,
 		goto out;
 	if (given)
 		snprintf(c->scope, sizeof(c->scope), "%s", given);
-	else if (!cur[0] && !nowhere && tok->scope[0])
-		/* a new record of a scoped token: see new_scope() */
-		snprintf(c->scope, sizeof(c->scope), "%s", new_scope(h, tok));
+	else if (tok->scope[0])
+		/* a scoped token writes in the scope it was held to: the
+		 * record's own, or a new record's (new_scope()); left to the
+		 * writer, a change of a record above the node's scope would
+		 * be signed in the node's own, out of the token's reach */
+		snprintf(c->scope, sizeof(c->scope), "%s", scope);
 	c->op.kind = kind;
 	c->op.collection = c->coll;
 	c->op.record_id = c->id;

@@ -72,6 +72,11 @@ c() {
 }
 # err CODE STABLE METHOD PATH TOKEN [BODY]: the request gets CODE and the
 # JSON error STABLE
+# err_or_ok CODE METHOD PATH TOKEN [BODY]: the request gets CODE
+err_or_ok() {
+	local want=$1; shift
+	[ "$(c "$@")" = "$want" ]
+}
 err() {
 	local want=$1 code=$2 got; shift 2
 	got=$(c "$@")
@@ -948,5 +953,25 @@ PY
 	fi
 else
 	fail "a's daemon serves HTTP again"
+fi
+# --- a scoped token on a node that writes above its own scope ----------------
+# b's certificate writes the whole commune (bk/c1) from scope bk/c1/b: a
+# change without ?scope by a token scoped to bk/c1/other stays in the
+# record's scope, where the token was held to, never signed in b's own
+stop b
+OT=$(B token create --name other-only --role write --scope bk/c1/other 2>/dev/null)
+if start_http b; then
+	URL=http://127.0.0.1:$HP
+	check "b: the scoped token makes a record in its scope" \
+		err_or_ok 200 PUT '/v1/records/payment/O-1?scope=bk/c1/other' "$OT" '{"program":"social_allowance","beneficiary_id":"001122300001","period":"2026-11","amount_vnd":1,"status":"created"}'
+	check "b: and changes it with no ?scope" \
+		err_or_ok 200 PUT /v1/records/payment/O-1 "$OT" '{"status":"approved"}'
+	check "b: the record stays in the token's reach, in its scope" bash -c \
+		"$(declare -f c); URL='$URL' BODY='$BODY' c GET /v1/records/payment/O-1 '$OT' | grep -qx 200 && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[\"scope\"]==\"bk/c1/other\" and d[\"fields\"][\"status\"]==\"approved\" else 1)' '$BODY'"
+	check "b: both entries signed in bk/c1/other" bash -c \
+		"'$H' --home '$T/b' --json history payment O-1 | python3 -c 'import json,sys; h=json.load(sys.stdin); e=h[\"ops\"]; sys.exit(0 if len(e)==2 and all(x[\"scope\"]==\"bk/c1/other\" for x in e) else 1)'"
+	stop b
+else
+	fail "b's daemon serves HTTP"
 fi
 tests_done
