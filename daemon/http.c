@@ -391,6 +391,7 @@ json_t *http__body_json(const char *body, size_t len, int empty_obj,
 	const char *z = len ? memchr(body, 0, len) : NULL;
 	json_error_t e;
 	json_t *j;
+	int isnul;
 
 	if (!len && empty_obj)
 		return json_object();
@@ -398,16 +399,17 @@ json_t *http__body_json(const char *body, size_t len, int empty_obj,
 	 * follows it */
 	if (z) {
 		snprintf(why, n,
-			 "invalid JSON in the body: a NUL byte at byte %zu of %zu, which JSON text never holds (send \\u0000 inside a string, if anything)",
+			 "invalid JSON in the body: a NUL byte at byte %zu of %zu, which JSON text never holds (nor does a record's text: no field takes one, raw or as \\u0000)",
 			 (size_t)(z - body) + 1, len);
 		return NULL;
 	}
 	if ((j = json_loadb(len ? body : "", len, JSON_REJECT_DUPLICATES, &e)))
 		return j;
-	snprintf(why, n, "invalid JSON in the body at line %d, column %d: %s%s",
-		 e.line, e.column,
-		 strncmp(e.text, nul, sizeof(nul) - 1) == 0 ? "\\u0000 is not allowed" : e.text,
-		 strncmp(e.text, nul, sizeof(nul) - 1) == 0 ? e.text + sizeof(nul) - 1 : "");
+	isnul = strncmp(e.text, nul, sizeof(nul) - 1) == 0;
+	snprintf(why, n, "invalid JSON in the body at line %d, column %d: %s%s%s",
+		 e.line, e.column, isnul ? "\\u0000 is not allowed" : e.text,
+		 isnul ? e.text + sizeof(nul) - 1 : "",
+		 isnul ? " (no field of a record takes a NUL)" : "");
 	return NULL;
 }
 

@@ -312,11 +312,11 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* Long polls and continuous feeds hold their connection for minutes:
  * they take at most half the connections, so that the other half always
- * answers. 1 when a slot was taken. */
+ * answers (none with max_connections = 1: its one connection answers
+ * everyone). */
 static size_t feed_slots(const struct http *h)
 {
-	size_t max = h->d->cfg.http_max_conns / 2;
-	return max ? max : 1;
+	return h->d->cfg.http_max_conns / 2;
 }
 
 static int feed_slot_take(struct http *h)
@@ -427,9 +427,15 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 				"heartbeat must be milliseconds, 100..%d",
 				HTTP_MAX_WAIT_MS);
 	if (mode != 0 && !feed_slot_take(h))
-		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-				"%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
-				feed_slots(h));
+		return feed_slots(h) == 0
+			       ? send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "busy",
+					  "this node keeps no long poll or continuous feed: its [http] max_connections is %u, and they take at most half: ask with feed=normal",
+					  (unsigned)h->d->cfg.http_max_conns)
+			       : send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "busy",
+					  "%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
+					  feed_slots(h));
 	if (mode == 2) {
 		struct feed *f = calloc(1, sizeof(*f));
 		struct MHD_Response *resp;

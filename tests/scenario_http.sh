@@ -855,6 +855,18 @@ else
 	fail "a's daemon serves HTTP with four connections"
 fi
 
+# --- one connection in all: no long poll may take it ---
+stop a
+printf '[http]\nmax_connections = 1\n' >"$T/a-one.ini"
+if start_http a --config "$T/a-one.ini"; then
+	URL=http://127.0.0.1:$HP
+	check "with max_connections = 1, a long poll is answered 503 busy at once, naming why" bash -c \
+		"$(declare -f c err); URL='$URL' BODY='$BODY' err 503 busy GET '/v1/changes?feed=longpoll&since=now&timeout=5000' '$R' && grep -q 'max_connections is 1' '$BODY'"
+	check "and the one connection answers a plain request" test "$(c GET /v1/status "$R")" = 200
+else
+	fail "a's daemon serves HTTP with one connection"
+fi
+
 # --- every connection held by clients that never finish a request: the
 # one waiting longest is closed for a newcomer (from loopback too) ---
 stop a
