@@ -295,15 +295,16 @@ static void test_refused_cap(const char *dir)
 
 		snprintf(path, sizeof(path), "%s/cut", dir);
 		ASSERT_OK(store_open(path, NULL, &st));
-		/* "x" then "ệ" (3 bytes) over and over: byte REFUSED_WHY_MAX
-		 * falls inside one */
+		/* "x" or "xx", then "ệ" (3 bytes) over and over: byte
+		 * REFUSED_WHY_MAX falls inside one */
 		why[o++] = 'x';
+		if ((REFUSED_WHY_MAX - 1) % 3 == 0)
+			why[o++] = 'x';
 		while (o + 3 < sizeof(why)) {
 			memcpy(why + o, "\xe1\xbb\x87", 3);
 			o += 3;
 		}
 		why[o] = 0;
-		ASSERT_TRUE(REFUSED_WHY_MAX % 3 != 1); /* a cut inside one */
 		ASSERT_OK(store_txn_begin(st, 0, &t));
 		memset(id, 7, 32);
 		ASSERT_OK(refused_put(t, id, HAMLET_ECERT, why, env, 3, sig));

@@ -67,7 +67,7 @@ enum log_status {
 struct log_out {
 	int status;
 	int err;       /* with LOG_REJECTED and LOG_FORK */
-	char why[200]; /* a sentence naming the fault; "" when applied */
+	char why[1024]; /* a sentence naming the fault; "" when applied */
 	uint8_t id[ENTRY_ID_LEN];
 	uint64_t seq;
 };

@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-/* value: err (be32, negated) || at_ms (be64) || why length (u8) || why ||
+/* value: err (be32, negated) || at_ms (be64) || why length (be16) || why ||
  * envelope length (be16) || envelope || signature (64) */
-#define ROW_MAX (4 + 8 + 1 + REFUSED_WHY_MAX + 2 + ENTRY_MAX_ENVELOPE + 64)
+#define ROW_MAX (4 + 8 + 2 + REFUSED_WHY_MAX + 2 + ENTRY_MAX_ENVELOPE + 64)
 
 static int over_add(struct store_txn *t)
 {
@@ -59,6 +59,7 @@ int refused_put(struct store_txn *t, const uint8_t id[32], int err,
 	row[o++] = (uint8_t)(uint32_t)-err;
 	store_be64(row + o, hlc_wall_ms());
 	o += 8;
+	row[o++] = (uint8_t)(wl >> 8);
 	row[o++] = (uint8_t)wl;
 	memcpy(row + o, why, wl);
 	o += wl;
@@ -76,15 +77,14 @@ static int row_decode(const void *k, size_t kl, const void *v, size_t vl,
 {
 	struct bytes_reader r;
 	uint32_t err;
-	uint16_t el;
-	uint8_t wl;
+	uint16_t el, wl;
 
 	if (kl != 32)
 		return HAMLET_ECORRUPT;
 	memcpy(ret->id, k, 32);
 	bytes_reader_init(&r, v, vl);
 	if (bytes_get_be32(&r, &err) < 0 || bytes_get_be64(&r, &ret->at_ms) < 0 ||
-	    bytes_get_u8(&r, &wl) < 0 || wl > REFUSED_WHY_MAX ||
+	    bytes_get_be16(&r, &wl) < 0 || wl > REFUSED_WHY_MAX ||
 	    bytes_get_bytes(&r, (uint8_t *)ret->why, wl) < 0 ||
 	    bytes_get_be16(&r, &el) < 0 || el > ENTRY_MAX_ENVELOPE ||
 	    bytes_borrow(&r, el, &ret->env) < 0 ||

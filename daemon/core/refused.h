@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define REFUSED_MAX 65536
-#define REFUSED_WHY_MAX 200 /* bytes of the sentence kept */
+#define REFUSED_WHY_MAX 1024 /* bytes of the sentence kept */
 
 /* One kept refusal; pointers borrow from the transaction. */
 struct refused_row {

@@ -128,7 +128,7 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 	struct scopemap *map = NULL;
 	const struct scope_move *mv;
 	size_t n = 0;
-	char cwhy[200] = "its author holds no certificate that leads to the network's root";
+	char cwhy[512] = "its author holds no certificate that leads to the network's root";
 	char when[48];
 	int r;
 

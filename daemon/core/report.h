@@ -41,13 +41,13 @@ struct report_cert {
 struct report_chain {
 	struct cert_chain ch;
 	int valid_now;	/* cert_chain_check at the report's time */
-	char invalid_why[200];
+	char invalid_why[512];
 	/* not valid at any date (a rule broken, as a certificate signed
 	 * by a key that may not certify others, not its dates): no chain
 	 * to the root, whatever its issuers' revocations say */
 	int never_valid;
 	int revoked;	/* the author, or an issuer not keeping it, revoked */
-	char revoked_why[200];
+	char revoked_why[512];
 };
 
 struct report_feed {
@@ -69,7 +69,7 @@ struct report_feed {
 struct report_refused {
 	uint8_t id[32];
 	int err; /* HAMLET_ECERT, HAMLET_EREVOKED, HAMLET_ESIG, ... */
-	char why[201];
+	char why[1025];
 	uint64_t at_ms; /* when it was refused, our wall clock */
 	int decoded;	/* the fields below hold */
 	int sig_ok;	/* its signature verifies under the author it names */
@@ -90,7 +90,7 @@ struct report_erasure {
 	uint64_t hlc;
 	char reason[REPORT_REASON_MAX + 1]; /* "" when its body is not held */
 	int allowed;			     /* report_erasure_check() */
-	char why[200];			     /* when not allowed */
+	char why[512];			     /* when not allowed */
 	uint64_t reached;		     /* entries of the record under it */
 };
 

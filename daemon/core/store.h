@@ -52,7 +52,7 @@ enum store_table {
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 12 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 13 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -71,7 +71,9 @@ enum store_table {
 				  * key (uniqidx.h); 11: a reversal's
 				  * unique key holds what it reverses; 12:
 				  * a feed's row keeps its signatures'
-				  * mark (log_feed.sigs) */
+				  * mark (log_feed.sigs); 13: a refused
+				  * entry's sentence of up to 1,024 bytes
+				  * (its length a be16) */
 
 struct store;
 struct store_txn;

@@ -141,7 +141,7 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 {
 	struct author_info *ai;
 	uint64_t at = hlc_ms(e->hlc);
-	char cwhy[200] = "";
+	char cwhy[512] = "";
 	int r;
 
 	if (c->root_known == 0) {
