@@ -410,7 +410,7 @@ static void ingest_check_one(void *ctx, size_t i)
 
 	why_plain_begin();
 	verify_one(in, &g->res[i], &g->ents[i], &g->fields[i]);
-	memset(out, 0, sizeof(*out));
+	log_out_clear(out);
 	if (in->id)
 		memcpy(g->ids[i], in->id, ENTRY_ID_LEN);
 	else

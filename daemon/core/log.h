@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LOG_MAX_BATCH 8192 /* entries in one log_ingest() call */
 
@@ -71,6 +72,17 @@ struct log_out {
 	uint8_t id[ENTRY_ID_LEN];
 	uint64_t seq;
 };
+
+/* o as nothing was done yet: its sentence emptied, not its 1 KiB wiped
+ * (an entry's worth of memset on the ingest path) */
+static inline void log_out_clear(struct log_out *o)
+{
+	o->status = 0;
+	o->err = 0;
+	o->why[0] = 0;
+	memset(o->id, 0, sizeof(o->id));
+	o->seq = 0;
+}
 
 /* What one or more calls did. rejected counts every entry refused;
  * refused_future those of them dated more than LOG_MAX_AHEAD_MS ahead,

@@ -577,7 +577,7 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 	struct log_feed f;
 	int r;
 
-	memset(out, 0, sizeof(*out));
+	log_out_clear(out);
 	memcpy(out->id, id, 32);
 	out->seq = e->seq;
 	if ((r = feed_load(a->t, e, &f)) < 0)

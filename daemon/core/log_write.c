@@ -551,7 +551,7 @@ static int write_op(struct writer *w, const struct log_op *op)
 	if (ls.unchanged) {
 		/* no entry: status duplicate, seq 0, id zero */
 		if (w->out) {
-			memset(&w->out[w->i], 0, sizeof(w->out[w->i]));
+			log_out_clear(&w->out[w->i]);
 			w->out[w->i].status = LOG_DUPLICATE;
 		}
 		return 0;
