@@ -298,7 +298,7 @@ static void report(seal_problem_fn problem, void *ctx, size_t off,
 static void report(seal_problem_fn problem, void *ctx, size_t off,
 		   const char *fmt, ...)
 {
-	char text[256];
+	char text[512];
 	va_list ap;
 	if (!problem)
 		return;
@@ -306,6 +306,23 @@ static void report(seal_problem_fn problem, void *ctx, size_t off,
 	vsnprintf(text, sizeof(text), why_translate(fmt), ap);
 	va_end(ap);
 	problem(ctx, off, text);
+}
+
+/* Whether index is among the n frame indexes taken (rising). */
+static int taken(const uint32_t *took, size_t n, uint32_t index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (took[mid] == index)
+			return 1;
+		if (took[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
@@ -317,6 +334,7 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 	struct opener op;
 	uint8_t key[32];
 	uint64_t next = 0; /* the index expected */
+	uint32_t *took = NULL; /* the indexes of the frames taken, rising */
 	size_t off = SEAL_HEADER_LEN;
 	int r, lost = 0; /* damage reported since the last good frame */
 
@@ -358,7 +376,9 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 			o.damaged++;
 			report(problem, ctx, off,
 			       o.complete ? N_("sealed frame %u at byte %zu comes after the last frame: ignored")
-					  : N_("sealed frame %u at byte %zu is a repeat: ignored"),
+			       : taken(took, o.frames, index)
+				       ? N_("sealed frame %u at byte %zu is a repeat: ignored")
+				       : N_("sealed frame %u at byte %zu comes out of its place, after a later frame: ignored (its entries are not read; the file's frames were reordered)"),
 			       index, off);
 			off += size;
 			continue;
@@ -373,12 +393,18 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 		if (o.nspans % 64 == 0) {
 			void *p = realloc(o.spans, (o.nspans + 64) *
 							   sizeof(*o.spans));
-			if (!p) {
+			void *q = p ? realloc(took, (o.nspans + 64) *
+							    sizeof(*took))
+				    : NULL;
+			if (p)
+				o.spans = p;
+			if (!q) {
 				r = -ENOMEM;
 				goto out;
 			}
-			o.spans = p;
+			took = q;
 		}
+		took[o.frames] = index;
 		o.spans[o.nspans++] = (struct seal_span){ o.len,
 							  off + SEAL_FRAME_HDR };
 		o.len += size - SEAL_FRAME_HDR - SEAL_TAG;
@@ -406,6 +432,7 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 	r = 0;
 out:
 	sodium_memzero(key, sizeof(key));
+	free(took);
 	free(o.plain);
 	free(o.spans);
 	return r;

@@ -467,6 +467,25 @@ int main(void)
 		ASSERT_TRUE(rep.trailer != BUNDLE_TRAILER_OK);
 		bundle_report_close(&rep);
 		node_close(v);
+		/* two frames before the last swapped: the one that comes
+		 * late is out of its place, never "a repeat" (it was not
+		 * read before) */
+		ASSERT_TRUE(nf >= 3);
+		{
+			size_t f0 = offs[nf - 3], n0 = f1 - f0;
+			memcpy(q, p, f0);
+			memcpy(q + f0, p + f1, n1);
+			memcpy(q + f0 + n1, p + f0, n0);
+			memcpy(q + f0 + n1 + n0, p + offs[nf - 1], nl);
+		}
+		th_spit(bad, q, len);
+		v = copy_node(dir, "commune-orig", "v2");
+		ASSERT_OK(bundle_import(v, bad, &rep, why, sizeof(why)));
+		ASSERT_TRUE(has_problem(&rep, "missing"));
+		ASSERT_TRUE(has_problem(&rep, "comes out of its place"));
+		ASSERT_TRUE(!has_problem(&rep, "is a repeat"));
+		bundle_report_close(&rep);
+		node_close(v);
 		free(q);
 	}
 
