@@ -1,5 +1,5 @@
 /*
- * hamlet verify [--report] [--json]
+ * hamlet verify [--report] [--root PUBKEY] [--json]
  * hamlet verify --bundle FILE [--network NETFILE] [--report] [--json]
  * hamlet verify --bundle FILE --root PUBKEY --report [--json]
  *
@@ -136,6 +136,10 @@ out:
 	return r;
 }
 
+/* The root key an auditor brought with --root, for a store (NULL: the
+ * copy's network file's); read by verify_store() in the guard's child. */
+static const uint8_t *store_root;
+
 static int verify_store(int report)
 {
 	struct node *n = NULL;
@@ -159,6 +163,18 @@ static int verify_store(int report)
 				     _("the database library cannot map its files as their header asks: a damaged header asks for more than any machine has (on a 32-bit system, or under a ulimit -v, a store larger than the machine can map is told the same)"));
 	if (r < 0)
 		return r;
+	/* the copy's network file names the root its entries' network id
+	 * is of: one that is not the auditor's is another network, or a
+	 * network file altered with its store; nothing is judged */
+	if (store_root && memcmp(store_root, n->net.root_pk, 32) != 0) {
+		char want[65], have[65];
+		cli_hex(store_root, 32, want);
+		cli_hex(n->net.root_pk, 32, have);
+		cli_err(_("the network file of %s names root key %s, not %s: the store is of another network (its entries' network id is that root's), or its network file was altered with it; nothing in it is judged against %s"),
+			n->home, have, want, want);
+		node_close(n);
+		return HAMLET_ENETWORK;
+	}
 	/* the audit reads nearly the whole store: read it ahead, in order */
 	snprintf(path, sizeof(path), "%s/store/data.mdb", n->home);
 	pf = prefetch_start(path);
@@ -724,10 +740,10 @@ int cmd_verify(int argc, char **argv)
 	if (netfile && !bundle)
 		return cli_exit_code(cli_usage_err(
 			"verify", _("--network goes with --bundle FILE")));
-	if (root_hex && (!bundle || !report || netfile))
+	if (root_hex && ((bundle && !report) || netfile))
 		return cli_exit_code(cli_usage_err(
 			"verify",
-			_("--root goes with --bundle FILE and --report, without --network")));
+			_("--root goes with a store (hamlet --home COPY verify --root KEY), or with --bundle FILE and --report, without --network")));
 	if (root_hex && (strlen(root_hex) != 64 ||
 			 hex_decode(root_hex, root, 32) < 0)) {
 		/* a value in none of the forms it takes: exit 2, as
@@ -745,5 +761,6 @@ int cmd_verify(int argc, char **argv)
 								   : NULL));
 	if (bundle)
 		return cli_exit_code(verify_bundle(bundle, netfile));
+	store_root = root_hex ? root : NULL;
 	return cli_exit_code(verify_guarded(report));
 }

@@ -198,7 +198,7 @@ const struct cli_option_help bundle_opts[] = {
 };
 
 const char *const verify_syn[] = {
-	"verify [--report] [--json]",
+	"verify [--report] [--root PUBKEY] [--json]",
 	"verify --bundle FILE [--network NETFILE] [--report] [--json]",
 	"verify --bundle FILE --root PUBKEY --report [--json]",
 	NULL
@@ -210,7 +210,7 @@ const struct cli_option_help verify_opts[] = {
 	{ "--report",
 	  N_("the auditor's report: per author, its certificates, entries, gaps, forks, revocations, erasures and refused entries") },
 	{ "--root PUBKEY",
-	  N_("with --bundle and --report: judge the bundle against this root public key alone (64 hex digits; no node needed)") },
+	  N_("the network's root public key, as its administrator gave it (64 hex digits): a store whose network file names another is not judged (exit 4); with --bundle and --report, the bundle is judged against this key alone (no node needed)") },
 	{ NULL, NULL },
 };
 

@@ -374,6 +374,14 @@ cp -a "$T/h" "$T/hd"
 for off in $(grep -obaF "Person 42" "$T/hd/store/data.mdb" | cut -d: -f1); do
 	printf 5 | dd of="$T/hd/store/data.mdb" bs=1 seek=$((off + 7)) conv=notrunc status=none
 done
+# an auditor brings the network's root key from its administrator: a
+# copy whose network file names that root is judged; another is not
+rc 0 "verify --root ROOT on H's store, its network's root: judged, ok" "$H" --home "$T/h" verify --root "$ROOT"
+rc 0 "and verify --report --root ROOT" "$H" --home "$T/h" verify --report --root "$ROOT"
+check "another network" "$H" network create aud2 --out "$T/other"
+ROOT2=$(sed -n 's/^root_public_key = //p' "$T/other/aud2.network")
+rc 4 "verify --root of another network's root: not judged (exit 4)" "$H" --home "$T/h" verify --root "$ROOT2"
+check "saying which root the copy's network file names" grep -q "names root key $ROOT, not $ROOT2" "$T/err"
 KH8=$(key h | cut -c1-16)
 rc 6 "verify on H's store with a body altered exits 6" "$H" --home "$T/hd" verify
 has "naming the entry, by its feed's scope and author" "^  body: feed bk/qt/khuoi-tat by $KH8… seq 42: stored body does not match its signed hash\$"
