@@ -112,13 +112,34 @@ static void budget_now(struct daemon *d, const struct peer_info *p,
 			  ret);
 }
 
+/* Why entries wait for p's budget b (SYNC_HELD_*): p's hold, unless a
+ * reload lifted or raised the limit that made it. The pump weighs the
+ * new limit only in a session (sync__budget_tick), so for a peer not
+ * connected the hold would stand until it connects again, naming a
+ * budget that is no longer there; its entries go at its next session. */
+static int held_now(const struct peer_info *p, const struct config_budget *b)
+{
+	if (p->budget_held == SYNC_HELD_DAY)
+		return b->per_day && b->per_day <= p->budget_per_day
+			       ? SYNC_HELD_DAY
+			       : SYNC_HELD_NONE;
+	if (p->budget_held == SYNC_HELD_SESSION)
+		return b->per_session &&
+				       b->per_session <= p->budget_per_session
+			       ? SYNC_HELD_SESSION
+			       : SYNC_HELD_NONE;
+	return SYNC_HELD_NONE;
+}
+
 /* "budget": what p's byte budget allows and what waits for it. One pair. */
 static void pack_budget(msgpack_packer *pk, struct daemon *d,
 			const struct peer_info *p)
 {
 	int today = p->budget_day == budget_day(time(NULL));
 	struct config_budget b;
+	int held;
 	budget_now(d, p, &b);
+	held = held_now(p, &b);
 	mp_pack_str(pk, "budget");
 	msgpack_pack_map(pk, 8);
 	rpc__kv_u64(pk, "per_day", b.per_day);
@@ -126,20 +147,19 @@ static void pack_budget(msgpack_packer *pk, struct daemon *d,
 	rpc__kv_u64(pk, "sent_today", today ? p->sent_today : 0);
 	rpc__kv_u64(pk, "sent_session", p->sent_session);
 	mp_pack_str(pk, "held_back");
-	if (p->budget_held)
+	if (held)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
 	mp_pack_str(pk, "held_by");
-	if (p->budget_held)
-		mp_pack_str(pk, p->budget_held == SYNC_HELD_DAY ? "day"
-								 : "session");
+	if (held)
+		mp_pack_str(pk, held == SYNC_HELD_DAY ? "day" : "session");
 	else
 		msgpack_pack_nil(pk);
-	rpc__kv_u64(pk, "entries_held", p->budget_held ? p->budget_waiting : 0);
+	rpc__kv_u64(pk, "entries_held", held ? p->budget_waiting : 0);
 	/* the entry that stopped the stream is larger than a whole budget:
 	 * it goes only once that budget is raised */
-	rpc__kv_u64(pk, "entry_too_big", p->budget_held ? p->budget_too_big : 0);
+	rpc__kv_u64(pk, "entry_too_big", held ? p->budget_too_big : 0);
 }
 
 /* What the session with p still has to send it (sync_session_outgoing),

@@ -9,6 +9,12 @@
 # health events with long notes, which compress well, go to commune q2
 # under 1 KB a session: the budget judges an entry by what it costs on
 # the wire (compressed), so they are not "larger than the whole budget".
+# Then m1 sends to p under 2 KB a session, and p goes down while the
+# budget holds m1's own entries back: though village v1 is connected and
+# in sync, m1's status warns that what it writes waits for p, and sync
+# --wait exits 1 naming p (the ACK of the budget's share dates the last
+# contact after every entry held). A reload that lifts the budget while p
+# is down shows no budget holding anything, and the warning stays.
 #   tests/scenario_budget_order.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -18,11 +24,12 @@ D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 tests_scratch budget_order
 ROOT=$T/bk.root.key
 
-network_bk p:bk m1:bk/c1 q1:bk/c4 q2:bk/c4
+network_bk p:bk m1:bk/c1 q1:bk/c4 q2:bk/c4 v1:bk/c1/v1
 check "the root certifies p" issue p province bk --root-key "$ROOT" --delegate
 check "the root certifies m1" issue m1 commune bk/c1 --root-key "$ROOT"
 check "the root certifies q1" issue q1 commune bk/c4 --root-key "$ROOT"
 check "the root certifies q2" issue q2 commune bk/c4 --root-key "$ROOT"
+check "the root certifies v1" issue v1 village bk/c1/v1 --root-key "$ROOT"
 python3 - "$T" <<'PY'
 import json, sys
 t = sys.argv[1]
@@ -61,6 +68,38 @@ check "no health profile went while registrations waited ($hp)" test "$hp" = 0 -
 check "no health profile went while health events waited ($hp)" test "$hp" = 0 -o "$ev" = 150
 stop m1
 stop p
+
+# --- a session's budget holds m1's own entries back, and p goes down ---
+# a figure of m1's status --json for its peer named p (v1 joins later)
+mbudget() { N m1 status --json | python3 -c "import json,sys; print([p for p in json.load(sys.stdin)['peers'] if p['name'] == 'p'][0]['budget']['$1'])"; }
+start p && ok "p's daemon listens again" || fail "p's daemon listens again"
+printf '[budget]\npeer = 127.0.0.1:%s per_session=2KB\n' "${PORTOF[p]}" >"$T/m1s.conf"
+start m1 --config "$T/m1s.conf" --peer 127.0.0.1:${PORTOF[p]} && ok "m1 dials p with 2 KB a session" || fail "m1 dials p with 2 KB a session"
+check "m1 holds its own entries back for the session's budget (30 s)" within 30 bash -c "[ \"\$(N() { '$H' --home '$T/m1' \"\$@\"; }; N status --json | python3 -c 'import json,sys; b=[p for p in json.load(sys.stdin)[\"peers\"] if p[\"name\"] == \"p\"][0][\"budget\"]; print(b[\"held_by\"])')\" = session ]"
+check "p has acknowledged what m1 sent in this session (20 s)" within 20 bash -c "[ \"\$('$H' --home '$T/m1' status --json | python3 -c 'import json,sys; p=[p for p in json.load(sys.stdin)[\"peers\"] if p[\"name\"] == \"p\"][0]; print(p[\"entries_unacked\"])')\" = 0 ]"
+stop p
+start v1 --peer 127.0.0.1:${PORTOF[m1]} && ok "v1 dials m1" || fail "v1 dials m1"
+check "v1 is in sync with m1 (30 s)" N v1 sync --wait --timeout 30
+check "m1 sees p gone and v1 connected (30 s)" within 30 bash -c "'$H' --home '$T/m1' --json status | python3 -c 'import json,sys; j={p[\"name\"]: p[\"connected\"] for p in json.load(sys.stdin)[\"peers\"]}; assert j == {\"p\": False, \"v1\": True}, j'"
+N m1 status >"$T/m1down.txt" 2>&1
+sed 's/^/    # /' "$T/m1down.txt" | grep -E 'WARNING|  p |budget'
+check "m1's status warns that what it writes waits for p" grep -q "^WARNING: what this node writes waits for p (127.0.0.1:${PORTOF[p]}), which is not connected" "$T/m1down.txt"
+check "and --json names p in writes_wait_for" bash -c "'$H' --home '$T/m1' --json status | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"writes_wait_for\"] == \"p (127.0.0.1:${PORTOF[p]})\"'"
+refuse "m1's sync --wait exits 1, naming p, though v1 is in sync" 1 \
+	"not in sync: what this node writes waits for p (127.0.0.1:${PORTOF[p]}), which is not connected" \
+	N m1 sync --wait --timeout 20
+# the budget lifted by a reload while p is down: none holds anything now
+reloads=$(grep -c 'reloaded the byte budgets' "$T/m1.log")
+printf '[budget]\npeer = 127.0.0.1:%s per_session=none\n' "${PORTOF[p]}" >"$T/m1s.conf"
+kill -HUP "${PIDOF[m1]}"
+check "m1 reloads the byte budgets (30 s)" within 30 bash -c "[ \$(grep -c 'reloaded the byte budgets' '$T/m1.log') -gt $reloads ]"
+check "status --json: no limit, and no budget holds entries back for p" \
+	test "$(mbudget per_session) $(mbudget held_back) $(mbudget held_by) $(mbudget entries_held)" = "0 False None 0"
+N m1 status >"$T/m1lifted.txt" 2>&1
+check "status names no budget for p any more" bash -c "! grep -q 'budget' '$T/m1lifted.txt'"
+check "and still warns that what m1 writes waits for p" grep -q "^WARNING: what this node writes waits for p (127.0.0.1:${PORTOF[p]})" "$T/m1lifted.txt"
+stop v1
+stop m1
 
 # compressible entries under a session's budget smaller than they are
 note=$(python3 -c 'print(("benh nhan can tai kham dinh ky. " * 31)[:1000])')

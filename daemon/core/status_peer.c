@@ -114,6 +114,7 @@ struct moved {
 	uint64_t lseq, n;
 	uint64_t arrival_ms; /* when the newest of those counted arrived */
 	size_t looked;
+	int own_only; /* this node's own feeds alone */
 };
 
 static int count_moved(void *ctx, const uint8_t key[32])
@@ -128,6 +129,8 @@ static int count_moved(void *ctx, const uint8_t key[32])
 		return 1; /* enough read: what is counted is the least */
 	if ((r = log_feed_get(m->t, key, &f)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (m->own_only && memcmp(f.author, m->pk, 32) != 0)
+		return 0;
 	if ((m->reader && !scopemap_may_read(m->map, m->reader, f.scope)) ||
 	    memcmp(f.author, m->peer, 32) == 0)
 		return 0; /* not its to read, or its own: it holds them */
@@ -172,8 +175,10 @@ static int basis_get(struct store_txn *t, const uint8_t peer[32],
  * entries it acknowledged since (based; or as the store keeps them,
  * heard.h, when that says more); with none kept, every entry
  * it may read but of the feeds it writes or that came last from it,
- * less acked; with key NULL or own_only, the entries written here since
- * since_ms. */
+ * less acked; with key NULL, the entries written here since since_ms;
+ * with own_only, of this node's own feeds alone, the most of those
+ * written here since since_ms and those arrived since the basis less
+ * acked. */
 struct peer_view {
 	int named;
 	char name[CERT_MAX_NAME + 1];
@@ -193,7 +198,7 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 	struct cert *c = malloc(sizeof(*c));
 	struct peerbase b;
 	size_t nc = 0;
-	int r;
+	int r, based;
 
 	memset(ret, 0, sizeof(*ret));
 	if (!c)
@@ -211,7 +216,8 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 	}
 	ret->reads_own = !w.reader || scopemap_may_read(w.map, w.reader,
 							  n->scope);
-	ret->based = key && !own_only && basis_get(w.t, key, &b);
+	based = key && basis_get(w.t, key, &b);
+	ret->based = based && !own_only;
 	/* with no basis kept (the two never agreed, or this store went
 	 * back before it), nothing is known to be at the peer but what it
 	 * writes and what came from it: every other entry it may read
@@ -220,20 +226,27 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 	w.own = !key || own_only;
 	if ((r = log_feeds_each(w.t, count_waiting, &w)) < 0)
 		goto out;
-	if (!w.own) {
-		uint64_t kv, ka;
+	if (key) {
+		uint64_t kv, ka, lacks;
 		/* what it acknowledged since that basis as the store keeps
 		 * it (heard.h): with hamletd stopped, or not yet read by it
 		 * since it started, hamletd's figure is short of it */
 		if (heard_acked_get(w.t, key, &kv, &ka) == 0 &&
-		    kv == (ret->based ? b.version : 0) && ka > acked)
+		    kv == (based ? b.version : 0) && ka > acked)
 			acked = ka;
 		m.t = w.t;
-		m.lseq = ret->based ? b.lseq : 0;
-		if ((r = heads_moved_since(w.t, ret->based ? b.version : 0,
+		m.lseq = based ? b.lseq : 0;
+		m.own_only = own_only;
+		if ((r = heads_moved_since(w.t, based ? b.version : 0,
 					   count_moved, &m)) < 0)
 			goto out;
-		w.n = m.n > acked ? m.n - acked : 0;
+		lacks = m.n > acked ? m.n - acked : 0;
+		/* own entries: a contact dated after them (an ACK of a
+		 * byte budget's share) does not say the peer took them
+		 * all; those arrived since the basis beyond every entry
+		 * it acknowledged since, own or not, it lacks for sure */
+		if (!own_only || lacks > w.n)
+			w.n = lacks;
 		if (ret->based) {
 			ret->agreed_ms = b.used_ms;
 			ret->arrival_ms = w.n ? m.arrival_ms : 0;
@@ -427,13 +440,17 @@ int status_writes_stuck(struct node *n, const msgpack_object *res,
 		uint8_t key[32];
 		struct peer_view pv;
 		/* what this node writes: its own entries dated after the
-		 * last sync, whatever else waits for the peer */
+		 * last sync, or arrived since the two last agreed beyond
+		 * what it acknowledged since (a byte budget sends a share
+		 * of them and the ACK dates the contact after them all),
+		 * whatever else waits for the peer */
 		if (peer_up(p) || !takes(p, n->scope) || !dialled(res, p) || !k ||
 		    k->type != MSGPACK_OBJECT_STR ||
 		    sodium_hex2bin(key, 32, k->via.str.ptr, k->via.str.size,
 				   NULL, NULL, NULL) != 0 ||
-		    peer_view_read(n, key, mp_map_u64(p, "last_sync_ms"), 0, 1,
-				   &pv) < 0 ||
+		    peer_view_read(n, key, mp_map_u64(p, "last_sync_ms"),
+				   mp_map_u64(p, "entries_acked_since_agreed"),
+				   1, &pv) < 0 ||
 		    !pv.waiting)
 			continue;
 		if (nm && nm->type == MSGPACK_OBJECT_STR &&
