@@ -143,6 +143,27 @@ static int home_lock(const char *home, char *why, size_t wl)
 		close(fd);
 		return -e;
 	}
+	/* the home directory itself, locked too: the file can be deleted
+	 * or replaced under a running daemon (a clean-up, a restore), and
+	 * a second daemon would then lock the new one and write the same
+	 * feeds beside the first; the directory it runs in cannot be. Its
+	 * descriptor is kept for the process's life, as the file's */
+	{
+		int dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0 && flock(dfd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			if (e == EWOULDBLOCK)
+				snprintf(why, wl,
+					 _("another hamletd already serves %s (its lock file %s was deleted or replaced since it started); stop it first (systemctl stop hamletd, or kill the hamletd whose --home is %s)"),
+					 home, path, home);
+			else
+				snprintf(why, wl, _("cannot lock %s: %s"),
+					 home, strerror(e));
+			close(dfd);
+			close(fd);
+			return -e;
+		}
+	}
 	/* what the file says is its holder's word: hamlet trusts it only
 	 * while the lock is held, and what an earlier daemon (or the
 	 * original's, in a copied home) wrote is not ours */

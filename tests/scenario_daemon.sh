@@ -62,6 +62,32 @@ else
 		sed 's/^/    /' "$T/second.log"
 	fi
 fi
+# its lock file deleted under it (a clean-up, a restore): a second daemon
+# with a socket of its own is refused all the same, by the home's lock
+mv "$T/b/hamletd.lock" "$T/b-lock.saved"
+"$D" --home "$T/b" --listen 127.0.0.1:$(port) --socket "$T/second.sock" 2>"$T/second2.log" &
+second=$!
+end=$((SECONDS + 61))
+for _ in $(seq 1 1200); do
+	kill -0 $second 2>/dev/null || break
+	[ "$SECONDS" -ge "$end" ] && break
+	sleep 0.05
+done
+if kill -0 $second 2>/dev/null; then
+	kill $second; wait $second 2>/dev/null
+	fail "with the lock file deleted, a second hamletd on the home is still refused"
+else
+	wait $second
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q "another hamletd already serves .*its lock file .* was deleted or replaced" "$T/second2.log"; then
+		ok "with the lock file deleted, a second hamletd on the home is still refused, saying so"
+	else
+		fail "with the lock file deleted, a second hamletd on the home is still refused, saying so (exit $rc)"
+		sed 's/^/    /' "$T/second2.log"
+	fi
+fi
+rm -f "$T/b/hamletd.lock"
+mv "$T/b-lock.saved" "$T/b/hamletd.lock"
 check "the first daemon still answers status" B status
 check "the first daemon's socket is still there" test -S "$T/b/hamletd.sock"
 # a local client whose framing is lost (a length of 0, or over the limit)
@@ -125,10 +151,11 @@ mkfifo "$T/x/hamletd.lock"
 refuse "a pipe at HOME/hamletd.lock is refused" 2 "hamletd.lock is not a regular file" \
 	timeout 10 "$D" --home "$T/x" --listen 127.0.0.1:$(port)
 rm "$T/x/hamletd.lock"
-# with b's lock file deleted, only its live socket can stop a second daemon
+# with b's lock file deleted, the home's own lock still stops a second
+# daemon (and b's live socket would, behind it)
 mv "$T/b/hamletd.lock" "$T/b.lock.held"
-refuse "with hamletd.lock deleted, a second hamletd on b is refused by b's live socket" 1 \
-	"another hamletd answers on the socket $T/b/hamletd.sock" \
+refuse "with hamletd.lock deleted, a second hamletd on b is refused by the home's lock" 1 \
+	"another hamletd already serves $T/b (its lock file $T/b/hamletd.lock was deleted or replaced" \
 	timeout 10 "$D" --home "$T/b" --listen 127.0.0.1:$(port)
 check "and the refused daemon left no pid of its own in the new lock file" test ! -s "$T/b/hamletd.lock"
 mv "$T/b.lock.held" "$T/b/hamletd.lock"
