@@ -39,53 +39,43 @@ launch b && PB=$PORT && ok "b's daemon listens" || fail "b's daemon listens"
 BPID=$PID
 
 # --- one daemon per home ---
-"$D" --home "$T/b" --listen 127.0.0.1:$(port) 2>"$T/second.log" &
-second=$!
-# it is refused at once, but a sanitized daemon on a loaded machine may
-# take a while to get that far: waited for up to 60 s
-end=$((SECONDS + 61))
-for _ in $(seq 1 1200); do
-	kill -0 $second 2>/dev/null || break
-	[ "$SECONDS" -ge "$end" ] && break
-	sleep 0.05
-done
-if kill -0 $second 2>/dev/null; then
-	kill $second; wait $second 2>/dev/null
-	fail "a second hamletd on the same home is refused"
-else
+# second_refused DESC PATTERN ARGS...: a second hamletd started with ARGS
+# exits non-zero, its log matching PATTERN. It is refused at once, but a
+# sanitized daemon on a loaded machine may take a while to get that far:
+# waited for up to 60 s
+second_refused() {
+	local d=$1 pat=$2 second rc end; shift 2
+	"$D" "$@" 2>"$T/second.log" &
+	second=$!
+	end=$((SECONDS + 61))
+	for _ in $(seq 1 1200); do
+		kill -0 $second 2>/dev/null || break
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.05
+	done
+	if kill -0 $second 2>/dev/null; then
+		kill $second; wait $second 2>/dev/null
+		fail "$d (still running)"
+		return
+	fi
 	wait $second
 	rc=$?
-	if [ $rc -ne 0 ] && grep -q "another hamletd (pid $BPID) already serves" "$T/second.log"; then
-		ok "a second hamletd on the same home is refused, naming the first"
+	if [ $rc -ne 0 ] && grep -q "$pat" "$T/second.log"; then
+		ok "$d"
 	else
-		fail "a second hamletd on the same home is refused, naming the first (exit $rc)"
+		fail "$d (exit $rc)"
 		sed 's/^/    /' "$T/second.log"
 	fi
-fi
+}
+second_refused "a second hamletd on the same home is refused, naming the first" \
+	"another hamletd (pid $BPID) already serves" \
+	--home "$T/b" --listen 127.0.0.1:$(port)
 # its lock file deleted under it (a clean-up, a restore): a second daemon
 # with a socket of its own is refused all the same, by the home's lock
 mv "$T/b/hamletd.lock" "$T/b-lock.saved"
-"$D" --home "$T/b" --listen 127.0.0.1:$(port) --socket "$T/second.sock" 2>"$T/second2.log" &
-second=$!
-end=$((SECONDS + 61))
-for _ in $(seq 1 1200); do
-	kill -0 $second 2>/dev/null || break
-	[ "$SECONDS" -ge "$end" ] && break
-	sleep 0.05
-done
-if kill -0 $second 2>/dev/null; then
-	kill $second; wait $second 2>/dev/null
-	fail "with the lock file deleted, a second hamletd on the home is still refused"
-else
-	wait $second
-	rc=$?
-	if [ $rc -ne 0 ] && grep -q "another hamletd already serves .*its lock file .* was deleted or replaced" "$T/second2.log"; then
-		ok "with the lock file deleted, a second hamletd on the home is still refused, saying so"
-	else
-		fail "with the lock file deleted, a second hamletd on the home is still refused, saying so (exit $rc)"
-		sed 's/^/    /' "$T/second2.log"
-	fi
-fi
+second_refused "with the lock file deleted, a second hamletd on the home is still refused, saying so" \
+	"another hamletd already serves .*its lock file .* was deleted or replaced" \
+	--home "$T/b" --listen 127.0.0.1:$(port) --socket "$T/second.sock"
 rm -f "$T/b/hamletd.lock"
 mv "$T/b-lock.saved" "$T/b/hamletd.lock"
 check "the first daemon still answers status" B status
