@@ -306,6 +306,41 @@ static int dial_of_peer(const msgpack_object *res, const char *addr)
 	return 0;
 }
 
+/* What to do about a dial at addr that connects but starts no session
+ * (p: its entry of "unreached"), by how far it got ("stage", conn.h):
+ * only after the handshake has the other node seen a certificate, so
+ * only there can it have refused this node's. */
+static void session_advice(const msgpack_object *p, const char *addr,
+			   int cert_ok)
+{
+	char stage[32] = "";
+
+	/* a daemon of before "stage": only the advice it always had */
+	peer_str(p, "stage", stage, sizeof(stage));
+	if (!strcmp(stage, "handshake_timeout"))
+		printf(_("    the connection is taken there, but no hamlet handshake answers in time: something other than hamletd listens at that address, or the link is too slow. Check that %s is the address and port of a hamletd (%s peers list shows them); hamletd tries again by itself\n"),
+		       addr, cli_prog());
+	else if (!strcmp(stage, "not_hamlet"))
+		printf(_("    what answers there is not a hamlet node (what it sent is no hamlet handshake): check that %s is the address and port of a hamletd (%s peers list shows them)\n"),
+		       addr, cli_prog());
+	else if (!strcmp(stage, "other_network"))
+		printf(_("    that node ends the handshake before answering this node's first message: it is most likely of another network (another network key), or it takes no more connections for now. Check that %s is a node of this network; its log says why\n"),
+		       addr);
+	else if (!strcmp(stage, "handshake"))
+		printf(_("    the handshake with that node fails (as said above): check that %s is a node of this network; its log may say more\n"),
+		       addr);
+	else if (!strcmp(stage, "hello_timeout"))
+		printf(_("    that node takes the handshake (it is a node of this network) but says nothing more in time: the link may be too slow, or that node too busy; hamletd tries again by itself\n"));
+	/* after the handshake. What this node knows: its own
+	 * certificate; what the other node holds against it, it does
+	 * not say */
+	else if (!cert_ok)
+		printf(_("    that node refuses this one because this node shows no valid certificate (the certificate line above says why); once one is installed, hamlet sync gets through at once\n"));
+	else
+		printf(_("    that node closes the connection before any session and does not say why: this node's certificate may be unknown, expired or revoked there, or that node may still back this node off after an earlier refused try (its log says which); hamlet sync tries again now. If it goes on, ask the administrator (%s cert list shows the certificate here)\n"),
+		       cli_prog());
+}
+
 /* One failing dial: where (under a peer's line: indent, "at ADDR"), why,
  * since when, and the next try. */
 static void unreached_one(const msgpack_object *p, int cert_ok, int under)
@@ -349,13 +384,8 @@ static void unreached_one(const msgpack_object *p, int cert_ok, int under)
 	       why, (unsigned long long)mp_map_u64(p, "tries"), at,
 	       (unsigned long long)(mp_map_u64(p, "retry_in_ms") + 999) /
 		       1000);
-	/* what this node knows: its own certificate; what the
-	 * other node holds against it, it does not say */
-	if (reached && !cert_ok)
-		printf(_("    that node refuses this one because this node shows no valid certificate (the certificate line above says why); once one is installed, hamlet sync gets through at once\n"));
-	else if (reached)
-		printf(_("    that node closes the connection before any session and does not say why: this node's certificate may be unknown, expired or revoked there, or that node may still back this node off after an earlier refused try (its log says which); hamlet sync tries again now. If it goes on, ask the administrator (%s cert list shows the certificate here)\n"),
-		       cli_prog());
+	if (reached)
+		session_advice(p, addr, cert_ok);
 }
 
 /* The failing dials: with key NULL, those no peer of the list stands

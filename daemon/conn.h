@@ -14,6 +14,25 @@
 #include <stdint.h>
 #include <uv.h>
 
+/*
+ * How far the last failed dial of an address got: the advice hamlet
+ * status gives differs with it (status --json "stage"). Only a close
+ * after the handshake can be a refusal of this node's certificate;
+ * before it, the other node has not seen one.
+ */
+enum dial_stage {
+	DIAL_NO_CONNECTION = 0, /* no TCP connection (or no address) */
+	DIAL_HS_TIMEOUT,	/* connected; no handshake answer in time */
+	DIAL_NOT_HAMLET,	/* it answered with what no handshake is */
+	DIAL_OTHER_NETWORK,	/* closed before answering our first
+				 * message, or it does not hold under our
+				 * network key */
+	DIAL_HANDSHAKE,		/* the handshake failed otherwise */
+	DIAL_HELLO_TIMEOUT,	/* the handshake held; no HELLO in time */
+	DIAL_SESSION,		/* the handshake held; closed or refused
+				 * before the session */
+};
+
 /* A configured address we dial. */
 struct peer_addr {
 	struct daemon *d;
@@ -32,7 +51,7 @@ struct peer_addr {
 	 * for the log (once per new reason) and hamlet status */
 	uint64_t fails, failing_since_ms;
 	uint64_t last_fail_ms; /* wall clock of the last failed dial */
-	int reached; /* the last failure came after TCP connected */
+	enum dial_stage stage; /* how far the last failed dial got */
 	char why[200];
 	/* the reasons logged since the last session that stood (peer.c),
 	 * by hash: a reason that comes back, after another or after a
@@ -60,6 +79,9 @@ struct conn {
 	int connected; /* TCP is up */
 	int spoke;     /* a whole handshake message of it held */
 	int framed;    /* a frame has come since the handshake ended */
+	/* where a dial failing in the handshake failed, set where that is
+	 * known (0: judged by state, peer.c) */
+	enum dial_stage fail;
 	struct daemon *d;
 	struct conn *next, *prev;
 	struct peer_addr *pa; /* outbound: the address dialled */

@@ -33,7 +33,8 @@ static void on_connect(uv_connect_t *req, int status)
 		dlog(DLOG_DEBUG, _("peer %s: connect: %s"), c->name,
 		     dlog_err(status));
 		if (c->pa)
-			peer__addr_failed(c->pa, dlog_err_en(status), 0);
+			peer__addr_failed(c->pa, dlog_err_en(status),
+					  DIAL_NO_CONNECTION);
 		peer__conn_close(c);
 		peer_conn_unref(c);
 		return;
@@ -67,7 +68,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
 		char why[200];
 		snprintf(why, sizeof(why), "cannot resolve: %s",
 			 dlog_err_en(status));
-		peer__addr_failed(pa, why, 0);
+		peer__addr_failed(pa, why, DIAL_NO_CONNECTION);
 		uv_freeaddrinfo(res);
 		peer__dial_later(pa);
 		return;
@@ -128,8 +129,10 @@ static void on_dial_timer(uv_timer_t *t)
 }
 
 /* why: English (kept for status --json, the same in every locale). */
-void peer__addr_failed(struct peer_addr *pa, const char *why, int reached)
+void peer__addr_failed(struct peer_addr *pa, const char *why,
+		       enum dial_stage stage)
 {
+	int reached = stage != DIAL_NO_CONNECTION;
 	uint32_t hash = (uint32_t)reached * 2654435761u;
 	int seen = 0;
 
@@ -151,7 +154,7 @@ void peer__addr_failed(struct peer_addr *pa, const char *why, int reached)
 			     _("peer %s: not reached: %s (hamletd tries again by itself; hamlet status shows it)"),
 			     pa->addr, dlog_tr(why));
 	}
-	pa->reached = reached;
+	pa->stage = stage;
 	snprintf(pa->why, sizeof(pa->why), "%s", why);
 }
 
@@ -175,9 +178,21 @@ static void addr_timer_closed(uv_handle_t *h)
 
 void peer__addr_remove(struct peer_addr *pa)
 {
+	struct conn *c = pa->conn;
+
 	pa->removed = 1;
-	if (pa->conn)
-		peer_conn_close(pa->conn, "removed from the peer list");
+	if (c) {
+		/* no failed dial, to be counted, logged with "tries again
+		 * by itself" and shown by status: the address is no longer
+		 * dialled. Unhooked first, so that its close says so */
+		pa->conn = NULL;
+		c->pa = NULL;
+		if (c->state == CONN_READY)
+			peer__conn_close_why(c, N_("removed from the peer list"),
+					     1);
+		else /* the caller's "removed" line says it all */
+			peer__conn_close(c);
+	}
 	if (pa->gai_busy)
 		uv_cancel((uv_req_t *)&pa->gai);
 	uv_close((uv_handle_t *)&pa->timer, addr_timer_closed);

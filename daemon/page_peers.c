@@ -79,11 +79,19 @@ static const char *why_word(const struct out *o, const char *en)
 	return en;
 }
 
-/* why in the page's language, into buf; and what it means (M_WHY_*). */
-static enum msg why_read(const struct out *o, const char *why, int reached,
-			 char *buf, size_t n)
+/* why in the page's language, into buf; and what it means (M_WHY_*):
+ * for a dial that connected, by how far it got (u's "stage", conn.h).
+ * Only after the handshake can the other node have refused this one. */
+static enum msg why_read(const struct out *o, const json_t *u, char *buf,
+			 size_t n)
 {
+	const char *why = page__jstr(u, "why");
+	const char *stage = page__jstr(u, "stage");
+	int reached = json_is_true(json_object_get(u, "reached"));
 	enum msg what = reached ? M_WHY_SESSION : M_WHY_OTHER;
+	if (reached && stage &&
+	    (!strcmp(stage, "handshake_timeout") || !strcmp(stage, "not_hamlet")))
+		what = M_WHY_NOT_HAMLET;
 	if (!why)
 		why = "";
 	if (strncmp(why, why_resolve, sizeof(why_resolve) - 1) == 0) {
@@ -146,8 +154,7 @@ static void unreached_list(const struct out *o, const json_t *st)
 	{
 		int reached = json_is_true(json_object_get(p, "reached"));
 		uint64_t n = page__ju64(p, "tries"), from = page__ju64(p, "since_ms");
-		enum msg what = why_read(o, page__jstr(p, "why"), reached, why,
-					 sizeof(why));
+		enum msg what = why_read(o, p, why, sizeof(why));
 		page__num(o, buf, n);
 		{
 			const char *a[1] = { buf };
@@ -276,9 +283,7 @@ static void state_detail(const struct out *o, const json_t *st,
 			when_ago(o, since, t, sizeof(t));
 			fputs("<br><small class=\"since\">", o->f);
 			page__say(o, M_DOWN_SINCE, t, NULL);
-			what = why_read(o, page__jstr(u, "why"),
-					json_is_true(json_object_get(u, "reached")),
-					why, sizeof(why));
+			what = why_read(o, u, why, sizeof(why));
 			fputs(": ", o->f);
 			page__esc(o->f, why);
 			fputs("</small>", o->f);

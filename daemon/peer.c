@@ -213,6 +213,17 @@ void peer__conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
+enum dial_stage peer__conn_stage(const struct conn *c)
+{
+	if (!c->connected)
+		return DIAL_NO_CONNECTION;
+	if (c->fail)
+		return c->fail;
+	/* before the handshake ends the other node has seen no
+	 * certificate of ours: what ends it there is no refusal of one */
+	return c->state == CONN_HANDSHAKE ? DIAL_HANDSHAKE : DIAL_SESSION;
+}
+
 /* Close c; own: this node closes it for reasons of its own (another
  * connection to the same peer, stopping, its own limits), which say
  * nothing about whether the address can be reached. */
@@ -224,7 +235,7 @@ void peer__conn_close_why(struct conn *c, const char *why, int own)
 	 * dial that ends before a session is logged there, once for each
 	 * new reason, not at every try */
 	if (c->pa && c->state != CONN_READY && !own)
-		peer__addr_failed(c->pa, why, c->connected);
+		peer__addr_failed(c->pa, why, peer__conn_stage(c));
 	else
 		dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name,
 		     dlog_tr(why));
@@ -294,7 +305,7 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	if (c->pa && c->state != CONN_READY)
 		peer__addr_failed(c->pa,
 				  why && why[0] ? why : hamlet_strerror(err),
-				  c->connected);
+				  peer__conn_stage(c));
 	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
 	     why && why[0] ? dlog_tr(why) : _(hamlet_strerror(err)),
 	     hamlet_errname(err),
@@ -408,6 +419,12 @@ static void on_conn_timer(uv_timer_t *t)
 			     _("no HELLO in time"));
 			peer__conn_close(c);
 		} else {
+			/* nothing that holds came back: something else
+			 * answers there, or the link is too slow; after the
+			 * handshake, a node of this network that says no
+			 * more */
+			c->fail = c->state == CONN_HANDSHAKE ? DIAL_HS_TIMEOUT
+							      : DIAL_HELLO_TIMEOUT;
 			peer_conn_fault(c, HAMLET_EHANDSHAKE,
 					c->state == CONN_HANDSHAKE
 					? N_("handshake timed out")

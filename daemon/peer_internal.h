@@ -73,10 +73,15 @@ int peer__listen(struct daemon *d);
 
 /* Dial pa again after its backoff, which doubles up to a cap. */
 void peer__dial_later(struct peer_addr *pa);
-/* A dial of pa failed for why (English): counted for hamlet status,
- * logged when the reason is new. reached: the TCP connection was made,
- * and the session failed after (the peer refused us, say). */
-void peer__addr_failed(struct peer_addr *pa, const char *why, int reached);
+/* A dial of pa failed for why (English) at stage: counted for hamlet
+ * status, logged when the reason is new. Any stage but
+ * DIAL_NO_CONNECTION: the TCP connection was made, and the session
+ * failed after (silence, another network, the peer refused us). */
+void peer__addr_failed(struct peer_addr *pa, const char *why,
+		       enum dial_stage stage);
+
+/* How far c, a dial that fails before its session, got (conn.h). */
+enum dial_stage peer__conn_stage(const struct conn *c);
 
 /*
  * Stop dialling pa, which the caller has unlinked from d->addrs, and close

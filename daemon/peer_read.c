@@ -41,6 +41,7 @@ static int hs_check_payload(struct conn *c, const uint8_t *p, size_t n,
 		return r;
 	}
 	if (memcmp(net, c->d->node->net.id, 32) != 0) {
+		c->fail = DIAL_OTHER_NETWORK;
 		snprintf(why, wl, "peer is on another network");
 		return HAMLET_ENETWORK;
 	}
@@ -152,14 +153,18 @@ static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
 		/* a message of no size a handshake has: not a hamlet node
 		 * (a scanner, a browser); one that does not decrypt: another
 		 * network's key */
-		if (r == -ENOBUFS || r == HAMLET_ETOOBIG || r == HAMLET_EFORMAT)
+		if (r == -ENOBUFS || r == HAMLET_ETOOBIG ||
+		    r == HAMLET_EFORMAT) {
+			c->fail = DIAL_NOT_HAMLET;
 			snprintf(why, wl,
 				 "handshake failed: a message of %zu bytes is no hamlet handshake (not a hamlet node?)",
 				 n);
-		else
+		} else {
+			c->fail = DIAL_OTHER_NETWORK;
 			snprintf(why, wl,
 				 "handshake failed: %s (wrong network key?)",
 				 hamlet_strerror(r));
+		}
 		return r;
 	}
 	/* a whole message that holds under the network key: a peer of
@@ -290,14 +295,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		/* not a fault: the other side may have hit a limit of its
 		 * own, or be stopping */
-		if (c->state == CONN_HANDSHAKE)
+		if (c->state == CONN_HANDSHAKE) {
+			/* our first message does not hold under its key:
+			 * the one closing most often */
+			if (c->initiator && !c->has_rpk)
+				c->fail = DIAL_OTHER_NETWORK;
 			peer_conn_close(c, c->initiator && !c->has_rpk
 					   ? N_("closed during the handshake, before answering our first message: is it of another network (another network key)?")
 					   : N_("closed during the handshake"));
-		else
+		} else {
 			peer_conn_close(c, nread == UV_EOF
 				       ? N_("peer closed the connection")
 				       : dlog_err_en((int)nread));
+		}
 		return;
 	}
 	if (nread == 0)

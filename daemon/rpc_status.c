@@ -181,6 +181,22 @@ static void pack_outgoing(msgpack_packer *pk, struct daemon *d,
 						 : 0);
 }
 
+/* How far a failed dial got (conn.h), as status --json names it: the
+ * advice hamlet status gives depends on it. */
+static const char *dial_stage_name(enum dial_stage s)
+{
+	switch (s) {
+	case DIAL_NO_CONNECTION: return "no_connection";
+	case DIAL_HS_TIMEOUT: return "handshake_timeout";
+	case DIAL_NOT_HAMLET: return "not_hamlet";
+	case DIAL_OTHER_NETWORK: return "other_network";
+	case DIAL_HANDSHAKE: return "handshake";
+	case DIAL_HELLO_TIMEOUT: return "hello_timeout";
+	case DIAL_SESSION: break;
+	}
+	return "session";
+}
+
 /* The configured peers whose dials fail: where, why, since when. */
 static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 {
@@ -193,15 +209,17 @@ static void pack_unreached(msgpack_packer *pk, struct daemon *d)
 	for (pa = d->addrs; pa; pa = pa->next) {
 		if (pa->removed || !pa->fails)
 			continue;
-		msgpack_pack_map(pk, 7);
+		msgpack_pack_map(pk, 8);
 		mp_pack_str(pk, "addr");
 		mp_pack_str(pk, pa->addr);
 		rpc__kv_u64(pk, "last_ms", pa->last_fail_ms);
 		mp_pack_str(pk, "reached");
-		if (pa->reached)
+		if (pa->stage != DIAL_NO_CONNECTION)
 			msgpack_pack_true(pk);
 		else
 			msgpack_pack_false(pk);
+		mp_pack_str(pk, "stage");
+		mp_pack_str(pk, dial_stage_name(pa->stage));
 		mp_pack_str(pk, "why");
 		mp_pack_str(pk, pa->why);
 		rpc__kv_u64(pk, "tries", pa->fails);

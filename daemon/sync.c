@@ -121,6 +121,15 @@ out:
 	return r;
 }
 
+void sync__conn_name_by_cert(struct conn *c)
+{
+	char label[NAMES_LABEL_MAX];
+
+	names_from_cert(c->cert, NAMES_CERT, &c->info->who);
+	names_label(&c->info->who, c->rpk, 0, label);
+	snprintf(c->name, sizeof(c->name), "%s", label);
+}
+
 /* The peer's HELLO, whose fields are in c->sy, and its chain hold: the
  * session is READY. */
 static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
@@ -145,7 +154,6 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 		 * (above, on its side), so none starts here either. Not a
 		 * fault of the peer's, whom we know by name now: this dial
 		 * failed, and backs off */
-		names_from_cert(c->cert, NAMES_CERT, &c->info->who);
 		peer_conn_close(c, N_("this node shows no valid certificate, and peers refuse it until it has one (hamlet cert list says why)"));
 		return 0;
 	}
@@ -163,14 +171,12 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 		c->pa->why[0] = 0;
 	}
 	{
-		/* named by who it is from now on, not by its address */
-		char label[NAMES_LABEL_MAX], key[17];
-		names_from_cert(c->cert, NAMES_CERT, &c->info->who);
-		names_label(&c->info->who, c->rpk, 0, label);
-		dlog(DLOG_INFO, _("peer %s: connected (%s %s, key %s)"), label,
+		/* named by who it is since its chain held
+		 * (sync__conn_name_by_cert()), not by its address */
+		char key[17];
+		dlog(DLOG_INFO, _("peer %s: connected (%s %s, key %s)"), c->name,
 		     c->initiator ? _("outgoing to") : _("incoming from"),
 		     c->info->addr, peer_key_short(c->rpk, key));
-		snprintf(c->name, sizeof(c->name), "%s", label);
 	}
 	/* trust items first: what they carry judges the entries after */
 	if ((r = sync__trust_have_send(c)) < 0)

@@ -124,6 +124,9 @@ void sync__chain_end(const struct cert_chain *ch, uint64_t *end);
  * trust set. The session keeps it (c->cert, c->chain). */
 int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 		      int join, char *why, size_t wl);
+/* c's certificate (c->cert) holds: its peer is named by it from now on,
+ * in c->name and c->info->who. */
+void sync__conn_name_by_cert(struct conn *c);
 int sync__trust_have_send(struct conn *c);
 int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
 		      const struct cert_chain *ch);

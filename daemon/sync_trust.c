@@ -453,6 +453,9 @@ int sync__hello_chain(struct conn *c, const uint8_t *certs, size_t len,
 	} else {
 		*c->cert = jd->c[0];
 		sync__chain_end(jd, &c->cert_end_ms);
+		/* named by who it is before its certificates are queued:
+		 * their lines come after "connected", and name it so */
+		sync__conn_name_by_cert(c);
 		/* its chain joins our trust set: what it signs is judged
 		 * by it, here and wherever we relay it */
 		if (join && sync__trust_chain(c, certs, len, ch) < 0)

@@ -6,6 +6,12 @@
 # sync` dials c1 at once rather than after its backoff, says so, and
 # `sync --wait` names c1 and why it is not reached. A peer named as typed
 # is named so in a refusal. A peer removed by a reload is listed no more.
+# Once its HELLO has shown its certificate, every line names a peer by it
+# (its trust items too). An address that takes the connection but is no
+# hamlet node (silent, sending no handshake, closing before answering)
+# gets advice that fits it, not the certificate's. A reload logs one
+# "removed" line for each address it drops, whatever its state, and
+# nothing about trying again.
 #   tests/scenario_peers.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -125,4 +131,102 @@ sed 's/^/    # /' "$T/removed.txt" | tail -3
 check "peers list does not call c1 a peer that dialled us" bash -c "'$H' --home '$T/v1' peers list >'$T/plist.txt' 2>&1; ! grep -q 'dialled us' '$T/plist.txt'"
 check "nor does peers list --json" bash -c "'$H' --home '$T/v1' --json peers list | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"dialled_us\"]==[] and j[\"dials\"]==[], j'"
 check "c1 still lists v1, which dialled it" bash -c "'$H' --home '$T/c1' status | grep -q '^  v1 (bk/c1/v1): '"
+
+# --- after HELLO, a peer is named by its certificate in every line ---
+# v2's certificate, from the root, is new to c1: c1 stores it from v2's
+# HELLO, in a line that comes after "connected"
+check "v2 joins" N v2 init --network "$T/bk.network" --name v2 --scope bk/c1/v2
+check "the root certifies v2" issue v2 village bk/c1/v2 --root-key "$ROOT"
+start v2 --peer 127.0.0.1:$PC && ok "v2 dials c1" || fail "v2 dials c1"
+check "c1 stores v2's certificate, naming v2 by it (30 s)" within 30 \
+	grep -q '^<6>hamletd: peer v2 (bk/c1/v2): 1 new trust item ' "$T/c1.log"
+grep -E 'trust item|peer v2' "$T/c1.log" | sed 's/^/    # /'
+check "no line after a HELLO names a peer by its address and key" bash -c \
+	"! grep -hE 'peer 127\.0\.0\.1:[0-9]+ \([0-9a-f]{16}\): .*(trust item|connected)' '$T/c1.log' '$T/v2.log'"
+stop v2
+
+# --- an address that answers but is no hamlet node ---
+# listeners.py MODE:PORT...: silent (takes the connection, says
+# nothing), garbage (sends what no handshake is), close (reads what
+# comes, then closes); each accepted connection is one line "MODE PORT"
+cat >"$T/listeners.py" <<'PY'
+import socket, sys, threading
+held = []
+lock = threading.Lock()
+def say(line):
+    with lock: # one write a line: the threads' lines never mix
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+def serve(mode, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    say("listening %s %d" % (mode, port))
+    while True:
+        c, _ = s.accept()
+        say("%s %d" % (mode, port))
+        try:
+            if mode == "garbage":
+                c.sendall(b"\xff" * (2 + 65535))
+            elif mode == "close":
+                c.recv(4096)
+                c.close()
+                continue
+        except OSError:
+            pass
+        held.append(c)
+for a in sys.argv[1:]:
+    m, p = a.split(":")
+    threading.Thread(target=serve, args=(m, int(p)), daemon=True).start()
+threading.Event().wait()
+PY
+PS1=$(port) PS2=$(port) PG=$(port) PX=$(port) PR=$(port)
+"$PYTHON3" "$T/listeners.py" silent:$PS1 silent:$PS2 garbage:$PG close:$PX >"$T/listeners.log" 2>&1 &
+pids+=("$!")
+check "the listeners listen (10 s)" within 10 bash -c "[ \$(grep -c '^listening' '$T/listeners.log') = 4 ]"
+for a in $PS1 $PS2 $PG $PX; do N v1 peers add 127.0.0.1:$a >/dev/null; done
+st() { N v1 status >"$T/st.txt" 2>&1; grep -A1 "^  127.0.0.1:$1: CONNECTS, BUT NO SESSION STARTS: $2" "$T/st.txt" | tail -1 | grep -q "$3"; }
+check "a silent address: the handshake timed out, and no hamlet answers there or the link is slow (40 s)" \
+	within 40 st $PS1 "handshake timed out" "^    the connection is taken there, but no hamlet handshake answers in time: something other than hamletd listens at that address, or the link is too slow. Check that 127.0.0.1:$PS1 is the address and port of a hamletd"
+check "an address that sends what no handshake is: not a hamlet node (40 s)" \
+	within 40 st $PG "handshake failed: a message of 65535 bytes is no hamlet handshake" "^    what answers there is not a hamlet node (what it sent is no hamlet handshake): check that 127.0.0.1:$PG is the address and port of a hamletd"
+check "one that closes before answering: another network key (40 s)" \
+	within 40 st $PX "closed during the handshake, before answering our first message" "^    that node ends the handshake before answering this node's first message: it is most likely of another network (another network key)"
+sed 's/^/    # /' "$T/st.txt" | grep -A1 'CONNECTS, BUT'
+check "none of them is said to refuse this node's certificate" bash -c "! grep -q 'certificate may be unknown' '$T/st.txt'"
+check "status --json says how far each got" vjson "u={x['addr']: x['stage'] for x in j['unreached']}; assert u['127.0.0.1:$PS1']=='handshake_timeout' and u['127.0.0.1:$PG']=='not_hamlet' and u['127.0.0.1:$PX']=='other_network', u"
+
+# --- a reload logs each address it drops, whatever its state ---
+printf '[node]\npeers = 127.0.0.1:%s 127.0.0.1:%s\n  127.0.0.1:%s no-such-host.invalid:7450\n  127.0.0.1:%s 127.0.0.1:%s 127.0.0.1:%s\n' \
+	"$PC" "$PS1" "$PS2" "$PR" "$PG" "$PX" >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "v1 takes the list of the file (10 s)" within 10 grep -q "reloaded the peer list (7 peers)$" "$T/v1.log"
+check "v1 is connected to c1 again (30 s)" within 30 vjson "assert [p for p in j['peers'] if p.get('name') == 'c1' and p['connected']]"
+check "no-such-host.invalid is never resolved, and 127.0.0.1:$PR refuses (30 s)" within 30 bash -c \
+	"grep -q 'peer no-such-host.invalid:7450: not reached: cannot resolve' '$T/v1.log' && grep -q 'peer 127.0.0.1:$PR: not reached: ' '$T/v1.log'"
+# 127.0.0.1:$PS2 in its handshake at the reload: dialled now (hamlet
+# sync), the reload sent once a connection is taken there that has not
+# failed yet (each taken fails once, after 10 s of silence)
+in_handshake() {
+	local taken tries
+	N v1 sync >/dev/null 2>&1
+	taken=$(grep -c "^silent $PS2$" "$T/listeners.log")
+	tries=$(vjson "print(sum(x['tries'] for x in j['unreached'] if x['addr'] == '127.0.0.1:$PS2'))")
+	[ "$taken" -gt "$tries" ]
+}
+check "v1 is in the handshake with 127.0.0.1:$PS2 (60 s)" within 60 in_handshake
+mark=$(wc -l <"$T/v1.log")
+printf '[node]\npeers = 127.0.0.1:%s\n' "$PS1" >"$T/v1.conf"
+kill -HUP "${PIDOF[v1]}"
+check "the reload is taken (10 s)" within 10 logged_since "$mark" "reloaded the peer list (1 peer)" "$T/v1.log"
+tail -n +$((mark + 1)) "$T/v1.log" | sed 's/^/    # /'
+for a in 127.0.0.1:$PC 127.0.0.1:$PS2 127.0.0.1:$PR no-such-host.invalid:7450 127.0.0.1:$PG 127.0.0.1:$PX; do
+	check "one line says $a is removed" test "$(tail -n +$((mark + 1)) "$T/v1.log" | grep -c "^<6>hamletd: peer $a: removed$")" = 1
+done
+check "c1's session closes, saying why, under its name" logged_since "$mark" "peer c1 (bk/c1): closed: removed from the peer list" "$T/v1.log"
+check "nothing says a removed address is tried again (2 s)" never 2 bash -c \
+	"tail -n +$((mark + 1)) '$T/v1.log' | grep -v '127.0.0.1:$PS1: ' | grep -q 'tries again by itself'"
+check "status lists none of them" bash -c \
+	"'$H' --home '$T/v1' status >'$T/removed2.txt' 2>&1 && ! grep -qE '127.0.0.1:($PC|$PS2|$PR|$PG|$PX)|no-such-host' '$T/removed2.txt'"
 tests_done

@@ -370,6 +370,30 @@ int main(void)
 			free(html);
 			json_decref(st);
 		}
+		/* connected, but no hamlet node answered: no refusal, which
+		 * only a node that took the handshake could make */
+		static const char *const silent[] = { "handshake_timeout",
+						      "not_hamlet" };
+		for (size_t i = 0; i < 2; i++) {
+			st = status("c1", "commune", "V1");
+			json_object_set_new(
+				st, "unreached",
+				json_pack("[{s:s, s:s, s:b, s:s, s:I, s:I}]",
+					  "addr", "127.0.0.1:18403", "why",
+					  "handshake timed out", "reached", 1,
+					  "stage", silent[i], "tries",
+					  (json_int_t)4, "since_ms",
+					  (json_int_t)(NOW_MS - 7200000)));
+			html = render(st, NULL, PAGE_EN, 0);
+			ASSERT_TRUE(has(html, "no hamlet node answers on it"));
+			ASSERT_TRUE(!has(html, "that node refuses this one"));
+			free(html);
+			html = render(st, NULL, PAGE_VI, 0);
+			ASSERT_TRUE(has(html, "không có nút hamlet nào trả lời"));
+			ASSERT_TRUE(!has(html, "nút đó từ chối nút này"));
+			free(html);
+			json_decref(st);
+		}
 		st = status("c1", "commune", "V1");
 		json_object_set_new(
 			st, "unreached",
