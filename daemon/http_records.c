@@ -577,12 +577,18 @@ enum MHD_Result http__put_or_delete(struct http *h,
 		goto out;
 	if (given)
 		snprintf(c->scope, sizeof(c->scope), "%s", given);
-	else if (tok->scope[0])
-		/* a scoped token writes in the scope it was held to: the
-		 * record's own, or a new record's (new_scope()); left to the
-		 * writer, a change of a record above the node's scope would
-		 * be signed in the node's own, out of the token's reach */
-		snprintf(c->scope, sizeof(c->scope), "%s", scope);
+	else if (!cur[0] && !nowhere && tok->scope[0])
+		/* a new record of a scoped token: see new_scope() */
+		snprintf(c->scope, sizeof(c->scope), "%s", new_scope(h, tok));
+	else if (tok->scope[0] && kind == ENTRY_PUT && !resolve && cur[0] &&
+		 !scopemap_under(map, cur, h->d->node->scope))
+		/* a change of a record outside the node's own scope: left to
+		 * the writer, it would be signed in the node's scope, out of
+		 * the token's reach; it stays in the record's, where the
+		 * token was held to. A delete and a resolution are left to
+		 * the writer, which writes them in every scope the record
+		 * was written in */
+		snprintf(c->scope, sizeof(c->scope), "%s", cur);
 	c->op.kind = kind;
 	c->op.collection = c->coll;
 	c->op.record_id = c->id;

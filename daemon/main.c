@@ -149,8 +149,20 @@ static int home_lock(const char *home, char *why, size_t wl)
 	 * feeds beside the first; the directory it runs in cannot be. Its
 	 * descriptor is kept for the process's life, as the file's */
 	{
-		int dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0 && flock(dfd, LOCK_EX | LOCK_NB) < 0) {
+		int dfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+		    dlocked = 0;
+		if (dfd < 0)
+			dlog(DLOG_WARNING,
+			     _("cannot open %s to lock it (%s): only %s guards against a second hamletd on this home"),
+			     home, strerror(errno), path);
+		/* a daemon still exiting holds it a moment longer, as the
+		 * file: the same wait */
+		tries = 0;
+		while (dfd >= 0 &&
+		       (dlocked = flock(dfd, LOCK_EX | LOCK_NB)) < 0 &&
+		       (errno == EWOULDBLOCK || errno == EINTR) && ++tries < 50)
+			usleep(10000);
+		if (dfd >= 0 && dlocked < 0) {
 			int e = errno;
 			if (e == EWOULDBLOCK)
 				snprintf(why, wl,

@@ -89,9 +89,16 @@ static enum msg why_read(const struct out *o, const json_t *u, char *buf,
 	const char *stage = page__jstr(u, "stage");
 	int reached = json_is_true(json_object_get(u, "reached"));
 	enum msg what = reached ? M_WHY_SESSION : M_WHY_OTHER;
+	/* only a close after the handshake can be a refusal of this
+	 * node's certificate: before it, the other node has seen none */
 	if (reached && stage &&
 	    (!strcmp(stage, "handshake_timeout") || !strcmp(stage, "not_hamlet")))
 		what = M_WHY_NOT_HAMLET;
+	else if (reached && stage &&
+		 (!strcmp(stage, "other_network") ||
+		  !strcmp(stage, "handshake") ||
+		  !strcmp(stage, "hello_timeout")))
+		what = M_WHY_HANDSHAKE;
 	if (!why)
 		why = "";
 	if (strncmp(why, why_resolve, sizeof(why_resolve) - 1) == 0) {

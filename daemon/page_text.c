@@ -157,6 +157,8 @@ static const char *const texts[M__N][2] = {
 			    "Máy ở đó có trả lời nhưng phiên kết thúc trước khi bắt đầu, thường là do nút đó từ chối nút này (chứng chỉ của nút này thiếu, hết hạn hoặc bị thu hồi ở đó, hoặc khác mạng). Hãy báo quản trị viên: nhật ký của nút đó ghi lý do." },
 	[M_WHY_NOT_HAMLET] = { "The PC there takes the connection, but no hamlet node answers on it (or the line is too slow): the address or port may be wrong. Call the administrator to check it.",
 			       "Máy ở đó nhận kết nối nhưng không có nút hamlet nào trả lời (hoặc đường truyền quá chậm): có thể địa chỉ hoặc cổng bị sai. Hãy báo quản trị viên kiểm tra." },
+	[M_WHY_HANDSHAKE] = { "The PC there runs hamlet, but the two nodes cannot start a secure session: most often that node is of another network (another network key), or the line is too slow. Call the administrator: that node's log says why.",
+			      "Máy ở đó có chạy hamlet nhưng hai nút không mở được phiên an toàn: thường là do nút đó thuộc một mạng khác (khóa mạng khác), hoặc đường truyền quá chậm. Hãy báo quản trị viên: nhật ký của nút đó ghi lý do." },
 	[M_WHY_OTHER] = { "Nothing to do at once: hamletd tries again by itself. If it lasts more than a day, call them or the administrator.",
 			  "Chưa cần làm gì: hamletd tự thử lại. Nếu kéo dài quá một ngày, hãy gọi điện cho họ hoặc báo quản trị viên." },
 	[M_DO_INSYNC] = { "Everything has been exchanged; nothing to do.",

@@ -157,12 +157,12 @@ static int hs_read(struct conn *c, const uint8_t *msg, size_t n, char *why,
 		    r == HAMLET_EFORMAT) {
 			c->fail = DIAL_NOT_HAMLET;
 			snprintf(why, wl,
-				 "handshake failed: a message of %zu bytes is no hamlet handshake (not a hamlet node?)",
+				 N_("handshake failed: a message of %zu bytes is no hamlet handshake (not a hamlet node?)"),
 				 n);
 		} else {
 			c->fail = DIAL_OTHER_NETWORK;
 			snprintf(why, wl,
-				 "handshake failed: %s (wrong network key?)",
+				 N_("handshake failed: %s (wrong network key?)"),
 				 hamlet_strerror(r));
 		}
 		return r;

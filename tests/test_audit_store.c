@@ -202,6 +202,15 @@ int main(void)
 		ASSERT_TRUE(rep.has_root);
 		ASSERT_TRUE(memcmp(rep.root, v->net.root_pk, 32) == 0);
 		ASSERT_TRUE(audit_damaged(&rep.audit));
+		/* the honest author's chain found, and valid, to the
+		 * network's root, whatever root the row names */
+		{
+			const struct report_author *ra =
+				report_author_find(&rep, v->pk);
+			ASSERT_TRUE(ra != NULL);
+			ASSERT_TRUE(ra->nchains >= 1);
+			ASSERT_TRUE(ra->chains[0].valid_now);
+		}
 		report_close(&rep);
 		/* a scratch store's report (root NULL) reads the row */
 		ASSERT_OK(report_build(v->st, v->net.id, NULL, hlc_wall_ms(),

@@ -394,6 +394,31 @@ int main(void)
 			free(html);
 			json_decref(st);
 		}
+		/* a hamlet node whose handshake fails: not a refusal of the
+		 * certificate either */
+		static const char *const early[] = { "other_network",
+						     "handshake",
+						     "hello_timeout" };
+		for (size_t i = 0; i < 3; i++) {
+			st = status("c1", "commune", "V1");
+			json_object_set_new(
+				st, "unreached",
+				json_pack("[{s:s, s:s, s:b, s:s, s:I, s:I}]",
+					  "addr", "127.0.0.1:18403", "why",
+					  "handshake failed", "reached", 1,
+					  "stage", early[i], "tries",
+					  (json_int_t)4, "since_ms",
+					  (json_int_t)(NOW_MS - 7200000)));
+			html = render(st, NULL, PAGE_EN, 0);
+			ASSERT_TRUE(has(html, "cannot start a secure session"));
+			ASSERT_TRUE(!has(html, "that node refuses this one"));
+			free(html);
+			html = render(st, NULL, PAGE_VI, 0);
+			ASSERT_TRUE(has(html, "không mở được phiên an toàn"));
+			ASSERT_TRUE(!has(html, "nút đó từ chối nút này"));
+			free(html);
+			json_decref(st);
+		}
 		st = status("c1", "commune", "V1");
 		json_object_set_new(
 			st, "unreached",

@@ -137,8 +137,8 @@ static int grant_find(struct store_txn *t, const uint8_t root[32],
 	/* judged through the scope moves, as a node judges it on arrival
 	 * (trustset_entry_check()) */
 	if ((r = scopemap_load(t, &map)) < 0 ||
-	    (r = trustset_chains(t, e->author, cs, REPORT_MAX_CHAINS, &n,
-				 NULL)) < 0)
+	    (r = trustset_chains_under(t, root, e->author, cs,
+				       REPORT_MAX_CHAINS, &n, NULL)) < 0)
 		goto out;
 	r = HAMLET_ECERT;
 	for (size_t i = 0; i < n && r; i++) {
@@ -420,8 +420,10 @@ static int chains_load(struct build *b, struct report_author *a)
 		return 0;
 	if (!(cs = malloc(REPORT_MAX_CHAINS * sizeof(*cs))))
 		return -ENOMEM;
-	if ((r = trustset_chains(b->t, a->key, cs, REPORT_MAX_CHAINS, &n,
-				 &a->chain_cut)) < 0)
+	if ((r = trustset_chains_under(b->t,
+				       b->rep->has_root ? b->rep->root : NULL,
+				       a->key, cs, REPORT_MAX_CHAINS, &n,
+				       &a->chain_cut)) < 0)
 		goto out;
 	if (n && !(a->chains = calloc(n, sizeof(*a->chains)))) {
 		r = -ENOMEM;

@@ -17,6 +17,7 @@
 #define HAMLET_REPORT_H
 
 #include "audit.h"
+#include "refused.h"
 #include "bundle.h"
 #include "cert.h"
 #include "entry.h"
@@ -69,7 +70,7 @@ struct report_feed {
 struct report_refused {
 	uint8_t id[32];
 	int err; /* HAMLET_ECERT, HAMLET_EREVOKED, HAMLET_ESIG, ... */
-	char why[1025];
+	char why[REFUSED_WHY_MAX + 1];
 	uint64_t at_ms; /* when it was refused, our wall clock */
 	int decoded;	/* the fields below hold */
 	int sig_ok;	/* its signature verifies under the author it names */

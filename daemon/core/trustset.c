@@ -586,6 +586,13 @@ int trustset_chains(struct store_txn *t, const uint8_t key[32],
 		    struct cert_chain *ret, size_t max, size_t *ret_n,
 		    int *ret_cut)
 {
+	return trustset_chains_under(t, NULL, key, ret, max, ret_n, ret_cut);
+}
+
+int trustset_chains_under(struct store_txn *t, const uint8_t *given,
+			  const uint8_t key[32], struct cert_chain *ret,
+			  size_t max, size_t *ret_n, int *ret_cut)
+{
 	struct chains *cs;
 	uint8_t root[32];
 	int r;
@@ -593,9 +600,11 @@ int trustset_chains(struct store_txn *t, const uint8_t key[32],
 	*ret_n = 0;
 	if (ret_cut)
 		*ret_cut = 0;
-	if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
+	if (given)
+		memcpy(root, given, 32);
+	else if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
 		return 0;
-	if (r < 0)
+	else if (r < 0)
 		return r;
 	if (!(cs = malloc(sizeof(*cs))))
 		return -ENOMEM;

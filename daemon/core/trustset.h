@@ -179,6 +179,11 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 int trustset_chains(struct store_txn *t, const uint8_t key[32],
 		    struct cert_chain *ret, size_t max, size_t *ret_n,
 		    int *ret_cut);
+/* trustset_chains() to root (NULL: the store's): an audit judges by the
+ * network's root, never by the row a copy keeps. */
+int trustset_chains_under(struct store_txn *t, const uint8_t *root,
+			  const uint8_t key[32], struct cert_chain *ret,
+			  size_t max, size_t *ret_n, int *ret_cut);
 
 /*
  * The chain to judge ch (leaf first: a node's installed chain, or the one
