@@ -33,13 +33,13 @@ static int reason_check(const char *reason, size_t cap, char *why, size_t wl)
 	size_t rl = strnlen(reason, cap);
 
 	if (rl > REVOKE_MAX_REASON) {
-		WHY("the reason is over %d bytes", REVOKE_MAX_REASON);
+		WHY(N_("the reason is over %d bytes"), REVOKE_MAX_REASON);
 		return HAMLET_EFORMAT;
 	}
 	for (size_t i = 0; i < rl; i++) {
 		unsigned char c = (unsigned char)reason[i];
 		if (c < 0x20 || c == 0x7f) {
-			WHY("the reason holds a control character");
+			WHY(N_("the reason holds a control character"));
 			return HAMLET_EFORMAT;
 		}
 	}
@@ -544,12 +544,16 @@ int move_check_fields(const struct scope_move *m, char *why, size_t wl)
 	for (int i = 0; i < 2; i++)
 		if (strnlen(sc[i], CERT_SCOPE_MAX + 1) > CERT_SCOPE_MAX ||
 		    entry_scope_check(sc[i]) < 0) {
-			WHY("%s scope \"%.*s\" is not a scope (1-8 segments of a-z, 0-9 and -, joined by /)",
-			    i ? "the new" : "the old", CERT_SCOPE_MAX, sc[i]);
+			if (i)
+				WHY(N_("the new scope \"%.*s\" is not a scope (1-8 segments of a-z, 0-9 and -, joined by /)"),
+				    CERT_SCOPE_MAX, sc[i]);
+			else
+				WHY(N_("the old scope \"%.*s\" is not a scope (1-8 segments of a-z, 0-9 and -, joined by /)"),
+				    CERT_SCOPE_MAX, sc[i]);
 			return HAMLET_EFORMAT;
 		}
 	if (entry_scope_under(m->to, m->from)) {
-		WHY("%s lies at or under %s: the move would map the scope onto itself forever",
+		WHY(N_("%s lies at or under %s: the move would map the scope onto itself forever"),
 		    m->to, m->from);
 		return HAMLET_EFORMAT;
 	}

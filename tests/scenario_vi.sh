@@ -175,6 +175,10 @@ says en "has expired: it held until 20" "status, expired: the end date, in Engli
 says en "ask the administrator for a new certificate, then hamlet cert install FILE" "status, expired: the remedy, in English"
 
 same_json "status --json is the same in both locales" --home "$T/a" status
+# a refusal of a scope move's own fields, from the trust items' checks
+vi --home "$T/a" scope move bk/bt bk/bt/x --root-key "$T/demo.root.key" >"$T/move.out" 2>&1
+check "a scope move onto itself is refused in Vietnamese, the reason too" \
+	grep -q 'bk/bt/x nằm tại hoặc dưới bk/bt: việc chuyển sẽ ánh xạ phạm vi vào chính nó mãi mãi' "$T/move.out"
 same_json "conflicts --json is the same in both locales" --home "$T/a" conflicts
 same_json "verify --json is the same in both locales" --home "$T/a" verify
 
