@@ -209,6 +209,12 @@ check "--json: deps_held false for the erasure alone" bash -c "'$H' --home '$T/V
 
 daemons_stop
 check "offline, the same holds: P's verify exits 0" N P verify
+# the bodies a scoped erasure dropped are erased, not missing: told by no
+# problem line, at the commune that holds both parts as at the province
+for n in C1 P; do
+	check "$n's verify lists no body \"not held\" for what erase --scope dropped" bash -c \
+		"'$H' --home '$T/$n' verify >'$T/$n.v2' && ! grep -q 'body not held' '$T/$n.v2' && grep -qE '^  bodies: .*\([1-9][0-9]* missing' '$T/$n.v2'"
+done
 
 # with no daemon running, erase --person writes the store itself
 check "offline, P writes a fourth person's profile and event" bash -c "'$H' --home '$T/P' put health_profile HP-Q1 '{\"person_id\":\"100000000205\",\"full_name\":\"Lo OFFLINEzq\",\"birth_date\":\"1990-01-01\"}' && '$H' --home '$T/P' put health_event HE-Q1 '{\"person_id\":\"100000000205\",\"kind\":\"vital\",\"date\":\"2026-02-01\",\"value\":\"OFFLINEzq2\"}'"

@@ -425,7 +425,10 @@ static int body_erased(struct audit_ctx *c, const struct audit_item *it)
 	if (!c->t || entry_decode(it->env, it->env_len, &e, NULL) < 0 ||
 	    record_view_load(c->t, e.collection, e.record_id, &v) < 0)
 		return 0;
-	erased = v.erased;
+	/* a whole record's erasure, or one of its scope's part alone
+	 * (erase --scope: the other village's part stays) */
+	erased = v.erased ||
+		 log_body_erased(c->t, e.collection, e.record_id, e.scope) > 0;
 	record_view_close(&v);
 	return erased;
 }

@@ -128,6 +128,12 @@ int log_compact_pending(struct store *st);
  */
 int log_erased_alone_upgrade(struct store *st);
 
+/* 1 when an erasure this store keeps of coll/id reaches an entry of
+ * scope (a whole record's, or one of its scope's part alone), else 0;
+ * <0 on a store fault. What a body not held is put down to. */
+int log_body_erased(struct store_txn *t, const char *coll, const char *id,
+		    const char *scope);
+
 
 /* A feed whose contiguous head a commit moved: what a daemon pushes. */
 struct log_advance {

@@ -347,3 +347,9 @@ int log_erased_alone_upgrade(struct store *st)
 	log__applier_close(&g.a);
 	return r;
 }
+
+int log_body_erased(struct store_txn *t, const char *coll, const char *id,
+		    const char *scope)
+{
+	return log__erased(t, coll, id, scope);
+}
