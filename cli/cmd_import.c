@@ -24,6 +24,7 @@
 #include "error.h"
 #include "schema.h"
 #include "log.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -218,7 +219,10 @@ static int check_scope(struct importer *im, struct store_txn *t,
 	struct cli_scope sc;
 	int r = cli_record_scope(t, v, &sc);
 
-	if (r < 0 || strcmp(sc.written, im->scope) == 0)
+	/* its old name or its new one, through a scope move: one place */
+	if (r < 0 ||
+	    (sc.written[0] &&
+	     scopemap_same(cli_global.scopes, sc.written, im->scope)))
 		return r;
 	import_err(im, rw->where,
 		   N_("%s is stored in scope %s, not in %s: --scope places new records only. Import the rows of records already stored in a file of their own without --scope (they stay where they are), and the new rows with --scope"),

@@ -140,6 +140,16 @@ check "V1, under its old certificate, registers HP-C" profile V1 HP-C 3000000000
 check "HP-C reaches C2 through the new commune's grant (30 s)" within 30 holds C2 health_profile HP-C
 check "C2 (the new commune) edits HP-C, a record of the old commune" N C2 put health_profile HP-C '{"village":"Na Hoi"}'
 check "the edit reaches V1 (30 s)" within 30 bash -c "$(declare -f N synced); H='$H' T='$T'; synced V1; N V1 get health_profile HP-C | grep -qx 'village: Na Hoi'"
+# the record's scope named by its new name (as get shows it) is its own:
+# a put, an import and a delete --scope take it as they take the old one
+check "C2 puts HP-C with --scope lc/si-ma-cai/na-hoi, its scope's new name" \
+	N C2 put health_profile HP-C --scope lc/si-ma-cai/na-hoi '{"phone":"0912000003"}'
+printf 'id,phone\nHP-C,0912000033\n' >"$T/hpc.csv"
+check "C2 imports a row of HP-C with --scope lc/si-ma-cai/na-hoi" \
+	N C2 import health_profile --format csv --scope lc/si-ma-cai/na-hoi "$T/hpc.csv"
+check "and the row was written" bash -c "'$H' --home '$T/C2' get health_profile HP-C | grep -qx 'phone: 0912000033'"
+check "C2 writes HP-E in na-hoi under its old name, then deletes it by the new one" bash -c \
+	"$(declare -f N); H='$H' T='$T'; N C2 put health_profile HP-E --scope lc/bac-ha/na-hoi '{\"person_id\":\"300000000005\",\"full_name\":\"Ma Van E\",\"birth_date\":\"1990-01-01\"}' && N C2 delete health_profile HP-E --scope lc/si-ma-cai/na-hoi"
 
 # --- 4b. a village moved alone leaves its old commune's reach ------------------------
 # ban-mu (V2) moves from lc/si-ma-cai to lc/muong-khuong, a commune with no

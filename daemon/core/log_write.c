@@ -339,8 +339,10 @@ static int erase_scope_reaches(struct writer *w, const struct log_op *op)
 	return HAMLET_ESCOPE;
 }
 
-/* Whether a record's puts and deletes were written in one scope. */
+/* Whether a record's puts and deletes were written in one scope (by its
+ * name then or now, through the moves). */
 struct scope_find {
+	const struct scopemap *m;
 	const char *scope;
 	int found;
 };
@@ -349,7 +351,7 @@ static int find_scope(void *ctx, const struct record_op *op)
 {
 	struct scope_find *f = ctx;
 	if ((op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE) &&
-	    strcmp(op->scope, f->scope) == 0)
+	    scopemap_same(f->m, op->scope, f->scope))
 		f->found = 1;
 	return 0;
 }
@@ -363,12 +365,12 @@ static int find_scope(void *ctx, const struct record_op *op)
 static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 				const struct local_state *ls)
 {
-	struct scope_find f = { op->scope, 0 };
+	struct scope_find f = { w->au->map, op->scope, 0 };
 	struct scope_set set = { 0 };
 	char list[400] = "";
 	int r;
 
-	if (ls->scope[0] && strcmp(op->scope, ls->scope) == 0)
+	if (ls->scope[0] && scopemap_same(w->au->map, op->scope, ls->scope))
 		return 0;
 	if ((r = record_ops_each(w->a.t, op->collection, op->record_id,
 				 find_scope, &f)) < 0)

@@ -372,7 +372,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_PUT && live && op->scope &&
-		    strcmp(op->scope, ls->scope)) {
+		    !(ls->scope[0] && scopemap_same(m, op->scope, ls->scope))) {
 			/* a change, a resolution too (it carries every
 			 * field shown), lives in the record's scope: another
 			 * would hand the record to whoever reads that one.

@@ -702,3 +702,14 @@ int scopemap_record_scope(const struct scopemap *m, struct store_txn *t,
 				    (const uint8_t(*)[32])heads, (size_t)n,
 				    out);
 }
+
+int scopemap_same(const struct scopemap *m, const char *a, const char *b)
+{
+	char ra[ENTRY_MAX_SCOPE + 1], rb[ENTRY_MAX_SCOPE + 1];
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	scopemap_resolve(m, a, ra);
+	scopemap_resolve(m, b, rb);
+	return strcmp(ra, rb) == 0;
+}

@@ -79,6 +79,10 @@ const char *scopemap_status_name(int status);
 int scopemap_resolve(const struct scopemap *m, const char *scope,
 		     char out[ENTRY_MAX_SCOPE + 1]);
 
+/* 1 when a and b name one place: the same text, or the same effective
+ * scope through the moves (a scope's old name and its new one). */
+int scopemap_same(const struct scopemap *m, const char *a, const char *b);
+
 /*
  * 1 when scope lies at or under prefix as written, or once both are
  * mapped: a grant only widens with a move, so what stood still stands
