@@ -102,10 +102,12 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 	snprintf(prefix, sizeof(prefix), _("PostgreSQL at %s, %s: "), p->where,
 		 _(what));
 	trim_copy(why, whylen, prefix, msg);
-	if (PQstatus(p->conn) == CONNECTION_BAD)
+	/* no SQLSTATE: libpq's own error, not the server's, which is the
+	 * connection lost (a server that crashed and restarts ends every
+	 * session, and libpq may not call the connection bad until the
+	 * next call): another connection is tried */
+	if (PQstatus(p->conn) == CONNECTION_BAD || !st)
 		return -EPIPE;
-	if (!st)
-		return -EIO;
 	/* connection exceptions, shutdown, no space, "try again" */
 	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
 	    strncmp(st, "53", 2) == 0 || strcmp(st, "40001") == 0 ||
