@@ -289,6 +289,11 @@ int cmd_export(int argc, char **argv)
 		} else if (r == -EEXIST) {
 			cli_err(_("%s exists and is not a workbook (.xlsx), so it is not replaced: name another file, or move that one away first"),
 				out);
+		} else if (r == -EISDIR) {
+			/* the command line's fault: said as such (exit 2) */
+			cli_err(_("%s is a folder: --out names the workbook's file, for example %s/%s.xlsx"),
+				out, out, c.s->name);
+			r = CLI_EUSAGE;
 		} else {
 			/* the path: a system fault, whatever errno says */
 			cli_err(_("cannot write %s: %s"), out, strerror(-r));

@@ -146,6 +146,44 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	return 0;
 }
 
+/* "_xHHHH_" in a cell's text is read by Excel as the character HHHH
+ * (OOXML's ST_Xstring), and the library writes it as it is: its "_"
+ * written "_x005F_" keeps the text as stored. A new string (free()). */
+/* Four hex digits at p. */
+static int strspn_hex(const char *p)
+{
+	for (int i = 0; i < 4; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		      (p[i] >= 'a' && p[i] <= 'f') ||
+		      (p[i] >= 'A' && p[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static char *xstring_escape(const char *s, size_t n)
+{
+	static const char esc[] = "_x005F_";
+	size_t k = 0, o = 0;
+	char *t;
+
+	for (size_t i = 0; i + 7 <= n; i++)
+		k += s[i] == '_' && s[i + 1] == 'x' &&
+		     strspn_hex(s + i + 2) && s[i + 6] == '_';
+	if (!(t = malloc(n + k * (sizeof(esc) - 2) + 1)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 7 <= n && s[i] == '_' && s[i + 1] == 'x' &&
+		    strspn_hex(s + i + 2) && s[i + 6] == '_') {
+			memcpy(t + o, esc, sizeof(esc) - 1);
+			o += sizeof(esc) - 1;
+			continue; /* its 'x' and the rest follow */
+		}
+		t[o++] = s[i];
+	}
+	t[o] = 0;
+	return t;
+}
+
 static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
 		     size_t n, char *why, size_t wl)
 {
@@ -158,7 +196,7 @@ static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
 			 XLSX_MAX_CELL);
 		return -E2BIG;
 	}
-	if (!(t = strndup(s, n)))
+	if (!(t = xstring_escape(s, n)))
 		return -ENOMEM;
 	e = worksheet_write_string(x->ws, x->row, col, t, NULL);
 	free(t);

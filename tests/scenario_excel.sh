@@ -238,6 +238,18 @@ d2 = re.search(r'<c r="D2"([^>]*)><v>([0-9.]+)</v>', sheet)
 assert d2 and 't="s"' not in d2.group(1) and 's="' in d2.group(1), sheet
 assert 'state="frozen"' in sheet and "<autoFilter" in sheet
 EOF
+# text holding "_xHHHH_", which Excel would read as the character HHHH
+check "a profile whose allergies read _x0041_" A put health_profile HP-XS '{"person_id":"001085099999","full_name":"Lo Van X","birth_date":"1990-01-01","allergies":"code _x0041_ here"}'
+check "export --format xlsx of it" A export health_profile --format xlsx --out "$T/xs.xlsx"
+check "the workbook keeps the text as stored (its _ written _x005F_)" python3 -c "
+import re, sys, zipfile
+sst = re.findall(r'<t[^>]*>([^<]*)</t>', zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())
+assert 'code _x005F_x0041_ here' in sst, sst
+" "$T/xs.xlsx"
+check "(the record goes again)" A delete health_profile HP-XS
+mkdir -p "$T/outdir"
+refuse "--out naming a folder is a usage error, naming a file to give" 2 "is a folder: --out names the workbook's file, for example $T/outdir/health_profile.xlsx" \
+	A export health_profile --format xlsx --out "$T/outdir"
 refuse "--format xlsx needs --out" 2 "add --out FILE.xlsx" A export health_profile --format xlsx
 refuse "--out only with xlsx" 2 "--out goes with --format xlsx" A export health_profile --format csv --out "$T/x"
 refuse "a workbook given to import is named, with how to save it as CSV" 4 "is an Excel workbook (.xlsx), not CSV" \
