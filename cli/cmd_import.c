@@ -269,7 +269,7 @@ static int check_row(struct importer *im, struct store_txn *t,
 	} else if (have_view && !v.deleted && record_view_conflict(&v, "")) {
 		/* changed here, deleted elsewhere: any write would keep it,
 		 * which is for the operator to decide */
-		rw->skip = IMPORT_SKIP_CONFLICT;
+		rw->skip = IMPORT_SKIP_UPDEL;
 	} else if (have_view && !v.deleted &&
 		   record_view_conflicted(im->s, d.root, &v) &&
 		   record_view_shows(im->s, d.root, &v)) {
@@ -382,7 +382,8 @@ out:
 
 struct outcome {
 	size_t written, unchanged;
-	size_t erased, left_open, deleted; /* skipped rows (IMPORT_SKIP_*) */
+	/* skipped rows (IMPORT_SKIP_*) */
+	size_t erased, left_open, deleted, updel;
 	int via_daemon;
 };
 
@@ -407,10 +408,11 @@ static void note_skipped(const struct importer *im, const struct outcome *o,
 		cli_err(_("note: %zu %s%s written without their fields in conflict, whose value was the one shown (%s%s): those conflicts stay open; \"%s conflicts\" settles each"),
 			dk, im->unit, cli_plural(dk), dids, dk > 3 ? ", …" : "",
 			cli_prog());
-	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_DELETED;
+	for (int kind = IMPORT_SKIP_ERASED; kind <= IMPORT_SKIP_UPDEL;
 	     kind++) {
 		size_t k = kind == IMPORT_SKIP_ERASED	? o->erased
 			   : kind == IMPORT_SKIP_DELETED ? o->deleted
+			   : kind == IMPORT_SKIP_UPDEL	 ? o->updel
 							 : o->left_open;
 		char ids[400] = "";
 		size_t shown = 0;
@@ -436,6 +438,10 @@ static void note_skipped(const struct importer *im, const struct outcome *o,
 			cli_err(_("note: %zu %s%s of erased records not written (%s%s): an erased record is never written again"),
 				k, im->unit, cli_plural(k), ids,
 				k > shown ? ", …" : "");
+		else if (kind == IMPORT_SKIP_UPDEL)
+			cli_err(_("note: %zu %s%s of records changed on one node and deleted on another not written (%s%s): whether such a record stays is settled first, with \"%s conflicts resolve\" (keep it with its fields, or --delete); then import the rows again"),
+				k, im->unit, cli_plural(k), ids,
+				k > shown ? ", …" : "", cli_prog());
 		else
 			cli_err(_("note: %zu %s%s equal to what records with open conflicts show (%s%s): nothing written, so the conflicts stay open; \"%s conflicts\" settles each"),
 				k, im->unit, cli_plural(k), ids,
@@ -457,6 +463,8 @@ static void say_imported(const struct importer *im, size_t stored,
 			o.erased++;
 		else if (im->rows[i].skip == IMPORT_SKIP_DELETED)
 			o.deleted++;
+		else if (im->rows[i].skip == IMPORT_SKIP_UPDEL)
+			o.updel++;
 		else if (im->rows[i].skip)
 			o.left_open++;
 	}
@@ -564,6 +572,8 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 					ret->erased++;
 				else if (rw->skip == IMPORT_SKIP_DELETED)
 					ret->deleted++;
+				else if (rw->skip == IMPORT_SKIP_UPDEL)
+					ret->updel++;
 				else
 					ret->left_open++;
 				continue;
@@ -772,7 +782,10 @@ done:
 				    json_integer((json_int_t)(res.unchanged +
 							      res.left_open)));
 		json_object_set_new(j, "left_in_conflict",
-				    json_integer((json_int_t)res.left_open));
+				    json_integer((json_int_t)(res.left_open +
+							      res.updel)));
+		json_object_set_new(j, "skipped_update_delete",
+				    json_integer((json_int_t)res.updel));
 		json_object_set_new(j, "skipped_erased",
 				    json_integer((json_int_t)res.erased));
 		json_object_set_new(j, "skipped_deleted",

@@ -40,7 +40,11 @@ struct import_row {
  * again), or equal to what a record in conflict shows (a file exported
  * and imported again must not settle the conflict on its own), or of a
  * deleted record (brought back only with --recreate-deleted). */
-enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT, IMPORT_SKIP_DELETED };
+/* skipped: erased; equal to what a record in conflict shows; deleted
+ * here; changed here and deleted elsewhere (an update-versus-delete
+ * conflict, for the operator to settle first) */
+enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT, IMPORT_SKIP_DELETED,
+       IMPORT_SKIP_UPDEL };
 
 struct importer {
 	const struct schema *s;

@@ -125,6 +125,18 @@ check "B exports its profiles" bash -c "'$H' --home '$T/b' export health_profile
 nops0=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
 check "importing the export again writes nothing, saying the conflict stays open" bash -c "'$H' --home '$T/b' import health_profile --format csv '$T/b-export.csv' >'$T/imp.out' 2>'$T/imp.err' && grep -q ' 0 written' '$T/imp.out' && grep -q 'equal to what records with open conflicts show (row [0-9]* (HP-1)).*the conflicts stay open' '$T/imp.err'"
 check "and HP-1's phone conflict is still open, with no new change" bash -c "'$H' --home '$T/b' get health_profile HP-1 | grep -q 'CONFLICT phone' && [ \"\$('$H' --home '$T/b' history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"ops\"]))')\" = $nops0 ]"
+# a row of a record changed on one node and deleted on another: not
+# written, and not called equal to anything (its value differs)
+check "A writes HP-3, which B gets" bash -c "'$H' --home '$T/a' put health_profile HP-3 '{\"person_id\":\"001122330003\",\"full_name\":\"Lo Van Ba\",\"birth_date\":\"1970-10-10\"}' && $(declare -f send); H='$H' T='$T' send a b"
+check "A deletes HP-3 while B changes its phone; B gets the delete" bash -c "'$H' --home '$T/a' delete health_profile HP-3 && '$H' --home '$T/b' put health_profile HP-3 '{\"phone\":\"0911000003\"}' && $(declare -f send); H='$H' T='$T' send a b"
+printf 'id,person_id,full_name,birth_date,phone\nHP-3,001122330003,Lo Van Ba,1970-10-10,0911000033\n' >"$T/hp3.csv"
+check "B imports a row of HP-3 with another phone: nothing written, none called unchanged" bash -c \
+	"'$H' --home '$T/b' import health_profile --format csv '$T/hp3.csv' >'$T/imp3.out' 2>'$T/imp3.err' && grep -q ': 0 written, 0 unchanged' '$T/imp3.out'"
+check "the note says it was changed on one node and deleted on another, and what settles it" \
+	grep -q 'of records changed on one node and deleted on another not written (row 2 (HP-3)): whether such a record stays is settled first' "$T/imp3.err"
+check "--json counts it left in conflict, skipped as update-versus-delete" bash -c \
+	"'$H' --home '$T/b' --json import health_profile --format csv '$T/hp3.csv' 2>/dev/null | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"unchanged\"] == 0 and j[\"left_in_conflict\"] == 1 and j[\"skipped_update_delete\"] == 1 else 1)'"
+check "(HP-3 deleted at B too: its conflict goes)" B conflicts resolve health_profile HP-3 --delete
 B conflicts >"$T/conflicts.txt" 2>&1
 check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
 check "conflicts ends HP-1's conflicts with one resolve command of its own, naming the field in conflict" \
