@@ -187,5 +187,14 @@ check "v1 imports it (exit 0)" test $? = 0
 check "counting v2's entries as not its own" grep -qE '^  not ours: +[1-9]' "$T/all.out"
 check "without naming any of v2's records" bash -c "! grep -q 'V2-HP-30' '$T/all.out'"
 check "and --json counts them" bash -c "'$H' --home '$T/v1' --json bundle import '$T/c1-all.bundle' 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"imported\"][\"outside_scope\"] > 0 and d[\"imported\"][\"rejected\"] == 0 else 1)'"
+# a delete of one village's part (--scope) at the commune, which holds
+# both: the other village's resident stays, at the commune as at v2
+check "v1's HP-50" N v1 put health_profile HP-50 '{"person_id":"001122300050","full_name":"Lo Van Bon","birth_date":"1980-01-01"}'
+check "v2's HP-50, another person" N v2 put health_profile HP-50 '{"person_id":"009988770050","full_name":"Ha Thi Nam","birth_date":"1981-01-01"}'
+check "both to the commune" bash -c "$(declare -f N exchange); H='$H' T='$T'; exchange v1 c1 && exchange v2 c1"
+check "the commune deletes v1's part alone (--scope bk/c1/v1)" N c1 delete health_profile HP-50 --scope bk/c1/v1
+N c1 get health_profile HP-50 >"$T/hp50.txt" 2>&1
+sed 's/^/    # /' "$T/hp50.txt"
+check "the commune still shows v2's resident, not a deleted record" bash -c "! grep -q 'is deleted' '$T/hp50.txt' && grep -q 'Ha Thi Nam' '$T/hp50.txt'"
 daemons_stop
 tests_done

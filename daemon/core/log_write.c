@@ -392,6 +392,55 @@ static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 	return HAMLET_ESCOPE;
 }
 
+/* The heads of a record written in one scope (by its name then or now). */
+struct scope_heads {
+	const struct scopemap *m;
+	const char *scope;
+	struct local_state *ls;
+	uint8_t keep[ENTRY_MAX_DEPS][ENTRY_ID_LEN];
+	size_t n;
+};
+
+static int scope_head(void *ctx, const struct record_op *op)
+{
+	struct scope_heads *h = ctx;
+
+	if (h->n == ENTRY_MAX_DEPS || !scopemap_under(h->m, op->scope, h->scope))
+		return 0;
+	for (size_t i = 0; i < h->ls->nheads; i++)
+		if (memcmp(h->ls->heads[i], op->id, ENTRY_ID_LEN) == 0) {
+			memcpy(h->keep[h->n++], op->id, ENTRY_ID_LEN);
+			break;
+		}
+	return 0;
+}
+
+/*
+ * A delete given its scope (the part of one village, of a record two
+ * wrote under one id) follows the heads written there alone: following
+ * the other's too, it would delete that part as well wherever both are
+ * held (the commune, the province), while the other village, which never
+ * receives it, keeps its record; the two would differ for ever, and no
+ * conflict would say so. Following its own, it meets the other's part as
+ * an update-versus-delete conflict where both are held. A scope that
+ * holds every head (the record's common one) leaves them all.
+ */
+static int heads_in_scope(struct writer *w, const struct log_op *op,
+			  struct local_state *ls)
+{
+	struct scope_heads h = { w->au->map, op->scope, ls, { { 0 } }, 0 };
+	int r;
+
+	if ((r = record_ops_each(w->a.t, op->collection, op->record_id,
+				 scope_head, &h)) < 0)
+		return r;
+	if (h.n == 0 || h.n == ls->nheads)
+		return 0;
+	memcpy(ls->heads, h.keep, h.n * ENTRY_ID_LEN);
+	ls->nheads = h.n;
+	return 0;
+}
+
 /* log_value_scopes() being collected */
 struct cand_scopes {
 	const struct scopemap *m;
@@ -563,6 +612,9 @@ static int write_op(struct writer *w, const struct log_op *op)
 		return r;
 	if (op->kind == ENTRY_DELETE && op->scope && ls.nheads &&
 	    (r = delete_scope_reaches(w, op, &ls)) < 0)
+		return r;
+	if (op->kind == ENTRY_DELETE && op->scope && !op->resolve &&
+	    ls.nheads > 1 && (r = heads_in_scope(w, op, &ls)) < 0)
 		return r;
 	if ((op->kind == ENTRY_DELETE || op->kind == ENTRY_ERASE) &&
 	    !op->scope && ls.nheads) {
