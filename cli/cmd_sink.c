@@ -604,7 +604,8 @@ int cmd_sink(int argc, char **argv)
 	struct sink s = { 0 };
 	struct sigaction sa;
 	char *pos[1], why[1024];
-	int npos, r, first = 1, caught_up = 0;
+	int npos, r, first = 1, caught_up = 0, lost = 0;
+	unsigned lost_nap = 1; /* s before reconnecting after a lost round */
 	const struct cli_opt opts[] = {
 		{ "--dsn", &s.dsn, NULL },
 		{ "--once", NULL, &s.once },
@@ -661,8 +662,24 @@ int cmd_sink(int argc, char **argv)
 		if ((r = sink_round(&s, first)) < 0)
 			goto out;
 		first = 0;
-		if (r == 1)
-			continue; /* reconnect */
+		if (r == 1) {
+			/* reconnect, after a pause that doubles while rounds
+			 * keep losing the connection: a batch that loses it
+			 * every time must not spin */
+			if (s.once && ++lost > SINK_ONCE_TRIES) {
+				cli_err(_("the connection to PostgreSQL was lost %d times in a row: this run stops"),
+					lost - 1);
+				r = -EPIPE;
+				goto out;
+			}
+			nap(lost_nap * 1000);
+			lost_nap = lost_nap * 2 > SINK_BACKOFF_MAX_S
+					   ? SINK_BACKOFF_MAX_S
+					   : lost_nap * 2;
+			continue;
+		}
+		lost = 0;
+		lost_nap = 1;
 		caught_up = r == 2;
 		if (s.once)
 			break;
