@@ -354,7 +354,7 @@ static void unreached_one(const msgpack_object *p, int cert_ok, int under)
 		/* hamletd keeps it in English: ours, or the C
 		 * library's words for an errno */
 		static const char cr[] = "cannot resolve: ";
-		const char *t = cli_tr(why);
+		const char *t = cli_why(why);
 		if (t == why && !cli_global.json)
 			t = dgettext("libc", why);
 		if (t != why) {

@@ -96,9 +96,12 @@ static enum msg why_read(const struct out *o, const json_t *u, char *buf,
 		what = M_WHY_NOT_HAMLET;
 	else if (reached && stage &&
 		 (!strcmp(stage, "other_network") ||
-		  !strcmp(stage, "handshake") ||
-		  !strcmp(stage, "hello_timeout")))
+		  !strcmp(stage, "handshake")))
 		what = M_WHY_HANDSHAKE;
+	else if (reached && stage && !strcmp(stage, "hello_timeout"))
+		/* a node of this network (its handshake held) that said
+		 * nothing more in time: a slow line, or a busy node */
+		what = M_WHY_OTHER;
 	if (!why)
 		why = "";
 	if (strncmp(why, why_resolve, sizeof(why_resolve) - 1) == 0) {

@@ -148,6 +148,9 @@ printf 'id,phone\nHP-C,0912000033\n' >"$T/hpc.csv"
 check "C2 imports a row of HP-C with --scope lc/si-ma-cai/na-hoi" \
 	N C2 import health_profile --format csv --scope lc/si-ma-cai/na-hoi "$T/hpc.csv"
 check "and the row was written" bash -c "'$H' --home '$T/C2' get health_profile HP-C | grep -qx 'phone: 0912000033'"
+check "both signed under the name the record was written in" bash -c \
+	"'$H' --home '$T/C2' --json history health_profile HP-C | python3 -c 'import json,sys; o=json.load(sys.stdin)[\"ops\"]; sys.exit(0 if all(x[\"scope\"] == \"lc/bac-ha/na-hoi\" for x in o) else 1)'"
+check "so V1, under its old certificate, gets them (30 s)" within 30 bash -c "$(declare -f N synced); H='$H' T='$T'; synced V1; N V1 get health_profile HP-C | grep -qx 'phone: 0912000033'"
 check "C2 writes HP-E in na-hoi under its old name, then deletes it by the new one" bash -c \
 	"$(declare -f N); H='$H' T='$T'; N C2 put health_profile HP-E --scope lc/bac-ha/na-hoi '{\"person_id\":\"300000000005\",\"full_name\":\"Ma Van E\",\"birth_date\":\"1990-01-01\"}' && N C2 delete health_profile HP-E --scope lc/si-ma-cai/na-hoi"
 

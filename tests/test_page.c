@@ -384,8 +384,8 @@ int main(void)
 			  "không mở được phiên an toàn" },
 			{ "handshake", "cannot start a secure session",
 			  "không mở được phiên an toàn" },
-			{ "hello_timeout", "cannot start a secure session",
-			  "không mở được phiên an toàn" },
+			{ "hello_timeout", "hamletd tries again by itself",
+			  "hamletd tự thử lại" },
 		};
 		for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
 			st = status("c1", "commune", "V1");

@@ -392,6 +392,54 @@ static int delete_scope_reaches(struct writer *w, const struct log_op *op,
 	return HAMLET_ESCOPE;
 }
 
+/* The scope a record's change given as op->scope was written in, when
+ * that is another name of the same place (a scope move). */
+struct stored_find {
+	const struct scopemap *m;
+	const char *scope;
+	char *out;
+	int found;
+};
+
+static int stored_one(void *ctx, const struct record_op *op)
+{
+	struct stored_find *f = ctx;
+
+	if (f->found || (op->kind != ENTRY_PUT && op->kind != ENTRY_DELETE))
+		return 0;
+	if (strcmp(op->scope, f->scope) == 0) {
+		f->found = -1; /* written under the name given: as it is */
+		return 0;
+	}
+	if (scopemap_same(f->m, op->scope, f->scope)) {
+		snprintf(f->out, ENTRY_MAX_SCOPE + 1, "%s", op->scope);
+		f->found = 1;
+	}
+	return 0;
+}
+
+/* 1 with out set when op->scope names, by another name, the scope the
+ * record lives in (ls) or one its changes were written in; 0 when it is
+ * used as given. */
+static int stored_name(struct writer *w, const struct log_op *op,
+		       const struct local_state *ls,
+		       char out[ENTRY_MAX_SCOPE + 1])
+{
+	struct stored_find f = { w->au->map, op->scope, out, 0 };
+	int r;
+
+	if (ls->scope[0] && strcmp(op->scope, ls->scope) == 0)
+		return 0;
+	if (ls->scope[0] && scopemap_same(w->au->map, op->scope, ls->scope)) {
+		snprintf(out, ENTRY_MAX_SCOPE + 1, "%s", ls->scope);
+		return 1;
+	}
+	if ((r = record_ops_each(w->a.t, op->collection, op->record_id,
+				 stored_one, &f)) < 0)
+		return r;
+	return f.found == 1;
+}
+
 /* The heads of a record written in one scope (by its name then or now). */
 struct scope_heads {
 	const struct scopemap *m;
@@ -581,6 +629,8 @@ out:
 static int write_op(struct writer *w, const struct log_op *op)
 {
 	const char *scope = op->scope ? op->scope : w->au->scope;
+	char named[ENTRY_MAX_SCOPE + 1];
+	struct log_op renamed;
 	struct local_state ls;
 	struct mp_doc d = { 0 };
 	int r;
@@ -613,6 +663,21 @@ static int write_op(struct writer *w, const struct log_op *op)
 	if (op->kind == ENTRY_DELETE && op->scope && ls.nheads &&
 	    (r = delete_scope_reaches(w, op, &ls)) < 0)
 		return r;
+	r = 0;
+	if (op->scope && ls.nheads &&
+	    (op->kind == ENTRY_PUT || op->kind == ENTRY_DELETE) &&
+	    (r = stored_name(w, op, &ls, named)) < 0)
+		return r;
+	if (r == 1) {
+		/* the scope given by its name since a move: written under
+		 * the one the record's changes were written in, which every
+		 * node that holds them reads (one certified for the old
+		 * name reads no entry written under the new) */
+		renamed = *op;
+		renamed.scope = named;
+		op = &renamed;
+		scope = named;
+	}
 	if (op->kind == ENTRY_DELETE && op->scope && !op->resolve &&
 	    ls.nheads > 1 && (r = heads_in_scope(w, op, &ls)) < 0)
 		return r;
