@@ -606,6 +606,7 @@ int cmd_sink(int argc, char **argv)
 	char *pos[1], why[1024];
 	int npos, r, first = 1, caught_up = 0, lost = 0;
 	unsigned lost_nap = 1; /* s before reconnecting after a lost round */
+	uint64_t written0;
 	const struct cli_opt opts[] = {
 		{ "--dsn", &s.dsn, NULL },
 		{ "--once", NULL, &s.once },
@@ -659,16 +660,21 @@ int cmd_sink(int argc, char **argv)
 				say(&s, "started", line);
 			}
 		}
+		written0 = s.written;
 		if ((r = sink_round(&s, first)) < 0)
 			goto out;
 		first = 0;
 		if (r == 1) {
 			/* reconnect, after a pause that doubles while rounds
-			 * keep losing the connection: a batch that loses it
-			 * every time must not spin */
-			if (s.once && ++lost > SINK_ONCE_TRIES) {
+			 * keep losing the connection without writing: a batch
+			 * that loses it every time must not spin */
+			if (s.written > written0) {
+				lost = 0;
+				lost_nap = 1;
+			}
+			if (s.once && ++lost >= SINK_ONCE_TRIES) {
 				cli_err(_("the connection to PostgreSQL was lost %d times in a row: this run stops"),
-					lost - 1);
+					lost);
 				r = -EPIPE;
 				goto out;
 			}
