@@ -164,6 +164,54 @@ int pg_sink_dsn_check(const char *dsn, char *why, size_t whylen)
 		PQfreemem(err);
 		return -EINVAL;
 	}
+	/* values libpq would refuse only when it connects, which a sink
+	 * would take for a server away and retry for ever: named here,
+	 * whatever language libpq speaks */
+	for (PQconninfoOption *x = o; x->keyword; x++) {
+		static const char *const sslmodes[] = {
+			"disable", "allow", "prefer", "require", "verify-ca",
+			"verify-full", NULL
+		};
+		static const char *const attrs[] = {
+			"any", "read-write", "read-only", "primary", "standby",
+			"prefer-standby", NULL
+		};
+		const char *const *one = NULL;
+		const char *v = x->val;
+		int bad = 0;
+		if (!v)
+			continue;
+		if (!strcmp(x->keyword, "port") ||
+		    !strcmp(x->keyword, "connect_timeout")) {
+			/* a number, or for port a list of them (one a host) */
+			for (const char *p = v; *p && !bad; p++)
+				bad = !((*p >= '0' && *p <= '9') ||
+					(*p == ',' && !strcmp(x->keyword, "port")));
+			if (!bad && !strcmp(x->keyword, "port"))
+				for (const char *p = v; *p && !bad;) {
+					char *end;
+					long n = strtol(p, &end, 10);
+					bad = end == p || n < 1 || n > 65535;
+					p = *end == ',' ? end + 1 : end;
+				}
+		} else if (!strcmp(x->keyword, "sslmode")) {
+			one = sslmodes;
+		} else if (!strcmp(x->keyword, "target_session_attrs")) {
+			one = attrs;
+		}
+		if (one) {
+			bad = 1;
+			for (; *one && bad; one++)
+				bad = strcmp(v, *one) != 0;
+		}
+		if (bad) {
+			snprintf(why, whylen,
+				 _("the --dsn gives %s=%s, which is no value %s takes"),
+				 x->keyword, v, x->keyword);
+			PQconninfoFree(o);
+			return -EINVAL;
+		}
+	}
 	PQconninfoFree(o);
 	return 0;
 }
