@@ -198,6 +198,14 @@ static int cell_text(struct xlsx_out *x, lxw_col_t col, const char *s,
 	}
 	if (!(t = xstring_escape(s, n)))
 		return -ENOMEM;
+	if (strlen(t) > XLSX_MAX_CELL) {
+		why_set(why, wl,
+			 N_("row %u column %u: %zu bytes once each _xHHHH_ in it is written as Excel keeps it as text, more than one Excel cell holds (%d)"),
+			 (unsigned)x->row + 1, (unsigned)col + 1, strlen(t),
+			 XLSX_MAX_CELL);
+		free(t);
+		return -E2BIG;
+	}
 	e = worksheet_write_string(x->ws, x->row, col, t, NULL);
 	free(t);
 	if (e != LXW_NO_ERROR) {
