@@ -39,10 +39,9 @@ struct import_row {
 /* A row the store tells not to write: of an erased record (never written
  * again), or equal to what a record in conflict shows (a file exported
  * and imported again must not settle the conflict on its own), or of a
- * deleted record (brought back only with --recreate-deleted). */
-/* skipped: erased; equal to what a record in conflict shows; deleted
- * here; changed here and deleted elsewhere (an update-versus-delete
- * conflict, for the operator to settle first) */
+ * deleted record (brought back only with --recreate-deleted), or of a
+ * record changed on one node and deleted on another (that conflict is
+ * the operator's to settle first). */
 enum { IMPORT_SKIP_ERASED = 1, IMPORT_SKIP_CONFLICT, IMPORT_SKIP_DELETED,
        IMPORT_SKIP_UPDEL };
 

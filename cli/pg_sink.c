@@ -527,16 +527,12 @@ int pg_sink_open(const char *dsn, const struct pg_sink_node *node,
 			 db ? db : "?");
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		char prefix[300];
-		const char *m = PQerrorMessage(p->conn);
 		snprintf(prefix, sizeof(prefix),
 			 _("cannot connect to PostgreSQL at %s: "), p->where);
-		trim_copy(why, whylen, prefix, m);
-		/* an option's value libpq cannot take (port=abc,
-		 * sslmode=bogus): the DSN's fault, which no retry mends */
-		r = m && strncmp(m, "invalid ", 8) == 0 &&
-				    strstr(m, " value")
-			    ? -EINVAL
-			    : -ECONNREFUSED;
+		trim_copy(why, whylen, prefix, PQerrorMessage(p->conn));
+		/* a value libpq cannot take was refused before, by
+		 * pg_sink_dsn_check(), in no language of libpq's */
+		r = -ECONNREFUSED;
 		goto out;
 	}
 	if (PQsetClientEncoding(p->conn, "UTF8") != 0) {

@@ -146,34 +146,34 @@ int xlsx_out_open(const char *path, const struct schema *s, int with_scope,
 	return 0;
 }
 
-/* "_xHHHH_" in a cell's text is read by Excel as the character HHHH
- * (OOXML's ST_Xstring), and the library writes it as it is: its "_"
- * written "_x005F_" keeps the text as stored. A new string (free()). */
-/* Four hex digits at p. */
-static int strspn_hex(const char *p)
+/* "_xHHHH_" at s[i] (of n bytes): what Excel reads as the character
+ * HHHH in a cell's text (OOXML's ST_Xstring). */
+static int xescape_at(const char *s, size_t i, size_t n)
 {
-	for (int i = 0; i < 4; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') ||
-		      (p[i] >= 'a' && p[i] <= 'f') ||
-		      (p[i] >= 'A' && p[i] <= 'F')))
+	if (i + 7 > n || s[i] != '_' || s[i + 1] != 'x' || s[i + 6] != '_')
+		return 0;
+	for (size_t k = i + 2; k < i + 6; k++)
+		if (!((s[k] >= '0' && s[k] <= '9') ||
+		      (s[k] >= 'a' && s[k] <= 'f') ||
+		      (s[k] >= 'A' && s[k] <= 'F')))
 			return 0;
 	return 1;
 }
 
+/* s as a cell keeps it as text: the library writes "_xHHHH_" as it is,
+ * so its "_" is written "_x005F_". A new string (free()). */
 static char *xstring_escape(const char *s, size_t n)
 {
 	static const char esc[] = "_x005F_";
 	size_t k = 0, o = 0;
 	char *t;
 
-	for (size_t i = 0; i + 7 <= n; i++)
-		k += s[i] == '_' && s[i + 1] == 'x' &&
-		     strspn_hex(s + i + 2) && s[i + 6] == '_';
+	for (size_t i = 0; i < n; i++)
+		k += xescape_at(s, i, n);
 	if (!(t = malloc(n + k * (sizeof(esc) - 2) + 1)))
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (i + 7 <= n && s[i] == '_' && s[i + 1] == 'x' &&
-		    strspn_hex(s + i + 2) && s[i + 6] == '_') {
+		if (xescape_at(s, i, n)) {
 			memcpy(t + o, esc, sizeof(esc) - 1);
 			o += sizeof(esc) - 1;
 			continue; /* its 'x' and the rest follow */

@@ -270,6 +270,7 @@ struct audit_ctx {
 	/* telling, in order: the feed being told */
 	int have_feed;
 	struct log_feed feed;
+	char author[17]; /* its author's first bytes, as problems name it */
 	uint8_t prev[32];
 	uint8_t sigs[32]; /* the marks of its signatures so far */
 	/* its signatures must each be checked: a link, an entry or a
@@ -311,12 +312,11 @@ static int sigs_walk(struct audit_ctx *c, uint64_t *ret_bad)
 {
 	const struct log_feed *f = &c->feed;
 	uint8_t *eb = malloc(ENTRY_MAX_ENVELOPE);
-	char a[17];
+	const char *a = c->author;
 	int r = 0;
 
 	if (!eb)
 		return -ENOMEM;
-	audit__hex8(f->author, a);
 	txn_mine(c);
 	/* seq != 0: a damaged head of 2^64 - 1 does not wrap round */
 	for (uint64_t seq = 1; seq <= f->seq && seq != 0; seq++) {
@@ -438,9 +438,8 @@ static void tell_item(struct audit_ctx *c, struct audit_item *it)
 	struct audit_report *rep = c->rep;
 	const struct log_feed *f = &c->feed;
 	uint64_t seq = it->seq;
-	char a[17];
+	const char *a = c->author;
 
-	audit__hex8(f->author, a);
 	rep->entries++;
 	if (c->progress && rep->entries % 256 == 0)
 		c->progress(c->progress_ctx, rep->entries, c->total);
@@ -521,6 +520,7 @@ static void tell_feed(struct audit_ctx *c, const struct audit_feed_mark *fm)
 	if (c->have_feed)
 		feed_over(c);
 	c->feed = fm->f;
+	audit__hex8(c->feed.author, c->author);
 	c->have_feed = 1;
 	memset(c->sigs, 0, 32);
 	c->doubt = 0;

@@ -244,10 +244,9 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 		/* own entries: a contact dated after them (an ACK of a
 		 * byte budget's share) does not say the peer took them
 		 * all; those arrived since the basis beyond every entry
-		 * it acknowledged since, own or not, it lacks for sure */
-		/* with no basis kept (never agreed in full, or a store put
-		 * back), every own entry counts less every ACK: too many
-		 * rather than too few, as the peer's own figure */
+		 * it acknowledged since, own or not, it lacks for sure
+		 * (with no basis kept, every own entry less every ACK:
+		 * too many rather than too few) */
 		if (!own_only || lacks > w.n)
 			w.n = lacks;
 		if (ret->based) {
