@@ -116,6 +116,16 @@ chown 0:0 "$T/home/store/data.mdb"
 refuse "a store file left root's is named, with the chown that gives it back" "data.mdb belongs to user id 0, not to user id $OWNER" \
 	as_owner "$H" --home "$T/home" status
 chown --reference="$T/home" "$T/home/store/data.mdb"
+# a key copied back as root: hamletd, the node's user, is told whose file
+# it is and how to give it back, not to write through hamletd
+chown 0:0 "$T/home/node.key"
+refuse "a node.key left root's stops hamletd, named, with the chown that gives it back" "node.key: permission denied: it belongs to user id 0, not to user id $OWNER.*chown --reference=$T/home $T/home/node.key" \
+	as_owner timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+refuse "and a write by the node's user says the same" "node.key: permission denied: it belongs to user id 0" \
+	as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000004"}'
+refuse "an operator's write with hamletd stopped is still told to write as the node's user" "only the node's user may sign" \
+	as_op "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000004"}'
+chown --reference="$T/home" "$T/home/node.key"
 # a tokens file left root's: hamletd says why it cannot read it, and
 # reads it as soon as it is given back (a chown changes no content)
 HTTP_PORT=$((20000 + RANDOM % 20000))

@@ -58,7 +58,12 @@ int access_dir_create(const char *home, char *why, size_t wl)
 
 	if (k < 0 || (size_t)k >= sizeof(dir))
 		return fail(why, wl, -ENAMETOOLONG, N_("name"), home);
-	if (mkdir(dir, 02770) != 0) {
+	/* No set-group-ID bit in mkdir's mode: Linux ignores it there (the
+	 * fchmod() below sets it), and systemd's RestrictSUIDSGID=, which
+	 * the units set, refuses such a mkdir with EPERM before it looks
+	 * whether the directory exists: every append, made each time
+	 * through here, would fail. */
+	if (mkdir(dir, 0770) != 0) {
 		if (errno == EEXIST)
 			return 0;
 		return fail(why, wl, -errno, N_("create the directory of"), dir);
@@ -73,8 +78,14 @@ int access_dir_create(const char *home, char *why, size_t wl)
 		homefile_own(dfd, dir);
 		if (dfd >= 0)
 			close(dfd);
-		if (r < 0)
+		if (r < 0) {
+			/* not left without its set-group-ID bit (the
+			 * group's files would be their authors' groups,
+			 * which the others cannot append to), nor passed
+			 * over as there at the next append */
+			(void)rmdir(dir);
 			return fail(why, wl, r, N_("set the mode of"), dir);
+		}
 	}
 	return 0;
 }

@@ -524,7 +524,17 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 		goto fail;
 	}
 	if ((r = node__ini_read(p, "key", key_keys, kv, NULL, why, whylen)) < 0) {
-		if (r == -EACCES && !readonly)
+		struct stat ks, hs;
+		if (r == -EACCES && !readonly && stat(p, &ks) == 0 &&
+		    stat(home, &hs) == 0 && ks.st_uid != hs.st_uid &&
+		    geteuid() == hs.st_uid)
+			/* the node's user (hamletd's, say) locked out of its
+			 * own key: not who should write, but whose file */
+			why_set(why, whylen,
+				 N_("cannot read %s: permission denied: it belongs to user id %u, not to user id %u, who owns the node's directory (copied back from a backup as root?): give it back to the node's user (as root: chown --reference=%s %s; it stays mode 0600), then start again"),
+				 p, (unsigned)ks.st_uid, (unsigned)hs.st_uid,
+				 home, p);
+		else if (r == -EACCES && !readonly)
 			why_set(why, whylen,
 				 N_("cannot read %s: only the node's user may sign; write while hamletd runs (it signs), or as that user"),
 				 p);
