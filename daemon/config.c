@@ -501,6 +501,26 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 			  name);
 		return 0;
 	}
+	/* inih leaves a "; comment" on a continued line (an indented
+	 * peers line): cut it as inih cuts one on the key's own line */
+	char vcut[256];
+	const char *sc = strpbrk(value, ";");
+	if (sc && sc > value && (sc[-1] == ' ' || sc[-1] == '\t') &&
+	    strlen(value) < sizeof(vcut)) {
+		size_t k = (size_t)(sc - value);
+		memcpy(vcut, value, k);
+		while (k && (vcut[k - 1] == ' ' || vcut[k - 1] == '\t'))
+			k--;
+		vcut[k] = '\0';
+		value = vcut;
+	}
+	if (value[0] == '#' || strstr(value, " #") || strstr(value, "\t#")) {
+		/* inih takes ';' alone for a comment after a value: the
+		 * '#' and what follows would be read as part of it */
+		fault_set(pc, _("%s: \"#\" starts a comment only at the start of a line; to end a line with a comment, begin it with \";\" (peers = 192.0.2.1:7450 ; the commune)"),
+			  name);
+		return 0;
+	}
 	if (given_twice(pc, section, name))
 		return 0;
 	if (strcmp(section, "node") == 0) {

@@ -216,6 +216,28 @@ int main(void)
 	conf("\xef\xbb\xbf[node]\r\nhome = /h\r\n\r\n; a comment\r\n# another\r\npeers = a.example:1\r\n  b.example:2\r\n");
 	ASSERT_OK(parse("--config", path, NULL));
 
+	TEST_START("a \"#\" comment after a value is refused, naming \";\", the one inih takes there");
+	{
+		static const char *const hash[][2] = {
+			{ "peers = a.example:1 # the commune", "peers" },
+			{ "listen = 127.0.0.1:7450\t# all", "listen" },
+		};
+		char text[200], want[400];
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(text, sizeof(text), "[node]\nhome = /h\n%s\n",
+				 hash[i][0]);
+			conf(text);
+			ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+			snprintf(want, sizeof(want), "line 3: %s: %s", hash[i][1],
+				 "\"#\" starts a comment only at the start of a line; to end a line with a comment, begin it with \";\" (peers = 192.0.2.1:7450 ; the commune)");
+			ASSERT_WHY(want);
+		}
+	}
+	/* a ";" comment after a value, on a continued line too */
+	conf("[node]\nhome = /h\npeers = a.example:1 ; the commune\n  b.example:2 ; the other\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_EQ(cfg.npeers, 2);
+
 	TEST_START("bytes that are not UTF-8 are named so, and a pasted non-breaking space is named");
 	conf("[limits]\nmax_peers = 8\xff\n");
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
