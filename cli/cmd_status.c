@@ -544,6 +544,9 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	case STATUS_PEER_DOWN:
 		state = _("NOT CONNECTED");
 		break;
+	case STATUS_PEER_REVOKED:
+		state = _("not connected, KEY REVOKED: every node refuses it, and nothing here waits for it (what it wrote before stays)");
+		break;
 	case STATUS_PEER_DISK_FULL:
 		state = full;
 		break;

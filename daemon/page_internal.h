@@ -143,6 +143,8 @@ enum msg {
 	M_DO_HELD_BIG,
 	M_ST_CERT_OLD,
 	M_DO_CERT_OLD,
+	M_ST_REVOKED,
+	M_DO_REVOKED,
 	M__N
 };
 

@@ -285,6 +285,9 @@ static void state_detail(const struct out *o, const json_t *st,
 	case M_ST_CERT_OLD:
 		advice(o, M_DO_CERT_OLD);
 		break;
+	case M_ST_REVOKED:
+		advice(o, M_DO_REVOKED);
+		break;
 	case M_ST_DOWN: {
 		const json_t *u = unreached_find(st, page__jstr(p, "addr"));
 		uint64_t since = page__ju64(u, "since_ms"), last = page__ju64(p, "last_sync_ms");
@@ -366,7 +369,9 @@ void page__peers_section(const struct out *o, const json_t *st)
 		const json_t *bg = json_object_get(p, "budget");
 		const char *src = page__jstr(p, "name_source");
 		int cert_old = src && strcmp(src, "certificate_invalid") == 0;
-		enum msg sm = !up && cert_old ? M_ST_CERT_OLD
+		int revoked = src && strcmp(src, "certificate_revoked") == 0;
+		enum msg sm = !up && revoked	? M_ST_REVOKED
+			      : !up && cert_old ? M_ST_CERT_OLD
 			      : !up ? M_ST_DOWN
 			      : page__ju64(p, "entries_waiting_for_disk") ? M_ST_FULL
 			      /* in the order of status_peer_judge() */
@@ -381,7 +386,8 @@ void page__peers_section(const struct out *o, const json_t *st)
 			continue;
 		const char *cls = sm == M_ST_INSYNC ? "ok"
 				  : sm == M_ST_SYNCING || sm == M_ST_HELD ||
-						  sm == M_ST_CERT_OLD
+						  sm == M_ST_CERT_OLD ||
+						  sm == M_ST_REVOKED
 					  ? "warn"
 					  : "bad";
 		if (wait > most)

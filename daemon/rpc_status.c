@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "cert.h"
 #include "conn.h"
+#include "hlc.h"
 #include "ingest.h"
 #include "mp.h"
 #include "peer.h"
@@ -63,6 +64,25 @@ static void pack_who(msgpack_packer *pk, const struct names_who *w)
 		msgpack_pack_nil(pk);
 	mp_pack_str(pk, "name_source");
 	mp_pack_str(pk, names_source_word(w->source));
+}
+
+/* Who p is now: its last HELLO's certificate, unless p is not connected
+ * and the trust set now says no certificate of it holds (it expired, or
+ * its key was revoked, since). */
+static const struct names_who *peer_who_now(struct store_txn *t,
+					    const struct peer_info *p,
+					    struct names_who *buf)
+{
+	if (p->connected || p->who.source != NAMES_CERT ||
+	    names_lookup(t, p->pk, hlc_wall_ms(), buf) < 0 ||
+	    (buf->source != NAMES_CERT_OLD && buf->source != NAMES_CERT_REVOKED))
+		return &p->who;
+	/* the HELLO's name and scope as shown (a moved scope mapped) */
+	memcpy(buf->name, p->who.name, sizeof(buf->name));
+	memcpy(buf->scope, p->who.scope, sizeof(buf->scope));
+	memcpy(buf->written, p->who.written, sizeof(buf->written));
+	buf->role = p->who.role;
+	return buf;
 }
 
 /* "progress": the sync under way with p: entries received of those
@@ -296,6 +316,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 	char hex[65];
 	uint64_t count = 0;
 	size_t np = 0;
+	struct names_who who;
 	int r;
 
 	/* the digest hashes every record; fine for a village or commune, a
@@ -305,7 +326,6 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		store_txn_abort(t);
 		return r;
 	}
-	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += (size_t)peer_info_listed(d, &d->known[i]);
 	msgpack_pack_map(pk, 9);
@@ -332,7 +352,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
-		pack_who(pk, &p->who);
+		pack_who(pk, peer_who_now(t, p, &who));
 		/* a key that never completed a session with us (not
 		 * connected, never agreed, nothing received, no name from a
 		 * certificate): a scanner or a node refused at the handshake,
@@ -378,5 +398,6 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		pack_outgoing(pk, d, p);
 		pack_budget(pk, d, p);
 	}
+	store_txn_abort(t);
 	return 0;
 }

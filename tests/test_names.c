@@ -1,6 +1,7 @@
 /* names: who a key is, from the trust set's certificates, this node's
  * node.conf as a claim, or nobody; the labels and JSON fields shown. */
 #include "hlc.h"
+#include "log.h"
 #include "names.h"
 #include "helpers.h"
 
@@ -108,6 +109,31 @@ int main(void)
 		ASSERT_TRUE(json_is_null(json_object_get(o, "author_name")));
 		ASSERT_STREQ(json_string_value(json_object_get(o, "author_name_source")), "unknown");
 		json_decref(o);
+	}
+
+	TEST_START("once its key is revoked, the name stays and says so: key revoked, not an ended certificate");
+	{
+		static const uint8_t zero[32];
+		struct trustset_item it = { TRUST_REVOKE, NULL, 0 };
+		struct trustset_out to;
+		struct log_stats st = { 0 };
+		json_t *o = json_object();
+		size_t rl;
+		uint8_t *rv = th_revoke_by_root(net, v, "bk/c1/v1", 0, zero, &rl);
+		it.data = rv;
+		it.len = rl;
+		ASSERT_OK(log_trust_ingest(c->st, c->net.id, &it, 1, &to, &st,
+					   NULL));
+		ASSERT_EQ(to.status, TRUSTSET_ADDED);
+		w = who_in(c, v->pk, now);
+		ASSERT_EQ(w.source, NAMES_CERT_REVOKED);
+		ASSERT_STREQ(w.name, "v1");
+		names_label(&w, v->pk, 0, label);
+		ASSERT_STREQ(label, "v1 (bk/c1/v1, key revoked)");
+		names_json(&w, o, "");
+		ASSERT_STREQ(json_string_value(json_object_get(o, "name_source")), "certificate_revoked");
+		json_decref(o);
+		free(rv);
 	}
 
 	th_node_close(x);

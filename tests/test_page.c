@@ -478,15 +478,32 @@ int main(void)
 		ASSERT_TRUE(has(html, "last in touch 2025-12-01 16:55:00 +07, 5 minutes ago"));
 		ASSERT_TRUE(has(html, "It connects again by itself"));
 		free(html);
-		/* its certificate revoked or ended: no outage to call about */
-		json_object_set_new(p, "name_source",
-				    json_string("certificate_invalid"));
-		says(st, PAGE_EN, "not connected: its certificate no longer holds",
-		     "It connects again by itself");
-		says(st, PAGE_EN, "Its certificate was revoked or has ended: every node refuses it, and nothing here waits for it. Nothing to do here, and no need to call them.",
-		     NULL);
-		says(st, PAGE_VI, "chứng chỉ của nút đó không còn hiệu lực",
-		     "hãy gọi điện cho họ");
+		/* its certificate ended: no outage to call about, and what
+		 * waits for it goes once it is certified again; its key
+		 * revoked: never again, and nothing waits for it */
+		{
+			static const char *const cert[][6] = {
+				{ "certificate_invalid",
+				  "not connected: its certificate no longer holds",
+				  "every node refuses it until the administrator certifies it again, and what waits for it here goes then. Nothing to do here.",
+				  "nothing here waits for it",
+				  "chứng chỉ của nút đó không còn hiệu lực" },
+				{ "certificate_revoked",
+				  "not connected: its key is revoked",
+				  "every node refuses it, and nothing here waits for it. What it wrote before stays. Nothing to do here, and no need to call them.",
+				  "certifies it again",
+				  "khóa của nút đó đã bị thu hồi" },
+			};
+			for (size_t k = 0; k < 2; k++) {
+				json_object_set_new(p, "name_source",
+						    json_string(cert[k][0]));
+				says(st, PAGE_EN, cert[k][1],
+				     "It connects again by itself");
+				says(st, PAGE_EN, cert[k][2], cert[k][3]);
+				says(st, PAGE_VI, cert[k][4],
+				     "hãy gọi điện cho họ");
+			}
+		}
 		json_object_del(p, "name_source");
 		/* lost, and dialled here in vain: since then, and why */
 		json_object_set_new(

@@ -1,5 +1,6 @@
 #include "names.h"
 
+#include "error.h"
 #include "i18n.h"
 #include "scopemap.h"
 #include "trust.h"
@@ -72,6 +73,12 @@ int names_lookup(struct store_txn *t, const uint8_t key[32], uint64_t now_ms,
 		free(c);
 		if (r < 0)
 			return r;
+		if (w.source == NAMES_CERT_OLD &&
+		    (r = trustset_revoked(t, key, NULL, NULL, 0)) < 0 &&
+		    r != HAMLET_EREVOKED)
+			return r;
+		if (w.source == NAMES_CERT_OLD && r == HAMLET_EREVOKED)
+			w.source = NAMES_CERT_REVOKED;
 	}
 	*ret = w;
 	return 0;
@@ -171,6 +178,10 @@ void names_label(const struct names_who *w, const uint8_t key[32], int keys,
 			 _("%s (%s, certificate no longer valid%s)"), w->name,
 			 scope, tail);
 		break;
+	case NAMES_CERT_REVOKED:
+		snprintf(out, NAMES_LABEL_MAX,
+			 _("%s (%s, key revoked%s)"), w->name, scope, tail);
+		break;
 	case NAMES_CLAIM:
 		snprintf(out, NAMES_LABEL_MAX,
 			 _("%s (%s, own claim, no certificate%s)"), w->name,
@@ -194,6 +205,8 @@ const char *names_source_word(int source)
 		return "certificate";
 	case NAMES_CERT_OLD:
 		return "certificate_invalid";
+	case NAMES_CERT_REVOKED:
+		return "certificate_revoked";
 	case NAMES_CLAIM:
 		return "claim";
 	default:

@@ -25,6 +25,8 @@ enum names_source {
 	NAMES_CERT,	   /* a certificate that holds now, unrevoked */
 	NAMES_CERT_OLD,	   /* only certificates that do not hold now */
 	NAMES_CLAIM,	   /* this node's node.conf, no certificate */
+	NAMES_CERT_REVOKED, /* only certificates that do not hold now, and
+			     * the key is revoked */
 };
 
 struct names_who {
@@ -39,8 +41,8 @@ struct names_who {
 
 /*
  * Who key is in t at now_ms: a certificate that holds now wins over one
- * that does not (the first of each in the set's order). Without any,
- * NAMES_UNKNOWN. <0 only when the store failed.
+ * that does not (the first of each in the set's order; NAMES_CERT_REVOKED
+ * when the key is revoked). Without any, NAMES_UNKNOWN. <0 only when the store failed.
  */
 int names_lookup(struct store_txn *t, const uint8_t key[32], uint64_t now_ms,
 		 struct names_who *ret);

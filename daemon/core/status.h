@@ -172,6 +172,9 @@ enum status_peer_state {
 	STATUS_PEER_LAPSED,    /* it reads this node's scope, and this node
 				* holds own entries no certificate of its
 				* covers (node_lapse_find): it refuses them */
+	STATUS_PEER_REVOKED,   /* not connected, and its key is revoked
+				* here: it never syncs again, and nothing
+				* waits for it */
 };
 
 struct status_peer {
@@ -195,6 +198,7 @@ struct status_peer {
 	int held_session;	/* by the session's budget, not the day's */
 	uint64_t too_big;	/* bytes of the entry over a whole budget */
 	uint64_t lapsed;	/* own entries it refuses for their dates */
+	int revoked; /* its key is revoked here */
 	/* its certificate in the trust set, when one holds */
 	int named;
 	char name[CERT_MAX_NAME + 1];

@@ -184,6 +184,7 @@ struct peer_view {
 	char name[CERT_MAX_NAME + 1];
 	int role;
 	int reads_own; /* it may read this node's scope */
+	int revoked;   /* no certificate holds, and its key is revoked */
 	uint64_t newest_ms, waiting;
 	int based;
 	uint64_t agreed_ms, arrival_ms; /* when based and waiting */
@@ -213,6 +214,12 @@ static int peer_view_read(struct node *n, const uint8_t key[32],
 		snprintf(ret->name, sizeof(ret->name), "%s", c->name);
 		ret->role = c->role;
 		w.reader = m.reader = c;
+	} else if (key) {
+		if ((r = trustset_revoked(w.t, key, NULL, NULL, 0)) < 0 &&
+		    r != HAMLET_EREVOKED)
+			goto out;
+		ret->revoked = r == HAMLET_EREVOKED;
+		r = 0;
 	}
 	ret->reads_own = !w.reader || scopemap_may_read(w.map, w.reader,
 							  n->scope);
@@ -358,6 +365,13 @@ int status_peer_judge(struct node *n, const msgpack_object *p,
 	ret->named = pv.named;
 	memcpy(ret->name, pv.name, sizeof(ret->name));
 	ret->role = pv.role;
+	ret->revoked = pv.revoked;
+	if (pv.revoked && !mp_true(p, "connected")) {
+		/* every node refuses it: what it lacks never goes */
+		ret->state = STATUS_PEER_REVOKED;
+		ret->waiting = 0;
+		return r;
+	}
 	ret->state = !mp_true(p, "connected")	 ? STATUS_PEER_DOWN
 		     : ret->disk_wait		 ? STATUS_PEER_DISK_FULL
 		     : ret->ahead		 ? STATUS_PEER_AHEAD
