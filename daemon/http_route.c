@@ -285,6 +285,28 @@ int http__loopback(struct MHD_Connection *conn)
 	return 0;
 }
 
+/* The header by which a proxy names the client it forwards, or NULL. */
+static const char *forwarded_by(struct MHD_Connection *conn)
+{
+	static const char *const names[] = { "Forwarded", "X-Forwarded-For",
+					     "X-Real-IP", NULL };
+	for (const char *const *n = names; *n; n++)
+		if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, *n))
+			return *n;
+	return NULL;
+}
+
+/* 1 for the node's own PC, which /metrics and the status page answer
+ * without a token: a loopback client that no proxy forwarded. Behind a
+ * proxy on the same machine (docs/api.md: a TLS proxy in front) every
+ * client arrives from loopback, so the proxy's header tells it apart;
+ * *ret_fwd names that header (NULL when none). */
+static int own_pc(struct MHD_Connection *conn, const char **ret_fwd)
+{
+	*ret_fwd = forwarded_by(conn);
+	return http__loopback(conn) && !*ret_fwd;
+}
+
 /* --- routing ------------------------------------------------------------- */
 
 /* The first query parameter of conn that allowed (NULL-ended) does not
@@ -422,7 +444,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			     struct req *rq)
 {
 	struct token tok;
-	int tc = 0;
+	int tc = 0, own;
+	const char *fwd;
 	char buf[1024], *seg[6];
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -436,14 +459,16 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
-		if (!http__loopback(conn) &&
+		if (!(own = own_pc(conn, &fwd)) &&
 		    (tc = token_check(h, conn, &tok)) < 0)
 			return token_err(h, conn, &tok, tc);
-		if (!http__loopback(conn) && !tc)
+		if (!own && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
-					"/metrics answers loopback clients, or a request with a valid token");
-		if (!http__loopback(conn) && tok.scope[0])
+					"/metrics answers loopback clients, or a request with a valid token%s%s%s",
+					fwd ? "; this one came through a proxy (" : "",
+					fwd ? fwd : "", fwd ? "), which is no loopback client" : "");
+		if (!own && tok.scope[0])
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 					"token \"%s\" covers scope %s; /metrics counts the records of every scope, so it answers loopback clients and tokens of every scope",
 					tok.name, tok.scope);
@@ -453,14 +478,16 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", url);
-		if (!http__loopback(conn) &&
+		if (!(own = own_pc(conn, &fwd)) &&
 		    (tc = token_check(h, conn, &tok)) < 0)
 			return token_err(h, conn, &tok, tc);
-		if (!http__loopback(conn) && !tc)
+		if (!own && !tc)
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					"bad_token",
-					"the status page answers loopback clients, or a request with a valid token");
-		if (!http__loopback(conn) && tok.scope[0])
+					"the status page answers loopback clients, or a request with a valid token%s%s%s",
+					fwd ? "; this one came through a proxy (" : "",
+					fwd ? fwd : "", fwd ? "), which is no loopback client" : "");
+		if (!own && tok.scope[0])
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
 					"token \"%s\" covers scope %s; the status page counts the records of every scope, so it answers loopback clients and tokens of every scope",
 					tok.name, tok.scope);

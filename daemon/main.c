@@ -559,6 +559,14 @@ int main(int argc, char **argv)
 		else
 			dlog(DLOG_NOTICE,
 			     _("the store's changes are numbered under a new epoch: readers of /v1/changes start over from 0"));
+	} else if ((r = changes_epoch_ensure(d->node->st)) < 0) {
+		/* a store with no change yet has no epoch: it gets the one
+		 * its first change would give it now, so that /v1/changes
+		 * names it from the start (a reader given 0 would be told,
+		 * after that first change, that the store was made again) */
+		dlog(DLOG_WARNING,
+		     _("cannot give the store's changes an epoch: %s"),
+		     _(hamlet_strerror(r)));
 	}
 	why_translate_set(NULL);
 	if ((r = noise_key_from_ed25519_sk(d->node->sk, d->x_priv)) < 0) {

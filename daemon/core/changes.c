@@ -107,6 +107,33 @@ int changes_epoch_renew(struct store *st)
 	return store_write(st, epoch_put_new, NULL);
 }
 
+static int epoch_put_if_none(struct store_txn *t, void *ctx)
+{
+	uint64_t epoch = 0;
+	int r;
+
+	if ((r = changes_epoch(t, &epoch)) < 0 || epoch)
+		return r < 0 ? r : 0;
+	return epoch_put_new(t, ctx);
+}
+
+int changes_epoch_ensure(struct store *st)
+{
+	struct store_txn *t;
+	uint64_t epoch = 0;
+	int r;
+
+	/* read first: a store that has one (every start but the first) is
+	 * not written */
+	if ((r = store_txn_begin(st, 1, &t)) < 0)
+		return r;
+	r = changes_epoch(t, &epoch);
+	store_txn_abort(t);
+	if (r < 0 || epoch)
+		return r < 0 ? r : 0;
+	return store_write(st, epoch_put_if_none, NULL);
+}
+
 /* seq -> the local seq (be64) of the entry that made the change: the
  * record is the one its envelope names */
 static int row_decode(struct store_txn *t, const uint8_t *k, size_t kl,

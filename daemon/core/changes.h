@@ -74,6 +74,14 @@ int changes_epoch(struct store_txn *t, uint64_t *ret);
  * replaced (hamletd does this when it finds itself restoring). */
 int changes_epoch_renew(struct store *st);
 
+/* An epoch for st's numbering when it has none yet (a store with no
+ * change), in a write transaction of its own; nothing is written when it
+ * has one. hamletd does this at start, so that every answer of
+ * /v1/changes names the epoch its seqs will keep: one that said 0 and
+ * then saw the first change get a random epoch would have its reader,
+ * sending 0 back, told that the store was made again. */
+int changes_epoch_ensure(struct store *st);
+
 /* The seq at which coll/id last changed: HAMLET_ENOTFOUND when never. */
 int changes_of(struct store_txn *t, const char *coll, const char *id,
 	       uint64_t *ret);
