@@ -293,7 +293,12 @@ static void state_detail(const struct out *o, const json_t *st,
 		uint64_t since = page__ju64(u, "since_ms"), last = page__ju64(p, "last_sync_ms");
 		enum msg what = M_DO_DOWN;
 		if (u && since) {
-			when_ago(o, since, t, sizeof(t));
+			/* hamletd counts its tries from its own start: a
+			 * peer last in touch before that (an office PC off
+			 * overnight) is away since then, not since the
+			 * restart, and the advice to call goes by that */
+			when_ago(o, last && last < since ? last : since, t,
+				 sizeof(t));
 			fputs("<br><small class=\"since\">", o->f);
 			page__say(o, M_DOWN_SINCE, t, NULL);
 			what = why_read(o, u, why, sizeof(why));

@@ -512,9 +512,16 @@ int main(void)
 				  "127.0.0.1:4100", "why", "Connection refused",
 				  "reached", 0, "tries", (json_int_t)3,
 				  "since_ms", (json_int_t)(NOW_MS - 180000)));
+		/* ... counted from its last touch, 5 minutes ago, which was
+		 * before the tries of this start of hamletd (3 minutes) */
+		html = render(st, NULL, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "từ 01/12/2025 16:55:00 +07, 5 phút trước: Kết nối bị từ chối"));
+		ASSERT_TRUE(!has(html, "Connection refused"));
+		free(html);
+		/* never in touch: from the first try */
+		json_object_set_new(p, "last_sync_ms", json_integer(0));
 		html = render(st, NULL, PAGE_VI, 0);
 		ASSERT_TRUE(has(html, "từ 01/12/2025 16:57:00 +07, 3 phút trước: Kết nối bị từ chối"));
-		ASSERT_TRUE(!has(html, "Connection refused"));
 		free(html);
 		json_decref(st);
 	}
