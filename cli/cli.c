@@ -582,8 +582,24 @@ static int part_name(const char *path)
 
 int cli_part_refuse(const char *path)
 {
-	if (!part_name(path))
+	char part[PATH_MAX];
+	struct stat st;
+
+	if (!part_name(path)) {
+		/* the file is not there, but its unfinished write is: a
+		 * stick pulled out while the bundle or summary was written
+		 * leaves only FILE.part. "No such file" would send the
+		 * operator looking for a file that never was finished */
+		if (stat(path, &st) < 0 && errno == ENOENT &&
+		    (size_t)snprintf(part, sizeof(part), "%s.part", path) <
+			    sizeof(part) &&
+		    stat(part, &st) == 0 && S_ISREG(st.st_mode)) {
+			cli_err(_("%s is not there, only %s: an unfinished file, whose writing was stopped before it had finished (a power cut, a stick pulled out). Nothing was read. Delete %s, and make the bundle or the summary again at the node that wrote it"),
+				path, part, part);
+			return HAMLET_ENOTFOUND;
+		}
 		return 0;
+	}
 	cli_err(_("%s is an unfinished file, not a bundle or a summary: its name ends in .part, the name a \"bundle create\" or a \"summary --out\" writes under until it has finished, and this one was stopped before (a power cut, a stick pulled out). Nothing was read. Delete it, and make the bundle or the summary again"),
 		path);
 	return HAMLET_EFORMAT;

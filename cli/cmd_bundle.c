@@ -126,7 +126,12 @@ void cli_bundle_report_print(FILE *f, const char *path,
 				(unsigned long long)s->bodies_filled);
 		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
 			(unsigned long long)s->held);
-		if (rep->ahead)
+		if (rep->ahead && rep->damaged_frames)
+			/* the entries before them may be in this file's
+			 * damaged part: no earlier bundle brings those */
+			fprintf(f, _("  ahead:      %llu (sound, but too far ahead of what this node holds of their feed to wait here: not stored; the entries before them may be in the damaged part of this file: import a sound copy of it)\n"),
+				(unsigned long long)rep->ahead);
+		else if (rep->ahead)
 			fprintf(f, _("  ahead:      %llu (sound, but too far ahead of what this node holds of their feed to wait here: not stored; import the earlier bundle first, then this file again)\n"),
 				(unsigned long long)rep->ahead);
 		if (s->released)
@@ -735,7 +740,12 @@ static int bundle_import_run(const char *path)
 		else
 			printf(_("what verified was imported; the rest was not (see the problems above)\n"));
 	}
-	if (rep.ahead && !cli_global.json)
+	if (rep.ahead && rep.damaged_frames && !cli_global.json)
+		printf(P_("%llu sound entry came too far ahead of what this node holds of its feed and was not stored; this file is damaged (see the problems above), and the entries before it may be in its damaged part: copy the file again from its sender and import the sound copy (or, if an earlier bundle is still to come, import that first, then this file again)\n",
+			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored; this file is damaged (see the problems above), and the entries before them may be in its damaged part: copy the file again from its sender and import the sound copy (or, if an earlier bundle is still to come, import that first, then this file again)\n",
+			  rep.ahead),
+		       (unsigned long long)rep.ahead);
+	else if (rep.ahead && !cli_global.json)
 		printf(P_("%llu sound entry came too far ahead of what this node holds of its feed and was not stored: import the earlier bundle first (or let a sync bring the entries before it), then this file again\n",
 			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored: import the earlier bundle first (or let a sync bring the entries before them), then this file again\n",
 			  rep.ahead),

@@ -244,7 +244,7 @@ static void rpc_ingest_done(struct ingest_job *job)
 				nours++;
 			else if (++nref <= 3)
 				dlog(DLOG_WARNING, _("import: entry refused: %s"),
-				     j->out[i].why);
+				     dlog_tr(j->out[i].why));
 		}
 		if (nref > 3)
 			dlog(DLOG_WARNING, _("import: %zu entries refused in all"),

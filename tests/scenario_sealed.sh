@@ -195,6 +195,20 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 		"bị cắt cụt sau .* khung; hãy chép lại" env LANG=vi_VN.UTF-8 LC_ALL= "$H" --home "$T/b4" bundle import "$T/cut.bundle"
 fi
 check "what came before the cut imports" N b3 get health_profile HP-3
+# a stick pulled out just after the write began: the sealed header itself
+# is cut short; said so, with what to do, as for a file cut in its first
+# 8 bytes. A header whole but damaged says what to do too.
+head -c 100 "$T/b.bundle" >"$T/cut-head.bundle"
+refuse "a file cut inside its sealed header is called cut short, with its length" 4 \
+	"cut-head.bundle is cut short: only its first 100 bytes are there (copy it again from the node that made it)" \
+	N b3 bundle import "$T/cut-head.bundle"
+refuse "verify --bundle says the same, and calls it damaged (exit 6)" 6 \
+	"is cut short: only its first 100 bytes are there" N b3 verify --bundle "$T/cut-head.bundle"
+cp "$T/b.bundle" "$T/head-flipped.bundle"
+flip "$T/head-flipped.bundle" 60
+refuse "a damaged sealed header says to copy the file again" 4 \
+	"whose header is damaged or cut short: it cannot be opened, and nothing in it can be read (copy it again from the node that made it)" \
+	N b3 bundle import "$T/head-flipped.bundle"
 
 # --- the auditor ---------------------------------------------------------
 check "na-pai seals a bundle to the auditor's key" \

@@ -41,6 +41,42 @@ int main(void)
 	ASSERT_STREQ(one.v[PROBLEMS_MAX - 2].text, "second 2");
 	ASSERT_STREQ(one.v[PROBLEMS_MAX - 1].kind, "digest");
 
+	TEST_START("an entry's place, name and reason are kept whole, with real scope names");
+	{
+		/* a bundle's "ahead" finding at a village of an ordinary
+		 * name: 255 bytes of it once cut the last seq to "1395" */
+		struct problems l = { 0 };
+		char why[256], scope[129];
+		const char *want_end = "; this is seq 13953";
+		snprintf(why, sizeof(why),
+			 "too far ahead: this node holds feed %s up to seq %llu and keeps waiting only entries less than %d past that; this is seq %llu",
+			 "bk/bach-thong/quang-thuan/na-pai", 9857ULL, 4096,
+			 13953ULL);
+		problems_add(&l, "ahead", "entry at byte %zu, %s: %s",
+			     (size_t)1260602,
+			     "health_profile/NP-13951 (feed bk/bach-thong/quang-thuan/na-pai seq 13953)",
+			     why);
+		ASSERT_EQ(l.n, 1);
+		ASSERT_TRUE(strlen(l.v[0].text) > strlen(want_end));
+		ASSERT_STREQ(l.v[0].text + strlen(l.v[0].text) -
+				     strlen(want_end),
+			     want_end);
+		/* the longest: a 128-byte scope twice, a 64-byte record id */
+		memset(scope, 's', 128);
+		scope[128] = 0;
+		snprintf(why, sizeof(why),
+			 "too far ahead: this node holds feed %s up to seq %llu and keeps waiting only entries less than %d past that; this is seq %llu",
+			 scope, 9007199254740991ULL, 4096, 9007199254740992ULL);
+		problems_add(&l, "ahead",
+			     "entry at byte %zu, %s/%s (feed %s seq %llu): %s",
+			     (size_t)-1, "registration_xxxxxxxxxxxxxxxxxxx",
+			     "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr",
+			     scope, 9007199254740992ULL, why);
+		ASSERT_EQ(l.n, 2);
+		ASSERT_TRUE(strlen(l.v[1].text) + 1 < sizeof(l.v[1].text));
+		problems_close(&l);
+	}
+
 	problems_close(&a);
 	problems_close(&b);
 	problems_close(&one);

@@ -145,11 +145,18 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is a sealed bundle of a version this hamlet does not read; nothing in it can be read"),
 				 path);
+		} else if (b->map_len < SEAL_HEADER_LEN) {
+			/* a stick pulled out just after the write began: cut
+			 * short, as a file cut inside its first 8 bytes is */
+			rep->damaged_frames++;
+			why_set(wk->why, wk->whylen,
+				N_("%s is cut short: only its first %zu bytes are there (copy it again from the node that made it)"),
+				path, b->map_len);
 		} else {
 			/* damage, as a plain bundle's header would be */
 			rep->damaged_frames++;
 			why_set(wk->why, wk->whylen,
-				 N_("%s is a sealed bundle whose header is damaged or cut short: it cannot be opened, and nothing in it can be read"),
+				 N_("%s is a sealed bundle whose header is damaged or cut short: it cannot be opened, and nothing in it can be read (copy it again from the node that made it)"),
 				 path);
 		}
 		return r;

@@ -17,8 +17,13 @@
 
 struct problem {
 	char kind[24];
-	char text[256];	 /* English: for --json and logs */
-	char shown[384]; /* text in the reader's language (why_translate());
+	/* English: for --json and logs. Room for the longest sentence a
+	 * report makes, an entry's place and name (a 128-byte scope, a
+	 * 64-byte record id) before its reason (which may name the scope
+	 * again): one cut short shows a wrong number ("seq 1395" for seq
+	 * 13953) and cannot be shown translated */
+	char text[640];
+	char shown[960]; /* text in the reader's language (why_translate());
 			  * "" when it is the same as text */
 };
 
