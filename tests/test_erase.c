@@ -218,6 +218,47 @@ out:
 	return ok;
 }
 
+/* Entry seq of feed (pk, scope) as n stores it: envelope, signature and
+ * body (NULL when not held), copied (malloc'd). */
+static void entry_copy(struct node *n, const uint8_t *pk, const char *scope,
+		       uint64_t seq, struct erasure *x)
+{
+	struct store_txn *t;
+	struct bodyz_buf zb = { 0 };
+	struct log_entry_full f;
+	uint8_t fk[32];
+
+	log_feed_key(pk, scope, fk);
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(log_entry_read(t, fk, seq, &zb, &f));
+	x->el = f.env_len;
+	x->env = malloc(x->el);
+	memcpy(x->env, f.env, x->el);
+	memcpy(x->sig, f.sig, 64);
+	x->body = NULL;
+	x->bl = 0;
+	if (f.body) {
+		x->bl = f.body_len;
+		x->body = malloc(x->bl);
+		memcpy(x->body, f.body, x->bl);
+	}
+	store_txn_abort(t);
+	bodyz_buf_free(&zb);
+}
+
+/* The reason coll/id is erased with on n ("" when live). */
+static void erase_reason(struct node *n, const char *coll, const char *id,
+			 char *out, size_t cap)
+{
+	struct store_txn *t;
+	struct record_view v;
+	ASSERT_OK(store_txn_begin(n->st, 1, &t));
+	ASSERT_OK(record_view_load(t, coll, id, &v));
+	snprintf(out, cap, "%s", v.erased ? v.erase_reason : "");
+	record_view_close(&v);
+	store_txn_abort(t);
+}
+
 int main(void)
 {
 	char why[512], root_path[4200];
@@ -547,6 +588,100 @@ int main(void)
 		free(env);
 		free(body);
 		node_close(r4);
+	}
+
+	TEST_START("an entry held without its body gets it when it comes again with it while still held");
+	{
+		struct node *r4 = th_node(dir, net, "held-fill", "bk");
+		struct erasure p1, p2, bare;
+		struct log_feed f;
+		struct store_txn *t;
+		uint8_t fk[32];
+		th_sync(v, r4, dir); /* everything before them, whole */
+		ASSERT_OK(th_put(v, "health_profile", "HP-8",
+				 "person_id=000000000008;full_name=Lo HELDee8;birth_date=1990-01-01"));
+		ASSERT_OK(th_put(v, "health_profile", "HP-8",
+				 "full_name=Lo HELDff8"));
+		log_feed_key(v->pk, "bk/c1/v1", fk);
+		ASSERT_OK(store_txn_begin(v->st, 1, &t));
+		ASSERT_OK(log_feed_get(t, fk, &f));
+		store_txn_abort(t);
+		entry_copy(v, v->pk, "bk/c1/v1", f.seq - 1, &p1);
+		entry_copy(v, v->pk, "bk/c1/v1", f.seq, &p2);
+		ASSERT_TRUE(p1.body && p2.body);
+		/* the second first, without its body, then with it: held */
+		bare = p2;
+		bare.body = NULL;
+		bare.bl = 0;
+		ASSERT_EQ(ingest_one(r4, &bare).status, LOG_HELD);
+		ASSERT_EQ(ingest_one(r4, &p2).status, LOG_HELD);
+		/* the gap fills: the second is stored with its body */
+		ASSERT_EQ(ingest_one(r4, &p1).status, LOG_APPLIED);
+		ASSERT_TRUE(store_has(r4, "HELDff8"));
+		ASSERT_TRUE(field_is(r4, "health_profile", "HP-8", "full_name",
+				     "Lo HELDff8"));
+		TH_ASSERT_SAME_STATE(v, r4);
+		erasure_free(&p1);
+		erasure_free(&p2);
+		node_close(r4);
+	}
+
+	TEST_START("an erasure that came without its body gets it, its reason, when it comes again with it");
+	{
+		struct node *r5 = th_node(dir, net, "era-bare", "bk");
+		struct node *r6 = th_node(dir, net, "era-whole", "bk");
+		struct erasure x, bare;
+		char reason[128];
+		ASSERT_OK(root_key_load(root_path, nid, rpk, &rsk, why,
+					sizeof(why)));
+		craft_erasure(r5, rpk, rsk, "bk/c1/v1", "health_profile",
+			      "HP-9", &x);
+		sodium_free(rsk);
+		bare = x;
+		bare.body = NULL;
+		bare.bl = 0;
+		ASSERT_EQ(ingest_one(r5, &bare).status, LOG_APPLIED);
+		ASSERT_EQ(ingest_one(r5, &x).status, LOG_DUPLICATE);
+		ASSERT_EQ(ingest_one(r6, &x).status, LOG_APPLIED);
+		erase_reason(r6, "health_profile", "HP-9", reason,
+			     sizeof(reason));
+		ASSERT_STREQ(reason, "crafted");
+		erase_reason(r5, "health_profile", "HP-9", reason,
+			     sizeof(reason));
+		ASSERT_STREQ(reason, "crafted");
+		TH_ASSERT_SAME_STATE(r5, r6);
+		/* held the same way: without its body, then with it */
+		{
+			struct node *r7 = th_node(dir, net, "era-held", "bk");
+			struct erasure y, ybare;
+			struct log_in in[2];
+			struct log_out out[2];
+			ASSERT_OK(root_key_load(root_path, nid, rpk, &rsk, why,
+						sizeof(why)));
+			craft_erasure(r6, rpk, rsk, "bk/c1/v1",
+				      "health_profile", "HP-10", &y);
+			sodium_free(rsk);
+			ASSERT_EQ(ingest_one(r6, &y).status, LOG_APPLIED);
+			ybare = y;
+			ybare.body = NULL;
+			ybare.bl = 0;
+			ASSERT_EQ(ingest_one(r7, &ybare).status, LOG_HELD);
+			ASSERT_EQ(ingest_one(r7, &y).status, LOG_HELD);
+			in[0] = (struct log_in){ x.env, x.el, x.sig, x.body,
+						 x.bl, NULL, 0 };
+			ASSERT_OK(log_ingest(r7->st, r7->net.id, in, 1, out,
+					     NULL, NULL));
+			ASSERT_EQ(out[0].status, LOG_APPLIED);
+			erase_reason(r7, "health_profile", "HP-10", reason,
+				     sizeof(reason));
+			ASSERT_STREQ(reason, "crafted");
+			TH_ASSERT_SAME_STATE(r6, r7);
+			erasure_free(&y);
+			node_close(r7);
+		}
+		erasure_free(&x);
+		node_close(r5);
+		node_close(r6);
 	}
 
 	node_close(v);

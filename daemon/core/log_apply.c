@@ -321,6 +321,45 @@ static void refuse_held_cap(struct log__applier *a, struct log_out *out)
 	a->st.refused_held_cap++;
 }
 
+/*
+ * An entry held without its body (a peer sent it so) arriving again with
+ * it while still held: the body joins its row, keeping its arrival time,
+ * as body_fill() does for a stored entry; else the entry would be stored
+ * without it once its gap fills, and nothing would ever bring the body,
+ * as both sides would hold the entry. Not a put an erasure reaches here
+ * (its body is never kept), nor another entry at that seq (a fork).
+ */
+static int held_body_fill(struct log__applier *a, const struct entry *e,
+			  const uint8_t k[40], const struct entry_bytes *b)
+{
+	struct log__entry_row er;
+	const void *v;
+	uint8_t *row;
+	size_t vl, fl;
+	int r;
+
+	if (e->kind != ENTRY_PUT && e->kind != ENTRY_ERASE)
+		return 0;
+	if (e->kind == ENTRY_PUT &&
+	    (r = log__erased(a->t, e->collection, e->record_id, e->scope)) !=
+		    0)
+		return r < 0 ? r : 0;
+	if ((r = store_get(a->t, ST_PENDING, k, 40, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r;
+	if (log__row_decode(v, vl, 1, &er) < 0 || er.body ||
+	    er.env_len != b->env_len || memcmp(er.env, b->env, b->env_len) != 0)
+		return 0;
+	fl = 2 + er.env_len + ENTRY_SIG_LEN; /* the flag byte */
+	if (!(row = malloc(vl + b->body_len)))
+		return -ENOMEM;
+	memcpy(row, v, vl);
+	row[fl] |= LOG__HELD_BODY;
+	memcpy(row + vl, b->body, b->body_len);
+	r = store_put(a->t, ST_PENDING, k, 40, row, vl + b->body_len, 0);
+	free(row);
+	return r;
+}
+
 /* An entry past the feed's head + 1: held for the ones before it, within
  * the caps per feed and in all. */
 static int hold_entry(struct log__applier *a, const struct entry *e,
@@ -370,7 +409,10 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	    (erased = log__erased(a->t, e->collection, e->record_id,
 				  e->scope)) < 0)
 		return erased;
-	/* one held again keeps its row, and so its arrival time */
+	/* one held again keeps its row, and so its arrival time; its body
+	 * joins it when the row came without */
+	if (!fresh && b->body && (r = held_body_fill(a, e, k, b)) < 0)
+		return r;
 	if (fresh && (r = put_row(a->t, ST_PENDING, k, 40, b->env, b->env_len,
 				  b->sig, erased ? NULL : b->body, b->body_len,
 				  nocert)) < 0)
@@ -539,8 +581,10 @@ static int append_entry(struct log__applier *a, const struct entry *e,
 /*
  * An entry stored before without its body (a peer sent it so: erased
  * there, or left out) arriving again with it: the body is stored and the
- * record made again, unless the record is erased here. Nothing else
- * would ever bring it, as both sides hold the entry.
+ * record made again, unless the record is erased here (an erasure's own
+ * body, its reason, is kept whatever erases its record: the erased
+ * state names it). Nothing else would ever bring it, as both sides hold
+ * the entry.
  */
 static int body_fill(struct log__applier *a, const struct entry *e,
 		     const uint8_t id[32], const struct log_feed *f,
@@ -552,8 +596,9 @@ static int body_fill(struct log__applier *a, const struct entry *e,
 	/* the common case first: the body is held */
 	if ((r = entries_lseq(a->t, f->key, e->seq, &lseq)) < 0 ||
 	    (r = entries_body_held(a->t, lseq)) != 0 ||
-	    (r = log__erased(a->t, e->collection, e->record_id, e->scope)) !=
-		    0)
+	    (e->kind == ENTRY_PUT &&
+	     (r = log__erased(a->t, e->collection, e->record_id, e->scope)) !=
+		     0))
 		return r < 0 ? r : 0;
 	/* the record's row as it stands now, then made again with the
 	 * body (changes made earlier in this transaction first) */
@@ -605,8 +650,9 @@ static int apply_entry(struct log__applier *a, const struct entry *e,
 			return record_fork(a, e, id, &f, &b, out);
 		out->status = LOG_DUPLICATE;
 		a->st.duplicate++;
-		return body && e->kind == ENTRY_PUT ? body_fill(a, e, id, &f, &b)
-						    : 0;
+		return body && (e->kind == ENTRY_PUT || e->kind == ENTRY_ERASE)
+			       ? body_fill(a, e, id, &f, &b)
+			       : 0;
 	}
 	if (!a->local) {
 		r = trustset_entry_check(a->t, a->tc, e, id, out->why,
