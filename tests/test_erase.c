@@ -165,6 +165,26 @@ static void erasure_free(struct erasure *x)
 	free(x->body);
 }
 
+/* x as a peer sends it without its body (sharing x's envelope). */
+static struct erasure bare_of(const struct erasure *x)
+{
+	struct erasure b = *x;
+	b.body = NULL;
+	b.bl = 0;
+	return b;
+}
+
+/* craft_erasure of bk/c1/v1's coll/id, signed by the root (root_key). */
+static void craft_by_root(struct node *n, const char *root_key,
+			  const char *id, struct erasure *x)
+{
+	uint8_t nid[32], rpk[32], *rsk;
+	char why[512];
+	ASSERT_OK(root_key_load(root_key, nid, rpk, &rsk, why, sizeof(why)));
+	craft_erasure(n, rpk, rsk, "bk/c1/v1", "health_profile", id, x);
+	sodium_free(rsk);
+}
+
 /* craft_erasure, handed to n at once. */
 static struct log_out ingest_erasure(struct node *n, const uint8_t *pk,
 				     const uint8_t *sk, const char *scope,
@@ -610,9 +630,7 @@ int main(void)
 		entry_copy(v, v->pk, "bk/c1/v1", f.seq, &p2);
 		ASSERT_TRUE(p1.body && p2.body);
 		/* the second first, without its body, then with it: held */
-		bare = p2;
-		bare.body = NULL;
-		bare.bl = 0;
+		bare = bare_of(&p2);
 		ASSERT_EQ(ingest_one(r4, &bare).status, LOG_HELD);
 		ASSERT_EQ(ingest_one(r4, &p2).status, LOG_HELD);
 		/* the gap fills: the second is stored with its body */
@@ -632,14 +650,8 @@ int main(void)
 		struct node *r6 = th_node(dir, net, "era-whole", "bk");
 		struct erasure x, bare;
 		char reason[128];
-		ASSERT_OK(root_key_load(root_path, nid, rpk, &rsk, why,
-					sizeof(why)));
-		craft_erasure(r5, rpk, rsk, "bk/c1/v1", "health_profile",
-			      "HP-9", &x);
-		sodium_free(rsk);
-		bare = x;
-		bare.body = NULL;
-		bare.bl = 0;
+		craft_by_root(r5, root_path, "HP-9", &x);
+		bare = bare_of(&x);
 		ASSERT_EQ(ingest_one(r5, &bare).status, LOG_APPLIED);
 		ASSERT_EQ(ingest_one(r5, &x).status, LOG_DUPLICATE);
 		ASSERT_EQ(ingest_one(r6, &x).status, LOG_APPLIED);
@@ -656,15 +668,9 @@ int main(void)
 			struct erasure y, ybare;
 			struct log_in in[2];
 			struct log_out out[2];
-			ASSERT_OK(root_key_load(root_path, nid, rpk, &rsk, why,
-						sizeof(why)));
-			craft_erasure(r6, rpk, rsk, "bk/c1/v1",
-				      "health_profile", "HP-10", &y);
-			sodium_free(rsk);
+			craft_by_root(r6, root_path, "HP-10", &y);
 			ASSERT_EQ(ingest_one(r6, &y).status, LOG_APPLIED);
-			ybare = y;
-			ybare.body = NULL;
-			ybare.bl = 0;
+			ybare = bare_of(&y);
 			ASSERT_EQ(ingest_one(r7, &ybare).status, LOG_HELD);
 			ASSERT_EQ(ingest_one(r7, &y).status, LOG_HELD);
 			in[0] = (struct log_in){ x.env, x.el, x.sig, x.body,
