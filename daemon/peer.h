@@ -67,6 +67,10 @@ void peer_conn_close(struct conn *c, const char *why);
  */
 int peer_conn_admit(struct conn *c);
 
+/* Read c again (stopped while its messages wait for the writer,
+ * SYNC_TRUST_JOBS), handling first what it sent meanwhile. */
+void peer_conn_read_resume(struct conn *c);
+
 /* Work requests hold a reference so the conn outlives them. */
 void peer_conn_ref(struct conn *c);
 void peer_conn_unref(struct conn *c);

@@ -250,7 +250,9 @@ static void conn_process(struct conn *c)
 	int r = 0;
 
 	bytes_reader_init(&br, c->in, c->in_len);
-	while (!c->closing) {
+	/* a peer whose trust items fill its share of the writer is read
+	 * again when one is done (peer_conn_read_resume()) */
+	while (!c->closing && !c->sy.trust_paused) {
 		const uint8_t *frame;
 		uint16_t n;
 		/* u16 length, then the frame; stop where one is not all here */
@@ -276,6 +278,17 @@ static void conn_process(struct conn *c)
 		return;
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
+	if (c->sy.trust_paused)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+void peer_conn_read_resume(struct conn *c)
+{
+	if (c->closing || !c->sy.trust_paused || c->d->stopping)
+		return;
+	c->sy.trust_paused = 0;
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	conn_process(c); /* what came before it stopped */
 }
 
 static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf)

@@ -77,7 +77,13 @@ struct sync_stream {
 	uint8_t key[32];
 	uint64_t next;
 	struct sync_stream *link;
+	struct sync_stream *hnext; /* in the session's index (stream_ix) */
 };
+
+/* Buckets of the index of the feeds queued for a peer by key: a WANT
+ * finds its feed without walking all SYNC_MAX_STREAMS of them (a peer
+ * that sent tens of thousands of WANTs held the loop for seconds). */
+#define SYNC_STREAM_IX 4096
 
 /* How far we have sent a feed on this session: never send an entry twice. */
 struct sync_sent {
@@ -149,6 +155,14 @@ struct sync_session {
 	/* loop time its entries refused over the held cap were last logged
 	 * (sync_recv.c, at most once in SYNC_AHEAD_SAY_MS) */
 	uint64_t heldcap_said_ms;
+	/* its TRUST_ITEMS queued for the writer and not done: at
+	 * SYNC_TRUST_JOBS we read no more of it until one is done (the
+	 * writer is every peer's, the local socket's and HTTP's) */
+	unsigned trust_jobs;
+	int trust_paused; /* reading stopped for that */
+	/* loop time its refused trust items were last logged (at most
+	 * once in SYNC_AHEAD_SAY_MS after the first) */
+	uint64_t trust_said_ms;
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	/* feeds to stream: those just asked for (streams), then by the rank
@@ -156,6 +170,11 @@ struct sync_session {
 	struct sync_stream *streams, *streams_tail;
 	struct sync_stream *ranked[BUDGET_RANKS], *ranked_tail[BUDGET_RANKS];
 	size_t nstreams;
+	/* the same feeds by key: SYNC_STREAM_IX buckets, chosen by a hash
+	 * keyed for this session (the peer chooses the feed keys it
+	 * names); made with the first */
+	struct sync_stream **stream_ix;
+	uint8_t stream_ix_k[16];
 	/* the byte budget (config [budget]): entries bytes sent this
 	 * session, and why sending stopped (SYNC_HELD_*) */
 	uint64_t sent_session;
@@ -223,6 +242,9 @@ struct sync_session {
  * the peer's chain is asked for; more is a fault. */
 #define SYNC_EARLY_MAX 256
 #define SYNC_EARLY_BYTES WIRE_MAX_MSG
+/* TRUST_ITEMS of one peer queued for the writer at once (of its
+ * INGEST_MAX_JOBS places); more wait in the socket */
+#define SYNC_TRUST_JOBS 2
 
 /* The connection finished its handshake: send HELLO. */
 int sync_session_start(struct conn *c);

@@ -118,6 +118,45 @@ static int offers_pending(struct conn *c)
 	return 0;
 }
 
+/* The bucket of the stream index for key (s->stream_ix made). */
+static size_t stream_bucket(const struct sync_session *s,
+			    const uint8_t key[32])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v = 0;
+	crypto_shorthash(h, key, 32, s->stream_ix_k);
+	for (size_t i = 0; i < sizeof(v) && i < sizeof(h); i++)
+		v = v << 8 | h[i];
+	return (size_t)(v % SYNC_STREAM_IX);
+}
+
+/* The stream of feed key queued for the peer, or NULL. */
+static struct sync_stream *stream_find(const struct sync_session *s,
+				       const uint8_t key[32])
+{
+	struct sync_stream *st;
+	if (!s->stream_ix)
+		return NULL;
+	for (st = s->stream_ix[stream_bucket(s, key)]; st; st = st->hnext)
+		if (memcmp(st->key, key, 32) == 0)
+			return st;
+	return NULL;
+}
+
+/* st leaves the stream index (it is taken off its queue). */
+static void stream_unindex(struct sync_session *s, struct sync_stream *st)
+{
+	struct sync_stream **pp;
+	if (!s->stream_ix)
+		return;
+	for (pp = &s->stream_ix[stream_bucket(s, st->key)]; *pp;
+	     pp = &(*pp)->hnext)
+		if (*pp == st) {
+			*pp = st->hnext;
+			return;
+		}
+}
+
 int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     char *why, size_t wl)
 {
@@ -125,24 +164,32 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 	struct sync_stream *st;
 	struct sync_sent *ss;
 	uint64_t from = seq + 1;
+	size_t b;
 
 	sync__offer_answered(c, key);
 	/* a WANT can be stale: entries in flight are not committed yet */
 	if ((ss = sent_find(s, key, 0)) && ss->upto >= from)
 		from = ss->upto + 1;
-	for (int k = -1; k < BUDGET_RANKS; k++)
-		for (st = k < 0 ? s->streams : s->ranked[k]; st; st = st->link)
-			if (memcmp(st->key, key, 32) == 0)
-				return 0; /* already streaming it to the head */
+	if (stream_find(s, key))
+		return 0; /* already streaming it to the head */
 	if (s->nstreams >= SYNC_MAX_STREAMS) {
 		snprintf(why, wl, "over %d feeds wanted at once",
 			 SYNC_MAX_STREAMS);
 		return HAMLET_ETOOBIG;
 	}
+	if (!s->stream_ix) {
+		if (!(s->stream_ix = calloc(SYNC_STREAM_IX,
+					    sizeof(*s->stream_ix))))
+			return -ENOMEM;
+		randombytes_buf(s->stream_ix_k, sizeof(s->stream_ix_k));
+	}
 	if (!(st = calloc(1, sizeof(*st))))
 		return -ENOMEM;
 	memcpy(st->key, key, 32);
 	st->next = from;
+	b = stream_bucket(s, key);
+	st->hnext = s->stream_ix[b];
+	s->stream_ix[b] = st;
 	if (s->streams_tail)
 		s->streams_tail->link = st;
 	else
@@ -409,6 +456,8 @@ void sync__streams_free(struct conn *c)
 	}
 	s->streams_tail = NULL;
 	s->nstreams = 0;
+	free(s->stream_ix);
+	s->stream_ix = NULL;
 }
 
 /*
@@ -708,6 +757,7 @@ void sync_session_pump(struct conn *c)
 		} else if (n == 0 || st->next > f.seq) {
 			/* caught up on this feed (or it is gone) */
 			rank_pop(s, rank);
+			stream_unindex(s, st);
 			s->nstreams--;
 			free(st);
 		} else if (next_rank != rank) {

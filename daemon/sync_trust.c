@@ -31,19 +31,42 @@
 struct trust_job {
 	struct ingest_job job;
 	struct daemon *d;
+	struct conn *c; /* the session whose TRUST_ITEMS they are, or NULL */
 	char from[80]; /* who sent them, for the log */
 	uint8_t *blob;
 	struct trustset_item *items;
 	struct trustset_out *out;
 };
 
+/* Whether to log the refusals of trust job tj: always for those not of
+ * a session's TRUST_ITEMS; for a session's, the first time, then at
+ * most once in SYNC_AHEAD_SAY_MS (a peer that sends them again and
+ * again fills no log). */
+static int trust_say(struct trust_job *tj)
+{
+	struct sync_session *s;
+	uint64_t now;
+
+	if (!tj->c)
+		return 1;
+	s = &tj->c->sy;
+	now = uv_now(tj->d->loop);
+	if (s->trust_said_ms && now - s->trust_said_ms < SYNC_AHEAD_SAY_MS)
+		return 0;
+	s->trust_said_ms = now ? now : 1;
+	return 1;
+}
+
 static void trust_done(struct ingest_job *j)
 {
 	struct trust_job *tj = j->data;
 	size_t added = 0, refused = 0;
+	int say = 1;
 
+	if (tj->c) /* its share of the writer */
+		tj->c->sy.trust_jobs--;
 	if (j->r < 0) {
-		if (j->r != -ECANCELED)
+		if (j->r != -ECANCELED && trust_say(tj))
 			dlog(DLOG_WARNING, _("%s: trust items not stored: %s"),
 			     tj->from, dlog_tr(j->why));
 	} else {
@@ -56,13 +79,17 @@ static void trust_done(struct ingest_job *j)
 				continue; /* not ours (a fork proof of a feed
 					   * we do not read): no fault */
 			else if (o->status == TRUSTSET_REFUSED &&
-				 ++refused <= 3) /* the first few name why */
+				 ++refused == 1)
+				say = trust_say(tj);
+			if (o->status == TRUSTSET_REFUSED && refused <= 3 &&
+			    say)
+				/* the first few name why */
 				dlog(DLOG_WARNING, _("%s: %s refused: %s"),
 				     tj->from,
 				     dlog_tr(trust_kind_name(tj->items[i].kind)),
 				     dlog_tr(o->why));
 		}
-		if (refused > 3)
+		if (refused > 3 && say)
 			dlog(DLOG_WARNING, _("%s: %zu trust items refused in all"),
 			     tj->from, refused);
 		if (added)
@@ -72,14 +99,21 @@ static void trust_done(struct ingest_job *j)
 				added),
 			     tj->from, added);
 	}
+	if (tj->c) {
+		/* read again, if it waited for this */
+		peer_conn_read_resume(tj->c);
+		peer_conn_unref(tj->c);
+	}
 	free(tj->blob);
 	free(tj->items);
 	free(tj->out);
 	free(tj);
 }
 
-int sync_trust_submit(struct daemon *d, const char *from,
-		      const struct trustset_item *items, size_t n)
+/* sync_trust_submit(), for session c when not NULL (counted in its
+ * share of the writer, SYNC_TRUST_JOBS). */
+static int trust_submit(struct daemon *d, struct conn *c, const char *from,
+			const struct trustset_item *items, size_t n)
 {
 	struct trust_job *tj;
 	size_t total = 0, off = 0;
@@ -102,6 +136,7 @@ int sync_trust_submit(struct daemon *d, const char *from,
 	}
 	snprintf(tj->from, sizeof(tj->from), "%s", from);
 	tj->d = d;
+	tj->c = c;
 	for (size_t i = 0; i < n; i++) {
 		memcpy(tj->blob + off, items[i].data, items[i].len);
 		tj->items[i].kind = items[i].kind;
@@ -114,13 +149,30 @@ int sync_trust_submit(struct daemon *d, const char *from,
 	tj->job.tout = tj->out;
 	tj->job.n = n;
 	tj->job.data = tj;
+	if (c) { /* before: the callback may run at once */
+		peer_conn_ref(c);
+		c->sy.trust_jobs++;
+	}
 	if ((r = ingest_submit(d->ingest, &tj->job, trust_done)) < 0) {
+		if (c) {
+			c->sy.trust_jobs--;
+			peer_conn_unref(c);
+		}
 		free(tj->blob);
 		free(tj->items);
 		free(tj->out);
 		free(tj);
+		return r;
 	}
+	if (c && c->sy.trust_jobs >= SYNC_TRUST_JOBS)
+		c->sy.trust_paused = 1; /* peer_read.c stops reading it */
 	return r;
+}
+
+int sync_trust_submit(struct daemon *d, const char *from,
+		      const struct trustset_item *items, size_t n)
+{
+	return trust_submit(d, NULL, from, items, n);
 }
 
 int sync__trust_chain(struct conn *c, const uint8_t *buf, size_t len,
@@ -296,13 +348,17 @@ int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
 		it[i].len = m->trust_items.v[i].len;
 	}
 	snprintf(from, sizeof(from), _("peer %s"), c->name);
-	r = sync_trust_submit(c->d, from, it, m->trust_items.n);
+	r = trust_submit(c->d, c, from, it, m->trust_items.n);
 	if (r == -EBUSY) {
 		/* the writer is full: they come again with the next digest */
-		dlog(DLOG_WARNING, _("peer %s: the writer is busy; %zu trust items dropped for now"),
-		     c->name, m->trust_items.n);
+		struct trust_job one = { .d = c->d, .c = c };
+		if (trust_say(&one))
+			dlog(DLOG_WARNING, _("peer %s: the writer is busy; %zu trust items dropped for now"),
+			     c->name, m->trust_items.n);
 		return 0;
 	}
+	if (r == -ECANCELED)
+		return 0; /* the daemon is stopping: not the peer's doing */
 	return r;
 }
 

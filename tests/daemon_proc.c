@@ -305,6 +305,20 @@ int daemon_proc_log_has(const struct daemon_proc *p, const char *needle)
 	return daemon_proc_file_has(p->logf, p->log_from, needle);
 }
 
+int daemon_proc_log_count(const struct daemon_proc *p, const char *needle)
+{
+	char buf[8192];
+	FILE *f = fopen(p->logf, "r");
+	int n = 0;
+	if (!f)
+		return 0;
+	if (fseek(f, p->log_from, SEEK_SET) == 0)
+		while (fgets(buf, sizeof(buf), f))
+			n += strstr(buf, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
 int daemon_proc_wait_log(struct daemon_proc *p, const char *needle,
 			 int limit_ms)
 {

@@ -113,6 +113,8 @@ int daemon_proc_wait_log(struct daemon_proc *p, const char *needle,
 
 /* 1 when what p logged in its current run has needle. */
 int daemon_proc_log_has(const struct daemon_proc *p, const char *needle);
+/* Lines of what p logged in its current run that hold needle. */
+int daemon_proc_log_count(const struct daemon_proc *p, const char *needle);
 
 /*
  * Wait at most limit_ms until p's local socket answers (the "peers"

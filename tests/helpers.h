@@ -48,6 +48,18 @@ static __attribute__((unused)) void th_rmrf(const char *dir)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
+/* The end of a daemon test: its scratch dir removed (kept, and named,
+ * with HAMLET_TEST_KEEP set), and dir and net freed. */
+static __attribute__((unused)) void th_scratch_done(char *dir, char *net)
+{
+	if (!getenv("HAMLET_TEST_KEEP"))
+		th_rmrf(dir);
+	else
+		fprintf(stderr, "kept %s\n", dir);
+	free(net);
+	free(dir);
+}
+
 /* Remove path and everything under it, in this process. */
 static __attribute__((unused)) void th_rm_tree(const char *path)
 {

@@ -1062,13 +1062,8 @@ int main(int argc, char **argv)
 	node_close(helper);
 	node_close(repeat);
 	node_close(judge);
-	if (!getenv("HAMLET_TEST_KEEP"))
-		th_rmrf(dir);
-	else
-		fprintf(stderr, "kept %s\n", dir);
-	free(net);
 	free(other);
-	free(dir);
+	th_scratch_done(dir, net);
 	fprintf(stderr, "all daemon tests passed\n");
 	return 0;
 }

@@ -524,11 +524,6 @@ int main(int argc, char **argv)
 	if (!only || strchr(only, '3'))
 		case_kills(net, 50000 / scale, seed);
 
-	if (!getenv("HAMLET_TEST_KEEP"))
-		th_rmrf(dir);
-	else
-		fprintf(stderr, "kept %s\n", dir);
-	free(net);
-	free(dir);
+	th_scratch_done(dir, net);
 	TEST_DONE();
 }

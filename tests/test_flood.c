@@ -95,21 +95,6 @@ static void assert_rss_bound(const char *who, const struct peak *p)
 #endif
 }
 
-/* Lines of what p logged in its current run that hold needle. */
-static int log_count(const struct daemon_proc *p, const char *needle)
-{
-	char buf[8192];
-	FILE *f = fopen(p->logf, "r");
-	int n = 0;
-	if (!f)
-		return 0;
-	if (fseek(f, p->log_from, SEEK_SET) == 0)
-		while (fgets(buf, sizeof(buf), f))
-			n += strstr(buf, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 /* 1 when n holds every entry author wrote in its own scope (others,
  * like the third peer's, may arrive at n meanwhile). */
 static int holds_all_of(struct node *n, struct node *author, uint64_t count)
@@ -319,8 +304,8 @@ int main(int argc, char **argv)
 		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		fprintf(stderr,
 			"   the peer dropped %d time(s), the socket client %d time(s)\n",
-			log_count(&ph, "does not read:"),
-			log_count(&ph, "does not read its answers"));
+			daemon_proc_log_count(&ph, "does not read:"),
+			daemon_proc_log_count(&ph, "does not read its answers"));
 		ASSERT_TRUE(daemon_proc_log_has(&ph, "does not read:"));
 		ASSERT_TRUE(daemon_proc_log_has(&ph, "does not read its answers"));
 		assert_rss_bound("the daemon asked without reading", &peak);
@@ -433,12 +418,7 @@ int main(int argc, char **argv)
 	node_close(target);
 	node_close(third);
 	node_close(hoarder);
-	if (!getenv("HAMLET_TEST_KEEP"))
-		th_rmrf(dir);
-	else
-		fprintf(stderr, "kept %s\n", dir);
-	free(net);
-	free(dir);
+	th_scratch_done(dir, net);
 	fprintf(stderr, "all flood tests passed\n");
 	return 0;
 }

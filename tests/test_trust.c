@@ -399,10 +399,7 @@ int main(int argc, char **argv)
 	node_close(other_key);
 	node_close(good);
 	node_close(commune);
-	if (!getenv("HAMLET_TEST_KEEP"))
-		th_rmrf(dir);
-	free(net);
-	free(dir);
+	th_scratch_done(dir, net);
 	fprintf(stderr, "all trust tests passed\n");
 	return 0;
 }
