@@ -724,6 +724,11 @@ static void status_print(const struct status_facts *st)
 		       scopemap_in_effect(n->smap));
 	status_cert_read(n, &cf);
 	cert_line(&cf, n->name);
+	{
+		char why[1024];
+		if (node_key_loose(n->home, why, sizeof(why)))
+			printf(_("WARNING: %s\n"), why);
+	}
 	cli_lapse_print(stdout, _("WARNING: "), &st->lapse);
 	own_forks_print(st);
 	if (st->nother_forks)

@@ -547,6 +547,9 @@ int main(int argc, char **argv)
 	/* the group's operators log their reads there (nodes made before it) */
 	if (access_dir_create(d->cfg.home, why, sizeof(why)) < 0)
 		dlog(DLOG_WARNING, "%s", why);
+	/* a key others may read: said at every start, as status says it */
+	if (node_key_loose(d->cfg.home, why, sizeof(why)))
+		dlog(DLOG_WARNING, "%s", dlog_tr(why));
 	/* a store restored or replaced: its next changes are numbered
 	 * again from its last seq, which readers of the changes feed may
 	 * have passed on the store it replaced; a new epoch tells them

@@ -395,4 +395,15 @@ kill -CONT "$B2PID"
 check "a put to a stopped hamletd says after 5 s that it has not answered, and why that may be" grep -q "hamletd has not answered for 5 s: it may be storing a large batch, or be stopped" "$T/stopped.err"
 check "the daemon, let go, answers again and stored the write sent before" within 10 B get health_profile HP-STOPPED
 
+# a node.key others may read (a copy made with cp, a backup tool): said
+# at status and at hamletd's start, with the chmod that mends it
+check "status warns of no key while node.key is the node's user's alone" bash -c "! '$H' --home '$T/x' status | grep -q 'node.key is mode'"
+chmod 644 "$T/x/node.key"
+check "with node.key mode 0644, status warns, naming the chmod" bash -c "'$H' --home '$T/x' status | grep -q '^WARNING: $T/x/node.key is mode 0644: users of this PC other than the node.s own can read it.*(chmod 600 $T/x/node.key)'"
+launch x && XPID=$PID && ok "x's daemon starts all the same" || fail "x's daemon starts all the same"
+check "and its log says the same at the start" grep -q "node.key is mode 0644: .*chmod 600" "$T/x.log"
+kill "$XPID"; wait "$XPID" 2>/dev/null
+chmod 600 "$T/x/node.key"
+check "once chmod 600, status warns no more" bash -c "! '$H' --home '$T/x' status | grep -q 'node.key is mode'"
+
 tests_done

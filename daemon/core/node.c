@@ -438,6 +438,21 @@ out:
 	return r;
 }
 
+int node_key_loose(const char *home, char *why, size_t whylen)
+{
+	char p[4200];
+	struct stat st;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/node.key", home) >=
+		    sizeof(p) ||
+	    stat(p, &st) < 0 || !(st.st_mode & 077))
+		return 0;
+	why_set(why, whylen,
+		N_("%s is mode %04o: users of this PC other than the node's own can read it, copy this node's secret key and sign as this node: make it the node's user's alone (chmod 600 %s)"),
+		p, (unsigned)(st.st_mode & 07777), p);
+	return 1;
+}
+
 int node_open(const char *home, int readonly, struct node **ret, char *why,
 	      size_t whylen)
 {

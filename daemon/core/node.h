@@ -55,6 +55,15 @@ void network_id_compute(const uint8_t root_pk[32], const char *name,
 void network_key_check(const uint8_t id[32], const uint8_t key[32],
 		       uint8_t ret[NETWORK_KEY_CHECK_LEN]);
 
+/*
+ * HOME/node.key may be read or written by users other than the node's
+ * own (its mode gives its group or others any right, as a copy made
+ * with cp or a backup tool may leave it): 1 with the sentence (what,
+ * and the chmod that mends it) in why; 0 when it is the owner's alone
+ * or is not there.
+ */
+int node_key_loose(const char *home, char *why, size_t whylen);
+
 /* Names of networks and nodes: 1-64 of [a-z0-9-]. */
 int node_name_check(const char *name);
 
