@@ -64,6 +64,13 @@ int cli_usage_err(const char *cmd, const char *fmt, ...)
 
 void cli_full_note(int r, const char *path)
 {
+	if (r == -EROFS) {
+		/* a stick with its write-protect switch on, or one Linux
+		 * made read-only after an error */
+		cli_err(_("cannot write %s: the USB stick or disk that holds it is read-only (its write-protect switch on, or Linux made it read-only after an error: unplug it and plug it in again, or run a check of it on a PC); nothing was written there"),
+			path);
+		return;
+	}
 	if (r != -ENOSPC && r != -EFBIG && r != -EDQUOT)
 		return;
 	cli_err(_("no room for %s: free space on the USB stick or disk that holds it, or use another one (a stick formatted FAT32 takes no file over 4 GB); a file of that name from before is left as it was"),

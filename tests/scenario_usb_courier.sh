@@ -107,4 +107,16 @@ if [ "$have_vi" = 1 ]; then
 else
 	echo "skipped: the Vietnamese checks (no vi_VN.UTF-8 locale)"
 fi
+
+# a stick with its write-protect switch on (a read-only mount, in a mount
+# namespace of our own where one may): bundle create says so, and what to do
+if unshare -rm true 2>/dev/null; then
+	mkdir -p "$T/stick"
+	ro() { unshare -rm sh -c "mount --bind '$T/stick' '$T/stick' && mount -o remount,bind,ro '$T/stick' && exec \"\$@\"" sh "$@"; }
+	refuse "bundle create onto a read-only stick names it read-only, and what to do" 5 "the USB stick or disk that holds it is read-only (its write-protect switch on" \
+		ro "$H" --home "$T/na-pai" bundle create --unsealed "$T/stick/to-commune.bundle"
+	check "and leaves nothing there" bash -c "[ -z \"\$(ls -A '$T/stick')\" ]"
+else
+	echo "skipped: a read-only stick (needs unshare -rm)"
+fi
 tests_done
