@@ -140,6 +140,8 @@ int cli_exit_code(int err)
 	case HAMLET_ETWOPEOPLE:
 	case HAMLET_EDELCONFLICT:
 		return CLI_EXIT_USAGE;
+	case HAMLET_ERESOLVED:
+		return CLI_EXIT_PROBLEMS;
 	case HAMLET_EBEHIND:
 	case CLI_ELATER:
 		return CLI_EXIT_LATER;

@@ -184,6 +184,9 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "not_granted",
 					"cannot save %s/%s: %s", c->coll, c->id,
 					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ERESOLVED:
+			return send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
+					"%s", c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_ETWOPEOPLE:
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "two_people",
 					"%s (here: resolve with \"same_person\": true)",

@@ -47,7 +47,8 @@
 	X(EERASED, -1035, N_("the record is erased"))                             \
 	X(ETWOPEOPLE, -1036, N_("one record id holds two people"))               \
 	X(EDELCONFLICT, -1037, N_("the record was deleted on one node and changed on another")) \
-	X(EBEHIND, -1038, N_("this node waits for its own earlier entries from its peers"))
+	X(EBEHIND, -1038, N_("this node waits for its own earlier entries from its peers")) \
+	X(ERESOLVED, -1039, N_("the conflict was settled meanwhile"))
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

@@ -284,6 +284,28 @@ static int holds_proof(struct node *n)
  * installed over a store does not let it read leaves it (log_keep_reads);
  * a fork proof of a feed it does not read is neither stored nor counted
  * in the trust digest it shares. */
+/* u and v2 write HP-U's phone at the same time (mine at u, theirs at v2,
+ * later), and u receives v2's: a field conflict at u. */
+static void phone_conflict(struct node *u, struct node *v2, const char *mine,
+			   const char *theirs)
+{
+	struct th_pool cv = { 0 };
+	struct log_out *o;
+	char spec[32];
+	snprintf(spec, sizeof(spec), "phone=%s", mine);
+	ASSERT_OK(th_put(u, "health_profile", "HP-U", spec));
+	usleep(2000);
+	snprintf(spec, sizeof(spec), "phone=%s", theirs);
+	ASSERT_OK(th_put(v2, "health_profile", "HP-U", spec));
+	th_pool_fill(v2, &cv);
+	o = calloc(cv.n ? cv.n : 1, sizeof(*o));
+	ASSERT_TRUE(o != NULL);
+	ASSERT_OK(log_ingest(u->st, u->net.id, cv.in, cv.n, o, NULL, NULL));
+	free(o);
+	th_pool_free(&cv);
+	ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 1);
+}
+
 static void test_keep_reads(const char *dir, const char *net)
 {
 	struct node *va = th_node(dir, net, "kr-va", "bk/k/va");
@@ -1179,29 +1201,34 @@ int main(void)
 		ASSERT_EQ(after, before + 2);
 		ASSERT_EQ(node_clock(u), clock0);
 
-		TEST_START("a resolution repeating the values shown is written");
+		TEST_START("a resolution of a record with no open conflict (settled while it was made) is refused, and writes nothing");
 		ops[0].resolve = 1;
-		ASSERT_OK(log_write(u->st, &au, ops, 1, out, &failed, why,
-				    sizeof(why), NULL));
-		ASSERT_EQ(out[0].status, LOG_APPLIED);
+		ASSERT_EQ(log_write(u->st, &au, ops, 1, out, &failed, why,
+				    sizeof(why), NULL),
+			  HAMLET_ERESOLVED);
+		ASSERT_TRUE(strstr(why, "has no open conflict any more") != NULL);
 		ops[0].resolve = 0;
+		ASSERT_OK(store_txn_begin(u->st, 1, &t));
+		ASSERT_OK(store_count(t, ST_ENTRIES, &after));
+		store_txn_abort(t);
+		ASSERT_EQ(after, before + 2);
 
 		TEST_START("a put repeating the value shown for a field in conflict is written, and settles it");
 		th_pool_fill(u, &cu);
 		ASSERT_OK(log_ingest(v2->st, v2->net.id, cu.in, cu.n, out, NULL, NULL));
 		th_pool_free(&cu);
-		ASSERT_OK(th_put(u, "health_profile", "HP-U", "phone=0922"));
-		usleep(2000);
-		ASSERT_OK(th_put(v2, "health_profile", "HP-U", "phone=0933"));
-		th_pool_fill(v2, &cu);
-		ASSERT_OK(log_ingest(u->st, u->net.id, cu.in, cu.n, out, NULL, NULL));
-		th_pool_free(&cu);
-		ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 1);
+		phone_conflict(u, v2, "0922", "0933");
 		ASSERT_STREQ(th_field(u, "health_profile", "HP-U", "phone", buf,
 				      sizeof(buf)),
 			     "0933");
 		ASSERT_OK(th_write(u, ENTRY_PUT, "health_profile", "HP-U",
 				   "phone=0933", 0, why, sizeof(why)));
+		ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 0);
+
+		TEST_START("a resolution repeating the values shown is written, and settles the conflict");
+		phone_conflict(u, v2, "0944", "0955");
+		ASSERT_OK(th_write(u, ENTRY_PUT, "health_profile", "HP-U",
+				   "phone=0955", 1, why, sizeof(why)));
 		ASSERT_EQ(th_conflicts(u, "health_profile", "HP-U", NULL), 0);
 
 		TEST_START("a put on a deleted record is written");

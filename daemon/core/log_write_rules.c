@@ -88,6 +88,31 @@ static size_t state_append(char *out, size_t len, size_t cap,
 				      v->via.str.ptr);
 }
 
+/*
+ * A resolution is made from the record as it was read (record_resolution)
+ * and written naming the heads it has at the commit: one whose conflict
+ * another resolution, or a change that settles it, closed in between
+ * (from a peer, as hamletd stores what arrives meanwhile) would silently
+ * replace what that one chose. Refused when the record has no open
+ * conflict and no duplicate left.
+ */
+static int rule_still_open(struct store_txn *t, const struct log_op *op,
+			   const struct record_view *v, char *why, size_t wl)
+{
+	int nd;
+
+	if (v->conflicts && v->conflicts->type == MSGPACK_OBJECT_ARRAY &&
+	    v->conflicts->via.array.size)
+		return 0;
+	if ((nd = record_duplicates(t, op->collection, v, op->record_id, NULL,
+				    NULL)) != 0)
+		return nd < 0 ? nd : 0;
+	why_set(why, wl,
+		N_("%s/%s has no open conflict any more: it was settled while this resolution was made (another resolution or a change arrived meanwhile), and this one would replace what was chosen there unseen. Look at the record again (get), and resolve again only if it needs it"),
+		op->collection, op->record_id);
+	return HAMLET_ERESOLVED;
+}
+
 /* "confirmed", or "confirmed or failed" for a state in conflict. */
 static void state_now(const msgpack_object *cur, const msgpack_object *cands,
 		      char *out, size_t cap)
@@ -369,6 +394,8 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		live = !v.deleted;
 		was = v.deleted;
 		r = view_heads(&v, ls);
+		if (r == 0 && op->resolve)
+			r = rule_still_open(t, op, &v, why, wl);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_PUT && live && op->scope &&
