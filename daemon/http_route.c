@@ -307,6 +307,37 @@ static int own_pc(struct MHD_Connection *conn, const char **ret_fwd)
 	return http__loopback(conn) && !*ret_fwd;
 }
 
+/*
+ * What counts every scope's records (/metrics, the status page, named by
+ * what) answers the node's own PC, or a token of every scope: 0 when
+ * this request may have it; else 1, with the refusal sent (*ret).
+ */
+static int whole_node_refused(struct http *h, struct MHD_Connection *conn,
+			      const char *what, enum MHD_Result *ret)
+{
+	struct token tok;
+	const char *fwd;
+	int tc;
+
+	if (own_pc(conn, &fwd))
+		return 0;
+	if ((tc = token_check(h, conn, &tok)) < 0)
+		*ret = token_err(h, conn, &tok, tc);
+	else if (!tc)
+		*ret = send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
+				"%s answers loopback clients, or a request with a valid token%s%s%s",
+				what, fwd ? "; this one came through a proxy (" : "",
+				fwd ? fwd : "",
+				fwd ? "), which is no loopback client" : "");
+	else if (tok.scope[0])
+		*ret = send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
+				"token \"%s\" covers scope %s; %s counts the records of every scope, so it answers loopback clients and tokens of every scope",
+				tok.name, tok.scope, what);
+	else
+		return 0;
+	return 1;
+}
+
 /* --- routing ------------------------------------------------------------- */
 
 /* The first query parameter of conn that allowed (NULL-ended) does not
@@ -444,8 +475,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 			     struct req *rq)
 {
 	struct token tok;
-	int tc = 0, own;
-	const char *fwd;
+	int tc = 0;
+	enum MHD_Result ok;
 	char buf[1024], *seg[6];
 	size_t n;
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -459,38 +490,16 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/metrics");
-		if (!(own = own_pc(conn, &fwd)) &&
-		    (tc = token_check(h, conn, &tok)) < 0)
-			return token_err(h, conn, &tok, tc);
-		if (!own && !tc)
-			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
-					"bad_token",
-					"/metrics answers loopback clients, or a request with a valid token%s%s%s",
-					fwd ? "; this one came through a proxy (" : "",
-					fwd ? fwd : "", fwd ? "), which is no loopback client" : "");
-		if (!own && tok.scope[0])
-			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
-					"token \"%s\" covers scope %s; /metrics counts the records of every scope, so it answers loopback clients and tokens of every scope",
-					tok.name, tok.scope);
+		if (whole_node_refused(h, conn, "/metrics", &ok))
+			return ok;
 		PARAMS("/metrics", NULL);
 		return loop_text(h, conn, CALL_METRICS);
 	}
 	if (strcmp(url, "/") == 0 || strcmp(url, "/status") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", url);
-		if (!(own = own_pc(conn, &fwd)) &&
-		    (tc = token_check(h, conn, &tok)) < 0)
-			return token_err(h, conn, &tok, tc);
-		if (!own && !tc)
-			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
-					"bad_token",
-					"the status page answers loopback clients, or a request with a valid token%s%s%s",
-					fwd ? "; this one came through a proxy (" : "",
-					fwd ? fwd : "", fwd ? "), which is no loopback client" : "");
-		if (!own && tok.scope[0])
-			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "scope",
-					"token \"%s\" covers scope %s; the status page counts the records of every scope, so it answers loopback clients and tokens of every scope",
-					tok.name, tok.scope);
+		if (whole_node_refused(h, conn, "the status page", &ok))
+			return ok;
 		/* its parameters are checked by the page, which answers a
 		 * person in plain words in the page's language */
 		return http__page(h, conn);

@@ -68,13 +68,21 @@ static void pack_who(msgpack_packer *pk, const struct names_who *w)
 
 /* Who p is now: its last HELLO's certificate, unless p is not connected
  * and the trust set now says no certificate of it holds (it expired, or
- * its key was revoked, since). */
-static const struct names_who *peer_who_now(struct store_txn *t,
+ * its key was revoked, since). A read transaction of its own, short:
+ * none is held across the packing, which opens others. */
+static const struct names_who *peer_who_now(struct daemon *d,
 					    const struct peer_info *p,
 					    struct names_who *buf)
 {
+	struct store_txn *t;
+	int r;
+
 	if (p->connected || p->who.source != NAMES_CERT ||
-	    names_lookup(t, p->pk, hlc_wall_ms(), buf) < 0 ||
+	    store_txn_begin(d->node->st, 1, &t) < 0)
+		return &p->who;
+	r = names_lookup(t, p->pk, hlc_wall_ms(), buf);
+	store_txn_abort(t);
+	if (r < 0 ||
 	    (buf->source != NAMES_CERT_OLD && buf->source != NAMES_CERT_REVOKED))
 		return &p->who;
 	/* the HELLO's name and scope as shown (a moved scope mapped) */
@@ -326,6 +334,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		store_txn_abort(t);
 		return r;
 	}
+	store_txn_abort(t);
 	for (size_t i = 0; i < HAMLETD_MAX_KNOWN; i++)
 		np += (size_t)peer_info_listed(d, &d->known[i]);
 	msgpack_pack_map(pk, 9);
@@ -352,7 +361,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
-		pack_who(pk, peer_who_now(t, p, &who));
+		pack_who(pk, peer_who_now(d, p, &who));
 		/* a key that never completed a session with us (not
 		 * connected, never agreed, nothing received, no name from a
 		 * certificate): a scanner or a node refused at the handshake,
@@ -398,6 +407,5 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		pack_outgoing(pk, d, p);
 		pack_budget(pk, d, p);
 	}
-	store_txn_abort(t);
 	return 0;
 }

@@ -38,19 +38,19 @@ struct trust_job {
 	struct trustset_out *out;
 };
 
-/* Whether to log the refusals of trust job tj: always for those not of
- * a session's TRUST_ITEMS; for a session's, the first time, then at
- * most once in SYNC_AHEAD_SAY_MS (a peer that sends them again and
+/* Whether to log the refusals of trust items from session c: always
+ * for those of no session (NULL); for a session's, the first time, then
+ * at most once in SYNC_AHEAD_SAY_MS (a peer that sends them again and
  * again fills no log). */
-static int trust_say(struct trust_job *tj)
+static int trust_say(struct daemon *d, struct conn *c)
 {
 	struct sync_session *s;
 	uint64_t now;
 
-	if (!tj->c)
+	if (!c)
 		return 1;
-	s = &tj->c->sy;
-	now = uv_now(tj->d->loop);
+	s = &c->sy;
+	now = uv_now(d->loop);
 	if (s->trust_said_ms && now - s->trust_said_ms < SYNC_AHEAD_SAY_MS)
 		return 0;
 	s->trust_said_ms = now ? now : 1;
@@ -66,7 +66,7 @@ static void trust_done(struct ingest_job *j)
 	if (tj->c) /* its share of the writer */
 		tj->c->sy.trust_jobs--;
 	if (j->r < 0) {
-		if (j->r != -ECANCELED && trust_say(tj))
+		if (j->r != -ECANCELED && trust_say(tj->d, tj->c))
 			dlog(DLOG_WARNING, _("%s: trust items not stored: %s"),
 			     tj->from, dlog_tr(j->why));
 	} else {
@@ -80,7 +80,7 @@ static void trust_done(struct ingest_job *j)
 					   * we do not read): no fault */
 			else if (o->status == TRUSTSET_REFUSED &&
 				 ++refused == 1)
-				say = trust_say(tj);
+				say = trust_say(tj->d, tj->c);
 			if (o->status == TRUSTSET_REFUSED && refused <= 3 &&
 			    say)
 				/* the first few name why */
@@ -121,6 +121,12 @@ static int trust_submit(struct daemon *d, struct conn *c, const char *from,
 
 	if (n == 0)
 		return 0;
+	/* its share taken: reading it stops then (peer_read.c), but the
+	 * messages held while its chain was asked for are all handled at
+	 * once when it comes (sync.c on_certs): those over it wait no more
+	 * than when the writer is full */
+	if (c && c->sy.trust_jobs >= SYNC_TRUST_JOBS)
+		return -EBUSY;
 	for (size_t i = 0; i < n; i++)
 		total += items[i].len;
 	if (!(tj = calloc(1, sizeof(*tj))) ||
@@ -350,9 +356,9 @@ int sync__on_trust_items(struct conn *c, const struct wire_msg *m, char *why,
 	snprintf(from, sizeof(from), _("peer %s"), c->name);
 	r = trust_submit(c->d, c, from, it, m->trust_items.n);
 	if (r == -EBUSY) {
-		/* the writer is full: they come again with the next digest */
-		struct trust_job one = { .d = c->d, .c = c };
-		if (trust_say(&one))
+		/* the writer is full, or its share of it: they come again
+		 * with the next digest */
+		if (trust_say(c->d, c))
 			dlog(DLOG_WARNING, _("peer %s: the writer is busy; %zu trust items dropped for now"),
 			     c->name, m->trust_items.n);
 		return 0;

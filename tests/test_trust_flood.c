@@ -20,6 +20,13 @@
  * message refused for the full queue, or whose items did not decode,
  * logged its own line.
  *
+ * And a peer whose chain the daemon asks for (its HELLO named it by ids not
+ * held) that sends 255 TRUST_ITEMS meanwhile: held, then all handled at
+ * once when the chain came, they took every place of the writer's queue
+ * whatever the peer's share (an honest peer's chain and batch were then
+ * refused); the writer is kept waiting by the test's write transaction,
+ * so that what is queued stays queued.
+ *
  * usage: test_trust_flood PATH-TO-HAMLETD
  * HAMLET_TEST_CASES=2 runs only the second case.
  * Every loop is bounded in count and time.
@@ -135,11 +142,75 @@ static pid_t want_flood_start(struct node *n, int port, const uint8_t key[32],
 	return pid;
 }
 
+/* Log in as n naming its chain by ids the daemon does not hold (so that it
+ * asks for the chain), send count TRUST_ITEMS while it waits for it (they
+ * are held, then handled in order when the chain comes), then the chain
+ * (CERTS), all in one write. Returns the socket. */
+static int early_trust_flood(struct node *n, int port, int count)
+{
+	static uint8_t junk[64];
+	const uint8_t *data[1] = { junk };
+	size_t lens[1] = { sizeof(junk) };
+	int kinds[1] = { 1 };
+	uint8_t ref[1][32], proof[64], certs[CERT_CHAIN_MAX_BYTES];
+	uint8_t *all = NULL, *p, *fr;
+	size_t len = 0, pl, fl, cl = 0;
+	struct noise_cipher tx;
+	struct mp_writer w;
+	char path[4200];
+	FILE *f;
+	int fd = rogue_connect(n, port, NULL, &tx);
+
+	memset(junk, 0x5A, sizeof(junk));
+	randombytes_buf(ref[0], sizeof(ref[0]));
+	snprintf(path, sizeof(path), "%s/node.cert", n->home);
+	ASSERT_TRUE((f = fopen(path, "rb")) != NULL);
+	cl = fread(certs, 1, sizeof(certs), f);
+	fclose(f);
+	ASSERT_OK(wire_hello_prove(n->sk, rogue_hs_hash, proof));
+	mp_writer_init(&w);
+	for (int i = 0; i < count + 2; i++) {
+		if (i == 0)
+			ASSERT_OK(wire_put_hello_ref(&w, NULL, 0, 16, proof,
+						     (const uint8_t(*)[32])ref,
+						     1));
+		else if (i <= count)
+			ASSERT_OK(wire_put_trust_items(&w, kinds, data, lens,
+						       1));
+		else
+			ASSERT_OK(wire_put_certs(&w, certs, cl));
+		p = mp_writer_take(&w, &pl);
+		ASSERT_OK(wire_frames_seal(&tx, p, pl, &fr, &fl));
+		free(p);
+		ASSERT_TRUE((all = realloc(all, len + fl)) != NULL);
+		memcpy(all + len, fr, fl);
+		len += fl;
+		free(fr);
+	}
+	mp_writer_destroy(&w);
+	send_all(fd, all, len);
+	free(all);
+	return fd;
+}
+
+/* Wait at most limit_ms until p logged at least n lines holding needle. */
+static int wait_log_count(struct daemon_proc *p, const char *needle, int n,
+			  int limit_ms)
+{
+	long long t0 = now_ms();
+	while (now_ms() - t0 < limit_ms) {
+		if (daemon_proc_log_count(p, needle) >= n)
+			return 1;
+		sleep_ms(50);
+	}
+	return daemon_proc_log_count(p, needle) >= n;
+}
+
 int main(int argc, char **argv)
 {
-	struct node *d, *rogue, *honest, *reader;
+	struct node *d, *rogue, *honest, *reader, *early;
 	struct daemon_proc pd;
-	const char *hamletd, *cases = "12";
+	const char *hamletd, *cases = "123";
 	long long t0;
 	char *dir, *net;
 	int st, served = 0, refused = 0, lines;
@@ -160,6 +231,7 @@ int main(int argc, char **argv)
 	honest = th_node(dir, net, "honest", "bk/bt/qt/khuoi-ma");
 	/* it may read d's feed: d streams it to it */
 	reader = th_node(dir, net, "reader", "bk/bt/qt");
+	early = th_node(dir, net, "early", "bk/bt/qt/ban-bo");
 	put_profiles(honest, 0, 20);
 	put_profiles(d, 0, 100);
 	daemon_proc_init(&pd, dir, "d");
@@ -226,8 +298,37 @@ int main(int argc, char **argv)
 	}
 	}
 
+	if (strchr(cases, '3')) {
+	TEST_START("a peer whose chain is asked for sends 255 TRUST_ITEMS before it: handled when the chain comes, they hold no more of the writer's places than any peer's (an honest peer's chain and batch are still queued)");
+	{
+		struct store_txn *wt;
+		int efd, hfd;
+		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
+		/* the writer waits for our write transaction: what is queued
+		 * for it stays queued while we look */
+		ASSERT_OK(store_txn_begin(d->st, 0, &wt));
+		efd = early_trust_flood(early, pd.port, 255); /* SYNC_EARLY_MAX - 1 */
+		/* its chain came: "connected", then the held messages,
+		 * handled in the same turn */
+		ASSERT_TRUE(wait_log_count(&pd, "connected (", 1, 10000));
+		hfd = rogue_batches(honest, pd.port, 1);
+		ASSERT_TRUE(wait_log_count(&pd, "connected (", 2, 10000));
+		fprintf(stderr, "   honest peer's chain %s; batch %s\n",
+			daemon_proc_log_has(&pd, "could not be queued")
+				? "NOT queued" : "queued",
+			daemon_proc_log_has(&pd, "busy storing")
+				? "refused" : "not refused");
+		ASSERT_TRUE(!daemon_proc_log_has(&pd, "could not be queued"));
+		store_txn_abort(wt);
+		close(hfd);
+		close(efd);
+		ASSERT_EQ(proc_stop(&pd, SIGTERM, STOP_MS), 0);
+	}
+	}
+
 	node_close(d);
 	node_close(rogue);
+	node_close(early);
 	node_close(honest);
 	node_close(reader);
 	th_scratch_done(dir, net);
