@@ -191,6 +191,21 @@ static inline long rogue_first_message(struct node *n, int port,
 	return -1;
 }
 
+/* Seal what w holds as the next message and append its frames to *all
+ * (*len bytes so far), to be sent in one write. */
+static inline void rogue_append(struct noise_cipher *tx, struct mp_writer *w,
+				uint8_t **all, size_t *len)
+{
+	size_t n, fl;
+	uint8_t *p = mp_writer_take(w, &n), *fr;
+	ASSERT_OK(wire_frames_seal(tx, p, n, &fr, &fl));
+	free(p);
+	ASSERT_TRUE((*all = realloc(*all, *len + fl)) != NULL);
+	memcpy(*all + *len, fr, fl);
+	*len += fl;
+	free(fr);
+}
+
 static inline void rogue_send(int fd, struct noise_cipher *tx, struct mp_writer *w)
 {
 	size_t n, fl;
@@ -615,17 +630,9 @@ static inline int rogue_batches(struct node *n, int port, int count)
 	ASSERT_OK(store_txn_begin(n->st, 1, &t));
 	for (int k = 1; k <= count; k++) {
 		struct run_entry we;
-		uint8_t *p, *fr;
-		size_t pl, fl;
 		rogue_entry_get(t, key, (uint64_t)k, &we);
 		ASSERT_OK(wire_put_entries(&w, key, NULL, &we, 1, 1, NULL));
-		p = mp_writer_take(&w, &pl);
-		ASSERT_OK(wire_frames_seal(&tx, p, pl, &fr, &fl));
-		free(p);
-		ASSERT_TRUE((all = realloc(all, len + fl)) != NULL);
-		memcpy(all + len, fr, fl);
-		len += fl;
-		free(fr);
+		rogue_append(&tx, &w, &all, &len);
 	}
 	store_txn_abort(t);
 	send_all(fd, all, len);

@@ -111,8 +111,8 @@ static pid_t want_flood_start(struct node *n, int port, const uint8_t key[32],
 	if (pid == 0) {
 		struct noise_cipher tx;
 		struct mp_writer w;
-		uint8_t mine[32], k[32], *all = NULL, *p, *fr;
-		size_t len = 0, cap = 0, pl, fl;
+		uint8_t mine[32], k[32], *all = NULL;
+		size_t len = 0;
 		int fd;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -123,16 +123,7 @@ static pid_t want_flood_start(struct node *n, int port, const uint8_t key[32],
 		for (int i = 0; i < count; i++) {
 			randombytes_buf(k, sizeof(k));
 			ASSERT_OK(wire_put_want(&w, k, 0));
-			p = mp_writer_take(&w, &pl);
-			ASSERT_OK(wire_frames_seal(&tx, p, pl, &fr, &fl));
-			free(p);
-			if (len + fl > cap) {
-				cap = 2 * (len + fl);
-				ASSERT_TRUE((all = realloc(all, cap)) != NULL);
-			}
-			memcpy(all + len, fr, fl);
-			len += fl;
-			free(fr);
+			rogue_append(&tx, &w, &all, &len);
 		}
 		send_all(fd, all, len);
 		free(all);
@@ -153,8 +144,8 @@ static int early_trust_flood(struct node *n, int port, int count)
 	size_t lens[1] = { sizeof(junk) };
 	int kinds[1] = { 1 };
 	uint8_t ref[1][32], proof[64], certs[CERT_CHAIN_MAX_BYTES];
-	uint8_t *all = NULL, *p, *fr;
-	size_t len = 0, pl, fl, cl = 0;
+	uint8_t *all = NULL;
+	size_t len = 0, cl = 0;
 	struct noise_cipher tx;
 	struct mp_writer w;
 	char path[4200];
@@ -179,13 +170,7 @@ static int early_trust_flood(struct node *n, int port, int count)
 						       1));
 		else
 			ASSERT_OK(wire_put_certs(&w, certs, cl));
-		p = mp_writer_take(&w, &pl);
-		ASSERT_OK(wire_frames_seal(&tx, p, pl, &fr, &fl));
-		free(p);
-		ASSERT_TRUE((all = realloc(all, len + fl)) != NULL);
-		memcpy(all + len, fr, fl);
-		len += fl;
-		free(fr);
+		rogue_append(&tx, &w, &all, &len);
 	}
 	mp_writer_destroy(&w);
 	send_all(fd, all, len);
