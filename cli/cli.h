@@ -302,6 +302,14 @@ int cli_json_parse(const char *text, size_t len, const char *what,
 		   json_t **ret);
 
 /*
+ * After cli_json_parse() refused JSON given on the command line: when it
+ * holds no double quote but a ':', the shell most likely took its quotes
+ * away ({"phone":"…"} typed without single quotes around it), or it was
+ * written with single quotes; say how to give it.
+ */
+void cli_json_arg_hint(const char *arg);
+
+/*
  * Turn a JSON object of field -> value into a record body (msgpack map)
  * for schema s, skipping key skip (may be NULL). Strings become str,
  * integers int, null nil (clears the field), objects maps (map fields

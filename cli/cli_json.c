@@ -180,6 +180,12 @@ int cli_json_parse(const char *text, size_t len, const char *what,
 	return 0;
 }
 
+void cli_json_arg_hint(const char *arg)
+{
+	if (!strchr(arg, '"') && strchr(arg, ':'))
+		cli_err(_("JSON takes double quotes around field names and text, and the shell removes those not inside single quotes: give the whole object in single quotes, like '{\"phone\":\"0912345678\"}'"));
+}
+
 /* Append s (n bytes) to a growing buffer, escaping newlines when asked. */
 struct sbuf {
 	char *p;

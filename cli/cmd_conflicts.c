@@ -110,7 +110,8 @@ static int override_read(const struct schema *s, const char *arg,
 		r = cli_json_parse(text, len, _("the fields (standard input)"),
 				   &j);
 	} else {
-		r = cli_json_parse(arg, strlen(arg), _("the fields"), &j);
+		if ((r = cli_json_parse(arg, strlen(arg), _("the fields"), &j)) < 0)
+			cli_json_arg_hint(arg);
 	}
 	if (r < 0)
 		goto out;

@@ -83,7 +83,8 @@ int cmd_put(int argc, char **argv)
 			goto out;
 		r = cli_json_parse(text, len, _("the fields (standard input)"), &j);
 	} else {
-		r = cli_json_parse(src, strlen(src), _("the fields"), &j);
+		if ((r = cli_json_parse(src, strlen(src), _("the fields"), &j)) < 0)
+			cli_json_arg_hint(src);
 	}
 	if (r < 0)
 		goto out;

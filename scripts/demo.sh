@@ -9,8 +9,8 @@ set -euo pipefail
 B=${1:-build}
 H="$(cd "$B" && pwd)/cli/hamlet"
 D=$(mktemp -d "${TMPDIR:-/tmp}/hamlet-demo-XXXXXX")
-say() { printf '\n== %s\n' "$*"; }
-run() { printf '$ %s\n' "$*" | sed "s#$H#hamlet#; s#$D#\$DEMO#g"; "$@"; }
+DNAME=DEMO
+. "$(dirname "$0")/show.sh"
 V() { run "$H" --home "$D/na-pai" "$@"; }
 C() { run "$H" --home "$D/quang-thuan" "$@"; }
 usb_trip() { # from to
@@ -20,6 +20,8 @@ usb_trip() { # from to
 }
 mkdir -p "$D/usb"
 
+# the commands below name this directory $DEMO: set it to run them again
+printf '$ DEMO=%s\n' "$D"
 say "The province creates the network; the root key stays on its offline PC"
 run "$H" network create bk-health --out "$D/province-offline"
 run cp "$D/province-offline/bk-health.network" "$D/usb/"

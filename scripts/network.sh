@@ -17,10 +17,12 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
-say() { printf '\n== %s\n' "$*"; }
-run() { printf '$ %s\n' "$*" | sed "s#$H#hamlet#; s#$D#\$NET#g"; "$@"; }
+DNAME=NET
+. "$(dirname "$0")/show.sh"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 
+# the commands below name this directory $NET: set it to run them again
+printf '$ NET=%s\n' "$D"
 say "The province creates the network; three nodes join"
 run "$H" network create bk-health --out "$D"
 run "$H" --home "$D/province" init --network "$D/bk-health.network" --name bac-kan --scope bk
@@ -41,9 +43,13 @@ certify village "Na Pai village health post" village bk/bach-thong/quang-thuan/n
 
 PP=$(port); PC=$(port)
 say "Daemons start: village -> commune ($PC) -> province ($PP), on 127.0.0.1"
-"$HD" --home "$D/province" --listen "127.0.0.1:$PP" 2>"$D/province.log" & PIDS+=($!)
-"$HD" --home "$D/commune" --listen "127.0.0.1:$PC" --peer "127.0.0.1:$PP" 2>"$D/commune.log" & PIDS+=($!)
-"$HD" --home "$D/village" --peer "127.0.0.1:$PC" 2>"$D/village.log" & PIDS+=($!)
+daemon() { # home args...: start hamletd, its log in $D/home.log
+	printf '$ hamletd --home $NET/%s %s 2>$NET/%s.log &\n' "$1" "${*:2}" "$1"
+	"$HD" --home "$D/$1" "${@:2}" 2>"$D/$1.log" & PIDS+=($!)
+}
+daemon province --listen "127.0.0.1:$PP"
+daemon commune --listen "127.0.0.1:$PC" --peer "127.0.0.1:$PP"
+daemon village --peer "127.0.0.1:$PC"
 # each daemon answers on its socket before anything is written there
 # (at most 10 s each)
 for n in province commune village; do
@@ -80,11 +86,13 @@ say "The link comes back"
 run "$H" --home "$D/village" peers add "127.0.0.1:$PC"
 for n in province commune village; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
 run "$H" --home "$D/village" conflicts
+run "$H" --home "$D/commune" conflicts
 run "$H" --home "$D/province" conflicts
 say "The commune resolves it; the decision reaches both"
 run "$H" --home "$D/commune" conflicts resolve health_profile HP-002 '{"phone":"0987111222"}'
 for n in commune village province; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
 run "$H" --home "$D/province" get health_profile HP-002
+run "$H" --home "$D/village" conflicts
 
 say "Status on each node"
 for n in village commune province; do run "$H" --home "$D/$n" status; echo; done

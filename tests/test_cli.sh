@@ -178,6 +178,26 @@ nops=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print
 refuse "resolving it again, with only its duplicate open, settles nothing and is refused, naming the key" 2 \
 	'HP-1 is a duplicate, and the fields given leave its key (person_id) as it is' B conflicts resolve health_profile HP-1 '{"phone":"0911000001"}'
 check "and writes nothing: HP-1 has as many signed changes as before" test "$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nops" -a "$nops" -ge 3
+PAY='"program":"social_allowance","beneficiary_id":"000000000077","period":"2026-11"'
+check "B pays one beneficiary twice for one programme and month" bash -c \
+	"'$H' --home '$T/b' put payment DP-1 '{$PAY,\"amount_vnd\":1}' && '$H' --home '$T/b' put payment DP-2 '{$PAY,\"amount_vnd\":2}'"
+refuse "a resolve of a payment duplicate that keeps its key says to delete one, not to correct a key set once" 2 \
+	'DP-2 is a duplicate, and the fields given leave its key (beneficiary_id, program, period) as it is, so it would stay one: delete one of the records (its key fields are set once)' \
+	B conflicts resolve payment DP-2 '{"amount_vnd":2}'
+check "and never to correct a key field" bash -c "! grep -q 'correct a key field' '$T/refused'"
+
+# --- JSON the shell took the quotes of ---------------------------------------
+refuse "put given JSON whose double quotes the shell removed says to put it in single quotes" 4 \
+	"give the whole object in single quotes, like '{\"phone\":\"0912345678\"}'" \
+	A put health_profile HP-1 '{phone:0912345678}'
+check "after naming where the JSON breaks" grep -q "invalid JSON in the fields at line 1, column 6: string or .}. expected near .phone." "$T/refused"
+refuse "so does JSON written with single quotes" 4 'give the whole object in single quotes' \
+	A put health_profile HP-1 "{'phone':'0912345678'}"
+refuse "and conflicts resolve" 4 'give the whole object in single quotes' \
+	B conflicts resolve health_profile HP-1 '{phone:0912345678}'
+refuse "JSON with its quotes but cut short gets no such advice" 4 "expected at the end of the text" \
+	A put health_profile HP-1 '{"phone":"0912345678"'
+check "indeed" bash -c "! grep -q 'single quotes' '$T/refused'"
 
 # --- import: repeated ids, all or nothing, what it wrote -------------------
 HDR="id,person_id,full_name,birth_date,sex,village"

@@ -752,7 +752,9 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 			 * repeating it would write an entry each time */
 			mp_doc_close(&d);
 			why_set(why, whylen,
-				 N_("%s/%s is a duplicate, and the fields given leave its key (%s) as it is, so it would stay one: correct a key field of one of the records, or delete one"),
+				 record_key_correctable(s)
+					 ? N_("%s/%s is a duplicate, and the fields given leave its key (%s) as it is, so it would stay one: correct a key field of one of the records, or delete one")
+					 : N_("%s/%s is a duplicate, and the fields given leave its key (%s) as it is, so it would stay one: delete one of the records (its key fields are set once)"),
 				 s->name, id, key);
 			r = HAMLET_EDUP;
 			goto out;
