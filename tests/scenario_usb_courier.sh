@@ -83,6 +83,18 @@ for t in a:
     m = re.search(r'seq (\d+)\): too far ahead: .*; this is seq (\d+)$', t)
     assert m and m.group(1) == m.group(2), t
 "
+# the auditor's report on the damaged file (sealed to the commune: its
+# home opens it) counts every one of na-pai's 6,000 entries: stored,
+# waiting past the damage, or missing in the damaged frame
+ROOT=$(sed -n 's/^root_public_key = //p' "$T/bk.network")
+"$H" --home "$T/qt-empty" verify --bundle "$T/flipped.bundle" --root "$ROOT" --report >"$T/audit" 2>&1
+check "the auditor's report counts all 6,000 of na-pai's entries, however far past the damage" python3 -c "
+import re
+t = open('$T/audit').read()
+m = re.search(r'scope bk/bach-thong/quang-thuan/na-pai: (\d+) entr[a-z]* .*; (\d+) waiting for earlier entries not received, (\d+) seqs? missing', t)
+assert m, t[-2000:]
+assert sum(int(g) for g in m.groups()) == 6000, m.groups()
+"
 check "the sound copy brings them all" bash -c "'$H' --home '$T/quang-thuan' bundle import '$T/np.bundle' >/dev/null && '$H' --home '$T/quang-thuan' get health_profile NAPAI-HP-05999 >/dev/null"
 
 if [ "$have_vi" = 1 ]; then

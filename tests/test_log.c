@@ -1412,7 +1412,7 @@ int main(void)
 	{
 		char home[4096];
 		struct store *small;
-		struct store_options so = { 0, 128 << 10, 128 << 10 };
+		struct store_options so = { .map_size = 128 << 10, .map_size_max = 128 << 10 };
 		snprintf(home, sizeof(home), "%s/small", dir);
 		ASSERT_OK(store_open(home, &so, &small));
 		/* a big batch: entries of many records */
@@ -1441,7 +1441,7 @@ int main(void)
 		ASSERT_EQ(cnt, 0);
 		store_txn_abort(t);
 		store_close(small);
-		struct store_options grow = { 0, 128 << 10, 64 << 20 };
+		struct store_options grow = { .map_size = 128 << 10, .map_size_max = 64 << 20 };
 		ASSERT_OK(store_open(home, &grow, &small));
 		memset(&st, 0, sizeof(st));
 		ASSERT_OK(log_ingest(small, w->net.id, cw.in, cw.n, out, &st, NULL));

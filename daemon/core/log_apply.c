@@ -370,9 +370,9 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	const void *hv;
 	size_t hvl;
 	uint64_t held = 0; /* one held again does not add to the count */
-	int r, fresh, erased;
+	int r, fresh, erased, all = store_txn_hold_all(a->t);
 
-	if (e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
+	if (!all && e->seq - f->seq >= LOG_MAX_HELD_PER_FEED) {
 		snprintf(out->why, sizeof(out->why),
 			 N_("too far ahead: this node holds feed %s up to seq %llu and keeps waiting only entries less than %d past that; this is seq %llu"),
 			 e->scope, (unsigned long long)f->seq,
@@ -387,21 +387,22 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 	fresh = r == HAMLET_ENOTFOUND;
 	if (fresh && (r = store_count(a->t, ST_PENDING, &held)) < 0)
 		return r;
-	if (held >= LOG_MAX_HELD) {
+	if (!all && held >= LOG_MAX_HELD) {
 		snprintf(out->why, sizeof(out->why),
 			 N_("not held: this node already keeps %d entries waiting for earlier ones, as many as it may (feed %s seq %llu)"),
 			 LOG_MAX_HELD, e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
 	}
-	if (fresh && a->held_budget == 0) {
+	if (!all && fresh && a->held_budget == 0) {
 		snprintf(out->why, sizeof(out->why),
 			 N_("not held: whoever sent it has as many entries waiting for earlier ones as one sender may (feed %s seq %llu)"),
 			 e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
 	}
-	a->held_budget -= fresh;
+	if (a->held_budget >= (uint64_t)fresh)
+		a->held_budget -= fresh;
 	a->st.held_new += fresh;
 	/* an erased record's body is not kept even while held */
 	erased = 0;

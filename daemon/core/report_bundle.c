@@ -18,7 +18,8 @@ int report_bundle_import(const char *path, const char *dir,
 			 const struct node *reader, struct store **ret_st,
 			 struct bundle_report *rep, char *why, size_t whylen)
 {
-	struct store_options o = { 0 };
+	/* every sound entry stands in the report, held when it must */
+	struct store_options o = { .hold_all = 1 };
 	struct store_txn *t = NULL;
 	struct node n;
 	int r;

@@ -350,6 +350,7 @@ int store_open(const char *dir, const struct store_options *opt,
 	st->xfd = -1;
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->readonly = opt && opt->readonly;
+	st->hold_all = opt && opt->hold_all;
 	st->map_size = opt && opt->map_size ? opt->map_size : initial_map();
 	st->map_size_max = opt && opt->map_size_max ? opt->map_size_max
 		: (sizeof(void *) == 4 ? (1ull << 30) : (64ull << 30));

@@ -83,6 +83,11 @@ struct store_options {
 	int readonly;
 	uint64_t map_size;     /* initial map size; 0 = 64 MiB */
 	uint64_t map_size_max; /* growth stops here; 0 = 64 GiB (32 GiB... see docs) */
+	/* a report's scratch store (report_bundle.h): every entry past a
+	 * gap is held, however many and however far past it (the file
+	 * judged bounds them), so that the report counts each author's
+	 * sound entries whatever a damaged frame took out before them */
+	int hold_all;
 };
 
 /*
@@ -141,6 +146,8 @@ int store_compact_retry(struct store *st);
 int store_compact_wanted(const struct store *st);
 
 int store_txn_begin(struct store *st, int readonly, struct store_txn **ret);
+/* The store of t was opened with hold_all (store_options). */
+int store_txn_hold_all(const struct store_txn *t);
 /* Commit (durable when it returns 0) and free the transaction. */
 int store_txn_commit(struct store_txn *t);
 /*

@@ -16,6 +16,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[ST__COUNT];
 	int readonly;
+	int hold_all; /* store_options */
 	uint64_t map_size;
 	uint64_t map_size_max;
 	/*

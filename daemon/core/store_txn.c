@@ -24,6 +24,11 @@ struct store_txn {
 	uint64_t *root_undone; /* the root's count (its own for a root) */
 };
 
+int store_txn_hold_all(const struct store_txn *t)
+{
+	return t->st->hold_all;
+}
+
 static _Atomic uint64_t txn_serials;
 
 /* A read's LMDB code as ours. A read-only transaction turns bad only
