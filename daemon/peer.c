@@ -445,6 +445,10 @@ static void on_conn_timer(uv_timer_t *t)
 	 * (one that a peer closes at once is not, dial.c) */
 	if (c->pa && c->pa->nlogged && now - c->t_ready >= HAMLETD_KEEPALIVE_MS)
 		c->pa->nlogged = 0;
+	/* not read while its trust items wait for the writer (it may have
+	 * spoken meanwhile): its silence counts from when it is read again */
+	if (c->sy.trust_paused)
+		c->t_rx = now;
 	if (now - c->t_rx > HAMLETD_DEAD_MS) {
 		peer_conn_close(c, N_("silent for 90 s"));
 		return;
