@@ -179,6 +179,9 @@ struct daemon {
 	size_t parked; /* batches waiting for room on the disk */
 	/* this node's own feeds a fork froze, as last logged (sync_trust.c) */
 	size_t own_forks_said;
+	/* counts the changes of the trust set (sync_trust_changed()): a
+	 * session's TRUST_HAVE repeated since none is not answered again */
+	uint64_t trust_gen;
 };
 
 #endif

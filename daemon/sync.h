@@ -163,6 +163,12 @@ struct sync_session {
 	/* loop time its refused trust items were last logged (at most
 	 * once in SYNC_AHEAD_SAY_MS after the first) */
 	uint64_t trust_said_ms;
+	/* its last TRUST_HAVE answered, and d->trust_gen then: the same
+	 * again with the set unchanged is not read through again (each
+	 * reads the whole set, on the loop) */
+	int trust_have_seen;
+	uint8_t trust_have_digest[32];
+	uint64_t trust_have_count, trust_have_gen;
 	uint64_t rx_full_at;	    /* when (uv_now) */
 	uint64_t rx_full_wait;	    /* the last wait, ms; 0 when not full */
 	/* feeds to stream: those just asked for (streams), then by the rank

@@ -233,6 +233,16 @@ int sync__on_trust_have(struct conn *c, const struct wire_msg *m, char *why,
 
 	(void)why;
 	(void)wl;
+	/* what it said last, with our set as it was: our answer is the
+	 * same, and was sent */
+	if (c->sy.trust_have_seen && c->sy.trust_have_gen == c->d->trust_gen &&
+	    c->sy.trust_have_count == m->trust_have.count &&
+	    memcmp(c->sy.trust_have_digest, m->trust_have.digest, 32) == 0)
+		return 0;
+	c->sy.trust_have_seen = 1;
+	c->sy.trust_have_gen = c->d->trust_gen;
+	c->sy.trust_have_count = m->trust_have.count;
+	memcpy(c->sy.trust_have_digest, m->trust_have.digest, 32);
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
 	/* the members both keep: a fork proof of a feed one of us may not
@@ -294,8 +304,12 @@ int sync__on_trust_ids(struct conn *c, const struct wire_msg *m, char *why,
 		return -ENOMEM;
 	}
 	mp_writer_init(&w);
-	r = trustset_keys(t, m->trust_ids.has_from ? m->trust_ids.from : NULL,
-			  TRUSTSET_MAX, mine, &got, &more);
+	/* ours within its range only: one that names a narrow range makes
+	 * us read no more than that */
+	r = trustset_keys_range(t,
+				m->trust_ids.has_from ? m->trust_ids.from : NULL,
+				m->trust_ids.has_to ? m->trust_ids.to : NULL,
+				TRUSTSET_MAX, mine, &got, &more);
 	for (size_t i = 0; r >= 0 && i < got; i++) {
 		const uint8_t *item;
 		size_t il;
@@ -403,6 +417,7 @@ void sync_trust_changed(void *ctx)
 
 	if (d->stopping)
 		return;
+	d->trust_gen++; /* a TRUST_HAVE repeated is answered again */
 	sync_own_forks_say(d); /* a proof of this node's own feed among them? */
 	if (store_txn_begin(d->node->st, 1, &t) < 0)
 		return;

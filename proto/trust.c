@@ -530,6 +530,32 @@ int fork_proof_decode(const uint8_t *buf, size_t len, struct fork_proof *ret,
 	return fork_proof_decode_why(buf, len, ret, ret_id, NULL, 0);
 }
 
+int fork_proof_scope(const uint8_t *buf, size_t len,
+		     char scope[ENTRY_MAX_SCOPE + 1])
+{
+	struct mp_doc d;
+	const msgpack_object *f;
+	const uint8_t *env;
+	size_t el;
+	struct entry *e;
+	int r;
+
+	if (len > FORKPROOF_MAX_BYTES)
+		return HAMLET_ETOOBIG;
+	if ((r = mp_doc_parse(&d, buf, len, FORKPROOF_FIELDS)) < 0)
+		return r;
+	if (!(e = malloc(sizeof(*e))))
+		r = -ENOMEM;
+	else if ((r = mp_get_array(d.root, FORKPROOF_FIELDS, 0, &f, NULL)) ==
+		     0 &&
+		 (r = mp_get_bin(&f[1], ENTRY_MAX_ENVELOPE, &env, &el)) == 0 &&
+		 (r = entry_decode(env, el, e, NULL)) == 0)
+		memcpy(scope, e->scope, ENTRY_MAX_SCOPE + 1);
+	free(e);
+	mp_doc_close(&d);
+	return r;
+}
+
 /* --- scope moves ------------------------------------------------------- */
 
 #define MOVE_SIG_PREFIX "hamlet move v1\0"

@@ -120,6 +120,14 @@ int fork_proof_encode(const uint8_t *env1, size_t len1, const uint8_t *sig1,
 int fork_proof_decode(const uint8_t *buf, size_t len, struct fork_proof *ret,
 		      uint8_t ret_id[32]);
 
+/*
+ * The scope of the feed of a fork proof that was checked before (one the
+ * trust set holds): its first envelope decoded, no signature verified.
+ * 0, or the error of a proof that does not decode.
+ */
+int fork_proof_scope(const uint8_t *buf, size_t len,
+		     char scope[ENTRY_MAX_SCOPE + 1]);
+
 /* --- scope moves ------------------------------------------------------- */
 
 #define MOVE_VERSION 1

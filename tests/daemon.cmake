@@ -53,6 +53,12 @@ if(TARGET hamletd)
   target_link_libraries(test_trust_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
   add_test(NAME daemon_trust_flood COMMAND test_trust_flood $<TARGET_FILE:hamletd>)
   set_tests_properties(daemon_trust_flood PROPERTIES TIMEOUT 300)
+
+  # peers that repeat TRUST_HAVE or TRUST_IDS against a large trust set
+  add_executable(test_trust_ids test_trust_ids.c)
+  target_link_libraries(test_trust_ids PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
+  add_test(NAME daemon_trust_ids COMMAND test_trust_ids $<TARGET_FILE:hamletd>)
+  set_tests_properties(daemon_trust_ids PROPERTIES TIMEOUT 300)
 endif()
 
 # the same chain driven through the hamlet CLI, writing while the daemons run
@@ -71,7 +77,7 @@ endif()
 # and the proxies run throughout a case). Nor do they churn through
 # ports as the floods of daemon_flood and daemon_chain do, which could
 # take the port daemon_trust restarts a daemon on.
-foreach(t daemon_chain daemon_flood daemon_trust daemon_trust_flood daemon_reconnect sync_chain_cli)
+foreach(t daemon_chain daemon_flood daemon_trust daemon_trust_flood daemon_trust_ids daemon_reconnect sync_chain_cli)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES RESOURCE_LOCK loopback_ports)
   endif()

@@ -50,6 +50,14 @@ int trustset_get(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
 int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
 		  uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n, int *ret_more)
 {
+	return trustset_keys_range(t, from, NULL, max, keys, ret_n, ret_more);
+}
+
+int trustset_keys_range(struct store_txn *t, const uint8_t *from,
+			const uint8_t *to, size_t max,
+			uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n,
+			int *ret_more)
+{
 	struct store_cursor *c;
 	const void *k, *v;
 	size_t kl, vl, n = 0;
@@ -65,6 +73,8 @@ int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
 			r = HAMLET_ECORRUPT;
 			break;
 		}
+		if (to && memcmp(k, to, TRUSTSET_KEY) >= 0)
+			break;
 		if (n == max) {
 			*ret_more = 1;
 			break;

@@ -105,6 +105,11 @@ int trustset_forget(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
  */
 int trustset_keys(struct store_txn *t, const uint8_t *from, size_t max,
 		  uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n, int *ret_more);
+/* trustset_keys() of the keys below to (NULL: no bound) only. */
+int trustset_keys_range(struct store_txn *t, const uint8_t *from,
+			const uint8_t *to, size_t max,
+			uint8_t (*keys)[TRUSTSET_KEY], size_t *ret_n,
+			int *ret_more);
 
 typedef int (*trustset_cb)(void *ctx, int kind, const uint8_t id[32],
 			   const uint8_t *data, size_t len);
