@@ -219,25 +219,16 @@ static __attribute__((unused)) void th_node_close(struct node *n)
 }
 #define node_close th_node_close
 
-/*
- * Sign a certificate for n with the root key beside netfile (NAME.root.key
- * next to NAME.network): read and write prefixes as given ("" alone: every
- * scope for read; NULL write: none), valid from a day ago until expires_ms
- * (0: never), and write it as n's chain file as it is, valid or not.
- */
-/* A chain file (malloc'd, *ret_len bytes) of one certificate by the
- * network's root for n: read, write (NULL: none), delegate. */
-static __attribute__((unused)) uint8_t *th_chain_for(struct node *n,
-						    const char *netfile,
-						    const char *read,
-						    const char *write,
-						    uint64_t expires_ms,
-						    int delegate,
-						    size_t *ret_len)
+/* One certificate (not a chain) the root of netfile signs for key pk,
+ * named name, to read and write (write NULL: none) until expires_ms. */
+static __attribute__((unused)) uint8_t *
+th_cert_one(const char *netfile, const uint8_t pk[32], const char *name,
+	    const char *read, const char *write, uint64_t expires_ms,
+	    int delegate, size_t *ret_len)
 {
 	char path[4096], why[256];
-	uint8_t nid[32], rpk[32], *rsk, *one, *file;
-	size_t ol, fl;
+	uint8_t nid[32], rpk[32], *rsk, *one;
+	size_t ol;
 	struct cert c;
 	size_t k = strlen(netfile);
 
@@ -251,8 +242,8 @@ static __attribute__((unused)) uint8_t *th_chain_for(struct node *n,
 	memset(&c, 0, sizeof(c));
 	memcpy(c.network_id, nid, 32);
 	memcpy(c.issuer, rpk, 32);
-	memcpy(c.subject, n->pk, 32);
-	snprintf(c.name, sizeof(c.name), "%s", n->name);
+	memcpy(c.subject, pk, 32);
+	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.role = CERT_VILLAGE;
 	snprintf(c.read[0], sizeof(c.read[0]), "%s", read);
 	c.nread = 1;
@@ -264,11 +255,31 @@ static __attribute__((unused)) uint8_t *th_chain_for(struct node *n,
 	c.expires_ms = expires_ms;
 	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));
-	if (cert_sign(&c, rsk, &one, &ol) < 0 ||
-	    cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
-			      &fl) < 0)
+	if (cert_sign(&c, rsk, &one, &ol) < 0)
 		exit(1);
 	sodium_free(rsk);
+	*ret_len = ol;
+	return one;
+}
+
+/* A chain file (malloc'd, *ret_len bytes) of one certificate by the
+ * network's root for n: read, write (NULL: none), delegate. */
+static __attribute__((unused)) uint8_t *th_chain_for(struct node *n,
+						    const char *netfile,
+						    const char *read,
+						    const char *write,
+						    uint64_t expires_ms,
+						    int delegate,
+						    size_t *ret_len)
+{
+	uint8_t *one, *file;
+	size_t ol, fl;
+
+	one = th_cert_one(netfile, n->pk, n->name, read, write, expires_ms,
+			  delegate, &ol);
+	if (cert_chain_encode((const uint8_t *const *)&one, &ol, 1, &file,
+			      &fl) < 0)
+		exit(1);
 	free(one);
 	*ret_len = fl;
 	return file;
@@ -302,6 +313,12 @@ static __attribute__((unused)) void th_certify_as(struct node *n,
 			th_trust_from(th_live[i], n);
 }
 
+/*
+ * Sign a certificate for n with the root key beside netfile (NAME.root.key
+ * next to NAME.network): read and write prefixes as given ("" alone: every
+ * scope for read; NULL write: none), valid from a day ago until expires_ms
+ * (0: never), and write it as n's chain file as it is, valid or not.
+ */
 static __attribute__((unused)) void th_certify(struct node *n,
 					      const char *netfile,
 					      const char *read,

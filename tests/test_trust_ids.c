@@ -1,6 +1,6 @@
 /*
  * Certified peers that repeat the trust set's exchange, unasked, against
- * a node whose set is large (16,128 fork proofs, of feeds the peers may
+ * a node whose set is large (14,400 fork proofs, of feeds the peers may
  * not read):
  *
  * - TRUST_HAVE, again and again, naming the set they share: each one was
@@ -63,31 +63,71 @@ static uint8_t *fake_proof(const struct node *n, const uint8_t pk[32],
 }
 
 #define NROGUES 4
-#define NPROOFS (63 * 256)
+/* the set's cap (16,384) less room for the nodes' own certificates:
+ * 15,360 members, a certificate and 15 fork proofs of each of 960 keys
+ * (a proof joins only for a key the set holds a certificate of) */
+#define NKEYS 960
+#define PROOFS_PER_KEY 15
 
-/* d's set filled with NPROOFS fork proofs of fresh keys in bk/bt/qt/x, a
- * scope d reads and the rogues do not, before its daemon starts. */
-static void fill(struct node *d)
+/* d's set filled with NKEYS certified keys in bk/bt/qt/x, a scope d
+ * reads and the rogues do not, each with PROOFS_PER_KEY fork proofs,
+ * before its daemon starts. */
+static void fill(struct node *d, const char *net)
 {
 	uint8_t pk[32], sk[64];
-	for (int m = 0; m < NPROOFS / 256; m++) {
-		struct trustset_item it[256];
-		struct trustset_out *out = calloc(256, sizeof(*out));
-		ASSERT_TRUE(out != NULL);
+	for (int m = 0; m < NKEYS; m++) {
+		struct trustset_item it[1 + PROOFS_PER_KEY];
+		struct trustset_out out[1 + PROOFS_PER_KEY];
 		crypto_sign_keypair(pk, sk);
-		for (int i = 0; i < 256; i++) {
+		it[0].kind = TRUST_CERT;
+		it[0].data = th_cert_one(net, pk, "x", "bk/bt/qt/x",
+					 "bk/bt/qt/x", 0, 0, &it[0].len);
+		for (int i = 1; i <= PROOFS_PER_KEY; i++) {
 			it[i].kind = TRUST_FORK;
-			it[i].data = fake_proof(d, pk, sk, (uint64_t)i + 1,
+			it[i].data = fake_proof(d, pk, sk, (uint64_t)i,
 						&it[i].len);
 		}
-		ASSERT_OK(log_trust_ingest(d->st, d->net.id, it, 256, out,
-					   NULL, NULL));
-		for (int i = 0; i < 256; i++) {
+		ASSERT_OK(log_trust_ingest(d->st, d->net.id, it,
+					   1 + PROOFS_PER_KEY, out, NULL,
+					   NULL));
+		for (int i = 0; i <= PROOFS_PER_KEY; i++) {
 			ASSERT_EQ(out[i].status, TRUSTSET_ADDED);
 			free((void *)it[i].data);
 		}
-		free(out);
 	}
+}
+
+/* A fork proof joins for a key the set holds a certificate of, 16 of
+ * one key at most: a rogue's proofs of keys it makes up fill nothing. */
+static void proof_rules(struct node *d, const char *net)
+{
+	uint8_t pk[32], sk[64];
+	struct trustset_item it = { TRUST_FORK, NULL, 0 };
+	struct trustset_out out;
+
+	TEST_START("a fork proof of a key no certificate in the set names is refused; one key's 17th proof is refused");
+	crypto_sign_keypair(pk, sk);
+	it.data = fake_proof(d, pk, sk, 1, &it.len);
+	ASSERT_OK(log_trust_ingest(d->st, d->net.id, &it, 1, &out, NULL, NULL));
+	ASSERT_EQ(out.status, TRUSTSET_REFUSED);
+	ASSERT_STREQ(out.why, "fork proof of a key no certificate in the trust set names");
+	free((void *)it.data);
+	it.kind = TRUST_CERT;
+	it.data = th_cert_one(net, pk, "y", "bk/bt/qt/x", "bk/bt/qt/x", 0, 0,
+			      &it.len);
+	ASSERT_OK(log_trust_ingest(d->st, d->net.id, &it, 1, &out, NULL, NULL));
+	ASSERT_EQ(out.status, TRUSTSET_ADDED);
+	free((void *)it.data);
+	it.kind = TRUST_FORK;
+	for (uint64_t seq = 1; seq <= 17; seq++) {
+		it.data = fake_proof(d, pk, sk, seq, &it.len);
+		ASSERT_OK(log_trust_ingest(d->st, d->net.id, &it, 1, &out,
+					   NULL, NULL));
+		ASSERT_EQ(out.status,
+			  seq <= 16 ? TRUSTSET_ADDED : TRUSTSET_REFUSED);
+		free((void *)it.data);
+	}
+	ASSERT_STREQ(out.why, "fork proof of a key the trust set already holds 16 fork proofs of");
 }
 
 struct keys {
@@ -229,7 +269,8 @@ int main(int argc, char **argv)
 		snprintf(scope, sizeof(scope), "bk/bt/qt/na-pai-%d", i);
 		rogue[i] = th_node(dir, net, name, scope);
 	}
-	fill(d);
+	fill(d, net);
+	proof_rules(d, net);
 	memset(&k, 0, sizeof(k));
 	crypto_generichash_blake2b_init(&k.h, NULL, 0, 32);
 	ASSERT_OK(store_txn_begin(d->st, 1, &t));
@@ -242,7 +283,7 @@ int main(int argc, char **argv)
 
 	mp_writer_init(&w);
 	if (strchr(cases, '1')) {
-	TEST_START("4 peers repeat TRUST_HAVE naming the set they share (of 16,128 fork proofs they may not read): the local socket answers each status within 5 s");
+	TEST_START("4 peers repeat TRUST_HAVE naming the set they share (of 14,400 fork proofs they may not read): the local socket answers each status within 5 s");
 	ASSERT_OK(wire_put_trust_have(&w, digest, k.n));
 	repeat_all(&pd, argv[1], rogue, &w, 2000);
 	}

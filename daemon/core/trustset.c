@@ -326,6 +326,37 @@ static int add_row(struct store_txn *t, const uint8_t key[TRUSTSET_KEY],
 	return store_put(t, ST_TRUSTSUBJ, sk, sizeof(sk), "", 0, 0);
 }
 
+/* Counts the items it is called for, up to a limit (then stops). */
+static int count_upto(void *ctx, int kind, const uint8_t id[32],
+		      const uint8_t *data, size_t len)
+{
+	size_t *n = ctx;
+	(void)kind;
+	(void)id;
+	(void)data;
+	(void)len;
+	return ++n[0] >= n[1];
+}
+
+/* May a fork proof of author join: a certificate of that key is in the
+ * set (any: an ended or revoked one too; a key no certificate names
+ * writes nothing any node takes, and its proofs would only fill the
+ * set), and the set holds fewer than TRUSTSET_FORKS_PER_KEY proofs of
+ * it (one a feed it forked in does; a key writes in few). 1 when it may,
+ * 0 for no certificate, 2 for too many proofs, <0 on a store fault. */
+static int fork_may_join(struct store_txn *t, const uint8_t author[32])
+{
+	size_t certs[2] = { 0, 1 }, forks[2] = { 0, TRUSTSET_FORKS_PER_KEY };
+	int r;
+
+	if ((r = trustset_each_subject(t, author, TRUST_CERT, count_upto,
+				       certs)) < 0 ||
+	    (r = trustset_each_subject(t, author, TRUST_FORK, count_upto,
+				       forks)) < 0)
+		return r;
+	return !certs[0] ? 0 : forks[0] >= TRUSTSET_FORKS_PER_KEY ? 2 : 1;
+}
+
 /* Does the set link a certificate by issuer to the root? */
 static int issuer_known(struct store_txn *t, const uint8_t root[32],
 			const uint8_t issuer[32])
@@ -433,10 +464,19 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		memcpy(subject, fp->a.author, 32);
 		memcpy(nid, fp->a.network_id, 32);
 		free(fp);
-		r = 1; /* it proves itself */
+		/* it proves itself, of a key the set knows */
+		r = fork_may_join(t, subject);
 	}
 	if (r < 0)
 		return r;
+	if (r == 2 && memcmp(nid, network_id, 32) == 0) {
+		snprintf(o->why, sizeof(o->why),
+			 N_("fork proof of a key the trust set already holds %d fork proofs of"),
+			 TRUSTSET_FORKS_PER_KEY);
+		o->status = TRUSTSET_REFUSED;
+		o->err = HAMLET_ETOOBIG;
+		return 1;
+	}
 	if (memcmp(nid, network_id, 32) != 0) {
 		snprintf(o->why, sizeof(o->why), N_("%s of another network"),
 			 trust_kind_name(it->kind));
@@ -457,6 +497,8 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		snprintf(o->why, sizeof(o->why), "%s",
 			 it->kind == TRUST_CERT
 				 ? N_("certificate whose issuer holds no certificate that leads to the root")
+			 : it->kind == TRUST_FORK
+				 ? N_("fork proof of a key no certificate in the trust set names")
 				 : N_("revocation signed by a key that is neither the root nor an administrator over its subject"));
 		o->status = TRUSTSET_REFUSED;
 		o->err = HAMLET_ECERT;

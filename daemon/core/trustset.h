@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 #define TRUSTSET_MAX 16384 /* items in one node's set */
+/* fork proofs of one key the set takes (one a feed it forked in) */
+#define TRUSTSET_FORKS_PER_KEY 16
 #define TRUSTSET_KEY 33	   /* kind || id */
 
 /* The network's root key for this store (meta "root"). */
