@@ -54,6 +54,34 @@ uint32_t budget_day(time_t t)
 			  tm.tm_mday);
 }
 
+/* The days since 1970-01-01 of a YYYYMMDD (a proleptic Gregorian
+ * calendar's day count; the days from civil of H. Hinnant). */
+static int64_t day_number(uint32_t ymd)
+{
+	int64_t y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void budget_day_roll(uint32_t *day, uint64_t *sent, uint32_t today)
+{
+	if (today > *day) {
+		*sent = 0;
+		*day = today;
+	} else if (today < *day && day_number(*day) - day_number(today) > 1) {
+		/* set back by days (a clock that was wrong, corrected):
+		 * today's count goes on from it, and the next midnight
+		 * starts a new one */
+		*day = today;
+	}
+	/* set back across one midnight: the count stays the later day's,
+	 * and passing that midnight again gives no second budget */
+}
+
 int budget_collection_rank(const char *collection)
 {
 	if (strcmp(collection, "payment") == 0)

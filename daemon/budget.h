@@ -31,6 +31,17 @@ int budget_size_parse(const char *s, uint64_t *ret);
 /* The local calendar day of t (TZ) as YYYYMMDD. */
 uint32_t budget_day(time_t t);
 
+/*
+ * The day's count *sent, kept for day *day, at local day today: a later
+ * day starts it again at 0. An earlier one is the clock set back, by
+ * hand or by NTP, and the count goes on (those bytes went out now): set
+ * back across one midnight, it stays the later day's, so that passing
+ * that midnight again gives a peer no second budget; set back by more
+ * (a clock days wrong, corrected), it becomes today's, so the peer waits
+ * no more than until the next midnight.
+ */
+void budget_day_roll(uint32_t *day, uint64_t *sent, uint32_t today);
+
 /* The rank of a feed whose next entry is in collection (BUDGET_RANK_*). */
 int budget_collection_rank(const char *collection);
 

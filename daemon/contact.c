@@ -256,19 +256,29 @@ void contact_save_final(struct daemon *d)
 
 /* --- what is known of the configured peers across a restart ----------- */
 
+uint32_t contact_budget_today(void)
+{
+	return budget_day((time_t)(hlc_wall_ms() / 1000));
+}
+
 void contact_budget_load(struct daemon *d, struct peer_info *p)
 {
 	struct store_txn *t;
-	uint32_t day, today = budget_day(time(NULL));
+	uint32_t day, kept, today = contact_budget_today();
 	uint64_t sent;
 	int r;
 
 	if (p->budget_loaded || store_txn_begin(d->node->st, 1, &t) < 0)
 		return;
 	r = heard_budget_get(t, p->pk, &day, &sent);
-	if (r == 0 && day == today &&
-	    (p->budget_day != today || sent > p->sent_today)) {
-		p->budget_day = day;
+	/* a count of a later day than today: the clock was set back since
+	 * it was kept, and those bytes count on (budget_day_roll) */
+	kept = day;
+	if (r == 0)
+		budget_day_roll(&kept, &sent, today);
+	if (r == 0 && kept >= today && sent &&
+	    (p->budget_day != kept || sent > p->sent_today)) {
+		p->budget_day = kept;
 		p->sent_today = sent;
 		p->budget_saved_day = day;
 		p->budget_saved_sent = sent;

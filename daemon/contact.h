@@ -59,8 +59,14 @@ void contact_budget_sent(struct daemon *d, int held);
  * p's entry bytes sent today, as kept in the store by an earlier run
  * (heard.h), read once; a read that fails is tried again at the next
  * call, so that the kept count is never saved over with a smaller one.
+ * A count kept for a later day than today (the clock was set back
+ * since) is carried over to today (budget_day_roll()).
  */
 void contact_budget_load(struct daemon *d, struct peer_info *p);
+
+/* The local day (budget_day()) by the daemon's wall clock, hlc_wall_ms(),
+ * which HAMLET_CLOCK_OFFSET_MS moves as it moves every other date. */
+uint32_t contact_budget_today(void);
 
 /*
  * What p acknowledged since the basis kept with it, as kept in the store

@@ -94,6 +94,11 @@ struct peer_info {
 	 * and received since it began, our wall clock then; all 0 when
 	 * nothing is awaited */
 	uint64_t rx_want, rx_got, rx_start_ms;
+	/* what a sync a cut ended had received: the next session's counts
+	 * on from it, so that status's "N / TOTAL" does not start again at
+	 * 0 after each drop of the link; 0 once a session finds nothing
+	 * more to ask for */
+	uint64_t rx_carry;
 	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
 	struct rate rx_rate; /* rx_got's growth, for the rate status shows */
 	/* the byte budget (config [budget], sync_send.c): its limits as

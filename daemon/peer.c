@@ -200,8 +200,15 @@ void peer__conn_close(struct conn *c)
 			    o->state == CONN_READY)
 				other = 1;
 		c->info->connected = other;
-		if (!other) /* what was awaited will not come on this one */
-			c->info->rx_want = c->info->rx_got = 0;
+		if (!other) { /* what was awaited will not come on this one */
+			struct peer_info *p = c->info;
+			/* the next session asks for the rest: its count goes
+			 * on from what came (a session cut before it asked
+			 * for anything keeps the carry it had) */
+			if (p->rx_want)
+				p->rx_carry = p->rx_got < p->rx_want ? p->rx_got : 0;
+			p->rx_want = p->rx_got = 0;
+		}
 	}
 	if (pa) {
 		pa->conn = NULL;

@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "cert.h"
 #include "conn.h"
+#include "contact.h"
 #include "hlc.h"
 #include "ingest.h"
 #include "mp.h"
@@ -163,7 +164,9 @@ static int held_now(const struct peer_info *p, const struct config_budget *b)
 static void pack_budget(msgpack_packer *pk, struct daemon *d,
 			const struct peer_info *p)
 {
-	int today = p->budget_day == budget_day(time(NULL));
+	/* a day later than today: the clock was set back since, and the
+	 * count goes on (budget_day_roll) */
+	int today = p->budget_day >= contact_budget_today();
 	struct config_budget b;
 	int held;
 	budget_now(d, p, &b);

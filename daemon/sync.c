@@ -318,9 +318,11 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	 * entries that came (refused ones too: dated ahead, say) and that
 	 * the peer sends no second time on a session awaits nothing */
 	if (!p->rx_want) {
-		p->rx_got = 0;
+		/* the rest of a sync a cut ended counts on from what came */
+		p->rx_got = p->rx_want = p->rx_carry;
+		p->rx_carry = 0;
 		p->rx_start_ms = p->rx_last_ms = peer_wall_ms();
-		rate_start(&p->rx_rate, p->rx_start_ms, 0);
+		rate_start(&p->rx_rate, p->rx_start_ms, p->rx_got);
 	}
 	for (size_t i = 0; i < s->nwants && !w; i++)
 		if (memcmp(s->wants[i].key, key, 32) == 0)
@@ -378,8 +380,10 @@ int sync__feeds_answer(struct conn *c, const struct wire_feed *reply,
 	}
 	if (wanted)
 		return 0;
-	if (c->info)
+	if (c->info) {
 		c->info->last_sync_ms = peer_wall_ms();
+		c->info->rx_carry = 0; /* nothing more to ask for */
+	}
 	if (!named)
 		return 0;
 	mp_writer_init(&w);

@@ -470,7 +470,7 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	struct sync_session *s = &c->sy;
 	struct peer_info *p = c->info;
 	struct config_budget b;
-	uint32_t today = budget_day(time(NULL));
+	uint32_t today = contact_budget_today();
 	uint64_t room = UINT64_MAX;
 
 	*ret_why = SYNC_HELD_NONE;
@@ -484,10 +484,9 @@ static uint64_t budget_room(struct conn *c, int *ret_why)
 	/* what a run before this one sent it today: counted with or
 	 * without a budget, so that one set later that day counts it */
 	contact_budget_load(c->d, p);
-	if (p->budget_day != today) {
-		p->budget_day = today;
-		p->sent_today = 0;
-	}
+	/* a new day starts the count again; a clock set back across
+	 * midnight carries it over, never giving a second day's budget */
+	budget_day_roll(&p->budget_day, &p->sent_today, today);
 	if (b.per_day) {
 		room = b.per_day > p->sent_today ? b.per_day - p->sent_today : 0;
 		*ret_why = SYNC_HELD_DAY;
@@ -550,7 +549,7 @@ void sync__budget_tick(struct conn *c)
 		return;
 	/* a new day: what the day's budget held may go */
 	if (s->budget_held == SYNC_HELD_DAY && c->info &&
-	    c->info->budget_day != budget_day(time(NULL))) {
+	    contact_budget_today() > c->info->budget_day) {
 		sync_session_pump(c);
 	} else if (c->info) {
 		/* the budgets reloaded (SIGHUP): the pump weighs the new */

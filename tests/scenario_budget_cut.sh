@@ -4,7 +4,10 @@
 # hamletd is killed (kill -9, as a power cut) and started again, twice,
 # each time well within the 30 s of its periodic save. The day's count
 # goes on from what was sent before each cut, so c1 receives the day's
-# budget once, not once a boot.
+# budget once, not once a boot. Nor does v1's clock set back across
+# midnight (its hamletd started again in a zone a day behind, TZ=UTC+24,
+# as the day's date goes back when a clock that ran fast is set right)
+# give it the earlier day's budget: the day's count carries over.
 #   tests/scenario_budget_cut.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -12,6 +15,7 @@ H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch budgetcut
+export TZ=UTC0 # the day of the rounds below; the last sets it back a day
 ROOT=$T/bk.root.key
 
 network_bk c1:bk/c1 v1:bk/c1/v1
@@ -53,10 +57,16 @@ check "at most the budget was sent, and most of it ($sent bytes)" test "$sent" -
 check "c1 has stored all v1 sent before the budget held the rest (20 s)" within 20 caught_up
 n1=$(records)
 check "c1 holds about 40 KB's worth of entries ($n1)" test "$n1" -gt 100 -a "$n1" -lt 1000
-for round in 1 2; do
+# Two power cuts, then a stop while the clock is set back across
+# midnight (by hand, or NTP setting a clock that ran fast right): the
+# bytes sent count on, and no cut or clock gives a new day's budget; only
+# passing a midnight not passed before does.
+for round in 1 2 back; do
+	tz=$TZ what="($round)"
+	[ "$round" = back ] && tz=UTC+24 what="(its clock a day back)"
 	cut v1
 	ok "power cut $round: v1's hamletd killed"
-	start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 starts again ($round)" || fail "v1 starts again ($round)"
+	TZ=$tz start v1 --config "$T/day.conf" --peer 127.0.0.1:${PORTOF[c1]} && ok "v1 starts again $what" || fail "v1 starts again $what"
 	check "it holds entries back for the day's budget (20 s)" within 20 held
 	s2=$(budget sent_today)
 	check "its count of today's bytes went on from before the cut ($sent -> $s2)" test "$s2" -ge "$sent" -a "$s2" -le 40000

@@ -6,7 +6,9 @@
 # known to be there: v1's status counts the rest as waiting to go out
 # (in words and --json, and with its hamletd stopped: what c1
 # acknowledged is kept in the store), and when the link
-# is back it never calls c1 in sync before c1 holds all 3,000
+# is back it never calls c1 in sync before c1 holds all 3,000, and c1's
+# progress goes on from where the cut left it (the same total, not what
+# was left of it, counted again from 0)
 # (docs/operator-guide.md "What waits for a peer"); its sync --wait on a
 # terminal shows what it sends meanwhile.
 #   tests/scenario_first_cut.sh PATH/TO/hamlet PATH/TO/hamletd PATH/TO/faultproxy
@@ -32,6 +34,8 @@ check "c1 certifies v1" issue v1 village bk/c1/v1 --issuer-home "$T/c1"
 check "v1 imports 3,000 profiles" N v1 import health_profile --format csv "$T/a.csv"
 entries() { N "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
 peer() { N v1 status --json | python3 -c "import json,sys; p=json.load(sys.stdin)['peers']; print(p[0]['$1'] if p else '')"; }
+# prog: c1's progress receiving from v1, "RECEIVED TOTAL" (empty: none)
+prog() { N c1 status --json | python3 -c "import json,sys; p=json.load(sys.stdin)['peers']; g=p[0].get('progress') if p else None; print('%d %d' % (g['received'], g['total']) if g else '')"; }
 
 
 start c1 && ok "c1's daemon listens" || fail "c1's daemon listens"
@@ -39,7 +43,9 @@ proxy_start "${PORTOF[c1]}" --rate 20000 --delay 150 --max-seconds 300 && ok "a 
 bg=$PXPID
 start v1 --peer 127.0.0.1:$PX && ok "v1 dials c1 through it" || fail "v1 dials c1 through it"
 check "c1 has over 300 of v1's entries (60 s)" within 60 bash -c "[ \$('$H' --home '$T/c1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])') -gt 300 ]"
+g0=$(prog)
 proxy_stop
+check "c1 showed how far the first sync had come before the cut ($g0)" test -n "$g0"
 check "v1 sees c1 gone (30 s)" within 30 bash -c "[ \$('$H' --home '$T/v1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"peers\"][0][\"connected\"])') = False ]"
 n=$(entries c1)
 w=$(peer waiting_out)
@@ -72,6 +78,12 @@ script -qfec "$q" /dev/null >"$T/tty" 2>&1 &
 sw=$!
 within 90 bash -c "grep -qE 'sending: [0-9,]+ / [0-9,]+ entries, [0-9,]+/s' '$T/tty' || ! kill -0 $sw"
 kill "$sw" 2>/dev/null; wait "$sw" 2>/dev/null
+# c1's progress goes on from where the cut left it, not from 0 of what
+# is left: the same total, and at least what had come
+within 60 bash -c "[ -n \"\$($(declare -f N prog); H='$H' T='$T' prog)\" ]"
+g1=$(prog)
+check "after the cut, c1's progress counts on from before it ($g0 -> $g1)" \
+	test -n "$g1" -a "${g1#* }" = 3000 -a "${g1% *}" -ge "${g0% *}"
 check "v1's sync --wait on a terminal shows what it sends" grep -qE 'sending: [0-9,]+ / [0-9,]+ entries, [0-9,]+/s' "$T/tty"
 tr '\r' '\n' <"$T/tty" | grep -E 'sending' | tail -1 | sed 's/^/    # /'
 : >"$T/early"

@@ -75,5 +75,37 @@ int main(void)
 	ASSERT_EQ(budget_day(1767225599), 20260101);
 	ASSERT_EQ(budget_day(1767225599 - 7 * 3600), 20251231);
 
+	TEST_START("a later day starts the day's count again; a clock set back carries it over, across one midnight for the later day");
+	{
+		/* in turn: the day the clock says, then the day and count
+		 * kept (the count set to 39000 first, then 7 on the way) */
+		static const struct {
+			uint32_t today, day;
+			uint64_t sent;
+		} roll[] = {
+			{ 20260105, 20260105, 39000 }, /* the same day */
+			{ 20260104, 20260105, 39000 }, /* back across midnight */
+			{ 20260105, 20260105, 39000 }, /* that midnight again */
+			{ 20251231, 20251231, 39000 }, /* back by days */
+			{ 20260101, 20260101, 0 },     /* the next day */
+			{ 20251231, 20260101, 7 },     /* one back, over a year */
+			{ 20240229, 20240229, 7 },     /* a leap day, years back */
+		};
+		uint32_t day = 20260105;
+		uint64_t sent = 39000;
+		for (size_t i = 0; i < sizeof(roll) / sizeof(roll[0]); i++) {
+			if (i == 5)
+				sent = 7;
+			budget_day_roll(&day, &sent, roll[i].today);
+			ASSERT_EQ(day, roll[i].day);
+			ASSERT_EQ(sent, roll[i].sent);
+		}
+		sent = 5;
+		day = 0; /* never counted */
+		budget_day_roll(&day, &sent, 20260101);
+		ASSERT_EQ(day, 20260101);
+		ASSERT_EQ(sent, 0);
+	}
+
 	TEST_DONE();
 }
