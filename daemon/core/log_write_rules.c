@@ -394,8 +394,6 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		live = !v.deleted;
 		was = v.deleted;
 		r = view_heads(&v, ls);
-		if (r == 0 && op->resolve)
-			r = rule_still_open(t, op, &v, why, wl);
 		if (r == 0)
 			r = record_scope(m, t, op, ls, ls->scope);
 		if (r == 0 && op->kind == ENTRY_PUT && live && op->scope &&
@@ -450,6 +448,9 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 			ls->unchanged = put_unchanged(s, body, &v);
 		if (r == 0 && op->kind == ENTRY_PUT && live && s->corrects)
 			corr_held = record_view_field(&v, s->corrects) != NULL;
+		/* last: a rule the resolution breaks anyway is named first */
+		if (r == 0 && op->resolve)
+			r = rule_still_open(t, op, &v, why, wl);
 		record_view_close(&v);
 		if (r < 0)
 			return r;
