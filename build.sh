@@ -142,6 +142,7 @@ test)
 	DEPS+=(prometheus chromium) # promtool checks /metrics in scenario_http;
 	# headless chromium loads the status page in scenario_page
 	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
+	DEPS+=(libfaketime) # a clock moved under a running hamletd
 	DEPS+=(bc) # bench/2g.sh's sums, run by bench_smoke
 	install_deps
 	ensure_locale

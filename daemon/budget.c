@@ -82,6 +82,14 @@ void budget_day_roll(uint32_t *day, uint64_t *sent, uint32_t today)
 	 * and passing that midnight again gives no second budget */
 }
 
+int budget_day_rolls(uint32_t day, uint32_t today)
+{
+	uint64_t sent = 0;
+	uint32_t d = day;
+	budget_day_roll(&d, &sent, today);
+	return d != day;
+}
+
 int budget_collection_rank(const char *collection)
 {
 	if (strcmp(collection, "payment") == 0)

@@ -42,6 +42,11 @@ uint32_t budget_day(time_t t);
  */
 void budget_day_roll(uint32_t *day, uint64_t *sent, uint32_t today);
 
+/* 1 when budget_day_roll() would move a count kept for day at today (a
+ * later day, or a clock set back by days): a hold by the day's budget
+ * is to be weighed again. */
+int budget_day_rolls(uint32_t day, uint32_t today);
+
 /* The rank of a feed whose next entry is in collection (BUDGET_RANK_*). */
 int budget_collection_rank(const char *collection);
 

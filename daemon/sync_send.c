@@ -547,9 +547,12 @@ void sync__budget_tick(struct conn *c)
 		sync_session_pump(c);
 	if (c->closing || !s->budget_held)
 		return;
-	/* a new day: what the day's budget held may go */
+	/* a new day: what the day's budget held may go; and a clock set
+	 * back by days: the count becomes today's (budget_day_roll), so
+	 * that the next midnight, not the day after the wrong date, lifts
+	 * the hold */
 	if (s->budget_held == SYNC_HELD_DAY && c->info &&
-	    contact_budget_today() > c->info->budget_day) {
+	    budget_day_rolls(c->info->budget_day, contact_budget_today())) {
 		sync_session_pump(c);
 	} else if (c->info) {
 		/* the budgets reloaded (SIGHUP): the pump weighs the new */

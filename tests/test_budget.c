@@ -107,5 +107,11 @@ int main(void)
 		ASSERT_EQ(sent, 0);
 	}
 
+	TEST_START("a hold by the day's budget is weighed again on a later day, and on a clock set back by days, not across one midnight back");
+	ASSERT_EQ(budget_day_rolls(20260105, 20260106), 1);
+	ASSERT_EQ(budget_day_rolls(20260105, 20260105), 0);
+	ASSERT_EQ(budget_day_rolls(20260105, 20260104), 0);
+	ASSERT_EQ(budget_day_rolls(20260110, 20260105), 1);
+
 	TEST_DONE();
 }
