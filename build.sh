@@ -143,6 +143,7 @@ test)
 	# headless chromium loads the status page in scenario_page
 	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
 	DEPS+=(libfaketime) # a clock moved under a running hamletd
+	DEPS+=(lmdb-utils) # mdb_dump/mdb_load edit a store copy as a dishonest operator would
 	DEPS+=(bc) # bench/2g.sh's sums, run by bench_smoke
 	install_deps
 	ensure_locale

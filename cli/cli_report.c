@@ -514,6 +514,22 @@ static void print_author(FILE *f, const struct report *rep,
 				(unsigned long long)rv->rv.feeds[k].seq);
 		fprintf(f, _("    every other scope of it: nothing stays valid\n"));
 	}
+	if (!rep->of_bundle && !a->nrevocations && !a->chain_cut &&
+	    strcmp(st, "issuer_revoked") != 0) {
+		/* refused as revoked on arrival, yet no revocation here
+		 * refuses them: the trust set lost one (a store row can be
+		 * deleted; the refusal kept says it was there) */
+		size_t nrv = 0, revoked_chain = 0;
+		for (size_t i = 0; i < a->nchains; i++)
+			revoked_chain |= a->chains[i].revoked != 0;
+		for (size_t i = 0; i < a->nrefused; i++)
+			nrv += a->refused[i].err == HAMLET_EREVOKED;
+		if (nrv && !revoked_chain)
+			fprintf(f, P_("  %zu entry of it was refused because its key or an issuer's was revoked, yet this store's trust set holds no such revocation: a revocation may have been removed from this copy (or the kept refusals altered); compare with another node's store\n",
+				      "  %zu entries of it were refused because its key or an issuer's was revoked, yet this store's trust set holds no such revocation: a revocation may have been removed from this copy (or the kept refusals altered); compare with another node's store\n",
+				      nrv),
+				nrv);
+	}
 	if (a->home_revocations) {
 		char iss[120], at[32];
 		who(rep, a->home_revoked_by, iss, sizeof(iss));
