@@ -59,6 +59,14 @@ char *cli_field_value(const struct schema *s, const char *name, size_t n,
 
 	if (o->type == MSGPACK_OBJECT_NIL)
 		return strdup(_("(cleared)"));
+	/* an amount as the reader writes it: "1.500.000" in Vietnamese
+	 * (put and import take it so too); as stored in English */
+	if (f && f->type == FT_INT && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    cli_day_first()) {
+		char num[32];
+		i18n_count((unsigned long long)o->via.u64, num);
+		return strdup(num);
+	}
 	if (!f || o->type != MSGPACK_OBJECT_STR)
 		return cli_value_text(o, quote);
 	v = o->via.str.ptr;

@@ -101,6 +101,17 @@ says vi "1 bản ghi có xung đột chưa giải quyết" "conflicts: Vietnames
 says vi "XUNG ĐỘT Số điện thoại (phone): '0" "conflicts: the field's line in Vietnamese, its label beside its name"
 says en "1 record with open conflicts" "conflicts: English"
 
+# an amount reads as the reader writes numbers: 1.500.000 in Vietnamese
+# (put takes it so), as stored in English and in --json
+check "A writes a payment" N a put payment PAY-1 '{"program":"social_allowance","beneficiary_id":"001200000001","period":"12/2026","amount_vnd":1500000,"status":"created"}'
+both --home "$T/a" get payment PAY-1
+says vi "Số tiền (amount_vnd):" "get payment: the amount's label in Vietnamese"
+says vi " 1.500.000" "get payment: the amount grouped the Vietnamese way"
+says en "amount_vnd: 1500000" "get payment: the amount as stored in English"
+both --home "$T/a" history payment PAY-1
+says vi " 1.500.000" "history payment: the amount grouped the Vietnamese way"
+same_json "get --json is the same in both locales" --home "$T/a" get payment PAY-1
+
 both --home "$T/a" verify
 says vi "verify: tốt: mọi chữ ký, chuỗi băm và seq đều đúng" "verify: Vietnamese"
 says en "verify: ok: every signature, hash chain and seq checks out" "verify: English"
