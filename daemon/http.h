@@ -28,6 +28,10 @@
 #define HTTP_DRAIN_MS 2000		/* at stop: requests under way answer first */
 #define HTTP_MAX_LIMIT 1000		/* records or changes in one page */
 #define HTTP_DEFAULT_LIMIT 100
+/* a page of records or changes stops once its records' JSON is this
+ * large (a next, or last_seq, goes on): a client that never reads its
+ * answer holds that much, not a thousand records of up to 33 KB each */
+#define HTTP_MAX_PAGE_BYTES ((size_t)1 << 20)
 #define HTTP_MAX_WAIT_MS (10 * 60 * 1000) /* longpoll, continuous timeout */
 #define HTTP_HEARTBEAT_MS 10000 /* continuous: a newline when idle */
 /* Retry-After of 503 "restoring": a sync round with a peer is seconds

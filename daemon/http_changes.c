@@ -47,6 +47,7 @@ struct collect {
 	struct health_count health;
 	uint64_t limit; /* changes to return */
 	uint64_t looked; /* changes looked at */
+	size_t bytes; /* the JSON of the records in arr */
 };
 
 static int change_one(void *ctx, const struct change *ch)
@@ -57,8 +58,11 @@ static int change_one(void *ctx, const struct change *ch)
 	json_t *o, *rec;
 	int r;
 
-	if (json_array_size(c->arr) >= c->limit)
-		return 1; /* enough: c->last is the last one returned */
+	/* enough (HTTP_MAX_PAGE_BYTES: the reader goes on from last_seq):
+	 * c->last is the last one returned */
+	if (json_array_size(c->arr) >= c->limit ||
+	    c->bytes >= HTTP_MAX_PAGE_BYTES)
+		return 1;
 	c->last = ch->seq;
 	c->looked++;
 	rec = json_null();
@@ -84,6 +88,7 @@ static int change_one(void *ctx, const struct change *ch)
 		      "record", rec);
 	if (!o)
 		return -ENOMEM;
+	c->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
 	json_array_append_new(c->arr, o);
 	http__health_note(&c->health, ch->collection);
 	return 0;
@@ -97,7 +102,7 @@ static int changes_collect(struct http *h, const struct token *tok,
 			   uint64_t *since, uint64_t limit, json_t **ret,
 			   struct health_count *ret_health, int *ret_more)
 {
-	struct collect c = { h, NULL, NULL, tok, json_array(), 0, { { 0 } }, 0, 0 };
+	struct collect c = { h, NULL, NULL, tok, json_array(), 0, { { 0 } }, 0, 0, 0 };
 	struct scopemap *map = NULL;
 	int r;
 
@@ -436,6 +441,8 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 					  "busy",
 					  "%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
 					  feed_slots(h));
+	if (mode != 0)
+		http__conn_stream(h, conn);
 	if (mode == 2) {
 		struct feed *f = calloc(1, sizeof(*f));
 		struct MHD_Response *resp;

@@ -12,10 +12,13 @@
  *   connections (half of max_connections unless set). Loopback clients,
  *   the node's own page, sink and scripts, are not limited per client.
  * - When max_connections are open and another arrives, the connection
- *   that has waited longest for a whole request, EVICT_GRACE_MS at
- *   least, is closed to make room (an honest request arrives whole in
- *   milliseconds): connections trickling their headers, from loopback
- *   or not, do not shut everyone else out for request_timeout.
+ *   that has waited longest for a whole request, or whose answer has
+ *   been going out longest, EVICT_GRACE_MS at least, is closed to make
+ *   room (an honest request arrives whole, and is answered, in
+ *   milliseconds): connections trickling their headers, or never
+ *   reading a large answer, from loopback or not, do not shut everyone
+ *   else out. Long polls and continuous feeds are not closed for it:
+ *   they hold their connection by design, half of them at most.
  *   libmicrohttpd's own limit is EVICT_ROOM above ours, so that the
  *   newcomer is let in while the closed one is still being closed.
  *
@@ -46,7 +49,9 @@ struct http_conn {
 	int fd;
 	int waiting; /* its next request has not arrived whole */
 	int local;   /* loopback: not limited per client */
+	int stream;  /* a long poll or continuous feed: held by design */
 	uint64_t deadline; /* monotonic ms */
+	uint64_t answering; /* monotonic ms its answer began (not waiting) */
 	uint8_t ip[16];	   /* the client's address, IPv4 mapped */
 	char name[INET6_ADDRSTRLEN];
 	struct req *rq; /* the request it is answering, or NULL */
@@ -85,24 +90,36 @@ static unsigned per_client(const struct http *h)
 /*
  * Under cmu: 1 when a new connection may come in, closing for it, when
  * max_connections are open, the one that has waited longest for a whole
- * request (at least EVICT_GRACE_MS); 0 when none may be closed.
+ * request, or whose answer has been going out longest (a client that
+ * does not read it), at least EVICT_GRACE_MS; 0 when none may be
+ * closed.
  */
 static int make_room(struct http *h, uint64_t now)
 {
 	unsigned used = 0, max = h->d->cfg.http_max_conns;
 	uint64_t wait_ms = (uint64_t)h->d->cfg.http_request_s * 1000;
 	struct http_conn *old = NULL;
+	uint64_t old_since = 0, since;
+	int waiting;
 
 	for (size_t i = 0; i < h->nconns; i++) {
 		struct http_conn *c = &h->conns[i];
 		if (!c->used)
 			continue;
 		used++;
-		/* waiting since deadline - wait_ms */
-		if (c->waiting && c->fd >= 0 &&
-		    now + wait_ms >= c->deadline + EVICT_GRACE_MS &&
-		    (!old || c->deadline < old->deadline))
+		if (c->fd < 0 || c->stream)
+			continue;
+		/* waiting since deadline - wait_ms; or answering since */
+		if (c->waiting)
+			since = c->deadline > wait_ms ? c->deadline - wait_ms : 0;
+		else if (c->answering)
+			since = c->answering;
+		else
+			continue; /* closed by on_tick or make_room already */
+		if (now >= since + EVICT_GRACE_MS && (!old || since < old_since)) {
 			old = c;
+			old_since = since;
+		}
 	}
 	if (used < max)
 		return 1;
@@ -110,14 +127,25 @@ static int make_room(struct http *h, uint64_t now)
 		return 0;
 	/* its thread sees the end and closes it, as on_tick's do */
 	shutdown(old->fd, SHUT_RDWR);
+	waiting = old->waiting;
 	old->waiting = 0;
-	h->cut_slow++;
+	old->answering = 0;
+	if (waiting)
+		h->cut_slow++;
+	else
+		h->cut_unread++;
 	if (now - h->evicted_told >= LOG_EVERY_MS || !h->evicted_told) {
 		h->evicted_told = now ? now : 1;
-		dlog(DLOG_INFO,
-		     _("http: all %u connections ([http] max_connections) are open: %s's, which sent no whole request for %llu s, is closed to make room"),
-		     max, old->name,
-		     (unsigned long long)((now + wait_ms - old->deadline) / 1000));
+		if (waiting)
+			dlog(DLOG_INFO,
+			     _("http: all %u connections ([http] max_connections) are open: %s's, which sent no whole request for %llu s, is closed to make room"),
+			     max, old->name,
+			     (unsigned long long)((now - old_since) / 1000));
+		else
+			dlog(DLOG_INFO,
+			     _("http: all %u connections ([http] max_connections) are open: %s's, whose answer has not been read for %llu s, is closed to make room"),
+			     max, old->name,
+			     (unsigned long long)((now - old_since) / 1000));
 	}
 	return 1;
 }
@@ -206,6 +234,8 @@ void http__on_connection(void *cls, struct MHD_Connection *conn,
 		if (c) {
 			c->used = 1;
 			c->rq = NULL;
+			c->stream = 0;
+			c->answering = 0;
 			c->fd = fi ? fi->connect_fd : -1;
 			c->waiting = 1;
 			c->deadline =
@@ -235,9 +265,24 @@ void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
 		return;
 	pthread_mutex_lock(&h->cmu);
 	c->waiting = waiting;
-	if (waiting)
+	c->stream = 0;
+	if (waiting) {
 		c->deadline =
 			http__mono_ms() + (uint64_t)h->d->cfg.http_request_s * 1000;
+		c->answering = 0;
+	} else {
+		c->answering = http__mono_ms();
+	}
+	pthread_mutex_unlock(&h->cmu);
+}
+
+void http__conn_stream(struct http *h, struct MHD_Connection *conn)
+{
+	struct http_conn *c = conn_slot(conn);
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->stream = 1;
 	pthread_mutex_unlock(&h->cmu);
 }
 
@@ -271,6 +316,21 @@ static void on_tick(uv_timer_t *t)
 			memcpy(name, c->name, sizeof(name));
 	}
 	h->cut_slow += cut;
+	/* one log line a minute at most, as for the other two rules: a
+	 * client opening a connection a second and sending nothing would
+	 * otherwise have a line a second logged for as long as it likes;
+	 * /metrics counts every one */
+	if (cut && !h->cut_untold)
+		memcpy(h->cut_name, name, sizeof(name));
+	h->cut_untold += cut;
+	cut = 0;
+	if (h->cut_untold &&
+	    (now - h->cut_told >= LOG_EVERY_MS || !h->cut_told)) {
+		h->cut_told = now ? now : 1;
+		cut = h->cut_untold;
+		h->cut_untold = 0;
+		memcpy(name, h->cut_name, sizeof(name));
+	}
 	pthread_mutex_unlock(&h->cmu);
 	if (cut == 1)
 		dlog(DLOG_INFO,
@@ -314,10 +374,12 @@ void http__conns_free(struct http *h)
 	free(h->conns);
 }
 
-void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused)
+void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *unread,
+			uint64_t *refused)
 {
 	pthread_mutex_lock(&h->cmu);
 	*slow = h->cut_slow;
+	*unread = h->cut_unread;
 	*refused = h->refused_per_client;
 	pthread_mutex_unlock(&h->cmu);
 }

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -82,8 +83,13 @@ struct http {
 	int cmu_init;
 	struct http_conn *conns;
 	size_t nconns;
-	uint64_t cut_slow, refused_per_client, refused_told;
+	uint64_t cut_slow, cut_unread, refused_per_client, refused_told;
 	uint64_t evicted_told; /* when room was last made: a log line a minute */
+	/* connections on_tick closed and has not logged yet (the first one's
+	 * address), and when it last did: a log line a minute */
+	uint64_t cut_told;
+	unsigned cut_untold;
+	char cut_name[INET6_ADDRSTRLEN];
 	uv_timer_t tick; /* the request deadline, on the loop */
 	int tick_open;
 };
@@ -124,8 +130,13 @@ void http__conn_waiting(struct http *h, struct MHD_Connection *conn,
  * libmicrohttpd calling NOTIFY_COMPLETED. */
 void http__conn_req(struct http *h, struct MHD_Connection *conn,
 		    struct req *rq);
-/* Connections closed for a slow request; refused per client. */
-void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *refused);
+/* conn answers a long poll or a continuous feed: it holds its
+ * connection by design (a feed slot), and is not closed to make room. */
+void http__conn_stream(struct http *h, struct MHD_Connection *conn);
+/* Connections closed for a slow request, or to make room for an answer
+ * not read; refused per client. */
+void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *unread,
+			uint64_t *refused);
 
 /* --- http.c --- */
 

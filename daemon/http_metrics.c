@@ -277,14 +277,17 @@ char *http__metrics_build(struct http *h, int *ret_r)
 		fprintf(b, "hamlet_http_feeds_open %zu\n", feeds);
 	}
 	{
-		uint64_t slow, refused;
-		http__conns_counts(h, &slow, &refused);
+		uint64_t slow, unread, refused;
+		http__conns_counts(h, &slow, &unread, &refused);
 		metric_head(b, "hamlet_http_connections_closed_total",
 			    "counter",
 			    "HTTP connections closed or refused to keep one client from holding them all.");
 		fprintf(b,
 			"hamlet_http_connections_closed_total{reason=\"request_timeout\"} %llu\n",
 			(unsigned long long)slow);
+		fprintf(b,
+			"hamlet_http_connections_closed_total{reason=\"answer_unread\"} %llu\n",
+			(unsigned long long)unread);
 		fprintf(b,
 			"hamlet_http_connections_closed_total{reason=\"max_per_client\"} %llu\n",
 			(unsigned long long)refused);

@@ -630,6 +630,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	json_t *arr = json_array(), *o;
 	char last[ENTRY_MAX_RECORD_ID + 1] = "", why[4400], query[300];
 	int more = 0, r;
+	size_t bytes = 0; /* the JSON of the records in arr */
 	enum MHD_Result ok;
 
 	if (http__arg_u64(conn, "limit", HTTP_DEFAULT_LIMIT, HTTP_MAX_LIMIT, &limit) < 0 ||
@@ -671,6 +672,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 		if (after && strcmp(id, after) == 0)
 			continue;
 		if (json_array_size(arr) >= limit ||
+		    bytes >= HTTP_MAX_PAGE_BYTES ||
 		    ++scanned > 10 * HTTP_MAX_LIMIT) {
 			more = 1;
 			break;
@@ -685,8 +687,10 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 		if (r > 0 && qscope && !(w[0] && scopemap_under(map, w, qscope)))
 			r = 0;
 		if (r > 0 &&
-		    (r = http__record_json(h, t, map, tok, s->name, id, &v, &o)) >= 0)
+		    (r = http__record_json(h, t, map, tok, s->name, id, &v, &o)) >= 0) {
+			bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
 			json_array_append_new(arr, o);
+		}
 		record_view_close(&v);
 		if (r < 0)
 			goto fault;

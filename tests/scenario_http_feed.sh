@@ -14,15 +14,11 @@ set -uo pipefail
 H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
-command -v curl >/dev/null && command -v python3 >/dev/null ||
-	{ echo "curl or python3 is missing: skipped"; exit 77; }
+needs curl python3
 tests_scratch http-feed
 A() { "$H" --home "$T/a" "$@"; }
 
-check "network created" "$H" network create hf --out "$T"
-check "node a" A init --network "$T/hf.network" --name a --scope bk/c1/a
-check "the root certifies a" certify "$T/hf.root.key" a
-W=$(A token create --name writer --role write 2>/dev/null)
+http_node hf
 start_http a && ok "a's daemon serves HTTP" || { fail "a's daemon serves HTTP"; tests_done; exit 1; }
 URL=http://127.0.0.1:$HP
 # jget PATH: the JSON answer of GET PATH (the token W)

@@ -79,6 +79,20 @@ network_bk() {
 	done
 }
 
+# needs COMMAND...: skip the test (77) unless every command is here
+needs() {
+	local c
+	for c; do command -v "$c" >/dev/null || { echo "$c is missing: skipped"; exit 77; }; done
+}
+# http_node NETWORK: network NETWORK made in $T, its node a (scope
+# bk/c1/a) certified by its root; W is a write token of a
+http_node() {
+	check "network created" "$H" network create "$1" --out "$T"
+	check "node a" "$H" --home "$T/a" init --network "$T/$1.network" --name a --scope bk/c1/a
+	check "the root certifies a" certify "$T/$1.root.key" a
+	W=$("$H" --home "$T/a" token create --name writer --role write 2>/dev/null)
+}
+
 # --- daemons: $D is hamletd's path; each logs to $T/NAME.log ---
 pids=()
 daemons_stop() {
