@@ -407,7 +407,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 	uint8_t subject[32], nid[32];
 	const void *v;
 	size_t vl;
-	int r;
+	int r, by_root = 0;
 
 	memset(o, 0, sizeof(*o));
 	if ((r = trust_item_key(it->kind, it->data, it->len, o->key, o->why,
@@ -434,6 +434,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		r = memcmp(nid, network_id, 32) != 0
 			    ? 1
 			    : issuer_known(t, root, c->issuer);
+		by_root = memcmp(c->issuer, root, 32) == 0;
 		free(c);
 	} else if (it->kind == TRUST_REVOKE) {
 		struct revocation *rv = malloc(sizeof(*rv));
@@ -445,6 +446,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		r = memcmp(nid, network_id, 32) != 0
 			    ? 1
 			    : may_revoke(t, root, rv->issuer, rv->subject);
+		by_root = memcmp(rv->issuer, root, 32) == 0;
 		free(rv);
 	} else if (it->kind == TRUST_MOVE) {
 		struct scope_move *mv = malloc(sizeof(*mv));
@@ -454,7 +456,7 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		memcpy(subject, mv->issuer, 32);
 		memcpy(nid, mv->network_id, 32);
 		/* only the root moves scopes */
-		r = memcmp(mv->issuer, root, 32) == 0;
+		r = by_root = memcmp(mv->issuer, root, 32) == 0;
 		free(mv);
 	} else {
 		struct fork_proof *fp = malloc(sizeof(*fp));
@@ -504,10 +506,22 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 		o->err = HAMLET_ECERT;
 		return 1;
 	}
+	/* the last TRUSTSET_ROOT_RESERVE places are the root's: a
+	 * delegated administrator who fills the set with certificates must
+	 * not keep out the root's revocation of its own key */
 	if (*count >= TRUSTSET_MAX) {
 		snprintf(o->why, sizeof(o->why),
 			 N_("the trust set already holds TRUSTSET_MAX (%d) items"),
 			 TRUSTSET_MAX);
+		o->status = TRUSTSET_REFUSED;
+		o->err = HAMLET_ETOOBIG;
+		return 1;
+	}
+	if (!by_root && *count >= TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE) {
+		snprintf(o->why, sizeof(o->why),
+			 N_("the trust set already holds %d items, as many as it takes signed by keys other than the network's root (its last %d places are kept for what the root signs, such as its revocations)"),
+			 TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE,
+			 TRUSTSET_ROOT_RESERVE);
 		o->status = TRUSTSET_REFUSED;
 		o->err = HAMLET_ETOOBIG;
 		return 1;

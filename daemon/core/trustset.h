@@ -29,6 +29,10 @@
 #include <stdint.h>
 
 #define TRUSTSET_MAX 16384 /* items in one node's set */
+/* of those, the last places only items the root signed take
+ * (certificates, revocations, scope moves): a delegated administrator
+ * filling the set cannot keep out the root's revocation of its key */
+#define TRUSTSET_ROOT_RESERVE 1024
 /* fork proofs of one key the set takes (one a feed it forked in) */
 #define TRUSTSET_FORKS_PER_KEY 16
 #define TRUSTSET_KEY 33	   /* kind || id */
@@ -64,8 +68,9 @@ struct trustset_out {
  * same call counts: items are taken in passes); a revocation when it is
  * signed by the root or by a key in a chain of its subject; a fork proof
  * when it proves a fork in this network. The set holds at most
- * TRUSTSET_MAX items: past that, new items are refused. <0 only when the
- * store failed.
+ * TRUSTSET_MAX items, of which the last TRUSTSET_ROOT_RESERVE only items
+ * the root signed take: past that, new items are refused. <0 only when
+ * the store failed.
  */
 int trustset_add(struct store_txn *t, const uint8_t network_id[32],
 		 const struct trustset_item *items, size_t n,
