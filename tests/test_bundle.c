@@ -645,10 +645,10 @@ int main(void)
 		{
 			char want[160];
 			snprintf(want, sizeof(want),
-				 "frame at byte %zu is cut short: it declares ", r1);
+				 "frame at byte %zu is cut short: after its 8-byte start it declares ", r1);
 			ASSERT_TRUE(strstr(rep.problems.v[0].text, want) != NULL);
 			ASSERT_TRUE(strstr(rep.problems.v[0].text,
-					   "the file ends 10 bytes after its start") != NULL);
+					   "bytes, and the file holds 2 of them") != NULL);
 		}
 		bundle_report_close(&rep);
 		/* cut inside the trailer's 8-byte start: a cut too, not

@@ -529,9 +529,10 @@ int bundle__walk_file(const char *path, struct walk *wk)
 				tail_bad = 0;
 			} else if (bundle_reader_cut_at(&rd, bad, &declared)) {
 				problems_add(&rep->problems, "damaged",
-					     N_("frame at byte %zu is cut short: it declares %u bytes, and the file ends %zu bytes after its start"),
-					     walk_at(wk, bad), (unsigned)declared,
-					     len - bad);
+					     N_("frame at byte %zu is cut short: after its %d-byte start it declares %u bytes, and the file holds %zu of them"),
+					     walk_at(wk, bad), BUNDLE_FRAME_HDR,
+					     (unsigned)declared,
+					     len - bad - BUNDLE_FRAME_HDR);
 				tail_bad = 0;
 			} else if (bundle_reader_oversize_at(&rd, bad, &otype,
 							     &declared, &olimit)) {
