@@ -145,11 +145,14 @@ static void budget_now(struct daemon *d, const struct peer_info *p,
  * reload lifted or raised the limit that made it. The pump weighs the
  * new limit only in a session (sync__budget_tick), so for a peer not
  * connected the hold would stand until it connects again, naming a
- * budget that is no longer there; its entries go at its next session. */
+ * budget that is no longer there; its entries go at its next session.
+ * So does a day's hold once a new day has come (budget_day_rolls). */
 static int held_now(const struct peer_info *p, const struct config_budget *b)
 {
 	if (p->budget_held == SYNC_HELD_DAY)
-		return b->per_day && b->per_day <= p->budget_per_day
+		return b->per_day && b->per_day <= p->budget_per_day &&
+				       !budget_day_rolls(p->budget_day,
+							 contact_budget_today())
 			       ? SYNC_HELD_DAY
 			       : SYNC_HELD_NONE;
 	if (p->budget_held == SYNC_HELD_SESSION)

@@ -88,6 +88,8 @@ for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
 done
 if [ -n "$FT" ]; then
 	more() { [ "$(records)" -gt $((n1 + 20)) ]; }
+	sed 's/^HP-V/HP-W/; s/,2000/,3000/' "$T/v1.csv" >"$T/v1b.csv"
+	check "v1 enters 1,500 more profiles, for the days below" N v1 import health_profile --format csv "$T/v1b.csv"
 	cut v1
 	echo "+5d" >"$T/faketime"
 	LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$T/faketime FAKETIME_NO_CACHE=1 \
@@ -100,6 +102,14 @@ if [ -n "$FT" ]; then
 	check "its clock set right, v1 still holds the rest back (5 s)" never 5 more
 	echo "+1d" >"$T/faketime"
 	check "at the next midnight of its right clock, v1 sends c1 more (20 s)" within 20 more
+	# that day's budget spent again, c1 away: the next midnight lifts
+	# the hold in status at once, not when c1 is back
+	check "v1 spends that day's budget too (30 s)" within 30 spent
+	stop c1
+	check "v1 sees c1 gone (20 s)" within 20 bash -c "'$H' --home '$T/v1' status --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"peers\"][0][\"connected\"])'"
+	check "and still holds the rest for that day's budget" held
+	echo "+2d" >"$T/faketime"
+	check "at the next midnight, with c1 away, status no longer holds them for the day's budget (10 s)" within 10 bash -c "! '$H' --home '$T/v1' status --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"peers\"][0][\"budget\"][\"held_back\"] else 1)'"
 else
 	echo "skipped: a clock set right under a running hamletd (no libfaketime)"
 fi
