@@ -7,10 +7,15 @@ if(TARGET hamlet_wire)
 endif()
 
 if(TARGET hamletd)
-  add_executable(test_daemon test_daemon.c)
-  target_link_libraries(test_daemon PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
-  add_test(NAME daemon_chain COMMAND test_daemon $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_chain PROPERTIES TIMEOUT 300)
+  # daemon_test(EXE NAME TIMEOUT): tests/EXE.c against hamletd, as test NAME
+  function(daemon_test exe name timeout)
+    add_executable(${exe} ${exe}.c)
+    target_link_libraries(${exe} PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
+    add_test(NAME ${name} COMMAND ${exe} $<TARGET_FILE:hamletd>)
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${timeout})
+  endfunction()
+
+  daemon_test(test_daemon daemon_chain 300)
 
   # bad links through tests/tools/faultproxy, and a receiver killed mid-sync
   add_executable(test_faults test_faults.c)
@@ -29,10 +34,7 @@ if(TARGET hamletd)
     ENVIRONMENT HAMLET_TEST_CASES=3)
 
   # certificates at the handshake
-  add_executable(test_trust test_trust.c)
-  target_link_libraries(test_trust PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
-  add_test(NAME daemon_trust COMMAND test_trust $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_trust PROPERTIES TIMEOUT 300)
+  daemon_test(test_trust daemon_trust 300)
 
   # a reconnection costs what changed: SINCE, no Negentropy; a lost basis
   # falls back to a full reconciliation
@@ -43,22 +45,13 @@ if(TARGET hamletd)
   set_tests_properties(daemon_reconnect PROPERTIES TIMEOUT 300)
 
   # floods of connections, peers and clients that never read, for 30-60 s
-  add_executable(test_flood test_flood.c)
-  target_link_libraries(test_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
-  add_test(NAME daemon_flood COMMAND test_flood $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_flood PROPERTIES TIMEOUT 500)
+  daemon_test(test_flood daemon_flood 500)
 
   # a peer that floods TRUST_ITEMS holds few of the writer's places
-  add_executable(test_trust_flood test_trust_flood.c)
-  target_link_libraries(test_trust_flood PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
-  add_test(NAME daemon_trust_flood COMMAND test_trust_flood $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_trust_flood PROPERTIES TIMEOUT 300)
+  daemon_test(test_trust_flood daemon_trust_flood 300)
 
   # peers that repeat TRUST_HAVE or TRUST_IDS against a large trust set
-  add_executable(test_trust_ids test_trust_ids.c)
-  target_link_libraries(test_trust_ids PRIVATE hamlet_core hamlet_wire hamlet_daemon_proc)
-  add_test(NAME daemon_trust_ids COMMAND test_trust_ids $<TARGET_FILE:hamletd>)
-  set_tests_properties(daemon_trust_ids PROPERTIES TIMEOUT 300)
+  daemon_test(test_trust_ids daemon_trust_ids 300)
 endif()
 
 # the same chain driven through the hamlet CLI, writing while the daemons run

@@ -7,6 +7,7 @@
 #include "scopemap.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,20 @@ static int may_revoke(struct store_txn *t, const uint8_t root[32],
 	return ok;
 }
 
+/* o refused, err, its why as fmt says (English: the log and the report
+ * translate it). 1, as add_one() returns for an item decided. */
+__attribute__((format(printf, 3, 4))) static int
+refused(struct trustset_out *o, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(o->why, sizeof(o->why), fmt, ap);
+	va_end(ap);
+	o->status = TRUSTSET_REFUSED;
+	o->err = err;
+	return 1;
+}
+
 /*
  * One item: 1 when added, 0 when it must wait for a later pass (its
  * issuer is not linked yet), or out filled as known or refused.
@@ -471,61 +486,37 @@ static int add_one(struct store_txn *t, const uint8_t network_id[32],
 	}
 	if (r < 0)
 		return r;
-	if (r == 2 && memcmp(nid, network_id, 32) == 0) {
-		snprintf(o->why, sizeof(o->why),
-			 N_("fork proof of a key the trust set already holds %d fork proofs of"),
-			 TRUSTSET_FORKS_PER_KEY);
-		o->status = TRUSTSET_REFUSED;
-		o->err = HAMLET_ETOOBIG;
-		return 1;
-	}
-	if (memcmp(nid, network_id, 32) != 0) {
-		snprintf(o->why, sizeof(o->why), N_("%s of another network"),
-			 trust_kind_name(it->kind));
-		o->status = TRUSTSET_REFUSED;
-		o->err = HAMLET_ENETWORK;
-		return 1;
-	}
-	if (r == 0) {
-		if (it->kind == TRUST_MOVE) {
-			snprintf(o->why, sizeof(o->why),
-				 N_("scope move signed by a key that is not the network's root"));
-			o->status = TRUSTSET_REFUSED;
-			o->err = HAMLET_ECERT;
-			return 1;
-		}
-		if (!last_pass)
-			return 0; /* its signer's certificate may come later */
-		snprintf(o->why, sizeof(o->why), "%s",
-			 it->kind == TRUST_CERT
-				 ? N_("certificate whose issuer holds no certificate that leads to the root")
-			 : it->kind == TRUST_FORK
-				 ? N_("fork proof of a key no certificate in the trust set names")
-				 : N_("revocation signed by a key that is neither the root nor an administrator over its subject"));
-		o->status = TRUSTSET_REFUSED;
-		o->err = HAMLET_ECERT;
-		return 1;
-	}
+	if (memcmp(nid, network_id, 32) != 0)
+		return refused(o, HAMLET_ENETWORK, N_("%s of another network"),
+			       trust_kind_name(it->kind));
+	if (r == 2)
+		return refused(o, HAMLET_ETOOBIG,
+			       N_("fork proof of a key the trust set already holds %d fork proofs of"),
+			       TRUSTSET_FORKS_PER_KEY);
+	if (r == 0 && it->kind == TRUST_MOVE)
+		return refused(o, HAMLET_ECERT,
+			       N_("scope move signed by a key that is not the network's root"));
+	if (r == 0 && !last_pass)
+		return 0; /* its signer's certificate may come later */
+	if (r == 0)
+		return refused(o, HAMLET_ECERT, "%s",
+			       it->kind == TRUST_CERT
+				       ? N_("certificate whose issuer holds no certificate that leads to the root")
+			       : it->kind == TRUST_FORK
+				       ? N_("fork proof of a key no certificate in the trust set names")
+				       : N_("revocation signed by a key that is neither the root nor an administrator over its subject"));
+	if (*count >= TRUSTSET_MAX)
+		return refused(o, HAMLET_ETOOBIG,
+			       N_("the trust set already holds TRUSTSET_MAX (%d) items"),
+			       TRUSTSET_MAX);
 	/* the last TRUSTSET_ROOT_RESERVE places are the root's: a
 	 * delegated administrator who fills the set with certificates must
 	 * not keep out the root's revocation of its own key */
-	if (*count >= TRUSTSET_MAX) {
-		snprintf(o->why, sizeof(o->why),
-			 N_("the trust set already holds TRUSTSET_MAX (%d) items"),
-			 TRUSTSET_MAX);
-		o->status = TRUSTSET_REFUSED;
-		o->err = HAMLET_ETOOBIG;
-		return 1;
-	}
-	if (!by_root && *count >= TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE) {
-		snprintf(o->why, sizeof(o->why),
-			 N_("the trust set already holds %d items, as many as it takes signed by keys other than the network's root (its last %d places are kept for what the root signs, such as its revocations)"),
-			 TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE,
-			 TRUSTSET_ROOT_RESERVE);
-		o->status = TRUSTSET_REFUSED;
-		o->err = HAMLET_ETOOBIG;
-		return 1;
-	}
+	if (!by_root && *count >= TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE)
+		return refused(o, HAMLET_ETOOBIG,
+			       N_("the trust set already holds %d items, as many as it takes signed by keys other than the network's root (its last %d places are kept for what the root signs, such as its revocations)"),
+			       TRUSTSET_MAX - TRUSTSET_ROOT_RESERVE,
+			       TRUSTSET_ROOT_RESERVE);
 	if ((r = add_row(t, o->key, subject, it->data, it->len)) < 0)
 		return r;
 	(*count)++;
