@@ -533,7 +533,9 @@ out:
 struct cutoff {
 	struct revocation *rv;
 	const uint8_t *key;
-	int over;
+	int over_feeds, over_keep;
+	int keep_none; /* --keep-none: what the key signed ends with it */
+	size_t signed_n; /* certificates the key signed */
 };
 
 /* Each feed of the revoked key this node holds: kept up to its head. */
@@ -544,7 +546,7 @@ static int cutoff_feed(void *ctx, const struct log_feed *f)
 	if (memcmp(f->author, c->key, 32) != 0 || f->seq == 0)
 		return 0;
 	if (c->rv->nfeeds == REVOKE_MAX_FEEDS) {
-		c->over = 1;
+		c->over_feeds = 1;
 		return 1;
 	}
 	rf = &c->rv->feeds[c->rv->nfeeds++];
@@ -554,7 +556,8 @@ static int cutoff_feed(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
-/* Each certificate the revoked key signed: it stays valid. */
+/* Each certificate the revoked key signed: it stays valid, unless
+ * --keep-none. */
 static int cutoff_keep(void *ctx, int kind, const uint8_t id[32],
 		       const uint8_t *data, size_t len)
 {
@@ -565,9 +568,10 @@ static int cutoff_keep(void *ctx, int kind, const uint8_t id[32],
 		return -ENOMEM;
 	if (cert_decode(data, len, ce, NULL) == 0 &&
 	    memcmp(ce->issuer, c->key, 32) == 0) {
+		c->signed_n++;
 		if (c->rv->nkeep == REVOKE_MAX_KEEP)
-			c->over = 1;
-		else
+			c->over_keep = 1; /* never with keep_none: it keeps 0 */
+		else if (!c->keep_none)
 			memcpy(c->rv->keep[c->rv->nkeep++], id, 32);
 	}
 	free(ce);
@@ -619,12 +623,14 @@ static void revoke_advice(struct node *n, const struct revocation *rv,
 
 /*
  * hamlet [--home H] cert revoke PUBKEY (--root-key F | --issuer-home D)
- * [--reason TEXT]: the cut-off is what node H holds of PUBKEY's feeds;
+ * [--reason TEXT] [--keep-none]: the cut-off is what node H holds of PUBKEY's feeds;
  * the revocation enters the network through H (its daemon when it runs).
  */
 static int cert_revoke(int argc, char **argv)
 {
 	const char *root_key = NULL, *issuer_home = NULL, *reason = NULL;
+	int keep_none = 0;
+	size_t signed_n = 0;
 	struct revocation *rv = NULL;
 	struct issuer is = { 0 };
 	struct node *n = NULL;
@@ -640,6 +646,7 @@ static int cert_revoke(int argc, char **argv)
 		{ "--root-key", &root_key, NULL },
 		{ "--issuer-home", &issuer_home, NULL },
 		{ "--reason", &reason, NULL },
+		{ "--keep-none", NULL, &keep_none },
 		{ NULL, NULL, NULL },
 	};
 
@@ -685,17 +692,24 @@ static int cert_revoke(int argc, char **argv)
 	rv->issued_ms = hlc_wall_ms();
 	snprintf(rv->reason, sizeof(rv->reason), "%s", reason ? reason : "");
 	{
-		struct cutoff c = { rv, rv->subject, 0 };
+		struct cutoff c = { rv, rv->subject, 0, 0, keep_none, 0 };
 		if ((r = cli_txn_read(n, &t)) < 0 ||
 		    (r = log_feeds_each(t, cutoff_feed, &c)) < 0 ||
 		    (r = trustset_each(t, TRUST_CERT, cutoff_keep, &c)) < 0)
 			goto out;
-		if (c.over) {
-			cli_err(_("the key writes more than %d feeds or signed more than %d certificates: too many for one revocation"),
-				REVOKE_MAX_FEEDS, REVOKE_MAX_KEEP);
+		if (c.over_feeds) {
+			cli_err(_("the key writes more than %d feeds: too many for one revocation"),
+				REVOKE_MAX_FEEDS);
 			r = HAMLET_ETOOBIG;
 			goto out;
 		}
+		if (c.over_keep) {
+			cli_err(_("the key signed %zu certificates, more than the %d one revocation can keep valid: with --keep-none every one of them ends with the key (certify those nodes again with another key first)"),
+				c.signed_n, REVOKE_MAX_KEEP);
+			r = HAMLET_ETOOBIG;
+			goto out;
+		}
+		signed_n = c.signed_n;
 		store_txn_abort(t);
 		t = NULL;
 	}
@@ -733,6 +747,9 @@ static int cert_revoke(int argc, char **argv)
 		json_object_set_new(j, "feeds", feeds);
 		json_object_set_new(j, "certificates_kept",
 				    json_integer((json_int_t)rv->nkeep));
+		json_object_set_new(j, "certificates_ended",
+				    json_integer((json_int_t)(signed_n -
+							      rv->nkeep)));
 		json_object_set_new(j, "via_daemon", json_boolean(ci.via_daemon));
 		cli_json_print(j);
 	} else {
@@ -749,6 +766,11 @@ static int cert_revoke(int argc, char **argv)
 				  "  the %zu certificates it signed stay valid\n",
 				  rv->nkeep),
 			       rv->nkeep);
+		if (signed_n > rv->nkeep)
+			printf(P_("  the %zu certificate it signed ends with it: certify that node again with another key\n",
+				  "  the %zu certificates it signed end with it: certify those nodes again with another key\n",
+				  signed_n - rv->nkeep),
+			       signed_n - rv->nkeep);
 		printf(_("  %s; every node that syncs with it learns of it and closes that key's sessions\n"),
 		       ci.via_daemon ? _("the running daemon has it")
 				     : _("stored in this node's store"));

@@ -41,7 +41,7 @@ const char *const cert_syn[] = {
 	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
 	"cert install FILE", "cert list [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
-	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--json]",
+	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--keep-none] [--json]",
 	NULL
 };
 const struct cli_option_help cert_opts[] = {
@@ -63,6 +63,8 @@ const struct cli_option_help cert_opts[] = {
 	{ "--network NETFILE", N_("show: check the chain against this network") },
 	{ "--reason TEXT",
 	  N_("revoke: why (at most 200 bytes), kept with the revocation: cert list on the revoked node shows it") },
+	{ "--keep-none",
+	  N_("revoke: the certificates the key signed end with it too (by default they stay valid; one revocation keeps at most 256)") },
 	{ NULL, NULL },
 };
 const char *const scope_syn[] = {
