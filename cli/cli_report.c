@@ -103,6 +103,17 @@ static const char *author_status(const struct report_author *a)
 	return a->ncerts ? "no_chain_to_root" : "no_certificate";
 }
 
+/* Does revocation rv of a come from every chain of a's (SPEC 9: one
+ * made by a key outside a chain cuts nothing of it)? 1 with no chain. */
+static int revoke_cuts_all(const struct report_author *a,
+			   const struct revocation *rv)
+{
+	for (size_t i = 0; i < a->nchains; i++)
+		if (!trustset_revoke_applies(rv, &a->chains[i].ch, 0))
+			return 0;
+	return 1;
+}
+
 /* --- JSON ------------------------------------------------------------------- */
 
 static json_t *cert_json(const struct report *rep, const uint8_t id[32],
@@ -246,6 +257,8 @@ static json_t *author_json(const struct report *rep,
 						 !memcmp(rv->rv.issuer, rep->root, 32)));
 		json_object_set_new(ro, "issued", ms_json(rv->rv.issued_ms));
 		json_object_set_new(ro, "reason", json_string(rv->rv.reason));
+		json_object_set_new(ro, "cuts_every_chain",
+				    json_boolean(revoke_cuts_all(a, &rv->rv)));
 		for (size_t k = 0; k < rv->rv.nfeeds; k++) {
 			json_t *fo = json_object();
 			json_object_set_new(fo, "scope",
@@ -505,9 +518,15 @@ static void print_author(FILE *f, const struct report *rep,
 		char iss[120], at[32];
 		who(rep, rv->rv.issuer, iss, sizeof(iss));
 		utc_text(rv->rv.issued_ms, at);
-		fprintf(f, _("  REVOKED by %s on %s%s%s%s\n"), iss, at,
-			rv->rv.reason[0] ? _(", reason: \"") : "", rv->rv.reason,
-			rv->rv.reason[0] ? "\"" : "");
+		if (revoke_cuts_all(a, &rv->rv))
+			fprintf(f, _("  REVOKED by %s on %s%s%s%s\n"), iss, at,
+				rv->rv.reason[0] ? _(", reason: \"") : "",
+				rv->rv.reason, rv->rv.reason[0] ? "\"" : "");
+		else
+			fprintf(f, _("  revoked by %s on %s%s%s%s, in the chains that key signed in only (a revocation by a key outside a chain cuts nothing of it)\n"),
+				iss, at,
+				rv->rv.reason[0] ? _(", reason: \"") : "",
+				rv->rv.reason, rv->rv.reason[0] ? "\"" : "");
 		for (size_t k = 0; k < rv->rv.nfeeds; k++)
 			fprintf(f, _("    scope %s: its entries up to seq %llu stay valid, later ones are refused\n"),
 				rv->rv.feeds[k].scope,

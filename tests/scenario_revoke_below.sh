@@ -12,12 +12,6 @@ H=${1:?usage: $0 PATH/TO/hamlet}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch revoke-below
 ROOT=$T/bk.root.key
-# send FROM TO: TO's summary, FROM's bundle for it, imported at TO
-send() {
-	N "$2" summary --out "$T/$1-$2.sum" >/dev/null &&
-		N "$1" bundle create --for "$T/$1-$2.sum" "$T/$1-$2.bundle" >/dev/null &&
-		N "$2" bundle import "$T/$1-$2.bundle" >"$T/$1-$2.out" 2>&1
-}
 
 check "network created" "$H" network create bk --out "$T"
 for n in P P2 C V; do

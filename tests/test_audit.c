@@ -133,21 +133,30 @@ static void subj_key(const uint8_t subject[32], const uint8_t key[33],
 
 /*
  * Put in n's trust set, as a node that took it would hold it, a
- * revocation of author (signed by a key of its own: the audit checks
- * its signature and network, whoever let it in) that keeps feed's
- * entries up to seq kept. Returns its trust set key in ret_key.
+ * revocation of author signed by the root key of netfile (the audit
+ * checks its signature and network, whoever let it in; one by a key in
+ * none of the author's chains would cut nothing of them, SPEC 9) that
+ * keeps feed's entries up to seq kept. Returns its trust set key in
+ * ret_key.
  */
-static void revocation_put(struct node *n, const uint8_t author[32],
-			   const char *scope, const uint8_t feed[32],
-			   uint64_t kept, uint8_t ret_key[33])
+static void revocation_put(struct node *n, const char *netfile,
+			   const uint8_t author[32], const char *scope,
+			   const uint8_t feed[32], uint64_t kept,
+			   uint8_t ret_key[33])
 {
 	static struct revocation rv;
 	struct store_txn *t;
-	uint8_t pk[32], sk[64], eb[ENTRY_MAX_ENVELOPE], *p, sk_row[65];
+	uint8_t pk[32], nid[32], eb[ENTRY_MAX_ENVELOPE], *p, sk_row[65];
+	uint8_t *sk;
 	const uint8_t *env, *sig;
-	size_t el, len;
+	char path[4096], why[256];
+	size_t el, len, k = strlen(netfile);
 
-	crypto_sign_keypair(pk, sk);
+	snprintf(path, sizeof(path), "%.*s.root.key", (int)(k - 8), netfile);
+	if (root_key_load(path, nid, pk, &sk, why, sizeof(why)) < 0) {
+		fprintf(stderr, "revocation_put: %s\n", why);
+		exit(1);
+	}
 	memset(&rv, 0, sizeof(rv));
 	memcpy(rv.network_id, n->net.id, 32);
 	memcpy(rv.issuer, pk, 32);
@@ -170,7 +179,7 @@ static void revocation_put(struct node *n, const uint8_t author[32],
 	ASSERT_OK(store_put(t, ST_TRUSTSUBJ, sk_row, sizeof(sk_row), "", 0, 0));
 	ASSERT_OK(store_txn_commit(t));
 	free(p);
-	sodium_memzero(sk, sizeof(sk));
+	sodium_free(sk);
 }
 
 int main(void)
@@ -213,7 +222,7 @@ int main(void)
 		uint8_t key[33], row[65];
 		int seen = 0;
 
-		revocation_put(a, b->pk, b->scope, fb, 1, key);
+		revocation_put(a, net, b->pk, b->scope, fb, 1, key);
 		ASSERT_OK(audit_store(a->st, a->net.id, &ar));
 		ASSERT_EQ(ar.past_cutoff, 2);
 		ASSERT_TRUE(!audit_damaged(&ar));

@@ -40,6 +40,14 @@ certify() {
 		"$H" --home "$T/$n" cert install "$T/$n.cert" >/dev/null
 }
 
+# send FROM TO: by USB, as a courier carries it: TO's summary, FROM's
+# bundle for it, imported at TO (its output in $T/FROM-TO.out)
+send() {
+	N "$2" summary --out "$T/$1-$2.sum" >/dev/null &&
+		N "$1" bundle create --for "$T/$1-$2.sum" "$T/$1-$2.bundle" >/dev/null &&
+		N "$2" bundle import "$T/$1-$2.bundle" >"$T/$1-$2.out" 2>&1
+}
+
 # N NAME ARGS...: hamlet on the home $T/NAME
 N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
 # key NAME: the public key of the node in $T/NAME

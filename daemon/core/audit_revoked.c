@@ -61,7 +61,20 @@ struct cut_ctx {
 	struct store_txn *t;
 	struct audit_report *rep;
 	const struct revs *rs;
+	struct trustset_cache *tc;
 };
+
+/* 1 when the trust set refuses the entry env as revoked, 0 when not,
+ * <0 when the store failed. */
+static int judged_revoked(struct cut_ctx *c, const uint8_t *env, size_t el,
+			  const uint8_t id[32])
+{
+	struct entry e;
+
+	if (entry_decode(env, el, &e, NULL) < 0)
+		return 1; /* the walk names it; the cut-off holds it */
+	return trustset_entry_revoked(c->t, c->tc, &e, id);
+}
 
 /* The seqs of feed f past the cut-off of rv, told as runs. */
 static int feed_past(struct cut_ctx *c, const struct log_feed *f,
@@ -89,6 +102,13 @@ static int feed_past(struct cut_ctx *c, const struct log_feed *f,
 				past = audit_entry_past_cutoff(rv, f->scope,
 							       seq, id);
 			}
+			/* and no chain of its author the revocation leaves
+			 * grants it: one by a key outside a chain cuts
+			 * nothing of it (SPEC 9) */
+			if (past && (r = judged_revoked(c, env, el, id)) < 0)
+				return r;
+			if (past)
+				past = r;
 		}
 		if (past) {
 			c->rep->past_cutoff++;
@@ -127,11 +147,14 @@ int audit__cutoff_check(struct store_txn *t, const uint8_t network_id[32],
 			struct audit_report *rep)
 {
 	struct revs rs = { NULL, 0, network_id };
-	struct cut_ctx c = { t, rep, &rs };
+	struct cut_ctx c = { t, rep, &rs, trustset_cache_new() };
 	int r;
 
+	if (!c.tc)
+		return -ENOMEM;
 	if ((r = trustset_each(t, TRUST_REVOKE, rev_cb, &rs)) >= 0 && rs.n)
 		r = log_feeds_each(t, cut_feed, &c);
 	free(rs.v);
+	trustset_cache_free(c.tc);
 	return r < 0 ? r : 0;
 }

@@ -352,7 +352,7 @@ static int below_cb(void *ctx, int kind, const uint8_t id[32],
  * that judged it with this set from the start (the entries after a
  * refused one wait for it for ever). */
 static int first_refused(struct log__applier *a, const struct log_feed *f,
-			 uint64_t *ret)
+			 uint64_t from, uint64_t *ret)
 {
 	struct entries_row row;
 	struct entry e;
@@ -361,7 +361,7 @@ static int first_refused(struct log__applier *a, const struct log_feed *f,
 	int r;
 
 	*ret = 0;
-	for (uint64_t seq = 1; seq <= f->seq; seq++) {
+	for (uint64_t seq = from; seq <= f->seq; seq++) {
 		if ((r = entries_get(a->t, f->key, seq, &row)) < 0)
 			return r;
 		if (entry_decode(row.env, row.env_len, &e, NULL) < 0)
@@ -407,7 +407,7 @@ static int below_cut(struct cut *c, const uint8_t subject[32])
 				r = 0;
 				continue;
 			}
-			if (r < 0 || (r = first_refused(a, &f, &bad)) < 0)
+			if (r < 0 || (r = first_refused(a, &f, 1, &bad)) < 0)
 				break;
 			if (bad)
 				r = feed_cut(c, &f, bad - 1);
@@ -514,12 +514,19 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 		goto out;
 	for (size_t i = 0; i < c.nfeeds; i++) {
 		struct log_feed f;
-		uint64_t keep;
+		uint64_t keep, bad;
 		if ((r = log_feed_get(a->t, c.feeds[i], &f)) == HAMLET_ENOTFOUND)
 			continue;
 		if (r < 0 || (r = feed_keep(a->t, rv, &f, &keep)) < 0)
 			goto out;
-		if (keep < f.seq && (r = feed_cut(&c, &f, keep)) < 0)
+		/* past the cut-off, the entries go from the first one the set
+		 * now refuses: all of them when the revocation comes from
+		 * every chain of the key; none when it comes from none that
+		 * grants the feed (a key outside those chains made it, and
+		 * it cuts nothing of them: SPEC 9) */
+		if (keep < f.seq &&
+		    ((r = first_refused(a, &f, keep + 1, &bad)) < 0 ||
+		     (bad && (r = feed_cut(&c, &f, bad - 1)) < 0)))
 			goto out;
 	}
 	if ((r = held_cut(&c, rv->subject)) < 0 ||

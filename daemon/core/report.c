@@ -25,6 +25,7 @@ struct build {
 	audit_progress_fn pfn; /* told every 256 entries read; may be NULL */
 	void *pctx;
 	uint64_t read;
+	struct trustset_cache *tc; /* judges entries past a cut-off */
 };
 
 /* --- authors, kept sorted by key ----------------------------------------- */
@@ -315,7 +316,12 @@ static int feed_cb(void *ctx, const struct log_feed *lf)
 			if (audit_entry_past_cutoff(
 				    &b->rep->revocations[a->revocations[k]].rv,
 				    lf->scope, seq, id)) {
-				a->past_cutoff++;
+				/* only when no chain the revocation leaves
+				 * grants it (SPEC 9) */
+				if ((r = trustset_entry_revoked(b->t, b->tc,
+								&e, id)) < 0)
+					return r;
+				a->past_cutoff += r;
 				break;
 			}
 		if (e.kind == ENTRY_PUT)
@@ -616,7 +622,7 @@ int report_build(struct store *st, const uint8_t network_id[32],
 		 const uint8_t *root, uint64_t now_ms, audit_progress_fn pfn,
 		 void *pctx, struct report *ret)
 {
-	struct build b = { NULL, ret, 0, NULL, pfn, pctx, 0 };
+	struct build b = { NULL, ret, 0, NULL, pfn, pctx, 0, NULL };
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -631,12 +637,17 @@ int report_build(struct store *st, const uint8_t network_id[32],
 		memcpy(ret->root, root, 32);
 		ret->has_root = 1;
 	}
-	if ((r = store_txn_begin(st, 1, &b.t)) < 0)
+	if (!(b.tc = trustset_cache_new()))
+		return -ENOMEM;
+	if ((r = store_txn_begin(st, 1, &b.t)) < 0) {
+		trustset_cache_free(b.tc);
 		return r;
+	}
 	r = build_txn(&b);
 	if (r >= 0)
 		r = moves_fill(b.t, ret);
 	store_txn_abort(b.t);
+	trustset_cache_free(b.tc);
 	return r;
 }
 
@@ -745,7 +756,7 @@ static int home_fork_cb(void *ctx, int kind, const uint8_t id[32],
 
 int report_reader_revocations(struct report *rep, struct store *st)
 {
-	struct build b = { NULL, rep, 0, NULL, NULL, NULL, 0 };
+	struct build b = { NULL, rep, 0, NULL, NULL, NULL, 0, NULL };
 	int r = 0;
 
 	if ((r = store_txn_begin(st, 1, &b.t)) < 0)

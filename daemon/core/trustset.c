@@ -178,10 +178,28 @@ void trustset__revokes_free(struct revokes_of *ro)
 	ro->n = 0;
 }
 
+/* Revocations being loaded: only those that come from chain ch (from
+ * its certificate from on), when ch is set. */
+struct revokes_load {
+	struct revokes_of *ro;
+	const struct cert_chain *ch;
+	size_t from;
+};
+
+int trustset_revoke_applies(const struct revocation *rv,
+			     const struct cert_chain *ch, size_t from)
+{
+	for (size_t k = from; k < ch->n; k++)
+		if (memcmp(ch->c[k].issuer, rv->issuer, 32) == 0)
+			return 1;
+	return 0;
+}
+
 static int revokes_of_cb(void *ctx, int kind, const uint8_t id[32],
 			 const uint8_t *data, size_t len)
 {
-	struct revokes_of *ro = ctx;
+	struct revokes_load *l = ctx;
+	struct revokes_of *ro = l->ro;
 	(void)kind;
 	(void)id;
 	if (ro->n == CACHE_REVOKES)
@@ -192,31 +210,50 @@ static int revokes_of_cb(void *ctx, int kind, const uint8_t id[32],
 		free(ro->v[ro->n]);
 		return HAMLET_ECORRUPT;
 	}
-	ro->n++;
+	if (l->ch && !trustset_revoke_applies(ro->v[ro->n], l->ch, l->from))
+		free(ro->v[ro->n]); /* another line's: looked past */
+	else
+		ro->n++;
 	return 0;
 }
 
 int trustset__revokes_load(struct store_txn *t, const uint8_t key[32],
 			   struct revokes_of *ro)
 {
+	return trustset__revokes_from(t, key, NULL, 0, ro);
+}
+
+int trustset__revokes_from(struct store_txn *t, const uint8_t key[32],
+			   const struct cert_chain *ch, size_t from,
+			   struct revokes_of *ro)
+{
+	struct revokes_load l = { ro, ch, from };
 	ro->n = 0;
-	int r = trustset_each_subject(t, key, TRUST_REVOKE, revokes_of_cb, ro);
+	int r = trustset_each_subject(t, key, TRUST_REVOKE, revokes_of_cb, &l);
 	if (r < 0)
 		trustset__revokes_free(ro);
 	return r;
 }
 
-/* 1 when every revocation of the issuer keeps the certificate id. */
-static int kept_by(const struct revokes_of *ro, const uint8_t id[32])
+/* Is the certificate of chain ch at index k - 1 cut: does a revocation
+ * of its issuer (ch's certificate k's subject) that comes from the
+ * chain above it not keep it? 1, 0 or <0. */
+static int link_cut(struct store_txn *t, const struct cert_chain *ch,
+		    size_t k)
 {
-	for (size_t i = 0; i < ro->n; i++) {
+	struct revokes_of ro;
+	int r, cut = 0;
+
+	if ((r = trustset__revokes_from(t, ch->c[k].subject, ch, k, &ro)) < 0)
+		return r;
+	for (size_t i = 0; i < ro.n && !cut; i++) {
 		int in = 0;
-		for (size_t k = 0; k < ro->v[i]->nkeep && !in; k++)
-			in = memcmp(ro->v[i]->keep[k], id, 32) == 0;
-		if (!in)
-			return 0;
+		for (size_t j = 0; j < ro.v[i]->nkeep && !in; j++)
+			in = memcmp(ro.v[i]->keep[j], ch->id[k - 1], 32) == 0;
+		cut = !in;
 	}
-	return 1;
+	trustset__revokes_free(&ro);
+	return cut;
 }
 
 /* 1 when a certificate of key in the set lets it certify others
@@ -245,32 +282,32 @@ static int extend(struct store_txn *t, const uint8_t root[32],
 {
 	const struct cert *last = &ch->c[depth - 1];
 	struct certs_of *co;
-	struct revokes_of ro;
 	int r;
 
 	if (memcmp(last->issuer, root, 32) == 0) {
-		if (out->n < CACHE_CHAINS) {
-			ch->n = depth;
-			out->v[out->n++] = *ch;
+		ch->n = depth;
+		/* an issuer's revocation that comes from the chain above it
+		 * cuts what it signed unless it keeps it; one made by a key
+		 * outside the chain cuts nothing of it (SPEC 9). An issuer
+		 * that may certify no one never signed a link of a valid
+		 * chain, revoked or not: the chain stays, and its check
+		 * names that (the revocation would hide it) */
+		for (size_t k = 1; k < depth; k++) {
+			if ((r = link_cut(t, ch, k)) == 0)
+				continue;
+			if (r > 0 && (r = may_certify(t, ch->c[k].subject)) == 0)
+				continue;
+			if (r < 0)
+				return r;
+			out->revoked_link = 1;
+			return 0;
 		}
+		if (out->n < CACHE_CHAINS)
+			out->v[out->n++] = *ch;
 		return 0;
 	}
 	if (depth == CERT_MAX_CHAIN)
 		return 0;
-	/* an issuer's revocation cuts what it signed unless it keeps it */
-	if ((r = trustset__revokes_load(t, last->issuer, &ro)) < 0)
-		return r;
-	int kept = kept_by(&ro, ch->id[depth - 1]);
-	trustset__revokes_free(&ro);
-	/* an issuer that may certify no one never signed a link of a valid
-	 * chain, revoked or not: the chain is completed, and its check
-	 * names that (the revocation would hide it) */
-	if (!kept && (r = may_certify(t, last->issuer)) != 0) {
-		if (r < 0)
-			return r;
-		out->revoked_link = 1;
-		return 0;
-	}
 	if (!(co = malloc(sizeof(*co))))
 		return -ENOMEM;
 	co->n = 0;
@@ -573,13 +610,15 @@ out:
 	return r;
 }
 
-int trustset_revoked(struct store_txn *t, const uint8_t key[32],
-		     const struct cert_chain *ch, char *why, size_t wl)
+/* Does a revocation of ch's leaf that comes from ch cut it, or one of
+ * an issuer in it (link_cut())? 0, or HAMLET_EREVOKED with why. */
+static int chain_revoked(struct store_txn *t, const struct cert_chain *ch,
+			 char *why, size_t wl)
 {
 	struct revokes_of ro;
 	int r;
 
-	if ((r = trustset__revokes_load(t, key, &ro)) < 0)
+	if ((r = trustset__revokes_from(t, ch->c[0].subject, ch, 0, &ro)) < 0)
 		return r;
 	r = ro.n ? HAMLET_EREVOKED : 0;
 	trustset__revokes_free(&ro);
@@ -587,12 +626,10 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 		why_set(why, wl, N_("its key is revoked"));
 		return r;
 	}
-	for (size_t i = 1; ch && i < ch->n; i++) {
-		if ((r = trustset__revokes_load(t, ch->c[i].subject, &ro)) < 0)
+	for (size_t i = 1; i < ch->n; i++) {
+		if ((r = link_cut(t, ch, i)) < 0)
 			return r;
-		int kept = kept_by(&ro, ch->id[i - 1]);
-		trustset__revokes_free(&ro);
-		if (!kept) {
+		if (r) {
 			why_set(why, wl,
 				 N_("certificate %zu of its chain was signed by \"%s\", whose key is revoked"),
 				 i, ch->c[i].name);
@@ -602,12 +639,51 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 	return 0;
 }
 
+int trustset_revoked(struct store_txn *t, const uint8_t key[32],
+		     const struct cert_chain *ch, char *why, size_t wl)
+{
+	struct revokes_of ro;
+	struct chains *cs;
+	uint8_t root[32];
+	int r, any;
+
+	if (ch && ch->n)
+		return chain_revoked(t, ch, why, wl);
+	if ((r = trustset__revokes_load(t, key, &ro)) < 0)
+		return r;
+	any = ro.n > 0;
+	trustset__revokes_free(&ro);
+	if (!any)
+		return 0;
+	/* no chain given: revoked unless every revocation leaves one of
+	 * key's chains in the set (SPEC 9) */
+	if ((r = trustset_root_get(t, root)) < 0 && r != HAMLET_ENOTFOUND)
+		return r;
+	if (r == 0) {
+		if (!(cs = malloc(sizeof(*cs))))
+			return -ENOMEM;
+		r = trustset__chains_find(t, root, key, cs);
+		for (size_t i = 0; r == 0 && i < cs->n; i++) {
+			if ((r = chain_revoked(t, &cs->v[i], NULL, 0)) == 0) {
+				free(cs);
+				return 0;
+			}
+			if (r == HAMLET_EREVOKED)
+				r = 0;
+		}
+		free(cs);
+		if (r < 0)
+			return r;
+	}
+	why_set(why, wl, N_("its key is revoked"));
+	return HAMLET_EREVOKED;
+}
+
 int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 			  uint64_t now_ms, struct cert *ret, size_t max,
 			  size_t *ret_n)
 {
 	struct chains *cs;
-	struct revokes_of ro;
 	uint8_t root[32], nid[32];
 	char why[200];
 	int r;
@@ -617,12 +693,6 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 		return 1;
 	if (r < 0)
 		return r;
-	if ((r = trustset__revokes_load(t, key, &ro)) < 0)
-		return r;
-	int revoked = ro.n > 0;
-	trustset__revokes_free(&ro);
-	if (revoked)
-		return 0;
 	if (!(cs = malloc(sizeof(*cs))))
 		return -ENOMEM;
 	if ((r = trustset__chains_find(t, root, key, cs)) < 0)
@@ -630,7 +700,12 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 	for (size_t i = 0; i < cs->n && *ret_n < max; i++) {
 		memcpy(nid, cs->v[i].c[0].network_id, 32);
 		if (cert_chain_check(&cs->v[i], nid, root, now_ms, why,
-				     sizeof(why)) == 0)
+				     sizeof(why)) < 0)
+			continue;
+		if ((r = chain_revoked(t, &cs->v[i], NULL, 0)) < 0 &&
+		    r != HAMLET_EREVOKED)
+			goto out;
+		if (r == 0)
 			ret[(*ret_n)++] = cs->v[i].c[0];
 	}
 	r = 0;

@@ -172,6 +172,16 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			 char *why, size_t wl);
 
 /*
+ * For an entry past the cut-off of a revocation of its author: does the
+ * set refuse it as revoked (trustset_entry_check() says EREVOKED: no
+ * chain the revocations leave grants it)? 1 or 0; 1 too when the store
+ * has no root, which judges nobody, or the author no chain; <0 when the
+ * store failed.
+ */
+int trustset_entry_revoked(struct store_txn *t, struct trustset_cache *c,
+			   const struct entry *e, const uint8_t id[32]);
+
+/*
  * The leaf certificates of key's chains that hold at now_ms, unrevoked:
  * up to max into ret, *ret_n of them. 1 (and none) when the store has no
  * root and so judges nobody.
@@ -213,9 +223,20 @@ int trustset_chain_best(struct store_txn *t, const struct cert_chain *ch,
 			uint64_t now_ms, struct cert_chain *ret);
 
 /*
- * Is key (whose chain ch, leaf first, may be NULL) revoked: a revocation
- * of key, or of an issuer in ch that does not keep the certificate below
- * it? 0, or HAMLET_EREVOKED with why.
+ * Does revocation rv come from chain ch: did its issuer sign one of ch's
+ * certificates from index from on (the root signs the last)? Only such
+ * a revocation of the key at from cuts ch there; one by a key outside
+ * the chain cuts nothing of it (SPEC 9).
+ */
+int trustset_revoke_applies(const struct revocation *rv,
+			    const struct cert_chain *ch, size_t from);
+
+/*
+ * Is key (whose chain ch, leaf first, may be NULL) revoked? With ch: a
+ * revocation of key, or of an issuer in ch that does not keep the
+ * certificate below it, that comes from ch (trustset_revoke_applies()).
+ * Without: every chain of key in the set is so revoked (with none, any
+ * revocation of key counts). 0, or HAMLET_EREVOKED with why.
  */
 int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 		     const struct cert_chain *ch, char *why, size_t wl);

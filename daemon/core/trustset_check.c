@@ -22,7 +22,8 @@ struct author_info {
 	int used;
 	uint8_t key[32];
 	struct chains chains;
-	struct revokes_of revokes;
+	/* the revocations of the key that come from each chain */
+	struct revokes_of revokes[CACHE_CHAINS];
 };
 
 struct trustset_cache {
@@ -43,7 +44,8 @@ void trustset_cache_reset(struct trustset_cache *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < CACHE_AUTHORS; i++) {
-		trustset__revokes_free(&c->a[i].revokes);
+		for (size_t k = 0; k < CACHE_CHAINS; k++)
+			trustset__revokes_free(&c->a[i].revokes[k]);
 		c->a[i].used = 0;
 	}
 	scopemap_free(c->map);
@@ -70,12 +72,16 @@ static int author_load(struct store_txn *t, struct trustset_cache *c,
 		}
 	ai = &c->a[c->next];
 	c->next = (c->next + 1) % CACHE_AUTHORS;
-	trustset__revokes_free(&ai->revokes);
+	for (size_t k = 0; k < CACHE_CHAINS; k++)
+		trustset__revokes_free(&ai->revokes[k]);
 	ai->used = 0;
 	memcpy(ai->key, key, 32);
-	if ((r = trustset__chains_find(t, c->root, key, &ai->chains)) < 0 ||
-	    (r = trustset__revokes_load(t, key, &ai->revokes)) < 0)
+	if ((r = trustset__chains_find(t, c->root, key, &ai->chains)) < 0)
 		return r;
+	for (size_t k = 0; k < ai->chains.n; k++)
+		if ((r = trustset__revokes_from(t, key, &ai->chains.v[k], 0,
+						&ai->revokes[k])) < 0)
+			return r;
 	ai->used = 1;
 	*ret = ai;
 	return 0;
@@ -172,15 +178,24 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			 (unsigned long long)e->seq, e->scope);
 		return HAMLET_ENOCERT;
 	}
-	for (size_t i = 0; i < ai->revokes.n; i++)
-		if ((r = cut_off(ai->revokes.v[i], e, id, why, wl)) < 0)
-			return r;
 	char spans[120] = "";
+	char rwhy[200] = "";
 	int dates_only = 1;
 	const struct scope_move *mv, *moved = NULL;
 	const char *mname = "";
 	for (size_t i = 0; i < ai->chains.n; i++) {
 		const struct cert_chain *ch = &ai->chains.v[i];
+		const struct revokes_of *ro = &ai->revokes[i];
+		/* a revocation of the author from the chain (its issuer
+		 * or one above) past whose cut-off e lies: the chain
+		 * grants it nothing (SPEC 9) */
+		for (size_t k = 0; k < ro->n && !r; k++)
+			r = cut_off(ro->v[k], e, id, rwhy, sizeof(rwhy));
+		if (r) {
+			r = 0;
+			dates_only = 0;
+			continue;
+		}
 		/* the chain's network and dates, at the entry's time */
 		if (cert_chain_check(ch, e->network_id, c->root, at, cwhy,
 				     sizeof(cwhy)) < 0) {
@@ -227,6 +242,10 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 				 ? " (only an administrator of the scope, whose certificate may certify others, may erase)"
 				 : "");
 	}
+	if (rwhy[0]) {
+		why_set(why, wl, "%s", rwhy);
+		return HAMLET_EREVOKED;
+	}
 	if (moved)
 		return moved_why(e, moved, mname, why, wl);
 	if (dates_only && spans[0]) {
@@ -240,4 +259,18 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 	why_set(why, wl, N_("seq %llu of feed %s: %s"), (unsigned long long)e->seq,
 		 e->scope, cwhy);
 	return HAMLET_ECERT;
+}
+
+int trustset_entry_revoked(struct store_txn *t, struct trustset_cache *c,
+			   const struct entry *e, const uint8_t id[32])
+{
+	int r = trustset_entry_check(t, c, e, id, NULL, 0);
+
+	/* a store with no root judges nobody, and an author with no
+	 * chain has none a revocation could leave: the cut-off alone
+	 * decides (as trustset_revoked() with no chain) */
+	if (r == HAMLET_EREVOKED || r == HAMLET_ENOCERT ||
+	    (r == 0 && c->root_known < 0))
+		return 1;
+	return r < 0 && r != HAMLET_ECERT ? r : 0;
 }

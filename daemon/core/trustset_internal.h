@@ -27,6 +27,11 @@ struct chains {
 /* ro: the revocations (up to CACHE_REVOKES) of key; 0 or <0. */
 int trustset__revokes_load(struct store_txn *t, const uint8_t key[32],
 			   struct revokes_of *ro);
+/* ro: the revocations (up to CACHE_REVOKES) of key that come from ch
+ * from index from on (all of key's with ch NULL); 0 or <0. */
+int trustset__revokes_from(struct store_txn *t, const uint8_t key[32],
+			   const struct cert_chain *ch, size_t from,
+			   struct revokes_of *ro);
 void trustset__revokes_free(struct revokes_of *ro);
 
 /* Every chain (up to CACHE_CHAINS) from subject's certificates to root. */
