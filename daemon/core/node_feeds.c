@@ -13,6 +13,11 @@
  *
  * One mutex guards the table: hamletd's writer thread reads it while its
  * loop thread raises it after a commit or lowers it (forget-lost).
+ * Between processes (hamlet commands writing at once with no daemon, or
+ * one still writing as hamletd starts), HOME/own-feeds.lock, held while
+ * the file is read, merged and written: one process's temporary file is
+ * never taken, half written, for another's, nor a lower seq written over
+ * a higher one.
  *
  * A process open to write keeps the file's bytes as it last read or
  * wrote them, and compares the file with them before each write and
@@ -28,13 +33,17 @@
 
 #include "error.h"
 #include "heads.h"
+#include "homefile.h"
 #include "scopemap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define FEEDS_WHY 1024 /* an English sentence kept for later */
 
@@ -43,6 +52,7 @@ struct node_feeds {
 	struct node *n; /* its key, home and store */
 	char *path;
 	int readonly;
+	int xfd; /* HOME/own-feeds.lock, open to write; -1 when not */
 	struct node_feed *v; /* sorted by scope */
 	size_t nv, cap;
 	/* English (why_retranslate() shows it): why the file cannot be used,
@@ -58,6 +68,22 @@ struct node_feeds {
 	size_t disk_len;
 	struct log_floors floors;
 };
+
+/* f->mu, then the lock between processes, when f writes the file (best
+ * effort: a lock file that cannot be made leaves the mutex alone). */
+static void feeds_lock(struct node_feeds *f)
+{
+	pthread_mutex_lock(&f->mu);
+	while (f->xfd >= 0 && flock(f->xfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+}
+
+static void feeds_unlock(struct node_feeds *f)
+{
+	if (f->xfd >= 0)
+		flock(f->xfd, LOCK_UN);
+	pthread_mutex_unlock(&f->mu);
+}
 
 /* Write table v to the file; why (English) says why not. */
 static int feeds_save(struct node_feeds *f, const struct node_feed *v,
@@ -418,10 +444,21 @@ int node__feeds_open(struct node *n, int readonly)
 	f->readonly = readonly;
 	f->floors.get = floors_get;
 	f->floors.ctx = f;
+	f->xfd = -1;
 	n->feeds = f;
-	pthread_mutex_lock(&f->mu);
+	if (!readonly) {
+		size_t pl = strlen(f->path);
+		char *lp = malloc(pl + sizeof(".lock"));
+		if (lp) {
+			memcpy(lp, f->path, pl);
+			memcpy(lp + pl, ".lock", sizeof(".lock"));
+			f->xfd = homefile_open(lp, O_RDWR | O_CLOEXEC, 0640);
+			free(lp);
+		}
+	}
+	feeds_lock(f);
 	r = feeds_load(f);
-	pthread_mutex_unlock(&f->mu);
+	feeds_unlock(f);
 	return r;
 }
 
@@ -430,6 +467,8 @@ void node__feeds_close(struct node_feeds *f)
 	if (!f)
 		return;
 	pthread_mutex_destroy(&f->mu);
+	if (f->xfd >= 0)
+		close(f->xfd);
 	free(f->v);
 	free(f->disk);
 	free(f->path);
@@ -469,12 +508,12 @@ int node_feeds_refresh(struct node *n, char *why, size_t whylen)
 
 	if (!f)
 		return 0;
-	pthread_mutex_lock(&f->mu);
+	feeds_lock(f);
 	if (f->err[0])
 		feeds_load(f);
 	else if (!f->readonly)
 		r = feeds_check(f, why, whylen);
-	pthread_mutex_unlock(&f->mu);
+	feeds_unlock(f);
 	return r < 0 ? 0 : r; /* out of memory: the write says so */
 }
 
@@ -486,7 +525,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 
 	if (!f || f->readonly || !adv)
 		return 0;
-	pthread_mutex_lock(&f->mu);
+	feeds_lock(f);
 	if (f->err[0])
 		goto out; /* not over a file that does not read */
 	/* nor over one changed since it was last written */
@@ -538,7 +577,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		r = noted;
 	}
 out:
-	pthread_mutex_unlock(&f->mu);
+	feeds_unlock(f);
 	return r;
 }
 
@@ -565,7 +604,7 @@ int node_feeds_retry(struct node *n, char *why, size_t whylen)
 
 	if (!f || f->readonly)
 		return 0;
-	pthread_mutex_lock(&f->mu);
+	feeds_lock(f);
 	if (f->err[0] || !f->unsaved)
 		goto out;
 	/* never over a file changed since it was last written: one that
@@ -598,7 +637,7 @@ int node_feeds_retry(struct node *n, char *why, size_t whylen)
 		f->path);
 	r = 1;
 out:
-	pthread_mutex_unlock(&f->mu);
+	feeds_unlock(f);
 	return r;
 }
 
@@ -741,7 +780,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 			NODE_FEEDS_FILE);
 		return -EROFS;
 	}
-	pthread_mutex_lock(&f->mu);
+	feeds_lock(f);
 	/* a file changed since it was last written is read first: one
 	 * that no longer reads refuses this as every write (what a copy
 	 * put back raised is merged, and lowered below like the rest) */
@@ -782,7 +821,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 		ret[k] = lag[k];
 	*ret_n = nlag;
 out:
-	pthread_mutex_unlock(&f->mu);
+	feeds_unlock(f);
 	free(lag);
 	free(v);
 	return r;
