@@ -775,6 +775,19 @@ static int cert_revoke(int argc, char **argv)
 		       ci.via_daemon ? _("the running daemon has it")
 				     : _("stored in this node's store"));
 	}
+	{
+		/* a key mistyped is revoked as readily as the right one,
+		 * which then goes on syncing: say when none is known */
+		struct by_root b = { n->net.root_pk, 0, 0 };
+		if (cli_txn_read(n, &t) == 0)
+			trustset_each_subject(t, rv->subject, TRUST_CERT,
+					      by_root_cert, &b);
+		store_txn_abort(t);
+		t = NULL;
+		if (!b.found)
+			cli_err(_("note: no certificate of key %s is known here: check that it is the key to revoke (public_key in that node's node.conf). A key certified elsewhere and never synced here is revoked all the same"),
+				hex);
+	}
 	r = 0;
 out:
 	store_txn_abort(t);

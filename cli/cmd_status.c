@@ -47,14 +47,17 @@ static void ago(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, _("%llu days ago"), (unsigned long long)(s / 86400));
 }
 
-/* 1 when a certificate of ch (decoded, maybe refused) has ended. */
-static int chain_expired(const struct cert_chain *ch)
+/* 1 when a certificate of ch (decoded, maybe refused) has ended; *at:
+ * the place of the first that has. */
+static int chain_expired(const struct cert_chain *ch, size_t *at)
 {
 	uint64_t now = hlc_wall_ms();
 
 	for (size_t i = 0; i < ch->n && i < CERT_MAX_CHAIN; i++)
-		if (ch->c[i].expires_ms && now >= ch->c[i].expires_ms)
+		if (ch->c[i].expires_ms && now >= ch->c[i].expires_ms) {
+			*at = i;
 			return 1;
+		}
 	return 0;
 }
 
@@ -86,12 +89,20 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 {
 	const struct cert *c = &cf->ch.c[0];
 	char until[64];
+	size_t at = 0;
 
 	if (cf->r == HAMLET_EREVOKED) {
 		printf(_("certificate: REVOKED: %s\n"), cf->why);
 		return;
 	}
-	if (cf->r < 0 && chain_expired(&cf->ch)) {
+	if (cf->r < 0 && chain_expired(&cf->ch, &at) && at > 0) {
+		/* the node's own holds: the renewal of the one above it
+		 * mends it, and reaches this node by itself */
+		printf(_("certificate: NONE VALID: %s; peers refuse this node until that certificate is renewed: whoever certified \"%s\" renews it for the same key (administrator's guide, \"Renew a certificate\"). This node needs nothing new: the renewal reaches it with the next sync with its commune (or a node above) or USB bundle from there\n"),
+		       cf->why, cf->ch.c[at].name);
+		return;
+	}
+	if (cf->r < 0 && chain_expired(&cf->ch, &at)) {
 		printf(_("certificate: NONE VALID: %s; peers refuse this node until it has a new one: ask the administrator for a new certificate, then hamlet cert install FILE\n"),
 		       cf->why);
 		return;
@@ -331,6 +342,10 @@ static void session_advice(const msgpack_object *p, const char *addr,
 		       addr);
 	else if (!strcmp(stage, "hello_timeout"))
 		printf(_("    that node takes the handshake (it is a node of this network) but says nothing more in time: the link may be too slow, or that node too busy; hamletd tries again by itself\n"));
+	else if (!strcmp(stage, "peer_certificate"))
+		/* this node's own judgement of the other's chain */
+		printf(_("    this node refuses that node: its certificate does not hold here (as said above), so nothing goes to it. If its key is revoked, it never syncs again: point this node at another peer (%s peers add HOST:PORT) and take this address out (%s peers remove %s); otherwise that node needs a valid certificate from its administrator\n"),
+		       cli_prog(), cli_prog(), addr);
 	/* after the handshake. What this node knows: its own
 	 * certificate; what the other node holds against it, it does
 	 * not say */

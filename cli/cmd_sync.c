@@ -108,7 +108,8 @@ static int peer_by_folded_name(const char *sock, const char *name,
 
 /* The addresses of status result res's "unreached" (those the daemon
  * dials and has not reached since its last try) into out, one a line. */
-static void unreached_text(const msgpack_object *res, char *out, size_t n)
+static void unreached_text(const msgpack_object *res, char *out, size_t n,
+			   int refused)
 {
 	const msgpack_object *u = cli_mp_get(res, "unreached");
 	size_t o = 0;
@@ -119,7 +120,9 @@ static void unreached_text(const msgpack_object *res, char *out, size_t n)
 	     k++) {
 		const msgpack_object *a = cli_mp_get(&u->via.array.ptr[k], "addr");
 		int w;
-		if (!a || a->type != MSGPACK_OBJECT_STR || o >= n)
+		if (!a || a->type != MSGPACK_OBJECT_STR || o >= n ||
+		    field_is(&u->via.array.ptr[k], "stage", "peer_certificate",
+			     16) != refused)
 			continue;
 		w = snprintf(out + o, n - o, "%.*s\n", (int)a->via.str.size,
 			     a->via.str.ptr);
@@ -447,6 +450,7 @@ int cmd_sync(int argc, char **argv)
 	const msgpack_object *res;
 	struct progress *prog = NULL;
 	char down[1024] = ""; /* addresses dialled and not reached */
+	char refused[1024] = ""; /* those whose certificate we refuse */
 	const char *shown_name = NULL; /* the peer asked for, as named */
 	/* the addresses hamletd dials now at our request */
 	static char dials[CLI_DIAL_MAX][CLI_DIAL_ADDR];
@@ -666,7 +670,8 @@ int cmd_sync(int argc, char **argv)
 		if (held_p)
 			sync_why_budget(held_p, &held_sp, held, held_why,
 				      sizeof(held_why));
-		unreached_text(res, down, sizeof(down));
+		unreached_text(res, down, sizeof(down), 0);
+		unreached_text(res, refused, sizeof(refused), 1);
 		/* the dials asked for that failed, and why: once each has
 		 * failed since we asked, none is under way, and the wait
 		 * ends here rather than at the timeout */
@@ -826,6 +831,12 @@ int cmd_sync(int argc, char **argv)
 			     l = e + 1) {
 				*e = 0;
 				cli_err(_("note: %s, a peer this node dials, is not connected: what is new here waits for it (hamlet status says why)"),
+					l);
+			}
+			for (char *l = refused, *e;
+			     !npos && (e = strchr(l, '\n')); l = e + 1) {
+				*e = 0;
+				cli_err(_("note: %s, a peer this node dials, is refused here: its certificate does not hold (hamlet status says why), so nothing goes to it"),
 					l);
 			}
 			r = 0;

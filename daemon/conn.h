@@ -31,6 +31,8 @@ enum dial_stage {
 	DIAL_HELLO_TIMEOUT,	/* the handshake held; no HELLO in time */
 	DIAL_SESSION,		/* the handshake held; closed or refused
 				 * before the session */
+	DIAL_PEER_CERT,		/* the handshake held; this node refused
+				 * the other's certificate (revoked, ended) */
 };
 
 /* A configured address we dial. */

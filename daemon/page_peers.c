@@ -98,6 +98,9 @@ static enum msg why_read(const struct out *o, const json_t *u, char *buf,
 		 (!strcmp(stage, "other_network") ||
 		  !strcmp(stage, "handshake")))
 		what = M_WHY_HANDSHAKE;
+	else if (reached && stage && !strcmp(stage, "peer_certificate"))
+		/* this node refused the other's chain itself */
+		what = M_WHY_PEER_CERT;
 	else if (reached && stage && !strcmp(stage, "hello_timeout"))
 		/* a node of this network (its handshake held) that said
 		 * nothing more in time: a slow line, or a busy node */

@@ -226,6 +226,7 @@ static const char *dial_stage_name(enum dial_stage s)
 	case DIAL_OTHER_NETWORK: return "other_network";
 	case DIAL_HANDSHAKE: return "handshake";
 	case DIAL_HELLO_TIMEOUT: return "hello_timeout";
+	case DIAL_PEER_CERT: return "peer_certificate";
 	case DIAL_SESSION: break;
 	}
 	return "session";

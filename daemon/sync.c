@@ -136,8 +136,10 @@ static int hello_accept(struct conn *c, const uint8_t *certs, size_t len,
 			int join, char *why, size_t wl)
 {
 	int r;
-	if ((r = sync__hello_chain(c, certs, len, join, why, wl)) < 0 &&
-	    r == HAMLET_ECERT && len == 0) {
+	r = sync__hello_chain(c, certs, len, join, why, wl);
+	if (r == HAMLET_ECERT) /* this node refuses the other's chain */
+		c->fail = DIAL_PEER_CERT;
+	if (r == HAMLET_ECERT && len == 0) {
 		/* a node that shows no certificate (none yet, or its own
 		 * expired) is refused, not backed off: it is most often
 		 * waiting for one, and once installed `hamlet sync` there

@@ -110,6 +110,13 @@ refuse "a day that is none (31/02) says why, and every form taken" 2 \
 refuse "the commune revoking a node the root certified is told to use the root key" 4 \
 	"the root key certified this node: revoke it with the root key (hamlet cert revoke $(key lech) --root-key" \
 	"$H" --home "$T/lech" cert revoke "$(key lech)" --issuer-home "$T/c"
+# a key mistyped is revoked as readily as the right one (the root may
+# revoke a key it has not met): the command says that no certificate of
+# it is known here; the right key is revoked without that note
+check "the root revokes a key no certificate names, with a note saying so" \
+	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' 2>&1 | grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke'"
+check "a key the node knows is revoked with no such note" \
+	bash -c "! '$H' --home '$T/c' cert revoke '$(key lech)' --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key'"
 # a node that holds the revocation of its own key knows it is revoked:
 # status and cert list say so, and it writes nothing every peer refuses
 check "the village writes while its certificate holds" V put health_profile HP-1 \

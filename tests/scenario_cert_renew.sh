@@ -104,6 +104,10 @@ check "30 days ago c2 certified village v2" at -30 N c2 cert issue --issuer-home
 	--to "$(key v2)" --name Vil2 --role village --read bk/c2/v2 --write bk/c2/v2 --out "$T/v2.cert"
 check "v2 installed it then" at -30 N v2 cert install "$T/v2.cert"
 refuse "today v2's chain does not hold: c2's certificate has ended" 1 "NOT VALID: certificate 2 of the chain (\"Com2\") has expired" N v2 cert list
+check "v2's status says c2's certificate is to be renewed, and that v2 needs nothing new" \
+	bash -c "'$H' --home '$T/v2' status | grep -q 'peers refuse this node until that certificate is renewed: whoever certified \"Com2\" renews it for the same key .*This node needs nothing new'"
+check "not that v2 needs a certificate of its own" \
+	bash -c "! '$H' --home '$T/v2' status | grep -q 'ask the administrator for a new certificate'"
 check "the root renews c2's certificate today, same key" "$H" cert issue --root-key "$T/bk.root.key" \
 	--to "$(key c2)" --name Com2 --role commune --read bk/c2 --write bk/c2 --delegate --out "$T/c2-renewed.cert"
 check "c2 installs it" N c2 cert install "$T/c2-renewed.cert"
