@@ -229,6 +229,37 @@ static void on_lock_say_retry(uv_timer_t *t)
 	     d->cfg.home);
 }
 
+/*
+ * What the node's certificate, valid now, does not let it read leaves the
+ * store: the take-out `hamlet cert install` does, when it was cut short
+ * (a power cut after the certificate was written) or the certificate
+ * put in place by hand. Nothing when the certificate holds no longer (an
+ * ended one would keep only the node's own scope) or nothing is out.
+ */
+static void keep_at_start(struct daemon *d)
+{
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct log_keep_result k = { 0 };
+	struct log_reader rd;
+	int r;
+
+	if (!ch)
+		return;
+	node_reader(d->node, ch, &rd);
+	if (rd.grant && (r = log_keep_reads(d->node->st, &rd, &k)) < 0)
+		dlog(DLOG_WARNING,
+		     _("cannot take out what this node's certificate does not let it read: %s"),
+		     _(hamlet_strerror(r)));
+	else if (k.entries || k.held || k.proofs || k.feeds) {
+		dlog(DLOG_NOTICE,
+		     _("took out %llu entries and %llu waiting that this node's certificate does not let it read (its installation was cut short)"),
+		     (unsigned long long)k.entries,
+		     (unsigned long long)k.held);
+		node_scopes_refresh(d->node);
+	}
+	free(ch);
+}
+
 /* The exit status of a stop for a damaged store: systemd does not
  * restart it (RestartPreventExitStatus), as a restart would find the
  * same pages again. */
@@ -591,6 +622,7 @@ int main(int argc, char **argv)
 	if ((r = node_trust_seed(d->node)) < 0)
 		dlog(DLOG_WARNING, _("cannot add this node's certificate to its store: %s"),
 		     _(hamlet_strerror(r)));
+	keep_at_start(d);
 	uv_timer_init(&loop, &d->watchdog);
 	if (lock_unsaid) {
 		uv_timer_init(&loop, &d->lock_timer);

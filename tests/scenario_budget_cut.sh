@@ -81,12 +81,7 @@ done
 # the count carries over to today (budget_day_roll), so the peer waits
 # no more than until the next midnight, not until the day after the
 # wrong date. Skipped where libfaketime is not installed.
-FT=
-for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
-	 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
-	[ -r "$f" ] && FT=$f && break
-done
-if [ -n "$FT" ]; then
+if faketime_lib; then
 	more() { [ "$(records)" -gt $((n1 + 20)) ]; }
 	sed 's/^HP-V/HP-W/; s/,2000/,3000/' "$T/v1.csv" >"$T/v1b.csv"
 	check "v1 enters 1,500 more profiles, for the days below" N v1 import health_profile --format csv "$T/v1b.csv"

@@ -48,6 +48,18 @@ send() {
 		N "$2" bundle import "$T/$1-$2.bundle" >"$T/$1-$2.out" 2>&1
 }
 
+# faketime_lib: FT is libfaketime's path, or empty where it is not
+# installed (the caller skips what needs it)
+faketime_lib() {
+	local f
+	FT=
+	for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
+		 /usr/lib/faketime/libfaketime.so.1 /usr/local/lib/faketime/libfaketime.so.1; do
+		[ -r "$f" ] && FT=$f && return 0
+	done
+	return 1
+}
+
 # N NAME ARGS...: hamlet on the home $T/NAME
 N() { local n=$1; shift; "$H" --home "$T/$n" "$@"; }
 # key NAME: the public key of the node in $T/NAME
