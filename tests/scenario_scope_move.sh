@@ -222,6 +222,16 @@ check "and does not take it: HP-B has no such phone on P" bash -c "! '$H' --home
 check "V2 registers HP-D after its move" profile V2 HP-D 300000000004 "Vang Thi D"
 check "HP-D reaches the province (30 s)" within 30 holds P health_profile HP-D
 check "C2, the commune ban-mu left, does not get HP-D (10 s)" never 10 holds C2 health_profile HP-D
+# a bundle of one commune's scope goes to whoever holds the file: from
+# the province, the commune ban-mu left gets none of ban-mu's records in
+# it, the commune it joined gets them (Q and R: scratch nodes of the
+# province's scope, which keep whatever a bundle carries)
+check "P writes a bundle of lc/si-ma-cai, the commune ban-mu left" bash -c "'$H' --home '$T/P' bundle create --unsealed --scope lc/si-ma-cai '$T/left.bundle' 2>/dev/null >&2"
+check "and one of lc/muong-khuong, the commune it joined" bash -c "'$H' --home '$T/P' bundle create --unsealed --scope lc/muong-khuong '$T/joined.bundle' 2>/dev/null >&2"
+check "Q imports the first" bash -c "'$H' --home '$T/Q' init --network '$T/lc.network' --name q --scope lc >/dev/null && '$H' --home '$T/Q' bundle import '$T/left.bundle' >/dev/null"
+check "it carried the merged bac-ha's HP-A" N Q get health_profile HP-A
+check "and none of ban-mu's records" bash -c "! '$H' --home '$T/Q' get health_profile HP-B 2>/dev/null && ! '$H' --home '$T/Q' get health_profile HP-D 2>/dev/null"
+check "R imports the second: ban-mu's HP-B and HP-D are in it" bash -c "'$H' --home '$T/R' init --network '$T/lc.network' --name r --scope lc >/dev/null && '$H' --home '$T/R' bundle import '$T/joined.bundle' >/dev/null && '$H' --home '$T/R' get health_profile HP-B >/dev/null && '$H' --home '$T/R' get health_profile HP-D >/dev/null"
 check "V2 still reads and writes its own records" N V2 put health_profile HP-D '{"village":"Ban Mu"}'
 # V2 dialling only C2 again: in sync with it, yet nothing of V2's goes
 # anywhere; status and sync --wait say so

@@ -22,14 +22,17 @@ struct feedlist {
 	struct log_feed *v;
 	size_t n, cap;
 	const char *prefix;
-	const struct scopemap *map; /* a prefix matches through scope moves */
+	/* a prefix matches through scope moves as a read grant does
+	 * (scopemap_reads): the file goes to whoever holds it, so a
+	 * village moved out of the prefix is not under it any more */
+	const struct scopemap *map;
 	char held[256]; /* the prefix matches nothing: the scopes held */
 };
 
 static int feed_collect(void *ctx, const struct log_feed *f)
 {
 	struct feedlist *l = ctx;
-	if (l->prefix && !scopemap_under(l->map, f->scope, l->prefix)) {
+	if (l->prefix && !scopemap_reads(l->map, f->scope, l->prefix)) {
 		/* the first few scopes held, for a prefix that names none */
 		size_t hl = strlen(l->held), sl = strlen(f->scope);
 		const char *p = l->held;
@@ -77,7 +80,7 @@ static int fork_write(void *ctx, const struct log_fork *f)
 	int r, carried = !c->feeds;
 	if ((r = log_feed_get(c->t, f->feed, &feed)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
-	if (c->prefix && !scopemap_under(c->map, feed.scope, c->prefix))
+	if (c->prefix && !scopemap_reads(c->map, feed.scope, c->prefix))
 		return 0;
 	for (size_t i = 0; !carried && i < c->nfeeds; i++)
 		carried = memcmp(c->feeds[i].key, f->feed, 32) == 0;
