@@ -15,25 +15,64 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* " (unsealed bundle FILE)", with ", scope PREFIX" when the bundle was
+ * cut to one: rest is what follows the query's first words. */
+static void bundle_print(const char *fmt, const char *fmt_scope,
+			 const char *rest)
+{
+	static const char scope[] = ", scope ";
+	const char *p, *s = NULL;
+
+	/* the last: a file's name may hold the words too */
+	for (p = rest; (p = strstr(p, scope)); p++)
+		s = p;
+	if (s)
+		printf(fmt_scope, (int)(s - rest), rest, s + sizeof(scope) - 1);
+	else
+		printf(fmt, rest);
+}
+
 /* The log keeps what was asked in English, as written (its JSON gives
  * it so); words in the reader's language. */
 static void query_print(const char *q)
 {
 	static const char since[] = "live records changed since ";
+	static const char under[] = "live records under ";
+	static const char since_in[] = " changed since ";
 	static const char bundle[] = "unsealed bundle ";
 	static const char sealed[] = "bundle sealed to ";
 	static const char search[] = "search \"", none[] = "\", nothing found";
+	static const char sink[] = "changes after seq ";
+	unsigned long long from, to;
+	const char *p;
+	int at = 0;
 
 	if (strcmp(q, "all live records") == 0)
 		printf(" (%s)", _("all live records"));
-	else if (strcmp(q, "records with open conflicts") == 0)
+	else if (strcmp(q, "records with open conflicts") == 0 ||
+		 strcmp(q, "conflicts") == 0) /* the API's /v1/conflicts */
 		printf(" (%s)", _("records with open conflicts"));
+	else if (strcmp(q, "changes") == 0) /* the API's /v1/changes */
+		printf(" (%s)", _("the changes feed"));
+	else if (strcmp(q, "person_id") == 0) /* erase --person */
+		printf(" (%s)", _("the records of one person, found by person_id"));
 	else if (strncmp(q, since, sizeof(since) - 1) == 0)
 		printf(_(" (live records changed since %s)"), q + sizeof(since) - 1);
+	else if (strncmp(q, under, sizeof(under) - 1) == 0 &&
+		 (p = strstr(q + sizeof(under) - 1, since_in)))
+		printf(_(" (live records under %.*s changed since %s)"),
+		       (int)(p - q - (sizeof(under) - 1)), q + sizeof(under) - 1,
+		       p + sizeof(since_in) - 1);
+	else if (strncmp(q, under, sizeof(under) - 1) == 0)
+		printf(_(" (live records under %s)"), q + sizeof(under) - 1);
 	else if (strncmp(q, bundle, sizeof(bundle) - 1) == 0)
-		printf(_(" (unsealed bundle %s)"), q + sizeof(bundle) - 1);
+		bundle_print(_(" (unsealed bundle %s)"),
+			     _(" (unsealed bundle %.*s, scope %s)"),
+			     q + sizeof(bundle) - 1);
 	else if (strncmp(q, sealed, sizeof(sealed) - 1) == 0)
-		printf(_(" (bundle sealed to %s)"), q + sizeof(sealed) - 1);
+		bundle_print(_(" (bundle sealed to %s)"),
+			     _(" (bundle sealed to %.*s, scope %s)"),
+			     q + sizeof(sealed) - 1);
 	else if (strncmp(q, search, sizeof(search) - 1) == 0 &&
 		 strlen(q) > sizeof(search) + sizeof(none) - 2 &&
 		 strcmp(q + strlen(q) - (sizeof(none) - 1), none) == 0)
@@ -41,6 +80,12 @@ static void query_print(const char *q)
 		       (int)(strlen(q) - (sizeof(search) - 1) -
 			     (sizeof(none) - 1)),
 		       q + sizeof(search) - 1);
+	else if (strncmp(q, sink, sizeof(sink) - 1) == 0 &&
+		 sscanf(q + sizeof(sink) - 1,
+			"%llu to seq %llu, copied to PostgreSQL at %n", &from,
+			&to, &at) == 2 && at > 0) /* sink postgres */
+		printf(_(" (changes after seq %llu to seq %llu, copied to PostgreSQL at %s)"),
+		       from, to, q + sizeof(sink) - 1 + at);
 	else
 		printf(" (%s)", q);
 }

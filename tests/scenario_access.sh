@@ -167,4 +167,14 @@ check "an export --since after every change prints no row" bash -c "test \"\$('$
 check "and is logged as a read of no record, naming the date" bash -c "'$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records changed since 2099-01-01.*): 0 records\$'"
 check "an export --scope of another scope is logged as no record, naming it" bash -c "'$H' --home '$T/e' export health_profile --format csv --scope bk/zz >/dev/null && '$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records under bk/zz): 0 records\$'"
 check "an export --scope of E's own is logged as the 1 record it shows" bash -c "'$H' --home '$T/e' export health_profile --format csv --scope bk/e | grep -q '^HP-E1,' && '$H' --home '$T/e' access-log | grep 'export health_profile' | tail -1 | grep -q 'export health_profile (live records under bk/e): 1 record\$'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	check "E exports one scope since a date" bash -c "'$H' --home '$T/e' export health_profile --format csv --scope bk/e --since 2000-01-01 >/dev/null"
+	check "E writes an unsealed bundle of one scope" bash -c "'$H' --home '$T/e' bundle create --unsealed --scope bk/e '$T/e-scope.bundle' 2>/dev/null >&2"
+	check "and one sealed to a key, of one scope" bash -c "'$H' --home '$T/e' bundle create --seal-to \$(sed -n 's/^public_key = //p' '$T/e/node.conf') --scope bk/e '$T/e-sealed.bundle' >/dev/null"
+	LC_ALL=vi_VN.UTF-8 "$H" --home "$T/e" access-log >"$T/vi.log" 2>&1
+	check "in Vietnamese, an export --scope says what it read in Vietnamese" grep -q 'export health_profile (các bản ghi còn hiệu lực thuộc bk/e): 1 bản ghi$' "$T/vi.log"
+	check "so does one with --since" grep -q 'export health_profile (các bản ghi còn hiệu lực thuộc bk/e thay đổi từ 2000-01-01 [0-9:]* UTC): 1 bản ghi$' "$T/vi.log"
+	check "and a bundle of one scope, unsealed" grep -qF "bundle create health_profile (gói dữ liệu không niêm phong $T/e-scope.bundle, phạm vi bk/e): 3 bản ghi" "$T/vi.log"
+	check "or sealed to a key" grep -q "bundle create health_profile (gói dữ liệu niêm phong cho [0-9a-f]*… $T/e-sealed.bundle, phạm vi bk/e): 3 bản ghi\$" "$T/vi.log"
+fi
 tests_done

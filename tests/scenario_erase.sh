@@ -156,6 +156,10 @@ check "it names the profile and both events" bash -c "grep -q '^erased health_pr
 check "and counts 3 records, nothing else" bash -c "grep -q '^3 records of person $PID erased' '$T/person.out' && [ \$(grep -c '^erased ' '$T/person.out') = 3 ]"
 check "the other person's profile is not among them" bash -c "! grep -q HP-O1 '$T/person.out'"
 check "it reminds that other nodes may hold more of the person's records" grep -q "Other nodes may hold records of this person" "$T/person.out"
+check "the access log names what it read: the person's records, found by person_id" bash -c "'$H' --home '$T/P' access-log | grep -q ' erase --person health_event (the records of one person, found by person_id): 2 records\$'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	check "in Vietnamese too" bash -c "LC_ALL=vi_VN.UTF-8 '$H' --home '$T/P' access-log | grep -q ' erase --person health_profile (các bản ghi của một người, tìm theo person_id): 1 bản ghi\$'"
+fi
 p_gone() { for n in P C1 V1; do for m in PERSONHPzq PERSONEV1zq PERSONEV2zq; do not_in_state $n $m || return 1; done; done; }
 check "within one sync round the person's data is in no state of P, C1, V1 (30 s)" within 30 p_gone
 for n in P C1 V1; do

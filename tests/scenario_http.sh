@@ -381,6 +381,9 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 		env LC_ALL=vi_VN.UTF-8 "$H" --home "$T/a" put health_profile "$TP2" '{"person_id":"007700000005"}'
 	check "with no English left in it" bash -c "! grep -q 'two nodes wrote' '$T/refused'"
 	check "a delete refused by hamletd is Vietnamese too" bash -c "env LC_ALL=vi_VN.UTF-8 '$H' --home '$T/a' delete health_profile NOPE-VI 2>&1 | grep -q 'không tìm thấy bản ghi health_profile/NOPE-VI'"
+	LC_ALL=vi_VN.UTF-8 "$H" --home "$T/a" access-log >"$T/vi.alog" 2>&1
+	check "the access log says in Vietnamese what the changes feed read" grep -q ' http changes health_profile (luồng thay đổi): [0-9]* bản ghi$' "$T/vi.alog"
+	check "and what GET /v1/conflicts read" grep -q ' http conflicts health_profile (các bản ghi có xung đột đang mở): [0-9]* bản ghi$' "$T/vi.alog"
 else
 	echo "# the locale vi_VN.UTF-8 is not generated here: the Vietnamese checks are skipped"
 fi

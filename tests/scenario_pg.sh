@@ -203,6 +203,9 @@ refuse "a hamlet_meta without its schema_version row is named as such (exit 4)" 
 sql "INSERT INTO hamlet_meta VALUES ('schema_version', '2')"
 refuse "the database refuses another node's home (exit 4)" 4 "follows node p" N V1 sink postgres --dsn "$DSN" --once
 check "health reads by the sink are in P's access log" bash -c "'$H' --home '$T/P' access-log | grep -q 'sink postgres'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
+	check "and in Vietnamese, the log says in Vietnamese what they copied" bash -c "LC_ALL=vi_VN.UTF-8 '$H' --home '$T/P' access-log | grep -q ' sink postgres health_profile (các thay đổi sau seq [0-9]* đến seq [0-9]*, chép vào PostgreSQL tại .*): [0-9]* bản ghi\$'"
+fi
 
 # --- P's store lost, moved aside, and filled again past the checkpoint ---
 # (docs/center-guide.md, "Restoring"): Q is P's home with its store moved
