@@ -562,6 +562,14 @@ void cli_lapse_text(const struct node_lapse *l, char *out, size_t n)
 	cli_time_text(l->last_ms, 0, last);
 	gmtime_r(&d, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	if (l->above[0])
+		snprintf(out, n,
+			 CLI_P_("%llu entry this node saved from %s to %s, when the certificate of \"%s\" above its own did not hold, is refused by every other node, and holds back everything this node wrote after it in its feed. Whoever certified \"%s\" renews its certificate from %s (hamlet cert issue ... --from %s); the renewal reaches this node by sync or USB bundle, and this node needs nothing new\n",
+			    "%llu entries this node saved from %s to %s, when the certificate of \"%s\" above its own did not hold, are refused by every other node, and hold back everything this node wrote after them in their feeds. Whoever certified \"%s\" renews its certificate from %s (hamlet cert issue ... --from %s); the renewal reaches this node by sync or USB bundle, and this node needs nothing new\n",
+			    l->entries),
+			 (unsigned long long)l->entries, first, last, l->above,
+			 l->above, day, day);
+	else
 	snprintf(out, n,
 		 CLI_P_("%llu entry this node saved from %s to %s, when no certificate of it held, is refused by every other node, and holds back everything this node wrote after it in its feed. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",
 		    "%llu entries this node saved from %s to %s, when no certificate of it held, are refused by every other node, and hold back everything this node wrote after them in their feeds. Ask the administrator for a certificate valid from %s (hamlet cert issue ... --from %s), then run hamlet cert install FILE here\n",

@@ -540,17 +540,30 @@ static void cert_warn(const struct node *n)
 	struct cert_chain *ch = calloc(1, sizeof(*ch));
 	uint64_t now = hlc_wall_ms();
 	char why[512];
+	const char *above = NULL;
 	int early = 0;
 
 	int r = ch ? node_cert_load(n, now, ch, NULL, NULL, why, sizeof(why))
 		   : -ENOMEM;
+	/* the node's own holds, one above it has ended: that one's
+	 * renewal mends it, and reaches this node by itself */
+	for (size_t i = 1; r == HAMLET_ECERT && !above && i < ch->n &&
+			   i < CERT_MAX_CHAIN;
+	     i++)
+		if (ch->c[i].expires_ms && now >= ch->c[i].expires_ms &&
+		    now >= ch->c[0].not_before_ms &&
+		    (!ch->c[0].expires_ms || now < ch->c[0].expires_ms))
+			above = ch->c[i].name;
 	/* a certificate not valid yet: most often this PC's clock is
 	 * behind, and setting it right is the cure, not a new one */
 	for (size_t i = 0; r == HAMLET_ECERT && i < ch->n &&
 			   i < CERT_MAX_CHAIN;
 	     i++)
 		early |= now < ch->c[i].not_before_ms;
-	if (r == HAMLET_ECERT && early)
+	if (r == HAMLET_ECERT && above)
+		cli_err(_("note: saved here, but the certificate of \"%s\" above this node's has ended (%s): other nodes refuse what it writes until whoever certified \"%s\" renews it; the renewal reaches this node by sync or USB bundle, and this node needs nothing new"),
+			above, why, above);
+	else if (r == HAMLET_ECERT && early)
 		cli_err(_("note: saved here, but this node's certificate does not hold now (%s): other nodes refuse what it writes until this PC's date and time are set right"),
 			why);
 	else if (r == HAMLET_ECERT)

@@ -108,6 +108,10 @@ check "v2's status says c2's certificate is to be renewed, and that v2 needs not
 	bash -c "'$H' --home '$T/v2' status | grep -q 'peers refuse this node until that certificate is renewed: whoever certified \"Com2\" renews it for the same key .*This node needs nothing new'"
 check "not that v2 needs a certificate of its own" \
 	bash -c "! '$H' --home '$T/v2' status | grep -q 'ask the administrator for a new certificate'"
+check "v2 saves a profile, told that c2's renewal mends it and v2 needs nothing new" \
+	bash -c "'$H' --home '$T/v2' put health_profile HP-R1 '{\"person_id\":\"001085000031\",\"full_name\":\"Lo Van R\",\"birth_date\":\"1990-01-01\"}' 2>&1 | grep -q 'the certificate of \"Com2\" above this node.s has ended .*until whoever certified \"Com2\" renews it; .*this node needs nothing new'"
+check "and status's warning says the same of that entry, not to ask for a certificate of its own" \
+	bash -c "'$H' --home '$T/v2' status | grep 'WARNING' | grep -q 'when the certificate of \"Com2\" above its own did not hold, .*Whoever certified \"Com2\" renews its certificate from .*this node needs nothing new'"
 check "the root renews c2's certificate today, same key" "$H" cert issue --root-key "$T/bk.root.key" \
 	--to "$(key c2)" --name Com2 --role commune --read bk/c2 --write bk/c2 --delegate --out "$T/c2-renewed.cert"
 check "c2 installs it" N c2 cert install "$T/c2-renewed.cert"

@@ -169,6 +169,10 @@ struct node_lapse {
 	uint64_t entries;	    /* how many */
 	uint64_t first_ms, last_ms; /* the dates of the first and the last */
 	size_t chains;		    /* chains that hold at some time */
+	/* the name of a certificate above the node's own that did not hold
+	 * at the first of them while the node's own did ("" when none):
+	 * its renewal, not a new one for this node, mends them */
+	char above[CERT_MAX_NAME + 1];
 };
 int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 		    struct node_lapse *ret);

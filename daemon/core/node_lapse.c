@@ -17,6 +17,7 @@
 #include "trustset.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +147,28 @@ static int lapse_feed(void *ctx, const uint8_t key[32])
 	return 0;
 }
 
+static int covers(const struct cert *c, uint64_t at)
+{
+	return c->not_before_ms <= at && (!c->expires_ms || at < c->expires_ms);
+}
+
+/* ret->above: in a chain whose leaf held at the first lapsed entry, the
+ * first certificate above it that did not. */
+static void above_find(const struct cert_chain *chs, size_t nch,
+		       struct node_lapse *ret)
+{
+	for (size_t i = 0; i < nch; i++) {
+		if (!chs[i].n || !covers(&chs[i].c[0], ret->first_ms))
+			continue;
+		for (size_t k = 1; k < chs[i].n; k++)
+			if (!covers(&chs[i].c[k], ret->first_ms)) {
+				snprintf(ret->above, sizeof(ret->above), "%s",
+					 chs[i].c[k].name);
+				return;
+			}
+	}
+}
+
 int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 		    struct node_lapse *ret)
 {
@@ -191,7 +214,9 @@ int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 	w.gaps = gaps;
 	w.ngaps = gaps_of(spans, ns, gaps);
 	w.ret = ret;
-	r = heads_author_feeds(w.t, n->pk, lapse_feed, &w);
+	if ((r = heads_author_feeds(w.t, n->pk, lapse_feed, &w)) == 0 &&
+	    ret->entries)
+		above_find(chs, nch, ret);
 out:
 	store_txn_abort(w.t);
 	free(chs);
