@@ -195,6 +195,18 @@ static int row_from_json(struct pg_sink_row *w, json_t *j)
 	return 0;
 }
 
+/* ms as an ISO time to the millisecond, as the record's JSON has it */
+static void iso_ms(uint64_t ms, char out[32])
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	char day[24];
+
+	gmtime_r(&sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03uZ", day, (unsigned)(ms % 1000));
+}
+
 /* The row of record coll/id, changed at seq. 1 when it has no ops (not
  * a record: nothing to write). */
 static int row_build(struct sink *s, struct store_txn *t,
@@ -228,7 +240,7 @@ static int row_build(struct sink *s, struct store_txn *t,
 		}
 	}
 	if (v.erased) {
-		cli_time_text(hlc_ms(v.erase_hlc), 1, w->erased_at);
+		iso_ms(hlc_ms(v.erase_hlc), w->erased_at);
 		if (!(w->erase_reason = strdup(v.erase_reason))) {
 			r = -ENOMEM;
 			goto out;
@@ -250,17 +262,7 @@ static int row_build(struct sink *s, struct store_txn *t,
 		cli_hex(ch->entry, ENTRY_ID_LEN, w->entry_id);
 	}
 	w->hlc = v.hlc;
-	{
-		/* to the millisecond, as the record's JSON has it */
-		uint64_t ms = hlc_ms(v.hlc);
-		time_t sec = (time_t)(ms / 1000);
-		struct tm tm;
-		char day[24];
-		gmtime_r(&sec, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(w->updated_at, sizeof(w->updated_at), "%s.%03uZ", day,
-			 (unsigned)(ms % 1000));
-	}
+	iso_ms(hlc_ms(v.hlc), w->updated_at);
 	r = 0;
 out:
 	json_decref(j);
@@ -706,11 +708,16 @@ int cmd_sink(int argc, char **argv)
 		/* done, or a service stopped (systemctl stop): its log says
 		 * where PostgreSQL stands, for the next start to go on from */
 		char line[600];
-		snprintf(line, sizeof(line),
-			 s.once ? _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)")
-				: _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
-			 (unsigned long long)s.db.seq,
-			 (unsigned long long)s.written);
+		if (!s.db_read) /* stopped while it waited for PostgreSQL or
+				 * another sink: its checkpoint is unknown */
+			snprintf(line, sizeof(line), "%s",
+				 _("stopped on request before it could read where PostgreSQL stands (no record written in this run); the next run goes on from PostgreSQL's checkpoint"));
+		else
+			snprintf(line, sizeof(line),
+				 s.once ? _("done: PostgreSQL holds this node's changes up to seq %llu (%llu records written)")
+					: _("stopped on request: PostgreSQL holds this node's changes up to seq %llu (%llu records written in this run); the next run goes on from there"),
+				 (unsigned long long)s.db.seq,
+				 (unsigned long long)s.written);
 		say(&s, s.once ? "done" : "stopped", line);
 	}
 	r = 0;

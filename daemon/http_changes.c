@@ -211,7 +211,7 @@ static int feed_log(struct http *h, const struct token *tok,
 static int feed_next(struct feed *f, FILE *m)
 {
 	struct http *h = f->h;
-	uint64_t gen = commits_now(h, NULL), now, until;
+	uint64_t gen = commits_now(h, NULL), now, until, from;
 	struct health_count health = { { 0 } };
 	json_t *arr = NULL, *o;
 	size_t i;
@@ -219,6 +219,15 @@ static int feed_next(struct feed *f, FILE *m)
 
 	/* limit changes sent: the stream ends */
 	if (f->limit && f->sent >= f->limit) {
+		fprintf(m, "{\"last_seq\":%llu,\"epoch\":\"%016llx\"}\n",
+			(unsigned long long)f->since,
+			(unsigned long long)f->epoch);
+		f->ended = 1;
+		return 0;
+	}
+	/* timeout passed: the stream ends, however many changes are left
+	 * (a reader behind goes on from last_seq) */
+	if (f->deadline && http__mono_ms() >= f->deadline) {
 		fprintf(m, "{\"last_seq\":%llu,\"epoch\":\"%016llx\"}\n",
 			(unsigned long long)f->since,
 			(unsigned long long)f->epoch);
@@ -238,12 +247,23 @@ static int feed_next(struct feed *f, FILE *m)
 		f->ended = 1;
 		return 0;
 	}
+	from = f->since;
 	r = changes_collect(h, &f->tok, &f->since,
 			    f->limit ? f->limit - f->sent : 0, &arr, &health,
 			    &more);
-	if (r < 0 || feed_log(h, &f->tok, &health) < 0) {
+	if (r < 0) {
 		json_decref(arr);
-		return r < 0 ? r : -EIO;
+		return r;
+	}
+	if (feed_log(h, &f->tok, &health) < 0) {
+		/* nothing of it is sent: the reader learns why, and goes
+		 * on from the last seq it was sent once the log is fixed */
+		json_decref(arr);
+		f->since = from;
+		fprintf(m, "{\"error\":{\"code\":\"access_log\",\"message\":\"the access log cannot be written; a read of health data that cannot be logged is not done\"},\"last_seq\":%llu}\n",
+			(unsigned long long)f->since);
+		f->ended = 1;
+		return 0;
 	}
 	json_array_foreach(arr, i, o)
 	{

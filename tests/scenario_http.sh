@@ -700,6 +700,8 @@ check "and another of the same person id, a duplicate to resolve" test "$(c PUT 
 mv "$T/a/access/access.log" "$T/a/access/saved" && mkdir "$T/a/access/access.log"
 check "with the access log unwritable, a read of health data is refused (500 access_log)" \
 	err 500 access_log GET /v1/records/health_profile/HP-LOG2 "$R"
+check "and a continuous feed, answered 200 already, ends cleanly with an access_log line naming the last seq it sent (0), no change" \
+	bash -c "set -o pipefail; curl -sN --max-time 20 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=continuous&since=0' | python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin if x.strip()]; assert len(l) == 1 and l[0][\"error\"][\"code\"] == \"access_log\" and l[0][\"last_seq\"] == 0, l'"
 check "but a resolve, stored, answers 200 without the record, naming the access log's fault" \
 	jcheck 200 POST /v1/conflicts/health_profile/HP-LOG2/resolve "$W" '{"fields":{"person_id":"000066000067"}}' \
 	'd["record"] is None and d["open"] == 0 and len(d["entry"]) == 64 and "cannot open the access log" in d["access_log_error"] and "resolved (entry stored)" in d["access_log_error"]'
@@ -935,6 +937,43 @@ for q in (b"&".join([b"x"] * 600), b"&" * 900):
         assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:100]
 PY
 	check "and the daemon goes on answering" test "$(c GET /v1/status "$R")" = 200
+	# a continuous feed far behind, read slowly: its timeout ends it,
+	# however many changes it has yet to send
+	{ echo "id,procedure_code,applicant_id,submitted_at,status"
+	  for k in $(seq 1 15000); do echo "TO-$k,KS,A$k,2026-12-01,received"; done; } >"$T/to.csv"
+	check "a imports 15,000 registrations (about 9 MB of changes)" A import registration --format csv "$T/to.csv"
+	NEWEST=$(curl -s -H "Authorization: Bearer $R" "$URL/v1/changes?since=now" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])')
+	check "a continuous feed read slowly ends at its timeout (500 ms), not after every change it has to send, with last_seq" \
+		timeout 120 python3 - "$HP" "$R" "$NEWEST" <<'PY'
+import json, socket, sys, time
+port, tok, newest = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow link
+s.connect(("127.0.0.1", port))
+s.sendall(("GET /v1/changes?feed=continuous&since=0&timeout=500 HTTP/1.1\r\n"
+           "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n" % tok).encode())
+raw = b""
+while not raw.endswith(b"\r\n0\r\n\r\n"):
+    d = s.recv(2048)
+    if not d:
+        break
+    raw += d
+    time.sleep(0.002)
+head, _, body = raw.partition(b"\r\n\r\n")
+out = b""
+while body:
+    n, _, body = body.partition(b"\r\n")
+    n = int(n, 16)
+    if n == 0:
+        break
+    out += body[:n]
+    body = body[n + 2:]
+lines = [json.loads(l) for l in out.split(b"\n") if l.strip()]
+last = lines[-1]
+assert head.startswith(b"HTTP/1.1 200") and list(last) == ["last_seq", "epoch"], last
+assert last["last_seq"] < newest, (last, newest, len(lines))
+assert all(c["seq"] <= last["last_seq"] for c in lines[:-1])
+PY
 	curl -s --max-time 120 -H "Authorization: Bearer $R" \
 		"$URL/v1/changes?feed=longpoll&since=now&timeout=100000" >"$T/stop-poll" 2>/dev/null &
 	POLL=$!

@@ -135,6 +135,9 @@ check "its row is marked conflicted, with both values" test "$(sql "SELECT confl
 check "hamlet_conflicts holds what P's conflicts holds" test "$(sql "SELECT count(DISTINCT (collection, id)) FROM hamlet_conflicts")" = "$(N P conflicts --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j if isinstance(j, list) else j["records"]))')"
 check "PAY-0101 is kept, marked deleted" test "$(sql "SELECT deleted FROM payment WHERE id = 'PAY-0101'")" = t
 check "HP-E1's row says erased, why, and holds no field" test "$(sql "SELECT erased, full_name IS NULL AND person_id IS NULL, erase_reason FROM health_profile WHERE id = 'HP-E1'")" = "t|t|request of the person"
+ERASED_AT=$(N P get health_profile HP-E1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["erasure"]["time"])')
+check "its erased_at is the erasure's time, to the millisecond as get --json gives it" \
+	test "$(sql "SELECT to_char(erased_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM health_profile WHERE id = 'HP-E1'")" = "$ERASED_AT"
 check "columns are typed" test "$(sql "SELECT pg_typeof(birth_date)::text || ' ' || pg_typeof(amount_vnd)::text FROM health_profile, payment LIMIT 1")" = "date bigint"
 check "the amounts add up as in the export" test "$(sql "SELECT sum(amount_vnd) FROM payment WHERE NOT deleted")" = "$(N P export payment --format ndjson | python3 -c 'import json,sys; print(sum(json.loads(l)["amount_vnd"] for l in sys.stdin))')"
 check "provenance: V1's rows name V1, its key and scope" test "$(sql "SELECT DISTINCT author_name || ' ' || author_key || ' ' || scope FROM health_profile WHERE id NOT IN ('HP-0101', 'HP-CR1') AND NOT erased")" = "V1 $(key V1) bk/c1/v1"
@@ -171,6 +174,15 @@ wait "$ONCE3"
 check "with --json it exits 1 too" test $? = 1
 check "its last event is stopped" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e == ["stopped"] else 1)' "$T/once3.out"
 check "its seq is null, not 0: it never read where PostgreSQL stands" python3 -c 'import json,sys; ls=[json.loads(l) for l in open(sys.argv[1]).read().splitlines() if l.strip()]; sys.exit(0 if ls and ls[-1]["seq"] is None else 1)' "$T/once3.out"
+# a second following sink (a service started twice), stopped while it
+# waits: it never read the checkpoint, so it names no seq
+"$H" --home "$T/P" sink postgres --dsn "$DSN" >"$T/follow2.out" 2>"$T/follow2.err" &
+FOLLOW2=$!
+check "a second following sink waits, saying so (20 s)" within 20 grep -q "another hamlet sink is writing to PostgreSQL at .*: waiting until it stops" "$T/follow2.err"
+kill -TERM "$FOLLOW2" 2>/dev/null; wait "$FOLLOW2"
+check "stopped while it waits, it exits 0" test $? = 0
+check "and says it stopped before it could read where PostgreSQL stands, naming no seq" \
+	grep -qx "stopped on request before it could read where PostgreSQL stands (no record written in this run); the next run goes on from PostgreSQL's checkpoint" "$T/follow2.out"
 kill "$SINKPID" 2>/dev/null; wait "$SINKPID"
 check "the sink stops on SIGTERM with status 0" test $? = 0
 check "and its last line says it stopped on request and the seq PostgreSQL holds" \
