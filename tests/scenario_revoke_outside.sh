@@ -47,5 +47,5 @@ refused_there() { ! send v p && grep -q 'revoked' "$T/v-p.out"; }
 check "v's bundle reaches the province, which refuses the third as revoked" refused_there
 refuse "so it does not stand there" 3 "not found" N p get health_profile HP-3
 N p verify --report >"$T/report2.txt" 2>&1
-check "the report now says v's key is revoked" bash -c "grep -B2 -A1 '^  key $(key v)\$' '$T/report2.txt' | grep -q 'its key is REVOKED'"
+check "the report now says v's key is revoked, under v's own name (not the one a gave it)" bash -c "grep -B2 -A1 '^  key $(key v)\$' '$T/report2.txt' | tr '\n' ' ' | grep -q '\"v\"   key [0-9a-f]*   its key is REVOKED'"
 tests_done

@@ -414,6 +414,15 @@ static int revoke_cb(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
+/* Does c's write grant cover scope (whatever the collection)? */
+static int write_grants(const struct cert *c, const char *scope)
+{
+	for (size_t i = 0; i < c->nwrite; i++)
+		if (entry_scope_under(scope, c->write[i]))
+			return 1;
+	return 0;
+}
+
 /* Its chains to the root, each checked now, and its name. */
 static int chains_load(struct build *b, struct report_author *a)
 {
@@ -461,6 +470,18 @@ static int chains_load(struct build *b, struct report_author *a)
 		if (!a->name[0] || (c->valid_now && !c->revoked))
 			snprintf(a->name, sizeof(a->name), "%s",
 				 c->ch.c[0].name);
+	}
+	/* none valid: the name of one that lets it write where it wrote,
+	 * not one another administrator gave its key elsewhere */
+	int valid = 0;
+	for (size_t i = 0; i < n; i++)
+		valid |= a->chains[i].valid_now && !a->chains[i].revoked;
+	for (size_t i = 0; i < n && !valid && a->nfeeds; i++) {
+		const struct cert *leaf = &a->chains[i].ch.c[0];
+		if (write_grants(leaf, a->feeds[0].scope)) {
+			snprintf(a->name, sizeof(a->name), "%s", leaf->name);
+			break;
+		}
 	}
 	if (!a->name[0])
 		snprintf(a->name, sizeof(a->name), "%s", a->certs[0].c.name);
