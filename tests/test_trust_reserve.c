@@ -7,6 +7,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "trust.h"
+#include "trust_keys.h"
 #include "trustset.h"
 
 #include <sodium.h>
@@ -18,38 +19,16 @@
 #define T0 1798761600000ull /* 1 Jan 2027 */
 #define CHUNK 512	    /* items added in one call */
 
-static const uint8_t net_id[32] = { 0x4e, 0x45, 0x54 };
-
-struct key {
-	uint8_t pk[32], sk[64];
-};
-
 static void key_from(uint32_t n, struct key *k)
 {
-	uint8_t seed[32] = { 0 };
-	memcpy(seed, &n, sizeof(n));
-	seed[31] = 0x5a;
-	ASSERT_OK(sig_keypair_from_seed(seed, k->pk, k->sk));
+	key_tagged(n, 0x5a, k);
 }
 
 static uint8_t *cert_by(const struct key *issuer, const struct key *subj,
 			int delegate, size_t *len)
 {
-	struct cert c;
-	uint8_t *p;
-	memset(&c, 0, sizeof(c));
-	memcpy(c.network_id, net_id, 32);
-	memcpy(c.issuer, issuer->pk, 32);
-	memcpy(c.subject, subj->pk, 32);
-	snprintf(c.name, sizeof(c.name), "n");
-	c.role = delegate ? CERT_COMMUNE : CERT_VILLAGE;
-	strcpy(c.read[0], "bk/qt");
-	strcpy(c.write[0], "bk/qt");
-	c.nread = c.nwrite = 1;
-	c.delegate = delegate;
-	c.not_before_ms = T0 - 86400000ull;
-	ASSERT_OK(cert_sign(&c, issuer->sk, &p, len));
-	return p;
+	return cert_signed(issuer, subj, "bk/qt", delegate, 0,
+			   T0 - 86400000ull, len);
 }
 
 /* Add items in one transaction: the statuses in out. */

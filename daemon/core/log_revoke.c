@@ -380,8 +380,9 @@ static int first_refused(struct log__applier *a, const struct log_feed *f,
 }
 
 /* Entries of keys the subject certified that no longer stand go too. */
-static int below_cut(struct cut *c, const uint8_t subject[32])
+static int below_cut(struct cut *c, const struct revocation *rv)
 {
+	const uint8_t *subject = rv->subject;
 	struct log__applier *a = c->a;
 	struct below b = { 0 };
 	int r;
@@ -407,7 +408,14 @@ static int below_cut(struct cut *c, const uint8_t subject[32])
 				r = 0;
 				continue;
 			}
-			if (r < 0 || (r = first_refused(a, &f, 1, &bad)) < 0)
+			/* a revocation from outside the key's chains that
+			 * grant the feed cuts nothing of it: not walked */
+			if (r < 0 || (r = trustset_revoke_reaches(
+					      a->t, rv, b.keys[i], f.scope)) < 0)
+				break;
+			if (r == 0)
+				continue;
+			if ((r = first_refused(a, &f, 1, &bad)) < 0)
 				break;
 			if (bad)
 				r = feed_cut(c, &f, bad - 1);
@@ -524,13 +532,17 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 		 * every chain of the key; none when it comes from none that
 		 * grants the feed (a key outside those chains made it, and
 		 * it cuts nothing of them: SPEC 9) */
-		if (keep < f.seq &&
-		    ((r = first_refused(a, &f, keep + 1, &bad)) < 0 ||
-		     (bad && (r = feed_cut(&c, &f, bad - 1)) < 0)))
+		if (keep >= f.seq)
+			continue;
+		if ((r = trustset_revoke_reaches(a->t, rv, rv->subject,
+						 f.scope)) < 0)
+			goto out;
+		if (r && ((r = first_refused(a, &f, keep + 1, &bad)) < 0 ||
+			  (bad && (r = feed_cut(&c, &f, bad - 1)) < 0)))
 			goto out;
 	}
 	if ((r = held_cut(&c, rv->subject)) < 0 ||
-	    (r = below_cut(&c, rv->subject)) < 0 ||
+	    (r = below_cut(&c, rv)) < 0 ||
 	    (r = records_redo(&c)) < 0)
 		goto out;
 	r = newest_again(&c);

@@ -151,24 +151,75 @@ int trustset_each_subject(struct store_txn *t, const uint8_t key[32],
 
 /* --- chains out of the set ---------------------------------------------- */
 
-/* The certificates of one subject, decoded. */
+/* The certificates of one subject a chain search may take, decoded:
+ * all of them, or (scope set) those whose write grant covers scope,
+ * through the moves of map (NULL: as written). A certificate of another
+ * area is no link of a chain for scope: an administrator's certificates
+ * of a key, however many, never hide the chains of another area. */
 struct certs_of {
-	size_t n;
-	struct cert c[MAX_CANDIDATES];
-	uint8_t id[MAX_CANDIDATES][32];
+	size_t n, cap;
+	struct cert *c;
+	uint8_t (*id)[32];
+	const char *scope;
+	const struct scopemap *map;
 };
+
+static int grants_scope(const struct scopemap *m, const struct cert *c,
+			const char *scope)
+{
+	for (size_t i = 0; i < c->nwrite; i++)
+		if (scopemap_under(m, scope, c->write[i]))
+			return 1;
+	return 0;
+}
+
+static void certs_of_free(struct certs_of *co)
+{
+	free(co->c);
+	free(co->id);
+	co->c = NULL;
+	co->id = NULL;
+	co->n = co->cap = 0;
+}
 
 static int certs_of_cb(void *ctx, int kind, const uint8_t id[32],
 		       const uint8_t *data, size_t len)
 {
 	struct certs_of *co = ctx;
 	(void)kind;
-	if (co->n == MAX_CANDIDATES)
-		return 1;
+	if (co->n == co->cap) {
+		size_t nc = co->cap ? co->cap * 2 : 4;
+		struct cert *c = realloc(co->c, nc * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		co->c = c;
+		uint8_t(*ids)[32] = realloc(co->id, nc * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		co->id = ids;
+		co->cap = nc;
+	}
 	if (cert_decode(data, len, &co->c[co->n], NULL) < 0)
 		return HAMLET_ECORRUPT; /* it decoded when it was added */
+	if (co->scope && !grants_scope(co->map, &co->c[co->n], co->scope))
+		return 0;
 	memcpy(co->id[co->n++], id, 32);
 	return 0;
+}
+
+static int certs_of_load(struct store_txn *t, const uint8_t key[32],
+			 const char *scope, const struct scopemap *map,
+			 struct certs_of *co)
+{
+	int r;
+
+	memset(co, 0, sizeof(*co));
+	co->scope = scope;
+	co->map = map;
+	if ((r = trustset_each_subject(t, key, TRUST_CERT, certs_of_cb, co)) <
+	    0)
+		certs_of_free(co);
+	return r;
 }
 
 void trustset__revokes_free(struct revokes_of *ro)
@@ -260,31 +311,50 @@ static int link_cut(struct store_txn *t, const struct cert_chain *ch,
  * (delegate), 0 when none does. */
 static int may_certify(struct store_txn *t, const uint8_t key[32])
 {
-	struct certs_of *co = malloc(sizeof(*co));
+	struct certs_of co;
 	int r, any = 0;
 
-	if (!co)
-		return -ENOMEM;
-	co->n = 0;
-	r = trustset_each_subject(t, key, TRUST_CERT, certs_of_cb, co);
-	for (size_t i = 0; r >= 0 && i < co->n; i++)
-		any |= co->c[i].delegate != 0;
-	free(co);
-	return r < 0 ? r : any;
+	if ((r = certs_of_load(t, key, NULL, NULL, &co)) < 0)
+		return r;
+	for (size_t i = 0; i < co.n; i++)
+		any |= co.c[i].delegate != 0;
+	certs_of_free(&co);
+	return any;
 }
+
+/* A search for chains of one subject, each complete one (its links not
+ * cut by a revocation from the chain above them) handed to take, which
+ * returns 1 to stop. */
+struct search {
+	struct store_txn *t;
+	const uint8_t *root;
+	const char *scope; /* the chain's certificates must cover it */
+	const struct scopemap *map;
+	int (*take)(void *ctx, const struct cert_chain *ch);
+	void *ctx;
+	int revoked_link; /* a chain was cut by an issuer's revocation */
+	size_t steps;	  /* links still to try: the search's bound */
+};
+
+/* links tried in one search at most: far more than any honest set
+ * needs, and a bound on what certificates made to slow it can cost */
+#define SEARCH_STEPS 4096
 
 /*
  * Complete the chain ch (certificates 0..depth-1 known; the last one's
- * issuer still to find) from the set, adding every complete one to out.
+ * issuer still to find) from the set. 1 when the search stops, 0 to go
+ * on, <0 when the store failed.
  */
-static int extend(struct store_txn *t, const uint8_t root[32],
-		  struct cert_chain *ch, size_t depth, struct chains *out)
+static int extend(struct search *s, struct cert_chain *ch, size_t depth)
 {
 	const struct cert *last = &ch->c[depth - 1];
-	struct certs_of *co;
+	struct certs_of co;
 	int r;
 
-	if (memcmp(last->issuer, root, 32) == 0) {
+	if (s->steps == 0)
+		return 1;
+	s->steps--;
+	if (memcmp(last->issuer, s->root, 32) == 0) {
 		ch->n = depth;
 		/* an issuer's revocation that comes from the chain above it
 		 * cuts what it signed unless it keeps it; one made by a key
@@ -293,61 +363,98 @@ static int extend(struct store_txn *t, const uint8_t root[32],
 		 * chain, revoked or not: the chain stays, and its check
 		 * names that (the revocation would hide it) */
 		for (size_t k = 1; k < depth; k++) {
-			if ((r = link_cut(t, ch, k)) == 0)
+			if ((r = link_cut(s->t, ch, k)) == 0)
 				continue;
-			if (r > 0 && (r = may_certify(t, ch->c[k].subject)) == 0)
+			if (r > 0 &&
+			    (r = may_certify(s->t, ch->c[k].subject)) == 0)
 				continue;
 			if (r < 0)
 				return r;
-			out->revoked_link = 1;
+			s->revoked_link = 1;
 			return 0;
 		}
-		if (out->n < CACHE_CHAINS)
-			out->v[out->n++] = *ch;
-		return 0;
+		return s->take(s->ctx, ch);
 	}
 	if (depth == CERT_MAX_CHAIN)
 		return 0;
-	if (!(co = malloc(sizeof(*co))))
-		return -ENOMEM;
-	co->n = 0;
-	r = trustset_each_subject(t, last->issuer, TRUST_CERT, certs_of_cb,
-				  co);
-	for (size_t i = 0; r >= 0 && i < co->n && out->n < CACHE_CHAINS;
-	     i++) {
-		ch->c[depth] = co->c[i];
-		memcpy(ch->id[depth], co->id[i], 32);
-		r = extend(t, root, ch, depth + 1, out);
+	if ((r = certs_of_load(s->t, last->issuer, s->scope, s->map, &co)) <
+	    0)
+		return r;
+	for (size_t i = 0; r == 0 && i < co.n; i++) {
+		ch->c[depth] = co.c[i];
+		memcpy(ch->id[depth], co.id[i], 32);
+		r = extend(s, ch, depth + 1);
 	}
-	free(co);
+	certs_of_free(&co);
+	return r;
+}
+
+/* The scope a chain of leaf is for, when the search names none: what it
+ * writes first (or reads); NULL when it names neither. */
+static const char *leaf_scope(const struct cert *leaf)
+{
+	return leaf->nwrite ? leaf->write[0] : leaf->nread ? leaf->read[0]
+							   : NULL;
+}
+
+/* scope for chains_search(): each chain's certificates above its leaf
+ * cover the leaf's own first scope (leaf_scope()); or every chain, even
+ * one that never held, for a report to name why */
+#define SCOPE_LEAF ((const char *)1)
+#define SCOPE_ANY NULL
+
+/*
+ * Hand each chain of subject's certificates to root to take (see struct
+ * search), every certificate of it covering scope (or as SCOPE_LEAF,
+ * SCOPE_ANY say), until take stops it or the bound is met. 0 or <0;
+ * *ret_cut (may be NULL): a chain was cut by an issuer's revocation.
+ */
+static int chains_search(struct store_txn *t, const uint8_t root[32],
+			 const uint8_t subject[32], const char *scope,
+			 const struct scopemap *map,
+			 int (*take)(void *ctx, const struct cert_chain *ch),
+			 void *ctx, int *ret_cut)
+{
+	const char *given = scope == SCOPE_LEAF ? NULL : scope;
+	struct search s = { t, root, scope, map, take, ctx, 0, SEARCH_STEPS };
+	struct cert_chain *ch = malloc(sizeof(*ch));
+	struct certs_of co;
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = certs_of_load(t, subject, given, map, &co)) < 0) {
+		free(ch);
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < co.n; i++) {
+		ch->c[0] = co.c[i];
+		memcpy(ch->id[0], co.id[i], 32);
+		s.scope = scope == SCOPE_LEAF ? leaf_scope(&co.c[i]) : given;
+		r = extend(&s, ch, 1);
+	}
+	certs_of_free(&co);
+	free(ch);
+	if (ret_cut)
+		*ret_cut = s.revoked_link;
 	return r < 0 ? r : 0;
 }
 
-int trustset__chains_find(struct store_txn *t, const uint8_t root[32],
-			  const uint8_t subject[32], struct chains *out)
+static int chains_take(void *ctx, const struct cert_chain *ch)
 {
-	struct certs_of *co = malloc(sizeof(*co));
-	struct cert_chain *ch = malloc(sizeof(*ch));
-	int r;
+	struct chains *out = ctx;
+	out->v[out->n++] = *ch;
+	return out->n == CACHE_CHAINS;
+}
 
+int trustset__chains_find(struct store_txn *t, const uint8_t root[32],
+			  const uint8_t subject[32], const char *scope,
+			  const struct scopemap *map, struct chains *out)
+{
 	out->n = 0;
 	out->revoked_link = 0;
-	if (!co || !ch) {
-		free(co);
-		free(ch);
-		return -ENOMEM;
-	}
-	co->n = 0;
-	r = trustset_each_subject(t, subject, TRUST_CERT, certs_of_cb, co);
-	for (size_t i = 0; r >= 0 && i < co->n && out->n < CACHE_CHAINS;
-	     i++) {
-		ch->c[0] = co->c[i];
-		memcpy(ch->id[0], co->id[i], 32);
-		r = extend(t, root, ch, 1, out);
-	}
-	free(co);
-	free(ch);
-	return r < 0 ? r : 0;
+	return chains_search(t, root, subject, scope, map, chains_take, out,
+			     &out->revoked_link);
 }
 
 /* --- adding --------------------------------------------------------------- */
@@ -395,43 +502,50 @@ static int fork_may_join(struct store_txn *t, const uint8_t author[32])
 	return !certs[0] ? 0 : forks[0] >= TRUSTSET_FORKS_PER_KEY ? 2 : 1;
 }
 
+static int take_any(void *ctx, const struct cert_chain *ch)
+{
+	(void)ch;
+	*(int *)ctx = 1;
+	return 1;
+}
+
 /* Does the set link a certificate by issuer to the root? */
 static int issuer_known(struct store_txn *t, const uint8_t root[32],
 			const uint8_t issuer[32])
 {
-	struct chains *cs;
-	int r;
+	int found = 0, r;
 	if (memcmp(issuer, root, 32) == 0)
 		return 1;
-	if (!(cs = malloc(sizeof(*cs))))
-		return -ENOMEM;
-	r = trustset__chains_find(t, root, issuer, cs);
-	if (r == 0)
-		r = cs->n > 0;
-	free(cs);
-	return r;
+	r = chains_search(t, root, issuer, SCOPE_LEAF, NULL, take_any, &found,
+			  NULL);
+	return r < 0 ? r : found;
+}
+
+struct revoker {
+	const uint8_t *issuer;
+	int ok;
+};
+
+static int take_revoker(void *ctx, const struct cert_chain *ch)
+{
+	struct revoker *v = ctx;
+	for (size_t k = 0; k + 1 < ch->n; k++) /* an administrator's key */
+		if (memcmp(ch->c[k].issuer, v->issuer, 32) == 0)
+			return v->ok = 1;
+	return 0;
 }
 
 /* May issuer revoke subject: the root, or a key in one of its chains. */
 static int may_revoke(struct store_txn *t, const uint8_t root[32],
 		      const uint8_t issuer[32], const uint8_t subject[32])
 {
-	struct chains *cs;
-	int r, ok = 0;
+	struct revoker v = { issuer, 0 };
+	int r;
 	if (memcmp(issuer, root, 32) == 0)
 		return 1;
-	if (!(cs = malloc(sizeof(*cs))))
-		return -ENOMEM;
-	if ((r = trustset__chains_find(t, root, subject, cs)) < 0) {
-		free(cs);
-		return r;
-	}
-	for (size_t i = 0; i < cs->n && !ok; i++)
-		for (size_t k = 0; k < cs->v[i].n && !ok; k++)
-			ok = memcmp(cs->v[i].c[k].issuer, issuer, 32) == 0 &&
-			     k + 1 < cs->v[i].n; /* an administrator's key */
-	free(cs);
-	return ok;
+	r = chains_search(t, root, subject, SCOPE_LEAF, NULL, take_revoker,
+			  &v, NULL);
+	return r < 0 ? r : v.ok;
 }
 
 /* o refused, err, its why as fmt says (English: the log and the report
@@ -639,11 +753,41 @@ static int chain_revoked(struct store_txn *t, const struct cert_chain *ch,
 	return 0;
 }
 
+/* A search's take for a chain the revocations leave: found, stop. */
+struct uncut {
+	struct store_txn *t;
+	int found;
+	/* with leaves: each leaf of such a chain that holds at now_ms */
+	uint64_t now_ms;
+	const uint8_t *root;
+	struct cert *leaves;
+	size_t max, n;
+};
+
+static int take_uncut(void *ctx, const struct cert_chain *ch)
+{
+	struct uncut *u = ctx;
+	char why[200];
+	int r = chain_revoked(u->t, ch, NULL, 0);
+
+	if (r == HAMLET_EREVOKED)
+		return 0;
+	if (r < 0)
+		return r;
+	u->found = 1;
+	if (!u->leaves)
+		return 1;
+	if (cert_chain_check(ch, ch->c[0].network_id, u->root, u->now_ms,
+			     why, sizeof(why)) == 0)
+		u->leaves[u->n++] = ch->c[0];
+	return u->n == u->max;
+}
+
 int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 		     const struct cert_chain *ch, char *why, size_t wl)
 {
 	struct revokes_of ro;
-	struct chains *cs;
+	struct uncut u = { t, 0, 0, NULL, NULL, 0, 0 };
 	uint8_t root[32];
 	int r, any;
 
@@ -655,26 +799,16 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 	trustset__revokes_free(&ro);
 	if (!any)
 		return 0;
-	/* no chain given: revoked unless every revocation leaves one of
-	 * key's chains in the set (SPEC 9) */
+	/* no chain given: revoked unless the revocations leave one of
+	 * key's chains in the set (SPEC 9); looked for among them all, so
+	 * that chains another team made for the key hide none */
 	if ((r = trustset_root_get(t, root)) < 0 && r != HAMLET_ENOTFOUND)
 		return r;
-	if (r == 0) {
-		if (!(cs = malloc(sizeof(*cs))))
-			return -ENOMEM;
-		r = trustset__chains_find(t, root, key, cs);
-		for (size_t i = 0; r == 0 && i < cs->n; i++) {
-			if ((r = chain_revoked(t, &cs->v[i], NULL, 0)) == 0) {
-				free(cs);
-				return 0;
-			}
-			if (r == HAMLET_EREVOKED)
-				r = 0;
-		}
-		free(cs);
-		if (r < 0)
-			return r;
-	}
+	if (r == 0 && (r = chains_search(t, root, key, SCOPE_LEAF, NULL,
+					 take_uncut, &u, NULL)) < 0)
+		return r;
+	if (u.found)
+		return 0;
 	why_set(why, wl, N_("its key is revoked"));
 	return HAMLET_EREVOKED;
 }
@@ -683,9 +817,8 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 			  uint64_t now_ms, struct cert *ret, size_t max,
 			  size_t *ret_n)
 {
-	struct chains *cs;
-	uint8_t root[32], nid[32];
-	char why[200];
+	uint8_t root[32];
+	struct uncut u = { t, 0, now_ms, root, ret, max, 0 };
 	int r;
 
 	*ret_n = 0;
@@ -693,25 +826,32 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 		return 1;
 	if (r < 0)
 		return r;
-	if (!(cs = malloc(sizeof(*cs))))
-		return -ENOMEM;
-	if ((r = trustset__chains_find(t, root, key, cs)) < 0)
-		goto out;
-	for (size_t i = 0; i < cs->n && *ret_n < max; i++) {
-		memcpy(nid, cs->v[i].c[0].network_id, 32);
-		if (cert_chain_check(&cs->v[i], nid, root, now_ms, why,
-				     sizeof(why)) < 0)
-			continue;
-		if ((r = chain_revoked(t, &cs->v[i], NULL, 0)) < 0 &&
-		    r != HAMLET_EREVOKED)
-			goto out;
-		if (r == 0)
-			ret[(*ret_n)++] = cs->v[i].c[0];
-	}
-	r = 0;
-out:
-	free(cs);
-	return r;
+	if (max && (r = chains_search(t, root, key, SCOPE_LEAF, NULL,
+				      take_uncut, &u, NULL)) < 0)
+		return r;
+	*ret_n = u.n;
+	return 0;
+}
+
+/* A search's take for a list of chains: pass 0 those no revocation
+ * cuts, pass 1 the rest. */
+struct listed {
+	struct store_txn *t;
+	int pass;
+	struct cert_chain *ret;
+	size_t max, *n;
+};
+
+static int take_listed(void *ctx, const struct cert_chain *ch)
+{
+	struct listed *l = ctx;
+	int r = chain_revoked(l->t, ch, NULL, 0);
+
+	if (r < 0 && r != HAMLET_EREVOKED)
+		return r;
+	if ((r == 0) == (l->pass == 0))
+		l->ret[(*l->n)++] = *ch;
+	return *l->n == l->max;
 }
 
 int trustset_chains(struct store_txn *t, const uint8_t key[32],
@@ -725,7 +865,6 @@ int trustset_chains_under(struct store_txn *t, const uint8_t *given,
 			  const uint8_t key[32], struct cert_chain *ret,
 			  size_t max, size_t *ret_n, int *ret_cut)
 {
-	struct chains *cs;
 	uint8_t root[32];
 	int r;
 
@@ -738,16 +877,18 @@ int trustset_chains_under(struct store_txn *t, const uint8_t *given,
 		return 0;
 	else if (r < 0)
 		return r;
-	if (!(cs = malloc(sizeof(*cs))))
-		return -ENOMEM;
-	if ((r = trustset__chains_find(t, root, key, cs)) == 0) {
-		for (size_t i = 0; i < cs->n && *ret_n < max; i++)
-			ret[(*ret_n)++] = cs->v[i];
+	/* the chains the revocations leave first, then the others: those
+	 * another team made for the key come after the key's own */
+	for (int pass = 0; pass < 2 && *ret_n < max; pass++) {
+		struct listed l = { t, pass, ret, max, ret_n };
+		int cut = 0;
+		if ((r = chains_search(t, root, key, SCOPE_ANY, NULL, take_listed,
+				       &l, &cut)) < 0)
+			return r;
 		if (ret_cut)
-			*ret_cut = cs->revoked_link;
+			*ret_cut |= cut;
 	}
-	free(cs);
-	return r;
+	return 0;
 }
 
 /* Does chain cand hold at now_ms, unrevoked? Its end in *ret_end. */
@@ -801,8 +942,16 @@ int trustset_chain_best(struct store_txn *t, const struct cert_chain *ch,
 	memset(seed, 0, sizeof(*seed));
 	seed->c[0] = ch->c[0];
 	memcpy(seed->id[0], ch->id[0], 32);
-	if ((r = extend(t, root, seed, 1, cs)) < 0)
-		goto out;
+	{
+		struct search sr = { .t = t,
+				     .root = root,
+				     .scope = NULL,
+				     .take = chains_take,
+				     .ctx = cs,
+				     .steps = SEARCH_STEPS };
+		if ((r = extend(&sr, seed, 1)) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < cs->n; i++) {
 		if ((r = chain_holds(t, root, &cs->v[i], now_ms, &end)) < 0)
 			goto out;
@@ -822,4 +971,42 @@ out:
 	free(seed);
 	free(cs);
 	return r;
+}
+
+/* A search's take: does revocation rv come from the chain above its
+ * subject's place in it? */
+struct reach {
+	const struct revocation *rv;
+	int chains, reaches;
+};
+
+static int take_reach(void *ctx, const struct cert_chain *ch)
+{
+	struct reach *x = ctx;
+	x->chains++;
+	for (size_t k = 0; k < ch->n; k++)
+		if (memcmp(ch->c[k].subject, x->rv->subject, 32) == 0 &&
+		    trustset_revoke_applies(x->rv, ch, k))
+			return x->reaches = 1;
+	return 0;
+}
+
+int trustset_revoke_reaches(struct store_txn *t, const struct revocation *rv,
+			    const uint8_t key[32], const char *scope)
+{
+	struct reach x = { rv, 0, 0 };
+	struct scopemap *m = NULL;
+	uint8_t root[32];
+	int r;
+
+	if ((r = trustset_root_get(t, root)) == HAMLET_ENOTFOUND)
+		return 1;
+	if (r < 0 || (r = scopemap_load(t, &m)) < 0)
+		return r;
+	r = chains_search(t, root, key, scope, m, take_reach, &x, NULL);
+	scopemap_free(m);
+	if (r < 0)
+		return r;
+	/* with no chain that grants it, the judge alone knows */
+	return x.reaches || x.chains == 0;
 }

@@ -232,6 +232,17 @@ int trustset_revoke_applies(const struct revocation *rv,
 			    const struct cert_chain *ch, size_t from);
 
 /*
+ * Can revocation rv cut anything of key's writing in scope: does it come
+ * from a chain of key that grants scope, at rv's subject's place in it
+ * (key itself, or an issuer above it)? 1 when it does, or when no chain
+ * grants scope (the entry judge decides then); 0 when it cannot, and
+ * nothing of key's in scope need be judged again; <0 when the store
+ * failed.
+ */
+int trustset_revoke_reaches(struct store_txn *t, const struct revocation *rv,
+			    const uint8_t key[32], const char *scope);
+
+/*
  * Is key (whose chain ch, leaf first, may be NULL) revoked? With ch: a
  * revocation of key, or of an issuer in ch that does not keep the
  * certificate below it, that comes from ch (trustset_revoke_applies()).

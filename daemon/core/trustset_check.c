@@ -21,6 +21,7 @@
 struct author_info {
 	int used;
 	uint8_t key[32];
+	char scope[ENTRY_MAX_SCOPE + 1]; /* the chains grant writing it */
 	struct chains chains;
 	/* the revocations of the key that come from each chain */
 	struct revokes_of revokes[CACHE_CHAINS];
@@ -60,13 +61,15 @@ void trustset_cache_free(struct trustset_cache *c)
 }
 
 static int author_load(struct store_txn *t, struct trustset_cache *c,
-		       const uint8_t key[32], struct author_info **ret)
+		       const uint8_t key[32], const char *scope,
+		       struct author_info **ret)
 {
 	struct author_info *ai;
 	int r;
 
 	for (size_t i = 0; i < CACHE_AUTHORS; i++)
-		if (c->a[i].used && memcmp(c->a[i].key, key, 32) == 0) {
+		if (c->a[i].used && memcmp(c->a[i].key, key, 32) == 0 &&
+		    strcmp(c->a[i].scope, scope) == 0) {
 			*ret = &c->a[i];
 			return 0;
 		}
@@ -76,7 +79,16 @@ static int author_load(struct store_txn *t, struct trustset_cache *c,
 		trustset__revokes_free(&ai->revokes[k]);
 	ai->used = 0;
 	memcpy(ai->key, key, 32);
-	if ((r = trustset__chains_find(t, c->root, key, &ai->chains)) < 0)
+	snprintf(ai->scope, sizeof(ai->scope), "%s", scope);
+	/* the chains that grant writing scope: another team's certificates
+	 * of the key, made for its own area, hide none of them. With none,
+	 * any chain, to say what it grants (ECERT), not that no certificate
+	 * came (which holds the entry) */
+	if ((r = trustset__chains_find(t, c->root, key, scope, c->map,
+				       &ai->chains)) < 0 ||
+	    (ai->chains.n == 0 && !ai->chains.revoked_link &&
+	     (r = trustset__chains_find(t, c->root, key, NULL, c->map,
+					&ai->chains)) < 0))
 		return r;
 	for (size_t k = 0; k < ai->chains.n; k++)
 		if ((r = trustset__revokes_from(t, key, &ai->chains.v[k], 0,
@@ -164,7 +176,7 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		return 0;
 	if (e->kind == ENTRY_ERASE && memcmp(e->author, c->root, 32) == 0)
 		return 0; /* the root may erase anywhere */
-	if ((r = author_load(t, c, e->author, &ai)) < 0)
+	if ((r = author_load(t, c, e->author, e->scope, &ai)) < 0)
 		return r;
 	if (ai->chains.n == 0) {
 		if (ai->chains.revoked_link) {

@@ -34,8 +34,13 @@ int trustset__revokes_from(struct store_txn *t, const uint8_t key[32],
 			   struct revokes_of *ro);
 void trustset__revokes_free(struct revokes_of *ro);
 
-/* Every chain (up to CACHE_CHAINS) from subject's certificates to root. */
+struct scopemap;
+/* Every chain (up to CACHE_CHAINS) from subject's certificates to root,
+ * each certificate of it granting writing scope through the moves of map
+ * (scope NULL: the leaf's own first scope): certificates of a key made in
+ * another area never hide the chains of this one. */
 int trustset__chains_find(struct store_txn *t, const uint8_t root[32],
-			  const uint8_t subject[32], struct chains *out);
+			  const uint8_t subject[32], const char *scope,
+			  const struct scopemap *map, struct chains *out);
 
 #endif
