@@ -779,13 +779,21 @@ static int cert_revoke(int argc, char **argv)
 		/* a key mistyped is revoked as readily as the right one,
 		 * which then goes on syncing: say when none is known */
 		struct by_root b = { n->net.root_pk, 0, 0 };
-		if (cli_txn_read(n, &t) == 0)
+		int still = 0;
+		if (cli_txn_read(n, &t) == 0) {
 			trustset_each_subject(t, rv->subject, TRUST_CERT,
 					      by_root_cert, &b);
+			/* a chain no key in it revoked (SPEC 9) */
+			still = b.found && trustset_revoked(t, rv->subject,
+							    NULL, NULL, 0) == 0;
+		}
 		store_txn_abort(t);
 		t = NULL;
 		if (!b.found)
 			cli_err(_("note: no certificate of key %s is known here: check that it is the key to revoke (public_key in that node's node.conf). A key certified elsewhere and never synced here is revoked all the same"),
+				hex);
+		else if (still)
+			cli_err(_("note: %s stays valid here through certificates that keys outside this revocation signed: a revocation cuts only the chains its signer signed in. Revoke it with the key that issued its certificate, or the root key"),
 				hex);
 	}
 	r = 0;

@@ -28,6 +28,8 @@ check "and b's key too" \
 check "a revokes v's key" N a cert revoke "$(key v)" --issuer-home "$T/a" --reason "not ours"
 check "and b's" N a cert revoke "$(key b)" --issuer-home "$T/a" --reason "not ours"
 check "the revocations reach the province" send a p
+check "a revoking v through the province is told v's key stays valid there" \
+	bash -c "'$H' --home '$T/p' cert revoke '$(key v)' --issuer-home '$T/a' --reason 'again' 2>&1 | grep -q 'note: $(key v) stays valid here through certificates that keys outside this revocation signed'"
 check "v's profile still stands there" N p get health_profile HP-1
 check "the province's store verifies" N p verify
 N p verify --report >"$T/report.txt" 2>&1
