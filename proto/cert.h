@@ -73,6 +73,11 @@ int cert_decode(const uint8_t *buf, size_t len, struct cert *ret,
  * fields or a broken rule, HAMLET_EVERSION, HAMLET_ESIG. */
 int cert_decode_why(const uint8_t *buf, size_t len, struct cert *ret,
 		    uint8_t ret_id[32], char *why, size_t whylen);
+/* cert_decode() of bytes whose signature was verified when they were
+ * stored (a trust set's rows): the same checks but the signature's, which
+ * a chain search would otherwise pay once per certificate it reads. */
+int cert_decode_verified(const uint8_t *buf, size_t len,
+			 struct cert *ret);
 
 /* The rules a certificate's fields follow whoever signed it: names,
  * scopes and collections well formed, an auditor writes nothing,

@@ -38,30 +38,13 @@ static size_t len; /* of the item the last cert_by() or revoke_by() made */
 static int add1(struct store *st, int kind, uint8_t *p,
 		struct trustset_out *out)
 {
-	struct trustset_item it = { kind, p, len };
-	struct store_txn *t;
-	ASSERT_OK(store_txn_begin(st, 0, &t));
-	ASSERT_OK(trustset_add(t, net_id, &it, 1, out));
-	ASSERT_OK(store_txn_commit(t));
-	free(p);
-	if (out->status != TRUSTSET_ADDED)
-		fprintf(stderr, "refused: %s\n", out->why);
-	return out->status;
+	return trust_add1(st, kind, p, len, out);
 }
 
 static uint8_t *revoke_by(const struct key *issuer, const struct key *subj,
 			  size_t *ret_len)
 {
-	struct revocation *rv = calloc(1, sizeof(*rv));
-	uint8_t *p;
-	ASSERT_TRUE(rv != NULL);
-	memcpy(rv->network_id, net_id, 32);
-	memcpy(rv->issuer, issuer->pk, 32);
-	memcpy(rv->subject, subj->pk, 32);
-	rv->issued_ms = T0;
-	ASSERT_OK(revoke_sign(rv, issuer->sk, &p, ret_len));
-	free(rv);
-	return p;
+	return revoke_signed(issuer, subj, T0, ret_len);
 }
 
 /* Does one of key's valid chains let it write scope? */

@@ -162,13 +162,15 @@ struct certs_of {
 	uint8_t (*id)[32];
 	const char *scope;
 	const struct scopemap *map;
+	int reads; /* the read grant covers scope, not the write grant */
 };
 
 static int grants_scope(const struct scopemap *m, const struct cert *c,
-			const char *scope)
+			const char *scope, int reads)
 {
-	for (size_t i = 0; i < c->nwrite; i++)
-		if (scopemap_under(m, scope, c->write[i]))
+	size_t n = reads ? c->nread : c->nwrite;
+	for (size_t i = 0; i < n; i++)
+		if (scopemap_under(m, scope, reads ? c->read[i] : c->write[i]))
 			return 1;
 	return 0;
 }
@@ -199,22 +201,24 @@ static int certs_of_cb(void *ctx, int kind, const uint8_t id[32],
 		co->id = ids;
 		co->cap = nc;
 	}
-	if (cert_decode(data, len, &co->c[co->n], NULL) < 0)
+	if (cert_decode_verified(data, len, &co->c[co->n]) < 0)
 		return HAMLET_ECORRUPT; /* it decoded when it was added */
-	if (co->scope && !grants_scope(co->map, &co->c[co->n], co->scope))
+	if (co->scope &&
+	    !grants_scope(co->map, &co->c[co->n], co->scope, co->reads))
 		return 0;
 	memcpy(co->id[co->n++], id, 32);
 	return 0;
 }
 
 static int certs_of_load(struct store_txn *t, const uint8_t key[32],
-			 const char *scope, const struct scopemap *map,
-			 struct certs_of *co)
+			 const char *scope, int reads,
+			 const struct scopemap *map, struct certs_of *co)
 {
 	int r;
 
 	memset(co, 0, sizeof(*co));
 	co->scope = scope;
+	co->reads = reads;
 	co->map = map;
 	if ((r = trustset_each_subject(t, key, TRUST_CERT, certs_of_cb, co)) <
 	    0)
@@ -314,13 +318,75 @@ static int may_certify(struct store_txn *t, const uint8_t key[32])
 	struct certs_of co;
 	int r, any = 0;
 
-	if ((r = certs_of_load(t, key, NULL, NULL, &co)) < 0)
+	if ((r = certs_of_load(t, key, NULL, 0, NULL, &co)) < 0)
 		return r;
 	for (size_t i = 0; i < co.n; i++)
 		any |= co.c[i].delegate != 0;
 	certs_of_free(&co);
 	return any;
 }
+
+/* The revocations of one link's issuer (ch's certificate k's subject),
+ * as they bear on the chain above it: whether each keeps what it signed
+ * below (certificate k - 1). */
+struct link_revokes {
+	size_t n, cap;
+	int certifies; /* may_certify(): without it none of them cuts */
+	uint8_t (*id)[32], (*issuer)[32];
+	uint8_t *keeps;
+	const uint8_t *below; /* the id of certificate k - 1 */
+};
+
+static void link_revokes_free(struct link_revokes *lr)
+{
+	free(lr->id);
+	free(lr->issuer);
+	free(lr->keeps);
+}
+
+static int link_revokes_cb(void *ctx, int kind, const uint8_t id[32],
+			   const uint8_t *data, size_t len)
+{
+	struct link_revokes *lr = ctx;
+	struct revocation *rv;
+	(void)kind;
+	if (lr->n == lr->cap) {
+		size_t nc = lr->cap ? lr->cap * 2 : 4;
+		uint8_t(*a)[32] = realloc(lr->id, nc * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		lr->id = a;
+		if (!(a = realloc(lr->issuer, nc * sizeof(*a))))
+			return -ENOMEM;
+		lr->issuer = a;
+		uint8_t *k = realloc(lr->keeps, nc);
+		if (!k)
+			return -ENOMEM;
+		lr->keeps = k;
+		lr->cap = nc;
+	}
+	if (!(rv = malloc(sizeof(*rv))))
+		return -ENOMEM;
+	if (revoke_decode(data, len, rv, NULL) < 0) {
+		free(rv);
+		return HAMLET_ECORRUPT;
+	}
+	memcpy(lr->id[lr->n], id, 32);
+	memcpy(lr->issuer[lr->n], rv->issuer, 32);
+	lr->keeps[lr->n] = 0;
+	for (size_t j = 0; j < rv->nkeep && !lr->keeps[lr->n]; j++)
+		lr->keeps[lr->n] = memcmp(rv->keep[j], lr->below, 32) == 0;
+	lr->n++;
+	free(rv);
+	return 0;
+}
+
+/* links tried in one search at most: far more than any honest set
+ * needs, and a bound on what certificates made to slow it can cost */
+#define SEARCH_STEPS 4096
+/* places of the table of parts of the set a search found lead to nothing
+ * it takes: more than the links it may try */
+#define MEMO_SLOTS 8192
 
 /* A search for chains of one subject, each complete one (its links not
  * cut by a revocation from the chain above them) handed to take, which
@@ -329,28 +395,129 @@ struct search {
 	struct store_txn *t;
 	const uint8_t *root;
 	const char *scope; /* the chain's certificates must cover it */
+	int reads;	   /* ... with their read grant (a reader's chain) */
 	const struct scopemap *map;
 	int (*take)(void *ctx, const struct cert_chain *ch);
 	void *ctx;
 	int revoked_link; /* a chain was cut by an issuer's revocation */
 	size_t steps;	  /* links still to try: the search's bound */
+	size_t takes;	  /* chains handed to take */
+	/* chains passed over without take: those a revocation of the
+	 * subject comes from (skip_revoked), those need signs nothing in */
+	int skip_revoked;
+	const uint8_t *need;
+	struct link_revokes subj; /* the subject's own revocations */
+	struct link_revokes link[CERT_MAX_CHAIN];
+	/* digests of the places (the issuer still to find, and all that
+	 * decides what a chain above it comes to) that led to nothing */
+	uint8_t (*memo)[32];
 };
 
-/* links tried in one search at most: far more than any honest set
- * needs, and a bound on what certificates made to slow it can cost */
-#define SEARCH_STEPS 4096
+/* Does one of ch's certificates from..to-1 name issuer as its issuer? */
+static int issued_in(const struct cert_chain *ch, size_t from, size_t to,
+		     const uint8_t issuer[32])
+{
+	for (size_t k = from; k < to; k++)
+		if (memcmp(ch->c[k].issuer, issuer, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The digest of extending ch at depth: what the certificates above decide
+ * a complete chain comes to is a function of it alone (the issuer to
+ * find, the depth, the scope, each link's revocations below with whether
+ * they keep what it signed and already come from the chain, whether a
+ * revocation of the subject or need is in it). 0 or <0.
+ */
+static int place_digest(struct search *s, const struct cert_chain *ch,
+			size_t depth, uint8_t out[32])
+{
+	crypto_generichash_state h;
+	struct link_revokes *lr = &s->link[depth];
+	uint8_t b[4];
+	int r;
+
+	lr->n = 0;
+	lr->below = ch->id[depth - 1];
+	if ((r = trustset_each_subject(s->t, ch->c[depth - 1].issuer,
+				       TRUST_REVOKE, link_revokes_cb, lr)) < 0)
+		return r;
+	if (lr->n && (r = may_certify(s->t, ch->c[depth - 1].issuer)) < 0)
+		return r;
+	lr->certifies = lr->n && r;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, ch->c[depth - 1].issuer, 32);
+	b[0] = (uint8_t)depth;
+	b[1] = (uint8_t)s->reads;
+	b[2] = s->subj.n && issued_in(ch, 0, depth, s->subj.issuer[0]);
+	for (size_t i = 1; i < s->subj.n && !b[2]; i++)
+		b[2] = issued_in(ch, 0, depth, s->subj.issuer[i]);
+	b[3] = s->need && issued_in(ch, 0, depth, s->need);
+	crypto_generichash_update(&h, b, 4);
+	if (s->scope)
+		crypto_generichash_update(&h, (const uint8_t *)s->scope,
+					  strlen(s->scope) + 1);
+	for (size_t k = 1; k <= depth; k++) {
+		const struct link_revokes *l = &s->link[k];
+		if (!l->certifies)
+			continue;
+		for (size_t i = 0; i < l->n; i++) {
+			b[0] = (uint8_t)k;
+			b[1] = l->keeps[i];
+			b[2] = issued_in(ch, k, depth, l->issuer[i]);
+			crypto_generichash_update(&h, b, 3);
+			crypto_generichash_update(&h, l->id[i], 32);
+		}
+	}
+	crypto_generichash_final(&h, out, 32);
+	return 0;
+}
+
+/* Is d in the table (add 0: look; add 1: put it there)? */
+static int memo_at(struct search *s, const uint8_t d[32], int add)
+{
+	size_t at;
+
+	if (!s->memo && !(s->memo = calloc(MEMO_SLOTS, 32)))
+		return -ENOMEM;
+	memcpy(&at, d, sizeof(at));
+	for (size_t n = 0; n < MEMO_SLOTS; n++, at++) {
+		uint8_t *slot = s->memo[at % MEMO_SLOTS];
+		if (memcmp(slot, d, 32) == 0)
+			return 1;
+		if (sodium_is_zero(slot, 32)) {
+			if (add)
+				memcpy(slot, d, 32);
+			return 0;
+		}
+	}
+	return 0;
+}
 
 /*
  * Complete the chain ch (certificates 0..depth-1 known; the last one's
  * issuer still to find) from the set. 1 when the search stops, 0 to go
- * on, <0 when the store failed.
+ * on, <0 when the store failed. A place that led to no chain take was
+ * handed, nor to a first cut one, is not tried again: a key certified
+ * many times over, at one level or several, costs its certificates once,
+ * not their product.
  */
 static int extend(struct search *s, struct cert_chain *ch, size_t depth)
 {
 	const struct cert *last = &ch->c[depth - 1];
 	struct certs_of co;
-	int r;
+	size_t takes;
+	uint8_t d[32];
+	int r, memo = 0, cut;
 
+	if (memcmp(last->issuer, s->root, 32) != 0 && depth < CERT_MAX_CHAIN) {
+		if ((r = place_digest(s, ch, depth, d)) < 0)
+			return r;
+		memo = 1;
+		if ((r = memo_at(s, d, 0)) != 0)
+			return r < 0 ? r : 0;
+	}
 	if (s->steps == 0)
 		return 1;
 	s->steps--;
@@ -358,8 +525,8 @@ static int extend(struct search *s, struct cert_chain *ch, size_t depth)
 		ch->n = depth;
 		/* an issuer's revocation that comes from the chain above it
 		 * cuts what it signed unless it keeps it; one made by a key
-		 * outside the chain cuts nothing of it (SPEC 9). An issuer
-		 * that may certify no one never signed a link of a valid
+		 * that may certify nobody (a mistake, or a key made to
+		 * crowd) cannot stand for an administrator's cut of the
 		 * chain, revoked or not: the chain stays, and its check
 		 * names that (the revocation would hide it) */
 		for (size_t k = 1; k < depth; k++) {
@@ -373,26 +540,47 @@ static int extend(struct search *s, struct cert_chain *ch, size_t depth)
 			s->revoked_link = 1;
 			return 0;
 		}
+		for (size_t i = 0; s->skip_revoked && i < s->subj.n; i++)
+			if (issued_in(ch, 0, depth, s->subj.issuer[i]))
+				return 0;
+		if (s->need && !issued_in(ch, 0, depth, s->need))
+			return 0;
+		s->takes++;
 		return s->take(s->ctx, ch);
 	}
 	if (depth == CERT_MAX_CHAIN)
 		return 0;
-	if ((r = certs_of_load(s->t, last->issuer, s->scope, s->map, &co)) <
-	    0)
+	if ((r = certs_of_load(s->t, last->issuer, s->scope, s->reads, s->map,
+			       &co)) < 0)
 		return r;
+	takes = s->takes;
+	cut = s->revoked_link;
 	for (size_t i = 0; r == 0 && i < co.n; i++) {
 		ch->c[depth] = co.c[i];
 		memcpy(ch->id[depth], co.id[i], 32);
 		r = extend(s, ch, depth + 1);
 	}
 	certs_of_free(&co);
+	if (r == 0 && memo && s->takes == takes && s->revoked_link == cut &&
+	    (r = memo_at(s, d, 1)) > 0)
+		r = 0;
 	return r;
 }
 
-/* The scope a chain of leaf is for, when the search names none: what it
- * writes first (or reads); NULL when it names neither. */
-static const char *leaf_scope(const struct cert *leaf)
+static void search_free(struct search *s)
 {
+	free(s->memo);
+	link_revokes_free(&s->subj);
+	for (size_t k = 0; k < CERT_MAX_CHAIN; k++)
+		link_revokes_free(&s->link[k]);
+	free(s);
+}
+
+/* The scope a chain of leaf is for, when the search names none: what it
+ * writes first, or (*reads set) reads; NULL when it names neither. */
+static const char *leaf_scope(const struct cert *leaf, int *reads)
+{
+	*reads = !leaf->nwrite && leaf->nread;
 	return leaf->nwrite ? leaf->write[0] : leaf->nread ? leaf->read[0]
 							   : NULL;
 }
@@ -403,40 +591,67 @@ static const char *leaf_scope(const struct cert *leaf)
 #define SCOPE_LEAF ((const char *)1)
 #define SCOPE_ANY NULL
 
+/* how chains_search() passes chains over: none, or those a revocation
+ * of the subject comes from, or (as need) those need signs nothing in */
+struct pass_over {
+	int revoked;
+	const uint8_t *need;
+};
+
 /*
  * Hand each chain of subject's certificates to root to take (see struct
  * search), every certificate of it covering scope (or as SCOPE_LEAF,
- * SCOPE_ANY say), until take stops it or the bound is met. 0 or <0;
- * *ret_cut (may be NULL): a chain was cut by an issuer's revocation.
+ * SCOPE_ANY say), until take stops it or the bound is met; those po
+ * (may be NULL) says never reach take. 0 or <0; *ret_cut (may be NULL): a
+ * chain was cut by an issuer's revocation.
  */
 static int chains_search(struct store_txn *t, const uint8_t root[32],
 			 const uint8_t subject[32], const char *scope,
 			 const struct scopemap *map,
 			 int (*take)(void *ctx, const struct cert_chain *ch),
-			 void *ctx, int *ret_cut)
+			 void *ctx, const struct pass_over *po, int *ret_cut)
 {
 	const char *given = scope == SCOPE_LEAF ? NULL : scope;
-	struct search s = { t, root, scope, map, take, ctx, 0, SEARCH_STEPS };
+	struct search *s = calloc(1, sizeof(*s));
 	struct cert_chain *ch = malloc(sizeof(*ch));
+	static const uint8_t none[32];
 	struct certs_of co;
 	int r;
 
-	if (!ch)
+	if (!s || !ch) {
+		free(s);
+		free(ch);
 		return -ENOMEM;
-	if ((r = certs_of_load(t, subject, given, map, &co)) < 0) {
+	}
+	s->t = t;
+	s->root = root;
+	s->map = map;
+	s->take = take;
+	s->ctx = ctx;
+	s->steps = SEARCH_STEPS;
+	s->skip_revoked = po && po->revoked;
+	s->need = po ? po->need : NULL;
+	s->subj.below = none;
+	if ((r = trustset_each_subject(t, subject, TRUST_REVOKE,
+				       link_revokes_cb, &s->subj)) < 0 ||
+	    (r = certs_of_load(t, subject, given, 0, map, &co)) < 0) {
+		link_revokes_free(&s->subj);
+		free(s);
 		free(ch);
 		return r;
 	}
 	for (size_t i = 0; r == 0 && i < co.n; i++) {
 		ch->c[0] = co.c[i];
 		memcpy(ch->id[0], co.id[i], 32);
-		s.scope = scope == SCOPE_LEAF ? leaf_scope(&co.c[i]) : given;
-		r = extend(&s, ch, 1);
+		s->scope = scope == SCOPE_LEAF ? leaf_scope(&co.c[i], &s->reads)
+					       : given;
+		r = extend(s, ch, 1);
 	}
 	certs_of_free(&co);
 	free(ch);
 	if (ret_cut)
-		*ret_cut = s.revoked_link;
+		*ret_cut = s->revoked_link;
+	search_free(s);
 	return r < 0 ? r : 0;
 }
 
@@ -454,7 +669,17 @@ int trustset__chains_find(struct store_txn *t, const uint8_t root[32],
 	out->n = 0;
 	out->revoked_link = 0;
 	return chains_search(t, root, subject, scope, map, chains_take, out,
-			     &out->revoked_link);
+			     NULL, &out->revoked_link);
+}
+
+int trustset__chains_each(struct store_txn *t, const uint8_t root[32],
+			  const uint8_t subject[32], const char *scope,
+			  const struct scopemap *map,
+			  int (*take)(void *ctx, const struct cert_chain *ch),
+			  void *ctx)
+{
+	return chains_search(t, root, subject, scope, map, take, ctx, NULL,
+			     NULL);
 }
 
 /* --- adding --------------------------------------------------------------- */
@@ -517,7 +742,7 @@ static int issuer_known(struct store_txn *t, const uint8_t root[32],
 	if (memcmp(issuer, root, 32) == 0)
 		return 1;
 	r = chains_search(t, root, issuer, SCOPE_LEAF, NULL, take_any, &found,
-			  NULL);
+			  NULL, NULL);
 	return r < 0 ? r : found;
 }
 
@@ -543,8 +768,9 @@ static int may_revoke(struct store_txn *t, const uint8_t root[32],
 	int r;
 	if (memcmp(issuer, root, 32) == 0)
 		return 1;
+	struct pass_over po = { 0, issuer };
 	r = chains_search(t, root, subject, SCOPE_LEAF, NULL, take_revoker,
-			  &v, NULL);
+			  &v, &po, NULL);
 	return r < 0 ? r : v.ok;
 }
 
@@ -764,6 +990,9 @@ struct uncut {
 	size_t max, n;
 };
 
+/* take_uncut() is handed no chain a revocation of its leaf comes from */
+static const struct pass_over skip = { 1, NULL };
+
 static int take_uncut(void *ctx, const struct cert_chain *ch)
 {
 	struct uncut *u = ctx;
@@ -805,7 +1034,7 @@ int trustset_revoked(struct store_txn *t, const uint8_t key[32],
 	if ((r = trustset_root_get(t, root)) < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	if (r == 0 && (r = chains_search(t, root, key, SCOPE_LEAF, NULL,
-					 take_uncut, &u, NULL)) < 0)
+					 take_uncut, &u, &skip, NULL)) < 0)
 		return r;
 	if (u.found)
 		return 0;
@@ -827,7 +1056,7 @@ int trustset_valid_leaves(struct store_txn *t, const uint8_t key[32],
 	if (r < 0)
 		return r;
 	if (max && (r = chains_search(t, root, key, SCOPE_LEAF, NULL,
-				      take_uncut, &u, NULL)) < 0)
+				      take_uncut, &u, &skip, NULL)) < 0)
 		return r;
 	*ret_n = u.n;
 	return 0;
@@ -883,7 +1112,7 @@ int trustset_chains_under(struct store_txn *t, const uint8_t *given,
 		struct listed l = { t, pass, ret, max, ret_n };
 		int cut = 0;
 		if ((r = chains_search(t, root, key, SCOPE_ANY, NULL, take_listed,
-				       &l, &cut)) < 0)
+				       &l, NULL, &cut)) < 0)
 			return r;
 		if (ret_cut)
 			*ret_cut |= cut;
@@ -943,13 +1172,22 @@ int trustset_chain_best(struct store_txn *t, const struct cert_chain *ch,
 	seed->c[0] = ch->c[0];
 	memcpy(seed->id[0], ch->id[0], 32);
 	{
-		struct search sr = { .t = t,
-				     .root = root,
-				     .scope = NULL,
-				     .take = chains_take,
-				     .ctx = cs,
-				     .steps = SEARCH_STEPS };
-		if ((r = extend(&sr, seed, 1)) < 0)
+		/* those above the leaf cover its scope: no other area's
+		 * certificates of its issuer crowd out its renewal */
+		struct search *sr = calloc(1, sizeof(*sr));
+		if (!sr) {
+			r = -ENOMEM;
+			goto out;
+		}
+		sr->t = t;
+		sr->root = root;
+		sr->scope = leaf_scope(&seed->c[0], &sr->reads);
+		sr->take = chains_take;
+		sr->ctx = cs;
+		sr->steps = SEARCH_STEPS;
+		r = extend(sr, seed, 1);
+		search_free(sr);
+		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < cs->n; i++) {
@@ -1003,7 +1241,7 @@ int trustset_revoke_reaches(struct store_txn *t, const struct revocation *rv,
 		return 1;
 	if (r < 0 || (r = scopemap_load(t, &m)) < 0)
 		return r;
-	r = chains_search(t, root, key, scope, m, take_reach, &x, NULL);
+	r = chains_search(t, root, key, scope, m, take_reach, &x, NULL, NULL);
 	scopemap_free(m);
 	if (r < 0)
 		return r;

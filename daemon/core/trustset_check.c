@@ -22,6 +22,7 @@ struct author_info {
 	int used;
 	uint8_t key[32];
 	char scope[ENTRY_MAX_SCOPE + 1]; /* the chains grant writing it */
+	int more; /* chains that grant it may lie past the first ones */
 	struct chains chains;
 	/* the revocations of the key that come from each chain */
 	struct revokes_of revokes[CACHE_CHAINS];
@@ -85,8 +86,10 @@ static int author_load(struct store_txn *t, struct trustset_cache *c,
 	 * any chain, to say what it grants (ECERT), not that no certificate
 	 * came (which holds the entry) */
 	if ((r = trustset__chains_find(t, c->root, key, scope, c->map,
-				       &ai->chains)) < 0 ||
-	    (ai->chains.n == 0 && !ai->chains.revoked_link &&
+				       &ai->chains)) < 0)
+		return r;
+	ai->more = ai->chains.n == CACHE_CHAINS;
+	if ((ai->chains.n == 0 && !ai->chains.revoked_link &&
 	     (r = trustset__chains_find(t, c->root, key, NULL, c->map,
 					&ai->chains)) < 0))
 		return r;
@@ -153,13 +156,48 @@ static int moved_why(const struct entry *e, const struct scope_move *mv,
 	return HAMLET_ECERT;
 }
 
+/* A search for a chain past the author's first ones that admits e. */
+struct admit {
+	struct store_txn *t;
+	const struct trustset_cache *c;
+	const struct entry *e;
+	const uint8_t *id;
+	int ok;
+};
+
+static int take_admit(void *ctx, const struct cert_chain *ch)
+{
+	struct admit *a = ctx;
+	const struct entry *e = a->e;
+	const struct scope_move *mv;
+	uint64_t at = hlc_ms(e->hlc);
+	struct revokes_of ro;
+	int r, cut = 0;
+
+	if ((r = trustset__revokes_from(a->t, e->author, ch, 0, &ro)) < 0)
+		return r;
+	for (size_t k = 0; k < ro.n && !cut; k++)
+		cut = cut_off(ro.v[k], e, a->id, NULL, 0) != 0;
+	trustset__revokes_free(&ro);
+	if (cut ||
+	    cert_chain_check(ch, e->network_id, a->c->root, at, NULL, 0) < 0)
+		return 0;
+	if (scopemap_may_write_at(a->c->map, &ch->c[0], e->scope,
+				  e->collection, at, &mv) &&
+	    (e->kind != ENTRY_ERASE || ch->c[0].delegate))
+		return a->ok = 1;
+	return 0;
+}
+
+static int entry_judge(struct store_txn *t, struct trustset_cache *c,
+		       struct author_info *ai, const struct entry *e,
+		       const uint8_t id[32], char *why, size_t wl);
+
 int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 			 const struct entry *e, const uint8_t id[32],
 			 char *why, size_t wl)
 {
 	struct author_info *ai;
-	uint64_t at = hlc_ms(e->hlc);
-	char cwhy[512] = "";
 	int r;
 
 	if (c->root_known == 0) {
@@ -178,6 +216,30 @@ int trustset_entry_check(struct store_txn *t, struct trustset_cache *c,
 		return 0; /* the root may erase anywhere */
 	if ((r = author_load(t, c, e->author, e->scope, &ai)) < 0)
 		return r;
+	r = entry_judge(t, c, ai, e, id, why, wl);
+	/* the first chains refuse it: a renewal (or another chain) past
+	 * them may hold at its date */
+	if ((r == HAMLET_ECERT || r == HAMLET_EREVOKED) && ai->more) {
+		struct admit a = { t, c, e, id, 0 };
+		int q = trustset__chains_each(t, c->root, e->author, e->scope,
+					      c->map, take_admit, &a);
+		if (q < 0)
+			return q;
+		if (a.ok)
+			return 0;
+	}
+	return r;
+}
+
+static int entry_judge(struct store_txn *t, struct trustset_cache *c,
+		       struct author_info *ai, const struct entry *e,
+		       const uint8_t id[32], char *why, size_t wl)
+{
+	uint64_t at = hlc_ms(e->hlc);
+	char cwhy[512] = "";
+	int r = 0;
+
+	(void)t;
 	if (ai->chains.n == 0) {
 		if (ai->chains.revoked_link) {
 			why_set(why, wl,

@@ -37,10 +37,18 @@ void trustset__revokes_free(struct revokes_of *ro);
 struct scopemap;
 /* Every chain (up to CACHE_CHAINS) from subject's certificates to root,
  * each certificate of it granting writing scope through the moves of map
- * (scope NULL: the leaf's own first scope): certificates of a key made in
+ * (scope NULL: any): certificates of a key made in
  * another area never hide the chains of this one. */
 int trustset__chains_find(struct store_txn *t, const uint8_t root[32],
 			  const uint8_t subject[32], const char *scope,
 			  const struct scopemap *map, struct chains *out);
+
+/* Hand take each chain trustset__chains_find() would find, beyond the
+ * first CACHE_CHAINS too, until it returns 1 (or <0): 0 or <0. */
+int trustset__chains_each(struct store_txn *t, const uint8_t root[32],
+			  const uint8_t subject[32], const char *scope,
+			  const struct scopemap *map,
+			  int (*take)(void *ctx, const struct cert_chain *ch),
+			  void *ctx);
 
 #endif
