@@ -414,15 +414,6 @@ static int revoke_cb(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
-/* Does c's write grant cover scope (whatever the collection)? */
-static int write_grants(const struct cert *c, const char *scope)
-{
-	for (size_t i = 0; i < c->nwrite; i++)
-		if (entry_scope_under(scope, c->write[i]))
-			return 1;
-	return 0;
-}
-
 /* Its chains to the root, each checked now, and its name. */
 static int chains_load(struct build *b, struct report_author *a)
 {
@@ -478,7 +469,7 @@ static int chains_load(struct build *b, struct report_author *a)
 		valid |= a->chains[i].valid_now && !a->chains[i].revoked;
 	for (size_t i = 0; i < n && !valid && a->nfeeds; i++) {
 		const struct cert *leaf = &a->chains[i].ch.c[0];
-		if (write_grants(leaf, a->feeds[0].scope)) {
+		if (scopemap_grants(NULL, leaf, a->feeds[0].scope, 0)) {
 			snprintf(a->name, sizeof(a->name), "%s", leaf->name);
 			break;
 		}

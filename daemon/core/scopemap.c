@@ -389,6 +389,16 @@ int scopemap_reads(const struct scopemap *m, const char *scope,
 	       entry_scope_under(a, b);
 }
 
+int scopemap_grants(const struct scopemap *m, const struct cert *c,
+		    const char *scope, int reads)
+{
+	size_t n = reads ? c->nread : c->nwrite;
+	for (size_t i = 0; i < n; i++)
+		if (scopemap_under(m, scope, reads ? c->read[i] : c->write[i]))
+			return 1;
+	return 0;
+}
+
 int scopemap_under_any(const struct scopemap *m, const char *scope,
 		       const char (*prefixes)[ENTRY_MAX_SCOPE + 1], size_t n)
 {

@@ -108,6 +108,12 @@ int scopemap_under(const struct scopemap *m, const char *scope,
 int scopemap_reads(const struct scopemap *m, const char *scope,
 		   const char *prefix);
 
+/* 1 when one of c's write prefixes (reads: read prefixes) holds scope,
+ * as written or through the moves (scopemap_under(); m NULL: as
+ * written), whatever the collection; 0 with none. */
+int scopemap_grants(const struct scopemap *m, const struct cert *c,
+		    const char *scope, int reads);
+
 /* cert_may_read() and cert_may_write() through scopemap_reads(). */
 int scopemap_may_read(const struct scopemap *m, const struct cert *c,
 		      const char *scope);

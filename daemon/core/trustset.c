@@ -165,16 +165,6 @@ struct certs_of {
 	int reads; /* the read grant covers scope, not the write grant */
 };
 
-static int grants_scope(const struct scopemap *m, const struct cert *c,
-			const char *scope, int reads)
-{
-	size_t n = reads ? c->nread : c->nwrite;
-	for (size_t i = 0; i < n; i++)
-		if (scopemap_under(m, scope, reads ? c->read[i] : c->write[i]))
-			return 1;
-	return 0;
-}
-
 static void certs_of_free(struct certs_of *co)
 {
 	free(co->c);
@@ -204,7 +194,7 @@ static int certs_of_cb(void *ctx, int kind, const uint8_t id[32],
 	if (cert_decode_verified(data, len, &co->c[co->n]) < 0)
 		return HAMLET_ECORRUPT; /* it decoded when it was added */
 	if (co->scope &&
-	    !grants_scope(co->map, &co->c[co->n], co->scope, co->reads))
+	    !scopemap_grants(co->map, &co->c[co->n], co->scope, co->reads))
 		return 0;
 	memcpy(co->id[co->n++], id, 32);
 	return 0;
