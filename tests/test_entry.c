@@ -239,13 +239,71 @@ int main(void)
 			ASSERT_EQ(allocs, 0);
 		else
 			fprintf(stderr, "   (allocations are not counted under a sanitizer)\n");
-		/* and the count is real: a parse that succeeds allocates */
-		alloc_count_start();
-		ASSERT_OK(mp_doc_parse(&doc, fine, sizeof(fine), 16));
-		allocs = alloc_count_stop();
-		mp_doc_close(&doc);
+		/* and the count is real: parses that succeed allocate (a
+		 * thread keeps a few closed documents' zones for the next
+		 * ones, so many are held open at once) */
+		{
+			struct mp_doc many[64];
+			alloc_count_start();
+			for (size_t i = 0; i < 64; i++)
+				ASSERT_OK(mp_doc_parse(&many[i], fine,
+						       sizeof(fine), 16));
+			allocs = alloc_count_stop();
+			for (size_t i = 0; i < 64; i++)
+				mp_doc_close(&many[i]);
+		}
 		if (allocs >= 0)
 			ASSERT_TRUE(allocs > 0);
+	}
+
+	TEST_START("documents parsed after others closed, and open together, keep their own values");
+	{
+		/* a thread reuses closed documents' zones: one parsed into a
+		 * reused zone, and one grown past its first chunk, read what
+		 * they were given, beside the others still open */
+		enum { N = 12 };
+		struct mp_doc docs[N];
+		uint8_t buf[N][8];
+		static uint8_t big[3 + 4000 * 2];
+		for (int round = 0; round < 3; round++) {
+			for (int i = 0; i < N; i++) {
+				buf[i][0] = 0x92; /* [i, round] */
+				buf[i][1] = (uint8_t)i;
+				buf[i][2] = (uint8_t)round;
+				ASSERT_OK(mp_doc_parse(&docs[i], buf[i], 3, 16));
+			}
+			for (int i = 0; i < N; i++) {
+				const msgpack_object *a;
+				ASSERT_OK(mp_get_array(docs[i].root, 2, 2, &a,
+						       NULL));
+				ASSERT_EQ(a[0].via.u64, (uint64_t)i);
+				ASSERT_EQ(a[1].via.u64, (uint64_t)round);
+			}
+			for (int i = 0; i < N; i += 2)
+				mp_doc_close(&docs[i]);
+			/* 4000 small arrays: more objects than a first chunk */
+			big[0] = 0xdc;
+			big[1] = 4000 >> 8;
+			big[2] = 4000 & 0xff;
+			for (int i = 0; i < 4000; i++) {
+				big[3 + 2 * i] = 0x91;
+				big[4 + 2 * i] = (uint8_t)(i & 0x7f);
+			}
+			struct mp_doc g;
+			ASSERT_OK(mp_doc_parse(&g, big, sizeof(big), 4000));
+			ASSERT_EQ(g.root->via.array.size, 4000u);
+			ASSERT_EQ(g.root->via.array.ptr[3999].via.array.ptr[0]
+					  .via.u64,
+				  (uint64_t)(3999 & 0x7f));
+			mp_doc_close(&g);
+			for (int i = 1; i < N; i += 2) {
+				const msgpack_object *a;
+				ASSERT_OK(mp_get_array(docs[i].root, 2, 2, &a,
+						       NULL));
+				ASSERT_EQ(a[0].via.u64, (uint64_t)i);
+				mp_doc_close(&docs[i]);
+			}
+		}
 	}
 
 	TEST_START("a record id is 1-64 of its alphabet, and never . or .. alone");

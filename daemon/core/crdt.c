@@ -3,14 +3,49 @@
 #include "mp.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MEM_BLOCK 4096 /* a record of up to about 5 ops settles within it */
 
 struct crdt_graph {
 	const struct crdt_op *ops;
 	size_t n, words;
 	uint64_t *anc; /* n bitsets of words each: row i holds i's ancestors */
 };
+
+/* --- memory ------------------------------------------------------------ */
+
+/* count * size bytes (zeroed when zero) from m's block, or on their own
+ * when the block has no room; NULL when out of memory. */
+static void *mem_get(struct crdt_mem *m, size_t count, size_t size, int zero)
+{
+	size_t n, a;
+	void *p;
+
+	if (size && count > SIZE_MAX / size)
+		return NULL;
+	n = count * size;
+	a = (n + 15) & ~(size_t)15;
+	if (m->base && n && a >= n && a <= m->cap - m->used) {
+		p = m->base + m->used;
+		m->used += a;
+		if (zero)
+			memset(p, 0, n);
+		return p;
+	}
+	return zero ? calloc(count ? count : 1, size ? size : 1)
+		    : malloc(n ? n : 1);
+}
+
+/* Free p, unless m's block holds it (the block goes as a whole). */
+static void mem_put(struct crdt_mem *m, void *p)
+{
+	uintptr_t q = (uintptr_t)p, b = (uintptr_t)m->base;
+	if (p && !(m->base && q >= b && q < b + m->cap))
+		free(p);
+}
 
 static inline int bit_has(const uint64_t *set, size_t j)
 {
@@ -93,12 +128,12 @@ static long find_op(const struct crdt_op *ops, const size_t *sorted,
 	return -1;
 }
 
-static void graph_free(struct crdt_graph *g)
+static void graph_free(struct crdt_mem *m, struct crdt_graph *g)
 {
 	if (!g)
 		return;
-	free(g->anc);
-	free(g);
+	mem_put(m, g->anc);
+	mem_put(m, g);
 }
 
 /*
@@ -139,10 +174,10 @@ static int graph_pass(struct crdt_graph *g, const long *dep, char *done,
 	return progress;
 }
 
-static int graph_build(const struct crdt_op *ops, size_t n,
-		       struct crdt_graph **ret)
+static int graph_build(struct crdt_mem *m, const struct crdt_op *ops,
+		       size_t n, struct crdt_graph **ret)
 {
-	struct crdt_graph *g = calloc(1, sizeof(*g));
+	struct crdt_graph *g = mem_get(m, 1, sizeof(*g), 1);
 	size_t *sorted = NULL;
 	long *dep = NULL;
 	char *done = NULL;
@@ -153,10 +188,10 @@ static int graph_build(const struct crdt_op *ops, size_t n,
 	g->ops = ops;
 	g->n = n;
 	g->words = (n + 63) / 64;
-	g->anc = calloc(n * g->words + 1, sizeof(uint64_t));
-	sorted = malloc((n + 1) * sizeof(*sorted));
-	dep = malloc((n * ENTRY_MAX_DEPS + 1) * sizeof(*dep));
-	done = calloc(n + 1, 1);
+	g->anc = mem_get(m, n * g->words + 1, sizeof(uint64_t), 1);
+	sorted = mem_get(m, n + 1, sizeof(*sorted), 0);
+	dep = mem_get(m, n * ENTRY_MAX_DEPS + 1, sizeof(*dep), 0);
+	done = mem_get(m, n + 1, 1, 1);
 	if (!g->anc || !sorted || !dep || !done)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -179,10 +214,10 @@ static int graph_build(const struct crdt_op *ops, size_t n,
 	g = NULL;
 	r = 0;
 out:
-	free(sorted);
-	free(dep);
-	free(done);
-	graph_free(g);
+	mem_put(m, sorted);
+	mem_put(m, dep);
+	mem_put(m, done);
+	graph_free(m, g);
 	return r;
 }
 
@@ -201,9 +236,10 @@ static void superseded_into(const struct crdt_graph *g, const char *sel,
 	}
 }
 
-static uint64_t *superseded(const struct crdt_graph *g, const char *sel)
+static uint64_t *superseded(struct crdt_mem *m, const struct crdt_graph *g,
+			   const char *sel)
 {
-	uint64_t *s = calloc(g->words + 1, sizeof(uint64_t));
+	uint64_t *s = mem_get(m, g->words + 1, sizeof(uint64_t), 1);
 	if (s)
 		superseded_into(g, sel, s);
 	return s;
@@ -369,7 +405,7 @@ static int cand_cmp_desc(const void *a, const void *b, void *ctx)
 #define SMALL_OPS 128 /* a record of at most this many ops settles each
 			* field without allocating but for its candidates */
 
-static int settle_field(const struct crdt_graph *g,
+static int settle_field(struct crdt_mem *m, const struct crdt_graph *g,
 			const struct schema_field *f, const char *skip,
 			struct crdt_field *fs)
 {
@@ -377,7 +413,7 @@ static int settle_field(const struct crdt_graph *g,
 	char wbuf[SMALL_OPS];
 	uint64_t supbuf[SMALL_OPS / 64];
 	int small = g->n <= SMALL_OPS;
-	char *w = small ? wbuf : calloc(g->n + 1, 1);
+	char *w = small ? wbuf : mem_get(m, g->n + 1, 1, 1);
 	uint64_t *sup = small ? supbuf : NULL;
 	struct settle x = { g, f, w, fs, 2 * (g->n + 1) };
 	size_t win = 0, nw = 0;
@@ -395,11 +431,11 @@ static int settle_field(const struct crdt_graph *g,
 	if (nw == 0)
 		goto out; /* nobody wrote it: unset, no candidates */
 	r = -ENOMEM;
-	if (!(fs->cands = malloc(x.cap * sizeof(*fs->cands))))
+	if (!(fs->cands = mem_get(m, x.cap, sizeof(*fs->cands), 0)))
 		goto out;
 	if (small)
 		superseded_into(g, w, sup);
-	else if (!(sup = superseded(g, w)))
+	else if (!(sup = superseded(m, g, w)))
 		goto out;
 	for (size_t i = 0; i < g->n; i++)
 		if (w[i] && !bit_has(sup, i) && ops[i].kind == ENTRY_PUT)
@@ -420,8 +456,8 @@ static int settle_field(const struct crdt_graph *g,
 		(void *)ops);
 out:
 	if (!small) {
-		free(w);
-		free(sup);
+		mem_put(m, w);
+		mem_put(m, sup);
 	}
 	return r;
 }
@@ -432,10 +468,10 @@ out:
 static int find_heads(struct crdt_record *r)
 {
 	const struct crdt_graph *g = r->g;
-	uint64_t *sup = superseded(g, NULL);
+	uint64_t *sup = superseded(&r->mem, g, NULL);
 	int rc = -ENOMEM;
 
-	r->heads = malloc((g->n + 1) * sizeof(*r->heads));
+	r->heads = mem_get(&r->mem, g->n + 1, sizeof(*r->heads), 0);
 	if (!sup || !r->heads)
 		goto out;
 	for (size_t i = 0; i < g->n; i++)
@@ -446,7 +482,7 @@ static int find_heads(struct crdt_record *r)
 			(void *)g->ops);
 	rc = 0;
 out:
-	free(sup);
+	mem_put(&r->mem, sup);
 	return rc;
 }
 
@@ -461,7 +497,7 @@ static int removal_conflict(struct crdt_record *r, char *skip)
 	struct crdt_field *fs = &r->removal;
 	const struct crdt_op *ops = r->g->ops;
 
-	fs->cands = malloc((r->nheads + 1) * sizeof(*fs->cands));
+	fs->cands = mem_get(&r->mem, r->nheads + 1, sizeof(*fs->cands), 0);
 	if (!fs->cands)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nheads; i++) {
@@ -482,13 +518,17 @@ int crdt_record_settle(const struct crdt_op *ops, size_t n,
 {
 	struct crdt_record r = { 0 };
 	size_t nput = 0, ndel = 0;
-	char *skip = calloc(n + 1, 1);
+	char *skip = NULL;
 	int rc = -ENOMEM;
 
-	if (!skip)
+	if (!(r.mem.base = malloc(MEM_BLOCK)))
+		goto out;
+	r.mem.cap = MEM_BLOCK;
+	if (!(skip = mem_get(&r.mem, n + 1, 1, 1)))
 		goto out;
 	r.nfields = s->nfields;
-	if ((rc = graph_build(ops, n, &r.g)) < 0 || (rc = find_heads(&r)) < 0)
+	if ((rc = graph_build(&r.mem, ops, n, &r.g)) < 0 ||
+	    (rc = find_heads(&r)) < 0)
 		goto out;
 	for (size_t i = 0; i < r.nheads; i++) {
 		if (ops[r.heads[i]].kind == ENTRY_DELETE)
@@ -500,7 +540,7 @@ int crdt_record_settle(const struct crdt_op *ops, size_t n,
 	if (nput && ndel && (rc = removal_conflict(&r, skip)) < 0)
 		goto out;
 	for (size_t fi = 0; fi < s->nfields && !r.deleted; fi++) {
-		if ((rc = settle_field(r.g, &s->fields[fi], skip,
+		if ((rc = settle_field(&r.mem, r.g, &s->fields[fi], skip,
 				       &r.fields[fi])) < 0)
 			goto out;
 		if (r.fields[fi].conflict)
@@ -509,11 +549,13 @@ int crdt_record_settle(const struct crdt_op *ops, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (ops[i].hlc > r.newest)
 			r.newest = ops[i].hlc;
+	mem_put(&r.mem, skip);
+	skip = NULL;
 	*ret = r;
 	memset(&r, 0, sizeof(r));
 	rc = 0;
 out:
-	free(skip);
+	mem_put(&r.mem, skip);
 	crdt_record_close(&r);
 	return rc;
 }
@@ -522,10 +564,11 @@ void crdt_record_close(struct crdt_record *r)
 {
 	if (!r)
 		return;
-	graph_free(r->g);
-	free(r->heads);
-	free(r->removal.cands);
+	graph_free(&r->mem, r->g);
+	mem_put(&r->mem, r->heads);
+	mem_put(&r->mem, r->removal.cands);
 	for (size_t i = 0; i < SCHEMA_MAX_FIELDS; i++)
-		free(r->fields[i].cands);
+		mem_put(&r->mem, r->fields[i].cands);
+	free(r->mem.base);
 	memset(r, 0, sizeof(*r));
 }

@@ -56,8 +56,17 @@ struct crdt_field {
 
 struct crdt_graph;
 
+/* Where a settle takes its arrays from: one block, so that a record of
+ * a few operations costs one allocation rather than one an array and a
+ * field; what does not fit is allocated on its own. */
+struct crdt_mem {
+	unsigned char *base;
+	size_t used, cap;
+};
+
 /* A settled record. Values and candidates borrow from the operations. */
 struct crdt_record {
+	struct crdt_mem mem; /* holds the arrays below; crdt_record_close */
 	struct crdt_graph *g;
 	int deleted;	   /* every head is a delete */
 	size_t *heads;	   /* indexes of the ops nothing descends from, by id */

@@ -178,11 +178,21 @@ const struct schema *schema_find(const char *name)
 	return NULL;
 }
 
+/* 1 when the string a is the n bytes s (which may hold a NUL, and then
+ * is none of ours); a is read no further than its end. Every body's
+ * fields are looked up here, against each field of the schema */
+static int name_is(const char *a, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!a[i] || a[i] != s[i])
+			return 0;
+	return a[n] == 0;
+}
+
 int schema_field_index(const struct schema *s, const char *name, size_t len)
 {
 	for (size_t i = 0; i < s->nfields; i++)
-		if (strlen(s->fields[i].name) == len &&
-		    memcmp(s->fields[i].name, name, len) == 0)
+		if (name_is(s->fields[i].name, name, len))
 			return (int)i;
 	return -1;
 }
@@ -191,8 +201,7 @@ const char *schema_value_label(const struct schema_field *f, const char *v,
 			       size_t len)
 {
 	for (size_t i = 0; f->labels && f->values && f->values[i]; i++)
-		if (strlen(f->values[i]) == len &&
-		    memcmp(f->values[i], v, len) == 0)
+		if (name_is(f->values[i], v, len))
 			return f->labels[i];
 	return NULL;
 }
@@ -278,7 +287,7 @@ static int valid_date(const char *s, size_t n)
 static int in_list(const char *const *vals, const char *s, size_t n)
 {
 	for (; vals && *vals; vals++)
-		if (strlen(*vals) == n && memcmp(*vals, s, n) == 0)
+		if (name_is(*vals, s, n))
 			return 1;
 	return 0;
 }
