@@ -57,8 +57,7 @@ static struct zst_ctxs *runs(void)
 	if (x && x->tag != &tag) {
 		/* the content size is written by default; the checksum is
 		 * not. A frame may not ask for a window larger than its
-		 * content needs */
-		ZSTD_CCtx_setParameter(x->c, ZSTD_c_compressionLevel, ZST_LEVEL);
+		 * content needs. The level is set at each frame */
 		ZSTD_CCtx_setParameter(x->c, ZSTD_c_checksumFlag, 1);
 		ZSTD_CCtx_setParameter(x->c, ZSTD_c_contentSizeFlag, 1);
 		ZSTD_DCtx_setParameter(x->d, ZSTD_d_windowLogMax, 23);
@@ -77,6 +76,8 @@ int zst_compress(const uint8_t *in, size_t n, uint8_t **ret, size_t *ret_len)
 		free(out);
 		return -ENOMEM;
 	}
+	ZSTD_CCtx_setParameter(x->c, ZSTD_c_compressionLevel,
+			       n >= ZST_BULK_FROM ? ZST_LEVEL_BULK : ZST_LEVEL);
 	got = ZSTD_compress2(x->c, out, cap, in, n);
 	if (ZSTD_isError(got)) {
 		/* a frame cut off leaves the context mid-frame */
