@@ -18,12 +18,12 @@
 #include <zstd.h>
 
 #define ZST_LEVEL 3
-/* A run of this many bytes or more (a catch-up's batches, of hundreds
- * of entries) at level ZST_LEVEL_BULK: nearly the same bytes (about 1 %
+/* A run of this many bytes or more (a catch-up's messages, of 150 to
+ * 256 entries) at level ZST_LEVEL_BULK: nearly the same bytes (about 1 %
  * more), about half the sender's time; smaller ones, what a slow link's
  * pushes are, at ZST_LEVEL (docs/decisions.md, "Compact entries and zstd
  * on 2G links") */
-#define ZST_BULK_FROM (128 * 1024)
+#define ZST_BULK_FROM (64 * 1024)
 #define ZST_LEVEL_BULK 1
 
 /*
