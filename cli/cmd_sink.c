@@ -73,7 +73,10 @@ struct sink {
 	 * database or a --resync: the store's next batch gives it) */
 	struct pg_sink_checkpoint cursor;
 	uint64_t written, batches;
-	uint64_t told, told_ms; /* written when "caught up" was last said */
+	uint64_t removed;	/* rows of records the node no longer holds */
+	uint64_t told, told_ms; /* written + removed when "caught up" was
+				 * last said */
+	uint64_t told_removed;
 	int tries; /* --once: connection attempts that failed */
 	struct author_name names[SINK_NAMES];
 	size_t nnames, next_name;
@@ -88,12 +91,13 @@ static void say(struct sink *s, const char *event, const char *text)
 	if (s->json) {
 		/* seq: where PostgreSQL stands; null before it was read (a
 		 * run that waited for another sink's lock and gave up) */
-		json_t *j = json_pack("{s:s, s:o, s:I, s:I}", "event", event,
-				      "seq",
+		json_t *j = json_pack("{s:s, s:o, s:I, s:I, s:I}", "event",
+				      event, "seq",
 				      s->db_read ? json_integer((json_int_t)
 								s->db.seq)
 						 : json_null(),
 				      "written", (json_int_t)s->written,
+				      "removed", (json_int_t)s->removed,
 				      "batches", (json_int_t)s->batches);
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
@@ -207,8 +211,9 @@ static void iso_ms(uint64_t ms, char out[32])
 	snprintf(out, 32, "%s.%03uZ", day, (unsigned)(ms % 1000));
 }
 
-/* The row of record coll/id, changed at seq. 1 when it has no ops (not
- * a record: nothing to write). */
+/* The row of record coll/id, changed at seq; a row gone when the node
+ * no longer holds it. 1 when it has no ops (not a record: nothing to
+ * write). */
 static int row_build(struct sink *s, struct store_txn *t,
 		     const struct change *ch, struct pg_sink_row *w)
 {
@@ -220,6 +225,13 @@ static int row_build(struct sink *s, struct store_txn *t,
 	memset(w, 0, sizeof(*w));
 	if (!(w->s = schema_find(ch->collection)))
 		return 1; /* a collection this hamlet does not know */
+	if (ch->gone) {
+		/* the node no longer holds it: neither may PostgreSQL */
+		snprintf(w->id, sizeof(w->id), "%s", ch->id);
+		w->seq = ch->seq;
+		w->gone = 1;
+		return 0;
+	}
 	r = record_view_load(t, ch->collection, ch->id, &v);
 	if (r == HAMLET_ENOTFOUND)
 		return 1;
@@ -276,7 +288,7 @@ struct batch {
 	struct sink *s;
 	struct store_txn *t;
 	struct pg_sink_row *rows;
-	size_t n;
+	size_t n, ngone;  /* rows, and those of them gone */
 	uint64_t last;	  /* the last seq looked at */
 	uint64_t epoch;	  /* of the store's numbering (changes_epoch) */
 	size_t looked;	  /* changes looked at */
@@ -293,7 +305,11 @@ static int batch_add(void *ctx, const struct change *ch)
 	b->looked++;
 	if (r < 0)
 		return r;
-	if (r == 0) {
+	if (r == 0 && w->gone) {
+		/* nothing of the record is read: no read to log */
+		b->n++;
+		b->ngone++;
+	} else if (r == 0) {
 		b->n++;
 		b->health[0] += strcmp(w->s->name, "health_profile") == 0;
 		b->health[1] += strcmp(w->s->name, "health_event") == 0;
@@ -305,7 +321,7 @@ static void batch_clear(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
 		pg_sink_row_clear(&b->rows[i]);
-	b->n = b->looked = 0;
+	b->n = b->ngone = b->looked = 0;
 	b->health[0] = b->health[1] = 0;
 }
 
@@ -551,7 +567,8 @@ static int sink_round(struct sink *s, int first)
 		if ((r = batch_log(s, &b, from)) < 0 ||
 		    (r = batch_write(s, &b)) != 0)
 			goto out;
-		s->written += b.n;
+		s->written += b.n - b.ngone;
+		s->removed += b.ngone;
 		s->batches++;
 		if (b.looked < PG_SINK_MAX_BATCH) {
 			caught_up = 1;
@@ -560,11 +577,11 @@ static int sink_round(struct sink *s, int first)
 		batch_clear(&b);
 	}
 	/* once a minute at most while records keep arriving */
-	if (caught_up && s->written > s->told &&
+	if (caught_up && s->written + s->removed > s->told &&
 	    (!s->told_ms || hlc_wall_ms() - s->told_ms >= SINK_TELL_MS)) {
 		char line[600];
-		before = s->told;
-		s->told = s->written;
+		before = s->told - s->told_removed;
+		s->told = s->written + s->removed;
 		s->told_ms = hlc_wall_ms();
 		snprintf(line, sizeof(line),
 			 _("caught up at seq %llu: %llu records written (%llu in all, %llu batches)"),
@@ -573,6 +590,15 @@ static int sink_round(struct sink *s, int first)
 			 (unsigned long long)s->written,
 			 (unsigned long long)s->batches);
 		say(s, "caught_up", line);
+		/* the JSON event has the count; the text says it when
+		 * there were some */
+		if (!s->json && s->removed > s->told_removed) {
+			printf(_("%llu rows removed from PostgreSQL: records this node no longer holds (%llu in all)\n"),
+			       (unsigned long long)(s->removed - s->told_removed),
+			       (unsigned long long)s->removed);
+			fflush(stdout);
+		}
+		s->told_removed = s->removed;
 	}
 	r = caught_up ? 2 : 0;
 out:

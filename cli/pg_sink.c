@@ -661,27 +661,50 @@ static void stmt_close(struct stmt *st)
 	params_free(&st->ps);
 }
 
-/* Upsert the rows of collection s among rows, and replace their open
- * conflicts. */
+/* End st's statement with the ids of collection s's rows among rows
+ * (only_gone: of those gone alone) as parameters and ")", and run it. */
+static int ids_run(struct pg_sink *p, struct stmt *st, const struct schema *s,
+		   const struct pg_sink_row *rows, size_t n, int only_gone,
+		   const char *what, char *why, size_t whylen)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].s == s && (!only_gone || rows[i].gone))
+			fprintf(st->m, "%s$%zu", k++ ? ", " : "",
+				param(&st->ps, rows[i].id));
+	fputc(')', st->m);
+	return stmt_exec(p, st, what, why, whylen);
+}
+
+/* Upsert the rows of collection s among rows, delete those gone, and
+ * replace their open conflicts. */
 static int write_collection(struct pg_sink *p, const struct schema *s,
 			    const struct pg_sink_row *rows, size_t n,
 			    char *why, size_t whylen)
 {
 	struct stmt st = { 0 };
 	struct params *ps = &st.ps;
-	size_t nrows = 0, nconf = 0, ncols = 1 + s->nfields + NFIXED, k;
+	size_t nrows = 0, ngone = 0, nconf = 0;
+	size_t ncols = 1 + s->nfields + NFIXED, k;
 	FILE *m;
 	int r;
 
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].s == s) {
+		if (rows[i].s == s && rows[i].gone) {
+			ngone++;
+		} else if (rows[i].s == s) {
 			nrows++;
 			nconf += rows[i].nconf;
 		}
-	if (!nrows)
+	if (!nrows && !ngone)
 		return 0;
-	if ((r = params_reserve(ps, nrows * ncols + 1 + 5 * nconf + 1)) < 0 ||
-	    (r = stmt_open(&st)) < 0)
+	if ((r = params_reserve(ps, (nrows + ngone) * ncols + 1 + 5 * nconf +
+					    1)) < 0)
+		goto out;
+	if (!nrows)
+		goto deletes;
+	if ((r = stmt_open(&st)) < 0)
 		goto out;
 	m = st.m;
 	fprintf(m, "INSERT INTO \"%s\" (\"id\"", s->name);
@@ -693,7 +716,7 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct pg_sink_row *w = &rows[i];
-		if (w->s != s)
+		if (w->s != s || w->gone)
 			continue;
 		fprintf(m, "%s($%zu", k++ ? ", " : "", param(ps, w->id));
 		for (size_t f = 0; f < s->nfields; f++)
@@ -722,20 +745,27 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 	if ((r = stmt_exec(p, &st, N_("writing records"), why, whylen)) < 0)
 		goto out;
 
-	/* the records' conflicts: what they have now replaces what was */
+deletes:
+	/* the records' conflicts: what they have now replaces what was
+	 * (none, for a record gone) */
 	if ((r = stmt_open(&st)) < 0)
 		goto out;
 	fprintf(st.m,
 		"DELETE FROM hamlet_conflicts WHERE collection = $%zu AND id IN (",
 		param(ps, s->name));
-	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].s == s)
-			fprintf(st.m, "%s$%zu", k++ ? ", " : "",
-				param(ps, rows[i].id));
-	fputc(')', st.m);
-	if ((r = stmt_exec(p, &st, N_("clearing conflicts"), why, whylen)) < 0 ||
-	    !nconf || (r = stmt_open(&st)) < 0)
+	if ((r = ids_run(p, &st, s, rows, n, 0, N_("clearing conflicts"), why,
+			 whylen)) < 0)
+		goto out;
+	if (ngone) {
+		if ((r = stmt_open(&st)) < 0)
+			goto out;
+		fprintf(st.m, "DELETE FROM \"%s\" WHERE id IN (", s->name);
+		if ((r = ids_run(p, &st, s, rows, n, 1,
+				 N_("deleting the records this node no longer holds"),
+				 why, whylen)) < 0)
+			goto out;
+	}
+	if (!nconf || (r = stmt_open(&st)) < 0)
 		goto out;
 	fputs("INSERT INTO hamlet_conflicts (collection, id, field, rule, candidates, seq) VALUES ",
 	      st.m);

@@ -47,10 +47,13 @@ struct pg_sink_conflict {
 };
 
 /* One record as a row. Strings marked malloc()ed belong to the row
- * (pg_sink_row_clear() frees them). */
+ * (pg_sink_row_clear() frees them). A row gone (the node no longer
+ * holds the record: changes.h) has s, id and seq only, and its row in
+ * PostgreSQL goes. */
 struct pg_sink_row {
 	const struct schema *s;
 	char id[ENTRY_MAX_RECORD_ID + 1];
+	int gone;
 	char *field[SCHEMA_MAX_FIELDS]; /* text of each value, NULL: none;
 					 * malloc()ed */
 	int deleted, erased;
@@ -107,8 +110,9 @@ void pg_sink_free(struct pg_sink *p);
 
 /*
  * Write rows[0..n) (n <= PG_SINK_MAX_BATCH; each record at most once;
- * none: the checkpoint alone) and move the checkpoint from *from to
- * *to, in one transaction: either all of it is committed or none.
+ * none: the checkpoint alone), deleting the rows of those gone, and move
+ * the checkpoint from *from to *to, in one transaction: either all of it
+ * is committed or none.
  * -ESTALE when the checkpoint is no longer *from (someone else moved
  * it). On any failure nothing is written; after -EPIPE reconnect with
  * pg_sink_open().

@@ -50,12 +50,42 @@ struct collect {
 	size_t bytes; /* the JSON of the records in arr */
 };
 
+/* Add o to the answer (taking it). */
+static int change_add(struct collect *c, json_t *o)
+{
+	if (!o)
+		return -ENOMEM;
+	c->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
+	json_array_append_new(c->arr, o);
+	return 0;
+}
+
+/*
+ * A record the node no longer holds (changes.h): said as CouchDB says a
+ * document gone from a feed, "deleted" (what CouchDB and PouchDB
+ * followers drop their copy on) and "removed" (the node gave it up; no
+ * one deleted it), with no record to show. It goes to a token that
+ * could read it where it was written, although the node may read that
+ * scope no more: its reader is the one holding a copy. Nothing of the
+ * record is read, so no read is logged.
+ */
+static int change_gone(struct collect *c, const struct change *ch)
+{
+	if (c->tok->scope[0] &&
+	    !(ch->scope[0] && scopemap_reads(c->map, ch->scope, c->tok->scope)))
+		return 0;
+	return change_add(c, json_pack("{s:I, s:s, s:s, s:n, s:n, s:b, s:b}",
+				       "seq", (json_int_t)ch->seq, "collection",
+				       ch->collection, "id", ch->id, "entry",
+				       "record", "deleted", 1, "removed", 1));
+}
+
 static int change_one(void *ctx, const struct change *ch)
 {
 	struct collect *c = ctx;
 	struct record_view v;
 	char w[ENTRY_MAX_SCOPE + 1], hex[65];
-	json_t *o, *rec;
+	json_t *rec;
 	int r;
 
 	/* enough (HTTP_MAX_PAGE_BYTES: the reader goes on from last_seq):
@@ -65,6 +95,8 @@ static int change_one(void *ctx, const struct change *ch)
 		return 1;
 	c->last = ch->seq;
 	c->looked++;
+	if (ch->gone)
+		return change_gone(c, ch);
 	rec = json_null();
 	r = record_view_load(c->t, ch->collection, ch->id, &v);
 	if (r == HAMLET_ENOTFOUND)
@@ -83,13 +115,11 @@ static int change_one(void *ctx, const struct change *ch)
 	if (see <= 0 || r < 0)
 		return r < 0 ? r : 0; /* not the token's to see: skipped */
 	sodium_bin2hex(hex, sizeof(hex), ch->entry, 32);
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "seq", (json_int_t)ch->seq,
-		      "collection", ch->collection, "id", ch->id, "entry", hex,
-		      "record", rec);
-	if (!o)
-		return -ENOMEM;
-	c->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
-	json_array_append_new(c->arr, o);
+	if ((r = change_add(c, json_pack("{s:I, s:s, s:s, s:s, s:o}", "seq",
+					 (json_int_t)ch->seq, "collection",
+					 ch->collection, "id", ch->id, "entry",
+					 hex, "record", rec))) < 0)
+		return r;
 	http__health_note(&c->health, ch->collection);
 	return 0;
 }

@@ -4,7 +4,9 @@
 # store holds no change yet, the epoch it is given must be the one the
 # seqs keep once changes come, so that sending it back after the first
 # change is taken, not refused as a store made again (400 epoch_changed);
-# a continuous feed's closing line names that epoch too. And /metrics and
+# a continuous feed's closing line names that epoch too. A record the
+# node takes out (a certificate that reads less) is a gone change, told
+# only to a token that could read it. And /metrics and
 # the status page, which answer the node's own PC without a token, ask
 # one of a request a proxy on that PC forwarded (X-Forwarded-For ...),
 # though it connects from loopback.
@@ -65,5 +67,32 @@ check "hamletd, stopped by SIGTERM, exits 0" test "$STOPPED_RC" = 0
 start_http a && ok "a's daemon starts again" || fail "a's daemon starts again"
 URL=http://127.0.0.1:$HP
 check "a restart keeps the epoch" test "$(jget "/v1/changes?since=1&epoch=$E0" | field last_seq)" = 1
+
+# --- a record the node no longer holds: a gone change ------------------------
+# a, let read its commune, holds g's profile; a certificate that reads a's
+# own village again takes it out: the feed says so as CouchDB says a
+# document gone, to a token that could read it and to no other
+check "node g" "$H" --home "$T/g" init --network "$T/hf.network" --name g --scope bk/c1/g
+check "the root certifies g" certify "$T/hf.root.key" g
+check "g writes a profile" "$H" --home "$T/g" put health_profile HP-G1 '{"person_id":"001190000009","full_name":"Lo Van G","birth_date":"1990-01-01"}'
+# recert READ NAME: the root certifies a again, to read READ, and a installs it
+recert() {
+	"$H" cert issue --root-key "$T/hf.root.key" --to "$(key a)" --name a --role village \
+		--read "$1" --write bk/c1/a --out "$T/a-$2.cert" >/dev/null && A cert install "$T/a-$2.cert" >/dev/null
+}
+check "the root lets a read bk/c1" recert bk/c1 wide
+check "a holds g's profile, by USB" send g a
+GT=$(A token create --name g-only --role read --scope bk/c1/g 2>/dev/null)
+AT=$(A token create --name a-only --role read --scope bk/c1/a 2>/dev/null)
+S1=$(jget "/v1/changes?since=0" | field last_seq)
+check "a's feed has g's profile" bash -c "curl -s --max-time 20 -H 'Authorization: Bearer $W' '$URL/v1/changes?since=1' | grep -q '\"id\": *\"HP-G1\"'"
+check "the root lets a read its own village only again" recert bk/c1/a narrow
+check "a no longer holds g's profile (10 s)" within 10 bash -c "! '$H' --home '$T/a' get health_profile HP-G1"
+# gone TOKEN: the changes after S1 TOKEN sees, as JSON
+gone() { curl -s --max-time 20 -H "Authorization: Bearer $1" "$URL/v1/changes?since=$S1"; }
+check "the feed says g's profile is gone: deleted and removed, with no record or entry" \
+	python3 -c 'import json,sys; r=json.load(sys.stdin)["results"]; assert [{k: v for k, v in c.items() if k != "seq"} for c in r] == [{"collection": "health_profile", "id": "HP-G1", "entry": None, "record": None, "deleted": True, "removed": True}], r; assert r[0]["seq"] > int(sys.argv[1]), r' "$S1" < <(gone "$W")
+check "a token of g's village is told" bash -c "curl -s --max-time 20 -H 'Authorization: Bearer $GT' '$URL/v1/changes?since=$S1' | grep -q '\"removed\": *true'"
+check "a token of another village is not" bash -c "curl -s --max-time 20 -H 'Authorization: Bearer $AT' '$URL/v1/changes?since=$S1' | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"results\"]; assert r == [], r'"
 stop a
 tests_done

@@ -6,7 +6,8 @@
 # restarts once; then the typed tables hold exactly what `hamlet export`
 # says (rows and a checksum), a conflict is in hamlet_conflicts, a deletion
 # and an erasure are marked (the erasure's rewrite of P's store is not held
-# up by the sink), and another run has nothing left to write; --resync
+# up by the sink), and another run has nothing left to write; records a
+# revocation takes out of P leave the tables; --resync
 # writes every record once more. A database that follows P refuses another
 # node, P's home restored with an empty store, and tables of a newer
 # layout; a bad DSN, a refused connection and a missing permission are
@@ -189,6 +190,26 @@ check "and its last line says it stopped on request and the seq PostgreSQL holds
 	bash -c "tail -n 1 '$T/sink.log' | grep -q '^stopped on request: PostgreSQL holds this node.s changes up to seq [1-9][0-9]* '"
 bg=
 check "another run has nothing left to write" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
+# --- records P takes out leave PostgreSQL too ---
+# V3's key is revoked through V1, which holds none of its entries: the
+# revocation keeps none of them, and P, when it gets it, takes V3's
+# records out; the sink deletes their rows (one of two ops, one of one)
+check "V3 joins with scope bk/c3/v3" N V3 init --network "$T/bk.network" --name v3 --scope bk/c3/v3
+check "the root certifies V3" issue V3 village bk/c3/v3 --root-key "$ROOT"
+check "V3 writes a profile" N V3 put health_profile HP-X1 '{"person_id":"900000000031","full_name":"Lo GONEzq","birth_date":"1990-01-01"}'
+check "and edits it" N V3 put health_profile HP-X1 '{"phone":"0933333333"}'
+check "and writes another" N V3 put health_profile HP-X2 '{"person_id":"900000000032","full_name":"Lo GONE2zq","birth_date":"1990-01-01"}'
+check "P holds them, by USB" send V3 P
+check "the sink copies them" N P sink postgres --dsn "$DSN" --once
+xrows() { sql "SELECT count(*) FROM health_profile WHERE id IN ('HP-X1', 'HP-X2')"; }
+check "PostgreSQL holds V3's two profiles" test "$(xrows)" = 2
+check "the root revokes V3 through V1, which holds none of its entries" N V1 cert revoke "$(key V3)" --root-key "$ROOT" --reason "PC stolen"
+check "P takes V3's profiles out (30 s)" within 30 bash -c "! '$H' --home '$T/P' get health_profile HP-X1 && ! '$H' --home '$T/P' get health_profile HP-X2"
+N P sink postgres --dsn "$DSN" --once >"$T/gone.out" 2>&1
+check "the sink says it removed their rows, as records P no longer holds" grep -qx "2 rows removed from PostgreSQL: records this node no longer holds (2 in all)" "$T/gone.out"
+check "PostgreSQL no longer holds them" test "$(xrows)" = 0
+check "health_profile equals P's export again" same health_profile
+check "another run has nothing left to write or remove" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0 and j[\"removed\"] == 0, j'"
 # in Vietnamese: the progress lines are, --json is not translated
 if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
 	VI="env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG=vi_VN.UTF-8"

@@ -1,7 +1,9 @@
 /*
  * changes: every record materialized gets the next seq in its own
  * transaction, once, at its latest seq; local writes and arriving
- * entries both count; the walk resumes from any seq.
+ * entries both count; the walk resumes from any seq. A record taken out
+ * (a certificate that reads less) gets a gone change in place of its
+ * row, and one that comes back a change again, its gone row dropped.
  */
 #include "changes.h"
 #include "record.h"
@@ -60,7 +62,7 @@ int main(void)
 {
 	struct node *a, *b;
 	struct seen s;
-	uint8_t head[32];
+	uint8_t head[32], none[32] = { 0 };
 	char *net;
 
 	dir = th_tmpdir();
@@ -201,6 +203,84 @@ int main(void)
 	/* a second sync brings nothing new: no change */
 	th_sync(a, b, dir);
 	ASSERT_EQ(last(b), 4);
+
+	TEST_START("records taken out get a gone change each, naming them, their rows dropped");
+	{
+		struct cert_chain *cc = malloc(sizeof(*cc));
+		struct log_keep_result kr;
+		struct log_reader rd;
+		ASSERT_TRUE(cc != NULL);
+		/* b reads ch/c2 only: a's three records (ch/c1/v1) go; HP-3
+		 * had one op, HP-1 and HP-2 two */
+		th_certify(b, net, "ch/c2", "ch/c2", 0);
+		node_grant_refresh(b);
+		node_reader(b, cc, &rd);
+		ASSERT_OK(log_keep_reads(b->st, &rd, &kr));
+		ASSERT_EQ(kr.records, 3);
+		free(cc);
+	}
+	ASSERT_EQ(th_records(b), 1);
+	ASSERT_EQ(last(b), 7);
+	walk(b, 0, 0, &s);
+	ASSERT_EQ(s.n, 4);
+	ASSERT_STREQ(s.v[0].id, "HP-100");
+	ASSERT_EQ(s.v[0].gone, 0);
+	for (size_t i = 1; i < 4; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "HP-%zu", i);
+		ASSERT_EQ(s.v[i].seq, i + 4);
+		ASSERT_EQ(s.v[i].gone, 1);
+		ASSERT_STREQ(s.v[i].collection, "health_profile");
+		ASSERT_STREQ(s.v[i].id, id);
+		ASSERT_STREQ(s.v[i].scope, "ch/c1/v1");
+		ASSERT_TRUE(memcmp(s.v[i].entry, none, 32) == 0);
+	}
+	/* one row per record held or gone, and the index of those gone */
+	ASSERT_EQ(th_count_rows(b, ST_CHANGES), 4);
+	ASSERT_EQ(th_count_rows(b, ST_GONE), 3);
+	{
+		struct store_txn *t;
+		const void *v;
+		size_t vl;
+		uint8_t k[8];
+		uint64_t q;
+		static const char want[] = "\0\0\0\0\0\0\0\0"
+					   "health_profile\0HP-3\0ch/c1/v1";
+		ASSERT_OK(store_txn_begin(b->st, 1, &t));
+		ASSERT_OK(changes_of(t, "health_profile", "HP-1", &q));
+		ASSERT_EQ(q, 5);
+		/* golden: the gone row, and its index */
+		store_be64(k, 7);
+		ASSERT_OK(store_get(t, ST_CHANGES, k, 8, &v, &vl));
+		ASSERT_EQ(vl, sizeof(want) - 1);
+		ASSERT_TRUE(memcmp(v, want, vl) == 0);
+		ASSERT_OK(store_get(t, ST_GONE, "health_profile\0HP-3", 19, &v,
+				    &vl));
+		ASSERT_TRUE(vl == 8 && memcmp(v, k, 8) == 0);
+		ASSERT_OK(store_get(t, ST_META, "changes_seq", 11, &v, &vl));
+		ASSERT_TRUE(vl == 8 && memcmp(v, k, 8) == 0);
+		store_txn_abort(t);
+	}
+	{
+		struct audit_report ar;
+		ASSERT_OK(audit_store(b->st, b->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+	}
+
+	TEST_START("a record that comes back gets a change again, and its gone row goes");
+	th_certify(b, net, "ch", "ch", 0);
+	node_grant_refresh(b);
+	th_sync(a, b, dir);
+	ASSERT_EQ(th_records(b), 4);
+	ASSERT_EQ(last(b), 10);
+	walk(b, 0, 0, &s);
+	ASSERT_EQ(s.n, 4);
+	for (size_t i = 0; i < s.n; i++)
+		ASSERT_EQ(s.v[i].gone, 0);
+	ASSERT_EQ(s.v[3].seq, 10);
+	ASSERT_EQ(th_count_rows(b, ST_CHANGES), 4);
+	ASSERT_EQ(th_count_rows(b, ST_GONE), 0);
 
 	node_close(a);
 	node_close(b);

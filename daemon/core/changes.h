@@ -6,13 +6,29 @@
  * record appears once, at its latest seq: its older row is dropped, so
  * the table holds at most one row per record.
  *
+ * A record the node stops holding (a revocation, or a certificate that
+ * lets it read less, took all its ops out: SPEC §9) gets a change too, a
+ * gone one, naming it, so that a reader that copied it learns to drop
+ * its copy: it has no entry to name it by, so its row names it itself.
+ * Its gone row stays until the record comes back, when its next change
+ * drops it as any older row. So the table holds at most one row for each
+ * record the node holds or has held, and no more: gone rows are not cut
+ * by age, since a reader behind would then keep a copy of a record the
+ * node gave up, the very thing they are there to prevent
+ * (docs/decisions.md).
+ *
  *   changes    seq (be64) -> the local seq (be64) of the entry that
- *              caused it (entries.h), whose envelope names the record
+ *              caused it (entries.h), whose envelope names the record;
+ *              or, a record gone, 0 (be64) || collection \0 record id
+ *              \0 the scope it was written in
+ *   gone       collection \0 record id -> the seq (be64) of its gone
+ *              change
  *   meta "changes_seq" -> the last seq given (be64)
  *   meta "changes_epoch" -> the numbering's epoch (be64, random)
  *
  * A record's row in `records` keeps its seq (record.h), so its older
- * row here is found without an index of its own.
+ * row here is found without an index of its own; a record gone has no
+ * row there, so `gone` is that index for its gone row.
  *
  * The seqs are this node's alone: another node numbers its own.
  */
@@ -29,7 +45,12 @@ struct change {
 	uint64_t seq;
 	char collection[ENTRY_MAX_COLLECTION + 1];
 	char id[ENTRY_MAX_RECORD_ID + 1];
-	uint8_t entry[ENTRY_ID_LEN]; /* the entry that caused it */
+	uint8_t entry[ENTRY_ID_LEN]; /* the entry that caused it; zeros
+				      * when gone */
+	/* 1: the node no longer holds the record (changes_gone); scope is
+	 * the one it was written in, for who may be told */
+	int gone;
+	char scope[ENTRY_MAX_SCOPE + 1];
 };
 
 /*
@@ -40,21 +61,32 @@ struct change {
 struct changes_batch {
 	uint64_t last;
 	int loaded, dirty;
+	int gone; /* the store holds gone rows (read at the first) */
 };
 
 /* The seq the next change noted in b gets (meta is read at the first). */
 int changes_next(struct store_txn *t, struct changes_batch *b,
 		 uint64_t *ret);
 
-/* The record of the entry stored at local seq lseq changed in t because
- * of it, and got seq, the one changes_next() gave; old: the seq it had
- * before (0: none), whose row is dropped. */
-int changes_note(struct store_txn *t, struct changes_batch *b,
-		 uint64_t seq, uint64_t old, uint64_t lseq);
+/* Record coll/id, the record of the entry stored at local seq lseq,
+ * changed in t because of it, and got seq, the one changes_next() gave;
+ * old: the seq it had before (0: none), whose row is dropped. A record
+ * with none that comes back after it was gone: its gone row is. */
+int changes_note(struct store_txn *t, struct changes_batch *b, uint64_t seq,
+		 uint64_t old, uint64_t lseq, const char *coll, const char *id);
 
-/* The record whose change was seq has no op left (a revocation took
- * them out, SPEC §9): its row goes, as it was never noted. */
+/* The record whose change was seq has no op left (a revocation or a
+ * narrower read grant took them out, SPEC §9): its row goes. The caller
+ * notes it gone (changes_gone) in the same transaction. */
 int changes_drop(struct store_txn *t, uint64_t seq);
+
+/* Record coll/id has no op and no row left (changes_drop() dropped its
+ * change's): it gets seq, the one changes_next() gave, as a gone change
+ * naming it. scope: the scope it was written in ("" when its ops share
+ * none), which says who may be told (HTTP: a token that could read it).
+ * A gone row it had already goes. */
+int changes_gone(struct store_txn *t, struct changes_batch *b, uint64_t seq,
+		 const char *coll, const char *id, const char *scope);
 
 /* Write the last seq b gave to meta (nothing when it gave none). */
 int changes_flush(struct store_txn *t, struct changes_batch *b);
@@ -82,14 +114,15 @@ int changes_epoch_renew(struct store *st);
  * sending 0 back, told that the store was made again. */
 int changes_epoch_ensure(struct store *st);
 
-/* The seq at which coll/id last changed: HAMLET_ENOTFOUND when never. */
+/* The seq at which coll/id last changed, its gone change's when it is
+ * gone: HAMLET_ENOTFOUND when never. */
 int changes_of(struct store_txn *t, const char *coll, const char *id,
 	       uint64_t *ret);
 
 /*
  * Call cb for each change after since, in seq order, at most limit
- * (0: no limit). cb returning non-zero stops the walk and is returned;
- * otherwise 0, or <0 on a store fault.
+ * (0: no limit), gone ones among them (c->gone). cb returning non-zero
+ * stops the walk and is returned; otherwise 0, or <0 on a store fault.
  */
 typedef int (*change_cb)(void *ctx, const struct change *c);
 int changes_each(struct store_txn *t, uint64_t since, size_t limit,

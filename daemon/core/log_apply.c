@@ -52,8 +52,13 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 {
 	uint64_t seq, old;
 	int r = 0, fresh = 0;
-	if (d->n == 0)
-		return 0;
+	/* no record to make: the changes a take-out noted (gone) still
+	 * have their last seq written */
+	if (d->n == 0) {
+		r = changes_flush(t, &d->ch);
+		memset(&d->ch, 0, sizeof(d->ch));
+		return r;
+	}
 	qsort(d->keys, d->n, sizeof(*d->keys), cmp_key);
 	for (size_t i = 0; i < d->n; i++) {
 		/* once per record, naming its latest entry */
@@ -67,8 +72,8 @@ int log__dirty_flush(struct store_txn *t, struct log__dirty *d)
 			r = record_materialize(t, d->keys[i].key, slash + 1,
 					       &d->dd, fresh, seq, &old);
 		if (r > 0)
-			r = changes_note(t, &d->ch, seq, old,
-					 d->keys[i].lseq);
+			r = changes_note(t, &d->ch, seq, old, d->keys[i].lseq,
+					 d->keys[i].key, slash + 1);
 		*slash = '/';
 		fresh = 0;
 		if (r < 0)
@@ -747,6 +752,9 @@ int log__applier_begin(struct log__applier *a, struct store_txn *t)
 	a->t = t;
 	a->dirty.n = 0;
 	memset(&a->dirty.dd, 0, sizeof(a->dirty.dd));
+	/* a take-out notes changes outside a flush (gone ones): an aborted
+	 * attempt's seqs are not this one's */
+	memset(&a->dirty.ch, 0, sizeof(a->dirty.ch));
 	a->max_hlc = 0;
 	memset(&a->st, 0, sizeof(a->st));
 	a->moved.n = 0;

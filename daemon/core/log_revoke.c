@@ -27,10 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A record an entry taken out was an op of. */
+/* A record an entry taken out was an op of; scope: the entry's, in the
+ * cut's scopes (a feed's entries share one, so the scopes are few and
+ * each op carries an index rather than a copy). */
 struct cut_rec {
 	char coll[ENTRY_MAX_COLLECTION + 1];
 	char id[ENTRY_MAX_RECORD_ID + 1];
+	uint32_t scope;
 };
 
 struct cut {
@@ -39,6 +42,8 @@ struct cut {
 	size_t nfeeds, capfeeds;
 	struct cut_rec *recs;
 	size_t nrecs, caprecs;
+	char (*scopes)[ENTRY_MAX_SCOPE + 1]; /* of the entries taken out */
+	size_t nscopes, capscopes;
 	uint64_t newest_gone; /* the newest HLC taken out */
 	uint8_t *sigs; /* the sigs of the feed being cut (log_feed) */
 	/* a read grant's take-out (log_keep_reads): what it keeps, and
@@ -66,6 +71,33 @@ static int feed_collect(void *ctx, const uint8_t key[32])
 		 sizeof(*c->feeds)) < 0)
 		return -ENOMEM;
 	memcpy(c->feeds[c->nfeeds++], key, 32);
+	return 0;
+}
+
+/* The index of scope in c->scopes, added when new: the last op's
+ * first, as the entries of one feed come one after another. */
+static int scope_index(struct cut *c, const char *scope, uint32_t *ret)
+{
+	size_t i = c->nscopes;
+	int r;
+
+	if (c->nrecs &&
+	    strcmp(c->scopes[c->recs[c->nrecs - 1].scope], scope) == 0) {
+		*ret = c->recs[c->nrecs - 1].scope;
+		return 0;
+	}
+	while (i-- > 0)
+		if (strcmp(c->scopes[i], scope) == 0) {
+			*ret = (uint32_t)i;
+			return 0;
+		}
+	if (c->nscopes >= UINT32_MAX)
+		return -ENOMEM;
+	if ((r = grow((void **)&c->scopes, &c->capscopes, c->nscopes,
+		      sizeof(*c->scopes))) < 0)
+		return r;
+	snprintf(c->scopes[c->nscopes], sizeof(c->scopes[0]), "%s", scope);
+	*ret = (uint32_t)c->nscopes++;
 	return 0;
 }
 
@@ -125,6 +157,8 @@ static int entry_gone(void *ctx, uint64_t seq, uint64_t lseq,
 			 e.collection);
 		snprintf(c->recs[c->nrecs].id, sizeof(c->recs[0].id), "%s",
 			 e.record_id);
+		if ((r = scope_index(c, e.scope, &c->recs[c->nrecs].scope)) < 0)
+			return r;
 		c->nrecs++;
 	}
 	if (c->rd) { /* not this node's to read: no one's fault */
@@ -437,8 +471,7 @@ static int newest_cb(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
-/* Each record an op was taken from: made again from the ops left, or
- * dropped when none is. */
+/* The ops a record has left: how many, and the newest's local seq. */
 struct last_op {
 	uint64_t n, lseq;
 };
@@ -473,30 +506,64 @@ static int newest_again(struct cut *c)
 	return 0;
 }
 
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct cut_rec *x = a, *y = b;
+	int d = strcmp(x->coll, y->coll);
+	return d ? d : strcmp(x->id, y->id);
+}
+
+/* Record coll/id has no op left: its rows go, and it gets a gone change
+ * (changes.h) so that those who copied it drop their copy. scope: the
+ * scope the ops taken out of it all lie under. */
+static int record_gone(struct cut *c, const char *coll, const char *id,
+		       const char *scope)
+{
+	struct log__applier *a = c->a;
+	uint64_t seq;
+	int r;
+
+	if ((r = record_drop(a->t, coll, id, &a->dirty.dd)) < 0 ||
+	    (r = changes_next(a->t, &a->dirty.ch, &seq)) < 0)
+		return r;
+	if (c->kr)
+		c->kr->records++;
+	return changes_gone(a->t, &a->dirty.ch, seq, coll, id, scope);
+}
+
+/* Each record an op was taken from, once: made again from the ops left,
+ * or gone when none is. */
 static int records_redo(struct cut *c)
 {
 	struct log__applier *a = c->a;
 	struct entry *e = calloc(1, sizeof(*e));
+	char scope[ENTRY_MAX_SCOPE + 1];
 	int r = 0;
 
 	if (!e)
 		return -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < c->nrecs; i++) {
+	if (c->nrecs) /* none: recs is NULL, which qsort may not take */
+		qsort(c->recs, c->nrecs, sizeof(*c->recs), cmp_rec);
+	for (size_t i = 0, j; r >= 0 && i < c->nrecs; i = j) {
+		struct cut_rec *cr = &c->recs[i];
 		struct last_op l = { 0, 0 };
-		if ((r = record_ops_each(a->t, c->recs[i].coll, c->recs[i].id,
-					 last_op_cb, &l)) < 0)
+		/* the record's scope as a reader may have seen it: its
+		 * heads were among these ops, so what they all lie under
+		 * is that scope or one above it, never a scope that did
+		 * not see the record */
+		snprintf(scope, sizeof(scope), "%s", c->scopes[cr->scope]);
+		for (j = i + 1; j < c->nrecs && cmp_rec(cr, &c->recs[j]) == 0;
+		     j++)
+			entry_scope_narrow(scope, c->scopes[c->recs[j].scope]);
+		if ((r = record_ops_each(a->t, cr->coll, cr->id, last_op_cb,
+					 &l)) < 0)
 			break;
 		if (l.n == 0) {
-			r = record_drop(a->t, c->recs[i].coll, c->recs[i].id,
-					&a->dirty.dd);
-			if (c->kr)
-				c->kr->records++;
+			r = record_gone(c, cr->coll, cr->id, scope);
 			continue;
 		}
-		snprintf(e->collection, sizeof(e->collection), "%s",
-			 c->recs[i].coll);
-		snprintf(e->record_id, sizeof(e->record_id), "%s",
-			 c->recs[i].id);
+		snprintf(e->collection, sizeof(e->collection), "%s", cr->coll);
+		snprintf(e->record_id, sizeof(e->record_id), "%s", cr->id);
 		r = log__dirty_add(&a->dirty, e, l.lseq, 0);
 	}
 	free(e);
@@ -549,6 +616,7 @@ int log__revoke_apply(struct log__applier *a, const uint8_t *data,
 out:
 	free(c.feeds);
 	free(c.recs);
+	free(c.scopes);
 	free(rv);
 	return r;
 }
@@ -641,6 +709,7 @@ static int keep_txn(struct store_txn *t, void *ctx)
 out:
 	free(c.feeds);
 	free(c.recs);
+	free(c.scopes);
 	free(po.v);
 	return r;
 }

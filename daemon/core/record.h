@@ -63,7 +63,9 @@ int record_op_remove(struct store_txn *t, const char *coll, const char *id,
 
 /* Drop record coll/id's rows (state, unique key, conflict mark, its row
  * in changes) and its state from the digest (into dd), as if it had
- * never had an op; 0 also when it has no row. */
+ * never had an op; 0 also when it has no row. The caller, once no op of
+ * it is left, notes it gone (changes_gone), so that a reader of the
+ * changes learns it is no longer held. */
 int record_drop(struct store_txn *t, const char *coll, const char *id,
 		struct record_digest_delta *dd);
 

@@ -397,14 +397,18 @@ struct unmat {
 };
 
 /* A change row names a record: those whose row is missing, and that
- * multi_unmaterialized() does not name (no op row). */
+ * multi_unmaterialized() does not name (no op row). A gone one names a
+ * record that has no row, as it should. */
 static int change_unmaterialized(void *ctx, const struct change *ch)
 {
 	struct unmat *u = ctx;
 	uint8_t key[RECORD_KEY_MAX];
 	size_t kl = record_key(ch->collection, ch->id, key), vl;
 	const void *v;
-	int r = store_get(u->t, ST_RECORDS, key, kl, &v, &vl);
+	int r;
+	if (ch->gone)
+		return 0;
+	r = store_get(u->t, ST_RECORDS, key, kl, &v, &vl);
 	if (r != HAMLET_ENOTFOUND)
 		return r < 0 ? r : 0;
 	if ((r = record__recops_any(u->t, key, kl)) != 0)
@@ -417,18 +421,19 @@ int record_unmaterialized_each(struct store_txn *t, record_id_cb cb,
 			       void *ctx)
 {
 	struct unmat u = { t, cb, ctx };
-	uint64_t nrec, nch;
+	uint64_t nrec, nch, ngone;
 	int r;
 
 	if ((r = multi_unmaterialized(t, cb, ctx)) < 0)
 		return r;
 	/* a record of one op has no op row: the change rows name every
-	 * record, one row each, so they are read only when they are not
-	 * as many as the records rows */
+	 * record, one row each (and each record gone), so they are read
+	 * only when they are not as many as the records rows */
 	if ((r = store_count(t, ST_RECORDS, &nrec)) < 0 ||
-	    (r = store_count(t, ST_CHANGES, &nch)) < 0)
+	    (r = store_count(t, ST_CHANGES, &nch)) < 0 ||
+	    (r = store_count(t, ST_GONE, &ngone)) < 0)
 		return r;
-	if (nrec == nch)
+	if (nrec + ngone == nch)
 		return 0;
 	r = changes_each(t, 0, 0, change_unmaterialized, &u);
 	return r < 0 ? r : 0;

@@ -17,6 +17,7 @@ static const char *const table_names[ST__COUNT] = {
 	"recops", "uniq",	"conflicts", "forks", "pending", "trust",
 	"trustsubj", "erased", "refused", "heard", "changes",
 	"feedver", "verfeed", "authfeeds", "peerbase", "dups", "feednums",
+	"gone",
 };
 
 int store__map_err(int rc)

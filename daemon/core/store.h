@@ -38,7 +38,8 @@ enum store_table {
 		       * -> last contact; 'b' || peer key(32) -> day,
 		       * bytes sent that day (heard.h) */
 	ST_CHANGES,   /* seq(be64) -> the local seq(be64) of the entry
-		       * that made the change */
+		       * that made the change, or 0(be64) || collection \0
+		       * record id \0 scope: a record gone (changes.h) */
 	ST_FEEDVER,   /* feed key(32) -> version(be64) of its last advance */
 	ST_VERFEED,   /* version(be64) || feed key(32) -> empty */
 	ST_AUTHFEEDS, /* author(32) || feed key(32) -> empty */
@@ -49,10 +50,12 @@ enum store_table {
 	ST_FEEDNUMS,  /* 'k' || feed key(32) -> number(be32); 'n' ||
 		       * number(be32) -> author(32) || scope: the feeds
 		       * the entries table names by number (entries.h) */
+	ST_GONE,      /* collection \0 record id -> the seq(be64) of its
+		       * gone change (changes.h) */
 	ST__COUNT
 };
 
-#define STORE_FORMAT_VERSION 13 /* 3: the trust set; 4: bodies by entry
+#define STORE_FORMAT_VERSION 14 /* 3: the trust set; 4: bodies by entry
 				  * id, erasures; 5: feed versions, totals
 				  * and each author's feeds (heads.h), the
 				  * shared unique keys (dups); 6: entries
@@ -73,7 +76,8 @@ enum store_table {
 				  * a feed's row keeps its signatures'
 				  * mark (log_feed.sigs); 13: a refused
 				  * entry's sentence of up to 1,024 bytes
-				  * (its length a be16) */
+				  * (its length a be16); 14: a record taken
+				  * out keeps a gone change (changes.h) */
 
 struct store;
 struct store_txn;
