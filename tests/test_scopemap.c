@@ -8,6 +8,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "trust.h"
+#include "trust_keys.h"
 #include "trustset.h"
 
 #include <sodium.h>
@@ -16,12 +17,6 @@
 #include <unistd.h>
 
 #define T0 1798761600000ull /* 1 Jan 2027 */
-
-static const uint8_t net_id[32] = { 0x4e, 0x45, 0x54 };
-
-struct key {
-	uint8_t pk[32], sk[64];
-};
 
 static void key_from(uint8_t fill, struct key *k)
 {
@@ -463,23 +458,7 @@ static void certify(struct store *st, const struct key *root,
 static int check_at(struct store *st, const struct key *author,
 		    const char *scope, uint64_t at, char *why, size_t wl)
 {
-	struct store_txn *t;
-	struct trustset_cache *c = trustset_cache_new();
-	struct entry e;
-	uint8_t id[32] = { 7 };
-	int r;
-	memset(&e, 0, sizeof(e));
-	memcpy(e.network_id, net_id, 32);
-	memcpy(e.author, author->pk, 32);
-	snprintf(e.scope, sizeof(e.scope), "%s", scope);
-	snprintf(e.collection, sizeof(e.collection), "health_profile");
-	e.seq = 1;
-	e.hlc = at << 16;
-	ASSERT_OK(store_txn_begin(st, 1, &t));
-	r = trustset_entry_check(t, c, &e, id, why, wl);
-	store_txn_abort(t);
-	trustset_cache_free(c);
-	return r;
+	return trust_judge(st, author, scope, "health_profile", at, why, wl);
 }
 
 static int check(struct store *st, const struct key *author,

@@ -115,25 +115,8 @@ static void gone(struct store *st, const char *dir)
 static int judge(struct store *st, const struct key *author,
 		 const char *scope, uint64_t at)
 {
-	struct trustset_cache *c = trustset_cache_new();
-	struct entry e;
-	struct store_txn *t;
-	uint8_t id[32] = { 1 };
 	char why[512] = "";
-	int r;
-	ASSERT_TRUE(c != NULL);
-	memset(&e, 0, sizeof(e));
-	memcpy(e.network_id, net_id, 32);
-	memcpy(e.author, author->pk, 32);
-	snprintf(e.scope, sizeof(e.scope), "%s", scope);
-	snprintf(e.collection, sizeof(e.collection), "c");
-	e.seq = 1;
-	e.hlc = at << 16;
-	e.kind = ENTRY_PUT;
-	ASSERT_OK(store_txn_begin(st, 1, &t));
-	r = trustset_entry_check(t, c, &e, id, why, sizeof(why));
-	store_txn_abort(t);
-	trustset_cache_free(c);
+	int r = trust_judge(st, author, scope, "c", at, why, sizeof(why));
 	if (r)
 		fprintf(stderr, "entry of %s: %d %s\n", scope, r, why);
 	return r;

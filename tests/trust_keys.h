@@ -6,6 +6,7 @@
 #define HAMLET_TEST_TRUST_KEYS_H
 
 #include "cert.h"
+#include "entry.h"
 #include "sig.h"
 #include "store.h"
 #include "testlib.h"
@@ -103,6 +104,33 @@ static inline int trust_add1(struct store *st, int kind, uint8_t *p,
 	if (out->status != TRUSTSET_ADDED)
 		fprintf(stderr, "refused: %s\n", out->why);
 	return out->status;
+}
+
+/* trustset_entry_check(), with a cache of its own, of a put of coll by
+ * author in scope dated at (ms); the reason of a refusal in why. */
+static inline int trust_judge(struct store *st, const struct key *author,
+			      const char *scope, const char *coll,
+			      uint64_t at, char *why, size_t wl)
+{
+	struct trustset_cache *c = trustset_cache_new();
+	struct entry e;
+	struct store_txn *t;
+	uint8_t id[32] = { 1 };
+	int r;
+	ASSERT_TRUE(c != NULL);
+	memset(&e, 0, sizeof(e));
+	memcpy(e.network_id, net_id, 32);
+	memcpy(e.author, author->pk, 32);
+	snprintf(e.scope, sizeof(e.scope), "%s", scope);
+	snprintf(e.collection, sizeof(e.collection), "%s", coll);
+	e.seq = 1;
+	e.hlc = at << 16;
+	e.kind = ENTRY_PUT;
+	ASSERT_OK(store_txn_begin(st, 1, &t));
+	r = trustset_entry_check(t, c, &e, id, why, wl);
+	store_txn_abort(t);
+	trustset_cache_free(c);
+	return r;
 }
 
 #endif
