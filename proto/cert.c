@@ -543,6 +543,18 @@ static void utc_text(uint64_t ms, char out[32])
 		snprintf(out, 32, "?");
 }
 
+#define WHO_MAX 160
+
+/* "certificate i + 1 of the chain" and its name, in buf: made only for
+ * a chain that fails, as one is checked for every entry that arrives. */
+static const char *who(char buf[WHO_MAX], size_t i, const struct cert *c)
+{
+	snprintf(buf, WHO_MAX,
+		 why_translate(N_("certificate %zu of the chain (\"%s\")")),
+		 i + 1, c->name);
+	return buf;
+}
+
 int cert_chain_check(const struct cert_chain *ch,
 		     const uint8_t network_id[32], const uint8_t root[32],
 		     uint64_t now_ms, char *why, size_t wl)
@@ -554,12 +566,9 @@ int cert_chain_check(const struct cert_chain *ch,
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct cert *c = &ch->c[i];
 		const struct cert *up = i + 1 < ch->n ? &ch->c[i + 1] : NULL;
-		char who[160];
-		snprintf(who, sizeof(who),
-			 why_translate(N_("certificate %zu of the chain (\"%s\")")),
-			 i + 1, c->name);
+		char buf[WHO_MAX]; /* named only when the check fails */
 		if (memcmp(c->network_id, network_id, 32) != 0) {
-			why_set(why, wl, N_("%s is for another network"), who);
+			why_set(why, wl, N_("%s is for another network"), who(buf, i, c));
 			return HAMLET_ECERT;
 		}
 		if (now_ms < c->not_before_ms) {
@@ -570,21 +579,21 @@ int cert_chain_check(const struct cert_chain *ch,
 			utc_text(now_ms, clock);
 			why_set(why, wl,
 				N_("%s is not valid yet: it holds from %s, and this PC's clock says %s; check this PC's date and time"),
-				who, from, clock);
+				who(buf, i, c), from, clock);
 			return HAMLET_ECERT;
 		}
 		if (c->expires_ms && now_ms >= c->expires_ms) {
 			char until[32];
 			utc_text(c->expires_ms, until);
 			why_set(why, wl, N_("%s has expired: it held until %s"),
-				who, until);
+				who(buf, i, c), until);
 			return HAMLET_ECERT;
 		}
 		if (!up) {
 			if (memcmp(c->issuer, root, 32) != 0) {
 				why_set(why, wl,
 					 N_("%s is not signed by the network's root key"),
-					 who);
+					 who(buf, i, c));
 				return HAMLET_ECERT;
 			}
 			continue;
@@ -592,20 +601,20 @@ int cert_chain_check(const struct cert_chain *ch,
 		if (memcmp(c->issuer, up->subject, 32) != 0) {
 			why_set(why, wl,
 				 N_("%s is not signed by the next one's subject"),
-				 who);
+				 who(buf, i, c));
 			return HAMLET_ECERT;
 		}
 		if (!up->delegate) {
 			why_set(why, wl,
 				 N_("%s is signed by \"%s\", which may not certify others"),
-				 who, up->name);
+				 who(buf, i, c), up->name);
 			return HAMLET_ECERT;
 		}
 		if (prefix_outside(c->read, c->nread, up->read, up->nread) ||
 		    prefix_outside(c->write, c->nwrite, up->write,
 				   up->nwrite) ||
 		    !collections_within(c, up)) {
-			grant_outside(c, up, who, why, wl);
+			grant_outside(c, up, who(buf, i, c), why, wl);
 			return HAMLET_ECERT;
 		}
 	}

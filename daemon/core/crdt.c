@@ -452,8 +452,9 @@ static int settle_field(struct crdt_mem *m, const struct crdt_graph *g,
 	fs->value = fs->cands[win].val;
 	rules[f->rule](&x);
 	fs->value = shown(fs->value);
-	qsort_r(fs->cands, fs->ncands, sizeof(*fs->cands), cand_cmp_desc,
-		(void *)ops);
+	if (fs->ncands > 1)
+		qsort_r(fs->cands, fs->ncands, sizeof(*fs->cands),
+			cand_cmp_desc, (void *)ops);
 out:
 	if (!small) {
 		mem_put(m, w);

@@ -32,7 +32,15 @@ int log__dirty_add(struct log__dirty *d, const struct entry *e,
 		d->cap = nc;
 	}
 	k = &d->keys[d->n];
-	snprintf(k->key, sizeof(k->key), "%s/%s", e->collection, e->record_id);
+	{
+		/* "collection/id": both within their limits (SPEC 1.1) */
+		size_t cl = strlen(e->collection), il = strlen(e->record_id);
+		if (cl + 1 + il >= sizeof(k->key))
+			return HAMLET_EFORMAT;
+		memcpy(k->key, e->collection, cl);
+		k->key[cl] = '/';
+		memcpy(k->key + cl + 1, e->record_id, il + 1);
+	}
 	k->lseq = lseq;
 	k->fresh = fresh;
 	k->order = d->n++;
