@@ -323,7 +323,7 @@ static void cert_cost(const char *netfile, unsigned m, double *ret_judged,
 						v[done + i].env_len,
 						v[done + i].sig,
 						v[done + i].body,
-						v[done + i].body_len, NULL, 0
+						v[done + i].body_len, NULL, 0, NULL
 					};
 				if ((r = log_ingest(st, jn->net.id, in, k, out,
 						    NULL, NULL)) < 0)

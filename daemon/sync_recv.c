@@ -405,19 +405,32 @@ static int batch_grow(struct sync_batch *b, size_t n)
  * is reused for the next message). */
 static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 {
-	size_t n = m->entries.n, bytes = 0, off = 0;
+	size_t n = m->entries.n, bytes = 0, off, ndec = 0;
+	struct entry *decs;
 	uint8_t *buf;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bytes += m->entries.v[i].env_len + ENTRY_SIG_LEN +
 			 m->entries.v[i].body_len;
+		ndec += m->entries.v[i].dec != NULL;
+	}
+	/* the rebuilt envelopes' fields first, where they are aligned */
 	if (batch_grow(b, n) < 0 ||
-	    !(buf = malloc(bytes + n * ENTRY_ID_LEN + 1)))
+	    !(buf = malloc(ndec * sizeof(*decs) + bytes + n * ENTRY_ID_LEN +
+			   1)))
 		return -ENOMEM;
 	b->parts[b->nparts++].buf = buf;
+	decs = (struct entry *)(void *)buf;
+	off = ndec * sizeof(*decs);
+	ndec = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct run_entry *we = &m->entries.v[i];
 		struct log_in *in = &b->in[b->n + i];
+		in->dec = NULL;
+		if (we->dec) {
+			memcpy(&decs[ndec], we->dec, sizeof(*decs));
+			in->dec = &decs[ndec++];
+		}
 		memcpy(b->feeds[b->n + i], m->entries.key, 32);
 		memcpy(buf + off, we->env, we->env_len);
 		in->env = buf + off;

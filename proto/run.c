@@ -356,6 +356,7 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 	       struct run_entry *out, size_t *ret_n, char *why, size_t whylen)
 {
 	uint8_t(*ids)[ENTRY_ID_LEN] = NULL, *envs = NULL;
+	struct entry *decs = NULL;
 	const msgpack_object *f, *ev, *x;
 	struct run_head h;
 	struct mp_doc d;
@@ -375,9 +376,14 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		goto out;
 	CHECK(mp_get_array(&f[5], SIZE_MAX, max, &ev, &n),
 	      N_("run.entries is not an array of at most %zu"), max);
+	/* the envelopes, then the fields each was rebuilt from (n times
+	 * ENTRY_MAX_ENVELOPE bytes keep them aligned) */
 	if (n && (!(ids = malloc(n * ENTRY_ID_LEN)) ||
-		  !(envs = alloc(ctx, n * ENTRY_MAX_ENVELOPE))))
+		  !(envs = alloc(ctx, n * (ENTRY_MAX_ENVELOPE +
+					   sizeof(struct entry))))))
 		FAULT(-ENOMEM, N_("out of memory"));
+	if (n)
+		decs = (struct entry *)(void *)(envs + n * ENTRY_MAX_ENVELOPE);
 	for (size_t i = 0; i < n; i++) {
 		struct run_entry *o = &out[i];
 		struct entry e;
@@ -439,6 +445,12 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		off += pl;
 		entry_id(o->env, o->env_len, ids[i]);
 		memcpy(o->id, ids[i], ENTRY_ID_LEN);
+		/* as entry_decode() of the envelope has them: no prev at
+		 * seq 1 */
+		if (!e.has_prev)
+			memset(e.prev, 0, sizeof(e.prev));
+		memcpy(&decs[i], &e, sizeof(e));
+		o->dec = &decs[i];
 	}
 	*ret_head = h;
 	*ret_n = n;

@@ -54,6 +54,11 @@ struct run_entry {
 	 * from body itself, so a reader need not hash body again to
 	 * compare them (run_encode does not read it) */
 	int body_hashed;
+	/* run_decode(): for a compact entry, the fields env was encoded
+	 * from, as entry_decode() of env gives them, so a reader need not
+	 * decode env again; NULL for a whole one (run_encode does not read
+	 * it) */
+	const struct entry *dec;
 };
 
 /* What an encoding did, for the benchmarks and tests. */
@@ -78,8 +83,9 @@ int run_encode(const struct run_head *h, const struct run_entry *v, size_t n,
 	       uint8_t **ret, size_t *ret_len, struct run_stats *st);
 
 /*
- * Decode a run of at most max entries. Rebuilt envelopes are written to
- * memory from alloc(ctx, bytes) (called once, NULL: -ENOMEM), which must
+ * Decode a run of at most max entries. Rebuilt envelopes and the
+ * fields they were rebuilt from are written to memory from alloc(ctx,
+ * bytes) (called once, NULL: -ENOMEM; aligned as malloc's), which must
  * live as long as out[]; the other pointers of out[] borrow from buf.
  * Strict (SPEC 1.7): a field of the wrong type or over its limit, a
  * compact entry whose fields make no valid envelope, a whole entry whose

@@ -690,7 +690,7 @@ static int th_pool_feed(void *ctx, const struct log_feed *f)
 			memcpy(b + el + 64, body, bl);
 		p->bufs[p->n] = b;
 		p->in[p->n++] = (struct log_in){ b, el, b + el,
-						 body ? b + el + 64 : NULL, bl, NULL, 0 };
+						 body ? b + el + 64 : NULL, bl, NULL, 0, NULL };
 	}
 	bodyz_buf_free(&zb);
 	return 0;

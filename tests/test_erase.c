@@ -153,7 +153,7 @@ static void craft_erasure(struct node *n, const uint8_t *pk,
 /* Hand x to n as from a peer: its fate. */
 static struct log_out ingest_one(struct node *n, const struct erasure *x)
 {
-	struct log_in in = { x->env, x->el, x->sig, x->body, x->bl, NULL, 0 };
+	struct log_in in = { x->env, x->el, x->sig, x->body, x->bl, NULL, 0, NULL };
 	struct log_out out;
 	ASSERT_OK(log_ingest(n->st, n->net.id, &in, 1, &out, NULL, NULL));
 	return out;
@@ -589,12 +589,12 @@ int main(void)
 		store_txn_abort(t);
 		bodyz_buf_free(&zb);
 		/* the newest entry again, as a peer sends it without its body */
-		in = (struct log_in){ env, el, sig, NULL, 0, NULL, 0 };
+		in = (struct log_in){ env, el, sig, NULL, 0, NULL, 0, NULL };
 		ASSERT_OK(log_ingest(r4->st, r4->net.id, &in, 1, &out, NULL, NULL));
 		ASSERT_EQ(out.status, LOG_APPLIED);
 		ASSERT_TRUE(!store_has(r4, "FILLcc7"));
 		/* and with it: a duplicate entry, whose body is kept now */
-		in = (struct log_in){ env, el, sig, body, bl, NULL, 0 };
+		in = (struct log_in){ env, el, sig, body, bl, NULL, 0, NULL };
 		ASSERT_OK(log_ingest(r4->st, r4->net.id, &in, 1, &out, NULL, NULL));
 		ASSERT_EQ(out.status, LOG_DUPLICATE);
 		ASSERT_TRUE(store_has(r4, "FILLcc7"));
@@ -674,7 +674,7 @@ int main(void)
 			ASSERT_EQ(ingest_one(r7, &ybare).status, LOG_HELD);
 			ASSERT_EQ(ingest_one(r7, &y).status, LOG_HELD);
 			in[0] = (struct log_in){ x.env, x.el, x.sig, x.body,
-						 x.bl, NULL, 0 };
+						 x.bl, NULL, 0, NULL };
 			ASSERT_OK(log_ingest(r7->st, r7->net.id, in, 1, out,
 					     NULL, NULL));
 			ASSERT_EQ(out[0].status, LOG_APPLIED);

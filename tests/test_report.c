@@ -126,15 +126,15 @@ static void test_report(const char *dir, const char *netfile)
 	/* a signs outside its grant; and an altered signature */
 	sign_delete(a, "bk/zz", &env, &len, sig, &e);
 	{
-		struct log_in in[2] = { { env, len, sig, NULL, 0, NULL, 0 },
-					{ env, len, sig, NULL, 0, NULL, 0 } };
+		struct log_in in[2] = { { env, len, sig, NULL, 0, NULL, 0, NULL },
+					{ env, len, sig, NULL, 0, NULL, 0, NULL } };
 		uint8_t bad[64];
 		uint8_t *env2;
 		size_t len2;
 		struct entry e2;
 		sign_delete(a, "bk/yy", &env2, &len2, bad, &e2);
 		bad[5] ^= 1;
-		in[1] = (struct log_in){ env2, len2, bad, NULL, 0, NULL, 0 };
+		in[1] = (struct log_in){ env2, len2, bad, NULL, 0, NULL, 0, NULL };
 		ASSERT_OK(log_ingest(d->st, d->net.id, in, 2, out, NULL, NULL));
 		ASSERT_EQ(out[0].err, HAMLET_ECERT);
 		ASSERT_EQ(out[1].err, HAMLET_ESIG);

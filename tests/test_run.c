@@ -47,6 +47,16 @@ static void roundtrip(const uint8_t *buf, size_t len,
 		 * around its body had its body hash made from that body */
 		int whole = out[i].env >= buf && out[i].env < buf + len;
 		ASSERT_EQ(out[i].body_hashed, out[i].body != NULL && !whole);
+		/* a rebuilt one comes with the fields it was rebuilt from,
+		 * byte for byte what decoding its envelope gives (a reader
+		 * takes them instead); a whole one without */
+		ASSERT_EQ(out[i].dec == NULL, whole);
+		if (out[i].dec) {
+			struct entry e;
+			ASSERT_OK(entry_decode(out[i].env, out[i].env_len, &e,
+					       NULL));
+			ASSERT_MEMEQ(out[i].dec, &e, sizeof(e));
+		}
 	}
 	free(mem);
 }

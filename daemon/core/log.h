@@ -55,6 +55,10 @@ struct log_in {
 	 * process (run_decode rebuilt env around it), so the log does not
 	 * hash body again to compare them */
 	int body_hashed;
+	/* env's fields when the caller made env from them in this process
+	 * (run_decode rebuilt it), exactly as entry_decode() gives them,
+	 * so the log does not decode env again; NULL: the log decodes it */
+	const struct entry *dec;
 };
 
 enum log_status {
