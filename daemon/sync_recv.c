@@ -414,7 +414,10 @@ static int batch_add(struct sync_batch *b, const struct wire_msg *m)
 			 m->entries.v[i].body_len;
 		ndec += m->entries.v[i].dec != NULL;
 	}
-	/* the rebuilt envelopes' fields first, where they are aligned */
+	/* the rebuilt envelopes' fields first, where they are aligned. Not
+	 * counted in b->bytes (the protocol's bound on what a batch
+	 * carries): they are bounded by the batch's credit, at most
+	 * SYNC_BATCH_MAX entries of sizeof(struct entry) */
 	if (batch_grow(b, n) < 0 ||
 	    !(buf = malloc(ndec * sizeof(*decs) + bytes + n * ENTRY_ID_LEN +
 			   1)))

@@ -376,14 +376,19 @@ int run_decode(const uint8_t *buf, size_t len, size_t max,
 		goto out;
 	CHECK(mp_get_array(&f[5], SIZE_MAX, max, &ev, &n),
 	      N_("run.entries is not an array of at most %zu"), max);
-	/* the envelopes, then the fields each was rebuilt from (n times
-	 * ENTRY_MAX_ENVELOPE bytes keep them aligned) */
+	/* the envelopes, then the fields each was rebuilt from, aligned
+	 * whatever alignment alloc gives (a msgpack zone's is a pointer's) */
 	if (n && (!(ids = malloc(n * ENTRY_ID_LEN)) ||
 		  !(envs = alloc(ctx, n * (ENTRY_MAX_ENVELOPE +
-					   sizeof(struct entry))))))
+					   sizeof(struct entry)) +
+					      _Alignof(struct entry)))))
 		FAULT(-ENOMEM, N_("out of memory"));
-	if (n)
-		decs = (struct entry *)(void *)(envs + n * ENTRY_MAX_ENVELOPE);
+	if (n) {
+		uintptr_t at = (uintptr_t)(envs + n * ENTRY_MAX_ENVELOPE),
+			  a = _Alignof(struct entry);
+		decs = (struct entry *)(void *)(envs + n * ENTRY_MAX_ENVELOPE +
+						(a - at % a) % a);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct run_entry *o = &out[i];
 		struct entry e;

@@ -85,8 +85,8 @@ int run_encode(const struct run_head *h, const struct run_entry *v, size_t n,
 /*
  * Decode a run of at most max entries. Rebuilt envelopes and the
  * fields they were rebuilt from are written to memory from alloc(ctx,
- * bytes) (called once, NULL: -ENOMEM; aligned as malloc's), which must
- * live as long as out[]; the other pointers of out[] borrow from buf.
+ * bytes) (called once, NULL: -ENOMEM; any alignment), which must live
+ * as long as out[]; the other pointers of out[] borrow from buf.
  * Strict (SPEC 1.7): a field of the wrong type or over its limit, a
  * compact entry whose fields make no valid envelope, a whole entry whose
  * envelope decodes but lies at another network, feed or seq than the

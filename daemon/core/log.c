@@ -112,6 +112,8 @@ static void verify_one(const struct log_in *in, int *res, struct entry *e,
 	if (in->dec) {
 		memcpy(e, in->dec, sizeof(*e));
 		*res = 0;
+		if (field)
+			*field = -1; /* no field to name */
 	} else {
 		*res = entry_decode(in->env, in->env_len, e, field);
 		if (*res < 0)
