@@ -113,7 +113,10 @@ check "P holds every record (30 s)" within 30 bash -c "[ \$('$H' --home '$T/P' e
 # (the node's home: $T/${OF:-P})
 same() { python3 "$(dirname "$0")/tools/pg_same.py" "$H" "$T/${OF:-P}" "$1" "$PGBIN/psql" -X -q -h "$PGD" -U hamlet -d hamlet; }
 check "the sink catches up: health_profile equals the export (30 s)" within 30 same health_profile
-check "payment equals the export" same payment
+# the sink writes a page of changes a transaction, in the feed's order,
+# and a record changed again moves to the feed's end: payment may be
+# complete a page after health_profile
+check "payment equals the export (30 s)" within 30 same payment
 same health_profile | sed 's/^/    # /'
 same payment | sed 's/^/    # /'
 check "the sink reconnected after the restart" grep -q "reconnected to PostgreSQL at" "$T/sink.log"
