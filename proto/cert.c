@@ -568,7 +568,8 @@ int cert_chain_check(const struct cert_chain *ch,
 		const struct cert *up = i + 1 < ch->n ? &ch->c[i + 1] : NULL;
 		char buf[WHO_MAX]; /* named only when the check fails */
 		if (memcmp(c->network_id, network_id, 32) != 0) {
-			why_set(why, wl, N_("%s is for another network"), who(buf, i, c));
+			why_set(why, wl, N_("%s is for another network"),
+				who(buf, i, c));
 			return HAMLET_ECERT;
 		}
 		if (now_ms < c->not_before_ms) {

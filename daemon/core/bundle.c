@@ -464,7 +464,8 @@ static int walk_run(struct walk *wk, struct bundle_reader *rd,
 					   .sig = x->sig,
 					   .body = x->body,
 					   .body_len = x->body_len,
-					   .body_hashed = x->body_hashed };
+					   .body_hashed = x->body_hashed,
+					   .dec = x->dec };
 		offs[(*nb)++] = walk_at(wk, fr->offset);
 	}
 	r = owned_add(own, run->raw);

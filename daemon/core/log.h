@@ -56,8 +56,9 @@ struct log_in {
 	 * hash body again to compare them */
 	int body_hashed;
 	/* env's fields when the caller made env from them in this process
-	 * (run_decode rebuilt it), exactly as entry_decode() gives them,
-	 * so the log does not decode env again; NULL: the log decodes it */
+	 * (run_decode rebuilt it, from a peer or a bundle), exactly as
+	 * entry_decode() gives them, so the log does not decode env again;
+	 * NULL: the log decodes it */
 	const struct entry *dec;
 };
 
