@@ -26,7 +26,18 @@ tests_scratch() {
 tests_cleanup() {
 	[ -n "$bg" ] && kill "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
 	daemons_stop
+	[ "$failed" = 0 ] || tests_logs
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+# tests_logs: when a check failed, the last lines of each daemon's log,
+# so that a failure seen only once (in CI) says what the daemons saw
+tests_logs() {
+	local f
+	for f in "$T"/*.log; do
+		[ -s "$f" ] || continue
+		echo "daemon log ${f##*/}, its last 20 lines:"
+		tail -n 20 "$f" | sed 's/^/    /'
+	done
 }
 
 # certify ROOTKEY NAME [READ [WRITE]]: the network's root key certifies
