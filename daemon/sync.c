@@ -44,10 +44,15 @@ int sync__send_writer(struct conn *c, struct mp_writer *w)
  * reconciliation offers and streaming sends, either way. */
 int sync__scope_shared(struct conn *c, const char *scope)
 {
+	return sync__scope_shared_in(c, c->d->node->smap, scope);
+}
+
+int sync__scope_shared_in(struct conn *c, const struct scopemap *sm,
+			  const char *scope)
+{
 	struct config *cfg = &c->d->cfg;
-	/* through the scope moves: a subscription or a grant of the new
-	 * commune takes the old commune's feeds */
-	const struct scopemap *sm = c->d->node->smap;
+	/* through the scope moves sm holds: a subscription or a grant of
+	 * the new commune takes the old commune's feeds */
 	return scopemap_under_any(sm, scope, (const char(*)[ENTRY_MAX_SCOPE + 1])cfg->scopes,
 			 cfg->nscopes) &&
 	       scopemap_under_any(sm, scope, (const char(*)[ENTRY_MAX_SCOPE + 1])c->sy.scopes,

@@ -20,8 +20,14 @@ void sync__budget_tick(struct conn *c);
 
 /* Take w's bytes and send them on c; w is reset for reuse. */
 int sync__send_writer(struct conn *c, struct mp_writer *w);
-/* A feed of this scope is replicated by both ends of c. */
+/* A feed of this scope is replicated by both ends of c. On the loop. */
 int sync__scope_shared(struct conn *c, const char *scope);
+/* The same through the scope moves of sm: on a thread-pool thread, sm is
+ * the job's own hold on the node's map (scopemap_ref()), which the loop
+ * replaces when the trust set grows. */
+struct scopemap;
+int sync__scope_shared_in(struct conn *c, const struct scopemap *sm,
+			  const char *scope);
 /* 1 when this node takes nothing more of feed f: a fork froze it at or
  * below its head (SPEC §8), so WANT or TAKE would only bring entries to
  * refuse (sync_send.c). */

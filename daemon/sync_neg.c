@@ -17,6 +17,7 @@
 #include "log.h"
 #include "peer.h"
 #include "peerbase.h"
+#include "scopemap.h"
 #include "sync_internal.h"
 
 #include <errno.h>
@@ -41,6 +42,9 @@ enum neg_kind {
 struct sync_neg_job {
 	uv_work_t work;
 	struct conn *c;
+	/* the node's scope moves as the job started: its own hold, as the
+	 * loop may replace the node's map meanwhile */
+	struct scopemap *map;
 	struct sync_neg_job *next;
 	int kind;
 	uint8_t *in; /* a NEG payload, or ids (32 bytes each) */
@@ -84,7 +88,7 @@ static void item_make(const struct log_feed *f, struct sync_item *it)
 }
 
 struct collect {
-	struct conn *c;
+	const struct sync_neg_job *j;
 	struct sync_item *v;
 	size_t n, cap;
 };
@@ -92,8 +96,8 @@ struct collect {
 static int collect_feed(void *ctx, const struct log_feed *f)
 {
 	struct collect *cl = ctx;
-	/* the scopes are fixed for the session: safe to read here */
-	if (f->seq == 0 || !sync__scope_shared(cl->c, f->scope))
+	/* the session's scopes are fixed for it, and the map is the job's */
+	if (f->seq == 0 || !sync__scope_shared_in(cl->j->c, cl->j->map, f->scope))
 		return 0;
 	if (cl->n == cl->cap) {
 		size_t nc = cl->cap ? cl->cap * 2 : 256;
@@ -125,10 +129,10 @@ static int item_id_cmp(const void *a, const void *b)
 
 /* Every shared feed in t as an item list (*ret, caller frees), in
  * Negentropy's order, or by id for look-ups. */
-static int items_collect(struct conn *c, struct store_txn *t, int by_id,
-			 struct sync_item **ret, size_t *ret_n)
+static int items_collect(const struct sync_neg_job *j, struct store_txn *t,
+			 int by_id, struct sync_item **ret, size_t *ret_n)
 {
-	struct collect cl = { .c = c };
+	struct collect cl = { .j = j };
 	int r = log_feeds_each(t, collect_feed, &cl);
 	if (r < 0) {
 		free(cl.v);
@@ -142,14 +146,14 @@ static int items_collect(struct conn *c, struct store_txn *t, int by_id,
 }
 
 /* items_collect() in a read transaction of its own. */
-static int items_build(struct conn *c, int by_id, struct sync_item **ret,
-		       size_t *ret_n)
+static int items_build(const struct sync_neg_job *j, int by_id,
+		       struct sync_item **ret, size_t *ret_n)
 {
 	struct store_txn *t = NULL;
 	int r;
-	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
+	if ((r = store_txn_begin(j->c->d->node->st, 1, &t)) < 0)
 		return r;
-	r = items_collect(c, t, by_id, ret, ret_n);
+	r = items_collect(j, t, by_id, ret, ret_n);
 	store_txn_abort(t);
 	return r;
 }
@@ -197,7 +201,7 @@ static int step_initiate(struct sync_neg_job *j)
 	struct sync_item *v;
 	size_t n;
 	int r;
-	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+	if ((r = items_build(j, 0, &v, &n)) < 0)
 		return r;
 	if (!(s->nitems = items_neg(v, n))) {
 		free(v);
@@ -250,7 +254,7 @@ static int step_server(struct sync_neg_job *j)
 	struct negentropy *ng = NULL;
 	size_t n;
 	int r;
-	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+	if ((r = items_build(j, 0, &v, &n)) < 0)
 		return r;
 	if (!(ni = items_neg(v, n))) {
 		r = -ENOMEM;
@@ -273,7 +277,7 @@ static int step_announce(struct sync_neg_job *j)
 	struct sync_item *v = NULL;
 	size_t n;
 	int r;
-	if ((r = items_build(j->c, 0, &v, &n)) < 0)
+	if ((r = items_build(j, 0, &v, &n)) < 0)
 		return r;
 	if (n && !(j->feeds = malloc(n * sizeof(*j->feeds)))) {
 		free(v);
@@ -293,7 +297,7 @@ static int step_ids(struct sync_neg_job *j)
 	struct sync_item *v = NULL;
 	size_t n;
 	int r;
-	if ((r = items_build(j->c, 1, &v, &n)) < 0)
+	if ((r = items_build(j, 1, &v, &n)) < 0)
 		return r;
 	/* j->reply has room for the ids: on_feeds sized it so */
 	heads_of(v, n, (const uint8_t(*)[32])j->in, j->in_len / 32, j->reply,
@@ -304,7 +308,7 @@ static int step_ids(struct sync_neg_job *j)
 
 /* The feeds moved since the basis, while they fit one SINCE. */
 struct since_walk {
-	struct conn *c;
+	const struct sync_neg_job *j;
 	struct store_txn *t;
 	struct wire_feed *v;
 	size_t n, scanned;
@@ -321,7 +325,7 @@ static int since_feed(void *ctx, const uint8_t key[32])
 		return 0;
 	if (r < 0)
 		return r;
-	if (f.seq == 0 || !sync__scope_shared(w->c, f.scope))
+	if (f.seq == 0 || !sync__scope_shared_in(w->j->c, w->j->map, f.scope))
 		return 0;
 	if (w->n == WIRE_MAX_FEEDS)
 		return 1;
@@ -342,7 +346,7 @@ static int step_since(struct sync_neg_job *j)
 	struct store_txn *t = NULL;
 	struct heads_totals tot = { 0 };
 	struct peerbase b;
-	struct since_walk w = { c, NULL, NULL, 0, 0 };
+	struct since_walk w = { j, NULL, NULL, 0, 0 };
 	int r;
 
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
@@ -393,7 +397,7 @@ static int step_state(struct sync_neg_job *j)
 		goto out;
 	if ((r = sync__context(j->c, t, j->ctx)) < 0 ||
 	    (r = entries_last_lseq(t, &j->lseq)) < 0 ||
-	    (r = items_collect(j->c, t, 1, &v, &n)) < 0)
+	    (r = items_collect(j, t, 1, &v, &n)) < 0)
 		goto out;
 	sync__heads_digest(v, n, j->basis);
 	j->version = tot.version;
@@ -428,6 +432,7 @@ static void job_free(struct sync_neg_job *j)
 	free(j->out);
 	free(j->feeds);
 	negentropy_idlist_close(&j->need);
+	scopemap_free(j->map);
 	free(j);
 }
 
@@ -617,6 +622,7 @@ static void job_start(struct conn *c)
 		s->neg_tail = NULL;
 	s->neg_n--;
 	j->work.data = j;
+	j->map = scopemap_ref(c->d->node->smap);
 	peer_conn_ref(c);
 	s->neg_busy = 1;
 	if ((r = uv_queue_work(c->d->loop, &j->work, job_work, job_after)) < 0) {

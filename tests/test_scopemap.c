@@ -94,6 +94,23 @@ static void test_map(void)
 		scopemap_free(m);
 	}
 
+	TEST_START("a held map outlives its owner's free, and the last holder frees it");
+	{
+		/* a pool thread's job holds the node's map while the loop
+		 * replaces it (the trust set grew): ASan and LeakSanitizer
+		 * see a read after the free, or a map never freed */
+		struct scope_move a[] = { mv("lc/bac-ha", "lc/si-ma-cai", T0) };
+		struct scopemap *held;
+		m = build(a, 1, NULL);
+		held = scopemap_ref(m);
+		ASSERT_TRUE(held == m);
+		ASSERT_TRUE(scopemap_ref(NULL) == NULL);
+		scopemap_free(m); /* the owner's: replaced */
+		ASSERT_STREQ(res(held, "lc/bac-ha/na-hoi"), "lc/si-ma-cai/na-hoi");
+		ASSERT_EQ(scopemap_in_effect(held), 1);
+		scopemap_free(held);
+	}
+
 	TEST_START("moves chain (a commune merged twice) and the longest moved scope wins");
 	{
 		struct scope_move a[] = {

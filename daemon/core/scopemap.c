@@ -24,6 +24,9 @@ struct scopemap {
 	/* scratch for the cycle search, n long */
 	unsigned char *seen;
 	size_t *stack;
+	/* holders (scopemap_ref()): a map another thread reads while the
+	 * node's is replaced lives until that thread is done with it */
+	unsigned refs;
 };
 
 static int older(const void *a, const void *b)
@@ -141,6 +144,7 @@ int scopemap_build(const struct scope_move *moves, const uint8_t (*ids)[32],
 	*ret = NULL;
 	if (!m)
 		return -ENOMEM;
+	m->refs = 1;
 	m->v = calloc(n ? n : 1, sizeof(*m->v));
 	m->eff = calloc(n ? n : 1, sizeof(*m->eff));
 	m->seen = calloc(n ? n : 1, 1);
@@ -253,9 +257,16 @@ int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
 	return r;
 }
 
+struct scopemap *scopemap_ref(struct scopemap *m)
+{
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	return m;
+}
+
 void scopemap_free(struct scopemap *m)
 {
-	if (!m)
+	if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(m->v);
 	free(m->eff);

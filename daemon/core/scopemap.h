@@ -53,6 +53,11 @@ int scopemap_load(struct store_txn *t, struct scopemap **ret);
 int scopemap_load_plus(struct store_txn *t, const struct scope_move *extra,
 		       const uint8_t extra_id[32], struct scopemap **ret);
 
+/* One more holder of m (NULL stays NULL), for a thread that reads it
+ * while its owner may replace it: each holder calls scopemap_free(),
+ * and the last one frees it. A map is never changed once built, so its
+ * holders may read it at once. */
+struct scopemap *scopemap_ref(struct scopemap *m);
 void scopemap_free(struct scopemap *m);
 
 /* Moves the map was built from, and those in effect. */
