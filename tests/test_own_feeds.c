@@ -10,6 +10,7 @@
 #include "why.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 /* A put in scope (NULL: the node's) through log_write, and HOME/own-feeds
  * raised after its commit as hamletd and the CLI do; the write's result,
@@ -339,6 +340,79 @@ static void changed_while_open(struct node *a, const char *path)
 	ASSERT_EQ(node_feeds_refresh(a, note, sizeof(note)), 0);
 }
 
+/* hamletd's writer reads the node's certificate again before each write
+ * (node_grant_refresh) while its loop reads which own feeds are behind
+ * or gone, for status and /metrics. */
+struct refresher {
+	struct node *n;
+	int done;
+	pthread_mutex_t mu;
+};
+
+static void *refresh_run(void *arg)
+{
+	struct refresher *w = arg;
+	for (int i = 0; i < 1000; i++)
+		node_grant_refresh(w->n);
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int refresher_done(struct refresher *w)
+{
+	int d;
+	pthread_mutex_lock(&w->mu);
+	d = w->done;
+	pthread_mutex_unlock(&w->mu);
+	return d;
+}
+
+static void grant_while_read(const char *dir, const char *net)
+{
+	struct node *g = th_node(dir, net, "g", "bk/c1");
+	struct refresher w = { .n = g };
+	struct node_feed_lag lag[16];
+	char why[LOG_WHY_MAX], sc[64], id[32], home[4096], p1[4200], p2[4200];
+	pthread_t th;
+	unsigned long scans = 0;
+	size_t k;
+
+	TEST_START("the certificate read again on one thread while another reads the feeds behind: same answers, nothing read after its free");
+	for (int s = 0; s < 8; s++) {
+		snprintf(sc, sizeof(sc), "bk/c1/v%d", s);
+		snprintf(id, sizeof(id), "HP-G%d", s);
+		ASSERT_OK(put_in(g, sc, id, NULL, why, sizeof(why)));
+	}
+	/* its store moved aside: every feed is behind what it signed */
+	snprintf(home, sizeof(home), "%s", g->home);
+	node_close(g);
+	snprintf(p1, sizeof(p1), "%s/store", home);
+	snprintf(p2, sizeof(p2), "%s/store.aside", home);
+	ASSERT_EQ(rename(p1, p2), 0);
+	ASSERT_OK(node_open(home, 0, &g, why, sizeof(why)));
+	ASSERT_TRUE(g->grant != NULL); /* certified: the grant is read */
+	ASSERT_OK(node_feeds_behind(g, lag, 16, &k));
+	ASSERT_EQ(k, 8);
+	w.n = g;
+	ASSERT_EQ(pthread_mutex_init(&w.mu, NULL), 0);
+	ASSERT_EQ(pthread_create(&th, NULL, refresh_run, &w), 0);
+	/* bounded by the refresher's 1,000 rounds */
+	while (!refresher_done(&w)) {
+		ASSERT_OK(node_feeds_behind(g, lag, 16, &k));
+		ASSERT_EQ(k, 8);
+		ASSERT_OK(node_feeds_gone(g, lag, 16, &k));
+		ASSERT_EQ(k, 0);
+		scans++;
+	}
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	pthread_mutex_destroy(&w.mu);
+	ASSERT_TRUE(scans > 0);
+	ASSERT_TRUE(g->grant != NULL);
+	node_close(g);
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -549,6 +623,7 @@ int main(void)
 	}
 
 	changed_while_open(a, path);
+	grant_while_read(dir, net);
 
 	node_close(a);
 	node_close(p);

@@ -465,7 +465,8 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 	char *p = NULL;
 	int r;
 
-	if (!n || node__crypto_ready() < 0) {
+	if (!n || node__crypto_ready() < 0 ||
+	    pthread_mutex_init(&n->grant_mu, NULL) != 0) {
 		free(n);
 		return -ENOMEM;
 	}
@@ -666,6 +667,7 @@ void node_close(struct node *n)
 		sodium_free(n->sk); /* sodium_free wipes */
 	sodium_memzero(&n->net, sizeof(n->net));
 	free(n->grant);
+	pthread_mutex_destroy(&n->grant_mu);
 	scopemap_free(n->smap);
 	free(n->home);
 	free(n);
@@ -700,19 +702,48 @@ void node_scopes_refresh(struct node *n)
 void node_grant_refresh(struct node *n)
 {
 	struct cert_chain *ch = malloc(sizeof(*ch));
-	char why[1024];
-
+	struct cert *g = NULL, *old;
+	char why[1024], revoked[sizeof(n->revoked)] = "";
 	int r;
 
-	free(n->grant);
-	n->grant = NULL;
-	n->revoked[0] = 0;
-	if (!ch)
-		return;
-	r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why, sizeof(why));
-	if (r == 0 && (n->grant = malloc(sizeof(*n->grant))))
-		*n->grant = ch->c[0];
-	if (r == HAMLET_EREVOKED)
-		snprintf(n->revoked, sizeof(n->revoked), "%s", why);
-	free(ch);
+	/* read outside the lock (the file, the trust set), swapped in
+	 * under it: a reader elsewhere sees the old one or the new one */
+	if (ch) {
+		r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+				   sizeof(why));
+		if (r == 0 && (g = malloc(sizeof(*g))))
+			*g = ch->c[0];
+		if (r == HAMLET_EREVOKED)
+			snprintf(revoked, sizeof(revoked), "%s", why);
+		free(ch);
+	}
+	pthread_mutex_lock(&n->grant_mu);
+	old = n->grant;
+	n->grant = g;
+	memcpy(n->revoked, revoked, sizeof(revoked));
+	pthread_mutex_unlock(&n->grant_mu);
+	free(old);
+}
+
+int node_grant_copy(const struct node *n, struct cert *ret)
+{
+	pthread_mutex_t *mu = (pthread_mutex_t *)&n->grant_mu;
+	int has;
+
+	pthread_mutex_lock(mu);
+	if ((has = n->grant != NULL))
+		*ret = *n->grant;
+	pthread_mutex_unlock(mu);
+	return has;
+}
+
+int node_revoked(const struct node *n)
+{
+	pthread_mutex_t *mu = (pthread_mutex_t *)&n->grant_mu;
+	int r;
+
+	pthread_mutex_lock(mu);
+	r = n->revoked[0] != 0;
+	pthread_mutex_unlock(mu);
+	return r;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "store.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,10 @@ struct node {
 	/* why its key, or an issuer of its certificate, is revoked in its
 	 * trust set ("" when not): what it writes no peer takes */
 	char revoked[300];
+	/* grant and revoked change under it, by node_grant_refresh() on
+	 * the thread that writes (hamletd's writer); another thread reads
+	 * them through node_grant_copy() and node_revoked() */
+	pthread_mutex_t grant_mu;
 	struct scopemap *smap; /* the trust set's scope moves (scopemap.h) */
 	struct node_feeds *feeds; /* what it signed (node_feeds, below) */
 };
@@ -178,8 +183,14 @@ int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 		    struct node_lapse *ret);
 
 /* Read n's certificate again (one installed since node_open()): n->grant
- * is it when valid, NULL otherwise; n->revoked says why when revoked. */
+ * is it when valid, NULL otherwise; n->revoked says why when revoked.
+ * Only the thread that writes calls it once others run (hamletd: the
+ * writer); that thread may read n->grant and n->revoked as they are. */
 void node_grant_refresh(struct node *n);
+/* From any other thread: a copy of n->grant in *ret (1), or 0 when n has
+ * none; whether n->revoked says n is revoked. */
+int node_grant_copy(const struct node *n, struct cert *ret);
+int node_revoked(const struct node *n);
 
 /*
  * What n keeps of what reaches it (log_reader, borrowing n and ch): its

@@ -688,6 +688,9 @@ static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
 {
 	const struct node *n = f->n;
 	struct store_txn *t;
+	struct cert grant;
+	/* a copy: the writer may replace the node's meanwhile */
+	int has_grant = node_grant_copy(n, &grant);
 	size_t k = 0;
 	int r;
 
@@ -708,8 +711,8 @@ static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
 			head = lf.seq;
 		if (head >= f->v[i].seq && all != SCAN_ALL)
 			continue;
-		gone = !scopemap_keeps(n->smap, n->grant, n->scope,
-				       f->v[i].scope);
+		gone = !scopemap_keeps(n->smap, has_grant ? &grant : NULL,
+				       n->scope, f->v[i].scope);
 		if ((all == SCAN_BEHIND && gone) || (all == SCAN_GONE && !gone))
 			continue;
 		if (k < max) {

@@ -184,7 +184,7 @@ int node_lapse_find(const struct node *n, const struct cert_chain *extra,
 		return -ENOMEM;
 	/* a revoked key's entries are refused for the revocation, not their
 	 * dates (status says REVOKED) */
-	if (!n->st || n->revoked[0]) {
+	if (!n->st || node_revoked(n)) {
 		r = 0;
 		goto out;
 	}
