@@ -68,12 +68,20 @@ static void readers_clear(struct store *st)
 	(void)mdb_reader_check(st->env, &dead);
 }
 
+/* Not an LMDB code: the environment is closed (below). */
+#define TXN_NO_ENV (-1)
+
 static int txn_begin_locked(struct store *st, unsigned flags, MDB_txn **ret)
 {
 	int rc;
 	pthread_rwlock_rdlock(&st->grow_lock);
-	if ((rc = mdb_txn_begin(st->env, NULL, flags, ret)) != 0)
-		pthread_rwlock_unlock(&st->grow_lock);
+	/* a compaction on the writer closed it and could not open it
+	 * again, after this thread looked (store_txn_begin) */
+	if (!st->env)
+		rc = TXN_NO_ENV;
+	else if ((rc = mdb_txn_begin(st->env, NULL, flags, ret)) == 0)
+		return 0;
+	pthread_rwlock_unlock(&st->grow_lock);
 	return rc;
 }
 
@@ -105,15 +113,17 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 		 * transaction of ours open, as store_grow() does (again, if
 		 * it grew once more meanwhile) */
 		pthread_rwlock_wrlock(&st->grow_lock);
-		mdb_env_set_mapsize(st->env, 0);
-		store__mapped(st); /* remapped: maybe elsewhere */
+		if (st->env) {
+			mdb_env_set_mapsize(st->env, 0);
+			store__mapped(st); /* remapped: maybe elsewhere */
+		}
 		pthread_rwlock_unlock(&st->grow_lock);
 		rc = txn_begin_locked(st, (readonly || st->readonly)
 						  ? MDB_RDONLY : 0, &t->txn);
 	}
 	if (rc != 0) {
 		free(t);
-		return store__map_err(rc);
+		return rc == TXN_NO_ENV ? HAMLET_ESTORE : store__map_err(rc);
 	}
 	/* the one writer: clearing dead readers is ours alone */
 	if (!readonly && !st->readonly)
