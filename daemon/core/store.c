@@ -107,18 +107,21 @@ static uint64_t initial_map(void)
  * left NULL on failure. */
 static int env_open(struct store *st, const char *dir, unsigned flags)
 {
+	MDB_env *e;
 	int rc;
 
-	if ((rc = mdb_env_create(&st->env)) != 0)
+	if ((rc = mdb_env_create(&e)) != 0)
 		return rc;
-	mdb_env_set_userctx(st->env, st);
-	mdb_env_set_assert(st->env, store__assert);
-	mdb_env_set_maxdbs(st->env, ST__COUNT + 2);
-	mdb_env_set_mapsize(st->env, st->map_size);
-	if ((rc = mdb_env_open(st->env, dir, flags, 0600)) != 0) {
-		mdb_env_close(st->env);
-		st->env = NULL;
+	mdb_env_set_userctx(e, st);
+	mdb_env_set_assert(e, store__assert);
+	mdb_env_set_maxdbs(e, ST__COUNT + 2);
+	mdb_env_set_mapsize(e, st->map_size);
+	if ((rc = mdb_env_open(e, dir, flags, 0600)) != 0) {
+		mdb_env_close(e);
+		e = NULL;
 	}
+	/* another thread looks without the lock (store_txn_begin) */
+	__atomic_store_n(&st->env, e, __ATOMIC_RELEASE);
 	return rc;
 }
 
@@ -330,7 +333,7 @@ fail:
 	store__unmapped(st, 0);
 	if (st->env)
 		mdb_env_close(st->env);
-	st->env = NULL;
+	__atomic_store_n(&st->env, NULL, __ATOMIC_RELEASE);
 	return r;
 }
 
@@ -495,7 +498,7 @@ int store_compact(struct store *st)
 	 */
 	store__unmapped(st, 0);
 	mdb_env_close(st->env);
-	st->env = NULL;
+	__atomic_store_n(&st->env, NULL, __ATOMIC_RELEASE);
 	if (rename(tmp, data) != 0) {
 		r = -errno;
 		unlink(tmp);

@@ -89,13 +89,13 @@ int store_txn_begin(struct store *st, int readonly, struct store_txn **ret)
 {
 	struct store_txn *t;
 	int rc;
-	if (!st->env) {
+	if (!__atomic_load_n(&st->env, __ATOMIC_ACQUIRE)) {
 		/* a compaction's reopen failed: try once more */
 		pthread_rwlock_wrlock(&st->grow_lock);
 		if (!st->env)
 			store__attach(st, 0);
 		pthread_rwlock_unlock(&st->grow_lock);
-		if (!st->env)
+		if (!__atomic_load_n(&st->env, __ATOMIC_ACQUIRE))
 			return HAMLET_ESTORE;
 	}
 	if (!(t = malloc(sizeof(*t))))
