@@ -11,6 +11,7 @@
 #include "node.h"
 #include "trustset.h"
 
+#include <errno.h>
 #include <string.h>
 
 int report_bundle_import(const char *path, const char *dir,
@@ -54,7 +55,11 @@ int report_bundle_import(const char *path, const char *dir,
 	memcpy(n.net.id, network_id, 32);
 	memcpy(n.net.root_pk, root, 32);
 	n.st = *ret_st;
-	return bundle_import(&n, path, rep, why, whylen);
+	if (pthread_mutex_init(&n.grant_mu, NULL) != 0)
+		return -ENOMEM;
+	r = bundle_import(&n, path, rep, why, whylen);
+	pthread_mutex_destroy(&n.grant_mu);
+	return r;
 }
 
 /* Count the trust set's members that need the root to join: all but
