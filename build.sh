@@ -122,11 +122,17 @@ run_tests() {
 	if [ "$rc" != 0 ]; then
 		echo "== the checks that failed in $1 (from $1/Testing/Temporary/LastTest.log) =="
 		awk '/^[0-9]+\/[0-9]+ Testing: / { t = $3 }
+			/^daemon log .*, its last 20 lines:$/ { n = 0 }
 			/^FAILED - |: FAILED in "/ { n = 9 }
-			/^daemon log .*, its last 20 lines:$/ { n = 21 }
 			/^<end of output>/ { n = 0 }
 			n > 0 { print t ": " $0; n-- }' "$1/Testing/Temporary/LastTest.log" |
 			head -n 200 || true # the tests' own status is returned
+		# then what their daemons logged last, after every failed check
+		awk '/^[0-9]+\/[0-9]+ Testing: / { t = $3 }
+			/^daemon log .*, its last 20 lines:$/ { n = 21 }
+			/^<end of output>/ { n = 0 }
+			n > 0 { print t ": " $0; n-- }' "$1/Testing/Temporary/LastTest.log" |
+			head -n 300 || true
 		return "$rc"
 	fi
 }

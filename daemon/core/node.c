@@ -707,16 +707,20 @@ void node_grant_refresh(struct node *n)
 	int r;
 
 	/* read outside the lock (the file, the trust set), swapped in
-	 * under it: a reader elsewhere sees the old one or the new one */
-	if (ch) {
-		r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
-				   sizeof(why));
-		if (r == 0 && (g = malloc(sizeof(*g))))
-			*g = ch->c[0];
-		if (r == HAMLET_EREVOKED)
-			snprintf(revoked, sizeof(revoked), "%s", why);
+	 * under it: a reader elsewhere sees the old one or the new one.
+	 * Out of memory, the old one stays */
+	if (!ch)
+		return;
+	r = node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why, sizeof(why));
+	if (r == 0 && !(g = malloc(sizeof(*g)))) {
 		free(ch);
+		return;
 	}
+	if (g)
+		*g = ch->c[0];
+	if (r == HAMLET_EREVOKED)
+		snprintf(revoked, sizeof(revoked), "%s", why);
+	free(ch);
 	pthread_mutex_lock(&n->grant_mu);
 	old = n->grant;
 	n->grant = g;

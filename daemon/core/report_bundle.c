@@ -55,8 +55,10 @@ int report_bundle_import(const char *path, const char *dir,
 	memcpy(n.net.id, network_id, 32);
 	memcpy(n.net.root_pk, root, 32);
 	n.st = *ret_st;
-	if (pthread_mutex_init(&n.grant_mu, NULL) != 0)
+	if (pthread_mutex_init(&n.grant_mu, NULL) != 0) {
+		why_set(why, whylen, N_("out of memory"));
 		return -ENOMEM;
+	}
 	r = bundle_import(&n, path, rep, why, whylen);
 	pthread_mutex_destroy(&n.grant_mu);
 	return r;

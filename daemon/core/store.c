@@ -462,6 +462,10 @@ int store_compact(struct store *st)
 
 	if (st->readonly)
 		return -EROFS;
+	/* an earlier compaction could not open the store again: the next
+	 * transaction tries (store_txn_begin), this waits for it */
+	if (!__atomic_load_n(&st->env, __ATOMIC_ACQUIRE))
+		return HAMLET_ESTORE;
 	/* alone, or later: another process has the store open */
 	if (st->xfd < 0 || flock(st->xfd, LOCK_EX | LOCK_NB) < 0) {
 		xlock_shared(st);
