@@ -195,6 +195,22 @@ static void heads_of(const struct sync_item *byid, size_t nitems,
 
 /* --- the steps (on the thread pool) ------------------------------------ */
 
+/* The scope moves of t's trust set for j, in place of those it started
+ * with: a basis names the trust set it was read under (sync__context),
+ * so its feeds are the ones that set shares, not those of the map the
+ * loop held when the step started (a move may have committed since). */
+static int map_of_txn(struct sync_neg_job *j, struct store_txn *t)
+{
+	struct scopemap *m = NULL;
+	int r = scopemap_load(t, &m);
+
+	if (r < 0)
+		return r;
+	scopemap_free(j->map);
+	j->map = m;
+	return 0;
+}
+
 static int step_initiate(struct sync_neg_job *j)
 {
 	struct sync_session *s = &j->c->sy;
@@ -352,7 +368,8 @@ static int step_since(struct sync_neg_job *j)
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
 	w.t = t;
-	if ((r = sync__context(c, t, j->ctx)) < 0)
+	if ((r = sync__context(c, t, j->ctx)) < 0 ||
+	    (r = map_of_txn(j, t)) < 0)
 		goto out;
 	if ((r = heads_totals_get(t, &tot)) < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
@@ -396,6 +413,7 @@ static int step_state(struct sync_neg_job *j)
 	if ((r = heads_totals_get(t, &tot)) < 0 && r != HAMLET_ENOTFOUND)
 		goto out;
 	if ((r = sync__context(j->c, t, j->ctx)) < 0 ||
+	    (r = map_of_txn(j, t)) < 0 ||
 	    (r = entries_last_lseq(t, &j->lseq)) < 0 ||
 	    (r = items_collect(j, t, 1, &v, &n)) < 0)
 		goto out;
