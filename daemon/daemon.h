@@ -41,6 +41,15 @@
  * sessions and our own dials only */
 #define HAMLETD_HANDSHAKES_MAX 16
 #define HAMLETD_HANDSHAKES_PER_ADDR 4
+/* connections the kernel completes and queues before hamletd accepts
+ * them (capped by net.core.somaxconn): a flood that fills this queue
+ * while hamletd waits for a core has a newcomer's TCP handshake dropped
+ * before the slots above can let it in */
+#define HAMLETD_LISTEN_BACKLOG 1024
+/* connections accepted in one turn of the loop at most: a flood that
+ * connects again as fast as it is closed would otherwise keep hamletd
+ * accepting, its sessions, timers and closes waiting */
+#define HAMLETD_ACCEPTS_PER_TURN 32
 
 /* Figures kept per peer public key, across connections. */
 struct peer_info {
@@ -142,6 +151,11 @@ struct daemon {
 	struct ingest *ingest; /* the store's one writer */
 	uv_tcp_t listener;
 	int listening;
+	/* connections accepted in this turn of the loop (listen.c), and
+	 * the timer that takes the one left waiting in the next turn */
+	unsigned accepts;
+	uint64_t accepts_ms;
+	uv_timer_t accept_timer;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t watchdog;
 	/* HOME/hamletd.lock, and the timer that writes the pid and socket

@@ -191,6 +191,70 @@ static void asan_small_quarantine(void)
 }
 #endif
 
+/* The logs of the daemons this process started, for
+ * testlib_on_failure(). */
+#define LOGS_MAX 16
+static char logs_seen[LOGS_MAX][sizeof(((struct daemon_proc *)0)->logf)];
+static size_t nlogs_seen;
+
+static void log_seen(const char *path)
+{
+	for (size_t i = 0; i < nlogs_seen; i++)
+		if (strcmp(logs_seen[i], path) == 0)
+			return;
+	if (nlogs_seen < LOGS_MAX)
+		snprintf(logs_seen[nlogs_seen++], sizeof(logs_seen[0]), "%s",
+			 path);
+}
+
+/* Print the last n lines of path, each indented by four spaces. */
+static void tail_lines(const char *path, int n)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	long size, from;
+	size_t len, at;
+	if (!f)
+		return;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	from = size > (long)sizeof(buf) - 1 ? size - (long)sizeof(buf) + 1 : 0;
+	fseek(f, from, SEEK_SET);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	at = len;
+	if (at > 0 && buf[at - 1] == '\n')
+		at--;
+	while (at > 0 && n > 0)
+		if (buf[--at] == '\n')
+			n--;
+	if (buf[at] == '\n')
+		at++;
+	for (char *line = buf + at; *line;) {
+		char *end = strchr(line, '\n');
+		fprintf(stderr, "    %.*s\n",
+			(int)(end ? end - line : (long)strlen(line)), line);
+		if (!end)
+			break;
+		line = end + 1;
+	}
+}
+
+/* A check failed (testlib.h): what each daemon started here logged
+ * last, as tests/testlib.sh prints it, so that a failure seen only once
+ * (in CI) says what the daemons saw. */
+void testlib_on_failure(void);
+void testlib_on_failure(void)
+{
+	for (size_t i = 0; i < nlogs_seen; i++) {
+		const char *base = strrchr(logs_seen[i], '/');
+		fprintf(stderr, "daemon log %s, its last 20 lines:\n",
+			base ? base + 1 : logs_seen[i]);
+		tail_lines(logs_seen[i], 20);
+	}
+}
+
 int daemon_proc_spawn(struct daemon_proc *p, const char *path,
 		      const char *const *argv)
 {
@@ -208,6 +272,7 @@ int daemon_proc_spawn(struct daemon_proc *p, const char *path,
 	if (slot == DAEMON_PROC_MAX)
 		return -EMFILE;
 	p->log_from = file_size(p->logf);
+	log_seen(p->logf);
 	fflush(NULL); /* nothing buffered is written twice */
 	if ((pid = fork()) < 0)
 		return -errno;

@@ -342,6 +342,11 @@ struct flood {
 	int status;
 };
 
+/* The test's ends of the pipes of the floods running: a flood's child
+ * closes the others', so that each flood ends when its own is closed. */
+#define FLOODS_MAX 8
+static __attribute__((unused)) int flood_stop_fds[FLOODS_MAX] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
 /* Fork the flood's child: 0 in the child, with *ret_stop its end of the
  * pipe; the child's pid in the test. */
 static inline pid_t flood_fork(struct flood *f, int *ret_stop)
@@ -359,10 +364,18 @@ static inline pid_t flood_fork(struct flood *f, int *ret_stop)
 		if (getppid() != parent)
 			_exit(0);
 		close(p[1]);
+		for (int i = 0; i < FLOODS_MAX; i++)
+			if (flood_stop_fds[i] >= 0)
+				close(flood_stop_fds[i]);
 		*ret_stop = p[0];
 		return 0;
 	}
 	close(p[0]);
+	for (int i = 0; i < FLOODS_MAX; i++)
+		if (flood_stop_fds[i] < 0) {
+			flood_stop_fds[i] = p[1];
+			break;
+		}
 	f->pid = pid;
 	f->stop_fd = p[1];
 	f->ended = 0;
@@ -397,6 +410,9 @@ static inline int flood_running(struct flood *f)
 static inline int flood_end(struct flood *f)
 {
 	if (f->stop_fd >= 0) {
+		for (int i = 0; i < FLOODS_MAX; i++)
+			if (flood_stop_fds[i] == f->stop_fd)
+				flood_stop_fds[i] = -1;
 		close(f->stop_fd);
 		f->stop_fd = -1;
 	}
@@ -412,11 +428,13 @@ static inline int flood_end(struct flood *f)
  * connections to port open that never send the network key (nothing at
  * all, or the len bytes of begin once connected: a handshake message
  * begun and never finished, say), opening a new one each time one is
- * closed. The child exits 0 when it opened at least one connection.
+ * closed, after a pause of pause_ms between rounds (0: none, the flood
+ * connects again as fast as it is closed). The child exits 0 when it
+ * opened at least one connection.
  */
-static inline void flood_start_with(struct flood *f, int port, int n,
-				    int limit_ms, const void *begin,
-				    size_t len)
+static inline void flood_start_paced(struct flood *f, int port, int n,
+				     int limit_ms, const void *begin,
+				     size_t len, int pause_ms)
 {
 	int stop = -1;
 	if (flood_fork(f, &stop) == 0) {
@@ -464,10 +482,19 @@ static inline void flood_start_with(struct flood *f, int port, int n,
 					}
 				}
 			}
-			daemon_proc_sleep_ms(5);
+			if (pause_ms > 0)
+				daemon_proc_sleep_ms(pause_ms);
 		}
 		_exit(opened > 0 ? 0 : 1);
 	}
+}
+
+/* flood_start_paced() with a pause of 5 ms between rounds. */
+static inline void flood_start_with(struct flood *f, int port, int n,
+				    int limit_ms, const void *begin,
+				    size_t len)
+{
+	flood_start_paced(f, port, n, limit_ms, begin, len, 5);
 }
 
 /* flood_start_with() of connections that send nothing. */

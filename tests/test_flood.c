@@ -183,6 +183,40 @@ static pid_t peer_hoard_start(struct node *n, int port, const uint8_t key[32],
 	return pid;
 }
 
+/*
+ * Start pt as a peer of pd, 2 s into the floods (nf of them, begun at
+ * t0), and wait for its session while they go on (FLOOD_MAX_MS from t0
+ * at most). The ms it took, or -1; *ret_flooding: every flood still on
+ * when it was in.
+ */
+static long long peer_in_during(struct daemon_proc *pt,
+				const struct daemon_proc *pd,
+				struct flood *floods, int nf, long long t0,
+				int *ret_flooding)
+{
+	long long t_peer;
+	int on = 1;
+	*ret_flooding = 0;
+	sleep_ms(2000); /* every handshake slot held by one of them */
+	t_peer = now_ms();
+	ASSERT_OK(daemon_proc_start(
+		pt, hamletd, 0, (const char *const[]){ "--peer", pd->addr, NULL }));
+	/* bounded: the flood's longest; rounds of 100 ms at least */
+	for (int i = 0; i < 600 && on && now_ms() - t0 < FLOOD_MAX_MS; i++) {
+		if (daemon_proc_wait_connected(pt->sock, 1, 1000) == 0) {
+			long long in = now_ms() - t_peer;
+			*ret_flooding = 1;
+			for (int k = 0; k < nf; k++)
+				*ret_flooding &= flood_running(&floods[k]);
+			return in;
+		}
+		for (int k = 0; k < nf; k++)
+			on &= flood_running(&floods[k]);
+		sleep_ms(100);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct node *src, *dst, *third, *hoarder, *target;
@@ -325,27 +359,46 @@ int main(int argc, char **argv)
 						 'A', 'A' };
 		struct flood flood;
 		long long t0 = now_ms();
-		int in = 0, flooding_at_in = 0;
+		int in, flooding_at_in;
 		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
 		flood_start_with(&flood, pd.port, 64, FLOOD_MAX_MS, begun,
 				 sizeof(begun));
-		sleep_ms(2000); /* every handshake slot held by one of them */
-		ASSERT_OK(daemon_proc_start(
-			&pt, hamletd, 0,
-			(const char *const[]){ "--peer", pd.addr, NULL }));
-		/* bounded: the flood's longest; rounds of 100 ms at least */
-		for (int i = 0; i < 600 && now_ms() - t0 < FLOOD_MAX_MS; i++) {
-			if (daemon_proc_wait_connected(pt.sock, 1, 1000) == 0) {
-				in = 1;
-				flooding_at_in = flood_running(&flood);
-				break;
-			}
-			if (!flood_running(&flood))
-				break;
-			sleep_ms(100);
-		}
+		in = peer_in_during(&pt, &pd, &flood, 1, t0, &flooding_at_in) >= 0;
 		st = flood_end(&flood);
 		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* it flooded */
+		ASSERT_TRUE(in);
+		ASSERT_TRUE(flooding_at_in);
+		ASSERT_EQ(proc_stop(&pt, SIGTERM, STOP_MS), 0);
+		ASSERT_EQ(proc_stop(&pd, SIGTERM, STOP_MS), 0);
+	}
+
+	TEST_START("two floods of 64 silent connections that connect again the moment they are closed: a peer gets in while they go on, and the daemon answers its socket");
+	{
+		/* accepting such a flood never runs out of connections to
+		 * accept: hamletd takes HAMLETD_ACCEPTS_PER_TURN a turn of
+		 * its loop, its reads and timers in between */
+		struct flood f[2];
+		long long t0 = now_ms(), t_in;
+		int in, flooding_at_in;
+		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
+		flood_start_paced(&f[0], pd.port, 64, FLOOD_MAX_MS, NULL, 0, 0);
+		flood_start_paced(&f[1], pd.port, 64, FLOOD_MAX_MS, NULL, 0, 0);
+		t_in = peer_in_during(&pt, &pd, f, 2, t0, &flooding_at_in);
+		in = t_in >= 0;
+		if (in) {
+			/* the flooded daemon's own socket, flood still on */
+			struct daemon_status ds;
+			status_of(pd.sock, 10000, &ds);
+			ASSERT_EQ(ds.connected, 1);
+			ASSERT_TRUE(flood_running(&f[0]) &&
+				    flood_running(&f[1]));
+		}
+		for (int k = 0; k < 2; k++) {
+			st = flood_end(&f[k]);
+			ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		fprintf(stderr, "   the peer in after %lld ms, the floods %s then\n",
+			t_in, flooding_at_in ? "still on" : "over");
 		ASSERT_TRUE(in);
 		ASSERT_TRUE(flooding_at_in);
 		ASSERT_EQ(proc_stop(&pt, SIGTERM, STOP_MS), 0);

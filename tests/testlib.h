@@ -13,6 +13,10 @@
 static int testlib_failures;
 static const char *testlib_case = "(setup)";
 
+/* Called once a check has failed, before the test exits: a test linked
+ * with daemon_proc.c prints what its daemons logged last. */
+void testlib_on_failure(void) __attribute__((weak));
+
 #define TEST_START(sentence)                                  \
 	do {                                                  \
 		testlib_case = (sentence);                    \
@@ -23,6 +27,8 @@ static const char *testlib_case = "(setup)";
 	do {                                                                   \
 		fprintf(stderr, "%s:%d: FAILED in \"%s\": " fmt "\n", __FILE__, \
 			__LINE__, testlib_case, __VA_ARGS__);                  \
+		if (testlib_on_failure)                                        \
+			testlib_on_failure();                                  \
 		exit(1);                                                       \
 	} while (0)
 
