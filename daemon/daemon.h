@@ -8,6 +8,7 @@
 #ifndef HAMLETD_DAEMON_H
 #define HAMLETD_DAEMON_H
 
+#include "acceptq.h"
 #include "config.h"
 #include "names.h"
 #include "node.h"
@@ -151,11 +152,7 @@ struct daemon {
 	struct ingest *ingest; /* the store's one writer */
 	uv_tcp_t listener;
 	int listening;
-	/* connections accepted in this turn of the loop (listen.c), and
-	 * the timer that takes the one left waiting in the next turn */
-	unsigned accepts;
-	uint64_t accepts_ms;
-	uv_timer_t accept_timer;
+	struct acceptq listener_q; /* its connections, a share a turn */
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t watchdog;
 	/* HOME/hamletd.lock, and the timer that writes the pid and socket
@@ -180,6 +177,7 @@ struct daemon {
 	unsigned certwarn_ticks;
 	uint64_t certwarn_ms;
 	uv_pipe_t rpc;
+	struct acceptq rpc_q; /* its clients, a share a turn */
 	int rpc_open;
 	/* the socket file rpc_start() made, the one rpc_stop() removes */
 	int rpc_bound;

@@ -132,63 +132,28 @@ static void conn_name(struct conn *c)
 	snprintf(c->host, sizeof(c->host), "%s", host);
 }
 
-static void on_accept_timer(uv_timer_t *t);
-static void on_connection(uv_stream_t *server, int status);
-
-/*
- * Take the connection libuv has accepted for us (it stops watching the
- * listener while one waits, and starts again once it is taken), within
- * HAMLETD_ACCEPTS_PER_TURN a turn of the loop: past that, or when there
- * is no memory for it, it waits for accept_timer.
- */
-static void accept_one(struct daemon *d)
+/* Take the connection libuv holds for d's listener (acceptq.h): into a
+ * handshake slot, or closed at once when there is none. */
+static int take_peer(struct acceptq *q, uv_stream_t *server)
 {
+	struct daemon *d = q->data;
 	struct conn *c;
 	int r;
-	uint64_t now = uv_now(d->loop);
 
-	if (now != d->accepts_ms) {
-		d->accepts_ms = now;
-		d->accepts = 0;
-	}
-	if (d->accepts >= HAMLETD_ACCEPTS_PER_TURN) {
-		uv_timer_start(&d->accept_timer, on_accept_timer, 0, 0);
-		return;
-	}
-	if (!(c = peer__conn_new(d, 0, "incoming"))) {
-		uv_timer_start(&d->accept_timer, on_accept_timer, 1000, 0);
-		return;
-	}
-	d->accepts++;
-	if ((r = uv_accept((uv_stream_t *)&d->listener,
-			   (uv_stream_t *)&c->tcp)) < 0) {
+	if (!(c = peer__conn_new(d, 0, "incoming")))
+		return ACCEPTQ_LATER;
+	if ((r = uv_accept(server, (uv_stream_t *)&c->tcp)) < 0) {
 		peer__conn_close(c);
-		/* libuv watches the listener again only after an accept
-		 * that worked: listening again starts it */
-		if (r != UV_EAGAIN &&
-		    (r = uv_listen((uv_stream_t *)&d->listener,
-				   HAMLETD_LISTEN_BACKLOG, on_connection)) < 0)
-			dlog(DLOG_ERR, _("cannot listen on %s: %s"),
-			     d->cfg.listen, dlog_err(r));
-		return;
+		return r;
 	}
 	conn_name(c);
 	c->connected = 1;
 	if (handshake_slot(d, c) < 0) {
 		peer__conn_close(c);
-		return;
+		return 0;
 	}
 	peer__conn_read_start(c);
-}
-
-/* The next turn: the count starts again, and the waiting one is taken
- * (libuv then watches the listener again). */
-static void on_accept_timer(uv_timer_t *t)
-{
-	struct daemon *d = t->data;
-	d->accepts = 0;
-	if (d->listening)
-		accept_one(d);
+	return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -199,7 +164,7 @@ static void on_connection(uv_stream_t *server, int status)
 		dlog(DLOG_WARNING, _("accept: %s"), dlog_err(status));
 		return;
 	}
-	accept_one(d);
+	acceptq_take(&d->listener_q);
 }
 
 int peer__listen(struct daemon *d)
@@ -217,12 +182,13 @@ int peer__listen(struct daemon *d)
 		return -EINVAL;
 	}
 	uv_tcp_init(d->loop, &d->listener);
-	uv_timer_init(d->loop, &d->accept_timer);
-	d->listener.data = d->accept_timer.data = d;
+	d->listener.data = d;
 	d->listening = 1;
 	if ((r = uv_tcp_bind(&d->listener, (struct sockaddr *)&ss, 0)) < 0 ||
-	    (r = uv_listen((uv_stream_t *)&d->listener,
-			       HAMLETD_LISTEN_BACKLOG, on_connection)) < 0) {
+	    (r = acceptq_listen(&d->listener_q, (uv_stream_t *)&d->listener,
+				d->cfg.listen, HAMLETD_LISTEN_BACKLOG,
+				on_connection, HAMLETD_ACCEPTS_PER_TURN,
+				take_peer, d)) < 0) {
 		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.listen,
 		     dlog_err(r));
 		return r;

@@ -535,7 +535,7 @@ void peers_stop(struct daemon *d)
 {
 	if (d->listening) {
 		uv_close((uv_handle_t *)&d->listener, NULL);
-		uv_close((uv_handle_t *)&d->accept_timer, NULL);
+		acceptq_close(&d->listener_q);
 		d->listening = 0;
 	}
 	for (struct conn *c = d->conns; c; c = c->next)

@@ -485,27 +485,32 @@ static size_t clients_open(void)
 	return n;
 }
 
-/* The client longest idle with nothing in progress, or NULL. */
-static struct rpc_conn *client_evictable(void)
+/* The client longest idle with nothing in progress, other than
+ * newcomer, or NULL; of those idle as long, the one accepted first (the
+ * list is newest first), so that a flood accepted within one
+ * millisecond gives up its oldest place, not the newest client's. */
+static struct rpc_conn *client_evictable(const struct rpc_conn *newcomer)
 {
 	struct rpc_conn *best = NULL;
 	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
-		if (!rc->closing && !rc->bye && rc->refs == 0 &&
-		    rc->queued == 0 && (!best || rc->last_ms < best->last_ms))
+		if (rc != newcomer && !rc->closing && !rc->bye &&
+		    rc->refs == 0 && rc->queued == 0 &&
+		    (!best || rc->last_ms <= best->last_ms))
 			best = rc;
 	return best;
 }
 
-static void on_client(uv_stream_t *server, int status)
+/* Take the client libuv holds (acceptq.h): served, or told that every
+ * client's place is busy. */
+static int take_client(struct acceptq *q, uv_stream_t *server)
 {
-	struct daemon *d = server->data;
+	struct daemon *d = q->data;
 	struct rpc_conn *rc, *old;
-	if (status < 0)
-		return;
+	int r;
 	if (!(rc = calloc(1, sizeof(*rc))) ||
 	    !(rc->buf = malloc(4 + RPC_MAX_REQUEST))) {
 		free(rc);
-		return;
+		return ACCEPTQ_LATER;
 	}
 	rc->d = d;
 	rc->last_ms = uv_now(d->loop);
@@ -516,14 +521,14 @@ static void on_client(uv_stream_t *server, int status)
 	rc->next = clients;
 	clients = rc;
 	nclients++;
-	if (uv_accept(server, (uv_stream_t *)&rc->pipe) < 0) {
+	if ((r = uv_accept(server, (uv_stream_t *)&rc->pipe)) < 0) {
 		client_close(rc);
-		return;
+		return r;
 	}
 	if (clients_open() > RPC_MAX_CLIENTS) {
 		/* make room by closing the client idle longest; when every
 		 * one is busy, say so to the newcomer */
-		if ((old = client_evictable()) && old != rc) {
+		if ((old = client_evictable(rc))) {
 			client_close(old);
 		} else {
 			char why[512];
@@ -532,11 +537,19 @@ static void on_client(uv_stream_t *server, int status)
 				 RPC_MAX_CLIENTS);
 			rc->bye = 1;
 			rpc__reply_error(rc, -EBUSY, why);
-			return;
+			return 0;
 		}
 	}
 	uv_timer_start(&rc->idle, on_idle, RPC_IDLE_MS / 4, RPC_IDLE_MS / 4);
 	uv_read_start((uv_stream_t *)&rc->pipe, on_alloc, on_read);
+	return 0;
+}
+
+static void on_client(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	if (status == 0)
+		acceptq_take(&d->rpc_q);
 }
 
 _Static_assert(CONFIG_MAX_SOCKET + 1 ==
@@ -665,7 +678,10 @@ int rpc_start(struct daemon *d)
 		d->rpc_ino = sb.st_ino;
 		d->rpc_bound = 1;
 	}
-	if (r < 0 || (r = uv_listen((uv_stream_t *)&d->rpc, 16, on_client)) < 0) {
+	if (r < 0 ||
+	    (r = acceptq_listen(&d->rpc_q, (uv_stream_t *)&d->rpc,
+				d->cfg.socket, 16, on_client,
+				RPC_ACCEPTS_PER_TURN, take_client, d)) < 0) {
 		/* libuv reports a missing directory as a permission fault */
 		char dir[4200], *slash;
 		snprintf(dir, sizeof(dir), "%s", d->cfg.socket);
@@ -689,6 +705,7 @@ void rpc_stop(struct daemon *d)
 	if (d->rpc_open) {
 		struct stat sb;
 		uv_close((uv_handle_t *)&d->rpc, NULL);
+		acceptq_close(&d->rpc_q);
 		/* only the socket this process made: not a file it found
 		 * there, nor one that replaced ours since */
 		if (d->rpc_bound && lstat(d->cfg.socket, &sb) == 0 &&

@@ -11,6 +11,10 @@
 #include <msgpack.h>
 
 #define RPC_MAX_CLIENTS 16
+/* clients accepted in one turn of the loop at most (acceptq.h): half the
+ * places, so that one accepted in a turn keeps its place through the
+ * next, its request read meanwhile, however fast others come */
+#define RPC_ACCEPTS_PER_TURN (RPC_MAX_CLIENTS / 2)
 #define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */
 #define RPC_MAX_QUEUED ((size_t)4 << 20) /* answer bytes a client leaves unread */
 #define RPC_IDLE_MS 60000 /* a client asking nothing this long is closed */

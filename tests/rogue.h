@@ -425,16 +425,16 @@ static inline int flood_end(struct flood *f)
 
 /*
  * In a child process, until flood_end() and for limit_ms at most: keep n
- * connections to port open that never send the network key (nothing at
- * all, or the len bytes of begin once connected: a handshake message
- * begun and never finished, say), opening a new one each time one is
- * closed, after a pause of pause_ms between rounds (0: none, the flood
- * connects again as fast as it is closed). The child exits 0 when it
- * opened at least one connection.
+ * connections to the address a (alen bytes) open that never send the
+ * network key (nothing at all, or the len bytes of begin once
+ * connected: a handshake message begun and never finished, say),
+ * opening a new one each time one is closed, after a pause of pause_ms
+ * between rounds (0: none, the flood connects again as fast as it is
+ * closed). The child exits 0 when it opened at least one connection.
  */
-static inline void flood_start_paced(struct flood *f, int port, int n,
-				     int limit_ms, const void *begin,
-				     size_t len, int pause_ms)
+static inline void flood_start_at(struct flood *f, const struct sockaddr *a,
+				  socklen_t alen, int n, int limit_ms,
+				  const void *begin, size_t len, int pause_ms)
 {
 	int stop = -1;
 	if (flood_fork(f, &stop) == 0) {
@@ -447,7 +447,6 @@ static inline void flood_start_paced(struct flood *f, int port, int n,
 			fds[i] = -1;
 		while (flood_go_on(stop, t0, limit_ms)) {
 			for (int i = 0; i < n; i++) {
-				struct sockaddr_in a = { .sin_family = AF_INET };
 				uint8_t b[64];
 				ssize_t k;
 				if (fds[i] >= 0) {
@@ -461,16 +460,13 @@ static inline void flood_start_paced(struct flood *f, int port, int n,
 					}
 					continue;
 				}
-				fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+				fds[i] = socket(a->sa_family, SOCK_STREAM, 0);
 				if (fds[i] < 0)
 					continue;
 				/* a full backlog makes connect wait: bounded */
 				setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
 					   sizeof(tv));
-				a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-				a.sin_port = htons((uint16_t)port);
-				if (connect(fds[i], (struct sockaddr *)&a,
-					    sizeof(a)) < 0) {
+				if (connect(fds[i], a, alen) < 0) {
 					close(fds[i]);
 					fds[i] = -1;
 				} else {
@@ -487,6 +483,28 @@ static inline void flood_start_paced(struct flood *f, int port, int n,
 		}
 		_exit(opened > 0 ? 0 : 1);
 	}
+}
+
+/* flood_start_at() 127.0.0.1:port. */
+static inline void flood_start_paced(struct flood *f, int port, int n,
+				     int limit_ms, const void *begin,
+				     size_t len, int pause_ms)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	flood_start_at(f, (const struct sockaddr *)&a, sizeof(a), n, limit_ms,
+		       begin, len, pause_ms);
+}
+
+/* flood_start_at() the local socket at path, with no pause. */
+static inline void flood_start_local(struct flood *f, const char *path,
+				     int n, int limit_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	flood_start_at(f, (const struct sockaddr *)&a, sizeof(a), n, limit_ms,
+		       NULL, 0, 0);
 }
 
 /* flood_start_paced() with a pause of 5 ms between rounds. */

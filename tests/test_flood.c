@@ -217,6 +217,37 @@ static long long peer_in_during(struct daemon_proc *pt,
 	return -1;
 }
 
+/*
+ * With two floods f begun against pd at t0: a peer (pt) has its session
+ * while they go on, and pd's socket answers, with the peer connected.
+ * Ends the floods, pt and pd.
+ */
+static void peer_and_socket_during(struct daemon_proc *pt,
+				   struct daemon_proc *pd, struct flood f[2],
+				   long long t0)
+{
+	int flooding_at_in, st;
+	long long t_in = peer_in_during(pt, pd, f, 2, t0, &flooding_at_in);
+	if (t_in >= 0) {
+		/* a client of its own among a flood's: it takes the
+		 * place of one that asks nothing */
+		struct daemon_status ds;
+		status_of(pd->sock, 10000, &ds);
+		ASSERT_EQ(ds.connected, 1);
+		ASSERT_TRUE(flood_running(&f[0]) && flood_running(&f[1]));
+	}
+	for (int k = 0; k < 2; k++) {
+		st = flood_end(&f[k]);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	fprintf(stderr, "   the peer in after %lld ms, the floods %s then\n",
+		t_in, flooding_at_in ? "still on" : "over");
+	ASSERT_TRUE(t_in >= 0);
+	ASSERT_TRUE(flooding_at_in);
+	ASSERT_EQ(proc_stop(pt, SIGTERM, STOP_MS), 0);
+	ASSERT_EQ(proc_stop(pd, SIGTERM, STOP_MS), 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct node *src, *dst, *third, *hoarder, *target;
@@ -378,31 +409,21 @@ int main(int argc, char **argv)
 		 * accept: hamletd takes HAMLETD_ACCEPTS_PER_TURN a turn of
 		 * its loop, its reads and timers in between */
 		struct flood f[2];
-		long long t0 = now_ms(), t_in;
-		int in, flooding_at_in;
+		long long t0 = now_ms();
 		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
 		flood_start_paced(&f[0], pd.port, 64, FLOOD_MAX_MS, NULL, 0, 0);
 		flood_start_paced(&f[1], pd.port, 64, FLOOD_MAX_MS, NULL, 0, 0);
-		t_in = peer_in_during(&pt, &pd, f, 2, t0, &flooding_at_in);
-		in = t_in >= 0;
-		if (in) {
-			/* the flooded daemon's own socket, flood still on */
-			struct daemon_status ds;
-			status_of(pd.sock, 10000, &ds);
-			ASSERT_EQ(ds.connected, 1);
-			ASSERT_TRUE(flood_running(&f[0]) &&
-				    flood_running(&f[1]));
-		}
-		for (int k = 0; k < 2; k++) {
-			st = flood_end(&f[k]);
-			ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-		}
-		fprintf(stderr, "   the peer in after %lld ms, the floods %s then\n",
-			t_in, flooding_at_in ? "still on" : "over");
-		ASSERT_TRUE(in);
-		ASSERT_TRUE(flooding_at_in);
-		ASSERT_EQ(proc_stop(&pt, SIGTERM, STOP_MS), 0);
-		ASSERT_EQ(proc_stop(&pd, SIGTERM, STOP_MS), 0);
+		peer_and_socket_during(&pt, &pd, f, t0);
+	}
+
+	TEST_START("two floods of 64 connections to the local socket that connect again the moment they are closed: a peer gets its session, and the socket still answers");
+	{
+		struct flood f[2];
+		long long t0 = now_ms();
+		ASSERT_OK(daemon_proc_start_listening(&pd, hamletd, NULL, 5));
+		flood_start_local(&f[0], pd.sock, 64, FLOOD_MAX_MS);
+		flood_start_local(&f[1], pd.sock, 64, FLOOD_MAX_MS);
+		peer_and_socket_during(&pt, &pd, f, t0);
 	}
 
 	TEST_START("40 silent connections with the network key and no certificate, max_peers = 8: a certified peer gets its session while they are held open");
