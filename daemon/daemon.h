@@ -93,6 +93,7 @@ struct peer_info {
 	uint64_t held_since_ms; /* loop time the count started */
 	uint64_t ban_until_ms; /* loop time */
 	uint64_t ban_ms;       /* the last backoff; doubles at each fault */
+	int ban_stage; /* the last fault's (enum dial_stage, conn.h) */
 	uint64_t seen_ms;      /* loop time of its last handshake */
 	int connected;
 	int used;

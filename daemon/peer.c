@@ -306,6 +306,7 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 	if (c->info) {
 		c->info->ban_ms = b;
 		c->info->ban_until_ms = now + b;
+		c->info->ban_stage = (int)peer__conn_stage(c);
 		snprintf(ban, sizeof(ban), _("; backed off for %llu s"),
 			 (unsigned long long)(b / 1000));
 	}

@@ -102,8 +102,15 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	if (!c->initiator) /* listed (status) whatever comes of it */
 		pi->dialled_in = 1;
 	if (pi->ban_until_ms > uv_now(c->d->loop)) {
-		/* backed off after a fault: not blamed again */
-		peer__conn_close_why(c, N_("peer is backed off after a fault"), 1);
+		/* backed off after a fault: not blamed again. A node we
+		 * dial whose certificate this node refused (its key
+		 * revoked, say) is refused for that still: said so of
+		 * the address, whichever of the two dialled first */
+		int refused = c->initiator && pi->ban_stage == DIAL_PEER_CERT;
+		if (refused)
+			c->fail = DIAL_PEER_CERT;
+		peer__conn_close_why(c, N_("peer is backed off after a fault"),
+				     !refused);
 		return 1;
 	}
 	/* an incoming one takes a max_peers slot only once its HELLO holds

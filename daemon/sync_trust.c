@@ -283,73 +283,86 @@ out:
 	return r;
 }
 
+/* Keys of ours read at a time (on the loop's stack): a TRUST_IDS costs
+ * what its range holds, not a buffer for the whole set. */
+#define IDS_CHUNK 256
+
 /* Send what we hold in the peer's range that its list lacks. */
 int sync__on_trust_ids(struct conn *c, const struct wire_msg *m, char *why,
 		       size_t wl)
 {
-	uint8_t (*mine)[TRUSTSET_KEY] = NULL;
+	uint8_t mine[IDS_CHUNK][TRUSTSET_KEY], last[TRUSTSET_KEY];
+	const uint8_t *from = m->trust_ids.has_from ? m->trust_ids.from : NULL;
+	const uint8_t *to = m->trust_ids.has_to ? m->trust_ids.to : NULL;
 	struct store_txn *t;
 	struct mp_writer w;
 	int kinds[WIRE_MAX_TRUST_ITEMS];
 	const uint8_t *data[WIRE_MAX_TRUST_ITEMS];
 	size_t lens[WIRE_MAX_TRUST_ITEMS], n = 0, bytes = 0, got, pi = 0;
-	int r, more;
+	int r, more = 1, resumed = 0, past = 0;
 
 	(void)why;
 	(void)wl;
 	if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 		return r;
-	if (!(mine = malloc(TRUSTSET_MAX * sizeof(*mine)))) {
-		store_txn_abort(t);
-		return -ENOMEM;
-	}
 	mp_writer_init(&w);
 	/* ours within its range only: one that names a narrow range makes
 	 * us read no more than that */
-	r = trustset_keys_range(t,
-				m->trust_ids.has_from ? m->trust_ids.from : NULL,
-				m->trust_ids.has_to ? m->trust_ids.to : NULL,
-				TRUSTSET_MAX, mine, &got, &more);
-	for (size_t i = 0; r >= 0 && i < got; i++) {
-		const uint8_t *item;
-		size_t il;
-		int c_;
-		if (m->trust_ids.has_to &&
-		    memcmp(mine[i], m->trust_ids.to, TRUSTSET_KEY) >= 0)
-			break;
-		/* both lists ascend: walk the peer's beside ours */
-		while (pi < m->trust_ids.n &&
-		       (c_ = memcmp(wire_trust_key(m, pi), mine[i],
-				    TRUSTSET_KEY)) < 0)
-			pi++;
-		if (pi < m->trust_ids.n &&
-		    memcmp(wire_trust_key(m, pi), mine[i], TRUSTSET_KEY) == 0)
-			continue; /* it has it */
-		if ((r = trustset_get(t, mine[i], &item, &il)) < 0)
-			break;
-		/* a fork proof names records of its feed: not to a peer
-		 * that may not read them */
-		if (trustset_proof_unread(c->d->node->smap, c->cert,
-					  mine[i][0], item, il))
-			continue;
-		if (n == WIRE_MAX_TRUST_ITEMS || bytes + il > ITEMS_BYTES) {
-			if ((r = wire_put_trust_items(&w, kinds, data, lens,
-						      n)) < 0 ||
-			    (r = sync__send_writer(c, &w)) < 0)
+	while (r >= 0 && more && !past) {
+		r = trustset_keys_range(t, from, to, IDS_CHUNK, mine, &got,
+					&more);
+		for (size_t i = 0; r >= 0 && i < got; i++) {
+			const uint8_t *item;
+			size_t il;
+			int c_;
+			/* a chunk starts at the key the last one ended on */
+			if (resumed && i == 0 &&
+			    memcmp(mine[0], last, TRUSTSET_KEY) == 0)
+				continue;
+			if (to && memcmp(mine[i], to, TRUSTSET_KEY) >= 0) {
+				past = 1;
 				break;
-			n = 0;
-			bytes = 0;
+			}
+			/* both lists ascend: walk the peer's beside ours */
+			while (pi < m->trust_ids.n &&
+			       (c_ = memcmp(wire_trust_key(m, pi), mine[i],
+					    TRUSTSET_KEY)) < 0)
+				pi++;
+			if (pi < m->trust_ids.n &&
+			    memcmp(wire_trust_key(m, pi), mine[i],
+				   TRUSTSET_KEY) == 0)
+				continue; /* it has it */
+			if ((r = trustset_get(t, mine[i], &item, &il)) < 0)
+				break;
+			/* a fork proof names records of its feed: not to a
+			 * peer that may not read them */
+			if (trustset_proof_unread(c->d->node->smap, c->cert,
+						  mine[i][0], item, il))
+				continue;
+			if (n == WIRE_MAX_TRUST_ITEMS ||
+			    bytes + il > ITEMS_BYTES) {
+				if ((r = wire_put_trust_items(&w, kinds, data,
+							      lens, n)) < 0 ||
+				    (r = sync__send_writer(c, &w)) < 0)
+					break;
+				n = 0;
+				bytes = 0;
+			}
+			kinds[n] = mine[i][0];
+			data[n] = item;
+			lens[n++] = il;
+			bytes += il;
 		}
-		kinds[n] = mine[i][0];
-		data[n] = item;
-		lens[n++] = il;
-		bytes += il;
+		if (got == 0)
+			break;
+		memcpy(last, mine[got - 1], TRUSTSET_KEY);
+		from = last;
+		resumed = 1;
 	}
 	if (r >= 0 && n && (r = wire_put_trust_items(&w, kinds, data, lens, n)) == 0)
 		r = sync__send_writer(c, &w);
 	mp_writer_destroy(&w);
 	store_txn_abort(t);
-	free(mine);
 	return r;
 }
 

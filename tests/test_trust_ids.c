@@ -220,6 +220,40 @@ static long long status_while(struct daemon_proc *pd, int limit_ms)
 	return worst;
 }
 
+/* Every certificate of from's trust set that to's lacks: counted. */
+struct lacks {
+	struct store_txn *to;
+	int certs, lacking;
+};
+
+static int cert_lacking(void *ctx, int kind, const uint8_t id[32],
+			const uint8_t *data, size_t len)
+{
+	struct lacks *l = ctx;
+	uint8_t key[33];
+	const uint8_t *item;
+	size_t il;
+	(void)data;
+	(void)len;
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, id, 32);
+	l->certs++;
+	l->lacking += trustset_get(l->to, key, &item, &il) != 0;
+	return 0;
+}
+
+static struct lacks certs_lacking(struct node *from, struct node *to)
+{
+	struct store_txn *t;
+	struct lacks l = { 0 };
+	ASSERT_OK(store_txn_begin(from->st, 1, &t));
+	ASSERT_OK(store_txn_begin(to->st, 1, &l.to));
+	ASSERT_OK(trustset_each(t, TRUST_CERT, cert_lacking, &l));
+	store_txn_abort(l.to);
+	store_txn_abort(t);
+	return l;
+}
+
 /* Start the daemon, have every rogue send the message w holds count
  * times, ask for status meanwhile (status_while), then stop them all. */
 static void repeat_all(struct daemon_proc *pd, const char *hamletd,
@@ -253,7 +287,7 @@ int main(int argc, char **argv)
 	struct keys k;
 	struct mp_writer w;
 	uint8_t digest[32];
-	const char *cases = getenv("HAMLET_TEST_CASES") ? getenv("HAMLET_TEST_CASES") : "12";
+	const char *cases = getenv("HAMLET_TEST_CASES") ? getenv("HAMLET_TEST_CASES") : "123";
 	char *dir, *net;
 
 	if (argc != 2) {
@@ -303,6 +337,30 @@ int main(int argc, char **argv)
 	}
 	}
 	mp_writer_destroy(&w);
+
+	if (strchr(cases, '3')) {
+	TEST_START("an honest peer that lacks the set's 900 certificates gets every one of them (its TRUST_IDS answered a few hundred keys at a time)");
+	{
+		struct daemon_proc pr;
+		struct lacks l = certs_lacking(d, rogue[0]);
+		ASSERT_TRUE(l.certs > NKEYS && l.lacking >= NKEYS);
+		daemon_proc_init(&pr, dir, "rogue0");
+		ASSERT_OK(daemon_proc_start_listening(&pd, argv[1], NULL, 5));
+		ASSERT_OK(daemon_proc_start(
+			&pr, argv[1], 0,
+			(const char *const[]){ "--peer", pd.addr, NULL }));
+		/* bounded: 600 rounds of 100 ms at least */
+		for (int i = 0; i < 600 && l.lacking > 0; i++) {
+			sleep_ms(100);
+			l = certs_lacking(d, rogue[0]);
+		}
+		fprintf(stderr, "   %d of %d certificates lacking\n", l.lacking,
+			l.certs);
+		ASSERT_EQ(l.lacking, 0);
+		ASSERT_EQ(proc_stop(&pr, SIGTERM, 30000), 0);
+		ASSERT_EQ(proc_stop(&pd, SIGTERM, 30000), 0);
+	}
+	}
 
 	node_close(d);
 	for (int i = 0; i < NROGUES; i++)
