@@ -34,6 +34,10 @@ check "in Vietnamese too" bash -c "curl -s --max-time 10 'http://127.0.0.1:$HP/?
 
 check "the root certifies another village" issue w village bk/c1/w --root-key "$T/bk.root.key"
 start w --peer 127.0.0.1:${PORTOF[c]} && ok "that village dials the commune" || fail "that village dials the commune"
+# the revoked village dials again and is backed off as a fault first:
+# the commune's own dial then meets that backoff, and must still say
+# that it refuses the village's certificate
+check "the commune refuses the revoked village's own dial, backing it off (40 s)" within 40 grep -q "peer v (bk/c1/v): dropped: no valid certificate: its key is revoked" "$T/c.log"
 check "the commune dials the revoked village" N c peers add 127.0.0.1:${PORTOF[v]}
 "$H" --home "$T/c" sync --wait --timeout 20 >"$T/sync.out" 2>"$T/sync.err"
 check "sync notes that it refuses that peer's certificate, not that anything waits for it" bash -c "grep -q 'a peer this node dials, is refused here: its certificate does not hold' '$T/sync.err' && ! grep -q 'what is new here waits for it' '$T/sync.err'"
