@@ -683,19 +683,17 @@ out:
 /* Which feeds feeds_scan() reports. */
 enum scan { SCAN_BEHIND, SCAN_ALL, SCAN_GONE, SCAN_BEHIND_ANY };
 
-static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
+static int feeds_scan(struct node_feeds *f, struct store_txn *t,
+		      const char *scope, enum scan all,
 		      struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {
 	const struct node *n = f->n;
-	struct store_txn *t;
 	struct cert grant;
 	/* a copy: the writer may replace the node's meanwhile */
 	int has_grant = node_grant_copy(n, &grant);
 	size_t k = 0;
 	int r;
 
-	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
-		return r;
 	for (size_t i = 0; i < f->nv; i++) {
 		struct log_feed lf;
 		uint8_t key[32];
@@ -706,7 +704,7 @@ static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
 		log_feed_key(n->pk, f->v[i].scope, key);
 		r = log_feed_get(t, key, &lf);
 		if (r < 0 && r != HAMLET_ENOTFOUND)
-			goto out;
+			return r;
 		if (r == 0)
 			head = lf.seq;
 		if (head >= f->v[i].seq && all != SCAN_ALL)
@@ -726,10 +724,7 @@ static int feeds_scan(struct node_feeds *f, const char *scope, enum scan all,
 		k++;
 	}
 	*ret_n = k;
-	r = 0;
-out:
-	store_txn_abort(t);
-	return r;
+	return 0;
 }
 
 /* The recorded feeds feeds_scan() picks by all. */
@@ -737,14 +732,21 @@ static int feeds_report(struct node *n, enum scan all,
 			struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {
 	struct node_feeds *f = n->feeds;
+	struct store_txn *t;
 	int r;
 
 	*ret_n = 0;
 	if (!f)
 		return 0;
+	/* the store's transaction before the table's mutex, in the order
+	 * the writer takes them (a commit asks log_floors within its
+	 * transaction) */
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		return r;
 	pthread_mutex_lock(&f->mu);
-	r = f->err[0] ? 0 : feeds_scan(f, NULL, all, ret, max, ret_n);
+	r = f->err[0] ? 0 : feeds_scan(f, t, NULL, all, ret, max, ret_n);
 	pthread_mutex_unlock(&f->mu);
+	store_txn_abort(t);
 	return r;
 }
 
@@ -772,6 +774,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 {
 	struct node_feeds *f = n->feeds;
 	struct node_feed_lag *lag = NULL;
+	struct store_txn *t = NULL;
 	struct node_feed *v = NULL;
 	size_t nlag = 0, nv = 0;
 	int r;
@@ -794,7 +797,13 @@ int node_feeds_forget(struct node *n, const char *scope,
 		r = HAMLET_ECONFIG;
 		goto out;
 	}
-	if ((r = feeds_scan(f, scope, SCAN_BEHIND_ANY, NULL, 0, &nlag)) < 0 ||
+	/* the store read under the table's lock: no raise of the table
+	 * comes between the read and the lowering (grow_lock prefers
+	 * readers, store_internal.h, so this order cannot deadlock with
+	 * the writer, which asks the table within its transaction) */
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
+		goto out;
+	if ((r = feeds_scan(f, t, scope, SCAN_BEHIND_ANY, NULL, 0, &nlag)) < 0 ||
 	    nlag == 0)
 		goto out;
 	if (!(lag = calloc(nlag, sizeof(*lag))) ||
@@ -802,7 +811,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = feeds_scan(f, scope, SCAN_BEHIND_ANY, lag, nlag, &nlag)) < 0)
+	if ((r = feeds_scan(f, t, scope, SCAN_BEHIND_ANY, lag, nlag, &nlag)) < 0)
 		goto out;
 	/* the table with each of those lowered to what the store holds */
 	for (size_t i = 0, k = 0; i < f->nv; i++) {
@@ -824,6 +833,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 		ret[k] = lag[k];
 	*ret_n = nlag;
 out:
+	store_txn_abort(t);
 	feeds_unlock(f);
 	free(lag);
 	free(v);

@@ -346,7 +346,17 @@ int store_open(const char *dir, const struct store_options *opt,
 	store__bus_watch();
 	if (!st)
 		return -ENOMEM;
-	if (pthread_rwlock_init(&st->grow_lock, NULL) != 0) {
+	pthread_rwlockattr_t ga;
+	if (pthread_rwlockattr_init(&ga) != 0) {
+		free(st);
+		return -ENOMEM;
+	}
+	/* a reader never waits behind a writer that only waits (glibc's
+	 * default, said here because store_internal.h relies on it) */
+	pthread_rwlockattr_setkind_np(&ga, PTHREAD_RWLOCK_PREFER_READER_NP);
+	r = pthread_rwlock_init(&st->grow_lock, &ga);
+	pthread_rwlockattr_destroy(&ga);
+	if (r != 0) {
 		free(st);
 		return -ENOMEM;
 	}

@@ -26,6 +26,14 @@ struct store {
 	 * the open ones to end and no new one starts until the map is
 	 * remapped (a thread-pool writer growing under an event-loop
 	 * reader is safe by construction).
+	 *
+	 * Readers are preferred: a thread takes it shared while it waits
+	 * for no exclusive holder, only for one that holds it. So a thread
+	 * may take it shared while holding a lock that a transaction's
+	 * holder waits for (the own-feeds table's, which "hamlet own-feeds
+	 * forget-lost" holds across its read and the writer asks within
+	 * its transaction): those who take it exclusively take no other
+	 * lock while they hold it.
 	 */
 	pthread_rwlock_t grow_lock;
 	int lock_ready;
