@@ -31,6 +31,10 @@
 #                     unless told; 0 skips it), beside Hypercore's and
 #                     PouchDB's from one run (100,000 entries unless told;
 #                     needs Node.js 18+ and npm, and ../shared/anchors/)
+#   ./build.sh tsan   install what is missing, build with ThreadSanitizer
+#                     (build-tsan/) and run every test there; not part of
+#                     `test` (several times slower), run it after changing
+#                     what threads share
 #   ./build.sh fuzz [SECONDS]
 #                     build the fuzz targets with clang and libFuzzer
 #                     (build-fuzz/) and run each for SECONDS (default 60)
@@ -145,7 +149,7 @@ demo)
 	scripts/network.sh build   # three daemons syncing over loopback
 	scripts/demo.sh build      # two nodes syncing by USB bundle
 	;;
-test)
+test | tsan)
 	DEPS+=(prometheus chromium) # promtool checks /metrics in scenario_http;
 	# headless chromium loads the status page in scenario_page
 	DEPS+=(postgresql libpq-dev) # a private server for scenario_pg
@@ -153,6 +157,16 @@ test)
 	DEPS+=(lmdb-utils) # mdb_dump/mdb_load edit a store copy as a dishonest operator would
 	DEPS+=(bc) # bench/2g.sh's sums, run by bench_smoke
 	install_deps
+	if [ "$1" = tsan ]; then
+		ensure_locale
+		jobs=$(( $(nproc) * 2 ))
+		build build-tsan -DCMAKE_BUILD_TYPE=Debug -DHAMLET_TSAN=ON
+		# a data race fails its test (exit code 66); the suppressions
+		# say why each is no fault
+		TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
+			run_tests build-tsan
+		exit 0
+	fi
 	ensure_locale
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	# two tests a core: most of them wait on daemons (timers, the disk,
@@ -191,7 +205,7 @@ fuzz)
 	fuzz_run "${2:-60}"
 	;;
 *)
-	echo "usage: $0 demo|test|fuzz [SECONDS]|bench [sync|province|http|center|2g|pg|anchors] [ENTRIES|SECONDS]" >&2
+	echo "usage: $0 demo|test|tsan|fuzz [SECONDS]|bench [sync|province|http|center|2g|pg|anchors] [ENTRIES|SECONDS]" >&2
 	exit 2
 	;;
 esac

@@ -334,7 +334,7 @@ head -c 200 "$T/y.cert" >"$T/y/node.cert"
 BRUN=$PID # b's daemon, reloaded above, runs on
 launch y && ok "y's daemon starts with its node.cert cut short" || { fail "y's daemon starts with its node.cert cut short"; sed 's/^/    /' "$T/y.log"; }
 YPID=$PID
-check "its log names node.cert, what is wrong with it and what to do" \
+check "its log names node.cert, what is wrong with it and what to do" within 30 \
 	grep -q "no valid certificate: $T/y/node.cert is damaged: it is not a certificate chain (.*): install this node's certificate again with \"hamlet cert install FILE\"" "$T/y.log"
 check "and does not blame the store" bash -c "! grep -q 'cannot write the store' '$T/y.log'"
 check "a good certificate installs over it while the daemon runs" "$H" --home "$T/y" cert install "$T/y.cert"

@@ -447,8 +447,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "   commune's RSS %ld kB before, %ld kB at most\n",
 			before, peak);
 		ASSERT_TRUE(before > 0 && peak > 0);
-#if defined(__SANITIZE_ADDRESS__)
-		/* AddressSanitizer's quarantine and shadow: judge the growth */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+		/* a sanitizer's shadow (and AddressSanitizer's quarantine):
+		 * judge the growth */
 		ASSERT_TRUE(peak - before < 64 * 1024);
 #else
 		ASSERT_TRUE(peak < 64 * 1024);
@@ -630,9 +631,9 @@ int main(int argc, char **argv)
 		ASSERT_TRUE(wait_log(&pc, "does not read its answers", WAIT_MS));
 		fprintf(stderr, "   RSS %ld KiB before, %ld KiB at most while flooded\n",
 			before, peak);
-#if defined(__SANITIZE_ADDRESS__)
-		/* AddressSanitizer keeps freed blocks in quarantine (and its
-		 * shadow): judge the growth, not the sum */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+		/* AddressSanitizer keeps freed blocks in quarantine, and a
+		 * sanitizer has its shadow: judge the growth, not the sum */
 		ASSERT_TRUE(peak - before < 128 * 1024);
 #else
 		ASSERT_TRUE(peak < 64 * 1024);
