@@ -182,6 +182,57 @@ static void feeds_retry(struct daemon *d)
 		free(j); /* busy: the next try */
 }
 
+/* The take-out after a scope move joined the trust set: what went is
+ * logged; a failure is said once (the next start takes it out, as
+ * keep_at_start does in main.c). */
+static void moved_keep_done(struct ingest_job *job)
+{
+	struct daemon *d = job->data;
+	const struct log_keep_result *k = &job->keep;
+
+	d->moved_keeping = 0;
+	if (job->r < 0 && job->r != -ECANCELED)
+		dlog(DLOG_WARNING,
+		     _("cannot take out what a scope move left outside what this node may read: %s (hamletd tries again when it next starts)"),
+		     _(hamlet_strerror(job->r)));
+	else if (job->r == 0 && (k->entries || k->held || k->proofs))
+		dlog(DLOG_NOTICE,
+		     _("a scope move left %llu stored entries and %llu waiting outside what this node may read: they were taken out of its store"),
+		     (unsigned long long)k->entries,
+		     (unsigned long long)k->held);
+	free(job);
+}
+
+/* A scope move joined the trust set: what the node may read can have
+ * narrowed (a village moved to another commune leaves this commune's
+ * reach), and a node holds only what it may read (proto/SPEC.md section
+ * 9, "What a node keeps"). A job on the writer takes the rest out, as a
+ * certificate installed over the store does. */
+static void moved_keep(struct daemon *d)
+{
+	struct ingest_job *j;
+	struct cert g;
+
+	if (d->moved_keeping || d->stopping || !ingest_moved(d->ingest))
+		return;
+	/* with no certificate valid now, nothing: one that ended would keep
+	 * only the node's own scope (as keep_at_start in main.c) */
+	if (!node_grant_copy(d->node, &g)) {
+		ingest_moved_clear(d->ingest);
+		return;
+	}
+	if (!(j = calloc(1, sizeof(*j))))
+		return;
+	j->kind = INGEST_KEEP;
+	j->data = d;
+	if (ingest_submit(d->ingest, j, moved_keep_done) == 0) {
+		ingest_moved_clear(d->ingest);
+		d->moved_keeping = 1;
+	} else {
+		free(j); /* busy: the next tick tries again */
+	}
+}
+
 static void compact_done(struct ingest_job *job)
 {
 	struct daemon *d = job->data;
@@ -192,8 +243,10 @@ static void compact_done(struct ingest_job *job)
 
 /* Each second: the day's count of a peer's budget, when bytes went out
  * to it since it was saved; own-feeds when a write of it failed, every
- * few seconds; the certificate chain's end, every minute (certwarn.h); and when an erasure's rewrite of the store was put off
- * (another process had it open), a job on the writer tries it again. */
+ * few seconds; a take-out when a scope move joined the trust set; the
+ * certificate chain's end, every minute (certwarn.h); and when an
+ * erasure's rewrite of the store was put off (another process had it
+ * open), a job on the writer tries it again. */
 static void on_compact_timer(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -201,6 +254,7 @@ static void on_compact_timer(uv_timer_t *t)
 	if (d->budget_dirty && !d->stopping && contact_save_start(d) >= 0)
 		d->budget_dirty = 0;
 	feeds_retry(d);
+	moved_keep(d);
 	certwarn_tick(d);
 	if (d->compacting || d->stopping ||
 	    !store_compact_wanted(d->node->st))

@@ -168,6 +168,7 @@ struct daemon {
 	int contact_again, budget_dirty;
 	uv_timer_t compact_timer; /* contact.h: an erasure's rewrite put off */
 	int compact_timer_open, compacting;
+	int moved_keeping; /* contact.c: a take-out after a scope move queued */
 	struct ingest_job *compact_job; /* contact.c, while one is queued */
 	/* contact.c: HOME/own-feeds written again after a write of it
 	 * failed (node_feeds_retry), one job at a time, every few ticks */

@@ -30,10 +30,22 @@ struct ingest {
 	 * logged after the job, on the loop, at feeds_level (0: nothing) */
 	char feeds_why[1024];
 	int feeds_level;
+	/* a scope move joined the trust set since ingest_moved_clear() */
+	int moved;
 };
 
 const double INGEST_HIST_MS[INGEST_HIST_N] = { 1,   2,	 5,    10,   25,
 					       50,  100, 250,  1000, 1e300 };
+
+int ingest_moved(const struct ingest *q)
+{
+	return q->moved;
+}
+
+void ingest_moved_clear(struct ingest *q)
+{
+	q->moved = 0;
+}
 
 const struct ingest_hist *ingest_hist(const struct ingest *q)
 {
@@ -433,8 +445,13 @@ static void job_after(uv_work_t *w, int status)
 	int trusted = 0;
 
 	if (j->kind == INGEST_TRUST && j->r == 0)
-		for (size_t i = 0; i < j->n && !trusted; i++)
-			trusted = j->tout[i].status == TRUSTSET_ADDED;
+		for (size_t i = 0; i < j->n; i++) {
+			if (j->tout[i].status != TRUSTSET_ADDED)
+				continue;
+			trusted = 1;
+			if (j->items[i].kind == TRUST_MOVE)
+				q->moved = 1;
+		}
 	/* a fork found among arriving entries: its proof joined the set,
 	 * and goes to the sessions (SPEC §9, "Forks") */
 	if (j->kind == INGEST_ENTRIES && j->r == 0 && j->stats.forks)

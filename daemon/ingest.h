@@ -156,6 +156,15 @@ void ingest_on_trust(struct ingest *q, ingest_trust_cb cb, void *ctx);
  */
 int ingest_submit(struct ingest *q, struct ingest_job *job, ingest_done_cb cb);
 
+/*
+ * 1 when a scope move joined the trust set (a job's item was added)
+ * since ingest_moved_clear(): what the node keeps may have narrowed
+ * (proto/SPEC.md section 9, "What a node keeps"), for an INGEST_KEEP
+ * job to take out.
+ */
+int ingest_moved(const struct ingest *q);
+void ingest_moved_clear(struct ingest *q);
+
 /* Jobs queued or running. */
 size_t ingest_pending(const struct ingest *q);
 

@@ -11,7 +11,9 @@
 # status page (the lag table and its by-commune grouping) name nodes by
 # their effective scope. Refusals: a key that is not the root's, a
 # malformed scope, a cycle. A village moved alone (ban-mu) leaves C2's
-# reach; what C2 wrote there after the move, while offline and not
+# reach, and its store: C2's daemon takes out what others wrote there
+# once the move reaches it; what C2 wrote there after the move, while
+# offline and not
 # knowing of it, is refused at P (carried on a bundle), naming the move.
 #   tests/scenario_scope_move.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
@@ -183,6 +185,19 @@ URL2=http://127.0.0.1:$HP
 check "V2 dials C2 where it listens now" bash -c "'$H' --home '$T/V2' peers remove 127.0.0.1:$OLDC2 >/dev/null && '$H' --home '$T/V2' peers add 127.0.0.1:${PORTOF[C2]} >/dev/null"
 moved2() { synced "$1"; N "$1" scope list | grep -q '^lc/si-ma-cai/ban-mu -> lc/muong-khuong/ban-mu  (in effect'; }
 for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2 $n; done
+# a node holds only what it may read (SPEC 9, "What a node keeps"): once
+# the move reaches C2, its daemon takes out what others wrote in ban-mu;
+# what C2 wrote itself stays (it may be held nowhere else)
+check "C2's daemon takes ban-mu's entries out of its store once the move reaches it, and says so (30 s)" within 30 \
+	grep -q "a scope move left [1-9][0-9]* stored entries and [0-9]* waiting outside what this node may read: they were taken out of its store" "$T/C2.log"
+v2_op() { # NODE: its history of HP-B holds an op V2 signed
+	N "$1" --json history health_profile HP-B 2>/dev/null |
+		python3 -c "import json,sys; o=json.load(sys.stdin)['ops']; sys.exit(0 if any(x['author'] == '$(key V2)' for x in o) else 1)"
+}
+check "P, which reads ban-mu, holds V2's registration of HP-B" v2_op P
+check "C2 no longer does" bash -c "$(declare -f N key v2_op); H='$H' T='$T'; ! v2_op C2"
+check "C2 still holds its own edit of HP-B, made before it knew of the move" bash -c \
+	"'$H' --home '$T/C2' --json history health_profile HP-B | grep -q 0933000003"
 check "P's page counts ban-mu under its new commune lc/muong-khuong" bash -c \
 	"$(declare -f page); URL='$URL'; page >'$T/page.html'; grep -q 'class=\"cards groups\"' '$T/page.html' && grep -q '<small>lc/muong-khuong</small>' '$T/page.html' && grep -q '<small>lc/si-ma-cai</small>' '$T/page.html' && ! grep -q '<small>lc/bac-ha</small>' '$T/page.html'"
 # C2's node and its tokens no longer read ban-mu (docs/admin-guide.md),
