@@ -195,7 +195,8 @@ static void moved_keep_done(struct ingest_job *job)
 		dlog(DLOG_WARNING,
 		     _("cannot take out what a scope move left outside what this node may read: %s (hamletd tries again when it next starts)"),
 		     _(hamlet_strerror(job->r)));
-	else if (job->r == 0 && (k->entries || k->held || k->proofs))
+	else if (job->r == 0 &&
+		 (k->entries || k->held || k->proofs || k->feeds))
 		dlog(DLOG_NOTICE,
 		     _("a scope move left %llu stored entries and %llu waiting outside what this node may read: they were taken out of its store"),
 		     (unsigned long long)k->entries,
@@ -211,25 +212,21 @@ static void moved_keep_done(struct ingest_job *job)
 static void moved_keep(struct daemon *d)
 {
 	struct ingest_job *j;
-	struct cert g;
 
-	if (d->moved_keeping || d->stopping || !ingest_moved(d->ingest))
+	if (d->moved_keeping || d->stopping || !ingest_moved(d->ingest) ||
+	    !(j = calloc(1, sizeof(*j))))
 		return;
-	/* with no certificate valid now, nothing: one that ended would keep
-	 * only the node's own scope (as keep_at_start in main.c) */
-	if (!node_grant_copy(d->node, &g)) {
-		ingest_moved_clear(d->ingest);
-		return;
-	}
-	if (!(j = calloc(1, sizeof(*j))))
-		return;
+	/* the job reads the certificate again on the writer, and takes
+	 * nothing out when it does not hold now (ingest.c, run_keep) */
 	j->kind = INGEST_KEEP;
 	j->data = d;
-	if (ingest_submit(d->ingest, j, moved_keep_done) == 0) {
-		ingest_moved_clear(d->ingest);
-		d->moved_keeping = 1;
-	} else {
-		free(j); /* busy: the next tick tries again */
+	/* before: the callback may run at once, inside the submit */
+	d->moved_keeping = 1;
+	ingest_moved_clear(d->ingest);
+	if (ingest_submit(d->ingest, j, moved_keep_done) < 0) {
+		d->moved_keeping = 0;
+		ingest_moved_note(d->ingest); /* busy: the next tick */
+		free(j);
 	}
 }
 

@@ -47,6 +47,11 @@ void ingest_moved_clear(struct ingest *q)
 	q->moved = 0;
 }
 
+void ingest_moved_note(struct ingest *q)
+{
+	q->moved = 1;
+}
+
 const struct ingest_hist *ingest_hist(const struct ingest *q)
 {
 	return &q->hist;
@@ -362,8 +367,9 @@ static void run_trust(struct ingest *q, struct ingest_job *j)
 			 hamlet_strerror(j->r));
 }
 
-/* What the node's certificate (installed since it was last read) does
- * not let it read leaves the store (log_keep_reads). */
+/* What the node's certificate (installed since it was last read), read
+ * again now, does not let it read leaves the store (log_keep_reads);
+ * nothing when it does not hold now. */
 static void run_keep(struct ingest *q, struct ingest_job *j)
 {
 	struct cert_chain *ch = malloc(sizeof(*ch));
@@ -375,7 +381,10 @@ static void run_keep(struct ingest *q, struct ingest_job *j)
 		return;
 	}
 	node_reader(q->node, ch, &rd);
-	j->r = log_keep_reads(q->node->st, &rd, &j->keep);
+	/* a certificate that does not hold now (ended, or its file no
+	 * longer reads) takes nothing out: judged by the node's own scope
+	 * alone, it would empty the store of all else (as keep_at_start) */
+	j->r = rd.grant ? log_keep_reads(q->node->st, &rd, &j->keep) : 0;
 	free(ch);
 	if (j->r < 0)
 		snprintf(j->why, sizeof(j->why), "nothing was taken out: %s",

@@ -164,6 +164,8 @@ int ingest_submit(struct ingest *q, struct ingest_job *job, ingest_done_cb cb);
  */
 int ingest_moved(const struct ingest *q);
 void ingest_moved_clear(struct ingest *q);
+/* As if a scope move had joined: a take-out that could not be queued. */
+void ingest_moved_note(struct ingest *q);
 
 /* Jobs queued or running. */
 size_t ingest_pending(const struct ingest *q);
