@@ -358,7 +358,7 @@ check "the log says it once per reason, not at every try" test "$(grep -c 'peer 
 BPORT=$PORT
 check "node z, with the network key but no certificate" "$H" --home "$T/z" init --network "$T/grow.network" --name z --scope bk/bt/qt/z
 launch z --peer 127.0.0.1:$BPORT && ok "z dials b" || fail "z dials b"
-check "z's log says, when it is ready, that it holds no certificate and what to do" \
+check "z's log says, when it is ready, that it holds no certificate and what to do" within 30 \
 	grep -q 'no valid certificate: this node has no certificate .*hamlet cert install FILE' "$T/z.log"
 check "b's status folds z into one line (15 s)" within 15 bash -c \
 	"'$H' --home '$T/b' status | grep -q '(and 1 key that never completed a session'"
@@ -401,7 +401,7 @@ check "status warns of no key while node.key is the node's user's alone" bash -c
 chmod 644 "$T/x/node.key"
 check "with node.key mode 0644, status warns, naming the chmod" bash -c "'$H' --home '$T/x' status | grep -q '^WARNING: $T/x/node.key is mode 0644: users of this PC other than the node.s own can read it.*(chmod 600 $T/x/node.key)'"
 launch x && XPID=$PID && ok "x's daemon starts all the same" || fail "x's daemon starts all the same"
-check "and its log says the same at the start" grep -q "node.key is mode 0644: .*chmod 600" "$T/x.log"
+check "and its log says the same at the start" within 30 grep -q "node.key is mode 0644: .*chmod 600" "$T/x.log"
 kill "$XPID"; wait "$XPID" 2>/dev/null
 chmod 600 "$T/x/node.key"
 check "once chmod 600, status warns no more" bash -c "! '$H' --home '$T/x' status | grep -q 'node.key is mode'"
