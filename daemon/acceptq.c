@@ -49,15 +49,14 @@ void acceptq_take(struct acceptq *q)
 
 int acceptq_listen(struct acceptq *q, uv_stream_t *server, const char *where,
 		   int backlog, uv_connection_cb on_connection,
-		   unsigned per_turn, acceptq_take_fn take, void *data)
+		   unsigned per_turn, acceptq_take_fn take)
 {
 	*q = (struct acceptq){ .server = server,
 			       .where = where,
 			       .per_turn = per_turn ? per_turn : 1,
 			       .backlog = backlog,
 			       .on_connection = on_connection,
-			       .take = take,
-			       .data = data };
+			       .take = take };
 	uv_timer_init(server->loop, &q->timer);
 	q->timer.data = q;
 	q->open = 1;

@@ -36,15 +36,15 @@ struct acceptq {
 	uv_connection_cb on_connection; /* the listener's, to listen again */
 	const char *where; /* its address or path, for the log */
 	acceptq_take_fn take;
-	void *data; /* the caller's */
 };
 
 /* Bind server (initialised, bound, not yet listening; where: its
- * address or path, kept) to q and listen with backlog and on_connection,
- * which calls acceptq_take(). Returns what uv_listen() returns. */
+ * address or path, kept; server->data stays the caller's, for take) to
+ * q and listen with backlog and on_connection, which calls
+ * acceptq_take(). Returns what uv_listen() returns. */
 int acceptq_listen(struct acceptq *q, uv_stream_t *server, const char *where,
 		   int backlog, uv_connection_cb on_connection,
-		   unsigned per_turn, acceptq_take_fn take, void *data);
+		   unsigned per_turn, acceptq_take_fn take);
 
 /* From the listener's callback, status 0: take it, or leave it for the
  * timer. */

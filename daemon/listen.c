@@ -136,9 +136,11 @@ static void conn_name(struct conn *c)
  * handshake slot, or closed at once when there is none. */
 static int take_peer(struct acceptq *q, uv_stream_t *server)
 {
-	struct daemon *d = q->data;
+	struct daemon *d = server->data;
 	struct conn *c;
 	int r;
+
+	(void)q;
 
 	if (!(c = peer__conn_new(d, 0, "incoming")))
 		return ACCEPTQ_LATER;
@@ -188,7 +190,7 @@ int peer__listen(struct daemon *d)
 	    (r = acceptq_listen(&d->listener_q, (uv_stream_t *)&d->listener,
 				d->cfg.listen, HAMLETD_LISTEN_BACKLOG,
 				on_connection, HAMLETD_ACCEPTS_PER_TURN,
-				take_peer, d)) < 0) {
+				take_peer)) < 0) {
 		dlog(DLOG_ERR, _("cannot listen on %s: %s"), d->cfg.listen,
 		     dlog_err(r));
 		return r;

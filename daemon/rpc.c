@@ -504,9 +504,11 @@ static struct rpc_conn *client_evictable(const struct rpc_conn *newcomer)
  * client's place is busy. */
 static int take_client(struct acceptq *q, uv_stream_t *server)
 {
-	struct daemon *d = q->data;
+	struct daemon *d = server->data;
 	struct rpc_conn *rc, *old;
 	int r;
+
+	(void)q;
 	if (!(rc = calloc(1, sizeof(*rc))) ||
 	    !(rc->buf = malloc(4 + RPC_MAX_REQUEST))) {
 		free(rc);
@@ -681,7 +683,7 @@ int rpc_start(struct daemon *d)
 	if (r < 0 ||
 	    (r = acceptq_listen(&d->rpc_q, (uv_stream_t *)&d->rpc,
 				d->cfg.socket, 16, on_client,
-				RPC_ACCEPTS_PER_TURN, take_client, d)) < 0) {
+				RPC_ACCEPTS_PER_TURN, take_client)) < 0) {
 		/* libuv reports a missing directory as a permission fault */
 		char dir[4200], *slash;
 		snprintf(dir, sizeof(dir), "%s", d->cfg.socket);
