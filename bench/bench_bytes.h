@@ -152,7 +152,7 @@ static inline uint64_t bb_write(struct node *a,
 			bodies[i] = bb_body(recs[i].json, &ops[i].body_len);
 			ops[i] = (struct log_op){ ENTRY_PUT, recs[i].coll,
 						  recs[i].rid, NULL, bodies[i],
-						  ops[i].body_len, 0 };
+						  ops[i].body_len, 0, NULL, 0 };
 		}
 		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,
 				   sizeof(why), NULL)) < 0) {

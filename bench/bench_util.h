@@ -353,7 +353,7 @@ static inline int bench_write_profiles(struct node *nd, const char *prefix,
 			*ret_body_bytes += len;
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[i], NULL, bodies[i],
-						  len, 0 };
+						  len, 0, NULL, 0 };
 		}
 		r = log_write(nd->st, &au, ops, k, NULL, &failed, why, wl,
 			      NULL);

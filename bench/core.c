@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 			body_bytes += ops[i].body_len;
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[i], NULL, bodies[i],
-						  ops[i].body_len, 0 };
+						  ops[i].body_len, 0, NULL, 0 };
 		}
 		size_t failed;
 		if ((r = log_write(a->st, &au, ops, k, NULL, &failed, why,

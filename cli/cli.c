@@ -141,6 +141,7 @@ int cli_exit_code(int err)
 	case HAMLET_EDELCONFLICT:
 		return CLI_EXIT_USAGE;
 	case HAMLET_ERESOLVED:
+	case HAMLET_ECHANGED:
 		return CLI_EXIT_PROBLEMS;
 	case HAMLET_EBEHIND:
 	case CLI_ELATER:

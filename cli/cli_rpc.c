@@ -426,7 +426,8 @@ static int write_rpc(const char *sock, const struct log_op *ops, size_t n,
 	for (size_t i = 0; i < n; i++)
 		rpc_pack_write_op(&inner.pk, ops[i].kind, ops[i].collection,
 				  ops[i].record_id, ops[i].scope, ops[i].body,
-				  ops[i].body_len, ops[i].resolve);
+				  ops[i].body_len, ops[i].resolve,
+				  ops[i].heads, ops[i].nheads);
 	r = bin_call(sock, "write", &inner, RPC_MAX_WRITE_OPS * 3 + 8, &doc,
 		     &resp, &a, &rl, &code, why, wl);
 	mp_writer_destroy(&inner);

@@ -16,6 +16,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,8 +320,42 @@ static void left_say(const struct schema *s, const char *id,
 	free(qput);
 }
 
+/*
+ * --heads: ids of 64 hex digits, comma-separated, into out (room for
+ * RECORD_MAX_SEEN_HEADS); their number in *ret_n.
+ */
+static int heads_parse(const char *arg, uint8_t (*out)[ENTRY_ID_LEN],
+		       size_t *ret_n)
+{
+	const char *p = arg;
+	size_t n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		size_t got = 0;
+		if (n == RECORD_MAX_SEEN_HEADS)
+			return cli_usage_err("conflicts",
+					     _("--heads: more than %d ids"),
+					     RECORD_MAX_SEEN_HEADS);
+		if (len != 2 * ENTRY_ID_LEN ||
+		    sodium_hex2bin(out[n], ENTRY_ID_LEN, p, len, NULL, &got,
+				   NULL) != 0 ||
+		    got != ENTRY_ID_LEN)
+			return cli_usage_err(
+				"conflicts",
+				_("--heads: \"%.*s\" is not an entry id (64 hex digits, as \"heads\" in \"conflicts --json\"); give them comma-separated"),
+				(int)(len > 80 ? 80 : len), p);
+		n++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 static int resolve(char **pos, int npos, const char *scope, int del,
-		   int same_person)
+		   int same_person, const char *heads_arg)
 {
 	const struct schema *s;
 	const char *id;
@@ -337,7 +372,14 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	struct log_op op;
 	struct log_out out;
 	struct left_out left = { .n = 0 };
+	uint8_t(*heads)[ENTRY_ID_LEN] = NULL;
+	size_t nheads = 0;
+	int have_heads = 0;
 
+	if (!(heads = malloc(RECORD_MAX_SEEN_HEADS * sizeof(*heads)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (npos < 3) {
 		r = cli_usage_err("conflicts", _("resolve: missing %s"),
 				  npos == 2 ? "ID" : _("COLLECTION and ID"));
@@ -351,6 +393,9 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	if ((r = cli_check_id(id)) < 0 ||
 	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
+	if (heads_arg && (r = heads_parse(heads_arg, heads, &nheads)) < 0)
+		goto out;
+	have_heads = heads_arg != NULL;
 	if (npos == 4 && del) {
 		r = cli_usage_err("conflicts",
 				  _("resolve: give either the fields to keep (JSON) or --delete, not both"));
@@ -384,6 +429,13 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 			r = 0;
 		goto out;
 	}
+	/* the heads the resolution is made from: it settles what was read
+	 * (or what --heads names), or nothing (log.h) */
+	if (!have_heads &&
+	    (r = record_heads_read(t, s->name, id, heads, &nheads)) < 0)
+		goto out;
+	if (!have_heads)
+		have_heads = r == 1;
 	/* written into each village's scope it may write, not scoped */
 	if (same_person && !del && !scope &&
 	    (r = left_scopes(n, t, s, id, body, body_len, &left)) < 0)
@@ -400,6 +452,10 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	op.body = body;
 	op.body_len = body_len;
 	op.resolve = 1;
+	if (have_heads) {
+		op.heads = (const uint8_t(*)[ENTRY_ID_LEN])heads;
+		op.nheads = nheads;
+	}
 	if ((r = cli_write(n, through_daemon, &op, 1, &out, NULL, why,
 			   sizeof(why), &via)) < 0) {
 		cli_err(_("cannot resolve %s/%s: %s"), s->name, id, why);
@@ -408,6 +464,7 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	r = resolve_report(n, s, id, del, &out, via);
 	left_say(s, id, &left);
 out:
+	free(heads);
 	free(left.put);
 	store_txn_abort(t);
 	node_close(n);
@@ -420,23 +477,24 @@ out:
 
 int cmd_conflicts(int argc, char **argv)
 {
-	const char *scope = NULL;
+	const char *scope = NULL, *heads = NULL;
 	int del = 0, same = 0, npos, r;
 	char *pos[4];
 	const struct cli_opt opts[] = {
 		{ "--delete", NULL, &del },
 		{ "--scope", &scope, NULL },
 		{ "--same-person", NULL, &same },
+		{ "--heads", &heads, NULL },
 		{ NULL, NULL, NULL },
 	};
 
 	if ((r = cli_parse("conflicts", argc, argv, opts, pos, 4, &npos)) < 0)
 		return cli_exit_code(r);
 	if (npos == 0) {
-		if (del || scope || same)
+		if (del || scope || same || heads)
 			return cli_exit_code(cli_usage_err(
 				"conflicts",
-				_("--delete, --scope and --same-person belong to \"conflicts resolve\"")));
+				_("--delete, --scope, --same-person and --heads belong to \"conflicts resolve\"")));
 		return cli_exit_code(conflicts_list());
 	}
 	if (strcmp(pos[0], "resolve") != 0)
@@ -444,5 +502,5 @@ int cmd_conflicts(int argc, char **argv)
 			"conflicts",
 			_("unknown subcommand \"%s\"; the only one is \"resolve\""),
 			pos[0]));
-	return cli_exit_code(resolve(pos, npos, scope, del, same));
+	return cli_exit_code(resolve(pos, npos, scope, del, same, heads));
 }

@@ -117,7 +117,7 @@ const char *const history_syn[] = { "history COLLECTION ID [--json]",
 
 const char *const conflicts_syn[] = {
 	"conflicts [--json]",
-	"conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope SCOPE] [--same-person]",
+	"conflicts resolve COLLECTION ID [JSON|-] [--delete] [--scope SCOPE] [--same-person] [--heads ID,...]",
 	NULL
 };
 const struct cli_option_help conflicts_opts[] = {
@@ -126,6 +126,8 @@ const struct cli_option_help conflicts_opts[] = {
 	  N_("write the resolution under this scope: the record's own (with --delete, one it was written in); another is refused, as it would move the record") },
 	{ "--same-person",
 	  N_("keep a record whose person_id two nodes wrote differently, after checking that both are one person (without it such a resolve is refused, exit 2)") },
+	{ "--heads ID,...",
+	  N_("resolve only if the record's heads are still these (the \"heads\" of \"conflicts --json\", comma-separated): a value that arrived since they were read is not replaced unseen (refused, exit 1). Without it, the heads this command reads itself") },
 	{ NULL, NULL },
 };
 

@@ -31,6 +31,7 @@ void http__call_free(struct call *c)
 	if (!c)
 		return;
 	free(c->body);
+	free(c->heads);
 	free(c->text);
 	free(c);
 }

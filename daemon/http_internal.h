@@ -37,6 +37,7 @@ struct call {
 	char coll[ENTRY_MAX_COLLECTION + 1], id[ENTRY_MAX_RECORD_ID + 1];
 	char scope[ENTRY_MAX_SCOPE + 1];
 	uint8_t *body;
+	uint8_t (*heads)[ENTRY_ID_LEN]; /* a resolve's, as op.heads */
 	int done, abandoned, r;
 	size_t failed;
 	char why[LOG_WHY_MAX];

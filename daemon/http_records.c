@@ -187,6 +187,10 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 		case HAMLET_ERESOLVED:
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
 					"%s", c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ECHANGED:
+			return send_err(h, conn, MHD_HTTP_CONFLICT, "changed",
+					"%s (here: GET the record again, then resolve with its \"heads\")",
+					c->why[0] ? c->why : hamlet_strerror(r));
 		case HAMLET_ETWOPEOPLE:
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "two_people",
 					"%s (here: resolve with \"same_person\": true)",
@@ -286,6 +290,51 @@ out:
 }
 
 /*
+ * A resolve's "heads": the record's heads it was made from, as GET
+ * gives them (64 hex digits each), at most RECORD_MAX_SEEN_HEADS; into
+ * out (room for that many) when it is not NULL. -1 with why set when
+ * they are not that; else their number.
+ */
+static long heads_fault(json_t *v, char *why, size_t wl)
+{
+	uint8_t id[ENTRY_ID_LEN];
+	size_t i, got;
+	json_t *e;
+
+	if (!json_is_array(v) || json_array_size(v) > RECORD_MAX_SEEN_HEADS) {
+		snprintf(why, wl,
+			 "\"heads\" must be an array of at most %d entry ids, the record's \"heads\" as GET gave them",
+			 RECORD_MAX_SEEN_HEADS);
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		const char *x = json_string_value(e);
+		if (!x || json_string_length(e) != 2 * ENTRY_ID_LEN ||
+		    sodium_hex2bin(id, sizeof(id), x, 2 * ENTRY_ID_LEN, NULL,
+				   &got, NULL) != 0 ||
+		    got != ENTRY_ID_LEN) {
+			snprintf(why, wl,
+				 "\"heads\"[%zu] is not an entry id: 64 hex digits, as in the record's \"heads\"",
+				 i);
+			return -1;
+		}
+	}
+	return (long)json_array_size(v);
+}
+
+/* The ids of "heads" (checked by heads_fault()) into out. */
+static size_t heads_take(json_t *v, uint8_t (*out)[ENTRY_ID_LEN])
+{
+	size_t i, got;
+	json_t *e;
+
+	json_array_foreach(v, i, e)
+		sodium_hex2bin(out[i], ENTRY_ID_LEN, json_string_value(e),
+			       2 * ENTRY_ID_LEN, NULL, &got, NULL);
+	return json_array_size(v);
+}
+
+/*
  * What is wrong with a resolve's body j, named as a PUT's faults are
  * (docs/api.md), into why: -1, or 0 when nothing is.
  */
@@ -303,9 +352,14 @@ static int resolve_body_fault(json_t *j, char *why, size_t wl)
 	json_object_foreach(j, k, v) {
 		int flag = strcmp(k, "delete") == 0 ||
 			   strcmp(k, "same_person") == 0;
+		if (strcmp(k, "heads") == 0) {
+			if (heads_fault(v, why, wl) < 0)
+				return -1;
+			continue;
+		}
 		if (!flag && strcmp(k, "fields") != 0) {
 			snprintf(why, wl,
-				 "unknown key \"%.64s\" in the body: it takes fields, delete and same_person",
+				 "unknown key \"%.64s\" in the body: it takes fields, delete, same_person and heads",
 				 k);
 			return -1;
 		}
@@ -387,10 +441,30 @@ static enum MHD_Result resolve_prepare(struct http *h,
 		}
 		have_od = 1;
 	}
+	if (!(c->heads = malloc(RECORD_MAX_SEEN_HEADS * sizeof(*c->heads)))) {
+		ok = MHD_NO;
+		goto out;
+	}
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) >= 0)
 		r = record_resolution(t, s, id, isdel, json_is_true(same),
 				      have_od ? od.root : NULL, &c->body,
 				      &c->op.body_len, why, sizeof(why));
+	/* the heads it is made from: those the client read (and made its
+	 * choice from), else those read here; it settles them or nothing */
+	if (r >= 0 && json_object_get(j, "heads")) {
+		c->op.heads = (const uint8_t(*)[ENTRY_ID_LEN])c->heads;
+		c->op.nheads = heads_take(json_object_get(j, "heads"),
+					  c->heads);
+	} else if (r >= 0) {
+		size_t nh = 0;
+		int hr = record_heads_read(t, s->name, id, c->heads, &nh);
+		if (hr < 0)
+			r = hr;
+		else if (hr == 1) {
+			c->op.heads = (const uint8_t(*)[ENTRY_ID_LEN])c->heads;
+			c->op.nheads = nh;
+		}
+	}
 	store_txn_abort(t);
 	if ((r >= 0 || r == HAMLET_EDUP) && tok->scope[0]) {
 		/* a duplicate the token may not read is none of its business:

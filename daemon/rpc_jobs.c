@@ -15,6 +15,7 @@
 #include "ingest.h"
 #include "mp.h"
 #include "peer.h"
+#include "record.h"
 #include "rpc_client.h"
 #include "why.h"
 #include "wire.h"
@@ -139,7 +140,8 @@ out:
 	rpc_job_free(j);
 }
 
-/* Decode one [kind, collection, id, scope|nil, body|nil, resolve]. */
+/* Decode one [kind, collection, id, scope|nil, body|nil, resolve,
+ * heads|nil] (rpc_client.h). */
 static int write_op_decode(struct rpc_job *j, size_t i,
 			   const msgpack_object *o)
 {
@@ -147,7 +149,7 @@ static int write_op_decode(struct rpc_job *j, size_t i,
 	const msgpack_object *f;
 	uint64_t kind;
 	int resolve;
-	if (mp_get_array(o, 6, 0, &f, NULL) < 0 ||
+	if (mp_get_array(o, 7, 0, &f, NULL) < 0 ||
 	    mp_get_uint(&f[0], ENTRY_ERASE, &kind) < 0 || kind < ENTRY_PUT ||
 	    kind == ENTRY_CERT || kind == ENTRY_REVOKE ||
 	    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
@@ -164,6 +166,18 @@ static int write_op_decode(struct rpc_job *j, size_t i,
 	if (!mp_is_nil(&f[4]) &&
 	    mp_get_bin(&f[4], ENTRY_MAX_BODY, &op->body, &op->body_len) < 0)
 		return HAMLET_EFORMAT;
+	if (!mp_is_nil(&f[6])) {
+		const uint8_t *h;
+		size_t hl;
+		/* the heads a resolution was made from, end to end */
+		if (!resolve ||
+		    mp_get_bin(&f[6], RECORD_MAX_SEEN_HEADS * ENTRY_ID_LEN, &h,
+			       &hl) < 0 ||
+		    hl % ENTRY_ID_LEN)
+			return HAMLET_EFORMAT;
+		op->heads = (const uint8_t(*)[ENTRY_ID_LEN])h;
+		op->nheads = hl / ENTRY_ID_LEN;
+	}
 	return 0;
 }
 
@@ -199,7 +213,7 @@ void rpc__do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	return;
 bad:
 	rpc__reply_error(rc, HAMLET_EFORMAT,
-		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve]");
+		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve, heads|nil]");
 	rpc_job_free(j);
 }
 

@@ -48,7 +48,8 @@
 	X(ETWOPEOPLE, -1036, N_("one record id holds two people"))               \
 	X(EDELCONFLICT, -1037, N_("the record was deleted on one node and changed on another")) \
 	X(EBEHIND, -1038, N_("this node waits for its own earlier entries from its peers")) \
-	X(ERESOLVED, -1039, N_("the conflict was settled meanwhile"))
+	X(ERESOLVED, -1039, N_("the conflict was settled meanwhile"))            \
+	X(ECHANGED, -1040, N_("the record changed while the resolution was made"))
 
 enum hamlet_error {
 #define HAMLET_X_ENUM(name, code, text) HAMLET_##name = (code),

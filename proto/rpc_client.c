@@ -137,9 +137,10 @@ out:
 void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		       const char *collection, const char *record_id,
 		       const char *scope, const uint8_t *body,
-		       size_t body_len, int resolve)
+		       size_t body_len, int resolve,
+		       const uint8_t (*heads)[32], size_t nheads)
 {
-	msgpack_pack_array(pk, 6);
+	msgpack_pack_array(pk, 7);
 	msgpack_pack_uint64(pk, (uint64_t)kind);
 	mp_pack_str(pk, collection);
 	mp_pack_str(pk, record_id);
@@ -155,6 +156,10 @@ void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
+	if (heads)
+		mp_pack_bin(pk, heads, nheads * 32);
+	else
+		msgpack_pack_nil(pk);
 }
 
 int rpc_client_call_bin(const char *socket_path, const char *method,

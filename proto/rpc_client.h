@@ -77,13 +77,17 @@ int rpc_client_call(const char *socket_path, const char *method,
 
 /*
  * Pack one operation of a "write" request: [kind, collection, record id,
- * scope or nil, body or nil, resolve]. scope and body may be NULL.
+ * scope or nil, body or nil, resolve, heads or nil]. scope and body may
+ * be NULL; heads (nheads ids of 32 bytes, end to end in one bin, at most
+ * 256), NULL or the heads a resolution was made from: the daemon refuses
+ * it when the record's heads at its commit are others (log.h).
  */
 struct msgpack_packer;
 void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		       const char *collection, const char *record_id,
 		       const char *scope, const uint8_t *body,
-		       size_t body_len, int resolve);
+		       size_t body_len, int resolve,
+		       const uint8_t (*heads)[32], size_t nheads);
 
 /*
  * The same for a method whose argument is a bin (write, ingest): the

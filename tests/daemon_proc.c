@@ -715,11 +715,11 @@ int daemon_proc_put(const char *sock, const char *collection,
 	int r;
 
 	why[0] = 0;
-	/* [[kind, collection, record id, scope|nil, body, resolve]] */
+	/* [[kind, collection, record id, scope|nil, body, resolve, heads|nil]] */
 	mp_writer_init(&ops);
 	msgpack_pack_array(&ops.pk, 1);
 	rpc_pack_write_op(&ops.pk, ENTRY_PUT, collection, record_id, scope,
-			  body, body_len, 0);
+			  body, body_len, 0, NULL, 0);
 	r = rpc_client_call_bin(sock, "write", ops.sb.data, ops.sb.size,
 				timeout_ms, &resp, &n);
 	mp_writer_destroy(&ops);

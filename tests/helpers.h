@@ -441,7 +441,7 @@ static __attribute__((unused)) void th_put_people(struct node *n, int from,
 			bodies[k] = th_body(spec, &ops[k].body_len);
 			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[k], NULL, bodies[k],
-						  ops[k].body_len, 0 };
+						  ops[k].body_len, 0, NULL, 0 };
 		}
 		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
 			      sizeof(why), NULL) < 0) {
@@ -461,7 +461,7 @@ static __attribute__((unused)) int th_write_in(struct node *n, int kind,
 		    const char *scope, int resolve, char *why, size_t wl)
 {
 	struct log_author a;
-	struct log_op op = { kind, coll, id, scope, NULL, 0, resolve };
+	struct log_op op = { kind, coll, id, scope, NULL, 0, resolve, NULL, 0 };
 	uint8_t *body = NULL;
 	size_t failed;
 	int r;

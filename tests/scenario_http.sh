@@ -326,7 +326,7 @@ check "a read token may not resolve (403)" err 403 role POST /v1/conflicts/healt
 check "resolve names a bad field (400)" err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"fone":"0933333333"}}'
 # a bad resolve body is named as a PUT's is: the key, the value, the clash
 rbody() { err 400 schema POST /v1/conflicts/health_profile/HP-A01/resolve "$W" "$1" && says "$2"; }
-check "resolve names an unknown key of its body (400)" rbody '{"feilds":{"phone":"0933333333"}}' 'unknown key "feilds" in the body: it takes fields, delete and same_person'
+check "resolve names an unknown key of its body (400)" rbody '{"feilds":{"phone":"0933333333"}}' 'unknown key "feilds" in the body: it takes fields, delete, same_person and heads'
 check "resolve names a delete that is not true or false (400)" rbody '{"delete":"yes"}' '"delete" must be true or false, not "yes"'
 check "resolve names a same_person that is not true or false (400)" rbody '{"same_person":1}' '"same_person" must be true or false, not 1'
 check "resolve names fields that are not an object (400)" rbody '{"fields":["phone"]}' '"fields" must be an object of the values to keep'
@@ -341,7 +341,23 @@ check "a DELETE with ?scope= of a scope the record was not written in is refused
 	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 400 bad_scope DELETE '/v1/records/health_profile/HP-A03?scope=bk/c1/a/x' '$W' && says 'was written in bk/c1/a, not in scope bk/c1/a/x'"
 c GET /v1/records/health_profile/HP-A03 "$R" >/dev/null
 check "and HP-A03 is neither deleted nor moved" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["deleted"] is False and d["scope"] == "bk/c1/a", d' "$BODY"
-check "resolve over HTTP" test "$(c POST /v1/conflicts/health_profile/HP-A01/resolve "$W" '{"fields":{"phone":"0933333333"}}')" = 200
+check "resolve names heads that are not entry ids (400)" rbody '{"heads":["abc"]}' '"heads"[0] is not an entry id'
+check "resolve names heads that are not an array (400)" rbody '{"heads":"abc"}' '"heads" must be an array'
+# a resolve made from what a client read: the record's heads as GET gave
+# them. One made from other heads than the record has now (here: one of
+# its two, as read before the other arrived) is refused, writing nothing
+c GET /v1/records/health_profile/HP-A01 "$R" >/dev/null
+HEADS=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["heads"]))' "$BODY")
+STALE=$(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])[:1]))' "$HEADS")
+STALE_HEX=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])[0])' "$HEADS")
+check "the conflicted record has two heads" test "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$HEADS")" = 2
+check "a resolve made from other heads than the record's is refused (409 changed)" \
+	err 409 changed POST /v1/conflicts/health_profile/HP-A01/resolve "$W" "{\"fields\":{\"phone\":\"0933333333\"},\"heads\":$STALE}"
+check "and says the record changed since it was read" says 'HP-A01 changed since the record this resolution was made from was read'
+refuse "hamlet conflicts resolve --heads with other heads is refused through the daemon (exit 1), naming the change" 1 'HP-A01 changed since' \
+	A conflicts resolve health_profile HP-A01 '{"phone":"0933333333"}' --heads "$STALE_HEX"
+check "the conflict is still open" has_conflict
+check "resolve over HTTP, made from the heads read" test "$(c POST /v1/conflicts/health_profile/HP-A01/resolve "$W" "{\"fields\":{\"phone\":\"0933333333\"},\"heads\":$HEADS}")" = 200
 check "the resolution leaves nothing open and keeps the value chosen" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

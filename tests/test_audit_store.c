@@ -17,7 +17,7 @@
 static void erase(struct node *n, const char *coll, const char *id)
 {
 	struct log_author a;
-	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0 };
+	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0, NULL, 0 };
 	uint8_t *body;
 	size_t failed;
 	char why[256];

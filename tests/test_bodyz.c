@@ -45,7 +45,7 @@ static void write_many(struct node *n, int from, int to)
 				 "person_id=%012d;full_name=Lo Thi %d;birth_date=1990-01-0%d;phone=09120%05d",
 				 i, i, i % 9 + 1, i);
 			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
-						  ids[k], NULL, NULL, 0, 0 };
+						  ids[k], NULL, NULL, 0, 0, NULL, 0 };
 			bodies[k] = th_body(spec, &ops[k].body_len);
 			ops[k].body = bodies[k];
 		}

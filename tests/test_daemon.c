@@ -104,7 +104,7 @@ static void put_profiles_live(const char *sock, int from, int count)
 				 i, i);
 			body = th_body(spec, &bl);
 			rpc_pack_write_op(&inner.pk, ENTRY_PUT, "health_profile",
-					  id, NULL, body, bl, 0);
+					  id, NULL, body, bl, 0, NULL, 0);
 			free(body);
 		}
 		ASSERT_OK(rpc_client_call_bin(sock, "write", inner.sb.data,

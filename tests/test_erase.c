@@ -56,7 +56,7 @@ static int erase(struct node *n, const char *coll, const char *id,
 		 const char *reason, char *why, size_t wl)
 {
 	struct log_author a;
-	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0 };
+	struct log_op op = { ENTRY_ERASE, coll, id, NULL, NULL, 0, 0, NULL, 0 };
 	uint8_t *body;
 	size_t failed;
 	int r;

@@ -134,7 +134,7 @@ static void put_bulk(struct node *n, int from, int count, int pad)
 			bodies[k] = th_body(spec, &bl);
 			ops[k] = (struct log_op){ ENTRY_PUT, "health_profile",
 						  ids[k], NULL, bodies[k], bl,
-						  0 };
+						  0, NULL, 0 };
 		}
 		if (log_write(n->st, &a, ops, k, NULL, &failed, why,
 			      sizeof(why), NULL) < 0) {

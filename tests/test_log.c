@@ -139,7 +139,7 @@ static void test_revoke_cut(const char *dir, const char *net)
 	{
 		struct log_author au;
 		struct log_op op = { ENTRY_PUT, "health_profile", "RV-3",
-				     "bk/rv/x", NULL, 0, 0 };
+				     "bk/rv/x", NULL, 0, 0, NULL, 0 };
 		size_t failed, bl;
 		char why[256];
 		uint8_t *body = th_body("person_id=001122334403;full_name=Sub;birth_date=1990-01-03", &bl);
@@ -1161,7 +1161,7 @@ int main(void)
 				 "person_id=001122334488;full_name=Same;birth_date=2000-01-01;phone=0911"));
 		for (int i = 0; i < 3; i++) {
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
-						  ids[i], NULL, NULL, 0, 0 };
+						  ids[i], NULL, NULL, 0, 0, NULL, 0 };
 			bodies[i] = th_body(specs[i], &ops[i].body_len);
 			ops[i].body = bodies[i];
 		}
@@ -1362,7 +1362,7 @@ int main(void)
 		node_author(g, &au);
 		for (int i = 0; i < 4; i++) {
 			ops[i] = (struct log_op){ ENTRY_PUT, "health_profile",
-						  ids[i], NULL, NULL, 0, 0 };
+						  ids[i], NULL, NULL, 0, 0, NULL, 0 };
 			bodies[i] = th_body(specs[i], &ops[i].body_len);
 			ops[i].body = bodies[i];
 		}

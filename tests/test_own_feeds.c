@@ -24,7 +24,7 @@ static int put_in(struct node *n, const char *scope, const char *id,
 	struct log_advances adv = { 0 };
 	struct log_out out;
 	struct log_op op = { ENTRY_PUT, "health_profile", id, scope, NULL, 0,
-			     0 };
+			     0, NULL, 0 };
 	size_t failed = 0;
 	uint8_t *body;
 	int r;

@@ -87,7 +87,7 @@ static void resolve(struct node *n, const char *coll, const char *id)
 		mp_writer_destroy(&w);
 		return;
 	}
-	struct log_op op = { ENTRY_PUT, coll, id, NULL, NULL, 0, 1 };
+	struct log_op op = { ENTRY_PUT, coll, id, NULL, NULL, 0, 1, NULL, 0 };
 	op.body = (const uint8_t *)w.sb.data;
 	op.body_len = w.sb.size;
 	node_author(n, &a);

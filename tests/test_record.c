@@ -64,6 +64,20 @@ static int row_state(struct store_txn *t, const char *id, size_t *ret_len,
 	return row[0];
 }
 
+/* The heads of health_profile/id on n, into out: their number. */
+static size_t heads_of(struct node *n, const char *id,
+		       uint8_t (*out)[ENTRY_ID_LEN])
+{
+	struct store_txn *t;
+	size_t nh = 0;
+	if (store_txn_begin(n->st, 1, &t) < 0)
+		return 0;
+	if (record_heads_read(t, "health_profile", id, out, &nh) != 1)
+		nh = 0;
+	store_txn_abort(t);
+	return nh;
+}
+
 int main(void)
 {
 	char *dir = th_tmpdir();
@@ -156,6 +170,69 @@ int main(void)
 		ASSERT_EQ(row_state(t, "HP-1", &sl, &ops), 0x99);
 		ASSERT_EQ(ops, 3);
 		store_txn_abort(t);
+	}
+
+	TEST_START("a resolution made from heads the record no longer has (a third value arrived since they were read) is refused, and writes nothing");
+	{
+		struct node *c = th_node(dir, net, "post", "bk/bt/qt/na-pai");
+		uint8_t(*seen)[ENTRY_ID_LEN] =
+			malloc(RECORD_MAX_SEEN_HEADS * ENTRY_ID_LEN);
+		uint8_t swap[ENTRY_ID_LEN];
+		size_t nseen = 0, failed, bl;
+		struct log_author au;
+		uint8_t *body = th_body("phone=0912000009", &bl);
+		struct log_op op = { ENTRY_PUT, "health_profile", "HP-9", NULL,
+				     body, bl, 1, NULL, 0 };
+		uint64_t before;
+		ASSERT_TRUE(seen != NULL);
+		th_certify(c, net, "bk/bt/qt", "bk/bt/qt/na-pai", 0);
+		ASSERT_OK(th_put(a, "health_profile", "HP-9", P1));
+		th_sync(a, b, dir);
+		th_sync(a, c, dir);
+		/* three phones, each written without seeing the others */
+		ASSERT_OK(th_put(a, "health_profile", "HP-9", "phone=0912000006"));
+		ASSERT_OK(th_put(b, "health_profile", "HP-9", "phone=0912000007"));
+		ASSERT_OK(th_put(c, "health_profile", "HP-9", "phone=0912000008"));
+		th_sync(a, b, dir);
+		ASSERT_EQ(th_conflicts(b, "health_profile", "HP-9", NULL), 1);
+		ASSERT_EQ(heads_of(b, "HP-9", seen), 2);
+		nseen = 2;
+		/* the third arrives while b's operator chooses between two */
+		th_sync(c, b, dir);
+		ASSERT_EQ(th_conflicts(b, "health_profile", "HP-9", NULL), 1);
+		before = th_count_entries(b);
+		node_author(b, &au);
+		op.heads = (const uint8_t(*)[ENTRY_ID_LEN])seen;
+		op.nheads = nseen;
+		ASSERT_EQ(log_write(b->st, &au, &op, 1, NULL, &failed, why,
+				    sizeof(why), NULL),
+			  HAMLET_ECHANGED);
+		ASSERT_TRUE(strstr(why, "HP-9 changed since") != NULL);
+		ASSERT_EQ(th_count_entries(b), before);
+		ASSERT_EQ(th_conflicts(b, "health_profile", "HP-9", NULL), 1);
+		/* a head given twice is not the record's heads either */
+		memcpy(seen[1], seen[0], ENTRY_ID_LEN);
+		op.nheads = 2;
+		ASSERT_EQ(log_write(b->st, &au, &op, 1, NULL, &failed, why,
+				    sizeof(why), NULL),
+			  HAMLET_ECHANGED);
+
+		TEST_START("a resolution made from the record's heads as they are, in any order, settles it");
+		ASSERT_EQ(heads_of(b, "HP-9", seen), 3);
+		nseen = 3;
+		memcpy(swap, seen[0], ENTRY_ID_LEN);
+		memcpy(seen[0], seen[2], ENTRY_ID_LEN);
+		memcpy(seen[2], swap, ENTRY_ID_LEN);
+		op.nheads = nseen;
+		ASSERT_OK(log_write(b->st, &au, &op, 1, NULL, &failed, why,
+				    sizeof(why), NULL));
+		ASSERT_EQ(th_count_entries(b), before + 1);
+		ASSERT_EQ(th_conflicts(b, "health_profile", "HP-9", NULL), 0);
+		ASSERT_STREQ(th_field(b, "health_profile", "HP-9", "phone", buf,
+				      sizeof(buf)),
+			     "0912000009");
+		free(body);
+		free(seen);
 	}
 
 	TEST_START("a resolution naming every head clears the conflict everywhere");

@@ -175,7 +175,7 @@ int main(void)
 		size_t failed, bl;
 		uint8_t *b = th_body("full_name=" NAME_NFC, &bl);
 		struct log_op op = {
-			ENTRY_PUT, "health_profile", "NP-HP-1", NULL, b, bl, 0};
+			ENTRY_PUT, "health_profile", "NP-HP-1", NULL, b, bl, 0, NULL, 0};
 		node_author(a, &au);
 		ASSERT_OK(log_write(a->st, &au, &op, 1, &out, &failed, why,
 				    sizeof(why), NULL));

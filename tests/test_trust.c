@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 			mp_writer_init(&inner);
 			msgpack_pack_array(&inner.pk, 1);
 			rpc_pack_write_op(&inner.pk, ENTRY_PUT, "health_profile",
-					  "HP-OUT", "bk/other", body, bl, 0);
+					  "HP-OUT", "bk/other", body, bl, 0, NULL, 0);
 			ASSERT_OK(rpc_client_call_bin(dh.sock, "write",
 						      inner.sb.data,
 						      inner.sb.size, 5000,

@@ -113,6 +113,22 @@ static int rule_still_open(struct store_txn *t, const struct log_op *op,
 	return HAMLET_ERESOLVED;
 }
 
+/*
+ * A resolution made from other heads than the record has now: a value
+ * that arrived meanwhile (a third one, from another node) would be
+ * replaced by a choice made without it.
+ */
+static int rule_same_heads(const struct log_op *op,
+			   const struct record_view *v, char *why, size_t wl)
+{
+	if (!op->heads || record_view_heads_are(v, op->heads, op->nheads))
+		return 0;
+	why_set(why, wl,
+		N_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
+		op->collection, op->record_id);
+	return HAMLET_ECHANGED;
+}
+
 /* "confirmed", or "confirmed or failed" for a state in conflict. */
 static void state_now(const msgpack_object *cur, const msgpack_object *cands,
 		      char *out, size_t cap)
@@ -451,6 +467,8 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 		/* last: a rule the resolution breaks anyway is named first */
 		if (r == 0 && op->resolve)
 			r = rule_still_open(t, op, &v, why, wl);
+		if (r == 0 && op->resolve)
+			r = rule_same_heads(op, &v, why, wl);
 		record_view_close(&v);
 		if (r < 0)
 			return r;

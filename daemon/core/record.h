@@ -22,6 +22,9 @@
 #define RECORD_KEY_MAX (ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID)
 #define RECORD_MAX_OPS 20000 /* operations one record may have */
 #define RECORD_MAX_HEADS ENTRY_MAX_DEPS
+/* heads a resolution may say it was made from (log_op.heads): a record
+ * can have more than the 16 a put's deps name */
+#define RECORD_MAX_SEEN_HEADS 256
 
 /* collection \0 id into out (RECORD_KEY_MAX bytes); returns the length. */
 size_t record_key(const char *coll, const char *id, uint8_t *out);
@@ -152,6 +155,19 @@ struct record_view {
 int record_view_load(struct store_txn *t, const char *coll, const char *id,
 		     struct record_view *ret);
 void record_view_close(struct record_view *v);
+
+/* 1 when v's heads are exactly the n ids of heads (any order, none
+ * twice), else 0. */
+int record_view_heads_are(const struct record_view *v,
+			  const uint8_t (*heads)[ENTRY_ID_LEN], size_t n);
+
+/*
+ * The heads of record coll/id in t into out (room for
+ * RECORD_MAX_SEEN_HEADS): 1 with *ret_n set; 0 when it has more than
+ * that (nothing to compare a resolution against), or no op stored.
+ */
+int record_heads_read(struct store_txn *t, const char *coll, const char *id,
+		      uint8_t (*out)[ENTRY_ID_LEN], size_t *ret_n);
 
 /* The value of field name in v, or NULL when unset. */
 const msgpack_object *record_view_field(const struct record_view *v,

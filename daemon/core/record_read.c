@@ -125,6 +125,54 @@ void record_view_close(struct record_view *v)
 	v->own = NULL;
 }
 
+int record_view_heads_are(const struct record_view *v,
+			  const uint8_t (*heads)[ENTRY_ID_LEN], size_t n)
+{
+	const msgpack_object *h = v->heads;
+
+	if (!h || h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *o = &h->via.array.ptr[i];
+		size_t found = 0;
+		if (o->type != MSGPACK_OBJECT_BIN ||
+		    o->via.bin.size != ENTRY_ID_LEN)
+			return 0;
+		/* each of the record's heads given once: with the counts
+		 * equal, no head given is another's double */
+		for (size_t j = 0; j < n; j++)
+			found += memcmp(heads[j], o->via.bin.ptr,
+					ENTRY_ID_LEN) == 0;
+		if (found != 1)
+			return 0;
+	}
+	return 1;
+}
+
+int record_heads_read(struct store_txn *t, const char *coll, const char *id,
+		      uint8_t (*out)[ENTRY_ID_LEN], size_t *ret_n)
+{
+	struct record_view v;
+	const msgpack_object *h;
+	int r = record_view_load(t, coll, id, &v);
+
+	if (r == HAMLET_ENOTFOUND)
+		return 0;
+	if (r < 0)
+		return r;
+	h = v.heads;
+	r = h && h->type == MSGPACK_OBJECT_ARRAY &&
+	    h->via.array.size <= RECORD_MAX_SEEN_HEADS;
+	for (uint32_t i = 0; r == 1 && i < h->via.array.size; i++)
+		if (mp_get_bin_fixed(&h->via.array.ptr[i], ENTRY_ID_LEN,
+				     out[i]) < 0)
+			r = HAMLET_ECORRUPT;
+	if (r == 1)
+		*ret_n = h->via.array.size;
+	record_view_close(&v);
+	return r;
+}
+
 const msgpack_object *record_view_field(const struct record_view *v,
 					const char *name)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* rpc_jobs.c write_op_decode(): [kind, collection, id, scope|nil,
- * body|nil, resolve] */
+ * body|nil, resolve, heads|nil] */
 static void write_ops(const uint8_t *p, size_t n)
 {
 	struct mp_doc d;
@@ -30,7 +30,9 @@ static void write_ops(const uint8_t *p, size_t n)
 			size_t bl;
 			uint64_t kind;
 			int resolve;
-			if (mp_get_array(&ops[i], 6, 0, &f, NULL) < 0 ||
+			const uint8_t *heads;
+			size_t hl;
+			if (mp_get_array(&ops[i], 7, 0, &f, NULL) < 0 ||
 			    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 ||
 			    kind < ENTRY_PUT ||
 			    mp_get_cstr(&f[1], coll, sizeof(coll)) < 0 ||
@@ -39,7 +41,10 @@ static void write_ops(const uint8_t *p, size_t n)
 			     mp_get_cstr(&f[3], scope, sizeof(scope)) < 0) ||
 			    mp_get_bool(&f[5], &resolve) < 0 ||
 			    (!mp_is_nil(&f[4]) &&
-			     mp_get_bin(&f[4], ENTRY_MAX_BODY, &body, &bl) < 0))
+			     mp_get_bin(&f[4], ENTRY_MAX_BODY, &body, &bl) < 0) ||
+			    (!mp_is_nil(&f[6]) &&
+			     (mp_get_bin(&f[6], 256 * 32, &heads, &hl) < 0 ||
+			      hl % 32)))
 				break;
 		}
 	mp_doc_close(&d);
@@ -126,16 +131,19 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 	static size_t lens[4];
 	struct mp_writer w;
 	uint8_t *arg, env[40] = { 0x93 }, sig[64] = { 0 };
+	static const uint8_t heads[2][32] = { { 1 }, { 2 } };
 	size_t al;
 
 	seeds[0] = request("status", NULL, NULL, 0, &lens[0]);
 	seeds[1] = request("peer_add", "10.0.0.2:7400", NULL, 0, &lens[1]);
 	mp_writer_init(&w);
-	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_array(&w.pk, 3);
 	rpc_pack_write_op(&w.pk, ENTRY_PUT, "payment", "PAY-1", "bk/bt",
-			  (const uint8_t *)"\x81\xa1k\xa1v", 5, 0);
+			  (const uint8_t *)"\x81\xa1k\xa1v", 5, 0, NULL, 0);
 	rpc_pack_write_op(&w.pk, ENTRY_DELETE, "payment", "PAY-2", NULL, NULL,
-			  0, 1);
+			  0, 1, NULL, 0);
+	rpc_pack_write_op(&w.pk, ENTRY_PUT, "payment", "PAY-3", NULL,
+			  (const uint8_t *)"\x81\xa1k\xa1v", 5, 1, heads, 2);
 	arg = mp_writer_take(&w, &al);
 	seeds[2] = request("write", NULL, arg, al, &lens[2]);
 	free(arg);
