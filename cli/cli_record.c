@@ -153,6 +153,41 @@ static void print_by(FILE *f, struct store_txn *t,
 	fprintf(f, _(" (by %s at %s)"), who, at);
 }
 
+/*
+ * What a printed resolve command names the record by: "ID --heads P,...",
+ * its heads (the first 16 hex digits of each) as shown, so that the
+ * command settles what was shown or nothing (a value that arrived since
+ * is not replaced unseen); the id alone for a record of more heads than
+ * a put names. NULL when out of memory.
+ */
+static char *resolve_target(const char *qid, const struct record_view *v)
+{
+	const msgpack_object *h = v->heads;
+	size_t n = h && h->type == MSGPACK_OBJECT_ARRAY ? h->via.array.size : 0;
+	size_t len = strlen(qid) + sizeof(" --heads ") + n * 17, at;
+	char *out = malloc(len);
+
+	if (!out)
+		return NULL;
+	at = (size_t)snprintf(out, len, "%s", qid);
+	if (!n || n > RECORD_MAX_HEADS)
+		return out;
+	at += (size_t)snprintf(out + at, len - at, " --heads ");
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *o = &h->via.array.ptr[i];
+		if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size < 8) {
+			out[strlen(qid)] = 0; /* not heads to name */
+			return out;
+		}
+		if (i)
+			out[at++] = ',';
+		cli_hex((const uint8_t *)o->via.bin.ptr, 8, out + at);
+		at += 16;
+	}
+	out[at] = 0;
+	return out;
+}
+
 /* tp: the record holds two people under one id (record_view_two_people):
  * no choice is offered. */
 static void print_conflict(FILE *f, struct store_txn *t,
@@ -165,6 +200,8 @@ static void print_conflict(FILE *f, struct store_txn *t,
 	char *qid = cli_sh_quote(id), head[CLI_FIELD_MAX];
 
 	if (c->field[0] == 0) {
+		char *tg = resolve_target(qid ? qid : id, v);
+		const char *at = tg ? tg : qid ? qid : id;
 		/* update versus delete: keeping the record takes every
 		 * required field, and the delete cleared those that the
 		 * update did not set again */
@@ -192,18 +229,17 @@ static void print_conflict(FILE *f, struct store_txn *t,
 		if (tp)
 			fprintf(f,
 				_("; resolve with: %s conflicts resolve %s %s --delete, or see the WARNING below\n"),
-				prog, coll, qid ? qid : id);
+				prog, coll, at);
 		else if (missing[0])
 			fprintf(f,
 				_("; resolve with: %s conflicts resolve %s %s '%s}' to keep it (the delete cleared %s; the earlier values are in \"%s history %s %s\") or %s conflicts resolve %s %s --delete\n"),
-				prog, coll, qid ? qid : id, json, missing,
-				prog, coll, qid ? qid : id, prog, coll,
-				qid ? qid : id);
+				prog, coll, at, json, missing, prog, coll,
+				qid ? qid : id, prog, coll, at);
 		else
 			fprintf(f,
 				_("; resolve with: %s conflicts resolve %s %s (keeps the record as shown) or %s conflicts resolve %s %s --delete\n"),
-				prog, coll, qid ? qid : id, prog, coll,
-				qid ? qid : id);
+				prog, coll, at, prog, coll, at);
+		free(tg);
 		free(qid);
 		return;
 	}
@@ -237,10 +273,11 @@ static void print_conflict(FILE *f, struct store_txn *t,
  * whatever was shown and leave the next command nothing to do.
  */
 static int print_resolve_all(FILE *f, const char *coll, const char *id,
-			     const msgpack_object *cs, const char *indent)
+			     const struct record_view *v, const char *indent)
 {
+	const msgpack_object *cs = v->conflicts;
 	json_t *o = json_object();
-	char *js = NULL, *q = NULL, *qid = cli_sh_quote(id);
+	char *js = NULL, *q = NULL, *qid = cli_sh_quote(id), *tg = NULL;
 	int r = 0, n = 0;
 
 	for (uint32_t i = 0; o && i < cs->via.array.size; i++) {
@@ -259,13 +296,16 @@ static int print_resolve_all(FILE *f, const char *coll, const char *id,
 	js = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (js)
 		q = cli_sh_quote(js);
+	tg = resolve_target(qid ? qid : id, v);
 	fprintf(f,
 		P_("%sresolve with (the value shown; put the one you choose in its place): %s conflicts resolve %s %s %s\n",
 		   "%sresolve with (every field in conflict, with the values shown; put the ones you choose in their place, all in this one command): %s conflicts resolve %s %s %s\n",
 		   n),
-		indent, cli_prog(), coll, qid ? qid : id, q ? q : "'{...}'");
+		indent, cli_prog(), coll, tg ? tg : qid ? qid : id,
+		q ? q : "'{...}'");
 	r = 1;
 out:
+	free(tg);
 	free(q);
 	free(js);
 	free(qid);
@@ -353,7 +393,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 		lines++;
 	}
 	if (!two[0]) {
-		if ((r = print_resolve_all(f, coll, id, cs, indent)) < 0)
+		if ((r = print_resolve_all(f, coll, id, v, indent)) < 0)
 			return r;
 		lines += r;
 	}

@@ -320,11 +320,19 @@ static void left_say(const struct schema *s, const char *id,
 	free(qput);
 }
 
+/* One id --heads names: its first n bytes (8 to 32). */
+struct head_given {
+	uint8_t b[ENTRY_ID_LEN];
+	size_t n;
+};
+
 /*
- * --heads: ids of 64 hex digits, comma-separated, into out (room for
+ * --heads: entry ids, whole (64 hex digits, as "heads" in --json) or
+ * their first 16 hex digits or more (as the resolve commands "conflicts"
+ * prints give them), comma-separated, into out (room for
  * RECORD_MAX_SEEN_HEADS); their number in *ret_n.
  */
-static int heads_parse(const char *arg, uint8_t (*out)[ENTRY_ID_LEN],
+static int heads_parse(const char *arg, struct head_given *out,
 		       size_t *ret_n)
 {
 	const char *p = arg;
@@ -337,21 +345,44 @@ static int heads_parse(const char *arg, uint8_t (*out)[ENTRY_ID_LEN],
 			return cli_usage_err("conflicts",
 					     _("--heads: more than %d ids"),
 					     RECORD_MAX_SEEN_HEADS);
-		if (len != 2 * ENTRY_ID_LEN ||
-		    sodium_hex2bin(out[n], ENTRY_ID_LEN, p, len, NULL, &got,
+		if (len < 16 || len > 2 * ENTRY_ID_LEN || len % 2 ||
+		    sodium_hex2bin(out[n].b, ENTRY_ID_LEN, p, len, NULL, &got,
 				   NULL) != 0 ||
-		    got != ENTRY_ID_LEN)
+		    got != len / 2)
 			return cli_usage_err(
 				"conflicts",
-				_("--heads: \"%.*s\" is not an entry id (64 hex digits, as \"heads\" in \"conflicts --json\"); give them comma-separated"),
+				_("--heads: \"%.*s\" is not an entry id (16 to 64 hex digits, as the resolve commands of \"conflicts\" or \"heads\" in \"conflicts --json\" give them); give them comma-separated"),
 				(int)(len > 80 ? 80 : len), p);
-		n++;
+		out[n++].n = got;
 		if (!p[len])
 			break;
 		p += len + 1;
 	}
 	*ret_n = n;
 	return 0;
+}
+
+/*
+ * The record's heads now (heads, n of them, as record_heads_read() gave
+ * them: ok is 1) are those --heads named (given, ng of them): each given
+ * id the start of exactly one head, and every head named once. 0 when
+ * not: the record changed since they were read.
+ */
+static int heads_match(const uint8_t (*heads)[ENTRY_ID_LEN], size_t n,
+		       int ok, const struct head_given *given, size_t ng)
+{
+	if (ok != 1 || n != ng)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t named = 0, starts = 0;
+		for (size_t j = 0; j < ng; j++)
+			named += memcmp(heads[i], given[j].b, given[j].n) == 0;
+		for (size_t j = 0; j < n; j++)
+			starts += memcmp(heads[j], given[i].b, given[i].n) == 0;
+		if (named != 1 || starts != 1)
+			return 0;
+	}
+	return 1;
 }
 
 static int resolve(char **pos, int npos, const char *scope, int del,
@@ -373,10 +404,13 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	struct log_out out;
 	struct left_out left = { .n = 0 };
 	uint8_t(*heads)[ENTRY_ID_LEN] = NULL;
-	size_t nheads = 0;
+	struct head_given *given = NULL;
+	size_t nheads = 0, ngiven = 0;
 	int have_heads = 0;
 
-	if (!(heads = malloc(RECORD_MAX_SEEN_HEADS * sizeof(*heads)))) {
+	if (!(heads = malloc(RECORD_MAX_SEEN_HEADS * sizeof(*heads))) ||
+	    (heads_arg &&
+	     !(given = malloc(RECORD_MAX_SEEN_HEADS * sizeof(*given))))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -393,9 +427,8 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	if ((r = cli_check_id(id)) < 0 ||
 	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
 		goto out;
-	if (heads_arg && (r = heads_parse(heads_arg, heads, &nheads)) < 0)
+	if (heads_arg && (r = heads_parse(heads_arg, given, &ngiven)) < 0)
 		goto out;
-	have_heads = heads_arg != NULL;
 	if (npos == 4 && del) {
 		r = cli_usage_err("conflicts",
 				  _("resolve: give either the fields to keep (JSON) or --delete, not both"));
@@ -429,13 +462,18 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 			r = 0;
 		goto out;
 	}
-	/* the heads the resolution is made from: it settles what was read
-	 * (or what --heads names), or nothing (log.h) */
-	if (!have_heads &&
-	    (r = record_heads_read(t, s->name, id, heads, &nheads)) < 0)
+	/* the heads the resolution is made from: it settles those read here
+	 * (which must be those --heads names), or nothing (log.h) */
+	if ((r = record_heads_read(t, s->name, id, heads, &nheads)) < 0)
 		goto out;
-	if (!have_heads)
-		have_heads = r == 1;
+	have_heads = r == 1;
+	if (given && !heads_match((const uint8_t(*)[ENTRY_ID_LEN])heads,
+				  nheads, r, given, ngiven)) {
+		cli_err(_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
+			s->name, id);
+		r = HAMLET_ECHANGED;
+		goto out;
+	}
 	/* written into each village's scope it may write, not scoped */
 	if (same_person && !del && !scope &&
 	    (r = left_scopes(n, t, s, id, body, body_len, &left)) < 0)
@@ -465,6 +503,7 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	left_say(s, id, &left);
 out:
 	free(heads);
+	free(given);
 	free(left.put);
 	store_txn_abort(t);
 	node_close(n);

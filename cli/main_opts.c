@@ -127,7 +127,7 @@ const struct cli_option_help conflicts_opts[] = {
 	{ "--same-person",
 	  N_("keep a record whose person_id two nodes wrote differently, after checking that both are one person (without it such a resolve is refused, exit 2)") },
 	{ "--heads ID,...",
-	  N_("resolve only if the record's heads are still these (the \"heads\" of \"conflicts --json\", comma-separated): a value that arrived since they were read is not replaced unseen (refused, exit 1). Without it, the heads this command reads itself") },
+	  N_("resolve only if the record's heads are still these (as the resolve commands \"conflicts\" prints name them, or the \"heads\" of \"conflicts --json\"; 16 to 64 hex digits each, comma-separated): a value that arrived since they were read is not replaced unseen (refused, exit 1). Without it, the heads this command reads itself") },
 	{ NULL, NULL },
 };
 
@@ -278,7 +278,7 @@ const struct cli_option_help sync_opts[] = {
 const struct cli_exit_help cli_exit_help[] = {
 	{ CLI_EXIT_OK, N_("success") },
 	{ CLI_EXIT_PROBLEMS,
-	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open, a bundle was sealed with --seal-to to a key that may read none of it, or created for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
+	  N_("the command ran but found problems: verify found evidence of a fork in an intact store or bundle, a bundle had damaged, rejected or forked entries, an import was partly rejected, history found a bad signature, a resolution left conflicts open or was refused because the record changed while it was made (a conflict settled or a value arrived meanwhile), a bundle was sealed with --seal-to to a key that may read none of it, or created for a node that holds more of this node's own feeds than its store does (a store put back from a backup)") },
 	{ CLI_EXIT_USAGE,
 	  N_("usage error: unknown command or option, missing argument, an option's value in none of the forms it takes (a date that is no date)") },
 	{ CLI_EXIT_NOTFOUND, N_("not found: record, file or node") },

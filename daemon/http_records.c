@@ -307,6 +307,11 @@ static long heads_fault(json_t *v, char *why, size_t wl)
 			 RECORD_MAX_SEEN_HEADS);
 		return -1;
 	}
+	if (json_array_size(v) == 0) {
+		snprintf(why, wl,
+			 "\"heads\" is empty: give the record's \"heads\" as GET gave them, or leave \"heads\" out");
+		return -1;
+	}
 	json_array_foreach(v, i, e) {
 		const char *x = json_string_value(e);
 		if (!x || json_string_length(e) != 2 * ENTRY_ID_LEN ||
@@ -318,6 +323,14 @@ static long heads_fault(json_t *v, char *why, size_t wl)
 				 i);
 			return -1;
 		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(v, j)),
+				   x) == 0) {
+				snprintf(why, wl,
+					 "\"heads\"[%zu] is \"heads\"[%zu] again: name each head once",
+					 i, j);
+				return -1;
+			}
 	}
 	return (long)json_array_size(v);
 }

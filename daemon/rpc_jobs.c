@@ -140,16 +140,17 @@ out:
 	rpc_job_free(j);
 }
 
-/* Decode one [kind, collection, id, scope|nil, body|nil, resolve,
- * heads|nil] (rpc_client.h). */
+/* Decode one [kind, collection, id, scope|nil, body|nil, resolve] or
+ * [.., resolve, heads|nil] (rpc_client.h). */
 static int write_op_decode(struct rpc_job *j, size_t i,
 			   const msgpack_object *o)
 {
 	struct log_op *op = &j->ops[i];
 	const msgpack_object *f;
 	uint64_t kind;
+	size_t nf;
 	int resolve;
-	if (mp_get_array(o, 7, 0, &f, NULL) < 0 ||
+	if (mp_get_array(o, SIZE_MAX, 7, &f, &nf) < 0 || nf < 6 ||
 	    mp_get_uint(&f[0], ENTRY_ERASE, &kind) < 0 || kind < ENTRY_PUT ||
 	    kind == ENTRY_CERT || kind == ENTRY_REVOKE ||
 	    mp_get_cstr(&f[1], j->strs[i][0], ENTRY_MAX_COLLECTION + 1) < 0 ||
@@ -166,14 +167,14 @@ static int write_op_decode(struct rpc_job *j, size_t i,
 	if (!mp_is_nil(&f[4]) &&
 	    mp_get_bin(&f[4], ENTRY_MAX_BODY, &op->body, &op->body_len) < 0)
 		return HAMLET_EFORMAT;
-	if (!mp_is_nil(&f[6])) {
+	if (nf == 7 && !mp_is_nil(&f[6])) {
 		const uint8_t *h;
 		size_t hl;
 		/* the heads a resolution was made from, end to end */
 		if (!resolve ||
 		    mp_get_bin(&f[6], RECORD_MAX_SEEN_HEADS * ENTRY_ID_LEN, &h,
 			       &hl) < 0 ||
-		    hl % ENTRY_ID_LEN)
+		    hl == 0 || hl % ENTRY_ID_LEN)
 			return HAMLET_EFORMAT;
 		op->heads = (const uint8_t(*)[ENTRY_ID_LEN])h;
 		op->nheads = hl / ENTRY_ID_LEN;
@@ -213,7 +214,7 @@ void rpc__do_write(struct rpc_conn *rc, const uint8_t *p, size_t n)
 	return;
 bad:
 	rpc__reply_error(rc, HAMLET_EFORMAT,
-		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve, heads|nil]");
+		    "write: expected a list of [kind, collection, id, scope|nil, body|nil, resolve] or [.., resolve, heads|nil], heads a bin of 1 to 256 ids of 32 bytes with resolve true");
 	rpc_job_free(j);
 }
 

@@ -140,7 +140,8 @@ void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		       size_t body_len, int resolve,
 		       const uint8_t (*heads)[32], size_t nheads)
 {
-	msgpack_pack_array(pk, 7);
+	/* [.., resolve] alone when no heads go: as before they did */
+	msgpack_pack_array(pk, heads ? 7 : 6);
 	msgpack_pack_uint64(pk, (uint64_t)kind);
 	mp_pack_str(pk, collection);
 	mp_pack_str(pk, record_id);
@@ -158,8 +159,6 @@ void rpc_pack_write_op(struct msgpack_packer *pk, int kind,
 		msgpack_pack_false(pk);
 	if (heads)
 		mp_pack_bin(pk, heads, nheads * 32);
-	else
-		msgpack_pack_nil(pk);
 }
 
 int rpc_client_call_bin(const char *socket_path, const char *method,

@@ -77,10 +77,11 @@ int rpc_client_call(const char *socket_path, const char *method,
 
 /*
  * Pack one operation of a "write" request: [kind, collection, record id,
- * scope or nil, body or nil, resolve, heads or nil]. scope and body may
- * be NULL; heads (nheads ids of 32 bytes, end to end in one bin, at most
- * 256), NULL or the heads a resolution was made from: the daemon refuses
- * it when the record's heads at its commit are others (log.h).
+ * scope or nil, body or nil, resolve] and, when heads is not NULL, the
+ * heads a resolution was made from (nheads ids of 32 bytes, 1 to 256,
+ * end to end in one bin) as a seventh: the daemon refuses it when the
+ * record's heads at its commit are others (log.h). scope and body may
+ * be NULL.
  */
 struct msgpack_packer;
 void rpc_pack_write_op(struct msgpack_packer *pk, int kind,

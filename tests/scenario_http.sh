@@ -343,6 +343,9 @@ c GET /v1/records/health_profile/HP-A03 "$R" >/dev/null
 check "and HP-A03 is neither deleted nor moved" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["deleted"] is False and d["scope"] == "bk/c1/a", d' "$BODY"
 check "resolve names heads that are not entry ids (400)" rbody '{"heads":["abc"]}' '"heads"[0] is not an entry id'
 check "resolve names heads that are not an array (400)" rbody '{"heads":"abc"}' '"heads" must be an array'
+check "resolve names empty heads (400)" rbody '{"heads":[]}' '"heads" is empty'
+H64=$(printf 'ab%.0s' $(seq 1 32))
+check "resolve names a head given twice (400)" rbody "{\"heads\":[\"$H64\",\"$H64\"]}" '"heads"[1] is "heads"[0] again'
 # a resolve made from what a client read: the record's heads as GET gave
 # them. One made from other heads than the record has now (here: one of
 # its two, as read before the other arrived) is refused, writing nothing

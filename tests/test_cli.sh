@@ -140,11 +140,26 @@ check "(HP-3 deleted at B too: its conflict goes)" B conflicts resolve health_pr
 B conflicts >"$T/conflicts.txt" 2>&1
 check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
 check "conflicts ends HP-1's conflicts with one resolve command of its own, naming the field in conflict" \
-	bash -c "grep -A6 '^health_profile/HP-1\$' '$T/conflicts.txt' | grep -c '^  resolve with (.*conflicts resolve health_profile HP-1 .{\"phone\":\"09[0-9]*\"}.\$' | grep -qx 1 && ! grep -q 'CONFLICT phone.*resolve with' '$T/conflicts.txt'"
+	bash -c "grep -A6 '^health_profile/HP-1\$' '$T/conflicts.txt' | grep -c '^  resolve with (.*conflicts resolve health_profile HP-1 --heads [0-9a-f]\{16\},[0-9a-f]\{16\} .{\"phone\":\"09[0-9]*\"}.\$' | grep -qx 1 && ! grep -q 'CONFLICT phone.*resolve with' '$T/conflicts.txt'"
 check "conflicts counts two records" grep -qx '2 records with open conflicts' "$T/conflicts.txt"
 check "conflicts --json counts two records" bash -c "'$H' --home '$T/b' conflicts --json | grep -q '\"count\": 2,'"
 check "status counts two records" bash -c "'$H' --home '$T/b' status | grep -q '^conflicts: 2 records need a decision'"
 check "tells the duplicates apart, and names this home in the command to run" bash -c "'$H' --home '$T/b' status | grep -qF \"conflicts: 2 records need a decision (of them, 2 duplicates: records whose key another record holds too): hamlet --home $T/b conflicts\""
+# the resolve command conflicts printed names the heads it showed: run
+# after a third value arrived (A changes the phone again, not having seen
+# B's), it is refused rather than replacing that value unseen. On copies
+# of A and B, which the checks below do not look at
+SHOWN=$(grep -A6 '^health_profile/HP-1$' "$T/conflicts.txt" | sed -n 's/.*conflicts resolve health_profile HP-1 --heads \([0-9a-f,]*\) .*/\1/p')
+check "the printed resolve command names two heads" test "$(printf '%s' "$SHOWN" | tr ',' '\n' | grep -c '^[0-9a-f]\{16\}$')" = 2
+cp -r "$T/a" "$T/a2" && cp -r "$T/b" "$T/b2"
+check "A's copy changes HP-1's phone again, and B's copy gets it" bash -c "'$H' --home '$T/a2' put health_profile HP-1 '{\"phone\":\"0911000011\"}' && $(declare -f send); H='$H' T='$T' send a2 b2"
+nops1=$("$H" --home "$T/b2" history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
+refuse "the resolve command printed before it is refused (exit 1), naming the change" 1 \
+	'HP-1 changed since the record this resolution was made from was read' "$H" --home "$T/b2" conflicts resolve health_profile HP-1 --heads "$SHOWN" '{"phone":"0911000001"}'
+check "and wrote nothing" test "$("$H" --home "$T/b2" history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nops1"
+rm -rf "$T/a2" "$T/b2"
+refuse "--heads that are no entry ids is a usage error (exit 2), naming them" 2 '"xyz" is not an entry id' \
+	B conflicts resolve health_profile HP-1 --heads xyz '{"phone":"0911000001"}'
 # a write refused part way, after a row skipped because its record is in
 # conflict: the skipped row is noted and not counted among those stored
 if fake_start "$T/b"; then

@@ -328,7 +328,7 @@ struct log_op {
 	size_t body_len;
 	int resolve;		/* a conflict resolution: may set immutable fields */
 	/* a resolution's heads as read when it was made (nheads of them,
-	 * any order, at most RECORD_MAX_HEADS): it is refused
+	 * any order, at most RECORD_MAX_SEEN_HEADS): it is refused
 	 * (HAMLET_ECHANGED) unless the record's heads at its commit are
 	 * these. NULL: not compared */
 	const uint8_t (*heads)[ENTRY_ID_LEN];

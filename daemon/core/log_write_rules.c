@@ -390,6 +390,13 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 	r = record_view_load(t, op->collection, op->record_id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
+	if (r == HAMLET_ENOTFOUND && op->resolve && op->heads) {
+		/* made from heads that are gone since (a take-out) */
+		why_set(why, wl,
+			N_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
+			op->collection, op->record_id);
+		return HAMLET_ECHANGED;
+	}
 	if (r == HAMLET_ENOTFOUND) {
 		live = 0;
 	} else if (v.erased) {

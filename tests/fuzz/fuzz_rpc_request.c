@@ -32,7 +32,9 @@ static void write_ops(const uint8_t *p, size_t n)
 			int resolve;
 			const uint8_t *heads;
 			size_t hl;
-			if (mp_get_array(&ops[i], 7, 0, &f, NULL) < 0 ||
+			size_t nf;
+			if (mp_get_array(&ops[i], SIZE_MAX, 7, &f, &nf) < 0 ||
+			    nf < 6 ||
 			    mp_get_uint(&f[0], ENTRY_DELETE, &kind) < 0 ||
 			    kind < ENTRY_PUT ||
 			    mp_get_cstr(&f[1], coll, sizeof(coll)) < 0 ||
@@ -42,7 +44,7 @@ static void write_ops(const uint8_t *p, size_t n)
 			    mp_get_bool(&f[5], &resolve) < 0 ||
 			    (!mp_is_nil(&f[4]) &&
 			     mp_get_bin(&f[4], ENTRY_MAX_BODY, &body, &bl) < 0) ||
-			    (!mp_is_nil(&f[6]) &&
+			    (nf == 7 && !mp_is_nil(&f[6]) &&
 			     (mp_get_bin(&f[6], 256 * 32, &heads, &hl) < 0 ||
 			      hl % 32)))
 				break;

@@ -161,8 +161,9 @@ static void do_write(struct mp_writer *w, const msgpack_object *arg)
 	for (size_t i = 0; i < n; i++) {
 		const char *id;
 		size_t il;
-		if (mp_get_array(&list[i], 7, 0, &op, NULL) < 0 ||
-		    mp_get_str(&op[2], 64, &id, &il) < 0)
+		size_t nf;
+		if (mp_get_array(&list[i], SIZE_MAX, 7, &op, &nf) < 0 ||
+		    nf < 6 || mp_get_str(&op[2], 64, &id, &il) < 0)
 			goto bad;
 		if (il >= 4 && memcmp(id, "GONE", 4) == 0) {
 			note("gone", n);
@@ -185,7 +186,7 @@ static void do_write(struct mp_writer *w, const msgpack_object *arg)
 		const char *id;
 		size_t il;
 		uint8_t eid[32] = { 0 };
-		mp_get_array(&list[i], 7, 0, &op, NULL);
+		mp_get_array(&list[i], SIZE_MAX, 7, &op, NULL);
 		mp_get_str(&op[2], 64, &id, &il);
 		msgpack_pack_array(&w->pk, 2);
 		mp_pack_bin(&w->pk, eid, sizeof(eid));
