@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 enum MHD_Result http__get_record(struct http *h, struct MHD_Connection *conn,
@@ -324,7 +325,7 @@ static long heads_fault(json_t *v, char *why, size_t wl)
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(json_string_value(json_array_get(v, j)),
+			if (strcasecmp(json_string_value(json_array_get(v, j)),
 				   x) == 0) {
 				snprintf(why, wl,
 					 "\"heads\"[%zu] is \"heads\"[%zu] again: name each head once",

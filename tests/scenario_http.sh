@@ -345,7 +345,7 @@ check "resolve names heads that are not entry ids (400)" rbody '{"heads":["abc"]
 check "resolve names heads that are not an array (400)" rbody '{"heads":"abc"}' '"heads" must be an array'
 check "resolve names empty heads (400)" rbody '{"heads":[]}' '"heads" is empty'
 H64=$(printf 'ab%.0s' $(seq 1 32))
-check "resolve names a head given twice (400)" rbody "{\"heads\":[\"$H64\",\"$H64\"]}" '"heads"[1] is "heads"[0] again'
+check "resolve names a head given twice, in either case (400)" rbody "{\"heads\":[\"$H64\",\"$(printf '%s' "$H64" | tr a-f A-F)\"]}" '"heads"[1] is "heads"[0] again'
 # a resolve made from what a client read: the record's heads as GET gave
 # them. One made from other heads than the record has now (here: one of
 # its two, as read before the other arrived) is refused, writing nothing
