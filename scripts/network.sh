@@ -88,8 +88,10 @@ for n in province commune village; do "$H" --home "$D/$n" sync --wait --timeout 
 run "$H" --home "$D/village" conflicts
 run "$H" --home "$D/commune" conflicts
 run "$H" --home "$D/province" conflicts
-say "The commune resolves it; the decision reaches both"
-run "$H" --home "$D/commune" conflicts resolve health_profile HP-002 '{"phone":"0987111222"}'
+say "The commune resolves it with the command it was shown, the value it keeps in place: naming the heads shown, it settles what was shown or nothing. The decision reaches both"
+HEADS=$("$H" --home "$D/commune" conflicts | sed -n 's/.* --heads \([0-9a-f,]*\) .*/\1/p' | head -1)
+[ -n "$HEADS" ] || { echo "demo: the commune's conflicts printed no resolve command naming heads" >&2; exit 1; }
+run "$H" --home "$D/commune" conflicts resolve health_profile HP-002 --heads "$HEADS" '{"phone":"0987111222"}'
 for n in commune village province; do "$H" --home "$D/$n" sync --wait --timeout 60 >/dev/null; done
 run "$H" --home "$D/province" get health_profile HP-002
 run "$H" --home "$D/village" conflicts
