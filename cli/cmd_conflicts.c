@@ -363,15 +363,15 @@ static int heads_parse(const char *arg, struct head_given *out,
 }
 
 /*
- * The record's heads now (heads, n of them, as record_heads_read() gave
- * them: ok is 1) are those --heads named (given, ng of them): each given
- * id the start of exactly one head, and every head named once. 0 when
- * not: the record changed since they were read.
+ * The record's heads now (heads, n of them; 0: more than can be named)
+ * are those --heads named (given, ng of them): each given id the start
+ * of exactly one head, and every head named once. 0 when not: the
+ * record changed since they were read.
  */
 static int heads_match(const uint8_t (*heads)[ENTRY_ID_LEN], size_t n,
-		       int ok, const struct head_given *given, size_t ng)
+		       const struct head_given *given, size_t ng)
 {
-	if (ok != 1 || n != ng)
+	if (n == 0 || n != ng)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t named = 0, starts = 0;
@@ -446,8 +446,8 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	r = record_resolution(t, s, id, del, same_person,
-			      have_od ? od.root : NULL, &body, &body_len, why,
-			      sizeof(why));
+			      have_od ? od.root : NULL, &body, &body_len, heads,
+			      &nheads, why, sizeof(why));
 	/* a read of the record's data, logged before any of it is shown:
 	 * not when there is no record, or nothing to resolve */
 	if (r != HAMLET_ENOTFOUND && r != 1) {
@@ -462,13 +462,11 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 			r = 0;
 		goto out;
 	}
-	/* the heads the resolution is made from: it settles those read here
-	 * (which must be those --heads names), or nothing (log.h) */
-	if ((r = record_heads_read(t, s->name, id, heads, &nheads)) < 0)
-		goto out;
-	have_heads = r == 1;
+	/* the heads the resolution was made from: it settles those (which
+	 * must be those --heads names), or nothing (log.h) */
+	have_heads = nheads > 0;
 	if (given && !heads_match((const uint8_t(*)[ENTRY_ID_LEN])heads,
-				  nheads, r, given, ngiven)) {
+				  nheads, given, ngiven)) {
 		cli_err(_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
 			s->name, id);
 		r = HAMLET_ECHANGED;

@@ -462,23 +462,16 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	if ((r = store_txn_begin(h->d->node->st, 1, &t)) >= 0)
 		r = record_resolution(t, s, id, isdel, json_is_true(same),
 				      have_od ? od.root : NULL, &c->body,
-				      &c->op.body_len, why, sizeof(why));
+				      &c->op.body_len, c->heads, &c->op.nheads,
+				      why, sizeof(why));
 	/* the heads it is made from: those the client read (and made its
-	 * choice from), else those read here; it settles them or nothing */
-	if (r >= 0 && json_object_get(j, "heads")) {
-		c->op.heads = (const uint8_t(*)[ENTRY_ID_LEN])c->heads;
+	 * choice from), else those its body was made from; it settles them
+	 * or nothing */
+	if (r == 0 && json_object_get(j, "heads"))
 		c->op.nheads = heads_take(json_object_get(j, "heads"),
 					  c->heads);
-	} else if (r >= 0) {
-		size_t nh = 0;
-		int hr = record_heads_read(t, s->name, id, c->heads, &nh);
-		if (hr < 0)
-			r = hr;
-		else if (hr == 1) {
-			c->op.heads = (const uint8_t(*)[ENTRY_ID_LEN])c->heads;
-			c->op.nheads = nh;
-		}
-	}
+	if (r == 0 && c->op.nheads)
+		c->op.heads = (const uint8_t(*)[ENTRY_ID_LEN])c->heads;
 	store_txn_abort(t);
 	if ((r >= 0 || r == HAMLET_EDUP) && tok->scope[0]) {
 		/* a duplicate the token may not read is none of its business:

@@ -69,13 +69,16 @@ static size_t heads_of(struct node *n, const char *id,
 		       uint8_t (*out)[ENTRY_ID_LEN])
 {
 	struct store_txn *t;
-	size_t nh = 0;
+	struct record_view v;
+	long nh = 0;
 	if (store_txn_begin(n->st, 1, &t) < 0)
 		return 0;
-	if (record_heads_read(t, "health_profile", id, out, &nh) != 1)
-		nh = 0;
+	if (record_view_load(t, "health_profile", id, &v) == 0) {
+		nh = record_view_heads(&v, out);
+		record_view_close(&v);
+	}
 	store_txn_abort(t);
-	return nh;
+	return nh > 0 ? (size_t)nh : 0;
 }
 
 int main(void)

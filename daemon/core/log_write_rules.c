@@ -121,7 +121,9 @@ static int rule_still_open(struct store_txn *t, const struct log_op *op,
 static int rule_same_heads(const struct log_op *op,
 			   const struct record_view *v, char *why, size_t wl)
 {
-	if (!op->heads || record_view_heads_are(v, op->heads, op->nheads))
+	/* v NULL: no op of the record is left (a take-out) */
+	if (!op->resolve || !op->heads ||
+	    (v && record_view_heads_are(v, op->heads, op->nheads)))
 		return 0;
 	why_set(why, wl,
 		N_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
@@ -390,14 +392,11 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 	r = record_view_load(t, op->collection, op->record_id, &v);
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
-	if (r == HAMLET_ENOTFOUND && op->resolve && op->heads) {
-		/* made from heads that are gone since (a take-out) */
-		why_set(why, wl,
-			N_("%s/%s changed since the record this resolution was made from was read: a value arrived meanwhile (from another node, or another resolution) that this one would replace unseen. Look at the record again (conflicts), and resolve again"),
-			op->collection, op->record_id);
-		return HAMLET_ECHANGED;
-	}
 	if (r == HAMLET_ENOTFOUND) {
+		/* none left: a resolution made from its heads finds none */
+		if ((r = rule_same_heads(op, NULL, why, wl)) < 0)
+			return r;
+		r = HAMLET_ENOTFOUND;
 		live = 0;
 	} else if (v.erased) {
 		record_view_close(&v);

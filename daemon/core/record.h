@@ -162,12 +162,12 @@ int record_view_heads_are(const struct record_view *v,
 			  const uint8_t (*heads)[ENTRY_ID_LEN], size_t n);
 
 /*
- * The heads of record coll/id in t into out (room for
- * RECORD_MAX_SEEN_HEADS): 1 with *ret_n set; 0 when it has more than
- * that (nothing to compare a resolution against), or no op stored.
+ * v's heads into out (room for RECORD_MAX_SEEN_HEADS): their number, or
+ * 0 when it has more than that (nothing to compare a resolution
+ * against); HAMLET_ECORRUPT for a head that is no id.
  */
-int record_heads_read(struct store_txn *t, const char *coll, const char *id,
-		      uint8_t (*out)[ENTRY_ID_LEN], size_t *ret_n);
+long record_view_heads(const struct record_view *v,
+		       uint8_t (*out)[ENTRY_ID_LEN]);
 
 /* The value of field name in v, or NULL when unset. */
 const msgpack_object *record_view_field(const struct record_view *v,

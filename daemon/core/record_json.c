@@ -695,17 +695,20 @@ const char *record_key_correctable(const struct schema *s)
 int record_resolution(struct store_txn *t, const struct schema *s,
 		      const char *id, int del, int same_person,
 		      const msgpack_object *over, uint8_t **ret_body,
-		      size_t *ret_len, char *why, size_t whylen)
+		      size_t *ret_len, uint8_t (*ret_heads)[ENTRY_ID_LEN],
+		      size_t *ret_nheads, char *why, size_t whylen)
 {
 	char two[SCHEMA_MAX_MAP_KEY + 1];
 	struct record_view v;
 	uint8_t *body = NULL;
 	size_t body_len = 0;
+	long nh;
 	int nconf, ndup, r;
 
 	why[0] = 0;
 	*ret_body = NULL;
 	*ret_len = 0;
+	*ret_nheads = 0;
 	if ((r = record_view_load(t, s->name, id, &v)) < 0)
 		return r;
 	nconf = (int)v.conflicts->via.array.size;
@@ -768,6 +771,11 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 			goto out;
 		}
 	}
+	if ((nh = record_view_heads(&v, ret_heads)) < 0) {
+		r = (int)nh;
+		goto out;
+	}
+	*ret_nheads = (size_t)nh;
 	*ret_body = body;
 	*ret_len = body_len;
 	body = NULL;

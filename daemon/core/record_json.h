@@ -120,11 +120,14 @@ const char *record_key_correctable(const struct schema *s);
  * them); HAMLET_ETWOPEOPLE when the record's person_id is in conflict
  * between two nodes (record_view_two_people()) and the resolution keeps
  * the record without same_person: the operator checked that the values
- * name one person.
+ * name one person. On 0, the record's heads it was made from in ret_heads
+ * (room for RECORD_MAX_SEEN_HEADS) and their number in *ret_nheads (0
+ * for a record of more: not to be compared, log.h).
  */
 int record_resolution(struct store_txn *t, const struct schema *s,
 		      const char *id, int del, int same_person,
 		      const msgpack_object *over, uint8_t **ret_body,
-		      size_t *ret_len, char *why, size_t whylen);
+		      size_t *ret_len, uint8_t (*ret_heads)[ENTRY_ID_LEN],
+		      size_t *ret_nheads, char *why, size_t whylen);
 
 #endif

@@ -149,28 +149,19 @@ int record_view_heads_are(const struct record_view *v,
 	return 1;
 }
 
-int record_heads_read(struct store_txn *t, const char *coll, const char *id,
-		      uint8_t (*out)[ENTRY_ID_LEN], size_t *ret_n)
+long record_view_heads(const struct record_view *v,
+		       uint8_t (*out)[ENTRY_ID_LEN])
 {
-	struct record_view v;
-	const msgpack_object *h;
-	int r = record_view_load(t, coll, id, &v);
+	const msgpack_object *h = v->heads;
 
-	if (r == HAMLET_ENOTFOUND)
+	if (!h || h->type != MSGPACK_OBJECT_ARRAY ||
+	    h->via.array.size > RECORD_MAX_SEEN_HEADS)
 		return 0;
-	if (r < 0)
-		return r;
-	h = v.heads;
-	r = h && h->type == MSGPACK_OBJECT_ARRAY &&
-	    h->via.array.size <= RECORD_MAX_SEEN_HEADS;
-	for (uint32_t i = 0; r == 1 && i < h->via.array.size; i++)
+	for (uint32_t i = 0; i < h->via.array.size; i++)
 		if (mp_get_bin_fixed(&h->via.array.ptr[i], ENTRY_ID_LEN,
 				     out[i]) < 0)
-			r = HAMLET_ECORRUPT;
-	if (r == 1)
-		*ret_n = h->via.array.size;
-	record_view_close(&v);
-	return r;
+			return HAMLET_ECORRUPT;
+	return (long)h->via.array.size;
 }
 
 const msgpack_object *record_view_field(const struct record_view *v,
