@@ -116,6 +116,8 @@ int main(void)
 			  "node.conf line 3: unknown setting \"foo\" in [node] (its settings: name, scope, public_key): is it the right file?" },
 			{ "[other]\nx = 1\n[node]\n",
 			  "node.conf line 3: unexpected section [other]: is it the right file?" },
+			{ "[]\nx = 1\n[node]\n",
+			  "node.conf line 3: unexpected section []: is it the right file?" },
 		};
 		snprintf(home, sizeof(home), "%s/conf", dir);
 		snprintf(conf, sizeof(conf), "%s/node.conf", home);
@@ -138,6 +140,11 @@ int main(void)
 				  HAMLET_ECONFIG);
 			ASSERT_TRUE(strstr(why, bad[i].why) != NULL);
 		}
+		/* a setting above the first [section]: never read as ours */
+		snprintf(text, sizeof(text), "\nfoo = bar\n%s", keep);
+		th_spit(conf, (const uint8_t *)text, strlen(text));
+		ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)), HAMLET_ECONFIG);
+		ASSERT_TRUE(strstr(why, "node.conf line 2: \"foo\" stands before any [section]: put it under [node]") != NULL);
 		/* a bad value: its line */
 		snprintf(text, sizeof(text), "%s", keep);
 		memcpy(strstr(text, "scope = ") + 8, "BAD/", 4);

@@ -34,7 +34,10 @@ struct ini_ctx {
 	/* the first of each kind of fault, and its line */
 	const char *not_text; /* utf8_line_fault()'s sentence */
 	int not_text_line, long_line;
-	char bad[128]; /* the first section that is not ours */
+	/* the first section that is not ours ("" for lines before any
+	 * [section], or under an empty []), and a key before any section */
+	int bad_set;
+	char bad[128], bad_before[128];
 	int bad_line;
 	/* else the first key of ours that is unknown, or given twice */
 	char bad_key[128];
@@ -80,9 +83,16 @@ static int ini_cb(void *user, const char *section, const char *name,
 {
 	struct ini_ctx *c = user;
 	if (strcmp(section, c->section) != 0) {
-		if (!c->bad[0]) {
+		if (!c->bad_set) {
+			c->bad_set = 1;
 			snprintf(c->bad, sizeof(c->bad), "%s", section);
 			c->bad_line = c->section_line;
+			if (!c->section_line) {
+				/* no [section] above it at all */
+				snprintf(c->bad_before, sizeof(c->bad_before),
+					 "%s", name);
+				c->bad_line = c->line;
+			}
 		}
 		return 1;
 	}
@@ -334,7 +344,13 @@ int node__ini_read(const char *path, const char *section,
 					  ini_kinds[ini_kind(c.bad)].is, why,
 					  whylen);
 	}
-	if (c.bad[0]) {
+	if (c.bad_set && c.bad_before[0]) {
+		why_set(why, whylen,
+			N_("%s line %d: \"%s\" stands before any [section]: put it under [%s], or is it the right file?"),
+			path, c.bad_line, c.bad_before, section);
+		return HAMLET_ECONFIG;
+	}
+	if (c.bad_set) {
 		why_set(why, whylen,
 			N_("%s line %d: unexpected section [%s]: is it the right file?"),
 			path, c.bad_line, c.bad);
