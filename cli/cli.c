@@ -6,6 +6,7 @@
 #include "hlc.h"
 #include "i18n.h"
 #include "import_map.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,11 +23,14 @@ struct cli_global cli_global;
 
 /* fmt's message on stderr, with the control characters of what it
  * quotes (a value the user typed, a name from a file) shown as '?', so
- * that no message can steer the terminal; tab and newline stay. */
+ * that no message can steer the terminal, and so are bytes that are no
+ * part of UTF-8 (a terminal shows them as garbage, or takes them for the
+ * start of a character); tab and newline stay. */
 static void err_vprint(const char *fmt, va_list ap)
 {
 	char msg[4096];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	utf8_scrub(msg);
 	for (unsigned char *p = (unsigned char *)msg; *p; p++) {
 		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			*p = '?';

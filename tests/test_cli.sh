@@ -35,6 +35,8 @@ refuse "a mistyped command suggests the one meant" 2 'did you mean "hamlet statu
 refuse "a command far from every other gets no suggestion" 2 'unknown command "xyzzy" (see' "$H" xyzzy
 check "an error quoting what the user typed never passes a terminal escape through" bash -c \
 	"out=\$('$H' \$'stat\\x1b[31mus' 2>&1); [ \$? = 2 ] && ! printf '%s' \"\$out\" | grep -q \$'\\x1b' && printf '%s' \"\$out\" | grep -qF 'stat?[31mus'"
+check "nor a byte that is no part of UTF-8, which a terminal would take for part of a letter" bash -c \
+	"out=\$('$H' --home '$T/none' get health_profile \$'HP-\\xff\\xfe1' 2>&1); [ \$? = 4 ] && ! printf '%s' \"\$out\" | grep -q \$'\\xff' && printf '%s' \"\$out\" | grep -qF 'HP-??1'"
 refuse "--home naming a file says it is not a directory" 5 'is not a directory' "$H" --home "$T/afile" status
 check "network created" "$H" network create cli --out "$T"
 refuse "the root key given as the network file is named as the secret it is" 4 \
