@@ -583,6 +583,18 @@ int main(void)
 			  HAMLET_EFORMAT);
 		ASSERT_TRUE(strstr(why, "is not a hamlet bundle") != NULL);
 		bundle_report_close(&rep);
+		/* a bundle, or a sealed one, of another format version is
+		 * named as one, with both versions */
+		for (int v = 0; v < 2; v++) {
+			th_spit(bad, (const uint8_t *)(v ? "HAMLETE\x07xyz"
+							 : "HAMLETB\x02xyz"), 11);
+			ASSERT_EQ(v ? bundle_check(bad, NULL, &rep, why, sizeof(why))
+				    : bundle_import(b, bad, &rep, why, sizeof(why)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(why, v ? "is a hamlet bundle of format version 7, and this hamlet reads version 1"
+						  : "is a hamlet bundle of format version 2, and this hamlet reads version 1") != NULL);
+			bundle_report_close(&rep);
+		}
 	}
 
 	TEST_START("a summary cut short on the stick says so, and to write it again at its node");
@@ -617,6 +629,12 @@ int main(void)
 		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
 			  HAMLET_EFORMAT);
 		ASSERT_TRUE(strstr(why, "is not a hamlet summary file") != NULL);
+		/* nor is one of another format version, which says so */
+		p[7] = 2;
+		th_spit(bad, p, len);
+		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+			  HAMLET_EFORMAT);
+		ASSERT_TRUE(strstr(why, "is a hamlet summary of format version 2, and this hamlet reads version 1") != NULL);
 		free(p);
 	}
 

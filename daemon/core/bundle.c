@@ -284,6 +284,17 @@ static int walk_open(const char *path, struct walk *wk,
 			why_set(wk->why, wk->whylen,
 				 N_("%s is a summary, not a bundle: carry it to the node that has the newer data and run there \"hamlet bundle create --for %s OUT\"; bring back OUT and import that"),
 				 path, path);
+		else if (b->len >= BUNDLE_MAGIC_LEN &&
+			 (memcmp(b->p, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN - 1) == 0 ||
+			  memcmp(b->p, SEAL_MAGIC, SEAL_MAGIC_LEN - 1) == 0))
+			/* a bundle of another format version: made by a
+			 * newer (or older) hamlet, not some other file */
+			why_set(wk->why, wk->whylen,
+				 N_("%s is a hamlet bundle of format version %u, and this hamlet reads version %u: make it again with the same hamlet version as this node, or update hamlet here"),
+				 path, (unsigned)b->p[BUNDLE_MAGIC_LEN - 1],
+				 (unsigned)(uint8_t)(b->p[6] == 'B'
+					 ? BUNDLE_MAGIC[BUNDLE_MAGIC_LEN - 1]
+					 : SEAL_MAGIC[SEAL_MAGIC_LEN - 1]));
 		else
 			why_set(wk->why, wk->whylen,
 				 N_("%s is not a hamlet bundle"), path);

@@ -229,6 +229,17 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}
+	if (sb.st_size >= 8 && map != MAP_FAILED &&
+	    memcmp(map, SUMMARY_MAGIC, 7) == 0 &&
+	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
+		/* made by a newer (or older) hamlet */
+		why_set(why, whylen,
+			N_("%s is a hamlet summary of format version %u, and this hamlet reads version %u: make it again with the same hamlet version as the node that reads it, or update hamlet here"),
+			path, (unsigned)((const uint8_t *)map)[7],
+			(unsigned)(uint8_t)SUMMARY_MAGIC[7]);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
 	if (sb.st_size < 8 || map == MAP_FAILED ||
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
 		why_set(why, whylen, N_("%s is not a hamlet summary file"), path);
