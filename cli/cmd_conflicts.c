@@ -457,6 +457,14 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 			goto out;
 		}
 	}
+	if (r == 1 && given) {
+		/* --heads named a conflict that is settled now: the values
+		 * given are not kept, so no success */
+		cli_err(_("%s/%s has no open conflict any more: it was settled since the record the --heads were read from was shown (another resolution, or a change, arrived), and this resolution would replace what was chosen there unseen. Look at the record again (\"%s get %s %s\"), and resolve again only if it needs it"),
+			s->name, id, cli_prog(), s->name, id);
+		r = HAMLET_ERESOLVED;
+		goto out;
+	}
 	if ((r = resolution_said(t, s, id, r, why)) != 0) {
 		if (r > 0)
 			r = 0;

@@ -127,7 +127,7 @@ const struct cli_option_help conflicts_opts[] = {
 	{ "--same-person",
 	  N_("keep a record whose person_id two nodes wrote differently, after checking that both are one person (without it such a resolve is refused, exit 2)") },
 	{ "--heads ID,...",
-	  N_("resolve only if the record's heads are still these (as the resolve commands \"conflicts\" prints name them, or the \"heads\" of \"conflicts --json\"; 16 to 64 hex digits each, comma-separated): a value that arrived since they were read is not replaced unseen (refused, exit 1). Without it, the heads this command reads itself") },
+	  N_("resolve only if the record's heads are still these (as the resolve commands \"conflicts\" prints name them, or the \"heads\" of \"conflicts --json\"; 16 to 64 hex digits each, comma-separated): a value that arrived since they were read, or a resolution made meanwhile, is not replaced unseen (refused, exit 1). Without it, the heads this command reads itself") },
 	{ NULL, NULL },
 };
 

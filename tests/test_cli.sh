@@ -160,6 +160,19 @@ refuse "the resolve command printed before it is refused (exit 1), naming the ch
 	'HP-1 changed since the record this resolution was made from was read' "$H" --home "$T/b2" conflicts resolve health_profile HP-1 --heads "$SHOWN" '{"phone":"0911000001"}'
 check "and wrote nothing" test "$("$H" --home "$T/b2" history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')" = "$nops1"
 rm -rf "$T/a2" "$T/b2"
+# run after the conflict it was printed for was settled elsewhere, the
+# printed command writes nothing and says so: a failure (exit 1), since
+# the value it gives is not kept
+cp -r "$T/a" "$T/a3" && cp -r "$T/b" "$T/b3"
+check "on copies, A writes HP-7 and B gets it; both change its phone; B gets A's" bash -c "'$H' --home '$T/a3' put health_profile HP-7 '{\"person_id\":\"001122330007\",\"full_name\":\"Lo Van Bay\",\"birth_date\":\"1977-07-07\"}' && $(declare -f send); export H='$H' T='$T'; send a3 b3 && '$H' --home '$T/a3' put health_profile HP-7 '{\"phone\":\"0911000007\"}' && '$H' --home '$T/b3' put health_profile HP-7 '{\"phone\":\"0922000007\"}' && send a3 b3"
+SHOWN7=$("$H" --home "$T/b3" conflicts 2>&1 | grep -A6 '^health_profile/HP-7$' | sed -n 's/.*conflicts resolve health_profile HP-7 --heads \([0-9a-f,]*\) .*/\1/p')
+check "conflicts prints HP-7's resolve command with two heads" test "$(printf '%s' "$SHOWN7" | tr ',' '\n' | grep -c '^[0-9a-f]\{16\}$')" = 2
+check "HP-7's conflict is settled (as if by another operator)" "$H" --home "$T/b3" conflicts resolve health_profile HP-7 '{"phone":"0922000007"}'
+refuse "the command printed before is then refused (exit 1), saying it was settled" 1 \
+	'HP-7 has no open conflict any more' "$H" --home "$T/b3" conflicts resolve health_profile HP-7 --heads "$SHOWN7" '{"phone":"0911000007"}'
+check "and the phone chosen first stays" bash -c "'$H' --home '$T/b3' get health_profile HP-7 --json | grep -q '\"phone\": \"0922000007\"'"
+check "the same command without --heads only says there is nothing to resolve (exit 0)" bash -c "'$H' --home '$T/b3' conflicts resolve health_profile HP-7 '{\"phone\":\"0911000007\"}' | grep -q 'HP-7 has no open conflict: nothing to resolve'"
+rm -rf "$T/a3" "$T/b3"
 refuse "--heads that are no entry ids is a usage error (exit 2), naming them" 2 '"xyz" is not an entry id' \
 	B conflicts resolve health_profile HP-1 --heads xyz '{"phone":"0911000001"}'
 # a write refused part way, after a row skipped because its record is in
