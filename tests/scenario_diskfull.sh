@@ -32,6 +32,8 @@ unshare -rm bash -c '
 	"$1" --home "$2/disk/a" init --network "$2/full.network" --name a --scope bk/a >/dev/null || exit 3
 	"$1" --home "$2/disk/a" import health_profile --format csv "$2/profiles.csv" >"$2/import.out" 2>&1
 	echo $? >"$2/import.rc"
+	# the same, as a Vietnamese operator sees it
+	LC_ALL=vi_VN.UTF-8 "$1" --home "$2/disk/a" import health_profile --format csv "$2/profiles.csv" >"$2/import-vi.out" 2>&1
 	"$1" --home "$2/disk/a" verify >"$2/verify.out" 2>&1
 	echo $? >"$2/verify.rc"
 	"$1" --home "$2/disk/a" status >"$2/status.out" 2>&1
@@ -61,6 +63,11 @@ sed 's/^/    /' "$T/import.out" | head -8
 [ "$(cat "$T/import.rc")" != 0 ] && ok "the import fails" || fail "the import fails"
 grep -q "the disk holding the store is full" "$T/import.out" && ok "it says the disk is full" || fail "it says the disk is full"
 grep -q "fix row" "$T/import.out" && fail "it does not blame a row" || ok "it does not blame a row"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\{0,1\}8'; then
+	sed 's/^/    /' "$T/import-vi.out" | head -4
+	grep -q "ổ đĩa chứa kho dữ liệu đã đầy" "$T/import-vi.out" && ! grep -q "the disk holding the store is full" "$T/import-vi.out" \
+		&& ok "in Vietnamese it says so in Vietnamese" || fail "in Vietnamese it says so in Vietnamese"
+fi
 grep -q "free space on the disk" "$T/import.out" && ok "it says what to do" || fail "it says what to do"
 [ "$(cat "$T/verify.rc")" = 0 ] && ok "the store audits clean afterwards" || { fail "the store audits clean afterwards"; cat "$T/verify.out"; }
 grep -q "store: 0 entries" "$T/status.out" && ok "nothing was stored half" || { fail "nothing was stored half"; cat "$T/status.out"; }

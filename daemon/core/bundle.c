@@ -203,7 +203,7 @@ static int walk_unseal(const char *path, struct walk *wk, struct walk_buf *b)
 	if (r < 0) {
 		why_set(wk->why, wk->whylen,
 			 N_("%s is sealed for this node but its file key does not open (%s): the header was altered, nothing imported"),
-			 path, hamlet_strerror(r));
+			 path, why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	rep->sealed_frames = b->opened.frames;

@@ -205,7 +205,7 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 			why_set(why, whylen,
 				 N_("the store is damaged at feed %s seq %llu: %s (run hamlet verify)"),
 				 f->scope, (unsigned long long)seq,
-				 hamlet_strerror(r));
+				 why_translate(hamlet_strerror(r)));
 			goto out;
 		}
 		x->env = full.env;
@@ -221,7 +221,7 @@ static int feed_write(struct bundle_writer *w, struct store_txn *t,
 			continue;
 		if ((r = bundle_writer_add_run(w, v, n, &res->runs)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
-				 hamlet_strerror(r));
+				 why_translate(hamlet_strerror(r)));
 			goto out;
 		}
 		n = 0;
@@ -657,7 +657,7 @@ int bundle_create(struct node *n, const char *path,
 	if (sum && (r = own_feeds_check(n, sum, &res)) < 0) {
 		why_set(why, whylen,
 			 N_("cannot read this node's own feeds in its store: %s"),
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	if ((r = store_txn_begin(n->st, 1, &t)) < 0)
@@ -706,7 +706,7 @@ int bundle_create(struct node *n, const char *path,
 				 path);
 		} else {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
-				 hamlet_strerror(r));
+				 why_translate(hamlet_strerror(r)));
 		}
 		goto out;
 	}
@@ -721,7 +721,7 @@ int bundle_create(struct node *n, const char *path,
 		if ((r = trustset_each(t, 0, trust_write_cb, &tw)) < 0 ||
 		    (r = own_chain_write(n, &tw)) < 0) {
 			why_set(why, whylen, N_("cannot write %s: %s"), path,
-				 hamlet_strerror(r));
+				 why_translate(hamlet_strerror(r)));
 			goto out;
 		}
 		res.trust_items = tw.n;
@@ -755,7 +755,7 @@ int bundle_create(struct node *n, const char *path,
 	w = NULL;
 	if (r < 0) {
 		why_set(why, whylen, N_("cannot finish %s: %s"), path,
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	{

@@ -209,7 +209,7 @@ static int import_trust(struct walk *wk, const struct trustset_item *items,
 			sizeof(sub))) < 0) {
 		why_set(wk->why, wk->whylen,
 			 N_("could not store %zu trust items: %s"), n,
-			 sub[0] ? sub : hamlet_strerror(r));
+			 sub[0] ? sub : why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -283,7 +283,7 @@ static int import_batch(struct walk *wk, const struct log_in *in,
 		       sizeof(sub))) < 0) {
 		why_set(wk->why, wk->whylen,
 			 N_("could not store a batch of %zu entries: %s"), n,
-			 sub[0] ? sub : hamlet_strerror(r));
+			 sub[0] ? sub : why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -368,7 +368,7 @@ static int trust_direct(void *ctx, const struct trustset_item *items,
 	struct direct *d = ctx;
 	int r = bundle_trust_local(d->n, items, n, out, stats);
 	if (r < 0)
-		why_set(why, whylen, "%s", hamlet_strerror(r));
+		why_set(why, whylen, "%s", why_translate(hamlet_strerror(r)));
 	return r;
 }
 
@@ -445,7 +445,7 @@ static int ingest_direct(void *ctx, const struct log_in *in, size_t n,
 	struct direct *d = ctx;
 	int r = bundle_ingest_local(d->n, &d->via, in, n, out, stats);
 	if (r < 0)
-		why_set(why, whylen, "%s", hamlet_strerror(r));
+		why_set(why, whylen, "%s", why_translate(hamlet_strerror(r)));
 	return r;
 }
 
@@ -483,7 +483,7 @@ int bundle_import_progress(struct node *n, const char *path,
 		return -ENOMEM;
 	if ((r = held_before(n, &c)) < 0) {
 		why_set(why, whylen, N_("cannot read the store: %s"),
-			hamlet_strerror(r));
+			why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	r = bundle__walk_file(path, &wk);

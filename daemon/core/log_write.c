@@ -194,7 +194,7 @@ static int sign_and_apply(struct writer *w, const struct log_op *op,
 
 	if ((r = entry_encode(e, &env, &env_len)) < 0) {
 		why_set(w->why, w->whylen, N_("cannot encode entry: %s"),
-			 hamlet_strerror(r));
+			 why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	if ((r = entry_sign(env, env_len, w->au->sk, sig)) < 0)
@@ -780,7 +780,7 @@ int log_write(struct store *st, const struct log_author *au,
 		if (ret_failed)
 			*ret_failed = w.i < n ? w.i : n;
 		if (!why[0])
-			why_set(why, whylen, "%s", hamlet_strerror(r));
+			why_set(why, whylen, "%s", why_translate(hamlet_strerror(r)));
 	} else {
 		log__moved_publish(&w.a.moved, adv);
 	}

@@ -293,7 +293,7 @@ static int feeds_load(struct node_feeds *f)
 	if ((r = feeds_merge_store(f, &merged)) < 0) {
 		why_set(f->err, sizeof(f->err),
 			N_("cannot read this node's own feeds in its store (%s): it writes nothing until it can"),
-			hamlet_strerror(r));
+			why_translate(hamlet_strerror(r)));
 		r = 0;
 		goto out;
 	}
@@ -531,7 +531,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 	/* nor over one changed since it was last written */
 	if ((noted = feeds_check(f, why, whylen)) < 0) {
 		r = noted;
-		why_set(why, whylen, "%s", hamlet_strerror(r));
+		why_set(why, whylen, "%s", why_translate(hamlet_strerror(r)));
 		goto out;
 	}
 	if (noted == 1) {
@@ -555,7 +555,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 			goto out;
 		}
 		if (r < 0) {
-			why_set(why, whylen, "%s", hamlet_strerror(r));
+			why_set(why, whylen, "%s", why_translate(hamlet_strerror(r)));
 			goto out;
 		}
 		changed |= r;

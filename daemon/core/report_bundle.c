@@ -29,7 +29,7 @@ int report_bundle_import(const char *path, const char *dir,
 	why[0] = 0;
 	if ((r = store_open(dir, &o, ret_st)) < 0) {
 		why_set(why, whylen, N_("cannot make a scratch store in %s: %s"),
-			 dir, hamlet_strerror(r));
+			 dir, why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	if ((r = store_txn_begin(*ret_st, 0, &t)) == 0) {
@@ -40,7 +40,7 @@ int report_bundle_import(const char *path, const char *dir,
 	}
 	if (r < 0) {
 		why_set(why, whylen, N_("cannot write the scratch store in %s: %s"),
-			 dir, hamlet_strerror(r));
+			 dir, why_translate(hamlet_strerror(r)));
 		return r;
 	}
 	/* a node with no key of its own (but the reader's, to open a bundle

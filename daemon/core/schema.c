@@ -695,7 +695,7 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	r = mp_doc_parse(dp, body, body_len, SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP);
 	if (r < 0) {
 		why_set(why, whylen, N_("the %s body is not valid msgpack: %s"),
-			 s->name, hamlet_strerror(r));
+			 s->name, why_translate(hamlet_strerror(r)));
 		return HAMLET_ESCHEMA;
 	}
 	if ((r = schema_check_body(s, dp->root, why, whylen)) < 0 || !ret_doc)

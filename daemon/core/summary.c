@@ -252,7 +252,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 			 SUMMARY_MAX_FEEDS);
 	if (r == -ENOMEM) {
 		why_set(why, whylen, N_("cannot read %s: %s"), path,
-			hamlet_strerror(r));
+			why_translate(hamlet_strerror(r)));
 		goto fail;
 	}
 	if (r < 0) {
