@@ -461,6 +461,64 @@ static struct call *calls_take(struct http *h)
 	return c;
 }
 
+/*
+ * The status and metrics calls waiting, answered from one build of the
+ * status: each one asked before the build began, so none gets an older
+ * answer than its request. The next build waits four times as long as
+ * this one took: a status reads the store (the conflicts above all), and
+ * however many clients ask, their builds take at most a fifth of the
+ * loop, which serves the peers.
+ */
+#define STATUS_SPACING 4 /* the wait after a build, in builds */
+
+static void status_serve(struct http *h);
+
+static void on_status_timer(uv_timer_t *t)
+{
+	status_serve(t->data);
+}
+
+static void status_serve(struct http *h)
+{
+	struct call *c, *next;
+	json_t *j;
+	char *text = NULL;
+	uint64_t now = uv_now(h->d->loop), t0;
+	int r;
+
+	if (!h->st_head)
+		return;
+	if (now < h->st_next_ms) {
+		if (h->st_timer_open && !uv_is_active((uv_handle_t *)&h->st_timer))
+			uv_timer_start(&h->st_timer, on_status_timer,
+				       h->st_next_ms - now, 0);
+		return;
+	}
+	t0 = uv_hrtime();
+	j = http__status_build(h->d, &r);
+	for (c = h->st_head, h->st_head = h->st_tail = NULL; c; c = next) {
+		next = c->next;
+		c->next = NULL;
+		c->r = r;
+		if (!j) {
+			/* r says why */
+		} else if (c->kind == CALL_STATUS) {
+			if (!text)
+				text = json_dumps(j, JSON_COMPACT);
+			if (!text || !(c->text = strdup(text)))
+				c->r = -ENOMEM;
+		} else {
+			c->text = http__metrics_build(h, j, &c->r);
+		}
+		call_finish(c);
+	}
+	free(text);
+	json_decref(j);
+	uv_update_time(h->d->loop);
+	h->st_next_ms = uv_now(h->d->loop) +
+			STATUS_SPACING * ((uv_hrtime() - t0) / 1000000);
+}
+
 /* The loop thread takes the calls queued and answers or submits each. */
 static void on_async(uv_async_t *a)
 {
@@ -485,17 +543,18 @@ static void on_async(uv_async_t *a)
 			snprintf(c->why, sizeof(c->why), "%s",
 				 r == -EBUSY ? "the writer's queue is full"
 					     : "the daemon is stopping");
-		} else if (c->kind == CALL_STATUS) {
-			json_t *j = http__status_build(h->d, &c->r);
-			if (j) {
-				c->text = json_dumps(j, JSON_COMPACT);
-				json_decref(j);
-			}
 		} else {
-			c->text = http__metrics_build(h, &c->r);
+			/* status and metrics: at the next build */
+			if (h->st_tail)
+				h->st_tail->next = c;
+			else
+				h->st_head = c;
+			h->st_tail = c;
+			continue;
 		}
 		call_finish(c);
 	}
+	status_serve(h);
 }
 
 /* --- life cycle --------------------------------------------------------- */
@@ -542,6 +601,9 @@ int http_start(struct daemon *d, struct http **ret)
 	uv_async_init(d->loop, &h->async, on_async);
 	h->async.data = h;
 	h->async_open = 1;
+	uv_timer_init(d->loop, &h->st_timer);
+	h->st_timer.data = h;
+	h->st_timer_open = 1;
 	if (http__conns_start(h) < 0) {
 		freeaddrinfo(ai);
 		http_stop(h);
@@ -638,6 +700,17 @@ void http_stop(struct http *h)
 	for (c = calls_take(h); c; c = next) {
 		next = c->next;
 		http__call_free(c);
+	}
+	/* and what waited for a status build: abandoned too, each thread
+	 * gone with the server */
+	for (c = h->st_head, h->st_head = h->st_tail = NULL; c; c = next) {
+		next = c->next;
+		http__call_free(c);
+	}
+	if (h->st_timer_open) {
+		uv_timer_stop(&h->st_timer);
+		uv_close((uv_handle_t *)&h->st_timer, NULL);
+		h->st_timer_open = 0;
 	}
 	if (h->async_open) {
 		uv_close((uv_handle_t *)&h->async, NULL);

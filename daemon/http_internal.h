@@ -93,6 +93,14 @@ struct http {
 	char cut_name[INET6_ADDRSTRLEN];
 	uv_timer_t tick; /* the request deadline, on the loop */
 	int tick_open;
+	/* status and metrics calls waiting for the next build, on the loop
+	 * alone: one build answers every call waiting, and builds are
+	 * spaced (st_next_ms, by uv_now()) so that however many clients
+	 * ask, building takes at most a fifth of the loop (http.c) */
+	struct call *st_head, *st_tail;
+	uv_timer_t st_timer;
+	int st_timer_open;
+	uint64_t st_next_ms;
 };
 
 struct req {
@@ -236,9 +244,9 @@ void http__count_code(struct http *h, unsigned code);
  * *ret_r. */
 json_t *http__status_build(struct daemon *d, int *ret_r);
 
-/* The /metrics exposition (the caller frees it), or NULL and <0 in
- * *ret_r. */
-char *http__metrics_build(struct http *h, int *ret_r);
+/* The /metrics exposition from st, a status object http__status_build()
+ * made (the caller frees it), or NULL and <0 in *ret_r. */
+char *http__metrics_build(struct http *h, const json_t *st, int *ret_r);
 
 /* --- http_route.c --- */
 

@@ -95,7 +95,7 @@ static void metric_head(FILE *b, const char *name, const char *type,
 	fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static json_int_t jint(json_t *o, const char *k)
+static json_int_t jint(const json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
@@ -127,24 +127,22 @@ static void peer_family(FILE *b, json_t *peers, const char *name,
 	}
 }
 
-char *http__metrics_build(struct http *h, int *ret_r)
+char *http__metrics_build(struct http *h, const json_t *st, int *ret_r)
 {
 	struct daemon *d = h->d;
 	const struct ingest_hist *hist = ingest_hist(d->ingest);
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *b;
-	json_t *st = http__status_build(d, ret_r), *peers, *ref;
+	json_t *peers, *ref;
 	char path[4200];
 	struct stat fs;
 	uint64_t codes[NCODES], cum = 0, sessions = 0;
 	size_t i;
 	json_t *p;
 
-	if (!st)
-		return NULL;
+	*ret_r = 0;
 	if (!(b = open_memstream(&text, &tlen))) {
-		json_decref(st);
 		*ret_r = -ENOMEM;
 		return NULL;
 	}
@@ -292,7 +290,6 @@ char *http__metrics_build(struct http *h, int *ret_r)
 			"hamlet_http_connections_closed_total{reason=\"max_per_client\"} %llu\n",
 			(unsigned long long)refused);
 	}
-	json_decref(st);
 	if (fclose(b) != 0) {
 		free(text);
 		*ret_r = -ENOMEM;
