@@ -813,18 +813,36 @@ struct conflicts_ctx {
 	const struct token *tok;
 	json_t *arr;
 	struct health_count health;
+	/* a page: the records after `after` (collection/id; "" from the
+	 * first), at most limit of them and HTTP_MAX_PAGE_BYTES of JSON;
+	 * last, the key of the last record looked at, and more when the
+	 * page stopped before the end */
+	const char *after;
+	uint64_t limit;
+	size_t bytes, scanned;
+	char last[ENTRY_MAX_COLLECTION + ENTRY_MAX_RECORD_ID + 2];
+	int more;
 };
 
 static int conflict_one(void *ctx, const char *coll, const char *id)
 {
 	struct conflicts_ctx *c = ctx;
 	struct record_view v;
-	char w[ENTRY_MAX_SCOPE + 1];
+	char w[ENTRY_MAX_SCOPE + 1], key[sizeof(c->last)];
 	json_t *o;
 	int r;
 
-	if (json_array_size(c->arr) >= HTTP_MAX_LIMIT)
+	/* in key order (record_conflicted_each), as `after` names them */
+	snprintf(key, sizeof(key), "%s/%s", coll, id);
+	if (c->after[0] && strcmp(key, c->after) <= 0)
+		return 0;
+	if (json_array_size(c->arr) >= c->limit ||
+	    c->bytes >= HTTP_MAX_PAGE_BYTES ||
+	    ++c->scanned > 10 * HTTP_MAX_LIMIT) {
+		c->more = 1;
 		return 1;
+	}
+	memcpy(c->last, key, sizeof(key));
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	r = http__may_see(c->h, c->t, c->map, c->tok, &v, w);
@@ -836,6 +854,7 @@ static int conflict_one(void *ctx, const char *coll, const char *id)
 		    !json_array_size(json_object_get(o, "duplicates"))) {
 			json_decref(o);
 		} else {
+			c->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
 			json_array_append_new(c->arr, o);
 			http__health_note(&c->health, coll);
 		}
@@ -848,12 +867,29 @@ enum MHD_Result http__get_conflicts(struct http *h,
 				     struct MHD_Connection *conn,
 				     const struct token *tok)
 {
-	struct conflicts_ctx cc = { h, NULL, NULL, tok, json_array(), { { 0 } } };
+	struct conflicts_ctx cc = { .h = h, .tok = tok };
+	const char *after = http__arg(conn, "after"), *slash;
 	struct scopemap *map = NULL;
 	char why[4400];
 	enum MHD_Result ok;
 	int r;
 
+	if (http__arg_u64(conn, "limit", HTTP_MAX_LIMIT, HTTP_MAX_LIMIT,
+			  &cc.limit) < 0 ||
+	    cc.limit == 0)
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
+				"limit must be a number 1..%d", HTTP_MAX_LIMIT);
+	/* after: COLLECTION/ID, as a page's "next" gives it */
+	if (after && (!(slash = strchr(after, '/')) ||
+		      (size_t)(slash - after) > ENTRY_MAX_COLLECTION ||
+		      entry_record_id_check(slash + 1) < 0))
+		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
+				"after \"%.100s\" is not COLLECTION/ID, as a page's \"next\" gives it",
+				after);
+	cc.after = after ? after : "";
+	if (!(cc.arr = json_array()))
+		return http__send_fault(h, conn, -ENOMEM,
+					"cannot read the conflicts");
 	if ((r = store_txn_begin(h->d->node->st, 1, &cc.t)) >= 0 &&
 	    (r = scopemap_load(cc.t, &map)) >= 0) {
 		cc.map = map;
@@ -870,12 +906,15 @@ enum MHD_Result http__get_conflicts(struct http *h,
 			      why);
 		json_decref(cc.arr);
 	} else {
-		/* as hamlet conflicts --json */
+		/* as hamlet conflicts --json, a page at a time: count is
+		 * this page's, next what to pass as after for the next */
 		ok = http__send_json(
 			h, conn, MHD_HTTP_OK,
-			json_pack("{s:I, s:o}", "count",
+			json_pack("{s:I, s:o, s:o}", "count",
 				  (json_int_t)json_array_size(cc.arr),
-				  "records", cc.arr));
+				  "records", cc.arr, "next",
+				  cc.more && cc.last[0] ? json_string(cc.last)
+							: json_null()));
 	}
 	scopemap_free(map);
 	store_txn_abort(cc.t);

@@ -556,7 +556,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (n == 1 && strcmp(seg[0], "conflicts") == 0) {
 		if (!get)
 			return method_err(h, conn, method, "GET", "/v1/conflicts");
-		PARAMS("/v1/conflicts", NULL);
+		PARAMS("/v1/conflicts", "limit", "after", NULL);
 		return http__get_conflicts(h, conn, &tok);
 	}
 	if ((n == 2 || n == 3) && strcmp(seg[0], "records") == 0) {

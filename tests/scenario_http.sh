@@ -389,6 +389,26 @@ check "resolving it by choosing is refused (409 two_people), naming same_person"
 check "same_person must be true or false (400)" err 400 schema POST /v1/conflicts/health_profile/HP-TP1/resolve "$W" '{"fields":{"phone":"0900000001"},"same_person":"yes"}'
 tp2_conflict() { c GET /v1/conflicts "$R" >/dev/null && grep -q "\"id\":\"$TP2\"" "$BODY"; }
 check "$TP2 shows in GET /v1/conflicts" within 30 tp2_conflict
+# a page at a time: next until null gives what one answer does, in order
+c GET /v1/conflicts "$R" >/dev/null && cp "$BODY" "$T/conflicts-all.json"
+pages_walk() {
+	local after="" n=0 p
+	: >"$T/conflicts-paged"
+	while [ $n -lt 50 ]; do
+		n=$((n + 1))
+		p="/v1/conflicts?limit=1"
+		[ -n "$after" ] && p="$p&after=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$after")"
+		[ "$(c GET "$p" "$R")" = 200 ] || return 1
+		python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["count"] == len(j["records"]) <= 1; [print(r["collection"] + "/" + r["id"]) for r in j["records"]]' "$BODY" >>"$T/conflicts-paged" || return 1
+		after=$(python3 -c 'import json,sys; n=json.load(open(sys.argv[1]))["next"]; print(n or "")' "$BODY")
+		[ -z "$after" ] && break
+	done
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["next"] is None and j["count"] == len(j["records"]) >= 2, j["count"]; print("\n".join(r["collection"] + "/" + r["id"] for r in j["records"]))' "$T/conflicts-all.json" >"$T/conflicts-one" &&
+		cmp -s "$T/conflicts-one" "$T/conflicts-paged"
+}
+check "GET /v1/conflicts?limit=1 pages through them all with next, as one answer lists them" pages_walk
+check "a limit of 0 is refused (400 bad_limit)" err 400 bad_limit GET "/v1/conflicts?limit=0" "$R"
+check "an after that is not COLLECTION/ID is refused (400 bad_after)" err 400 bad_after GET "/v1/conflicts?after=HP-A01" "$R"
 check "a PUT setting its person_id gets the whole reason, its advice at the end (409 two_people)" \
 	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 409 two_people PUT '/v1/records/health_profile/$TP2' '$W' '{\"person_id\":\"007700000005\"}' && says 'one person'\''s, resolve with --same-person (here:'"
 refuse "hamlet put through hamletd gets it whole too (exit 2)" 2 "one person's, resolve with --same-person$" \
