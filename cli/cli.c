@@ -108,6 +108,13 @@ int cli_exit_code(int err)
 	if (err >= 0)
 		return err;
 	switch (err) {
+	case HAMLET_ECORRUPT:
+		/* a row or page that does not read, met by any command: the
+		 * message above it names what it was reading; what to do is
+		 * verify's, whatever the command */
+		cli_err(_("the store in %s/store is DAMAGED: a page or a row of it does not read, and the command stopped there. Stop hamletd, run hamlet verify, and restore the store from a peer or a backup (operator guide, \"Checking\")"),
+			cli_home());
+		return CLI_EXIT_DAMAGED;
 	case CLI_EUSAGE:
 		return CLI_EXIT_USAGE;
 	case CLI_EPROBLEMS:
