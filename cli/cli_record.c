@@ -313,28 +313,35 @@ out:
 	return r;
 }
 
+/* other_del: the other record was deleted on one node and changed on
+ * another, not settled yet, so a plain delete of it is refused: a
+ * resolution that deletes it is the command offered */
 static void print_duplicate(FILE *f, const struct schema *s,
 			    const struct record_view *v,
 			    const char *coll, const char *other,
-			    const char *where, const char *indent)
+			    const char *where, int other_del,
+			    const char *indent)
 {
-	char fields[256];
+	char fields[256], del[4600];
 	const char *prog = cli_prog();
 	const char *last = record_key_correctable(s);
 	char *q = cli_sh_quote(other);
 
 	unique_fields(s, v, fields, sizeof(fields));
+	snprintf(del, sizeof(del),
+		 other_del ? "%s conflicts resolve %s %s --delete"
+			   : "%s delete %s %s",
+		 prog, coll, q ? q : other);
 	if (!last)
 		fprintf(f,
-			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s): its key fields are set once and cannot be corrected\n"),
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s): its key fields are set once and cannot be corrected\n"),
 			indent, coll, other, where[0] ? _(" in ") : "", where,
-			fields, prog, coll, q ? q : other);
+			fields, del);
 	else
 		fprintf(f,
-			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s delete %s %s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
 			indent, coll, other, where[0] ? _(" in ") : "", where,
-			fields, prog, coll, q ? q : other, prog, coll,
-			q ? q : other, last);
+			fields, del, prog, coll, q ? q : other, last);
 	free(q);
 }
 
@@ -429,17 +436,20 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 	for (size_t i = 0; i < dups.n; i++) {
 		struct record_view ov;
 		struct cli_scope sc = { .shown = "" };
+		int other_del = 0;
 		/* where the other one lives: across a merger, the two
 		 * may have been written in two old communes */
 		if ((r = record_view_load(t, coll, dups.ids[i], &ov)) == 0) {
 			r = cli_record_scope(t, &ov, &sc);
+			other_del = record_view_conflict(&ov, "") != NULL;
 			record_view_close(&ov);
 		}
 		if (r < 0 && r != HAMLET_ENOTFOUND) {
 			free(dups.ids);
 			return r;
 		}
-		print_duplicate(f, s, v, coll, dups.ids[i], sc.shown, indent);
+		print_duplicate(f, s, v, coll, dups.ids[i], sc.shown,
+				other_del, indent);
 		lines++;
 	}
 	if (dups.n && keyed_by_person(s) && node_is_village()) {

@@ -138,6 +138,16 @@ check "the note says it was changed on one node and deleted on another, and what
 	grep -q 'of records changed on one node and deleted on another not written (row 2 (HP-3)): whether such a record stays is settled first' "$T/imp3.err"
 check "--json counts it left in conflict, skipped as update-versus-delete" bash -c \
 	"'$H' --home '$T/b' --json import health_profile --format csv '$T/hp3.csv' 2>/dev/null | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"unchanged\"] == 0 and j[\"left_in_conflict\"] == 1 and j[\"skipped_update_delete\"] == 1 else 1)'"
+# a duplicate of HP-3, deleted on one node and changed on another: the
+# delete conflicts offers for HP-3 is the resolution, as a plain one is
+# refused. On a copy of B
+cp -r "$T/b" "$T/b4"
+check "on B's copy, HP-4 takes HP-3's person_id: a duplicate of it" "$H" --home "$T/b4" put health_profile HP-4 '{"person_id":"001122330003","full_name":"Lo Van Bon","birth_date":"1974-04-04"}'
+"$H" --home "$T/b4" conflicts >"$T/b4-conflicts.txt" 2>&1
+check "conflicts offers to delete HP-3 by a resolution, not a plain delete" bash -c \
+	"grep -q 'DUPLICATE of health_profile/HP-3 .*resolve by deleting one of the two (.*conflicts resolve health_profile HP-3 --delete)' '$T/b4-conflicts.txt' && ! grep -q 'delete health_profile HP-3)' '$T/b4-conflicts.txt'"
+check "and that command deletes it" "$H" --home "$T/b4" conflicts resolve health_profile HP-3 --delete
+rm -rf "$T/b4"
 check "(HP-3 deleted at B too: its conflict goes)" B conflicts resolve health_profile HP-3 --delete
 B conflicts >"$T/conflicts.txt" 2>&1
 check "conflicts lists HP-1 once" test "$(grep -c '^health_profile/HP-1$' "$T/conflicts.txt")" = 1
