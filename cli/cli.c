@@ -333,30 +333,97 @@ int cli_txn_read(struct node *n, struct store_txn **ret)
 	return r;
 }
 
+int cli_edits(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int d[3][34];
+	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int *r = d[i % 3], *p = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+		r[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int c = p[j - 1] + (a[i - 1] != b[j - 1]);
+			if (p[j] + 1 < c)
+				c = p[j] + 1;
+			if (r[j - 1] + 1 < c)
+				c = r[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < c)
+				c = pp[j - 2] + 1;
+			r[j] = c;
+		}
+	}
+	return d[la % 3][lb] < 3 ? d[la % 3][lb] : 3;
+}
+
+/* The collections' names, comma-separated, in list (len bytes). */
+static void coll_list(char *list, size_t len)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+
+	list[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strncat(list, ", ", len - strlen(list) - 1);
+		strncat(list, all[i]->name, len - strlen(list) - 1);
+	}
+}
+
 const struct schema *cli_schema(const char *name)
 {
 	const struct schema *s = schema_find(name);
 	size_t n;
 	const struct schema *const *all;
-	char list[256] = "";
+	char list[256];
 
 	if (s)
 		return s;
 	all = schema_all(&n);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-		strncat(list, all[i]->name, sizeof(list) - strlen(list) - 1);
-	}
+	coll_list(list, sizeof(list));
+	for (size_t i = 0; i < n; i++)
+		if (cli_edits(name, all[i]->name) <= 2) {
+			cli_err(_("unknown collection \"%s\"; did you mean \"%s\"? The collections are: %s"),
+				name, all[i]->name, list);
+			return NULL;
+		}
 	cli_err(_("unknown collection \"%s\"; the collections are: %s"), name,
 		list);
 	return NULL;
 }
 
+int cli_coll_id(const char *cmd, char **pos, int npos,
+		const struct schema **ret)
+{
+	const struct schema *s;
+	char list[256];
+
+	*ret = NULL;
+	coll_list(list, sizeof(list));
+	if (npos == 1 && !schema_find(pos[0]) &&
+	    entry_record_id_check(pos[0]) == 0)
+		/* an id alone: it is the collection that is missing */
+		return cli_usage_err(cmd, _("missing COLLECTION before %s (the collections are: %s)"),
+				     pos[0], list);
+	if (npos < 2)
+		return cli_usage_err(cmd, _("missing %s"),
+				     npos ? "ID" : _("COLLECTION and ID"));
+	if (!schema_find(pos[0]) && schema_find(pos[1]))
+		return cli_usage_err(cmd, _("the collection comes first, then the id: %s %s %s %s"),
+				     cli_prog(), cmd, pos[1], pos[0]);
+	if (!(s = cli_schema(pos[0])))
+		return HAMLET_ECOLLECTION;
+	*ret = s;
+	return cli_check_id(pos[1]);
+}
+
 int cli_check_id(const char *id)
 {
 	if (entry_record_id_check(id) < 0) {
-		cli_err(_("invalid record id \"%.80s\": use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)"),
+		cli_err(_("invalid record id \"%.80s\": use 1-64 letters without accents (a-z, A-Z), digits, '.', '_', ':' or '-' (not . or .. alone)"),
 			id);
 		return HAMLET_EID;
 	}

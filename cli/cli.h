@@ -272,13 +272,29 @@ void cli_store_damaged_exit(const char *dir, const char *what);
 /* A read transaction on n's store; prints on failure. */
 int cli_txn_read(struct node *n, struct store_txn **ret);
 
-/* The collection's schema, or NULL after printing the known ones. */
+/* Edits (insert, delete, change, swap of two neighbours) from a to b,
+ * or 3 when more: how near a mistyped name is to one meant. */
+int cli_edits(const char *a, const char *b);
+
+/* The collection's schema, or NULL after printing the known ones (and
+ * the one nearest name, when it is a near miss). */
 const struct schema *cli_schema(const char *name);
 /* Check a record id (0 or HAMLET_*) and a scope given on the command
  * line (0 or CLI_EUSAGE: a value in none of the forms it takes); print
  * what is wrong. */
 int cli_check_id(const char *id);
 int cli_check_scope(const char *scope, const char *what);
+
+/*
+ * The COLLECTION ID that begin cmd's npos positional arguments pos: 0
+ * with *ret its schema, or <0 said: a usage error when one is missing
+ * or the two are given the other way round (the message shows the
+ * command as meant), HAMLET_ECOLLECTION for a collection unknown
+ * (naming those there are, and the one nearest a mistyped name),
+ * HAMLET_EID for an id that is none.
+ */
+int cli_coll_id(const char *cmd, char **pos, int npos,
+		const struct schema **ret);
 
 /* --- input and JSON (cli/cli_json.c) ----------------------------------- */
 

@@ -64,17 +64,9 @@ int cmd_delete(int argc, char **argv)
 
 	if ((r = cli_parse("delete", argc, argv, opts, pos, 2, &npos)) < 0)
 		goto out;
-	if (npos < 2) {
-		r = cli_usage_err("delete", _("missing %s"),
-				  npos ? "ID" : _("COLLECTION and ID"));
+	if ((r = cli_coll_id("delete", pos, npos, &s)) < 0)
 		goto out;
-	}
-	if (!(s = cli_schema(pos[0]))) {
-		r = HAMLET_ECOLLECTION;
-		goto out;
-	}
-	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
 		goto out;

@@ -17,16 +17,7 @@ int cmd_get(int argc, char **argv)
 
 	if ((r = cli_parse("get", argc, argv, NULL, pos, 2, &npos)) < 0)
 		goto out;
-	if (npos < 2) {
-		r = cli_usage_err("get", _("missing %s"),
-				  npos ? "ID" : _("COLLECTION and ID"));
-		goto out;
-	}
-	if (!(s = cli_schema(pos[0]))) {
-		r = HAMLET_ECOLLECTION;
-		goto out;
-	}
-	if ((r = cli_check_id(pos[1])) < 0)
+	if ((r = cli_coll_id("get", pos, npos, &s)) < 0)
 		goto out;
 	if ((r = cli_node_open(1, &n, NULL)) < 0 ||
 	    (r = cli_txn_read(n, &t)) < 0)

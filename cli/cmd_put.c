@@ -60,17 +60,9 @@ int cmd_put(int argc, char **argv)
 
 	if ((r = cli_parse("put", argc, argv, opts, pos, 3, &npos)) < 0)
 		goto out;
-	if (npos < 2) {
-		r = cli_usage_err("put", _("missing %s"),
-				  npos ? "ID" : _("COLLECTION and ID"));
+	if ((r = cli_coll_id("put", pos, npos, &s)) < 0)
 		goto out;
-	}
-	if (!(s = cli_schema(pos[0]))) {
-		r = HAMLET_ECOLLECTION;
-		goto out;
-	}
-	if ((r = cli_check_id(pos[1])) < 0 ||
-	    (scope && (r = cli_check_scope(scope, _("scope"))) < 0))
+	if (scope && (r = cli_check_scope(scope, _("scope"))) < 0)
 		goto out;
 	src = npos == 3 ? pos[2] : "-";
 	if (strcmp(src, "-") == 0) {

@@ -172,7 +172,7 @@ static void take_record(struct importer *im, unsigned long where,
 
 	if (id && !id_ok)
 		import_err(im, where,
-			N_("invalid id \"%s\": use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)"),
+			N_("invalid id \"%s\": use 1-64 letters without accents (a-z, A-Z), digits, '.', '_', ':' or '-' (not . or .. alone)"),
 			quoted(id, 80, q, sizeof(q)));
 	if (!bad && json_object_size(obj) == (skip ? 1u : 0u)) {
 		if (id_ok)

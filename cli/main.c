@@ -678,33 +678,6 @@ const struct cli_command *cli_command_find(const char *name)
 	return NULL;
 }
 
-/* Edits (insert, delete, change, swap of two neighbours) from a to b,
- * or 3 when more. */
-static int edits(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int d[3][34];
-	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
-		return 3;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int *r = d[i % 3], *p = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
-		r[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int c = p[j - 1] + (a[i - 1] != b[j - 1]);
-			if (p[j] + 1 < c)
-				c = p[j] + 1;
-			if (r[j - 1] + 1 < c)
-				c = r[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < c)
-				c = pp[j - 2] + 1;
-			r[j] = c;
-		}
-	}
-	return d[la % 3][lb] < 3 ? d[la % 3][lb] : 3;
-}
 
 /* The command nearest to a mistyped name (at most 2 edits), or NULL. */
 static const char *command_near(const char *name)
@@ -712,7 +685,7 @@ static const char *command_near(const char *name)
 	const char *best = NULL;
 	int bd = 3;
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
-		int e = edits(name, c->name);
+		int e = cli_edits(name, c->name);
 		if (e < bd) {
 			bd = e;
 			best = c->name;

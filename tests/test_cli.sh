@@ -183,6 +183,11 @@ refuse "the command printed before is then refused (exit 1), saying it was settl
 check "and the phone chosen first stays" bash -c "'$H' --home '$T/b3' get health_profile HP-7 --json | grep -q '\"phone\": \"0922000007\"'"
 check "the same command without --heads only says there is nothing to resolve (exit 0)" bash -c "'$H' --home '$T/b3' conflicts resolve health_profile HP-7 '{\"phone\":\"0911000007\"}' | grep -q 'HP-7 has no open conflict: nothing to resolve'"
 rm -rf "$T/a3" "$T/b3"
+refuse "an id given before its collection is a usage error showing the command as meant" 2 \
+	"the collection comes first, then the id: hamlet --home $T/b get health_profile HP-1" B get HP-1 health_profile
+refuse "an id alone says the collection is what is missing" 2 'missing COLLECTION before HP-1 (the collections are: health_profile, ' B delete HP-1
+refuse "a mistyped collection is named with the one meant" 4 'unknown collection "health_profil"; did you mean "health_profile"?' B history health_profil HP-1
+refuse "a collection far from every one is named with the list" 4 'unknown collection "xyz"; the collections are: health_profile, ' B put xyz HP-1 '{}'
 refuse "--heads that are no entry ids is a usage error (exit 2), naming them" 2 '"xyz" is not an entry id' \
 	B conflicts resolve health_profile HP-1 --heads xyz '{"phone":"0911000001"}'
 # a write refused part way, after a row skipped because its record is in

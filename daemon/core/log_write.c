@@ -83,7 +83,7 @@ static int check_op(struct writer *w, const struct log_op *op,
 	}
 	if (entry_record_id_check(op->record_id) < 0) {
 		why_set(w->why, w->whylen,
-			 N_("invalid record id \"%.64s\": use 1-64 letters, digits, '.', '_', ':' or '-' (not . or .. alone)"),
+			 N_("invalid record id \"%.64s\": use 1-64 letters without accents (a-z, A-Z), digits, '.', '_', ':' or '-' (not . or .. alone)"),
 			 op->record_id);
 		return HAMLET_EID;
 	}

@@ -607,7 +607,7 @@ int node_open(const char *home, int readonly, struct node **ret, char *why,
 					p);
 			else if (r == -EROFS)
 				why_set(why, whylen,
-					N_("cannot open the store in %s: the file system holding it is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck) and make it writable again (mount -o remount,rw); status, get and find still work meanwhile: they only read"),
+					N_("cannot open the store in %s: the file system holding it is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck) and make it writable again (mount -o remount,rw); status still works meanwhile, and so do reads of payments and registrations; a read of health data waits too, as it is logged (HOME/access) before it is shown"),
 					p);
 			else if (r == -EACCES)
 				store_denied_why(home, p, why, whylen);
