@@ -359,20 +359,6 @@ int cli_edits(const char *a, const char *b)
 	return d[la % 3][lb] < 3 ? d[la % 3][lb] : 3;
 }
 
-/* The collections' names, comma-separated, in list (len bytes). */
-static void coll_list(char *list, size_t len)
-{
-	size_t n;
-	const struct schema *const *all = schema_all(&n);
-
-	list[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strncat(list, ", ", len - strlen(list) - 1);
-		strncat(list, all[i]->name, len - strlen(list) - 1);
-	}
-}
-
 const struct schema *cli_schema(const char *name)
 {
 	const struct schema *s = schema_find(name);
@@ -383,7 +369,7 @@ const struct schema *cli_schema(const char *name)
 	if (s)
 		return s;
 	all = schema_all(&n);
-	coll_list(list, sizeof(list));
+	schema_names(list, sizeof(list));
 	for (size_t i = 0; i < n; i++)
 		if (cli_edits(name, all[i]->name) <= 2) {
 			cli_err(_("unknown collection \"%s\"; did you mean \"%s\"? The collections are: %s"),
@@ -402,7 +388,7 @@ int cli_coll_id(const char *cmd, char **pos, int npos,
 	char list[256];
 
 	*ret = NULL;
-	coll_list(list, sizeof(list));
+	schema_names(list, sizeof(list));
 	if (npos == 1 && !schema_find(pos[0]) &&
 	    entry_record_id_check(pos[0]) == 0)
 		/* an id alone: it is the collection that is missing */

@@ -638,7 +638,7 @@ void schema_state_order(const struct schema_field *f, char *out, size_t cap)
 	}
 }
 
-static void collection_names(char *out, size_t cap)
+void schema_names(char *out, size_t cap)
 {
 	size_t n;
 	const struct schema *const *all = schema_all(&n);
@@ -662,7 +662,7 @@ int schema_check_op(const char *collection, int kind, int has_body,
 	if (kind != ENTRY_PUT && kind != ENTRY_DELETE && kind != ENTRY_ERASE)
 		return 0;
 	if (!(s = schema_find(collection))) {
-		collection_names(names, sizeof(names));
+		schema_names(names, sizeof(names));
 		why_set(why, whylen, N_("unknown collection \"%.64s\" (known: %s)"),
 			 collection, names);
 		return HAMLET_ECOLLECTION;

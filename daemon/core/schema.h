@@ -59,6 +59,10 @@ struct schema {
 const struct schema *schema_find(const char *name);
 /* The built-in collections, in a fixed order. */
 const struct schema *const *schema_all(size_t *ret_n);
+
+/* The collections' names, comma-separated, in out (cap bytes; cut to
+ * it). */
+void schema_names(char *out, size_t cap);
 /* Field index, or -1. */
 int schema_field_index(const struct schema *s, const char *name, size_t len);
 /* The label of value v (len bytes) of enum field f, in English, to be
