@@ -15,9 +15,11 @@
  *   that has waited longest for a whole request, or whose answer has
  *   been going out longest, EVICT_GRACE_MS at least, is closed to make
  *   room (an honest request arrives whole, and is answered, in
- *   milliseconds): connections trickling their headers, or never
- *   reading a large answer, from loopback or not, do not shut everyone
- *   else out. Long polls and continuous feeds are not closed for it:
+ *   milliseconds); when none has waited that long, the one waiting
+ *   longest for a whole request however short: connections trickling
+ *   their headers, or never reading a large answer, from loopback or
+ *   not, even ones opened again and again, do not shut everyone else
+ *   out. Long polls and continuous feeds are not closed for it:
  *   they hold their connection by design, half of them at most.
  *   libmicrohttpd's own limit is EVICT_ROOM above ours, so that the
  *   newcomer is let in while the closed one is still being closed.
@@ -91,15 +93,16 @@ static unsigned per_client(const struct http *h)
  * Under cmu: 1 when a new connection may come in, closing for it, when
  * max_connections are open, the one that has waited longest for a whole
  * request, or whose answer has been going out longest (a client that
- * does not read it), at least EVICT_GRACE_MS; 0 when none may be
- * closed.
+ * does not read it), at least EVICT_GRACE_MS; else the one waiting
+ * longest for a whole request. 0 when none may be closed (every one
+ * answering, or just closed), counted in refused_full.
  */
 static int make_room(struct http *h, uint64_t now)
 {
 	unsigned used = 0, max = h->d->cfg.http_max_conns;
 	uint64_t wait_ms = (uint64_t)h->d->cfg.http_request_s * 1000;
-	struct http_conn *old = NULL;
-	uint64_t old_since = 0, since;
+	struct http_conn *old = NULL, *young = NULL;
+	uint64_t old_since = 0, young_since = 0, since;
 	int waiting;
 
 	for (size_t i = 0; i < h->nconns; i++) {
@@ -120,11 +123,25 @@ static int make_room(struct http *h, uint64_t now)
 			old = c;
 			old_since = since;
 		}
+		if (c->waiting && (!young || since < young_since)) {
+			young = c;
+			young_since = since;
+		}
 	}
 	if (used < max)
 		return 1;
-	if (!old || used >= h->nconns)
+	if (!old && young) {
+		/* none past the grace: a client that opens connection after
+		 * connection, each dropped before it could be closed, would
+		 * hold them all; the one waiting longest for its request
+		 * goes, as a request that comes goes out whole at once */
+		old = young;
+		old_since = young_since;
+	}
+	if (!old || used >= h->nconns) {
+		h->refused_full++;
 		return 0;
+	}
 	/* its thread sees the end and closes it, as on_tick's do */
 	shutdown(old->fd, SHUT_RDWR);
 	waiting = old->waiting;
@@ -375,11 +392,12 @@ void http__conns_free(struct http *h)
 }
 
 void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *unread,
-			uint64_t *refused)
+			uint64_t *refused, uint64_t *full)
 {
 	pthread_mutex_lock(&h->cmu);
 	*slow = h->cut_slow;
 	*unread = h->cut_unread;
 	*refused = h->refused_per_client;
+	*full = h->refused_full;
 	pthread_mutex_unlock(&h->cmu);
 }

@@ -85,6 +85,7 @@ struct http {
 	struct http_conn *conns;
 	size_t nconns;
 	uint64_t cut_slow, cut_unread, refused_per_client, refused_told;
+	uint64_t refused_full; /* none could be closed to make room */
 	uint64_t evicted_told; /* when room was last made: a log line a minute */
 	/* connections on_tick closed and has not logged yet (the first one's
 	 * address), and when it last did: a log line a minute */
@@ -143,9 +144,10 @@ void http__conn_req(struct http *h, struct MHD_Connection *conn,
  * connection by design (a feed slot), and is not closed to make room. */
 void http__conn_stream(struct http *h, struct MHD_Connection *conn);
 /* Connections closed for a slow request, or to make room for an answer
- * not read; refused per client. */
+ * not read; refused per client; refused with every connection busy and
+ * none to close. */
 void http__conns_counts(struct http *h, uint64_t *slow, uint64_t *unread,
-			uint64_t *refused);
+			uint64_t *refused, uint64_t *full);
 
 /* --- http.c --- */
 

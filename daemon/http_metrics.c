@@ -275,8 +275,8 @@ char *http__metrics_build(struct http *h, const json_t *st, int *ret_r)
 		fprintf(b, "hamlet_http_feeds_open %zu\n", feeds);
 	}
 	{
-		uint64_t slow, unread, refused;
-		http__conns_counts(h, &slow, &unread, &refused);
+		uint64_t slow, unread, refused, full;
+		http__conns_counts(h, &slow, &unread, &refused, &full);
 		metric_head(b, "hamlet_http_connections_closed_total",
 			    "counter",
 			    "HTTP connections closed or refused to keep one client from holding them all.");
@@ -289,6 +289,9 @@ char *http__metrics_build(struct http *h, const json_t *st, int *ret_r)
 		fprintf(b,
 			"hamlet_http_connections_closed_total{reason=\"max_per_client\"} %llu\n",
 			(unsigned long long)refused);
+		fprintf(b,
+			"hamlet_http_connections_closed_total{reason=\"full\"} %llu\n",
+			(unsigned long long)full);
 	}
 	if (fclose(b) != 0) {
 		free(text);

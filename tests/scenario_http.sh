@@ -943,6 +943,38 @@ PY
 	check "the log says which was closed to make room" grep -q "all 4 connections (\[http\] max_connections) are open: 127.0.0.1's, which sent no whole request for [0-9]* s, is closed to make room" "$T/a.log"
 	kill $HOLD 2>/dev/null
 	wait $HOLD 2>/dev/null
+	# the same by a client that opens them again and again, each let go
+	# before the 2 s after which one waiting is closed first
+	cat >"$T/rotate.py" <<'PY'
+import socket, sys, time
+# keep 6 connections open, each with half a request, each replaced after
+# 1 s (bounded: 10 s)
+port, stop, conns = int(sys.argv[1]), time.time() + 10, []
+while time.time() < stop:
+    now = time.time()
+    for c in [c for c in conns if now - c[0] > 1.0]:
+        c[1].close()
+        conns.remove(c)
+    while len(conns) < 6:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), 1)
+            s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n")
+            conns.append((time.time(), s))
+        except OSError:
+            break
+    time.sleep(0.05)
+PY
+	"$PYTHON3" "$T/rotate.py" "$HP" >/dev/null 2>&1 &
+	ROT=$!
+	sleep 2
+	answered=0
+	for i in 1 2 3 4 5; do
+		[ "$(c GET /v1/status "$R")" = 200 ] && answered=$((answered + 1))
+		sleep 0.5
+	done
+	check "with every connection held by a client opening them again and again, plain requests still answer ($answered of 5)" test "$answered" = 5
+	kill $ROT 2>/dev/null
+	wait $ROT 2>/dev/null
 else
 	fail "a's daemon serves HTTP with four connections, a minute for a request"
 fi
