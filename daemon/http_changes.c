@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* --- the changes feed ------------------------------------------------------ */
@@ -439,12 +440,14 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		char now_hex[17];
 		snprintf(now_hex, sizeof(now_hex), "%016llx",
 			 (unsigned long long)epoch);
-		if (strlen(ea) != 16 || strspn(ea, "0123456789abcdef") != 16)
+		if (strlen(ea) != 16 ||
+		    strspn(ea, "0123456789abcdefABCDEF") != 16)
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
 					"bad_epoch",
 					"epoch must be the 16 hex digits a changes answer gave (\"epoch\"), not \"%.32s\"",
 					ea);
-		if (strcmp(ea, now_hex) != 0)
+		/* hex digits in either case, as the heads of a resolve */
+		if (strcasecmp(ea, now_hex) != 0)
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
 					"epoch_changed",
 					"this node's store was made again since epoch %s (now %s): its seqs are numbered anew, so start over from since=0 with the new epoch",

@@ -438,7 +438,12 @@ static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
 				  const char *method, const char *allow,
 				  const char *what)
 {
-	return http__send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, allow,
+	char hdr[64];
+	/* a GET is answered to HEAD too (libmicrohttpd sends its headers
+	 * alone), so the Allow header names it (RFC 9110 9.3.2) */
+	snprintf(hdr, sizeof(hdr), "%s%s", allow,
+		 strncmp(allow, "GET", 3) == 0 ? ", HEAD" : "");
+	return http__send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, hdr,
 			      "method", "%s is not allowed on %s; use %s",
 			      method, what, allow);
 }

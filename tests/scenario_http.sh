@@ -636,6 +636,7 @@ EPOCH=$(curl -s -H "Authorization: Bearer $R" "$URL/v1/changes?since=0&limit=1" 
 LASTSEQ=$(curl -s -H "Authorization: Bearer $R" "$URL/v1/changes?since=now" | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])')
 check "a changes answer names the epoch of its seqs: 16 hex digits, not 0" bash -c "[[ '$EPOCH' =~ ^[0-9a-f]{16}\$ ]] && [ '$EPOCH' != 0000000000000000 ]"
 check "given back, it is taken" test "$(c GET "/v1/changes?since=$LASTSEQ&epoch=$EPOCH" "$R")" = 200
+check "in capitals too, as hex digits are" test "$(c GET "/v1/changes?since=$LASTSEQ&epoch=$(printf '%s' "$EPOCH" | tr a-f A-F)" "$R")" = 200
 check "another is refused (400 epoch_changed), saying to start over from 0" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 epoch_changed GET '/v1/changes?since=1&epoch=0123456789abcdef' '$R' && URL='$URL' BODY='$BODY' says 'start over from since=0'"
 check "one not 16 hex digits is named (400 bad_epoch)" bash -c "$(declare -f c err); URL='$URL' BODY='$BODY' err 400 bad_epoch GET '/v1/changes?since=1&epoch=xyz' '$R'"
 past_since() { err 400 bad_since GET "/v1/changes?since=99999999999999999999999" "$R" && says "is past this node's last change"; }
@@ -683,6 +684,8 @@ badid() {
 }
 check "an id over 64 bytes is named cut, with its length and the rule" badid
 check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
+check "a 405 on a GET resource names HEAD in its Allow header too" bash -c \
+	"curl -s -o /dev/null -D - -X POST -H 'Authorization: Bearer $R' '$URL/v1/status' | tr -d '\r' | grep -qix 'allow: GET, HEAD'"
 check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" = \"\$('$H' --home '$T/b' digest)\""
 # a record of a's scope that duplicates b's HP-B01 (the same person id)
 check "a record in a's scope duplicating one of b's" test "$(c PUT /v1/records/health_profile/HP-DUPA "$W" '{"person_id":"000001000001","full_name":"Sync 1","birth_date":"1980-01-01"}')" = 200
