@@ -270,9 +270,12 @@ static int parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *ret)
 {
 	char *end;
 	unsigned long x;
+	/* digits alone: strtoul() takes a sign and spaces before them */
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
 	errno = 0;
 	x = strtoul(v, &end, 10);
-	if (errno || *end || !*v || x < lo || x > hi)
+	if (errno || *end || x < lo || x > hi)
 		return -EINVAL;
 	*ret = (unsigned)x;
 	return 0;

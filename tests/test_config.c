@@ -250,6 +250,11 @@ int main(void)
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 2: max_peers holds a non-breaking space (U+00A0, as pasted from a web page or a document), which looks like a space but is none: type the line again");
 
+	TEST_START("a number with a sign before it is refused as a number, as 0x10 is");
+	conf("[limits]\nmax_peers = +5\n");
+	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
+	ASSERT_WHY("line 2: max_peers \"+5\" must be a number 1..1024");
+
 	TEST_START("a config path that is a device or a pipe is refused, not read (it would never end)");
 	ASSERT_TRUE(refused_as("/dev/zero", "not a regular file"));
 	{
