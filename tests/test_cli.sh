@@ -435,6 +435,9 @@ printf 'id;program;beneficiary_id;period;amount_vnd\nPAY-G1;social_allowance;BG1
 check "amounts as a spreadsheet groups them (1.500.000, 2,000,000) import as whole numbers" bash -c "'$H' --home '$T/a' import payment --format csv '$T/grouped.csv' >/dev/null && '$H' --home '$T/a' get payment PAY-G1 --json | grep -q '\"amount_vnd\": 1500000' && '$H' --home '$T/a' get payment PAY-G2 --json | grep -q '\"amount_vnd\": 2000000'"
 refuse "a number grouped wrongly is still refused, naming it" 4 'amount_vnd: "1.50.000" is not a whole number' \
 	A import payment --format csv /dev/stdin <<<"$(printf 'id;program;beneficiary_id;period;amount_vnd\nPAY-G3;social_allowance;BG3;2026-11;1.50.000')"
+refuse "a put of an amount with decimals names it, and the forms taken (quoted and grouped among them)" 4 \
+	'amount_vnd: "1,5" is not a whole number: write it like 1500000 (or "1.500.000", as a spreadsheet shows it), without decimals' \
+	A put payment PAY-G4 '{"program":"social_allowance","beneficiary_id":"BG4","period":"2026-11","amount_vnd":"1,5"}'
 printf 'STT;Mã bản ghi;Số CCCD;Họ và tên;Ngày sinh\n1;HP-ST1;000000008881;Lo Van Mot;01/02/1981\n2;HP-ST2;000000008882;Lo Van Hai;02/03/1982\n' >"$T/stt.csv"
 check "a sheet whose first column is STT (row numbers) imports, saying that column is not imported" bash -c "'$H' --home '$T/a' import health_profile --format csv '$T/stt.csv' >'$T/stt.out' 2>'$T/stt.err' && grep -q ' 2 written' '$T/stt.out' && grep -q 'column \"STT\" holds row numbers: it is not imported' '$T/stt.err'"
 check "a blood type in any case (o+) is read as O+" bash -c "'$H' --home '$T/a' put health_profile HP-BT '{\"person_id\":\"000000007777\",\"full_name\":\"Ban Thi Bay\",\"birth_date\":\"1977-07-07\",\"blood_type\":\"o+\"}' >/dev/null && '$H' --home '$T/a' get health_profile HP-BT --json | grep -q '\"blood_type\": \"O+\"'"

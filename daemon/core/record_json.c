@@ -112,8 +112,8 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 	case JSON_STRING:
 		if (f->type == FT_INT) {
 			why_set(why, whylen,
-				 N_("%s: must be a whole number, written without quotes (like 1500000)"),
-				 key);
+				 N_("%s: \"%.40s\" is not a whole number: write it like 1500000 (or \"1.500.000\", as a spreadsheet shows it), without decimals"),
+				 key, json_string_value(val));
 			return HAMLET_ESCHEMA;
 		}
 		if (f->type == FT_MAP) {
