@@ -57,6 +57,17 @@ static int formula_like(const char *s, size_t n)
 		     s[0] == '\'');
 }
 
+/* A write to standard output that failed: why, as the write said it
+ * (a full disk, a reader gone), else -EIO. */
+static int out_fault(void)
+{
+	int e = errno;
+	return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EPIPE ||
+			       e == EROFS
+		       ? -e
+		       : -EIO;
+}
+
 /* One CSV cell: quoted (by libcsv) only when it needs to be. */
 static int csv_cell(const char *s, size_t n, int first)
 {
@@ -69,7 +80,7 @@ static int csv_cell(const char *s, size_t n, int first)
 		    s[i] == '\r')
 			quote = 1;
 	if (quote)
-		return csv_fwrite(stdout, s, n) == 0 ? 0 : -EIO;
+		return csv_fwrite(stdout, s, n) == 0 ? 0 : out_fault();
 	fwrite(s, 1, n, stdout);
 	return 0;
 }
@@ -196,7 +207,7 @@ static int export_one(void *ctx, const char *coll, const char *id)
 	}
 	c->n++;
 	if (ferror(stdout))
-		r = -EIO;
+		r = out_fault();
 out:
 	record_view_close(&v);
 	return r;
@@ -329,7 +340,8 @@ int cmd_export(int argc, char **argv)
 		if (c.x && c.why[0])
 			cli_err(_("cannot export %s to %s: %s"), c.s->name, out,
 				c.why);
-		else if (r == -EIO)
+		else if (r == -EIO || r == -ENOSPC || r == -EDQUOT ||
+			 r == -EFBIG || r == -EPIPE || r == -EROFS)
 			cli_err(_("cannot write the export: %s"), cli_strerror(r));
 		else
 			cli_err(_("cannot read the records of %s: %s"), c.s->name,

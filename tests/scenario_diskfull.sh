@@ -81,6 +81,11 @@ sed 's/^/    /' "$T/xlsx.out" | head -4
 [ "$(cat "$T/xlsx.rc")" != 0 ] && grep -q "the disk is full; nothing was written" "$T/xlsx.out" \
 	&& ok "an Excel export onto a full disk fails, saying the disk is full" || fail "an Excel export onto a full disk fails, saying the disk is full"
 grep -q "ERROR\]" "$T/xlsx.out" && fail "without the library's own lines" || ok "without the library's own lines"
+LC_ALL=C "$H" --home "$T/x" export health_profile --format csv >/dev/full 2>"$T/csvfull.out"
+rc=$?
+sed 's/^/    /' "$T/csvfull.out" | head -3
+[ $rc != 0 ] && grep -q "cannot write the export: No space left on device" "$T/csvfull.out" \
+	&& ok "a CSV export onto a full disk fails, saying there is no space" || fail "a CSV export onto a full disk fails, saying there is no space (exit $rc)"
 [ ! -s "$T/xlsx.ls" ] && ok "and leaves no file behind" || { fail "and leaves no file behind"; cat "$T/xlsx.ls"; }
 [ "$(cat "$T/ro.rc")" = 5 ] && ok "a put on a read-only disk fails (exit 5)" || { fail "a put on a read-only disk fails (exit 5)"; cat "$T/ro.out"; }
 grep -q "the file system holding it is read-only .*: check the disk (dmesg, fsck) and make it writable again" "$T/ro.out" && ok "it says the disk is read-only, and what to do" || { fail "it says the disk is read-only, and what to do"; cat "$T/ro.out"; }
