@@ -151,8 +151,9 @@ static int make_room(struct http *h, uint64_t now)
 		h->cut_slow++;
 	else
 		h->cut_unread++;
-	if (now - h->evicted_told >= LOG_EVERY_MS || !h->evicted_told) {
-		h->evicted_told = now ? now : 1;
+	if (now - h->evicted_told[!waiting] >= LOG_EVERY_MS ||
+	    !h->evicted_told[!waiting]) {
+		h->evicted_told[!waiting] = now ? now : 1;
 		if (waiting)
 			dlog(DLOG_INFO,
 			     _("http: all %u connections ([http] max_connections) are open: %s's, which sent no whole request for %llu s, is closed to make room"),

@@ -86,7 +86,9 @@ struct http {
 	size_t nconns;
 	uint64_t cut_slow, cut_unread, refused_per_client, refused_told;
 	uint64_t refused_full; /* none could be closed to make room */
-	uint64_t evicted_told; /* when room was last made: a log line a minute */
+	/* when room was last made, for a request not whole and for an
+	 * answer not read: a log line a minute for each */
+	uint64_t evicted_told[2];
 	/* connections on_tick closed and has not logged yet (the first one's
 	 * address), and when it last did: a log line a minute */
 	uint64_t cut_told;
