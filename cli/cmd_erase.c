@@ -52,6 +52,9 @@ struct person_rec {
 	/* left out (person_id in conflict): where the person's value was
 	 * written, "" when not found */
 	char scope[ENTRY_MAX_SCOPE + 1];
+	/* and another person's ID number was written there too (or under
+	 * it): an erasure of that scope would take theirs too */
+	int shared;
 };
 
 struct person_list {
@@ -67,7 +70,8 @@ struct person_ctx {
 	struct person_list left; /* person_id in conflict: left out */
 	int more; /* matches beyond ERASE_PERSON_MAX */
 	struct bodyz_buf zb;
-	int hit; /* a body of the deleted record being read named the person */
+	int hit; /* a body of the deleted record being read named the person,
+		  * or (other_under) one under found named another */
 	const uint8_t *want;		  /* the op whose scope is looked for */
 	char found[ENTRY_MAX_SCOPE + 1]; /* its scope */
 };
@@ -79,15 +83,19 @@ static int person_is(const struct person_ctx *c, const msgpack_object *o)
 	       memcmp(o->via.str.ptr, c->pid, c->pid_len) == 0;
 }
 
-/* A put of a deleted record whose body names the person. */
-static int person_op(void *vctx, const struct record_op *op)
+/* Whose ID number op's body names, into *ret: 1 the person's, 2
+ * another's, 0 none (a delete, a body not held or not ours to judge
+ * here: verify does). */
+static int op_person(struct person_ctx *c, const struct record_op *op,
+		     int *ret)
 {
-	struct person_ctx *c = vctx;
+	const msgpack_object *p;
 	struct mp_doc d;
 	const uint8_t *b;
 	size_t bl;
 	int r;
 
+	*ret = 0;
 	if (op->kind != ENTRY_PUT || !op->has_body)
 		return 0;
 	r = log_body_at(c->t, op->id, op->lseq, &c->zb, &b, &bl);
@@ -96,12 +104,24 @@ static int person_op(void *vctx, const struct record_op *op)
 	if (r < 0)
 		return r;
 	if (mp_doc_parse(&d, b, bl, SCHEMA_MAX_FIELDS * 2 + 64) < 0)
-		return 0; /* not ours to judge here: verify does */
-	if (d.root->type == MSGPACK_OBJECT_MAP &&
-	    person_is(c, mp_map_get(d.root, "person_id")))
-		c->hit = 1;
+		return 0;
+	p = d.root->type == MSGPACK_OBJECT_MAP ? mp_map_get(d.root, "person_id")
+					       : NULL;
+	if (p)
+		*ret = person_is(c, p) ? 1 : 2;
 	mp_doc_close(&d);
 	return 0;
+}
+
+/* A put of a deleted record whose body names the person. */
+static int person_op(void *vctx, const struct record_op *op)
+{
+	struct person_ctx *c = vctx;
+	int whose, r = op_person(c, op, &whose);
+
+	if (whose == 1)
+		c->hit = 1;
+	return r;
 }
 
 /* The scope of the op c->want, into c->found. */
@@ -112,6 +132,20 @@ static int person_op_scope(void *vctx, const struct record_op *op)
 	if (memcmp(op->id, c->want, ENTRY_ID_LEN) == 0)
 		snprintf(c->found, sizeof(c->found), "%s", op->scope);
 	return 0;
+}
+
+/* A put under c->found whose body names another person's ID number. */
+static int other_under(void *vctx, const struct record_op *op)
+{
+	struct person_ctx *c = vctx;
+	int whose, r;
+
+	if (c->hit || !entry_scope_under(op->scope, c->found))
+		return 0;
+	r = op_person(c, op, &whose);
+	if (whose == 2)
+		c->hit = 1;
+	return r;
 }
 
 static int person_add(struct person_ctx *c, struct person_list *l,
@@ -193,7 +227,17 @@ static int person_one(void *vctx, const char *coll, const char *id)
 			       &wl) == 0 && wl == ENTRY_ID_LEN &&
 		    (r = record_ops_each(c->t, coll, id, person_op_scope, c)) < 0)
 			goto out;
-		r = person_add(c, &c->left, s->name, id, 0, c->found);
+		/* an erasure of that scope takes every put under it: no
+		 * part of this person's alone when another's ID number
+		 * was written there too */
+		c->hit = 0;
+		if (c->found[0] &&
+		    (r = record_ops_each(c->t, coll, id, other_under, c)) < 0)
+			goto out;
+		if ((r = person_add(c, &c->left, s->name, id, 0, c->found)) < 0 ||
+		    !c->hit)
+			goto out;
+		c->left.v[c->left.n - 1].shared = 1;
 		goto out;
 	}
 	if (!a && person_is(c, record_view_field(&v, "person_id")))
@@ -232,9 +276,12 @@ static void person_print(const struct person_ctx *c, const char *reason,
 			json_object_set_new(x, "id",
 					    json_string(c->left.v[i].id));
 			json_object_set_new(x, "scope",
-					    c->left.v[i].scope[0]
+					    c->left.v[i].scope[0] &&
+							    !c->left.v[i].shared
 						    ? json_string(c->left.v[i].scope)
 						    : json_null());
+			json_object_set_new(x, "scope_shared",
+					    json_boolean(c->left.v[i].shared));
 			json_array_append_new(l, x);
 		}
 		json_object_set_new(o, "erased", a);
@@ -273,7 +320,11 @@ static void person_print_left(const struct person_ctx *c)
 		const struct person_rec *x = &c->left.v[i];
 		cli_err(_("not erased: %s/%s holds the ID number of person %s and of another person (a person_id conflict: two people under one id); erased whole, the other person's data would go too"),
 			x->coll, x->id, c->pid);
-		if (x->scope[0])
+		if (x->shared)
+			fprintf(stderr,
+				_("  no erasure takes this person's part alone: the other person's ID number was written in the same scope (%s), and an erasure there would take it too. Settle the record first (operator guide, \"One record id, two people\"): once each person has a record of their own, erase this person's\n"),
+				x->scope);
+		else if (x->scope[0])
 			fprintf(stderr,
 				_("  erase this person's part alone: %s erase %s %s --scope %s --reason TEXT\n"),
 				cli_prog(), x->coll, x->id, x->scope);

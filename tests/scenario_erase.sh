@@ -225,4 +225,18 @@ check "offline, P writes a fourth person's profile and event" bash -c "'$H' --ho
 check "offline, P erases the person directly: 2 records" bash -c "'$H' --home '$T/P' erase --person 100000000205 --reason 'request' >'$T/offline.out' && grep -q '^2 records of person 100000000205 erased\.' '$T/offline.out'"
 check "and their data is in none of P's files" bash -c "! grep -rqaE 'OFFLINEzq' '$T/P'"
 check "offline, P's verify still exits 0" N P verify
+
+# two people's ID numbers written in one scope (the commune writing into
+# its village's, each not having seen the other): no erasure of a scope
+# takes one person's part alone, and none is offered
+check "offline, V1 writes HP-S2 for its resident" profile V1 HP-S2 100000000303 "Lo ONESCOPEAzq"
+check "and C1, into V1's scope, for another person, not having seen it" \
+	N C1 put health_profile HP-S2 --scope bk/c1/v1 '{"person_id":"100000000304","full_name":"Ma ONESCOPEBzq","birth_date":"1990-01-01"}'
+check "V1's value reaches C1 by bundle" send V1 C1
+refuse "C1 erase --person of the second: exit 1, HP-S2 not erased" 1 "not erased: health_profile/HP-S2 holds the ID number of person 100000000304 and of another" \
+	N C1 erase --person 100000000304 --reason "request of the person"
+check "it says no erasure takes that person's part alone, naming the scope, and offers no --scope erasure" bash -c \
+	"grep -q 'no erasure takes this person.s part alone: the other person.s ID number was written in the same scope (bk/c1/v1)' '$T/refused' && ! grep -q 'erase health_profile HP-S2 --scope' '$T/refused'"
+check "--json says so too: no scope, scope_shared" bash -c "'$H' --home '$T/C1' erase --person 100000000304 --reason r --json 2>/dev/null | python3 -c 'import json,sys; l=json.load(sys.stdin)[\"left_in_conflict\"]; sys.exit(0 if l[0][\"scope\"] is None and l[0][\"scope_shared\"] is True else 1)'"
+check "both people's values are still held" bash -c "'$H' --home '$T/C1' get health_profile HP-S2 --json | grep -q 100000000303 && '$H' --home '$T/C1' get health_profile HP-S2 --json | grep -q 100000000304"
 tests_done
