@@ -246,6 +246,8 @@ struct revs {
 	const uint8_t *below;	 /* the certificate it signed in the chain
 				  * (NULL: of is the node's own) */
 	json_t *arr;		 /* --json: collected here, else printed */
+	const uint8_t *self;	 /* this node's key: of may be another's
+				  * (cert show FILE) */
 };
 
 /* One revocation of revs->of's key: shown unless it keeps the
@@ -277,7 +279,9 @@ static int revs_one(void *ctx, int kind, const uint8_t id[32],
 		cli_hex(rv->subject, 32, h);
 		json_object_set_new(o, "key", json_string(h));
 		json_object_set_new(o, "name", json_string(c->of->name));
-		json_object_set_new(o, "own", json_boolean(!c->below));
+		json_object_set_new(o, "own",
+				    json_boolean(!c->below &&
+						 !memcmp(rv->subject, c->self, 32)));
 		cli_hex(rv->issuer, 32, h);
 		json_object_set_new(o, "issuer", json_string(h));
 		json_object_set_new(o, "issuer_is_root",
@@ -291,9 +295,12 @@ static int revs_one(void *ctx, int kind, const uint8_t id[32],
 		if (c->below)
 			printf(_("  the key of its issuer \"%s\" was revoked by %s on %s"),
 			       c->of->name, who, at);
-		else
+		else if (!memcmp(rv->subject, c->self, 32))
 			printf(_("  this node's key was revoked by %s on %s"), who,
 			       at);
+		else
+			printf(_("  the key of \"%s\" was revoked by %s on %s"),
+			       c->of->name, who, at);
 		if (rv->reason[0])
 			printf(_(", reason: \"%s\"\n"), rv->reason);
 		else
@@ -314,7 +321,7 @@ out:
 static void revocations_show(struct node *n, const struct cert_chain *ch,
 			     json_t *arr)
 {
-	struct revs c = { .root = n->net.root_pk, .arr = arr };
+	struct revs c = { .root = n->net.root_pk, .arr = arr, .self = n->pk };
 
 	if (cli_txn_read(n, &c.t) < 0)
 		return;

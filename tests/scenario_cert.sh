@@ -117,6 +117,8 @@ check "the root revokes a key no certificate names, with a note saying so" \
 	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' 2>&1 | grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke'"
 check "a key the node knows is revoked with no such note" \
 	bash -c "! '$H' --home '$T/c' cert revoke '$(key lech)' --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key'"
+check "cert show of another node's revoked certificate, from a home, names that node's key, not this node's" bash -c \
+	"'$H' --home '$T/c' cert show '$T/lech.cert' >'$T/lech.show' 2>&1; grep -q '^  the key of \"Lech\" was revoked by ' '$T/lech.show' && ! grep -q 'this node.s key was revoked' '$T/lech.show'"
 # a node that holds the revocation of its own key knows it is revoked:
 # status and cert list say so, and it writes nothing every peer refuses
 check "the village writes while its certificate holds" V put health_profile HP-1 \
