@@ -671,8 +671,11 @@ static void lags_print(const struct node_feed_lag *v, size_t n,
 }
 
 /* Own writes that wait for the node's own earlier entries (a store
- * restored or replaced), and an own-feeds file that does not read. */
-static void restoring_print(const struct status_facts *st)
+ * restored or replaced), and an own-feeds file that does not read.
+ * revoked: the node's key is revoked, which takes out what it signed
+ * after the revocation's cut-off: its store holds less than it signed
+ * for that reason, and nothing brings those entries back. */
+static void restoring_print(const struct status_facts *st, int revoked)
 {
 	if (st->feeds_problem == 1)
 		printf(_("own writes: REFUSED: %s\n"), st->feeds_why);
@@ -687,6 +690,13 @@ static void restoring_print(const struct status_facts *st)
 		   _("own feed %s: signed up to seq %llu, the store holds up to seq %llu; its scope is no longer this node's to keep (moved, or no longer in its certificate): those entries stay with the nodes that keep it, and this node writes nothing there: nothing to do\n"));
 	if (!st->nrestoring)
 		return;
+	if (revoked) {
+		printf(P_("own writes: REFUSED: this node's key is revoked: what it signed after the revocation took effect was taken out of its store (in %zu feed), and every node refuses what it writes; nothing brings that back: the administrator certifies this PC anew, with a new key\n",
+			  "own writes: REFUSED: this node's key is revoked: what it signed after the revocation took effect was taken out of its store (in %zu feeds), and every node refuses what it writes; nothing brings that back: the administrator certifies this PC anew, with a new key\n",
+			  st->nrestoring),
+		       st->nrestoring);
+		return;
+	}
 	printf(P_("own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feed; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
 		  "own writes: WAITING for this node's own earlier entries: its store was restored or replaced and holds less than the node signed in %zu feeds; writes there are refused until its peers send them back (hamletd fetches them by itself while it runs and reaches them)\n",
 		  st->nrestoring),
@@ -782,7 +792,7 @@ static void status_print(const struct status_facts *st)
 		printf(_(": %s conflicts\n"), cli_prog());
 	} else
 		printf(_("conflicts: none\n"));
-	restoring_print(st);
+	restoring_print(st, cf.r == HAMLET_EREVOKED);
 	if (!st->running && daemon_err == CLI_EUNREACHED) {
 		/* it holds the node: this command missed its socket, which
 		 * the line before says */

@@ -161,4 +161,16 @@ check "a third node" "$H" --home "$T/x" init --network "$T/bk.network" --scope b
 cp "$T/c.cert" "$T/x/node.cert"
 check "its put is saved, with a note that its certificate does not hold" \
 	bash -c "'$H' --home '$T/x' put health_profile HP-9 '{\"person_id\":\"001122334499\",\"full_name\":\"Lo Van Chien\",\"birth_date\":\"1992-04-12\"}' 2>&1 | grep -q 'certificate does not hold now (the certificate is for another node.s key)'"
+
+# a node revoked at the commune writes on, not yet told: once the
+# revocation reaches it, what it wrote after it is taken out, and status
+# says so, not that its store was restored
+check "a village w, certified by the root" bash -c "'$H' --home '$T/w' init --network '$T/bk.network' --scope bk/bt/qt/w >/dev/null && '$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w.cert' >/dev/null && '$H' --home '$T/w' cert install '$T/w.cert' >/dev/null"
+check "the root revokes w's key, at the commune" C cert revoke "$(key w)" --root-key "$T/bk.root.key" --reason "PC replaced"
+sleep 1.1
+check "w, not told, writes" N w put health_profile HP-W9 '{"person_id":"001122334498","full_name":"Lo Van Wu","birth_date":"1992-04-12"}'
+check "the revocation reaches w by an unsealed bundle (none is sealed for a revoked node)" bash -c "'$H' --home '$T/c' bundle create --unsealed '$T/c-w.bundle' >/dev/null && '$H' --home '$T/w' bundle import '$T/c-w.bundle' >/dev/null"
+N w status >"$T/w.status" 2>&1
+check "w's status says its writes are refused as revoked, not waiting for a restored store" bash -c \
+	"grep -q '^own writes: REFUSED: this node.s key is revoked: what it signed after the revocation took effect was taken out of its store' '$T/w.status' && ! grep -q 'restored or replaced' '$T/w.status'"
 tests_done
