@@ -237,6 +237,8 @@ static int issuer_open_with(const char *cmd, const char *root_key,
 		if ((r = root_key_load(root_key, is->network_id, is->pk,
 				       &is->sk, why, sizeof(why))) < 0)
 			cli_err("%s", why);
+		else if (root_key_loose(root_key, why, sizeof(why)))
+			cli_err(_("WARNING: %s"), why);
 		return r;
 	}
 	if (open_) {

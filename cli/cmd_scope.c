@@ -100,6 +100,8 @@ static int scope_move(int argc, char **argv)
 		cli_err("%s", why);
 		goto out;
 	}
+	if (root_key_loose(root_key, why, sizeof(why)))
+		cli_err(_("WARNING: %s"), why);
 	if (memcmp(nid, n->net.id, 32) != 0 ||
 	    memcmp(pk, n->net.root_pk, 32) != 0) {
 		cli_err(_("%s is not the root key of this node's network: a scope move is signed by the network's root"),

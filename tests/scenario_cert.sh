@@ -173,4 +173,10 @@ check "the revocation reaches w by an unsealed bundle (none is sealed for a revo
 N w status >"$T/w.status" 2>&1
 check "w's status says its writes are refused as revoked, not waiting for a restored store" bash -c \
 	"grep -q '^own writes: REFUSED: this node.s key is revoked: what it signed after the revocation took effect was taken out of its store' '$T/w.status' && ! grep -q 'restored or replaced' '$T/w.status'"
+# a root key file others may read: used, with a warning naming it
+cp "$T/bk.root.key" "$T/loose.root.key" && chmod 644 "$T/loose.root.key"
+check "a certificate issued with a root key others may read warns, naming its mode and the fix" bash -c \
+	"'$H' cert issue --root-key '$T/loose.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W2 --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w2.cert' 2>&1 >/dev/null | grep -q 'WARNING: .*loose.root.key is mode 0644: .*chmod 600'"
+check "the root key as network create made it gives no such warning" bash -c \
+	"! '$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W2 --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w2.cert' 2>&1 >/dev/null | grep -q WARNING"
 tests_done

@@ -103,6 +103,11 @@ int root_key_load(const char *path, uint8_t ret_network_id[32],
 		  uint8_t ret_pk[32], uint8_t **ret_sk, char *why,
 		  size_t whylen);
 
+/* 1 with why set when the root key file at path may be read by users of
+ * this PC other than its owner (its mode lets group or others read it),
+ * else 0: the root key certifies any PC for everything. */
+int root_key_loose(const char *path, char *why, size_t whylen);
+
 #define NODE_CERT_FILE "node.cert"
 
 /*

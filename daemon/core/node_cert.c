@@ -20,6 +20,18 @@
 
 /* --- the root key and certificates ------------------------------------ */
 
+int root_key_loose(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !(st.st_mode & 077))
+		return 0;
+	why_set(why, whylen,
+		N_("%s is mode %04o: users of this PC other than you can read the network's ROOT KEY, which certifies any PC for everything: make it yours alone (chmod 600 %s), and keep it on the offline PC"),
+		path, (unsigned)(st.st_mode & 07777), path);
+	return 1;
+}
+
 int root_key_load(const char *path, uint8_t ret_network_id[32],
 		  uint8_t ret_pk[32], uint8_t **ret_sk, char *why,
 		  size_t whylen)
