@@ -789,6 +789,13 @@ static void status_print(const struct status_facts *st)
 				  " (of them, %llu duplicates: records whose key another record holds too)",
 				  st->duplicates),
 			       (unsigned long long)st->duplicates);
+		/* past the first STATUS_MAX_CLASSIFY records, counted
+		 * only: the duplicates above are of those looked at */
+		if (st->unclassified)
+			printf(P_("; %llu more not told apart here",
+				  "; %llu more not told apart here",
+				  st->unclassified),
+			       (unsigned long long)st->unclassified);
 		printf(_(": %s conflicts\n"), cli_prog());
 	} else
 		printf(_("conflicts: none\n"));
