@@ -102,8 +102,10 @@ struct peer_info {
 	 * (names.h); source NAMES_UNKNOWN before one */
 	struct names_who who;
 	/* the sync under way: entries asked for (WANT: its head less ours)
-	 * and received since it began, our wall clock then; all 0 when
-	 * nothing is awaited */
+	 * and received since it began, our wall clock then; all 0 before
+	 * one. Once all came (rx_got == rx_want) they are kept for
+	 * PEER_RX_GAP_MS, in which a WANT more counts on in the same sync
+	 * (the first WANTs of a session ask for a batch at a time) */
 	uint64_t rx_want, rx_got, rx_start_ms;
 	/* what a sync a cut ended had received: the next session's counts
 	 * on from it, so that status's "N / TOTAL" does not start again at
@@ -111,6 +113,9 @@ struct peer_info {
 	 * more to ask for */
 	uint64_t rx_carry;
 	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
+#define PEER_RX_GAP_MS 2000
+/* A sync with p under way: entries asked for that have not come. */
+#define PEER_RX_ACTIVE(p) ((p)->rx_want && (p)->rx_got < (p)->rx_want)
 	struct rate rx_rate; /* rx_got's growth, for the rate status shows */
 	/* the byte budget (config [budget], sync_send.c): its limits as
 	 * last applied, entry bytes sent on budget_day (local YYYYMMDD) and

@@ -364,7 +364,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 		struct peer_info *p = &d->known[i];
 		if (!peer_info_listed(d, p))
 			continue;
-		msgpack_pack_map(pk, 33 + (p->rx_want > 0));
+		msgpack_pack_map(pk, 33 + !!PEER_RX_ACTIVE(p));
 		mp_pack_str(pk, "key");
 		sodium_bin2hex(hex, sizeof(hex), p->pk, 32);
 		mp_pack_str(pk, hex);
@@ -379,7 +379,7 @@ int rpc_status_pack(struct daemon *d, msgpack_packer *pk)
 			msgpack_pack_true(pk);
 		else
 			msgpack_pack_false(pk);
-		if (p->rx_want)
+		if (PEER_RX_ACTIVE(p))
 			pack_progress(pk, p);
 		mp_pack_str(pk, "addr");
 		mp_pack_str(pk, p->addr);

@@ -46,6 +46,7 @@ check "c1 has over 300 of v1's entries (60 s)" within 60 bash -c "[ \$('$H' --ho
 g0=$(prog)
 proxy_stop
 check "c1 showed how far the first sync had come before the cut ($g0)" test -n "$g0"
+check "counting all 3,000 asked for, the first batch's among them ($g0)" test "${g0#* }" = 3000
 check "v1 sees c1 gone (30 s)" within 30 bash -c "[ \$('$H' --home '$T/v1' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"peers\"][0][\"connected\"])') = False ]"
 n=$(entries c1)
 w=$(peer waiting_out)
