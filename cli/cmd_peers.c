@@ -61,9 +61,11 @@ static const msgpack_object *dial_peer(const msgpack_object *st,
 	return peer_at(peers, addr);
 }
 
-/* "C1 (bk/c1), connected" for status peer p, names from t. */
+/* "C1 (bk/c1), connected" for status peer p, names from t; unreached:
+ * the address it is listed at is not reached now, whatever other
+ * connection to the peer stands. */
 static void peer_words(struct store_txn *t, const msgpack_object *p,
-		       char *out, size_t n)
+		       int unreached, char *out, size_t n)
 {
 	const msgpack_object *k = cli_mp_get(p, "key");
 	const msgpack_object *c = cli_mp_get(p, "connected");
@@ -73,7 +75,8 @@ static void peer_words(struct store_txn *t, const msgpack_object *p,
 			 k->via.str.ptr);
 	cli_who_hex(t, hex, who);
 	snprintf(out, n, "%s, %s", who,
-		 c && c->type == MSGPACK_OBJECT_BOOLEAN && c->via.boolean
+		 unreached ? _("NOT REACHED at this address now (hamlet status says why)")
+		 : c && c->type == MSGPACK_OBJECT_BOOLEAN && c->via.boolean
 			 ? _("connected")
 			 : _("not connected"));
 }
@@ -136,6 +139,10 @@ static void peers_print(const char *sock, const msgpack_object *res)
 		const msgpack_object *p;
 		if (a->type != MSGPACK_OBJECT_STR)
 			continue;
+		/* a dial failing now: its peer may be connected at another
+		 * address (hamletd moved to another port), this one is not */
+		int unreached = st && with(cli_mp_get(st, "unreached"), "addr",
+					   a) != NULL;
 		p = dial_peer(st, peers, a);
 		if (cli_global.json) {
 			json_t *o = json_object();
@@ -143,13 +150,20 @@ static void peers_print(const char *sock, const msgpack_object *res)
 					    json_stringn(a->via.str.ptr,
 							 a->via.str.size));
 			peer_json(o, t, p);
+			if (unreached)
+				json_object_set_new(o, "connected",
+						    json_false());
+			json_object_set_new(o, "reached",
+					    json_boolean(!unreached));
 			json_array_append_new(jd, o);
 			continue;
 		}
 		printf("%.*s", (int)a->via.str.size, a->via.str.ptr);
 		if (p) {
-			peer_words(t, p, words, sizeof(words));
+			peer_words(t, p, unreached, words, sizeof(words));
 			printf(": %s", words);
+		} else if (unreached) {
+			printf(": %s", _("NOT REACHED at this address now (hamlet status says why)"));
 		}
 		printf("\n");
 	}
@@ -177,7 +191,7 @@ static void peers_print(const char *sock, const msgpack_object *res)
 			json_array_append_new(ju, o);
 			continue;
 		}
-		peer_words(t, p, words, sizeof(words));
+		peer_words(t, p, 0, words, sizeof(words));
 		printf(_("dialled us: %s\n"), words);
 	}
 	if (cli_global.json) {

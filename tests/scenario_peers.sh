@@ -77,6 +77,9 @@ check "and lists it not connected, with its last session and the entry waiting f
 	grep -qE '^  c1 \(bk/c1\): NOT CONNECTED, last agreed [0-9-]+ [0-9:]+ UTC \([^)]*\); 1 entry waiting to go out' "$T/restart.txt"
 check "its failing dial is told under its line, not as a second peer (15 s)" within 15 bash -c \
 	"'$H' --home '$T/v1' status >'$T/st1.txt' 2>&1; grep -A1 '^  c1 (bk/c1): NOT CONNECTED' '$T/st1.txt' | grep -q '^    at 127.0.0.1:$PC: NOT REACHED: ' && ! grep -q '^  127.0.0.1:$PC: ' '$T/st1.txt'"
+check "peers list says that address is not reached now, by name" bash -c \
+	"'$H' --home '$T/v1' peers list 2>&1 | grep -qx '127.0.0.1:$PC: c1 (bk/c1), NOT REACHED at this address now (hamlet status says why)'"
+check "peers list --json: not connected, not reached" bash -c "'$H' --home '$T/v1' --json peers list | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"dials\"][0]; assert d[\"connected\"] is False and d[\"reached\"] is False, d'"
 check "status --json gives its key, name and last sync" vjson "p=j['peers'][0]; assert p['name']=='c1' and p['last_sync_ms']>0 and not p['connected'], p"
 
 # --- hamlet sync dials a peer not connected at once, and says so ---
