@@ -489,7 +489,10 @@ int cmd_sync(int argc, char **argv)
 		shown_name = shown;
 	}
 	uint64_t asked = hlc_wall_ms();
-	if ((r = cli_rpc(sock, "sync_now", typed, 0, &doc, &buf, &res)) < 0)
+	/* within --timeout too, when it is shorter than the usual wait */
+	if ((r = cli_rpc_wait(sock, "sync_now", typed,
+			      wait && timeout < 10 ? (int)timeout * 1000 : 10000,
+			      0, &doc, &buf, &res)) < 0)
 		goto out;
 	if (res->type == MSGPACK_OBJECT_MAP)
 		asked_n = cli_mp_u64(res, "asked");
@@ -558,8 +561,19 @@ int cmd_sync(int argc, char **argv)
 	snprintf(reason, sizeof(reason), "%s",
 		 cli_tr(N_("no answer from the daemon")));
 	for (int i = 0; i < polls; i++) {
+		/* --timeout is kept by the clock, not by the count of polls:
+		 * a daemon slow to answer (stopped, swapping) takes no more
+		 * than what is left of it, and 1 s past it at most */
+		uint64_t end = asked + (uint64_t)timeout * 1000, now;
+		int left_ms;
 		sleep_ms(POLL_MS);
-		if ((r = cli_rpc(sock, "status", NULL, 0, &doc, &buf, &res)) < 0)
+		if ((now = hlc_wall_ms()) >= end)
+			break;
+		left_ms = end - now > 10000 ? 10000
+			  : end - now < 1000 ? 1000
+					     : (int)(end - now);
+		if ((r = cli_rpc_wait(sock, "status", NULL, left_ms, 0, &doc,
+				      &buf, &res)) < 0)
 			goto out;
 		const msgpack_object *peers = cli_mp_get(res, "peers");
 		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
