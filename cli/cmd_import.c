@@ -513,6 +513,12 @@ static void write_failed(const struct importer *im, const size_t *at,
 			cli_home());
 		return;
 	}
+	if (err == HAMLET_ECORRUPT) {
+		/* the store is at fault, not the row: what to do is said
+		 * with the exit code (cli_exit_code()) */
+		say_stopped(im, why, stored, done);
+		return;
+	}
 	if (err == HAMLET_EBEHIND || err == HAMLET_ECONFIG) {
 		/* the node may not write now (own-feeds), whatever the row */
 		say_stopped(im, why, stored, done);
@@ -606,6 +612,7 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 			 * hamletd refused after some were stored is 1 (a
 			 * partial import), not 4 (nothing imported). */
 			if ((start > 0 || end.stored > 0) &&
+			    r != HAMLET_ECORRUPT &&
 			    cli_exit_code(r) != CLI_EXIT_SYSTEM)
 				r = CLI_EPROBLEMS;
 			goto out;
