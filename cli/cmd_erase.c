@@ -150,7 +150,7 @@ static int other_under(void *vctx, const struct record_op *op)
 
 static int person_add(struct person_ctx *c, struct person_list *l,
 		      const char *coll, const char *id, int deleted,
-		      const char *scope)
+		      const char *scope, int shared)
 {
 	struct person_rec *x;
 
@@ -168,7 +168,7 @@ static int person_add(struct person_ctx *c, struct person_list *l,
 	}
 	x = &l->v[l->n];
 	*x = (struct person_rec){ .coll = coll, .id = strdup(id),
-				  .deleted = deleted };
+				  .deleted = deleted, .shared = shared };
 	if (!x->id)
 		return -ENOMEM;
 	snprintf(x->scope, sizeof(x->scope), "%s", scope);
@@ -210,7 +210,7 @@ static int person_one(void *vctx, const char *coll, const char *id)
 		if ((r = record_ops_each(c->t, coll, id, person_op, c)) < 0)
 			goto out;
 		if (c->hit)
-			r = person_add(c, &c->m, s->name, id, 1, "");
+			r = person_add(c, &c->m, s->name, id, 1, "", 0);
 		goto out;
 	}
 	/* a candidate is [value, author, hlc, entry id, kind] */
@@ -234,14 +234,11 @@ static int person_one(void *vctx, const char *coll, const char *id)
 		if (c->found[0] &&
 		    (r = record_ops_each(c->t, coll, id, other_under, c)) < 0)
 			goto out;
-		if ((r = person_add(c, &c->left, s->name, id, 0, c->found)) < 0 ||
-		    !c->hit)
-			goto out;
-		c->left.v[c->left.n - 1].shared = 1;
+		r = person_add(c, &c->left, s->name, id, 0, c->found, c->hit);
 		goto out;
 	}
 	if (!a && person_is(c, record_view_field(&v, "person_id")))
-		r = person_add(c, &c->m, s->name, id, 0, "");
+		r = person_add(c, &c->m, s->name, id, 0, "", 0);
 out:
 	record_view_close(&v);
 	return r;
