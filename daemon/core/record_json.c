@@ -111,9 +111,16 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 		return 0;
 	case JSON_STRING:
 		if (f->type == FT_INT) {
-			why_set(why, whylen,
-				 N_("%s: \"%.40s\" is not a whole number: write it like 1500000 (or \"1.500.000\", as a spreadsheet shows it), without decimals"),
-				 key, json_string_value(val));
+			const char *t = json_string_value(val);
+			if (t[0] && strspn(t, "0123456789") == strlen(t))
+				/* digits alone, in quotes */
+				why_set(why, whylen,
+					 N_("%s: must be a whole number, written without quotes (like 1500000)"),
+					 key);
+			else
+				why_set(why, whylen,
+					 N_("%s: \"%.40s\" is not a whole number: write it like 1500000 (or \"1.500.000\", as a spreadsheet shows it), without decimals"),
+					 key, t);
 			return HAMLET_ESCHEMA;
 		}
 		if (f->type == FT_MAP) {
