@@ -113,6 +113,7 @@ struct peer_info {
 	 * more to ask for */
 	uint64_t rx_carry;
 	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
+	uint64_t rx_done_ms; /* and when all that was asked for had come */
 #define PEER_RX_GAP_MS 2000
 /* A sync with p under way: entries asked for that have not come. */
 #define PEER_RX_ACTIVE(p) ((p)->rx_want && (p)->rx_got < (p)->rx_want)

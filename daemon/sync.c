@@ -325,8 +325,9 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	 * entries that came (refused ones too: dated ahead, say) and that
 	 * the peer sends no second time on a session awaits nothing */
 	if (p->rx_want && p->rx_got >= p->rx_want &&
-	    peer_wall_ms() - p->rx_last_ms > PEER_RX_GAP_MS)
+	    peer_wall_ms() - p->rx_done_ms > PEER_RX_GAP_MS)
 		p->rx_want = p->rx_got = 0; /* that sync ended: a new one */
+	p->rx_done_ms = 0; /* more is asked for */
 	if (!p->rx_want) {
 		/* the rest of a sync a cut ended counts on from what came */
 		p->rx_got = p->rx_want = p->rx_carry;

@@ -203,6 +203,8 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 	p->rx_got += b->n;
 	p->rx_last_ms = p->last_sync_ms;
 	rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
+	if (p->rx_want && p->rx_got >= p->rx_want && !p->rx_done_ms)
+		p->rx_done_ms = p->rx_last_ms; /* all that was asked came */
 	if (p->rx_got > p->rx_want) /* more than asked for: all came */
 		p->rx_got = p->rx_want;
 	p->ahead_in += ahead;
