@@ -389,6 +389,15 @@ int cli_coll_id(const char *cmd, char **pos, int npos,
 
 	*ret = NULL;
 	schema_names(list, sizeof(list));
+	if (npos == 1 && !schema_find(pos[0])) {
+		/* a collection mistyped, its id missing: said as such */
+		size_t n;
+		const struct schema *const *all = schema_all(&n);
+		for (size_t i = 0; i < n; i++)
+			if (cli_edits(pos[0], all[i]->name) <= 2)
+				return cli_usage_err(cmd, _("unknown collection \"%s\" (did you mean \"%s\"?), and missing ID"),
+						     pos[0], all[i]->name);
+	}
 	if (npos == 1 && !schema_find(pos[0]) &&
 	    entry_record_id_check(pos[0]) == 0)
 		/* an id alone: it is the collection that is missing */
