@@ -601,7 +601,10 @@ int cli_daemon_up(void);
 int cli_rpc(const char *sock, const char *method, const char *arg,
 	    int quiet_if_down, struct mp_doc *ret_doc, uint8_t **ret_buf,
 	    const msgpack_object **ret_result);
-/* cli_rpc(), waiting up to timeout_ms for the answer (cli_rpc: 10 s). */
+/* cli_rpc(), waiting up to timeout_ms for the answer (cli_rpc: 10 s).
+ * quiet_if_down may add CLI_RPC_QUIET_TIMEOUT: no answer in time is
+ * -ETIMEDOUT, not said. */
+#define CLI_RPC_QUIET_TIMEOUT 2
 int cli_rpc_wait(const char *sock, const char *method, const char *arg,
 		 int timeout_ms, int quiet_if_down, struct mp_doc *ret_doc,
 		 uint8_t **ret_buf, const msgpack_object **ret_result);

@@ -231,7 +231,9 @@ int cli_rpc_wait(const char *sock, const char *method, const char *arg,
 	int r = rpc_client_call(sock, method, arg, timeout_ms, &buf, &len);
 
 	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENAMETOOLONG)
-		return daemon_unreachable(sock, r, quiet_if_down);
+		return daemon_unreachable(sock, r, quiet_if_down & 1);
+	if (r == -ETIMEDOUT && (quiet_if_down & CLI_RPC_QUIET_TIMEOUT))
+		return r; /* the caller says it */
 	if (r < 0) {
 		cli_err(_("cannot talk to hamletd at %s: %s"), sock,
 			cli_strerror(r));

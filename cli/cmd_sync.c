@@ -22,6 +22,7 @@
 #include "error.h"
 #include "hlc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
@@ -572,8 +573,15 @@ int cmd_sync(int argc, char **argv)
 		left_ms = end - now > 10000 ? 10000
 			  : end - now < 1000 ? 1000
 					     : (int)(end - now);
-		if ((r = cli_rpc_wait(sock, "status", NULL, left_ms, 0, &doc,
-				      &buf, &res)) < 0)
+		if ((r = cli_rpc_wait(sock, "status", NULL, left_ms,
+				      CLI_RPC_QUIET_TIMEOUT, &doc, &buf,
+				      &res)) == -ETIMEDOUT) {
+			/* the wait ends as any that --timeout ends */
+			snprintf(reason, sizeof(reason), "%s",
+				 cli_tr(N_("hamletd did not answer in the time left (stopped, or too busy?)")));
+			break;
+		}
+		if (r < 0)
 			goto out;
 		const msgpack_object *peers = cli_mp_get(res, "peers");
 		size_t np = peers && peers->type == MSGPACK_OBJECT_ARRAY
