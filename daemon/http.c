@@ -42,7 +42,7 @@ static void call_finish(struct call *c)
 	struct http *h = c->h;
 	pthread_mutex_lock(&h->mu);
 	c->done = 1;
-	h->ncalls--;
+	h->ncalls -= c->kind == CALL_WRITE;
 	if (c->abandoned) {
 		pthread_mutex_unlock(&h->mu);
 		http__call_free(c);
@@ -61,12 +61,16 @@ int http__call_run(struct http *h, struct call *c)
 {
 	c->h = h;
 	pthread_mutex_lock(&h->mu);
-	if (h->stopping || h->ncalls >= HTTP_MAX_CALLS) {
+	/* writes are bounded here; status and metrics calls by the
+	 * connections (each one's thread waits for its call), as they
+	 * wait on purpose for the next build (status_serve()) */
+	if (h->stopping ||
+	    (c->kind == CALL_WRITE && h->ncalls >= HTTP_MAX_CALLS)) {
 		int stopping = h->stopping;
 		pthread_mutex_unlock(&h->mu);
 		return stopping ? -ESHUTDOWN : -EBUSY;
 	}
-	h->ncalls++;
+	h->ncalls += c->kind == CALL_WRITE;
 	if (h->tail)
 		h->tail->next = c;
 	else
@@ -465,11 +469,13 @@ static struct call *calls_take(struct http *h)
  * The status and metrics calls waiting, answered from one build of the
  * status: each one asked before the build began, so none gets an older
  * answer than its request. The next build waits four times as long as
- * this one took: a status reads the store (the conflicts above all), and
- * however many clients ask, their builds take at most a fifth of the
- * loop, which serves the peers.
+ * this one took (1 s at most): a status reads the store (the conflicts
+ * above all), and however many clients ask, their builds take at most a
+ * fifth of the loop, which serves the peers (unless one build takes
+ * over a quarter of a second).
  */
 #define STATUS_SPACING 4 /* the wait after a build, in builds */
+#define STATUS_SPACING_MAX_MS 1000 /* and at most: a scrape's answer */
 
 static void status_serve(struct http *h);
 
@@ -483,7 +489,7 @@ static void status_serve(struct http *h)
 	struct call *c, *next;
 	json_t *j;
 	char *text = NULL;
-	uint64_t now = uv_now(h->d->loop), t0;
+	uint64_t now = uv_now(h->d->loop), t0, spent;
 	int r;
 
 	if (!h->st_head)
@@ -515,8 +521,10 @@ static void status_serve(struct http *h)
 	free(text);
 	json_decref(j);
 	uv_update_time(h->d->loop);
+	spent = STATUS_SPACING * ((uv_hrtime() - t0) / 1000000);
 	h->st_next_ms = uv_now(h->d->loop) +
-			STATUS_SPACING * ((uv_hrtime() - t0) / 1000000);
+			(spent < STATUS_SPACING_MAX_MS ? spent
+						       : STATUS_SPACING_MAX_MS);
 }
 
 /* The loop thread takes the calls queued and answers or submits each. */

@@ -12,7 +12,7 @@
  *
  * Limits (docs/api.md "Limits"): HTTP_MAX_BODY per request body (413),
  * [http] max_connections at once, HTTP_TIMEOUT_S idle per connection,
- * HTTP_MAX_CALLS calls waiting for the loop (503 past it).
+ * HTTP_MAX_CALLS writes waiting for the loop (503 past it).
  */
 #ifndef HAMLETD_HTTP_H
 #define HAMLETD_HTTP_H
@@ -24,7 +24,7 @@
 /* a chunked body past HTTP_MAX_BODY read on (for its 413) this far */
 #define HTTP_MAX_DISCARD ((size_t)4 << 20)
 #define HTTP_TIMEOUT_S 30		/* a connection idle this long */
-#define HTTP_MAX_CALLS 64		/* calls waiting for the loop */
+#define HTTP_MAX_CALLS 64		/* writes waiting for the loop */
 #define HTTP_DRAIN_MS 2000		/* at stop: requests under way answer first */
 #define HTTP_MAX_LIMIT 1000		/* records or changes in one page */
 #define HTTP_DEFAULT_LIMIT 100

@@ -59,7 +59,7 @@ struct http {
 	pthread_cond_t cv;  /* a call done, a commit, or stopping */
 	uint64_t commits;
 	struct call *head, *tail; /* waiting for the loop */
-	size_t ncalls;		  /* queued or running on the loop */
+	size_t ncalls;		  /* writes queued or running on the loop */
 	int stopping;
 	size_t feeds; /* long polls and continuous feeds open */
 	size_t answering; /* requests begun and not yet completed */
