@@ -291,7 +291,14 @@ static void restoring_note(const struct out *o, const struct page_in *in)
 			sizeof(list)))
 		return;
 	fputs("<p class=\"bad\" id=\"restoring\">", o->f);
-	page__say(o, M_RESTORING, list, NULL);
+	/* a revoked node's later writes, taken out: not a restore, and
+	 * nothing to wait for (hamlet status says so too) */
+	page__say(o,
+		  json_is_true(json_object_get(json_object_get(st, "certificate"),
+					       "revoked"))
+			  ? M_RESTORING_REVOKED
+			  : M_RESTORING,
+		  list, NULL);
 	fputs("</p>\n", o->f);
 }
 

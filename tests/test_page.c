@@ -122,6 +122,20 @@ int main(void)
 	free(html);
 	json_decref(st);
 
+	TEST_START("own writes waiting for a restored store, or refused for a revoked key, each said so");
+	st = status("v1", "village", "C1");
+	json_object_set_new(st, "restoring",
+			    json_pack("[{s:s, s:I, s:I}]", "scope", "bk/c1/v1",
+				      "signed", (json_int_t)3, "held",
+				      (json_int_t)2));
+	says(st, PAGE_EN, "this node's store was restored or replaced", "key is revoked");
+	json_object_set_new(json_object_get(st, "certificate"), "revoked",
+			    json_true());
+	says(st, PAGE_EN, "Own writes REFUSED: this node's key is revoked, and what it signed after the revocation took effect (in bk/c1/v1)",
+	     "restored or replaced");
+	says(st, PAGE_VI, "khóa của nút này đã bị thu hồi", NULL);
+	json_decref(st);
+
 	TEST_START("the node is named by its certificate while one holds, else by node.conf");
 	st = status("c1", "commune", "V1");
 	json_object_set_new(json_object_get(st, "certificate"), "name",
