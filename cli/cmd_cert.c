@@ -521,6 +521,21 @@ chain_out:
 	}
 	if (keep_failed)
 		cli_err(_("note: the certificate is issued all the same, but the issuer's node does not keep it until the new node first syncs with it"));
+	/* a village that reads beyond what it writes holds its
+	 * neighbours' records, health data among them: said, as a
+	 * mistyped --read would do it unseen */
+	for (size_t i = 0; c.role == CERT_VILLAGE && i < c.nread; i++) {
+		int within = 0;
+		for (size_t k = 0; k < c.nwrite && !within; k++)
+			within = c.write[k][0] &&
+				 entry_scope_under(c.read[i], c.write[k]);
+		if (within)
+			continue;
+		cli_err(_("note: this village certificate reads %s, beyond what it writes (%s): its node will hold the records there, health data of other villages' residents among them. A village reads its own scope (--read as --write): issue it again so, unless it must hold more"),
+			c.read[i][0] ? c.read[i] : "*",
+			c.nwrite && c.write[0][0] ? c.write[0] : "*");
+		break;
+	}
 	r = 0;
 out:
 	free(signed_);

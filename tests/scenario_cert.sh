@@ -177,6 +177,8 @@ check "w's status says its writes are refused as revoked, not waiting for a rest
 cp "$T/bk.root.key" "$T/loose.root.key" && chmod 644 "$T/loose.root.key"
 check "a certificate issued with a root key others may read warns, naming its mode and the fix" bash -c \
 	"'$H' cert issue --root-key '$T/loose.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W2 --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w2.cert' 2>&1 >/dev/null | grep -q 'WARNING: .*loose.root.key is mode 0644: .*chmod 600'"
+check "a village certificate that reads its commune, beyond what it writes, is issued with a note saying whose records it will hold" bash -c \
+	"'$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W3 --role village --read bk/bt/qt --write bk/bt/qt/w --out '$T/w3.cert' 2>&1 >/dev/null | grep -q 'note: this village certificate reads bk/bt/qt, beyond what it writes (bk/bt/qt/w): its node will hold the records there, health data of other villages'"
 check "the root key as network create made it gives no such warning" bash -c \
 	"! '$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W2 --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w2.cert' 2>&1 >/dev/null | grep -q WARNING"
 tests_done
