@@ -359,25 +359,34 @@ int cli_edits(const char *a, const char *b)
 	return d[la % 3][lb] < 3 ? d[la % 3][lb] : 3;
 }
 
+/* The collection whose name a mistyped name is nearest (2 edits at
+ * most), or NULL. */
+static const char *collection_near(const char *name)
+{
+	size_t n;
+	const struct schema *const *all = schema_all(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (cli_edits(name, all[i]->name) <= 2)
+			return all[i]->name;
+	return NULL;
+}
+
 const struct schema *cli_schema(const char *name)
 {
 	const struct schema *s = schema_find(name);
-	size_t n;
-	const struct schema *const *all;
+	const char *near;
 	char list[256];
 
 	if (s)
 		return s;
-	all = schema_all(&n);
 	schema_names(list, sizeof(list));
-	for (size_t i = 0; i < n; i++)
-		if (cli_edits(name, all[i]->name) <= 2) {
-			cli_err(_("unknown collection \"%s\"; did you mean \"%s\"? The collections are: %s"),
-				name, all[i]->name, list);
-			return NULL;
-		}
-	cli_err(_("unknown collection \"%s\"; the collections are: %s"), name,
-		list);
+	if ((near = collection_near(name)))
+		cli_err(_("unknown collection \"%s\"; did you mean \"%s\"? The collections are: %s"),
+			name, near, list);
+	else
+		cli_err(_("unknown collection \"%s\"; the collections are: %s"),
+			name, list);
 	return NULL;
 }
 
@@ -385,19 +394,16 @@ int cli_coll_id(const char *cmd, char **pos, int npos,
 		const struct schema **ret)
 {
 	const struct schema *s;
+	const char *near;
 	char list[256];
 
 	*ret = NULL;
 	schema_names(list, sizeof(list));
-	if (npos == 1 && !schema_find(pos[0])) {
+	if (npos == 1 && !schema_find(pos[0]) &&
+	    (near = collection_near(pos[0])))
 		/* a collection mistyped, its id missing: said as such */
-		size_t n;
-		const struct schema *const *all = schema_all(&n);
-		for (size_t i = 0; i < n; i++)
-			if (cli_edits(pos[0], all[i]->name) <= 2)
-				return cli_usage_err(cmd, _("unknown collection \"%s\" (did you mean \"%s\"?), and missing ID"),
-						     pos[0], all[i]->name);
-	}
+		return cli_usage_err(cmd, _("unknown collection \"%s\" (did you mean \"%s\"?), and missing ID"),
+				     pos[0], near);
 	if (npos == 1 && !schema_find(pos[0]) &&
 	    entry_record_id_check(pos[0]) == 0)
 		/* an id alone: it is the collection that is missing */
