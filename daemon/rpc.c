@@ -485,17 +485,34 @@ static size_t clients_open(void)
 	return n;
 }
 
+/* 1 when rc has sent bytes the loop has not read yet: a request on its
+ * way in, to be read this turn or the next. */
+static int client_has_input(struct rpc_conn *rc)
+{
+	uv_os_fd_t fd;
+	uint8_t b;
+	return uv_fileno((uv_handle_t *)&rc->pipe, &fd) == 0 &&
+	       recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 /* The client longest idle with nothing in progress, other than
  * newcomer, or NULL; of those idle as long, the one accepted first (the
  * list is newest first), so that a flood accepted within one
- * millisecond gives up its oldest place, not the newest client's. */
+ * millisecond gives up its oldest place, not the newest client's. A
+ * client whose request waits unread is not idle: under a flood of
+ * clients that connect again as fast as they are closed, more than
+ * RPC_MAX_CLIENTS may be accepted between a client's accept and the
+ * turn its request is read, and it would be closed before it was
+ * heard. (Bytes read end the wait: one that sends a part of a request
+ * and stops is idle again at once.) */
 static struct rpc_conn *client_evictable(const struct rpc_conn *newcomer)
 {
 	struct rpc_conn *best = NULL;
 	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
 		if (rc != newcomer && !rc->closing && !rc->bye &&
 		    rc->refs == 0 && rc->queued == 0 &&
-		    (!best || rc->last_ms <= best->last_ms))
+		    (!best || rc->last_ms <= best->last_ms) &&
+		    !client_has_input(rc))
 			best = rc;
 	return best;
 }
