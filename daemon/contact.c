@@ -198,7 +198,7 @@ static void moved_keep_done(struct ingest_job *job)
 	else if (job->r == 0 &&
 		 (k->entries || k->held || k->proofs || k->feeds))
 		dlog(DLOG_NOTICE,
-		     _("a scope move left %llu stored entries and %llu waiting outside what this node may read: they were taken out of its store"),
+		     _("a scope move left entries outside what this node may read: taken out of its store (stored: %llu, waiting: %llu)"),
 		     (unsigned long long)k->entries,
 		     (unsigned long long)k->held);
 	free(job);

@@ -25,7 +25,7 @@ holds() { synced "$1"; N "$1" get "$2" "$3" >/dev/null 2>&1; }
 moved() { # NODE FROM: NODE holds the move of FROM
 	synced "$1"; N "$1" scope list | grep -q "^$2 -> "
 }
-TAKEN="a scope move left [0-9]* stored entries and [0-9]* waiting outside what this node may read: they were taken out of its store"
+TAKEN="a scope move left entries outside what this node may read: taken out of its store (stored: [0-9]*, waiting: [0-9]*)"
 
 check "network created" "$H" network create lc --out "$T"
 check "P joins with scope lc" N P init --network "$T/lc.network" --name p --scope lc

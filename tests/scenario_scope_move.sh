@@ -189,7 +189,7 @@ for n in P C2 V2; do check "$n holds the village's move (30 s)" within 30 moved2
 # the move reaches C2, its daemon takes out what others wrote in ban-mu;
 # what C2 wrote itself stays (it may be held nowhere else)
 check "C2's daemon takes ban-mu's entries out of its store once the move reaches it, and says so (30 s)" within 30 \
-	grep -q "a scope move left [1-9][0-9]* stored entries and [0-9]* waiting outside what this node may read: they were taken out of its store" "$T/C2.log"
+	grep -q "a scope move left entries outside what this node may read: taken out of its store (stored: [1-9][0-9]*, waiting: [0-9]*)" "$T/C2.log"
 v2_op() { # NODE yes|no: its history of HP-B reads, and holds (yes) or
 	# holds no (no) op V2 signed
 	N "$1" --json history health_profile HP-B 2>/dev/null |
