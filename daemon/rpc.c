@@ -335,6 +335,43 @@ static const struct {
 	{ "trust", rpc__do_trust },
 };
 
+/* Say what is wrong with [method] or [method, string] that handle()
+ * did not take: the method is unknown, or takes another argument. */
+static void unknown_request(struct rpc_conn *rc, const char *method)
+{
+	static const struct {
+		const char *name;
+		int args; /* 0 none, 1 one string, 2 either, 3 one bin */
+	} known[] = {
+		{ "status", 0 },     { "peers", 0 },	 { "keep", 0 },
+		{ "peer_add", 1 },   { "peer_remove", 1 }, { "sync", 2 },
+		{ "sync_now", 2 },   { "own_feeds_forget", 2 },
+		{ "write", 3 },	     { "ingest", 3 },	 { "trust", 3 },
+	};
+	char why[256], shown[40];
+	size_t k = 0;
+
+	/* the method as sent, printable ASCII only: it goes to a terminal */
+	for (const char *c = method; *c && k < sizeof(shown) - 1; c++)
+		shown[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+	shown[k] = 0;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(method, known[i].name) != 0)
+			continue;
+		snprintf(why, sizeof(why), "method \"%s\" takes %s", shown,
+			 known[i].args == 0   ? "no argument"
+			 : known[i].args == 1 ? "one string argument"
+			 : known[i].args == 2 ? "no argument or one string"
+					      : "one binary argument");
+		rpc__reply_error(rc, HAMLET_EPROTO, why);
+		return;
+	}
+	snprintf(why, sizeof(why),
+		 "unknown method \"%s\": hamletd's local socket knows status, peers, peer_add, peer_remove, sync, sync_now, own_feeds_forget, keep, write, ingest and trust",
+		 shown);
+	rpc__reply_error(rc, HAMLET_EPROTO, why);
+}
+
 static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 {
 	struct mp_doc doc;
@@ -413,7 +450,7 @@ static void handle(struct rpc_conn *rc, const uint8_t *p, size_t n)
 			rpc__do_keep(rc);
 	}
 	else
-		rpc__reply_error(rc, HAMLET_EPROTO, "unknown method or arguments");
+		unknown_request(rc, method);
 }
 
 static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf)

@@ -499,6 +499,14 @@ int main(int argc, char **argv)
 		ASSERT_OK(rpc_client_call(pc.sock, "no_such_method", NULL, 5000,
 					  &resp, &rn));
 		ASSERT_TRUE(rn > 3 && resp[1] != 0); /* [negative code, text] */
+		/* the text names the method, and says what is wrong */
+		static const char unk[] = "unknown method \"no_such_method\"";
+		ASSERT_TRUE(memmem(resp, rn, unk, strlen(unk)) != NULL);
+		free(resp);
+		ASSERT_OK(rpc_client_call(pc.sock, "status", "extra", 5000,
+					  &resp, &rn));
+		static const char noarg[] = "\"status\" takes no argument";
+		ASSERT_TRUE(memmem(resp, rn, noarg, strlen(noarg)) != NULL);
 		free(resp);
 		ASSERT_TRUE(wait_same(v, c, WAIT_MS) >= 0);
 		ASSERT_TRUE(wait_same(v, p, WAIT_MS) >= 0);
