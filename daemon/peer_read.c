@@ -22,6 +22,9 @@
 #include <string.h>
 
 #define HS_PAYLOAD_MAX 128
+/* The longest handshake message: an ephemeral key, the static key
+ * sealed, the payload sealed (Noise_XXpsk0's second message). */
+#define HS_MSG_MAX (32 + 32 + 16 + HS_PAYLOAD_MAX + 16)
 
 static void conn_process(struct conn *c);
 static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf);
@@ -249,6 +252,20 @@ static int frame_handle(struct conn *c, uint8_t *p, size_t n, char *why,
 	return sync_session_message(c, c->msg, len, why, wl);
 }
 
+/* What a node we dialed sent, that begins no handshake, in why: a web
+ * server (a peer's HTTP port given for its sync port, say) is named. */
+static void not_hamlet(struct conn *c, size_t n, char *why, size_t wl)
+{
+	c->fail = DIAL_NOT_HAMLET;
+	if (c->in_len >= 5 && memcmp(c->in, "HTTP/", 5) == 0)
+		snprintf(why, wl, "%s",
+			 N_("handshake failed: it answers in HTTP, as a web server does: is that the node's HTTP port rather than the port hamletd listens on for peers?"));
+	else
+		snprintf(why, wl,
+			 N_("handshake failed: a message of %zu bytes is no hamlet handshake (not a hamlet node?)"),
+			 n);
+}
+
 static void conn_process(struct conn *c)
 {
 	struct bytes_reader br;
@@ -268,6 +285,15 @@ static void conn_process(struct conn *c)
 		if (n == 0) {
 			snprintf(why, sizeof(why), "empty frame");
 			r = HAMLET_EFORMAT;
+			break;
+		}
+		if (c->state == CONN_HANDSHAKE && c->initiator &&
+		    n > HS_MSG_MAX) {
+			/* what we dialed answers with what no handshake
+			 * is: said now, not after the handshake's time
+			 * waiting for the rest of a "message" that long */
+			not_hamlet(c, n, why, sizeof(why));
+			r = HAMLET_EHANDSHAKE;
 			break;
 		}
 		if (bytes_borrow(&br, n, &frame) < 0)

@@ -176,6 +176,12 @@ def serve(mode, port):
                 c.recv(4096)
                 c.close()
                 continue
+            elif mode == "http":
+                # as a web server meets what is no request
+                c.recv(4096)
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                c.close()
+                continue
         except OSError:
             pass
         held.append(c)
@@ -184,21 +190,23 @@ for a in sys.argv[1:]:
     threading.Thread(target=serve, args=(m, int(p)), daemon=True).start()
 threading.Event().wait()
 PY
-PS1=$(port) PS2=$(port) PG=$(port) PX=$(port) PR=$(port)
-"$PYTHON3" "$T/listeners.py" silent:$PS1 silent:$PS2 garbage:$PG close:$PX >"$T/listeners.log" 2>&1 &
+PS1=$(port) PS2=$(port) PG=$(port) PX=$(port) PR=$(port) PW=$(port)
+"$PYTHON3" "$T/listeners.py" silent:$PS1 silent:$PS2 garbage:$PG close:$PX http:$PW >"$T/listeners.log" 2>&1 &
 pids+=("$!")
-check "the listeners listen (10 s)" within 10 bash -c "[ \$(grep -c '^listening' '$T/listeners.log') = 4 ]"
-for a in $PS1 $PS2 $PG $PX; do N v1 peers add 127.0.0.1:$a >/dev/null; done
+check "the listeners listen (10 s)" within 10 bash -c "[ \$(grep -c '^listening' '$T/listeners.log') = 5 ]"
+for a in $PS1 $PS2 $PG $PX $PW; do N v1 peers add 127.0.0.1:$a >/dev/null; done
 st() { N v1 status >"$T/st.txt" 2>&1; grep -A1 "^  127.0.0.1:$1: CONNECTS, BUT NO SESSION STARTS: $2" "$T/st.txt" | tail -1 | grep -q "$3"; }
 check "a silent address: the handshake timed out, and no hamlet answers there or the link is slow (40 s)" \
 	within 40 st $PS1 "handshake timed out" "^    the connection is taken there, but no hamlet handshake answers in time: something other than hamletd listens at that address, or the link is too slow. Check that 127.0.0.1:$PS1 is the address and port of a hamletd"
 check "an address that sends what no handshake is: not a hamlet node (40 s)" \
 	within 40 st $PG "handshake failed: a message of 65535 bytes is no hamlet handshake" "^    what answers there is not a hamlet node (what it sent is no hamlet handshake): check that 127.0.0.1:$PG is the address and port of a hamletd"
+check "a web server (an HTTP port given for the sync port): named, not taken for another network (40 s)" \
+	within 40 st $PW "handshake failed: it answers in HTTP, as a web server does" "^    what answers there is not a hamlet node (what it sent is no hamlet handshake): check that 127.0.0.1:$PW is the address and port of a hamletd"
 check "one that closes before answering: another network key (40 s)" \
 	within 40 st $PX "closed during the handshake, before answering our first message" "^    that node ends the handshake before answering this node's first message: it is most likely of another network (another network key)"
 sed 's/^/    # /' "$T/st.txt" | grep -A1 'CONNECTS, BUT'
 check "none of them is said to refuse this node's certificate" bash -c "! grep -q 'certificate may be unknown' '$T/st.txt'"
-check "status --json says how far each got" vjson "u={x['addr']: x['stage'] for x in j['unreached']}; assert u['127.0.0.1:$PS1']=='handshake_timeout' and u['127.0.0.1:$PG']=='not_hamlet' and u['127.0.0.1:$PX']=='other_network', u"
+check "status --json says how far each got" vjson "u={x['addr']: x['stage'] for x in j['unreached']}; assert u['127.0.0.1:$PS1']=='handshake_timeout' and u['127.0.0.1:$PG']=='not_hamlet' and u['127.0.0.1:$PX']=='other_network' and u['127.0.0.1:$PW']=='not_hamlet', u"
 
 # --- a reload logs each address it drops, whatever its state ---
 printf '[node]\npeers = 127.0.0.1:%s 127.0.0.1:%s\n  127.0.0.1:%s no-such-host.invalid:7450\n  127.0.0.1:%s 127.0.0.1:%s 127.0.0.1:%s\n' \
