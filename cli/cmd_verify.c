@@ -311,8 +311,13 @@ static int network_of(const char *netfile, struct network_info *ni,
 			cli_err("%s", why[0] ? why : cli_strerror(r));
 		return r;
 	}
-	if ((r = cli_node_open(1, n, NULL)) < 0)
+	if ((r = cli_node_open(1, n, NULL)) < 0) {
+		/* an auditor checks a bundle with no node of their own */
+		if (r == -ENOENT)
+			cli_err(_("to check a bundle without a node, name its network's file: %s verify --bundle FILE --network NETFILE (with the root public key alone: --root PUBKEY --report)"),
+				cli_prog());
 		return r;
+	}
 	*ni = (*n)->net;
 	return 0;
 }

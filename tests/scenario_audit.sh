@@ -95,6 +95,9 @@ check "G bundles all it holds, unsealed: HP-G1's body too (the erasure has not r
 check "A bundles all it holds, unsealed: the erasure, without HP-G1's body" A bundle create --unsealed "$T/au.bundle"
 rc 0 "verify --bundle on A's bundle: ok" "$H" verify --bundle "$T/au.bundle" --network "$T/aud.network" --json
 jq_ok "the erased body counted missing" '.ok == true and .bodies_missing == 1 and .bodies_erased_sent == 0'
+refuse "verify --bundle where no node is: the auditor is told to name the network's file" 3 \
+	"to check a bundle without a node, name its network's file: .* verify --bundle FILE --network NETFILE" \
+	"$H" --home "$T/no-node-here" verify --bundle "$T/au.bundle"
 check "a bundle of both, signed by G" "$CRAFT" "$T/g" "$T/erased.bundle" "$T/gu.bundle" "$T/au.bundle"
 rc 1 "verify --bundle: HP-G1's body sent with the erasure that erased it is a finding (exit 1)" "$H" verify --bundle "$T/erased.bundle" --network "$T/aud.network"
 has "naming the entry and the erasure" '^verify: intact; sends an erased body again: entry at byte [0-9]+ \(feed bk/qt/ban-ho seq 1\) carries the body that the erasure at byte [0-9]+ names: an erased body is never sent again \(SPEC 1.6\); whether its signer may erase is judged with --report'
