@@ -737,6 +737,9 @@ static int bundle_import_run(const char *path)
 			/* the file fails as a whole (its trailer), yet every
 			 * entry it carries is stored */
 			printf(_("every entry the file carries verified and was imported, but the file as a whole does not check (see the problems above): if its sender holds more, make a new copy there\n"));
+		else if (!rep.entries)
+			/* damaged or cut where its entries were: none read */
+			printf(_("no entry of the file could be read: nothing of it was imported (see the problems above); copy it again from its sender\n"));
 		else
 			printf(_("what verified was imported; the rest was not (see the problems above)\n"));
 	}

@@ -72,7 +72,7 @@ check "R holds A's last profile" "$H" --home "$T/r" get health_profile HP-1000
 # the same file cut on the stick at a frame's end: before its first run,
 # and just after it. Each says it is cut short and to be copied again;
 # the first that nothing was imported, not that every entry verified
-python3 - "$T/a-all.bundle" "$T/a-cut0.bundle" "$T/a-cut1.bundle" <<'PY'
+python3 - "$T/a-all.bundle" "$T/a-cut0.bundle" "$T/a-cut1.bundle" "$T/a-cutmid.bundle" <<'PY'
 import struct, sys
 b = open(sys.argv[1], 'rb').read()
 ends, kinds, off = [], [], 8
@@ -82,6 +82,7 @@ while off < len(b):
 first = kinds.index(b'C')
 open(sys.argv[2], 'wb').write(b[:ends[first - 1]])
 open(sys.argv[3], 'wb').write(b[:ends[first]])
+open(sys.argv[4], 'wb').write(b[:(ends[first - 1] + ends[first]) // 2])
 PY
 check "node Q, elsewhere" "$H" --home "$T/q" init --network "$T/demo.network" --name q --scope bk/bach-thong/quang-thuan
 check "Q certified" certify "$T/demo.root.key" q
@@ -89,6 +90,10 @@ refuse "a file cut before its first run: exit 1, nothing imported, copy it again
 	'^the file is cut short before any entry it was to carry: nothing imported; copy it again from its sender$' \
 	"$H" --home "$T/q" bundle import "$T/a-cut0.bundle"
 check "and it does not say every entry verified" bash -c "! grep -q 'every entry the file carries' '$T/refused'"
+refuse "a file cut inside its first run: exit 1, no entry read, nothing imported" 1 \
+	'^no entry of the file could be read: nothing of it was imported (see the problems above); copy it again from its sender$' \
+	"$H" --home "$T/q" bundle import "$T/a-cutmid.bundle"
+check "and it does not say that what verified was imported" bash -c "! grep -q 'what verified was imported' '$T/refused'"
 refuse "a file cut after its first run: exit 1, what came before the cut is imported" 1 \
 	'^the file is cut short: the entries that came before the cut verified and were imported; copy it again from its sender for the rest$' \
 	"$H" --home "$T/q" bundle import "$T/a-cut1.bundle"
