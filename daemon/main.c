@@ -252,7 +252,7 @@ static void keep_at_start(struct daemon *d)
 		     _(hamlet_strerror(r)));
 	else if (k.entries || k.held || k.proofs || k.feeds) {
 		dlog(DLOG_NOTICE,
-		     _("took out %llu entries and %llu waiting that this node's certificate does not let it read (its installation was cut short)"),
+		     _("took out what this node's certificate does not let it read (its installation was cut short): stored entries: %llu, waiting: %llu"),
 		     (unsigned long long)k.entries,
 		     (unsigned long long)k.held);
 		node_scopes_refresh(d->node);
