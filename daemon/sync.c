@@ -339,7 +339,11 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		if (memcmp(s->wants[i].key, key, 32) == 0)
 			w = &s->wants[i];
 	if (w) {
-		want_add(p, head > w->head ? head - w->head : 0);
+		/* the growth of its head past what was asked for before and
+		 * past what is here: entries that came unasked (sent as
+		 * they were written) were counted as they came */
+		uint64_t from = w->head > seq ? w->head : seq;
+		want_add(p, head > from ? head - from : 0);
 		if (head > w->head)
 			w->head = head;
 		return;

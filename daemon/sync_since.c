@@ -331,8 +331,20 @@ static void agreed(struct conn *c)
 	struct sync_session *s = &c->sy;
 	struct save_job *j;
 
-	if (c->info)
-		c->info->last_sync_ms = peer_wall_ms();
+	if (c->info) {
+		struct peer_info *p = c->info;
+		p->last_sync_ms = peer_wall_ms();
+		/* nothing is awaited of a peer that holds what we hold:
+		 * the sync under way has ended, whatever its count says
+		 * (what was asked for and what came are counted apart, and
+		 * the two may not meet: an entry counted twice, one that
+		 * came before the WANT that counted it) */
+		if (PEER_RX_ACTIVE(p)) {
+			p->rx_got = p->rx_want;
+			p->rx_done_ms = p->last_sync_ms;
+		}
+		p->rx_carry = 0;
+	}
 	if (s->saved_any && s->saved_version == s->state_version &&
 	    memcmp(s->saved_ctx, s->ctx, 32) == 0)
 		return;
