@@ -886,6 +886,18 @@ enum MHD_Result http__get_conflicts(struct http *h,
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
 				"after \"%.100s\" is not COLLECTION/ID, as a page's \"next\" gives it",
 				after);
+	if (after) {
+		/* a collection no page names: a mistyped or damaged cursor,
+		 * which would read as the end, or as the first page again */
+		char coll[ENTRY_MAX_COLLECTION + 1];
+		memcpy(coll, after, (size_t)(slash - after));
+		coll[slash - after] = 0;
+		if (!schema_find(coll))
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_after",
+					"after \"%.100s\" names no collection this node knows (\"%s\"): give it as a page's \"next\" gives it",
+					after, coll);
+	}
 	cc.after = after ? after : "";
 	if (!(cc.arr = json_array()))
 		return http__send_fault(h, conn, -ENOMEM,

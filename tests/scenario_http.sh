@@ -409,6 +409,8 @@ pages_walk() {
 check "GET /v1/conflicts?limit=1 pages through them all with next, as one answer lists them" pages_walk
 check "a limit of 0 is refused (400 bad_limit)" err 400 bad_limit GET "/v1/conflicts?limit=0" "$R"
 check "an after that is not COLLECTION/ID is refused (400 bad_after)" err 400 bad_after GET "/v1/conflicts?after=HP-A01" "$R"
+check "an after naming a mistyped collection is refused (400 bad_after), not read as the end" err 400 bad_after GET "/v1/conflicts?after=paymnt/PAY-1" "$R"
+check "nor one in capitals, which would read as the first page again" err 400 bad_after GET "/v1/conflicts?after=Health_profile/HP-A01" "$R"
 check "a PUT setting its person_id gets the whole reason, its advice at the end (409 two_people)" \
 	bash -c "$(declare -f c err says); URL='$URL'; BODY='$BODY'; err 409 two_people PUT '/v1/records/health_profile/$TP2' '$W' '{\"person_id\":\"007700000005\"}' && says 'one person'\''s, resolve with --same-person (here:'"
 refuse "hamlet put through hamletd gets it whole too (exit 2)" 2 "one person's, resolve with --same-person$" \
