@@ -70,7 +70,8 @@ static void cert_soon_print(const struct status_cert *cf, const char *until)
 
 	if (!cf->end_soon)
 		return;
-	days = (unsigned long long)((cf->end_ms - now + day_ms - 1) / day_ms);
+	/* whole days: never more than is left */
+	days = (unsigned long long)((cf->end_ms - now) / day_ms);
 	if (cf->end_at == 0) {
 		printf(P_("WARNING: this node's certificate is valid only until %s (%llu day from now): from then every other node refuses this node and what it writes. Ask the administrator who issued it for a renewal, a new certificate for the same key (administrator's guide, \"Renew a certificate\"), and install it here with hamlet cert install FILE\n",
 			  "WARNING: this node's certificate is valid only until %s (%llu days from now): from then every other node refuses this node and what it writes. Ask the administrator who issued it for a renewal, a new certificate for the same key (administrator's guide, \"Renew a certificate\"), and install it here with hamlet cert install FILE\n",

@@ -55,8 +55,9 @@ void certwarn_tick(struct daemon *d)
 		return;
 	}
 	d->certwarn_ms = now;
+	/* whole days: never more than is left */
 	unsigned long long days =
-		(unsigned long long)((cf->end_ms - now + day_ms - 1) / day_ms);
+		(unsigned long long)((cf->end_ms - now) / day_ms);
 	until_text(cf->end_ms, until, sizeof(until));
 	if (cf->end_at == 0)
 		dlog(DLOG_WARNING,

@@ -120,7 +120,7 @@ static void cert_soon(const struct out *o, const json_t *cert, uint64_t end,
 	char days[24];
 
 	page__num(o, days,
-		  end > o->now_ms ? (end - o->now_ms + day_ms - 1) / day_ms : 0);
+		  end > o->now_ms ? (end - o->now_ms) / day_ms : 0);
 	fputs("<br><span class=\"bad\" id=\"cert-soon\">", o->f);
 	if (page__ju64(cert, "expires_cert") > 1)
 		page__say(o, M_CERT_SOON_ABOVE,

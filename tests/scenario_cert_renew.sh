@@ -47,19 +47,19 @@ export HAMLET_CLOCK_OFFSET_MS=$((25 * DAY))
 V status >"$T/st" 2>&1
 sed 's/^/    # /' "$T/st" | head -4
 check "status warns: the date, the certificate, and who renews it" \
-	grep -q "^WARNING: this node's certificate chain is valid only until the end of $END (UTC) (21 days from now), when the certificate of \"Com\" (certificate 2 of the chain, above this node's own) ends: .*Whoever certified \"Com\" renews that certificate" "$T/st"
+	grep -q "^WARNING: this node's certificate chain is valid only until the end of $END (UTC) (20 days from now), when the certificate of \"Com\" (certificate 2 of the chain, above this node's own) ends: .*Whoever certified \"Com\" renews that certificate" "$T/st"
 V status --json >"$T/st.json"
 end_ms=$(( $(date -u -d "$END +1 day" +%s) * 1000 ))
 check "status --json: expires_ms is the chain's end, with the certificate's name" \
 	py "$T/st.json" "j['certificate']['expires_ms'] == $end_ms and j['certificate']['expires_cert_name'] == 'Com' and j['certificate']['expires_cert'] == 2 and j['certificate']['expires_soon'] is True"
 check "the commune, its own certificate ending, is told to ask for a renewal" \
-	bash -c "'$H' --home '$T/c' status | grep -q \"^WARNING: this node's certificate is valid only until the end of $END (UTC) (21 days from now): .*Ask the administrator who issued it for a renewal\""
+	bash -c "'$H' --home '$T/c' status | grep -q \"^WARNING: this node's certificate is valid only until the end of $END (UTC) (20 days from now): .*Ask the administrator who issued it for a renewal\""
 
 start c || fail "the commune's daemon starts"
 start_http v --peer 127.0.0.1:${PORTOF[c]} || fail "the village's daemon starts, serving HTTP"
 URL=http://127.0.0.1:$HP
 check "the village's log warns that its chain ends with the commune's certificate" \
-	within 10 grep -q "this node's certificate chain is valid only until the end of $END (UTC) (21 days from now), when the certificate of \"Com\" above this node's own ends" "$T/v.log"
+	within 10 grep -q "this node's certificate chain is valid only until the end of $END (UTC) (20 days from now), when the certificate of \"Com\" above this node's own ends" "$T/v.log"
 check "once (not every minute)" test "$(grep -c "certificate chain is valid only until" "$T/v.log")" = 1
 curl -s --max-time 10 "$URL/metrics" >"$T/metrics"
 grep '^hamlet_certificate' "$T/metrics" | sed 's/^/    # /'
@@ -70,8 +70,8 @@ TOK=$(V token create --name mon --role read 2>/dev/null)
 curl -s --max-time 10 -H "Authorization: Bearer $TOK" "$URL/v1/status" >"$T/v1.json"
 check "/v1/status: the chain's end and its certificate" \
 	py "$T/v1.json" "j['certificate']['expires_ms'] == $end_ms and j['certificate']['expires_cert_name'] == 'Com' and j['certificate']['expires_soon'] is True"
-check "the status page warns, in English" bash -c "curl -s --max-time 10 '$URL/?lang=en' | grep -q 'id=\"cert-soon\">ENDS SOON: the chain ends in 21 days, with the certificate of Com'"
-check "and in Vietnamese" bash -c "curl -s --max-time 10 '$URL/?lang=vi' | grep -q 'id=\"cert-soon\">SẮP HẾT HẠN: chuỗi chứng chỉ hết hạn sau 21 ngày, cùng với chứng chỉ của Com'"
+check "the status page warns, in English" bash -c "curl -s --max-time 10 '$URL/?lang=en' | grep -q 'id=\"cert-soon\">ENDS SOON: the chain ends in 20 days, with the certificate of Com'"
+check "and in Vietnamese" bash -c "curl -s --max-time 10 '$URL/?lang=vi' | grep -q 'id=\"cert-soon\">SẮP HẾT HẠN: chuỗi chứng chỉ hết hạn sau 20 ngày, cùng với chứng chỉ của Com'"
 
 # --- the root renews the commune's certificate --------------------------
 unset HAMLET_CLOCK_OFFSET_MS
