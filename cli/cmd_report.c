@@ -15,6 +15,7 @@
 #include "hlc.h"
 #include "lag.h"
 #include "scopemap.h"
+#include "status.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -23,7 +24,7 @@
 
 /* 2: revoked nodes apart from behind; 3: scope is the effective scope
  * after a scope move, scope_written the one as written */
-#define LAG_JSON_VERSION 3
+#define LAG_JSON_VERSION 4
 /* a node's label: its name, role, scope (effective and as written) and
  * key */
 #define LAG_LABEL_MAX (CERT_MAX_NAME + SCOPEMAP_SHOW_MAX + 160)
@@ -216,6 +217,40 @@ static void node_print(const struct lag_report *r, const struct lag_node *x)
 	}
 }
 
+/* 1 when x's certificate ends within STATUS_CERT_WARN_DAYS of the
+ * report's time (and has not ended): its issuer has a renewal to make. */
+static int ending_soon(const struct lag_report *r, const struct lag_node *x)
+{
+	const uint64_t within = (uint64_t)STATUS_CERT_WARN_DAYS * 86400000ull;
+	return !x->revoked && x->cert == LAG_CERT_VALID && x->cert_expires_ms &&
+	       x->cert_expires_ms > r->now_ms &&
+	       x->cert_expires_ms - r->now_ms <= within;
+}
+
+/* The nodes whose certificates end soon: at a commune, the villages it
+ * certified, whose renewal is its office's to make. */
+static void ending_print(const struct lag_report *r)
+{
+	int first = 1;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct lag_node *x = &r->v[i];
+		char label[LAG_LABEL_MAX], when[32];
+		unsigned long long days;
+		if (!ending_soon(r, x))
+			continue;
+		if (first)
+			putchar('\n');
+		first = 0;
+		node_label(r, x, label, sizeof(label));
+		cli_time_text(x->cert_expires_ms, 0, when);
+		days = (x->cert_expires_ms - r->now_ms) / 86400000ull;
+		printf(P_("%s: its certificate ends %s (%llu day from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
+			  "%s: its certificate ends %s (%llu days from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
+			  days),
+		       label, when, days);
+	}
+}
+
 static void report_print(const struct lag_report *r)
 {
 	char when[32], d[48];
@@ -246,6 +281,7 @@ static void report_print(const struct lag_report *r)
 		node_label(r, &r->v[i], label, sizeof(label));
 		printf(_("%s: REVOKED, not counted\n"), label);
 	}
+	ending_print(r);
 }
 
 static json_t *time_json(uint64_t ms)
@@ -300,6 +336,10 @@ static json_t *node_json(const struct lag_report *r, const struct lag_node *x)
 		json_object_set_new(o, "scope_written",
 				    json_string(x->written));
 	json_object_set_new(o, "certificate", json_string(cert_word(x->cert)));
+	json_object_set_new(o, "certificate_expires",
+			    time_json(x->cert == LAG_CERT_VALID
+					      ? x->cert_expires_ms
+					      : 0));
 	json_object_set_new(o, "never_heard", json_boolean(!x->heard_ms));
 	json_object_set_new(o, "newest_entry", time_json(x->newest_ms));
 	json_object_set_new(o, "behind_s",
@@ -345,6 +385,11 @@ static void report_json(const struct lag_report *r)
 		if (r->v[i].revoked)
 			json_array_append_new(rv, node_json(r, &r->v[i]));
 	json_object_set_new(o, "revoked", rv);
+	json_t *en = json_array();
+	for (size_t i = 0; i < r->n; i++)
+		if (ending_soon(r, &r->v[i]))
+			json_array_append_new(en, node_json(r, &r->v[i]));
+	json_object_set_new(o, "certificates_ending", en);
 	cli_json_print(o);
 }
 

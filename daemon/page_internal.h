@@ -147,6 +147,7 @@ enum msg {
 	M_DO_CERT_OLD,
 	M_ST_REVOKED,
 	M_DO_REVOKED,
+	M_LAG_CERT_SOON,
 	M__N
 };
 

@@ -7,6 +7,7 @@
 
 #include "cert.h"
 #include "scopemap.h"
+#include "status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,30 @@ static void groups_table(const struct out *o, const struct lag_report *r)
 	free(g);
 }
 
+/* The nodes whose certificates end within STATUS_CERT_WARN_DAYS: at a
+ * commune, villages whose renewal is its office's to make (at most
+ * PAGE_MAX_LAG_ROWS named). */
+static void cert_soon(const struct out *o, const struct lag_report *r)
+{
+	const uint64_t day_ms = 86400000ull,
+		       within = (uint64_t)STATUS_CERT_WARN_DAYS * day_ms;
+	size_t shown = 0;
+	for (size_t i = 0; i < r->n && shown < PAGE_MAX_LAG_ROWS; i++) {
+		const struct lag_node *x = &r->v[i];
+		char label[CERT_MAX_NAME + 32], days[24];
+		if (x->revoked || x->cert != LAG_CERT_VALID ||
+		    !x->cert_expires_ms || x->cert_expires_ms <= r->now_ms ||
+		    x->cert_expires_ms - r->now_ms > within)
+			continue;
+		lag_label(o, r, x, label, sizeof(label));
+		page__num(o, days, (x->cert_expires_ms - r->now_ms) / day_ms);
+		fputs("<p class=\"bad lag-cert-soon\">", o->f);
+		page__say(o, M_LAG_CERT_SOON, label, days);
+		fputs("</p>", o->f);
+		shown++;
+	}
+}
+
 void page__lag_section(const struct out *o, const struct lag_report *r)
 {
 	size_t rows = r->n < PAGE_MAX_LAG_ROWS ? r->n : PAGE_MAX_LAG_ROWS;
@@ -184,6 +209,7 @@ void page__lag_section(const struct out *o, const struct lag_report *r)
 			  b, NULL);
 	}
 	fputs("</p>", o->f);
+	cert_soon(o, r);
 	groups_table(o, r);
 
 	/* the chart: one bar per node, its silence on a scale of at least

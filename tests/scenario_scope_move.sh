@@ -111,7 +111,7 @@ N P report lag --threshold 1s --json >"$T/lag.json" 2>/dev/null
 check "report lag --json: scope is the effective scope, scope_written the one as written" python3 -c "
 import json
 j = json.load(open('$T/lag.json'))
-assert j['lag_version'] == 3, j['lag_version']
+assert j['lag_version'] == 4, j['lag_version']
 v = [x for x in j['behind'] if x['name'] == 'V1'][0]
 assert v['scope'] == 'lc/si-ma-cai/na-hoi' and v['scope_written'] == 'lc/bac-ha/na-hoi', v
 assert v['feeds'][0]['scope'] == 'lc/si-ma-cai/na-hoi' and v['feeds'][0]['scope_written'] == 'lc/bac-ha/na-hoi', v

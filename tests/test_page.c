@@ -283,6 +283,39 @@ int main(void)
 		free(rep.v);
 	}
 
+	TEST_START("a node whose certificate ends within 30 days is named, with who renews it; one ending later is not");
+	{
+		struct lag_report rep = { 0 };
+		struct lag_node x[3];
+		memset(x, 0, sizeof(x));
+		for (size_t i = 0; i < 3; i++) {
+			x[i].key[0] = (uint8_t)(i + 1);
+			x[i].role = CERT_VILLAGE;
+			x[i].cert = LAG_CERT_VALID;
+			snprintf(x[i].name, sizeof(x[i].name), "khuoi-%zu", i);
+			snprintf(x[i].scope, sizeof(x[i].scope), "bk/c1/v%zu", i);
+			x[i].heard_ms = x[i].newest_ms = NOW_MS - 60000;
+		}
+		/* 10 days and 6 hours: 10 whole days left */
+		x[0].cert_expires_ms = NOW_MS + 10 * 86400000ull + 6 * 3600000ull;
+		x[1].cert_expires_ms = NOW_MS + 40 * 86400000ull;
+		x[2].cert_expires_ms = 0; /* never ends */
+		rep.now_ms = NOW_MS;
+		rep.threshold_ms = PAGE_LAG_THRESHOLD_MS;
+		rep.v = x;
+		rep.n = rep.cap = 3;
+		st = status("c1", "commune", "C1");
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "ENDS SOON: the certificate of khuoi-0 ends in 10 days; then every node refuses it. Whoever issued it"));
+		ASSERT_TRUE(!has(html, "the certificate of khuoi-1 ends"));
+		ASSERT_TRUE(!has(html, "the certificate of khuoi-2 ends"));
+		free(html);
+		html = render(st, &rep, PAGE_VI, 0);
+		ASSERT_TRUE(has(html, "SẮP HẾT HẠN: chứng chỉ của khuoi-0 hết hạn sau 10 ngày"));
+		free(html);
+		json_decref(st);
+	}
+
 	TEST_START("by commune: its villages counted under it, the most behind first, only with two communes or more");
 	{
 		static const struct {

@@ -201,6 +201,7 @@ static int merge(struct store_txn *t, const struct piece *p, size_t k,
 		r = trustset_valid_leaves(t, x->key, now_ms, c, 1, &n);
 		if (r >= 0 && n == 1) {
 			x->cert = LAG_CERT_VALID;
+			x->cert_expires_ms = c->expires_ms;
 			snprintf(x->name, sizeof(x->name), "%s", c->name);
 			x->role = c->role;
 			/* the valid one's scope too ("" for every scope) */

@@ -60,6 +60,9 @@ struct lag_node {
 	struct heard_feed via; /* the delivery that brought its newest entry */
 	struct lag_feed *feeds;
 	size_t nfeeds;
+	uint64_t cert_expires_ms; /* when its valid certificate itself
+				   * ends (Unix ms); 0: it has none, or
+				   * one that never ends */
 	int revoked; /* its key is revoked in the trust set: never behind */
 	int behind;
 };
