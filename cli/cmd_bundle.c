@@ -417,9 +417,6 @@ static void nothing_to_send(const struct bundle_create_result *res,
 	if (!for_summary)
 		printf(_("this node holds no entries%s yet: the file carries only the network's certificates and revocations (%llu)\n"),
 		       in, (unsigned long long)res->trust_items);
-	else if (res->trust_unknown)
-		printf(_("no entries to send: the recipient holds every one%s already. The file carries only the network's certificates and revocations (%llu), and the summary, from an older hamlet, does not say which of them the recipient holds: carry it if a node was certified or revoked since its last bundle\n"),
-		       in, (unsigned long long)res->trust_items);
 	else if (res->trust_new)
 		printf(_("no entries to send: the recipient holds every one%s already. The file carries only certificates and revocations, %llu of them new to the recipient: carry it all the same, so that it learns them (a new node's name, a revoked key)\n"),
 		       in, (unsigned long long)res->trust_new);
@@ -640,10 +637,7 @@ static int bundle_create_run(const char *out, const char *forsum,
 		char what[768];
 		unreadable_say(&res, scope, what, sizeof(what));
 		printf(_("no entries to send: %s. "), what);
-		if (res.trust_unknown)
-			printf(_("The file carries only the network's certificates and revocations (%llu), and the summary, from an older hamlet, does not say which of them the recipient holds: carry it if a node was certified or revoked since its last bundle\n"),
-			       (unsigned long long)res.trust_items);
-		else if (res.trust_new)
+		if (res.trust_new)
 			printf(_("The file carries only certificates and revocations, %llu of them new to the recipient: carry it all the same, so that it learns them (a new node's name, a revoked key)\n"),
 			       (unsigned long long)res.trust_new);
 		else

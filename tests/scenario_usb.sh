@@ -190,6 +190,25 @@ check "without a summary, no claim on what the recipient holds" bash -c "'$H' --
 # what the stick did to the files
 head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
+# one bit flipped on the stick, in the seq C holds of V's own feed (4510,
+# then 12702): refused as damaged, before anything of it is taken; V does
+# not come to think C holds more of its feed than it does, and still writes
+check "C's summary of V's 4,510" C summary --out "$T/cv.sum"
+check "one bit of its seq of V's feed flipped" python3 - "$T/cv.sum" "$T/cv-flip.sum" <<'PY'
+import re, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+m = [x for x in re.finditer(rb'\xc4\x20.{32}\xcd\x11\x9e', bytes(b), re.S)]
+assert len(m) == 1, len(m)
+b[m[0].end() - 2] ^= 0x20
+open(sys.argv[2], 'wb').write(b)
+PY
+"$H" --home "$T/v" own-feeds >"$T/own.before" 2>&1
+refuse "V's bundle for it: refused as damaged (exit 4), to be written again at C" 4 'summary .*cv-flip.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cv-flip.sum" "$T/v-flip.bundle"
+check "no own feed of V's called behind or forked" bash -c "! grep -q 'FORK\|own feed\|own-feeds' '$T/refused'"
+"$H" --home "$T/v" own-feeds >"$T/own.after" 2>&1
+check "V's own-feeds as it was" cmp "$T/own.before" "$T/own.after"
+check "V still writes" "$H" --home "$T/v" put health_profile HP-V-1 '{"full_name":"Lo Thi Mot"}'
+check "and the summary as written is taken" "$H" --home "$T/v" bundle create --for "$T/cv.sum" "$T/v-cv.bundle"
 # a stick not mounted: the folder it would be is not there
 refuse "summary --out into a folder that is not there names it, and the stick" 3 'the folder .*/no-stick does not exist (a USB stick not plugged in, or not mounted yet?' "$H" --home "$T/c" summary --out "$T/no-stick/c.sum"
 refuse "bundle create too" 3 'the folder .*/no-stick does not exist' "$H" --home "$T/c" bundle create --unsealed "$T/no-stick/c.bundle"

@@ -119,28 +119,55 @@ static void reverse_runs(const char *src, const char *dst)
 	free(b);
 }
 
-/* A summary file of version 3 (proto/SPEC.md section 3), byte for byte:
+/* A summary file of version 4 (proto/SPEC.md section 3), byte for byte:
  * network 0x11.., node 0x22.., hlc 0x0102030405060708, one feed 0x33..
  * at seq 7 with head 0x44.., no certificate chain, one trust key
- * 0x01 0x55... */
+ * 0x01 0x55..., then the 32-byte BLAKE2b-256 of every byte before it. */
 static const char summary_golden_hex[] =
-	"48414d4c455453019703c4201111111111111111111111111111111111111111"
+	"48414d4c455453019704c4201111111111111111111111111111111111111111"
 	"111111111111111111111111c420222222222222222222222222222222222222"
 	"2222222222222222222222222222cf01020304050607089193c4203333333333"
 	"33333333333333333333333333333333333333333333333333333307c4204444"
 	"444444444444444444444444444444444444444444444444444444444444c400"
 	"91c4210155555555555555555555555555555555555555555555555555555555"
-	"55555555";
+	"55555555d3f61268c05dbfeb5d7cc5e6a4bcaea36991404e785fc8cf874ca41c"
+	"6a9f60ca";
+
+/* Put the trailer of the summary of bl bytes at b right: the BLAKE2b-256
+ * of every byte before it. */
+static void summary_resum(uint8_t *b, size_t bl)
+{
+	crypto_generichash(b + bl - SUMMARY_SUM_LEN, SUMMARY_SUM_LEN, b,
+			   bl - SUMMARY_SUM_LEN, NULL, 0);
+}
+
+/* Write n's summary as dir/name (its path into sp) and return its bytes,
+ * len of them. */
+static uint8_t *summary_of(struct node *n, const char *dir, const char *name,
+			   char sp[4096], size_t *len)
+{
+	uint8_t *p;
+	snprintf(sp, 4096, "%s/%s", dir, name);
+	ASSERT_OK(summary_write(n->st, n->net.id, n->pk, NULL, 0, sp, NULL));
+	p = th_slurp(sp, len);
+	ASSERT_TRUE(p != NULL && *len > 8 + SUMMARY_SUM_LEN);
+	return p;
+}
 
 static void summary_golden(const char *dir)
 {
 	uint8_t b[sizeof(summary_golden_hex) / 2], k[32], tk[TRUST_KEY_LEN];
+	uint8_t h[32];
 	char path[4096], why[256];
 	struct summary *sm = NULL;
 	size_t bl;
 
 	ASSERT_OK(sodium_hex2bin(b, sizeof(b), summary_golden_hex,
 				 strlen(summary_golden_hex), NULL, &bl, NULL));
+	ASSERT_EQ(bl, 228);
+	/* the trailer: BLAKE2b-256 (32 bytes, no key) of the 196 before */
+	crypto_generichash(h, 32, b, bl - 32, NULL, 0);
+	ASSERT_MEMEQ(b + bl - 32, h, 32);
 	snprintf(path, sizeof(path), "%s/golden.summary", dir);
 	th_spit(path, b, bl);
 	ASSERT_OK(summary_read(path, &sm, why, sizeof(why)));
@@ -161,12 +188,23 @@ static void summary_golden(const char *dir)
 	ASSERT_EQ(summary_has_trust(sm, tk), 1);
 	tk[0] = 0x02;
 	ASSERT_EQ(summary_has_trust(sm, tk), 0);
+	/* the file's hash, for a bundle's header: trailer and all */
+	crypto_generichash(h, 32, b, bl, NULL, 0);
+	ASSERT_MEMEQ(sm->file_hash, h, 32);
 	summary_free(sm);
-	/* the version is the first field: another one is refused */
-	b[9] = 0x04;
+	/* the version is the first field: another one is refused, even
+	 * under a trailer that matches it */
+	b[9] = 0x05;
+	summary_resum(b, bl);
 	th_spit(path, b, bl);
 	ASSERT_EQ(summary_read(path, &sm, why, sizeof(why)), HAMLET_EFORMAT);
 	ASSERT_TRUE(strstr(why, "of another version") != NULL);
+	/* and one byte changed under the old trailer is damage */
+	b[9] = 0x04;
+	b[bl - 1] ^= 0x01;
+	th_spit(path, b, bl);
+	ASSERT_EQ(summary_read(path, &sm, why, sizeof(why)), HAMLET_EFORMAT);
+	ASSERT_TRUE(strstr(why, "is cut short or damaged") != NULL);
 }
 
 int main(void)
@@ -547,7 +585,7 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "is a directory, not a bundle") != NULL);
 	bundle_report_close(&rep);
 
-	TEST_START("a summary file's bytes, version 3, read as SPEC section 3 says (golden)");
+	TEST_START("a summary file's bytes, version 4, read as SPEC section 3 says (golden)");
 	summary_golden(dir);
 
 	TEST_START("a summary or an empty file given as a bundle is named for what it is");
@@ -603,11 +641,7 @@ int main(void)
 		size_t len;
 		uint8_t *p;
 		struct summary *sm;
-		snprintf(sp, sizeof(sp), "%s/b.summary", dir);
-		ASSERT_OK(summary_write(b->st, b->net.id, b->pk, NULL, 0, sp,
-					NULL));
-		p = th_slurp(sp, &len);
-		ASSERT_TRUE(len > 40);
+		p = summary_of(b, dir, "b.summary", sp, &len);
 		th_spit(bad, p, len - 20);
 		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
 			  HAMLET_EFORMAT);
@@ -629,12 +663,90 @@ int main(void)
 		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
 			  HAMLET_EFORMAT);
 		ASSERT_TRUE(strstr(why, "is not a hamlet summary file") != NULL);
-		/* nor is one of another format version, which says so */
+		/* nor is one of another format version, which says so (its
+		 * checksum covers its own magic: the same bytes under this
+		 * version's magic would be a damaged summary of this one) */
 		p[7] = 2;
+		summary_resum(p, len);
 		th_spit(bad, p, len);
 		ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
 			  HAMLET_EFORMAT);
 		ASSERT_TRUE(strstr(why, "is a hamlet summary of format version 2, and this hamlet reads version 1") != NULL);
+		free(p);
+	}
+
+	TEST_START("a summary with any one bit flipped is refused as damaged, before anything of it is read");
+	{
+		char sp[4096], want[4400];
+		size_t len, step, tried = 0;
+		uint8_t *p;
+		struct summary *sm;
+		p = summary_of(b, dir, "b-flip.summary", sp, &len);
+		/* as written: version 4, then the checksum of all before it */
+		ASSERT_EQ(p[9], SUMMARY_VERSION);
+		{
+			uint8_t h[32];
+			crypto_generichash(h, 32, p, len - 32, NULL, 0);
+			ASSERT_MEMEQ(p + len - 32, h, 32);
+		}
+		snprintf(want, sizeof(want),
+			 "summary %s is cut short or damaged. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file",
+			 bad);
+		/* every byte of a small file; at most about 2,000 of a large
+		 * one */
+		step = len > 4096 ? len / 2000 + 1 : 1;
+		for (size_t i = 0; i < len; i += step, tried++) {
+			p[i] ^= (uint8_t)(1u << (i % 8));
+			th_spit(bad, p, len);
+			sm = NULL;
+			ASSERT_EQ(summary_read(bad, &sm, why, sizeof(why)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(sm == NULL);
+			ASSERT_STREQ(why, want);
+			p[i] ^= (uint8_t)(1u << (i % 8));
+		}
+		ASSERT_TRUE(tried >= (len < 2000 ? len : 2000));
+		free(p);
+	}
+
+	TEST_START("a bundle for a summary whose seq of this node's own feed was damaged is refused; nothing of it is taken");
+	{
+		char sp[4096], out[4096];
+		struct bundle_create_result res = { 0 };
+		struct bundle_create_opts fo = { NULL, NULL, NULL, 0, NULL,
+						 NULL, NULL, NULL };
+		struct node_feed_lag before[16], after[16];
+		size_t len, nb = 0, na = 0;
+		uint8_t key[32], *p, *at;
+		snprintf(out, sizeof(out), "%s/a-for-b.bundle", dir);
+		p = summary_of(b, dir, "b-for-a.summary", sp, &len);
+		/* the commune holds the village's feed to seq N: [key, N, head] */
+		log_feed_key(a->pk, "bk/bt/qt/na-pai", key);
+		ASSERT_TRUE((at = memmem(p, len, key, 32)) != NULL);
+		ASSERT_EQ(at[32], N); /* a positive fixint */
+		memset(before, 0, sizeof(before));
+		memset(after, 0, sizeof(after));
+		ASSERT_OK(node_feeds_list(a, before, 16, &nb));
+		fo.for_summary = bad;
+		/* up (a store put back from a backup, it would say, and hold
+		 * every write) or down (a false fork): one bit each */
+		for (int bit = 0; bit < 5; bit++) {
+			at[32] ^= (uint8_t)(1u << bit);
+			th_spit(bad, p, len);
+			ASSERT_EQ(bundle_create(a, out, &fo, &res, why, sizeof(why)),
+				  HAMLET_EFORMAT);
+			ASSERT_TRUE(strstr(why, "is cut short or damaged") != NULL);
+			at[32] ^= (uint8_t)(1u << bit);
+		}
+		ASSERT_OK(node_feeds_list(a, after, 16, &na));
+		ASSERT_EQ(na, nb);
+		ASSERT_TRUE(nb == 0 ||
+			    memcmp(before, after, nb * sizeof(*before)) == 0);
+		/* the summary as written: the village's feed is the commune's
+		 * already, nothing of its own is behind */
+		fo.for_summary = sp;
+		ASSERT_OK(bundle_create(a, out, &fo, &res, why, sizeof(why)));
+		ASSERT_EQ(res.own_n, 0);
 		free(p);
 	}
 
@@ -644,6 +756,26 @@ int main(void)
 	ASSERT_TRUE(strstr(why, "network") != NULL);
 	bundle_report_close(&rep);
 	ASSERT_EQ(th_count_entries(other), 0);
+
+	TEST_START("a summary of another network is refused, naming both networks by name and id (two may share a name)");
+	{
+		char sp[4096], out[4096], want[4400], lw[1024], hx[9], hy[9];
+		struct bundle_create_opts fo = { NULL, NULL, NULL, 0, NULL,
+						 NULL, NULL, NULL };
+		snprintf(sp, sizeof(sp), "%s/stranger.summary", dir);
+		snprintf(out, sizeof(out), "%s/for-stranger.bundle", dir);
+		ASSERT_OK(summary_write(other->st, other->net.id, other->pk, NULL,
+					0, sp, NULL));
+		fo.for_summary = sp;
+		ASSERT_EQ(bundle_create(a, out, &fo, NULL, lw, sizeof(lw)),
+			  HAMLET_ENETWORK);
+		sodium_bin2hex(hx, sizeof(hx), other->net.id, 4);
+		sodium_bin2hex(hy, sizeof(hy), a->net.id, 4);
+		snprintf(want, sizeof(want),
+			 "summary %s is from another network (id %s…); this node is on %s (id %s…)",
+			 sp, hx, a->net.name, hy);
+		ASSERT_STREQ(lw, want);
+	}
 
 	TEST_START("a truncated bundle imports what is whole and says it was cut");
 	{
@@ -830,7 +962,7 @@ int main(void)
 		th_node_close(late);
 	}
 
-	TEST_START("a bundle for a summary counts the certificates its node lacks; a summary of version 2 (an older hamlet) is read and does not say");
+	TEST_START("a bundle for a summary counts the certificates its node lacks; a summary of version 2 or 3 (an older hamlet, no checksum) is refused by name");
 	{
 		/* the village first, so that it learns the peer's
 		 * certificate; the peer learns the village's by the stick */
@@ -841,7 +973,7 @@ int main(void)
 		struct bundle_create_result res;
 		struct summary *sm;
 		struct mp_writer mw;
-		uint8_t key[TRUST_KEY_LEN] = { TRUST_CERT }, *file, *body, *v2;
+		uint8_t key[TRUST_KEY_LEN] = { TRUST_CERT }, *file, *body, *oldf;
 		char sp[4096], sp2[4096], wb[4096];
 		size_t fl, bl;
 		file = th_chain_for(w, net, "bk/bt/qt/nv", "bk/bt/qt/nv", 0, 0,
@@ -850,12 +982,11 @@ int main(void)
 					    sizeof(why)));
 		free(file);
 		snprintf(sp, sizeof(sp), "%s/nv-peer.summary", dir);
-		snprintf(sp2, sizeof(sp2), "%s/nv-peer-v2.summary", dir);
+		snprintf(sp2, sizeof(sp2), "%s/nv-peer-old.summary", dir);
 		snprintf(wb, sizeof(wb), "%s/nv.bundle", dir);
 		ASSERT_OK(summary_write(peer->st, peer->net.id, peer->pk, NULL, 0,
 					sp, NULL));
 		ASSERT_OK(summary_read(sp, &sm, why, sizeof(why)));
-		ASSERT_EQ(sm->trust_known, 1);
 		ASSERT_TRUE(sm->ntrust >= 1); /* its own certificate */
 		ASSERT_EQ(summary_has_trust(sm, sm->trust[0]), 1);
 		ASSERT_EQ(summary_has_trust(sm, key), 0);
@@ -874,31 +1005,41 @@ int main(void)
 		ASSERT_OK(bundle_create(w, wb, &fo, &res, why, sizeof(why)));
 		ASSERT_EQ(res.trust_new, 0);
 		ASSERT_EQ(res.trust_unknown, 0);
-		/* version 2: the same fields, without the trust set's keys */
-		mp_writer_init(&mw);
-		msgpack_pack_array(&mw.pk, 6);
-		msgpack_pack_uint64(&mw.pk, 2);
-		mp_pack_bin(&mw.pk, peer->net.id, 32);
-		mp_pack_bin(&mw.pk, peer->pk, 32);
-		msgpack_pack_uint64(&mw.pk, hlc_wall_ms() << HLC_COUNTER_BITS);
-		msgpack_pack_array(&mw.pk, 0);
-		mp_pack_bin(&mw.pk, (const uint8_t *)"", 0);
-		body = mp_writer_take(&mw, &bl);
-		mp_writer_destroy(&mw);
-		ASSERT_TRUE(body != NULL && (v2 = malloc(8 + bl)) != NULL);
-		memcpy(v2, SUMMARY_MAGIC, 8);
-		memcpy(v2 + 8, body, bl);
-		th_spit(sp2, v2, 8 + bl);
-		free(v2);
-		free(body);
-		ASSERT_OK(summary_read(sp2, &sm, why, sizeof(why)));
-		ASSERT_EQ(sm->trust_known, 0);
-		ASSERT_EQ(summary_has_trust(sm, key), -1);
-		summary_free(sm);
-		fo.for_summary = sp2;
-		ASSERT_OK(bundle_create(w, wb, &fo, &res, why, sizeof(why)));
-		ASSERT_EQ(res.trust_unknown, 1);
-		ASSERT_EQ(res.trust_new, 0);
+		/* versions 2 (the same fields, without the trust set's keys)
+		 * and 3 (with them), of an older hamlet, carry no checksum:
+		 * refused by name, and no bundle is made for them */
+		for (unsigned ver = 2; ver <= 3; ver++) {
+			char want[4400], lw[1024]; /* the whole sentence */
+			mp_writer_init(&mw);
+			msgpack_pack_array(&mw.pk, ver == 2 ? 6 : 7);
+			msgpack_pack_uint64(&mw.pk, ver);
+			mp_pack_bin(&mw.pk, peer->net.id, 32);
+			mp_pack_bin(&mw.pk, peer->pk, 32);
+			msgpack_pack_uint64(&mw.pk,
+					    hlc_wall_ms() << HLC_COUNTER_BITS);
+			msgpack_pack_array(&mw.pk, 0);
+			mp_pack_bin(&mw.pk, (const uint8_t *)"", 0);
+			if (ver == 3)
+				msgpack_pack_array(&mw.pk, 0);
+			body = mp_writer_take(&mw, &bl);
+			mp_writer_destroy(&mw);
+			ASSERT_TRUE(body != NULL && (oldf = malloc(8 + bl)) != NULL);
+			memcpy(oldf, SUMMARY_MAGIC, 8);
+			memcpy(oldf + 8, body, bl);
+			th_spit(sp2, oldf, 8 + bl);
+			free(oldf);
+			free(body);
+			ASSERT_EQ(summary_read(sp2, &sm, lw, sizeof(lw)),
+				  HAMLET_EFORMAT);
+			snprintf(want, sizeof(want),
+				 "summary %s was made by an older hamlet (summary version %u, which carries no checksum), and this hamlet reads version 4 only: make a new summary at that node (\"hamlet summary --out FILE\" there, once it runs this hamlet) and bring the new file",
+				 sp2, ver);
+			ASSERT_STREQ(lw, want);
+			fo.for_summary = sp2;
+			ASSERT_EQ(bundle_create(w, wb, &fo, &res, lw, sizeof(lw)),
+				  HAMLET_EFORMAT);
+			ASSERT_STREQ(lw, want);
+		}
 		th_node_close(peer);
 		th_node_close(w);
 	}

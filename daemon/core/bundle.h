@@ -55,7 +55,7 @@ struct bundle_create_result {
 	uint64_t feeds, entries, bytes, body_bytes;
 	uint64_t trust_items; /* certificates, revocations, fork proofs */
 	/* of trust_items, those the recipient lacks by its summary; not
-	 * known (trust_unknown) without a summary, or with one of version 2 */
+	 * known (trust_unknown) without a summary */
 	uint64_t trust_new;
 	int trust_unknown;
 	struct run_stats runs; /* entries written compact and whole */

@@ -114,9 +114,13 @@ static int create_header(struct node *n, const struct bundle_create_opts *o,
 		if ((r = summary_read(o->for_summary, &sum, why, whylen)) < 0)
 			return r;
 		if (memcmp(sum->network_id, n->net.id, 32) != 0) {
+			/* two networks may share a name: their ids tell */
+			char theirs[9], ours[9];
+			hex_encode(sum->network_id, 4, theirs);
+			hex_encode(n->net.id, 4, ours);
 			why_set(why, whylen,
-				 N_("summary %s is from another network; this node is on %s"),
-				 o->for_summary, n->net.name);
+				 N_("summary %s is from another network (id %s…); this node is on %s (id %s…)"),
+				 o->for_summary, theirs, n->net.name, ours);
 			summary_free(sum);
 			return HAMLET_ENETWORK;
 		}
@@ -262,7 +266,7 @@ static int trust_write_cb(void *ctx, int kind, const uint8_t id[32],
 							kind, data, len);
 	if (tw->nl && unread == tw->nl)
 		return 0;
-	if (tw->sum && tw->sum->trust_known) {
+	if (tw->sum) {
 		/* new to the recipient? (this node's own chain comes
 		 * without its id) */
 		uint8_t key[TRUST_KEY_LEN];
@@ -726,7 +730,7 @@ int bundle_create(struct node *n, const char *path,
 		}
 		res.trust_items = tw.n;
 		res.trust_new = tw.fresh;
-		res.trust_unknown = !sum || !sum->trust_known;
+		res.trust_unknown = !sum;
 	}
 	for (size_t i = 0; o && o->progress && i < fl.n; i++) {
 		uint64_t from;

@@ -63,6 +63,18 @@ static int pack_trust(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
+/* The trailer of a file of magic and body: BLAKE2b-256 of the two. */
+static void summary_hash(const char *magic, const uint8_t *body, size_t len,
+			 uint8_t out[SUMMARY_SUM_LEN])
+{
+	crypto_generichash_blake2b_state hs;
+
+	crypto_generichash_blake2b_init(&hs, NULL, 0, SUMMARY_SUM_LEN);
+	crypto_generichash_blake2b_update(&hs, (const uint8_t *)magic, 8);
+	crypto_generichash_blake2b_update(&hs, body, len);
+	crypto_generichash_blake2b_final(&hs, out, SUMMARY_SUM_LEN);
+}
+
 int summary_write(struct store *st, const uint8_t network_id[32],
 		  const uint8_t node[32], const uint8_t *certs,
 		  size_t certs_len, const char *path, uint64_t *ret_feeds)
@@ -70,6 +82,7 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 	struct store_txn *t = NULL;
 	struct mp_writer w;
 	struct collect c = { &w, 0 }, tc = { &w, 0 };
+	uint8_t sum[SUMMARY_SUM_LEN];
 	char tmp[4096];
 	FILE *f = NULL;
 	int r;
@@ -112,8 +125,10 @@ int summary_write(struct store *st, const uint8_t network_id[32],
 		r = -errno;
 		goto out;
 	}
+	summary_hash(SUMMARY_MAGIC, (const uint8_t *)w.sb.data, w.sb.size, sum);
 	if (fwrite(SUMMARY_MAGIC, 1, 8, f) != 8 ||
 	    fwrite(w.sb.data, 1, w.sb.size, f) != w.sb.size ||
+	    fwrite(sum, 1, SUMMARY_SUM_LEN, f) != SUMMARY_SUM_LEN ||
 	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		r = -errno ? -errno : -EIO;
 		goto out;
@@ -148,7 +163,7 @@ static int cmp_trust(const void *a, const void *b)
 	return memcmp(a, b, TRUST_KEY_LEN);
 }
 
-/* Version 3's last field: the keys of the node's trust set. */
+/* The last field: the keys of the node's trust set. */
 static int trust_read(const msgpack_object *o, struct summary *s)
 {
 	const msgpack_object *keys;
@@ -166,8 +181,62 @@ static int trust_read(const msgpack_object *o, struct summary *s)
 	s->ntrust = n;
 	if (n > 1)
 		qsort(s->trust, n, TRUST_KEY_LEN, cmp_trust);
-	s->trust_known = 1;
 	return 0;
+}
+
+/* A summary cut short, or damaged on the stick: write it again. */
+static void summary_damaged(const char *path, char *why, size_t whylen)
+{
+	why_set(why, whylen,
+		N_("summary %s is cut short or damaged. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
+		path);
+}
+
+/* Does the file of len bytes end with the BLAKE2b-256 of the bytes
+ * before it, read with magic for its first 8 (and hold at least one byte
+ * between the two)? */
+static int summary_sum_ok(const char *magic, const uint8_t *map, size_t len)
+{
+	uint8_t h[SUMMARY_SUM_LEN];
+
+	if (len < 8 + 1 + SUMMARY_SUM_LEN)
+		return 0;
+	summary_hash(magic, map + 8, len - 8 - SUMMARY_SUM_LEN, h);
+	return sodium_memcmp(h, map + len - SUMMARY_SUM_LEN, sizeof(h)) == 0;
+}
+
+/* A summary whose magic alone was damaged (one of its 8 bytes): the rest
+ * checks with the right one. Not a summary of another format version,
+ * whose checksum covers its own magic. */
+static int summary_magic_damaged(const uint8_t *map, size_t len)
+{
+	int differ = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		differ += map[i] != (uint8_t)SUMMARY_MAGIC[i];
+	return differ == 1 && summary_sum_ok(SUMMARY_MAGIC, map, len);
+}
+
+/*
+ * The version (2 or 3) of a summary an older hamlet wrote, without a
+ * checksum: its array (6 or 7 fields) with that version first, filling
+ * the file to its end; 0 when it is no such file. No summary of this
+ * version looks like one: its version field is 4, and 32 bytes follow
+ * its array. Only to say so: nothing of such a file is used.
+ */
+static unsigned summary_older(const uint8_t *map, size_t len)
+{
+	struct mp_doc d;
+	unsigned v = 0;
+
+	if (len < 10 || !((map[8] == 0x96 && map[9] == 0x02) ||
+			  (map[8] == 0x97 && map[9] == 0x03)))
+		return 0;
+	if (mp_doc_parse(&d, map + 8, len - 8, SUMMARY_MAX_FEEDS) == 0) {
+		v = map[9];
+		mp_doc_close(&d);
+	}
+	return v;
 }
 
 int summary_read(const char *path, struct summary **ret, char *why,
@@ -230,6 +299,12 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		goto fail;
 	}
 	if (sb.st_size >= 8 && map != MAP_FAILED &&
+	    summary_magic_damaged(map, (size_t)sb.st_size)) {
+		summary_damaged(path, why, whylen);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (sb.st_size >= 8 && map != MAP_FAILED &&
 	    memcmp(map, SUMMARY_MAGIC, 7) == 0 &&
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
 		/* made by a newer (or older) hamlet */
@@ -246,9 +321,24 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}
+	if ((v = summary_older(map, (size_t)sb.st_size)) != 0) {
+		why_set(why, whylen,
+			N_("summary %s was made by an older hamlet (summary version %u, which carries no checksum), and this hamlet reads version %u only: make a new summary at that node (\"hamlet summary --out FILE\" there, once it runs this hamlet) and bring the new file"),
+			path, (unsigned)v, (unsigned)SUMMARY_VERSION);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (!summary_sum_ok(SUMMARY_MAGIC, map, (size_t)sb.st_size)) {
+		/* cut short, or a byte changed on the stick: nothing of it
+		 * is read */
+		summary_damaged(path, why, whylen);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
 	crypto_generichash_blake2b(s->file_hash, 32, map, (size_t)sb.st_size,
 				   NULL, 0);
-	r = mp_doc_parse(&d, map + 8, (size_t)sb.st_size - 8,
+	r = mp_doc_parse(&d, map + 8,
+			 (size_t)sb.st_size - 8 - SUMMARY_SUM_LEN,
 			 SUMMARY_MAX_FEEDS);
 	if (r == -ENOMEM) {
 		why_set(why, whylen, N_("cannot read %s: %s"), path,
@@ -256,19 +346,16 @@ int summary_read(const char *path, struct summary **ret, char *why,
 		goto fail;
 	}
 	if (r < 0) {
-		/* the file ends inside its data (a copy that did not finish)
-		 * or holds bytes that are not a summary's */
-		why_set(why, whylen,
-			N_("summary %s is cut short or damaged. Write it again at the node that made it (\"hamlet summary --out FILE\" there) and bring the new file"),
-			path);
+		/* bytes that are not a summary's, though the checksum
+		 * matches them: not made by summary_write() */
+		summary_damaged(path, why, whylen);
+		r = HAMLET_EFORMAT;
 		goto fail;
 	}
 	have_doc = 1;
 	r = HAMLET_EFORMAT;
-	/* version 2, of an older hamlet, lacks the trust set's keys */
-	if (mp_get_array(d.root, SIZE_MAX, 7, &f, &nf) < 0 || nf < 6 ||
-	    mp_get_uint(&f[0], 255, &v) < 0 ||
-	    !((v == 2 && nf == 6) || (v == SUMMARY_VERSION && nf == 7)) ||
+	if (mp_get_array(d.root, SIZE_MAX, 7, &f, &nf) < 0 || nf != 7 ||
+	    mp_get_uint(&f[0], 255, &v) < 0 || v != SUMMARY_VERSION ||
 	    mp_get_bin_fixed(&f[1], 32, s->network_id) < 0 ||
 	    mp_get_bin_fixed(&f[2], 32, s->node) < 0 ||
 	    mp_get_uint(&f[3], UINT64_MAX, &s->hlc) < 0 ||
@@ -294,7 +381,7 @@ int summary_read(const char *path, struct summary **ret, char *why,
 			memcpy(s->certs, cb, cl);
 		s->certs_len = cl;
 	}
-	if (nf == 7 && (r = trust_read(&f[6], s)) < 0) {
+	if ((r = trust_read(&f[6], s)) < 0) {
 		if (r == HAMLET_ETOOBIG)
 			why_set(why, whylen,
 				N_("summary %s: it lists %zu trust set keys, more than a trust set holds (%d)"),
@@ -376,8 +463,6 @@ const struct summary_feed *summary_find(const struct summary *s,
 int summary_has_trust(const struct summary *s,
 		      const uint8_t key[TRUST_KEY_LEN])
 {
-	if (!s->trust_known)
-		return -1;
 	return s->ntrust &&
 	       bsearch(key, s->trust, s->ntrust, TRUST_KEY_LEN, cmp_trust) !=
 		       NULL;

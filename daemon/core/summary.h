@@ -26,18 +26,19 @@ struct summary {
 	uint64_t hlc;
 	struct summary_feed *feeds; /* sorted by key */
 	size_t n;
-	uint8_t file_hash[32]; /* BLAKE2b-256 of the file */
+	uint8_t file_hash[32]; /* BLAKE2b-256 of the file, trailer and all */
 	uint8_t *certs;	       /* the node's certificate chain file, or NULL */
 	size_t certs_len;
-	/* the keys of the node's trust set, sorted, ntrust of them;
-	 * trust_known 0: a version 2 summary, which does not say */
+	/* the keys of the node's trust set, sorted, ntrust of them */
 	uint8_t (*trust)[TRUST_KEY_LEN];
 	size_t ntrust;
-	int trust_known;
 };
 
-/* 2: the node's certificate chain; 3: the keys of its trust set */
-#define SUMMARY_VERSION 3
+/* 2: the node's certificate chain; 3: the keys of its trust set; 4: a
+ * checksum after the array (SUMMARY_SUM_LEN bytes, BLAKE2b-256 of every
+ * byte before it) */
+#define SUMMARY_VERSION 4
+#define SUMMARY_SUM_LEN 32
 
 /* Write what st holds to path (atomically), with the node's certificate
  * chain file (certs, certs_len; NULL: it has none) so the bundle's maker
@@ -49,8 +50,10 @@ struct summary {
 int summary_write(struct store *st, const uint8_t network_id[32],
 		  const uint8_t node[32], const uint8_t *certs,
 		  size_t certs_len, const char *path, uint64_t *ret_feeds);
-/* Read and check a summary file (version 2 or 3); free with
- * summary_free(). */
+/* Read and check a summary file (version 4): a file whose checksum does
+ * not match is refused before anything of it is read (HAMLET_EFORMAT,
+ * "cut short or damaged"), and so is one of version 2 or 3, made by an
+ * older hamlet without one. Free with summary_free(). */
 int summary_read(const char *path, struct summary **ret, char *why,
 		 size_t whylen);
 void summary_free(struct summary *s);
@@ -60,8 +63,7 @@ uint64_t summary_seq(const struct summary *s, const uint8_t key[32]);
 const struct summary_feed *summary_find(const struct summary *s,
 					const uint8_t key[32]);
 
-/* Does the summary's node hold the trust item key: 1 yes, 0 no, -1 the
- * summary does not say (version 2). */
+/* Does the summary's node hold the trust item key: 1 yes, 0 no. */
 int summary_has_trust(const struct summary *s,
 		      const uint8_t key[TRUST_KEY_LEN]);
 
