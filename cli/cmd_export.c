@@ -12,6 +12,8 @@
  * ignores the BOM. Text beginning with = + - @ (a formula to Excel: a
  * value planted by any writer would run when the file is opened) gets a
  * leading ', which Excel shows as text and import takes off again.
+ * Text beginning with ' gets another in every CSV (''abc), with --excel
+ * or without: import takes one off, so the value comes back as it was.
  */
 #include "cli.h"
 
@@ -44,7 +46,7 @@ struct export_ctx {
 /* The cell delimiter: ';' with --excel, else ','. */
 static char csv_sep = ',';
 /* --excel: text that Excel would take for a formula gets a leading '
- * (import takes it off again) */
+ * (import takes it off again); a leading ' is doubled without it too */
 static int csv_guard;
 
 /* 1 when Excel would read text s as a formula: it begins with = + - @,
@@ -94,7 +96,9 @@ static int csv_value(const msgpack_object *o)
 		const char *t = o->via.str.ptr;
 		size_t n = o->via.str.size;
 		char *q;
-		if (!csv_guard || !formula_like(t, n))
+		/* a leading ' is doubled in every CSV, as import takes one
+		 * off; the formula guard is --excel's */
+		if (!(n && t[0] == '\'') && (!csv_guard || !formula_like(t, n)))
 			return csv_cell(t, n, 0);
 		if (!(q = malloc(n + 1)))
 			return -ENOMEM;

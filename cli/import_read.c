@@ -289,7 +289,7 @@ static int header_not_utf8(struct importer *im)
 	for (size_t i = 0; i < im->ncells; i++) {
 		const char *name = im->cells[i];
 		if (name && utf8_check(name, strlen(name), 1, NULL) != UTF8_OK) {
-			import_err(im, 1,
+			import_err(im, im->rowno,
 				N_("the column names are not UTF-8 text: the file was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"));
 			im->fatal = 1;
 			return 1;
@@ -298,10 +298,16 @@ static int header_not_utf8(struct importer *im)
 	return 0;
 }
 
+/* A column whose header cell is empty, after the last one named: Excel
+ * keeps a column to the right that was once used, its cells emptied. */
+#define COL_UNNAMED (-4)
+
 static void csv_header(struct importer *im)
 {
 	const struct schema *s = im->s;
+	unsigned long hrow = im->rowno;
 	int idcol = -1;
+	size_t named = im->ncells;
 	char q[96];
 
 	im->have_header = 1;
@@ -312,12 +318,23 @@ static void csv_header(struct importer *im)
 	}
 	if (header_not_utf8(im))
 		return;
-	for (size_t i = 0; i < im->ncells; i++) {
+	/* trailing empty cells name no column: a value under one is named
+	 * with its row (csv_row()) */
+	for (size_t k = 0; k < im->ncells && named > 0 &&
+			   (!im->cells[named - 1] || !im->cells[named - 1][0]);
+	     k++)
+		named--;
+	if (named == 0)
+		named = im->ncells; /* no name at all: column 1 is named */
+	im->nnamed = named;
+	for (size_t i = named; i < im->ncells; i++)
+		im->col[i] = COL_UNNAMED;
+	for (size_t i = 0; i < named; i++) {
 		char *name = im->cells[i];
 		char other;
 		int fi;
 		if (!name || !name[0]) {
-			import_err(im, 1,
+			import_err(im, hrow,
 				N_("column %zu of the header is empty; the first row must name every column"),
 				i + 1);
 			im->fatal = 1;
@@ -330,7 +347,7 @@ static void csv_header(struct importer *im)
 				quoted(name, 64, q, sizeof(q)));
 		} else if (fi == IMPORT_MAP_ID) {
 			if (idcol >= 0) {
-				import_err(im, 1, N_("column id appears twice (\"%s\")"),
+				import_err(im, hrow, N_("column id appears twice (\"%s\")"),
 					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
 				return;
@@ -338,7 +355,7 @@ static void csv_header(struct importer *im)
 			idcol = (int)i;
 		} else if (fi == IMPORT_MAP_UNKNOWN && other) {
 			/* the whole header read as one column */
-			import_err(im, 1,
+			import_err(im, hrow,
 				N_("unknown column \"%s\": the columns seem separated by %s, not %s; use --delimiter %s"),
 				quoted(name, 64, q, sizeof(q)), delim_name(other),
 				delim_name(im->delim), delim_name(other));
@@ -351,7 +368,7 @@ static void csv_header(struct importer *im)
 				strncat(list, s->fields[k].name,
 					sizeof(list) - strlen(list) - 1);
 			}
-			import_err(im, 1,
+			import_err(im, hrow,
 				N_("unknown column \"%s\"; the columns of %s are: %s (or their Vietnamese names, see hamlet help import)"),
 				quoted(name, 64, q, sizeof(q)), s->name, list);
 			im->fatal = 1;
@@ -359,7 +376,7 @@ static void csv_header(struct importer *im)
 		}
 		for (size_t k = 0; k < i && fi >= 0; k++) {
 			if (im->col[k] == fi) {
-				import_err(im, 1, N_("column %s appears twice (\"%s\")"),
+				import_err(im, hrow, N_("column %s appears twice (\"%s\")"),
 					   s->fields[fi].name,
 					   quoted(name, 64, q, sizeof(q)));
 				im->fatal = 1;
@@ -369,10 +386,15 @@ static void csv_header(struct importer *im)
 		im->col[i] = fi;
 	}
 	if (idcol < 0) {
-		import_err(im, 1,
+		import_err(im, hrow,
 			N_("no id column: the first row must name the columns, one of them \"id\" (the record id)"));
 		im->fatal = 1;
 	}
+	if (!im->fatal && named < im->ncells)
+		cli_err(P_("note: the last %zu cell of the header is empty: its column is not imported",
+			   "note: the last %zu cells of the header are empty: those columns are not imported",
+			   im->ncells - named),
+			im->ncells - named);
 }
 
 /* A text cell as export --excel wrote it: a leading ' before = + - @
@@ -391,33 +413,61 @@ static void csv_row(struct importer *im)
 	unsigned long where = im->rowno;
 	const char *id = NULL;
 	json_t *obj;
-	int empty = 1, bad = 0, blanks = 0;
+	int empty = 1, bad = 0, blanks = 0, id_bad = 0;
 	uint32_t refused = 0; /* the fields whose cell was refused */
 	size_t before = im->n;
+	/* the cells under the header's columns; those after them are
+	 * empty (a spreadsheet's trailing cells) */
+	size_t n = im->ncells < im->ncols ? im->ncells : im->ncols;
+	char q[96];
 
 	for (size_t i = 0; i < im->ncells; i++)
 		if (im->cells[i] && im->cells[i][0])
 			empty = 0;
 	if (empty)
 		return; /* a spreadsheet's trailing blank row */
-	if (im->ncells != im->ncols) {
+	for (size_t i = im->ncols; i < im->ncells; i++)
+		bad |= im->cells[i] && im->cells[i][0];
+	if (bad || im->ncells < im->nnamed) {
 		import_err(im, where, N_("%zu cells, but the header names %zu columns"),
-			im->ncells, im->ncols);
+			im->ncells, im->nnamed);
 		return;
 	}
+	for (size_t i = im->nnamed; i < n; i++) {
+		if (im->cells[i] && im->cells[i][0]) {
+			import_err(im, where,
+				N_("column %zu holds \"%s\", but its header cell is empty: name the column in the first row, or empty the cell"),
+				i + 1, quoted(im->cells[i], 40, q, sizeof(q)));
+			bad = 1;
+		}
+	}
+	if (bad)
+		return;
 	if (!(obj = json_object())) {
 		im->fatal = 1;
 		return;
 	}
-	for (size_t i = 0; i < im->ncells; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *cell = im->cells[i];
 		const struct schema_field *f;
 		char why[512], iso[16];
 		json_t *v = NULL;
+		size_t at;
 		int d;
 
-		if (im->col[i] == IMPORT_MAP_SKIP)
+		if (im->col[i] == IMPORT_MAP_SKIP || im->col[i] == COL_UNNAMED)
 			continue;
+		if (cell && utf8_check(cell, strlen(cell), 1, &at) != UTF8_OK) {
+			/* a row pasted from a file in another encoding */
+			import_err(im, where,
+				N_("column %zu (%s) is not UTF-8 text from byte %zu of the cell on (\"%s\"): it came from a file in another encoding; type it again, or save the file as \"CSV UTF-8 (Comma delimited)\""),
+				i + 1,
+				im->col[i] < 0 ? "id" : s->fields[im->col[i]].name,
+				at + 1, quoted(cell, 40, q, sizeof(q)));
+			bad = 1;
+			id_bad |= im->col[i] < 0;
+			continue;
+		}
 		if (im->col[i] < 0) {
 			id = cell;
 			continue;
@@ -484,12 +534,12 @@ static void csv_row(struct importer *im)
 		}
 		json_object_set_new(obj, f->name, v);
 	}
-	if (!id || !id[0]) {
+	if ((!id || !id[0]) && !id_bad)
 		import_err(im, where, N_("the id cell is empty; give each row a record id, like HP-17"));
+	if (!id || !id[0])
 		id = NULL;
-	}
 	/* a field whose cell was refused is not missing: it was named */
-	for (size_t i = 0; i < im->ncells; i++)
+	for (size_t i = 0; i < n; i++)
 		if (im->col[i] >= 0 && im->cells[i] && im->cells[i][0] &&
 		    !json_object_get(obj, s->fields[im->col[i]].name))
 			refused |= UINT32_C(1) << im->col[i];
@@ -550,9 +600,17 @@ static void csv_cb_cell(void *s, size_t len, void *data)
 static void csv_cb_row(int term, void *data)
 {
 	struct importer *im = data;
-	(void)term;
+	/* every line end outside a row is reported (CSV_REPALL_NL), so that
+	 * a blank line counts as the spreadsheet's row it is; the LF of a
+	 * CR LF that ended a row ends no line of its own */
+	int lf_of_crlf = im->ncells == 0 && term == '\n' &&
+			 im->last_term == '\r';
+
+	im->last_term = term;
+	if (lf_of_crlf)
+		return;
 	im->rowno++;
-	if (!im->fatal) {
+	if (!im->fatal && im->ncells) {
 		if (!im->have_header)
 			csv_header(im);
 		else
@@ -561,6 +619,32 @@ static void csv_cb_row(int term, void *data)
 	for (size_t i = 0; i < im->ncells; i++)
 		free(im->cells[i]);
 	im->ncells = 0;
+}
+
+/*
+ * 1 when the lines of buf[0..n) that are not ASCII are mostly not UTF-8
+ * (a file saved in another encoding), or as many are as are; 0 when all
+ * are UTF-8, or more of them are than are not.
+ */
+static int mostly_not_utf8(const char *buf, size_t n)
+{
+	size_t bad = 0, good = 0, i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (buf + i)) : n - i;
+		int ascii = 1;
+		for (size_t k = 0; k < len && ascii; k++)
+			ascii = (unsigned char)buf[i + k] < 0x80;
+		if (!ascii) {
+			if (utf8_check(buf + i, len, 1, NULL) == UTF8_OK)
+				good++;
+			else
+				bad++;
+		}
+		i += len + 1;
+	}
+	return bad > 0 && bad >= good;
 }
 
 static size_t zeros(const char *p, size_t n)
@@ -578,7 +662,8 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 	size_t got;
 	int r = 0, first = 1;
 
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL |
+			     CSV_REPALL_NL) != 0)
 		return -ENOMEM;
 	while (!im->fatal && (got = fread(buf, 1, sizeof(buf), f)) > 0) {
 		char *at = buf;
@@ -620,16 +705,16 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 			}
 			/* Excel's plain "CSV" (Windows-1258): refused whole
 			 * before any row is read, not row by row, also when
-			 * its header is plain ASCII (a file whose first 64 KiB
-			 * are UTF-8 and whose later rows are not still has
-			 * those rows named one by one) */
+			 * its header is plain ASCII. A UTF-8 file with a few
+			 * lines that are not (pasted from another file) has
+			 * those rows named one by one, as has a file whose
+			 * first 64 KiB are UTF-8 and whose later rows are not */
 			/* a full read may end inside a character, which
 			 * the next read ends: not a fault */
-			if (utf8_check(at,
-				       at + got == buf + sizeof(buf)
-					       ? utf8_whole(at, got)
-					       : got,
-				       1, NULL) != UTF8_OK) {
+			if (mostly_not_utf8(at,
+					    at + got == buf + sizeof(buf)
+						    ? utf8_whole(at, got)
+						    : got)) {
 				cli_err(_("%s is not UTF-8 text: it was saved in another encoding (Excel's plain \"CSV\" uses Windows-1258). In Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\" and import that file"),
 					path);
 				im->nerr++;

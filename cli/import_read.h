@@ -60,9 +60,14 @@ struct importer {
 	int have_header;
 	int *col; /* per column: field index, or -1 for id */
 	size_t ncols;
+	size_t nnamed; /* the header's columns up to its last named one:
+			* the empty cells after it name no column */
 	char **cells;
 	size_t ncells, cellcap;
-	unsigned long rowno;
+	unsigned long rowno; /* the spreadsheet's row: every line counted,
+			      * blank ones too; a row whose quoted cell
+			      * holds line breaks is one */
+	int last_term; /* what ended the last row or line: '\r', '\n' */
 };
 
 /*
@@ -81,6 +86,8 @@ import_err(struct importer *im, unsigned long where, const char *fmt, ...);
  * uses most; a UTF-8 BOM at the start is skipped, a file in UTF-16 or a
  * header that is not UTF-8 refused, and the column names and values are
  * read through import_map.h (Vietnamese names, dd/mm/yyyy, "nam"/"nữ").
+ * Rows are numbered as a spreadsheet shows them: the header is row 1
+ * when it is the first line, and blank lines are counted.
  * Returns 0 (check im->nerr and im->fatal), -ENOMEM, or a negative errno
  * when f cannot be read.
  */

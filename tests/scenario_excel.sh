@@ -283,4 +283,94 @@ check "the payment is not (no health data)" bash -c "! '$H' --home '$T/a' access
 refuse "find needs TEXT" 2 "missing TEXT" A find
 refuse "find refuses bytes that are not text, matching nothing" 2 "not UTF-8" A find "$(printf 'n\xff')"
 
+# a value beginning with ' survives a plain CSV round trip: import takes
+# one leading ' off (Excel's text mark), so every CSV export doubles it
+C() { "$H" --home "$T/c" "$@"; }
+check "node C, for the round trips" "$H" --home "$T/c" init --network "$T/demo.network" --scope bk/na-pai
+check "a profile whose values begin with ' and ''" C put health_profile HP-Q1 '{"person_id":"000000000901","full_name":"Quote","birth_date":"1990-01-01","allergies":"'\''=abc","chronic_conditions":"'\'''\''x","ethnicity":"'\''plain"}'
+C export health_profile --format csv >"$T/q.csv" 2>/dev/null
+check "the plain export doubles the leading '" grep -qF "HP-Q1,000000000901,Quote,1990-01-01,,''plain,,,,,,''=abc,'''x" "$T/q.csv"
+check "and imports again unchanged" bash -c "'$H' --home '$T/c' import health_profile --format csv '$T/q.csv' | grep -q '0 written, 1 unchanged'"
+check "the values as they were" bash -c "'$H' --home '$T/c' --json get health_profile HP-Q1 | python3 -c 'import json,sys; f=json.load(sys.stdin)[\"fields\"]; assert (f[\"allergies\"], f[\"chronic_conditions\"], f[\"ethnicity\"]) == (\"'\''=abc\", \"'\'''\''x\", \"'\''plain\"), f'"
+C export health_profile --format csv --excel >"$T/qx.csv" 2>/dev/null
+check "the --excel export too" bash -c "'$H' --home '$T/c' import health_profile --format csv '$T/qx.csv' | grep -q '0 written, 1 unchanged'"
+
+# rows are numbered as a spreadsheet shows them: blank lines count, a
+# quoted cell with line breaks is one row
+printf 'id,person_id,full_name,birth_date\nHP-R1,000000000911,A,1990-01-01\n\nHP-R2,1,B,1990-01-01\n' >"$T/blank.csv"
+refuse "a row after a blank line is named by its line" 4 "row 4: person_id: \"1\" has 1 digits" \
+	C import health_profile --format csv "$T/blank.csv"
+printf 'id;person_id;full_name;birth_date\r\n\r\nHP-R1;000000000911;A;1990-01-01\r\n\r\n\r\nHP-R2;1;B;1990-01-01\r\n' >"$T/blank2.csv"
+refuse "CR LF blank lines count once each" 4 "row 6: person_id: \"1\" has 1 digits" \
+	C import health_profile --format csv "$T/blank2.csv"
+printf 'id;person_id;full_name;birth_date;chronic_conditions\r\nHP-R1;000000000911;A;1990-01-01;"Hen\r\nGút"\r\nHP-R2;1;B;1990-01-01;\r\n' >"$T/multi.csv"
+refuse "a cell holding a line break is one row" 4 "row 3: person_id: \"1\" has 1 digits" \
+	C import health_profile --format csv "$T/multi.csv"
+
+# empty header cells at the end, as Excel keeps a column once used
+printf 'id;Họ tên;Ngày sinh;Số CCCD;Nhóm máu;;\r\nHP-T1;A;01/01/1990;000000000921;O+;;\r\nHP-T2;B;01/01/1990;000000000922;;\r\n' >"$T/trail.csv"
+check "a header ending in empty cells, and rows empty under them, import" bash -c "'$H' --home '$T/c' import health_profile --format csv '$T/trail.csv' >'$T/trail.out' 2>&1"
+check "with a note naming them" grep -q "note: the last 2 cells of the header are empty: those columns are not imported" "$T/trail.out"
+printf 'id;Họ tên;Ngày sinh;Số CCCD\r\nHP-T3;C;01/01/1990;000000000923;;\r\n' >"$T/trail2.csv"
+check "a row with empty cells past the header imports" C import health_profile --format csv "$T/trail2.csv"
+printf 'id;Họ tên;Ngày sinh;Số CCCD;;\r\nHP-T4;D;01/01/1990;000000000924;;x\r\n' >"$T/trail3.csv"
+refuse "a value under an empty header cell is named with its row and column" 4 \
+	'row 2: column 6 holds "x", but its header cell is empty: name the column in the first row, or empty the cell' \
+	C import health_profile --format csv "$T/trail3.csv"
+check "and nothing of it is stored" bash -c "! '$H' --home '$T/c' get health_profile HP-T4 >/dev/null 2>&1"
+
+# a no-break space in a header cell is a space
+printf 'id;Họ tên;NGÀY\302\240SINH;Số\302\240CCCD\r\nHP-S1;E;02/01/1990;000000000931\r\n' >"$T/nbsp.csv"
+check "a header with a no-break space imports" C import health_profile --format csv "$T/nbsp.csv"
+check "into its field" bash -c "'$H' --home '$T/c' get health_profile HP-S1 | grep -qx 'birth_date: 1990-01-02'"
+
+# one row of a UTF-8 file that is not (pasted from a Latin-1 file): that
+# row is named, not the whole file's encoding
+python3 - "$T/mixed.csv" <<'PY'
+import sys
+out = bytearray('id;person_id;full_name;birth_date\r\n'.encode())
+for i in range(2, 302):
+    name = 'Lò Văn Bằng'.encode() if i != 251 else b'Jos\xe9 A'
+    out += f'HP-U{i};{900000000000 + i};'.encode() + name + b';01/02/1990\r\n'
+open(sys.argv[1], 'wb').write(out)
+PY
+refuse "a UTF-8 file with one Latin-1 row names that row, its column and byte" 4 \
+	'row 251: column 3 (full_name) is not UTF-8 text from byte 4 of the cell on ("Jos? A")' \
+	C import health_profile --format csv "$T/mixed.csv"
+check "not the whole file as Windows-1258" bash -c "! grep -q 'Windows-1258' '$T/refused' && test \"\$(grep -c '^hamlet: row' '$T/refused')\" = 1"
+
+# dates as Excel saves a date-and-time cell, or its date number
+printf 'id;Họ tên;Ngày sinh;Số CCCD\r\nHP-D1;F;04/04/1964 00:00;000000000941\r\nHP-D2;G;1964-04-05 00:00:00;000000000942\r\n' >"$T/midnight.csv"
+check "a date at midnight is that date" C import health_profile --format csv "$T/midnight.csv"
+check "stored as the date" bash -c "'$H' --home '$T/c' get health_profile HP-D1 | grep -qx 'birth_date: 1964-04-04'"
+printf 'id;Họ tên;Ngày sinh;Số CCCD\r\nHP-D3;H;04/04/1964 10:30;000000000943\r\nHP-D4;I;32936;000000000944\r\n' >"$T/datetime.csv"
+refuse "another time of day is refused in the clerk's words" 4 \
+	'row 2: birth_date: "04/04/1964 10:30" holds a time of day: write the date alone, day/month/year, like 15/03/1999' \
+	C import health_profile --format csv "$T/datetime.csv"
+check "a date number is named as one, with the fix" grep -q "row 3: birth_date: \"32936\" looks like a spreadsheet's date number, not a date: format the column as a date (dd/mm/yyyy)" "$T/refused"
+printf 'id;Chương trình;Số CCCD;Kỳ;Số tiền;Trạng thái\r\nPAY-D1;social_allowance;000000000941;01/11/2026;500000;created\r\n' >"$T/period.csv"
+refuse "a whole date as a period says to write month/year" 4 \
+	'row 2: period: "01/11/2026" is a date, but period is a month: write month/year, like 11/2026' \
+	C import payment --format csv "$T/period.csv"
+
+# the Vietnamese labels hamlet shows for values import as those values
+printf 'id;Chương trình;Số CCCD;Kỳ;Số tiền;Trạng thái\r\nPAY-V1;Trợ cấp xã hội;000000000941;11/2026;500000;đã lập\r\n' >"$T/pay-vi.csv"
+check "đã lập and Trợ cấp xã hội import" C import payment --format csv "$T/pay-vi.csv"
+check "as created and social_allowance" bash -c "'$H' --home '$T/c' get payment PAY-V1 | tr '\n' '|' | grep -q 'program: social_allowance|.*status: created'"
+printf 'id;Số CCCD;Loại;Ngày\r\nEV-V1;000000000941;tiem chung;01/03/2026\r\n' >"$T/ev-vi.csv"
+check "tiêm chủng, without its marks too" C import health_event --format csv "$T/ev-vi.csv"
+check "as immunization" bash -c "'$H' --home '$T/c' get health_event EV-V1 | grep -qx 'kind: immunization'"
+refuse "a status of another collection is not taken" 4 "(or đã lập, đã duyệt, đã chi, đã xác nhận, không thành công), not \"đã tiếp nhận\"" \
+	C put payment PAY-V2 '{"program":"social_allowance","beneficiary_id":"000000000941","period":"2026-11","amount_vnd":1,"status":"đã tiếp nhận"}'
+check "every Vietnamese value label (po/vi/fields.po) is an import alias" python3 - \
+	"$(dirname "$0")/../po/vi/fields.po" "$(dirname "$0")/../daemon/core/import_map.c" <<'PY'
+import re, sys
+po = open(sys.argv[1], encoding='utf-8').read()
+src = open(sys.argv[2], encoding='utf-8').read()
+labels = re.findall(r'msgctxt "enum"\nmsgid "[^"]*"\nmsgstr "([^"]*)"', po)
+assert len(labels) >= 20, labels
+missing = [l for l in labels if not re.search('"' + re.escape(l) + r'"\s*}', src)]
+assert not missing, missing
+PY
+
 tests_done

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -67,14 +68,46 @@ static const struct {
 	{ "so ho so", { "dossier_no" } },
 };
 
-/* Enum values in Vietnamese, folded, by field name. */
+/* Enum values in Vietnamese, folded, by field name: the labels hamlet
+ * shows in Vietnamese (po/vi/fields.po, msgctxt "enum"; a test checks
+ * that each one is here), so that a value copied from get imports. A
+ * word applies to the fields of that name whose values hold its value
+ * (payment's and registration's status both have approved). */
 static const struct {
 	const char *field, *word, *value, *shown;
 } values[] = {
 	{ "sex", "nam", "male", "nam" },
 	{ "sex", "nu", "female", "nữ" },
 	{ "sex", "khac", "other", "khác" },
+	{ "kind", "tiem chung", "immunization", "tiêm chủng" },
+	{ "kind", "kham benh", "encounter", "khám bệnh" },
+	{ "kind", "dau hieu sinh ton", "vital", "dấu hiệu sinh tồn" },
+	{ "kind", "benh", "condition", "bệnh" },
+	{ "kind", "di ung", "allergy", "dị ứng" },
+	{ "program", "tro cap xa hoi", "social_allowance", "trợ cấp xã hội" },
+	{ "program", "dich vu moi truong rung", "forest_service",
+	  "dịch vụ môi trường rừng" },
+	{ "program", "khoan bao ve rung", "forest_contract",
+	  "khoán bảo vệ rừng" },
+	{ "status", "da lap", "created", "đã lập" },
+	{ "status", "da duyet", "approved", "đã duyệt" },
+	{ "status", "da chi", "disbursed", "đã chi" },
+	{ "status", "da xac nhan", "confirmed", "đã xác nhận" },
+	{ "status", "khong thanh cong", "failed", "không thành công" },
+	{ "status", "da tiep nhan", "received", "đã tiếp nhận" },
+	{ "status", "dang giai quyet", "processing", "đang giải quyết" },
+	{ "status", "bi tu choi", "rejected", "bị từ chối" },
+	{ "status", "tra lai de bo sung", "returned", "trả lại để bổ sung" },
 };
+
+/* Whether value is one of enum field f's values. */
+static int has_value(const struct schema_field *f, const char *value)
+{
+	for (const char *const *p = f->values; p && *p; p++)
+		if (strcmp(value, *p) == 0)
+			return 1;
+	return 0;
+}
 
 static int field_of(const struct schema *s, const char *name)
 {
@@ -137,12 +170,10 @@ const char *import_map_enum(const struct schema_field *f, const char *cell)
 		}
 	}
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		if (strcmp(f->name, values[i].field) != 0 ||
-		    strcmp(key, values[i].word) != 0)
-			continue;
-		for (const char *const *p = f->values; p && *p; p++)
-			if (strcmp(values[i].value, *p) == 0)
-				return *p;
+		if (strcmp(f->name, values[i].field) == 0 &&
+		    strcmp(key, values[i].word) == 0 &&
+		    has_value(f, values[i].value))
+			return values[i].value;
 	}
 	return NULL;
 }
@@ -165,22 +196,51 @@ static int is_sep(char c)
 }
 
 /*
+ * What follows a date in a spreadsheet's date-and-time cell ("04/04/1964
+ * 00:00", "1964-04-04T00:00:00"): 1 when p is such a time at midnight,
+ * 2 when at another time of day, 0 when p is no time of day.
+ */
+static int time_of_day(const char *p)
+{
+	unsigned h, m, sec = 0;
+
+	if (*p != ' ' && *p != 'T')
+		return 0;
+	p++;
+	for (int k = 0; k < 8 && *p == ' '; k++)
+		p++;
+	if (!take_digits(&p, 2, &h) || *p++ != ':' ||
+	    take_digits(&p, 2, &m) != 2)
+		return 0;
+	if (*p == ':' && (p++, take_digits(&p, 2, &sec) != 2))
+		return 0;
+	if (*p || h > 23 || m > 59 || sec > 59)
+		return 0;
+	return h == 0 && m == 0 && sec == 0 ? 1 : 2;
+}
+
+/*
  * The day (for a date), month and year of cell, written dd/mm/yyyy (d/m,
- * dd/mm/yy) or yyyy-mm-dd; for a month mm/yyyy or yyyy-mm. Returns the
- * number of digits of the year, 0 when cell has none of these forms.
+ * dd/mm/yy) or yyyy-mm-dd; for a month mm/yyyy or yyyy-mm. A date may be
+ * followed by a time of day (time_of_day(): *ret_time gets 1 or 2; 0
+ * without one). Returns the number of digits of the year, 0 when cell
+ * has none of these forms.
  */
 static int date_parts(int date, const char *cell, unsigned *ret_d,
-		      unsigned *ret_m, unsigned *ret_y)
+		      unsigned *ret_m, unsigned *ret_y, int *ret_time)
 {
 	const char *p = cell;
 	int yl;
 
+	*ret_time = 0;
 	if (take_digits(&p, 4, ret_y) == 4) { /* ISO, as the schema has it */
 		if (*p++ != '-' || take_digits(&p, 2, ret_m) != 2)
 			return 0;
 		if (date && (*p++ != '-' || take_digits(&p, 2, ret_d) != 2))
 			return 0;
-		return *p ? 0 : 4;
+		if (date && *p && !(*ret_time = time_of_day(p)))
+			return 0;
+		return !*p || *ret_time ? 4 : 0;
 	}
 	p = cell;
 	if (date && (!take_digits(&p, 2, ret_d) || !is_sep(*p++)))
@@ -188,19 +248,59 @@ static int date_parts(int date, const char *cell, unsigned *ret_d,
 	if (!take_digits(&p, 2, ret_m) || !is_sep(*p++))
 		return 0;
 	yl = take_digits(&p, 4, ret_y);
-	return !*p && (yl == 4 || yl == 2) ? yl : 0;
+	if (date && *p && !(*ret_time = time_of_day(p)))
+		return 0;
+	return (!*p || *ret_time) && (yl == 4 || yl == 2) ? yl : 0;
+}
+
+/*
+ * Why cell is no date (or month) of field f, when it looks like what a
+ * spreadsheet stores of one: its date number ("32936", a column of
+ * dates saved as numbers), or, for a month, a whole date (Excel makes
+ * "11/2026" the date 01/11/2026). HAMLET_ESCHEMA with why set, or 0.
+ */
+static int spreadsheet_date(const struct schema_field *f, const char *cell,
+			    char *why, size_t whylen)
+{
+	size_t n = strlen(cell);
+	unsigned d, m, y;
+	int t;
+
+	/* the days since 1900: 3 to 5 digits (a year alone is not one) */
+	if (n >= 3 && n <= 5 && strspn(cell, "0123456789") == n &&
+	    cell[0] != '0' &&
+	    !(n == 4 && atoi(cell) >= SCHEMA_YEAR_MIN &&
+	      atoi(cell) <= SCHEMA_YEAR_MAX)) {
+		if (f->type == FT_DATE)
+			why_set(why, whylen,
+				N_("%s: \"%s\" looks like a spreadsheet's date number, not a date: format the column as a date (dd/mm/yyyy) in the spreadsheet and save the file again"),
+				f->name, cell);
+		else
+			why_set(why, whylen,
+				N_("%s: \"%s\" looks like a spreadsheet's date number, not a month: format the column as month/year (mm/yyyy) in the spreadsheet and save the file again"),
+				f->name, cell);
+		return HAMLET_ESCHEMA;
+	}
+	if (f->type == FT_MONTH && date_parts(1, cell, &d, &m, &y, &t) == 4 &&
+	    m >= 1 && m <= 12) {
+		why_set(why, whylen,
+			N_("%s: \"%s\" is a date, but %s is a month: write month/year, like %02u/%u"),
+			f->name, cell, f->name, m, y);
+		return HAMLET_ESCHEMA;
+	}
+	return 0;
 }
 
 int import_map_date(const struct schema_field *f, const char *cell,
 		    char out[16], char *why, size_t whylen)
 {
 	unsigned d = 1, m, y;
-	int yl, days;
+	int yl, days, t;
 
 	if (f->type != FT_DATE && f->type != FT_MONTH)
 		return 0;
-	if (!(yl = date_parts(f->type == FT_DATE, cell, &d, &m, &y)))
-		return 0;
+	if (!(yl = date_parts(f->type == FT_DATE, cell, &d, &m, &y, &t)))
+		return spreadsheet_date(f, cell, why, whylen);
 	/* the form is ours: say what is wrong with the cell as typed, not
 	 * with the ISO text it would have become */
 	if (yl == 2) {
@@ -231,6 +331,13 @@ int import_map_date(const struct schema_field *f, const char *cell,
 		why_set(why, whylen,
 			N_("%s: \"%s\" is not a date: month %u of %u has %d days, there is no day %u"),
 			f->name, cell, m, y, days, d);
+		return HAMLET_ESCHEMA;
+	}
+	if (t == 2) {
+		/* a date-and-time cell at midnight is that date */
+		why_set(why, whylen,
+			N_("%s: \"%s\" holds a time of day: write the date alone, day/month/year, like 15/03/1999"),
+			f->name, cell);
 		return HAMLET_ESCHEMA;
 	}
 	if (f->type == FT_DATE)
@@ -326,13 +433,14 @@ int import_map_grouped_int(const char *cell, long long *ret)
 int import_map_enum_why(const struct schema *s, const struct schema_field *f,
 			const char *cell, char *why, size_t whylen)
 {
-	char en[128] = "", vi[128] = "";
+	char en[256] = "", vi[256] = "";
 	size_t el = 0, vl = 0;
 
 	if (f->type != FT_ENUM || import_map_enum(f, cell))
 		return 0;
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		if (strcmp(f->name, values[i].field) != 0)
+		if (strcmp(f->name, values[i].field) != 0 ||
+		    !has_value(f, values[i].value))
 			continue;
 		el += (size_t)snprintf(en + el, sizeof(en) - el, "%s%s",
 				       el ? ", " : "", values[i].value);

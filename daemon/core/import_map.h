@@ -30,8 +30,9 @@
 int import_map_column(const struct schema *s, const char *name);
 
 /*
- * The value of enum field f that cell means ("nam" → "male"), matched
- * like column names, or NULL when none does. Points into the schema.
+ * The value of enum field f that cell means ("nam" → "male", "đã lập"
+ * → "created": the Vietnamese labels hamlet shows), matched like column
+ * names, or NULL when none does. Points into the schema or the table.
  */
 const char *import_map_enum(const struct schema_field *f, const char *cell);
 
@@ -44,6 +45,10 @@ const char *import_map_enum(const struct schema_field *f, const char *cell);
  * HAMLET_ESCHEMA when it has that form, or dd/mm/yy, but is no date (no
  * month 13, no 31 February, a two-digit year): why then names the field,
  * quotes the cell as typed and says what is wrong, in plain words.
+ * A date followed by midnight ("04/04/1964 00:00", Excel's date-and-time
+ * cell) is that date; another time of day is refused. HAMLET_ESCHEMA
+ * too, with why, for what a spreadsheet makes of a date: its date
+ * number ("32936"), or a whole date in a month field ("01/11/2026").
  */
 int import_map_date(const struct schema_field *f, const char *cell,
 		    char out[16], char *why, size_t whylen);

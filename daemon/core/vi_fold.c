@@ -87,14 +87,36 @@ size_t vi_fold(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
+/* The length of the Unicode space separator (Zs) other than ' ' that s
+ * (len bytes of UTF-8) begins with: U+00A0 (the no-break space a
+ * spreadsheet or a web page leaves), U+1680, U+2000..U+200A, U+202F,
+ * U+205F, U+3000; 0 when it begins with none. */
+static size_t other_space(const unsigned char *s, size_t len)
+{
+	if (len >= 2 && s[0] == 0xc2 && s[1] == 0xa0)
+		return 2;
+	if (len < 3)
+		return 0;
+	if ((s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) ||
+	    (s[0] == 0xe2 && s[1] == 0x80 &&
+	     ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xaf)) ||
+	    (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) ||
+	    (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80))
+		return 3;
+	return 0;
+}
+
 size_t vi_fold_name(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t len = vi_fold(s, n, out, cap), o = 0;
 	int gap = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (strchr(" \t_-./", out[i])) {
+		size_t sp = other_space((const unsigned char *)out + i,
+					len - i);
+		if (sp || strchr(" \t_-./", out[i])) {
 			gap = o > 0;
+			i += sp ? sp - 1 : 0;
 			continue;
 		}
 		if (gap)

@@ -21,7 +21,8 @@ size_t vi_fold(const char *s, size_t n, char *out, size_t cap);
 /*
  * As vi_fold(), then for a column name: spaces at both ends removed, and
  * each run of spaces, '_', '-', '.' and '/' inside made one space
- * ("Họ_và tên" and "ho va ten" both give "ho va ten").
+ * ("Họ_và tên" and "ho va ten" both give "ho va ten"). A no-break space
+ * (U+00A0) and the other Unicode space separators are spaces.
  */
 size_t vi_fold_name(const char *s, size_t n, char *out, size_t cap);
 #endif
