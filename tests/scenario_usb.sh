@@ -187,6 +187,12 @@ check "now nothing to send: C holds everything" bash -c "'$H' --home '$T/w' bund
 check "--json: none new" bash -c "'$H' --home '$T/w' --json bundle create --for '$T/cw.sum' '$T/w.bundle' | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"trust_items_new\"] == 0 else 1)'"
 check "without a summary, no claim on what the recipient holds" bash -c "'$H' --home '$T/w' bundle create --unsealed '$T/wu.bundle' | grep -q '^this node holds no entries yet: the file carries only the network.s certificates and revocations ([1-9][0-9]*)\$'"
 
+check "W's own summary" "$H" --home "$T/w" summary --out "$T/w-own.sum"
+refuse "a bundle for the node's own summary (the wrong file off the stick) is refused, saying whose it is" 4 \
+	'summary .*w-own.sum was made by this node itself: a bundle for it would carry nothing' \
+	"$H" --home "$T/w" bundle create --for "$T/w-own.sum" "$T/w-own.bundle"
+check "and no bundle is left behind" test ! -e "$T/w-own.bundle"
+
 # what the stick did to the files
 head -c 200 "$T/c3.sum" >"$T/cut.sum"
 refuse "a summary cut short on the stick is called so, and to be written again" 4 'summary .*cut.sum is cut short or damaged. Write it again at the node that made it ("hamlet summary --out FILE" there) and bring the new file' "$H" --home "$T/v" bundle create --for "$T/cut.sum" "$T/x.bundle"
