@@ -373,4 +373,36 @@ missing = [l for l in labels if not re.search('"' + re.escape(l) + r'"\s*}', src
 assert not missing, missing
 PY
 
+# Ctrl-C (here SIGTERM: a job a script starts in the background ignores
+# SIGINT) while a large file is written: the write under way ends, and
+# the import says which rows are in the store (and that importing again
+# is safe) before it exits by the signal
+check "node I, for an interrupted import" "$H" --home "$T/i" init --network "$T/demo.network" --scope bk/na-pai
+python3 - "$T/big.csv" <<'PY'
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('id,person_id,full_name,birth_date\n')
+    for i in range(60000):
+        f.write('HP-I%05d,%012d,Nguyen Van %d,1980-01-01\n' % (i, 700000000000 + i, i))
+PY
+"$H" --home "$T/i" import health_profile --format csv "$T/big.csv" >"$T/big.out" 2>"$T/big.err" &
+BIG=$!
+stored_some() { "$H" --home "$T/i" status --json 2>/dev/null | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["entries"] > 0 else 1)'; }
+within 120 stored_some
+kill -TERM "$BIG" 2>/dev/null
+wait "$BIG"
+BIGRC=$?
+sed 's/^/    # /' "$T/big.err" | tail -4
+if grep -q "whole file is imported" "$T/big.err" || { ! grep -q "interrupted" "$T/big.err" && [ "$BIGRC" = 0 ]; }; then
+	echo "# the import ended before the signal came: nothing to check"
+else
+	check "stopped: the import exits by the signal" test "$BIGRC" = 143
+	check "and says which rows are in the store, and that importing again is safe" \
+		grep -qE "^hamlet: interrupted: nothing after row [0-9]+ was imported. Importing the whole file again is safe" "$T/big.err"
+	last=$(sed -nE 's/^hamlet: interrupted: nothing after row ([0-9]+) was imported.*/\1/p' "$T/big.err")
+	check "the store holds rows 2 to $last, as it says" bash -c "[ \"\$('$H' --home '$T/i' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])')\" = $((last - 1)) ]"
+	check "importing the file again takes the rest" "$H" --home "$T/i" import health_profile --format csv "$T/big.csv"
+	check "all 60,000 are stored" bash -c "[ \"\$('$H' --home '$T/i' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"entries\"])')\" = 60000 ]"
+fi
+
 tests_done
