@@ -52,6 +52,14 @@ static int cmp_id_at(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* By id alone, for bsearch: a file that holds an id twice is refused
+ * (find_repeats()), so any row of the id found will do. */
+static int cmp_id_prefix(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	return strcmp(x->id, y->id);
+}
+
 /*
  * Name each row whose id an earlier row has: two puts of one record in
  * one file would be merged into one record and counted twice, so the
@@ -316,6 +324,96 @@ out:
 	return r;
 }
 
+/* The record a correction row names (health_event.corrects,
+ * payment.reversal_of) into target; 0 when the row names none. */
+static int row_corrects(const struct importer *im, const struct import_row *rw,
+			char *target, size_t tl)
+{
+	const char *f = im->s->corrects;
+	size_t fl = f ? strlen(f) : 0;
+	struct mp_doc d;
+	int found = 0;
+
+	if (!fl || !rw->body ||
+	    mp_doc_parse(&d, rw->body, rw->len,
+			 SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP) < 0)
+		return 0;
+	if (d.root->type == MSGPACK_OBJECT_MAP)
+		for (uint32_t j = 0; j < d.root->via.map.size && !found; j++) {
+			const msgpack_object *k = &d.root->via.map.ptr[j].key,
+					     *v = &d.root->via.map.ptr[j].val;
+			if (k->type == MSGPACK_OBJECT_STR &&
+			    k->via.str.size == fl &&
+			    memcmp(k->via.str.ptr, f, fl) == 0 &&
+			    v->type == MSGPACK_OBJECT_STR &&
+			    v->via.str.size < tl) {
+				memcpy(target, v->via.str.ptr, v->via.str.size);
+				target[v->via.str.size] = 0;
+				found = 1;
+			}
+		}
+	mp_doc_close(&d);
+	return found;
+}
+
+/*
+ * Each correction row names a record it may correct: not itself, and one
+ * the store holds or an earlier row of the file writes (the writer
+ * judges each row as it comes, in the file's order). Every such problem
+ * of the file is named at once, as the other checks' are, not the first
+ * alone at write time.
+ */
+static int check_corrections(struct importer *im, struct store_txn *t)
+{
+	struct id_at *v = NULL, key;
+	char target[SCHEMA_MAX_STR + 1];
+	const char *f = im->s->corrects;
+	int r = 0;
+
+	if (!f || !im->n)
+		return 0;
+	if (!(v = malloc(im->n * sizeof(*v))))
+		return -ENOMEM;
+	for (size_t i = 0; i < im->n; i++)
+		v[i] = (struct id_at){ im->rows[i].id, i };
+	qsort(v, im->n, sizeof(*v), cmp_id_at);
+	for (size_t i = 0; i < im->n && r >= 0; i++) {
+		const struct import_row *rw = &im->rows[i];
+		const struct id_at *hit;
+		struct record_view tv;
+		if (rw->skip || !row_corrects(im, rw, target, sizeof(target)))
+			continue;
+		if (strcmp(target, rw->id) == 0) {
+			import_err(im, rw->where,
+				N_("%s.%s names this record itself: give the id of the %s record it corrects"),
+				im->s->name, f, im->s->name);
+			continue;
+		}
+		key = (struct id_at){ target, 0 };
+		hit = bsearch(&key, v, im->n, sizeof(*v), cmp_id_prefix);
+		if (hit && hit->i < i)
+			continue; /* written before it */
+		if (hit) {
+			import_err(im, rw->where,
+				N_("%s.%s names %s, which comes later in this file (%s %lu): put that row above its correction"),
+				im->s->name, f, target, im->unit,
+				im->rows[hit->i].where);
+			continue;
+		}
+		r = record_view_load(t, im->s->name, target, &tv);
+		if (r == 0) {
+			record_view_close(&tv);
+		} else if (r == HAMLET_ENOTFOUND) {
+			import_err(im, rw->where,
+				N_("%s.%s names %s/%s, which this node does not hold: check the id; a correction is written on a node that holds the record it corrects"),
+				im->s->name, f, im->s->name, target);
+			r = 0;
+		}
+	}
+	free(v);
+	return r < 0 ? r : 0;
+}
+
 static int check_rows(struct importer *im, struct node *n)
 {
 	struct store_txn *t = NULL;
@@ -329,6 +427,11 @@ static int check_rows(struct importer *im, struct node *n)
 				im->unit, im->rows[i].where, cli_strerror(r));
 			goto out;
 		}
+	}
+	if ((r = check_corrections(im, t)) < 0) {
+		cli_err(_("cannot check the corrections against the store: %s"),
+			cli_strerror(r));
+		goto out;
 	}
 	r = 0;
 out:

@@ -373,6 +373,17 @@ missing = [l for l in labels if not re.search('"' + re.escape(l) + r'"\s*}', src
 assert not missing, missing
 PY
 
+# every correction that names no record it may correct is named in one
+# run, with the others' problems; a payment below its reversal too
+printf 'id;program;beneficiary_id;period;amount_vnd;status;reversal_of\r\nRV-5;forest_service;001070004005;13/2026;300.000;created;\r\nRV-6;forest_service;001070004006;11/2026;300.000;created;RV-6\r\nRV-7;forest_service;001070004007;11/2026;300.000;created;NOPE\r\nRV-8;forest_service;001070004008;11/2026;300.000;created;RV-9\r\nRV-9;forest_service;001070004009;11/2026;300.000;created;\r\n' >"$T/rev.csv"
+refuse "a file of bad corrections is refused, every problem named in one run" 4 "row 2: period" C import payment --format csv "$T/rev.csv"
+check "the reversal of itself" grep -q "^hamlet: row 3: payment.reversal_of names this record itself" "$T/refused"
+check "the reversal of a payment nobody holds" grep -q "^hamlet: row 4: payment.reversal_of names payment/NOPE, which this node does not hold" "$T/refused"
+check "the reversal above its payment" grep -q "^hamlet: row 5: payment.reversal_of names RV-9, which comes later in this file (row 6): put that row above its correction" "$T/refused"
+printf 'id;program;beneficiary_id;period;amount_vnd;status;reversal_of\r\nRV-9;forest_service;001070004009;11/2026;300.000;created;\r\nRV-8;forest_service;001070004009;11/2026;300.000;created;RV-9\r\n' >"$T/rev-ok.csv"
+check "a payment above its reversal imports" C import payment --format csv "$T/rev-ok.csv"
+check "the reversal names it" bash -c "'$H' --home '$T/c' get payment RV-8 | grep -q 'RV-9'"
+
 # Ctrl-C (here SIGTERM: a job a script starts in the background ignores
 # SIGINT) while a large file is written: the write under way ends, and
 # the import says which rows are in the store (and that importing again
