@@ -280,7 +280,7 @@ static int walk_open(const char *path, struct walk *wk,
 			why_set(wk->why, wk->whylen,
 				N_("%s is cut short: only its first %zu bytes are there (copy it again from the node that made it)"),
 				path, b->len);
-		} else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 8) == 0)
+		} else if (b->len >= 8 && memcmp(b->p, SUMMARY_MAGIC, 7) == 0)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is a summary, not a bundle: carry it to the node that has the newer data and run there \"hamlet bundle create --for %s OUT\"; bring back OUT and import that"),
 				 path, path);

@@ -217,28 +217,6 @@ static int summary_magic_damaged(const uint8_t *map, size_t len)
 	return differ == 1 && summary_sum_ok(SUMMARY_MAGIC, map, len);
 }
 
-/*
- * The version (2 or 3) of a summary an older hamlet wrote, without a
- * checksum: its array (6 or 7 fields) with that version first, filling
- * the file to its end; 0 when it is no such file. No summary of this
- * version looks like one: its version field is 4, and 32 bytes follow
- * its array. Only to say so: nothing of such a file is used.
- */
-static unsigned summary_older(const uint8_t *map, size_t len)
-{
-	struct mp_doc d;
-	unsigned v = 0;
-
-	if (len < 10 || !((map[8] == 0x96 && map[9] == 0x02) ||
-			  (map[8] == 0x97 && map[9] == 0x03)))
-		return 0;
-	if (mp_doc_parse(&d, map + 8, len - 8, SUMMARY_MAX_FEEDS) == 0) {
-		v = map[9];
-		mp_doc_close(&d);
-	}
-	return v;
-}
-
 int summary_read(const char *path, struct summary **ret, char *why,
 		 size_t whylen)
 {
@@ -306,8 +284,18 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	}
 	if (sb.st_size >= 8 && map != MAP_FAILED &&
 	    memcmp(map, SUMMARY_MAGIC, 7) == 0 &&
+	    ((const uint8_t *)map)[7] == 0x01) {
+		/* format 1: versions 2 and 3, without a checksum */
+		why_set(why, whylen,
+			N_("summary %s was made by an older hamlet (summary format 1, which carries no checksum), and this hamlet reads format %u only: make a new summary at that node (\"hamlet summary --out FILE\" there, once it runs this hamlet) and bring the new file"),
+			path, (unsigned)(uint8_t)SUMMARY_MAGIC[7]);
+		r = HAMLET_EFORMAT;
+		goto fail;
+	}
+	if (sb.st_size >= 8 && map != MAP_FAILED &&
+	    memcmp(map, SUMMARY_MAGIC, 7) == 0 &&
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
-		/* made by a newer (or older) hamlet */
+		/* made by a newer hamlet */
 		why_set(why, whylen,
 			N_("%s is a hamlet summary of format version %u, and this hamlet reads version %u: make it again with the same hamlet version as the node that reads it, or update hamlet here"),
 			path, (unsigned)((const uint8_t *)map)[7],
@@ -318,13 +306,6 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	if (sb.st_size < 8 || map == MAP_FAILED ||
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
 		why_set(why, whylen, N_("%s is not a hamlet summary file"), path);
-		r = HAMLET_EFORMAT;
-		goto fail;
-	}
-	if ((v = summary_older(map, (size_t)sb.st_size)) != 0) {
-		why_set(why, whylen,
-			N_("summary %s was made by an older hamlet (summary version %u, which carries no checksum), and this hamlet reads version %u only: make a new summary at that node (\"hamlet summary --out FILE\" there, once it runs this hamlet) and bring the new file"),
-			path, (unsigned)v, (unsigned)SUMMARY_VERSION);
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}

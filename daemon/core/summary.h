@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SUMMARY_MAGIC "HAMLETS\x01"
+/* format 2: version 4 and its checksum; format 1 was versions 2 and 3 */
+#define SUMMARY_MAGIC "HAMLETS\x02"
 #define SUMMARY_MAX_FEEDS 4000000
 
 struct summary_feed {

@@ -79,7 +79,8 @@ size_t fuzz_seeds(uint8_t ***ret_seeds, size_t **ret_lens)
 		mp_writer_destroy(&w);
 		if (!body || !(seeds[i] = malloc(8 + len + SUMMARY_SUM_LEN)))
 			abort();
-		memcpy(seeds[i], SUMMARY_MAGIC, 8);
+		/* the older seed in format 1, as an older hamlet wrote it */
+		memcpy(seeds[i], old ? "HAMLETS\x01" : SUMMARY_MAGIC, 8);
 		memcpy(seeds[i] + 8, body, len);
 		lens[i] = 8 + len;
 		if (!old) {
