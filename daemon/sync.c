@@ -339,13 +339,14 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		if (memcmp(s->wants[i].key, key, 32) == 0)
 			w = &s->wants[i];
 	if (w) {
-		/* the growth of its head past what was asked for before and
-		 * past what is here: entries that came unasked (sent as
-		 * they were written) were counted as they came */
-		uint64_t from = w->head > seq ? w->head : seq;
-		want_add(p, head > from ? head - from : 0);
+		/* the growth of its head: entries that came past what was
+		 * asked (sent as they were written) grew it as they came
+		 * (sync__want_came()) */
+		want_add(p, head > w->head ? head - w->head : 0);
 		if (head > w->head)
 			w->head = head;
+		if (seq > w->got)
+			w->got = seq;
 		return;
 	}
 	want_add(p, head > seq ? head - seq : 0);
@@ -359,8 +360,67 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	}
 	if (s->nwants < s->wants_cap) {
 		memcpy(s->wants[s->nwants].key, key, 32);
+		s->wants[s->nwants].got = seq;
 		s->wants[s->nwants++].head = head;
 	}
+}
+
+/* The want of feed key, or NULL; *hint: where to look first (the last
+ * found, for entries that come a feed at a time, in the order asked). */
+static struct sync_want *want_find(struct sync_session *s,
+				   const uint8_t key[32], size_t *hint)
+{
+	for (size_t k = 0; k < s->nwants; k++) {
+		size_t i = (*hint + k) % s->nwants;
+		if (memcmp(s->wants[i].key, key, 32) == 0) {
+			*hint = i;
+			return &s->wants[i];
+		}
+	}
+	return NULL;
+}
+
+void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     size_t *hint)
+{
+	struct sync_want *w;
+
+	if (!c->info || !(w = want_find(&c->sy, key, hint)))
+		return;
+	if (seq > w->head) {
+		/* past what was asked: awaited and come at once, so both
+		 * counts grow alike, and the WANT that asks for it later
+		 * (its FEEDS came after it) awaits it no more */
+		want_add(c->info, seq - w->head);
+		w->head = seq;
+	}
+	if (seq > w->got)
+		w->got = seq;
+}
+
+int sync__wants_pending(struct conn *c)
+{
+	struct sync_session *s = &c->sy;
+	struct store_txn *t = NULL;
+	int pending = 0;
+
+	for (size_t i = 0; i < s->nwants; i++) {
+		struct sync_want *w = &s->wants[i];
+		struct log_feed f;
+		if (w->got >= w->head)
+			continue;
+		/* what did not come on this session may have come another
+		 * way (another peer, a bundle): the store tells */
+		if (!t && store_txn_begin(c->d->node->st, 1, &t) < 0)
+			return 1;
+		if (log_feed_get(t, w->key, &f) == 0 && f.seq >= w->head)
+			w->got = w->head;
+		else
+			pending = 1;
+	}
+	if (t)
+		store_txn_abort(t);
+	return pending;
 }
 
 /* Ask for feed key from seq+1 to head: head - seq entries awaited. */

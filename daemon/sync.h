@@ -98,10 +98,12 @@ struct sync_sent {
  * does not ask for draws no answer). */
 #define SYNC_OFFER_WAIT_MS 15000
 
-/* A feed asked for (WANT) and the peer's head it was asked up to. */
+/* A feed asked for (WANT), the peer's head it was asked up to, and the
+ * highest seq of it held here since (what came, or was here). */
 struct sync_want {
 	uint8_t key[32];
 	uint64_t head;
+	uint64_t got;
 };
 #define SYNC_WANTS_MAX 4096
 

@@ -55,6 +55,14 @@ int sync__neg_idle(const struct conn *c);
  * STATE (when idle): sync_since.c gets their results. */
 int sync__since_start(struct conn *c);
 int sync__state_start(struct conn *c);
+/* Entries of feed key came, up to seq (one call a run of a feed's
+ * entries; *hint: 0 at first, kept between calls): what was asked of it
+ * and what came, counted alike (peer_info.rx_want, rx_got). */
+void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
+		     size_t *hint);
+/* 1 while an entry asked for on this session is neither here nor come
+ * (read in the store when it did not come on this session). */
+int sync__wants_pending(struct conn *c);
 
 /* The reconnection in proportion (sync_since.c). */
 struct store_txn;

@@ -200,6 +200,18 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 	p->entries_dup_in += st->duplicate;
 	p->batches_in++;
 	p->last_sync_ms = peer_wall_ms();
+	/* each run of a feed's entries: past what was asked of it? */
+	if (!c->closing && b->feeds && b->out) {
+		size_t hint = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			if (i + 1 < b->n &&
+			    memcmp(b->feeds[i], b->feeds[i + 1], 32) == 0)
+				continue; /* the run's last has its highest */
+			if (b->out[i].seq)
+				sync__want_came(c, b->feeds[i], b->out[i].seq,
+						&hint);
+		}
+	}
 	p->rx_got += b->n;
 	p->rx_last_ms = p->last_sync_ms;
 	rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);

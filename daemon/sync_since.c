@@ -337,9 +337,12 @@ static void agreed(struct conn *c)
 		/* nothing is awaited of a peer that holds what we hold:
 		 * the sync under way has ended, whatever its count says
 		 * (what was asked for and what came are counted apart, and
-		 * the two may not meet: an entry counted twice, one that
-		 * came before the WANT that counted it) */
-		if (PEER_RX_ACTIVE(p)) {
+		 * the two may not meet: an entry counted twice, or one
+		 * that came another way) */
+		if (PEER_RX_ACTIVE(p) && !sync__wants_pending(c)) {
+			/* (a STATE the peer read before it wrote what we
+			 * ask now agrees with ours too: then that is still
+			 * on its way, and the count goes on) */
 			p->rx_got = p->rx_want;
 			p->rx_done_ms = p->last_sync_ms;
 		}
