@@ -174,9 +174,13 @@ static void cert_soon(const struct out *o, const struct lag_report *r)
 		    x->cert_expires_ms - r->now_ms > within)
 			continue;
 		lag_label(o, r, x, label, sizeof(label));
-		page__num(o, days, (x->cert_expires_ms - r->now_ms) / day_ms);
+		uint64_t left = (x->cert_expires_ms - r->now_ms) / day_ms;
+		page__num(o, days, left);
 		fputs("<p class=\"bad lag-cert-soon\">", o->f);
-		page__say(o, M_LAG_CERT_SOON, label, days);
+		page__say(o, left == 0   ? M_LAG_CERT_SOON_DAY
+			     : left == 1 ? M_LAG_CERT_SOON_ONE
+					 : M_LAG_CERT_SOON,
+			  label, days);
 		fputs("</p>", o->f);
 		shown++;
 	}

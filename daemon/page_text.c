@@ -238,6 +238,10 @@ static const char *const texts[M__N][2] = {
 	[M_PROB_COUNT_ONE] = { "1 record needs a decision.", "1 bản ghi cần xử lý." },
 	[M_STORED_FIG] = { "{1} entries, {2} written here", "{1} mục, {2} mục viết tại đây" },
 	[M_STORED_FIG_ONE] = { "1 entry, {2} written here", "1 mục, {2} mục viết tại đây" },
+	[M_LAG_CERT_SOON_ONE] = { "ENDS SOON: the certificate of {1} ends in 1 day; then every node refuses it. Whoever issued it (this office, or the one above) renews it for the same key: <code>hamlet cert issue</code>, as the administrator's guide says under \"Renew a certificate\".",
+				  "SẮP HẾT HẠN: chứng chỉ của {1} hết hạn sau 1 ngày; sau đó mọi nút đều từ chối nút đó. Nơi đã cấp (văn phòng này, hoặc cấp trên) gia hạn cho cùng khóa đó: <code>hamlet cert issue</code>, như hướng dẫn quản trị nói ở mục \"Renew a certificate\"." },
+	[M_LAG_CERT_SOON_DAY] = { "ENDS SOON: the certificate of {1} ends within a day; then every node refuses it. Whoever issued it (this office, or the one above) renews it for the same key: <code>hamlet cert issue</code>, as the administrator's guide says under \"Renew a certificate\".",
+				  "SẮP HẾT HẠN: chứng chỉ của {1} hết hạn trong vòng một ngày; sau đó mọi nút đều từ chối nút đó. Nơi đã cấp (văn phòng này, hoặc cấp trên) gia hạn cho cùng khóa đó: <code>hamlet cert issue</code>, như hướng dẫn quản trị nói ở mục \"Renew a certificate\"." },
 	[M_LAG_CERT_SOON] = { "ENDS SOON: the certificate of {1} ends in {2} days; then every node refuses it. Whoever issued it (this office, or the one above) renews it for the same key: <code>hamlet cert issue</code>, as the administrator's guide says under \"Renew a certificate\".",
 			      "SẮP HẾT HẠN: chứng chỉ của {1} hết hạn sau {2} ngày; sau đó mọi nút đều từ chối nút đó. Nơi đã cấp (văn phòng này, hoặc cấp trên) gia hạn cho cùng khóa đó: <code>hamlet cert issue</code>, như hướng dẫn quản trị nói ở mục \"Renew a certificate\"." },
 };

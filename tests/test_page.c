@@ -310,6 +310,16 @@ int main(void)
 		ASSERT_TRUE(!has(html, "the certificate of khuoi-1 ends"));
 		ASSERT_TRUE(!has(html, "the certificate of khuoi-2 ends"));
 		free(html);
+		/* a day and some hours, then hours: one day, then within one */
+		x[0].cert_expires_ms = NOW_MS + 86400000ull + 3600000ull;
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "the certificate of khuoi-0 ends in 1 day;"));
+		free(html);
+		x[0].cert_expires_ms = NOW_MS + 3600000ull;
+		html = render(st, &rep, PAGE_EN, 0);
+		ASSERT_TRUE(has(html, "the certificate of khuoi-0 ends within a day;"));
+		free(html);
+		x[0].cert_expires_ms = NOW_MS + 10 * 86400000ull + 6 * 3600000ull;
 		html = render(st, &rep, PAGE_VI, 0);
 		ASSERT_TRUE(has(html, "SẮP HẾT HẠN: chứng chỉ của khuoi-0 hết hạn sau 10 ngày"));
 		free(html);
