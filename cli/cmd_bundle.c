@@ -423,6 +423,8 @@ static void nothing_to_send(const struct bundle_create_result *res,
 	else
 		printf(_("nothing to send: the recipient holds everything%s already\n"),
 		       in);
+	if (for_summary && res->for_self)
+		printf(_("note: that summary was made with this node's own key: if it is this node's own summary, the one to use is the summary made at the node the bundle is for\n"));
 }
 
 /* Why the recipient gets no entry (res->nothing_readable): what it

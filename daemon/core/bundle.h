@@ -58,6 +58,9 @@ struct bundle_create_result {
 	 * known (trust_unknown) without a summary */
 	uint64_t trust_new;
 	int trust_unknown;
+	/* the summary was made with this node's own key: its own summary
+	 * (the wrong file off the stick), or a copy's of this node */
+	int for_self;
 	struct run_stats runs; /* entries written compact and whole */
 	int sealed;
 	uint8_t sealed_to[32];

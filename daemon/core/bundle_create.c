@@ -124,14 +124,6 @@ static int create_header(struct node *n, const struct bundle_create_opts *o,
 			summary_free(sum);
 			return HAMLET_ENETWORK;
 		}
-		if (memcmp(sum->node, n->pk, 32) == 0) {
-			/* the wrong file off the stick: nothing to send */
-			why_set(why, whylen,
-				 N_("summary %s was made by this node itself: a bundle for it would carry nothing. Take the summary made at the node the bundle is for (\"hamlet summary --out FILE\" there)"),
-				 o->for_summary);
-			summary_free(sum);
-			return -EINVAL;
-		}
 		h->has_for = 1;
 		memcpy(h->for_node, sum->node, 32);
 		memcpy(h->for_summary, sum->file_hash, 32);
@@ -739,6 +731,7 @@ int bundle_create(struct node *n, const char *path,
 		res.trust_items = tw.n;
 		res.trust_new = tw.fresh;
 		res.trust_unknown = !sum;
+		res.for_self = sum && memcmp(sum->node, n->pk, 32) == 0;
 	}
 	for (size_t i = 0; o && o->progress && i < fl.n; i++) {
 		uint64_t from;

@@ -142,8 +142,8 @@ static const struct {
 };
 
 /* Our binary files, by the magic they start with ("HAMLET" and a
- * letter, then version 1: proto/cert.h, bundle_format.h, seal.h,
- * summary.h). */
+ * letter, then a format byte: proto/cert.h, bundle_format.h, seal.h,
+ * summary.h), of any format. */
 static const struct {
 	char letter;
 	const char *is;
@@ -167,7 +167,8 @@ static size_t ini_kind(const char *section)
  * our binary files; else NULL. */
 static const char *magic_kind(const char *text, size_t len)
 {
-	if (len < 8 || memcmp(text, "HAMLET", 6) != 0 || text[7] != 1)
+	if (len < 8 || memcmp(text, "HAMLET", 6) != 0 || text[7] < 1 ||
+	    text[7] > 9)
 		return NULL;
 	for (size_t i = 0; i < sizeof(magic_kinds) / sizeof(*magic_kinds); i++)
 		if (magic_kinds[i].letter == text[6])
