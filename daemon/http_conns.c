@@ -83,6 +83,13 @@ static void addr_key(const struct sockaddr *sa, uint8_t ip[16], int *local,
 	}
 }
 
+/* 1 when the client has sent bytes not read yet. */
+static int fd_has_input(int fd)
+{
+	uint8_t b;
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static unsigned per_client(const struct http *h)
 {
 	unsigned m = h->d->cfg.http_max_per_client;
@@ -123,7 +130,11 @@ static int make_room(struct http *h, uint64_t now)
 			old = c;
 			old_since = since;
 		}
-		if (c->waiting && (!young || since < young_since)) {
+		/* (not one whose request has come and waits to be read:
+		 * under load its thread may not have read it yet, and it
+		 * would be closed before it was heard) */
+		if (c->waiting && (!young || since < young_since) &&
+		    !fd_has_input(c->fd)) {
 			young = c;
 			young_since = since;
 		}
