@@ -312,6 +312,21 @@ static void want_add(struct peer_info *p, uint64_t d)
 	p->rx_want = d >= max || p->rx_want >= max - d ? max : p->rx_want + d;
 }
 
+/* The want of feed key, or NULL; *hint: where to look first (the last
+ * found, for entries that come a feed at a time, in the order asked). */
+static struct sync_want *want_find(struct sync_session *s,
+				   const uint8_t key[32], size_t *hint)
+{
+	for (size_t k = 0; k < s->nwants; k++) {
+		size_t i = (*hint + k) % s->nwants;
+		if (memcmp(s->wants[i].key, key, 32) == 0) {
+			*hint = i;
+			return &s->wants[i];
+		}
+	}
+	return NULL;
+}
+
 /* Count what a WANT for feed key from seq+1 to head adds to the sync
  * under way: all of it the first time, the growth of head after. */
 static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
@@ -319,7 +334,7 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 {
 	struct sync_session *s = &c->sy;
 	struct peer_info *p = c->info;
-	struct sync_want *w = NULL;
+	struct sync_want *w;
 
 	/* the feeds asked for are kept for the session: a WANT again for
 	 * entries that came (refused ones too: dated ahead, say) and that
@@ -335,10 +350,7 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		p->rx_start_ms = p->rx_last_ms = peer_wall_ms();
 		rate_start(&p->rx_rate, p->rx_start_ms, p->rx_got);
 	}
-	for (size_t i = 0; i < s->nwants && !w; i++)
-		if (memcmp(s->wants[i].key, key, 32) == 0)
-			w = &s->wants[i];
-	if (w) {
+	if ((w = want_find(s, key, &(size_t){ 0 }))) {
 		/* the growth of its head: entries that came past what was
 		 * asked (sent as they were written) grew it as they came
 		 * (sync__want_came()) */
@@ -363,21 +375,6 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		s->wants[s->nwants].got = seq;
 		s->wants[s->nwants++].head = head;
 	}
-}
-
-/* The want of feed key, or NULL; *hint: where to look first (the last
- * found, for entries that come a feed at a time, in the order asked). */
-static struct sync_want *want_find(struct sync_session *s,
-				   const uint8_t key[32], size_t *hint)
-{
-	for (size_t k = 0; k < s->nwants; k++) {
-		size_t i = (*hint + k) % s->nwants;
-		if (memcmp(s->wants[i].key, key, 32) == 0) {
-			*hint = i;
-			return &s->wants[i];
-		}
-	}
-	return NULL;
 }
 
 void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,

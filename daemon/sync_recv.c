@@ -203,13 +203,16 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 	/* each run of a feed's entries: past what was asked of it? */
 	if (!c->closing && b->feeds && b->out) {
 		size_t hint = 0;
+		uint64_t top = 0; /* the run's highest seq stored */
 		for (size_t i = 0; i < b->n; i++) {
+			if (b->out[i].seq > top)
+				top = b->out[i].seq;
 			if (i + 1 < b->n &&
 			    memcmp(b->feeds[i], b->feeds[i + 1], 32) == 0)
-				continue; /* the run's last has its highest */
-			if (b->out[i].seq)
-				sync__want_came(c, b->feeds[i], b->out[i].seq,
-						&hint);
+				continue;
+			if (top)
+				sync__want_came(c, b->feeds[i], top, &hint);
+			top = 0;
 		}
 	}
 	p->rx_got += b->n;
