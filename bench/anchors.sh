@@ -2,7 +2,7 @@
 # hamlet's bulk rate beside Hypercore's and PouchDB's, from one run on one
 # machine, each as a ratio to one core's verify rate measured in the same run:
 #   bench/anchors.sh BENCH_SYNC HAMLETD [N [PROVINCE]]
-# 1. BENCH_SYNC HAMLETD N e2e, TRIALS times (ANCHORS_TRIALS, 3 unless
+# 1. BENCH_SYNC HAMLETD N e2e, TRIALS times (ANCHORS_TRIALS, 5 unless
 #    told): one core's verify rate, every core's at once (the most a
 #    transfer that verifies each entry could reach on this machine), and
 #    hamlet's end to end bulk rate (N entries from node A into an empty
@@ -28,7 +28,7 @@ N=${3:-100000}
 P=${4:-0}
 BP=$(dirname "$BS")/bench_province
 BATCH=${ANCHORS_BATCH:-1000} # Hypercore entries per append() while seeding (untimed)
-TRIALS=${ANCHORS_TRIALS:-3} # hamlet's end-to-end transfers; the median is tabled
+TRIALS=${ANCHORS_TRIALS:-5} # hamlet's end-to-end transfers; the median is tabled
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SRC=${ANCHORS_DIR:-$(dirname "$REPO")/shared/anchors}
