@@ -229,7 +229,7 @@ static void why_words(const msgpack_object *w, char *out, size_t n)
 		snprintf(out, n, "%s", t);
 	else if (!strncmp(en, cr, sizeof(cr) - 1))
 		snprintf(out, n, cli_tr(N_("cannot resolve: %s")),
-			 en + sizeof(cr) - 1);
+			 cli_tr(en + sizeof(cr) - 1));
 	else
 		snprintf(out, n, "%s", en);
 }

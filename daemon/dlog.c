@@ -1,6 +1,7 @@
 #include "dlog.h"
 
 #include "error.h"
+#include "i18n.h"
 #include "utf8.h"
 #include "why.h"
 
@@ -43,11 +44,40 @@ void dlog(int level, const char *fmt, ...)
 	funlockfile(stderr);
 }
 
+/*
+ * The resolver's failures in words an operator can act on (libuv's own,
+ * "unknown node or service", name no cause): a peer's address with a
+ * typo in its name is the common one. Kept in English like every reason
+ * hamletd keeps; hamlet status, sync and the page translate them whole.
+ */
+static const struct {
+	int code;
+	const char *en;
+} resolver_words[] = {
+	{ UV_EAI_NONAME, N_("no computer has this name: a typo in it, or a name this machine cannot look up (no DNS here)") },
+	{ UV_EAI_NODATA, N_("this name has no address: a typo in it, or a name this machine cannot look up (no DNS here)") },
+	{ UV_EAI_AGAIN, N_("no name server answered (no DNS reachable now)") },
+	{ UV_EAI_FAIL, N_("the name server failed to look the name up") },
+	{ UV_EAI_ADDRFAMILY, N_("this name has no address of a kind this machine uses") },
+	{ UV_EAI_FAMILY, N_("this name has no address of a kind this machine uses") },
+	{ UV_EAI_SERVICE, N_("the port after the name is not a port number") },
+};
+
+/* libuv's words for an EAI code or the end of a stream, ours where we
+ * have better */
+static const char *resolver_err(int uverr)
+{
+	for (size_t i = 0; i < sizeof(resolver_words) / sizeof(resolver_words[0]); i++)
+		if (resolver_words[i].code == uverr)
+			return resolver_words[i].en;
+	return uv_strerror(uverr);
+}
+
 const char *dlog_err_en(int uverr)
 {
 	static locale_t c_loc;
 	if (uverr == UV_EOF || (uverr <= UV_EAI_ADDRFAMILY && uverr > -3100))
-		return uv_strerror(uverr);
+		return resolver_err(uverr);
 	if (uverr <= -4096 || uverr >= 0)
 		return hamlet_strerror(uverr); /* our own codes: English */
 	if (!c_loc)
@@ -82,6 +112,6 @@ const char *dlog_err(int uverr)
 	/* libuv's codes are -errno on this system, but for the end of a
 	 * stream and the resolver's (EAI) errors */
 	if (uverr == UV_EOF || (uverr <= UV_EAI_ADDRFAMILY && uverr > -3100))
-		return uv_strerror(uverr);
+		return resolver_err(uverr);
 	return hamlet_strerror(uverr);
 }

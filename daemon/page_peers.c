@@ -110,7 +110,7 @@ static enum msg why_read(const struct out *o, const json_t *u, char *buf,
 	if (strncmp(why, why_resolve, sizeof(why_resolve) - 1) == 0) {
 		const char *rest = why + sizeof(why_resolve) - 1;
 		snprintf(buf, n,
-			 o->lang == PAGE_VI ? "không phân giải được tên: %s"
+			 o->lang == PAGE_VI ? "không tìm được địa chỉ của tên máy: %s"
 					    : "cannot resolve: %s",
 			 why_word(o, rest));
 		return reached ? what : M_WHY_RESOLVE;

@@ -216,6 +216,18 @@ check "v1 takes the list of the file (10 s)" within 10 grep -q "reloaded the pee
 check "v1 is connected to c1 again (30 s)" within 30 vjson "assert [p for p in j['peers'] if p.get('name') == 'c1' and p['connected']]"
 check "no-such-host.invalid is never resolved, and 127.0.0.1:$PR refuses (30 s)" within 30 bash -c \
 	"grep -q 'peer no-such-host.invalid:7450: not reached: cannot resolve' '$T/v1.log' && grep -q 'peer 127.0.0.1:$PR: not reached: ' '$T/v1.log'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	# a name not found is said in Vietnamese words whatever the
+	# resolver's cause (no such name, or no name server here), none of
+	# libuv's English left in it
+	N v1 status >"$T/st-name.txt" 2>&1 || true
+	LC_ALL=vi_VN.UTF-8 LANGUAGE= "$H" --home "$T/v1" status >"$T/st-name.vi" 2>&1 || true
+	sed 's/^/    # /' "$T/st-name.txt" | grep 'no-such-host'
+	check "status says the name is not found, in English and in Vietnamese" bash -c \
+		"grep 'no-such-host.invalid' '$T/st-name.txt' | grep -qE 'cannot resolve: (no computer has this name|this name has no address|no name server answered)' &&
+		 grep 'no-such-host.invalid' '$T/st-name.vi' | grep -q 'không tìm được địa chỉ của tên máy: ' &&
+		 ! grep 'no-such-host.invalid' '$T/st-name.vi' | grep -qiE 'unknown node|or service|failure|no address|cannot'"
+fi
 # 127.0.0.1:$PS2 in its handshake at the reload: dialled now (hamlet
 # sync), the reload sent once a connection is taken there that has not
 # failed yet (each taken fails once, after 10 s of silence)

@@ -394,7 +394,7 @@ int main(void)
 			  "Đường truyền hoặc máy tính ở đó không hoạt động",
 			  "The line or the PC there is down" },
 			{ "cannot resolve: unknown node or service", 0,
-			  "không phân giải được tên: ",
+			  "không tìm được địa chỉ của tên máy: ",
 			  "không có DNS", "this line has no DNS" },
 			{ "the session ended", 1, "the session ended",
 			  "nút đó từ chối nút này",
