@@ -4,6 +4,8 @@
  */
 #include "import_read.h"
 
+#include "filekind.h"
+
 #include "entry.h"
 #include "hlc.h"
 #include "import_map.h"
@@ -670,6 +672,15 @@ int import_read_csv(struct importer *im, FILE *f, const char *path)
 		size_t used;
 		if (first) {
 			first = 0;
+			struct filekind fk;
+			if (filekind_of(buf, got, &fk)) {
+				/* a file off the stick given by mistake */
+				cli_err(_("%s is %s, not a table of records (a CSV file): %s"),
+					path, _(fk.is), _(fk.use));
+				im->nerr++;
+				im->fatal = 1;
+				break;
+			}
 			if (got >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
 				/* a workbook (.xlsx is a zip file) */
 				cli_err(_("%s is an Excel workbook (.xlsx), not CSV: in Excel choose File > Save As > \"CSV UTF-8 (Comma delimited)\", or convert it with: libreoffice --headless --convert-to csv:\"Text - txt - csv (StarCalc)\":44,34,76 %s"),

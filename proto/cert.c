@@ -3,6 +3,7 @@
 
 #include "entry.h"
 #include "error.h"
+#include "filekind.h"
 #include "mp.h"
 #include "sig.h"
 #include "utf8.h"
@@ -395,9 +396,15 @@ int cert_chain_decode_why(const uint8_t *buf, size_t len,
 		FAULT(HAMLET_ETOOBIG,
 		      N_("the chain file is %zu bytes, over its limit of %d"),
 		      len, (int)CERT_CHAIN_MAX_BYTES);
-	if (len < CHAIN_MAGIC_LEN || memcmp(buf, CHAIN_MAGIC, 7) != 0)
+	if (len < CHAIN_MAGIC_LEN || memcmp(buf, CHAIN_MAGIC, 7) != 0) {
+		struct filekind fk;
+		if (filekind_of(buf, len, &fk))
+			/* a bundle or network file off the stick */
+			FAULT(HAMLET_EFORMAT, N_("it is %s, not a certificate: %s"),
+			      why_translate(fk.is), why_translate(fk.use));
 		FAULT(HAMLET_EFORMAT,
 		      N_("it does not start as a certificate does (with the bytes HAMLETC that \"hamlet cert issue --out FILE\" writes): a network file, a key or a bundle is no certificate"));
+	}
 	if (buf[7] != CHAIN_MAGIC[7])
 		FAULT(HAMLET_EVERSION,
 		      N_("the chain file is of version %d; this hamlet reads version %d"),

@@ -303,7 +303,7 @@ refuse "a command taken for --home's directory is told so" 2 '"status" was taken
 refuse "an empty --out is a usage error naming --out" 2 'option --out is empty: give the file to write' A summary --out ''
 check "help cert issue shows cert's help, issue's with it" bash -c "'$H' help cert issue | grep -q '^usage: hamlet cert issue '"
 refuse "sync of an empty peer name is a usage error, not a peer named ''" 2 'the peer given is empty' A sync ''
-refuse "the network file given to cert install is told to be no certificate" 4 'a network file, a key or a bundle is no certificate' A cert install "$T/cli.network"
+refuse "the network file given to cert install is named, with what takes it" 4 'it is a network file, not a certificate: a new node joins the network with it: "hamlet init --network FILE"' A cert install "$T/cli.network"
 refuse "token create --expires 0d asks for at least 1 day" 2 \
 	'--expires "0d": give at least 1 day, such as 1d' A token create --name zero --role read --expires 0d
 refuse "and names the most days taken" 2 '--expires "36501d": give at most 36500 days' \
@@ -361,6 +361,22 @@ refuse "a bundle given as the network file is named" 4 \
 refuse "a summary given as the network file is named" 4 \
 	'again.sum is a summary (made by hamlet summary), not the network file asked for' \
 	"$H" --home "$T/mix" init --network "$T/again.sum" --scope bk/x
+refuse "a certificate given to bundle import is named, with the command that takes it" 4 \
+	'a.cert is a certificate (made by hamlet cert issue), not a bundle: the node it is for installs it with "hamlet cert install FILE"' \
+	A bundle import "$T/a.cert"
+refuse "a bundle given to cert install is named" 4 \
+	'it is a bundle (made by hamlet bundle create), not a certificate: the node it is for imports it with "hamlet bundle import FILE"' \
+	A cert install "$T/again.bundle"
+refuse "a certificate given to bundle create --for is named" 4 \
+	'a.cert is a certificate (made by hamlet cert issue), not a summary' \
+	A bundle create --for "$T/a.cert" "$T/mix.bundle"
+refuse "a summary given to import is named, never as a spreadsheet in another encoding" 4 \
+	'again.sum is a summary (made by hamlet summary), not a table of records (a CSV file): it goes to the node with the newer data' \
+	A import health_profile --format csv "$T/again.sum"
+check "with no advice about Excel" bash -c "! grep -q 'Excel' '$T/refused'"
+refuse "the root key given to bundle import is named" 4 \
+	"cli.root.key is the network's root key, not a bundle: it stays on the administrator's offline PC" \
+	A bundle import "$T/cli.root.key"
 refuse "a node key given as the network file is named" 4 \
 	"node.key is a node's secret key (node.key), not the network file asked for" \
 	"$H" --home "$T/mix" init --network "$T/a/node.key" --scope bk/x

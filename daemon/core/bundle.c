@@ -2,6 +2,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "filekind.h"
 #include "infile.h"
 #include "seal.h"
 #include "summary.h"
@@ -265,6 +266,7 @@ static int walk_open(const char *path, struct walk *wk,
 			return r;
 	}
 	if (!b->p || bundle_reader_init(rd, b->p, b->len) < 0) {
+		struct filekind fk;
 		if (!b->p && wk->rep->bytes == 0)
 			why_set(wk->why, wk->whylen,
 				 N_("%s is empty: no hamlet bundle (copy it again from the node that made it)"),
@@ -295,6 +297,11 @@ static int walk_open(const char *path, struct walk *wk,
 				 (unsigned)(uint8_t)(b->p[6] == 'B'
 					 ? BUNDLE_MAGIC[BUNDLE_MAGIC_LEN - 1]
 					 : SEAL_MAGIC[SEAL_MAGIC_LEN - 1]));
+		else if (filekind_of(b->p, b->len, &fk))
+			/* a certificate or network file off the stick */
+			why_set(wk->why, wk->whylen,
+				 N_("%s is %s, not a bundle: %s"), path,
+				 why_translate(fk.is), why_translate(fk.use));
 		else
 			why_set(wk->why, wk->whylen,
 				 N_("%s is not a hamlet bundle"), path);

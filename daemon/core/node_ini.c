@@ -8,6 +8,7 @@
 #include "why.h"
 
 #include "error.h"
+#include "filekind.h"
 #include "infile.h"
 
 #include <errno.h>
@@ -141,19 +142,6 @@ static const struct {
 	  N_("put this node's own node.conf back from a copy") },
 };
 
-/* Our binary files, by the magic they start with ("HAMLET" and a
- * letter, then a format byte: proto/cert.h, bundle_format.h, seal.h,
- * summary.h), of any format. */
-static const struct {
-	char letter;
-	const char *is;
-} magic_kinds[] = {
-	{ 'C', N_("a certificate (made by hamlet cert issue)") },
-	{ 'B', N_("a bundle (made by hamlet bundle create)") },
-	{ 'E', N_("a bundle (made by hamlet bundle create)") },
-	{ 'S', N_("a summary (made by hamlet summary)") },
-};
-
 static size_t ini_kind(const char *section)
 {
 	size_t i = 0;
@@ -161,19 +149,6 @@ static size_t ini_kind(const char *section)
 	       strcmp(ini_kinds[i].section, section) != 0)
 		i++;
 	return i; /* past the end: not one of ours */
-}
-
-/* What the file that starts with text (len bytes) is, when it is one of
- * our binary files; else NULL. */
-static const char *magic_kind(const char *text, size_t len)
-{
-	if (len < 8 || memcmp(text, "HAMLET", 6) != 0 || text[7] < 1 ||
-	    text[7] > 9)
-		return NULL;
-	for (size_t i = 0; i < sizeof(magic_kinds) / sizeof(*magic_kinds); i++)
-		if (magic_kinds[i].letter == text[6])
-			return magic_kinds[i].is;
-	return NULL;
 }
 
 /* "PATH is a certificate, not the network file asked for: give ...",
@@ -282,10 +257,12 @@ int node__ini_read(const char *path, const char *section,
 		/* a certificate, bundle or summary taken off the stick by
 		 * mistake: named, not read as text (a NUL in it would be
 		 * told as UTF-16) */
-		const char *is = magic_kind(text, c.len);
-		if (is) {
+		struct filekind fk;
+		if (filekind_of(text, c.len, &fk) &&
+		    (fk.id == FILEKIND_CERT || fk.id == FILEKIND_BUNDLE ||
+		     fk.id == FILEKIND_SUMMARY)) {
 			ini_file_free(text, tlen);
-			return wrong_file(path, section, is, why, whylen);
+			return wrong_file(path, section, fk.is, why, whylen);
 		}
 	}
 	if (!memchr(text, '\n', c.len) && memchr(text, '\r', c.len) &&

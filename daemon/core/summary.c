@@ -4,6 +4,7 @@
 
 #include "bundle_format.h"
 #include "error.h"
+#include "filekind.h"
 #include "hlc.h"
 #include "infile.h"
 #include "log.h"
@@ -305,7 +306,16 @@ int summary_read(const char *path, struct summary **ret, char *why,
 	}
 	if (sb.st_size < 8 || map == MAP_FAILED ||
 	    memcmp(map, SUMMARY_MAGIC, 8) != 0) {
-		why_set(why, whylen, N_("%s is not a hamlet summary file"), path);
+		struct filekind fk;
+		if (sb.st_size > 0 && map != MAP_FAILED &&
+		    filekind_of(map, (size_t)sb.st_size, &fk))
+			/* a bundle or certificate off the stick */
+			why_set(why, whylen, N_("%s is %s, not a summary: %s"),
+				path, why_translate(fk.is),
+				why_translate(fk.use));
+		else
+			why_set(why, whylen,
+				N_("%s is not a hamlet summary file"), path);
 		r = HAMLET_EFORMAT;
 		goto fail;
 	}
