@@ -131,15 +131,22 @@ void cli_fields_print(FILE *f, const struct schema *s, const msgpack_object *m,
 static void unique_fields(const struct schema *s, const struct record_view *v,
 			  char *out, size_t n)
 {
+	char head[CLI_FIELD_MAX];
+
+	/* as get shows them: the label in the reader's language, the
+	 * name beside it */
 	out[0] = 0;
 	for (const int *u = s ? s->unique : NULL; u && *u >= 0; u++) {
 		if (out[0])
 			strncat(out, ", ", n - strlen(out) - 1);
-		strncat(out, s->fields[*u].name, n - strlen(out) - 1);
+		cli_field_head(s, s->fields[*u].name,
+			       strlen(s->fields[*u].name), head);
+		strncat(out, head, n - strlen(out) - 1);
 	}
 	if (out[0] && s->corrects && record_view_field(v, s->corrects)) {
 		strncat(out, ", ", n - strlen(out) - 1);
-		strncat(out, s->corrects, n - strlen(out) - 1);
+		cli_field_head(s, s->corrects, strlen(s->corrects), head);
+		strncat(out, head, n - strlen(out) - 1);
 	}
 }
 
@@ -313,35 +320,51 @@ out:
 	return r;
 }
 
-/* other_del: the other record was deleted on one node and changed on
- * another, not settled yet, so a plain delete of it is refused: a
- * resolution that deletes it is the command offered */
+/* The command that deletes record id of coll: a plain delete, or, when
+ * the record was deleted on one node and changed on another and that is
+ * not settled yet (a plain delete of it is refused), a resolution that
+ * deletes it. Into out. */
+static void delete_command(char *out, size_t n, const char *coll,
+			   const char *id, int in_conflict)
+{
+	char *q = cli_sh_quote(id);
+	snprintf(out, n,
+		 in_conflict ? "%s conflicts resolve %s %s --delete"
+			     : "%s delete %s %s",
+		 cli_prog(), coll, q ? q : id);
+	free(q);
+}
+
+/* A duplicate of the record v (id) shown: both deletes, this one's
+ * first (the record just written, when a put or import shows it: most
+ * often the one typed twice), then the other's; other_del as
+ * delete_command() takes it for the other. */
 static void print_duplicate(FILE *f, const struct schema *s,
-			    const struct record_view *v,
-			    const char *coll, const char *other,
+			    const struct record_view *v, const char *coll,
+			    const char *id, const char *other,
 			    const char *where, int other_del,
 			    const char *indent)
 {
-	char fields[256], del[4600];
+	char fields[640], del_this[2300], del_other[2300];
 	const char *prog = cli_prog();
 	const char *last = record_key_correctable(s);
-	char *q = cli_sh_quote(other);
+	char *q = cli_sh_quote(id);
 
 	unique_fields(s, v, fields, sizeof(fields));
-	snprintf(del, sizeof(del),
-		 other_del ? "%s conflicts resolve %s %s --delete"
-			   : "%s delete %s %s",
-		 prog, coll, q ? q : other);
+	delete_command(del_this, sizeof(del_this), coll, id,
+		       record_view_conflict(v, "") != NULL);
+	delete_command(del_other, sizeof(del_other), coll, other, other_del);
 	if (!last)
 		fprintf(f,
-			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s): its key fields are set once and cannot be corrected\n"),
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two, this one (%s) or the other (%s): their key fields are set once and cannot be corrected\n"),
 			indent, coll, other, where[0] ? _(" in ") : "", where,
-			fields, del);
+			fields, del_this, del_other);
 	else
 		fprintf(f,
-			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two (%s) or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
+			_("%sDUPLICATE of %s/%s%s%s (same %s); resolve by deleting one of the two, this one (%s) or the other (%s), or by correcting the key fields of one (%s conflicts resolve %s %s '{\"%s\":\"...\"}')\n"),
 			indent, coll, other, where[0] ? _(" in ") : "", where,
-			fields, del, prog, coll, q ? q : other, last);
+			fields, del_this, del_other, prog, coll, q ? q : id,
+			last);
 	free(q);
 }
 
@@ -448,7 +471,7 @@ int cli_record_print_problems(FILE *f, struct store_txn *t, const char *coll,
 			free(dups.ids);
 			return r;
 		}
-		print_duplicate(f, s, v, coll, dups.ids[i], sc.shown,
+		print_duplicate(f, s, v, coll, id, dups.ids[i], sc.shown,
 				other_del, indent);
 		lines++;
 	}
