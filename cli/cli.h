@@ -653,12 +653,16 @@ static inline int cli_write_unchanged(const struct log_out *out)
 }
 
 /* The state of cli_ingest() across the batches of one bundle import. */
+struct stop;
 struct cli_ingest {
 	struct node *n;	 /* the store written when no daemon runs */
 	int daemon;	 /* from cli_node_open(): hamletd is the writer */
 	int via_daemon;	 /* set once hamletd stored a batch */
 	const char *bundle; /* the bundle file, noted as where the entries
 			     * were heard from (heard.h); NULL: none */
+	/* when set, a batch asked for after Ctrl-C or SIGTERM came is not
+	 * stored: -EINTR, and the batches before it stay (stop.h) */
+	const struct stop *stop;
 };
 
 /*

@@ -3,6 +3,7 @@
  * sync). The answer is parsed with proto/mp.h like any other input.
  */
 #include "cli.h"
+#include "stop.h"
 #include "wire.h"
 
 #include "bundle.h"
@@ -748,6 +749,12 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	while (done < n) {
 		size_t k = chunk_count(in, done, n, RPC_MAX_INGEST_ENTRIES,
 				       entry_bytes);
+		if (stop_asked(c->stop)) {
+			why_set(why, wl,
+				N_("interrupted: %zu of these %zu entries were stored"),
+				done, n);
+			return -EINTR;
+		}
 		r = ingest_rpc(sock, in + done, k, out + done, stats, why, wl);
 		if (daemon_absent(r) && done == 0 && c->daemon)
 			return daemon_went_away(sock, why, wl);

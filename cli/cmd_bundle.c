@@ -5,6 +5,7 @@
  * hamlet bundle inspect FILE
  */
 #include "cli.h"
+#include "stop.h"
 #include "i18n.h"
 #include "progress.h"
 
@@ -674,6 +675,7 @@ static int bundle_import_run(const char *path)
 	struct bundle_report rep;
 	struct cli_ingest ci = { 0 };
 	struct progress *prog;
+	struct stop stop = { .blocked = 0 };
 	char why[512] = "";
 	int r;
 
@@ -686,10 +688,25 @@ static int bundle_import_run(const char *path)
 	 * hamletd, when it runs, stores what it holds */
 	ci.n = n;
 	ci.bundle = path;
+	ci.stop = &stop;
 	prog = progress_new(_("importing"), NULL, 0);
+	stop_begin(&stop);
 	r = bundle_import_progress(n, path, cli_ingest, cli_trust, &ci,
 				   progress_cb, prog, &rep, why, sizeof(why));
 	progress_end(prog);
+	if (r == -EINTR) {
+		/* Ctrl-C: the batch under way was stored, no other */
+		if (rep.stats.applied + rep.stats.released)
+			cli_err(_("interrupted: %llu entries of %s were stored before it stopped (nothing is half stored). Importing the file again is safe: what is stored already is skipped"),
+				(unsigned long long)(rep.stats.applied +
+						     rep.stats.released),
+				path);
+		else
+			cli_err(_("interrupted: nothing of %s was stored"),
+				path);
+		r = CLI_EPROBLEMS;
+		goto out;
+	}
 	if (r < 0) {
 		if (r == HAMLET_ENETWORK) {
 			char a[65], b[65];
@@ -752,7 +769,13 @@ static int bundle_import_run(const char *path)
 	/* a sound file imported too early is no damaged one (exit 1):
 	 * exit 7, to be done again later */
 	r = import_failed(&rep) ? CLI_EPROBLEMS : rep.ahead ? CLI_ELATER : 0;
+	if (stop_asked(&stop))
+		/* it came during the last batch: that one was stored */
+		cli_err(_("interrupted after the last entries were stored: the whole file is imported"));
 out:
+	/* a signal that came is delivered now: its default ends this
+	 * process, as Ctrl-C would have without the wait */
+	stop_end(&stop);
 	bundle_report_close(&rep);
 	node_close(n);
 	return r;

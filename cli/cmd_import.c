@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "progress.h"
+#include "stop.h"
 #include "import_read.h"
 
 #include "entry.h"
@@ -29,7 +30,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -657,36 +657,8 @@ static void write_failed(const struct importer *im, const size_t *at,
 }
 
 /* Ctrl-C (or a SIGTERM) while the rows are written: the write under way
- * ends, and the import stops there, saying which rows are in the store;
- * then the signal takes its course. The signals wait, blocked, while a
- * write is under way: a write cut in the middle would leave the operator
- * not knowing whether it was stored. */
-static int stop_asked(const sigset_t *stop)
-{
-	sigset_t pend;
-	if (sigpending(&pend) != 0)
-		return 0;
-	return (sigismember(stop, SIGINT) == 1 &&
-		sigismember(&pend, SIGINT) == 1) ||
-	       (sigismember(stop, SIGTERM) == 1 &&
-		sigismember(&pend, SIGTERM) == 1);
-}
-
-/* The stop signals this process heeds: SIGINT and SIGTERM, but for one
- * it was started ignoring (a job run in the background by a script
- * ignores SIGINT). */
-static void stop_signals(sigset_t *stop)
-{
-	static const int sig[] = { SIGINT, SIGTERM };
-	sigemptyset(stop);
-	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
-		struct sigaction sa;
-		if (sigaction(sig[i], NULL, &sa) == 0 &&
-		    sa.sa_handler != SIG_IGN)
-			sigaddset(stop, sig[i]);
-	}
-}
-
+ * ends, and the import stops there, saying which rows are in the store
+ * (stop.h). */
 static void say_interrupted(const struct importer *im, size_t stored,
 			    size_t done)
 {
@@ -711,17 +683,15 @@ static int write_rows(struct importer *im, struct node *n, int through_daemon,
 	struct progress *prog = progress_new(_("importing"), _("records"),
 					     im->n);
 
-	sigset_t stop, old_mask;
-	int blocked;
+	struct stop stop;
 
-	stop_signals(&stop);
-	blocked = pthread_sigmask(SIG_BLOCK, &stop, &old_mask) == 0;
+	stop_begin(&stop);
 	r = -ENOMEM;
 	if (!ops || !out || !at)
 		goto out;
 	for (size_t start = 0; start < im->n; start += IMPORT_CHUNK) {
 		size_t k = im->n - start;
-		if (blocked && start > 0 && stop_asked(&stop)) {
+		if (start > 0 && stop_asked(&stop)) {
 			progress_end(prog);
 			prog = NULL;
 			say_interrupted(im, start,
@@ -792,16 +762,12 @@ out:
 	free(ops);
 	free(out);
 	free(at);
-	if (blocked) {
-		/* a signal that came during the last write, or while the
-		 * import stopped, is delivered now: its default ends this
-		 * process, as Ctrl-C would have without the wait */
-		int asked = stop_asked(&stop);
-		if (asked && r == 0)
-			cli_err(_("interrupted after the last rows were stored: the whole file is imported"));
-		fflush(stdout);
-		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-	}
+	/* a signal that came during the last write, or while the import
+	 * stopped, is delivered now: its default ends this process, as
+	 * Ctrl-C would have without the wait */
+	if (stop_asked(&stop) && r == 0)
+		cli_err(_("interrupted after the last rows were stored: the whole file is imported"));
+	stop_end(&stop);
 	return r;
 }
 

@@ -235,6 +235,42 @@ refuse "bundle create --for an unfinished summary's NAME.part too" 4 'c5.sum.par
 refuse "bundle create does not write a bundle named NAME.part" 2 'z.bundle.part" ends in .part, the name of a file left unfinished' "$H" --home "$T/v" bundle create --unsealed "$T/z.bundle.part"
 refuse "nor does summary --out" 2 'z.sum.part" ends in .part' "$H" --home "$T/c" summary --out "$T/z.sum.part"
 
+# Ctrl-C (here SIGTERM: a job a script starts in the background ignores
+# SIGINT) during a large bundle import: the batch under way is stored,
+# the import stops there and says how many entries are in the store (and
+# that importing again is safe), then exits by the signal
+python3 - "$T/many.csv" <<'PY'
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('id,person_id,full_name,birth_date\n')
+    for i in range(40000):
+        f.write('HP-M%05d,%012d,Nguyen Van %d,1980-01-01\n' % (i, 800000000000 + i, i))
+PY
+check "A imports 40,000 more profiles" A import health_profile --format csv "$T/many.csv"
+check "A bundles all it holds" bash -c "'$H' --home '$T/a' bundle create --unsealed '$T/many.bundle' >/dev/null 2>&1"
+check "commune node E, for an interrupted bundle import" "$H" --home "$T/e" init --network "$T/demo.network" --name e --scope bk/bach-thong/quang-thuan
+check "E certified" certify "$T/demo.root.key" e
+e_entries() { "$H" --home "$T/e" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+"$H" --home "$T/e" bundle import "$T/many.bundle" >"$T/many.out" 2>"$T/many.err" &
+MANY=$!
+stored_some() { [ "$(e_entries)" -gt 0 ] 2>/dev/null; }
+within 120 stored_some
+kill -TERM "$MANY" 2>/dev/null
+wait "$MANY"
+MANYRC=$?
+sed 's/^/    # /' "$T/many.err" | tail -3
+if grep -q "whole file is imported" "$T/many.err" || { ! grep -q "interrupted" "$T/many.err" && [ "$MANYRC" = 0 ]; }; then
+	echo "# the bundle import ended before the signal came: nothing to check"
+else
+	check "stopped: the bundle import exits by the signal" test "$MANYRC" = 143
+	check "and says how many entries are stored, and that importing again is safe" \
+		grep -qE "^hamlet: interrupted: [0-9]+ entries of .*many.bundle were stored before it stopped \(nothing is half stored\). Importing the file again is safe" "$T/many.err"
+	said=$(sed -nE 's/^hamlet: interrupted: ([0-9]+) entries of .*/\1/p' "$T/many.err")
+	check "the store holds the $said entries it says" test "$(e_entries)" = "$said"
+	check "importing the bundle again takes the rest" "$H" --home "$T/e" bundle import "$T/many.bundle"
+	check "E holds what A holds" bash -c "[ \"\$('$H' --home '$T/e' digest)\" = \"\$('$H' --home '$T/a' digest)\" ]"
+fi
+
 # audit: clean store passes; a planted fork fails
 check "verify passes on a clean store" B verify
 cp -a "$T/a" "$T/a-clone"

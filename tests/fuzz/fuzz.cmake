@@ -60,6 +60,7 @@ if(TARGET hamlet)
     hamlet_fuzz(${t}
       SOURCES ${CMAKE_SOURCE_DIR}/cli/import_read.c ${CMAKE_SOURCE_DIR}/cli/cli.c
         ${CMAKE_SOURCE_DIR}/cli/cli_json.c ${CMAKE_SOURCE_DIR}/cli/cli_rpc.c
+        ${CMAKE_SOURCE_DIR}/cli/stop.c
       LIBS hamlet_core hamlet_rpc_client PkgConfig::JANSSON ${CSV_LIB})
     target_include_directories(fuzz_${t} PRIVATE ${CMAKE_SOURCE_DIR}/cli)
   endforeach()
