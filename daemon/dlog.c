@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 static int log_max = DLOG_INFO;
@@ -114,4 +116,22 @@ const char *dlog_err(int uverr)
 	if (uverr == UV_EOF || (uverr <= UV_EAI_ADDRFAMILY && uverr > -3100))
 		return resolver_err(uverr);
 	return hamlet_strerror(uverr);
+}
+
+void dlog_dir_denied(const char *dir, char *out, size_t n)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0)
+		snprintf(out, n, _("this user may not look into %s: run hamletd as the user that owns it (systemd runs it as hamlet)"),
+			 dir);
+	else if (sb.st_uid == geteuid())
+		snprintf(out, n,
+			 _("this user owns %s, but may not write in it (its mode is %04o): give it write permission again (chmod u+rwx %s), then start hamletd"),
+			 dir, (unsigned)(sb.st_mode & 07777), dir);
+	else
+		snprintf(out, n,
+			 _("%s belongs to user id %lu, not to user id %lu, the one hamletd runs as: run hamletd as the user that owns it (systemd runs it as hamlet)"),
+			 dir, (unsigned long)sb.st_uid,
+			 (unsigned long)geteuid());
 }

@@ -103,10 +103,12 @@ static int home_lock(const char *home, char *why, size_t wl)
 			snprintf(why, wl,
 				 _("cannot open %s: the file system holding %s is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck), make it writable again (mount -o remount,rw), then start hamletd"),
 				 path, home);
-		else if (e == EACCES)
-			snprintf(why, wl,
-				 _("cannot open %s: permission denied: run hamletd as the user that owns %s (systemd runs it as hamlet)"),
-				 path, home);
+		else if (e == EACCES) {
+			char hint[1200];
+			dlog_dir_denied(home, hint, sizeof(hint));
+			snprintf(why, wl, _("cannot open %s: permission denied: %s"),
+				 path, hint);
+		}
 		else
 			snprintf(why, wl, _("cannot open %s: %s"), path,
 				 strerror(e));

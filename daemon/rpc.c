@@ -748,7 +748,12 @@ int rpc_start(struct daemon *d)
 		if (stat(dir, &sb) != 0 && errno == ENOENT)
 			dlog(DLOG_ERR, _("cannot listen on %s: the directory %s does not exist"),
 			     d->cfg.socket, dir);
-		else
+		else if (r == UV_EACCES) {
+			char hint[1200];
+			dlog_dir_denied(dir, hint, sizeof(hint));
+			dlog(DLOG_ERR, _("cannot listen on %s: permission denied: %s"),
+			     d->cfg.socket, hint);
+		} else
 			dlog(DLOG_ERR, _("cannot listen on %s: %s"),
 			     d->cfg.socket, dlog_err(r));
 		return r;

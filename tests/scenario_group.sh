@@ -84,6 +84,27 @@ check "the daemon stops on SIGTERM" bash -c "kill $pid && for _ in \$(seq 1 100)
 wait "$pid" 2>/dev/null; pid=
 check "the store audits clean afterwards" as_owner "$H" --home "$T/home" verify
 
+# the node's directory made unwritable by its own user (a chmod gone
+# wrong): hamletd, run as that user, is told to give it write permission
+# back, not to run as the user it runs as
+rm -f "$T/home/hamletd.lock" "$T/home/hamletd.sock"
+chmod 0550 "$T/home"
+refuse "hamletd in a home its user may not write names the mode and the chmod that mends it" \
+	"hamletd.lock: permission denied: this user owns $T/home, but may not write in it (its mode is 0550): give it write permission again (chmod u+rwx $T/home)" \
+	as_owner timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+check "and does not tell the node's user to run it as the node's user" bash -c "! grep -q 'run hamletd as the user' '$T/out'"
+refuse "run as another user, it names the owner's user id and its own" \
+	"permission denied: $T/home belongs to user id $OWNER, not to user id $OUT, the one hamletd runs as" \
+	as_out timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+# its lock file there from before: the socket is what it cannot make
+chmod 0750 "$T/home"
+as_owner touch "$T/home/hamletd.lock"
+chmod 0550 "$T/home"
+refuse "a socket it cannot make there is named with the same advice" \
+	"cannot listen on $T/home/hamletd.sock: permission denied: this user owns $T/home, but may not write in it (its mode is 0550)" \
+	as_owner timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+chmod 0750 "$T/home"
+
 # An administrator runs hamlet as root on the node (sudo hamlet ...):
 # what it makes there stays the node's user's, or that user's hamletd
 # could not read it after
