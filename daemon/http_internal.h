@@ -324,6 +324,13 @@ enum MHD_Result http__page(struct http *h, struct MHD_Connection *conn);
 int http__host_refused(struct http *h, struct MHD_Connection *conn,
 		       const char *url, enum MHD_Result *ret);
 
+/* 1 and a 404 in plain words in *ret, in the page's language, when the
+ * request for url (a path of none, outside /v1/) comes from a browser
+ * (it accepts text/html): a person who mistyped the page's address. A
+ * program is answered in JSON by the caller (0). */
+int http__page_not_found(struct http *h, struct MHD_Connection *conn,
+			 const char *url, enum MHD_Result *ret);
+
 #define send_err(h, conn, code, scode, ...) \
 	http__send_err_allow(h, conn, code, NULL, scode, __VA_ARGS__)
 

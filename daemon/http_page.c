@@ -96,6 +96,15 @@ static enum MHD_Result send_plain(struct http *h, struct MHD_Connection *conn,
 			 "text/plain; charset=utf-8", lang, close);
 }
 
+/* The port this node's HTTP server listens on (0: not known), for the
+ * address a person is told to open. */
+static unsigned bound_port(struct http *h)
+{
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	return di ? di->port : 0;
+}
+
 /* How many Host headers a request carries, and the first two. */
 struct host_scan {
 	unsigned n;
@@ -153,8 +162,41 @@ int http__host_refused(struct http *h, struct MHD_Connection *conn,
 	 * leaves Accept-Language's choice (the host is what is wrong) */
 	if (ls)
 		(void)page_lang_parse(ls, &lang);
-	*ret = send_plain(h, conn, HTTP_MISDIRECTED, lang,
-			  page_host_refusal(lang), 1);
+	{
+		char text[1024];
+		page_host_refusal(lang, bound_port(h), text, sizeof(text));
+		*ret = send_plain(h, conn, HTTP_MISDIRECTED, lang, text, 1);
+	}
+	return 1;
+}
+
+int http__page_not_found(struct http *h, struct MHD_Connection *conn,
+			 const char *url, enum MHD_Result *ret)
+{
+	const char *accept = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *ls = http__arg(conn, "lang");
+	char text[512], port[16];
+	int lang;
+
+	if (!accept || !strstr(accept, "text/html"))
+		return 0;
+	lang = page_lang_pick(MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	if (ls)
+		(void)page_lang_parse(ls, &lang);
+	if (bound_port(h))
+		snprintf(port, sizeof(port), "%u", bound_port(h));
+	else
+		snprintf(port, sizeof(port), "%s",
+			 lang == PAGE_VI ? "CỔNG" : "PORT");
+	/* plain text (nosniff): the path is shown as it came, never run */
+	snprintf(text, sizeof(text),
+		 lang == PAGE_VI
+			 ? "Nút này không có trang %.200s. Trang tình trạng của nút ở địa chỉ này với / ngay sau số cổng, không có gì thêm (ví dụ http://127.0.0.1:%s/); API của nút ở /v1/ (docs/api.md).\n"
+			 : "This node has no page %.200s. Its status page is at this address with / right after the port and nothing more (like http://127.0.0.1:%s/); its API is under /v1/ (docs/api.md).\n",
+		 url, port);
+	*ret = send_plain(h, conn, MHD_HTTP_NOT_FOUND, lang, text, 0);
 	return 1;
 }
 

@@ -509,10 +509,13 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 		 * person in plain words in the page's language */
 		return http__page(h, conn);
 	}
-	if (strncmp(url, "/v1/", 4) != 0)
+	if (strncmp(url, "/v1/", 4) != 0) {
+		if (get && http__page_not_found(h, conn, url, &ok))
+			return ok; /* a person at a browser */
 		return send_err(h, conn, MHD_HTTP_NOT_FOUND, "no_route",
 				"no such path: %.200s (the API is under /v1/, docs/api.md)",
 				url);
+	}
 	if (strlen(url) >= sizeof(buf))
 		return send_err(h, conn, MHD_HTTP_URI_TOO_LONG, "too_long",
 				"the path is over %zu bytes", sizeof(buf) - 1);

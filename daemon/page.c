@@ -574,11 +574,19 @@ int page_host_allowed(const char *host, const char *names)
 	       name_listed(name, n, names);
 }
 
-const char *page_host_refusal(int lang)
+void page_host_refusal(int lang, unsigned port, char *out, size_t n)
 {
-	return lang == PAGE_VI
-		       ? "Trang này không trả lời cho tên máy được dùng trong địa chỉ (có thể là một trang web khác đang tìm cách đọc số liệu của nút). Hãy mở bằng địa chỉ IP của máy, ví dụ http://127.0.0.1:CỔNG/, hoặc http://localhost:CỔNG/. Nếu nút cần được mở bằng một tên khác, hãy nhờ quản trị viên thêm tên đó vào hosts trong mục [http] của cấu hình hamletd.\n"
-		       : "This node does not answer to the host name in the address (it may be another web site trying to read the node's figures). Open it by the PC's IP address, like http://127.0.0.1:PORT/, or as http://localhost:PORT/. If the node must be opened by another name, ask the administrator to add that name to hosts under [http] in hamletd's configuration.\n";
+	char p[16];
+
+	if (port)
+		snprintf(p, sizeof(p), "%u", port);
+	else
+		snprintf(p, sizeof(p), "%s", lang == PAGE_VI ? "CỔNG" : "PORT");
+	snprintf(out, n,
+		 lang == PAGE_VI
+			 ? "Trang này không trả lời cho tên máy được dùng trong địa chỉ (có thể là một trang web khác đang tìm cách đọc số liệu của nút). Hãy mở bằng địa chỉ IP của máy, ví dụ http://127.0.0.1:%s/, hoặc http://localhost:%s/. Nếu nút cần được mở bằng một tên khác, hãy nhờ quản trị viên thêm tên đó vào hosts trong mục [http] của cấu hình hamletd.\n"
+			 : "This node does not answer to the host name in the address (it may be another web site trying to read the node's figures). Open it by the PC's IP address, like http://127.0.0.1:%s/, or as http://localhost:%s/. If the node must be opened by another name, ask the administrator to add that name to hosts under [http] in hamletd's configuration.\n",
+		 p, p);
 }
 
 int page_shows_lag(const json_t *status)

@@ -57,8 +57,9 @@ int page_lang_parse(const char *s, int *ret);
 int page_host_allowed(const char *host, const char *names);
 
 /* The text of the 421 answer to a request page_host_allowed() refused,
- * in lang (static). */
-const char *page_host_refusal(int lang);
+ * in lang, into out (n bytes): the addresses to use given with port,
+ * this node's HTTP port (0: unknown, "PORT" said). */
+void page_host_refusal(int lang, unsigned port, char *out, size_t n);
 
 /* Whether status is of a node that oversees others (commune, district,
  * province certificate): the page then shows the lag report. */

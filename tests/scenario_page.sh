@@ -200,6 +200,16 @@ EOF
 code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "$@"; }
 check "?lang=fr is refused, naming what it takes (400)" bash -c "test \"\$(curl -s -o '$T/body' -w '%{http_code}' '$URL/?lang=fr')\" = 400 && grep -q 'vi (Vietnamese) or en' '$T/body'"
 check "POST / is refused (405)" test "$(code -X POST "$URL/")" = 405
+# a page address mistyped in a browser: told in the page's language where
+# the page is, with this node's port; a program gets the API's JSON
+check "a browser asking for /statu gets a 404 in Vietnamese naming the page's address" bash -c \
+	"test \"\$(curl -s -o '$T/body' -w '%{http_code}' --max-time 10 -H 'Accept: text/html,application/xhtml+xml' -H 'Accept-Language: vi' '$URL/statu')\" = 404 && grep -q 'Nút này không có trang /statu' '$T/body' && grep -q 'http://127.0.0.1:$HP/' '$T/body'"
+check "and in English" bash -c \
+	"test \"\$(curl -s -o '$T/body' -w '%{http_code}' --max-time 10 -H 'Accept: text/html' -H 'Accept-Language: en' '$URL/statu')\" = 404 && grep -q 'This node has no page /statu. Its status page is at' '$T/body'"
+check "a program asking for it gets the API's JSON (no_route)" bash -c \
+	"test \"\$(curl -s -o '$T/body' -w '%{http_code}' --max-time 10 '$URL/statu')\" = 404 && grep -q '\"no_route\"' '$T/body'"
+check "a host name refused (421) names this node's port, not a word for it" bash -c \
+	"test \"\$(curl -s -o '$T/body' -w '%{http_code}' --max-time 10 -H 'Host: evil.example' -H 'Accept-Language: vi' '$URL/')\" = 421 && grep -q 'http://127.0.0.1:$HP/' '$T/body' && ! grep -q CỔNG '$T/body'"
 check "Accept-Language: fr, vi;q=0.5 gets Vietnamese" bash -c "curl -s -H 'Accept-Language: fr, vi;q=0.5' '$URL/' | grep -q '<html lang=\"vi\"'"
 check "Accept-Language: en-GB, vi;q=0.8 gets English" bash -c "curl -s -H 'Accept-Language: en-GB, vi;q=0.8' '$URL/' | grep -q '<html lang=\"en\"'"
 check "the page loads nothing from elsewhere (CSP default-src 'none')" bash -c "curl -s -D - -o /dev/null '$URL/' | grep -qi \"^content-security-policy: default-src 'none'\""

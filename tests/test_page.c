@@ -849,9 +849,16 @@ int main(void)
 			ASSERT_EQ(page_host_allowed(v[i].host, v[i].names),
 				  v[i].want);
 		}
-		ASSERT_TRUE(strstr(page_host_refusal(PAGE_VI), "[http]") != NULL);
-		ASSERT_TRUE(strstr(page_host_refusal(PAGE_VI), "Hãy mở bằng địa chỉ IP") != NULL);
-		ASSERT_TRUE(strstr(page_host_refusal(PAGE_EN), "Open it by the PC's IP address") != NULL);
+		char t[1024];
+		page_host_refusal(PAGE_VI, 18080, t, sizeof(t));
+		ASSERT_TRUE(strstr(t, "[http]") != NULL);
+		ASSERT_TRUE(strstr(t, "Hãy mở bằng địa chỉ IP") != NULL);
+		/* the node's own port, not a word standing for it */
+		ASSERT_TRUE(strstr(t, "http://127.0.0.1:18080/") != NULL);
+		ASSERT_TRUE(strstr(t, "CỔNG") == NULL);
+		page_host_refusal(PAGE_EN, 18080, t, sizeof(t));
+		ASSERT_TRUE(strstr(t, "Open it by the PC's IP address") != NULL);
+		ASSERT_TRUE(strstr(t, "http://localhost:18080/") != NULL);
 	}
 
 	TEST_DONE();
