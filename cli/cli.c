@@ -868,3 +868,48 @@ int cli_since_parse(const char *cmd, const char *s, uint64_t *ret)
 		_("--since \"%s\" is not a date: give DD/MM/YYYY, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (local time, or with Z or +07:00)"),
 		s);
 }
+
+int cli_duration_parse(const char *s, uint64_t max_ms, uint64_t *ret_ms)
+{
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (!*s)
+		return -EINVAL;
+	while (*p) {
+		uint64_t v = 0, unit;
+		const char *d = p;
+		while (*p >= '0' && *p <= '9' && v < max_ms)
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (p == d)
+			return -EINVAL;
+		switch (*p) {
+		case 'd':
+			unit = 86400000;
+			break;
+		case 'h':
+			unit = 3600000;
+			break;
+		case 'm':
+			unit = 60000;
+			break;
+		case 's':
+			unit = 1000;
+			break;
+		case 0:
+			/* "1h30": 30 what? "5": 5 days, or seconds? */
+			return d == s ? -EDOM : -EINVAL;
+		default:
+			return -EINVAL;
+		}
+		if (*p)
+			p++;
+		if (v > max_ms / unit)
+			return -EINVAL;
+		total += v * unit;
+		if (total > max_ms)
+			return -EINVAL;
+	}
+	*ret_ms = total;
+	return 0;
+}

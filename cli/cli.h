@@ -653,6 +653,13 @@ static inline int cli_write_unchanged(const struct log_out *out)
 }
 
 /* The state of cli_ingest() across the batches of one bundle import. */
+/*
+ * A duration as a person types it: "2s", "90m", "24h", "7d", "1d12h";
+ * in ms, at most max_ms. -EDOM for a bare number (5: seconds, or days?),
+ * which a caller may take in its own unit; -EINVAL for anything else.
+ */
+int cli_duration_parse(const char *s, uint64_t max_ms, uint64_t *ret_ms);
+
 struct stop;
 struct cli_ingest {
 	struct node *n;	 /* the store written when no daemon runs */

@@ -31,52 +31,6 @@
 #define LAG_DEFAULT_THRESHOLD_MS (24ull * 3600 * 1000)
 #define LAG_MAX_THRESHOLD_MS (3650ull * 24 * 3600 * 1000)
 
-/* "2s", "90m", "24h", "7d", "1d12h", or whole seconds: in ms. */
-static int duration_parse(const char *s, uint64_t *ret)
-{
-	uint64_t total = 0;
-	const char *p = s;
-
-	if (!*s)
-		return -EINVAL;
-	while (*p) {
-		uint64_t v = 0, unit;
-		const char *d = p;
-		while (*p >= '0' && *p <= '9' && v < LAG_MAX_THRESHOLD_MS)
-			v = v * 10 + (uint64_t)(*p++ - '0');
-		if (p == d)
-			return -EINVAL;
-		switch (*p) {
-		case 'd':
-			unit = 86400000;
-			break;
-		case 'h':
-			unit = 3600000;
-			break;
-		case 'm':
-			unit = 60000;
-			break;
-		case 's':
-			unit = 1000;
-			break;
-		case 0:
-			/* "1h30": 30 what? "5": 5 days, or seconds? */
-			return d == s ? -EDOM : -EINVAL;
-		default:
-			return -EINVAL;
-		}
-		if (*p)
-			p++;
-		if (v > LAG_MAX_THRESHOLD_MS / unit)
-			return -EINVAL;
-		total += v * unit;
-		if (total > LAG_MAX_THRESHOLD_MS)
-			return -EINVAL;
-	}
-	*ret = total;
-	return 0;
-}
-
 /* "3 days 4 h", "5 h 12 min", "12 min 3 s", "4 s": two units at most,
  * the second left out when it is 0. */
 static void duration_text(uint64_t ms, char out[48])
@@ -458,7 +412,7 @@ int cmd_report(int argc, char **argv)
 				  pos[0]);
 		goto out;
 	}
-	if (thr && (r = duration_parse(thr, &threshold_ms)) == -EDOM) {
+	if (thr && (r = cli_duration_parse(thr, LAG_MAX_THRESHOLD_MS, &threshold_ms)) == -EDOM) {
 		r = cli_usage_err(
 			"report",
 			_("--threshold \"%s\" has no unit: give %ss for seconds, %sm for minutes, %sh for hours or %sd for days"),

@@ -464,10 +464,17 @@ int cmd_sync(int argc, char **argv)
 		goto out;
 	char *tend = NULL;
 	long timeout = timeout_s ? strtol(timeout_s, &tend, 10) : 60;
-	if (timeout_s && (tend == timeout_s || *tend))
-		timeout = 0; /* "5x", "": said as out of range */
+	if (timeout_s && (tend == timeout_s || *tend)) {
+		/* with a unit as report lag --threshold takes it: "90s",
+		 * "10m", "1h"; whole seconds */
+		uint64_t ms = 0;
+		timeout = cli_duration_parse(timeout_s, 86400000ull, &ms) == 0 &&
+					  ms % 1000 == 0
+				  ? (long)(ms / 1000)
+				  : 0; /* "5x", "": said as out of range */
+	}
 	if (timeout <= 0 || timeout > 86400) {
-		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400"));
+		r = cli_usage_err("sync", _("--timeout takes seconds, 1 to 86400 (or a duration: 90s, 10m, 1h)"));
 		goto out;
 	}
 	if (timeout_s && !wait) {

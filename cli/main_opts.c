@@ -267,7 +267,7 @@ const char *const sync_syn[] = {
 };
 const struct cli_option_help sync_opts[] = {
 	{ "--wait", N_("wait until every connected peer has synced and nothing moves") },
-	{ "--timeout S", N_("with --wait: give up after S seconds (default 60)") },
+	{ "--timeout S", N_("with --wait: give up after S seconds (default 60), or after a duration such as 90s, 10m or 1h") },
 	{ "--socket PATH",
 	  N_("the daemon's socket (default $HAMLET_SOCKET, else where HOME/hamletd.lock says the daemon put it, else HOME/hamletd.sock)") },
 	{ NULL, NULL },

@@ -96,7 +96,10 @@ fake_stop
 refuse "sync --timeout without --wait is a usage error, not ignored" 2 \
 	'--timeout goes with --wait' A sync --timeout 5
 refuse "sync --wait --timeout that is not a number of seconds" 2 \
-	'--timeout takes seconds, 1 to 86400' A sync --wait --timeout 5x
+	'--timeout takes seconds, 1 to 86400 (or a duration: 90s, 10m, 1h)' A sync --wait --timeout 5x
+refuse "nor a duration of more than a day" 2 '--timeout takes seconds' A sync --wait --timeout 2d
+refuse "a duration is taken as report lag --threshold takes it (1s: past the option check, to the daemon's absence)" 3 \
+	'hamletd is not running' A sync --wait --timeout 1s
 
 # --- sync --wait: time is up while entries still move with a peer ---------
 if fake_start "$T/a" --moving; then
