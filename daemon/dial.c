@@ -176,11 +176,30 @@ static void addr_timer_closed(uv_handle_t *h)
 		free(pa);
 }
 
+/* The key pa reached, known by pa's address, is known by another
+ * address this node still dials to it, if there is one: status names a
+ * peer by where it is dialled, never by an address taken out. */
+static void addr_forget(struct daemon *d, const struct peer_addr *pa)
+{
+	struct peer_info *p;
+
+	if (!pa->has_pk || !(p = peer_info_find(d, pa->pk)) ||
+	    strcmp(p->addr, pa->addr) != 0)
+		return;
+	for (const struct peer_addr *o = d->addrs; o; o = o->next)
+		if (o != pa && !o->removed && o->has_pk &&
+		    memcmp(o->pk, pa->pk, 32) == 0) {
+			snprintf(p->addr, sizeof(p->addr), "%s", o->addr);
+			return;
+		}
+}
+
 void peer__addr_remove(struct peer_addr *pa)
 {
 	struct conn *c = pa->conn;
 
 	pa->removed = 1;
+	addr_forget(pa->d, pa);
 	if (c) {
 		/* no failed dial, to be counted, logged with "tries again
 		 * by itself" and shown by status: the address is no longer
@@ -229,7 +248,7 @@ size_t peers_dial_now(struct daemon *d, const char *name,
 int peers_sync_config(struct daemon *d)
 {
 	struct peer_addr **pp = &d->addrs;
-	int changes = 0;
+	int changes = 0, keyed = 0;
 	/* drop addresses no longer listed */
 	while (*pp) {
 		struct peer_addr *pa = *pp;
@@ -244,8 +263,12 @@ int peers_sync_config(struct daemon *d)
 		*pp = pa->next;
 		changes++;
 		dlog(DLOG_INFO, _("peer %s: removed"), pa->addr);
+		keyed |= pa->has_pk;
 		peer__addr_remove(pa);
 	}
+	/* peers.known keeps the keys of the addresses dialled only */
+	if (keyed)
+		contact_dials_save(d);
 	for (size_t i = 0; i < d->cfg.npeers; i++) {
 		struct peer_addr *pa;
 		int have = 0;

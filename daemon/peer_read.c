@@ -122,6 +122,10 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	c->info = pi;
 	contact_acked_load(c->d, pi); /* before it acknowledges any */
 	pi->seen_ms = uv_now(c->d->loop);
+	/* the address it is known by: this connection's, unless it is
+	 * the duplicate closed below (the one that stands keeps its own) */
+	char was[sizeof(pi->addr)];
+	snprintf(was, sizeof(was), "%s", pi->addr);
 	snprintf(pi->addr, sizeof(pi->addr), "%s", c->name);
 	if (pi->who.source != NAMES_UNKNOWN) {
 		/* known from an earlier session: named so until its HELLO */
@@ -141,8 +145,11 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 			contact_dials_save(c->d);
 	}
 	c->state = CONN_HELLO;
-	if (conn_dedup(c) < 0)
+	if (conn_dedup(c) < 0) {
+		if (was[0] && pi->connected)
+			snprintf(pi->addr, sizeof(pi->addr), "%s", was);
 		return 1;
+	}
 	if ((r = sync_session_start(c)) < 0) {
 		snprintf(why, wl, "cannot start the session");
 		return r;

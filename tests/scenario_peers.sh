@@ -252,4 +252,20 @@ check "nothing says a removed address is tried again (2 s)" never 2 bash -c \
 	"tail -n +$((mark + 1)) '$T/v1.log' | grep -v '127.0.0.1:$PS1: ' | grep -q 'tries again by itself'"
 check "status lists none of them" bash -c \
 	"'$H' --home '$T/v1' status >'$T/removed2.txt' 2>&1 && ! grep -qE '127.0.0.1:($PC|$PS2|$PR|$PG|$PX)|no-such-host' '$T/removed2.txt'"
+
+# c1 added again, then a second spelling of its address by mistake
+# (127.0.01 is 127.0.0.1): the second reaches the same key, and its
+# connection is the duplicate closed. Removed, it is named nowhere: c1
+# is known by the address still dialled, in status and in peers.known
+c1_addr() { vjson "print([p['addr'] for p in j['peers'] if p.get('name') == 'c1'][0])"; }
+c1_at_first() { [ "$(c1_addr)" = "127.0.0.1:$PC" ]; }
+check "v1 dials c1 again (peers add)" N v1 peers add "127.0.0.1:$PC"
+check "and is connected to it (30 s)" within 30 vjson "assert [p for p in j['peers'] if p.get('name') == 'c1' and p['connected']]"
+check "a second spelling of c1's address is added" N v1 peers add "127.0.01:$PC"
+check "it reaches c1's key (30 s)" within 30 grep -q "^127.0.01:$PC " "$T/v1/peers.known"
+check "c1 is still known by the address first dialled" c1_at_first
+check "the second spelling is removed" N v1 peers remove "127.0.01:$PC"
+check "c1 is known by the address still dialled (10 s)" within 10 c1_at_first
+check "and peers.known no longer lists the removed spelling" bash -c "! grep -q '^127.0.01:' '$T/v1/peers.known' && grep -q '^127.0.0.1:$PC ' '$T/v1/peers.known'"
+check "status names it nowhere" bash -c "'$H' --home '$T/v1' status >'$T/removed3.txt' 2>&1 && ! grep -q '127.0.01' '$T/removed3.txt'"
 tests_done
