@@ -132,8 +132,8 @@ static void cert_line(const struct status_cert *cf, const char *node_name)
 		printf(" %s", c->write[i][0] ? c->write[i] : "*");
 	printf("\n");
 	if (strcmp(c->name, node_name) != 0)
-		printf(_("  (node.conf calls this node \"%s\": that name is its own claim; peers know it by the certificate's)\n"),
-		       node_name);
+		printf(_("  (node.conf calls this node \"%s\", its short name from hamlet init; other nodes know it as \"%s\", the certificate's name: nothing to do)\n"),
+		       node_name, c->name);
 	cert_soon_print(cf, until);
 }
 
