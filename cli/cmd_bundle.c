@@ -113,9 +113,13 @@ void cli_bundle_report_print(FILE *f, const char *path,
 	} else {
 		fprintf(f, _("  sealed:     NO: anyone who holds this file can read it\n"));
 	}
-	fprintf(f, _("  size:       %llu bytes, %llu frame%s\n"),
-		(unsigned long long)rep->bytes,
-		(unsigned long long)rep->frames, cli_plural(rep->frames));
+	{
+		char b[32];
+		i18n_count(rep->bytes, b);
+		fprintf(f, _("  size:       %s bytes, %llu frame%s\n"), b,
+			(unsigned long long)rep->frames,
+			cli_plural(rep->frames));
+	}
 	if (import) {
 		const struct log_stats *s = &rep->stats;
 		fprintf(f, _("  entries:    %llu\n"), (unsigned long long)rep->entries);
@@ -596,11 +600,13 @@ static int bundle_create_run(const char *out, const char *forsum,
 		}
 		cli_json_print(j);
 	} else {
-		printf(_("wrote %s: %llu entr%s from %llu feed%s, %llu bytes\n"),
+		char size[32];
+		i18n_size(res.bytes, size);
+		printf(_("wrote %s: %llu entr%s from %llu feed%s, %s\n"),
 		       out, (unsigned long long)res.entries,
 		       res.entries == 1 ? "y" : "ies",
 		       (unsigned long long)res.feeds, cli_plural(res.feeds),
-		       (unsigned long long)res.bytes);
+		       size);
 		sealed_line(&res);
 		if (res.feeds_left_out)
 			printf(_("left out %llu feed%s that %s may not read (its certificate's read scopes)\n"),

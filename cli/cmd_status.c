@@ -613,10 +613,15 @@ static void peer_print(const struct status_facts *st, struct store_txn *t,
 	printf(P_("; sent %llu entry", "; sent %llu entries",
 		  cli_mp_u64(p, "entries_out")),
 	       (unsigned long long)cli_mp_u64(p, "entries_out"));
-	printf(_(", received %llu (%llu / %llu bytes)\n"),
-	       (unsigned long long)cli_mp_u64(p, "entries_in"),
-	       (unsigned long long)cli_mp_u64(p, "bytes_out"),
-	       (unsigned long long)cli_mp_u64(p, "bytes_in"));
+	{
+		/* the bytes both ways, as sizes in the reader's way */
+		char out[32], in[32];
+		i18n_size(cli_mp_u64(p, "bytes_out"), out);
+		i18n_size(cli_mp_u64(p, "bytes_in"), in);
+		printf(_(", received %llu (%s sent / %s received)\n"),
+		       (unsigned long long)cli_mp_u64(p, "entries_in"), out,
+		       in);
+	}
 	progress_print(who, p);
 	budget_print(who, p, &sp);
 	ahead_print(who, p, &sp);
