@@ -200,6 +200,22 @@ int main(void)
 			ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
 				  HAMLET_ECONFIG);
 			ASSERT_TRUE(strstr(why, "node.conf uses CR-only line ends (an old Mac format): save it with LF or CRLF line ends") != NULL);
+			/* random bytes with a CR and no LF are no text with
+			 * old line ends: told as not UTF-8 */
+			{
+				uint8_t junk[300];
+				randombytes_buf(junk, sizeof(junk));
+				for (size_t i = 0; i < sizeof(junk); i++)
+					if (junk[i] == '\n' || junk[i] == 0)
+						junk[i] = 0xff;
+				junk[40] = '\r';
+				junk[0] = 0xff; /* never UTF-8 */
+				th_spit(conf, junk, sizeof(junk));
+				ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
+					  HAMLET_ECONFIG);
+				ASSERT_TRUE(strstr(why, "CR-only") == NULL);
+				ASSERT_TRUE(strstr(why, "not UTF-8") != NULL);
+			}
 			/* name = aaa…a (300 bytes) on line 2 */
 			n = (size_t)(strstr(keep, "name = conf\n") - keep) +
 			    strlen("name = ");

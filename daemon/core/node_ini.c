@@ -266,8 +266,12 @@ int node__ini_read(const char *path, const char *section,
 		}
 	}
 	if (!memchr(text, '\n', c.len) && memchr(text, '\r', c.len) &&
-	    (char *)memchr(text, '\r', c.len) + 1 < text + c.len) {
-		/* lines ended by CR alone read as one line of nothing */
+	    (char *)memchr(text, '\r', c.len) + 1 < text + c.len &&
+	    !memchr(text, 0, c.len) &&
+	    utf8_check(text, c.len, 1, NULL) == UTF8_OK) {
+		/* lines ended by CR alone read as one line of nothing (text
+		 * only: random bytes hold a CR too, and are told as what
+		 * they are below) */
 		ini_file_free(text, tlen);
 		why_set(why, whylen,
 			N_("%s uses CR-only line ends (an old Mac format): save it with LF or CRLF line ends"),
