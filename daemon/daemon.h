@@ -26,6 +26,8 @@
 #define HAMLETD_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define HAMLETD_FAULT_BACKOFF_MS 30000
 #define HAMLETD_FULL_SAY_MS 60000 /* "max_peers reached" said once in it */
+#define HAMLETD_ANON_SAY_MAX 10	  /* unknown peers' ends logged a minute */
+#define HAMLETD_ANON_LAST 320	  /* the last one not logged: who, why */
 #define HAMLETD_MAX_KNOWN 1024 /* peers we keep figures for */
 #define HAMLETD_BAN_MAX_MS (60 * 60 * 1000) /* a fault backoff doubles to */
 #define HAMLETD_FORGIVE_MS (10 * 60 * 1000) /* clean session that resets it */
@@ -198,6 +200,12 @@ struct daemon {
 	/* incoming sessions refused for max_peers since the last line that
 	 * said so, and when that was (loop time): one line a minute */
 	uint64_t full_refused, full_said_ms;
+	/* connections dialled in that ended before a key stood behind them
+	 * (a scanner, garbage, another network): at most
+	 * HAMLETD_ANON_SAY_MAX lines a minute, the rest counted and said in
+	 * one line (peer.c anon_quiet) */
+	uint64_t anon_since_ms, anon_said, anon_unsaid;
+	char anon_last[HAMLETD_ANON_LAST];
 	struct peer_addr *addrs;
 	struct peer_info known[HAMLETD_MAX_KNOWN];
 	struct peer_faulty faulty[HAMLETD_MAX_FAULTY];

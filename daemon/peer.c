@@ -231,6 +231,41 @@ enum dial_stage peer__conn_stage(const struct conn *c)
 	return c->state == CONN_HANDSHAKE ? DIAL_HANDSHAKE : DIAL_SESSION;
 }
 
+/*
+ * Whether the end of c, a connection dialled in that no key stands
+ * behind yet (before its handshake ended), goes unlogged: past
+ * HAMLETD_ANON_SAY_MAX such lines in a minute it is counted instead, so
+ * that anyone who can reach the port (no network key needed) cannot
+ * push the node's own lines out of a rate-limited journal. The count is
+ * said, with the last one's words, once the minute is over. what: the
+ * line that would have been logged.
+ */
+static int anon_quiet(struct daemon *d, const struct conn *c,
+		      const char *what)
+{
+	uint64_t now = uv_now(d->loop);
+
+	if (c->initiator || c->info)
+		return 0;
+	if (!d->anon_since_ms || now - d->anon_since_ms >= HAMLETD_FULL_SAY_MS) {
+		if (d->anon_unsaid)
+			dlog(DLOG_WARNING,
+			     P_("%llu more connection dialled in by an unknown peer ended in a fault or before its handshake in the last minute, not each logged; the last: %s",
+				"%llu more connections dialled in by unknown peers ended in a fault or before their handshake in the last minute, not each logged; the last: %s",
+				d->anon_unsaid),
+			     (unsigned long long)d->anon_unsaid, d->anon_last);
+		d->anon_since_ms = now;
+		d->anon_said = d->anon_unsaid = 0;
+	}
+	if (d->anon_said < HAMLETD_ANON_SAY_MAX) {
+		d->anon_said++;
+		return 0;
+	}
+	d->anon_unsaid++;
+	snprintf(d->anon_last, sizeof(d->anon_last), "%s", what);
+	return 1;
+}
+
 /* Close c; own: this node closes it for reasons of its own (another
  * connection to the same peer, stopping, its own limits), which say
  * nothing about whether the address can be reached. */
@@ -241,11 +276,15 @@ void peer__conn_close_why(struct conn *c, const char *why, int own)
 	/* why: a marked literal (N_) or a sentence already translated. A
 	 * dial that ends before a session is logged there, once for each
 	 * new reason, not at every try */
-	if (c->pa && c->state != CONN_READY && !own)
+	if (c->pa && c->state != CONN_READY && !own) {
 		peer__addr_failed(c->pa, why, peer__conn_stage(c));
-	else
-		dlog(DLOG_INFO, _("peer %s: closed: %s"), c->name,
-		     dlog_tr(why));
+	} else {
+		char line[DLOG_MAX_LINE];
+		snprintf(line, sizeof(line), _("peer %s: closed: %s"), c->name,
+			 dlog_tr(why));
+		if (own || !anon_quiet(c->d, c, line))
+			dlog(DLOG_INFO, "%s", line);
+	}
 	peer__conn_close(c);
 }
 
@@ -314,10 +353,15 @@ void peer_conn_fault(struct conn *c, int err, const char *why)
 		peer__addr_failed(c->pa,
 				  why && why[0] ? why : hamlet_strerror(err),
 				  peer__conn_stage(c));
-	dlog(DLOG_WARNING, _("peer %s: dropped: %s (%s)%s"), c->name,
-	     why && why[0] ? dlog_tr(why) : _(hamlet_strerror(err)),
-	     hamlet_errname(err),
-	     ban);
+	{
+		char line[DLOG_MAX_LINE];
+		snprintf(line, sizeof(line), _("peer %s: dropped: %s (%s)%s"),
+			 c->name,
+			 why && why[0] ? dlog_tr(why) : _(hamlet_strerror(err)),
+			 hamlet_errname(err), ban);
+		if (!anon_quiet(d, c, line))
+			dlog(DLOG_WARNING, "%s", line);
+	}
 	if (c->pa && c->pa->backoff_ms < HAMLETD_FAULT_BACKOFF_MS)
 		c->pa->backoff_ms = HAMLETD_FAULT_BACKOFF_MS;
 	peer__conn_close(c);

@@ -268,4 +268,29 @@ check "the second spelling is removed" N v1 peers remove "127.0.01:$PC"
 check "c1 is known by the address still dialled (10 s)" within 10 c1_at_first
 check "and peers.known no longer lists the removed spelling" bash -c "! grep -q '^127.0.01:' '$T/v1/peers.known' && grep -q '^127.0.0.1:$PC ' '$T/v1/peers.known'"
 check "status names it nowhere" bash -c "'$H' --home '$T/v1' status >'$T/removed3.txt' 2>&1 && ! grep -q '127.0.01' '$T/removed3.txt'"
+
+# anyone who reaches the port (no network key needed) and sends garbage
+# gets no log line a connection: at most 10 a minute are logged, the
+# rest counted (said once the minute is over); c1 serves on
+mark=$(wc -l <"$T/c1.log")
+python3 - "$PC" <<'PY'
+import socket, sys, time
+for _ in range(40):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+        s.sendall(b"\x00\x00\x00")
+        s.settimeout(2)
+        try:
+            s.recv(16)
+        except OSError:
+            pass
+        s.close()
+    except OSError:
+        time.sleep(0.05)
+PY
+check "40 connections of garbage give at most 10 lines in c1's log" bash -c \
+	"[ \"\$(tail -n +$((mark + 1)) '$T/c1.log' | grep -cE 'peer 127\.0\.0\.1:[0-9]+: (dropped|closed):')\" -le 10 ]"
+tail -n +$((mark + 1)) "$T/c1.log" | head -3 | sed 's/^/    # /'
+check "c1 still answers its operator" N c1 status
+check "and v1's session with c1 stands (30 s)" within 30 vjson "assert [p for p in j['peers'] if p.get('name') == 'c1' and p['connected']]"
 tests_done
