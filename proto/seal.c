@@ -361,13 +361,20 @@ int seal_open(const uint8_t *buf, size_t len, const uint8_t sk[64],
 					   &gave_up);
 			o.damaged++;
 			lost = 1;
-			report(problem, ctx, off,
-			       N_("sealed frame at byte %zu does not open (damaged or altered): %zu bytes lost, %s"),
-			       off, at - off,
-			       why_translate(
-				       gave_up ? N_("and the rest is too damaged to search")
-				       : at < len ? N_("reading resumes at the next frame")
-						  : N_("no frame follows")));
+			if (at >= len && !gave_up)
+				/* nothing sound after it: what is lost is
+				 * this frame and whatever the file held past
+				 * its end, which no count here can know */
+				report(problem, ctx, off,
+				       N_("sealed frame at byte %zu does not open, and no frame follows it: the file is cut short there (or damaged from there to its end); copy it again from its sender"),
+				       off);
+			else
+				report(problem, ctx, off,
+				       N_("sealed frame at byte %zu does not open (damaged or altered): %zu bytes lost, %s"),
+				       off, at - off,
+				       why_translate(
+					       gave_up ? N_("and the rest is too damaged to search")
+						       : N_("reading resumes at the next frame")));
 			if (at >= len)
 				break;
 			off = at;
