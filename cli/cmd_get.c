@@ -5,6 +5,31 @@
 
 #include "error.h"
 
+#include <ctype.h>
+#include <string.h>
+
+/* The id typed all in upper case, or all in lower case, when a record
+ * of coll has it (an id is exact to the letter: NP-HP-1 is not
+ * np-hp-1): 1 with it in out. */
+static int case_other(struct store_txn *t, const char *coll, const char *id,
+		      char out[ENTRY_MAX_RECORD_ID + 1])
+{
+	for (int up = 1; up >= 0; up--) {
+		struct record_view w;
+		size_t i;
+		for (i = 0; id[i] && i < ENTRY_MAX_RECORD_ID; i++)
+			out[i] = (char)(up ? toupper((unsigned char)id[i])
+					   : tolower((unsigned char)id[i]));
+		out[i] = 0;
+		if (strcmp(out, id) == 0 ||
+		    record_view_load(t, coll, out, &w) < 0)
+			continue;
+		record_view_close(&w);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_get(int argc, char **argv)
 {
 	const struct schema *s;
@@ -23,7 +48,13 @@ int cmd_get(int argc, char **argv)
 	    (r = cli_txn_read(n, &t)) < 0)
 		goto out;
 	if ((r = record_view_load(t, s->name, pos[1], &v)) < 0) {
-		if (r == HAMLET_ENOTFOUND)
+		char other[ENTRY_MAX_RECORD_ID + 1];
+		if (r == HAMLET_ENOTFOUND && case_other(t, s->name, pos[1], other))
+			/* typed in the other case: ids are exact */
+			cli_err(_("record %s/%s not found: an id is exact to the letter, and %s/%s exists (\"%s get %s %s\")"),
+				s->name, pos[1], s->name, other, cli_prog(),
+				s->name, other);
+		else if (r == HAMLET_ENOTFOUND)
 			cli_err(_("record %s/%s not found; check the collection and the id (\"%s export %s --format csv\" lists its records)"),
 				s->name, pos[1], cli_prog(), s->name);
 		else

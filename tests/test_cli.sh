@@ -287,6 +287,8 @@ check "a put takes a date as dd/mm/yyyy and sex in Vietnamese, as import does" \
 	A put health_profile FB-3 '{"person_id":"000000700003","full_name":"Lò Thị Hoa","birth_date":"05/03/1992","sex":"Nữ"}'
 check "and stores them as the schema's values" \
 	bash -c "'$H' --home '$T/a' get health_profile FB-3 | grep -qx 'birth_date: 1992-03-05' && '$H' --home '$T/a' get health_profile FB-3 | grep -qx 'sex: female'"
+refuse "get of an id typed in the other case names the record that exists" 3 \
+	'record health_profile/fb-3 not found: an id is exact to the letter, and health_profile/FB-3 exists' A get health_profile fb-3
 refuse "a put with a date that does not exist quotes it as typed" 4 \
 	'birth_date: "31/02/1992" is not a date' A put health_profile FB-3 '{"birth_date":"31/02/1992"}'
 # a map past the cap of a body's containers is named as one just over it
