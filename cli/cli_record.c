@@ -345,7 +345,8 @@ static void print_duplicate(FILE *f, const struct schema *s,
 			    const char *where, int other_del,
 			    const char *indent)
 {
-	char fields[640], del_this[2300], del_other[2300];
+	/* each a command with cli_prog() (a --home of up to PATH_MAX) */
+	char fields[640], del_this[4800], del_other[4800];
 	const char *prog = cli_prog();
 	const char *last = record_key_correctable(s);
 	char *q = cli_sh_quote(id);

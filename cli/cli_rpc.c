@@ -749,10 +749,13 @@ int cli_ingest(void *ctx, const struct log_in *in, size_t n,
 	while (done < n) {
 		size_t k = chunk_count(in, done, n, RPC_MAX_INGEST_ENTRIES,
 				       entry_bytes);
-		if (stop_asked(c->stop)) {
+		if (done == 0 && stop_asked(c->stop)) {
+			/* before a batch, never within one: a batch sent
+			 * in several requests is stored whole, and the
+			 * count the import gives is of whole batches */
 			why_set(why, wl,
-				N_("interrupted: %zu of these %zu entries were stored"),
-				done, n);
+				N_("interrupted before a batch of %zu entries: none of it was stored"),
+				n);
 			return -EINTR;
 		}
 		r = ingest_rpc(sock, in + done, k, out + done, stats, why, wl);

@@ -702,11 +702,9 @@ static int bundle_import_run(const char *path)
 	progress_end(prog);
 	if (r == -EINTR) {
 		/* Ctrl-C: the batch under way was stored, no other */
-		if (rep.stats.applied + rep.stats.released)
+		if (rep.stats.applied)
 			cli_err(_("interrupted: %llu entries of %s were stored before it stopped (nothing is half stored). Importing the file again is safe: what is stored already is skipped"),
-				(unsigned long long)(rep.stats.applied +
-						     rep.stats.released),
-				path);
+				(unsigned long long)rep.stats.applied, path);
 		else
 			cli_err(_("interrupted: nothing of %s was stored"),
 				path);
@@ -775,7 +773,7 @@ static int bundle_import_run(const char *path)
 	/* a sound file imported too early is no damaged one (exit 1):
 	 * exit 7, to be done again later */
 	r = import_failed(&rep) ? CLI_EPROBLEMS : rep.ahead ? CLI_ELATER : 0;
-	if (stop_asked(&stop))
+	if (r == 0 && stop_asked(&stop))
 		/* it came during the last batch: that one was stored */
 		cli_err(_("interrupted after the last entries were stored: the whole file is imported"));
 out:

@@ -253,6 +253,7 @@ static void on_compact_timer(uv_timer_t *t)
 	feeds_retry(d);
 	moved_keep(d);
 	certwarn_tick(d);
+	peers_anon_flush(d, 0);
 	if (d->compacting || d->stopping ||
 	    !store_compact_wanted(d->node->st))
 		return;

@@ -247,9 +247,11 @@ size_t peers_dial_now(struct daemon *d, const char *name,
 
 int peers_sync_config(struct daemon *d)
 {
-	struct peer_addr **pp = &d->addrs;
+	struct peer_addr **pp = &d->addrs, *gone = NULL, **tail = &gone;
 	int changes = 0, keyed = 0;
-	/* drop addresses no longer listed */
+	/* drop addresses no longer listed: every one out of the list
+	 * first, so that a key known at two of them is known by neither
+	 * once both go (addr_forget) */
 	while (*pp) {
 		struct peer_addr *pa = *pp;
 		int keep = 0;
@@ -261,6 +263,13 @@ int peers_sync_config(struct daemon *d)
 			continue;
 		}
 		*pp = pa->next;
+		pa->next = NULL;
+		*tail = pa; /* in the list's order */
+		tail = &pa->next;
+	}
+	while (gone) {
+		struct peer_addr *pa = gone;
+		gone = pa->next;
 		changes++;
 		dlog(DLOG_INFO, _("peer %s: removed"), pa->addr);
 		keyed |= pa->has_pk;

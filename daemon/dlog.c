@@ -5,6 +5,7 @@
 #include "utf8.h"
 #include "why.h"
 
+#include <errno.h>
 #include <libintl.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -114,15 +115,25 @@ const char *dlog_err(int uverr)
 	/* libuv's codes are -errno on this system, but for the end of a
 	 * stream and the resolver's (EAI) errors */
 	if (uverr == UV_EOF || (uverr <= UV_EAI_ADDRFAMILY && uverr > -3100))
-		return resolver_err(uverr);
+		return _(resolver_err(uverr));
 	return hamlet_strerror(uverr);
 }
 
-void dlog_dir_denied(const char *dir, char *out, size_t n)
+void dlog_dir_denied(const char *dir, const char *file, char *out, size_t n)
 {
 	struct stat sb;
 
-	if (stat(dir, &sb) != 0)
+	if (access(dir, W_OK | X_OK) == 0) {
+		/* the directory lets this user in: the file itself is
+		 * another user's (made by hamletd or hamlet run as root) */
+		if (file && lstat(file, &sb) == 0 && sb.st_uid != geteuid())
+			snprintf(out, n,
+				 _("%s belongs to user id %lu, not to user id %lu, the one hamletd runs as (made by hamlet or hamletd run as that user, with sudo?): give it back (chown --reference=%s %s), then start hamletd"),
+				 file, (unsigned long)sb.st_uid,
+				 (unsigned long)geteuid(), dir, file);
+		else
+			snprintf(out, n, "%s", strerror(EACCES));
+	} else if (stat(dir, &sb) != 0)
 		snprintf(out, n, _("this user may not look into %s: run hamletd as the user that owns it (systemd runs it as hamlet)"),
 			 dir);
 	else if (sb.st_uid == geteuid())

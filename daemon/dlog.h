@@ -33,12 +33,13 @@ const char *dlog_err(int uverr);
 /* The same in English, whatever the locale: for what is kept and shown
  * to others (status), translated where it is shown (dlog_tr). */
 const char *dlog_err_en(int uverr);
-/* Why this process may not write in directory dir, in the operator's
- * language, into out (n bytes): for a permission fault there. The
- * directory's owner running hamletd, but the directory not writable by
- * its owner (its mode), is mended otherwise than hamletd run as another
- * user. */
-void dlog_dir_denied(const char *dir, char *out, size_t n);
+/* Why this process may not make or open file in directory dir, in the
+ * operator's language, into out (n bytes): for a permission fault
+ * there. The directory not writable by its owner who runs hamletd (its
+ * mode), hamletd run as another user than the directory's, and a file
+ * of another user's in a directory this one may write in are each
+ * mended otherwise. file may be NULL. */
+void dlog_dir_denied(const char *dir, const char *file, char *out, size_t n);
 /* An English reason (one of ours, marked N_, with its conversions filled
  * in or not, or the C library's words for an errno) in the operator's
  * language; english itself when there is none. Valid until the thread's

@@ -105,7 +105,7 @@ static int home_lock(const char *home, char *why, size_t wl)
 				 path, home);
 		else if (e == EACCES) {
 			char hint[1200];
-			dlog_dir_denied(home, hint, sizeof(hint));
+			dlog_dir_denied(home, path, hint, sizeof(hint));
 			snprintf(why, wl, _("cannot open %s: permission denied: %s"),
 				 path, hint);
 		}

@@ -237,26 +237,35 @@ enum dial_stage peer__conn_stage(const struct conn *c)
  * HAMLETD_ANON_SAY_MAX such lines in a minute it is counted instead, so
  * that anyone who can reach the port (no network key needed) cannot
  * push the node's own lines out of a rate-limited journal. The count is
- * said, with the last one's words, once the minute is over. what: the
- * line that would have been logged.
+ * said, with the last one's words, once the minute is over (the 1 s
+ * tick, peers_anon_flush()). what: the line that would have been
+ * logged.
  */
-static int anon_quiet(struct daemon *d, const struct conn *c,
-		      const char *what)
+void peers_anon_flush(struct daemon *d, int now_anyway)
 {
 	uint64_t now = uv_now(d->loop);
 
+	if (!d->anon_since_ms ||
+	    (!now_anyway && now - d->anon_since_ms < HAMLETD_FULL_SAY_MS))
+		return;
+	if (d->anon_unsaid)
+		dlog(DLOG_WARNING,
+		     P_("%llu more connection dialled in by an unknown peer ended in a fault or before its handshake within a minute, not each logged; the last: %s",
+			"%llu more connections dialled in by unknown peers ended in a fault or before their handshake within a minute, not each logged; the last: %s",
+			d->anon_unsaid),
+		     (unsigned long long)d->anon_unsaid, d->anon_last);
+	d->anon_since_ms = 0;
+	d->anon_said = d->anon_unsaid = 0;
+}
+
+static int anon_quiet(struct daemon *d, const struct conn *c,
+		      const char *what)
+{
 	if (c->initiator || c->info)
 		return 0;
-	if (!d->anon_since_ms || now - d->anon_since_ms >= HAMLETD_FULL_SAY_MS) {
-		if (d->anon_unsaid)
-			dlog(DLOG_WARNING,
-			     P_("%llu more connection dialled in by an unknown peer ended in a fault or before its handshake in the last minute, not each logged; the last: %s",
-				"%llu more connections dialled in by unknown peers ended in a fault or before their handshake in the last minute, not each logged; the last: %s",
-				d->anon_unsaid),
-			     (unsigned long long)d->anon_unsaid, d->anon_last);
-		d->anon_since_ms = now;
-		d->anon_said = d->anon_unsaid = 0;
-	}
+	peers_anon_flush(d, 0);
+	if (!d->anon_since_ms)
+		d->anon_since_ms = uv_now(d->loop);
 	if (d->anon_said < HAMLETD_ANON_SAY_MAX) {
 		d->anon_said++;
 		return 0;
@@ -585,6 +594,7 @@ void peers_stop(struct daemon *d)
 	}
 	for (struct conn *c = d->conns; c; c = c->next)
 		peer__conn_close_why(c, N_("shutting down"), 1);
+	peers_anon_flush(d, 1); /* the count not said yet */
 	while (d->addrs) {
 		struct peer_addr *pa = d->addrs;
 		d->addrs = pa->next;

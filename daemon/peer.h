@@ -44,6 +44,11 @@ size_t peers_dial_now(struct daemon *d, const char *name,
 /* Close the listener, every connection and dial timer (shutdown). */
 void peers_stop(struct daemon *d);
 
+/* Say how many ends of connections from unknown peers went unlogged
+ * (peer.c anon_quiet), once the minute that began with the first of
+ * them is over, or now_anyway (shutdown); nothing when none did. */
+void peers_anon_flush(struct daemon *d, int now_anyway);
+
 /*
  * Send one message (len <= WIRE_MAX_MSG) on an established connection.
  * The bytes are copied. Returns 0 or <0 (then the connection is dropped).

@@ -146,7 +146,7 @@ static int hs_finished(struct conn *c, char *why, size_t wl)
 	}
 	c->state = CONN_HELLO;
 	if (conn_dedup(c) < 0) {
-		if (was[0] && pi->connected)
+		if (was[0]) /* the one that stands came through here */
 			snprintf(pi->addr, sizeof(pi->addr), "%s", was);
 		return 1;
 	}

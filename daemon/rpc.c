@@ -750,7 +750,8 @@ int rpc_start(struct daemon *d)
 			     d->cfg.socket, dir);
 		else if (r == UV_EACCES) {
 			char hint[1200];
-			dlog_dir_denied(dir, hint, sizeof(hint));
+			dlog_dir_denied(dir, d->cfg.socket, hint,
+					sizeof(hint));
 			dlog(DLOG_ERR, _("cannot listen on %s: permission denied: %s"),
 			     d->cfg.socket, hint);
 		} else

@@ -26,8 +26,8 @@ static const struct {
 	  N_("it stays on the administrator's offline PC, where \"hamlet cert issue --root-key FILE\" uses it") },
 	{ FILEKIND_NODE_KEY, 0, "key", N_("a node's secret key (node.key)"),
 	  N_("it belongs in its node's directory and nowhere else") },
-	{ FILEKIND_NODE_CONF, 0, "node", N_("a node's settings (node.conf)"),
-	  N_("it belongs in its node's directory") },
+	{ FILEKIND_NODE_CONF, 0, "node", N_("a node's settings (its node.conf, or hamletd's configuration)"),
+	  N_("hamlet and hamletd read it where it is; nothing imports it") },
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -67,7 +67,17 @@ static int first_section(const char *p, size_t n, char *name, size_t cap)
 		while (i < n && p[i] != ']' && p[i] != '\n' && k + 1 < cap)
 			name[k++] = p[i++];
 		name[k] = 0;
-		return i < n && p[i] == ']' && i > s;
+		if (i == n || p[i] != ']' || i == s)
+			return 0;
+		/* after "]", nothing but blanks or a comment to the line's
+		 * end: "[key],name" is a CSV's header, no section */
+		for (i++; i < n && p[i] != '\n'; i++) {
+			if (p[i] == ';' || p[i] == '#')
+				break;
+			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+				return 0;
+		}
+		return 1;
 	}
 	return 0;
 }

@@ -104,6 +104,14 @@ refuse "a socket it cannot make there is named with the same advice" \
 	"cannot listen on $T/home/hamletd.sock: permission denied: this user owns $T/home, but may not write in it (its mode is 0550)" \
 	as_owner timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
 chmod 0750 "$T/home"
+# a lock file root left (hamletd run with sudo): the directory is fine,
+# the file is named with its owner and the chown that gives it back
+rm -f "$T/home/hamletd.lock" && touch "$T/home/hamletd.lock" && chmod 0640 "$T/home/hamletd.lock"
+refuse "a lock file left root's is named with its owner and the chown that gives it back" \
+	"hamletd.lock belongs to user id 0, not to user id $OWNER, the one hamletd runs as .*chown --reference=$T/home $T/home/hamletd.lock" \
+	as_owner timeout 10 "$D" --home "$T/home" --listen 127.0.0.1:0
+check "and the directory's mode is not blamed" bash -c "! grep -q 'may not write in it' '$T/out'"
+rm -f "$T/home/hamletd.lock"
 
 # An administrator runs hamlet as root on the node (sudo hamlet ...):
 # what it makes there stays the node's user's, or that user's hamletd

@@ -293,4 +293,7 @@ check "40 connections of garbage give at most 10 lines in c1's log" bash -c \
 tail -n +$((mark + 1)) "$T/c1.log" | head -3 | sed 's/^/    # /'
 check "c1 still answers its operator" N c1 status
 check "and v1's session with c1 stands (30 s)" within 30 vjson "assert [p for p in j['peers'] if p.get('name') == 'c1' and p['connected']]"
+stop c1
+check "c1 says at its stop how many it did not log, with the last one's words" \
+	grep -qE 'hamletd: [0-9]+ more connections? dialled in by (an )?unknown peers? ended in a fault or before (its|their) handshake within a minute, not each logged; the last: peer 127\.0\.0\.1:[0-9]+: dropped: empty frame' "$T/c1.log"
 tests_done

@@ -379,6 +379,9 @@ refuse "a summary given to import is named, never as a spreadsheet in another en
 	'again.sum is a summary (made by hamlet summary), not a table of records (a CSV file): it goes to the node with the newer data' \
 	A import health_profile --format csv "$T/again.sum"
 check "with no advice about Excel" bash -c "! grep -q 'Excel' '$T/refused'"
+printf '[key],full_name\nHP-9,x\n' >"$T/bracket.csv"
+check "a CSV whose first cell is in brackets is read as a CSV, not named one of hamlet's files" bash -c \
+	"! '$H' --home '$T/a' import health_profile --format csv '$T/bracket.csv' >'$T/bracket.out' 2>&1 && ! grep -q 'secret key' '$T/bracket.out' && grep -q 'key' '$T/bracket.out'"
 refuse "the root key given to bundle import is named" 4 \
 	"cli.root.key is the network's root key, not a bundle: it stays on the administrator's offline PC" \
 	A bundle import "$T/cli.root.key"
