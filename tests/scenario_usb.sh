@@ -249,53 +249,41 @@ with open(sys.argv[1], 'w') as f:
 PY
 check "A imports 40,000 more profiles" A import health_profile --format csv "$T/many.csv"
 check "A bundles all it holds" bash -c "'$H' --home '$T/a' bundle create --unsealed '$T/many.bundle' >/dev/null 2>&1"
-check "commune node E, for an interrupted bundle import" "$H" --home "$T/e" init --network "$T/demo.network" --name e --scope bk/bach-thong/quang-thuan
-check "E certified" certify "$T/demo.root.key" e
-e_entries() { "$H" --home "$T/e" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
-"$H" --home "$T/e" bundle import "$T/many.bundle" >"$T/many.out" 2>"$T/many.err" &
-MANY=$!
-stored_some() { [ "$(e_entries)" -gt 0 ] 2>/dev/null; }
-within 120 stored_some
-kill -TERM "$MANY" 2>/dev/null
-wait "$MANY"
-MANYRC=$?
-sed 's/^/    # /' "$T/many.err" | tail -3
-if grep -q "whole file is imported" "$T/many.err" || { ! grep -q "interrupted" "$T/many.err" && [ "$MANYRC" = 0 ]; }; then
-	echo "# the bundle import ended before the signal came: nothing to check"
-else
-	check "stopped: the bundle import exits by the signal" test "$MANYRC" = 143
-	check "and says how many entries are stored, and that importing again is safe" \
-		grep -qE "^hamlet: interrupted: [0-9]+ entries of .*many.bundle were stored before it stopped \(nothing is half stored\). Importing the file again is safe" "$T/many.err"
-	said=$(sed -nE 's/^hamlet: interrupted: ([0-9]+) entries of .*/\1/p' "$T/many.err")
-	check "the store holds the $said entries it says" test "$(e_entries)" = "$said"
-	check "importing the bundle again takes the rest" "$H" --home "$T/e" bundle import "$T/many.bundle"
-	check "E holds what A holds" bash -c "[ \"\$('$H' --home '$T/e' digest)\" = \"\$('$H' --home '$T/a' digest)\" ]"
-fi
+# interrupted NODE HOW: NODE (a certified commune) imports many.bundle,
+# stopped by SIGTERM once some of it is stored; HOW names the way in
+interrupted() {
+	local n=$1 how=$2 rc said
+	"$H" --home "$T/$n" bundle import "$T/many.bundle" >"$T/many-$n.out" 2>"$T/many-$n.err" &
+	local pid=$!
+	entries() { "$H" --home "$T/$n" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
+	some() { [ "$(entries)" -gt 0 ] 2>/dev/null; }
+	within 120 some
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	sed 's/^/    # /' "$T/many-$n.err" | tail -3
+	if grep -q "whole file is imported" "$T/many-$n.err" || { ! grep -q "interrupted" "$T/many-$n.err" && [ "$rc" = 0 ]; }; then
+		echo "# the bundle import ended before the signal came: nothing to check"
+		return
+	fi
+	check "$how: stopped, the bundle import exits by the signal" test "$rc" = 143
+	check "$how: it says how many entries are stored, and that importing again is safe" \
+		grep -qE "^hamlet: interrupted: ([0-9]+ entries of .*many.bundle were stored before it stopped \(nothing is half stored\). Importing the file again is safe|nothing of .*many.bundle was stored)" "$T/many-$n.err"
+	said=$(sed -nE 's/^hamlet: interrupted: ([0-9]+) entries of .*/\1/p' "$T/many-$n.err")
+	check "$how: the store holds the ${said:-0} entries it says (10 s)" within 10 test "$(entries)" = "${said:-0}"
+	check "$how: importing the bundle again takes the rest" "$H" --home "$T/$n" bundle import "$T/many.bundle"
+	check "$how: $n holds what A holds" bash -c "[ \"\$('$H' --home '$T/$n' digest)\" = \"\$('$H' --home '$T/a' digest)\" ]"
+}
+for n in e f; do
+	check "commune node $n, for an interrupted bundle import" bash -c "'$H' --home '$T/$n' init --network '$T/demo.network' --name $n --scope bk/bach-thong/quang-thuan >/dev/null"
+	check "$n certified" certify "$T/demo.root.key" $n
+done
+interrupted e "with no daemon"
 # the same through a running hamletd: each batch goes in several
 # requests, and is stored whole before the import stops
 if [ -n "$D" ]; then
-	check "commune node F, with hamletd running" bash -c "'$H' --home '$T/f' init --network '$T/demo.network' --name f --scope bk/bach-thong/quang-thuan >/dev/null"
-	check "F certified" certify "$T/demo.root.key" f
-	start f && ok "F's hamletd runs" || fail "F's hamletd runs"
-	f_entries() { "$H" --home "$T/f" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'; }
-	"$H" --home "$T/f" bundle import "$T/many.bundle" >"$T/manyf.out" 2>"$T/manyf.err" &
-	MANY=$!
-	f_some() { [ "$(f_entries)" -gt 0 ] 2>/dev/null; }
-	within 120 f_some
-	kill -TERM "$MANY" 2>/dev/null
-	wait "$MANY"
-	MANYRC=$?
-	sed 's/^/    # /' "$T/manyf.err" | tail -3
-	if grep -q "whole file is imported" "$T/manyf.err" || { ! grep -q "interrupted" "$T/manyf.err" && [ "$MANYRC" = 0 ]; }; then
-		echo "# the bundle import ended before the signal came: nothing to check"
-	else
-		check "through hamletd: stopped by the signal, saying how many entries are stored" bash -c \
-			"[ '$MANYRC' = 143 ] && grep -qE '^hamlet: interrupted: ([0-9]+ entries of .*many.bundle were stored before it stopped|nothing of .*many.bundle was stored)' '$T/manyf.err'"
-		said=$(sed -nE 's/^hamlet: interrupted: ([0-9]+) entries of .*/\1/p' "$T/manyf.err")
-		check "F's store holds the ${said:-0} entries it says (10 s)" within 10 test "$(f_entries)" = "${said:-0}"
-		check "importing the bundle again through hamletd takes the rest" "$H" --home "$T/f" bundle import "$T/many.bundle"
-		check "F holds what A holds" bash -c "[ \"\$('$H' --home '$T/f' digest)\" = \"\$('$H' --home '$T/a' digest)\" ]"
-	fi
+	start f && ok "f's hamletd runs" || fail "f's hamletd runs"
+	interrupted f "through hamletd"
 	stop f
 fi
 
