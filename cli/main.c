@@ -599,15 +599,17 @@ const struct cli_command cli_commands[] = {
 	  "it runs, the peers' latest sessions count too. Exits 0 whether or\n"
 	  "not a node is behind.\n"
 	  "\n"
-	  "With --json: lag_version (3), at, threshold_s, nodes (how many were\n"
+	  "With --json: lag_version (4), at, threshold_s, nodes (how many were\n"
 	  "looked at) and behind, a list of objects with key, name, role,\n"
 	  "scope (effective after a scope move, and scope_written the one as\n"
 	  "written), certificate, never_heard, newest_entry, behind_s,\n"
 	  "last_contact, last_heard, silent_s, via (kind peer, bundle or local;\n"
 	  "peer, peer_name, file, at, at_ms) and feeds (scope, scope_written,\n"
 	  "seq, newest_entry), then revoked: the nodes whose key is revoked, named\n"
-	  "but not counted as behind, as objects of the same shape;\n"
-	  "docs/operator-guide.md describes each."),
+	  "but not counted as behind, as objects of the same shape, and\n"
+	  "certificates_ending: the nodes whose certificate ends within 30\n"
+	  "days, with certificate_expires; docs/operator-guide.md describes\n"
+	  "each."),
 	  report_opts,
 	  "hamlet report lag\nhamlet report lag --threshold 3d --json" },
 	{ "digest", cmd_digest,
