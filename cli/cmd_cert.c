@@ -255,6 +255,13 @@ static int issuer_open_with(const char *cmd, const char *root_key,
 		cli_err(_("the issuer %s cannot certify: %s"), home, why);
 		return r;
 	}
+	if (!is->ch.c[0].delegate && strcmp(cmd, "cert revoke") == 0) {
+		/* a commune renewed without --delegate can no longer
+		 * revoke its villages either: said as what was asked */
+		cli_err(_("the issuer %s cannot revoke: its certificate (\"%s\") does not let it certify others, nor revoke what it certified (a renewal issued without --delegate?); revoke with the root key (--root-key), or ask for a certificate with --delegate"),
+			home, is->ch.c[0].name);
+		return HAMLET_ECERT;
+	}
 	if (!is->ch.c[0].delegate) {
 		cli_err(_("the issuer %s cannot certify: its certificate (\"%s\") does not let it certify others"),
 			home, is->ch.c[0].name);

@@ -125,13 +125,40 @@ out:
 	return r;
 }
 
+/* What a certificate just installed takes away from old, the one it
+ * replaced: the right to certify and revoke (a renewal issued without
+ * --delegate), or time (an older file installed over its renewal). */
+static void replaced_note(const struct node *n, const struct cert_chain *old)
+{
+	struct cert_chain *ch = calloc(1, sizeof(*ch));
+	char why[512], was[32], now[32];
+
+	if (!ch || node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
+				  sizeof(why)) < 0 ||
+	    ch->n == 0) {
+		free(ch);
+		return;
+	}
+	if (old->c[0].delegate && !ch->c[0].delegate)
+		cli_err(_("note: the certificate this one replaces let this node certify others and revoke what it certified (--delegate); this one does not, so this node can no longer certify or revoke its villages. If that was not meant, ask for a renewal issued with --delegate and install it"));
+	if (ch->c[0].expires_ms && old->c[0].expires_ms &&
+	    ch->c[0].expires_ms < old->c[0].expires_ms) {
+		cli_time_text(old->c[0].expires_ms, 0, was);
+		cli_time_text(ch->c[0].expires_ms, 0, now);
+		cli_err(_("note: the certificate this one replaces was valid until %s, longer than this one (until %s): was this the older file? If so, install the newer one again"),
+			was, now);
+	}
+	free(ch);
+}
+
 int cmd_cert__install(int argc, char **argv)
 {
 	char *pos[1], why[512] = "";
 	struct node *n = NULL;
+	struct cert_chain *old = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int npos, r;
+	int npos, r, had_old = 0;
 	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
 
 	if ((r = cli_parse("cert install", argc, argv, opts, pos, 1, &npos)) <
@@ -145,6 +172,16 @@ int cmd_cert__install(int argc, char **argv)
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		goto out;
+	if (!(old = calloc(1, sizeof(*old)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the one it replaces, if any: what the new one takes away is
+	 * said (the wrong file off the stick, a renewal issued short) */
+	had_old = node_cert_load(n, hlc_wall_ms(), old, NULL, NULL, why,
+				 sizeof(why)) == 0 &&
+		  old->n > 0;
+	why[0] = 0;
 	if ((r = node_cert_install(n, buf, len, hlc_wall_ms(), why,
 				   sizeof(why))) < 0) {
 		cli_err(_("%s is not installed: %s"), pos[0], why);
@@ -152,6 +189,8 @@ int cmd_cert__install(int argc, char **argv)
 	}
 	printf(_("installed %s: this node is now certified; a running hamletd uses it from its next connection\n"),
 	       pos[0]);
+	if (had_old)
+		replaced_note(n, old);
 	own_scope_note(n);
 	{
 		/* a renewal that starts after what the node saved while its
@@ -167,6 +206,7 @@ int cmd_cert__install(int argc, char **argv)
 	n = NULL;
 	r = keep_after_install(pos[0]);
 out:
+	free(old);
 	free(buf);
 	node_close(n);
 	return r;

@@ -95,6 +95,22 @@ check "/metrics: the gauge counts to the renewed end" \
 daemons_stop
 unset HAMLET_CLOCK_OFFSET_MS
 
+# --- what a renewal installed takes away is said --------------------------
+# issued without --delegate: the commune can no longer certify or revoke
+check "a renewal issued without --delegate" "$H" cert issue --root-key "$T/bk.root.key" \
+	--to "$(key c)" --name Com --role commune --read bk/c1 --write bk/c1 --out "$T/c-nodeleg.cert"
+check "installed, it says the commune can no longer certify or revoke" bash -c \
+	"'$H' --home '$T/c' cert install '$T/c-nodeleg.cert' 2>&1 | grep -q 'note: the certificate this one replaces let this node certify others and revoke what it certified (--delegate); this one does not'"
+refuse "the commune's revoke then names revoking, and the root key" 4 \
+	"the issuer $T/c cannot revoke: its certificate (\"Com\") does not let it certify others, nor revoke what it certified" \
+	C cert revoke "$(key v)" --issuer-home "$T/c" --reason test
+# the older file off the stick, over its renewal
+check "the first certificate installed over the renewal says it ends sooner" bash -c \
+	"'$H' --home '$T/c' cert install '$T/c.cert' 2>&1 | grep -q 'note: the certificate this one replaces was valid until .*, longer than this one (until .*): was this the older file?'"
+check "the renewal installed again, with no note" bash -c \
+	"'$H' --home '$T/c' cert install '$T/c-renewed.cert' >'$T/again.out' 2>&1 && ! grep -q 'note: the certificate this one replaces' '$T/again.out'"
+check "and the commune revokes nothing by mistake here: none was made" bash -c "! '$H' --home '$T/c' cert list 2>&1 | grep -qi 'revoked'"
+
 # --- a renewal made after the old certificate ended ---------------------
 OLD=$(date -u -d '-5 days' +%F)
 check "40 days ago the root certified commune c2 until $OLD" at -40 "$H" cert issue --root-key "$T/bk.root.key" \
