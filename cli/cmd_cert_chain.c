@@ -9,6 +9,7 @@
 #include "scopemap.h"
 
 #include "cert.h"
+#include "entry.h"
 #include "error.h"
 #include "hlc.h"
 #include "trust.h"
@@ -125,6 +126,54 @@ out:
 	return r;
 }
 
+/*
+ * A certificate that neither reads nor writes this node's own scope (a
+ * scope misspelt when it was issued, or another village's file): once
+ * installed it would take out what the node holds of its own scope, for
+ * good, and refuse its puts there. Refused, unless --force: <0 then.
+ */
+static int foreign_refused(struct node *n, const uint8_t *buf, size_t len,
+			   const char *file)
+{
+	struct cert_chain *ch = calloc(1, sizeof(*ch));
+	const struct cert *c;
+	char reads[600] = "";
+	int own;
+
+	if (!ch)
+		return -ENOMEM;
+	if (cert_chain_decode(buf, len, ch) < 0 || ch->n == 0) {
+		free(ch); /* install says what is wrong with it */
+		return 0;
+	}
+	c = &ch->c[0];
+	/* its own scope read or written, or a part of it (a commune's PC
+	 * narrowed to one village) */
+	own = (c->nread > 0 &&
+	       scopemap_under_any(n->smap, n->scope,
+				  (const char(*)[ENTRY_MAX_SCOPE + 1])c->read,
+				  c->nread)) ||
+	      (c->nwrite > 0 &&
+	       scopemap_under_any(n->smap, n->scope,
+				  (const char(*)[ENTRY_MAX_SCOPE + 1])c->write,
+				  c->nwrite));
+	for (size_t i = 0; !own && i < c->nread; i++)
+		own = entry_scope_under(c->read[i], n->scope);
+	for (size_t i = 0; !own && i < c->nwrite; i++)
+		own = entry_scope_under(c->write[i], n->scope);
+	for (size_t i = 0; !own && i < c->nread; i++) {
+		size_t l = strlen(reads);
+		snprintf(reads + l, sizeof(reads) - l, "%s%s", i ? ", " : "",
+			 c->read[i][0] ? c->read[i] : "*");
+	}
+	if (!own)
+		cli_err(_("%s is not installed: it is for \"%s\" and reads %s, not this node's own scope %s: installed, it would take out what this node holds of its own scope, for good, and refuse its puts there. Was its scope misspelt? Ask the administrator for a certificate of %s; or, if this node is to hold that scope instead, install it with --force"),
+			file, c->name, reads[0] ? reads : _("nothing"), n->scope,
+			n->scope);
+	free(ch);
+	return own ? 0 : HAMLET_ESCOPE;
+}
+
 /* What a certificate just installed takes away from old, the one it
  * replaced: the right to certify and revoke (a renewal issued without
  * --delegate), or time (an older file installed over its renewal). */
@@ -159,7 +208,9 @@ int cmd_cert__install(int argc, char **argv)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int npos, r, had_old = 0;
-	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+	int force = 0;
+	const struct cli_opt opts[] = { { "--force", NULL, &force },
+					{ NULL, NULL, NULL } };
 
 	if ((r = cli_parse("cert install", argc, argv, opts, pos, 1, &npos)) <
 	    0)
@@ -182,6 +233,8 @@ int cmd_cert__install(int argc, char **argv)
 				 sizeof(why)) == 0 &&
 		  old->n > 0;
 	why[0] = 0;
+	if (!force && (r = foreign_refused(n, buf, len, pos[0])) < 0)
+		goto out;
 	if ((r = node_cert_install(n, buf, len, hlc_wall_ms(), why,
 				   sizeof(why))) < 0) {
 		cli_err(_("%s is not installed: %s"), pos[0], why);

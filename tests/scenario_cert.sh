@@ -29,7 +29,11 @@ check "node lech, scope bk/bt/qt/lech" "$H" --home "$T/lech" init --network "$T/
 check "the root certifies lech for another village by mistake" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(sed -n 's/^public_key = //p' "$T/lech/node.conf")" --name "Lech" \
 	--role village --read bk/bt/qt/khac --write bk/bt/qt/khac --out "$T/lech.cert"
-check "installing it says its puts in its own scope will be refused" bash -c "'$H' --home '$T/lech' cert install '$T/lech.cert' 2>&1 | grep -q 'note: this certificate lets the node write only under bk/bt/qt/khac, not in its own scope bk/bt/qt/lech'"
+refuse "installing it is refused: it reads nothing of the node's own scope, which it would take out" 4 \
+	'lech.cert is not installed: it is for "Lech" and reads bk/bt/qt/khac, not this node.s own scope bk/bt/qt/lech: installed, it would take out what this node holds of its own scope' \
+	"$H" --home "$T/lech" cert install "$T/lech.cert"
+check "the node has no certificate still" bash -c "! '$H' --home '$T/lech' cert list >/dev/null 2>&1"
+check "with --force it is installed, saying its puts in its own scope will be refused" bash -c "'$H' --home '$T/lech' cert install '$T/lech.cert' --force 2>&1 | grep -q 'note: this certificate lets the node write only under bk/bt/qt/khac, not in its own scope bk/bt/qt/lech'"
 check "an end given as a spreadsheet writes a day (31/12/2029) is the end of that day" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/lech/node.conf')\" --name Lech2 --role village --read bk/bt/qt/lech --write bk/bt/qt/lech --expires 31/12/2029 --out '$T/lech2.cert' >'$T/lech2.out' 2>&1 && grep -q 'the end of 2029-12-31 (UTC)' '$T/lech2.out'"
 check "and lists it as valid" bash -c "'$H' --home '$T/c' cert list | grep -q '^valid: the chain holds'"
 check "the commune certifies a village for two collections, without the province" \
