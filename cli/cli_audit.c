@@ -58,6 +58,10 @@ void cli_audit_print(FILE *f, const struct node *n,
 	fprintf(f,
 		_("  past revocation:   %llu (signed past their author's revocation cut-off)\n"),
 		(unsigned long long)a->past_cutoff);
+	if (a->refused || a->refused_over)
+		fprintf(f,
+			_("  refused:           %llu (entries this node refused when they came: a revoked key's, a certificate that did not hold...; kept as findings, verify --report names each)\n"),
+			(unsigned long long)(a->refused + a->refused_over));
 	if (a->trust_index)
 		fprintf(f,
 			_("  trust set index:   %llu (rows missing from, or wrong in, its index of subjects)\n"),
@@ -177,6 +181,8 @@ json_t *cli_audit_json(const struct node *n, const struct audit_report *a)
 	NUM(erased_bodies);
 	NUM(trust_index);
 	NUM(wrong_root);
+	NUM(refused);
+	NUM(refused_over);
 #undef NUM
 	json_object_set_new(j, "problems", cli_problems_json(&a->problems));
 	json_object_set_new(j, "problems_total",

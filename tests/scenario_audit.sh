@@ -256,6 +256,9 @@ jq_ok "on the store" '.source.kind == "store"'
 jq_ok "A kept F's entry outside its grant" ".authors[] | select(.key == \"$KF\") | .refused[] | select(.scope == \"bk/qt/na-pai\") | .reason == \"not_granted\""
 rc 1 "F's store report --json exits 1" F verify --report --json
 jq_ok "F kept G's entry past its cut-off, taken out when the revocation came" ".authors[] | select(.key == \"$KG\") | .refused[] | select(.seq == 3) | .reason == \"revoked\" and .record_id == \"HP-G3\""
+# plain verify counts what the node refused, beside what it stores
+A verify >"$T/out" 2>&1
+has "A's plain verify counts the entries it refused, pointing at --report" '^  refused: +[1-9][0-9]* \(entries this node refused when they came: .*verify --report names each\)$'
 # --- history names the certificate that allowed each change ---------------
 rc 0 "history of HP-G2 on A" A history health_profile HP-G2
 has "names the certificate" '^  allowed by certificate "g" \(village\), issued by the network.s root key, id [0-9a-f]{8}'

@@ -7,6 +7,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "record.h"
+#include "refused.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -750,6 +751,14 @@ int audit_store(struct store *st, const uint8_t network_id[32],
 	return audit_store_progress(st, network_id, NULL, NULL, rep);
 }
 
+/* Each kept refusal, counted. */
+static int refused_count(void *ctx, const struct refused_row *row)
+{
+	(void)row;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
 int audit_store_progress(struct store *st, const uint8_t network_id[32],
 			 audit_progress_fn pfn, void *pctx,
 			 struct audit_report *rep)
@@ -811,7 +820,9 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	rc.total = c.total;
 	if ((r = audit__records_tell(&rc, rep)) < 0)
 		goto out;
-	if ((r = log_held_count(c.t, &rep->held)) < 0)
+	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
+	    (r = refused_each(c.t, refused_count, &rep->refused)) < 0 ||
+	    (r = refused_over(c.t, &rep->refused_over)) < 0)
 		goto out;
 	/* what each waits for (the pending table is bounded) */
 	if (rep->held && (r = log_held_each(c.t, count_nocert, rep)) < 0)

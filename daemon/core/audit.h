@@ -92,6 +92,11 @@ struct audit_report {
 	/* 1 when the store's root row names another key than the network's
 	 * root (audit_root_check()): damage, kind "trust" */
 	uint64_t wrong_root;
+	/* entries this node refused on arrival (a revoked key's, one whose
+	 * certificate did not hold...), kept as findings (refused.h), and
+	 * those refused past that table's bound, only counted: neither is
+	 * damage; verify --report names each kept one */
+	uint64_t refused, refused_over;
 	struct audit_forks forked; /* the forked feeds (forks: their rows) */
 	struct problems problems; /* kinds: signature, chain, gap, fork, bad-evidence, body, network, held, future, digest, record, revoked, erased-body, trust */
 };
