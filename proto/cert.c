@@ -586,7 +586,7 @@ int cert_chain_check(const struct cert_chain *ch,
 			utc_text(c->not_before_ms, from);
 			utc_text(now_ms, clock);
 			why_set(why, wl,
-				N_("%s is not valid yet: it holds from %s, and this PC's clock says %s; check this PC's date and time"),
+				N_("%s is not valid yet: it holds from %s, and this PC's clock says %s; check this PC's date and time (or, if that start was chosen ahead with cert issue --from, install it from that day on: a renewal issued without --from holds at once)"),
 				who(buf, i, c), from, clock);
 			return HAMLET_ECERT;
 		}

@@ -75,7 +75,7 @@ check "the first, written while two days ahead, keeps its date" bash -c "'$H' --
 V6 status >"$T/v6.status" 2>&1
 sed 's/^/    # /' "$T/v6.status" | sed -n 2p
 check "status says the certificate is not valid yet, with both dates, and to check the clock" \
-	grep -qE '^certificate: NONE VALID: certificate 1 of the chain \("v6"\) is not valid yet: it holds from [0-9-]+ [0-9:]+ UTC, and this PC.s clock says [0-9-]+ [0-9:]+ UTC; check this PC.s date and time' "$T/v6.status"
+	grep -qE '^certificate: NONE VALID: certificate 1 of the chain \("v6"\) is not valid yet: it holds from [0-9-]+ [0-9:]+ UTC, and this PC.s clock says [0-9-]+ [0-9:]+ UTC; check this PC.s date and time \(or, if that start was chosen ahead with cert issue --from, install it from that day on' "$T/v6.status"
 V6 put health_profile HP-P1 '{"person_id":"600000000002","full_name":"Past","birth_date":"1990-01-01"}' >"$T/v6.put" 2>&1
 check "a write there says other nodes refuse it until this PC's date and time are set right" \
 	grep -q "other nodes refuse what it writes until this PC's date and time are set right" "$T/v6.put"
