@@ -391,6 +391,13 @@ static int cert_issue(int argc, char **argv)
 				     _("--expires %s is already past"), expires);
 	if (from && (r = date_start_ms(from, &c.not_before_ms)) < 0)
 		return r;
+	if (from && c.not_before_ms > hlc_wall_ms())
+		/* a node installs a certificate only once it holds: one
+		 * issued ahead would wait on the stick, the node refused
+		 * everywhere meanwhile if its old one ends first */
+		return cli_usage_err("cert issue",
+				     _("--from %s lies ahead: a node installs a certificate only once it holds. Issue the renewal without --from: it holds at once, and replaces the old certificate when installed"),
+				     from);
 	c.delegate = delegate;
 	randombytes_buf(c.serial, sizeof(c.serial));
 	if (access(out, F_OK) == 0) {
