@@ -177,6 +177,7 @@ int http__page_not_found(struct http *h, struct MHD_Connection *conn,
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	const char *ls = http__arg(conn, "lang");
 	char text[512], port[16];
+	unsigned bound = bound_port(h);
 	int lang;
 
 	if (!accept || !strstr(accept, "text/html"))
@@ -185,8 +186,8 @@ int http__page_not_found(struct http *h, struct MHD_Connection *conn,
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 	if (ls)
 		(void)page_lang_parse(ls, &lang);
-	if (bound_port(h))
-		snprintf(port, sizeof(port), "%u", bound_port(h));
+	if (bound)
+		snprintf(port, sizeof(port), "%u", bound);
 	else
 		snprintf(port, sizeof(port), "%s",
 			 lang == PAGE_VI ? "CỔNG" : "PORT");

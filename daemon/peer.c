@@ -231,16 +231,6 @@ enum dial_stage peer__conn_stage(const struct conn *c)
 	return c->state == CONN_HANDSHAKE ? DIAL_HANDSHAKE : DIAL_SESSION;
 }
 
-/*
- * Whether the end of c, a connection dialled in that no key stands
- * behind yet (before its handshake ended), goes unlogged: past
- * HAMLETD_ANON_SAY_MAX such lines in a minute it is counted instead, so
- * that anyone who can reach the port (no network key needed) cannot
- * push the node's own lines out of a rate-limited journal. The count is
- * said, with the last one's words, once the minute is over (the 1 s
- * tick, peers_anon_flush()). what: the line that would have been
- * logged.
- */
 void peers_anon_flush(struct daemon *d, int now_anyway)
 {
 	uint64_t now = uv_now(d->loop);
@@ -258,6 +248,16 @@ void peers_anon_flush(struct daemon *d, int now_anyway)
 	d->anon_said = d->anon_unsaid = 0;
 }
 
+/*
+ * Whether the end of c, a connection dialled in that no key stands
+ * behind yet (before its handshake ended), goes unlogged: past
+ * HAMLETD_ANON_SAY_MAX such lines in a minute it is counted instead, so
+ * that anyone who can reach the port (no network key needed) cannot
+ * push the node's own lines out of a rate-limited journal. The count is
+ * said, with the last one's words, once the minute is over (the 1 s
+ * tick, peers_anon_flush()). what: the line that would have been
+ * logged.
+ */
 static int anon_quiet(struct daemon *d, const struct conn *c,
 		      const char *what)
 {
