@@ -16,6 +16,7 @@
 #include "error.h"
 #include "hlc.h"
 #include "mp.h"
+#include "scopemap.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -632,6 +633,63 @@ static int by_root_cert(void *ctx, int kind, const uint8_t id[32],
 	return 0;
 }
 
+/*
+ * What a revocation signed here would drop unseen (SPEC 7: a feed of the
+ * subject that it does not list keeps nothing): where the key writes, by
+ * a certificate whose chain the issuer signed in, and this node does not
+ * read, so it holds none of those feeds to list; or everything, when no
+ * certificate of the key is known here. Refused, naming it, unless
+ * --drop-unheld: revoke on a node that holds what the key wrote. 0 when
+ * nothing would be dropped unseen.
+ */
+#define UNHELD_CHAINS 16
+static int unheld_check(struct node *n, struct store_txn *t,
+			const struct revocation *rv, const char *key)
+{
+	struct cert_chain *ch = calloc(UNHELD_CHAINS, sizeof(*ch));
+	struct by_root b = { n->net.root_pk, 0, 0 };
+	size_t nch = 0;
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if ((r = trustset_each_subject(t, rv->subject, TRUST_CERT,
+				       by_root_cert, &b)) < 0 ||
+	    (r = trustset_chains(t, rv->subject, ch, UNHELD_CHAINS, &nch,
+				 NULL)) < 0)
+		goto out;
+	if (!b.found && memcmp(rv->issuer, n->net.root_pk, 32) != 0) {
+		r = 0; /* only the root revokes a key the set does not know:
+			* the trust set refuses it, saying so */
+		goto out;
+	}
+	if (!b.found) {
+		cli_err(_("no certificate of key %s is known here, so none of what it wrote is either: a revocation signed here keeps none of it, and every node that holds its entries drops them all, for good. Check the key (public_key in that node's node.conf) and revoke it on a node that has synced with it (its commune, or the province); if nothing it wrote is to be kept (a PC stolen before it was used), add --drop-unheld"),
+			key);
+		r = HAMLET_ESCOPE;
+		goto out;
+	}
+	for (size_t i = 0; i < nch; i++) {
+		const struct cert *leaf = &ch[i].c[0];
+		if (!trustset_revoke_applies(rv, &ch[i], 0))
+			continue; /* it cuts nothing of this chain */
+		for (size_t w = 0; w < leaf->nwrite; w++) {
+			if (scopemap_keeps(n->smap, n->grant, n->scope,
+					   leaf->write[w]))
+				continue;
+			const char *s = leaf->write[w][0] ? leaf->write[w] : "*";
+			cli_err(_("this node does not read %s, where key %s writes: it holds none of those entries, so a revocation signed here keeps none of them, and every node that holds them drops them all, for good. Revoke it on a node that reads %s (its commune, or the province); to drop them all the same, add --drop-unheld"),
+				s, key, s);
+			r = HAMLET_ESCOPE;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(ch);
+	return r;
+}
+
 /* A revocation refused for its signer: say which key may sign it. */
 static void revoke_advice(struct node *n, const struct revocation *rv,
 			  const char *key)
@@ -660,7 +718,7 @@ static void revoke_advice(struct node *n, const struct revocation *rv,
 static int cert_revoke(int argc, char **argv)
 {
 	const char *root_key = NULL, *issuer_home = NULL, *reason = NULL;
-	int keep_none = 0;
+	int keep_none = 0, drop_unheld = 0;
 	size_t signed_n = 0;
 	struct revocation *rv = NULL;
 	struct issuer is = { 0 };
@@ -678,6 +736,7 @@ static int cert_revoke(int argc, char **argv)
 		{ "--issuer-home", &issuer_home, NULL },
 		{ "--reason", &reason, NULL },
 		{ "--keep-none", NULL, &keep_none },
+		{ "--drop-unheld", NULL, &drop_unheld },
 		{ NULL, NULL, NULL },
 	};
 
@@ -741,6 +800,8 @@ static int cert_revoke(int argc, char **argv)
 			goto out;
 		}
 		signed_n = c.signed_n;
+		if (!drop_unheld && (r = unheld_check(n, t, rv, pos[0])) < 0)
+			goto out;
 		store_txn_abort(t);
 		t = NULL;
 	}

@@ -41,7 +41,7 @@ const char *const cert_syn[] = {
 	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
 	"cert install FILE [--force]", "cert list [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
-	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--keep-none] [--json]",
+	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--keep-none] [--drop-unheld] [--json]",
 	NULL
 };
 const struct cli_option_help cert_opts[] = {
@@ -65,6 +65,8 @@ const struct cli_option_help cert_opts[] = {
 	  N_("revoke: why (at most 200 bytes), kept with the revocation: cert list on the revoked node shows it") },
 	{ "--keep-none",
 	  N_("revoke: the certificates the key signed end with it too (by default they stay valid; one revocation keeps at most 256)") },
+	{ "--drop-unheld",
+	  N_("revoke: even when this node does not read everywhere the key writes (or knows no certificate of it), which is refused without it: whatever this node does not hold of the key's entries is dropped on every node") },
 	{ "--force",
 	  N_("install: a certificate that reads and writes nothing of this node's own scope, which is refused without it (a misspelt scope would take out what the node holds of its own)") },
 	{ NULL, NULL },

@@ -114,11 +114,18 @@ refuse "a day that is none (31/02) says why, and every form taken" 2 \
 refuse "the commune revoking a node the root certified is told to use the root key" 4 \
 	"the root key certified this node: revoke it with the root key (hamlet cert revoke $(key lech) --root-key" \
 	"$H" --home "$T/lech" cert revoke "$(key lech)" --issuer-home "$T/c"
-# a key mistyped is revoked as readily as the right one (the root may
-# revoke a key it has not met): the command says that no certificate of
-# it is known here; the right key is revoked without that note
-check "the root revokes a key no certificate names, with a note saying so" \
-	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' 2>&1 | grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke'"
+# a key mistyped would be revoked as readily as the right one, keeping
+# nothing it wrote (the root may revoke a key it has not met): refused,
+# naming the key and --drop-unheld; with it, revoked with a note; the
+# right key is revoked without either
+rc 4 "the root's revocation of a key no certificate names is refused" \
+	"$H" --home "$T/c" cert revoke "$(printf '%064d' 7)" --root-key "$T/bk.root.key"
+check "saying that none of what it wrote is known, and what to do" \
+	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key 0*7 is known here, so none of what it wrote is either: a revocation signed here keeps none of it.*add --drop-unheld'"
+check "nothing was stored: the trust set holds no revocation of it" \
+	bash -c "! '$H' --home '$T/c' cert list 2>&1 | grep -q '0000000000000000000000000000000000000000000000000000000000000007'"
+check "with --drop-unheld the root revokes it, with a note saying so" \
+	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' --drop-unheld 2>&1 | grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke'"
 check "a key the node knows is revoked with no such note" \
 	bash -c "! '$H' --home '$T/c' cert revoke '$(key lech)' --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key'"
 check "cert show of another node's revoked certificate, from a home, names that node's key, not this node's" bash -c \
@@ -170,7 +177,7 @@ check "its put is saved, with a note that its certificate does not hold" \
 # revocation reaches it, what it wrote after it is taken out, and status
 # says so, not that its store was restored
 check "a village w, certified by the root" bash -c "'$H' --home '$T/w' init --network '$T/bk.network' --scope bk/bt/qt/w >/dev/null && '$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/w/node.conf')\" --name W --role village --read bk/bt/qt/w --write bk/bt/qt/w --out '$T/w.cert' >/dev/null && '$H' --home '$T/w' cert install '$T/w.cert' >/dev/null"
-check "the root revokes w's key, at the commune" C cert revoke "$(key w)" --root-key "$T/bk.root.key" --reason "PC replaced"
+check "the root revokes w's key, at the commune" C cert revoke "$(key w)" --root-key "$T/bk.root.key" --reason "PC replaced" --drop-unheld
 sleep 1.1
 check "w, not told, writes" N w put health_profile HP-W9 '{"person_id":"001122334498","full_name":"Lo Van Wu","birth_date":"1992-04-12"}'
 check "the revocation reaches w by an unsealed bundle (none is sealed for a revoked node)" bash -c "'$H' --home '$T/c' bundle create --unsealed '$T/c-w.bundle' >/dev/null && '$H' --home '$T/w' bundle import '$T/c-w.bundle' >/dev/null"

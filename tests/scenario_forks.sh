@@ -131,7 +131,7 @@ has "and says it is damaged" '^verify: DAMAGED'
 # got the revocation first (exit 1, not 6).
 check "A's store copied, to take the revocation" cp -a "$T/a" "$T/a-rev"
 check "B revokes A's key with the root key, holding none of its feed" \
-	N kma cert revoke "$KEY" --root-key "$T/forks.root.key" --reason "key copied"
+	N kma cert revoke "$KEY" --root-key "$T/forks.root.key" --reason "key copied" --drop-unheld
 check "the revocation reaches the copy" bash -c "'$H' --home '$T/kma' bundle create --unsealed --scope bk/none '$T/rev.bundle' >/dev/null && '$H' --home '$T/a-rev' bundle import '$T/rev.bundle' >/dev/null"
 rc 1 "the copy's verify: intact, keeps evidence (exit 1), not damaged" N a-rev verify
 check "and no broken evidence" bash -c "! grep -q 'bad-evidence\\|DAMAGED' '$T/out'"

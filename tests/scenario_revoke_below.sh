@@ -25,7 +25,7 @@ check "V writes a profile" N V put health_profile HP-1 '{"person_id":"0010850000
 check "V's entry reaches P2, with V's certificate" send V P2
 check "P2 holds it" N P2 get health_profile HP-1
 check "the root revokes C through P, which never saw V's certificate" \
-	N P cert revoke "$(key C)" --root-key "$ROOT" --reason "PC stolen"
+	N P cert revoke "$(key C)" --root-key "$ROOT" --reason "PC stolen" --drop-unheld
 check "the revocation reaches P2" send P P2
 refuse "P2 no longer holds V's entry: its certificate's issuer is revoked" 3 "not found" \
 	N P2 get health_profile HP-1
