@@ -5,7 +5,7 @@
  *                   [--expires YYYY-MM-DD] [--delegate]
  *                   --out FILE
  * hamlet cert install FILE
- * hamlet cert list [--json]
+ * hamlet cert list [KEY] [--json]
  * hamlet cert show FILE [--network NETFILE] [--json]
  * (install, list and show are in cmd_cert_chain.c)
  */

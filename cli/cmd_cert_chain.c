@@ -464,6 +464,163 @@ static void chain_print(const struct cert_chain *ch, int check,
 	}
 }
 
+/* --- cert list KEY: what the trust set holds of one key --------------- */
+
+#define KEY_CHAINS 16
+
+struct key_certs {
+	const uint8_t *key;
+	const struct cert_chain *ch; /* the key's chains, nch of them */
+	size_t nch, n;
+	json_t *arr; /* --json: collected here, else printed */
+	int issued;  /* 1: certificates the key signed; 0: of the key */
+	int count;   /* 1: only counted */
+};
+
+static int key_cert_one(void *ctx, int kind, const uint8_t id[32],
+			const uint8_t *data, size_t len)
+{
+	struct key_certs *k = ctx;
+	struct cert *c = malloc(sizeof(*c));
+	int linked = 0;
+	(void)kind;
+	if (!c)
+		return -ENOMEM;
+	if (cert_decode(data, len, c, NULL) < 0 ||
+	    memcmp(k->issued ? c->issuer : c->subject, k->key, 32) != 0) {
+		free(c);
+		return 0;
+	}
+	for (size_t i = 0; i < k->nch && !k->issued; i++)
+		linked |= memcmp(k->ch[i].id[0], id, 32) == 0;
+	if (!linked) { /* those in a chain were shown with it */
+		k->n++;
+		if (k->count)
+			;
+		else if (k->arr)
+			json_array_append_new(k->arr, cert_json(c, id));
+		else
+			cert_print(c, id);
+	}
+	free(c);
+	return 0;
+}
+
+/* hamlet cert list KEY: every chain of KEY this node's trust set holds,
+ * each checked now; its certificates no chain reaches the root through;
+ * and the certificates KEY signed (what revoking it would end unless it
+ * keeps them). */
+static int cert_list_key(struct node *n, const char *hex)
+{
+	uint8_t key[32];
+	struct cert_chain *ch = calloc(KEY_CHAINS, sizeof(*ch));
+	struct store_txn *t = NULL;
+	struct key_certs k = { key, ch, 0, 0, NULL, 0, 1 };
+	json_t *j = NULL, *chains = NULL;
+	size_t valid = 0, unlinked, signed_n;
+	int r;
+
+	if (!ch)
+		return -ENOMEM;
+	if (hex_decode(hex, key, 32) < 0) {
+		cli_err(_("\"%s\" is not a node key: 64 hex digits, as public_key in the node's node.conf"),
+			hex);
+		r = HAMLET_EFORMAT;
+		goto out;
+	}
+	/* what there is, counted first: none is an error, said alone */
+	if ((r = cli_txn_read(n, &t)) < 0 ||
+	    (r = trustset_chains(t, key, ch, KEY_CHAINS, &k.nch, NULL)) < 0 ||
+	    (r = trustset_each_subject(t, key, TRUST_CERT, key_cert_one,
+				       &k)) < 0)
+		goto out;
+	unlinked = k.n;
+	k.issued = 1;
+	k.n = 0;
+	if ((r = trustset_each(t, TRUST_CERT, key_cert_one, &k)) < 0)
+		goto out;
+	signed_n = k.n;
+	if (!k.nch && !unlinked && !signed_n) {
+		cli_err(_("no certificate of key %s, and none it signed, is known here: check the key (public_key in that node's node.conf); a node learns certificates by syncing"),
+			hex);
+		r = HAMLET_ENOTFOUND;
+		goto out;
+	}
+	k.count = 0;
+	if (cli_global.json) {
+		j = json_object();
+		chains = json_array();
+		json_object_set_new(j, "key", json_string(hex));
+	}
+	for (size_t i = 0; i < k.nch; i++) {
+		char why[512] = "";
+		int check = cert_chain_check(&ch[i], n->net.id, n->net.root_pk,
+					     hlc_wall_ms(), why, sizeof(why));
+		if (check == 0)
+			check = trustset_revoked(t, key, &ch[i], why,
+						 sizeof(why));
+		valid += check == 0;
+		if (j) {
+			json_t *c = json_object(), *a = json_array();
+			for (size_t m = 0; m < ch[i].n; m++)
+				json_array_append_new(a, cert_json(&ch[i].c[m],
+								   ch[i].id[m]));
+			json_object_set_new(c, "chain", a);
+			json_object_set_new(c, "valid", json_boolean(check == 0));
+			if (check < 0)
+				json_object_set_new(c, "why", json_string(why));
+			json_array_append_new(chains, c);
+			continue;
+		}
+		for (size_t m = 0; m < ch[i].n; m++) {
+			printf("%s\n", m == 0 ? _("certificate:") : _("issued under:"));
+			cert_print(&ch[i].c[m], ch[i].id[m]);
+		}
+		if (check == 0)
+			printf(_("valid: the chain holds up to the network's root key\n"));
+		else
+			printf(_("NOT VALID: %s\n"), why);
+		printf("\n");
+	}
+	if (j) {
+		json_object_set_new(j, "chains", chains);
+		k.arr = json_array();
+	} else if (unlinked) {
+		printf(_("certificates of this key that reach the root through no chain here (an issuer's certificate unknown here, or revoked without keeping them):\n"));
+	}
+	k.issued = 0;
+	if (unlinked && (r = trustset_each_subject(t, key, TRUST_CERT,
+						   key_cert_one, &k)) < 0)
+		goto out;
+	if (j) {
+		json_object_set_new(j, "unlinked", k.arr);
+		k.arr = json_array();
+	} else {
+		printf(_("%scertificates this key signed:\n"),
+		       unlinked ? "\n" : "");
+		if (!signed_n)
+			printf(_("  none\n"));
+	}
+	k.issued = 1;
+	if (signed_n &&
+	    (r = trustset_each(t, TRUST_CERT, key_cert_one, &k)) < 0)
+		goto out;
+	if (j) {
+		json_object_set_new(j, "signed", k.arr);
+		k.arr = NULL;
+		json_object_set_new(j, "valid", json_boolean(valid > 0));
+		cli_json_print(j);
+		j = NULL;
+	}
+	r = valid ? 0 : CLI_EPROBLEMS;
+out:
+	json_decref(k.arr);
+	json_decref(j);
+	store_txn_abort(t);
+	free(ch);
+	return r;
+}
+
 int cmd_cert__list(int argc, char **argv)
 {
 	char *pos[1], why[512] = "";
@@ -472,10 +629,15 @@ int cmd_cert__list(int argc, char **argv)
 	int npos, r;
 	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
 
-	if ((r = cli_parse("cert list", argc, argv, opts, pos, 0, &npos)) < 0)
+	if ((r = cli_parse("cert list", argc, argv, opts, pos, 1, &npos)) < 0)
 		return r;
 	if ((r = cli_node_open(1, &n, NULL)) < 0)
 		return r;
+	if (npos == 1) {
+		r = cert_list_key(n, pos[0]);
+		node_close(n);
+		return r;
+	}
 	r = node_cert_load(n, hlc_wall_ms(), &ch, NULL, NULL, why,
 			   sizeof(why));
 	if (r == HAMLET_ENOTFOUND) {

@@ -68,7 +68,10 @@ const struct cli_command cli_commands[] = {
 	  "running hamletd does that, and uses the certificate at once: its\n"
 	  "sessions start again under it. list shows this node's certificate\n"
 	  "and whether it holds (exit 1 when it does not, or there is none);\n"
-	  "when a revocation cuts it, who signed that, when and why.\n"
+	  "when a revocation cuts it, who signed that, when and why. list KEY\n"
+	  "shows every chain of that key this node knows, each checked, and\n"
+	  "the certificates the key signed (exit 1 when none holds, 3 when\n"
+	  "none is known).\n"
 	  "show prints any certificate file; with --network it checks the\n"
 	  "chain against that network's root key, offline; run in a node's\n"
 	  "home, against that node's network, and the revocations it holds\n"
@@ -80,7 +83,10 @@ const struct cli_command cli_commands[] = {
 	  "valid, anything it signs later is refused everywhere. The\n"
 	  "revocation enters the network through this node (through its\n"
 	  "daemon when it runs) and reaches every node ahead of other data;\n"
-	  "each closes that key's sessions at once."),
+	  "each closes that key's sessions at once. Where this node does not\n"
+	  "read a scope the key writes, or knows no certificate of it, revoke\n"
+	  "is refused: the revocation would keep none of those entries, on\n"
+	  "every node. --drop-unheld signs it all the same."),
 	  cert_opts,
 	  N_("# at the province, on the offline PC with the root key\n"
 	  "hamlet cert issue --root-key bac-kan.root.key --to 3f9a...e1 \\\n"

@@ -39,7 +39,7 @@ const struct cli_option_help put_opts[] = {
 
 const char *const cert_syn[] = {
 	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
-	"cert install FILE [--force]", "cert list [--json]",
+	"cert install FILE [--force]", "cert list [KEY] [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
 	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--keep-none] [--drop-unheld] [--json]",
 	NULL

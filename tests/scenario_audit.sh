@@ -27,6 +27,13 @@ mkdir -p "$T/tmp" && export TMPDIR="$T/tmp"
 A() { "$H" --home "$T/a" "$@"; }
 F() { "$H" --home "$T/f" "$@"; }
 G() { "$H" --home "$T/g" "$@"; }
+# rc EXPECTED DESCRIPTION COMMAND...: exits EXPECTED; output in $T/out
+rc() {
+	local want=$1 d=$2 got; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$d"; else fail "$d (exit $got, not $want)"; sed 's/^/    /' "$T/err" "$T/out" | head -40; fi
+}
 # jq_ok DESCRIPTION FILTER: the JSON in $T/out makes FILTER true
 jq_ok() {
 	if [ -s "$T/out" ] && jq -e "$2" "$T/out" >/dev/null; then ok "$1"; else fail "$1 (jq: $2)"; fi

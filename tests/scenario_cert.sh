@@ -46,6 +46,14 @@ check "one issued to end after the commune's own says it ends with the commune's
 check "the commune keeps the certificate it issued: it expects the village before it first syncs" \
 	bash -c "'$H' --home '$T/c' report lag --threshold 1h | grep -q '^Na Pai (village, bk/bt/qt/na-pai): never heard from'"
 check "the village installs it" V cert install "$T/v.cert"
+# cert list KEY: every chain of a key the trust set holds, and what the
+# key signed
+check "cert list KEY at the commune shows the village's chain, valid" bash -c "'$H' --home '$T/c' cert list '$(key v)' >'$T/lk.out' && grep -q '^  \"Na Pai\" (village), key $(key v)\$' '$T/lk.out' && grep -q '^issued under:' '$T/lk.out' && grep -q '^valid: the chain holds' '$T/lk.out'"
+check "and that it signed none" bash -c "sed -n '/^certificates this key signed:/,\$p' '$T/lk.out' | grep -qx '  none'"
+check "cert list of the commune's key lists the village among what it signed" bash -c "'$H' --home '$T/c' cert list '$(key c)' | sed -n '/^certificates this key signed:/,\$p' | grep -q '^  \"Na Pai\" (village)'"
+check "cert list KEY --json: the chain, valid, and what it signed" bash -c "'$H' --home '$T/c' --json cert list '$(key c)' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"valid\"] and len(j[\"chains\"]) == 1 and j[\"chains\"][0][\"chain\"][0][\"name\"] == \"Quang Thuan team\" and [c[\"name\"] for c in j[\"signed\"]].count(\"Na Pai\") == 1 and j[\"unlinked\"] == [], j'"
+refuse "cert list of a key no certificate names says so (exit 3)" 3 "no certificate of key 0*5, and none it signed, is known here" \
+	C cert list "$(printf '%064d' 5)"
 printf 'id,person_id,full_name,birth_date\nNP-HP-9,001190000009,Lo Van Chin,1990-01-01\n' >"$T/np.csv"
 refuse "an import into a scope the village may not write blames the scope, not a row" 4 "this node may not write there; check --scope" \
 	V import health_profile --format csv --scope bk/bt/qt/khuoi-ma "$T/np.csv"
@@ -118,14 +126,12 @@ refuse "the commune revoking a node the root certified is told to use the root k
 # nothing it wrote (the root may revoke a key it has not met): refused,
 # naming the key and --drop-unheld; with it, revoked with a note; the
 # right key is revoked without either
-rc 4 "the root's revocation of a key no certificate names is refused" \
+refuse "the root's revocation of a key no certificate names is refused, saying that none of what it wrote is known, and what to do" 4 \
+	"no certificate of key 0*7 is known here, so none of what it wrote is either: a revocation signed here keeps none of it.*add --drop-unheld" \
 	"$H" --home "$T/c" cert revoke "$(printf '%064d' 7)" --root-key "$T/bk.root.key"
-check "saying that none of what it wrote is known, and what to do" \
-	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key 0*7 is known here, so none of what it wrote is either: a revocation signed here keeps none of it.*add --drop-unheld'"
-check "nothing was stored: the trust set holds no revocation of it" \
-	bash -c "! '$H' --home '$T/c' cert list 2>&1 | grep -q '0000000000000000000000000000000000000000000000000000000000000007'"
 check "with --drop-unheld the root revokes it, with a note saying so" \
-	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' --drop-unheld 2>&1 | grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke'"
+	bash -c "'$H' --home '$T/c' cert revoke $(printf '%064d' 7) --root-key '$T/bk.root.key' --drop-unheld >'$T/rev7.out' 2>'$T/rev7.err'; grep -q 'note: no certificate of key 0*7 is known here: check that it is the key to revoke' '$T/rev7.err'"
+check "as new: the refused one stored nothing" grep -qx "revoked $(printf '%064d' 7)" "$T/rev7.out"
 check "a key the node knows is revoked with no such note" \
 	bash -c "! '$H' --home '$T/c' cert revoke '$(key lech)' --root-key '$T/bk.root.key' 2>&1 | grep -q 'no certificate of key'"
 check "cert show of another node's revoked certificate, from a home, names that node's key, not this node's" bash -c \
@@ -137,6 +143,9 @@ check "the village writes while its certificate holds" V put health_profile HP-1
 check "the root revokes the village's key, at the village" \
 	V cert revoke "$(key v)" --root-key "$T/bk.root.key" --reason "PC stolen"
 refuse "cert list says the key is revoked" 1 "key is revoked" V cert list
+cp "$T/refused" "$T/own-revoked.txt"
+refuse "cert list KEY of the revoked key: its chain NOT VALID (exit 1)" 1 "^NOT VALID: its key is revoked" V cert list "$(key v)"
+cp "$T/own-revoked.txt" "$T/refused"
 check "and who revoked it, when and why (cert revoke --reason)" \
 	grep -q '^  this node.s key was revoked by .* on [0-9-]* [0-9:]*.*, reason: "PC stolen"$' "$T/refused"
 refuse "cert show of its file, from the home, judges it by the home's network and revocations" 1 "NOT VALID: its key is revoked" \

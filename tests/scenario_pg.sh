@@ -206,8 +206,9 @@ check "P holds them, by USB" send V3 P
 check "the sink copies them" N P sink postgres --dsn "$DSN" --once
 xrows() { sql "SELECT count(*) FROM health_profile WHERE id IN ('HP-X1', 'HP-X2')"; }
 check "PostgreSQL holds V3's two profiles" test "$(xrows)" = 2
-rc 4 "the root's revocation of V3 through V1, which does not read V3's scope, is refused" N V1 cert revoke "$(key V3)" --root-key "$ROOT" --reason "PC stolen"
-check "naming the scope it does not read and --drop-unheld" bash -c "'$H' --home '$T/V1' cert revoke '$(key V3)' --root-key '$ROOT' 2>&1 | grep -q 'this node does not read bk/c3/v3, where key $(key V3) writes: .*add --drop-unheld'"
+refuse "the root's revocation of V3 through V1, which does not read V3's scope, is refused, naming the scope and --drop-unheld" 4 \
+	"this node does not read bk/c3/v3, where key $(key V3) writes: .*add --drop-unheld" \
+	N V1 cert revoke "$(key V3)" --root-key "$ROOT" --reason "PC stolen"
 check "the root revokes V3 through V1 with --drop-unheld, keeping none of its entries" N V1 cert revoke "$(key V3)" --root-key "$ROOT" --reason "PC stolen" --drop-unheld
 check "P takes V3's profiles out (30 s)" within 30 bash -c "! '$H' --home '$T/P' get health_profile HP-X1 && ! '$H' --home '$T/P' get health_profile HP-X2"
 N P sink postgres --dsn "$DSN" --once >"$T/gone.out" 2>&1

@@ -250,14 +250,6 @@ proxy_stop() { kill "$PXPID" 2>/dev/null; wait "$PXPID" 2>/dev/null; }
 
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 fail() { echo "FAILED - $1"; failed=$((failed + 1)); }
-# rc EXPECTED DESCRIPTION COMMAND...: exits EXPECTED; output in $T/out
-# and $T/err
-rc() {
-	local want=$1 d=$2 got; shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$d"; else fail "$d (exit $got, not $want)"; sed 's/^/    /' "$T/err" "$T/out" | head -40; fi
-}
 # check DESCRIPTION COMMAND...: the command succeeds
 check() {
 	local d=$1; shift
