@@ -777,6 +777,32 @@ int main(void)
 		ASSERT_STREQ(lw, want);
 	}
 
+	TEST_START("a second header frame is a damaged frame, named by its byte");
+	{
+		size_t len, hl;
+		uint8_t *p = th_slurp(bun, &len), *q;
+		char want[64];
+		int named = 0;
+		ASSERT_TRUE(len > 16 && p[8] == 'h' && p[10] == 'H');
+		hl = 8 + ((size_t)p[12] << 24 | (size_t)p[13] << 16 |
+			  (size_t)p[14] << 8 | p[15]);
+		ASSERT_TRUE(8 + hl < len);
+		ASSERT_TRUE((q = malloc(len + hl)) != NULL);
+		memcpy(q, p, 8 + hl);
+		memcpy(q + 8 + hl, p + 8, hl); /* the header again */
+		memcpy(q + 8 + 2 * hl, p + 8 + hl, len - 8 - hl);
+		th_spit(bad, q, len + hl);
+		ASSERT_OK(bundle_check(bad, NULL, &rep, why, sizeof(why)));
+		ASSERT_EQ(rep.damaged_frames, 1);
+		snprintf(want, sizeof(want), "second header at byte %zu", 8 + hl);
+		for (size_t i = 0; i < rep.problems.n; i++)
+			named |= strstr(rep.problems.v[i].text, want) != NULL;
+		ASSERT_TRUE(named);
+		bundle_report_close(&rep);
+		free(q);
+		free(p);
+	}
+
 	TEST_START("a truncated bundle imports what is whole and says it was cut");
 	{
 		size_t len;

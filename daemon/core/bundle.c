@@ -313,7 +313,8 @@ static int walk_open(const char *path, struct walk *wk,
 /*
  * A header frame. Only a bundle for another network ends the walk (<0): a
  * damaged or second header is reported and the walk goes on, since every
- * entry is still checked on its own.
+ * entry is still checked on its own. A second header is a frame out of
+ * its place (SPEC 2: the header is the first frame): damaged.
  */
 static int walk_header(struct walk *wk, struct bundle_reader *rd,
 		       const struct bundle_frame *fr, const uint8_t *map,
@@ -325,6 +326,7 @@ static int walk_header(struct walk *wk, struct bundle_reader *rd,
 	int r;
 
 	if (rep->has_header || rep->entries) {
+		rep->damaged_frames++;
 		problems_add(&rep->problems, "damaged",
 			     N_("second header at byte %zu ignored"),
 			     walk_at(wk, fr->offset));
