@@ -170,17 +170,17 @@ enum MHD_Result http__send_json(struct http *h, struct MHD_Connection *conn,
 				 unsigned code, json_t *j);
 
 /* {"error":{"code":scode,"message":...}}; allow: the Allow header or NULL. */
-enum MHD_Result http__send_err_allow(struct http *h,
+__attribute__((format(printf, 6, 7))) enum MHD_Result
+http__send_err_allow(struct http *h,
 				      struct MHD_Connection *conn,
 				      unsigned code, const char *allow,
 				      const char *scode, const char *fmt, ...);
 
 /* The same, and the connection closed after it (a request whose framing
  * cannot be trusted). */
-enum MHD_Result http__send_err_close(struct http *h,
-				     struct MHD_Connection *conn,
-				     unsigned code, const char *scode,
-				     const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) enum MHD_Result
+http__send_err_close(struct http *h, struct MHD_Connection *conn,
+		     unsigned code, const char *scode, const char *fmt, ...);
 
 /* The same, with "Retry-After: retry_s" (an answer that changes by
  * itself, like a node waiting for its own entries from its peers). */

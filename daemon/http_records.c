@@ -694,12 +694,82 @@ out:
 	return ok;
 }
 
+/*
+ * A page's "next" when the last record the page looked at is one the
+ * token may not read: its key sealed (secretbox, under a key derived from
+ * the node's own), so that the token learns neither the id nor that the
+ * record exists there (docs/api.md, "Scopes"). "~" and URL-safe base64
+ * of nonce || box; no record id holds "~". after takes it back.
+ */
+#define CURSOR_PLAIN (ENTRY_MAX_COLLECTION + ENTRY_MAX_RECORD_ID + 2)
+#define CURSOR_TEXT                                                          \
+	(2 + sodium_base64_ENCODED_LEN(crypto_secretbox_NONCEBYTES +          \
+					       crypto_secretbox_MACBYTES +    \
+					       CURSOR_PLAIN,                  \
+				       sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+
+static void cursor_key(const struct http *h, uint8_t key[32])
+{
+	static const char ctx[] = "hamlet http page cursor v1";
+	crypto_generichash(key, 32, (const uint8_t *)ctx, sizeof(ctx) - 1,
+			   h->d->node->sk, 32);
+}
+
+static void cursor_seal(const struct http *h, const char *plain,
+			char out[CURSOR_TEXT])
+{
+	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
+			     crypto_secretbox_MACBYTES + CURSOR_PLAIN];
+	size_t n = strlen(plain);
+
+	cursor_key(h, key);
+	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES,
+			      (const uint8_t *)plain, n, buf, key);
+	out[0] = '~';
+	sodium_bin2base64(out + 1, CURSOR_TEXT - 1, buf,
+			  crypto_secretbox_NONCEBYTES +
+				  crypto_secretbox_MACBYTES + n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(key, sizeof(key));
+}
+
+/* after given as "~…": the key it seals into plain (CURSOR_PLAIN bytes),
+ * or -1 when it is not a cursor this node made. */
+static int cursor_open(const struct http *h, const char *text,
+		       char plain[CURSOR_PLAIN])
+{
+	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
+			     crypto_secretbox_MACBYTES + CURSOR_PLAIN];
+	size_t n = 0;
+	int r;
+
+	if (text[0] != '~' ||
+	    sodium_base642bin(buf, sizeof(buf), text + 1, strlen(text + 1),
+			      NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+		return -1;
+	cursor_key(h, key);
+	r = crypto_secretbox_open_easy((uint8_t *)plain,
+				       buf + crypto_secretbox_NONCEBYTES,
+				       n - crypto_secretbox_NONCEBYTES, buf,
+				       key);
+	sodium_memzero(key, sizeof(key));
+	n -= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+	if (r != 0 || n >= CURSOR_PLAIN || memchr(plain, 0, n))
+		return -1;
+	plain[n] = 0;
+	return 0;
+}
+
 /* GET /v1/records/COLL?scope=&limit=&after= */
 enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 				    const struct token *tok,
 				    const struct schema *s)
 {
 	const char *qscope = http__arg(conn, "scope"), *after = http__arg(conn, "after");
+	char opened[CURSOR_PLAIN], next[CURSOR_TEXT];
 	uint8_t key[RECORD_KEY_MAX + 2];
 	size_t kl, plen, scanned = 0;
 	struct store_txn *t = NULL;
@@ -710,7 +780,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	uint64_t limit;
 	json_t *arr = json_array(), *o;
 	char last[ENTRY_MAX_RECORD_ID + 1] = "", why[4400], query[300];
-	int more = 0, r;
+	int more = 0, shown = 0, r; /* shown: last is on the page */
 	size_t bytes = 0; /* the JSON of the records in arr */
 	enum MHD_Result ok;
 
@@ -726,7 +796,16 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 				"scope \"%.128s\" is not a valid scope: %s",
 				qscope, scope_fault(qscope));
 	}
-	if (after && entry_record_id_check(after) < 0) {
+	if (after && after[0] == '~') {
+		if (cursor_open(h, after, opened) < 0 ||
+		    entry_record_id_check(opened) < 0) {
+			json_decref(arr);
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
+					"after \"%.16s…\" is not a page's next that this node gave (damaged, or another node's): list again without after",
+					after);
+		}
+		after = opened;
+	} else if (after && entry_record_id_check(after) < 0) {
 		json_decref(arr);
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
 				"after \"%.64s\" is not a record id", after);
@@ -759,6 +838,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 			break;
 		}
 		snprintf(last, sizeof(last), "%s", id);
+		shown = 0;
 		if ((r = record_view_load(t, s->name, id, &v)) < 0) {
 			if (r == HAMLET_ENOTFOUND)
 				continue;
@@ -771,6 +851,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 		    (r = http__record_json(h, t, map, tok, s->name, id, &v, &o)) >= 0) {
 			bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
 			json_array_append_new(arr, o);
+			shown = 1;
 		}
 		record_view_close(&v);
 		if (r < 0)
@@ -792,8 +873,10 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	}
 	o = json_object();
 	json_object_set_new(o, "records", arr);
-	json_object_set_new(o, "next", more && last[0] ? json_string(last)
-						       : json_null());
+	if (more && last[0] && !shown)
+		cursor_seal(h, last, next);
+	json_object_set_new(o, "next", !more || !last[0] ? json_null()
+				       : json_string(shown ? last : next));
 	ok = http__send_json(h, conn, MHD_HTTP_OK, o);
 	goto out;
 fault:
@@ -821,7 +904,7 @@ struct conflicts_ctx {
 	uint64_t limit;
 	size_t bytes, scanned;
 	char last[ENTRY_MAX_COLLECTION + ENTRY_MAX_RECORD_ID + 2];
-	int more;
+	int more, shown; /* shown: last is on the page */
 };
 
 static int conflict_one(void *ctx, const char *coll, const char *id)
@@ -843,6 +926,7 @@ static int conflict_one(void *ctx, const char *coll, const char *id)
 		return 1;
 	}
 	memcpy(c->last, key, sizeof(key));
+	c->shown = 0;
 	if ((r = record_view_load(c->t, coll, id, &v)) < 0)
 		return r == HAMLET_ENOTFOUND ? 0 : r;
 	r = http__may_see(c->h, c->t, c->map, c->tok, &v, w);
@@ -857,6 +941,7 @@ static int conflict_one(void *ctx, const char *coll, const char *id)
 			c->bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
 			json_array_append_new(c->arr, o);
 			http__health_note(&c->health, coll);
+			c->shown = 1;
 		}
 	}
 	record_view_close(&v);
@@ -870,7 +955,7 @@ enum MHD_Result http__get_conflicts(struct http *h,
 	struct conflicts_ctx cc = { .h = h, .tok = tok };
 	const char *after = http__arg(conn, "after"), *slash;
 	struct scopemap *map = NULL;
-	char why[4400];
+	char why[4400], opened[CURSOR_PLAIN], next[CURSOR_TEXT];
 	enum MHD_Result ok;
 	int r;
 
@@ -879,7 +964,14 @@ enum MHD_Result http__get_conflicts(struct http *h,
 	    cc.limit == 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
 				"limit must be a number 1..%d", HTTP_MAX_LIMIT);
-	/* after: COLLECTION/ID, as a page's "next" gives it */
+	/* after: COLLECTION/ID, or a sealed one, as a page's "next" gives it */
+	if (after && after[0] == '~') {
+		if (cursor_open(h, after, opened) < 0)
+			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
+					"after \"%.16s…\" is not a page's next that this node gave (damaged, or another node's): list again without after",
+					after);
+		after = opened;
+	}
 	if (after && (!(slash = strchr(after, '/')) ||
 		      (size_t)(slash - after) > ENTRY_MAX_COLLECTION ||
 		      entry_record_id_check(slash + 1) < 0))
@@ -919,14 +1011,17 @@ enum MHD_Result http__get_conflicts(struct http *h,
 		json_decref(cc.arr);
 	} else {
 		/* as hamlet conflicts --json, a page at a time: count is
-		 * this page's, next what to pass as after for the next */
+		 * this page's, next what to pass as after for the next
+		 * (sealed when the token may not see that record) */
+		if (cc.more && cc.last[0] && !cc.shown)
+			cursor_seal(h, cc.last, next);
 		ok = http__send_json(
 			h, conn, MHD_HTTP_OK,
 			json_pack("{s:I, s:o, s:o}", "count",
 				  (json_int_t)json_array_size(cc.arr),
 				  "records", cc.arr, "next",
-				  cc.more && cc.last[0] ? json_string(cc.last)
-							: json_null()));
+				  !cc.more || !cc.last[0] ? json_null()
+				  : json_string(cc.shown ? cc.last : next)));
 	}
 	scopemap_free(map);
 	store_txn_abort(cc.t);
