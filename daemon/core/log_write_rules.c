@@ -104,8 +104,8 @@ static int rule_still_open(struct store_txn *t, const struct log_op *op,
 	if (v->conflicts && v->conflicts->type == MSGPACK_OBJECT_ARRAY &&
 	    v->conflicts->via.array.size)
 		return 0;
-	if ((nd = record_duplicates(t, op->collection, v, op->record_id, NULL,
-				    NULL)) != 0)
+	if ((nd = record_has_duplicate(t, op->collection, v,
+				       op->record_id)) != 0)
 		return nd < 0 ? nd : 0;
 	why_set(why, wl,
 		N_("%s/%s has no open conflict any more: it was settled while this resolution was made (another resolution or a change arrived meanwhile), and this one would replace what was chosen there unseen. Look at the record again (get), and resolve again only if it needs it"),

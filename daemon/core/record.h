@@ -203,6 +203,10 @@ typedef int (*record_id_cb)(void *ctx, const char *coll, const char *id);
 int record_duplicates(struct store_txn *t, const char *coll,
 		      const struct record_view *v, const char *self_id,
 		      record_id_cb cb, void *ctx);
+/* 1 when v has a duplicate, else 0, or <0: looks no further than the
+ * first, however many records share the key. */
+int record_has_duplicate(struct store_txn *t, const char *coll,
+			 const struct record_view *v, const char *self_id);
 
 /* Call cb for every record with an open conflict (field conflicts,
  * update-versus-delete, or a duplicate unique key), in key order. */

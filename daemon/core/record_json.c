@@ -719,7 +719,7 @@ int record_resolution(struct store_txn *t, const struct schema *s,
 	if ((r = record_view_load(t, s->name, id, &v)) < 0)
 		return r;
 	nconf = (int)v.conflicts->via.array.size;
-	if ((ndup = record_duplicates(t, s->name, &v, id, NULL, NULL)) < 0) {
+	if ((ndup = record_has_duplicate(t, s->name, &v, id)) < 0) {
 		r = ndup;
 		goto out;
 	}

@@ -239,7 +239,7 @@ struct dup_walk {
 	const char *self_id;
 	record_id_cb cb;
 	void *ctx;
-	int n;
+	int n, first; /* first: stop at the first */
 };
 
 static int dup_one(void *ctx, const char *coll, const char *id)
@@ -249,20 +249,35 @@ static int dup_one(void *ctx, const char *coll, const char *id)
 	if (strcmp(id, w->self_id) == 0)
 		return 0;
 	w->n++;
+	if (w->first)
+		return 1;
 	return w->cb && (r = w->cb(w->ctx, coll, id)) < 0 ? r : 0;
+}
+
+static int dups_walk(struct store_txn *t, const char *coll,
+		     const struct record_view *v, struct dup_walk *w)
+{
+	int r;
+
+	if (!v->has_uniq || v->deleted)
+		return 0;
+	r = uniqidx_shared_each(t, coll, v->uniq, dup_one, w);
+	return r < 0 ? r : w->n;
 }
 
 int record_duplicates(struct store_txn *t, const char *coll,
 		      const struct record_view *v, const char *self_id,
 		      record_id_cb cb, void *ctx)
 {
-	struct dup_walk w = { self_id, cb, ctx, 0 };
-	int r;
+	struct dup_walk w = { self_id, cb, ctx, 0, 0 };
+	return dups_walk(t, coll, v, &w);
+}
 
-	if (!v->has_uniq || v->deleted)
-		return 0;
-	r = uniqidx_shared_each(t, coll, v->uniq, dup_one, &w);
-	return r < 0 ? r : w.n;
+int record_has_duplicate(struct store_txn *t, const char *coll,
+			 const struct record_view *v, const char *self_id)
+{
+	struct dup_walk w = { self_id, NULL, NULL, 0, 1 };
+	return dups_walk(t, coll, v, &w);
 }
 
 int record__split_key(const void *k, size_t kl, char *coll, char *id)

@@ -133,7 +133,7 @@ static int classify_one(void *ctx, const char *coll, const char *id)
 				p->two_people_one_deleted++;
 		}
 	}
-	dup = record_duplicates(c->t, coll, &v, id, NULL, NULL);
+	dup = record_has_duplicate(c->t, coll, &v, id);
 	record_view_close(&v);
 	if (dup < 0)
 		return dup;

@@ -670,7 +670,7 @@ int uniqidx_shared_each(struct store_txn *t, const char *coll,
 		kc[cl] = 0;
 		memcpy(id, p + cl + 17, il);
 		id[il] = 0;
-		if ((r = cb(ctx, kc, id)) < 0)
+		if ((r = cb(ctx, kc, id)) != 0)
 			break;
 	}
 	store_cursor_close(c);

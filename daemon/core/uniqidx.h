@@ -35,7 +35,8 @@ int uniqidx_set(struct store_txn *t, const char *coll, const char *id,
 		const uint8_t *newu);
 
 /* For each record of a shared key, in key order: coll NULL, every
- * shared key; else coll's key h alone. cb < 0 stops with that. */
+ * shared key; else coll's key h alone. cb < 0 stops with that; > 0
+ * stops, and 0 is returned. */
 typedef int (*uniqidx_cb)(void *ctx, const char *coll, const char *id);
 int uniqidx_shared_each(struct store_txn *t, const char *coll,
 			const uint8_t h[16], uniqidx_cb cb, void *ctx);
