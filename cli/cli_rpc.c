@@ -554,18 +554,19 @@ static size_t entry_bytes(const void *items, size_t i)
 }
 
 /* An answer's [applied, duplicate, held, released, forks, rejected]. */
-static int stats_get(const msgpack_object *o, uint64_t st[6])
+/* n: 6 (ingest), 7 (trust: taken_out last) */
+static int stats_get(const msgpack_object *o, uint64_t st[7], size_t n)
 {
 	const msgpack_object *x;
-	if (mp_get_array(o, 6, 0, &x, NULL) < 0)
+	if (mp_get_array(o, n, 0, &x, NULL) < 0)
 		return HAMLET_EFORMAT;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < n; i++)
 		if (mp_get_uint(&x[i], UINT64_MAX, &st[i]) < 0)
 			return HAMLET_EFORMAT;
 	return 0;
 }
 
-static void stats_add(struct log_stats *stats, const uint64_t st[6])
+static void stats_add(struct log_stats *stats, const uint64_t st[7])
 {
 	if (!stats)
 		return;
@@ -575,6 +576,7 @@ static void stats_add(struct log_stats *stats, const uint64_t st[6])
 	stats->released += st[3];
 	stats->forks += st[4];
 	stats->rejected += st[5];
+	stats->taken_out += st[6];
 }
 
 /* Send in[0..n) as one "ingest" request; fills out and adds to stats. */
@@ -587,7 +589,7 @@ static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 	size_t rl;
 	struct mp_doc doc;
 	const msgpack_object *a, *parts, *list, *x;
-	uint64_t st[6];
+	uint64_t st[7] = { 0 };
 	int64_t code;
 	int r;
 
@@ -615,7 +617,7 @@ static int ingest_rpc(const char *sock, const struct log_in *in, size_t n,
 	why_set(why, wl, N_("hamletd sent an answer to ingest of the wrong shape"));
 	if (mp_get_array(&a[1], 2, 0, &parts, NULL) < 0 ||
 	    mp_get_array(&parts[0], n, 0, &list, NULL) < 0 ||
-	    stats_get(&parts[1], st) < 0)
+	    stats_get(&parts[1], st, 6) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t status;
@@ -650,7 +652,7 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 	size_t rl;
 	struct mp_doc doc;
 	const msgpack_object *a, *parts, *list, *x;
-	uint64_t st[6];
+	uint64_t st[7] = { 0 };
 	int64_t code;
 	int r;
 
@@ -675,7 +677,7 @@ static int trust_rpc(const char *sock, const struct trustset_item *items,
 	memset(st, 0, sizeof(st));
 	if (mp_get_array(&a[1], 2, 0, &parts, NULL) == 0 &&
 	    mp_get_array(&parts[0], n, 0, &list, NULL) == 0 &&
-	    stats_get(&parts[1], st) == 0) {
+	    stats_get(&parts[1], st, 7) == 0) {
 		/* [outcomes, stats] */
 	} else if (mp_get_array(&a[1], n, 0, &list, NULL) < 0) {
 		/* nor the outcomes alone, as a hamletd before the stats

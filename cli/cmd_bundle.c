@@ -147,6 +147,15 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		if (rep->outside)
 			fprintf(f, _("  not ours:   %llu (of scopes this node does not read: not stored, as they should not be)\n"),
 				(unsigned long long)rep->outside);
+		if (rep->trust_added)
+			fprintf(f, _("  trust:      %llu new (certificates, revocations, fork proofs, scope moves), of %llu the file carries\n"),
+				(unsigned long long)rep->trust_added,
+				(unsigned long long)rep->trust_items);
+		if (s->taken_out)
+			fprintf(f, P_("  taken out:  %llu entry this node held, written by a revoked key after its revocation's cut-off: its record shows again what it showed without it; kept as refused (hamlet verify --report lists it)\n",
+				      "  taken out:  %llu entries this node held, written by a revoked key after its revocation's cut-off: their records show again what they showed without them; kept as refused (hamlet verify --report lists them)\n",
+				      s->taken_out),
+				(unsigned long long)s->taken_out);
 	} else {
 		fprintf(f,
 			_("  entries:    %llu (%llu put%s, %llu delete%s, %llu erasure%s, %llu other%s) in %llu feed%s\n"),
@@ -270,6 +279,10 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->ahead));
 		json_object_set_new(sj, "outside_scope",
 				    json_integer((json_int_t)rep->outside));
+		json_object_set_new(sj, "trust_new",
+				    json_integer((json_int_t)rep->trust_added));
+		json_object_set_new(sj, "taken_out",
+				    json_integer((json_int_t)s->taken_out));
 		json_object_set_new(j, "imported", sj);
 	} else {
 		json_object_set_new(j, "feeds",

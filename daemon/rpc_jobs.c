@@ -218,17 +218,20 @@ bad:
 	rpc_job_free(j);
 }
 
-/* [applied, duplicate, held, released, forks, rejected] of an ingest or
- * trust answer. */
-static void pack_stats(msgpack_packer *pk, const struct log_stats *s)
+/* [applied, duplicate, held, released, forks, rejected] of an ingest
+ * answer; a trust answer adds taken_out (entries a revocation took out). */
+static void pack_stats(msgpack_packer *pk, const struct log_stats *s,
+		       int trust)
 {
-	msgpack_pack_array(pk, 6);
+	msgpack_pack_array(pk, trust ? 7 : 6);
 	msgpack_pack_uint64(pk, s->applied);
 	msgpack_pack_uint64(pk, s->duplicate);
 	msgpack_pack_uint64(pk, s->held);
 	msgpack_pack_uint64(pk, s->released);
 	msgpack_pack_uint64(pk, s->forks);
 	msgpack_pack_uint64(pk, s->rejected);
+	if (trust)
+		msgpack_pack_uint64(pk, s->taken_out);
 }
 
 static void rpc_ingest_done(struct ingest_job *job)
@@ -281,7 +284,7 @@ static void rpc_ingest_done(struct ingest_job *job)
 		mp_pack_str(&w.pk, o->why);
 		msgpack_pack_uint64(&w.pk, o->seq);
 	}
-	pack_stats(&w.pk, s);
+	pack_stats(&w.pk, s, 0);
 	rpc__reply(rc, &w);
 	mp_writer_destroy(&w);
 out:
@@ -419,7 +422,7 @@ static void rpc_trust_done(struct ingest_job *job)
 		mp_pack_str(&w.pk, o->why);
 	}
 	/* held entries a new certificate let in count as released */
-	pack_stats(&w.pk, &job->stats);
+	pack_stats(&w.pk, &job->stats, 1);
 	rpc__reply(rc, &w);
 	mp_writer_destroy(&w);
 out:

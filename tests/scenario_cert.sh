@@ -189,7 +189,10 @@ check "a village w, certified by the root" bash -c "'$H' --home '$T/w' init --ne
 check "the root revokes w's key, at the commune" C cert revoke "$(key w)" --root-key "$T/bk.root.key" --reason "PC replaced" --drop-unheld
 sleep 1.1
 check "w, not told, writes" N w put health_profile HP-W9 '{"person_id":"001122334498","full_name":"Lo Van Wu","birth_date":"1992-04-12"}'
-check "the revocation reaches w by an unsealed bundle (none is sealed for a revoked node)" bash -c "'$H' --home '$T/c' bundle create --unsealed '$T/c-w.bundle' >/dev/null && '$H' --home '$T/w' bundle import '$T/c-w.bundle' >/dev/null"
+check "the revocation reaches w by an unsealed bundle (none is sealed for a revoked node)" bash -c "'$H' --home '$T/c' bundle create --unsealed '$T/c-w.bundle' >/dev/null && '$H' --home '$T/w' bundle import '$T/c-w.bundle' >'$T/c-w.out'"
+check "the import says it took in the revocation and took out the entry w wrote after it" bash -c \
+	"grep -q '^  trust:      [1-9][0-9]* new (certificates, revocations' '$T/c-w.out' && grep -q '^  taken out:  1 entry this node held, written by a revoked key after its revocation' '$T/c-w.out'"
+check "a second import of it takes nothing more out (--json: taken_out 0, trust_new 0)" bash -c "'$H' --home '$T/w' --json bundle import '$T/c-w.bundle' | python3 -c 'import json,sys; j=json.load(sys.stdin)[\"imported\"]; assert j[\"taken_out\"] == 0 and j[\"trust_new\"] == 0, j'"
 N w status >"$T/w.status" 2>&1
 check "w's status says its writes are refused as revoked, not waiting for a restored store" bash -c \
 	"grep -q '^own writes: REFUSED: this node.s key is revoked: what it signed after the revocation took effect was taken out of its store' '$T/w.status' && ! grep -q 'restored or replaced' '$T/w.status'"

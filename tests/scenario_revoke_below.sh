@@ -5,10 +5,12 @@
 # that village's entry: when the revocation reaches it, the entry goes
 # (its certificate's issuer is revoked, and the revocation keeps none of
 # it), so both provinces end with the same records and digest, and the
-# entry is kept as refused for the auditor (SPEC 9, "Taking out").
-#   tests/scenario_revoke_below.sh PATH/TO/hamlet
+# entry is kept as refused for the auditor (SPEC 9, "Taking out"); the
+# import, through P2's hamletd, says so.
+#   tests/scenario_revoke_below.sh PATH/TO/hamlet PATH/TO/hamletd
 set -uo pipefail
-H=${1:?usage: $0 PATH/TO/hamlet}
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch revoke-below
 ROOT=$T/bk.root.key
@@ -26,7 +28,10 @@ check "V's entry reaches P2, with V's certificate" send V P2
 check "P2 holds it" N P2 get health_profile HP-1
 check "the root revokes C through P, which never saw V's certificate" \
 	N P cert revoke "$(key C)" --root-key "$ROOT" --reason "PC stolen" --drop-unheld
-check "the revocation reaches P2" send P P2
+start P2 && ok "P2's daemon runs" || fail "P2's daemon runs"
+check "the revocation reaches P2, through its daemon" send P P2
+check "the import says it took out V's entry" grep -q '^  taken out:  1 entry this node held, written by a revoked key' "$T/P-P2.out"
+stop P2
 refuse "P2 no longer holds V's entry: its certificate's issuer is revoked" 3 "not found" \
 	N P2 get health_profile HP-1
 check "P2's store verifies" N P2 verify
