@@ -56,7 +56,10 @@ struct hctx {
 	struct ancestry *an;
 };
 
-enum { SIG_OK, SIG_BAD, SIG_MISSING };
+/* SIG_INDEX: the entry stored where the op row points is another one
+ * (its id is not the one the row names): the record's index, not the
+ * signature, is damaged */
+enum { SIG_OK, SIG_BAD, SIG_MISSING, SIG_INDEX };
 enum { BODY_NONE, BODY_OK, BODY_MISSING, BODY_ALTERED };
 
 /* entry_kind_name()'s words, for the catalog: history shows them */
@@ -64,9 +67,13 @@ static const char *const kind_words[] __attribute__((unused)) = {
 	N_("put"), N_("delete"), N_("erase"),
 };
 
-static const char *const sig_text[] = { N_("signature ok"), N_("SIGNATURE BAD"),
-					N_("ENTRY MISSING from the store") };
-static const char *const sig_word[] = { "ok", "bad", "missing" };
+static const char *const sig_text[] = {
+	N_("signature ok"), N_("SIGNATURE BAD"),
+	N_("ENTRY MISSING from the store"),
+	N_("INDEX DAMAGED: the entry stored where this operation's row points is another one (hamlet verify names the damage)")
+};
+static const char *const sig_word[] = { "ok", "bad", "missing",
+					"index_damaged" };
 static const char *const body_word[] = { "none", "ok", "missing",
 					 "altered" };
 
@@ -87,10 +94,13 @@ static int check_entry(struct store_txn *t, const struct record_op *op,
 		return 0;
 	if (r < 0)
 		return r;
-	*ret_sig = SIG_BAD;
 	entry_id(env, env_len, id);
-	if (memcmp(id, op->id, 32) != 0 ||
-	    entry_decode(env, env_len, e, NULL) < 0)
+	if (memcmp(id, op->id, 32) != 0) {
+		*ret_sig = SIG_INDEX;
+		return 0;
+	}
+	*ret_sig = SIG_BAD;
+	if (entry_decode(env, env_len, e, NULL) < 0)
 		return 0;
 	*ret_decoded = 1;
 	if (memcmp(e->author, op->author, 32) != 0 ||

@@ -223,6 +223,51 @@ int main(void)
 		ASSERT_OK(store_txn_commit(t));
 	}
 
+	TEST_START("an erased record's op row naming another entry than the one stored where it points is damage, named by record");
+	{
+		struct node *w = th_node_bare(dir, net, "w", "bk/c1/w1");
+		struct audit_report ar;
+		struct store_txn *t;
+		struct store_cursor *c;
+		const void *k, *val;
+		size_t kl, vl, pl;
+		uint8_t key[128], row[512], pfx[] = "health_profile\0HP-W\0";
+		size_t rl;
+
+		pl = sizeof(pfx) - 1;
+		/* an administrator's node: it may erase */
+		th_certify_as(w, net, "bk/c1/w1", "bk/c1/w1", 0, 1);
+		node_grant_refresh(w);
+		ASSERT_OK(th_put(w, "health_profile", "HP-W",
+				 "person_id=000000000009;full_name=Lo Van Chin;birth_date=1990-01-01"));
+		ASSERT_OK(th_put(w, "health_profile", "HP-W", "allergies=none"));
+		erase(w, "health_profile", "HP-W");
+		ASSERT_OK(audit_store(w->st, w->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+		/* the first op row's entry id, one bit flipped */
+		ASSERT_OK(store_txn_begin(w->st, 0, &t));
+		ASSERT_OK(store_cursor_open(t, ST_RECOPS, &c));
+		ASSERT_EQ(store_cursor_seek(c, pfx, pl, &k, &kl, &val, &vl), 1);
+		ASSERT_TRUE(kl > pl && kl <= sizeof(key) && !memcmp(k, pfx, pl) &&
+			    vl <= sizeof(row));
+		memcpy(key, k, kl);
+		memcpy(row, val, vl);
+		rl = vl;
+		store_cursor_close(c);
+		ASSERT_OK(store_del(t, ST_RECOPS, key, kl));
+		key[kl - 1] ^= 1;
+		ASSERT_OK(store_put(t, ST_RECOPS, key, kl, row, rl, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(w->st, w->net.id, &ar));
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "record",
+				"record health_profile/HP-W: an op row names an entry that is not the one stored where it points"),
+			  1);
+		audit_report_close(&ar);
+		node_close(w);
+	}
+
 	TEST_START("one entry row deleted, every page intact: a gap named by feed and seq, and the rest judged");
 	{
 		struct audit_report ar;
