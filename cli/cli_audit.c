@@ -87,9 +87,16 @@ void cli_audit_print(FILE *f, const struct node *n,
 					 : _("intact; keeps evidence"),
 			h, fk->scope, (unsigned long long)fk->seq);
 	}
-	if (!audit_damaged(a) && audit_evidence(a))
+	/* with other findings below, the store is not right as it is: only
+	 * the forks need no repair */
+	if (!audit_damaged(a) && audit_evidence(a) && !a->past_cutoff &&
+	    !a->erased_bodies)
 		fprintf(f,
 			_("verify: nothing to repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n"),
+			cli_prog());
+	else if (!audit_damaged(a) && audit_evidence(a))
+		fprintf(f,
+			_("verify: the forks need no repair; tell the network's administrator, who may revoke the key (%s forks shows the entries)\n"),
 			cli_prog());
 	if (a->past_cutoff)
 		fprintf(f,
