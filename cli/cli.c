@@ -324,6 +324,24 @@ void cli_store_damaged_exit(const char *dir, const char *what)
 	_exit(CLI_EXIT_DAMAGED);
 }
 
+int cli_store_fault(int r)
+{
+	switch (r) {
+	case HAMLET_EFORMAT:
+	case HAMLET_ETYPE:
+	case HAMLET_ETRAILING:
+	case HAMLET_ETOOBIG:
+	case HAMLET_EVERSION:
+	case HAMLET_EHASH:
+	case HAMLET_ESCOPE:
+	case HAMLET_ECOLLECTION:
+	case HAMLET_EID:
+		return HAMLET_ECORRUPT;
+	default:
+		return r;
+	}
+}
+
 int cli_txn_read(struct node *n, struct store_txn **ret)
 {
 	int r = store_txn_begin(n->st, 1, ret);

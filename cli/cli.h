@@ -268,6 +268,10 @@ int cli_node_open(int readonly, struct node **ret, int *ret_daemon);
  * and ends the process with exit 6 rather than the library's abort or a
  * SIGBUS. */
 void cli_store_damaged_exit(const char *dir, const char *what);
+/* An error met reading the node's own store: a row that does not decode
+ * (a malformed value, a scope or collection no row of hamlet's holds) is
+ * damage, HAMLET_ECORRUPT (exit 6, as verify says); others as they are. */
+int cli_store_fault(int r);
 
 /* A read transaction on n's store; prints on failure. */
 int cli_txn_read(struct node *n, struct store_txn **ret);

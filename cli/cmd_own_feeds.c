@@ -181,6 +181,7 @@ static int list(void)
 		if (r >= 0)
 			r = -ENOMEM;
 		cli_err(_("cannot read the store: %s"), cli_strerror(r));
+		r = cli_store_fault(r);
 		goto out;
 	}
 	shown = nu < FORGET_SHOWN ? nu : FORGET_SHOWN;

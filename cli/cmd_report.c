@@ -439,6 +439,7 @@ int cmd_report(int argc, char **argv)
 				  nlive, &rep)) < 0) {
 		cli_err(_("cannot read the store for the report: %s"),
 			cli_strerror(r));
+		r = cli_store_fault(r);
 		goto out;
 	}
 	if (cli_global.json)

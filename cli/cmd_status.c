@@ -890,6 +890,7 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	if ((r = status_store_read(&st)) < 0) {
 		cli_err(_("cannot read the store: %s"), cli_strerror(r));
+		r = cli_store_fault(r);
 		goto out;
 	}
 	r = cli_rpc(cli_socket_path(sockopt), "status", NULL, 1, &doc, &buf,
