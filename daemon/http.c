@@ -238,9 +238,11 @@ enum MHD_Result http__send_fault(struct http *h, struct MHD_Connection *conn,
 				  int r, const char *what)
 {
 	if (r == -EBUSY)
-		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-				"too many writes are waiting (%d); try again shortly",
-				HTTP_MAX_CALLS);
+		return http__send_err_retry(h, conn,
+					    MHD_HTTP_SERVICE_UNAVAILABLE, 1,
+					    "busy",
+					    "too many writes are waiting (%d); try again shortly",
+					    HTTP_MAX_CALLS);
 	if (r == -ECANCELED || r == -ESHUTDOWN)
 		return send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"stopping", "the daemon is stopping");
@@ -397,9 +399,18 @@ json_t *http__body_json(const char *body, size_t len, int empty_obj,
 	json_error_t e;
 	json_t *j;
 	int isnul;
+	size_t blank = 0;
 
 	if (!len && empty_obj)
 		return json_object();
+	while (blank < len && (body[blank] == ' ' || body[blank] == '\t' ||
+			       body[blank] == '\r' || body[blank] == '\n'))
+		blank++;
+	if (blank == len) {
+		snprintf(why, n,
+			 "the body is empty: a record's fields are sent as a JSON object, {\"FIELD\": VALUE, ...}");
+		return NULL;
+	}
 	/* jansson would read a raw NUL as the text's end, and blame what
 	 * follows it */
 	if (z) {

@@ -267,14 +267,24 @@ static int feed_next(struct feed *f, FILE *m)
 	}
 	/* a token revoked or expired meanwhile reads nothing more */
 	if ((held = http__token_held(h, &f->tok)) <= 0) {
-		fprintf(m, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},\"last_seq\":%llu}\n",
-			held == -2   ? "tokens_unreadable"
-			: held == -1 ? "token_expired"
-				     : "bad_token",
-			held == -2   ? "the node's tokens file does not read: no token can be checked"
-			: held == -1 ? "the token has expired"
-				     : "the token was revoked",
-			(unsigned long long)f->since);
+		char msg[200], *text;
+		json_t *line;
+		if (held == -2)
+			snprintf(msg, sizeof(msg), "the node's tokens file does not read: no token can be checked");
+		else
+			snprintf(msg, sizeof(msg), "token \"%s\" %s", f->tok.name,
+				 held == -1 ? "has expired" : "was revoked");
+		line = json_pack("{s:{s:s, s:s}, s:I}", "error", "code",
+			      held == -2   ? "tokens_unreadable"
+			      : held == -1 ? "token_expired"
+					   : "bad_token",
+			      "message", msg, "last_seq",
+			      (json_int_t)f->since);
+		if (line && (text = json_dumps(line, JSON_COMPACT))) {
+			fprintf(m, "%s\n", text);
+			free(text);
+		}
+		json_decref(line);
 		f->ended = 1;
 		return 0;
 	}
@@ -460,7 +470,8 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 		   !(sincea[0] &&
 		     strspn(sincea, "0123456789") == strlen(sincea))) {
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_since",
-				"since must be a seq (a number) or now");
+				"since \"%.32s%s\" is neither a seq (a number) nor now",
+				sincea, strlen(sincea) > 32 ? "…" : "");
 	} else if ((since > 0 || over) && (since > last || over)) {
 		/* over: digits past 2^64 - 1, past every change too; a seq
 		 * this node never gave (another node's, or from before its
@@ -490,10 +501,11 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 					  "busy",
 					  "this node keeps no long poll or continuous feed: its [http] max_connections is %u, and they take at most half: ask with feed=normal",
 					  (unsigned)h->d->cfg.http_max_conns)
-			       : send_err(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-					  "busy",
-					  "%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
-					  feed_slots(h));
+			       : http__send_err_retry(
+					 h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, 5,
+					 "busy",
+					 "%zu long polls and continuous feeds are open, as many as this node keeps: try again shortly, or ask with feed=normal",
+					 feed_slots(h));
 	if (mode != 0)
 		http__conn_stream(h, conn);
 	if (mode == 2) {
@@ -595,8 +607,9 @@ enum MHD_Result http__get_changes(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_UNAUTHORIZED,
 					held < 0 ? "token_expired"
 						 : "bad_token",
-					held < 0 ? "the token has expired"
-						 : "the token was revoked");
+					"token \"%s\" %s", tok->name,
+					held < 0 ? "has expired"
+						 : "was revoked");
 		}
 	}
 	if (feed_log(h, tok, &health) < 0) {

@@ -788,7 +788,9 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	    limit == 0) {
 		json_decref(arr);
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
-				"limit must be a number 1..%d", HTTP_MAX_LIMIT);
+				"limit \"%.32s\" is not a number 1..%d",
+				http__arg(conn, "limit") ? http__arg(conn, "limit") : "",
+				HTTP_MAX_LIMIT);
 	}
 	if (qscope && entry_scope_check(qscope) < 0) {
 		json_decref(arr);
@@ -963,7 +965,9 @@ enum MHD_Result http__get_conflicts(struct http *h,
 			  &cc.limit) < 0 ||
 	    cc.limit == 0)
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_limit",
-				"limit must be a number 1..%d", HTTP_MAX_LIMIT);
+				"limit \"%.32s\" is not a number 1..%d",
+				http__arg(conn, "limit") ? http__arg(conn, "limit") : "",
+				HTTP_MAX_LIMIT);
 	/* after: COLLECTION/ID, or a sealed one, as a page's "next" gives it */
 	if (after && after[0] == '~') {
 		if (cursor_open(h, after, opened) < 0)

@@ -110,10 +110,11 @@ static enum MHD_Result auth_seen(void *cls, enum MHD_ValueKind kind,
  * or revoked, -1 when it has expired (ret set, to name it), -2 when the
  * tokens file does not read (no token can be judged), or -3 when
  * Authorization is given more than once (a proxy in front may have
- * judged the other). */
+ * judged the other). *why (may be NULL) says which, when 0. */
 static int token_check(struct http *h, struct MHD_Connection *conn,
-		       struct token *ret)
+		       struct token *ret, const char **why)
 {
+	const char *whyn;
 	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	const struct token *t;
@@ -122,19 +123,30 @@ static int token_check(struct http *h, struct MHD_Connection *conn,
 	int found = 0;
 	unsigned nauth = 0;
 
+	if (!why)
+		why = &whyn;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, auth_seen, &nauth);
 	if (nauth > 1)
 		return -3;
 	/* the scheme in any case, spaces around the token (RFC 9110 11.4) */
-	if (!a || strncasecmp(a, "Bearer", 6) != 0 || (a[6] != ' ' && a[6] != '\t'))
+	*why = "the request has no Authorization header";
+	if (!a)
+		return 0;
+	*why = "its Authorization header is not \"Bearer TOKEN\" (another scheme, or no space after Bearer)";
+	if (strncasecmp(a, "Bearer", 6) != 0 || (a[6] != ' ' && a[6] != '\t'))
 		return 0;
 	for (a += 6; *a == ' ' || *a == '\t'; a++)
 		;
 	n = strlen(a);
 	while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
 		n--;
-	if (n == 0 || n >= sizeof(given))
+	*why = "its Authorization header holds no token after Bearer";
+	if (n == 0)
 		return 0;
+	*why = "its token is longer than any token this node makes (255 characters at most)";
+	if (n >= sizeof(given))
+		return 0;
+	*why = "its token is not one of this node's (mistyped, made on another node, or revoked: hamlet token list shows them)";
 	memcpy(given, a, n);
 	given[n] = 0;
 	pthread_mutex_lock(&h->tmu);
@@ -316,17 +328,17 @@ static int whole_node_refused(struct http *h, struct MHD_Connection *conn,
 			      const char *what, enum MHD_Result *ret)
 {
 	struct token tok;
-	const char *fwd;
+	const char *fwd, *why = "";
 	int tc;
 
 	if (own_pc(conn, &fwd))
 		return 0;
-	if ((tc = token_check(h, conn, &tok)) < 0)
+	if ((tc = token_check(h, conn, &tok, &why)) < 0)
 		*ret = token_err(h, conn, &tok, tc);
 	else if (!tc)
 		*ret = send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
-				"%s answers loopback clients, or a request with a valid token%s%s%s",
-				what, fwd ? "; this one came through a proxy (" : "",
+				"%s answers loopback clients, or a request with a valid token (%s)%s%s%s",
+				what, why, fwd ? "; this one came through a proxy (" : "",
 				fwd ? fwd : "",
 				fwd ? "), which is no loopback client" : "");
 	else if (tok.scope[0])
@@ -429,8 +441,8 @@ static enum MHD_Result bad_id(struct http *h, struct MHD_Connection *conn,
 {
 	size_t n = strlen(id);
 	return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_id",
-			"invalid record id \"%.64s%s\" (%zu bytes): use 1-64 ASCII letters (a-z, A-Z, without accents), digits, '.', '_', ':' or '-' (not . or .. alone)",
-			id, n > 64 ? "…" : "", n);
+			"invalid record id \"%.64s%s\" (%zu byte%s): use 1-64 ASCII letters (a-z, A-Z, without accents), digits, '.', '_', ':' or '-' (not . or .. alone)",
+			id, n > 64 ? "…" : "", n, n == 1 ? "" : "s");
 }
 
 /* 405, naming the methods allowed on what. */
@@ -481,6 +493,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 {
 	struct token tok;
 	int tc = 0;
+	const char *why = "";
 	enum MHD_Result ok;
 	char buf[1024], *seg[6];
 	size_t n;
@@ -519,11 +532,12 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn,
 	if (strlen(url) >= sizeof(buf))
 		return send_err(h, conn, MHD_HTTP_URI_TOO_LONG, "too_long",
 				"the path is over %zu bytes", sizeof(buf) - 1);
-	if ((tc = token_check(h, conn, &tok)) < 0)
+	if ((tc = token_check(h, conn, &tok, &why)) < 0)
 		return token_err(h, conn, &tok, tc);
 	if (!tc)
 		return send_err(h, conn, MHD_HTTP_UNAUTHORIZED, "bad_token",
-				"a valid token is needed: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)");
+				"a valid token is needed, and %s: send \"Authorization: Bearer TOKEN\" (hamlet token create makes one)",
+				why);
 	if (rq->too_big)
 		return send_err(h, conn, 413, "too_large",
 				"the body is over %zu bytes", HTTP_MAX_BODY);

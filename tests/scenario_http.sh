@@ -227,6 +227,8 @@ check "a wrong value quoted to a character boundary still answers JSON (400 sche
 check "a since past the node's last change is refused, not echoed (400)" err 400 bad_since GET "/v1/changes?since=18446744073709551615" "$R"
 check "a limit with a sign is refused (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=%2B5" "$R"
 check "a limit over 1,000 is refused, not cut (400)" err 400 bad_limit GET "/v1/records/health_profile?limit=1001" "$R"
+check "naming the limit given" says 'limit "1001" is not a number 1..1000'
+check "a since that is no number is refused, naming it (400)" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 bad_since GET '/v1/changes?since=-1' '$R' && URL='$URL' BODY='$BODY' says 'since \"-1\" is neither a seq'"
 check "a timeout over 10 min is refused, not cut (400)" err 400 bad_timeout GET "/v1/changes?feed=longpoll&since=now&timeout=600001" "$R"
 check "a changes limit of 0 is refused (400)" err 400 bad_limit GET "/v1/changes?since=0&limit=0" "$R"
 huge_limit() { err 400 bad_limit GET "/v1/changes?since=0&limit=99999999999999999999999" "$R" && says "from 1 to 18446744073709551615"; }
@@ -274,12 +276,16 @@ GONEPOLL=$!
 sleep 1
 check "revoke" A token revoke gone
 check "a revoked token's long poll ends within seconds, with nothing committed meanwhile" within 5 bash -c "! kill -0 $GONEPOLL 2>/dev/null"
-check "answered 401 bad_token" bash -c "[ \"\$(cat '$T/gonepoll.code')\" = 401 ] && grep -q bad_token '$T/gonepoll'"
+check "answered 401 bad_token, naming the token" bash -c "[ \"\$(cat '$T/gonepoll.code')\" = 401 ] && grep -q bad_token '$T/gonepoll' && grep -q 'token \\\\\"gone\\\\\" was revoked' '$T/gonepoll'"
 check "a write after the revocation" test "$(c PUT /v1/records/health_profile/HP-A02 "$W" '{"phone":"0933333399"}')" = 200
 check "a revoked token's open feed ends, saying why" within 10 bash -c "! kill -0 $GONEFEED 2>/dev/null"
 check "and sends nothing written after the revocation" bash -c "grep -q bad_token '$T/gonefeed' && ! grep -q 'HP-A02' '$T/gonefeed'"
+check "its last line names the token" python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1]) if x.strip()][-1]; assert l["error"]["message"] == "token \"gone\" was revoked", l' "$T/gonefeed"
 check "a revoked token is refused (401)" err 401 bad_token GET /v1/status "$X"
 check "no token (401)" err 401 bad_token GET /v1/status ""
+check "saying there is no Authorization header" says "the request has no Authorization header"
+check "a revoked token's 401 says it is not one of this node's" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 401 bad_token GET /v1/status '$X' && URL='$URL' BODY='$BODY' says 'its token is not one of this node'"
+check "another scheme's 401 says it is not Bearer TOKEN" bash -c "curl -s --max-time 10 -H 'Authorization: Basic YWI6Y2Q=' '$URL/v1/status' | grep -q 'its Authorization header is not .*Bearer TOKEN'"
 # --- a token with an end ---
 E=$(A token create --name short --role read --expires 30d 2>"$T/e.err")
 check "a token made with --expires says until when it works" grep -q 'works until the end of' "$T/e.err"
@@ -630,6 +636,7 @@ check "an HTTP/1.0 request without Host is answered" python3 "$T/raw.py" "$HP" \
 	"b'GET /v1/status HTTP/1.0\\r\\nAuthorization: Bearer $R\\r\\n\\r\\n'" 200
 check "two Authorization headers are refused (400 bad_token), not the first one taken" python3 "$T/raw.py" "$HP" \
 	"b'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer $R\\r\\nAuthorization: Bearer $W\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_token "more than once"
+check "an empty PUT body is named so (400 malformed_json)" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 malformed_json PUT /v1/records/health_profile/HP-A01 '$W' ' ' && URL='$URL' BODY='$BODY' says 'the body is empty'"
 nul_body() { printf '{"phone":"0912000009"}\000junk' >"$T/nul.json" && err 400 malformed_json PUT /v1/records/health_profile/HP-A01 "$W" "@$T/nul.json" && says "a NUL byte at byte 23 of 27"; }
 check "a NUL byte after the JSON is named as one (400 malformed_json)" nul_body
 check "an empty pair in the query is nothing (?&limit=2)" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $R' '$URL/v1/records/health_profile?&limit=2')\" = 200"
@@ -850,6 +857,7 @@ if start_http a --config "$T/a-small.ini"; then
 	check "/metrics counts the two long polls open" within 20 bash -c \
 		"curl -s '$URL/metrics' | grep -q '^hamlet_http_feeds_open 2\$'"
 	check "a third long poll of four connections is answered 503 busy" err 503 busy GET "/v1/changes?feed=longpoll&since=now&timeout=50000" "$R"
+	check "with Retry-After" bash -c "curl -s -D - -o /dev/null --max-time 10 -H 'Authorization: Bearer $R' '$URL/v1/changes?feed=longpoll&since=now&timeout=50000' | grep -qi '^Retry-After: 5'"
 	check "while a plain request still answers" test "$(c GET /v1/status "$R")" = 200
 	check "a write ends the two long polls" test "$(c PUT /v1/records/health_profile/HP-A05 "$W" '{"phone":"0955555555"}')" = 200
 	check "a long poll is taken again once the others answered" within 20 bash -c \
