@@ -554,13 +554,15 @@ static size_t entry_bytes(const void *items, size_t i)
 }
 
 /* An answer's [applied, duplicate, held, released, forks, rejected]. */
-/* n: 6 (ingest), 7 (trust: taken_out last) */
+/* n: 6 (ingest), or up to 7 (trust: taken_out last; 6 from a hamletd
+ * before it, taken_out 0 then) */
 static int stats_get(const msgpack_object *o, uint64_t st[7], size_t n)
 {
 	const msgpack_object *x;
-	if (mp_get_array(o, n, 0, &x, NULL) < 0)
+	size_t got = 0;
+	if (mp_get_array(o, SIZE_MAX, n, &x, &got) < 0 || got < 6)
 		return HAMLET_EFORMAT;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < got; i++)
 		if (mp_get_uint(&x[i], UINT64_MAX, &st[i]) < 0)
 			return HAMLET_EFORMAT;
 	return 0;

@@ -640,14 +640,48 @@ static int by_root_cert(void *ctx, int kind, const uint8_t id[32],
  * read, so it holds none of those feeds to list; or everything, when no
  * certificate of the key is known here. Refused, naming it, unless
  * --drop-unheld: revoke on a node that holds what the key wrote. 0 when
- * nothing would be dropped unseen.
+ * nothing would be dropped unseen. When no chain of the key reaches the
+ * root here (an issuer's certificate not known here), or more than
+ * UNHELD_CHAINS do, every certificate of the key is looked at.
  */
 #define UNHELD_CHAINS 16
+
+struct unheld {
+	struct node *n;
+	char scope[CERT_SCOPE_MAX + 1]; /* the first not kept; "" none */
+};
+
+/* A write prefix of c this node does not keep, into u->scope. */
+static void unheld_writes(struct unheld *u, const struct cert *c)
+{
+	for (size_t w = 0; w < c->nwrite && !u->scope[0]; w++)
+		if (!scopemap_keeps(u->n->smap, u->n->grant, u->n->scope,
+				    c->write[w]))
+			snprintf(u->scope, sizeof(u->scope), "%s",
+				 c->write[w][0] ? c->write[w] : "*");
+}
+
+static int unheld_cert(void *ctx, int kind, const uint8_t id[32],
+		       const uint8_t *data, size_t len)
+{
+	struct unheld *u = ctx;
+	struct cert *c = malloc(sizeof(*c));
+	(void)kind;
+	(void)id;
+	if (!c)
+		return -ENOMEM;
+	if (cert_decode(data, len, c, NULL) == 0)
+		unheld_writes(u, c);
+	free(c);
+	return 0;
+}
+
 static int unheld_check(struct node *n, struct store_txn *t,
 			const struct revocation *rv, const char *key)
 {
 	struct cert_chain *ch = calloc(UNHELD_CHAINS, sizeof(*ch));
 	struct by_root b = { n->net.root_pk, 0, 0 };
+	struct unheld u = { n, "" };
 	size_t nch = 0;
 	int r;
 
@@ -669,22 +703,22 @@ static int unheld_check(struct node *n, struct store_txn *t,
 		r = HAMLET_ESCOPE;
 		goto out;
 	}
-	for (size_t i = 0; i < nch; i++) {
-		const struct cert *leaf = &ch[i].c[0];
-		if (!trustset_revoke_applies(rv, &ch[i], 0))
-			continue; /* it cuts nothing of this chain */
-		for (size_t w = 0; w < leaf->nwrite; w++) {
-			if (scopemap_keeps(n->smap, n->grant, n->scope,
-					   leaf->write[w]))
-				continue;
-			const char *s = leaf->write[w][0] ? leaf->write[w] : "*";
-			cli_err(_("this node does not read %s, where key %s writes: it holds none of those entries, so a revocation signed here keeps none of them, and every node that holds them drops them all, for good. Revoke it on a node that reads %s (its commune, or the province); to drop them all the same, add --drop-unheld"),
-				s, key, s);
-			r = HAMLET_ESCOPE;
+	if (nch == 0 || nch == UNHELD_CHAINS) {
+		if ((r = trustset_each_subject(t, rv->subject, TRUST_CERT,
+					       unheld_cert, &u)) < 0)
 			goto out;
-		}
+	} else {
+		for (size_t i = 0; i < nch && !u.scope[0]; i++)
+			/* a chain the revocation does not cut keeps all */
+			if (trustset_revoke_applies(rv, &ch[i], 0))
+				unheld_writes(&u, &ch[i].c[0]);
 	}
 	r = 0;
+	if (u.scope[0]) {
+		cli_err(_("this node does not read %s, where key %s writes: it holds none of those entries, so a revocation signed here keeps none of them, and every node that holds them drops them all, for good. Revoke it on a node that reads %s (its commune, or the province); to drop them all the same, add --drop-unheld"),
+			u.scope, key, u.scope);
+		r = HAMLET_ESCOPE;
+	}
 out:
 	free(ch);
 	return r;

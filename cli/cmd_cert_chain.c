@@ -518,7 +518,7 @@ static int cert_list_key(struct node *n, const char *hex)
 	struct key_certs k = { key, ch, 0, 0, NULL, 0, 1 };
 	json_t *j = NULL, *chains = NULL;
 	size_t valid = 0, unlinked, signed_n;
-	int r;
+	int r, root;
 
 	if (!ch)
 		return -ENOMEM;
@@ -540,17 +540,23 @@ static int cert_list_key(struct node *n, const char *hex)
 	if ((r = trustset_each(t, TRUST_CERT, key_cert_one, &k)) < 0)
 		goto out;
 	signed_n = k.n;
-	if (!k.nch && !unlinked && !signed_n) {
+	root = memcmp(key, n->net.root_pk, 32) == 0;
+	if (!k.nch && !unlinked && !signed_n && !root) {
 		cli_err(_("no certificate of key %s, and none it signed, is known here: check the key (public_key in that node's node.conf); a node learns certificates by syncing"),
 			hex);
 		r = HAMLET_ENOTFOUND;
 		goto out;
 	}
 	k.count = 0;
+	valid = root; /* it needs no certificate */
 	if (cli_global.json) {
 		j = json_object();
 		chains = json_array();
 		json_object_set_new(j, "key", json_string(hex));
+		json_object_set_new(j, "root", json_boolean(root));
+		json_object_set_new(j, "chains_cut", json_boolean(k.nch == KEY_CHAINS));
+	} else if (root) {
+		printf(_("the network's root key: it needs no certificate, and signs those at the top of every chain\n\n"));
 	}
 	for (size_t i = 0; i < k.nch; i++) {
 		char why[512] = "";
@@ -582,22 +588,29 @@ static int cert_list_key(struct node *n, const char *hex)
 			printf(_("NOT VALID: %s\n"), why);
 		printf("\n");
 	}
+	if (!j && k.nch == KEY_CHAINS)
+		printf(P_("(the first %d chain only)\n\n",
+			  "(the first %d chains only)\n\n", KEY_CHAINS),
+		       KEY_CHAINS);
 	if (j) {
 		json_object_set_new(j, "chains", chains);
 		k.arr = json_array();
-	} else if (unlinked) {
+	} else if (unlinked && k.nch < KEY_CHAINS) {
+		/* past the cap, a certificate of a chain not shown would
+		 * read as reaching the root through none */
 		printf(_("certificates of this key that reach the root through no chain here (an issuer's certificate unknown here, or revoked without keeping them):\n"));
 	}
 	k.issued = 0;
-	if (unlinked && (r = trustset_each_subject(t, key, TRUST_CERT,
-						   key_cert_one, &k)) < 0)
+	if (unlinked && k.nch < KEY_CHAINS &&
+	    (r = trustset_each_subject(t, key, TRUST_CERT, key_cert_one,
+				       &k)) < 0)
 		goto out;
 	if (j) {
 		json_object_set_new(j, "unlinked", k.arr);
 		k.arr = json_array();
 	} else {
 		printf(_("%scertificates this key signed:\n"),
-		       unlinked ? "\n" : "");
+		       unlinked && k.nch < KEY_CHAINS ? "\n" : "");
 		if (!signed_n)
 			printf(_("  none\n"));
 	}

@@ -401,11 +401,11 @@ json_t *http__body_json(const char *body, size_t len, int empty_obj,
 	int isnul;
 	size_t blank = 0;
 
-	if (!len && empty_obj)
-		return json_object();
 	while (blank < len && (body[blank] == ' ' || body[blank] == '\t' ||
 			       body[blank] == '\r' || body[blank] == '\n'))
 		blank++;
+	if (blank == len && empty_obj)
+		return json_object();
 	if (blank == len) {
 		snprintf(why, n,
 			 "the body is empty: a record's fields are sent as a JSON object, {\"FIELD\": VALUE, ...}");

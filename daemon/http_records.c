@@ -697,11 +697,15 @@ out:
 /*
  * A page's "next" when the last record the page looked at is one the
  * token may not read: its key sealed (secretbox, under a key derived from
- * the node's own), so that the token learns neither the id nor that the
- * record exists there (docs/api.md, "Scopes"). "~" and URL-safe base64
- * of nonce || box; no record id holds "~". after takes it back.
+ * the node's own), so that the token learns neither the id nor its
+ * length (docs/api.md, "Scopes"). The sealed text is the page's kind
+ * ('L' a list, 'C' conflicts), then COLLECTION/ID, zero-padded to
+ * CURSOR_PLAIN bytes; "~" and URL-safe base64 of nonce || box, and no
+ * record id holds "~". after takes it back on a page of the same kind
+ * (a list: of the same collection) only, and an error never quotes what
+ * it seals.
  */
-#define CURSOR_PLAIN (ENTRY_MAX_COLLECTION + ENTRY_MAX_RECORD_ID + 2)
+#define CURSOR_PLAIN (1 + ENTRY_MAX_COLLECTION + 1 + ENTRY_MAX_RECORD_ID + 1)
 #define CURSOR_TEXT                                                          \
 	(2 + sodium_base64_ENCODED_LEN(crypto_secretbox_NONCEBYTES +          \
 					       crypto_secretbox_MACBYTES +    \
@@ -715,32 +719,36 @@ static void cursor_key(const struct http *h, uint8_t key[32])
 			   h->d->node->sk, 32);
 }
 
-static void cursor_seal(const struct http *h, const char *plain,
-			char out[CURSOR_TEXT])
+static void cursor_seal(const struct http *h, char kind, const char *coll,
+			const char *id, char out[CURSOR_TEXT])
 {
-	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
+	uint8_t key[32], plain[CURSOR_PLAIN] = { 0 },
+			 buf[crypto_secretbox_NONCEBYTES +
 			     crypto_secretbox_MACBYTES + CURSOR_PLAIN];
-	size_t n = strlen(plain);
 
+	/* id NULL: coll is COLLECTION/ID already (conflicts' keys) */
+	snprintf((char *)plain, sizeof(plain), "%c%s%s%s", kind, coll,
+		 id ? "/" : "", id ? id : "");
 	cursor_key(h, key);
 	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES,
-			      (const uint8_t *)plain, n, buf, key);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES, plain,
+			      sizeof(plain), buf, key);
 	out[0] = '~';
-	sodium_bin2base64(out + 1, CURSOR_TEXT - 1, buf,
-			  crypto_secretbox_NONCEBYTES +
-				  crypto_secretbox_MACBYTES + n,
+	sodium_bin2base64(out + 1, CURSOR_TEXT - 1, buf, sizeof(buf),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plain, sizeof(plain));
 }
 
-/* after given as "~…": the key it seals into plain (CURSOR_PLAIN bytes),
- * or -1 when it is not a cursor this node made. */
-static int cursor_open(const struct http *h, const char *text,
-		       char plain[CURSOR_PLAIN])
+/* after given as "~…": the COLLECTION/ID it seals, into out (of
+ * CURSOR_PLAIN bytes), when it is a cursor of kind this node made; else
+ * -1. */
+static int cursor_open(const struct http *h, const char *text, char kind,
+		       char out[CURSOR_PLAIN])
 {
-	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
-			     crypto_secretbox_MACBYTES + CURSOR_PLAIN];
+	uint8_t key[32], plain[CURSOR_PLAIN],
+		buf[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+		    CURSOR_PLAIN];
 	size_t n = 0;
 	int r;
 
@@ -748,18 +756,17 @@ static int cursor_open(const struct http *h, const char *text,
 	    sodium_base642bin(buf, sizeof(buf), text + 1, strlen(text + 1),
 			      NULL, &n, NULL,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+	    n != sizeof(buf))
 		return -1;
 	cursor_key(h, key);
-	r = crypto_secretbox_open_easy((uint8_t *)plain,
-				       buf + crypto_secretbox_NONCEBYTES,
+	r = crypto_secretbox_open_easy(plain, buf + crypto_secretbox_NONCEBYTES,
 				       n - crypto_secretbox_NONCEBYTES, buf,
 				       key);
 	sodium_memzero(key, sizeof(key));
-	n -= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
-	if (r != 0 || n >= CURSOR_PLAIN || memchr(plain, 0, n))
+	if (r != 0 || plain[0] != (uint8_t)kind ||
+	    !memchr(plain, 0, sizeof(plain)))
 		return -1;
-	plain[n] = 0;
+	snprintf(out, CURSOR_PLAIN, "%s", (const char *)plain + 1);
 	return 0;
 }
 
@@ -799,14 +806,16 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 				qscope, scope_fault(qscope));
 	}
 	if (after && after[0] == '~') {
-		if (cursor_open(h, after, opened) < 0 ||
-		    entry_record_id_check(opened) < 0) {
+		size_t cl = strlen(s->name);
+		if (cursor_open(h, after, 'L', opened) < 0 ||
+		    strncmp(opened, s->name, cl) != 0 || opened[cl] != '/' ||
+		    entry_record_id_check(opened + cl + 1) < 0) {
 			json_decref(arr);
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
-					"after \"%.16s…\" is not a page's next that this node gave (damaged, or another node's): list again without after",
-					after);
+					"after \"%.16s…\" is not the next of a page of %s this node gave (damaged, another node's, or of another list): list again without after",
+					after, s->name);
 		}
-		after = opened;
+		after = opened + cl + 1;
 	} else if (after && entry_record_id_check(after) < 0) {
 		json_decref(arr);
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
@@ -876,7 +885,7 @@ enum MHD_Result http__list_records(struct http *h, struct MHD_Connection *conn,
 	o = json_object();
 	json_object_set_new(o, "records", arr);
 	if (more && last[0] && !shown)
-		cursor_seal(h, last, next);
+		cursor_seal(h, 'L', s->name, last, next);
 	json_object_set_new(o, "next", !more || !last[0] ? json_null()
 				       : json_string(shown ? last : next));
 	ok = http__send_json(h, conn, MHD_HTTP_OK, o);
@@ -955,7 +964,7 @@ enum MHD_Result http__get_conflicts(struct http *h,
 				     const struct token *tok)
 {
 	struct conflicts_ctx cc = { .h = h, .tok = tok };
-	const char *after = http__arg(conn, "after"), *slash;
+	const char *after = http__arg(conn, "after"), *given = after, *slash;
 	struct scopemap *map = NULL;
 	char why[4400], opened[CURSOR_PLAIN], next[CURSOR_TEXT];
 	enum MHD_Result ok;
@@ -970,9 +979,9 @@ enum MHD_Result http__get_conflicts(struct http *h,
 				HTTP_MAX_LIMIT);
 	/* after: COLLECTION/ID, or a sealed one, as a page's "next" gives it */
 	if (after && after[0] == '~') {
-		if (cursor_open(h, after, opened) < 0)
+		if (cursor_open(h, after, 'C', opened) < 0)
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
-					"after \"%.16s…\" is not a page's next that this node gave (damaged, or another node's): list again without after",
+					"after \"%.16s…\" is not the next of a page of conflicts this node gave (damaged, another node's, or of a list): list again without after",
 					after);
 		after = opened;
 	}
@@ -981,7 +990,7 @@ enum MHD_Result http__get_conflicts(struct http *h,
 		      entry_record_id_check(slash + 1) < 0))
 		return send_err(h, conn, MHD_HTTP_BAD_REQUEST, "bad_after",
 				"after \"%.100s\" is not COLLECTION/ID, as a page's \"next\" gives it",
-				after);
+				given);
 	if (after) {
 		/* a collection no page names: a mistyped or damaged cursor,
 		 * which would read as the end, or as the first page again */
@@ -991,8 +1000,8 @@ enum MHD_Result http__get_conflicts(struct http *h,
 		if (!schema_find(coll))
 			return send_err(h, conn, MHD_HTTP_BAD_REQUEST,
 					"bad_after",
-					"after \"%.100s\" names no collection this node knows (\"%s\"): give it as a page's \"next\" gives it",
-					after, coll);
+					"after \"%.100s\" names no collection this node knows: give it as a page's \"next\" gives it",
+					given);
 	}
 	cc.after = after ? after : "";
 	if (!(cc.arr = json_array()))
@@ -1018,7 +1027,7 @@ enum MHD_Result http__get_conflicts(struct http *h,
 		 * this page's, next what to pass as after for the next
 		 * (sealed when the token may not see that record) */
 		if (cc.more && cc.last[0] && !cc.shown)
-			cursor_seal(h, cc.last, next);
+			cursor_seal(h, 'C', cc.last, NULL, next);
 		ok = http__send_json(
 			h, conn, MHD_HTTP_OK,
 			json_pack("{s:I, s:o, s:o}", "count",

@@ -52,6 +52,7 @@ check "cert list KEY at the commune shows the village's chain, valid" bash -c "'
 check "and that it signed none" bash -c "sed -n '/^certificates this key signed:/,\$p' '$T/lk.out' | grep -qx '  none'"
 check "cert list of the commune's key lists the village among what it signed" bash -c "'$H' --home '$T/c' cert list '$(key c)' | sed -n '/^certificates this key signed:/,\$p' | grep -q '^  \"Na Pai\" (village)'"
 check "cert list KEY --json: the chain, valid, and what it signed" bash -c "'$H' --home '$T/c' --json cert list '$(key c)' | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"valid\"] and len(j[\"chains\"]) == 1 and j[\"chains\"][0][\"chain\"][0][\"name\"] == \"Quang Thuan team\" and [c[\"name\"] for c in j[\"signed\"]].count(\"Na Pai\") == 1 and j[\"unlinked\"] == [], j'"
+check "cert list of the root key says it needs no certificate, and lists the commune among what it signed (exit 0)" bash -c "'$H' --home '$T/c' cert list \"\$(sed -n 's/^root_public_key = //p' '$T/bk.network')\" >'$T/lroot.out' && grep -q \"^the network's root key: it needs no certificate\" '$T/lroot.out' && grep -q '^  \"Quang Thuan team\" (commune)' '$T/lroot.out'"
 refuse "cert list of a key no certificate names says so (exit 3)" 3 "no certificate of key 0*5, and none it signed, is known here" \
 	C cert list "$(printf '%064d' 5)"
 printf 'id,person_id,full_name,birth_date\nNP-HP-9,001190000009,Lo Van Chin,1990-01-01\n' >"$T/np.csv"

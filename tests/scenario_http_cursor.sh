@@ -65,7 +65,13 @@ check "through a sealed next that names none of village b's" bash -c "grep -q '^
 walk "/v1/records/health_profile?limit=1000" "$R" id >"$T/list-r" 2>&1
 check "a token that reads every record walks all 10,004, its nexts the ids it was given" \
 	bash -c "[ \$(sed -n '1,/^--\$/p' '$T/list-r' | grep -vc '^--\$') = 10004 ] && [ \$(sed -n '/^--\$/,\$p' '$T/list-r' | sed -n 2p) = HA-00999 ] && ! grep -q '^~' '$T/list-r'"
-bad() { curl -s --max-time 10 -H "Authorization: Bearer $S" "$URL$1" | grep -q "\"code\":\"bad_after\".*is not a page's next that this node gave"; }
+bad() { curl -s --max-time 10 -H "Authorization: Bearer $S" "$URL$1" >"$T/bad.json"; grep -q "\"code\":\"bad_after\".*is not the next of a page of" "$T/bad.json" && ! grep -q 'HA-' "$T/bad.json"; }
+SEALED=$(grep -m1 '^~' "$T/list-s")
+SEALEDC=$(grep -m1 '^~' "$T/conf-s")
+check "a list's sealed next given to conflicts is refused, naming none of village b's" bad "/v1/conflicts?after=$SEALED"
+check "conflicts' sealed next given to a list is refused" bad "/v1/records/health_profile?after=$SEALEDC"
+check "a list's sealed next given to another collection's list is refused" bad "/v1/records/payment?after=$SEALED"
+check "every sealed next is as long as every other (the id's length does not show)" bash -c "grep '^~' '$T/list-s' '$T/conf-s' | cut -d: -f2 | awk '{print length}' | sort -u | wc -l | grep -qx 1"
 check "a sealed next altered is refused (400 bad_after)" bad "/v1/records/health_profile?after=~AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 check "and for conflicts" bad "/v1/conflicts?after=~x"
 tests_done
