@@ -2,7 +2,7 @@
  * hamlet cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY
  *                   --name NAME --role ROLE --read PREFIX... --write PREFIX...
  *                   [--collections C,...] [--from YYYY-MM-DD]
- *                   [--expires YYYY-MM-DD] [--delegate]
+ *                   [--expires YYYY-MM-DD] [--delegate] [--force]
  *                   --out FILE
  * hamlet cert install FILE
  * hamlet cert list [KEY] [--json]
@@ -306,6 +306,61 @@ static int kept_add(struct cli_ingest *ci, const uint8_t *cert, size_t len,
 	return 1;
 }
 
+/* A revocation of the key to certify, as the issuer's home holds it. */
+struct revoked_seen {
+	int found;
+	uint64_t issued_ms;
+	uint8_t issuer[32];
+	char reason[REVOKE_MAX_REASON + 1];
+};
+
+static int revoked_seen_one(void *ctx, int kind, const uint8_t id[32],
+			    const uint8_t *data, size_t len)
+{
+	struct revoked_seen *s = ctx;
+	struct revocation *rv = malloc(sizeof(*rv));
+	(void)kind;
+	(void)id;
+	if (!rv)
+		return -ENOMEM;
+	if (!s->found && revoke_decode(data, len, rv, NULL) == 0) {
+		s->found = 1;
+		s->issued_ms = rv->issued_ms;
+		memcpy(s->issuer, rv->issuer, 32);
+		snprintf(s->reason, sizeof(s->reason), "%s", rv->reason);
+	}
+	free(rv);
+	return 0;
+}
+
+/*
+ * A certificate for a key that n's trust set holds a revocation of: from
+ * an issuer outside the chains the revocation cut, it makes the key valid
+ * again, and what the key signed after its cut-off, refused everywhere,
+ * comes back (SPEC 9). Refused, saying so, unless --force. 0 when n is
+ * NULL or holds none.
+ */
+static int revoked_refused(struct node *n, const uint8_t key[32],
+			   const char *hex)
+{
+	struct revoked_seen s = { 0 };
+	struct store_txn *t = NULL;
+	char when[48], who[65];
+
+	if (!n || store_txn_begin(n->st, 1, &t) < 0)
+		return 0;
+	trustset_each_subject(t, key, TRUST_REVOKE, revoked_seen_one, &s);
+	store_txn_abort(t);
+	if (!s.found)
+		return 0;
+	cli_time_text(s.issued_ms, 0, when);
+	cli_hex(s.issuer, 32, who);
+	cli_err(_("key %s was revoked (by key %.16s… on %s%s%s%s): a certificate for it lets that key write again, and what it signed after the revocation, which every node refused, comes back. A stolen or replaced PC is given a new key: run hamlet init on it and certify the new key. To certify this key all the same, add --force"),
+		hex, who, when, s.reason[0] ? _(", reason: \"") : "", s.reason,
+		s.reason[0] ? "\"" : "");
+	return HAMLET_EREVOKED;
+}
+
 static int cert_issue(int argc, char **argv)
 {
 	const char *reads[CERT_MAX_PREFIXES + 1], *writes[CERT_MAX_PREFIXES + 1];
@@ -314,7 +369,7 @@ static int cert_issue(int argc, char **argv)
 		   *expires = NULL, *from = NULL, *out = NULL;
 	uint64_t earlier = 0; /* the end of an earlier certificate of the key */
 	size_t nr = 0, nw = 0, len = 0, flen = 0;
-	int delegate = 0, npos, r;
+	int delegate = 0, force = 0, npos, r;
 	struct issuer is = { 0 };
 	struct cert c = { 0 };
 	struct node *self = NULL;
@@ -335,6 +390,7 @@ static int cert_issue(int argc, char **argv)
 		{ "--from", &from, NULL },
 		{ "--delegate", NULL, &delegate },
 		{ "--out", &out, NULL },
+		{ "--force", NULL, &force },
 		{ NULL, NULL, NULL },
 	};
 	char *pos[1];
@@ -423,6 +479,23 @@ static int cert_issue(int argc, char **argv)
 	if ((r = issuer_open_with("cert issue", root_key, issuer_home, self,
 				  &is)) < 0)
 		goto out;
+	if (!force) {
+		/* the issuer's home, or with the root key a node's home
+		 * given (--home) on its network, tells of a revocation */
+		struct node *look = self;
+		char nwhy[512];
+		if (!look && root_key && cli_global.home &&
+		    node_open(cli_global.home, 1, &look, nwhy, sizeof(nwhy)) < 0)
+			look = NULL;
+		if (look && memcmp(look->net.id, is.network_id, 32) == 0)
+			r = revoked_refused(look, c.subject, to);
+		else
+			r = 0;
+		if (look && look != self)
+			node_close(look);
+		if (r < 0)
+			goto out;
+	}
 	/* a renewal: valid from where the key's earlier certificate ended,
 	 * so that what the node saved while it had lapsed goes through */
 	if (!from && (earlier = lapse_start(self, c.subject, c.not_before_ms)))

@@ -38,7 +38,7 @@ const struct cli_option_help put_opts[] = {
 };
 
 const char *const cert_syn[] = {
-	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] --out FILE",
+	"cert issue (--root-key FILE | --issuer-home DIR) --to PUBKEY --name NAME --role ROLE --read PREFIX... --write PREFIX... [--collections C,...] [--from YYYY-MM-DD|DD/MM/YYYY] [--expires YYYY-MM-DD|DD/MM/YYYY|Nd] [--delegate] [--force] --out FILE",
 	"cert install FILE [--force]", "cert list [KEY] [--json]",
 	"cert show FILE [--network NETFILE] [--json]",
 	"cert revoke PUBKEY (--root-key FILE | --issuer-home DIR) [--reason TEXT] [--keep-none] [--drop-unheld] [--json]",
@@ -68,7 +68,7 @@ const struct cli_option_help cert_opts[] = {
 	{ "--drop-unheld",
 	  N_("revoke: even when this node does not read everywhere the key writes (or knows no certificate of it), which is refused without it: whatever this node does not hold of the key's entries is dropped on every node") },
 	{ "--force",
-	  N_("install: a certificate that reads and writes nothing of this node's own scope, which is refused without it (a misspelt scope would take out what the node holds of its own)") },
+	  N_("install: a certificate that reads and writes nothing of this node's own scope, which is refused without it (a misspelt scope would take out what the node holds of its own); issue: for a key the issuer's home (or --home) holds a revocation of, which is refused without it (the key would write again)") },
 	{ NULL, NULL },
 };
 const char *const scope_syn[] = {
