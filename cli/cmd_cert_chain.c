@@ -575,6 +575,11 @@ static int cert_list_key(struct node *n, const char *hex)
 			json_object_set_new(c, "valid", json_boolean(check == 0));
 			if (check < 0)
 				json_object_set_new(c, "why", json_string(why));
+			if (check == HAMLET_EREVOKED) {
+				a = json_array();
+				revocations_show(n, &ch[i], a);
+				json_object_set_new(c, "revocations", a);
+			}
 			json_array_append_new(chains, c);
 			continue;
 		}
@@ -586,6 +591,8 @@ static int cert_list_key(struct node *n, const char *hex)
 			printf(_("valid: the chain holds up to the network's root key\n"));
 		else
 			printf(_("NOT VALID: %s\n"), why);
+		if (check == HAMLET_EREVOKED)
+			revocations_show(n, &ch[i], NULL);
 		printf("\n");
 	}
 	if (!j && k.nch == KEY_CHAINS)
