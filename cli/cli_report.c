@@ -376,7 +376,7 @@ static void print_prefixes(FILE *f, const char *what,
 static void print_cert(FILE *f, const struct report *rep, const char *indent,
 		       const uint8_t id[32], const struct cert *c)
 {
-	char h[9], a[32], b[32], iss[120];
+	char h[9], a[32], b[64], iss[120];
 
 	cli_hex_short(id, h);
 	who(rep, c->issuer, iss, sizeof(iss));
@@ -396,7 +396,7 @@ static void print_cert(FILE *f, const struct report *rep, const char *indent,
 	}
 	fprintf(f, "%s\n", c->delegate ? _("; may certify others within that") : "");
 	if (c->expires_ms) {
-		utc_text(c->expires_ms, b);
+		cli_date_text(c->expires_ms, b, sizeof(b));
 		fprintf(f, _("%s  valid from %s until %s\n"), indent, a, b);
 	} else {
 		fprintf(f, _("%s  valid from %s, with no end\n"), indent, a);

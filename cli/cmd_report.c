@@ -188,7 +188,7 @@ static void ending_print(const struct lag_report *r)
 	int first = 1;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lag_node *x = &r->v[i];
-		char label[LAG_LABEL_MAX], when[32];
+		char label[LAG_LABEL_MAX], when[64];
 		unsigned long long days;
 		if (!ending_soon(r, x))
 			continue;
@@ -196,10 +196,10 @@ static void ending_print(const struct lag_report *r)
 			putchar('\n');
 		first = 0;
 		node_label(r, x, label, sizeof(label));
-		cli_time_text(x->cert_expires_ms, 0, when);
+		cli_date_text(x->cert_expires_ms, when, sizeof(when));
 		days = (x->cert_expires_ms - r->now_ms) / 86400000ull;
-		printf(P_("%s: its certificate ends %s (%llu day from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
-			  "%s: its certificate ends %s (%llu days from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
+		printf(P_("%s: its certificate is valid until %s (%llu day from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
+			  "%s: its certificate is valid until %s (%llu days from now); then every node refuses it. Whoever issued it renews it for the same key (administrator's guide, \"Renew a certificate\"); the renewal reaches that node by sync or USB bundle\n",
 			  days),
 		       label, when, days);
 	}
