@@ -337,8 +337,9 @@ static int revoked_seen_one(void *ctx, int kind, const uint8_t id[32],
  * A certificate for a key that n's trust set holds a revocation of: from
  * an issuer outside the chains the revocation cut, it makes the key valid
  * again, and what the key signed after its cut-off, refused everywhere,
- * comes back (SPEC 9). Refused, saying so, unless --force. 0 when n is
- * NULL or holds none.
+ * comes back (SPEC 9). Refused, saying so, unless --force. 0 when n
+ * holds none; a store that does not read refuses too (the check is not
+ * made).
  */
 static int revoked_refused(struct node *n, const uint8_t key[32],
 			   const char *hex)
@@ -346,10 +347,16 @@ static int revoked_refused(struct node *n, const uint8_t key[32],
 	struct revoked_seen s = { 0 };
 	struct store_txn *t = NULL;
 	char when[48], who[65];
+	int r;
 
-	if (!n || store_txn_begin(n->st, 1, &t) < 0)
-		return 0;
-	trustset_each_subject(t, key, TRUST_REVOKE, revoked_seen_one, &s);
+	if ((r = store_txn_begin(n->st, 1, &t)) < 0 ||
+	    (r = trustset_each_subject(t, key, TRUST_REVOKE,
+				       revoked_seen_one, &s)) < 0) {
+		store_txn_abort(t);
+		cli_err(_("cannot read the store in %s to check whether key %s was revoked: %s; nothing is issued (--force issues it unchecked)"),
+			n->home, hex, cli_strerror(r));
+		return r;
+	}
 	store_txn_abort(t);
 	if (!s.found)
 		return 0;
@@ -480,19 +487,24 @@ static int cert_issue(int argc, char **argv)
 				  &is)) < 0)
 		goto out;
 	if (!force) {
-		/* the issuer's home, or with the root key a node's home
-		 * given (--home) on its network, tells of a revocation */
-		struct node *look = self;
+		/* the issuer's home (written through, or only read), or with
+		 * the root key a node's home given (--home) on its network,
+		 * tells of a revocation */
+		struct node *look = self ? self : is.n, *opened = NULL;
 		char nwhy[512];
-		if (!look && root_key && cli_global.home &&
-		    node_open(cli_global.home, 1, &look, nwhy, sizeof(nwhy)) < 0)
-			look = NULL;
-		if (look && memcmp(look->net.id, is.network_id, 32) == 0)
-			r = revoked_refused(look, c.subject, to);
-		else
-			r = 0;
-		if (look && look != self)
-			node_close(look);
+		if (!look && root_key && cli_global.home) {
+			if (node_open(cli_global.home, 1, &opened, nwhy,
+				      sizeof(nwhy)) < 0)
+				cli_err(_("note: whether key %s was revoked is not checked: %s"),
+					to, nwhy);
+			else if (memcmp(opened->net.id, is.network_id, 32) != 0)
+				cli_err(_("note: whether key %s was revoked is not checked: %s is on another network than the root key"),
+					to, cli_global.home);
+			else
+				look = opened;
+		}
+		r = look ? revoked_refused(look, c.subject, to) : 0;
+		node_close(opened);
 		if (r < 0)
 			goto out;
 	}

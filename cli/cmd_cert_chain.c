@@ -341,6 +341,8 @@ struct revs {
 	json_t *arr;		 /* --json: collected here, else printed */
 	const uint8_t *self;	 /* this node's key: of may be another's
 				  * (cert show FILE) */
+	const struct cert_chain *ch; /* the chain, of its certificate at */
+	size_t at;
 };
 
 /* One revocation of revs->of's key: shown unless it keeps the
@@ -359,6 +361,9 @@ static int revs_one(void *ctx, int kind, const uint8_t id[32],
 	/* verified when it joined the set: one that no longer decodes is
 	 * verify's to report, not cert list's */
 	if (revoke_decode(data, len, rv, NULL) < 0)
+		goto out;
+	/* one by a key outside the chain cuts nothing of it (SPEC 9) */
+	if (!trustset_revoke_applies(rv, c->ch, c->at))
 		goto out;
 	for (size_t k = 0; c->below && k < rv->nkeep; k++)
 		if (memcmp(rv->keep[k], c->below, 32) == 0)
@@ -408,24 +413,29 @@ out:
  * The revocations that make n's chain ch fail: of n's key, and of an
  * issuer's that does not keep the certificate below it, with who signed
  * each, when and why (the --reason of cert revoke). Into arr with --json,
- * else printed. A store that does not read shows none: the chain's
- * verdict is said already.
+ * else printed. Read in t (NULL: a transaction of its own). A store that
+ * does not read shows none: the chain's verdict is said already.
  */
-static void revocations_show(struct node *n, const struct cert_chain *ch,
-			     json_t *arr)
+static void revocations_show(struct node *n, struct store_txn *t,
+			     const struct cert_chain *ch, json_t *arr)
 {
-	struct revs c = { .root = n->net.root_pk, .arr = arr, .self = n->pk };
+	struct revs c = { .root = n->net.root_pk, .arr = arr, .self = n->pk,
+			  .ch = ch };
 
-	if (cli_txn_read(n, &c.t) < 0)
+	if (t)
+		c.t = t;
+	else if (cli_txn_read(n, &c.t) < 0)
 		return;
 	for (size_t i = 0; i < ch->n; i++) {
 		c.of = &ch->c[i];
 		c.below = i ? ch->id[i - 1] : NULL;
+		c.at = i;
 		if (trustset_each_subject(c.t, ch->c[i].subject, TRUST_REVOKE,
 					  revs_one, &c) < 0)
 			break;
 	}
-	store_txn_abort(c.t);
+	if (!t)
+		store_txn_abort(c.t);
 }
 
 /* Print chain ch and whether it holds (check: its result, why); when it
@@ -445,7 +455,7 @@ static void chain_print(const struct cert_chain *ch, int check,
 			json_object_set_new(j, "why", json_string(why));
 		if (revoked) {
 			a = json_array();
-			revocations_show(n, ch, a);
+			revocations_show(n, NULL, ch, a);
 			json_object_set_new(j, "revocations", a);
 		}
 		cli_json_print(j);
@@ -460,7 +470,7 @@ static void chain_print(const struct cert_chain *ch, int check,
 	} else {
 		printf(_("NOT VALID: %s\n"), why);
 		if (revoked)
-			revocations_show(n, ch, NULL);
+			revocations_show(n, NULL, ch, NULL);
 	}
 }
 
@@ -577,7 +587,7 @@ static int cert_list_key(struct node *n, const char *hex)
 				json_object_set_new(c, "why", json_string(why));
 			if (check == HAMLET_EREVOKED) {
 				a = json_array();
-				revocations_show(n, &ch[i], a);
+				revocations_show(n, t, &ch[i], a);
 				json_object_set_new(c, "revocations", a);
 			}
 			json_array_append_new(chains, c);
@@ -592,7 +602,7 @@ static int cert_list_key(struct node *n, const char *hex)
 		else
 			printf(_("NOT VALID: %s\n"), why);
 		if (check == HAMLET_EREVOKED)
-			revocations_show(n, &ch[i], NULL);
+			revocations_show(n, t, &ch[i], NULL);
 		printf("\n");
 	}
 	if (!j && k.nch == KEY_CHAINS)
