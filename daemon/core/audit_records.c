@@ -76,32 +76,6 @@ static int audit_digest(struct audit_records *rc)
 	return 0;
 }
 
-/* An op row names its entry by id and by where it is stored (lseq): the
- * entry stored there must be that one; bad counts those that are not. */
-struct op_links {
-	struct store_txn *t;
-	size_t bad;
-};
-
-static int op_link(void *ctx, const struct record_op *op)
-{
-	struct op_links *l = ctx;
-	uint8_t buf[ENTRY_MAX_ENVELOPE], eid[ENTRY_ID_LEN];
-	const uint8_t *env, *sig;
-	size_t el;
-	int r = log_entry_at(l->t, op->lseq, buf, &env, &el, &sig);
-
-	if (r == HAMLET_ECORRUPT) { /* none stored there */
-		l->bad++;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	entry_id(env, el, eid);
-	l->bad += memcmp(eid, op->id, ENTRY_ID_LEN) != 0;
-	return 0;
-}
-
 /* Each stored record row against the state its ops make, recomputed,
  * and each op row against the entry it names. */
 static int audit_record(void *ctx, const char *coll, const char *id)
@@ -115,9 +89,8 @@ static int audit_record(void *ctx, const char *coll, const char *id)
 	else if (r < 0)
 		return r;
 	if (!differs) {
-		struct op_links l = { rc->t, 0 };
-		r = record_ops_each(rc->t, coll, id, op_link, &l);
-		if (r == HAMLET_ECORRUPT || (r >= 0 && l.bad)) {
+		r = record_ops_unlinked(rc->t, coll, id);
+		if (r == HAMLET_ECORRUPT || r > 0) {
 			rc->mismatch++;
 			problems_add(&rc->problems, "record",
 				     N_("record %s/%s: an op row names an entry that is not the one stored where it points: the record's index is damaged"),

@@ -389,6 +389,47 @@ int record_op_find(struct store_txn *t, const char *coll, const char *rid,
 	return r == 1 ? 0 : HAMLET_ENOTFOUND;
 }
 
+int record_ops_unlinked(struct store_txn *t, const char *coll,
+			const char *id)
+{
+	uint8_t pfx[RECORD_KEY_MAX + 1], eid[ENTRY_ID_LEN];
+	struct store_cursor *c = NULL;
+	struct entries_row row;
+	const void *k, *v;
+	size_t kl, vl, pl = record_key(coll, id, pfx);
+	int r, e, bad = 0;
+
+	pfx[pl++] = 0;
+	if ((r = store_cursor_open(t, ST_RECOPS, &c)) < 0)
+		goto out;
+	for (r = store_cursor_seek(c, pfx, pl, &k, &kl, &v, &vl); r == 1;
+	     r = store_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl < pl || memcmp(k, pfx, pl) != 0)
+			break;
+		if (kl != pl + 8 + ENTRY_ID_LEN || vl != 8) {
+			bad++;
+			continue;
+		}
+		if ((e = entries_at(t, store_get_be64(v), &row)) ==
+		    HAMLET_ENOTFOUND) {
+			bad++; /* none stored where it points */
+			continue;
+		}
+		if (e < 0) {
+			r = e;
+			goto out;
+		}
+		entry_id(row.env, row.env_len, eid);
+		bad += memcmp(eid, (const uint8_t *)k + kl - ENTRY_ID_LEN,
+			      ENTRY_ID_LEN) != 0;
+	}
+	if (r >= 0)
+		r = bad;
+out:
+	store_cursor_close(c);
+	return r;
+}
+
 static int op_parse(struct store_txn *t, const void *k, size_t kl,
 		    const void *v, size_t vl, struct record_op *op)
 {

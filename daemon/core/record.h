@@ -237,6 +237,15 @@ struct record_op {
 	char scope[ENTRY_MAX_SCOPE + 1]; /* its feed's */
 };
 typedef int (*record_op_cb)(void *ctx, const struct record_op *op);
+/*
+ * The op rows of coll/id (in recops) whose entry, at the local seq the
+ * row names, is not the one whose id the row names (another, or none):
+ * counted, or <0. A record whose row names its one op has none to count
+ * (the op is read from its entry). For `hamlet verify`, which trusts no
+ * index.
+ */
+int record_ops_unlinked(struct store_txn *t, const char *coll,
+			const char *id);
 int record_ops_each(struct store_txn *t, const char *coll, const char *id,
 		    record_op_cb cb, void *ctx);
 
