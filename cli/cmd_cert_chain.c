@@ -505,11 +505,9 @@ static int key_cert_one(void *ctx, int kind, const uint8_t id[32],
 		linked |= memcmp(k->ch[i].id[0], id, 32) == 0;
 	if (!linked) { /* those in a chain were shown with it */
 		k->n++;
-		if (k->count)
-			;
-		else if (k->arr)
+		if (!k->count && k->arr)
 			json_array_append_new(k->arr, cert_json(c, id));
-		else
+		else if (!k->count)
 			cert_print(c, id);
 	}
 	free(c);
