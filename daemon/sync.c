@@ -395,6 +395,32 @@ void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
 		w->got = seq;
 }
 
+/* The peer says it holds feed key only to seq: what we asked of it past
+ * that (and past what came, and what we hold) is awaited no more. */
+static void want_lower(struct conn *c, const uint8_t key[32], uint64_t seq,
+		       uint64_t mine)
+{
+	struct peer_info *p = c->info;
+	struct sync_want *w;
+	uint64_t to = seq, d;
+
+	if (!p || !(w = want_find(&c->sy, key, &(size_t){ 0 })))
+		return;
+	if (to < w->got)
+		to = w->got;
+	if (to < mine)
+		to = mine;
+	if (w->head <= to)
+		return;
+	d = w->head - to;
+	w->head = to;
+	p->rx_want = p->rx_want > d ? p->rx_want - d : 0;
+	if (p->rx_want < p->rx_got)
+		p->rx_want = p->rx_got;
+	if (p->rx_want && p->rx_got >= p->rx_want && !p->rx_done_ms)
+		p->rx_done_ms = peer_wall_ms(); /* all that will come came */
+}
+
 int sync__wants_pending(struct conn *c)
 {
 	struct sync_session *s = &c->sy;
@@ -496,6 +522,9 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		r = 0;
 		if (!shared)
 			continue;
+		/* a head below what we asked toward: the rest is gone there
+		 * (a revocation took it out since it was named) */
+		want_lower(c, wf->key, wf->seq, mine);
 		if (mine < wf->seq && !closed) {
 			r = want_send(c, wf->key, mine, wf->seq);
 			wanted++;

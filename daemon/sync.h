@@ -76,6 +76,9 @@ struct sync_item {
 struct sync_stream {
 	uint8_t key[32];
 	uint64_t next;
+	/* the seq the peer's WANT (or TAKE) said it holds: one this node
+	 * holds nothing past is answered with its head (SPEC 5.7) */
+	uint64_t asked;
 	struct sync_stream *link;
 	struct sync_stream *hnext; /* in the session's index (stream_ix) */
 };

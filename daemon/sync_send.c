@@ -187,6 +187,7 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 		return -ENOMEM;
 	memcpy(st->key, key, 32);
 	st->next = from;
+	st->asked = seq;
 	b = stream_bucket(s, key);
 	st->hnext = s->stream_ix[b];
 	s->stream_ix[b] = st;
@@ -568,6 +569,28 @@ void sync__budget_tick(struct conn *c)
 
 /* --- the pump ---------------------------------------------------------- */
 
+/* The feeds a pump found asked for past what this node holds, with its
+ * seq of each: told to the peer in one FEEDS after the pump. */
+struct unfilled {
+	struct wire_feed *v;
+	size_t n, cap;
+};
+
+static void unfilled_add(struct unfilled *u, const uint8_t key[32],
+			 uint64_t seq)
+{
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 8;
+		struct wire_feed *v = realloc(u->v, cap * sizeof(*v));
+		if (!v)
+			return; /* the peer learns at its next session */
+		u->v = v;
+		u->cap = cap;
+	}
+	memcpy(u->v[u->n].key, key, 32);
+	u->v[u->n++].seq = seq;
+}
+
 /*
  * Stream queued feeds in batches, each of at most its credit and
  * SYNC_BATCH_BYTES; the next opens as soon as one closes, up to
@@ -590,6 +613,7 @@ void sync_session_pump(struct conn *c)
 	struct bodyz_buf *zb = NULL; /* the batch's bodies kept compressed */
 	int blocked = 0, why, sent = 0;
 	uint64_t room, too_big = 0;
+	struct unfilled un = { 0 };
 
 	if (maxb > WIRE_MAX_BATCH)
 		maxb = WIRE_MAX_BATCH;
@@ -611,7 +635,7 @@ void sync_session_pump(struct conn *c)
 		struct log_feed f;
 		struct sync_sent *ss;
 		size_t n = 0, bytes = 0, lim = maxb, len, cap;
-		int rank = 0, next_rank;
+		int rank = 0, next_rank, unfilled;
 		uint8_t *p;
 		int r;
 
@@ -633,12 +657,19 @@ void sync_session_pump(struct conn *c)
 		if ((r = store_txn_begin(c->d->node->st, 1, &t)) < 0)
 			break;
 		r = log_feed_get(t, st->key, &f);
+		/* a feed this node holds none of now (a revocation took it
+		 * out since the peer heard of it) is one at seq 0 */
+		unfilled = r == HAMLET_ENOTFOUND;
+		if (unfilled)
+			f.seq = 0;
 		if (r == 0 && !sync__scope_shared(c, f.scope))
 			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
 		/* nothing past a fork: no node that holds its proof takes it,
 		 * and the proof goes to every node that reads the feed */
 		if (r == 0 && f.forked && f.fork_seq < f.seq)
 			f.seq = f.fork_seq;
+		if (r == 0 && f.seq <= st->asked)
+			unfilled = 1; /* nothing past what the peer holds */
 		if (r == 0 && !s->tx_open && s->nstreams == 1 &&
 		    f.seq >= st->next) {
 			/* the last feed queued: a batch of at most half of
@@ -757,7 +788,11 @@ void sync_session_pump(struct conn *c)
 		if (s->budget_held) {
 			break; /* the feed stays queued for the budget */
 		} else if (n == 0 || st->next > f.seq) {
-			/* caught up on this feed (or it is gone) */
+			/* caught up on this feed (or it is gone); asked for
+			 * what this node does not hold, it says how far it
+			 * holds the feed, so the peer awaits no more */
+			if (unfilled && n == 0)
+				unfilled_add(&un, st->key, f.seq);
 			rank_pop(s, rank);
 			stream_unindex(s, st);
 			s->nstreams--;
@@ -776,6 +811,9 @@ void sync_session_pump(struct conn *c)
 	/* close the batch unless only the socket holds us back */
 	if (s->held && !c->closing && !blocked)
 		send_held(c, 1);
+	if (un.n && !c->closing)
+		sync__send_feeds(c, un.v, un.n, NULL, 0);
+	free(un.v);
 	if (c->info) {
 		int was = c->info->budget_held;
 		c->info->budget_held = s->budget_held;

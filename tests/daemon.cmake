@@ -44,6 +44,10 @@ if(TARGET hamletd)
   add_test(NAME daemon_reconnect COMMAND test_reconnect $<TARGET_FILE:hamletd>)
   set_tests_properties(daemon_reconnect PROPERTIES TIMEOUT 300)
 
+  # a WANT its holder cannot fill is answered with its head; a head named
+  # below what was asked toward ends the wait for it
+  daemon_test(test_unfilled daemon_unfilled 200)
+
   # floods of connections, peers and clients that never read, for 30-60 s
   daemon_test(test_flood daemon_flood 500)
 

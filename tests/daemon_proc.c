@@ -530,6 +530,21 @@ static int status_peer(const msgpack_object *o, struct daemon_status *ret)
 			ret->connected += b;
 			continue;
 		}
+		if (key_is(k, "progress")) {
+			const msgpack_object_kv *pk;
+			size_t pn;
+			if ((r = mp_get_map(v, 16, &pk, &pn)) < 0)
+				return r;
+			for (size_t j = 0; j < pn; j++)
+				if (key_is(&pk[j].key, "to_receive")) {
+					if ((r = mp_get_uint(&pk[j].val,
+							     UINT64_MAX,
+							     &u)) < 0)
+						return r;
+					ret->to_receive += u;
+				}
+			continue;
+		}
 		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			continue; /* key, addr: not figures */
 		if ((r = mp_get_uint(v, UINT64_MAX, &u)) < 0)

@@ -177,6 +177,8 @@ struct daemon_status {
 	uint64_t refused_invalid, refused_scope, refused_future;
 	uint64_t refused_held_cap, held_expired, refused_frozen, forks;
 	uint64_t refused_not_granted, refused_revoked;
+	/* entries asked of peers and not come yet ("progress") */
+	uint64_t to_receive;
 };
 
 /*

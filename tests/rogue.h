@@ -95,8 +95,11 @@ static inline int wait_closed(int fd, int limit_ms)
 /* the handshake hash of the last rogue_connect() */
 static uint8_t rogue_hs_hash[64];
 
-static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
-			 struct noise_cipher *tx)
+/* rogue_connect(), keeping the receiving cipher in *rx too (NULL: wiped),
+ * for rogue_recv() */
+static inline int rogue_connect_rx(struct node *n, int port, const uint8_t *psk,
+				   struct noise_cipher *tx,
+				   struct noise_cipher *rx_ret)
 {
 	struct noise_hs *hs;
 	struct noise_cipher rx;
@@ -124,8 +127,44 @@ static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
 	ASSERT_OK(noise_hs_handshake_hash(hs, rogue_hs_hash));
 	ASSERT_OK(noise_hs_split(hs, tx, &rx));
 	noise_hs_free(hs);
-	noise_cipher_wipe(&rx);
+	if (rx_ret)
+		*rx_ret = rx;
+	else
+		noise_cipher_wipe(&rx);
 	return fd;
+}
+
+static inline int rogue_connect(struct node *n, int port, const uint8_t *psk,
+				struct noise_cipher *tx)
+{
+	return rogue_connect_rx(n, port, psk, tx, NULL);
+}
+
+/*
+ * The next message the daemon sent on fd (rogue_connect_rx()), its
+ * fragments opened with rx and joined into buf (cap bytes); waits at
+ * most 5 s for each frame. Returns its length, or -1 (closed, timed out,
+ * or it did not open).
+ */
+static inline long rogue_recv(int fd, struct noise_cipher *rx, uint8_t *buf,
+			      size_t cap)
+{
+	static uint8_t fr[2 + WIRE_FRAME_MAX];
+	size_t len = 0;
+	for (int i = 0; i < 4096; i++) {
+		const uint8_t *frag;
+		size_t fl;
+		int more, k = recv_frame(fd, fr, sizeof(fr));
+		if (k <= 0 || wire_frame_open(rx, fr, (size_t)k, &frag, &fl,
+					      &more) < 0 ||
+		    len + fl > cap)
+			return -1;
+		memcpy(buf + len, frag, fl);
+		len += fl;
+		if (!more)
+			return (long)len;
+	}
+	return -1;
 }
 
 /*
