@@ -114,6 +114,9 @@ struct peer_info {
 	 * 0 after each drop of the link; 0 once a session finds nothing
 	 * more to ask for */
 	uint64_t rx_carry;
+	/* rx_carry holds such a sync's count: a batch of it that commits
+	 * after the cut counts into rx_carry */
+	int rx_cut;
 	uint64_t rx_last_ms; /* our wall clock when a batch of it last came */
 	uint64_t rx_done_ms; /* and when all that was asked for had come */
 #define PEER_RX_GAP_MS 2000

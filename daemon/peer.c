@@ -205,8 +205,10 @@ void peer__conn_close(struct conn *c)
 			/* the next session asks for the rest: its count goes
 			 * on from what came (a session cut before it asked
 			 * for anything keeps the carry it had) */
-			if (p->rx_want)
+			if (p->rx_want) {
 				p->rx_carry = p->rx_got < p->rx_want ? p->rx_got : 0;
+				p->rx_cut = p->rx_got < p->rx_want;
+			}
 			p->rx_want = p->rx_got = 0;
 		}
 	}

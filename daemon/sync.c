@@ -347,6 +347,7 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		/* the rest of a sync a cut ended counts on from what came */
 		p->rx_got = p->rx_want = p->rx_carry;
 		p->rx_carry = 0;
+		p->rx_cut = 0;
 		p->rx_start_ms = p->rx_last_ms = peer_wall_ms();
 		rate_start(&p->rx_rate, p->rx_start_ms, p->rx_got);
 	}
@@ -393,6 +394,26 @@ void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
 	}
 	if (seq > w->got)
 		w->got = seq;
+}
+
+void sync__want_held(struct conn *c, const uint8_t key[32], uint64_t seq)
+{
+	struct peer_info *p = c->info;
+	struct sync_want *w;
+	uint64_t top;
+
+	if (!p || !p->rx_want || !(w = want_find(&c->sy, key, &(size_t){ 0 })))
+		return;
+	top = seq < w->head ? seq : w->head;
+	if (top <= w->got)
+		return; /* come on this session, or not reached */
+	p->rx_got += top - w->got;
+	w->got = top;
+	if (p->rx_got >= p->rx_want) {
+		p->rx_got = p->rx_want;
+		if (!p->rx_done_ms)
+			p->rx_done_ms = peer_wall_ms();
+	}
 }
 
 /* The peer says it holds feed key only to seq: what we asked of it past
@@ -481,6 +502,7 @@ int sync__feeds_answer(struct conn *c, const struct wire_feed *reply,
 	if (c->info) {
 		c->info->last_sync_ms = peer_wall_ms();
 		c->info->rx_carry = 0; /* nothing more to ask for */
+		c->info->rx_cut = 0;
 	}
 	if (!named)
 		return 0;
@@ -498,7 +520,7 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 	struct store_txn *t = NULL;
 	struct wire_feed *reply = NULL;
 	size_t nreply = 0, wanted = 0;
-	int r;
+	int r, skipped = 0;
 
 	reply = malloc((m->feeds.nfeeds + m->feeds.nids + 1) * sizeof(*reply));
 	if (!reply)
@@ -525,6 +547,8 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 		/* a head below what we asked toward: the rest is gone there
 		 * (a revocation took it out since it was named) */
 		want_lower(c, wf->key, wf->seq, mine);
+		/* what it holds (a USB stick brought it) goes no more */
+		skipped |= sync__stream_peer_holds(c, wf->key, wf->seq);
 		if (mine < wf->seq && !closed) {
 			r = want_send(c, wf->key, mine, wf->seq);
 			wanted++;
@@ -540,6 +564,8 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 	store_txn_abort(t);
 	if (r < 0)
 		goto out;
+	if (skipped)
+		sync_session_pump(c); /* a stream ends, a budget frees */
 	if (m->feeds.nids) {
 		/* naming feeds by id needs the list of them: off the loop */
 		r = sync__feeds_ids(c, reply, nreply, wanted,
@@ -846,6 +872,7 @@ void sync_push(struct daemon *d, const struct log_advances *adv)
 		for (size_t i = 0; i < adv->n; i++) {
 			if (!sync__scope_shared(c, adv->v[i].scope))
 				continue;
+			sync__want_held(c, adv->v[i].key, adv->v[i].seq);
 			memcpy(out[no].key, adv->v[i].key, 32);
 			out[no++].seq = adv->v[i].seq;
 		}

@@ -60,6 +60,14 @@ int sync__state_start(struct conn *c);
  * and what came, counted alike (peer_info.rx_want, rx_got). */
 void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     size_t *hint);
+/* The store holds feed key up to seq now, by whatever way (a bundle,
+ * another peer): what this session awaits of it up to there counts as
+ * come. */
+void sync__want_held(struct conn *c, const uint8_t key[32], uint64_t seq);
+/* The peer named its head of feed key at seq: a stream of it queued for
+ * the peer skips what it holds. 1 when one did. */
+int sync__stream_peer_holds(struct conn *c, const uint8_t key[32],
+			    uint64_t seq);
 /* 1 while an entry asked for on this session is neither here nor come
  * (read in the store when it did not come on this session). */
 int sync__wants_pending(struct conn *c);

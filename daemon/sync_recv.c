@@ -215,7 +215,13 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 			top = 0;
 		}
 	}
-	p->rx_got += b->n;
+	if (!p->rx_want && p->rx_cut)
+		/* its session was cut before it committed: the count the
+		 * next session goes on from holds it (not this 0 / 0, which
+		 * that one starts again from the carry) */
+		p->rx_carry += b->n;
+	else
+		p->rx_got += b->n;
 	p->rx_last_ms = p->last_sync_ms;
 	rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
 	if (p->rx_want && p->rx_got >= p->rx_want && !p->rx_done_ms)

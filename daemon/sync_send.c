@@ -200,6 +200,16 @@ int sync__want_queue(struct conn *c, const uint8_t key[32], uint64_t seq,
 	return 0;
 }
 
+int sync__stream_peer_holds(struct conn *c, const uint8_t key[32],
+			    uint64_t seq)
+{
+	struct sync_stream *st = stream_find(&c->sy, key);
+	if (!st || seq < st->next)
+		return 0;
+	st->next = seq + 1;
+	return 1;
+}
+
 int sync__feed_closed(const struct log_feed *f)
 {
 	return f->forked && f->seq >= f->fork_seq;

@@ -347,6 +347,7 @@ static void agreed(struct conn *c)
 			p->rx_done_ms = p->last_sync_ms;
 		}
 		p->rx_carry = 0;
+		p->rx_cut = 0;
 	}
 	if (s->saved_any && s->saved_version == s->state_version &&
 	    memcmp(s->saved_ctx, s->ctx, 32) == 0)
