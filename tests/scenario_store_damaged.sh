@@ -6,6 +6,7 @@
 #  - data.mdb cut short: LMDB maps the file as long as its header says,
 #    and a read past the end is a SIGBUS; the length is checked first;
 #  - data.mdb empty (the copy stopped at 0 bytes);
+#  - its header damaged (LMDB's open fails, or reads past the end);
 #  - pages zeroed in the middle: LMDB asserts on them and aborts; the
 #    process says first what that means, and ends with exit 6.
 #   tests/scenario_store_damaged.sh PATH/TO/hamlet PATH/TO/hamletd
@@ -87,6 +88,22 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 	check "and in Vietnamese: HƯ HỎNG, not \"Bộ mô tả tập tin sai\"" \
 		bash -c "grep -q 'HƯ HỎNG' '$T/vi.err' && ! grep -q 'mô tả tập tin' '$T/vi.err'"
 fi
+
+# --- its header damaged ----------------------------------------------------
+# data.mdb begins with two header (meta) pages, each naming the tables'
+# roots; 8 bytes of 0xff over the free-page table's figures in the first
+# (LMDB finds them invalid) or the second (the open reads a page the file
+# does not hold: a SIGBUS inside LMDB's open, before the store is mapped)
+for off in 40 4136; do
+	fresh
+	printf '\xff\xff\xff\xff\xff\xff\xff\xff' |
+		dd of="$T/v/store/data.mdb" bs=1 seek=$off conv=notrunc 2>/dev/null
+	damaged_says "8 bytes of its header at byte $off damaged: status says DAMAGED, exit 6 (not 'Invalid argument', nor a SIGBUS)" V status
+	damaged_says "header damaged at byte $off: get says so" V get health_profile H0-1
+	damaged_says "header damaged at byte $off: put says so" V put health_profile Z-1 "$P"
+	damaged_says "header damaged at byte $off: verify says so" V verify
+	daemon_refuses "header damaged at byte $off: hamletd exits 6 at start, saying why"
+done
 
 # --- garbage in its pages: rows that do not read ---------------------------
 # (40 runs of 64 random bytes, the same each run: LMDB finds them as

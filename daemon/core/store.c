@@ -103,8 +103,58 @@ static uint64_t initial_map(void)
 	return 64ull << 20;
 }
 
+/*
+ * data.mdb's two header pages, checked before LMDB opens it: LMDB takes
+ * the page size from the first and reads the second where that says,
+ * mapping the file by it, so a page size that a damaged byte made absurd
+ * is an error at best (EINVAL) and a read past the end (SIGBUS) at
+ * worst. The fields read are LMDB's data format 1 (mdb.c's MDB_meta
+ * after the page header: its magic, and the page size in the free
+ * table's first word, past the version, address and map size; LMDB
+ * checks the version itself): each page's magic and the same page
+ * size, a power of two of 512 to 64 KiB, in both. 0 when they hold (or
+ * the file is missing or too short to tell: LMDB says what that is),
+ * MDB_CORRUPTED when not.
+ */
+#define LMDB_META_OFF 16 /* the page header: pgno, pad, flags, lower, upper */
+#define LMDB_MAGIC 0xBEEFC0DEu
+static int env_check_header(const char *dir)
+{
+	uint8_t b[LMDB_META_OFF + 28];
+	uint32_t magic, psize0 = 0, psize;
+	char p[4200];
+	struct stat sb;
+	int fd, bad = 0;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &sb) != 0 || sb.st_size < (off_t)sizeof(b)) {
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i < 2 && !bad; i++) {
+		off_t at = (off_t)i * psize0;
+		if (i == 1 && sb.st_size < at + (off_t)sizeof(b))
+			break; /* cut short: the length check tells */
+		if (pread(fd, b, sizeof(b), at) != (ssize_t)sizeof(b)) {
+			bad = 1;
+			break;
+		}
+		memcpy(&magic, b + LMDB_META_OFF, 4);
+		memcpy(&psize, b + LMDB_META_OFF + 24, 4);
+		if (i == 0)
+			psize0 = psize;
+		bad = magic != LMDB_MAGIC || psize != psize0 || psize < 512 ||
+		      psize > 65536 || (psize & (psize - 1)) != 0;
+	}
+	close(fd);
+	return bad ? MDB_CORRUPTED : 0;
+}
+
 /* Create st->env and open dir with flags: 0 or an MDB code, st->env
- * left NULL on failure. */
+ * left NULL on failure; MDB_CORRUPTED when its header is damaged
+ * (env_check_header()). */
 static int env_open(struct store *st, const char *dir, unsigned flags)
 {
 	MDB_env *e;
@@ -116,7 +166,9 @@ static int env_open(struct store *st, const char *dir, unsigned flags)
 	mdb_env_set_assert(e, store__assert);
 	mdb_env_set_maxdbs(e, ST__COUNT + 2);
 	mdb_env_set_mapsize(e, st->map_size);
-	if ((rc = mdb_env_open(e, dir, flags, 0600)) != 0) {
+	if ((rc = env_check_header(dir)) == 0)
+		rc = mdb_env_open(e, dir, flags, 0600);
+	if (rc != 0) {
 		mdb_env_close(e);
 		e = NULL;
 	}
