@@ -645,7 +645,7 @@ void sync_session_pump(struct conn *c)
 		struct log_feed f;
 		struct sync_sent *ss;
 		size_t n = 0, bytes = 0, lim = maxb, len, cap;
-		int rank = 0, next_rank, unfilled;
+		int rank = 0, next_rank, unfilled, capped;
 		uint8_t *p;
 		int r;
 
@@ -675,8 +675,10 @@ void sync_session_pump(struct conn *c)
 		if (r == 0 && !sync__scope_shared(c, f.scope))
 			r = HAMLET_ENOTFOUND; /* never send outside shared scopes */
 		/* nothing past a fork: no node that holds its proof takes it,
-		 * and the proof goes to every node that reads the feed */
-		if (r == 0 && f.forked && f.fork_seq < f.seq)
+		 * and the proof goes to every node that reads the feed; the
+		 * peer, told of our head past it, learns where we stop */
+		capped = r == 0 && f.forked && f.fork_seq < f.seq;
+		if (capped)
 			f.seq = f.fork_seq;
 		if (r == 0 && f.seq <= st->asked)
 			unfilled = 1; /* nothing past what the peer holds */
@@ -801,7 +803,7 @@ void sync_session_pump(struct conn *c)
 			/* caught up on this feed (or it is gone); asked for
 			 * what this node does not hold, it says how far it
 			 * holds the feed, so the peer awaits no more */
-			if (unfilled && n == 0)
+			if ((unfilled && n == 0) || capped)
 				unfilled_add(&un, st->key, f.seq);
 			rank_pop(s, rank);
 			stream_unindex(s, st);

@@ -7,7 +7,9 @@
 # written in before it synced) and what to do: hamlet status, hamlet
 # forks, hamletd's log and the status page (English and Vietnamese). And
 # hamlet sync --wait does not call it in sync (exit 1, --json in_sync
-# false), as what the village writes in that feed reaches no one.
+# false), as what the village writes in that feed reaches no one. A
+# province that meets the commune later takes the feed up to the fork and
+# is in sync, not waiting for what the commune holds past it.
 #   tests/scenario_restore_home.sh PATH/TO/hamlet PATH/TO/hamletd
 # Every wait is bounded; daemons listen on 127.0.0.1 and are stopped.
 set -uo pipefail
@@ -33,7 +35,8 @@ stop v
 check "yesterday's backup of v's whole state directory" cp -a "$T/v" "$T/vbak"
 start v --peer 127.0.0.1:${PORTOF[c]} && ok "v dials c again" || fail "v dials c again"
 check "v writes A-2 (seq 2)" put A-2 2
-check "and syncs it to c" N v sync --wait --timeout 20
+check "v writes A-4 (seq 3)" put A-4 4
+check "and syncs them to c" N v sync --wait --timeout 20
 stop v
 stop c
 check "v's disk is put back from the backup" bash -c "rm -rf '$T/v' && cp -a '$T/vbak' '$T/v'"
@@ -61,4 +64,14 @@ check "sync --wait does not call it in sync (exit 1)" test "$rc" = 1
 check "it names the frozen feed and why waiting changes nothing" grep -q "not in sync: this node's own feed bk/c1/v1 is frozen after a fork at seq 2 (its key signed two different entries there): what it wrote there after that seq reaches no other node, and waiting changes nothing" "$T/wait.err"
 check "nor does --json: in_sync false, naming the fork" bash -c "! '$H' --home '$T/v' --json sync --wait --timeout 20 >'$T/wait.json' && python3 -c \"import json; j=json.load(open('$T/wait.json')); assert j['in_sync'] is False and 'frozen after a fork' in j['reason'], j\""
 check "c's sync --wait is not held by v's fork: in sync" N c sync --wait --timeout 20
+
+# a province that meets c only now: c names v's feed at seq 3, and sends
+# it no further than the fork (seq 2); p's sync ends there, not waiting
+# for seq 3, which no node sends (it waited, "the link may be down")
+check "p joins with scope bk" N p init --network "$T/bk.network" --name p --scope bk
+check "the root certifies p" issue p province bk --root-key "$ROOT"
+start p --peer 127.0.0.1:${PORTOF[c]} && ok "p dials c" || fail "p dials c"
+check "p's sync --wait: in sync (exit 0), not waiting for what c holds past the fork" N p sync --wait --timeout 30
+check "p holds what v wrote before the fork" N p get health_profile A-1
+check "and awaits nothing from c" bash -c "'$H' --home '$T/p' --json status | python3 -c 'import json,sys; assert all(\"progress\" not in q for q in json.load(sys.stdin)[\"peers\"])'"
 tests_done
