@@ -2,8 +2,10 @@
  * hamlet forks [--json]
  *
  * The fork evidence the store keeps, one forked feed per block: whose key
- * signed two different entries at one seq (saying so plainly when it is
- * this node's own: a copy of its key writes on another PC, or its store
+ * signed two versions of its feed (two different entries at one seq, or
+ * at seqs N and N+1 where the second does not follow the first; SPEC 8),
+ * saying so plainly when it is
+ * this node's own (a copy of its key writes on another PC, or its store
  * was put back from a backup and written in before it synced), in which
  * scope, where the feed is frozen, and the conflicting entries. A
  * report: exit 0 whether or not there are forks. The store is opened
@@ -24,7 +26,7 @@ static void forks_print(const struct audit_forks *fs, const uint8_t *own)
 		printf(_("no forks\n"));
 		return;
 	}
-	printf(_("%zu forked feed%s: each author below signed two different entries at one seq of its feed\n"),
+	printf(_("%zu forked feed%s: each author below signed two versions of its feed, two different entries at one seq, or entries at seqs N and N+1 where the second does not follow the first\n"),
 	       fs->n, cli_plural(fs->n));
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct audit_fork *f = &fs->v[i];
