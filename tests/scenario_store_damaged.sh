@@ -7,6 +7,7 @@
 #    and a read past the end is a SIGBUS; the length is checked first;
 #  - data.mdb empty (the copy stopped at 0 bytes);
 #  - its header damaged (LMDB's open fails, or reads past the end);
+#  - one record's body altered: readers refuse it, as not signed;
 #  - pages zeroed in the middle: LMDB asserts on them and aborts; the
 #    process says first what that means, and ends with exit 6.
 #   tests/scenario_store_damaged.sh PATH/TO/hamlet PATH/TO/hamletd
@@ -133,6 +134,27 @@ rows_damaged() {
 }
 rows_damaged "records that do not read: find says the store is DAMAGED, exit 6" V find "Nguyen Van 123"
 rows_damaged "records that do not read: export says so" V export health_profile --format csv
+check "verify calls that store damaged too (exit 6)" bash -c "'$H' --home '$T/v' verify >/dev/null 2>&1; [ \$? = 6 ]"
+
+# --- one record's body altered on disk --------------------------------------
+# one digit of a person id, in the body its author signed: the record
+# reads as it is stored, so only its signed hash tells; a reader never
+# shows (nor find matches, nor export writes) what its author did not sign
+fresh
+check "one digit of H0-1500's person id is altered in data.mdb" python3 - "$T/v/store/data.mdb" <<'PY'
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+assert d.count(b"000000001500") == 1, d.count(b"000000001500")
+i = d.find(b"000000001500")
+d[i + 11:i + 12] = b"9"
+open(p, "wb").write(d)
+PY
+rows_damaged "a body not as signed: get says the store is DAMAGED, exit 6 (not the altered id)" V get health_profile H0-1500
+rows_damaged "find does not match it as the altered id" V find 000000001509
+rows_damaged "export does not write it" V export health_profile --format csv
+check "nothing of the altered id was printed" bash -c "! grep -q 000000001509 '$T/out'"
+check "another record still reads" V get health_profile H0-1499
 check "verify calls that store damaged too (exit 6)" bash -c "'$H' --home '$T/v' verify >/dev/null 2>&1; [ \$? = 6 ]"
 
 # --- pages zeroed in the middle -------------------------------------------

@@ -7,6 +7,7 @@
  * feed and seq, and the rest is judged.
  */
 #include "audit.h"
+#include "changes.h"
 #include "entries.h"
 #include "helpers.h"
 #include "report.h"
@@ -266,6 +267,60 @@ int main(void)
 			  1);
 		audit_report_close(&ar);
 		node_close(w);
+	}
+
+	TEST_START("a change row pointing at another entry than its record's is damage, named by record (the HTTP changes feed and the sink stop there)");
+	{
+		struct node *x = th_node_bare(dir, net, "x", "bk/c1/x1");
+		struct audit_report ar;
+		struct store_txn *t;
+		uint8_t sk[8], val[8];
+		uint64_t seq;
+
+		ASSERT_OK(th_put(x, "health_profile", "HP-X1",
+				 "person_id=000000000011;full_name=Lo Van Mot;birth_date=1990-01-01"));
+		ASSERT_OK(th_put(x, "health_profile", "HP-X2",
+				 "person_id=000000000012;full_name=Lo Van Hai;birth_date=1990-01-01"));
+		ASSERT_OK(audit_store(x->st, x->net.id, &ar));
+		ASSERT_TRUE(!audit_failed(&ar));
+		audit_report_close(&ar);
+		/* HP-X1's change row made to point at HP-X2's entry, as a
+		 * flipped byte in its value would */
+		ASSERT_OK(store_txn_begin(x->st, 0, &t));
+		ASSERT_OK(changes_of(t, "health_profile", "HP-X1", &seq));
+		{
+			const void *v2;
+			size_t l2;
+			uint64_t seq2;
+			uint8_t sk2[8];
+			ASSERT_OK(changes_of(t, "health_profile", "HP-X2", &seq2));
+			store_be64(sk2, seq2);
+			ASSERT_OK(store_get(t, ST_CHANGES, sk2, 8, &v2, &l2));
+			ASSERT_EQ(l2, 8);
+			memcpy(val, v2, 8);
+		}
+		store_be64(sk, seq);
+		ASSERT_OK(store_put(t, ST_CHANGES, sk, 8, val, 8, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(x->st, x->net.id, &ar));
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "record",
+				"record health_profile/HP-X1: its row in the changes table"),
+			  1);
+		ASSERT_EQ(named(&ar.problems, "record", "HP-X2"), 0);
+		audit_report_close(&ar);
+		/* and one that points at no entry at all */
+		ASSERT_OK(store_txn_begin(x->st, 0, &t));
+		memset(val, 0xff, 4);
+		ASSERT_OK(store_put(t, ST_CHANGES, sk, 8, val, 8, 0));
+		ASSERT_OK(store_txn_commit(t));
+		ASSERT_OK(audit_store(x->st, x->net.id, &ar));
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "record",
+				"record health_profile/HP-X1: its row in the changes table"),
+			  1);
+		audit_report_close(&ar);
+		node_close(x);
 	}
 
 	TEST_START("one entry row deleted, every page intact: a gap named by feed and seq, and the rest judged");

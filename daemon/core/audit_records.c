@@ -3,6 +3,7 @@
  * checked. */
 #include "audit_internal.h"
 
+#include "changes.h"
 #include "error.h"
 #include "log.h"
 #include "record.h"
@@ -94,6 +95,15 @@ static int audit_record(void *ctx, const char *coll, const char *id)
 			rc->mismatch++;
 			problems_add(&rc->problems, "record",
 				     N_("record %s/%s: an op row names an entry that is not the one stored where it points: the record's index is damaged"),
+				     coll, id);
+		} else if (r < 0) {
+			return r;
+		} else if ((r = changes_check(rc->t, coll, id)) ==
+			   HAMLET_ECORRUPT) {
+			/* its place in the changes feed (HTTP, the sink) */
+			rc->mismatch++;
+			problems_add(&rc->problems, "record",
+				     N_("record %s/%s: its row in the changes table (what the HTTP changes feed and hamlet sink follow) is missing, does not read, or names another record: the changes table is damaged"),
 				     coll, id);
 		} else if (r < 0) {
 			return r;

@@ -287,3 +287,25 @@ int changes_each(struct store_txn *t, uint64_t since, size_t limit,
 	store_cursor_close(cur);
 	return r; /* 0 past the end, cb's value, or a fault */
 }
+
+int changes_check(struct store_txn *t, const char *coll, const char *id)
+{
+	uint8_t sk[8];
+	const void *v;
+	size_t vl;
+	struct change c;
+	uint64_t seq;
+	int r;
+
+	if ((r = record_change_seq(t, coll, id, &seq)) < 0)
+		return r == HAMLET_ENOTFOUND ? 0 : r; /* no row: not this */
+	store_be64(sk, seq);
+	if ((r = store_get(t, ST_CHANGES, sk, 8, &v, &vl)) < 0)
+		return r == HAMLET_ENOTFOUND ? HAMLET_ECORRUPT : r;
+	if ((r = row_decode(t, sk, 8, v, vl, &c)) < 0)
+		return r;
+	return !c.gone && strcmp(c.collection, coll) == 0 &&
+			       strcmp(c.id, id) == 0
+		       ? 0
+		       : HAMLET_ECORRUPT;
+}

@@ -119,6 +119,12 @@ int changes_epoch_ensure(struct store *st);
 int changes_of(struct store_txn *t, const char *coll, const char *id,
 	       uint64_t *ret);
 
+/* Does the change row at the seq record coll/id's row keeps name that
+ * record (by the entry it points to)? 0 when it does (or the record has
+ * no row: record_each() names such), HAMLET_ECORRUPT when the row is
+ * missing, does not read, or names another record. For the audit. */
+int changes_check(struct store_txn *t, const char *coll, const char *id);
+
 /*
  * Call cb for each change after since, in seq order, at most limit
  * (0: no limit), gone ones among them (c->gone). cb returning non-zero

@@ -154,6 +154,12 @@ int record__row_is_ref(const uint8_t *p, size_t n);
 int record__head_body(struct store_txn *t, const char *coll, const char *rid,
 		      const uint8_t head[ENTRY_ID_LEN], struct bodyz_buf *zb,
 		      const void **ret_body, size_t *ret_len);
+/* The same for a reader: HAMLET_ECORRUPT when the body stored is not the
+ * one its author signed (its hash is not the entry's). */
+int record__head_body_signed(struct store_txn *t, const char *coll,
+			     const char *rid, const uint8_t head[ENTRY_ID_LEN],
+			     struct bodyz_buf *zb, const void **ret_body,
+			     size_t *ret_len);
 
 /* Give a record whose row names its one op (at lseq) its ops rows, the
  * row (change seq cseq) holding the state that op made: before a second

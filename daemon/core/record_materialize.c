@@ -108,6 +108,13 @@ static int mat_bodies(struct mat *m)
 			continue;
 		if (r < 0)
 			return r;
+		if (m->strict) {
+			/* a reader shows no body its author did not sign */
+			uint8_t h[ENTRY_HASH_LEN];
+			entry_body_hash(v, vl, h);
+			if (memcmp(h, o->body_hash, ENTRY_HASH_LEN) != 0)
+				return HAMLET_ECORRUPT;
+		}
 		if (mp_doc_parse(&o->body, v, vl, SCHEMA_MAX_FIELDS * 2 + 64) < 0)
 			continue;
 		o->raw = v;
@@ -353,6 +360,28 @@ int record__head_body(struct store_txn *t, const char *coll, const char *rid,
 	if ((r = record_op_find(t, coll, rid, head, &lseq)) < 0)
 		return r;
 	return entries_body(t, head, lseq, zb, ret_body, ret_len);
+}
+
+int record__head_body_signed(struct store_txn *t, const char *coll,
+			     const char *rid, const uint8_t head[ENTRY_ID_LEN],
+			     struct bodyz_buf *zb, const void **ret_body,
+			     size_t *ret_len)
+{
+	uint8_t key[RECORD_KEY_MAX], h[ENTRY_HASH_LEN];
+	size_t kl = record_key(coll, rid, key);
+	struct record_op op;
+	uint64_t lseq;
+	int r;
+	if (entries_body_remembered(t, head, zb, ret_body, ret_len))
+		return 0; /* written by this very transaction */
+	if ((r = record_op_find(t, coll, rid, head, &lseq)) < 0 ||
+	    (r = entries_body(t, head, lseq, zb, ret_body, ret_len)) < 0 ||
+	    (r = record__op_read(t, key, kl, lseq, NULL, &op)) < 0)
+		return r;
+	entry_body_hash(*ret_body, *ret_len, h);
+	if (!op.has_body || memcmp(h, op.body_hash, ENTRY_HASH_LEN) != 0)
+		return HAMLET_ECORRUPT;
+	return 0;
 }
 
 /* The erasures among m's ops (their indexes, in order), *ret_n of them;

@@ -73,8 +73,9 @@ int record_view_load(struct store_txn *t, const char *coll, const char *id,
 		/* by reference: the fields are the head's body */
 		const void *body;
 		size_t bl;
-		r = record__head_body(t, coll, id, (const uint8_t *)v + 6,
-				      &ret->fzb, &body, &bl);
+		r = record__head_body_signed(t, coll, id,
+					     (const uint8_t *)v + 6, &ret->fzb,
+					     &body, &bl);
 		if (r == 0 && (r = mp_doc_parse(&ret->fdoc, body, bl,
 						SCHEMA_MAX_FIELDS * 2 + 64)) ==
 				      0) {
