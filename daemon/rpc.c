@@ -65,6 +65,7 @@ static void write_done(uv_write_t *req, int status)
 	struct rpc_conn *rc = wr->rc;
 	(void)status;
 	rc->queued -= wr->len;
+	rc->moved_ms = uv_now(rc->d->loop);
 	if (rc->bye && rc->queued == 0)
 		client_close(rc);
 	free(wr);
@@ -96,6 +97,8 @@ void rpc__reply(struct rpc_conn *rc, struct mp_writer *w)
 	}
 	wr->rc = rc;
 	wr->len = n + 4;
+	if (rc->queued == 0)
+		rc->moved_ms = uv_now(rc->d->loop); /* waits from now */
 	wr->data[0] = (uint8_t)(n >> 24);
 	wr->data[1] = (uint8_t)(n >> 16);
 	wr->data[2] = (uint8_t)(n >> 8);
@@ -508,8 +511,22 @@ static void on_idle(uv_timer_t *t)
 	struct rpc_conn *rc = t->data;
 	uint64_t now = uv_now(rc->d->loop);
 	if (rc->refs == 0 && rc->queued == 0 &&
-	    now - rc->last_ms >= RPC_IDLE_MS)
+	    now - rc->last_ms >= RPC_IDLE_MS) {
 		client_close(rc);
+	} else if (rc->queued > 0 && now - rc->moved_ms >= RPC_STALL_MS) {
+		/* asks and never reads, less than RPC_MAX_QUEUED of it: its
+		 * place is not held for good */
+		dlog(DLOG_WARNING,
+		     _("local client left its answers unread for %d s (%zu bytes): closed"),
+		     RPC_STALL_MS / 1000, rc->queued);
+		client_close(rc);
+	}
+}
+
+/* 1 when rc's answers have waited unread for RPC_STALL_WANTED_MS. */
+static int client_stalled(const struct rpc_conn *rc, uint64_t now)
+{
+	return rc->queued > 0 && now - rc->moved_ms >= RPC_STALL_WANTED_MS;
 }
 
 /* Clients not already closing (a closed one lingers until its handles
@@ -545,11 +562,20 @@ static int client_has_input(struct rpc_conn *rc)
 static struct rpc_conn *client_evictable(const struct rpc_conn *newcomer)
 {
 	struct rpc_conn *best = NULL;
+	uint64_t now = uv_now(newcomer->d->loop);
 	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
 		if (rc != newcomer && !rc->closing && !rc->bye &&
 		    rc->refs == 0 && rc->queued == 0 &&
 		    (!best || rc->last_ms <= best->last_ms) &&
 		    !client_has_input(rc))
+			best = rc;
+	if (best)
+		return best;
+	/* none idle: one that leaves its answers unread, the longest */
+	for (struct rpc_conn *rc = clients; rc; rc = rc->next)
+		if (rc != newcomer && !rc->closing && rc->refs == 0 &&
+		    client_stalled(rc, now) &&
+		    (!best || rc->moved_ms <= best->moved_ms))
 			best = rc;
 	return best;
 }
@@ -585,6 +611,10 @@ static int take_client(struct acceptq *q, uv_stream_t *server)
 		/* make room by closing the client idle longest; when every
 		 * one is busy, say so to the newcomer */
 		if ((old = client_evictable(rc))) {
+			if (old->queued > 0)
+				dlog(DLOG_WARNING,
+				     _("local client left its answers unread (%zu bytes) while every place was taken: closed for another"),
+				     old->queued);
 			client_close(old);
 		} else {
 			char why[512];

@@ -18,6 +18,10 @@
 #define RPC_MAX_JOBS 4 /* writes and ingests in progress per client */
 #define RPC_MAX_QUEUED ((size_t)4 << 20) /* answer bytes a client leaves unread */
 #define RPC_IDLE_MS 60000 /* a client asking nothing this long is closed */
+/* a client that leaves its answers unread this long is closed; this
+ * long, when its place is wanted by another */
+#define RPC_STALL_MS 30000
+#define RPC_STALL_WANTED_MS 2000
 
 /* The map the "status" method answers (node, name, digest, records,
  * refused, peers): on the loop thread; also for the HTTP API. */

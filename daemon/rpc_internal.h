@@ -25,6 +25,9 @@ struct rpc_conn {
 	size_t len;
 	size_t queued; /* answer bytes written but not yet taken */
 	uint64_t last_ms; /* loop time of its last request */
+	/* loop time its answers last moved: one was taken, or the first
+	 * queued when none was (queued > 0: how long they wait unread) */
+	uint64_t moved_ms;
 	int handles;	  /* open handles: pipe and timer */
 	int closing;
 	int bye;	  /* close once the queued answers are out */

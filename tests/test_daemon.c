@@ -656,6 +656,27 @@ int main(int argc, char **argv)
 		for (int i = 0; i < RPC_CLIENTS_TEST; i++)
 			close(fds[i]);
 
+		/* every slot held by a client that asked 100 times and reads
+		 * none of its answers (far less than the 4 MiB that closes
+		 * one at once): status gets through all the same, once their
+		 * answers have waited 2 s, and the log says why */
+		{
+			int stuck[RPC_CLIENTS_TEST - 1];
+			uint8_t many[100 * 12];
+			for (int k = 0; k < 100; k++)
+				memcpy(many + 12 * k, req, 12);
+			for (int i = 0; i < RPC_CLIENTS_TEST - 1; i++) {
+				stuck[i] = unix_connect(pc.sock);
+				send_all(stuck[i], many, sizeof(many));
+			}
+			sleep_ms(2500);
+			status_of(pc.sock, 10000, &ds);
+			ASSERT_TRUE(ds.connected >= 1);
+			ASSERT_TRUE(wait_log(&pc, "left its answers unread", WAIT_MS));
+			for (int i = 0; i < RPC_CLIENTS_TEST - 1; i++)
+				close(stuck[i]);
+		}
+
 		/* peers add: a bad address is refused, naming it; a good one
 		 * is answered with what will be dialled */
 		mp_writer_init(&w);
