@@ -302,7 +302,9 @@ int cli_coll_id(const char *cmd, char **pos, int npos,
 
 /* --- input and JSON (cli/cli_json.c) ----------------------------------- */
 
-/* Read all of path ("-": stdin) into a NUL-terminated buffer (free()). */
+/* Read all of path ("-": stdin) into a NUL-terminated buffer (free()):
+ * HAMLET_ETOOBIG, said, past CLI_READ_MAX bytes. */
+#define CLI_READ_MAX ((size_t)1 << 20) /* bytes cli_read_all() takes */
 int cli_read_all(const char *path, char **ret, size_t *ret_len);
 
 /*

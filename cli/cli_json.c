@@ -40,6 +40,15 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 		len += got;
 		if (got == 0)
 			break;
+		if (len > CLI_READ_MAX) {
+			/* standard input from a pipe that never ends, say:
+			 * nothing read here is near that long */
+			r = HAMLET_ETOOBIG;
+			cli_err(_("%s is over %d MiB: more than a record's JSON, a resolution or a certificate file can be"),
+				f == stdin ? _("standard input") : path,
+				(int)(CLI_READ_MAX >> 20));
+			goto out;
+		}
 	}
 	if (ferror(f)) {
 		r = -EIO;
