@@ -774,7 +774,7 @@ static void status_print(const struct status_facts *st)
 		  " in %llu feeds (%llu written here)", tot->feeds),
 	       (unsigned long long)tot->feeds, (unsigned long long)tot->own);
 	if (st->held)
-		printf(_(", %llu waiting for an earlier entry"),
+		printf(_(", %llu held, waiting for an earlier entry of their feed or their author's certificate"),
 		       (unsigned long long)st->held);
 	printf("\n");
 	if (tot->newest_ms) {

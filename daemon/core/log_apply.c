@@ -402,14 +402,16 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		return r;
 	if (!all && held >= LOG_MAX_HELD) {
 		snprintf(out->why, sizeof(out->why),
-			 N_("not held: this node already keeps %d entries waiting for earlier ones, as many as it may (feed %s seq %llu)"),
+			 nocert ? N_("not held: this node already keeps %d entries waiting, for earlier ones of their feed or for their author's certificate, as many as it may; this one waits for its author's certificate (feed %s seq %llu)")
+				: N_("not held: this node already keeps %d entries waiting, for earlier ones of their feed or for their author's certificate, as many as it may; this one waits for earlier ones (feed %s seq %llu)"),
 			 LOG_MAX_HELD, e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
 	}
 	if (!all && fresh && a->held_budget == 0) {
 		snprintf(out->why, sizeof(out->why),
-			 N_("not held: whoever sent it has as many entries waiting for earlier ones as one sender may (feed %s seq %llu)"),
+			 nocert ? N_("not held: whoever sent it has as many entries waiting here as one sender may; this one waits for its author's certificate (feed %s seq %llu)")
+				: N_("not held: whoever sent it has as many entries waiting here as one sender may; this one waits for earlier ones (feed %s seq %llu)"),
 			 e->scope, (unsigned long long)e->seq);
 		refuse_held_cap(a, out);
 		return 0;
