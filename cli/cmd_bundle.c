@@ -767,6 +767,13 @@ static int bundle_import_run(const char *path)
 			/* the file fails as a whole (its trailer), yet every
 			 * entry it carries is stored */
 			printf(_("every entry the file carries verified and was imported, but the file as a whole does not check (see the problems above): if its sender holds more, make a new copy there\n"));
+		else if (!rep.entries && rep.trust_added)
+			/* its certificates and revocations read, and the
+			 * new ones are kept: they are sound on their own */
+			printf(P_("no entry of the file could be read, and none was imported; the %llu new certificate or revocation before them was (see the problems above): copy the file again from its sender\n",
+				  "no entry of the file could be read, and none was imported; the %llu new certificates and revocations before them were (see the problems above): copy the file again from its sender\n",
+				  rep.trust_added),
+			       (unsigned long long)rep.trust_added);
 		else if (!rep.entries)
 			/* damaged or cut where its entries were: none read */
 			printf(_("no entry of the file could be read: nothing of it was imported (see the problems above); copy it again from its sender\n"));

@@ -95,6 +95,12 @@ refuse "a file cut inside its first run: exit 1, no entry read, nothing imported
 	'^no entry of the file could be read: nothing of it was imported (see the problems above); copy it again from its sender$' \
 	"$H" --home "$T/q" bundle import "$T/a-cutmid.bundle"
 check "and it does not say that what verified was imported" bash -c "! grep -q 'what verified was imported' '$T/refused'"
+check "node Q2, elsewhere, new" "$H" --home "$T/q2" init --network "$T/demo.network" --name q2 --scope bk/bach-thong/quang-thuan
+check "Q2 certified" certify "$T/demo.root.key" q2
+refuse "the file cut inside its first run, to a node that lacks its certificates: no entry imported, but the new certificates were, and it says so" 1 \
+	'^no entry of the file could be read, and none was imported; the [0-9]* new certificates* .*before them w[ae]re (see the problems above): copy the file again from its sender$' \
+	"$H" --home "$T/q2" bundle import "$T/a-cutmid.bundle"
+check "not that nothing of it was imported" bash -c "! grep -q 'nothing of it was imported' '$T/refused'"
 refuse "a file cut after its first run: exit 1, what came before the cut is imported" 1 \
 	'^the file is cut short: the entries that came before the cut verified and were imported; copy it again from its sender for the rest$' \
 	"$H" --home "$T/q" bundle import "$T/a-cut1.bundle"
