@@ -145,6 +145,12 @@ chown 0:0 "$T/home/store/data.mdb"
 refuse "a store file left root's is named, with the chown that gives it back" "data.mdb belongs to user id 0, not to user id $OWNER" \
 	as_owner "$H" --home "$T/home" status
 chown --reference="$T/home" "$T/home/store/data.mdb"
+# the node's user's own store made read-only (a copy tool, a chmod): the
+# mode is named, with the chmod that mends it, not "run as the user"
+chmod 0440 "$T/home/store/data.mdb"
+refuse "a store file its own user may not write is named with its mode and the chmod that gives it back" "data.mdb belongs to this user, but its mode (0440) does not let it read and write it: give the mode back (chmod u+rw $T/home/store/data.mdb)" \
+	as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000004"}'
+chmod 0640 "$T/home/store/data.mdb"
 # a key copied back as root: hamletd, the node's user, is told whose file
 # it is and how to give it back, not to write through hamletd
 chown 0:0 "$T/home/node.key"

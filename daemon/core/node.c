@@ -137,6 +137,18 @@ static void store_denied_why(const char *home, const char *dir, char *why,
 			 home, dir);
 		return;
 	}
+	/* this user owns them, and one's mode keeps it out */
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(f, sizeof(f), "%s%s", dir, names[i]);
+		if (stat(f, &fs) != 0 || fs.st_uid != geteuid() ||
+		    access(f, i == 0 ? R_OK | W_OK | X_OK : R_OK | W_OK) == 0)
+			continue;
+		why_set(why, whylen,
+			 N_("cannot open the store in %s: permission denied: %s belongs to this user, but its mode (%04o) does not let it read and write it: give the mode back (chmod u+rw%s %s), then start again"),
+			 dir, f, (unsigned)(fs.st_mode & 07777),
+			 i == 0 ? "x" : "", f);
+		return;
+	}
 	why_set(why, whylen,
 		 N_("cannot open the store in %s: permission denied: run hamlet as the user that owns the node's directory (sudo -u hamlet hamlet ...), or as one in its group"),
 		 dir);
