@@ -151,6 +151,14 @@ chmod 0440 "$T/home/store/data.mdb"
 refuse "a store file its own user may not write is named with its mode and the chmod that gives it back" "data.mdb belongs to this user, but its mode (0440) does not let it read and write it: give the mode back (chmod u+rw $T/home/store/data.mdb)" \
 	as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000004"}'
 chmod 0640 "$T/home/store/data.mdb"
+# own-feeds left root's, mode 0600: the node's user cannot read it; a
+# write says so and exits 5 (the system's), not 4 (bad input)
+chown 0:0 "$T/home/own-feeds" && chmod 0600 "$T/home/own-feeds"
+as_owner "$H" --home "$T/home" put health_profile HP-2 '{"phone":"0912000005"}' >"$T/feeds.out" 2>&1
+rc=$?
+check "an own-feeds the node's user cannot read stops a write with exit 5 ($rc), naming the file" \
+	bash -c "[ $rc = 5 ] && grep -q 'cannot read $T/home/own-feeds (Permission denied)' '$T/feeds.out'"
+chown --reference="$T/home" "$T/home/own-feeds" && chmod 0640 "$T/home/own-feeds"
 # a key copied back as root: hamletd, the node's user, is told whose file
 # it is and how to give it back, not to write through hamletd
 chown 0:0 "$T/home/node.key"

@@ -58,6 +58,9 @@ struct node_feeds {
 	/* English (why_retranslate() shows it): why the file cannot be used,
 	 * and every write is refused; "" when it reads */
 	char err[FEEDS_WHY];
+	/* what a write refused for err returns: HAMLET_ECONFIG (the file
+	 * does not read, exit 4), or the system's error reading it */
+	int err_r;
 	/* English: why the last write of the file failed; "" when it did
 	 * not. The table is right; the file lags it until the next write */
 	char warn[FEEDS_WHY];
@@ -238,6 +241,7 @@ static int feeds_read(struct node_feeds *f, char **ret_buf, size_t *ret_len,
 		why_set(f->err, sizeof(f->err),
 			N_("cannot read %s (%s), so this node does not know which seqs it signed before and writes nothing: make the file readable by the node's user"),
 			f->path, strerror(-r));
+		f->err_r = r;
 		return 1;
 	}
 	if (node_feeds_parse(buf, len, f->n->pk, ret, ret_n, why,
@@ -248,6 +252,7 @@ static int feeds_read(struct node_feeds *f, char **ret_buf, size_t *ret_len,
 	return 0;
 damaged:
 	free(buf);
+	f->err_r = HAMLET_ECONFIG;
 	why_set(f->err, sizeof(f->err),
 		N_("%s does not read (%s), so this node does not know which seqs it signed before and writes nothing. Mend that line (after \"key\", each line is a scope and the highest seq this node signed in it) or put the file back from a backup. If the store holds everything this node ever signed, moving the file aside is enough: the node writes it again from the store"),
 		f->path, why);
@@ -268,6 +273,7 @@ static int feeds_load(struct node_feeds *f)
 
 	why_plain_begin(); /* kept in English: why_retranslate() shows it */
 	f->err[0] = 0;
+	f->err_r = HAMLET_ECONFIG;
 	if ((r = feeds_read(f, &buf, &len, &v, &nv)) != 0) {
 		r = r < 0 ? r : 0; /* f->err says why; the table stays */
 		goto out;
@@ -419,7 +425,7 @@ static int floors_get(void *ctx, const char *scope, uint64_t *ret_seq,
 	pthread_mutex_lock(&f->mu);
 	if (f->err[0]) {
 		show(f->err, why, whylen);
-		r = HAMLET_ECONFIG;
+		r = f->err_r < 0 ? f->err_r : HAMLET_ECONFIG;
 	} else {
 		i = feeds_find(f->v, f->nv, scope, &found);
 		*ret_seq = found ? f->v[i].seq : 0;
@@ -535,7 +541,7 @@ int node_feeds_advance(struct node *n, const struct log_advances *adv,
 		goto out;
 	}
 	if (noted == 1) {
-		r = HAMLET_ECONFIG;
+		r = f->err_r < 0 ? f->err_r : HAMLET_ECONFIG;
 		goto out;
 	}
 	for (size_t i = 0; i < adv->n; i++) {
@@ -612,7 +618,7 @@ int node_feeds_retry(struct node *n, char *why, size_t whylen)
 	if ((noted = feeds_check(f, why, whylen)) < 0)
 		goto out; /* out of memory: the next try */
 	if (noted == 1) {
-		r = HAMLET_ECONFIG;
+		r = f->err_r < 0 ? f->err_r : HAMLET_ECONFIG;
 		goto out;
 	}
 	if (f->unsaved) {
@@ -794,7 +800,7 @@ int node_feeds_forget(struct node *n, const char *scope,
 		goto out;
 	if (f->err[0]) {
 		show(f->err, why, whylen);
-		r = HAMLET_ECONFIG;
+		r = f->err_r < 0 ? f->err_r : HAMLET_ECONFIG;
 		goto out;
 	}
 	/* the store read under the table's lock: no raise of the table
