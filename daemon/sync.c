@@ -378,6 +378,14 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 	}
 }
 
+uint64_t sync__want_got(struct conn *c, const uint8_t key[32], size_t *hint)
+{
+	struct sync_want *w;
+	if (!c->info || !(w = want_find(&c->sy, key, hint)))
+		return UINT64_MAX;
+	return w->got;
+}
+
 void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     size_t *hint)
 {
@@ -402,8 +410,9 @@ void sync__want_held(struct conn *c, const uint8_t key[32], uint64_t seq)
 	struct sync_want *w;
 	uint64_t top;
 
-	if (!p || !p->rx_want || !(w = want_find(&c->sy, key, &(size_t){ 0 })))
-		return;
+	if (!p || !p->rx_want || p->rx_got >= p->rx_want ||
+	    !(w = want_find(&c->sy, key, &(size_t){ 0 })))
+		return; /* (no sync under way: nothing awaited to count) */
 	top = seq < w->head ? seq : w->head;
 	if (top <= w->got)
 		return; /* come on this session, or not reached */
@@ -425,7 +434,8 @@ static void want_lower(struct conn *c, const uint8_t key[32], uint64_t seq,
 	struct sync_want *w;
 	uint64_t to = seq, d;
 
-	if (!p || !(w = want_find(&c->sy, key, &(size_t){ 0 })))
+	if (!p || !p->rx_want || p->rx_got >= p->rx_want ||
+	    !(w = want_find(&c->sy, key, &(size_t){ 0 })))
 		return;
 	if (to < w->got)
 		to = w->got;
@@ -538,6 +548,9 @@ static int on_feeds(struct conn *c, const struct wire_msg *m, char *why,
 			mine = f.seq;
 			shared = sync__scope_shared(c, f.scope);
 			closed = sync__feed_closed(&f); /* nothing to ask */
+			/* nor to offer past the fork: we send none of it */
+			if (closed && f.fork_seq < mine)
+				mine = f.fork_seq;
 		} else if (r != HAMLET_ENOTFOUND) {
 			break;
 		}

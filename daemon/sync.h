@@ -94,6 +94,10 @@ struct sync_sent {
 	uint64_t upto;
 	int used;
 	int offered; /* named in our FEEDS as ahead, not yet answered */
+	/* 1 + the seq a WANT past what we send was answered with (a FEEDS
+	 * item, sync_session_pump()); 0: none. Each is said once: the peer
+	 * asks again until the batch it has in flight commits */
+	uint64_t told;
 };
 /* Under a byte budget, streaming waits for the answers (WANT, or FEEDS)
  * to the feeds we offered, so that the peer's WANTs are all queued and

@@ -60,6 +60,10 @@ int sync__state_start(struct conn *c);
  * and what came, counted alike (peer_info.rx_want, rx_got). */
 void sync__want_came(struct conn *c, const uint8_t key[32], uint64_t seq,
 		     size_t *hint);
+/* How far the entries of feed key asked for on this session have come
+ * (counted, by this session or another way: sync__want_held()), or
+ * UINT64_MAX when it asked for none. */
+uint64_t sync__want_got(struct conn *c, const uint8_t key[32], size_t *hint);
 /* The store holds feed key up to seq now, by whatever way (a bundle,
  * another peer): what this session awaits of it up to there counts as
  * come. */

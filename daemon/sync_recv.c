@@ -191,6 +191,7 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 {
 	const struct log_stats *st = &b->job.stats;
 	struct peer_info *p = c->info;
+	uint64_t counted = 0;
 
 	if (!p)
 		return;
@@ -200,28 +201,35 @@ static void batch_count(struct conn *c, const struct sync_batch *b,
 	p->entries_dup_in += st->duplicate;
 	p->batches_in++;
 	p->last_sync_ms = peer_wall_ms();
-	/* each run of a feed's entries: past what was asked of it? */
+	/* each run of a feed's entries: past what was asked of it? And
+	 * which of them were counted as come already, when another peer
+	 * or a bundle brought them first (sync__want_held()) */
 	if (!c->closing && b->feeds && b->out) {
-		size_t hint = 0;
+		size_t hint = 0, start = 0;
 		uint64_t top = 0; /* the run's highest seq stored */
 		for (size_t i = 0; i < b->n; i++) {
+			uint64_t got;
 			if (b->out[i].seq > top)
 				top = b->out[i].seq;
 			if (i + 1 < b->n &&
 			    memcmp(b->feeds[i], b->feeds[i + 1], 32) == 0)
 				continue;
+			got = sync__want_got(c, b->feeds[i], &hint);
+			for (size_t k = start; got != UINT64_MAX && k <= i; k++)
+				counted += b->out[k].seq && b->out[k].seq <= got;
 			if (top)
 				sync__want_came(c, b->feeds[i], top, &hint);
 			top = 0;
+			start = i + 1;
 		}
 	}
-	if (!p->rx_want && p->rx_cut)
+	if (!p->rx_want && p->rx_cut && c->closing)
 		/* its session was cut before it committed: the count the
 		 * next session goes on from holds it (not this 0 / 0, which
 		 * that one starts again from the carry) */
 		p->rx_carry += b->n;
 	else
-		p->rx_got += b->n;
+		p->rx_got += b->n - counted;
 	p->rx_last_ms = p->last_sync_ms;
 	rate_note(&p->rx_rate, p->rx_last_ms, p->rx_got);
 	if (p->rx_want && p->rx_got >= p->rx_want && !p->rx_done_ms)

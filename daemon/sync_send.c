@@ -803,8 +803,13 @@ void sync_session_pump(struct conn *c)
 			/* caught up on this feed (or it is gone); asked for
 			 * what this node does not hold, it says how far it
 			 * holds the feed, so the peer awaits no more */
-			if ((unfilled && n == 0) || capped)
+			if (((unfilled && n == 0) ||
+			     (capped && r == 0 && st->next > f.seq)) &&
+			    (ss = sent_find(s, st->key, 1)) &&
+			    ss->told != f.seq + 1) {
+				ss->told = f.seq + 1;
 				unfilled_add(&un, st->key, f.seq);
+			}
 			rank_pop(s, rank);
 			stream_unindex(s, st);
 			s->nstreams--;

@@ -116,11 +116,15 @@ static uint64_t initial_map(void)
  * the file is missing or too short to tell: LMDB says what that is),
  * MDB_CORRUPTED when not.
  */
-#define LMDB_META_OFF 16 /* the page header: pgno, pad, flags, lower, upper */
+/* the page header: pgno (a size_t), pad, flags, lower, upper */
+#define LMDB_META_OFF (sizeof(size_t) + 8)
+/* in the meta: magic, version, address (a pointer), map size (a size_t),
+ * then the free table's first word, the page size */
+#define LMDB_PSIZE_OFF (LMDB_META_OFF + 8 + sizeof(void *) + sizeof(size_t))
 #define LMDB_MAGIC 0xBEEFC0DEu
 static int env_check_header(const char *dir)
 {
-	uint8_t b[LMDB_META_OFF + 28];
+	uint8_t b[LMDB_PSIZE_OFF + 4];
 	uint32_t magic, psize0 = 0, psize;
 	char p[4200];
 	struct stat sb;
@@ -142,7 +146,7 @@ static int env_check_header(const char *dir)
 			break;
 		}
 		memcpy(&magic, b + LMDB_META_OFF, 4);
-		memcpy(&psize, b + LMDB_META_OFF + 24, 4);
+		memcpy(&psize, b + LMDB_PSIZE_OFF, 4);
 		if (i == 0)
 			psize0 = psize;
 		bad = magic != LMDB_MAGIC || psize != psize0 || psize < 512 ||
