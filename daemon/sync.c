@@ -358,6 +358,11 @@ static void want_count(struct conn *c, const uint8_t key[32], uint64_t seq,
 		want_add(p, head > w->head ? head - w->head : 0);
 		if (head > w->head)
 			w->head = head;
+		/* we hold it to seq: what of that the counts lack came
+		 * (a batch of this session stored before its commit was
+		 * counted, or another way), and that batch's count skips
+		 * it (batch_count(): what is at most got was counted) */
+		sync__want_held(c, key, seq);
 		if (seq > w->got)
 			w->got = seq;
 		return;
