@@ -231,9 +231,23 @@ static int add_http_host(struct parse_ctx *pc, const char *w)
 	size_t n = strlen(w), used = strlen(c->http_hosts);
 	int ok = n > 0 && n < 254 && w[0] != '.' && w[0] != '-';
 
-	for (size_t i = 0; ok && i < n; i++)
-		ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') ||
-		     (w[i] >= '0' && w[i] <= '9') || w[i] == '-' || w[i] == '.';
+	size_t label = 0; /* the length of the label so far */
+
+	/* labels of 1 to 63 letters, digits and -, not at either end of
+	 * one (RFC 1123 2.1), joined by single dots */
+	for (size_t i = 0; ok && i < n; i++) {
+		if (w[i] == '.') {
+			ok = label > 0 && w[i - 1] != '-';
+			label = 0;
+			continue;
+		}
+		ok = ((w[i] >= 'a' && w[i] <= 'z') ||
+		      (w[i] >= 'A' && w[i] <= 'Z') ||
+		      (w[i] >= '0' && w[i] <= '9') || w[i] == '-') &&
+		     ++label <= 63 && (w[i] != '-' || label > 1);
+	}
+	if (ok)
+		ok = label > 0 && w[n - 1] != '-';
 	if (!ok || used + n + 2 > sizeof(c->http_hosts)) {
 		fault_set(pc, _("[http] hosts \"%s\" is not a host name (letters, digits, - and ., no port; at most %zu bytes in all)"),
 			  w, sizeof(c->http_hosts) - 1);

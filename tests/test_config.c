@@ -196,6 +196,25 @@ int main(void)
 	ASSERT_EQ(parse("--config", path, NULL), HAMLET_ECONFIG);
 	ASSERT_WHY("line 3: not a [section] or a key = value line");
 
+	TEST_START("[http] hosts: a name of empty labels or labels ending in - is refused");
+	{
+		static const char *bad[] = { "a..b", "a.", "a-.b", "a.-b", "-a",
+					     ".a", "a b:80" };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char text[128];
+			snprintf(text, sizeof(text),
+				 "[node]\nhome = /h\n[http]\nhosts = %s\n",
+				 bad[i]);
+			conf(text);
+			ASSERT_EQ(parse("--config", path, NULL),
+				  HAMLET_ECONFIG);
+			ASSERT_TRUE(strstr(why, "is not a host name") != NULL);
+		}
+		conf("[node]\nhome = /h\n[http]\nhosts = Hamlet-1.Province.vn x\n");
+		ASSERT_OK(parse("--config", path, NULL));
+		ASSERT_STREQ(cfg.http_hosts, "hamlet-1.province.vn x");
+	}
+
 	TEST_START("a config file that is a directory is refused, not read as empty");
 	{
 		char d[4200];
