@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_read_all(const char *path, char **ret, size_t *ret_len)
 {
@@ -19,10 +20,19 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 	size_t len = 0, cap = 0;
 	int r;
 
+	struct stat st;
+
 	if (!f) {
 		r = -errno;
 		cli_err(_("cannot read %s: %s"), path, strerror(errno));
 		return r;
+	}
+	/* a directory opens, then fails to read: the path is wrong */
+	if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_err(_("%s is a directory, not a file: name the file in it"),
+			path);
+		fclose(f);
+		return -EINVAL;
 	}
 	for (;;) {
 		if (cap - len < 65536) {

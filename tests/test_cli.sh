@@ -64,6 +64,10 @@ rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
+refuse "cert show of a directory is refused as bad input, naming it" 4 \
+	"$T is a directory, not a file" "$H" --home "$T/a" cert show "$T"
+refuse "a certificate named by a directory is refused as bad input, not as the system's fault" 4 \
+	"$T is a directory, not a file" "$H" --home "$T/a" cert install "$T"
 refuse "a record's JSON from a standard input that never ends is refused past 1 MiB, not read on" 4 \
 	'standard input is over 1 MiB' bash -c "head -c 3000000 /dev/zero | '$H' --home '$T/a' put health_profile HP-BIG -"
 # the recovery step of the guide: the store moved aside, hamletd not yet
