@@ -240,9 +240,16 @@ static int config_parse(int argc, char **argv, struct config *c, int quiet,
 		snprintf(c->http, sizeof(c->http), "%s", http);
 	}
 	if (!c->home[0]) {
+		/* as hamlet finds it: --home, the config's home, then this */
+		const char *env = getenv("HAMLET_HOME");
+		if (env && env[0] && strlen(env) < sizeof(c->home))
+			snprintf(c->home, sizeof(c->home), "%s", env);
+	}
+	if (!c->home[0]) {
 		if (!quiet)
 			usage(stderr);
-		snprintf(why, whylen, _("no home directory: give --home DIR"));
+		snprintf(why, whylen,
+			 _("no home directory: give --home DIR (or home = in the config file, or HAMLET_HOME=DIR)"));
 		return -EINVAL;
 	}
 	if (!c->socket[0])

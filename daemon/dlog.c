@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libintl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,13 @@
 #include <uv.h>
 
 static int log_max = DLOG_INFO;
+static pthread_once_t tty_once = PTHREAD_ONCE_INIT;
+static int tty; /* stderr is a terminal: no "<N>", which is journald's */
+
+static void tty_check(void)
+{
+	tty = isatty(STDERR_FILENO);
+}
 
 void dlog_set_level(int level)
 {
@@ -42,8 +50,12 @@ void dlog(int level, const char *fmt, ...)
 			p[0] = p[1] = ' '; /* a C1 control, U+0080..U+009F */
 	}
 	/* one line, one write: lines of two threads never interleave */
+	pthread_once(&tty_once, tty_check);
 	flockfile(stderr);
-	fprintf(stderr, "<%d>hamletd: %s\n", level, line);
+	if (tty)
+		fprintf(stderr, "hamletd: %s\n", line);
+	else
+		fprintf(stderr, "<%d>hamletd: %s\n", level, line);
 	funlockfile(stderr);
 }
 

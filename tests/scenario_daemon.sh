@@ -18,6 +18,11 @@ X() { "$H" --home "$T/x" "$@"; }
 export HAMLET_STORE_INITIAL_MAP=1048576
 N=6000
 check "network created" "$H" network create grow --out "$T"
+# hamletd on a terminal: its lines without journald's "<N>" (script
+# gives it one); with HAMLET_HOME for a home, as hamlet takes it
+tty_line() { HAMLET_HOME="$T/none" LC_ALL=C script -qec "'$D'" /dev/null >"$T/tty.out" 2>&1; grep -q "^hamletd: no node in $T/none" "$T/tty.out" && ! grep -q "<[0-9]>" "$T/tty.out"; }
+check "hamletd on a terminal takes HAMLET_HOME and writes its lines without a level prefix" tty_line
+check "off a terminal the prefix is there, for journald" bash -c "! HAMLET_HOME='$T/none' LC_ALL=C '$D' 2>'$T/notty.out'; grep -q '^<3>hamletd: no node in $T/none' '$T/notty.out'"
 check "node a" A init --network "$T/grow.network" --name a --scope bk/bt/qt/a
 check "node b" B init --network "$T/grow.network" --name b --scope bk/bt/qt
 check "node x of another commune" X init --network "$T/grow.network" --name x --scope bk/other/x

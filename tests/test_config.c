@@ -122,6 +122,7 @@ int main(void)
 {
 	char out[1024];
 
+	unsetenv("HAMLET_HOME"); /* a home of its own is tested below */
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
 
 	TEST_START("a valid file sets every key, and the defaults stand for the rest");
@@ -763,8 +764,21 @@ int main(void)
 	}
 
 	TEST_START("bad flags are refused, each named");
+	unsetenv("HAMLET_HOME");
 	ASSERT_EQ(parse(NULL), -EINVAL);
-	ASSERT_STREQ(why, "no home directory: give --home DIR");
+	ASSERT_STREQ(why, "no home directory: give --home DIR (or home = in the config file, or HAMLET_HOME=DIR)");
+	/* HAMLET_HOME, as hamlet takes it, after --home and the file's */
+	setenv("HAMLET_HOME", "/env/home", 1);
+	ASSERT_OK(parse(NULL));
+	ASSERT_STREQ(cfg.home, "/env/home");
+	ASSERT_OK(parse("--home", "/h", NULL));
+	ASSERT_STREQ(cfg.home, "/h");
+	conf("[node]\nhome = /file/home\n");
+	ASSERT_OK(parse("--config", path, NULL));
+	ASSERT_STREQ(cfg.home, "/file/home");
+	setenv("HAMLET_HOME", "", 1);
+	ASSERT_EQ(parse(NULL), -EINVAL);
+	unsetenv("HAMLET_HOME");
 	ASSERT_EQ(parse("--home", "/h", "--listen", "nowhere", NULL), -EINVAL);
 	ASSERT_STREQ(why, "--listen \"nowhere\" is not HOST:PORT");
 	ASSERT_EQ(parse("--home", "/h", "--peer", "x", NULL), -EINVAL);
