@@ -55,8 +55,8 @@ int cmd_get(int argc, char **argv)
 				s->name, pos[1], s->name, other, cli_prog(),
 				s->name, other);
 		else if (r == HAMLET_ENOTFOUND)
-			cli_err(_("record %s/%s not found; check the collection and the id (\"%s export %s --format csv\" lists its records)"),
-				s->name, pos[1], cli_prog(), s->name);
+			cli_err(_("record %s/%s not found; check the collection and the id (\"%s find TEXT\" finds a person's records by ID number, insurance number or name)"),
+				s->name, pos[1], cli_prog());
 		else
 			cli_err(_("cannot read %s/%s: %s"), s->name, pos[1],
 				cli_strerror(r));

@@ -64,6 +64,8 @@ rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
+refuse "a record not found points to find (not to a bulk export of health records)" 3 \
+	'"hamlet --home .*find TEXT" finds a person' "$H" --home "$T/a" get health_profile HP-NONE
 refuse "cert show of a directory is refused as bad input, naming it" 4 \
 	"$T is a directory, not a file" "$H" --home "$T/a" cert show "$T"
 refuse "a certificate named by a directory is refused as bad input, not as the system's fault" 4 \
