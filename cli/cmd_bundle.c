@@ -129,8 +129,11 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		if (s->bodies_filled)
 			fprintf(f, _("  of them:    %llu brought the body this node had stored them without (their records are whole again)\n"),
 				(unsigned long long)s->bodies_filled);
-		fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
-			(unsigned long long)s->held);
+		if (s->held)
+			fprintf(f, _("  held:       %llu (waiting for an earlier entry of their feed, or for their author's certificate: each is named below)\n"),
+				(unsigned long long)s->held);
+		else
+			fprintf(f, _("  held:       %llu\n"), 0ULL);
 		if (rep->ahead && rep->damaged_frames)
 			/* the entries before them may be in this file's
 			 * damaged part: no earlier bundle brings those */

@@ -66,7 +66,7 @@ check "commune node R, elsewhere" "$H" --home "$T/r" init --network "$T/demo.net
 check "R certified" certify "$T/demo.root.key" r
 "$H" --home "$T/r" bundle import "$T/a-rev.bundle" >"$T/rev.out" 2>&1
 check "R imports the reversed file: exit 1, as the file as a whole does not check" [ $? = 1 ]
-check "all 1,000 entries applied, none held" bash -c "grep -q '^  applied:    1000' '$T/rev.out' && grep -q '^  held:       0' '$T/rev.out' && ! grep -q '^  held: entry' '$T/rev.out'"
+check "all 1,000 entries applied, none held" bash -c "grep -q '^  applied:    1000' '$T/rev.out' && grep -qx '  held:       0' '$T/rev.out' && ! grep -q '^  held: entry' '$T/rev.out'"
 check "the end line says every entry was imported" grep -q '^every entry the file carries verified and was imported' "$T/rev.out"
 check "R holds A's last profile" "$H" --home "$T/r" get health_profile HP-1000
 
