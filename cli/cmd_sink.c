@@ -74,6 +74,7 @@ struct sink {
 	struct pg_sink_checkpoint cursor;
 	uint64_t written, batches;
 	uint64_t removed;	/* rows of records the node no longer holds */
+	int started;		/* the "started" event was said */
 	uint64_t told, told_ms; /* written + removed when "caught up" was
 				 * last said */
 	uint64_t told_removed;
@@ -686,6 +687,7 @@ int cmd_sink(int argc, char **argv)
 					 s.name, s.network, pg_sink_where(s.pg),
 					 (unsigned long long)s.cursor.seq);
 				say(&s, "started", line);
+				s.started = 1;
 			}
 		}
 		written0 = s.written;
@@ -748,6 +750,10 @@ int cmd_sink(int argc, char **argv)
 	}
 	r = 0;
 out:
+	if (r < 0 && r != CLI_EPROBLEMS && s.json && s.started)
+		/* the fault is on standard error: a script reading the
+		 * events learns that the run ended, and where it stands */
+		say(&s, "stopped", "");
 	pg_sink_free(s.pg);
 	free(s.cert);
 	return cli_exit_code(r);

@@ -113,6 +113,29 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 	    strncmp(st, "53", 2) == 0 || strcmp(st, "40001") == 0 ||
 	    strcmp(st, "40P01") == 0)
 		return -EPIPE;
+	if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0) {
+		/* a row the database refuses (a constraint or a column type
+		 * its administrator changed): the same row is refused at
+		 * each try, so the sink stops (exit 4: systemd's unit does
+		 * not restart it). libpq's DETAIL quotes the row, a
+		 * person's data: only the primary message is shown. */
+		const char *prim = PQresultErrorField(res,
+						      PG_DIAG_MESSAGE_PRIMARY);
+		const char *tab = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+		const char *con = PQresultErrorField(res,
+						     PG_DIAG_CONSTRAINT_NAME);
+		char what_con[200] = "";
+		if (con)
+			snprintf(what_con, sizeof(what_con),
+				 _(", constraint %s"), con);
+		snprintf(prefix, sizeof(prefix),
+			 _("PostgreSQL at %s refused a row while %s (table %s%s, SQLSTATE %s): "),
+			 p->where, _(what), tab ? tab : "?", what_con, st);
+		trim_copy(why, whylen, prefix, prim ? prim : "");
+		snprintf(why + strlen(why), whylen - strlen(why), "%s",
+			 _(". The sink stops here, before that batch: change the table so that the node's records fit it (or drop the tables and start with --resync), then start the sink again; the row's values are not shown, as they may be a person's data"));
+		return -EINVAL;
+	}
 	if (strcmp(st, "42501") == 0) {
 		snprintf(why + strlen(why), whylen - strlen(why),
 			 _(" (the role of --dsn needs CREATE on the schema and to own the hamlet tables; docs/center-guide.md)"));

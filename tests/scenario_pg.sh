@@ -193,6 +193,21 @@ check "and its last line says it stopped on request and the seq PostgreSQL holds
 	bash -c "tail -n 1 '$T/sink.log' | grep -q '^stopped on request: PostgreSQL holds this node.s changes up to seq [1-9][0-9]* '"
 bg=
 check "another run has nothing left to write" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] == 0, j'"
+# --- a row PostgreSQL refuses: the sink stops (exit 4), naming the table
+# and the constraint, never the row's values; fixed, it goes on ---
+check "the center adds a CHECK constraint on health_profile" sql "ALTER TABLE health_profile ADD CONSTRAINT no_refuse CHECK (full_name IS NULL OR full_name <> 'Lo REFUSEMEqx')"
+check "V1 writes a profile the constraint refuses" N V1 put health_profile HP-R1 '{"person_id":"900000000077","full_name":"Lo REFUSEMEqx","birth_date":"1990-01-01"}'
+check "it reaches P (30 s)" within 30 N P get health_profile HP-R1
+"$H" --home "$T/P" --json sink postgres --dsn "$DSN" --once >"$T/refused.out" 2>"$T/refused.err"
+check "the sink stops with exit 4 (the unit does not restart it)" test $? = 4
+check "its message names the table and the constraint" grep -q "refused a row while writing records (table health_profile, constraint no_refuse, SQLSTATE 23514)" "$T/refused.err"
+check "and says what to do" grep -q "change the table so that the node's records fit it" "$T/refused.err"
+check "without the row's values (a person's data)" bash -c "! grep -q -e REFUSEME -e 900000000077 '$T/refused.err' '$T/refused.out'"
+check "its JSON ends with the stopped event" python3 -c 'import json,sys; ls=open(sys.argv[1]).read().splitlines(); e=[json.loads(l)["event"] for l in ls if l.strip()]; sys.exit(0 if e and e[-1] == "stopped" else 1)' "$T/refused.out"
+check "nothing of the batch was written" test "$(sql "SELECT count(*) FROM health_profile WHERE id = 'HP-R1'")" = 0
+check "the constraint dropped" sql "ALTER TABLE health_profile DROP CONSTRAINT no_refuse"
+check "the sink goes on from where it stopped" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] >= 1, j'"
+check "and the row is there" test "$(sql "SELECT full_name FROM health_profile WHERE id = 'HP-R1'")" = "Lo REFUSEMEqx"
 # --- records P takes out leave PostgreSQL too ---
 # V3's key is revoked through V1, which holds none of its entries: the
 # revocation keeps none of them, and P, when it gets it, takes V3's
