@@ -185,6 +185,14 @@ static enum MHD_Result write_answer(struct http *h, struct MHD_Connection *conn,
 			return send_err(h, conn, MHD_HTTP_FORBIDDEN, "not_granted",
 					"cannot save %s/%s: %s", c->coll, c->id,
 					c->why[0] ? c->why : hamlet_strerror(r));
+		case HAMLET_ENOTFOUND:
+			return send_err(h, conn, MHD_HTTP_NOT_FOUND,
+					"record_not_found",
+					"record %s/%s not found%s", c->coll,
+					c->id,
+					c->op.kind == ENTRY_DELETE
+						? " (or already deleted)"
+						: "");
 		case HAMLET_ERESOLVED:
 			return send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
 					"%s", c->why[0] ? c->why : hamlet_strerror(r));
@@ -649,12 +657,10 @@ enum MHD_Result http__put_or_delete(struct http *h,
 			      tok->name, tok->scope, s->name, id, scope);
 		goto out;
 	}
-	if (kind == ENTRY_DELETE && !exists && !resolve) {
-		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
-			      "record %s/%s not found (or already deleted)",
-			      s->name, id);
-		goto out;
-	}
+	/* (a deletion of a record not here is the writer's to refuse: the
+	 * record may be one a restored store lost, and the node restoring
+	 * answers 503 restoring then, as for any write; write_answer()) */
+	(void)exists;
 	if (resolve &&
 	    ((ok = resolve_prepare(h, conn, tok, s, id, rq, c, &kind)) != MHD_YES ||
 	     c->done))

@@ -83,6 +83,12 @@ check "with the code restoring, naming the seqs" holds "$T/body" \
 	'j["error"]["code"] == "restoring" and "signed up to seq 2 in its feed bk/c1" in j["error"]["message"] and "holds up to seq 0" in j["error"]["message"]'
 check "and Retry-After" grep -qi '^Retry-After: [1-9][0-9]*' "$T/headers"
 refuse "hamlet put through the daemon is refused (exit 7)" 7 'writing now would fork its own feed' put_cli C1-PAY-1003
+# a record the lost store held: a change to it is no new record missing
+# fields, nor its deletion a record not found, but the same wait
+refuse "a partial put of a record the lost store held is refused as the wait (exit 7), not as missing fields" 7 \
+	'writing now would fork its own feed' N P put payment C1-PAY-1001 --scope bk/c1 '{"status":"approved"}'
+check "through the API too (503 restoring, not 400 schema)" bash -c "test \"\$(curl -s -o '$T/b2' -w '%{http_code}' -X PUT -H 'Authorization: Bearer $TOK' '$URL/v1/records/payment/C1-PAY-1001?scope=bk/c1' -d '{\"status\":\"approved\"}')\" = 503 && grep -q '\"code\":\"restoring\"' '$T/b2'"
+check "and its deletion (503 restoring, not 404)" bash -c "test \"\$(curl -s -o '$T/b3' -w '%{http_code}' -X DELETE -H 'Authorization: Bearer $TOK' '$URL/v1/records/payment/C1-PAY-1001?scope=bk/c1')\" = 503 && grep -q '\"code\":\"restoring\"' '$T/b3'"
 check "P's status says own writes wait, naming the feed and the seqs" bash -c \
 	"'$H' --home '$T/P' status | grep -q '^  feed bk/c1: signed up to seq 2, the store holds up to seq 0$'"
 check "and what they wait for" bash -c \

@@ -126,6 +126,29 @@ static int floor_check(struct writer *w, const char *scope, uint64_t head)
 	return HAMLET_EBEHIND;
 }
 
+/* 1 when the author's feed in scope waits for its own entries back
+ * (floor_check(), w->why then saying so), else 0. */
+static int restoring(struct writer *w, const char *scope)
+{
+	struct log_feed f;
+	char keep[512];
+	int r;
+
+	if (!w->au->floors)
+		return 0;
+	log_feed_key(w->au->pk, scope, f.key);
+	r = log_feed_get(w->a.t, f.key, &f);
+	if (r == HAMLET_ENOTFOUND)
+		f.seq = 0;
+	else if (r < 0)
+		return 0;
+	snprintf(keep, sizeof(keep), "%s", w->why);
+	if (floor_check(w, scope, f.seq) == HAMLET_EBEHIND)
+		return 1;
+	snprintf(w->why, w->whylen, "%s", keep); /* the first fault's */
+	return 0;
+}
+
 /* The entry for op: next in the author's feed for scope, deps the
  * record's heads. */
 static int entry_for_op(struct writer *w, const struct log_op *op,
@@ -647,6 +670,12 @@ static int write_op(struct writer *w, const struct log_op *op)
 				   w->why, w->whylen);
 	if (op->kind == ENTRY_PUT)
 		mp_doc_close(&d);
+	if (r < 0 && restoring(w, scope))
+		/* the record may be one the restored store lost (a partial
+		 * put then reads as a new record missing fields, a delete
+		 * as not found): while it waits for its own entries, the
+		 * node says so, and the writer retries later */
+		return HAMLET_EBEHIND;
 	if (r < 0)
 		return r;
 	if (ls.unchanged) {
