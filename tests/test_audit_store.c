@@ -358,6 +358,77 @@ int main(void)
 		report_close(&rep);
 	}
 
+	TEST_START("held entries are counted as walked: a count of the table altered on disk is damage, not a figure taken");
+	{
+		struct node *src = th_node(dir, net, "src", "bk/c1/v2");
+		struct node *h = th_node(dir, net, "h", "bk/c1");
+		struct audit_report ar;
+		struct th_pool c = { 0 };
+		struct log_out out[2];
+		struct log_stats st;
+		struct log_advances adv = { 0 };
+		struct log_in in[2];
+		char path[4200];
+		uint8_t *b;
+		size_t bl, patched = 0;
+		/* a named table's row in LMDB's main table: node header
+		 * (data size 48, F_SUBDATA, key size 7), "pending", then
+		 * its MDB_db, whose md_entries is 32 bytes in */
+		static const uint8_t row[] = { 48, 0, 0, 0, 2, 0, 7, 0,
+					       'p', 'e', 'n', 'd', 'i', 'n', 'g' };
+
+		for (int i = 1; i <= 3; i++) {
+			char id[16], spec[128];
+			snprintf(id, sizeof(id), "HP-H%d", i);
+			snprintf(spec, sizeof(spec),
+				 "person_id=00000000009%d;full_name=H%d;birth_date=2000-01-01",
+				 i, i);
+			ASSERT_OK(th_put(src, "health_profile", id, spec));
+		}
+		th_pool_fill(src, &c);
+		ASSERT_EQ(c.n, 3);
+		in[0] = c.in[1];
+		in[1] = c.in[2];
+		ASSERT_OK(log_ingest(h->st, h->net.id, in, 2, out, &st, &adv));
+		log_advances_close(&adv);
+		ASSERT_EQ(st.held, 2);
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_EQ(ar.held, 2);
+		ASSERT_TRUE(!audit_damaged(&ar));
+		audit_report_close(&ar);
+		node_close(h);
+
+		snprintf(path, sizeof(path), "%s/h/store/data.mdb", dir);
+		b = th_slurp(path, &bl);
+		for (size_t i = 0; i + sizeof(row) + 48 <= bl; i++) {
+			uint64_t e;
+			if (memcmp(b + i, row, sizeof(row)) != 0)
+				continue;
+			memcpy(&e, b + i + sizeof(row) + 32, 8);
+			if (e != 2)
+				continue;
+			e = 7;
+			memcpy(b + i + sizeof(row) + 32, &e, 8);
+			patched++;
+		}
+		ASSERT_TRUE(patched > 0);
+		th_spit(path, b, bl);
+		free(b);
+		snprintf(path, sizeof(path), "%s/h", dir);
+		ASSERT_OK(node_open(path, 1, &h, why, sizeof(why)));
+		ASSERT_OK(audit_store(h->st, h->net.id, &ar));
+		ASSERT_EQ(ar.held, 2);
+		ASSERT_EQ(ar.held_counted, 7);
+		ASSERT_TRUE(audit_damaged(&ar));
+		ASSERT_EQ(named(&ar.problems, "held",
+				"count of its held entries says 7, and it holds 2"),
+			  1);
+		audit_report_close(&ar);
+		node_close(h);
+		node_close(src);
+		th_pool_free(&c);
+	}
+
 	node_close(v);
 	node_close(adm);
 	th_rmrf(dir);

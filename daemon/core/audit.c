@@ -732,9 +732,10 @@ static int audit_feed(void *ctx, const struct log_feed *f)
 	return 0;
 }
 
-static int count_nocert(void *ctx, const struct log_held *h)
+static int count_held(void *ctx, const struct log_held *h)
 {
 	struct audit_report *rep = ctx;
+	rep->held++;
 	rep->held_nocert += h->nocert != 0;
 	return 0;
 }
@@ -820,13 +821,23 @@ int audit_store_progress(struct store *st, const uint8_t network_id[32],
 	rc.total = c.total;
 	if ((r = audit__records_tell(&rc, rep)) < 0)
 		goto out;
-	if ((r = log_held_count(c.t, &rep->held)) < 0 ||
+	if ((r = log_held_count(c.t, &rep->held_counted)) < 0 ||
 	    (r = refused_each(c.t, refused_count, &rep->refused)) < 0 ||
 	    (r = refused_over(c.t, &rep->refused_over)) < 0)
 		goto out;
-	/* what each waits for (the pending table is bounded) */
-	if (rep->held && (r = log_held_each(c.t, count_nocert, rep)) < 0)
+	/* each held entry, and what it waits for (the pending table is
+	 * bounded): counted as walked, not taken from the table's count,
+	 * which status shows and which one damaged byte changes */
+	rep->held = rep->held_nocert = 0;
+	if ((r = log_held_each(c.t, count_held, rep)) < 0)
 		goto out;
+	if (rep->held_counted != rep->held) {
+		rep->held_miscount = 1;
+		problems_add(&rep->problems, "held",
+			     N_("the store's count of its held entries says %llu, and it holds %llu: the store is damaged"),
+			     (unsigned long long)rep->held_counted,
+			     (unsigned long long)rep->held);
+	}
 	if (rep->held > rep->held_nocert)
 		problems_add(&rep->problems, "held",
 			     rep->held - rep->held_nocert == 1
@@ -861,7 +872,7 @@ int audit_damaged(const struct audit_report *rep)
 	return rep->bad_signatures || rep->chain_breaks || rep->bad_bodies ||
 	       rep->gaps || rep->wrong_network || rep->digest_mismatch ||
 	       rep->records_mismatch || rep->bad_evidence || rep->trust_index ||
-	       rep->wrong_root;
+	       rep->wrong_root || rep->held_miscount;
 }
 
 int audit_evidence(const struct audit_report *rep)

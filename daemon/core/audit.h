@@ -74,6 +74,11 @@ struct audit_report {
 	 * entry and its chain may verify: not a chain break) */
 	uint64_t bad_bodies;
 	uint64_t held_nocert; /* of held: waiting for the author's certificate */
+	/* held as the store's count of its table says it (LMDB's own
+	 * figure, which status shows), when that is not the rows walked:
+	 * damage; held is then the rows walked */
+	uint64_t held_counted;
+	int held_miscount;
 	uint64_t wrong_network, future;
 	uint64_t digest_mismatch; /* the kept digest is not the records' */
 	uint64_t records, records_mismatch; /* rows not what their ops make */
