@@ -457,7 +457,7 @@ static enum MHD_Result method_err(struct http *h, struct MHD_Connection *conn,
 		 strncmp(allow, "GET", 3) == 0 ? ", HEAD" : "");
 	return http__send_err_allow(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, hdr,
 			      "method", "%s is not allowed on %s; use %s",
-			      method, what, allow);
+			      method, what, hdr);
 }
 
 #define SPLIT_EMPTY ((size_t)-1)
@@ -706,6 +706,29 @@ static int framing_check(struct MHD_Connection *conn, char *why, size_t wl)
 	return -1;
 }
 
+/*
+ * The path of a request target in absolute form ("http://host:port/v1/
+ * status", which a server must take: RFC 9112 3.2.2), or url as it is;
+ * *auth (cap bytes) the authority it named, or "".
+ */
+static const char *origin_form(const char *url, char *auth, size_t cap)
+{
+	const char *a, *path;
+	size_t n;
+
+	auth[0] = 0;
+	if (strncasecmp(url, "http://", 7) == 0)
+		a = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		a = url + 8;
+	else
+		return url;
+	n = strcspn(a, "/?");
+	snprintf(auth, cap, "%.*s", (int)(n < cap ? n : cap - 1), a);
+	path = a + n;
+	return *path == '/' ? path : "/";
+}
+
 enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 				 const char *url, const char *method,
 				 const char *version, const char *upload,
@@ -713,7 +736,9 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct http *h = cls;
 	struct req *rq = *con_cls;
+	char auth[256];
 
+	url = origin_form(url, auth, sizeof(auth));
 	if (!rq || uri_marked(rq)) {
 		const char *cl;
 		char why[200];
@@ -739,6 +764,19 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 			return http__send_err_close(
 				h, conn, MHD_HTTP_BAD_REQUEST, "bad_host",
 				"an HTTP/1.1 request names its Host (RFC 9112, 3.2): send Host: and the address you reach this node at");
+		if (auth[0]) {
+			/* the target's authority and Host are the same
+			 * (RFC 9112 3.2), so that the Host judged is the
+			 * one the request is for */
+			const char *host = MHD_lookup_connection_value(
+				conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+			if (!host || strcasecmp(host, auth) != 0)
+				return http__send_err_close(
+					h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_host",
+					"the request's target names the host \"%.100s\" and its Host header \"%.100s\": send the same in both",
+					auth, host ? host : "");
+		}
 		if (http__host_refused(h, conn, url, &ok))
 			return ok;
 		if (framing_check(conn, why, sizeof(why)) < 0)

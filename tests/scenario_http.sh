@@ -634,6 +634,10 @@ check "an HTTP/1.1 request without Host is refused (400 bad_host, RFC 9112 3.2)"
 	"b'GET /v1/status HTTP/1.1\\r\\nAuthorization: Bearer $R\\r\\n\\r\\n'" 400 bad_host "names its Host"
 check "an HTTP/1.0 request without Host is answered" python3 "$T/raw.py" "$HP" \
 	"b'GET /v1/status HTTP/1.0\\r\\nAuthorization: Bearer $R\\r\\n\\r\\n'" 200
+check "a target in absolute form is answered as its path (RFC 9112 3.2.2)" python3 "$T/raw.py" "$HP" \
+	"b'GET http://127.0.0.1:$HP/v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$HP\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 200
+check "one whose host is not its Host header's is refused (400 bad_host), naming both" python3 "$T/raw.py" "$HP" \
+	"b'GET http://evil.example/v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$HP\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_host 'names the host "evil.example" and its Host header'
 check "two Authorization headers are refused (400 bad_token), not the first one taken" python3 "$T/raw.py" "$HP" \
 	"b'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer $R\\r\\nAuthorization: Bearer $W\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_token "more than once"
 check "an empty PUT body is named so (400 malformed_json)" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 malformed_json PUT /v1/records/health_profile/HP-A01 '$W' ' ' && URL='$URL' BODY='$BODY' says 'the body is empty'"
@@ -693,6 +697,7 @@ badid() {
 }
 check "an id over 64 bytes is named cut, with its length and the rule" badid
 check "405 names the methods allowed" err 405 method POST /v1/records/health_profile/HP-A01 "$W" '{}'
+check "its message names the same methods as its Allow header, HEAD too" says "use GET, PUT, DELETE, HEAD"
 check "a 405 on a GET resource names HEAD in its Allow header too" bash -c \
 	"curl -s -o /dev/null -D - -X POST -H 'Authorization: Bearer $R' '$URL/v1/status' | tr -d '\r' | grep -qix 'allow: GET, HEAD'"
 check "a and b agree" within 30 bash -c "test \"\$('$H' --home '$T/a' digest)\" = \"\$('$H' --home '$T/b' digest)\""
