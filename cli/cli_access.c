@@ -47,6 +47,9 @@ int cli_access(const char *cmd, const char *coll, const char *id,
 	else if (r == -EACCES)
 		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done. Run it as an account that may write %s/access (the node's user, or a member of its group); or, on a copy of a node, copy the home (its files and store/) to a directory you may write, and run the command there with --home COPY"),
 			why, coll, cli_home());
+	else if (r == -ENOSPC || r == -EDQUOT)
+		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done. The disk holding %s is full: free space on it (old files, copies), then run the command again"),
+			why, coll, cli_home());
 	else if (r < 0)
 		cli_err(_("%s; nothing of %s is shown: a read of health data that cannot be logged is not done (see \"hamlet help access-log\")"),
 			why, coll);

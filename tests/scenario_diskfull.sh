@@ -49,6 +49,15 @@ unshare -rm bash -c '
 	"$1" --home "$2/x" export health_profile --format xlsx --out "$2/disk3/p.xlsx" >"$2/xlsx.out" 2>&1
 	echo $? >"$2/xlsx.rc"
 	ls -A "$2/disk3" >"$2/xlsx.ls"
+	# a node holding a record, its disk then filled: a read of health
+	# data cannot be logged
+	mkdir -p "$2/disk4"
+	mount -t tmpfs -o size=4m none "$2/disk4" || exit 77
+	"$1" --home "$2/disk4/c" init --network "$2/full.network" --name c --scope bk/a >/dev/null || exit 3
+	"$1" --home "$2/disk4/c" put health_profile HP-LOG "{\"person_id\":\"001122334466\",\"full_name\":\"B\",\"birth_date\":\"1990-01-01\"}" >/dev/null 2>&1 || exit 3
+	dd if=/dev/zero of="$2/disk4/fill" bs=4k >/dev/null 2>&1
+	"$1" --home "$2/disk4/c" get health_profile HP-LOG >"$2/logfull.out" 2>&1
+	echo $? >"$2/logfull.rc"
 	# the first disk gone read-only, as Linux leaves one after an error
 	mount -o remount,ro "$2/disk" || exit 77
 	"$1" --home "$2/disk/a" put health_profile HP-RO "{\"person_id\":\"001122334455\",\"full_name\":\"A\",\"birth_date\":\"1990-01-01\"}" >"$2/ro.out" 2>&1
@@ -87,6 +96,10 @@ sed 's/^/    /' "$T/csvfull.out" | head -3
 [ $rc != 0 ] && grep -q "cannot write the export: No space left on device" "$T/csvfull.out" \
 	&& ok "a CSV export onto a full disk fails, saying there is no space" || fail "a CSV export onto a full disk fails, saying there is no space (exit $rc)"
 [ ! -s "$T/xlsx.ls" ] && ok "and leaves no file behind" || { fail "and leaves no file behind"; cat "$T/xlsx.ls"; }
+sed 's/^/    /' "$T/logfull.out" | head -3
+[ "$(cat "$T/logfull.rc")" = 5 ] && grep -q "The disk holding .* is full: free space on it (old files, copies), then run the command again" "$T/logfull.out" \
+	&& ok "a read the full disk leaves unlogged is refused (exit 5), saying to free space" || { fail "a read the full disk leaves unlogged is refused (exit 5), saying to free space"; cat "$T/logfull.out"; }
+grep -q "001122334466" "$T/logfull.out" && fail "and shows nothing of the record" || ok "and shows nothing of the record"
 [ "$(cat "$T/ro.rc")" = 5 ] && ok "a put on a read-only disk fails (exit 5)" || { fail "a put on a read-only disk fails (exit 5)"; cat "$T/ro.out"; }
 grep -q "the file system holding it is read-only .*: check the disk (dmesg, fsck) and make it writable again" "$T/ro.out" && ok "it says the disk is read-only, and what to do" || { fail "it says the disk is read-only, and what to do"; cat "$T/ro.out"; }
 [ "$(cat "$T/rostatus.rc")" = 0 ] && ok "status still reads the store on the read-only disk" || { fail "status still reads the store on the read-only disk"; cat "$T/rostatus.out"; }
