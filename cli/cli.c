@@ -8,6 +8,7 @@
 #include "import_map.h"
 #include "utf8.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -177,6 +178,19 @@ const char *cli_home(void)
 	if (h && h[0])
 		return h;
 	return CLI_DEFAULT_HOME;
+}
+
+void cli_path_note(const char *path, int err)
+{
+	/* "E:\to-km.bundle", "C:/Users/...": how the stick is named on a
+	 * Windows PC, not here */
+	if (err != -ENOENT || !path ||
+	    !((isalpha((unsigned char)path[0]) && path[1] == ':' &&
+	       (path[2] == '\\' || path[2] == '/')) ||
+	      strchr(path, '\\')))
+		return;
+	cli_err(_("%s is how Windows names a file; on this machine a USB stick is a directory such as /media/USER/NAME (\"ls /media/*\" lists them), and paths use /"),
+		path);
 }
 
 const char *cli_prog(void)

@@ -107,6 +107,9 @@ const char *cli_home(void);
 /* "hamlet", or "hamlet --home DIR" when --home was given, for commands
  * that a message suggests; static. */
 const char *cli_prog(void);
+/* After a file was not found (err -ENOENT): a note when path is written
+ * as Windows writes one ("E:\\x.bundle"), saying how it is named here. */
+void cli_path_note(const char *path, int err);
 
 /* --- messages and exit codes ------------------------------------------- */
 

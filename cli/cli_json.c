@@ -25,6 +25,7 @@ int cli_read_all(const char *path, char **ret, size_t *ret_len)
 	if (!f) {
 		r = -errno;
 		cli_err(_("cannot read %s: %s"), path, strerror(errno));
+		cli_path_note(path, r);
 		return r;
 	}
 	/* a directory opens, then fails to read: the path is wrong */

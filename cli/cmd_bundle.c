@@ -745,6 +745,7 @@ static int bundle_import_run(const char *path)
 		} else {
 			cli_err(_("cannot import %s: %s"), path,
 				why[0] ? why : cli_strerror(r));
+			cli_path_note(path, r);
 		}
 		goto out;
 	}

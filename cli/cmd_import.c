@@ -882,6 +882,7 @@ int cmd_import(int argc, char **argv)
 	if (!f) {
 		r = -errno;
 		cli_err(_("cannot read %s: %s"), path, strerror(errno));
+		cli_path_note(path, r);
 		goto out;
 	}
 	im.unit = strcmp(format, "csv") == 0 ? _("row") : _("line");

@@ -66,6 +66,8 @@ rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
 refuse "a record not found points to find (not to a bulk export of health records)" 3 \
 	'"hamlet --home .*find TEXT" finds a person' "$H" --home "$T/a" get health_profile HP-NONE
+refuse "a bundle named as Windows names a file is not found, with how the stick is named here" 3 \
+	'is how Windows names a file; on this machine a USB stick is a directory such as /media' "$H" --home "$T/a" bundle import 'E:\to-km.bundle'
 refuse "cert show of a directory is refused as bad input, naming it" 4 \
 	"$T is a directory, not a file" "$H" --home "$T/a" cert show "$T"
 refuse "a certificate named by a directory is refused as bad input, not as the system's fault" 4 \
