@@ -102,6 +102,9 @@ int cmd_init(int argc, char **argv)
 		       "  public key: %s\n"
 		       "  network:    %s (id %s)\n"),
 		       n->name, home, n->scope, pkhex, n->net.name, idhex);
+		/* what the operator does next, before the node can sync */
+		printf(_("next: give the public key above to the network's administrator (it is also in %s/node.conf), who issues this node's certificate; install it with \"%s cert install FILE\", then start hamletd\n"),
+		       home, cli_prog());
 	}
 	r = 0;
 out:

@@ -48,6 +48,8 @@ refuse "init under a file says what is not a directory" 5 'Not a directory' \
 	"$H" --home "$T/afile/node" init --network "$T/cli.network" --scope bk/x
 rm -rf "$T/deep"
 check "node A" A init --network "$T/cli.network" --scope bk/bach-thong/quang-thuan/na-pai
+check "init says what comes next: the key to the administrator, the certificate to install" bash -c \
+	"'$H' --home '$T/nextstep' init --network '$T/cli.network' --scope bk/x | grep -q '^next: give the public key above to the network.s administrator (it is also in $T/nextstep/node.conf), who issues this node.s certificate; install it with \"hamlet --home $T/nextstep cert install FILE\"'"
 check "A certified" certify "$T/cli.root.key" a
 cp -a "$T/a" "$T/broken"
 sed -i 's/^scope = .*/scope = BAD SCOPE/' "$T/broken/node.conf"
