@@ -37,7 +37,7 @@ int cli_access(const char *cmd, const char *coll, const char *id,
 			 (unsigned long)uid);
 		who.name = uidname;
 	}
-	r = access_append(cli_home(), &who, &what, hlc_wall_ms(), 0, why,
+	r = access_append(cli_home(), &who, &what, hlc_real_ms(), 0, why,
 			  sizeof(why));
 	/* where the log cannot be written at all, the way around: the read
 	 * is done where it can be logged */

@@ -209,6 +209,8 @@ int cmd_access_log(int argc, char **argv)
 		json_object_set_new(ch, "head", c.head[0] ? json_string(c.head)
 							  : json_null());
 		json_object_set_new(o, "chain", ch);
+		json_object_set_new(o, "dated_back",
+				    json_integer((json_int_t)c.backwards));
 		cli_json_print(o);
 	} else if (c.lines == 0) {
 		printf(_("no read of health data is logged on this node\n"));
@@ -232,6 +234,12 @@ int cmd_access_log(int argc, char **argv)
 		else
 			printf(_("hash chain intact: no line removed or changed; newest line's hash %s\n"),
 			       c.head);
+		if (c.backwards)
+			printf(P_("WARNING: %llu line is dated minutes or more before a line above it (%s): this PC's clock was set back, or the read was dated by a clock not the machine's; its time is not to be trusted\n",
+				  "WARNING: %llu lines are dated minutes or more before a line above them (the first: %s): this PC's clock was set back, or the reads were dated by a clock not the machine's; their times are not to be trusted\n",
+				  c.backwards),
+			       (unsigned long long)c.backwards,
+			       cli_why(c.back_first));
 	}
 	return cli_exit_code(c.breaks || c.damaged ? CLI_EPROBLEMS : 0);
 }

@@ -180,7 +180,7 @@ static int foreign_refused(struct node *n, const uint8_t *buf, size_t len,
 static void replaced_note(const struct node *n, const struct cert_chain *old)
 {
 	struct cert_chain *ch = calloc(1, sizeof(*ch));
-	char why[512], was[32], now[32];
+	char why[512], was[64], now[64];
 
 	if (!ch || node_cert_load(n, hlc_wall_ms(), ch, NULL, NULL, why,
 				  sizeof(why)) < 0 ||
@@ -192,8 +192,9 @@ static void replaced_note(const struct node *n, const struct cert_chain *old)
 		cli_err(_("note: the certificate this one replaces let this node certify others and revoke what it certified (--delegate); this one does not, so this node can no longer certify or revoke its villages. If that was not meant, ask for a renewal issued with --delegate and install it"));
 	if (ch->c[0].expires_ms && old->c[0].expires_ms &&
 	    ch->c[0].expires_ms < old->c[0].expires_ms) {
-		cli_time_text(old->c[0].expires_ms, 0, was);
-		cli_time_text(ch->c[0].expires_ms, 0, now);
+		/* as cert issue and status say a certificate's end */
+		cli_date_text(old->c[0].expires_ms, was, sizeof(was));
+		cli_date_text(ch->c[0].expires_ms, now, sizeof(now));
 		cli_err(_("note: the certificate this one replaces was valid until %s, longer than this one (until %s): was this the older file? If so, install the newer one again"),
 			was, now);
 	}

@@ -438,7 +438,7 @@ int http__log_read(struct http *h, const struct token *tok, const char *cmd,
 	struct access_what what = { cmd, coll, id, query, count };
 	if (!access_logged(coll) || count == 0)
 		return 0;
-	return access_group_append(h->access, &who, &what, hlc_wall_ms(), why,
+	return access_group_append(h->access, &who, &what, hlc_real_ms(), why,
 				   wl);
 }
 

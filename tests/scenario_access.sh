@@ -177,4 +177,10 @@ if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
 	check "and a bundle of one scope, unsealed" grep -qF "bundle create health_profile (gói dữ liệu không niêm phong $T/e-scope.bundle, phạm vi bk/e): 3 bản ghi" "$T/vi.log"
 	check "or sealed to a key" grep -q "bundle create health_profile (gói dữ liệu niêm phong cho [0-9a-f]*… $T/e-sealed.bundle, phạm vi bk/e): 3 bản ghi\$" "$T/vi.log"
 fi
+# a read dated by a clock of the reader's own choosing is dated by the
+# machine's all the same (HAMLET_CLOCK_OFFSET_MS shifts the node's clock)
+before=$(date -u +%s%3N)
+check "a get with the clock set ten years back" bash -c "HAMLET_CLOCK_OFFSET_MS=-315360000000 '$H' --home '$T/a' get health_profile HP-1 >/dev/null"
+after=$(date -u +%s%3N)
+check "is logged at the machine's time, not ten years back" bash -c "'$H' --home '$T/a' access-log --json | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d[\"entries\"][-1]; assert $before <= e[\"time_ms\"] <= $after and d[\"dated_back\"] == 0, (e, d[\"dated_back\"])'"
 tests_done

@@ -257,6 +257,25 @@ int main(void)
 		ASSERT_TRUE(strstr(c.problem, "line 2 is not an access-log entry") != NULL);
 	}
 
+	TEST_START("a line dated minutes before one above it is counted and named, the chain intact");
+	{
+		fresh(dir, path, 2); /* HP-1 at 1000, HP-2 at 2000 */
+		add(dir, "get", "health_profile", "HP-9", 2000 + ACCESS_BACK_MS + 60000, 0);
+		add(dir, "get", "health_profile", "HP-10", 3000, 0);
+		add(dir, "get", "health_profile", "HP-11", 4000, 0);
+		check_read(dir, 0, &s, &c);
+		ASSERT_EQ(c.breaks, 0);
+		ASSERT_EQ(c.backwards, 2);
+		ASSERT_TRUE(strstr(c.back_first, "line 4 is dated 5 minutes before a line above it") != NULL);
+		/* within the margin (a clock the network corrected): none */
+		fresh(dir, path, 2);
+		add(dir, "get", "health_profile", "HP-3", 2000 + ACCESS_BACK_MS, 0);
+		add(dir, "get", "health_profile", "HP-4", 2500, 0);
+		check_read(dir, 0, &s, &c);
+		ASSERT_EQ(c.backwards, 0);
+		ASSERT_STREQ(c.back_first, "");
+	}
+
 	TEST_START("long values are cut, bytes that are not UTF-8 replaced");
 	{
 		char longq[600], bad[] = "m\xffi";

@@ -126,7 +126,14 @@ struct access_check {
 			      * English (why_retranslate() shows it
 			      * translated) */
 	char head[65];	     /* hash of the last line (hex), "" if none */
+	/* lines dated over ACCESS_BACK_MS before a line above them: the
+	 * PC's clock set back, or a time not the machine's; the first in
+	 * back_first (English, as problem) */
+	uint64_t backwards;
+	char back_first[256];
 };
+
+#define ACCESS_BACK_MS (5 * 60 * 1000)
 
 /*
  * Read every file of home's access log, oldest first, verifying the hash

@@ -15,6 +15,13 @@ uint64_t hlc_wall_ms(void)
 	return ms < 0 ? 0 : (uint64_t)ms;
 }
 
+uint64_t hlc_real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 uint64_t hlc_next(uint64_t last, uint64_t wall_ms)
 {
 	uint64_t wall = wall_ms << HLC_COUNTER_BITS;

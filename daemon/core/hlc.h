@@ -21,6 +21,9 @@ static inline uint64_t hlc_ms(uint64_t hlc)
 /* Wall clock in ms; HAMLET_CLOCK_OFFSET_MS (signed) shifts it, which is how
  * tests give a node a wrong clock. */
 uint64_t hlc_wall_ms(void);
+/* The machine's wall clock in ms, never shifted: what the access log
+ * dates a read by (a variable of the reader's own must not move it). */
+uint64_t hlc_real_ms(void);
 
 /* Past this lead over the wall clock, only this PC's own wall clock,
  * set wrong and since set right, can have put our clock: hlc_observe()
