@@ -502,6 +502,11 @@ static int cert_issue(int argc, char **argv)
 					to, cli_global.home);
 			else
 				look = opened;
+		} else if (!look && root_key) {
+			/* the root key's PC holds no node: nothing says
+			 * whether this key was revoked */
+			cli_err(_("note: whether key %s was revoked is not checked: no node's home was given. Give --home DIR of a node that holds the network's revocations (the province's, or a copy of its home): a revoked key certified again writes again, and what it signed after the revocation comes back"),
+				to);
 		}
 		r = look ? revoked_refused(look, c.subject, to) : 0;
 		node_close(opened);
@@ -615,7 +620,7 @@ chain_out:
 		if (chain_end < c.expires_ms) {
 			char end[40];
 			cli_date_text(chain_end, end, sizeof(end));
-			printf(_("  note: the issuer's own certificate ends %s, so this one is valid only until then, unless the issuer's is renewed first\n"),
+			printf(_("  note: the issuer's own certificate is valid only until %s, and so is this one, unless the issuer's is renewed first\n"),
 			       end);
 		}
 	}

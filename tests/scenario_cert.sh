@@ -19,6 +19,10 @@ refuse "a node without a certificate says so" 1 "has no certificate" C cert list
 check "the root certifies the commune, which may delegate" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key c)" --name "Quang Thuan team" \
 	--role commune --read bk/bt/qt --write bk/bt/qt --delegate --out "$T/c.cert"
+check "issued with the root key and no node's home, it says revocations were not checked" bash -c \
+	"'$H' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/v/node.conf')\" --name V0 --role village --read bk/bt/qt/na-pai --write bk/bt/qt/na-pai --out '$T/v0.cert' 2>&1 | grep -q 'note: whether key [0-9a-f]* was revoked is not checked: no node.s home was given. Give --home DIR'"
+check "with --home of a node, no such note" bash -c \
+	"'$H' --home '$T/c' cert issue --root-key '$T/bk.root.key' --to \"\$(sed -n 's/^public_key = //p' '$T/v/node.conf')\" --name V00 --role village --read bk/bt/qt/na-pai --write bk/bt/qt/na-pai --out '$T/v00.cert' >'$T/v00.out' 2>&1 && ! grep -q 'was revoked is not checked' '$T/v00.out'"
 refuse "issue never replaces a file" 4 "already exists" \
 	"$H" cert issue --root-key "$T/bk.root.key" --to "$(key c)" --name x --role commune \
 	--read bk --write bk --out "$T/c.cert"
@@ -42,7 +46,7 @@ check "the commune certifies a village for two collections, without the province
 	--expires 2030-06-30 --out "$T/v.cert"
 cp "$T/out" "$T/issued.txt"
 check "and says so when it issues" grep -q 'this node keeps it too' "$T/issued.txt"
-check "one issued to end after the commune's own says it ends with the commune's" bash -c "'$H' cert issue --issuer-home '$T/c' --to \"\$(sed -n 's/^public_key = //p' '$T/lech/node.conf')\" --name Lech3 --role village --read bk/bt/qt/lech --write bk/bt/qt/lech --expires 2099-12-31 --out '$T/lech3.cert' 2>&1 | grep -q \"note: the issuer's own certificate ends .*, so this one is valid only until then\""
+check "one issued to end after the commune's own says it ends with the commune's" bash -c "'$H' cert issue --issuer-home '$T/c' --to \"\$(sed -n 's/^public_key = //p' '$T/lech/node.conf')\" --name Lech3 --role village --read bk/bt/qt/lech --write bk/bt/qt/lech --expires 2099-12-31 --out '$T/lech3.cert' 2>&1 | grep -q \"note: the issuer's own certificate is valid only until .*, and so is this one\""
 check "the commune keeps the certificate it issued: it expects the village before it first syncs" \
 	bash -c "'$H' --home '$T/c' report lag --threshold 1h | grep -q '^Na Pai (village, bk/bt/qt/na-pai): never heard from'"
 check "the village installs it" V cert install "$T/v.cert"

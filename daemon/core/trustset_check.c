@@ -252,7 +252,8 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 			 (unsigned long long)e->seq, e->scope);
 		return HAMLET_ENOCERT;
 	}
-	char spans[120] = "";
+	char spans[512] = "";
+	uint64_t near_d = UINT64_MAX; /* the first span's from the entry */
 	char rwhy[200] = "";
 	int dates_only = 1;
 	const struct scope_move *mv, *moved = NULL;
@@ -280,13 +281,37 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 			if (from < to && cert_chain_check(ch, e->network_id,
 							  c->root, from, NULL,
 							  0) == 0) {
-				char a[32], b[32];
-				size_t l = strlen(spans);
+				char a[32], b[32], one[200];
+				size_t l = strlen(spans), ol;
+				uint64_t d = at < from ? from - at
+					     : at > to ? at - to : 0;
 				utc_secs(from, a);
 				utc_secs(to == UINT64_MAX ? 0 : to, b);
-				snprintf(spans + l, sizeof(spans) - l,
-					 "%s\"%s\" %s - %s", l ? "; " : "",
-					 ch->c[0].name, a, b);
+				/* the span the whole chain holds, its
+				 * issuers' certificates' too; the one
+				 * nearest the entry's date first, as a
+				 * reason's room may keep only it */
+				/* to the minute ("2026-12-06 05:40"):
+				 * the reason is kept in 256 bytes */
+				a[16] = b[16] = 0;
+				snprintf(one, sizeof(one),
+					 "\"%.64s\" %s - %s", ch->c[0].name,
+					 a, b);
+				ol = strlen(one);
+				if (l + ol + 3 >= sizeof(spans)) {
+					continue;
+				} else if (!l) {
+					memcpy(spans, one, ol + 1);
+					near_d = d;
+				} else if (d < near_d) {
+					memmove(spans + ol + 2, spans, l + 1);
+					memcpy(spans, one, ol);
+					memcpy(spans + ol, "; ", 2);
+					near_d = d;
+				} else {
+					snprintf(spans + l, sizeof(spans) - l,
+						 "; %s", one);
+				}
 			} else {
 				dates_only = 0;
 			}
@@ -324,9 +349,25 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 		return moved_why(e, moved, mname, why, wl);
 	if (dates_only && spans[0]) {
 		char when[32];
+		int fixed;
 		utc_secs(at, when);
+		/* whole spans only, as many as the reason's room takes (an
+		 * entry's reason is kept in 256 bytes): one cut mid-date
+		 * reads as garbage */
+		fixed = snprintf(NULL, 0,
+				 "seq %llu of feed %s: it is dated %s, when no certificate of its author held ( UTC, issuers' included): its author needs one valid from that date",
+				 (unsigned long long)e->seq, e->scope, when);
+		if (fixed > 0 && (size_t)fixed + strlen(spans) + 1 > wl) {
+			size_t room = wl > (size_t)fixed + 8 ? wl - fixed - 8 : 0;
+			char *cut = NULL;
+			for (char *q = strstr(spans, "; "); q && (size_t)(q - spans) <= room;
+			     q = strstr(q + 2, "; "))
+				cut = q;
+			if (cut)
+				memcpy(cut, "; …", sizeof("; …"));
+		}
 		why_set(why, wl,
-			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s): its author needs one valid from that date"),
+			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s UTC, issuers' included): its author needs one valid from that date"),
 			(unsigned long long)e->seq, e->scope, when, spans);
 		return HAMLET_ECERT;
 	}
