@@ -341,6 +341,37 @@ static int revoked_seen_one(void *ctx, int kind, const uint8_t id[32],
  * holds none; a store that does not read refuses too (the check is not
  * made).
  */
+/*
+ * A prefix of c at or under a scope moved since (n's trust set holds the
+ * move): a certificate issued now for the old name would read what the
+ * move took from the old scope's administrators (docs/admin-guide.md,
+ * "Move a scope"). Refused, naming the new name, unless --force.
+ */
+static int moved_refused(struct node *n, const struct cert *c)
+{
+	const struct {
+		const char *opt;
+		const char (*v)[CERT_SCOPE_MAX + 1];
+		size_t n;
+	} sets[2] = { { "--read", c->read, c->nread },
+		      { "--write", c->write, c->nwrite } };
+	char eff[ENTRY_MAX_SCOPE + 1];
+
+	if (!n || !n->smap)
+		return 0;
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < sets[k].n; i++) {
+			const char *p = sets[k].v[i];
+			if (!p[0] || strcmp(p, "*") == 0 ||
+			    !scopemap_resolve(n->smap, p, eff))
+				continue;
+			cli_err(_("%s %s names a scope that was moved: it is %s now (hamlet scope list shows the moves). Certify the new name: a certificate of the old one issued now would read what the move took from that scope's old administrators. To issue it all the same, add --force"),
+				sets[k].opt, p, eff);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int revoked_refused(struct node *n, const uint8_t key[32],
 			   const char *hex)
 {
@@ -509,6 +540,8 @@ static int cert_issue(int argc, char **argv)
 				to);
 		}
 		r = look ? revoked_refused(look, c.subject, to) : 0;
+		if (r == 0 && look)
+			r = moved_refused(look, &c);
 		node_close(opened);
 		if (r < 0)
 			goto out;

@@ -98,6 +98,11 @@ refuse "moving lc/si-ma-cai back under lc/bac-ha would close a cycle: refused" 4
 	N P scope move lc/si-ma-cai/ban-mu lc/bac-ha/ban-mu --root-key "$ROOT"
 moved() { synced "$1"; N "$1" scope list | grep -q '^lc/bac-ha -> lc/si-ma-cai  (in effect'; }
 for n in P C1 C2 V1 V2; do check "$n holds the move (30 s)" within 30 moved $n; done
+refuse "a certificate of the old name, issued after the move from a home that holds it, is refused, naming the new one" 4 \
+	'--read lc/bac-ha/na-hoi names a scope that was moved: it is lc/si-ma-cai/na-hoi now' \
+	"$H" --home "$T/P" cert issue --root-key "$ROOT" --to "$(key V1)" --name V1x --role village \
+	--read lc/bac-ha/na-hoi --write lc/bac-ha/na-hoi --out "$T/V1x.cert"
+check "and nothing was written" test ! -e "$T/V1x.cert"
 check "C1's status shows its scope as moved" bash -c "'$H' --home '$T/C1' status | grep -q '^node c1 (lc/si-ma-cai (was lc/bac-ha))'"
 # report lag, the status page's lag table and status's peer lines name
 # nodes by their effective scope too, as get does
