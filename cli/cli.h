@@ -554,14 +554,15 @@ struct bundle_report;
 /*
  * Print a bundle report: header, counts, trailer, each problem. import:
  * the report came from bundle_import() (else bundle_check()). net_id,
- * when not NULL, is this node's network, named net_name. n, when not
- * NULL, is the node whose names label the creator and the recipient (as
- * cli_who(): names, keys under --keys); without it keys are shown whole.
+ * when not NULL, is this node's network, named net_name. st, when not
+ * NULL, is the store whose certificates name the creator and the
+ * recipient (as cli_who(): names, keys under --keys; a node's, or the
+ * scratch store a bundle was judged in); without it keys are shown whole.
  */
 void cli_bundle_report_print(FILE *f, const char *path,
 			     const struct bundle_report *rep, int import,
 			     const uint8_t *net_id, const char *net_name,
-			     struct node *n);
+			     struct store *st);
 json_t *cli_bundle_report_json(const char *path,
 			       const struct bundle_report *rep, int import);
 /* 1 when a checked bundle holds anything that fails a check. */

@@ -66,13 +66,13 @@ static void key_label(struct store_txn *t, const uint8_t key[32],
 void cli_bundle_report_print(FILE *f, const char *path,
 			     const struct bundle_report *rep, int import,
 			     const uint8_t *net_id, const char *net_name,
-			     struct node *n)
+			     struct store *st)
 {
 	char h[65], tm[48], who[NAMES_LABEL_MAX];
 	const struct bundle_header *hd = &rep->header;
 	struct store_txn *t = NULL;
 
-	if (n && store_txn_begin(n->st, 1, &t) < 0)
+	if (st && store_txn_begin(st, 1, &t) < 0)
 		t = NULL; /* keys then, whole */
 
 	fprintf(f, _("bundle %s\n"), path);
@@ -753,7 +753,7 @@ static int bundle_import_run(const char *path)
 		cli_json_print(cli_bundle_report_json(path, &rep, 1));
 	else
 		cli_bundle_report_print(stdout, path, &rep, 1, n->net.id,
-					n->net.name, n);
+					n->net.name, n->st);
 	if (!cli_global.json && ci.via_daemon &&
 	    rep.stats.applied + rep.stats.released > 0)
 		printf(_("stored through hamletd, which sends the new entries to its peers\n"));
@@ -839,7 +839,8 @@ static int bundle_inspect_run(const char *path)
 	else
 		cli_bundle_report_print(stdout, path, &rep, 0,
 					n ? n->net.id : NULL,
-					n ? n->net.name : NULL, n);
+					n ? n->net.name : NULL,
+					n ? n->st : NULL);
 	r = cli_bundle_check_failed(&rep) ? CLI_EPROBLEMS : 0;
 out:
 	bundle_report_close(&rep);

@@ -437,7 +437,12 @@ static int verify_bundle(const char *path, const char *netfile)
 	if (cli_global.json) {
 		cli_json_print(bundle_check_json(path, &rep));
 	} else {
-		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name, NULL);
+		/* the node here (when there is one) names the keys it
+		 * knows the certificates of */
+		cli_bundle_report_print(stdout, path, &rep, 0, ni.id, ni.name,
+					n && !memcmp(n->net.id, ni.id, 32)
+						? n->st
+						: NULL);
 		if (damaged)
 			printf(_("verify: DAMAGED: the bundle is damaged, or holds entries that do not verify\n"));
 		/* forks, then feeds a creator left entries out of (what
@@ -680,8 +685,10 @@ static int report_bundle(const char *path, const uint8_t root[32],
 			cli_hex(root, 32, rh);
 			printf(_("Auditor's report on bundle %s, judged against root key %s\n"),
 			       path, rh);
+			/* named by the certificates the bundle brought
+			 * (a creator with none: "unknown node") */
 			cli_bundle_report_print(stdout, path, &chk, 0, NULL,
-						NULL, NULL);
+						NULL, st);
 			if (imp.problems.n) {
 				printf(_("judging each entry against the root and the certificates in the bundle:\n"));
 				cli_problems_print(stdout, &imp.problems);

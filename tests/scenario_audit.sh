@@ -72,6 +72,7 @@ rc 1 "F judges the copy's bundle from its home, which keeps the fork: exit 1" "$
 jq_ok "the home's proof of F's fork is counted" ".findings == true and (.authors[] | select(.key == \"$KF\") | .forks == 0 and .home_forks == 1)"
 rc 1 "the text report names the feed and seq" "$H" --home "$T/f" verify --bundle "$T/f2.bundle" --report
 has "the home's fork evidence" "this home keeps evidence that it signed two different entries at seq 2 of its feed bk/qt/na-pai/clinic \\(hamlet forks shows both\\)"
+has "the creator is named by the certificate the bundle brought, not shown as a bare key" '^  creator:    f \(bk/qt/na-pai/clinic\)$'
 # a bundle that carries the fork only as a proof among its trust items
 check "F bundles all it holds, unsealed" F bundle create --unsealed "$T/fu.bundle"
 check "a bundle of F's trust items alone: the fork proof, no entry" "$CRAFT" "$T/f" "$T/fp.bundle" --no-entries "$T/fu.bundle"
