@@ -186,6 +186,13 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		if (rep->gaps)
 			fprintf(f, _("  missing:    %llu (seqs between entries of a feed it carries)\n"),
 				(unsigned long long)rep->gaps);
+		if (rep->feeds_later)
+			fprintf(f,
+				P_("  starts:     %llu feed begins past its seq 1 (%s): the entries before are not in this file, as in a bundle made for a node that holds them; verify --report says whether any wait for them\n",
+				   "  starts:     %llu feeds begin past their seq 1 (the first: %s): the entries before are not in this file, as in a bundle made for a node that holds them; verify --report says whether any wait for them\n",
+				   rep->feeds_later),
+				(unsigned long long)rep->feeds_later,
+				rep->later_first);
 		fprintf(f, _("  bodies:     %llu (%llu missing: erased, or left out by its creator)\n"),
 			(unsigned long long)rep->bodies,
 			(unsigned long long)rep->bodies_missing);
@@ -307,6 +314,8 @@ json_t *cli_bundle_report_json(const char *path,
 				    json_integer((json_int_t)rep->duplicates));
 		json_object_set_new(j, "gaps",
 				    json_integer((json_int_t)rep->gaps));
+		json_object_set_new(j, "feeds_starting_later",
+				    json_integer((json_int_t)rep->feeds_later));
 		json_object_set_new(j, "bodies",
 				    json_integer((json_int_t)rep->bodies));
 		json_object_set_new(j, "bodies_missing",

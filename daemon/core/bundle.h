@@ -138,6 +138,12 @@ struct bundle_report {
 	/* check only: entries the bundle carries twice (harmless), and seqs
 	 * missing between entries of a feed it carries (kind "gap") */
 	uint64_t duplicates, gaps;
+	/* check only: feeds whose first entry carried is past seq 1 (the
+	 * entries before are not in the bundle: one made for a node that
+	 * holds them); not a fault. The first such in later_first
+	 * (English, "feed SCOPE by AUTHOR…: from seq N") */
+	uint64_t feeds_later;
+	char later_first[160];
 	/* check only: bodies the entries sign, carried or not (a body
 	 * erased is never sent again: one carried with an erasure that
 	 * reaches it is a finding, kind "erased-body") */
