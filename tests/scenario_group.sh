@@ -46,6 +46,11 @@ chmod 644 "$T/na-pai.cert"
 check "the node's user installs its certificate" as_owner sh -c "umask 022; '$H' --home '$T/home' cert install '$T/na-pai.cert'"
 check "the node's user writes a record" as_owner "$H" --home "$T/home" put health_profile HP-1 "$PROFILE"
 check "the store is readable by the group, its lock file writable, the key is not" bash -c "stat -c '%a' '$T/home/store/data.mdb' '$T/home/store/lock.mdb' '$T/home/node.key' | tr '\n' ' ' | grep -qx '640 660 600 '"
+# a store put back without its lock file (a restore copies data.mdb
+# alone): the lock file the node's user's writer makes is the group's too
+check "the lock file is gone (a store restored from data.mdb alone)" rm "$T/home/store/lock.mdb"
+check "the node's user writes again" as_owner "$H" --home "$T/home" put health_profile HP-1 '{"phone":"0912000002"}'
+check "the new lock file is writable by the group, as data.mdb is readable by it" bash -c "stat -c '%a' '$T/home/store/lock.mdb' | grep -qx 660"
 check "an operator in the group reads records" bash -c "setpriv --reuid=$OP --regid=$OP --groups=$G -- '$H' --home '$T/home' get health_profile HP-1 | grep -q 'Lo Thi A'"
 check "an operator verifies the store" as_op "$H" --home "$T/home" verify
 refuse "without the daemon an operator cannot sign, and is told so" "only the node's user may sign" \

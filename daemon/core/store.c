@@ -77,6 +77,25 @@ static void share_with_group(const char *dir)
 	}
 }
 
+/*
+ * The lock file LMDB just made for an existing store: writable by the
+ * group when data.mdb is readable by it, as share_with_group() makes a
+ * new store, so that operators' readers take slots in it (without,
+ * they read without the lock table while hamletd writes). A data.mdb
+ * the group may not read keeps its lock file the owner's.
+ */
+static void lock_like_data(const char *dir)
+{
+	char p[4096];
+	struct stat ds;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	if (stat(p, &ds) != 0 || !(ds.st_mode & S_IRGRP))
+		return;
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	(void)chmod(p, 0660);
+}
+
 /* A file this process just made in the store (a compaction's copy, the
  * lock file made again): the home's user's (homefile.h). */
 static void give_made(const char *path)
@@ -281,8 +300,15 @@ int store__attach(struct store *st, int created)
 {
 	const char *dir = st->dir;
 	MDB_txn *txn = NULL;
-	int rc, r;
+	char lockp[4096];
+	struct stat lst;
+	int rc, r, lock_new;
 
+	/* a store put back without its lock file (a restore copies
+	 * data.mdb alone): LMDB makes one of mode 0600 */
+	snprintf(lockp, sizeof(lockp), "%s/lock.mdb", dir);
+	lock_new = !st->readonly && !created && stat(lockp, &lst) != 0 &&
+		   errno == ENOENT;
 	rc = env_open(st, dir,
 		      (st->readonly ? MDB_RDONLY : 0) | MDB_NOTLS | MDB_NORDAHEAD);
 	/*
@@ -303,6 +329,8 @@ int store__attach(struct store *st, int created)
 	store__mapped(st); /* a read past the end from here on: told */
 	if (created)
 		share_with_group(dir);
+	else if (lock_new)
+		lock_like_data(dir);
 	/* another process may have grown the map: adopt its size */
 	mdb_env_set_mapsize(st->env, 0);
 	{
