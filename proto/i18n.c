@@ -18,12 +18,14 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* <directory of the running program>/../locale, the build tree's catalogs
- * (build/cli/hamlet -> build/locale); 0 when there is none. */
-static int build_tree_dir(char *out, size_t n)
+/* <directory of the running program>/<rel> into out; 0 when it is not
+ * a directory holding hamlet's Vietnamese catalog (need_mo), or not a
+ * directory at all. */
+static int beside_exe(const char *rel, int need_mo, char *out, size_t n)
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], mo[PATH_MAX + 64];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
 	if (len <= 0)
 		return 0;
 	exe[len] = '\0';
@@ -31,12 +33,25 @@ static int build_tree_dir(char *out, size_t n)
 	if (!slash)
 		return 0;
 	*slash = '\0';
-	size_t dl = strlen(exe);
-	if (dl + sizeof("/../locale") > n)
+	if ((size_t)snprintf(out, n, "%s/%s", exe, rel) >= n || !is_dir(out))
 		return 0;
-	memcpy(out, exe, dl);
-	memcpy(out + dl, "/../locale", sizeof("/../locale"));
-	return is_dir(out);
+	if (!need_mo)
+		return 1;
+	snprintf(mo, sizeof(mo), "%s/vi/LC_MESSAGES/%s.mo", out,
+		 HAMLET_TEXTDOMAIN);
+	return stat(mo, &st) == 0;
+}
+
+/* Where the catalogs are: the build tree's (build/cli/hamlet ->
+ * build/locale), then an installation's under any prefix (PREFIX/bin/
+ * hamlet -> PREFIX/share/locale, a staging one included), then the
+ * one the build was configured for. */
+static const char *catalog_dir(char *buf, size_t n)
+{
+	if (beside_exe("../locale", 0, buf, n) ||
+	    beside_exe("../share/locale", 1, buf, n))
+		return buf;
+	return HAMLET_LOCALEDIR;
 }
 
 /* How a person's locale writes numbers: where its decimal mark is a
@@ -69,7 +84,7 @@ void i18n_init(void)
 	const char *dir = getenv("HAMLET_LOCALEDIR");
 	char buf[PATH_MAX];
 	if (!dir || !*dir)
-		dir = build_tree_dir(buf, sizeof(buf)) ? buf : HAMLET_LOCALEDIR;
+		dir = catalog_dir(buf, sizeof(buf));
 	bindtextdomain(HAMLET_TEXTDOMAIN, dir);
 	bind_textdomain_codeset(HAMLET_TEXTDOMAIN, "UTF-8");
 }
