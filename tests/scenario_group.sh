@@ -186,5 +186,13 @@ chown --reference="$T/home" "$T/home/tokens" && chmod 640 "$T/home/tokens"
 check "given back with chown alone, it is read at the next request (200)" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$HTTP_PORT/v1/status)\" = 200 ]"
 kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
 
+# a token made by an account that may not: the refusal names the node's
+# user (root's node here, "nobody" the one who tries: both named in
+# /etc/passwd, as the node's user and an operator are)
+"$H" --home "$T/rootnode" init --network "$T/grp.network" --name r --scope bk/r >/dev/null && chmod -R o+rX "$T/rootnode"
+refuse "a token create by another account names the node's user and the command to run" \
+	'the node.s user, root (the owner of .*/rootnode), makes and revokes tokens: run "sudo -u root hamlet ..."' \
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$H" --home "$T/rootnode" token create --name x --role read
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,6 +5,8 @@
 #include "homefile.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -203,7 +205,17 @@ static int tokens_edit(const char *home,
 	fd = homefile_open(lp, O_RDWR, 0640);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		r = -errno;
-		if (r == -EACCES || r == -EPERM)
+		struct stat hs;
+		struct passwd pw, *pwr = NULL;
+		char pwbuf[1024];
+		if ((r == -EACCES || r == -EPERM) && stat(home, &hs) == 0 &&
+		    getpwuid_r(hs.st_uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 &&
+		    pwr)
+			why_set(why, whylen,
+				 N_("cannot lock %s: %s: the node's user, %s (the owner of %s), makes and revokes tokens: run \"sudo -u %s hamlet ...\" (as root without sudo: \"runuser -u %s -- hamlet ...\")"),
+				 lp, strerror(-r), pw.pw_name, home, pw.pw_name,
+				 pw.pw_name);
+		else if (r == -EACCES || r == -EPERM)
 			why_set(why, whylen,
 				 N_("cannot lock %s: %s: the node's user makes and revokes tokens (sudo -u OWNER hamlet ..., OWNER being the user that owns %s)"),
 				 lp, strerror(-r), home);
