@@ -99,6 +99,12 @@ static int home_lock(const char *home, char *why, size_t wl)
 			snprintf(why, wl,
 				 _("no node in %s: the directory does not exist (create the node with \"hamlet --home %s init --network FILE --name NAME --scope SCOPE\")"),
 				 home, home);
+		else if (e == EROFS && getenv("INVOCATION_ID"))
+			/* under systemd: the unit's sandbox (ProtectSystem=
+			 * strict) is the likelier cause than a disk error */
+			snprintf(why, wl,
+				 _("cannot open %s: %s is read-only to hamletd: under systemd, hamletd.service lets it write only /var/lib/hamlet and /run/hamlet (ProtectSystem=strict): put the node's home there, or let it write %s (ReadWritePaths= in a drop-in: systemctl edit hamletd). If the home is there already, its disk may have had an error: check it (dmesg, fsck)"),
+				 path, home, home);
 		else if (e == EROFS)
 			snprintf(why, wl,
 				 _("cannot open %s: the file system holding %s is read-only (Linux makes it so after a disk error): check the disk (dmesg, fsck), make it writable again (mount -o remount,rw), then start hamletd"),

@@ -6,7 +6,8 @@
 # made the test is skipped (exit 77).
 #   tests/scenario_diskfull.sh PATH/TO/hamlet
 set -uo pipefail
-H=${1:?usage: $0 PATH/TO/hamlet}
+H=${1:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
+D=${2:?usage: $0 PATH/TO/hamlet PATH/TO/hamletd}
 . "$(dirname "$0")/testlib.sh"
 tests_scratch diskfull
 mkdir -p "$T/disk"
@@ -64,7 +65,13 @@ unshare -rm bash -c '
 	echo $? >"$2/ro.rc"
 	"$1" --home "$2/disk/a" status >"$2/rostatus.out" 2>&1
 	echo $? >"$2/rostatus.rc"
-' _ "$H" "$T"
+	# hamletd on it as systemd starts it (INVOCATION_ID set): the
+	# unit'"'"'s sandbox is named before a disk error
+	INVOCATION_ID=test timeout 20 "$3" --home "$2/disk/a" >"$2/rod.out" 2>&1
+	echo $? >"$2/rod.rc"
+	timeout 20 "$3" --home "$2/disk/a" >"$2/rod2.out" 2>&1
+	exit 0
+' _ "$H" "$T" "$D"
 rc=$?
 if [ $rc -eq 77 ]; then echo "skipped: cannot mount a tmpfs"; exit 77; fi
 [ $rc -eq 0 ] && ok "the import ran on a 2 MiB disk" || fail "the import ran on a 2 MiB disk (exit $rc)"
@@ -102,5 +109,9 @@ sed 's/^/    /' "$T/logfull.out" | head -3
 grep -q "001122334466" "$T/logfull.out" && fail "and shows nothing of the record" || ok "and shows nothing of the record"
 [ "$(cat "$T/ro.rc")" = 5 ] && ok "a put on a read-only disk fails (exit 5)" || { fail "a put on a read-only disk fails (exit 5)"; cat "$T/ro.out"; }
 grep -q "the file system holding it is read-only .*: check the disk (dmesg, fsck) and make it writable again" "$T/ro.out" && ok "it says the disk is read-only, and what to do" || { fail "it says the disk is read-only, and what to do"; cat "$T/ro.out"; }
+grep -q "is read-only to hamletd: under systemd, hamletd.service lets it write only /var/lib/hamlet and /run/hamlet (ProtectSystem=strict): put the node.s home there, or let it write .* (ReadWritePaths= in a drop-in: systemctl edit hamletd)" "$T/rod.out" \
+	&& ok "hamletd under systemd on a read-only home names the unit's sandbox first" || { fail "hamletd under systemd on a read-only home names the unit's sandbox first"; cat "$T/rod.out"; }
+grep -q "is read-only (Linux makes it so after a disk error): check the disk" "$T/rod2.out" \
+	&& ok "and by hand, a disk error" || { fail "and by hand, a disk error"; cat "$T/rod2.out"; }
 [ "$(cat "$T/rostatus.rc")" = 0 ] && ok "status still reads the store on the read-only disk" || { fail "status still reads the store on the read-only disk"; cat "$T/rostatus.out"; }
 tests_done
