@@ -414,6 +414,14 @@ static int resolve_body_fault(json_t *j, char *why, size_t wl)
  * kind. MHD_YES with c->done set when an answer was sent here (an error,
  * or nothing to resolve).
  */
+/* 1 when a feed of the node's own waits for its entries (a store
+ * restored or replaced), the first in *lag. */
+static int node_restoring(struct http *h, struct node_feed_lag *lag)
+{
+	size_t n = 0;
+	return node_feeds_behind(h->d->node, lag, 1, &n) == 0 && n > 0;
+}
+
 static enum MHD_Result resolve_prepare(struct http *h,
 				       struct MHD_Connection *conn,
 				       const struct token *tok,
@@ -427,6 +435,7 @@ static enum MHD_Result resolve_prepare(struct http *h,
 	struct mp_doc od;
 	int have_od = 0, r, isdel;
 	struct store_txn *t = NULL;
+	struct node_feed_lag lagv, *lag = &lagv;
 	char why[600];
 	enum MHD_Result ok = MHD_YES;
 
@@ -496,6 +505,16 @@ static enum MHD_Result resolve_prepare(struct http *h,
 		ok = send_err(h, conn, MHD_HTTP_CONFLICT, "no_conflict",
 			      "%s/%s has no open conflict: nothing to resolve (to change a field, PUT it)",
 			      s->name, id);
+	else if (r == HAMLET_ENOTFOUND && node_restoring(h, lag))
+		/* the record may be one the restored store lost: not
+		 * found is not final yet (as for a write) */
+		ok = http__send_err_retry(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  HTTP_RESTORING_RETRY_S, "restoring",
+					  "cannot resolve %s/%s: this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: the record may be among the entries its peers send back; try again then",
+					  s->name, id,
+					  (unsigned long long)lag->signed_seq,
+					  lag->scope,
+					  (unsigned long long)lag->stored);
 	else if (r == HAMLET_ENOTFOUND)
 		ok = send_err(h, conn, MHD_HTTP_NOT_FOUND, "record_not_found",
 			      "record %s/%s not found", s->name, id);

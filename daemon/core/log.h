@@ -243,6 +243,12 @@ struct scopemap;
 struct log_floors {
 	int (*get)(void *ctx, const char *scope, uint64_t *ret_seq, char *why,
 		   size_t whylen);
+	/* 1 when a feed of the author's that it still keeps holds, in t,
+	 * less than the author signed (a store restored), the first's
+	 * scope in scope (ENTRY_MAX_SCOPE + 1 bytes) and seqs in *ret_signed
+	 * and *ret_stored; 0 when none; <0 on a fault. May be NULL. */
+	int (*behind)(void *ctx, struct store_txn *t, char *scope,
+		      uint64_t *ret_signed, uint64_t *ret_stored);
 	void *ctx;
 };
 

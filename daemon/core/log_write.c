@@ -131,7 +131,7 @@ static int floor_check(struct writer *w, const char *scope, uint64_t head)
 static int restoring(struct writer *w, const char *scope)
 {
 	struct log_feed f;
-	char keep[512];
+	char keep[LOG_WHY_MAX];
 	int r;
 
 	if (!w->au->floors)
@@ -147,6 +147,33 @@ static int restoring(struct writer *w, const char *scope)
 		return 1;
 	snprintf(w->why, w->whylen, "%s", keep); /* the first fault's */
 	return 0;
+}
+
+/*
+ * A new record while a feed of the node's own waits for its entries
+ * (restoring(): a store restored or replaced): the id may be one of a
+ * record held in those entries, which would then be two records of one
+ * id in two scopes once they are back. HAMLET_EBEHIND naming that feed,
+ * or 0.
+ */
+static int creating_while_behind(struct writer *w, const char *to)
+{
+	char scope[ENTRY_MAX_SCOPE + 1];
+	uint64_t sig, stored;
+	int r;
+
+	if (!w->au->floors || !w->au->floors->behind)
+		return 0;
+	if (restoring(w, to))
+		return HAMLET_EBEHIND; /* its own feed: floor_check() says */
+	r = w->au->floors->behind(w->au->floors->ctx, w->a.t, scope, &sig,
+				  &stored);
+	if (r <= 0)
+		return r;
+	why_set(w->why, w->whylen,
+		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: until its peers send the rest back, it makes no new record, in any scope (the id may be one those entries hold). Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back), then write again; with no network, get a bundle from the commune or another node that holds them"),
+		 (unsigned long long)sig, scope, (unsigned long long)stored);
+	return HAMLET_EBEHIND;
 }
 
 /* The entry for op: next in the author's feed for scope, deps the
@@ -670,13 +697,19 @@ static int write_op(struct writer *w, const struct log_op *op)
 				   w->why, w->whylen);
 	if (op->kind == ENTRY_PUT)
 		mp_doc_close(&d);
-	if (r < 0 && restoring(w, scope))
+	if ((r == HAMLET_ENOTFOUND || r == HAMLET_ESCHEMA) &&
+	    (restoring(w, scope) ||
+	     creating_while_behind(w, scope) == HAMLET_EBEHIND))
 		/* the record may be one the restored store lost (a partial
 		 * put then reads as a new record missing fields, a delete
-		 * as not found): while it waits for its own entries, the
-		 * node says so, and the writer retries later */
+		 * as not found), in this feed or another of the node's:
+		 * while it waits for its own entries, the node says so,
+		 * and the writer retries later */
 		return HAMLET_EBEHIND;
 	if (r < 0)
+		return r;
+	if (op->kind == ENTRY_PUT && !ls.nheads && !ls.unchanged &&
+	    (r = creating_while_behind(w, scope)) < 0)
 		return r;
 	if (ls.unchanged) {
 		/* no entry: status duplicate, seq 0, id zero */

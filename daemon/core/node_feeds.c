@@ -434,6 +434,9 @@ static int floors_get(void *ctx, const char *scope, uint64_t *ret_seq,
 	return r;
 }
 
+static int floors_behind(void *ctx, struct store_txn *t, char *scope,
+			 uint64_t *ret_signed, uint64_t *ret_stored);
+
 /* --- the node module's side ---------------------------------------------- */
 
 int node__feeds_open(struct node *n, int readonly)
@@ -449,6 +452,7 @@ int node__feeds_open(struct node *n, int readonly)
 	f->n = n;
 	f->readonly = readonly;
 	f->floors.get = floors_get;
+	f->floors.behind = floors_behind;
 	f->floors.ctx = f;
 	f->xfd = -1;
 	n->feeds = f;
@@ -734,6 +738,29 @@ static int feeds_scan(struct node_feeds *f, struct store_txn *t,
 }
 
 /* The recorded feeds feeds_scan() picks by all. */
+/* log_floors.behind: the first feed the node keeps that holds less than
+ * it signed, within the writer's transaction t (taken before the
+ * mutex, as feeds_report() takes them). */
+static int floors_behind(void *ctx, struct store_txn *t, char *scope,
+			 uint64_t *ret_signed, uint64_t *ret_stored)
+{
+	struct node_feeds *f = ctx;
+	struct node_feed_lag lag;
+	size_t n = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (!f->err[0])
+		r = feeds_scan(f, t, NULL, SCAN_BEHIND, &lag, 1, &n);
+	pthread_mutex_unlock(&f->mu);
+	if (r < 0 || n == 0)
+		return r < 0 ? r : 0;
+	memcpy(scope, lag.scope, sizeof(lag.scope));
+	*ret_signed = lag.signed_seq;
+	*ret_stored = lag.stored;
+	return 1;
+}
+
 static int feeds_report(struct node *n, enum scan all,
 			struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {
