@@ -15,11 +15,13 @@
 /* A put in scope (NULL: the node's) through log_write, and HOME/own-feeds
  * raised after its commit as hamletd and the CLI do; the write's result,
  * its seq in *ret_seq. */
-static int put_in(struct node *n, const char *scope, const char *id,
-		  uint64_t *ret_seq, char *why, size_t wl)
+/* Write fields spec (th_body()) to health_profile id in scope (NULL:
+ * n's own), as hamletd's writer does; *ret_seq the entry's seq. */
+static int write_spec(struct node *n, const char *scope, const char *id,
+		      const char *spec, uint64_t *ret_seq, char *why,
+		      size_t wl)
 {
-	static int people;
-	char spec[200], fw[1024];
+	char fw[1024];
 	struct log_author au;
 	struct log_advances adv = { 0 };
 	struct log_out out;
@@ -29,9 +31,6 @@ static int put_in(struct node *n, const char *scope, const char *id,
 	uint8_t *body;
 	int r;
 
-	snprintf(spec, sizeof(spec),
-		 "person_id=0011223%05d;full_name=Person %s;birth_date=1990-01-01",
-		 ++people, id);
 	body = th_body(spec, &op.body_len);
 	op.body = body;
 	node_author(n, &au);
@@ -45,6 +44,18 @@ static int put_in(struct node *n, const char *scope, const char *id,
 	log_advances_close(&adv);
 	free(body);
 	return r;
+}
+
+static int put_in(struct node *n, const char *scope, const char *id,
+		  uint64_t *ret_seq, char *why, size_t wl)
+{
+	static int people;
+	char spec[200];
+
+	snprintf(spec, sizeof(spec),
+		 "person_id=0011223%05d;full_name=Person %s;birth_date=1990-01-01",
+		 ++people, id);
+	return write_spec(n, scope, id, spec, ret_seq, why, wl);
 }
 
 static int put(struct node *n, const char *id, uint64_t *ret_seq,
@@ -229,31 +240,11 @@ static int change_daemon(struct node *n, const char *id, uint64_t *ret_seq,
 			 size_t wl)
 {
 	static int calls;
-	char spec[64], fw[1024];
-	struct log_author au;
-	struct log_advances adv = { 0 };
-	struct log_out out;
-	struct log_op op = { ENTRY_PUT, "health_profile", id, NULL, NULL, 0,
-			     0, NULL, 0 };
-	size_t failed = 0;
-	uint8_t *body;
-	int r;
+	char spec[64];
 
 	*ret_said = node_feeds_refresh(n, note, nl);
 	snprintf(spec, sizeof(spec), "phone=09120000%02d", ++calls);
-	body = th_body(spec, &op.body_len);
-	op.body = body;
-	node_author(n, &au);
-	memset(&out, 0, sizeof(out));
-	r = log_write(n->st, &au, &op, 1, &out, &failed, why, wl, &adv);
-	if (r == 0) {
-		ASSERT_OK(node_feeds_advance(n, &adv, fw, sizeof(fw)));
-		if (ret_seq)
-			*ret_seq = out.seq;
-	}
-	log_advances_close(&adv);
-	free(body);
-	return r;
+	return write_spec(n, NULL, id, spec, ret_seq, why, wl);
 }
 
 /* n's own-feeds holds text, byte for byte. */
