@@ -12,6 +12,9 @@
 struct pg_sink {
 	PGconn *conn;
 	char where[256];
+	/* the collection whose rows are being written (NULL when no
+	 * row is): a refusal of a row then names it and stops the sink */
+	const char *rows_of;
 };
 
 /* The key of the advisory lock one sink holds on its database: any
@@ -113,25 +116,38 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 	    strncmp(st, "53", 2) == 0 || strcmp(st, "40001") == 0 ||
 	    strcmp(st, "40P01") == 0)
 		return -EPIPE;
-	if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0) {
-		/* a row the database refuses (a constraint or a column type
-		 * its administrator changed): the same row is refused at
-		 * each try, so the sink stops (exit 4: systemd's unit does
-		 * not restart it). libpq's DETAIL quotes the row, a
-		 * person's data: only the primary message is shown. */
+	if (p->rows_of &&
+	    (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0)) {
+		/* a row the database refuses (a constraint, or a column
+		 * type its administrator changed): the same row is refused
+		 * at each try, so the sink stops (exit 4: systemd's unit
+		 * does not restart it). The row's values are a person's
+		 * data: libpq's DETAIL quotes the row, and a data
+		 * exception's (class 22) primary message the value, so
+		 * neither is shown; a constraint's (class 23) primary
+		 * message names only the constraint and the table. */
 		const char *prim = PQresultErrorField(res,
 						      PG_DIAG_MESSAGE_PRIMARY);
 		const char *tab = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+		const char *col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
 		const char *con = PQresultErrorField(res,
 						     PG_DIAG_CONSTRAINT_NAME);
 		char what_con[200] = "";
 		if (con)
 			snprintf(what_con, sizeof(what_con),
 				 _(", constraint %s"), con);
+		else if (col)
+			snprintf(what_con, sizeof(what_con),
+				 _(", column %s"), col);
 		snprintf(prefix, sizeof(prefix),
 			 _("PostgreSQL at %s refused a row while %s (table %s%s, SQLSTATE %s): "),
-			 p->where, _(what), tab ? tab : "?", what_con, st);
-		trim_copy(why, whylen, prefix, prim ? prim : "");
+			 p->where, _(what), tab ? tab : p->rows_of, what_con,
+			 st);
+		if (st[1] == '3')
+			trim_copy(why, whylen, prefix, prim ? prim : "");
+		else
+			trim_copy(why, whylen, prefix,
+				  _("a value of the row does not fit its column's type (a type changed in the table)"));
 		snprintf(why + strlen(why), whylen - strlen(why), "%s",
 			 _(". The sink stops here, before that batch: change the table so that the node's records fit it (or drop the tables and start with --resync), then start the sink again; the row's values are not shown, as they may be a person's data"));
 		return -EINVAL;
@@ -391,6 +407,51 @@ static int tables_upgrade(struct pg_sink *p, long ver, char *why,
 
 /* Tables found: of our version, or brought up to it; a newer layout is
  * refused (HAMLET_EVERSION). */
+/*
+ * Each field's column still of the type the sink made it: one altered
+ * (a person_id made bigint, say) takes the sink's text values by a cast
+ * that changes them (an ID number loses its leading zeros) or refuses
+ * them row by row. Refused at start, naming the column (HAMLET_ESCHEMA, exit
+ * 4: not mended by waiting). A column dropped is PostgreSQL's to say
+ * when the sink writes.
+ */
+static int types_check(struct pg_sink *p, char *why, size_t whylen)
+{
+	size_t nall;
+	const struct schema *const *all = schema_all(&nall);
+	PGresult *res = NULL;
+	int r;
+
+	if ((r = exec(p, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()",
+		      0, NULL, N_("reading the tables' columns"), &res, why,
+		      whylen)) < 0)
+		return r;
+	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
+		const char *tab = PQgetvalue(res, i, 0);
+		const char *col = PQgetvalue(res, i, 1);
+		const char *type = PQgetvalue(res, i, 2);
+		for (size_t k = 0; k < nall && r == 0; k++) {
+			const struct schema *sc = all[k];
+			if (strcmp(sc->name, tab) != 0)
+				continue;
+			for (size_t f = 0; f < sc->nfields; f++) {
+				const char *want = sql_type(sc->fields[f].type);
+				if (strcmp(sc->fields[f].name, col) != 0 ||
+				    strcmp(want, type) == 0)
+					continue;
+				snprintf(why, whylen,
+					 _("column %s.%s in PostgreSQL at %s is of type %s, where the sink writes %s: its values would be changed by a cast (an ID number losing its leading zeros) or refused; nothing is written. Change it back (ALTER TABLE %s ALTER COLUMN %s TYPE %s), or drop the hamlet tables and start the sink with --resync"),
+					 tab, col, p->where, type, want, tab,
+					 col, want);
+				r = HAMLET_ESCHEMA; /* exit 4, as a newer layout */
+				break;
+			}
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
 static int tables_check(struct pg_sink *p, char *why, size_t whylen)
 {
 	PGresult *res = NULL;
@@ -413,7 +474,7 @@ static int tables_check(struct pg_sink *p, char *why, size_t whylen)
 			 p->where, ver, PG_SINK_SCHEMA_VERSION);
 		return HAMLET_EVERSION;
 	}
-	return 0;
+	return types_check(p, why, whylen);
 }
 
 /* An epoch as the checkpoint keeps it: 16 hex digits into buf, or NULL
@@ -765,7 +826,10 @@ static int write_collection(struct pg_sink *p, const struct schema *s,
 	for (size_t i = 0; i < NFIXED; i++)
 		fprintf(m, "%s\"%s\" = EXCLUDED.\"%s\"", i ? ", " : "",
 			fixed_cols[i].name, fixed_cols[i].name);
-	if ((r = stmt_exec(p, &st, N_("writing records"), why, whylen)) < 0)
+	p->rows_of = s->name;
+	r = stmt_exec(p, &st, N_("writing records"), why, whylen);
+	p->rows_of = NULL;
+	if (r < 0)
 		goto out;
 
 deletes:
@@ -809,7 +873,9 @@ deletes:
 	}
 	/* a record names a field once among its conflicts */
 	fputs(" ON CONFLICT DO NOTHING", st.m);
+	p->rows_of = "hamlet_conflicts";
 	r = stmt_exec(p, &st, N_("writing conflicts"), why, whylen);
+	p->rows_of = NULL;
 out:
 	stmt_close(&st);
 	return r;

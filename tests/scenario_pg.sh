@@ -208,6 +208,20 @@ check "nothing of the batch was written" test "$(sql "SELECT count(*) FROM healt
 check "the constraint dropped" sql "ALTER TABLE health_profile DROP CONSTRAINT no_refuse"
 check "the sink goes on from where it stopped" bash -c "'$H' --home '$T/P' --json sink postgres --dsn '$DSN' --once | tail -n 1 | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"event\"] == \"done\" and j[\"written\"] >= 1, j'"
 check "and the row is there" test "$(sql "SELECT full_name FROM health_profile WHERE id = 'HP-R1'")" = "Lo REFUSEMEqx"
+# a data exception (class 22) whose message quotes the value: not shown
+check "the center adds a trigger that refuses a name, quoting it" sql "CREATE FUNCTION no_name() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN IF NEW.full_name = 'Lo QUOTEMEzq' THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'bad name ' || NEW.full_name; END IF; RETURN NEW; END\$\$; CREATE TRIGGER no_name BEFORE INSERT OR UPDATE ON health_profile FOR EACH ROW EXECUTE FUNCTION no_name()"
+check "V1 writes a profile the trigger refuses" N V1 put health_profile HP-R2 '{"person_id":"900000000078","full_name":"Lo QUOTEMEzq","birth_date":"1990-01-01"}'
+check "it reaches P (30 s)" within 30 N P get health_profile HP-R2
+"$H" --home "$T/P" sink postgres --dsn "$DSN" --once >"$T/refused2.out" 2>"$T/refused2.err"
+check "the sink stops with exit 4" test $? = 4
+check "naming the table and the SQLSTATE, not PostgreSQL's words, which quote the value" bash -c "grep -q 'refused a row while writing records (table health_profile, SQLSTATE 22023): a value of the row does not fit' '$T/refused2.err' && ! grep -q QUOTEME '$T/refused2.err' '$T/refused2.out'"
+check "the trigger dropped, the sink goes on" bash -c "psql_ok() { '$PGBIN/psql' -X -q -At -h '$PGD' -U hamlet -d hamlet -v ON_ERROR_STOP=1 -c 'DROP TRIGGER no_name ON health_profile; DROP FUNCTION no_name()'; }; psql_ok && '$H' --home '$T/P' sink postgres --dsn '$DSN' --once >/dev/null"
+# a column whose type was changed: refused at start, naming it
+check "the center changes payment.amount_vnd to text" sql "ALTER TABLE payment ALTER COLUMN amount_vnd TYPE text USING amount_vnd::text"
+refuse "the sink refuses to start (exit 4), naming the column, both types and the ALTER that mends it" 4 \
+	'column payment.amount_vnd in PostgreSQL at .* is of type text, where the sink writes bigint: .*ALTER TABLE payment ALTER COLUMN amount_vnd TYPE bigint' \
+	"$H" --home "$T/P" sink postgres --dsn "$DSN" --once
+check "changed back, the sink runs" bash -c "'$PGBIN/psql' -X -q -At -h '$PGD' -U hamlet -d hamlet -v ON_ERROR_STOP=1 -c 'ALTER TABLE payment ALTER COLUMN amount_vnd TYPE bigint USING amount_vnd::bigint' && '$H' --home '$T/P' sink postgres --dsn '$DSN' --once >/dev/null"
 # --- records P takes out leave PostgreSQL too ---
 # V3's key is revoked through V1, which holds none of its entries: the
 # revocation keeps none of them, and P, when it gets it, takes V3's
