@@ -415,12 +415,17 @@ void sync__want_held(struct conn *c, const uint8_t key[32], uint64_t seq)
 	struct sync_want *w;
 	uint64_t top;
 
-	if (!p || !p->rx_want || p->rx_got >= p->rx_want ||
-	    !(w = want_find(&c->sy, key, &(size_t){ 0 })))
-		return; /* (no sync under way: nothing awaited to count) */
+	if (!p || !(w = want_find(&c->sy, key, &(size_t){ 0 })))
+		return;
 	top = seq < w->head ? seq : w->head;
 	if (top <= w->got)
 		return; /* come on this session, or not reached */
+	if (!p->rx_want || p->rx_got >= p->rx_want) {
+		/* no sync under way: nothing awaited to count, but what
+		 * is held is not credited to the next one either */
+		w->got = top;
+		return;
+	}
 	p->rx_got += top - w->got;
 	w->got = top;
 	if (p->rx_got >= p->rx_want) {
