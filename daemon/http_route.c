@@ -711,20 +711,26 @@ static int framing_check(struct MHD_Connection *conn, char *why, size_t wl)
  * status", which a server must take: RFC 9112 3.2.2), or url as it is;
  * *auth (cap bytes) the authority it named, or "".
  */
-static const char *origin_form(const char *url, char *auth, size_t cap)
+static const char *origin_form(const char *url, char *auth, size_t cap,
+			       int *ret_absolute)
 {
 	const char *a, *path;
 	size_t n;
 
 	auth[0] = 0;
+	*ret_absolute = 0;
 	if (strncasecmp(url, "http://", 7) == 0)
 		a = url + 7;
 	else if (strncasecmp(url, "https://", 8) == 0)
 		a = url + 8;
 	else
 		return url;
+	*ret_absolute = 1;
 	n = strcspn(a, "/?");
-	snprintf(auth, cap, "%.*s", (int)(n < cap ? n : cap - 1), a);
+	/* one longer than auth holds is left empty: refused as no host
+	 * (a cut one could equal a Host header that is not it) */
+	if (n < cap)
+		snprintf(auth, cap, "%.*s", (int)n, a);
 	path = a + n;
 	return *path == '/' ? path : "/";
 }
@@ -737,8 +743,9 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 	struct http *h = cls;
 	struct req *rq = *con_cls;
 	char auth[256];
+	int absolute;
 
-	url = origin_form(url, auth, sizeof(auth));
+	url = origin_form(url, auth, sizeof(auth), &absolute);
 	if (!rq || uri_marked(rq)) {
 		const char *cl;
 		char why[200];
@@ -764,18 +771,31 @@ enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn,
 			return http__send_err_close(
 				h, conn, MHD_HTTP_BAD_REQUEST, "bad_host",
 				"an HTTP/1.1 request names its Host (RFC 9112, 3.2): send Host: and the address you reach this node at");
-		if (auth[0]) {
+		if (absolute) {
 			/* the target's authority and Host are the same
 			 * (RFC 9112 3.2), so that the Host judged is the
-			 * one the request is for */
+			 * one the request is for; an empty one names no
+			 * host (RFC 9110 4.2.1) */
 			const char *host = MHD_lookup_connection_value(
 				conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-			if (!host || strcasecmp(host, auth) != 0)
+			if (!auth[0])
+				return http__send_err_close(
+					h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_host",
+					"the request's target is in absolute form with no host, or one over %zu bytes: send its path alone, or name the host",
+					sizeof(auth) - 1);
+			if (!host)
+				return http__send_err_close(
+					h, conn, MHD_HTTP_BAD_REQUEST,
+					"bad_host",
+					"the request's target names the host \"%.100s\" and it has no Host header: send Host: with the same",
+					auth);
+			if (strcasecmp(host, auth) != 0)
 				return http__send_err_close(
 					h, conn, MHD_HTTP_BAD_REQUEST,
 					"bad_host",
 					"the request's target names the host \"%.100s\" and its Host header \"%.100s\": send the same in both",
-					auth, host ? host : "");
+					auth, host);
 		}
 		if (http__host_refused(h, conn, url, &ok))
 			return ok;

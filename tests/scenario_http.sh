@@ -638,6 +638,10 @@ check "a target in absolute form is answered as its path (RFC 9112 3.2.2)" pytho
 	"b'GET http://127.0.0.1:$HP/v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$HP\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 200
 check "one whose host is not its Host header's is refused (400 bad_host), naming both" python3 "$T/raw.py" "$HP" \
 	"b'GET http://evil.example/v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$HP\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_host 'names the host "evil.example" and its Host header'
+check "one with no host is refused (400 bad_host)" python3 "$T/raw.py" "$HP" \
+	"b'GET http:///v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$HP\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_host 'absolute form with no host'
+check "one whose host is longer than any, not cut to match a Host header (400 bad_host)" python3 "$T/raw.py" "$HP" \
+	"b'GET http://127.0.0.1:$(printf '0%.0s' $(seq 1 260))$HP/v1/status HTTP/1.1\\r\\nHost: 127.0.0.1:$(printf '0%.0s' $(seq 1 243))\\r\\nAuthorization: Bearer $R\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_host 'absolute form with no host, or one over'
 check "two Authorization headers are refused (400 bad_token), not the first one taken" python3 "$T/raw.py" "$HP" \
 	"b'GET /v1/status HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer $R\\r\\nAuthorization: Bearer $W\\r\\nConnection: close\\r\\n\\r\\n'" 400 bad_token "more than once"
 check "an empty PUT body is named so (400 malformed_json)" bash -c "$(declare -f c err says); URL='$URL' BODY='$BODY' err 400 malformed_json PUT /v1/records/health_profile/HP-A01 '$W' ' ' && URL='$URL' BODY='$BODY' says 'the body is empty'"
