@@ -235,8 +235,8 @@ int cmd_access_log(int argc, char **argv)
 			printf(_("hash chain intact: no line removed or changed; newest line's hash %s\n"),
 			       c.head);
 		if (c.backwards)
-			printf(P_("WARNING: %llu line is dated minutes or more before a line above it (%s): this PC's clock was set back, or the read was dated by a clock not the machine's; its time is not to be trusted\n",
-				  "WARNING: %llu lines are dated minutes or more before a line above them (the first: %s): this PC's clock was set back, or the reads were dated by a clock not the machine's; their times are not to be trusted\n",
+			printf(P_("WARNING: %llu line is dated minutes or more before the line above it (%s): this PC's clock was set back, or set forward before it; the times around it are not to be trusted\n",
+				  "WARNING: %llu lines are dated minutes or more before the line above them (the first: %s): this PC's clock was set back, or set forward before them; the times around them are not to be trusted\n",
 				  c.backwards),
 			       (unsigned long long)c.backwards,
 			       cli_why(c.back_first));

@@ -557,7 +557,7 @@ struct reader {
 	uint8_t expect[HASH_LEN];
 	int started;
 	int stopped; /* the callback stopped the reading */
-	uint64_t latest; /* the latest time of a line read */
+	uint64_t above; /* the time of the line above, 0 before the first */
 };
 
 static const char *opt_str(json_t *o, const char *k, int *ok)
@@ -654,14 +654,17 @@ static int reader_line(struct reader *rd, const char *file, uint64_t lineno,
 	}
 	rd->started = 1;
 	memcpy(rd->expect, hash, HASH_LEN);
-	if (ok && e.time_ms + ACCESS_BACK_MS < rd->latest &&
+	/* against the line just above: one dated wrongly ahead (a clock
+	 * set forward, then corrected) names the step back after it
+	 * once, not every right line that follows */
+	if (ok && e.time_ms + ACCESS_BACK_MS < rd->above &&
 	    c->backwards++ == 0)
 		why_set(c->back_first, sizeof(c->back_first),
-			N_("%s line %llu is dated %llu minutes before a line above it"),
+			N_("%s line %llu is dated %llu minutes before the line above it"),
 			file, (unsigned long long)lineno,
-			(unsigned long long)((rd->latest - e.time_ms) / 60000));
-	if (ok && e.time_ms > rd->latest)
-		rd->latest = e.time_ms;
+			(unsigned long long)((rd->above - e.time_ms) / 60000));
+	if (ok)
+		rd->above = e.time_ms;
 	if (ok && e.time_ms >= rd->since) {
 		c->shown++;
 		r = rd->cb ? rd->cb(rd->ctx, &e) : 0;

@@ -126,9 +126,9 @@ struct access_check {
 			      * English (why_retranslate() shows it
 			      * translated) */
 	char head[65];	     /* hash of the last line (hex), "" if none */
-	/* lines dated over ACCESS_BACK_MS before a line above them: the
-	 * PC's clock set back, or a time not the machine's; the first in
-	 * back_first (English, as problem) */
+	/* lines dated over ACCESS_BACK_MS before the line above them: the
+	 * PC's clock set back (or set forward before), or a time not the
+	 * machine's; the first in back_first (English, as problem) */
 	uint64_t backwards;
 	char back_first[256];
 };
