@@ -363,8 +363,34 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 			for (char *q = strstr(spans, "; "); q && (size_t)(q - spans) <= room;
 			     q = strstr(q + 2, "; "))
 				cut = q;
-			if (cut)
+			if (cut) {
 				memcpy(cut, "; …", sizeof("; …"));
+			} else {
+				/* even the first span is over the room: its
+				 * name is cut (at a character), its dates
+				 * kept whole */
+				char *end = strstr(spans, "; ");
+				char *q = strstr(spans + 1, "\" ");
+				char first[256];
+				size_t tl, k;
+				if (end)
+					*end = 0;
+				if (q && (tl = strlen(q)) + 5 <= room &&
+				    tl < sizeof(first)) {
+					k = room - tl - 5;
+					if (k > (size_t)(q - spans - 1))
+						k = (size_t)(q - spans - 1);
+					while (k > 0 &&
+					       ((unsigned char)spans[1 + k] &
+						0xc0) == 0x80)
+						k--;
+					snprintf(first, sizeof(first),
+						 "\"%.*s…%s", (int)k,
+						 spans + 1, q);
+					snprintf(spans, sizeof(spans), "%s",
+						 first);
+				}
+			}
 		}
 		why_set(why, wl,
 			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s UTC, issuers' included): its author needs one valid from that date"),
