@@ -412,7 +412,7 @@ jq_ok "the gaps are findings, as verify --bundle counts them; evidence is a fork
 check "commune K" "$H" --home "$T/k" init --network "$T/aud.network" --name khau-ban --scope bk/qt
 check "K certified" certify "$T/aud.root.key" k
 rc 1 "K imports the damaged bundle (exit 1: a damaged frame)" "$H" --home "$T/k" bundle import "$T/h-damaged.bundle"
-has "the entries after the hole are held, said once" '^  held: entry at byte [0-9]+, health_profile/HP-H65 \(feed bk/qt/khuoi-tat seq 65\): feed bk/qt/khuoi-tat has entries up to 0, this is 65$'
+has "the entries after the hole are held, said once" '^  held: entry at byte [0-9]+, health_profile/HP-H65 \(feed bk/qt/khuoi-tat seq 65\): feed bk/qt/khuoi-tat by [0-9a-f]{16}… is held here up to seq 0, this is 65: it waits for the entries between \(an earlier stick, or a sync, brings them\)$'
 rc 1 "K's store report exits 1: entries wait for earlier ones" "$H" --home "$T/k" verify --report --json
 jq_ok "K's report counts them as findings" ".findings == true and (.authors[] | select(.name == \"h\") | .feeds[0].held == 6)"
 rc 1 "the text report on K's store (exit 1)" "$H" --home "$T/k" verify --report

@@ -15,8 +15,8 @@
 /* A translator of a few sentences (all msgids of the catalogs). */
 static const char *fake(const char *fmt)
 {
-	if (strcmp(fmt, "held: feed %s has entries up to %llu, this is %llu") == 0)
-		return "CHỜ: chuỗi %s đến %llu, mục này %llu";
+	if (strcmp(fmt, "held: feed %s by %s… is held here up to seq %llu, this is %llu: it waits for the entries between (an earlier stick, or a sync, brings them)") == 0)
+		return "CHỜ: chuỗi %s của %s… đến %llu, mục này %llu";
 	if (strcmp(fmt, "entry at byte %zu, %s: %s") == 0)
 		return "MỤC tại byte %zu, %s: %s";
 	if (strcmp(fmt, "envelope: %s") == 0)
@@ -36,13 +36,13 @@ int main(void)
 	const char *in;
 
 	TEST_START("no translator: the sentence itself");
-	in = "held: feed ab12 has entries up to 64, this is 129";
+	in = "held: feed ab12 by 0011aabb… is held here up to seq 64, this is 129: it waits for the entries between (an earlier stick, or a sync, brings them)";
 	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
 
 	why_translate_set(fake);
 	TEST_START("a sentence of the catalog, its numbers and names carried over");
 	ASSERT_STREQ(why_retranslate(in, out, sizeof(out)),
-		     "CHỜ: chuỗi ab12 đến 64, mục này 129");
+		     "CHỜ: chuỗi ab12 của 0011aabb… đến 64, mục này 129");
 	ASSERT_STREQ(why_retranslate("seq 7 of scope bk/c1/v2 lies outside what this node's certificate lets it read",
 				     out, sizeof(out)),
 		     "seq 7 của bk/c1/v2: ngoài quyền đọc (100%)");
@@ -55,17 +55,17 @@ int main(void)
 		     "KHÓA BỊ THU HỒI");
 
 	TEST_START("a sentence kept without its kind (\"held: \") is found, and comes back without it");
-	ASSERT_STREQ(why_retranslate("feed ab12 has entries up to 64, this is 129",
+	ASSERT_STREQ(why_retranslate("feed ab12 by 0011aabb… is held here up to seq 64, this is 129: it waits for the entries between (an earlier stick, or a sync, brings them)",
 				     out, sizeof(out)),
-		     "chuỗi ab12 đến 64, mục này 129");
-	ASSERT_STREQ(why_retranslate("entry at byte 5, health_profile/NP-1: feed ab12 has entries up to 64, this is 129",
+		     "chuỗi ab12 của 0011aabb… đến 64, mục này 129");
+	ASSERT_STREQ(why_retranslate("entry at byte 5, health_profile/NP-1: feed ab12 by 0011aabb… is held here up to seq 64, this is 129: it waits for the entries between (an earlier stick, or a sync, brings them)",
 				     out, sizeof(out)),
-		     "MỤC tại byte 5, health_profile/NP-1: chuỗi ab12 đến 64, mục này 129");
+		     "MỤC tại byte 5, health_profile/NP-1: chuỗi ab12 của 0011aabb… đến 64, mục này 129");
 
 	TEST_START("what matches no sentence, or matches only in part, stays as it is");
-	in = "held: feed ab12 has entries up to sixty, this is 129";
+	in = "held: feed ab12 by 0011aabb… is held here up to seq sixty, this is 129: it waits for the entries between (an earlier stick, or a sync, brings them)";
 	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
-	in = "held: feed ab12 has entries up to 64, this is 129 and more";
+	in = "held: feed ab12 by 0011aabb… is held here up to seq 64, this is 129: it waits for the entries between (an earlier stick, or a sync, brings them) and more";
 	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);
 	in = "something else entirely";
 	ASSERT_TRUE(why_retranslate(in, out, sizeof(out)) == in);

@@ -438,11 +438,21 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		snprintf(out->why, sizeof(out->why),
 			 N_("held: seq %llu of feed %s waits for its author's certificate"),
 			 (unsigned long long)e->seq, e->scope);
-	else
+	else {
+		/* whose feed: the scope alone reads as the node's own,
+		 * which may hold many more of its own feed there */
+		char au[17];
+		static const char hx[] = "0123456789abcdef";
+		for (int i = 0; i < 8; i++) {
+			au[2 * i] = hx[e->author[i] >> 4];
+			au[2 * i + 1] = hx[e->author[i] & 15];
+		}
+		au[16] = 0;
 		snprintf(out->why, sizeof(out->why),
-			 N_("held: feed %s has entries up to %llu, this is %llu"),
-			 e->scope, (unsigned long long)f->seq,
+			 N_("held: feed %s by %s… is held here up to seq %llu, this is %llu: it waits for the entries between (an earlier stick, or a sync, brings them)"),
+			 e->scope, au, (unsigned long long)f->seq,
 			 (unsigned long long)e->seq);
+	}
 	a->st.held++;
 	return 0;
 }
