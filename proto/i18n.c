@@ -44,12 +44,15 @@ static int beside_exe(const char *rel, int need_mo, char *out, size_t n)
 
 /* Where the catalogs are: the build tree's (build/cli/hamlet ->
  * build/locale), then an installation's under any prefix (PREFIX/bin/
- * hamlet -> PREFIX/share/locale, a staging one included), then the
- * one the build was configured for. */
+ * hamlet -> PREFIX/share/locale, a staging one included), then a copy
+ * of the programs with their catalogs beside them (DIR/hamlet,
+ * DIR/locale), then the one the build was configured for; each only
+ * where it holds hamlet's catalog. */
 static const char *catalog_dir(char *buf, size_t n)
 {
-	if (beside_exe("../locale", 0, buf, n) ||
-	    beside_exe("../share/locale", 1, buf, n))
+	if (beside_exe("../locale", 1, buf, n) ||
+	    beside_exe("../share/locale", 1, buf, n) ||
+	    beside_exe("locale", 1, buf, n))
 		return buf;
 	return HAMLET_LOCALEDIR;
 }

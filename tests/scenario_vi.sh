@@ -40,6 +40,9 @@ mkdir -p "$T/prefix/bin" "$T/prefix/share"
 cp "$H" "$T/prefix/bin/hamlet" && cp -r "$(dirname "$H")/../locale" "$T/prefix/share/locale"
 check "a hamlet installed under another prefix finds its catalogs in PREFIX/share/locale" bash -c \
 	"env -u HAMLET_LOCALEDIR LC_ALL=vi_VN.UTF-8 LANGUAGE= '$T/prefix/bin/hamlet' --help | head -1 | grep -q 'đồng bộ bản ghi có chữ ký'"
+mkdir -p "$T/copy" && cp "$H" "$T/copy/hamlet" && cp -r "$(dirname "$H")/../locale" "$T/copy/locale"
+check "a copy of hamlet with its catalogs beside it (DIR/hamlet, DIR/locale) speaks Vietnamese too" bash -c \
+	"env -u HAMLET_LOCALEDIR LC_ALL=vi_VN.UTF-8 LANGUAGE= '$T/copy/hamlet' --help | head -1 | grep -q 'đồng bộ bản ghi có chữ ký'"
 check "node A" en --home "$T/a" init --network "$T/demo.network" --name a --scope bk/bt/qt
 check "node B" en --home "$T/b" init --network "$T/demo.network" --name b --scope bk/bt/qt
 check "A certified" certify "$T/demo.root.key" a
