@@ -74,6 +74,12 @@ const struct cli_command *cli_command_find(const char *name);
 
 /* Help for one command on f (`hamlet COMMAND --help`). */
 void cli_command_help(FILE *f, const struct cli_command *c);
+/* The part of c's help for its subcommand sub ("hamlet help cert
+ * revoke"): its usage lines, the paragraphs that are its or every
+ * subcommand's, its options, its examples; -1 (nothing printed) when c
+ * has no subcommand sub. */
+int cli_command_help_sub(FILE *f, const struct cli_command *c,
+			 const char *sub);
 /* The general usage text (`hamlet help`). */
 void cli_usage(FILE *f);
 

@@ -229,6 +229,138 @@ void cli_command_help(FILE *f, const struct cli_command *c)
 	}
 }
 
+/* 1 when synopsis line s ("cert revoke PUBKEY ...") is of subcommand
+ * sub of command name. */
+static int synopsis_of(const char *s, const char *name, const char *sub)
+{
+	size_t nl = strlen(name), sl = strlen(sub);
+	return strncmp(s, name, nl) == 0 && s[nl] == ' ' &&
+	       strncmp(s + nl + 1, sub, sl) == 0 &&
+	       (s[nl + 1 + sl] == ' ' || s[nl + 1 + sl] == 0);
+}
+
+/* 1 when word (len n) names a subcommand of c (the second word of one
+ * of its synopsis lines). */
+static int is_sub(const struct cli_command *c, const char *word, size_t n)
+{
+	size_t nl = strlen(c->name);
+	for (const char *const *s = c->synopsis; *s; s++) {
+		const char *w = *s + nl + 1;
+		if (strncmp(*s, c->name, nl) == 0 && (*s)[nl] == ' ' &&
+		    strncmp(w, word, n) == 0 && (w[n] == ' ' || w[n] == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Option text t: 1 when it is for sub, or for every subcommand (no
+ * "issue, revoke: " list of subcommands before its text). */
+static int option_for(const struct cli_command *c, const char *t,
+		      const char *sub)
+{
+	const char *colon = strchr(t, ':');
+	int listed = 0, all_subs = 1;
+
+	if (!colon)
+		return 1;
+	for (const char *w = t; w < colon;) {
+		size_t n = strcspn(w, ", :");
+		if (!n || !is_sub(c, w, n)) {
+			all_subs = 0;
+			break;
+		}
+		listed |= n == strlen(sub) && strncmp(w, sub, n) == 0;
+		w += n;
+		w += strspn(w, ", ");
+	}
+	return !all_subs || listed;
+}
+
+int cli_command_help_sub(FILE *f, const struct cli_command *c,
+			 const char *sub)
+{
+	const char *usage = _("usage:");
+	int pad = i18n_width(usage, strlen(usage)), first = 1, shown = 0;
+	const char *text;
+
+	if (!is_sub(c, sub, strlen(sub)))
+		return -1;
+	for (const char *const *s = c->synopsis; *s; s++)
+		if (synopsis_of(*s, c->name, sub)) {
+			fprintf(f, "%*s hamlet %s\n", pad, first ? usage : "",
+				*s);
+			first = 0;
+		}
+	fputc('\n', f);
+	wrap(f, _(c->description), 0, 78);
+	/* the first paragraph (what the command is), then those that
+	 * begin with the subcommand's name, or with no subcommand's */
+	text = _(c->text);
+	for (const char *p = text; *p;) {
+		const char *end = strstr(p, "\n\n");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t wn = strcspn(p, " \n");
+		char mid[40];
+		int keep;
+		/* a paragraph of another subcommand that goes on to this
+		 * one (". list shows ...") is kept too */
+		snprintf(mid, sizeof(mid), ". %s ", sub);
+		keep = p == text ||
+		       (wn == strlen(sub) && strncmp(p, sub, wn) == 0) ||
+		       !is_sub(c, p, wn) ||
+		       (strstr(p, mid) && strstr(p, mid) < p + len);
+		if (keep) {
+			char *para = strndup(p, len);
+			if (para) {
+				fputc('\n', f);
+				wrap(f, para, 2, 78);
+				free(para);
+			}
+		}
+		p += len;
+		while (*p == '\n')
+			p++;
+	}
+	for (const struct cli_option_help *o = c->options; o && o->flag; o++)
+		if (option_for(c, _(o->text), sub)) {
+			if (!shown++)
+				fprintf(f, "\n%s\n", _("options:"));
+			fprintf(f, "  %s\n", o->flag);
+			wrap(f, _(o->text), 6, 78);
+		}
+	fputs("  --home DIR, --json, --keys\n", f);
+	wrap(f, _("the global options; see \"hamlet help\""), 6, 78);
+	/* its example: the lines of the subcommand (continued lines
+	 * too), each with the "# " lines just before it; none, no
+	 * heading */
+	{
+		const char *ex = _(c->example), *cm = NULL;
+		char want[64];
+		int cont = 0, any = 0;
+		snprintf(want, sizeof(want), "hamlet %s %s", c->name, sub);
+		for (const char *p = ex; *p;) {
+			size_t n = strcspn(p, "\n");
+			const char *hit = strstr(p, want);
+			int take = cont || (p[0] != '#' && hit && hit < p + n);
+			if (take && !any++)
+				fprintf(f, "\n%s\n", _("example:"));
+			if (take && !cont && cm)
+				fprintf(f, "  %.*s\n", (int)(p - cm - 1), cm);
+			if (take)
+				fprintf(f, "  %.*s\n", (int)n, p);
+			if (p[0] == '#')
+				cm = cm ? cm : p;
+			else
+				cm = NULL;
+			cont = take && n && p[n - 1] == '\\';
+			p += n;
+			if (*p)
+				p++;
+		}
+	}
+	return 0;
+}
+
 void cli_usage(FILE *f)
 {
 	fprintf(f, "hamlet %s: %s\n\n", HAMLET_VERSION,
@@ -476,6 +608,8 @@ int cmd_help(int argc, char **argv)
 	if (!(c = cli_command_find(pos[0])))
 		return cli_exit_code(
 			cli_usage_err(NULL, _("unknown command \"%s\""), pos[0]));
-	cli_command_help(stdout, c);
+	/* "help cert revoke": that subcommand's part of cert's help */
+	if (npos < 2 || cli_command_help_sub(stdout, c, pos[1]) < 0)
+		cli_command_help(stdout, c);
 	return CLI_EXIT_OK;
 }

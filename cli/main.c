@@ -789,7 +789,10 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (c->fn != cmd_help && wants_help(argc - i, argv + i)) {
-		cli_command_help(stdout, c);
+		/* "hamlet cert revoke --help": that subcommand's part */
+		if (i + 1 >= argc || argv[i + 1][0] == '-' ||
+		    cli_command_help_sub(stdout, c, argv[i + 1]) < 0)
+			cli_command_help(stdout, c);
 		return finish(CLI_EXIT_OK);
 	}
 	return finish(c->fn(argc - i, argv + i));

@@ -66,6 +66,10 @@ rm "$T/broken/node.conf"
 refuse "a node.key without node.conf says how to go on" 3 'restore node.conf from a backup' "$H" --home "$T/broken" status
 rm -rf "$T/broken"
 check "A writes a record" A put health_profile HP-1 "$PROFILE"
+check "help of a subcommand shows its part: its usage, its paragraph and options, not the others'" bash -c \
+	"'$H' help cert revoke >'$T/hr' && grep -q '^usage: hamlet cert revoke PUBKEY' '$T/hr' && grep -q '^  revoke withdraws a node key' '$T/hr' && grep -q -- '--reason TEXT' '$T/hr' && ! grep -q 'cert issue' '$T/hr' && ! grep -q -- '--delegate\$' '$T/hr'"
+check "so does CMD SUB --help" bash -c "'$H' cert revoke --help | head -1 | grep -q '^usage: hamlet cert revoke'"
+check "a word that is no subcommand gives the command's whole help" bash -c "'$H' help cert bogus | head -1 | grep -q '^usage: hamlet cert issue'"
 refuse "a record not found points to find (not to a bulk export of health records)" 3 \
 	'"hamlet --home .*find TEXT" finds a person' "$H" --home "$T/a" get health_profile HP-NONE
 refuse "a bundle named as Windows names a file is not found, with how the stick is named here" 3 \
