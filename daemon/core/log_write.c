@@ -171,7 +171,7 @@ static int creating_while_behind(struct writer *w, const char *to)
 	if (r <= 0)
 		return r;
 	why_set(w->why, w->whylen,
-		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: until its peers send the rest back, it makes no new record, in any scope (the id may be one those entries hold). Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back), then write again; with no network, get a bundle from the commune or another node that holds them"),
+		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: until its peers send the rest back, it makes no new record, in any scope (the id may be one those entries hold). Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back), then write again; with no network, get a bundle from the commune or another node that holds them. \"hamlet own-feeds forget-lost\" is only for entries no node holds"),
 		 (unsigned long long)sig, scope, (unsigned long long)stored);
 	return HAMLET_EBEHIND;
 }
