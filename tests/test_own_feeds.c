@@ -304,6 +304,11 @@ static void changed_while_open(struct node *a, const char *path)
 	 * would wait for it) */
 	ASSERT_OK(change_daemon(a, "HP-8", &seq, &said, note, sizeof(note),
 				why, sizeof(why)));
+	/* an invalid change to a record held here is refused for what it
+	 * is, not as the wait */
+	ASSERT_EQ(write_spec(a, NULL, "HP-8", "full_name=~", NULL, why,
+			     sizeof(why)),
+		  HAMLET_ESCHEMA);
 	ASSERT_EQ(seq, 5);
 	ASSERT_EQ(node_feeds_problem(a, why, sizeof(why)), 0);
 	ASSERT_EQ(recorded(a, "bk/c1/x"), 12);

@@ -172,6 +172,7 @@ struct local_state {
 	uint64_t hlc; /* the record's newest op */
 	int unchanged; /* a put that would change nothing: write nothing */
 	char scope[ENTRY_MAX_SCOPE + 1]; /* the record's, "" when new */
+	int absent; /* the store holds no such record (set on failure too) */
 };
 
 struct scopemap;

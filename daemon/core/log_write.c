@@ -697,7 +697,7 @@ static int write_op(struct writer *w, const struct log_op *op)
 				   w->why, w->whylen);
 	if (op->kind == ENTRY_PUT)
 		mp_doc_close(&d);
-	if ((r == HAMLET_ENOTFOUND || r == HAMLET_ESCHEMA) &&
+	if (ls.absent && (r == HAMLET_ENOTFOUND || r == HAMLET_ESCHEMA) &&
 	    (restoring(w, scope) ||
 	     creating_while_behind(w, scope) == HAMLET_EBEHIND))
 		/* the record may be one the restored store lost (a partial

@@ -393,6 +393,7 @@ int log__local_write_rules(const struct scopemap *m, struct store_txn *t,
 	if (r < 0 && r != HAMLET_ENOTFOUND)
 		return r;
 	if (r == HAMLET_ENOTFOUND) {
+		ls->absent = 1;
 		/* none left: a resolution made from its heads finds none */
 		if ((r = rule_same_heads(op, NULL, why, wl)) < 0)
 			return r;
