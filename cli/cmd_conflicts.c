@@ -465,6 +465,19 @@ static int resolve(char **pos, int npos, const char *scope, int del,
 		r = HAMLET_ERESOLVED;
 		goto out;
 	}
+	if (r == HAMLET_ENOTFOUND) {
+		/* a record a restored store lost may come back with the
+		 * node's own entries: not found is not final yet */
+		struct node_feed_lag lag;
+		size_t nb = 0;
+		if (node_feeds_behind(n, &lag, 1, &nb) == 0 && nb > 0) {
+			cli_err(_("cannot resolve %s/%s: this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: the record may be among the entries its peers send back; try again then (hamlet status says when the node has its entries back)"),
+				s->name, id, (unsigned long long)lag.signed_seq,
+				lag.scope, (unsigned long long)lag.stored);
+			r = HAMLET_EBEHIND;
+			goto out;
+		}
+	}
 	if ((r = resolution_said(t, s, id, r, why)) != 0) {
 		if (r > 0)
 			r = 0;

@@ -91,6 +91,8 @@ check "through the API too (503 restoring, not 400 schema)" bash -c "test \"\$(c
 check "and its deletion (503 restoring, not 404)" bash -c "test \"\$(curl -s -o '$T/b3' -w '%{http_code}' -X DELETE -H 'Authorization: Bearer $TOK' '$URL/v1/records/payment/C1-PAY-1001?scope=bk/c1')\" = 503 && grep -q '\"code\":\"restoring\"' '$T/b3'"
 check "a new record in another scope waits too (503 restoring): its id may be one the lost entries hold" bash -c "test \"\$(curl -s -o '$T/b4' -w '%{http_code}' -X PUT -H 'Authorization: Bearer $TOK' '$URL/v1/records/payment/C1-PAY-1001?scope=bk/c2' -d '{\"program\":\"social_allowance\",\"beneficiary_id\":\"001122331001\",\"period\":\"2026-11\",\"amount_vnd\":100000,\"status\":\"created\"}')\" = 503 && grep -q 'makes no new record, in any scope' '$T/b4'"
 check "a resolve of a record the lost store held waits (503 restoring, not 404)" bash -c "test \"\$(curl -s -o '$T/b5' -w '%{http_code}' -X POST -H 'Authorization: Bearer $TOK' '$URL/v1/conflicts/payment/C1-PAY-1001/resolve' -d '{}')\" = 503 && grep -q '\"code\":\"restoring\"' '$T/b5'"
+refuse "and by hamlet conflicts resolve (exit 7, not 3)" 7 'the record may be among the entries its peers send back' \
+	N P conflicts resolve payment C1-PAY-1001 '{"status":"approved"}'
 check "P's status says own writes wait, naming the feed and the seqs" bash -c \
 	"'$H' --home '$T/P' status | grep -q '^  feed bk/c1: signed up to seq 2, the store holds up to seq 0$'"
 check "and what they wait for" bash -c \
