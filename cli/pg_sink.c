@@ -147,7 +147,10 @@ static int sql_fault(struct pg_sink *p, PGresult *res, const char *what,
 			trim_copy(why, whylen, prefix, prim ? prim : "");
 		else
 			trim_copy(why, whylen, prefix,
-				  _("a value of the row does not fit its column's type (a type changed in the table)"));
+				  strcmp(st, "22P05") == 0 ||
+						  strcmp(st, "22021") == 0
+					  ? _("a character of the row is not one the database's encoding holds: the database must be UTF8 (CREATE DATABASE ... ENCODING 'UTF8')")
+					  : _("the database refused a value of the row (a column's type changed, or a trigger or a rule of the center's)"));
 		snprintf(why + strlen(why), whylen - strlen(why), "%s",
 			 _(". The sink stops here, before that batch: change the table so that the node's records fit it (or drop the tables and start with --resync), then start the sink again; the row's values are not shown, as they may be a person's data"));
 		return -EINVAL;
@@ -840,16 +843,22 @@ deletes:
 	fprintf(st.m,
 		"DELETE FROM hamlet_conflicts WHERE collection = $%zu AND id IN (",
 		param(ps, s->name));
-	if ((r = ids_run(p, &st, s, rows, n, 0, N_("clearing conflicts"), why,
-			 whylen)) < 0)
+	p->rows_of = "hamlet_conflicts";
+	r = ids_run(p, &st, s, rows, n, 0, N_("clearing conflicts"), why,
+		    whylen);
+	p->rows_of = NULL;
+	if (r < 0)
 		goto out;
 	if (ngone) {
 		if ((r = stmt_open(&st)) < 0)
 			goto out;
 		fprintf(st.m, "DELETE FROM \"%s\" WHERE id IN (", s->name);
-		if ((r = ids_run(p, &st, s, rows, n, 1,
-				 N_("deleting the records this node no longer holds"),
-				 why, whylen)) < 0)
+		p->rows_of = s->name;
+		r = ids_run(p, &st, s, rows, n, 1,
+			    N_("deleting the records this node no longer holds"),
+			    why, whylen);
+		p->rows_of = NULL;
+		if (r < 0)
 			goto out;
 	}
 	if (!nconf || (r = stmt_open(&st)) < 0)

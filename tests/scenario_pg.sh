@@ -214,7 +214,7 @@ check "V1 writes a profile the trigger refuses" N V1 put health_profile HP-R2 '{
 check "it reaches P (30 s)" within 30 N P get health_profile HP-R2
 "$H" --home "$T/P" sink postgres --dsn "$DSN" --once >"$T/refused2.out" 2>"$T/refused2.err"
 check "the sink stops with exit 4" test $? = 4
-check "naming the table and the SQLSTATE, not PostgreSQL's words, which quote the value" bash -c "grep -q 'refused a row while writing records (table health_profile, SQLSTATE 22023): a value of the row does not fit' '$T/refused2.err' && ! grep -q QUOTEME '$T/refused2.err' '$T/refused2.out'"
+check "naming the table and the SQLSTATE, not PostgreSQL's words, which quote the value" bash -c "grep -q 'refused a row while writing records (table health_profile, SQLSTATE 22023): the database refused a value of the row' '$T/refused2.err' && ! grep -q QUOTEME '$T/refused2.err' '$T/refused2.out'"
 check "the trigger dropped, the sink goes on" bash -c "psql_ok() { '$PGBIN/psql' -X -q -At -h '$PGD' -U hamlet -d hamlet -v ON_ERROR_STOP=1 -c 'DROP TRIGGER no_name ON health_profile; DROP FUNCTION no_name()'; }; psql_ok && '$H' --home '$T/P' sink postgres --dsn '$DSN' --once >/dev/null"
 # a column whose type was changed: refused at start, naming it
 check "the center changes payment.amount_vnd to text" sql "ALTER TABLE payment ALTER COLUMN amount_vnd TYPE text USING amount_vnd::text"
