@@ -362,8 +362,22 @@ static int erase_person(const char *pid, const char *reason)
 	}
 	if ((r = reason_body(reason, &body, &body_len)) < 0)
 		goto out;
-	if ((r = cli_node_open(0, &n, &through_daemon)) < 0 ||
-	    (r = cli_txn_read(n, &c.t)) < 0)
+	if ((r = cli_node_open(0, &n, &through_daemon)) < 0)
+		goto out;
+	{
+		/* records of the person among the entries a restored store
+		 * waits for would come back unerased: the erasure waits */
+		struct node_feed_lag lag;
+		size_t nb = 0;
+		if (node_feeds_behind(n, &lag, 1, &nb) == 0 && nb > 0) {
+			cli_err(_("cannot erase the person's records yet: this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: records of the person may be among the entries its peers send back, and would come back unerased. Let hamletd sync with them (hamlet status says when the node has its entries back), then erase"),
+				(unsigned long long)lag.signed_seq, lag.scope,
+				(unsigned long long)lag.stored);
+			r = HAMLET_EBEHIND;
+			goto out;
+		}
+	}
+	if ((r = cli_txn_read(n, &c.t)) < 0)
 		goto out;
 	all = schema_all(&nall);
 	for (size_t i = 0; i < nall; i++) {

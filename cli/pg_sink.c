@@ -437,9 +437,17 @@ static int types_check(struct pg_sink *p, char *why, size_t whylen)
 			const struct schema *sc = all[k];
 			if (strcmp(sc->name, tab) != 0)
 				continue;
-			for (size_t f = 0; f < sc->nfields; f++) {
-				const char *want = sql_type(sc->fields[f].type);
-				if (strcmp(sc->fields[f].name, col) != 0 ||
+			/* the fields, and the id ("0012" and "12" one
+			 * record, were it a number) */
+			for (size_t f = 0; f <= sc->nfields; f++) {
+				const char *name = f < sc->nfields
+							   ? sc->fields[f].name
+							   : "id";
+				const char *want =
+					f < sc->nfields
+						? sql_type(sc->fields[f].type)
+						: "text";
+				if (strcmp(name, col) != 0 ||
 				    strcmp(want, type) == 0)
 					continue;
 				snprintf(why, whylen,
@@ -469,8 +477,9 @@ static int tables_check(struct pg_sink *p, char *why, size_t whylen)
 	PQclear(res);
 	if (r < 0)
 		return r;
-	if (ver < PG_SINK_SCHEMA_VERSION)
-		return tables_upgrade(p, ver, why, whylen);
+	if (ver < PG_SINK_SCHEMA_VERSION &&
+	    (r = tables_upgrade(p, ver, why, whylen)) < 0)
+		return r;
 	if (ver > PG_SINK_SCHEMA_VERSION) {
 		snprintf(why, whylen,
 			 _("the hamlet tables in PostgreSQL at %s are of layout version %ld, this hamlet writes version %d: upgrade hamlet"),

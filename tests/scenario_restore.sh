@@ -93,6 +93,9 @@ check "a new record in another scope waits too (503 restoring): its id may be on
 check "a resolve of a record the lost store held waits (503 restoring, not 404)" bash -c "test \"\$(curl -s -o '$T/b5' -w '%{http_code}' -X POST -H 'Authorization: Bearer $TOK' '$URL/v1/conflicts/payment/C1-PAY-1001/resolve' -d '{}')\" = 503 && grep -q '\"code\":\"restoring\"' '$T/b5'"
 refuse "and by hamlet conflicts resolve (exit 7, not 3)" 7 'the record may be among the entries its peers send back' \
 	N P conflicts resolve payment C1-PAY-1001 '{"status":"approved"}'
+refuse "an erasure of a person waits too (exit 7): their records among the waiting entries would come back unerased" 7 \
+	'records of the person may be among the entries its peers send back, and would come back unerased' \
+	N P erase --person 001122331001 --reason "request of the person"
 check "P's status says own writes wait, naming the feed and the seqs" bash -c \
 	"'$H' --home '$T/P' status | grep -q '^  feed bk/c1: signed up to seq 2, the store holds up to seq 0$'"
 check "and what they wait for" bash -c \

@@ -268,6 +268,14 @@ int main(void)
 		/* one step back, after the line dated ahead: named once */
 		ASSERT_EQ(c.backwards, 1);
 		ASSERT_TRUE(strstr(c.back_first, "line 4 is dated 5 minutes before the line above it") != NULL);
+		/* small steps back add up: 3 minutes, then 3 more */
+		fresh(dir, path, 1);
+		add(dir, "get", "health_profile", "HP-20", 600000, 0);
+		add(dir, "get", "health_profile", "HP-21", 420000, 0);
+		add(dir, "get", "health_profile", "HP-22", 240000, 0);
+		check_read(dir, 0, &s, &c);
+		ASSERT_EQ(c.backwards, 1);
+		ASSERT_TRUE(strstr(c.back_first, "line 4 is dated 6 minutes") != NULL);
 		/* within the margin (a clock the network corrected): none */
 		fresh(dir, path, 2);
 		add(dir, "get", "health_profile", "HP-3", 2000 + ACCESS_BACK_MS, 0);

@@ -557,7 +557,9 @@ struct reader {
 	uint8_t expect[HASH_LEN];
 	int started;
 	int stopped; /* the callback stopped the reading */
-	uint64_t above; /* the time of the line above, 0 before the first */
+	/* the latest time of the lines above since the last step back
+	 * counted (0 before the first) */
+	uint64_t above;
 };
 
 static const char *opt_str(json_t *o, const char *k, int *ok)
@@ -654,17 +656,21 @@ static int reader_line(struct reader *rd, const char *file, uint64_t lineno,
 	}
 	rd->started = 1;
 	memcpy(rd->expect, hash, HASH_LEN);
-	/* against the line just above: one dated wrongly ahead (a clock
-	 * set forward, then corrected) names the step back after it
-	 * once, not every right line that follows */
-	if (ok && e.time_ms + ACCESS_BACK_MS < rd->above &&
-	    c->backwards++ == 0)
-		why_set(c->back_first, sizeof(c->back_first),
-			N_("%s line %llu is dated %llu minutes before the line above it"),
-			file, (unsigned long long)lineno,
-			(unsigned long long)((rd->above - e.time_ms) / 60000));
-	if (ok)
+	/* against the latest line above since the last step back: one
+	 * dated wrongly ahead (a clock set forward, then corrected)
+	 * names the step back after it once, not every right line that
+	 * follows, and small steps back add up */
+	if (ok && e.time_ms + ACCESS_BACK_MS < rd->above) {
+		if (c->backwards++ == 0)
+			why_set(c->back_first, sizeof(c->back_first),
+				N_("%s line %llu is dated %llu minutes before the line above it"),
+				file, (unsigned long long)lineno,
+				(unsigned long long)((rd->above - e.time_ms) /
+						     60000));
 		rd->above = e.time_ms;
+	} else if (ok && e.time_ms > rd->above) {
+		rd->above = e.time_ms;
+	}
 	if (ok && e.time_ms >= rd->since) {
 		c->shown++;
 		r = rd->cb ? rd->cb(rd->ctx, &e) : 0;

@@ -450,7 +450,8 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		au[16] = 0;
 		snprintf(out->why, sizeof(out->why),
 			 N_("held: feed %s by %s… is held here up to seq %llu, this is %llu: it waits for the entries between (an earlier stick, or a sync, brings them)"),
-			 e->scope, au, (unsigned long long)f->seq,
+			 e->scope[0] && strlen(e->scope) > 100 ? "…" : e->scope,
+			 au, (unsigned long long)f->seq,
 			 (unsigned long long)e->seq);
 	}
 	a->st.held++;

@@ -66,6 +66,11 @@ struct writer {
 	char *why;
 	size_t whylen;
 	uint64_t hlc; /* the node's clock */
+	/* floors->behind() once a transaction (a scan of every own feed):
+	 * 0 not asked yet, 1 none waits, 2 bscope waits (bsig, bstored) */
+	int behind;
+	char bscope[ENTRY_MAX_SCOPE + 1];
+	uint64_t bsig, bstored;
 };
 
 /* The operation's own checks: kind, collection and body, id, scope. On
@@ -166,10 +171,18 @@ static int creating_while_behind(struct writer *w, const char *to)
 		return 0;
 	if (restoring(w, to))
 		return HAMLET_EBEHIND; /* its own feed: floor_check() says */
-	r = w->au->floors->behind(w->au->floors->ctx, w->a.t, scope, &sig,
-				  &stored);
-	if (r <= 0)
-		return r;
+	if (!w->behind) {
+		r = w->au->floors->behind(w->au->floors->ctx, w->a.t,
+					  w->bscope, &w->bsig, &w->bstored);
+		if (r < 0)
+			return r;
+		w->behind = r ? 2 : 1;
+	}
+	if (w->behind == 1)
+		return 0;
+	memcpy(scope, w->bscope, sizeof(scope));
+	sig = w->bsig;
+	stored = w->bstored;
 	why_set(w->why, w->whylen,
 		 N_("this node signed up to seq %llu in its feed %s before its store was restored or replaced, and the store holds up to seq %llu: until its peers send the rest back, it makes no new record, in any scope (the id may be one those entries hold). Its peers hold the rest: let hamletd sync with them (hamlet status says when the node has its entries back), then write again; with no network, get a bundle from the commune or another node that holds them. \"hamlet own-feeds forget-lost\" is only for entries no node holds"),
 		 (unsigned long long)sig, scope, (unsigned long long)stored);
@@ -814,6 +827,7 @@ static int write_txn(struct store_txn *t, void *ctx)
 	w->why[0] = 0;
 	w->i = 0;
 	w->applied = 0;
+	w->behind = 0; /* asked again in each transaction */
 	if ((r = log__meta_hlc_get(t, &w->hlc)) < 0)
 		return r;
 	for (; w->i < w->n; w->i++)

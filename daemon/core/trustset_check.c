@@ -389,6 +389,11 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 						 spans + 1, q);
 					snprintf(spans, sizeof(spans), "%s",
 						 first);
+				} else {
+					/* not even one span's dates fit (a
+					 * long scope): none, the sentence
+					 * whole */
+					snprintf(spans, sizeof(spans), "…");
 				}
 			}
 		}
