@@ -1020,6 +1020,10 @@ static int cert_revoke(int argc, char **argv)
 				  "  the %zu certificates it signed end with it: certify those nodes again with another key\n",
 				  signed_n - rv->nkeep),
 			       signed_n - rv->nkeep);
+		if (signed_n)
+			/* the revocation keeps those this node knows, by
+			 * id: one signed since, somewhere else, is not */
+			printf(_("  a certificate it signed that this node has not seen (issued since its last sync with it) is not kept and ends with it: certify such nodes again, with the root key or another administrator's\n"));
 		printf(_("  %s; every node that syncs with it learns of it and closes that key's sessions\n"),
 		       ci.via_daemon ? _("the running daemon has it")
 				     : _("stored in this node's store"));
