@@ -632,7 +632,7 @@ static const struct {
 	const char *key, *words;
 } refusal[] = {
 	{ "invalid", N_("malformed or forged") },
-	{ "not_granted", N_("outside what their author's certificate lets it write") },
+	{ "not_granted", N_("outside what their author's certificates let it write, or dated when none of them held") },
 	{ "revoked", N_("past their author's revocation") },
 	{ "out_of_scope", N_("outside this node's scopes") },
 	{ "too_far_ahead", N_("dated too far ahead") },

@@ -57,6 +57,7 @@ check "the commune holds G-1" C get health_profile G-1
 check "but not G-2" bash -c "! '$H' --home '$T/c' get health_profile G-2"
 # (the certificates are named in the trust set's order, V1 first or not)
 check "the commune's reason for G-2 is the entry's own date, to the second, not this PC's clock" bash -c "'$H' --home '$T/c' verify --report 2>&1 | grep -q \"it is dated $day [0-9:]* UTC, when no certificate of its author held (.*\\\"V1\\\" [0-9-]* [0-9:]* - [0-9-]* [0-9:]*[;) ].*UTC, issuers. included): its author needs one valid from that date\" && ! '$H' --home '$T/c' verify --report 2>&1 | grep -q \"this PC's clock\""
+check "the commune's status counts the refusal with its cause among the words" bash -c "'$H' --home '$T/c' status | grep -q 'refused since the daemon started: .*outside what their author.s certificates let it write, or dated when none of them held'"
 check "nor G-3, which waits for it" bash -c "! '$H' --home '$T/c' get health_profile G-3"
 
 check "--from takes DD/MM/YYYY and refuses a day that does not exist" bash -c "'$H' cert issue --root-key '$T/bk.root.key' --to '$(key v)' --name X --role village --read bk/c1/v1 --write bk/c1/v1 --from 31/02/2027 --out '$T/x.cert' 2>&1 | grep -q 'from \"31/02/2027\" is not a day'"
