@@ -210,6 +210,7 @@ int main(void)
 						junk[i] = 0xff;
 				junk[40] = '\r';
 				junk[0] = 0xff; /* never UTF-8 */
+				junk[1] = 0xff; /* nor UTF-16's mark, ff fe */
 				th_spit(conf, junk, sizeof(junk));
 				ASSERT_EQ(node_open(home, 1, &b, why, sizeof(why)),
 					  HAMLET_ECONFIG);
