@@ -990,11 +990,17 @@ PY
 	ROT=$!
 	sleep 2
 	answered=0
+	# (a request whose connection met the churn as it was refused or
+	# reset is tried once more, as a client does: a daemon that stopped
+	# answering fails both)
 	for i in 1 2 3 4 5; do
-		[ "$(c GET /v1/status "$R")" = 200 ] && answered=$((answered + 1))
+		if [ "$(c GET /v1/status "$R")" = 200 ] ||
+			[ "$(c GET /v1/status "$R")" = 200 ]; then
+			answered=$((answered + 1))
+		fi
 		sleep 0.5
 	done
-	check "with every connection held by a client opening them again and again, plain requests still answer ($answered of 5)" test "$answered" = 5
+	check "with every connection held by a client opening them again and again, plain requests still answer ($answered of 5, each within two tries)" test "$answered" = 5
 	kill $ROT 2>/dev/null
 	wait $ROT 2>/dev/null
 else
