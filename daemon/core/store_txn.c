@@ -190,13 +190,20 @@ uint64_t store_txn_undone(const struct store_txn *t)
 	return *t->root_undone;
 }
 
+/* memset through a pointer the compiler cannot see through: a malloc
+ * followed by a memset of zeros is otherwise made a calloc again */
+static void *(*volatile zero_fill)(void *, int, size_t) = memset;
+
 void *store_memo(struct store_txn *t, unsigned i, size_t bytes, int make)
 {
 	struct store *st = t->st;
 	if (t->rdonly || i >= STORE_MEMOS)
 		return NULL;
-	if (!st->memo[i] && make)
-		st->memo[i] = calloc(1, bytes);
+	if (!st->memo[i] && make && (st->memo[i] = malloc(bytes)))
+		/* zeroed by writing: a calloc'd table's pages are first read
+		 * (the zero page), then written, which flushes every core's
+		 * TLB once a page (uniqidx.c's reserve says more) */
+		zero_fill(st->memo[i], 0, bytes);
 	return st->memo[i];
 }
 
