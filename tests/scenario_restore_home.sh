@@ -53,7 +53,9 @@ check "status warns of the fork at seq 2 of v's feed" grep -q "^WARNING: this no
 check "naming a copy of the key on another PC, and what to do" grep -q "Either another PC uses this key (a copy of this node's files): stop that PC" "$T/status.txt"
 check "and a store put back from a backup and written in before it synced" grep -q "Or this PC's store was put back from a backup and written in before it had synced with its peers: there is nothing to stop. Either way, call the administrator: the node needs a new key and certificate" "$T/status.txt"
 check "forks names both causes" bash -c "'$H' --home '$T/v' forks | grep -q \"^  THIS NODE'S KEY: either another PC uses this key (stop that PC), or this PC's store was put back from a backup and written in before it had synced; either way, call the administrator\""
-check "so does hamletd's log" grep -q "this node's key signed two different entries at seq 2 of its feed bk/c1/v1: either another PC uses this key (stop that PC), or this PC's store was put back from a backup and written in before it had synced" "$T/v.log"
+# the daemon logs it once the evidence is stored, which forks reads: a
+# moment after, on its loop
+check "so does hamletd's log" within 10 grep -q "this node's key signed two different entries at seq 2 of its feed bk/c1/v1: either another PC uses this key (stop that PC), or this PC's store was put back from a backup and written in before it had synced" "$T/v.log"
 check "and the status page" bash -c "curl -s --max-time 10 '$URL/' | grep -q 'or this PC.s store was put back from a backup and written in before it had synced\\|Or this PC.s store was put back from a backup and written in before it had synced'"
 check "and the page in Vietnamese" bash -c "curl -s --max-time 10 -H 'Accept-Language: vi' '$URL/' | grep -q 'khôi phục từ bản sao lưu và được ghi thêm trước khi kịp đồng bộ'"
 
