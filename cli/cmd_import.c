@@ -141,6 +141,135 @@ static void check_update(struct importer *im, const struct import_row *rw,
 	}
 }
 
+/*
+ * An older sheet: a cell that differs from the record and holds a value
+ * its field had before a later change of it (an edit, or one that came
+ * from another node). Written, it would undo that change unseen, so the
+ * row is refused unless --overwrite, naming the fields and the newest
+ * such change, never their values. A cell typed anew is not a value the
+ * field had: only a value put back on purpose reads as old, and
+ * --overwrite writes it.
+ */
+struct stale {
+	struct store_txn *t;
+	const struct schema *s;
+	const msgpack_object *row[SCHEMA_MAX_FIELDS]; /* NULL: not checked */
+	const msgpack_object *cur[SCHEMA_MAX_FIELDS]; /* NULL: unset */
+	uint64_t had[SCHEMA_MAX_FIELDS];  /* newest op giving row's value */
+	uint64_t made[SCHEMA_MAX_FIELDS]; /* newest op giving cur's */
+	uint8_t by[SCHEMA_MAX_FIELDS][ENTRY_KEY_LEN];
+	struct bodyz_buf zb;
+};
+
+/* A value as the record holds it: NULL (unset) is null. */
+static int same_value(const msgpack_object *a, const msgpack_object *b)
+{
+	if (!a || mp_is_nil(a))
+		return !b || mp_is_nil(b);
+	return b && mp_object_equal(a, b);
+}
+
+static int stale_op(void *ctx, const struct record_op *op)
+{
+	struct stale *st = ctx;
+	const uint8_t *b;
+	size_t bl;
+	struct mp_doc d;
+
+	if (op->kind != ENTRY_PUT || !op->has_body)
+		return 0;
+	/* a body this node lacks or holds damaged tells nothing here;
+	 * verify names it */
+	if (log_body_at(st->t, op->id, op->lseq, &st->zb, &b, &bl) < 0 ||
+	    mp_doc_parse(&d, b, bl, SCHEMA_MAX_FIELDS + SCHEMA_MAX_MAP) < 0)
+		return 0;
+	if (d.root->type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object_map *m = &d.root->via.map;
+		for (uint32_t j = 0; j < m->size; j++) {
+			const msgpack_object *k = &m->ptr[j].key;
+			int fi = k->type == MSGPACK_OBJECT_STR
+					 ? schema_field_index(st->s, k->via.str.ptr,
+							      k->via.str.size)
+					 : -1;
+			if (fi < 0 || !st->row[fi])
+				continue;
+			if (same_value(&m->ptr[j].val, st->row[fi]) &&
+			    op->hlc > st->had[fi])
+				st->had[fi] = op->hlc;
+			if (same_value(&m->ptr[j].val, st->cur[fi]) &&
+			    op->hlc > st->made[fi]) {
+				st->made[fi] = op->hlc;
+				memcpy(st->by[fi], op->author, ENTRY_KEY_LEN);
+			}
+		}
+	}
+	mp_doc_close(&d);
+	return 0;
+}
+
+static int check_stale(struct importer *im, struct store_txn *t,
+		       const struct import_row *rw,
+		       const msgpack_object *body,
+		       const struct record_view *v)
+{
+	struct stale st;
+	char names[256], at[32], who[NAMES_LABEL_MAX];
+	size_t nl = 0, k = 0, newest = SIZE_MAX;
+	int any = 0, r;
+
+	if (im->overwrite)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.t = t;
+	st.s = im->s;
+	for (uint32_t j = 0; j < body->via.map.size; j++) {
+		const msgpack_object_kv *kv = &body->via.map.ptr[j];
+		int fi = schema_field_index(im->s, kv->key.via.str.ptr,
+					    kv->key.via.str.size);
+		const char *name;
+		if (fi < 0)
+			continue;
+		name = im->s->fields[fi].name;
+		/* an immutable field is check_update's; a field in
+		 * conflict is the conflict's */
+		if (im->s->fields[fi].rule == MR_IMMUTABLE ||
+		    record_view_conflict(v, name))
+			continue;
+		st.cur[fi] = record_view_field(v, name);
+		if (same_value(&kv->val, st.cur[fi]))
+			continue;
+		st.row[fi] = &kv->val;
+		any = 1;
+	}
+	if (!any)
+		return 0;
+	r = record_ops_each(t, im->s->name, rw->id, stale_op, &st);
+	bodyz_buf_free(&st.zb);
+	if (r < 0)
+		return r;
+	names[0] = 0;
+	for (size_t fi = 0; fi < SCHEMA_MAX_FIELDS; fi++) {
+		if (!st.row[fi] || !st.had[fi] || st.made[fi] <= st.had[fi])
+			continue;
+		if (newest == SIZE_MAX || st.made[fi] > st.made[newest])
+			newest = fi;
+		if (nl < sizeof(names))
+			nl += (size_t)snprintf(names + nl, sizeof(names) - nl,
+					       "%s%s", k ? ", " : "",
+					       im->s->fields[fi].name);
+		k++;
+	}
+	if (!k)
+		return 0;
+	cli_who(t, st.by[newest], who);
+	cli_hlc_text(st.made[newest], at);
+	import_err(im, rw->where,
+		   k == 1 ? N_("%s/%s: the file's %s is the value it had before %s changed it at %s: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit there, or import with --overwrite to write the file's value over the change")
+			  : N_("%s/%s: the file's %s are the values they had before later changes (the last by %s at %s): the file is older than those changes, and importing it would undo them. Export the records again (hamlet export) and make your edits there, or import with --overwrite to write the file's values over the changes"),
+		   im->s->name, rw->id, names, who, at);
+	return 0;
+}
+
 /* Check one row against the record it puts to. */
 /*
  * A row of a record in conflict: its fields in conflict whose value is
@@ -288,10 +417,15 @@ static int check_row(struct importer *im, struct store_txn *t,
 		   record_view_conflicted(im->s, d.root, &v)) {
 		if ((r = drop_shown_conflicts(im, rw, d.root, &v, &nb, &nl)) < 0)
 			goto out;
-		if (r == 2)
+		if (r == 2) {
 			rw->skip = IMPORT_SKIP_CONFLICT;
-		else
+		} else {
 			check_update(im, rw, d.root, &v);
+			if ((r = check_stale(im, t, rw, d.root, &v)) < 0) {
+				record_view_close(&v);
+				goto out;
+			}
+		}
 	} else if (!have_view || v.deleted) {
 		if (have_view) {
 			/* --recreate-deleted: named once written */
@@ -308,6 +442,10 @@ static int check_row(struct importer *im, struct store_txn *t,
 				missing);
 	} else {
 		check_update(im, rw, d.root, &v);
+		if ((r = check_stale(im, t, rw, d.root, &v)) < 0) {
+			record_view_close(&v);
+			goto out;
+		}
 	}
 	if (have_view)
 		record_view_close(&v);
@@ -832,6 +970,7 @@ int cmd_import(int argc, char **argv)
 		{ "--scope", &scope, NULL },
 		{ "--delimiter", &delim, NULL },
 		{ "--recreate-deleted", NULL, &im.recreate },
+		{ "--overwrite", NULL, &im.overwrite },
 		{ NULL, NULL, NULL },
 	};
 

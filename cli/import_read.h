@@ -54,6 +54,8 @@ struct importer {
 	int fatal; /* stop reading: the header is wrong, or out of memory */
 	int recreate; /* --recreate-deleted: rows of deleted records are
 		       * written, re-creating them */
+	int overwrite; /* --overwrite: a cell older than the record's last
+			* change of its field is written over it */
 	const char *scope; /* --scope, or NULL */
 	/* CSV */
 	char delim; /* ',', ';' or '\t'; 0: from the header line */

@@ -136,7 +136,7 @@ const struct cli_option_help conflicts_opts[] = {
 };
 
 const char *const import_syn[] = {
-	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] [--recreate-deleted] FILE|-",
+	"import COLLECTION --format csv|ndjson [--delimiter ,|;|tab] [--scope SCOPE] [--recreate-deleted] [--overwrite] FILE|-",
 	NULL
 };
 const struct cli_option_help import_opts[] = {
@@ -147,6 +147,8 @@ const struct cli_option_help import_opts[] = {
 	  N_("write the entries under this scope instead of the node's own") },
 	{ "--recreate-deleted",
 	  N_("write the rows of records deleted here too, re-creating them (without it they are skipped and named)") },
+	{ "--overwrite",
+	  N_("write a cell that holds the value its field had before a later change (an older file) over that change; without it such a file is refused, each row named") },
 	{ NULL, NULL },
 };
 

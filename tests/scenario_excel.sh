@@ -201,6 +201,25 @@ check "every line ends CRLF" bash -c "test \"\$(grep -c \$'\\r\$' '$T/out.csv')\
 check "a name with its marks is one cell" grep -q ';Lường Thị Hoa;1992-11-21;female;' "$T/out.csv"
 check "and it imports again unchanged" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv '$T/out.csv' | grep -q '0 written, 4 unchanged'"
+# an older sheet: out.csv was exported before HP-002's name was corrected;
+# importing it would put the old name back, unseen
+check "HP-002's name is corrected after the sheet was exported" A put health_profile HP-002 '{"full_name":"Lường Thị Hòa"}'
+refuse "the older sheet is refused, naming the row, the field, who changed it and when" 4 \
+	"^hamlet: row [0-9]*: health_profile/HP-002: the file's full_name is the value it had before na-pai (.*) changed it at [0-9-]* [0-9:]* UTC: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit there, or import with --overwrite" \
+	A import health_profile --format csv "$T/out.csv"
+check "not the name's value" bash -c "! grep -q 'Hoa\\|Hòa' '$T/refused'"
+check "and nothing was written: the name is the corrected one" bash -c "'$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hòa'"
+sed 's/;Nông Văn Dũng;/;Nông Văn Dũng Anh;/' "$T/out.csv" >"$T/out-edit.csv"
+refuse "an edit in another row of the older sheet does not let it through" 4 "health_profile/HP-002: the file's full_name is the value it had before" \
+	A import health_profile --format csv "$T/out-edit.csv"
+A export health_profile --format csv --excel 2>/dev/null | sed 's/;Nông Văn Dũng;/;Nông Văn Dũng Anh;/' >"$T/fresh-edit.csv"
+check "the same edit in a sheet exported after the change is written" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv '$T/fresh-edit.csv' | grep -q '1 written, 3 unchanged'"
+check "a value typed anew over a changed field is written: it is not one the field had" bash -c \
+	"sed 's/;Lường Thị Hòa;/;Lường Thị Hoà Bình;/' '$T/fresh-edit.csv' >'$T/new.csv' && '$H' --home '$T/a' import health_profile --format csv '$T/new.csv' | grep -q '1 written, 3 unchanged'"
+check "--overwrite writes the older sheet's values over the changes" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv --overwrite '$T/out.csv' | grep -q '2 written, 2 unchanged'"
+check "the old name is back, as asked" bash -c "'$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hoa'"
 check "a value Excel would run as a formula is written" A put health_profile HP-FX '{"person_id":"000000000777","full_name":"Formula","birth_date":"1990-01-01","allergies":"=HYPERLINK(\"http://x\")","chronic_conditions":"+1;-2","ethnicity":"'\''=neg"}'
 A export health_profile --format csv --excel >"$T/fx.csv" 2>/dev/null
 check "export --excel writes it as text, behind a '" python3 -c "

@@ -43,7 +43,8 @@ fill() { dd if=/dev/zero of="$T/v/filler" bs=4k status=none 2>/dev/null; true; }
 recorded() { awk '$1 == "bk/c1/v1" { print $2; f = 1 } END { if (!f) print 0 }' "$T/v/own-feeds"; }
 check "the village node on the small disk" V init --network "$T/ownfull.network" --name v --scope bk/c1/v1
 # three imports of 300 rows: 900 entries, and free pages the store reuses
-for f in a b a; do V import health_profile --format csv "$T/$f.csv" >/dev/null 2>&1; done
+# (the third puts back the first's values: --overwrite)
+for f in a b a; do V import health_profile --format csv --overwrite "$T/$f.csv" >/dev/null 2>&1; done
 check "it holds 900 entries, own-feeds records seq 900" test "$(recorded)" = 900
 start_http v && ok "hamletd runs on it, serving its page" || fail "hamletd runs on it, serving its page"
 URL=http://127.0.0.1:$HP
