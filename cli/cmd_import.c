@@ -143,21 +143,24 @@ static void check_update(struct importer *im, const struct import_row *rw,
 
 /*
  * An older sheet: a cell that differs from the record and holds a value
- * its field had before a later change of it (an edit, or one that came
- * from another node). Written, it would undo that change unseen, so the
- * row is refused unless --overwrite, naming the fields and the newest
- * such change, never their values. A cell typed anew is not a value the
- * field had: only a value put back on purpose reads as old, and
- * --overwrite writes it.
+ * its field had before a later put gave it another (an edit, one that
+ * came from another node, a value of a conflict now open): written, it
+ * would undo that change unseen, or settle the conflict with a value
+ * both sides had replaced. The row is refused unless --overwrite, naming
+ * the fields and the newest such change, never their values. A cell
+ * typed anew is not a value the field had, so only a value put back on
+ * purpose reads as old, and --overwrite writes it. Rows re-creating a
+ * deleted record (--recreate-deleted) are judged the same way, against
+ * the puts before the deletion. A status field is not judged here: it
+ * only moves forward, which the write checks and says.
  */
 struct stale {
 	struct store_txn *t;
 	const struct schema *s;
-	const msgpack_object *row[SCHEMA_MAX_FIELDS]; /* NULL: not checked */
-	const msgpack_object *cur[SCHEMA_MAX_FIELDS]; /* NULL: unset */
-	uint64_t had[SCHEMA_MAX_FIELDS];  /* newest op giving row's value */
-	uint64_t made[SCHEMA_MAX_FIELDS]; /* newest op giving cur's */
-	uint8_t by[SCHEMA_MAX_FIELDS][ENTRY_KEY_LEN];
+	const msgpack_object *row[SCHEMA_MAX_FIELDS]; /* NULL: not judged */
+	uint64_t had[SCHEMA_MAX_FIELDS];   /* newest put giving row's value */
+	uint64_t later[SCHEMA_MAX_FIELDS]; /* newest put giving another */
+	uint8_t by[SCHEMA_MAX_FIELDS][ENTRY_KEY_LEN]; /* later's author */
 	struct bodyz_buf zb;
 };
 
@@ -193,12 +196,11 @@ static int stale_op(void *ctx, const struct record_op *op)
 					 : -1;
 			if (fi < 0 || !st->row[fi])
 				continue;
-			if (same_value(&m->ptr[j].val, st->row[fi]) &&
-			    op->hlc > st->had[fi])
-				st->had[fi] = op->hlc;
-			if (same_value(&m->ptr[j].val, st->cur[fi]) &&
-			    op->hlc > st->made[fi]) {
-				st->made[fi] = op->hlc;
+			if (same_value(&m->ptr[j].val, st->row[fi])) {
+				if (op->hlc > st->had[fi])
+					st->had[fi] = op->hlc;
+			} else if (op->hlc > st->later[fi]) {
+				st->later[fi] = op->hlc;
 				memcpy(st->by[fi], op->author, ENTRY_KEY_LEN);
 			}
 		}
@@ -213,7 +215,7 @@ static int check_stale(struct importer *im, struct store_txn *t,
 		       const struct record_view *v)
 {
 	struct stale st;
-	char names[256], at[32], who[NAMES_LABEL_MAX];
+	char names[512], at[32], who[NAMES_LABEL_MAX], head[CLI_FIELD_MAX];
 	size_t nl = 0, k = 0, newest = SIZE_MAX;
 	int any = 0, r;
 
@@ -226,17 +228,16 @@ static int check_stale(struct importer *im, struct store_txn *t,
 		const msgpack_object_kv *kv = &body->via.map.ptr[j];
 		int fi = schema_field_index(im->s, kv->key.via.str.ptr,
 					    kv->key.via.str.size);
-		const char *name;
+		const struct schema_field *f;
 		if (fi < 0)
 			continue;
-		name = im->s->fields[fi].name;
-		/* an immutable field is check_update's; a field in
-		 * conflict is the conflict's */
-		if (im->s->fields[fi].rule == MR_IMMUTABLE ||
-		    record_view_conflict(v, name))
-			continue;
-		st.cur[fi] = record_view_field(v, name);
-		if (same_value(&kv->val, st.cur[fi]))
+		f = &im->s->fields[fi];
+		/* an immutable field is check_update's, a status the
+		 * write's; a cell equal to what a live record shows
+		 * changes nothing */
+		if (f->rule == MR_IMMUTABLE || f->rule == MR_STATE ||
+		    (!v->deleted &&
+		     same_value(&kv->val, record_view_field(v, f->name))))
 			continue;
 		st.row[fi] = &kv->val;
 		any = 1;
@@ -249,23 +250,25 @@ static int check_stale(struct importer *im, struct store_txn *t,
 		return r;
 	names[0] = 0;
 	for (size_t fi = 0; fi < SCHEMA_MAX_FIELDS; fi++) {
-		if (!st.row[fi] || !st.had[fi] || st.made[fi] <= st.had[fi])
+		const char *fn;
+		if (!st.row[fi] || !st.had[fi] || st.later[fi] <= st.had[fi])
 			continue;
-		if (newest == SIZE_MAX || st.made[fi] > st.made[newest])
+		if (newest == SIZE_MAX || st.later[fi] > st.later[newest])
 			newest = fi;
+		fn = im->s->fields[fi].name;
+		cli_field_head(im->s, fn, strlen(fn), head);
 		if (nl < sizeof(names))
 			nl += (size_t)snprintf(names + nl, sizeof(names) - nl,
-					       "%s%s", k ? ", " : "",
-					       im->s->fields[fi].name);
+					       "%s%s", k ? ", " : "", head);
 		k++;
 	}
 	if (!k)
 		return 0;
 	cli_who(t, st.by[newest], who);
-	cli_hlc_text(st.made[newest], at);
+	cli_hlc_text(st.later[newest], at);
 	import_err(im, rw->where,
-		   k == 1 ? N_("%s/%s: the file's %s is the value it had before %s changed it at %s: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit there, or import with --overwrite to write the file's value over the change")
-			  : N_("%s/%s: the file's %s are the values they had before later changes (the last by %s at %s): the file is older than those changes, and importing it would undo them. Export the records again (hamlet export) and make your edits there, or import with --overwrite to write the file's values over the changes"),
+		   k == 1 ? N_("%s/%s: the file's %s is an older value, which %s changed at %s: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit in the new file; if that older value is the one meant, import with --overwrite")
+			  : N_("%s/%s: the file's %s are older values, changed since (the last by %s at %s): the file is older than those changes, and importing it would undo them. Export the records again (hamlet export) and make your edits in the new file; if those older values are the ones meant, import with --overwrite"),
 		   im->s->name, rw->id, names, who, at);
 	return 0;
 }
@@ -432,6 +435,12 @@ static int check_row(struct importer *im, struct store_txn *t,
 			char at[128];
 			cli_record_deleted_at(t, &v, at, sizeof(at));
 			rw->gone = strdup(at);
+			/* brought back as the file has it: not with values
+			 * corrected before the deletion */
+			if ((r = check_stale(im, t, rw, d.root, &v)) < 0) {
+				record_view_close(&v);
+				goto out;
+			}
 		}
 		missing_required(im->s, d.root, rw->refused, missing,
 				 sizeof(missing));

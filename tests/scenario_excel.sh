@@ -205,12 +205,12 @@ check "and it imports again unchanged" bash -c \
 # importing it would put the old name back, unseen
 check "HP-002's name is corrected after the sheet was exported" A put health_profile HP-002 '{"full_name":"Lường Thị Hòa"}'
 refuse "the older sheet is refused, naming the row, the field, who changed it and when" 4 \
-	"^hamlet: row [0-9]*: health_profile/HP-002: the file's full_name is the value it had before na-pai (.*) changed it at [0-9-]* [0-9:]* UTC: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit there, or import with --overwrite" \
+	"^hamlet: row [0-9]*: health_profile/HP-002: the file's full_name is an older value, which na-pai (.*) changed at [0-9-]* [0-9:]* UTC: the file is older than that change, and importing it would undo it. Export the records again (hamlet export) and make your edit in the new file; if that older value is the one meant, import with --overwrite" \
 	A import health_profile --format csv "$T/out.csv"
 check "not the name's value" bash -c "! grep -q 'Hoa\\|Hòa' '$T/refused'"
 check "and nothing was written: the name is the corrected one" bash -c "'$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hòa'"
 sed 's/;Nông Văn Dũng;/;Nông Văn Dũng Anh;/' "$T/out.csv" >"$T/out-edit.csv"
-refuse "an edit in another row of the older sheet does not let it through" 4 "health_profile/HP-002: the file's full_name is the value it had before" \
+refuse "an edit in another row of the older sheet does not let it through" 4 "health_profile/HP-002: the file's full_name is an older value" \
 	A import health_profile --format csv "$T/out-edit.csv"
 A export health_profile --format csv --excel 2>/dev/null | sed 's/;Nông Văn Dũng;/;Nông Văn Dũng Anh;/' >"$T/fresh-edit.csv"
 check "the same edit in a sheet exported after the change is written" bash -c \
@@ -220,6 +220,16 @@ check "a value typed anew over a changed field is written: it is not one the fie
 check "--overwrite writes the older sheet's values over the changes" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv --overwrite '$T/out.csv' | grep -q '2 written, 2 unchanged'"
 check "the old name is back, as asked" bash -c "'$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hoa'"
+# a record corrected, then deleted: --recreate-deleted brings it back
+# as the file has it, so an older file is refused the same way
+check "HP-002's name is corrected again, then the record deleted" bash -c \
+	"'$H' --home '$T/a' put health_profile HP-002 '{\"full_name\":\"Lường Thị Hòa\"}' && '$H' --home '$T/a' delete health_profile HP-002"
+refuse "re-creating it from the older sheet is refused, naming the field" 4 \
+	"health_profile/HP-002: the file's full_name is an older value" \
+	A import health_profile --format csv --recreate-deleted "$T/out.csv"
+check "and it stays deleted" bash -c "'$H' --home '$T/a' get health_profile HP-002 2>&1 | grep -qi 'deleted'"
+check "with --overwrite too it comes back as the file has it" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv --recreate-deleted --overwrite '$T/out.csv' >/dev/null 2>&1 && '$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hoa'"
 check "a value Excel would run as a formula is written" A put health_profile HP-FX '{"person_id":"000000000777","full_name":"Formula","birth_date":"1990-01-01","allergies":"=HYPERLINK(\"http://x\")","chronic_conditions":"+1;-2","ethnicity":"'\''=neg"}'
 A export health_profile --format csv --excel >"$T/fx.csv" 2>/dev/null
 check "export --excel writes it as text, behind a '" python3 -c "

@@ -138,6 +138,7 @@ check "node B" B init --network "$T/cli.network" --scope bk/bach-thong/quang-thu
 check "B certified (its commune, A's village under it)" certify "$T/cli.root.key" b
 check "A writes HP-2 with HP-1's person_id: a duplicate" A put health_profile HP-2 "$PROFILE"
 check "B gets both" send a b
+check "A gives HP-1 a phone, which B gets" bash -c "'$H' --home '$T/a' put health_profile HP-1 '{\"phone\":\"0900000009\"}' && $(declare -f send); H='$H' T='$T' send a b"
 check "A and B change HP-1's phone at the same time" bash -c "'$H' --home '$T/a' put health_profile HP-1 '{\"phone\":\"0911000001\"}' && '$H' --home '$T/b' put health_profile HP-1 '{\"phone\":\"0922000002\"}'"
 check "B gets A's change" send a b
 check "HP-1 has both a field conflict and a duplicate on B" \
@@ -146,6 +147,13 @@ check "B exports its profiles" bash -c "'$H' --home '$T/b' export health_profile
 nops0=$(B history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["ops"]))')
 check "importing the export again writes nothing, saying the conflict stays open" bash -c "'$H' --home '$T/b' import health_profile --format csv '$T/b-export.csv' >'$T/imp.out' 2>'$T/imp.err' && grep -q ' 0 written' '$T/imp.out' && grep -q 'equal to what records with open conflicts show (row [0-9]* (HP-1)).*the conflicts stay open' '$T/imp.err'"
 check "and HP-1's phone conflict is still open, with no new change" bash -c "'$H' --home '$T/b' get health_profile HP-1 | grep -q 'CONFLICT phone' && [ \"\$('$H' --home '$T/b' history health_profile HP-1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"ops\"]))')\" = $nops0 ]"
+# a sheet older than the conflict: its phone is the one both sides
+# replaced, and writing it would settle the conflict with neither's value
+printf 'id,phone\nHP-1,0900000009\n' >"$T/hp1-old.csv"
+refuse "a sheet with the phone from before the conflict is refused, not taken as settling it" 4 \
+	"row 2: health_profile/HP-1: the file's phone is an older value, which .* changed at .*; if that older value is the one meant, import with --overwrite" \
+	B import health_profile --format csv "$T/hp1-old.csv"
+check "and the conflict is still open" bash -c "'$H' --home '$T/b' get health_profile HP-1 | grep -q 'CONFLICT phone'"
 # a row of a record changed on one node and deleted on another: not
 # written, and not called equal to anything (its value differs)
 check "A writes HP-3, which B gets" bash -c "'$H' --home '$T/a' put health_profile HP-3 '{\"person_id\":\"001122330003\",\"full_name\":\"Lo Van Ba\",\"birth_date\":\"1970-10-10\"}' && $(declare -f send); H='$H' T='$T' send a b"
