@@ -121,6 +121,23 @@ static void check_update(struct importer *im, const struct import_row *rw,
 			import_err(im, rw->where,
 				N_("%s.%s of %s is required and cannot be cleared"),
 				s->name, f->name, rw->id);
+		} else if (f->rule == MR_STATE && cur &&
+			   cur->type == MSGPACK_OBJECT_STR &&
+			   kv->val.type == MSGPACK_OBJECT_STR &&
+			   !mp_object_equal(cur, &kv->val) &&
+			   !record_view_conflict(v, f->name) &&
+			   !schema_state_follows(f, cur->via.str.ptr,
+						 cur->via.str.size,
+						 kv->val.via.str.ptr,
+						 kv->val.via.str.size)) {
+			/* refused before anything is written, not by the
+			 * write, after the rows before it were stored */
+			char order[128];
+			schema_state_order(f, order, sizeof(order));
+			import_err(im, rw->where,
+				N_("%s.%s of %s moves forward only (%s); it is %.*s already"),
+				s->name, f->name, rw->id, order,
+				(int)cur->via.str.size, cur->via.str.ptr);
 		} else if (f->rule == MR_IMMUTABLE && cur &&
 			   !mp_object_equal(cur, &kv->val)) {
 			now = cli_access("import", s->name, rw->id, NULL, 1) == 0
@@ -158,9 +175,13 @@ struct stale {
 	struct store_txn *t;
 	const struct schema *s;
 	const msgpack_object *row[SCHEMA_MAX_FIELDS]; /* NULL: not judged */
-	uint64_t had[SCHEMA_MAX_FIELDS];   /* newest put giving row's value */
-	uint64_t later[SCHEMA_MAX_FIELDS]; /* newest put giving another */
+	uint64_t had[SCHEMA_MAX_FIELDS]; /* newest put giving row's value */
+	/* the first put after it giving another: the change the row
+	 * would undo (a later put restating that value, as an import or a
+	 * resolution does, is not who changed it) */
+	uint64_t later[SCHEMA_MAX_FIELDS];
 	uint8_t by[SCHEMA_MAX_FIELDS][ENTRY_KEY_LEN]; /* later's author */
+	int pass; /* 0: had, 1: later */
 	struct bodyz_buf zb;
 };
 
@@ -197,9 +218,11 @@ static int stale_op(void *ctx, const struct record_op *op)
 			if (fi < 0 || !st->row[fi])
 				continue;
 			if (same_value(&m->ptr[j].val, st->row[fi])) {
-				if (op->hlc > st->had[fi])
+				if (!st->pass && op->hlc > st->had[fi])
 					st->had[fi] = op->hlc;
-			} else if (op->hlc > st->later[fi]) {
+			} else if (st->pass && st->had[fi] &&
+				   op->hlc > st->had[fi] &&
+				   (!st->later[fi] || op->hlc < st->later[fi])) {
 				st->later[fi] = op->hlc;
 				memcpy(st->by[fi], op->author, ENTRY_KEY_LEN);
 			}
@@ -245,6 +268,10 @@ static int check_stale(struct importer *im, struct store_txn *t,
 	if (!any)
 		return 0;
 	r = record_ops_each(t, im->s->name, rw->id, stale_op, &st);
+	if (r >= 0) {
+		st.pass = 1;
+		r = record_ops_each(t, im->s->name, rw->id, stale_op, &st);
+	}
 	bodyz_buf_free(&st.zb);
 	if (r < 0)
 		return r;
@@ -254,6 +281,7 @@ static int check_stale(struct importer *im, struct store_txn *t,
 		if (!st.row[fi] || !st.had[fi] || st.later[fi] <= st.had[fi])
 			continue;
 		if (newest == SIZE_MAX || st.later[fi] > st.later[newest])
+			/* the latest of the changes each field's cell undoes */
 			newest = fi;
 		fn = im->s->fields[fi].name;
 		cli_field_head(im->s, fn, strlen(fn), head);
@@ -418,8 +446,11 @@ static int check_row(struct importer *im, struct store_txn *t,
 		rw->skip = IMPORT_SKIP_CONFLICT; /* the row as exported */
 	} else if (have_view && !v.deleted &&
 		   record_view_conflicted(im->s, d.root, &v)) {
-		if ((r = drop_shown_conflicts(im, rw, d.root, &v, &nb, &nl)) < 0)
+		if ((r = drop_shown_conflicts(im, rw, d.root, &v, &nb, &nl)) <
+		    0) {
+			record_view_close(&v);
 			goto out;
+		}
 		if (r == 2) {
 			rw->skip = IMPORT_SKIP_CONFLICT;
 		} else {

@@ -230,6 +230,40 @@ refuse "re-creating it from the older sheet is refused, naming the field" 4 \
 check "and it stays deleted" bash -c "'$H' --home '$T/a' get health_profile HP-002 2>&1 | grep -qi 'deleted'"
 check "with --overwrite too it comes back as the file has it" bash -c \
 	"'$H' --home '$T/a' import health_profile --format csv --recreate-deleted --overwrite '$T/out.csv' >/dev/null 2>&1 && '$H' --home '$T/a' get health_profile HP-002 | grep -qx 'full_name: Lường Thị Hoa'"
+# the change named is the one the cell undoes, not a later import that
+# only restated the value beside another change
+A export health_profile --format csv >"$T/before-name.csv" 2>/dev/null
+check "HP-004's name is corrected" A put health_profile HP-004 '{"full_name":"Hà Thị Mai Anh"}'
+sleep 2
+restated=$(date -u '+%Y-%m-%d %H:%M:%S')
+A export health_profile --format csv 2>/dev/null | python3 -c "
+import csv, sys
+r = list(csv.DictReader(sys.stdin))
+w = csv.DictWriter(sys.stdout, fieldnames=list(r[0].keys()), lineterminator='\n')
+w.writeheader()
+for x in r:
+    if x['id'] == 'HP-004':
+        assert x['allergies'] == '', x
+        x['allergies'] = 'penicillin'
+        w.writerow(x)
+" >"$T/allergy.csv"
+check "a fresh sheet giving HP-004 an allergy is written (restating the name)" bash -c \
+	"'$H' --home '$T/a' import health_profile --format csv '$T/allergy.csv' | grep -q '1 written'"
+A import health_profile --format csv "$T/before-name.csv" >/dev/null 2>"$T/named.err"
+sed 's/^/    # /' "$T/named.err"
+named=$(sed -n 's/.*HP-004: the file.s full_name is an older value, which .* changed at \([0-9-]* [0-9:]*\) UTC.*/\1/p' "$T/named.err")
+check "the older sheet names when the name was corrected, before the import that restated it ($named < $restated)" \
+	bash -c "[ -n '$named' ] && [[ '$named' < '$restated' ]]"
+# a status only moves forward: an older one is refused before anything
+# is written, --overwrite or not
+check "a payment, approved" A put payment PAY-OLD-1 '{"program":"social_allowance","beneficiary_id":"001090000111","period":"2026-11","amount_vnd":500000,"status":"approved"}'
+{ A export payment --format csv 2>/dev/null; } >"$T/pay-old.csv"
+printf 'PAY-OLD-2,social_allowance,001090000112,,2026-11,500000,,approved,,\n' >>"$T/pay-old.csv"
+check "then disbursed" A put payment PAY-OLD-1 '{"status":"disbursed"}'
+refuse "the older sheet's status is refused, naming the order, with --overwrite too" 4 \
+	"payment.status of PAY-OLD-1 moves forward only (.*); it is disbursed already" \
+	A import payment --format csv --overwrite "$T/pay-old.csv"
+check "and nothing was written: PAY-OLD-2, the row after it, is not stored" bash -c "! '$H' --home '$T/a' get payment PAY-OLD-2 >/dev/null 2>&1"
 check "a value Excel would run as a formula is written" A put health_profile HP-FX '{"person_id":"000000000777","full_name":"Formula","birth_date":"1990-01-01","allergies":"=HYPERLINK(\"http://x\")","chronic_conditions":"+1;-2","ethnicity":"'\''=neg"}'
 A export health_profile --format csv --excel >"$T/fx.csv" 2>/dev/null
 check "export --excel writes it as text, behind a '" python3 -c "
