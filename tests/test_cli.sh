@@ -214,6 +214,14 @@ refuse "an id given before its collection is a usage error showing the command a
 	"the collection comes first, then the id: hamlet --home $T/b get health_profile HP-1" B get HP-1 health_profile
 refuse "an id alone says the collection is what is missing" 2 'missing COLLECTION before HP-1 (the collections are: health_profile, ' B delete HP-1
 refuse "a mistyped collection is named with the one meant" 4 'unknown collection "health_profil"; did you mean "health_profile"?' B history health_profil HP-1
+# a number where text is meant has no leading zeros: the quoted form
+# offered gives them back
+refuse "a person_id given as a number is offered quoted with its leading zero" 4 \
+	'person_id: must be text; put the number in quotes ("019078001122") so that leading zeros are kept' \
+	B put health_profile HP-N1 '{"person_id":19078001122,"full_name":"X","birth_date":"1990-01-01"}'
+refuse "a phone given as a number is offered quoted with its leading 0" 4 \
+	'phone: must be text; put the number in quotes ("0912345678")' \
+	B put health_profile HP-N1 '{"person_id":"019078001122","full_name":"X","birth_date":"1990-01-01","phone":912345678}'
 refuse "a collection far from every one is named with the list" 4 'unknown collection "xyz"; the collections are: health_profile, ' B put xyz HP-1 '{}'
 refuse "--heads that are no entry ids is a usage error (exit 2), naming them" 2 '"xyz" is not an entry id' \
 	B conflicts resolve health_profile HP-1 --heads xyz '{"phone":"0911000001"}'

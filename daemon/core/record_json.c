@@ -133,9 +133,18 @@ static int pack_field_value(msgpack_packer *pk, const struct schema_field *f,
 		return 0;
 	case JSON_INTEGER:
 		if (f->type != FT_INT) {
-			char num[32];
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(val));
+			char num[40];
+			json_int_t iv = json_integer_value(val);
+			/* the number as it was meant: a number has no leading
+			 * zeros, so an ID of fixed length gets them back, and a
+			 * phone number its leading 0 */
+			int pad = f->digits > 0 && iv >= 0 ? f->digits : 0;
+			if (iv >= 0 && strcmp(f->name, "phone") == 0)
+				snprintf(num, sizeof(num),
+					 "0%" JSON_INTEGER_FORMAT, iv);
+			else
+				snprintf(num, sizeof(num),
+					 "%0*" JSON_INTEGER_FORMAT, pad, iv);
 			why_set(why, whylen,
 				N_("%s: must be %s; put the number in quotes (\"%s\") so that leading zeros are kept"),
 				key, type_words(f->type), num);
