@@ -798,6 +798,14 @@ static int bundle_import_run(const char *path)
 			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored; this file is damaged (see the problems above), and the entries before them may be in its damaged part: copy the file again from its sender and import the sound copy (or, if an earlier bundle is still to come, import that first, then this file again)\n",
 			  rep.ahead),
 		       (unsigned long long)rep.ahead);
+	else if (rep.stats.held && rep.damaged_frames && !cli_global.json)
+		/* the entries they wait for were most likely in the damaged
+		 * frames: the held reasons' "an earlier stick, or a sync"
+		 * is not where they are */
+		printf(P_("%llu entry is held, waiting for the entries before it; this file is damaged (see the problems above), and those entries were most likely in its damaged part: copy the file again from its sender and import the sound copy\n",
+			  "%llu entries are held, waiting for the entries before them; this file is damaged (see the problems above), and those entries were most likely in its damaged part: copy the file again from its sender and import the sound copy\n",
+			  rep.stats.held),
+		       (unsigned long long)rep.stats.held);
 	else if (rep.ahead && !cli_global.json)
 		printf(P_("%llu sound entry came too far ahead of what this node holds of its feed and was not stored: import the earlier bundle first (or let a sync bring the entries before it), then this file again\n",
 			  "%llu sound entries came too far ahead of what this node holds of their feed and were not stored: import the earlier bundle first (or let a sync bring the entries before them), then this file again\n",

@@ -216,4 +216,19 @@ check "na-pai seals a bundle to the auditor's key" \
 check "the auditor inspects it" bash -c "'$H' --home '$T/auditor' bundle inspect '$T/d.bundle' | grep -q '^  sealed:     yes, for node $(key auditor)'"
 refuse "the commune cannot read the auditor's bundle" 4 "sealed for another node" N quang-thuan bundle inspect "$T/d.bundle"
 
+# --- a damaged frame in the middle: what follows it is held, and the
+# file, not an earlier stick, is named as where the missing entries were
+{ echo "id,person_id,full_name,birth_date"
+  for i in $(seq 1 400); do printf 'MID-%03d,%012d,Mid %d,1990-01-01\n' "$i" $((880000000000 + i)) "$i"; done; } >"$T/mid.csv"
+check "na-pai writes 400 records more" N na-pai import health_profile --format csv "$T/mid.csv"
+cp -a "$T/quang-thuan" "$T/qt-mid"
+check "a bundle of them for the commune" bash -c "'$H' --home '$T/qt-mid' summary --out '$T/qtm.sum' >/dev/null && '$H' --home '$T/na-pai' bundle create --for '$T/qtm.sum' '$T/mid.bundle' >/dev/null"
+mapfile -t mo < <(frames "$T/mid.bundle")
+check "it has frames enough to damage one in the middle (${#mo[@]})" test "${#mo[@]}" -ge 5
+cp "$T/mid.bundle" "$T/mid-flipped.bundle"
+flip "$T/mid-flipped.bundle" $((${mo[2]} + 40))
+refuse "a frame damaged in the middle: the entries after it are held, and the file is named as where the rest was" 1 \
+	"entries are held, waiting for the entries before them; this file is damaged (see the problems above), and those entries were most likely in its damaged part: copy the file again from its sender" \
+	N qt-mid bundle import "$T/mid-flipped.bundle"
+check "the sound copy completes it" bash -c "'$H' --home '$T/qt-mid' bundle import '$T/mid.bundle' >/dev/null && '$H' --home '$T/qt-mid' get health_profile MID-400 >/dev/null"
 tests_done
