@@ -186,13 +186,18 @@ void cli_bundle_report_print(FILE *f, const char *path,
 		if (rep->gaps)
 			fprintf(f, _("  missing:    %llu (seqs between entries of a feed it carries)\n"),
 				(unsigned long long)rep->gaps);
-		if (rep->feeds_later)
+		if (rep->feeds_later) {
+			char first[ENTRY_MAX_SCOPE + 96];
+			snprintf(first, sizeof(first),
+				 _("feed %s by %s…: from seq %llu"),
+				 rep->later_scope, rep->later_author,
+				 (unsigned long long)rep->later_seq);
 			fprintf(f,
 				P_("  starts:     %llu feed begins past its seq 1 (%s): the entries before are not in this file, as in a bundle made for a node that holds them; verify --report says whether any wait for them\n",
 				   "  starts:     %llu feeds begin past their seq 1 (the first: %s): the entries before are not in this file, as in a bundle made for a node that holds them; verify --report says whether any wait for them\n",
 				   rep->feeds_later),
-				(unsigned long long)rep->feeds_later,
-				rep->later_first);
+				(unsigned long long)rep->feeds_later, first);
+		}
 		fprintf(f, _("  bodies:     %llu (%llu missing: erased, or left out by its creator)\n"),
 			(unsigned long long)rep->bodies,
 			(unsigned long long)rep->bodies_missing);

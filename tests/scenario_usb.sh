@@ -155,6 +155,10 @@ check "trip 1 carries 300 entries" trip 1 0 300
 check "trip 2 carries 50 more" trip 2 300 350
 cp -a "$T/c" "$T/c.empty"
 check "verify --bundle of trip 2 says its feed begins past seq 1, and is ok" bash -c "'$H' --home '$T/c' verify --bundle '$T/trip2.bundle' >'$T/t2v' && grep -q '^  starts:     1 feed begins past its seq 1 (feed bk/bach-thong/quang-thuan/ban-v by [0-9a-f]*…: from seq 301): the entries before are not in this file' '$T/t2v' && grep -q '^verify: ok' '$T/t2v'"
+if locale -a 2>/dev/null | grep -qix 'vi_VN\.utf-\?8'; then
+	check "and in Vietnamese, the feed it starts with is said in Vietnamese too" bash -c \
+		"LANG=vi_VN.UTF-8 LC_ALL= '$H' --home '$T/c' verify --bundle '$T/trip2.bundle' | grep -q 'chuỗi bk/bach-thong/quang-thuan/ban-v của [0-9a-f]*…: từ seq 301'"
+fi
 check "--json: feeds_starting_later 1" bash -c "'$H' --home '$T/c' --json verify --bundle '$T/trip2.bundle' | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"feeds_starting_later\"] == 1 else 1)'"
 check "C imports trip 2 first: held" bash -c "'$H' --home '$T/c' bundle import '$T/trip2.bundle' | grep -q '^  held:       50 '"
 check "then trip 1" bash -c "'$H' --home '$T/c' bundle import '$T/trip1.bundle' >'$T/imp1'"

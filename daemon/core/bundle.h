@@ -140,10 +140,12 @@ struct bundle_report {
 	uint64_t duplicates, gaps;
 	/* check only: feeds whose first entry carried is past seq 1 (the
 	 * entries before are not in the bundle: one made for a node that
-	 * holds them); not a fault. The first such in later_first
-	 * (English, "feed SCOPE by AUTHOR…: from seq N") */
+	 * holds them); not a fault. The first such: its scope, its
+	 * author's first 8 bytes in hex, and the seq it starts at */
 	uint64_t feeds_later;
-	char later_first[160];
+	char later_scope[ENTRY_MAX_SCOPE + 1];
+	char later_author[17];
+	uint64_t later_seq;
 	/* check only: bodies the entries sign, carried or not (a body
 	 * erased is never sent again: one carried with an erasure that
 	 * reaches it is a finding, kind "erased-body") */

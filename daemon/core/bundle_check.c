@@ -481,10 +481,12 @@ static void check_gaps(struct check_ctx *c, struct bundle_report *rep)
 		if (!s->used)
 			continue;
 		hex_encode(s->author, 8, au);
-		if (s->nruns && s->runs[0].lo > 1 && rep->feeds_later++ == 0)
-			snprintf(rep->later_first, sizeof(rep->later_first),
-				 "feed %s by %s…: from seq %llu", s->scope, au,
-				 (unsigned long long)s->runs[0].lo);
+		if (s->nruns && s->runs[0].lo > 1 && rep->feeds_later++ == 0) {
+			snprintf(rep->later_scope, sizeof(rep->later_scope),
+				 "%s", s->scope);
+			memcpy(rep->later_author, au, sizeof(au));
+			rep->later_seq = s->runs[0].lo;
+		}
 		for (size_t k = 0; k + 1 < s->nruns; k++) {
 			uint64_t a = s->runs[k].hi + 1, b = s->runs[k + 1].lo - 1;
 			if (a > b)
