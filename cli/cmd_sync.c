@@ -554,7 +554,7 @@ int cmd_sync(int argc, char **argv)
 	uint64_t last_sum = 0, out_base = 0; /* out_acked at the start, + 1 */
 	int stable = 0, polls = (int)(timeout * 1000 / POLL_MS);
 	prog = progress_new(_("receiving"), _("entries"), 0);
-	char reason[1024], held_why[400], down_why[800], stale[400];
+	char reason[1024], held_why[400] = "", down_why[800], stale[400];
 	const char *advice = NULL; /* for a dial that failed: what to do */
 	int down_said = 0; /* the reason names the dials that failed */
 	size_t last_connected = 0;
@@ -696,6 +696,7 @@ int cmd_sync(int argc, char **argv)
 			 * less than a day) would keep it "behind" until our
 			 * clock passes that date */
 		}
+		held_why[0] = 0;
 		if (held_p)
 			sync_why_budget(held_p, &held_sp, held, held_why,
 				      sizeof(held_why));
@@ -882,6 +883,11 @@ int cmd_sync(int argc, char **argv)
 		cli_err(_("not in sync after %ld s: %s"), timeout, reason);
 	if (!cli_global.json && advice && down_said)
 		cli_err("%s", advice);
+	if (!cli_global.json && last_held && held_why[0] &&
+	    !strstr(reason, held_why))
+		/* the wait ended on what still moved; what a budget holds
+		 * would not have moved with more time either */
+		cli_err(_("note: besides, %s"), held_why);
 	r = CLI_EPROBLEMS;
 out:
 	progress_end(prog);
