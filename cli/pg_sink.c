@@ -408,8 +408,6 @@ static int tables_upgrade(struct pg_sink *p, long ver, char *why,
 		    1, vals, N_("writing hamlet_meta"), NULL, why, whylen);
 }
 
-/* Tables found: of our version, or brought up to it; a newer layout is
- * refused (HAMLET_EVERSION). */
 /*
  * Each field's column still of the type the sink made it: one altered
  * (a person_id made bigint, say) takes the sink's text values by a cast
@@ -463,6 +461,8 @@ static int types_check(struct pg_sink *p, char *why, size_t whylen)
 	return r;
 }
 
+/* Tables found: of our version, or brought up to it; a newer layout is
+ * refused (HAMLET_EVERSION). */
 static int tables_check(struct pg_sink *p, char *why, size_t whylen)
 {
 	PGresult *res = NULL;

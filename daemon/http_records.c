@@ -407,13 +407,6 @@ static int resolve_body_fault(json_t *j, char *why, size_t wl)
 	return 0;
 }
 
-/*
- * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
- * nothing: keep the values shown now), made into the resolution's body in
- * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
- * kind. MHD_YES with c->done set when an answer was sent here (an error,
- * or nothing to resolve).
- */
 /* 1 when a feed of the node's own waits for its entries (a store
  * restored or replaced), the first in *lag. */
 static int node_restoring(struct http *h, struct node_feed_lag *lag)
@@ -422,6 +415,13 @@ static int node_restoring(struct http *h, struct node_feed_lag *lag)
 	return node_feeds_behind(h->d->node, lag, 1, &n) == 0 && n > 0;
 }
 
+/*
+ * POST .../resolve: the body {"fields": {...}} or {"delete": true} (or
+ * nothing: keep the values shown now), made into the resolution's body in
+ * c as `hamlet conflicts resolve` makes it; *kind becomes the entry's
+ * kind. MHD_YES with c->done set when an answer was sent here (an error,
+ * or nothing to resolve).
+ */
 static enum MHD_Result resolve_prepare(struct http *h,
 				       struct MHD_Connection *conn,
 				       const struct token *tok,

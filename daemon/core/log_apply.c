@@ -13,6 +13,7 @@
 #include "refused.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,12 +443,7 @@ static int hold_entry(struct log__applier *a, const struct entry *e,
 		/* whose feed: the scope alone reads as the node's own,
 		 * which may hold many more of its own feed there */
 		char au[17];
-		static const char hx[] = "0123456789abcdef";
-		for (int i = 0; i < 8; i++) {
-			au[2 * i] = hx[e->author[i] >> 4];
-			au[2 * i + 1] = hx[e->author[i] & 15];
-		}
-		au[16] = 0;
+		sodium_bin2hex(au, sizeof(au), e->author, 8);
 		snprintf(out->why, sizeof(out->why),
 			 N_("held: feed %s by %s… is held here up to seq %llu, this is %llu: it waits for the entries between (an earlier stick, or a sync, brings them)"),
 			 e->scope[0] && strlen(e->scope) > 100 ? "…" : e->scope,

@@ -737,7 +737,6 @@ static int feeds_scan(struct node_feeds *f, struct store_txn *t,
 	return 0;
 }
 
-/* The recorded feeds feeds_scan() picks by all. */
 /* log_floors.behind: the first feed the node keeps that holds less than
  * it signed, within the writer's transaction t (taken before the
  * mutex, as feeds_report() takes them). */
@@ -761,6 +760,7 @@ static int floors_behind(void *ctx, struct store_txn *t, char *scope,
 	return 1;
 }
 
+/* The recorded feeds feeds_scan() picks by all. */
 static int feeds_report(struct node *n, enum scan all,
 			struct node_feed_lag *ret, size_t max, size_t *ret_n)
 {

@@ -156,6 +156,12 @@ static int moved_why(const struct entry *e, const struct scope_move *mv,
 	return HAMLET_ECERT;
 }
 
+/* An entry dated when no certificate of its author held: the spans
+ * each chain did hold go in the last %s (measured first against the
+ * reason's room, with none) */
+#define DATED_NONE_HELD                                                      \
+	N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s UTC, issuers' included): its author needs one valid from that date")
+
 /* A search for a chain past the author's first ones that admits e. */
 struct admit {
 	struct store_txn *t;
@@ -354,9 +360,8 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 		/* whole spans only, as many as the reason's room takes (an
 		 * entry's reason is kept in 256 bytes): one cut mid-date
 		 * reads as garbage */
-		fixed = snprintf(NULL, 0,
-				 "seq %llu of feed %s: it is dated %s, when no certificate of its author held ( UTC, issuers' included): its author needs one valid from that date",
-				 (unsigned long long)e->seq, e->scope, when);
+		fixed = snprintf(NULL, 0, DATED_NONE_HELD,
+				 (unsigned long long)e->seq, e->scope, when, "");
 		if (fixed > 0 && (size_t)fixed + strlen(spans) + 1 > wl) {
 			size_t room = wl > (size_t)fixed + 8 ? wl - fixed - 8 : 0;
 			char *cut = NULL;
@@ -397,8 +402,7 @@ static int entry_judge(struct store_txn *t, struct trustset_cache *c,
 				}
 			}
 		}
-		why_set(why, wl,
-			N_("seq %llu of feed %s: it is dated %s, when no certificate of its author held (%s UTC, issuers' included): its author needs one valid from that date"),
+		why_set(why, wl, DATED_NONE_HELD,
 			(unsigned long long)e->seq, e->scope, when, spans);
 		return HAMLET_ECERT;
 	}
